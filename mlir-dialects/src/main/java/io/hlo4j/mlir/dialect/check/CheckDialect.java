@@ -1,0 +1,13 @@
+package io.hlo4j.mlir.dialect.check;
+
+import io.hlo4j.mlir.registry.AttributeRegistry;
+import io.hlo4j.mlir.registry.Dialect;
+import io.hlo4j.mlir.registry.OpRegistry;
+
+/** The `check` dialect. */
+public final class CheckDialect implements Dialect {
+    @Override public String namespace() { return "check"; }
+
+    @Override public void register(OpRegistry ops, AttributeRegistry attributes) {
+    }
+}

@@ -1,0 +1,13 @@
+package io.hlo4j.mlir.dialect.chlo;
+
+import io.hlo4j.mlir.registry.AttributeRegistry;
+import io.hlo4j.mlir.registry.Dialect;
+import io.hlo4j.mlir.registry.OpRegistry;
+
+/** The `chlo` dialect. */
+public final class ChloDialect implements Dialect {
+    @Override public String namespace() { return "chlo"; }
+
+    @Override public void register(OpRegistry ops, AttributeRegistry attributes) {
+    }
+}

@@ -1,0 +1,30 @@
+package io.hlo4j.mlir.parse;
+
+import io.hlo4j.mlir.ir.Module;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Reads MLIR text into the IR. Split-input files ({@code // -----}) give several modules. Errors are
+ * {@link io.hlo4j.mlir.ir.ParseException}s ({@code file:line:col: message}). (Stub: the parser fills this in.)
+ */
+public final class MlirParser {
+    private MlirParser() {}
+
+    /** Parses one module (a file without split markers); top-level ops without a module get an implicit one. */
+    public static Module parseModule(String text, String fileName) {
+        throw new UnsupportedOperationException("parser not yet implemented");
+    }
+
+    /** Parses every chunk of a split-input file, in order. Without markers, one module. */
+    public static List<Module> parseSplit(String text, String fileName) {
+        throw new UnsupportedOperationException("parser not yet implemented");
+    }
+
+    /** Reads and parses a file (split markers honoured). */
+    public static List<Module> parseFile(Path path) throws IOException {
+        return parseSplit(java.nio.file.Files.readString(path), path.toString());
+    }
+}
