@@ -49,6 +49,23 @@ public final class Interpreter {
         return call(function(name), List.copyOf(inputs), Process.single());
     }
 
+    /**
+     * Runs function {@code name} (null: the entry function) on every device of a replicas x partitions grid, each
+     * on its own thread; {@code inputs.get(i)} goes to process i in replica-major order. Returns each process's
+     * results in that order.
+     */
+    public List<List<RtValue>> runParallel(String name, int replicas, int partitions, List<List<RtValue>> inputs) {
+        ProcessGrid grid = new ProcessGrid(replicas, partitions);
+        if (inputs.size() != grid.size()) {
+            throw new InterpreterException(grid.size() + " devices need " + grid.size() + " input lists, got " + inputs.size(),
+                    module.op().location());
+        }
+        Operation f = function(name);
+        List<Operation> funcs = new ArrayList<>();
+        for (int i = 0; i < grid.size(); i++) funcs.add(f);
+        return RunParallel.run(this, grid, funcs, inputs);
+    }
+
     /** The named function (null: the entry function); fails naming what is missing. */
     public Operation function(String name) {
         Operation f = name == null ? module.entryFunction() : symbols.lookup(name);
