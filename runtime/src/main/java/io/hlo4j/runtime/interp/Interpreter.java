@@ -23,6 +23,7 @@ public final class Interpreter {
 
     private final Module module;
     private final SymbolTable symbols;
+    private volatile long deadline = Long.MAX_VALUE;
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -32,6 +33,9 @@ public final class Interpreter {
     }
 
     public Module module() { return module; }
+
+    /** Evaluation stops with an error once {@link System#nanoTime()} passes {@code nanoTime}. */
+    public void setDeadline(long nanoTime) { deadline = nanoTime; }
 
     /** A dense constant decoded once per attribute (tensors are immutable, so sharing is safe). */
     public Tensor constant(io.hlo4j.mlir.attr.DenseElementsAttr d) {
@@ -126,6 +130,10 @@ public final class Interpreter {
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
         for (Operation op : b.operations()) {
+            if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
+                throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
+                        op.location());
+            }
             List<RtValue> operands = operands(op, scope);
             if (isTerminator(op)) return operands;
             List<RtValue> results = evalOp(op, operands, frame);
