@@ -30,6 +30,9 @@ import java.util.Set;
  *     ({@code %cst, %cst_0, %c, %c_1}). Naming result i > 0 starts a new result group
  *     ({@code %values, %indices = ...}).</li>
  * </ul>
+ * In generic form MLIR prints unique IDs instead ({@code -mlir-print-unique-ssa-ids} is implied): the counters
+ * run on across all regions, which are visited last-pushed-first (a module's last function is numbered
+ * first, an op's last region before its first), and result name stems are not used.
  */
 final class SsaNames {
     /** Block-argument stems of upstream ops whose OpDef carries no {@link BlockArgumentNamer}. */
@@ -66,9 +69,11 @@ final class SsaNames {
         numberOp(root);
         while (!stack.isEmpty()) {
             Pending p = stack.pop();
-            nextValueId = p.valueId;
-            nextArgumentId = p.argumentId;
-            nextConflictId = p.conflictId;
+            if (!generic) {
+                nextValueId = p.valueId;
+                nextArgumentId = p.argumentId;
+                nextConflictId = p.conflictId;
+            }
             scope = new Scope(p.parent);
             numberRegion(p.region);
             Scope regionScope = scope;
