@@ -7,6 +7,7 @@ import io.hlo4j.mlir.print.PrintOptions;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +21,7 @@ final class ModuleText {
 
     /** Parses a file (split markers honoured); diagnostics name the path as given. */
     static List<Module> parse(Path file) throws IOException {
-        if (Files.isDirectory(file)) throw new IOException(file + ": is a directory");
+        if (Files.isDirectory(file)) throw new FileSystemException(file.toString(), null, "is a directory");
         return MlirParser.parseFile(file);
     }
 
