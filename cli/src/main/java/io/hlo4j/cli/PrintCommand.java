@@ -24,7 +24,7 @@ import java.util.Map;
                 "  hlo4j print --generic --no-locations model.mlir",
                 "  hlo4j print -o out/ a.mlir b.mlir        writes out/a.mlir and out/b.mlir"})
 final class PrintCommand extends CliCommand {
-    @Option(names = "--generic", description = "Print every op in generic form (\"stablehlo.add\"(%a, %b) ...).")
+    @Option(names = "--generic", description = "Print every op in generic form (\"stablehlo.add\"(%%a, %%b) ...).")
     boolean generic;
 
     @Option(names = "--no-locations", description = "Leave out loc(...) annotations.")
