@@ -60,9 +60,10 @@ public final class FloatCodec {
     public static double decode(FloatKind kind, long bits) {
         return switch (kind) {
             case F64 -> Double.longBitsToDouble(bits);
-            case F32 -> Float.intBitsToFloat((int) bits);
-            case BF16 -> Float.intBitsToFloat(((int) bits & 0xFFFF) << 16);
-            case F16 -> Float.float16ToFloat((short) bits);
+            // NaNs take the slow path: widening a float NaN may set its quiet bit, which would change the payload.
+            case F32 -> (bits & 0x7F800000L) == 0x7F800000L ? decodeSlow(kind, bits & 0xFFFFFFFFL) : Float.intBitsToFloat((int) bits);
+            case BF16 -> (bits & 0x7F80L) == 0x7F80L ? decodeSlow(kind, bits & 0xFFFF) : Float.intBitsToFloat(((int) bits & 0xFFFF) << 16);
+            case F16 -> (bits & 0x7C00L) == 0x7C00L ? decodeSlow(kind, bits & 0xFFFF) : Float.float16ToFloat((short) bits);
             case TF32 -> decodeSlow(kind, bits & 0x7FFFF);
             default -> SMALL_TABLES[kind.ordinal()][(int) (bits & ((1L << kind.bitWidth()) - 1))];
         };
@@ -197,7 +198,9 @@ public final class FloatCodec {
                             | (frac << (52 - p)));
                 }
             }
-            case ALL_ONES -> { if (mag == magnitudeMask(k)) return Double.NaN; }
+            case ALL_ONES -> {
+                if (mag == magnitudeMask(k)) return Double.longBitsToDouble(negative ? 0xFFF8000000000000L : 0x7FF8000000000000L);
+            }
             case NEG_ZERO -> { if (negative && mag == 0) return Double.NaN; }
             case NONE -> { }
         }
