@@ -48,6 +48,11 @@ public final class Interpreter {
     /** Runs the entry function ({@code @main}, or the only function) on one device. */
     public List<RtValue> run(List<? extends RtValue> inputs) { return run(null, inputs); }
 
+    /** Runs function {@code name} (null: the entry function) on one device, with host arrays in and out. */
+    public List<io.hlo4j.runtime.array.HostArray> runHost(String name, List<io.hlo4j.runtime.array.HostArray> inputs) {
+        return HostArrays.toHost(run(name, HostArrays.toValues(inputs)));
+    }
+
     /** Runs function {@code name} (null: the entry function) on one device. */
     public List<RtValue> run(String name, List<? extends RtValue> inputs) {
         return call(function(name), List.copyOf(inputs), Process.single());
