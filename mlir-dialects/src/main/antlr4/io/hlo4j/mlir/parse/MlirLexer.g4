@@ -1,0 +1,96 @@
+/*
+ * Tokens of MLIR's textual format (the subset hlo4j reads: builtin, func, stablehlo, chlo, sdy, check).
+ * Notable choices:
+ *  - a dimension of a shaped type with its 'x' is one token (DIM: "4x", "?x"), so "tensor<2x3xf32>" lexes as
+ *    DIM DIM BARE_ID. Inside a shape, "0x..." is a zero dimension, not a hex number (tensor<0xf32>).
+ *  - a quoted string is one token whatever its length: dense<"0x..."> blobs make up most of the bytes.
+ *  - every other character is an ERROR_CHAR token so the lexer never fails; the parser names it.
+ */
+lexer grammar MlirLexer;
+
+@members {
+    private Token last1;
+    private Token last2;
+
+    @Override
+    public Token nextToken() {
+        Token t = super.nextToken();
+        last2 = last1;
+        last1 = t;
+        return t;
+    }
+
+    /** True right after "tensor<", "memref<", "vector<" or a dimension: a "0x" there is a zero dimension. */
+    private boolean inShape() {
+        if (last1 == null) return false;
+        if (last1.getType() == DIM) return true;
+        if (last1.getType() != LANGLE || last2 == null) return false;
+        int t = last2.getType();
+        return t == KW_TENSOR || t == KW_MEMREF || t == KW_VECTOR;
+    }
+}
+
+WS : [ \t\r\n]+ -> skip ;
+LINE_COMMENT : '//' ~[\n]* -> skip ;
+
+FILE_METADATA_BEGIN : '{-#' ;
+FILE_METADATA_END : '#-}' ;
+
+ARROW : '->' ;
+COLON_COLON : '::' ;
+ELLIPSIS : '...' ;
+LPAREN : '(' ;
+RPAREN : ')' ;
+LBRACKET : '[' ;
+RBRACKET : ']' ;
+LBRACE : '{' ;
+RBRACE : '}' ;
+LANGLE : '<' ;
+RANGLE : '>' ;
+EQUAL : '=' ;
+COMMA : ',' ;
+COLON : ':' ;
+QUESTION : '?' ;
+STAR : '*' ;
+PLUS : '+' ;
+MINUS : '-' ;
+VBAR : '|' ;
+
+KW_TENSOR : 'tensor' ;
+KW_COMPLEX : 'complex' ;
+KW_TUPLE : 'tuple' ;
+KW_MEMREF : 'memref' ;
+KW_VECTOR : 'vector' ;
+KW_DENSE : 'dense' ;
+KW_DENSE_RESOURCE : 'dense_resource' ;
+KW_ARRAY : 'array' ;
+KW_LOC : 'loc' ;
+KW_TRUE : 'true' ;
+KW_FALSE : 'false' ;
+KW_UNIT : 'unit' ;
+KW_UNKNOWN : 'unknown' ;
+KW_CALLSITE : 'callsite' ;
+KW_FUSED : 'fused' ;
+KW_AT : 'at' ;
+KW_TO : 'to' ;
+
+QUANT_UNIFORM : '!quant.uniform' ;
+
+DIM : [0-9]+ 'x' | '?x' ;
+HEX : '0x' [0-9a-fA-F]+ {!inShape()}? ;
+FLOAT : [0-9]+ '.' [0-9]* ([eE] [+-]? [0-9]+)? ;
+INTEGER : [0-9]+ ;
+
+BARE_ID : [a-zA-Z_] [a-zA-Z0-9_$.]* ;
+PERCENT_ID : '%' SUFFIX_ID ('#' [0-9]+)? ;
+CARET_ID : '^' SUFFIX_ID ;
+AT_ID : '@' (SUFFIX_ID | STRING_BODY) ;
+HASH_ID : '#' SUFFIX_ID ;
+BANG_ID : '!' SUFFIX_ID ;
+
+STRING : STRING_BODY ;
+
+ERROR_CHAR : . ;
+
+fragment SUFFIX_ID : [0-9]+ | [a-zA-Z$._\-] [a-zA-Z0-9$._\-]* ;
+fragment STRING_BODY : '"' (~["\\\n] | '\\' ~[\n])* '"' ;
