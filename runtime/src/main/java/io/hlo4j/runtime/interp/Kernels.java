@@ -28,6 +28,7 @@ public final class Kernels {
         DotKernels.register();
         CheckKernels.register();
         CollectiveKernels.register();
+        RngKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

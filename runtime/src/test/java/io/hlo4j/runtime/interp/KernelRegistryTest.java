@@ -45,7 +45,7 @@ class KernelRegistryTest {
             "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training", "stablehlo.cholesky",
             "stablehlo.collective_reduce", "stablehlo.convolution", "stablehlo.cross-replica-sum",
             "stablehlo.dynamic_conv", "stablehlo.fft", "stablehlo.infeed", "stablehlo.outfeed", "stablehlo.recv",
-            "stablehlo.rng", "stablehlo.rng_bit_generator", "stablehlo.send", "stablehlo.triangular_solve",
+            "stablehlo.rng", "stablehlo.send", "stablehlo.triangular_solve",
             "stablehlo.uniform_dequantize", "stablehlo.uniform_quantize");
 
     @Test
