@@ -125,7 +125,8 @@ final class TextAsmParser implements AsmParser {
         int e = pos;
         while (e < s.length() && Character.isDigit(s.charAt(e))) e++;
         if (e == pos) { pos = start; throw error("expected integer"); }
-        long v = Long.parseLong(s.substring(pos, e));
+        // Literals beyond the signed range (ui64, i64 minimum) keep their two's-complement bit pattern.
+        long v = new java.math.BigInteger(s.substring(pos, e)).longValue();
         pos = e;
         return neg ? -v : v;
     }
