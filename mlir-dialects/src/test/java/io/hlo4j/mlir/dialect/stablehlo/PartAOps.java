@@ -17,6 +17,7 @@ final class PartAOps {
             "dynamic_reshape", "real_dynamic_slice", "dynamic_pad", "dynamic_update_slice", "slice", "pad",
             "concatenate", "dynamic_slice", "dynamic_iota", "get_dimension_size", "gather", "dynamic_gather", "tuple",
             "get_tuple_element", "dot_general", "dot", "convolution", "dynamic_conv", "fft", "cholesky",
-            "triangular_solve", "batch_norm_inference", "batch_norm_training", "batch_norm_grad")
+            "triangular_solve", "batch_norm_inference", "batch_norm_training", "batch_norm_grad", "broadcast",
+            "set_dimension_size", "einsum", "unary_einsum", "torch_index_select")
             .stream().map(n -> "stablehlo." + n).collect(java.util.stream.Collectors.toUnmodifiableSet());
 }

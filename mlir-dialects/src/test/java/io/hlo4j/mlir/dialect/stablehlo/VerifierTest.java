@@ -144,6 +144,11 @@ class VerifierTest {
                         "(convolution_c11) input feature dimension size 3 must be divisible by feature_group_count 2"),
                 new Case("%r = stablehlo.uniform_dequantize %x : (tensor<2x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<2xf32>",
                         "%r = stablehlo.uniform_dequantize %x : (tensor<2x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<2xf64>", "(uniform_dequantize_c2)"),
+                new Case("%r = stablehlo.broadcast %x, sizes = [2] : (tensor<3xf32>) -> tensor<2x3xf32>",
+                        "%r = stablehlo.broadcast %x, sizes = [2] : (tensor<3xf32>) -> tensor<3x2xf32>", "result must be tensor<2x3xf32>"),
+                new Case("%r = stablehlo.set_dimension_size %x, %n, dim = 0 : (tensor<2xi64>, tensor<i32>) -> tensor<?xi64, #stablehlo.bounds<2>>",
+                        "%r = stablehlo.set_dimension_size %x, %n, dim = 1 : (tensor<2xi64>, tensor<i32>) -> tensor<?xi64, #stablehlo.bounds<2>>",
+                        "dimension 1 is out of range [0, 1)"),
                 new Case("%r = stablehlo.uniform_quantize %x : (tensor<2xf32>) -> tensor<2x!quant.uniform<i8:f32, 5.000000e-01>>",
                         "%r = stablehlo.uniform_quantize %x : (tensor<2xf32>) -> tensor<2xi8>", "(uniform_quantize_c1)"));
     }
@@ -163,7 +168,7 @@ class VerifierTest {
         covered.addAll(List.of("stablehlo.constant", "stablehlo.gather", "stablehlo.dynamic_gather", "stablehlo.dot",
                 "stablehlo.triangular_solve", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
                 "stablehlo.batch_norm_grad", "stablehlo.dynamic_conv", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
-                "stablehlo.dynamic_pad", "stablehlo.tuple"));
+                "stablehlo.dynamic_pad", "stablehlo.tuple", "stablehlo.unary_einsum", "stablehlo.einsum", "stablehlo.torch_index_select"));
         // Same-template ops share one checked instance above (e.g. multiply with add).
         java.util.Set<String> missing = new java.util.TreeSet<>(PartAOps.NAMES);
         missing.removeAll(covered);
@@ -256,6 +261,18 @@ class VerifierTest {
         Operation bad = Operation.builder("stablehlo.tuple").operands(a)
                 .resultType(new io.hlo4j.mlir.types.TupleType(List.of(F2x3, F2x3))).build();
         assertThatThrownBy(() -> bad.def().verifier().verify(bad)).hasMessageContaining("(tuple_c1) result must be tuple of the operand types");
+    }
+
+    @Test
+    void builderLegacyOps() {
+        Operation einsum = Operation.builder("stablehlo.einsum").operands(arg(F2x3), arg(F2x3)).resultType(F2x3).build();
+        assertThatThrownBy(() -> einsum.def().verifier().verify(einsum)).hasMessageContaining("(attributes) requires attribute 'einsum_config'");
+        Operation tis = Operation.builder("stablehlo.torch_index_select").operands(arg(F2x3), arg(TensorType.of(IntegerType.I32, 2)))
+                .resultType(F2x3).property("dim", IntegerAttr.i64(0)).property("batch_dims", IntegerAttr.i64(1)).build();
+        assertThatThrownBy(() -> tis.def().verifier().verify(tis)).hasMessageContaining("batch_dims 1 must be in [0, dim 0]");
+        OpText e = OpText.parse("%r = stablehlo.einsum %a, %b, config = \"ab,bc->ac\" : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>");
+        e.verify();
+        assertThat(e.print()).isEqualTo("%r = stablehlo.einsum %a, %b, config = \"ab,bc->ac\" : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>");
     }
 
     @Test
