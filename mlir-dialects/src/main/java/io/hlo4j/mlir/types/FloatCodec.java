@@ -52,8 +52,31 @@ public final class FloatCodec {
             case F64 -> Double.doubleToRawLongBits(value);
             case F32 -> Double.isNaN(value) ? encodeSlow(kind, value)
                     : Float.floatToRawIntBits((float) value) & 0xFFFFFFFFL; // JLS: one IEEE round to nearest even
-            default -> encodeSlow(kind, value);
+            case F8E8M0FNU -> encodeSlow(kind, value);
+            default -> encodeNormal(kind, value);
         };
+    }
+
+    /**
+     * Fast path when the result is a normal number: splice the re-biased exponent above the f64 fraction and
+     * round the dropped bits to nearest even in one add; a carry out of the fraction moves into the exponent.
+     * Magnitudes past the largest finite value take the format's overflow rule; subnormal results, zero, NaN
+     * and infinity take the general path.
+     */
+    private static long encodeNormal(FloatKind kind, double value) {
+        long raw = Double.doubleToRawLongBits(value);
+        int biased = (int) ((raw >>> 52) & 0x7FF) - 1023 + kind.bias();
+        int p = kind.mantissaBits();
+        if (biased <= 0 || biased > (1 << kind.exponentBits()) - 1 || ((raw >>> 52) & 0x7FF) == 0x7FF) {
+            return encodeSlow(kind, value);
+        }
+        int drop = 52 - p;
+        long m = ((long) biased << 52) | (raw & 0xFFFFFFFFFFFFFL);
+        m += ((1L << (drop - 1)) - 1) + ((m >>> drop) & 1);
+        long mag = m >>> drop;
+        boolean negative = raw < 0;
+        if (mag > MAX_FINITE[kind.ordinal()]) return encodeOverflow(kind, negative);
+        return negative ? mag | (1L << (kind.bitWidth() - 1)) : mag;
     }
 
     /** The exact value of bit pattern {@code bits} in {@code kind}; bits above the format's width are ignored. */
