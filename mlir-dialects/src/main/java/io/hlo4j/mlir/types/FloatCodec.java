@@ -13,7 +13,8 @@ package io.hlo4j.mlir.types;
  *       S.1111.111 for E4M3FN, 0x80 for FNUZ, 0xFF for E8M0FNU). FNUZ kinds have no -0: -0 and negative
  *       values that round to zero encode as +0.</li>
  *   <li>f8E8M0FNU (unsigned, exponent only, no zero): negative numbers give NaN; values below 2^-127, zero
- *       and -0 give the smallest value 2^-127 (0x00), as LLVM's APFloat does for a format without zero.
+ *       and -0 give the nearest representable value, the smallest 2^-127 (0x00); this is ml_dtypes' saturating
+ *       cast, while its default cast gives NaN for zero. Values that round above 2^127 give NaN.
  *       Ties round up: the only significand digit is the implicit 1, which is odd.</li>
  *   <li>MX formats without NaN (f4E2M1FN, f6E2M3FN, f6E3M2FN): overflow and +-inf saturate to +-max; NaN has
  *       no encoding and is refused with an {@link ArithmeticException} naming the format.</li>
