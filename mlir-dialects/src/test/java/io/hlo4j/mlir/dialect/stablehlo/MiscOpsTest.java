@@ -1,7 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.attr.BoolAttr;
-import io.hlo4j.mlir.attr.OpaqueAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.types.IntegerType;
@@ -58,26 +58,26 @@ class MiscOpsTest {
     @Test
     void rngBitGeneratorKeepsTheStateShape() {
         verifies(Operation.builder("stablehlo.rng_bit_generator").operand(value(t(IntegerType.UI64, 2)))
-                .property("rng_algorithm", new OpaqueAttr("#stablehlo<rng_algorithm THREE_FRY>"))
+                .property("rng_algorithm", EnumAttr.rngAlgorithm("THREE_FRY"))
                 .resultTypes(t(IntegerType.UI64, 2), t(IntegerType.UI64, 2, 2)).build());
         rejects(Operation.builder("stablehlo.rng_bit_generator").operand(value(t(IntegerType.UI64, 2)))
-                .property("rng_algorithm", new OpaqueAttr("#stablehlo<rng_algorithm THREE_FRY>"))
+                .property("rng_algorithm", EnumAttr.rngAlgorithm("THREE_FRY"))
                 .resultTypes(t(IntegerType.UI64, 3), t(IntegerType.UI64, 2, 2)).build(),
                 "rng_bit_generator_c1", "output state shape must be compatible with initial state shape");
         rejects(Operation.builder("stablehlo.rng_bit_generator").operand(value(t(IntegerType.UI64, 2)))
-                .property("rng_algorithm", new OpaqueAttr("#stablehlo<rng_algorithm FOO>"))
+                .property("rng_algorithm", EnumAttr.rngDistribution("UNIFORM"))
                 .resultTypes(t(IntegerType.UI64, 2), t(IntegerType.UI64, 2, 2)).build(), "rng_bit_generator_i1", "rng_algorithm must be");
     }
 
     @Test
     void rngNormalNeedsFloats() {
         verifies(Operation.builder("stablehlo.rng").operands(value(s(F32)), value(s(F32)), value(t(I64, 2)))
-                .property("rng_distribution", new OpaqueAttr("#stablehlo<rng_distribution NORMAL>")).resultType(t(F32, 3, 3)).build());
+                .property("rng_distribution", EnumAttr.rngDistribution("NORMAL")).resultType(t(F32, 3, 3)).build());
         rejects(Operation.builder("stablehlo.rng").operands(value(s(I32)), value(s(I32)), value(t(I64, 2)))
-                .property("rng_distribution", new OpaqueAttr("#stablehlo<rng_distribution NORMAL>")).resultType(t(I32, 3, 3)).build(),
+                .property("rng_distribution", EnumAttr.rngDistribution("NORMAL")).resultType(t(I32, 3, 3)).build(),
                 "rng_c1", "mu and sigma must be floats");
         rejects(Operation.builder("stablehlo.rng").operands(value(s(F32)), value(s(F32)), value(t(I64, 3)))
-                .property("rng_distribution", new OpaqueAttr("#stablehlo<rng_distribution UNIFORM>")).resultType(t(F32, 3, 3)).build(),
+                .property("rng_distribution", EnumAttr.rngDistribution("UNIFORM")).resultType(t(F32, 3, 3)).build(),
                 "rng_c2", "result rank 2 must equal the size of shape 3");
     }
 

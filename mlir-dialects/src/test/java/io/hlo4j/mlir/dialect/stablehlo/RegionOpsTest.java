@@ -8,6 +8,8 @@ import io.hlo4j.mlir.attr.OpaqueAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.attr.TypeAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Location;
@@ -228,6 +230,11 @@ class RegionOpsTest {
         Operation ok = scatter(t(F32, 1), dims);
         verifies(ok);
         assertThat(infer(ok)).containsExactly(t(F32, 1, 125));
+        Operation typed = Operation.builder("stablehlo.scatter").operands(value(t(F32, 1, 125)), value(t(I64, 1)), value(t(F32, 1)))
+                .property("scatter_dimension_numbers", new ScatterDimensionNumbers(Dims.of(0), Dims.of(1), Dims.EMPTY, Dims.EMPTY,
+                        Dims.of(1), 0))
+                .region(binary("stablehlo.add", s(F32))).resultType(t(F32, 1, 125)).build();
+        verifies(typed);
         rejects(scatter(t(F32, 2), dims), "scatter_c4", "For dimension 0, updates bound is 2, operand bound is 1.");
         rejects(scatter(t(F32, 1), "update_window_dims = [0], inserted_window_dims = [1, 1], scatter_dims_to_operand_dims = [1]"),
                 "scatter_c2", "i.e. 3 but got 2.");

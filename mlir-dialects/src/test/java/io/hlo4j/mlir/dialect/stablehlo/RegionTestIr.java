@@ -2,7 +2,7 @@ package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
-import io.hlo4j.mlir.attr.OpaqueAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
@@ -71,9 +71,9 @@ final class RegionTestIr {
         return DenseElementsAttr.of(TensorType.of(IntegerType.I64, shape), buf.array());
     }
 
-    /** {@code #stablehlo.channel_handle<handle = h, type = t>} by its canonical text. */
+    /** {@code #stablehlo.channel_handle<handle = h, type = t>}. */
     static Attribute channel(long handle, long type) {
-        return new OpaqueAttr("#stablehlo.channel_handle<handle = " + handle + ", type = " + type + ">");
+        return new ChannelHandle(handle, type);
     }
 
     static OpDef def(String name) {
