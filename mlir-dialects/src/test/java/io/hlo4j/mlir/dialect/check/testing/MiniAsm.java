@@ -521,12 +521,13 @@ public final class MiniAsm {
                 } while (consumeIf(","));
                 expect("=");
             }
-            resultCount = counts.stream().mapToInt(Integer::intValue).sum();
+            int named = counts.stream().mapToInt(Integer::intValue).sum();
+            resultCount = named;
             String name = parseKeyword();
             OpDef def = OpRegistry.global().lookup(name);
             if (def == null) throw error("unknown op " + name);
             Operation op = def.syntax().parse(this, name).build();
-            if (op.numResults() != resultCount) throw error(name + " has " + op.numResults() + " results but " + resultCount + " are named");
+            if (op.numResults() != named) throw error(name + " has " + op.numResults() + " results but " + named + " are named");
             int idx = 0;
             for (int i = 0; i < resultNames.size(); i++) {
                 if (counts.get(i) == 1 && resultNames.size() > 1 || counts.get(i) == 1 && op.numResults() == 1) {
