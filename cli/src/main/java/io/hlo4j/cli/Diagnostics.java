@@ -1,0 +1,58 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Turns any failure into the one line the CLI prints: {@code hlo4j: file:line:col: message}. Stack traces
+ * appear only with {@code --verbose}; nothing else ever prints one.
+ */
+final class Diagnostics {
+    private Diagnostics() {}
+
+    static void report(PrintWriter err, Path file, Throwable t, boolean verbose) {
+        err.println("hlo4j: " + describe(file, t) + (verbose || !isInternal(t) ? "" : " (rerun with --verbose for the stack trace)"));
+        if (verbose) t.printStackTrace(err);
+        err.flush();
+    }
+
+    /** The message without the {@code hlo4j: } prefix. {@code file} (may be null) names the input being processed. */
+    static String describe(Path file, Throwable t) {
+        String where = file == null ? "" : file + ": ";
+        return switch (t) {
+            case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.getMessage());
+            case Hlo4jException h -> firstLine(h.format());
+            case NoSuchFileException e -> e.getFile() + ": no such file";
+            case AccessDeniedException e -> e.getFile() + ": permission denied";
+            case FileSystemException e when e.getReason() != null -> e.getFile() + ": " + e.getReason();
+            case CharacterCodingException e -> where + "not valid UTF-8 text";
+            case IOException e -> where + firstLine(String.valueOf(e.getMessage()));
+            case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";
+            case OutOfMemoryError e -> where + "out of memory (raise -Xmx in HLO4J_JAVA_OPTS)";
+            case UnsupportedOperationException e -> where + "not implemented yet: " + firstLine(String.valueOf(e.getMessage()));
+            default -> where + "internal error: " + t.getClass().getName()
+                    + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
+        };
+    }
+
+    /** Failures that are bugs in hlo4j rather than problems with the input or the machine. */
+    static boolean isInternal(Throwable t) {
+        return !(t instanceof Hlo4jException || t instanceof IOException || t instanceof StackOverflowError
+                || t instanceof OutOfMemoryError);
+    }
+
+    /** Messages are printed on one line: anything after a newline is cut (verbose output keeps it). */
+    static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl).stripTrailing() + " ...";
+    }
+}

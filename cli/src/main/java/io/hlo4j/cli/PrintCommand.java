@@ -1,0 +1,84 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.print.PrintOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code hlo4j print}: parse, verify and print MLIR files in hlo4j's canonical (upstream-compatible) form. */
+@Command(name = "print",
+        description = {"Parse, verify and print MLIR files in canonical form.",
+                "One file prints to stdout; several need -o DIR, which gets one output file per input, under the",
+                "same name. A file with several modules (split by '// -----') prints them split the same way."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j print model.mlir",
+                "  hlo4j print --generic --no-locations model.mlir",
+                "  hlo4j print -o out/ a.mlir b.mlir        writes out/a.mlir and out/b.mlir"})
+final class PrintCommand extends CliCommand {
+    @Option(names = "--generic", description = "Print every op in generic form (\"stablehlo.add\"(%%a, %%b) ...).")
+    boolean generic;
+
+    @Option(names = "--no-locations", description = "Leave out loc(...) annotations.")
+    boolean noLocations;
+
+    @Option(names = "--no-verify", description = "Print without verifying first.")
+    boolean noVerify;
+
+    @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", description = "Write each FILE's output to DIR/<name of FILE>.")
+    Path outputDir;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "MLIR files to print.")
+    List<Path> files;
+
+    @Override public Integer call() throws IOException {
+        if (files.size() > 1 && outputDir == null) throw usage("several files need -o DIR");
+        if (outputDir != null) checkOutputs();
+        PrintOptions options = new PrintOptions(generic, !noLocations);
+        int failed = 0;
+        for (Path file : files) {
+            String text;
+            try {
+                List<Module> modules = ModuleText.parse(file);
+                if (!noVerify) ModuleText.verify(modules);
+                text = ModuleText.print(modules, options);
+            } catch (Exception | StackOverflowError e) {
+                fail(file, e);
+                failed++;
+                continue;
+            }
+            if (outputDir == null) {
+                out().print(text);
+                out().flush();
+            } else {
+                Files.writeString(outputDir.resolve(file.getFileName()), text);
+            }
+        }
+        return failed == 0 ? Main.OK : Main.FAILED;
+    }
+
+    /** Refuses, before writing anything, outputs that would collide or overwrite an input. */
+    private void checkOutputs() throws IOException {
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
+        Map<Path, Path> byName = new HashMap<>();
+        for (Path f : files) {
+            Path name = f.getFileName();
+            if (name == null) throw usage(f + " is not a file name");
+            Path earlier = byName.putIfAbsent(name, f);
+            if (earlier != null) throw usage(earlier + " and " + f + " would both be written to " + outputDir.resolve(name));
+            Path target = outputDir.resolve(name);
+            if (Files.exists(f) && Files.exists(target) && Files.isSameFile(f, target)) {
+                throw usage("-o " + outputDir + " would overwrite the input " + f);
+            }
+        }
+        Files.createDirectories(outputDir);
+    }
+}

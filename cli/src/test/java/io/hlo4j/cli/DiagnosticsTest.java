@@ -1,0 +1,55 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.ParseException;
+import io.hlo4j.mlir.ir.VerificationException;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The one-line messages, independent of the parser. */
+class DiagnosticsTest {
+    private final Path file = Path.of("dir/m.mlir");
+
+    @Test void parseErrorsKeepTheirOwnPosition() {
+        var e = new ParseException("expected ':'", "dir/m.mlir", 3, 18);
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("dir/m.mlir:3:18: expected ':'");
+    }
+
+    @Test void verifierErrorsNameTheOp() {
+        var e = new VerificationException("stablehlo.add", "requires the same shape", new Location.FileLineCol("m.mlir", 7, 5));
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("m.mlir:7:5: 'stablehlo.add' op requires the same shape");
+    }
+
+    @Test void errorsWithoutLocationGetTheFileName() {
+        var e = new Hlo4jException("no @main", Location.UNKNOWN);
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("dir/m.mlir: no @main");
+    }
+
+    @Test void missingFile() {
+        assertThat(Diagnostics.describe(file, new NoSuchFileException("dir/m.mlir"))).isEqualTo("dir/m.mlir: no such file");
+    }
+
+    @Test void bugsAreCalledInternalAndPointAtVerbose() {
+        StringWriter w = new StringWriter();
+        Diagnostics.report(new PrintWriter(w), file, new IllegalStateException("boom"), false);
+        assertThat(w.toString()).isEqualTo(
+                "hlo4j: dir/m.mlir: internal error: java.lang.IllegalStateException: boom (rerun with --verbose for the stack trace)\n");
+    }
+
+    @Test void multiLineMessagesAreCut() {
+        var e = new Hlo4jException("first\nsecond", new Location.FileLineCol("m.mlir", 1, 2));
+        assertThat(Diagnostics.describe(null, e)).isEqualTo("m.mlir:1:2: first ...");
+    }
+
+    @Test void stackOverflowIsExplained() {
+        assertThat(Diagnostics.describe(file, new StackOverflowError()))
+                .isEqualTo("dir/m.mlir: nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)");
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one test command: every module's tests, the whole reactor (mvn verify).
+# Extra arguments go to Maven, e.g. scripts/test.sh -pl cli -am -Dtest='Print*' -Dsurefire.failIfNoSpecifiedTests=false
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+# shellcheck source=jdk.sh
+source "$ROOT/scripts/jdk.sh"
+hlo4j_find_jdk || exit 2
+if ! command -v mvn >/dev/null 2>&1; then
+    echo "test.sh: Maven (mvn) is not on PATH; install it (apt-get install maven)" >&2
+    exit 2
+fi
+cd "$ROOT"
+echo "test.sh: JDK $JAVA_HOME, conformance files from ${HLO4J_CONFORMANCE_DIR:-../shared/conformance}" >&2
+args=(-B verify)
+if [[ -n "${HLO4J_CONFORMANCE_DIR:-}" ]]; then
+    args+=("-Dhlo4j.conformance.dir=$HLO4J_CONFORMANCE_DIR")
+fi
+exec mvn "${args[@]}" "$@"
