@@ -60,8 +60,7 @@ class MlirPrinterTest {
                 p.newline().print(" cond ").printRegion(op.region(0), false);
                 p.print(" do ").printRegion(op.region(1), false);
             }
-        }).verifier(op -> {}).build());
-        r.lookup("ptest.loop").attach(BlockArgumentNamer.class, (op, region) -> new String[] {"iterArg", "iterArg"});
+        }).verifier(op -> {}).blockArgumentNamer((op, region) -> new String[] {"iterArg", "iterArg"}).build());
     }
 
     private abstract static class PrettyOnly implements OpSyntax {
