@@ -20,33 +20,56 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Per-file results go to {@code target/roundtrip/*.txt} (the lists in docs/conformance.md come from there).
  */
 class ConformanceRoundTripTest {
-    private static String printAll(List<Module> modules) {
+    /** The modules of a split-input file, separated by {@code // -----} lines as mlir-opt writes them. */
+    static String printAll(List<Module> modules) {
         StringBuilder sb = new StringBuilder();
-        for (Module m : modules) sb.append(MlirPrinter.print(m));
+        for (int i = 0; i < modules.size(); i++) {
+            if (i > 0) sb.append("// -----\n");
+            sb.append(MlirPrinter.print(modules.get(i)));
+        }
         return sb.toString();
     }
 
+    /**
+     * testdata/*.mlir and testdata/quantized were written by the stablehlo-opt of the pinned commit and must
+     * print back (>= 99%). testdata/dynamic was written by an older printer (constants numbered {@code %0}
+     * where the current one names them {@code %c}/{@code %cst}, inherent attributes in the plain dictionary),
+     * so print(parse(x)) cannot equal x there; its figure is reported, and the fixpoint test covers it.
+     */
     @Test void testdataPrintsBackAsUpstreamWroteIt() throws IOException {
         List<Path> files = Conformance.files("testdata");
         assertThat(files).hasSizeGreaterThan(1000);
         List<String> failures = new ArrayList<>();
+        int canonical = 0, canonicalPassed = 0, dynamic = 0, dynamicPassed = 0;
         for (Path f : files) {
             String rel = Conformance.dir().relativize(f).toString();
+            boolean isDynamic = rel.startsWith("testdata/dynamic/");
+            boolean ok = false;
             try {
                 String printed = printAll(Conformance.parse(f));
                 String expected = Conformance.normalize(Conformance.read(f));
                 String actual = Conformance.normalize(printed);
-                if (!expected.equals(actual)) failures.add(rel + " " + Conformance.firstDifference(expected, actual));
+                ok = expected.equals(actual);
+                if (!ok) failures.add(rel + " " + Conformance.firstDifference(expected, actual));
             } catch (RuntimeException e) {
                 if (e instanceof org.opentest4j.TestAbortedException) throw e;
                 failures.add(rel + " threw " + e);
             }
+            if (isDynamic) {
+                dynamic++;
+                if (ok) dynamicPassed++;
+            } else {
+                canonical++;
+                if (ok) canonicalPassed++;
+            }
         }
-        int passed = files.size() - failures.size();
-        report("testdata.txt", "print(parse(x)) == x up to whitespace/comments/locations: " + passed + " / "
-                + files.size() + " testdata files", failures);
-        assertThat((double) passed / files.size())
-                .as("share of testdata files printed back exactly; failures:\n%s", String.join("\n", failures.subList(0, Math.min(20, failures.size()))))
+        String headline = "print(parse(x)) == x up to whitespace/comments/locations: testdata/*.mlir + testdata/quantized "
+                + canonicalPassed + " / " + canonical + "; testdata/dynamic (older printer) " + dynamicPassed + " / " + dynamic
+                + "; all testdata " + (canonicalPassed + dynamicPassed) + " / " + files.size();
+        report("testdata.txt", headline, failures);
+        assertThat((double) canonicalPassed / canonical)
+                .as("share of stablehlo-opt-written testdata files printed back exactly; failures:\n%s",
+                        String.join("\n", failures.stream().filter(x -> !x.startsWith("testdata/dynamic/")).limit(20).toList()))
                 .isGreaterThanOrEqualTo(0.99);
     }
 

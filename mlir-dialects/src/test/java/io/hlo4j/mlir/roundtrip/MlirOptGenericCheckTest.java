@@ -28,6 +28,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and is skipped otherwise.
  */
 class MlirOptGenericCheckTest {
+    /**
+     * Rejections that are mlir-opt's, not the printer's: with stablehlo unregistered, mlir-opt must assume an
+     * unknown op may be a symbol table, so a {@code func.call} nested in {@code stablehlo.reduce_window}'s
+     * region looks its callee up in that op and fails. Each entry must still occur (stale entries fail).
+     */
+    static final Map<String, String> MLIR_OPT_LIMITATIONS = Map.of(
+            "testdata/cumlogsumexp_float16_8_9.mlir", "'func.call' op 'logaddexp' does not reference a valid function",
+            "testdata/cumlogsumexp_float64_8_9.mlir", "'func.call' op 'logaddexp' does not reference a valid function");
+
     static Path findMlirOpt() {
         List<String> candidates = new ArrayList<>();
         if (System.getProperty("hlo4j.mlirOpt") != null) candidates.add(System.getProperty("hlo4j.mlirOpt"));
@@ -55,9 +64,16 @@ class MlirOptGenericCheckTest {
         TreeMap<Integer, String> chunkAtLine = new TreeMap<>();
         int line = 1;
         int modules = 0;
+        List<String> unparsed = new ArrayList<>();
         for (Path f : files) {
             String rel = Conformance.dir().relativize(f).toString();
-            List<Module> ms = Conformance.parse(f);
+            List<Module> ms;
+            try {
+                ms = Conformance.parse(f);
+            } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+                unparsed.add(rel + ": not checked, hlo4j cannot parse it: " + e.getMessage());
+                continue;
+            }
             for (int i = 0; i < ms.size(); i++) {
                 if (modules++ > 0) {
                     all.append("// -----\n");
@@ -78,14 +94,22 @@ class MlirOptGenericCheckTest {
         assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("mlir-opt finished").isTrue();
 
         List<String> rejected = new ArrayList<>();
+        List<String> excused = new ArrayList<>();
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(input.toString()) + ":(\\d+):(\\d+): error: (.*)$").matcher(output);
         while (m.find()) {
             Map.Entry<Integer, String> chunk = chunkAtLine.floorEntry(Integer.parseInt(m.group(1)));
-            rejected.add(chunk.getValue() + ": " + m.group(3));
+            if (m.group(3).equals(MLIR_OPT_LIMITATIONS.get(chunk.getValue()))) excused.add(chunk.getValue());
+            else rejected.add(chunk.getValue() + ": " + m.group(3));
         }
+        List<String> all2 = new ArrayList<>(rejected);
+        all2.addAll(unparsed);
         ConformanceRoundTripTest.report("mlir-opt.txt", "mlir-opt accepted the generic print of "
-                + (modules - rejected.size()) + " / " + modules + " modules (" + files.size() + " files)", rejected);
+                + (modules - rejected.size() - excused.size()) + " / " + modules + " modules, " + excused.size()
+                + " rejected for its own known limitation (" + (files.size() - unparsed.size()) + " of "
+                + files.size() + " files parsed)", all2);
         assertThat(rejected).as("modules mlir-opt rejected").isEmpty();
-        assertThat(p.exitValue()).as("mlir-opt exit status; output:\n%s", output.length() > 4000 ? output.substring(0, 4000) : output).isZero();
+        assertThat(excused).as("known mlir-opt limitations seen").containsExactlyInAnyOrderElementsOf(MLIR_OPT_LIMITATIONS.keySet());
+        assertThat(unparsed).as("conformance files hlo4j could not parse, so not checked").isEmpty();
+        assertThat(p.exitValue() == 0 || !excused.isEmpty()).as("mlir-opt exit status; output:\n%s", output.length() > 4000 ? output.substring(0, 4000) : output).isTrue();
     }
 }
