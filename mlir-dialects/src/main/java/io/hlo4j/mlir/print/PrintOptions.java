@@ -1,8 +1,9 @@
 package io.hlo4j.mlir.print;
 
 /**
- * How to print: {@code generic} forces the generic op form everywhere; {@code locations} prints
- * {@code loc(...)} after ops and arguments.
+ * How to print: {@code generic} forces the generic op form everywhere (and, as MLIR's
+ * {@code -mlir-print-op-generic}, drops pretty result names: every value is numbered); {@code locations}
+ * prints {@code loc(...)} inline after ops and arguments.
  */
 public record PrintOptions(boolean generic, boolean locations) {
     public static final PrintOptions DEFAULT = new PrintOptions(false, false);

@@ -22,6 +22,7 @@ public final class OpDef {
     private final TypeInference typeInference;
     private final Set<OpTrait> traits;
     private final ResultNamer resultNamer;
+    private final BlockArgumentNamer blockArgumentNamer;
     private final Map<Class<?>, Object> extensions = new ConcurrentHashMap<>();
 
     /** The SSA name stem upstream's printer gives an op's results ({@code cst}, {@code c}, {@code iterArg}). */
@@ -29,6 +30,16 @@ public final class OpDef {
     public interface ResultNamer {
         /** Name stems per result, or null to use plain numbering. */
         String[] names(Operation op);
+    }
+
+    /**
+     * The SSA name stems upstream's printer gives the entry-block arguments of an op's regions (MLIR's
+     * {@code getAsmBlockArgumentNames}): {@code stablehlo.while} names both regions' arguments {@code iterArg}.
+     */
+    @FunctionalInterface
+    public interface BlockArgumentNamer {
+        /** Name stems per entry-block argument of region {@code regionIndex}, or null for plain numbering. */
+        String[] names(Operation op, int regionIndex);
     }
 
     private OpDef(Builder b) {
@@ -40,6 +51,7 @@ public final class OpDef {
         this.typeInference = b.typeInference;
         this.traits = Set.copyOf(b.traits);
         this.resultNamer = b.resultNamer;
+        this.blockArgumentNamer = b.blockArgumentNamer;
     }
 
     public String name() { return name; }
@@ -54,6 +66,8 @@ public final class OpDef {
     public Set<OpTrait> traits() { return traits; }
     public boolean has(OpTrait t) { return traits.contains(t); }
     public ResultNamer resultNamer() { return resultNamer; }
+    /** May be null: region arguments are then numbered like any other value. */
+    public BlockArgumentNamer blockArgumentNamer() { return blockArgumentNamer; }
 
     /** Attaches a later layer's rule (kernel, VJP, sharding) for this op; replacing one is an error. */
     public <T> void attach(Class<T> kind, T rule) {
@@ -79,6 +93,7 @@ public final class OpDef {
         private TypeInference typeInference;
         private Set<OpTrait> traits = Set.of();
         private ResultNamer resultNamer;
+        private BlockArgumentNamer blockArgumentNamer;
 
         private Builder(String name) { this.name = name; }
 
@@ -89,6 +104,7 @@ public final class OpDef {
         public Builder inference(TypeInference t) { typeInference = t; return this; }
         public Builder traits(OpTrait... ts) { traits = Set.of(ts); return this; }
         public Builder resultNamer(ResultNamer n) { resultNamer = n; return this; }
+        public Builder blockArgumentNamer(BlockArgumentNamer n) { blockArgumentNamer = n; return this; }
         public OpDef build() { return new OpDef(this); }
     }
 }

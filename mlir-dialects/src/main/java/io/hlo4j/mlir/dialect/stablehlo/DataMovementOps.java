@@ -1,10 +1,563 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.asm.OperandRef;
+import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
+import io.hlo4j.mlir.registry.OpSyntax;
+import io.hlo4j.mlir.registry.OpVerifier;
+import io.hlo4j.mlir.registry.TypeInference;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.TupleType;
+import io.hlo4j.mlir.types.Type;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Shape and data movement ops: broadcast_in_dim, reshape, transpose, slice, pad, concatenate, reverse, the
+ * dynamic_* family, get_dimension_size, bitcast_convert, gather, tuple and get_tuple_element. The dot,
+ * convolution and linear-algebra ops are in {@link DotConvOps}.
+ */
 final class DataMovementOps {
     private DataMovementOps() {}
 
-    static void register(OpRegistry registry) {
+    static void register(OpRegistry r) {
+        def(r, "broadcast_in_dim", "expands a tensor's dimensions and rank", Set.of("broadcast_dimensions"),
+                dimsSyntax(0, "dims", "broadcast_dimensions", false), DataMovementOps::verifyBroadcastInDim, null);
+        def(r, "dynamic_broadcast_in_dim", "broadcast_in_dim to a runtime shape",
+                Set.of("broadcast_dimensions", "known_expanding_dimensions", "known_nonexpanding_dimensions"),
+                dimsSyntax(1, "dims", "broadcast_dimensions", false), DataMovementOps::verifyDynamicBroadcastInDim, null);
+        def(r, "transpose", "permutes dimensions", Set.of("permutation"),
+                dimsSyntax(0, "dims", "permutation", false), DataMovementOps::verifyTranspose, DataMovementOps::inferTranspose);
+        def(r, "reverse", "reverses the order of elements along dimensions", Set.of("dimensions"),
+                dimsSyntax(0, "dims", "dimensions", true), DataMovementOps::verifyReverse, ElementwiseOps.SAME_AS_FIRST);
+        def(r, "reshape", "changes the shape, keeping the elements in order", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyReshape, null);
+        def(r, "bitcast_convert", "reinterprets the bits of each element", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyBitcastConvert, null);
+        def(r, "dynamic_reshape", "reshape to a runtime shape", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), op -> {
+                    Verify.arity(op, 2, 1);
+                    TensorType in = Verify.operandTensor(op, 0), shape = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
+                    Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "dynamic_reshape_c1",
+                            "operand and result must have the same element type, got " + Verify.describe(op));
+                    checkShapeOperand(op, "dynamic_reshape_c2", "output_shape", shape, out.rank());
+                    if (in.hasStaticShape() && out.hasStaticShape()) {
+                        Verify.check(in.numElements() == out.numElements(), op, "dynamic_reshape_c3",
+                                "operand and result must have the same number of elements, got " + Verify.describe(op));
+                    }
+                }, null);
+        def(r, "real_dynamic_slice", "slice with runtime start, limit and stride tensors", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), op -> {
+                    Verify.arity(op, 4, 1);
+                    TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+                    Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "real_dynamic_slice_c1",
+                            "operand and result must have the same element type, got " + Verify.describe(op));
+                    for (int i = 1; i < 4; i++) checkShapeOperand(op, "real_dynamic_slice_c2", "operand #" + i, Verify.operandTensor(op, i), in.rank());
+                }, null);
+        def(r, "dynamic_pad", "pad with runtime padding amounts", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), op -> {
+                    Verify.arity(op, 5, 1);
+                    TensorType in = Verify.operandTensor(op, 0), pv = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
+                    Verify.check(pv.rank() == 0, op, "dynamic_pad_c1", "padding_value must be a scalar, got " + pv);
+                    Verify.check(Verify.sameElement(in.elementType(), out.elementType()) && Verify.sameElement(pv.elementType(), in.elementType()),
+                            op, "dynamic_pad_c1", "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
+                    for (int i = 2; i < 5; i++) checkShapeOperand(op, "dynamic_pad_c2", "operand #" + i, Verify.operandTensor(op, i), in.rank());
+                }, null);
+        def(r, "dynamic_update_slice", "overwrites a slice at runtime indices", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyDynamicUpdateSlice, ElementwiseOps.SAME_AS_FIRST);
+        def(r, "slice", "extracts a static strided slice", Set.of("start_indices", "limit_indices", "strides"),
+                SLICE, DataMovementOps::verifySlice, DataMovementOps::inferSlice);
+        def(r, "pad", "pads edges and between elements", Set.of("edge_padding_low", "edge_padding_high", "interior_padding"),
+                PAD, DataMovementOps::verifyPad, DataMovementOps::inferPad);
+        def(r, "concatenate", "joins tensors along a dimension", Set.of("dimension"),
+                CONCATENATE, DataMovementOps::verifyConcatenate, DataMovementOps::inferConcatenate);
+        def(r, "dynamic_slice", "extracts a slice at runtime start indices", Set.of("slice_sizes"),
+                DYNAMIC_SLICE, DataMovementOps::verifyDynamicSlice, DataMovementOps::inferDynamicSlice);
+        def(r, "dynamic_iota", "iota with a runtime shape", Set.of("iota_dimension"),
+                dimAttrSyntax("iota_dimension"), op -> {
+                    Verify.arity(op, 1, 1);
+                    TensorType out = Verify.resultTensor(op, 0);
+                    checkShapeOperand(op, "dynamic_iota_c1", "output_shape", Verify.operandTensor(op, 0), out.rank());
+                    long d = Verify.integer(op, "iota_dimension");
+                    Verify.check(d >= 0 && d < out.rank(), op, "dynamic_iota_c1",
+                            "iota_dimension " + d + " is out of range [0, " + out.rank() + ") of " + out);
+                }, null);
+        def(r, "get_dimension_size", "the size of one dimension as a tensor<i32>", Set.of("dimension"),
+                dimAttrSyntax("dimension"), op -> {
+                    Verify.arity(op, 1, 1);
+                    TensorType in = Verify.operandTensor(op, 0);
+                    long d = Verify.integer(op, "dimension");
+                    Verify.check(d >= 0 && d < in.rank(), op, "get_dimension_size_c1",
+                            "dimension " + d + " is out of range [0, " + in.rank() + ") of " + in);
+                    Verify.check(Verify.resultTensor(op, 0).equals(TensorType.scalar(IntegerType.I32)), op, "get_dimension_size_c2",
+                            "result must be tensor<i32>, got " + op.result().type());
+                }, (ts, props, regions) -> List.of(TensorType.scalar(IntegerType.I32)));
+        def(r, "gather", "gathers slices at runtime indices", Set.of("dimension_numbers", "slice_sizes", "indices_are_sorted"),
+                OpSyntax.GENERIC, GatherVerifier::verifyGather, null);
+        def(r, "dynamic_gather", "gather with runtime slice sizes", Set.of("dimension_numbers", "indices_are_sorted"),
+                OpSyntax.GENERIC, GatherVerifier::verifyDynamicGather, null);
+        def(r, "tuple", "packs values into a tuple", Set.of(), TUPLE, op -> {
+            Verify.results(op, 1);
+            Type t = op.result().type();
+            Verify.check(t instanceof TupleType tt && tt.types().equals(op.operandTypes()), op, "tuple_c1",
+                    "result must be tuple of the operand types, got " + Verify.describe(op));
+        }, (ts, props, regions) -> List.of(new TupleType(ts)));
+        def(r, "get_tuple_element", "extracts one element of a tuple", Set.of("index"), GET_TUPLE_ELEMENT, op -> {
+            Verify.arity(op, 1, 1);
+            if (!(op.operand(0).type() instanceof TupleType tt)) throw Verify.fail(op, "get_tuple_element_i1", "operand must be a tuple, got " + op.operand(0).type());
+            long i = Verify.integer(op, "index");
+            Verify.check(i >= 0 && i < tt.types().size(), op, "get_tuple_element_c1",
+                    "index " + i + " is out of range [0, " + tt.types().size() + ") of " + tt);
+            Verify.check(tt.types().get((int) i).equals(op.result().type()), op, "get_tuple_element_c2",
+                    "result must be element " + i + " of " + tt + ", got " + op.result().type());
+        }, (ts, props, regions) -> List.of(((TupleType) ts.get(0)).types().get((int) ((IntegerAttr) props.get("index")).value())));
+
+        DotConvOps.register(r);
+    }
+
+    static void def(OpRegistry r, String mnemonic, String summary, Set<String> inherent, OpSyntax syntax,
+                    OpVerifier verifier, TypeInference inference) {
+        r.register(OpDef.builder("stablehlo." + mnemonic).summary(summary).inherent(inherent.toArray(String[]::new))
+                .syntax(syntax).verifier(verifier).inference(inference).build());
+    }
+
+    /** A 1-D integer shape operand with {@code rank} elements (when static). */
+    static void checkShapeOperand(Operation op, String rule, String what, TensorType shape, int rank) {
+        Verify.check(shape.rank() == 1 && Verify.isInt(shape.elementType()), op, rule, what + " must be a 1-D integer tensor, got " + shape);
+        Verify.check(shape.isDynamicDim(0) || shape.dim(0) == rank, op, rule,
+                what + " must have " + rank + " elements, got " + shape);
+    }
+
+    // ---- syntaxes ---------------------------------------------------------------------------------
+
+    /**
+     * {@code %x[, %y...], <kw> = [..] attr-dict : T}: {@code extra} more operands before the keyword; the type
+     * is functional, or SameOperandsAndResultType when {@code sameType}.
+     */
+    static OpSyntax dimsSyntax(int extra, String keyword, String attr, boolean sameType) {
+        return Syntax.of((p, b) -> {
+            List<OperandRef> refs = new ArrayList<>();
+            refs.add(p.parseOperand());
+            for (int i = 0; i < extra; i++) {
+                p.expect(",");
+                refs.add(p.parseOperand());
+            }
+            p.expect(",");
+            Syntax.expectKeyEquals(p, keyword);
+            b.property(attr, Syntax.parseI64List(p));
+            Syntax.parseAttrDict(p, b, Set.of(attr, "known_expanding_dimensions", "known_nonexpanding_dimensions"));
+            p.expect(":");
+            if (sameType) Syntax.parseSameOperandsAndResultType(p, refs, b);
+            else Syntax.parseFunctionalType(p, refs, b);
+        }, (op, p) -> {
+            p.print(" ").printOperands(op.operands()).print(", " + keyword + " = ").print(Syntax.i64List(Syntax.i64Array(op, attr)));
+            Syntax.printAttrDict(p, op, attr);
+            if (sameType) Syntax.printColonSameType(p, op);
+            else Syntax.printColonFunctionalType(p, op);
+        });
+    }
+
+    /** {@code %x, dim = 1 attr-dict : (T) -> R}. */
+    static OpSyntax dimAttrSyntax(String attr) {
+        return Syntax.of((p, b) -> {
+            OperandRef x = p.parseOperand();
+            p.expect(",");
+            Syntax.expectKeyEquals(p, "dim");
+            b.property(attr, Syntax.i64(p.parseInteger()));
+            Syntax.parseAttrDict(p, b, Set.of(attr));
+            p.expect(":");
+            Syntax.parseFunctionalType(p, List.of(x), b);
+        }, (op, p) -> {
+            p.print(" ").printOperand(op.operand(0)).print(", dim = ").print(Long.toString(Syntax.intValue(op, attr)));
+            Syntax.printAttrDict(p, op, attr);
+            Syntax.printColonFunctionalType(p, op);
+        });
+    }
+
+    /** {@code %x [0:16, 0:512:2] : (T) -> R}: start:limit[:stride], stride printed only when not 1. */
+    static final OpSyntax SLICE = Syntax.of((p, b) -> {
+        OperandRef x = p.parseOperand();
+        p.expect("[");
+        List<long[]> ranges = new ArrayList<>();
+        if (!p.consumeIf("]")) {
+            do {
+                long start = p.parseInteger();
+                p.expect(":");
+                long limit = p.parseInteger();
+                long stride = p.consumeIf(":") ? p.parseInteger() : 1;
+                ranges.add(new long[]{start, limit, stride});
+            } while (p.consumeIf(","));
+            p.expect("]");
+        }
+        long[][] cols = new long[3][ranges.size()];
+        for (int i = 0; i < ranges.size(); i++) for (int k = 0; k < 3; k++) cols[k][i] = ranges.get(i)[k];
+        b.property("start_indices", DenseArrayAttr.ofI64(cols[0]));
+        b.property("limit_indices", DenseArrayAttr.ofI64(cols[1]));
+        b.property("strides", DenseArrayAttr.ofI64(cols[2]));
+        Syntax.parseAttrDict(p, b, Set.of("start_indices", "limit_indices", "strides"));
+        p.expect(":");
+        Syntax.parseFunctionalType(p, List.of(x), b);
+    }, (op, p) -> {
+        DenseArrayAttr s = Syntax.i64Array(op, "start_indices"), l = Syntax.i64Array(op, "limit_indices"), st = Syntax.i64Array(op, "strides");
+        StringBuilder sb = new StringBuilder(" [");
+        if (s.size() != l.size() || s.size() != st.size()) {
+            sb.append("start_indices: ").append(Syntax.i64List(s), 1, Syntax.i64List(s).length() - 1)
+                    .append(", limit_indices: ").append(Syntax.i64List(l), 1, Syntax.i64List(l).length() - 1)
+                    .append(", strides: ").append(Syntax.i64List(st), 1, Syntax.i64List(st).length() - 1);
+        } else {
+            for (int i = 0; i < s.size(); i++) {
+                if (i > 0) sb.append(", ");
+                sb.append(s.getLong(i)).append(':').append(l.getLong(i));
+                if (st.getLong(i) != 1) sb.append(':').append(st.getLong(i));
+            }
+        }
+        p.print(" ").printOperand(op.operand(0)).print(sb.append(']').toString());
+        Syntax.printAttrDict(p, op, "start_indices", "limit_indices", "strides");
+        Syntax.printColonFunctionalType(p, op);
+    });
+
+    private static final String[][] PAD_KEYS = {
+            {"low", "edge_padding_low"}, {"high", "edge_padding_high"}, {"interior", "interior_padding"}};
+
+    /** {@code %x, %v, low = [..], high = [..], interior = [..] : (T, S) -> R}. */
+    static final OpSyntax PAD = Syntax.of((p, b) -> {
+        List<OperandRef> refs = ElementwiseOps.twoOperands(p);
+        for (String[] kv : PAD_KEYS) {
+            p.expect(",");
+            Syntax.expectKeyEquals(p, kv[0]);
+            b.property(kv[1], Syntax.parseI64List(p));
+        }
+        Syntax.parseAttrDict(p, b, Set.of("edge_padding_low", "edge_padding_high", "interior_padding"));
+        p.expect(":");
+        Syntax.parseFunctionalType(p, refs, b);
+    }, (op, p) -> {
+        p.print(" ").printOperands(op.operands());
+        for (String[] kv : PAD_KEYS) p.print(", " + kv[0] + " = ").print(Syntax.i64List(Syntax.i64Array(op, kv[1])));
+        Syntax.printAttrDict(p, op, "edge_padding_low", "edge_padding_high", "interior_padding");
+        Syntax.printColonFunctionalType(p, op);
+    });
+
+    /** {@code %a, %b, dim = 0 : (A, B) -> R}. */
+    static final OpSyntax CONCATENATE = Syntax.of((p, b) -> {
+        List<OperandRef> refs = Syntax.parseOperandsEachWithComma(p);
+        Syntax.expectKeyEquals(p, "dim");
+        b.property("dimension", Syntax.i64(p.parseInteger()));
+        Syntax.parseAttrDict(p, b, Set.of("dimension"));
+        p.expect(":");
+        Syntax.parseFunctionalType(p, refs, b);
+    }, (op, p) -> {
+        if (op.numOperands() > 0) p.print(" ").printOperands(op.operands()).print(",");
+        p.print(" dim = ").print(Long.toString(Syntax.intValue(op, "dimension")));
+        Syntax.printAttrDict(p, op, "dimension");
+        Syntax.printColonFunctionalType(p, op);
+    });
+
+    /** {@code %x, %i0, %i1, sizes = [..] : (...) -> R}. */
+    static final OpSyntax DYNAMIC_SLICE = Syntax.of((p, b) -> {
+        OperandRef x = p.parseOperand();
+        p.expect(",");
+        List<OperandRef> refs = new ArrayList<>();
+        refs.add(x);
+        refs.addAll(Syntax.parseOperandsEachWithComma(p));
+        Syntax.expectKeyEquals(p, "sizes");
+        b.property("slice_sizes", Syntax.parseI64List(p));
+        Syntax.parseAttrDict(p, b, Set.of("slice_sizes"));
+        p.expect(":");
+        Syntax.parseFunctionalType(p, refs, b);
+    }, (op, p) -> {
+        p.print(" ").printOperand(op.operand(0)).print(",");
+        for (int i = 1; i < op.numOperands(); i++) p.print(" ").printOperand(op.operand(i)).print(",");
+        p.print(" sizes = ").print(Syntax.i64List(Syntax.i64Array(op, "slice_sizes")));
+        Syntax.printAttrDict(p, op, "slice_sizes");
+        Syntax.printColonFunctionalType(p, op);
+    });
+
+    /** {@code %a, %b : tuple<A, B>}. */
+    static final OpSyntax TUPLE = Syntax.of((p, b) -> {
+        List<OperandRef> refs = p.parseOperandList();
+        Syntax.parseAttrDict(p, b, Set.of());
+        p.expect(":");
+        Type t = p.parseType();
+        if (!(t instanceof TupleType tt)) throw p.error("expected tuple type, got " + t);
+        b.operands(p.resolve(refs, tt.types())).resultType(t);
+    }, (op, p) -> {
+        Syntax.printOperands(p, op.operands());
+        Syntax.printAttrDict(p, op);
+        p.print(" : ").printType(op.result().type());
+    });
+
+    /** {@code %t[0] : (tuple<...>) -> T}. */
+    static final OpSyntax GET_TUPLE_ELEMENT = Syntax.of((p, b) -> {
+        OperandRef t = p.parseOperand();
+        p.expect("[");
+        b.property("index", IntegerAttr.i32(p.parseInteger()));
+        p.expect("]");
+        Syntax.parseAttrDict(p, b, Set.of("index"));
+        p.expect(":");
+        Syntax.parseFunctionalType(p, List.of(t), b);
+    }, (op, p) -> {
+        p.print(" ").printOperand(op.operand(0)).print("[" + Syntax.intValue(op, "index") + "]");
+        Syntax.printAttrDict(p, op, "index");
+        Syntax.printColonFunctionalType(p, op);
+    });
+
+    // ---- verifiers and inference ----------------------------------------------------------------------
+
+    private static void verifyBroadcastInDim(Operation op) {
+        Verify.arity(op, 1, 1);
+        checkBroadcast(op, "broadcast_in_dim", Verify.operandTensor(op, 0), Verify.resultTensor(op, 0));
+    }
+
+    private static void verifyDynamicBroadcastInDim(Operation op) {
+        Verify.arity(op, 2, 1);
+        TensorType out = Verify.resultTensor(op, 0);
+        checkBroadcast(op, "dynamic_broadcast_in_dim", Verify.operandTensor(op, 0), out);
+        checkShapeOperand(op, "dynamic_broadcast_in_dim_c7", "output_dimensions", Verify.operandTensor(op, 1), out.rank());
+    }
+
+    private static void checkBroadcast(Operation op, String name, TensorType in, TensorType out) {
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, name + "_c1",
+                "operand and result must have the same element type, got " + Verify.describe(op));
+        long[] dims = Verify.i64Array(op, "broadcast_dimensions", true).longs();
+        Verify.check(dims.length == in.rank(), op, name + "_c2",
+                "broadcast_dimensions must have " + in.rank() + " entries (the operand rank), got " + dims.length);
+        for (long d : dims) {
+            Verify.check(d >= 0 && d < out.rank(), op, name + "_c3",
+                    "broadcast dimension " + d + " is out of range [0, " + out.rank() + ")");
+        }
+        Verify.dimsInRange(op, name + "_c4", "broadcast dimension", dims, out.rank());
+        for (int i = 0; i < dims.length; i++) {
+            long di = in.dim(i), dr = out.dim((int) dims[i]);
+            if (in.isDynamicDim(i) || out.isDynamicDim((int) dims[i])) continue;
+            Verify.check(di == 1 || di == dr, op, name + "_c5", "operand dimension " + i + " (size " + di
+                    + ") must be 1 or equal result dimension " + dims[i] + " (size " + dr + ")");
+        }
+    }
+
+    private static void verifyTranspose(Operation op) {
+        Verify.arity(op, 1, 1);
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        long[] perm = Verify.i64Array(op, "permutation", true).longs();
+        Verify.check(perm.length == in.rank(), op, "transpose_c2", "permutation must have " + in.rank() + " entries, got " + perm.length);
+        Verify.dimsInRange(op, "transpose_c2", "permutation entry", perm, in.rank());
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "transpose_c1",
+                "operand and result must have the same element type, got " + Verify.describe(op));
+        TensorType want = permute(in, perm);
+        Verify.check(Verify.compatibleShapes(want, out), op, "transpose_c3",
+                "result shape must be the permuted operand shape " + want + ", got " + out);
+    }
+
+    private static TensorType permute(TensorType in, long[] perm) {
+        long[] s = new long[perm.length];
+        for (int i = 0; i < perm.length; i++) s[i] = in.dim((int) perm[i]);
+        return TensorType.of(in.elementType(), s);
+    }
+
+    private static List<Type> inferTranspose(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
+        return List.of(permute((TensorType) ts.get(0), ((DenseArrayAttr) props.get("permutation")).longs()));
+    }
+
+    private static void verifyReverse(Operation op) {
+        Verify.arity(op, 1, 1);
+        TensorType in = Verify.operandTensor(op, 0);
+        Verify.check(Verify.compatible(in, Verify.resultTensor(op, 0)), op, "reverse_c1",
+                "operand and result must have the same type, got " + Verify.describe(op));
+        Verify.dimsInRange(op, "reverse_c2", "dimension", Verify.i64Array(op, "dimensions", true).longs(), in.rank());
+    }
+
+    private static void verifyReshape(Operation op) {
+        Verify.arity(op, 1, 1);
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "reshape_c1",
+                "operand and result must have the same element type, got " + Verify.describe(op));
+        if (in.hasStaticShape() && out.hasStaticShape()) {
+            Verify.check(in.numElements() == out.numElements(), op, "reshape_c2",
+                    "operand and result must have the same number of elements, got " + Verify.describe(op));
+        }
+    }
+
+    private static void verifyBitcastConvert(Operation op) {
+        Verify.arity(op, 1, 1);
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        int a = bits(in), b = bits(out);
+        // Compare total bits: a wider element grows a trailing dimension of size width ratio in the other.
+        if (a == b) {
+            Verify.check(Verify.compatibleShapes(in, out), op, "bitcast_convert_c1",
+                    "same-width bitcast must keep the shape, got " + Verify.describe(op));
+        } else if (a > b) {
+            Verify.check(out.rank() == in.rank() + 1 && (out.isDynamicDim(out.rank() - 1) || out.dim(out.rank() - 1) == a / b), op,
+                    "bitcast_convert_c1", "narrowing bitcast must add a trailing dimension of size " + a / b + ", got " + Verify.describe(op));
+        } else {
+            Verify.check(in.rank() == out.rank() + 1 && (in.isDynamicDim(in.rank() - 1) || in.dim(in.rank() - 1) == b / a), op,
+                    "bitcast_convert_c1", "widening bitcast must drop a trailing dimension of size " + b / a + ", got " + Verify.describe(op));
+        }
+    }
+
+    /** Bit width of an element (complex counts both parts; quantized by storage). */
+    static int bits(TensorType t) {
+        return switch (t.elementType()) {
+            case IntegerType i -> i.width();
+            case io.hlo4j.mlir.types.FloatType f -> f.bitWidth();
+            case io.hlo4j.mlir.types.ComplexType c -> 2 * c.elementType().bitWidth();
+            case io.hlo4j.mlir.types.QuantizedType q -> q.storageType().width();
+            default -> 64;
+        };
+    }
+
+    private static void verifySlice(Operation op) {
+        Verify.arity(op, 1, 1);
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        long[] s = Verify.i64Array(op, "start_indices", true).longs(), l = Verify.i64Array(op, "limit_indices", true).longs();
+        long[] st = Verify.i64Array(op, "strides", true).longs();
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "slice_c1",
+                "operand and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(s.length == in.rank() && l.length == in.rank() && st.length == in.rank(), op, "slice_c2",
+                "start_indices, limit_indices and strides must each have " + in.rank() + " entries");
+        for (int i = 0; i < s.length; i++) {
+            Verify.check(s[i] >= 0, op, "slice_c3", "start_indices[" + i + "] = " + s[i] + " must be >= 0");
+            Verify.check(l[i] >= s[i], op, "slice_c3", "limit_indices[" + i + "] = " + l[i] + " must be >= start " + s[i]);
+            if (!in.isDynamicDim(i)) Verify.check(l[i] <= in.dim(i), op, "slice_c3",
+                    "limit_indices[" + i + "] = " + l[i] + " exceeds dimension size " + in.dim(i));
+            Verify.check(st[i] > 0, op, "slice_c4", "strides[" + i + "] = " + st[i] + " must be > 0");
+        }
+        TensorType want = sliceShape(in, s, l, st);
+        Verify.check(Verify.compatibleShapes(want, out), op, "slice_c5", "result shape must be " + want + ", got " + out);
+    }
+
+    private static TensorType sliceShape(TensorType in, long[] s, long[] l, long[] st) {
+        long[] shape = new long[s.length];
+        for (int i = 0; i < s.length; i++) shape[i] = Math.ceilDiv(l[i] - s[i], st[i]);
+        return TensorType.of(in.elementType(), shape);
+    }
+
+    private static List<Type> inferSlice(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
+        return List.of(sliceShape((TensorType) ts.get(0), ((DenseArrayAttr) props.get("start_indices")).longs(),
+                ((DenseArrayAttr) props.get("limit_indices")).longs(), ((DenseArrayAttr) props.get("strides")).longs()));
+    }
+
+    private static void verifyPad(Operation op) {
+        Verify.arity(op, 2, 1);
+        TensorType in = Verify.operandTensor(op, 0), pv = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.sameElement(in.elementType(), pv.elementType()) && Verify.sameElement(in.elementType(), out.elementType()),
+                op, "pad_c1", "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(pv.rank() == 0, op, "pad_i2", "padding_value must be a scalar, got " + pv);
+        long[] lo = Verify.i64Array(op, "edge_padding_low", true).longs(), hi = Verify.i64Array(op, "edge_padding_high", true).longs();
+        long[] in2 = Verify.i64Array(op, "interior_padding", true).longs();
+        Verify.check(lo.length == in.rank() && hi.length == in.rank() && in2.length == in.rank(), op, "pad_c2",
+                "edge_padding_low, edge_padding_high and interior_padding must each have " + in.rank() + " entries");
+        for (int i = 0; i < in2.length; i++) Verify.check(in2[i] >= 0, op, "pad_c3", "interior_padding[" + i + "] = " + in2[i] + " must be >= 0");
+        if (in.hasStaticShape()) {
+            TensorType want = padShape(in, lo, hi, in2);
+            Verify.check(Verify.compatibleShapes(want, out), op, "pad_c4", "result shape must be " + want + ", got " + out);
+        }
+    }
+
+    private static TensorType padShape(TensorType in, long[] lo, long[] hi, long[] interior) {
+        long[] s = new long[in.rank()];
+        for (int i = 0; i < s.length; i++) {
+            long d = in.dim(i);
+            s[i] = in.isDynamicDim(i) ? TensorType.DYNAMIC : lo[i] + d + Math.max(d - 1, 0) * interior[i] + hi[i];
+        }
+        return TensorType.of(in.elementType(), s);
+    }
+
+    private static List<Type> inferPad(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
+        return List.of(padShape((TensorType) ts.get(0), ((DenseArrayAttr) props.get("edge_padding_low")).longs(),
+                ((DenseArrayAttr) props.get("edge_padding_high")).longs(), ((DenseArrayAttr) props.get("interior_padding")).longs()));
+    }
+
+    private static void verifyConcatenate(Operation op) {
+        Verify.operandsAtLeast(op, 1);
+        Verify.results(op, 1);
+        TensorType first = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        long d = Verify.integer(op, "dimension");
+        Verify.check(d >= 0 && d < first.rank(), op, "concatenate_c4", "dimension " + d + " is out of range [0, " + first.rank() + ")");
+        for (int i = 1; i < op.numOperands(); i++) {
+            TensorType t = Verify.operandTensor(op, i);
+            Verify.check(Verify.sameElement(t.elementType(), first.elementType()), op, "concatenate_c1",
+                    "all inputs must have the same element type, got " + Verify.describe(op));
+            Verify.check(t.rank() == first.rank(), op, "concatenate_c2", "all inputs must have the same rank, got " + Verify.describe(op));
+            for (int k = 0; k < t.rank(); k++) {
+                if (k == d || t.isDynamicDim(k) || first.isDynamicDim(k)) continue;
+                Verify.check(t.dim(k) == first.dim(k), op, "concatenate_c3",
+                        "inputs must agree on every dimension but " + d + ", got " + Verify.describe(op));
+            }
+        }
+        TensorType want = concatShape(op.operandTypes(), (int) d);
+        Verify.check(Verify.compatible(want, out), op, "concatenate_c5", "result must be " + want + ", got " + out);
+    }
+
+    private static TensorType concatShape(List<Type> ts, int d) {
+        TensorType first = (TensorType) ts.get(0);
+        long[] s = first.shape();
+        long sum = 0;
+        for (Type t : ts) {
+            TensorType tt = (TensorType) t;
+            if (tt.isDynamicDim(d) || sum == TensorType.DYNAMIC) sum = TensorType.DYNAMIC;
+            else sum += tt.dim(d);
+        }
+        s[d] = sum;
+        return TensorType.of(first.elementType(), s);
+    }
+
+    private static List<Type> inferConcatenate(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
+        return List.of(concatShape(ts, (int) ((IntegerAttr) props.get("dimension")).value()));
+    }
+
+    private static void verifyDynamicSlice(Operation op) {
+        Verify.operandsAtLeast(op, 1);
+        Verify.results(op, 1);
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "dynamic_slice_c1",
+                "operand and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(op.numOperands() - 1 == in.rank(), op, "dynamic_slice_c2",
+                "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 1));
+        checkScalarIndices(op, "dynamic_slice_c3", 1);
+        long[] sizes = Verify.i64Array(op, "slice_sizes", true).longs();
+        Verify.check(sizes.length == in.rank(), op, "dynamic_slice_c2", "slice_sizes must have " + in.rank() + " entries, got " + sizes.length);
+        for (int i = 0; i < sizes.length; i++) {
+            Verify.check(sizes[i] >= 0 && (in.isDynamicDim(i) || sizes[i] <= in.dim(i)), op, "dynamic_slice_c4",
+                    "slice_sizes[" + i + "] = " + sizes[i] + " must be in [0, " + in.dim(i) + "]");
+        }
+        Verify.check(Verify.compatibleShapes(TensorType.of(in.elementType(), sizes), out), op, "dynamic_slice_c5",
+                "result shape must equal slice_sizes " + Syntax.i64List(DenseArrayAttr.ofI64(sizes)) + ", got " + out);
+    }
+
+    private static void checkScalarIndices(Operation op, String rule, int from) {
+        TensorType first = null;
+        for (int i = from; i < op.numOperands(); i++) {
+            TensorType t = Verify.operandTensor(op, i);
+            Verify.check(t.rank() == 0 && Verify.isInt(t.elementType()), op, rule, "start index #" + (i - from) + " must be a 0-d integer tensor, got " + t);
+            if (first == null) first = t;
+            else Verify.check(t.equals(first), op, rule, "all start indices must have the same type, got " + Verify.describe(op));
+        }
+    }
+
+    private static List<Type> inferDynamicSlice(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
+        return List.of(TensorType.of(((TensorType) ts.get(0)).elementType(), ((DenseArrayAttr) props.get("slice_sizes")).longs()));
+    }
+
+    private static void verifyDynamicUpdateSlice(Operation op) {
+        Verify.operandsAtLeast(op, 2);
+        Verify.results(op, 1);
+        TensorType in = Verify.operandTensor(op, 0), upd = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.compatible(in, out), op, "dynamic_update_slice_c1", "result must have the operand's type, got " + Verify.describe(op));
+        Verify.check(Verify.sameElement(in.elementType(), upd.elementType()), op, "dynamic_update_slice_c2",
+                "update must have the operand's element type, got " + Verify.describe(op));
+        Verify.check(upd.rank() == in.rank(), op, "dynamic_update_slice_c3", "update must have the operand's rank, got " + Verify.describe(op));
+        Verify.check(op.numOperands() - 2 == in.rank(), op, "dynamic_update_slice_c4",
+                "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 2));
+        checkScalarIndices(op, "dynamic_update_slice_c5", 2);
+        for (int i = 0; i < in.rank(); i++) {
+            if (in.isDynamicDim(i) || upd.isDynamicDim(i)) continue;
+            Verify.check(upd.dim(i) <= in.dim(i), op, "dynamic_update_slice_c6",
+                    "update dimension " + i + " (size " + upd.dim(i) + ") exceeds operand size " + in.dim(i));
+        }
     }
 }

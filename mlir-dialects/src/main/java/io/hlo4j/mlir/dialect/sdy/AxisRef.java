@@ -1,0 +1,20 @@
+package io.hlo4j.mlir.dialect.sdy;
+
+/**
+ * A reference to a mesh axis, {@code "x"}, or to a sub-axis {@code "x":(pre)size}: the slice of size
+ * {@code size} of axis x that follows the first {@code pre} (product of the sub-axis sizes to its left).
+ * {@code preSize} and {@code size} are 0 for a full axis.
+ */
+public record AxisRef(String name, long preSize, long size) {
+    public static AxisRef of(String name) { return new AxisRef(name, 0, 0); }
+    public static AxisRef sub(String name, long preSize, long size) { return new AxisRef(name, preSize, size); }
+
+    public boolean isSubAxis() { return size != 0; }
+
+    /** The number of devices this reference splits over, given the mesh. */
+    public long size(MeshAttr mesh) { return isSubAxis() ? size : mesh.axisSize(name); }
+
+    @Override public String toString() {
+        return SdyText.quote(name) + (isSubAxis() ? ":(" + preSize + ")" + size : "");
+    }
+}

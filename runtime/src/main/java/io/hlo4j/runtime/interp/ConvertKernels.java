@@ -1,0 +1,123 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.ComplexType;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.FloatKind;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.List;
+
+/** {@code convert}, {@code bitcast_convert} and {@code reduce_precision}. */
+final class ConvertKernels {
+    private ConvertKernels() {}
+
+    static void register() {
+        Kernels.put("stablehlo.convert", (op, args, f) -> List.of(convert((Tensor) args.get(0), (TensorType) op.result().type())));
+        Kernels.put("stablehlo.bitcast_convert", (op, args, f) -> {
+            Tensor x = (Tensor) args.get(0);
+            TensorType rt = (TensorType) op.result().type();
+            if (x.elementType.storageBytes() * 8 != Elem.width(x.elementType)
+                    || rt.elementType().storageBytes() * 8 != Elem.width(rt.elementType())) {
+                throw ElementwiseKernels.unsupportedType(op, x.elementType);
+            }
+            return List.of(Bytes.decode(rt, Bytes.encode(x), false));
+        });
+        Kernels.put("stablehlo.reduce_precision", ConvertKernels::reducePrecision);
+    }
+
+    /** Converts every element to the element type of {@code rt} (same shape), as the spec's convert does. */
+    static Tensor convert(Tensor x, TensorType rt) {
+        ElementType to = rt.elementType();
+        Tensor r = Tensor.zeros(rt);
+        int n = x.size;
+        switch (r.elem) {
+            case BOOL -> {
+                for (int i = 0; i < n; i++) r.ints[i] = x.elem.isInt() ? (x.ints[i] != 0 ? 1 : 0)
+                        : (x.re[i] != 0 || (x.im != null && x.im[i] != 0) ? 1 : 0);
+            }
+            case SIGNED, UNSIGNED -> {
+                if (x.elem.isInt()) {
+                    for (int i = 0; i < n; i++) r.ints[i] = Elem.wrap(to, x.ints[i]);
+                } else {
+                    IntegerType it = to instanceof IntegerType t ? t : IntegerType.I64;
+                    for (int i = 0; i < n; i++) r.ints[i] = floatToInt(x.re[i], it);
+                }
+            }
+            case FLOAT -> {
+                FloatType ft = (FloatType) to;
+                for (int i = 0; i < n; i++) r.re[i] = Elem.round(ft, x.asDouble(i));
+            }
+            case COMPLEX -> {
+                FloatType ft = ((ComplexType) to).elementType();
+                for (int i = 0; i < n; i++) {
+                    r.re[i] = Elem.round(ft, x.asDouble(i));
+                    r.im[i] = x.im == null ? 0 : Elem.round(ft, x.im[i]);
+                }
+            }
+        }
+        return r;
+    }
+
+    /** Truncates toward zero, saturating at the type's range; NaN becomes 0 (XLA's CPU behaviour). */
+    static long floatToInt(double v, IntegerType t) {
+        if (Double.isNaN(v)) return 0;
+        double tr = v < 0 ? Math.ceil(v) : Math.floor(v);
+        if (t.isUnsigned()) {
+            if (tr <= 0) return 0;
+            if (t.width() == 64) {
+                if (tr >= 18446744073709551616.0) return -1L;
+                if (tr >= 9223372036854775808.0) return (long) (tr - 9223372036854775808.0) + Long.MIN_VALUE;
+                return (long) tr;
+            }
+            long max = Elem.maxInt(t);
+            return tr >= max ? max : (long) tr;
+        }
+        long min = Elem.minInt(t), max = Elem.maxInt(t);
+        if (tr <= min) return min;
+        if (tr >= max) return max;
+        return (long) tr;
+    }
+
+    private static List<RtValue> reducePrecision(Operation op, List<RtValue> args, Frame f) {
+        Tensor x = (Tensor) args.get(0);
+        int eb = (int) Attrs.integer(op, "exponent_bits", -1), mb = (int) Attrs.integer(op, "mantissa_bits", -1);
+        if (x.elem != Elem.FLOAT) throw ElementwiseKernels.unsupportedType(op, x.elementType);
+        FloatKind k = ((FloatType) x.elementType).kind();
+        Tensor r = x.blank();
+        for (int i = 0; i < x.size; i++) r.re[i] = reducePrecision(k, x.re[i], eb, mb);
+        return List.of(r);
+    }
+
+    /** XLA's reduce-precision on the bits of format {@code k}: round the mantissa to nearest even, then clamp the exponent. */
+    static double reducePrecision(FloatKind k, double v, int expBits, int mantBits) {
+        int srcMant = k.mantissaBits(), srcExp = k.exponentBits(), nbits = k.bitWidth();
+        long bits = Floats.bits(k, v);
+        long x = bits;
+        if (mantBits < srcMant) {
+            long lastMask = 1L << (srcMant - mantBits);
+            long baseBias = (lastMask >> 1) - 1;
+            long lastBit = (x & lastMask) >> (srcMant - mantBits);
+            long trunc = ~(lastMask - 1);
+            x = (x + lastBit + baseBias) & trunc;
+        }
+        if (expBits < srcExp) {
+            long signMask = 1L << (nbits - 1);
+            long expMask = ((1L << srcExp) - 1) << srcMant;
+            long bias = (1L << (srcExp - 1)) - 1;
+            long rbias = (1L << (expBits - 1)) - 1;
+            long maxE = bias + rbias, minE = bias - rbias;
+            long e = x & expMask;
+            boolean over = e > (maxE << srcMant), under = e <= (minE << srcMant);
+            long signedZero = x & signMask;
+            long signedInf = signedZero | expMask;
+            x = over ? signedInf : under ? signedZero : x;
+        }
+        long fullMask = nbits == 64 ? -1L : (1L << nbits) - 1;
+        x &= fullMask;
+        if (Double.isNaN(v)) return mantBits > 0 ? v : Floats.decode(k, (bits & (1L << (nbits - 1))) | (((1L << srcExp) - 1) << srcMant));
+        return Floats.decode(k, x);
+    }
+}

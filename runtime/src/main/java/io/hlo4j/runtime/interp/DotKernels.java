@@ -1,0 +1,176 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.ComplexType;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.FloatKind;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+/**
+ * {@code dot_general}: operands are brought to [batch, free, contracting] layout, multiplied with a blocked
+ * loop that accumulates in double (long for integers, wrapping at the end), rounded once to the result type.
+ * Large products use every core. The precision config never lowers precision on the interpreter; a dot
+ * algorithm's operand precision types round the operands first.
+ */
+final class DotKernels {
+    private DotKernels() {}
+
+    static void register() {
+        Kernels.put("stablehlo.dot_general", (op, a, f) -> {
+            Attribute dn = Attrs.struct(op, "dot_dimension_numbers");
+            return List.of(dotGeneral(op, (Tensor) a.get(0), (Tensor) a.get(1),
+                    Attrs.field(dn, "lhs_batching_dimensions"), Attrs.field(dn, "rhs_batching_dimensions"),
+                    Attrs.field(dn, "lhs_contracting_dimensions"), Attrs.field(dn, "rhs_contracting_dimensions"),
+                    (TensorType) op.result().type()));
+        });
+        Kernels.put("stablehlo.dot", (op, a, f) -> {
+            Tensor l = (Tensor) a.get(0), r = (Tensor) a.get(1);
+            return List.of(dotGeneral(op, l, r, new long[0], new long[0], new long[] {l.rank() - 1}, new long[] {0},
+                    (TensorType) op.result().type()));
+        });
+        Kernels.put("chlo.ragged_dot", RaggedDot::eval);
+    }
+
+    static int[] free(int rank, long[] a, long[] b) {
+        boolean[] used = new boolean[rank];
+        for (long d : a) used[(int) d] = true;
+        for (long d : b) used[(int) d] = true;
+        int n = 0;
+        for (boolean u : used) if (!u) n++;
+        int[] out = new int[n];
+        for (int d = 0, k = 0; d < rank; d++) if (!used[d]) out[k++] = d;
+        return out;
+    }
+
+    /** {@code x} transposed to the given dimension order, flattened. */
+    static Tensor permute(Tensor x, long[] order) {
+        boolean identity = true;
+        for (int i = 0; i < order.length; i++) if (order[i] != i) identity = false;
+        if (identity) return x;
+        long[] shape = new long[order.length];
+        for (int i = 0; i < order.length; i++) shape[i] = x.shape[(int) order[i]];
+        return ShapeKernels.transpose(x, TensorType.of(x.elementType, shape), order);
+    }
+
+    static long prod(long[] shape, long[] dims) {
+        long p = 1;
+        for (long d : dims) p *= shape[(int) d];
+        return p;
+    }
+
+    static long prod(long[] shape, int[] dims) {
+        long p = 1;
+        for (int d : dims) p *= shape[d];
+        return p;
+    }
+
+    static long[] concat(long[] a, int[] b, long[] c) {
+        long[] o = new long[a.length + b.length + c.length];
+        int k = 0;
+        for (long v : a) o[k++] = v;
+        for (int v : b) o[k++] = v;
+        for (long v : c) o[k++] = v;
+        return o;
+    }
+
+    private static final Pattern PREC = Pattern.compile("(lhs|rhs)_precision_type\\s*=\\s*([A-Za-z0-9]+)");
+
+    static Tensor dotGeneral(Operation op, Tensor lhs, Tensor rhs, long[] lb, long[] rb, long[] lc, long[] rc, TensorType rt) {
+        int[] lf = free(lhs.rank(), lb, lc), rf = free(rhs.rank(), rb, rc);
+        Tensor l = permute(lhs, concat(lb, lf, lc));
+        Tensor r = permute(rhs, concat(rb, new int[0], concat(rc, rf, new long[0])));
+        int B = (int) prod(lhs.shape, lb), M = (int) prod(lhs.shape, lf), K = (int) prod(lhs.shape, lc), N = (int) prod(rhs.shape, rf);
+        Tensor out = Tensor.zeros(rt);
+        ElementType et = rt.elementType();
+        switch (out.elem) {
+            case FLOAT -> {
+                FloatType ft = (FloatType) et;
+                double[] a = operandAsDouble(l, ft, precision(op, "lhs")), b = operandAsDouble(r, ft, precision(op, "rhs"));
+                double[] c = new double[B * M * N];
+                matmul(a, b, c, B, M, K, N);
+                for (int i = 0; i < c.length; i++) out.re[i] = Elem.round(ft, c[i]);
+            }
+            case COMPLEX -> {
+                FloatType ft = ((ComplexType) et).elementType();
+                double[] ar = operandAsDouble(l, ft, null), br = operandAsDouble(r, ft, null);
+                double[] ai = l.im == null ? new double[l.size] : l.im, bi = r.im == null ? new double[r.size] : r.im;
+                double[] rr = new double[B * M * N], ii = new double[B * M * N], t = new double[B * M * N];
+                matmul(ar, br, rr, B, M, K, N);
+                matmul(ai, bi, t, B, M, K, N);
+                for (int i = 0; i < rr.length; i++) rr[i] -= t[i];
+                matmul(ar, bi, ii, B, M, K, N);
+                java.util.Arrays.fill(t, 0);
+                matmul(ai, br, t, B, M, K, N);
+                for (int i = 0; i < rr.length; i++) {
+                    out.re[i] = Elem.round(ft, rr[i]);
+                    out.im[i] = Elem.round(ft, ii[i] + t[i]);
+                }
+            }
+            default -> {
+                long[] a = operandAsLong(l, et), b = operandAsLong(r, et);
+                for (int bb = 0; bb < B; bb++) {
+                    for (int i = 0; i < M; i++) {
+                        for (int j = 0; j < N; j++) {
+                            long s = 0;
+                            int ao = (bb * M + i) * K, bo = bb * K * N + j;
+                            for (int k = 0; k < K; k++) s += a[ao + k] * b[bo + k * N];
+                            out.ints[(bb * M + i) * N + j] = out.elem == Elem.BOOL ? (s != 0 ? 1 : 0) : Elem.wrap(et, s);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static FloatKind precision(Operation op, String side) {
+        Attribute alg = op.attr("algorithm");
+        if (alg == null) return null;
+        Matcher m = PREC.matcher(alg.toString());
+        while (m.find()) if (m.group(1).equals(side)) return FloatKind.fromMnemonic(m.group(2));
+        return null;
+    }
+
+    /** Operand values converted to the result's float type (and to an algorithm's precision type, when given). */
+    static double[] operandAsDouble(Tensor x, FloatType to, FloatKind precision) {
+        double[] o = new double[x.size];
+        boolean exact = x.elem == Elem.FLOAT || x.elem == Elem.COMPLEX;
+        for (int i = 0; i < o.length; i++) {
+            double v = x.asDouble(i);
+            if (!exact) v = Elem.round(to, v);
+            if (precision != null && precision != FloatKind.F64) v = Floats.round(precision, v);
+            o[i] = v;
+        }
+        return o;
+    }
+
+    static long[] operandAsLong(Tensor x, ElementType to) {
+        if (x.elem.isInt()) return x.ints;
+        long[] o = new long[x.size];
+        for (int i = 0; i < o.length; i++) o[i] = (long) x.re[i];
+        return o;
+    }
+
+    /** c[b] += a[b] (MxK) x b[b] (KxN), row-major; rows in parallel when the product is large. */
+    static void matmul(double[] a, double[] b, double[] c, int B, int M, int K, int N) {
+        long work = (long) B * M * N * K;
+        IntStream rows = IntStream.range(0, B * M);
+        if (work > 1 << 20) rows = rows.parallel();
+        rows.forEach(row -> {
+            int bb = row / M;
+            int ao = row * K, bo = bb * K * N, co = row * N;
+            for (int k = 0; k < K; k++) {
+                double av = a[ao + k];
+                int bk = bo + k * N;
+                for (int j = 0; j < N; j++) c[co + j] += av * b[bk + j];
+            }
+        });
+    }
+}

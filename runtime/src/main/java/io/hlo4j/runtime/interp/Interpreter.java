@@ -1,0 +1,156 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.SymbolTable;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.FunctionType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Evaluates a module's functions on concrete values, op by op, as the StableHLO spec defines each op.
+ * Thread-safe: each simulated device evaluates with its own {@link Process} and scopes.
+ */
+public final class Interpreter {
+    static { Kernels.init(); }
+
+    private final Module module;
+    private final SymbolTable symbols;
+    private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
+            java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    public Interpreter(Module module) {
+        this.module = module;
+        this.symbols = module.symbols();
+    }
+
+    public Module module() { return module; }
+
+    /** A dense constant decoded once per attribute (tensors are immutable, so sharing is safe). */
+    public Tensor constant(io.hlo4j.mlir.attr.DenseElementsAttr d) {
+        return constants.computeIfAbsent(d, Tensor::fromDense);
+    }
+
+    /** The symbol table of the module's top level. */
+    public SymbolTable symbols() { return symbols; }
+
+    /** Runs the entry function ({@code @main}, or the only function) on one device. */
+    public List<RtValue> run(List<? extends RtValue> inputs) { return run(null, inputs); }
+
+    /** Runs function {@code name} (null: the entry function) on one device. */
+    public List<RtValue> run(String name, List<? extends RtValue> inputs) {
+        return call(function(name), List.copyOf(inputs), Process.single());
+    }
+
+    /** The named function (null: the entry function); fails naming what is missing. */
+    public Operation function(String name) {
+        Operation f = name == null ? module.entryFunction() : symbols.lookup(name);
+        if (f == null || !f.name().equals("func.func")) {
+            throw new InterpreterException(name == null ? "no @main and not exactly one function in the module"
+                    : "no function @" + name + " in the module", module.op().location());
+        }
+        return f;
+    }
+
+    /** Calls a {@code func.func} with {@code args} on {@code process}. */
+    public List<RtValue> call(Operation func, List<RtValue> args, Process process) {
+        Attribute ft = func.attr("function_type");
+        String fname = SymbolTable.symbolName(func);
+        Region body = func.region(0);
+        if (body.isEmpty()) throw new InterpreterException("function @" + fname + " has no body", func.location());
+        Block entry = body.entry();
+        if (entry.arguments().size() != args.size()) {
+            throw new InterpreterException("function @" + fname + " takes " + entry.arguments().size()
+                    + " arguments, got " + args.size(), func.location());
+        }
+        for (int i = 0; i < args.size(); i++) checkType("argument " + i + " of @" + fname, entry.argument(i).type(), args.get(i), func);
+        List<RtValue> out = evalRegion(body, args, null, process);
+        if (ft instanceof io.hlo4j.mlir.attr.TypeAttr ta && ta.value() instanceof FunctionType fty) {
+            for (int i = 0; i < Math.min(out.size(), fty.results().size()); i++) {
+                checkType("result " + i + " of @" + fname, fty.results().get(i), out.get(i), func);
+            }
+        }
+        return out;
+    }
+
+    private static void checkType(String what, Type expected, RtValue v, Operation where) {
+        if (expected instanceof TensorType et && v instanceof Tensor t) {
+            if (!et.hasStaticShape()) {
+                if (et.rank() != t.rank() || !et.elementType().equals(t.elementType)) {
+                    throw new InterpreterException(what + " must be " + et + ", got " + t.type, where.location());
+                }
+                return;
+            }
+            if (!et.withShape(et.shape()).equals(t.type.withShape(t.shape))) {
+                throw new InterpreterException(what + " must be " + et + ", got " + t.type, where.location());
+            }
+        }
+    }
+
+    /** Evaluates a single-block region: binds {@code args} to its block arguments and returns the terminator's operands. */
+    public List<RtValue> evalRegion(Region region, List<RtValue> args, Scope parent, Process process) {
+        if (region.blocks().size() != 1) {
+            throw new InterpreterException("regions with " + region.blocks().size() + " blocks are not supported by the interpreter",
+                    region.parent() == null ? null : region.parent().location());
+        }
+        Block b = region.entry();
+        Scope scope = new Scope(parent);
+        if (b.arguments().size() != args.size()) {
+            throw new InterpreterException("region of " + (region.parent() == null ? "?" : region.parent().name()) + " takes "
+                    + b.arguments().size() + " arguments, got " + args.size(), region.parent() == null ? null : region.parent().location());
+        }
+        for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
+        Frame frame = new Frame(this, scope, process);
+        for (Operation op : b.operations()) {
+            List<RtValue> operands = operands(op, scope);
+            if (isTerminator(op)) return operands;
+            List<RtValue> results = evalOp(op, operands, frame);
+            if (results.size() != op.numResults()) {
+                throw InterpreterException.at(op, "kernel returned " + results.size() + " results, the op has " + op.numResults()
+                        + " at " + op.location().describe());
+            }
+            for (int i = 0; i < results.size(); i++) scope.bind(op.result(i), results.get(i));
+        }
+        throw new InterpreterException("block has no terminator", region.parent() == null ? null : region.parent().location());
+    }
+
+    private static boolean isTerminator(Operation op) {
+        return switch (op.name()) {
+            case "func.return", "stablehlo.return", "sdy.return", "chlo.return" -> true;
+            default -> false;
+        };
+    }
+
+    private static List<RtValue> operands(Operation op, Scope scope) {
+        List<RtValue> out = new ArrayList<>(op.numOperands());
+        for (Value v : op.operands()) {
+            RtValue x = scope.lookup(v);
+            if (x == null) throw InterpreterException.at(op, "operand " + out.size() + " has no value at " + op.location().describe());
+            out.add(x);
+        }
+        return out;
+    }
+
+    /** Runs one op's kernel; failures are reported with the op and its location. */
+    public List<RtValue> evalOp(Operation op, List<RtValue> operands, Frame frame) {
+        Kernel k = Kernels.lookup(op);
+        if (k == null) {
+            throw new InterpreterException("not supported by the interpreter: " + op.name() + " at " + op.location().describe(),
+                    op.location());
+        }
+        try {
+            return k.eval(op, operands, frame);
+        } catch (InterpreterException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+        }
+    }
+}

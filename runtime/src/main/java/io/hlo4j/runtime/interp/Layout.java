@@ -1,0 +1,76 @@
+package io.hlo4j.runtime.interp;
+
+/** Index arithmetic shared by data-movement kernels: affine gathers over row-major arrays. */
+final class Layout {
+    private Layout() {}
+
+    /**
+     * Fills every element of {@code dst} from {@code src} at {@code base + sum(idx[d] * srcStride[d])}, where idx
+     * walks {@code dst}'s shape in row-major order (an odometer, no per-element division).
+     */
+    static void affineGather(Tensor dst, Tensor src, long base, long[] srcStride) {
+        int rank = dst.rank();
+        int n = dst.size;
+        if (n == 0) return;
+        if (rank == 0) { dst.copyElement(0, src, (int) base); return; }
+        long[] shape = dst.shape;
+        int[] idx = new int[rank];
+        long off = base;
+        int last = rank - 1;
+        long lastStride = srcStride[last];
+        int lastDim = (int) shape[last];
+        int i = 0;
+        while (i < n) {
+            // inner loop over the last dimension
+            if (dst.ints != null) {
+                long[] d = dst.ints, s = src.ints;
+                long o = off;
+                for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
+            } else {
+                double[] d = dst.re, s = src.re;
+                long o = off;
+                for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
+                if (dst.im != null) {
+                    o = off;
+                    for (int k = 0; k < lastDim; k++, o += lastStride) dst.im[i + k] = src.im[(int) o];
+                }
+            }
+            i += lastDim;
+            // advance the odometer from the second-to-last dimension
+            int d = last - 1;
+            while (d >= 0) {
+                idx[d]++;
+                off += srcStride[d];
+                if (idx[d] < shape[d]) break;
+                off -= srcStride[d] * shape[d];
+                idx[d] = 0;
+                d--;
+            }
+            if (d < 0) break;
+        }
+    }
+
+    /** Copies {@code len} elements. */
+    static void copy(Tensor src, int srcOff, Tensor dst, int dstOff, int len) {
+        if (src.ints != null) System.arraycopy(src.ints, srcOff, dst.ints, dstOff, len);
+        else {
+            System.arraycopy(src.re, srcOff, dst.re, dstOff, len);
+            if (src.im != null) System.arraycopy(src.im, srcOff, dst.im, dstOff, len);
+        }
+    }
+
+    /** Multi-index of flat position {@code flat} in {@code shape}, into {@code out}. */
+    static void unflatten(long flat, long[] shape, long[] out) {
+        for (int d = shape.length - 1; d >= 0; d--) {
+            long s = shape[d];
+            out[d] = flat % s;
+            flat /= s;
+        }
+    }
+
+    static long product(long[] shape) {
+        long p = 1;
+        for (long d : shape) p *= d;
+        return p;
+    }
+}

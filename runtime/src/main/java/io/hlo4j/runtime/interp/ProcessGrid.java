@@ -1,0 +1,108 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Operation;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A replica x partition grid of simulated devices, the spec's four ways of turning {@code replica_groups} into
+ * groups of processes, and the {@link Rendezvous} the grid's collectives meet at.
+ */
+public final class ProcessGrid {
+    private final int numReplicas;
+    private final int numPartitions;
+    private final Rendezvous rendezvous;
+
+    public ProcessGrid(int numReplicas, int numPartitions) {
+        this(numReplicas, numPartitions, Rendezvous.defaultTimeoutMillis());
+    }
+
+    public ProcessGrid(int numReplicas, int numPartitions, long timeoutMillis) {
+        if (numReplicas < 1 || numPartitions < 1) throw new IllegalArgumentException("grid " + numReplicas + "x" + numPartitions);
+        this.numReplicas = numReplicas;
+        this.numPartitions = numPartitions;
+        this.rendezvous = new Rendezvous(timeoutMillis);
+    }
+
+    public int numReplicas() { return numReplicas; }
+    public int numPartitions() { return numPartitions; }
+    public int size() { return numReplicas * numPartitions; }
+    public Rendezvous rendezvous() { return rendezvous; }
+
+    public Process process(int replica, int partition) { return new Process(replica, partition, this); }
+
+    /** How replica_groups ids map to processes (spec "Collective ops"). */
+    public enum Mode { CROSS_REPLICA, CROSS_PARTITION, CROSS_REPLICA_AND_PARTITION, FLATTENED_IDS }
+
+    /**
+     * The group (processes in group order) that {@code self} belongs to, or null if it belongs to none. Fails,
+     * naming the op, when the groups are not a partition of the id space.
+     */
+    public List<Process> groupOf(Operation op, Process self, long[][] groups, Mode mode, boolean allowPadding) {
+        int idSpace = switch (mode) {
+            case CROSS_REPLICA, CROSS_REPLICA_AND_PARTITION -> numReplicas;
+            case CROSS_PARTITION -> numPartitions;
+            case FLATTENED_IDS -> size();
+        };
+        if (groups == null || groups.length == 0) {
+            long[] all = new long[idSpace];
+            for (int i = 0; i < idSpace; i++) all[i] = i;
+            groups = new long[][] {all};
+        }
+        boolean[] seen = new boolean[idSpace];
+        for (long[] g : groups) {
+            for (long id : g) {
+                if (id == -1 && allowPadding) continue;
+                if (id < 0 || id >= idSpace) throw InterpreterException.at(op, "replica_groups id " + id + " is outside [0, " + idSpace
+                        + ") for a " + numReplicas + "x" + numPartitions + " grid (" + mode + ")");
+                if (seen[(int) id]) throw InterpreterException.at(op, "replica_groups " + Arrays.deepToString(groups)
+                        + " are not a partition of the devices: id " + id + " appears twice");
+                seen[(int) id] = true;
+            }
+        }
+        for (int i = 0; i < idSpace; i++) {
+            if (!seen[i]) throw InterpreterException.at(op, "replica_groups " + Arrays.deepToString(groups)
+                    + " are not a partition of the devices: id " + i + " is missing (" + mode + ")");
+        }
+        for (long[] g : groups) {
+            List<Process> members = new ArrayList<>();
+            boolean mine = false;
+            for (long id : g) {
+                if (id == -1) continue;
+                switch (mode) {
+                    case CROSS_REPLICA -> {
+                        members.add(process((int) id, self.partition()));
+                        if (id == self.replica()) mine = true;
+                    }
+                    case CROSS_PARTITION -> {
+                        members.add(process(self.replica(), (int) id));
+                        if (id == self.partition()) mine = true;
+                    }
+                    case CROSS_REPLICA_AND_PARTITION -> {
+                        for (int p = 0; p < numPartitions; p++) members.add(process((int) id, p));
+                        if (id == self.replica()) mine = true;
+                    }
+                    case FLATTENED_IDS -> {
+                        members.add(process((int) id / numPartitions, (int) id % numPartitions));
+                        if (id == self.flatId()) mine = true;
+                    }
+                }
+            }
+            if (mine) return members;
+        }
+        return null;
+    }
+
+    /** The group strategy of all_gather/all_reduce/reduce_scatter. */
+    public static Mode gatherMode(long channelId, boolean useGlobalDeviceIds) {
+        if (channelId <= 0) return Mode.CROSS_REPLICA;
+        return useGlobalDeviceIds ? Mode.FLATTENED_IDS : Mode.CROSS_REPLICA_AND_PARTITION;
+    }
+
+    /** The group strategy of all_to_all, collective_permute and collective_broadcast. */
+    public static Mode exchangeMode(long channelId) {
+        return channelId <= 0 ? Mode.CROSS_REPLICA : Mode.CROSS_PARTITION;
+    }
+}

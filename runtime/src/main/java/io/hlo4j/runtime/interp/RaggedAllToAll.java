@@ -1,0 +1,57 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.ir.Operation;
+
+import java.util.List;
+
+/**
+ * {@code custom_call @ragged_all_to_all(input, output, input_offsets, send_sizes, output_offsets, recv_sizes)}
+ * as XLA defines it: within a group, sender j sends rows {@code [input_offsets[i], +send_sizes[i])} of its input
+ * (along dimension 0) to member i, which writes them at row {@code output_offsets[i]} of j's offsets, i.e. the
+ * offset the sender computed for that receiver. The result is {@code output} with every received chunk written.
+ */
+final class RaggedAllToAll {
+    private RaggedAllToAll() {}
+
+    static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
+        Tensor input = (Tensor) args.get(0), output = (Tensor) args.get(1);
+        Tensor inOff = (Tensor) args.get(2), sendSizes = (Tensor) args.get(3), outOff = (Tensor) args.get(4);
+        long[][] groups = null;
+        long channel = 0;
+        Attribute cfg = op.attr("backend_config");
+        if (cfg instanceof DictionaryAttr d) {
+            if (d.get("replica_groups") instanceof DenseElementsAttr rg) {
+                Tensor t = Tensor.fromDense(rg);
+                int rows = t.rank() == 2 ? (int) t.shape[0] : 0, cols = t.rank() == 2 ? (int) t.shape[1] : 0;
+                groups = new long[rows][cols];
+                for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) groups[i][j] = t.ints[i * cols + j];
+            }
+            if (d.get("channel_id") instanceof io.hlo4j.mlir.attr.IntegerAttr c) channel = c.value();
+        }
+        ProcessGrid grid = f.process().grid();
+        ProcessGrid.Mode mode = grid.numReplicas() == 1 ? ProcessGrid.Mode.CROSS_PARTITION : ProcessGrid.exchangeMode(channel);
+        List<Process> group = grid.groupOf(op, f.process(), groups, mode, false);
+        if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
+        List<List<Tensor>> all = CollectiveKernels.exchange(op, f, group, List.of(input, inOff, sendSizes, outOff));
+        int me = group.indexOf(f.process());
+        Tensor r = output.blank();
+        Layout.copy(output, 0, r, 0, output.size);
+        int row = output.rank() == 0 ? 1 : output.size / (int) Math.max(1, output.shape[0]);
+        int inRow = input.rank() == 0 ? 1 : input.size / (int) Math.max(1, input.shape[0]);
+        if (row != inRow) throw InterpreterException.at(op, "input and output rows differ: " + input.type + " vs " + output.type);
+        for (List<Tensor> sender : all) {
+            Tensor sin = sender.get(0);
+            long off = sender.get(1).ints[me], size = sender.get(2).ints[me], dst = sender.get(3).ints[me];
+            if (size == 0) continue;
+            if (off < 0 || off + size > sin.shape[0] || dst < 0 || dst + size > r.shape[0]) {
+                throw InterpreterException.at(op, "chunk [" + off + ", +" + size + ") to row " + dst + " is out of bounds for "
+                        + sin.type + " -> " + r.type);
+            }
+            Layout.copy(sin, (int) (off * row), r, (int) (dst * row), (int) (size * row));
+        }
+        return List.of(r);
+    }
+}

@@ -1,0 +1,102 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.List;
+
+/**
+ * {@code chlo.ragged_dot}. Rows of the lhs ragged dimension belong to consecutive groups of
+ * {@code group_sizes}. Mode 1 (ragged dim is a free lhs dim, rhs has a group dim): each row is multiplied by
+ * its group's rhs; rows past the last group are zero. Mode 2 (ragged dim is contracting): output group g
+ * contracts only over the rows of group g.
+ */
+final class RaggedDot {
+    private RaggedDot() {}
+
+    static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
+        Tensor lhs = (Tensor) args.get(0), rhs = (Tensor) args.get(1), gs = (Tensor) args.get(2);
+        Attribute dn = Attrs.struct(op, "ragged_dot_dimension_numbers");
+        long[] lb = Attrs.field(dn, "lhs_batching_dimensions"), rb = Attrs.field(dn, "rhs_batching_dimensions");
+        long[] lc = Attrs.field(dn, "lhs_contracting_dimensions"), rc = Attrs.field(dn, "rhs_contracting_dimensions");
+        long[] lr = Attrs.field(dn, "lhs_ragged_dimensions"), rg = Attrs.field(dn, "rhs_group_dimensions");
+        TensorType rt = (TensorType) op.result().type();
+        if (gs.rank() != 1 || lr.length != 1) throw InterpreterException.at(op, "only 1-D group_sizes are supported, got " + gs.type);
+        int ragged = (int) lr[0];
+        int groups = (int) gs.shape[0];
+        long[] bounds = new long[groups + 1];
+        for (int g = 0; g < groups; g++) bounds[g + 1] = bounds[g] + gs.ints[g];
+        boolean contracting = contains(lc, ragged), batching = contains(lb, ragged);
+        if (batching) throw InterpreterException.at(op, "ragged batch dimension (mode 3) is not supported by the interpreter");
+        if (!contracting) {
+            if (rg.length != 1) throw InterpreterException.at(op, "mode 1 needs one rhs group dimension");
+            int gdim = (int) rg[0];
+            long[] rb2 = dropDim(rb, gdim), rc2 = dropDim(rc, gdim);
+            int[] lf = DotKernels.free(lhs.rank(), lb, lc);
+            int outDim = lb.length;
+            for (int d : lf) { if (d == ragged) break; outDim++; }
+            Tensor out = Tensor.zeros(rt);
+            for (int g = 0; g < groups; g++) {
+                Tensor rhsG = selectIndex(rhs, gdim, g);
+                Tensor part = DotKernels.dotGeneral(op, lhs, rhsG, lb, rb2, lc, rc2, rt);
+                copyRange(part, out, outDim, bounds[g], bounds[g + 1]);
+            }
+            return List.of(out);
+        }
+        // mode 2: output [groups, batch..., lhs free..., rhs free...]
+        long[] shape = rt.shape();
+        long[] inner = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+        TensorType innerT = TensorType.of(rt.elementType(), inner);
+        Tensor out = Tensor.zeros(rt);
+        int chunk = (int) Layout.product(inner);
+        for (int g = 0; g < groups; g++) {
+            Tensor masked = maskOutside(lhs, ragged, bounds[g], bounds[g + 1]);
+            Tensor part = DotKernels.dotGeneral(op, masked, rhs, lb, rb, lc, rc, innerT);
+            Layout.copy(part, 0, out, g * chunk, chunk);
+        }
+        return List.of(out);
+    }
+
+    private static boolean contains(long[] a, int v) {
+        for (long x : a) if (x == v) return true;
+        return false;
+    }
+
+    private static long[] dropDim(long[] dims, int removed) {
+        long[] o = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) o[i] = dims[i] > removed ? dims[i] - 1 : dims[i];
+        return o;
+    }
+
+    /** {@code x[..., i, ...]} along {@code dim}, with that dimension removed. */
+    static Tensor selectIndex(Tensor x, int dim, int i) {
+        long[] start = new long[x.rank()];
+        start[dim] = i;
+        long[] shape = x.shape.clone();
+        shape[dim] = 1;
+        Tensor s = ShapeKernels.slice(x, TensorType.of(x.elementType, shape), start, ShapeKernels.ones(x.rank()));
+        long[] squeezed = new long[x.rank() - 1];
+        for (int d = 0, k = 0; d < x.rank(); d++) if (d != dim) squeezed[k++] = x.shape[d];
+        return s.reshaped(TensorType.of(x.elementType, squeezed));
+    }
+
+    /** Copies positions with index in [lo, hi) along {@code dim} from {@code src} to {@code dst} (same shape). */
+    private static void copyRange(Tensor src, Tensor dst, int dim, long lo, long hi) {
+        long[] idx = new long[src.rank()];
+        for (int i = 0; i < src.size; i++) {
+            Layout.unflatten(i, src.shape, idx);
+            if (idx[dim] >= lo && idx[dim] < hi) dst.copyElement(i, src, i);
+        }
+    }
+
+    private static Tensor maskOutside(Tensor x, int dim, long lo, long hi) {
+        Tensor r = x.blank();
+        long[] idx = new long[x.rank()];
+        for (int i = 0; i < x.size; i++) {
+            Layout.unflatten(i, x.shape, idx);
+            if (idx[dim] >= lo && idx[dim] < hi) r.copyElement(i, x, i);
+        }
+        return r;
+    }
+}

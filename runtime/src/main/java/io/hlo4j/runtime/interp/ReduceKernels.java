@@ -1,0 +1,133 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code reduce}, {@code reduce_window}, {@code map} and {@code select_and_scatter}. Elements are combined
+ * in row-major order starting from the init value, as the reference interpreter does. A combiner that is a
+ * single primitive op runs on primitive arrays; any other region is evaluated per element.
+ */
+final class ReduceKernels {
+    private ReduceKernels() {}
+
+    static void register() {
+        Kernels.put("stablehlo.reduce", ReduceKernels::reduce);
+        Kernels.put("stablehlo.reduce_window", ReduceKernels::reduceWindow);
+        Kernels.put("stablehlo.map", ReduceKernels::map);
+        Kernels.put("stablehlo.select_and_scatter", SelectAndScatter::eval);
+    }
+
+    /** Applies a region to scalars: {@code acc_i = body(acc..., x...)} for every operand i. */
+    static void combine(Frame f, Region body, Tensor[] acc, int o, Tensor[] xs, int i) {
+        int n = acc.length;
+        List<RtValue> args = new ArrayList<>(2 * n);
+        for (int k = 0; k < n; k++) args.add(acc[k].element(o));
+        for (int k = 0; k < n; k++) args.add(xs[k].element(i));
+        List<RtValue> r = f.region(body, args);
+        for (int k = 0; k < n; k++) acc[k].copyElement(o, (Tensor) r.get(k), 0);
+    }
+
+    private static List<RtValue> reduce(Operation op, List<RtValue> args, Frame f) {
+        int n = args.size() / 2;
+        Tensor[] xs = new Tensor[n], acc = new Tensor[n];
+        long[] dims = Attrs.required(op, "dimensions");
+        for (int k = 0; k < n; k++) {
+            xs[k] = (Tensor) args.get(k);
+            Tensor init = (Tensor) args.get(n + k);
+            acc[k] = Tensor.blank(op.result(k).type());
+            for (int o = 0; o < acc[k].size; o++) acc[k].copyElement(o, init, 0);
+        }
+        Region body = op.region(0);
+        ScalarOp fast = n == 1 ? ScalarOp.of(body, xs[0].elementType) : null;
+        if (fast != null && !acc[0].elementType.equals(fast.type)) fast = null;
+        Tensor x = xs[0];
+        int rank = x.rank();
+        boolean[] reduced = new boolean[rank];
+        for (long d : dims) reduced[(int) d] = true;
+        // output stride of each input dimension (0 for reduced dimensions)
+        long[] ostride = new long[rank];
+        long s = 1;
+        for (int d = rank - 1; d >= 0; d--) if (!reduced[d]) { ostride[d] = s; s *= x.shape[d]; }
+        int[] idx = new int[rank];
+        int o = 0;
+        for (int i = 0; i < x.size; i++) {
+            if (fast != null) fast.accumulate(acc[0], o, x, i);
+            else combine(f, body, acc, o, xs, i);
+            for (int d = rank - 1; d >= 0; d--) {
+                idx[d]++;
+                o += (int) ostride[d];
+                if (idx[d] < x.shape[d]) break;
+                o -= (int) (ostride[d] * x.shape[d]);
+                idx[d] = 0;
+            }
+        }
+        return List.of((RtValue[]) acc);
+    }
+
+    private static List<RtValue> reduceWindow(Operation op, List<RtValue> args, Frame f) {
+        int n = args.size() / 2;
+        Tensor[] xs = new Tensor[n], acc = new Tensor[n];
+        for (int k = 0; k < n; k++) xs[k] = (Tensor) args.get(k);
+        Tensor x = xs[0];
+        int rank = x.rank();
+        long[] win = Attrs.required(op, "window_dimensions");
+        long[] strides = Attrs.ints(op, "window_strides", ShapeKernels.ones(rank));
+        long[] bdil = Attrs.ints(op, "base_dilations", ShapeKernels.ones(rank));
+        long[] wdil = Attrs.ints(op, "window_dilations", ShapeKernels.ones(rank));
+        long[] padding = Attrs.ints(op, "padding", new long[2 * rank]);
+        Tensor[] inits = new Tensor[n];
+        for (int k = 0; k < n; k++) {
+            inits[k] = (Tensor) args.get(n + k);
+            acc[k] = Tensor.blank(op.result(k).type());
+            for (int o = 0; o < acc[k].size; o++) acc[k].copyElement(o, inits[k], 0);
+        }
+        Region body = op.region(0);
+        ScalarOp fast = n == 1 ? ScalarOp.of(body, x.elementType) : null;
+        if (fast != null && !acc[0].elementType.equals(fast.type)) fast = null;
+        int[] xs_ = Tensor.strides(x.shape);
+        long[] oidx = new long[rank], widx = new long[rank];
+        int wsize = (int) Layout.product(win);
+        long[] oshape = acc[0].shape;
+        for (int o = 0; o < acc[0].size; o++) {
+            Layout.unflatten(o, oshape, oidx);
+            Arrays.fill(widx, 0);
+            for (int w = 0; w < wsize; w++) {
+                int src = 0;
+                boolean pad = false;
+                for (int d = 0; d < rank; d++) {
+                    long p = oidx[d] * strides[d] + widx[d] * wdil[d] - padding[2 * d];
+                    if (p < 0 || p % bdil[d] != 0 || p / bdil[d] >= x.shape[d]) { pad = true; break; }
+                    src += (int) (p / bdil[d]) * xs_[d];
+                }
+                if (fast != null) fast.accumulate(acc[0], o, pad ? inits[0] : x, pad ? 0 : src);
+                else if (pad) combine(f, body, acc, o, inits, 0);
+                else combine(f, body, acc, o, xs, src);
+                for (int d = rank - 1; d >= 0; d--) {
+                    if (++widx[d] < win[d]) break;
+                    widx[d] = 0;
+                }
+            }
+        }
+        return List.of((RtValue[]) acc);
+    }
+
+    private static List<RtValue> map(Operation op, List<RtValue> args, Frame f) {
+        Tensor r = Tensor.blank(op.result().type());
+        Region body = op.region(0);
+        List<RtValue> scalars = new ArrayList<>(args.size());
+        for (int i = 0; i < r.size; i++) {
+            scalars.clear();
+            for (RtValue a : args) scalars.add(((Tensor) a).element(i));
+            r.copyElement(i, (Tensor) f.region(body, scalars).get(0), 0);
+        }
+        return List.of(r);
+    }
+
+    static TensorType type(Operation op, int i) { return (TensorType) op.result(i).type(); }
+}

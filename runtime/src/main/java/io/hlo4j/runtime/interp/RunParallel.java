@@ -1,0 +1,90 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.ArrayAttr;
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.SymbolRefAttr;
+import io.hlo4j.mlir.ir.Operation;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code interpreter.run_parallel}: {@code programs = [[@f, @g], ...]} lists, per replica (outer) and partition
+ * (inner), the function each simulated device runs. Inputs are consumed and results returned in process order.
+ */
+final class RunParallel {
+    private RunParallel() {}
+
+    static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
+        Attribute a = op.attr("programs");
+        if (!(a instanceof ArrayAttr rows) || rows.size() == 0) throw InterpreterException.at(op, "programs must be a non-empty list of lists");
+        int replicas = rows.size();
+        int partitions = -1;
+        List<Operation> funcs = new ArrayList<>();
+        for (Attribute row : rows.elements()) {
+            if (!(row instanceof ArrayAttr r)) throw InterpreterException.at(op, "programs must be a list of lists, got " + row);
+            if (partitions < 0) partitions = r.size();
+            else if (partitions != r.size()) throw InterpreterException.at(op, "every replica must list the same number of partitions");
+            for (Attribute s : r.elements()) {
+                String name = s instanceof SymbolRefAttr sr ? sr.root() : s.toString();
+                Operation fn = f.interpreter().symbols().lookup(name);
+                if (fn == null) throw InterpreterException.at(op, "no function @" + name);
+                funcs.add(fn);
+            }
+        }
+        ProcessGrid grid = new ProcessGrid(replicas, partitions);
+        List<List<RtValue>> inputs = new ArrayList<>();
+        int next = 0;
+        for (Operation fn : funcs) {
+            int n = fn.region(0).entry().arguments().size();
+            if (next + n > args.size()) throw InterpreterException.at(op, "not enough inputs for the programs: " + args.size());
+            inputs.add(args.subList(next, next + n));
+            next += n;
+        }
+        List<List<RtValue>> results = run(f.interpreter(), grid, funcs, inputs);
+        List<RtValue> out = new ArrayList<>();
+        for (List<RtValue> r : results) out.addAll(r);
+        return out;
+    }
+
+    /** Runs {@code funcs.get(i)} on process i (replica-major order), each on its own thread; rethrows the first failure. */
+    static List<List<RtValue>> run(Interpreter interp, ProcessGrid grid, List<Operation> funcs, List<List<RtValue>> inputs) {
+        int n = grid.size();
+        List<List<RtValue>> results = new ArrayList<>();
+        Throwable[] errors = new Throwable[n];
+        Thread[] threads = new Thread[n];
+        for (int i = 0; i < n; i++) results.add(null);
+        for (int i = 0; i < n; i++) {
+            final int id = i;
+            Process p = grid.process(i / grid.numPartitions(), i % grid.numPartitions());
+            threads[i] = Thread.ofPlatform().name("hlo4j-device-" + i).stackSize(16 << 20).unstarted(() -> {
+                try {
+                    results.set(id, interp.call(funcs.get(id), new ArrayList<>(inputs.get(id)), p));
+                } catch (Throwable t) {
+                    errors[id] = t;
+                    grid.rendezvous().abort(t);
+                }
+            });
+            threads[i].start();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for simulated devices", e);
+            }
+        }
+        // Report the root failure, not the waits it abandoned.
+        Throwable first = null;
+        for (Throwable t : errors) {
+            if (t == null) continue;
+            boolean secondary = t.getMessage() != null && t.getMessage().contains("abandoned: another device failed");
+            if (first == null || !secondary && first.getMessage() != null && first.getMessage().contains("abandoned")) first = t;
+        }
+        if (first instanceof RuntimeException re) throw re;
+        if (first instanceof Error e) throw e;
+        if (first != null) throw new IllegalStateException(first);
+        return results;
+    }
+}
