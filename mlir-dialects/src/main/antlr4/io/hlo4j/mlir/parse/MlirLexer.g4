@@ -20,6 +20,52 @@ lexer grammar MlirLexer;
         return t;
     }
 
+    /** The text being lexed, for the string fast path; null when it holds characters outside the BMP. */
+    private String source;
+
+    /** Lets string tokens be scanned with a plain loop over {@code text} (same indices as the char stream). */
+    public void setSource(String text) {
+        for (int i = 0; i < text.length(); i++) if (Character.isSurrogate(text.charAt(i))) return;
+        source = text;
+    }
+
+    /**
+     * Called after an opening quote: consumes the rest of the string literal with a tight loop (hex blobs are
+     * megabytes long). An unterminated string becomes an ERROR_CHAR token for the parser to report.
+     */
+    private void scanString() {
+        int start = _input.index();
+        int i = start;
+        boolean closed = false;
+        if (source != null) {
+            int n = source.length();
+            while (i < n) {
+                char c = source.charAt(i);
+                if (c == '"') { i++; closed = true; break; }
+                if (c == '\\') { if (i + 1 < n && source.charAt(i + 1) != '\n') { i += 2; continue; } i++; break; }
+                if (c == '\n') break;
+                i++;
+            }
+            _input.seek(i);
+        } else {
+            while (true) {
+                int c = _input.LA(1);
+                if (c == CharStream.EOF || c == '\n') break;
+                _input.consume();
+                i++;
+                if (c == '"') { closed = true; break; }
+                if (c == '\\') {
+                    int d = _input.LA(1);
+                    if (d == CharStream.EOF || d == '\n') break;
+                    _input.consume();
+                    i++;
+                }
+            }
+        }
+        getInterpreter().setCharPositionInLine(getInterpreter().getCharPositionInLine() + (i - start));
+        if (!closed) setType(ERROR_CHAR);
+    }
+
     /** True right after "tensor<", "memref<", "vector<" or a dimension: a "0x" there is a zero dimension. */
     private boolean inShape() {
         if (last1 == null) return false;
@@ -88,7 +134,7 @@ AT_ID : '@' (SUFFIX_ID | STRING_BODY) ;
 HASH_ID : '#' SUFFIX_ID ;
 BANG_ID : '!' SUFFIX_ID ;
 
-STRING : STRING_BODY ;
+STRING : '"' { scanString(); } ;
 
 ERROR_CHAR : . ;
 

@@ -49,9 +49,6 @@ final class DenseLiteral {
         if (root.LBRACKET() == null) {
             byte[] one = new byte[eb];
             element(root, tt.elementType(), one, 0);
-            if (count == 0) {
-                throw p.cursor.errorAtPlain(body.getStart(), "splat dense literal for " + type + ", which has no elements");
-            }
             return DenseElementsAttr.ofBytesUnsafe(tt, one, true);
         }
         List<DenseElementContext> leaves = new ArrayList<>();

@@ -78,6 +78,7 @@ final class OpParser implements AsmParser {
         this.file = file;
         MlirLexer lexer = new MlirLexer(CharStreams.fromString(text, file));
         lexer.removeErrorListeners();
+        lexer.setSource(text);
         lexer.setLine(firstLine);
         tokens = new CommonTokenStream(lexer);
         cursor = new TokenCursor(tokens, file);

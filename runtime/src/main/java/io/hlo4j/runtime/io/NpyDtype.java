@@ -21,7 +21,8 @@ import java.util.Map;
  * the ml_dtypes type name instead (e.g. {@code 'bfloat16'}, {@code 'float8_e4m3fn'}), which keeps the type.
  * hlo4j writes the {@code np.save} form ({@code '<V2'}, {@code '<V1'}) so numpy reads the file without ml_dtypes,
  * reads {@code '<V2'} as bf16 unless told otherwise, requires the caller to name the type for {@code '<V1'}, and
- * reads the names.
+ * reads the names. One-byte payloads follow ml_dtypes: the value's bits in the low bits of the byte; hlo4j writes
+ * the upper bits as zero and ignores them on read (re-extending the sign of int4/int2).
  */
 final class NpyDtype {
     private NpyDtype() {}

@@ -102,8 +102,12 @@ class ConversionsTest {
         assertThat(r.getComplex(0)).isEqualTo(new Complex(2.5, 0));
         HostArray fromInt = HostArray.fromLongs(TensorType.of(IntegerType.UI64, 1), -1L).convert(ComplexType.C64);
         assertThat(fromInt.getReal(0)).isEqualTo(0x1p64);
-        assertThatThrownBy(() -> c.convert(FloatType.F64)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("complex to non-complex");
+        // StableHLO's interpret/convert.mlir: complex -> real types take the real part.
+        HostArray up = HostArray.fromComplex(TensorType.of(ComplexType.C128, 3), new double[]{-1, 0, 1}, new double[]{0, 1, 0});
+        assertThat(up.convert(IntegerType.I1).toBooleanArray()).containsExactly(true, false, true);
+        assertThat(up.convert(IntegerType.I64).toLongArray()).containsExactly(-1, 0, 1);
+        assertThat(up.convert(FloatType.F64).toDoubleArray()).containsExactly(-1.0, 0.0, 1.0);
+        assertThat(up.convert(IntegerType.UI64).toLongArray()).containsExactly(0, 0, 1);
     }
 
     @Test
@@ -142,6 +146,27 @@ class ConversionsTest {
                 .hasMessageContaining("last dimension must be 4");
         assertThatThrownBy(() -> HostArray.zeros(IntegerType.UI8, 3).bitcastConvert(new IntegerType(3, IntegerType.Signedness.SIGNLESS)))
                 .hasMessageContaining("not multiples");
-        assertThatThrownBy(() -> HostArray.zeros(IntegerType.I1, 8).bitcastConvert(IntegerType.UI8)).hasMessageContaining("i1");
+    }
+
+    /** The expected values of StableHLO's interpret/bitcast_convert.mlir (upstream's own oracle). */
+    @Test
+    void bitcastMatchesUpstreamInterpreterExamples() {
+        long pattern = 0x0123456789ABCDEFL;
+        boolean[] bits = new boolean[64];
+        for (int k = 0; k < 64; k++) bits[k] = ((pattern >>> k) & 1) != 0;
+        // Upstream lists the i1 operand as true,true,true,true, false,true,true,true, ... (element 0 = bit 0).
+        assertThat(bits).startsWith(true, true, true, true, false, true, true, true, true, false, true, true);
+        HostArray i1 = HostArray.fromBooleans(TensorType.of(IntegerType.I1, 64), bits);
+        assertThat(i1.bitcastConvert(IntegerType.I64).getLong(0)).isEqualTo(pattern);
+        HostArray f64 = HostArray.fromLongs(TensorType.of(IntegerType.I64), pattern).bitcastConvert(FloatType.F64);
+        assertThat(Double.doubleToRawLongBits(f64.getDouble(0))).isEqualTo(pattern);
+        assertThat(f64.bitcastConvert(IntegerType.I1).toBooleanArray()).containsExactly(bits);
+        HostArray c128 = MutableHostArray.zeros(TensorType.of(ComplexType.C128)).setComplexBits(0, pattern, 0x11111111L).freeze();
+        HostArray c64 = c128.bitcastConvert(ComplexType.C64);
+        assertThat(c64.shape()).containsExactly(2);
+        assertThat(c64.getPartBits(0, 0)).isEqualTo(0x89ABCDEFL);
+        assertThat(c64.getPartBits(0, 1)).isEqualTo(0x01234567L);
+        assertThat(c64.getPartBits(1, 0)).isEqualTo(0x11111111L);
+        assertThat(c64.getPartBits(1, 1)).isEqualTo(0L);
     }
 }

@@ -35,7 +35,7 @@ class HostArrayTest {
     @Test
     void factoriesAndReads() {
         HostArray f = HostArray.fromDoubles(TensorType.of(FloatType.F32, 2, 2), 1, 2, 3, 0.1);
-        assertThat(f.getDouble(1, 1)).isEqualTo((double) 0.1f);
+        assertThat(f.getDoubleAt(1, 1)).isEqualTo((double) 0.1f);
         assertThat(f.toFloatArray()).containsExactly(1f, 2f, 3f, 0.1f);
         HostArray bf = HostArray.fromDoubles(TensorType.of(FloatType.BF16, 2), 1.0, 3.14159);
         assertThat(bf.getBits(1)).isEqualTo(0x4049L); // 3.140625
@@ -161,7 +161,7 @@ class HostArrayTest {
         assertThat(HostArray.fromDoubles(t, 1.0).allClose(HostArray.fromDoubles(t, 1.1), 1e-6, 0)).isFalse();
         assertThat(HostArray.fromDoubles(t, 1.0).firstBitDifference(HostArray.fromDoubles(t, 1.0))).isEqualTo(-1);
         HostArray r = HostArray.fromDoubles(TensorType.of(FloatType.F64, 2, 3), 1, 2, 3, 4, 5, 6).reshape(3, 2);
-        assertThat(r.getDouble(2, 1)).isEqualTo(6.0);
+        assertThat(r.getDoubleAt(2, 1)).isEqualTo(6.0);
         assertThatThrownBy(() -> r.reshape(4)).hasMessageContaining("cannot reshape");
     }
 }
