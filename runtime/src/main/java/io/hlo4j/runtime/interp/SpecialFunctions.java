@@ -123,7 +123,7 @@ final class SpecialFunctions {
         return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
     }
 
-    /** digamma: reflection below 0, recurrence up to 6, then the asymptotic series. NaN at the poles. */
+    /** digamma: reflection below 0, recurrence up to 10, then the asymptotic series. NaN at the poles. */
     static double digamma(double x) {
         if (Double.isNaN(x) || x == Double.NEGATIVE_INFINITY) return Double.NaN;
         if (x == Double.POSITIVE_INFINITY) return x;
@@ -133,7 +133,7 @@ final class SpecialFunctions {
             r = -Math.PI / Math.tan(Math.PI * x);
             x = 1 - x;
         }
-        while (x < 6) {
+        while (x < 10) {
             r -= 1 / x;
             x += 1;
         }
