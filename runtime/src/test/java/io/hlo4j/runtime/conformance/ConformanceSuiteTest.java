@@ -25,7 +25,6 @@ class ConformanceSuiteTest {
 
     /** interpret/ files that do not pass, each with the reason. This list may only shrink. */
     static final Map<String, String> INTERPRET_NOT_PASSING = Map.ofEntries(
-            Map.entry("add.mlir", "parser: splat literal for a zero-element i4 tensor"),
             Map.entry("atan2.mlir", "complex atan2"),
             Map.entry("cbrt.mlir", "complex cbrt"),
             Map.entry("chlo/mulhi.mlir", "chlo.mulhi"),
