@@ -89,11 +89,6 @@ public final class Conversions {
         };
     }
 
-    /** Bits per element as bitcast_convert counts them (complex: both parts). */
-    static int bitWidth(Layout layout) {
-        return layout.bitWidth();
-    }
-
     /**
      * {@code stablehlo.bitcast_convert}. Equal widths keep the shape; a narrower target appends a dimension of
      * size {@code srcBits / dstBits}; a wider target consumes a last dimension of size {@code dstBits / srcBits}.
@@ -104,8 +99,8 @@ public final class Conversions {
     public static HostArray bitcastConvert(HostArray src, ElementType target) {
         Layout from = src.layout();
         Layout to = Layout.of(target);
-        int ws = bitWidth(from);
-        int wd = bitWidth(to);
+        int ws = from.bitWidth(); // complex: both parts
+        int wd = to.bitWidth();
         long[] shape = src.shape();
         long[] outShape;
         if (ws == wd) {
