@@ -17,7 +17,8 @@ import java.util.Arrays;
  *   <li>int -> int: two's complement wraparound to the target width (also signed <-> unsigned).</li>
  *   <li>int -> float: the exact integer rounded once to nearest even (ui64 read as unsigned).</li>
  *   <li>float -> int: truncation toward zero; out-of-range values saturate to the target's min/max and NaN
- *       gives 0, as XLA's CPU and GPU backends do (the spec leaves this open).</li>
+ *       gives 0, as XLA's CPU and GPU backends and LLVM's APFloat::convertToInteger do (the spec leaves this
+ *       open).</li>
  *   <li>float -> float: exact decode, then one rounding to nearest even with the target's overflow rule
  *       ({@link FloatCodec}); NaN into a format without NaN is refused.</li>
  *   <li>anything -> i1: {@code x != 0} (NaN is true); i1 -> anything: 0 or 1.</li>
