@@ -25,11 +25,7 @@ class ConformanceSuiteTest {
 
     /** interpret/ files that do not pass, each with the reason. This list may only shrink. */
     static final Map<String, String> INTERPRET_NOT_PASSING = Map.ofEntries(
-            Map.entry("atan2.mlir", "complex atan2"),
-            Map.entry("cbrt.mlir", "complex cbrt"),
-            Map.entry("chlo/mulhi.mlir", "chlo.mulhi"),
             Map.entry("chlo/scan.mlir", "chlo.scan"),
-            Map.entry("collective_reduce.mlir", "stablehlo.collective_reduce"),
             Map.entry("convolution.mlir", "stablehlo.convolution"),
             Map.entry("dynamic_conv.mlir", "stablehlo.dynamic_conv"),
             Map.entry("fft.mlir", "stablehlo.fft"),
