@@ -31,7 +31,6 @@ class ConformanceSuiteTest {
             Map.entry("fft.mlir", "stablehlo.fft"),
             Map.entry("infeed.mlir", "stablehlo.infeed"),
             Map.entry("outfeed.mlir", "stablehlo.outfeed"),
-            Map.entry("quantized_ops.mlir", "quantized types"),
             Map.entry("send_recv.mlir", "stablehlo.send/recv"),
             Map.entry("triangular_solve.mlir", "stablehlo.triangular_solve"));
 

@@ -43,7 +43,6 @@ class KernelRegistryTest {
             "stablehlo.convolution", "stablehlo.cross-replica-sum",
             "stablehlo.dynamic_conv", "stablehlo.fft", "stablehlo.infeed", "stablehlo.outfeed", "stablehlo.recv",
             "stablehlo.rng", "stablehlo.send", "stablehlo.triangular_solve",
-            "stablehlo.uniform_dequantize", "stablehlo.uniform_quantize",
             // legacy ops outside the spec (MHLO compatibility)
             "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.torch_index_select", "stablehlo.set_dimension_size");
 
