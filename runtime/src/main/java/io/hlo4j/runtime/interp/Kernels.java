@@ -31,6 +31,7 @@ public final class Kernels {
         RngKernels.register();
         ChloKernels.register();
         Quant.register();
+        Convolution.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());
