@@ -37,7 +37,7 @@ class KernelRegistryTest {
             "sdy.constant", "sdy.data_flow_edge", "sdy.func_data_flow_edge", "sdy.manual_computation", "sdy.mesh",
             "sdy.named_computation", "sdy.propagation_barrier", "sdy.reduce_scatter", "sdy.replicated_to_unreduced",
             "sdy.reshard", "sdy.sharded_to_unreduced", "sdy.sharding_constraint", "sdy.sharding_group",
-            // StableHLO ops of the completeness issue (complex linear algebra, convolution, fft, quantization, IO)
+            // StableHLO ops of the completeness issue (linear algebra, fft, batch norm, host IO, async)
             "stablehlo.async_done", "stablehlo.async_start", "stablehlo.batch_norm_grad",
             "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training", "stablehlo.cholesky",
             "stablehlo.cross-replica-sum",

@@ -149,6 +149,35 @@ class RegionKernelsTest {
     }
 
     @Test
+    void convolutionWithStrideAndPadding() {
+        // input [1, 2, 3, 4] (batch 1, feature 1), kernel [1, 10], stride 2, padding 1 on the left:
+        // padded [0, 1, 2, 3, 4] -> windows at 0 and 2: 0*1 + 1*10 = 10, 2*1 + 3*10 = 32
+        Tensor x = Ir.reals(FloatType.F32, shape(1, 1, 4), 1, 2, 3, 4);
+        Tensor k = Ir.reals(FloatType.F32, shape(1, 1, 2), 1, 10);
+        Ir ir = new Ir();
+        Value a = ir.arg(x.type), b = ir.arg(k.type);
+        Value r = ir.op("stablehlo.convolution", List.of(a, b), t(FloatType.F32, 1, 1, 2),
+                "dimension_numbers", Ir.text("#stablehlo.conv<[b, f, 0]x[o, i, 0]->[b, f, 0]>"), "window_strides", i64s(2),
+                "padding", io.hlo4j.mlir.attr.DenseElementsAttr.of(t(IntegerType.I64, 1, 2), Bytes.encode(Ir.ints(IntegerType.I64, shape(1, 2), 1, 0))),
+                "feature_group_count", Ir.i64(1), "batch_group_count", Ir.i64(1));
+        assertThat(((Tensor) Ir.run(ir.func("main", r), x, k).get(0)).re).containsExactly(10, 32);
+    }
+
+    @Test
+    void quantizeRoundsToNearestEvenAndClamps() {
+        var q = new io.hlo4j.mlir.types.QuantizedType(IntegerType.I8, null, null, FloatType.F32, null, List.of(0.5), List.of(1L));
+        Tensor x = Ir.reals(FloatType.F32, shape(4), 0.25, 0.75, 100, -1);
+        Ir ir = new Ir();
+        Value a = ir.arg(x.type);
+        Value qv = ir.op("stablehlo.uniform_quantize", List.of(a), t(q, 4));
+        Value back = ir.op("stablehlo.uniform_dequantize", List.of(qv), t(FloatType.F32, 4));
+        List<RtValue> out = Ir.run(ir.func("main", qv, back), x);
+        // x / 0.5 + 1: 1.5 -> 2, 2.5 -> 2 (ties to even), 201 -> 127 (clamped), -1 -> -1
+        assertThat(((Tensor) out.get(0)).ints).containsExactly(2, 2, 127, -1);
+        assertThat(((Tensor) out.get(1)).re).containsExactly(0.5, 0.5, 63, -1);
+    }
+
+    @Test
     void opWithoutKernelIsRefusedWithItsLocation() {
         Ir ir = new Ir();
         Value x = ir.arg(t(FloatType.F32, 2));
