@@ -29,7 +29,7 @@ class ParseErrorTest {
         assertThat(error("\"t.op\"() {a = tensor<4xf32} : () -> ()")).isEqualTo("t.mlir:1:27: expected attribute dictionary (expected '>') (found '}')");
         assertThat(error("\"t.op\"() {a = } : () -> ()")).isEqualTo("t.mlir:1:15: expected attribute dictionary (found '}')");
         assertThat(error("\"t.op\"(%a : () -> ()")).contains("expected ')'").contains("(found ':')");
-        assertThat(error(F + "  return %a : tensor<f32>\n")).contains("expected '}' to close the region opened at 1:47 (found end of input)");
+        assertThat(error(F + "  return %a : tensor<f32>\n")).contains("expected '}' to close the region opened at 1:46 (found end of input)");
         assertThat(error("  ^^^")).isEqualTo("t.mlir:1:3: expected operation name (found '^')");
         assertThat(error("stablehlo.add2 %a")).isEqualTo("t.mlir:1:1: custom op 'stablehlo.add2' is unknown (not registered; unregistered ops must be written in generic form \"stablehlo.add2\"(...))");
         assertThat(error("\"t.op\"() : () -> () loc(\"f\":1)")).startsWith("t.mlir:1:");
