@@ -97,7 +97,9 @@ final class OpParser implements AsmParser {
             if ((t == MlirLexer.HASH_ID || t == MlirLexer.BANG_ID) && cursor.la(2) == MlirLexer.EQUAL) {
                 Token name = cursor.next();
                 resolveAlias(name.getText());
-                cursor.seek(aliasEnd.get(name.getText()));
+                Integer end = aliasEnd.get(name.getText());
+                if (end == null) throw cursor.errorAtPlain(name, "alias definition " + name.getText() + " is not at the top level");
+                cursor.seek(end);
                 continue;
             }
             ops.add(parseOperation());

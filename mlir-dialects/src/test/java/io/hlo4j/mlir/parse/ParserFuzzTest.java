@@ -18,11 +18,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Seeded mutants of conformance files (byte flips, truncation, token swaps and deletions, splices, deep
  * nesting, huge shapes and numbers) must each end in a ParseException or a successful parse: no other
- * exception, no hang (per-input timeout), no OutOfMemoryError or StackOverflowError (worker threads have the
- * default stack size).
+ * exception, no hang (per-input timeout), no OutOfMemoryError or StackOverflowError (the worker thread has a
+ * 1 MiB stack).
  */
 class ParserFuzzTest {
-    private static final int MUTANTS = 10_000;
+    /** Count and seed can be raised for a longer local run: -Dhlo4j.fuzz.mutants=100000 -Dhlo4j.fuzz.seed=7. */
+    private static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.mutants", 10_000);
+    private static final long SEED = Long.getLong("hlo4j.fuzz.seed", 0x5EED_0000L);
     private static final long TIMEOUT_MS = 5_000;
     private static final String NOISE = "{}[]()<>\"%#@!^:,=-x?09.\n ";
 
@@ -36,7 +38,7 @@ class ParserFuzzTest {
         ExecutorService worker = newWorker();
         try {
             for (int i = 0; i < MUTANTS && failures.size() < 20; i++) {
-                Random r = new Random(0x5EED_0000L + i);
+                Random r = new Random(SEED + i);
                 String seed = seeds.get(r.nextInt(seeds.size()));
                 String kind = KINDS[i % KINDS.length];
                 String mutant = mutate(kind, seed, seeds, r);
@@ -138,7 +140,8 @@ class ParserFuzzTest {
 
     private static ExecutorService newWorker() {
         return Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "parser-fuzz");
+            // An explicit 1 MiB stack (the usual default), whatever -Xss the test JVM runs with.
+            Thread t = new Thread(null, r, "parser-fuzz", 1 << 20);
             t.setDaemon(true);
             return t;
         });

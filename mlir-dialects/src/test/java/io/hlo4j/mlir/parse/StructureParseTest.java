@@ -129,4 +129,16 @@ class StructureParseTest {
         Operation plain = Parse.firstOp("\n  \"t.op\"() : () -> ()");
         assertThat(plain.location()).isEqualTo(new Location.FileLineCol("t.mlir", 2, 3));
     }
+
+    @Test
+    void byteOrderMarkCrLfAndCharactersOutsideTheBmp() {
+        Module m = module("\uFEFFfunc.func @f() {\r\n  return\r\n}\r\n");
+        assertThat(m.functions()).hasSize(1);
+        // A surrogate pair before a string disables the lexer's string fast path; the result must not change.
+        Operation op = Parse.firstOp("\"t.op\"() {a = \"\uD83D\uDE00 x\", b = \"0x0102\"} : () -> ()\n\"t.op\"() : () -> () loc(\"\uD83D\uDE00\":1:2)");
+        assertThat(op.attributes().get("a")).isEqualTo(new StringAttr("\uD83D\uDE00 x"));
+        assertThat(op.attributes().get("b")).isEqualTo(new StringAttr("0x0102"));
+        // Columns count code points, as the char stream does (the emoji is one column).
+        assertThat(Parse.error("\"t.op\"() {a = \"\uD83D\uDE00\"} ^")).isEqualTo("t.mlir:1:20: expected ':' (found '^')");
+    }
 }
