@@ -274,6 +274,24 @@ class MlirPrinterTest {
                 """);
     }
 
+    @Test void everyLocationKindPrintsAsMlirOptDoes() {
+        // mlir-opt -mlir-print-debuginfo -mlir-print-local-scope on the same locations
+        Location fa = new Location.FileLineCol("f.py", 1, 2);
+        Location ga = new Location.FileLineCol("g.py", 3, 4);
+        List<Location> locs = List.of(new Location.FileLineCol("f.py", 1, 2, 3, 4), new Location.FileLineCol("f.py", 1, 2, 0, 4),
+                new Location.Named("nm", fa), new Location.CallSite(fa, ga), new Location.Fused(List.of(fa, ga), null),
+                new Location.Fused(List.of(fa), new StringAttr("meta")), new Location.Named("only", Location.UNKNOWN),
+                Location.UNKNOWN);
+        List<String> expected = List.of("loc(\"f.py\":1:2 to 3:4)", "loc(\"f.py\":1:2 to :4)", "loc(\"nm\"(\"f.py\":1:2))",
+                "loc(callsite(\"f.py\":1:2 at \"g.py\":3:4))", "loc(fused[\"f.py\":1:2, \"g.py\":3:4])",
+                "loc(fused<\"meta\">[\"f.py\":1:2])", "loc(\"only\")", "loc(unknown)");
+        for (int i = 0; i < locs.size(); i++) {
+            Operation o = Operation.builder("a.b").location(locs.get(i)).build();
+            assertThat(MlirPrinter.print(o, PrintOptions.DEFAULT.withLocations(true)))
+                    .isEqualTo("\"a.b\"() : () -> () " + expected.get(i) + "\n");
+        }
+    }
+
     @Test void valuesFromOutsideASingleOpPrintAsUnknown() {
         Block.Builder b = Block.builder();
         BlockArgument a = b.addArgument(F);
