@@ -133,7 +133,7 @@ final class DotConvOps {
         if (op.attr("algorithm") instanceof DotAlgorithm a) p.print(", algorithm = " + a.body());
         Syntax.printAttrDict(p, op, "dot_dimension_numbers", "precision_config", "algorithm");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "dot_dimension_numbers", DotDimensionNumbers.class, "?precision_config", ArrayAttr.class, "?algorithm", DotAlgorithm.class).and(DotConvOps::precisionPrintable));
 
     static final OpSyntax DOT = Syntax.of((p, b) -> {
         List<OperandRef> refs = ElementwiseOps.twoOperands(p);
@@ -146,7 +146,7 @@ final class DotConvOps {
         printPrecision(op, p);
         Syntax.printAttrDict(p, op, "precision_config");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "?precision_config", ArrayAttr.class).and(DotConvOps::precisionPrintable));
 
     private static void expectX(AsmParser p) {
         if (!p.consumeIf("x")) p.expectKeyword("x");
@@ -182,6 +182,13 @@ final class DotConvOps {
             sb.append(((EnumAttr) a.get(i)).value());
         }
         p.print(sb.append(']').toString());
+    }
+
+    /** The pretty form spells precision entries as bare keywords, so each must be a precision enum. */
+    static boolean precisionPrintable(Operation op) {
+        if (!(op.attr("precision_config") instanceof ArrayAttr a)) return true;
+        for (Attribute e : a.elements()) if (!(e instanceof EnumAttr en && en.kind() == EnumAttr.Kind.PRECISION)) return false;
+        return true;
     }
 
     private static void checkPrecision(Operation op, String name) {
@@ -262,7 +269,7 @@ final class DotConvOps {
         elided.add("dimension_numbers");
         Syntax.printAttrDict(p, op, elided);
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "dimension_numbers", ConvDimensionNumbers.class, "?window_strides", DenseArrayAttr.class, "?lhs_dilation", DenseArrayAttr.class, "?rhs_dilation", DenseArrayAttr.class, "?window_reversal", DenseArrayAttr.class).and(DotConvOps::printableWindow));
 
     private static void parseWindow(AsmParser p, io.hlo4j.mlir.ir.Operation.Builder b) {
         Set<String> allowed = new java.util.HashSet<>(Set.of("stride", "pad", "lhs_dilate", "rhs_dilate", "reverse"));
@@ -411,7 +418,7 @@ final class DotConvOps {
                 .print(", length = ").print(Syntax.i64List(Syntax.i64Array(op, "fft_length")));
         Syntax.printAttrDict(p, op, "fft_type", "fft_length");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(1, 1, "fft_type", EnumAttr.class, "fft_length", DenseArrayAttr.class));
 
     /** {@code %a, lower = true : T}; a false (default) lower is not printed. */
     static final OpSyntax CHOLESKY = Syntax.of((p, b) -> {
@@ -430,7 +437,7 @@ final class DotConvOps {
         if (op.attr("lower") instanceof BoolAttr l && l.value()) p.print(", lower = true");
         Syntax.printAttrDict(p, op, "lower");
         Syntax.printColonSameType(p, op);
-    });
+    }, Syntax.form(1, 1, "?lower", BoolAttr.class));
 
     private static void verifyBatchNorm(Operation op, String name, int operands, int results) {
         Verify.arity(op, operands, results);
