@@ -398,6 +398,40 @@ final class DotConvOps {
                     + " / feature_group_count " + fgc + " must equal kernel input feature size " + rhs.dim(kIn));
         }
         checkPrecision(op, name);
+        if (checkWindow && (operands == 2 || op.attr("padding") == null)) checkConvOutputShape(op, name, lhs, rhs, out, dn, bgc);
+    }
+
+    /** The spec's result shape (convolution_c25..c27): batch and feature sizes, and each windowed spatial size. */
+    private static void checkConvOutputShape(Operation op, String name, TensorType lhs, TensorType rhs, TensorType out,
+                                             ConvDimensionNumbers dn, long bgc) {
+        int spatial = dn.inputSpatialDimensions().size();
+        long[] want = new long[out.rank()];
+        java.util.Arrays.fill(want, TensorType.DYNAMIC);
+        int ib = (int) dn.inputBatchDimension(), ko = (int) dn.kernelOutputFeatureDimension();
+        if (!lhs.isDynamicDim(ib)) want[(int) dn.outputBatchDimension()] = lhs.dim(ib) / bgc;
+        if (!rhs.isDynamicDim(ko)) want[(int) dn.outputFeatureDimension()] = rhs.dim(ko);
+        long[] strides = longsOr(op, "window_strides", spatial, 1);
+        long[] lhsDil = longsOr(op, "lhs_dilation", spatial, 1);
+        long[] rhsDil = longsOr(op, "rhs_dilation", spatial, 1);
+        long[] pad = op.attr("padding") instanceof DenseElementsAttr d ? paddingValues(d) : new long[2 * spatial];
+        for (int n = 0; n < spatial; n++) {
+            int in = (int) dn.inputSpatialDimensions().get(n), k = (int) dn.kernelSpatialDimensions().get(n);
+            if (lhs.isDynamicDim(in) || rhs.isDynamicDim(k)) continue;
+            long dilatedIn = lhs.dim(in) == 0 ? 0 : (lhs.dim(in) - 1) * lhsDil[n] + 1;
+            long padded = dilatedIn + pad[2 * n] + pad[2 * n + 1];
+            long dilatedWin = rhs.dim(k) == 0 ? 0 : (rhs.dim(k) - 1) * rhsDil[n] + 1;
+            want[(int) dn.outputSpatialDimensions().get(n)] = padded < dilatedWin || padded <= 0 ? 0 : (padded - dilatedWin) / strides[n] + 1;
+        }
+        TensorType expected = TensorType.of(out.elementType(), want);
+        Verify.check(Verify.compatibleShapes(expected, out), op, name + "_c25",
+                "result shape must be " + expected + " (batch, feature and windowed spatial sizes), got " + out);
+    }
+
+    private static long[] longsOr(Operation op, String name, int n, long dflt) {
+        if (op.attr(name) instanceof DenseArrayAttr a && a.size() == n) return a.longs();
+        long[] l = new long[n];
+        java.util.Arrays.fill(l, dflt);
+        return l;
     }
 
     // ---- fft / cholesky / batch norm --------------------------------------------------------------

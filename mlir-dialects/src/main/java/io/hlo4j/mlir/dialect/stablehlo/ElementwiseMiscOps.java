@@ -289,6 +289,4 @@ final class ElementwiseMiscOps {
         Syntax.printAttrDict(p, op, "iota_dimension");
         p.print(" : ").printType(op.result().type());
     }, Syntax.form(0, 1, "iota_dimension", IntegerAttr.class));
-
-    static final Set<Verify.Category> ANY = Set.of(BOOL, INT, FLOAT, COMPLEX, QUANT);
 }
