@@ -76,7 +76,7 @@ public final class ChloRaggedDotOp {
         RaggedDotDimensionNumbers dn = dimensionNumbers(op);
         ArrayAttr precision = optional(op, "precision_config", ArrayAttr.class, "an array of #chlo<precision ...>");
         if (precision != null) {
-            if (precision.size() != 0 && precision.size() != 2) {
+            if (precision.size() > 2) {
                 throw fail(op, "expects precision config to be empty or have <= 2 elements, got " + precision.size());
             }
             for (Attribute a : precision.elements()) {

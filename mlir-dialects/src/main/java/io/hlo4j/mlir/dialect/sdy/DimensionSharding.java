@@ -10,8 +10,8 @@ import java.util.List;
 public record DimensionSharding(List<AxisRef> axes, boolean closed, Long priority) {
     public DimensionSharding { axes = List.copyOf(axes); }
 
-    public static DimensionSharding closed(AxisRef... axes) { return new DimensionSharding(List.of(axes), true, null); }
-    public static DimensionSharding open(AxisRef... axes) { return new DimensionSharding(List.of(axes), false, null); }
+    public static DimensionSharding closedOn(AxisRef... axes) { return new DimensionSharding(List.of(axes), true, null); }
+    public static DimensionSharding openOn(AxisRef... axes) { return new DimensionSharding(List.of(axes), false, null); }
 
     public List<String> axisNames() { return axes.stream().map(AxisRef::name).toList(); }
 

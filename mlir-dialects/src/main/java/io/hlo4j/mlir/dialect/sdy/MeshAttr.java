@@ -20,10 +20,16 @@ public record MeshAttr(List<Axis> axes, List<Long> deviceIds) implements Dialect
     public MeshAttr {
         axes = List.copyOf(axes);
         deviceIds = List.copyOf(deviceIds);
-        if (!axes.isEmpty() && isIota(deviceIds)) deviceIds = List.of();
+        if (!axes.isEmpty() && isIota(deviceIds) && deviceIds.size() == product(axes)) deviceIds = List.of();
     }
 
     public static MeshAttr of(Axis... axes) { return new MeshAttr(List.of(axes), List.of()); }
+
+    private static long product(List<Axis> axes) {
+        long n = 1;
+        for (Axis a : axes) n = a.size > 0 && n <= Long.MAX_VALUE / a.size ? n * a.size : -1;
+        return n;
+    }
 
     private static boolean isIota(List<Long> ids) {
         for (int i = 0; i < ids.size(); i++) if (ids.get(i) != i) return false;
