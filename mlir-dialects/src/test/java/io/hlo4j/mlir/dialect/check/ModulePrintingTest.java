@@ -90,4 +90,29 @@ class ModulePrintingTest {
                 }
                 """);
     }
+
+    @Test
+    void scanNamesItsBodyArgumentsInputAndCarry() {
+        io.hlo4j.mlir.types.Type i32 = MiniAsm.type("tensor<i32>");
+        TensorType v = (TensorType) MiniAsm.type("tensor<4xi32>");
+        Operation in = Operation.builder("stablehlo.constant").property("value", DenseElementsAttr.of(v, new byte[16])).resultType(v).build();
+        Operation init = Operation.builder("stablehlo.constant").property("value", DenseElementsAttr.of((TensorType) i32, new byte[4]))
+                .resultType(i32).build();
+        Block.Builder bb = Block.builder();
+        BlockArgument x = bb.addArgument(i32);
+        BlockArgument carry = bb.addArgument(i32);
+        Operation add = bb.append(Operation.builder("stablehlo.add").operands(x, carry).resultType(i32).build());
+        bb.append(Operation.builder("stablehlo.return").operands(add.result(), add.result()).build());
+        Operation scan = Operation.builder("chlo.scan").operands(in.result(), init.result()).resultTypes(v, i32).region(Region.of(bb.build()))
+                .property("dimension", IntegerAttr.i64(0))
+                .property("operandSegmentSizes", io.hlo4j.mlir.attr.DenseArrayAttr.ofInts(IntegerType.I32, 1, 1))
+                .property("resultSegmentSizes", io.hlo4j.mlir.attr.DenseArrayAttr.ofInts(IntegerType.I32, 1, 1)).build();
+        scan.def().verifier().verify(scan);
+        String text = MlirPrinter.print(Module.of(null, null, List.of(in, init, scan), null));
+        // ScanOp::print: "(ins) inits (inits) dimension=N " then the attr-dict (none) and " {region} : type".
+        assertThat(text.replaceAll("\\s+", " ")).contains(
+                "%0:2 = chlo.scan(%c) inits (%c_0) dimension=0 { ^bb0(%input: tensor<i32>, %carry: tensor<i32>): "
+                        + "%1 = stablehlo.add %input, %carry : tensor<i32> stablehlo.return %1, %1 : tensor<i32>, tensor<i32> } "
+                        + ": (tensor<4xi32>, tensor<i32>) -> (tensor<4xi32>, tensor<i32>)");
+    }
 }
