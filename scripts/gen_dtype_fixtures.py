@@ -489,7 +489,10 @@ def gen_npy(rng):
             np.lib.format.write_array(f, a, version=version)
     with open(os.path.join(OUT, 'npy/v_all.raw'), 'wb') as f:
         f.write(a.tobytes())
-    np.save(os.path.join(OUT, 'npy/fortran.npy'), np.asfortranarray(npy_sample('<i4', rng, (2, 3))))
+    fa = npy_sample('<i4', rng, (2, 3, 4))
+    np.save(os.path.join(OUT, 'npy/fortran.npy'), np.asfortranarray(fa))
+    with open(os.path.join(OUT, 'npy/fortran.raw'), 'wb') as f:
+        f.write(np.ascontiguousarray(fa).tobytes())
     # The descr strings np.save records for ml_dtypes arrays ('<V2' for bfloat16, '<V1' for the one-byte kinds),
     # and the type names some writers store instead; payload bits from the exact rounders above.
     bf = WideRounder(FORMATS['bf16'])

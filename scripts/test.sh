@@ -4,7 +4,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-# shellcheck source=jdk.sh
+# shellcheck source=scripts/jdk.sh
 source "$ROOT/scripts/jdk.sh"
 hlo4j_find_jdk || exit 2
 if ! command -v mvn >/dev/null 2>&1; then

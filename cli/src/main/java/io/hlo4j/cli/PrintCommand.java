@@ -21,14 +21,20 @@ import java.util.Map;
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j print model.mlir",
-                "  hlo4j print --generic --no-locations model.mlir",
+                "  hlo4j print --generic model.mlir",
+                "  hlo4j print --locations model.mlir       each op followed by loc(\"model.mlir\":line:col)",
                 "  hlo4j print -o out/ a.mlir b.mlir        writes out/a.mlir and out/b.mlir"})
 final class PrintCommand extends CliCommand {
     @Option(names = "--generic", description = "Print every op in generic form (\"stablehlo.add\"(%%a, %%b) ...).")
     boolean generic;
 
-    @Option(names = "--no-locations", description = "Leave out loc(...) annotations.")
-    boolean noLocations;
+    /**
+     * Off by default, as in upstream's tools: the parser records each op's position in the file, so with
+     * locations on every op prints {@code loc("file":line:col)} (mlir-opt's --mlir-print-debuginfo).
+     */
+    @Option(names = "--locations", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Print loc(...) after each op and argument (--no-locations, the default, leaves them out).")
+    boolean locations;
 
     @Option(names = "--no-verify", description = "Print without verifying first.")
     boolean noVerify;
@@ -42,7 +48,7 @@ final class PrintCommand extends CliCommand {
     @Override public Integer call() throws IOException {
         if (files.size() > 1 && outputDir == null) throw usage("several files need -o DIR");
         if (outputDir != null) checkOutputs();
-        PrintOptions options = new PrintOptions(generic, !noLocations);
+        PrintOptions options = new PrintOptions(generic, locations);
         int failed = 0;
         for (Path file : files) {
             String text;

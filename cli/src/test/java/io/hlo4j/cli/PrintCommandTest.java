@@ -36,7 +36,20 @@ class PrintCommandTest {
         Cli.Run r = Cli.run("print", f.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.err()).isEmpty();
+        assertThat(r.out()).isEqualTo(printed(f, NO_LOCATIONS));
+    }
+
+    /** With --locations each op carries where the parser found it: the line of its text in the file. */
+    @Test void locationsAreTheOpsPositionsInTheFile() throws IOException {
+        Path f = Cli.conformance().resolve("testdata/abs_float32_20_20.mlir");
+        List<String> source = Files.readAllLines(f);
+        int absLine = 1 + source.indexOf(source.stream().filter(l -> l.contains("stablehlo.abs")).findFirst().orElseThrow());
+        Cli.Run r = Cli.run("print", "--locations", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).isEqualTo(printed(f, new PrintOptions(false, true)));
+        String absPrinted = r.out().lines().filter(l -> l.contains("stablehlo.abs")).findFirst().orElseThrow();
+        assertThat(absPrinted).contains(" loc(\"" + f + "\":" + absLine + ":");
+        assertThat(Cli.run("print", "--locations", "--no-locations", f.toString()).out()).isEqualTo(printed(f, NO_LOCATIONS));
     }
 
     @Test void genericAndNoLocationsReachThePrinter() throws IOException {

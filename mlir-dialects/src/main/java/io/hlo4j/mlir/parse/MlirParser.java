@@ -4,23 +4,28 @@ import io.hlo4j.mlir.ir.Module;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Reads MLIR text into the IR. Split-input files ({@code // -----}) give several modules. Errors are
- * {@link io.hlo4j.mlir.ir.ParseException}s ({@code file:line:col: message}). (Stub: the parser fills this in.)
+ * {@link io.hlo4j.mlir.ir.ParseException}s ({@code file:line:col: message}).
  */
 public final class MlirParser {
     private MlirParser() {}
 
     /** Parses one module (a file without split markers); top-level ops without a module get an implicit one. */
     public static Module parseModule(String text, String fileName) {
-        throw new UnsupportedOperationException("parser not yet implemented");
+        return new OpParser(text, fileName, 1).parseModule();
     }
 
     /** Parses every chunk of a split-input file, in order. Without markers, one module. */
     public static List<Module> parseSplit(String text, String fileName) {
-        throw new UnsupportedOperationException("parser not yet implemented");
+        List<Module> out = new ArrayList<>();
+        for (SourceSplitter.Chunk c : SourceSplitter.split(text)) {
+            out.add(new OpParser(c.text(), fileName, c.firstLine()).parseModule());
+        }
+        return out;
     }
 
     /** Reads and parses a file (split markers honoured). */

@@ -14,7 +14,7 @@ import io.hlo4j.mlir.types.TensorType;
 /**
  * The body of {@code dense<...>} as MLIR prints it. A literal whose elements are all equal prints as one
  * element (MLIR stores such literals as splats whatever way they were written); an empty tensor prints
- * nothing; more than 100 elements print as a quoted hex blob of the raw little-endian bytes
+ * nothing unless it was built as a splat; more than 100 elements print as a quoted hex blob of the raw little-endian bytes
  * ({@code "0x..."}); otherwise a nested list in row-major order, complex elements as {@code (re,im)}.
  */
 final class DenseLiteralPrinter {
@@ -26,12 +26,13 @@ final class DenseLiteralPrinter {
     static void printBody(StringBuilder sb, DenseElementsAttr d) {
         TensorType type = d.type();
         long n = type.numElements();
-        if (n == 0) return;
         int width = type.elementType().storageBytes();
-        if (d.isSplat() || allEqual(d, width)) {
+        // A splat keeps its value even for an empty tensor (mlir-opt prints dense<2> : tensor<2x0x3xi4>).
+        if (d.isSplat() || (n > 0 && allEqual(d, width))) {
             printElement(sb, d, 0, type.elementType());
             return;
         }
+        if (n == 0) return;
         if (n > HEX_THRESHOLD) {
             sb.ensureCapacity(sb.length() + d.rawLength() * 2 + 4);
             sb.append("\"0x");

@@ -25,7 +25,7 @@ import java.util.Set;
  * <li>Anonymous results take {@code %N}; only the first result of an op is numbered, the others are
  *     {@code %N#i}. Entry-block arguments are {@code %argN} with a counter of their own; arguments of
  *     later blocks are numbered like results.</li>
- * <li>Named stems (from {@link OpDef#resultNamer()} or a {@link BlockArgumentNamer}, pretty form only) are
+ * <li>Named stems (from {@link OpDef#resultNamer()} or {@link OpDef#blockArgumentNamer()}, pretty form only) are
  *     uniqued within the enclosing scopes by appending {@code _K}, K from one conflict counter per region
  *     ({@code %cst, %cst_0, %c, %c_1}). Naming result i > 0 starts a new result group
  *     ({@code %values, %indices = ...}).</li>
@@ -35,9 +35,6 @@ import java.util.Set;
  * first, an op's last region before its first), and result name stems are not used.
  */
 final class SsaNames {
-    /** Block-argument stems of upstream ops whose OpDef carries no {@link BlockArgumentNamer}. */
-    private static final Map<String, String> UPSTREAM_BLOCK_ARG_STEMS = Map.of("stablehlo.while", "iterArg");
-
     private final boolean generic;
     private final Map<Value, Integer> ids = new IdentityHashMap<>();
     private final Map<Value, String> names = new IdentityHashMap<>();
@@ -111,15 +108,8 @@ final class SsaNames {
 
     private static String[] blockArgStems(Operation op, Region region) {
         OpDef def = op.def();
-        if (def != null) {
-            BlockArgumentNamer namer = def.extension(BlockArgumentNamer.class);
-            if (namer != null) return namer.names(op, region);
-        }
-        String stem = UPSTREAM_BLOCK_ARG_STEMS.get(op.name());
-        if (stem == null) return null;
-        String[] s = new String[region.entry().arguments().size()];
-        Arrays.fill(s, stem);
-        return s;
+        if (def == null || def.blockArgumentNamer() == null) return null;
+        return def.blockArgumentNamer().names(op, op.regions().indexOf(region));
     }
 
     private void numberOp(Operation op) {

@@ -13,7 +13,8 @@ package io.hlo4j.mlir.types;
  *       S.1111.111 for E4M3FN, 0x80 for FNUZ, 0xFF for E8M0FNU). FNUZ kinds have no -0: -0 and negative
  *       values that round to zero encode as +0.</li>
  *   <li>f8E8M0FNU (unsigned, exponent only, no zero): negative numbers give NaN; values below 2^-127, zero
- *       and -0 give the smallest value 2^-127 (0x00), as LLVM's APFloat does for a format without zero.
+ *       and -0 give the nearest representable value, the smallest 2^-127 (0x00); this is ml_dtypes' saturating
+ *       cast, while its default cast gives NaN for zero. Values that round above 2^127 give NaN.
  *       Ties round up: the only significand digit is the implicit 1, which is odd.</li>
  *   <li>MX formats without NaN (f4E2M1FN, f6E2M3FN, f6E3M2FN): overflow and +-inf saturate to +-max; NaN has
  *       no encoding and is refused with an {@link ArithmeticException} naming the format.</li>
@@ -52,17 +53,41 @@ public final class FloatCodec {
             case F64 -> Double.doubleToRawLongBits(value);
             case F32 -> Double.isNaN(value) ? encodeSlow(kind, value)
                     : Float.floatToRawIntBits((float) value) & 0xFFFFFFFFL; // JLS: one IEEE round to nearest even
-            default -> encodeSlow(kind, value);
+            case F8E8M0FNU -> encodeSlow(kind, value);
+            default -> encodeNormal(kind, value);
         };
+    }
+
+    /**
+     * Fast path when the result is a normal number: splice the re-biased exponent above the f64 fraction and
+     * round the dropped bits to nearest even in one add; a carry out of the fraction moves into the exponent.
+     * Magnitudes past the largest finite value take the format's overflow rule; subnormal results, zero, NaN
+     * and infinity take the general path.
+     */
+    private static long encodeNormal(FloatKind kind, double value) {
+        long raw = Double.doubleToRawLongBits(value);
+        int biased = (int) ((raw >>> 52) & 0x7FF) - 1023 + kind.bias();
+        int p = kind.mantissaBits();
+        if (biased <= 0 || biased > (1 << kind.exponentBits()) - 1 || ((raw >>> 52) & 0x7FF) == 0x7FF) {
+            return encodeSlow(kind, value);
+        }
+        int drop = 52 - p;
+        long m = ((long) biased << 52) | (raw & 0xFFFFFFFFFFFFFL);
+        m += ((1L << (drop - 1)) - 1) + ((m >>> drop) & 1);
+        long mag = m >>> drop;
+        boolean negative = raw < 0;
+        if (mag > MAX_FINITE[kind.ordinal()]) return encodeOverflow(kind, negative);
+        return negative ? mag | (1L << (kind.bitWidth() - 1)) : mag;
     }
 
     /** The exact value of bit pattern {@code bits} in {@code kind}; bits above the format's width are ignored. */
     public static double decode(FloatKind kind, long bits) {
         return switch (kind) {
             case F64 -> Double.longBitsToDouble(bits);
-            case F32 -> Float.intBitsToFloat((int) bits);
-            case BF16 -> Float.intBitsToFloat(((int) bits & 0xFFFF) << 16);
-            case F16 -> Float.float16ToFloat((short) bits);
+            // NaNs take the slow path: widening a float NaN may set its quiet bit, which would change the payload.
+            case F32 -> (bits & 0x7F800000L) == 0x7F800000L ? decodeSlow(kind, bits & 0xFFFFFFFFL) : Float.intBitsToFloat((int) bits);
+            case BF16 -> (bits & 0x7F80L) == 0x7F80L ? decodeSlow(kind, bits & 0xFFFF) : Float.intBitsToFloat(((int) bits & 0xFFFF) << 16);
+            case F16 -> (bits & 0x7C00L) == 0x7C00L ? decodeSlow(kind, bits & 0xFFFF) : Float.float16ToFloat((short) bits);
             case TF32 -> decodeSlow(kind, bits & 0x7FFFF);
             default -> SMALL_TABLES[kind.ordinal()][(int) (bits & ((1L << kind.bitWidth()) - 1))];
         };
@@ -197,7 +222,9 @@ public final class FloatCodec {
                             | (frac << (52 - p)));
                 }
             }
-            case ALL_ONES -> { if (mag == magnitudeMask(k)) return Double.NaN; }
+            case ALL_ONES -> {
+                if (mag == magnitudeMask(k)) return Double.longBitsToDouble(negative ? 0xFFF8000000000000L : 0x7FF8000000000000L);
+            }
             case NEG_ZERO -> { if (negative && mag == 0) return Double.NaN; }
             case NONE -> { }
         }

@@ -108,6 +108,9 @@ class AttributePrinterTest {
         assertThat(p(DenseElementsAttr.splat(TensorType.of(IntegerType.I1, 4), new byte[] {1}))).isEqualTo("dense<true> : tensor<4xi1>");
         assertThat(p(DenseElementsAttr.of(TensorType.of(IntegerType.I64), le(8).putLong(-1).array()))).isEqualTo("dense<-1> : tensor<i64>");
         assertThat(p(DenseElementsAttr.of(TensorType.of(FloatType.F32, 0), new byte[0]))).isEqualTo("dense<> : tensor<0xf32>");
+        // mlir-opt: dense<2> : tensor<2x0x3xi4> prints back unchanged
+        assertThat(p(DenseElementsAttr.splat(TensorType.of(IntegerType.signless(4), 2, 0, 3), new byte[] {2})))
+                .isEqualTo("dense<2> : tensor<2x0x3xi4>");
         assertThat(p(DenseElementsAttr.of(TensorType.of(FloatType.F32), le(4).putInt(0x7FC00000).array()))).isEqualTo("dense<0x7FC00000> : tensor<f32>");
     }
 

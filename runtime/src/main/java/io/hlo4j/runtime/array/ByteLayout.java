@@ -33,7 +33,7 @@ final class ByteLayout {
             }
             case BOOL -> { for (int k = 0; k < n; k++) st.b[k] = (byte) (data[k] != 0 ? 1 : 0); }
             case SIGNED, UNSIGNED -> {
-                if (per == 8 && layout.store() == Layout.Store.LONG) bb.asLongBuffer().get(st.l);
+                if (layout.bitWidth() == 64) bb.asLongBuffer().get(st.l);
                 else for (int k = 0; k < n; k++) st.setBits(k, readLE(data, k * per, per));
             }
         }
@@ -50,7 +50,7 @@ final class ByteLayout {
         switch (layout.store()) {
             case FLOAT -> bb.asFloatBuffer().put(st.f);
             case DOUBLE -> bb.asDoubleBuffer().put(st.d);
-            case LONG -> { if (per == 8) bb.asLongBuffer().put(st.l); else writeAll(st, out, n, per); }
+            case LONG -> { if (layout.bitWidth() == 64) bb.asLongBuffer().put(st.l); else writeAll(st, out, n, per); }
             default -> writeAll(st, out, n, per);
         }
         return out;

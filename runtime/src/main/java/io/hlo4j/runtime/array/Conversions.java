@@ -20,9 +20,10 @@ import java.util.Arrays;
  *       gives 0, as XLA's CPU and GPU backends do (the spec leaves this open).</li>
  *   <li>float -> float: exact decode, then one rounding to nearest even with the target's overflow rule
  *       ({@link FloatCodec}); NaN into a format without NaN is refused.</li>
- *   <li>anything -> i1: {@code x != 0} (NaN is true; complex: either part non-zero); i1 -> anything: 0 or 1.</li>
- *   <li>real -> complex: imaginary part 0; complex -> complex: each part rounded. Complex -> real is refused,
- *       as XLA refuses it.</li>
+ *   <li>anything -> i1: {@code x != 0} (NaN is true); i1 -> anything: 0 or 1.</li>
+ *   <li>real -> complex: imaginary part 0; complex -> complex: each part rounded; complex -> non-complex: the
+ *       real part, converted as a float (so complex -> i1 tests only the real part), as the StableHLO
+ *       reference interpreter does (interpret/convert.mlir); XLA itself rejects complex -> real.</li>
  *   <li>quantized types are refused (use the quantize/dequantize ops).</li>
  * </ul>
  */
@@ -44,7 +45,7 @@ public final class Conversions {
                 switch (from.category()) {
                     case BOOL, SIGNED, UNSIGNED -> { for (int k = 0; k < n; k++) out.setLong(k, src.getLong(k)); }
                     case FLOAT -> { for (int k = 0; k < n; k++) out.setLong(k, Numbers.floatToInteger(src.getDouble(k), to)); }
-                    case COMPLEX -> throw complexToReal(src, target);
+                    case COMPLEX -> { for (int k = 0; k < n; k++) out.setLong(k, Numbers.floatToInteger(src.getReal(k), to)); }
                 }
             }
             case FLOAT -> {
@@ -54,14 +55,14 @@ public final class Conversions {
                         boolean unsigned = from.category() != Layout.Category.SIGNED;
                         for (int k = 0; k < n; k++) out.setBits(k, Numbers.integerToFloatBits(kind, src.getLong(k), unsigned));
                     }
-                    case FLOAT -> {
+                    case FLOAT, COMPLEX -> {
+                        boolean complex = from.category() == Layout.Category.COMPLEX;
                         try {
-                            for (int k = 0; k < n; k++) out.setDouble(k, src.getDouble(k));
+                            for (int k = 0; k < n; k++) out.setDouble(k, complex ? src.getReal(k) : src.getDouble(k));
                         } catch (ArithmeticException e) {
                             throw new IllegalArgumentException("convert " + src.type() + " to " + target + ": " + e.getMessage(), e);
                         }
                     }
-                    case COMPLEX -> throw complexToReal(src, target);
                 }
             }
             case COMPLEX -> {
@@ -84,13 +85,8 @@ public final class Conversions {
         return switch (from.category()) {
             case BOOL, SIGNED, UNSIGNED -> src.getLong(k) != 0;
             case FLOAT -> src.getDouble(k) != 0; // NaN != 0 is true
-            case COMPLEX -> src.getReal(k) != 0 || src.getImag(k) != 0;
+            case COMPLEX -> src.getReal(k) != 0;
         };
-    }
-
-    private static IllegalArgumentException complexToReal(HostArray src, ElementType target) {
-        return new IllegalArgumentException("convert " + src.type() + " to " + target
-                + ": complex to non-complex conversion is not defined (take stablehlo.real first)");
     }
 
     /** Bits per element as bitcast_convert counts them (complex: both parts). */
@@ -102,17 +98,14 @@ public final class Conversions {
      * {@code stablehlo.bitcast_convert}. Equal widths keep the shape; a narrower target appends a dimension of
      * size {@code srcBits / dstBits}; a wider target consumes a last dimension of size {@code dstBits / srcBits}.
      * When splitting, piece 0 holds the lowest bits (little-endian memory order, as XLA on CPU/GPU); complex
-     * elements are their real bits (low) followed by their imaginary bits. i1 only bitcasts to i1.
+     * elements are their real bits (low) followed by their imaginary bits; i1 counts as one bit (64 x i1 make an
+     * i64, element 0 its lowest bit), as the StableHLO reference interpreter does.
      */
     public static HostArray bitcastConvert(HostArray src, ElementType target) {
         Layout from = src.layout();
         Layout to = Layout.of(target);
         int ws = bitWidth(from);
         int wd = bitWidth(to);
-        if ((from.category() == Layout.Category.BOOL) != (to.category() == Layout.Category.BOOL)) {
-            throw new IllegalArgumentException("bitcast_convert between " + src.elementType() + " and " + target
-                    + ": i1 has no defined bit layout to reinterpret");
-        }
         long[] shape = src.shape();
         long[] outShape;
         if (ws == wd) {

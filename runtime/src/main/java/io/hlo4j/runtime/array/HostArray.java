@@ -193,8 +193,9 @@ public final class HostArray {
     /** Bits of the real (part 0) or imaginary (part 1) component of a complex element. */
     public long getPartBits(int index, int part) { check(index); return storage.partBits(index, part); }
 
-    public double getDouble(long... index) { return getDouble(Shape.flatIndex(shape, index)); }
-    public long getLong(long... index) { return getLong(Shape.flatIndex(shape, index)); }
+    /** Element at a multi-dimensional index (one coordinate per dimension). */
+    public double getDoubleAt(long... index) { return getDouble(Shape.flatIndex(shape, index)); }
+    public long getLongAt(long... index) { return getLong(Shape.flatIndex(shape, index)); }
 
     // ---- bulk copies ----
 

@@ -191,15 +191,26 @@ final class CollectiveKernels {
     private static List<RtValue> collectiveBroadcast(Operation op, List<RtValue> args, Frame f) {
         ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
         long[][] groups = Attrs.matrix(op, "replica_groups");
+        boolean dynamicRoot = Attrs.flag(op, "has_dynamic_root");
+        List<RtValue> data = dynamicRoot ? args.subList(0, args.size() - 1) : args;
         List<Process> copy = copyOf(f, mode);
-        List<List<Tensor>> all = exchange(op, f, copy, tensors(args));
+        List<Tensor> mine = new ArrayList<>(tensors(data));
+        if (dynamicRoot) mine.add((Tensor) args.get(args.size() - 1));
+        List<List<Tensor>> all = exchange(op, f, copy, mine);
         int me = myId(f, mode);
         List<RtValue> out = new ArrayList<>();
-        for (int k = 0; k < args.size(); k++) {
+        for (int k = 0; k < data.size(); k++) {
             Tensor r = Tensor.blank(op.result(k).type());
             if (groups != null) {
                 for (long[] g : groups) {
-                    for (long id : g) if (id == me) r = all.get((int) g[0]).get(k);
+                    for (long id : g) {
+                        if (id != me) continue;
+                        // the root is the first member, or the member at the index the root operand names
+                        Tensor rootT = dynamicRoot ? all.get((int) g[0]).get(data.size()) : null;
+                        int root = rootT == null ? 0 : (int) rootT.ints[rootT.size > 1 ? k : 0]; // one root per operand
+                        if (root < 0 || root >= g.length) throw InterpreterException.at(op, "root index " + root + " is outside the group");
+                        r = all.get((int) g[root]).get(k);
+                    }
                 }
             }
             out.add(r);

@@ -19,11 +19,10 @@ final class ConvertKernels {
         Kernels.put("stablehlo.bitcast_convert", (op, args, f) -> {
             Tensor x = (Tensor) args.get(0);
             TensorType rt = (TensorType) op.result().type();
-            if (x.elementType.storageBytes() * 8 != Elem.width(x.elementType)
-                    || rt.elementType().storageBytes() * 8 != Elem.width(rt.elementType())) {
-                throw ElementwiseKernels.unsupportedType(op, x.elementType);
+            if (x.elem == Elem.COMPLEX || Elem.of(rt.elementType()) == Elem.COMPLEX) {
+                return List.of(Bytes.decode(rt, Bytes.encode(x), false));
             }
-            return List.of(Bytes.decode(rt, Bytes.encode(x), false));
+            return List.of(bitcast(x, rt));
         });
         Kernels.put("stablehlo.reduce_precision", ConvertKernels::reducePrecision);
     }
@@ -36,7 +35,7 @@ final class ConvertKernels {
         switch (r.elem) {
             case BOOL -> {
                 for (int i = 0; i < n; i++) r.ints[i] = x.elem.isInt() ? (x.ints[i] != 0 ? 1 : 0)
-                        : (x.re[i] != 0 || (x.im != null && x.im[i] != 0) ? 1 : 0);
+                        : (x.re[i] != 0 ? 1 : 0); // complex -> bool looks at the real part, as the reference does
             }
             case SIGNED, UNSIGNED -> {
                 if (x.elem.isInt()) {
@@ -57,6 +56,43 @@ final class ConvertKernels {
                     r.im[i] = x.im == null ? 0 : Elem.round(ft, x.im[i]);
                 }
             }
+        }
+        return r;
+    }
+
+    /** Reinterprets the elements' bits as a little-endian bit stream (element 0 in the lowest bits). */
+    static Tensor bitcast(Tensor x, TensorType rt) {
+        int win = Elem.width(x.elementType), wout = Elem.width(rt.elementType());
+        Tensor r = Tensor.zeros(rt);
+        ElementType et = rt.elementType();
+        long inMask = win == 64 ? -1L : (1L << win) - 1;
+        FloatKind inK = x.elementType instanceof FloatType ft ? ft.kind() : null;
+        FloatKind outK = et instanceof FloatType ft ? ft.kind() : null;
+        long acc = 0;
+        int accBits = 0, o = 0;
+        long total = (long) x.size * win;
+        long[] outBits = new long[r.size];
+        if (total != (long) r.size * wout) throw new IllegalArgumentException("bitcast of " + x.type + " to " + rt + " changes the bit count");
+        // Walk bit positions; each output element takes wout bits starting at o * wout.
+        for (int i = 0; i < x.size; i++) {
+            long bits = (inK != null ? Floats.bits(inK, x.re[i]) : x.ints[i]) & inMask;
+            int used = 0;
+            while (used < win) {
+                int take = Math.min(win - used, wout - accBits);
+                long chunk = (bits >>> used) & (take == 64 ? -1L : (1L << take) - 1);
+                acc |= chunk << accBits;
+                accBits += take;
+                used += take;
+                if (accBits == wout) {
+                    outBits[o++] = acc;
+                    acc = 0;
+                    accBits = 0;
+                }
+            }
+        }
+        for (int i = 0; i < r.size; i++) {
+            if (outK != null) r.re[i] = Floats.decode(outK, outBits[i]);
+            else r.ints[i] = Elem.wrap(et, outBits[i]);
         }
         return r;
     }

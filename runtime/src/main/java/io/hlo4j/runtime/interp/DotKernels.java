@@ -94,23 +94,39 @@ final class DotKernels {
                 FloatType ft = (FloatType) et;
                 double[] a = operandAsDouble(l, ft, precision(op, "lhs")), b = operandAsDouble(r, ft, precision(op, "rhs"));
                 double[] c = new double[B * M * N];
-                matmul(a, b, c, B, M, K, N);
+                // Accumulate in f64 for f64 results and in f32 (one rounding per multiply-add) for every narrower
+                // type, then round once to the result type: XLA's CPU numerics, which the expected values come from.
+                matmul(a, b, c, B, M, K, N, ft.kind() != FloatKind.F64);
                 for (int i = 0; i < c.length; i++) out.re[i] = Elem.round(ft, c[i]);
             }
             case COMPLEX -> {
                 FloatType ft = ((ComplexType) et).elementType();
                 double[] ar = operandAsDouble(l, ft, null), br = operandAsDouble(r, ft, null);
                 double[] ai = l.im == null ? new double[l.size] : l.im, bi = r.im == null ? new double[r.size] : r.im;
-                double[] rr = new double[B * M * N], ii = new double[B * M * N], t = new double[B * M * N];
-                matmul(ar, br, rr, B, M, K, N);
-                matmul(ai, bi, t, B, M, K, N);
-                for (int i = 0; i < rr.length; i++) rr[i] -= t[i];
-                matmul(ar, bi, ii, B, M, K, N);
-                java.util.Arrays.fill(t, 0);
-                matmul(ai, br, t, B, M, K, N);
-                for (int i = 0; i < rr.length; i++) {
-                    out.re[i] = Elem.round(ft, rr[i]);
-                    out.im[i] = Elem.round(ft, ii[i] + t[i]);
+                boolean f32 = ft.kind() != FloatKind.F64;
+                for (int bb = 0; bb < B; bb++) {
+                    for (int i = 0; i < M; i++) {
+                        int ao = (bb * M + i) * K, co = (bb * M + i) * N;
+                        for (int j = 0; j < N; j++) {
+                            double sr = 0, si = 0;
+                            int bo = bb * K * N + j;
+                            for (int k = 0; k < K; k++) {
+                                int x = ao + k, y = bo + k * N;
+                                double pr, pi;
+                                if (f32) { // complex64 products rounded per term, as XLA's CPU complex multiply does
+                                    pr = (float) ((float) (ar[x] * br[y]) - (float) (ai[x] * bi[y]));
+                                    pi = (float) ((float) (ar[x] * bi[y]) + (float) (ai[x] * br[y]));
+                                } else {
+                                    pr = ar[x] * br[y] - ai[x] * bi[y];
+                                    pi = ar[x] * bi[y] + ai[x] * br[y];
+                                }
+                                sr = f32 ? (float) (sr + pr) : sr + pr;
+                                si = f32 ? (float) (si + pi) : si + pi;
+                            }
+                            out.re[co + j] = Elem.round(ft, sr);
+                            out.im[co + j] = Elem.round(ft, si);
+                        }
+                    }
                 }
             }
             default -> {
@@ -159,7 +175,7 @@ final class DotKernels {
     }
 
     /** c[b] += a[b] (MxK) x b[b] (KxN), row-major; rows in parallel when the product is large. */
-    static void matmul(double[] a, double[] b, double[] c, int B, int M, int K, int N) {
+    static void matmul(double[] a, double[] b, double[] c, int B, int M, int K, int N, boolean f32) {
         long work = (long) B * M * N * K;
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
@@ -169,7 +185,8 @@ final class DotKernels {
             for (int k = 0; k < K; k++) {
                 double av = a[ao + k];
                 int bk = bo + k * N;
-                for (int j = 0; j < N; j++) c[co + j] += av * b[bk + j];
+                if (f32) for (int j = 0; j < N; j++) c[co + j] = (float) (c[co + j] + av * b[bk + j]);
+                else for (int j = 0; j < N; j++) c[co + j] += av * b[bk + j];
             }
         });
     }

@@ -60,8 +60,16 @@ final class ElementwiseKernels {
         binary("multiply", (a, b) -> a * b, (a, b, t) -> a * b, Complex::mul);
         binary("divide", (a, b) -> a / b, ElementwiseKernels::divInt, Complex::div);
         binary("remainder", (a, b) -> a % b, ElementwiseKernels::remInt, null);
-        binary("maximum", ElementwiseKernels::maxF, (a, b, t) -> cmpInt(a, b, t) >= 0 ? a : b, null);
-        binary("minimum", ElementwiseKernels::minF, (a, b, t) -> cmpInt(a, b, t) <= 0 ? a : b, null);
+        binary("maximum", ElementwiseKernels::maxF, (a, b, t) -> cmpInt(a, b, t) >= 0 ? a : b, (ar, ai, br, bi, o) -> {
+            boolean first = ar > br || (ar == br && ai >= bi); // complex: lexicographic (real, then imaginary)
+            o[0] = first ? ar : br;
+            o[1] = first ? ai : bi;
+        });
+        binary("minimum", ElementwiseKernels::minF, (a, b, t) -> cmpInt(a, b, t) <= 0 ? a : b, (ar, ai, br, bi, o) -> {
+            boolean first = ar < br || (ar == br && ai <= bi);
+            o[0] = first ? ar : br;
+            o[1] = first ? ai : bi;
+        });
         binary("power", Math::pow, ElementwiseKernels::powInt, Complex::pow);
         binary("atan2", Math::atan2, null, null);
         binary("and", null, (a, b, t) -> a & b, null);

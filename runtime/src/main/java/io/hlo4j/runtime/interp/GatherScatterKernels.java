@@ -48,7 +48,7 @@ final class GatherScatterKernels {
         long[] opBatch = Attrs.field(dn, "operand_batching_dims");
         long[] idxBatch = Attrs.field(dn, "start_indices_batching_dims");
         long[] startMap = Attrs.field(dn, "start_index_map");
-        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", idx.rank());
+        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", 0);
         Tensor r = Tensor.blank(op.result().type());
         int rrank = r.rank(), xrank = x.rank();
         boolean[] isOffset = new boolean[rrank];
@@ -103,7 +103,7 @@ final class GatherScatterKernels {
         long[] inBatch = Attrs.field(dn, "input_batching_dims");
         long[] idxBatch = Attrs.field(dn, "scatter_indices_batching_dims");
         long[] toOperand = Attrs.field(dn, "scatter_dims_to_operand_dims");
-        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", idx.rank());
+        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", 0);
         Region body = op.region(0);
         ScalarOp fast = n == 1 ? ScalarOp.of(body, res[0].elementType) : null;
         boolean replace = n == 1 && returnsSecondArgument(body);

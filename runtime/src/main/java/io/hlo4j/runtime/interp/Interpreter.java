@@ -23,6 +23,7 @@ public final class Interpreter {
 
     private final Module module;
     private final SymbolTable symbols;
+    private volatile long deadline = Long.MAX_VALUE;
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -32,6 +33,9 @@ public final class Interpreter {
     }
 
     public Module module() { return module; }
+
+    /** Evaluation stops with an error once {@link System#nanoTime()} passes {@code nanoTime}. */
+    public void setDeadline(long nanoTime) { deadline = nanoTime; }
 
     /** A dense constant decoded once per attribute (tensors are immutable, so sharing is safe). */
     public Tensor constant(io.hlo4j.mlir.attr.DenseElementsAttr d) {
@@ -44,9 +48,31 @@ public final class Interpreter {
     /** Runs the entry function ({@code @main}, or the only function) on one device. */
     public List<RtValue> run(List<? extends RtValue> inputs) { return run(null, inputs); }
 
+    /** Runs function {@code name} (null: the entry function) on one device, with host arrays in and out. */
+    public List<io.hlo4j.runtime.array.HostArray> runHost(String name, List<io.hlo4j.runtime.array.HostArray> inputs) {
+        return HostArrays.toHost(run(name, HostArrays.toValues(inputs)));
+    }
+
     /** Runs function {@code name} (null: the entry function) on one device. */
     public List<RtValue> run(String name, List<? extends RtValue> inputs) {
         return call(function(name), List.copyOf(inputs), Process.single());
+    }
+
+    /**
+     * Runs function {@code name} (null: the entry function) on every device of a replicas x partitions grid, each
+     * on its own thread; {@code inputs.get(i)} goes to process i in replica-major order. Returns each process's
+     * results in that order.
+     */
+    public List<List<RtValue>> runParallel(String name, int replicas, int partitions, List<List<RtValue>> inputs) {
+        ProcessGrid grid = new ProcessGrid(replicas, partitions);
+        if (inputs.size() != grid.size()) {
+            throw new InterpreterException(grid.size() + " devices need " + grid.size() + " input lists, got " + inputs.size(),
+                    module.op().location());
+        }
+        Operation f = function(name);
+        List<Operation> funcs = new ArrayList<>();
+        for (int i = 0; i < grid.size(); i++) funcs.add(f);
+        return RunParallel.run(this, grid, funcs, inputs);
     }
 
     /** The named function (null: the entry function); fails naming what is missing. */
@@ -109,6 +135,10 @@ public final class Interpreter {
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
         for (Operation op : b.operations()) {
+            if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
+                throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
+                        op.location());
+            }
             List<RtValue> operands = operands(op, scope);
             if (isTerminator(op)) return operands;
             List<RtValue> results = evalOp(op, operands, frame);

@@ -81,7 +81,6 @@ public final class ProcessGrid {
                         if (id == self.partition()) mine = true;
                     }
                     case CROSS_REPLICA_AND_PARTITION -> {
-                        for (int p = 0; p < numPartitions; p++) members.add(process((int) id, p));
                         if (id == self.replica()) mine = true;
                     }
                     case FLATTENED_IDS -> {
@@ -89,6 +88,10 @@ public final class ProcessGrid {
                         if (id == self.flatId()) mine = true;
                     }
                 }
+            }
+            if (mode == Mode.CROSS_REPLICA_AND_PARTITION) {
+                // partition-major: (r0, p0), (r1, p0), ..., (r0, p1), ... as the spec's process groups order them
+                for (int p = 0; p < numPartitions; p++) for (long id : g) if (id != -1) members.add(process((int) id, p));
             }
             if (mine) return members;
         }

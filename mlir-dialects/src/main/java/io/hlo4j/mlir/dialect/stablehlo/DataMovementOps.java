@@ -119,6 +119,7 @@ final class DataMovementOps {
         }, (ts, props, regions) -> List.of(((TupleType) ts.get(0)).types().get((int) ((IntegerAttr) props.get("index")).value())));
 
         DotConvOps.register(r);
+        LegacyShapeOps.register(r);
     }
 
     static void def(OpRegistry r, String mnemonic, String summary, Set<String> inherent, OpSyntax syntax,

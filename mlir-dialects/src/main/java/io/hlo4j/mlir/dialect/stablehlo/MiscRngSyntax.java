@@ -3,9 +3,9 @@ package io.hlo4j.mlir.dialect.stablehlo;
 import io.hlo4j.mlir.asm.AsmParser;
 import io.hlo4j.mlir.asm.AsmPrinter;
 import io.hlo4j.mlir.asm.OperandRef;
+import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DictionaryAttr;
-import io.hlo4j.mlir.attr.OpaqueAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.registry.OpSyntax;
 import io.hlo4j.mlir.types.FunctionType;
@@ -37,14 +37,9 @@ final class MiscRngSyntax {
         return allowed.contains(kw) ? kw : null;
     }
 
-    /**
-     * The enum attribute for a keyword written in a pretty form. The parsed attribute is the canonical text
-     * {@code #stablehlo<kind KEYWORD>}; it prints identically to the typed enum record.
-     */
-    static Attribute enumAttribute(AsmParser p, String kind, String keyword) {
-        Set<String> allowed = kind.equals("rng_distribution") ? DISTRIBUTIONS : ALGORITHMS;
-        if (!allowed.contains(keyword)) throw p.error("expected one of " + allowed + " for " + kind + ", got '" + keyword + "'");
-        return new OpaqueAttr("#stablehlo<" + kind + " " + keyword + ">");
+    /** The enum attribute for a keyword written in a pretty form (an unknown case is a parse error naming the cases). */
+    static Attribute enumAttribute(AsmParser p, String kind) {
+        return EnumAttr.parseKeyword(p, kind.equals("rng_distribution") ? EnumAttr.Kind.RNG_DISTRIBUTION : EnumAttr.Kind.RNG_ALGORITHM);
     }
 
     static OpSyntax rng(Set<String> inherent) {
@@ -58,7 +53,7 @@ final class MiscRngSyntax {
                 p.expect(",");
                 p.expectKeyword("distribution");
                 p.expect("=");
-                Attribute dist = enumAttribute(p, "rng_distribution", p.parseKeyword());
+                Attribute dist = enumAttribute(p, "rng_distribution");
                 DictionaryAttr attrs = p.parseOptionalAttrDict();
                 p.expect(":");
                 FunctionType fn = p.parseFunctionType();
@@ -89,7 +84,7 @@ final class MiscRngSyntax {
                 p.expect(",");
                 p.expectKeyword("algorithm");
                 p.expect("=");
-                Attribute alg = enumAttribute(p, "rng_algorithm", p.parseKeyword());
+                Attribute alg = enumAttribute(p, "rng_algorithm");
                 DictionaryAttr attrs = p.parseOptionalAttrDict();
                 p.expect(":");
                 FunctionType fn = p.parseFunctionType();

@@ -8,6 +8,7 @@ import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.UnitAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -304,6 +305,7 @@ final class RegionChecks {
     static long[] channelHandle(Operation op, String rule) {
         Attribute a = op.attr("channel_handle");
         if (a == null) return null;
+        if (a instanceof ChannelHandle ch) return new long[] {ch.handle(), ch.type()};
         Map<String, String> f = structFields(a.toString(), "#stablehlo.channel_handle<");
         if (f == null || !f.containsKey("handle") || !f.containsKey("type")) {
             throw fail(op, rule, "attribute 'channel_handle' must be a #stablehlo.channel_handle<handle = ..., type = ...>, but got " + a);

@@ -2,6 +2,7 @@ package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -179,11 +180,16 @@ final class RegionWindowedOps {
 
     // ---- scatter -----------------------------------------------------------------------------
 
-    /** The fields of {@code #stablehlo.scatter<...>}, read from its canonical text. */
+    /** The fields of {@code #stablehlo.scatter<...>}: from the typed record, or from the canonical text of an opaque one. */
     record ScatterDims(long[] updateWindowDims, long[] insertedWindowDims, long[] inputBatchingDims,
                        long[] scatterIndicesBatchingDims, long[] scatterDimsToOperandDims, long indexVectorDim) {
         static ScatterDims of(Operation op, Attribute a) {
             if (a == null) throw fail(op, "scatter_i4", "requires attribute 'scatter_dimension_numbers'");
+            if (a instanceof ScatterDimensionNumbers s) {
+                return new ScatterDims(s.updateWindowDims().toArray(), s.insertedWindowDims().toArray(),
+                        s.inputBatchingDims().toArray(), s.scatterIndicesBatchingDims().toArray(),
+                        s.scatterDimsToOperandDims().toArray(), s.indexVectorDim());
+            }
             Map<String, String> f = RegionChecks.structFields(a.toString(), "#stablehlo.scatter<");
             if (f == null) {
                 throw fail(op, "scatter_i4", "attribute 'scatter_dimension_numbers' must be a #stablehlo.scatter<...>, but got " + a);

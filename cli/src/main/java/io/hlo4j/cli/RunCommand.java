@@ -1,0 +1,112 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.HostArrays;
+import io.hlo4j.runtime.interp.Interpreter;
+import io.hlo4j.runtime.interp.RtValue;
+import io.hlo4j.runtime.interp.Tensor;
+import io.hlo4j.runtime.io.Npy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code hlo4j run FILE.mlir}: evaluates a function with the reference interpreter and writes its results as .npy. */
+@Command(name = "run",
+        description = {"Run a function of an MLIR module on the pure-Java interpreter.",
+                "Inputs are .npy files in argument order; with --devices N each device gets the same inputs, or",
+                "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
+                "(DIR/device<d>/result<i>.npy with several devices)."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",
+                "  hlo4j run spmd.mlir --devices 4 --function main"})
+public final class RunCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "The MLIR module.")
+    Path file;
+
+    @Option(names = "--function", paramLabel = "NAME", description = "Function to run (default: @main, or the only function).")
+    String function;
+
+    @Option(names = "--input", paramLabel = "A.npy", description = "An input array (repeat in argument order).")
+    List<Path> inputs = new ArrayList<>();
+
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Folder for result<i>.npy (default: no files).")
+    Path outDir;
+
+    @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
+    int devices = 1;
+
+    @Override public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Module> modules = MlirParser.parseFile(file);
+        if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
+        Interpreter interp = new Interpreter(modules.get(0));
+        Operation fn = interp.function(function);
+        int nargs = fn.region(0).entry().arguments().size();
+        List<HostArray> arrays = new ArrayList<>();
+        for (Path p : inputs) arrays.add(Npy.read(p));
+        if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
+        List<List<RtValue>> perDevice = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            List<HostArray> mine;
+            if (arrays.size() == nargs) mine = arrays;
+            else if (arrays.size() == (long) nargs * devices) mine = arrays.subList(d * nargs, (d + 1) * nargs);
+            else throw new IllegalArgumentException("@" + name(fn) + " takes " + nargs + " arguments; got " + arrays.size()
+                    + " --input files" + (devices > 1 ? " (need " + nargs + " or " + nargs * devices + ")" : ""));
+            perDevice.add(HostArrays.toValues(mine));
+        }
+        long t0 = System.nanoTime();
+        List<List<RtValue>> results = devices == 1 ? List.of(interp.run(function, perDevice.get(0)))
+                : interp.runParallel(function, 1, devices, perDevice);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        for (int d = 0; d < results.size(); d++) {
+            List<RtValue> rs = results.get(d);
+            for (int i = 0; i < rs.size(); i++) {
+                String label = (devices > 1 ? "device " + d + " " : "") + "result" + i;
+                if (!(rs.get(i) instanceof Tensor t)) {
+                    out.println(label + ": " + rs.get(i).getClass().getSimpleName());
+                    continue;
+                }
+                out.println(label + ": " + t.type + " " + stats(t));
+                if (outDir != null) {
+                    Path dir = devices > 1 ? outDir.resolve("device" + d) : outDir;
+                    Files.createDirectories(dir);
+                    Npy.write(dir.resolve("result" + i + ".npy"), HostArrays.toHost(t));
+                }
+            }
+        }
+        out.println(String.format(Locale.ROOT, "ran @%s on %d device%s in %.1f ms", name(fn), devices, devices == 1 ? "" : "s", ms));
+        out.flush();
+        return 0;
+    }
+
+    private static String name(Operation fn) { return io.hlo4j.mlir.ir.SymbolTable.symbolName(fn); }
+
+    /** min/max/mean of real values, or the first elements otherwise. */
+    static String stats(Tensor t) {
+        if (t.size == 0) return "(empty)";
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int i = 0; i < t.size; i++) {
+            double v = t.asDouble(i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            sum += v;
+        }
+        return String.format(Locale.ROOT, "min %.6g max %.6g mean %.6g", min, max, sum / t.size);
+    }
+}

@@ -1,0 +1,91 @@
+package io.hlo4j.mlir.dialect.stablehlo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Locates StableHLO's conformance files (never copied into the repo) and extracts op statements from them. */
+final class Conformance {
+    private Conformance() {}
+
+    static Path dir() {
+        String p = System.getProperty("hlo4j.conformance.dir");
+        Path d = p != null ? Path.of(p) : Path.of("..", "..", "shared", "conformance");
+        if (!Files.isDirectory(d)) d = Path.of("..", "shared", "conformance");
+        if (!Files.isDirectory(d)) throw new IllegalStateException("conformance files not found (looked at " + d.toAbsolutePath() + ")");
+        return d;
+    }
+
+    static List<Path> files(String sub) {
+        try (Stream<Path> s = Files.walk(dir().resolve(sub))) {
+            return s.filter(f -> f.toString().endsWith(".mlir")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One op statement (continuation lines joined with a space) and where it came from. */
+    record Statement(String text, Path file, int line) {
+        @Override public String toString() { return file.getFileName() + ":" + line + ": " + text; }
+    }
+
+    /**
+     * Statements whose op is written in pretty form as {@code [%r = ]stablehlo.<op>} for an op in {@code ops};
+     * lines that continue a statement (not starting an op, value, return or brace) are joined to it.
+     */
+    static List<Statement> statements(List<Path> files, java.util.Set<String> ops) {
+        List<Statement> out = new ArrayList<>();
+        for (Path f : files) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String t = lines.get(i).strip();
+                String op = opOf(t);
+                if (op == null || !ops.contains(op)) continue;
+                StringBuilder sb = new StringBuilder(t);
+                int j = i + 1;
+                while (j < lines.size() && (open(sb) > 0 || continues(lines.get(j).strip()))) sb.append(' ').append(lines.get(j++).strip());
+                out.add(new Statement(sb.toString(), f, i + 1));
+            }
+        }
+        return out;
+    }
+
+    private static String opOf(String t) {
+        String rest = t;
+        if (t.startsWith("%")) {
+            int eq = t.indexOf(" = ");
+            if (eq < 0) return null;
+            rest = t.substring(eq + 3);
+        }
+        if (!rest.startsWith("stablehlo.")) return null;
+        int e = "stablehlo.".length();
+        while (e < rest.length() && (Character.isLetterOrDigit(rest.charAt(e)) || rest.charAt(e) == '_')) e++;
+        return rest.substring(0, e);
+    }
+
+    /** Unclosed brackets of any kind so far (a statement ends only when they balance). */
+    private static int open(CharSequence t) {
+        int depth = 0;
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c == '{' || c == '(' || c == '[') depth++;
+            else if (c == '}' || c == ')' || c == ']') depth--;
+        }
+        return depth;
+    }
+
+    private static boolean continues(String t) {
+        return !t.isEmpty() && !t.startsWith("%") && !t.startsWith("\"") && !t.startsWith("//") && !t.startsWith("check.")
+                && !t.startsWith("func.") && !t.startsWith("stablehlo.") && !t.startsWith("return") && !t.startsWith("}")
+                && !t.startsWith("interpreter.") && !t.startsWith("^");
+    }
+}

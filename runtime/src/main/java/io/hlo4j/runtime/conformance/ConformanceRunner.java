@@ -1,0 +1,153 @@
+package io.hlo4j.runtime.conformance;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.runtime.interp.CheckFailure;
+import io.hlo4j.runtime.interp.Interpreter;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Runs StableHLO's conformance files the way the reference tools' RUN lines do. A file with an interpreter
+ * RUN line passes iff every module of it (split chunks included) evaluates its entry function with every
+ * check holding; a file without one (e.g. {@code testdata/dynamic/}) passes iff it round-trips
+ * (parse, print, parse, print gives the same text). Files needing something hlo4j deliberately does not do
+ * are skipped with the reason.
+ */
+public final class ConformanceRunner {
+    private final int threads;
+    private final long timeoutMillis;
+
+    public ConformanceRunner(int threads, long timeoutMillis) {
+        this.threads = Math.max(1, threads);
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public ConformanceRunner() { this(Runtime.getRuntime().availableProcessors(), 60_000); }
+
+    /** Every {@code .mlir} file under the given files or folders (recursively), sorted. */
+    public static List<Path> collect(List<Path> roots) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (Path r : roots) {
+            if (Files.isDirectory(r)) {
+                try (Stream<Path> s = Files.walk(r)) {
+                    s.filter(p -> p.toString().endsWith(".mlir") && Files.isRegularFile(p)).sorted().forEach(out::add);
+                }
+            } else if (Files.isRegularFile(r)) {
+                out.add(r);
+            } else {
+                throw new IOException("no such file or folder: " + r);
+            }
+        }
+        return out;
+    }
+
+    /** Runs the files in parallel; {@code sink} sees each result as it completes (from one thread at a time). */
+    public List<FileResult> run(List<Path> files, Consumer<FileResult> sink) {
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(null, r, "conformance", 64 << 20);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<FileResult>> futures = new ArrayList<>();
+            for (Path f : files) futures.add(pool.submit(() -> runFile(f)));
+            List<FileResult> out = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                FileResult r;
+                try {
+                    r = futures.get(i).get(timeoutMillis + 5_000, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    futures.get(i).cancel(true);
+                    r = new FileResult(files.get(i), Verdict.ERROR, "timed out after " + timeoutMillis + " ms", "interpret", 0, timeoutMillis);
+                } catch (Exception e) {
+                    r = new FileResult(files.get(i), Verdict.ERROR, String.valueOf(e.getCause()), "?", 0, 0);
+                }
+                out.add(r);
+                if (sink != null) synchronized (this) { sink.accept(r); }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One file's verdict; never throws. */
+    public FileResult runFile(Path file) {
+        long t0 = System.nanoTime();
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            return new FileResult(file, Verdict.ERROR, "cannot read: " + e.getMessage(), "?", 0, 0);
+        }
+        RunLines run = RunLines.of(text);
+        if (run.skipReason() != null) return new FileResult(file, Verdict.SKIP, run.skipReason(), run.mode(), 0, 0);
+        List<Module> modules;
+        try {
+            modules = MlirParser.parseSplit(text, file.toString());
+        } catch (Hlo4jException e) {
+            return result(file, Verdict.ERROR, "parse: " + e.format(), run, 0, t0);
+        } catch (RuntimeException | StackOverflowError e) {
+            return result(file, Verdict.ERROR, "parse: " + e, run, 0, t0);
+        }
+        int i = 0;
+        try {
+            for (i = 0; i < modules.size(); i++) {
+                if (run.interpret()) interpret(modules.get(i), t0);
+                else roundTrip(modules.get(i), file);
+            }
+            return result(file, Verdict.PASS, null, run, modules.size(), t0);
+        } catch (CheckFailure e) {
+            return result(file, Verdict.FAIL, chunk(i, modules) + e.format(), run, modules.size(), t0);
+        } catch (Hlo4jException e) {
+            return result(file, Verdict.ERROR, chunk(i, modules) + e.format(), run, modules.size(), t0);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            return result(file, Verdict.ERROR, chunk(i, modules) + e, run, modules.size(), t0);
+        }
+    }
+
+    private static String chunk(int i, List<Module> modules) { return modules.size() > 1 ? "module " + (i + 1) + ": " : ""; }
+
+    private static FileResult result(Path f, Verdict v, String msg, RunLines run, int n, long t0) {
+        return new FileResult(f, v, msg, run.mode(), n, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private void interpret(Module m, long t0) {
+        Interpreter interp = new Interpreter(m);
+        interp.setDeadline(t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        Operation entry = interp.function(null);
+        int nargs = entry.region(0).entry().arguments().size();
+        if (nargs != 0) {
+            throw new Hlo4jException("entry function takes " + nargs + " arguments; conformance files pass none", entry.location());
+        }
+        interp.run(List.of());
+    }
+
+    private static void roundTrip(Module m, Path file) {
+        String once = MlirPrinter.print(m);
+        Module again = MlirParser.parseModule(once, file + " (printed)");
+        String twice = MlirPrinter.print(again);
+        if (!once.equals(twice)) {
+            int at = 0;
+            while (at < Math.min(once.length(), twice.length()) && once.charAt(at) == twice.charAt(at)) at++;
+            int line = 1;
+            for (int k = 0; k < at; k++) if (once.charAt(k) == '\n') line++;
+            throw new Hlo4jException("print -> parse -> print is not a fixpoint: printed text differs at line " + line, null);
+        }
+    }
+}
