@@ -9,7 +9,6 @@ import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
-import io.hlo4j.mlir.print.BlockArgumentNamer;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
@@ -47,17 +46,15 @@ final class ChloScanOp {
             OPERAND_SEGMENTS, RESULT_SEGMENTS);
 
     static void register(OpRegistry r) {
-        OpDef def = OpDef.builder(NAME).summary("applies a body along a dimension, producing outputs and carries")
-                .inherent(INHERENT.toArray(String[]::new)).syntax(new Syntax()).verifier(ChloScanOp::verify)
-                .traits(OpTrait.ISOLATED_FROM_ABOVE).build();
         // Upstream names the body's arguments %input... then %carry... (getAsmBlockArgumentNames).
-        def.attach(BlockArgumentNamer.class, (op, region) -> {
-            int inputs = numInputs(op);
-            String[] names = new String[region.entry().arguments().size()];
-            for (int i = 0; i < names.length; i++) names[i] = i < inputs ? "input" : "carry";
-            return names;
-        });
-        r.register(def);
+        r.register(OpDef.builder(NAME).summary("applies a body along a dimension, producing outputs and carries")
+                .inherent(INHERENT.toArray(String[]::new)).syntax(new Syntax()).verifier(ChloScanOp::verify)
+                .traits(OpTrait.ISOLATED_FROM_ABOVE).blockArgumentNamer((op, regionIndex) -> {
+                    int inputs = numInputs(op);
+                    String[] names = new String[op.region(regionIndex).entry().arguments().size()];
+                    for (int i = 0; i < names.length; i++) names[i] = i < inputs ? "input" : "carry";
+                    return names;
+                }).build());
     }
 
     /** Number of scanned inputs (the rest of the operands are inits). */
