@@ -76,4 +76,20 @@ class SdyModuleTest {
         SdyVerifier.verifyShardingAnnotations(ok.op());
         assertThat(squash(MlirPrinter.print(ok))).contains("{sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{\"x\"}]>]>}");
     }
+
+    @Test
+    void shardingRuleOnACustomCallRoundTripsThroughTheRealParser() {
+        String text = """
+                module {
+                  func.func @f(%arg0: tensor<16x32xf32>) -> tensor<16x32xf32> {
+                    %0 = stablehlo.custom_call @foo(%arg0) {sdy.sharding_rule = #sdy.op_sharding_rule<([i, j])->([i, j]) {i=16, j=32}, custom>} : (tensor<16x32xf32>) -> tensor<16x32xf32>
+                    return %0 : tensor<16x32xf32>
+                  }
+                }
+                """;
+        Module m = MlirParser.parseModule(text, "rule.mlir");
+        Operation call = m.entryFunction().region(0).entry().operations().get(0);
+        assertThat(call.attributes().get("sdy.sharding_rule")).isInstanceOf(OpShardingRule.class);
+        assertThat(squash(MlirPrinter.print(m))).isEqualTo(squash(text));
+    }
 }
