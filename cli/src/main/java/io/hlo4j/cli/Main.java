@@ -27,6 +27,8 @@ import java.util.List;
                 VerifyCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                RunCommand.class,
+                ConformanceCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footerHeading = "%nExamples:%n",
