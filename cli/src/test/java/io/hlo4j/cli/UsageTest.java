@@ -17,7 +17,8 @@ class UsageTest {
     @Test void noCommandIsAUsageErrorListingTheCommands() {
         Cli.Run r = Cli.run();
         assertThat(r.code()).as(r.toString()).isEqualTo(2);
-        assertThat(r.err()).isEqualTo("hlo4j: no command given; commands: print, verify, demo, bench (see 'hlo4j --help')\n");
+        assertThat(r.err()).startsWith("hlo4j: no command given; commands: print, verify, demo, bench, ")
+                .endsWith(" (see 'hlo4j --help')\n").hasLineCount(1).doesNotContain("help,");
         assertThat(r.out()).isEmpty();
     }
 
@@ -111,6 +112,6 @@ class UsageTest {
 
     @Test void theCommandTreeIsWhatTheDocsDescribe() {
         assertThat(allCommands()).containsExactly(List.of(), List.of("print"), List.of("verify"), List.of("demo"),
-                List.of("bench"), List.of("bench", "parse"));
+                List.of("bench"), List.of("bench", "parse"), List.of("run"), List.of("conformance"));
     }
 }
