@@ -29,6 +29,10 @@ public final class Ops {
         return new Tensor(Trace.guard(op, operands, loc, body));
     }
 
+    static List<Tensor> emitMany(String op, Location loc, List<Tensor> operands, Supplier<List<io.hlo4j.mlir.ir.OpResult>> body) {
+        return Control.wrap(Trace.guard(op, operands, loc, body));
+    }
+
     /** Normalises a possibly negative axis; out of range is an error naming the op, the shape and the line. */
     static int axis(Tensor x, int axis, String op, Location loc) {
         int r = x.rank();
@@ -240,6 +244,17 @@ public final class Ops {
         if (x.dtype() == to) return x;
         Value a = v(x, "astype", loc);
         return emit("astype", loc, List.of(x), () -> h("astype", loc).convert(a, to.elementType(), loc));
+    }
+
+    /** Reinterprets the bits of each element as {@code to} (same bit width). */
+    public static Tensor bitcast(Tensor x, DType to) {
+        Location loc = SourceLoc.here();
+        if (x.type().elementType().storageBytes() != to.elementType().storageBytes()) {
+            throw new DslException("bitcast", "cannot reinterpret " + x.describe() + " as " + to + " (different bit widths)", loc);
+        }
+        Value a = v(x, "bitcast", loc);
+        return emit("bitcast", loc, List.of(x), () -> h("bitcast", loc).ir().emit("stablehlo.bitcast_convert", List.of(a), java.util.Map.of(),
+                List.of(), List.of(x.type().withElementType(to.elementType())), loc).get(0));
     }
 
     // ---- shape -------------------------------------------------------------------------------------------

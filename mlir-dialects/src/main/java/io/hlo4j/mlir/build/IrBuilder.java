@@ -162,6 +162,18 @@ public class IrBuilder {
         return Region.of(child.seal());
     }
 
+    /**
+     * A child block builder for a region built step by step: add arguments (also after ops, e.g. loop-carried
+     * values whose types are known only once the body is traced), emit ops, then {@link #sealRegion}.
+     */
+    public IrBuilder nested() { return new IrBuilder(this, registry); }
+
+    /** Emits {@code terminatorOp results} and freezes this block into a one-block region. */
+    public Region sealRegion(List<? extends Value> results, String terminatorOp, Location loc) {
+        emit(terminatorOp, results, Map.of(), List.of(), List.of(), loc);
+        return Region.of(seal());
+    }
+
     /** Freezes the block; no more ops may be emitted here. */
     Block seal() {
         checkOpen();
