@@ -104,6 +104,25 @@ class RegionKernelsTest {
     }
 
     @Test
+    void largeGatherRunsInParallelChunks() {
+        int rows = 50_000; // result 50,000 x 2: several chunks
+        Tensor table = Ir.reals(FloatType.F32, shape(7, 2), 0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60, 61);
+        long[] ids = new long[rows];
+        for (int i = 0; i < rows; i++) ids[i] = (i * 5L) % 7;
+        Tensor idx = Ir.ints(IntegerType.I32, shape(rows, 1), ids);
+        Ir ir = new Ir();
+        Value x = ir.arg(table.type), i = ir.arg(idx.type);
+        Value g = ir.op("stablehlo.gather", List.of(x, i), t(FloatType.F32, rows, 2),
+                "dimension_numbers", Ir.text("#stablehlo.gather<offset_dims = [1], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>"),
+                "slice_sizes", i64s(1, 2));
+        double[] out = ((Tensor) Ir.run(ir.func("main", g), table, idx).get(0)).re;
+        for (int r = 0; r < rows; r++) {
+            assertThat(out[2 * r]).isEqualTo(10.0 * ids[r]);
+            assertThat(out[2 * r + 1]).isEqualTo(10.0 * ids[r] + 1);
+        }
+    }
+
+    @Test
     void stableSortByKeyCarriesValues() {
         TensorType i = t(IntegerType.I32);
         Tensor keys = Ir.ints(IntegerType.I32, shape(5), 2, 1, 2, 0, 1);
