@@ -21,6 +21,7 @@ final class Convolution {
 
     static void register() {
         Kernels.put("stablehlo.convolution", Convolution::eval);
+        Kernels.put("stablehlo.dynamic_conv", Convolution::eval); // padding comes from the third operand
     }
 
     /** Positions of batch/feature/spatial dimensions in one operand, from {@code [b, 0, 1, f]}. */
@@ -51,7 +52,7 @@ final class Convolution {
         // For the kernel, "batch" holds o and "feature" holds i.
         int ns = in.spatial().length;
         long[] strides = Attrs.ints(op, "window_strides", ShapeKernels.ones(ns));
-        long[] padding = Attrs.ints(op, "padding", new long[2 * ns]);
+        long[] padding = args.size() > 2 ? ((Tensor) args.get(2)).ints : Attrs.ints(op, "padding", new long[2 * ns]);
         long[] lhsDil = Attrs.ints(op, "lhs_dilation", ShapeKernels.ones(ns));
         long[] rhsDil = Attrs.ints(op, "rhs_dilation", ShapeKernels.ones(ns));
         long[] reversal = Attrs.ints(op, "window_reversal", new long[ns]);

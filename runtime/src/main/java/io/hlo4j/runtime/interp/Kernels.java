@@ -32,6 +32,7 @@ public final class Kernels {
         ChloKernels.register();
         Quant.register();
         Convolution.register();
+        HostTransferKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

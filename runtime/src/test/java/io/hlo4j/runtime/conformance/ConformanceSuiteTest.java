@@ -26,11 +26,7 @@ class ConformanceSuiteTest {
     /** interpret/ files that do not pass, each with the reason. This list may only shrink. */
     static final Map<String, String> INTERPRET_NOT_PASSING = Map.ofEntries(
             Map.entry("chlo/scan.mlir", "chlo.scan"),
-            Map.entry("dynamic_conv.mlir", "stablehlo.dynamic_conv"),
             Map.entry("fft.mlir", "stablehlo.fft"),
-            Map.entry("infeed.mlir", "stablehlo.infeed"),
-            Map.entry("outfeed.mlir", "stablehlo.outfeed"),
-            Map.entry("send_recv.mlir", "stablehlo.send/recv"),
             Map.entry("triangular_solve.mlir", "stablehlo.triangular_solve"));
 
     @Test
