@@ -33,6 +33,7 @@ public final class Kernels {
         Quant.register();
         Convolution.register();
         HostTransferKernels.register();
+        ScanKernel.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

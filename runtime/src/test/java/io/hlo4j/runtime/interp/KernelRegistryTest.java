@@ -31,7 +31,7 @@ class KernelRegistryTest {
             "chlo.broadcast_shift_left", "chlo.broadcast_shift_right_arithmetic", "chlo.broadcast_shift_right_logical",
             "chlo.broadcast_sub", "chlo.broadcast_xor", "chlo.broadcast_zeta", "chlo.conj", "chlo.constant",
             "chlo.constant_like", "chlo.is_inf", "chlo.is_neg_inf", "chlo.is_pos_inf", "chlo.polygamma",
-            "chlo.scan", "chlo.square", "chlo.zeta",
+            "chlo.square", "chlo.zeta",
             // Shardy ops: the SPMD partitioner lowers these before execution
             "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
             "sdy.constant", "sdy.data_flow_edge", "sdy.func_data_flow_edge", "sdy.manual_computation", "sdy.mesh",
