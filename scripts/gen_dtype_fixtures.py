@@ -10,9 +10,10 @@ Oracles, all independent of the Java code:
   * float -> int: Python's exact math.trunc with saturation (NaN -> 0), cross-checked against numpy astype
     for the in-range values.
   * int -> float: exact rational rounding of the Python integer.
-  * npy files of every dtype in header versions 1.0, 2.0 and 3.0, written by numpy itself, plus files with the
-    descr strings ml_dtypes produces ('<V2' for bfloat16, '<V1' for the 8-bit kinds) built by hand since
-    ml_dtypes is not installed.
+  * npy files of every dtype written by numpy itself (plus one array in each of header versions 1.0, 2.0 and
+    3.0, a big-endian and a Fortran-order file), each with its raw little-endian C-order bytes alongside; and
+    files with the descr strings ml_dtypes produces ('<V2' for bfloat16, '<V1' for the one-byte kinds) or some
+    writers use ('bfloat16', 'float8_e4m3fn'), built by hand since ml_dtypes is not installed.
 Deterministic: fixed seeds, no timestamps. Run from the repository root:
     python3 scripts/gen_dtype_fixtures.py
 """

@@ -17,7 +17,8 @@ import java.util.Arrays;
  *   <li>int -> int: two's complement wraparound to the target width (also signed <-> unsigned).</li>
  *   <li>int -> float: the exact integer rounded once to nearest even (ui64 read as unsigned).</li>
  *   <li>float -> int: truncation toward zero; out-of-range values saturate to the target's min/max and NaN
- *       gives 0, as XLA's CPU and GPU backends do (the spec leaves this open).</li>
+ *       gives 0, as XLA's CPU and GPU backends and LLVM's APFloat::convertToInteger do (the spec leaves this
+ *       open).</li>
  *   <li>float -> float: exact decode, then one rounding to nearest even with the target's overflow rule
  *       ({@link FloatCodec}); NaN into a format without NaN is refused.</li>
  *   <li>anything -> i1: {@code x != 0} (NaN is true); i1 -> anything: 0 or 1.</li>
@@ -89,11 +90,6 @@ public final class Conversions {
         };
     }
 
-    /** Bits per element as bitcast_convert counts them (complex: both parts). */
-    static int bitWidth(Layout layout) {
-        return layout.bitWidth();
-    }
-
     /**
      * {@code stablehlo.bitcast_convert}. Equal widths keep the shape; a narrower target appends a dimension of
      * size {@code srcBits / dstBits}; a wider target consumes a last dimension of size {@code dstBits / srcBits}.
@@ -104,8 +100,8 @@ public final class Conversions {
     public static HostArray bitcastConvert(HostArray src, ElementType target) {
         Layout from = src.layout();
         Layout to = Layout.of(target);
-        int ws = bitWidth(from);
-        int wd = bitWidth(to);
+        int ws = from.bitWidth(); // complex: both parts
+        int wd = to.bitWidth();
         long[] shape = src.shape();
         long[] outShape;
         if (ws == wd) {

@@ -5,6 +5,8 @@ import io.hlo4j.mlir.types.ElementType;
 import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.TensorType;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -130,6 +132,11 @@ public final class HostArray {
         return ByteLayout.decode(type, data);
     }
 
+    /** Elements from a native segment holding exactly the little-endian element bytes (copied). */
+    public static HostArray fromMemorySegment(TensorType type, MemorySegment segment) {
+        return ByteLayout.decode(type, segment.toArray(ValueLayout.JAVA_BYTE));
+    }
+
     private static MutableHostArray sized(TensorType type, int count) {
         MutableHostArray m = MutableHostArray.zeros(type);
         if (m.size() != count) {
@@ -246,6 +253,15 @@ public final class HostArray {
 
     /** Little-endian element bytes in the layout of {@link DenseElementsAttr}. */
     public byte[] toLittleEndianBytes() { return ByteLayout.encode(this); }
+
+    /** Copies the little-endian element bytes into the start of {@code dst}, which must be large enough. */
+    public void copyInto(MemorySegment dst) {
+        byte[] bytes = ByteLayout.encode(this);
+        if (dst.byteSize() < bytes.length) {
+            throw new IllegalArgumentException(type + " needs " + bytes.length + " bytes, the segment has " + dst.byteSize());
+        }
+        MemorySegment.copy(bytes, 0, dst, ValueLayout.JAVA_BYTE, 0, bytes.length);
+    }
 
     Storage storage() { return storage; }
 

@@ -153,6 +153,19 @@ class HostArrayTest {
     }
 
     @Test
+    void memorySegmentRoundTrip() {
+        HostArray a = HostArray.fromDoubles(TensorType.of(FloatType.BF16, 3), 1.0, -2.0, 0.5);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment seg = arena.allocate(6);
+            a.copyInto(seg);
+            assertThat(seg.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 2))
+                    .isEqualTo((short) 0xC000); // bf16 -2.0
+            assertThat(HostArray.fromMemorySegment(a.type(), seg)).isEqualTo(a);
+            assertThatThrownBy(() -> a.copyInto(arena.allocate(5))).hasMessageContaining("needs 6 bytes");
+        }
+    }
+
+    @Test
     void equalityIsBitwise() {
         TensorType t = TensorType.of(FloatType.F32, 1);
         assertThat(HostArray.fromDoubles(t, 0.0)).isNotEqualTo(HostArray.fromDoubles(t, -0.0));

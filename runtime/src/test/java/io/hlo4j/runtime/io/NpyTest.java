@@ -178,6 +178,21 @@ class NpyTest {
     }
 
     @Test
+    void legacyAndHintedDescrs() throws IOException {
+        // Older ml_dtypes recorded float8_e5m2 as '<f1'.
+        Path f1 = file(1, "{'descr': '<f1', 'fortran_order': False, 'shape': (2,), }\n", new byte[]{0x3C, (byte) 0xC0});
+        HostArray a = Npy.read(f1);
+        assertThat(a.elementType()).isEqualTo(new FloatType(FloatKind.F8E5M2));
+        assertThat(a.toDoubleArray()).containsExactly(1.0, -2.0);
+        Path f4 = file("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", 4);
+        assertThatThrownBy(() -> Npy.read(f4, IntegerType.I32)).isInstanceOf(NpyFormatException.class)
+                .hasMessageContaining("requested element type i32 but descr '<f4' is f32");
+        assertThatThrownBy(() -> Npy.read(f4, FloatType.F16)).isInstanceOf(NpyFormatException.class).hasMessageContaining("takes 2 bytes");
+        Path v1 = file("{'descr': '|V1', 'fortran_order': False, 'shape': (2,), }\n", 2);
+        assertThat(Npy.read(v1, IntegerType.unsigned(4)).elementType()).isEqualTo(IntegerType.unsigned(4));
+    }
+
+    @Test
     void declaredShapeMustMatchTheBytesPresent() throws IOException {
         refused(file("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", 8), "needs 12 bytes", "has 8");
         refused(file("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", 16), "needs 12 bytes", "has 16");

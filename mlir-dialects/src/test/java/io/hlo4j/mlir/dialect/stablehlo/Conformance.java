@@ -59,6 +59,31 @@ final class Conformance {
         return out;
     }
 
+    /** Generic-form statements {@code [%r = ]"stablehlo.<op>"(...)} of the given ops, joined like {@link #statements}. */
+    static List<Statement> genericStatements(List<Path> files, java.util.Set<String> ops) {
+        List<Statement> out = new ArrayList<>();
+        for (Path f : files) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String t = lines.get(i).strip();
+                String rest = t.startsWith("%") && t.contains(" = ") ? t.substring(t.indexOf(" = ") + 3) : t;
+                if (!rest.startsWith("\"stablehlo.")) continue;
+                String op = rest.substring(1, rest.indexOf('"', 1));
+                if (!ops.contains(op)) continue;
+                StringBuilder sb = new StringBuilder(t);
+                int j = i + 1;
+                while (j < lines.size() && (open(sb) > 0 || continues(lines.get(j).strip()))) sb.append(' ').append(lines.get(j++).strip());
+                out.add(new Statement(sb.toString(), f, i + 1));
+            }
+        }
+        return out;
+    }
+
     private static String opOf(String t) {
         String rest = t;
         if (t.startsWith("%")) {

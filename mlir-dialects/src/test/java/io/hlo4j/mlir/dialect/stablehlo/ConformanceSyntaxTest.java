@@ -80,6 +80,28 @@ class ConformanceSyntaxTest {
         assertThat(failures).as("statements that did not reach a fixpoint").isEmpty();
     }
 
+    /** Generic-form statements of part-A ops verify, and those with a pretty form print one that parses back. */
+    @Test
+    void genericStatementsVerify() {
+        List<Conformance.Statement> stmts = new ArrayList<>();
+        for (String sub : List.of("testdata", "interpret")) {
+            stmts.addAll(Conformance.genericStatements(Conformance.files(sub), PartAOps.NAMES));
+        }
+        List<String> failures = new ArrayList<>();
+        for (Conformance.Statement s : stmts) {
+            try {
+                OpText t = OpText.parse(s.text());
+                t.verify();
+                if (t.op().def().syntax().canPrint(t.op())) assertFixpoint(t.print());
+            } catch (RuntimeException | AssertionError e) {
+                failures.add(s + "\n   error: " + e.getMessage());
+            }
+        }
+        System.out.printf("generic: %d statements, %d failures%n", stmts.size(), failures.size());
+        assertThat(stmts.size()).isGreaterThan(80);
+        assertThat(failures).isEmpty();
+    }
+
     private static void assertFixpoint(String printed) {
         OpText again = OpText.parse(printed);
         again.verify();
