@@ -97,8 +97,13 @@ final class InterpreterOps {
             if (queues.size() == 0) throw fail(op, "infeed attribute is optional or should not be empty");
             for (Attribute q : queues.elements()) {
                 FunctionType sig = signature(op, symbols, q);
-                if (sig != null && !sig.inputs().isEmpty()) {
-                    throw fail(op, "infeed function " + q + " must take no arguments, got " + sig.inputs().size());
+                if (sig == null) continue;
+                String name = ((SymbolRefAttr) q).root();
+                if (sig.results().size() != 1) {
+                    throw fail(op, "Function " + name + " should return 1 tensor but returns " + sig.results().size());
+                }
+                if (!(sig.results().get(0) instanceof TensorType)) {
+                    throw fail(op, "Function " + name + " should return a tensor type, but instead returns " + sig.results().get(0));
                 }
             }
         }
