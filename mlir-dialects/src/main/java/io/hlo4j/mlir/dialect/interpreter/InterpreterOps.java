@@ -34,12 +34,12 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.required;
 import static io.hlo4j.mlir.dialect.check.OpSupport.tensor;
 
 /** The reference interpreter's own ops ({@code stablehlo/reference/InterpreterOps.td}). */
-final class InterpreterOps {
+public final class InterpreterOps {
     private InterpreterOps() {}
 
-    static final String RUN_PARALLEL = "interpreter.run_parallel";
-    static final String PROBE = "interpreter.probe";
-    static final String PRINT = "interpreter.print";
+    public static final String RUN_PARALLEL = "interpreter.run_parallel";
+    public static final String PROBE = "interpreter.probe";
+    public static final String PRINT = "interpreter.print";
 
     static void register(OpRegistry r) {
         r.register(OpDef.builder(RUN_PARALLEL)
