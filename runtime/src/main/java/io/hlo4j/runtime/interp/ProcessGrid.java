@@ -23,7 +23,7 @@ public final class ProcessGrid {
         if (numReplicas < 1 || numPartitions < 1) throw new IllegalArgumentException("grid " + numReplicas + "x" + numPartitions);
         this.numReplicas = numReplicas;
         this.numPartitions = numPartitions;
-        this.rendezvous = new Rendezvous(timeoutMillis);
+        this.rendezvous = new Rendezvous(timeoutMillis, numReplicas * numPartitions);
     }
 
     public int numReplicas() { return numReplicas; }

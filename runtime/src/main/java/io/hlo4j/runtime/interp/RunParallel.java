@@ -74,6 +74,8 @@ final class RunParallel {
                 } catch (Throwable t) {
                     errors[id] = t;
                     grid.rendezvous().abort(t);
+                } finally {
+                    grid.rendezvous().finished(p);
                 }
             });
             threads[i].start();
