@@ -81,6 +81,14 @@ class RegionOpsTest {
                 new long[] {1}, swapped, t(F32, 18), t(I32, 18)), "reduce_c6", "parameter at index 2 is different than the corresponding result type: tensor<i32> vs tensor<f32>");
     }
 
+    /** The compact reduce form names exactly the StableHLO ops declared commutative (upstream's IsCommutative). */
+    @Test
+    void compactReduceOpsAreTheCommutativeOnes() {
+        List<String> commutative = io.hlo4j.mlir.registry.OpRegistry.global().all().stream()
+                .filter(d -> d.name().startsWith("stablehlo.") && d.has(OpTrait.COMMUTATIVE)).map(d -> d.name()).toList();
+        assertThat(commutative).containsExactlyInAnyOrderElementsOf(RegionSyntax.COMMUTATIVE_BINARY);
+    }
+
     @Test
     void compactReduceNeedsArgumentsInOrder() {
         Region reversed = region(List.of(s(F32), s(F32)), (bb, a) -> List.of(
