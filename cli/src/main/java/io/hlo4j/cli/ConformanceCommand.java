@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Command(name = "conformance",
         description = {"Run StableHLO conformance files (folders recursively): each module of each file is interpreted and",
                 "its checks applied, or, for files without an interpreter RUN line, printed and re-parsed to a fixpoint.",
-                "Prints PASS/FAIL/ERROR/SKIP per file, then 'conformance summary: P of T files passed (X.X%), F failed, S skipped'."},
+                "Prints PASS/FAIL/ERROR/SKIP per file, then 'conformance summary: P of T files passed (X.X%%), F failed, S skipped'."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j conformance ../shared/conformance",

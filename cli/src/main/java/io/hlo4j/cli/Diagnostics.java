@@ -38,6 +38,8 @@ final class Diagnostics {
             case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";
             case OutOfMemoryError e -> where + "out of memory (raise -Xmx in HLO4J_JAVA_OPTS)";
             case UnsupportedOperationException e -> where + "not implemented yet: " + firstLine(String.valueOf(e.getMessage()));
+            // Commands refuse bad arguments (wrong number of inputs, ...) this way; the message says it all.
+            case IllegalArgumentException e when e.getMessage() != null -> where + firstLine(e.getMessage());
             default -> where + "internal error: " + t.getClass().getName()
                     + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
         };
@@ -46,7 +48,7 @@ final class Diagnostics {
     /** Failures that are bugs in hlo4j rather than problems with the input or the machine. */
     static boolean isInternal(Throwable t) {
         return !(t instanceof Hlo4jException || t instanceof IOException || t instanceof StackOverflowError
-                || t instanceof OutOfMemoryError);
+                || t instanceof OutOfMemoryError || (t instanceof IllegalArgumentException && t.getMessage() != null));
     }
 
     /** Messages are printed on one line: anything after a newline is cut (verbose output keeps it). */

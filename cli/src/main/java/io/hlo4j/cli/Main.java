@@ -94,6 +94,7 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setUsageHelpWidth(HELP_WIDTH);
+        cl.setOverwrittenOptionsAllowed(true); // the last of --locations/--no-locations wins, as in git or gcc
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine where = ex.getCommandLine();
             String name = where.getCommandSpec().qualifiedName();

@@ -35,6 +35,15 @@ class DemoCommandTest {
                 java.util.Map.entry("stablehlo.logistic", 1), java.util.Map.entry("stablehlo.transpose", 1));
     }
 
+    /** The program is written the way upstream prints it, so printing gives back its text without the comments. */
+    @Test void printedProgramIsTheSourceWithoutComments() {
+        String source = DemoCommand.source().lines().filter(l -> !l.stripLeading().startsWith("//"))
+                .map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
+        Cli.Run r = Cli.run("demo", "--print");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(source);
+    }
+
     @Test void printedProgramParsesVerifiesAndPrintsTheSame() {
         Cli.Run r = Cli.run("demo", "--print");
         assertThat(r.code()).as(r.toString()).isZero();

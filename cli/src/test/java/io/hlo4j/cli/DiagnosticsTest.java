@@ -43,6 +43,12 @@ class DiagnosticsTest {
                 "hlo4j: dir/m.mlir: internal error: java.lang.IllegalStateException: boom (rerun with --verbose for the stack trace)\n");
     }
 
+    @Test void refusedArgumentsAreTheMessageAlone() {
+        StringWriter w = new StringWriter();
+        Diagnostics.report(new PrintWriter(w), null, new IllegalArgumentException("@main takes 2 arguments; got 1"), false);
+        assertThat(w.toString()).isEqualTo("hlo4j: @main takes 2 arguments; got 1\n");
+    }
+
     @Test void multiLineMessagesAreCut() {
         var e = new Hlo4jException("first\nsecond", new Location.FileLineCol("m.mlir", 1, 2));
         assertThat(Diagnostics.describe(null, e)).isEqualTo("m.mlir:1:2: first ...");
