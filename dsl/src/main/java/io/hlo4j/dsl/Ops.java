@@ -36,10 +36,8 @@ public final class Ops {
     /** Normalises a possibly negative axis; out of range is an error naming the op, the shape and the line. */
     static int axis(Tensor x, int axis, String op, Location loc) {
         int r = x.rank();
-        if (axis < -r || axis >= Math.max(r, 1) || (r == 0)) {
-            if (!(r == 0 && (axis == 0 || axis == -1) && op.equals("expandDims"))) {
-                throw new DslException(op, "axis " + axis + " is out of range for " + x.describe() + " (rank " + r + ")", loc);
-            }
+        if (axis < -r || axis >= r) {
+            throw new DslException(op, "axis " + axis + " is out of range for " + x.describe() + " (rank " + r + ")", loc);
         }
         return axis < 0 ? axis + r : axis;
     }
