@@ -36,10 +36,8 @@ public final class Ops {
     /** Normalises a possibly negative axis; out of range is an error naming the op, the shape and the line. */
     static int axis(Tensor x, int axis, String op, Location loc) {
         int r = x.rank();
-        if (axis < -r || axis >= Math.max(r, 1) || (r == 0)) {
-            if (!(r == 0 && (axis == 0 || axis == -1) && op.equals("expandDims"))) {
-                throw new DslException(op, "axis " + axis + " is out of range for " + x.describe() + " (rank " + r + ")", loc);
-            }
+        if (axis < -r || axis >= r) {
+            throw new DslException(op, "axis " + axis + " is out of range for " + x.describe() + " (rank " + r + ")", loc);
         }
         return axis < 0 ? axis + r : axis;
     }
@@ -64,6 +62,16 @@ public final class Ops {
         long[] l = new long[a.length];
         for (int i = 0; i < a.length; i++) l[i] = a[i];
         return l;
+    }
+
+    /**
+     * Emits any registered op on tensors (for ops without a DSL method, e.g. collectives): result types are
+     * inferred when {@code resultTypes} is null. Still verified at emission like every other op.
+     */
+    public static List<Tensor> op(String opName, List<Tensor> operands, java.util.Map<String, ? extends io.hlo4j.mlir.attr.Attribute> properties,
+                                  List<TensorType> resultTypes) {
+        Location loc = SourceLoc.here();
+        return Control.wrap(Trace.emit(opName, operands, properties, List.of(), resultTypes, opName, loc));
     }
 
     // ---- constants ------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ public final class Pytree {
             for (Object o : sorted.values()) cs.add(flatten(o, leaves));
             return new MapDef(List.copyOf(sorted.keySet()), List.copyOf(cs));
         }
-        if (tree instanceof Record r) {
+        if (tree instanceof Record r && !(tree instanceof Spec) && !(tree instanceof Shape)) {
             List<Def> cs = new ArrayList<>();
             for (RecordComponent c : r.getClass().getRecordComponents()) {
                 try {
@@ -62,7 +62,7 @@ public final class Pytree {
                     throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName(), e);
                 }
             }
-            if (!(tree instanceof Spec) && !(tree instanceof Shape)) return new RecordDef(r.getClass(), List.copyOf(cs));
+            return new RecordDef(r.getClass(), List.copyOf(cs));
         }
         leaves.add(tree);
         return new Leaf();

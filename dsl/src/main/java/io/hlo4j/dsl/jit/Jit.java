@@ -90,7 +90,7 @@ public final class Jit {
         Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
         List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
-        FunctionBuilder fb = IrBuilder.function(name, types, loc);
+        FunctionBuilder fb = IrBuilder.function(name, types, loc).visibility("public");
         List<Tensor> argTensors = new ArrayList<>();
         for (Value v : fb.arguments()) argTensors.add(new Tensor(v));
         Object[] outHolder = new Object[1];
