@@ -31,7 +31,7 @@ import java.util.stream.Stream;
         footer = {"  hlo4j bench parse", "  hlo4j bench parse --warmup 1 --repeat 3 ../shared/conformance/interpret"})
 final class BenchParseCommand extends CliCommand {
     @Parameters(paramLabel = "PATH", arity = "0..1",
-            description = "A folder (searched recursively) or one file. Default: the conformance folder, ../shared/conformance.")
+            description = "A folder (searched recursively) or one file (default: ../shared/conformance).")
     Path path;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed rounds first (default ${DEFAULT-VALUE}).")
