@@ -1,12 +1,34 @@
 /*
- * MLIR's textual format: types, attributes and locations. Operations, blocks and regions are driven from
- * Java (io.hlo4j.mlir.parse.OpParser), which invokes these rules one at a time on a shared token stream so
- * that each op's pretty syntax (declared in Java) can call back into them. Structure is checked here;
- * meaning (which bare identifier is a type, whether a literal fits its type) is checked by the builders.
+ * MLIR's textual format. io.hlo4j.mlir.parse.OpParser invokes these rules one at a time on a shared token
+ * stream, so that each op's pretty syntax (Java code declared with the op) can call back into them. Structure
+ * is checked here; meaning (which bare identifier is a type, whether a literal fits its type) is checked by
+ * the builders. The nesting of operations, regions and blocks is driven from Java because a pretty op's
+ * syntax is not part of this grammar; in EBNF, with the rules below:
+ *
+ *   file             : (aliasDefinition | operation)* EOF ;
+ *   operation        : resultList? (genericOperation | prettyOperation) location? ;
+ *   genericOperation : STRING genericOperands properties? (LPAREN region (COMMA region)* RPAREN)?
+ *                      dictionaryAttr? COLON functionType ;
+ *   prettyOperation  : BARE_ID <the op's own syntax, e.g. module: AT_ID? (attributes dictionaryAttr)? region> ;
+ *   region           : LBRACE (blockHeader? operation*)* RBRACE ;
  */
 parser grammar MlirGrammar;
 
 options { tokenVocab = MlirLexer; }
+
+// ---- pieces of operations and blocks ---------------------------------------------------------------
+// %0, %1:2, %values =
+resultList : resultGroup (COMMA resultGroup)* EQUAL ;
+resultGroup : PERCENT_ID (COLON INTEGER)? ;
+// ("op.name")(%a, %b#1)
+genericOperands : LPAREN (PERCENT_ID (COMMA PERCENT_ID)*)? RPAREN ;
+// <{inherent = attributes}>
+properties : LANGLE dictionaryAttr RANGLE ;
+// ^bb0(%a: tensor<f32> loc(...), %b: ...):
+blockHeader : CARET_ID (LPAREN (blockArgument (COMMA blockArgument)*)? RPAREN)? COLON ;
+blockArgument : PERCENT_ID COLON type_ location? ;
+// #alias = attribute, !alias = type (top level; uses may come first, as #loc aliases do)
+aliasDefinition : HASH_ID EQUAL attribute | BANG_ID EQUAL type_ ;
 
 // ---- types ------------------------------------------------------------------------------------------
 type_

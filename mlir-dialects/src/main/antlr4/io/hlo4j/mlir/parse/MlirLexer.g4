@@ -25,8 +25,8 @@ lexer grammar MlirLexer;
 
     /** Lets string tokens be scanned with a plain loop over {@code text} (same indices as the char stream). */
     public void setSource(String text) {
-        for (int i = 0; i < text.length(); i++) if (Character.isSurrogate(text.charAt(i))) return;
-        source = text;
+        // Same length in code points as in chars: no surrogate pairs, so stream and string indices agree.
+        if (_input.size() == text.length()) source = text;
     }
 
     /**

@@ -95,9 +95,11 @@ final class OpParser implements AsmParser {
         while (cursor.la(1) != Token.EOF) {
             int t = cursor.la(1);
             if ((t == MlirLexer.HASH_ID || t == MlirLexer.BANG_ID) && cursor.la(2) == MlirLexer.EQUAL) {
-                Token name = cursor.next();
+                Token name = cursor.peek();
                 resolveAlias(name.getText());
-                cursor.seek(aliasEnd.get(name.getText()));
+                Integer end = aliasEnd.get(name.getText());
+                if (end == null) throw cursor.errorAtPlain(name, "alias definition " + name.getText() + " is not at the top level");
+                cursor.seek(end);
                 continue;
             }
             ops.add(parseOperation());
@@ -132,7 +134,7 @@ final class OpParser implements AsmParser {
                 }
                 case MlirLexer.HASH_ID, MlirLexer.BANG_ID -> {
                     if (depth == 0 && i + 1 < n && tokens.get(i + 1).getType() == MlirLexer.EQUAL) {
-                        if (aliasStart.putIfAbsent(t.getText(), i + 2) != null) {
+                        if (aliasStart.putIfAbsent(t.getText(), i) != null) {
                             throw cursor.errorAtPlain(t, "redefinition of alias " + t.getText());
                         }
                     }
@@ -148,12 +150,14 @@ final class OpParser implements AsmParser {
         if (v != null) return v;
         Integer start = aliasStart.get(key);
         if (start == null) return null;
-        Token def = tokens.get(start - 2);
+        Token def = tokens.get(start);
         if (!aliasResolving.add(key)) throw cursor.errorAtPlain(def, "alias " + key + " is defined in terms of itself");
         int save = cursor.index();
         cursor.seek(start);
-        v = key.charAt(0) == '#' ? parseAttribute() : parseType();
-        aliasEnd.put(key, cursor.index());
+        MlirGrammar.AliasDefinitionContext c = rule(grammar::aliasDefinition, "alias definition");
+        int end = cursor.index();
+        v = c.attribute() != null ? attributes.build(c.attribute(), null) : types.build(c.type_());
+        aliasEnd.put(key, end);
         cursor.seek(save);
         aliasResolving.remove(key);
         aliasValue.put(key, v);
@@ -174,24 +178,14 @@ final class OpParser implements AsmParser {
         List<Integer> counts = new ArrayList<>();
         int total = 0;
         if (start.getType() == MlirLexer.PERCENT_ID) {
-            while (true) {
-                Token n = cursor.next();
-                if (n.getType() != MlirLexer.PERCENT_ID) throw cursor.errorAt(n, "expected SSA result name");
+            for (MlirGrammar.ResultGroupContext g : rule(grammar::resultList, "result names '%name = '").resultGroup()) {
+                Token n = g.PERCENT_ID().getSymbol();
                 if (n.getText().indexOf('#') >= 0) throw cursor.errorAtPlain(n, "result name " + n.getText() + " cannot carry a result number");
-                int c = 1;
-                if (cursor.la(1) == MlirLexer.COLON) {
-                    cursor.next();
-                    Token ct = cursor.next();
-                    if (ct.getType() != MlirLexer.INTEGER) throw cursor.errorAt(ct, "expected result count after ':'");
-                    c = parseCount(ct);
-                }
+                int c = g.INTEGER() == null ? 1 : parseCount(g.INTEGER().getSymbol());
                 names.add(n);
                 counts.add(c);
                 total += c;
-                if (cursor.la(1) != MlirLexer.COMMA) break;
-                cursor.next();
             }
-            expect("=");
         }
         Token nameTok = cursor.peek();
         Operation op;
@@ -227,16 +221,15 @@ final class OpParser implements AsmParser {
         String name = attributes.string(nameTok);
         if (name.isEmpty()) throw cursor.errorAtPlain(nameTok, "empty operation name");
         OpDef def = registry.lookup(name);
-        expect("(");
-        List<OperandRef> refs = parseOperandList();
-        expect(")");
+        List<OperandRef> refs = new ArrayList<>();
+        for (var t : rule(grammar::genericOperands, "operand list (%a, ...)").PERCENT_ID()) refs.add(operandRef(t.getSymbol()));
         if (cursor.la(1) == MlirLexer.LBRACKET) throw cursor.error("successor blocks are not supported ('" + name + "')");
         DictionaryAttr props = DictionaryAttr.EMPTY;
         if (cursor.la(1) == MlirLexer.LANGLE) {
-            cursor.next();
-            if (cursor.la(1) != MlirLexer.LBRACE) throw cursor.error("expected '{' of the properties dictionary <{...}>");
-            props = parseOptionalAttrDict();
-            expect(">");
+            MlirGrammar.PropertiesContext pc = rule(grammar::properties, "properties <{...}>");
+            int end = cursor.index();
+            props = attributes.dictionary(pc.dictionaryAttr());
+            cursor.seek(end);
         }
         List<Region> regions = new ArrayList<>();
         if (cursor.la(1) == MlirLexer.LPAREN) {
@@ -362,20 +355,20 @@ final class OpParser implements AsmParser {
     }
 
     private Block.Builder parseBlockHeader() {
-        Token label = cursor.next();
-        Block.Builder bb = Block.builder().label(label.getText().substring(1));
-        if (consumeIf("(")) {
-            if (!peekIs(")")) {
-                do {
-                    Token at = cursor.peek();
-                    ParsedArgument a = parseArgument(true, false);
-                    BlockArgument ba = bb.addArgument(a.type(), a.location());
-                    if (!scope.define(a.name(), new Value[] {ba})) throw cursor.errorAtPlain(at, "redefinition of SSA value %" + a.name());
-                } while (consumeIf(","));
+        MlirGrammar.BlockHeaderContext h = rule(grammar::blockHeader, "block header '^bb(%arg: type, ...):'");
+        int end = cursor.index();
+        Block.Builder bb = Block.builder().label(h.CARET_ID().getText().substring(1));
+        for (MlirGrammar.BlockArgumentContext a : h.blockArgument()) {
+            Token name = a.PERCENT_ID().getSymbol();
+            if (name.getText().indexOf('#') >= 0) throw cursor.errorAtPlain(name, "argument name " + name.getText() + " cannot carry a result number");
+            Type type = types.build(a.type_());
+            Location loc = a.location() == null ? cursor.locationOf(name) : attributes.location(a.location().locationBody());
+            BlockArgument ba = bb.addArgument(type, loc);
+            if (!scope.define(name.getText().substring(1), new Value[] {ba})) {
+                throw cursor.errorAtPlain(name, "redefinition of SSA value " + name.getText());
             }
-            expect(")");
         }
-        expect(":");
+        cursor.seek(end);
         return bb;
     }
 
@@ -403,6 +396,10 @@ final class OpParser implements AsmParser {
         Token t = cursor.peek();
         if (t.getType() != MlirLexer.PERCENT_ID) throw cursor.error("expected SSA operand");
         cursor.next();
+        return operandRef(t);
+    }
+
+    private OperandRef operandRef(Token t) {
         String s = t.getText();
         int hash = s.indexOf('#');
         int number = -1;

@@ -51,7 +51,7 @@ public final class AttributePrinter {
             case BoolAttr b -> sb.append(b.value());
             case StringAttr s -> {
                 appendQuoted(sb, s.value());
-                if (s.type() != null && elision == Elision.NEVER) sb.append(" : ").append(s.type());
+                if (s.type() != null && elision != Elision.MUST) sb.append(" : ").append(s.type());
             }
             case UnitAttr u -> sb.append("unit");
             case ArrayAttr arr -> {

@@ -154,7 +154,10 @@ final class OpPrinter implements AsmPrinter {
                 }
                 out.append(')');
             }
-            out.append(":\n");
+            out.append(':');
+            // hlo4j's IR has no branches, so a block other than the entry block is never a successor.
+            if (b.parent() != null && b != b.parent().blocks().get(0)) out.append("  // no predecessors");
+            out.append('\n');
         }
         indent += 2;
         for (Operation op : b.operations()) {

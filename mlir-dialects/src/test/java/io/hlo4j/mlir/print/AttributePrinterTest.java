@@ -66,6 +66,16 @@ class AttributePrinterTest {
         assertThat(p(ArrayAttr.of(IntegerAttr.i32(1), new FloatAttr(Double.NaN, FloatType.F64))))
                 .isEqualTo("[1 : i32, 0x7FF8000000000000 : f64]");
         assertThat(p(ArrayAttr.of())).isEqualTo("[]");
+        // mlir-opt: ["s" : i32, dense<1> : tensor<2xi32>, 5 : index, 1 : i1, array<i32: 1>, {x = 1}, tensor<f32>,
+        //            unit, 0x7FC00000 : f32, 2.5 : f64]
+        Attribute mixed = new ArrayAttr(List.of(new StringAttr("s", IntegerType.I32),
+                DenseElementsAttr.splat(TensorType.of(IntegerType.I32, 2), le(4).putInt(1).array()),
+                new IntegerAttr(5, IndexType.INSTANCE), new IntegerAttr(1, IntegerType.I1),
+                DenseArrayAttr.ofInts(IntegerType.I32, 1), DictionaryAttr.of(Map.of("x", IntegerAttr.i64(1))),
+                new TypeAttr(TensorType.scalar(FloatType.F32)), UnitAttr.INSTANCE,
+                new FloatAttr(Float.intBitsToFloat(0x7FC00000), FloatType.F32), new FloatAttr(2.5, FloatType.F64)));
+        assertThat(p(mixed)).isEqualTo("[\"s\" : i32, dense<1> : tensor<2xi32>, 5 : index, true, array<i32: 1>, {x = 1 : i64}, "
+                + "tensor<f32>, unit, 0x7FC00000 : f32, 2.500000e+00]");
     }
 
     @Test void strings() {

@@ -229,6 +229,37 @@ class MlirPrinterTest {
                 """);
     }
 
+    @Test void laterBlocksAreLabelledAndTheirArgumentsNumbered() {
+        Block.Builder b0 = Block.builder();
+        Operation a = op("t.a", List.of(), List.of(io.hlo4j.mlir.types.IntegerType.I32));
+        b0.append(a);
+        b0.append(op("t.br", List.of(), List.of()));
+        Block.Builder b1 = Block.builder();
+        BlockArgument x = b1.addArgument(io.hlo4j.mlir.types.IntegerType.I32);
+        b1.addArgument(io.hlo4j.mlir.types.IntegerType.I32);
+        Operation bop = op("t.b", List.of(x, a.result()), List.of(io.hlo4j.mlir.types.IntegerType.I32));
+        b1.append(bop);
+        b1.append(op("t.ret", List.of(bop.result()), List.of()));
+        Region second = region(List.of(io.hlo4j.mlir.types.IntegerType.I32), args -> List.of(op("t.ret", args, List.of())));
+        Operation f = Operation.builder("t.f").region(new Region(List.of(b0.build(), b1.build()))).region(second).build();
+        // mlir-opt --allow-unregistered-dialect (default and generic print alike)
+        String expected = """
+                module {
+                  "t.f"() ({
+                    %0 = "t.a"() : () -> i32
+                    "t.br"() : () -> ()
+                  ^bb1(%1: i32, %2: i32):  // no predecessors
+                    %3 = "t.b"(%1, %0) : (i32, i32) -> i32
+                    "t.ret"(%3) : (i32) -> ()
+                  }, {
+                  ^bb0(%arg0: i32):
+                    "t.ret"(%arg0) : (i32) -> ()
+                  }) : () -> ()
+                }
+                """;
+        assertThat(MlirPrinter.print(Module.of(null, null, List.of(f), Location.UNKNOWN))).isEqualTo(expected);
+    }
+
     @Test void locationsInline() {
         Block.Builder b = Block.builder();
         b.addArgument(F, new Location.FileLineCol("x.py", 3, 1));
@@ -241,6 +272,24 @@ class MlirPrinterTest {
                   "t.ret"(%arg0) : (tensor<f32>) -> () loc("n")
                 }) : () -> () loc("a.mlir":1:2)
                 """);
+    }
+
+    @Test void everyLocationKindPrintsAsMlirOptDoes() {
+        // mlir-opt -mlir-print-debuginfo -mlir-print-local-scope on the same locations
+        Location fa = new Location.FileLineCol("f.py", 1, 2);
+        Location ga = new Location.FileLineCol("g.py", 3, 4);
+        List<Location> locs = List.of(new Location.FileLineCol("f.py", 1, 2, 3, 4), new Location.FileLineCol("f.py", 1, 2, 0, 4),
+                new Location.Named("nm", fa), new Location.CallSite(fa, ga), new Location.Fused(List.of(fa, ga), null),
+                new Location.Fused(List.of(fa), new StringAttr("meta")), new Location.Named("only", Location.UNKNOWN),
+                Location.UNKNOWN);
+        List<String> expected = List.of("loc(\"f.py\":1:2 to 3:4)", "loc(\"f.py\":1:2 to :4)", "loc(\"nm\"(\"f.py\":1:2))",
+                "loc(callsite(\"f.py\":1:2 at \"g.py\":3:4))", "loc(fused[\"f.py\":1:2, \"g.py\":3:4])",
+                "loc(fused<\"meta\">[\"f.py\":1:2])", "loc(\"only\")", "loc(unknown)");
+        for (int i = 0; i < locs.size(); i++) {
+            Operation o = Operation.builder("a.b").location(locs.get(i)).build();
+            assertThat(MlirPrinter.print(o, PrintOptions.DEFAULT.withLocations(true)))
+                    .isEqualTo("\"a.b\"() : () -> () " + expected.get(i) + "\n");
+        }
     }
 
     @Test void valuesFromOutsideASingleOpPrintAsUnknown() {

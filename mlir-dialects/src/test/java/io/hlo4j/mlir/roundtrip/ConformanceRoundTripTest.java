@@ -3,6 +3,7 @@ package io.hlo4j.mlir.roundtrip;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.print.PrintOptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -21,11 +22,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConformanceRoundTripTest {
     /** The modules of a split-input file, separated by {@code // -----} lines as mlir-opt writes them. */
-    static String printAll(List<Module> modules) {
+    static String printAll(List<Module> modules) { return printAll(modules, PrintOptions.DEFAULT); }
+
+    static String printAll(List<Module> modules, PrintOptions options) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < modules.size(); i++) {
             if (i > 0) sb.append("// -----\n");
-            sb.append(MlirPrinter.print(modules.get(i)));
+            sb.append(MlirPrinter.print(modules.get(i), options));
         }
         return sb.toString();
     }
@@ -93,6 +96,36 @@ class ConformanceRoundTripTest {
         report("fixpoint.txt", "print(parse(print(parse(x)))) == print(parse(x)): " + implicitOrExact + " / " + files.size()
                 + " conformance files", failures);
         assertThat(failures).as("files whose printed text does not print back identically").isEmpty();
+    }
+
+    /**
+     * With locations on, the printed text carries every op's and argument's {@code loc(...)} (the parser's
+     * file:line:col positions), and parsing it back gives the same locations: print -> parse -> print with
+     * locations is a fixpoint too. Every 10th conformance file keeps the run short.
+     */
+    @Test void printingWithLocationsIsAFixpoint() {
+        List<Path> files = new ArrayList<>(Conformance.files("testdata"));
+        files.addAll(Conformance.files("interpret"));
+        PrintOptions withLocs = PrintOptions.DEFAULT.withLocations(true);
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (int i = 0; i < files.size(); i += 10) {
+            Path f = files.get(i);
+            String rel = Conformance.dir().relativize(f).toString();
+            List<Module> ms;
+            try {
+                ms = Conformance.parse(f);
+            } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+                continue; // parse failures are reported by the fixpoint test
+            }
+            checked++;
+            String once = printAll(ms, withLocs);
+            assertThat(once).as(rel).contains(" loc(");
+            String twice = printAll(MlirParser.parseSplit(once, rel), withLocs);
+            if (!once.equals(twice)) failures.add(rel + " " + Conformance.firstDifference(once, twice));
+        }
+        assertThat(checked).isGreaterThan(100);
+        assertThat(failures).isEmpty();
     }
 
     static void report(String name, String headline, List<String> failures) throws IOException {

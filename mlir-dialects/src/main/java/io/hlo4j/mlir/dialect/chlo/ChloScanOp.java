@@ -46,9 +46,15 @@ final class ChloScanOp {
             OPERAND_SEGMENTS, RESULT_SEGMENTS);
 
     static void register(OpRegistry r) {
+        // Upstream names the body's arguments %input... then %carry... (getAsmBlockArgumentNames).
         r.register(OpDef.builder(NAME).summary("applies a body along a dimension, producing outputs and carries")
                 .inherent(INHERENT.toArray(String[]::new)).syntax(new Syntax()).verifier(ChloScanOp::verify)
-                .traits(OpTrait.ISOLATED_FROM_ABOVE).build());
+                .traits(OpTrait.ISOLATED_FROM_ABOVE).blockArgumentNamer((op, regionIndex) -> {
+                    int inputs = numInputs(op);
+                    String[] names = new String[op.region(regionIndex).entry().arguments().size()];
+                    for (int i = 0; i < names.length; i++) names[i] = i < inputs ? "input" : "carry";
+                    return names;
+                }).build());
     }
 
     /** Number of scanned inputs (the rest of the operands are inits). */

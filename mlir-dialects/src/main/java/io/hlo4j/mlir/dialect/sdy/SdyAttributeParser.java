@@ -20,6 +20,7 @@ public final class SdyAttributeParser {
         r.registerAttribute("sdy.sharding", SdyAttributeParser::sharding);
         r.registerAttribute("sdy.sharding_per_value", SdyAttributeParser::shardingPerValue);
         r.registerAttribute("sdy", SdyAttributeParser::enumForm);
+        r.registerAttribute("sdy.op_sharding_rule", OpShardingRule::parse);
     }
 
     /** {@code <["x"=2, ...](, device_ids=[...])?>}. */

@@ -145,4 +145,40 @@ public final class SdyVerifier {
         }
         for (int i = 0; i < types.size(); i++) verifySharding(op, shardings.get(i), types.get(i), meshes, role + " #" + i);
     }
+
+    /**
+     * Checks every {@code sdy.sharding} annotation in {@code module} against the module's meshes and the
+     * annotated types: on function arguments and results (a {@code #sdy.sharding}) and on ops (a
+     * {@code #sdy.sharding_per_value} with one sharding per result). Op verifiers see only their own op, so
+     * this is the pass that catches a bad {@code sdy.sharding} on, say, a {@code stablehlo.add}.
+     */
+    public static void verifyShardingAnnotations(Operation module) {
+        Map<String, MeshAttr> meshes = meshesOf(module);
+        io.hlo4j.mlir.ir.Walker.walk(module, op -> {
+            if (op.name().equals("func.func") && op.attr("function_type") instanceof io.hlo4j.mlir.attr.TypeAttr ta
+                    && ta.value() instanceof io.hlo4j.mlir.types.FunctionType ft) {
+                checkEntries(op, op.attr("arg_attrs"), ft.inputs(), meshes, "argument");
+                checkEntries(op, op.attr("res_attrs"), ft.results(), meshes, "result");
+                return;
+            }
+            io.hlo4j.mlir.attr.Attribute a = op.attributes().get("sdy.sharding");
+            if (a == null) return;
+            if (!(a instanceof TensorShardingPerValue perValue)) {
+                throw fail(op, "sdy.sharding on an op must be a #sdy.sharding_per_value<[...]>, got " + a);
+            }
+            verifyPerValue(op, perValue, op.resultTypes(), meshes, "sdy.sharding");
+        });
+    }
+
+    private static void checkEntries(Operation func, io.hlo4j.mlir.attr.Attribute entries, List<Type> types,
+                                     Map<String, MeshAttr> meshes, String role) {
+        if (!(entries instanceof io.hlo4j.mlir.attr.ArrayAttr arr)) return;
+        for (int i = 0; i < arr.size() && i < types.size(); i++) {
+            if (!(arr.get(i) instanceof io.hlo4j.mlir.attr.DictionaryAttr d)) continue;
+            io.hlo4j.mlir.attr.Attribute a = d.get("sdy.sharding");
+            if (a == null) continue;
+            if (!(a instanceof TensorSharding s)) throw fail(func, role + " #" + i + ": sdy.sharding must be a #sdy.sharding<...>, got " + a);
+            verifySharding(func, s, types.get(i), meshes, role + " #" + i + " sdy.sharding");
+        }
+    }
 }

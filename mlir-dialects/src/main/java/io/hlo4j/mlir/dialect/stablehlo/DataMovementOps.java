@@ -161,7 +161,7 @@ final class DataMovementOps {
             Syntax.printAttrDict(p, op, attr);
             if (sameType) Syntax.printColonSameType(p, op);
             else Syntax.printColonFunctionalType(p, op);
-        });
+        }, Syntax.form(1 + extra, 1, attr, DenseArrayAttr.class));
     }
 
     /** {@code %x, dim = 1 attr-dict : (T) -> R}. */
@@ -178,7 +178,7 @@ final class DataMovementOps {
             p.print(" ").printOperand(op.operand(0)).print(", dim = ").print(Long.toString(Syntax.intValue(op, attr)));
             Syntax.printAttrDict(p, op, attr);
             Syntax.printColonFunctionalType(p, op);
-        });
+        }, Syntax.form(1, 1, attr, IntegerAttr.class));
     }
 
     /** {@code %x [0:16, 0:512:2] : (T) -> R}: start:limit[:stride], stride printed only when not 1. */
@@ -221,7 +221,7 @@ final class DataMovementOps {
         p.print(" ").printOperand(op.operand(0)).print(sb.append(']').toString());
         Syntax.printAttrDict(p, op, "start_indices", "limit_indices", "strides");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(1, 1, "start_indices", DenseArrayAttr.class, "limit_indices", DenseArrayAttr.class, "strides", DenseArrayAttr.class));
 
     private static final String[][] PAD_KEYS = {
             {"low", "edge_padding_low"}, {"high", "edge_padding_high"}, {"interior", "interior_padding"}};
@@ -242,7 +242,7 @@ final class DataMovementOps {
         for (String[] kv : PAD_KEYS) p.print(", " + kv[0] + " = ").print(Syntax.i64List(Syntax.i64Array(op, kv[1])));
         Syntax.printAttrDict(p, op, "edge_padding_low", "edge_padding_high", "interior_padding");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "edge_padding_low", DenseArrayAttr.class, "edge_padding_high", DenseArrayAttr.class, "interior_padding", DenseArrayAttr.class));
 
     /** {@code %a, %b, dim = 0 : (A, B) -> R}. */
     static final OpSyntax CONCATENATE = Syntax.of((p, b) -> {
@@ -257,7 +257,7 @@ final class DataMovementOps {
         p.print(" dim = ").print(Long.toString(Syntax.intValue(op, "dimension")));
         Syntax.printAttrDict(p, op, "dimension");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(-1, 1, "dimension", IntegerAttr.class));
 
     /** {@code %x, %i0, %i1, sizes = [..] : (...) -> R}. */
     static final OpSyntax DYNAMIC_SLICE = Syntax.of((p, b) -> {
@@ -277,7 +277,7 @@ final class DataMovementOps {
         p.print(" sizes = ").print(Syntax.i64List(Syntax.i64Array(op, "slice_sizes")));
         Syntax.printAttrDict(p, op, "slice_sizes");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, op -> op.numOperands() >= 1 && Syntax.form(-1, 1, "slice_sizes", DenseArrayAttr.class).test(op));
 
     /** {@code %a, %b : tuple<A, B>}. */
     static final OpSyntax TUPLE = Syntax.of((p, b) -> {
@@ -291,7 +291,7 @@ final class DataMovementOps {
         Syntax.printOperands(p, op.operands());
         Syntax.printAttrDict(p, op);
         p.print(" : ").printType(op.result().type());
-    });
+    }, Syntax.form(-1, 1));
 
     /** {@code %t[0] : (tuple<...>) -> T}. */
     static final OpSyntax GET_TUPLE_ELEMENT = Syntax.of((p, b) -> {
@@ -306,7 +306,7 @@ final class DataMovementOps {
         p.print(" ").printOperand(op.operand(0)).print("[" + Syntax.intValue(op, "index") + "]");
         Syntax.printAttrDict(p, op, "index");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(1, 1, "index", IntegerAttr.class));
 
     // ---- verifiers and inference ----------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ final class DotConvOps {
         if (op.attr("algorithm") instanceof DotAlgorithm a) p.print(", algorithm = " + a.body());
         Syntax.printAttrDict(p, op, "dot_dimension_numbers", "precision_config", "algorithm");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "dot_dimension_numbers", DotDimensionNumbers.class, "?precision_config", ArrayAttr.class, "?algorithm", DotAlgorithm.class).and(DotConvOps::precisionPrintable));
 
     static final OpSyntax DOT = Syntax.of((p, b) -> {
         List<OperandRef> refs = ElementwiseOps.twoOperands(p);
@@ -146,7 +146,7 @@ final class DotConvOps {
         printPrecision(op, p);
         Syntax.printAttrDict(p, op, "precision_config");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "?precision_config", ArrayAttr.class).and(DotConvOps::precisionPrintable));
 
     private static void expectX(AsmParser p) {
         if (!p.consumeIf("x")) p.expectKeyword("x");
@@ -182,6 +182,13 @@ final class DotConvOps {
             sb.append(((EnumAttr) a.get(i)).value());
         }
         p.print(sb.append(']').toString());
+    }
+
+    /** The pretty form spells precision entries as bare keywords, so each must be a precision enum. */
+    static boolean precisionPrintable(Operation op) {
+        if (!(op.attr("precision_config") instanceof ArrayAttr a)) return true;
+        for (Attribute e : a.elements()) if (!(e instanceof EnumAttr en && en.kind() == EnumAttr.Kind.PRECISION)) return false;
+        return true;
     }
 
     private static void checkPrecision(Operation op, String name) {
@@ -262,7 +269,7 @@ final class DotConvOps {
         elided.add("dimension_numbers");
         Syntax.printAttrDict(p, op, elided);
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "dimension_numbers", ConvDimensionNumbers.class, "?window_strides", DenseArrayAttr.class, "?lhs_dilation", DenseArrayAttr.class, "?rhs_dilation", DenseArrayAttr.class, "?window_reversal", DenseArrayAttr.class).and(DotConvOps::printableWindow));
 
     private static void parseWindow(AsmParser p, io.hlo4j.mlir.ir.Operation.Builder b) {
         Set<String> allowed = new java.util.HashSet<>(Set.of("stride", "pad", "lhs_dilate", "rhs_dilate", "reverse"));
@@ -391,6 +398,40 @@ final class DotConvOps {
                     + " / feature_group_count " + fgc + " must equal kernel input feature size " + rhs.dim(kIn));
         }
         checkPrecision(op, name);
+        if (checkWindow && (operands == 2 || op.attr("padding") == null)) checkConvOutputShape(op, name, lhs, rhs, out, dn, bgc);
+    }
+
+    /** The spec's result shape (convolution_c25..c27): batch and feature sizes, and each windowed spatial size. */
+    private static void checkConvOutputShape(Operation op, String name, TensorType lhs, TensorType rhs, TensorType out,
+                                             ConvDimensionNumbers dn, long bgc) {
+        int spatial = dn.inputSpatialDimensions().size();
+        long[] want = new long[out.rank()];
+        java.util.Arrays.fill(want, TensorType.DYNAMIC);
+        int ib = (int) dn.inputBatchDimension(), ko = (int) dn.kernelOutputFeatureDimension();
+        if (!lhs.isDynamicDim(ib)) want[(int) dn.outputBatchDimension()] = lhs.dim(ib) / bgc;
+        if (!rhs.isDynamicDim(ko)) want[(int) dn.outputFeatureDimension()] = rhs.dim(ko);
+        long[] strides = longsOr(op, "window_strides", spatial, 1);
+        long[] lhsDil = longsOr(op, "lhs_dilation", spatial, 1);
+        long[] rhsDil = longsOr(op, "rhs_dilation", spatial, 1);
+        long[] pad = op.attr("padding") instanceof DenseElementsAttr d ? paddingValues(d) : new long[2 * spatial];
+        for (int n = 0; n < spatial; n++) {
+            int in = (int) dn.inputSpatialDimensions().get(n), k = (int) dn.kernelSpatialDimensions().get(n);
+            if (lhs.isDynamicDim(in) || rhs.isDynamicDim(k)) continue;
+            long dilatedIn = lhs.dim(in) == 0 ? 0 : (lhs.dim(in) - 1) * lhsDil[n] + 1;
+            long padded = dilatedIn + pad[2 * n] + pad[2 * n + 1];
+            long dilatedWin = rhs.dim(k) == 0 ? 0 : (rhs.dim(k) - 1) * rhsDil[n] + 1;
+            want[(int) dn.outputSpatialDimensions().get(n)] = padded < dilatedWin || padded <= 0 ? 0 : (padded - dilatedWin) / strides[n] + 1;
+        }
+        TensorType expected = TensorType.of(out.elementType(), want);
+        Verify.check(Verify.compatibleShapes(expected, out), op, name + "_c25",
+                "result shape must be " + expected + " (batch, feature and windowed spatial sizes), got " + out);
+    }
+
+    private static long[] longsOr(Operation op, String name, int n, long dflt) {
+        if (op.attr(name) instanceof DenseArrayAttr a && a.size() == n) return a.longs();
+        long[] l = new long[n];
+        java.util.Arrays.fill(l, dflt);
+        return l;
     }
 
     // ---- fft / cholesky / batch norm --------------------------------------------------------------
@@ -411,7 +452,7 @@ final class DotConvOps {
                 .print(", length = ").print(Syntax.i64List(Syntax.i64Array(op, "fft_length")));
         Syntax.printAttrDict(p, op, "fft_type", "fft_length");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(1, 1, "fft_type", EnumAttr.class, "fft_length", DenseArrayAttr.class));
 
     /** {@code %a, lower = true : T}; a false (default) lower is not printed. */
     static final OpSyntax CHOLESKY = Syntax.of((p, b) -> {
@@ -430,7 +471,7 @@ final class DotConvOps {
         if (op.attr("lower") instanceof BoolAttr l && l.value()) p.print(", lower = true");
         Syntax.printAttrDict(p, op, "lower");
         Syntax.printColonSameType(p, op);
-    });
+    }, Syntax.form(1, 1, "?lower", BoolAttr.class));
 
     private static void verifyBatchNorm(Operation op, String name, int operands, int results) {
         Verify.arity(op, operands, results);

@@ -110,7 +110,7 @@ final class ElementwiseMiscOps {
         if (op.properties().get("compare_type") instanceof EnumAttr ct) p.print(",  ").print(ct.value());
         Syntax.printAttrDict(p, op, "comparison_direction", "compare_type");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "comparison_direction", EnumAttr.class, "?compare_type", EnumAttr.class));
 
     private static void verifyCompare(Operation op) {
         Verify.arity(op, 2, 1);
@@ -161,7 +161,7 @@ final class ElementwiseMiscOps {
         } else {
             p.printFunctionalType(op.operandTypes(), op.resultTypes());
         }
-    });
+    }, Syntax.form(3, 1));
 
     private static void verifySelect(Operation op) {
         Verify.arity(op, 3, 1);
@@ -184,7 +184,7 @@ final class ElementwiseMiscOps {
         p.print(" ").printOperands(op.operands());
         Syntax.printAttrDict(p, op);
         Syntax.printColonSameType(p, op);
-    });
+    }, Syntax.form(3, 1));
 
     private static void verifyClamp(Operation op) {
         Verify.arity(op, 3, 1);
@@ -224,7 +224,7 @@ final class ElementwiseMiscOps {
         Type real = r instanceof TensorType t && t.elementType() instanceof ComplexType c ? t.withElementType(c.elementType()) : null;
         if (real != null && op.operand(0).type().equals(real) && op.operand(1).type().equals(real)) p.printType(r);
         else p.printFunctionalType(op.operandTypes(), op.resultTypes());
-    });
+    }, Syntax.form(2, 1));
 
     /** {@code %x, format = e8m7 : T}. */
     static final OpSyntax REDUCE_PRECISION = Syntax.of((p, b) -> {
@@ -244,7 +244,7 @@ final class ElementwiseMiscOps {
                 .print("m").print(Long.toString(Syntax.intValue(op, "mantissa_bits")));
         Syntax.printAttrDict(p, op, "exponent_bits", "mantissa_bits");
         Syntax.printColonSameType(p, op);
-    });
+    }, Syntax.form(1, 1, "exponent_bits", IntegerAttr.class, "mantissa_bits", IntegerAttr.class));
 
     // ---- constant / iota ----------------------------------------------------------------------------
 
@@ -288,7 +288,5 @@ final class ElementwiseMiscOps {
         p.print(" dim = ").print(Long.toString(Syntax.intValue(op, "iota_dimension")));
         Syntax.printAttrDict(p, op, "iota_dimension");
         p.print(" : ").printType(op.result().type());
-    });
-
-    static final Set<Verify.Category> ANY = Set.of(BOOL, INT, FLOAT, COMPLEX, QUANT);
+    }, Syntax.form(0, 1, "iota_dimension", IntegerAttr.class));
 }

@@ -196,7 +196,7 @@ final class ElementwiseOps {
             p.print(" ").printOperand(op.operand(0));
             Syntax.printAttrDict(p, op, defaultAccuracy(op) ? Set.of(RESULT_ACCURACY) : Set.of());
             Syntax.printColonSameType(p, op);
-        });
+        }, Syntax.form(1, 1));
     }
 
     static boolean defaultAccuracy(Operation op) {
@@ -214,7 +214,7 @@ final class ElementwiseOps {
             p.print(" ").printOperands(op.operands());
             Syntax.printAttrDict(p, op);
             Syntax.printColonSameType(p, op);
-        });
+        }, Syntax.form(2, 1));
     }
 
     static List<OperandRef> twoOperands(AsmParser p) {
@@ -234,7 +234,7 @@ final class ElementwiseOps {
             Syntax.printOperands(p, op.operands());
             Syntax.printAttrDict(p, op);
             Syntax.printColonFunctionalType(p, op);
-        });
+        }, Syntax.form(-1, 1));
     }
 
     static boolean isF32OrF64(ElementType e) { return e.equals(FloatType.F32) || e.equals(FloatType.F64); }

@@ -1,6 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.asm.OperandRef;
+import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
@@ -77,7 +78,7 @@ final class LegacyShapeOps {
         p.print(" ").printOperands(op.operands()).print(", dim = ").print(Long.toString(Syntax.intValue(op, "dimension")));
         Syntax.printAttrDict(p, op, "dimension");
         Syntax.printColonFunctionalType(p, op);
-    });
+    }, Syntax.form(2, 1, "dimension", IntegerAttr.class));
 
     /** {@code %a[, %b], config = "ab,bc->ac" : (...) -> R}. */
     static OpSyntax einsum(int operands) {
@@ -96,7 +97,7 @@ final class LegacyShapeOps {
             p.print(" ").printOperands(op.operands()).print(", config = ").printString(((StringAttr) op.attr("einsum_config")).value());
             Syntax.printAttrDict(p, op, "einsum_config");
             Syntax.printColonFunctionalType(p, op);
-        });
+        }, Syntax.form(operands, 1, "einsum_config", StringAttr.class));
     }
 
 }

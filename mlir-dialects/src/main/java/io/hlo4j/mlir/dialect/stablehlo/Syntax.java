@@ -48,6 +48,35 @@ public final class Syntax {
         };
     }
 
+    /** An {@link OpSyntax} that prints in pretty form only when {@code printable} holds (else generic form). */
+    public static OpSyntax of(Parse parse, Print print, java.util.function.Predicate<Operation> printable) {
+        OpSyntax inner = of(parse, print);
+        return new OpSyntax() {
+            @Override public Operation.Builder parse(AsmParser parser, String opName) { return inner.parse(parser, opName); }
+            @Override public void print(Operation op, AsmPrinter printer) { inner.print(op, printer); }
+            @Override public boolean canPrint(Operation op) { return printable.test(op); }
+        };
+    }
+
+    /**
+     * What a pretty form needs to be printable: {@code operands}/{@code results} counts (-1: any) and attributes
+     * given as alternating name, class pairs; a name starting with '?' is optional but must have that class when
+     * present. IR built by hand that lacks them prints generically instead of failing in the printer.
+     */
+    public static java.util.function.Predicate<Operation> form(int operands, int results, Object... attrs) {
+        return op -> {
+            if (operands >= 0 && op.numOperands() != operands) return false;
+            if (results >= 0 && op.numResults() != results) return false;
+            for (int i = 0; i < attrs.length; i += 2) {
+                String name = (String) attrs[i];
+                boolean optional = name.startsWith("?");
+                Attribute a = op.attr(optional ? name.substring(1) : name);
+                if (a == null ? !optional : !((Class<?>) attrs[i + 1]).isInstance(a)) return false;
+            }
+            return true;
+        };
+    }
+
     // ---- attr-dict --------------------------------------------------------------------------------
 
     /** Properties and discardable attributes together, as MLIR's attr-dict sees them. */

@@ -32,6 +32,13 @@ class SdyAttributesTest {
             "#sdy.sharding_per_value<[<mesh<[\"x\"=2, \"y\"=2]>, [{\"x\"}, {}]>]>",
             "#sdy<manual_axes{\"x\", \"y\"}>",
             "#sdy<manual_axes{}>",
+            // Shardy's sharding_rule_parse_print CHECK lines.
+            "#sdy.op_sharding_rule<([], [])->([])>",
+            "#sdy.op_sharding_rule<([i, j])->([ij]) {i=2, j=4}>",
+            "#sdy.op_sharding_rule<([i, j])->([i, j]) {i=16, j=32}, custom>",
+            "#sdy.op_sharding_rule<([i])->([i]) {i=8589934592}, custom>",
+            "#sdy.op_sharding_rule<([i, j, k, l])->([i, k, l]) {i=2, j=3, k=5, l=7} reduction={j} need_replication={i, l} permutation={k}, custom>",
+            "#sdy.op_sharding_rule<([i, j, k, l])->([i, k, l]) {i=2, j=3, k=5, l=7} reduction={j} need_replication={i, l} permutation={k} blocked_propagation={l}>",
     })
     void canonicalTextRoundTrips(String text) {
         Attribute a = MiniAsm.parseAttribute(text);
@@ -110,5 +117,27 @@ class SdyAttributesTest {
                 .isInstanceOf(ParseException.class).hasMessageContaining("expected a mesh symbol");
         assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy<manual_axis{\"x\"}>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("unknown sdy attribute 'manual_axis'");
+    }
+
+    @Test
+    void shardingRuleFactorsBeyondZ() {
+        StringBuilder in = new StringBuilder("#sdy.op_sharding_rule<([");
+        StringBuilder sizes = new StringBuilder(" {");
+        for (int i = 0; i < 20; i++) {
+            in.append(i == 0 ? "" : ", ").append(OpShardingRule.factorSymbol(i));
+            sizes.append(i == 0 ? "" : ", ").append(OpShardingRule.factorSymbol(i)).append("=2");
+        }
+        String text = in + "])->([zz_1, z_2])" + sizes + "}>";
+        OpShardingRule r = (OpShardingRule) MiniAsm.parseAttribute(text);
+        assertThat(OpShardingRule.factorSymbol(17)).isEqualTo("z");
+        assertThat(OpShardingRule.factorSymbol(18)).isEqualTo("z_1");
+        assertThat(r.numFactors()).isEqualTo(20);
+        assertThat(r.resultDimFactors(0, 0)).containsExactly(17, 18);
+        assertThat(r.operandDimFactors(0, 19)).containsExactly(19);
+        assertThat(r.toString()).isEqualTo(text);
+        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.op_sharding_rule<([i])->([i]) {j=2}>"))
+                .isInstanceOf(ParseException.class).hasMessageContaining("ordered like an iota");
+        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.op_sharding_rule<([a])->([a])>"))
+                .isInstanceOf(ParseException.class).hasMessageContaining("expecting symbol from 'i' to 'z'");
     }
 }

@@ -142,6 +142,10 @@ class VerifierTest {
                 new Case("%r = stablehlo.convolution(%a, %b) dim_numbers = [b, f, 0]x[o, i, 0]->[b, f, 0], window = {stride = [2]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x3x8xf32>, tensor<4x3x2xf32>) -> tensor<1x4x4xf32>",
                         "%r = stablehlo.convolution(%a, %b) dim_numbers = [b, f, 0]x[o, i, 0]->[b, f, 0], window = {stride = [2]} {batch_group_count = 1 : i64, feature_group_count = 2 : i64} : (tensor<1x3x8xf32>, tensor<4x3x2xf32>) -> tensor<1x4x4xf32>",
                         "(convolution_c11) input feature dimension size 3 must be divisible by feature_group_count 2"),
+                new Case("%r = stablehlo.convolution(%a, %b) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [2], pad = [[1, 0]], lhs_dilate = [2]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x8x3xf32>, tensor<3x3x4xf32>) -> tensor<1x7x4xf32>",
+                        "%r = stablehlo.convolution(%a, %b) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [2], pad = [[1, 0]], lhs_dilate = [2]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x8x3xf32>, tensor<3x3x4xf32>) -> tensor<1x8x4xf32>",
+                        // (8-1)*2+1 = 15 dilated, +1 pad = 16, window 3, stride 2: (16-3)/2+1 = 7
+                        "(convolution_c25) result shape must be tensor<1x7x4xf32>"),
                 new Case("%r = stablehlo.uniform_dequantize %x : (tensor<2x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<2xf32>",
                         "%r = stablehlo.uniform_dequantize %x : (tensor<2x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<2xf64>", "(uniform_dequantize_c2)"),
                 new Case("%r = stablehlo.broadcast %x, sizes = [2] : (tensor<3xf32>) -> tensor<2x3xf32>",

@@ -1,0 +1,55 @@
+package io.hlo4j.mlir.parse;
+
+import org.junit.jupiter.api.Test;
+
+import static io.hlo4j.mlir.parse.Parse.error;
+import static io.hlo4j.mlir.parse.Parse.fails;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Errors are ParseExceptions at file:line:col that name the offending token or value. */
+class ParseErrorTest {
+    private static final String F = "func.func @f(%a: tensor<f32>) -> tensor<f32> {\n";
+
+    @Test
+    void valuesUndefinedRedefinedOrMistyped() {
+        assertThat(error(F + "  return %x : tensor<f32>\n}")).isEqualTo("t.mlir:2:10: use of undefined value %x");
+        assertThat(error(F + "  %a = \"t.c\"() : () -> tensor<f32>\n  return %a : tensor<f32>\n}"))
+                .isEqualTo("t.mlir:2:3: redefinition of SSA value %a");
+        assertThat(error(F + "  return %a : tensor<i32>\n}"))
+                .isEqualTo("t.mlir:2:10: %a has type tensor<f32> but is used here as tensor<i32>");
+        assertThat(error(F + "  %0:2 = \"t.c\"() : () -> tensor<f32>\n  return %0 : tensor<f32>\n}"))
+                .isEqualTo("t.mlir:2:3: operation 't.c' defines 1 results but 2 were named");
+        assertThat(error(F + "  %0:2 = \"t.c\"() : () -> (tensor<f32>, tensor<f32>)\n  return %0#2 : tensor<f32>\n}"))
+                .startsWith("t.mlir:3:10: result number 2 of %0 is out of range");
+    }
+
+    @Test
+    void syntaxErrorsNameTheToken() {
+        assertThat(error("\"t.op\"() : () -> (tensor<4xf32)")).isEqualTo("t.mlir:1:31: expected function type (found ')')");
+        assertThat(error("\"t.op\"() {a = tensor<4xf32} : () -> ()")).isEqualTo("t.mlir:1:27: expected attribute dictionary (expected '>') (found '}')");
+        assertThat(error("\"t.op\"() {a = } : () -> ()")).isEqualTo("t.mlir:1:15: expected attribute dictionary (found '}')");
+        assertThat(error("\"t.op\"(%a : () -> ()")).contains("expected ')'").contains("(found ':')");
+        assertThat(error(F + "  return %a : tensor<f32>\n")).contains("expected '}' to close the region opened at 1:46 (found end of input)");
+        assertThat(error("  ^^^")).isEqualTo("t.mlir:1:3: expected operation name (found '^')");
+        assertThat(error("stablehlo.add2 %a")).isEqualTo("t.mlir:1:1: custom op 'stablehlo.add2' is unknown (not registered; unregistered ops must be written in generic form \"stablehlo.add2\"(...))");
+        assertThat(error("\"t.op\"() : () -> () loc(\"f\":1)")).startsWith("t.mlir:1:");
+    }
+
+    @Test
+    void unsupportedInputsAreRefusedByName() {
+        fails("\"t.op\"() {a = dense_resource<blob1> : tensor<4xf32>} : () -> ()", "dense_resource is not supported");
+        fails("module {}\n{-#\n  dialect_resources: { builtin: { blob1: \"0x04000000\" } }\n#-}", "dense_resource is not supported");
+        fails("\"t.op\"() {a = dense_resource<__elided__> : tensor<4xf32>} : () -> ()", "dense_resource is not supported");
+        fails("\"t.op\"() {a = __elided__} : () -> ()", "__elided__");
+        fails("\"t.op\"()[^bb1] : () -> ()", "successor blocks are not supported");
+    }
+
+    @Test
+    void hostileNestingEndsInAParseException() {
+        String deep = "\"t.op\"() {a = " + "[".repeat(200_000) + "} : () -> ()";
+        assertThat(error(deep)).contains("nesting is deeper than");
+        String regions = "\"t.op\"() (" + "{\"t.op\"() (".repeat(50_000) + " : () -> ()";
+        assertThat(error(regions)).contains("nesting is deeper than");
+        assertThat(error("\"t.op\"() : () -> (tensor<" + "tensor<".repeat(100_000) + ">)")).contains("nesting is deeper than");
+    }
+}
