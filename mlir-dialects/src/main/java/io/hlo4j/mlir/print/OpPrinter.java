@@ -6,6 +6,7 @@ import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -50,7 +51,13 @@ final class OpPrinter implements AsmPrinter {
             OpDef def = op.def();
             if (!options.generic() && def != null && def.syntax().canPrint(op)) {
                 out.append(stripDefaultDialect(op.name()));
-                def.syntax().print(op, this);
+                try {
+                    def.syntax().print(op, this);
+                } catch (Hlo4jException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new Hlo4jException("cannot print '" + op.name() + "' in its pretty form: " + e, op.location(), e);
+                }
             } else {
                 printGeneric(op);
             }
@@ -95,7 +102,7 @@ final class OpPrinter implements AsmPrinter {
         printOptionalAttrDictWithKeyword(DictionaryAttr.of(rest), Set.of());
         out.append(' ');
         if (op.regions().isEmpty()) {
-            throw new io.hlo4j.mlir.ir.Hlo4jException("builtin.module has no body region", op.location());
+            throw new Hlo4jException("cannot print 'builtin.module': it has no body region", op.location());
         }
         printRegion(op.region(0), false, false);
     }

@@ -47,6 +47,9 @@ class MlirPrinterTest {
                 p.print(" ").printAttributeWithoutType(op.attr("value")).print(" : ").printType(op.result().type());
             }
         }).verifier(op -> {}).resultNamer(op -> new String[] {op.attr("value") instanceof IntegerAttr ? "c" : "cst"}).build());
+        r.register(OpDef.builder("ptest.broken").syntax(new PrettyOnly() {
+            @Override public void print(Operation op, AsmPrinter p) { p.printAttribute(op.attr("missing")); }
+        }).verifier(op -> {}).build());
         r.register(OpDef.builder("ptest.add").syntax(new PrettyOnly() {
             @Override public void print(Operation op, AsmPrinter p) {
                 p.print(" ").printOperands(op.operands()).print(" : ").printType(op.result().type());
@@ -299,6 +302,16 @@ class MlirPrinterTest {
         b.append(use);
         b.build();
         assertThat(MlirPrinter.print(use, PrintOptions.DEFAULT)).isEqualTo("\"t.use\"(<<UNKNOWN SSA VALUE>>) : (tensor<f32>) -> ()\n");
+    }
+
+    @Test void aFailingPrettyPrinterIsNamed() {
+        Operation broken = Operation.builder("ptest.broken").location(new Location.FileLineCol("b.mlir", 4, 2)).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MlirPrinter.print(broken, PrintOptions.DEFAULT))
+                .isInstanceOf(io.hlo4j.mlir.ir.Hlo4jException.class)
+                .hasMessageStartingWith("cannot print 'ptest.broken' in its pretty form: java.lang.NullPointerException")
+                .satisfies(e -> assertThat(((io.hlo4j.mlir.ir.Hlo4jException) e).format()).startsWith("b.mlir:4:2: "));
+        // The generic form needs no syntax.
+        assertThat(MlirPrinter.print(broken, PrintOptions.GENERIC)).isEqualTo("\"ptest.broken\"() : () -> ()\n");
     }
 
     @Test void sanitizesNameStems() {

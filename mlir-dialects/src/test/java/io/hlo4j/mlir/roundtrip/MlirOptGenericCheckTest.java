@@ -22,8 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The external check: LLVM's own {@code mlir-opt} must accept the generic-form print of every conformance
  * module ({@code --allow-unregistered-dialect}: stablehlo/chlo/check ops stay opaque to it, but it parses every
- * attribute and type, and verifies builtin, func and quant constructs). All modules go into one split-input
- * file so mlir-opt starts once. mlir-opt is looked up in {@code -Dhlo4j.mlirOpt}, {@code $MLIR_OPT},
+ * attribute and type, and verifies builtin, func and quant constructs), and its own generic re-print of each
+ * module must equal ours. All modules go into one split-input file so mlir-opt starts once. mlir-opt is looked up in {@code -Dhlo4j.mlirOpt}, {@code $MLIR_OPT},
  * {@code /usr/lib/llvm-22/bin/mlir-opt}, then the PATH; when it is missing the test fails under {@code CI=true}
  * and is skipped otherwise.
  */
@@ -51,7 +51,49 @@ class MlirOptGenericCheckTest {
         return null;
     }
 
-    @Test void mlirOptAcceptsTheGenericPrintOfEveryConformanceModule() throws Exception {
+    /** One split-input file of modules and the mlir-opt errors it produced, by module name. */
+    private record Run(int exitCode, String output, List<String> errors) {}
+
+    private static Run runMlirOpt(Path mlirOpt, Path input, List<String> names, List<Integer> startLines, String... extra)
+            throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(mlirOpt.toString(), "--allow-unregistered-dialect", "--split-input-file"));
+        cmd.addAll(List.of(extra));
+        cmd.add(input.toString());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(600, TimeUnit.SECONDS)).as("mlir-opt finished").isTrue();
+        TreeMap<Integer, String> chunkAtLine = new TreeMap<>();
+        for (int i = 0; i < names.size(); i++) chunkAtLine.put(startLines.get(i), names.get(i));
+        List<String> errors = new ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(input.toString()) + ":(\\d+):(\\d+): error: (.*)$").matcher(output);
+        while (m.find()) errors.add(chunkAtLine.floorEntry(Integer.parseInt(m.group(1))).getValue() + ": " + m.group(3));
+        return new Run(p.exitValue(), output, errors);
+    }
+
+    /** Writes the modules as one split-input file; returns each module's first line. */
+    private static List<Integer> write(Path file, List<String> texts) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        List<Integer> starts = new ArrayList<>();
+        int line = 1;
+        for (int i = 0; i < texts.size(); i++) {
+            if (i > 0) {
+                sb.append("// -----\n");
+                line++;
+            }
+            starts.add(line);
+            sb.append(texts.get(i));
+            line += (int) texts.get(i).chars().filter(c -> c == '\n').count();
+        }
+        Files.writeString(file, sb);
+        return starts;
+    }
+
+    /**
+     * mlir-opt parses and verifies the generic print of every module, and its own generic re-print of it is
+     * identical to ours (up to the trailing newline): the same SSA numbering, attribute and float spellings,
+     * property and region layout as MLIR's printer.
+     */
+    @Test void mlirOptAcceptsAndReprintsTheGenericPrintOfEveryConformanceModule() throws Exception {
         Path mlirOpt = findMlirOpt();
         if (mlirOpt == null) {
             String msg = "mlir-opt not found (install mlir-22-tools or set -Dhlo4j.mlirOpt / $MLIR_OPT)";
@@ -60,10 +102,8 @@ class MlirOptGenericCheckTest {
         }
         List<Path> files = new ArrayList<>(Conformance.files("testdata"));
         files.addAll(Conformance.files("interpret"));
-        StringBuilder all = new StringBuilder();
-        TreeMap<Integer, String> chunkAtLine = new TreeMap<>();
-        int line = 1;
-        int modules = 0;
+        List<String> texts = new ArrayList<>(), names = new ArrayList<>();
+        List<String> limitedTexts = new ArrayList<>(), limitedNames = new ArrayList<>();
         List<String> unparsed = new ArrayList<>();
         for (Path f : files) {
             String rel = Conformance.dir().relativize(f).toString();
@@ -75,41 +115,42 @@ class MlirOptGenericCheckTest {
                 continue;
             }
             for (int i = 0; i < ms.size(); i++) {
-                if (modules++ > 0) {
-                    all.append("// -----\n");
-                    line++;
-                }
-                chunkAtLine.put(line, rel + (ms.size() > 1 ? " (module " + (i + 1) + ")" : ""));
+                String name = ms.size() > 1 ? rel + " (module " + (i + 1) + ")" : rel;
                 String text = MlirPrinter.print(ms.get(i), PrintOptions.GENERIC);
-                all.append(text);
-                line += (int) text.chars().filter(c -> c == '\n').count();
+                (MLIR_OPT_LIMITATIONS.containsKey(name) ? limitedNames : names).add(name);
+                (MLIR_OPT_LIMITATIONS.containsKey(name) ? limitedTexts : texts).add(text);
             }
         }
         Path dir = Files.createDirectories(Path.of("target", "roundtrip"));
         Path input = dir.resolve("generic-all.mlir");
-        Files.writeString(input, all);
-        Process p = new ProcessBuilder(mlirOpt.toString(), "--allow-unregistered-dialect", "--split-input-file",
-                input.toString(), "-o", "/dev/null").redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("mlir-opt finished").isTrue();
+        Path reprinted = dir.resolve("generic-all.mlir-opt.mlir");
+        Run run = runMlirOpt(mlirOpt, input, names, write(input, texts), "--mlir-print-op-generic", "-o", reprinted.toString());
 
-        List<String> rejected = new ArrayList<>();
-        List<String> excused = new ArrayList<>();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(input.toString()) + ":(\\d+):(\\d+): error: (.*)$").matcher(output);
-        while (m.find()) {
-            Map.Entry<Integer, String> chunk = chunkAtLine.floorEntry(Integer.parseInt(m.group(1)));
-            if (m.group(3).equals(MLIR_OPT_LIMITATIONS.get(chunk.getValue()))) excused.add(chunk.getValue());
-            else rejected.add(chunk.getValue() + ": " + m.group(3));
+        List<String> problems = new ArrayList<>(run.errors());
+        int identical = 0;
+        if (run.exitCode() == 0) {
+            String[] back = Files.readString(reprinted).split("// -----\n", -1);
+            assertThat(back).as("modules mlir-opt printed back").hasSize(texts.size());
+            for (int i = 0; i < texts.size(); i++) {
+                if (back[i].strip().equals(texts.get(i).strip())) identical++;
+                else problems.add(names.get(i) + ": mlir-opt re-prints it differently "
+                        + Conformance.firstDifference(texts.get(i), back[i]));
+            }
+        } else if (run.errors().isEmpty()) {
+            problems.add("mlir-opt failed: " + run.output().substring(0, Math.min(4000, run.output().length())));
         }
-        List<String> all2 = new ArrayList<>(rejected);
-        all2.addAll(unparsed);
-        ConformanceRoundTripTest.report("mlir-opt.txt", "mlir-opt accepted the generic print of "
-                + (modules - rejected.size() - excused.size()) + " / " + modules + " modules, " + excused.size()
-                + " rejected for its own known limitation (" + (files.size() - unparsed.size()) + " of "
-                + files.size() + " files parsed)", all2);
-        assertThat(rejected).as("modules mlir-opt rejected").isEmpty();
-        assertThat(excused).as("known mlir-opt limitations seen").containsExactlyInAnyOrderElementsOf(MLIR_OPT_LIMITATIONS.keySet());
-        assertThat(unparsed).as("conformance files hlo4j could not parse, so not checked").isEmpty();
-        assertThat(p.exitValue() == 0 || !excused.isEmpty()).as("mlir-opt exit status; output:\n%s", output.length() > 4000 ? output.substring(0, 4000) : output).isTrue();
+
+        Path limitedInput = dir.resolve("generic-limitations.mlir");
+        Run limited = runMlirOpt(mlirOpt, limitedInput, limitedNames, write(limitedInput, limitedTexts), "-o", "/dev/null");
+        List<String> expectedLimitations = MLIR_OPT_LIMITATIONS.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
+
+        problems.addAll(unparsed);
+        ConformanceRoundTripTest.report("mlir-opt.txt", "mlir-opt accepted the generic print of " + (texts.size() - run.errors().size())
+                + " / " + texts.size() + " modules and re-printed " + identical + " of them identically; "
+                + limitedTexts.size() + " more are rejected for mlir-opt's own known limitation (" + (files.size() - unparsed.size())
+                + " of " + files.size() + " files parsed)", problems);
+        assertThat(problems).as("modules mlir-opt rejects or re-prints differently").isEmpty();
+        assertThat(identical).isEqualTo(texts.size());
+        assertThat(limited.errors()).as("known mlir-opt limitations still occur").containsExactlyInAnyOrderElementsOf(expectedLimitations);
     }
 }

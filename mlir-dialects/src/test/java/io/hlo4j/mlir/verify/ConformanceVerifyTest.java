@@ -19,13 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ConformanceVerifyTest {
     /**
      * Rejections by op verifiers outside the module verifier that upstream does not make (the file passes
-     * upstream's stablehlo-opt). Each must still occur, so the list cannot go stale; fix the op verifier, then
-     * drop the entry. stablehlo.dynamic_conv: DotConvOps.verifyConv requires one window_strides entry per
-     * spatial dimension, upstream's dynamic_conv verifier does not.
+     * upstream's stablehlo-opt), as file -> message. Each must still occur, so the list cannot go stale: fix
+     * the op verifier, then drop the entry. Empty now (stablehlo.dynamic_conv's window check was one, fixed).
      */
-    static final java.util.Map<String, String> KNOWN_OP_VERIFIER_BUGS = java.util.Map.of(
-            "testdata/dynamic/conv_general_dilated_1d_stride_2_even_dynamic.mlir",
-            "'stablehlo.dynamic_conv' op (dynamic_conv_c4) window_strides must have 1 entries, got 2");
+    static final java.util.Map<String, String> KNOWN_OP_VERIFIER_BUGS = java.util.Map.of();
 
     static Path conformanceDir() {
         String prop = System.getProperty("hlo4j.conformance.dir");

@@ -55,7 +55,8 @@ final class ElementwiseKernels {
         unary("popcnt", null, (v, t) -> Long.bitCount(v & mask(t)), null);
         unary("count_leading_zeros", null, (v, t) -> Long.numberOfLeadingZeros(v & mask(t)) - (64 - Elem.width(t)), null);
 
-        binary("add", Double::sum, (a, b, t) -> a + b, (ar, ai, br, bi, o) -> { o[0] = ar + br; o[1] = ai + bi; });
+        binary("add", Double::sum, (a, b, t) -> Elem.of(t) == Elem.BOOL ? a | b : a + b, // i1: logical or
+                (ar, ai, br, bi, o) -> { o[0] = ar + br; o[1] = ai + bi; });
         binary("subtract", (a, b) -> a - b, (a, b, t) -> a - b, (ar, ai, br, bi, o) -> { o[0] = ar - br; o[1] = ai - bi; });
         binary("multiply", (a, b) -> a * b, (a, b, t) -> a * b, Complex::mul);
         binary("divide", (a, b) -> a / b, ElementwiseKernels::divInt, Complex::div);

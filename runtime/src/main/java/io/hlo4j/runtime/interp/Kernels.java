@@ -28,6 +28,8 @@ public final class Kernels {
         DotKernels.register();
         CheckKernels.register();
         CollectiveKernels.register();
+        RngKernels.register();
+        ChloKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

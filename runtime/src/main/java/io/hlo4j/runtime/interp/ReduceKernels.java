@@ -50,6 +50,10 @@ final class ReduceKernels {
         int rank = x.rank();
         boolean[] reduced = new boolean[rank];
         for (long d : dims) reduced[(int) d] = true;
+        if (fast != null && x.size >= PARALLEL_MIN && acc[0].size >= 2) {
+            reduceParallel(fast, x, acc[0], reduced);
+            return List.of((RtValue[]) acc);
+        }
         // output stride of each input dimension (0 for reduced dimensions)
         long[] ostride = new long[rank];
         long s = 1;
@@ -68,6 +72,44 @@ final class ReduceKernels {
             }
         }
         return List.of((RtValue[]) acc);
+    }
+
+    static final int PARALLEL_MIN = 1 << 16;
+
+    /**
+     * A primitive reduction split over output elements across cores; each output still combines its inputs in
+     * row-major order from the init value, so the result is identical to the sequential loop.
+     */
+    static void reduceParallel(ScalarOp fast, Tensor x, Tensor acc, boolean[] reduced) {
+        int rank = x.rank();
+        int[] xs = Tensor.strides(x.shape);
+        int nk = 0, nr = 0;
+        for (boolean r : reduced) if (r) nr++; else nk++;
+        long[] keptShape = new long[nk], redShape = new long[nr];
+        int[] keptStride = new int[nk], redStride = new int[nr];
+        for (int d = 0, k = 0, r = 0; d < rank; d++) {
+            if (reduced[d]) { redShape[r] = x.shape[d]; redStride[r++] = xs[d]; }
+            else { keptShape[k] = x.shape[d]; keptStride[k++] = xs[d]; }
+        }
+        int redSize = (int) Layout.product(redShape);
+        java.util.stream.IntStream.range(0, acc.size).parallel().forEach(o -> {
+            long[] kidx = new long[keptShape.length];
+            Layout.unflatten(o, keptShape, kidx);
+            int base = 0;
+            for (int k = 0; k < kidx.length; k++) base += (int) kidx[k] * keptStride[k];
+            int[] ridx = new int[redShape.length];
+            int off = base;
+            for (int i = 0; i < redSize; i++) {
+                fast.accumulate(acc, o, x, off);
+                for (int r = redShape.length - 1; r >= 0; r--) {
+                    ridx[r]++;
+                    off += redStride[r];
+                    if (ridx[r] < redShape[r]) break;
+                    off -= redStride[r] * (int) redShape[r];
+                    ridx[r] = 0;
+                }
+            }
+        });
     }
 
     private static List<RtValue> reduceWindow(Operation op, List<RtValue> args, Frame f) {

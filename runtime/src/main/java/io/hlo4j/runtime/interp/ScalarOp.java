@@ -16,11 +16,18 @@ final class ScalarOp {
     final String name;
     final ElementType type;
     final Elem elem;
+    private final int code;
+    private final FloatType floatType;
+
+    private static final java.util.List<String> CODES = java.util.List.of("stablehlo.add", "stablehlo.multiply",
+            "stablehlo.maximum", "stablehlo.minimum", "stablehlo.and", "stablehlo.or", "stablehlo.xor");
 
     private ScalarOp(String name, ElementType type) {
         this.name = name;
         this.type = type;
         this.elem = Elem.of(type);
+        this.code = CODES.indexOf(name);
+        this.floatType = type instanceof FloatType f ? f : null;
     }
 
     /** The fast form of {@code region} for element type {@code t}, or null when it is anything else. */
@@ -46,25 +53,25 @@ final class ScalarOp {
     }
 
     double apply(double a, double b) {
-        double r = switch (name) {
-            case "stablehlo.add" -> a + b;
-            case "stablehlo.multiply" -> a * b;
-            case "stablehlo.maximum" -> Math.max(a, b);
-            case "stablehlo.minimum" -> Math.min(a, b);
+        double r = switch (code) {
+            case 0 -> a + b;
+            case 1 -> a * b;
+            case 2 -> Math.max(a, b);
+            case 3 -> Math.min(a, b);
             default -> throw new IllegalStateException(name);
         };
-        return Elem.round((FloatType) type, r);
+        return Elem.round(floatType, r);
     }
 
     long apply(long a, long b) {
-        long r = switch (name) {
-            case "stablehlo.add" -> a + b;
-            case "stablehlo.multiply" -> a * b;
-            case "stablehlo.maximum" -> ElementwiseKernels.cmpInt(a, b, type) >= 0 ? a : b;
-            case "stablehlo.minimum" -> ElementwiseKernels.cmpInt(a, b, type) <= 0 ? a : b;
-            case "stablehlo.and" -> a & b;
-            case "stablehlo.or" -> a | b;
-            case "stablehlo.xor" -> a ^ b;
+        long r = switch (code) {
+            case 0 -> elem == Elem.BOOL ? a | b : a + b;
+            case 1 -> a * b;
+            case 2 -> ElementwiseKernels.cmpInt(a, b, type) >= 0 ? a : b;
+            case 3 -> ElementwiseKernels.cmpInt(a, b, type) <= 0 ? a : b;
+            case 4 -> a & b;
+            case 5 -> a | b;
+            case 6 -> a ^ b;
             default -> throw new IllegalStateException(name);
         };
         return Elem.wrap(type, r);

@@ -18,6 +18,13 @@ final class ShapeKernels {
         Kernels.put("stablehlo.dynamic_iota", (op, a, f) -> List.of(iota(op, staticResult(op))));
         Kernels.put("stablehlo.broadcast_in_dim", (op, a, f) ->
                 List.of(broadcast((Tensor) a.get(0), (TensorType) op.result().type(), Attrs.required(op, "broadcast_dimensions"))));
+        Kernels.put("stablehlo.broadcast", (op, a, f) -> { // legacy: broadcast_sizes are prepended
+            Tensor x = (Tensor) a.get(0);
+            TensorType rt = (TensorType) op.result().type();
+            long[] dims = new long[x.rank()];
+            for (int i = 0; i < dims.length; i++) dims[i] = rt.rank() - x.rank() + i;
+            return List.of(broadcast(x, rt, dims));
+        });
         Kernels.put("stablehlo.dynamic_broadcast_in_dim", (op, a, f) ->
                 List.of(broadcast((Tensor) a.get(0), shapeFrom(op, (Tensor) a.get(1)), Attrs.required(op, "broadcast_dimensions"))));
         Kernels.put("stablehlo.reshape", (op, a, f) -> List.of(((Tensor) a.get(0)).reshaped((TensorType) op.result().type())));

@@ -28,6 +28,26 @@ class RegionKernelsTest {
     }
 
     @Test
+    void largeReductionsRunInParallelWithTheSameResult() {
+        int n = 300; // 90,000 elements: above the parallel threshold
+        double[] v = new double[n * n];
+        for (int i = 0; i < v.length; i++) v[i] = i % 7;
+        Tensor x = Ir.reals(FloatType.F32, shape(n, n), v);
+        for (int dim = 0; dim < 2; dim++) {
+            Ir ir = new Ir();
+            Value a = ir.arg(x.type), z = ir.arg(t(FloatType.F32));
+            Value r = ir.ops("stablehlo.reduce", List.of(a, z), List.of(t(FloatType.F32, n)),
+                    List.of(Ir.combiner("stablehlo.add", FloatType.F32)), "dimensions", i64s(dim)).get(0);
+            double[] out = ((Tensor) Ir.run(ir.func("main", r), x, Tensor.scalarDouble(FloatType.F32, 0)).get(0)).re;
+            for (int o = 0; o < n; o++) {
+                double want = 0;
+                for (int k = 0; k < n; k++) want += dim == 1 ? (o * n + k) % 7 : (k * n + o) % 7;
+                assertThat(out[o]).as("dim " + dim + " output " + o).isEqualTo(want);
+            }
+        }
+    }
+
+    @Test
     void variadicArgmaxReduceEvaluatesTheRegion() {
         TensorType f = t(FloatType.F32), i = t(IntegerType.I32);
         Ir ir = new Ir();

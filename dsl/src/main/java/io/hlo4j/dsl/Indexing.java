@@ -1,0 +1,127 @@
+package io.hlo4j.dsl;
+
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
+import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.OpResult;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gathers and scatters (take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
+ * Out-of-range gather indices are clamped into range, as stablehlo.gather defines; scatter drops them.
+ */
+public final class Indexing {
+    private Indexing() {}
+
+    private static void requireIndices(String op, Tensor idx, Location loc) {
+        if (!idx.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + idx.describe(), loc);
+    }
+
+    /** {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. */
+    public static Tensor take(Tensor x, Tensor indices, int axis) {
+        Location loc = SourceLoc.here();
+        requireIndices("take", indices, loc);
+        int a = Ops.axis(x, axis, "take", loc);
+        int r = x.rank(), ri = indices.rank();
+        List<Long> offsets = new ArrayList<>();
+        for (int d = 0; d < a; d++) offsets.add((long) d);
+        for (int d = a + 1; d < r; d++) offsets.add((long) (d - 1 + ri));
+        long[] sizes = x.dims();
+        sizes[a] = 1;
+        var dn = new GatherDimensionNumbers(Dims.of(offsets.stream().mapToLong(Long::longValue).toArray()), Dims.of(a), Dims.EMPTY,
+                Dims.EMPTY, Dims.of(a), ri);
+        return Ops.emit("take", loc, List.of(x, indices), () -> Ops.h("take", loc).gather(Ops.v(x, "take", loc), Ops.v(indices, "take", loc),
+                dn, sizes, false, loc));
+    }
+
+    /** {@code out[..., i, ...] = x[..., idx[..., i, ...], ...]} along {@code axis}; idx has x's shape except along axis. */
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) {
+        Location loc = SourceLoc.here();
+        requireIndices("takeAlongAxis", idx, loc);
+        int a = Ops.axis(x, axis, "takeAlongAxis", loc);
+        boolean ok = idx.rank() == x.rank();
+        for (int d = 0; ok && d < x.rank(); d++) ok = d == a || idx.dims()[d] == x.dims()[d];
+        if (!ok) throw new DslException("takeAlongAxis", "indices " + idx.describe() + " must match " + x.describe() + " outside axis " + a, loc);
+        List<Long> batch = new ArrayList<>();
+        for (int d = 0; d < x.rank(); d++) if (d != a) batch.add((long) d);
+        long[] b = batch.stream().mapToLong(Long::longValue).toArray();
+        long[] sizes = new long[x.rank()];
+        java.util.Arrays.fill(sizes, 1);
+        var dn = new GatherDimensionNumbers(Dims.EMPTY, Dims.of(a), Dims.of(b), Dims.of(b), Dims.of(a), idx.rank());
+        return Ops.emit("takeAlongAxis", loc, List.of(x, idx), () -> Ops.h("takeAlongAxis", loc).gather(Ops.v(x, "takeAlongAxis", loc),
+                Ops.v(idx, "takeAlongAxis", loc), dn, sizes, false, loc));
+    }
+
+    /** {@code x.at[indices].add(updates)} along {@code axis}: indices [k], updates = x's shape with axis replaced by k. */
+    public static Tensor scatterAdd(Tensor x, Tensor indices, Tensor updates, int axis) {
+        Location loc = SourceLoc.here();
+        requireIndices("scatterAdd", indices, loc);
+        int a = Ops.axis(x, axis, "scatterAdd", loc);
+        boolean ok = indices.rank() == 1 && updates.rank() == x.rank() && updates.dtype() == x.dtype() && updates.dims()[a] == indices.dims()[0];
+        for (int d = 0; ok && d < x.rank(); d++) ok = d == a || updates.dims()[d] == x.dims()[d];
+        if (!ok) {
+            throw new DslException("scatterAdd", "expects indices [k] and updates shaped like " + x.describe() + " with axis " + a + " of size k, got "
+                    + Tensor.describeAll(List.of(indices, updates)), loc);
+        }
+        List<Long> window = new ArrayList<>();
+        for (int d = 0; d < x.rank(); d++) if (d != a) window.add((long) d);
+        var dn = new ScatterDimensionNumbers(Dims.of(window.stream().mapToLong(Long::longValue).toArray()), Dims.of(a), Dims.EMPTY,
+                Dims.EMPTY, Dims.of(a), 1);
+        return Ops.emit("scatterAdd", loc, List.of(x, indices, updates), () -> Ops.h("scatterAdd", loc).scatter(Ops.v(x, "scatterAdd", loc),
+                Ops.v(indices, "scatterAdd", loc), Ops.v(updates, "scatterAdd", loc), dn, "add", false, false, loc));
+    }
+
+    /** Counts of each value in {@code [0, length)} among {@code indices} (1-D); other values are ignored. */
+    public static Tensor bincount(Tensor indices, long length) {
+        Location loc = SourceLoc.here();
+        if (indices.rank() != 1) throw new DslException("bincount", "indices must be 1-D, got " + indices.describe(), loc);
+        return scatterAdd(Ops.zeros(Shape.of(length), DType.I32), indices, Ops.ones(indices.shape(), DType.I32), 0);
+    }
+
+    /** Ascending sort along {@code axis} (floats in total order: -NaN < -inf < ... < inf < NaN). */
+    public static Tensor sort(Tensor x, int axis) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "sort", loc);
+        return sortWith(List.of(x), a, false, "sort", loc).get(0);
+    }
+
+    /** Indices that sort {@code x} along {@code axis}; stable (equal elements keep their order). */
+    public static Tensor argsort(Tensor x, int axis) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "argsort", loc);
+        return sortWith(List.of(x, Ops.iota(DType.I32, x.shape(), a)), a, true, "argsort", loc).get(1);
+    }
+
+    /** The {@code k} largest elements along the last axis, descending, and their i32 indices (chlo.top_k). */
+    public static List<Tensor> topK(Tensor x, int k) {
+        Location loc = SourceLoc.here();
+        if (x.rank() == 0 || k < 0 || k > x.dims()[x.rank() - 1]) {
+            throw new DslException("topK", "k = " + k + " is out of range for the last axis of " + x.describe(), loc);
+        }
+        return Control.wrap(Trace.emit("chlo.top_k", List.of(x), Map.of("k", IntegerAttr.i64(k)), List.of(), null, "topK", loc));
+    }
+
+    private static List<Tensor> sortWith(List<Tensor> xs, int axis, boolean stable, String op, Location loc) {
+        Tensor key = xs.get(0);
+        TensorType s = TensorType.scalar(key.type().elementType());
+        String ct = key.dtype().isFloat() ? "TOTALORDER" : key.dtype().isUnsigned() || key.dtype().isBool() ? "UNSIGNED" : "SIGNED";
+        List<io.hlo4j.mlir.types.Type> argTypes = new ArrayList<>();
+        for (Tensor t : xs) {
+            argTypes.add(TensorType.scalar(t.type().elementType()));
+            argTypes.add(TensorType.scalar(t.type().elementType()));
+        }
+        return Ops.emitMany(op, loc, xs, () -> {
+            var h = Ops.h(op, loc);
+            Region cmp = h.region(argTypes, r -> List.of(r.compare("LT", r.ir().argument(0), r.ir().argument(1), ct, loc)), loc);
+            List<OpResult> rs = h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);
+            return rs;
+        });
+    }
+}

@@ -1,0 +1,199 @@
+package io.hlo4j.dsl;
+
+import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Contractions: dotGeneral, matmul, einsum (lowered to dot_general + transpose/reduce) and raggedDot. */
+public final class Linalg {
+    private Linalg() {}
+
+    /**
+     * {@code stablehlo.dot_general}. {@code preferred} (may be null) is the result dtype, e.g. F32 for bf16 inputs
+     * (f32 accumulation). The result is batch dims, then lhs free dims, then rhs free dims.
+     */
+    public static Tensor dotGeneral(Tensor lhs, Tensor rhs, int[] lhsContract, int[] rhsContract, int[] lhsBatch, int[] rhsBatch,
+                                    DType preferred) {
+        Location loc = SourceLoc.here();
+        String op = "dotGeneral";
+        if (lhs.dtype() != rhs.dtype()) throw new DslException(op, "dtypes differ: " + lhs.describe() + " and " + rhs.describe(), loc);
+        if (lhsContract.length != rhsContract.length || lhsBatch.length != rhsBatch.length) {
+            throw new DslException(op, "contracting/batch dimension lists differ in length for " + lhs.describe() + " x " + rhs.describe(), loc);
+        }
+        checkPairs(op, lhs, rhs, lhsContract, rhsContract, "contracting", loc);
+        checkPairs(op, lhs, rhs, lhsBatch, rhsBatch, "batch", loc);
+        ElementType et = preferred == null ? null : preferred.elementType();
+        return Ops.emit(op, loc, List.of(lhs, rhs), () -> Ops.h(op, loc).dotGeneral(Ops.v(lhs, op, loc), Ops.v(rhs, op, loc),
+                Ops.toLongs(lhsBatch), Ops.toLongs(rhsBatch), Ops.toLongs(lhsContract), Ops.toLongs(rhsContract), et, loc));
+    }
+
+    private static void checkPairs(String op, Tensor l, Tensor r, int[] ld, int[] rd, String what, Location loc) {
+        for (int i = 0; i < ld.length; i++) {
+            if (ld[i] < 0 || ld[i] >= l.rank() || rd[i] < 0 || rd[i] >= r.rank()) {
+                throw new DslException(op, what + " dimensions " + Arrays.toString(ld) + "/" + Arrays.toString(rd) + " out of range for "
+                        + l.describe() + " x " + r.describe(), loc);
+            }
+            if (l.dims()[ld[i]] != r.dims()[rd[i]]) {
+                throw new DslException(op, what + " dimension " + ld[i] + " of " + l.describe() + " (" + l.dims()[ld[i]] + ") does not match "
+                        + "dimension " + rd[i] + " of " + r.describe() + " (" + r.dims()[rd[i]] + ")", loc);
+            }
+        }
+    }
+
+    /** Matrix product: [m,k] x [k,n], vectors, or batched [..., m, k] x [..., k, n] with equal batch dims. */
+    public static Tensor matmul(Tensor a, Tensor b) { return matmul(a, b, null); }
+
+    public static Tensor matmul(Tensor a, Tensor b, DType preferred) {
+        Location loc = SourceLoc.here();
+        int ra = a.rank(), rb = b.rank();
+        if (ra == 0 || rb == 0) throw new DslException("matmul", "needs rank >= 1 operands, got " + a.describe() + " x " + b.describe(), loc);
+        if (rb == 1) return dotGeneral(a, b, new int[]{ra - 1}, new int[]{0}, new int[0], new int[0], preferred);
+        if (ra == 1) return dotGeneral(a, b, new int[]{0}, new int[]{rb - 2}, new int[0], new int[0], preferred);
+        if (ra != rb) throw new DslException("matmul", "batched operands need equal rank, got " + a.describe() + " x " + b.describe(), loc);
+        int[] batch = new int[ra - 2];
+        for (int i = 0; i < batch.length; i++) batch[i] = i;
+        return dotGeneral(a, b, new int[]{ra - 1}, new int[]{ra - 2}, batch, batch, preferred);
+    }
+
+    public static Tensor einsum(String spec, Tensor... operands) { return einsum(spec, null, operands); }
+
+    /**
+     * {@code einsum("bij,bjk->bik", x, y)} with the usual subscripts (one or more operands; implicit output = the
+     * letters used once, sorted). Repeated letters inside one operand (traces, diagonals) are refused.
+     */
+    public static Tensor einsum(String spec, DType preferred, Tensor... operands) {
+        Location loc = SourceLoc.here();
+        String s = spec.replace(" ", "");
+        String[] io = s.split("->", -1);
+        String[] ins = io[0].split(",", -1);
+        if (io.length > 2 || ins.length != operands.length) {
+            throw new DslException("einsum", "subscripts '" + spec + "' name " + ins.length + " operands but " + operands.length + " were given "
+                    + Tensor.describeAll(List.of(operands)), loc);
+        }
+        Map<Character, Long> sizes = new HashMap<>();
+        for (int k = 0; k < ins.length; k++) {
+            String sub = ins[k];
+            Tensor t = operands[k];
+            if (sub.length() != t.rank()) {
+                throw new DslException("einsum", "subscripts '" + sub + "' have " + sub.length() + " letters but operand " + k + " is "
+                        + t.describe() + " (rank " + t.rank() + ")", loc);
+            }
+            for (int i = 0; i < sub.length(); i++) {
+                char c = sub.charAt(i);
+                if (!Character.isLetter(c)) throw new DslException("einsum", "'" + c + "' in '" + spec + "' is not a letter", loc);
+                if (sub.indexOf(c) != i) throw new DslException("einsum", "repeated subscript '" + c + "' in operand " + k + " ('" + sub + "') is not supported", loc);
+                Long prev = sizes.putIfAbsent(c, t.dims()[i]);
+                if (prev != null && prev != t.dims()[i]) {
+                    throw new DslException("einsum", "subscript '" + c + "' has size " + prev + " and " + t.dims()[i] + " in '" + spec + "' for "
+                            + Tensor.describeAll(List.of(operands)), loc);
+                }
+            }
+        }
+        String out;
+        if (io.length == 2) {
+            out = io[1];
+            for (int i = 0; i < out.length(); i++) {
+                char c = out.charAt(i);
+                if (!sizes.containsKey(c)) throw new DslException("einsum", "output subscript '" + c + "' of '" + spec + "' appears in no input", loc);
+                if (out.indexOf(c) != i) throw new DslException("einsum", "output subscript '" + c + "' repeated in '" + spec + "'", loc);
+            }
+        } else {
+            StringBuilder sb = new StringBuilder();
+            sizes.keySet().stream().sorted().forEach(c -> {
+                int n = 0;
+                for (String sub : ins) if (sub.indexOf(c) >= 0) n++;
+                if (n == 1) sb.append(c);
+            });
+            out = sb.toString();
+        }
+        Tensor acc = operands[0];
+        String accSub = ins[0];
+        for (int k = 1; k < operands.length; k++) {
+            StringBuilder later = new StringBuilder(out);
+            for (int j = k + 1; j < ins.length; j++) later.append(ins[j]);
+            String[] res = new String[1];
+            acc = contract(acc, accSub, operands[k], ins[k], later.toString(), preferred, res);
+            accSub = res[0];
+        }
+        // Sum letters not in the output, then order as the output says.
+        List<Integer> drop = new ArrayList<>();
+        StringBuilder kept = new StringBuilder();
+        for (int i = 0; i < accSub.length(); i++) {
+            if (out.indexOf(accSub.charAt(i)) < 0) drop.add(i);
+            else kept.append(accSub.charAt(i));
+        }
+        if (!drop.isEmpty()) acc = Reductions.sum(acc, drop.stream().mapToInt(Integer::intValue).toArray());
+        int[] perm = new int[out.length()];
+        boolean identity = true;
+        for (int i = 0; i < perm.length; i++) {
+            perm[i] = kept.indexOf(String.valueOf(out.charAt(i)));
+            identity &= perm[i] == i;
+        }
+        if (operands.length == 1 && preferred != null) acc = Ops.astype(acc, preferred);
+        return identity ? acc : Ops.transpose(acc, perm);
+    }
+
+    /** One pairwise step: letters in both and still needed are batch dims, letters in both and not needed are contracted. */
+    private static Tensor contract(Tensor a, String la, Tensor b, String lb, String needed, DType preferred, String[] resultSub) {
+        // Letters used by only one side and needed nowhere else are summed out first.
+        a = sumUnneeded(a, la, lb + needed);
+        la = keep(la, lb + needed);
+        b = sumUnneeded(b, lb, la + needed);
+        lb = keep(lb, la + needed);
+        List<Integer> ab = new ArrayList<>(), bb = new ArrayList<>(), ac = new ArrayList<>(), bc = new ArrayList<>();
+        StringBuilder batch = new StringBuilder(), afree = new StringBuilder(), bfree = new StringBuilder();
+        for (int i = 0; i < la.length(); i++) {
+            char c = la.charAt(i);
+            int j = lb.indexOf(c);
+            if (j < 0) afree.append(c);
+            else if (needed.indexOf(c) >= 0) { ab.add(i); bb.add(j); batch.append(c); }
+            else { ac.add(i); bc.add(j); }
+        }
+        for (int j = 0; j < lb.length(); j++) if (la.indexOf(lb.charAt(j)) < 0) bfree.append(lb.charAt(j));
+        resultSub[0] = batch.toString() + afree + bfree;
+        return dotGeneral(a, b, ints(ac), ints(bc), ints(ab), ints(bb), preferred);
+    }
+
+    private static Tensor sumUnneeded(Tensor t, String sub, String elsewhere) {
+        List<Integer> drop = new ArrayList<>();
+        for (int i = 0; i < sub.length(); i++) if (elsewhere.indexOf(sub.charAt(i)) < 0) drop.add(i);
+        return drop.isEmpty() ? t : Reductions.sum(t, ints(drop));
+    }
+
+    private static String keep(String sub, String elsewhere) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : sub.toCharArray()) if (elsewhere.indexOf(c) >= 0) sb.append(c);
+        return sb.toString();
+    }
+
+    private static int[] ints(List<Integer> l) { return l.stream().mapToInt(Integer::intValue).toArray(); }
+
+    /**
+     * Grouped matmul, emitted as {@code chlo.ragged_dot}: lhs [m, k] whose rows are split into consecutive groups
+     * of {@code groupSizes} (i32 [g]) rows, rhs [g, k, n]; row block i is multiplied by rhs[i]. Result [m, n].
+     */
+    public static Tensor raggedDot(Tensor lhs, Tensor rhs, Tensor groupSizes, DType preferred) {
+        Location loc = SourceLoc.here();
+        String op = "raggedDot";
+        if (lhs.rank() != 2 || rhs.rank() != 3 || groupSizes.rank() != 1 || lhs.dims()[1] != rhs.dims()[1]
+                || groupSizes.dims()[0] != rhs.dims()[0] || lhs.dtype() != rhs.dtype()) {
+            throw new DslException(op, "expects lhs [m,k], rhs [g,k,n], group sizes [g] with matching k, g and dtypes, got "
+                    + Tensor.describeAll(List.of(lhs, rhs, groupSizes)), loc);
+        }
+        if (groupSizes.dtype() != DType.I32 && groupSizes.dtype() != DType.I64) {
+            throw new DslException(op, "group sizes must be integers, got " + groupSizes.describe(), loc);
+        }
+        var dn = new RaggedDotDimensionNumbers(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L));
+        DType rt = preferred == null ? lhs.dtype() : preferred;
+        TensorType type = TensorType.of(rt.elementType(), lhs.dims()[0], rhs.dims()[2]);
+        return Ops.emit(op, loc, List.of(lhs, rhs, groupSizes), () -> Ops.h(op, loc).raggedDot(Ops.v(lhs, op, loc), Ops.v(rhs, op, loc),
+                Ops.v(groupSizes, op, loc), dn, type, loc));
+    }
+}

@@ -1,0 +1,57 @@
+package io.hlo4j.dsl;
+
+import io.hlo4j.mlir.ir.Location;
+
+/** Activations and one-hot encoding, as Java compositions of primitive ops (no new ops). */
+public final class Nn {
+    private Nn() {}
+
+    public static Tensor relu(Tensor x) { return Ops.maximum(x, 0.0); }
+
+    public static Tensor sigmoid(Tensor x) { return Ops.sigmoid(x); }
+
+    /** {@code x * sigmoid(x)}. */
+    public static Tensor silu(Tensor x) { return Ops.mul(x, Ops.sigmoid(x)); }
+
+    public static Tensor softplus(Tensor x) {
+        // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for large |x|.
+        return Ops.add(Ops.maximum(x, 0.0), Ops.log1p(Ops.exp(Ops.neg(Ops.abs(x)))));
+    }
+
+    /** GELU; {@code approximate} selects the tanh form, otherwise the exact {@code x/2 (1 + erf(x/sqrt 2))}. */
+    public static Tensor gelu(Tensor x, boolean approximate) {
+        Ops.requireFloat("gelu", x, SourceLoc.here());
+        if (approximate) {
+            Tensor inner = Ops.mul(Ops.add(x, Ops.mul(Ops.mul(Ops.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+            return Ops.mul(Ops.mul(x, 0.5), Ops.add(Ops.tanh(inner), 1.0));
+        }
+        return Ops.mul(Ops.mul(x, 0.5), Ops.add(erf(Ops.mul(x, 1 / Math.sqrt(2))), 1.0));
+    }
+
+    /**
+     * erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7, enough for f32):
+     * {@code sign(x) (1 - poly(t) e^{-x^2})}, {@code t = 1/(1 + p|x|)}.
+     */
+    public static Tensor erf(Tensor x) {
+        Ops.requireFloat("erf", x, SourceLoc.here());
+        Tensor ax = Ops.abs(x);
+        Tensor t = Ops.div(1.0, Ops.add(Ops.mul(ax, 0.3275911), 1.0));
+        double[] a = {0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429};
+        Tensor poly = Ops.mul(t, a[4]);
+        for (int i = 3; i >= 0; i--) poly = Ops.mul(Ops.add(poly, a[i]), t);
+        Tensor y = Ops.sub(1.0, Ops.mul(poly, Ops.exp(Ops.neg(Ops.mul(ax, ax)))));
+        return Ops.mul(Ops.sign(x), y);
+    }
+
+    /** {@code indices[..., None] == arange(n)} as {@code dtype}; out-of-range indices give all-zero rows. */
+    public static Tensor oneHot(Tensor indices, long n, DType dtype) {
+        Location loc = SourceLoc.here();
+        if (!indices.dtype().isInteger()) throw new DslException("oneHot", "indices must be integers, got " + indices.describe(), loc);
+        long[] d = new long[indices.rank() + 1];
+        System.arraycopy(indices.dims(), 0, d, 0, indices.rank());
+        d[indices.rank()] = n;
+        Tensor classes = Ops.iota(indices.dtype(), Shape.of(d), indices.rank());
+        Tensor hit = Ops.eq(Ops.expandDims(indices, -1), classes);
+        return Ops.astype(hit, dtype);
+    }
+}

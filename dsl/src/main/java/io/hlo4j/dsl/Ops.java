@@ -1,0 +1,424 @@
+package io.hlo4j.dsl;
+
+import io.hlo4j.mlir.build.Constants;
+import io.hlo4j.mlir.build.StablehloBuilder;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The element-wise and shape surface, as in jax.numpy: arithmetic with numpy broadcasting (operands must share
+ * a dtype; a Java number takes the tensor's dtype), math, comparisons, {@code where}, casts, reshape/transpose/
+ * broadcast/squeeze/expandDims, slices, concat, pad, iota/arange and constants.
+ */
+public final class Ops {
+    private Ops() {}
+
+    // ---- plumbing shared by the surface classes ----------------------------------------------------------------
+
+    static StablehloBuilder h(String op, Location loc) { return Trace.current(op, loc).hlo(); }
+
+    static Value v(Tensor t, String op, Location loc) { return Trace.use(t, op, loc); }
+
+    static Tensor emit(String op, Location loc, List<Tensor> operands, Supplier<Value> body) {
+        return new Tensor(Trace.guard(op, operands, loc, body));
+    }
+
+    static List<Tensor> emitMany(String op, Location loc, List<Tensor> operands, Supplier<List<io.hlo4j.mlir.ir.OpResult>> body) {
+        return Control.wrap(Trace.guard(op, operands, loc, body));
+    }
+
+    /** Normalises a possibly negative axis; out of range is an error naming the op, the shape and the line. */
+    static int axis(Tensor x, int axis, String op, Location loc) {
+        int r = x.rank();
+        if (axis < -r || axis >= r) {
+            throw new DslException(op, "axis " + axis + " is out of range for " + x.describe() + " (rank " + r + ")", loc);
+        }
+        return axis < 0 ? axis + r : axis;
+    }
+
+    static int[] axes(Tensor x, int[] axes, String op, Location loc) {
+        if (axes.length == 0) {
+            int[] all = new int[x.rank()];
+            for (int i = 0; i < all.length; i++) all[i] = i;
+            return all;
+        }
+        int[] out = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) out[i] = axis(x, axes[i], op, loc);
+        int[] sorted = out.clone();
+        Arrays.sort(sorted);
+        for (int i = 1; i < sorted.length; i++) {
+            if (sorted[i] == sorted[i - 1]) throw new DslException(op, "repeated axis " + sorted[i] + " for " + x.describe(), loc);
+        }
+        return sorted;
+    }
+
+    static long[] toLongs(int[] a) {
+        long[] l = new long[a.length];
+        for (int i = 0; i < a.length; i++) l[i] = a[i];
+        return l;
+    }
+
+    /**
+     * Emits any registered op on tensors (for ops without a DSL method, e.g. collectives): result types are
+     * inferred when {@code resultTypes} is null. Still verified at emission like every other op.
+     */
+    public static List<Tensor> op(String opName, List<Tensor> operands, java.util.Map<String, ? extends io.hlo4j.mlir.attr.Attribute> properties,
+                                  List<TensorType> resultTypes) {
+        Location loc = SourceLoc.here();
+        return Control.wrap(Trace.emit(opName, operands, properties, List.of(), resultTypes, opName, loc));
+    }
+
+    // ---- constants ------------------------------------------------------------------------------------------
+
+    /** A scalar constant of {@code dtype}. */
+    public static Tensor scalar(double value, DType dtype) { return full(Shape.SCALAR, value, dtype); }
+
+    public static Tensor full(Shape shape, double value, DType dtype) {
+        Location loc = SourceLoc.here();
+        TensorType t = TensorType.of(dtype.elementType(), shape.dims());
+        return emit("full", loc, List.of(), () -> h("full", loc).constant(t, value, loc));
+    }
+
+    public static Tensor zeros(Shape shape, DType dtype) { return full(shape, 0, dtype); }
+    public static Tensor ones(Shape shape, DType dtype) { return full(shape, 1, dtype); }
+
+    /** A constant with the given row-major values. */
+    public static Tensor constant(double[] values, Shape shape, DType dtype) {
+        Location loc = SourceLoc.here();
+        if (values.length != shape.size()) {
+            throw new DslException("constant", values.length + " values do not fill shape " + shape, loc);
+        }
+        TensorType t = TensorType.of(dtype.elementType(), shape.dims());
+        return emit("constant", loc, List.of(), () -> h("constant", loc).constant(Constants.of(t, values), loc));
+    }
+
+    public static Tensor iota(DType dtype, Shape shape, int dimension) {
+        Location loc = SourceLoc.here();
+        if (dimension < 0 || dimension >= shape.rank()) {
+            throw new DslException("iota", "dimension " + dimension + " is out of range for shape " + shape, loc);
+        }
+        return emit("iota", loc, List.of(), () -> h("iota", loc).iota(TensorType.of(dtype.elementType(), shape.dims()), dimension, loc));
+    }
+
+    /** {@code [0, 1, ..., n-1]}. */
+    public static Tensor arange(long n, DType dtype) { return iota(dtype, Shape.of(n), 0); }
+
+    // ---- element-wise --------------------------------------------------------------------------------------
+
+    static Tensor unary(String op, String mnemonic, Tensor x) {
+        Location loc = SourceLoc.here();
+        Value a = v(x, op, loc);
+        return emit(op, loc, List.of(x), () -> h(op, loc).unary(mnemonic, a, loc));
+    }
+
+    static void requireFloat(String op, Tensor x, Location loc) {
+        if (!x.dtype().isFloat()) throw new DslException(op, "needs a floating-point tensor, got " + x.describe(), loc);
+    }
+
+    public static Tensor neg(Tensor x) { return unary("neg", "negate", x); }
+    public static Tensor exp(Tensor x) { requireFloat("exp", x, SourceLoc.here()); return unary("exp", "exponential", x); }
+    public static Tensor expm1(Tensor x) { return unary("expm1", "exponential_minus_one", x); }
+    public static Tensor log(Tensor x) { requireFloat("log", x, SourceLoc.here()); return unary("log", "log", x); }
+    public static Tensor log1p(Tensor x) { return unary("log1p", "log_plus_one", x); }
+    public static Tensor sqrt(Tensor x) { return unary("sqrt", "sqrt", x); }
+    public static Tensor rsqrt(Tensor x) { return unary("rsqrt", "rsqrt", x); }
+    public static Tensor tanh(Tensor x) { return unary("tanh", "tanh", x); }
+    public static Tensor sin(Tensor x) { return unary("sin", "sine", x); }
+    public static Tensor cos(Tensor x) { return unary("cos", "cosine", x); }
+    public static Tensor abs(Tensor x) { return unary("abs", "abs", x); }
+    public static Tensor sign(Tensor x) { return unary("sign", "sign", x); }
+    public static Tensor floor(Tensor x) { return unary("floor", "floor", x); }
+    public static Tensor ceil(Tensor x) { return unary("ceil", "ceil", x); }
+    public static Tensor round(Tensor x) { return unary("round", "round_nearest_even", x); }
+    public static Tensor sigmoid(Tensor x) { return unary("sigmoid", "logistic", x); }
+    public static Tensor logicalNot(Tensor x) { return unary("logicalNot", "not", x); }
+    public static Tensor square(Tensor x) { return mul(x, x); }
+
+    /** True where {@code x} is neither infinite nor NaN. */
+    public static Tensor isFinite(Tensor x) {
+        Location loc = SourceLoc.here();
+        requireFloat("isFinite", x, loc);
+        Value a = v(x, "isFinite", loc);
+        return emit("isFinite", loc, List.of(x), () -> h("isFinite", loc).ir().emit1("stablehlo.is_finite", List.of(a), java.util.Map.of(), loc));
+    }
+
+    /** numpy broadcasting of two shapes; incompatible shapes are an error naming both. */
+    static long[] broadcastShapes(String op, Tensor a, Tensor b, Location loc) { return broadcastDims(op, a.dims(), b.dims(), loc); }
+
+    static long[] broadcastDims(String op, long[] x, long[] y, Location loc) {
+        int r = Math.max(x.length, y.length);
+        long[] out = new long[r];
+        for (int i = 0; i < r; i++) {
+            long dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
+            long dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
+            if (dx != dy && dx != 1 && dy != 1) {
+                throw new DslException(op, "shapes " + Arrays.toString(x) + " and " + Arrays.toString(y) + " cannot be broadcast together", loc);
+            }
+            out[i] = dx == 1 ? dy : dx;
+        }
+        return out;
+    }
+
+    /** {@code x} broadcast (numpy rules: trailing alignment) to {@code shape}; the same value when already there. */
+    static Value broadcastValue(Tensor x, long[] shape, String op, Location loc) {
+        Value xv = v(x, op, loc);
+        if (Arrays.equals(x.dims(), shape)) return xv;
+        long[] xd = x.dims();
+        int off = shape.length - xd.length;
+        List<Long> keepDims = new ArrayList<>();
+        List<Long> keepShape = new ArrayList<>();
+        for (int i = 0; i < xd.length; i++) {
+            if (xd[i] == shape[off + i]) { keepDims.add((long) (off + i)); keepShape.add(xd[i]); }
+            else if (xd[i] != 1) throw new DslException(op, "cannot broadcast " + x.describe() + " to " + Arrays.toString(shape), loc);
+        }
+        StablehloBuilder hb = h(op, loc);
+        Value src = xv;
+        if (keepShape.size() != xd.length) src = hb.reshape(xv, keepShape.stream().mapToLong(Long::longValue).toArray(), loc);
+        return hb.broadcastInDim(src, shape, keepDims.stream().mapToLong(Long::longValue).toArray(), loc);
+    }
+
+    static Tensor binary(String op, String mnemonic, Tensor a, Tensor b) {
+        Location loc = SourceLoc.here();
+        if (a.dtype() != b.dtype()) {
+            throw new DslException(op, "dtypes differ: " + a.describe() + " and " + b.describe() + " (cast one with astype)", loc);
+        }
+        long[] shape = broadcastShapes(op, a, b, loc);
+        return emit(op, loc, List.of(a, b), () -> {
+            Value x = broadcastValue(a, shape, op, loc), y = broadcastValue(b, shape, op, loc);
+            return h(op, loc).binary(mnemonic, x, y, loc);
+        });
+    }
+
+    static Tensor like(double value, Tensor t) { return scalar(value, t.dtype()); }
+
+    public static Tensor add(Tensor a, Tensor b) { return binary("add", "add", a, b); }
+    public static Tensor add(Tensor a, double b) { return binary("add", "add", a, like(b, a)); }
+    public static Tensor sub(Tensor a, Tensor b) { return binary("sub", "subtract", a, b); }
+    public static Tensor sub(Tensor a, double b) { return binary("sub", "subtract", a, like(b, a)); }
+    public static Tensor sub(double a, Tensor b) { return binary("sub", "subtract", like(a, b), b); }
+    public static Tensor mul(Tensor a, Tensor b) { return binary("mul", "multiply", a, b); }
+    public static Tensor mul(Tensor a, double b) { return binary("mul", "multiply", a, like(b, a)); }
+    public static Tensor div(Tensor a, Tensor b) { return binary("div", "divide", a, b); }
+    public static Tensor div(Tensor a, double b) { return binary("div", "divide", a, like(b, a)); }
+    public static Tensor div(double a, Tensor b) { return binary("div", "divide", like(a, b), b); }
+    public static Tensor rem(Tensor a, Tensor b) { return binary("rem", "remainder", a, b); }
+    public static Tensor pow(Tensor a, Tensor b) { return binary("pow", "power", a, b); }
+    public static Tensor pow(Tensor a, double b) { return binary("pow", "power", a, like(b, a)); }
+    public static Tensor maximum(Tensor a, Tensor b) { return binary("maximum", "maximum", a, b); }
+    public static Tensor maximum(Tensor a, double b) { return binary("maximum", "maximum", a, like(b, a)); }
+    public static Tensor minimum(Tensor a, Tensor b) { return binary("minimum", "minimum", a, b); }
+    public static Tensor minimum(Tensor a, double b) { return binary("minimum", "minimum", a, like(b, a)); }
+    public static Tensor logicalAnd(Tensor a, Tensor b) { return binary("logicalAnd", "and", a, b); }
+    public static Tensor logicalOr(Tensor a, Tensor b) { return binary("logicalOr", "or", a, b); }
+
+    static Tensor compare(String op, String dir, Tensor a, Tensor b) {
+        Location loc = SourceLoc.here();
+        if (a.dtype() != b.dtype()) throw new DslException(op, "dtypes differ: " + a.describe() + " and " + b.describe(), loc);
+        long[] shape = broadcastShapes(op, a, b, loc);
+        String type = a.dtype().isFloat() ? "FLOAT" : a.dtype().isUnsigned() || a.dtype().isBool() ? "UNSIGNED" : "SIGNED";
+        return emit(op, loc, List.of(a, b), () -> h(op, loc).compare(dir, broadcastValue(a, shape, op, loc),
+                broadcastValue(b, shape, op, loc), type, loc));
+    }
+
+    public static Tensor eq(Tensor a, Tensor b) { return compare("eq", "EQ", a, b); }
+    public static Tensor ne(Tensor a, Tensor b) { return compare("ne", "NE", a, b); }
+    public static Tensor lt(Tensor a, Tensor b) { return compare("lt", "LT", a, b); }
+    public static Tensor le(Tensor a, Tensor b) { return compare("le", "LE", a, b); }
+    public static Tensor gt(Tensor a, Tensor b) { return compare("gt", "GT", a, b); }
+    public static Tensor ge(Tensor a, Tensor b) { return compare("ge", "GE", a, b); }
+    public static Tensor gt(Tensor a, double b) { return compare("gt", "GT", a, like(b, a)); }
+    public static Tensor lt(Tensor a, double b) { return compare("lt", "LT", a, like(b, a)); }
+
+    /** {@code pred ? a : b} element-wise, all three broadcast together; pred must be bool. */
+    public static Tensor where(Tensor pred, Tensor a, Tensor b) {
+        Location loc = SourceLoc.here();
+        if (!pred.dtype().isBool()) throw new DslException("where", "condition must be bool, got " + pred.describe(), loc);
+        if (a.dtype() != b.dtype()) throw new DslException("where", "branches differ in dtype: " + a.describe() + " and " + b.describe(), loc);
+        long[] fin = broadcastDims("where", pred.dims(), broadcastShapes("where", a, b, loc), loc);
+        return emit("where", loc, List.of(pred, a, b), () -> h("where", loc).select(broadcastValue(pred, fin, "where", loc),
+                broadcastValue(a, fin, "where", loc), broadcastValue(b, fin, "where", loc), loc));
+    }
+
+    public static Tensor where(Tensor pred, Tensor a, double b) { return where(pred, a, like(b, a)); }
+
+    public static Tensor astype(Tensor x, DType to) {
+        Location loc = SourceLoc.here();
+        if (x.dtype() == to) return x;
+        Value a = v(x, "astype", loc);
+        return emit("astype", loc, List.of(x), () -> h("astype", loc).convert(a, to.elementType(), loc));
+    }
+
+    /** Reinterprets the bits of each element as {@code to} (same bit width). */
+    public static Tensor bitcast(Tensor x, DType to) {
+        Location loc = SourceLoc.here();
+        if (x.type().elementType().storageBytes() != to.elementType().storageBytes()) {
+            throw new DslException("bitcast", "cannot reinterpret " + x.describe() + " as " + to + " (different bit widths)", loc);
+        }
+        Value a = v(x, "bitcast", loc);
+        return emit("bitcast", loc, List.of(x), () -> h("bitcast", loc).ir().emit("stablehlo.bitcast_convert", List.of(a), java.util.Map.of(),
+                List.of(), List.of(x.type().withElementType(to.elementType())), loc).get(0));
+    }
+
+    // ---- shape -------------------------------------------------------------------------------------------
+
+    /** Reshape; one dimension may be -1 (inferred). The element count must match. */
+    public static Tensor reshape(Tensor x, long... dims) {
+        Location loc = SourceLoc.here();
+        long[] d = dims.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == -1) {
+                if (infer >= 0) throw new DslException("reshape", "more than one -1 in " + Arrays.toString(dims), loc);
+                infer = i;
+            } else known *= d[i];
+        }
+        if (infer >= 0 && known != 0) d[infer] = x.size() / known;
+        long n = 1;
+        for (long e : d) n *= e;
+        if (n != x.size() || (infer >= 0 && known == 0)) {
+            throw new DslException("reshape", "cannot reshape " + x.describe() + " (" + x.size() + " elements) to " + Arrays.toString(dims), loc);
+        }
+        if (Arrays.equals(d, x.dims())) return x;
+        Value a = v(x, "reshape", loc);
+        return emit("reshape", loc, List.of(x), () -> h("reshape", loc).reshape(a, d, loc));
+    }
+
+    /** Reverses the dimensions. */
+    public static Tensor transpose(Tensor x) {
+        int[] p = new int[x.rank()];
+        for (int i = 0; i < p.length; i++) p[i] = p.length - 1 - i;
+        return transpose(x, p);
+    }
+
+    public static Tensor transpose(Tensor x, int... perm) {
+        Location loc = SourceLoc.here();
+        boolean[] seen = new boolean[x.rank()];
+        boolean ok = perm.length == x.rank();
+        for (int p : perm) {
+            if (!ok || p < 0 || p >= x.rank() || seen[p]) { ok = false; break; }
+            seen[p] = true;
+        }
+        if (!ok) throw new DslException("transpose", Arrays.toString(perm) + " is not a permutation of the axes of " + x.describe(), loc);
+        Value a = v(x, "transpose", loc);
+        return emit("transpose", loc, List.of(x), () -> h("transpose", loc).transpose(a, toLongs(perm), loc));
+    }
+
+    public static Tensor broadcastTo(Tensor x, long... dims) {
+        Location loc = SourceLoc.here();
+        if (dims.length < x.rank()) throw new DslException("broadcastTo", "cannot broadcast " + x.describe() + " to lower rank " + Arrays.toString(dims), loc);
+        return emit("broadcastTo", loc, List.of(x), () -> broadcastValue(x, dims, "broadcastTo", loc));
+    }
+
+    /** Drops the given size-1 axes (all size-1 axes when none are given). */
+    public static Tensor squeeze(Tensor x, int... axes) {
+        Location loc = SourceLoc.here();
+        List<Long> keep = new ArrayList<>();
+        if (axes.length == 0) {
+            for (long d : x.dims()) if (d != 1) keep.add(d);
+        } else {
+            int[] ax = axes(x, axes, "squeeze", loc);
+            for (int i = 0; i < x.rank(); i++) {
+                if (Arrays.binarySearch(ax, i) >= 0) {
+                    if (x.dims()[i] != 1) throw new DslException("squeeze", "axis " + i + " of " + x.describe() + " has size " + x.dims()[i] + ", not 1", loc);
+                } else keep.add(x.dims()[i]);
+            }
+        }
+        return reshape(x, keep.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    public static Tensor expandDims(Tensor x, int axis) {
+        Location loc = SourceLoc.here();
+        int r = x.rank() + 1;
+        if (axis < -r || axis >= r) throw new DslException("expandDims", "axis " + axis + " is out of range for " + x.describe(), loc);
+        int a = axis < 0 ? axis + r : axis;
+        long[] d = new long[r];
+        for (int i = 0, j = 0; i < r; i++) d[i] = i == a ? 1 : x.dims()[j++];
+        return reshape(x, d);
+    }
+
+    // ---- slicing and joining --------------------------------------------------------------------------------
+
+    public static Tensor slice(Tensor x, long[] start, long[] limit) {
+        long[] ones = new long[x.rank()];
+        Arrays.fill(ones, 1);
+        return slice(x, start, limit, ones);
+    }
+
+    public static Tensor slice(Tensor x, long[] start, long[] limit, long[] strides) {
+        Location loc = SourceLoc.here();
+        int r = x.rank();
+        if (start.length != r || limit.length != r || strides.length != r) {
+            throw new DslException("slice", "start/limit/strides need " + r + " entries each for " + x.describe(), loc);
+        }
+        for (int i = 0; i < r; i++) {
+            if (start[i] < 0 || limit[i] < start[i] || limit[i] > x.dims()[i] || strides[i] < 1) {
+                throw new DslException("slice", "bounds [" + start[i] + ", " + limit[i] + ") step " + strides[i] + " are invalid for axis "
+                        + i + " of " + x.describe(), loc);
+            }
+        }
+        Value a = v(x, "slice", loc);
+        return emit("slice", loc, List.of(x), () -> h("slice", loc).slice(a, start, limit, strides, loc));
+    }
+
+    /** Slice of {@code sizes} at runtime {@code starts} (scalar integer tensors, clamped into range as the spec says). */
+    public static Tensor dynamicSlice(Tensor x, List<Tensor> starts, long... sizes) {
+        Location loc = SourceLoc.here();
+        if (starts.size() != x.rank() || sizes.length != x.rank()) {
+            throw new DslException("dynamicSlice", "need " + x.rank() + " starts and sizes for " + x.describe() + ", got " + starts.size()
+                    + " and " + sizes.length, loc);
+        }
+        List<Value> sv = starts.stream().map(s -> v(s, "dynamicSlice", loc)).toList();
+        List<Tensor> all = new ArrayList<>(List.of(x));
+        all.addAll(starts);
+        return emit("dynamicSlice", loc, all, () -> h("dynamicSlice", loc).dynamicSlice(v(x, "dynamicSlice", loc), sv, sizes, loc));
+    }
+
+    public static Tensor dynamicUpdateSlice(Tensor x, Tensor update, List<Tensor> starts) {
+        Location loc = SourceLoc.here();
+        if (starts.size() != x.rank()) {
+            throw new DslException("dynamicUpdateSlice", "need " + x.rank() + " starts for " + x.describe() + ", got " + starts.size(), loc);
+        }
+        List<Value> sv = starts.stream().map(s -> v(s, "dynamicUpdateSlice", loc)).toList();
+        List<Tensor> all = new ArrayList<>(List.of(x, update));
+        all.addAll(starts);
+        return emit("dynamicUpdateSlice", loc, all,
+                () -> h("dynamicUpdateSlice", loc).dynamicUpdateSlice(v(x, "dynamicUpdateSlice", loc), v(update, "dynamicUpdateSlice", loc), sv, loc));
+    }
+
+    public static Tensor concat(int axis, List<Tensor> xs) {
+        Location loc = SourceLoc.here();
+        if (xs.isEmpty()) throw new DslException("concat", "needs at least one tensor", loc);
+        Tensor first = xs.get(0);
+        int a = axis(first, axis, "concat", loc);
+        for (Tensor t : xs) {
+            boolean ok = t.rank() == first.rank() && t.dtype() == first.dtype();
+            for (int i = 0; ok && i < t.rank(); i++) ok = i == a || t.dims()[i] == first.dims()[i];
+            if (!ok) throw new DslException("concat", "tensors " + Tensor.describeAll(xs) + " do not match outside axis " + a, loc);
+        }
+        List<Value> vs = xs.stream().map(t -> v(t, "concat", loc)).toList();
+        return emit("concat", loc, xs, () -> h("concat", loc).concatenate(vs, a, loc));
+    }
+
+    public static Tensor concat(int axis, Tensor... xs) { return concat(axis, List.of(xs)); }
+
+    public static Tensor stack(int axis, List<Tensor> xs) {
+        return concat(axis, xs.stream().map(t -> expandDims(t, axis)).toList());
+    }
+
+    /** Pads with {@code value}: low/high edge padding (may be negative) and interior padding per axis. */
+    public static Tensor pad(Tensor x, double value, long[] low, long[] high, long[] interior) {
+        Location loc = SourceLoc.here();
+        if (low.length != x.rank() || high.length != x.rank() || interior.length != x.rank()) {
+            throw new DslException("pad", "low/high/interior need " + x.rank() + " entries each for " + x.describe(), loc);
+        }
+        Tensor pv = scalar(value, x.dtype());
+        return emit("pad", loc, List.of(x), () -> h("pad", loc).pad(v(x, "pad", loc), v(pv, "pad", loc), low, high, interior, loc));
+    }
+}

@@ -1,0 +1,109 @@
+package io.hlo4j.dsl;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Nested containers of leaves: records (by component), lists and maps (by sorted key). {@link #flatten} gives the
+ * leaves in a fixed order plus a {@link Def} that {@link #unflatten} rebuilds the same structure from. Anything
+ * that is not a container is a leaf (tensors, host arrays, specs).
+ */
+public final class Pytree {
+    private Pytree() {}
+
+    /** The structure of a tree, comparable for caching. */
+    public sealed interface Def {
+        int leafCount();
+    }
+
+    public record Leaf() implements Def {
+        @Override public int leafCount() { return 1; }
+    }
+
+    public record ListDef(List<Def> children) implements Def {
+        @Override public int leafCount() { return children.stream().mapToInt(Def::leafCount).sum(); }
+    }
+
+    public record MapDef(List<String> keys, List<Def> children) implements Def {
+        @Override public int leafCount() { return children.stream().mapToInt(Def::leafCount).sum(); }
+    }
+
+    public record RecordDef(Class<?> type, List<Def> children) implements Def {
+        @Override public int leafCount() { return children.stream().mapToInt(Def::leafCount).sum(); }
+    }
+
+    public static Def flatten(Object tree, List<Object> leaves) {
+        if (tree == null) throw new IllegalArgumentException("null is not a pytree leaf");
+        if (tree instanceof List<?> l) {
+            List<Def> cs = new ArrayList<>();
+            for (Object o : l) cs.add(flatten(o, leaves));
+            return new ListDef(List.copyOf(cs));
+        }
+        if (tree instanceof Map<?, ?> m) {
+            TreeMap<String, Object> sorted = new TreeMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) sorted.put(String.valueOf(e.getKey()), e.getValue());
+            List<Def> cs = new ArrayList<>();
+            for (Object o : sorted.values()) cs.add(flatten(o, leaves));
+            return new MapDef(List.copyOf(sorted.keySet()), List.copyOf(cs));
+        }
+        if (tree instanceof Record r && !(tree instanceof Spec) && !(tree instanceof Shape)) {
+            List<Def> cs = new ArrayList<>();
+            for (RecordComponent c : r.getClass().getRecordComponents()) {
+                try {
+                    c.getAccessor().setAccessible(true);
+                    cs.add(flatten(c.getAccessor().invoke(r), leaves));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName(), e);
+                }
+            }
+            return new RecordDef(r.getClass(), List.copyOf(cs));
+        }
+        leaves.add(tree);
+        return new Leaf();
+    }
+
+    public static Object unflatten(Def def, Iterator<?> leaves) {
+        return switch (def) {
+            case Leaf l -> leaves.next();
+            case ListDef l -> {
+                List<Object> out = new ArrayList<>();
+                for (Def c : l.children()) out.add(unflatten(c, leaves));
+                yield java.util.Collections.unmodifiableList(out);
+            }
+            case MapDef m -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                for (int i = 0; i < m.keys().size(); i++) out.put(m.keys().get(i), unflatten(m.children().get(i), leaves));
+                yield java.util.Collections.unmodifiableMap(out);
+            }
+            case RecordDef r -> {
+                RecordComponent[] comps = r.type().getRecordComponents();
+                Object[] args = new Object[comps.length];
+                Class<?>[] types = new Class<?>[comps.length];
+                for (int i = 0; i < comps.length; i++) {
+                    args[i] = unflatten(r.children().get(i), leaves);
+                    types[i] = comps[i].getType();
+                }
+                try {
+                    Constructor<?> c = r.type().getDeclaredConstructor(types);
+                    c.setAccessible(true);
+                    yield c.newInstance(args);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + " (are its components Tensor-typed "
+                            + "or Object? leaves are swapped between Tensor, HostArray and Spec)", e);
+                }
+            }
+        };
+    }
+
+    public static List<Object> leaves(Object tree) {
+        List<Object> l = new ArrayList<>();
+        flatten(tree, l);
+        return l;
+    }
+}

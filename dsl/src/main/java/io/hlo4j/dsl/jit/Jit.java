@@ -1,0 +1,119 @@
+package io.hlo4j.dsl.jit;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Spec;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.Trace;
+import io.hlo4j.mlir.build.FunctionBuilder;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.backend.Backend;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * {@code jit}: traces a Java function over tensors (or pytrees of them) into a {@code func.func @main} and
+ * compiles it for a backend, caching one compiled program per argument structure, shapes and dtypes.
+ * Stages: {@link #trace} -> {@link Traced#lower()} -> {@link Lowered#compile()} -> {@link Compiled#call}.
+ */
+public final class Jit {
+    private final String name;
+    private final TracedFunction fn;
+    private final Backend backend;
+    private final Map<Object, Compiled> cache = new ConcurrentHashMap<>();
+
+    private Jit(String name, TracedFunction fn, Backend backend) {
+        this.name = name;
+        this.fn = fn;
+        this.backend = backend;
+    }
+
+    public static Jit jit(String name, TracedFunction fn) { return new Jit(name, fn, Backend.interpreter()); }
+    public static Jit jit(TracedFunction fn) { return jit("main", fn); }
+    public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0])); }
+    public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0], (Tensor) args[1])); }
+
+    public Jit withBackend(Backend b) { return new Jit(name, fn, b); }
+
+    /** Traces with arguments given as pytrees whose leaves are {@link Spec}s or {@link HostArray}s (their specs). */
+    public Traced trace(Object... args) { return traceFunction(name, fn, args); }
+
+    public Lowered lower(Object... args) { return trace(args).lower(); }
+
+    /** The compiled program for these argument specs (cached). */
+    public Compiled compile(Object... args) {
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def = Pytree.flatten(List.of(args), leaves);
+        List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
+        return cache.computeIfAbsent(List.of(def, specs), k -> trace(args).lower().compile(backend));
+    }
+
+    /** Number of distinct programs compiled so far. */
+    public int cacheSize() { return cache.size(); }
+
+    /** Traces, compiles (or reuses) and runs on host arrays; returns the result with the function's output structure. */
+    public Object call(Object... args) { return compile(args).callTree(args); }
+
+    /** As {@link #call} for a function returning a single tensor. */
+    public HostArray call1(Object... args) {
+        Object r = call(args);
+        if (r instanceof HostArray h) return h;
+        throw new IllegalStateException("function returned a " + r.getClass().getSimpleName() + ", not one tensor");
+    }
+
+    static Spec specOf(Object leaf) {
+        return switch (leaf) {
+            case Spec s -> s;
+            case HostArray h -> Spec.of(h.type());
+            default -> throw new IllegalArgumentException("argument leaf " + leaf + " is neither a Spec nor a HostArray");
+        };
+    }
+
+    /** Traces {@code fn} on fresh arguments of the given specs into {@code func.func @name}. */
+    public static Traced traceFunction(String name, TracedFunction fn, Object... args) {
+        Location loc = SourceLoc.here();
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
+        List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
+        List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
+        FunctionBuilder fb = IrBuilder.function(name, types, loc).visibility("public");
+        List<Tensor> argTensors = new ArrayList<>();
+        for (Value v : fb.arguments()) argTensors.add(new Tensor(v));
+        Object[] outHolder = new Object[1];
+        Trace.within(fb, () -> {
+            Iterator<Tensor> it = argTensors.iterator();
+            @SuppressWarnings("unchecked")
+            List<Object> rebuilt = (List<Object>) Pytree.unflatten(inDef, it);
+            outHolder[0] = fn.apply(rebuilt.toArray());
+            return null;
+        });
+        List<Object> outLeaves = new ArrayList<>();
+        Pytree.Def outDef = Pytree.flatten(outHolder[0], outLeaves);
+        List<Value> results = new ArrayList<>();
+        List<Spec> resultSpecs = new ArrayList<>();
+        for (Object o : outLeaves) {
+            if (!(o instanceof Tensor t)) throw new DslException("jit", "function @" + name + " returned a non-tensor leaf " + o, loc);
+            if (!fb.isVisible(t.value())) throw new DslException("jit", "function @" + name + " returned a tensor from another trace", loc);
+            results.add(t.value());
+            resultSpecs.add(Spec.of((TensorType) t.value().type()));
+        }
+        Operation func = fb.finish(results, loc);
+        return new Traced(func, specs, inDef, outDef, resultSpecs);
+    }
+
+    public static Spec spec(DType d, long... dims) { return Spec.of(d, dims); }
+}

@@ -1,0 +1,26 @@
+package io.hlo4j.dsl.jit;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.print.PrintOptions;
+import io.hlo4j.runtime.backend.Backend;
+
+import java.util.List;
+
+/** Stage 2: the StableHLO module ({@code module @jit_name { func.func public @main ... }}). */
+public record Lowered(Traced traced, Module module) {
+    static Lowered of(Traced t) {
+        return new Lowered(t, Module.of("jit_" + t.function().attr("sym_name").toString().replace("\"", ""), null,
+                List.of(t.function()), t.function().location()));
+    }
+
+    /** The module as StableHLO text (pretty form, no locations). */
+    public String asText() { return MlirPrinter.print(module); }
+
+    /** With {@code loc(...)} on every op: the user's source lines. */
+    public String asTextWithLocations() { return MlirPrinter.print(module, new PrintOptions(false, true)); }
+
+    public Compiled compile() { return compile(Backend.interpreter()); }
+
+    public Compiled compile(Backend backend) { return new Compiled(this, backend.compile(module)); }
+}

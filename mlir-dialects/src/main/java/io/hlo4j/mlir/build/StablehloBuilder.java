@@ -1,0 +1,318 @@
+package io.hlo4j.mlir.build;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.BoolAttr;
+import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
+import io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.OpResult;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Typed helpers over an {@link IrBuilder} for the StableHLO ops models use. Each takes the caller's location
+ * last; result types the dialect cannot infer (reshape, broadcast_in_dim, gather, dot_general's element type)
+ * are computed here, and every op is still verified by the dialect at emission.
+ */
+public final class StablehloBuilder {
+    private final IrBuilder b;
+
+    public StablehloBuilder(IrBuilder b) { this.b = b; }
+
+    public IrBuilder ir() { return b; }
+
+    public static TensorType tensor(Value v, String opName, Location loc) {
+        if (v.type() instanceof TensorType t) return t;
+        throw new Hlo4jException("'" + opName + "' expects a tensor operand, got " + v.type(), loc);
+    }
+
+    // ---- leaves ----------------------------------------------------------------------------------------
+
+    public OpResult constant(DenseElementsAttr value, Location loc) {
+        return b.emit1("stablehlo.constant", List.of(), Map.of("value", value), loc);
+    }
+
+    /** A splat constant of {@code type} (a scalar when the shape is empty). */
+    public OpResult constant(TensorType type, double value, Location loc) { return constant(Constants.splat(type, value), loc); }
+
+    public OpResult iota(TensorType type, int dimension, Location loc) {
+        return single("stablehlo.iota", List.of(), Map.of("iota_dimension", IntegerAttr.i64(dimension)), type, loc);
+    }
+
+    // ---- element-wise ----------------------------------------------------------------------------------
+
+    /** A same-type unary op by mnemonic: {@code "exponential"}, {@code "negate"}, {@code "tanh"}, ... */
+    public OpResult unary(String mnemonic, Value x, Location loc) {
+        return b.emit1("stablehlo." + mnemonic, List.of(x), Map.of(), loc);
+    }
+
+    /** A binary element-wise op by mnemonic: {@code "add"}, {@code "maximum"}, {@code "power"}, ... */
+    public OpResult binary(String mnemonic, Value x, Value y, Location loc) {
+        return b.emit1("stablehlo." + mnemonic, List.of(x, y), Map.of(), loc);
+    }
+
+    public OpResult add(Value x, Value y, Location loc) { return binary("add", x, y, loc); }
+    public OpResult subtract(Value x, Value y, Location loc) { return binary("subtract", x, y, loc); }
+    public OpResult multiply(Value x, Value y, Location loc) { return binary("multiply", x, y, loc); }
+    public OpResult divide(Value x, Value y, Location loc) { return binary("divide", x, y, loc); }
+    public OpResult maximum(Value x, Value y, Location loc) { return binary("maximum", x, y, loc); }
+    public OpResult minimum(Value x, Value y, Location loc) { return binary("minimum", x, y, loc); }
+    public OpResult negate(Value x, Location loc) { return unary("negate", x, loc); }
+
+    /** {@code direction} is EQ/NE/LT/LE/GT/GE; {@code compareType} may be null (the dialect's default). */
+    public OpResult compare(String direction, Value x, Value y, String compareType, Location loc) {
+        Map<String, Attribute> props = new TreeMap<>();
+        props.put("comparison_direction", EnumAttr.comparisonDirection(direction));
+        if (compareType != null) props.put("compare_type", EnumAttr.comparisonType(compareType));
+        TensorType t = tensor(x, "stablehlo.compare", loc);
+        return single("stablehlo.compare", List.of(x, y), props, t.withElementType(IntegerType.I1), loc);
+    }
+
+    public OpResult select(Value pred, Value onTrue, Value onFalse, Location loc) {
+        return b.emit1("stablehlo.select", List.of(pred, onTrue, onFalse), Map.of(), loc);
+    }
+
+    public OpResult convert(Value x, ElementType to, Location loc) {
+        return single("stablehlo.convert", List.of(x), Map.of(), tensor(x, "stablehlo.convert", loc).withElementType(to), loc);
+    }
+
+    // ---- shape ---------------------------------------------------------------------------------------
+
+    public OpResult reshape(Value x, long[] shape, Location loc) {
+        return single("stablehlo.reshape", List.of(x), Map.of(), tensor(x, "stablehlo.reshape", loc).withShape(shape), loc);
+    }
+
+    public OpResult broadcastInDim(Value x, long[] shape, long[] dims, Location loc) {
+        return single("stablehlo.broadcast_in_dim", List.of(x), Map.of("broadcast_dimensions", DenseArrayAttr.ofI64(dims)),
+                tensor(x, "stablehlo.broadcast_in_dim", loc).withShape(shape), loc);
+    }
+
+    public OpResult transpose(Value x, long[] permutation, Location loc) {
+        TensorType t = tensor(x, "stablehlo.transpose", loc);
+        long[] shape = new long[permutation.length];
+        for (int i = 0; i < shape.length; i++) {
+            if (permutation[i] < 0 || permutation[i] >= t.rank()) {
+                throw new Hlo4jException("'stablehlo.transpose' permutation " + Arrays.toString(permutation) + " is not a permutation of "
+                        + t.rank() + " dimensions of " + t, loc);
+            }
+            shape[i] = t.dim((int) permutation[i]);
+        }
+        return single("stablehlo.transpose", List.of(x), Map.of("permutation", DenseArrayAttr.ofI64(permutation)), t.withShape(shape), loc);
+    }
+
+    public OpResult slice(Value x, long[] start, long[] limit, long[] strides, Location loc) {
+        TensorType t = tensor(x, "stablehlo.slice", loc);
+        long[] shape = new long[t.rank()];
+        for (int i = 0; i < shape.length && i < start.length && i < limit.length && i < strides.length; i++) {
+            shape[i] = strides[i] <= 0 ? 0 : Math.max(0, Math.ceilDiv(limit[i] - start[i], strides[i]));
+        }
+        return single("stablehlo.slice", List.of(x), Map.of("start_indices", DenseArrayAttr.ofI64(start),
+                "limit_indices", DenseArrayAttr.ofI64(limit), "strides", DenseArrayAttr.ofI64(strides)), t.withShape(shape), loc);
+    }
+
+    /** {@code starts} are scalar integer tensors, one per dimension. */
+    public OpResult dynamicSlice(Value x, List<? extends Value> starts, long[] sizes, Location loc) {
+        List<Value> ops = new ArrayList<>();
+        ops.add(x);
+        ops.addAll(starts);
+        return single("stablehlo.dynamic_slice", ops, Map.of("slice_sizes", DenseArrayAttr.ofI64(sizes)),
+                tensor(x, "stablehlo.dynamic_slice", loc).withShape(sizes), loc);
+    }
+
+    public OpResult dynamicUpdateSlice(Value x, Value update, List<? extends Value> starts, Location loc) {
+        List<Value> ops = new ArrayList<>();
+        ops.add(x);
+        ops.add(update);
+        ops.addAll(starts);
+        return single("stablehlo.dynamic_update_slice", ops, Map.of(), tensor(x, "stablehlo.dynamic_update_slice", loc), loc);
+    }
+
+    public OpResult concatenate(List<? extends Value> xs, int dimension, Location loc) {
+        if (xs.isEmpty()) throw new Hlo4jException("'stablehlo.concatenate' needs at least one operand", loc);
+        TensorType t0 = tensor(xs.get(0), "stablehlo.concatenate", loc);
+        long[] shape = t0.shape();
+        if (dimension < 0 || dimension >= shape.length) {
+            throw new Hlo4jException("'stablehlo.concatenate' dimension " + dimension + " is out of range for " + t0, loc);
+        }
+        long total = 0;
+        for (Value v : xs) {
+            TensorType t = tensor(v, "stablehlo.concatenate", loc);
+            total += t.rank() == shape.length ? t.dim(dimension) : 0;
+        }
+        shape[dimension] = total;
+        return single("stablehlo.concatenate", xs, Map.of("dimension", IntegerAttr.i64(dimension)), t0.withShape(shape), loc);
+    }
+
+    public OpResult pad(Value x, Value padValue, long[] low, long[] high, long[] interior, Location loc) {
+        TensorType t = tensor(x, "stablehlo.pad", loc);
+        long[] shape = t.shape();
+        for (int i = 0; i < shape.length && i < low.length && i < high.length && i < interior.length; i++) {
+            shape[i] = low[i] + high[i] + shape[i] + Math.max(0, shape[i] - 1) * interior[i];
+        }
+        return single("stablehlo.pad", List.of(x, padValue), Map.of("edge_padding_low", DenseArrayAttr.ofI64(low),
+                "edge_padding_high", DenseArrayAttr.ofI64(high), "interior_padding", DenseArrayAttr.ofI64(interior)),
+                t.withShape(shape), loc);
+    }
+
+    // ---- contractions ------------------------------------------------------------------------------------
+
+    /**
+     * {@code dot_general} with result element type {@code resultElement} (null: the lhs element type); the result
+     * shape is batch dims, then lhs free dims, then rhs free dims, as the spec orders them.
+     */
+    public OpResult dotGeneral(Value lhs, Value rhs, long[] lhsBatch, long[] rhsBatch, long[] lhsContract, long[] rhsContract,
+                               ElementType resultElement, Location loc) {
+        TensorType lt = tensor(lhs, "stablehlo.dot_general", loc), rt = tensor(rhs, "stablehlo.dot_general", loc);
+        long[] shape = dotShape(lt, rt, lhsBatch, lhsContract, rhsBatch, rhsContract);
+        ElementType et = resultElement == null ? lt.elementType() : resultElement;
+        DotDimensionNumbers dn = new DotDimensionNumbers(Dims.of(lhsBatch), Dims.of(rhsBatch), Dims.of(lhsContract), Dims.of(rhsContract));
+        return single("stablehlo.dot_general", List.of(lhs, rhs), Map.of("dot_dimension_numbers", dn), TensorType.of(et, shape), loc);
+    }
+
+    private static long[] dotShape(TensorType lt, TensorType rt, long[] lb, long[] lc, long[] rb, long[] rc) {
+        List<Long> dims = new ArrayList<>();
+        for (long d : lb) dims.add(d >= 0 && d < lt.rank() ? lt.dim((int) d) : 0);
+        for (int i = 0; i < lt.rank(); i++) if (!contains(lb, i) && !contains(lc, i)) dims.add(lt.dim(i));
+        for (int i = 0; i < rt.rank(); i++) if (!contains(rb, i) && !contains(rc, i)) dims.add(rt.dim(i));
+        return dims.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * {@code chlo.ragged_dot}: lhs [m, k] (rows split into groups by {@code groupSizes}), rhs [g, k, n] gives [m, n]
+     * in the common mode; the dimension numbers are given explicitly for other modes.
+     */
+    public OpResult raggedDot(Value lhs, Value rhs, Value groupSizes, RaggedDotDimensionNumbers dn, TensorType resultType,
+                              Location loc) {
+        return single("chlo.ragged_dot", List.of(lhs, rhs, groupSizes), Map.of("ragged_dot_dimension_numbers", dn), resultType, loc);
+    }
+
+    // ---- reductions and regions ----------------------------------------------------------------------------
+
+    /** The scalar combiner named {@code add}, {@code multiply}, {@code maximum}, {@code minimum}, {@code and}, {@code or}. */
+    public Region combiner(String mnemonic, ElementType et, Location loc) {
+        TensorType s = TensorType.scalar(et);
+        return b.region(List.of(s, s), rb -> List.of(new StablehloBuilder(rb).binary(mnemonic, rb.argument(0), rb.argument(1), loc)),
+                "stablehlo.return", loc);
+    }
+
+    /** One-operand reduce over {@code dims} with the named combiner. */
+    public OpResult reduce(Value x, Value init, long[] dims, String combiner, Location loc) {
+        TensorType t = tensor(x, "stablehlo.reduce", loc);
+        return reduce(List.of(x), List.of(init), dims, combiner(combiner, t.elementType(), loc), loc).get(0);
+    }
+
+    /** Multi-operand reduce with a body region built by the caller (see {@link #region}). */
+    public List<OpResult> reduce(List<? extends Value> xs, List<? extends Value> inits, long[] dims, Region body, Location loc) {
+        List<Value> ops = new ArrayList<>(xs);
+        ops.addAll(inits);
+        return b.emit("stablehlo.reduce", ops, Map.of("dimensions", DenseArrayAttr.ofI64(dims)), List.of(body), null, loc);
+    }
+
+    /** A region terminated by {@code stablehlo.return}. */
+    public Region region(List<? extends Type> argTypes, Function<StablehloBuilder, List<? extends Value>> body, Location loc) {
+        return b.region(argTypes, rb -> body.apply(new StablehloBuilder(rb)), "stablehlo.return", loc);
+    }
+
+    public List<OpResult> sort(List<? extends Value> xs, int dimension, boolean stable, Region comparator, Location loc) {
+        return b.emit("stablehlo.sort", xs, Map.of("dimension", IntegerAttr.i64(dimension), "is_stable", BoolAttr.of(stable)),
+                List.of(comparator), null, loc);
+    }
+
+    /** {@code stablehlo.while}: {@code cond} returns a tensor<i1>, {@code body} the next carried values. */
+    public List<OpResult> whileLoop(List<? extends Value> init, Function<StablehloBuilder, List<? extends Value>> cond,
+                                    Function<StablehloBuilder, List<? extends Value>> body, Location loc) {
+        List<Type> ts = init.stream().map(Value::type).toList();
+        Region c = region(ts, cond, loc);
+        Region bd = region(ts, body, loc);
+        return b.emit("stablehlo.while", init, Map.of(), List.of(c, bd), null, loc);
+    }
+
+    /** {@code stablehlo.case}: branch {@code index} (tensor<i32>) runs; each branch returns values of the same types. */
+    public List<OpResult> caseOp(Value index, List<Function<StablehloBuilder, List<? extends Value>>> branches, Location loc) {
+        List<Region> rs = new ArrayList<>();
+        for (var br : branches) rs.add(region(List.of(), br, loc));
+        return b.emit("stablehlo.case", List.of(index), Map.of(), rs, null, loc);
+    }
+
+    /** {@code stablehlo.if}: {@code pred} is a tensor<i1>. */
+    public List<OpResult> ifOp(Value pred, Function<StablehloBuilder, List<? extends Value>> onTrue,
+                               Function<StablehloBuilder, List<? extends Value>> onFalse, Location loc) {
+        return b.emit("stablehlo.if", List.of(pred), Map.of(), List.of(region(List.of(), onTrue, loc), region(List.of(), onFalse, loc)),
+                null, loc);
+    }
+
+    // ---- gather / scatter ------------------------------------------------------------------------------------
+
+    public OpResult gather(Value operand, Value indices, GatherDimensionNumbers dn, long[] sliceSizes, boolean sorted, Location loc) {
+        TensorType ot = tensor(operand, "stablehlo.gather", loc), it = tensor(indices, "stablehlo.gather", loc);
+        long[] shape = gatherShape(it, dn, sliceSizes, loc);
+        return single("stablehlo.gather", List.of(operand, indices), Map.of("dimension_numbers", dn,
+                "slice_sizes", DenseArrayAttr.ofI64(sliceSizes), "indices_are_sorted", BoolAttr.of(sorted)), ot.withShape(shape), loc);
+    }
+
+    /** The spec's gather result shape: batch dims from the indices, offset dims from the kept slice sizes. */
+    static long[] gatherShape(TensorType indices, GatherDimensionNumbers dn, long[] sliceSizes, Location loc) {
+        List<Long> batch = new ArrayList<>();
+        for (int i = 0; i < indices.rank(); i++) if (i != dn.indexVectorDim()) batch.add(indices.dim(i));
+        List<Long> offsets = new ArrayList<>();
+        for (int i = 0; i < sliceSizes.length; i++) {
+            if (!dn.collapsedSliceDims().contains(i) && !dn.operandBatchingDims().contains(i)) offsets.add(sliceSizes[i]);
+        }
+        int rank = batch.size() + offsets.size();
+        long[] shape = new long[rank];
+        int bi = 0, oi = 0;
+        for (int d = 0; d < rank; d++) {
+            if (dn.offsetDims().contains(d)) {
+                if (oi >= offsets.size()) throw new Hlo4jException("'stablehlo.gather' offset_dims do not match slice_sizes", loc);
+                shape[d] = offsets.get(oi++);
+            } else {
+                if (bi >= batch.size()) throw new Hlo4jException("'stablehlo.gather' offset_dims do not match the indices' batch dims", loc);
+                shape[d] = batch.get(bi++);
+            }
+        }
+        return shape;
+    }
+
+    /** One-operand scatter combining updates with the named combiner ({@code add}, or null to overwrite). */
+    public OpResult scatter(Value operand, Value indices, Value updates, ScatterDimensionNumbers dn, String combiner,
+                            boolean sorted, boolean unique, Location loc) {
+        TensorType ot = tensor(operand, "stablehlo.scatter", loc);
+        TensorType s = TensorType.scalar(ot.elementType());
+        Region body = combiner == null
+                ? region(List.of(s, s), sb -> List.of(sb.ir().argument(1)), loc)
+                : combiner(combiner, ot.elementType(), loc);
+        return b.emit("stablehlo.scatter", List.of(operand, indices, updates), Map.of("scatter_dimension_numbers", dn,
+                "indices_are_sorted", BoolAttr.of(sorted), "unique_indices", BoolAttr.of(unique)), List.of(body), List.of(ot), loc).get(0);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    private OpResult single(String opName, List<? extends Value> operands, Map<String, ? extends Attribute> props, Type result,
+                            Location loc) {
+        return IrBuilder.single(b.emit(opName, operands, props, List.of(), List.of(result), loc), opName, loc);
+    }
+
+    private static boolean contains(long[] a, long v) {
+        for (long x : a) if (x == v) return true;
+        return false;
+    }
+}
