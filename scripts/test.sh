@@ -12,7 +12,11 @@ if ! command -v mvn >/dev/null 2>&1; then
     exit 2
 fi
 cd "$ROOT"
-echo "test.sh: JDK $JAVA_HOME, conformance files from ${HLO4J_CONFORMANCE_DIR:-../shared/conformance}" >&2
+conformance=${HLO4J_CONFORMANCE_DIR:-$ROOT/../shared/conformance}
+echo "test.sh: JDK $JAVA_HOME, conformance files from $conformance" >&2
+if [[ ! -d "$conformance" ]]; then
+    echo "test.sh: warning: $conformance does not exist; the tests that read StableHLO's files will fail" >&2
+fi
 args=(-B verify)
 if [[ -n "${HLO4J_CONFORMANCE_DIR:-}" ]]; then
     args+=("-Dhlo4j.conformance.dir=$HLO4J_CONFORMANCE_DIR")
