@@ -179,6 +179,22 @@ class MoeFixturesTest {
         checkOptional(metrics, "router_z_loss", cfg.rzlCoef().isPresent()
                 ? cfg.rzlCoef().getAsDouble() * zLoss(logits) : null);
         checkOptional(metrics, "load_balancing_loss", lbl(cfg, probs, experts, count, kUsed));
+
+        // the output: a per-token dense FFN + combine in Java on the fixture's own selection and weights
+        double[][] xm = matrix(x.reshape(n, h), n, h);
+        double[][] want = HostExpertFfn.combine(xm, experts, weights, cfg.hiddenAct(), e, h, m,
+                read(d, "wi.npy").toDoubleArray(), read(d, "wu.npy").toDoubleArray(), read(d, "wd.npy").toDoubleArray(),
+                optional(d, "wi_bias.npy"), optional(d, "wu_bias.npy"), optional(d, "wd_bias.npy"));
+        double[] out = read(d, "output.npy").toDoubleArray();
+        for (int t = 0; t < n; t++) {
+            for (int o = 0; o < h; o++) {
+                assertThat(out[t * h + o]).as("output[%d][%d]", t, o).isCloseTo(want[t][o], within(1e-12));
+            }
+        }
+    }
+
+    private static double[] optional(Path d, String file) throws IOException {
+        return Files.exists(d.resolve(file)) ? read(d, file).toDoubleArray() : null;
     }
 
     // ------------------------------------------------------------------ the independent re-computation
