@@ -54,7 +54,7 @@ public record MoeConfig(
         }
     }
 
-    /** A config with the defaults for everything but the four sizes (TOP_K, STANDARD without coefficients, fused, f32, silu). */
+    /** The four sizes with every other field at its default (TOP_K, STANDARD without coefficients, fused, f32, silu). */
     public static MoeConfig of(int nRoutedExperts, int numExpertsPerTok, int hiddenSize, int moeIntermediateSize) {
         return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize,
                 MoeRoutingStrategy.TOP_K, MoeLoadBalancingStrategy.STANDARD, OptionalDouble.empty(),

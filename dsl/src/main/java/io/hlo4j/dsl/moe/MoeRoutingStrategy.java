@@ -1,6 +1,9 @@
 package io.hlo4j.dsl.moe;
 
-/** Who picks the (token, expert) pairs and the default weights (moe-semantics.md, Routing strategies); hlo4j does what the names promise, unlike EasyDeL's current code. */
+/**
+ * Who picks the (token, expert) pairs and the default weights (moe-semantics.md, Routing strategies); hlo4j does
+ * what the names promise, unlike EasyDeL's current code.
+ */
 public enum MoeRoutingStrategy {
     TOP_K("top_k"),
     TOP_K_NDIV("top_k_ndiv"),
@@ -17,12 +20,16 @@ public enum MoeRoutingStrategy {
     /** The string the seed and EasyDeL use (config files, CLI flags). */
     public String value() { return value; }
 
-    /** The member whose {@link #value()} is {@code value}; an unknown string is an error naming it and the choices. */
+    /**
+     * The member whose {@link #value()} is {@code value};
+     * an unknown string is an error naming it and the choices.
+     */
     public static MoeRoutingStrategy fromValue(String value) {
         for (MoeRoutingStrategy m : values()) {
             if (m.value.equals(value)) return m;
         }
-        throw new MoeException("MoeRoutingStrategy: unknown value '" + value + "' (expected one of " + MoeEnums.valueList(values()) + ")");
+        throw new MoeException("MoeRoutingStrategy: unknown value '" + value + "' (expected one of "
+                + MoeEnums.valueList(values()) + ")");
     }
 
     @Override

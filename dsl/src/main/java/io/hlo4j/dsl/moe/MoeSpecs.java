@@ -61,7 +61,9 @@ public final class MoeSpecs {
         }
         List<String> x = expertAxes(axes, fsdpIsEpBound, spIsEpBound, moduleView);
         if (isBias) return PartitionSpec.of(x, axes.tp());
-        return direction == Direction.COLUMN ? PartitionSpec.of(x, null, axes.tp()) : PartitionSpec.of(x, axes.tp(), null);
+        return direction == Direction.COLUMN
+                ? PartitionSpec.of(x, null, axes.tp())
+                : PartitionSpec.of(x, axes.tp(), null);
     }
 
     /** {@code BaseMoeModule.get_moe_spec}: module_view is always false there, so the bound flags do not matter. */

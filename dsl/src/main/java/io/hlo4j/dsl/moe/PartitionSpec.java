@@ -31,7 +31,8 @@ public record PartitionSpec(List<List<String>> dims) {
                 case String s -> dims.add(List.of(s));
                 case String[] a -> dims.add(List.of(a));
                 case List<?> l -> dims.add(l.stream().map(String.class::cast).toList());
-                default -> throw new MoeException("PartitionSpec.of: entry " + e + " is not null, an axis name or axes");
+                default -> throw new MoeException(
+                        "PartitionSpec.of: entry " + e + " is not null, an axis name or axes");
             }
         }
         return new PartitionSpec(dims);
