@@ -214,6 +214,10 @@ def main():
                 f"_n{b * s}")
         entry = write_case(out_dir, name, w, cfg, result, levels)
         entry["seed"] = seed
+        if cfg["dtype"] == "bfloat16":  # does bf16 rounding change the choice (the f32 oracle's would differ)?
+            f32_cfg = dict(cfg, dtype="float32")
+            entry["bf16_selection_differs_from_f32"] = not np.array_equal(
+                run_oracle(w, f32_cfg)["selected_experts"], result["selected_experts"])
         cases.append(entry)
 
     index = {

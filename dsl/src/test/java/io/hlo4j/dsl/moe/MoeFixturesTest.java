@@ -46,6 +46,11 @@ class MoeFixturesTest {
         return names.stream();
     }
 
+    static JsonNode entry(String name) throws IOException {
+        for (JsonNode c : index().get("cases")) if (c.get("name").asText().equals(name)) return c;
+        throw new IllegalStateException("no case " + name + " in index.json");
+    }
+
     // ------------------------------------------------------------------ the design itself
 
     @Test
@@ -61,6 +66,9 @@ class MoeFixturesTest {
             }
             seen.add("n=" + l.get("tokens").get(0).asInt() * l.get("tokens").get(1).asInt());
         }
+        int bf16Flips = 0;
+        for (JsonNode c : cases) if (c.path("bf16_selection_differs_from_f32").asBoolean(false)) bf16Flips++;
+        assertThat(bf16Flips).as("bf16 cases whose rounding changes the selection").isPositive();
         assertThat(routingByLbl).hasSize(MoeRoutingStrategy.values().length * MoeLoadBalancingStrategy.values().length);
         assertThat(seen).contains("k=1", "k=2", "k=4", "experts=4", "experts=8", "experts=16", "bias=true",
                 "bias=false", "act=silu", "act=gelu", "act=gelu_pytorch_tanh", "act=relu", "ties=gate_columns",
@@ -149,6 +157,12 @@ class MoeFixturesTest {
         double[][] weights = matrix(read(d, "selected_weights.npy"), n, slots);
         long[][] wantExperts = select(cfg, scores, d, b, s);
         assertThat(experts).as("selected experts").isDeepEqualTo(wantExperts);
+
+        if (cfg.dtype() == MoeDtype.BFLOAT16) { // the index says whether bf16 rounding changed the choice
+            boolean differs = !java.util.Arrays.deepEquals(select(cfg, probs, d, b, s), experts);
+            assertThat(differs).as("bf16_selection_differs_from_f32").isEqualTo(entry(name)
+                    .get("bf16_selection_differs_from_f32").asBoolean());
+        }
 
         // the default weights through the Java rule (TOP_K renormalization on the selected scores, 1/k, 1.0 ...)
         double[][] picked = new double[n][slots];
