@@ -297,6 +297,19 @@ def self_test():
     ecr = moe_forward(x, gate, wi, wu, wd, k=2, routing="expert_choice")
     _close("expert choice experts", ecr["selected_experts"], [[2, 3, -1, -1], [0, 1, 2, 3], [0, 1, -1, -1]], 0)
     _close("expert choice loads", ecr["expert_loads"], [2, 2, 2, 2], 0)
+    # capacity_factor 0.5: c = ceil(0.5 * 3 * 2 / 4) = 1, each expert its single best token
+    ec_half = moe_forward(x, gate, wi, wu, wd, k=2, routing="expert_choice", capacity_factor=0.5)
+    _close("expert choice cf 0.5", ec_half["selected_experts"], [[2, 3, -1, -1], [1, -1, -1, -1], [0, -1, -1, -1]], 0)
+    _close("expert choice weights 1/k", ec_half["selected_weights"][0], [0.5, 0.5, 0, 0], 0)
+    # perfect balance: STANDARD and SWITCH_TRANSFORMER equal lbl_coef, EXPERT_CHOICE is 0
+    uniform = np.full((4, 4), 0.25)
+    balanced = np.array([[0, 1], [1, 2], [2, 3], [3, 0]])
+    loads = expert_loads(balanced, 4)
+    _close("standard at balance", load_balancing_loss("standard", 0.3, uniform, balanced, loads, 2), 0.3, 1e-15)
+    _close("switch at balance", load_balancing_loss("switch_transformer", 0.3, uniform, balanced, loads, 2), 0.3, 1e-15)
+    _close("expert_choice at balance", load_balancing_loss("expert_choice", 0.3, uniform, balanced, loads, 2), 0.0, 0)
+    assert load_balancing_loss("none", 0.3, uniform, balanced, loads, 2) is None
+    assert load_balancing_loss("standard", None, uniform, balanced, loads, 2) is None
     # ties: two equal columns -> the lower expert index first
     tied = np.array([[0.5, 0.5, 0.1, 0.5]])
     idx, _ = top_k_lower_index(tied, 2)
