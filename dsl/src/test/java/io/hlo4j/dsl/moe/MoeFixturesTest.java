@@ -76,6 +76,33 @@ class MoeFixturesTest {
     }
 
     @Test
+    void everyPairOfFactorLevelsOccurs() throws IOException {
+        JsonNode ix = index();
+        List<String> names = new ArrayList<>();
+        ix.get("factors").fieldNames().forEachRemaining(names::add);
+        assertThat(names).hasSize(12);
+        int pairs = 0;
+        for (int a = 0; a < names.size(); a++) {
+            for (int b = a + 1; b < names.size(); b++) {
+                Set<String> seen = new HashSet<>();
+                for (JsonNode c : ix.get("cases")) {
+                    if (c.has("seed")) { // the worked example is outside the design
+                        seen.add(c.get("levels").get(names.get(a)) + "|" + c.get("levels").get(names.get(b)));
+                    }
+                }
+                for (JsonNode la : ix.get("factors").get(names.get(a))) {
+                    for (JsonNode lb : ix.get("factors").get(names.get(b))) {
+                        assertThat(seen).as("%s=%s with %s=%s", names.get(a), la, names.get(b), lb)
+                                .contains(la + "|" + lb);
+                        pairs++;
+                    }
+                }
+            }
+        }
+        assertThat(pairs).isGreaterThan(500);
+    }
+
+    @Test
     void workedExampleHasTheDocsPrintedNumbers() throws IOException {
         Path d = root().resolve("worked_example");
         double[] out = read(d, "output.npy").toDoubleArray();
