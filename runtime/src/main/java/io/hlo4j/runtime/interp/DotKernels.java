@@ -80,6 +80,9 @@ final class DotKernels {
         return o;
     }
 
+    /** Whether {@code jdk.incubator.vector} was added to the boot layer ({@code --add-modules}): {@link VectorMatmul} needs it. */
+    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
     private static final Pattern PREC = Pattern.compile("(lhs|rhs)_precision_type\\s*=\\s*([A-Za-z0-9]+)");
 
     static Tensor dotGeneral(Operation op, Tensor lhs, Tensor rhs, long[] lb, long[] rb, long[] lc, long[] rc, TensorType rt) {
@@ -183,6 +186,18 @@ final class DotKernels {
         float[] af = new float[a.length], bf = new float[b.length];
         for (int i = 0; i < a.length; i++) af[i] = (float) a[i];
         for (int i = 0; i < b.length; i++) bf[i] = (float) b[i];
+        long work = (long) B * M * N * K;
+        if (work >= 1 << 15 && VECTOR && N >= VectorMatmul.panelWidth()) {
+            float[] cf = new float[c.length];
+            VectorMatmul.multiply(af, bf, cf, B, M, K, N);
+            for (int i = 0; i < cf.length; i++) c[i] = cf[i];
+            return;
+        }
+        matmulF32Scalar(af, bf, c, B, M, K, N);
+    }
+
+    /** The per-row reference loop of {@link #matmulF32} (any shape, no vector module needed). */
+    static void matmulF32Scalar(float[] af, float[] bf, double[] c, int B, int M, int K, int N) {
         long work = (long) B * M * N * K;
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();

@@ -50,6 +50,7 @@ final class GatherScatterKernels {
         long[] startMap = Attrs.field(dn, "start_index_map");
         int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", 0);
         Tensor r = Tensor.blank(op.result().type());
+        if (rowGather(x, idx, r, offsetDims, collapsed, opBatch, startMap, ivd, sliceSizes)) return r;
         int rrank = r.rank(), xrank = x.rank();
         boolean[] isOffset = new boolean[rrank];
         for (long d : offsetDims) isOffset[(int) d] = true;
@@ -92,6 +93,38 @@ final class GatherScatterKernels {
             }
         });
         return r;
+    }
+
+    /**
+     * The embedding-lookup form (whole rows of dimension 0 picked by scalar indices, offset dims trailing): bulk row
+     * copies, rows in parallel when large. Same result as the general path, which handles anything else (false).
+     */
+    static boolean rowGather(Tensor x, Tensor idx, Tensor r, long[] offsetDims, long[] collapsed, long[] opBatch,
+                             long[] startMap, int ivd, long[] sliceSizes) {
+        int xrank = x.rank(), rrank = r.rank();
+        if (xrank == 0 || opBatch.length != 0 || startMap.length != 1 || startMap[0] != 0 || collapsed.length != 1
+                || collapsed[0] != 0 || sliceSizes[0] != 1) return false;
+        for (int d = 1; d < xrank; d++) if (sliceSizes[d] != x.shape[d]) return false;
+        if (!(ivd == idx.rank() || (ivd == idx.rank() - 1 && idx.shape[ivd] == 1))) return false;
+        int nb = rrank - (xrank - 1);
+        if (offsetDims.length != xrank - 1) return false;
+        for (int k = 0; k < offsetDims.length; k++) if (offsetDims[k] != nb + k) return false;
+        int row = x.size / (int) Math.max(1, x.shape[0]);
+        int rows = idx.size;
+        if (x.shape[0] == 0 || (long) rows * row != r.size) return false;
+        long last = x.shape[0] - 1;
+        java.util.stream.IntStream ids = java.util.stream.IntStream.range(0, rows);
+        if ((long) rows * row > 1 << 16) ids = ids.parallel();
+        ids.forEach(i -> {
+            int from = (int) Math.max(0, Math.min(readIndex(idx, i), last)) * row;
+            int to = i * row;
+            if (x.ints != null) System.arraycopy(x.ints, from, r.ints, to, row);
+            else {
+                System.arraycopy(x.re, from, r.re, to, row);
+                if (x.im != null) System.arraycopy(x.im, from, r.im, to, row);
+            }
+        });
+        return true;
     }
 
     private static List<RtValue> scatter(Operation op, List<RtValue> args, Frame f) {

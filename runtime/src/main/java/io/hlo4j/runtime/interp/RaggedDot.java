@@ -37,6 +37,23 @@ final class RaggedDot {
             int outDim = lb.length;
             for (int d : lf) { if (d == ragged) break; outDim++; }
             Tensor out = Tensor.zeros(rt);
+            if (lb.length == 0 && ragged == 0) { // groups are row ranges: multiply only each group's rows
+                long rows = lhs.shape[0];
+                int lrow = rows == 0 ? 0 : (int) (lhs.size / rows), orow = rows == 0 ? 0 : (int) (out.size / rows);
+                for (int g = 0; g < groups; g++) {
+                    long lo = Math.max(0, Math.min(bounds[g], rows)), hi = Math.min(bounds[g + 1], rows);
+                    if (hi <= lo) continue;
+                    long[] ls = lhs.shape.clone(), os = rt.shape();
+                    ls[0] = hi - lo;
+                    os[0] = hi - lo;
+                    Tensor lhsG = Tensor.zeros(TensorType.of(lhs.elementType, ls));
+                    Layout.copy(lhs, (int) lo * lrow, lhsG, 0, lhsG.size);
+                    Tensor part = DotKernels.dotGeneral(op, lhsG, selectIndex(rhs, gdim, g), lb, rb2, lc, rc2,
+                            TensorType.of(rt.elementType(), os));
+                    Layout.copy(part, 0, out, (int) lo * orow, part.size);
+                }
+                return List.of(out);
+            }
             for (int g = 0; g < groups; g++) {
                 Tensor rhsG = selectIndex(rhs, gdim, g);
                 Tensor part = DotKernels.dotGeneral(op, lhs, rhsG, lb, rb2, lc, rc2, rt);

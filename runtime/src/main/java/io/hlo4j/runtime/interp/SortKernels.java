@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.types.IntegerType;
@@ -57,7 +58,8 @@ final class SortKernels {
         List<RtValue> cargs = new ArrayList<>(2 * n);
         for (int s = 0; s < outer; s++) {
             int base = (s / stride) * stride * len + (s % stride);
-            int[] perm = mergeSort(len, (a, b) -> {
+            Less direct = directLess(cmp, xs, base, stride);
+            int[] perm = direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
                 cargs.clear();
                 for (int k = 0; k < n; k++) {
                     cargs.add(xs[k].element(base + a * stride));
@@ -70,6 +72,42 @@ final class SortKernels {
             }
         }
         return List.of((RtValue[]) rs);
+    }
+
+    /**
+     * The comparator as a primitive test when its body is one {@code compare} of the two elements of one operand
+     * (then {@code return}): the same answers as evaluating the region, without building scalar tensors.
+     * Null for any other comparator.
+     */
+    static Less directLess(Region cmp, Tensor[] xs, int base, int stride) {
+        if (cmp.blocks().size() != 1) return null;
+        Block b = cmp.entry();
+        List<Operation> ops = b.operations();
+        if (ops.size() != 2 || !ops.get(0).name().equals("stablehlo.compare") || ops.get(1).numOperands() != 1
+                || ops.get(1).operand(0) != ops.get(0).result()) return null;
+        Operation c = ops.get(0);
+        int x = argIndex(b, c.operand(0)), y = argIndex(b, c.operand(1));
+        if (x < 0 || y < 0 || x / 2 != y / 2 || x == y) return null;
+        Tensor t = xs[x / 2];
+        boolean swap = x % 2 == 1; // compare(rhs element, lhs element)
+        Compare.Dir dir = Compare.Dir.valueOf(Attrs.enumValue(c, "comparison_direction"));
+        String type = Attrs.enumValue(c, "compare_type");
+        Less less = switch (t.elem) {
+            case SIGNED -> (p, q) -> Compare.test(dir, Long.compare(t.ints[base + p * stride], t.ints[base + q * stride]));
+            case UNSIGNED, BOOL -> (p, q) -> Compare.test(dir, Long.compareUnsigned(t.ints[base + p * stride], t.ints[base + q * stride]));
+            case FLOAT -> "TOTALORDER".equals(type)
+                    ? (p, q) -> Compare.test(dir, Long.compare(Compare.totalKey(t.re[base + p * stride]), Compare.totalKey(t.re[base + q * stride])))
+                    : (p, q) -> Compare.ieee(dir, t.re[base + p * stride], t.re[base + q * stride]);
+            case COMPLEX -> null;
+        };
+        if (less == null || !swap) return less;
+        Less l = less;
+        return (p, q) -> l.less(q, p);
+    }
+
+    private static int argIndex(Block b, io.hlo4j.mlir.ir.Value v) {
+        for (int i = 0; i < b.arguments().size(); i++) if (b.argument(i) == v) return i;
+        return -1;
     }
 
     private static List<RtValue> topK(Operation op, List<RtValue> args, Frame f) {
