@@ -196,7 +196,7 @@ final class ElementwiseKernels {
                 if (x.elem == Elem.COMPLEX) { // abs of a complex number is its modulus
                     for (int i = 0; i < n; i++) out[i] = Elem.round(ft, Math.hypot(x.re[i], x.im[i]));
                 } else {
-                    for (int i = 0; i < n; i++) out[i] = Elem.round(ft, fd.applyAsDouble(in[i]));
+                    FloatLoops.unary(ft, in, out, fd);
                 }
             }
             case COMPLEX -> {
@@ -232,8 +232,7 @@ final class ElementwiseKernels {
             case FLOAT -> {
                 if (fd == null) throw unsupportedType(op, et);
                 FloatType ft = (FloatType) et;
-                double[] x = a.re, y = b.re, out = r.re;
-                for (int i = 0; i < n; i++) out[i] = Elem.round(ft, fd.applyAsDouble(x[i], y[i]));
+                FloatLoops.binary(op.name(), ft, a.re, b.re, r.re, fd);
             }
             case COMPLEX -> {
                 if (fc == null) throw unsupportedType(op, et);

@@ -25,11 +25,15 @@ final class Layout {
             if (dst.ints != null) {
                 long[] d = dst.ints, s = src.ints;
                 long o = off;
-                for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
+                if (lastStride == 0) java.util.Arrays.fill(d, i, i + lastDim, s[(int) o]);
+                else if (lastStride == 1) System.arraycopy(s, (int) o, d, i, lastDim);
+                else for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
             } else {
                 double[] d = dst.re, s = src.re;
                 long o = off;
-                for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
+                if (lastStride == 0) java.util.Arrays.fill(d, i, i + lastDim, s[(int) o]); // broadcast row
+                else if (lastStride == 1) System.arraycopy(s, (int) o, d, i, lastDim);
+                else for (int k = 0; k < lastDim; k++, o += lastStride) d[i + k] = s[(int) o];
                 if (dst.im != null) {
                     o = off;
                     for (int k = 0; k < lastDim; k++, o += lastStride) dst.im[i + k] = src.im[(int) o];

@@ -92,6 +92,13 @@ final class ReduceKernels {
             else { keptShape[k] = x.shape[d]; keptStride[k++] = xs[d]; }
         }
         int redSize = (int) Layout.product(redShape);
+        boolean suffix = true; // reduced dims all after the kept ones: output o reduces one contiguous run
+        for (int d = 0; d < nk; d++) if (reduced[d]) suffix = false;
+        if (suffix && x.elem == Elem.FLOAT && acc.elem == Elem.FLOAT) {
+            FloatLoops.forRange(acc.size, Math.max(1, FloatLoops.CHUNK / Math.max(1, redSize)),
+                    (lo, hi) -> reduceRuns(fast, x.re, acc.re, redSize, lo, hi));
+            return;
+        }
         java.util.stream.IntStream.range(0, acc.size).parallel().forEach(o -> {
             long[] kidx = new long[keptShape.length];
             Layout.unflatten(o, keptShape, kidx);
@@ -110,6 +117,24 @@ final class ReduceKernels {
                 }
             }
         });
+    }
+
+    /**
+     * {@code acc[o] = op(... op(acc[o], x[o*len]) ..., x[o*len+len-1])} for o in [lo, hi): the sequential order, with
+     * the combiner's own expression and rounding, in a loop per combiner (no per-element dispatch).
+     */
+    static void reduceRuns(ScalarOp fast, double[] x, double[] acc, int len, int lo, int hi) {
+        boolean f32 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F32;
+        boolean f64 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F64;
+        for (int o = lo; o < hi; o++) {
+            double a = acc[o];
+            int from = o * len, to = from + len;
+            if (f32 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = (float) (a + x[i]);
+            else if (f32 && fast.name.equals("stablehlo.maximum")) for (int i = from; i < to; i++) a = (float) Math.max(a, x[i]);
+            else if (f64 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = a + x[i];
+            else for (int i = from; i < to; i++) a = fast.apply(a, x[i]);
+            acc[o] = a;
+        }
     }
 
     private static List<RtValue> reduceWindow(Operation op, List<RtValue> args, Frame f) {

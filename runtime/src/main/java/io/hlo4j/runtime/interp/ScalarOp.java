@@ -52,6 +52,9 @@ final class ScalarOp {
         return ok ? new ScalarOp(n, t) : null;
     }
 
+    /** The float element type, or null for integers. */
+    FloatType floatType() { return floatType; }
+
     double apply(double a, double b) {
         double r = switch (code) {
             case 0 -> a + b;
