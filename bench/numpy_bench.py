@@ -75,5 +75,22 @@ try:
     for p in threadpool_info():
         print(f"blas: {p.get('internal_api')} {p.get('version')} kernel={p.get('architecture')} threads={p.get('num_threads')}")
 except ImportError:
+    # No threadpoolctl: ask the OpenBLAS that numpy loaded directly (scipy-openblas names its symbols *64_).
+    import ctypes
+    import glob
+    import os
     cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    print(f"blas: {cfg.get('name')} {cfg.get('version')} (threadpoolctl not installed: the kernel that ran is unknown)")
+    found = False
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*")):
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("openblas", "")):
+            core = getattr(lib, f"{prefix}_get_corename{suffix}", None)
+            threads = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if core is not None and threads is not None:
+                core.restype = ctypes.c_char_p
+                print(f"blas: {cfg.get('name')} {cfg.get('version')} kernel={core().decode()} threads={threads()}"
+                      f" (from {os.path.basename(path)}; threadpoolctl not installed)")
+                found = True
+                break
+    if not found:
+        print(f"blas: {cfg.get('name')} {cfg.get('version')} (threadpoolctl not installed: the kernel that ran is unknown)")
