@@ -196,7 +196,7 @@ final class ElementwiseKernels {
                 if (x.elem == Elem.COMPLEX) { // abs of a complex number is its modulus
                     for (int i = 0; i < n; i++) out[i] = Elem.round(ft, Math.hypot(x.re[i], x.im[i]));
                 } else {
-                    FloatLoops.unary(ft, in, out, fd);
+                    FloatLoops.unary(op.name(), ft, in, out, fd);
                 }
             }
             case COMPLEX -> {

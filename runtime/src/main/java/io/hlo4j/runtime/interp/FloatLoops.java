@@ -32,8 +32,10 @@ final class FloatLoops {
         IntStream.range(0, chunks).parallel().forEach(c -> body.run(c * chunk, (int) Math.min(n, (long) (c + 1) * chunk)));
     }
 
-    static void unary(FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
-        if (ft.kind() == FloatKind.F32) {
+    static void unary(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
+        if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential")) {
+            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(in[i]); });
+        } else if (ft.kind() == FloatKind.F32) {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(in[i]); });
         } else {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, fd.applyAsDouble(in[i])); });

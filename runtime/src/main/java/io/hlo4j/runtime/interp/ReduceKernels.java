@@ -126,7 +126,34 @@ final class ReduceKernels {
     static void reduceRuns(ScalarOp fast, double[] x, double[] acc, int len, int lo, int hi) {
         boolean f32 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F32;
         boolean f64 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F64;
-        for (int o = lo; o < hi; o++) {
+        int o = lo;
+        boolean add = fast.name.equals("stablehlo.add"), max = fast.name.equals("stablehlo.maximum");
+        if (f32 && (add || max)) { // four outputs at a time: four independent dependency chains
+            for (; o + 4 <= hi; o += 4) {
+                double a0 = acc[o], a1 = acc[o + 1], a2 = acc[o + 2], a3 = acc[o + 3];
+                int b0 = o * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
+                if (add) {
+                    for (int i = 0; i < len; i++) {
+                        a0 = (float) (a0 + x[b0 + i]);
+                        a1 = (float) (a1 + x[b1 + i]);
+                        a2 = (float) (a2 + x[b2 + i]);
+                        a3 = (float) (a3 + x[b3 + i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        a0 = (float) Math.max(a0, x[b0 + i]);
+                        a1 = (float) Math.max(a1, x[b1 + i]);
+                        a2 = (float) Math.max(a2, x[b2 + i]);
+                        a3 = (float) Math.max(a3, x[b3 + i]);
+                    }
+                }
+                acc[o] = a0;
+                acc[o + 1] = a1;
+                acc[o + 2] = a2;
+                acc[o + 3] = a3;
+            }
+        }
+        for (; o < hi; o++) {
             double a = acc[o];
             int from = o * len, to = from + len;
             if (f32 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = (float) (a + x[i]);
