@@ -1,0 +1,126 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.attr.BoolAttr;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static io.hlo4j.runtime.interp.Ir.i64s;
+import static io.hlo4j.runtime.interp.Ir.shape;
+import static io.hlo4j.runtime.interp.Ir.t;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The performance paths (primitive sort comparator, row gather, contiguous f32 reductions, parallel element-wise
+ * loops) on inputs large or odd enough to take them, against oracles computed here independently: Java's stable
+ * List.sort, float arithmetic, direct row indexing with clamping.
+ */
+class FastPathsTest {
+    @Test
+    void sortWithACompareComparatorIsAStableArgsort() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int n = 5000;
+        long[] k = new long[n], iota = new long[n];
+        for (int i = 0; i < n; i++) { k[i] = rng.nextInt(50) - 25; iota[i] = i; }
+        for (String dir : List.of("LT", "GT")) {
+            for (boolean swapped : List.of(false, true)) {
+                TensorType i32 = t(IntegerType.I32);
+                Tensor keys = Ir.ints(IntegerType.I32, shape(n), k.clone()), vals = Ir.ints(IntegerType.I32, shape(n), iota.clone());
+                Ir ir = new Ir();
+                Value kv = ir.arg(keys.type), vv = ir.arg(vals.type);
+                var cmp = Ir.region(List.of(i32, i32, i32, i32), r -> List.of(r.op("stablehlo.compare",
+                        swapped ? List.of(r.blockArg(1), r.blockArg(0)) : List.of(r.blockArg(0), r.blockArg(1)), t(IntegerType.I1),
+                        "comparison_direction", Ir.text("#stablehlo<comparison_direction " + dir + ">"))));
+                var rs = ir.ops("stablehlo.sort", List.of(kv, vv), List.of(keys.type, vals.type), List.of(cmp),
+                        "dimension", Ir.i64(0), "is_stable", BoolAttr.TRUE);
+                long[] perm = ((Tensor) Ir.run(ir.func("main", rs.get(0), rs.get(1)), keys, vals).get(1)).ints;
+                // LT(a, b), or GT(b, a): ascending; GT(a, b) or LT(b, a): descending. Ties keep input order.
+                boolean ascending = dir.equals("LT") != swapped;
+                List<Integer> want = new ArrayList<>();
+                for (int i = 0; i < n; i++) want.add(i);
+                Comparator<Integer> byKey = Comparator.comparingLong(i -> k[i]);
+                want.sort(ascending ? byKey : byKey.reversed());
+                for (int i = 0; i < n; i++) assertThat(perm[i]).as("%s swapped=%s position %d", dir, swapped, i).isEqualTo((long) want.get(i));
+            }
+        }
+    }
+
+    @Test
+    void rowGatherCopiesWholeRowsAndClampsIndices() {
+        int rows = 300, cols = 257, n = 400; // 102,800 result elements: the parallel row path
+        double[] table = new double[rows * cols];
+        for (int i = 0; i < table.length; i++) table[i] = i * 0.5;
+        long[] idx = new long[n];
+        for (int i = 0; i < n; i++) idx[i] = (i * 37L % (rows + 20)) - 10; // some below 0, some past the end
+        Tensor x = Ir.reals(FloatType.F32, shape(rows, cols), table), ix = Ir.ints(IntegerType.I32, shape(n, 1), idx);
+        Ir ir = new Ir();
+        Value a = ir.arg(x.type), b = ir.arg(ix.type);
+        Value r = ir.op("stablehlo.gather", List.of(a, b), t(FloatType.F32, n, cols),
+                "dimension_numbers", Ir.text("#stablehlo.gather<offset_dims = [1], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>"),
+                "slice_sizes", i64s(1, cols));
+        double[] out = ((Tensor) Ir.run(ir.func("main", r), x, ix).get(0)).re;
+        for (int i = 0; i < n; i++) {
+            long row = Math.max(0, Math.min(idx[i], rows - 1));
+            for (int j = 0; j < cols; j++) assertThat(out[i * cols + j]).as("row %d col %d", i, j).isEqualTo(table[(int) row * cols + j]);
+        }
+    }
+
+    @Test
+    void lastAxisF32SumAndMaxMatchFloatArithmetic() {
+        SplittableRandom rng = new SplittableRandom(5);
+        int rows = 1027, len = 67; // 68,809 elements, rows not a multiple of four
+        double[] v = new double[rows * len];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextDouble() * 200 - 100) / 7f;
+        Tensor x = Ir.reals(FloatType.F32, shape(rows, len), v);
+        for (String op : List.of("stablehlo.add", "stablehlo.maximum")) {
+            Ir ir = new Ir();
+            Value a = ir.arg(x.type), z = ir.arg(t(FloatType.F32));
+            Value r = ir.ops("stablehlo.reduce", List.of(a, z), List.of(t(FloatType.F32, rows)),
+                    List.of(Ir.combiner(op, FloatType.F32)), "dimensions", i64s(1)).get(0);
+            float init = op.equals("stablehlo.add") ? 0.25f : Float.NEGATIVE_INFINITY;
+            double[] out = ((Tensor) Ir.run(ir.func("main", r), x, Tensor.scalarDouble(FloatType.F32, init)).get(0)).re;
+            for (int o = 0; o < rows; o++) {
+                float want = init;
+                for (int i = 0; i < len; i++) want = op.equals("stablehlo.add") ? want + (float) v[o * len + i] : Math.max(want, (float) v[o * len + i]);
+                assertThat(out[o]).as("%s row %d", op, o).isEqualTo((double) want);
+            }
+        }
+    }
+
+    @Test
+    void largeF32ElementwiseOpsRoundEachResultToFloat() {
+        SplittableRandom rng = new SplittableRandom(9);
+        int n = 70_001;
+        double[] p = new double[n], q = new double[n];
+        for (int i = 0; i < n; i++) { p[i] = (float) (rng.nextDouble() * 8 - 4); q[i] = (float) (rng.nextDouble() * 8 + 0.5); }
+        Tensor x = Ir.reals(FloatType.F32, shape(n), p), y = Ir.reals(FloatType.F32, shape(n), q);
+        for (String op : List.of("stablehlo.add", "stablehlo.subtract", "stablehlo.multiply", "stablehlo.divide",
+                "stablehlo.maximum", "stablehlo.minimum", "stablehlo.exponential")) {
+            boolean unary = op.equals("stablehlo.exponential");
+            Ir ir = new Ir();
+            Value a = ir.arg(x.type), b = ir.arg(y.type);
+            Value r = ir.op(op, unary ? List.of(a) : List.of(a, b), x.type);
+            double[] out = ((Tensor) Ir.run(ir.func("main", r), x, y).get(0)).re;
+            for (int i = 0; i < n; i++) {
+                float u = (float) p[i], w = (float) q[i];
+                float want = switch (op) { // float arithmetic is correctly rounded; exp is the rounded double exp
+                    case "stablehlo.add" -> u + w;
+                    case "stablehlo.subtract" -> u - w;
+                    case "stablehlo.multiply" -> u * w;
+                    case "stablehlo.divide" -> u / w;
+                    case "stablehlo.maximum" -> Math.max(u, w);
+                    case "stablehlo.minimum" -> Math.min(u, w);
+                    default -> (float) StrictMath.exp(u);
+                };
+                assertThat(out[i]).as("%s element %d", op, i).isEqualTo((double) want);
+            }
+        }
+    }
+}
