@@ -83,7 +83,7 @@ public final class CostReport {
         StringBuilder sb = new StringBuilder();
         sb.append("module ").append(c.module() == null ? "(unnamed)" : "@" + c.module())
                 .append("  target ").append(target.name()).append(" (").append(target.description()).append(", ")
-                .append(flops(target.peakFlops())).append("/s, ").append(bytes((long) target.hbmBytesPerSecond())).append("/s)\n");
+                .append(flops(target.peakFlops())).append("/s, HBM ").append(String.format(Locale.ROOT, "%.2f TB/s", target.hbmBytesPerSecond() / 1e12)).append(")\n");
         for (FunctionCost f : c.functions()) {
             sb.append("\nfunc @").append(f.name()).append(": ").append(f.opCount()).append(" ops, ")
                     .append(f.parameters()).append(" parameters (").append(bytes(f.parameterBytes())).append(")\n");

@@ -119,7 +119,8 @@ public final class StructuralDiff {
             int countA = (int) lines.stream().filter(l -> l.kind != '+').count();
             int countB = (int) lines.stream().filter(l -> l.kind != '-').count();
             Line first = lines.get(0);
-            out.add(new Hunk(first.lineA, countA, first.lineB, countB, enclosingFunction(a, first.lineA), lines));
+            Line firstChange = script.get(k);
+            out.add(new Hunk(first.lineA, countA, first.lineB, countB, enclosingFunction(a, Math.min(firstChange.lineA, a.size() - 1)), lines));
             k = end;
         }
         return out;

@@ -54,6 +54,23 @@ class StructuralDiffTest {
                 "     %0 = stablehlo.add %arg0, %cst : tensor<4xf32>");
     }
 
+    @Test void hunkHeaderNamesTheFunctionOfTheFirstChangeNotOfItsContext() {
+        String two = """
+                module {
+                  func.func private @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+                    return %x : tensor<4xf32>
+                  }
+                  func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+                    %0 = stablehlo.negate %x : tensor<4xf32>
+                    return %0 : tensor<4xf32>
+                  }
+                }""";
+        StructuralDiff.Result r = StructuralDiff.diff(parse(two), parse(two.replace("negate", "abs")), 3);
+        assertThat(r.hunks()).hasSize(1);
+        assertThat(r.hunks().get(0).function()).isEqualTo("func.func @main");
+        assertThat(r.hunks().get(0).startA()).isEqualTo(2); // context reaches back into @f
+    }
+
     @Test void aSwappedOperandIsADifference() {
         StructuralDiff.Result r = StructuralDiff.diff(parse(A), parse(A.replace("%x, %c", "%c, %x")), 3);
         assertThat(r.equal()).isFalse();
