@@ -36,7 +36,7 @@ public record TensorInfo(int index, String type, long bytes, String sharding, St
             List<String> names = new ArrayList<>();
             long n = 1;
             for (AxisRef r : s.axesOfDim(d)) {
-                names.add(r.toString());
+                names.add(r.isSubAxis() ? r.name() + ":(" + r.preSize() + ")" + r.size() : r.name());
                 n *= r.size(mesh);
             }
             axes.add(List.copyOf(names));

@@ -56,7 +56,7 @@ public final class StructuralDiff {
     }
 
     /** Past this many cells the middle (after trimming the common prefix and suffix) is shown as one replaced block. */
-    private static final long MAX_CELLS = 25_000_000L;
+    private static final long MAX_CELLS = 4_000_000L; // 16 MB of table
 
     public static Result diffLines(List<String> a, List<String> b, int context) {
         int pre = 0;

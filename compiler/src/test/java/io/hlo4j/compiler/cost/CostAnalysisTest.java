@@ -129,7 +129,7 @@ class CostAnalysisTest {
                   }
                 }""");
         TensorInfo a = c.arguments().get(0);
-        assertThat(a.axesPerDim()).isEqualTo(List.of(List.of("\"x\""), List.of("\"y\"")));
+        assertThat(a.axesPerDim()).isEqualTo(List.of(List.of("x"), List.of("y")));
         assertThat(a.shardShape()).containsExactly(4L, 4L);
         assertThat(a.shardBytes()).isEqualTo(4 * 4 * 4);
         TensorInfo b = c.arguments().get(1);
