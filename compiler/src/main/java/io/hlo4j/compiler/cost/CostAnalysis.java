@@ -80,10 +80,13 @@ public final class CostAnalysis {
         Map<String, Integer> hist = new TreeMap<>();
         long[] acc = new long[4]; // flops, read, written, collective bytes
         boolean[] bound = {false};
+        boolean[] dynamic = {false};
         Walker.walk(f, op -> {
             if (op == f) return;
             hist.merge(op.name(), 1, Integer::sum);
             if (insideReducer(op, f)) return; // counted by the op that holds the body
+            for (var v : op.results()) dynamic[0] |= TensorBytes.isDynamic(v.type());
+            for (var v : op.operands()) dynamic[0] |= TensorBytes.isDynamic(v.type());
             OpFlops.Count c = OpFlops.of(op);
             acc[0] += c.flops();
             bound[0] |= c.bound();
@@ -108,7 +111,7 @@ public final class CostAnalysis {
             peak = PeakMemory.of(body);
         }
         return new FunctionCost(fname, hist, params, paramBytes, acc[0], bound[0], acc[1], acc[2], peak.bytes(),
-                peak.atOpName(), acc[3]);
+                peak.atOpName(), acc[3], dynamic[0]);
     }
 
     /** Terminators, constants and pure metadata ops neither read nor write tensors in memory. */

@@ -26,6 +26,7 @@ public final class CostReport {
             m.put("parameter_bytes", f.parameterBytes());
             m.put("flops", f.flops());
             m.put("flops_is_bound", f.flopsBound());
+            m.put("dynamic_dims_counted_as_1", f.dynamic());
             m.put("bytes", f.bytes());
             m.put("bytes_read", f.bytesRead());
             m.put("bytes_written", f.bytesWritten());
@@ -87,6 +88,7 @@ public final class CostReport {
         for (FunctionCost f : c.functions()) {
             sb.append("\nfunc @").append(f.name()).append(": ").append(f.opCount()).append(" ops, ")
                     .append(f.parameters()).append(" parameters (").append(bytes(f.parameterBytes())).append(")\n");
+            if (f.dynamic()) sb.append("  note          dynamic dimensions (?) are counted as 1: costs are per unit of each\n");
             sb.append("  flops         ").append(flops(f.flops())).append(f.flopsBound() ? " (upper bound)" : "")
                     .append("  [").append(f.flops()).append("]\n");
             sb.append("  bytes         ").append(bytes(f.bytes())).append(" (read ").append(bytes(f.bytesRead()))

@@ -6,10 +6,11 @@ import java.util.Map;
  * What one function costs, unfused: every op reads its operands from memory and writes its results (the
  * upper bound XLA's fusion then lowers). {@code flopsBound} is set when some count is an upper bound
  * (a ragged_dot with group sizes that are not constant). Loop and branch bodies are counted once.
+ * {@code dynamic}: some value has a dynamic dimension, counted as size 1.
  */
 public record FunctionCost(String name, Map<String, Integer> ops, int parameters, long parameterBytes,
                            long flops, boolean flopsBound, long bytesRead, long bytesWritten,
-                           long peakBytes, String peakAtOp, long collectiveBytes) {
+                           long peakBytes, String peakAtOp, long collectiveBytes, boolean dynamic) {
 
     public long bytes() { return bytesRead + bytesWritten; }
 

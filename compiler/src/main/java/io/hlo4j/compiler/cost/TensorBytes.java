@@ -12,7 +12,10 @@ import java.util.Arrays;
 public final class TensorBytes {
     private TensorBytes() {}
 
-    /** Bytes of a value of type {@code t}; a dynamic dimension refuses by name, since no size can be given. */
+    /**
+     * Bytes of a value of type {@code t}. A dynamic dimension ({@code ?}) counts as 1, so that a dynamic
+     * module gets costs per unit of each dynamic size; reports flag such functions ({@link #isDynamic}).
+     */
     public static long of(Type t) {
         return switch (t) {
             case TensorType tt -> elements(tt) * elementBytes(tt.elementType());
@@ -23,8 +26,18 @@ public final class TensorBytes {
 
     public static long elements(Type t) {
         if (!(t instanceof TensorType tt)) return 0;
-        if (!tt.hasStaticShape()) throw new IllegalArgumentException("cannot size " + tt + ": it has a dynamic dimension");
-        return tt.numElements();
+        long n = 1;
+        for (int i = 0; i < tt.rank(); i++) n *= tt.isDynamicDim(i) ? 1 : tt.dim(i);
+        return n;
+    }
+
+    /** Whether the type has a dynamic dimension (a tuple: any of its elements). */
+    public static boolean isDynamic(Type t) {
+        return switch (t) {
+            case TensorType tt -> !tt.hasStaticShape();
+            case TupleType tu -> tu.types().stream().anyMatch(TensorBytes::isDynamic);
+            default -> false;
+        };
     }
 
     /** Storage bytes of one element; sub-byte types (i1, i4, f4) take one byte each, as XLA stores them. */

@@ -40,9 +40,10 @@ public record TensorInfo(int index, String type, long bytes, String sharding, St
                 n *= r.size(mesh);
             }
             axes.add(List.copyOf(names));
-            long size = (t.dim(d) + n - 1) / n;
+            // A dynamic dimension stays dynamic in the shard (-1, printed as ?); it counts as 1 in the bytes.
+            long size = t.isDynamicDim(d) ? -1 : (t.dim(d) + n - 1) / n;
             shard.add(size);
-            shardElements *= size;
+            shardElements *= Math.max(1, size);
         }
         long shardBytes = shardElements * TensorBytes.elementBytes(t.elementType());
         return new TensorInfo(index, type.toString(), bytes, s.toString(),

@@ -38,7 +38,7 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
                 n *= s;
             }
             blocks[d] = n;
-            blockShape[d] = (type.dim(d) + n - 1) / n;
+            blockShape[d] = type.isDynamicDim(d) ? -1 : (type.dim(d) + n - 1) / n; // -1: dynamic
         }
         long rowsL = 1;
         for (int d = 0; d < rank - 1; d++) rowsL *= blocks[d];

@@ -150,6 +150,23 @@ class CostAnalysisTest {
         assertThat(CostReport.text(c, Target.named("tpu-v5p"))).contains("func @main", "flops         4 FLOP");
     }
 
+    @Test void dynamicDimensionsCountAsOneAndAreFlagged() {
+        ModuleCost c = analyze("""
+                func.func @main(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
+                  %0 = stablehlo.add %a, %a : tensor<?x4xf32>
+                  return %0 : tensor<?x4xf32>
+                }""");
+        FunctionCost f = c.functions().get(0);
+        assertThat(f.dynamic()).isTrue();
+        assertThat(f.flops()).isEqualTo(4);               // per unit of the dynamic size
+        assertThat(f.bytes()).isEqualTo(2 * 16 + 16);
+        assertThat(CostReport.text(c, Target.named("h100"))).contains("dynamic dimensions (?) are counted as 1");
+        assertThat(analyze("""
+                func.func @main(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {
+                  return %a : tensor<2x4xf32>
+                }""").functions().get(0).dynamic()).isFalse();
+    }
+
     @Test void unknownTargetIsRefusedByName() {
         assertThatThrownBy(() -> Target.named("h900")).hasMessageContaining("unknown target 'h900'").hasMessageContaining("h100");
         Target h100 = Target.named("H100");
