@@ -167,6 +167,36 @@ class CostAnalysisTest {
                 }""").functions().get(0).dynamic()).isFalse();
     }
 
+    /** Upstream's collective examples: every collective op in the text is reported, with its groups. */
+    @Test void conformanceCollectivesAreAllFound() throws java.io.IOException {
+        java.nio.file.Path dir = conformance().resolve("interpret");
+        java.util.regex.Pattern op = java.util.regex.Pattern.compile(
+                "\"stablehlo\\.(all_reduce|all_gather|all_to_all|reduce_scatter|collective_permute|collective_broadcast|collective_reduce)\"");
+        int files = 0;
+        for (String name : List.of("all_gather.mlir", "all_reduce.mlir", "all_to_all.mlir", "collective_broadcast.mlir",
+                "collective_permute.mlir", "reduce_scatter.mlir")) {
+            java.nio.file.Path f = dir.resolve(name);
+            long expected = op.matcher(java.nio.file.Files.readString(f)).results().count();
+            long found = 0;
+            for (Module m : MlirParser.parseFile(f)) found += CostAnalysis.analyze(m).collectives().size();
+            assertThat(found).as(name).isEqualTo(expected).isPositive();
+            files++;
+        }
+        assertThat(files).isEqualTo(6);
+        // The first all_reduce module: one group [0, 1] over a tensor<4xi64>.
+        CollectiveInfo first = CostAnalysis.analyze(MlirParser.parseFile(dir.resolve("all_reduce.mlir")).get(0)).collectives().get(0);
+        assertThat(first.replicaGroups()).isEqualTo(List.of(List.of(0L, 1L)));
+        assertThat(first.groupSize()).isEqualTo(2);
+        assertThat(first.bytesPerDevice()).isEqualTo(4 * 8);
+        assertThat(first.function()).isEqualTo("all_reduce");
+    }
+
+    static java.nio.file.Path conformance() {
+        String dir = System.getProperty("hlo4j.conformance.dir");
+        return dir != null ? java.nio.file.Path.of(dir)
+                : java.nio.file.Path.of("").toAbsolutePath().getParent().resolve("../shared/conformance").normalize();
+    }
+
     @Test void unknownTargetIsRefusedByName() {
         assertThatThrownBy(() -> Target.named("h900")).hasMessageContaining("unknown target 'h900'").hasMessageContaining("h100");
         Target h100 = Target.named("H100");
