@@ -2,6 +2,10 @@ package io.hlo4j.compiler.cost;
 
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.dialect.sdy.AllToAllParams;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.AxisRefList;
+import io.hlo4j.mlir.dialect.sdy.AxisRefListPerDim;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Operation;
@@ -16,7 +20,8 @@ import java.util.Map;
  * ids; for {@code collective_permute} the source-target pairs), the group size, and the bytes per device:
  * the larger of one device's operand and result, which is what passes through its buffers (the whole
  * gathered tensor of an all_gather, the whole input of a reduce_scatter). Shardy collectives ({@code sdy.*})
- * name mesh axes instead of groups; their group size is the product of those axes' sizes when the mesh is known.
+ * name mesh axes instead of groups; their group size is the product of those axes' sizes when the mesh is known,
+ * and as their types are global, their bytes are those of one device's shard (operand and out sharding).
  */
 public record CollectiveInfo(String op, String function, String location, List<List<Long>> replicaGroups,
                              long groupSize, long bytesPerDevice, String axes) {
@@ -37,6 +42,11 @@ public record CollectiveInfo(String op, String function, String location, List<L
         if (op.dialect().equals("sdy")) {
             axes = sdyAxes(op);
             groupSize = sdyGroupSize(op, meshes);
+            // Shardy collectives carry global types: size one device's shard of each side instead.
+            long in = ShardBytes.of(op.operand(0), meshes);
+            long out = op.attr("out_sharding") instanceof TensorSharding s
+                    ? ShardBytes.of(op.result(0).type(), s, meshes) : TensorBytes.of(op.result(0).type());
+            bytes = Math.max(in, out);
         }
         return new CollectiveInfo(op.name(), function, op.location().describe(), groups, groupSize, bytes, axes);
     }
@@ -65,15 +75,25 @@ public record CollectiveInfo(String op, String function, String location, List<L
         return null;
     }
 
-    /** Devices that take part together: the product of the mesh axes the out sharding's mesh gives the named axes. */
+    /**
+     * Devices that take part together: the product of the sizes of the axes the op names, in the mesh of its
+     * out sharding (0 when that mesh is unknown; 1 for collective_permute, which names no axes).
+     */
     private static long sdyGroupSize(Operation op, Map<String, MeshAttr> meshes) {
         if (!(op.attr("out_sharding") instanceof TensorSharding s)) return 0;
         MeshAttr mesh = s.resolveMesh(meshes);
         if (mesh == null) return 0;
-        String text = sdyAxes(op);
-        if (text == null) return 0;
+        List<AxisRef> axes = new ArrayList<>();
+        for (Attribute a : op.properties().asMap().values()) {
+            switch (a) {
+                case AxisRefList l -> axes.addAll(l.axes());
+                case AxisRefListPerDim pd -> pd.dims().forEach(l -> axes.addAll(l.axes()));
+                case AllToAllParams p -> p.params().forEach(x -> axes.addAll(x.axes()));
+                default -> { }
+            }
+        }
         long size = 1;
-        for (MeshAttr.Axis a : mesh.axes()) if (text.contains("\"" + a.name() + "\"")) size *= a.size();
+        for (AxisRef r : axes) size *= r.size(mesh);
         return size;
     }
 

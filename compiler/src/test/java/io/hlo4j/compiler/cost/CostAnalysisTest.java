@@ -167,6 +167,39 @@ class CostAnalysisTest {
                 }""").functions().get(0).dynamic()).isFalse();
     }
 
+    @Test void shardyCollectivesUseMeshAxesAndShardBytes() {
+        ModuleCost c = analyze("""
+                module {
+                  sdy.mesh @mesh = <["x"=2, "y"=4]>
+                  func.func @main(%a: tensor<16x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x", "y"}]>}) -> tensor<16x8xf32> {
+                    %0 = sdy.all_gather [{}, {"x", "y"}] %a out_sharding=<@mesh, [{}, {}]> : tensor<16x8xf32>
+                    %1 = sdy.all_reduce {"y"} %0 out_sharding=<@mesh, [{}, {}]> : tensor<16x8xf32>
+                    return %1 : tensor<16x8xf32>
+                  }
+                }""");
+        CollectiveInfo gather = c.collectives().get(0);
+        assertThat(gather.op()).isEqualTo("sdy.all_gather");
+        assertThat(gather.groupSize()).isEqualTo(8);          // x and y: 2 x 4 devices
+        assertThat(gather.bytesPerDevice()).isEqualTo(16 * 8 * 4); // gathered: the whole tensor (in: 16x1)
+        CollectiveInfo reduce = c.collectives().get(1);
+        assertThat(reduce.groupSize()).isEqualTo(4);
+        assertThat(reduce.bytesPerDevice()).isEqualTo(16 * 8 * 4);
+    }
+
+    @Test void shardyReduceScatterCountsTheUnscatteredInput() {
+        ModuleCost c = analyze("""
+                module {
+                  sdy.mesh @mesh = <["x"=2, "y"=4]>
+                  func.func @main(%a: tensor<16x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> tensor<16x8xf32> {
+                    %0 = sdy.reduce_scatter [{}, {"y"}] %a out_sharding=<@mesh, [{"x"}, {"y"}]> : tensor<16x8xf32>
+                    return %0 : tensor<16x8xf32>
+                  }
+                }""");
+        CollectiveInfo rs = c.collectives().get(0);
+        assertThat(rs.groupSize()).isEqualTo(4);
+        assertThat(rs.bytesPerDevice()).isEqualTo(8 * 8 * 4); // the input shard 8x8; the output is 8x2
+    }
+
     /** Upstream's collective examples: every collective op in the text is reported, with its groups. */
     @Test void conformanceCollectivesAreAllFound() throws java.io.IOException {
         java.nio.file.Path dir = conformance().resolve("interpret");
