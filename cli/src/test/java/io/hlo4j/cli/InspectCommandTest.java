@@ -78,6 +78,30 @@ class InspectCommandTest {
         assertThat(j.get("results").get(0).get("shard_shape").toString()).isEqualTo("[4,16]");
     }
 
+    /** The demo's Mixtral-style MoE block (cli resource), counted op by op from its text. */
+    @Test void demoMoeBlockFlopsMatchAHandCount() throws IOException {
+        Path f = dir.resolve("moe_block.mlir");
+        try (var in = InspectCommandTest.class.getResourceAsStream("/io/hlo4j/cli/demo/moe_block.mlir")) {
+            Files.write(f, in.readAllBytes());
+        }
+        long router = 2L * 8 * 4 * 16;                 // %0: tokens 8 x experts 4 x hidden 16
+        long routing = 12 * 32;                        // top-2 on [8, 4]: 4 reduces, 4 compares, 3 selects, 1 or
+        long gates = 5 * 32;                           // subtract, exp, select, reduce(add), divide on [8, 4]
+        long up = 2 * (2L * 8 * 4 * 32 * 16);          // %27 and %28: [8, 16] x [4, 16, 32]
+        long silu = 3 * (8L * 4 * 32);                 // logistic and two multiplies on [8, 4, 32]
+        long down = 2L * 4 * 8 * 16 * 32;              // %32: batch 4, M 8, N 16, K 32
+        long combine = 2 * (4L * 8 * 16);              // multiply and reduce(add) on [4, 8, 16]
+        long expected = router + routing + gates + up + silu + down + combine;
+        assertThat(expected).isEqualTo(103_968);
+        Cli.Run r = run("inspect", "--json", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        JsonNode main = new ObjectMapper().readTree(r.out()).get("functions").get(0);
+        assertThat(main.get("flops").asLong()).isEqualTo(expected);
+        assertThat(main.get("ops").get("stablehlo.dot_general").asInt()).isEqualTo(4);
+        assertThat(main.get("parameters").asInt()).isEqualTo(5);
+        assertThat(main.get("parameter_bytes").asLong()).isEqualTo(4L * (8 * 16 + 16 * 4 + 3 * 4 * 16 * 32));
+    }
+
     @Test void textReportNamesTheTargetAndTheCollective() throws IOException {
         Path f = dir.resolve("m.mlir");
         Files.writeString(f, SHARDED);
