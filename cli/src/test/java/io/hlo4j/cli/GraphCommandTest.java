@@ -44,6 +44,21 @@ class GraphCommandTest {
         assertThat(s.out()).isEqualTo(text);
     }
 
+    @Test void withoutGraphvizSvgFallsBackToDotTextBesideIt() throws IOException {
+        Path f = Files.writeString(dir.resolve("m.mlir"), InspectCommandTest.SHARDED);
+        System.setProperty("hlo4j.dot", "");
+        Cli.Run r;
+        try {
+            r = InspectCommandTest.run("graph", f.toString(), "--svg", dir.resolve("m.svg").toString());
+        } finally {
+            System.clearProperty("hlo4j.dot");
+        }
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(dir.resolve("m.svg")).doesNotExist();
+        assertThat(Files.readString(dir.resolve("m.dot"))).startsWith("digraph \"main\" {");
+        assertThat(r.err()).contains("Graphviz 'dot' is not on PATH", "m.dot");
+    }
+
     @Test void svgAndDotTogetherIsAUsageError() {
         Cli.Run r = InspectCommandTest.run("graph", "m.mlir", "--svg", "a.svg", "--dot", "a.dot");
         assertThat(r.code()).isEqualTo(Main.USAGE);

@@ -13,8 +13,13 @@ import java.util.concurrent.TimeUnit;
 public final class Graphviz {
     private Graphviz() {}
 
-    /** The {@code dot} executable on PATH, or null. */
+    /**
+     * The {@code dot} executable on PATH, or null. The system property {@code hlo4j.dot} overrides the search:
+     * a path to use, or empty to act as if Graphviz were not installed.
+     */
     public static Path dotExecutable() {
+        String override = System.getProperty("hlo4j.dot");
+        if (override != null) return override.isEmpty() ? null : Path.of(override);
         String path = System.getenv("PATH");
         if (path == null) return null;
         for (String dir : path.split(java.io.File.pathSeparator)) {
