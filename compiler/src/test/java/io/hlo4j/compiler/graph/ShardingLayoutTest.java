@@ -60,6 +60,23 @@ class ShardingLayoutTest {
         assertThat(l.devicesAt(1, 0)).containsExactly(2L, 3L, 6L, 7L);
     }
 
+    @Test void opResultShardingsAreCollected() {
+        Module m = MlirParser.parseModule("""
+                module {
+                  sdy.mesh @mesh = <["x"=2, "y"=4]>
+                  func.func @main(%a: tensor<8x16xf32>) -> tensor<8x16xf32> {
+                    %0 = stablehlo.negate %a {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{}, {"y"}]>]>} : tensor<8x16xf32>
+                    return %0 : tensor<8x16xf32>
+                  }
+                }""", "o.mlir");
+        List<ShardingSvg.Item> items = ShardedTensors.collect(m);
+        assertThat(items).hasSize(1);
+        assertThat(items.get(0).title()).startsWith("@main stablehlo.negate");
+        ShardingLayout l = items.get(0).layout();
+        assertThat(l.cols()).isEqualTo(4);
+        assertThat(l.devicesAt(0, 1)).containsExactly(1L, 5L); // y = 1 for devices 1 (x=0) and 5 (x=1)
+    }
+
     @Test void svgIsWellFormedAndShowsEveryDeviceOfEveryTensor() throws Exception {
         Module m = MlirParser.parseModule("""
                 module {
