@@ -81,6 +81,7 @@ public final class CostAnalysis {
         long[] acc = new long[4]; // flops, read, written, collective bytes
         boolean[] bound = {false};
         boolean[] dynamic = {false};
+        List<FunctionCost.OpShare> shares = new ArrayList<>();
         Walker.walk(f, op -> {
             if (op == f) return;
             hist.merge(op.name(), 1, Integer::sum);
@@ -88,6 +89,7 @@ public final class CostAnalysis {
             for (var v : op.results()) dynamic[0] |= TensorBytes.isDynamic(v.type());
             for (var v : op.operands()) dynamic[0] |= TensorBytes.isDynamic(v.type());
             OpFlops.Count c = OpFlops.of(op);
+            if (c.flops() > 0) shares.add(new FunctionCost.OpShare(op.name(), op.location().describe(), c.flops()));
             acc[0] += c.flops();
             bound[0] |= c.bound();
             if (!movesNoData(op)) {
@@ -111,7 +113,15 @@ public final class CostAnalysis {
             peak = PeakMemory.of(body);
         }
         return new FunctionCost(fname, hist, params, paramBytes, acc[0], bound[0], acc[1], acc[2], peak.bytes(),
-                peak.atOpName(), acc[3], dynamic[0]);
+                peak.atOpName(), acc[3], dynamic[0], top(shares));
+    }
+
+    /** How many of the costliest ops a report lists. */
+    static final int TOP_OPS = 5;
+
+    private static List<FunctionCost.OpShare> top(List<FunctionCost.OpShare> shares) {
+        return shares.stream().sorted(java.util.Comparator.comparingLong(FunctionCost.OpShare::flops).reversed())
+                .limit(TOP_OPS).toList();
     }
 
     /** Terminators, constants and pure metadata ops neither read nor write tensors in memory. */

@@ -34,6 +34,15 @@ public final class CostReport {
             m.put("roofline_seconds", target.rooflineSeconds(f.flops(), f.bytes()));
             m.put("peak_memory_bytes", f.peakBytes());
             m.put("collective_bytes", f.collectiveBytes());
+            List<Object> top = new ArrayList<>();
+            for (FunctionCost.OpShare o : f.topOps()) {
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("op", o.op());
+                t.put("location", o.location());
+                t.put("flops", o.flops());
+                top.add(t);
+            }
+            m.put("top_ops", top);
             fs.add(m);
         }
         root.put("functions", fs);
@@ -99,6 +108,13 @@ public final class CostReport {
                     .append(f.intensity() < target.ridgeIntensity() ? " (memory-bound)" : " (compute-bound)").append('\n');
             sb.append("  peak memory   ").append(bytes(f.peakBytes()))
                     .append(f.peakAtOp() == null ? "" : " (at " + f.peakAtOp() + ")").append('\n');
+            if (!f.topOps().isEmpty()) {
+                sb.append("  costliest ops:\n");
+                for (FunctionCost.OpShare o : f.topOps()) {
+                    sb.append("    ").append(String.format(Locale.ROOT, "%5.1f%%  ", f.flops() == 0 ? 0 : 100.0 * o.flops() / f.flops()))
+                            .append(o.op()).append(" at ").append(o.location()).append(" (").append(flops(o.flops())).append(")\n");
+                }
+            }
             sb.append("  ops:\n");
             int width = f.ops().keySet().stream().mapToInt(String::length).max().orElse(0);
             f.ops().entrySet().stream()

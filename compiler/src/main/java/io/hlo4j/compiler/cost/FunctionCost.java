@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.cost;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,7 +11,11 @@ import java.util.Map;
  */
 public record FunctionCost(String name, Map<String, Integer> ops, int parameters, long parameterBytes,
                            long flops, boolean flopsBound, long bytesRead, long bytesWritten,
-                           long peakBytes, String peakAtOp, long collectiveBytes, boolean dynamic) {
+                           long peakBytes, String peakAtOp, long collectiveBytes, boolean dynamic,
+                           List<OpShare> topOps) {
+
+    /** One op's FLOPs, for the list of the costliest ops (most first). */
+    public record OpShare(String op, String location, long flops) {}
 
     public long bytes() { return bytesRead + bytesWritten; }
 

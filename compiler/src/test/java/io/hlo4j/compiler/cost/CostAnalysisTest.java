@@ -62,6 +62,11 @@ class CostAnalysisTest {
         assertThat(f.flops()).isEqualTo(router + reduce + up + silu + down);
         assertThat(f.flops()).isEqualTo(13_856);
         assertThat(f.flopsBound()).isFalse();
+        // The two ragged dots cost most, then the router, logistic and multiply (the reduce's 32 is sixth); ties keep program order.
+        assertThat(f.topOps()).extracting(FunctionCost.OpShare::op, FunctionCost.OpShare::flops).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("chlo.ragged_dot", up), org.assertj.core.groups.Tuple.tuple("chlo.ragged_dot", down),
+                org.assertj.core.groups.Tuple.tuple("stablehlo.dot_general", router),
+                org.assertj.core.groups.Tuple.tuple("stablehlo.logistic", 256L), org.assertj.core.groups.Tuple.tuple("stablehlo.multiply", 256L));
     }
 
     @Test void moeBlockWithGroupSizesAsAnArgumentGivesTheBound() {
