@@ -204,6 +204,19 @@ public final class Mesh {
 
     public int[][] replicaGroups(String... groupAxes) { return replicaGroups(List.of(groupAxes)); }
 
+    /**
+     * {@link #replicaGroups} as the StableHLO attribute collectives take:
+     * {@code dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>} (device ids are partition ids when the collective has a
+     * channel handle, as in SPMD programs).
+     */
+    public io.hlo4j.mlir.attr.DenseElementsAttr replicaGroupsAttr(List<String> groupAxes) {
+        int[][] g = replicaGroups(groupAxes);
+        long[] flat = new long[g.length * g[0].length];
+        for (int i = 0; i < g.length; i++) for (int j = 0; j < g[i].length; j++) flat[i * g[i].length + j] = g[i][j];
+        return io.hlo4j.runtime.array.HostArray.fromLongs(
+                io.hlo4j.mlir.types.TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, g.length, g[0].length), flat).toDense();
+    }
+
     /** The Shardy mesh attribute ({@code <["dp"=2, ...], device_ids=[...]>}; ids dropped when iota). */
     public MeshAttr toSdy() {
         List<MeshAttr.Axis> as = new ArrayList<>();
