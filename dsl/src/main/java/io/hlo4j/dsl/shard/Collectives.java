@@ -96,6 +96,64 @@ public final class Collectives {
         return emit("stablehlo.all_to_all", x, p, List.of(), null, "allToAll", loc);
     }
 
+    /**
+     * {@code ppermute(x, axis, perm)}: within each group over {@code axis}, member {@code src} sends to member
+     * {@code dst} for each pair {@code {src, dst}} of {@code perm} (axis indices); a member nobody sends to gets
+     * zeros. Source-target pairs are device ids, group by group, as JAX builds them.
+     */
+    public static Tensor ppermute(Tensor x, String axis, int[][] perm) {
+        Location loc = SourceLoc.here();
+        Mesh mesh = manualMesh("ppermute", loc);
+        Map<String, Attribute> p = common(mesh, new String[] {axis}, "ppermute", loc);
+        p.remove("replica_groups");
+        int n = mesh.axisSize(axis);
+        boolean[] src = new boolean[n], dst = new boolean[n];
+        for (int[] pr : perm) {
+            if (pr.length != 2 || pr[0] < 0 || pr[0] >= n || pr[1] < 0 || pr[1] >= n) {
+                throw new DslException("ppermute", "pair " + java.util.Arrays.toString(pr) + " is not two indices in [0, " + n + ") of axis \"" + axis + "\"", loc);
+            }
+            if (src[pr[0]] || dst[pr[1]]) throw new DslException("ppermute", "perm repeats a source or a target: " + java.util.Arrays.deepToString(perm), loc);
+            src[pr[0]] = true;
+            dst[pr[1]] = true;
+        }
+        int[][] groups = mesh.replicaGroups(axis);
+        long[] flat = new long[groups.length * perm.length * 2];
+        int k = 0;
+        for (int[] g : groups) for (int[] pr : perm) { flat[k++] = g[pr[0]]; flat[k++] = g[pr[1]]; }
+        p.put("source_target_pairs", io.hlo4j.runtime.array.HostArray.fromLongs(
+                TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, (long) groups.length * perm.length, 2), flat).toDense());
+        return emit("stablehlo.collective_permute", x, p, List.of(), null, "ppermute", loc);
+    }
+
+    /**
+     * {@code axis_index(axis)}: this device's coordinate on {@code axis}, as {@code tensor<i32>}, lowered as JAX
+     * does: {@code partition_id}, divided by the axis stride and taken modulo its size. Needs the mesh's device
+     * order to be iota (then partition id = mesh position); other orders are refused.
+     */
+    public static Tensor axisIndex(String axis) {
+        Location loc = SourceLoc.here();
+        Mesh mesh = manualMesh("axisIndex", loc);
+        if (!mesh.hasAxis(axis)) throw new DslException("axisIndex", "unknown mesh axis \"" + axis + "\" (mesh @" + mesh.name() + " axes " + mesh.axisNames() + ")", loc);
+        if (!mesh.isIota()) {
+            throw new DslException("axisIndex", "mesh @" + mesh.name() + " " + mesh.describe() + " has a non-iota device order; axisIndex "
+                    + "supports only iota meshes so far", loc);
+        }
+        int ai = mesh.axisIndex(axis);
+        long stride = 1;
+        for (int i = ai + 1; i < mesh.rank(); i++) stride *= mesh.sizes()[i];
+        Trace cur = Trace.current("axisIndex", loc);
+        var h = cur.hlo();
+        TensorType u32 = TensorType.of(io.hlo4j.mlir.types.IntegerType.UI32);
+        try {
+            io.hlo4j.mlir.ir.Value pid = cur.ir().emit("stablehlo.partition_id", List.of(), Map.of(), List.of(), List.of(u32), loc).get(0);
+            io.hlo4j.mlir.ir.Value q = h.binary("divide", pid, h.constant(u32, stride, loc), loc);
+            io.hlo4j.mlir.ir.Value r = h.binary("remainder", q, h.constant(u32, mesh.axisSize(axis), loc), loc);
+            return new Tensor(h.convert(r, io.hlo4j.mlir.types.IntegerType.I32, loc));
+        } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+            throw new DslException("axisIndex", e.getMessage(), loc, e);
+        }
+    }
+
     private static Mesh manualMesh(String op, Location loc) {
         Mesh m = ShardMap.currentMesh();
         if (m == null) throw new DslException(op, "collectives need a shardMap body (they name the axes of its mesh)", loc);

@@ -91,7 +91,7 @@ class ShardMapTest {
             if ("true".equals(System.getenv("CI"))) throw new AssertionError("mlir-opt not found");
             Assumptions.abort("mlir-opt not found");
         }
-        for (Lowered each : List.of(l, a2a())) {
+        for (Lowered each : List.of(l, a2a(), permuteAndIndex())) {
             String generic = MlirPrinter.print(each.module(), PrintOptions.GENERIC);
             Path f = Files.createTempFile("hlo4j-shardmap", ".mlir");
             Files.writeString(f, generic);
@@ -103,6 +103,43 @@ class ShardMapTest {
             assertThat(out.strip()).isEqualTo(generic.strip());
             Files.delete(f);
         }
+    }
+
+    static Lowered permuteAndIndex() {
+        Mesh m = Mesh.of(List.of("a", "b"), 2, 3);
+        NamedSharding rep = NamedSharding.of(m);
+        return ShardedJit.jit("perm", x -> ShardMap.shardMap(m, PartitionSpec.of("b"), PartitionSpec.of("b"), b -> {
+            Tensor shifted = Collectives.ppermute(b, "b", new int[][] {{0, 1}, {1, 2}, {2, 0}});
+            return shifted.add(Collectives.axisIndex("a").astype(DType.F32));
+        }, t(x[0])), List.of(rep), List.of(rep)).lower(Spec.of(DType.F32, 6));
+    }
+
+    /**
+     * ppermute pairs are device ids group by group (groups over b on a=2, b=3: [0,1,2], [3,4,5]); axisIndex
+     * is partition_id / stride % size (stride of a is 3).
+     */
+    @Test
+    void ppermuteAndAxisIndex() {
+        String text = permuteAndIndex().asText();
+        assertThat(text).contains("source_target_pairs = dense<[[0, 1], [1, 2], [2, 0], [3, 4], [4, 5], [5, 3]]> : tensor<6x2xi64>")
+                .contains("stablehlo.partition_id : tensor<ui32>")
+                .contains("stablehlo.constant dense<3> : tensor<ui32>")
+                .contains("stablehlo.constant dense<2> : tensor<ui32>")
+                .contains("stablehlo.divide").contains("stablehlo.remainder")
+                .contains("stablehlo.convert");
+        Module mod = MlirParser.parseModule(text, "perm.mlir");
+        ModuleVerifier.verify(mod);
+        assertThat(MlirPrinter.print(mod)).isEqualTo(text);
+        Mesh p = Mesh.withDeviceIds(List.of("x"), new int[] {2}, new int[] {1, 0});
+        NamedSharding rep = NamedSharding.of(p);
+        assertThatThrownBy(() -> ShardedJit.jit(x -> ShardMap.shardMap(p, PartitionSpec.of(), PartitionSpec.of(),
+                b -> Collectives.axisIndex("x").astype(DType.F32), t(x[0])), List.of(rep), List.of(rep)).lower(Spec.of(DType.F32)))
+                .hasMessageContaining("axisIndex: mesh @mesh [\"x\"=2] device_ids=[1, 0] has a non-iota device order");
+        Mesh m = Mesh.of(List.of("x"), 3);
+        NamedSharding r3 = NamedSharding.of(m);
+        assertThatThrownBy(() -> ShardedJit.jit(x -> ShardMap.shardMap(m, PartitionSpec.of(), PartitionSpec.of(),
+                b -> Collectives.ppermute(b, "x", new int[][] {{0, 1}, {2, 1}}), t(x[0])), List.of(r3), List.of(r3)).lower(Spec.of(DType.F32, 2)))
+                .hasMessageContaining("ppermute: perm repeats a source or a target: [[0, 1], [2, 1]]");
     }
 
     @Test
