@@ -19,7 +19,6 @@ import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +108,4 @@ public final class ShardMap {
     public static Tensor shardMap(Mesh mesh, PartitionSpec inSpec, PartitionSpec outSpec, Function<Tensor, Tensor> body, Tensor x) {
         return shardMap(mesh, List.of(inSpec), List.of(outSpec), ts -> List.of(body.apply(ts.get(0))), x).get(0);
     }
-
-    static String dims(long[] d) { return Arrays.toString(d); }
 }
