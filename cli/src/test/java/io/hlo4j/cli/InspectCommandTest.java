@@ -132,5 +132,7 @@ class InspectCommandTest {
         Cli.Run r = run("inspect", "--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("Examples:", "hlo4j inspect model.mlir", "--target");
+        // The help lists every target the table knows.
+        for (String t : io.hlo4j.compiler.cost.Target.names()) assertThat(r.out()).contains(t);
     }
 }

@@ -13,7 +13,6 @@ import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -40,7 +39,7 @@ public final class OpFlops {
             case "stablehlo.dot" -> Count.exact(2 * TensorBytes.elements(op.result().type()) * contractedSize(op));
             case "chlo.ragged_dot" -> raggedDot(op);
             case "stablehlo.convolution" -> Count.exact(convolution(op));
-            case "stablehlo.reduce" -> Count.exact(reduction(op, op.numOperands() / 2));
+            case "stablehlo.reduce" -> Count.exact(reduction(op));
             case "stablehlo.reduce_window" -> Count.exact(reduceWindow(op));
             default -> elementwise(op);
         };
@@ -98,8 +97,8 @@ public final class OpFlops {
         return 2 * TensorBytes.elements(op.result(0).type()) * perOutput;
     }
 
-    /** One op of the body per input element, for each of the {@code inputs} reduced operands' first. */
-    static long reduction(Operation op, int inputs) {
+    /** One op of the body per element of the (first) input: a variadic reduce's body ops cover all its inputs. */
+    static long reduction(Operation op) {
         return TensorBytes.elements(op.operand(0).type()) * bodyOps(op);
     }
 

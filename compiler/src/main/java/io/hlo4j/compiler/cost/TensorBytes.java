@@ -6,7 +6,6 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.TupleType;
 import io.hlo4j.mlir.types.Type;
 
-import java.util.Arrays;
 
 /** Sizes of values: elements and bytes of tensors (tuples summed; tokens and other types take none). */
 public final class TensorBytes {
@@ -63,6 +62,4 @@ public final class TensorBytes {
         }
         return out;
     }
-
-    static String shape(TensorType t) { return Arrays.toString(t.shape()); }
 }
