@@ -7,17 +7,17 @@ import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
-import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.types.FunctionType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reverse-mode differentiation of a {@code func.func}. The forward body is re-emitted unchanged into the new
@@ -45,15 +45,51 @@ public final class Autodiff {
      * The VJP of {@code func}: a new function {@code name} taking the original arguments followed by one cotangent
      * per result, and returning the original results followed by the cotangents of the arguments {@code wrt}.
      */
-    public static Operation vjp(Operation func, int[] wrt, String name) { return transform(func, wrt, name, false); }
+    public static Operation vjp(Operation func, int[] wrt, String name) { return transform(func, wrt, name, false, noSymbols(func)); }
+
+    /** As {@link #vjp(Operation, int[], String)} for function {@code funcName} of {@code module}; calls resolve in it. */
+    public static Operation vjp(Module module, String funcName, int[] wrt, String name) {
+        return transform(function(module, funcName), wrt, name, false, symbolsOf(module));
+    }
+
+    public static Operation valueAndGrad(Module module, String funcName, int[] wrt, String name) {
+        return transform(function(module, funcName), wrt, name, true, symbolsOf(module));
+    }
+
+    /**
+     * A copy of {@code module} with the VJP of {@code funcName} added as {@code name} (the forward pass calls the
+     * module's other functions, so they come along).
+     */
+    public static Module withVjp(Module module, String funcName, int[] wrt, String name) {
+        Operation g = vjp(module, funcName, wrt, name);
+        List<Operation> ops = new ArrayList<>();
+        for (Operation op : module.operations()) ops.add(Cloner.copy(op, new java.util.IdentityHashMap<>()).build());
+        ops.add(g);
+        return Module.of(module.name(), module.attributes(), ops, module.op().location());
+    }
+
+    private static Operation function(Module module, String name) {
+        Operation f = module.symbols().lookup(name);
+        if (f == null || !f.name().equals("func.func")) throw new Hlo4jException("no function @" + name + " in the module", Location.UNKNOWN);
+        return f;
+    }
+
+    private static Function<String, Operation> symbolsOf(Module module) {
+        SymbolTable t = module.symbols();
+        return t::lookup;
+    }
+
+    private static Function<String, Operation> noSymbols(Operation func) {
+        return n -> { throw new Hlo4jException("cannot differentiate a call to @" + n + ": pass the module so callees resolve", func.location()); };
+    }
 
     /**
      * {@code valueAndGrad}: {@code func} must return one scalar float; the new function takes the same arguments and
      * returns the value followed by the gradients of the arguments {@code wrt}.
      */
-    public static Operation valueAndGrad(Operation func, int[] wrt, String name) { return transform(func, wrt, name, true); }
+    public static Operation valueAndGrad(Operation func, int[] wrt, String name) { return transform(func, wrt, name, true, noSymbols(func)); }
 
-    private static Operation transform(Operation func, int[] wrt, String name, boolean seedOne) {
+    private static Operation transform(Operation func, int[] wrt, String name, boolean seedOne, Function<String, Operation> symbols) {
         VjpRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("autodiff expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();
@@ -72,59 +108,24 @@ public final class Autodiff {
         List<Type> argTypes = new ArrayList<>(ft.inputs());
         if (!seedOne) argTypes.addAll(ft.results());
         FunctionBuilder fb = IrBuilder.function(name, argTypes, func.location());
-        Map<Value, Value> primal = new IdentityHashMap<>();
-        for (int i = 0; i < body.arguments().size(); i++) primal.put(body.argument(i), fb.argument(i));
-
-        // Forward sweep: the residuals are the re-emitted values themselves.
-        List<Operation> ops = body.operations();
+        Sweep sw = new Sweep(fb, symbols);
+        for (int i = 0; i < body.arguments().size(); i++) sw.bind(body.argument(i), fb.argument(i));
         Operation ret = body.terminator();
-        List<Operation> clones = new ArrayList<>(ops.size());
-        for (Operation op : ops) {
-            if (op == ret) break;
-            Operation c = fb.append(Cloner.copy(op, primal), op.location());
-            for (int i = 0; i < c.numResults(); i++) primal.put(op.result(i), c.result(i));
-            clones.add(c);
-        }
-
-        Backward bw = new Backward(fb);
-        Cotangents cts = new Cotangents(bw);
+        // Forward sweep: the residuals are the re-emitted values themselves.
+        for (Operation op : body.operations()) if (op != ret) sw.forward(op);
+        Backward bw = sw.context();
+        bw.at(ret.location());
         for (int i = 0; i < ret.numOperands(); i++) {
             Value r = ret.operand(i);
             if (!Backward.differentiable(r.type())) continue;
-            Value seed = seedOne ? bw.full((TensorType) r.type(), 1) : fb.argument(ft.inputs().size() + i);
-            cts.add(r, seed);
+            sw.seed(r, seedOne ? bw.full((TensorType) r.type(), 1) : fb.argument(ft.inputs().size() + i));
         }
-
-        // Backward sweep.
-        for (int k = clones.size() - 1; k >= 0; k--) {
-            Operation op = ops.get(k), c = clones.get(k);
-            List<Value> g = new ArrayList<>(op.numResults());
-            boolean any = false;
-            for (Value r : op.results()) { Value ct = cts.get(r); g.add(ct); any |= ct != null; }
-            if (!any || op.attributes().contains(STOP_GRADIENT)) continue;
-            OpDef def = op.def();
-            if (def != null && def.extension(NonDifferentiable.class) != null) continue;
-            VjpRule rule = def == null ? null : def.extension(VjpRule.class);
-            if (rule == null) throw new Hlo4jException("cannot differentiate '" + op.name() + "': it has no VJP rule yet", op.location());
-            bw.at(op.location());
-            for (int i = 0; i < g.size(); i++) {
-                if (g.get(i) == null && Backward.differentiable(c.result(i).type())) g.set(i, bw.zerosLike(c.result(i)));
-            }
-            List<Value> in = rule.vjp(bw, c, g);
-            if (in.size() != op.numOperands()) {
-                throw new IllegalStateException("VJP rule of " + op.name() + " returned " + in.size() + " cotangents for "
-                        + op.numOperands() + " operands");
-            }
-            for (int i = 0; i < in.size(); i++) {
-                if (in.get(i) != null && Backward.differentiable(op.operand(i).type())) cts.add(op.operand(i), in.get(i));
-            }
-        }
-
+        sw.backward();
         List<Value> outs = new ArrayList<>();
-        for (Value r : ret.operands()) outs.add(primal.get(r));
+        for (Value r : ret.operands()) outs.add(sw.primal(r));
         bw.at(func.location());
         for (int w : wrt) {
-            Value g = cts.get(body.argument(w));
+            Value g = sw.cotangent(body.argument(w));
             outs.add(g != null ? g : bw.zerosLike(fb.argument(w)));
         }
         return fb.finish(outs, ret.location());

@@ -18,9 +18,18 @@ import io.hlo4j.mlir.types.Type;
  */
 public final class Backward {
     private final StablehloBuilder sb;
+    private final Sweep sweep;
     private Location loc = Location.UNKNOWN;
 
-    Backward(IrBuilder b) { this.sb = new StablehloBuilder(b); }
+    Backward(IrBuilder b, Sweep sweep) { this.sb = new StablehloBuilder(b); this.sweep = sweep; }
+
+    Sweep sweep() { return sweep; }
+
+    /**
+     * Reports the cotangent of a value a region op captured from an enclosing scope (not an operand): region
+     * rules (if, case, while, call) use it for the closed-over values their regions read.
+     */
+    public void captured(Value v, Value ct) { sweep.accumulateByPrimal(v, ct); }
 
     public StablehloBuilder hlo() { return sb; }
     public IrBuilder ir() { return sb.ir(); }

@@ -2,7 +2,6 @@ package io.hlo4j.compiler.ad;
 
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
-import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
@@ -39,12 +38,12 @@ final class Cloner {
         return new Region(blocks);
     }
 
+    /**
+     * A value not in the map was defined outside the ops being copied: a region sweep's captured value, used as it
+     * is (the builder refuses it by name when it is not visible there).
+     */
     static Value lookup(Map<Value, Value> map, Value v, Operation user) {
         Value m = map.get(v);
-        if (m == null) {
-            throw new Hlo4jException("'" + user.name() + "' uses a value (" + v.type() + ") defined outside the function "
-                    + "being differentiated", user.location());
-        }
-        return m;
+        return m != null ? m : v;
     }
 }

@@ -15,7 +15,32 @@ public final class VjpRules {
     private static boolean installed;
 
     /** Differentiable ops without a rule yet; reaching one in the backward sweep is an error naming the op. */
-    public static final Set<String> MISSING = Set.of();
+    public static final Set<String> MISSING = Set.of(
+            // element-wise math still to do
+            "chlo._asin_acos_kernel", "chlo.acos", "chlo.acosh", "chlo.asin", "chlo.asinh", "chlo.atanh", "chlo.bessel_i1e",
+            "chlo.conj", "chlo.digamma", "chlo.erf_inv", "chlo.erfc", "chlo.lgamma", "chlo.polygamma", "chlo.square",
+            "chlo.tan", "chlo.zeta", "chlo.next_after", "stablehlo.complex", "stablehlo.real", "stablehlo.imag",
+            "stablehlo.reduce_precision",
+            // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
+            "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
+            "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
+            "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
+            "chlo.broadcast_sub", "chlo.broadcast_zeta",
+            // structured ops still to do
+            "chlo.ragged_dot", "chlo.top_k", "chlo.scan", "stablehlo.sort", "stablehlo.reduce_window",
+            "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv", "stablehlo.dot",
+            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.broadcast", "stablehlo.dynamic_broadcast_in_dim",
+            "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
+            "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
+            "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
+            "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
+            "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
+            "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
+            "builtin.unrealized_conversion_cast",
+            // Shardy: collectives and computations on named axes
+            "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
+            "sdy.reduce_scatter", "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced", "sdy.manual_computation",
+            "sdy.named_computation");
 
     private VjpRules() {}
 
@@ -27,6 +52,8 @@ public final class VjpRules {
         ReduceRules.install(in);
         DotRules.install(in);
         IndexingRules.install(in);
+        ControlFlowRules.install(in);
+        CollectiveRules.install(in);
         NonDifferentiableOps.install(in);
         installed = true;
     }

@@ -1,6 +1,5 @@
 package io.hlo4j.compiler.ad;
 
-import io.hlo4j.mlir.build.FunctionBuilder;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
@@ -40,8 +39,11 @@ final class GradCheck {
 
     /** The VJP module of the first function of {@code m}, differentiated in every float argument. */
     static Module vjpModule(Module m, int[] wrt) {
-        Operation f = m.functions().get(0);
-        Module vm = FunctionBuilder.module(null, List.of(Autodiff.vjp(f, wrt, "vjp")));
+        return vjpModule(m, ((io.hlo4j.mlir.attr.StringAttr) m.functions().get(0).attr("sym_name")).value(), wrt);
+    }
+
+    static Module vjpModule(Module m, String name, int[] wrt) {
+        Module vm = Autodiff.withVjp(m, name, wrt, "vjp");
         ModuleVerifier.verify(vm);
         Module back = MlirParser.parseModule(MlirPrinter.print(vm), "vjp.mlir");
         ModuleVerifier.verify(back);
@@ -51,8 +53,11 @@ final class GradCheck {
     /** Runs the gradient check; returns the largest relative error seen (also asserted below TOL). */
     static double check(String funcText, List<HostArray> args, long seed) {
         Module m = parse(funcText);
-        Operation f = m.functions().get(0);
-        String name = ((io.hlo4j.mlir.attr.StringAttr) f.attr("sym_name")).value();
+        return checkModule(m, ((io.hlo4j.mlir.attr.StringAttr) m.functions().get(0).attr("sym_name")).value(), args, seed);
+    }
+
+    /** As {@link #check} for function {@code name} of a module (callees resolve in it). */
+    static double checkModule(Module m, String name, List<HostArray> args, long seed) {
         List<Integer> wrtL = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) if (args.get(i).elementType() instanceof FloatType) wrtL.add(i);
         int[] wrt = wrtL.stream().mapToInt(Integer::intValue).toArray();
@@ -64,7 +69,7 @@ final class GradCheck {
         for (HostArray o : out) cts.add(o.elementType() instanceof FloatType ? uniform(o.type(), r, -1, 1) : HostArray.zeros(o.type()));
         List<HostArray> vin = new ArrayList<>(args);
         vin.addAll(cts);
-        List<HostArray> vout = new Interpreter(vjpModule(m, wrt)).runHost("vjp", vin);
+        List<HostArray> vout = new Interpreter(vjpModule(m, name, wrt)).runHost("vjp", vin);
         assertThat(vout).hasSize(out.size() + wrt.length);
         for (int i = 0; i < out.size(); i++) assertThat(vout.get(i)).as("primal result #%d", i).isEqualTo(out.get(i));
 

@@ -1,0 +1,99 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.registry.OpDef;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * One forward-then-backward pass over a list of ops into one builder: a function body, or a region body
+ * (branch, loop body, callee) differentiated inside a region of the backward program. Values the ops use that
+ * were defined outside (captured from an enclosing scope and visible in the builder) are used as they are, and
+ * their cotangents are collected for the enclosing sweep.
+ */
+final class Sweep {
+    private final IrBuilder builder;
+    private final Backward bw;
+    private final Map<Value, Value> primal = new IdentityHashMap<>();
+    private final Map<Value, Value> original = new IdentityHashMap<>();
+    private final Map<Value, Value> cts = new IdentityHashMap<>();
+    private final List<Value> outside = new ArrayList<>();
+    private final List<Operation> ops = new ArrayList<>(), clones = new ArrayList<>();
+    final Function<String, Operation> symbols;
+
+    Sweep(IrBuilder builder, Function<String, Operation> symbols) {
+        this.builder = builder;
+        this.symbols = symbols;
+        this.bw = new Backward(builder, this);
+    }
+
+    Backward context() { return bw; }
+
+    void bind(Value orig, Value now) { primal.put(orig, now); original.put(now, orig); }
+
+    Value primal(Value orig) {
+        Value v = primal.get(orig);
+        return v != null ? v : orig;
+    }
+
+    /** Re-emits {@code op} (its results become residuals of the backward pass). */
+    Operation forward(Operation op) {
+        Operation c = builder.append(Cloner.copy(op, primal), op.location());
+        for (int i = 0; i < c.numResults(); i++) bind(op.result(i), c.result(i));
+        ops.add(op);
+        clones.add(c);
+        return c;
+    }
+
+    void seed(Value orig, Value ct) { if (Backward.differentiable(orig.type())) accumulate(orig, ct); }
+
+    Value cotangent(Value orig) { return cts.get(orig); }
+
+    /** Cotangent reported for a value as the builder sees it (a cloned value, or one captured from outside). */
+    void accumulateByPrimal(Value now, Value ct) {
+        Value orig = original.get(now);
+        accumulate(orig != null ? orig : now, ct);
+    }
+
+    private void accumulate(Value orig, Value ct) {
+        if (!Backward.differentiable(orig.type())) return;
+        Value prev = cts.get(orig);
+        if (prev == null && !primal.containsKey(orig)) outside.add(orig);
+        cts.put(orig, prev == null ? ct : bw.add(prev, ct));
+    }
+
+    /** Values defined outside the swept ops that received a cotangent, in first-seen order. */
+    List<Value> outsideWithCotangents() { return outside; }
+
+    /** The backward sweep over every op forwarded so far, in reverse. */
+    void backward() {
+        for (int k = clones.size() - 1; k >= 0; k--) {
+            Operation op = ops.get(k), c = clones.get(k);
+            List<Value> g = new ArrayList<>(op.numResults());
+            boolean any = false;
+            for (Value r : op.results()) { Value ct = cts.get(r); g.add(ct); any |= ct != null; }
+            if (!any || op.attributes().contains(Autodiff.STOP_GRADIENT)) continue;
+            OpDef def = op.def();
+            if (def != null && def.extension(NonDifferentiable.class) != null) continue;
+            VjpRule rule = def == null ? null : def.extension(VjpRule.class);
+            if (rule == null) throw new Hlo4jException("cannot differentiate '" + op.name() + "': it has no VJP rule yet", op.location());
+            bw.at(op.location());
+            for (int i = 0; i < g.size(); i++) {
+                if (g.get(i) == null && Backward.differentiable(c.result(i).type())) g.set(i, bw.zerosLike(c.result(i)));
+            }
+            List<Value> in = rule.vjp(bw, c, g);
+            if (in.size() != op.numOperands()) {
+                throw new IllegalStateException("VJP rule of " + op.name() + " returned " + in.size() + " cotangents for "
+                        + op.numOperands() + " operands");
+            }
+            for (int i = 0; i < in.size(); i++) if (in.get(i) != null) accumulate(op.operand(i), in.get(i));
+        }
+    }
+}
