@@ -39,15 +39,15 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.tensor;
  * ({@code f64}, {@code ui64}, {@code ui32}); their defaults (1e-4, max 1 / min 0 ULP, iteration 0) apply
  * when absent and are read by {@link CheckAttrs}.
  */
-final class CheckOps {
+public final class CheckOps {
     private CheckOps() {}
 
-    static final String EXPECT_EQ = "check.expect_eq";
-    static final String EXPECT_EQ_CONST = "check.expect_eq_const";
-    static final String EXPECT_ALMOST_EQ = "check.expect_almost_eq";
-    static final String EXPECT_ALMOST_EQ_CONST = "check.expect_almost_eq_const";
-    static final String EXPECT_CLOSE = "check.expect_close";
-    static final String EXPECT_SERIALIZED_EQ = "check.expect_serialized_eq";
+    public static final String EXPECT_EQ = "check.expect_eq";
+    public static final String EXPECT_EQ_CONST = "check.expect_eq_const";
+    public static final String EXPECT_ALMOST_EQ = "check.expect_almost_eq";
+    public static final String EXPECT_ALMOST_EQ_CONST = "check.expect_almost_eq_const";
+    public static final String EXPECT_CLOSE = "check.expect_close";
+    public static final String EXPECT_SERIALIZED_EQ = "check.expect_serialized_eq";
 
     private static final TypeInference NO_RESULTS = (operands, props, regions) -> List.of();
 

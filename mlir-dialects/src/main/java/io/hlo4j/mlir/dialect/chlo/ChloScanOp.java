@@ -36,10 +36,10 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.tensor;
  * of each input (the scan dimension removed) then the carries, and returns the output slices then the new
  * carries.
  */
-final class ChloScanOp {
+public final class ChloScanOp {
     private ChloScanOp() {}
 
-    static final String NAME = "chlo.scan";
+    public static final String NAME = "chlo.scan";
     static final String OPERAND_SEGMENTS = "operandSegmentSizes";
     static final String RESULT_SEGMENTS = "resultSegmentSizes";
     private static final Set<String> INHERENT = Set.of("dimension", "scan_dim_size", "is_reverse", "is_associative",

@@ -31,10 +31,10 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.tensor;
  * {@code %values, %indices = chlo.top_k(%x, k = 2) : tensor<16x8xf32> -> (tensor<16x2xf32>, tensor<16x2xi32>)}:
  * the k largest entries along the last dimension and their i32 indices. {@code is_stable} defaults to true.
  */
-final class ChloTopKOp {
+public final class ChloTopKOp {
     private ChloTopKOp() {}
 
-    static final String NAME = "chlo.top_k";
+    public static final String NAME = "chlo.top_k";
     private static final Set<String> INHERENT = Set.of("k", "is_stable");
 
     static void register(OpRegistry r) {
@@ -43,6 +43,9 @@ final class ChloTopKOp {
                 .inference((operands, props, regions) -> infer(null, (TensorType) operands.get(0), ((IntegerAttr) props.get("k")).value()))
                 .resultNamer(op -> new String[] {"values", "indices"}).build());
     }
+
+    /** The number of elements kept per row. */
+    public static long k(Operation op) { return required(op, "k", IntegerAttr.class, "an i64 integer").value(); }
 
     /** Whether ties keep the lower index first (the default when the attribute is absent). */
     public static boolean isStable(Operation op) {

@@ -34,12 +34,12 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.required;
 import static io.hlo4j.mlir.dialect.check.OpSupport.tensor;
 
 /** The reference interpreter's own ops ({@code stablehlo/reference/InterpreterOps.td}). */
-final class InterpreterOps {
+public final class InterpreterOps {
     private InterpreterOps() {}
 
-    static final String RUN_PARALLEL = "interpreter.run_parallel";
-    static final String PROBE = "interpreter.probe";
-    static final String PRINT = "interpreter.print";
+    public static final String RUN_PARALLEL = "interpreter.run_parallel";
+    public static final String PROBE = "interpreter.probe";
+    public static final String PRINT = "interpreter.print";
 
     static void register(OpRegistry r) {
         r.register(OpDef.builder(RUN_PARALLEL)
@@ -97,8 +97,13 @@ final class InterpreterOps {
             if (queues.size() == 0) throw fail(op, "infeed attribute is optional or should not be empty");
             for (Attribute q : queues.elements()) {
                 FunctionType sig = signature(op, symbols, q);
-                if (sig != null && !sig.inputs().isEmpty()) {
-                    throw fail(op, "infeed function " + q + " must take no arguments, got " + sig.inputs().size());
+                if (sig == null) continue;
+                String name = ((SymbolRefAttr) q).root();
+                if (sig.results().size() != 1) {
+                    throw fail(op, "Function " + name + " should return 1 tensor but returns " + sig.results().size());
+                }
+                if (!(sig.results().get(0) instanceof TensorType)) {
+                    throw fail(op, "Function " + name + " should return a tensor type, but instead returns " + sig.results().get(0));
                 }
             }
         }

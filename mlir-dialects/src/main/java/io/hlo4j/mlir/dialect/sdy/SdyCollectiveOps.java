@@ -31,11 +31,11 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.required;
  * {@code sdy.all_gather [{"x"}, {}] %t out_sharding=<@m, [...]> : T} and its siblings. Each keeps the
  * tensor type and carries the sharding the result has afterwards.
  */
-final class SdyCollectiveOps {
+public final class SdyCollectiveOps {
     private SdyCollectiveOps() {}
 
     /** Reduction kinds in enum order (the i32 value stored is the index); sum is the default and is not printed. */
-    static final List<String> REDUCTIONS = List.of("sum", "max", "min");
+    public static final List<String> REDUCTIONS = List.of("sum", "max", "min");
 
     /** What comes between the op name and the tensor operand. */
     private record Param(String attrName, Function<AsmParser, Attribute> parser, Function<Attribute, String> printer, Class<?> kind) {}
@@ -69,7 +69,7 @@ final class SdyCollectiveOps {
     }
 
     /** The reduction of an all_reduce / reduce_scatter: sum, max or min. */
-    static String reduction(Operation op) {
+    public static String reduction(Operation op) {
         if (!(op.attr("reduction_op") instanceof IntegerAttr i)) return "sum";
         if (i.value() < 0 || i.value() >= REDUCTIONS.size()) throw fail(op, "reduction_op " + i.value() + " is not one of " + REDUCTIONS);
         return REDUCTIONS.get((int) i.value());

@@ -40,23 +40,23 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.required;
  * {@code manual_computation} (what shard_map becomes), {@code named_computation}, {@code return},
  * {@code sharding_group}, {@code propagation_barrier}, {@code constant} and the data-flow-edge ops.
  */
-final class SdyOps {
+public final class SdyOps {
     private SdyOps() {}
 
-    static final String MESH = "sdy.mesh";
-    static final String SHARDING_CONSTRAINT = "sdy.sharding_constraint";
-    static final String RESHARD = "sdy.reshard";
-    static final String RETURN = "sdy.return";
-    static final String MANUAL_COMPUTATION = "sdy.manual_computation";
-    static final String NAMED_COMPUTATION = "sdy.named_computation";
-    static final String SHARDING_GROUP = "sdy.sharding_group";
-    static final String PROPAGATION_BARRIER = "sdy.propagation_barrier";
-    static final String CONSTANT = "sdy.constant";
-    static final String DATA_FLOW_EDGE = "sdy.data_flow_edge";
-    static final String FUNC_DATA_FLOW_EDGE = "sdy.func_data_flow_edge";
+    public static final String MESH = "sdy.mesh";
+    public static final String SHARDING_CONSTRAINT = "sdy.sharding_constraint";
+    public static final String RESHARD = "sdy.reshard";
+    public static final String RETURN = "sdy.return";
+    public static final String MANUAL_COMPUTATION = "sdy.manual_computation";
+    public static final String NAMED_COMPUTATION = "sdy.named_computation";
+    public static final String SHARDING_GROUP = "sdy.sharding_group";
+    public static final String PROPAGATION_BARRIER = "sdy.propagation_barrier";
+    public static final String CONSTANT = "sdy.constant";
+    public static final String DATA_FLOW_EDGE = "sdy.data_flow_edge";
+    public static final String FUNC_DATA_FLOW_EDGE = "sdy.func_data_flow_edge";
 
     /** Propagation directions in enum order (the i32 value stored is the index). */
-    static final List<String> DIRECTIONS = List.of("NONE", "FORWARD", "BACKWARD", "BOTH");
+    public static final List<String> DIRECTIONS = List.of("NONE", "FORWARD", "BACKWARD", "BOTH");
 
     static void register(OpRegistry r) {
         r.register(OpDef.builder(MESH).summary("declares a named mesh of devices").inherent("sym_name", "mesh")
@@ -348,7 +348,7 @@ final class SdyOps {
     }
 
     /** The direction keyword of a barrier's {@code allowed_direction} (stored as its i32 enum value). */
-    static String direction(Operation op) {
+    public static String direction(Operation op) {
         IntegerAttr a = required(op, "allowed_direction", IntegerAttr.class, "a propagation direction");
         if (a.value() < 0 || a.value() >= DIRECTIONS.size()) throw fail(op, "allowed_direction " + a.value() + " is not one of " + DIRECTIONS);
         return DIRECTIONS.get((int) a.value());

@@ -105,6 +105,12 @@ public final class SdyVerifier {
         if (!(type instanceof TensorType) && type != null && s.rank() != 0) {
             throw fail(op, role + " of a non-tensor value " + type + " must have no dimension shardings");
         }
+        for (int d = 0; d < s.rank(); d++) {
+            DimensionSharding ds = s.dimShardings().get(d);
+            if (ds.axes().isEmpty() && ds.closed() && ds.priority() != null) {
+                throw fail(op, role + " dim " + d + " is empty and closed but has a priority");
+            }
+        }
         MeshAttr mesh = meshOf(op, s, meshes, role);
         Set<String> fullAxes = new HashSet<>();
         Set<AxisRef> used = new HashSet<>();

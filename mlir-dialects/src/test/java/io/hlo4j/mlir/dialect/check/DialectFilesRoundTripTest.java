@@ -61,6 +61,7 @@ class DialectFilesRoundTripTest {
                 if (!printed.contains(squashLine(l))) failures.add(f.getFileName() + ": " + l.trim());
             }
         }
+        System.out.println("chlo lines of testdata printed back exactly: " + (lines - failures.size()) + " / " + lines + " in " + files + " files");
         assertThat(failures).as("chlo lines not printed back").isEmpty();
         assertThat(files).isGreaterThanOrEqualTo(50);
         assertThat(lines).isEqualTo(60);
@@ -90,6 +91,8 @@ class DialectFilesRoundTripTest {
                 failures.add(f.getFileName() + ": " + e.getMessage().lines().limit(3).reduce("", (a, b) -> a + " " + b));
             }
         }
+        System.out.println("interpret files with check/interpreter/chlo/sdy ops: " + (files - failures.size()) + " / " + files
+                + " verify and reach a print fixpoint; " + ops + " ops of these dialects");
         assertThat(failures).as("interpret files").isEmpty();
         assertThat(files).isGreaterThanOrEqualTo(100);
         assertThat(ops).isGreaterThan(600);

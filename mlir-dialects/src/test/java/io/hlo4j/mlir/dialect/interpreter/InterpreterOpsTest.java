@@ -93,6 +93,8 @@ class InterpreterOpsTest {
         verify(runParallelInModule(programs, 1, 1, ArrayAttr.of(SymbolRefAttr.of("queue"))));
         rejects(runParallelInModule(programs, 1, 1, new ArrayAttr(List.of())), "infeed attribute is optional or should not be empty");
         rejects(runParallelInModule(programs, 1, 1, ArrayAttr.of(SymbolRefAttr.of("nope"))), "Function nope not found");
+        rejects(runParallelInModule(programs, 1, 1, ArrayAttr.of(SymbolRefAttr.of("main"))),
+                "Function main should return 1 tensor but returns 0");
         RunParallelPrograms p = RunParallelPrograms.of(runParallelInModule(programs, 1, 1, ArrayAttr.of(SymbolRefAttr.of("queue"))));
         assertThat(p.infeed()).containsExactly("queue");
     }

@@ -92,4 +92,16 @@ class SdyModuleTest {
         assertThat(call.attributes().get("sdy.sharding_rule")).isInstanceOf(OpShardingRule.class);
         assertThat(squash(MlirPrinter.print(m))).isEqualTo(squash(text));
     }
+
+    @Test
+    void genericFormRoundTripsToo() {
+        Module m = MlirParser.parseModule(A2A, "a2a.mlir");
+        String generic = MlirPrinter.print(m, io.hlo4j.mlir.print.PrintOptions.GENERIC);
+        assertThat(generic).contains("\"sdy.manual_computation\"(%arg0) <{in_shardings = #sdy.sharding_per_value<[<@mesh, [{\"x\"}, {}]>]>, "
+                + "manual_axes = #sdy<manual_axes{\"x\"}>, out_shardings = #sdy.sharding_per_value<[<@mesh, [{}, {\"x\"}]>]>}>");
+        assertThat(generic).contains("\"sdy.mesh\"() <{mesh = #sdy.mesh<[\"x\"=2]>, sym_name = \"mesh\"}> : () -> ()");
+        Module back = MlirParser.parseModule(generic, "generic.mlir");
+        ModuleVerifier.verify(back);
+        assertThat(squash(MlirPrinter.print(back))).isEqualTo(squash(A2A));
+    }
 }

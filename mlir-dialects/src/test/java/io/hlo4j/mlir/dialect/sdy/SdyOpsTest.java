@@ -139,6 +139,8 @@ class SdyOpsTest {
                 "covers the whole axis");
         rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"x\"}, {}], replicated={\"x\"}> : tensor<8x16xf32>"), mesh),
                 "uses axis \"x\" more than once");
+        rejects(parse("%1 = sdy.reshard %0 <@mesh, [{}p1, {\"x\"}]> : tensor<8x16xf32>"), "sharding dim 0 is empty and closed but has a priority");
+        verify(parse("%1 = sdy.reshard %0 <@mesh, [{?}p1, {\"x\"}]> : tensor<8x16xf32>"));
         // Outside a module the mesh is unknowable; rank and duplicates are still checked.
         verify(parse("%1 = sdy.reshard %0 <@nowhere, [{\"q\"}, {}]> : tensor<8x16xf32>"));
     }
