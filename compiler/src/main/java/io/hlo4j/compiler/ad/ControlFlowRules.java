@@ -53,6 +53,12 @@ final class ControlFlowRules {
     }
 
     private static List<Value> call(Backward b, Operation op, List<Value> g) {
+        if (op.attr(Checkpoint.CUSTOM_VJP) instanceof SymbolRefAttr bwd) {
+            List<Value> in = new ArrayList<>(op.operands());
+            in.addAll(op.results());
+            in.addAll(g);
+            return new ArrayList<>(b.ir().emit("func.call", in, Map.of("callee", bwd), List.of(), op.operandTypes(), b.loc()));
+        }
         String callee = ((SymbolRefAttr) op.attr("callee")).root();
         Operation f = b.sweep().symbols.apply(callee);
         Block body = f.region(0).entry();

@@ -1,6 +1,7 @@
 package io.hlo4j.compiler.ad;
 
 import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
@@ -45,11 +46,79 @@ final class Sweep {
 
     /** Re-emits {@code op} (its results become residuals of the backward pass). */
     Operation forward(Operation op) {
+        if (Checkpoint.isRematCall(op)) return forwardRemat(op);
         Operation c = builder.append(Cloner.copy(op, primal), op.location());
         for (int i = 0; i < c.numResults(); i++) bind(op.result(i), c.result(i));
         ops.add(op);
         clones.add(c);
         return c;
+    }
+
+    /** A checkpointed call, inlined: the forward copy of each callee op, and which of them the policy saves. */
+    private record Remat(List<Value> args, Map<Operation, Operation> forward, List<Operation> saved) {}
+
+    private final Map<Operation, Remat> remats = new IdentityHashMap<>();
+
+    private Operation forwardRemat(Operation call) {
+        Block body = Checkpoint.body(this, call);
+        Map<Value, Value> m = new IdentityHashMap<>();
+        List<Value> args = new ArrayList<>();
+        for (int i = 0; i < call.numOperands(); i++) { args.add(primal(call.operand(i))); m.put(body.argument(i), args.get(i)); }
+        Map<Operation, Operation> fwd = new IdentityHashMap<>();
+        List<Operation> saved = new ArrayList<>();
+        Operation term = body.terminator();
+        for (Operation inner : body.operations()) {
+            if (inner == term) break;
+            Operation c = builder.append(Cloner.copy(inner, m), inner.location());
+            for (int i = 0; i < c.numResults(); i++) m.put(inner.result(i), c.result(i));
+            fwd.put(inner, c);
+            if (Checkpoint.saves(call, inner)) saved.add(inner);
+        }
+        for (int i = 0; i < call.numResults(); i++) bind(call.result(i), Cloner.lookup(m, term.operand(i), term));
+        remats.put(call, new Remat(args, fwd, saved));
+        ops.add(call);
+        clones.add(call);
+        return call;
+    }
+
+    /**
+     * Backward of a checkpointed call: recompute the callee from its arguments and the saved values (through an
+     * optimization_barrier), then backpropagate through it. A saved op's rule sees its forward copy.
+     */
+    private List<Value> backwardRemat(Operation call, Remat r, List<Value> g) {
+        Block body = Checkpoint.body(this, call);
+        List<Value> in = new ArrayList<>(r.args());
+        for (Operation s : r.saved()) in.addAll(r.forward().get(s).results());
+        List<? extends Value> kept = in.isEmpty() ? in
+                : builder.emit("stablehlo.optimization_barrier", in, Map.of(), List.of(), in.stream().map(Value::type).toList(), call.location());
+        Sweep s = new Sweep(builder, symbols);
+        for (int i = 0; i < r.args().size(); i++) s.bind(body.argument(i), kept.get(i));
+        int k = r.args().size();
+        Map<Operation, List<Value>> savedValues = new IdentityHashMap<>();
+        for (Operation op : r.saved()) {
+            savedValues.put(op, new ArrayList<>(kept.subList(k, k + op.numResults())));
+            k += op.numResults();
+        }
+        Operation term = body.terminator();
+        for (Operation inner : body.operations()) {
+            if (inner == term) break;
+            List<Value> sv = savedValues.get(inner);
+            if (sv == null) s.forward(inner);
+            else s.reuse(inner, r.forward().get(inner), sv);
+        }
+        s.context().at(call.location());
+        for (int i = 0; i < term.numOperands(); i++) if (g.get(i) != null) s.seed(term.operand(i), g.get(i));
+        s.backward();
+        List<Value> out = new ArrayList<>();
+        for (int i = 0; i < call.numOperands(); i++) out.add(s.cotangent(body.argument(i)));
+        return out;
+    }
+
+    /** Uses {@code values} for {@code op}'s results downstream; its rule is applied to {@code clone}. */
+    void reuse(Operation op, Operation clone, List<Value> values) {
+        for (int i = 0; i < values.size(); i++) bind(op.result(i), values.get(i));
+        ops.add(op);
+        clones.add(clone);
     }
 
     void seed(Value orig, Value ct) { if (Backward.differentiable(orig.type())) accumulate(orig, ct); }
@@ -88,7 +157,8 @@ final class Sweep {
             for (int i = 0; i < g.size(); i++) {
                 if (g.get(i) == null && Backward.differentiable(c.result(i).type())) g.set(i, bw.zerosLike(c.result(i)));
             }
-            List<Value> in = rule.vjp(bw, c, g);
+            Remat remat = remats.get(op);
+            List<Value> in = remat != null ? backwardRemat(op, remat, g) : rule.vjp(bw, c, g);
             if (in.size() != op.numOperands()) {
                 throw new IllegalStateException("VJP rule of " + op.name() + " returned " + in.size() + " cotangents for "
                         + op.numOperands() + " operands");
