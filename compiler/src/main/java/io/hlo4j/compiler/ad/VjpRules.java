@@ -27,7 +27,7 @@ public final class VjpRules {
             "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
             "chlo.broadcast_sub", "chlo.broadcast_zeta",
             // structured ops still to do
-            "chlo.ragged_dot", "chlo.top_k", "chlo.scan", "stablehlo.sort", "stablehlo.reduce_window",
+            "chlo.scan", "stablehlo.reduce_window",
             "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv", "stablehlo.dot",
             "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.broadcast", "stablehlo.dynamic_broadcast_in_dim",
             "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
@@ -54,6 +54,8 @@ public final class VjpRules {
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
+        PermutationRules.install(in);
+        RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
         installed = true;
     }
