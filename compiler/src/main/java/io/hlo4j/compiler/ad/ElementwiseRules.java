@@ -32,6 +32,15 @@ final class ElementwiseRules {
         chloUnary(in, "erf", (b, x, y) -> b.scale(b.unary("exponential", b.neg(b.mul(x, x))), 2 / Math.sqrt(Math.PI)));
         chloUnary(in, "sinh", (b, x, y) -> chloCall(b, "cosh", x));
         chloUnary(in, "cosh", (b, x, y) -> chloCall(b, "sinh", x));
+        chloUnary(in, "tan", (b, x, y) -> b.add(b.fullLike(y, 1), b.mul(y, y)));
+        chloUnary(in, "erfc", (b, x, y) -> b.scale(b.unary("exponential", b.neg(b.mul(x, x))), -2 / Math.sqrt(Math.PI)));
+        chloUnary(in, "erf_inv", (b, x, y) -> b.scale(b.unary("exponential", b.mul(y, y)), Math.sqrt(Math.PI) / 2));
+        chloUnary(in, "asin", (b, x, y) -> b.unary("rsqrt", b.sub(b.fullLike(x, 1), b.mul(x, x))));
+        chloUnary(in, "acos", (b, x, y) -> b.neg(b.unary("rsqrt", b.sub(b.fullLike(x, 1), b.mul(x, x)))));
+        chloUnary(in, "atanh", (b, x, y) -> b.div(b.fullLike(x, 1), b.sub(b.fullLike(x, 1), b.mul(x, x))));
+        chloUnary(in, "asinh", (b, x, y) -> b.unary("rsqrt", b.add(b.mul(x, x), b.fullLike(x, 1))));
+        chloUnary(in, "acosh", (b, x, y) -> b.unary("rsqrt", b.sub(b.mul(x, x), b.fullLike(x, 1))));
+        chloUnary(in, "lgamma", (b, x, y) -> chloCall(b, "digamma", x));
         chloUnary(in, "atan", (b, x, y) -> b.div(b.fullLike(x, 1), b.add(b.fullLike(x, 1), b.mul(x, x))));
 
         in.rule("stablehlo.add", (b, op, g) -> List.of(g.get(0), g.get(0)));

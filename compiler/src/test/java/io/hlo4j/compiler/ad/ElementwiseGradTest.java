@@ -18,7 +18,9 @@ class ElementwiseGradTest {
             "stablehlo.log, 0.5, 3", "stablehlo.log_plus_one, -0.5, 2", "stablehlo.sqrt, 0.5, 3", "stablehlo.rsqrt, 0.5, 3",
             "stablehlo.cbrt, 0.5, 3", "stablehlo.tanh, -2, 2", "stablehlo.tan, -1, 1", "stablehlo.logistic, -3, 3",
             "stablehlo.sine, -3, 3", "stablehlo.cosine, -3, 3", "stablehlo.abs, 0.2, 2", "chlo.erf, -2, 2",
-            "chlo.sinh, -2, 2", "chlo.cosh, -2, 2", "chlo.atan, -2, 2",
+            "chlo.sinh, -2, 2", "chlo.cosh, -2, 2", "chlo.atan, -2, 2", "chlo.tan, -1, 1", "chlo.erfc, -2, 2",
+            "chlo.erf_inv, -0.8, 0.8", "chlo.asin, -0.8, 0.8", "chlo.acos, -0.8, 0.8", "chlo.atanh, -0.8, 0.8",
+            "chlo.asinh, -2, 2", "chlo.acosh, 1.2, 3", "chlo.lgamma, 0.3, 4",
     })
     void unary(String op, double lo, double hi) {
         String f = """
