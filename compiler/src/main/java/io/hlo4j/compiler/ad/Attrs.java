@@ -29,6 +29,15 @@ final class Attrs {
                 op.location());
     }
 
+    /** The elements of an integer dense attribute (e.g. reduce_window's padding), row-major. */
+    static long[] denseLongs(io.hlo4j.mlir.attr.DenseElementsAttr a) {
+        int w = a.type().elementType().storageBytes();
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(a.expandedData()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long[] v = new long[(int) a.type().numElements()];
+        for (int i = 0; i < v.length; i++) v[i] = w == 8 ? in.getLong(i * 8) : w == 4 ? in.getInt(i * 4) : in.get(i);
+        return v;
+    }
+
     static long[] iota(int n) {
         long[] r = new long[n];
         for (int i = 0; i < n; i++) r[i] = i;

@@ -10,8 +10,6 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -85,10 +83,7 @@ final class CollectiveRules {
     /** Source-target pairs with source and target swapped (an N x 2 integer tensor). */
     static DenseElementsAttr inverted(DenseElementsAttr pairs) {
         TensorType t = pairs.type();
-        int w = t.elementType().storageBytes();
-        ByteBuffer in = ByteBuffer.wrap(pairs.expandedData()).order(ByteOrder.LITTLE_ENDIAN);
-        long[] v = new long[(int) t.numElements()];
-        for (int i = 0; i < v.length; i++) v[i] = w == 8 ? in.getLong(i * 8) : in.getInt(i * 4);
+        long[] v = Attrs.denseLongs(pairs);
         long[] swapped = new long[v.length];
         for (int i = 0; i + 1 < v.length; i += 2) { swapped[i] = v[i + 1]; swapped[i + 1] = v[i]; }
         return Constants.ofLongs(TensorType.of((IntegerType) t.elementType(), t.shape()), swapped);

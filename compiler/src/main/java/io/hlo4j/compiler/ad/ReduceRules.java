@@ -19,6 +19,7 @@ final class ReduceRules {
 
     static void install(VjpRules.Installer in) {
         in.rule("stablehlo.reduce", ReduceRules::reduce);
+        in.rule("stablehlo.reduce_window", ReduceRules::reduceWindowSum);
     }
 
     /** The single binary op a reduction body applies to its two arguments ("add", "maximum", ...), or null. */
@@ -54,5 +55,49 @@ final class ReduceRules {
             return new ArrayList<>(Arrays.asList(gx, null));
         }
         throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
+    }
+
+    /**
+     * Windowed sum (cumsum, average pooling): its transpose is a windowed sum of the cotangent, interior-padded by
+     * stride - 1 and edge-padded so every input position sees exactly the windows that read it (unit base dilation).
+     */
+    private static List<Value> reduceWindowSum(Backward b, Operation op, List<Value> g) {
+        if (op.numOperands() != 2 || !"add".equals(combiner(op.region(0)))) {
+            throw b.refuse(op, "only single-operand windowed sums have a VJP rule");
+        }
+        Value x = op.operand(0);
+        TensorType xt = Backward.tensor(x), yt = Backward.tensor(op.result());
+        int r = xt.rank();
+        long[] win = Attrs.i64s(op, "window_dimensions");
+        long[] strides = op.attr("window_strides") != null ? Attrs.i64s(op, "window_strides") : ones(r);
+        long[] wdil = op.attr("window_dilations") != null ? Attrs.i64s(op, "window_dilations") : ones(r);
+        long[] bdil = op.attr("base_dilations") != null ? Attrs.i64s(op, "base_dilations") : ones(r);
+        long[] pad = op.attr("padding") != null
+                ? Attrs.denseLongs(Attrs.get(op, "padding", io.hlo4j.mlir.attr.DenseElementsAttr.class)) : new long[2 * r];
+        long[] lo = new long[r], hi = new long[r], interior = new long[r];
+        for (int d = 0; d < r; d++) {
+            if (bdil[d] != 1) throw b.refuse(op, "base dilation " + java.util.Arrays.toString(bdil) + " has no VJP rule");
+            long wd = dilate(win[d], wdil[d]), od = dilate(yt.dim(d), strides[d]);
+            lo[d] = wd - pad[2 * d] - 1;
+            hi[d] = xt.dim(d) + wd - 1 - od - lo[d];
+            interior[d] = strides[d] - 1;
+        }
+        Value zero = b.full(TensorType.scalar(xt.elementType()), 0);
+        Value padded = b.hlo().pad(g.get(0), zero, lo, hi, interior, b.loc());
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        props.put("window_dimensions", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(win));
+        props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
+        Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
+                List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
+        // The init value is treated as a constant (0 for sums in practice).
+        return java.util.Arrays.asList(gx, null);
+    }
+
+    private static long dilate(long n, long d) { return n == 0 ? 0 : 1 + d * (n - 1); }
+
+    private static long[] ones(int r) {
+        long[] a = new long[r];
+        java.util.Arrays.fill(a, 1);
+        return a;
     }
 }

@@ -26,7 +26,7 @@ public final class VjpRules {
             "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
             "chlo.broadcast_sub", "chlo.broadcast_zeta",
             // structured ops still to do
-            "chlo.scan", "stablehlo.reduce_window",
+            "chlo.scan",
             "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv", "stablehlo.dot",
             "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.broadcast", "stablehlo.dynamic_broadcast_in_dim",
             "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",

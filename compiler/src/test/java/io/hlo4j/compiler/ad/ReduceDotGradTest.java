@@ -137,4 +137,35 @@ class ReduceDotGradTest {
                   return %0 : tensor<5x3xf64>
                 }""", List.of(u(5, 3), HostArray.fromLongs(TensorType.of(IntegerType.I64, 2, 1), 3, 1), u(2, 3)), 30);
     }
+
+    @Test
+    void cumsumAsReduceWindow() {
+        GradCheck.check("""
+                func.func @f(%x: tensor<2x5xf64>) -> tensor<2x5xf64> {
+                  %z = stablehlo.constant dense<0.0> : tensor<f64>
+                  %0 = "stablehlo.reduce_window"(%x, %z) ({
+                    ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+                      %s = stablehlo.add %a, %b : tensor<f64>
+                      stablehlo.return %s : tensor<f64>
+                  }) {window_dimensions = array<i64: 1, 5>, padding = dense<[[0, 0], [4, 0]]> : tensor<2x2xi64>} : (tensor<2x5xf64>, tensor<f64>) -> tensor<2x5xf64>
+                  %1 = stablehlo.multiply %0, %0 : tensor<2x5xf64>
+                  return %1 : tensor<2x5xf64>
+                }""", List.of(u(2, 5)), 61);
+    }
+
+    @Test
+    void stridedDilatedPaddedWindowSum() {
+        GradCheck.check("""
+                func.func @f(%x: tensor<7x6xf64>) -> tensor<3x3xf64> {
+                  %z = stablehlo.constant dense<0.0> : tensor<f64>
+                  %0 = "stablehlo.reduce_window"(%x, %z) ({
+                    ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+                      %s = stablehlo.add %a, %b : tensor<f64>
+                      stablehlo.return %s : tensor<f64>
+                  }) {window_dimensions = array<i64: 3, 2>, window_strides = array<i64: 2, 2>, window_dilations = array<i64: 1, 2>,
+                      padding = dense<[[0, 0], [1, 0]]> : tensor<2x2xi64>} : (tensor<7x6xf64>, tensor<f64>) -> tensor<3x3xf64>
+                  %1 = stablehlo.sine %0 : tensor<3x3xf64>
+                  return %1 : tensor<3x3xf64>
+                }""", List.of(u(7, 6)), 62);
+    }
 }
