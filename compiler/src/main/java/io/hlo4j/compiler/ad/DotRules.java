@@ -16,15 +16,19 @@ final class DotRules {
     private DotRules() {}
 
     static void install(VjpRules.Installer in) {
-        in.rule("stablehlo.dot_general", DotRules::dotGeneral);
+        in.rule("stablehlo.dot_general", (b, op, g) -> {
+            DotDimensionNumbers dn = Attrs.get(op, "dot_dimension_numbers", DotDimensionNumbers.class);
+            return dot(b, op, g, dn.lhsBatchingDimensions().toArray(), dn.rhsBatchingDimensions().toArray(),
+                    dn.lhsContractingDimensions().toArray(), dn.rhsContractingDimensions().toArray());
+        });
+        // Legacy dot: vector/matrix products contracting lhs's last dim with rhs's first.
+        in.rule("stablehlo.dot", (b, op, g) -> dot(b, op, g, new long[0], new long[0],
+                new long[] {Backward.tensor(op.operand(0)).rank() - 1}, new long[] {0}));
     }
 
-    private static List<Value> dotGeneral(Backward b, Operation op, List<Value> g) {
-        DotDimensionNumbers dn = Attrs.get(op, "dot_dimension_numbers", DotDimensionNumbers.class);
+    private static List<Value> dot(Backward b, Operation op, List<Value> g, long[] lb, long[] rb, long[] lc, long[] rc) {
         Value lhs = op.operand(0), rhs = op.operand(1), ct = g.get(0);
         TensorType lt = Backward.tensor(lhs), rt = Backward.tensor(rhs);
-        long[] lb = dn.lhsBatchingDimensions().toArray(), rb = dn.rhsBatchingDimensions().toArray();
-        long[] lc = dn.lhsContractingDimensions().toArray(), rc = dn.rhsContractingDimensions().toArray();
         long[] lFree = free(lt.rank(), lb, lc), rFree = free(rt.rank(), rb, rc);
         int nb = lb.length;
         // Cotangent dims: [batch | lhs free | rhs free].

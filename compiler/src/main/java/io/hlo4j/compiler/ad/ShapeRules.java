@@ -49,6 +49,12 @@ final class ShapeRules {
             return Arrays.asList(null, b.select(pred, g.get(0), zero), b.select(pred, zero, g.get(0)));
         });
         in.rule("stablehlo.clamp", ShapeRules::clamp);
+        // Legacy broadcast prepends broadcast_sizes dims: sum them away.
+        in.rule("stablehlo.broadcast", (b, op, g) -> List.of(b.sum(g.get(0),
+                Attrs.iota(Backward.tensor(op.result()).rank() - Backward.tensor(op.operand(0)).rank()))));
+        // Rounding to a narrower format: the cotangent is rounded the same way (as JAX does).
+        in.rule("stablehlo.reduce_precision", (b, op, g) -> List.of(b.ir().emit1("stablehlo.reduce_precision", List.of(g.get(0)),
+                java.util.Map.of("exponent_bits", op.attr("exponent_bits"), "mantissa_bits", op.attr("mantissa_bits")), b.loc())));
     }
 
     private static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {

@@ -19,7 +19,6 @@ public final class VjpRules {
             // element-wise math still to do
             "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma", "chlo.square",
             "chlo.zeta", "chlo.next_after", "stablehlo.complex", "stablehlo.real", "stablehlo.imag",
-            "stablehlo.reduce_precision",
             // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
             "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
             "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
@@ -27,8 +26,8 @@ public final class VjpRules {
             "chlo.broadcast_sub", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
-            "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv", "stablehlo.dot",
-            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.broadcast", "stablehlo.dynamic_broadcast_in_dim",
+            "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv",
+            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.dynamic_broadcast_in_dim",
             "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
             "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",

@@ -89,6 +89,28 @@ class ShapeGradTest {
     }
 
     @Test
+    void legacyDotAndBroadcast() {
+        GradCheck.check("""
+                func.func @f(%a: tensor<3x4xf64>, %v: tensor<4xf64>, %s: tensor<3xf64>) -> (tensor<3xf64>, tensor<2x3xf64>) {
+                  %0 = "stablehlo.dot"(%a, %v) : (tensor<3x4xf64>, tensor<4xf64>) -> tensor<3xf64>
+                  %1 = "stablehlo.broadcast"(%s) {broadcast_sizes = array<i64: 2>} : (tensor<3xf64>) -> tensor<2x3xf64>
+                  %2 = stablehlo.multiply %1, %1 : tensor<2x3xf64>
+                  return %0, %2 : tensor<3xf64>, tensor<2x3xf64>
+                }""", List.of(u(3, 4), u(4), u(3)), 18);
+    }
+
+    @Test
+    void reducePrecisionToF64ItselfIsTheIdentity() {
+        // 11 exponent / 52 mantissa bits is f64 itself: the gradient is exactly that of x*x.
+        GradCheck.check("""
+                func.func @f(%x: tensor<4xf64>) -> tensor<4xf64> {
+                  %0 = stablehlo.reduce_precision %x, format = e11m52 : tensor<4xf64>
+                  %1 = stablehlo.multiply %0, %x : tensor<4xf64>
+                  return %1 : tensor<4xf64>
+                }""", List.of(u(4)), 19);
+    }
+
+    @Test
     void convertRoundTripThroughF32AndInteger() {
         // f64 -> f32 -> f64 is exact in the gradient's linear part; the integer path carries no gradient.
         String f = """
