@@ -39,9 +39,28 @@ final class Regions {
         }
     }
 
+    /** Every value {@code blk} (with nested regions) reads but does not define. */
+    static List<Value> capturedAll(Block blk) {
+        Set<Value> defined = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Value> used = new LinkedHashSet<>();
+        defined.addAll(blk.arguments());
+        for (Operation op : blk.operations()) {
+            used.addAll(op.operands());
+            defined.addAll(op.results());
+            for (Region inner : op.regions()) collect(inner, defined, used);
+        }
+        List<Value> out = new ArrayList<>();
+        for (Value v : used) if (!defined.contains(v)) out.add(v);
+        return out;
+    }
+
     /** Copies {@code blk}'s ops into {@code b} with its arguments bound to {@code args}; returns what it yields. */
-    static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args) {
+    static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args) { return inline(b, blk, args, null); }
+
+    /** As above; {@code outer} renames the values the block captures (an enclosing sweep's primal map), or null. */
+    static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args, Map<Value, Value> outer) {
         Map<Value, Value> map = new IdentityHashMap<>();
+        if (outer != null) for (Value v : capturedAll(blk)) if (outer.containsKey(v)) map.put(v, outer.get(v));
         for (int i = 0; i < args.size(); i++) map.put(blk.argument(i), args.get(i));
         Operation term = blk.terminator();
         for (Operation op : blk.operations()) {
@@ -60,7 +79,14 @@ final class Regions {
      * arguments and of the values it captured.
      */
     static Sweep differentiate(IrBuilder b, Block blk, List<? extends Value> args, List<Value> resultCts, Sweep outer) {
+        return differentiate(b, blk, args, resultCts, outer, null);
+    }
+
+    /** As above; {@code rename} maps captured values to what the builder sees (their cotangents keep the old keys). */
+    static Sweep differentiate(IrBuilder b, Block blk, List<? extends Value> args, List<Value> resultCts, Sweep outer,
+                               Map<Value, Value> rename) {
         Sweep s = new Sweep(b, outer.symbols);
+        if (rename != null) for (Value v : capturedAll(blk)) if (rename.containsKey(v)) s.alias(v, rename.get(v));
         for (int i = 0; i < args.size(); i++) s.bind(blk.argument(i), args.get(i));
         Operation term = blk.terminator();
         for (Operation op : blk.operations()) if (op != term) s.forward(op);

@@ -39,6 +39,16 @@ final class Sweep {
 
     void bind(Value orig, Value now) { primal.put(orig, now); original.put(now, orig); }
 
+    Map<Value, Value> primalMap() { return primal; }
+
+    /**
+     * Uses {@code now} wherever {@code orig} (a value captured from outside these ops) is read, while its cotangent
+     * stays keyed by {@code orig} and is reported as an outside value.
+     */
+    void alias(Value orig, Value now) { primal.put(orig, now); aliased.add(orig); }
+
+    private final java.util.Set<Value> aliased = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
     Value primal(Value orig) {
         Value v = primal.get(orig);
         return v != null ? v : orig;
@@ -47,6 +57,8 @@ final class Sweep {
     /** Re-emits {@code op} (its results become residuals of the backward pass). */
     Operation forward(Operation op) {
         if (Checkpoint.isRematCall(op)) return forwardRemat(op);
+        long trips = ScanLoops.tripCount(op);
+        if (trips > 0) return forwardScan(op, trips);
         Operation c = builder.append(Cloner.copy(op, primal), op.location());
         for (int i = 0; i < c.numResults(); i++) bind(op.result(i), c.result(i));
         ops.add(op);
@@ -114,6 +126,21 @@ final class Sweep {
         return out;
     }
 
+    private final Map<Operation, ScanLoops.Saved> scans = new IdentityHashMap<>();
+
+    /** A fori-style loop: emitted with per-iteration carry stacks; the op itself stands for its rule. */
+    private Operation forwardScan(Operation op, long trips) {
+        List<Value> init = new ArrayList<>();
+        for (Value v : op.operands()) init.add(primal(v));
+        ScanLoops.Saved[] saved = new ScanLoops.Saved[1];
+        List<Value> res = ScanLoops.forward(builder, op, init, trips, saved, primal);
+        for (int i = 0; i < res.size(); i++) bind(op.result(i), res.get(i));
+        scans.put(op, saved[0]);
+        ops.add(op);
+        clones.add(op);
+        return op;
+    }
+
     /** Uses {@code values} for {@code op}'s results downstream; its rule is applied to {@code clone}. */
     void reuse(Operation op, Operation clone, List<Value> values) {
         for (int i = 0; i < values.size(); i++) bind(op.result(i), values.get(i));
@@ -134,7 +161,7 @@ final class Sweep {
     private void accumulate(Value orig, Value ct) {
         if (!Backward.differentiable(orig.type())) return;
         Value prev = cts.get(orig);
-        if (prev == null && !primal.containsKey(orig)) outside.add(orig);
+        if (prev == null && (!primal.containsKey(orig) || aliased.contains(orig))) outside.add(orig);
         cts.put(orig, prev == null ? ct : bw.add(prev, ct));
     }
 
@@ -158,7 +185,9 @@ final class Sweep {
                 if (g.get(i) == null && Backward.differentiable(c.result(i).type())) g.set(i, bw.zerosLike(c.result(i)));
             }
             Remat remat = remats.get(op);
-            List<Value> in = remat != null ? backwardRemat(op, remat, g) : rule.vjp(bw, c, g);
+            ScanLoops.Saved scan = scans.get(op);
+            List<Value> in = remat != null ? backwardRemat(op, remat, g)
+                    : scan != null ? ScanLoops.backward(bw, op, g, scan) : rule.vjp(bw, c, g);
             if (in.size() != op.numOperands()) {
                 throw new IllegalStateException("VJP rule of " + op.name() + " returned " + in.size() + " cotangents for "
                         + op.numOperands() + " operands");

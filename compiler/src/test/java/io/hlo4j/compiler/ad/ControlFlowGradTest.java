@@ -55,6 +55,53 @@ class ControlFlowGradTest {
                 }""", List.of(HostArray.fromLongs(TensorType.scalar(IntegerType.I32), index), u(2)), 32);
     }
 
+    static final String RNN = """
+                func.func @f(%w: tensor<3x3xf64>, %xs: tensor<4x3xf64>, %h0: tensor<3xf64>) -> tensor<3xf64> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i64>
+                  %r:2 = stablehlo.while(%t = %c0, %h = %h0) : tensor<i64>, tensor<3xf64>
+                   cond {
+                    %n = stablehlo.constant dense<4> : tensor<i64>
+                    %lt = stablehlo.compare LT, %t, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                    stablehlo.return %lt : tensor<i1>
+                  } do {
+                    %z = stablehlo.constant dense<0> : tensor<i64>
+                    %row = "stablehlo.dynamic_slice"(%xs, %t, %z) {slice_sizes = array<i64: 1, 3>} : (tensor<4x3xf64>, tensor<i64>, tensor<i64>) -> tensor<1x3xf64>
+                    %x = stablehlo.reshape %row : (tensor<1x3xf64>) -> tensor<3xf64>
+                    %wh = stablehlo.dot_general %w, %h, contracting_dims = [1] x [0] : (tensor<3x3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                    %s = stablehlo.add %wh, %x : tensor<3xf64>
+                    %hn = stablehlo.tanh %s : tensor<3xf64>
+                    %one = stablehlo.constant dense<1> : tensor<i64>
+                    %tn = stablehlo.add %t, %one : tensor<i64>
+                    stablehlo.return %tn, %hn : tensor<i64>, tensor<3xf64>
+                  }
+                  return %r#1 : tensor<3xf64>
+                }""";
+
+    @Test
+    void foriLoopSavesPerIterationCarriesInsteadOfRecomputing() {
+        // Scan-style: one forward while (stacking carries) and one backward while, no nested recomputation loop.
+        var g = Autodiff.vjp(GradCheck.parse(RNN), "f", new int[] {0, 1, 2}, "g");
+        int[] whiles = {0};
+        walk(g, op -> { if (op.name().equals("stablehlo.while")) whiles[0]++; });
+        org.assertj.core.api.Assertions.assertThat(whiles[0]).isEqualTo(2);
+        var d = Autodiff.vjp(GradCheck.parse(RNN.replace("dense<1> : tensor<i64>\n", "dense<1> : tensor<i64>\n")
+                .replace("%one = stablehlo.constant dense<1>", "%one = stablehlo.constant dense<2>")), "f", new int[] {0}, "g2");
+        int[] w2 = {0};
+        walk(d, op -> { if (op.name().equals("stablehlo.while")) w2[0]++; });
+        org.assertj.core.api.Assertions.assertThat(w2[0]).as("step 2 is not fori-style: recomputation").isEqualTo(4);
+    }
+
+    private static void walk(io.hlo4j.mlir.ir.Operation op, java.util.function.Consumer<io.hlo4j.mlir.ir.Operation> f) {
+        f.accept(op);
+        for (var reg : op.regions()) for (var blk : reg.blocks()) for (var o : blk.operations()) walk(o, f);
+    }
+
+    @Test
+    void foriLoopWithStepTwoUsesRecomputation() {
+        GradCheck.check(RNN.replace("%one = stablehlo.constant dense<1>", "%one = stablehlo.constant dense<2>"),
+                List.of(u(3, 3), u(4, 3), u(3)), 36);
+    }
+
     @Test
     void foriLoopRnnCellWithCapturedWeights() {
         // h_{t+1} = tanh(W h_t + x_t) for t < 4, where x_t = dynamic_slice of the sequence; W and the sequence captured.
