@@ -54,6 +54,7 @@ final class ReduceRules {
             // The init value only wins where no element reached it; treat it as a constant (it is -inf/+inf in practice).
             return new ArrayList<>(Arrays.asList(gx, null));
         }
+        if ("multiply".equals(c)) return new ArrayList<>(Arrays.asList(product(b, x, dims, kept, g.get(0)), null));
         throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
     }
 
@@ -99,5 +100,42 @@ final class ReduceRules {
         long[] a = new long[r];
         java.util.Arrays.fill(a, 1);
         return a;
+    }
+
+    /**
+     * Product: d/dx_i = prod of the other elements, built without division (exact at zeros, as JAX does) from an
+     * exclusive cumulative product from the left times one from the right, over the reduced elements laid out last.
+     */
+    private static Value product(Backward b, Value x, long[] dims, long[] kept, Value g) {
+        TensorType xt = Backward.tensor(x);
+        long[] perm = new long[xt.rank()], inv = new long[xt.rank()];
+        long k = 1, n = 1;
+        int p = 0;
+        for (long d : kept) { perm[p++] = d; k *= xt.dim((int) d); }
+        for (long d : dims) { perm[p++] = d; n *= xt.dim((int) d); }
+        for (int i = 0; i < perm.length; i++) inv[(int) perm[i]] = i;
+        Value xm = b.reshape(b.hlo().transpose(x, perm, b.loc()), new long[] {k, n});
+        Value one = b.full(TensorType.scalar(xt.elementType()), 1);
+        // left_i = prod_{j<i} x_j: shift right by one (pad a 1, drop the last), then an inclusive cumulative product.
+        Value shiftedR = b.hlo().pad(xm, one, new long[] {0, 1}, new long[] {0, -1}, new long[] {0, 0}, b.loc());
+        Value left = cumprod(b, shiftedR, n, true, one);
+        Value shiftedL = b.hlo().pad(xm, one, new long[] {0, -1}, new long[] {0, 1}, new long[] {0, 0}, b.loc());
+        Value right = cumprod(b, shiftedL, n, false, one);
+        Value gk = b.broadcast(b.reshape(g, new long[] {k}), TensorType.of(xt.elementType(), k, n), new long[] {0});
+        Value gm = b.mul(gk, b.mul(left, right));
+        long[] tshape = new long[xt.rank()];
+        for (int i = 0; i < perm.length; i++) tshape[i] = xt.dim((int) perm[i]);
+        return b.hlo().transpose(b.reshape(gm, tshape), inv, b.loc());
+    }
+
+    /** Inclusive cumulative product along dim 1 of a [k, n] tensor, from the left or from the right. */
+    private static Value cumprod(Backward b, Value m, long n, boolean fromLeft, Value one) {
+        TensorType t = Backward.tensor(m);
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        props.put("window_dimensions", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(1, n));
+        long[] pad = fromLeft ? new long[] {0, 0, n - 1, 0} : new long[] {0, 0, 0, n - 1};
+        props.put("padding", io.hlo4j.mlir.build.Constants.ofLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 2, 2), pad));
+        return b.ir().emit("stablehlo.reduce_window", List.of(m, one), props,
+                List.of(b.hlo().combiner("multiply", t.elementType(), b.loc())), List.of(t), b.loc()).get(0);
     }
 }

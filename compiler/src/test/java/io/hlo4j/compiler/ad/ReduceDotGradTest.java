@@ -168,4 +168,17 @@ class ReduceDotGradTest {
                   return %1 : tensor<3x3xf64>
                 }""", List.of(u(7, 6)), 62);
     }
+
+    @Test
+    void reduceProductOverTwoDimsIncludingAnExactZero() {
+        double[] v = new double[24];
+        for (int i = 0; i < v.length; i++) v[i] = 0.5 + r.nextDouble();
+        v[5] = 0; // the product's gradient at a zero is the product of the others, not NaN
+        GradCheck.check("""
+                func.func @f(%x: tensor<2x3x4xf64>) -> tensor<3xf64> {
+                  %one = stablehlo.constant dense<1.0> : tensor<f64>
+                  %0 = stablehlo.reduce(%x init: %one) applies stablehlo.multiply across dimensions = [0, 2] : (tensor<2x3x4xf64>, tensor<f64>) -> tensor<3xf64>
+                  return %0 : tensor<3xf64>
+                }""", List.of(HostArray.fromDoubles(f64(2, 3, 4), v)), 63);
+    }
 }
