@@ -58,7 +58,7 @@ final class Sweep {
     Operation forward(Operation op) {
         if (Checkpoint.isRematCall(op)) return forwardRemat(op);
         long trips = ScanLoops.tripCount(op);
-        if (trips > 0) return forwardScan(op, trips);
+        if (trips > 0 && carriesGradients(op)) return forwardScan(op, trips);
         Operation c = builder.append(Cloner.copy(op, primal), op.location());
         for (int i = 0; i < c.numResults(); i++) bind(op.result(i), c.result(i));
         ops.add(op);
@@ -124,6 +124,12 @@ final class Sweep {
         List<Value> out = new ArrayList<>();
         for (int i = 0; i < call.numOperands(); i++) out.add(s.cotangent(body.argument(i)));
         return out;
+    }
+
+    /** Loops over integers only (PRNG rounds, counters) need no stacks. */
+    private static boolean carriesGradients(Operation loop) {
+        for (Value v : loop.operands()) if (Backward.differentiable(v.type())) return true;
+        return !Regions.captured(List.of(loop.region(1))).isEmpty();
     }
 
     private final Map<Operation, ScanLoops.Saved> scans = new IdentityHashMap<>();

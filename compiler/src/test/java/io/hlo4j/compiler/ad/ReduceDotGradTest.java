@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.ad;
 
+import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
@@ -180,5 +181,34 @@ class ReduceDotGradTest {
                   %0 = stablehlo.reduce(%x init: %one) applies stablehlo.multiply across dimensions = [0, 2] : (tensor<2x3x4xf64>, tensor<f64>) -> tensor<3xf64>
                   return %0 : tensor<3xf64>
                 }""", List.of(HostArray.fromDoubles(f64(2, 3, 4), v)), 63);
+    }
+
+    @Test
+    void mixedPrecisionDotAccumulatesWideAndReturnsNarrowCotangents() {
+        // f32 operands, f64 result (preferred element type): cotangents come back as f32, equal to the f64 products
+        // rounded once (an independent Java computation).
+        Module m = GradCheck.parse("""
+                func.func @f(%a: tensor<3x4xf32>, %b: tensor<4x2xf32>) -> tensor<3x2xf64> {
+                  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf64>
+                  return %0 : tensor<3x2xf64>
+                }""");
+        Module vm = GradCheck.vjpModule(m, "f", new int[] {0, 1});
+        HostArray a = uniform(f64(3, 4), r, -1, 1).convert(io.hlo4j.mlir.types.FloatType.F32);
+        HostArray bm = uniform(f64(4, 2), r, -1, 1).convert(io.hlo4j.mlir.types.FloatType.F32);
+        HostArray c = uniform(f64(3, 2), r, -1, 1);
+        List<HostArray> out = new io.hlo4j.runtime.interp.Interpreter(vm).runHost("vjp", List.of(a, bm, c));
+        org.assertj.core.api.Assertions.assertThat(out.get(1).elementType()).isEqualTo(io.hlo4j.mlir.types.FloatType.F32);
+        double[] av = a.toDoubleArray(), bv = bm.toDoubleArray(), cv = c.toDoubleArray();
+        double[] ga = out.get(1).toDoubleArray(), gb = out.get(2).toDoubleArray();
+        for (int i = 0; i < 3; i++) for (int k = 0; k < 4; k++) {
+            double s = 0;
+            for (int j = 0; j < 2; j++) s += cv[i * 2 + j] * bv[k * 2 + j];
+            org.assertj.core.api.Assertions.assertThat(ga[i * 4 + k]).isEqualTo((double) (float) s);
+        }
+        for (int k = 0; k < 4; k++) for (int j = 0; j < 2; j++) {
+            double s = 0;
+            for (int i = 0; i < 3; i++) s += av[i * 4 + k] * cv[i * 2 + j];
+            org.assertj.core.api.Assertions.assertThat(gb[k * 2 + j]).isEqualTo((double) (float) s);
+        }
     }
 }

@@ -45,4 +45,19 @@ class VjpRegistryTest {
                 .isInstanceOfSatisfying(io.hlo4j.mlir.ir.Hlo4jException.class, e -> assertThat(e.format())
                         .isEqualTo("model.java:12:5: cannot differentiate 'stablehlo.cholesky': it has no VJP rule yet"));
     }
+
+    @Test
+    void badRequestsAreRefusedWithTheReason() {
+        var m = GradCheck.parse("""
+                func.func @f(%x: tensor<3xf64>, %i: tensor<3xi32>) -> tensor<3xf64> {
+                  return %x : tensor<3xf64>
+                }""");
+        var f = m.functions().get(0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Autodiff.vjp(f, new int[] {1}, "g"))
+                .hasMessage("argument #1 is tensor<3xi32>: only float arguments have gradients");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Autodiff.vjp(f, new int[] {2}, "g"))
+                .hasMessage("argument #2 does not exist: the function has 2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Autodiff.valueAndGrad(f, new int[] {0}, "g"))
+                .hasMessage("valueAndGrad needs a function returning one float scalar, got [tensor<3xf64>]");
+    }
 }
