@@ -211,4 +211,18 @@ class ReduceDotGradTest {
             org.assertj.core.api.Assertions.assertThat(gb[k * 2 + j]).isEqualTo((double) (float) s);
         }
     }
+
+    @Test
+    void takeAlongAxisGatherWithBatchingDims() {
+        // The DSL's takeAlongAxis: operand batching dim 0, gathering along dim 1, repeated indices within a row.
+        GradCheck.check("""
+                func.func @f(%x: tensor<3x5xf64>, %i: tensor<3x2xi64>) -> tensor<3x2xf64> {
+                  %0 = "stablehlo.gather"(%x, %i) {
+                    dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [1], operand_batching_dims = [0], start_indices_batching_dims = [0], start_index_map = [1], index_vector_dim = 2>,
+                    slice_sizes = array<i64: 1, 1>, indices_are_sorted = false
+                  } : (tensor<3x5xf64>, tensor<3x2xi64>) -> tensor<3x2xf64>
+                  %1 = stablehlo.multiply %0, %0 : tensor<3x2xf64>
+                  return %1 : tensor<3x2xf64>
+                }""", List.of(u(3, 5), HostArray.fromLongs(TensorType.of(IntegerType.I64, 3, 2), 4, 4, 0, 2, 3, 1)), 64);
+    }
 }
