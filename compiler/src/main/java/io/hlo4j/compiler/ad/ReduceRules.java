@@ -63,8 +63,10 @@ final class ReduceRules {
      * stride - 1 and edge-padded so every input position sees exactly the windows that read it (unit base dilation).
      */
     private static List<Value> reduceWindowSum(Backward b, Operation op, List<Value> g) {
-        if (op.numOperands() != 2 || !"add".equals(combiner(op.region(0)))) {
-            throw b.refuse(op, "only single-operand windowed sums have a VJP rule");
+        String comb = op.numOperands() == 2 ? combiner(op.region(0)) : null;
+        if ("maximum".equals(comb) || "minimum".equals(comb)) return windowChooser(b, op, g, comb);
+        if (!"add".equals(comb)) {
+            throw b.refuse(op, "only single-operand windowed sums, maxima and minima have a VJP rule");
         }
         Value x = op.operand(0);
         TensorType xt = Backward.tensor(x), yt = Backward.tensor(op.result());
@@ -137,5 +139,30 @@ final class ReduceRules {
         props.put("padding", io.hlo4j.mlir.build.Constants.ofLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 2, 2), pad));
         return b.ir().emit("stablehlo.reduce_window", List.of(m, one), props,
                 List.of(b.hlo().combiner("multiply", t.elementType(), b.loc())), List.of(t), b.loc()).get(0);
+    }
+
+    /**
+     * Max/min pooling: the cotangent of each window goes to the element the window selected (the first maximum, as
+     * XLA's select_and_scatter picks it), summed over overlapping windows. Dilated windows are refused.
+     */
+    private static List<Value> windowChooser(Backward b, Operation op, List<Value> g, String comb) {
+        Value x = op.operand(0);
+        TensorType xt = Backward.tensor(x);
+        int r = xt.rank();
+        for (String a : List.of("window_dilations", "base_dilations")) {
+            if (op.attr(a) != null && !java.util.Arrays.equals(Attrs.i64s(op, a), ones(r))) {
+                throw b.refuse(op, a + " " + java.util.Arrays.toString(Attrs.i64s(op, a)) + " has no VJP rule for max/min windows");
+            }
+        }
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        for (String a : List.of("window_dimensions", "window_strides", "padding")) if (op.attr(a) != null) props.put(a, op.attr(a));
+        TensorType s = TensorType.scalar(xt.elementType());
+        io.hlo4j.mlir.ir.Region select = b.hlo().region(List.of(s, s), sb -> List.of(sb.compare("maximum".equals(comb) ? "GE" : "LE",
+                sb.ir().argument(0), sb.ir().argument(1), null, b.loc())), b.loc());
+        io.hlo4j.mlir.ir.Region scatter = b.hlo().combiner("add", xt.elementType(), b.loc());
+        Value zero = b.full(s, 0);
+        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, g.get(0), zero), props, List.of(select, scatter),
+                List.of(xt), b.loc()).get(0);
+        return java.util.Arrays.asList(gx, null);
     }
 }

@@ -225,4 +225,20 @@ class ReduceDotGradTest {
                   return %1 : tensor<3x2xf64>
                 }""", List.of(u(3, 5), HostArray.fromLongs(TensorType.of(IntegerType.I64, 3, 2), 4, 4, 0, 2, 3, 1)), 64);
     }
+
+    @Test
+    void maxPoolingWithOverlappingStridedPaddedWindows() {
+        GradCheck.check("""
+                func.func @f(%x: tensor<5x6xf64>) -> tensor<2x3xf64> {
+                  %ninf = stablehlo.constant dense<0xFFF0000000000000> : tensor<f64>
+                  %0 = "stablehlo.reduce_window"(%x, %ninf) ({
+                    ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+                      %m = stablehlo.maximum %a, %b : tensor<f64>
+                      stablehlo.return %m : tensor<f64>
+                  }) {window_dimensions = array<i64: 3, 2>, window_strides = array<i64: 2, 2>,
+                      padding = dense<[[1, 0], [0, 0]]> : tensor<2x2xi64>} : (tensor<5x6xf64>, tensor<f64>) -> tensor<2x3xf64>
+                  %1 = stablehlo.multiply %0, %0 : tensor<2x3xf64>
+                  return %1 : tensor<2x3xf64>
+                }""", List.of(u(5, 6)), 65);
+    }
 }
