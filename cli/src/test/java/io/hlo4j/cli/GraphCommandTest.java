@@ -39,7 +39,7 @@ class GraphCommandTest {
         Cli.Run r = InspectCommandTest.run("graph", f.toString(), "--dot", dot.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         String text = Files.readString(dot);
-        assertThat(text).startsWith("digraph \"main\" {").contains("label=\"stablehlo.all_reduce\"", "penwidth=3");
+        assertThat(text).startsWith("digraph \"main\" {").contains("label=\"stablehlo.all_reduce\\napplies stablehlo.add\"", "penwidth=3");
         Cli.Run s = InspectCommandTest.run("graph", f.toString());
         assertThat(s.out()).isEqualTo(text);
     }

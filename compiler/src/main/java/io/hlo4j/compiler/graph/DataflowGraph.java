@@ -81,9 +81,16 @@ public final class DataflowGraph {
         return sb.toString();
     }
 
-    /** The op's name, and for ops whose operands do not say it all, the result type. */
-    private static String label(Operation op) {
+    /**
+     * The op's name; for ops without operands (constants, iota) the result type, since no edge shows it; for
+     * reductions and reducing collectives, the op their body applies.
+     */
+    static String label(Operation op) {
         StringBuilder l = new StringBuilder(op.name());
+        if (OpKind.of(op) != OpKind.CONTROL && op.regions().size() == 1 && !op.region(0).isEmpty()) {
+            List<Operation> body = op.region(0).entry().operations();
+            if (body.size() == 2 && body.get(1).name().endsWith("return")) l.append("\napplies ").append(body.get(0).name());
+        }
         if (op.name().equals("stablehlo.constant") || op.numOperands() == 0) {
             for (OpResult r : op.results()) l.append('\n').append(shape(r.type()));
         }

@@ -59,6 +59,7 @@ class GraphTest {
         // The collective is highlighted; the reducer's inner add is not a node of its own.
         assertThat(dot).contains("n3 [fillcolor=\"" + OpKind.COLLECTIVE.fill + "\", color=\"#c62828\", penwidth=3");
         assertThat(dot.split("label=\"stablehlo.add", -1)).hasSize(2);
+        assertThat(dot).contains("label=\"stablehlo.all_reduce\\napplies stablehlo.add\"");
     }
 
     @Test void svgFromGraphvizIsWellFormedAndHasEveryOp() throws Exception {
