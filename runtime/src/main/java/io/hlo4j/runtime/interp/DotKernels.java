@@ -160,8 +160,9 @@ final class DotKernels {
 
     /** Operand values converted to the result's float type (and to an algorithm's precision type, when given). */
     static double[] operandAsDouble(Tensor x, FloatType to, FloatKind precision) {
-        double[] o = new double[x.size];
         boolean exact = x.elem == Elem.FLOAT || x.elem == Elem.COMPLEX;
+        if (exact && (precision == null || precision == FloatKind.F64)) return x.re; // read-only below: no copy
+        double[] o = new double[x.size];
         for (int i = 0; i < o.length; i++) {
             double v = x.asDouble(i);
             if (!exact) v = Elem.round(to, v);

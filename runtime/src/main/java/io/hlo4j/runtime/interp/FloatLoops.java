@@ -35,6 +35,8 @@ final class FloatLoops {
     static void unary(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
         if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential")) {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(in[i]); });
+        } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.logistic")) {
+            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (1.0 / (1.0 + Math.exp(-in[i]))); });
         } else if (ft.kind() == FloatKind.F32) {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(in[i]); });
         } else {

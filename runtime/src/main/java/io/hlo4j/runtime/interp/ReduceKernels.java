@@ -99,6 +99,15 @@ final class ReduceKernels {
                     (lo, hi) -> reduceRuns(fast, x.re, acc.re, redSize, lo, hi));
             return;
         }
+        int first = -1, last = -1; // reduced dims one contiguous block: x is [outer, red, inner]
+        for (int d = 0; d < rank; d++) if (reduced[d]) { if (first < 0) first = d; last = d; }
+        boolean block = first >= 0 && last - first + 1 == nr;
+        if (block && x.elem == Elem.FLOAT && acc.elem == Elem.FLOAT) {
+            int inner = 1;
+            for (int d = last + 1; d < rank; d++) inner *= (int) x.shape[d];
+            reduceBlock(fast, x.re, acc.re, acc.size / inner, redSize, inner);
+            return;
+        }
         java.util.stream.IntStream.range(0, acc.size).parallel().forEach(o -> {
             long[] kidx = new long[keptShape.length];
             Layout.unflatten(o, keptShape, kidx);
@@ -114,6 +123,32 @@ final class ReduceKernels {
                     if (ridx[r] < redShape[r]) break;
                     off -= redStride[r] * (int) redShape[r];
                     ridx[r] = 0;
+                }
+            }
+        });
+    }
+
+    /**
+     * x as [outer, red, inner] reduced over red: {@code acc[o, j]} combines {@code x[o, r, j]} for r ascending (the
+     * row-major order), a vector-friendly loop over j; tasks are (o, block of j).
+     */
+    static void reduceBlock(ScalarOp fast, double[] x, double[] acc, int outer, int red, int inner) {
+        boolean f32 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F32;
+        int code = !f32 ? -1 : switch (fast.name) {
+            case "stablehlo.add" -> 0;
+            case "stablehlo.maximum" -> 1;
+            default -> -1;
+        };
+        int jb = Math.min(inner, 1024), jblocks = (inner + jb - 1) / jb;
+        FloatLoops.forRange(outer * jblocks, Math.max(1, FloatLoops.CHUNK / Math.max(1, red * jb)), (lo, hi) -> {
+            for (int t = lo; t < hi; t++) {
+                int o = t / jblocks, j0 = (t % jblocks) * jb, j1 = Math.min(inner, j0 + jb);
+                int ao = o * inner;
+                for (int r = 0; r < red; r++) {
+                    int xo = (o * red + r) * inner;
+                    if (code == 0) for (int j = j0; j < j1; j++) acc[ao + j] = (float) (acc[ao + j] + x[xo + j]);
+                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Math.max(acc[ao + j], x[xo + j]);
+                    else for (int j = j0; j < j1; j++) acc[ao + j] = fast.apply(acc[ao + j], x[xo + j]);
                 }
             }
         });

@@ -95,6 +95,32 @@ class FastPathsTest {
     }
 
     @Test
+    void middleAndLeadingF32SumsMatchFloatArithmetic() {
+        SplittableRandom rng = new SplittableRandom(11);
+        int a = 37, b = 45, c = 41; // 68,265 elements
+        double[] v = new double[a * b * c];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextDouble() * 20 - 10) / 3f;
+        Tensor x = Ir.reals(FloatType.F32, shape(a, b, c), v);
+        for (int dim = 0; dim < 2; dim++) {
+            Ir ir = new Ir();
+            Value in = ir.arg(x.type), z = ir.arg(t(FloatType.F32));
+            long[] rs = dim == 0 ? shape(b, c) : shape(a, c);
+            Value r = ir.ops("stablehlo.reduce", List.of(in, z), List.of(t(FloatType.F32, rs)),
+                    List.of(Ir.combiner("stablehlo.add", FloatType.F32)), "dimensions", i64s(dim)).get(0);
+            double[] out = ((Tensor) Ir.run(ir.func("main", r), x, Tensor.scalarDouble(FloatType.F32, 0)).get(0)).re;
+            int p = dim == 0 ? b : a;
+            for (int o = 0; o < p; o++) {
+                for (int k = 0; k < c; k++) {
+                    float want = 0;
+                    int len = dim == 0 ? a : b;
+                    for (int q = 0; q < len; q++) want += (float) v[dim == 0 ? (q * b + o) * c + k : (o * b + q) * c + k];
+                    assertThat(out[o * c + k]).as("dim %d output (%d, %d)", dim, o, k).isEqualTo((double) want);
+                }
+            }
+        }
+    }
+
+    @Test
     void largeF32ElementwiseOpsRoundEachResultToFloat() {
         SplittableRandom rng = new SplittableRandom(9);
         int n = 70_001;
@@ -102,8 +128,8 @@ class FastPathsTest {
         for (int i = 0; i < n; i++) { p[i] = (float) (rng.nextDouble() * 8 - 4); q[i] = (float) (rng.nextDouble() * 8 + 0.5); }
         Tensor x = Ir.reals(FloatType.F32, shape(n), p), y = Ir.reals(FloatType.F32, shape(n), q);
         for (String op : List.of("stablehlo.add", "stablehlo.subtract", "stablehlo.multiply", "stablehlo.divide",
-                "stablehlo.maximum", "stablehlo.minimum", "stablehlo.exponential")) {
-            boolean unary = op.equals("stablehlo.exponential");
+                "stablehlo.maximum", "stablehlo.minimum", "stablehlo.exponential", "stablehlo.logistic")) {
+            boolean unary = op.equals("stablehlo.exponential") || op.equals("stablehlo.logistic");
             Ir ir = new Ir();
             Value a = ir.arg(x.type), b = ir.arg(y.type);
             Value r = ir.op(op, unary ? List.of(a) : List.of(a, b), x.type);
@@ -117,6 +143,7 @@ class FastPathsTest {
                     case "stablehlo.divide" -> u / w;
                     case "stablehlo.maximum" -> Math.max(u, w);
                     case "stablehlo.minimum" -> Math.min(u, w);
+                    case "stablehlo.logistic" -> (float) (1 / (1 + StrictMath.exp(-u)));
                     default -> (float) StrictMath.exp(u);
                 };
                 assertThat(out[i]).as("%s element %d", op, i).isEqualTo((double) want);
