@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the interpreter benchmark (runtime/src/test/java/io/hlo4j/runtime/bench/InterpBench.java) and the same
-# cases in numpy (bench/numpy_bench.py) on this machine, then prints one table with the ratio interp/numpy.
+# cases in numpy (bench/numpy_bench.py) on this machine, then prints one table with the ratios interp/numpy
+# of wall time and of process CPU time (all threads; the fairer figure when the machine is shared).
 #   bench/interp_vs_numpy.sh [case...]      cases: matmul softmax argsort gather moe (default: all)
 # Environment: BENCH_WARMUP (default 2), BENCH_REPEAT (default 5; the MoE case uses at most 1 and 2),
 # BENCH_JAVA_OPTS (extra JVM options), BENCH_NO_VECTOR=1 (run the JVM without jdk.incubator.vector).
@@ -38,8 +39,8 @@ def read(p):
     rows, extra = {}, []
     for line in open(p):
         f = line.split()
-        if len(f) >= 3 and f[1].replace('.', '', 1).isdigit():
-            rows[f[0]] = (float(f[1]), f[3] if len(f) > 3 else "")
+        if len(f) >= 4 and f[1].replace('.', '', 1).isdigit() and f[3].startswith("cpu="):
+            rows[f[0]] = (float(f[1]), float(f[3][4:]))
         elif line.strip():
             extra.append(line.strip())
     return rows, extra
@@ -48,11 +49,12 @@ n, blas = read(sys.argv[2])
 names = {"matmul": "f32 matmul 1024x1024x1024", "softmax": "softmax f32 [8192, 256], last axis",
          "argsort": "stable argsort 65,536 int32", "gather": "gather 65,536 rows x 1,024 f32",
          "moe": "MoE forward top-2/8, H 1024, M 2816, 4,096 tokens"}
-print("| case | interpreter (ms) | numpy (ms) | ratio |")
-print("|---|---:|---:|---:|")
+print("| case | interpreter wall (ms) | numpy wall (ms) | wall ratio | interpreter CPU (ms) | numpy CPU (ms) | CPU ratio |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for k in j:
     if k in n:
-        print(f"| {names.get(k, k)} | {j[k][0]:.1f} | {n[k][0]:.1f} | {j[k][0] / n[k][0]:.1f}x |")
+        print(f"| {names.get(k, k)} | {j[k][0]:.1f} | {n[k][0]:.1f} | {j[k][0] / n[k][0]:.1f}x "
+              f"| {j[k][1]:.1f} | {n[k][1]:.1f} | {j[k][1] / n[k][1]:.1f}x |")
 for line in blas:
     print(line)
 PY

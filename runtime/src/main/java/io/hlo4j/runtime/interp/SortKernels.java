@@ -58,8 +58,9 @@ final class SortKernels {
         List<RtValue> cargs = new ArrayList<>(2 * n);
         for (int s = 0; s < outer; s++) {
             int base = (s / stride) * stride * len + (s % stride);
-            Less direct = directLess(cmp, xs, base, stride);
-            int[] perm = direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
+            int[] packed = packedStableSort(cmp, xs, base, stride, len);
+            Less direct = packed != null ? null : directLess(cmp, xs, base, stride);
+            int[] perm = packed != null ? packed : direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
                 cargs.clear();
                 for (int k = 0; k < n; k++) {
                     cargs.add(xs[k].element(base + a * stride));
@@ -103,6 +104,38 @@ final class SortKernels {
         if (less == null || !swap) return less;
         Less l = less;
         return (p, q) -> l.less(q, p);
+    }
+
+    /**
+     * For a strict comparator ({@code LT} or {@code GT} on one operand's elements) of integer keys of at most 32 bits,
+     * the stable order is the only order a stable sort may return: keys (ascending, or bit-flipped for descending)
+     * are packed above the position into longs and sorted as primitives. Null when that does not apply.
+     */
+    static int[] packedStableSort(Region cmp, Tensor[] xs, int base, int stride, int len) {
+        if (cmp.blocks().size() != 1) return null;
+        Block b = cmp.entry();
+        List<Operation> ops = b.operations();
+        if (ops.size() != 2 || !ops.get(0).name().equals("stablehlo.compare") || ops.get(1).numOperands() != 1
+                || ops.get(1).operand(0) != ops.get(0).result()) return null;
+        Operation c = ops.get(0);
+        int x = argIndex(b, c.operand(0)), y = argIndex(b, c.operand(1));
+        if (x < 0 || y < 0 || x / 2 != y / 2 || x == y) return null;
+        Tensor t = xs[x / 2];
+        if (!(t.elementType instanceof IntegerType it) || it.width() > 32 || t.elem == Elem.BOOL) return null;
+        String dir = Attrs.enumValue(c, "comparison_direction");
+        if (!dir.equals("LT") && !dir.equals("GT")) return null;
+        boolean ascending = dir.equals("LT") != (x % 2 == 1); // compare(b, a) flips the direction
+        long offset = t.elem == Elem.UNSIGNED ? 1L << 31 : 0; // unsigned 32-bit values shifted into int range
+        long[] keys = new long[len];
+        for (int i = 0; i < len; i++) {
+            long k = t.ints[base + i * stride] - offset;
+            if (!ascending) k = ~k;
+            keys[i] = (k << 32) | i;
+        }
+        java.util.Arrays.sort(keys);
+        int[] perm = new int[len];
+        for (int i = 0; i < len; i++) perm[i] = (int) keys[i];
+        return perm;
     }
 
     private static int argIndex(Block b, io.hlo4j.mlir.ir.Value v) {

@@ -27,15 +27,21 @@ class FastPathsTest {
     void sortWithACompareComparatorIsAStableArgsort() {
         SplittableRandom rng = new SplittableRandom(3);
         int n = 5000;
-        long[] k = new long[n], iota = new long[n];
-        for (int i = 0; i < n; i++) { k[i] = rng.nextInt(50) - 25; iota[i] = i; }
+        long[] iota = new long[n];
+        for (int i = 0; i < n; i++) iota[i] = i;
+        // i32 and ui32 (packed primitive sort; ui32 values above 2^31), i64 (merge sort with a primitive comparator)
+        for (IntegerType kt : List.of(IntegerType.I32, IntegerType.unsigned(32), IntegerType.I64))
         for (String dir : List.of("LT", "GT")) {
             for (boolean swapped : List.of(false, true)) {
-                TensorType i32 = t(IntegerType.I32);
-                Tensor keys = Ir.ints(IntegerType.I32, shape(n), k.clone()), vals = Ir.ints(IntegerType.I32, shape(n), iota.clone());
+                long[] k = new long[n];
+                for (int i = 0; i < n; i++) {
+                    k[i] = kt.isUnsigned() ? rng.nextInt(50) * 85_000_000L : (rng.nextInt(50) - 25) * (kt.width() == 64 ? 1L << 40 : 40_000_000L);
+                }
+                TensorType i32 = t(kt);
+                Tensor keys = Ir.ints(kt, shape(n), k.clone()), vals = Ir.ints(IntegerType.I32, shape(n), iota.clone());
                 Ir ir = new Ir();
                 Value kv = ir.arg(keys.type), vv = ir.arg(vals.type);
-                var cmp = Ir.region(List.of(i32, i32, i32, i32), r -> List.of(r.op("stablehlo.compare",
+                var cmp = Ir.region(List.of(i32, i32, t(IntegerType.I32), t(IntegerType.I32)), r -> List.of(r.op("stablehlo.compare",
                         swapped ? List.of(r.blockArg(1), r.blockArg(0)) : List.of(r.blockArg(0), r.blockArg(1)), t(IntegerType.I1),
                         "comparison_direction", Ir.text("#stablehlo<comparison_direction " + dir + ">"))));
                 var rs = ir.ops("stablehlo.sort", List.of(kv, vv), List.of(keys.type, vals.type), List.of(cmp),
@@ -47,7 +53,7 @@ class FastPathsTest {
                 for (int i = 0; i < n; i++) want.add(i);
                 Comparator<Integer> byKey = Comparator.comparingLong(i -> k[i]);
                 want.sort(ascending ? byKey : byKey.reversed());
-                for (int i = 0; i < n; i++) assertThat(perm[i]).as("%s swapped=%s position %d", dir, swapped, i).isEqualTo((long) want.get(i));
+                for (int i = 0; i < n; i++) assertThat(perm[i]).as("%s %s swapped=%s position %d", kt, dir, swapped, i).isEqualTo((long) want.get(i));
             }
         }
     }
