@@ -8,7 +8,7 @@ import java.io.PrintStream;
 final class Training {
     private Training() {}
 
-    /** Runs {@code steps} steps on a fixed batch; prints {@code step N loss L}; returns the loss after the last update. */
+    /** Runs {@code steps} steps on a fixed batch; prints {@code step N loss L}; returns the last step's loss (computed before that step's update). */
     static double loop(PrintStream out, TrainStep.Runner runner, int steps, Object... batch) {
         double loss = Double.NaN;
         for (int i = 0; i < steps; i++) {
