@@ -148,4 +148,23 @@ class GradTest {
         assertThatThrownBy(() -> Jit.jit("g", Grad.grad(a -> Reductions.sum(Ops.astype((Tensor) a[0], DType.F64)))).call(i))
                 .isInstanceOf(DslException.class).hasMessageContaining("only float leaves");
     }
+
+    @Test
+    void gradOfGradIsTheSecondDerivative() {
+        // d/dx sum(d/dx sum(x^3)) = d/dx sum(3 x^2) = 6x
+        TracedFunction cube = a -> Reductions.sum(Ops.mul(Ops.square((Tensor) a[0]), (Tensor) a[0]));
+        TracedFunction firstSum = a -> Reductions.sum((Tensor) Grad.grad(cube).apply(a));
+        HostArray x = f64(new long[]{4}, 0.2);
+        double[] g2 = Jit.jit("g2", Grad.grad(firstSum)).call1(x).toDoubleArray(), xv = x.toDoubleArray();
+        for (int i = 0; i < xv.length; i++) assertThat(g2[i]).isCloseTo(6 * xv[i], org.assertj.core.api.Assertions.within(1e-12));
+    }
+
+    @Test
+    void capturingATensorOfTheEnclosingTraceIsRefused() {
+        HostArray x = f64(new long[]{3}, 0.1);
+        assertThatThrownBy(() -> Jit.jit("bad", a -> {
+            Tensor outer = (Tensor) a[0];
+            return Grad.grad(b -> Reductions.sum(Ops.mul((Tensor) b[0], outer))).apply(outer);
+        }).call(x)).isInstanceOf(DslException.class).hasMessageContaining("outside its trace");
+    }
 }

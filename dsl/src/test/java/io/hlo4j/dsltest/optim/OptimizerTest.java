@@ -141,4 +141,29 @@ class OptimizerTest {
         assertThatThrownBy(() -> run(Sgd.of(0.1, 0.9), Map.of("w", f32(1, 2)), Map.of("w", f32(1, 2, 3)), 1))
                 .hasMessageContaining("sgd").hasMessageContaining("gradient leaf #0");
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void bf16ParametersTrainThroughTrainStepWithAnF32Master() {
+        // y = x w* with w* = [0.5, -1.5]; the bf16 model starts at 0 and should approach w*.
+        double[] x = {1, 2, -1, 0.5, 3, -2, 0.3, 1.1}, y = new double[4];
+        for (int n = 0; n < 4; n++) y[n] = 0.5 * x[2 * n] - 1.5 * x[2 * n + 1];
+        TensorType bx = TensorType.of(FloatType.BF16, 4, 2);
+        HostArray xa = HostArray.fromDoubles(bx, x), ya = HostArray.fromDoubles(TensorType.of(FloatType.BF16, 4, 1), y);
+        HostArray w0 = HostArray.zeros(TensorType.of(FloatType.BF16, 2, 1));
+        TrainStep.Runner run = new TrainStep.Runner("bf16", a -> {
+            Tensor err = Ops.astype(Ops.sub(Linalg.matmul((Tensor) a[1], (Tensor) ((Map<String, ?>) a[0]).get("w")), (Tensor) a[2]),
+                    io.hlo4j.dsl.DType.F32);
+            return Reductions.mean(Ops.square(err));
+        }, new AdamW(0.05, 0.9, 0.999, 1e-8, 0), Map.of("w", w0));
+        double first = run.step(xa, ya), last = first;
+        for (int i = 0; i < 150; i++) last = run.step(xa, ya);
+        assertThat(last).isLessThan(0.01 * first);
+        HostArray w = ((Map<String, HostArray>) run.params()).get("w");
+        assertThat(w.type().elementType()).isEqualTo(FloatType.BF16);
+        HostArray master = (HostArray) ((List<?>) ((AdamW.State) run.state()).master()).get(0);
+        assertThat(master.type().elementType()).isEqualTo(FloatType.F32);
+        assertClose(master, new double[]{0.5, -1.5}, 0.05);
+        assertThat(w.toDoubleArray()).containsExactly(HostArray.fromDoubles(w.type(), master.toDoubleArray()).toDoubleArray());
+    }
 }
