@@ -66,6 +66,31 @@ public final class MoeRegression implements Example {
         return Reductions.sum(Ops.mul(weights, out), 1);                                              // [N]
     }
 
+    /**
+     * The same layer with sparse dispatch: the (token, slot) pairs sorted by expert, each expert's rows multiplied
+     * by its weights with {@code raggedDot} (grouped matmul), the outputs scattered back to their tokens weighted by
+     * the renormalised top-2 gates. Equal to {@link #forward} up to rounding.
+     */
+    public static Tensor forwardRagged(Map<String, ?> p, Tensor x) {
+        Tensor gates = Reductions.softmax(Linalg.matmul(x, (Tensor) p.get("router")), 1);            // [N, E]
+        Tensor chosen = Indexing.topK(gates, TOP_K).get(1);                                           // [N, 2] i32
+        Tensor top = Indexing.takeAlongAxis(gates, chosen, 1);                                        // [N, 2]
+        Tensor topW = Ops.div(top, Ops.broadcastTo(Reductions.keepDims(Reductions.sum(top, 1), top, 1), N, TOP_K));
+        Tensor experts = Ops.reshape(chosen, (long) N * TOP_K);                                       // expert of each pair
+        Tensor order = Indexing.argsort(experts, 0);
+        Tensor tokenOf = Ops.div(order, Ops.scalar(TOP_K, DType.I32));
+        Tensor rows = Indexing.take(x, tokenOf, 0);                                                   // [2N, IN] by expert
+        Tensor groupSizes = Indexing.bincount(experts, EXPERTS);
+        Tensor sortedExperts = Indexing.take(experts, order, 0);
+        Tensor h = Nn.relu(Ops.add(Linalg.raggedDot(rows, (Tensor) p.get("w1"), groupSizes, DType.F32),
+                Indexing.take((Tensor) p.get("b1"), sortedExperts, 0)));                              // [2N, H]
+        Tensor w2 = Ops.reshape((Tensor) p.get("w2"), EXPERTS, HIDDEN, 1);
+        Tensor out = Linalg.raggedDot(h, w2, groupSizes, DType.F32);                                  // [2N, 1]
+        Tensor weight = Ops.reshape(Indexing.take(Ops.reshape(topW, (long) N * TOP_K), order, 0), (long) N * TOP_K, 1);
+        Tensor routed = Indexing.scatterAdd(Ops.zeros(Shape.of(N, 1), DType.F32), tokenOf, Ops.mul(out, weight), 0);
+        return Ops.reshape(routed, N);
+    }
+
     public static Tensor loss(Map<String, ?> p, Tensor x, Tensor y) {
         return Reductions.mean(Ops.square(Ops.sub(forward(p, x), y)));
     }
