@@ -28,7 +28,8 @@ final class ExamplesCommand extends CliCommand {
         return Main.USAGE;
     }
 
-    @Command(name = "list", description = "Name and description of each example.", mixinStandardHelpOptions = true)
+    @Command(name = "list", description = "Name and description of each example.", mixinStandardHelpOptions = true,
+            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples list"})
     static final class ListExamples extends CliCommand {
         @Override public Integer call() {
             for (Example e : Examples.all()) out().printf("%-16s %s%n", e.name(), e.description());
@@ -37,7 +38,8 @@ final class ExamplesCommand extends CliCommand {
         }
     }
 
-    @Command(name = "run", description = "Train one example, printing the loss per step.", mixinStandardHelpOptions = true)
+    @Command(name = "run", description = "Train one example, printing the loss per step.", mixinStandardHelpOptions = true,
+            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples run mlp-regression --steps 50"})
     static final class RunExample extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "An example's name (see 'hlo4j examples list').")
         String name;
