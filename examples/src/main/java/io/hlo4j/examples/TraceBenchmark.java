@@ -38,10 +38,12 @@ public final class TraceBenchmark {
 
     public enum Mode { UNROLLED, SCAN }
 
-    /** One measured configuration: the forward function, its value-and-grad function and the printed module. */
-    public record Run(int layers, Mode mode, Operation forward, Operation valueAndGrad, String text,
+    /** One measured configuration: the forward function, the module holding its value-and-grad function, and that module's text. */
+    public record Run(int layers, Mode mode, Operation forward, Module module, String text,
                       double traceMs, double adMs, double printMs) {
-        public long ops() { return countOps(valueAndGrad); }
+        /** {@code loss_value_and_grad}: the arguments of {@code loss}; returns the loss, then one gradient per weight. */
+        public Operation valueAndGrad() { return module.operations().get(0); }
+        public long ops() { return countOps(valueAndGrad()); }
         public long forwardOps() { return countOps(forward); }
     }
 
@@ -124,9 +126,10 @@ public final class TraceBenchmark {
         for (int i = 0; i < wrt.length; i++) wrt[i] = i + 1;
         Operation vg = Autodiff.valueAndGrad(Module.of("bench", null, List.of(fwd), fwd.location()), "loss", wrt, "loss_value_and_grad");
         long t2 = System.nanoTime();
-        String text = MlirPrinter.print(Module.of("bench", null, List.of(vg), vg.location()));
+        Module module = Module.of("bench", null, List.of(vg), vg.location());
+        String text = MlirPrinter.print(module);
         long t3 = System.nanoTime();
-        return new Run(layers, mode, fwd, vg, text, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        return new Run(layers, mode, fwd, module, text, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
     /** Operations in {@code op}'s regions, nested regions included (the op itself not counted). */

@@ -4,9 +4,17 @@ import io.hlo4j.examples.TraceBenchmark.Dims;
 import io.hlo4j.examples.TraceBenchmark.Mode;
 import io.hlo4j.examples.TraceBenchmark.Run;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.backend.Backend;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** Runs the trace benchmark at a tiny size so it cannot rot; asserts structure, never timing. */
 class TraceBenchmarkTest {
@@ -52,5 +60,51 @@ class TraceBenchmarkTest {
         return text.replace("tensor<" + n + "x", "tensor<" + m + "x").replace("tensor<" + n + "xi32>", "tensor<" + m + "xi32>")
                 .replace("dense<" + n + "> : tensor<i32>", "dense<" + m + "> : tensor<i32>")
                 .replace("dense<" + (n - 1) + "> : tensor<i64>", "dense<" + (m - 1) + "> : tensor<i64>");
+    }
+
+    @Test
+    void scanGradientsEqualUnrolledGradientsOnTheInterpreter() {
+        int layers = 3;
+        Run unrolled = TraceBenchmark.run(TINY, layers, Mode.UNROLLED);
+        Run scan = TraceBenchmark.run(TINY, layers, Mode.SCAN);
+        java.util.Random rnd = new java.util.Random(42);
+        List<BlockArgument> uArgs = unrolled.valueAndGrad().region(0).entry().arguments();
+        List<HostArray> uIn = new ArrayList<>();
+        for (BlockArgument a : uArgs) {
+            TensorType t = (TensorType) a.type();
+            double[] v = new double[Math.toIntExact(t.numElements())];
+            for (int i = 0; i < v.length; i++) v[i] = rnd.nextDouble() - 0.5;
+            uIn.add(HostArray.fromDoubles(t, v));
+        }
+        // The scan takes the same numbers with weight j of every layer stacked on a leading axis.
+        List<BlockArgument> sArgs = scan.valueAndGrad().region(0).entry().arguments();
+        List<HostArray> sIn = new ArrayList<>();
+        sIn.add(uIn.get(0));
+        for (int j = 0; j < 7; j++) {
+            List<Double> all = new ArrayList<>();
+            for (int l = 0; l < layers; l++) for (double d : uIn.get(1 + 7 * l + j).toDoubleArray()) all.add(d);
+            sIn.add(HostArray.fromDoubles((TensorType) sArgs.get(1 + j).type(), all.stream().mapToDouble(Double::doubleValue).toArray()));
+        }
+        List<HostArray> u = call(unrolled, uIn);
+        List<HostArray> s = call(scan, sIn);
+        assertThat(s.get(0).getDouble(0)).isCloseTo(u.get(0).getDouble(0), within(1e-3 * Math.max(1, Math.abs(u.get(0).getDouble(0)))));
+        for (int j = 0; j < 7; j++) {
+            double[] stacked = s.get(1 + j).toDoubleArray();
+            int per = stacked.length / layers;
+            for (int l = 0; l < layers; l++) {
+                double[] want = u.get(1 + 7 * l + j).toDoubleArray();
+                assertThat(want).hasSize(per);
+                double scale = 1e-9;
+                for (double w : want) scale = Math.max(scale, Math.abs(w));
+                assertThat(scale).as("gradient of weight %d layer %d is not all zero", j, l).isGreaterThan(1e-4);
+                for (int i = 0; i < per; i++) {
+                    assertThat(stacked[l * per + i]).as("weight %d layer %d element %d", j, l, i).isCloseTo(want[i], within(2e-2 * scale));
+                }
+            }
+        }
+    }
+
+    static List<HostArray> call(Run run, List<HostArray> args) {
+        return Backend.interpreter().compile(run.module()).call(args);
     }
 }
