@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
@@ -24,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChloConformanceSyntaxTest {
     @Test
     void everyPrettyChloStatementRoundTrips() {
-        List<Path> files = new ArrayList<>(ConformanceStatements.files("testdata"));
-        files.addAll(ConformanceStatements.files("interpret"));
+        List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
+        files.addAll(ConformanceFiles.files("interpret"));
         int count = 0;
         List<String> failures = new ArrayList<>();
         for (Path f : files) {

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
@@ -11,7 +12,6 @@ import io.hlo4j.mlir.types.Type;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,7 +42,7 @@ class ChloRaggedDotTest {
 
     @Test
     void parsesTheAttributeAsRaggedDotMlirWritesItAndPrintsUpstreamsCompactForm() throws Exception {
-        String text = Files.readString(ConformanceStatements.dir().resolve("interpret/chlo/ragged_dot.mlir"));
+        String text = Files.readString(ConformanceFiles.dir().resolve("interpret/chlo/ragged_dot.mlir"));
         Matcher m = Pattern.compile("#chlo\\.ragged_dot<[^>]*>").matcher(text);
         assertThat(m.find()).isTrue();
         Attribute a = MiniAsm.parseAttribute(m.group());

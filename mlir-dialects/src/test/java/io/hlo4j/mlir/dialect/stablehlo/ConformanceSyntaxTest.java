@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class ConformanceSyntaxTest {
 
     @Test
     void testdataPrintsByteForByte() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), prettyOps());
         List<String> failures = new ArrayList<>();
         int exact = 0, quant = 0;
         for (Conformance.Statement s : stmts) {
@@ -57,7 +58,7 @@ class ConformanceSyntaxTest {
 
     @Test
     void interpretFilesReachFixpoint() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("interpret"), prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("interpret"), prettyOps());
         List<String> failures = new ArrayList<>();
         int sameModuloSpace = 0;
         List<String> differing = new ArrayList<>();
@@ -85,7 +86,7 @@ class ConformanceSyntaxTest {
     void genericStatementsVerify() {
         List<Conformance.Statement> stmts = new ArrayList<>();
         for (String sub : List.of("testdata", "interpret")) {
-            stmts.addAll(Conformance.genericStatements(Conformance.files(sub), PartAOps.NAMES));
+            stmts.addAll(Conformance.genericStatements(ConformanceFiles.files(sub), PartAOps.NAMES));
         }
         List<String> failures = new ArrayList<>();
         for (Conformance.Statement s : stmts) {

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -28,7 +29,7 @@ class ConstantAndInferenceTest {
 
     @Test
     void integerConstantsOfTestdataPrintUnchangedThroughMlirPrinter() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), Set.of("stablehlo.constant"));
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), Set.of("stablehlo.constant"));
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Conformance.Statement s : stmts) {
@@ -70,8 +71,8 @@ class ConstantAndInferenceTest {
     /** Where an op declares type inference, it must reproduce the result types written in the conformance files. */
     @Test
     void typeInferenceMatchesConformanceResults() {
-        List<Conformance.Statement> stmts = new ArrayList<>(Conformance.statements(Conformance.files("testdata"), ConformanceSyntaxTest.prettyOps()));
-        stmts.addAll(Conformance.statements(Conformance.files("interpret"), ConformanceSyntaxTest.prettyOps()));
+        List<Conformance.Statement> stmts = new ArrayList<>(Conformance.statements(ConformanceFiles.files("testdata"), ConformanceSyntaxTest.prettyOps()));
+        stmts.addAll(Conformance.statements(ConformanceFiles.files("interpret"), ConformanceSyntaxTest.prettyOps()));
         List<String> failures = new ArrayList<>();
         Set<String> opsChecked = new java.util.TreeSet<>();
         int checked = 0;

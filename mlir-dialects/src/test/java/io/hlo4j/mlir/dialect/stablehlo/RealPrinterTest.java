@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RealPrinterTest {
     @Test
     void testdataThroughMlirPrinter() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), ConformanceSyntaxTest.prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), ConformanceSyntaxTest.prettyOps());
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Conformance.Statement s : stmts) {

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
@@ -134,7 +135,7 @@ class StablehloAttributesTest {
     void everyConformanceAttributeRoundTrips() throws IOException {
         Set<String> seen = new TreeSet<>();
         for (String sub : List.of("testdata", "interpret")) {
-            for (Path f : Conformance.files(sub)) extract(Files.readString(f), seen);
+            for (Path f : ConformanceFiles.files(sub)) extract(Files.readString(f), seen);
         }
         List<String> failures = new ArrayList<>();
         int canonical = 0;
