@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.FloatAttr;
@@ -41,7 +42,7 @@ class ChloOpsTest {
         OpDef def = op.def();
         assertThat(def.resultNamer().names(op)).containsExactly("values", "indices");
         assertThat(def.typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<16x2xf32>"), MiniAsm.type("tensor<16x2xi32>"));
+                .containsExactly(MlirParser.parseType("tensor<16x2xf32>"), MlirParser.parseType("tensor<16x2xi32>"));
         assertThat(ChloTopKOp.isStable(op)).isTrue();
     }
 
@@ -83,7 +84,7 @@ class ChloOpsTest {
         Operation op = parse("%r = chlo.is_inf %x : tensor<4xf32> -> tensor<4xi1>");
         verify(op);
         assertThat(op.def().typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<4xi1>"));
+                .containsExactly(MlirParser.parseType("tensor<4xi1>"));
         rejects(parse("%r = chlo.is_pos_inf %x : tensor<4xf32> -> tensor<4xf32>"), "result must be a tensor of i1");
     }
 
@@ -125,10 +126,10 @@ class ChloOpsTest {
     void constantLikeTakesTheOperandsShape() {
         Value x = arg("tensor<2x?xf32>");
         Operation op = Operation.builder("chlo.constant_like").operand(x).property("value", new FloatAttr(1.0, FloatType.F32))
-                .resultType(MiniAsm.type("tensor<2x?xf32>")).build();
+                .resultType(MlirParser.parseType("tensor<2x?xf32>")).build();
         verify(op);
         assertThat(op.def().typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<2x?xf32>"));
+                .containsExactly(MlirParser.parseType("tensor<2x?xf32>"));
         Operation bad = op.toBuilder().property("value", IntegerAttr.i32(1)).build();
         rejects(bad, "value's type doesn't match element return type");
     }
@@ -139,12 +140,12 @@ class ChloOpsTest {
     private static Operation scan(String input, String init, String argA, String argB, String out0, String out1, long dim) {
         Map<String, Value> outer = MiniAsm.args("input", input, "init", init);
         Block.Builder bb = Block.builder();
-        BlockArgument a = bb.addArgument(MiniAsm.type(argA));
-        BlockArgument b = bb.addArgument(MiniAsm.type(argB));
+        BlockArgument a = bb.addArgument(MlirParser.parseType(argA));
+        BlockArgument b = bb.addArgument(MlirParser.parseType(argB));
         Operation add = bb.append(Operation.builder("stablehlo.add").operands(a, b).resultType(a.type()).build());
         bb.append(Operation.builder("stablehlo.return").operands(add.result(), add.result()).build());
         return Operation.builder("chlo.scan").operands(outer.get("input"), outer.get("init"))
-                .resultTypes(MiniAsm.type(out0), MiniAsm.type(out1)).region(Region.of(bb.build()))
+                .resultTypes(MlirParser.parseType(out0), MlirParser.parseType(out1)).region(Region.of(bb.build()))
                 .property("dimension", IntegerAttr.i64(dim))
                 .property("operandSegmentSizes", DenseArrayAttr.ofInts(IntegerType.I32, 1, 1))
                 .property("resultSegmentSizes", DenseArrayAttr.ofInts(IntegerType.I32, 1, 1)).build();
@@ -183,7 +184,7 @@ class ChloOpsTest {
                 "constant", "is_inf", "is_neg_inf", "is_pos_inf", "broadcast_add", "broadcast_select", "broadcast_compare")) {
             assertThat(OpRegistry.global().lookup("chlo." + n)).as("chlo." + n).isNotNull();
         }
-        Type t = MiniAsm.type("tensor<2xf32>");
+        Type t = MlirParser.parseType("tensor<2xf32>");
         assertThat(t).isNotNull();
     }
 }

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.interpreter;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.StringAttr;
@@ -27,8 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** interpreter.run_parallel / probe / print as interpret/*.mlir use them. */
 class InterpreterOpsTest {
-    private static final Type I64_2x2 = MiniAsm.type("tensor<2x2xi64>");
-    private static final Type I64_2x4 = MiniAsm.type("tensor<2x4xi64>");
+    private static final Type I64_2x2 = MlirParser.parseType("tensor<2x2xi64>");
+    private static final Type I64_2x4 = MlirParser.parseType("tensor<2x4xi64>");
 
     /** A func.func declaration with just what run_parallel's verifier reads: sym_name and function_type. */
     private static Operation func(String name, List<Type> in, List<Type> out) {
@@ -115,7 +116,7 @@ class InterpreterOpsTest {
         scope.put("3", op.result(0));
         assertThat(squash(MiniAsm.print(op, MiniAsm.names(scope))))
                 .isEqualTo("%3 = interpreter.probe %2, probe_id = \"probe_i1\" : tensor<3x1xi1>");
-        Operation bad = Operation.builder("interpreter.probe").operand(op.operand(0)).resultType(MiniAsm.type("tensor<3x1xi8>"))
+        Operation bad = Operation.builder("interpreter.probe").operand(op.operand(0)).resultType(MlirParser.parseType("tensor<3x1xi8>"))
                 .property("probe_id", new StringAttr("p")).build();
         rejects(bad, "SameOperandsAndResultType");
     }
