@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChloOpsTest {
     private static Operation parse(String text) { return MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()); }
 
-    private static Value arg(String type) { return MiniAsm.args("v", type).get("v"); }
+    private static Value arg(String type) { return Block.builder().addArgument(MlirParser.parseType(type)); }
 
     // ---- top_k ----------------------------------------------------------------------------------
 

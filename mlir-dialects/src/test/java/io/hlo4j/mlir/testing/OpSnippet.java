@@ -1,0 +1,76 @@
+package io.hlo4j.mlir.testing;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.ParseException;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One op written on its own ({@code %r = chlo.top_k(%a, k = 2) : ...}), read and written by the real
+ * {@link MlirParser} and {@link MlirPrinter}. Operands the text does not define become arguments of an enclosing
+ * {@code func.func @snippet}, typed as the parser reports the op's syntax uses them (it names the expected type
+ * in its error); printing restores the snippet's own operand and result names.
+ */
+public record OpSnippet(Module module, Operation op, List<String> operands, String resultPrefix) {
+    private static final Pattern UNDEFINED = Pattern.compile("use of undefined value (%[^\\s#:,)]+)");
+    private static final Pattern USED_AS = Pattern.compile("(%[^\\s#:,)]+) has type .* but is used here as (.+)$");
+    private static final Pattern RESULTS = Pattern.compile("^\\s*(%[^=]*?)\\s*=\\s");
+    private static final Pattern ARG = Pattern.compile("%arg(\\d+)\\b");
+    /** Placeholder type of an operand until the parser says which type the op's syntax wants. */
+    private static final String UNKNOWN = "none";
+
+    /** Parses {@code text} (one op) in a module that first holds the {@code preamble} ops (e.g. meshes). */
+    public static OpSnippet parse(String text, String... preamble) {
+        Map<String, String> args = new LinkedHashMap<>();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Module m = MlirParser.parseModule(wrap(preamble, args, text), "<snippet>");
+                Operation func = m.operations().getLast();
+                Operation op = func.region(0).entry().operations().getFirst();
+                Matcher r = RESULTS.matcher(text);
+                return new OpSnippet(m, op, List.copyOf(args.keySet()), r.find() ? r.group(1) : null);
+            } catch (ParseException e) {
+                if (attempt > 64) throw e;
+                Matcher u = UNDEFINED.matcher(e.getMessage());
+                Matcher t = USED_AS.matcher(e.getMessage());
+                if (u.find() && !args.containsKey(u.group(1))) args.put(u.group(1), UNKNOWN);
+                else if (t.find() && args.containsKey(t.group(1)) && !args.get(t.group(1)).equals(t.group(2))) args.put(t.group(1), t.group(2));
+                else throw e;
+            }
+        }
+    }
+
+    private static String wrap(String[] preamble, Map<String, String> args, String text) {
+        StringBuilder sb = new StringBuilder();
+        for (String p : preamble) sb.append(p).append('\n');
+        sb.append("func.func @snippet(");
+        int i = 0;
+        for (var e : args.entrySet()) sb.append(i++ == 0 ? "" : ", ").append(e.getKey()).append(": ").append(e.getValue());
+        return sb.append(") {\n").append(text).append("\n}\n").toString();
+    }
+
+    /** The op as the real printer writes it in its function, with the snippet's operand and result names. */
+    public String print() {
+        String all = MlirPrinter.print(module);
+        int head = all.indexOf("func.func @snippet(");
+        int from = all.indexOf('\n', head) + 1;
+        int to = all.lastIndexOf('}', all.lastIndexOf('}') - 1);
+        String body = all.substring(from, to).strip();
+        if (resultPrefix != null) {
+            Matcher r = RESULTS.matcher(body);
+            if (r.find()) body = resultPrefix + " = " + body.substring(r.end());
+        }
+        return ARG.matcher(body).replaceAll(m -> {
+            int n = Integer.parseInt(m.group(1));
+            return Matcher.quoteReplacement(n < operands.size() ? operands.get(n) : m.group());
+        });
+    }
+}
