@@ -1,12 +1,16 @@
 package io.hlo4j.mlir.testing;
 
+import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.ParseException;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +21,8 @@ import java.util.regex.Pattern;
  * One op written on its own ({@code %r = chlo.top_k(%a, k = 2) : ...}), read and written by the real
  * {@link MlirParser} and {@link MlirPrinter}. Operands the text does not define become arguments of an enclosing
  * {@code func.func @snippet}, typed as the parser reports the op's syntax uses them (it names the expected type
- * in its error); printing restores the snippet's own operand and result names.
+ * in its error); printing restores the snippet's own operand and result names. Without a preamble, {@link #op}
+ * is a copy standing on its own (no enclosing function or module), so verifiers see the op alone.
  */
 public record OpSnippet(Module module, Operation op, List<String> operands, String resultPrefix) {
     private static final Pattern UNDEFINED = Pattern.compile("use of undefined value (%[^\\s#:,)]+)");
@@ -35,6 +40,7 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
                 Module m = MlirParser.parseModule(wrap(preamble, args, text), "<snippet>");
                 Operation func = m.operations().getLast();
                 Operation op = func.region(0).entry().operations().getFirst();
+                if (preamble.length == 0) op = detached(op, new HashMap<>());
                 Matcher r = RESULTS.matcher(text);
                 return new OpSnippet(m, op, List.copyOf(args.keySet()), r.find() ? r.group(1) : null);
             } catch (ParseException e) {
@@ -46,6 +52,27 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
                 else throw e;
             }
         }
+    }
+
+    /** A copy of {@code op} (regions included) that belongs to no block; inner values are remapped. */
+    private static Operation detached(Operation op, Map<Value, Value> copies) {
+        Operation.Builder b = Operation.builder(op.name()).operands(op.operands().stream().map(v -> copies.getOrDefault(v, v)).toList())
+                .resultTypes(op.resultTypes()).properties(op.properties()).attributes(op.attributes()).location(op.location());
+        for (Region r : op.regions()) {
+            List<Block> blocks = new ArrayList<>();
+            for (Block block : r.blocks()) {
+                Block.Builder bb = Block.builder();
+                if (block.label() != null) bb.label(block.label());
+                for (Value a : block.arguments()) copies.put(a, bb.addArgument(a.type()));
+                for (Operation inner : block.operations()) {
+                    Operation c = bb.append(detached(inner, copies));
+                    for (int i = 0; i < inner.numResults(); i++) copies.put(inner.result(i), c.result(i));
+                }
+                blocks.add(bb.build());
+            }
+            b.region(new Region(blocks));
+        }
+        return b.build();
     }
 
     private static String wrap(String[] preamble, Map<String, String> args, String text) {
