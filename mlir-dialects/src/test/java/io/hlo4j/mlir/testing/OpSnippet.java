@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * One op written on its own ({@code %r = chlo.top_k(%a, k = 2) : ...}), read and written by the real
  * {@link MlirParser} and {@link MlirPrinter}. Operands the text does not define become arguments of an enclosing
  * {@code func.func @snippet}, typed as the parser reports the op's syntax uses them (it names the expected type
- * in its error); printing restores the snippet's own operand and result names. Without a preamble, {@link #op}
+ * in its error), a use of one result of a multi-result value ({@code %0#1}) as an argument of its own; printing
+ * restores the snippet's own operand and result names. Without a preamble, {@link #op}
  * is a copy standing on its own (no enclosing function or module), so verifiers see the op alone.
  */
 public record OpSnippet(Module module, Operation op, List<String> operands, String resultPrefix) {
@@ -29,6 +30,9 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
     private static final Pattern USED_AS = Pattern.compile("(%[^\\s#:,)]+) has type .* but is used here as (.+)$");
     private static final Pattern RESULTS = Pattern.compile("^\\s*(%[^=]*?)\\s*=\\s");
     private static final Pattern ARG = Pattern.compile("%arg(\\d+)\\b");
+    private static final Pattern RESULT_USE = Pattern.compile("%([\\w$.-]+)#(\\d+)");
+    /** {@code %v#N} is declared as {@code %__resultN_v} (a valid name even when v is a number). */
+    private static final Pattern RESULT_ARG = Pattern.compile("^%__result(\\d+)_(.*)$");
     /** Placeholder type of an operand until the parser says which type the op's syntax wants. */
     private static final String UNKNOWN = "none";
 
@@ -37,7 +41,8 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
         Map<String, String> args = new LinkedHashMap<>();
         for (int attempt = 0; ; attempt++) {
             try {
-                Module m = MlirParser.parseModule(wrap(preamble, args, text), "<snippet>");
+                String src = RESULT_USE.matcher(text).replaceAll(u -> Matcher.quoteReplacement("%__result" + u.group(2) + "_" + u.group(1)));
+                Module m = MlirParser.parseModule(wrap(preamble, args, src), "<snippet>");
                 Operation func = m.operations().getLast();
                 Operation op = func.region(0).entry().operations().getFirst();
                 if (preamble.length == 0) op = detached(op, new HashMap<>());
@@ -97,7 +102,7 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
         }
         return ARG.matcher(body).replaceAll(m -> {
             int n = Integer.parseInt(m.group(1));
-            return Matcher.quoteReplacement(n < operands.size() ? operands.get(n) : m.group());
+            return Matcher.quoteReplacement(n < operands.size() ? RESULT_ARG.matcher(operands.get(n)).replaceAll("%$2#$1") : m.group());
         });
     }
 }

@@ -5,7 +5,7 @@ import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.FloatAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
@@ -18,9 +18,7 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.Type;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.rejects;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.squash;
@@ -29,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** chlo's other ops: top_k, the elementwise families, broadcasting, constants and scan. */
 class ChloOpsTest {
-    private static Operation parse(String text) { return MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()); }
+    private static Operation parse(String text) { return OpSnippet.parse(text).op(); }
 
     private static Value arg(String type) { return Block.builder().addArgument(MlirParser.parseType(type)); }
 
@@ -48,13 +46,12 @@ class ChloOpsTest {
 
     @Test
     void topKIsStableIsPrintedWhenSet() {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(
-                "%v, %i = chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)", scope);
+        OpSnippet s = OpSnippet.parse("%v, %i = chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)");
+        Operation op = s.op();
         verify(op);
         assertThat(op.properties().get("is_stable")).isEqualTo(BoolAttr.FALSE);
         assertThat(ChloTopKOp.isStable(op)).isFalse();
-        String printed = squash(MiniAsm.print(op, MiniAsm.names(scope)));
+        String printed = squash(s.print());
         assertThat(printed.substring(printed.indexOf("chlo."))).isEqualTo(
                 "chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)");
     }
@@ -138,13 +135,15 @@ class ChloOpsTest {
 
     /** scan.mlir's first case: cumulative sum over dimension 0 of a 4-vector, body add + return. */
     private static Operation scan(String input, String init, String argA, String argB, String out0, String out1, long dim) {
-        Map<String, Value> outer = MiniAsm.args("input", input, "init", init);
+        Block.Builder outer = Block.builder();
+        Value in = outer.addArgument(MlirParser.parseType(input));
+        Value initValue = outer.addArgument(MlirParser.parseType(init));
         Block.Builder bb = Block.builder();
         BlockArgument a = bb.addArgument(MlirParser.parseType(argA));
         BlockArgument b = bb.addArgument(MlirParser.parseType(argB));
         Operation add = bb.append(Operation.builder("stablehlo.add").operands(a, b).resultType(a.type()).build());
         bb.append(Operation.builder("stablehlo.return").operands(add.result(), add.result()).build());
-        return Operation.builder("chlo.scan").operands(outer.get("input"), outer.get("init"))
+        return Operation.builder("chlo.scan").operands(in, initValue)
                 .resultTypes(MlirParser.parseType(out0), MlirParser.parseType(out1)).region(Region.of(bb.build()))
                 .property("dimension", IntegerAttr.i64(dim))
                 .property("operandSegmentSizes", DenseArrayAttr.ofInts(IntegerType.I32, 1, 1))
