@@ -105,4 +105,7 @@ public record OpSnippet(Module module, Operation op, List<String> operands, Stri
             return Matcher.quoteReplacement(n < operands.size() ? RESULT_ARG.matcher(operands.get(n)).replaceAll("%$2#$1") : m.group());
         });
     }
+
+    /** Runs the op's own verifier (not the module verifier). */
+    public void verify() { op.def().verifier().verify(op); }
 }

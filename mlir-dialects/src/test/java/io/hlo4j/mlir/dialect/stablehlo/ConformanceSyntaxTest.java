@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
@@ -34,7 +35,7 @@ class ConformanceSyntaxTest {
         int exact = 0, quant = 0;
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 String printed = t.print();
                 if (s.text().contains("!quant.")) {
@@ -64,7 +65,7 @@ class ConformanceSyntaxTest {
         List<String> differing = new ArrayList<>();
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 String printed = t.print();
                 assertFixpoint(printed);
@@ -91,7 +92,7 @@ class ConformanceSyntaxTest {
         List<String> failures = new ArrayList<>();
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 if (t.op().def().syntax().canPrint(t.op())) assertFixpoint(t.print());
             } catch (RuntimeException | AssertionError e) {
@@ -104,7 +105,7 @@ class ConformanceSyntaxTest {
     }
 
     private static void assertFixpoint(String printed) {
-        OpText again = OpText.parse(printed);
+        OpSnippet again = OpSnippet.parse(printed);
         again.verify();
         assertThat(again.print()).isEqualTo(printed);
     }

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.ir.Operation;
@@ -34,7 +35,7 @@ class ConstantAndInferenceTest {
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (!INT_CONSTANT.matcher(s.text()).matches()) continue;
-            OpText t = OpText.parse(s.text());
+            OpSnippet t = OpSnippet.parse(s.text());
             t.verify();
             String printed = MlirPrinter.print(t.op(), PrintOptions.DEFAULT).strip();
             // The real printer names the result itself: %c for integer constants.
@@ -78,7 +79,7 @@ class ConstantAndInferenceTest {
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (s.text().contains("!quant.")) continue; // quantization parameters of results are not inferable
-            Operation op = OpText.parse(s.text()).op();
+            Operation op = OpSnippet.parse(s.text()).op();
             OpDef def = op.def();
             TypeInference ti = def.typeInference();
             if (ti == null) continue;

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
@@ -23,7 +24,7 @@ class RealPrinterTest {
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (s.text().contains("!quant.")) continue;
-            OpText t = OpText.parse(s.text());
+            OpSnippet t = OpSnippet.parse(s.text());
             String printed = MlirPrinter.print(t.op(), PrintOptions.DEFAULT).strip();
             String want = s.text().substring(s.text().indexOf(" = ") + 3)
                     .replaceAll("%[A-Za-z0-9_$.-]+(#[0-9]+)?", "<<UNKNOWN SSA VALUE>>");
