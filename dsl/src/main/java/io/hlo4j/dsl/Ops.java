@@ -64,6 +64,16 @@ public final class Ops {
         return l;
     }
 
+    /**
+     * Emits any registered op on tensors (for ops without a DSL method, e.g. collectives): result types are
+     * inferred when {@code resultTypes} is null. Still verified at emission like every other op.
+     */
+    public static List<Tensor> op(String opName, List<Tensor> operands, java.util.Map<String, ? extends io.hlo4j.mlir.attr.Attribute> properties,
+                                  List<TensorType> resultTypes) {
+        Location loc = SourceLoc.here();
+        return Control.wrap(Trace.emit(opName, operands, properties, List.of(), resultTypes, opName, loc));
+    }
+
     // ---- constants ------------------------------------------------------------------------------------------
 
     /** A scalar constant of {@code dtype}. */

@@ -39,6 +39,13 @@ lexer grammar MlirLexer;
         boolean closed = false;
         if (source != null) {
             int n = source.length();
+            // Fast path: the closing quote with no escape or newline before it (String.indexOf is vectorised).
+            int quote = source.indexOf('"', i);
+            if (quote >= 0 && source.indexOf('\\', i, quote) < 0 && source.indexOf('\n', i, quote) < 0) {
+                i = quote + 1;
+                closed = true;
+                n = 0;
+            }
             while (i < n) {
                 char c = source.charAt(i);
                 if (c == '"') { i++; closed = true; break; }

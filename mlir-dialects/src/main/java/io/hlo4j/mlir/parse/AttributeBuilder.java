@@ -14,7 +14,6 @@ import io.hlo4j.mlir.attr.TypeAttr;
 import io.hlo4j.mlir.attr.UnitAttr;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.parse.MlirGrammar.*;
-import io.hlo4j.mlir.types.FloatCodec;
 import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IndexType;

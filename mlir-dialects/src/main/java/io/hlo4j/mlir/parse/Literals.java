@@ -62,6 +62,16 @@ final class Literals {
         }
     }
 
+    /** Hex digit values by ASCII code, -1 for other characters. */
+    private static final byte[] HEX = new byte[128];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (char c = '0'; c <= '9'; c++) HEX[c] = (byte) (c - '0');
+        for (char c = 'a'; c <= 'f'; c++) HEX[c] = (byte) (c - 'a' + 10);
+        for (char c = 'A'; c <= 'F'; c++) HEX[c] = (byte) (c - 'A' + 10);
+    }
+
     static int hexDigit(char c) {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -74,9 +84,12 @@ final class Literals {
         int digits = to - from;
         if ((digits & 1) != 0) throw new BadLiteral("hex string has an odd number of digits (" + digits + ")");
         byte[] out = new byte[digits >> 1];
+        byte[] table = HEX;
         for (int i = from, j = 0; i < to; i += 2, j++) {
-            int hi = hexDigit(text.charAt(i));
-            int lo = hexDigit(text.charAt(i + 1));
+            char a = text.charAt(i);
+            char b = text.charAt(i + 1);
+            int hi = a < 128 ? table[a] : -1;
+            int lo = b < 128 ? table[b] : -1;
             if ((hi | lo) < 0) throw new BadLiteral("invalid hex digit in hex string near offset " + (i - from));
             out[j] = (byte) (hi << 4 | lo);
         }

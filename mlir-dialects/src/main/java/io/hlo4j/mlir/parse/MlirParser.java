@@ -1,6 +1,9 @@
 package io.hlo4j.mlir.parse;
 
+import io.hlo4j.mlir.asm.AsmParser;
+import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.types.Type;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,7 +12,15 @@ import java.util.List;
 
 /**
  * Reads MLIR text into the IR. Split-input files ({@code // -----}) give several modules. Errors are
- * {@link io.hlo4j.mlir.ir.ParseException}s ({@code file:line:col: message}).
+ * {@link io.hlo4j.mlir.ir.ParseException}s ({@code file:line:col: message}); no other exception escapes for
+ * any input text.
+ *
+ * <p>Design: the ANTLR lexer ({@code MlirLexer.g4}) makes every token (a string, even a megabyte hex blob, is
+ * one token); the ANTLR grammar ({@code MlirGrammar.g4}) has the rules for types, attributes, locations and
+ * the pieces of operations; {@link OpParser} drives operations, regions and blocks over the same token stream
+ * and is the {@link io.hlo4j.mlir.asm.AsmParser} through which each op's pretty syntax parses. Bracket nesting
+ * is capped ({@value OpParser#MAX_NESTING} levels) before anything recurses, and a dense literal's memory is
+ * tied to the text that spells it.
  */
 public final class MlirParser {
     private MlirParser() {}
@@ -26,6 +37,16 @@ public final class MlirParser {
             out.add(new OpParser(c.text(), fileName, c.firstLine()).parseModule());
         }
         return out;
+    }
+
+    /** One type in MLIR syntax ({@code tensor<2x?xf32>}); the whole text must be the type. */
+    public static Type parseType(String text) {
+        return new OpParser(withoutBom(text), "<type>", 1).parseWhole(AsmParser::parseType, "type");
+    }
+
+    /** One attribute in MLIR syntax ({@code dense<1.0> : tensor<2xf32>}); the whole text must be the attribute. */
+    public static Attribute parseAttribute(String text) {
+        return new OpParser(withoutBom(text), "<attribute>", 1).parseWhole(AsmParser::parseAttribute, "attribute");
     }
 
     /** A leading byte-order mark is not part of the text (editors on some systems write one). */

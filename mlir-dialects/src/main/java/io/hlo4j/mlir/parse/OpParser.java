@@ -108,6 +108,15 @@ final class OpParser implements AsmParser {
         return Module.of(null, null, ops, new Location.FileLineCol(file, 1, 1));
     }
 
+    /** Parses exactly one {@code what} (a type, an attribute) spanning the whole text; aliases are not allowed. */
+    <T> T parseWhole(java.util.function.Function<AsmParser, T> part, String what) {
+        prescan();
+        if (!aliasStart.isEmpty()) throw cursor.errorAtPlain(tokens.get(aliasStart.values().iterator().next()), "alias definitions are not allowed here");
+        T v = part.apply(this);
+        if (cursor.la(1) != Token.EOF) throw cursor.error("unexpected text after the " + what);
+        return v;
+    }
+
     /** Checks nesting depth and unsupported sections, and records alias definitions at the top level. */
     private void prescan() {
         tokens.fill();

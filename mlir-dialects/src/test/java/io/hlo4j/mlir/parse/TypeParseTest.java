@@ -13,6 +13,7 @@ import io.hlo4j.mlir.types.QuantizedType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.TokenType;
 import io.hlo4j.mlir.types.TupleType;
+import io.hlo4j.mlir.ir.ParseException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -21,6 +22,7 @@ import static io.hlo4j.mlir.parse.Parse.attr;
 import static io.hlo4j.mlir.parse.Parse.fails;
 import static io.hlo4j.mlir.parse.Parse.type;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class TypeParseTest {
     @Test
@@ -103,5 +105,14 @@ class TypeParseTest {
         assertThat(op.result(0).type()).isEqualTo(TensorType.of(FloatType.F32, 4));
         assertThat(((TensorType) op.result(1).type()).elementType()).isInstanceOf(QuantizedType.class);
         fails("\"t.op\"() : () -> (!nope)", "undefined type alias !nope");
+    }
+
+    @Test
+    void standaloneTypeAndAttributeText() {
+        assertThat(MlirParser.parseType("tensor<2x?xf32>")).isEqualTo(TensorType.of(FloatType.F32, 2, TensorType.DYNAMIC));
+        assertThat(MlirParser.parseAttribute("3 : i32")).isEqualTo(new io.hlo4j.mlir.attr.IntegerAttr(3, IntegerType.I32));
+        assertThatThrownBy(() -> MlirParser.parseType("tensor<f32> x")).isInstanceOf(ParseException.class)
+                .hasMessage("unexpected text after the type (found 'x')");
+        assertThatThrownBy(() -> MlirParser.parseAttribute("[[[")).isInstanceOf(ParseException.class);
     }
 }

@@ -107,9 +107,11 @@ final class FuncSyntax {
                 } else if (attrs.isEmpty()) {
                     p.printArgument(body.entry().argument(i), true);
                 } else {
+                    // MLIR's order is name, type, attributes, location; printArgument would put the location first.
                     BlockArgument a = body.entry().argument(i);
                     p.printOperand(a).print(": ").printType(a.type());
                     p.printOptionalAttrDict(attrs, Set.of());
+                    if (p.printLocations()) p.print(" ").print(a.location().text());
                 }
             }
             p.print(")");

@@ -136,15 +136,15 @@ final class CollectiveOps {
         }
     }
 
-    /** use_global_device_ids needs a positive channel_id (all_gather tolerates 0, as upstream does). */
-    private static void checkGlobalIds(Operation op, String rule, boolean positive) {
+    /**
+     * use_global_device_ids needs channel_id > 0 (the spec's all_gather_c5, all_reduce_c4, reduce_scatter_c6; upstream's
+     * all_gather verifier only rejects a negative id, the spec is followed here).
+     */
+    private static void checkGlobalIds(Operation op, String rule) {
         if (!RegionChecks.unit(op, "use_global_device_ids", rule)) return;
         long channelId = RegionChecks.channelId(op, rule);
-        if (positive && channelId <= 0) {
+        if (channelId <= 0) {
             throw fail(op, rule, "channel_id must be positive when useGlobalDeviceIds is set but got: " + channelId);
-        }
-        if (!positive && channelId < 0) {
-            throw fail(op, rule, "channel_id cannot be negative when useGlobalDeviceIds is set");
         }
     }
 
@@ -154,7 +154,7 @@ final class CollectiveOps {
         if (op.numOperands() == 0) throw fail(op, "all_gather_i1", "expects at least one operand");
         boolean global = RegionChecks.unit(op, "use_global_device_ids", "all_gather_i5");
         verifyReplicaGroups(op, "all_gather", true, global, null);
-        checkGlobalIds(op, "all_gather_c5", false);
+        checkGlobalIds(op, "all_gather_c5");
         long dim = RegionChecks.requiredInteger(op, "all_gather_dim", "all_gather_i2");
         if (dim < 0) throw fail(op, "all_gather_c1", "all_gather_dim must be non-negative, but got " + dim);
         if (op.numResults() != op.numOperands()) {
@@ -186,7 +186,7 @@ final class CollectiveOps {
     private static void verifyAllReduce(Operation op) {
         boolean global = RegionChecks.unit(op, "use_global_device_ids", "all_reduce_i4");
         verifyReplicaGroups(op, "all_reduce", false, global, null);
-        checkGlobalIds(op, "all_reduce_c4", true);
+        checkGlobalIds(op, "all_reduce_c4");
         List<TensorType> inputs = tensors(op, op.operands(), "operand", "all_reduce_i1");
         verifyComputation(op, inputs, "all_reduce_i5", "all_reduce_c5");
         checkResults(op, inputs, "all_reduce_c6");
@@ -204,7 +204,7 @@ final class CollectiveOps {
         long dim = RegionChecks.requiredInteger(op, "scatter_dimension", "reduce_scatter_i2");
         if (in.rank() != out.rank()) throw fail(op, "reduce_scatter_c8", "operand and result should have same rank");
         if (dim < 0 || dim >= in.rank()) throw fail(op, "reduce_scatter_c2", "scatter dim should be less than operand/result rank");
-        checkGlobalIds(op, "reduce_scatter_c6", true);
+        checkGlobalIds(op, "reduce_scatter_c6");
         long id = in.dim((int) dim), od = out.dim((int) dim);
         if (id != TensorType.DYNAMIC && od != TensorType.DYNAMIC) {
             if (od == 0) throw fail(op, "reduce_scatter_c8", "result dimension size at scatter_dimension cannot be zero");
@@ -396,7 +396,7 @@ final class CollectiveOps {
     private static void verifyCollectiveReduce(Operation op) {
         boolean global = RegionChecks.unit(op, "use_global_device_ids", "collective_reduce_i4");
         verifyReplicaGroups(op, "collective_reduce", false, global, null);
-        checkGlobalIds(op, "collective_reduce_c4", true);
+        checkGlobalIds(op, "collective_reduce_c4");
         List<TensorType> data = dataOperands(op, "collective_reduce", "collective_reduce_i5");
         expectRegions(op, 1, "collective_reduce_i6");
         Block b = block(op, 0, "computation", "collective_reduce_i6");

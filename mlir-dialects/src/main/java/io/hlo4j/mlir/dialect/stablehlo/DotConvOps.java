@@ -350,8 +350,9 @@ final class DotConvOps {
         if (op.attr("window_reversal") instanceof DenseArrayAttr s) {
             StringBuilder sb = new StringBuilder("reverse = [");
             boolean[] bs = s.bools();
-            // Upstream streams each bool through raw_ostream, which writes 1/0.
-            for (int i = 0; i < bs.length; i++) sb.append(i > 0 ? ", " : "").append(bs[i] ? 1 : 0);
+            // AsmPrinter's operator<<(bool) writes true/false (e.g. "reverse = [false, false]" in upstream's
+            // pytorch-export tutorial output); parsing accepts these and the 1/0 integers upstream's parser reads.
+            for (int i = 0; i < bs.length; i++) sb.append(i > 0 ? ", " : "").append(bs[i]);
             parts.add(sb.append(']').toString());
         }
         return String.join(", ", parts);

@@ -14,6 +14,7 @@ import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.types.FunctionType;
+import io.hlo4j.mlir.types.OpaqueType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.TupleType;
 import io.hlo4j.mlir.types.Type;
@@ -77,6 +78,37 @@ final class RegionCallOps {
         }
         verifyLayouts(op);
         verifyAliases(op);
+        verifyBufferTargets(op, ((StringAttr) op.attr("call_target_name")).value());
+    }
+
+    private static boolean isMemref(Type t) { return t instanceof OpaqueType o && o.text().startsWith("memref<"); }
+
+    /**
+     * The spec's buffer targets: CreateBuffer () -> memref, Pin tensor -> memref, Unpin memref -> tensor. (Element
+     * type and shape agreement is not checked: memref types are kept opaque.)
+     */
+    private static void verifyBufferTargets(Operation op, String target) {
+        String rule = "custom_call_buffers";
+        switch (target) {
+            case "CreateBuffer" -> {
+                if (op.numOperands() != 0) throw fail(op, rule, "CreateBuffer custom_call shouldn't have any inputs");
+                if (op.numResults() != 1) throw fail(op, rule, "CreateBuffer custom_call should have one result");
+                if (!isMemref(op.resultTypes().get(0))) throw fail(op, rule, "CreateBuffer custom_call should have a memref result");
+            }
+            case "Pin" -> {
+                if (op.numOperands() != 1) throw fail(op, rule, "Pin custom_call should have one input");
+                if (!(op.operand(0).type() instanceof TensorType)) throw fail(op, rule, "Pin custom_call should have a tensor input");
+                if (op.numResults() != 1) throw fail(op, rule, "Pin custom_call should have one output");
+                if (!isMemref(op.resultTypes().get(0))) throw fail(op, rule, "Pin custom_call should have a memref output");
+            }
+            case "Unpin" -> {
+                if (op.numOperands() != 1) throw fail(op, rule, "Unpin custom_call should have one input");
+                if (!isMemref(op.operand(0).type())) throw fail(op, rule, "Unpin custom_call should have a memref input");
+                if (op.numResults() != 1) throw fail(op, rule, "Unpin custom_call should have one output");
+                if (!(op.resultTypes().get(0) instanceof TensorType)) throw fail(op, rule, "Unpin custom_call should have a tensor output");
+            }
+            default -> { }
+        }
     }
 
     private static String apiName(long v) {

@@ -1,5 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -10,6 +12,7 @@ import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.types.ElementType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.TokenType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
@@ -124,11 +127,11 @@ final class RegionOps {
         return out;
     }
 
-    private static List<Type> inferReduce(List<Type> operands, io.hlo4j.mlir.attr.DictionaryAttr props, List<Region> regions) {
+    private static List<Type> inferReduce(List<Type> operands, DictionaryAttr props, List<Region> regions) {
         int n = operands.size() / 2;
         List<TensorType> inputs = new ArrayList<>();
         for (int i = 0; i < n; i++) inputs.add((TensorType) operands.get(i));
-        long[] dims = ((io.hlo4j.mlir.attr.DenseArrayAttr) props.get("dimensions")).longs();
+        long[] dims = ((DenseArrayAttr) props.get("dimensions")).longs();
         Set<Long> reduced = new HashSet<>();
         for (long d : dims) reduced.add(d);
         TensorType w = inputs.get(0);
@@ -199,7 +202,7 @@ final class RegionOps {
         boolean isIf = prefix.equals("if");
         List<Type> first = null;
         for (int i = 0; i < op.regions().size(); i++) {
-            Block b = block(op, i, "branch " + i, prefix + (isIf ? "_i2" : "_i2"));
+            Block b = block(op, i, "branch " + i, prefix + "_i2");
             if (!b.arguments().isEmpty()) {
                 throw fail(op, prefix + (isIf ? "_c1" : "_c2"), "branch " + i + " must have 0 arguments, but found " + b.arguments().size());
             }
@@ -318,7 +321,7 @@ final class RegionOps {
         }
     }
 
-    private static List<Type> inferMap(List<Type> operands, io.hlo4j.mlir.attr.DictionaryAttr props, List<Region> regions) {
+    private static List<Type> inferMap(List<Type> operands, DictionaryAttr props, List<Region> regions) {
         TensorType in = (TensorType) operands.get(0);
         ElementType et = ((TensorType) returnTypes(regions.get(0).entry()).get(0)).elementType();
         return List.of(TensorType.of(et, in.shape()));
@@ -339,7 +342,7 @@ final class RegionOps {
                     + op.operandTypes());
         }
         for (Type t : op.operandTypes()) {
-            if (!(t instanceof TensorType) && !(t instanceof io.hlo4j.mlir.types.TokenType)) {
+            if (!(t instanceof TensorType) && !(t instanceof TokenType)) {
                 throw fail(op, "optimization_barrier_i1", "operands must be tensors or tokens, but got " + t);
             }
         }

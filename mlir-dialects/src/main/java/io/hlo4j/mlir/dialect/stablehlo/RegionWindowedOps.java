@@ -9,6 +9,7 @@ import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
+import io.hlo4j.mlir.types.IndexType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
@@ -214,7 +215,7 @@ final class RegionWindowedOps {
         int n = (count - 1) / 2;
         List<TensorType> inputs = tensors(op, op.operands().subList(0, n), "input", "scatter_i1");
         TensorType indices = tensor(op, op.operand(n).type(), "scatter_indices", "scatter_i2");
-        if (!(indices.elementType() instanceof IntegerType) && !(indices.elementType() instanceof io.hlo4j.mlir.types.IndexType)) {
+        if (!(indices.elementType() instanceof IntegerType) && !(indices.elementType() instanceof IndexType)) {
             throw fail(op, "scatter_i2", "scatter_indices must have an integer element type, but got " + indices);
         }
         List<TensorType> updates = tensors(op, op.operands().subList(n + 1, count), "update", "scatter_i3");

@@ -132,22 +132,17 @@ public final class Verify {
     /** All operands and results have compatible tensor types (element types may differ for quantized ones). */
     public static void sameTypes(Operation op, String rule) {
         sameShapes(op, rule);
+        int n = op.numOperands() + op.numResults();
         ElementType first = null;
-        boolean anyQuant = false;
-        for (Type t : op.operandTypes()) anyQuant |= isQuant(((TensorType) t).elementType());
-        for (Type t : op.resultTypes()) anyQuant |= isQuant(((TensorType) t).elementType());
-        if (anyQuant) return;
-        for (Type t : concat(op.operandTypes(), op.resultTypes())) {
-            ElementType e = ((TensorType) t).elementType();
+        boolean mismatch = false;
+        for (int i = 0; i < n; i++) {
+            ElementType e = ((TensorType) (i < op.numOperands() ? op.operand(i).type() : op.result(i - op.numOperands()).type())).elementType();
+            // Quantization parameters may differ between operands and results of the same op.
+            if (isQuant(e)) return;
             if (first == null) first = e;
-            else if (!first.equals(e)) throw fail(op, rule, "requires the same element type for all operands and results, got " + describe(op));
+            else if (!first.equals(e)) mismatch = true;
         }
-    }
-
-    private static List<Type> concat(List<Type> a, List<Type> b) {
-        var l = new java.util.ArrayList<Type>(a);
-        l.addAll(b);
-        return l;
+        if (mismatch) throw fail(op, rule, "requires the same element type for all operands and results, got " + describe(op));
     }
 
     /** {@code (T1, T2) -> R} for messages. */

@@ -111,4 +111,15 @@ class FuncDialectTest {
         assertThatThrownBy(() -> verifyAll(missing)).hasMessageContaining("'callee' refers to @nowhere, which is not defined in the module");
         verifyAll(parse(callee + "func.func @f(%a: tensor<i32>) -> tensor<i32> {\n  %0 = func.call @g(%a) : (tensor<i32>) -> tensor<i32>\n  func.return %0 : tensor<i32>\n}\n"));
     }
+
+    @Test
+    void argumentLocationsFollowTheirAttributes() {
+        String text = "func.func @f(%arg0: tensor<f32> {a.b} loc(\"x.py\":1:2), %arg1: tensor<f32> loc(\"y.py\":3:4)) {\n"
+                + "  return loc(\"z.py\":5:6)\n} loc(\"w.py\":7:8)\n";
+        String printed = MlirPrinter.print(parse(text), io.hlo4j.mlir.print.PrintOptions.DEFAULT.withLocations(true));
+        assertThat(printed).contains("func.func @f(%arg0: tensor<f32> {a.b} loc(\"x.py\":1:2), %arg1: tensor<f32> loc(\"y.py\":3:4))");
+        Operation f = parse(printed).functions().get(0);
+        assertThat(f.region(0).entry().argument(0).location()).isEqualTo(new io.hlo4j.mlir.ir.Location.FileLineCol("x.py", 1, 2));
+        assertThat(f.location()).isEqualTo(new io.hlo4j.mlir.ir.Location.FileLineCol("w.py", 7, 8));
+    }
 }

@@ -53,8 +53,9 @@ class CollectiveOpsTest {
         rejects(allGather(groups(1, 2, 0, 1), 5), "all_gather_c6",
                 "result gather dimension has size 5, expected to be a multiple of operand gather dimension size 2");
         rejects(allGather(groups(1, 2, 0, -1), 4), "all_gather_c4", "Invalid replica id -1");
-        // all_gather only forbids a negative channel id with global ids; an absent handle means 0.
-        verifies(allGather(groups(1, 2, 0, 1), 4, UnitAttr.INSTANCE));
+        // The spec's all_gather_c5: global device ids need channel_id > 0 (an absent handle means 0).
+        rejects(allGather(groups(1, 2, 0, 1), 4, UnitAttr.INSTANCE), "all_gather_c5",
+                "channel_id must be positive when useGlobalDeviceIds is set but got: 0");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.ParseException;
 import io.hlo4j.mlir.ir.Walker;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Pretty forms that the conformance files do not exercise, each written as upstream's ODS assembly format
@@ -113,6 +115,21 @@ class MiscSyntaxTest {
                         + "return %0 : tensor<4xf32>");
         printsAsWritten(sum);
         genericAgrees(sum, "stablehlo.reduce");
+    }
+
+    /** Malformed pretty forms are refused with a parse error naming what was wrong. */
+    @Test
+    void malformedPrettyFormsAreRefused() {
+        String sub = func("%arg0: tensor<4xf32>, %arg1: tensor<f32>", "tensor<f32>",
+                "%0 = stablehlo.reduce(%arg0 init: %arg1) applies stablehlo.subtract across dimensions = [0] : (tensor<4xf32>, tensor<f32>) -> tensor<f32>\n"
+                        + "return %0 : tensor<f32>");
+        assertThatThrownBy(() -> MlirParser.parseModule(sub, "bad.mlir")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("commutative binary-op").hasMessageContaining("stablehlo.subtract");
+        String dist = func("%arg0: tensor<f32>, %arg1: tensor<f32>, %arg2: tensor<2xi64>", "tensor<3x3xf32>",
+                "%0 = stablehlo.rng %arg0, %arg1, %arg2, distribution = GAUSS : (tensor<f32>, tensor<f32>, tensor<2xi64>) -> tensor<3x3xf32>\n"
+                        + "return %0 : tensor<3x3xf32>");
+        assertThatThrownBy(() -> MlirParser.parseModule(dist, "bad.mlir")).isInstanceOf(ParseException.class)
+                .hasMessageContaining("rng_distribution").hasMessageContaining("GAUSS");
     }
 
     @Test

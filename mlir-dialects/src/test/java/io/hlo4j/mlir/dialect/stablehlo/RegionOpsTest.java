@@ -18,6 +18,7 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.registry.OpTrait;
+import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.FunctionType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.types.TokenType;
@@ -78,6 +79,14 @@ class RegionOpsTest {
         Region swapped = region(List.of(s(F32), s(F32), s(I32), s(I32)), (bb, a) -> List.of(a.get(0), a.get(2)));
         rejects(reduce(List.of(value(t(F32, 18, 12)), value(t(I32, 18, 12)), value(s(F32)), value(s(I32))),
                 new long[] {1}, swapped, t(F32, 18), t(I32, 18)), "reduce_c6", "parameter at index 2 is different than the corresponding result type: tensor<i32> vs tensor<f32>");
+    }
+
+    /** The compact reduce form names exactly the StableHLO ops declared commutative (upstream's IsCommutative). */
+    @Test
+    void compactReduceOpsAreTheCommutativeOnes() {
+        List<String> commutative = io.hlo4j.mlir.registry.OpRegistry.global().all().stream()
+                .filter(d -> d.name().startsWith("stablehlo.") && d.has(OpTrait.COMMUTATIVE)).map(d -> d.name()).toList();
+        assertThat(commutative).containsExactlyInAnyOrderElementsOf(RegionSyntax.COMMUTATIVE_BINARY);
     }
 
     @Test
@@ -279,6 +288,21 @@ class RegionOpsTest {
                 .property("operand_layouts", io.hlo4j.mlir.attr.ArrayAttr.of(i64Dense(new long[] {2}, 0, 0)))
                 .property("result_layouts", io.hlo4j.mlir.attr.ArrayAttr.of()).build(),
                 "custom_call_layouts", "layout must be a permutation of [0, 2)");
+    }
+
+    /** The spec's buffer targets (XLA GPU): CreateBuffer makes a memref from nothing, Pin turns a tensor into one. */
+    @Test
+    void customCallBufferTargets() {
+        Type memref = new io.hlo4j.mlir.types.OpaqueType("memref<4xf64>");
+        verifies(Operation.builder("stablehlo.custom_call").property("call_target_name", new StringAttr("CreateBuffer"))
+                .property("api_version", IntegerAttr.i32(4)).resultType(memref).build());
+        rejects(Operation.builder("stablehlo.custom_call").operand(value(t(F32, 4))).property("call_target_name", new StringAttr("CreateBuffer"))
+                .resultType(memref).build(), "custom_call_buffers", "CreateBuffer custom_call shouldn't have any inputs");
+        verifies(Operation.builder("stablehlo.custom_call").operand(value(t(FloatType.F64, 4)))
+                .property("call_target_name", new StringAttr("Pin")).resultType(memref).build());
+        rejects(Operation.builder("stablehlo.custom_call").operand(value(t(FloatType.F64, 4)))
+                .property("call_target_name", new StringAttr("Pin")).resultType(t(FloatType.F64, 4)).build(),
+                "custom_call_buffers", "Pin custom_call should have a memref output");
     }
 
     /** The composite is checked against its decomposition function, found in the enclosing module. */

@@ -63,6 +63,8 @@ class StablehloAttributesTest {
             "#stablehlo.result_accuracy<mode = #stablehlo.result_accuracy_mode<DEFAULT>>",
             "#stablehlo.result_accuracy<atol = 1.000000e-05, rtol = 1.000000e-04, ulps = 2, mode = #stablehlo.result_accuracy_mode<TOLERANCE>>",
             "#stablehlo.bounds<16, ?>", "#stablehlo.bounds<2>",
+            // upstream tests/replica_groups_mesh_axes.mlir CHECK line
+            "#stablehlo.replica_group_mesh_axes<mesh = @mesh, axes = [#stablehlo.axis_ref<name = \"foo\">, #stablehlo.axis_ref<name = \"bar\">]>",
             "#stablehlo.replica_group_mesh_axes<mesh = @mesh, axes = [#stablehlo.axis_ref<name = \"x\">, #stablehlo.axis_ref<name = \"y\", sub_axis_info = (1)2>]>"})
     void canonicalTextRoundTrips(String text) {
         assertThat(parse(text).toString()).isEqualTo(text);

@@ -280,6 +280,18 @@ class VerifierTest {
     }
 
     @Test
+    void convolutionWindowReversalRoundTrips() {
+        String text = "%r = stablehlo.convolution(%a, %b) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1], window = "
+                + "{stride = [2, 2], pad = [[3, 3], [3, 3]], lhs_dilate = [1, 1], rhs_dilate = [1, 1], reverse = [false, true]} "
+                + "{batch_group_count = 1 : i64, feature_group_count = 1 : i64, precision_config = [#stablehlo<precision DEFAULT>, "
+                + "#stablehlo<precision DEFAULT>]} : (tensor<4x3x224x224xf32>, tensor<64x3x7x7xf32>) -> tensor<4x64x112x112xf32>";
+        OpText t = OpText.parse(text);
+        t.verify();
+        assertThat(t.print()).isEqualTo(text);
+        assertThat(OpText.parse(text.replace("reverse = [false, true]", "reverse = [0, 1]")).print()).isEqualTo(text);
+    }
+
+    @Test
     void arityIsChecked() {
         Operation add = Operation.builder("stablehlo.add").operands(arg(F2x3)).resultType(F2x3).build();
         assertThatThrownBy(() -> add.def().verifier().verify(add)).isInstanceOf(VerificationException.class)
