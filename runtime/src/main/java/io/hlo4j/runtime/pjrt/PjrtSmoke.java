@@ -1,0 +1,101 @@
+package io.hlo4j.runtime.pjrt;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A smoke run against a real plugin: {@code PjrtSmoke PLUGIN.so [key=value create options...]}.
+ * Prints the plugin's version and attributes, the client's platform and devices, compiles and runs
+ * an f32 add and a dot on the first device, checks them by value, and round-trips buffers of several
+ * element types (bf16 included). Exit code 0 only if every check holds.
+ */
+public final class PjrtSmoke {
+    private PjrtSmoke() {}
+
+    static final String ADD = """
+            func.func public @main(%arg0: tensor<2x3xf32>, %arg1: tensor<2x3xf32>) -> tensor<2x3xf32> {
+              %0 = stablehlo.add %arg0, %arg1 : tensor<2x3xf32>
+              return %0 : tensor<2x3xf32>
+            }
+            """;
+    static final String DOT = """
+            func.func public @main(%arg0: tensor<2x3xf32>, %arg1: tensor<3x2xf32>) -> tensor<2x2xf32> {
+              %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
+              return %0 : tensor<2x2xf32>
+            }
+            """;
+
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            System.err.println("usage: PjrtSmoke PLUGIN.so [name=value ...]  (value: true/false, an integer, or a string)");
+            System.exit(2);
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            String v = kv[1];
+            options.put(kv[0], v.equals("true") || v.equals("false") ? (Object) Boolean.parseBoolean(v)
+                    : v.matches("-?\\d+") ? (Object) Long.parseLong(v) : v);
+        }
+        int failures = 0;
+        long t0 = System.nanoTime();
+        PjrtPlugin plugin = PjrtPlugin.load(Path.of(args[0]));
+        System.out.printf("plugin %s: PJRT C API %s, load+init %.1f ms%n", plugin.path(), plugin.apiVersion(), (System.nanoTime() - t0) / 1e6);
+        plugin.attributes().forEach((k, v) -> System.out.println("  attribute " + k + " = " + (v instanceof long[] l ? Arrays.toString(l) : v)));
+        t0 = System.nanoTime();
+        try (PjrtClient c = plugin.createClient(options)) {
+            System.out.printf("client: %s / %s, create %.1f ms%n", c.platformName(), c.platformVersion(), (System.nanoTime() - t0) / 1e6);
+            List<PjrtDevice> all = c.devices();
+            System.out.println("devices: " + all + "; addressable: " + c.addressableDevices().size());
+            PjrtDevice d = c.addressableDevices().getFirst();
+            failures += run(c, d, "add", ADD, HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
+                    HostData.ofFloats(new long[] {2, 3}, 0.5f, -2, 10, 0, 1e3f, -6), new float[] {1.5f, 0, 13, 4, 1005, 0});
+            failures += run(c, d, "dot", DOT, HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
+                    HostData.ofFloats(new long[] {3, 2}, 7, 8, 9, 10, 11, 12), new float[] {58, 64, 139, 154});
+            for (ElementType t : List.of(ElementType.PRED, ElementType.S8, ElementType.S32, ElementType.S64, ElementType.U8,
+                    ElementType.F16, ElementType.BF16, ElementType.F32, ElementType.F64, ElementType.C64)) {
+                byte[] bytes = new byte[6 * t.byteSize()];
+                ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < bytes.length; i++) bb.put(i, (byte) (t == ElementType.PRED ? i & 1 : (i * 37 + 11) & 0x3f));
+                HostData h = new HostData(t, new long[] {2, 3}, bytes);
+                try (PjrtBuffer b = c.toDevice(h, d)) {
+                    HostData back = b.toHost();
+                    boolean ok = back.equals(h) && b.elementType() == t;
+                    System.out.println("round trip " + t + ": " + (ok ? "ok" : "MISMATCH " + back));
+                    if (!ok) failures++;
+                } catch (RuntimeException e) {
+                    System.out.println("round trip " + t + ": FAILED " + e.getMessage());
+                    failures++;
+                }
+            }
+        }
+        System.out.println(failures == 0 ? "SMOKE OK" : "SMOKE FAILED: " + failures + " check(s)");
+        System.exit(failures == 0 ? 0 : 1);
+    }
+
+    private static int run(PjrtClient c, PjrtDevice d, String name, String program, HostData x, HostData y, float[] expected) {
+        try {
+            long t0 = System.nanoTime();
+            try (PjrtExecutable exe = c.compile(program, CompileOptions.singleDevice(d.id()));
+                 PjrtBuffer bx = c.toDevice(x, d); PjrtBuffer by = c.toDevice(y, d)) {
+                long t1 = System.nanoTime();
+                try (PjrtBuffer r = exe.execute(bx, by).getFirst()) {
+                    float[] got = r.toHost().floats();
+                    boolean ok = Arrays.equals(got, expected);
+                    System.out.printf("%s: compile %.1f ms, run+copy %.2f ms, outputs %d, dims %s, result %s %s%n", name,
+                            (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, exe.numOutputs(), Arrays.toString(r.dims()),
+                            Arrays.toString(got), ok ? "ok" : "expected " + Arrays.toString(expected));
+                    return ok ? 0 : 1;
+                }
+            }
+        } catch (RuntimeException e) {
+            System.out.println(name + ": FAILED " + e);
+            return 1;
+        }
+    }
+}
