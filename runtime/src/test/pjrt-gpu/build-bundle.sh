@@ -4,7 +4,7 @@
 # run.sh, for a GPU machine with JAX's CUDA PJRT plugin but no Java. Run after
 # `mvn -B -q -pl runtime -am test-compile`. Keep .pjrt-gpu ignored (.git/info/exclude: /.pjrt-gpu/).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 : "${JAVA_HOME:=/usr/lib/jvm/temurin-25-jdk-amd64}"
 B=$ROOT/.pjrt-gpu
 rm -rf "$B" && mkdir -p "$B/lib"

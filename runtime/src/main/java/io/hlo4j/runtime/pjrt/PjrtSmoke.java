@@ -30,6 +30,19 @@ public final class PjrtSmoke {
             }
             """;
 
+    /** One device, SPMD on, Shardy shardings on the arguments: the path a sharded jit takes, at N = 1. */
+    static final String SHARDED_ADD = """
+            module @sharded attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
+              sdy.mesh @mesh = <["x"=1]>
+              func.func public @main(%arg0: tensor<2x3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>},
+                                     %arg1: tensor<2x3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>})
+                  -> (tensor<2x3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) {
+                %0 = stablehlo.add %arg0, %arg1 : tensor<2x3xf32>
+                return %0 : tensor<2x3xf32>
+              }
+            }
+            """;
+
     public static void main(String[] args) {
         if (args.length < 1) {
             System.err.println("usage: PjrtSmoke PLUGIN.so [name=value ...]  (value: true/false, an integer, or a string)");
@@ -47,6 +60,7 @@ public final class PjrtSmoke {
         PjrtPlugin plugin = PjrtPlugin.load(Path.of(args[0]));
         System.out.printf("plugin %s: PJRT C API %s, load+init %.1f ms%n", plugin.path(), plugin.apiVersion(), (System.nanoTime() - t0) / 1e6);
         plugin.attributes().forEach((k, v) -> System.out.println("  attribute " + k + " = " + (v instanceof long[] l ? Arrays.toString(l) : v)));
+        failures += expectError("unknown create option", "PJRT_Client_Create", () -> plugin.createClient(Map.of("hlo4j_no_such_option", 1L)).close());
         t0 = System.nanoTime();
         try (PjrtClient c = plugin.createClient(options)) {
             System.out.printf("client: %s / %s, create %.1f ms%n", c.platformName(), c.platformVersion(), (System.nanoTime() - t0) / 1e6);
@@ -57,6 +71,12 @@ public final class PjrtSmoke {
                     HostData.ofFloats(new long[] {2, 3}, 0.5f, -2, 10, 0, 1e3f, -6), new float[] {1.5f, 0, 13, 4, 1005, 0});
             failures += run(c, d, "dot", DOT, HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
                     HostData.ofFloats(new long[] {3, 2}, 7, 8, 9, 10, 11, 12), new float[] {58, 64, 139, 154});
+            failures += run(c, d, "sharded add (SPMD, Shardy, 1 partition)", SHARDED_ADD,
+                    CompileOptions.builder().devices(d.id()).spmdPartitioning(true).build(),
+                    HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), HostData.ofFloats(new long[] {2, 3}, 6, 5, 4, 3, 2, 1),
+                    new float[] {7, 7, 7, 7, 7, 7});
+            failures += expectError("malformed program", "PJRT_Client_Compile",
+                    () -> c.compile("func.func @main( this is not MLIR", CompileOptions.singleDevice(d.id())).close());
             for (ElementType t : List.of(ElementType.PRED, ElementType.S8, ElementType.S32, ElementType.S64, ElementType.U8,
                     ElementType.F16, ElementType.BF16, ElementType.F32, ElementType.F64, ElementType.C64)) {
                 byte[] bytes = new byte[6 * t.byteSize()];
@@ -78,13 +98,35 @@ public final class PjrtSmoke {
         System.exit(failures == 0 ? 0 : 1);
     }
 
+    /** 0 if {@code action} throws a PjrtException from {@code call}; prints what the plugin said. */
+    private static int expectError(String what, String call, Runnable action) {
+        try {
+            action.run();
+            System.out.println(what + ": NO ERROR, expected one from " + call);
+            return 1;
+        } catch (PjrtException e) {
+            System.out.println(what + ": " + e.call() + " -> " + e.code() + " \"" + firstLine(e.pluginMessage()) + "\" " + (e.call().equals(call) ? "ok" : "WRONG CALL"));
+            return e.call().equals(call) ? 0 : 1;
+        }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl) + " ...";
+    }
+
     private static int run(PjrtClient c, PjrtDevice d, String name, String program, HostData x, HostData y, float[] expected) {
+        return run(c, d, name, program, CompileOptions.singleDevice(d.id()), x, y, expected);
+    }
+
+    private static int run(PjrtClient c, PjrtDevice d, String name, String program, CompileOptions options, HostData x, HostData y, float[] expected) {
         try {
             long t0 = System.nanoTime();
-            try (PjrtExecutable exe = c.compile(program, CompileOptions.singleDevice(d.id()));
+            try (PjrtExecutable exe = c.compile(program, options);
                  PjrtBuffer bx = c.toDevice(x, d); PjrtBuffer by = c.toDevice(y, d)) {
                 long t1 = System.nanoTime();
                 try (PjrtBuffer r = exe.execute(bx, by).getFirst()) {
+                    r.awaitReady();
                     float[] got = r.toHost().floats();
                     boolean ok = Arrays.equals(got, expected);
                     System.out.printf("%s: compile %.1f ms, run+copy %.2f ms, outputs %d, dims %s, result %s %s%n", name,
