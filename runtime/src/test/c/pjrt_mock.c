@@ -21,6 +21,7 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <pthread.h>
 
 // ---------------------------------------------------------------- layouts (header 0.95)
 #define HDR size_t struct_size; void *extension_start
@@ -41,6 +42,7 @@ typedef struct { HDR; } Plugin_Initialize_Args;
 typedef struct { HDR; const NamedValue *attributes; size_t num_attributes; } Plugin_Attributes_Args;
 typedef struct { HDR; Event *event; } Event_Args;
 typedef struct { HDR; Event *event; bool is_ready; } Event_IsReady_Args;
+typedef struct { HDR; Event *event; void (*callback)(Err *, void *); void *user_arg; } Event_OnReady_Args;
 typedef struct { HDR; const NamedValue *create_options; size_t num_options; void *kv_get; void *kv_get_arg; void *kv_put; void *kv_put_arg; Client *client; void *kv_try_get; void *kv_try_get_arg; } Client_Create_Args;
 typedef struct { HDR; Client *client; } Client_Destroy_Args;
 typedef struct { HDR; Client *client; const char *str; size_t str_size; } Client_String_Args;
@@ -77,6 +79,7 @@ _Static_assert(SS(ExecuteOptions, incarnation_ids) == 112 && offsetof(ExecuteOpt
 _Static_assert(SS(Execute_Args, execute_device) == 80, "Execute");
 _Static_assert(SS(Buffer_ToHost_Args, event) == 56, "ToHost");
 _Static_assert(SS(Event_IsReady_Args, is_ready) == 25, "IsReady");
+_Static_assert(SS(Event_OnReady_Args, user_arg) == 40, "OnReady");
 
 // ---------------------------------------------------------------- objects and bookkeeping
 enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_COUNT };
@@ -242,6 +245,26 @@ static Err *Event_Error(Event_Args *a) {
   ENTER(Event_Args, a, event, "PJRT_Event_Error", NULL);
   TRY(check_event(a->event, "PJRT_Event_Error"));
   return copy_err(a->event->status);
+}
+
+// OnReady: the callback runs on a plugin thread (as on a real plugin) and owns the error it gets.
+typedef struct { void (*cb)(Err *, void *); void *arg; Err *status; } Delivery;
+static void *deliver(void *p) {
+  Delivery d = *(Delivery *)p;
+  free(p);
+  d.cb(d.status, d.arg);
+  return NULL;
+}
+static Err *Event_OnReady(Event_OnReady_Args *a) {
+  ENTER(Event_OnReady_Args, a, user_arg, "PJRT_Event_OnReady", NULL);
+  TRY(check_event(a->event, "PJRT_Event_OnReady"));
+  if (a->callback == NULL) return err(INVALID_ARGUMENT, "PJRT_Event_OnReady: callback is NULL");
+  Delivery *d = malloc(sizeof *d);
+  *d = (Delivery){a->callback, a->user_arg, copy_err(a->event->status)};
+  pthread_t t;
+  if (pthread_create(&t, NULL, deliver, d) != 0) { deliver(d); return NULL; }
+  pthread_detach(t);
+  return NULL;
 }
 
 // ---------------------------------------------------------------- client, devices
@@ -555,7 +578,8 @@ static Err *Buffer_ToHost(Buffer_ToHost_Args *a) {
 static Err *Buffer_ReadyEvent(Buffer_ReadyEvent_Args *a) {
   ENTER(Buffer_ReadyEvent_Args, a, event, "PJRT_Buffer_ReadyEvent", NULL);
   TRY(check_buffer(a->buffer, "PJRT_Buffer_ReadyEvent"));
-  a->event = event_new(NULL);
+  // "ready_event_status" makes the event itself complete with an error (the asynchronous failure path).
+  a->event = event_new(strcmp(fail_call, "ready_event_status") == 0 ? err(13, "mock: buffer computation failed") : NULL);
   return NULL;
 }
 
@@ -652,6 +676,7 @@ const Api *GetPjrtApi(void) {
   api.fn[6] = (void *)Event_IsReady;
   api.fn[7] = (void *)Event_Error;
   api.fn[8] = (void *)Event_Await;
+  api.fn[9] = (void *)Event_OnReady;
   api.fn[10] = (void *)Client_Create;
   api.fn[11] = (void *)Client_Destroy;
   api.fn[12] = (void *)Client_PlatformName;

@@ -26,7 +26,7 @@ final class Abi {
     enum Fn {
         PJRT_Error_Destroy(0), PJRT_Error_Message(1), PJRT_Error_GetCode(2), PJRT_Plugin_Initialize(3),
         PJRT_Plugin_Attributes(4), PJRT_Event_Destroy(5), PJRT_Event_IsReady(6), PJRT_Event_Error(7),
-        PJRT_Event_Await(8), PJRT_Client_Create(10), PJRT_Client_Destroy(11), PJRT_Client_PlatformName(12),
+        PJRT_Event_Await(8), PJRT_Event_OnReady(9), PJRT_Client_Create(10), PJRT_Client_Destroy(11), PJRT_Client_PlatformName(12),
         PJRT_Client_PlatformVersion(14), PJRT_Client_Devices(15), PJRT_Client_AddressableDevices(16),
         PJRT_Client_Compile(20), PJRT_Client_BufferFromHostBuffer(22), PJRT_DeviceDescription_Id(23),
         PJRT_DeviceDescription_Kind(26), PJRT_Device_GetDescription(29), PJRT_Executable_Destroy(40),
@@ -52,6 +52,8 @@ final class Abi {
     /** Event_Destroy, Event_Await and Event_Error share this shape. */
     static final CStruct EVENT = CStruct.args("PJRT_Event_Destroy_Args", "event", ADDRESS);
     static final CStruct EVENT_IS_READY = CStruct.args("PJRT_Event_IsReady_Args", "event", ADDRESS, "is_ready", JAVA_BOOLEAN);
+    static final CStruct EVENT_ON_READY = CStruct.args("PJRT_Event_OnReady_Args",
+            "event", ADDRESS, "callback", ADDRESS, "user_arg", ADDRESS);
     static final CStruct CLIENT_CREATE = CStruct.args("PJRT_Client_Create_Args",
             "create_options", ADDRESS, "num_options", JAVA_LONG, "kv_get_callback", ADDRESS, "kv_get_user_arg", ADDRESS,
             "kv_put_callback", ADDRESS, "kv_put_user_arg", ADDRESS, "client", ADDRESS,

@@ -53,6 +53,19 @@ public final class PjrtBuffer extends NativeHandle {
         }
     }
 
+    /**
+     * Completes when the buffer's contents are computed, through {@code PJRT_Event_OnReady} (the
+     * plugin calls back, possibly on its own thread); completes exceptionally with the plugin's error.
+     */
+    public java.util.concurrent.CompletableFuture<Void> readyAsync() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = Abi.BUFFER_READY_EVENT.allocate(a);
+            args.set(ADDRESS, Abi.BUFFER_READY_EVENT.off("buffer"), handle());
+            client.api().call(Fn.PJRT_Buffer_ReadyEvent, args);
+            return EventCallbacks.whenReady(client.api(), args.get(ADDRESS, Abi.BUFFER_READY_EVENT.off("event")), "buffer ready");
+        }
+    }
+
     /** Copies the buffer to host memory (two-phase: size, then copy and await). */
     public HostData toHost() {
         MemorySegment buffer = handle();

@@ -276,6 +276,39 @@ class PjrtBindingTest {
     }
 
     @Test
+    void readyAsyncCompletesThroughTheOnReadyUpcall() throws Exception {
+        try (PjrtClient c = plugin().createClient()) {
+            PjrtDevice d = c.addressableDevices().getFirst();
+            List<PjrtBuffer> bs = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) bs.add(c.toDevice(HostData.ofFloats(new long[] {1}, i), d));
+            List<java.util.concurrent.CompletableFuture<Void>> fs = bs.stream().map(PjrtBuffer::readyAsync).toList();
+            java.util.concurrent.CompletableFuture.allOf(fs.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(fs).allSatisfy(f -> assertThat(f).isCompleted().isNotCompletedExceptionally());
+        }
+    }
+
+    @Test
+    void aFailedEventReachesAwaitAndTheCallbackWithItsError() {
+        try (PjrtClient c = plugin().createClient()) {
+            PjrtBuffer b = c.toDevice(HostData.ofFloats(new long[] {1}, 1), c.addressableDevices().getFirst());
+            mock.fail("ready_event_status");
+            PjrtException awaited = catchThrowableOfType(PjrtException.class, b::awaitReady);
+            assertThat(awaited.call()).isEqualTo("PJRT_Event_Await (buffer ready)");
+            assertThat(awaited.code()).isEqualTo(PjrtErrorCode.INTERNAL);
+            assertThat(awaited.pluginMessage()).isEqualTo("mock: buffer computation failed");
+            java.util.concurrent.ExecutionException async = catchThrowableOfType(java.util.concurrent.ExecutionException.class,
+                    () -> b.readyAsync().get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(async.getCause()).isInstanceOf(PjrtException.class)
+                    .hasMessageContaining("PJRT_Event_OnReady (buffer ready) failed with INTERNAL: mock: buffer computation failed");
+            mock.fail("PJRT_Event_OnReady");
+            PjrtException sync = catchThrowableOfType(PjrtException.class, b::readyAsync);
+            assertThat(sync.call()).isEqualTo("PJRT_Event_OnReady");
+            mock.fail(null);
+        }
+    }
+
+    @Test
     void useAfterCloseAndDoubleCloseAreErrors() {
         PjrtClient c = plugin().createClient();
         PjrtDevice d = c.addressableDevices().getFirst();
