@@ -127,6 +127,7 @@ public final class PjrtSmoke {
                 long t1 = System.nanoTime();
                 try (PjrtBuffer r = exe.execute(bx, by).getFirst()) {
                     r.awaitReady();
+                    r.readyAsync().get(60, java.util.concurrent.TimeUnit.SECONDS);   // the OnReady upcall path
                     float[] got = r.toHost().floats();
                     boolean ok = Arrays.equals(got, expected);
                     System.out.printf("%s: compile %.1f ms, run+copy %.2f ms, outputs %d, dims %s, result %s %s%n", name,
@@ -135,7 +136,7 @@ public final class PjrtSmoke {
                     return ok ? 0 : 1;
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InterruptedException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             System.out.println(name + ": FAILED " + e);
             return 1;
         }
