@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code hlo4j conformance PATH...}: runs StableHLO conformance files through the interpreter and the round trip. */
 @Command(name = "conformance",
-        description = {"Run StableHLO conformance files (folders recursively): each module of each file is interpreted and",
-                "its checks applied, or, for files without an interpreter RUN line, printed and re-parsed to a fixpoint.",
+        description = {"Run StableHLO conformance files (folders recursively) and report the pass rate.",
+                "Each module of each file is interpreted and its checks applied, or, for files without an interpreter",
+                "RUN line, printed and re-parsed to a fixpoint.",
                 "Prints PASS/FAIL/ERROR/SKIP per file, then 'conformance summary: P of T files passed (X.X%%), F failed, S skipped'."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",

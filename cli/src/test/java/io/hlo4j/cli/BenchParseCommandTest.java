@@ -19,7 +19,9 @@ class BenchParseCommandTest {
         assertThat(r.code()).as(r.toString()).isZero();
         double mb = Files.size(f) / 1e6;
         assertThat(r.out()).startsWith(String.format(java.util.Locale.ROOT, "bench parse: 1 files, %.2f MB under %s\n", mb, f))
-                .containsPattern("best of 1 after 0 warm-up: [0-9.]+ s = [0-9.]+ MB/s, [0-9]+ files/s\n");
+                .contains("parse+verify, one thread, best of 1 after 0 warm-up:\n")
+                .containsPattern("\n  wall time   [0-9.]+ s = [0-9.]+ MB/s, [0-9]+ files/s\n")
+                .containsPattern("\n  thread CPU  [0-9.]+ s = [0-9.]+ MB/s, [0-9]+ files/s\n");
     }
 
     @Test void failingFilesAreNamedLeftOutAndFailTheRun() throws IOException {

@@ -2,10 +2,17 @@ package io.hlo4j.cli;
 
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.Interpreter;
+
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** {@code hlo4j demo}: the bundled MoE block parses, verifies, and has the ops it was written with. */
 class DemoCommandTest {
@@ -16,7 +23,41 @@ class DemoCommandTest {
         assertThat(r.out()).startsWith("hlo4j demo: Mixtral-style top-2 MoE block")
                 .contains("module @moe_block: 1 function, 54 ops\n")
                 .contains("  public @main(tensor<8x16xf32>, tensor<16x4xf32>, tensor<4x16x32xf32>, tensor<4x16x32xf32>,"
-                        + " tensor<4x32x16xf32>) -> (tensor<8x16xf32>, tensor<8x4xf32>)\n");
+                        + " tensor<4x32x16xf32>) -> (tensor<8x16xf32>, tensor<8x4xf32>)\n")
+                .contains("ran @main on the interpreter with seeded inputs (seed 42)")
+                .containsPattern("max \\|interpreter - reference\\|: output [0-9.e+-]+, logits [0-9.e+-]+ \\(limit 1e-04\\)");
+        // one routing line per token: token, two distinct experts, two gates summing to 1
+        List<String> routes = r.out().lines().filter(l -> l.matches(" +[0-7] +[0-3] +[0-3] +0\\.\\d{4} 0\\.\\d{4}")).toList();
+        assertThat(routes).hasSize(8);
+        for (String line : routes) {
+            String[] f = line.trim().split(" +");
+            assertThat(f[1]).isNotEqualTo(f[2]);
+            assertThat(Double.parseDouble(f[3]) + Double.parseDouble(f[4])).isCloseTo(1.0, within(2e-4));
+            assertThat(Double.parseDouble(f[3])).isGreaterThanOrEqualTo(Double.parseDouble(f[4]));
+        }
+    }
+
+    @Test void noRunStopsAfterTheSummary() {
+        Cli.Run r = Cli.run("demo", "--no-run");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("op histogram:").doesNotContain("interpreter");
+    }
+
+    /** The interpreter's result for the program equals the plain-Java reference, element by element. */
+    @Test void interpreterMatchesTheReference() {
+        Module m = MlirParser.parseModule(DemoCommand.source(), DemoCommand.RESOURCE);
+        MoeReference.Inputs in = MoeReference.inputs(7);
+        List<HostArray> out = new Interpreter(m).runHost(null, List.of(
+                HostArray.fromFloats(TensorType.of(FloatType.F32, 8, 16), in.x()),
+                HostArray.fromFloats(TensorType.of(FloatType.F32, 16, 4), in.router()),
+                HostArray.fromFloats(TensorType.of(FloatType.F32, 4, 16, 32), in.w1()),
+                HostArray.fromFloats(TensorType.of(FloatType.F32, 4, 16, 32), in.w3()),
+                HostArray.fromFloats(TensorType.of(FloatType.F32, 4, 32, 16), in.w2())));
+        MoeReference.Outputs ref = MoeReference.compute(in);
+        assertThat(out.get(0).shape()).containsExactly(8, 16);
+        assertThat(out.get(0).toDoubleArray()).containsExactly(ref.y(), within(1e-5));
+        assertThat(out.get(1).toDoubleArray()).containsExactly(ref.logits(), within(1e-5));
+        for (int t = 0; t < 8; t++) assertThat(DemoCommand.top2(out.get(1).toDoubleArray(), t)).containsExactly(ref.experts()[t]);
     }
 
     /** Counted by hand from moe_block.mlir: 40 ops in @main's body, 6 reducer bodies of 2, func + return. */

@@ -17,8 +17,10 @@ final class ChloKernels {
 
     static void register() {
         unary("tan", Math::tan, Complex::tan);
-        unary("sinh", Math::sinh, (r, i, o) -> { o[0] = Math.sinh(r) * Math.cos(i); o[1] = Math.cosh(r) * Math.sin(i); });
-        unary("cosh", Math::cosh, (r, i, o) -> { o[0] = Math.cosh(r) * Math.cos(i); o[1] = Math.sinh(r) * Math.sin(i); });
+        unaryF32("sinh", ChloKernels::sinhF32, Math::sinh);
+        unaryF32("cosh", ChloKernels::coshF32, Math::cosh);
+        complexOnly("sinh", (r, i, o) -> { o[0] = Math.sinh(r) * Math.cos(i); o[1] = Math.cosh(r) * Math.sin(i); });
+        complexOnly("cosh", (r, i, o) -> { o[0] = Math.cosh(r) * Math.cos(i); o[1] = Math.sinh(r) * Math.sin(i); });
         unary("asin", Math::asin, ComplexInverse::asin);
         unary("acos", Math::acos, ComplexInverse::acos);
         unary("atan", Math::atan, ComplexInverse::atan);
@@ -32,6 +34,39 @@ final class ChloKernels {
         unary("digamma", SpecialFunctions::digamma, null);
         unary("bessel_i1e", SpecialFunctions::besselI1e, null);
         Kernels.put("chlo.next_after", ChloKernels::nextAfter);
+    }
+
+    private static final java.util.Map<String, ElementwiseKernels.ComplexUnary> COMPLEX = new java.util.HashMap<>();
+
+    /** Registers the complex form of an op whose real form {@link #unaryF32} registers. */
+    private static void complexOnly(String name, ElementwiseKernels.ComplexUnary fc) { COMPLEX.put(name, fc); }
+
+    /**
+     * An op whose f32 form follows XLA's f32 expansion (rounding after every step, as the CHLO decomposition
+     * computes it); other float types use the double-precision function.
+     */
+    private static void unaryF32(String name, DoubleUnaryOperator f32, DoubleUnaryOperator other) {
+        Kernels.put("chlo." + name, (op, args, f) -> {
+            Tensor x = (Tensor) args.get(0);
+            boolean isF32 = x.elementType instanceof FloatType ft && ft.kind() == FloatKind.F32;
+            return List.of(ElementwiseKernels.unary(op, x, isF32 ? f32 : other, null, COMPLEX.get(name)));
+        });
+    }
+
+    private static double f(double v) { return (float) v; }
+
+    private static final double LOG_HALF = f(Math.log(0.5));
+
+    /** cosh(x) = exp(x + log 1/2) + exp(-x + log 1/2), in f32 steps. */
+    static double coshF32(double x) {
+        return f(f(Math.exp(f(x + LOG_HALF))) + f(Math.exp(f(-x + LOG_HALF))));
+    }
+
+    /** sinh: the same form for |x| >= 1; near zero (e + e/(e+1)) / 2 with e = expm1(x), in f32 steps. */
+    static double sinhF32(double x) {
+        if (Math.abs(x) >= 1) return f(f(Math.exp(f(x + LOG_HALF))) - f(Math.exp(f(-x + LOG_HALF))));
+        double e = f(Math.expm1(x));
+        return f(f(e + f(e / f(e + 1))) * 0.5);
     }
 
     private static void unary(String name, DoubleUnaryOperator fd, ElementwiseKernels.ComplexUnary fc) {

@@ -21,6 +21,7 @@ final class CollectiveKernels {
         Kernels.put("stablehlo.all_gather", CollectiveKernels::allGather);
         Kernels.put("stablehlo.all_reduce", CollectiveKernels::allReduce);
         Kernels.put("stablehlo.reduce_scatter", CollectiveKernels::reduceScatter);
+        Kernels.put("stablehlo.collective_reduce", CollectiveKernels::collectiveReduce);
         Kernels.put("stablehlo.all_to_all", CollectiveKernels::allToAll);
         Kernels.put("stablehlo.collective_permute", CollectiveKernels::collectivePermute);
         Kernels.put("stablehlo.collective_broadcast", CollectiveKernels::collectiveBroadcast);
@@ -98,6 +99,21 @@ final class CollectiveKernels {
         List<List<Tensor>> all = exchange(op, f, group, tensors(args));
         List<RtValue> out = new ArrayList<>();
         for (int k = 0; k < args.size(); k++) out.add(reduceAcross(op, f, all, k, (TensorType) op.result(k).type()));
+        return out;
+    }
+
+    /** Like all_reduce within each group, but only the group's first member (the root) gets the result; others get zeros. */
+    private static List<RtValue> collectiveReduce(Operation op, List<RtValue> args, Frame f) {
+        ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
+        List<Process> group = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"), mode, false);
+        if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
+        List<List<Tensor>> all = exchange(op, f, group, tensors(args));
+        boolean root = group.get(0).equals(f.process());
+        List<RtValue> out = new ArrayList<>();
+        for (int k = 0; k < args.size(); k++) {
+            TensorType rt = (TensorType) op.result(k).type();
+            out.add(root ? reduceAcross(op, f, all, k, rt) : Tensor.zeros(rt));
+        }
         return out;
     }
 

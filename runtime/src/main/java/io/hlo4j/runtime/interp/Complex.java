@@ -103,4 +103,25 @@ final class Complex {
         mul(lr, li, br, bi, o);
         exp(o[0], o[1], o);
     }
+
+    /** Principal cube root exp(log(z) / 3). */
+    static void cbrt(double r, double i, double[] o) {
+        if (r == 0 && i == 0) { o[0] = 0; o[1] = i; return; }
+        double m = Math.cbrt(Math.hypot(r, i)), a = Math.atan2(i, r) / 3;
+        o[0] = m * Math.cos(a);
+        o[1] = m * Math.sin(a);
+    }
+
+    /** atan2(y, x) = -i log((x + i y) / sqrt(x^2 + y^2)). */
+    static void atan2(double yr, double yi, double xr, double xi, double[] o) {
+        double nr = xr - yi, ni = xi + yr;
+        double sr = xr * xr - xi * xi + yr * yr - yi * yi, si = 2 * xr * xi + 2 * yr * yi;
+        double[] d = new double[2];
+        sqrt(sr, si, d);
+        div(nr, ni, d[0], d[1], o);
+        log(o[0], o[1], o);
+        double re = o[1], im = -o[0];
+        o[0] = re;
+        o[1] = im;
+    }
 }

@@ -115,8 +115,8 @@ final class DotKernels {
                                 int x = ao + k, y = bo + k * N;
                                 double pr, pi;
                                 if (f32) { // complex64 products rounded per term, as XLA's CPU complex multiply does
-                                    pr = (float) ((float) (ar[x] * br[y]) - (float) (ai[x] * bi[y]));
-                                    pi = (float) ((float) (ar[x] * bi[y]) + (float) (ai[x] * br[y]));
+                                    pr = (float) (ar[x] * br[y]) - (float) (ai[x] * bi[y]); // float arithmetic: rounded
+                                    pi = (float) (ar[x] * bi[y]) + (float) (ai[x] * br[y]);
                                 } else {
                                     pr = ar[x] * br[y] - ai[x] * bi[y];
                                     pi = ar[x] * bi[y] + ai[x] * br[y];

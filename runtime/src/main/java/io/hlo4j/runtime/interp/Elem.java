@@ -6,6 +6,7 @@ import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IndexType;
 import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.QuantizedType;
 
 /**
  * How the interpreter stores and rounds one element type: integers (bool, signed, unsigned) as two's
@@ -23,6 +24,7 @@ public enum Elem {
             case IndexType i -> SIGNED;
             case FloatType f -> FLOAT;
             case ComplexType c -> COMPLEX;
+            case QuantizedType q -> of(q.storageType()); // quantized tensors hold their stored integers
             default -> throw new UnsupportedOperationException("element type " + t + " is not supported by the interpreter");
         };
     }
@@ -35,12 +37,14 @@ public enum Elem {
             case IndexType i -> 64;
             case FloatType f -> f.bitWidth();
             case ComplexType c -> 2 * c.elementType().bitWidth();
+            case QuantizedType q -> q.storageType().width();
             default -> throw new UnsupportedOperationException("element type " + t);
         };
     }
 
     /** {@code v} wrapped to an integer type's width (sign- or zero-extended back to 64 bits). */
     public static long wrap(ElementType t, long v) {
+        if (t instanceof QuantizedType q) t = q.storageType();
         int w = width(t);
         if (t instanceof IntegerType i) {
             if (w == 64) return v;

@@ -43,7 +43,7 @@ final class ElementwiseKernels {
         unary("logistic", v -> 1.0 / (1.0 + Math.exp(-v)), null, Complex::logistic);
         unary("sqrt", Math::sqrt, null, Complex::sqrt);
         unary("rsqrt", v -> 1.0 / Math.sqrt(v), null, Complex::rsqrt);
-        unary("cbrt", Math::cbrt, null, null);
+        unary("cbrt", Math::cbrt, null, Complex::cbrt);
         unary("ceil", Math::ceil, null, null);
         unary("floor", Math::floor, null, null);
         unary("round_nearest_even", Math::rint, null, null);
@@ -72,7 +72,7 @@ final class ElementwiseKernels {
             o[1] = first ? ai : bi;
         });
         binary("power", Math::pow, ElementwiseKernels::powInt, Complex::pow);
-        binary("atan2", Math::atan2, null, null);
+        binary("atan2", Math::atan2, null, Complex::atan2);
         binary("and", null, (a, b, t) -> a & b, null);
         binary("or", null, (a, b, t) -> a | b, null);
         binary("xor", null, (a, b, t) -> a ^ b, null);
@@ -84,6 +84,8 @@ final class ElementwiseKernels {
             return Long.compareUnsigned(b & mask(t), Elem.width(t)) >= 0 ? (s < 0 ? -1 : 0) : s >> b;
         }, null);
 
+        Kernels.put("chlo.mulhi", (op, args, f) -> List.of(binary(op, (Tensor) args.get(0), (Tensor) args.get(1), null,
+                ElementwiseKernels::mulHigh, null)));
         Kernels.put("stablehlo.is_finite", (op, args, f) -> {
             Tensor x = (Tensor) args.get(0);
             Tensor r = Tensor.blank(op.result().type());
@@ -143,6 +145,16 @@ final class ElementwiseKernels {
         if (b == 0) return a;
         if (Elem.of(t) == Elem.UNSIGNED) return Long.remainderUnsigned(a, b);
         return a % b;
+    }
+
+    /** The high half of the double-width product (chlo.mulhi). */
+    static long mulHigh(long a, long b, ElementType t) {
+        int w = Elem.width(t);
+        boolean unsigned = Elem.of(t) != Elem.SIGNED;
+        if (w == 64) return unsigned ? Math.unsignedMultiplyHigh(a, b) : Math.multiplyHigh(a, b);
+        long m = mask(t);
+        long p = unsigned ? (a & m) * (b & m) : a * b; // exact: both fit in 32 bits
+        return unsigned ? p >>> w : p >> w;
     }
 
     static long powInt(long base, long exp, ElementType t) {

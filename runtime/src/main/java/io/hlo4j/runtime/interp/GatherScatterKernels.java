@@ -60,30 +60,37 @@ final class GatherScatterKernels {
         int[] offsetTarget = new int[offsetDims.length];
         for (int d = 0, k = 0; d < xrank; d++) if (!skip[d]) offsetTarget[k++] = d;
         int nBatch = rrank - offsetDims.length;
-        long[] ridx = new long[rrank], batch = new long[Math.max(1, nBatch)], start = new long[Math.max(1, startMap.length)];
-        long[] operandIdx = new long[xrank];
         int[] xst = Tensor.strides(x.shape);
-        for (int i = 0; i < r.size; i++) {
-            Layout.unflatten(i, r.shape, ridx);
-            java.util.Arrays.fill(operandIdx, 0);
-            for (int d = 0, b = 0, o = 0; d < rrank; d++) {
-                if (isOffset[d]) operandIdx[offsetTarget[o++]] += ridx[d];
-                else batch[b++] = ridx[d];
+        int chunk = 1 << 14;
+        int chunks = (r.size + chunk - 1) / chunk;
+        java.util.stream.IntStream ids = java.util.stream.IntStream.range(0, chunks);
+        if (chunks > 1) ids = ids.parallel(); // result elements are independent
+        ids.forEach(c -> {
+            long[] ridx = new long[rrank], batch = new long[Math.max(1, nBatch)], start = new long[Math.max(1, startMap.length)];
+            long[] operandIdx = new long[xrank];
+            int end = Math.min(r.size, (c + 1) * chunk);
+            for (int i = c * chunk; i < end; i++) {
+                Layout.unflatten(i, r.shape, ridx);
+                java.util.Arrays.fill(operandIdx, 0);
+                for (int d = 0, b = 0, o = 0; d < rrank; d++) {
+                    if (isOffset[d]) operandIdx[offsetTarget[o++]] += ridx[d];
+                    else batch[b++] = ridx[d];
+                }
+                startIndex(idx, batch, ivd, start, null);
+                for (int k = 0; k < startMap.length; k++) {
+                    int d = (int) startMap[k];
+                    long s = Math.max(0, Math.min(start[k], x.shape[d] - sliceSizes[d]));
+                    operandIdx[d] += s;
+                }
+                for (int k = 0; k < opBatch.length; k++) {
+                    int ds = (int) idxBatch[k];
+                    operandIdx[(int) opBatch[k]] += batch[ds < ivd ? ds : ds - 1];
+                }
+                long off = 0;
+                for (int d = 0; d < xrank; d++) off += operandIdx[d] * xst[d];
+                r.copyElement(i, x, (int) off);
             }
-            startIndex(idx, batch, ivd, start, null);
-            for (int k = 0; k < startMap.length; k++) {
-                int d = (int) startMap[k];
-                long s = Math.max(0, Math.min(start[k], x.shape[d] - sliceSizes[d]));
-                operandIdx[d] += s;
-            }
-            for (int k = 0; k < opBatch.length; k++) {
-                int ds = (int) idxBatch[k];
-                operandIdx[(int) opBatch[k]] += batch[ds < ivd ? ds : ds - 1];
-            }
-            long off = 0;
-            for (int d = 0; d < xrank; d++) off += operandIdx[d] * xst[d];
-            r.copyElement(i, x, (int) off);
-        }
+        });
         return r;
     }
 

@@ -176,6 +176,7 @@ public final class Interpreter {
                     op.location());
         }
         try {
+            if (Quant.needsDequantizedEvaluation(op)) return Quant.evalDequantized(op, operands, frame, k);
             return k.eval(op, operands, frame);
         } catch (InterpreterException e) {
             throw e;

@@ -30,6 +30,10 @@ public final class Kernels {
         CollectiveKernels.register();
         RngKernels.register();
         ChloKernels.register();
+        Quant.register();
+        Convolution.register();
+        HostTransferKernels.register();
+        ScanKernel.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

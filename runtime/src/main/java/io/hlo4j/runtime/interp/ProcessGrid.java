@@ -23,13 +23,28 @@ public final class ProcessGrid {
         if (numReplicas < 1 || numPartitions < 1) throw new IllegalArgumentException("grid " + numReplicas + "x" + numPartitions);
         this.numReplicas = numReplicas;
         this.numPartitions = numPartitions;
-        this.rendezvous = new Rendezvous(timeoutMillis);
+        this.rendezvous = new Rendezvous(timeoutMillis, numReplicas * numPartitions);
     }
 
     public int numReplicas() { return numReplicas; }
     public int numPartitions() { return numPartitions; }
     public int size() { return numReplicas * numPartitions; }
     public Rendezvous rendezvous() { return rendezvous; }
+
+    private final java.util.Map<Long, java.util.concurrent.BlockingQueue<List<Tensor>>> channels = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.BlockingQueue<List<Tensor>> infeed = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final java.util.concurrent.BlockingQueue<List<Tensor>> outfeed = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /** The FIFO of a send/recv channel id. */
+    public java.util.concurrent.BlockingQueue<List<Tensor>> channel(long id) {
+        return channels.computeIfAbsent(id, k -> new java.util.concurrent.LinkedBlockingQueue<>());
+    }
+
+    /** Values {@code infeed} ops take, in order. */
+    public java.util.concurrent.BlockingQueue<List<Tensor>> infeed() { return infeed; }
+
+    /** Values {@code outfeed} ops produced, in order. */
+    public java.util.concurrent.BlockingQueue<List<Tensor>> outfeed() { return outfeed; }
 
     public Process process(int replica, int partition) { return new Process(replica, partition, this); }
 

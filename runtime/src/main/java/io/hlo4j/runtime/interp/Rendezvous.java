@@ -11,22 +11,32 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where the members of a collective meet: keyed by (group, channel, the caller's sequence number of
- * collectives), each member deposits its operands and gets everyone's back in group order. A member that never
- * arrives ends the wait after a timeout with an error naming the op, its location and the missing devices;
- * a failure on any device aborts every wait at once.
+ * Where the members of a collective meet: keyed by (op, group, channel, the caller's sequence number of
+ * collectives), each member deposits its operands and gets everyone's back in group order. A wait fails, naming
+ * the op, its location and the missing devices, as soon as a missing device has finished its program, or when
+ * every live device has been blocked for the timeout (no one can make progress); a device that is merely slow
+ * (still computing) is waited for. A failure on any device aborts every wait at once.
  */
 public final class Rendezvous {
     private final long timeoutMillis;
+    private final int devices;
+    private final AtomicInteger blocked = new AtomicInteger();
+    private final java.util.Set<Process> finished = ConcurrentHashMap.newKeySet();
     private final Map<Key, Slot> slots = new ConcurrentHashMap<>();
     private final Map<Process, AtomicInteger> sequence = new ConcurrentHashMap<>();
     private volatile Throwable aborted;
 
-    public Rendezvous(long timeoutMillis) { this.timeoutMillis = timeoutMillis; }
+    public Rendezvous(long timeoutMillis, int devices) {
+        this.timeoutMillis = timeoutMillis;
+        this.devices = devices;
+    }
+
+    /** Records that {@code p} finished its program (it will reach no further collective). */
+    public void finished(Process p) { finished.add(p); }
 
     static long defaultTimeoutMillis() { return Long.getLong("hlo4j.interp.collectiveTimeoutMs", 3000); }
 
-    private record Key(List<Process> group, long channel, int seq) {}
+    private record Key(String op, List<Process> group, long channel, int seq) {}
 
     private static final class Slot {
         final CountDownLatch arrived;
@@ -45,27 +55,43 @@ public final class Rendezvous {
     /** Deposits {@code mine} and returns every member's values, in group order. */
     public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine) {
         int seq = sequence.computeIfAbsent(self, p -> new AtomicInteger()).getAndIncrement();
-        Key key = new Key(List.copyOf(group), channel, seq);
+        Key key = new Key(op.name(), List.copyOf(group), channel, seq);
         Slot slot = slots.computeIfAbsent(key, k -> new Slot(group.size()));
         slot.values.put(self, mine);
         slot.arrived.countDown();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        long stuckSince = -1;
+        blocked.incrementAndGet();
         try {
             while (!slot.arrived.await(20, TimeUnit.MILLISECONDS)) {
                 if (aborted != null) {
                     throw new InterpreterException(op.name() + " on " + self + " abandoned: another device failed", op.location());
                 }
-                if (System.nanoTime() > deadline) {
-                    List<Process> missing = new ArrayList<>();
-                    for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
-                    throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
-                            + missing + " of group " + group + " never arrived (waited " + timeoutMillis + " ms on " + self + ")",
-                            op.location());
+                List<Process> missing = new ArrayList<>();
+                for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
+                for (Process p : missing) {
+                    if (finished.contains(p)) {
+                        throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
+                                + missing + " of group " + group + " never arrived (" + p + " finished its program; waiting on "
+                                + self + ")", op.location());
+                    }
+                }
+                long now = System.nanoTime();
+                if (blocked.get() + finished.size() >= devices) { // nobody can make progress
+                    if (stuckSince < 0) stuckSince = now;
+                    else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+                        throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
+                                + missing + " of group " + group + " never arrived (every device blocked for " + timeoutMillis
+                                + " ms; waiting on " + self + ")", op.location());
+                    }
+                } else {
+                    stuckSince = -1;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterpreterException(op.name() + " interrupted on " + self, op.location());
+        } finally {
+            blocked.decrementAndGet();
         }
         List<List<Tensor>> out = new ArrayList<>(group.size());
         for (Process p : group) out.add(slot.values.get(p));

@@ -33,6 +33,17 @@ final class RunParallel {
             }
         }
         ProcessGrid grid = new ProcessGrid(replicas, partitions);
+        if (op.attr("infeed") instanceof ArrayAttr feeds) {
+            // Each listed function (no arguments) produces one infeed entry, in order.
+            for (Attribute s : feeds.elements()) {
+                String name = s instanceof SymbolRefAttr sr ? sr.root() : s.toString();
+                Operation fn = f.interpreter().symbols().lookup(name);
+                if (fn == null) throw InterpreterException.at(op, "no infeed function @" + name);
+                List<Tensor> entry = new ArrayList<>();
+                for (RtValue v : f.interpreter().call(fn, new ArrayList<>(), f.process())) entry.add((Tensor) v);
+                grid.infeed().add(entry);
+            }
+        }
         List<List<RtValue>> inputs = new ArrayList<>();
         int next = 0;
         for (Operation fn : funcs) {
@@ -63,6 +74,8 @@ final class RunParallel {
                 } catch (Throwable t) {
                     errors[id] = t;
                     grid.rendezvous().abort(t);
+                } finally {
+                    grid.rendezvous().finished(p);
                 }
             });
             threads[i].start();

@@ -25,18 +25,7 @@ class ConformanceSuiteTest {
 
     /** interpret/ files that do not pass, each with the reason. This list may only shrink. */
     static final Map<String, String> INTERPRET_NOT_PASSING = Map.ofEntries(
-            Map.entry("atan2.mlir", "complex atan2"),
-            Map.entry("cbrt.mlir", "complex cbrt"),
-            Map.entry("chlo/mulhi.mlir", "chlo.mulhi"),
-            Map.entry("chlo/scan.mlir", "chlo.scan"),
-            Map.entry("collective_reduce.mlir", "stablehlo.collective_reduce"),
-            Map.entry("convolution.mlir", "stablehlo.convolution"),
-            Map.entry("dynamic_conv.mlir", "stablehlo.dynamic_conv"),
             Map.entry("fft.mlir", "stablehlo.fft"),
-            Map.entry("infeed.mlir", "stablehlo.infeed"),
-            Map.entry("outfeed.mlir", "stablehlo.outfeed"),
-            Map.entry("quantized_ops.mlir", "quantized types"),
-            Map.entry("send_recv.mlir", "stablehlo.send/recv"),
             Map.entry("triangular_solve.mlir", "stablehlo.triangular_solve"));
 
     @Test
@@ -65,6 +54,7 @@ class ConformanceSuiteTest {
         System.out.println(s.line());
         assertThat(unexpected).as("interpret/ files that should pass").isEmpty();
         assertThat(nowPassing).as("interpret/ files that pass now: remove them from INTERPRET_NOT_PASSING").isEmpty();
-        assertThat(s.passRate()).as(s.line()).isGreaterThanOrEqualTo(85.0);
+        assertThat(s.passRate()).as(s.line()).isGreaterThanOrEqualTo(85.0); // the requirement
+        assertThat(s.passRate()).as("regression floor (1503 of 1509 pass today): " + s.line()).isGreaterThanOrEqualTo(99.0);
     }
 }

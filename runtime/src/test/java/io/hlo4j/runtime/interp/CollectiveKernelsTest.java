@@ -150,7 +150,63 @@ class CollectiveKernelsTest {
         assertThatThrownBy(() -> new Interpreter(Ir.module(f)).runParallel("main", 1, 2, in))
                 .hasMessageContaining("stablehlo.all_reduce")
                 .hasMessageContaining("never arrived")
-                .hasMessageContaining("partition 1");
+                .hasMessageContaining("partition 1")
+                .hasMessageContaining("finished its program");
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10);
+    }
+
+    @Test
+    void aSlowDeviceIsWaitedForButADeadlockIsNot() {
+        // Device 1 counts to a large number in a while loop before the all_reduce; with a 100 ms timeout the
+        // others must keep waiting because device 1 is still computing, not blocked.
+        TensorType i = t(IntegerType.I32), ty = t(IntegerType.I32, 1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty), n = ir.arg(i);
+        var cond = Ir.region(List.of(i), r -> List.of(r.op("stablehlo.compare", List.of(r.blockArg(0), n), t(IntegerType.I1),
+                "comparison_direction", Ir.text("#stablehlo<comparison_direction LT>"))));
+        var body = Ir.region(List.of(i), r -> {
+            Value one = r.op("stablehlo.constant", List.of(), i, "value", DenseElementsAttr.of(i, new byte[] {1, 0, 0, 0}));
+            return List.of(r.op("stablehlo.add", List.of(r.blockArg(0), one), i));
+        });
+        Value zero = ir.op("stablehlo.constant", List.of(), i, "value", DenseElementsAttr.of(i, new byte[] {0, 0, 0, 0}));
+        ir.ops("stablehlo.while", List.of(zero), List.of(i), List.of(cond, body));
+        Value r = ir.ops("stablehlo.all_reduce", List.of(x), List.of(ty), List.of(Ir.combiner("stablehlo.add", IntegerType.I32)),
+                "replica_groups", groups(allIn(2)), "channel_handle", CHANNEL, "use_global_device_ids", UnitAttr.INSTANCE).get(0);
+        Operation f = ir.func("main", r);
+        String old = System.getProperty("hlo4j.interp.collectiveTimeoutMs");
+        System.setProperty("hlo4j.interp.collectiveTimeoutMs", "100");
+        try {
+            long t0 = System.nanoTime();
+            var out = new Interpreter(Ir.module(f)).runParallel("main", 1, 2, List.of(
+                    List.of(Ir.ints(IntegerType.I32, shape(1), 1), Tensor.scalarInt(IntegerType.I32, 0)),
+                    List.of(Ir.ints(IntegerType.I32, shape(1), 2), Tensor.scalarInt(IntegerType.I32, 60_000))));
+            assertThat(result(out, 0)).containsExactly(3);
+            assertThat((System.nanoTime() - t0) / 1e6).as("device 1's loop outlasts the timeout").isGreaterThan(100);
+        } finally {
+            if (old == null) System.clearProperty("hlo4j.interp.collectiveTimeoutMs");
+            else System.setProperty("hlo4j.interp.collectiveTimeoutMs", old);
+        }
+    }
+
+    @Test
+    void devicesBlockedInDifferentCollectivesFailAfterTheTimeout() {
+        // Device 0 enters an all_reduce, device 1 an all_gather: each waits for the other forever.
+        TensorType ty = t(IntegerType.I32, 1), p = t(IntegerType.I1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty), pred = ir.arg(p);
+        var reduce = Ir.region(List.of(), r -> List.of(r.ops("stablehlo.all_reduce", List.of(x), List.of(ty),
+                List.of(Ir.combiner("stablehlo.add", IntegerType.I32)), "replica_groups", groups(allIn(2)),
+                "channel_handle", CHANNEL, "use_global_device_ids", UnitAttr.INSTANCE).get(0)));
+        var gather = Ir.region(List.of(), r -> List.of(r.op("stablehlo.slice", List.of(r.op("stablehlo.all_gather", List.of(x),
+                t(IntegerType.I32, 2), "all_gather_dim", Ir.i64(0), "replica_groups", groups(allIn(2)), "channel_handle", CHANNEL,
+                "use_global_device_ids", UnitAttr.INSTANCE)), ty, "start_indices", Ir.i64s(0), "limit_indices", Ir.i64s(1), "strides", Ir.i64s(1))));
+        Value r = ir.ops("stablehlo.if", List.of(pred), List.of(ty), List.of(reduce, gather)).get(0);
+        Operation f = ir.func("main", r);
+        List<List<RtValue>> in = List.of(List.of(Ir.ints(IntegerType.I32, shape(1), 1), Ir.ints(IntegerType.I1, shape(), 1)),
+                List.of(Ir.ints(IntegerType.I32, shape(1), 2), Ir.ints(IntegerType.I1, shape(), 0)));
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> new Interpreter(Ir.module(f)).runParallel("main", 1, 2, in))
+                .hasMessageContaining("could not complete").hasMessageContaining("every device blocked");
         assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10);
     }
 

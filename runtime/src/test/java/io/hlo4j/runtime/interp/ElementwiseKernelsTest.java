@@ -129,6 +129,19 @@ class ElementwiseKernelsTest {
     }
 
     @Test
+    void convertToFp8RoundsToNearest() {
+        Tensor a = Ir.reals(FloatType.F32, shape(3), 0.1, 1.0, -3.3);
+        FloatType e4m3 = new FloatType(io.hlo4j.mlir.types.FloatKind.F8E4M3FN), e5m2 = new FloatType(io.hlo4j.mlir.types.FloatKind.F8E5M2);
+        // e4m3: 3 mantissa bits: 0.1 lies between 0.09375 and 0.1015625; -3.3 between -3.25 and -3.5
+        assertThat(unary("convert", a, t(e4m3, 3)).re).containsExactly(0.1015625, 1.0, -3.25);
+        // e5m2: 2 mantissa bits: 0.1 between 0.09375 and 0.109375; -3.3 between -3.0 and -3.5
+        assertThat(unary("convert", a, t(e5m2, 3)).re).containsExactly(0.09375, 1.0, -3.5);
+        // adding in e4m3 rounds the sum: 1 + 0.1015625 = 1.1015625 -> 1.125 (spacing 0.125 above 1)
+        Tensor x = Ir.reals(e4m3, shape(1), 1.0), y = Ir.reals(e4m3, shape(1), 0.1015625);
+        assertThat(binary("add", x, y).re).containsExactly(1.125);
+    }
+
+    @Test
     void bitcastConvertUsesLittleEndianBits() {
         Tensor a = Ir.reals(FloatType.F32, shape(1), 1.0);
         assertThat(unary("bitcast_convert", a, t(IntegerType.I32, 1)).ints).containsExactly(0x3F800000L);

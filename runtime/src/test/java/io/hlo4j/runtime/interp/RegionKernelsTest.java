@@ -104,6 +104,25 @@ class RegionKernelsTest {
     }
 
     @Test
+    void largeGatherRunsInParallelChunks() {
+        int rows = 50_000; // result 50,000 x 2: several chunks
+        Tensor table = Ir.reals(FloatType.F32, shape(7, 2), 0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60, 61);
+        long[] ids = new long[rows];
+        for (int i = 0; i < rows; i++) ids[i] = (i * 5L) % 7;
+        Tensor idx = Ir.ints(IntegerType.I32, shape(rows, 1), ids);
+        Ir ir = new Ir();
+        Value x = ir.arg(table.type), i = ir.arg(idx.type);
+        Value g = ir.op("stablehlo.gather", List.of(x, i), t(FloatType.F32, rows, 2),
+                "dimension_numbers", Ir.text("#stablehlo.gather<offset_dims = [1], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>"),
+                "slice_sizes", i64s(1, 2));
+        double[] out = ((Tensor) Ir.run(ir.func("main", g), table, idx).get(0)).re;
+        for (int r = 0; r < rows; r++) {
+            assertThat(out[2 * r]).isEqualTo(10.0 * ids[r]);
+            assertThat(out[2 * r + 1]).isEqualTo(10.0 * ids[r] + 1);
+        }
+    }
+
+    @Test
     void stableSortByKeyCarriesValues() {
         TensorType i = t(IntegerType.I32);
         Tensor keys = Ir.ints(IntegerType.I32, shape(5), 2, 1, 2, 0, 1);
@@ -146,6 +165,35 @@ class RegionKernelsTest {
         Value r = ir.op("stablehlo.dot_general", List.of(x, y), t(FloatType.F32, 1, 2, 2), "dot_dimension_numbers",
                 Ir.text("#stablehlo.dot<lhs_batching_dimensions = [0], rhs_batching_dimensions = [0], lhs_contracting_dimensions = [2], rhs_contracting_dimensions = [1]>"));
         assertThat(((Tensor) Ir.run(ir.func("main", r), a, b).get(0)).re).containsExactly(4, 5, 10, 11);
+    }
+
+    @Test
+    void convolutionWithStrideAndPadding() {
+        // input [1, 2, 3, 4] (batch 1, feature 1), kernel [1, 10], stride 2, padding 1 on the left:
+        // padded [0, 1, 2, 3, 4] -> windows at 0 and 2: 0*1 + 1*10 = 10, 2*1 + 3*10 = 32
+        Tensor x = Ir.reals(FloatType.F32, shape(1, 1, 4), 1, 2, 3, 4);
+        Tensor k = Ir.reals(FloatType.F32, shape(1, 1, 2), 1, 10);
+        Ir ir = new Ir();
+        Value a = ir.arg(x.type), b = ir.arg(k.type);
+        Value r = ir.op("stablehlo.convolution", List.of(a, b), t(FloatType.F32, 1, 1, 2),
+                "dimension_numbers", Ir.text("#stablehlo.conv<[b, f, 0]x[o, i, 0]->[b, f, 0]>"), "window_strides", i64s(2),
+                "padding", io.hlo4j.mlir.attr.DenseElementsAttr.of(t(IntegerType.I64, 1, 2), Bytes.encode(Ir.ints(IntegerType.I64, shape(1, 2), 1, 0))),
+                "feature_group_count", Ir.i64(1), "batch_group_count", Ir.i64(1));
+        assertThat(((Tensor) Ir.run(ir.func("main", r), x, k).get(0)).re).containsExactly(10, 32);
+    }
+
+    @Test
+    void quantizeRoundsToNearestEvenAndClamps() {
+        var q = new io.hlo4j.mlir.types.QuantizedType(IntegerType.I8, null, null, FloatType.F32, null, List.of(0.5), List.of(1L));
+        Tensor x = Ir.reals(FloatType.F32, shape(4), 0.25, 0.75, 100, -1);
+        Ir ir = new Ir();
+        Value a = ir.arg(x.type);
+        Value qv = ir.op("stablehlo.uniform_quantize", List.of(a), t(q, 4));
+        Value back = ir.op("stablehlo.uniform_dequantize", List.of(qv), t(FloatType.F32, 4));
+        List<RtValue> out = Ir.run(ir.func("main", qv, back), x);
+        // x / 0.5 + 1: 1.5 -> 2, 2.5 -> 2 (ties to even), 201 -> 127 (clamped), -1 -> -1
+        assertThat(((Tensor) out.get(0)).ints).containsExactly(2, 2, 127, -1);
+        assertThat(((Tensor) out.get(1)).re).containsExactly(0.5, 0.5, 63, -1);
     }
 
     @Test

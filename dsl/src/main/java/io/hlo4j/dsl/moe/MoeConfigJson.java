@@ -1,0 +1,148 @@
+package io.hlo4j.dsl.moe;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads and writes {@link MoeConfig} as a JSON object with issue 5's snake_case keys. Strict: an unknown or
+ * duplicated key, a value of the wrong JSON type or an out-of-range value is an error naming the key and value.
+ * The four sizes are required; the rest default as in {@link MoeConfig#of}. {@code lbl_coef}, {@code rzl_coef}
+ * null or absent mean "no such loss"; {@code capacity_factor} null or absent means 1.0.
+ */
+public final class MoeConfigJson {
+    public static final Set<String> KEYS = Set.of("n_routed_experts", "num_experts_per_tok", "hidden_size",
+            "moe_intermediate_size", "routing_strategy", "load_balancing_strategy", "lbl_coef", "rzl_coef",
+            "capacity_factor", "moe_method", "dtype", "hidden_act", "use_expert_tensor_mode", "fsdp_is_ep_bound",
+            "sp_is_ep_bound");
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private MoeConfigJson() {}
+
+    public static MoeConfig read(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new MoeException("moe config " + file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public static MoeConfig parse(String json) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new MoeException("moe config: not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new MoeException("moe config: expected a JSON object, got " + (root == null ? "nothing" : root));
+        }
+        List<String> unknown = new ArrayList<>();
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!KEYS.contains(key)) unknown.add(key);
+        }
+        if (!unknown.isEmpty()) {
+            throw new MoeException("moe config: unknown key(s) " + unknown + " (known: "
+                    + KEYS.stream().sorted().toList() + ")");
+        }
+        return new MoeConfig(
+                requiredInt(root, "n_routed_experts"),
+                requiredInt(root, "num_experts_per_tok"),
+                requiredInt(root, "hidden_size"),
+                requiredInt(root, "moe_intermediate_size"),
+                choice(root, "routing_strategy", MoeRoutingStrategy.TOP_K.value(), MoeRoutingStrategy::fromValue),
+                choice(root, "load_balancing_strategy", MoeLoadBalancingStrategy.STANDARD.value(),
+                        MoeLoadBalancingStrategy::fromValue),
+                optionalNumber(root, "lbl_coef"),
+                optionalNumber(root, "rzl_coef"),
+                optionalNumber(root, "capacity_factor").orElse(MoeConfig.DEFAULT_CAPACITY_FACTOR),
+                choice(root, "moe_method", MoEMethods.FUSED_MOE.value(), MoEMethods::fromValue),
+                choice(root, "dtype", MoeDtype.FLOAT32.value(), MoeDtype::fromValue),
+                choice(root, "hidden_act", HiddenAct.SILU.value(), HiddenAct::fromValue),
+                bool(root, "use_expert_tensor_mode", false),
+                bool(root, "fsdp_is_ep_bound", true),
+                bool(root, "sp_is_ep_bound", true));
+    }
+
+    /** The JSON form (every key, nulls for absent coefficients); {@link #parse} of it gives back an equal config. */
+    public static String write(MoeConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("n_routed_experts", c.nRoutedExperts());
+        m.put("num_experts_per_tok", c.numExpertsPerTok());
+        m.put("hidden_size", c.hiddenSize());
+        m.put("moe_intermediate_size", c.moeIntermediateSize());
+        m.put("routing_strategy", c.routingStrategy().value());
+        m.put("load_balancing_strategy", c.loadBalancingStrategy().value());
+        m.put("lbl_coef", c.lblCoef().isPresent() ? c.lblCoef().getAsDouble() : null);
+        m.put("rzl_coef", c.rzlCoef().isPresent() ? c.rzlCoef().getAsDouble() : null);
+        m.put("capacity_factor", c.capacityFactor());
+        m.put("moe_method", c.moeMethod().value());
+        m.put("dtype", c.dtype().value());
+        m.put("hidden_act", c.hiddenAct().value());
+        m.put("use_expert_tensor_mode", c.useExpertTensorMode());
+        m.put("fsdp_is_ep_bound", c.fsdpIsEpBound());
+        m.put("sp_is_ep_bound", c.spIsEpBound());
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new MoeException("moe config: cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static int requiredInt(JsonNode root, String key) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) throw new MoeException("moe config: " + key + ": required key is missing");
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new MoeException("moe config: " + key + ": expected an integer, got " + n);
+        }
+        int v = n.intValue();
+        if (v <= 0) throw new MoeException("moe config: " + key + ": " + v + " must be a positive integer");
+        return v;
+    }
+
+    private static String string(JsonNode root, String key, String dflt) {
+        JsonNode n = root.get(key);
+        if (n == null) return dflt;
+        if (!n.isTextual()) throw new MoeException("moe config: " + key + ": expected a string, got " + n);
+        return n.textValue();
+    }
+
+    /** An enum-valued key: the enum's own error (value and choices) prefixed with the key. */
+    private static <E> E choice(JsonNode root, String key, String dflt, Function<String, E> of) {
+        String v = string(root, key, dflt);
+        try {
+            return of.apply(v);
+        } catch (MoeException e) {
+            throw new MoeException("moe config: " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static OptionalDouble optionalNumber(JsonNode root, String key) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) return OptionalDouble.empty();
+        if (!n.isNumber()) throw new MoeException("moe config: " + key + ": expected a number or null, got " + n);
+        return OptionalDouble.of(n.doubleValue());
+    }
+
+    private static boolean bool(JsonNode root, String key, boolean dflt) {
+        JsonNode n = root.get(key);
+        if (n == null) return dflt;
+        if (!n.isBoolean()) throw new MoeException("moe config: " + key + ": expected true or false, got " + n);
+        return n.booleanValue();
+    }
+}

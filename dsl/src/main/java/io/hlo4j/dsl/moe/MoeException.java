@@ -1,0 +1,15 @@
+package io.hlo4j.dsl.moe;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+
+/** A MoE configuration or argument error; the message names the key or argument and the offending value. */
+public final class MoeException extends Hlo4jException {
+    public MoeException(String message) {
+        super(message, Location.UNKNOWN);
+    }
+
+    public MoeException(String message, Throwable cause) {
+        super(message, Location.UNKNOWN, cause);
+    }
+}

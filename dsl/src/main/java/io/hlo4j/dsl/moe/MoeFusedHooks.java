@@ -1,0 +1,182 @@
+package io.hlo4j.dsl.moe;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
+
+/**
+ * The user's hooks into a MoE layer, one optional function per {@link HookPoint}, over the caller's array type
+ * {@code T}. Immutable: every {@code with...} (the seed's {@code replace}) returns a changed copy. Unlike
+ * EasyDeL, installing a strategy's default weight rule never mutates the hooks a module holds; it returns a copy
+ * ({@link #withStrategyDefaults}).
+ */
+public final class MoeFusedHooks<T> {
+    /** (weights, expert ids) from a select hook, both [N, k]. */
+    public record Selection<T>(T weights, T experts) {
+        public Selection {
+            Objects.requireNonNull(weights, "Selection.weights");
+            Objects.requireNonNull(experts, "Selection.experts");
+        }
+    }
+
+    /** Expert outputs [N, k, H] and weights [N, k] before the weighted sum. */
+    public record CombineInputs<T>(T outputs, T weights) {
+        public CombineInputs {
+            Objects.requireNonNull(outputs, "CombineInputs.outputs");
+            Objects.requireNonNull(weights, "CombineInputs.weights");
+        }
+    }
+
+    @FunctionalInterface
+    public interface SelectHook<T> {
+        /** @param preBiasLogits the logits before any correction bias, or null */
+        Selection<T> select(T scores, T preBiasLogits, int k);
+    }
+
+    @FunctionalInterface
+    public interface RefineInputsHook<T> {
+        T refine(T tokens2d, T weights, long[] originalShape);
+    }
+
+    @FunctionalInterface
+    public interface CombineHook<T> {
+        CombineInputs<T> apply(T outputs, T weights);
+    }
+
+    private static final MoeFusedHooks<?> NONE = new MoeFusedHooks<>(new EnumMap<>(HookPoint.class), null);
+
+    private final Map<HookPoint, Object> hooks;
+    private final MoeWeightRule installedDefault;
+
+    private MoeFusedHooks(EnumMap<HookPoint, Object> hooks, MoeWeightRule installedDefault) {
+        this.hooks = hooks;
+        this.installedDefault = installedDefault;
+    }
+
+    /** No hooks at all. */
+    @SuppressWarnings("unchecked")
+    public static <T> MoeFusedHooks<T> none() {
+        return (MoeFusedHooks<T>) NONE;
+    }
+
+    public boolean isSet(HookPoint point) {
+        return hooks.containsKey(point);
+    }
+
+    /** The default weight rule {@link #withStrategyDefaults} installed as refine_weights_hook, if it did. */
+    public Optional<MoeWeightRule> installedDefault() {
+        return Optional.ofNullable(installedDefault);
+    }
+
+    // ------------------------------------------------------------------ getters (null when unset)
+
+    public UnaryOperator<T> beforeGate() { return unary(HookPoint.BEFORE_GATE); }
+    public UnaryOperator<T> afterGate() { return unary(HookPoint.AFTER_GATE); }
+    public UnaryOperator<T> normalizeGateLogits() { return unary(HookPoint.NORMALIZE_GATE_LOGITS); }
+    public UnaryOperator<T> beforeTopk() { return unary(HookPoint.BEFORE_TOPK); }
+    @SuppressWarnings("unchecked")
+    public SelectHook<T> selectHook() { return (SelectHook<T>) hooks.get(HookPoint.SELECT_HOOK); }
+    public UnaryOperator<T> refineWeightsHook() { return unary(HookPoint.REFINE_WEIGHTS_HOOK); }
+    @SuppressWarnings("unchecked")
+    public RefineInputsHook<T> refineInputsHook() { return (RefineInputsHook<T>) hooks.get(HookPoint.REFINE_INPUTS_HOOK); }
+    @SuppressWarnings("unchecked")
+    public BinaryOperator<T> scaleReplicatedInputs() { return (BinaryOperator<T>) hooks.get(HookPoint.SCALE_REPLICATED_INPUTS); }
+    public UnaryOperator<T> afterEpReceive() { return unary(HookPoint.AFTER_EP_RECEIVE); }
+    public UnaryOperator<T> afterWiwu() { return unary(HookPoint.AFTER_WIWU); }
+    public UnaryOperator<T> beforeWo() { return unary(HookPoint.BEFORE_WO); }
+    public UnaryOperator<T> afterWo() { return unary(HookPoint.AFTER_WO); }
+    public UnaryOperator<T> outputWeightsHook() { return unary(HookPoint.OUTPUT_WEIGHTS_HOOK); }
+    @SuppressWarnings("unchecked")
+    public CombineHook<T> beforeCombine() { return (CombineHook<T>) hooks.get(HookPoint.BEFORE_COMBINE); }
+    public UnaryOperator<T> finalizeOutput() { return unary(HookPoint.FINALIZE_OUTPUT); }
+
+    // ------------------------------------------------------------------ applying (identity when unset)
+
+    /** Applies a unary hook point if set; {@code x} unchanged otherwise. */
+    public T apply(HookPoint point, T x) {
+        UnaryOperator<T> f = unary(point);
+        return f == null ? x : f.apply(x);
+    }
+
+    // ------------------------------------------------------------------ copies
+
+    public MoeFusedHooks<T> withBeforeGate(UnaryOperator<T> f) { return with(HookPoint.BEFORE_GATE, f); }
+    public MoeFusedHooks<T> withAfterGate(UnaryOperator<T> f) { return with(HookPoint.AFTER_GATE, f); }
+    public MoeFusedHooks<T> withNormalizeGateLogits(UnaryOperator<T> f) { return with(HookPoint.NORMALIZE_GATE_LOGITS, f); }
+    public MoeFusedHooks<T> withBeforeTopk(UnaryOperator<T> f) { return with(HookPoint.BEFORE_TOPK, f); }
+    public MoeFusedHooks<T> withSelectHook(SelectHook<T> f) { return with(HookPoint.SELECT_HOOK, f); }
+    public MoeFusedHooks<T> withRefineWeightsHook(UnaryOperator<T> f) { return with(HookPoint.REFINE_WEIGHTS_HOOK, f); }
+    public MoeFusedHooks<T> withRefineInputsHook(RefineInputsHook<T> f) { return with(HookPoint.REFINE_INPUTS_HOOK, f); }
+    public MoeFusedHooks<T> withScaleReplicatedInputs(BinaryOperator<T> f) { return with(HookPoint.SCALE_REPLICATED_INPUTS, f); }
+    public MoeFusedHooks<T> withAfterEpReceive(UnaryOperator<T> f) { return with(HookPoint.AFTER_EP_RECEIVE, f); }
+    public MoeFusedHooks<T> withAfterWiwu(UnaryOperator<T> f) { return with(HookPoint.AFTER_WIWU, f); }
+    public MoeFusedHooks<T> withBeforeWo(UnaryOperator<T> f) { return with(HookPoint.BEFORE_WO, f); }
+    public MoeFusedHooks<T> withAfterWo(UnaryOperator<T> f) { return with(HookPoint.AFTER_WO, f); }
+    public MoeFusedHooks<T> withOutputWeightsHook(UnaryOperator<T> f) { return with(HookPoint.OUTPUT_WEIGHTS_HOOK, f); }
+    public MoeFusedHooks<T> withBeforeCombine(CombineHook<T> f) { return with(HookPoint.BEFORE_COMBINE, f); }
+    public MoeFusedHooks<T> withFinalizeOutput(UnaryOperator<T> f) { return with(HookPoint.FINALIZE_OUTPUT, f); }
+
+    /** A copy without the hook at {@code point}. */
+    public MoeFusedHooks<T> without(HookPoint point) {
+        if (!isSet(point)) return this;
+        EnumMap<HookPoint, Object> copy = new EnumMap<>(HookPoint.class);
+        copy.putAll(hooks);
+        copy.remove(point);
+        return new MoeFusedHooks<>(copy, point == HookPoint.REFINE_WEIGHTS_HOOK ? null : installedDefault);
+    }
+
+    /**
+     * These hooks plus the strategy's default weight rule as refine_weights_hook, only when neither select_hook
+     * nor refine_weights_hook is set (moe-semantics.md); otherwise these hooks unchanged.
+     */
+    public MoeFusedHooks<T> withStrategyDefaults(MoeRoutingStrategy strategy, int k, WeightAlgebra<T> ops) {
+        Objects.requireNonNull(strategy, "strategy");
+        Objects.requireNonNull(ops, "ops");
+        if (isSet(HookPoint.SELECT_HOOK) || isSet(HookPoint.REFINE_WEIGHTS_HOOK)) return this;
+        MoeWeightRule rule = MoeWeightRule.forStrategy(strategy);
+        int slotsK = strategy == MoeRoutingStrategy.SWITCH ? 1 : k;
+        UnaryOperator<T> refine = w -> rule.apply(ops, w, slotsK);
+        EnumMap<HookPoint, Object> copy = new EnumMap<>(HookPoint.class);
+        copy.putAll(hooks);
+        copy.put(HookPoint.REFINE_WEIGHTS_HOOK, refine);
+        return new MoeFusedHooks<>(copy, rule);
+    }
+
+    private MoeFusedHooks<T> with(HookPoint point, Object f) {
+        if (f == null) {
+            throw new MoeException("MoeFusedHooks: hook " + point + " must not be null (use without(" + point.name()
+                    + ") to remove it)");
+        }
+        EnumMap<HookPoint, Object> copy = new EnumMap<>(HookPoint.class);
+        copy.putAll(hooks);
+        copy.put(point, f);
+        // a user-set refine_weights_hook replaces an installed default
+        return new MoeFusedHooks<>(copy, point == HookPoint.REFINE_WEIGHTS_HOOK ? null : installedDefault);
+    }
+
+    @SuppressWarnings("unchecked")
+    private UnaryOperator<T> unary(HookPoint point) {
+        Object f = hooks.get(point);
+        if (f == null) return null;
+        if (f instanceof UnaryOperator<?> u) return (UnaryOperator<T>) u;
+        throw new MoeException("MoeFusedHooks: hook " + point + " is not a one-argument hook");
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MoeFusedHooks<?> h && hooks.equals(h.hooks) && installedDefault == h.installedDefault;
+    }
+
+    @Override
+    public int hashCode() {
+        return hooks.hashCode() * 31 + Objects.hashCode(installedDefault);
+    }
+
+    @Override
+    public String toString() {
+        return "MoeFusedHooks" + hooks.keySet() + (installedDefault == null ? "" : " default=" + installedDefault);
+    }
+}

@@ -1,0 +1,113 @@
+package io.hlo4j.dsl.moe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class MoeConfigJsonTest {
+    private static final String SIZES =
+            "\"n_routed_experts\": 8, \"num_experts_per_tok\": 2, \"hidden_size\": 16, \"moe_intermediate_size\": 32";
+
+    private static MoeConfig parse(String extra) {
+        return MoeConfigJson.parse("{" + SIZES + (extra.isEmpty() ? "" : ", " + extra) + "}");
+    }
+
+    @Test
+    void everyKeyIsRead() {
+        MoeConfig c = parse("\"routing_strategy\": \"expert_choice\", \"load_balancing_strategy\": \"switch_transformer\","
+                + " \"lbl_coef\": 0.01, \"rzl_coef\": 0.001, \"capacity_factor\": 1.25, \"moe_method\": \"dense_moe\","
+                + " \"dtype\": \"bfloat16\", \"hidden_act\": \"gelu_pytorch_tanh\", \"use_expert_tensor_mode\": true,"
+                + " \"fsdp_is_ep_bound\": false, \"sp_is_ep_bound\": false");
+        assertThat(c).isEqualTo(new MoeConfig(8, 2, 16, 32, MoeRoutingStrategy.EXPERT_CHOICE,
+                MoeLoadBalancingStrategy.SWITCH_TRANSFORMER, OptionalDouble.of(0.01), OptionalDouble.of(0.001), 1.25,
+                MoEMethods.DENSE_MOE, MoeDtype.BFLOAT16, HiddenAct.GELU_PYTORCH_TANH, true, false, false));
+        assertThat(c.expertCapacity(10)).isEqualTo(4); // ceil(1.25 * 10 * 2 / 8) = ceil(3.125)
+        assertThat(c.expertCapacity(100)).isEqualTo(32); // ceil(31.25)
+    }
+
+    @Test
+    void defaultsForAbsentKeysAndNullCoefficients() {
+        MoeConfig c = parse("\"lbl_coef\": null, \"rzl_coef\": null, \"capacity_factor\": null");
+        assertThat(c).isEqualTo(MoeConfig.of(8, 2, 16, 32));
+        assertThat(c.lblCoef()).isEmpty();
+        assertThat(c.rzlCoef()).isEmpty();
+        assertThat(c.capacityFactor()).isEqualTo(1.0);
+        assertThat(c.routingStrategy()).isEqualTo(MoeRoutingStrategy.TOP_K);
+        assertThat(c.loadBalancingStrategy()).isEqualTo(MoeLoadBalancingStrategy.STANDARD);
+        assertThat(c.moeMethod()).isEqualTo(MoEMethods.FUSED_MOE);
+        assertThat(c.computesLoadBalancingLoss()).isFalse();
+        assertThat(c.fsdpIsEpBound()).isTrue();
+        assertThat(c.spIsEpBound()).isTrue();
+    }
+
+    @Test
+    void switchUsesOneSlotWhateverK() {
+        MoeConfig c = parse("\"routing_strategy\": \"switch\"");
+        assertThat(c.numExpertsPerTok()).isEqualTo(2);
+        assertThat(c.slotsPerToken()).isEqualTo(1);
+        assertThat(parse("").slotsPerToken()).isEqualTo(2);
+    }
+
+    @Test
+    void writeThenParseGivesTheSameConfig() {
+        MoeConfig c = parse("\"routing_strategy\": \"hash\", \"lbl_coef\": 0.5, \"dtype\": \"bfloat16\", \"hidden_act\": \"relu\"");
+        assertThat(MoeConfigJson.parse(MoeConfigJson.write(c))).isEqualTo(c);
+        MoeConfig none = MoeConfig.of(4, 1, 8, 16);
+        assertThat(MoeConfigJson.write(none)).contains("\"lbl_coef\" : null");
+        assertThat(MoeConfigJson.parse(MoeConfigJson.write(none))).isEqualTo(none);
+    }
+
+    @Test
+    void enumStringValuesAreTheSeeds() {
+        assertThat(MoEMethods.values()).extracting(MoEMethods::value)
+                .containsExactly("fused_moe", "standard_moe", "dense_moe");
+        assertThat(MoeRoutingStrategy.values()).extracting(MoeRoutingStrategy::value)
+                .containsExactly("top_k", "top_k_ndiv", "switch", "expert_choice", "hash");
+        assertThat(MoeLoadBalancingStrategy.values()).extracting(MoeLoadBalancingStrategy::value)
+                .containsExactly("standard", "switch_transformer", "expert_choice", "none");
+        assertThat(HiddenAct.values()).extracting(HiddenAct::value)
+                .containsExactly("silu", "gelu", "gelu_pytorch_tanh", "relu");
+        assertThat(MoeRoutingStrategy.fromValue("expert_choice")).isEqualTo(MoeRoutingStrategy.EXPERT_CHOICE);
+        assertThatThrownBy(() -> MoeRoutingStrategy.fromValue("TOP_K"))
+                .isInstanceOf(MoeException.class).hasMessageContaining("'TOP_K'").hasMessageContaining("'top_k'");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            unknown key           | "num_experts": 8                                  | num_experts
+            bad routing           | "routing_strategy": "topk"                        | routing_strategy: MoeRoutingStrategy: unknown value 'topk'
+            bad lbl strategy      | "load_balancing_strategy": "empty_choice"         | load_balancing_strategy: MoeLoadBalancingStrategy: unknown value 'empty_choice'
+            bad method            | "moe_method": "fused"                             | moe_method: MoEMethods: unknown value 'fused'
+            bad dtype             | "dtype": "float16"                                | dtype: MoeDtype: unknown value 'float16'
+            bad act               | "hidden_act": "gelu_new"                          | hidden_act: HiddenAct: unknown value 'gelu_new'
+            enum as number        | "routing_strategy": 1                             | routing_strategy: expected a string, got 1
+            null enum             | "moe_method": null                                | moe_method: expected a string, got null
+            coef as string        | "lbl_coef": "0.1"                                 | lbl_coef: expected a number or null, got "0.1"
+            flag as string        | "sp_is_ep_bound": "true"                          | sp_is_ep_bound: expected true or false, got "true"
+            zero capacity         | "capacity_factor": 0                              | capacity_factor: 0.0 must be a finite number > 0
+            negative capacity     | "capacity_factor": -1.5                           | capacity_factor: -1.5 must be a finite number > 0
+            """)
+    void badValuesNameTheKeyAndValue(String what, String extra, String message) {
+        assertThatThrownBy(() -> parse(extra)).as(what).isInstanceOf(MoeException.class).hasMessageContaining(message);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            k above E          | {"n_routed_experts": 4, "num_experts_per_tok": 5, "hidden_size": 8, "moe_intermediate_size": 16} | num_experts_per_tok: 5 exceeds n_routed_experts 4
+            size missing       | {"n_routed_experts": 4, "num_experts_per_tok": 2, "hidden_size": 8}                              | moe_intermediate_size: required key is missing
+            fractional size    | {"n_routed_experts": 4.5, "num_experts_per_tok": 2, "hidden_size": 8, "moe_intermediate_size": 16} | n_routed_experts: expected an integer, got 4.5
+            zero size          | {"n_routed_experts": 4, "num_experts_per_tok": 0, "hidden_size": 8, "moe_intermediate_size": 16} | num_experts_per_tok: 0 must be a positive integer
+            string size        | {"n_routed_experts": "4", "num_experts_per_tok": 2, "hidden_size": 8, "moe_intermediate_size": 16} | n_routed_experts: expected an integer, got "4"
+            duplicate key      | {"n_routed_experts": 4, "n_routed_experts": 8, "num_experts_per_tok": 2, "hidden_size": 8, "moe_intermediate_size": 16} | n_routed_experts
+            not an object      | [1, 2]                                                                                           | expected a JSON object
+            not json           | {"n_routed_experts": }                                                                           | not valid JSON
+            """)
+    void badDocuments(String what, String json, String message) {
+        assertThatThrownBy(() -> MoeConfigJson.parse(json)).as(what).isInstanceOf(MoeException.class)
+                .hasMessageContaining(message);
+    }
+}

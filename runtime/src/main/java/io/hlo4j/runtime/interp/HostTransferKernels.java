@@ -1,0 +1,57 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Operation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code send}/{@code recv} (a FIFO per channel id, shared by the devices of a grid), {@code infeed} (values
+ * queued by {@code interpreter.run_parallel}'s {@code infeed} functions) and {@code outfeed} (collected on the
+ * grid). A {@code recv} or {@code infeed} with nothing to take fails after the collective timeout, naming the op.
+ */
+final class HostTransferKernels {
+    private HostTransferKernels() {}
+
+    static void register() {
+        Kernels.put("stablehlo.send", (op, args, f) -> {
+            f.process().grid().channel(CollectiveKernels.channel(op)).add(data(args));
+            return List.of(RtValue.Token.INSTANCE);
+        });
+        Kernels.put("stablehlo.recv", (op, args, f) ->
+                withToken(take(op, f.process().grid().channel(CollectiveKernels.channel(op)), "channel " + CollectiveKernels.channel(op))));
+        Kernels.put("stablehlo.infeed", (op, args, f) -> withToken(take(op, f.process().grid().infeed(), "the infeed queue")));
+        Kernels.put("stablehlo.outfeed", (op, args, f) -> {
+            f.process().grid().outfeed().add(data(args));
+            return List.of(RtValue.Token.INSTANCE);
+        });
+    }
+
+    /** Every operand but the trailing token. */
+    private static List<Tensor> data(List<RtValue> args) {
+        List<Tensor> out = new ArrayList<>();
+        for (RtValue v : args) if (v instanceof Tensor t) out.add(t);
+        return out;
+    }
+
+    private static List<RtValue> withToken(List<Tensor> values) {
+        List<RtValue> out = new ArrayList<>(values);
+        out.add(RtValue.Token.INSTANCE);
+        return out;
+    }
+
+    private static List<Tensor> take(Operation op, java.util.concurrent.BlockingQueue<List<Tensor>> q, String what) {
+        try {
+            List<Tensor> v = q.poll(Rendezvous.defaultTimeoutMillis(), TimeUnit.MILLISECONDS);
+            if (v == null) {
+                throw new InterpreterException(op.name() + " at " + op.location().describe() + ": nothing arrived on " + what
+                        + " within " + Rendezvous.defaultTimeoutMillis() + " ms", op.location());
+            }
+            return v;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterpreterException(op.name() + " interrupted", op.location());
+        }
+    }
+}
