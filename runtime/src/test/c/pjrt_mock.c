@@ -10,7 +10,7 @@
 //   mock_pjrt_set_fail(name)        next calls of PJRT_<name> fail (NULL or "" = none)
 //   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
-//                                   4 execs 5 buffers
+//                                   4 execs 5 buffers 6 serialized executables
 // The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" name a call too.
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
@@ -59,6 +59,9 @@ typedef struct { HDR; Loaded *executable; Device *const *devices; size_t num_dev
 typedef struct { HDR; void *send_callbacks; void *recv_callbacks; size_t num_send_ops; size_t num_recv_ops; int launch_id; const int64_t *non_donatable; size_t num_non_donatable; void *context; const char *call_location; size_t num_tasks; int *task_ids; int64_t *incarnation_ids; } ExecuteOptions;
 typedef struct { HDR; Loaded *executable; ExecuteOptions *options; Buffer *const *const *argument_lists; size_t num_devices; size_t num_args; Buffer **const *output_lists; Event **device_complete_events; Device *execute_device; } Execute_Args;
 typedef struct { HDR; Exec *executable; } Exec_Destroy_Args;
+typedef struct Serialized Serialized;
+typedef struct { HDR; const Exec *executable; const char *bytes; size_t bytes_size; Serialized *serialized; void (*deleter)(Serialized *); } Serialize_Args;
+typedef struct { HDR; Client *client; const char *bytes; size_t bytes_size; Loaded *loaded; const char *overridden_options; size_t overridden_options_size; void *load_options; } Deserialize_Args;
 typedef struct { HDR; Loaded *executable; } Loaded_Destroy_Args;
 typedef struct { HDR; Buffer *buffer; } Buffer_Destroy_Args;
 typedef struct { HDR; Buffer *buffer; int type; } Buffer_ElementType_Args;
@@ -80,9 +83,10 @@ _Static_assert(SS(Execute_Args, execute_device) == 80, "Execute");
 _Static_assert(SS(Buffer_ToHost_Args, event) == 56, "ToHost");
 _Static_assert(SS(Event_IsReady_Args, is_ready) == 25, "IsReady");
 _Static_assert(SS(Event_OnReady_Args, user_arg) == 40, "OnReady");
+_Static_assert(SS(Serialize_Args, deleter) == 56 && SS(Deserialize_Args, loaded) == 48, "Serialize");
 
 // ---------------------------------------------------------------- objects and bookkeeping
-enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_COUNT };
+enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_SERIALIZED, K_COUNT };
 static atomic_long live[K_COUNT];
 static char fail_call[64];
 static int version_major = 0, version_minor = 95;
@@ -495,6 +499,42 @@ static Err *Loaded_AddressableDevices(Loaded_Devices_Args *a) {
   return NULL;
 }
 
+// Serialization: "hlo4j-mock-exe/1 program=P devices=N", freed through the returned deleter.
+struct Serialized { char text[64]; };
+static void serialized_delete(Serialized *s) {
+  free(s);
+  atomic_fetch_sub(&live[K_SERIALIZED], 1);
+}
+static Err *Exec_Serialize(Serialize_Args *a) {
+  ENTER(Serialize_Args, a, deleter, "PJRT_Executable_Serialize", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_Serialize: not an executable");
+  TRY(check_loaded(a->executable->loaded, "PJRT_Executable_Serialize"));
+  Serialized *s = calloc(1, sizeof *s);
+  snprintf(s->text, sizeof s->text, "hlo4j-mock-exe/1 program=%d devices=%d", a->executable->loaded->program, a->executable->loaded->num_devices);
+  atomic_fetch_add(&live[K_SERIALIZED], 1);
+  a->serialized = s;
+  a->bytes = s->text;
+  a->bytes_size = strlen(s->text);
+  a->deleter = serialized_delete;
+  return NULL;
+}
+static Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
+  ENTER(Deserialize_Args, a, loaded, "PJRT_Executable_DeserializeAndLoad", a->client);
+  TRY(check_client(a->client, "PJRT_Executable_DeserializeAndLoad"));
+  int program = 0, devices = 0;
+  char text[64] = {0};
+  if (a->bytes == NULL || a->bytes_size >= sizeof text) return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable");
+  memcpy(text, a->bytes, a->bytes_size);
+  if (sscanf(text, "hlo4j-mock-exe/1 program=%d devices=%d", &program, &devices) != 2 || program < PROG_ADD || program > PROG_DOT ||
+      devices < 1 || devices > a->client->num_devices)
+    return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable for this client (%zu bytes)", a->bytes_size);
+  Loaded *l = calloc(1, sizeof *l);
+  *l = (Loaded){MAGIC_LOADED, a->client, program, devices};
+  atomic_fetch_add(&live[K_LOADED], 1);
+  a->loaded = l;
+  return NULL;
+}
+
 // ---------------------------------------------------------------- buffers
 static Buffer *buffer_new(Client *c, Device *d, int type, size_t nd, const int64_t *dims) {
   Buffer *b = calloc(1, sizeof *b);
@@ -690,10 +730,12 @@ const Api *GetPjrtApi(void) {
   api.fn[29] = (void *)Device_GetDescription;
   api.fn[40] = (void *)Exec_Destroy;
   api.fn[44] = (void *)Exec_NumOutputs;
+  api.fn[49] = (void *)Exec_Serialize;
   api.fn[50] = (void *)Loaded_Destroy;
   api.fn[51] = (void *)Loaded_GetExecutable;
   api.fn[52] = (void *)Loaded_AddressableDevices;
   api.fn[55] = (void *)Loaded_Execute;
+  api.fn[56] = (void *)Exec_DeserializeAndLoad;
   api.fn[58] = (void *)Buffer_Destroy;
   api.fn[59] = (void *)Buffer_ElementType;
   api.fn[60] = (void *)Buffer_Dimensions;

@@ -30,8 +30,8 @@ final class Abi {
         PJRT_Client_PlatformVersion(14), PJRT_Client_Devices(15), PJRT_Client_AddressableDevices(16),
         PJRT_Client_Compile(20), PJRT_Client_BufferFromHostBuffer(22), PJRT_DeviceDescription_Id(23),
         PJRT_DeviceDescription_Kind(26), PJRT_Device_GetDescription(29), PJRT_Executable_Destroy(40),
-        PJRT_Executable_NumOutputs(44), PJRT_LoadedExecutable_Destroy(50), PJRT_LoadedExecutable_GetExecutable(51),
-        PJRT_LoadedExecutable_AddressableDevices(52), PJRT_LoadedExecutable_Execute(55), PJRT_Buffer_Destroy(58),
+        PJRT_Executable_NumOutputs(44), PJRT_Executable_Serialize(49), PJRT_LoadedExecutable_Destroy(50), PJRT_LoadedExecutable_GetExecutable(51),
+        PJRT_LoadedExecutable_AddressableDevices(52), PJRT_LoadedExecutable_Execute(55), PJRT_Executable_DeserializeAndLoad(56), PJRT_Buffer_Destroy(58),
         PJRT_Buffer_ElementType(59), PJRT_Buffer_Dimensions(60), PJRT_Buffer_ToHostBuffer(70),
         PJRT_Buffer_ReadyEvent(72);
 
@@ -95,6 +95,17 @@ final class Abi {
     static final CStruct EXECUTE = CStruct.args("PJRT_LoadedExecutable_Execute_Args",
             "executable", ADDRESS, "options", ADDRESS, "argument_lists", ADDRESS, "num_devices", JAVA_LONG,
             "num_args", JAVA_LONG, "output_lists", ADDRESS, "device_complete_events", ADDRESS, "execute_device", ADDRESS);
+    static final CStruct EXECUTABLE_SERIALIZE = CStruct.args("PJRT_Executable_Serialize_Args",
+            "executable", ADDRESS, "serialized_bytes", ADDRESS, "serialized_bytes_size", JAVA_LONG,
+            "serialized_executable", ADDRESS, "serialized_executable_deleter", ADDRESS);
+    /**
+     * Newer headers append the override/load-option fields; sending them (NULL/0) keeps the struct at
+     * least as large as any plugin expects, and older plugins accept the larger size.
+     */
+    static final CStruct EXECUTABLE_DESERIALIZE = CStruct.args("PJRT_Executable_DeserializeAndLoad_Args",
+            "client", ADDRESS, "serialized_executable", ADDRESS, "serialized_executable_size", JAVA_LONG,
+            "loaded_executable", ADDRESS, "overridden_serialized_compile_options", ADDRESS,
+            "overridden_serialized_compile_options_size", JAVA_LONG, "load_options", ADDRESS);
     /** Executable_Destroy and LoadedExecutable_Destroy share this shape. */
     static final CStruct EXECUTABLE_DESTROY = CStruct.args("PJRT_Executable_Destroy_Args", "executable", ADDRESS);
     static final CStruct BUFFER_DESTROY = CStruct.args("PJRT_Buffer_Destroy_Args", "buffer", ADDRESS);

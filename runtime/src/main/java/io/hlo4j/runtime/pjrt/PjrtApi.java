@@ -112,6 +112,16 @@ final class PjrtApi {
         }
     }
 
+    /** Calls a plugin-provided {@code void f(void*)} (e.g. a deleter handed out by the plugin). */
+    static void callPointer(MemorySegment fn, MemorySegment arg, String what) {
+        if (fn.equals(MemorySegment.NULL)) throw new PjrtException(PjrtErrorCode.INTERNAL, what, "plugin returned a NULL function pointer");
+        try {
+            CALL_VOID.invokeExact(fn, arg);
+        } catch (Throwable t) {
+            throw new IllegalStateException("downcall " + what + " failed", t);
+        }
+    }
+
     /** A (pointer, size) string from the plugin; not NUL-terminated by contract. */
     static String string(MemorySegment ptr, long size) {
         if (size == 0) return "";

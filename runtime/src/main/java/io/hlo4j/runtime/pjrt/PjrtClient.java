@@ -118,6 +118,10 @@ public final class PjrtClient extends NativeHandle {
             api.call(Fn.PJRT_Client_Compile, args);
             loaded = args.get(ADDRESS, Abi.CLIENT_COMPILE.off("executable"));
         }
+        return adoptExecutable(loaded);
+    }
+
+    private PjrtExecutable adoptExecutable(MemorySegment loaded) {
         PjrtExecutable exe = new PjrtExecutable(this, loaded);
         children.add(exe);
         try {
@@ -127,6 +131,21 @@ public final class PjrtClient extends NativeHandle {
             throw e;
         }
         return exe;
+    }
+
+    /** {@code PJRT_Executable_DeserializeAndLoad}: bytes from {@link PjrtExecutable#serialize()}. */
+    public PjrtExecutable deserialize(byte[] serialized) {
+        MemorySegment client = handle();
+        MemorySegment loaded;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = Abi.EXECUTABLE_DESERIALIZE.allocate(a);
+            args.set(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("client"), client);
+            args.set(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("serialized_executable"), a.allocateFrom(JAVA_BYTE, serialized));
+            args.set(JAVA_LONG, Abi.EXECUTABLE_DESERIALIZE.off("serialized_executable_size"), serialized.length);
+            api.call(Fn.PJRT_Executable_DeserializeAndLoad, args);
+            loaded = args.get(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("loaded_executable"));
+        }
+        return adoptExecutable(loaded);
     }
 
     /** Copies dense row-major host data to {@code device} (the plugin copies during the call). */

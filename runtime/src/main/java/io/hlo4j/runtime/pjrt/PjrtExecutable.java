@@ -52,6 +52,37 @@ public final class PjrtExecutable extends NativeHandle {
 
     public int numOutputs() { handle(); return numOutputs; }
 
+    /**
+     * {@code PJRT_Executable_Serialize}: the plugin's own (version-specific) bytes for this executable,
+     * loadable again with {@link PjrtClient#deserialize(byte[])} on the same plugin and device kind.
+     */
+    public byte[] serialize() {
+        PjrtApi api = client.api();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment g = Abi.GET_EXECUTABLE.allocate(a);
+            g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), handle());
+            api.call(Fn.PJRT_LoadedExecutable_GetExecutable, g);
+            MemorySegment exe = g.get(ADDRESS, Abi.GET_EXECUTABLE.off("executable"));
+            try {
+                MemorySegment s = Abi.EXECUTABLE_SERIALIZE.allocate(a);
+                s.set(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("executable"), exe);
+                api.call(Fn.PJRT_Executable_Serialize, s);
+                MemorySegment backing = s.get(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("serialized_executable"));
+                try {
+                    long n = s.get(JAVA_LONG, Abi.EXECUTABLE_SERIALIZE.off("serialized_bytes_size"));
+                    return s.get(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("serialized_bytes")).reinterpret(n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                } finally {
+                    PjrtApi.callPointer(s.get(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("serialized_executable_deleter")), backing,
+                            "serialized_executable_deleter");
+                }
+            } finally {
+                MemorySegment d = Abi.EXECUTABLE_DESTROY.allocate(a);
+                d.set(ADDRESS, Abi.EXECUTABLE_DESTROY.off("executable"), exe);
+                api.call(Fn.PJRT_Executable_Destroy, d);
+            }
+        }
+    }
+
     /** The devices this executable runs on, in the order execute's argument lists follow. */
     public List<PjrtDevice> devices() { handle(); return devices; }
 

@@ -75,6 +75,7 @@ public final class PjrtSmoke {
                     CompileOptions.builder().devices(d.id()).spmdPartitioning(true).build(),
                     HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), HostData.ofFloats(new long[] {2, 3}, 6, 5, 4, 3, 2, 1),
                     new float[] {7, 7, 7, 7, 7, 7});
+            failures += serializeRoundTrip(c, d);
             failures += expectError("malformed program", "PJRT_Client_Compile",
                     () -> c.compile("func.func @main( this is not MLIR", CompileOptions.singleDevice(d.id())).close());
             for (ElementType t : List.of(ElementType.PRED, ElementType.S8, ElementType.S32, ElementType.S64, ElementType.U8,
@@ -96,6 +97,31 @@ public final class PjrtSmoke {
         }
         System.out.println(failures == 0 ? "SMOKE OK" : "SMOKE FAILED: " + failures + " check(s)");
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** Compile, serialize, deserialize, run the loaded copy: the compile cache's path. */
+    private static int serializeRoundTrip(PjrtClient c, PjrtDevice d) {
+        try {
+            byte[] bytes;
+            long t0 = System.nanoTime();
+            try (PjrtExecutable exe = c.compile(DOT, CompileOptions.singleDevice(d.id()))) {
+                bytes = exe.serialize();
+            }
+            long t1 = System.nanoTime();
+            try (PjrtExecutable again = c.deserialize(bytes);
+                 PjrtBuffer x = c.toDevice(HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), d);
+                 PjrtBuffer y = c.toDevice(HostData.ofFloats(new long[] {3, 2}, 7, 8, 9, 10, 11, 12), d);
+                 PjrtBuffer r = again.execute(x, y).getFirst()) {
+                float[] got = r.toHost().floats();
+                boolean ok = Arrays.equals(got, new float[] {58, 64, 139, 154});
+                System.out.printf("serialize: %d bytes (compile+serialize %.1f ms), deserialize+run %.1f ms, result %s %s%n",
+                        bytes.length, (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, Arrays.toString(got), ok ? "ok" : "WRONG");
+                return ok ? 0 : 1;
+            }
+        } catch (RuntimeException e) {
+            System.out.println("serialize: FAILED " + e);
+            return 1;
+        }
     }
 
     /** 0 if {@code action} throws a PjrtException from {@code call}; prints what the plugin said. */

@@ -40,6 +40,11 @@ class AbiLayoutTest {
         assertThat(Abi.BUFFER_DIMENSIONS.structSize()).isEqualTo(40);
         assertThat(Abi.BUFFER_TO_HOST.structSize()).isEqualTo(56);
         assertThat(Abi.BUFFER_READY_EVENT.structSize()).isEqualTo(32);
+        assertThat(Abi.EVENT_ON_READY.structSize()).isEqualTo(40);
+        // From the header's field lists: 5 pointer-sized fields after the common header.
+        assertThat(Abi.EXECUTABLE_SERIALIZE.structSize()).isEqualTo(56);
+        assertThat(Abi.EXECUTABLE_DESERIALIZE.off("loaded_executable")).isEqualTo(40);
+        assertThat(Abi.EXECUTABLE_DESERIALIZE.structSize()).isEqualTo(72);
     }
 
     @Test

@@ -17,7 +17,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class MockPjrt {
     private MockPjrt() {}
 
-    static final String[] KINDS = {"errors", "events", "clients", "loaded executables", "executables", "buffers"};
+    static final String[] KINDS = {"errors", "events", "clients", "loaded executables", "executables", "buffers", "serialized executables"};
 
     static Path path() {
         String p = System.getProperty("hlo4j.pjrt.mock");
