@@ -59,6 +59,8 @@ typedef struct { HDR; Loaded *executable; Device *const *devices; size_t num_dev
 typedef struct { HDR; void *send_callbacks; void *recv_callbacks; size_t num_send_ops; size_t num_recv_ops; int launch_id; const int64_t *non_donatable; size_t num_non_donatable; void *context; const char *call_location; size_t num_tasks; int *task_ids; int64_t *incarnation_ids; } ExecuteOptions;
 typedef struct { HDR; Loaded *executable; ExecuteOptions *options; Buffer *const *const *argument_lists; size_t num_devices; size_t num_args; Buffer **const *output_lists; Event **device_complete_events; Device *execute_device; } Execute_Args;
 typedef struct { HDR; Exec *executable; } Exec_Destroy_Args;
+typedef struct { HDR; Exec *executable; size_t num_properties; const NamedValue *properties; } CostAnalysis_Args;
+typedef struct { HDR; Exec *executable; int64_t v[12]; } MemoryStats_Args;
 typedef struct Serialized Serialized;
 typedef struct { HDR; const Exec *executable; const char *bytes; size_t bytes_size; Serialized *serialized; void (*deleter)(Serialized *); } Serialize_Args;
 typedef struct { HDR; Client *client; const char *bytes; size_t bytes_size; Loaded *loaded; const char *overridden_options; size_t overridden_options_size; void *load_options; } Deserialize_Args;
@@ -83,6 +85,7 @@ _Static_assert(SS(Execute_Args, execute_device) == 80, "Execute");
 _Static_assert(SS(Buffer_ToHost_Args, event) == 56, "ToHost");
 _Static_assert(SS(Event_IsReady_Args, is_ready) == 25, "IsReady");
 _Static_assert(SS(Event_OnReady_Args, user_arg) == 40, "OnReady");
+_Static_assert(SS(CostAnalysis_Args, properties) == 40 && sizeof(MemoryStats_Args) == 120, "Cost");
 _Static_assert(SS(Serialize_Args, deleter) == 56 && SS(Deserialize_Args, loaded) == 48, "Serialize");
 
 // ---------------------------------------------------------------- objects and bookkeeping
@@ -104,7 +107,7 @@ struct Device { uint32_t magic; int id; Client *client; };
 struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
 struct Loaded { uint32_t magic; Client *client; int program; int num_devices; };
-struct Exec { uint32_t magic; Loaded *loaded; };
+struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };
 struct Buffer { uint32_t magic; Client *client; Device *device; int type; size_t num_dims; int64_t dims[MAX_DIMS]; size_t bytes; unsigned char *data; };
 
 static Err *err(int code, const char *fmt, ...) {
@@ -472,7 +475,8 @@ static Err *Loaded_GetExecutable(GetExecutable_Args *a) {
   ENTER(GetExecutable_Args, a, executable, "PJRT_LoadedExecutable_GetExecutable", NULL);
   TRY(check_loaded(a->loaded, "PJRT_LoadedExecutable_GetExecutable"));
   Exec *e = calloc(1, sizeof *e);
-  *e = (Exec){MAGIC_EXEC, a->loaded};
+  e->magic = MAGIC_EXEC;
+  e->loaded = a->loaded;
   atomic_fetch_add(&live[K_EXEC], 1);
   a->executable = e;
   return NULL;
@@ -496,6 +500,27 @@ static Err *Loaded_AddressableDevices(Loaded_Devices_Args *a) {
   TRY(check_loaded(a->executable, "PJRT_LoadedExecutable_AddressableDevices"));
   a->devices = a->executable->client->device_ptrs;
   a->num_devices = (size_t)a->executable->num_devices;
+  return NULL;
+}
+
+// Cost analysis: the mock's own numbers (add of 2x3: 6 flops; 2x3 . 3x2 dot: 24), owned by the executable.
+static Err *Exec_CostAnalysis(CostAnalysis_Args *a) {
+  ENTER(CostAnalysis_Args, a, properties, "PJRT_Executable_GetCostAnalysis", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCostAnalysis: not an executable");
+  Exec *e = a->executable;
+  float flops = e->loaded->program == PROG_DOT ? 24.0f : 6.0f;
+  e->cost[0] = (NamedValue){SS(NamedValue, value_size), NULL, "flops", 5, 3, {.f = flops}, 1};
+  e->cost[1] = (NamedValue){SS(NamedValue, value_size), NULL, "bytes accessed", 14, 3, {.f = 72.0f}, 1};
+  a->properties = e->cost;
+  a->num_properties = 2;
+  return NULL;
+}
+// Memory stats: distinct values per field, so a misplaced offset shows.
+static Err *Exec_MemoryStats(MemoryStats_Args *a) {
+  ENTER(MemoryStats_Args, a, v[9], "PJRT_Executable_GetCompiledMemoryStats", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCompiledMemoryStats: not an executable");
+  int n = a->struct_size >= sizeof(MemoryStats_Args) ? 12 : 10;  // peak/total only for callers that have them
+  for (int i = 0; i < n; i++) a->v[i] = 1001 + i;
   return NULL;
 }
 
@@ -730,6 +755,7 @@ const Api *GetPjrtApi(void) {
   api.fn[29] = (void *)Device_GetDescription;
   api.fn[40] = (void *)Exec_Destroy;
   api.fn[44] = (void *)Exec_NumOutputs;
+  api.fn[46] = (void *)Exec_CostAnalysis;
   api.fn[49] = (void *)Exec_Serialize;
   api.fn[50] = (void *)Loaded_Destroy;
   api.fn[51] = (void *)Loaded_GetExecutable;
@@ -741,6 +767,7 @@ const Api *GetPjrtApi(void) {
   api.fn[60] = (void *)Buffer_Dimensions;
   api.fn[70] = (void *)Buffer_ToHost;
   api.fn[72] = (void *)Buffer_ReadyEvent;
+  api.fn[96] = (void *)Exec_MemoryStats;
   return &api;
 }
 

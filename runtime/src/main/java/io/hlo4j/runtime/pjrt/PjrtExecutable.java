@@ -52,6 +52,61 @@ public final class PjrtExecutable extends NativeHandle {
 
     public int numOutputs() { handle(); return numOutputs; }
 
+    /** Runs {@code body} on a temporary {@code PJRT_Executable} of this loaded executable, then destroys it. */
+    private <T> T withExecutable(Arena a, java.util.function.Function<MemorySegment, T> body) {
+        PjrtApi api = client.api();
+        MemorySegment g = Abi.GET_EXECUTABLE.allocate(a);
+        g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), handle());
+        api.call(Fn.PJRT_LoadedExecutable_GetExecutable, g);
+        MemorySegment exe = g.get(ADDRESS, Abi.GET_EXECUTABLE.off("executable"));
+        try {
+            return body.apply(exe);
+        } finally {
+            MemorySegment d = Abi.EXECUTABLE_DESTROY.allocate(a);
+            d.set(ADDRESS, Abi.EXECUTABLE_DESTROY.off("executable"), exe);
+            api.call(Fn.PJRT_Executable_Destroy, d);
+        }
+    }
+
+    /**
+     * {@code PJRT_Executable_GetCostAnalysis}: the plugin's cost properties (e.g. "flops",
+     * "bytes accessed"), as Float/Long/String/long[]/Boolean values by name.
+     */
+    public java.util.Map<String, Object> costAnalysis() {
+        try (Arena a = Arena.ofConfined()) {
+            return withExecutable(a, exe -> {
+                MemorySegment args = Abi.COST_ANALYSIS.allocate(a);
+                args.set(ADDRESS, Abi.COST_ANALYSIS.off("executable"), exe);
+                client.api().call(Fn.PJRT_Executable_GetCostAnalysis, args);
+                // The properties live as long as the PJRT_Executable: copy before it is destroyed.
+                return PjrtPlugin.namedValues(args.get(ADDRESS, Abi.COST_ANALYSIS.off("properties")),
+                        args.get(JAVA_LONG, Abi.COST_ANALYSIS.off("num_properties")));
+            });
+        }
+    }
+
+    /** {@code PJRT_Executable_GetCompiledMemoryStats}; peak/total read 0 where the plugin predates them. */
+    public CompiledMemoryStats memoryStats() {
+        try (Arena a = Arena.ofConfined()) {
+            return withExecutable(a, exe -> {
+                MemorySegment s = Abi.MEMORY_STATS.allocate(a);
+                s.set(ADDRESS, Abi.MEMORY_STATS.off("executable"), exe);
+                client.api().call(Fn.PJRT_Executable_GetCompiledMemoryStats, s);
+                java.util.function.ToLongFunction<String> f = name -> s.get(JAVA_LONG, Abi.MEMORY_STATS.off(name));
+                return new CompiledMemoryStats(f.applyAsLong("generated_code_size_in_bytes"), f.applyAsLong("argument_size_in_bytes"),
+                        f.applyAsLong("output_size_in_bytes"), f.applyAsLong("alias_size_in_bytes"), f.applyAsLong("temp_size_in_bytes"),
+                        f.applyAsLong("host_generated_code_size_in_bytes"), f.applyAsLong("host_argument_size_in_bytes"),
+                        f.applyAsLong("host_output_size_in_bytes"), f.applyAsLong("host_alias_size_in_bytes"),
+                        f.applyAsLong("host_temp_size_in_bytes"), f.applyAsLong("peak_memory_in_bytes"), f.applyAsLong("total_size_in_bytes"));
+            });
+        }
+    }
+
+    /** Device and host memory an executable needs, as the plugin's compiler reports it. */
+    public record CompiledMemoryStats(long generatedCodeBytes, long argumentBytes, long outputBytes, long aliasBytes,
+                                      long tempBytes, long hostGeneratedCodeBytes, long hostArgumentBytes, long hostOutputBytes,
+                                      long hostAliasBytes, long hostTempBytes, long peakMemoryBytes, long totalBytes) {}
+
     /**
      * {@code PJRT_Executable_Serialize}: the plugin's own (version-specific) bytes for this executable,
      * loadable again with {@link PjrtClient#deserialize(byte[])} on the same plugin and device kind.

@@ -88,9 +88,15 @@ public final class PjrtPlugin {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.PLUGIN_ATTRIBUTES.allocate(a);
             api.call(Fn.PJRT_Plugin_Attributes, args);
-            long n = args.get(JAVA_LONG, Abi.PLUGIN_ATTRIBUTES.off("num_attributes"));
-            MemorySegment arr = args.get(ADDRESS, Abi.PLUGIN_ATTRIBUTES.off("attributes"))
-                    .reinterpret(n * Abi.NAMED_VALUE.sizeOf());
+            return namedValues(args.get(ADDRESS, Abi.PLUGIN_ATTRIBUTES.off("attributes")),
+                    args.get(JAVA_LONG, Abi.PLUGIN_ATTRIBUTES.off("num_attributes")));
+        }
+    }
+
+    /** A plugin-owned array of {@code n} PJRT_NamedValues, copied into Java values. */
+    static Map<String, Object> namedValues(MemorySegment array, long n) {
+        {
+            MemorySegment arr = array.reinterpret(n * Abi.NAMED_VALUE.sizeOf());
             Map<String, Object> out = new LinkedHashMap<>();
             for (long i = 0; i < n; i++) {
                 MemorySegment nv = arr.asSlice(i * Abi.NAMED_VALUE.sizeOf(), Abi.NAMED_VALUE.sizeOf());
@@ -101,7 +107,7 @@ public final class PjrtPlugin {
         }
     }
 
-    private static Object readValue(MemorySegment nv) {
+    static Object readValue(MemorySegment nv) {
         long v = Abi.NAMED_VALUE.off("value");
         long size = nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("value_size"));
         int type = nv.get(JAVA_INT, Abi.NAMED_VALUE.off("type"));

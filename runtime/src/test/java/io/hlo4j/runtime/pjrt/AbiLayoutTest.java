@@ -45,6 +45,9 @@ class AbiLayoutTest {
         assertThat(Abi.EXECUTABLE_SERIALIZE.structSize()).isEqualTo(56);
         assertThat(Abi.EXECUTABLE_DESERIALIZE.off("loaded_executable")).isEqualTo(40);
         assertThat(Abi.EXECUTABLE_DESERIALIZE.structSize()).isEqualTo(72);
+        assertThat(Abi.COST_ANALYSIS.structSize()).isEqualTo(40);
+        assertThat(Abi.MEMORY_STATS.off("host_temp_size_in_bytes")).isEqualTo(96);
+        assertThat(Abi.MEMORY_STATS.structSize()).isEqualTo(120);
     }
 
     @Test

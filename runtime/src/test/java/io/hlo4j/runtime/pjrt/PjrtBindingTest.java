@@ -146,6 +146,22 @@ class PjrtBindingTest {
     }
 
     @Test
+    void reportsCostAnalysisAndCompiledMemoryStats() {
+        try (PjrtClient c = plugin().createClient();
+             PjrtExecutable dot = c.compile(DOT, CompileOptions.singleDevice(100));
+             PjrtExecutable add = c.compile(ADD, CompileOptions.singleDevice(100))) {
+            // The mock's numbers: 2*m*n*k = 24 flops for the 2x3 . 3x2 dot, 6 for the 2x3 add.
+            assertThat(dot.costAnalysis()).containsEntry("flops", 24.0f).containsEntry("bytes accessed", 72.0f);
+            assertThat(add.costAnalysis()).containsEntry("flops", 6.0f);
+            PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
+            assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
+                    m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),
+                    m.peakMemoryBytes(), m.totalBytes()})
+                    .containsExactly(1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012);
+        }
+    }
+
+    @Test
     void executesWithPerDeviceArgumentLists() {
         try (PjrtClient c = plugin().createClient(Map.of("num_devices", 2L))) {
             List<PjrtDevice> ds = c.addressableDevices();
