@@ -106,6 +106,16 @@ public final class PjrtSmoke {
             long t0 = System.nanoTime();
             try (PjrtExecutable exe = c.compile(DOT, CompileOptions.singleDevice(d.id()))) {
                 bytes = exe.serialize();
+                try {
+                    System.out.println("dot cost analysis: " + exe.costAnalysis());
+                } catch (PjrtException e) {
+                    System.out.println("dot cost analysis: not offered (" + e.getMessage() + ")");
+                }
+                try {
+                    System.out.println("dot memory stats: " + exe.memoryStats());
+                } catch (PjrtException e) {
+                    System.out.println("dot memory stats: not offered (" + e.getMessage() + ")");
+                }
             }
             long t1 = System.nanoTime();
             try (PjrtExecutable again = c.deserialize(bytes);
