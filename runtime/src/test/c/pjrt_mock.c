@@ -61,6 +61,7 @@ typedef struct { HDR; Loaded *executable; ExecuteOptions *options; Buffer *const
 typedef struct { HDR; Exec *executable; } Exec_Destroy_Args;
 typedef struct { HDR; Exec *executable; size_t num_properties; const NamedValue *properties; } CostAnalysis_Args;
 typedef struct { HDR; Exec *executable; int64_t v[12]; } MemoryStats_Args;
+typedef struct { HDR; Exec *executable; Program *program; } OptimizedProgram_Args;
 typedef struct Serialized Serialized;
 typedef struct { HDR; const Exec *executable; const char *bytes; size_t bytes_size; Serialized *serialized; void (*deleter)(Serialized *); } Serialize_Args;
 typedef struct { HDR; Client *client; const char *bytes; size_t bytes_size; Loaded *loaded; const char *overridden_options; size_t overridden_options_size; void *load_options; } Deserialize_Args;
@@ -524,6 +525,24 @@ static Err *Exec_MemoryStats(MemoryStats_Args *a) {
   return NULL;
 }
 
+// Optimized program, two-phase like a real plugin: code NULL -> code_size; then the bytes. Format "hlo".
+static Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
+  ENTER(OptimizedProgram_Args, a, program, "PJRT_Executable_OptimizedProgram", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: not an executable");
+  Program *p = a->program;
+  if (p == NULL || p->struct_size < SS(Program, format_size)) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: bad PJRT_Program");
+  char text[64];
+  snprintf(text, sizeof text, "hlo4j-mock-hlo program=%d", a->executable->loaded->program);
+  size_t n = strlen(text);
+  p->format = "hlo";
+  p->format_size = 3;
+  if (p->code == NULL) { p->code_size = n; return NULL; }
+  if (p->code_size < n) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: code_size %zu < %zu", p->code_size, n);
+  memcpy(p->code, text, n);
+  p->code_size = n;
+  return NULL;
+}
+
 // Serialization: "hlo4j-mock-exe/1 program=P devices=N", freed through the returned deleter.
 struct Serialized { char text[64]; };
 static void serialized_delete(Serialized *s) {
@@ -756,6 +775,7 @@ const Api *GetPjrtApi(void) {
   api.fn[40] = (void *)Exec_Destroy;
   api.fn[44] = (void *)Exec_NumOutputs;
   api.fn[46] = (void *)Exec_CostAnalysis;
+  api.fn[48] = (void *)Exec_OptimizedProgram;
   api.fn[49] = (void *)Exec_Serialize;
   api.fn[50] = (void *)Loaded_Destroy;
   api.fn[51] = (void *)Loaded_GetExecutable;

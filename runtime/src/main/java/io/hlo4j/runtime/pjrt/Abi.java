@@ -30,7 +30,7 @@ final class Abi {
         PJRT_Client_PlatformVersion(14), PJRT_Client_Devices(15), PJRT_Client_AddressableDevices(16),
         PJRT_Client_Compile(20), PJRT_Client_BufferFromHostBuffer(22), PJRT_DeviceDescription_Id(23),
         PJRT_DeviceDescription_Kind(26), PJRT_Device_GetDescription(29), PJRT_Executable_Destroy(40),
-        PJRT_Executable_NumOutputs(44), PJRT_Executable_GetCostAnalysis(46), PJRT_Executable_Serialize(49), PJRT_LoadedExecutable_Destroy(50), PJRT_LoadedExecutable_GetExecutable(51),
+        PJRT_Executable_NumOutputs(44), PJRT_Executable_GetCostAnalysis(46), PJRT_Executable_OptimizedProgram(48), PJRT_Executable_Serialize(49), PJRT_LoadedExecutable_Destroy(50), PJRT_LoadedExecutable_GetExecutable(51),
         PJRT_LoadedExecutable_AddressableDevices(52), PJRT_LoadedExecutable_Execute(55), PJRT_Executable_DeserializeAndLoad(56), PJRT_Buffer_Destroy(58),
         PJRT_Buffer_ElementType(59), PJRT_Buffer_Dimensions(60), PJRT_Buffer_ToHostBuffer(70),
         PJRT_Buffer_ReadyEvent(72), PJRT_Executable_GetCompiledMemoryStats(96);
@@ -95,6 +95,8 @@ final class Abi {
     static final CStruct EXECUTE = CStruct.args("PJRT_LoadedExecutable_Execute_Args",
             "executable", ADDRESS, "options", ADDRESS, "argument_lists", ADDRESS, "num_devices", JAVA_LONG,
             "num_args", JAVA_LONG, "output_lists", ADDRESS, "device_complete_events", ADDRESS, "execute_device", ADDRESS);
+    static final CStruct OPTIMIZED_PROGRAM = CStruct.args("PJRT_Executable_OptimizedProgram_Args",
+            "executable", ADDRESS, "program", ADDRESS);
     static final CStruct COST_ANALYSIS = CStruct.args("PJRT_Executable_GetCostAnalysis_Args",
             "executable", ADDRESS, "num_properties", JAVA_LONG, "properties", ADDRESS);
     /** Newer headers append peak_memory_in_bytes and total_size_in_bytes; sent (larger is accepted). */

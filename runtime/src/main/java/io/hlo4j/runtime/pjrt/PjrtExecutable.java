@@ -85,6 +85,36 @@ public final class PjrtExecutable extends NativeHandle {
         }
     }
 
+    /** A program as the plugin returns it: its format (e.g. "hlo": a serialized HloModuleProto) and bytes. */
+    public record Program(String format, byte[] code) {}
+
+    /**
+     * {@code PJRT_Executable_OptimizedProgram}: the program after the plugin's compiler ran (for XLA
+     * plugins an HloModuleProto, format "hlo"). Two calls: the size, then the bytes.
+     */
+    public Program optimizedProgram() {
+        try (Arena a = Arena.ofConfined()) {
+            return withExecutable(a, exe -> {
+                MemorySegment program = Abi.PROGRAM.allocate(a);
+                MemorySegment args = Abi.OPTIMIZED_PROGRAM.allocate(a);
+                args.set(ADDRESS, Abi.OPTIMIZED_PROGRAM.off("executable"), exe);
+                args.set(ADDRESS, Abi.OPTIMIZED_PROGRAM.off("program"), program);
+                client.api().call(Fn.PJRT_Executable_OptimizedProgram, args);   // code NULL: the plugin sets code_size
+                long size = program.get(JAVA_LONG, Abi.PROGRAM.off("code_size"));
+                MemorySegment code = a.allocate(Math.max(size, 1));
+                program.set(ADDRESS, Abi.PROGRAM.off("code"), code);
+                program.set(JAVA_LONG, Abi.PROGRAM.off("code_size"), size);
+                client.api().call(Fn.PJRT_Executable_OptimizedProgram, args);
+                long written = program.get(JAVA_LONG, Abi.PROGRAM.off("code_size"));
+                if (written > size)
+                    throw new PjrtException(PjrtErrorCode.INTERNAL, "PJRT_Executable_OptimizedProgram",
+                            "plugin wrote " + written + " bytes into a buffer of " + size);
+                String format = PjrtApi.string(program.get(ADDRESS, Abi.PROGRAM.off("format")), program.get(JAVA_LONG, Abi.PROGRAM.off("format_size")));
+                return new Program(format, code.asSlice(0, written).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            });
+        }
+    }
+
     /** {@code PJRT_Executable_GetCompiledMemoryStats}; peak/total read 0 where the plugin predates them. */
     public CompiledMemoryStats memoryStats() {
         try (Arena a = Arena.ofConfined()) {

@@ -146,13 +146,16 @@ class PjrtBindingTest {
     }
 
     @Test
-    void reportsCostAnalysisAndCompiledMemoryStats() {
+    void reportsOptimizedProgramCostAnalysisAndCompiledMemoryStats() {
         try (PjrtClient c = plugin().createClient();
              PjrtExecutable dot = c.compile(DOT, CompileOptions.singleDevice(100));
              PjrtExecutable add = c.compile(ADD, CompileOptions.singleDevice(100))) {
             // The mock's numbers: 2*m*n*k = 24 flops for the 2x3 . 3x2 dot, 6 for the 2x3 add.
             assertThat(dot.costAnalysis()).containsEntry("flops", 24.0f).containsEntry("bytes accessed", 72.0f);
             assertThat(add.costAnalysis()).containsEntry("flops", 6.0f);
+            PjrtExecutable.Program optimized = dot.optimizedProgram();
+            assertThat(optimized.format()).isEqualTo("hlo");
+            assertThat(new String(optimized.code(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("hlo4j-mock-hlo program=2");
             PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
             assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
                     m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),
