@@ -525,20 +525,26 @@ static Err *Exec_MemoryStats(MemoryStats_Args *a) {
   return NULL;
 }
 
-// Optimized program, two-phase like a real plugin: code NULL -> code_size; then the bytes. Format "hlo".
+// Optimized program, two-phase like a real plugin: code NULL -> code_size; then the bytes. Like the CUDA
+// plugin, the format is "hlo_with_config": HloModuleProtoWithConfig{hlo_module(1) = HloModuleProto{
+// name(1) = "add"/"dot", entry_computation_name(2) = "main.1", computations(3) = [{name(1) = "main.1"}]}}.
 static Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
   ENTER(OptimizedProgram_Args, a, program, "PJRT_Executable_OptimizedProgram", NULL);
   if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: not an executable");
   Program *p = a->program;
   if (p == NULL || p->struct_size < SS(Program, format_size)) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: bad PJRT_Program");
-  char text[64];
-  snprintf(text, sizeof text, "hlo4j-mock-hlo program=%d", a->executable->loaded->program);
-  size_t n = strlen(text);
-  p->format = "hlo";
-  p->format_size = 3;
+  static const char prefix[] = {0x0A, 0x17, 0x0A, 0x03};
+  static const char suffix[] = {0x12, 0x06, 'm', 'a', 'i', 'n', '.', '1', 0x1A, 0x08, 0x0A, 0x06, 'm', 'a', 'i', 'n', '.', '1'};
+  char bytes[sizeof prefix + 3 + sizeof suffix];
+  memcpy(bytes, prefix, sizeof prefix);
+  memcpy(bytes + sizeof prefix, a->executable->loaded->program == PROG_DOT ? "dot" : "add", 3);
+  memcpy(bytes + sizeof prefix + 3, suffix, sizeof suffix);
+  size_t n = sizeof bytes;
+  p->format = "hlo_with_config";
+  p->format_size = 15;
   if (p->code == NULL) { p->code_size = n; return NULL; }
   if (p->code_size < n) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: code_size %zu < %zu", p->code_size, n);
-  memcpy(p->code, text, n);
+  memcpy(p->code, bytes, n);
   p->code_size = n;
   return NULL;
 }

@@ -1,5 +1,7 @@
 package io.hlo4j.runtime.pjrt;
 
+import io.hlo4j.runtime.pjrt.PjrtExecutable.Program;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -112,6 +114,12 @@ public final class PjrtSmoke {
                     System.out.println("dot cost analysis: not offered (" + e.getMessage() + ")");
                 }
                 try {
+                    Program p = exe.optimizedProgram();
+                    System.out.println("dot optimized program: format " + p.format() + ", " + p.code().length + " bytes, " + describeHlo(p));
+                } catch (PjrtException e) {
+                    System.out.println("dot optimized program: not offered (" + e.getMessage() + ")");
+                }
+                try {
                     System.out.println("dot memory stats: " + exe.memoryStats());
                 } catch (PjrtException e) {
                     System.out.println("dot memory stats: not offered (" + e.getMessage() + ")");
@@ -131,6 +139,25 @@ public final class PjrtSmoke {
         } catch (RuntimeException e) {
             System.out.println("serialize: FAILED " + e);
             return 1;
+        }
+    }
+
+    /**
+     * Names inside the optimized program, read field by field (no hlo.proto yet): "hlo_with_config" is
+     * HloModuleProtoWithConfig {hlo_module = 1, config = 2}; HloModuleProto has name = 1,
+     * entry_computation_name = 2, computations = 3 (each with name = 1).
+     */
+    private static String describeHlo(Program p) {
+        try {
+            var set = com.google.protobuf.UnknownFieldSet.parseFrom(p.code());
+            if (p.format().equals("hlo_with_config")) set = com.google.protobuf.UnknownFieldSet.parseFrom(set.getField(1).getLengthDelimitedList().getFirst());
+            StringBuilder b = new StringBuilder("module \"").append(set.getField(1).getLengthDelimitedList().getFirst().toStringUtf8())
+                    .append("\", entry \"").append(set.getField(2).getLengthDelimitedList().getFirst().toStringUtf8()).append("\", computations [");
+            for (var comp : set.getField(3).getLengthDelimitedList())
+                b.append(com.google.protobuf.UnknownFieldSet.parseFrom(comp).getField(1).getLengthDelimitedList().getFirst().toStringUtf8()).append(' ');
+            return b.toString().trim() + "]";
+        } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+            return "not an HloModuleProto: " + e.getMessage();
         }
     }
 

@@ -146,7 +146,7 @@ class PjrtBindingTest {
     }
 
     @Test
-    void reportsOptimizedProgramCostAnalysisAndCompiledMemoryStats() {
+    void reportsOptimizedProgramCostAnalysisAndCompiledMemoryStats() throws Exception {
         try (PjrtClient c = plugin().createClient();
              PjrtExecutable dot = c.compile(DOT, CompileOptions.singleDevice(100));
              PjrtExecutable add = c.compile(ADD, CompileOptions.singleDevice(100))) {
@@ -154,8 +154,12 @@ class PjrtBindingTest {
             assertThat(dot.costAnalysis()).containsEntry("flops", 24.0f).containsEntry("bytes accessed", 72.0f);
             assertThat(add.costAnalysis()).containsEntry("flops", 6.0f);
             PjrtExecutable.Program optimized = dot.optimizedProgram();
-            assertThat(optimized.format()).isEqualTo("hlo");
-            assertThat(new String(optimized.code(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("hlo4j-mock-hlo program=2");
+            assertThat(optimized.format()).isEqualTo("hlo_with_config");
+            // HloModuleProtoWithConfig{1: HloModuleProto{1: name, 2: entry computation name}}, decoded by field number.
+            var module = com.google.protobuf.UnknownFieldSet.parseFrom(
+                    com.google.protobuf.UnknownFieldSet.parseFrom(optimized.code()).getField(1).getLengthDelimitedList().getFirst());
+            assertThat(module.getField(1).getLengthDelimitedList().getFirst().toStringUtf8()).isEqualTo("dot");
+            assertThat(module.getField(2).getLengthDelimitedList().getFirst().toStringUtf8()).isEqualTo("main.1");
             PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
             assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
                     m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),
