@@ -28,7 +28,8 @@ import java.util.List;
  * expert width 2048, 4096 tokens; shapes only, nothing allocated), differentiates a scalar loss over the stack's
  * parameters and prints the module, timing each stage. The stack is either unrolled (one copy of the layer per
  * layer) or a {@link Control#scan} over parameters stacked on a leading layer axis (one copy in total).
- * Usage: {@code TraceBenchmark [layers...]}; prints one table row per (layers, mode), best of 3 warm rounds.
+ * Usage: {@code TraceBenchmark [layers...]}; after one untimed sweep over every configuration, prints one table
+ * row per (layers, mode), best of 3 rounds.
  */
 public final class TraceBenchmark {
     /** Model sizes: hidden, routed experts, experts per token, expert width, tokens. */
@@ -146,24 +147,27 @@ public final class TraceBenchmark {
     public static void main(String[] args) {
         int[] counts = args.length == 0 ? new int[]{4, 16, 61} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         Dims d = Dims.DEEPSEEK_V3;
-        int rounds = 4; // round 0 warms the JIT up; the best of rounds 1-3 is reported per stage
-        System.out.println("| layers | mode | trace ms | AD ms | print ms | total ms | fwd ops | fwd+bwd ops | text bytes |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int n : counts) for (Mode m : Mode.values()) run(d, n, m); // warm-up sweep, untimed
+        int rounds = 3; // each stage's figure is its best of 3; total and CPU are the best whole runs
+        System.out.println("| layers | mode | trace ms | AD ms | print ms | total ms | total thread-CPU ms | fwd ops | fwd+bwd ops | text bytes |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (int n : counts) {
             for (Mode m : Mode.values()) {
-                Run best = null;
-                double bt = Double.MAX_VALUE, ba = Double.MAX_VALUE, bp = Double.MAX_VALUE, bsum = Double.MAX_VALUE;
+                Run last = null;
+                double bt = Double.MAX_VALUE, ba = Double.MAX_VALUE, bp = Double.MAX_VALUE, bsum = Double.MAX_VALUE, bcpu = Double.MAX_VALUE;
                 for (int r = 0; r < rounds; r++) {
+                    long c0 = cpu.getCurrentThreadCpuTime();
                     Run run = run(d, n, m);
-                    if (r == 0) continue;
-                    best = run;
+                    bcpu = Math.min(bcpu, (cpu.getCurrentThreadCpuTime() - c0) / 1e6);
+                    last = run;
                     bt = Math.min(bt, run.traceMs());
                     ba = Math.min(ba, run.adMs());
                     bp = Math.min(bp, run.printMs());
                     bsum = Math.min(bsum, run.traceMs() + run.adMs() + run.printMs());
                 }
-                System.out.printf("| %d | %s | %.1f | %.1f | %.1f | %.1f | %,d | %,d | %,d |%n", n, m.name().toLowerCase(), bt, ba, bp, bsum,
-                        best.forwardOps(), best.ops(), best.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+                System.out.printf("| %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %,d | %,d | %,d |%n", n, m.name().toLowerCase(), bt, ba, bp, bsum, bcpu,
+                        last.forwardOps(), last.ops(), last.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
             }
         }
     }
