@@ -71,8 +71,9 @@ public class BaseMoeModule {
             throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]");
         }
         DType compute = MoeRouter.computeDtype(config);
+        // the router sees the hidden state as given (f32 logits in a bf16 run), the experts the compute dtype
         Tensor x = hiddenState.astype(compute).reshape(n, h);
-        MoeRouting r = MoeRouter.route(config, hooks, x, gateLayer, reformRouterProbsFn,
+        MoeRouting r = MoeRouter.route(config, hooks, hiddenState.reshape(n, h), gateLayer, reformRouterProbsFn,
                 tokenIds == null ? null : tokenIds.reshape(n), s);
         ExpertWeights w = castWeights(experts, compute);
         BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);

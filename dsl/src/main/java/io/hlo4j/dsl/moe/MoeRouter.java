@@ -19,7 +19,7 @@ public final class MoeRouter {
     private MoeRouter() {}
 
     /**
-     * @param x tokens [N, H] in the compute dtype
+     * @param x tokens [N, H] as the layer received them (the gate runs in their dtype)
      * @param gate the gate layer [N, H] -> [N, E]
      * @param reformRouterProbs applied to the compute-dtype probabilities before before_topk, or null
      * @param tokenIds [N] integer ids for HASH, or null (then each token's position in its sequence)
