@@ -1,0 +1,152 @@
+package io.hlo4j.dsl.shard;
+
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Spec;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.Trace;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.dsl.jit.Traced;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.build.FunctionBuilder;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.dialect.sdy.SdyOps;
+import io.hlo4j.mlir.dialect.sdy.SdyVerifier;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+import io.hlo4j.mlir.verify.ModuleVerifier;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A sharded {@code jit}: traces like {@link io.hlo4j.dsl.jit.Jit} and emits the program as XLA's Shardy
+ * partitioner consumes it (the "annotated" form): one {@code sdy.mesh} per mesh used, {@code sdy.sharding} on
+ * each argument and result that has a sharding, {@code sdy.sharding_constraint} where the function asked for
+ * one, and the module attributes {@code mhlo.num_partitions} (the mesh's device count) and
+ * {@code mhlo.num_replicas = 1}. In/out shardings are per flattened argument/result leaf; null leaves that
+ * value unannotated. The module is verified, including every sharding annotation against its mesh.
+ */
+public final class ShardedJit {
+    private final String name;
+    private final TracedFunction fn;
+    private final List<NamedSharding> inShardings;
+    private final List<NamedSharding> outShardings;
+
+    private ShardedJit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) {
+        this.name = name;
+        this.fn = fn;
+        this.inShardings = java.util.Collections.unmodifiableList(new ArrayList<>(in));
+        this.outShardings = java.util.Collections.unmodifiableList(new ArrayList<>(out));
+    }
+
+    /** {@code in}/{@code out}: one sharding (or null) per flattened argument / result leaf. */
+    public static ShardedJit jit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) {
+        return new ShardedJit(name, fn, in, out);
+    }
+
+    public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
+
+    /** Traces on argument specs (pytrees of {@link Spec} / {@link HostArray}) and builds the annotated module. */
+    public Lowered lower(Object... args) {
+        Location loc = SourceLoc.here();
+        String op = "ShardedJit";
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
+        List<Spec> specs = leaves.stream().map(l -> specOf(l, loc)).toList();
+        if (inShardings.size() != specs.size()) {
+            throw new DslException(op, "@" + name + " has " + specs.size() + " argument leaves " + specs + " but " + inShardings.size()
+                    + " in_shardings were given", loc);
+        }
+        MeshScope scope = new MeshScope();
+        for (int i = 0; i < specs.size(); i++) {
+            NamedSharding s = inShardings.get(i);
+            if (s == null) continue;
+            s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + specs.get(i) + ") of @" + name);
+            scope.add(s.mesh(), op, loc);
+        }
+        for (NamedSharding s : outShardings) if (s != null) scope.add(s.mesh(), op, loc);
+
+        List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
+        FunctionBuilder fb = IrBuilder.function("main", types, loc).visibility("public");
+        List<Tensor> argTensors = new ArrayList<>();
+        for (Value v : fb.arguments()) argTensors.add(new Tensor(v));
+        Object out = MeshScope.within(scope, () -> Trace.within(fb, () -> {
+            Iterator<Tensor> it = argTensors.iterator();
+            @SuppressWarnings("unchecked")
+            List<Object> rebuilt = (List<Object>) Pytree.unflatten(inDef, it);
+            return fn.apply(rebuilt.toArray());
+        }));
+        List<Object> outLeaves = new ArrayList<>();
+        Pytree.Def outDef = Pytree.flatten(out, outLeaves);
+        List<Value> results = new ArrayList<>();
+        List<Spec> resultSpecs = new ArrayList<>();
+        for (Object o : outLeaves) {
+            if (!(o instanceof Tensor t)) throw new DslException(op, "@" + name + " returned a non-tensor leaf " + o, loc);
+            if (!fb.isVisible(t.value())) throw new DslException(op, "@" + name + " returned a tensor from another trace", loc);
+            results.add(t.value());
+            resultSpecs.add(Spec.of((TensorType) t.value().type()));
+        }
+        if (outShardings.size() != results.size()) {
+            throw new DslException(op, "@" + name + " returns " + results.size() + " result leaves " + resultSpecs + " but "
+                    + outShardings.size() + " out_shardings were given", loc);
+        }
+        for (int i = 0; i < results.size(); i++) {
+            NamedSharding s = outShardings.get(i);
+            if (s != null) s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + resultSpecs.get(i) + ") of @" + name);
+        }
+        if (scope.meshes().isEmpty()) throw new DslException(op, "@" + name + " names no mesh: give at least one in/out sharding", loc);
+
+        // MLIR drops an all-empty attribute list; so do we
+        if (inShardings.stream().anyMatch(java.util.Objects::nonNull)) fb.argAttrs(annotations(inShardings, specs));
+        if (outShardings.stream().anyMatch(java.util.Objects::nonNull)) fb.resultAttrs(annotations(outShardings, resultSpecs));
+        Operation func = fb.finish(results, loc);
+
+        List<Operation> body = new ArrayList<>();
+        for (Mesh m : scope.meshes()) {
+            body.add(Operation.builder(SdyOps.MESH).property("sym_name", new StringAttr(m.name())).property("mesh", m.toSdy())
+                    .location(loc).build());
+        }
+        body.add(func);
+        int partitions = scope.meshes().get(0).size();
+        DictionaryAttr attrs = DictionaryAttr.of(Map.<String, Attribute>of(
+                "mhlo.num_partitions", IntegerAttr.i32(partitions), "mhlo.num_replicas", IntegerAttr.i32(1)));
+        Module module = Module.of("jit_" + name, attrs, body, loc);
+        ModuleVerifier.verify(module);
+        SdyVerifier.verifyShardingAnnotations(module.op());
+        return new Lowered(new Traced(func, specs, inDef, outDef, resultSpecs), module);
+    }
+
+    private static List<DictionaryAttr> annotations(List<NamedSharding> shardings, List<Spec> specs) {
+        List<DictionaryAttr> out = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            NamedSharding s = shardings.get(i);
+            out.add(s == null ? DictionaryAttr.EMPTY
+                    : DictionaryAttr.of(Map.of("sdy.sharding", s.toSdy(specs.get(i).shape().dims().length))));
+        }
+        return out;
+    }
+
+    private static Spec specOf(Object leaf, Location loc) {
+        return switch (leaf) {
+            case Spec s -> s;
+            case HostArray h -> Spec.of(h.type());
+            default -> throw new DslException("ShardedJit", "argument leaf " + leaf + " is neither a Spec nor a HostArray", loc);
+        };
+    }
+
+    @Override public String toString() { return "ShardedJit(@" + name + ", in=" + inShardings + ", out=" + outShardings + ")"; }
+}
