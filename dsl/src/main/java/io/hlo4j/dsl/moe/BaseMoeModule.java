@@ -91,6 +91,11 @@ public class BaseMoeModule {
         return new MoeOutput(y, r.logits(), m);
     }
 
+    /** The expert activation h = ffn_activation(a, b), by default act_fn(a) * b with act_fn from hidden_act. */
+    public static BinaryOperator<Tensor> activation(MoeConfig cfg, BinaryOperator<Tensor> ffnActivation, UnaryOperator<Tensor> actFn) {
+        return ExpertFfn.activation(cfg, ffnActivation, actFn);
+    }
+
     // ------------------------------------------------------------------ the three methods
 
     /** Tokens [N, H] replicated to rows [N*slots, H] (token-major), after scale_replicated_inputs. */

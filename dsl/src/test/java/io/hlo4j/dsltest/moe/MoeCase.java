@@ -78,12 +78,30 @@ record MoeCase(String name, Path dir, MoeConfig config, Map<String, HostArray> i
 
     /** Traces the whole layer as one function, compiles it for the interpreter and runs it on this case's inputs. */
     Result run(MoEMethods method, MoeFusedHooks<Tensor> hooks) {
-        MoeConfig cfg = config.withMoeMethod(method);
-        List<String> present = INPUTS.stream().filter(inputs::containsKey).toList();
-        boolean hashIds = cfg.routingStrategy() == io.hlo4j.dsl.moe.MoeRoutingStrategy.HASH && inputs.containsKey("token_ids");
-        List<String> args = present.stream().filter(a -> !a.equals("token_ids") || hashIds).toList();
         List<String> outNames = new ArrayList<>();
-        Jit jit = Jit.jit(a -> {
+        HostArray[] argv = args(method).stream().map(inputs::get).toArray(HostArray[]::new);
+        List<HostArray> res = jit(method, hooks, outNames).lower((Object[]) argv).compile().call(argv);
+        Map<String, HostArray> r = new HashMap<>();
+        for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
+        return new Result(r);
+    }
+
+    /** The lowered module of the layer on this case's inputs. */
+    io.hlo4j.dsl.jit.Lowered lower(MoEMethods method, MoeFusedHooks<Tensor> hooks) {
+        HostArray[] argv = args(method).stream().map(inputs::get).toArray(HostArray[]::new);
+        return jit(method, hooks, new ArrayList<>()).lower((Object[]) argv);
+    }
+
+    /** The argument names of the traced function, in order (token ids only for HASH). */
+    List<String> args(MoEMethods method) {
+        boolean hashIds = config.routingStrategy() == io.hlo4j.dsl.moe.MoeRoutingStrategy.HASH && inputs.containsKey("token_ids");
+        return INPUTS.stream().filter(inputs::containsKey).filter(a -> !a.equals("token_ids") || hashIds).toList();
+    }
+
+    private Jit jit(MoEMethods method, MoeFusedHooks<Tensor> hooks, List<String> outNames) {
+        MoeConfig cfg = config.withMoeMethod(method);
+        List<String> args = args(method);
+        return Jit.jit(a -> {
             Map<String, Tensor> t = new HashMap<>();
             for (int i = 0; i < args.size(); i++) t.put(args.get(i), (Tensor) a[i]);
             ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"), t.get("wi_bias"), t.get("wu_bias"), t.get("wd_bias"));
@@ -104,11 +122,6 @@ record MoeCase(String name, Path dir, MoeConfig config, Map<String, HostArray> i
             m.routerZLoss().ifPresent(z -> add(outNames, outs, "router_z_loss", z));
             return outs;
         });
-        HostArray[] argv = args.stream().map(inputs::get).toArray(HostArray[]::new);
-        List<HostArray> res = jit.lower((Object[]) argv).compile().call(argv);
-        Map<String, HostArray> r = new HashMap<>();
-        for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
-        return new Result(r);
     }
 
     private static void add(List<String> names, List<Tensor> outs, String n, Tensor t) {
