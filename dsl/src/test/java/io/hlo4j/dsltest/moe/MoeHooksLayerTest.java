@@ -100,4 +100,45 @@ class MoeHooksLayerTest {
         assertRelClose(m + " refine ones vs combine ones", ones.get("output"), viaCombine.get("output"), 1e-6);
         assertThat(ones.get("output").toDoubleArray()).isNotEqualTo(CASE.run(m).get("output").toDoubleArray());
     }
+
+    @ParameterizedTest
+    @EnumSource(MoEMethods.class)
+    void inputHooksActOnTheExpertsOnlyNotTheRouter(MoEMethods m) {
+        // no biases and act(0) * 0 = 0: zero rows give a zero output, while the selection stays the oracle's
+        double[] base = CASE.run(m).get("output").toDoubleArray();
+        assertThat(Arrays.stream(base).map(Math::abs).max().orElseThrow()).isGreaterThan(1e-3);
+        for (var hooks : java.util.List.<MoeFusedHooks<Tensor>>of(
+                MoeFusedHooks.<Tensor>none().withRefineInputsHook((x, w, shape) -> {
+                    assertThat(shape).containsExactly(1, 3, 4);
+                    assertThat(x.dims()).containsExactly(3, 4);
+                    return Ops.mul(x, 0.0);
+                }),
+                MoeFusedHooks.<Tensor>none().withScaleReplicatedInputs((rows, w) -> Ops.mul(rows, Ops.mul(w, 0.0).reshape(w.dim(0), 1).broadcastTo(rows.dims()))),
+                MoeFusedHooks.<Tensor>none().withAfterEpReceive(rows -> Ops.mul(rows, 0.0)))) {
+            MoeCase.Result r = CASE.run(m, hooks);
+            assertThat(r.get("selected_experts").toLongArray()).as(hooks.toString()).containsExactly(CASE.expected("selected_experts").toLongArray());
+            assertRelClose(m + " " + hooks + " router_logits", r.get("router_logits"), CASE.expected("router_logits"), 1e-5);
+            assertThat(r.get("output").toDoubleArray()).as(hooks.toString()).containsOnly(0.0);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MoEMethods.class)
+    void normalizeGateLogitsReplacesTheSoftmax(MoEMethods m) {
+        // scores = -logits: the two smallest logits are chosen, weights renormalized from the negated logits
+        MoeCase.Result r = CASE.run(m, MoeFusedHooks.<Tensor>none().withNormalizeGateLogits(Ops::neg));
+        double[] l = CASE.expected("router_logits").toDoubleArray();
+        long[] got = r.get("selected_experts").toLongArray();
+        double[] w = r.get("selected_weights").toDoubleArray();
+        for (int t = 0; t < 3; t++) {
+            double[] row = Arrays.copyOfRange(l, 4 * t, 4 * t + 4);
+            Integer[] order = {0, 1, 2, 3};
+            Arrays.sort(order, (a, b) -> Double.compare(row[a], row[b]));
+            assertThat(new long[]{got[2 * t], got[2 * t + 1]}).as("token %d", t).containsExactly(order[0], order[1]);
+            double a = -row[order[0]], b = -row[order[1]], sum = Math.max(a + b, 1e-8);
+            assertThat(w[2 * t]).isCloseTo(a / sum, org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(a / sum))));
+        }
+        // the metrics keep the softmax probabilities
+        assertRelClose(m + " router_probs", r.get("router_probs"), CASE.expected("router_probs"), 1e-5);
+    }
 }
