@@ -5,6 +5,7 @@ import io.hlo4j.dsl.Indexing;
 import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Tensor;
 
 import java.util.Optional;
@@ -25,7 +26,7 @@ public class BaseMoeModule {
     protected final MoeFusedHooks<Tensor> hooks;
 
     public BaseMoeModule(MoeConfig config, MoeFusedHooks<Tensor> hooks) {
-        if (config == null) throw new MoeException("BaseMoeModule: config is required");
+        if (config == null) throw new MoeException("BaseMoeModule: config is required", SourceLoc.here());
         this.config = config;
         this.hooks = hooks == null ? MoeFusedHooks.none() : hooks;
     }
@@ -58,17 +59,17 @@ public class BaseMoeModule {
                              BinaryOperator<Tensor> ffnActivation, UnaryOperator<Tensor> actFn,
                              UnaryOperator<Tensor> reformRouterProbsFn, boolean outputMetrics, int layerIdx, Tensor tokenIds) {
         String where = "moeCall (layer " + layerIdx + ", " + config.moeMethod() + ")";
-        if (hiddenState.rank() != 3) throw new MoeException(where + ": hidden state " + hiddenState.describe() + " must be [B, S, H]");
+        if (hiddenState.rank() != 3) throw new MoeException(where + ": hidden state " + hiddenState.describe() + " must be [B, S, H]", SourceLoc.here());
         long b = hiddenState.dim(0), s = hiddenState.dim(1), h = hiddenState.dim(2), n = b * s;
         if (h != config.hiddenSize() || experts.hidden() != h) {
             throw new MoeException(where + ": hidden size " + h + " of " + hiddenState.describe() + " must equal hidden_size "
-                    + config.hiddenSize() + " and the experts' " + experts.hidden());
+                    + config.hiddenSize() + " and the experts' " + experts.hidden(), SourceLoc.here());
         }
         if (experts.experts() != config.nRoutedExperts()) {
-            throw new MoeException(where + ": expert kernels hold " + experts.experts() + " experts, n_routed_experts is " + config.nRoutedExperts());
+            throw new MoeException(where + ": expert kernels hold " + experts.experts() + " experts, n_routed_experts is " + config.nRoutedExperts(), SourceLoc.here());
         }
         if (tokenIds != null && (tokenIds.rank() != 2 || tokenIds.dim(0) != b || tokenIds.dim(1) != s || !tokenIds.dtype().isInteger())) {
-            throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]");
+            throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]", SourceLoc.here());
         }
         DType compute = MoeRouter.computeDtype(config);
         // the router sees the hidden state as given (f32 logits in a bf16 run), the experts the compute dtype
@@ -155,7 +156,7 @@ public class BaseMoeModule {
         int e = config.nRoutedExperts();
         int lo = shard.firstExpert(e), le = shard.localExperts(e);
         if (local.experts() != le) {
-            throw new MoeException("fusedShard: shard " + shard + " owns " + le + " experts but its kernels hold " + local.experts());
+            throw new MoeException("fusedShard: shard " + shard + " owns " + le + " experts but its kernels hold " + local.experts(), SourceLoc.here());
         }
         Tensor ids = experts.reshape(rowsN);
         Tensor localIds = Ops.sub(ids, ExpertFfn.fullI32(ids, lo));

@@ -4,6 +4,7 @@ import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Indexing;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
 
@@ -33,7 +34,7 @@ public final class MoeRouter {
         Tensor routerIn = hooks.apply(HookPoint.BEFORE_GATE, x);
         Tensor logits = hooks.apply(HookPoint.AFTER_GATE, gate.apply(routerIn));
         if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
-            throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")");
+            throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());
         }
         Tensor probs = Reductions.softmax(logits.astype(DType.F32), 1);
         Tensor scores = hooks.isSet(HookPoint.NORMALIZE_GATE_LOGITS)
@@ -68,14 +69,14 @@ public final class MoeRouter {
                     experts = ec[0];
                     weights = ec[1];
                 }
-                default -> throw new MoeException("MoeRouter: unknown routing strategy " + strategy);
+                default -> throw new MoeException("MoeRouter: unknown routing strategy " + strategy, SourceLoc.here());
             }
         }
         MoeFusedHooks<Tensor> withDefaults = hooks.withStrategyDefaults(strategy, cfg.numExpertsPerTok(), TensorWeightAlgebra.INSTANCE);
         weights = withDefaults.apply(HookPoint.REFINE_WEIGHTS_HOOK, weights);
         if (experts.rank() != 2 || experts.dim(0) != n || weights.rank() != 2 || weights.dim(0) != n || weights.dim(1) != experts.dim(1)) {
             throw new MoeException("MoeRouter: selection must give weights and experts [" + n + ", slots], got weights "
-                    + weights.describe() + " and experts " + experts.describe());
+                    + weights.describe() + " and experts " + experts.describe(), SourceLoc.here());
         }
         MoeRouting r = new MoeRouting(logits, probs, experts, weights.astype(compute), k);
         if (strategy == MoeRoutingStrategy.EXPERT_CHOICE && !hooks.isSet(HookPoint.SELECT_HOOK)) {

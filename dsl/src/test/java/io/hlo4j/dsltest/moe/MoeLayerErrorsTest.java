@@ -34,7 +34,9 @@ class MoeLayerErrorsTest {
     void expertCountMustMatchTheConfig() {
         HostArray wi8 = arr(new long[]{8, 4, 2}, i -> 0), wd8 = arr(new long[]{8, 2, 4}, i -> 0);
         assertThatThrownBy(() -> trace(CFG, X, GATE, wi8, wi8, wd8)).isInstanceOf(MoeException.class)
-                .hasMessageContaining("layer 0").hasMessageContaining("hold 8 experts, n_routed_experts is 4");
+                .hasMessageContaining("layer 0").hasMessageContaining("hold 8 experts, n_routed_experts is 4")
+                .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((MoeException) e).format()).as("names the caller's line")
+                        .contains("MoeLayerErrorsTest.java"));
     }
 
     @Test
