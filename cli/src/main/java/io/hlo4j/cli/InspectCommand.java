@@ -1,0 +1,65 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.compiler.cost.CostAnalysis;
+import io.hlo4j.compiler.cost.CostReport;
+import io.hlo4j.compiler.cost.Target;
+import io.hlo4j.mlir.ir.Module;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code hlo4j inspect}: what a StableHLO module costs and how it is split, per function and in total. */
+@Command(name = "inspect",
+        description = {"Static cost report of a StableHLO module: op histogram, parameters, FLOPs, bytes read and",
+                "written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
+                "sequential schedule, every collective (replica groups, group size, bytes per device), and the",
+                "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape)."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j inspect model.mlir",
+                "  hlo4j inspect --target tpu-v5p model.mlir",
+                "  hlo4j inspect --json model.mlir | jq '.functions[0].flops'"})
+final class InspectCommand extends CliCommand {
+    @Option(names = "--json", description = "Write JSON (keys functions, total, collectives, arguments, results).")
+    boolean json;
+
+    @Option(names = "--target", paramLabel = "NAME", defaultValue = "h100",
+            description = "Accelerator for the roofline: h100 (default), h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e.")
+    String target;
+
+    @Parameters(paramLabel = "FILE", description = "The MLIR file to inspect.")
+    Path file;
+
+    @Override public Integer call() {
+        Target t;
+        try {
+            t = Target.named(target);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        List<String> parts = new ArrayList<>();
+        try {
+            List<Module> modules = ModuleText.parse(file);
+            ModuleText.verify(modules);
+            for (Module m : modules) {
+                CostAnalysis.ModuleCost c = CostAnalysis.analyze(m);
+                parts.add(json ? CostReport.json(c, t) : CostReport.text(c, t));
+            }
+        } catch (Exception | StackOverflowError e) {
+            fail(file, e);
+            return Main.FAILED;
+        }
+        if (json && parts.size() > 1) {
+            // Several modules (split by // -----): a JSON array of their reports.
+            out().print("[\n" + String.join(",\n", parts.stream().map(String::strip).toList()) + "\n]\n");
+        } else {
+            out().print(String.join(ModuleText.SPLIT_MARKER + "\n", parts));
+        }
+        out().flush();
+        return Main.OK;
+    }
+}

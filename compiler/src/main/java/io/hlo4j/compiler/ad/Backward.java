@@ -1,0 +1,92 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.build.StablehloBuilder;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.ComplexType;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+/**
+ * What a {@link VjpRule} emits its backward ops with: the gradient function's builder plus the few composite
+ * helpers rules share (zeros, sums over dims, broadcasts). Every op is placed at the forward op's location so
+ * diagnostics in the backward pass point at the user's line.
+ */
+public final class Backward {
+    private final StablehloBuilder sb;
+    private final Sweep sweep;
+    private Location loc = Location.UNKNOWN;
+
+    Backward(IrBuilder b, Sweep sweep) { this.sb = new StablehloBuilder(b); this.sweep = sweep; }
+
+    Sweep sweep() { return sweep; }
+
+    /**
+     * Reports the cotangent of a value a region op captured from an enclosing scope (not an operand): region
+     * rules (if, case, while, call) use it for the closed-over values their regions read.
+     */
+    public void captured(Value v, Value ct) { sweep.accumulateByPrimal(v, ct); }
+
+    public StablehloBuilder hlo() { return sb; }
+    public IrBuilder ir() { return sb.ir(); }
+    public Location loc() { return loc; }
+    void at(Location l) { loc = l; }
+
+    /** True for element types that carry cotangents (floats and complex). */
+    public static boolean differentiable(Type t) {
+        return t instanceof TensorType tt && (tt.elementType() instanceof FloatType || tt.elementType() instanceof ComplexType);
+    }
+
+    public static TensorType tensor(Value v) {
+        if (v.type() instanceof TensorType t) return t;
+        throw new Hlo4jException("autodiff expects a tensor, got " + v.type(), Location.UNKNOWN);
+    }
+
+    public Value full(TensorType t, double v) { return sb.constant(t, v, loc); }
+    public Value zerosLike(Value v) { return full(tensor(v), 0); }
+    public Value fullLike(Value v, double x) { return full(tensor(v), x); }
+
+    public Value add(Value x, Value y) { return sb.add(x, y, loc); }
+    public Value sub(Value x, Value y) { return sb.subtract(x, y, loc); }
+    public Value mul(Value x, Value y) { return sb.multiply(x, y, loc); }
+    public Value div(Value x, Value y) { return sb.divide(x, y, loc); }
+    public Value neg(Value x) { return sb.negate(x, loc); }
+    public Value unary(String mnemonic, Value x) { return sb.unary(mnemonic, x, loc); }
+    /** {@code x * c} for a Java constant c. */
+    public Value scale(Value x, double c) { return mul(x, fullLike(x, c)); }
+    public Value select(Value pred, Value t, Value f) { return sb.select(pred, t, f, loc); }
+    public Value compare(String dir, Value x, Value y) { return sb.compare(dir, x, y, null, loc); }
+
+    /** Sum of {@code x} over {@code dims} (dropped from the shape). */
+    public Value sum(Value x, long[] dims) {
+        if (dims.length == 0) return x;
+        TensorType t = tensor(x);
+        return sb.reduce(x, full(TensorType.scalar(t.elementType()), 0), dims, "add", loc);
+    }
+
+    public Value sumAll(Value x) {
+        long[] dims = new long[tensor(x).rank()];
+        for (int i = 0; i < dims.length; i++) dims[i] = i;
+        return sum(x, dims);
+    }
+
+    public Value broadcast(Value x, TensorType to, long[] dims) { return sb.broadcastInDim(x, to.shape(), dims, loc); }
+
+    public Value reshape(Value x, long[] shape) {
+        return java.util.Arrays.equals(tensor(x).shape(), shape) ? x : sb.reshape(x, shape, loc);
+    }
+
+    /** Converts {@code x} to {@code like}'s element type when they differ (mixed-precision cotangents). */
+    public Value castLike(Value x, Value like) {
+        TensorType tx = tensor(x), tl = tensor(like);
+        return tx.elementType().equals(tl.elementType()) ? x : sb.convert(x, tl.elementType(), loc);
+    }
+
+    Hlo4jException refuse(Operation op, String why) {
+        return new Hlo4jException("cannot differentiate '" + op.name() + "': " + why, op.location());
+    }
+}

@@ -1,0 +1,68 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.attr.BoolAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * gather and scatter are each other's transposes: the cotangent of a gathered operand is a scatter-add of the
+ * result cotangent at the same indices, and the cotangent of scatter-add updates is a gather of the result
+ * cotangent. Indices are taken in range: gather clamps out-of-range starts while scatter drops them, so a
+ * program relying on clamping gets the cotangent of the clamped read only where the scatter accepts it.
+ */
+final class IndexingRules {
+    private IndexingRules() {}
+
+    static void install(VjpRules.Installer in) {
+        in.rule("stablehlo.gather", IndexingRules::gather);
+        in.rule("stablehlo.scatter", IndexingRules::scatter);
+    }
+
+    private static List<Value> gather(Backward b, Operation op, List<Value> g) {
+        GatherDimensionNumbers dn = Attrs.get(op, "dimension_numbers", GatherDimensionNumbers.class);
+        ScatterDimensionNumbers sdn = new ScatterDimensionNumbers(dn.offsetDims(), dn.collapsedSliceDims(),
+                dn.operandBatchingDims(), dn.startIndicesBatchingDims(), dn.startIndexMap(), dn.indexVectorDim());
+        boolean sorted = op.attr("indices_are_sorted") instanceof BoolAttr s && s.value();
+        Value operand = op.operand(0);
+        Value gx = b.hlo().scatter(b.zerosLike(operand), op.operand(1), b.castLike(g.get(0), operand), sdn, "add", sorted, false, b.loc());
+        return Arrays.asList(gx, null);
+    }
+
+    private static List<Value> scatter(Backward b, Operation op, List<Value> g) {
+        if (op.numOperands() != 3) throw b.refuse(op, "only single-operand scatters have a VJP rule");
+        String c = ReduceRules.combiner(op.region(0));
+        boolean overwrite = c == null && isOverwrite(op.region(0).entry());
+        if (!"add".equals(c) && !overwrite) throw b.refuse(op, "only scatter-add and overwriting scatter have a VJP rule");
+        ScatterDimensionNumbers dn = Attrs.get(op, "scatter_dimension_numbers", ScatterDimensionNumbers.class);
+        Value operand = op.operand(0), indices = op.operand(1), updates = op.operand(2), ct = g.get(0);
+        TensorType ot = Backward.tensor(operand), ut = Backward.tensor(updates);
+        long[] sliceSizes = new long[ot.rank()];
+        for (int d = 0, k = 0; d < ot.rank(); d++) {
+            if (dn.insertedWindowDims().contains(d) || dn.inputBatchingDims().contains(d)) sliceSizes[d] = 1;
+            else sliceSizes[d] = ut.dim((int) dn.updateWindowDims().get(k++));
+        }
+        GatherDimensionNumbers gdn = new GatherDimensionNumbers(dn.updateWindowDims(), dn.insertedWindowDims(),
+                dn.inputBatchingDims(), dn.scatterIndicesBatchingDims(), dn.scatterDimsToOperandDims(), dn.indexVectorDim());
+        boolean sorted = op.attr("indices_are_sorted") instanceof BoolAttr s && s.value();
+        Value gu = b.hlo().gather(ct, indices, gdn, sliceSizes, sorted, b.loc());
+        Value gOperand = ct;
+        if (overwrite) {
+            // Overwritten positions take no cotangent back to the operand (indices assumed unique, as JAX does).
+            gOperand = b.hlo().scatter(ct, indices, b.zerosLike(updates), dn, null, sorted, false, b.loc());
+        }
+        return Arrays.asList(gOperand, null, b.castLike(gu, updates));
+    }
+
+    private static boolean isOverwrite(Block body) {
+        Operation ret = body.terminator();
+        return body.operations().size() == 1 && ret.numOperands() == 1 && body.arguments().size() == 2
+                && ret.operand(0) == body.argument(1);
+    }
+}

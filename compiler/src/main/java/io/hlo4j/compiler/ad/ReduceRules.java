@@ -1,0 +1,168 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code stablehlo.reduce} with one operand and a recognised combiner: add (the cotangent is broadcast back),
+ * maximum/minimum (it goes to the elements equal to the result, split evenly among ties as JAX does).
+ */
+final class ReduceRules {
+    private ReduceRules() {}
+
+    static void install(VjpRules.Installer in) {
+        in.rule("stablehlo.reduce", ReduceRules::reduce);
+        in.rule("stablehlo.reduce_window", ReduceRules::reduceWindowSum);
+    }
+
+    /** The single binary op a reduction body applies to its two arguments ("add", "maximum", ...), or null. */
+    static String combiner(Region body) {
+        Block blk = body.entry();
+        if (blk.arguments().size() != 2 || blk.operations().size() != 2) return null;
+        Operation op = blk.operations().get(0), ret = blk.terminator();
+        if (op.numOperands() != 2 || ret.numOperands() != 1 || ret.operand(0) != op.result()) return null;
+        boolean args = (op.operand(0) == blk.argument(0) && op.operand(1) == blk.argument(1))
+                || (op.operand(0) == blk.argument(1) && op.operand(1) == blk.argument(0));
+        return args && op.name().startsWith("stablehlo.") ? op.name().substring("stablehlo.".length()) : null;
+    }
+
+    private static List<Value> reduce(Backward b, Operation op, List<Value> g) {
+        if (op.numOperands() != 2) throw b.refuse(op, "only single-operand reductions have a VJP rule (got " + op.numOperands() / 2 + " operands)");
+        String c = combiner(op.region(0));
+        Value x = op.operand(0), y = op.result();
+        TensorType xt = Backward.tensor(x);
+        long[] dims = Attrs.i64s(op, "dimensions");
+        long[] kept = new long[xt.rank() - dims.length];
+        for (int d = 0, k = 0; d < xt.rank(); d++) if (!Attrs.contains(dims, d)) kept[k++] = d;
+        Value gB = b.broadcast(g.get(0), xt, kept);
+        if ("add".equals(c)) {
+            // init contributes once per output element.
+            return List.of(gB, b.sumAll(g.get(0)));
+        }
+        if ("maximum".equals(c) || "minimum".equals(c)) {
+            Value mask = b.compare("EQ", x, b.broadcast(y, xt, kept));
+            Value ones = b.select(mask, b.fullLike(x, 1), b.zerosLike(x));
+            Value count = b.broadcast(b.sum(ones, dims), xt, kept);
+            Value gx = b.div(b.mul(gB, ones), count);
+            // The init value only wins where no element reached it; treat it as a constant (it is -inf/+inf in practice).
+            return new ArrayList<>(Arrays.asList(gx, null));
+        }
+        if ("multiply".equals(c)) return new ArrayList<>(Arrays.asList(product(b, x, dims, kept, g.get(0)), null));
+        throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
+    }
+
+    /**
+     * Windowed sum (cumsum, average pooling): its transpose is a windowed sum of the cotangent, interior-padded by
+     * stride - 1 and edge-padded so every input position sees exactly the windows that read it (unit base dilation).
+     */
+    private static List<Value> reduceWindowSum(Backward b, Operation op, List<Value> g) {
+        String comb = op.numOperands() == 2 ? combiner(op.region(0)) : null;
+        if ("maximum".equals(comb) || "minimum".equals(comb)) return windowChooser(b, op, g, comb);
+        if (!"add".equals(comb)) {
+            throw b.refuse(op, "only single-operand windowed sums, maxima and minima have a VJP rule");
+        }
+        Value x = op.operand(0);
+        TensorType xt = Backward.tensor(x), yt = Backward.tensor(op.result());
+        int r = xt.rank();
+        long[] win = Attrs.i64s(op, "window_dimensions");
+        long[] strides = op.attr("window_strides") != null ? Attrs.i64s(op, "window_strides") : ones(r);
+        long[] wdil = op.attr("window_dilations") != null ? Attrs.i64s(op, "window_dilations") : ones(r);
+        long[] bdil = op.attr("base_dilations") != null ? Attrs.i64s(op, "base_dilations") : ones(r);
+        long[] pad = op.attr("padding") != null
+                ? Attrs.denseLongs(Attrs.get(op, "padding", io.hlo4j.mlir.attr.DenseElementsAttr.class)) : new long[2 * r];
+        long[] lo = new long[r], hi = new long[r], interior = new long[r];
+        for (int d = 0; d < r; d++) {
+            if (bdil[d] != 1) throw b.refuse(op, "base dilation " + java.util.Arrays.toString(bdil) + " has no VJP rule");
+            long wd = dilate(win[d], wdil[d]), od = dilate(yt.dim(d), strides[d]);
+            lo[d] = wd - pad[2 * d] - 1;
+            hi[d] = xt.dim(d) + wd - 1 - od - lo[d];
+            interior[d] = strides[d] - 1;
+        }
+        Value zero = b.full(TensorType.scalar(xt.elementType()), 0);
+        Value padded = b.hlo().pad(g.get(0), zero, lo, hi, interior, b.loc());
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        props.put("window_dimensions", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(win));
+        props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
+        Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
+                List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
+        // The init value is treated as a constant (0 for sums in practice).
+        return java.util.Arrays.asList(gx, null);
+    }
+
+    private static long dilate(long n, long d) { return n == 0 ? 0 : 1 + d * (n - 1); }
+
+    private static long[] ones(int r) {
+        long[] a = new long[r];
+        java.util.Arrays.fill(a, 1);
+        return a;
+    }
+
+    /**
+     * Product: d/dx_i = prod of the other elements, built without division (exact at zeros, as JAX does) from an
+     * exclusive cumulative product from the left times one from the right, over the reduced elements laid out last.
+     */
+    private static Value product(Backward b, Value x, long[] dims, long[] kept, Value g) {
+        TensorType xt = Backward.tensor(x);
+        long[] perm = new long[xt.rank()], inv = new long[xt.rank()];
+        long k = 1, n = 1;
+        int p = 0;
+        for (long d : kept) { perm[p++] = d; k *= xt.dim((int) d); }
+        for (long d : dims) { perm[p++] = d; n *= xt.dim((int) d); }
+        for (int i = 0; i < perm.length; i++) inv[(int) perm[i]] = i;
+        Value xm = b.reshape(b.hlo().transpose(x, perm, b.loc()), new long[] {k, n});
+        Value one = b.full(TensorType.scalar(xt.elementType()), 1);
+        // left_i = prod_{j<i} x_j: shift right by one (pad a 1, drop the last), then an inclusive cumulative product.
+        Value shiftedR = b.hlo().pad(xm, one, new long[] {0, 1}, new long[] {0, -1}, new long[] {0, 0}, b.loc());
+        Value left = cumprod(b, shiftedR, n, true, one);
+        Value shiftedL = b.hlo().pad(xm, one, new long[] {0, -1}, new long[] {0, 1}, new long[] {0, 0}, b.loc());
+        Value right = cumprod(b, shiftedL, n, false, one);
+        Value gk = b.broadcast(b.reshape(g, new long[] {k}), TensorType.of(xt.elementType(), k, n), new long[] {0});
+        Value gm = b.mul(gk, b.mul(left, right));
+        long[] tshape = new long[xt.rank()];
+        for (int i = 0; i < perm.length; i++) tshape[i] = xt.dim((int) perm[i]);
+        return b.hlo().transpose(b.reshape(gm, tshape), inv, b.loc());
+    }
+
+    /** Inclusive cumulative product along dim 1 of a [k, n] tensor, from the left or from the right. */
+    private static Value cumprod(Backward b, Value m, long n, boolean fromLeft, Value one) {
+        TensorType t = Backward.tensor(m);
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        props.put("window_dimensions", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(1, n));
+        long[] pad = fromLeft ? new long[] {0, 0, n - 1, 0} : new long[] {0, 0, 0, n - 1};
+        props.put("padding", io.hlo4j.mlir.build.Constants.ofLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 2, 2), pad));
+        return b.ir().emit("stablehlo.reduce_window", List.of(m, one), props,
+                List.of(b.hlo().combiner("multiply", t.elementType(), b.loc())), List.of(t), b.loc()).get(0);
+    }
+
+    /**
+     * Max/min pooling: the cotangent of each window goes to the element the window selected (the first maximum, as
+     * XLA's select_and_scatter picks it), summed over overlapping windows. Dilated windows are refused.
+     */
+    private static List<Value> windowChooser(Backward b, Operation op, List<Value> g, String comb) {
+        Value x = op.operand(0);
+        TensorType xt = Backward.tensor(x);
+        int r = xt.rank();
+        for (String a : List.of("window_dilations", "base_dilations")) {
+            if (op.attr(a) != null && !java.util.Arrays.equals(Attrs.i64s(op, a), ones(r))) {
+                throw b.refuse(op, a + " " + java.util.Arrays.toString(Attrs.i64s(op, a)) + " has no VJP rule for max/min windows");
+            }
+        }
+        java.util.Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.TreeMap<>();
+        for (String a : List.of("window_dimensions", "window_strides", "padding")) if (op.attr(a) != null) props.put(a, op.attr(a));
+        TensorType s = TensorType.scalar(xt.elementType());
+        io.hlo4j.mlir.ir.Region select = b.hlo().region(List.of(s, s), sb -> List.of(sb.compare("maximum".equals(comb) ? "GE" : "LE",
+                sb.ir().argument(0), sb.ir().argument(1), null, b.loc())), b.loc());
+        io.hlo4j.mlir.ir.Region scatter = b.hlo().combiner("add", xt.elementType(), b.loc());
+        Value zero = b.full(s, 0);
+        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, g.get(0), zero), props, List.of(select, scatter),
+                List.of(xt), b.loc()).get(0);
+        return java.util.Arrays.asList(gx, null);
+    }
+}

@@ -1,0 +1,80 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.registry.OpDef;
+import io.hlo4j.mlir.registry.OpRegistry;
+
+import java.util.Set;
+
+/**
+ * Attaches every VJP rule and every non-differentiable marker to the global op registry, once. Each op is in
+ * exactly one of three states: it has a {@link VjpRule}, it is {@link NonDifferentiable} (with the reason), or it
+ * is listed in {@link #MISSING} (differentiable, no rule yet: the transformation refuses it by name). A registry
+ * test walks every op and fails for any op in none of these states.
+ */
+public final class VjpRules {
+    private static boolean installed;
+
+    /** Differentiable ops without a rule yet; reaching one in the backward sweep is an error naming the op. */
+    public static final Set<String> MISSING = Set.of(
+            // element-wise math still to do
+            "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma", "chlo.square",
+            "chlo.zeta", "chlo.next_after", "stablehlo.complex", "stablehlo.real", "stablehlo.imag",
+            // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
+            "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
+            "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
+            "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
+            "chlo.broadcast_sub", "chlo.broadcast_zeta",
+            // structured ops still to do
+            "chlo.scan",
+            "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv",
+            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.dynamic_broadcast_in_dim",
+            "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
+            "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
+            "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
+            "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
+            "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
+            "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
+            "builtin.unrealized_conversion_cast",
+            // Shardy: collectives and computations on named axes
+            "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
+            "sdy.reduce_scatter", "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced", "sdy.manual_computation",
+            "sdy.named_computation");
+
+    private VjpRules() {}
+
+    public static synchronized void install() {
+        if (installed) return;
+        Installer in = new Installer(OpRegistry.global());
+        ElementwiseRules.install(in);
+        ShapeRules.install(in);
+        ReduceRules.install(in);
+        DotRules.install(in);
+        IndexingRules.install(in);
+        ControlFlowRules.install(in);
+        CollectiveRules.install(in);
+        PermutationRules.install(in);
+        RaggedDotRules.install(in);
+        NonDifferentiableOps.install(in);
+        installed = true;
+    }
+
+    /** Registration helper: refuses names the registry does not know, so a typo cannot silently drop a rule. */
+    static final class Installer {
+        private final OpRegistry registry;
+
+        Installer(OpRegistry registry) { this.registry = registry; }
+
+        void rule(String opName, VjpRule rule) { def(opName).attach(VjpRule.class, rule); }
+
+        void nonDifferentiable(String reason, String... opNames) {
+            NonDifferentiable nd = new NonDifferentiable(reason);
+            for (String n : opNames) def(n).attach(NonDifferentiable.class, nd);
+        }
+
+        private OpDef def(String opName) {
+            OpDef d = registry.lookup(opName);
+            if (d == null) throw new IllegalStateException("VJP registration names unknown op '" + opName + "'");
+            return d;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/**
+ * Reverse-mode automatic differentiation over the IR.
+ *
+ * <p>{@link io.hlo4j.compiler.ad.Autodiff} turns a {@code func.func} into its VJP ({@code vjp}: arguments and one
+ * cotangent per result in, results and the chosen arguments' cotangents out) or {@code valueAndGrad} (scalar
+ * loss). The forward body is re-emitted unchanged, so every forward value is a residual the backward sweep may
+ * read; the sweep ({@code Sweep}) walks the ops in reverse, applies each op's {@link io.hlo4j.compiler.ad.VjpRule}
+ * and sums the cotangents of values used more than once; arguments nothing reaches get zeros.
+ *
+ * <p>Rules live with the op declarations: {@link io.hlo4j.compiler.ad.VjpRules#install()} attaches them to the
+ * global registry's {@code OpDef}s ({@code attach(VjpRule.class, rule)}), marks the ops that have no gradient
+ * ({@link io.hlo4j.compiler.ad.NonDifferentiable}, with the reason) and lists the differentiable ops still without
+ * a rule ({@link io.hlo4j.compiler.ad.VjpRules#MISSING}; reaching one is an error naming the op and its location).
+ *
+ * <p>Design choices:
+ * <ul>
+ *   <li>{@code stop_gradient} is an identity {@code stablehlo.convert} carrying the discardable attribute
+ *   {@code hlo4j.stop_gradient}: plain StableHLO every backend folds away, cut by the sweep.</li>
+ *   <li>Region ops: if/case branches and {@code func.call} callees are recomputed inside the backward program;
+ *   values they capture from outside get cotangents through {@link io.hlo4j.compiler.ad.Backward#captured}.</li>
+ *   <li>While loops: fori-style loops (constant start, {@code LT} a constant, step 1) stack each iteration's carry
+ *   in the forward pass and read it back in the backward loop (scan-style saved residuals); any other loop is
+ *   differentiated by recomputing iteration k's carry from the initial carry (O(N^2) body runs, O(1) memory).</li>
+ *   <li>Checkpointing and custom VJPs are attributes on {@code func.call} ({@link io.hlo4j.compiler.ad.Checkpoint}):
+ *   {@code hlo4j.remat = "nothing" | "dots" | "names"} (saved values then pass an {@code optimization_barrier}
+ *   before the recomputation, as in JAX), {@code hlo4j.custom_vjp = @bwd}.</li>
+ *   <li>Collectives are transposed over the same replica groups (all_reduce sum to itself, all_gather and
+ *   reduce_scatter to each other, all_to_all with split/concat swapped, collective_permute with pairs inverted).</li>
+ * </ul>
+ */
+package io.hlo4j.compiler.ad;
