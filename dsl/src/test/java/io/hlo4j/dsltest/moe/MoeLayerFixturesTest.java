@@ -61,7 +61,7 @@ class MoeLayerFixturesTest {
                     assertThat(r.get(k)).as(what + " " + k).isNotNull();
                     double got = r.get(k).toDoubleArray()[0];
                     assertThat(Math.abs(got - want.asDouble())).as(what + " " + k + " = " + got + ", want " + want.asDouble())
-                            .isLessThanOrEqualTo(TOL * Math.max(1, Math.abs(want.asDouble())));
+                            .isLessThanOrEqualTo(TOL * Math.abs(want.asDouble()) + 1e-9);
                 }
             }
         }
