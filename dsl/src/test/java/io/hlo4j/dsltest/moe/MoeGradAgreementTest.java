@@ -17,17 +17,21 @@ import io.hlo4j.runtime.array.HostArray;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * First gradient check (the autodiff package just landed): the three methods give the same gradients of
- * sum(output^2) with respect to the hidden state, the gate kernel, wi, wu, wd and (where present) the biases.
- * Not yet: finite differences, the whole grid.
+ * sum(output^2) with respect to the hidden state, the gate kernel, wi, wu, wd and (where present) the biases, on
+ * every float32 fixture case; FUSED's against central differences on the worked example. Not yet: f64 finite
+ * differences, bf16.
  */
 class MoeGradAgreementTest {
-    @ParameterizedTest
-    @ValueSource(strings = {"worked_example", "c02_expert_choice_none_k4_e4_n7", "c04_top_k_switch_transformer_k1_e4_n15",
-            "c17_top_k_ndiv_expert_choice_k2_e8_n7"})
+    /** Every float32 fixture case (bf16 gradients are left for later). */
+    static List<String> f32Cases() throws java.io.IOException {
+        return MoeCase.names().stream().filter(n -> MoeCase.load(n).config().dtype() == io.hlo4j.dsl.moe.MoeDtype.FLOAT32).toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("f32Cases")
     void methodsAgreeOnGradients(String name) {
         MoeCase c = MoeCase.load(name);
         boolean bias = c.inputs().containsKey("wi_bias");
@@ -51,7 +55,11 @@ class MoeGradAgreementTest {
         for (int i = 0; i < names.size(); i++) {
             double max = 0;
             for (double v : fused.get(i).toDoubleArray()) max = Math.max(max, Math.abs(v));
-            if (!names.get(i).equals("gate") || c.config().routingStrategy() != io.hlo4j.dsl.moe.MoeRoutingStrategy.EXPERT_CHOICE) {
+            // the gate gets a gradient only through probability-valued weights (TOP_K, TOP_K_NDIV); SWITCH, HASH and
+            // EXPERT_CHOICE weights are constants
+            var rs = c.config().routingStrategy();
+            boolean gateLive = rs == io.hlo4j.dsl.moe.MoeRoutingStrategy.TOP_K || rs == io.hlo4j.dsl.moe.MoeRoutingStrategy.TOP_K_NDIV;
+            if (!names.get(i).equals("gate") || gateLive) {
                 assertThat(max).as(name + " d/d" + names.get(i) + " is not identically zero").isGreaterThan(0);
             }
             for (int m = 1; m < perMethod.size(); m++) {
