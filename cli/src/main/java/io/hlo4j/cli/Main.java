@@ -33,6 +33,7 @@ import java.util.List;
                 DiffCommand.class,
                 GraphCommand.class,
                 ShardingsCommand.class,
+                ExamplesCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footerHeading = "%nExamples:%n",

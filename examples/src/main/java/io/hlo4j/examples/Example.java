@@ -8,6 +8,11 @@ public interface Example {
 
     String description();
 
-    /** Runs the example, printing to {@code out}; returns its final loss (for tests). */
-    double run(PrintStream out);
+    /** Training steps when none are asked for. */
+    default int defaultSteps() { return 0; }
+
+    /** Runs the example for {@code steps} training steps (0: forward only), printing to {@code out}; returns its final loss. */
+    double run(PrintStream out, int steps);
+
+    default double run(PrintStream out) { return run(out, defaultSteps()); }
 }

@@ -16,7 +16,7 @@ class MlpRegressionTest {
     @Test
     void lossMatchesAPlainJavaForwardPass() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        double loss = Examples.byName("mlp-regression").run(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        double loss = Examples.byName("mlp-regression").run(new PrintStream(buf, true, StandardCharsets.UTF_8), 0);
         String printed = buf.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("func.func public @loss", "stablehlo.dot_general", "initial loss");
 
@@ -36,5 +36,16 @@ class MlpRegressionTest {
             sse += (out - y[n]) * (out - y[n]);
         }
         assertThat(loss).isCloseTo(sse / MlpRegression.N, within(1e-5 * Math.max(1, sse / MlpRegression.N)));
+    }
+
+    @Test
+    void adamWTrainingReducesTheLoss() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        double last = Examples.byName("mlp-regression").run(new PrintStream(buf, true, StandardCharsets.UTF_8), 200);
+        String printed = buf.toString(StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("initial loss ([0-9.]+)").matcher(printed);
+        assertThat(m.find()).isTrue();
+        assertThat(printed).contains("step 199 loss");
+        assertThat(last).isLessThan(0.5 * Double.parseDouble(m.group(1)));
     }
 }

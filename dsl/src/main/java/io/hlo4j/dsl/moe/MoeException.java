@@ -12,4 +12,9 @@ public final class MoeException extends Hlo4jException {
     public MoeException(String message, Throwable cause) {
         super(message, Location.UNKNOWN, cause);
     }
+
+    /** An error at a user's source location (while tracing: the caller of the MoE layer). */
+    public MoeException(String message, Location location) {
+        super(message, location);
+    }
 }

@@ -1,5 +1,7 @@
 package io.hlo4j.dsl.moe;
 
+import io.hlo4j.dsl.shard.PartitionSpec;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +9,8 @@ import java.util.List;
  * Partition specs of stacked expert weights (easydel-moe-behavior.md section 6.3, normative via
  * moe-semantics.md): column kernels [E, H, M] -> (X, None, tp), row kernels [E, M, H] -> (X, tp, None),
  * biases [E, out] -> (X, tp) for either direction, expert-tensor mode -> (tp, None, None) / (tp, None).
- * X is the ep axis, or with {@code moduleView} the axes folded into the expert axis.
+ * X is the ep axis, or with {@code moduleView} the axes folded into the expert axis; on the 3D expert mesh
+ * ({@link #onExpertMesh}) it is {@code expert}.
  */
 public final class MoeSpecs {
     /** Which projection a stacked weight belongs to. */
@@ -59,11 +62,21 @@ public final class MoeSpecs {
         if (tensorsAreExpert) {
             return isBias ? PartitionSpec.of(axes.tp(), null) : PartitionSpec.of(axes.tp(), null, null);
         }
-        List<String> x = expertAxes(axes, fsdpIsEpBound, spIsEpBound, moduleView);
-        if (isBias) return PartitionSpec.of(x, axes.tp());
-        return direction == Direction.COLUMN
-                ? PartitionSpec.of(x, null, axes.tp())
-                : PartitionSpec.of(x, axes.tp(), null);
+        return placed(direction, isBias, expertAxes(axes, fsdpIsEpBound, spIsEpBound, moduleView), axes.tp());
+    }
+
+    /** The spec on the 3D expert mesh (dp, expert, tp): X = {@code expert}; expert-tensor mode as above. */
+    public static PartitionSpec onExpertMesh(Direction direction, boolean tensorsAreExpert, boolean isBias) {
+        if (direction == null) {
+            throw new MoeException("get_moe_partition_spec: direction must be 'row' or 'column', got null");
+        }
+        if (tensorsAreExpert) return isBias ? PartitionSpec.of("tp", null) : PartitionSpec.of("tp", null, null);
+        return placed(direction, isBias, List.of("expert"), "tp");
+    }
+
+    private static PartitionSpec placed(Direction direction, boolean isBias, List<String> x, String tp) {
+        if (isBias) return PartitionSpec.of(x, tp);
+        return direction == Direction.COLUMN ? PartitionSpec.of(x, null, tp) : PartitionSpec.of(x, tp, null);
     }
 
     /** {@code BaseMoeModule.get_moe_spec}: module_view is always false there, so the bound flags do not matter. */

@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hlo4j.dsl.moe.MoeSpecs.Direction;
+import io.hlo4j.dsl.shard.PartitionSpec;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The whole table of easydel-moe-behavior.md section 6.3, every combination of the six arguments. */
+/**
+ * The whole table of easydel-moe-behavior.md section 6.3, every combination of the six arguments. Expected
+ * specs are written in JAX's repr; {@link #jax} maps them to {@link PartitionSpec}'s own (unquoted) text.
+ */
 class MoeSpecsTest {
+    private static String jax(String repr) { return repr.replace("'", ""); }
+
     /** Expert placement X, the doc's first table, keyed "moduleView,spBound,fsdpBound" (JAX repr of one entry). */
     private static final Map<String, String> X = Map.of(
             "false,true,true", "'ep'", "false,true,false", "'ep'", "false,false,true", "'ep'", "false,false,false", "'ep'",
@@ -34,7 +40,7 @@ class MoeSpecsTest {
                                 else want = "P(" + x + ", 'tp', None)";
                                 PartitionSpec got = MoeSpecs.getMoePartitionSpec(dir, expert, bias, fsdp, sp, view);
                                 assertThat(got.toString()).as("%s expert=%s bias=%s fsdp=%s sp=%s view=%s",
-                                        dir, expert, bias, fsdp, sp, view).isEqualTo(want);
+                                        dir, expert, bias, fsdp, sp, view).isEqualTo(jax(want));
                                 assertThat(MoeSpecs.getMoePartitionSpec(dir.value(), expert, bias, fsdp, sp, view))
                                         .isEqualTo(got);
                                 checked++;
@@ -51,26 +57,26 @@ class MoeSpecsTest {
     void specValuesNotOnlyTheirText() {
         PartitionSpec s = MoeSpecs.getMoePartitionSpec(Direction.ROW, false, false, true, true, true);
         assertThat(s).isEqualTo(PartitionSpec.of(new String[] {"ep", "sp", "fsdp"}, "tp", null));
-        assertThat(s.rank()).isEqualTo(3);
-        assertThat(s.dim(2)).isEmpty();
+        assertThat(s.length()).isEqualTo(3);
+        assertThat(s.axes(2)).isEmpty();
         assertThat(MoeSpecs.getMoePartitionSpec(Direction.COLUMN, false, true, true, true, false))
                 .isEqualTo(PartitionSpec.of("ep", "tp"));
     }
 
     @Test
     void getMoeSpecIgnoresTheBoundFlags() {
-        assertThat(MoeSpecs.getMoeSpec("column", false, false).toString()).isEqualTo("P('ep', None, 'tp')");
-        assertThat(MoeSpecs.getMoeSpec("row", false, false).toString()).isEqualTo("P('ep', 'tp', None)");
-        assertThat(MoeSpecs.getMoeSpec("row", false, true).toString()).isEqualTo("P('ep', 'tp')");
-        assertThat(MoeSpecs.getMoeSpec("column", true, true).toString()).isEqualTo("P('tp', None)");
-        assertThat(MoeSpecs.getMoeSpec(Direction.ROW, true, false).toString()).isEqualTo("P('tp', None, None)");
+        assertThat(MoeSpecs.getMoeSpec("column", false, false).toString()).isEqualTo(jax("P('ep', None, 'tp')"));
+        assertThat(MoeSpecs.getMoeSpec("row", false, false).toString()).isEqualTo(jax("P('ep', 'tp', None)"));
+        assertThat(MoeSpecs.getMoeSpec("row", false, true).toString()).isEqualTo(jax("P('ep', 'tp')"));
+        assertThat(MoeSpecs.getMoeSpec("column", true, true).toString()).isEqualTo(jax("P('tp', None)"));
+        assertThat(MoeSpecs.getMoeSpec(Direction.ROW, true, false).toString()).isEqualTo(jax("P('tp', None, None)"));
     }
 
     @Test
     void customAxisNames() {
         MeshAxisNames names = new MeshAxisNames("data", "zero", "expert", "tensor", "seq");
         assertThat(MoeSpecs.getMoePartitionSpec(names, Direction.COLUMN, false, false, true, true, true).toString())
-                .isEqualTo("P(('expert', 'seq', 'zero'), None, 'tensor')");
+                .isEqualTo(jax("P(('expert', 'seq', 'zero'), None, 'tensor')"));
     }
 
     @Test
@@ -79,5 +85,14 @@ class MoeSpecsTest {
                 .isInstanceOf(MoeException.class).hasMessageContaining("'diagonal'").hasMessageContaining("'row' or 'column'");
         assertThatThrownBy(() -> MoeSpecs.getMoeSpec("Row", false, false))
                 .isInstanceOf(MoeException.class).hasMessageContaining("'Row'");
+    }
+
+    @Test
+    void expertMeshPlacesExpertsOnTheExpertAxis() {
+        assertThat(MoeSpecs.onExpertMesh(Direction.ROW, false, false)).isEqualTo(PartitionSpec.of("expert", "tp", null));
+        assertThat(MoeSpecs.onExpertMesh(Direction.COLUMN, false, false).toString()).isEqualTo(jax("P('expert', None, 'tp')"));
+        assertThat(MoeSpecs.onExpertMesh(Direction.COLUMN, false, true).toString()).isEqualTo(jax("P('expert', 'tp')"));
+        assertThat(MoeSpecs.onExpertMesh(Direction.ROW, true, false).toString()).isEqualTo(jax("P('tp', None, None)"));
+        assertThat(MoeSpecs.onExpertMesh(Direction.ROW, true, true).toString()).isEqualTo(jax("P('tp', None)"));
     }
 }

@@ -124,4 +124,11 @@ class MeshAndSpecTest {
             for (int[] row : count) for (int c : row) assertThat(c).as("trial %d %s", trial, s).isEqualTo(expected);
         }
     }
+
+    @Test
+    void replicaGroupsAsStablehloAttribute() {
+        Mesh m = Mesh.of(List.of("a", "b"), 2, 2);
+        assertThat(m.replicaGroupsAttr(List.of("a")).toString()).isEqualTo("dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>");
+        assertThat(m.replicaGroupsAttr(List.of("b", "a")).toString()).isEqualTo("dense<[[0, 2, 1, 3]]> : tensor<1x4xi64>");
+    }
 }

@@ -1,7 +1,7 @@
 package io.hlo4j.mlir.parse;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
-import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Walker;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;

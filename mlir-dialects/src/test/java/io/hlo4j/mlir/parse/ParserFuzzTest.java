@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.parse;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.ParseException;
 import org.junit.jupiter.api.Test;
 

@@ -2,53 +2,20 @@ package io.hlo4j.mlir.roundtrip;
 
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import org.junit.jupiter.api.Assumptions;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
-/** Finds StableHLO's conformance files (read in place) and compares MLIR texts the way the tests need. */
+/** Parses conformance files and compares MLIR texts the way the round-trip tests need. */
 final class Conformance {
     private Conformance() {}
-
-    /** {@code hlo4j.conformance.dir}, else {@code ../shared/conformance} beside the checkout. */
-    static Path dir() {
-        String prop = System.getProperty("hlo4j.conformance.dir");
-        if (prop != null && Files.isDirectory(Path.of(prop))) return Path.of(prop);
-        String root = System.getProperty("hlo4j.root");
-        List<Path> candidates = new ArrayList<>();
-        if (root != null) candidates.add(Path.of(root).resolve("../shared/conformance"));
-        Path cwd = Path.of("").toAbsolutePath();
-        for (Path p = cwd; p != null; p = p.getParent()) candidates.add(p.resolve("../shared/conformance"));
-        for (Path c : candidates) if (Files.isDirectory(c.resolve("testdata"))) return c.normalize();
-        throw new IllegalStateException("conformance files not found: set -Dhlo4j.conformance.dir (tried " + candidates + ")");
-    }
-
-    static List<Path> files(String sub) {
-        try (Stream<Path> s = Files.walk(dir().resolve(sub))) {
-            return s.filter(p -> p.toString().endsWith(".mlir")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Parses a file; skips the calling test (with the reason) while the parser is still a stub. */
     static List<Module> parse(Path p) {
         try {
-            return MlirParser.parseSplit(read(p), p.toString());
+            return MlirParser.parseSplit(ConformanceFiles.read(p), p.toString());
         } catch (UnsupportedOperationException e) {
             Assumptions.abort("MlirParser is not implemented in this checkout yet: " + e.getMessage());
             throw e;

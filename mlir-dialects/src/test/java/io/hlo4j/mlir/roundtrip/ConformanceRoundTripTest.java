@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.roundtrip;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -40,17 +41,17 @@ class ConformanceRoundTripTest {
      * so print(parse(x)) cannot equal x there; its figure is reported, and the fixpoint test covers it.
      */
     @Test void testdataPrintsBackAsUpstreamWroteIt() throws IOException {
-        List<Path> files = Conformance.files("testdata");
+        List<Path> files = ConformanceFiles.files("testdata");
         assertThat(files).hasSizeGreaterThan(1000);
         List<String> failures = new ArrayList<>();
         int canonical = 0, canonicalPassed = 0, dynamic = 0, dynamicPassed = 0;
         for (Path f : files) {
-            String rel = Conformance.dir().relativize(f).toString();
+            String rel = ConformanceFiles.dir().relativize(f).toString();
             boolean isDynamic = rel.startsWith("testdata/dynamic/");
             boolean ok = false;
             try {
                 String printed = printAll(Conformance.parse(f));
-                String expected = Conformance.normalize(Conformance.read(f));
+                String expected = Conformance.normalize(ConformanceFiles.read(f));
                 String actual = Conformance.normalize(printed);
                 ok = expected.equals(actual);
                 if (!ok) failures.add(rel + " " + Conformance.firstDifference(expected, actual));
@@ -77,12 +78,12 @@ class ConformanceRoundTripTest {
     }
 
     @Test void printParsePrintIsAFixpointForEveryConformanceFile() throws IOException {
-        List<Path> files = new ArrayList<>(Conformance.files("testdata"));
-        files.addAll(Conformance.files("interpret"));
+        List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
+        files.addAll(ConformanceFiles.files("interpret"));
         List<String> failures = new ArrayList<>();
         int implicitOrExact = 0;
         for (Path f : files) {
-            String rel = Conformance.dir().relativize(f).toString();
+            String rel = ConformanceFiles.dir().relativize(f).toString();
             try {
                 String once = printAll(Conformance.parse(f));
                 String twice = printAll(MlirParser.parseSplit(once, rel + " (printed)"));
@@ -104,14 +105,14 @@ class ConformanceRoundTripTest {
      * locations is a fixpoint too. Every 10th conformance file keeps the run short.
      */
     @Test void printingWithLocationsIsAFixpoint() {
-        List<Path> files = new ArrayList<>(Conformance.files("testdata"));
-        files.addAll(Conformance.files("interpret"));
+        List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
+        files.addAll(ConformanceFiles.files("interpret"));
         PrintOptions withLocs = PrintOptions.DEFAULT.withLocations(true);
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (int i = 0; i < files.size(); i += 10) {
             Path f = files.get(i);
-            String rel = Conformance.dir().relativize(f).toString();
+            String rel = ConformanceFiles.dir().relativize(f).toString();
             List<Module> ms;
             try {
                 ms = Conformance.parse(f);

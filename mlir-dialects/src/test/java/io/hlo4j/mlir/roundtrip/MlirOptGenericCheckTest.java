@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.roundtrip;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
@@ -100,13 +101,13 @@ class MlirOptGenericCheckTest {
             if ("true".equals(System.getenv("CI"))) throw new AssertionError(msg);
             Assumptions.abort(msg);
         }
-        List<Path> files = new ArrayList<>(Conformance.files("testdata"));
-        files.addAll(Conformance.files("interpret"));
+        List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
+        files.addAll(ConformanceFiles.files("interpret"));
         List<String> texts = new ArrayList<>(), names = new ArrayList<>();
         List<String> limitedTexts = new ArrayList<>(), limitedNames = new ArrayList<>();
         List<String> unparsed = new ArrayList<>();
         for (Path f : files) {
-            String rel = Conformance.dir().relativize(f).toString();
+            String rel = ConformanceFiles.dir().relativize(f).toString();
             List<Module> ms;
             try {
                 ms = Conformance.parse(f);

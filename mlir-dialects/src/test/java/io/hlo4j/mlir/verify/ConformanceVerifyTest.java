@@ -3,6 +3,7 @@ package io.hlo4j.mlir.verify;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,22 +24,9 @@ class ConformanceVerifyTest {
      */
     static final java.util.Map<String, String> KNOWN_OP_VERIFIER_BUGS = java.util.Map.of();
 
-    static Path conformanceDir() {
-        String prop = System.getProperty("hlo4j.conformance.dir");
-        if (prop != null && Files.isDirectory(Path.of(prop))) return Path.of(prop);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path c = p.resolve("../shared/conformance");
-            if (Files.isDirectory(c.resolve("testdata"))) return c.normalize();
-        }
-        throw new IllegalStateException("conformance files not found: set -Dhlo4j.conformance.dir");
-    }
-
     @Test void everyConformanceModuleVerifies() throws IOException {
-        Path dir = conformanceDir();
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(dir)) {
-            files = s.filter(p -> p.toString().endsWith(".mlir")).sorted().toList();
-        }
+        Path dir = ConformanceFiles.dir();
+        List<Path> files = ConformanceFiles.all();
         List<String> failures = new ArrayList<>();
         int modules = 0;
         int rejected = 0;

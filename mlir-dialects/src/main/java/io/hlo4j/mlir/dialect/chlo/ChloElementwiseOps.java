@@ -11,6 +11,7 @@ import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
+import io.hlo4j.mlir.dialect.check.DenseConstantSyntax;
 import io.hlo4j.mlir.registry.OpSyntax;
 import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.registry.TypeInference;
@@ -91,7 +92,7 @@ final class ChloElementwiseOps {
                 .syntax(new BroadcastSelectSyntax()).verifier(ChloElementwiseOps::verifyBroadcastSelect)
                 .traits(OpTrait.ELEMENTWISE).build());
         r.register(OpDef.builder("chlo.constant").summary("a constant tensor").inherent("value")
-                .syntax(new ConstantSyntax()).verifier(ChloElementwiseOps::verifyConstant)
+                .syntax(new DenseConstantSyntax()).verifier(ChloElementwiseOps::verifyConstant)
                 .inference((operands, props, regions) -> List.of(((DenseElementsAttr) props.get("value")).type()))
                 .resultNamer(op -> new String[] {"cst"}).build());
         r.register(OpDef.builder("chlo.constant_like").summary("a splat constant shaped like the operand").inherent("value")
@@ -317,23 +318,6 @@ final class ChloElementwiseOps {
         if (!v.type().equals(op.result(0).type())) {
             throw fail(op, "result type " + op.result(0).type() + " must equal the value's type " + v.type());
         }
-    }
-
-    /** {@code attr-dict dense<...> : T}. */
-    private static final class ConstantSyntax implements OpSyntax {
-        @Override public Operation.Builder parse(AsmParser p, String opName) {
-            Operation.Builder b = addAttrDict(Operation.builder(opName), p.parseOptionalAttrDict(), Set.of("value"));
-            Attribute v = p.parseAttribute();
-            if (!(v instanceof DenseElementsAttr d)) throw p.error("'" + opName + "' expects a dense elements value, got " + v);
-            return b.property("value", v).resultType(d.type());
-        }
-
-        @Override public void print(Operation op, AsmPrinter pr) {
-            pr.printOptionalAttrDict(allAttributes(op), Set.of("value"));
-            pr.print(" ").printAttribute(op.attr("value"));
-        }
-
-        @Override public boolean canPrint(Operation op) { return op.attr("value") instanceof DenseElementsAttr; }
     }
 
     private static void verifyConstantLike(Operation op) {

@@ -4,7 +4,6 @@ import io.hlo4j.mlir.asm.AsmParser;
 import io.hlo4j.mlir.asm.AsmPrinter;
 import io.hlo4j.mlir.asm.OperandRef;
 import io.hlo4j.mlir.asm.ParsedArgument;
-import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
@@ -14,6 +13,7 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
+import io.hlo4j.mlir.dialect.check.DenseConstantSyntax;
 import io.hlo4j.mlir.registry.OpSyntax;
 import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.types.FunctionType;
@@ -82,7 +82,7 @@ public final class SdyOps {
                 .inherent("allowed_direction").syntax(new PropagationBarrierSyntax()).verifier(SdyOps::verifyPropagationBarrier)
                 .inference((ops, props, regions) -> List.of(ops.get(0))).traits(OpTrait.SAME_OPERANDS_AND_RESULT_TYPE).build());
         r.register(OpDef.builder(CONSTANT).summary("a constant that is never deduplicated (keeps its own sharding)")
-                .inherent("value").syntax(new ConstantSyntax()).verifier(SdyOps::verifyConstant)
+                .inherent("value").syntax(new DenseConstantSyntax()).verifier(SdyOps::verifyConstant)
                 .inference((ops, props, regions) -> List.of(((DenseElementsAttr) props.get("value")).type()))
                 .resultNamer(op -> new String[] {"cst"}).build());
         r.register(OpDef.builder(DATA_FLOW_EDGE).summary("marks a data-flow edge of a region op for propagation")
@@ -402,23 +402,6 @@ public final class SdyOps {
         expectNoRegions(op);
         DenseElementsAttr v = required(op, "value", DenseElementsAttr.class, "a dense elements attribute");
         if (!v.type().equals(op.result(0).type())) throw fail(op, "result type " + op.result(0).type() + " must equal the value's type " + v.type());
-    }
-
-    /** {@code attr-dict dense<...> : T}, as stablehlo.constant prints. */
-    private static final class ConstantSyntax implements OpSyntax {
-        @Override public Operation.Builder parse(AsmParser p, String opName) {
-            Operation.Builder b = addAttrDict(Operation.builder(opName), p.parseOptionalAttrDict(), Set.of("value"));
-            Attribute v = p.parseAttribute();
-            if (!(v instanceof DenseElementsAttr d)) throw p.error("'" + opName + "' expects a dense elements value, got " + v);
-            return b.property("value", v).resultType(d.type());
-        }
-
-        @Override public void print(Operation op, AsmPrinter pr) {
-            pr.printOptionalAttrDict(allAttributes(op), Set.of("value"));
-            pr.print(" ").printAttribute(op.attr("value"));
-        }
-
-        @Override public boolean canPrint(Operation op) { return op.attr("value") instanceof DenseElementsAttr; }
     }
 
     private static void verifyDataFlowEdge(Operation op) {

@@ -13,8 +13,8 @@ import io.hlo4j.mlir.types.FunctionType;
 import java.util.List;
 import java.util.Set;
 
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.allAttributes;
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.putAttributes;
+import static io.hlo4j.mlir.dialect.stablehlo.Syntax.allAttributes;
+import static io.hlo4j.mlir.dialect.check.OpSupport.addAttrDict;
 
 /**
  * {@code stablehlo.rng %a, %b, %shape, distribution = NORMAL : (...) -> T} and
@@ -59,7 +59,7 @@ final class MiscRngSyntax {
                 FunctionType fn = p.parseFunctionType();
                 Operation.Builder op = Operation.builder(opName).operands(p.resolve(List.of(a, b, shape), fn.inputs()))
                         .resultTypes(fn.results());
-                putAttributes(op, attrs, inherent);
+                addAttrDict(op, attrs, inherent);
                 return op.property("rng_distribution", dist);
             }
 
@@ -90,7 +90,7 @@ final class MiscRngSyntax {
                 FunctionType fn = p.parseFunctionType();
                 Operation.Builder op = Operation.builder(opName).operands(p.resolve(List.of(state), fn.inputs()))
                         .resultTypes(fn.results());
-                putAttributes(op, attrs, inherent);
+                addAttrDict(op, attrs, inherent);
                 return op.property("rng_algorithm", alg);
             }
 

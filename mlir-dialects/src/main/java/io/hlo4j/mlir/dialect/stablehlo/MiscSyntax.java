@@ -19,9 +19,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.allAttributes;
+import static io.hlo4j.mlir.dialect.stablehlo.Syntax.allAttributes;
 import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.isEmptyArray;
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.putAttributes;
+import static io.hlo4j.mlir.dialect.check.OpSupport.addAttrDict;
 
 /**
  * The small declarative pretty forms of part B's ops (upstream's ODS {@code assemblyFormat}s). The ODS
@@ -43,7 +43,7 @@ final class MiscSyntax {
                     types = p.parseTypeList();
                 }
                 Operation.Builder b = Operation.builder(opName).operands(p.resolve(refs, types));
-                return putAttributes(b, attrs, inherent);
+                return addAttrDict(b, attrs, inherent);
             }
 
             @Override public void print(Operation op, AsmPrinter p) {
@@ -61,7 +61,7 @@ final class MiscSyntax {
                 DictionaryAttr attrs = p.parseOptionalAttrDict();
                 p.expect(":");
                 Type t = p.parseType();
-                return putAttributes(Operation.builder(opName).resultType(t), attrs, inherent);
+                return addAttrDict(Operation.builder(opName).resultType(t), attrs, inherent);
             }
 
             @Override public void print(Operation op, AsmPrinter p) {
@@ -98,7 +98,7 @@ final class MiscSyntax {
                     result = t;
                 }
                 Operation.Builder b = Operation.builder(opName).operands(p.resolve(refs, operandTypes)).resultType(result);
-                return putAttributes(b, attrs, inherent);
+                return addAttrDict(b, attrs, inherent);
             }
 
             @Override public void print(Operation op, AsmPrinter p) {
@@ -123,7 +123,7 @@ final class MiscSyntax {
             @Override public Operation.Builder parse(AsmParser p, String opName) {
                 DictionaryAttr attrs = p.parseOptionalAttrDict();
                 Operation.Builder b = Operation.builder(opName);
-                putAttributes(b, attrs, inherent);
+                addAttrDict(b, attrs, inherent);
                 if (p.consumeIf("(")) {
                     p.expect(")");
                     return b;
@@ -164,7 +164,7 @@ final class MiscSyntax {
                 p.expect(":");
                 FunctionType fn = p.parseFunctionType();
                 Operation.Builder b = Operation.builder(opName).operands(p.resolve(refs, fn.inputs())).resultTypes(fn.results());
-                putAttributes(b, attrs, inherent);
+                addAttrDict(b, attrs, inherent);
                 return b.property("call_target_name", new StringAttr(target));
             }
 
@@ -202,7 +202,7 @@ final class MiscSyntax {
                 p.expect(":");
                 FunctionType fn = p.parseFunctionType();
                 Operation.Builder b = Operation.builder(opName).operands(p.resolve(refs, fn.inputs())).resultTypes(fn.results());
-                putAttributes(b, attrs, inherent);
+                addAttrDict(b, attrs, inherent);
                 return b.property("name", new StringAttr(name)).regions(regions);
             }
 

@@ -5,7 +5,6 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
-import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.UnitAttr;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -356,24 +354,6 @@ final class RegionChecks {
         s = s.substring(1, s.length() - 1).trim();
         if (s.isEmpty()) return new long[0];
         return Arrays.stream(s.split(",")).mapToLong(x -> Long.parseLong(x.trim())).toArray();
-    }
-
-    /** The attribute dictionary an op's pretty form shows: properties and discardable attributes together. */
-    static DictionaryAttr allAttributes(Operation op) {
-        if (op.properties().isEmpty()) return op.attributes();
-        if (op.attributes().isEmpty()) return op.properties();
-        Map<String, Attribute> m = new TreeMap<>(op.properties().asMap());
-        m.putAll(op.attributes().asMap());
-        return DictionaryAttr.of(m);
-    }
-
-    /** Splits a parsed attribute dictionary into the op's properties (inherent names) and discardable ones. */
-    static Operation.Builder putAttributes(Operation.Builder b, DictionaryAttr attrs, Set<String> inherent) {
-        for (Map.Entry<String, Attribute> e : attrs.asMap().entrySet()) {
-            if (inherent.contains(e.getKey())) b.property(e.getKey(), e.getValue());
-            else b.attribute(e.getKey(), e.getValue());
-        }
-        return b;
     }
 
     static boolean isEmptyArray(Attribute a) { return a instanceof ArrayAttr arr && arr.size() == 0; }

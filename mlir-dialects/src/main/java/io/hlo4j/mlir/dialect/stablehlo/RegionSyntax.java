@@ -20,8 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.allAttributes;
-import static io.hlo4j.mlir.dialect.stablehlo.RegionChecks.putAttributes;
+import static io.hlo4j.mlir.dialect.stablehlo.Syntax.allAttributes;
+import static io.hlo4j.mlir.dialect.check.OpSupport.addAttrDict;
 
 /** The pretty forms of {@code stablehlo.reduce} and {@code stablehlo.while}, as upstream's AssemblyFormat.cpp writes them. */
 final class RegionSyntax {
@@ -131,7 +131,7 @@ final class RegionSyntax {
         FunctionType fn = p.parseFunctionType();
         if (fn.inputs().isEmpty()) throw p.error("input types missing in reduce-op function type");
         Operation.Builder b = Operation.builder(opName);
-        putAttributes(b, attrs, inherent);
+        addAttrDict(b, attrs, inherent);
         b.property("dimensions", DenseArrayAttr.ofI64(dims));
         b.resultTypes(fn.results());
         if (inner != null) {
@@ -209,7 +209,7 @@ final class RegionSyntax {
                 p.expectKeyword("do");
                 Region body = p.parseRegion(args);
                 Operation.Builder b = Operation.builder(opName).operands(values).resultTypes(types);
-                putAttributes(b, attrs, inherent);
+                addAttrDict(b, attrs, inherent);
                 return b.region(cond).region(body);
             }
 

@@ -1,6 +1,6 @@
 package io.hlo4j.mlir.dialect.check;
 
-import io.hlo4j.mlir.dialect.chlo.ConformanceStatements;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CheckFileTest {
     private static String printFile(String rel) throws IOException {
-        Path p = ConformanceStatements.dir().resolve(rel);
+        Path p = ConformanceFiles.dir().resolve(rel);
         List<Module> modules = MlirParser.parseSplit(Files.readString(p), p.toString());
         StringBuilder sb = new StringBuilder();
         for (Module m : modules) {

@@ -1,10 +1,12 @@
 package io.hlo4j.mlir.dialect.check;
 
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.FloatAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.ParseException;
 import io.hlo4j.mlir.ir.Value;
@@ -15,8 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.HashMap;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.rejects;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.squash;
@@ -27,14 +27,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The check ops: syntax as interpret/check.mlir writes it, upstream's printed form, and the verifiers. */
 class CheckOpsTest {
     private static Operation parse(String text) {
-        return MiniAsm.parseOpDeclaringOperands(text, new HashMap<>());
+        return OpSnippet.parse(text).op();
     }
 
     private static String roundTrip(String text) {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(text, scope);
-        verify(op);
-        return squash(MiniAsm.print(op, MiniAsm.names(scope)));
+        OpSnippet s = OpSnippet.parse(text);
+        verify(s.op());
+        return squash(s.print());
     }
 
     /** Lines of interpret/check.mlir and probe.mlir that are already in upstream's printed form. */
@@ -99,7 +98,7 @@ class CheckOpsTest {
 
     // ---- verifiers ------------------------------------------------------------------------------
 
-    private static Value arg(String type) { return MiniAsm.args("v", type).get("v"); }
+    private static Value arg(String type) { return Block.builder().addArgument(MlirParser.parseType(type)); }
 
     @Test
     void expectEqRequiresSameTypes() {

@@ -1,6 +1,6 @@
 package io.hlo4j.mlir.dialect.check;
 
-import io.hlo4j.mlir.dialect.chlo.ConformanceStatements;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Walker;
@@ -50,7 +50,7 @@ class DialectFilesRoundTripTest {
     void chloLinesOfTestdataPrintBackExactly() throws IOException {
         int files = 0, lines = 0;
         List<String> failures = new ArrayList<>();
-        for (Path f : ConformanceStatements.files("testdata")) {
+        for (Path f : ConformanceFiles.files("testdata")) {
             String text = Files.readString(f);
             if (!text.contains("chlo.")) continue;
             files++;
@@ -71,7 +71,7 @@ class DialectFilesRoundTripTest {
     void interpretFilesVerifyAndReachAPrintFixpoint() throws IOException {
         int files = 0, ops = 0;
         List<String> failures = new ArrayList<>();
-        for (Path f : ConformanceStatements.files("interpret")) {
+        for (Path f : ConformanceFiles.files("interpret")) {
             String text = Files.readString(f);
             if (!(text.contains("check.") || text.contains("interpreter.") || text.contains("chlo.") || text.contains("sdy."))) continue;
             files++;

@@ -1,10 +1,10 @@
 package io.hlo4j.mlir.dialect.check;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.FloatAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Module;
@@ -17,7 +17,6 @@ import io.hlo4j.mlir.types.TensorType;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -65,18 +64,18 @@ class ModulePrintingTest {
 
     @Test
     void topKAndManualComputationPrintAsUpstream() {
-        TensorType t = (TensorType) MiniAsm.type("tensor<16x8xf32>");
+        TensorType t = (TensorType) MlirParser.parseType("tensor<16x8xf32>");
         Operation c = Operation.builder("stablehlo.constant").property("value", DenseElementsAttr.splat(t, new byte[4])).resultType(t).build();
         Operation topk = Operation.builder("chlo.top_k").operand(c.result()).property("k", IntegerAttr.i64(2))
-                .resultTypes(MiniAsm.type("tensor<16x2xf32>"), MiniAsm.type("tensor<16x2xi32>")).build();
-        Operation mesh = MiniAsm.parseOp("sdy.mesh @mesh = <[\"ep\"=4]>", Map.of());
+                .resultTypes(MlirParser.parseType("tensor<16x2xf32>"), MlirParser.parseType("tensor<16x2xi32>")).build();
+        Operation mesh = MlirParser.parseModule("sdy.mesh @mesh = <[\"ep\"=4]>", "<mesh>").operations().getFirst().toBuilder().build();
         Block.Builder bb = Block.builder();
-        BlockArgument a = bb.addArgument(MiniAsm.type("tensor<4x8xf32>"));
+        BlockArgument a = bb.addArgument(MlirParser.parseType("tensor<4x8xf32>"));
         bb.append(Operation.builder("sdy.return").operand(a).build());
         Operation mc = Operation.builder("sdy.manual_computation").operand(c.result()).resultType(t).region(Region.of(bb.build()))
-                .property("in_shardings", MiniAsm.parseAttribute("#sdy.sharding_per_value<[<@mesh, [{\"ep\"}, {}]>]>"))
-                .property("out_shardings", MiniAsm.parseAttribute("#sdy.sharding_per_value<[<@mesh, [{\"ep\"}, {}]>]>"))
-                .property("manual_axes", MiniAsm.parseAttribute("#sdy<manual_axes{\"ep\"}>")).build();
+                .property("in_shardings", MlirParser.parseAttribute("#sdy.sharding_per_value<[<@mesh, [{\"ep\"}, {}]>]>"))
+                .property("out_shardings", MlirParser.parseAttribute("#sdy.sharding_per_value<[<@mesh, [{\"ep\"}, {}]>]>"))
+                .property("manual_axes", MlirParser.parseAttribute("#sdy<manual_axes{\"ep\"}>")).build();
         Module m = Module.of(null, null, List.of(mesh, c, topk, mc), null);
         mc.def().verifier().verify(mc);
         assertThat(MlirPrinter.print(m)).isEqualTo("""
@@ -93,8 +92,8 @@ class ModulePrintingTest {
 
     @Test
     void scanNamesItsBodyArgumentsInputAndCarry() {
-        io.hlo4j.mlir.types.Type i32 = MiniAsm.type("tensor<i32>");
-        TensorType v = (TensorType) MiniAsm.type("tensor<4xi32>");
+        io.hlo4j.mlir.types.Type i32 = MlirParser.parseType("tensor<i32>");
+        TensorType v = (TensorType) MlirParser.parseType("tensor<4xi32>");
         Operation in = Operation.builder("stablehlo.constant").property("value", DenseElementsAttr.of(v, new byte[16])).resultType(v).build();
         Operation init = Operation.builder("stablehlo.constant").property("value", DenseElementsAttr.of((TensorType) i32, new byte[4]))
                 .resultType(i32).build();

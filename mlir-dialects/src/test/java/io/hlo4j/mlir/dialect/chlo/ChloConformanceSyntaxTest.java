@@ -1,15 +1,13 @@
 package io.hlo4j.mlir.dialect.chlo;
 
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.testing.ConformanceFiles;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Value;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.assertSameStructure;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.squash;
@@ -24,22 +22,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChloConformanceSyntaxTest {
     @Test
     void everyPrettyChloStatementRoundTrips() {
-        List<Path> files = new ArrayList<>(ConformanceStatements.files("testdata"));
-        files.addAll(ConformanceStatements.files("interpret"));
+        List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
+        files.addAll(ConformanceFiles.files("interpret"));
         int count = 0;
         List<String> failures = new ArrayList<>();
         for (Path f : files) {
             for (String st : ConformanceStatements.statements(f, l -> l.matches("(%[\\w#:, %]+= )?chlo\\.\\w+ .*|(%[\\w#:, %]+= )?chlo\\.top_k\\(.*"))) {
                 count++;
                 try {
-                    Map<String, Value> scope = new HashMap<>();
-                    Operation op = MiniAsm.parseOpDeclaringOperands(st, scope);
+                    OpSnippet s = OpSnippet.parse(st);
+                    Operation op = s.op();
                     verify(op);
-                    String printed = squash(MiniAsm.print(op, MiniAsm.names(scope)));
+                    String printed = squash(s.print());
                     String body = st.substring(st.indexOf("chlo."));
                     assertThat(printed.substring(printed.indexOf("chlo."))).isEqualTo(body);
-                    Map<String, Value> scope2 = new HashMap<>();
-                    Operation again = MiniAsm.parseOpDeclaringOperands(printed, scope2);
+                    Operation again = OpSnippet.parse(printed).op();
                     assertSameStructure(op, again);
                 } catch (AssertionError | RuntimeException e) {
                     failures.add(f.getFileName() + ": " + st + "\n   -> " + e.getMessage());

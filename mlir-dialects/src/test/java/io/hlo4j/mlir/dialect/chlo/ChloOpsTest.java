@@ -1,10 +1,11 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.FloatAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
@@ -17,9 +18,7 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.Type;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.rejects;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.squash;
@@ -28,9 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** chlo's other ops: top_k, the elementwise families, broadcasting, constants and scan. */
 class ChloOpsTest {
-    private static Operation parse(String text) { return MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()); }
+    private static Operation parse(String text) { return OpSnippet.parse(text).op(); }
 
-    private static Value arg(String type) { return MiniAsm.args("v", type).get("v"); }
+    private static Value arg(String type) { return Block.builder().addArgument(MlirParser.parseType(type)); }
 
     // ---- top_k ----------------------------------------------------------------------------------
 
@@ -41,19 +40,18 @@ class ChloOpsTest {
         OpDef def = op.def();
         assertThat(def.resultNamer().names(op)).containsExactly("values", "indices");
         assertThat(def.typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<16x2xf32>"), MiniAsm.type("tensor<16x2xi32>"));
+                .containsExactly(MlirParser.parseType("tensor<16x2xf32>"), MlirParser.parseType("tensor<16x2xi32>"));
         assertThat(ChloTopKOp.isStable(op)).isTrue();
     }
 
     @Test
     void topKIsStableIsPrintedWhenSet() {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(
-                "%v, %i = chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)", scope);
+        OpSnippet s = OpSnippet.parse("%v, %i = chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)");
+        Operation op = s.op();
         verify(op);
         assertThat(op.properties().get("is_stable")).isEqualTo(BoolAttr.FALSE);
         assertThat(ChloTopKOp.isStable(op)).isFalse();
-        String printed = squash(MiniAsm.print(op, MiniAsm.names(scope)));
+        String printed = squash(s.print());
         assertThat(printed.substring(printed.indexOf("chlo."))).isEqualTo(
                 "chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)");
     }
@@ -83,7 +81,7 @@ class ChloOpsTest {
         Operation op = parse("%r = chlo.is_inf %x : tensor<4xf32> -> tensor<4xi1>");
         verify(op);
         assertThat(op.def().typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<4xi1>"));
+                .containsExactly(MlirParser.parseType("tensor<4xi1>"));
         rejects(parse("%r = chlo.is_pos_inf %x : tensor<4xf32> -> tensor<4xf32>"), "result must be a tensor of i1");
     }
 
@@ -125,10 +123,10 @@ class ChloOpsTest {
     void constantLikeTakesTheOperandsShape() {
         Value x = arg("tensor<2x?xf32>");
         Operation op = Operation.builder("chlo.constant_like").operand(x).property("value", new FloatAttr(1.0, FloatType.F32))
-                .resultType(MiniAsm.type("tensor<2x?xf32>")).build();
+                .resultType(MlirParser.parseType("tensor<2x?xf32>")).build();
         verify(op);
         assertThat(op.def().typeInference().inferResultTypes(op.operandTypes(), op.properties(), List.of()))
-                .containsExactly(MiniAsm.type("tensor<2x?xf32>"));
+                .containsExactly(MlirParser.parseType("tensor<2x?xf32>"));
         Operation bad = op.toBuilder().property("value", IntegerAttr.i32(1)).build();
         rejects(bad, "value's type doesn't match element return type");
     }
@@ -137,14 +135,16 @@ class ChloOpsTest {
 
     /** scan.mlir's first case: cumulative sum over dimension 0 of a 4-vector, body add + return. */
     private static Operation scan(String input, String init, String argA, String argB, String out0, String out1, long dim) {
-        Map<String, Value> outer = MiniAsm.args("input", input, "init", init);
+        Block.Builder outer = Block.builder();
+        Value in = outer.addArgument(MlirParser.parseType(input));
+        Value initValue = outer.addArgument(MlirParser.parseType(init));
         Block.Builder bb = Block.builder();
-        BlockArgument a = bb.addArgument(MiniAsm.type(argA));
-        BlockArgument b = bb.addArgument(MiniAsm.type(argB));
+        BlockArgument a = bb.addArgument(MlirParser.parseType(argA));
+        BlockArgument b = bb.addArgument(MlirParser.parseType(argB));
         Operation add = bb.append(Operation.builder("stablehlo.add").operands(a, b).resultType(a.type()).build());
         bb.append(Operation.builder("stablehlo.return").operands(add.result(), add.result()).build());
-        return Operation.builder("chlo.scan").operands(outer.get("input"), outer.get("init"))
-                .resultTypes(MiniAsm.type(out0), MiniAsm.type(out1)).region(Region.of(bb.build()))
+        return Operation.builder("chlo.scan").operands(in, initValue)
+                .resultTypes(MlirParser.parseType(out0), MlirParser.parseType(out1)).region(Region.of(bb.build()))
                 .property("dimension", IntegerAttr.i64(dim))
                 .property("operandSegmentSizes", DenseArrayAttr.ofInts(IntegerType.I32, 1, 1))
                 .property("resultSegmentSizes", DenseArrayAttr.ofInts(IntegerType.I32, 1, 1)).build();
@@ -183,7 +183,7 @@ class ChloOpsTest {
                 "constant", "is_inf", "is_neg_inf", "is_pos_inf", "broadcast_add", "broadcast_select", "broadcast_compare")) {
             assertThat(OpRegistry.global().lookup("chlo." + n)).as("chlo." + n).isNotNull();
         }
-        Type t = MiniAsm.type("tensor<2xf32>");
+        Type t = MlirParser.parseType("tensor<2xf32>");
         assertThat(t).isNotNull();
     }
 }

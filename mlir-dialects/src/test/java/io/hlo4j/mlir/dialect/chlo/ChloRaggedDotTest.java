@@ -1,8 +1,10 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.ParseException;
 import io.hlo4j.mlir.registry.OpRegistry;
@@ -11,7 +13,6 @@ import io.hlo4j.mlir.types.Type;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,11 +29,13 @@ class ChloRaggedDotTest {
     }
 
     private static Operation op(String lhs, String rhs, String groups, String result, RaggedDotDimensionNumbers d) {
-        var scope = MiniAsm.args("lhs", lhs, "rhs", rhs, "g", groups);
-        return Operation.builder("chlo.ragged_dot").operands(scope.get("lhs"), scope.get("rhs"), scope.get("g"))
+        Block.Builder args = Block.builder();
+        return Operation.builder("chlo.ragged_dot")
+                .operands(args.addArgument(MlirParser.parseType(lhs)), args.addArgument(MlirParser.parseType(rhs)),
+                        args.addArgument(MlirParser.parseType(groups)))
                 .property("ragged_dot_dimension_numbers", d)
                 .property("precision_config", ArrayAttr.of(ChloEnumAttr.precision("DEFAULT"), ChloEnumAttr.precision("DEFAULT")))
-                .resultType(MiniAsm.type(result)).build();
+                .resultType(MlirParser.parseType(result)).build();
     }
 
     private static Type infer(Operation op) {
@@ -42,33 +45,33 @@ class ChloRaggedDotTest {
 
     @Test
     void parsesTheAttributeAsRaggedDotMlirWritesItAndPrintsUpstreamsCompactForm() throws Exception {
-        String text = Files.readString(ConformanceStatements.dir().resolve("interpret/chlo/ragged_dot.mlir"));
+        String text = Files.readString(ConformanceFiles.dir().resolve("interpret/chlo/ragged_dot.mlir"));
         Matcher m = Pattern.compile("#chlo\\.ragged_dot<[^>]*>").matcher(text);
         assertThat(m.find()).isTrue();
-        Attribute a = MiniAsm.parseAttribute(m.group());
+        Attribute a = MlirParser.parseAttribute(m.group());
         assertThat(a).isEqualTo(dn(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L)));
         assertThat(a.toString()).isEqualTo("#chlo.ragged_dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1], "
                 + "lhs_ragged_dimensions = [0], rhs_group_dimensions = [0]>");
-        assertThat(MiniAsm.parseAttribute(a.toString())).isEqualTo(a);
+        assertThat(MlirParser.parseAttribute(a.toString())).isEqualTo(a);
     }
 
     @Test
     void attributeParserRejectsUnknownAndDuplicateFields() {
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#chlo.ragged_dot<lhs_batching_dims = [0]>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#chlo.ragged_dot<lhs_batching_dims = [0]>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("expected one of");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#chlo.ragged_dot<lhs_ragged_dimensions = [0], lhs_ragged_dimensions = [1]>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#chlo.ragged_dot<lhs_ragged_dimensions = [0], lhs_ragged_dimensions = [1]>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("duplicated `lhs_ragged_dimensions`");
-        assertThat(MiniAsm.parseAttribute("#chlo.ragged_dot<>")).isEqualTo(dn(List.of(), List.of(), List.of(), List.of(), List.of(), List.of()));
+        assertThat(MlirParser.parseAttribute("#chlo.ragged_dot<>")).isEqualTo(dn(List.of(), List.of(), List.of(), List.of(), List.of(), List.of()));
     }
 
     @Test
     void enumAttributes() {
-        assertThat(MiniAsm.parseAttribute("#chlo<precision HIGHEST>")).isEqualTo(ChloEnumAttr.precision("HIGHEST"));
-        assertThat(MiniAsm.parseAttribute("#chlo<comparison_direction LT>").toString()).isEqualTo("#chlo<comparison_direction LT>");
+        assertThat(MlirParser.parseAttribute("#chlo<precision HIGHEST>")).isEqualTo(ChloEnumAttr.precision("HIGHEST"));
+        assertThat(MlirParser.parseAttribute("#chlo<comparison_direction LT>").toString()).isEqualTo("#chlo<comparison_direction LT>");
         assertThat(ChloEnumAttr.comparisonType("TOTALORDER").ordinal()).isEqualTo(2);
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#chlo<precision FAST>")).isInstanceOf(ParseException.class)
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#chlo<precision FAST>")).isInstanceOf(ParseException.class)
                 .hasMessageContaining("'FAST' is not a case of chlo precision");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#chlo<rounding DEFAULT>")).isInstanceOf(ParseException.class)
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#chlo<rounding DEFAULT>")).isInstanceOf(ParseException.class)
                 .hasMessageContaining("unknown chlo attribute 'rounding'");
     }
 
@@ -79,7 +82,7 @@ class ChloRaggedDotTest {
                 dn(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L)));
         verify(op);
         assertThat(ChloRaggedDotOp.mode(ChloRaggedDotOp.dimensionNumbers(op))).isEqualTo(ChloRaggedDotOp.Mode.NON_CONTRACTING);
-        assertThat(infer(op)).isEqualTo(MiniAsm.type("tensor<11x7xf32>"));
+        assertThat(infer(op)).isEqualTo(MlirParser.parseType("tensor<11x7xf32>"));
     }
 
     @Test
@@ -87,7 +90,7 @@ class ChloRaggedDotTest {
         Operation op = op("tensor<2x11x5xf32>", "tensor<3x2x5x7xf32>", "tensor<3xi64>", "tensor<2x11x7xf32>",
                 dn(List.of(0L), List.of(1L), List.of(2L), List.of(2L), List.of(1L), List.of(0L)));
         verify(op);
-        assertThat(infer(op)).isEqualTo(MiniAsm.type("tensor<2x11x7xf32>"));
+        assertThat(infer(op)).isEqualTo(MlirParser.parseType("tensor<2x11x7xf32>"));
     }
 
     @Test
@@ -97,7 +100,7 @@ class ChloRaggedDotTest {
                 dn(List.of(), List.of(), List.of(0L), List.of(0L), List.of(0L), List.of()));
         verify(op);
         assertThat(ChloRaggedDotOp.mode(ChloRaggedDotOp.dimensionNumbers(op))).isEqualTo(ChloRaggedDotOp.Mode.CONTRACTING);
-        assertThat(infer(op)).isEqualTo(MiniAsm.type("tensor<3x5x7xf32>"));
+        assertThat(infer(op)).isEqualTo(MlirParser.parseType("tensor<3x5x7xf32>"));
     }
 
     @Test

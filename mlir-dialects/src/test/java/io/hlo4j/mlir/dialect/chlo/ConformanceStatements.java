@@ -4,38 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /** Reads whole statements (possibly spanning lines) out of the StableHLO conformance files. */
 public final class ConformanceStatements {
     private ConformanceStatements() {}
-
-    /** {@code hlo4j.conformance.dir}, else {@code <repo>/../shared/conformance}. */
-    public static Path dir() {
-        String p = System.getProperty("hlo4j.conformance.dir");
-        if (p != null && !p.isBlank() && Files.isDirectory(Paths.get(p))) return Paths.get(p);
-        String root = System.getProperty("hlo4j.root");
-        Path base = root != null && !root.isBlank() ? Paths.get(root) : Paths.get("").toAbsolutePath().getParent();
-        for (Path c = base; c != null; c = c.getParent()) {
-            Path cand = c.resolveSibling("shared").resolve("conformance");
-            if (Files.isDirectory(cand)) return cand;
-            Path inside = c.resolve("shared").resolve("conformance");
-            if (Files.isDirectory(inside)) return inside;
-        }
-        throw new IllegalStateException("conformance files not found; set -Dhlo4j.conformance.dir");
-    }
-
-    public static List<Path> files(String sub) {
-        try (Stream<Path> s = Files.walk(dir().resolve(sub))) {
-            return s.filter(p -> p.toString().endsWith(".mlir")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Statements whose first line matches {@code start}, joined until brackets balance; comments stripped. */
     public static List<String> statements(Path file, Predicate<String> start) {

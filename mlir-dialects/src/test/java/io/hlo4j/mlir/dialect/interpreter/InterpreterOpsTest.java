@@ -1,11 +1,12 @@
 package io.hlo4j.mlir.dialect.interpreter;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.attr.TypeAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -16,9 +17,7 @@ import io.hlo4j.mlir.types.Type;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.rejects;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.squash;
@@ -27,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** interpreter.run_parallel / probe / print as interpret/*.mlir use them. */
 class InterpreterOpsTest {
-    private static final Type I64_2x2 = MiniAsm.type("tensor<2x2xi64>");
-    private static final Type I64_2x4 = MiniAsm.type("tensor<2x4xi64>");
+    private static final Type I64_2x2 = MlirParser.parseType("tensor<2x2xi64>");
+    private static final Type I64_2x4 = MlirParser.parseType("tensor<2x4xi64>");
 
     /** A func.func declaration with just what run_parallel's verifier reads: sym_name and function_type. */
     private static Operation func(String name, List<Type> in, List<Type> out) {
@@ -107,24 +106,22 @@ class InterpreterOpsTest {
 
     @Test
     void probeRoundTripsAndKeepsItsType() {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands("%3 = interpreter.probe %2, probe_id = \"probe_i1\" : tensor<3x1xi1>", scope);
+        OpSnippet s = OpSnippet.parse("%3 = interpreter.probe %2, probe_id = \"probe_i1\" : tensor<3x1xi1>");
+        Operation op = s.op();
         verify(op);
         assertThat(op.result(0).type()).isEqualTo(op.operand(0).type());
         assertThat(op.properties().get("probe_id")).isEqualTo(new StringAttr("probe_i1"));
-        scope.put("3", op.result(0));
-        assertThat(squash(MiniAsm.print(op, MiniAsm.names(scope))))
+        assertThat(squash(s.print()))
                 .isEqualTo("%3 = interpreter.probe %2, probe_id = \"probe_i1\" : tensor<3x1xi1>");
-        Operation bad = Operation.builder("interpreter.probe").operand(op.operand(0)).resultType(MiniAsm.type("tensor<3x1xi8>"))
+        Operation bad = Operation.builder("interpreter.probe").operand(op.operand(0)).resultType(MlirParser.parseType("tensor<3x1xi8>"))
                 .property("probe_id", new StringAttr("p")).build();
         rejects(bad, "SameOperandsAndResultType");
     }
 
     @Test
     void printRoundTrips() {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands("interpreter.print %0 : tensor<2xi32>", scope);
-        verify(op);
-        assertThat(squash(MiniAsm.print(op, MiniAsm.names(scope)))).isEqualTo("interpreter.print %0 : tensor<2xi32>");
+        OpSnippet s = OpSnippet.parse("interpreter.print %0 : tensor<2xi32>");
+        verify(s.op());
+        assertThat(squash(s.print())).isEqualTo("interpreter.print %0 : tensor<2xi32>");
     }
 }

@@ -1,7 +1,7 @@
 package io.hlo4j.mlir.dialect.sdy;
 
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.attr.Attribute;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
 import io.hlo4j.mlir.ir.ParseException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,45 +41,45 @@ class SdyAttributesTest {
             "#sdy.op_sharding_rule<([i, j, k, l])->([i, k, l]) {i=2, j=3, k=5, l=7} reduction={j} need_replication={i, l} permutation={k} blocked_propagation={l}>",
     })
     void canonicalTextRoundTrips(String text) {
-        Attribute a = MiniAsm.parseAttribute(text);
+        Attribute a = MlirParser.parseAttribute(text);
         assertThat(a.toString()).isEqualTo(text);
-        assertThat(MiniAsm.parseAttribute(a.toString())).isEqualTo(a);
+        assertThat(MlirParser.parseAttribute(a.toString())).isEqualTo(a);
     }
 
     @Test
     void unreducedBeforeReplicatedIsPrintedInCanonicalOrder() {
-        Attribute a = MiniAsm.parseAttribute("#sdy.sharding<@foo, [{}, {}], unreduced={\"b\"}, replicated={\"a\"}>");
+        Attribute a = MlirParser.parseAttribute("#sdy.sharding<@foo, [{}, {}], unreduced={\"b\"}, replicated={\"a\"}>");
         assertThat(a.toString()).isEqualTo("#sdy.sharding<@foo, [{}, {}], replicated={\"a\"}, unreduced={\"b\"}>");
     }
 
     @Test
     void iotaDeviceIdsAreDropped() {
-        assertThat(MiniAsm.parseAttribute("#sdy.mesh<[\"a\"=2, \"b\"=2], device_ids=[0, 1, 2, 3]>").toString())
+        assertThat(MlirParser.parseAttribute("#sdy.mesh<[\"a\"=2, \"b\"=2], device_ids=[0, 1, 2, 3]>").toString())
                 .isEqualTo("#sdy.mesh<[\"a\"=2, \"b\"=2]>");
-        assertThat(MiniAsm.parseAttribute("#sdy.mesh<[\"a\"=1], device_ids=[0]>").toString()).isEqualTo("#sdy.mesh<[\"a\"=1]>");
+        assertThat(MlirParser.parseAttribute("#sdy.mesh<[\"a\"=1], device_ids=[0]>").toString()).isEqualTo("#sdy.mesh<[\"a\"=1]>");
     }
 
     @Test
     void spacingInsideTheAttributeDoesNotMatter() {
-        assertThat(MiniAsm.parseAttribute("#sdy.sharding<@mesh, [{\"a\",?}, { } ]>").toString())
+        assertThat(MlirParser.parseAttribute("#sdy.sharding<@mesh, [{\"a\",?}, { } ]>").toString())
                 .isEqualTo("#sdy.sharding<@mesh, [{\"a\", ?}, {}]>");
     }
 
     @Test
     void meshAccessors() {
-        MeshAttr m = (MeshAttr) MiniAsm.parseAttribute("#sdy.mesh<[\"x\"=2, \"y\"=4], device_ids=[7, 6, 5, 4, 3, 2, 1, 0]>");
+        MeshAttr m = (MeshAttr) MlirParser.parseAttribute("#sdy.mesh<[\"x\"=2, \"y\"=4], device_ids=[7, 6, 5, 4, 3, 2, 1, 0]>");
         assertThat(m.axisNames()).containsExactly("x", "y");
         assertThat(m.axisSize("y")).isEqualTo(4);
         assertThat(m.axisSize("z")).isEqualTo(-1);
         assertThat(m.totalSize()).isEqualTo(8);
         assertThat(m.deviceOrder()).containsExactly(7L, 6L, 5L, 4L, 3L, 2L, 1L, 0L);
         assertThat(MeshAttr.of(new MeshAttr.Axis("x", 3)).deviceOrder()).containsExactly(0L, 1L, 2L);
-        assertThat(((MeshAttr) MiniAsm.parseAttribute("#sdy.mesh<[], device_ids=[3]>")).isMaximal()).isTrue();
+        assertThat(((MeshAttr) MlirParser.parseAttribute("#sdy.mesh<[], device_ids=[3]>")).isMaximal()).isTrue();
     }
 
     @Test
     void shardingAccessors() {
-        TensorSharding s = (TensorSharding) MiniAsm.parseAttribute(
+        TensorSharding s = (TensorSharding) MlirParser.parseAttribute(
                 "#sdy.sharding<@mesh, [{\"x\", \"y\":(2)2}, {\"z\", ?}p2, {}], replicated={\"w\"}>");
         assertThat(s.meshName()).isEqualTo("mesh");
         assertThat(s.rank()).isEqualTo(3);
@@ -88,7 +88,7 @@ class SdyAttributesTest {
         assertThat(s.isOpen(0)).isFalse();
         assertThat(s.dimShardings().get(1).priority()).isEqualTo(2L);
         assertThat(s.replicatedAxes()).containsExactly(AxisRef.of("w"));
-        MeshAttr mesh = (MeshAttr) MiniAsm.parseAttribute("#sdy.mesh<[\"x\"=2, \"y\"=8, \"z\"=3, \"w\"=1]>");
+        MeshAttr mesh = (MeshAttr) MlirParser.parseAttribute("#sdy.mesh<[\"x\"=2, \"y\"=8, \"z\"=3, \"w\"=1]>");
         assertThat(s.resolveMesh(Map.of("mesh", mesh))).isSameAs(mesh);
         assertThat(s.dimShardings().get(0).shardCount(mesh)).isEqualTo(4);
         assertThat(s.isFullyReplicated()).isFalse();
@@ -98,24 +98,24 @@ class SdyAttributesTest {
 
     @Test
     void perValueAndManualAxesAccessors() {
-        TensorShardingPerValue v = (TensorShardingPerValue) MiniAsm.parseAttribute(
+        TensorShardingPerValue v = (TensorShardingPerValue) MlirParser.parseAttribute(
                 "#sdy.sharding_per_value<[<@mesh, [{\"dp\"}, {}]>, <@mesh, []>]>");
         assertThat(v.size()).isEqualTo(2);
         assertThat(v.get(1).rank()).isZero();
-        ManualAxes m = (ManualAxes) MiniAsm.parseAttribute("#sdy<manual_axes{\"ep\"}>");
+        ManualAxes m = (ManualAxes) MlirParser.parseAttribute("#sdy<manual_axes{\"ep\"}>");
         assertThat(m.contains("ep")).isTrue();
         assertThat(m.axes()).isEqualTo(List.of("ep"));
     }
 
     @Test
     void parseErrorsNameTheProblem() {
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.sharding<@mesh, [{\"x\"}], partial={\"y\"}>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy.sharding<@mesh, [{\"x\"}], partial={\"y\"}>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("expected 'replicated' or 'unreduced'");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.sharding<@m, [{}], unreduced=avg{\"y\"}>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy.sharding<@m, [{}], unreduced=avg{\"y\"}>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("unknown reduction 'avg'");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.sharding<meshy<[]>, []>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy.sharding<meshy<[]>, []>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("expected a mesh symbol");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy<manual_axis{\"x\"}>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy<manual_axis{\"x\"}>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("unknown sdy attribute 'manual_axis'");
     }
 
@@ -128,16 +128,16 @@ class SdyAttributesTest {
             sizes.append(i == 0 ? "" : ", ").append(OpShardingRule.factorSymbol(i)).append("=2");
         }
         String text = in + "])->([zz_1, z_2])" + sizes + "}>";
-        OpShardingRule r = (OpShardingRule) MiniAsm.parseAttribute(text);
+        OpShardingRule r = (OpShardingRule) MlirParser.parseAttribute(text);
         assertThat(OpShardingRule.factorSymbol(17)).isEqualTo("z");
         assertThat(OpShardingRule.factorSymbol(18)).isEqualTo("z_1");
         assertThat(r.numFactors()).isEqualTo(20);
         assertThat(r.resultDimFactors(0, 0)).containsExactly(17, 18);
         assertThat(r.operandDimFactors(0, 19)).containsExactly(19);
         assertThat(r.toString()).isEqualTo(text);
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.op_sharding_rule<([i])->([i]) {j=2}>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy.op_sharding_rule<([i])->([i]) {j=2}>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("ordered like an iota");
-        assertThatThrownBy(() -> MiniAsm.parseAttribute("#sdy.op_sharding_rule<([a])->([a])>"))
+        assertThatThrownBy(() -> MlirParser.parseAttribute("#sdy.op_sharding_rule<([a])->([a])>"))
                 .isInstanceOf(ParseException.class).hasMessageContaining("expecting symbol from 'i' to 'z'");
     }
 }

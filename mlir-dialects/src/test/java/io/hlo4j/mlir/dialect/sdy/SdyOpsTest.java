@@ -1,20 +1,11 @@
 package io.hlo4j.mlir.dialect.sdy;
 
-import io.hlo4j.mlir.attr.StringAttr;
-import io.hlo4j.mlir.dialect.check.testing.MiniAsm;
-import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
-import io.hlo4j.mlir.ir.Value;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.assertSameStructure;
 import static io.hlo4j.mlir.dialect.check.testing.OpAssertions.rejects;
@@ -24,28 +15,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Shardy ops: pretty syntax as Shardy prints it, and the verifiers with and without the module's meshes. */
 class SdyOpsTest {
-    private static Operation parse(String text) { return MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()); }
+    private static Operation parse(String text) { return OpSnippet.parse(text).op(); }
 
     /** Parses, verifies, prints; the printed text must equal the input (up to spacing) and re-parse to the same op. */
     private static void assertRoundTrip(String text) {
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(text, scope);
-        verify(op);
-        String printed = squash(MiniAsm.print(op, MiniAsm.names(scope)));
+        OpSnippet s = OpSnippet.parse(text);
+        verify(s.op());
+        String printed = squash(s.print());
         String want = squash(text);
         assertThat(printed.substring(printed.indexOf("sdy."))).isEqualTo(want.substring(want.indexOf("sdy.")));
-        assertSameStructure(op, MiniAsm.parseOpDeclaringOperands(printed, new HashMap<>()));
+        assertSameStructure(s.op(), parse(printed));
     }
 
-    /** Puts {@code op} in a function body inside a module that declares {@code meshes} ("@name = <...>"). */
-    private static Operation inModule(Operation op, String... meshes) {
-        List<Operation> top = new ArrayList<>();
-        for (String m : meshes) top.add(parse("sdy.mesh " + m));
-        Block.Builder body = Block.builder();
-        body.append(op);
-        top.add(Operation.builder("func.func").property("sym_name", new StringAttr("main")).region(Region.of(body.build())).build());
-        Module.of(null, null, top, null);
-        return op;
+    /** Parses {@code text} in a function of a module that first declares {@code meshes} ("@name = <...>"). */
+    private static Operation inModule(String text, String... meshes) {
+        String[] decls = new String[meshes.length];
+        for (int i = 0; i < meshes.length; i++) decls[i] = "sdy.mesh " + meshes[i];
+        return OpSnippet.parse(text, decls).op();
     }
 
     @ParameterizedTest
@@ -74,19 +60,19 @@ class SdyOpsTest {
         String text = "%r = sdy.manual_computation(%x) in_shardings=[<@mesh, [{\"ep\"}, {}]>] out_shardings=[<@mesh, [{\"ep\"}, {}]>] "
                 + "manual_axes={\"ep\"} (%xl: tensor<4x512xf32>) { sdy.return %xl : tensor<4x512xf32> } "
                 + ": (tensor<16x512xf32>) -> tensor<16x512xf32>";
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(text, scope);
+        OpSnippet s = OpSnippet.parse(text);
+        Operation op = s.op();
         verify(op);
         assertThat(SdyManualComputation.manualAxes(op).axes()).containsExactly("ep");
         assertThat(SdyManualComputation.inShardings(op).get(0).axesOfDim(0)).containsExactly(AxisRef.of("ep"));
-        String printed = squash(MiniAsm.print(op, MiniAsm.names(scope)));
+        String printed = squash(s.print());
         assertThat(printed).startsWith("%r = sdy.manual_computation(%x) in_shardings=[<@mesh, [{\"ep\"}, {}]>] "
                 + "out_shardings=[<@mesh, [{\"ep\"}, {}]>] manual_axes={\"ep\"} (%arg1: tensor<4x512xf32>) {");
         assertThat(printed).endsWith("sdy.return %arg1 : tensor<4x512xf32> } : (tensor<16x512xf32>) -> tensor<16x512xf32>");
         // With the mesh in scope the local shape is checked: ep=4 splits 16 into 4.
-        Operation inMod = inModule(MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()), "@mesh = <[\"dp\"=2, \"ep\"=4]>");
+        Operation inMod = inModule(text, "@mesh = <[\"dp\"=2, \"ep\"=4]>");
         verify(inMod);
-        Operation wrong = inModule(MiniAsm.parseOpDeclaringOperands(text, new HashMap<>()), "@mesh = <[\"dp\"=2, \"ep\"=2]>");
+        Operation wrong = inModule(text, "@mesh = <[\"dp\"=2, \"ep\"=2]>");
         rejects(wrong, "operand #0: expected local type tensor<8x512xf32> (global tensor<16x512xf32> divided by manual axes [ep])");
     }
 
@@ -95,27 +81,26 @@ class SdyOpsTest {
         String freeThenManual = "%r = sdy.manual_computation(%x) in_shardings=[<@mesh, [{\"dp\", \"ep\"}, {}]>] "
                 + "out_shardings=[<@mesh, [{}, {}]>] manual_axes={\"ep\"} (%xl: tensor<4x512xf32>) { sdy.return %xl : tensor<4x512xf32> } "
                 + ": (tensor<16x512xf32>) -> tensor<4x512xf32>";
-        rejects(inModule(parse(freeThenManual), "@mesh = <[\"dp\"=2, \"ep\"=4]>"),
+        rejects(inModule(freeThenManual, "@mesh = <[\"dp\"=2, \"ep\"=4]>"),
                 "manual axis \"ep\" comes after a free axis in dimension 0; manual axes must come first");
         String notDivisible = "%r = sdy.manual_computation(%x) in_shardings=[<@mesh, [{\"ep\"}]>] out_shardings=[<@mesh, [{}]>] "
                 + "manual_axes={\"ep\"} (%xl: tensor<2xf32>) { sdy.return %xl : tensor<2xf32> } : (tensor<10xf32>) -> tensor<2xf32>";
-        rejects(inModule(parse(notDivisible), "@mesh = <[\"ep\"=4]>"), "dimension 0 of size 10 is not divisible by the manual axes' size 4");
+        rejects(inModule(notDivisible, "@mesh = <[\"ep\"=4]>"), "dimension 0 of size 10 is not divisible by the manual axes' size 4");
         String countMismatch = "%r = sdy.manual_computation(%x) in_shardings=[] out_shardings=[<@mesh, [{}]>] "
                 + "manual_axes={} (%xl: tensor<2xf32>) { sdy.return %xl : tensor<2xf32> } : (tensor<2xf32>) -> tensor<2xf32>";
         rejects(parse(countMismatch), "in_shardings has 0 shardings but there are 1 values");
         String unknownAxis = "%r = sdy.manual_computation(%x) in_shardings=[<@mesh, [{}]>] out_shardings=[<@mesh, [{}]>] "
                 + "manual_axes={\"q\"} (%xl: tensor<2xf32>) { sdy.return %xl : tensor<2xf32> } : (tensor<2xf32>) -> tensor<2xf32>";
-        rejects(inModule(parse(unknownAxis), "@mesh = <[\"ep\"=4]>"), "manual axis \"q\" is not an axis of the mesh");
+        rejects(inModule(unknownAxis, "@mesh = <[\"ep\"=4]>"), "manual axis \"q\" is not an axis of the mesh");
     }
 
     @Test
     void namedComputationRoundTripsAndChecksTypes() {
         String text = "%0 = sdy.named_computation<\"foo\">(%arg0) in_shardings=[<@mesh, [{\"b\"}, {}]>] out_shardings=[<@mesh, [{\"a\"}, {}]>] "
                 + "(%arg1: tensor<8x2xi32>) { sdy.return %arg1 : tensor<8x2xi32> } : (tensor<8x2xi32>) -> tensor<8x2xi32>";
-        Map<String, Value> scope = new HashMap<>();
-        Operation op = MiniAsm.parseOpDeclaringOperands(text, scope);
-        verify(op);
-        assertThat(squash(MiniAsm.print(op, MiniAsm.names(scope)))).isEqualTo(squash(text));
+        OpSnippet s = OpSnippet.parse(text);
+        verify(s.op());
+        assertThat(squash(s.print())).isEqualTo(squash(text));
         String bad = "%0 = sdy.named_computation<\"foo\">(%arg0) (%arg1: tensor<8x2xi32>) { sdy.return %arg1 : tensor<8x2xi32> } "
                 + ": (tensor<8x2xi32>) -> tensor<8x2xf32>";
         rejects(parse(bad), "expected the returned types [tensor<8x2xi32>] to equal the result types [tensor<8x2xf32>]");
@@ -124,20 +109,20 @@ class SdyOpsTest {
     @Test
     void shardingsAreCheckedAgainstTheModulesMesh() {
         String mesh = "@mesh = <[\"x\"=2, \"y\"=4]>";
-        verify(inModule(parse("%1 = sdy.sharding_constraint %0 <@mesh, [{\"x\"}, {\"y\":(1)2}]> : tensor<8x16xf32>"), mesh));
-        rejects(inModule(parse("%1 = sdy.sharding_constraint %0 <@mesh, [{\"z\"}, {}]> : tensor<8x16xf32>"), mesh),
+        verify(inModule("%1 = sdy.sharding_constraint %0 <@mesh, [{\"x\"}, {\"y\":(1)2}]> : tensor<8x16xf32>", mesh));
+        rejects(inModule("%1 = sdy.sharding_constraint %0 <@mesh, [{\"z\"}, {}]> : tensor<8x16xf32>", mesh),
                 "sharding refers to unknown axis \"z\" (mesh axes [x, y])");
-        rejects(inModule(parse("%1 = sdy.sharding_constraint %0 <@other, [{}, {}]> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.sharding_constraint %0 <@other, [{}, {}]> : tensor<8x16xf32>", mesh),
                 "sharding refers to unknown mesh @other");
-        rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"x\"}]> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.reshard %0 <@mesh, [{\"x\"}]> : tensor<8x16xf32>", mesh),
                 "sharding has 1 dimension shardings but the tensor tensor<8x16xf32> has rank 2");
-        rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"x\"}, {\"x\"}]> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.reshard %0 <@mesh, [{\"x\"}, {\"x\"}]> : tensor<8x16xf32>", mesh),
                 "sharding uses axis \"x\" more than once");
-        rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"y\":(1)3}, {}]> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.reshard %0 <@mesh, [{\"y\":(1)3}, {}]> : tensor<8x16xf32>", mesh),
                 "pre-size times size (3) must divide the axis size 4");
-        rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"y\":(1)4}, {}]> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.reshard %0 <@mesh, [{\"y\":(1)4}, {}]> : tensor<8x16xf32>", mesh),
                 "covers the whole axis");
-        rejects(inModule(parse("%1 = sdy.reshard %0 <@mesh, [{\"x\"}, {}], replicated={\"x\"}> : tensor<8x16xf32>"), mesh),
+        rejects(inModule("%1 = sdy.reshard %0 <@mesh, [{\"x\"}, {}], replicated={\"x\"}> : tensor<8x16xf32>", mesh),
                 "uses axis \"x\" more than once");
         rejects(parse("%1 = sdy.reshard %0 <@mesh, [{}p1, {\"x\"}]> : tensor<8x16xf32>"), "sharding dim 0 is empty and closed but has a priority");
         verify(parse("%1 = sdy.reshard %0 <@mesh, [{?}p1, {\"x\"}]> : tensor<8x16xf32>"));
@@ -158,7 +143,7 @@ class SdyOpsTest {
     @Test
     void collectiveVerifiers() {
         String mesh = "@mesh1 = <[\"x\"=2, \"y\"=2]>";
-        rejects(inModule(parse("%0 = sdy.all_gather [{\"q\"}, {}] %arg0 out_sharding=<@mesh1, [{}, {}]> : tensor<16x8xf32>"), mesh),
+        rejects(inModule("%0 = sdy.all_gather [{\"q\"}, {}] %arg0 out_sharding=<@mesh1, [{}, {}]> : tensor<16x8xf32>", mesh),
                 "gathering_axes refers to unknown axis \"q\"");
         rejects(parse("%0 = sdy.all_gather [{\"x\"}] %arg0 out_sharding=<@mesh1, [{}, {}]> : tensor<16x8xf32>"),
                 "gathering_axes has 1 entries but the tensor has rank 2");

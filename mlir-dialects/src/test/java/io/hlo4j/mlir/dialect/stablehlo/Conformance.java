@@ -6,27 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
-/** Locates StableHLO's conformance files (never copied into the repo) and extracts op statements from them. */
+/** Extracts op statements from StableHLO's conformance files (found by {@link io.hlo4j.mlir.testing.ConformanceFiles}). */
 final class Conformance {
     private Conformance() {}
-
-    static Path dir() {
-        String p = System.getProperty("hlo4j.conformance.dir");
-        Path d = p != null ? Path.of(p) : Path.of("..", "..", "shared", "conformance");
-        if (!Files.isDirectory(d)) d = Path.of("..", "shared", "conformance");
-        if (!Files.isDirectory(d)) throw new IllegalStateException("conformance files not found (looked at " + d.toAbsolutePath() + ")");
-        return d;
-    }
-
-    static List<Path> files(String sub) {
-        try (Stream<Path> s = Files.walk(dir().resolve(sub))) {
-            return s.filter(f -> f.toString().endsWith(".mlir")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** One op statement (continuation lines joined with a space) and where it came from. */
     record Statement(String text, Path file, int line) {

@@ -1,5 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import org.junit.jupiter.api.Test;
@@ -28,12 +30,12 @@ class ConformanceSyntaxTest {
 
     @Test
     void testdataPrintsByteForByte() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), prettyOps());
         List<String> failures = new ArrayList<>();
         int exact = 0, quant = 0;
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 String printed = t.print();
                 if (s.text().contains("!quant.")) {
@@ -57,13 +59,13 @@ class ConformanceSyntaxTest {
 
     @Test
     void interpretFilesReachFixpoint() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("interpret"), prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("interpret"), prettyOps());
         List<String> failures = new ArrayList<>();
         int sameModuloSpace = 0;
         List<String> differing = new ArrayList<>();
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 String printed = t.print();
                 assertFixpoint(printed);
@@ -85,12 +87,12 @@ class ConformanceSyntaxTest {
     void genericStatementsVerify() {
         List<Conformance.Statement> stmts = new ArrayList<>();
         for (String sub : List.of("testdata", "interpret")) {
-            stmts.addAll(Conformance.genericStatements(Conformance.files(sub), PartAOps.NAMES));
+            stmts.addAll(Conformance.genericStatements(ConformanceFiles.files(sub), PartAOps.NAMES));
         }
         List<String> failures = new ArrayList<>();
         for (Conformance.Statement s : stmts) {
             try {
-                OpText t = OpText.parse(s.text());
+                OpSnippet t = OpSnippet.parse(s.text());
                 t.verify();
                 if (t.op().def().syntax().canPrint(t.op())) assertFixpoint(t.print());
             } catch (RuntimeException | AssertionError e) {
@@ -103,7 +105,7 @@ class ConformanceSyntaxTest {
     }
 
     private static void assertFixpoint(String printed) {
-        OpText again = OpText.parse(printed);
+        OpSnippet again = OpSnippet.parse(printed);
         again.verify();
         assertThat(again.print()).isEqualTo(printed);
     }

@@ -1,5 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -28,12 +30,12 @@ class ConstantAndInferenceTest {
 
     @Test
     void integerConstantsOfTestdataPrintUnchangedThroughMlirPrinter() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), Set.of("stablehlo.constant"));
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), Set.of("stablehlo.constant"));
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (!INT_CONSTANT.matcher(s.text()).matches()) continue;
-            OpText t = OpText.parse(s.text());
+            OpSnippet t = OpSnippet.parse(s.text());
             t.verify();
             String printed = MlirPrinter.print(t.op(), PrintOptions.DEFAULT).strip();
             // The real printer names the result itself: %c for integer constants.
@@ -70,14 +72,14 @@ class ConstantAndInferenceTest {
     /** Where an op declares type inference, it must reproduce the result types written in the conformance files. */
     @Test
     void typeInferenceMatchesConformanceResults() {
-        List<Conformance.Statement> stmts = new ArrayList<>(Conformance.statements(Conformance.files("testdata"), ConformanceSyntaxTest.prettyOps()));
-        stmts.addAll(Conformance.statements(Conformance.files("interpret"), ConformanceSyntaxTest.prettyOps()));
+        List<Conformance.Statement> stmts = new ArrayList<>(Conformance.statements(ConformanceFiles.files("testdata"), ConformanceSyntaxTest.prettyOps()));
+        stmts.addAll(Conformance.statements(ConformanceFiles.files("interpret"), ConformanceSyntaxTest.prettyOps()));
         List<String> failures = new ArrayList<>();
         Set<String> opsChecked = new java.util.TreeSet<>();
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (s.text().contains("!quant.")) continue; // quantization parameters of results are not inferable
-            Operation op = OpText.parse(s.text()).op();
+            Operation op = OpSnippet.parse(s.text()).op();
             OpDef def = op.def();
             TypeInference ti = def.typeInference();
             if (ti == null) continue;

@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -29,7 +30,7 @@ class EndToEndConformanceTest {
         List<String> failures = new ArrayList<>();
         List<String> unparsed = new ArrayList<>();
         int files = 0, checked = 0;
-        for (Path f : Conformance.files("testdata")) {
+        for (Path f : ConformanceFiles.files("testdata")) {
             // dynamic/ files were not written by the canonical printer (SSA names like %0 for constants).
             if (f.getParent().getFileName().toString().equals("dynamic")) continue;
             List<Conformance.Statement> stmts = Conformance.statements(List.of(f), withConstant);
@@ -66,7 +67,7 @@ class EndToEndConformanceTest {
         ops.add("stablehlo.constant");
         List<String> failures = new ArrayList<>();
         int checked = 0;
-        for (Path f : Conformance.files("testdata/dynamic")) {
+        for (Path f : ConformanceFiles.files("testdata/dynamic")) {
             List<Conformance.Statement> stmts = Conformance.statements(List.of(f), ops);
             if (stmts.isEmpty()) continue;
             StringBuilder sb = new StringBuilder();
@@ -93,7 +94,7 @@ class EndToEndConformanceTest {
         java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
         List<String> unparsed = new ArrayList<>();
         for (String sub : List.of("testdata", "interpret")) {
-            for (Path f : Conformance.files(sub)) {
+            for (Path f : ConformanceFiles.files(sub)) {
                 List<Module> modules;
                 try {
                     modules = MlirParser.parseFile(f);

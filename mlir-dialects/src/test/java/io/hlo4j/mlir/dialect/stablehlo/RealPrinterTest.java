@@ -1,5 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import org.junit.jupiter.api.Test;
@@ -17,12 +19,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RealPrinterTest {
     @Test
     void testdataThroughMlirPrinter() {
-        List<Conformance.Statement> stmts = Conformance.statements(Conformance.files("testdata"), ConformanceSyntaxTest.prettyOps());
+        List<Conformance.Statement> stmts = Conformance.statements(ConformanceFiles.files("testdata"), ConformanceSyntaxTest.prettyOps());
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Conformance.Statement s : stmts) {
             if (s.text().contains("!quant.")) continue;
-            OpText t = OpText.parse(s.text());
+            OpSnippet t = OpSnippet.parse(s.text());
             String printed = MlirPrinter.print(t.op(), PrintOptions.DEFAULT).strip();
             String want = s.text().substring(s.text().indexOf(" = ") + 3)
                     .replaceAll("%[A-Za-z0-9_$.-]+(#[0-9]+)?", "<<UNKNOWN SSA VALUE>>");

@@ -3,19 +3,17 @@ package io.hlo4j.mlir.dialect.stablehlo;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,20 +31,7 @@ class RegionSyntaxTest {
             + "|reduce_scatter|all_to_all|collective_permute|collective_broadcast|collective_reduce|infeed|outfeed|send|recv"
             + "|async_start|async_done|while|return|custom_call|optimization_barrier)\")");
 
-    static Path conformance() {
-        String dir = System.getProperty("hlo4j.conformance.dir");
-        Path p = dir != null ? Paths.get(dir) : Paths.get("..", "shared", "conformance");
-        if (!Files.isDirectory(p)) p = Paths.get("..", "..", "shared", "conformance");
-        return p;
-    }
-
-    private static List<Path> files(String sub) {
-        try (Stream<Path> s = Files.walk(conformance().resolve(sub))) {
-            return s.filter(f -> f.toString().endsWith(".mlir")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+    private static List<Path> files(String sub) { return ConformanceFiles.files(sub); }
 
     static String squash(String s) { return s.replaceAll("\\s+", " ").trim(); }
 

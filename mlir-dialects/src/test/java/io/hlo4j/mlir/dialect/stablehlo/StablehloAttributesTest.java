@@ -1,5 +1,7 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
@@ -29,19 +31,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** StableHLO attributes and types: parse then print gives upstream's canonical text. */
 class StablehloAttributesTest {
-    static Attribute parse(String text) {
-        TextAsmParser p = new TextAsmParser(text);
-        Attribute a = p.parseAttribute();
-        assertThat(p.atEnd()).as("consumed all of " + text).isTrue();
-        return a;
-    }
+    /** The real parser; it rejects text left over after the attribute. */
+    static Attribute parse(String text) { return MlirParser.parseAttribute(text); }
 
-    static Type parseType(String text) {
-        TextAsmParser p = new TextAsmParser(text);
-        Type t = p.parseType();
-        assertThat(p.atEnd()).isTrue();
-        return t;
-    }
+    static Type parseType(String text) { return MlirParser.parseType(text); }
 
     /** Canonical texts (from the conformance files, upstream tests, and StablehloAttrs.td formats). */
     @ParameterizedTest
@@ -134,7 +127,7 @@ class StablehloAttributesTest {
     void everyConformanceAttributeRoundTrips() throws IOException {
         Set<String> seen = new TreeSet<>();
         for (String sub : List.of("testdata", "interpret")) {
-            for (Path f : Conformance.files(sub)) extract(Files.readString(f), seen);
+            for (Path f : ConformanceFiles.files(sub)) extract(Files.readString(f), seen);
         }
         List<String> failures = new ArrayList<>();
         int canonical = 0;

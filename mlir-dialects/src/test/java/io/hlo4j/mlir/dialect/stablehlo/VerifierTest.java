@@ -1,5 +1,6 @@
 package io.hlo4j.mlir.dialect.stablehlo;
 
+import io.hlo4j.mlir.testing.OpSnippet;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers;
@@ -160,15 +161,15 @@ class VerifierTest {
     @ParameterizedTest
     @MethodSource("cases")
     void acceptsValidAndRejectsBroken(Case c) {
-        assertThatCode(() -> OpText.parse(c.good()).verify()).as(c.good()).doesNotThrowAnyException();
-        assertThatThrownBy(() -> OpText.parse(c.bad()).verify()).isInstanceOf(VerificationException.class)
+        assertThatCode(() -> OpSnippet.parse(c.good()).verify()).as(c.good()).doesNotThrowAnyException();
+        assertThatThrownBy(() -> OpSnippet.parse(c.bad()).verify()).isInstanceOf(VerificationException.class)
                 .hasMessageContaining(c.message());
     }
 
     @Test
     void everyPartAOpHasACaseOrIsCoveredBelow() {
         java.util.Set<String> covered = new java.util.TreeSet<>();
-        cases().forEach(c -> covered.add(OpText.parse(c.good()).op().name()));
+        cases().forEach(c -> covered.add(OpSnippet.parse(c.good()).op().name()));
         covered.addAll(List.of("stablehlo.constant", "stablehlo.gather", "stablehlo.dynamic_gather", "stablehlo.dot",
                 "stablehlo.triangular_solve", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
                 "stablehlo.batch_norm_grad", "stablehlo.dynamic_conv", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
@@ -274,7 +275,7 @@ class VerifierTest {
         Operation tis = Operation.builder("stablehlo.torch_index_select").operands(arg(F2x3), arg(TensorType.of(IntegerType.I32, 2)))
                 .resultType(F2x3).property("dim", IntegerAttr.i64(0)).property("batch_dims", IntegerAttr.i64(1)).build();
         assertThatThrownBy(() -> tis.def().verifier().verify(tis)).hasMessageContaining("batch_dims 1 must be in [0, dim 0]");
-        OpText e = OpText.parse("%r = stablehlo.einsum %a, %b, config = \"ab,bc->ac\" : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>");
+        OpSnippet e = OpSnippet.parse("%r = stablehlo.einsum %a, %b, config = \"ab,bc->ac\" : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>");
         e.verify();
         assertThat(e.print()).isEqualTo("%r = stablehlo.einsum %a, %b, config = \"ab,bc->ac\" : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>");
     }
@@ -285,10 +286,10 @@ class VerifierTest {
                 + "{stride = [2, 2], pad = [[3, 3], [3, 3]], lhs_dilate = [1, 1], rhs_dilate = [1, 1], reverse = [false, true]} "
                 + "{batch_group_count = 1 : i64, feature_group_count = 1 : i64, precision_config = [#stablehlo<precision DEFAULT>, "
                 + "#stablehlo<precision DEFAULT>]} : (tensor<4x3x224x224xf32>, tensor<64x3x7x7xf32>) -> tensor<4x64x112x112xf32>";
-        OpText t = OpText.parse(text);
+        OpSnippet t = OpSnippet.parse(text);
         t.verify();
         assertThat(t.print()).isEqualTo(text);
-        assertThat(OpText.parse(text.replace("reverse = [false, true]", "reverse = [0, 1]")).print()).isEqualTo(text);
+        assertThat(OpSnippet.parse(text.replace("reverse = [false, true]", "reverse = [0, 1]")).print()).isEqualTo(text);
     }
 
     @Test

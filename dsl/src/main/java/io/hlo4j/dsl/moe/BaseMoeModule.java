@@ -1,0 +1,188 @@
+package io.hlo4j.dsl.moe;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Indexing;
+import io.hlo4j.dsl.Linalg;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Tensor;
+
+import java.util.Optional;
+import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
+
+/**
+ * The MoE layer of moe-semantics.md as a traced DSL computation: router, the strategy's weights, the expert FFN by
+ * one of three methods that compute the same function, the f32 combine, losses and metrics, and every hook at its
+ * place. Model blocks extend this class (they hold a config and hooks and call {@link #moeCall}).
+ *
+ * <p>Methods: DENSE gathers each row's expert kernels; STANDARD sorts rows globally by expert, runs {@code raggedDot}
+ * and unpermutes; FUSED is {@link #fusedShard}, a per-shard function over the expert mesh (expert-sorted local rows,
+ * group sizes, {@code raggedDot}, a weighted scatter-add combine in f32) whose partial outputs sum over shards.
+ */
+public class BaseMoeModule {
+    protected final MoeConfig config;
+    protected final MoeFusedHooks<Tensor> hooks;
+
+    public BaseMoeModule(MoeConfig config, MoeFusedHooks<Tensor> hooks) {
+        if (config == null) throw new MoeException("BaseMoeModule: config is required", SourceLoc.here());
+        this.config = config;
+        this.hooks = hooks == null ? MoeFusedHooks.none() : hooks;
+    }
+
+    public MoeConfig config() { return config; }
+    public MoeFusedHooks<Tensor> hooks() { return hooks; }
+
+    /** The gate as a bias-free linear: [N, H] x kernel [H, E]. */
+    public static UnaryOperator<Tensor> linearGate(Tensor kernel) {
+        return x -> Linalg.matmul(x, kernel.astype(x.dtype()));
+    }
+
+    /** {@link #moeCall(Tensor, UnaryOperator, ExpertWeights, BinaryOperator, UnaryOperator, UnaryOperator, boolean, int, Tensor)} with defaults. */
+    public MoeOutput moeCall(Tensor hiddenState, UnaryOperator<Tensor> gateLayer, ExpertWeights experts, boolean outputMetrics) {
+        return moeCall(hiddenState, gateLayer, experts, null, null, null, outputMetrics, 0, null);
+    }
+
+    /**
+     * The seed's {@code moe_call}.
+     *
+     * @param hiddenState [B, S, H]
+     * @param gateLayer [N, H] -> [N, E] logits
+     * @param ffnActivation (a, b) -> h, or null for act_fn(a) * b
+     * @param actFn the activation, or null for the config's hidden_act
+     * @param reformRouterProbsFn applied to the router probabilities before selection, or null
+     * @param layerIdx the layer's index (names the layer in errors)
+     * @param tokenIds [B, S] integer ids for HASH routing, or null (positions within the sequence)
+     */
+    public MoeOutput moeCall(Tensor hiddenState, UnaryOperator<Tensor> gateLayer, ExpertWeights experts,
+                             BinaryOperator<Tensor> ffnActivation, UnaryOperator<Tensor> actFn,
+                             UnaryOperator<Tensor> reformRouterProbsFn, boolean outputMetrics, int layerIdx, Tensor tokenIds) {
+        String where = "moeCall (layer " + layerIdx + ", " + config.moeMethod() + ")";
+        if (hiddenState.rank() != 3) throw new MoeException(where + ": hidden state " + hiddenState.describe() + " must be [B, S, H]", SourceLoc.here());
+        long b = hiddenState.dim(0), s = hiddenState.dim(1), h = hiddenState.dim(2), n = b * s;
+        if (h != config.hiddenSize() || experts.hidden() != h) {
+            throw new MoeException(where + ": hidden size " + h + " of " + hiddenState.describe() + " must equal hidden_size "
+                    + config.hiddenSize() + " and the experts' " + experts.hidden(), SourceLoc.here());
+        }
+        if (experts.experts() != config.nRoutedExperts()) {
+            throw new MoeException(where + ": expert kernels hold " + experts.experts() + " experts, n_routed_experts is " + config.nRoutedExperts(), SourceLoc.here());
+        }
+        if (tokenIds != null && (tokenIds.rank() != 2 || tokenIds.dim(0) != b || tokenIds.dim(1) != s || !tokenIds.dtype().isInteger())) {
+            throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]", SourceLoc.here());
+        }
+        DType compute = MoeRouter.computeDtype(config);
+        // the router sees the hidden state as given (f32 logits in a bf16 run), the experts the compute dtype
+        Tensor x = hiddenState.astype(compute).reshape(n, h);
+        MoeRouting r = MoeRouter.route(config, hooks, hiddenState.reshape(n, h), gateLayer, reformRouterProbsFn,
+                tokenIds == null ? null : tokenIds.reshape(n), s);
+        ExpertWeights w = castWeights(experts, compute);
+        BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);
+
+        Tensor tokens = x;
+        if (hooks.refineInputsHook() != null) tokens = hooks.refineInputsHook().refine(tokens, r.weights(), hiddenState.dims());
+        Tensor combineWeights = hooks.apply(HookPoint.OUTPUT_WEIGHTS_HOOK, r.weights());
+        Tensor out = switch (config.moeMethod()) {
+            case DENSE_MOE -> dense(tokens, r, combineWeights, w, act);
+            case STANDARD_MOE -> standard(tokens, r, combineWeights, w, act);
+            case FUSED_MOE -> fusedShard(tokens, r.experts(), r.weights(), combineWeights, w, act, ExpertShard.SINGLE);
+        };
+        Tensor y = hooks.apply(HookPoint.FINALIZE_OUTPUT, out.astype(compute).reshape(b, s, h));
+        Optional<MoeMetrics<Tensor>> m = outputMetrics ? Optional.of(MoeLosses.metrics(config, r)) : Optional.empty();
+        return new MoeOutput(y, r.logits(), m);
+    }
+
+    /** The expert activation h = ffn_activation(a, b), by default act_fn(a) * b with act_fn from hidden_act. */
+    public static BinaryOperator<Tensor> activation(MoeConfig cfg, BinaryOperator<Tensor> ffnActivation, UnaryOperator<Tensor> actFn) {
+        return ExpertFfn.activation(cfg, ffnActivation, actFn);
+    }
+
+    // ------------------------------------------------------------------ the three methods
+
+    /** Tokens [N, H] replicated to rows [N*slots, H] (token-major), after scale_replicated_inputs. */
+    private Tensor replicate(Tensor tokens, Tensor selectionWeights) {
+        long n = tokens.dim(0), h = tokens.dim(1), k = selectionWeights.dim(1);
+        Tensor rows = tokens.reshape(n, 1, h).broadcastTo(n, k, h).reshape(n * k, h);
+        if (hooks.scaleReplicatedInputs() != null) rows = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
+        return rows;
+    }
+
+    private Tensor dense(Tensor tokens, MoeRouting r, Tensor combineWeights, ExpertWeights w, BinaryOperator<Tensor> act) {
+        long n = tokens.dim(0), h = tokens.dim(1), k = r.slots();
+        Tensor rows = hooks.apply(HookPoint.AFTER_EP_RECEIVE, replicate(tokens, r.weights()));
+        Tensor y = ExpertFfn.gathered(rows, r.experts().reshape(n * k), w, act, hooks);
+        return combineSlots(y.reshape(n, k, h), Ops.where(r.valid(), combineWeights, 0.0));
+    }
+
+    private Tensor standard(Tensor tokens, MoeRouting r, Tensor combineWeights, ExpertWeights w, BinaryOperator<Tensor> act) {
+        long n = tokens.dim(0), h = tokens.dim(1), k = r.slots(), rowsN = n * k;
+        int e = config.nRoutedExperts();
+        Tensor ids = r.experts().reshape(rowsN);
+        Tensor key = Ops.where(Ops.ge(ids, ExpertFfn.fullI32(ids, 0)), ids, ExpertFfn.fullI32(ids, e)); // unused rows last
+        Tensor perm = Indexing.argsort(key, 0);
+        Tensor rows = replicate(tokens, r.weights());
+        Tensor sorted = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
+        Tensor groupSizes = Indexing.bincount(ids, e);
+        Tensor ySorted = ExpertFfn.grouped(sorted, Indexing.take(key, perm, 0), groupSizes, w, act, hooks);
+        Tensor y = Indexing.take(ySorted, Indexing.argsort(perm, 0), 0);
+        return combineSlots(y.reshape(n, k, h), Ops.where(r.valid(), combineWeights, 0.0));
+    }
+
+    /** before_combine, then the weighted sum over slots in f32: [N, k, H] x [N, k] -> [N, H] f32. */
+    private Tensor combineSlots(Tensor outputs, Tensor weights) {
+        if (hooks.beforeCombine() != null) {
+            MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(outputs, weights);
+            outputs = c.outputs();
+            weights = c.weights();
+        }
+        Tensor prod = Ops.mul(outputs.astype(DType.F32), Reductions.keepDims(weights.astype(DType.F32), outputs, 2).broadcastTo(outputs.dims()));
+        return Reductions.sum(prod, 1);
+    }
+
+    /**
+     * FUSED on one shard of the expert mesh: the rows of every token this shard routes, those of the shard's experts
+     * sorted by expert, {@code raggedDot} with the shard's kernels {@code local} (its E/count experts), and a
+     * weighted scatter-add into a partial [N, H] f32 output. Summing the partial outputs over the shards (a psum over
+     * the expert axis) gives the layer's output; on a 1-device mesh the only shard's partial is the output.
+     * before_combine sees the shard's expert-sorted rows [R, H] and their weights [R].
+     *
+     * @param experts global expert ids [N, slots] (-1 unused)
+     * @param selectionWeights weights [N, slots] as selected (for scale_replicated_inputs)
+     * @param combineWeights weights [N, slots] after output_weights_hook
+     */
+    public Tensor fusedShard(Tensor tokens, Tensor experts, Tensor selectionWeights, Tensor combineWeights, ExpertWeights local,
+                             BinaryOperator<Tensor> act, ExpertShard shard) {
+        long n = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1), rowsN = n * k;
+        int e = config.nRoutedExperts();
+        int lo = shard.firstExpert(e), le = shard.localExperts(e);
+        if (local.experts() != le) {
+            throw new MoeException("fusedShard: shard " + shard + " owns " + le + " experts but its kernels hold " + local.experts(), SourceLoc.here());
+        }
+        Tensor ids = experts.reshape(rowsN);
+        Tensor localIds = Ops.sub(ids, ExpertFfn.fullI32(ids, lo));
+        Tensor mine = Ops.logicalAnd(Ops.ge(localIds, ExpertFfn.fullI32(ids, 0)), Ops.lt(localIds, ExpertFfn.fullI32(ids, le)));
+        Tensor key = Ops.where(mine, localIds, ExpertFfn.fullI32(ids, le));     // other shards' and unused rows last
+        Tensor perm = Indexing.argsort(key, 0);
+        Tensor rows = replicate(tokens, selectionWeights);
+        Tensor sorted = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
+        Tensor sortedKey = Indexing.take(key, perm, 0);
+        Tensor groupSizes = Indexing.bincount(key, le);
+        Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
+        Tensor wSorted = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
+        if (hooks.beforeCombine() != null) {
+            MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(y, wSorted);
+            y = c.outputs();
+            wSorted = c.weights();
+        }
+        Tensor weighted = Ops.mul(y.astype(DType.F32), wSorted.astype(DType.F32).reshape(rowsN, 1).broadcastTo(rowsN, h));
+        Tensor tokenOfRow = Ops.div(perm, ExpertFfn.fullI32(perm, k));
+        return Indexing.scatterAdd(Ops.zeros(io.hlo4j.dsl.Shape.of(n, h), DType.F32), tokenOfRow, weighted, 0);
+    }
+
+    private static ExpertWeights castWeights(ExpertWeights w, DType d) {
+        return new ExpertWeights(w.wi().astype(d), w.wu().astype(d), w.wd().astype(d), cast(w.wiBias(), d), cast(w.wuBias(), d),
+                cast(w.wdBias(), d));
+    }
+
+    private static Tensor cast(Tensor t, DType d) { return t == null ? null : t.astype(d); }
+}

@@ -1,0 +1,116 @@
+package io.hlo4j.dsl.moe;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Indexing;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Shape;
+import io.hlo4j.dsl.Tensor;
+
+import java.util.function.UnaryOperator;
+
+/**
+ * The router of a MoE layer, traced: gate logits, softmax in f32 then cast to the compute dtype, and the
+ * selection of every routing strategy (moe-semantics.md, Router and Routing strategies), with the hooks
+ * before_gate, after_gate, normalize_gate_logits, before_topk, select_hook and refine_weights_hook at their places.
+ * Ties: top-k to the lower expert index, expert choice to the lower token index (stable sorts on negated scores).
+ */
+public final class MoeRouter {
+    private MoeRouter() {}
+
+    /**
+     * @param x tokens [N, H] as the layer received them (the gate runs in their dtype)
+     * @param gate the gate layer [N, H] -> [N, E]
+     * @param reformRouterProbs applied to the compute-dtype probabilities before before_topk, or null
+     * @param tokenIds [N] integer ids for HASH, or null (then each token's position in its sequence)
+     * @param seqLen S, for the default HASH ids
+     */
+    public static MoeRouting route(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor x, UnaryOperator<Tensor> gate,
+                                   UnaryOperator<Tensor> reformRouterProbs, Tensor tokenIds, long seqLen) {
+        DType compute = computeDtype(cfg);
+        long n = x.dim(0);
+        int e = cfg.nRoutedExperts();
+        Tensor routerIn = hooks.apply(HookPoint.BEFORE_GATE, x);
+        Tensor logits = hooks.apply(HookPoint.AFTER_GATE, gate.apply(routerIn));
+        if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
+            throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());
+        }
+        Tensor probs = Reductions.softmax(logits.astype(DType.F32), 1);
+        Tensor scores = hooks.isSet(HookPoint.NORMALIZE_GATE_LOGITS)
+                ? hooks.apply(HookPoint.NORMALIZE_GATE_LOGITS, logits) : probs.astype(compute);
+        if (reformRouterProbs != null) scores = reformRouterProbs.apply(scores);
+        scores = hooks.apply(HookPoint.BEFORE_TOPK, scores);
+
+        MoeRoutingStrategy strategy = cfg.routingStrategy();
+        int k = cfg.slotsPerToken();
+        Tensor experts, weights;
+        if (hooks.isSet(HookPoint.SELECT_HOOK)) {
+            MoeFusedHooks.Selection<Tensor> s = hooks.selectHook().select(scores, null, k);
+            experts = s.experts().astype(DType.I32);
+            weights = s.weights();
+        } else {
+            switch (strategy) {
+                case TOP_K, TOP_K_NDIV, SWITCH -> {
+                    experts = topKStable(scores, k);
+                    weights = Indexing.takeAlongAxis(scores, experts, 1);
+                }
+                case HASH -> {
+                    Tensor ids = tokenIds != null ? tokenIds.astype(DType.I32).reshape(n, 1)
+                            : Ops.rem(Ops.iota(DType.I32, Shape.of(n, 1), 0), Ops.full(Shape.of(n, 1), seqLen, DType.I32));
+                    Tensor j = Ops.iota(DType.I32, Shape.of(n, k), 1);
+                    Tensor h = Ops.rem(Ops.add(ids.broadcastTo(n, k), j), Ops.full(Shape.of(n, k), e, DType.I32));
+                    // ids may be negative; a mathematical mod keeps the expert in [0, E)
+                    experts = Ops.rem(Ops.add(h, Ops.full(Shape.of(n, k), e, DType.I32)), Ops.full(Shape.of(n, k), e, DType.I32));
+                    weights = Indexing.takeAlongAxis(scores, experts, 1);
+                }
+                case EXPERT_CHOICE -> {
+                    Tensor[] ec = expertChoice(scores, cfg.expertCapacity((int) n));
+                    experts = ec[0];
+                    weights = ec[1];
+                }
+                default -> throw new MoeException("MoeRouter: unknown routing strategy " + strategy, SourceLoc.here());
+            }
+        }
+        MoeFusedHooks<Tensor> withDefaults = hooks.withStrategyDefaults(strategy, cfg.numExpertsPerTok(), TensorWeightAlgebra.INSTANCE);
+        weights = withDefaults.apply(HookPoint.REFINE_WEIGHTS_HOOK, weights);
+        if (experts.rank() != 2 || experts.dim(0) != n || weights.rank() != 2 || weights.dim(0) != n || weights.dim(1) != experts.dim(1)) {
+            throw new MoeException("MoeRouter: selection must give weights and experts [" + n + ", slots], got weights "
+                    + weights.describe() + " and experts " + experts.describe(), SourceLoc.here());
+        }
+        MoeRouting r = new MoeRouting(logits, probs, experts, weights.astype(compute), k);
+        if (strategy == MoeRoutingStrategy.EXPERT_CHOICE && !hooks.isSet(HookPoint.SELECT_HOOK)) {
+            // the 1/k rule fills every slot; unused expert-choice slots keep weight 0
+            r = new MoeRouting(logits, probs, experts, Ops.where(r.valid(), r.weights(), 0.0), k);
+        }
+        return r;
+    }
+
+    public static DType computeDtype(MoeConfig cfg) {
+        return cfg.dtype() == MoeDtype.BFLOAT16 ? DType.BF16 : DType.F32;
+    }
+
+    /** The k best columns of each row, descending, equal scores to the lower index: a stable sort of -scores. */
+    static Tensor topKStable(Tensor scores, int k) {
+        Tensor order = Indexing.argsort(Ops.neg(scores), 1);
+        return Ops.slice(order, new long[]{0, 0}, new long[]{scores.dim(0), k});
+    }
+
+    /**
+     * Each expert takes its c best tokens (ties to the lower token); returns the token-major view: experts [N, E]
+     * with the experts that chose each token in ascending order then -1, and their scores (0 when unused).
+     */
+    static Tensor[] expertChoice(Tensor scores, int capacity) {
+        long n = scores.dim(0), e = scores.dim(1);
+        Tensor byExpert = Indexing.argsort(Ops.neg(scores.transpose(1, 0)), 1);              // [E, N]
+        Tensor rank = Indexing.argsort(byExpert, 1);                                           // rank of token t for expert e
+        Tensor chosenEN = Ops.lt(rank, Ops.full(rank.shape(), capacity, DType.I32));            // [E, N]
+        Tensor chosen = chosenEN.transpose(1, 0);                                              // [N, E]
+        // stable sort on (not chosen): chosen experts first, each group in ascending expert order
+        Tensor order = Indexing.argsort(Ops.logicalNot(chosen).astype(DType.I32), 1);          // [N, E]
+        Tensor used = Indexing.takeAlongAxis(chosen, order, 1);
+        Tensor experts = Ops.where(used, order, Ops.full(order.shape(), MoeMetrics.UNUSED_SLOT, DType.I32));
+        Tensor w = Ops.where(used, Indexing.takeAlongAxis(scores, order, 1), 0.0);
+        return new Tensor[]{experts, w};
+    }
+}

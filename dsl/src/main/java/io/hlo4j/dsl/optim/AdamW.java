@@ -1,0 +1,89 @@
+package io.hlo4j.dsl.optim;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AdamW (decoupled weight decay): {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p = p - lr * (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + wd p)}. Parameters narrower than f32 (bf16, f16) keep an
+ * f32 master copy in the state: the update runs on the master, moments are f32, and the parameter is the master
+ * rounded back, so small updates accumulate instead of vanishing in bf16's 8-bit mantissa.
+ */
+public record AdamW(double lr, double beta1, double beta2, double eps, double weightDecay) implements Optimizer {
+    public AdamW {
+        if (!(lr > 0) || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(eps > 0) || weightDecay < 0) {
+            throw new IllegalArgumentException("adamw: bad hyper-parameters lr=" + lr + " b1=" + beta1 + " b2=" + beta2 + " eps=" + eps
+                    + " wd=" + weightDecay);
+        }
+    }
+
+    public static AdamW of(double lr) { return new AdamW(lr, 0.9, 0.999, 1e-8, 0.01); }
+
+    /**
+     * The state: step count (i32 scalar), first and second moments per parameter leaf, and per leaf an f32 master copy
+     * for narrow parameters or an empty list (no leaves) for the others.
+     */
+    public record State(Object count, Object mu, Object nu, Object master) {}
+
+    static boolean narrow(TensorType t) {
+        return t.elementType() instanceof FloatType f && (f.equals(FloatType.BF16) || f.equals(FloatType.F16));
+    }
+
+    @Override public Object init(Object params) {
+        List<HostArray> ps = Trees.hosts(params, "adamw");
+        List<Object> mu = new ArrayList<>(), master = new ArrayList<>();
+        for (HostArray p : ps) {
+            TensorType wide = narrow(p.type()) ? TensorType.of(FloatType.F32, p.type().shape()) : p.type();
+            mu.add(HostArray.zeros(wide));
+            master.add(narrow(p.type()) ? HostArray.fromDoubles(wide, p.toDoubleArray()) : List.of());
+        }
+        HostArray count = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I32), 0);
+        return new State(count, List.copyOf(mu), List.copyOf(mu), List.copyOf(master));
+    }
+
+    @Override public Step update(Object params, Object grads, Object state) {
+        if (!(state instanceof State s)) throw new IllegalArgumentException("adamw: state is " + state + ", not an AdamW.State");
+        List<Tensor> ps = Trees.tensors(params, "params", "adamw"), gs = Trees.tensors(grads, "grads", "adamw");
+        Trees.checkSame(ps, gs, "adamw");
+        List<Tensor> mus = Trees.tensors(s.mu(), "mu", "adamw"), nus = Trees.tensors(s.nu(), "nu", "adamw");
+        List<?> masters = (List<?>) s.master();
+        Tensor t = Ops.add((Tensor) s.count(), Ops.scalar(1, DType.I32));
+        Tensor tf = Ops.astype(t, DType.F32);
+        // Bias corrections in f32: 1 - beta^t.
+        Tensor c1 = Ops.sub(1.0, Ops.pow(Ops.scalar(beta1, DType.F32), tf));
+        Tensor c2 = Ops.sub(1.0, Ops.pow(Ops.scalar(beta2, DType.F32), tf));
+        List<Tensor> np = new ArrayList<>(), nm = new ArrayList<>(), nv = new ArrayList<>();
+        List<Object> nmaster = new ArrayList<>();
+        for (int i = 0; i < ps.size(); i++) {
+            Tensor p = ps.get(i);
+            boolean narrow = narrow(p.type());
+            Tensor w = narrow ? (Tensor) masters.get(i) : p;
+            DType wd = w.dtype();
+            Tensor g = Ops.astype(gs.get(i), wd);
+            Tensor m = Ops.add(Ops.mul(mus.get(i), beta1), Ops.mul(g, 1 - beta1));
+            Tensor v = Ops.add(Ops.mul(nus.get(i), beta2), Ops.mul(Ops.square(g), 1 - beta2));
+            Tensor mhat = Ops.div(m, Ops.broadcastTo(Ops.astype(c1, wd), w.dims()));
+            Tensor vhat = Ops.div(v, Ops.broadcastTo(Ops.astype(c2, wd), w.dims()));
+            Tensor upd = Ops.add(Ops.div(mhat, Ops.add(Ops.sqrt(vhat), eps)), Ops.mul(w, weightDecay));
+            Tensor nw = Ops.sub(w, Ops.mul(upd, lr));
+            nm.add(m);
+            nv.add(v);
+            if (narrow) {
+                nmaster.add(nw);
+                np.add(Ops.astype(nw, p.dtype()));
+            } else {
+                nmaster.add(List.of());
+                np.add(nw);
+            }
+        }
+        return new Step(Trees.rebuild(params, np), new State(t, List.copyOf(nm), List.copyOf(nv), List.copyOf(nmaster)));
+    }
+
+}

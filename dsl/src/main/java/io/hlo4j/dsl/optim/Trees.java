@@ -1,0 +1,48 @@
+package io.hlo4j.dsl.optim;
+
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Leaf-wise helpers over parameter trees for the optimisers. */
+final class Trees {
+    private Trees() {}
+
+    static List<Tensor> tensors(Object tree, String what, String op) {
+        List<Tensor> out = new ArrayList<>();
+        for (Object o : Pytree.leaves(tree)) {
+            if (!(o instanceof Tensor t)) throw new DslException(op, what + " has a non-tensor leaf " + o, SourceLoc.here());
+            out.add(t);
+        }
+        return out;
+    }
+
+    static List<HostArray> hosts(Object tree, String op) {
+        List<HostArray> out = new ArrayList<>();
+        for (Object o : Pytree.leaves(tree)) {
+            if (!(o instanceof HostArray h)) throw new IllegalArgumentException(op + ".init: parameter leaf " + o + " is not a HostArray");
+            out.add(h);
+        }
+        return out;
+    }
+
+    /** Refuses gradients whose structure or leaf types differ from the parameters'. */
+    static void checkSame(List<Tensor> params, List<Tensor> grads, String op) {
+        if (params.size() != grads.size()) {
+            throw new DslException(op, "got " + grads.size() + " gradient leaves for " + params.size() + " parameters", SourceLoc.here());
+        }
+        for (int i = 0; i < params.size(); i++) {
+            if (!params.get(i).type().equals(grads.get(i).type())) {
+                throw new DslException(op, "gradient leaf #" + i + " is " + grads.get(i).describe() + " but its parameter is "
+                        + params.get(i).describe(), SourceLoc.here());
+            }
+        }
+    }
+
+    static Object rebuild(Object like, List<?> leaves) { return Pytree.unflatten(Pytree.flatten(like, new ArrayList<>()), leaves.iterator()); }
+}

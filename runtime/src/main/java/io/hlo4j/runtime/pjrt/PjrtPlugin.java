@@ -1,0 +1,175 @@
+package io.hlo4j.runtime.pjrt;
+
+import io.hlo4j.runtime.pjrt.Abi.Fn;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A loaded PJRT plugin (a shared library exporting {@code GetPjrtApi}). The library is never unloaded
+ * (plugins do not survive it), and {@code PJRT_Plugin_Initialize} runs once per library path.
+ */
+public final class PjrtPlugin {
+    private static final Set<Path> INITIALIZED = ConcurrentHashMap.newKeySet();
+
+    private final Path path;
+    private final PjrtApi api;
+
+    private PjrtPlugin(Path path, PjrtApi api) {
+        this.path = path;
+        this.api = api;
+    }
+
+    /**
+     * Loads the plugin at {@code path}, checks its PJRT C API version (refusing major != 0 or a minor
+     * older than hlo4j supports) and initialises it on first load.
+     */
+    public static PjrtPlugin load(Path path) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(p))
+            throw new PjrtException(PjrtErrorCode.NOT_FOUND, "dlopen", "PJRT plugin " + p + " does not exist");
+        SymbolLookup lib;
+        try {
+            lib = SymbolLookup.libraryLookup(p, Arena.global());   // global: never unload a plugin
+        } catch (IllegalArgumentException e) {
+            throw new PjrtException(PjrtErrorCode.FAILED_PRECONDITION, "dlopen", "cannot load " + p + ": " + e.getMessage());
+        }
+        MemorySegment getApi = lib.find("GetPjrtApi").orElseThrow(() ->
+                new PjrtException(PjrtErrorCode.NOT_FOUND, "GetPjrtApi", p + " exports no GetPjrtApi: not a PJRT plugin"));
+        MethodHandle h = Linker.nativeLinker().downcallHandle(getApi, FunctionDescriptor.of(ADDRESS));
+        MemorySegment raw;
+        try {
+            raw = (MemorySegment) h.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("GetPjrtApi of " + p + " failed", t);
+        }
+        PjrtApi api = new PjrtApi(raw, p.toString());
+        PjrtPlugin plugin = new PjrtPlugin(p, api);
+        synchronized (INITIALIZED) {
+            if (!INITIALIZED.contains(p)) {
+                try (Arena a = Arena.ofConfined()) {
+                    api.call(Fn.PJRT_Plugin_Initialize, Abi.PLUGIN_INITIALIZE.allocate(a));
+                }
+                INITIALIZED.add(p);
+            }
+        }
+        return plugin;
+    }
+
+    public Path path() { return path; }
+
+    /** The PJRT C API version the plugin reports, e.g. "0.95". */
+    public String apiVersion() { return api.major() + "." + api.minor(); }
+
+    PjrtApi api() { return api; }
+
+    /**
+     * {@code PJRT_Plugin_Attributes}: String, Long, long[], Float or Boolean values by name
+     * (e.g. {@code xla_version}, {@code stablehlo_current_version}).
+     */
+    public Map<String, Object> attributes() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = Abi.PLUGIN_ATTRIBUTES.allocate(a);
+            api.call(Fn.PJRT_Plugin_Attributes, args);
+            return namedValues(args.get(ADDRESS, Abi.PLUGIN_ATTRIBUTES.off("attributes")),
+                    args.get(JAVA_LONG, Abi.PLUGIN_ATTRIBUTES.off("num_attributes")));
+        }
+    }
+
+    /** A plugin-owned array of {@code n} PJRT_NamedValues, copied into Java values. */
+    static Map<String, Object> namedValues(MemorySegment array, long n) {
+        {
+            MemorySegment arr = array.reinterpret(n * Abi.NAMED_VALUE.sizeOf());
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (long i = 0; i < n; i++) {
+                MemorySegment nv = arr.asSlice(i * Abi.NAMED_VALUE.sizeOf(), Abi.NAMED_VALUE.sizeOf());
+                out.put(PjrtApi.string(nv.get(ADDRESS, Abi.NAMED_VALUE.off("name")), nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("name_size"))),
+                        readValue(nv));
+            }
+            return Collections.unmodifiableMap(out);
+        }
+    }
+
+    static Object readValue(MemorySegment nv) {
+        long v = Abi.NAMED_VALUE.off("value");
+        long size = nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("value_size"));
+        int type = nv.get(JAVA_INT, Abi.NAMED_VALUE.off("type"));
+        return switch (type) {
+            case Abi.NV_STRING -> PjrtApi.string(nv.get(ADDRESS, v), size);
+            case Abi.NV_INT64 -> nv.get(JAVA_LONG, v);
+            case Abi.NV_INT64_LIST -> nv.get(ADDRESS, v).reinterpret(size * 8).toArray(JAVA_LONG);
+            case Abi.NV_FLOAT -> nv.get(JAVA_FLOAT, v);
+            case Abi.NV_BOOL -> nv.get(JAVA_BYTE, v) != 0;
+            default -> throw new PjrtException(PjrtErrorCode.INVALID_ARGUMENT, "PJRT_Plugin_Attributes", "unknown PJRT_NamedValue_Type " + type);
+        };
+    }
+
+    /** A client with no create options. */
+    public PjrtClient createClient() { return createClient(Map.of()); }
+
+    /**
+     * {@code PJRT_Client_Create} with named-value options: String, Long/Integer (int64), long[] (int64
+     * list), Float/Double (float) or Boolean values. Plugins reject names they do not know.
+     */
+    public PjrtClient createClient(Map<String, ?> options) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment opts = Abi.NAMED_VALUE.allocateArray(a, options.size());
+            int i = 0;
+            for (Map.Entry<String, ?> e : options.entrySet()) {
+                writeOption(a, opts.asSlice(i++ * Abi.NAMED_VALUE.sizeOf(), Abi.NAMED_VALUE.sizeOf()), e.getKey(), e.getValue());
+            }
+            MemorySegment args = Abi.CLIENT_CREATE.allocate(a);
+            args.set(ADDRESS, Abi.CLIENT_CREATE.off("create_options"), options.isEmpty() ? MemorySegment.NULL : opts);
+            args.set(JAVA_LONG, Abi.CLIENT_CREATE.off("num_options"), options.size());
+            api.call(Fn.PJRT_Client_Create, args);
+            return new PjrtClient(this, args.get(ADDRESS, Abi.CLIENT_CREATE.off("client")));
+        }
+    }
+
+    private static void writeOption(Arena a, MemorySegment nv, String name, Object value) {
+        MemorySegment n = a.allocateFrom(name);
+        nv.set(ADDRESS, Abi.NAMED_VALUE.off("name"), n);
+        nv.set(JAVA_LONG, Abi.NAMED_VALUE.off("name_size"), n.byteSize() - 1);
+        long v = Abi.NAMED_VALUE.off("value"), size = Abi.NAMED_VALUE.off("value_size"), type = Abi.NAMED_VALUE.off("type");
+        switch (value) {
+            case String s -> {
+                MemorySegment str = a.allocateFrom(s);
+                nv.set(JAVA_INT, type, Abi.NV_STRING);
+                nv.set(ADDRESS, v, str);
+                nv.set(JAVA_LONG, size, str.byteSize() - 1);
+            }
+            case Long l -> { nv.set(JAVA_INT, type, Abi.NV_INT64); nv.set(JAVA_LONG, v, l); nv.set(JAVA_LONG, size, 1); }
+            case Integer l -> { nv.set(JAVA_INT, type, Abi.NV_INT64); nv.set(JAVA_LONG, v, l); nv.set(JAVA_LONG, size, 1); }
+            case long[] list -> {
+                nv.set(JAVA_INT, type, Abi.NV_INT64_LIST);
+                nv.set(ADDRESS, v, list.length == 0 ? MemorySegment.NULL : a.allocateFrom(JAVA_LONG, list));
+                nv.set(JAVA_LONG, size, list.length);
+            }
+            case Float f -> { nv.set(JAVA_INT, type, Abi.NV_FLOAT); nv.set(JAVA_FLOAT, v, f); nv.set(JAVA_LONG, size, 1); }
+            case Double d -> { nv.set(JAVA_INT, type, Abi.NV_FLOAT); nv.set(JAVA_FLOAT, v, d.floatValue()); nv.set(JAVA_LONG, size, 1); }
+            case Boolean b -> { nv.set(JAVA_INT, type, Abi.NV_BOOL); nv.set(JAVA_BYTE, v, (byte) (b ? 1 : 0)); nv.set(JAVA_LONG, size, 1); }
+            case null, default -> throw new IllegalArgumentException("create option '" + name + "': unsupported value "
+                    + value + (value == null ? "" : " (" + value.getClass().getSimpleName() + ")")
+                    + "; use String, Long, long[], Float or Boolean");
+        }
+    }
+
+    @Override public String toString() { return "PjrtPlugin[" + path + ", PJRT C API " + apiVersion() + "]"; }
+}

@@ -1,0 +1,97 @@
+package io.hlo4j.runtime.pjrt;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** Serialize / deserialize through the mock, and the persistent cache built on them. */
+class CompileCacheTest {
+    private final MockPjrt.Hooks mock = MockPjrt.hooks();
+    private long[] before;
+
+    @BeforeEach
+    void count() { mock.fail(null); before = mock.live(); }
+
+    @AfterEach
+    void nothingLeaked() {
+        mock.fail(null);
+        long[] after = mock.live();
+        for (int k = 0; k < after.length; k++) assertThat(after[k]).as("live " + MockPjrt.KINDS[k]).isEqualTo(before[k]);
+    }
+
+    private static float[] runDot(PjrtClient c, PjrtExecutable exe) {
+        PjrtDevice d = c.addressableDevices().getFirst();
+        try (PjrtBuffer x = c.toDevice(HostData.ofFloats(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), d);
+             PjrtBuffer y = c.toDevice(HostData.ofFloats(new long[] {3, 2}, 7, 8, 9, 10, 11, 12), d);
+             PjrtBuffer r = exe.execute(x, y).getFirst()) {
+            return r.toHost().floats();
+        }
+    }
+
+    @Test
+    void serializedExecutableLoadsAndRunsAgain() {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            byte[] bytes;
+            try (PjrtExecutable exe = c.compile(PjrtBindingTest.DOT, CompileOptions.singleDevice(100))) {
+                bytes = exe.serialize();
+            }
+            assertThat(new String(bytes, StandardCharsets.US_ASCII)).isEqualTo("hlo4j-mock-exe/1 program=2 devices=1");
+            try (PjrtExecutable again = c.deserialize(bytes)) {
+                assertThat(again.numOutputs()).isEqualTo(1);
+                assertThat(runDot(c, again)).containsExactly(58f, 64f, 139f, 154f);
+            }
+            PjrtException bad = catchThrowableOfType(PjrtException.class, () -> c.deserialize("garbage".getBytes(StandardCharsets.US_ASCII)));
+            assertThat(bad.call()).isEqualTo("PJRT_Executable_DeserializeAndLoad");
+            assertThat(bad.code()).isEqualTo(PjrtErrorCode.INVALID_ARGUMENT);
+        }
+    }
+
+    @Test
+    void cacheMissesOnceThenHitsAndKeysOnProgramAndOptions(@TempDir Path dir) throws Exception {
+        CompileCache cache = new CompileCache(dir);
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            try (PjrtExecutable first = cache.compile(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100))) {
+                assertThat(runDot(c, first)).containsExactly(58f, 64f, 139f, 154f);
+            }
+            try (PjrtExecutable second = cache.compile(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100))) {
+                assertThat(runDot(c, second)).containsExactly(58f, 64f, 139f, 154f);
+            }
+            assertThat(cache.misses()).isEqualTo(1);
+            assertThat(cache.hits()).isEqualTo(1);
+            // Other options (here a DebugOptions override) are another key, so another entry.
+            try (PjrtExecutable third = cache.compile(c, PjrtBindingTest.DOT,
+                    CompileOptions.builder().devices(100).option("xla_gpu_autotune_level", 0L).build())) {
+                assertThat(third.numOutputs()).isEqualTo(1);
+            }
+            assertThat(cache.misses()).isEqualTo(2);
+            try (var files = Files.list(dir)) {
+                List<Path> entries = files.toList();
+                assertThat(entries).hasSize(2).allSatisfy(p -> assertThat(p.getFileName().toString()).matches("[0-9a-f]{64}\\.pjrt"));
+            }
+        }
+    }
+
+    @Test
+    void aSerializeFailureFailsTheCompileAndLeavesNoEntry(@TempDir Path dir) throws Exception {
+        CompileCache cache = new CompileCache(dir);
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            mock.fail("PJRT_Executable_Serialize");
+            PjrtException e = catchThrowableOfType(PjrtException.class,
+                    () -> cache.compile(c, PjrtBindingTest.ADD, CompileOptions.singleDevice(100)));
+            assertThat(e.call()).isEqualTo("PJRT_Executable_Serialize");
+            mock.fail(null);
+            try (var files = Files.list(dir)) {
+                assertThat(files.toList()).isEmpty();
+            }
+        }
+    }
+}

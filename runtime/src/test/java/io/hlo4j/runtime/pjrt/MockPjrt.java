@@ -1,0 +1,75 @@
+package io.hlo4j.runtime.pjrt;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/** The C mock plugin (src/test/c/pjrt_mock.c, built by gcc in generate-test-resources) and its test hooks. */
+final class MockPjrt {
+    private MockPjrt() {}
+
+    static final String[] KINDS = {"errors", "events", "clients", "loaded executables", "executables", "buffers", "serialized executables"};
+
+    static Path path() {
+        String p = System.getProperty("hlo4j.pjrt.mock");
+        Path path = p != null ? Path.of(p) : Path.of("target/mock-pjrt/libpjrt_mock.so");
+        if (!Files.isRegularFile(path)) throw new IllegalStateException("mock PJRT plugin not built at " + path.toAbsolutePath());
+        return path.toAbsolutePath().normalize();
+    }
+
+    /** The hooks of one loaded copy of the mock (a copy at another path is a separate instance). */
+    record Hooks(MethodHandle setFail, MethodHandle setVersion, MethodHandle liveCount) {
+        static Hooks of(Path lib) {
+            SymbolLookup l = SymbolLookup.libraryLookup(lib, Arena.global());
+            Linker linker = Linker.nativeLinker();
+            return new Hooks(
+                    linker.downcallHandle(l.find("mock_pjrt_set_fail").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS)),
+                    linker.downcallHandle(l.find("mock_pjrt_set_version").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT)),
+                    linker.downcallHandle(l.find("mock_pjrt_live").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT)));
+        }
+
+        void fail(String call) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment name = call == null ? MemorySegment.NULL : a.allocateFrom(call);
+                setFail.invokeExact(name);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
+        void version(int major, int minor) {
+            try {
+                setVersion.invokeExact(major, minor);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
+        /** Live objects per kind (see {@link #KINDS}). */
+        long[] live() {
+            long[] out = new long[KINDS.length];
+            try {
+                for (int k = 0; k < out.length; k++) out[k] = (long) liveCount.invokeExact(k);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+            return out;
+        }
+    }
+
+    private static Hooks hooks;
+
+    static synchronized Hooks hooks() {
+        if (hooks == null) hooks = Hooks.of(path());
+        return hooks;
+    }
+}
