@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,9 +35,11 @@ import java.util.Map;
 @Command(name = "run",
         description = {"Run the MoE layer on x.npy with the weights in DIR and write the results to OUT.",
                 "DIR holds gate.npy [H, E], wi.npy and wu.npy [E, H, M], wd.npy [E, M, H], optionally",
-                "wi_bias.npy, wu_bias.npy [E, M], wd_bias.npy [E, H] and token_ids.npy [B, S] (HASH routing).",
-                "x is [B, S, H]. OUT receives output.npy [B, S, H], router_logits.npy [B*S, E], expert_loads.npy [E],",
-                "selected_experts.npy, selected_weights.npy and metrics.json (null for a metric not computed)."},
+                "wi_bias.npy, wu_bias.npy [E, M], wd_bias.npy [E, H] and token_ids.npy [B, S] (HASH).",
+                "x is [B, S, H]. OUT receives output.npy [B, S, H], router_logits.npy [B*S, E],",
+                "expert_loads.npy [E], selected_experts.npy, selected_weights.npy and metrics.json",
+                "(null for a loss the config does not compute). Runs on the interpreter; OUT is written",
+                "only when the whole run succeeded."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/",
@@ -67,6 +70,9 @@ final class MoeRunCommand extends CliCommand {
     @Override public Integer call() throws IOException {
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
+        for (Path f : List.of(config, input)) {
+            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
+        }
         MoeConfig cfg = MoeConfigJson.read(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
@@ -104,7 +110,7 @@ final class MoeRunCommand extends CliCommand {
 
     /** The whole layer as one traced function of the arrays named {@code names}; fills {@code outNames}. */
     private static Jit jit(MoeConfig cfg, List<String> names, List<String> outNames) {
-        return Jit.jit("moe", a -> {
+        return Jit.jit(a -> { // named main, so that `hlo4j run` runs a dump as it is
             Map<String, Tensor> t = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) t.put(names.get(i), (Tensor) a[i]);
             ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"),
