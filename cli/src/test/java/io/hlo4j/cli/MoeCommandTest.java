@@ -59,7 +59,7 @@ class MoeCommandTest {
     @CsvSource({
             "c17_top_k_ndiv_expert_choice_k2_e8_n7, fused",    // biases, load-balancing loss and z-loss present
             "c02_expert_choice_none_k4_e4_n7, standard",      // expert-choice routing, biases, both losses null
-            "c05_hash_expert_choice_k2_e8_n1, dense",         // HASH routing: token_ids.npy is used
+            "c27_hash_switch_transformer_k4_e16_n512, dense", // HASH routing with token_ids.npy, 512 tokens
     })
     void matchesTheFixture(String name, String method, @TempDir Path tmp) throws IOException {
         Path c = fixtures().resolve(name);
@@ -91,6 +91,10 @@ class MoeCommandTest {
         }
         String mlir = Files.readString(dump);
         assertThat(mlir).contains("func.func public @main").contains("stablehlo.");
+        if (Files.exists(c.resolve("token_ids.npy")) && name.contains("hash")) {
+            assertThat(mlir.lines().filter(l -> l.contains("func.func public @main")).findFirst().orElseThrow())
+                    .as("token_ids is the last argument").contains("%arg5: tensor<8x64xi");
+        }
         assertThat(Cli.run("verify", dump.toString()).code()).as("the dump verifies").isZero();
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s.filter(p -> p.getFileName().toString().contains(".tmp-")).toList()).as("no temp folder left").isEmpty();
