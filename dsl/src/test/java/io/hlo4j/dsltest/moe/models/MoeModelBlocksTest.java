@@ -70,7 +70,12 @@ class MoeModelBlocksTest {
     @ParameterizedTest
     @EnumSource(MoEMethods.class)
     void mixtralMatchesThePerTokenFormula(MoEMethods method) throws Exception {
-        int e = 4, k = 2;
+        // k = 1 too: Hugging Face divides by the sum there as well (weight 1), unlike the layer's default rule
+        for (int k : new int[]{2, 1}) mixtral(method, k);
+    }
+
+    void mixtral(MoEMethods method, int k) throws Exception {
+        int e = 4;
         HfBlockHarness t = new HfBlockHarness(11);
         double[] gate = t.put(PREFIX + "block_sparse_moe.gate.weight", 1.0, e, H);
         double[][][] w = experts(t, PREFIX + "block_sparse_moe.experts.", e, "w1", "w3", "w2");
@@ -93,7 +98,7 @@ class MoeModelBlocksTest {
             for (int j = 0; j < k; j++) wt[tok][j] = p[sel[tok][j]] / sum;
             System.arraycopy(routedSum(w, sel[tok], wt[tok], x, tok), 0, out, tok * H, H);
         }
-        assertRun("mixtral " + method, got, out, sel, wt);
+        assertRun("mixtral " + method + " k=" + k, got, out, sel, wt);
     }
 
     // ------------------------------------------------------------------ Qwen2-MoE
