@@ -8,7 +8,6 @@ import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Tensor;
-import io.hlo4j.dsl.shard.PartitionSpec;
 
 /**
  * A stacked expert linear (easydel-moe-behavior.md section 8): kernel [E, in, out], or [E, out, in] when
