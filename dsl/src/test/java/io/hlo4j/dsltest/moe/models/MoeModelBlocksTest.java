@@ -255,4 +255,16 @@ class MoeModelBlocksTest {
         assertThatThrownBy(() -> wide.load(ck, PREFIX)).isInstanceOf(MoeException.class)
                 .hasMessageContaining("experts.0.w1.weight").hasMessageContaining("[6, 8]").hasMessageContaining("[7, 8]");
     }
+
+    @Test
+    void deepseekGroupSettingsAreCheckedByName() {
+        MoeConfig cfg = MoeConfig.of(8, 2, H, M);
+        assertThatThrownBy(() -> new DeepseekV3MoeBlock(cfg, new DeepseekV3MoeBlock.Routing(3, 1, 1.0, true, 0), null))
+                .isInstanceOf(MoeException.class).hasMessageContaining("n_group 3").hasMessageContaining("n_routed_experts 8");
+        assertThatThrownBy(() -> new DeepseekV3MoeBlock(cfg, new DeepseekV3MoeBlock.Routing(4, 5, 1.0, true, 0), null))
+                .isInstanceOf(MoeException.class).hasMessageContaining("topk_group 5");
+        // one group of 2 experts cannot hold k = 3
+        assertThatThrownBy(() -> new DeepseekV3MoeBlock(MoeConfig.of(8, 3, H, M), new DeepseekV3MoeBlock.Routing(4, 1, 1.0, true, 0), null))
+                .isInstanceOf(MoeException.class).hasMessageContaining("num_experts_per_tok 3");
+    }
 }
