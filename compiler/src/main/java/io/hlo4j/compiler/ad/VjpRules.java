@@ -26,7 +26,7 @@ public final class VjpRules {
             "chlo.broadcast_sub", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
-            "stablehlo.select_and_scatter", "stablehlo.dynamic_conv",
+            "stablehlo.dynamic_conv",
             "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.dynamic_broadcast_in_dim",
             "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
             "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
@@ -50,6 +50,7 @@ public final class VjpRules {
         ReduceRules.install(in);
         DotRules.install(in);
         ConvRules.install(in);
+        SelectScatterRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
