@@ -57,7 +57,7 @@ final class ShapeRules {
                 java.util.Map.of("exponent_bits", op.attr("exponent_bits"), "mantissa_bits", op.attr("mantissa_bits")), b.loc())));
     }
 
-    private static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {
+    static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {
         TensorType in = Backward.tensor(op.operand(0)), out = Backward.tensor(op.result());
         long[] dims = Attrs.i64s(op, "broadcast_dimensions");
         // Sum over the new dims and over the operand's size-1 dims that were expanded; then restore the shape.
@@ -71,8 +71,12 @@ final class ShapeRules {
     }
 
     private static List<Value> slice(Backward b, Operation op, List<Value> g) {
+        return List.of(sliceCt(b, op, Attrs.i64s(op, "start_indices"), Attrs.i64s(op, "strides"), g.get(0)));
+    }
+
+    /** The operand cotangent of a static slice of {@code op.operand(0)} (also real_dynamic_slice with constant bounds). */
+    static Value sliceCt(Backward b, Operation op, long[] start, long[] strides, Value ct) {
         TensorType in = Backward.tensor(op.operand(0)), out = Backward.tensor(op.result());
-        long[] start = Attrs.i64s(op, "start_indices"), strides = Attrs.i64s(op, "strides");
         long[] high = new long[in.rank()], interior = new long[in.rank()];
         for (int d = 0; d < in.rank(); d++) {
             interior[d] = strides[d] - 1;
@@ -81,14 +85,18 @@ final class ShapeRules {
             if (out.dim(d) == 0) { interior[d] = 0; high[d] = in.dim(d) - start[d]; }
         }
         Value zero = b.full(TensorType.scalar(in.elementType()), 0);
-        return List.of(b.hlo().pad(g.get(0), zero, start, high, interior, b.loc()));
+        return b.hlo().pad(ct, zero, start, high, interior, b.loc());
     }
 
     private static List<Value> pad(Backward b, Operation op, List<Value> g) {
+        return padCt(b, op, Attrs.i64s(op, "edge_padding_low"), Attrs.i64s(op, "edge_padding_high"),
+                Attrs.i64s(op, "interior_padding"), g.get(0));
+    }
+
+    /** Operand and padding-value cotangents of a static pad (also dynamic_pad with constant amounts). */
+    static List<Value> padCt(Backward b, Operation op, long[] low, long[] high, long[] interior, Value ct0) {
         TensorType in = Backward.tensor(op.operand(0));
-        long[] low = Attrs.i64s(op, "edge_padding_low"), high = Attrs.i64s(op, "edge_padding_high"),
-                interior = Attrs.i64s(op, "interior_padding");
-        Value ct = g.get(0);
+        Value ct = ct0;
         // Negative edge padding crops; undo it by padding the cotangent with zeros first.
         long[] padLo = new long[low.length], padHi = new long[low.length];
         boolean crop = false;
@@ -105,7 +113,7 @@ final class ShapeRules {
             limit[d] = start[d] + (in.dim(d) == 0 ? 0 : (in.dim(d) - 1) * stride[d] + 1);
         }
         Value gx = b.hlo().slice(ct, start, limit, stride, b.loc());
-        Value gpad = b.sub(b.sumAll(g.get(0)), b.sumAll(gx));
+        Value gpad = b.sub(b.sumAll(ct0), b.sumAll(gx));
         return List.of(gx, gpad);
     }
 

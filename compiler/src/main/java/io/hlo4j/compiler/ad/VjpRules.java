@@ -27,8 +27,8 @@ public final class VjpRules {
             // structured ops still to do
             "chlo.scan",
             "stablehlo.dynamic_conv",
-            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.dynamic_broadcast_in_dim",
-            "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
+            "stablehlo.einsum", "stablehlo.unary_einsum",
+            "stablehlo.dynamic_gather",
             "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
             "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
@@ -51,6 +51,7 @@ public final class VjpRules {
         DotRules.install(in);
         ConvRules.install(in);
         SelectScatterRules.install(in);
+        DynamicShapeRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
