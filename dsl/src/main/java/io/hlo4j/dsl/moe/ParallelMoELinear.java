@@ -1,5 +1,6 @@
 package io.hlo4j.dsl.moe;
 
+import io.hlo4j.dsl.shard.PartitionSpec;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Indexing;
 import io.hlo4j.dsl.Linalg;

@@ -63,9 +63,9 @@ class ParallelMoELinearTest {
 
     @Test
     void variantsDifferOnlyInTheirSpecs() {
-        assertThat(new ColumnParallelMoELinear(E, IN, OUT, true, false).kernelSpec(false).toString()).isEqualTo("P('ep', None, 'tp')");
-        assertThat(new RowParallelMoELinear(E, IN, OUT, true, false).kernelSpec(false).toString()).isEqualTo("P('ep', 'tp', None)");
-        assertThat(new RowParallelMoELinear(E, IN, OUT, true, false).biasSpec(false).toString()).isEqualTo("P('ep', 'tp')");
+        assertThat(new ColumnParallelMoELinear(E, IN, OUT, true, false).kernelSpec(false).toString()).isEqualTo("P(ep, None, tp)");
+        assertThat(new RowParallelMoELinear(E, IN, OUT, true, false).kernelSpec(false).toString()).isEqualTo("P(ep, tp, None)");
+        assertThat(new RowParallelMoELinear(E, IN, OUT, true, false).biasSpec(false).toString()).isEqualTo("P(ep, tp)");
         assertThat(new ColumnParallelMoELinear(E, IN, OUT, true, true).kernelShape()).containsExactly(E, OUT, IN);
         assertThat(new ColumnParallelMoELinear(E, IN, OUT, true, true).biasShape()).containsExactly(E, OUT);
         assertThatThrownBy(() -> new ParallelMoELinear(E, IN, OUT, true, false, null).kernelSpec(false)).isInstanceOf(MoeException.class)
