@@ -18,7 +18,7 @@ public final class VjpRules {
     public static final Set<String> MISSING = Set.of(
             // element-wise math still to do
             "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma", "chlo.square",
-            "chlo.zeta", "chlo.next_after", "stablehlo.complex", "stablehlo.real", "stablehlo.imag",
+            "chlo.zeta", "chlo.next_after",
             // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
             "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
             "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
@@ -52,6 +52,7 @@ public final class VjpRules {
         ConvRules.install(in);
         SelectScatterRules.install(in);
         DynamicShapeRules.install(in);
+        ComplexRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
