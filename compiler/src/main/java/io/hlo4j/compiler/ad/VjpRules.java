@@ -17,13 +17,10 @@ public final class VjpRules {
     /** Differentiable ops without a rule yet; reaching one in the backward sweep is an error naming the op. */
     public static final Set<String> MISSING = Set.of(
             // element-wise math still to do
-            "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma", "chlo.square",
+            "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma",
             "chlo.zeta", "chlo.next_after",
-            // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
-            "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
-            "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
-            "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
-            "chlo.broadcast_sub", "chlo.broadcast_zeta",
+            // implicitly broadcasting chlo forms of the element-wise math above
+            "chlo.broadcast_next_after", "chlo.broadcast_polygamma", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
             "stablehlo.dynamic_conv",
@@ -53,6 +50,7 @@ public final class VjpRules {
         SelectScatterRules.install(in);
         DynamicShapeRules.install(in);
         ComplexRules.install(in);
+        ChloBroadcastRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
