@@ -26,7 +26,7 @@ public final class VjpRules {
             "stablehlo.dynamic_conv",
             "stablehlo.einsum", "stablehlo.unary_einsum",
             "stablehlo.dynamic_gather",
-            "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
+            "stablehlo.torch_index_select", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
             "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
@@ -51,6 +51,7 @@ public final class VjpRules {
         DynamicShapeRules.install(in);
         ComplexRules.install(in);
         ChloBroadcastRules.install(in);
+        MapRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
