@@ -49,6 +49,19 @@ final class ShapeRules {
             return Arrays.asList(null, b.select(pred, g.get(0), zero), b.select(pred, zero, g.get(0)));
         });
         in.rule("stablehlo.clamp", ShapeRules::clamp);
+        // A tuple's cotangent is a tuple of its elements' cotangents (see Backward.zerosOf and Backward.add).
+        in.rule("stablehlo.tuple", (b, op, g) -> {
+            List<Value> out = new ArrayList<>();
+            for (int i = 0; i < op.numOperands(); i++) out.add(b.tupleElement(g.get(0), i));
+            return out;
+        });
+        in.rule("stablehlo.get_tuple_element", (b, op, g) -> {
+            io.hlo4j.mlir.types.TupleType t = (io.hlo4j.mlir.types.TupleType) op.operand(0).type();
+            int index = (int) Attrs.i64(op, "index");
+            List<Value> es = new ArrayList<>();
+            for (int i = 0; i < t.types().size(); i++) es.add(i == index ? g.get(0) : b.zerosOf(t.types().get(i)));
+            return List.of(b.tuple(es, t));
+        });
         // Legacy broadcast prepends broadcast_sizes dims: sum them away.
         in.rule("stablehlo.broadcast", (b, op, g) -> List.of(b.sum(g.get(0),
                 Attrs.iota(Backward.tensor(op.result()).rank() - Backward.tensor(op.operand(0)).rank()))));

@@ -28,7 +28,7 @@ public final class VjpRules {
             "stablehlo.dynamic_gather",
             "stablehlo.torch_index_select", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
-            "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
+            "stablehlo.composite", "stablehlo.custom_call",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
             "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
             "builtin.unrealized_conversion_cast",
