@@ -21,8 +21,9 @@ import java.util.Map;
  * (dilated by the forward strides) with the spatially reversed kernel whose in/out feature roles are swapped;
  * the rhs cotangent convolves the input with the result cotangent used as a kernel, batch and feature roles of
  * the input swapped so the batch is what gets contracted. Paddings are chosen so the results have exactly the
- * operand shapes. Feature groups, batch groups, lhs dilation and window reversal other than the identity are
- * refused by name (the group cases need kernel reshapes not done yet).
+ * operand shapes. Feature groups G: the lhs convolution keeps G groups with the kernel's group factor moved
+ * from its output to its input features; the rhs convolution turns them into G batch groups. Batch groups, lhs
+ * dilation and window reversal are refused by name.
  */
 final class ConvRules {
     private ConvRules() {}
@@ -43,7 +44,6 @@ final class ConvRules {
                 rhsDil = ints(op, "rhs_dilation", ns, 1), reversal = ints(op, "window_reversal", ns, 0);
         long[] pad = op.attr("padding") != null ? Attrs.denseLongs(Attrs.get(op, "padding", DenseElementsAttr.class)) : new long[2 * ns];
         long groups = intAttr(op, "feature_group_count"), batchGroups = intAttr(op, "batch_group_count");
-        if (groups != 1) throw b.refuse(op, "feature_group_count " + groups + " > 1 has no VJP rule yet");
         if (batchGroups != 1) throw b.refuse(op, "batch_group_count " + batchGroups + " > 1 has no VJP rule yet");
         for (int d = 0; d < ns; d++) {
             if (lhsDil[d] != 1) throw b.refuse(op, "lhs_dilation " + java.util.Arrays.toString(lhsDil) + " (transposed convolution) has no VJP rule yet");
@@ -60,12 +60,24 @@ final class ConvRules {
             padL[2 * d] = k - pad[2 * d] - 1;
             padL[2 * d + 1] = lt.dim((int) inSp[d]) + k - 1 - o - padL[2 * d];
         }
+        // Kernel [.., i = C/G, o = G*Og] becomes [spatial.., G*C/G (new o), Og (new i)], spatially reversed: group g's
+        // output features turn into its input features and vice versa.
+        long cg = rt.dim((int) dn.kernelInputFeatureDimension()), og = rt.dim((int) dn.kernelOutputFeatureDimension()) / groups;
+        long[] perm = new long[ns + 2], sp = new long[ns];
+        for (int d = 0; d < ns; d++) { perm[d] = kSp[d]; sp[d] = rt.dim((int) kSp[d]); }
+        perm[ns] = dn.kernelInputFeatureDimension();
+        perm[ns + 1] = dn.kernelOutputFeatureDimension();
+        Value kern = b.hlo().transpose(b.castLike(rhs, lhs), perm, b.loc());
+        kern = b.reshape(kern, concat(sp, cg, groups, og));
+        long[] swap = Attrs.iota(ns + 3);
+        swap[ns] = ns + 1;
+        swap[ns + 1] = ns;
+        kern = b.reshape(b.hlo().transpose(kern, swap, b.loc()), concat(sp, groups * cg, og));
+        Value reversed = b.ir().emit1("stablehlo.reverse", List.of(kern), Map.of("dimensions", DenseArrayAttr.ofI64(Attrs.iota(ns))), b.loc());
         ConvDimensionNumbers dnL = new ConvDimensionNumbers(dn.outputBatchDimension(), dn.outputFeatureDimension(),
-                dn.outputSpatialDimensions(), dn.kernelOutputFeatureDimension(), dn.kernelInputFeatureDimension(),
-                dn.kernelSpatialDimensions(), dn.inputBatchDimension(), dn.inputFeatureDimension(), dn.inputSpatialDimensions());
-        Value reversed = b.ir().emit1("stablehlo.reverse", List.of(b.castLike(rhs, lhs)),
-                Map.of("dimensions", DenseArrayAttr.ofI64(kSp)), b.loc());
-        Value gl = conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, lt);
+                dn.outputSpatialDimensions(), ns + 1, ns, Dims.of(Attrs.iota(ns)),
+                dn.inputBatchDimension(), dn.inputFeatureDimension(), dn.inputSpatialDimensions());
+        Value gl = conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, groups, 1, lt);
 
         // rhs: contract over the batch; the forward strides become the dilation of the cotangent-as-kernel.
         long[] padR = new long[2 * ns];
@@ -78,21 +90,28 @@ final class ConvRules {
                 dn.inputSpatialDimensions(), dn.outputBatchDimension(), dn.outputFeatureDimension(),
                 dn.outputSpatialDimensions(), dn.kernelInputFeatureDimension(), dn.kernelOutputFeatureDimension(),
                 dn.kernelSpatialDimensions());
-        Value gr = conv(b, lhs, gc, dnR, rhsDil, padR, ones(ns), strides, TensorType.of(lt.elementType(), rt.shape()));
+        // Feature groups become batch groups: group g's output features contract with its own input channels.
+        Value gr = conv(b, lhs, gc, dnR, rhsDil, padR, ones(ns), strides, 1, groups, TensorType.of(lt.elementType(), rt.shape()));
         return List.of(gl, b.castLike(gr, rhs));
     }
 
     private static Value conv(Backward b, Value x, Value k, ConvDimensionNumbers dn, long[] strides, long[] pad, long[] lhsDil,
-                              long[] rhsDil, TensorType result) {
+                              long[] rhsDil, long fgc, long bgc, TensorType result) {
         Map<String, Attribute> p = new HashMap<>();
         p.put("dimension_numbers", dn);
         p.put("window_strides", DenseArrayAttr.ofI64(strides));
         p.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, strides.length, 2), pad));
         p.put("lhs_dilation", DenseArrayAttr.ofI64(lhsDil));
         p.put("rhs_dilation", DenseArrayAttr.ofI64(rhsDil));
-        p.put("feature_group_count", IntegerAttr.i64(1));
-        p.put("batch_group_count", IntegerAttr.i64(1));
+        p.put("feature_group_count", IntegerAttr.i64(fgc));
+        p.put("batch_group_count", IntegerAttr.i64(bgc));
         return b.ir().emit("stablehlo.convolution", List.of(x, k), p, List.of(), List.of(result), b.loc()).get(0);
+    }
+
+    private static long[] concat(long[] a, long... tail) {
+        long[] r = java.util.Arrays.copyOf(a, a.length + tail.length);
+        System.arraycopy(tail, 0, r, a.length, tail.length);
+        return r;
     }
 
     private static long dilate(long size, long dilation) { return size == 0 ? 0 : 1 + dilation * (size - 1); }

@@ -37,13 +37,33 @@ class ConvGradTest {
     }
 
     @Test
-    void featureGroupsAreRefusedByName() {
+    void featureGroupsTwoGroupsStrided() {
+        // 4 input features in 2 groups of 2, 4 output features (2 per group), stride 2 with padding.
+        GradCheck.check("""
+                func.func @f(%x: tensor<2x5x4xf64>, %k: tensor<2x2x4xf64>) -> tensor<2x3x4xf64> {
+                  %0 = stablehlo.convolution(%x, %k) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [2], pad = [[1, 0]]} {batch_group_count = 1 : i64, feature_group_count = 2 : i64} : (tensor<2x5x4xf64>, tensor<2x2x4xf64>) -> tensor<2x3x4xf64>
+                  return %0 : tensor<2x3x4xf64>
+                }""", List.of(u(2, 5, 4), u(2, 2, 4)), 33);
+    }
+
+    @Test
+    void depthwiseWithChannelMultiplier() {
+        // 2-D depthwise: 3 channels, 3 groups, 2 outputs per channel, kernel laid out [o, i, 0, 1].
+        GradCheck.check("""
+                func.func @f(%x: tensor<1x3x4x4xf64>, %k: tensor<6x1x2x2xf64>) -> tensor<1x6x3x3xf64> {
+                  %0 = stablehlo.convolution(%x, %k) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1], window = {stride = [1, 1], pad = [[0, 0], [0, 0]]} {batch_group_count = 1 : i64, feature_group_count = 3 : i64} : (tensor<1x3x4x4xf64>, tensor<6x1x2x2xf64>) -> tensor<1x6x3x3xf64>
+                  return %0 : tensor<1x6x3x3xf64>
+                }""", List.of(u(1, 3, 4, 4), u(6, 1, 2, 2)), 34);
+    }
+
+    @Test
+    void batchGroupsAreRefusedByName() {
         var m = GradCheck.parse("""
-                func.func @f(%x: tensor<1x4x4xf64>, %k: tensor<2x2x4xf64>) -> tensor<1x3x4xf64> {
-                  %0 = stablehlo.convolution(%x, %k) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [1]} {batch_group_count = 1 : i64, feature_group_count = 2 : i64} : (tensor<1x4x4xf64>, tensor<2x2x4xf64>) -> tensor<1x3x4xf64>
+                func.func @f(%x: tensor<2x4x2xf64>, %k: tensor<2x2x4xf64>) -> tensor<1x3x4xf64> {
+                  %0 = stablehlo.convolution(%x, %k) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [1]} {batch_group_count = 2 : i64, feature_group_count = 1 : i64} : (tensor<2x4x2xf64>, tensor<2x2x4xf64>) -> tensor<1x3x4xf64>
                   return %0 : tensor<1x3x4xf64>
                 }""");
         assertThatThrownBy(() -> Autodiff.vjp(m.functions().get(0), new int[] {0, 1}, "g"))
-                .hasMessageContaining("cannot differentiate 'stablehlo.convolution': feature_group_count 2 > 1 has no VJP rule yet");
+                .hasMessageContaining("cannot differentiate 'stablehlo.convolution': batch_group_count 2 > 1 has no VJP rule yet");
     }
 }
