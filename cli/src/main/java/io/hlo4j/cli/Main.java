@@ -34,6 +34,7 @@ import java.util.List;
                 GraphCommand.class,
                 ShardingsCommand.class,
                 ExamplesCommand.class,
+                MoeCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footerHeading = "%nExamples:%n",

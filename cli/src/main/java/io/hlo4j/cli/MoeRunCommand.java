@@ -1,0 +1,152 @@
+package io.hlo4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.dsl.moe.BaseMoeModule;
+import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.MoEMethods;
+import io.hlo4j.dsl.moe.MoeConfig;
+import io.hlo4j.dsl.moe.MoeConfigJson;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.dsl.moe.MoeMetrics;
+import io.hlo4j.dsl.moe.MoeOutput;
+import io.hlo4j.runtime.array.HostArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code hlo4j moe run}: traces the DSL's MoE layer ({@link BaseMoeModule#moeCall}) for the given config and
+ * shapes, runs it on the interpreter and writes its results as .npy files plus metrics.json. Everything goes to
+ * a temporary folder first and is moved into place only once the whole run succeeded.
+ */
+@Command(name = "run",
+        description = {"Run the MoE layer on x.npy with the weights in DIR and write the results to OUT.",
+                "DIR holds gate.npy [H, E], wi.npy and wu.npy [E, H, M], wd.npy [E, M, H], optionally",
+                "wi_bias.npy, wu_bias.npy [E, M], wd_bias.npy [E, H] and token_ids.npy [B, S] (HASH).",
+                "x is [B, S, H]. OUT receives output.npy [B, S, H], router_logits.npy [B*S, E],",
+                "expert_loads.npy [E], selected_experts.npy, selected_weights.npy and metrics.json",
+                "(null for a loss the config does not compute). Runs on the interpreter; OUT is written",
+                "only when the whole run succeeded."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/",
+                "  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/ --method dense --dump moe.mlir"})
+final class MoeRunCommand extends CliCommand {
+    static final List<String> OUTPUTS = List.of("output", "router_logits", "expert_loads", "selected_experts", "selected_weights");
+    static final List<String> METRICS = List.of("load_balancing_loss", "router_z_loss", "expert_utilization", "routing_entropy");
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The layer's config (JSON, issue 5's keys).")
+    Path config;
+
+    @Option(names = "--weights", required = true, paramLabel = "DIR", description = "Folder of the weight .npy files.")
+    Path weights;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE", description = "The hidden state x [B, S, H] (.npy).")
+    Path input;
+
+    @Option(names = {"-o", "--output-dir"}, required = true, paramLabel = "OUT", description = "Folder for the results.")
+    Path outputDir;
+
+    @Option(names = "--method", paramLabel = "METHOD",
+            description = "fused, standard or dense (also fused_moe, ...); default: the config's moe_method.")
+    String method;
+
+    @Option(names = "--dump", paramLabel = "FILE", description = "Also write the traced StableHLO module to FILE.")
+    Path dump;
+
+    @Override public Integer call() throws IOException {
+        MoEMethods m = method == null ? null : parseMethod(method);
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
+        for (Path f : List.of(config, input)) {
+            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
+        }
+        MoeConfig cfg = MoeConfigJson.read(config);
+        if (m != null) cfg = cfg.withMoeMethod(m);
+        MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
+
+        List<String> names = new ArrayList<>(in.arrays().keySet());
+        HostArray[] argv = in.arrays().values().toArray(HostArray[]::new);
+        List<String> outNames = new ArrayList<>();
+        Lowered lowered = jit(cfg, names, outNames).lower((Object[]) argv);
+        List<HostArray> res = lowered.compile().call(argv);
+        Map<String, HostArray> r = new LinkedHashMap<>();
+        for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
+
+        MoeOutputWriter.write(outputDir, r, metricsJson(r), dump, dump == null ? null : lowered.asText());
+        long[] xs = in.arrays().get("x").shape();
+        if (in.ignoredTokenIds()) {
+            out().println("note: " + weights.resolve("token_ids.npy") + " not used (routing_strategy is "
+                    + cfg.routingStrategy().value() + ", not hash)");
+        }
+        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s: wrote %s%s%n",
+                cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
+                cfg.routingStrategy().value(), cfg.dtype().value(), outputDir, dump == null ? "" : " and " + dump);
+        out().flush();
+        return Main.OK;
+    }
+
+    /** The CLI's short names, and the config's own spellings; anything else is refused with the choices. */
+    static MoEMethods parseMethod(String s) {
+        return switch (s) {
+            case "fused", "fused_moe" -> MoEMethods.FUSED_MOE;
+            case "standard", "standard_moe" -> MoEMethods.STANDARD_MOE;
+            case "dense", "dense_moe" -> MoEMethods.DENSE_MOE;
+            default -> throw usage("--method: unknown method '" + s + "' (expected fused, standard or dense)");
+        };
+    }
+
+    /** The whole layer as one traced function of the arrays named {@code names}; fills {@code outNames}. */
+    private static Jit jit(MoeConfig cfg, List<String> names, List<String> outNames) {
+        return Jit.jit(a -> { // named main, so that `hlo4j run` runs a dump as it is
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            for (int i = 0; i < names.size(); i++) t.put(names.get(i), (Tensor) a[i]);
+            ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"),
+                    t.get("wi_bias"), t.get("wu_bias"), t.get("wd_bias"));
+            MoeOutput o = new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall(t.get("x"),
+                    BaseMoeModule.linearGate(t.get("gate")), w, null, null, null, true, 0, t.get("token_ids"));
+            MoeMetrics<Tensor> mt = o.metrics().orElseThrow();
+            outNames.clear();
+            List<Tensor> outs = new ArrayList<>();
+            add(outNames, outs, "output", o.output());
+            add(outNames, outs, "router_logits", o.routerLogits());
+            add(outNames, outs, "expert_loads", mt.expertLoads());
+            add(outNames, outs, "selected_experts", mt.selectedExperts());
+            add(outNames, outs, "selected_weights", mt.selectedWeights());
+            add(outNames, outs, "expert_utilization", mt.expertUtilization());
+            add(outNames, outs, "routing_entropy", mt.routingEntropy());
+            mt.loadBalancingLoss().ifPresent(l -> add(outNames, outs, "load_balancing_loss", l));
+            mt.routerZLoss().ifPresent(z -> add(outNames, outs, "router_z_loss", z));
+            return outs;
+        });
+    }
+
+    private static void add(List<String> names, List<Tensor> outs, String n, Tensor t) {
+        names.add(n);
+        outs.add(t);
+    }
+
+    /** The four metrics as scalars, null for a loss whose coefficient the config leaves out. */
+    static String metricsJson(Map<String, HostArray> r) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode node = json.createObjectNode();
+        for (String k : METRICS) {
+            HostArray v = r.get(k);
+            if (v == null) node.putNull(k);
+            else node.put(k, v.toDoubleArray()[0]);
+        }
+        return json.writeValueAsString(node) + "\n";
+    }
+}
