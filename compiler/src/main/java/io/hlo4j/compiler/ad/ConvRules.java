@@ -29,10 +29,17 @@ final class ConvRules {
     private ConvRules() {}
 
     static void install(VjpRules.Installer in) {
-        in.rule("stablehlo.convolution", ConvRules::convolution);
+        in.rule("stablehlo.convolution", (b, op, g) -> convolution(b, op, g, op.attr("padding") != null
+                ? Attrs.denseLongs(Attrs.get(op, "padding", DenseElementsAttr.class)) : null));
+        // dynamic_conv: the padding is operand #2; with a constant there it is a convolution.
+        in.rule("stablehlo.dynamic_conv", (b, op, g) -> {
+            List<Value> r = new java.util.ArrayList<>(convolution(b, op, g, DynamicShapeRules.constant(b, op, 2, "padding")));
+            r.add(null);
+            return r;
+        });
     }
 
-    private static List<Value> convolution(Backward b, Operation op, List<Value> g) {
+    private static List<Value> convolution(Backward b, Operation op, List<Value> g, long[] padding) {
         ConvDimensionNumbers dn = Attrs.get(op, "dimension_numbers", ConvDimensionNumbers.class);
         Value lhs = op.operand(0), rhs = op.operand(1), ct = g.get(0);
         TensorType lt = Backward.tensor(lhs), rt = Backward.tensor(rhs), ot = Backward.tensor(op.result());
@@ -42,7 +49,7 @@ final class ConvRules {
         int ns = dn.inputSpatialDimensions().size();
         long[] strides = ints(op, "window_strides", ns, 1), lhsDil = ints(op, "lhs_dilation", ns, 1),
                 rhsDil = ints(op, "rhs_dilation", ns, 1), reversal = ints(op, "window_reversal", ns, 0);
-        long[] pad = op.attr("padding") != null ? Attrs.denseLongs(Attrs.get(op, "padding", DenseElementsAttr.class)) : new long[2 * ns];
+        long[] pad = padding != null ? padding : new long[2 * ns];
         long groups = intAttr(op, "feature_group_count"), batchGroups = intAttr(op, "batch_group_count");
         if (batchGroups != 1) throw b.refuse(op, "batch_group_count " + batchGroups + " > 1 has no VJP rule yet");
         for (int d = 0; d < ns; d++) {

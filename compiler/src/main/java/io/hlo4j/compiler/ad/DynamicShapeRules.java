@@ -49,7 +49,7 @@ final class DynamicShapeRules {
     }
 
     /** The values of shape operand {@code i}, which must come straight from a stablehlo.constant. */
-    private static long[] constant(Backward b, Operation op, int i, String what) {
+    static long[] constant(Backward b, Operation op, int i, String what) {
         if (op.operand(i) instanceof OpResult r && r.owner().name().equals("stablehlo.constant")
                 && r.owner().attr("value") instanceof DenseElementsAttr d) {
             return Attrs.denseLongs(d);

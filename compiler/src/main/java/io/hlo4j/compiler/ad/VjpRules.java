@@ -23,7 +23,6 @@ public final class VjpRules {
             "chlo.broadcast_next_after", "chlo.broadcast_polygamma", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
-            "stablehlo.dynamic_conv",
             "stablehlo.einsum", "stablehlo.unary_einsum",
             "stablehlo.dynamic_gather",
             "stablehlo.torch_index_select", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",

@@ -57,6 +57,18 @@ class ConvGradTest {
     }
 
     @Test
+    void dynamicConvWithConstantPadding() {
+        // Padding [1, -1]: one zero in front, the last input element cropped (the verifier sizes dynamic_conv's result
+        // as if unpadded, so the test keeps the total padding at 0).
+        GradCheck.check("""
+                func.func @f(%x: tensor<2x6x3xf64>, %k: tensor<3x3x2xf64>) -> tensor<2x2x2xf64> {
+                  %p = stablehlo.constant dense<[[1, -1]]> : tensor<1x2xi64>
+                  %0 = "stablehlo.dynamic_conv"(%x, %k, %p) {dimension_numbers = #stablehlo.conv<[b, 0, f]x[0, i, o]->[b, 0, f]>, window_strides = array<i64: 3>, batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<2x6x3xf64>, tensor<3x3x2xf64>, tensor<1x2xi64>) -> tensor<2x2x2xf64>
+                  return %0 : tensor<2x2x2xf64>
+                }""", List.of(u(2, 6, 3), u(3, 3, 2)), 35);
+    }
+
+    @Test
     void batchGroupsAreRefusedByName() {
         var m = GradCheck.parse("""
                 func.func @f(%x: tensor<2x4x2xf64>, %k: tensor<2x2x4xf64>) -> tensor<1x3x4xf64> {
