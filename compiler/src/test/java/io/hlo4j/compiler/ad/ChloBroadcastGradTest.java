@@ -28,7 +28,11 @@ class ChloBroadcastGradTest {
                   %5 = chlo.broadcast_pow %x, %z : (tensor<2x3xf64>, tensor<2x1xf64>) -> tensor<2x3xf64>
                   %6 = chlo.broadcast_atan2 %y, %x : (tensor<3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
                   %7 = chlo.broadcast_rem %x, %y : (tensor<2x3xf64>, tensor<3xf64>) -> tensor<2x3xf64>
-                  %8 = stablehlo.add %6, %7 : tensor<2x3xf64>
+                  %z2 = chlo.broadcast_complex %x, %y : (tensor<2x3xf64>, tensor<3xf64>) -> tensor<2x3xcomplex<f64>>
+                  %zz = stablehlo.multiply %z2, %z2 : tensor<2x3xcomplex<f64>>
+                  %zi = stablehlo.imag %zz : (tensor<2x3xcomplex<f64>>) -> tensor<2x3xf64>
+                  %67 = stablehlo.add %6, %7 : tensor<2x3xf64>
+                  %8 = stablehlo.add %67, %zi : tensor<2x3xf64>
                   return %4, %5, %8 : tensor<2x3xf64>, tensor<2x3xf64>, tensor<2x3xf64>
                 }""", ChloLowering::lower, List.of(u(0.5, 1.5, 2, 3), u(0.5, 1.5, 3), u(-1, 1, 2, 1), u(-1, 1)), 71);
     }

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test-only rewrite of chlo.square and chlo.broadcast_{add,sub,mul,div,max,min,pow,atan2,rem,select} into explicit
+ * Test-only rewrite of chlo.square and chlo.broadcast_{add,sub,mul,div,max,min,pow,atan2,rem,select,complex} into explicit
  * broadcast_in_dim + stablehlo ops, written from chlo's definition (numpy right-alignment, or broadcast_dimensions
  * for the lower-rank operand), so the interpreter (which has no chlo broadcast kernels) can run both the primal
  * and the VJP function of a chlo test. Single-block functions without regions only.
@@ -52,7 +52,7 @@ final class ChloLowering {
             Value out;
             if (op.name().equals("chlo.square")) {
                 out = sb.multiply(in.get(0), in.get(0), op.location());
-            } else if (OPS.containsKey(op.name())) {
+            } else if (OPS.containsKey(op.name()) || op.name().equals("chlo.broadcast_complex")) {
                 TensorType rt = (TensorType) op.result().type();
                 long[] attr = op.attr("broadcast_dimensions") instanceof DenseArrayAttr d ? d.longs() : null;
                 List<Value> wide = new ArrayList<>();
@@ -64,7 +64,7 @@ final class ChloLowering {
                     }
                     wide.add(sb.broadcastInDim(x, rt.shape(), dims, op.location()));
                 }
-                out = fb.emit1("stablehlo." + OPS.get(op.name()), wide, Map.of(), op.location());
+                out = fb.emit1("stablehlo." + OPS.getOrDefault(op.name(), "complex"), wide, Map.of(), op.location());
             } else {
                 Operation c = fb.append(Cloner.copy(op, map), op.location());
                 for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
