@@ -9,7 +9,13 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.ComplexType;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.TupleType;
 import io.hlo4j.mlir.types.Type;
+import io.hlo4j.mlir.attr.IntegerAttr;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What a {@link VjpRule} emits its backward ops with: the gradient function's builder plus the few composite
@@ -36,8 +42,9 @@ public final class Backward {
     public Location loc() { return loc; }
     void at(Location l) { loc = l; }
 
-    /** True for element types that carry cotangents (floats and complex). */
+    /** True for types that carry cotangents: float and complex tensors, and tuples holding any. */
     public static boolean differentiable(Type t) {
+        if (t instanceof TupleType tu) return tu.types().stream().anyMatch(Backward::differentiable);
         return t instanceof TensorType tt && (tt.elementType() instanceof FloatType || tt.elementType() instanceof ComplexType);
     }
 
@@ -47,10 +54,36 @@ public final class Backward {
     }
 
     public Value full(TensorType t, double v) { return sb.constant(t, v, loc); }
-    public Value zerosLike(Value v) { return full(tensor(v), 0); }
+    public Value zerosLike(Value v) { return zerosOf(v.type()); }
+
+    /** Zeros of a tensor type, or a tuple of zeros (a tuple's cotangent is a tuple of its elements' cotangents). */
+    public Value zerosOf(Type t) {
+        if (t instanceof TupleType tu) {
+            List<Value> es = new ArrayList<>();
+            for (Type e : tu.types()) es.add(zerosOf(e));
+            return tuple(es, tu);
+        }
+        if (t instanceof TensorType tt) return full(tt, 0);
+        throw new Hlo4jException("autodiff expects a tensor or tuple, got " + t, loc);
+    }
+
+    public Value tuple(List<Value> elements, TupleType t) {
+        return sb.ir().emit("stablehlo.tuple", elements, Map.of(), List.of(), List.of(t), loc).get(0);
+    }
+
+    public Value tupleElement(Value tuple, int i) {
+        Type et = ((TupleType) tuple.type()).types().get(i);
+        return sb.ir().emit("stablehlo.get_tuple_element", List.of(tuple), Map.of("index", IntegerAttr.i32(i)), List.of(),
+                List.of(et), loc).get(0);
+    }
     public Value fullLike(Value v, double x) { return full(tensor(v), x); }
 
-    public Value add(Value x, Value y) { return sb.add(x, y, loc); }
+    public Value add(Value x, Value y) {
+        if (!(x.type() instanceof TupleType tu)) return sb.add(x, y, loc);
+        List<Value> es = new ArrayList<>();
+        for (int i = 0; i < tu.types().size(); i++) es.add(add(tupleElement(x, i), tupleElement(y, i)));
+        return tuple(es, tu);
+    }
     public Value sub(Value x, Value y) { return sb.subtract(x, y, loc); }
     public Value mul(Value x, Value y) { return sb.multiply(x, y, loc); }
     public Value div(Value x, Value y) { return sb.divide(x, y, loc); }

@@ -49,6 +49,19 @@ final class ShapeRules {
             return Arrays.asList(null, b.select(pred, g.get(0), zero), b.select(pred, zero, g.get(0)));
         });
         in.rule("stablehlo.clamp", ShapeRules::clamp);
+        // A tuple's cotangent is a tuple of its elements' cotangents (see Backward.zerosOf and Backward.add).
+        in.rule("stablehlo.tuple", (b, op, g) -> {
+            List<Value> out = new ArrayList<>();
+            for (int i = 0; i < op.numOperands(); i++) out.add(b.tupleElement(g.get(0), i));
+            return out;
+        });
+        in.rule("stablehlo.get_tuple_element", (b, op, g) -> {
+            io.hlo4j.mlir.types.TupleType t = (io.hlo4j.mlir.types.TupleType) op.operand(0).type();
+            int index = (int) Attrs.i64(op, "index");
+            List<Value> es = new ArrayList<>();
+            for (int i = 0; i < t.types().size(); i++) es.add(i == index ? g.get(0) : b.zerosOf(t.types().get(i)));
+            return List.of(b.tuple(es, t));
+        });
         // Legacy broadcast prepends broadcast_sizes dims: sum them away.
         in.rule("stablehlo.broadcast", (b, op, g) -> List.of(b.sum(g.get(0),
                 Attrs.iota(Backward.tensor(op.result()).rank() - Backward.tensor(op.operand(0)).rank()))));
@@ -57,7 +70,7 @@ final class ShapeRules {
                 java.util.Map.of("exponent_bits", op.attr("exponent_bits"), "mantissa_bits", op.attr("mantissa_bits")), b.loc())));
     }
 
-    private static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {
+    static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {
         TensorType in = Backward.tensor(op.operand(0)), out = Backward.tensor(op.result());
         long[] dims = Attrs.i64s(op, "broadcast_dimensions");
         // Sum over the new dims and over the operand's size-1 dims that were expanded; then restore the shape.
@@ -71,8 +84,12 @@ final class ShapeRules {
     }
 
     private static List<Value> slice(Backward b, Operation op, List<Value> g) {
+        return List.of(sliceCt(b, op, Attrs.i64s(op, "start_indices"), Attrs.i64s(op, "strides"), g.get(0)));
+    }
+
+    /** The operand cotangent of a static slice of {@code op.operand(0)} (also real_dynamic_slice with constant bounds). */
+    static Value sliceCt(Backward b, Operation op, long[] start, long[] strides, Value ct) {
         TensorType in = Backward.tensor(op.operand(0)), out = Backward.tensor(op.result());
-        long[] start = Attrs.i64s(op, "start_indices"), strides = Attrs.i64s(op, "strides");
         long[] high = new long[in.rank()], interior = new long[in.rank()];
         for (int d = 0; d < in.rank(); d++) {
             interior[d] = strides[d] - 1;
@@ -81,14 +98,18 @@ final class ShapeRules {
             if (out.dim(d) == 0) { interior[d] = 0; high[d] = in.dim(d) - start[d]; }
         }
         Value zero = b.full(TensorType.scalar(in.elementType()), 0);
-        return List.of(b.hlo().pad(g.get(0), zero, start, high, interior, b.loc()));
+        return b.hlo().pad(ct, zero, start, high, interior, b.loc());
     }
 
     private static List<Value> pad(Backward b, Operation op, List<Value> g) {
+        return padCt(b, op, Attrs.i64s(op, "edge_padding_low"), Attrs.i64s(op, "edge_padding_high"),
+                Attrs.i64s(op, "interior_padding"), g.get(0));
+    }
+
+    /** Operand and padding-value cotangents of a static pad (also dynamic_pad with constant amounts). */
+    static List<Value> padCt(Backward b, Operation op, long[] low, long[] high, long[] interior, Value ct0) {
         TensorType in = Backward.tensor(op.operand(0));
-        long[] low = Attrs.i64s(op, "edge_padding_low"), high = Attrs.i64s(op, "edge_padding_high"),
-                interior = Attrs.i64s(op, "interior_padding");
-        Value ct = g.get(0);
+        Value ct = ct0;
         // Negative edge padding crops; undo it by padding the cotangent with zeros first.
         long[] padLo = new long[low.length], padHi = new long[low.length];
         boolean crop = false;
@@ -105,7 +126,7 @@ final class ShapeRules {
             limit[d] = start[d] + (in.dim(d) == 0 ? 0 : (in.dim(d) - 1) * stride[d] + 1);
         }
         Value gx = b.hlo().slice(ct, start, limit, stride, b.loc());
-        Value gpad = b.sub(b.sumAll(g.get(0)), b.sumAll(gx));
+        Value gpad = b.sub(b.sumAll(ct0), b.sumAll(gx));
         return List.of(gx, gpad);
     }
 

@@ -17,21 +17,17 @@ public final class VjpRules {
     /** Differentiable ops without a rule yet; reaching one in the backward sweep is an error naming the op. */
     public static final Set<String> MISSING = Set.of(
             // element-wise math still to do
-            "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma", "chlo.square",
-            "chlo.zeta", "chlo.next_after", "stablehlo.complex", "stablehlo.real", "stablehlo.imag",
-            // implicitly broadcasting chlo forms (the DSL emits the stablehlo ones)
-            "chlo.broadcast_add", "chlo.broadcast_atan2", "chlo.broadcast_complex", "chlo.broadcast_div",
-            "chlo.broadcast_max", "chlo.broadcast_min", "chlo.broadcast_mul", "chlo.broadcast_next_after",
-            "chlo.broadcast_polygamma", "chlo.broadcast_pow", "chlo.broadcast_rem", "chlo.broadcast_select",
-            "chlo.broadcast_sub", "chlo.broadcast_zeta",
+            "chlo._asin_acos_kernel", "chlo.bessel_i1e", "chlo.conj", "chlo.digamma", "chlo.polygamma",
+            "chlo.zeta", "chlo.next_after",
+            // implicitly broadcasting chlo forms of the element-wise math above
+            "chlo.broadcast_next_after", "chlo.broadcast_polygamma", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
-            "stablehlo.select_and_scatter", "stablehlo.convolution", "stablehlo.dynamic_conv",
-            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.dynamic_broadcast_in_dim",
-            "stablehlo.dynamic_gather", "stablehlo.dynamic_pad", "stablehlo.dynamic_reshape", "stablehlo.real_dynamic_slice",
-            "stablehlo.torch_index_select", "stablehlo.map", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
+            "stablehlo.einsum", "stablehlo.unary_einsum",
+            "stablehlo.dynamic_gather",
+            "stablehlo.torch_index_select", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
-            "stablehlo.composite", "stablehlo.custom_call", "stablehlo.tuple", "stablehlo.get_tuple_element",
+            "stablehlo.composite", "stablehlo.custom_call",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
             "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
             "builtin.unrealized_conversion_cast",
@@ -49,6 +45,12 @@ public final class VjpRules {
         ShapeRules.install(in);
         ReduceRules.install(in);
         DotRules.install(in);
+        ConvRules.install(in);
+        SelectScatterRules.install(in);
+        DynamicShapeRules.install(in);
+        ComplexRules.install(in);
+        ChloBroadcastRules.install(in);
+        MapRules.install(in);
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);

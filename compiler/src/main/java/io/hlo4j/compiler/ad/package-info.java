@@ -26,6 +26,11 @@
  *   before the recomputation, as in JAX), {@code hlo4j.custom_vjp = @bwd}.</li>
  *   <li>Collectives are transposed over the same replica groups (all_reduce sum to itself, all_gather and
  *   reduce_scatter to each other, all_to_all with split/concat swapped, collective_permute with pairs inverted).</li>
+ *   <li>Complex values follow JAX: a cotangent c pairs with a tangent dz as Re(c * dz), unconjugated
+ *   ({@code ComplexRules}).</li>
+ *   <li>Dynamic-shape ops (dynamic_reshape/broadcast_in_dim/pad/conv, real_dynamic_slice) are differentiated only
+ *   with static shapes and constant bounds/paddings; chlo's broadcasting ops are differentiated as explicit
+ *   broadcast_in_dim + the stablehlo op's own rule. Tuple cotangents are tuples of element cotangents.</li>
  * </ul>
  */
 package io.hlo4j.compiler.ad;

@@ -56,12 +56,25 @@ final class GradCheck {
         return checkModule(m, ((io.hlo4j.mlir.attr.StringAttr) m.functions().get(0).attr("sym_name")).value(), args, seed);
     }
 
+    /**
+     * As {@link #check}, with {@code lower} applied to the primal module and to the VJP module before they run (for
+     * ops the interpreter lacks, e.g. chlo's broadcasting forms).
+     */
+    static double check(String funcText, java.util.function.UnaryOperator<Module> lower, List<HostArray> args, long seed) {
+        Module m = parse(funcText);
+        return checkModule(m, ((io.hlo4j.mlir.attr.StringAttr) m.functions().get(0).attr("sym_name")).value(), args, seed, lower);
+    }
+
     /** As {@link #check} for function {@code name} of a module (callees resolve in it). */
     static double checkModule(Module m, String name, List<HostArray> args, long seed) {
+        return checkModule(m, name, args, seed, java.util.function.UnaryOperator.identity());
+    }
+
+    static double checkModule(Module m, String name, List<HostArray> args, long seed, java.util.function.UnaryOperator<Module> lower) {
         List<Integer> wrtL = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) if (args.get(i).elementType() instanceof FloatType) wrtL.add(i);
         int[] wrt = wrtL.stream().mapToInt(Integer::intValue).toArray();
-        Interpreter primal = new Interpreter(m);
+        Interpreter primal = new Interpreter(lower.apply(m));
         List<HostArray> out = primal.runHost(name, args);
 
         Random r = new Random(seed ^ 0x5DEECE66DL);
@@ -69,7 +82,7 @@ final class GradCheck {
         for (HostArray o : out) cts.add(o.elementType() instanceof FloatType ? uniform(o.type(), r, -1, 1) : HostArray.zeros(o.type()));
         List<HostArray> vin = new ArrayList<>(args);
         vin.addAll(cts);
-        List<HostArray> vout = new Interpreter(vjpModule(m, name, wrt)).runHost("vjp", vin);
+        List<HostArray> vout = new Interpreter(lower.apply(vjpModule(m, name, wrt))).runHost("vjp", vin);
         assertThat(vout).hasSize(out.size() + wrt.length);
         for (int i = 0; i < out.size(); i++) assertThat(vout.get(i)).as("primal result #%d", i).isEqualTo(out.get(i));
 

@@ -135,4 +135,19 @@ class ShapeGradTest {
             org.assertj.core.api.Assertions.assertThat(g[i]).isCloseTo(expect, org.assertj.core.data.Offset.offset(1e-12));
         }
     }
+
+    @Test
+    void tupleAndGetTupleElementWithAnIntegerMemberAndReuse() {
+        // Element 0 is read twice (cotangents of the tuple accumulate), element 1 never (zeros), the integer rides along.
+        GradCheck.check("""
+                func.func @f(%x: tensor<3xf64>, %y: tensor<2xf64>, %n: tensor<i64>) -> (tensor<3xf64>, tensor<i64>) {
+                  %t = stablehlo.tuple %x, %y, %n : tuple<tensor<3xf64>, tensor<2xf64>, tensor<i64>>
+                  %a = stablehlo.get_tuple_element %t[0] : (tuple<tensor<3xf64>, tensor<2xf64>, tensor<i64>>) -> tensor<3xf64>
+                  %b = stablehlo.get_tuple_element %t[0] : (tuple<tensor<3xf64>, tensor<2xf64>, tensor<i64>>) -> tensor<3xf64>
+                  %c = stablehlo.get_tuple_element %t[2] : (tuple<tensor<3xf64>, tensor<2xf64>, tensor<i64>>) -> tensor<i64>
+                  %s = stablehlo.sine %b : tensor<3xf64>
+                  %m = stablehlo.multiply %a, %s : tensor<3xf64>
+                  return %m, %c : tensor<3xf64>, tensor<i64>
+                }""", List.of(u(3), u(2), i64(4)), 20);
+    }
 }
