@@ -1,0 +1,138 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.dsl.moe.MoeConfig;
+import io.hlo4j.dsl.moe.MoeConfigJson;
+import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.ShardedJit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code hlo4j dump}: traces a built-in model on shapes alone and writes its StableHLO, either the global program
+ * or (with a mesh) the Shardy-annotated one. The SPMD partitioner does not exist yet, so {@code --emit explicit}
+ * and any {@code --stage} past tracing are refused rather than answered with the traced program.
+ */
+@Command(name = "dump",
+        description = {"Trace a built-in model and write its StableHLO (stdout, or -o FILE).",
+                "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
+                "mlp (= mlp-regression, the MLP example's loss) or moe-regression (the MoE example's loss).",
+                "Weights are zeros or seeded random: only the program's text is written."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j dump moe",
+                "  hlo4j dump moe --config moe.json --batch 2 --seq 16 -o moe.mlir",
+                "  hlo4j dump moe --emit annotated --mesh dp=1,fsdp=2,ep=2,tp=2,sp=1",
+                "  hlo4j dump mlp --emit annotated --mesh dp=2"})
+final class DumpCommand extends CliCommand {
+    /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
+    static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
+
+    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression or moe-regression.")
+    String model;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (issue 5's keys); only for moe.")
+    Path config;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "2", description = "moe: batch size of x [B, S, H] (default 2).")
+    int batch;
+
+    @Option(names = "--seq", paramLabel = "S", defaultValue = "8", description = "moe: sequence length of x [B, S, H] (default 8).")
+    int seq;
+
+    @Option(names = "--mesh", paramLabel = "AXES",
+            description = "The 5D model mesh, e.g. dp=1,fsdp=2,ep=2,tp=2,sp=1 (axes left out are 1).")
+    String mesh;
+
+    @Option(names = "--devices", paramLabel = "N", description = "Refuse a --mesh whose size is not N.")
+    Integer devices;
+
+    @Option(names = "--emit", paramLabel = "FORM", defaultValue = "global",
+            description = "global (default), annotated (needs --mesh) or explicit (not available yet).")
+    String emit;
+
+    @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "traced",
+            description = "traced (default); propagated and partitioned need the SPMD partitioner (not yet).")
+    String stage;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
+    Path output;
+
+    @Override public Integer call() throws IOException {
+        switch (stage) {
+            case "traced" -> {}
+            case "propagated", "partitioned" -> throw usage("--stage " + stage
+                    + ": the SPMD partitioner is not there yet; only --stage traced is available");
+            default -> throw usage("--stage: unknown stage '" + stage + "' (expected traced, propagated or partitioned)");
+        }
+        switch (emit) {
+            case "global" -> { if (mesh != null) throw usage("--mesh needs --emit annotated (global emission has no mesh)"); }
+            case "annotated" -> { if (mesh == null) throw usage("--emit annotated needs --mesh"); }
+            case "explicit" -> throw usage("--emit explicit: the SPMD partitioner is not there yet; use global or annotated");
+            default -> throw usage("--emit: unknown form '" + emit + "' (expected global, annotated or explicit)");
+        }
+        DumpModel m = DumpModel.byName(model);
+        if (m == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.NAMES) + ")");
+        if (config != null && m != DumpModel.MOE) throw usage("--config applies only to the moe model");
+        if (batch < 1 || seq < 1) throw usage("--batch and --seq must be at least 1");
+        Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
+        if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
+
+        MoeConfig cfg = DEFAULT_MOE;
+        if (config != null) {
+            if (!Files.isRegularFile(config)) throw new NoSuchFileException(config.toString());
+            cfg = MoeConfigJson.read(config);
+        }
+        DumpModel.Program p = m.program(cfg, batch, seq, meshObj);
+        Lowered lowered = meshObj == null
+                ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
+                : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        String text = lowered.asText();
+        if (!text.endsWith("\n")) text += "\n";
+        if (output == null) {
+            out().print(text);
+            out().flush();
+        } else {
+            Files.writeString(output, text);
+        }
+        return Main.OK;
+    }
+
+    /** {@code dp=1,fsdp=2,...}: the five model axes (any order, each at most once, omitted ones 1) as the 5D mesh. */
+    static Mesh parseMesh(String s, Integer devices) {
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        for (String a : ExpertMeshView.MODEL_AXES) sizes.put(a, 1);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String part : s.split(",", -1)) {
+            int eq = part.indexOf('=');
+            String axis = eq < 0 ? part.strip() : part.substring(0, eq).strip();
+            if (eq < 0) throw usage("--mesh: '" + part + "' is not AXIS=SIZE (e.g. dp=1,fsdp=2,ep=2,tp=2,sp=1)");
+            if (!sizes.containsKey(axis)) throw usage("--mesh: unknown axis '" + axis + "' (expected dp, fsdp, ep, tp, sp)");
+            if (!seen.add(axis)) throw usage("--mesh: axis '" + axis + "' given twice");
+            String v = part.substring(eq + 1).strip();
+            int n;
+            try {
+                n = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw usage("--mesh: size of '" + axis + "' is '" + v + "', not a whole number");
+            }
+            if (n < 1) throw usage("--mesh: size of '" + axis + "' is " + n + ", must be at least 1");
+            sizes.put(axis, n);
+        }
+        long product = sizes.values().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        if (devices != null && product != devices) {
+            throw usage("--mesh " + s + " has " + product + " devices but --devices is " + devices);
+        }
+        return ExpertMeshView.modelMesh(sizes.get("dp"), sizes.get("fsdp"), sizes.get("ep"), sizes.get("tp"), sizes.get("sp"));
+    }
+}

@@ -1,0 +1,121 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.PrintOptions;
+import io.hlo4j.mlir.verify.ModuleVerifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DumpCommandTest {
+    /** Runs {@code hlo4j dump ARGS}, registering the command here until Main lists it. */
+    static Cli.Run dump(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        PrintWriter o = new PrintWriter(out), e = new PrintWriter(err);
+        CommandLine cl = Main.commandLine(new Main(), o, e);
+        if (!cl.getSubcommands().containsKey("dump")) cl.addSubcommand("dump", new DumpCommand());
+        cl.setOut(o); // reach the added subcommand too
+        cl.setErr(e);
+        String[] all = new String[args.length + 1];
+        all[0] = "dump";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int code = cl.execute(all);
+        o.flush();
+        e.flush();
+        return new Cli.Run(code, out.toString(), err.toString());
+    }
+
+    /** Parses and verifies the dump; returns the argument types of @main as the parser read them. */
+    static List<String> mainArgs(String text) {
+        Module m = MlirParser.parseModule(text, "dump.mlir");
+        ModuleVerifier.verify(m);
+        String printed = ModuleText.print(List.of(m), PrintOptions.DEFAULT);
+        int at = printed.indexOf("@main(");
+        assertThat(at).as(printed).isGreaterThanOrEqualTo(0);
+        String sig = printed.substring(at, printed.indexOf("->", at));
+        List<String> types = new ArrayList<>();
+        Matcher mt = Pattern.compile("%arg\\d+: (tensor<[^>]*>)").matcher(sig);
+        while (mt.find()) types.add(mt.group(1));
+        return types;
+    }
+
+    @Test void moeDefaultHasTheConfigShapes() {
+        Cli.Run r = dump("moe", "--batch", "2", "--seq", "4");
+        assertThat(r.code()).as(r.toString()).isZero();
+        int e = 8, h = 64, m = 128, b = 2, s = 4; // DumpCommand.DEFAULT_MOE: 8 experts, hidden 64, intermediate 128
+        assertThat(mainArgs(r.out())).containsExactly("tensor<" + b + "x" + s + "x" + h + "xf32>", "tensor<" + h + "x" + e + "xf32>",
+                "tensor<" + e + "x" + h + "x" + m + "xf32>", "tensor<" + e + "x" + h + "x" + m + "xf32>", "tensor<" + e + "x" + m + "x" + h + "xf32>");
+    }
+
+    @Test void moeFromConfigFileToOutputFile(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("moe.json");
+        Files.writeString(cfg, "{\"n_routed_experts\": 4, \"num_experts_per_tok\": 2, \"hidden_size\": 16, \"moe_intermediate_size\": 32}");
+        Path out = dir.resolve("moe.mlir");
+        Cli.Run r = dump("moe", "--config", cfg.toString(), "-o", out.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).isEmpty();
+        assertThat(mainArgs(Files.readString(out))).containsExactly("tensor<2x8x16xf32>", "tensor<16x4xf32>",
+                "tensor<4x16x32xf32>", "tensor<4x16x32xf32>", "tensor<4x32x16xf32>");
+    }
+
+    @Test void exampleModels() {
+        Cli.Run r = dump("mlp");
+        assertThat(r.code()).as(r.toString()).isZero();
+        // Mlp.of(F32, 2, 16, 1): two weights and two biases, then x [64, 2] and y [64, 1]
+        assertThat(mainArgs(r.out())).hasSize(6).contains("tensor<2x16xf32>", "tensor<16x1xf32>", "tensor<16xf32>", "tensor<1xf32>")
+                .endsWith("tensor<64x2xf32>", "tensor<64x1xf32>");
+        Cli.Run q = dump("moe-regression");
+        assertThat(q.code()).as(q.toString()).isZero();
+        // router [4, 4], w1 [4, 4, 16], b1 [4, 16], w2 [4, 16], x [128, 4], y [128]
+        assertThat(mainArgs(q.out())).hasSize(6).contains("tensor<4x4xf32>", "tensor<4x4x16xf32>", "tensor<4x16xf32>")
+                .endsWith("tensor<128x4xf32>", "tensor<128xf32>");
+    }
+
+    @Test void annotatedMoeDeclaresTheMesh() {
+        Cli.Run r = dump("moe", "--emit", "annotated", "--mesh", "dp=1,fsdp=2,ep=2,tp=2,sp=1");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("sdy.mesh @mesh = <[\"dp\"=1, \"fsdp\"=2, \"ep\"=2, \"tp\"=2, \"sp\"=1]>")
+                .contains("mhlo.num_partitions = 8 : i32")
+                .contains("#sdy.sharding<@mesh, [{\"ep\"}, {}, {\"tp\"}]>");
+        assertThat(mainArgs(r.out())).hasSize(5);
+    }
+
+    @Test void annotatedMlp() {
+        Cli.Run r = dump("mlp", "--emit", "annotated", "--mesh", "dp=2,fsdp=2");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("sdy.mesh @mesh = <[\"dp\"=2, \"fsdp\"=2, \"ep\"=1, \"tp\"=1, \"sp\"=1]>")
+                .contains("#sdy.sharding<@mesh, [{\"dp\", \"fsdp\"}, {}]>");
+        mainArgs(r.out());
+    }
+
+    @Test void refusals() {
+        assertRefused(dump("resnet"), 2, "unknown model 'resnet'");
+        assertRefused(dump("moe", "--emit", "explicit", "--mesh", "dp=2"), 2, "SPMD partitioner is not there yet");
+        assertRefused(dump("moe", "--stage", "partitioned"), 2, "SPMD partitioner is not there yet");
+        assertRefused(dump("moe", "--emit", "annotated"), 2, "--emit annotated needs --mesh");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=two"), 2, "not a whole number");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "xp=2"), 2, "unknown axis 'xp'");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,ep=2", "--devices", "8"), 2, "has 4 devices but --devices is 8");
+        // 8 experts do not split over ep=3: the sharding check names the argument
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=3"), 1, "argument #2");
+    }
+
+    private static void assertRefused(Cli.Run r, int code, String message) {
+        assertThat(r.code()).as(r.toString()).isEqualTo(code);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains(message);
+        assertThat(r.err().strip().lines()).hasSize(1);
+    }
+}
