@@ -402,6 +402,21 @@ final class DotConvOps {
         if (checkWindow && (operands == 2 || op.attr("padding") == null)) checkConvOutputShape(op, name, lhs, rhs, out, dn, bgc);
     }
 
+    /**
+     * dynamic_conv's padding when its operand is a {@code stablehlo.constant} of 2 x spatial integers (i32 or i64),
+     * else null (the result shape then cannot be checked statically).
+     */
+    private static long[] constantPadding(Operation op, int spatial) {
+        if (!(op.operand(2) instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")
+                || !(r.owner().attr("value") instanceof DenseElementsAttr d)
+                || !(d.type().elementType() instanceof io.hlo4j.mlir.types.IntegerType it)
+                || d.type().numElements() != 2L * spatial) return null;
+        ByteBuffer bb = ByteBuffer.wrap(d.expandedData()).order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = new long[2 * spatial];
+        for (int i = 0; i < out.length; i++) out[i] = it.width() == 64 ? bb.getLong() : it.width() == 32 ? bb.getInt() : 0;
+        return it.width() == 64 || it.width() == 32 ? out : null;
+    }
+
     /** The spec's result shape (convolution_c25..c27): batch and feature sizes, and each windowed spatial size. */
     private static void checkConvOutputShape(Operation op, String name, TensorType lhs, TensorType rhs, TensorType out,
                                              ConvDimensionNumbers dn, long bgc) {
@@ -414,7 +429,9 @@ final class DotConvOps {
         long[] strides = longsOr(op, "window_strides", spatial, 1);
         long[] lhsDil = longsOr(op, "lhs_dilation", spatial, 1);
         long[] rhsDil = longsOr(op, "rhs_dilation", spatial, 1);
-        long[] pad = op.attr("padding") instanceof DenseElementsAttr d ? paddingValues(d) : new long[2 * spatial];
+        long[] pad = op.attr("padding") instanceof DenseElementsAttr d ? paddingValues(d)
+                : op.numOperands() == 3 ? constantPadding(op, spatial) : new long[2 * spatial];
+        if (pad == null) return;
         for (int n = 0; n < spatial; n++) {
             int in = (int) dn.inputSpatialDimensions().get(n), k = (int) dn.kernelSpatialDimensions().get(n);
             if (lhs.isDynamicDim(in) || rhs.isDynamicDim(k)) continue;
