@@ -105,6 +105,9 @@ class DumpCommandTest {
         assertRefused(dump("moe", "--emit", "explicit", "--mesh", "dp=2"), 2, "SPMD partitioner is not there yet");
         assertRefused(dump("moe", "--stage", "partitioned"), 2, "SPMD partitioner is not there yet");
         assertRefused(dump("moe", "--emit", "annotated"), 2, "--emit annotated needs --mesh");
+        assertRefused(dump("moe", "--mesh", "dp=2"), 2, "--mesh needs --emit annotated");
+        assertRefused(dump("mlp", "--config", "moe.json"), 2, "--config applies only to the moe model");
+        assertRefused(dump("moe", "--config", "/nonexistent/moe.json"), 1, "/nonexistent/moe.json: no such file");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=two"), 2, "not a whole number");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "xp=2"), 2, "unknown axis 'xp'");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,ep=2", "--devices", "8"), 2, "has 4 devices but --devices is 8");
