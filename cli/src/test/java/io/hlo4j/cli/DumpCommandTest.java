@@ -100,6 +100,12 @@ class DumpCommandTest {
         mainArgs(r.out());
     }
 
+    @Test void helpHasAnExample() {
+        Cli.Run r = dump("--help");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Usage: hlo4j dump").contains("Examples:").contains("hlo4j dump moe --emit annotated --mesh");
+    }
+
     @Test void refusals() {
         assertRefused(dump("resnet"), 2, "unknown model 'resnet'");
         assertRefused(dump("moe", "--emit", "explicit", "--mesh", "dp=2"), 2, "SPMD partitioner is not there yet");
