@@ -35,6 +35,7 @@ import java.util.List;
                 ShardingsCommand.class,
                 ExamplesCommand.class,
                 MoeCommand.class,
+                DumpCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footerHeading = "%nExamples:%n",

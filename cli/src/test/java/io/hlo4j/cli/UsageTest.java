@@ -128,6 +128,6 @@ class UsageTest {
                 List.of("bench"), List.of("bench", "parse"), List.of("run"), List.of("conformance"),
                 List.of("inspect"), List.of("diff"), List.of("graph"), List.of("shardings"),
                 List.of("examples"), List.of("examples", "list"), List.of("examples", "run"),
-                List.of("moe"), List.of("moe", "run"));
+                List.of("moe"), List.of("moe", "run"), List.of("dump"));
     }
 }
