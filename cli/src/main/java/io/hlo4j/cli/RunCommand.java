@@ -51,6 +51,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
     int devices = 1;
 
+    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
+            description = "Run on the first device of this PJRT plugin instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
+    Path pjrtPlugin;
+
+    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
+            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
+    List<String> pjrtOptions = new ArrayList<>();
+
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         List<Module> modules = MlirParser.parseFile(file);
@@ -61,6 +69,8 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = new ArrayList<>();
         for (Path p : inputs) arrays.add(Npy.read(p));
         if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
+        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
+        if (!pjrtOptions.isEmpty()) throw new IllegalArgumentException("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         List<List<RtValue>> perDevice = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             List<HostArray> mine;

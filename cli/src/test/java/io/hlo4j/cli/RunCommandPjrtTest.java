@@ -1,0 +1,83 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.io.Npy;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code hlo4j run --pjrt-plugin}: the runtime's C mock plugin gives what the interpreter gives. */
+class RunCommandPjrtTest {
+    private static final String DOT = """
+            func.func public @main(%arg0: tensor<2x3xf32>, %arg1: tensor<3x2xf32>) -> tensor<2x2xf32> {
+              %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
+              return %0 : tensor<2x2xf32>
+            }
+            """;
+
+    /** Built by the runtime module's Maven build; absent only when runtime was not built, which CI never allows. */
+    private static Path mock() {
+        String p = System.getProperty("hlo4j.pjrt.mock");
+        Path path = p != null ? Path.of(p) : Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
+        if (!Files.isRegularFile(path)) {
+            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + path);
+            Assumptions.abort("mock PJRT plugin not built at " + path + " (build the runtime module first)");
+        }
+        return path.normalize();
+    }
+
+    private static String[] args(Path dir, String... more) throws Exception {
+        Path f = dir.resolve("dot.mlir");
+        Files.writeString(f, DOT);
+        Npy.write(dir.resolve("a.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 2, 3), 1, 2, 3, 4, 5, 6));
+        Npy.write(dir.resolve("b.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 3, 2), 7, 8, 9, 10, 11, 12));
+        List<String> a = new java.util.ArrayList<>(List.of("run", f.toString(), "--input", dir.resolve("a.npy").toString(),
+                "--input", dir.resolve("b.npy").toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void theMockPluginAndTheInterpreterGiveTheSameDot(@TempDir Path dir) throws Exception {
+        Path plugin = mock();
+        Cli.Run interp = Cli.run(args(dir, "-o", dir.resolve("interp").toString()));
+        Cli.Run pjrt = Cli.run(args(dir, "-o", dir.resolve("pjrt").toString(), "--pjrt-plugin", plugin.toString(),
+                "--pjrt-option", "num_devices=1"));
+        assertThat(interp.code()).as(interp.toString()).isZero();
+        assertThat(pjrt.code()).as(pjrt.toString()).isZero();
+        assertThat(pjrt.out()).contains("result0: tensor<2x2xf32> min 58.0000 max 154.000 mean 103.750").contains("on pjrt:mock");
+        double[] want = Npy.read(dir.resolve("interp/result0.npy")).toDoubleArray();
+        assertThat(want).containsExactly(58, 64, 139, 154);   // [[1,2,3],[4,5,6]] . [[7,8],[9,10],[11,12]]
+        assertThat(Npy.read(dir.resolve("pjrt/result0.npy")).toDoubleArray()).containsExactly(want);
+    }
+
+    @Test
+    void aMissingPluginIsOneLineAndExitOne(@TempDir Path dir) throws Exception {
+        Cli.Run r = Cli.run(args(dir, "--pjrt-plugin", dir.resolve("nope.so").toString()));
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("nope.so").contains("does not exist");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void anUnknownCreateOptionIsRefusedByThePluginByName(@TempDir Path dir) throws Exception {
+        Cli.Run r = Cli.run(args(dir, "--pjrt-plugin", mock().toString(), "--pjrt-option", "bogus=3"));
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("bogus");
+    }
+
+    @Test
+    void optionValuesAreTyped() {
+        assertThat(PjrtRun.parseOptions(List.of("a=3", "b=0.5", "c=true", "d=gpu")))
+                .isEqualTo(Map.of("a", 3L, "b", 0.5, "c", true, "d", "gpu"));
+    }
+}
