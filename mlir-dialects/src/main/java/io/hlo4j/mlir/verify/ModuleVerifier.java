@@ -168,31 +168,16 @@ public final class ModuleVerifier {
         return b.parent().parent();
     }
 
-    /** {@code func.call}: the callee exists in the nearest enclosing module and the types agree. */
+    /**
+     * {@code func.call}: the callee exists in the nearest enclosing symbol table and the types agree. The rule
+     * itself is the func dialect's ({@link io.hlo4j.mlir.dialect.func.FuncOps#verifyCall}); this only finds the table.
+     */
     private static void verifyCalls(Operation op) {
         if (!op.name().equals("func.call")) return;
-        Attribute calleeAttr = op.attr("callee");
-        if (!(calleeAttr instanceof SymbolRefAttr callee)) {
-            throw error(op, "requires a 'callee' symbol reference attribute, found " + calleeAttr);
-        }
         Operation table = parentOp(op);
         while (table != null && !isSymbolTable(table)) table = parentOp(table);
-        Operation target = null;
-        if (table != null && callee.nested().isEmpty()) target = SymbolTable.of(table).lookup(callee.root());
-        if (target == null) throw error(op, "'callee' " + callee + " does not reference a function of the module");
-        if (!target.name().equals("func.func")) {
-            throw error(op, "'callee' " + callee + " references a '" + target.name() + "', not a 'func.func'");
-        }
-        if (!(target.attr("function_type") instanceof TypeAttr ta) || !(ta.value() instanceof FunctionType ft)) {
-            throw error(target, "has no 'function_type' attribute holding a function type");
-        }
-        List<Type> operands = op.operandTypes();
-        if (!operands.equals(ft.inputs())) {
-            throw error(op, "operand types " + operands + " do not match the inputs " + ft.inputs() + " of " + callee);
-        }
-        if (!op.resultTypes().equals(ft.results())) {
-            throw error(op, "result types " + op.resultTypes() + " do not match the results " + ft.results() + " of " + callee);
-        }
+        if (table == null) throw error(op, "is not inside a module, so its callee cannot be resolved");
+        io.hlo4j.mlir.dialect.func.FuncOps.verifyCall(op, SymbolTable.of(table));
     }
 
     private static void verifyOp(Operation op) {

@@ -162,17 +162,17 @@ class ModuleVerifierTest {
 
     @Test void checksCallTargetsAndSignatures() {
         assertThatThrownBy(() -> ModuleVerifier.verify(module(caller("nope", List.of(F)))))
-                .hasMessageContaining("'func.call' op 'callee' @nope does not reference a function of the module");
+                .hasMessageContaining("'func.call' op 'callee' refers to @nope, which is not defined in the module");
         Operation f = func("f", List.of(F), List.of(F));
         TensorType i32 = TensorType.scalar(IntegerType.I32);
         assertThatThrownBy(() -> ModuleVerifier.verify(module(f, caller("f", List.of(i32)))))
-                .hasMessageContaining("'func.call' op result types [tensor<i32>] do not match the results [tensor<f32>] of @f");
+                .hasMessageContaining("'func.call' op result #0 has type tensor<i32> but @f returns tensor<f32>");
         Operation g = func("g", List.of(i32), List.of(F));
         assertThatThrownBy(() -> ModuleVerifier.verify(module(g, caller("g", List.of(F)))))
-                .hasMessageContaining("operand types [tensor<f32>] do not match the inputs [tensor<i32>] of @g");
+                .hasMessageContaining("operand #0 has type tensor<f32> but @g expects tensor<i32>");
         Operation notFunc = Operation.builder("mystery.sym").property("sym_name", new StringAttr("h")).build();
         assertThatThrownBy(() -> ModuleVerifier.verify(module(notFunc, caller("h", List.of(F)))))
-                .hasMessageContaining("references a 'mystery.sym', not a 'func.func'");
+                .hasMessageContaining("'callee' @h is a mystery.sym, not a func.func");
     }
 
     @Test void runsOpVerifiersAndRejectsUnknownOpsOfKnownDialects() {
