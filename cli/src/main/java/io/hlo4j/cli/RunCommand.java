@@ -28,11 +28,13 @@ import java.util.concurrent.Callable;
         description = {"Run a function of an MLIR module on the pure-Java interpreter.",
                 "Inputs are .npy files in argument order; with --devices N each device gets the same inputs, or",
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
-                "(DIR/device<d>/result<i>.npy with several devices)."},
+                "(DIR/device<d>/result<i>.npy with several devices).",
+                "With --pjrt-plugin (or HLO4J_PJRT_PLUGIN) it runs the entry function on that plugin's first device."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",
-                "  hlo4j run spmd.mlir --devices 4 --function main"})
+                "  hlo4j run spmd.mlir --devices 4 --function main",
+                "  hlo4j run model.mlir --input x.npy --pjrt-plugin gpu_plugin.so --pjrt-option visible_devices=0"})
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
