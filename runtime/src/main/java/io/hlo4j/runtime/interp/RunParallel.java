@@ -63,6 +63,8 @@ final class RunParallel {
         int n = grid.size();
         List<List<RtValue>> results = new ArrayList<>();
         Throwable[] errors = new Throwable[n];
+        long[] failedAt = new long[n];
+        java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
         Thread[] threads = new Thread[n];
         for (int i = 0; i < n; i++) results.add(null);
         for (int i = 0; i < n; i++) {
@@ -72,6 +74,7 @@ final class RunParallel {
                 try {
                     results.set(id, interp.call(funcs.get(id), new ArrayList<>(inputs.get(id)), p));
                 } catch (Throwable t) {
+                    failedAt[id] = failures.incrementAndGet();
                     errors[id] = t;
                     grid.rendezvous().abort(t);
                 } finally {
@@ -88,12 +91,20 @@ final class RunParallel {
                 throw new IllegalStateException("interrupted while waiting for simulated devices", e);
             }
         }
-        // Report the root failure, not the waits it abandoned.
+        // Report the root failure: the earliest one that is not a wait another failure abandoned. (A device that
+        // gives up on a partner which already failed and finished reports that partner's absence; it came later.)
         Throwable first = null;
-        for (Throwable t : errors) {
+        long firstAt = Long.MAX_VALUE;
+        boolean firstSecondary = true;
+        for (int i = 0; i < n; i++) {
+            Throwable t = errors[i];
             if (t == null) continue;
             boolean secondary = t.getMessage() != null && t.getMessage().contains("abandoned: another device failed");
-            if (first == null || !secondary && first.getMessage() != null && first.getMessage().contains("abandoned")) first = t;
+            if (first == null || firstSecondary && !secondary || secondary == firstSecondary && failedAt[i] < firstAt) {
+                first = t;
+                firstAt = failedAt[i];
+                firstSecondary = secondary;
+            }
         }
         if (first instanceof RuntimeException re) throw re;
         if (first instanceof Error e) throw e;
