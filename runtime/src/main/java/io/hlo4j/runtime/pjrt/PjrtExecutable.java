@@ -25,20 +25,12 @@ public final class PjrtExecutable extends NativeHandle {
     void loadMetadata() {
         PjrtApi api = client.api();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment g = Abi.GET_EXECUTABLE.allocate(a);
-            g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), handle());
-            api.call(Fn.PJRT_LoadedExecutable_GetExecutable, g);
-            MemorySegment exe = g.get(ADDRESS, Abi.GET_EXECUTABLE.off("executable"));
-            try {
+            numOutputs = withExecutable(a, exe -> {
                 MemorySegment n = Abi.NUM_OUTPUTS.allocate(a);
                 n.set(ADDRESS, Abi.NUM_OUTPUTS.off("executable"), exe);
                 api.call(Fn.PJRT_Executable_NumOutputs, n);
-                numOutputs = Math.toIntExact(n.get(JAVA_LONG, Abi.NUM_OUTPUTS.off("num_outputs")));
-            } finally {
-                MemorySegment d = Abi.EXECUTABLE_DESTROY.allocate(a);
-                d.set(ADDRESS, Abi.EXECUTABLE_DESTROY.off("executable"), exe);
-                api.call(Fn.PJRT_Executable_Destroy, d);
-            }
+                return Math.toIntExact(n.get(JAVA_LONG, Abi.NUM_OUTPUTS.off("num_outputs")));
+            });
             MemorySegment ad = Abi.LOADED_DEVICES.allocate(a);
             ad.set(ADDRESS, Abi.LOADED_DEVICES.off("executable"), handle());
             api.call(Fn.PJRT_LoadedExecutable_AddressableDevices, ad);
@@ -144,11 +136,7 @@ public final class PjrtExecutable extends NativeHandle {
     public byte[] serialize() {
         PjrtApi api = client.api();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment g = Abi.GET_EXECUTABLE.allocate(a);
-            g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), handle());
-            api.call(Fn.PJRT_LoadedExecutable_GetExecutable, g);
-            MemorySegment exe = g.get(ADDRESS, Abi.GET_EXECUTABLE.off("executable"));
-            try {
+            return withExecutable(a, exe -> {
                 MemorySegment s = Abi.EXECUTABLE_SERIALIZE.allocate(a);
                 s.set(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("executable"), exe);
                 api.call(Fn.PJRT_Executable_Serialize, s);
@@ -160,11 +148,7 @@ public final class PjrtExecutable extends NativeHandle {
                     PjrtApi.callPointer(s.get(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("serialized_executable_deleter")), backing,
                             "serialized_executable_deleter");
                 }
-            } finally {
-                MemorySegment d = Abi.EXECUTABLE_DESTROY.allocate(a);
-                d.set(ADDRESS, Abi.EXECUTABLE_DESTROY.off("executable"), exe);
-                api.call(Fn.PJRT_Executable_Destroy, d);
-            }
+            });
         }
     }
 
