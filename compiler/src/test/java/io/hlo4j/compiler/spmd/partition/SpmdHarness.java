@@ -75,7 +75,7 @@ final class SpmdHarness {
             for (int d = shape.length - 1; d >= 0; d--) { idx[d] = start[d] + rem % local[d]; rem /= local[d]; }
             out[i] = global.getDoubleAt(idx);
         }
-        return HostArray.fromDoubles(lt, out);
+        return make(lt, out);
     }
 
     /** The global array from the devices' blocks, checking copies of one block agree bit for bit. */
@@ -105,7 +105,14 @@ final class SpmdHarness {
             }
         }
         for (boolean x : seen) assertThat(x).as("every element held by some device").isTrue();
-        return HostArray.fromDoubles(global, out);
+        return make(global, out);
+    }
+
+    static HostArray make(TensorType t, double[] v) {
+        if (t.elementType() instanceof FloatType) return HostArray.fromDoubles(t, v);
+        long[] l = new long[v.length];
+        for (int i = 0; i < v.length; i++) l[i] = (long) v[i];
+        return HostArray.fromLongs(t, l);
     }
 
     static List<HostArray> runGlobal(Module global, List<HostArray> inputs) {
@@ -132,7 +139,7 @@ final class SpmdHarness {
     static HostArray random(TensorType t, Random rnd) {
         double[] v = new double[(int) t.numElements()];
         for (int i = 0; i < v.length; i++) v[i] = t.elementType() instanceof FloatType ? rnd.nextDouble() * 2 - 1 : rnd.nextInt(7);
-        return HostArray.fromDoubles(t, v);
+        return make(t, v);
     }
 
     /**
