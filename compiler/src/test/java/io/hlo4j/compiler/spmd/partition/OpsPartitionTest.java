@@ -25,7 +25,8 @@ class OpsPartitionTest {
                 Random rnd = new Random(seed * 1009L + mesh.hashCode() + name.hashCode());
                 Prog p = new Prog(mesh, rnd);
                 build.accept(p);
-                SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                org.assertj.core.api.Assertions.assertThat(prog.report().replicated()).as("computed replicated").isEmpty();
             }
         }
     }
