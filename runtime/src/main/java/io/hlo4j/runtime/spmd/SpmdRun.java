@@ -4,11 +4,15 @@ import io.hlo4j.runtime.array.HostArray;
 
 import java.util.List;
 
-/** The assembled global results of an explicit program run on simulated devices, and every collective it executed. */
-public record SpmdRun(List<HostArray> results, List<CollectiveRecord> log) {
+/**
+ * The assembled global results of an explicit program run on simulated devices, every collective it executed, and
+ * each device's own results ({@code deviceResults.get(partition).get(j)}).
+ */
+public record SpmdRun(List<HostArray> results, List<CollectiveRecord> log, List<List<HostArray>> deviceResults) {
     public SpmdRun {
         results = List.copyOf(results);
         log = List.copyOf(log);
+        deviceResults = deviceResults.stream().map(List::copyOf).toList();
     }
 
     /** Per device (partition id), the bytes received over the whole run. */

@@ -153,6 +153,8 @@ public final class SpmdRunner {
         }
         CollectiveLog log = new CollectiveLog(n);
         List<List<RtValue>> outs = new Interpreter(explicit).runParallel("main", 1, n, inputs, log);
+        List<List<HostArray>> perDevice = new ArrayList<>();
+        for (List<RtValue> o : outs) perDevice.add(HostArrays.toHost(o));
         List<HostArray> results = new ArrayList<>();
         for (int j = 0; j < globalResultTypes.size(); j++) {
             List<HostArray> blocks = new ArrayList<>();
@@ -168,7 +170,7 @@ public final class SpmdRunner {
                 throw new ShardingException("result " + j + ": " + e.getMessage(), e.location());
             }
         }
-        return new SpmdRun(results, log.records());
+        return new SpmdRun(results, log.records(), perDevice);
     }
 
     @FunctionalInterface
