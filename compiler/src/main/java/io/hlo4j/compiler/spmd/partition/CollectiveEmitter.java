@@ -115,6 +115,9 @@ final class CollectiveEmitter {
         return t;
     }
 
+    /** Where partition {@code p}'s block starts along a dimension split over {@code dimAxes} in blocks of {@code localSize}. */
+    long blockStart(int p, java.util.List<AxisRef> dimAxes, long localSize) { return grid.index(p, dimAxes) * localSize; }
+
     /** Each device keeps its block: dimension d split over {@code refs.get(d)} (empty: kept whole). */
     Value sliceBlocks(IrBuilder b, Value x, List<List<AxisRef>> refs, Location loc) {
         TensorType t = (TensorType) x.type();

@@ -77,6 +77,7 @@ final class LocalOps {
                 }
                 props.put("slice_sizes", DenseArrayAttr.ofI64(sizes));
             }
+            case "stablehlo.scatter" -> operands = offsetScatterIndices(b, op, operands, operandShardings.get(0), emit);
             default -> { }
         }
         Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);
@@ -90,6 +91,47 @@ final class LocalOps {
             var s = resultShardings.get(0).axesOfDim(dim);
             if (!s.isEmpty()) out.set(0, addOffset(b, out.get(0), lt, emit.offsets(s, lt.dim(dim)), emit, op));
         }
+        return out;
+    }
+
+    /**
+     * A scatter whose indexed (inserted-window) operand dimensions are split: each device scatters into its own
+     * rows, so the indices are shifted by the block's offset; updates that land outside the block are then out of
+     * bounds, which scatter skips by definition. Indexed dimensions with wider windows are never split by the rule.
+     */
+    private static List<Value> offsetScatterIndices(IrBuilder b, Operation op, List<Value> operands, TensorSharding inputSharding,
+                                                     CollectiveEmitter emit) {
+        int n = op.numResults();
+        var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers) op.attr("scatter_dimension_numbers");
+        TensorType global = (TensorType) op.operand(0).type(), local = (TensorType) operands.get(0).type();
+        TensorType idxType = (TensorType) operands.get(n).type();
+        long[] toOperand = dn.scatterDimsToOperandDims().toArray();
+        int k = toOperand.length;
+        long[] table = new long[emit.grid().devices() * k];
+        boolean any = false;
+        for (int c = 0; c < k; c++) {
+            int d = (int) toOperand[c];
+            if (local.dim(d) == global.dim(d)) continue;
+            if (!dn.insertedWindowDims().contains(d)) {
+                throw new Hlo4jException("'stablehlo.scatter': indexed operand dimension " + d + " is split but its update window is not a "
+                        + "single row (the sharding rule should have required it whole)", op.location());
+            }
+            any = true;
+            for (int p = 0; p < emit.grid().devices(); p++) table[p * k + c] = emit.blockStart(p, inputSharding.axesOfDim(d), local.dim(d));
+        }
+        if (!any) return operands;
+        StablehloBuilder h = new StablehloBuilder(b);
+        var loc = op.location();
+        TensorType i32 = TensorType.of(IntegerType.I32, emit.grid().devices(), k);
+        Value tab = h.constant(Constants.ofLongs(i32, table), loc);
+        Value zero = h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), 0), loc);
+        Value row = h.dynamicSlice(tab, List.of(emit.partitionId(b, loc), zero), new long[] {1, k}, loc);
+        Value vec = h.convert(h.reshape(row, new long[] {k}, loc), idxType.elementType(), loc);
+        long ivd = dn.indexVectorDim();
+        Value wide = ivd < idxType.rank() ? h.broadcastInDim(vec, idxType.shape(), new long[] {ivd}, loc)
+                : h.broadcastInDim(h.reshape(vec, new long[0], loc), idxType.shape(), new long[0], loc);
+        List<Value> out = new ArrayList<>(operands);
+        out.set(n, h.subtract(operands.get(n), wide, loc));
         return out;
     }
 

@@ -1,6 +1,6 @@
 package io.hlo4j.compiler.spmd.partition;
 
-import io.hlo4j.compiler.spmd.ShardingRuleFactory;
+import io.hlo4j.compiler.spmd.rule.ShardingRules;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DictionaryAttr;
@@ -77,7 +77,7 @@ public final class Partitioner {
         MeshAttr mesh = meshes.get(meshName);
         grid = new DeviceGrid(mesh);
         emit = new CollectiveEmitter(grid);
-        resharder = new Resharder(emit);
+        resharder = new Resharder(emit, mesh);
         Operation main = module.symbols().lookup("main");
         if (main == null) throw new Hlo4jException("the partitioner needs a func.func @main", module.op().location());
         for (Operation f : module.functions()) {
@@ -204,9 +204,9 @@ public final class Partitioner {
         return out;
     }
 
+    /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
     private static OpShardingRule ruleFor(Operation op) {
-        ShardingRuleFactory f = op.def() == null ? null : op.def().extension(ShardingRuleFactory.class);
-        return f != null ? f.ruleFor(op) : StandInRules.of(op);
+        return ShardingRules.hasRule(op) ? ShardingRules.of(op) : null;
     }
 
     // ---- ops ------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ class ExplicitModuleTest {
         return out;
     }
 
-    /** An op without a sharding rule is computed on gathered operands and listed in the report, by name and location. */
+    /** An op the partitioner does not localise is computed on gathered operands and listed in the report, by name and location. */
     @Test
     void unsplittableOpIsComputedReplicatedAndReported() {
         String text = """
@@ -159,7 +159,7 @@ class ExplicitModuleTest {
         PartitionReport.Entry e = prog.report().replicated().get(0);
         assertThat(e.op()).isEqualTo("stablehlo.reduce_window");
         assertThat(e.location()).isEqualTo("model.py:12:3");
-        assertThat(e.why()).contains("no sharding rule");
+        assertThat(e.why()).contains("does not localise");
         assertThat(MlirPrinter.print(prog.module())).contains("stablehlo.all_gather");
     }
 

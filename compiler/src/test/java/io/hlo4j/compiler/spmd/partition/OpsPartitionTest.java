@@ -141,4 +141,19 @@ class OpsPartitionTest {
                     + "index_vector_dim = 1>, unique_indices = false", ADD, f32(16, 8)));
         });
     }
+
+    /** Rows of the scattered-into table split: each device shifts the indices to its block; nothing is gathered. */
+    @Test
+    void scatterIntoSplitRowsMovesNoData() {
+        Random rnd = new Random(11);
+        Prog p = new Prog("x=4,y=2", rnd);
+        String rows = "<@mesh, [{\"x\"}, {\"y\"}]>", rep2 = "<@mesh, [{}, {}]>", upd = "<@mesh, [{}, {\"y\"}]>";
+        String table = p.arg(f32(16, 8), rows), idx = p.arg(TensorType.of(IntegerType.I32, 8, 1), rep2), u = p.arg(f32(8, 8), upd);
+        p.result(p.op("stablehlo.scatter", List.of(table, idx, u), "indices_are_sorted = false, scatter_dimension_numbers = "
+                + "#stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], "
+                + "index_vector_dim = 1>, unique_indices = false", ADD, f32(16, 8), rows), rows);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = io.hlo4j.mlir.print.MlirPrinter.print(prog.module());
+        org.assertj.core.api.Assertions.assertThat(text).doesNotContain("all_gather").doesNotContain("all_to_all").contains("stablehlo.subtract");
+    }
 }
