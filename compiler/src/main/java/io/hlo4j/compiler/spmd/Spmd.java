@@ -2,6 +2,7 @@ package io.hlo4j.compiler.spmd;
 
 import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.compiler.spmd.partition.Partitioner;
+import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.mlir.ir.Module;
 
 /**
@@ -14,4 +15,7 @@ public final class Spmd {
 
     /** The explicit per-device program of a propagated module (see {@code package-info} for the contract). */
     public static PartitionedProgram partition(Module propagated) { return Partitioner.partition(propagated); }
+
+    /** Propagates the annotated module's shardings ({@link Propagation}), then partitions it. */
+    public static PartitionedProgram explicit(Module annotated) { return partition(Propagation.propagate(annotated).module()); }
 }

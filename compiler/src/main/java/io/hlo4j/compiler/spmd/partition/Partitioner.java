@@ -3,6 +3,7 @@ package io.hlo4j.compiler.spmd.partition;
 import io.hlo4j.compiler.spmd.rule.ShardingRules;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
@@ -225,6 +226,15 @@ public final class Partitioner {
             case "sdy.manual_computation" -> manual(b, op, env);
             case "stablehlo.constant" -> {
                 TensorSharding to = resultShardings(op).get(0);
+                TensorType t0 = (TensorType) op.result(0).type();
+                if (op.attr("value") instanceof DenseElementsAttr d && d.isSplat()) {
+                    // a splat is the same on every block: emit the block directly
+                    TensorType lt = localType(t0, to, "constant", op.location());
+                    Value c = b.emit("stablehlo.constant", List.of(), Map.of("value", DenseElementsAttr.splat(lt, d.rawData())),
+                            List.of(), List.of(lt), op.location()).get(0);
+                    env.put(op.result(0), new Local(c, to));
+                    return;
+                }
                 Value c = b.append(RegionCopy.copy(op, Map.of()), op.location()).result(0);
                 TensorType t = (TensorType) op.result(0).type();
                 env.put(op.result(0), new Local(reshard(b, new Local(c, replicated(t.rank())), t, to, "constant", op.location()), to));
