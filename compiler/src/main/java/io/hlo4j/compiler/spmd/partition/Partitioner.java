@@ -224,6 +224,7 @@ public final class Partitioner {
                 env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
             }
             case "sdy.manual_computation" -> manual(b, op, env);
+            case "stablehlo.while", "stablehlo.case", "stablehlo.if" -> controlFlow(b, op, env);
             case "stablehlo.constant" -> {
                 TensorSharding to = resultShardings(op).get(0);
                 TensorType t0 = (TensorType) op.result(0).type();
@@ -352,6 +353,58 @@ public final class Partitioner {
                 }
             }
         }
+    }
+
+    /**
+     * while, case and if keep their shape: each value carried through the op (loop state, branch results) is held
+     * in the sharding propagation gave the op's result; the regions are partitioned like any block, with their
+     * arguments and yielded values in those shardings. Values the regions capture are used as they are held.
+     */
+    private void controlFlow(IrBuilder b, Operation op, Map<Value, Local> env) {
+        List<TensorSharding> carried = resultShardings(op);
+        List<Value> operands = new ArrayList<>();
+        boolean loop = op.name().equals("stablehlo.while");
+        for (int i = 0; i < op.numOperands(); i++) {
+            Value v = op.operand(i);
+            TensorSharding need = loop ? carried.get(i) : replicated(((TensorType) v.type()).rank());
+            operands.add(reshard(b, env, v, need, "'" + op.name() + "' operand #" + i, op.location()));
+        }
+        List<Region> regions = new ArrayList<>();
+        for (int r = 0; r < op.regions().size(); r++) {
+            boolean cond = loop && r == 0;
+            List<TensorSharding> yields = cond ? List.of(replicated(0)) : carried;
+            regions.add(partitionRegion(b, op.region(r), loop ? carried : List.of(), yields, env, op));
+        }
+        List<Type> localTypes = new ArrayList<>();
+        for (int i = 0; i < op.numResults(); i++) {
+            localTypes.add(localType((TensorType) op.result(i).type(), carried.get(i), "'" + op.name() + "' result #" + i, op.location()));
+        }
+        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localTypes)
+                .properties(op.properties()).attributes(op.attributes().without(SHARDING)).regions(regions);
+        Operation c = b.append(ob, op.location());
+        for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(c.result(i), carried.get(i)));
+    }
+
+    private Region partitionRegion(IrBuilder parent, Region region, List<TensorSharding> argShardings, List<TensorSharding> yields,
+                                   Map<Value, Local> outer, Operation owner) {
+        Block blk = region.entry();
+        IrBuilder child = parent.nested();
+        Map<Value, Local> env = new HashMap<>(outer);
+        for (int i = 0; i < blk.arguments().size(); i++) {
+            var a = blk.argument(i);
+            TensorType lt = localType((TensorType) a.type(), argShardings.get(i), "'" + owner.name() + "' region argument #" + i, owner.location());
+            env.put(a, new Local(child.addArgument(lt, a.location()), argShardings.get(i)));
+        }
+        Operation ret = blk.terminator();
+        for (Operation inner : blk.operations()) {
+            if (inner == ret) break;
+            partitionOp(child, inner, env);
+        }
+        List<Value> outs = new ArrayList<>();
+        for (int i = 0; i < ret.numOperands(); i++) {
+            outs.add(reshard(child, env, ret.operand(i), yields.get(i), "'" + owner.name() + "' region result #" + i, ret.location()));
+        }
+        return child.sealRegion(outs, ret.name(), ret.location());
     }
 
     /**
