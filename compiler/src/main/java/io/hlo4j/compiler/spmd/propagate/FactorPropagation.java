@@ -134,8 +134,10 @@ final class FactorPropagation {
                     + (c.priority == null ? ")" : ", p" + c.priority + ")"));
             Candidate first = cands.get(0);
             Candidate second = rejected.get(0);
+            java.util.TreeSet<String> distinct = new java.util.TreeSet<>();
+            for (Candidate c : cands) distinct.add(axesText(c.axes));
             report(e, Kind.FACTOR_CONFLICT, "factor " + OpShardingRule.factorSymbol(f) + " (size " + r.factorSizes().get(f) + ")", names,
-                    axesText(best), why(first, second));
+                    axesText(best), why(first, second), distinct.toString());
         }
         return best;
     }
@@ -225,8 +227,13 @@ final class FactorPropagation {
     }
 
     private void report(Edge e, Kind kind, String factor, List<String> candidates, String choice, String reason) {
+        report(e, kind, factor, candidates, choice, reason, candidates.toString());
+    }
+
+    /** Reports once per op, kind, factor, choice and {@code key} (the same decision met again in a later pass is not new). */
+    private void report(Edge e, Kind kind, String factor, List<String> candidates, String choice, String reason, String key) {
         ShardingConflict c = new ShardingConflict(kind, e.op().name(), e.op().location(), factor, candidates, choice, reason);
         int id = opIds.computeIfAbsent(e.op(), k -> opIds.size());
-        conflicts.putIfAbsent(id + "|" + c.describe(), c);
+        conflicts.putIfAbsent(id + "|" + kind + "|" + factor + "|" + choice + "|" + key, c);
     }
 }
