@@ -37,10 +37,12 @@ final class FactorPlan {
      * @param operands the operands' current shardings (null for a non-tensor operand)
      * @param results  the shardings propagation chose for the results
      * @param reductionsAllowed whether sharded reduction factors may leave partial results here
+     * @param alsoWhole factors the local op cannot split although the rule allows it
      */
     static FactorPlan plan(OpShardingRule rule, DeviceGrid grid, List<TensorSharding> operands, List<TensorSharding> results,
-                           boolean reductionsAllowed) {
+                           boolean reductionsAllowed, Set<Integer> alsoWhole) {
         FactorPlan p = new FactorPlan(rule, grid);
+        p.blocked.addAll(alsoWhole);
         p.blocked.addAll(rule.needReplicationFactors());
         p.blocked.addAll(rule.permutationFactors());
         if (!reductionsAllowed) p.blocked.addAll(rule.reductionFactors());

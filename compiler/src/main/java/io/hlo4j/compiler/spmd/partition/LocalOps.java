@@ -47,6 +47,19 @@ final class LocalOps {
         return LOCALISED.contains(op.name());
     }
 
+    /**
+     * Factors the rule lets be split but a local op cannot: dynamic_update_slice clamps its start indices, so an
+     * operand dimension wider than the update must stay whole (shifting the index would move the clamp).
+     */
+    static Set<Integer> keptWhole(Operation op, io.hlo4j.mlir.dialect.sdy.OpShardingRule rule) {
+        Set<Integer> out = new java.util.HashSet<>();
+        if (op.name().equals("stablehlo.dynamic_update_slice")) {
+            TensorType operand = (TensorType) op.operand(0).type(), update = (TensorType) op.operand(1).type();
+            for (int d = 0; d < operand.rank(); d++) if (operand.dim(d) != update.dim(d)) out.addAll(rule.operandDimFactors(0, d));
+        }
+        return out;
+    }
+
     static List<Value> emit(IrBuilder b, Operation op, List<Value> operands, List<TensorType> localResults,
                             List<TensorSharding> operandShardings, List<TensorSharding> resultShardings, CollectiveEmitter emit) {
         Map<String, Attribute> props = new HashMap<>(op.properties().asMap());

@@ -257,7 +257,7 @@ public final class Partitioner {
                 && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
         List<TensorSharding> current = new ArrayList<>();
         for (Value v : op.operands()) current.add(local(env, v, op).sharding());
-        FactorPlan plan = FactorPlan.plan(rule, grid, current, targets, reducing);
+        FactorPlan plan = FactorPlan.plan(rule, grid, current, targets, reducing, LocalOps.keptWhole(op, rule));
         List<Value> operands = new ArrayList<>();
         List<TensorSharding> operandSh = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {

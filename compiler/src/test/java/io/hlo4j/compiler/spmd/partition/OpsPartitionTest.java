@@ -156,4 +156,30 @@ class OpsPartitionTest {
         String text = io.hlo4j.mlir.print.MlirPrinter.print(prog.module());
         org.assertj.core.api.Assertions.assertThat(text).doesNotContain("all_gather").doesNotContain("all_to_all").contains("stablehlo.subtract");
     }
+
+    /** dynamic_slice, pad, reverse, select, sort and dynamic_update_slice through the registry's rules. */
+    @Test
+    void slicingPaddingSorting() {
+        forAll("misc", p -> {
+            String x = p.arg(f32(8, 8)), y = p.arg(f32(8, 4));
+            String i0 = p.op("stablehlo.constant", List.of(), "value = dense<2> : tensor<i32>", "", TensorType.of(IntegerType.I32));
+            String i1 = p.op("stablehlo.constant", List.of(), "value = dense<0> : tensor<i32>", "", TensorType.of(IntegerType.I32));
+            String ds = p.op("stablehlo.dynamic_slice", List.of(x, i0, i1), "slice_sizes = array<i64: 4, 8>", "", f32(4, 8));
+            String zero = p.op("stablehlo.constant", List.of(), "value = dense<0.5> : tensor<f32>", "", f32());
+            String pd = p.op("stablehlo.pad", List.of(ds, zero), "edge_padding_low = array<i64: 2, 0>, edge_padding_high = array<i64: 2, 0>, "
+                    + "interior_padding = array<i64: 0, 0>", "", f32(8, 8));
+            String rv = p.op("stablehlo.reverse", List.of(pd), "dimensions = array<i64: 0>", "", f32(8, 8));
+            String cmp = p.op("stablehlo.compare", List.of(rv, x), "comparison_direction = #stablehlo<comparison_direction GT>", "",
+                    TensorType.of(IntegerType.I1, 8, 8));
+            String sel = p.op("stablehlo.select", List.of(cmp, rv, x), "", "", f32(8, 8));
+            String st = p.op("stablehlo.sort", List.of(sel), "dimension = 1 : i64, is_stable = true", LESS, f32(8, 8));
+            String du = p.op("stablehlo.dynamic_update_slice", List.of(st, y, i1, i0), "", "", f32(8, 8));
+            p.result(du);
+            p.result(pd);
+        });
+    }
+
+    static final String LESS = "{\n  ^bb0(%a: tensor<f32>, %b: tensor<f32>):\n    %s = \"stablehlo.compare\"(%a, %b) <{comparison_direction = "
+            + "#stablehlo<comparison_direction LT>}> : (tensor<f32>, tensor<f32>) -> tensor<i1>\n"
+            + "    \"stablehlo.return\"(%s) : (tensor<i1>) -> ()\n}";
 }
