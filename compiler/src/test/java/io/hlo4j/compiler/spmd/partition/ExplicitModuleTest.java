@@ -173,4 +173,66 @@ class ExplicitModuleTest {
         assertThatThrownBy(() -> Spmd.partition(MlirParser.parseModule(unannotated, "m.mlir")))
                 .hasMessageContaining("'stablehlo.dot_general' has no sdy.sharding for its 1 results");
     }
+
+    /** A sort along a dimension the result wants split: sorted on whole rows, then sliced, and reported as such. */
+    @Test
+    void lessShardedIsReported() {
+        String text = """
+                module @s attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=4]>
+                  func.func @main(%arg0: tensor<4x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}) -> (tensor<4x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}) {
+                    %0 = "stablehlo.sort"(%arg0) <{dimension = 1 : i64, is_stable = true}> ({
+                    ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+                      %p = stablehlo.compare LT, %a, %b : (tensor<f32>, tensor<f32>) -> tensor<i1>
+                      stablehlo.return %p : tensor<i1>
+                    }) {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{}, {"x"}]>]>} : (tensor<4x8xf32>) -> tensor<4x8xf32> loc("sort.py":3:1)
+                    return %0 : tensor<4x8xf32>
+                  }
+                }
+                """;
+        PartitionedProgram prog = SpmdHarness.check(text, List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 4, 8), new Random(6))));
+        assertThat(prog.report().entries()).hasSize(1);
+        PartitionReport.Entry e = prog.report().entries().get(0);
+        assertThat(e.kind()).isEqualTo(PartitionReport.Kind.COMPUTED_LESS_SHARDED);
+        assertThat(e.location()).isEqualTo("sort.py:3:1");
+        assertThat(e.why()).contains("result #0 computed as #sdy.sharding<@mesh, [{}, {}]> (1 blocks), then sliced to #sdy.sharding<@mesh, [{}, {\"x\"}]>");
+    }
+
+    /** Sub-axes: x=4 split as "x":(1)2 on rows and "x":(2)2 on columns; run with the runtime's SpmdRunner. */
+    @Test
+    void subAxes() {
+        String text = """
+                module @sub attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=4]>
+                  func.func @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x":(1)2}, {"x":(2)2}]>}, %arg1: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x":(2)2}, {}]>}) -> (tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x":(1)2}, {}]>}) {
+                    %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x":(1)2}, {}]>]>} : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+                    %1 = stablehlo.add %0, %arg1 {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {}]>]>} : tensor<8x8xf32>
+                    return %1 : tensor<8x8xf32>
+                  }
+                }
+                """;
+        Random rnd = new Random(8);
+        List<HostArray> in = List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 8, 8), rnd), SpmdHarness.random(TensorType.of(FloatType.F32, 8, 8), rnd));
+        io.hlo4j.mlir.ir.Module global = MlirParser.parseModule(text, "sub.mlir");
+        PartitionedProgram prog = Spmd.partition(global);
+        io.hlo4j.mlir.verify.ModuleVerifier.verify(MlirParser.parseModule(MlirPrinter.print(prog.module()), "explicit.mlir"));
+        var run = io.hlo4j.runtime.spmd.SpmdRunner.run(prog.module(), prog.mesh(), in, prog.argShardings(), prog.resultShardings(), prog.resultTypes());
+        HostArray want = SpmdHarness.runGlobal(global, in).get(0);
+        assertThat(run.results().get(0).allClose(want, 1e-5, 1e-6)).as(MlirPrinter.print(prog.module())).isTrue();
+    }
+
+    @Test
+    void collectiveOutsideManualComputationIsRefused() {
+        String text = """
+                module @c attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%arg0: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> (tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) {
+                    %0 = "stablehlo.all_to_all"(%arg0) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 0 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, split_count = 2 : i64, split_dimension = 0 : i64}> {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{}]>]>} : (tensor<4xf32>) -> tensor<4xf32>
+                    return %0 : tensor<4xf32>
+                  }
+                }
+                """;
+        assertThatThrownBy(() -> Spmd.partition(MlirParser.parseModule(text, "c.mlir")))
+                .hasMessageContaining("'stablehlo.all_to_all' is a collective outside a manual computation");
+    }
 }
