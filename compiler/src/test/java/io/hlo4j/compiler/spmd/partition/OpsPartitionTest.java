@@ -182,4 +182,15 @@ class OpsPartitionTest {
     static final String LESS = "{\n  ^bb0(%a: tensor<f32>, %b: tensor<f32>):\n    %s = \"stablehlo.compare\"(%a, %b) <{comparison_direction = "
             + "#stablehlo<comparison_direction LT>}> : (tensor<f32>, tensor<f32>) -> tensor<i1>\n"
             + "    \"stablehlo.return\"(%s) : (tensor<i1>) -> ()\n}";
+
+    /** Grouped matmul (MoE experts): the ragged rows and the group dimension stay whole, k and n split. */
+    @Test
+    void raggedDot() {
+        forAll("ragged", p -> {
+            String x = p.arg(f32(8, 16)), w = p.arg(f32(4, 16, 8));
+            String gs = p.op("stablehlo.constant", List.of(), "value = dense<[3, 0, 4, 1]> : tensor<4xi32>", "", TensorType.of(IntegerType.I32, 4));
+            p.result(p.op("chlo.ragged_dot", List.of(x, w, gs), "ragged_dot_dimension_numbers = #chlo.ragged_dot<lhs_contracting_dimensions = [1], "
+                    + "rhs_contracting_dimensions = [1], lhs_ragged_dimensions = [0], rhs_group_dimensions = [0]>", "", f32(8, 8)));
+        });
+    }
 }
