@@ -112,6 +112,29 @@ class ShardingRulesTest {
     }
 
     @Test
+    void customCallsByTargetAndRulesWrittenOnTheOp() {
+        String eigh = """
+            func.func @f(%a: tensor<8x4x4xf32>) {
+              %0:2 = stablehlo.custom_call @Eigh(%a) : (tensor<8x4x4xf32>) -> (tensor<8x4x4xf32>, tensor<8x4xf32>)
+              return
+            }""";
+        assertThat(rule(eigh, "stablehlo.custom_call")).isEqualTo("#sdy.op_sharding_rule<([i, j, k])->([i, j, k], [i, k]) {i=8, j=4, k=4}>");
+        String opaque = """
+            func.func @f(%a: tensor<4x2xf32>) {
+              %0 = stablehlo.custom_call @my_kernel(%a) : (tensor<4x2xf32>) -> tensor<2xf32>
+              return
+            }""";
+        assertThat(rule(opaque, "stablehlo.custom_call"))
+                .isEqualTo("#sdy.op_sharding_rule<([i, j])->([k]) {i=4, j=2, k=2} need_replication={i, j, k} blocked_propagation={i, j, k}>");
+        String own = """
+            func.func @f(%a: tensor<4x2xf32>) {
+              %0 = stablehlo.custom_call @my_kernel(%a) {sdy.sharding_rule = #sdy.op_sharding_rule<([i, j])->([j, i]) {i=4, j=2}, custom>} : (tensor<4x2xf32>) -> tensor<2x4xf32>
+              return
+            }""";
+        assertThat(rule(own, "stablehlo.custom_call")).isEqualTo("#sdy.op_sharding_rule<([i, j])->([j, i]) {i=4, j=2}, custom>");
+    }
+
+    @Test
     void exemptAndRegionOpsAreHandledByName() {
         Operation ret = firstOp("func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {\n return %a : tensor<4xf32>\n}", "func.return");
         assertThatThrownBy(() -> ShardingRules.of(ret)).isInstanceOf(Hlo4jException.class)
