@@ -148,8 +148,8 @@ class PropagationTest {
         ShardingConflict c = p.conflicts().get(0);
         assertThat(c.kind()).isEqualTo(ShardingConflict.Kind.NOT_EXPRESSIBLE);
         assertThat(c.describe()).isEqualTo("stablehlo.reshape at prop.mlir:4:3: NOT_EXPRESSIBLE on dimension 0 of result 0"
-                + " (result 0 of stablehlo.reshape): candidates [factor j = {\"y\"}]; chose {}: major factor i (size 8) is sharded"
-                + " 1 ways, not fully, so the minor factor's axes cannot shard this dimension");
+                + " (result 0 of stablehlo.reshape): candidates [factor j = {\"y\"}]; chose {}: major factor i (size 8) is not sharded,"
+                + " so the minor factor's axes cannot shard this dimension");
     }
 
     @Test
@@ -205,8 +205,8 @@ class PropagationTest {
         assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@m2, [{\"a\"}, {}]>");
         assertThat(p.conflicts()).singleElement().satisfies(c -> {
             assertThat(c.reason()).isEqualTo("earlier in mesh axis order");
-            assertThat(c.candidates()).containsExactly("{\"a\"} from operand 1 (argument 1 of func.func) (explicit)",
-                    "{\"b\"} from operand 0 (argument 0 of func.func) (explicit)");
+            assertThat(c.candidates()).containsExactly("{\"a\"} from operand 1 (argument 1 of @main) (explicit)",
+                    "{\"b\"} from operand 0 (argument 0 of @main) (explicit)");
         });
     }
 
@@ -221,7 +221,7 @@ class PropagationTest {
         assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@mesh, [{\"x\"}, {}]>");
         assertThat(p.conflicts()).extracting(ShardingConflict::describe).containsExactly(
                 "stablehlo.add at prop.mlir:4:3: FACTOR_CONFLICT on factor i (size 8): candidates [{\"x\"} from operand 1"
-                        + " (argument 1 of func.func) (explicit), {\"y\"} from operand 0 (argument 0 of func.func) (explicit)];"
+                        + " (argument 1 of @main) (explicit), {\"y\"} from operand 0 (argument 0 of @main) (explicit)];"
                         + " chose {\"x\"}: more shards");
     }
 
