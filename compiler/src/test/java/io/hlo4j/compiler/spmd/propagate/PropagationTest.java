@@ -432,6 +432,29 @@ class PropagationTest {
                 "%4 = stablehlo.dot_general %3, %arg2, contracting_dims = [1] x [0] {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{\"dp\"}, {}]>]>}");
     }
 
+    /**
+     * The DSL's MoE layer in annotated form ({@code ./hlo4j dump moe --emit annotated --mesh
+     * dp=1,fsdp=2,ep=2,tp=2,sp=1}): gather, scatter, sort, ragged_dot, reshapes and reductions propagate
+     * without conflicts, deterministically, and the tokens' batch axes follow the reshape [2,8,64] -> [16,64].
+     */
+    @Test
+    void theDslMoeLayerPropagates() throws java.io.IOException {
+        String text;
+        try (var in = PropagationTest.class.getResourceAsStream("moe_annotated.mlir")) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        Propagated p = Propagation.propagate(MlirParser.parseModule(text, "moe_annotated.mlir"));
+        checkContract(p.module());
+        assertThat(p.conflicts()).isEmpty();
+        // ([i, j, k])->([ij, k]) {i=2, j=8, k=64}: "dp","fsdp" fill i (1*2 = 2), then "sp" (size 1) goes to j
+        assertThat(sharding(p, "stablehlo.reshape")).isEqualTo("<@mesh, [{\"dp\", \"fsdp\", \"sp\"}, {}]>");
+        assertThat(sharding(p, "stablehlo.dot_general")).isEqualTo("<@mesh, [{\"dp\", \"fsdp\", \"sp\"}, {}]>");
+        // the gate/up projections keep the experts' "tp" columns; the ragged token dim needs replication
+        assertThat(sharding(p, "chlo.ragged_dot", 0, 0)).isEqualTo("<@mesh, [{}, {\"tp\"}]>");
+        assertThat(MlirPrinter.print(Propagation.propagate(MlirParser.parseModule(text, "moe_annotated.mlir")).module()))
+                .isEqualTo(MlirPrinter.print(p.module()));
+    }
+
     @Test
     void deterministic() {
         String body = """
