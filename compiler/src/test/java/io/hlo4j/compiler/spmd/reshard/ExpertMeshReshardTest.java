@@ -104,7 +104,7 @@ class ExpertMeshReshardTest {
         for (int[] f : factorisations(8)) {
             MeshAttr m = model(f[0], f[1], f[2], f[3], f[4]);
             for (View v : views) {
-                boolean run = v.fsdpIsEpBound() && v.spIsEpBound() || f[0] * f[1] % 4 == 0; // run the default view everywhere, others on a sample
+                boolean run = v.fsdpIsEpBound() && v.spIsEpBound() || f[1] > 1 && f[4] > 1; // the default view everywhere, others where they differ most
                 ReshardPlan there = run ? check(m, act, ACT, expertAct(v)) : ReshardPlanner.plan(m, act, ACT, expertAct(v));
                 ReshardPlan back = run ? check(m, act, expertAct(v), ACT) : ReshardPlanner.plan(m, act, expertAct(v), ACT);
                 assertThat(there.maxBytes()).as(there.toString()).isLessThanOrEqualTo(there.lowerBoundBytes());
