@@ -40,7 +40,7 @@ record EpCase(MoeConfig cfg, long b, long s, HostArray x, HostArray gate, HostAr
             ExpertWeights w = new ExpertWeights((Tensor) a[2], (Tensor) a[3], (Tensor) a[4], biases ? (Tensor) a[5] : null,
                     biases ? (Tensor) a[6] : null, biases ? (Tensor) a[7] : null);
             MoeOutput o = new BaseMoeModule(fused, MoeFusedHooks.none()).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]), w, true);
-            return List.of(o.output(), o.routerLogits(), o.metrics().orElseThrow().expertLoads());
+            return List.of(o.output(), o.routerLogits(), o.metrics().orElseThrow().expertLoads(), o.metrics().orElseThrow().selectedExperts());
         });
         HostArray[] argv = args.toArray(HostArray[]::new);
         List<HostArray> oracle = jit.lower((Object[]) argv).compile().call(argv);
