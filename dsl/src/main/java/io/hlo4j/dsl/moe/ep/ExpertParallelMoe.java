@@ -220,6 +220,87 @@ public final class ExpertParallelMoe {
         return new Result(out.get(0), out.get(1), out.get(2), sent, p);
     }
 
+    /**
+     * Gradients of {@code sum(output * cotangent)} with respect to x [N, H], the gate kernel, wi, wu, wd and (when
+     * given) the biases, global, in that order. Each device differentiates its own body (the collectives transposed
+     * over the same groups, the ragged all-to-alls by {@link RaggedExchange}); its per-device loss is its output
+     * block against the cotangent's, divided by the number of devices holding that block. An argument replicated
+     * over some axes gets one partial gradient per replica, and the global gradient is their sum.
+     */
+    public List<HostArray> gradients(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
+                                     HostArray wiBias, HostArray wuBias, HostArray wdBias, HostArray cotangent) {
+        long h = config.hiddenSize();
+        long n = x.size() / h;
+        boolean biases = wiBias != null;
+        Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
+        ShardMapRun fwd = p.run();
+        List<PartitionSpec> in = new ArrayList<>();
+        for (var s : fwd.inShardings()) in.add(s.spec());
+        PartitionSpec outSpec = fwd.outShardings().get(0).spec();
+        in.add(outSpec);
+        int rep = 1;
+        for (String a : fwd.outShardings().get(0).replicatedAxes()) rep *= layout.mesh().axisSize(a);
+        int nArgs = in.size() - 1;
+        List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
+        if (biases) wrt.addAll(List.of(6, 7, 8));
+        int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
+        double scale = 1.0 / rep;
+        DType compute = MoeRouter.computeDtype(config);
+        long cap = capacity > 0 ? capacity : n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize();
+        List<PartitionSpec> out = new ArrayList<>();
+        for (int i : argnums) out.add(in.get(i));
+        List<Object> specs = new ArrayList<>();
+        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
+        List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
+        if (biases) args.addAll(List.of(wiBias, wuBias, wdBias));
+        args.add(cotangent.reshape(n, h));
+        specs.addAll(args);
+        ShardMapRun run = ShardMapRun.trace("moe_ep_grad_" + p.mode().cliName().replace('-', '_'), layout.mesh(), in, out, a -> {
+            io.hlo4j.dsl.grad.Grad.Result g = io.hlo4j.dsl.grad.Grad.apply(v -> {
+                List<Tensor> t = new ArrayList<>();
+                for (int i = 0; i < nArgs; i++) t.add((Tensor) v[i]);
+                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(DType.F32);
+                Tensor ct = ((Tensor) v[nArgs]).astype(DType.F32);
+                return Ops.mul(io.hlo4j.dsl.Reductions.sum(Ops.mul(y, ct), 0, 1), scale);
+            }, argnums, a.toArray());
+            List<Tensor> gs = new ArrayList<>();
+            for (Object o : g.grads()) gs.add((Tensor) o);
+            return gs;
+        }, specs);
+        List<List<HostArray>> perDevice = run.runPerDevice(args);
+        List<HostArray> global = new ArrayList<>();
+        for (int i = 0; i < argnums.length; i++) {
+            List<HostArray> blocks = new ArrayList<>();
+            for (List<HostArray> d : perDevice) blocks.add(d.get(i));
+            global.add(sumReplicas(blocks, run.inShardings().get(argnums[i]), args.get(argnums[i]).shape()));
+        }
+        return global;
+    }
+
+    /** The global array whose every block is the sum of the blocks the devices holding it computed. */
+    static HostArray sumReplicas(List<HostArray> blocks, io.hlo4j.dsl.shard.NamedSharding s, long[] shape) {
+        int total = 1;
+        for (long d : shape) total *= (int) d;
+        double[] acc = new double[total];
+        for (int dev = 0; dev < blocks.size(); dev++) {
+            long[][] r = s.indexRanges(dev, shape);
+            double[] b = blocks.get(dev).toDoubleArray();
+            long[] local = blocks.get(dev).shape();
+            long[] idx = new long[shape.length];
+            for (int k = 0; k < b.length; k++) {
+                long rem = k;
+                for (int d = shape.length - 1; d >= 0; d--) {
+                    idx[d] = r[d][0] + rem % local[d];
+                    rem /= local[d];
+                }
+                long f = 0;
+                for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
+                acc[(int) f] += b[k];
+            }
+        }
+        return HostArray.fromDoubles(TensorType.of(blocks.get(0).elementType(), shape), acc);
+    }
+
     static HostArray positions(long n, long seqLen) {
         long[] v = new long[(int) n];
         for (int i = 0; i < n; i++) v[i] = i % seqLen;

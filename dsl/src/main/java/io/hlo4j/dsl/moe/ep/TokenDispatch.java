@@ -65,7 +65,8 @@ final class TokenDispatch {
         overflow = Reductions.sum(overflow, 0).reshape(1);
 
         // dispatch
-        Tensor buf = Collectives.raggedAllToAll(sorted, Ops.zeros(Shape.of(capacity, h), tokens.dtype()), inOff, send, outOff, recv, ex);
+        Tensor backOff = Reductions.sum(Ops.mul(c, beforeMe.reshape(1, x)), 1);                                  // sum_{j<me} c[i][j]
+        Tensor buf = RaggedExchange.exchange(sorted, Ops.zeros(Shape.of(capacity, h), tokens.dtype()), inOff, send, outOff, recv, recvOff, backOff, ex);
 
         // the local expert of each received row: sender-major chunks, each sorted by expert, clamped like the chunk
         Tensor mine = Reductions.sum(Ops.mul(all.reshape(x, x, le), isMe.reshape(1, x, 1)), 1);                 // [X, L] all[i][me L + l]
@@ -82,8 +83,7 @@ final class TokenDispatch {
         Tensor yBuf = Indexing.take(y, Indexing.argsort(perm2, 0), 0).astype(tokens.dtype());
 
         // combine: back to the sender's sorted rows, then token-major, weighted sum over slots in f32
-        Tensor backOff = Reductions.sum(Ops.mul(c, beforeMe.reshape(1, x)), 1);                                  // sum_{j<me} c[i][j]
-        Tensor ret = Collectives.raggedAllToAll(yBuf, Ops.zeros(Shape.of(r, h), tokens.dtype()), recvOff, recv, backOff, send, ex);
+        Tensor ret = RaggedExchange.exchange(yBuf, Ops.zeros(Shape.of(r, h), tokens.dtype()), recvOff, recv, backOff, send, inOff, outOff, ex);
         Tensor yTok = Indexing.take(ret, Indexing.argsort(perm, 0), 0).reshape(t, k, h);
         Tensor wv = Ops.where(Ops.ge(experts, Ops.zeros(Shape.of(t, k), DType.I32)), weights, 0.0);
         Tensor out = Reductions.sum(Ops.mul(yTok.astype(DType.F32), wv.astype(DType.F32).reshape(t, k, 1).broadcastTo(t, k, h)), 1);
