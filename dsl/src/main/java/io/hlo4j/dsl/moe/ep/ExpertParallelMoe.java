@@ -19,6 +19,11 @@ import io.hlo4j.dsl.shard.Collectives;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.PartitionSpec;
 import io.hlo4j.dsl.shard.ShardMapRun;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardMap;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
@@ -96,11 +101,13 @@ public final class ExpertParallelMoe {
         return null;
     }
 
-    /** A traced program and how it was planned. */
-    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, boolean biases) {}
+    /** A traced program and how it was planned: the direct per-device run, or (lowerAnnotated) the global module. */
+    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, boolean biases, Module annotated) {}
 
     /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with or without biases. */
-    public Program trace(long tokens, long intermediate, DType xType, boolean biases) {
+    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, biases, false, false); }
+
+    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
         String where = "expert-parallel FUSED on mesh " + layout.mesh().describe();
@@ -127,9 +134,57 @@ public final class ExpertParallelMoe {
         }
         List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
         if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
+        if (annotated && gradient) {
+            // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
+            List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
+            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            inS.add(new NamedSharding(layout.mesh(), out.get(0)));
+            List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
+            if (biases) wrt.addAll(List.of(6, 7, 8));
+            for (int i : wrt) outS.add(inS.get(i));
+            List<Object> gspecs = new ArrayList<>(specs);
+            gspecs.add(Spec.of(DType.F32, tokens, h));
+            int nArgs = in.size();
+            Lowered l = ShardedJit.jit("moe_ep_grad_" + mode.cliName().replace('-', '_'), io.hlo4j.dsl.grad.Grad.grad(a -> {
+                Tensor[] ts = new Tensor[nArgs];
+                for (int i = 0; i < nArgs; i++) ts[i] = (Tensor) a[i];
+                Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts).get(0);
+                return io.hlo4j.dsl.Reductions.sum(Ops.mul(y.astype(DType.F32), (Tensor) a[nArgs]), 0, 1);
+            }, wrt.stream().mapToInt(Integer::intValue).toArray()), inS, outS).lower(gspecs.toArray());
+            return new Program(mode, est, null, biases, l.module());
+        }
+        if (annotated) {
+            List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
+            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : out) outS.add(new NamedSharding(layout.mesh(), sp));
+            Lowered l = ShardedJit.jit("moe_ep_" + mode.cliName().replace('-', '_'), a -> {
+                Tensor[] ts = new Tensor[a.length];
+                for (int i = 0; i < a.length; i++) ts[i] = (Tensor) a[i];
+                return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts);
+            }, inS, outS).lower(specs.toArray());
+            return new Program(mode, est, null, biases, l.module());
+        }
         ShardMapRun run = ShardMapRun.trace("moe_ep_" + mode.cliName().replace('-', '_'), layout.mesh(), in, out,
                 a -> body(a, mode, compute, biases, cap), specs);
-        return new Program(mode, est, run, biases);
+        return new Program(mode, est, run, biases, null);
+    }
+
+    /**
+     * The same program as the global module XLA's Shardy partitioner consumes (ShardedJit: one {@code sdy.mesh},
+     * the 5D model mesh; the body in a {@code sdy.manual_computation} over every axis; in/out shardings on the
+     * arguments and results), for the partitioner route and for XLA.
+     */
+    public Module lowerAnnotated(long tokens, long intermediate, DType xType, boolean biases) {
+        return trace(tokens, intermediate, xType, biases, true, false).annotated();
+    }
+
+    /**
+     * The global annotated module of the gradients of {@code sum(output * cotangent)} (cotangent [N, H] f32, the
+     * last argument) with respect to x, the gate, wi, wu, wd and the biases. Needs the autodiff's VJP of
+     * {@code sdy.manual_computation}.
+     */
+    public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, boolean biases) {
+        return trace(tokens, intermediate, xType, biases, true, true).annotated();
     }
 
     private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {
