@@ -32,17 +32,23 @@ import java.util.Set;
  * {@code target/ep-bytes.md}.
  */
 class EpTrafficTest {
-    static final MoeConfig CFG = MoeConfig.of(8, 2, 64, 32);
-    static final EpCase CASE = EpCase.random(CFG, 4, 16, false, 21);
-    static final List<String> TABLE = new ArrayList<>();
+    static final List<String> TABLE = new ArrayList<>(List.of(
+            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | measured (busiest device) | lower bound (same device) | auto picks |",
+            "|---|---|---|---|---|---|---|---|---|---|"));
 
     static final int[][] MESHES = {{1, 1, 8, 1, 1}, {1, 1, 4, 2, 1}, {2, 1, 2, 2, 1}, {1, 2, 2, 1, 2}, {4, 1, 2, 1, 1}, {1, 1, 2, 4, 1}};
 
+    /** E = 8, k = 2, H = 64, M = 32, N = 4 x 16 = 64 tokens, f32. */
     @Test
-    void bodyCollectivesMatchTheCostModelAndRaggedRowsMatchTheRouting() {
-        long n = CASE.b() * CASE.s(), h = CFG.hiddenSize();
-        TABLE.add("| mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | measured (busiest device) | lower bound (same device) | auto picks |");
-        TABLE.add("|---|---|---|---|---|---|---|---|---|");
+    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21)); }
+
+    /** E = 8, k = 4: more rows per token, so dispatch costs more and the all-gathering modes gain. */
+    @Test
+    void topFour() { table(EpCase.random(MoeConfig.of(8, 4, 64, 32), 4, 16, false, 22)); }
+
+    static void table(EpCase c) {
+        MoeConfig cfg = c.cfg();
+        long n = c.b() * c.s(), h = cfg.hiddenSize();
         for (int[] f : MESHES) {
             ExpertMeshView view = ExpertMeshView.of(ExpertMeshView.modelMesh(f[0], f[1], f[2], f[3], f[4]));
             EpLayout layout = new EpLayout(view);
@@ -50,11 +56,11 @@ class EpTrafficTest {
             double measuredTs = 0, lowerBound = 0, modelRagged = 0;
             int i = 0;
             for (EpMode mode : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) {
-                ExpertParallelMoe ep = new ExpertParallelMoe(CASE.cfg(), view, mode);
-                ExpertParallelMoe.Program p = ep.trace(n, CFG.moeIntermediateSize(), DType.F32, false);
+                ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view, mode);
+                ExpertParallelMoe.Program p = ep.trace(n, cfg.moeIntermediateSize(), DType.F32, false);
                 List<CollectiveTraffic.Collective> cs = CollectiveTraffic.of(p.run().module());
                 List<String> got = new ArrayList<>(), want = new ArrayList<>();
-                for (CollectiveTraffic.Collective c : cs) if (!c.ragged()) got.add(key(c.op(), c.groupSize(), c.bytes()));
+                for (CollectiveTraffic.Collective col : cs) if (!col.ragged()) got.add(key(col.op(), col.groupSize(), col.bytes()));
                 for (EpCostModel.Entry e : p.estimate().bodyEntries()) if (!e.op().equals("ragged_all_to_all")) want.add(key(e.op(), e.groupSize(), e.bytes()));
                 got.sort(null);
                 want.sort(null);
@@ -63,21 +69,21 @@ class EpTrafficTest {
                 if (mode == EpMode.TOKEN_SHARDED) {
                     List<CollectiveTraffic.Collective> ragged = cs.stream().filter(CollectiveTraffic.Collective::ragged).toList();
                     assertThat(ragged).hasSize(layout.expertSize() > 1 ? 2 : 0);
-                    for (CollectiveTraffic.Collective c : ragged) {
-                        assertThat(c.groupSize()).isEqualTo(layout.expertSize());
-                        assertThat(c.rowBytes()).isEqualTo(h * 4);
+                    for (CollectiveTraffic.Collective col : ragged) {
+                        assertThat(col.groupSize()).isEqualTo(layout.expertSize());
+                        assertThat(col.rowBytes()).isEqualTo(h * 4);
                     }
-                    ExpertParallelMoe.Result r = CASE.runEp(view, mode);
-                    CASE.check(Arrays.toString(f) + " " + mode, r);
-                    double[] mb = measured(layout, r.sentRows(), f, h);
+                    ExpertParallelMoe.Result r = c.runEp(view, mode);
+                    c.check(Arrays.toString(f) + " " + mode, r);
+                    double[] mb = measured(c, layout, r.sentRows(), h);
                     measuredTs = mb[0];
                     lowerBound = mb[1];
                     assertThat(measuredTs).as("measured >= lower bound").isGreaterThanOrEqualTo(lowerBound);
                     modelRagged = p.estimate().entries().stream().filter(e -> e.op().equals("ragged_all_to_all")).mapToDouble(EpCostModel.Entry::bytes).sum();
                 }
             }
-            EpMode auto = new ExpertParallelMoe(CASE.cfg(), view, EpMode.AUTO).plan(n, CFG.moeIntermediateSize(), DType.F32).mode();
-            TABLE.add(String.format(Locale.ROOT, "| %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", Arrays.toString(f), layout.dpSize(),
+            EpMode auto = new ExpertParallelMoe(c.cfg(), view, EpMode.AUTO).plan(n, cfg.moeIntermediateSize(), DType.F32).mode();
+            TABLE.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f), layout.dpSize(),
                     layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, lowerBound, auto.cliName()));
         }
     }
@@ -86,11 +92,12 @@ class EpTrafficTest {
      * The busiest device's ragged bytes (rows it sends off-shard in dispatch and in combine, times H f32), checked
      * row by row against the routing; and that device's lower bound (distinct (token, remote shard) pairs, each way).
      */
-    static double[] measured(EpLayout layout, HostArray sent, int[] f, long h) {
+    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long h) {
+        MoeConfig cfg = c.cfg();
         int devices = layout.mesh().size(), x = layout.expertSize();
-        int le = CFG.nRoutedExperts() / x, k = CFG.numExpertsPerTok();
-        long n = CASE.b() * CASE.s();
-        long[] experts = CASE.oracle().get(3).toLongArray();
+        int le = cfg.nRoutedExperts() / x, k = cfg.numExpertsPerTok();
+        long n = c.b() * c.s();
+        long[] experts = c.oracle().get(3).toLongArray();
         long[] sentRows = sent.toLongArray();
         NamedSharding tokens = new NamedSharding(layout.mesh(), EpLayout.spec(layout.dpAndExpertAxes()));
         int[][] groups = layout.mesh().replicaGroups(layout.expertAxes());
