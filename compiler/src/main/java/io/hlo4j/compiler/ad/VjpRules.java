@@ -33,8 +33,7 @@ public final class VjpRules {
             "builtin.unrealized_conversion_cast",
             // Shardy: collectives and computations on named axes
             "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
-            "sdy.reduce_scatter", "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced", "sdy.manual_computation",
-            "sdy.named_computation");
+            "sdy.reduce_scatter", "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced");
 
     private VjpRules() {}
 
@@ -54,6 +53,7 @@ public final class VjpRules {
         IndexingRules.install(in);
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
+        ShardyRules.install(in);
         PermutationRules.install(in);
         RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
