@@ -25,7 +25,7 @@ public final class VjpRules {
             "chlo.scan",
             "stablehlo.einsum", "stablehlo.unary_einsum",
             "stablehlo.dynamic_gather",
-            "stablehlo.torch_index_select", "stablehlo.fft", "stablehlo.cholesky", "stablehlo.triangular_solve",
+            "stablehlo.torch_index_select",
             "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
             "stablehlo.composite", "stablehlo.custom_call",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
@@ -54,6 +54,8 @@ public final class VjpRules {
         ControlFlowRules.install(in);
         CollectiveRules.install(in);
         ShardyRules.install(in);
+        LinalgRules.install(in);
+        FftRules.install(in);
         PermutationRules.install(in);
         RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
