@@ -23,10 +23,6 @@ public final class VjpRules {
             "chlo.broadcast_next_after", "chlo.broadcast_polygamma", "chlo.broadcast_zeta",
             // structured ops still to do
             "chlo.scan",
-            "stablehlo.einsum", "stablehlo.unary_einsum",
-            "stablehlo.dynamic_gather",
-            "stablehlo.torch_index_select",
-            "stablehlo.batch_norm_grad", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_training",
             "stablehlo.composite", "stablehlo.custom_call",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
             "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
@@ -56,6 +52,8 @@ public final class VjpRules {
         ShardyRules.install(in);
         LinalgRules.install(in);
         FftRules.install(in);
+        BatchNormRules.install(in);
+        LegacyRules.install(in);
         PermutationRules.install(in);
         RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
