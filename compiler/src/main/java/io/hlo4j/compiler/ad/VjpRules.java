@@ -19,7 +19,6 @@ public final class VjpRules {
             // chlo's internal helper of the complex asin/acos decompositions (never emitted by frameworks; no kernel)
             "chlo._asin_acos_kernel",
             // structured ops still to do
-            "chlo.scan",
             "stablehlo.composite", "stablehlo.custom_call",
             "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
             "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
@@ -52,6 +51,7 @@ public final class VjpRules {
         BatchNormRules.install(in);
         LegacyRules.install(in);
         ChloMathRules.install(in);
+        ScanRules.install(in);
         PermutationRules.install(in);
         RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
