@@ -18,11 +18,6 @@ public final class VjpRules {
     public static final Set<String> MISSING = Set.of(
             // chlo's internal helper of the complex asin/acos decompositions (never emitted by frameworks; no kernel)
             "chlo._asin_acos_kernel",
-            // structured ops still to do
-            "stablehlo.composite", "stablehlo.custom_call",
-            "stablehlo.async_start", "stablehlo.async_done", "stablehlo.uniform_quantize", "stablehlo.uniform_dequantize",
-            "stablehlo.collective_broadcast", "stablehlo.collective_reduce", "stablehlo.cross-replica-sum",
-            "builtin.unrealized_conversion_cast",
             // Shardy: collectives and computations on named axes
             "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
             "sdy.reduce_scatter", "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced");
@@ -52,6 +47,7 @@ public final class VjpRules {
         LegacyRules.install(in);
         ChloMathRules.install(in);
         ScanRules.install(in);
+        MiscRules.install(in);
         PermutationRules.install(in);
         RaggedDotRules.install(in);
         NonDifferentiableOps.install(in);
