@@ -510,6 +510,7 @@ static Err *Loaded_AddressableDevices(Loaded_Devices_Args *a) {
 static Err *Exec_CostAnalysis(CostAnalysis_Args *a) {
   ENTER(CostAnalysis_Args, a, properties, "PJRT_Executable_GetCostAnalysis", NULL);
   if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCostAnalysis: not an executable");
+  TRY(injected("PJRT_Executable_GetCostAnalysis", a->executable->loaded->client));  // also the client's "mock_fail" option
   Exec *e = a->executable;
   float flops = e->loaded->program == PROG_DOT ? 24.0f : 6.0f;
   e->cost[0] = (NamedValue){SS(NamedValue, value_size), NULL, "flops", 5, 3, {.f = flops}, 1};
@@ -522,6 +523,7 @@ static Err *Exec_CostAnalysis(CostAnalysis_Args *a) {
 static Err *Exec_MemoryStats(MemoryStats_Args *a) {
   ENTER(MemoryStats_Args, a, v[9], "PJRT_Executable_GetCompiledMemoryStats", NULL);
   if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCompiledMemoryStats: not an executable");
+  TRY(injected("PJRT_Executable_GetCompiledMemoryStats", a->executable->loaded->client));  // also the client's "mock_fail" option
   int n = a->struct_size >= sizeof(MemoryStats_Args) ? 12 : 10;  // peak/total only for callers that have them
   for (int i = 0; i < n; i++) a->v[i] = 1001 + i;
   return NULL;
@@ -534,6 +536,7 @@ static Err *Exec_MemoryStats(MemoryStats_Args *a) {
 static Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
   ENTER(OptimizedProgram_Args, a, program, "PJRT_Executable_OptimizedProgram", NULL);
   if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: not an executable");
+  TRY(injected("PJRT_Executable_OptimizedProgram", a->executable->loaded->client));  // also the client's "mock_fail" option
   Program *p = a->program;
   if (p == NULL || p->struct_size < SS(Program, format_size)) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: bad PJRT_Program");
   const Loaded *l = a->executable->loaded;
