@@ -456,10 +456,14 @@ static Err *Client_Compile(Client_Compile_Args *a) {
     free(text);
     return err(INVALID_ARGUMENT, "PJRT_Client_Compile: program text has no func.func");
   }
-  if (strstr(text, "stablehlo.dot")) program = PROG_DOT;
-  else if (strstr(text, "stablehlo.add")) program = PROG_ADD;
+  int ops = 0;  // the mock runs programs of exactly one stablehlo op
+  for (const char *q = text; (q = strstr(q, "stablehlo.")) != NULL; q++) ops++;
+  if (ops == 1 && strstr(text, "stablehlo.dot")) program = PROG_DOT;
+  else if (ops == 1 && strstr(text, "stablehlo.add")) program = PROG_ADD;
   free(text);
-  if (program == 0) return err(UNIMPLEMENTED, "PJRT_Client_Compile: the mock runs only stablehlo.add and stablehlo.dot_general programs");
+  if (program == 0)
+    return err(UNIMPLEMENTED, "PJRT_Client_Compile: the mock runs only a single stablehlo.add or stablehlo.dot_general; got a program of %zu bytes with %d stablehlo ops for %lld replica(s) x %lld partition(s)",
+               pr->code_size, ops, (long long)vals[1], (long long)vals[2]);
   Loaded *l = calloc(1, sizeof *l);
   *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices};
   atomic_fetch_add(&live[K_LOADED], 1);
