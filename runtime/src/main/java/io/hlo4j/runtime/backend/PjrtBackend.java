@@ -96,10 +96,27 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         String text = MlirPrinter.print(module);
         List<PjrtDevice> use = devices.subList(0, partitions);
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
-        CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0])
-                : CompileOptions.builder().devices(ids).shardyPartitioner(true).build();
-        return new Compiled(module, entry, FuncOps.signature(entry), client.compile(text, options), options);
+        FunctionType sig = FuncOps.signature(entry);
+        CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0]) : spmdOptions(entry, sig, ids);
+        return new Compiled(module, entry, sig, client.compile(text, options), options);
     }
+
+    /**
+     * JAX's options for a jit over {@code ids}: SPMD with Shardy, and per argument and result "XLA may choose
+     * the sharding" exactly where the entry function gives no {@code sdy.sharding} (JAX's unspecified ones).
+     */
+    static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
+        boolean[] params = new boolean[sig.inputs().size()];
+        for (int i = 0; i < params.length; i++) params[i] = !hasSharding(FuncOps.argAttrs(entry, i));
+        boolean[] results = new boolean[sig.results().size()];
+        for (int i = 0; i < results.length; i++) results[i] = !hasSharding(FuncOps.resultAttrs(entry, i));
+        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true);
+        if (params.length > 0) b.propagateToParameters(params);
+        if (results.length > 0) b.propagateToOutput(results);
+        return b.build();
+    }
+
+    private static boolean hasSharding(io.hlo4j.mlir.attr.DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
 
     /** A module compiled through this backend: one PJRT executable over {@link #devices()}. */
     public final class Compiled implements Executable {

@@ -165,4 +165,27 @@ class PjrtBackendTest {
             else System.setProperty(PjrtBackend.PLUGIN_PROPERTY, old);
         }
     }
+
+    @Test
+    void shardingPropagationFlagsFollowTheEntrysAnnotationsAsJaxSetsThem() {
+        Module m = MlirParser.parseModule("""
+                module @m attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func public @main(%arg0: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}, %arg1: tensor<4xf32>)
+                      -> (tensor<4xf32>, tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<4xf32>
+                    return %0, %0 : tensor<4xf32>, tensor<4xf32>
+                  }
+                }
+                """, "flags.mlir");
+        var entry = m.entryFunction();
+        var ebo = PjrtBackend.spmdOptions(entry, io.hlo4j.mlir.dialect.func.FuncOps.signature(entry), new long[] {0, 1})
+                .proto().getExecutableBuildOptions();
+        // Given sharding: XLA keeps it (false); none given: XLA may choose (true).
+        assertThat(ebo.getAllowSpmdShardingPropagationToParametersList()).containsExactly(false, true);
+        assertThat(ebo.getAllowSpmdShardingPropagationToOutputList()).containsExactly(true, false);
+        assertThat(ebo.getNumPartitions()).isEqualTo(2);
+        assertThat(ebo.getUseShardyPartitioner()).isTrue();
+        assertThat(ebo.getUseSpmdPartitioning()).isTrue();
+    }
 }
