@@ -188,4 +188,27 @@ class PjrtBackendTest {
         assertThat(ebo.getUseShardyPartitioner()).isTrue();
         assertThat(ebo.getUseSpmdPartitioning()).isTrue();
     }
+
+    @Test
+    void anEightWayModuleGetsTheGoldenBuildOptions() throws Exception {
+        Module m = MlirParser.parseModule("""
+                module @m attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=8]>
+                  func.func public @main(%arg0: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>},
+                                         %arg1: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8xf32> {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<8xf32>
+                    return %0 : tensor<8xf32>
+                  }
+                }
+                """, "eight.mlir");
+        byte[] golden;
+        try (var in = PjrtBackendTest.class.getResourceAsStream("/io/hlo4j/runtime/pjrt/golden/compile-options-8dev-spmd.bin")) {
+            golden = in.readAllBytes();
+        }
+        var entry = m.entryFunction();
+        var ours = PjrtBackend.spmdOptions(entry, io.hlo4j.mlir.dialect.func.FuncOps.signature(entry), new long[] {0, 1, 2, 3, 4, 5, 6, 7});
+        // The golden file adds two DebugOptions overrides by name; the build options are the same message.
+        assertThat(ours.proto().getExecutableBuildOptions())
+                .isEqualTo(io.hlo4j.runtime.pjrt.proto.CompileOptionsProto.parseFrom(golden).getExecutableBuildOptions());
+    }
 }
