@@ -23,6 +23,7 @@ import java.util.Map;
         footer = {"  hlo4j print model.mlir",
                 "  hlo4j print --generic model.mlir",
                 "  hlo4j print --locations model.mlir       each op followed by loc(\"model.mlir\":line:col)",
+                "  hlo4j print --profile pre-properties old.mlir   as JAX exported before MLIR op properties",
                 "  hlo4j print -o out/ a.mlir b.mlir        writes out/a.mlir and out/b.mlir"})
 final class PrintCommand extends CliCommand {
     @Option(names = "--generic", description = "Print every op in generic form (\"stablehlo.add\"(%%a, %%b) ...).")
@@ -36,6 +37,12 @@ final class PrintCommand extends CliCommand {
             description = "Print loc(...) after each op and argument (--no-locations, the default, leaves them out).")
     boolean locations;
 
+    @Option(names = "--profile", paramLabel = "PROFILE", defaultValue = "current",
+            description = "Which upstream printer to match: current (today's stablehlo-opt, the default) or pre-properties "
+                    + "(StableHLO exported before MLIR op properties: numbered constants, inherent attributes in {...}, "
+                    + "generic dot_general and slice, reduce without 'applies').")
+    String profile;
+
     @Option(names = "--no-verify", description = "Print without verifying first.")
     boolean noVerify;
 
@@ -48,7 +55,12 @@ final class PrintCommand extends CliCommand {
     @Override public Integer call() throws IOException {
         if (files.size() > 1 && outputDir == null) throw usage("several files need -o DIR");
         if (outputDir != null) checkOutputs();
-        PrintOptions options = new PrintOptions(generic, locations);
+        PrintOptions.Profile p = switch (profile) {
+            case "current" -> PrintOptions.Profile.CURRENT;
+            case "pre-properties" -> PrintOptions.Profile.PRE_PROPERTIES;
+            default -> throw usage("unknown --profile '" + profile + "' (expected current or pre-properties)");
+        };
+        PrintOptions options = new PrintOptions(generic, locations, p);
         int failed = 0;
         for (Path file : files) {
             String text;

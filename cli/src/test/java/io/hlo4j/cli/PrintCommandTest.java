@@ -129,4 +129,14 @@ class PrintCommandTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("hlo4j print: -o " + file + " is not a directory");
     }
+
+    /** --profile pre-properties reaches the printer: a dynamic/ file (a pre-properties JAX export) prints back as written. */
+    @Test void profilePrintsPrePropertiesExportsBackAsWritten() throws IOException {
+        Path f = Cli.conformance().resolve("testdata/dynamic/dot_general_dynamic.mlir");
+        Cli.Run r = Cli.run("print", "--profile", "pre-properties", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(printed(f, NO_LOCATIONS.withProfile(PrintOptions.Profile.PRE_PROPERTIES)))
+                .contains("\"stablehlo.dot_general\"(%arg1, %arg2) {dot_dimension_numbers");
+        assertThat(Cli.run("print", "--profile", "old", f.toString()).code()).isEqualTo(2);
+    }
 }

@@ -16,6 +16,12 @@ import java.util.Set;
  * everything up to (not including) the trailing location.
  */
 public interface AsmPrinter {
+    /**
+     * True when printing for the pre-properties StableHLO printer ({@code PrintOptions.Profile.PRE_PROPERTIES}),
+     * whose pretty forms lacked some later shorthands (a reduce's {@code applies} form).
+     */
+    default boolean preProperties() { return false; }
+
     /** Raw text. */
     AsmPrinter print(String text);
 

@@ -39,7 +39,7 @@ final class OpPrinter implements AsmPrinter {
     OpPrinter(StringBuilder out, PrintOptions options, Operation root) {
         this.out = out;
         this.options = options;
-        this.names = new SsaNames(root, options.generic());
+        this.names = new SsaNames(root, options.generic(), options.nameHints());
         defaultDialects.push("builtin");
     }
 
@@ -49,7 +49,7 @@ final class OpPrinter implements AsmPrinter {
         if (!options.generic() && op.name().equals(Module.OP_NAME)) printModule(op);
         else {
             OpDef def = op.def();
-            if (!options.generic() && def != null && def.syntax().canPrint(op)) {
+            if (!options.generic() && def != null && def.syntax().canPrint(op) && !legacyGeneric(op)) {
                 out.append(stripDefaultDialect(op.name()));
                 try {
                     def.syntax().print(op, this);
@@ -107,27 +107,49 @@ final class OpPrinter implements AsmPrinter {
         printRegion(op.region(0), false, false);
     }
 
+    /** Ops the pre-properties printer had no pretty form for (see {@link PrintOptions.Profile#PRE_PROPERTIES}). */
+    private static final Set<String> PRE_PROPERTIES_GENERIC = Set.of("stablehlo.dot_general", "stablehlo.slice");
+
+    @Override public boolean preProperties() { return options.profile() == PrintOptions.Profile.PRE_PROPERTIES; }
+
+    private boolean legacyGeneric(Operation op) {
+        return options.profile() == PrintOptions.Profile.PRE_PROPERTIES && PRE_PROPERTIES_GENERIC.contains(op.name());
+    }
+
     private void printGeneric(Operation op) {
         AttributePrinter.appendQuoted(out, op.name());
         out.append('(');
         printOperands(op.operands());
         out.append(')');
+        if (options.profile() == PrintOptions.Profile.PRE_PROPERTIES) {
+            // Before properties, inherent attributes lived in the one attribute dictionary after the regions.
+            printRegionsGeneric(op);
+            TreeMap<String, Attribute> all = new TreeMap<>(op.properties().asMap());
+            all.putAll(op.attributes().asMap());
+            printOptionalAttrDict(DictionaryAttr.of(all), Set.of());
+            out.append(" : ");
+            printFunctionalType(op.operandTypes(), op.resultTypes());
+            return;
+        }
         if (!op.properties().isEmpty()) {
             out.append(" <");
             AttributePrinter.printDictionary(out, op.properties());
             out.append('>');
         }
-        if (!op.regions().isEmpty()) {
-            out.append(" (");
-            for (int i = 0; i < op.regions().size(); i++) {
-                if (i > 0) out.append(", ");
-                printRegion(op.region(i), true, true);
-            }
-            out.append(')');
-        }
+        printRegionsGeneric(op);
         printOptionalAttrDict(op.attributes(), Set.of());
         out.append(" : ");
         printFunctionalType(op.operandTypes(), op.resultTypes());
+    }
+
+    private void printRegionsGeneric(Operation op) {
+        if (op.regions().isEmpty()) return;
+        out.append(" (");
+        for (int i = 0; i < op.regions().size(); i++) {
+            if (i > 0) out.append(", ");
+            printRegion(op.region(i), true, true);
+        }
+        out.append(')');
     }
 
     private void printRegion(Region r, boolean printEntryBlockArgs, boolean printEmptyBlock) {

@@ -36,6 +36,8 @@ import java.util.Set;
  */
 final class SsaNames {
     private final boolean generic;
+    /** Whether ops' result-name stems are used (pretty form of the current profile only). */
+    private final boolean nameHints;
     private final Map<Value, Integer> ids = new IdentityHashMap<>();
     private final Map<Value, String> names = new IdentityHashMap<>();
     private final Map<Operation, int[]> resultGroups = new IdentityHashMap<>();
@@ -58,8 +60,11 @@ final class SsaNames {
 
     private record Pending(Region region, int valueId, int argumentId, int conflictId, Scope parent) {}
 
-    SsaNames(Operation root, boolean generic) {
+    SsaNames(Operation root, boolean generic) { this(root, generic, !generic); }
+
+    SsaNames(Operation root, boolean generic, boolean nameHints) {
         this.generic = generic;
+        this.nameHints = nameHints;
         ArrayDeque<Pending> stack = new ArrayDeque<>();
         for (Region r : root.regions()) stack.push(new Pending(r, 0, 0, 0, null));
         scope = new Scope(null);
@@ -115,7 +120,7 @@ final class SsaNames {
     private void numberOp(Operation op) {
         int[] groups = {0};
         int groupCount = 1;
-        if (!generic && op.numResults() > 0) {
+        if (nameHints && op.numResults() > 0) {
             OpDef def = op.def();
             String[] stems = def == null || def.resultNamer() == null ? null : def.resultNamer().names(op);
             if (stems != null) {

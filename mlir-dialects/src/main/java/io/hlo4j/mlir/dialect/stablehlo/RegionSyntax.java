@@ -78,7 +78,7 @@ final class RegionSyntax {
             if (i > 0) p.print(", ");
             p.print("(").printOperand(op.operand(i)).print(" init: ").printOperand(op.operand(n + i)).print(")");
         }
-        boolean compact = isCompactReduce(op);
+        boolean compact = isCompactReduce(op) && !p.preProperties();
         if (compact) p.print(" applies ").print(op.region(0).entry().operations().get(0).name());
         p.print(" across dimensions = [");
         long[] dims = ((DenseArrayAttr) op.attr("dimensions")).longs();
