@@ -49,37 +49,39 @@ final class JavaExamples {
     /** The classes (or why a block did not compile, by block). */
     record Compiled(Path classDir, Map<MarkdownBlocks.Block, String> errors) {}
 
+    /**
+     * The generated declarations share lines with the example's own, so that the unit's line k is the block's
+     * line k: a stack trace or a traced {@code loc("Snippet.java":k:0)} points at the page's text.
+     */
     static Unit unit(MarkdownBlocks.Block b, int index) {
         String pkg = "docsexamples.b" + index;
-        List<String> src = new ArrayList<>();
-        List<Integer> map = new ArrayList<>();
-        src.add("package " + pkg + ";");
-        map.add(0);
-        List<String> body = b.content();
+        List<String> body = new ArrayList<>(b.content());
+        if (body.isEmpty()) throw new IllegalArgumentException(b.where() + ": empty java block");
+        String className;
         if (b.has("snippet")) {
-            int i = 0;
-            while (i < body.size() && (body.get(i).isBlank() || body.get(i).startsWith("import "))) {
-                src.add(body.get(i));
-                map.add(b.lineOf(i));
-                i++;
+            int k = 0;
+            while (k < body.size() && (body.get(k).isBlank() || body.get(k).startsWith("import "))) k++;
+            StringBuilder header = new StringBuilder();
+            for (String imp : SNIPPET_IMPORTS) header.append("import ").append(imp).append("; ");
+            header.append("public final class Snippet { public static void main(String[] args) throws Exception { ");
+            if (k == 0) body.set(0, header + body.get(0));
+            else body.set(k - 1, body.get(k - 1) + " " + header);
+            body.add("}}");
+            className = "Snippet";
+        } else {
+            String text = String.join("\n", body);
+            Matcher c = CLASS.matcher(text);
+            if (!MAIN.matcher(text).find() || !c.find()) {
+                throw new IllegalArgumentException(b.where() + ": a java block must be a complete program (a class with main), or be marked"
+                        + " 'java snippet' (run as the body of main) or 'java no-run'");
             }
-            for (String imp : SNIPPET_IMPORTS) { src.add("import " + imp + ";"); map.add(0); }
-            src.add("public final class Snippet { public static void main(String[] args) throws Exception {");
-            map.add(0);
-            for (; i < body.size(); i++) { src.add(body.get(i)); map.add(b.lineOf(i)); }
-            src.add("}}");
-            map.add(0);
-            return new Unit(b, pkg + ".Snippet", String.join("\n", src) + "\n", map.stream().mapToInt(Integer::intValue).toArray());
+            if (text.matches("(?s)\\s*package\\s.*")) throw new IllegalArgumentException(b.where() + ": leave the package line out of a docs example");
+            className = c.group(1);
         }
-        String text = String.join("\n", body);
-        Matcher c = CLASS.matcher(text);
-        if (!MAIN.matcher(text).find() || !c.find()) {
-            throw new IllegalArgumentException(b.where() + ": a java block must be a complete program (a class with main), or be marked"
-                    + " 'java snippet' (run as the body of main) or 'java no-run'");
-        }
-        if (text.matches("(?s)\\s*package\\s.*")) throw new IllegalArgumentException(b.where() + ": leave the package line out of a docs example");
-        for (int i = 0; i < body.size(); i++) { src.add(body.get(i)); map.add(b.lineOf(i)); }
-        return new Unit(b, pkg + "." + c.group(1), String.join("\n", src) + "\n", map.stream().mapToInt(Integer::intValue).toArray());
+        body.set(0, "package " + pkg + "; " + body.get(0));
+        int[] map = new int[body.size()];
+        for (int i = 0; i < map.length; i++) map[i] = i < b.content().size() ? b.lineOf(i) : 0;
+        return new Unit(b, pkg + "." + className, String.join("\n", body) + "\n", map);
     }
 
     static Compiled compile(Path cacheRoot, List<Unit> units, String classPath) throws IOException {
