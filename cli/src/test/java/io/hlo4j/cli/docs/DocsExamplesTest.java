@@ -118,6 +118,9 @@ class DocsExamplesTest {
                     n.getOrDefault(DocsPlan.Kind.CONSOLE, 0), commands, n.getOrDefault(DocsPlan.Kind.JAVA, 0),
                     shown.values().stream().mapToInt(Integer::intValue).sum(), shown, n.getOrDefault(DocsPlan.Kind.BROKEN, 0)));
         });
+        sb.append("  slowest: ").append(String.join(", ", plan.results.values().stream()
+                .sorted((a, b) -> Long.compare(b.millis(), a.millis())).limit(5)
+                .map(r -> r.id() + " " + r.millis() + " ms").toList())).append('\n');
         System.out.print(sb);
     }
 }

@@ -37,7 +37,7 @@ public final class DocsRunner {
     public record Jobs(String conformanceDir, List<Job> jobs) {}
 
     /** Per command line (one for a Java example): what the terminal showed, and what broke the docs' rules. */
-    public record Result(String id, List<String> outputs, List<List<String>> problems) {}
+    public record Result(String id, List<String> outputs, List<List<String>> problems, long millis) {}
 
     public static void main(String[] args) throws IOException {
         ObjectMapper json = new ObjectMapper();
@@ -45,8 +45,10 @@ public final class DocsRunner {
         List<Result> results = new ArrayList<>();
         PrintStream realOut = System.out, realErr = System.err;
         for (Job job : jobs.jobs()) {
+            long t0 = System.nanoTime();
             try {
-                results.add(job.kind().equals("java") ? runJava(job) : new Console(job, jobs.conformanceDir()).run());
+                Result r = job.kind().equals("java") ? runJava(job) : new Console(job, jobs.conformanceDir()).run();
+                results.add(new Result(r.id(), r.outputs(), r.problems(), (System.nanoTime() - t0) / 1_000_000));
             } finally {
                 System.setOut(realOut);
                 System.setErr(realErr);
@@ -72,7 +74,7 @@ public final class DocsRunner {
             problems.add("could not run: " + trace(t));
         }
         capture.flush();
-        return new Result(job.id(), List.of(buf.toString(StandardCharsets.UTF_8)), List.of(problems));
+        return new Result(job.id(), List.of(buf.toString(StandardCharsets.UTF_8)), List.of(problems), 0);
     }
 
     static String trace(Throwable t) {
@@ -120,7 +122,7 @@ public final class DocsRunner {
             } finally {
                 deleteTree(tmp);
             }
-            return new Result(job.id(), outputs, problems);
+            return new Result(job.id(), outputs, problems, 0);
         }
 
         private String unshownMessage() {

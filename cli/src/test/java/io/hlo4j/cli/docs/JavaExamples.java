@@ -87,7 +87,12 @@ final class JavaExamples {
     static Compiled compile(Path cacheRoot, List<Unit> units, String classPath) throws IOException {
         Path dir = cacheRoot.resolve(key(units, classPath));
         if (Files.exists(dir.resolve("ok"))) return new Compiled(dir, Map.of());
-        DocsRunner.deleteTree(dir);
+        // Only the current set is kept: older sets (other sources, other class paths) are removed.
+        if (Files.isDirectory(cacheRoot)) {
+            try (var old = Files.list(cacheRoot)) {
+                for (Path p : old.toList()) DocsRunner.deleteTree(p);
+            }
+        }
         Files.createDirectories(dir);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) throw new IllegalStateException("no system Java compiler (the tests need a JDK, not a JRE)");
