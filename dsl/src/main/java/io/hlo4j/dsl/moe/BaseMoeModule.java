@@ -135,7 +135,8 @@ public class BaseMoeModule {
             outputs = c.outputs();
             weights = c.weights();
         }
-        Tensor prod = Ops.mul(outputs.astype(DType.F32), Reductions.keepDims(weights.astype(DType.F32), outputs, 2).broadcastTo(outputs.dims()));
+        DType acc = MoeRouter.accumDtype(config);
+        Tensor prod = Ops.mul(outputs.astype(acc), Reductions.keepDims(weights.astype(acc), outputs, 2).broadcastTo(outputs.dims()));
         return Reductions.sum(prod, 1);
     }
 
@@ -174,9 +175,10 @@ public class BaseMoeModule {
             y = c.outputs();
             wSorted = c.weights();
         }
-        Tensor weighted = Ops.mul(y.astype(DType.F32), wSorted.astype(DType.F32).reshape(rowsN, 1).broadcastTo(rowsN, h));
+        DType acc = MoeRouter.accumDtype(config);
+        Tensor weighted = Ops.mul(y.astype(acc), wSorted.astype(acc).reshape(rowsN, 1).broadcastTo(rowsN, h));
         Tensor tokenOfRow = Ops.div(perm, ExpertFfn.fullI32(perm, k));
-        return Indexing.scatterAdd(Ops.zeros(io.hlo4j.dsl.Shape.of(n, h), DType.F32), tokenOfRow, weighted, 0);
+        return Indexing.scatterAdd(Ops.zeros(io.hlo4j.dsl.Shape.of(n, h), acc), tokenOfRow, weighted, 0);
     }
 
     private static ExpertWeights castWeights(ExpertWeights w, DType d) {

@@ -90,6 +90,12 @@ public record MoeConfig(
                 useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
     }
 
+    public MoeConfig withDtype(MoeDtype d) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
+                loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, moeMethod, d, hiddenAct,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
     private static void positive(String key, int v) {
         if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer");
     }

@@ -1,11 +1,14 @@
 package io.hlo4j.dsl.moe;
 
 /**
- * The compute dtype of a MoE layer: bf16 runs select experts on bf16-rounded probabilities.
+ * The compute dtype of a MoE layer: bf16 runs select experts on bf16-rounded probabilities and accumulate in
+ * f32; f32 runs compute and accumulate in f32; f64 runs (an hlo4j extension, for gradient checks) do both in f64.
  */
 public enum MoeDtype {
     FLOAT32("float32"),
-    BFLOAT16("bfloat16");
+    BFLOAT16("bfloat16"),
+    /** Everything in f64, accumulation included: for finite-difference gradient checks and f64 oracles. */
+    FLOAT64("float64");
 
     private final String value;
 

@@ -10,7 +10,7 @@ import io.hlo4j.dsl.Tensor;
 import java.util.Optional;
 
 /**
- * Losses and metrics of a routing decision (moe-semantics.md, Losses and metrics), traced in f32. The
+ * Losses and metrics of a routing decision (moe-semantics.md, Losses and metrics), traced in f32 (f64 for an f64 layer). The
  * load-balancing losses are normalized by N*k (not EasyDeL's raw counts).
  */
 public final class MoeLosses {
@@ -20,8 +20,9 @@ public final class MoeLosses {
         Tensor loads = expertLoads(r, cfg.nRoutedExperts());
         Tensor p = r.probs();
         long n = p.dim(0);
-        Tensor loadsF = loads.astype(DType.F32);
-        Tensor util = Reductions.mean(Ops.gt(loadsF, 0.0).astype(DType.F32), 0);
+        DType acc = MoeRouter.accumDtype(cfg);
+        Tensor loadsF = loads.astype(acc);
+        Tensor util = Reductions.mean(Ops.gt(loadsF, 0.0).astype(acc), 0);
         Tensor entropy = Reductions.mean(Ops.neg(Reductions.sum(Ops.mul(p, Ops.log(Ops.add(p, MoeMetrics.ENTROPY_EPS))), 1)), 0);
         Optional<Tensor> lbl = Optional.empty();
         if (cfg.computesLoadBalancingLoss()) {
@@ -33,7 +34,7 @@ public final class MoeLosses {
                 case STANDARD -> Ops.mul(Reductions.sum(Ops.mul(Ops.div(loadsF, nk), pMean), 0), coef * e);
                 case SWITCH_TRANSFORMER -> {
                     Tensor first = Ops.slice(r.experts(), new long[]{0, 0}, new long[]{n, 1}).reshape(n);
-                    Tensor f1 = Reductions.mean(Nn.oneHot(first, e, DType.F32), 0); // -1 (no expert) is an all-zero row
+                    Tensor f1 = Reductions.mean(Nn.oneHot(first, e, acc), 0); // -1 (no expert) is an all-zero row
                     yield Ops.mul(Reductions.sum(Ops.mul(f1, pMean), 0), coef * e);
                 }
                 case EXPERT_CHOICE -> {
@@ -45,7 +46,7 @@ public final class MoeLosses {
         }
         Optional<Tensor> z = Optional.empty();
         if (cfg.rzlCoef().isPresent()) {
-            Tensor lse = Reductions.logsumexp(r.logits().astype(DType.F32), 1);
+            Tensor lse = Reductions.logsumexp(r.logits().astype(acc), 1);
             z = Optional.of(Ops.mul(Reductions.mean(Ops.mul(lse, lse), 0), cfg.rzlCoef().getAsDouble()));
         }
         return new MoeMetrics<>(loads, p, r.experts(), r.weights(), lbl, z, util, entropy);

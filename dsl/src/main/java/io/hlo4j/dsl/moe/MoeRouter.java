@@ -36,7 +36,7 @@ public final class MoeRouter {
         if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
             throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());
         }
-        Tensor probs = Reductions.softmax(logits.astype(DType.F32), 1);
+        Tensor probs = Reductions.softmax(logits.astype(accumDtype(cfg)), 1);
         Tensor scores = hooks.isSet(HookPoint.NORMALIZE_GATE_LOGITS)
                 ? hooks.apply(HookPoint.NORMALIZE_GATE_LOGITS, logits) : probs.astype(compute);
         if (reformRouterProbs != null) scores = reformRouterProbs.apply(scores);
@@ -87,8 +87,15 @@ public final class MoeRouter {
     }
 
     public static DType computeDtype(MoeConfig cfg) {
-        return cfg.dtype() == MoeDtype.BFLOAT16 ? DType.BF16 : DType.F32;
+        return switch (cfg.dtype()) {
+            case BFLOAT16 -> DType.BF16;
+            case FLOAT32 -> DType.F32;
+            case FLOAT64 -> DType.F64;
+        };
     }
+
+    /** Where probabilities, combine sums and losses are accumulated: f32, or f64 for an f64 layer. */
+    public static DType accumDtype(MoeConfig cfg) { return cfg.dtype() == MoeDtype.FLOAT64 ? DType.F64 : DType.F32; }
 
     /** The k best columns of each row, descending, equal scores to the lower index: a stable sort of -scores. */
     static Tensor topKStable(Tensor scores, int k) {

@@ -29,7 +29,11 @@ final class ChloKernels {
         unary("atanh", SpecialFunctions::atanh, ComplexInverse::atanh);
         unary("erf", SpecialFunctions::erf, null);
         unary("erfc", SpecialFunctions::erfc, null);
-        unary("erf_inv", SpecialFunctions::erfInv, null);
+        Kernels.put("chlo.erf_inv", (op, args, f) -> {
+            Tensor x = (Tensor) args.get(0);
+            boolean isF64 = x.elementType instanceof FloatType ft && ft.kind() == FloatKind.F64;
+            return List.of(ElementwiseKernels.unary(op, x, isF64 ? SpecialFunctions::erfInvF64 : SpecialFunctions::erfInv, null, null));
+        });
         unary("lgamma", SpecialFunctions::lgamma, null);
         unary("digamma", SpecialFunctions::digamma, null);
         unary("bessel_i1e", SpecialFunctions::besselI1e, null);

@@ -55,6 +55,18 @@ final class CollectiveKernels {
         return all;
     }
 
+    /** Tells the grid's listener (if any) that {@code op} ran on this device; {@code movedIn/Out} -1 unless point-to-point. */
+    static void report(Operation op, Frame f, List<Process> group, List<RtValue> args, List<RtValue> out, long movedIn, long movedOut) {
+        CollectiveListener l = f.process().grid().listener();
+        if (l == null) return;
+        List<TensorType> in = new ArrayList<>(), res = new ArrayList<>();
+        for (RtValue v : args) if (v instanceof Tensor t) in.add(t.type);
+        for (RtValue v : out) if (v instanceof Tensor t) res.add(t.type);
+        l.executed(new CollectiveListener.Event(op, f.process(), group, in, res, movedIn, movedOut));
+    }
+
+    static long bytes(Tensor t) { return (long) t.size * t.elementType.storageBytes(); }
+
     private static List<Process> gatherGroup(Operation op, Frame f, boolean allowPadding) {
         ProcessGrid.Mode mode = ProcessGrid.gatherMode(channel(op), Attrs.flag(op, "use_global_device_ids"));
         List<Process> g = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"), mode, allowPadding);
@@ -72,6 +84,7 @@ final class CollectiveKernels {
             for (List<Tensor> m : all) parts.add(m.get(k));
             out.add(ShapeKernels.concatenate(parts, dim, (TensorType) op.result(k).type()));
         }
+        report(op, f, group, args, out, -1, -1);
         return out;
     }
 
@@ -99,6 +112,7 @@ final class CollectiveKernels {
         List<List<Tensor>> all = exchange(op, f, group, tensors(args));
         List<RtValue> out = new ArrayList<>();
         for (int k = 0; k < args.size(); k++) out.add(reduceAcross(op, f, all, k, (TensorType) op.result(k).type()));
+        report(op, f, group, args, out, -1, -1);
         return out;
     }
 
@@ -114,6 +128,7 @@ final class CollectiveKernels {
             TensorType rt = (TensorType) op.result(k).type();
             out.add(root ? reduceAcross(op, f, all, k, rt) : Tensor.zeros(rt));
         }
+        report(op, f, group, args, out, -1, -1);
         return out;
     }
 
@@ -132,6 +147,7 @@ final class CollectiveKernels {
             }
             out.add(part(sum, dim, group.size(), me, rt));
         }
+        report(op, f, group, args, out, -1, -1);
         return out;
     }
 
@@ -164,6 +180,7 @@ final class CollectiveKernels {
             for (List<Tensor> m : all) parts.add(part(m.get(k), split, count, me, pt));
             out.add(ShapeKernels.concatenate(parts, concat, (TensorType) op.result(k).type()));
         }
+        report(op, f, group, args, out, -1, -1);
         return out;
     }
 
@@ -201,6 +218,16 @@ final class CollectiveKernels {
             for (long[] p : pairs) if (p[1] == me) r = all.get((int) p[0]).get(k);
             out.add(r);
         }
+        if (f.process().grid().listener() != null) {
+            long in = 0, sent = 0, size = 0;
+            for (RtValue v : args) size += bytes((Tensor) v);
+            List<Process> partners = new ArrayList<>();
+            for (long[] p : pairs) {
+                if (p[1] == me && p[0] != me) { in += size; partners.add(copy.get((int) p[0])); }
+                if (p[0] == me && p[1] != me) sent += size;
+            }
+            report(op, f, partners, args, out, in, sent);
+        }
         return out;
     }
 
@@ -230,6 +257,24 @@ final class CollectiveKernels {
                 }
             }
             out.add(r);
+        }
+        if (f.process().grid().listener() != null) {
+            long size = 0, in = 0, sent = 0;
+            for (RtValue v : data) size += bytes((Tensor) v);
+            List<Process> members = new ArrayList<>();
+            if (groups != null) {
+                for (long[] g : groups) {
+                    boolean member = false;
+                    for (long id : g) member |= id == me;
+                    if (!member || g.length < 2) continue;
+                    for (long id : g) members.add(copy.get((int) id));
+                    // the root (first member, or the dynamic root) sends once; everyone else receives once
+                    Tensor rootT = dynamicRoot ? all.get((int) g[0]).get(data.size()) : null;
+                    long root = g[rootT == null ? 0 : (int) rootT.ints[0]];
+                    if (root == me) sent = size; else in = size;
+                }
+            }
+            report(op, f, members, data, out, in, sent);
         }
         return out;
     }

@@ -39,6 +39,12 @@ final class ControlKernels {
         Kernels.put("stablehlo.after_all", (op, args, f) -> List.of(RtValue.Token.INSTANCE));
         Kernels.put("stablehlo.create_token", (op, args, f) -> List.of(RtValue.Token.INSTANCE));
         Kernels.put("stablehlo.custom_call", ControlKernels::customCall);
+        // The interpreter runs the async computation eagerly: the future holds its results until async_done.
+        Kernels.put("stablehlo.async_start", (op, args, f) -> List.of(new RtValue.Tuple(f.region(op.region(0), args))));
+        Kernels.put("stablehlo.async_done", (op, args, f) -> {
+            if (!(args.get(0) instanceof RtValue.Tuple future)) throw InterpreterException.at(op, "operand is not a future: " + args.get(0));
+            return future.elements().size() == op.numResults() ? future.elements() : List.of(future);
+        });
     }
 
     private static List<RtValue> call(Operation op, String callee, List<RtValue> args, Frame f) {

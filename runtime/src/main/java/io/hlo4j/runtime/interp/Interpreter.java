@@ -64,7 +64,13 @@ public final class Interpreter {
      * results in that order.
      */
     public List<List<RtValue>> runParallel(String name, int replicas, int partitions, List<List<RtValue>> inputs) {
-        ProcessGrid grid = new ProcessGrid(replicas, partitions);
+        return runParallel(name, replicas, partitions, inputs, null);
+    }
+
+    /** {@link #runParallel(String, int, int, List)} reporting every executed collective to {@code listener} (may be null). */
+    public List<List<RtValue>> runParallel(String name, int replicas, int partitions, List<List<RtValue>> inputs,
+                                           CollectiveListener listener) {
+        ProcessGrid grid = new ProcessGrid(replicas, partitions).listen(listener);
         if (inputs.size() != grid.size()) {
             throw new InterpreterException(grid.size() + " devices need " + grid.size() + " input lists, got " + inputs.size(),
                     module.op().location());

@@ -34,6 +34,10 @@ public final class Kernels {
         Convolution.register();
         HostTransferKernels.register();
         ScanKernel.register();
+        Fft.register();
+        TriangularSolve.register();
+        Cholesky.register();
+        BatchNorm.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

@@ -48,6 +48,17 @@ public final class ProcessGrid {
 
     public Process process(int replica, int partition) { return new Process(replica, partition, this); }
 
+    private volatile CollectiveListener listener;
+
+    /** Reports every collective executed on this grid to {@code l} (null: nobody); returns this grid. */
+    public ProcessGrid listen(CollectiveListener l) {
+        listener = l;
+        return this;
+    }
+
+    /** The listener collectives report to, or null. */
+    public CollectiveListener listener() { return listener; }
+
     /** How replica_groups ids map to processes (spec "Collective ops"). */
     public enum Mode { CROSS_REPLICA, CROSS_PARTITION, CROSS_REPLICA_AND_PARTITION, FLATTENED_IDS }
 

@@ -52,6 +52,16 @@ final class RaggedAllToAll {
             }
             Layout.copy(sin, (int) (off * row), r, (int) (dst * row), (int) (size * row));
         }
+        if (grid.listener() != null) {
+            // point-to-point traffic: the rows others sent me, and the rows I sent others
+            long rowBytes = (long) row * input.elementType.storageBytes(), in = 0, sent = 0;
+            for (int g = 0; g < all.size(); g++) {
+                if (g == me) continue;
+                in += all.get(g).get(2).ints[me] * rowBytes;
+                sent += sendSizes.ints[g] * rowBytes;
+            }
+            CollectiveKernels.report(op, f, group, List.of(input), List.of(r), in, sent);
+        }
         return List.of(r);
     }
 }

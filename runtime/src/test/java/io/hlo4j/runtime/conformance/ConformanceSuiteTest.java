@@ -24,9 +24,7 @@ class ConformanceSuiteTest {
     }
 
     /** interpret/ files that do not pass, each with the reason. This list may only shrink. */
-    static final Map<String, String> INTERPRET_NOT_PASSING = Map.ofEntries(
-            Map.entry("fft.mlir", "stablehlo.fft"),
-            Map.entry("triangular_solve.mlir", "stablehlo.triangular_solve"));
+    static final Map<String, String> INTERPRET_NOT_PASSING = Map.of();
 
     @Test
     void wholeFolderPassesAtLeast85Percent() throws Exception {

@@ -1,0 +1,239 @@
+package io.hlo4j.compiler.spmd.propagate;
+
+import io.hlo4j.compiler.spmd.propagate.PropagationGraph.Edge;
+import io.hlo4j.compiler.spmd.propagate.ShardingConflict.Kind;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One propagation step through one op: project each tensor's sharding onto the op's factors, choose one axis
+ * list per factor, and extend every tensor that is not fixed with what its dimensions' factors now carry.
+ *
+ * <p>The choice per factor: the candidates (each tensor's projection) are ordered by user priority (p0 first,
+ * unprioritised last), then explicit (from a user annotation) over propagated, then more shards, then mesh axis
+ * order, then operand/result position; the first is taken and extended by any candidate it is a prefix of.
+ * A candidate that is neither prefix nor extension is a conflict (reported). Need-replication and blocked
+ * factors are never propagated.
+ */
+final class FactorPropagation {
+    private final Map<String, ShardingConflict> conflicts = new LinkedHashMap<>();
+    /** Ops numbered in the order first seen, so that reports of equal text on different ops stay apart. */
+    private final Map<io.hlo4j.mlir.ir.Operation, Integer> opIds = new java.util.IdentityHashMap<>();
+
+    List<ShardingConflict> conflicts() { return List.copyOf(conflicts.values()); }
+
+    /** A tensor's projection onto one factor. */
+    private record Candidate(List<AxisRef> axes, int slot, boolean explicit, Long priority, long shards, String from) {}
+
+    /** Returns whether any state changed. */
+    boolean step(Edge e) {
+        OpShardingRule rule = e.rule();
+        List<TensorState> slots = new ArrayList<>(e.operands());
+        slots.addAll(e.results());
+        MeshRef mesh = null;
+        for (TensorState s : slots) if (s.mesh != null) { mesh = s.mesh; break; }
+        if (mesh == null) return false;
+        boolean[] included = new boolean[slots.size()];
+        for (int t = 0; t < slots.size(); t++) {
+            TensorState s = slots.get(t);
+            included[t] = s.mesh == null || s.mesh.equals(mesh);
+            if (!included[t]) {
+                report(e, Kind.MESH_MISMATCH, "tensor " + slotName(e, t), List.of(mesh.toString(), s.mesh.toString()), mesh.toString(),
+                        "nothing propagates between tensors on different meshes");
+            }
+        }
+        int nf = rule.numFactors();
+        // projections[t][f]: axes of factor f in tensor t (null when t does not have f)
+        List<List<List<AxisRef>>> proj = new ArrayList<>();
+        for (int t = 0; t < slots.size(); t++) proj.add(included[t] ? project(e, t, slots.get(t), mesh) : null);
+
+        List<List<AxisRef>> chosen = new ArrayList<>();
+        for (int f = 0; f < nf; f++) chosen.add(choose(e, f, slots, proj, mesh));
+
+        boolean changed = false;
+        for (int t = 0; t < slots.size(); t++) {
+            if (included[t]) changed |= update(e, t, slots.get(t), chosen, proj.get(t), mesh);
+        }
+        return changed;
+    }
+
+    private static List<List<Integer>> mapping(OpShardingRule r, Edge e, int t) {
+        return t < e.operands().size() ? r.operandMappings().get(t) : r.resultMappings().get(t - e.operands().size());
+    }
+
+    static String slotName(Edge e, int t) {
+        int n = e.operands().size();
+        return (t < n ? "operand " + t : "result " + (t - n)) + " (" + (t < n ? e.operands().get(t) : e.results().get(t - n)).label + ")";
+    }
+
+    /** Splits each dimension's axes over its factors, major to minor; an axis that does not divide what is left stops it. */
+    private List<List<AxisRef>> project(Edge e, int t, TensorState s, MeshRef mesh) {
+        OpShardingRule r = e.rule();
+        List<List<AxisRef>> out = new ArrayList<>();
+        for (int f = 0; f < r.numFactors(); f++) out.add(null);
+        List<List<Integer>> map = mapping(r, e, t);
+        for (int d = 0; d < map.size() && d < s.rank(); d++) {
+            List<Integer> fs = map.get(d);
+            for (int f : fs) out.set(f, new ArrayList<>());
+            int fi = 0;
+            long acc = 1;
+            for (AxisRef a : s.axes.get(d)) {
+                long size = a.size(mesh.mesh());
+                while (fi < fs.size() && acc == r.factorSizes().get(fs.get(fi))) { fi++; acc = 1; }
+                while (fi < fs.size() && acc == 1 && r.factorSizes().get(fs.get(fi)) == 1) fi++;
+                if (fi == fs.size() || r.factorSizes().get(fs.get(fi)) % (acc * size) != 0) {
+                    report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t),
+                            List.of(s.axes.get(d).toString()), "stop before " + a,
+                            "axis " + a + " (size " + size + ") does not divide "
+                                    + (fi == fs.size() ? "what is left of the dimension" : "factor " + OpShardingRule.factorSymbol(fs.get(fi))
+                                    + " (size " + r.factorSizes().get(fs.get(fi)) + ", " + acc + " already sharded)")
+                                    + "; the axes from it on do not propagate through this op");
+                    break;
+                }
+                out.get(fs.get(fi)).add(a);
+                acc *= size;
+            }
+        }
+        return out;
+    }
+
+    private List<AxisRef> choose(Edge e, int f, List<TensorState> slots, List<List<List<AxisRef>>> proj, MeshRef mesh) {
+        OpShardingRule r = e.rule();
+        if (r.needReplicationFactors().contains(f) || r.blockedPropagationFactors().contains(f)) return null;
+        List<Candidate> cands = new ArrayList<>();
+        for (int t = 0; t < slots.size(); t++) {
+            List<List<AxisRef>> p = proj.get(t);
+            if (p == null || p.get(f) == null || p.get(f).isEmpty()) continue;
+            TensorState s = slots.get(t);
+            int dim = dimOf(mapping(r, e, t), f);
+            long shards = 1;
+            for (AxisRef a : p.get(f)) shards *= a.size(mesh.mesh());
+            cands.add(new Candidate(p.get(f), t, s.explicit[dim], s.priority[dim], shards, slotName(e, t)));
+        }
+        if (cands.isEmpty()) return List.of();
+        cands.sort(Comparator.<Candidate>comparingLong(c -> c.priority == null ? Long.MAX_VALUE : c.priority)
+                .thenComparing(c -> !c.explicit)
+                .thenComparing(c -> -c.shards)
+                .thenComparing((a, b) -> compareAxisOrder(a.axes, b.axes, mesh))
+                .thenComparingInt(c -> c.slot));
+        List<AxisRef> best = cands.get(0).axes;
+        List<Candidate> rejected = new ArrayList<>();
+        for (Candidate c : cands.subList(1, cands.size())) {
+            if (isPrefix(best, c.axes)) best = c.axes;
+            else if (!isPrefix(c.axes, best)) rejected.add(c);
+        }
+        if (!rejected.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (Candidate c : cands) names.add(axesText(c.axes) + " from " + c.from + (c.explicit ? " (explicit" : " (propagated")
+                    + (c.priority == null ? ")" : ", p" + c.priority + ")"));
+            Candidate first = cands.get(0);
+            Candidate second = rejected.get(0);
+            java.util.TreeSet<String> distinct = new java.util.TreeSet<>();
+            for (Candidate c : cands) distinct.add(axesText(c.axes));
+            report(e, Kind.FACTOR_CONFLICT, "factor " + OpShardingRule.factorSymbol(f) + " (size " + r.factorSizes().get(f) + ")", names,
+                    axesText(best), why(first, second), distinct.toString());
+        }
+        return best;
+    }
+
+    private static String why(Candidate a, Candidate b) {
+        if (!java.util.Objects.equals(a.priority, b.priority)) return "higher user priority";
+        if (a.explicit != b.explicit) return "explicit annotation over propagated";
+        if (a.shards != b.shards) return "more shards";
+        if (!a.axes.get(0).equals(b.axes.get(0))) return "earlier in mesh axis order";
+        return "earlier operand/result";
+    }
+
+    private static int compareAxisOrder(List<AxisRef> a, List<AxisRef> b, MeshRef mesh) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = Integer.compare(mesh.axisIndex(a.get(i).name()), mesh.axisIndex(b.get(i).name()));
+            if (c != 0) return c;
+            c = Long.compare(a.get(i).preSize(), b.get(i).preSize());
+            if (c != 0) return c;
+        }
+        return Integer.compare(a.size(), b.size());
+    }
+
+    static boolean isPrefix(List<AxisRef> p, List<AxisRef> of) {
+        return p.size() <= of.size() && of.subList(0, p.size()).equals(p);
+    }
+
+    private static int dimOf(List<List<Integer>> map, int f) {
+        for (int d = 0; d < map.size(); d++) if (map.get(d).contains(f)) return d;
+        return -1;
+    }
+
+    static String axesText(List<AxisRef> axes) {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < axes.size(); i++) sb.append(i == 0 ? "" : ", ").append(axes.get(i));
+        return sb.append('}').toString();
+    }
+
+    /** Extends each free dimension of tensor t with the chosen factor axes, major factors first. */
+    private boolean update(Edge e, int t, TensorState s, List<List<AxisRef>> chosen, List<List<AxisRef>> own, MeshRef mesh) {
+        OpShardingRule r = e.rule();
+        List<List<Integer>> map = mapping(r, e, t);
+        boolean changed = false;
+        for (int d = 0; d < map.size() && d < s.rank(); d++) {
+            if (s.fixed[d]) continue;
+            List<Integer> fs = map.get(d);
+            List<AxisRef> target = new ArrayList<>();
+            for (int k = 0; k < fs.size(); k++) {
+                int f = fs.get(k);
+                List<AxisRef> c = chosen.get(f) != null ? chosen.get(f) : own.get(f);
+                target.addAll(c);
+                long shards = 1;
+                for (AxisRef a : c) shards *= a.size(mesh.mesh());
+                if (shards != r.factorSizes().get(f)) {
+                    for (int j = k + 1; j < fs.size(); j++) {
+                        int g = fs.get(j);
+                        List<AxisRef> minor = chosen.get(g) != null ? chosen.get(g) : own.get(g);
+                        if (!minor.isEmpty()) {
+                            report(e, Kind.NOT_EXPRESSIBLE, "dimension " + d + " of " + slotName(e, t),
+                                    List.of("factor " + OpShardingRule.factorSymbol(g) + " = " + axesText(minor)),
+                                    axesText(target), "major factor " + OpShardingRule.factorSymbol(f) + " (size " + r.factorSizes().get(f)
+                                            + ") is sharded " + shards + " ways, not fully, so the minor factor's axes cannot shard this dimension");
+                            break;
+                        }
+                    }
+                    break;
+                }
+            }
+            List<AxisRef> cur = s.axes.get(d);
+            if (target.size() <= cur.size() || !isPrefix(cur, target)) continue;
+            boolean grew = false;
+            for (AxisRef a : target.subList(cur.size(), target.size())) {
+                if (TensorState.overlaps(cur, a) || s.usesAxisOutside(d, a)) {
+                    report(e, Kind.AXIS_REUSED, "dimension " + d + " of " + slotName(e, t), List.of(axesText(target)), axesText(cur),
+                            "axis " + a + " already shards another dimension of this tensor");
+                    break;
+                }
+                cur.add(a);
+                grew = true;
+            }
+            if (grew) {
+                s.mesh = mesh;
+                changed = true;
+            }
+        }
+        if (s.mesh == null && changed) s.mesh = mesh;
+        return changed;
+    }
+
+    private void report(Edge e, Kind kind, String factor, List<String> candidates, String choice, String reason) {
+        report(e, kind, factor, candidates, choice, reason, candidates.toString());
+    }
+
+    /** Reports once per op, kind, factor, choice and {@code key} (the same decision met again in a later pass is not new). */
+    private void report(Edge e, Kind kind, String factor, List<String> candidates, String choice, String reason, String key) {
+        ShardingConflict c = new ShardingConflict(kind, e.op().name(), e.op().location(), factor, candidates, choice, reason);
+        int id = opIds.computeIfAbsent(e.op(), k -> opIds.size());
+        conflicts.putIfAbsent(id + "|" + kind + "|" + factor + "|" + choice + "|" + key, c);
+    }
+}

@@ -1,0 +1,159 @@
+package io.hlo4j.compiler.spmd.propagate;
+
+import io.hlo4j.compiler.spmd.propagate.PropagationGraph.Edge;
+import io.hlo4j.mlir.attr.ArrayAttr;
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.SdyVerifier;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sharding propagation: from an annotated module (meshes, argument/result shardings, constraints, manual
+ * computations, reshards) to a propagated one in which every op result in every function carries a closed
+ * {@code sdy.sharding} and every function argument and result carries one. Axes move along the factors of each
+ * op's rule ({@link io.hlo4j.compiler.spmd.rule.ShardingRules}), forward and backward, pass after pass in
+ * program order until nothing changes; user annotations are fixed points; whatever stays unconstrained ends
+ * up replicated. Every conflict met on the way is resolved by the order documented in
+ * {@link FactorPropagation} and returned in {@link Propagated#conflicts()}.
+ *
+ * <p>A sharded reduction factor (say dot_general contracting dims sharded on both operands) leaves the result
+ * replicated over those axes, without {@code unreduced}: the partitioner finishes with an all-reduce.
+ * A module without any mesh is returned unchanged.
+ */
+public final class Propagation {
+    /** Far more passes than any real program needs; reaching it means the fixpoint logic is broken. */
+    private static final int MAX_PASSES = 10_000;
+
+    private Propagation() {}
+
+    public static Propagated propagate(Module annotated) {
+        Map<String, MeshAttr> meshes = SdyVerifier.meshesOf(annotated.op());
+        MeshRef fallback = fallbackMesh(annotated, meshes);
+        if (fallback == null) return new Propagated(annotated, List.of());
+        PropagationGraph g = new PropagationGraph(annotated, meshes);
+        FactorPropagation fp = new FactorPropagation();
+        int passes = 0;
+        boolean changed = true;
+        while (changed) {
+            if (++passes > MAX_PASSES) throw new IllegalStateException("sharding propagation did not converge in " + MAX_PASSES + " passes");
+            changed = false;
+            for (Edge e : g.edges) changed |= fp.step(e);
+            for (int i = g.edges.size() - 1; i >= 0; i--) changed |= fp.step(g.edges.get(i));
+        }
+        Module out = new Annotator(g, fallback).module(annotated);
+        return new Propagated(out, fp.conflicts());
+    }
+
+    /** The first {@code sdy.mesh} of the module: where tensors that never met a sharding are replicated. */
+    private static MeshRef fallbackMesh(Module m, Map<String, MeshAttr> meshes) {
+        for (Operation op : m.operations()) {
+            if (op.name().equals("sdy.mesh")) {
+                String name = io.hlo4j.mlir.ir.SymbolTable.symbolName(op);
+                return new MeshRef(name, null, meshes.get(name));
+            }
+        }
+        return null;
+    }
+
+    /** Rebuilds the module with the propagated shardings attached (the IR is immutable). */
+    private static final class Annotator {
+        private final PropagationGraph g;
+        private final MeshRef fallback;
+        private final Map<Value, Value> map = new IdentityHashMap<>();
+
+        Annotator(PropagationGraph g, MeshRef fallback) {
+            this.g = g;
+            this.fallback = fallback;
+        }
+
+        Module module(Module m) {
+            Operation.Builder b = Operation.builder(m.op().name()).location(m.op().location())
+                    .properties(m.op().properties()).attributes(m.op().attributes());
+            for (Region r : m.op().regions()) b.region(region(r, true));
+            return new Module(b.build());
+        }
+
+        private TensorSharding sharding(Value v) {
+            TensorState s = g.states.get(v);
+            if (s == null) throw new IllegalStateException("no propagation state for " + v);
+            return s.closed(fallback);
+        }
+
+        private Region region(Region r, boolean annotate) {
+            List<Block> blocks = new ArrayList<>();
+            for (Block blk : r.blocks()) {
+                Block.Builder nb = Block.builder();
+                if (blk.label() != null) nb.label(blk.label());
+                for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
+                for (Operation inner : blk.operations()) {
+                    Operation c = nb.append(op(inner, annotate));
+                    for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
+                }
+                blocks.add(nb.build());
+            }
+            return new Region(blocks);
+        }
+
+        private Operation op(Operation op, boolean annotate) {
+            Operation.Builder b = Operation.builder(op.name()).location(op.location())
+                    .properties(op.properties()).attributes(op.attributes()).resultTypes(op.resultTypes());
+            for (Value v : op.operands()) {
+                Value m = map.get(v);
+                if (m == null) throw new Hlo4jException("'" + op.name() + "' uses a value defined outside the module", op.location());
+                b.operand(m);
+            }
+            boolean inside = annotate && (op.name().equals("func.func") || PropagationGraph.CONTROL_FLOW.contains(op.name()));
+            for (Region r : op.regions()) b.region(region(r, inside));
+            if (op.name().equals("func.func")) functionAttrs(op, b);
+            else if (annotate && op.numResults() > 0 && g.states.containsKey(op.result(0))) {
+                List<TensorSharding> per = new ArrayList<>();
+                for (Value v : op.results()) per.add(sharding(v));
+                b.attribute("sdy.sharding", new TensorShardingPerValue(per));
+            }
+            return b.build();
+        }
+
+        /** Arguments and results keep the user's sharding; the others get the propagated one. */
+        private void functionAttrs(Operation f, Operation.Builder b) {
+            if (f.regions().isEmpty() || f.region(0).isEmpty()) return;
+            Block entry = f.region(0).entry();
+            List<Attribute> args = new ArrayList<>();
+            List<TensorSharding> userArgs = PropagationGraph.entryShardings(f.attr("arg_attrs"));
+            for (int i = 0; i < entry.arguments().size(); i++) {
+                DictionaryAttr d = entry(f.attr("arg_attrs"), i);
+                TensorSharding s = i < userArgs.size() && userArgs.get(i) != null ? userArgs.get(i) : sharding(entry.argument(i));
+                args.add(d.with("sdy.sharding", s));
+            }
+            b.property("arg_attrs", new ArrayAttr(args));
+            Operation ret = entry.terminator();
+            if (ret == null) return;
+            List<Attribute> res = new ArrayList<>();
+            List<TensorSharding> userRes = PropagationGraph.entryShardings(f.attr("res_attrs"));
+            for (int i = 0; i < ret.numOperands(); i++) {
+                DictionaryAttr d = entry(f.attr("res_attrs"), i);
+                TensorSharding s = i < userRes.size() && userRes.get(i) != null ? userRes.get(i) : sharding(ret.operand(i));
+                res.add(d.with("sdy.sharding", s));
+            }
+            b.property("res_attrs", new ArrayAttr(res));
+        }
+
+        private static DictionaryAttr entry(Attribute entries, int i) {
+            if (entries instanceof ArrayAttr arr && i < arr.size() && arr.get(i) instanceof DictionaryAttr d) return d;
+            return DictionaryAttr.EMPTY;
+        }
+    }
+}

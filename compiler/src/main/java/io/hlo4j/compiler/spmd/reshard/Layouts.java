@@ -1,0 +1,83 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Layouts of one tensor as atom lists per dimension plus a bit set of unreduced atoms, and their block geometry. */
+final class Layouts {
+    /** Atom ids per dimension (major to minor) and the unreduced atoms as a bit set. */
+    record State(List<List<Integer>> dims, long mask) {
+        State {
+            List<List<Integer>> c = new ArrayList<>();
+            for (List<Integer> d : dims) c.add(List.copyOf(d));
+            dims = List.copyOf(c);
+        }
+
+        long used() {
+            long u = 0;
+            for (List<Integer> d : dims) for (int k : d) u |= 1L << k;
+            return u;
+        }
+
+        String key() { return dims + "/" + mask; }
+    }
+
+    final MeshAtoms m;
+    final long[] shape;
+    final long elements;
+    final int elementBytes;
+    final TensorType global;
+
+    Layouts(MeshAtoms m, TensorType global) {
+        this.m = m;
+        this.global = global;
+        this.shape = global.shape();
+        this.elements = global.numElements();
+        this.elementBytes = global.elementType().storageBytes();
+    }
+
+    State stateOf(TensorSharding s) {
+        List<List<Integer>> dims = new ArrayList<>();
+        for (int d = 0; d < shape.length; d++) dims.add(m.expand(s.axesOfDim(d)));
+        long mask = 0;
+        for (int k : m.expand(s.unreducedAxes())) mask |= 1L << k;
+        return new State(dims, mask);
+    }
+
+    long[] local(State s) {
+        long[] l = shape.clone();
+        for (int d = 0; d < l.length; d++) l[d] /= m.size(s.dims().get(d));
+        return l;
+    }
+
+    TensorType localType(State s) { return TensorType.of(global.elementType(), local(s)); }
+
+    long blockBytes(State s) {
+        long n = elements;
+        for (List<Integer> d : s.dims()) n /= m.size(d);
+        return n * elementBytes;
+    }
+
+    /** Every dimension's shard count divides its size. */
+    boolean divisible(State s) {
+        for (int d = 0; d < shape.length; d++) if (shape[d] % m.size(s.dims().get(d)) != 0) return false;
+        return true;
+    }
+
+    /** The device's block identity: block index per dimension, then its index among partial holders. */
+    List<Long> blockKey(State s, int dev) {
+        List<Long> k = new ArrayList<>();
+        for (List<Integer> d : s.dims()) k.add(m.linear(dev, d));
+        k.add(m.linear(dev, ids(s.mask())));
+        return k;
+    }
+
+    static List<Integer> ids(long mask) {
+        List<Integer> out = new ArrayList<>();
+        for (int k = 0; k < 64; k++) if ((mask & (1L << k)) != 0) out.add(k);
+        return out;
+    }
+}

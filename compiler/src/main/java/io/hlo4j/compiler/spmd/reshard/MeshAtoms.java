@@ -1,0 +1,172 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Location;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A mesh cut into the smallest pieces ("atoms") that the shardings of one reshard refer to: each mesh axis is split
+ * at every sub-axis boundary either sharding uses, so every axis or sub-axis reference is a run of atoms (major to
+ * minor), and a dimension's sharding is a list of atoms. Axes of size 1 give no atoms (they change nothing).
+ * Also the geometry the planner needs: each device's coordinate on each atom, and collective groups over atoms.
+ * Devices are partition ids; mesh position p (row-major) is device {@code mesh.deviceOrder().get(p)}.
+ */
+final class MeshAtoms {
+    /** Sub-axis {@code axis:(pre)size} of an axis of size {@code axisSize}; {@code stride} is its step in mesh positions. */
+    record Atom(String axis, long axisSize, long pre, long size, long stride) {
+        AxisRef ref() { return pre == 1 && size == axisSize ? AxisRef.of(axis) : AxisRef.sub(axis, pre, size); }
+    }
+
+    final MeshAttr mesh;
+    final List<Atom> atoms = new ArrayList<>();
+    final int devices;
+    final long[] positionOfDevice;
+    final long[][] coord; // [device][atom]
+    private final Map<String, long[]> boundaries = new LinkedHashMap<>();
+
+    private MeshAtoms(MeshAttr mesh) {
+        this.mesh = mesh;
+        this.devices = Math.toIntExact(mesh.totalSize());
+        this.positionOfDevice = new long[devices];
+        this.coord = new long[devices][];
+    }
+
+    /** Atoms for the given shardings (validated first; {@code tensor} names the value in errors). */
+    static MeshAtoms of(MeshAttr mesh, long[] shape, List<TensorSharding> shardings, String tensor, Location loc) {
+        checkDeviceOrder(mesh, loc);
+        Map<String, TreeSet<Long>> cuts = new LinkedHashMap<>();
+        for (MeshAttr.Axis a : mesh.axes()) cuts.put(a.name(), new TreeSet<>(List.of(1L, a.size())));
+        for (TensorSharding s : shardings) {
+            ShardingChecks.check(mesh, s, shape, tensor, loc);
+            for (AxisRef r : allRefs(s)) {
+                if (r.isSubAxis()) {
+                    cuts.get(r.name()).add(r.preSize());
+                    cuts.get(r.name()).add(r.preSize() * r.size());
+                }
+            }
+        }
+        MeshAtoms m = new MeshAtoms(mesh);
+        List<MeshAttr.Axis> axes = mesh.axes();
+        long axisStride = 1;
+        long[] axisStrides = new long[axes.size()];
+        for (int i = axes.size() - 1; i >= 0; i--) { axisStrides[i] = axisStride; axisStride *= axes.get(i).size(); }
+        for (int i = 0; i < axes.size(); i++) {
+            MeshAttr.Axis a = axes.get(i);
+            Long[] b = cuts.get(a.name()).toArray(new Long[0]);
+            for (int j = 0; j + 1 < b.length; j++) {
+                if (b[j + 1] % b[j] != 0) {
+                    throw new ReshardException(tensor + ": the sub-axes of axis \"" + a.name() + "\"=" + a.size() + " used by " + shardings
+                            + " do not nest (cut points " + cuts.get(a.name()) + "); such reshards are not supported", loc);
+                }
+                long size = b[j + 1] / b[j];
+                m.atoms.add(new Atom(a.name(), a.size(), b[j], size, axisStrides[i] * (a.size() / (b[j] * size))));
+            }
+            long[] bs = new long[b.length];
+            for (int j = 0; j < b.length; j++) bs[j] = b[j];
+            m.boundaries.put(a.name(), bs);
+        }
+        List<Long> order = mesh.deviceOrder();
+        for (int pos = 0; pos < m.devices; pos++) {
+            int dev = (int) (long) order.get(pos);
+            m.positionOfDevice[dev] = pos;
+            long[] c = new long[m.atoms.size()];
+            for (int k = 0; k < c.length; k++) c[k] = pos / m.atoms.get(k).stride % m.atoms.get(k).size;
+            m.coord[dev] = c;
+        }
+        return m;
+    }
+
+    private static List<AxisRef> allRefs(TensorSharding s) {
+        List<AxisRef> all = new ArrayList<>(s.shardingAxes());
+        all.addAll(s.unreducedAxes());
+        all.addAll(s.replicatedAxes());
+        return all;
+    }
+
+    private static void checkDeviceOrder(MeshAttr mesh, Location loc) {
+        List<Long> order = mesh.deviceOrder();
+        boolean[] seen = new boolean[order.size()];
+        for (long id : order) {
+            if (id < 0 || id >= order.size() || seen[(int) id]) {
+                throw new ReshardException("mesh " + mesh + ": device ids are not a permutation of 0.." + (order.size() - 1), loc);
+            }
+            seen[(int) id] = true;
+        }
+    }
+
+    /** The atoms of a reference, major to minor (none for an axis of size 1). */
+    List<Integer> expand(AxisRef r) {
+        long lo = r.isSubAxis() ? r.preSize() : 1, hi = r.isSubAxis() ? r.preSize() * r.size() : mesh.axisSize(r.name());
+        List<Integer> out = new ArrayList<>();
+        for (int k = 0; k < atoms.size(); k++) {
+            Atom a = atoms.get(k);
+            if (a.axis.equals(r.name()) && a.pre >= lo && a.pre * a.size <= hi) out.add(k);
+        }
+        return out;
+    }
+
+    List<Integer> expand(List<AxisRef> refs) {
+        List<Integer> out = new ArrayList<>();
+        for (AxisRef r : refs) out.addAll(expand(r));
+        return out;
+    }
+
+    long size(List<Integer> ids) {
+        long n = 1;
+        for (int k : ids) n *= atoms.get(k).size;
+        return n;
+    }
+
+    /** Row-major index of the device over the atoms (major first). */
+    long linear(int device, List<Integer> ids) {
+        long x = 0;
+        for (int k : ids) x = x * atoms.get(k).size + coord[device][k];
+        return x;
+    }
+
+    /** The atoms as axis references, adjacent pieces of one axis merged back ({@code "x":(1)2, "x":(2)2} is {@code "x"}). */
+    List<AxisRef> refs(List<Integer> ids) {
+        List<AxisRef> out = new ArrayList<>();
+        int i = 0;
+        while (i < ids.size()) {
+            Atom a = atoms.get(ids.get(i));
+            long pre = a.pre, size = a.size;
+            int j = i + 1;
+            while (j < ids.size()) {
+                Atom b = atoms.get(ids.get(j));
+                if (!b.axis.equals(a.axis) || b.pre != pre * size) break;
+                size *= b.size;
+                j++;
+            }
+            out.add(pre == 1 && size == a.axisSize ? AxisRef.of(a.axis) : AxisRef.sub(a.axis, pre, size));
+            i = j;
+        }
+        return out;
+    }
+
+    /**
+     * Groups of devices that differ only in the given atoms, each ordered by the row-major index over the atoms (the
+     * chunk order of all_gather, all_to_all and reduce_scatter); groups ordered by their first mesh position. For
+     * full axes this is {@code pxla.axis_groups}. Entries are device (partition) ids.
+     */
+    long[][] groups(List<Integer> ids) {
+        int g = (int) size(ids);
+        Map<Long, long[]> byKey = new LinkedHashMap<>();
+        List<Long> order = mesh.deviceOrder();
+        for (int pos = 0; pos < devices; pos++) {
+            int dev = (int) (long) order.get(pos);
+            long key = pos;
+            for (int k : ids) key -= coord[dev][k] * atoms.get(k).stride;
+            long[] members = byKey.computeIfAbsent(key, x -> new long[g]);
+            members[(int) linear(dev, ids)] = dev;
+        }
+        return byKey.values().toArray(new long[0][]);
+    }
+}

@@ -1,0 +1,101 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Plans the cheapest move of a value between two shardings of one mesh. The layout is viewed as lists of mesh
+ * "atoms" (axes cut at the sub-axis boundaries either sharding uses, see {@link MeshAtoms}) per dimension, plus the
+ * set of unreduced atoms. The moves, each exact on local blocks:
+ * <ul>
+ *   <li>local slice: append an unused atom to a dimension (free);</li>
+ *   <li>all_gather: remove a minor-most run of atoms from a dimension ((g-1) x the block);</li>
+ *   <li>all_to_all: move a minor-most run of atoms of one dimension to the minor end of another ((g-1)/g x the block);</li>
+ *   <li>collective_permute: any layout with the same shard count per dimension (the block, for devices that move;
+ *       a device already holding its new block keeps it);</li>
+ *   <li>all_reduce / reduce_scatter over unreduced atoms (2(g-1)/g and (g-1)/g x the block).</li>
+ * </ul>
+ * A shortest-path search over these layouts (at most a few thousand: a mesh of N devices has at most log2(N) atoms)
+ * finds the plan whose per-step busiest-device bytes sum least, fewer steps breaking ties. So moving an axis between
+ * dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather, reordering axes a
+ * collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block first and then
+ * gathers. {@link #lowerBoundBytes} is the analytic minimum to compare against.
+ */
+public final class ReshardPlanner {
+    private ReshardPlanner() {}
+
+    public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to) {
+        return plan(mesh, global, from, to, Location.UNKNOWN);
+    }
+
+    /** The cheapest plan; {@code loc} (the user's line) goes into every error. */
+    public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc) {
+        String tensor = "reshard of " + global;
+        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc);
+        Layouts lay = new Layouts(m, global);
+        Layouts.State start = lay.stateOf(from), goal = lay.stateOf(to);
+        if ((goal.mask() & ~start.mask()) != 0) {
+            throw new ReshardException(tensor + ": " + to + " has unreduced axes " + m.refs(Layouts.ids(goal.mask() & ~start.mask()))
+                    + " that " + from + " does not; a reshard does not make values partial", loc);
+        }
+        if (!from.unreducedAxes().isEmpty() && !to.unreducedAxes().isEmpty() && !from.reduction().equals(to.reduction())) {
+            throw new ReshardException(tensor + ": pending reduction " + from.reduction() + " of " + from + " differs from "
+                    + to.reduction() + " of " + to, loc);
+        }
+        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask()).run(start, goal, tensor, loc);
+        return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
+    }
+
+    /** The analytic minimum any plan must move into the busiest device, in bytes. */
+    public static long lowerBoundBytes(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to) {
+        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), "reshard of " + global, Location.UNKNOWN);
+        Layouts lay = new Layouts(m, global);
+        long best = 0;
+        for (long b : lowerBoundPerDevice(m, lay, lay.stateOf(from), lay.stateOf(to))) best = Math.max(best, b);
+        return best;
+    }
+
+    /**
+     * Per device: the bytes of its target block it does not already hold (the overlap of its source and target blocks
+     * is free). With a pending reduction to finish, nothing it holds is final, so it needs its whole target block
+     * (at least one combined contribution per element).
+     */
+    static long[] lowerBoundPerDevice(MeshAtoms m, Layouts lay, Layouts.State from, Layouts.State to) {
+        long[] out = new long[m.devices];
+        long[] lf = lay.local(from), lt = lay.local(to);
+        boolean pending = (from.mask() & ~to.mask()) != 0;
+        for (int dev = 0; dev < m.devices; dev++) {
+            long target = 1, overlap = 1;
+            for (int d = 0; d < lt.length; d++) {
+                target *= lt[d];
+                long s0 = m.linear(dev, from.dims().get(d)) * lf[d], t0 = m.linear(dev, to.dims().get(d)) * lt[d];
+                overlap *= Math.max(0, Math.min(s0 + lf[d], t0 + lt[d]) - Math.max(s0, t0));
+            }
+            out[dev] = (target - (pending ? 0 : overlap)) * lay.elementBytes;
+        }
+        return out;
+    }
+
+    /** The block type each device holds under {@code sharding}. */
+    public static TensorType localType(MeshAttr mesh, TensorType global, TensorSharding sharding) {
+        long[] s = global.shape();
+        for (int d = 0; d < s.length; d++) {
+            long n = 1;
+            for (AxisRef a : sharding.axesOfDim(d)) n *= a.size(mesh);
+            s[d] /= n;
+        }
+        return TensorType.of(global.elementType(), s);
+    }
+
+    static List<Integer> list(int... xs) {
+        List<Integer> l = new ArrayList<>();
+        for (int x : xs) l.add(x);
+        return l;
+    }
+}

@@ -1,0 +1,66 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One step of a {@link ReshardPlan}, on local (per-device) values: its input and output block types, the bytes each
+ * device receives from others (indexed by partition id; the definitions of the runtime's collectives log), and what
+ * the emitter needs (groups as partition ids in chunk order, permutation pairs, slice offsets).
+ */
+public sealed interface ReshardStep {
+    TensorType input();
+    TensorType output();
+    long[] bytesPerDevice();
+
+    default long maxBytes() { return Arrays.stream(bytesPerDevice()).max().orElse(0); }
+
+    /**
+     * Free: each device keeps the sub-block of its block given by its coordinates on the added axes
+     * ({@code added.get(d)} are appended, minor-most, to dimension d). {@code starts[device][d]} is the offset.
+     */
+    record LocalSlice(List<List<AxisRef>> added, TensorType input, TensorType output, long[][] starts, long[] bytesPerDevice)
+            implements ReshardStep {
+        @Override public String toString() { return "local_slice " + added + " " + input + " -> " + output; }
+    }
+
+    /** Removes {@code axes}, the minor-most axes of dimension {@code dim}: all_gather along dim over them. */
+    record AllGather(int dim, List<AxisRef> axes, TensorType input, TensorType output, long[][] groups, long[] bytesPerDevice)
+            implements ReshardStep {
+        @Override public String toString() { return "all_gather dim " + dim + " over " + axes + " " + input + " -> " + output; }
+    }
+
+    /**
+     * Moves {@code axes}, the minor-most axes of {@code fromDim}, to the minor end of {@code toDim}: all_to_all with
+     * split_dimension = toDim, concat_dimension = fromDim.
+     */
+    record AllToAll(int fromDim, int toDim, List<AxisRef> axes, TensorType input, TensorType output, long[][] groups,
+                    long[] bytesPerDevice) implements ReshardStep {
+        @Override public String toString() { return "all_to_all " + axes + " dim " + fromDim + " -> " + toDim + " " + input + " -> " + output; }
+    }
+
+    /** Moves whole blocks between devices ({source, target} partition ids; self-pairs keep their block). */
+    record CollectivePermute(TensorType input, long[][] pairs, long[] bytesPerDevice) implements ReshardStep {
+        @Override public TensorType output() { return input; }
+        @Override public String toString() {
+            long moved = Arrays.stream(pairs).filter(p -> p[0] != p[1]).count();
+            return "collective_permute " + input + " (" + moved + " of " + pairs.length + " devices receive)";
+        }
+    }
+
+    /** Finishes the pending reduction over unreduced {@code axes}. */
+    record AllReduce(List<AxisRef> axes, String reduction, TensorType input, long[][] groups, long[] bytesPerDevice)
+            implements ReshardStep {
+        @Override public TensorType output() { return input; }
+        @Override public String toString() { return "all_reduce(" + reduction + ") over " + axes + " " + input; }
+    }
+
+    /** Finishes the pending reduction over unreduced {@code axes} and shards dimension {@code dim} over them (minor end). */
+    record ReduceScatter(int dim, List<AxisRef> axes, String reduction, TensorType input, TensorType output, long[][] groups,
+                         long[] bytesPerDevice) implements ReshardStep {
+        @Override public String toString() { return "reduce_scatter(" + reduction + ") dim " + dim + " over " + axes + " " + input + " -> " + output; }
+    }
+}

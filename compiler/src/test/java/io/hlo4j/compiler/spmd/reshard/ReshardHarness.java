@@ -1,0 +1,96 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.build.FunctionBuilder;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.spmd.SpmdRun;
+import io.hlo4j.runtime.spmd.SpmdRunner;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Builds meshes and shardings, and runs an emitted reshard on simulated devices against the runtime's own split. */
+final class ReshardHarness {
+    private ReshardHarness() {}
+
+    static final Location LOC = new Location.FileLineCol("ReshardHarness.java", 1, 1);
+
+    static MeshAttr mesh(Object... nameSize) {
+        List<MeshAttr.Axis> axes = new ArrayList<>();
+        for (int i = 0; i < nameSize.length; i += 2) axes.add(new MeshAttr.Axis((String) nameSize[i], ((Number) nameSize[i + 1]).longValue()));
+        return new MeshAttr(axes, List.of());
+    }
+
+    static MeshAttr model(int dp, int fsdp, int ep, int tp, int sp) { return mesh("dp", dp, "fsdp", fsdp, "ep", ep, "tp", tp, "sp", sp); }
+
+    /** {@code spec("fsdp,dp", "sp", "")}: one string per dimension, axes comma-separated, major first. */
+    static TensorSharding spec(String... dims) {
+        List<DimensionSharding> ds = new ArrayList<>();
+        for (String d : dims) {
+            List<AxisRef> axes = new ArrayList<>();
+            for (String a : d.split(",")) if (!a.isBlank()) axes.add(AxisRef.of(a.trim()));
+            ds.add(new DimensionSharding(axes, true, null));
+        }
+        return new TensorSharding("mesh", null, ds, List.of(), List.of(), "sum");
+    }
+
+    static TensorSharding of(List<List<AxisRef>> dims, List<AxisRef> unreduced) {
+        List<DimensionSharding> ds = new ArrayList<>();
+        for (List<AxisRef> d : dims) ds.add(new DimensionSharding(d, true, null));
+        return new TensorSharding("mesh", null, ds, List.of(), unreduced, "sum");
+    }
+
+    static HostArray data(TensorType t) {
+        double[] v = new double[(int) t.numElements()];
+        for (int i = 0; i < v.length; i++) v[i] = i * 0.5 - 7; // exact in f32, distinct
+        return HostArray.fromDoubles(t, v);
+    }
+
+    static TensorType f32(long... shape) { return TensorType.of(FloatType.F32, shape); }
+
+    /** The module {@code main(local) -> reshard(local)}. */
+    static Module module(ReshardPlan plan) {
+        FunctionBuilder f = IrBuilder.function("main", List.of(plan.localInput()), LOC);
+        AtomicLong channel = new AtomicLong(1);
+        Value out = ReshardEmitter.emit(plan, f, f.argument(0), channel::getAndIncrement, LOC);
+        Operation fn = f.finish(List.of(out));
+        return FunctionBuilder.module("reshard", List.of(fn));
+    }
+
+    /**
+     * Plans, emits and runs the reshard of {@code global} on the mesh's simulated devices; asserts every device ends
+     * with exactly the runtime's split of the global value under {@code to} (or, for partial targets, that the
+     * partials add up to it), and that the bytes the collectives log measured are the plan's. Returns the plan.
+     */
+    static ReshardPlan check(MeshAttr mesh, TensorType type, TensorSharding from, TensorSharding to) {
+        ReshardPlan plan = ReshardPlanner.plan(mesh, type, from, to);
+        HostArray global = data(type);
+        SpmdRun run = SpmdRunner.run(module(plan), mesh, List.of(global), List.of(from), List.of(to), List.of(type));
+        String what = plan.toString();
+        int n = (int) mesh.totalSize();
+        if (to.unreducedAxes().isEmpty()) {
+            List<HostArray> want = SpmdRunner.split(global, mesh, to);
+            for (int d = 0; d < n; d++) assertThat(run.deviceResults().get(d).get(0)).as("device " + d + " of " + what).isEqualTo(want.get(d));
+        }
+        assertThat(run.results().get(0)).as(what).isEqualTo(global);
+        assertThat(run.bytesReceivedPerDevice(n)).as("measured bytes of " + what).containsExactly(plan.bytesPerDevice());
+        assertThat(run.log()).as(what).hasSize((int) plan.steps().stream().filter(s -> !(s instanceof ReshardStep.LocalSlice)).count());
+        return plan;
+    }
+
+    static String show(long[] xs) { return Arrays.toString(xs); }
+}

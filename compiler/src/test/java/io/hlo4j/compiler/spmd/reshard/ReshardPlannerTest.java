@@ -1,0 +1,97 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.types.TensorType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.check;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.f32;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.mesh;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The planner's choices on small named cases, each run on simulated devices and compared with the bytes it must move. */
+class ReshardPlannerTest {
+    static final MeshAttr XY = mesh("x", 4, "y", 2);
+    static final TensorType T = f32(8, 8);
+
+    @Test
+    void sameShardingIsAnEmptyPlan() {
+        ReshardPlan p = check(XY, T, spec("x", "y"), spec("x", "y"));
+        assertThat(p.steps()).isEmpty();
+        assertThat(p.lowerBoundBytes()).isZero();
+    }
+
+    @Test
+    void addingAxesIsOneFreeLocalSlice() {
+        ReshardPlan p = check(XY, T, spec("", ""), spec("y", "x"));
+        assertThat(p.steps()).singleElement().isInstanceOf(ReshardStep.LocalSlice.class);
+        assertThat(p.maxBytes()).isZero();
+        assertThat(p.lowerBoundBytes()).isZero();
+        ReshardPlan q = check(XY, T, spec("x", ""), spec("x,y", ""));
+        assertThat(q.maxBytes()).isZero();
+    }
+
+    @Test
+    void removingMinorAxesIsOneAllGatherOverExactlyThem() {
+        ReshardPlan p = check(XY, T, spec("x,y", ""), spec("x", ""));
+        assertThat(p.steps()).singleElement().isInstanceOf(ReshardStep.AllGather.class);
+        ReshardStep.AllGather g = (ReshardStep.AllGather) p.steps().get(0);
+        assertThat(g.axes()).containsExactly(AxisRef.of("y"));
+        assertThat(g.groups()).hasNumberOfRows(4);
+        assertThat(g.groups()[0]).containsExactly(0, 1);
+        // block 8x8/8 = 8 floats = 32 B; gathering over y=2 receives one more block
+        assertThat(p.maxBytes()).isEqualTo(32).isEqualTo(p.lowerBoundBytes());
+    }
+
+    @Test
+    void movingAnAxisBetweenDimsIsOneAllToAll() {
+        ReshardPlan p = check(XY, T, spec("x", ""), spec("", "x"));
+        assertThat(p.steps()).singleElement().isInstanceOf(ReshardStep.AllToAll.class);
+        ReshardStep.AllToAll a = (ReshardStep.AllToAll) p.steps().get(0);
+        assertThat(a.fromDim()).isZero();
+        assertThat(a.toDim()).isOne();
+        assertThat(p.maxBytes()).isEqualTo(p.lowerBoundBytes()).isEqualTo(16 * 4 * 3 / 4); // 3/4 of a 16-float block
+        ReshardPlan q = check(XY, T, spec("x", "y"), spec("", "y,x"));
+        assertThat(q.steps()).singleElement().isInstanceOf(ReshardStep.AllToAll.class);
+        assertThat(q.maxBytes()).isEqualTo(q.lowerBoundBytes());
+    }
+
+    @Test
+    void reorderingAxesWithinADimIsACollectivePermute() {
+        ReshardPlan p = check(XY, T, spec("x,y", ""), spec("y,x", ""));
+        assertThat(p.steps()).singleElement().isInstanceOf(ReshardStep.CollectivePermute.class);
+        assertThat(p.maxBytes()).isEqualTo(p.lowerBoundBytes()).isEqualTo(32);
+        // devices 0 and 7 hold the same block both ways and keep it
+        assertThat(p.bytesPerDevice()[0]).isZero();
+        assertThat(p.bytesPerDevice()[7]).isZero();
+    }
+
+    @Test
+    void deviceOrderAndSubAxesAreHonoured() {
+        MeshAttr permuted = new MeshAttr(List.of(new MeshAttr.Axis("x", 4), new MeshAttr.Axis("y", 2)), List.of(5L, 2L, 7L, 0L, 1L, 6L, 3L, 4L));
+        check(permuted, T, spec("x", "y"), spec("y", "x"));
+        check(permuted, T, spec("", ""), spec("x", "y"));
+        check(permuted, T, spec("x,y", ""), spec("", ""));
+        TensorSharding sub = ReshardHarness.of(List.of(List.of(AxisRef.sub("x", 1, 2)), List.of(AxisRef.sub("x", 2, 2), AxisRef.of("y"))), List.of());
+        check(permuted, T, spec("x", ""), sub);
+        check(XY, T, sub, spec("y", "x"));
+    }
+
+    @Test
+    void pendingSumsAreReduceScatteredOrAllReduced() {
+        TensorSharding partial = ReshardHarness.of(List.of(List.of(AxisRef.of("y")), List.of()), List.of(AxisRef.of("x")));
+        ReshardPlan scatter = check(XY, T, partial, spec("y", "x"));
+        assertThat(scatter.steps()).singleElement().isInstanceOf(ReshardStep.ReduceScatter.class);
+        ReshardPlan reduce = check(XY, T, partial, spec("y", ""));
+        assertThat(reduce.steps()).singleElement().isInstanceOf(ReshardStep.AllReduce.class);
+        check(XY, T, partial, spec("", ""));
+        // a target that keeps the pending sum over x only reshapes the partials
+        TensorSharding keep = ReshardHarness.of(List.of(List.of(), List.of(AxisRef.of("y"))), List.of(AxisRef.of("x")));
+        check(XY, T, partial, keep);
+    }
+}

@@ -1,0 +1,194 @@
+package io.hlo4j.runtime.spmd;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Which block of a global shape each device holds under a {@link TensorSharding} on a {@link MeshAttr}. Devices are
+ * partition ids: mesh position p (row-major over the axes) is device {@code mesh.deviceOrder().get(p)}. Dimension d
+ * is split into the product of its axes' sizes; a device's block index along d is the row-major linearisation of
+ * its coordinates on those axes (major to minor). A sub-axis {@code "x":(pre)size} of an axis of size A is the
+ * coordinate {@code (c / (A / (pre * size))) % size}. Devices that differ only in unreduced axes hold partial values
+ * of the same block; the one at unreduced index 0 is the canonical holder when splitting a full value.
+ *
+ * <p>Refused, by name: a sharding whose rank is not the tensor's, unknown axes, an axis (or overlapping sub-axes)
+ * used twice, malformed sub-axes, a dimension not divisible by its shard count, device ids that are not a
+ * permutation. Nothing is padded.
+ */
+public final class ShardLayout {
+    private final MeshAttr mesh;
+    private final TensorSharding sharding;
+    private final long[] global;
+    private final long[] local;
+    private final long[][] blockIndex;    // [device][dim]
+    private final int[] unreducedIndex;   // [device]
+    private final int unreducedCount;
+
+    private ShardLayout(MeshAttr mesh, TensorSharding sharding, long[] global, long[] local, long[][] blockIndex,
+                        int[] unreducedIndex, int unreducedCount) {
+        this.mesh = mesh;
+        this.sharding = sharding;
+        this.global = global;
+        this.local = local;
+        this.blockIndex = blockIndex;
+        this.unreducedIndex = unreducedIndex;
+        this.unreducedCount = unreducedCount;
+    }
+
+    /** The layout of a tensor of {@code globalShape} ({@code tensor} names it in errors). */
+    public static ShardLayout of(MeshAttr mesh, TensorSharding sharding, long[] globalShape, String tensor) {
+        String what = tensor == null ? "tensor " + Arrays.toString(globalShape) : tensor;
+        check(mesh, sharding, globalShape, what);
+        int n = (int) mesh.totalSize();
+        List<Long> order = mesh.deviceOrder();
+        int rank = globalShape.length;
+        long[] local = globalShape.clone();
+        for (int d = 0; d < rank; d++) local[d] /= shards(mesh, sharding.axesOfDim(d));
+        long[][] index = new long[n][];
+        int[] unreduced = new int[n];
+        for (int pos = 0; pos < n; pos++) {
+            long[] coords = coords(mesh, pos);
+            int dev = (int) (long) order.get(pos);
+            long[] bi = new long[rank];
+            for (int d = 0; d < rank; d++) bi[d] = linear(mesh, sharding.axesOfDim(d), coords);
+            index[dev] = bi;
+            unreduced[dev] = (int) linear(mesh, sharding.unreducedAxes(), coords);
+        }
+        return new ShardLayout(mesh, sharding, globalShape.clone(), local, index, unreduced,
+                (int) shards(mesh, sharding.unreducedAxes()));
+    }
+
+    public MeshAttr mesh() { return mesh; }
+    public TensorSharding sharding() { return sharding; }
+    public long[] globalShape() { return global.clone(); }
+    /** The shape of every device's block. */
+    public long[] localShape() { return local.clone(); }
+    public int devices() { return blockIndex.length; }
+
+    /** The device's block index along each dimension (block units, not elements). */
+    public long[] blockIndex(int device) { return blockIndex[device].clone(); }
+
+    /** The global index of the first element of the device's block. */
+    public long[] blockStart(int device) {
+        long[] s = blockIndex[device].clone();
+        for (int d = 0; d < s.length; d++) s[d] *= local[d];
+        return s;
+    }
+
+    /** The device's index among the devices holding partial values of its block (0 when nothing is unreduced). */
+    public int unreducedIndex(int device) { return unreducedIndex[device]; }
+
+    /** How many partial values each element is split into (1 when nothing is unreduced). */
+    public int unreducedCount() { return unreducedCount; }
+
+    // ---- mesh geometry ---------------------------------------------------------------------------------------
+
+    /** Row-major coordinates of a mesh position. */
+    static long[] coords(MeshAttr mesh, int position) {
+        List<MeshAttr.Axis> axes = mesh.axes();
+        long[] c = new long[axes.size()];
+        long p = position;
+        for (int i = axes.size() - 1; i >= 0; i--) {
+            c[i] = p % axes.get(i).size();
+            p /= axes.get(i).size();
+        }
+        return c;
+    }
+
+    /** This reference's coordinate, given the device's mesh coordinates. */
+    static long coordinate(MeshAttr mesh, AxisRef a, long[] coords) {
+        int i = mesh.axisNames().indexOf(a.name());
+        long c = coords[i];
+        if (!a.isSubAxis()) return c;
+        long axis = mesh.axes().get(i).size();
+        return c / (axis / (a.preSize() * a.size())) % a.size();
+    }
+
+    /** Row-major linearisation of the references' coordinates (major first). */
+    static long linear(MeshAttr mesh, List<AxisRef> refs, long[] coords) {
+        long x = 0;
+        for (AxisRef a : refs) x = x * a.size(mesh) + coordinate(mesh, a, coords);
+        return x;
+    }
+
+    static long shards(MeshAttr mesh, List<AxisRef> refs) {
+        long n = 1;
+        for (AxisRef a : refs) n = Math.multiplyExact(n, a.size(mesh));
+        return n;
+    }
+
+    // ---- validation ------------------------------------------------------------------------------------------
+
+    /** Refuses a sharding that does not describe a block layout of {@code shape} on {@code mesh}, naming the culprit. */
+    public static void check(MeshAttr mesh, TensorSharding sharding, long[] shape, String tensor) {
+        List<Long> order = mesh.deviceOrder();
+        boolean[] seen = new boolean[order.size()];
+        for (long id : order) {
+            if (id < 0 || id >= order.size() || seen[(int) id]) {
+                throw new ShardingException("mesh " + mesh + " has device ids that are not a permutation of 0.." + (order.size() - 1));
+            }
+            seen[(int) id] = true;
+        }
+        if (sharding.rank() != shape.length) {
+            throw new ShardingException(tensor + " has rank " + shape.length + " but its sharding " + sharding + " has "
+                    + sharding.rank() + " dimension shardings");
+        }
+        List<AxisRef> used = new ArrayList<>();
+        List<String> where = new ArrayList<>();
+        for (int d = 0; d < shape.length; d++) {
+            for (AxisRef a : sharding.axesOfDim(d)) {
+                checkRef(mesh, a, tensor + " dimension " + d);
+                claim(used, where, a, "dimension " + d, tensor, sharding);
+            }
+        }
+        for (AxisRef a : sharding.unreducedAxes()) {
+            checkRef(mesh, a, tensor + " unreduced axes");
+            claim(used, where, a, "unreduced", tensor, sharding);
+        }
+        for (AxisRef a : sharding.replicatedAxes()) {
+            checkRef(mesh, a, tensor + " replicated axes");
+            claim(used, where, a, "replicated", tensor, sharding);
+        }
+        for (int d = 0; d < shape.length; d++) {
+            List<AxisRef> axes = sharding.axesOfDim(d);
+            long n = shards(mesh, axes);
+            if (shape[d] % n != 0) {
+                List<Long> sizes = axes.stream().map(a -> a.size(mesh)).toList();
+                throw new ShardingException(tensor + " dimension " + d + " of size " + shape[d] + " is not divisible by its "
+                        + n + " shards: axes " + axes + " of sizes " + sizes + " (nothing is padded)");
+            }
+        }
+    }
+
+    private static void checkRef(MeshAttr mesh, AxisRef a, String where) {
+        long axis = mesh.axisSize(a.name());
+        if (axis < 0) throw new ShardingException(where + ": unknown mesh axis \"" + a.name() + "\" (mesh axes " + mesh.axisNames() + ")");
+        if (a.isSubAxis() && (a.preSize() < 1 || a.size() < 1 || axis % (a.preSize() * a.size()) != 0)) {
+            throw new ShardingException(where + ": sub-axis " + a + " does not fit axis \"" + a.name() + "\" of size " + axis
+                    + " (pre-size times size must divide it)");
+        }
+    }
+
+    /** Records {@code a}, failing when it overlaps an axis already used (the same axis, or overlapping sub-axes). */
+    private static void claim(List<AxisRef> used, List<String> where, AxisRef a, String here, String tensor, TensorSharding s) {
+        for (int i = 0; i < used.size(); i++) {
+            AxisRef b = used.get(i);
+            if (!b.name().equals(a.name())) continue;
+            if (!a.isSubAxis() || !b.isSubAxis() || overlaps(a, b)) {
+                throw new ShardingException(tensor + ": mesh axis \"" + a.name() + "\" is used twice (" + b + " in " + where.get(i)
+                        + ", " + a + " in " + here + ") in " + s);
+            }
+        }
+        used.add(a);
+        where.add(here);
+    }
+
+    private static boolean overlaps(AxisRef a, AxisRef b) {
+        return Math.max(a.preSize(), b.preSize()) < Math.min(a.preSize() * a.size(), b.preSize() * b.size());
+    }
+}
