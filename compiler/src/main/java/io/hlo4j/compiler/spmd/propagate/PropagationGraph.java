@@ -57,6 +57,17 @@ final class PropagationGraph {
         }
     }
 
+    /** Every state the edges touch (values and annotations), in edge order. */
+    java.util.Set<TensorState> allStates() {
+        java.util.Set<TensorState> all = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>());
+        for (Edge e : edges) {
+            all.addAll(e.operands());
+            all.addAll(e.results());
+        }
+        all.addAll(states.values());
+        return all;
+    }
+
     TensorState state(Value v) {
         return states.computeIfAbsent(v, k -> new TensorState(describe(k), k.type()));
     }

@@ -241,6 +241,24 @@ class PropagationTest {
     }
 
     @Test
+    void p0ShardingsPropagateBeforeP1Ones() {
+        // %a's p1 sharding would reach the negate first in program order, but p0 propagates everywhere first
+        // (Shardy's user-priority iterations): the negate takes "y" from %b through the add, backwards
+        Propagated p = run("""
+            func.func @main(%a: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}p1, {}]>}, %b: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}p0, {}]>}) -> tensor<8x4xf32> {
+              %n = stablehlo.negate %a : tensor<8x4xf32>
+              %0 = stablehlo.add %n, %b : tensor<8x4xf32>
+              return %0 : tensor<8x4xf32>
+            }""");
+        assertThat(sharding(p, "stablehlo.negate")).isEqualTo("<@mesh, [{\"y\"}, {}]>");
+        assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@mesh, [{\"y\"}, {}]>");
+        assertThat(p.conflicts()).singleElement().satisfies(c -> {
+            assertThat(c.op()).isEqualTo("stablehlo.negate");
+            assertThat(c.reason()).isEqualTo("higher user priority");
+        });
+    }
+
+    @Test
     void explicitBeatsPropagated() {
         // %n's ["y"] on dim 1 is propagated (from %a), %b's ["x"] is explicit
         Propagated p = run("""
