@@ -149,4 +149,21 @@ class ReshardPlannerTest {
             assertThat(run.results().get(0)).isEqualTo(g);
         }
     }
+
+    @Test
+    void meshesWithAxesOfThreeAndScalars() {
+        MeshAttr m = mesh("x", 3, "y", 2);
+        TensorType t = f32(6, 6);
+        ReshardPlan a2a = check(m, t, spec("x", ""), spec("", "x"));
+        assertThat(a2a.steps()).singleElement().isInstanceOf(ReshardStep.AllToAll.class);
+        // dimension 0 goes from 3 to 2 shards (no common cells): the plan passes through a layout that nests
+        ReshardPlan swap = check(m, t, spec("x", "y"), spec("y", "x"));
+        assertThat(swap.steps().get(0)).isNotInstanceOf(ReshardStep.Exchange.class);
+        check(m, t, spec("x,y", ""), spec("y,x", ""));
+        check(m, t, spec("", "y"), spec("x,y", ""));
+        TensorSharding partialScalar = ReshardHarness.of(List.of(), List.of(AxisRef.of("x")));
+        ReshardPlan s = check(m, f32(), partialScalar, ReshardHarness.of(List.of(), List.of()));
+        assertThat(s.steps()).singleElement().isInstanceOf(ReshardStep.AllReduce.class);
+        assertThat(check(m, f32(), ReshardHarness.of(List.of(), List.of()), ReshardHarness.of(List.of(), List.of())).steps()).isEmpty();
+    }
 }
