@@ -22,17 +22,20 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The MoE layer (STANDARD method: router, top-k, sort, ragged_dot experts, scatter back) as the DSL emits it
- * annotated on the 5D mesh, written by {@code ./hlo4j dump moe --batch 2 --seq 4 --emit annotated --mesh M}
- * into {@code src/test/resources/io/hlo4j/compiler/spmd/partition/moe/}: propagated, partitioned, run on the
+ * The MoE layer as the DSL emits it annotated on the 5D mesh (default config: the FUSED method traced as one
+ * expert shard, so the global program has no shard_map: router, top-k, sort, ragged_dot experts, scatter-add), written by {@code ./hlo4j dump moe --batch 2 --seq 4 --emit annotated --mesh M}
+ * into {@code src/test/resources/io/hlo4j/compiler/spmd/partition/moe/} ({@code moe-layer-*}), and the STANDARD
+ * method ({@code moe-standard-*}, {@code --config standard-config.json}: case c26's config with
+ * {@code moe_method = standard_moe} and f32): propagated, partitioned, run on the
  * 8 simulated devices and compared with the global program; no op may be computed replicated.
  */
-class MoeStandardPartitionTest {
+class MoeLayerPartitionTest {
     @ParameterizedTest
-    @ValueSource(strings = {"dp1-fsdp2-ep2-tp2-sp1", "dp2-fsdp1-ep2-tp1-sp2", "dp1-fsdp1-ep8-tp1-sp1", "dp1-fsdp1-ep2-tp2-sp2"})
+    @ValueSource(strings = {"layer-dp1-fsdp2-ep2-tp2-sp1", "layer-dp2-fsdp1-ep2-tp1-sp2", "layer-dp1-fsdp1-ep8-tp1-sp1",
+            "layer-dp1-fsdp1-ep2-tp2-sp2", "standard-dp1-fsdp2-ep2-tp2-sp1", "standard-dp2-fsdp1-ep2-tp1-sp2"})
     void matchesTheGlobalProgram(String mesh) throws IOException {
         String text;
-        try (InputStream in = getClass().getResourceAsStream("moe/moe-standard-" + mesh + ".mlir")) {
+        try (InputStream in = getClass().getResourceAsStream("moe/moe-" + mesh + ".mlir")) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Module annotated = MlirParser.parseModule(text, mesh + ".mlir");
