@@ -167,9 +167,9 @@ final class LocalOps {
     }
 
     /**
-     * The reduction's identity for a reduce body that is one {@code add}, {@code multiply}, {@code maximum},
-     * {@code minimum}, {@code and} or {@code or}, when {@code init} is exactly that identity; null otherwise
-     * (then the local partial results cannot simply be combined, since every device would count init).
+     * Whether a single-result reduce's body is one {@code add}, {@code multiply}, {@code maximum}, {@code minimum},
+     * {@code and} or {@code or} and its init is a constant equal to that op's identity. Only then may devices
+     * reduce their blocks and combine the partial results: otherwise every device would count init once.
      */
     static boolean initIsIdentity(Operation reduce) {
         if (reduce.numResults() != 1) return false;
