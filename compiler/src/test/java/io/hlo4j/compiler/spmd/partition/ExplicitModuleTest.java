@@ -271,4 +271,33 @@ class ExplicitModuleTest {
         assertThat(SpmdHarness.runPartitioned(p2, List.of(x)).get(0).toDoubleArray()).containsExactly(x.toDoubleArray());
         channelHandles(MlirPrinter.print(p2.module()));
     }
+
+    /**
+     * mlir-opt (LLVM 22) parses the explicit modules in generic form and prints them back identically: the syntax is
+     * plain MLIR that XLA's importer reads. Skipped when mlir-opt is absent (required on CI).
+     */
+    @Test
+    void mlirOptAcceptsTheExplicitModules() throws Exception {
+        java.nio.file.Path mlirOpt = null;
+        for (String c : new String[] {System.getProperty("hlo4j.mlirOpt"), System.getenv("MLIR_OPT"), "/usr/lib/llvm-22/bin/mlir-opt"}) {
+            if (c != null && java.nio.file.Files.isExecutable(java.nio.file.Path.of(c))) { mlirOpt = java.nio.file.Path.of(c); break; }
+        }
+        if (mlirOpt == null) {
+            if ("true".equals(System.getenv("CI"))) throw new AssertionError("mlir-opt not found");
+            org.junit.jupiter.api.Assumptions.abort("mlir-opt not found");
+        }
+        for (String global : List.of(MATMUL, A2A, ExplicitFromAnnotatedTest.MLP)) {
+            PartitionedProgram prog = Spmd.explicit(MlirParser.parseModule(global, "g.mlir"));
+            String generic = MlirPrinter.print(prog.module(), io.hlo4j.mlir.print.PrintOptions.GENERIC);
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("hlo4j-explicit", ".mlir");
+            java.nio.file.Files.writeString(f, generic);
+            Process p = new ProcessBuilder(mlirOpt.toString(), "--allow-unregistered-dialect", "--mlir-print-op-generic", f.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isZero();
+            assertThat(out.strip()).isEqualTo(generic.strip());
+            java.nio.file.Files.delete(f);
+        }
+    }
 }
