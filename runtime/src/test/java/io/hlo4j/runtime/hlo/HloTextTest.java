@@ -64,11 +64,12 @@ class HloTextTest {
         HloSummary s = HloProgram.decode("hlo_with_config", resource("spmd.pb")).summary();
         assertThat(s.module()).isEqualTo("jit_moe_shard");
         assertThat(s.entry()).isEqualTo("main.9");
-        assertThat(s.computations()).isEqualTo(4);
-        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 12);
-        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1));
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_reduce");
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3);
+        assertThat(s.computations()).isEqualTo(5);
+        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 3 + 13);
+        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1, "kCustom", 1));
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_gemm", "fused_reduce");
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3, 3);
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::backendKind).containsExactly("", "__triton_gemm", "");
         assertThat(s.collectives()).extracting(HloSummary.Collective::opcode)
                 .containsExactly("all-gather", "all-reduce", "all-to-all", "collective-permute");
         // Bytes in per device: f32[4,16] = 256, f32[32] = 128, f32[8] = 32 (twice).
@@ -79,7 +80,8 @@ class HloTextTest {
         assertThat(s.collectives().get(1).groups()).containsExactly(List.of(0L, 2L, 4L, 6L), List.of(1L, 3L, 5L, 7L));
         assertThat(s.collectives().get(2).groups()).containsExactly(List.of(0L, 1L, 2L, 3L), List.of(4L, 5L, 6L, 7L));
         assertThat(s.collectives().get(3).groups()).containsExactly(List.of(0L, 1L), List.of(1L, 0L));
-        assertThat(s.text()).contains("fusions: 2 {kInput=1, kLoop=1}")
+        assertThat(s.text()).contains("fusions: 3 {kCustom=1, kInput=1, kLoop=1}")
+                .contains("%gemm_fusion kCustom __triton_gemm calls %fused_gemm (3 instructions)")
                 .contains("%all-reduce all-reduce f32[32]{0} groups=[2,4]<=[4,2]T(1,0) channel_id=2 bytes=128");
     }
 
