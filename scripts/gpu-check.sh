@@ -88,6 +88,9 @@ selftest() {
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
         "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' || true
+    # The comparison harness against itself: every line must say ok (errors 0).
+    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" GpuMoeCheck interpreter 2>&1 \
+        | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future'
     printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
     ratios "$B/ratio-selftest.log"
 }
