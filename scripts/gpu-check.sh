@@ -5,8 +5,8 @@
 #   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/ (< 64 MiB)
 #   scripts/gpu-check.sh run       on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
 #                                  internet), from the repository root with .pjrt-gpu/ beside it
-#   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), and the JAX
-#                                  script byte-compiled
+#   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
+#                                  harness against itself, and the JAX script byte-compiled
 #
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
 # MOE_CHECK_T/H/M/E/K. Output goes to stdout and, when $OUT is set, to $OUT/gpu-check.log.
