@@ -69,6 +69,17 @@ class DocsMachineryTest {
     }
 
     @Test
+    void mlirBlocksMustParseAndVerify() {
+        List<String> good = List.of("```mlir", "func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {",
+                "  %0 = stablehlo.add %a, %a : tensor<2xf32>", "  func.return %0 : tensor<2xf32>", "}", "```");
+        assertThat(DocsPlan.mlirProblem(MarkdownBlocks.parse("p.md", good).blocks().get(0))).isNull();
+        List<String> bad = new java.util.ArrayList<>(good);
+        bad.set(2, "  %0 = stablehlo.add %a, %a : (tensor<2xf32>, tensor<2xf32>) -> tensor<3xf32>");
+        assertThat(DocsPlan.mlirProblem(MarkdownBlocks.parse("p.md", bad).blocks().get(0)))
+                .startsWith("p.md:1: the mlir block does not parse or verify").contains("block:3:15: %0 has type tensor<3xf32>");
+    }
+
+    @Test
     void builtinsPrintWhatCoreutilsPrint() throws Exception {
         String text = "a\n  \"collectives\": [\n    1\n  ],\nz\n";
         assertThat(run(o -> Builtins.sed(List.of("-n", "/\"collectives\"/,/^  \\],/p"), text, o, o))).isEqualTo("  \"collectives\": [\n    1\n  ],\n");
