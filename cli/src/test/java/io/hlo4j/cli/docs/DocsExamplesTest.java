@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the examples of README.md and every page under docs/ (the rules are in docs/writing-docs.md): one test
- * per block that runs ({@code console}, {@code java}) or that names a file ({@code file=PATH}), and one per
- * unlabelled block, which fails. What is only shown is counted in the summary this test prints, so nothing is
+ * per block that runs ({@code console}, {@code java}), is a complete {@code mlir} module (parsed and verified) or
+ * names a file ({@code file=PATH}), and one per unlabelled block, which fails. What is only shown is counted in the summary this test prints, so nothing is
  * skipped silently.
  */
 class DocsExamplesTest {
