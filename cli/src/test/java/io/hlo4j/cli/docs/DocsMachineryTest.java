@@ -107,6 +107,19 @@ class DocsMachineryTest {
         assertThat(r.problems().get(5)).singleElement().asString().contains("inside a pipe");
     }
 
+    @Test
+    void conformancePathsGoWhereTheTestsWereToldAndPrintAsWritten() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("conf");
+        try {
+            java.nio.file.Files.writeString(dir.resolve("f.mlir"), "");
+            DocsRunner.Result r = new DocsRunner.Console(new DocsRunner.Job("t", "console",
+                    List.of("ls ../shared/conformance", "echo " + dir + "/f.mlir"), null, null), dir.toString()).run();
+            assertThat(r.outputs()).containsExactly("f.mlir\n", "../shared/conformance/f.mlir\n");
+        } finally {
+            DocsRunner.deleteTree(dir);
+        }
+    }
+
     interface Body { void run(PrintWriter out) throws Exception; }
 
     private static String run(Body b) throws Exception {
