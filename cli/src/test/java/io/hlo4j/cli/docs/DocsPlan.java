@@ -168,7 +168,7 @@ final class DocsPlan {
             json.writeValue(in.toFile(), new DocsRunner.Jobs(conformanceOverride(), jobs));
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             ProcessBuilder pb = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xss16m", "-Xmx3g",
-                    "-XX:+UseSerialGC", "-cp", classPath, DocsRunner.class.getName(), in.toString(), out.toString())
+                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath, DocsRunner.class.getName(), in.toString(), out.toString())
                     .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
             Process p = pb.start();
             boolean done = p.waitFor(300, TimeUnit.SECONDS);
