@@ -197,19 +197,18 @@ final class PlanSearch {
     // ---- concrete steps --------------------------------------------------------------------------------------------
 
     private List<ReshardStep> steps(Layouts.State start, Layouts.State goal, Map<String, Back> back) {
-        Deque<Back> path = new ArrayDeque<>();
-        List<Layouts.State> states = new ArrayList<>();
+        List<Back> moves = new ArrayList<>();
+        List<Layouts.State> states = new ArrayList<>(); // states.get(i): the layout after moves.get(i)
         Layouts.State cur = goal;
         while (!cur.key().equals(start.key())) {
             Back b = back.get(cur.key());
-            path.push(b);
+            moves.add(0, b);
             states.add(0, cur);
             cur = b.prev;
         }
         List<ReshardStep> out = new ArrayList<>();
         Layouts.State s = start;
         int i = 0;
-        List<Back> moves = new ArrayList<>(path);
         while (i < moves.size()) {
             Move mv = moves.get(i).move;
             if (mv instanceof Slice) {
