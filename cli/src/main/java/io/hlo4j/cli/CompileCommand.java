@@ -203,7 +203,8 @@ final class CompileCommand extends CliCommand {
             f.set("kinds", om.valueToTree(s.fusionKinds()));
             ArrayNode fl = f.putArray("list");
             for (HloSummary.Fusion x : s.fusions())
-                fl.addObject().put("name", x.name()).put("kind", x.kind()).put("calls", x.calls()).put("instructions", x.fusedInstructions());
+                fl.addObject().put("name", x.name()).put("kind", x.kind()).put("backend_kind", x.backendKind()).put("calls", x.calls())
+                        .put("instructions", x.fusedInstructions());
             ArrayNode cl = p.putArray("collectives");
             for (HloSummary.Collective x : s.collectives()) {
                 ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())

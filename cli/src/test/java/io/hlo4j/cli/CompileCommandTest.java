@@ -79,8 +79,9 @@ class CompileCommandTest {
         assertThat(j.get("memory_stats").get("peak_bytes").asLong()).isEqualTo(1011);
         JsonNode p = j.get("optimized_program");
         assertThat(p.get("module").asText()).isEqualTo("jit_moe_shard");
-        assertThat(p.get("fusions").get("count").asInt()).isEqualTo(2);
-        assertThat(p.get("fusions").get("kinds").toString()).isEqualTo("{\"kInput\":1,\"kLoop\":1}");
+        assertThat(p.get("fusions").get("count").asInt()).isEqualTo(3);
+        assertThat(p.get("fusions").get("kinds").toString()).isEqualTo("{\"kCustom\":1,\"kInput\":1,\"kLoop\":1}");
+        assertThat(p.get("fusions").get("list").get(1).get("backend_kind").asText()).isEqualTo("__triton_gemm");
         JsonNode ar = p.get("collectives").get(1);
         assertThat(ar.get("op").asText()).isEqualTo("all-reduce");
         assertThat(ar.get("replica_groups").asText()).isEqualTo("[2,4]<=[4,2]T(1,0)");
