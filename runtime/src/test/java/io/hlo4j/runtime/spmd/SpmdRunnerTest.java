@@ -212,4 +212,12 @@ class SpmdRunnerTest {
         assertThat(bcast.bytesSent()).containsExactly(0, 16);
         assertThat(bcast.groups()).containsExactly(List.of(1, 0));
     }
+
+    @Test
+    void aMeshWhoseSizeIsNotThePartitionCountIsRefused() {
+        MeshAttr m = mesh("x", 2);
+        assertThatThrownBy(() -> SpmdRunner.run(MlirParser.parseModule(PROGRAM, "c.mlir"), m, List.of(iota(8, 4)),
+                List.of(sharding(dim(ax("x")), dim())), List.of(), List.of()))
+                .hasMessageContaining("mhlo.num_partitions = 4").hasMessageContaining("2 partitions");
+    }
 }

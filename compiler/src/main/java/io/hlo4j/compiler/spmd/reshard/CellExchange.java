@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.spmd.reshard;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +124,4 @@ final class CellExchange {
         }
         return new ReshardStep.Exchange(lay.localType(s), lay.localType(t), cell, rounds, bytes);
     }
-
-    static String show(long[] a) { return Arrays.toString(a); }
 }
