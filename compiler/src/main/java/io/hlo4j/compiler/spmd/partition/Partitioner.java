@@ -18,7 +18,6 @@ import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
-import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -263,7 +262,7 @@ public final class Partitioner {
                     env.put(op.result(0), new Local(c, to));
                     return;
                 }
-                Value c = b.append(RegionCopy.copy(op, Map.of()), op.location()).result(0);
+                Value c = b.append(RegionCopy.copy(op, Map.of(), null), op.location()).result(0);
                 TensorType t = (TensorType) op.result(0).type();
                 env.put(op.result(0), new Local(reshard(b, new Local(c, replicated(t.rank())), t, to, "constant", op.location()), to));
             }
@@ -357,8 +356,7 @@ public final class Partitioner {
             if (!(v.type() instanceof TensorType t)) throw new Hlo4jException("'" + op.name() + "' uses a non-tensor value " + v.type(), op.location());
             map.put(v, reshard(b, env, v, replicated(t.rank()), "'" + op.name() + "' (computed replicated)", op.location()));
         }
-        Operation.Builder ob = RegionCopy.copy(op, map);
-        if (op.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", meshes.get(meshName).emit().channel());
+        Operation.Builder ob = RegionCopy.copy(op, map, () -> meshes.get(meshName).emit().channel());
         Operation c = b.append(ob, op.location());
         report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_REPLICATED, op.name(), op.location().describe(), why));
         for (int r = 0; r < op.numResults(); r++) {
@@ -469,8 +467,7 @@ public final class Partitioner {
         Operation ret = body.terminator();
         for (Operation inner : body.operations()) {
             if (inner == ret) break;
-            Operation.Builder ob = RegionCopy.copy(inner, map);
-            if (inner.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", c.emit().channel());
+            Operation.Builder ob = RegionCopy.copy(inner, map, () -> c.emit().channel());
             Operation copy = b.append(ob, inner.location());
             for (int i = 0; i < copy.numResults(); i++) map.put(inner.result(i), copy.result(i));
         }
