@@ -26,7 +26,8 @@ import java.util.Map;
  * computations, reshards) to a propagated one in which every op result in every function carries a closed
  * {@code sdy.sharding} and every function argument and result carries one. Axes move along the factors of each
  * op's rule ({@link io.hlo4j.compiler.spmd.rule.ShardingRules}), forward and backward, pass after pass in
- * program order until nothing changes; user annotations are fixed points; whatever stays unconstrained ends
+ * program order until nothing changes, first for the p0 (and unprioritised) annotations, then p1, and so on
+ * (Shardy's user-priority propagation); user annotations are fixed points; whatever stays unconstrained ends
  * up replicated. Every conflict met on the way is resolved by the order documented in
  * {@link FactorPropagation} and returned in {@link Propagated#conflicts()}.
  *
@@ -46,6 +47,21 @@ public final class Propagation {
         if (fallback == null) return new Propagated(annotated, List.of());
         PropagationGraph g = new PropagationGraph(annotated, meshes);
         FactorPropagation fp = new FactorPropagation();
+        // Shardy's user-priority iterations: p0 (and unprioritised) shardings propagate first, then p1, ...
+        java.util.TreeSet<Long> levels = new java.util.TreeSet<>();
+        java.util.Set<TensorState> all = g.allStates();
+        for (TensorState s : all) s.defer(levels);
+        fixpoint(g, fp);
+        for (long level : levels) {
+            for (TensorState s : all) s.release(level);
+            fixpoint(g, fp);
+        }
+        Module out = new Annotator(g, fallback).module(annotated);
+        return new Propagated(out, fp.conflicts());
+    }
+
+    /** Forward and backward sweeps over every edge in program order until no state changes. */
+    private static void fixpoint(PropagationGraph g, FactorPropagation fp) {
         int passes = 0;
         boolean changed = true;
         while (changed) {
@@ -54,8 +70,6 @@ public final class Propagation {
             for (Edge e : g.edges) changed |= fp.step(e);
             for (int i = g.edges.size() - 1; i >= 0; i--) changed |= fp.step(g.edges.get(i));
         }
-        Module out = new Annotator(g, fallback).module(annotated);
-        return new Propagated(out, fp.conflicts());
     }
 
     /** The first {@code sdy.mesh} of the module: where tensors that never met a sharding are replicated. */
@@ -127,7 +141,19 @@ public final class Propagation {
             return b.build();
         }
 
-        /** Arguments and results keep the user's sharding; the others get the propagated one. */
+        /**
+         * A user's closed, unprioritised annotation is kept verbatim; an open or prioritised one is closed on what
+         * propagation made of it (keeping its replicated/unreduced axes); no annotation gives the propagated one.
+         */
+        private static TensorSharding kept(TensorSharding user, TensorSharding propagated) {
+            if (user == null) return propagated;
+            boolean verbatim = user.dimShardings().stream().allMatch(d -> d.closed() && d.priority() == null);
+            if (verbatim) return user;
+            return new TensorSharding(user.meshName(), user.inlineMesh(), propagated.dimShardings(), user.replicatedAxes(),
+                    user.unreducedAxes(), user.reduction());
+        }
+
+        /** Arguments and results keep the user's sharding (closed); the others get the propagated one. */
         private void functionAttrs(Operation f, Operation.Builder b) {
             if (f.regions().isEmpty() || f.region(0).isEmpty()) return;
             Block entry = f.region(0).entry();
@@ -135,7 +161,7 @@ public final class Propagation {
             List<TensorSharding> userArgs = PropagationGraph.entryShardings(f.attr("arg_attrs"));
             for (int i = 0; i < entry.arguments().size(); i++) {
                 DictionaryAttr d = entry(f.attr("arg_attrs"), i);
-                TensorSharding s = i < userArgs.size() && userArgs.get(i) != null ? userArgs.get(i) : sharding(entry.argument(i));
+                TensorSharding s = kept(i < userArgs.size() ? userArgs.get(i) : null, sharding(entry.argument(i)));
                 args.add(d.with("sdy.sharding", s));
             }
             b.property("arg_attrs", new ArrayAttr(args));
@@ -145,7 +171,8 @@ public final class Propagation {
             List<TensorSharding> userRes = PropagationGraph.entryShardings(f.attr("res_attrs"));
             for (int i = 0; i < ret.numOperands(); i++) {
                 DictionaryAttr d = entry(f.attr("res_attrs"), i);
-                TensorSharding s = i < userRes.size() && userRes.get(i) != null ? userRes.get(i) : sharding(ret.operand(i));
+                TensorState ann = g.funcResults.get(f) == null || i >= g.funcResults.get(f).size() ? null : g.funcResults.get(f).get(i);
+                TensorSharding s = kept(i < userRes.size() ? userRes.get(i) : null, ann != null ? ann.closed(fallback) : sharding(ret.operand(i)));
                 res.add(d.with("sdy.sharding", s));
             }
             b.property("res_attrs", new ArrayAttr(res));
