@@ -11,7 +11,13 @@ import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.spmd.CollectiveRecord;
+import io.hlo4j.runtime.spmd.SpmdRun;
+import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,24 +35,24 @@ import java.util.Set;
  * equal the cost model's entries; the token-sharded ragged all-to-alls move exactly the rows whose expert lives on
  * another shard (counted on the host from the oracle's routing), never fewer than the analytic lower bound of one
  * H-vector per distinct (token, remote shard) pair each way. Writes the table of docs/moe-expert-parallelism.md to
- * {@code target/ep-bytes.md}.
+ * {@code target/ep-bytes-k2.md} (and EpTrafficTopFourTest {@code target/ep-bytes-k4.md}).
  */
 class EpTrafficTest {
-    static final List<String> TABLE = new ArrayList<>(List.of(
+    static final List<String> TABLE = header();
+
+    static List<String> header() {
+        return new ArrayList<>(List.of(
             "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | measured (busiest device) | lower bound (same device) | auto picks |",
             "|---|---|---|---|---|---|---|---|---|---|"));
+    }
 
     static final int[][] MESHES = {{1, 1, 8, 1, 1}, {1, 1, 4, 2, 1}, {2, 1, 2, 2, 1}, {1, 2, 2, 1, 2}, {4, 1, 2, 1, 1}, {1, 1, 2, 4, 1}};
 
     /** E = 8, k = 2, H = 64, M = 32, N = 4 x 16 = 64 tokens, f32. */
     @Test
-    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21)); }
+    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21), TABLE); }
 
-    /** E = 8, k = 4: more rows per token, so dispatch costs more and the all-gathering modes gain. */
-    @Test
-    void topFour() { table(EpCase.random(MoeConfig.of(8, 4, 64, 32), 4, 16, false, 22)); }
-
-    static void table(EpCase c) {
+    static void table(EpCase c, List<String> table) {
         MoeConfig cfg = c.cfg();
         long n = c.b() * c.s(), h = cfg.hiddenSize();
         for (int[] f : MESHES) {
@@ -66,6 +72,18 @@ class EpTrafficTest {
                 want.sort(null);
                 assertThat(got).as(Arrays.toString(f) + " " + mode + " body collectives").isEqualTo(want);
                 model[i++] = p.estimate().total();
+                // executed: the runtime's collective log (SpmdRunner) against the bytes computed from the module
+                SpmdRun executed = executed(c, layout, p);
+                List<String> logged = new ArrayList<>(), fromModule = new ArrayList<>();
+                for (CollectiveRecord rec : executed.log()) {
+                    if (!rec.op().equals("ragged_all_to_all") && rec.groupSize() > 1) logged.add(rec.op().replace("stablehlo.", "") + "/" + rec.groupSize() + "/" + rec.maxBytesSent());
+                }
+                for (CollectiveTraffic.Collective col : cs) {
+                    if (!col.ragged() && col.groupSize() > 1) fromModule.add(col.op() + "/" + col.groupSize() + "/" + (long) Math.ceil(col.bytes()));
+                }
+                logged.sort(null);
+                fromModule.sort(null);
+                assertThat(logged).as(Arrays.toString(f) + " " + mode + " executed collectives").isEqualTo(fromModule);
                 if (mode == EpMode.TOKEN_SHARDED) {
                     List<CollectiveTraffic.Collective> ragged = cs.stream().filter(CollectiveTraffic.Collective::ragged).toList();
                     assertThat(ragged).hasSize(layout.expertSize() > 1 ? 2 : 0);
@@ -76,6 +94,12 @@ class EpTrafficTest {
                     ExpertParallelMoe.Result r = c.runEp(view, mode);
                     c.check(Arrays.toString(f) + " " + mode, r);
                     double[] mb = measured(c, layout, r.sentRows(), h);
+                    long[] raggedSent = new long[layout.mesh().size()];
+                    for (CollectiveRecord rec : executed.log()) {
+                        if (rec.op().equals("ragged_all_to_all")) for (int d = 0; d < raggedSent.length; d++) raggedSent[d] += rec.bytesSent()[d];
+                    }
+                    assertThat((double) Arrays.stream(raggedSent).max().orElse(0)).as("runtime-logged ragged bytes of the busiest device").isEqualTo(mb[0]);
+                    for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
                     measuredTs = mb[0];
                     lowerBound = mb[1];
                     assertThat(measuredTs).as("measured >= lower bound").isGreaterThanOrEqualTo(lowerBound);
@@ -83,7 +107,7 @@ class EpTrafficTest {
                 }
             }
             EpMode auto = new ExpertParallelMoe(c.cfg(), view, EpMode.AUTO).plan(n, cfg.moeIntermediateSize(), DType.F32).mode();
-            TABLE.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f), layout.dpSize(),
+            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f), layout.dpSize(),
                     layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, lowerBound, auto.cliName()));
         }
     }
@@ -133,13 +157,28 @@ class EpTrafficTest {
         return new double[] {worst, worstBound};
     }
 
+    /** The direct module run by the runtime's SpmdRunner, which logs every collective executed. */
+    static SpmdRun executed(EpCase c, EpLayout layout, ExpertParallelMoe.Program p) {
+        long n = c.b() * c.s(), h = c.cfg().hiddenSize();
+        long[] pos = new long[(int) n];
+        for (int t = 0; t < n; t++) pos[t] = t % c.s();
+        List<HostArray> args = List.of(c.x().reshape(n, h), HostArray.fromLongs(TensorType.of(IntegerType.I32, n), pos), c.gate(), c.wi(), c.wu(), c.wd());
+        List<TensorSharding> in = new ArrayList<>(), out = new ArrayList<>();
+        for (int a = 0; a < args.size(); a++) in.add(p.run().inShardings().get(a).toSdy(args.get(a).rank()));
+        List<TensorType> types = p.run().resultTypes();
+        for (int o = 0; o < types.size(); o++) out.add(p.run().outShardings().get(o).toSdy(types.get(o).rank()));
+        return SpmdRunner.run(p.run().module(), layout.mesh().toSdy(), args, in, out, types);
+    }
+
     static String key(String op, int g, double bytes) { return String.format(Locale.ROOT, "%s/%d/%.3f", op, g, bytes); }
 
     @AfterAll
-    static void writeTable() throws Exception {
-        Path out = Path.of("target", "ep-bytes.md");
+    static void writeTable() throws Exception { write(TABLE, "ep-bytes-k2.md"); }
+
+    static void write(List<String> table, String file) throws Exception {
+        Path out = Path.of("target", file);
         Files.createDirectories(out.getParent());
-        Files.writeString(out, String.join("\n", TABLE) + "\n");
-        TABLE.forEach(System.out::println);
+        Files.writeString(out, String.join("\n", table) + "\n");
+        table.forEach(System.out::println);
     }
 }
