@@ -61,6 +61,9 @@ public final class ExpertParallelMoe {
         this.capacity = capacity;
     }
 
+    /** The token-sharded receive buffer that never overflows: every shard of the group sending every token, T X rows. */
+    public long worstCase(long tokens) { return tokens / layout.dpSize(); }
+
     /** Token-sharded only: a receive buffer of {@code rows} rows per device instead of the worst case. */
     public ExpertParallelMoe withCapacity(long rows) {
         if (rows < 1) throw new MoeException("ExpertParallelMoe: capacity must be at least 1 row, got " + rows);
@@ -117,8 +120,7 @@ public final class ExpertParallelMoe {
         }
         EpCostModel.Estimate est = plan(tokens, intermediate, xType);
         EpMode mode = est.mode();
-        long dxTokens = tokens / ((long) layout.dpSize() * x);
-        long cap = capacity > 0 ? capacity : dxTokens * config.slotsPerToken() * x;
+        long cap = capacity > 0 ? capacity : worstCase(tokens);
         if (capacity > 0 && mode != EpMode.TOKEN_SHARDED) throw new MoeException(where + ": a capacity applies to token-sharded dispatch only, the mode is " + mode.cliName(), SourceLoc.here());
 
         List<String> tokAxes = mode == EpMode.REPLICATED ? layout.dpAxes() : layout.dpAndExpertAxes();
@@ -221,7 +223,7 @@ public final class ExpertParallelMoe {
             }
             case TOKEN_SHARDED -> {
                 if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, e, cap);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
@@ -267,8 +269,8 @@ public final class ExpertParallelMoe {
             for (int d = 0; d < dropped.length; d++) {
                 if (dropped[d] > 0) {
                     throw new MoeException("expert-parallel FUSED, token-sharded: device " + d + " received " + dropped[d]
-                            + " rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
-                            + n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize() + ")", SourceLoc.here());
+                            + " (token, shard) rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
+                            + worstCase(n) + ")", SourceLoc.here());
                 }
             }
         }
@@ -301,7 +303,7 @@ public final class ExpertParallelMoe {
         int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
         double scale = 1.0 / rep;
         DType compute = MoeRouter.computeDtype(config);
-        long cap = capacity > 0 ? capacity : n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize();
+        long cap = capacity > 0 ? capacity : worstCase(n);
         List<PartitionSpec> out = new ArrayList<>();
         for (int i : argnums) out.add(in.get(i));
         List<Object> specs = new ArrayList<>();

@@ -42,8 +42,8 @@ class EpTrafficTest {
 
     static List<String> header() {
         return new ArrayList<>(List.of(
-            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | measured (busiest device) | lower bound (same device) | auto picks |",
-            "|---|---|---|---|---|---|---|---|---|---|"));
+            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | runtime log, busiest device | of which metadata | lower bound (same device) | auto picks |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"));
     }
 
     static final int[][] MESHES = {{1, 1, 8, 1, 1}, {1, 1, 4, 2, 1}, {2, 1, 2, 2, 1}, {1, 2, 2, 1, 2}, {4, 1, 2, 1, 1}, {1, 1, 2, 4, 1}};
@@ -59,7 +59,7 @@ class EpTrafficTest {
             ExpertMeshView view = ExpertMeshView.of(ExpertMeshView.modelMesh(f[0], f[1], f[2], f[3], f[4]));
             EpLayout layout = new EpLayout(view);
             double[] model = new double[3];
-            double measuredTs = 0, lowerBound = 0, modelRagged = 0;
+            double measuredTs = 0, lowerBound = 0, modelRagged = 0, metadata = 0;
             int i = 0;
             for (EpMode mode : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) {
                 ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view, mode);
@@ -86,37 +86,38 @@ class EpTrafficTest {
                 assertThat(logged).as(Arrays.toString(f) + " " + mode + " executed collectives").isEqualTo(fromModule);
                 if (mode == EpMode.TOKEN_SHARDED) {
                     List<CollectiveTraffic.Collective> ragged = cs.stream().filter(CollectiveTraffic.Collective::ragged).toList();
-                    assertThat(ragged).hasSize(layout.expertSize() > 1 ? 2 : 0);
-                    for (CollectiveTraffic.Collective col : ragged) {
-                        assertThat(col.groupSize()).isEqualTo(layout.expertSize());
-                        assertThat(col.rowBytes()).isEqualTo(h * 4);
-                    }
+                    assertThat(ragged).hasSize(layout.expertSize() > 1 ? 4 : 0);
+                    for (CollectiveTraffic.Collective col : ragged) assertThat(col.groupSize()).isEqualTo(layout.expertSize());
                     ExpertParallelMoe.Result r = c.runEp(view, mode);
                     c.check(Arrays.toString(f) + " " + mode, r);
-                    double[] mb = measured(c, layout, r.sentRows(), h);
+                    for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
                     long[] raggedSent = new long[layout.mesh().size()];
                     for (CollectiveRecord rec : executed.log()) {
                         if (rec.op().equals("ragged_all_to_all")) for (int d = 0; d < raggedSent.length; d++) raggedSent[d] += rec.bytesSent()[d];
                     }
-                    assertThat((double) Arrays.stream(raggedSent).max().orElse(0)).as("runtime-logged ragged bytes of the busiest device").isEqualTo(mb[0]);
-                    for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
+                    double[] mb = measured(c, layout, r.sentRows(), raggedSent, h);
                     measuredTs = mb[0];
-                    lowerBound = mb[1];
-                    assertThat(measuredTs).as("measured >= lower bound").isGreaterThanOrEqualTo(lowerBound);
-                    modelRagged = p.estimate().entries().stream().filter(e -> e.op().equals("ragged_all_to_all")).mapToDouble(EpCostModel.Entry::bytes).sum();
+                    metadata = mb[1];
+                    lowerBound = mb[2];
+                    modelRagged = p.estimate().entries().stream().filter(e -> e.what().startsWith("dispatch (") || e.what().startsWith("combine"))
+                            .mapToDouble(EpCostModel.Entry::bytes).sum();
                 }
             }
             EpMode auto = new ExpertParallelMoe(c.cfg(), view, EpMode.AUTO).plan(n, cfg.moeIntermediateSize(), DType.F32).mode();
-            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f), layout.dpSize(),
-                    layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, lowerBound, auto.cliName()));
+            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f),
+                    layout.dpSize(), layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, metadata, lowerBound,
+                    auto.cliName()));
         }
     }
 
     /**
-     * The busiest device's ragged bytes (rows it sends off-shard in dispatch and in combine, times H f32), checked
-     * row by row against the routing; and that device's lower bound (distinct (token, remote shard) pairs, each way).
+     * Per device, from the oracle's routing: the (token, shard) pairs it sends to each shard (checked against the
+     * rows the body reports), and what the ragged all-to-alls must move: one H-vector (f32) per pair to another
+     * shard in dispatch, 2k f32 of metadata with each, and one f32 H-vector per pair another shard sent it in combine.
+     * The runtime's log must show exactly that for every device. Returns, for the busiest device: the logged bytes,
+     * their metadata part, and the lower bound (one H-vector per distinct (token, remote shard) pair each way).
      */
-    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long h) {
+    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long[] logged, long h) {
         MoeConfig cfg = c.cfg();
         int devices = layout.mesh().size(), x = layout.expertSize();
         int le = cfg.nRoutedExperts() / x, k = cfg.numExpertsPerTok();
@@ -125,36 +126,33 @@ class EpTrafficTest {
         long[] sentRows = sent.toLongArray();
         NamedSharding tokens = new NamedSharding(layout.mesh(), EpLayout.spec(layout.dpAndExpertAxes()));
         int[][] groups = layout.mesh().replicaGroups(layout.expertAxes());
-        long[][] rowsTo = new long[devices][x];
-        int[] me = new int[devices];
-        double worst = 0, worstBound = 0;
-        long[] pairs = new long[devices];
+        long[][] pairsTo = new long[devices][x];
         for (int d = 0; d < devices; d++) {
-            for (int[] g : groups) for (int m = 0; m < g.length; m++) if (g[m] == d) me[d] = m;
             long[] range = tokens.indexRanges(d, new long[] {n})[0];
             for (long t = range[0]; t < range[1]; t++) {
-                Set<Integer> remote = new HashSet<>();
-                for (int j = 0; j < k; j++) {
-                    int shard = (int) experts[(int) (t * k + j)] / le;
-                    rowsTo[d][shard]++;
-                    if (shard != me[d]) remote.add(shard);
-                }
-                pairs[d] += remote.size();
+                Set<Integer> shards = new HashSet<>();
+                for (int j = 0; j < k; j++) shards.add((int) experts[(int) (t * k + j)] / le);
+                for (int j : shards) pairsTo[d][j]++;
             }
-            for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " rows to shard " + j).isEqualTo(rowsTo[d][j]);
+            for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " pairs to shard " + j).isEqualTo(pairsTo[d][j]);
         }
+        double worst = -1, worstMeta = 0, worstBound = 0;
         for (int[] g : groups) {
             for (int m = 0; m < g.length; m++) {
                 int d = g[m];
-                long dispatch = 0, combine = 0;
-                for (int j = 0; j < x; j++) if (j != m) dispatch += rowsTo[d][j];
-                for (int i = 0; i < g.length; i++) if (i != m) combine += rowsTo[g[i]][m];
-                double bytes = (dispatch + combine) * h * 4.0;
-                double lb = 2.0 * pairs[d] * h * 4.0;
-                if (bytes > worst) { worst = bytes; worstBound = lb; }
+                long out = 0, in = 0;
+                for (int j = 0; j < x; j++) if (j != m) out += pairsTo[d][j];
+                for (int i = 0; i < g.length; i++) if (i != m) in += pairsTo[g[i]][m];
+                long bound = (out + in) * h * 4, meta = out * 2L * k * 4;
+                assertThat(logged[d]).as("device " + d + " ragged bytes sent").isEqualTo(bound + meta);
+                if (logged[d] > worst) {
+                    worst = logged[d];
+                    worstMeta = meta;
+                    worstBound = bound;
+                }
             }
         }
-        return new double[] {worst, worstBound};
+        return new double[] {worst, worstMeta, worstBound};
     }
 
     /** The direct module run by the runtime's SpmdRunner, which logs every collective executed. */
