@@ -26,7 +26,7 @@ import java.util.List;
  *       compute elements per (token, remote shard) pair, with 2k f32 of metadata (local experts, weights); ragged
  *       return of one f32 row of H per pair; reduce_scatter of the f32 [T_l, H] over tp.</li>
  * </ul>
- * Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
+ * Partial outputs and the combine travel in the accumulation dtype (f32; f64 for float64 runs). Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
  * picks the smallest total among the modes the shapes allow; ties go to the simpler mode (REPLICATED, RING,
  * TOKEN_SHARDED in that order).
  */
@@ -51,25 +51,25 @@ public final class EpCostModel {
         switch (mode) {
             case REPLICATED -> {
                 add(out, "tokens into the expert group", "reshard", x, ring(x) * t * h * s.xBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
-                add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * 4);
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d, 2 * ring(d) * e * 4);
             }
             case RING -> {
                 add(out, "tokens in", "all_gather", x, ring(x) * t * h * s.xBytes());
                 add(out, "routing ids in", "all_gather", x, ring(x) * t * k * 4);
                 add(out, "routing weights in", "all_gather", x, ring(x) * t * k * s.computeBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
-                add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * 4);
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case TOKEN_SHARDED -> {
                 double pairs = tl * remoteShards(e, x, k);
                 add(out, "pair counts", "all_gather", x, ring(x) * x * x * 4);
                 add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
-                add(out, "dispatch metadata (expected)", "ragged_all_to_all", x, pairs * 2 * k * 4);
-                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * 4);
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * 4);
+                add(out, "dispatch metadata (expected)", "ragged_all_to_all", x, pairs * 2 * k * s.accBytes());
+                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case AUTO -> throw new MoeException("EpCostModel: AUTO is a choice, not a mode; call choose");

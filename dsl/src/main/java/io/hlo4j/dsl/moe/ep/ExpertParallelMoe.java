@@ -199,12 +199,13 @@ public final class ExpertParallelMoe {
         Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
         Tensor tpIdx = layout.tpIndex();
         Tensor tokens = xl.astype(compute);
+        DType acc = MoeRouter.accumDtype(config);
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
@@ -216,19 +217,19 @@ public final class ExpertParallelMoe {
                     eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
                     wg = Collectives.allGather(r.weights(), 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx);
+                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx, acc);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
             case TOKEN_SHARDED -> {
                 if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap, acc);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
                 }
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
@@ -316,8 +317,9 @@ public final class ExpertParallelMoe {
             io.hlo4j.dsl.grad.Grad.Result g = io.hlo4j.dsl.grad.Grad.apply(v -> {
                 List<Tensor> t = new ArrayList<>();
                 for (int i = 0; i < nArgs; i++) t.add((Tensor) v[i]);
-                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(DType.F32);
-                Tensor ct = ((Tensor) v[nArgs]).astype(DType.F32);
+                DType acc = MoeRouter.accumDtype(config);
+                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(acc);
+                Tensor ct = ((Tensor) v[nArgs]).astype(acc);
                 return Ops.mul(io.hlo4j.dsl.Reductions.sum(Ops.mul(y, ct), 0, 1), scale);
             }, argnums, a.toArray());
             List<Tensor> gs = new ArrayList<>();

@@ -17,9 +17,9 @@ import java.util.function.BinaryOperator;
  * to an expert of that shard becomes one row: the shard's pairs are sorted by destination; the pair counts are
  * all-gathered (so every shard knows the whole [X, X] count matrix and computes every offset itself); a ragged
  * all-to-all sends the token's hidden vector, with two small ones for the pair's metadata (per slot: the local
- * expert or L, and the routing weight or 0, both f32); the receiver expands its rows to (row, slot) pairs, sorts them
- * by local expert, runs the grouped FFN and sums each row's slots with their weights in f32; a ragged all-to-all
- * returns one f32 row per pair, and the sender sums its pairs per token.
+ * expert or L, and the routing weight or 0, both in the accumulation dtype: f32, or f64 for float64 runs); the receiver expands its rows to (row, slot) pairs, sorts them
+ * by local expert, runs the grouped FFN and sums each row's slots with their weights in the accumulation dtype; a
+ * ragged all-to-all returns one such row per pair, and the sender sums its pairs per token.
  *
  * <p>The receive buffer holds {@code capacity} rows, by default the worst case T X (every shard sending every
  * token here), so nothing is ever dropped. A smaller capacity drops the pairs past it (every offset is clamped
@@ -28,11 +28,11 @@ import java.util.function.BinaryOperator;
 final class TokenDispatch {
     private TokenDispatch() {}
 
-    /** The shard's combined output [T, H] f32 (partial over tp), the pairs it sent to each shard [X], pairs it dropped [1]. */
+    /** The shard's combined output [T, H] in the accumulation dtype (partial over tp), the pairs it sent to each shard [X], pairs it dropped [1]. */
     record Out(Tensor output, Tensor sent, Tensor overflow) {}
 
     static Out run(EpLayout layout, Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act,
-                   long capacity) {
+                   long capacity, DType acc) {
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1);
         int x = layout.expertSize();
         long le = w.experts(), pairs = t * x;
@@ -52,8 +52,8 @@ final class TokenDispatch {
         Tensor rows = Indexing.take(tokens, tokenOfPair, 0);                                                     // [T X, H]
         Tensor localIds = Ops.where(on, Ops.sub(experts.reshape(t, 1, k).broadcastTo(t, x, k), Ops.mul(j3, Ops.full(Shape.of(t, x, k), le, DType.I32))),
                 Ops.full(Shape.of(t, x, k), le, DType.I32));
-        Tensor ids = Indexing.take(localIds.reshape(pairs, k).astype(DType.F32), perm, 0);                    // [T X, k]
-        Tensor wts = Indexing.take(Ops.where(on, weights.astype(DType.F32).reshape(t, 1, k).broadcastTo(t, x, k), 0.0).reshape(pairs, k), perm, 0);
+        Tensor ids = Indexing.take(localIds.reshape(pairs, k).astype(acc), perm, 0);                          // [T X, k]
+        Tensor wts = Indexing.take(Ops.where(on, weights.astype(acc).reshape(t, 1, k).broadcastTo(t, x, k), 0.0).reshape(pairs, k), perm, 0);
 
         // counts: c[i][j] pairs shard i sends to shard j; every offset from it, clamped to the capacity
         Tensor c = Collectives.allGather(Indexing.bincount(key, x).reshape(1, x), 0, ex);                     // [X, X]
@@ -76,8 +76,8 @@ final class TokenDispatch {
 
         // dispatch: hidden vectors, then the metadata (unwritten rows: local expert L, weight 0)
         Tensor bufX = RaggedExchange.exchange(rows, Ops.zeros(Shape.of(capacity, h), tokens.dtype()), inOff, send, outOff, recv, recvOff, backOff, ex);
-        Tensor bufIds = RaggedExchange.exchange(ids, Ops.full(Shape.of(capacity, k), le, DType.F32), inOff, send, outOff, recv, recvOff, backOff, ex);
-        Tensor bufW = RaggedExchange.exchange(wts, Ops.zeros(Shape.of(capacity, k), DType.F32), inOff, send, outOff, recv, recvOff, backOff, ex);
+        Tensor bufIds = RaggedExchange.exchange(ids, Ops.full(Shape.of(capacity, k), le, acc), inOff, send, outOff, recv, recvOff, backOff, ex);
+        Tensor bufW = RaggedExchange.exchange(wts, Ops.zeros(Shape.of(capacity, k), acc), inOff, send, outOff, recv, recvOff, backOff, ex);
 
         // the local experts on (row, slot) pairs sorted by local expert; each row's slots summed in f32
         long slots = capacity * k;
@@ -86,12 +86,12 @@ final class TokenDispatch {
         Tensor rowOfSlot = Ops.div(perm2, Ops.full(Shape.of(slots), k, DType.I32));
         Tensor y = LocalExperts.ffn(Indexing.take(bufX, rowOfSlot, 0), Indexing.take(slotIds, perm2, 0), Indexing.bincount(slotIds, le), w, act, tp);
         Tensor wSlot = Indexing.take(bufW.reshape(slots), perm2, 0);
-        Tensor contrib = Ops.mul(y.astype(DType.F32), wSlot.reshape(slots, 1).broadcastTo(slots, h));
-        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(capacity, h), DType.F32), rowOfSlot, contrib, 0);
+        Tensor contrib = Ops.mul(y.astype(acc), wSlot.reshape(slots, 1).broadcastTo(slots, h));
+        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(capacity, h), acc), rowOfSlot, contrib, 0);
 
         // combine: one f32 row per pair back to its sender, summed per token
-        Tensor ret = RaggedExchange.exchange(combined, Ops.zeros(Shape.of(pairs, h), DType.F32), recvOff, recv, backOff, send, inOff, outOff, ex);
-        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), DType.F32), tokenOfPair, ret, 0);
+        Tensor ret = RaggedExchange.exchange(combined, Ops.zeros(Shape.of(pairs, h), acc), recvOff, recv, backOff, send, inOff, outOff, ex);
+        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenOfPair, ret, 0);
         return new Out(out, send, overflow);
     }
 }
