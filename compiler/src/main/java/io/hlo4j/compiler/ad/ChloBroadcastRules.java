@@ -30,6 +30,9 @@ final class ChloBroadcastRules {
             in.rule("chlo.broadcast_" + e.getKey(), (b, op, g) -> viaStablehlo(b, op, g, target));
         }
         in.rule("chlo.broadcast_select", (b, op, g) -> viaStablehlo(b, op, g, "stablehlo.select"));
+        // chlo's own binary special functions: the same explicit broadcast, then the chlo op's rule.
+        in.rule("chlo.broadcast_polygamma", (b, op, g) -> viaStablehlo(b, op, g, "chlo.polygamma"));
+        in.rule("chlo.broadcast_zeta", (b, op, g) -> viaStablehlo(b, op, g, "chlo.zeta"));
         in.rule("chlo.square", (b, op, g) -> List.of(b.mul(g.get(0), b.scale(op.operand(0), 2))));
     }
 

@@ -23,6 +23,8 @@ final class IndexingRules {
     static void install(VjpRules.Installer in) {
         in.rule("stablehlo.gather", IndexingRules::gather);
         in.rule("stablehlo.scatter", IndexingRules::scatter);
+        // dynamic_gather: gather with its slice sizes as a third (integer) operand.
+        in.rule("stablehlo.dynamic_gather", IndexingRules::gather);
     }
 
     private static List<Value> gather(Backward b, Operation op, List<Value> g) {
@@ -32,7 +34,9 @@ final class IndexingRules {
         boolean sorted = op.attr("indices_are_sorted") instanceof BoolAttr s && s.value();
         Value operand = op.operand(0);
         Value gx = b.hlo().scatter(b.zerosLike(operand), op.operand(1), b.castLike(g.get(0), operand), sdn, "add", sorted, false, b.loc());
-        return Arrays.asList(gx, null);
+        java.util.List<Value> out = new java.util.ArrayList<>(Arrays.asList(new Value[op.numOperands()]));
+        out.set(0, gx);
+        return out;
     }
 
     private static List<Value> scatter(Backward b, Operation op, List<Value> g) {

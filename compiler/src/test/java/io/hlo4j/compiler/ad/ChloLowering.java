@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test-only rewrite of chlo.square and chlo.broadcast_{add,sub,mul,div,max,min,pow,atan2,rem,select,complex} into explicit
+ * Test-only rewrite of chlo.square and chlo.broadcast_{add,sub,mul,div,max,min,pow,atan2,rem,select,complex,polygamma,zeta} into explicit
  * broadcast_in_dim + stablehlo ops, written from chlo's definition (numpy right-alignment, or broadcast_dimensions
  * for the lower-rank operand), so the interpreter (which has no chlo broadcast kernels) can run both the primal
  * and the VJP function of a chlo test. Single-block functions without regions only.
@@ -31,6 +31,10 @@ final class ChloLowering {
             "chlo.broadcast_min", "minimum", "chlo.broadcast_pow", "power", "chlo.broadcast_atan2", "atan2",
             "chlo.broadcast_rem", "remainder",
             "chlo.broadcast_select", "select");
+
+    /** Broadcasting forms of chlo's own binary functions: lowered to the chlo op on explicit broadcasts. */
+    private static final Map<String, String> CHLO = Map.of("chlo.broadcast_polygamma", "chlo.polygamma",
+            "chlo.broadcast_zeta", "chlo.zeta");
 
     static Module lower(Module m) {
         List<Operation> fs = new ArrayList<>();
@@ -52,7 +56,7 @@ final class ChloLowering {
             Value out;
             if (op.name().equals("chlo.square")) {
                 out = sb.multiply(in.get(0), in.get(0), op.location());
-            } else if (OPS.containsKey(op.name()) || op.name().equals("chlo.broadcast_complex")) {
+            } else if (OPS.containsKey(op.name()) || CHLO.containsKey(op.name()) || op.name().equals("chlo.broadcast_complex")) {
                 TensorType rt = (TensorType) op.result().type();
                 long[] attr = op.attr("broadcast_dimensions") instanceof DenseArrayAttr d ? d.longs() : null;
                 List<Value> wide = new ArrayList<>();
@@ -64,7 +68,8 @@ final class ChloLowering {
                     }
                     wide.add(sb.broadcastInDim(x, rt.shape(), dims, op.location()));
                 }
-                out = fb.emit1("stablehlo." + OPS.getOrDefault(op.name(), "complex"), wide, Map.of(), op.location());
+                String target = CHLO.containsKey(op.name()) ? CHLO.get(op.name()) : "stablehlo." + OPS.getOrDefault(op.name(), "complex");
+                out = fb.emit1(target, wide, Map.of(), op.location());
             } else {
                 Operation c = fb.append(Cloner.copy(op, map), op.location());
                 for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));

@@ -217,6 +217,8 @@ final class RegionCallOps {
         }
         Attribute version = op.attr("version");
         if (version != null && !(version instanceof IntegerAttr)) throw fail(op, "composite_i5", "version must be an i32 integer");
+        // An op being built (not yet inside a module) cannot see its decomposition; the module verifier checks it.
+        if (!insideModule(op)) return;
         FunctionType fn = lookupFunction(op, decomp.root());
         if (fn == null) throw fail(op, "composite_c2", "'" + decomp.root() + "' does not reference a valid function");
         List<Type> types = op.operandTypes();
@@ -253,6 +255,11 @@ final class RegionCallOps {
             scope = enclosing(scope);
         }
         return null;
+    }
+
+    private static boolean insideModule(Operation op) {
+        for (Operation s = enclosing(op); s != null; s = enclosing(s)) if (s.name().equals("builtin.module")) return true;
+        return false;
     }
 
     private static Operation enclosing(Operation op) {
