@@ -1,7 +1,6 @@
 package io.hlo4j.dsl.moe.ep;
 
 import io.hlo4j.dsl.DType;
-import io.hlo4j.dsl.Indexing;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
