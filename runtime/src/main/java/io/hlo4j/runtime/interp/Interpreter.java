@@ -34,6 +34,35 @@ public final class Interpreter {
 
     public Module module() { return module; }
 
+    private volatile java.util.function.Consumer<String> printSink = System.out::print;
+    private volatile java.nio.file.Path probeDir;
+    private long probeFiles;
+
+    /** Where {@code interpreter.print} writes (default {@code System.out}); each print arrives as one string. */
+    public void setPrintSink(java.util.function.Consumer<String> sink) { printSink = java.util.Objects.requireNonNull(sink); }
+
+    /**
+     * The folder {@code interpreter.probe} writes into ({@code probe<N>.npy} and {@code index.csv}). Like the
+     * reference at the start of a run, this removes an {@code index.csv} left there and restarts the file numbering.
+     */
+    public synchronized void setProbeDir(java.nio.file.Path dir) {
+        try {
+            if (dir != null) java.nio.file.Files.deleteIfExists(dir.resolve(ProbeKernels.INDEX));
+        } catch (java.io.IOException e) {
+            throw new InterpreterException("cannot remove " + dir.resolve(ProbeKernels.INDEX) + ": " + e.getMessage(), null);
+        }
+        probeDir = dir;
+        probeFiles = 0;
+    }
+
+    /** The probe folder; null when none was set. */
+    public java.nio.file.Path probeDir() { return probeDir; }
+
+    synchronized long nextProbeFile() { return ++probeFiles; }
+
+    /** Sends one printed value to the print sink; one at a time, so outputs of parallel devices never interleave. */
+    synchronized void emit(String text) { printSink.accept(text); }
+
     /** Evaluation stops with an error once {@link System#nanoTime()} passes {@code nanoTime}. */
     public void setDeadline(long nanoTime) { deadline = nanoTime; }
 
