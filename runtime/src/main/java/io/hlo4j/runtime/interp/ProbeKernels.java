@@ -8,6 +8,7 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.io.Npy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ final class ProbeKernels {
         synchronized (in) {
             Path file = d.resolve("probe" + in.nextProbeFile() + ".npy");
             try {
-                Npy.write(file, t);
+                Npy.write(file, HostArrays.toHost(t));
                 Files.writeString(d.resolve(INDEX), id + "," + t.type + "," + file + "\n",
                         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
             } catch (IOException e) {
@@ -102,7 +103,9 @@ final class ProbeKernels {
                 throw new CheckFailure(op, "probe \"" + id + "\" iteration " + iter + " recorded type " + f[1] + ", expected " + type);
             }
             try {
-                return Npy.read(Path.of(f[2]), type);
+                Tensor t = HostArrays.toTensor(Npy.read(Path.of(f[2]), type.elementType()));
+                if (!t.type.equals(type)) throw new IOException(f[2] + " holds " + t.type + ", expected " + type);
+                return t;
             } catch (IOException | RuntimeException e) {
                 throw new CheckFailure(op, "cannot read probe \"" + id + "\" iteration " + iter + ": " + e.getMessage());
             }
