@@ -245,6 +245,8 @@ class ManualComputationGradTest {
                 }""";
         Random r = new Random(71);
         Module vjp = check(sharded, reference, 2, List.of(uniform(f64(4, 2), r, -1, 1), uniform(f64(4, 2), r, -1, 1)));
+        // The constraint in @f, its forward copy in @vjp, and the cotangent's constraint.
+        assertThat(MlirPrinter.print(vjp).split("sdy.sharding_constraint %\\w+ <@mesh, \\[\\{\"x\"\\}, \\{\\}\\]> : tensor<4x2xf64>", -1)).hasSize(4);
         assertThat(MlirPrinter.print(vjp)).contains("sdy.named_computation<\"vjp_blk\">")
                 .contains("in_shardings=[<@mesh, [{\"x\"}, {}]>, <@mesh, [{}, {}]>, <@mesh, [{}, {\"x\"}]>] "
                         + "out_shardings=[<@mesh, [{\"x\"}, {}]>, <@mesh, [{}, {}]>]");
