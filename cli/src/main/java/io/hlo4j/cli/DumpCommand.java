@@ -6,6 +6,12 @@ import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeConfigJson;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
+import io.hlo4j.compiler.spmd.propagate.Propagated;
+import io.hlo4j.compiler.spmd.propagate.Propagation;
+import io.hlo4j.compiler.spmd.propagate.ShardingConflict;
+import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.dsl.shard.ShardedJit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,9 +25,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code hlo4j dump}: traces a built-in model on shapes alone and writes its StableHLO, either the global program
- * or (with a mesh) the Shardy-annotated one. The SPMD partitioner does not exist yet, so {@code --emit explicit}
- * and any {@code --stage} past tracing are refused rather than answered with the traced program.
+ * {@code hlo4j dump}: traces a built-in model on shapes alone and writes its StableHLO: the global program, the
+ * Shardy-annotated one (with a mesh), or the explicit per-device program hlo4j's own SPMD partitioner makes of it.
+ * {@code --stage} stops after tracing (the annotated text as traced), after propagation (every op carries the
+ * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).
  */
 @Command(name = "dump",
         description = {"Trace a built-in model and write its StableHLO (stdout, or -o FILE).",
@@ -33,7 +40,9 @@ import java.util.Map;
         footer = {"  hlo4j dump moe",
                 "  hlo4j dump moe --config moe.json --batch 2 --seq 16 -o moe.mlir",
                 "  hlo4j dump moe --emit annotated --mesh dp=1,fsdp=2,ep=2,tp=2,sp=1",
-                "  hlo4j dump mlp --emit annotated --mesh dp=2"})
+                "  hlo4j dump mlp --emit annotated --mesh dp=2",
+                "  hlo4j dump moe --emit annotated --stage propagated --mesh fsdp=2,ep=2,tp=2",
+                "  hlo4j dump moe --emit explicit --mesh dp=2,ep=2,tp=2 -o moe-per-device.mlir"})
 final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
@@ -58,28 +67,31 @@ final class DumpCommand extends CliCommand {
     Integer devices;
 
     @Option(names = "--emit", paramLabel = "FORM", defaultValue = "global",
-            description = "global (default), annotated (needs --mesh) or explicit (not available yet).")
+            description = "global (default), annotated (needs --mesh) or explicit (the per-device program; needs --mesh).")
     String emit;
 
-    @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "traced",
-            description = "traced (default); propagated and partitioned need the SPMD partitioner (not yet).")
+    @Option(names = "--stage", paramLabel = "STAGE",
+            description = "Where to stop: traced (the default for global and annotated), propagated (annotated, with "
+                    + "the sharding of every value) or partitioned (the default for explicit). Needs --mesh past traced.")
     String stage;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
 
     @Override public Integer call() throws IOException {
-        switch (stage) {
-            case "traced" -> {}
-            case "propagated", "partitioned" -> throw usage("--stage " + stage
-                    + ": the SPMD partitioner is not there yet; only --stage traced is available");
-            default -> throw usage("--stage: unknown stage '" + stage + "' (expected traced, propagated or partitioned)");
-        }
         switch (emit) {
-            case "global" -> { if (mesh != null) throw usage("--mesh needs --emit annotated (global emission has no mesh)"); }
-            case "annotated" -> { if (mesh == null) throw usage("--emit annotated needs --mesh"); }
-            case "explicit" -> throw usage("--emit explicit: the SPMD partitioner is not there yet; use global or annotated");
+            case "global" -> { if (mesh != null) throw usage("--mesh needs --emit annotated or explicit (global emission has no mesh)"); }
+            case "annotated", "explicit" -> { if (mesh == null) throw usage("--emit " + emit + " needs --mesh"); }
             default -> throw usage("--emit: unknown form '" + emit + "' (expected global, annotated or explicit)");
+        }
+        if (stage == null) stage = emit.equals("explicit") ? "partitioned" : "traced";
+        switch (stage) {
+            case "traced", "propagated" -> {
+                if (emit.equals("explicit")) throw usage("--stage " + stage + " is a stage of the annotated program: use --emit annotated");
+                if (stage.equals("propagated") && mesh == null) throw usage("--stage propagated needs --mesh");
+            }
+            case "partitioned" -> { if (mesh == null) throw usage("--stage partitioned needs --mesh"); }
+            default -> throw usage("--stage: unknown stage '" + stage + "' (expected traced, propagated or partitioned)");
         }
         DumpModel m = DumpModel.byName(model);
         if (m == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.NAMES) + ")");
@@ -97,7 +109,19 @@ final class DumpCommand extends CliCommand {
         Lowered lowered = meshObj == null
                 ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
                 : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
-        String text = lowered.asText();
+        String text = switch (stage) {
+            case "propagated" -> {
+                Propagated prop = Propagation.propagate(lowered.module());
+                for (ShardingConflict c : prop.conflicts()) err().println("hlo4j: propagation: " + c);
+                yield MlirPrinter.print(prop.module());
+            }
+            case "partitioned" -> {
+                PartitionedProgram pp = Spmd.explicit(lowered.module());
+                for (var entry : pp.report().entries()) err().println("hlo4j: partitioner: " + entry);
+                yield MlirPrinter.print(pp.module());
+            }
+            default -> lowered.asText();
+        };
         if (!text.endsWith("\n")) text += "\n";
         if (output == null) {
             out().print(text);

@@ -28,6 +28,7 @@ import java.util.List;
                 DemoCommand.class,
                 BenchCommand.class,
                 RunCommand.class,
+                CompileCommand.class,
                 ConformanceCommand.class,
                 InspectCommand.class,
                 DiffCommand.class,

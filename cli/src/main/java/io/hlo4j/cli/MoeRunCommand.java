@@ -38,8 +38,9 @@ import java.util.Map;
                 "wi_bias.npy, wu_bias.npy [E, M], wd_bias.npy [E, H] and token_ids.npy [B, S] (HASH).",
                 "x is [B, S, H]. OUT receives output.npy [B, S, H], router_logits.npy [B*S, E],",
                 "expert_loads.npy [E], selected_experts.npy, selected_weights.npy and metrics.json",
-                "(null for a loss the config does not compute). Runs on the interpreter; OUT is written",
-                "only when the whole run succeeded."},
+                "(null for a loss the config does not compute). Runs on the interpreter, or on a PJRT plugin's",
+                "first device with --pjrt-plugin (or HLO4J_PJRT_PLUGIN). OUT is written only when the whole run",
+                "succeeded."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/",
@@ -67,6 +68,14 @@ final class MoeRunCommand extends CliCommand {
     @Option(names = "--dump", paramLabel = "FILE", description = "Also write the traced StableHLO module to FILE.")
     Path dump;
 
+    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
+            description = "Run on this PJRT plugin's first device instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
+    Path pjrtPlugin;
+
+    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
+            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
+    List<String> pjrtOptions = new ArrayList<>();
+
     @Override public Integer call() throws IOException {
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
@@ -81,7 +90,15 @@ final class MoeRunCommand extends CliCommand {
         HostArray[] argv = in.arrays().values().toArray(HostArray[]::new);
         List<String> outNames = new ArrayList<>();
         Lowered lowered = jit(cfg, names, outNames).lower((Object[]) argv);
-        List<HostArray> res = lowered.compile().call(argv);
+        List<HostArray> res;
+        if (pjrtPlugin != null) {
+            try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, PjrtRun.parseOptions(pjrtOptions))) {
+                res = lowered.compile(backend).call(argv);
+            }
+        } else {
+            if (!pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+            res = lowered.compile().call(argv);
+        }
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
 

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
                 "Inputs are .npy files in argument order; with --devices N each device gets the same inputs, or",
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
                 "(DIR/device<d>/result<i>.npy with several devices).",
-                "With --pjrt-plugin (or HLO4J_PJRT_PLUGIN) it runs the entry function on that plugin's first device."},
+                "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",

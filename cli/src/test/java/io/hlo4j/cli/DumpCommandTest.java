@@ -100,6 +100,55 @@ class DumpCommandTest {
         mainArgs(r.out());
     }
 
+    /** After propagation every op of the annotated MLP carries the sharding Shardy's form gives it. */
+    @Test void propagatedStageAnnotatesEveryOp() {
+        Cli.Run r = dump("mlp", "--emit", "annotated", "--stage", "propagated", "--mesh", "dp=2");
+        assertThat(r.code()).as(r.toString()).isZero();
+        Module m = MlirParser.parseModule(r.out(), "propagated.mlir");
+        ModuleVerifier.verify(m);
+        List<String> unannotated = new ArrayList<>();
+        m.body().operations().stream().filter(op -> op.name().equals("func.func")).forEach(f -> f.region(0).entry().operations().forEach(op -> {
+            if (op.numResults() > 0 && op.attributes().get("sdy.sharding") == null) unannotated.add(op.name());
+        }));
+        assertThat(unannotated).as("ops without a propagated sharding").isEmpty();
+    }
+
+    /**
+     * The explicit MLP on dp=2 is the program hlo4j's partitioner makes of the annotated one, and it computes what
+     * the global program computes: run on two simulated devices against the global program on one (the oracle).
+     */
+    @Test void explicitStageRunsLikeTheGlobalProgram() {
+        Cli.Run annotated = dump("mlp", "--emit", "annotated", "--mesh", "dp=2");
+        Cli.Run explicit = dump("mlp", "--emit", "explicit", "--mesh", "dp=2");
+        Cli.Run global = dump("mlp");
+        assertThat(explicit.code()).as(explicit.toString()).isZero();
+        var program = io.hlo4j.compiler.spmd.Spmd.explicit(MlirParser.parseModule(annotated.out(), "annotated.mlir"));
+        assertThat(explicit.out().strip()).isEqualTo(io.hlo4j.mlir.print.MlirPrinter.print(program.module()).strip());
+        Module perDevice = MlirParser.parseModule(explicit.out(), "explicit.mlir");
+        ModuleVerifier.verify(perDevice);
+        assertThat(explicit.out()).contains("mhlo.num_partitions = 2").doesNotContain("sdy.");
+
+        java.util.Random rnd = new java.util.Random(7);
+        List<io.hlo4j.runtime.array.HostArray> args = new ArrayList<>();
+        for (var t : program.argTypes()) {
+            double[] v = new double[(int) t.numElements()];
+            for (int i = 0; i < v.length; i++) v[i] = rnd.nextGaussian();
+            args.add(io.hlo4j.runtime.array.HostArray.fromDoubles(t, v));
+        }
+        List<io.hlo4j.runtime.array.HostArray> want = new io.hlo4j.runtime.interp.Interpreter(MlirParser.parseModule(global.out(), "global.mlir"))
+                .runHost("main", args);
+        var got = io.hlo4j.runtime.spmd.SpmdRunner.run(perDevice, program.mesh(), args, program.argShardings(), program.resultShardings(),
+                program.resultTypes()).results();
+        assertThat(got).hasSameSizeAs(want);
+        for (int j = 0; j < want.size(); j++) {
+            double[] a = got.get(j).toDoubleArray(), b = want.get(j).toDoubleArray();
+            for (int i = 0; i < b.length; i++) {
+                assertThat(Math.abs(a[i] - b[i])).as("result %d element %d: explicit %s, global %s", j, i, a[i], b[i])
+                        .isLessThanOrEqualTo(1e-5 * Math.max(1, Math.abs(b[i])));
+            }
+        }
+    }
+
     @Test void helpHasAnExample() {
         Cli.Run r = dump("--help");
         assertThat(r.code()).as(r.toString()).isZero();
@@ -108,10 +157,12 @@ class DumpCommandTest {
 
     @Test void refusals() {
         assertRefused(dump("resnet"), 2, "unknown model 'resnet'");
-        assertRefused(dump("moe", "--emit", "explicit", "--mesh", "dp=2"), 2, "SPMD partitioner is not there yet");
-        assertRefused(dump("moe", "--stage", "partitioned"), 2, "SPMD partitioner is not there yet");
+        assertRefused(dump("moe", "--emit", "explicit"), 2, "--emit explicit needs --mesh");
+        assertRefused(dump("moe", "--stage", "partitioned"), 2, "--stage partitioned needs --mesh");
+        assertRefused(dump("moe", "--emit", "explicit", "--stage", "propagated", "--mesh", "dp=2"), 2, "use --emit annotated");
+        assertRefused(dump("moe", "--emit", "annotated", "--stage", "lowered", "--mesh", "dp=2"), 2, "unknown stage 'lowered'");
         assertRefused(dump("moe", "--emit", "annotated"), 2, "--emit annotated needs --mesh");
-        assertRefused(dump("moe", "--mesh", "dp=2"), 2, "--mesh needs --emit annotated");
+        assertRefused(dump("moe", "--mesh", "dp=2"), 2, "--mesh needs --emit annotated or explicit");
         assertRefused(dump("mlp", "--config", "moe.json"), 2, "--config applies only to the moe model");
         assertRefused(dump("moe", "--config", "/nonexistent/moe.json"), 1, "/nonexistent/moe.json: no such file");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=two"), 2, "not a whole number");

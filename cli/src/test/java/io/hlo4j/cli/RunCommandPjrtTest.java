@@ -80,4 +80,41 @@ class RunCommandPjrtTest {
         assertThat(PjrtRun.parseOptions(List.of("a=3", "b=0.5", "c=true", "d=gpu")))
                 .isEqualTo(Map.of("a", 3L, "b", 0.5, "c", true, "d", "gpu"));
     }
+
+    @Test
+    void devicesNRunsOnTheFirstNDevicesOfThePlugin(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("add.mlir");
+        Files.writeString(f, """
+                func.func public @main(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>) -> tensor<3xf32> {
+                  %0 = stablehlo.add %arg0, %arg1 : tensor<3xf32>
+                  return %0 : tensor<3xf32>
+                }
+                """);
+        List<String> a = new java.util.ArrayList<>(List.of("run", f.toString(), "--devices", "2"));
+        float[][] in = {{1, 2, 3}, {10, 20, 30}, {-1, -2, -3}, {5, 5, 5}};   // device 0: x, y; device 1: x, y
+        for (int i = 0; i < in.length; i++) {
+            Path p = dir.resolve("in" + i + ".npy");
+            Npy.write(p, HostArray.fromFloats(TensorType.of(FloatType.F32, 3), in[i]));
+            a.addAll(List.of("--input", p.toString()));
+        }
+        Cli.Run interp = Cli.run(concat(a, "-o", dir.resolve("interp").toString()));
+        Cli.Run pjrt = Cli.run(concat(a, "-o", dir.resolve("pjrt").toString(), "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=2"));
+        assertThat(interp.code()).as(interp.toString()).isZero();
+        assertThat(pjrt.code()).as(pjrt.toString()).isZero();
+        assertThat(pjrt.out()).contains("on pjrt:mock (2 devices)");
+        for (int d = 0; d < 2; d++) {
+            double[] want = Npy.read(dir.resolve("interp/device" + d + "/result0.npy")).toDoubleArray();
+            assertThat(Npy.read(dir.resolve("pjrt/device" + d + "/result0.npy")).toDoubleArray()).as("device %d", d).containsExactly(want);
+        }
+        assertThat(Npy.read(dir.resolve("pjrt/device1/result0.npy")).toDoubleArray()).containsExactly(4, 3, 2);
+        Cli.Run tooMany = Cli.run(concat(a, "--pjrt-plugin", mock().toString()));
+        assertThat(tooMany.code()).as(tooMany.toString()).isEqualTo(1);
+        assertThat(tooMany.err()).contains("needs 2 partitions but PJRT plugin libpjrt_mock.so has 1 addressable device").hasLineCount(1);
+    }
+
+    private static String[] concat(List<String> a, String... more) {
+        List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
 }

@@ -125,7 +125,7 @@ class UsageTest {
 
     @Test void theCommandTreeIsWhatTheDocsDescribe() {
         assertThat(allCommands()).containsExactly(List.of(), List.of("print"), List.of("verify"), List.of("demo"),
-                List.of("bench"), List.of("bench", "parse"), List.of("run"), List.of("conformance"),
+                List.of("bench"), List.of("bench", "parse"), List.of("run"), List.of("compile"), List.of("conformance"),
                 List.of("inspect"), List.of("diff"), List.of("graph"), List.of("shardings"),
                 List.of("examples"), List.of("examples", "list"), List.of("examples", "run"),
                 List.of("moe"), List.of("moe", "run"), List.of("dump"));

@@ -42,7 +42,8 @@ public final class Jit {
         this.backend = backend;
     }
 
-    public static Jit jit(String name, TracedFunction fn) { return new Jit(name, fn, Backend.interpreter()); }
+    /** On {@link Backend#configured()}: PJRT when {@code HLO4J_PJRT_PLUGIN} (or {@code hlo4j.pjrt.plugin}) names a plugin, else the interpreter. */
+    public static Jit jit(String name, TracedFunction fn) { return new Jit(name, fn, Backend.configured()); }
     public static Jit jit(TracedFunction fn) { return jit("main", fn); }
     public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0])); }
     public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0], (Tensor) args[1])); }

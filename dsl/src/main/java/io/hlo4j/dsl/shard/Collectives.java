@@ -126,6 +126,56 @@ public final class Collectives {
     }
 
     /**
+     * {@code ragged_all_to_all(operand, output, input_offsets, send_sizes, output_offsets, recv_sizes, axis_name=axes)}
+     * as JAX lowers it: {@code stablehlo.custom_call @ragged_all_to_all} with {@code api_version = 4} and a
+     * {@code backend_config} dictionary holding {@code replica_groups} (from the mesh, as for the other collectives)
+     * and {@code channel_id = 1}. Member j of a group sends rows {@code [input_offsets[i], +send_sizes[i])} of
+     * {@code operand} (dimension 0) to member i, where they land at row {@code output_offsets[i]} of i's copy of
+     * {@code output} (sender-side offsets into the receiver's buffer); rows nobody writes keep {@code output}'s
+     * values. The four index vectors are 1-D integers of the group size.
+     */
+    public static Tensor raggedAllToAll(Tensor operand, Tensor output, Tensor inputOffsets, Tensor sendSizes, Tensor outputOffsets,
+                                        Tensor recvSizes, String... axes) {
+        Location loc = SourceLoc.here();
+        String op = "raggedAllToAll";
+        Mesh mesh = manualMesh(op, loc);
+        Map<String, Attribute> groups = common(mesh, axes, op, loc);
+        int n = mesh.axisSize(List.of(axes));
+        if (operand.rank() < 1 || output.rank() != operand.rank() || operand.dtype() != output.dtype()
+                || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(operand.dims(), 1, operand.rank()),
+                        java.util.Arrays.copyOfRange(output.dims(), 1, output.rank()))) {
+            throw new DslException(op, "operand " + operand.describe() + " and output " + output.describe()
+                    + " must have the same element type and the same shape past dimension 0", loc);
+        }
+        Tensor[] idx = {inputOffsets, sendSizes, outputOffsets, recvSizes};
+        String[] names = {"input_offsets", "send_sizes", "output_offsets", "recv_sizes"};
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i].rank() != 1 || idx[i].dim(0) != n || !idx[i].dtype().isInteger()) {
+                throw new DslException(op, names[i] + " " + idx[i].describe() + " must be a 1-D integer vector of the group size " + n
+                        + " (axes " + List.of(axes) + ")", loc);
+            }
+        }
+        Trace cur = Trace.current(op, loc);
+        List<io.hlo4j.mlir.ir.Value> operands = new java.util.ArrayList<>();
+        for (Tensor t : List.of(operand, output, inputOffsets, sendSizes, outputOffsets, recvSizes)) {
+            if (!cur.ir().isVisible(t.value())) throw new DslException(op, "tensor " + t.describe() + " is used outside its trace", loc);
+            operands.add(t.value());
+        }
+        Map<String, Attribute> cfg = new TreeMap<>();
+        cfg.put("channel_id", IntegerAttr.i64(CHANNEL.handle()));
+        cfg.put("replica_groups", groups.get("replica_groups"));
+        Map<String, Attribute> p = new TreeMap<>();
+        p.put("call_target_name", new io.hlo4j.mlir.attr.StringAttr("ragged_all_to_all"));
+        p.put("api_version", IntegerAttr.i32(4));
+        p.put("backend_config", io.hlo4j.mlir.attr.DictionaryAttr.of(cfg));
+        try {
+            return new Tensor(cur.ir().emit("stablehlo.custom_call", operands, p, List.of(), List.of(output.type()), loc).get(0));
+        } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+            throw new DslException(op, "invalid operands " + operand.describe() + ", " + output.describe() + ": " + e.getMessage(), loc, e);
+        }
+    }
+
+    /**
      * {@code axis_index(axis)}: this device's coordinate on {@code axis}, as {@code tensor<i32>}, lowered as JAX
      * does: {@code partition_id}, divided by the axis stride and taken modulo its size. Needs the mesh's device
      * order to be iota (then partition id = mesh position); other orders are refused.

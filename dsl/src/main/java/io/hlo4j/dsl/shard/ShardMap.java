@@ -39,6 +39,19 @@ public final class ShardMap {
     /** The mesh of the innermost shard_map body being traced, or null. */
     static Mesh currentMesh() { return MANUAL.get().peek(); }
 
+    /**
+     * Runs {@code body} with {@code mesh} as the manual mesh that {@link Collectives} read, outside any
+     * {@code sdy.manual_computation}: for tracing a body as a standalone per-device function ({@link ShardMapRun}).
+     */
+    static <T> T withManualMesh(Mesh mesh, java.util.function.Supplier<T> body) {
+        MANUAL.get().push(mesh);
+        try {
+            return body.get();
+        } finally {
+            MANUAL.get().pop();
+        }
+    }
+
     /** One in spec per argument, one out spec per result of {@code body}. */
     public static List<Tensor> shardMap(Mesh mesh, List<PartitionSpec> inSpecs, List<PartitionSpec> outSpecs,
                                         Function<List<Tensor>, List<Tensor>> body, Tensor... args) {

@@ -3,7 +3,7 @@ package io.hlo4j.runtime.backend;
 import io.hlo4j.mlir.ir.Module;
 
 /**
- * Something that runs StableHLO modules: the embedded interpreter by default, a PJRT device later. Compiling
+ * Something that runs StableHLO modules: the embedded interpreter by default, a PJRT plugin when configured. Compiling
  * binds a module to the backend once; the {@link Executable} is then called many times.
  */
 public interface Backend {
@@ -14,4 +14,15 @@ public interface Backend {
 
     /** The pure-Java interpreter (always available). */
     static Backend interpreter() { return InterpreterBackend.INSTANCE; }
+
+    /**
+     * The configured backend: a {@link PjrtBackend} on the plugin named by the system property
+     * {@code hlo4j.pjrt.plugin} or the environment variable {@code HLO4J_PJRT_PLUGIN} (create options from
+     * {@code hlo4j.pjrt.options} / {@code HLO4J_PJRT_OPTIONS}, {@code key=value,...}); else the interpreter.
+     * The PJRT client is opened once per plugin and option set and lives until the JVM exits.
+     */
+    static Backend configured() { return ConfiguredBackend.get(); }
+
+    /** {@code KEY=VALUE} strings as PJRT create options: int64, float, bool or string by the value's form. */
+    static java.util.Map<String, Object> pjrtOptions(java.util.List<String> keyValues) { return ConfiguredBackend.parseOptions(keyValues); }
 }

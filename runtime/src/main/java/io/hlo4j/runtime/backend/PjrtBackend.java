@@ -1,5 +1,7 @@
 package io.hlo4j.runtime.backend;
 
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.func.FuncOps;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
@@ -23,23 +25,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs modules on the first addressable device of a PJRT plugin. The module is verified here, printed as
- * StableHLO text and compiled with single-device options; each call copies arguments to the device and the
- * results back as {@link HostArray}s, closing every device buffer it made. Closing the backend closes the
- * client and with it every executable compiled through it.
+ * Runs modules through a PJRT plugin. The module is verified here, printed as StableHLO text and compiled
+ * with the options JAX sends for a jit over N devices, N being the module's {@code mhlo.num_partitions}
+ * (1 when absent): one partition per addressable device, in the plugin's device order, SPMD partitioning
+ * and Shardy on when N > 1. Each call copies arguments to the devices and the results back as
+ * {@link HostArray}s, closing every device buffer it made. Closing the backend closes the client and with it
+ * every executable compiled through it.
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
+    /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
+    public static final String PLUGIN_ENV = "HLO4J_PJRT_PLUGIN";
+    public static final String PLUGIN_PROPERTY = "hlo4j.pjrt.plugin";
+
     private final PjrtClient client;
-    private final PjrtDevice device;
+    private final List<PjrtDevice> devices;
 
     private PjrtBackend(PjrtClient client) {
         this.client = client;
-        List<PjrtDevice> devices = client.addressableDevices();
+        this.devices = client.addressableDevices();
         if (devices.isEmpty()) {
             client.close();
             throw new Hlo4jException("PJRT plugin " + client.plugin().path() + " has no addressable device", null);
         }
-        this.device = devices.getFirst();
     }
 
     /** Loads {@code plugin} and creates a client with {@code options} (see {@link PjrtPlugin#createClient(Map)}). */
@@ -47,39 +54,140 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         return new PjrtBackend(PjrtPlugin.load(plugin).createClient(options));
     }
 
+    /**
+     * The plugin named by the system property {@value #PLUGIN_PROPERTY}, else by the environment variable
+     * {@value #PLUGIN_ENV}; null when neither is set (the interpreter then stays the backend).
+     */
+    public static Path configuredPlugin() {
+        String p = System.getProperty(PLUGIN_PROPERTY);
+        if (p == null || p.isBlank()) p = System.getenv(PLUGIN_ENV);
+        return p == null || p.isBlank() ? null : Path.of(p);
+    }
+
     public PjrtClient client() { return client; }
+
+    /** The addressable devices, in the order partitions are placed on them. */
+    public List<PjrtDevice> devices() { return devices; }
 
     @Override public String name() { return "pjrt:" + client.platformName(); }
 
-    @Override public Executable compile(Module module) {
+    /** The module's {@code mhlo.num_partitions}, or 1. */
+    public static int partitions(Module module) {
+        Attribute a = module.attributes() == null ? null : module.attributes().get("mhlo.num_partitions");
+        if (a == null) return 1;
+        if (!(a instanceof IntegerAttr i) || i.value() < 1)
+            throw new Hlo4jException("module attribute mhlo.num_partitions = " + a + " is not a positive integer", module.op().location());
+        return Math.toIntExact(i.value());
+    }
+
+    /** Compiles for the module's own partition count ({@link #partitions(Module)}). */
+    @Override public Compiled compile(Module module) { return compile(module, partitions(module)); }
+
+    /** Compiles for {@code partitions} devices (the first that many addressable devices). */
+    public Compiled compile(Module module, int partitions) {
         ModuleVerifier.verify(module);
         Operation entry = module.entryFunction();
         if (entry == null) throw new Hlo4jException("module has no @main and more than one function: no entry to compile", module.op().location());
+        if (partitions < 1) throw new Hlo4jException("cannot compile for " + partitions + " partitions", module.op().location());
+        if (partitions > devices.size())
+            throw new Hlo4jException("module needs " + partitions + " partitions but PJRT plugin " + client.plugin().path().getFileName()
+                    + " has " + devices.size() + " addressable device" + (devices.size() == 1 ? "" : "s") + " " + devices.stream().map(PjrtDevice::id).toList(),
+                    module.op().location());
+        String text = MlirPrinter.print(module);
+        List<PjrtDevice> use = devices.subList(0, partitions);
+        long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
-        PjrtExecutable exe = client.compile(MlirPrinter.print(module), CompileOptions.singleDevice(device.id()));
-        Backend self = this;
-        return new Executable() {
-            @Override public Module module() { return module; }
-            @Override public Backend backend() { return self; }
-            @Override public List<HostArray> call(List<HostArray> args) {
-                checkArguments(entry, sig, args);
-                List<PjrtBuffer> in = new ArrayList<>(args.size());
-                List<PjrtBuffer> out = List.of();
-                try {
-                    for (HostArray a : args) in.add(client.toDevice(HostArrays.toHostData(a), device));
-                    out = exe.execute(in.toArray(PjrtBuffer[]::new));
-                    List<HostArray> results = new ArrayList<>(out.size());
-                    for (PjrtBuffer b : out) {
-                        b.awaitReady();
-                        results.add(HostArrays.toHostArray(b.toHost()));
-                    }
-                    return results;
-                } finally {
-                    for (PjrtBuffer b : in) b.close();
-                    for (PjrtBuffer b : out) b.close();
+        CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0]) : spmdOptions(entry, sig, ids);
+        return new Compiled(module, entry, sig, client.compile(text, options), options);
+    }
+
+    /**
+     * JAX's options for a jit over {@code ids}: SPMD with Shardy, and per argument and result "XLA may choose
+     * the sharding" exactly where the entry function gives no {@code sdy.sharding} (JAX's unspecified ones).
+     */
+    static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
+        boolean[] params = new boolean[sig.inputs().size()];
+        for (int i = 0; i < params.length; i++) params[i] = !hasSharding(FuncOps.argAttrs(entry, i));
+        boolean[] results = new boolean[sig.results().size()];
+        for (int i = 0; i < results.length; i++) results[i] = !hasSharding(FuncOps.resultAttrs(entry, i));
+        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true);
+        if (params.length > 0) b.propagateToParameters(params);
+        if (results.length > 0) b.propagateToOutput(results);
+        return b.build();
+    }
+
+    private static boolean hasSharding(io.hlo4j.mlir.attr.DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
+
+    /** A module compiled through this backend: one PJRT executable over {@link #devices()}. */
+    public final class Compiled implements Executable {
+        private final Module module;
+        private final Operation entry;
+        private final FunctionType sig;
+        private final PjrtExecutable exe;
+        private final CompileOptions options;
+
+        private Compiled(Module module, Operation entry, FunctionType sig, PjrtExecutable exe, CompileOptions options) {
+            this.module = module;
+            this.entry = entry;
+            this.sig = sig;
+            this.exe = exe;
+            this.options = options;
+        }
+
+        @Override public Module module() { return module; }
+        @Override public Backend backend() { return PjrtBackend.this; }
+
+        /** The PJRT executable (cost analysis, memory stats, optimized program, serialize). */
+        public PjrtExecutable executable() { return exe; }
+
+        public CompileOptions options() { return options; }
+
+        /** The devices the partitions run on, partition order. */
+        public List<PjrtDevice> devices() { return exe.devices(); }
+
+        /** Single-partition call; arguments are checked against the entry signature. */
+        @Override public List<HostArray> call(List<HostArray> args) {
+            if (exe.devices().size() != 1)
+                throw new Hlo4jException("program runs on " + exe.devices().size() + " devices: give one argument list per device (callPerDevice)",
+                        entry.location());
+            checkArguments(entry, sig, args);
+            return callPerDevice(List.of(args)).getFirst();
+        }
+
+        /** One argument list per device (each that device's shards); returns each device's results. */
+        public List<List<HostArray>> callPerDevice(List<List<HostArray>> perDevice) {
+            List<PjrtDevice> ds = exe.devices();
+            if (perDevice.size() != ds.size())
+                throw new Hlo4jException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
+            int nargs = sig.inputs().size();
+            for (int d = 0; d < perDevice.size(); d++)
+                if (perDevice.get(d).size() != nargs)
+                    throw new Hlo4jException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
+                            + " " + sig.inputs(), entry.location());
+            List<List<PjrtBuffer>> in = new ArrayList<>();
+            List<List<PjrtBuffer>> out = List.of();
+            try {
+                for (int d = 0; d < ds.size(); d++) {
+                    List<PjrtBuffer> bs = new ArrayList<>();
+                    in.add(bs);
+                    for (HostArray a : perDevice.get(d)) bs.add(client.toDevice(HostArrays.toHostData(a), ds.get(d)));
                 }
+                out = exe.execute(in);
+                List<List<HostArray>> results = new ArrayList<>();
+                for (List<PjrtBuffer> device : out) {
+                    List<HostArray> r = new ArrayList<>(device.size());
+                    for (PjrtBuffer b : device) {
+                        b.awaitReady();
+                        r.add(HostArrays.toHostArray(b.toHost()));
+                    }
+                    results.add(List.copyOf(r));
+                }
+                return List.copyOf(results);
+            } finally {
+                for (List<PjrtBuffer> bs : in) for (PjrtBuffer b : bs) b.close();
+                for (List<PjrtBuffer> bs : out) for (PjrtBuffer b : bs) b.close();
             }
-        };
+        }
     }
 
     static void checkArguments(Operation entry, FunctionType sig, List<HostArray> args) {
@@ -97,5 +205,5 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     @Override public void close() { client.close(); }
 
-    @Override public String toString() { return "PjrtBackend[" + client.plugin() + ", device " + device.id() + "]"; }
+    @Override public String toString() { return "PjrtBackend[" + client.plugin() + ", devices " + devices.stream().map(PjrtDevice::id).toList() + "]"; }
 }

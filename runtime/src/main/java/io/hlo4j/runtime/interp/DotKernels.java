@@ -96,12 +96,16 @@ final class DotKernels {
             case FLOAT -> {
                 FloatType ft = (FloatType) et;
                 double[] a = operandAsDouble(l, ft, precision(op, "lhs")), b = operandAsDouble(r, ft, precision(op, "rhs"));
-                double[] c = new double[B * M * N];
                 // Accumulate in f64 for f64 results and in f32 (one rounding per multiply-add) for every narrower
                 // type, then round once to the result type: XLA's CPU numerics, which the expected values come from.
-                if (ft.kind() != FloatKind.F64) matmulF32(a, b, c, B, M, K, N);
-                else matmul(a, b, c, B, M, K, N, false);
-                for (int i = 0; i < c.length; i++) out.re[i] = Elem.round(ft, c[i]);
+                if (ft.kind() == FloatKind.F64) {
+                    matmul(a, b, out.re, B, M, K, N, false);
+                } else {
+                    float[] cf = matmulF32(a, b, B, M, K, N);
+                    double[] o = out.re;
+                    if (ft.kind() == FloatKind.F32) FloatLoops.forRange(cf.length, (lo, hi) -> { for (int i = lo; i < hi; i++) o[i] = cf[i]; });
+                    else for (int i = 0; i < cf.length; i++) o[i] = Elem.round(ft, cf[i]);
+                }
             }
             case COMPLEX -> {
                 FloatType ft = ((ComplexType) et).elementType();
@@ -181,20 +185,27 @@ final class DotKernels {
 
     /**
      * The f32-accumulating product: operands and accumulator as floats, one fused multiply-add (a single
-     * rounding) per term, k ascending; rows in parallel when the product is large.
+     * rounding) per term, k ascending; rows in parallel when the product is large. Returns c as floats.
      */
-    static void matmulF32(double[] a, double[] b, double[] c, int B, int M, int K, int N) {
-        float[] af = new float[a.length], bf = new float[b.length];
-        for (int i = 0; i < a.length; i++) af[i] = (float) a[i];
-        for (int i = 0; i < b.length; i++) bf[i] = (float) b[i];
+    static float[] matmulF32(double[] a, double[] b, int B, int M, int K, int N) {
+        float[] af = toFloats(a), bf = toFloats(b);
         long work = (long) B * M * N * K;
+        float[] cf = new float[B * M * N];
         if (work >= 1 << 15 && VECTOR && N >= VectorMatmul.panelWidth()) {
-            float[] cf = new float[c.length];
             VectorMatmul.multiply(af, bf, cf, B, M, K, N);
-            for (int i = 0; i < cf.length; i++) c[i] = cf[i];
-            return;
+            return cf;
         }
+        double[] c = new double[cf.length];
         matmulF32Scalar(af, bf, c, B, M, K, N);
+        for (int i = 0; i < c.length; i++) cf[i] = (float) c[i];
+        return cf;
+    }
+
+    /** Values already exact in f32 (or rounded to it), as floats; chunks on both cores for large arrays. */
+    static float[] toFloats(double[] a) {
+        float[] f = new float[a.length];
+        FloatLoops.forRange(a.length, (lo, hi) -> { for (int i = lo; i < hi; i++) f[i] = (float) a[i]; });
+        return f;
     }
 
     /** The per-row reference loop of {@link #matmulF32} (any shape, no vector module needed). */

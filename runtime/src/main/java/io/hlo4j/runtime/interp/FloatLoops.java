@@ -33,7 +33,11 @@ final class FloatLoops {
     }
 
     static void unary(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
-        if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential")) {
+        if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential") && DotKernels.VECTOR) {
+            forRange(out.length, (lo, hi) -> VectorExp.expF32(in, out, lo, hi));
+        } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.logistic") && DotKernels.VECTOR) {
+            forRange(out.length, (lo, hi) -> VectorExp.logisticF32(in, out, lo, hi));
+        } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential")) {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(in[i]); });
         } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.logistic")) {
             forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (1.0 / (1.0 + Math.exp(-in[i]))); });

@@ -13,14 +13,29 @@ final class Layout {
         int n = dst.size;
         if (n == 0) return;
         if (rank == 0) { dst.copyElement(0, src, (int) base); return; }
+        int lastDim = (int) dst.shape[rank - 1];
+        if (lastDim == 0) return;
+        int rows = n / lastDim;
+        // rows of the last dimension in chunks, on both cores when the tensor is large
+        FloatLoops.forRange(rows, Math.max(1, FloatLoops.CHUNK / lastDim), (lo, hi) -> gatherRows(dst, src, base, srcStride, lo, hi));
+    }
+
+    /** {@link #affineGather} for the rows [lo, hi) of the last dimension (an odometer, no per-element division). */
+    private static void gatherRows(Tensor dst, Tensor src, long base, long[] srcStride, int lo, int hi) {
+        int rank = dst.rank();
         long[] shape = dst.shape;
         int[] idx = new int[rank];
-        long off = base;
         int last = rank - 1;
+        long off = base;
+        long r = lo;
+        for (int d = last - 1; d >= 0; d--) { // the odometer at row lo
+            idx[d] = (int) (r % shape[d]);
+            r /= shape[d];
+            off += idx[d] * srcStride[d];
+        }
         long lastStride = srcStride[last];
         int lastDim = (int) shape[last];
-        int i = 0;
-        while (i < n) {
+        for (int row = lo, i = lo * lastDim; row < hi; row++) {
             // inner loop over the last dimension
             if (dst.ints != null) {
                 long[] d = dst.ints, s = src.ints;
@@ -50,7 +65,6 @@ final class Layout {
                 idx[d] = 0;
                 d--;
             }
-            if (d < 0) break;
         }
     }
 

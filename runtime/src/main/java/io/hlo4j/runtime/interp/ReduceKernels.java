@@ -163,29 +163,28 @@ final class ReduceKernels {
         boolean f64 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F64;
         int o = lo;
         boolean add = fast.name.equals("stablehlo.add"), max = fast.name.equals("stablehlo.maximum");
-        if (f32 && (add || max)) { // four outputs at a time: four independent dependency chains
-            for (; o + 4 <= hi; o += 4) {
-                double a0 = acc[o], a1 = acc[o + 1], a2 = acc[o + 2], a3 = acc[o + 3];
-                int b0 = o * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
+        if (f32 && (add || max)) {
+            // Eight outputs at a time (eight independent dependency chains), accumulated as floats: the inputs are
+            // f32 values, and a float add or max gives exactly the f32 rounding of the double operation.
+            for (; o + 8 <= hi; o += 8) {
+                float a0 = (float) acc[o], a1 = (float) acc[o + 1], a2 = (float) acc[o + 2], a3 = (float) acc[o + 3];
+                float a4 = (float) acc[o + 4], a5 = (float) acc[o + 5], a6 = (float) acc[o + 6], a7 = (float) acc[o + 7];
+                int b0 = o * len, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len, b4 = b3 + len, b5 = b4 + len, b6 = b5 + len, b7 = b6 + len;
                 if (add) {
                     for (int i = 0; i < len; i++) {
-                        a0 = (float) (a0 + x[b0 + i]);
-                        a1 = (float) (a1 + x[b1 + i]);
-                        a2 = (float) (a2 + x[b2 + i]);
-                        a3 = (float) (a3 + x[b3 + i]);
+                        a0 += (float) x[b0 + i]; a1 += (float) x[b1 + i]; a2 += (float) x[b2 + i]; a3 += (float) x[b3 + i];
+                        a4 += (float) x[b4 + i]; a5 += (float) x[b5 + i]; a6 += (float) x[b6 + i]; a7 += (float) x[b7 + i];
                     }
                 } else {
                     for (int i = 0; i < len; i++) {
-                        a0 = (float) Math.max(a0, x[b0 + i]);
-                        a1 = (float) Math.max(a1, x[b1 + i]);
-                        a2 = (float) Math.max(a2, x[b2 + i]);
-                        a3 = (float) Math.max(a3, x[b3 + i]);
+                        a0 = Math.max(a0, (float) x[b0 + i]); a1 = Math.max(a1, (float) x[b1 + i]);
+                        a2 = Math.max(a2, (float) x[b2 + i]); a3 = Math.max(a3, (float) x[b3 + i]);
+                        a4 = Math.max(a4, (float) x[b4 + i]); a5 = Math.max(a5, (float) x[b5 + i]);
+                        a6 = Math.max(a6, (float) x[b6 + i]); a7 = Math.max(a7, (float) x[b7 + i]);
                     }
                 }
-                acc[o] = a0;
-                acc[o + 1] = a1;
-                acc[o + 2] = a2;
-                acc[o + 3] = a3;
+                acc[o] = a0; acc[o + 1] = a1; acc[o + 2] = a2; acc[o + 3] = a3;
+                acc[o + 4] = a4; acc[o + 5] = a5; acc[o + 6] = a6; acc[o + 7] = a7;
             }
         }
         for (; o < hi; o++) {

@@ -100,6 +100,17 @@ final class ShapeKernels {
         long inner = 1;
         for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
         long len = shape.length == 0 ? 1 : shape[dim];
+        if (r.ints != null && rt.elementType() instanceof io.hlo4j.mlir.types.IntegerType it && !it.isBool()
+                && (it.width() == 64 || len - 1 <= Elem.maxInt(it))) {
+            // every value 0..len-1 fits the type: no wrapping, one run per value
+            for (int i = 0, n = r.size; i < n; ) {
+                long v = (i / inner) % len;
+                int end = (int) Math.min(n, i + inner - i % inner);
+                java.util.Arrays.fill(r.ints, i, end, v);
+                i = end;
+            }
+            return r;
+        }
         for (int i = 0; i < r.size; i++) {
             long v = (i / inner) % len;
             if (r.ints != null) r.ints[i] = Elem.wrap(rt.elementType(), v);

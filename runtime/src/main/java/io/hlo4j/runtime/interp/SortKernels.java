@@ -69,7 +69,10 @@ final class SortKernels {
                 return ((Tensor) f.region(cmp, cargs).get(0)).ints[0] != 0;
             });
             for (int k = 0; k < n; k++) {
-                for (int i = 0; i < len; i++) rs[k].copyElement(base + i * stride, xs[k], base + perm[i] * stride);
+                Tensor src = xs[k], dst = rs[k];
+                if (src.ints != null) for (int i = 0; i < len; i++) dst.ints[base + i * stride] = src.ints[base + perm[i] * stride];
+                else if (src.im == null) for (int i = 0; i < len; i++) dst.re[base + i * stride] = src.re[base + perm[i] * stride];
+                else for (int i = 0; i < len; i++) dst.copyElement(base + i * stride, src, base + perm[i] * stride);
             }
         }
         return List.of((RtValue[]) rs);
@@ -125,16 +128,38 @@ final class SortKernels {
         String dir = Attrs.enumValue(c, "comparison_direction");
         if (!dir.equals("LT") && !dir.equals("GT")) return null;
         boolean ascending = dir.equals("LT") != (x % 2 == 1); // compare(b, a) flips the direction
-        long offset = t.elem == Elem.UNSIGNED ? 1L << 31 : 0; // unsigned 32-bit values shifted into int range
-        long[] keys = new long[len];
-        for (int i = 0; i < len; i++) {
-            long k = t.ints[base + i * stride] - offset;
-            if (!ascending) k = ~k;
-            keys[i] = (k << 32) | i;
+        // Keys as unsigned 32-bit ints in the wanted order: signed values get their sign bit flipped, and a
+        // descending order complements them.
+        int flip = (t.elem == Elem.UNSIGNED ? 0 : Integer.MIN_VALUE) ^ (ascending ? 0 : -1);
+        int[] keys = new int[len];
+        for (int i = 0; i < len; i++) keys[i] = (int) t.ints[base + i * stride] ^ flip;
+        return radixOrder(keys);
+    }
+
+    /**
+     * The stable ascending order of unsigned 32-bit keys: an LSD radix sort by bytes (each pass a stable counting
+     * sort), skipping the bytes in which no two keys differ. Ties keep their positions, as a stable sort must.
+     */
+    static int[] radixOrder(int[] keys) {
+        int len = keys.length;
+        int[] perm = new int[len], tmp = new int[len];
+        for (int i = 0; i < len; i++) perm[i] = i;
+        int varying = 0;
+        for (int i = 1; i < len; i++) varying |= keys[i] ^ keys[0];
+        int[] count = new int[257];
+        for (int shift = 0; shift < 32; shift += 8) {
+            if (((varying >>> shift) & 0xFF) == 0) continue;
+            java.util.Arrays.fill(count, 0);
+            for (int i = 0; i < len; i++) count[((keys[i] >>> shift) & 0xFF) + 1]++;
+            for (int d = 0; d < 256; d++) count[d + 1] += count[d];
+            for (int i = 0; i < len; i++) {
+                int p = perm[i];
+                tmp[count[(keys[p] >>> shift) & 0xFF]++] = p;
+            }
+            int[] swap = perm;
+            perm = tmp;
+            tmp = swap;
         }
-        java.util.Arrays.sort(keys);
-        int[] perm = new int[len];
-        for (int i = 0; i < len; i++) perm[i] = (int) keys[i];
         return perm;
     }
 

@@ -53,7 +53,8 @@ public final class Tensor implements RtValue {
         if (!Elem.of(type.elementType()).isInt()) throw new IllegalArgumentException("not an integer type: " + type);
         Tensor t = new Tensor(type, ints, null, null);
         if (ints.length != t.size) throw new IllegalArgumentException(type + " needs " + t.size + " elements, got " + ints.length);
-        for (int i = 0; i < ints.length; i++) ints[i] = Elem.wrap(type.elementType(), ints[i]);
+        ElementType et = type.elementType();
+        if (Elem.width(et) < 64) for (int i = 0; i < ints.length; i++) ints[i] = Elem.wrap(et, ints[i]);
         return t;
     }
 

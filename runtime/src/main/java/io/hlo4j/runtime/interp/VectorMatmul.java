@@ -21,32 +21,27 @@ final class VectorMatmul {
     /** Columns per packed panel; narrower products are left to the scalar loop. */
     static int panelWidth() { return 3 * L; }
 
-    /** c (B x M x N) = a (B x M x K) x b (B x K x N), row-major, f32 fma per term, k ascending. */
+    /**
+     * c (B x M x N) = a (B x M x K) x b (B x K x N), row-major, f32 fma per term, k ascending. The last panel, when
+     * N is not a multiple of the panel width, is packed with zero columns and computed into a scratch tile whose
+     * valid columns are copied out (the padding never touches a valid column's sum).
+     */
     static void multiply(float[] a, float[] b, float[] c, int B, int M, int K, int N) {
-        int nr = 3 * L, panels = N / nr;
+        int nr = 3 * L, panels = (N + nr - 1) / nr;
         IntStream tasks = IntStream.range(0, B * panels);
         if ((long) B * M * N * K > 1 << 20) tasks = tasks.parallel();
         tasks.forEach(t -> {
-            int bb = t / panels, j0 = (t % panels) * nr;
+            int bb = t / panels, j0 = (t % panels) * nr, w = Math.min(nr, N - j0);
             float[] p = new float[K * nr];
             int bo = bb * K * N;
-            for (int k = 0; k < K; k++) System.arraycopy(b, bo + k * N + j0, p, k * nr, nr);
-            int ao = bb * M * K, co = bb * M * N + j0;
+            for (int k = 0; k < K; k++) System.arraycopy(b, bo + k * N + j0, p, k * nr, w);
+            int ao = bb * M * K;
+            float[] out = w == nr ? c : new float[M * nr];
+            int co = w == nr ? bb * M * N + j0 : 0, ldc = w == nr ? N : nr;
             int i = 0;
-            for (; i + MR <= M; i += MR) block4(a, ao + i * K, K, p, c, co + i * N, N);
-            for (; i < M; i++) block1(a, ao + i * K, K, p, c, co + i * N);
-        });
-        int j0 = panels * nr;
-        if (j0 == N) return;
-        IntStream rows = IntStream.range(0, B * M); // columns right of the last panel
-        if ((long) B * M * (N - j0) * K > 1 << 20) rows = rows.parallel();
-        rows.forEach(row -> {
-            int bb = row / M, ao = row * K, bo = bb * K * N;
-            for (int j = j0; j < N; j++) {
-                float s = 0;
-                for (int k = 0; k < K; k++) s = Math.fma(a[ao + k], b[bo + k * N + j], s);
-                c[row * N + j] = s;
-            }
+            for (; i + MR <= M; i += MR) block4(a, ao + i * K, K, p, out, co + i * ldc, ldc);
+            for (; i < M; i++) block1(a, ao + i * K, K, p, out, co + i * ldc);
+            if (w < nr) for (int r = 0; r < M; r++) System.arraycopy(out, r * nr, c, bb * M * N + r * N + j0, w);
         });
     }
 

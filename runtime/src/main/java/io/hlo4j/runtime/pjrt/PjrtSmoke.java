@@ -142,22 +142,13 @@ public final class PjrtSmoke {
         }
     }
 
-    /**
-     * Names inside the optimized program, read field by field (no hlo.proto yet): "hlo_with_config" is
-     * HloModuleProtoWithConfig {hlo_module = 1, config = 2}; HloModuleProto has name = 1,
-     * entry_computation_name = 2, computations = 3 (each with name = 1).
-     */
+    /** The optimized program's summary line and its HLO text (decoded with hlo4j's hlo.proto). */
     private static String describeHlo(Program p) {
         try {
-            var set = com.google.protobuf.UnknownFieldSet.parseFrom(p.code());
-            if (p.format().equals("hlo_with_config")) set = com.google.protobuf.UnknownFieldSet.parseFrom(set.getField(1).getLengthDelimitedList().getFirst());
-            StringBuilder b = new StringBuilder("module \"").append(set.getField(1).getLengthDelimitedList().getFirst().toStringUtf8())
-                    .append("\", entry \"").append(set.getField(2).getLengthDelimitedList().getFirst().toStringUtf8()).append("\", computations [");
-            for (var comp : set.getField(3).getLengthDelimitedList())
-                b.append(com.google.protobuf.UnknownFieldSet.parseFrom(comp).getField(1).getLengthDelimitedList().getFirst().toStringUtf8()).append(' ');
-            return b.toString().trim() + "]";
-        } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
-            return "not an HloModuleProto: " + e.getMessage();
+            io.hlo4j.runtime.hlo.HloProgram h = io.hlo4j.runtime.hlo.HloProgram.decode(p.format(), p.code());
+            return h.summary().text().strip() + "\n" + h.text().strip();
+        } catch (RuntimeException e) {
+            return "not printable as HLO: " + e.getMessage();
         }
     }
 

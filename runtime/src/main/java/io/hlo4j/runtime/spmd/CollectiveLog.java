@@ -1,6 +1,7 @@
 package io.hlo4j.runtime.spmd;
 
 import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.runtime.interp.CollectiveListener;
 import io.hlo4j.runtime.interp.Process;
 
@@ -18,9 +19,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CollectiveLog implements CollectiveListener {
     private final int devices;
+    private final MeshAttr mesh;
     private final Map<Integer, List<Event>> perDevice = new ConcurrentHashMap<>();
 
-    public CollectiveLog(int devices) { this.devices = devices; }
+    /** A log for {@code devices} partitions; {@code mesh} (may be null) names the axes each collective spans. */
+    public CollectiveLog(int devices, MeshAttr mesh) {
+        this.devices = devices;
+        this.mesh = mesh;
+    }
 
     @Override public void executed(Event e) {
         perDevice.computeIfAbsent(e.self().partition(), k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(e);
@@ -61,7 +67,27 @@ public final class CollectiveLog implements CollectiveListener {
                     size = Math.max(size, g.size());
                 }
             }
-            out.add(new CollectiveRecord(op, loc, new ArrayList<>(groups), size, recv, sent));
+            out.add(new CollectiveRecord(op, loc, new ArrayList<>(groups), size, axesOf(groups), recv, sent));
+        }
+        return out;
+    }
+
+    /** Mesh axes on which some group's members differ. */
+    private List<String> axesOf(Set<List<Integer>> groups) {
+        if (mesh == null || mesh.totalSize() != devices) return List.of();
+        List<Long> order = mesh.deviceOrder();
+        int[] position = new int[devices];
+        for (int p = 0; p < devices; p++) position[(int) (long) order.get(p)] = p;
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < mesh.axes().size(); i++) {
+            long stride = 1;
+            for (int j = i + 1; j < mesh.axes().size(); j++) stride *= mesh.axes().get(j).size();
+            long size = mesh.axes().get(i).size();
+            boolean varies = false;
+            for (List<Integer> g : groups) {
+                for (int dev : g) varies |= position[dev] / stride % size != position[g.get(0)] / stride % size;
+            }
+            if (varies) out.add(mesh.axes().get(i).name());
         }
         return out;
     }

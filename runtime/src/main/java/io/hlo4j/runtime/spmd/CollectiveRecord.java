@@ -7,12 +7,14 @@ import java.util.List;
  * One collective as it executed on all devices: the op, where it came from, the groups that formed (partition ids in
  * group order; for collective_permute the {source, target} pairs that moved data), the group size, and per device
  * (indexed by partition id) the bytes it received from and sent to other devices, by the definitions of
- * {@link CollectiveBytes}.
+ * {@link CollectiveBytes}. {@code axes} are the mesh axes along which group members differ, in mesh order (empty when
+ * the mesh is unknown).
  */
-public record CollectiveRecord(String op, String location, List<List<Integer>> groups, int groupSize,
+public record CollectiveRecord(String op, String location, List<List<Integer>> groups, int groupSize, List<String> axes,
                                long[] bytesReceived, long[] bytesSent) {
     public CollectiveRecord {
         groups = groups.stream().map(List::copyOf).toList();
+        axes = List.copyOf(axes);
         bytesReceived = bytesReceived.clone();
         bytesSent = bytesSent.clone();
     }
@@ -23,6 +25,6 @@ public record CollectiveRecord(String op, String location, List<List<Integer>> g
     public long maxBytesSent() { return Arrays.stream(bytesSent).max().orElse(0); }
 
     @Override public String toString() {
-        return op + " groups=" + groups + " size=" + groupSize + " recv/device=" + Arrays.toString(bytesReceived) + " at " + location;
+        return op + " axes=" + axes + " groups=" + groups + " size=" + groupSize + " recv/device=" + Arrays.toString(bytesReceived) + " at " + location;
     }
 }

@@ -151,7 +151,7 @@ public final class SpmdRunner {
             }
             for (int d = 0; d < n; d++) inputs.get(d).add(HostArrays.toTensor(blocks.get(d)));
         }
-        CollectiveLog log = new CollectiveLog(n);
+        CollectiveLog log = new CollectiveLog(n, mesh);
         List<List<RtValue>> outs = new Interpreter(explicit).runParallel("main", 1, n, inputs, log);
         List<List<HostArray>> perDevice = new ArrayList<>();
         for (List<RtValue> o : outs) perDevice.add(HostArrays.toHost(o));

@@ -97,4 +97,118 @@ class PjrtBackendTest {
         assertThatThrownBy(() -> PjrtBackend.open(mock(), Map.of("bogus", 1L))).isInstanceOf(PjrtException.class)
                 .hasMessageContaining("bogus");
     }
+
+    private static final String ADD4 = """
+            module @sharded attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+              func.func public @main(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>) -> tensor<3xf32> {
+                %0 = stablehlo.add %arg0, %arg1 : tensor<3xf32>
+                return %0 : tensor<3xf32>
+              }
+            }
+            """;
+
+    @Test
+    void anNPartitionModuleRunsOnNDevicesWithJaxsOptions() {
+        Module m = MlirParser.parseModule(ADD4, "add4.mlir");
+        assertThat(PjrtBackend.partitions(m)).isEqualTo(4);
+        List<List<HostArray>> perDevice = new ArrayList<>();
+        for (int d = 0; d < 4; d++)
+            perDevice.add(List.of(f32(new long[] {3}, d, 10 * d, -d), f32(new long[] {3}, 0.5f, 1, 100 + d)));
+        try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of("num_devices", 6L))) {
+            PjrtBackend.Compiled exe = pjrt.compile(m);
+            // The mock numbers its devices from 100: the first four addressable ones, in order.
+            assertThat(exe.devices()).extracting(io.hlo4j.runtime.pjrt.PjrtDevice::id).containsExactly(100, 101, 102, 103);
+            var ebo = exe.options().proto().getExecutableBuildOptions();
+            assertThat(ebo.getNumPartitions()).isEqualTo(4);
+            assertThat(ebo.getNumReplicas()).isEqualTo(1);
+            assertThat(ebo.getUseSpmdPartitioning()).isTrue();
+            assertThat(ebo.getUseShardyPartitioner()).isTrue();
+            assertThat(ebo.getDeviceAssignment().getComputationDevicesList())
+                    .extracting(c -> c.getReplicaDeviceIds(0)).containsExactly(100L, 101L, 102L, 103L);
+            List<List<HostArray>> out = exe.callPerDevice(perDevice);
+            assertThat(out).hasSize(4);
+            for (int d = 0; d < 4; d++) {
+                // Oracle: the same per-device program on the interpreter.
+                double[] want = Backend.interpreter().compile(MlirParser.parseModule(ADD4, "add4.mlir")).call(perDevice.get(d)).getFirst().toDoubleArray();
+                assertThat(out.get(d).getFirst().toDoubleArray()).as("device %d", d).containsExactly(want);
+            }
+            assertThat(out.get(3).getFirst().toDoubleArray()).containsExactly(3.5, 31, 100);
+            assertThatThrownBy(() -> exe.call(perDevice.getFirst())).hasMessageContaining("runs on 4 devices");
+            assertThatThrownBy(() -> exe.callPerDevice(perDevice.subList(0, 3))).hasMessageContaining("3 argument lists for a program on 4 devices");
+            // The mock answers an SPMD compile with its 8-way fixture module: collectives come back decoded.
+            var program = exe.executable().optimizedProgram();
+            assertThat(io.hlo4j.runtime.hlo.HloProgram.decode(program.format(), program.code()).summary().collectives()).hasSize(4);
+            assertThat(pjrt.client().openObjects()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void refusesMorePartitionsThanDevicesNamingBoth() {
+        Module m = MlirParser.parseModule(ADD4, "add4.mlir");
+        try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of("num_devices", 2L))) {
+            assertThatThrownBy(() -> pjrt.compile(m)).isInstanceOf(Hlo4jException.class)
+                    .hasMessageContaining("needs 4 partitions").hasMessageContaining("has 2 addressable devices [100, 101]");
+        }
+    }
+
+    @Test
+    void thePluginComesFromThePropertyThenTheEnvironment() {
+        String old = System.getProperty(PjrtBackend.PLUGIN_PROPERTY);
+        try {
+            System.setProperty(PjrtBackend.PLUGIN_PROPERTY, "/opt/x/pjrt.so");
+            assertThat(PjrtBackend.configuredPlugin()).isEqualTo(Path.of("/opt/x/pjrt.so"));
+            System.clearProperty(PjrtBackend.PLUGIN_PROPERTY);
+            String env = System.getenv(PjrtBackend.PLUGIN_ENV);
+            assertThat(PjrtBackend.configuredPlugin()).isEqualTo(env == null || env.isBlank() ? null : Path.of(env));
+        } finally {
+            if (old == null) System.clearProperty(PjrtBackend.PLUGIN_PROPERTY);
+            else System.setProperty(PjrtBackend.PLUGIN_PROPERTY, old);
+        }
+    }
+
+    @Test
+    void shardingPropagationFlagsFollowTheEntrysAnnotationsAsJaxSetsThem() {
+        Module m = MlirParser.parseModule("""
+                module @m attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func public @main(%arg0: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}, %arg1: tensor<4xf32>)
+                      -> (tensor<4xf32>, tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<4xf32>
+                    return %0, %0 : tensor<4xf32>, tensor<4xf32>
+                  }
+                }
+                """, "flags.mlir");
+        var entry = m.entryFunction();
+        var ebo = PjrtBackend.spmdOptions(entry, io.hlo4j.mlir.dialect.func.FuncOps.signature(entry), new long[] {0, 1})
+                .proto().getExecutableBuildOptions();
+        // Given sharding: XLA keeps it (false); none given: XLA may choose (true).
+        assertThat(ebo.getAllowSpmdShardingPropagationToParametersList()).containsExactly(false, true);
+        assertThat(ebo.getAllowSpmdShardingPropagationToOutputList()).containsExactly(true, false);
+        assertThat(ebo.getNumPartitions()).isEqualTo(2);
+        assertThat(ebo.getUseShardyPartitioner()).isTrue();
+        assertThat(ebo.getUseSpmdPartitioning()).isTrue();
+    }
+
+    @Test
+    void anEightWayModuleGetsTheGoldenBuildOptions() throws Exception {
+        Module m = MlirParser.parseModule("""
+                module @m attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=8]>
+                  func.func public @main(%arg0: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>},
+                                         %arg1: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8xf32> {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<8xf32>
+                    return %0 : tensor<8xf32>
+                  }
+                }
+                """, "eight.mlir");
+        byte[] golden;
+        try (var in = PjrtBackendTest.class.getResourceAsStream("/io/hlo4j/runtime/pjrt/golden/compile-options-8dev-spmd.bin")) {
+            golden = in.readAllBytes();
+        }
+        var entry = m.entryFunction();
+        var ours = PjrtBackend.spmdOptions(entry, io.hlo4j.mlir.dialect.func.FuncOps.signature(entry), new long[] {0, 1, 2, 3, 4, 5, 6, 7});
+        // The golden file adds two DebugOptions overrides by name; the build options are the same message.
+        assertThat(ours.proto().getExecutableBuildOptions())
+                .isEqualTo(io.hlo4j.runtime.pjrt.proto.CompileOptionsProto.parseFrom(golden).getExecutableBuildOptions());
+    }
 }

@@ -158,8 +158,10 @@ class PjrtBindingTest {
             // HloModuleProtoWithConfig{1: HloModuleProto{1: name, 2: entry computation name}}, decoded by field number.
             var module = com.google.protobuf.UnknownFieldSet.parseFrom(
                     com.google.protobuf.UnknownFieldSet.parseFrom(optimized.code()).getField(1).getLengthDelimitedList().getFirst());
-            assertThat(module.getField(1).getLengthDelimitedList().getFirst().toStringUtf8()).isEqualTo("dot");
+            assertThat(module.getField(1).getLengthDelimitedList().getFirst().toStringUtf8()).isEqualTo("jit_dot");
             assertThat(module.getField(2).getLengthDelimitedList().getFirst().toStringUtf8()).isEqualTo("main.1");
+            assertThat(io.hlo4j.runtime.hlo.HloProgram.decode(optimized.format(), optimized.code()).summary().fusionKinds())
+                    .isEqualTo(Map.of("kLoop", 1));
             PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
             assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
                     m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),

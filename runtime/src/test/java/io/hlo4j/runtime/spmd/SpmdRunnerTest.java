@@ -162,6 +162,9 @@ class SpmdRunnerTest {
         assertThat(g.op()).isEqualTo("stablehlo.all_gather");
         assertThat(g.groups()).containsExactly(List.of(0, 1), List.of(2, 3));
         assertThat(g.groupSize()).isEqualTo(2);
+        assertThat(g.axes()).containsExactly("y");
+        assertThat(a.axes()).containsExactly("x", "y");
+        assertThat(p.axes()).containsExactly("y");
         assertThat(g.bytesReceived()).containsExactly(32, 32, 32, 32);   // (2-1)/2 of the 64-byte output
         assertThat(g.location()).contains("c.mlir");
         assertThat(a.bytesReceived()).containsExactly(48, 48, 48, 48);   // 3/4 of the 64-byte input

@@ -198,7 +198,8 @@ final class FactorPropagation {
                             report(e, Kind.NOT_EXPRESSIBLE, "dimension " + d + " of " + slotName(e, t),
                                     List.of("factor " + OpShardingRule.factorSymbol(g) + " = " + axesText(minor)),
                                     axesText(target), "major factor " + OpShardingRule.factorSymbol(f) + " (size " + r.factorSizes().get(f)
-                                            + ") is sharded " + shards + " ways, not fully, so the minor factor's axes cannot shard this dimension");
+                                            + ") is " + (shards == 1 ? "not sharded" : "sharded only " + shards + " ways")
+                                            + ", so the minor factor's axes cannot shard this dimension");
                             break;
                         }
                     }

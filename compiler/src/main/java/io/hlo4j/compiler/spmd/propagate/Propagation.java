@@ -127,7 +127,19 @@ public final class Propagation {
             return b.build();
         }
 
-        /** Arguments and results keep the user's sharding; the others get the propagated one. */
+        /**
+         * A user's closed, unprioritised annotation is kept verbatim; an open or prioritised one is closed on what
+         * propagation made of it (keeping its replicated/unreduced axes); no annotation gives the propagated one.
+         */
+        private static TensorSharding kept(TensorSharding user, TensorSharding propagated) {
+            if (user == null) return propagated;
+            boolean verbatim = user.dimShardings().stream().allMatch(d -> d.closed() && d.priority() == null);
+            if (verbatim) return user;
+            return new TensorSharding(user.meshName(), user.inlineMesh(), propagated.dimShardings(), user.replicatedAxes(),
+                    user.unreducedAxes(), user.reduction());
+        }
+
+        /** Arguments and results keep the user's sharding (closed); the others get the propagated one. */
         private void functionAttrs(Operation f, Operation.Builder b) {
             if (f.regions().isEmpty() || f.region(0).isEmpty()) return;
             Block entry = f.region(0).entry();
@@ -135,7 +147,7 @@ public final class Propagation {
             List<TensorSharding> userArgs = PropagationGraph.entryShardings(f.attr("arg_attrs"));
             for (int i = 0; i < entry.arguments().size(); i++) {
                 DictionaryAttr d = entry(f.attr("arg_attrs"), i);
-                TensorSharding s = i < userArgs.size() && userArgs.get(i) != null ? userArgs.get(i) : sharding(entry.argument(i));
+                TensorSharding s = kept(i < userArgs.size() ? userArgs.get(i) : null, sharding(entry.argument(i)));
                 args.add(d.with("sdy.sharding", s));
             }
             b.property("arg_attrs", new ArrayAttr(args));
@@ -145,7 +157,8 @@ public final class Propagation {
             List<TensorSharding> userRes = PropagationGraph.entryShardings(f.attr("res_attrs"));
             for (int i = 0; i < ret.numOperands(); i++) {
                 DictionaryAttr d = entry(f.attr("res_attrs"), i);
-                TensorSharding s = i < userRes.size() && userRes.get(i) != null ? userRes.get(i) : sharding(ret.operand(i));
+                TensorState ann = g.funcResults.get(f) == null || i >= g.funcResults.get(f).size() ? null : g.funcResults.get(f).get(i);
+                TensorSharding s = kept(i < userRes.size() ? userRes.get(i) : null, ann != null ? ann.closed(fallback) : sharding(ret.operand(i)));
                 res.add(d.with("sdy.sharding", s));
             }
             b.property("res_attrs", new ArrayAttr(res));

@@ -65,6 +65,7 @@ final class PropagationGraph {
         if (v instanceof io.hlo4j.mlir.ir.OpResult r) return "result " + r.index() + " of " + r.owner().name();
         io.hlo4j.mlir.ir.BlockArgument a = (io.hlo4j.mlir.ir.BlockArgument) v;
         Operation owner = a.owner().parent() == null ? null : a.owner().parent().parent();
+        if (owner != null && owner.name().equals("func.func")) return "argument " + a.index() + " of @" + SymbolTable.symbolName(owner);
         return "argument " + a.index() + (owner == null ? "" : " of " + owner.name());
     }
 

@@ -26,8 +26,11 @@ final class PlanSearch {
     private record Permute() implements Move {}
     private record Reduce(long atoms) implements Move {}
     private record Scatter(int dim, List<Integer> atoms) implements Move {}
+    private record Exchange() implements Move {}
 
-    private record Edge(Layouts.State next, long cost, Move move) {}
+    private record Edge(Layouts.State next, long cost, Move move, int steps) {
+        Edge(Layouts.State next, long cost, Move move) { this(next, cost, move, 1); }
+    }
     private record Node(long cost, int steps, Layouts.State state) {}
     private record Back(Layouts.State prev, Move move) {}
 
@@ -36,6 +39,7 @@ final class PlanSearch {
     private final String reduction;
     private final long keepMask; // unreduced atoms the target keeps: never reduced
     private final Map<String, List<Layouts.State>> sameCounts = new HashMap<>();
+    private Layouts.State goal;
 
     PlanSearch(Layouts lay, String reduction, long keepMask) {
         this.lay = lay;
@@ -52,6 +56,7 @@ final class PlanSearch {
         dist.put(start.key(), 0L);
         depth.put(start.key(), 0);
         queue.add(new Node(0, 0, start));
+        this.goal = goal;
         String goalKey = goal.key();
         while (!queue.isEmpty()) {
             Node n = queue.poll();
@@ -61,12 +66,13 @@ final class PlanSearch {
             for (Edge e : edges(n.state)) {
                 String k = e.next.key();
                 long c = n.cost + e.cost;
+                int st = n.steps + e.steps;
                 Long old = dist.get(k);
-                if (old == null || c < old || c == old && n.steps + 1 < depth.get(k)) {
+                if (old == null || c < old || c == old && st < depth.get(k)) {
                     dist.put(k, c);
-                    depth.put(k, n.steps + 1);
+                    depth.put(k, st);
                     back.put(k, new Back(n.state, e.move));
-                    queue.add(new Node(c, n.steps + 1, e.next));
+                    queue.add(new Node(c, st, e.next));
                 }
             }
         }
@@ -84,7 +90,8 @@ final class PlanSearch {
             List<Integer> dim = s.dims().get(d);
             for (int k = 0; k < m.atoms.size(); k++) {
                 if ((free & (1L << k)) == 0) continue;
-                add(out, with(s, d, append(dim, List.of(k))), 0, new Slice(d, k));
+                Layouts.State n = with(s, d, append(dim, List.of(k)));
+                if (lay.divisible(n)) out.add(new Edge(n, 0, new Slice(d, k), 0)); // slices merge into one free step
             }
             for (int c = 1; c <= dim.size(); c++) {
                 List<Integer> moved = dim.subList(dim.size() - c, dim.size());
@@ -99,6 +106,12 @@ final class PlanSearch {
             }
         }
         for (Layouts.State p : permutations(s)) if (!p.key().equals(s.key())) add(out, p, block, new Permute());
+        if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal)) {
+            // straight to the target, each device receiving exactly what it lacks; counted as one step per round
+            long worst = 0;
+            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) worst = Math.max(worst, b);
+            out.add(new Edge(goal, worst, new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
+        }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {
             long g = m.size(Layouts.ids(sub));
@@ -244,6 +257,7 @@ final class PlanSearch {
                 yield new ReshardStep.ReduceScatter(sc.dim(), m.refs(sc.atoms()), reduction, in, outT, m.groups(sc.atoms()), bytes);
             }
             case Slice sl -> slice(s, n);
+            case Exchange x -> CellExchange.plan(lay, s, n);
         };
     }
 

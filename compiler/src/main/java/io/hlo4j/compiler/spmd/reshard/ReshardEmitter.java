@@ -68,6 +68,14 @@ public final class ReshardEmitter {
                     p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
                     x = b.emit("stablehlo.collective_permute", List.of(x), p, List.of(), List.of(c.output()), loc).get(0);
                 }
+                case ReshardStep.Exchange e -> {
+                    if (pid == null) {
+                        Value raw = b.emit("stablehlo.partition_id", List.of(), Map.of(), List.of(),
+                                List.of(TensorType.scalar(IntegerType.UI32)), loc).get(0);
+                        pid = h.convert(raw, IntegerType.I64, loc);
+                    }
+                    x = exchange(h, x, e, pid, channels, loc);
+                }
                 case ReshardStep.AllReduce r -> {
                     Map<String, Attribute> p = common(r.groups(), channels);
                     p.put("use_global_device_ids", UnitAttr.INSTANCE);
@@ -102,6 +110,46 @@ public final class ReshardEmitter {
             starts.add(h.reshape(one, new long[0], loc));
         }
         return h.dynamicSlice(x, starts, sl.output().shape(), loc);
+    }
+
+    /** Rounds of slice, collective_permute and update into a buffer one scratch cell longer along dimension 0. */
+    private static Value exchange(StablehloBuilder h, Value x, ReshardStep.Exchange e, Value pid, LongSupplier channels, Location loc) {
+        long[] out = e.output().shape(), buf = out.clone();
+        buf[0] += e.cell()[0];
+        Value acc = h.constant(e.output().withShape(buf), 0, loc);
+        for (ReshardStep.Exchange.Round r : e.rounds()) {
+            Value piece = h.dynamicSlice(x, lookups(h, r.sendStarts(), pid, loc), e.cell(), loc);
+            Map<String, Attribute> p = new TreeMap<>();
+            p.put("source_target_pairs", matrix(r.pairs()));
+            p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
+            Value moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
+            acc = h.dynamicUpdateSlice(acc, moved, lookups(h, r.recvStarts(), pid, loc), loc);
+        }
+        long[] zero = new long[out.length], ones = new long[out.length];
+        java.util.Arrays.fill(ones, 1);
+        return h.slice(acc, zero, out, ones, loc);
+    }
+
+    /** Per dimension, this device's entry of {@code starts[device][dim]}: a constant when all agree, else a table lookup by partition id. */
+    private static List<Value> lookups(StablehloBuilder h, long[][] starts, Value pid, Location loc) {
+        int n = starts.length, rank = starts[0].length;
+        TensorType scalar = TensorType.scalar(IntegerType.I64);
+        List<Value> out = new ArrayList<>();
+        for (int d = 0; d < rank; d++) {
+            long[] table = new long[n];
+            boolean same = true;
+            for (int dev = 0; dev < n; dev++) {
+                table[dev] = starts[dev][d];
+                same &= table[dev] == table[0];
+            }
+            if (same) {
+                out.add(h.constant(scalar, table[0], loc));
+                continue;
+            }
+            Value t = h.constant(Constants.ofLongs(TensorType.of(IntegerType.I64, n), table), loc);
+            out.add(h.reshape(h.dynamicSlice(t, List.of(pid), new long[] {1}, loc), new long[0], loc));
+        }
+        return out;
     }
 
     private static String combiner(String reduction) {

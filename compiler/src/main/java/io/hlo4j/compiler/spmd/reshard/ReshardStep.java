@@ -51,6 +51,22 @@ public sealed interface ReshardStep {
         }
     }
 
+    /**
+     * Direct exchange of equal cells (the common refinement of the two tilings): in each round every device slices
+     * one cell of its block, a collective_permute moves it (self-pairs are local copies), and the receiver writes it
+     * into its new block (a device that receives nothing in a round writes to a scratch cell past the block's end).
+     * Every device receives exactly the cells of its target block it did not hold: the lower bound, per device.
+     */
+    record Exchange(TensorType input, TensorType output, long[] cell, List<Round> rounds, long[] bytesPerDevice)
+            implements ReshardStep {
+        /** One round: the {source, target} pairs and, per device, where its outgoing cell starts in its old block and where its incoming cell goes in its new block. */
+        public record Round(long[][] pairs, long[][] sendStarts, long[][] recvStarts) {}
+
+        @Override public String toString() {
+            return "exchange " + input + " -> " + output + " in " + rounds.size() + " rounds of " + Arrays.toString(cell) + " cells";
+        }
+    }
+
     /** Finishes the pending reduction over unreduced {@code axes}. */
     record AllReduce(List<AxisRef> axes, String reduction, TensorType input, long[][] groups, long[] bytesPerDevice)
             implements ReshardStep {

@@ -164,10 +164,19 @@ final class ShapeRules {
                 b.factor(od, new int[] {d}, operand[d]);
                 od = RuleBuilder.none(n);
                 od[1] = d;
-                b.factor(od, new int[] {NONE}, update[d], NEED_REPLICATION);
+                b.factor(od, new int[] {NONE}, update[d], constantIndices(op) ? PASS_THROUGH : NEED_REPLICATION);
             }
         }
         return b.build();
+    }
+
+    /** Whether every start index is a constant (then the update may stay sharded too, as in Shardy). */
+    private static boolean constantIndices(Operation op) {
+        for (int i = 2; i < op.numOperands(); i++) {
+            if (!(op.operand(i) instanceof io.hlo4j.mlir.ir.OpResult r)
+                    || !java.util.Set.of("stablehlo.constant", "sdy.constant").contains(r.owner().name())) return false;
+        }
+        return true;
     }
 
     /** Any dimension but the extra innermost one of the side with the narrower element type. */

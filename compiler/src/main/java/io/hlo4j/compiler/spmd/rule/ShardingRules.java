@@ -40,9 +40,13 @@ public final class ShardingRules {
         installed = true;
     }
 
-    /** The op's rule (installing the rules first if needed); refuses an exempt or unknown op by name and location. */
+    /**
+     * The op's rule (installing the rules first if needed): a rule written on the op as {@code sdy.sharding_rule}
+     * wins, as in Shardy; otherwise the registered one. Refuses an exempt or unknown op by name and location.
+     */
     public static OpShardingRule of(Operation op) {
         install();
+        if (op.attributes().get("sdy.sharding_rule") instanceof OpShardingRule own) return own;
         OpDef def = op.def();
         ShardingRuleFactory f = def == null ? null : def.extension(ShardingRuleFactory.class);
         if (f == null) {

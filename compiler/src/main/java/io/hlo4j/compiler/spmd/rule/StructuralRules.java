@@ -1,13 +1,11 @@
 package io.hlo4j.compiler.spmd.rule;
 
-import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.List;
-import java.util.Set;
 
 import static io.hlo4j.compiler.spmd.rule.FactorKind.NEED_REPLICATION;
 import static io.hlo4j.compiler.spmd.rule.FactorKind.PASS_THROUGH;
@@ -21,12 +19,6 @@ import static io.hlo4j.compiler.spmd.rule.RuleBuilder.NONE;
  */
 final class StructuralRules {
     private StructuralRules() {}
-
-    /** custom_call targets Shardy treats as element-wise. */
-    static final Set<String> POINTWISE_CUSTOM_CALLS = Set.of("annotate_device_placement", "InspectSharding",
-            "LayoutConstraint", "mhlo.erf", "MoveToDevice", "MoveToHost", "X64SplitHigh", "X64SplitLow", "X64Combine",
-            "Sharding", "xla.megascale.provide_metadata", "_SPMDInternalOp_MultiPad", "_SPMDInternalOp_RotateRight",
-            "_SPMDInternalOp_MultiRotate", "_SPMDInternalOp_MultiSlice", "_SPMDInternalOp_Wrap");
 
     static void install(ShardingRules.Installer in) {
         in.rule("stablehlo.all_gather", op -> resizingCollective(op, OpAttrs.i64(op, "all_gather_dim"), -1));
@@ -43,8 +35,7 @@ final class StructuralRules {
         in.rule(StructuralRules::blockedIdentity, "sdy.reshard", "sdy.propagation_barrier", "sdy.all_gather",
                 "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute", "sdy.reduce_scatter",
                 "sdy.replicated_to_unreduced", "sdy.sharded_to_unreduced");
-        in.rule("stablehlo.custom_call", op -> op.attr("call_target_name") instanceof StringAttr s
-                && POINTWISE_CUSTOM_CALLS.contains(s.value()) ? RuleBuilder.pointwiseOf(op) : RuleBuilder.replicatedOf(op));
+        in.rule("stablehlo.custom_call", CustomCallRules::of);
         in.rule("stablehlo.rng_bit_generator", StructuralRules::rngBitGenerator);
         in.rule(RuleBuilder::replicatedOf,
                 // random streams, host and device-to-device transfers, async pairs, decompositions we cannot see into

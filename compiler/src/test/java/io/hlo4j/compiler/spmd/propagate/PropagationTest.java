@@ -148,8 +148,8 @@ class PropagationTest {
         ShardingConflict c = p.conflicts().get(0);
         assertThat(c.kind()).isEqualTo(ShardingConflict.Kind.NOT_EXPRESSIBLE);
         assertThat(c.describe()).isEqualTo("stablehlo.reshape at prop.mlir:4:3: NOT_EXPRESSIBLE on dimension 0 of result 0"
-                + " (result 0 of stablehlo.reshape): candidates [factor j = {\"y\"}]; chose {}: major factor i (size 8) is sharded"
-                + " 1 ways, not fully, so the minor factor's axes cannot shard this dimension");
+                + " (result 0 of stablehlo.reshape): candidates [factor j = {\"y\"}]; chose {}: major factor i (size 8) is not sharded,"
+                + " so the minor factor's axes cannot shard this dimension");
     }
 
     @Test
@@ -205,8 +205,8 @@ class PropagationTest {
         assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@m2, [{\"a\"}, {}]>");
         assertThat(p.conflicts()).singleElement().satisfies(c -> {
             assertThat(c.reason()).isEqualTo("earlier in mesh axis order");
-            assertThat(c.candidates()).containsExactly("{\"a\"} from operand 1 (argument 1 of func.func) (explicit)",
-                    "{\"b\"} from operand 0 (argument 0 of func.func) (explicit)");
+            assertThat(c.candidates()).containsExactly("{\"a\"} from operand 1 (argument 1 of @main) (explicit)",
+                    "{\"b\"} from operand 0 (argument 0 of @main) (explicit)");
         });
     }
 
@@ -221,7 +221,7 @@ class PropagationTest {
         assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@mesh, [{\"x\"}, {}]>");
         assertThat(p.conflicts()).extracting(ShardingConflict::describe).containsExactly(
                 "stablehlo.add at prop.mlir:4:3: FACTOR_CONFLICT on factor i (size 8): candidates [{\"x\"} from operand 1"
-                        + " (argument 1 of func.func) (explicit), {\"y\"} from operand 0 (argument 0 of func.func) (explicit)];"
+                        + " (argument 1 of @main) (explicit), {\"y\"} from operand 0 (argument 0 of @main) (explicit)];"
                         + " chose {\"x\"}: more shards");
     }
 
@@ -372,6 +372,87 @@ class PropagationTest {
             }""");
         assertThat(sharding(p, "sdy.reshard")).isEqualTo("<@mesh, [{}, {\"y\"}]>");
         assertThat(sharding(p, "stablehlo.exponential")).isEqualTo("<@mesh, [{}, {\"y\"}]>");
+    }
+
+    @Test
+    void caseBarrierSortAndTokens() {
+        // case results take their branches' returns; optimization_barrier passes through; the sorted dimension
+        // needs replication, so sort's results stay replicated; tokens get a rank-0 sharding
+        Propagated p = run("""
+            func.func @main(%a: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> (tensor<4xf32>, tensor<4xf32>) {
+              %t = stablehlo.create_token : !stablehlo.token
+              %c = stablehlo.constant dense<1> : tensor<i32>
+              %0 = "stablehlo.case"(%c) ({
+                %s = stablehlo.sine %a : tensor<4xf32>
+                stablehlo.return %s : tensor<4xf32>
+              }, {
+                stablehlo.return %a : tensor<4xf32>
+              }) : (tensor<i32>) -> tensor<4xf32>
+              %1 = stablehlo.optimization_barrier %0 : tensor<4xf32>
+              %r:2 = "stablehlo.sort"(%1, %1) <{dimension = 0 : i64}> ({
+                ^bb0(%x: tensor<f32>, %y: tensor<f32>, %z: tensor<f32>, %w: tensor<f32>):
+                  %q = stablehlo.compare GT, %x, %y : (tensor<f32>, tensor<f32>) -> tensor<i1>
+                  stablehlo.return %q : tensor<i1>
+              }) : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+              return %r#0, %0 : tensor<4xf32>, tensor<4xf32>
+            }""");
+        assertThat(sharding(p, "stablehlo.sine")).isEqualTo("<@mesh, [{\"x\"}]>");
+        assertThat(sharding(p, "stablehlo.case")).isEqualTo("<@mesh, [{\"x\"}]>");
+        assertThat(sharding(p, "stablehlo.optimization_barrier")).isEqualTo("<@mesh, [{\"x\"}]>");
+        assertThat(sharding(p, "stablehlo.sort", 0, 1)).isEqualTo("<@mesh, [{}]>");
+        assertThat(sharding(p, "stablehlo.create_token")).isEqualTo("<@mesh, []>");
+        // the comparator works on scalars and is left alone
+        List<Operation> cmp = new ArrayList<>();
+        Walker.walk(p.module().op(), op -> { if (op.name().equals("stablehlo.compare")) cmp.add(op); });
+        assertThat(cmp.get(0).attributes().get("sdy.sharding")).isNull();
+    }
+
+    @Test
+    void theDslMlpPropagatesAsDocumented() {
+        // dsl/src/test/resources/io/hlo4j/dsltest/shard/mlp_dp2_tp2.mlir, the example of docs/sharding-propagation.md
+        Module m = MlirParser.parseModule("""
+            module @jit_mlp attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+              sdy.mesh @mesh = <["dp"=2, "tp"=2]>
+              func.func public @main(%arg0: tensor<8x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"dp"}, {}]>}, %arg1: tensor<16x32xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"tp"}]>}, %arg2: tensor<32x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"tp"}, {}]>}) -> (tensor<8x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"dp"}, {}]>}) {
+                %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<8x16xf32>, tensor<16x32xf32>) -> tensor<8x32xf32>
+                %cst = stablehlo.constant dense<0.000000e+00> : tensor<f32>
+                %1 = stablehlo.broadcast_in_dim %cst, dims = [] : (tensor<f32>) -> tensor<8x32xf32>
+                %2 = stablehlo.maximum %0, %1 : tensor<8x32xf32>
+                %3 = sdy.sharding_constraint %2 <@mesh, [{"dp"}, {"tp"}]> : tensor<8x32xf32>
+                %4 = stablehlo.dot_general %3, %arg2, contracting_dims = [1] x [0] : (tensor<8x32xf32>, tensor<32x16xf32>) -> tensor<8x16xf32>
+                return %4 : tensor<8x16xf32>
+              }
+            }""", "mlp.mlir");
+        Propagated p = Propagation.propagate(m);
+        checkContract(p.module());
+        assertThat(p.conflicts()).isEmpty();
+        assertThat(MlirPrinter.print(p.module())).contains(
+                "%0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{\"dp\"}, {\"tp\"}]>]>}",
+                "%1 = stablehlo.broadcast_in_dim %cst, dims = [] {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{\"dp\"}, {\"tp\"}]>]>}",
+                "%4 = stablehlo.dot_general %3, %arg2, contracting_dims = [1] x [0] {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{\"dp\"}, {}]>]>}");
+    }
+
+    /**
+     * The DSL's MoE layer in annotated form ({@code ./hlo4j dump moe --emit annotated --mesh
+     * dp=1,fsdp=2,ep=2,tp=2,sp=1}): gather, scatter, sort, ragged_dot, reshapes and reductions propagate
+     * without conflicts, deterministically, and the tokens' batch axes follow the reshape [2,8,64] -> [16,64].
+     */
+    @Test
+    void theDslMoeLayerPropagates() throws java.io.IOException {
+        String text;
+        try (var in = PropagationTest.class.getResourceAsStream("moe_annotated.mlir")) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        Propagated p = Propagation.propagate(MlirParser.parseModule(text, "moe_annotated.mlir"));
+        checkContract(p.module());
+        assertThat(p.conflicts()).isEmpty();
+        // ([i, j, k])->([ij, k]) {i=2, j=8, k=64}: "dp","fsdp" fill i (1*2 = 2), then "sp" (size 1) goes to j
+        assertThat(sharding(p, "stablehlo.reshape")).isEqualTo("<@mesh, [{\"dp\", \"fsdp\", \"sp\"}, {}]>");
+        assertThat(sharding(p, "stablehlo.dot_general")).isEqualTo("<@mesh, [{\"dp\", \"fsdp\", \"sp\"}, {}]>");
+        // the gate/up projections keep the experts' "tp" columns; the ragged token dim needs replication
+        assertThat(sharding(p, "chlo.ragged_dot", 0, 0)).isEqualTo("<@mesh, [{}, {\"tp\"}]>");
+        assertThat(MlirPrinter.print(Propagation.propagate(MlirParser.parseModule(text, "moe_annotated.mlir")).module()))
+                .isEqualTo(MlirPrinter.print(p.module()));
     }
 
     @Test

@@ -94,4 +94,32 @@ class ReshardPlannerTest {
         TensorSharding keep = ReshardHarness.of(List.of(List.of(), List.of(AxisRef.of("y"))), List.of(AxisRef.of("x")));
         check(XY, T, partial, keep);
     }
+
+    @Test
+    void bytesByCaseAndMeshTable() {
+        StringBuilder t = new StringBuilder("| mesh | case | from -> to | steps | B/device | lower bound |\n|---|---|---|---|---|---|\n");
+        TensorType x = f32(8, 8, 8);
+        for (MeshAttr m : List.of(mesh("x", 8), mesh("x", 4, "y", 2), mesh("a", 2, "b", 2, "c", 2), ReshardHarness.model(2, 2, 1, 2, 1))) {
+            List<String> ax = m.axisNames().stream().filter(a -> m.axisSize(a) > 1).toList();
+            String a = ax.get(0), b = ax.size() > 1 ? ax.get(1) : null;
+            List<Object[]> cases = new java.util.ArrayList<>();
+            cases.add(new Object[] {"pure slice", spec("", "", ""), spec(a, b == null ? "" : b, "")});
+            cases.add(new Object[] {"move one axis", spec(a, "", ""), spec("", a, "")});
+            if (b != null) {
+                cases.add(new Object[] {"gather a minor axis", spec(a + "," + b, "", ""), spec(a, "", "")});
+                cases.add(new Object[] {"reorder axes", spec(a + "," + b, "", ""), spec(b + "," + a, "", "")});
+                cases.add(new Object[] {"swap dims", spec(a, b, ""), spec(b, a, "")});
+            }
+            for (Object[] c : cases) {
+                TensorSharding from = (TensorSharding) c[1], to = (TensorSharding) c[2];
+                ReshardPlan p = check(m, x, from, to);
+                assertThat(p.maxBytes()).as(p.toString()).isLessThanOrEqualTo(p.lowerBoundBytes());
+                t.append("| ").append(m.body().replace("\"", "")).append(" | ").append(c[0]).append(" | ")
+                        .append(from.body().replace("\"", "").replace("<@mesh, ", "").replace(">", "")).append(" -> ")
+                        .append(to.body().replace("\"", "").replace("<@mesh, ", "").replace(">", "")).append(" | ")
+                        .append(ExpertMeshReshardTest.kinds(p)).append(" | ").append(p.maxBytes()).append(" | ").append(p.lowerBoundBytes()).append(" |\n");
+            }
+        }
+        ExpertMeshReshardTest.write("reshard-cases.md", t);
+    }
 }

@@ -87,6 +87,23 @@ class ShardingRulesTest {
         assertThat(rule(func, opName)).isEqualTo(expected);
     }
 
+    /** More ops, each expectation derived by hand from the factor order Shardy's builder uses. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+        stablehlo.dot | %0 = stablehlo.dot %v, %m : (tensor<16xf32>, tensor<16x8xf32>) -> tensor<8xf32> | v: tensor<16xf32>, m: tensor<16x8xf32> | #sdy.op_sharding_rule<([j], [j, i])->([i]) {i=8, j=16} reduction={j}>
+        stablehlo.reduce_scatter | %0 = "stablehlo.reduce_scatter"(%a) ({ ^bb0(%x: tensor<f32>, %y: tensor<f32>): %s = stablehlo.add %x, %y : tensor<f32>  stablehlo.return %s : tensor<f32> }) {scatter_dimension = 1 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>} : (tensor<4x32xf32>) -> tensor<4x16xf32> | a: tensor<4x32xf32> | #sdy.op_sharding_rule<([i, j])->([i, k]) {i=4, j=32, k=16} need_replication={j, k}>
+        stablehlo.fft | %0 = stablehlo.fft %a, type = RFFT, length = [16] : (tensor<4x16xf32>) -> tensor<4x9xcomplex<f32>> | a: tensor<4x16xf32> | #sdy.op_sharding_rule<([i, j])->([i, j]) {i=4, j=16} need_replication={j} blocked_propagation={j}>
+        chlo.broadcast_add | %0 = chlo.broadcast_add %a, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32> | a: tensor<4x8xf32>, b: tensor<8xf32> | #sdy.op_sharding_rule<([i, j], [j])->([i, j]) {i=4, j=8}>
+        chlo.broadcast_add | %0 = chlo.broadcast_add %a, %b : (tensor<4x8xf32>, tensor<1x8xf32>) -> tensor<4x8xf32> | a: tensor<4x8xf32>, b: tensor<1x8xf32> | #sdy.op_sharding_rule<([i, j], [k, j])->([i, j]) {i=4, j=8, k=1}>
+        chlo.top_k | %v, %i = chlo.top_k(%a, k = 2) : tensor<4x16xf32> -> (tensor<4x2xf32>, tensor<4x2xi32>) | a: tensor<4x16xf32> | #sdy.op_sharding_rule<([i, j])->([i, j], [i, j]) {i=4, j=16} need_replication={j} blocked_propagation={j}>
+        stablehlo.reduce_window | %0 = "stablehlo.reduce_window"(%a, %z) ({ ^bb0(%x: tensor<f32>, %y: tensor<f32>): %m = stablehlo.maximum %x, %y : tensor<f32>  stablehlo.return %m : tensor<f32> }) {window_dimensions = array<i64: 2, 1>, window_strides = array<i64: 2, 1>} : (tensor<8x16xf32>, tensor<f32>) -> tensor<4x16xf32> | a: tensor<8x16xf32>, z: tensor<f32> | #sdy.op_sharding_rule<([i, j], [])->([i, j]) {i=4, j=16} permutation={i}>
+        stablehlo.scatter | %0 = "stablehlo.scatter"(%a, %i, %u) <{scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>}> ({ ^bb0(%x: tensor<f32>, %y: tensor<f32>): %s = stablehlo.add %x, %y : tensor<f32>  stablehlo.return %s : tensor<f32> }) : (tensor<8x4xf32>, tensor<3x1xi32>, tensor<3x4xf32>) -> tensor<8x4xf32> | a: tensor<8x4xf32>, i: tensor<3x1xi32>, u: tensor<3x4xf32> | #sdy.op_sharding_rule<([k, j], [i, l], [i, j])->([k, j]) {i=3, j=4, k=8, l=1} reduction={i} need_replication={l}>
+        chlo.ragged_dot | %0 = "chlo.ragged_dot"(%l, %r, %g) {ragged_dot_dimension_numbers = #chlo.ragged_dot<lhs_batching_dimensions = [], rhs_batching_dimensions = [], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1], lhs_ragged_dimensions = [0], rhs_group_dimensions = [0]>} : (tensor<16x8xf32>, tensor<4x8x32xf32>, tensor<4xi64>) -> tensor<16x32xf32> | l: tensor<16x8xf32>, r: tensor<4x8x32xf32>, g: tensor<4xi64> | #sdy.op_sharding_rule<([i, l], [j, l, k], [m])->([i, k]) {i=16, j=4, k=32, l=8, m=4} reduction={l} need_replication={i, j, m}>
+        """)
+    void moreRules(String opName, String body, String args, String expected) {
+        ruleMatchesShardy(opName, body, args, expected);
+    }
+
     @Test
     void gatherOfRowsIsAReductionOverTheIndexedDimension() {
         String f = """
@@ -109,6 +126,29 @@ class ShardingRulesTest {
             }""";
         assertThat(rule(f, "stablehlo.convolution")).isEqualTo("#sdy.op_sharding_rule<([i, j, m, p], [k, n, p, q])->([i, l, o, q])"
                 + " {i=2, j=8, k=3, l=6, m=8, n=3, o=6, p=3, q=16} reduction={p} need_replication={j, k, l, m, n, o}>");
+    }
+
+    @Test
+    void customCallsByTargetAndRulesWrittenOnTheOp() {
+        String eigh = """
+            func.func @f(%a: tensor<8x4x4xf32>) {
+              %0:2 = stablehlo.custom_call @Eigh(%a) : (tensor<8x4x4xf32>) -> (tensor<8x4x4xf32>, tensor<8x4xf32>)
+              return
+            }""";
+        assertThat(rule(eigh, "stablehlo.custom_call")).isEqualTo("#sdy.op_sharding_rule<([i, j, k])->([i, j, k], [i, k]) {i=8, j=4, k=4}>");
+        String opaque = """
+            func.func @f(%a: tensor<4x2xf32>) {
+              %0 = stablehlo.custom_call @my_kernel(%a) : (tensor<4x2xf32>) -> tensor<2xf32>
+              return
+            }""";
+        assertThat(rule(opaque, "stablehlo.custom_call"))
+                .isEqualTo("#sdy.op_sharding_rule<([i, j])->([k]) {i=4, j=2, k=2} need_replication={i, j, k} blocked_propagation={i, j, k}>");
+        String own = """
+            func.func @f(%a: tensor<4x2xf32>) {
+              %0 = stablehlo.custom_call @my_kernel(%a) {sdy.sharding_rule = #sdy.op_sharding_rule<([i, j])->([j, i]) {i=4, j=2}, custom>} : (tensor<4x2xf32>) -> tensor<2x4xf32>
+              return
+            }""";
+        assertThat(rule(own, "stablehlo.custom_call")).isEqualTo("#sdy.op_sharding_rule<([i, j])->([j, i]) {i=4, j=2}, custom>");
     }
 
     @Test

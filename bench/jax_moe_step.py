@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The MoE layer step of scripts/gpu-check.sh, written in JAX: the reference hlo4j's GPU time is compared with.
+
+The same step as GpuMoeCheck (runtime/src/test/pjrt-gpu): TOP_K routing (softmax of x @ gate, top-k, weights not
+renormalised), SiLU-gated experts (silu(x wi) * (x wu)) wd over expert-sorted rows with jax.lax.ragged_dot, the
+weighted rows summed back per token; loss sum(y*y); value_and_grad w.r.t. (x, gate, wi, wu, wd). Parameters are
+f32; the bf16 run casts them to bf16 inside the step and accumulates in f32, as hlo4j's bf16 layer does.
+
+Sizes from the environment (same names and defaults as GpuMoeCheck): MOE_T tokens, MOE_H, MOE_M, MOE_E, MOE_K,
+MOE_ITERS. Prints one line per dtype:
+  BENCH jax <dtype> <median> ms <TFLOP/s> TFLOP/s (...)
+FLOPs: 3 * (2*T*k*3*H*M + 2*T*H*E) (forward + backward of the routed experts and the router).
+"""
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def env(name, default):
+    v = os.environ.get(name, "").strip()
+    return int(v) if v else default
+
+
+T, H, M, E, K = env("MOE_T", 4096), env("MOE_H", 2048), env("MOE_M", 5632), env("MOE_E", 8), env("MOE_K", 2)
+ITERS = env("MOE_ITERS", 20)
+
+
+def main():
+    import jax
+    import jax.numpy as jnp
+
+    print("jax", jax.__version__, "devices", jax.devices(), flush=True)
+
+    def layer(x, gate, wi, wu, wd, dtype):
+        xt = x.reshape(-1, H)
+        logits = jnp.dot(xt.astype(dtype), gate.astype(dtype), preferred_element_type=jnp.float32)
+        probs = jax.nn.softmax(logits, axis=-1)
+        if dtype == jnp.bfloat16:
+            probs = probs.astype(jnp.bfloat16).astype(jnp.float32)   # choose on bf16-rounded probabilities
+        weights, experts = jax.lax.top_k(probs, K)                  # [T, K]
+        flat = experts.reshape(-1)
+        order = jnp.argsort(flat, stable=True)                       # rows sorted by expert
+        token = order // K
+        rows = xt[token].astype(dtype)
+        sizes = jnp.bincount(flat, length=E).astype(jnp.int32)
+        h1 = jax.lax.ragged_dot(rows, wi.astype(dtype), sizes, preferred_element_type=jnp.float32)
+        h2 = jax.lax.ragged_dot(rows, wu.astype(dtype), sizes, preferred_element_type=jnp.float32)
+        act = (jax.nn.silu(h1) * h2).astype(dtype)
+        out = jax.lax.ragged_dot(act, wd.astype(dtype), sizes, preferred_element_type=jnp.float32)
+        out = out * weights.reshape(-1)[order][:, None]
+        y = jnp.zeros((T, H), jnp.float32).at[token].add(out)
+        return y.reshape(x.shape)
+
+    def loss(x, gate, wi, wu, wd, dtype):
+        y = layer(x, gate, wi, wu, wd, dtype)
+        return jnp.sum(y * y)
+
+    step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2, 3, 4)), static_argnums=5)
+
+    rng = np.random.default_rng(11)
+    def normal(scale, *shape):
+        return jnp.asarray((rng.standard_normal(shape) * scale).astype(np.float32))
+    args = (normal(1.0, 1, T, H), normal(H ** -0.5, H, E), normal(H ** -0.5, E, H, M), normal(H ** -0.5, E, H, M),
+            normal(M ** -0.5, E, M, H))
+    flops = 3 * (2 * T * K * 3 * H * M + 2 * T * H * E)
+    for name, dtype in (("float32", jnp.float32), ("bfloat16", jnp.bfloat16)):
+        t0 = time.perf_counter()
+        jax.block_until_ready(step(*args, dtype))
+        compile_ms = (time.perf_counter() - t0) * 1e3
+        for _ in range(3):
+            jax.block_until_ready(step(*args, dtype))
+        times = []
+        for _ in range(ITERS):
+            t0 = time.perf_counter()
+            jax.block_until_ready(step(*args, dtype))
+            times.append((time.perf_counter() - t0) * 1e3)
+        med = statistics.median(times)
+        print(f"BENCH jax {name} {med:.3f} ms {flops / (med * 1e-3) / 1e12:.1f} TFLOP/s "
+              f"(compile+first run {compile_ms:.0f} ms, T={T} H={H} M={M} E={E} k={K}, min {min(times):.3f} max {max(times):.3f})",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

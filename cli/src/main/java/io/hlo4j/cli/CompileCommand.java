@@ -1,0 +1,245 @@
+package io.hlo4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.runtime.backend.PjrtBackend;
+import io.hlo4j.runtime.hlo.HloProgram;
+import io.hlo4j.runtime.hlo.HloSummary;
+import io.hlo4j.runtime.pjrt.PjrtDevice;
+import io.hlo4j.runtime.pjrt.PjrtException;
+import io.hlo4j.runtime.pjrt.PjrtExecutable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code hlo4j compile}: compiles a StableHLO module through a PJRT plugin (as {@code run --pjrt-plugin} and
+ * the DSL's jit do) and reports what the plugin's compiler made of it: cost analysis, memory statistics and
+ * the optimized program's fusions and collectives, optionally written out as HLO text.
+ */
+@Command(name = "compile",
+        description = {"Compile a StableHLO module with a PJRT plugin and report the result: the executable's cost",
+                "analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
+                "and collectives (op, replica groups, bytes in per device). --dump-optimized writes the optimized",
+                "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
+                "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},
+        mixinStandardHelpOptions = true,
+        footerHeading = "%nExamples:%n",
+        footer = {"  hlo4j compile model.mlir --pjrt-plugin xla_cuda_plugin.so --dump-optimized model.hlo",
+                "  hlo4j compile spmd.mlir --pjrt-plugin libtpu.so --num-partitions 8 --json",
+                "  HLO4J_PJRT_PLUGIN=xla_cuda_plugin.so hlo4j compile model.mlir --pjrt-option preallocate=false"})
+final class CompileCommand extends CliCommand {
+    @Parameters(paramLabel = "FILE", description = "The MLIR module (one module).")
+    Path file;
+
+    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
+            description = "The PJRT plugin to compile with (default: $HLO4J_PJRT_PLUGIN).")
+    Path pjrtPlugin;
+
+    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
+            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
+    List<String> pjrtOptions = new ArrayList<>();
+
+    @Option(names = "--num-partitions", paramLabel = "N", description = "Partitions (devices) to compile for (default: the module's).")
+    Integer numPartitions;
+
+    @Option(names = "--dump-optimized", paramLabel = "OUT.hlo", description = "Write the optimized program as HLO text to this file.")
+    Path dumpOptimized;
+
+    @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
+            + "cost_analysis, memory_stats, optimized_program).")
+    boolean json;
+
+    @Override public Integer call() throws IOException {
+        if (pjrtPlugin == null) throw usage("no PJRT plugin: give --pjrt-plugin PATH or set HLO4J_PJRT_PLUGIN");
+        if (numPartitions != null && numPartitions < 1) throw usage("--num-partitions must be at least 1, got " + numPartitions);
+        Map<String, Object> options;
+        try {
+            options = PjrtRun.parseOptions(pjrtOptions);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        List<Module> modules = ModuleText.parse(file);
+        if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
+        Module module = modules.getFirst();
+        ModuleText.verify(modules);
+        int own = PjrtBackend.partitions(module);
+        if (numPartitions != null && module.attributes() != null && module.attributes().contains("mhlo.num_partitions") && own != numPartitions)
+            throw new IllegalArgumentException("--num-partitions " + numPartitions + " but " + file + " declares mhlo.num_partitions = " + own);
+        int partitions = numPartitions != null ? numPartitions : own;
+
+        try (PjrtBackend backend = PjrtBackend.open(pjrtPlugin, options)) {
+            long t0 = System.nanoTime();
+            PjrtBackend.Compiled compiled = backend.compile(module, partitions);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            PjrtExecutable exe = compiled.executable();
+            Report r = new Report(backend.name(), backend.client().plugin().apiVersion(), partitions,
+                    compiled.devices().stream().map(PjrtDevice::id).toList(), ms);
+            try {
+                r.cost = new TreeMap<>(exe.costAnalysis());
+            } catch (PjrtException e) {
+                r.costError = e.getMessage();
+            }
+            try {
+                r.memory = exe.memoryStats();
+            } catch (PjrtException e) {
+                r.memoryError = e.getMessage();
+            }
+            HloProgram program = null;
+            try {
+                PjrtExecutable.Program p = exe.optimizedProgram();
+                r.programBytes = p.code().length;
+                program = HloProgram.decode(p.format(), p.code());
+            } catch (PjrtException e) {
+                if (dumpOptimized != null) throw e;   // asked for the text: not having it is a failure
+                r.programError = e.getMessage();
+            }
+            if (program != null && dumpOptimized != null) {
+                Path parent = dumpOptimized.toAbsolutePath().getParent();
+                if (parent != null) Files.createDirectories(parent);
+                Files.writeString(dumpOptimized, program.text(), StandardCharsets.UTF_8);
+            }
+            out().print(json ? json(r, program) : text(r, program));
+            out().flush();
+            return Main.OK;
+        }
+    }
+
+    /** What one compile reported; absent parts carry the plugin's reason instead. */
+    private static final class Report {
+        final String platform, api;
+        final int partitions;
+        final List<Integer> devices;
+        final double compileMs;
+        Map<String, Object> cost;
+        String costError, memoryError, programError;
+        PjrtExecutable.CompiledMemoryStats memory;
+        long programBytes;
+
+        Report(String platform, String api, int partitions, List<Integer> devices, double compileMs) {
+            this.platform = platform;
+            this.api = api;
+            this.partitions = partitions;
+            this.devices = devices;
+            this.compileMs = compileMs;
+        }
+    }
+
+    private String text(Report r, HloProgram program) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "compiled %s on %s (PJRT C API %s): %d partition%s on device%s %s in %.1f ms%n", file, r.platform,
+                r.api, r.partitions, r.partitions == 1 ? "" : "s", r.devices.size() == 1 ? "" : "s", r.devices, r.compileMs));
+        if (r.cost != null) {
+            List<String> kv = new ArrayList<>();
+            r.cost.forEach((k, v) -> kv.add(k + "=" + value(v)));
+            b.append("cost analysis: ").append(String.join(", ", kv)).append('\n');
+        } else {
+            b.append("cost analysis: not offered (").append(r.costError).append(")\n");
+        }
+        if (r.memory != null) {
+            PjrtExecutable.CompiledMemoryStats m = r.memory;
+            b.append(String.format(Locale.ROOT, "memory (bytes): arguments %d, outputs %d, temp %d, alias %d, generated code %d, peak %d, total %d;"
+                            + " host: arguments %d, outputs %d, temp %d, alias %d, generated code %d%n",
+                    m.argumentBytes(), m.outputBytes(), m.tempBytes(), m.aliasBytes(), m.generatedCodeBytes(), m.peakMemoryBytes(), m.totalBytes(),
+                    m.hostArgumentBytes(), m.hostOutputBytes(), m.hostTempBytes(), m.hostAliasBytes(), m.hostGeneratedCodeBytes()));
+        } else {
+            b.append("memory: not offered (").append(r.memoryError).append(")\n");
+        }
+        if (program == null) {
+            b.append("optimized program: not offered (").append(r.programError).append(")\n");
+        } else {
+            b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
+            b.append(program.summary().text());
+            if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
+        }
+        return b.toString();
+    }
+
+    private String json(Report r, HloProgram program) throws IOException {
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        root.put("file", file.toString());
+        root.put("platform", r.platform);
+        root.put("pjrt_api", r.api);
+        root.put("partitions", r.partitions);
+        ArrayNode devs = root.putArray("devices");
+        r.devices.forEach(devs::add);
+        root.put("compile_ms", Math.round(r.compileMs * 10) / 10.0);
+        if (r.cost != null) {
+            ObjectNode c = root.putObject("cost_analysis");
+            r.cost.forEach((k, v) -> c.set(k, om.valueToTree(v)));
+        } else {
+            root.putNull("cost_analysis");
+        }
+        if (r.memory != null) root.set("memory_stats", om.valueToTree(memoryMap(r.memory)));
+        else root.putNull("memory_stats");
+        if (program == null) {
+            root.putNull("optimized_program");
+        } else {
+            HloSummary s = program.summary();
+            ObjectNode p = root.putObject("optimized_program");
+            p.put("format", program.format());
+            p.put("bytes", r.programBytes);
+            p.put("module", s.module());
+            p.put("entry", s.entry());
+            p.put("computations", s.computations());
+            p.put("instructions", s.instructions());
+            ObjectNode f = p.putObject("fusions");
+            f.put("count", s.fusions().size());
+            f.set("kinds", om.valueToTree(s.fusionKinds()));
+            ArrayNode fl = f.putArray("list");
+            for (HloSummary.Fusion x : s.fusions())
+                fl.addObject().put("name", x.name()).put("kind", x.kind()).put("calls", x.calls()).put("instructions", x.fusedInstructions());
+            ArrayNode cl = p.putArray("collectives");
+            for (HloSummary.Collective x : s.collectives()) {
+                ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())
+                        .put("replica_groups", x.replicaGroups());
+                o.set("groups", om.valueToTree(x.groups()));
+                o.put("channel_id", x.channelId()).put("bytes", x.bytes());
+            }
+            if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
+        }
+        return om.writeValueAsString(root) + "\n";
+    }
+
+    private static Map<String, Long> memoryMap(PjrtExecutable.CompiledMemoryStats m) {
+        Map<String, Long> x = new LinkedHashMap<>();
+        x.put("argument_bytes", m.argumentBytes());
+        x.put("output_bytes", m.outputBytes());
+        x.put("temp_bytes", m.tempBytes());
+        x.put("alias_bytes", m.aliasBytes());
+        x.put("generated_code_bytes", m.generatedCodeBytes());
+        x.put("peak_bytes", m.peakMemoryBytes());
+        x.put("total_bytes", m.totalBytes());
+        x.put("host_argument_bytes", m.hostArgumentBytes());
+        x.put("host_output_bytes", m.hostOutputBytes());
+        x.put("host_temp_bytes", m.hostTempBytes());
+        x.put("host_alias_bytes", m.hostAliasBytes());
+        x.put("host_generated_code_bytes", m.hostGeneratedCodeBytes());
+        return x;
+    }
+
+    /** Whole floats without ".0"; arrays in brackets. */
+    private static String value(Object v) {
+        return switch (v) {
+            case Float f when f == Math.rint(f) && Math.abs(f) < 1e15 -> String.valueOf(f.longValue());
+            case Double d when d == Math.rint(d) && Math.abs(d) < 1e15 -> String.valueOf(d.longValue());
+            case long[] a -> java.util.Arrays.toString(a);
+            default -> String.valueOf(v);
+        };
+    }
+}

@@ -1,0 +1,145 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How one op is computed on the devices: the mesh axes of each factor of its sharding rule, and from them the
+ * sharding every operand must arrive in and every local result leaves in. Factors take axes from the result
+ * shardings propagation chose; reduction factors (where the op allows a partial result, finished by a
+ * collective) take axes from the operands first, so that an operand already split along its contracting
+ * dimension is not gathered. Need-replication and permutation factors get no axes. An axis is used by at most
+ * one factor; an axis that does not divide its factor is left out (the value is then resharded, never padded).
+ * A dimension made of several factors is split over the major factor first: a minor factor gets axes only
+ * when every factor before it is split completely.
+ */
+final class FactorPlan {
+    final OpShardingRule rule;
+    final List<List<AxisRef>> axes = new ArrayList<>();
+    private final DeviceGrid grid;
+    private final Set<String> used = new HashSet<>();
+    private final Set<Integer> blocked = new HashSet<>();
+
+    private FactorPlan(OpShardingRule rule, DeviceGrid grid) {
+        this.rule = rule;
+        this.grid = grid;
+        for (int f = 0; f < rule.numFactors(); f++) axes.add(List.of());
+    }
+
+    /**
+     * @param operands the operands' current shardings (null for a non-tensor operand)
+     * @param results  the shardings propagation chose for the results
+     * @param reductionsAllowed whether sharded reduction factors may leave partial results here
+     * @param alsoWhole factors the local op cannot split although the rule allows it
+     */
+    static FactorPlan plan(OpShardingRule rule, DeviceGrid grid, List<TensorSharding> operands, List<TensorSharding> results,
+                           boolean reductionsAllowed, Set<Integer> alsoWhole) {
+        FactorPlan p = new FactorPlan(rule, grid);
+        p.blocked.addAll(alsoWhole);
+        p.blocked.addAll(rule.needReplicationFactors());
+        p.blocked.addAll(rule.permutationFactors());
+        if (!reductionsAllowed) p.blocked.addAll(rule.reductionFactors());
+        if (reductionsAllowed) {
+            Set<Integer> onlyReductions = new HashSet<>();
+            for (int f = 0; f < rule.numFactors(); f++) if (!rule.reductionFactors().contains(f)) onlyReductions.add(f);
+            for (int o = 0; o < operands.size(); o++) {
+                if (operands.get(o) == null) continue;
+                for (int d = 0; d < rule.operandMappings().get(o).size(); d++) {
+                    p.absorb(rule.operandDimFactors(o, d), operands.get(o).axesOfDim(d), onlyReductions);
+                }
+            }
+        }
+        for (int r = 0; r < results.size(); r++) {
+            for (int d = 0; d < rule.resultMappings().get(r).size(); d++) p.absorb(rule.resultDimFactors(r, d), results.get(r).axesOfDim(d), Set.of());
+        }
+        p.settle();
+        return p;
+    }
+
+    private boolean full(int f) { return grid.size(axes.get(f)) == rule.factorSizes().get(f); }
+
+    /** Gives the axes of one tensor dimension to its factors, major first, where they fit. */
+    private void absorb(List<Integer> factors, List<AxisRef> dimAxes, Set<Integer> excluded) {
+        int k = 0;
+        for (int f : factors) {
+            if (k >= dimAxes.size()) return;
+            List<AxisRef> have = axes.get(f);
+            if (!have.isEmpty()) {
+                if (k + have.size() > dimAxes.size() || !dimAxes.subList(k, k + have.size()).equals(have)) return;
+                k += have.size();
+                if (!full(f)) return;
+                continue;
+            }
+            long size = rule.factorSizes().get(f);
+            if (blocked.contains(f) || excluded.contains(f)) {
+                if (size == 1) continue;
+                return;
+            }
+            List<AxisRef> take = new ArrayList<>();
+            long prod = 1;
+            while (k < dimAxes.size() && prod < size) {
+                AxisRef a = dimAxes.get(k);
+                long s = grid.size(a);
+                if (used.contains(a.name()) || size % (prod * s) != 0) break;
+                take.add(a);
+                prod *= s;
+                k++;
+            }
+            if (!take.isEmpty()) {
+                axes.set(f, List.copyOf(take));
+                for (AxisRef a : take) used.add(a.name());
+            }
+            if (prod != size) return;
+        }
+    }
+
+    /** Clears axes of minor factors that follow a factor split only partly, in any tensor, until none is left. */
+    private void settle() {
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            List<List<List<Integer>>> all = new ArrayList<>(rule.operandMappings());
+            all.addAll(rule.resultMappings());
+            for (List<List<Integer>> t : all) {
+                for (List<Integer> dim : t) {
+                    boolean partial = false;
+                    for (int f : dim) {
+                        if (partial && !axes.get(f).isEmpty()) {
+                            axes.set(f, List.of());
+                            changed = true;
+                        }
+                        if (!full(f)) partial = partial || !axes.get(f).isEmpty() || rule.factorSizes().get(f) != 1;
+                    }
+                }
+            }
+        }
+    }
+
+    private TensorSharding sharding(List<List<Integer>> mapping, String meshName) {
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (List<Integer> dim : mapping) {
+            List<AxisRef> as = new ArrayList<>();
+            for (int f : dim) as.addAll(axes.get(f));
+            dims.add(new DimensionSharding(as, true, null));
+        }
+        return new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum");
+    }
+
+    TensorSharding operand(int i, String meshName) { return sharding(rule.operandMappings().get(i), meshName); }
+
+    TensorSharding result(int i, String meshName) { return sharding(rule.resultMappings().get(i), meshName); }
+
+    /** The axes of the sharded reduction factors: the local results are partial over them. */
+    List<AxisRef> reductionAxes() {
+        List<AxisRef> out = new ArrayList<>();
+        for (int f : rule.reductionFactors()) out.addAll(axes.get(f));
+        return out;
+    }
+}

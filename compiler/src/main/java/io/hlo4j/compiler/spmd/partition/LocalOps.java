@@ -1,0 +1,190 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.build.Constants;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.build.StablehloBuilder;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.registry.OpTrait;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One op emitted on local blocks: the same op with local operand and result types, and the attributes that
+ * encode sizes rewritten for the block (slice limits, dynamic_slice and gather slice sizes); iota adds the
+ * block's offset along its dimension. Which dimensions are split comes from the op's {@link FactorPlan}; the
+ * plan only splits dimensions the op treats as independent (whole slices, untouched by padding), which is
+ * checked again here so a wrong rule fails by name instead of computing garbage.
+ */
+final class LocalOps {
+    private LocalOps() {}
+
+    private static final Set<String> LOCALISED = Set.of("stablehlo.dot_general", "stablehlo.reduce", "stablehlo.transpose",
+            "stablehlo.broadcast_in_dim", "stablehlo.reshape", "stablehlo.concatenate", "stablehlo.convert", "stablehlo.compare",
+            "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
+            "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
+            "stablehlo.reduce_precision");
+
+    /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
+    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce");
+
+    static boolean supports(Operation op) {
+        if (op.def() != null && op.def().has(OpTrait.ELEMENTWISE) && op.regions().isEmpty()) return true;
+        return LOCALISED.contains(op.name());
+    }
+
+    /**
+     * Factors the rule lets be split but a local op cannot: dynamic_update_slice clamps its start indices, so an
+     * operand dimension wider than the update must stay whole (shifting the index would move the clamp).
+     */
+    static Set<Integer> keptWhole(Operation op, io.hlo4j.mlir.dialect.sdy.OpShardingRule rule) {
+        Set<Integer> out = new java.util.HashSet<>();
+        if (op.name().equals("stablehlo.dynamic_update_slice")) {
+            TensorType operand = (TensorType) op.operand(0).type(), update = (TensorType) op.operand(1).type();
+            for (int d = 0; d < operand.rank(); d++) if (operand.dim(d) != update.dim(d)) out.addAll(rule.operandDimFactors(0, d));
+        }
+        return out;
+    }
+
+    static List<Value> emit(IrBuilder b, Operation op, List<Value> operands, List<TensorType> localResults,
+                            List<TensorSharding> operandShardings, List<TensorSharding> resultShardings, CollectiveEmitter emit) {
+        Map<String, Attribute> props = new HashMap<>(op.properties().asMap());
+        TensorType in0 = op.numOperands() > 0 && op.operand(0).type() instanceof TensorType t ? t : null;
+        TensorType local0 = operands.isEmpty() ? null : (TensorType) operands.get(0).type();
+        switch (op.name()) {
+            case "stablehlo.slice" -> {
+                long[] start = arr(op, "start_indices"), limit = arr(op, "limit_indices"), strides = arr(op, "strides");
+                for (int d = 0; d < in0.rank(); d++) {
+                    if (local0.dim(d) == in0.dim(d)) continue;
+                    if (start[d] != 0 || limit[d] != in0.dim(d) || strides[d] != 1) throw split(op, d, operandShardings.get(0));
+                    limit[d] = local0.dim(d);
+                }
+                props.put("limit_indices", DenseArrayAttr.ofI64(limit));
+            }
+            case "stablehlo.pad" -> {
+                long[] lo = arr(op, "edge_padding_low"), hi = arr(op, "edge_padding_high"), inner = arr(op, "interior_padding");
+                for (int d = 0; d < in0.rank(); d++) {
+                    if (local0.dim(d) != in0.dim(d) && (lo[d] != 0 || hi[d] != 0 || inner[d] != 0)) throw split(op, d, operandShardings.get(0));
+                }
+            }
+            case "stablehlo.dynamic_slice", "stablehlo.gather" -> {
+                long[] sizes = arr(op, "slice_sizes");
+                for (int d = 0; d < in0.rank(); d++) {
+                    if (local0.dim(d) == in0.dim(d)) continue;
+                    if (sizes[d] != in0.dim(d)) throw split(op, d, operandShardings.get(0));
+                    sizes[d] = local0.dim(d);
+                }
+                props.put("slice_sizes", DenseArrayAttr.ofI64(sizes));
+            }
+            case "stablehlo.scatter" -> operands = offsetScatterIndices(b, op, operands, operandShardings.get(0), emit);
+            default -> { }
+        }
+        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);
+        for (Map.Entry<String, Attribute> e : props.entrySet()) ob.property(e.getKey(), e.getValue());
+        ob.attributes(op.attributes().without(Partitioner.SHARDING));
+        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
+        List<Value> out = new ArrayList<>(b.append(ob, op.location()).results());
+        if (op.name().equals("stablehlo.iota")) {
+            int dim = (int) ((IntegerAttr) op.attr("iota_dimension")).value();
+            TensorType lt = localResults.get(0);
+            var s = resultShardings.get(0).axesOfDim(dim);
+            if (!s.isEmpty()) out.set(0, addOffset(b, out.get(0), lt, emit.offsets(s, lt.dim(dim)), emit, op));
+        }
+        return out;
+    }
+
+    /**
+     * A scatter whose indexed (inserted-window) operand dimensions are split: each device scatters into its own
+     * rows, so the indices are shifted by the block's offset; updates that land outside the block are then out of
+     * bounds, which scatter skips by definition. Indexed dimensions with wider windows are never split by the rule.
+     */
+    private static List<Value> offsetScatterIndices(IrBuilder b, Operation op, List<Value> operands, TensorSharding inputSharding,
+                                                     CollectiveEmitter emit) {
+        int n = op.numResults();
+        var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers) op.attr("scatter_dimension_numbers");
+        TensorType global = (TensorType) op.operand(0).type(), local = (TensorType) operands.get(0).type();
+        TensorType idxType = (TensorType) operands.get(n).type();
+        long[] toOperand = dn.scatterDimsToOperandDims().toArray();
+        int k = toOperand.length;
+        long[] table = new long[emit.grid().devices() * k];
+        boolean any = false;
+        for (int c = 0; c < k; c++) {
+            int d = (int) toOperand[c];
+            if (local.dim(d) == global.dim(d)) continue;
+            if (!dn.insertedWindowDims().contains(d)) {
+                throw new Hlo4jException("'stablehlo.scatter': indexed operand dimension " + d + " is split but its update window is not a "
+                        + "single row (the sharding rule should have required it whole)", op.location());
+            }
+            any = true;
+            for (int p = 0; p < emit.grid().devices(); p++) table[p * k + c] = emit.blockStart(p, inputSharding.axesOfDim(d), local.dim(d));
+        }
+        if (!any) return operands;
+        StablehloBuilder h = new StablehloBuilder(b);
+        var loc = op.location();
+        TensorType i32 = TensorType.of(IntegerType.I32, emit.grid().devices(), k);
+        Value tab = h.constant(Constants.ofLongs(i32, table), loc);
+        Value zero = h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), 0), loc);
+        Value row = h.dynamicSlice(tab, List.of(emit.partitionId(b, loc), zero), new long[] {1, k}, loc);
+        Value vec = h.convert(h.reshape(row, new long[] {k}, loc), idxType.elementType(), loc);
+        long ivd = dn.indexVectorDim();
+        Value wide = ivd < idxType.rank() ? h.broadcastInDim(vec, idxType.shape(), new long[] {ivd}, loc)
+                : h.broadcastInDim(h.reshape(vec, new long[0], loc), idxType.shape(), new long[0], loc);
+        List<Value> out = new ArrayList<>(operands);
+        out.set(n, h.subtract(operands.get(n), wide, loc));
+        return out;
+    }
+
+    /** {@code x + offset[partition]} in x's element type. */
+    private static Value addOffset(IrBuilder b, Value x, TensorType t, long[] offsets, CollectiveEmitter emit, Operation op) {
+        StablehloBuilder h = new StablehloBuilder(b);
+        Value off = h.convert(emit.perDevice(b, offsets, op.location()), t.elementType(), op.location());
+        Value wide = h.broadcastInDim(off, t.shape(), new long[0], op.location());
+        return h.add(x, wide, op.location());
+    }
+
+    private static long[] arr(Operation op, String name) { return ((DenseArrayAttr) op.attr(name)).longs(); }
+
+    private static Hlo4jException split(Operation op, int dim, TensorSharding s) {
+        return new Hlo4jException("'" + op.name() + "': operand dimension " + dim + " is split by " + s + " but the op reads "
+                + "across it (the sharding rule should have required it whole)", op.location());
+    }
+
+    /**
+     * The reduction's identity for a reduce body that is one {@code add}, {@code multiply}, {@code maximum},
+     * {@code minimum}, {@code and} or {@code or}, when {@code init} is exactly that identity; null otherwise
+     * (then the local partial results cannot simply be combined, since every device would count init).
+     */
+    static boolean initIsIdentity(Operation reduce) {
+        if (reduce.numResults() != 1) return false;
+        var body = reduce.region(0).entry().operations();
+        if (body.size() != 2) return false;
+        String combiner = body.get(0).name();
+        if (!(reduce.operand(1) instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")) return false;
+        DenseElementsAttr init = (DenseElementsAttr) r.owner().attr("value");
+        TensorType t = init.type();
+        Double id = switch (combiner) {
+            case "stablehlo.add", "stablehlo.or" -> 0.0;
+            case "stablehlo.multiply", "stablehlo.and" -> 1.0;
+            case "stablehlo.maximum" -> t.elementType() instanceof FloatType ? Double.NEGATIVE_INFINITY : null;
+            case "stablehlo.minimum" -> t.elementType() instanceof FloatType ? Double.POSITIVE_INFINITY : null;
+            default -> null;
+        };
+        if (id == null) return false;
+        if (t.elementType() instanceof IntegerType it && it.isBool() && combiner.equals("stablehlo.and")) id = 1.0;
+        return java.util.Arrays.equals(init.expandedData(), Constants.splat(t, id).expandedData());
+    }
+}

@@ -1,0 +1,453 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.compiler.spmd.rule.ShardingRules;
+import io.hlo4j.mlir.attr.ArrayAttr;
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.attr.TypeAttr;
+import io.hlo4j.mlir.build.FunctionBuilder;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
+import io.hlo4j.mlir.dialect.sdy.ManualAxes;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
+import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.FunctionType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites a propagated global module into one per-device module. Every value of {@code @main} becomes a
+ * local block plus the sharding it is held in. Each op is computed as its sharding rule allows
+ * ({@link FactorPlan}): operands are resharded to what the op needs, the op is emitted on local types
+ * ({@link LocalOps}), partial sums over sharded reduction factors are finished with the op's own reducer
+ * (all_reduce, or reduce_scatter where the result wants that dimension split on those axes), and the result
+ * is resharded to the sharding propagation chose. Ops the partitioner cannot split are computed on gathered,
+ * replicated operands and then sliced, and are listed in the {@link PartitionReport}.
+ */
+public final class Partitioner {
+    static final String SHARDING = "sdy.sharding";
+
+    private final Module module;
+    private String meshName;
+    private DeviceGrid grid;
+    private CollectiveEmitter emit;
+    private Resharder resharder;
+    private final List<PartitionReport.Entry> report = new ArrayList<>();
+
+    /** A local block and the sharding it holds of its global value. */
+    record Local(Value value, TensorSharding sharding) {}
+
+    private Partitioner(Module module) { this.module = module; }
+
+    public static PartitionedProgram partition(Module propagated) { return new Partitioner(propagated).run(); }
+
+    private PartitionedProgram run() {
+        Map<String, MeshAttr> meshes = new LinkedHashMap<>();
+        for (Operation op : module.operations()) {
+            if (op.name().equals("sdy.mesh")) meshes.put(((StringAttr) op.attr("sym_name")).value(), (MeshAttr) op.attr("mesh"));
+        }
+        if (meshes.size() != 1) {
+            throw new Hlo4jException("the partitioner needs exactly one sdy.mesh in the module, found " + meshes.keySet(), module.op().location());
+        }
+        meshName = meshes.keySet().iterator().next();
+        MeshAttr mesh = meshes.get(meshName);
+        grid = new DeviceGrid(mesh);
+        emit = new CollectiveEmitter(grid);
+        resharder = new Resharder(emit, mesh);
+        Operation main = module.symbols().lookup("main");
+        if (main == null) throw new Hlo4jException("the partitioner needs a func.func @main", module.op().location());
+        for (Operation f : module.functions()) {
+            if (f != main) throw new Hlo4jException("the partitioner handles a module with @main only; found @" + symbol(f), f.location());
+        }
+        FunctionType ft = (FunctionType) ((TypeAttr) main.attr("function_type")).value();
+        List<TensorType> argTypes = tensors(ft.inputs(), "argument", main.location());
+        List<TensorType> resTypes = tensors(ft.results(), "result", main.location());
+        List<TensorSharding> argSh = declared(main, "arg_attrs", argTypes.size(), "argument");
+        List<TensorSharding> resSh = declared(main, "res_attrs", resTypes.size(), "result");
+        List<TensorType> localArgs = new ArrayList<>();
+        for (int i = 0; i < argTypes.size(); i++) localArgs.add(localType(argTypes.get(i), argSh.get(i), "@main argument #" + i, main.location()));
+        FunctionBuilder fb = IrBuilder.function("main", localArgs, main.location());
+        Block body = main.region(0).entry();
+        Map<Value, Local> env = new HashMap<>();
+        for (int i = 0; i < argTypes.size(); i++) env.put(body.argument(i), new Local(fb.argument(i), argSh.get(i)));
+        for (Operation op : body.operations()) {
+            if (op == body.terminator()) break;
+            partitionOp(fb, op, env);
+        }
+        Operation ret = body.terminator();
+        List<Value> outs = new ArrayList<>();
+        for (int i = 0; i < ret.numOperands(); i++) {
+            outs.add(reshard(fb, env, ret.operand(i), resSh.get(i), "@main result #" + i, ret.location()));
+        }
+        Operation f = fb.finish(outs, ret.location());
+        Map<String, Attribute> attrs = new LinkedHashMap<>();
+        for (Map.Entry<String, Attribute> e : module.attributes().asMap().entrySet()) {
+            if (!e.getKey().startsWith("sdy.") && !e.getKey().startsWith("mhlo.num_")) attrs.put(e.getKey(), e.getValue());
+        }
+        attrs.put("mhlo.num_partitions", IntegerAttr.i32(grid.devices()));
+        attrs.put("mhlo.num_replicas", IntegerAttr.i32(1));
+        Module out = Module.of(module.name(), DictionaryAttr.of(attrs), List.of(f), module.op().location());
+        return new PartitionedProgram(out, mesh, grid.devices(), argTypes, argSh, resTypes, resSh, new PartitionReport(report));
+    }
+
+    private static String symbol(Operation f) { return f.attr("sym_name") instanceof StringAttr s ? s.value() : "?"; }
+
+    private static List<TensorType> tensors(List<Type> ts, String what, Location loc) {
+        List<TensorType> out = new ArrayList<>();
+        for (int i = 0; i < ts.size(); i++) {
+            if (!(ts.get(i) instanceof TensorType t) || !t.hasStaticShape()) {
+                throw new Hlo4jException("@main " + what + " #" + i + " has type " + ts.get(i) + "; the partitioner handles static tensors only", loc);
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    private List<TensorSharding> declared(Operation main, String key, int n, String what) {
+        List<TensorSharding> out = new ArrayList<>();
+        ArrayAttr attrs = main.attr(key) instanceof ArrayAttr a ? a : null;
+        for (int i = 0; i < n; i++) {
+            Attribute s = attrs == null ? null : ((DictionaryAttr) attrs.get(i)).get(SHARDING);
+            if (!(s instanceof TensorSharding ts)) {
+                throw new Hlo4jException("@main " + what + " #" + i + " has no sdy.sharding: the partitioner needs a propagated module "
+                        + "(every argument, result and op annotated)", main.location());
+            }
+            out.add(checkMesh(ts, "@main " + what + " #" + i, main.location()));
+        }
+        return out;
+    }
+
+    private TensorSharding checkMesh(TensorSharding s, String what, Location loc) {
+        if (s.inlineMesh() != null ? !s.inlineMesh().equals(grid.mesh()) : !s.meshName().equals(meshName)) {
+            throw new Hlo4jException(what + " is sharded on another mesh than @" + meshName + ": " + s, loc);
+        }
+        if (!s.unreducedAxes().isEmpty()) throw new Hlo4jException(what + ": unreduced axes are not supported: " + s, loc);
+        return s;
+    }
+
+    TensorType localType(TensorType global, TensorSharding s, String what, Location loc) {
+        if (s.rank() != global.rank()) throw new Hlo4jException(what + ": sharding " + s + " has rank " + s.rank() + " but the value is " + global, loc);
+        long[] shape = global.shape();
+        for (int d = 0; d < shape.length; d++) {
+            long n = grid.size(s.axesOfDim(d));
+            if (shape[d] % n != 0) {
+                throw new Hlo4jException(what + " (" + global + "): dimension " + d + " of size " + shape[d] + " is not divisible by mesh axes "
+                        + s.axesOfDim(d) + " with " + n + " shards (no padding is done)", loc);
+            }
+            shape[d] /= n;
+        }
+        return global.withShape(shape);
+    }
+
+    private TensorSharding replicated(int rank) {
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (int i = 0; i < rank; i++) dims.add(new DimensionSharding(List.of(), true, null));
+        return new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum");
+    }
+
+    private Local local(Map<Value, Local> env, Value v, Operation user) {
+        Local l = env.get(v);
+        if (l == null) throw new Hlo4jException("'" + user.name() + "' uses a value the partitioner has not seen (" + v.type() + ")", user.location());
+        return l;
+    }
+
+    private Value reshard(IrBuilder b, Map<Value, Local> env, Value global, TensorSharding to, String what, Location loc) {
+        Local l = env.get(global);
+        if (l == null) throw new Hlo4jException(what + ": value not partitioned (" + global.type() + ")", loc);
+        return reshard(b, l, (TensorType) global.type(), to, what, loc);
+    }
+
+    private Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
+        if (sameLayout(l.sharding(), to)) return l.value();
+        return resharder.reshard(b, l.value(), global, l.sharding(), to, what, loc);
+    }
+
+    /** Equal dimension axes (open/closed, priorities and replicated lists do not change the data layout). */
+    private static boolean sameLayout(TensorSharding a, TensorSharding b) {
+        if (a.rank() != b.rank()) return false;
+        for (int d = 0; d < a.rank(); d++) if (!a.axesOfDim(d).equals(b.axesOfDim(d))) return false;
+        return true;
+    }
+
+    private List<TensorSharding> resultShardings(Operation op) {
+        if (op.numResults() == 0) return List.of();
+        if (!(op.attributes().get(SHARDING) instanceof TensorShardingPerValue pv) || pv.size() != op.numResults()) {
+            throw new Hlo4jException("'" + op.name() + "' has no sdy.sharding for its " + op.numResults() + " results: the partitioner "
+                    + "needs a propagated module (every op annotated)", op.location());
+        }
+        List<TensorSharding> out = new ArrayList<>();
+        for (int i = 0; i < pv.size(); i++) out.add(checkMesh(pv.get(i), "'" + op.name() + "' result #" + i, op.location()));
+        return out;
+    }
+
+    /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
+    private static OpShardingRule ruleFor(Operation op) {
+        return ShardingRules.hasRule(op) ? ShardingRules.of(op) : null;
+    }
+
+    // ---- ops ------------------------------------------------------------------------------------
+
+    private void partitionOp(IrBuilder b, Operation op, Map<Value, Local> env) {
+        for (Type t : op.resultTypes()) {
+            if (!(t instanceof TensorType tt) || !tt.hasStaticShape()) {
+                throw new Hlo4jException("'" + op.name() + "' has a result of type " + t + "; the partitioner handles static tensors only", op.location());
+            }
+        }
+        switch (op.name()) {
+            case "sdy.sharding_constraint", "sdy.reshard" -> {
+                TensorSharding to = checkMesh((TensorSharding) op.attr("sharding"), "'" + op.name() + "'", op.location());
+                env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
+            }
+            case "sdy.manual_computation" -> manual(b, op, env);
+            case "stablehlo.while", "stablehlo.case", "stablehlo.if" -> controlFlow(b, op, env);
+            case "stablehlo.constant" -> {
+                TensorSharding to = resultShardings(op).get(0);
+                TensorType t0 = (TensorType) op.result(0).type();
+                if (op.attr("value") instanceof DenseElementsAttr d && d.isSplat()) {
+                    // a splat is the same on every block: emit the block directly
+                    TensorType lt = localType(t0, to, "constant", op.location());
+                    Value c = b.emit("stablehlo.constant", List.of(), Map.of("value", DenseElementsAttr.splat(lt, d.rawData())),
+                            List.of(), List.of(lt), op.location()).get(0);
+                    env.put(op.result(0), new Local(c, to));
+                    return;
+                }
+                Value c = b.append(RegionCopy.copy(op, Map.of()), op.location()).result(0);
+                TensorType t = (TensorType) op.result(0).type();
+                env.put(op.result(0), new Local(reshard(b, new Local(c, replicated(t.rank())), t, to, "constant", op.location()), to));
+            }
+            default -> ruleDriven(b, op, env);
+        }
+    }
+
+    private void ruleDriven(IrBuilder b, Operation op, Map<Value, Local> env) {
+        List<TensorSharding> targets = resultShardings(op);
+        if (op.def() != null && op.def().has(io.hlo4j.mlir.registry.OpTrait.COLLECTIVE)) {
+            throw new Hlo4jException("'" + op.name() + "' is a collective outside a manual computation; a global program names "
+                    + "collectives only inside sdy.manual_computation", op.location());
+        }
+        OpShardingRule rule = ruleFor(op);
+        if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
+        if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
+        boolean reducing = LocalOps.REDUCING.contains(op.name())
+                && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
+        List<TensorSharding> current = new ArrayList<>();
+        for (Value v : op.operands()) current.add(local(env, v, op).sharding());
+        FactorPlan plan = FactorPlan.plan(rule, grid, current, targets, reducing, LocalOps.keptWhole(op, rule));
+        List<Value> operands = new ArrayList<>();
+        List<TensorSharding> operandSh = new ArrayList<>();
+        for (int i = 0; i < op.numOperands(); i++) {
+            TensorSharding need = plan.operand(i, meshName);
+            operandSh.add(need);
+            operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
+        }
+        List<TensorSharding> computed = new ArrayList<>();
+        List<TensorType> localTypes = new ArrayList<>();
+        for (int r = 0; r < op.numResults(); r++) {
+            computed.add(plan.result(r, meshName));
+            localTypes.add(localType((TensorType) op.result(r).type(), computed.get(r), "'" + op.name() + "' result #" + r, op.location()));
+        }
+        List<Value> locals = LocalOps.emit(b, op, operands, localTypes, operandSh, computed, emit);
+        List<AxisRef> partial = plan.reductionAxes();
+        for (int r = 0; r < op.numResults(); r++) {
+            Value v = locals.get(r);
+            TensorSharding have = computed.get(r);
+            if (!partial.isEmpty()) {
+                Region body = op.name().equals("stablehlo.reduce") ? op.region(0)
+                        : new io.hlo4j.mlir.build.StablehloBuilder(b).combiner("add", ((TensorType) v.type()).elementType(), op.location());
+                Finish fin = finish(have, targets.get(r), partial);
+                v = emit.allReduce(b, v, fin.allReduce, body, op.location());
+                if (fin.dim >= 0) v = emit.reduceScatter(b, v, fin.dim, fin.scatter, body, op.location());
+                have = fin.result;
+            }
+            long got = shards(have), want = shards(targets.get(r));
+            if (got < want) {
+                report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), op.location().describe(),
+                        "result #" + r + " computed as " + have + " (" + got + " blocks), then sliced to " + targets.get(r)));
+            }
+            env.put(op.result(r), new Local(reshard(b, new Local(v, have), (TensorType) op.result(r).type(), targets.get(r),
+                    "'" + op.name() + "' result #" + r, op.location()), targets.get(r)));
+        }
+    }
+
+    private long shards(TensorSharding s) { return grid.size(s.shardingAxes()); }
+
+    /** How partial sums over {@code partial} are finished: all_reduce over some axes, reduce_scatter over the rest. */
+    private record Finish(List<AxisRef> allReduce, int dim, List<AxisRef> scatter, TensorSharding result) {}
+
+    private Finish finish(TensorSharding have, TensorSharding target, List<AxisRef> partial) {
+        for (int d = 0; d < have.rank(); d++) {
+            List<AxisRef> h = have.axesOfDim(d), t = target.axesOfDim(d);
+            if (t.size() <= h.size() || !t.subList(0, h.size()).equals(h)) continue;
+            List<AxisRef> extra = t.subList(h.size(), t.size());
+            if (!partial.containsAll(extra)) continue;
+            List<AxisRef> rest = new ArrayList<>(partial);
+            rest.removeAll(extra);
+            List<DimensionSharding> dims = new ArrayList<>(have.dimShardings());
+            dims.set(d, new DimensionSharding(t, true, null));
+            return new Finish(rest, d, List.copyOf(extra), new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum"));
+        }
+        return new Finish(partial, -1, List.of(), have);
+    }
+
+    /** Operands (and values the op's regions capture) gathered whole, the op computed globally, the result sliced. */
+    private void replicatedCompute(IrBuilder b, Operation op, Map<Value, Local> env, List<TensorSharding> targets, String why) {
+        Map<Value, Value> map = new HashMap<>();
+        Set<Value> needed = new LinkedHashSet<>(op.operands());
+        needed.addAll(captured(op));
+        for (Value v : needed) {
+            if (!(v.type() instanceof TensorType t)) throw new Hlo4jException("'" + op.name() + "' uses a non-tensor value " + v.type(), op.location());
+            map.put(v, reshard(b, env, v, replicated(t.rank()), "'" + op.name() + "' (computed replicated)", op.location()));
+        }
+        Operation.Builder ob = RegionCopy.copy(op, map);
+        if (op.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", emit.channel());
+        Operation c = b.append(ob, op.location());
+        report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_REPLICATED, op.name(), op.location().describe(), why));
+        for (int r = 0; r < op.numResults(); r++) {
+            TensorType t = (TensorType) op.result(r).type();
+            env.put(op.result(r), new Local(reshard(b, new Local(c.result(r), replicated(t.rank())), t, targets.get(r),
+                    "'" + op.name() + "' result #" + r, op.location()), targets.get(r)));
+        }
+    }
+
+    /** Values used inside the op's regions but defined outside the op. */
+    private static Set<Value> captured(Operation op) {
+        Set<Value> defined = new HashSet<>(), used = new LinkedHashSet<>();
+        collect(op, defined, used);
+        used.removeAll(defined);
+        return used;
+    }
+
+    private static void collect(Operation op, Set<Value> defined, Set<Value> used) {
+        for (Region r : op.regions()) {
+            for (Block blk : r.blocks()) {
+                defined.addAll(blk.arguments());
+                for (Operation inner : blk.operations()) {
+                    used.addAll(inner.operands());
+                    defined.addAll(inner.results());
+                    collect(inner, defined, used);
+                }
+            }
+        }
+    }
+
+    /**
+     * while, case and if keep their shape: each value carried through the op (loop state, branch results) is held
+     * in the sharding propagation gave the op's result; the regions are partitioned like any block, with their
+     * arguments and yielded values in those shardings. Values the regions capture are used as they are held.
+     */
+    private void controlFlow(IrBuilder b, Operation op, Map<Value, Local> env) {
+        List<TensorSharding> carried = resultShardings(op);
+        List<Value> operands = new ArrayList<>();
+        boolean loop = op.name().equals("stablehlo.while");
+        for (int i = 0; i < op.numOperands(); i++) {
+            Value v = op.operand(i);
+            TensorSharding need = loop ? carried.get(i) : replicated(((TensorType) v.type()).rank());
+            operands.add(reshard(b, env, v, need, "'" + op.name() + "' operand #" + i, op.location()));
+        }
+        List<Region> regions = new ArrayList<>();
+        for (int r = 0; r < op.regions().size(); r++) {
+            boolean cond = loop && r == 0;
+            List<TensorSharding> yields = cond ? List.of(replicated(0)) : carried;
+            regions.add(partitionRegion(b, op.region(r), loop ? carried : List.of(), yields, env, op));
+        }
+        List<Type> localTypes = new ArrayList<>();
+        for (int i = 0; i < op.numResults(); i++) {
+            localTypes.add(localType((TensorType) op.result(i).type(), carried.get(i), "'" + op.name() + "' result #" + i, op.location()));
+        }
+        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localTypes)
+                .properties(op.properties()).attributes(op.attributes().without(SHARDING)).regions(regions);
+        Operation c = b.append(ob, op.location());
+        for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(c.result(i), carried.get(i)));
+    }
+
+    private Region partitionRegion(IrBuilder parent, Region region, List<TensorSharding> argShardings, List<TensorSharding> yields,
+                                   Map<Value, Local> outer, Operation owner) {
+        Block blk = region.entry();
+        IrBuilder child = parent.nested();
+        Map<Value, Local> env = new HashMap<>(outer);
+        for (int i = 0; i < blk.arguments().size(); i++) {
+            var a = blk.argument(i);
+            TensorType lt = localType((TensorType) a.type(), argShardings.get(i), "'" + owner.name() + "' region argument #" + i, owner.location());
+            env.put(a, new Local(child.addArgument(lt, a.location()), argShardings.get(i)));
+        }
+        Operation ret = blk.terminator();
+        for (Operation inner : blk.operations()) {
+            if (inner == ret) break;
+            partitionOp(child, inner, env);
+        }
+        List<Value> outs = new ArrayList<>();
+        for (int i = 0; i < ret.numOperands(); i++) {
+            outs.add(reshard(child, env, ret.operand(i), yields.get(i), "'" + owner.name() + "' region result #" + i, ret.location()));
+        }
+        return child.sealRegion(outs, ret.name(), ret.location());
+    }
+
+    /**
+     * {@code sdy.manual_computation} on every mesh axis: operands resharded to in_shardings, the body inlined on
+     * the local blocks (its collectives already name partition ids; each gets a fresh channel handle), the
+     * body's results held in out_shardings.
+     */
+    private void manual(IrBuilder b, Operation op, Map<Value, Local> env) {
+        TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
+        ManualAxes manualAxes = SdyManualComputation.manualAxes(op);
+        if (!new HashSet<>(manualAxes.axes()).containsAll(grid.mesh().axisNames())) {
+            throw new Hlo4jException("sdy.manual_computation manual on " + manualAxes.axes() + " of mesh axes " + grid.mesh().axisNames()
+                    + ": partially manual computations are not supported by the partitioner yet", op.location());
+        }
+        Block body = op.region(0).entry();
+        Map<Value, Value> map = new HashMap<>();
+        for (int i = 0; i < op.numOperands(); i++) {
+            TensorSharding s = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
+            Value v = reshard(b, env, op.operand(i), s, "sdy.manual_computation operand #" + i, op.location());
+            if (!v.type().equals(body.argument(i).type())) {
+                throw new Hlo4jException("sdy.manual_computation operand #" + i + ": local block " + v.type() + " under " + s
+                        + " does not match the body's argument " + body.argument(i).type(), op.location());
+            }
+            map.put(body.argument(i), v);
+        }
+        Operation ret = body.terminator();
+        for (Operation inner : body.operations()) {
+            if (inner == ret) break;
+            Operation.Builder ob = RegionCopy.copy(inner, map);
+            if (inner.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", emit.channel());
+            Operation c = b.append(ob, inner.location());
+            for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
+        }
+        for (int i = 0; i < op.numResults(); i++) {
+            TensorSharding s = checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location());
+            Value v = map.getOrDefault(ret.operand(i), ret.operand(i));
+            TensorType expect = localType((TensorType) op.result(i).type(), s, "sdy.manual_computation result #" + i, op.location());
+            if (!v.type().equals(expect)) {
+                throw new Hlo4jException("sdy.manual_computation result #" + i + ": the body returns " + v.type() + " but " + s
+                        + " of " + op.result(i).type() + " needs " + expect, op.location());
+            }
+            env.put(op.result(i), new Local(v, s));
+        }
+    }
+
+}

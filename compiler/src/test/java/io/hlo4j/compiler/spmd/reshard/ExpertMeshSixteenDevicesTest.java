@@ -1,0 +1,31 @@
+package io.hlo4j.compiler.spmd.reshard;
+
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.types.TensorType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.hlo4j.compiler.spmd.reshard.ExpertMeshReshardTest.ACT;
+import static io.hlo4j.compiler.spmd.reshard.ExpertMeshReshardTest.expertAct;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.check;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.f32;
+import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.model;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@link ExpertMeshReshardTest} on a sample of 16-device model meshes, run on 16 simulated devices. */
+class ExpertMeshSixteenDevicesTest {
+    @Test
+    void activationsOnSixteenDevices() {
+        TensorType act = f32(16, 8, 8);
+        for (int[] f : List.of(new int[] {2, 2, 2, 2, 1}, new int[] {2, 2, 1, 2, 2}, new int[] {1, 2, 2, 2, 2}, new int[] {4, 2, 1, 1, 2})) {
+            MeshAttr m = model(f[0], f[1], f[2], f[3], f[4]);
+            for (ExpertMeshReshardTest.View v : List.of(new ExpertMeshReshardTest.View(true, true), new ExpertMeshReshardTest.View(false, false))) {
+                ReshardPlan there = check(m, act, ACT, expertAct(v)), back = check(m, act, expertAct(v), ACT);
+                assertThat(there.maxBytes()).as(there.toString()).isLessThanOrEqualTo(there.lowerBoundBytes());
+                assertThat(back.maxBytes()).as(back.toString()).isLessThanOrEqualTo(back.lowerBoundBytes());
+            }
+        }
+    }
+
+}

@@ -1,0 +1,95 @@
+package io.hlo4j.dsl.moe.ep;
+
+import io.hlo4j.dsl.moe.MoeException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Bytes each expert-parallel mode sends per device, for given shapes. Collectives are counted as bandwidth-optimal
+ * ring algorithms over a group of g devices (what each device sends):
+ * <ul>
+ *   <li>all_gather producing B bytes: (g-1)/g * B;</li>
+ *   <li>reduce_scatter of B bytes: (g-1)/g * B;</li>
+ *   <li>all_reduce (psum) of B bytes: 2 (g-1)/g * B (a reduce_scatter then an all_gather);</li>
+ *   <li>ragged_all_to_all: the rows sent to other members times the row bytes; data-dependent, so the model
+ *       takes the expectation under uniform routing (a row's expert is on another shard with probability
+ *       (X-1)/X); the worst case is every row off-shard.</li>
+ * </ul>
+ * With T = N/D tokens per expert group, T_l = T/X per shard, R = T_l k rows, X the expert axis, Q = tp:
+ * <ul>
+ *   <li>REPLICATED: entry all_gather of x over expert (tokens arrive split like the others; T_l H xBytes (X-1));
+ *       reduce_scatter of the f32 partial [T, H] over tp; psum of the f32 [T, H/Q] over expert;</li>
+ *   <li>RING: all_gather of x [T, H] and of the routing (ids i32 and weights) [T, k] over expert;
+ *       reduce_scatter of the f32 [T, H] over tp, then of the f32 [T, H/Q] over expert;</li>
+ *   <li>TOKEN_SHARDED: all_gather of the per-expert counts [X, E] i32 over expert; ragged dispatch of R (X-1)/X
+ *       rows of H compute elements; ragged return of as many rows; reduce_scatter of the f32 [T_l, H] over tp.</li>
+ * </ul>
+ * Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
+ * picks the smallest total among the modes the shapes allow; ties go to the simpler mode (REPLICATED, RING,
+ * TOKEN_SHARDED in that order).
+ */
+public final class EpCostModel {
+    private EpCostModel() {}
+
+    /** One collective (or reshard) of a mode: what it is, its group size and the bytes each device sends. */
+    public record Entry(String what, String op, int groupSize, double bytes) {}
+
+    /** A mode's entries and their total bytes per device. */
+    public record Estimate(EpMode mode, List<Entry> entries) {
+        public double total() { return entries.stream().mapToDouble(Entry::bytes).sum(); }
+
+        /** The entries done by collectives inside the shard_map body (not the entry reshard). */
+        public List<Entry> bodyEntries() { return entries.stream().filter(e -> !e.op().equals("reshard")).toList(); }
+    }
+
+    public static Estimate estimate(EpShapes s, EpMode mode) {
+        long d = s.dp(), x = s.expert(), q = s.tp(), h = s.hidden(), e = s.experts(), k = s.slots();
+        double t = (double) s.tokens() / d, tl = t / x, rows = tl * k;
+        List<Entry> out = new ArrayList<>();
+        switch (mode) {
+            case REPLICATED -> {
+                add(out, "tokens into the expert group", "reshard", x, ring(x) * t * h * s.xBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
+                add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * 4);
+                add(out, "expert loads", "all_reduce", d, 2 * ring(d) * e * 4);
+            }
+            case RING -> {
+                add(out, "tokens in", "all_gather", x, ring(x) * t * h * s.xBytes());
+                add(out, "routing ids in", "all_gather", x, ring(x) * t * k * 4);
+                add(out, "routing weights in", "all_gather", x, ring(x) * t * k * s.computeBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
+                add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * 4);
+                add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
+            }
+            case TOKEN_SHARDED -> {
+                add(out, "per-expert row counts", "all_gather", x, ring(x) * x * e * 4);
+                add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, rows * ring(x) * h * s.computeBytes());
+                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, rows * ring(x) * h * s.computeBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * 4);
+                add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
+            }
+            case AUTO -> throw new MoeException("EpCostModel: AUTO is a choice, not a mode; call choose");
+        }
+        return new Estimate(mode, List.copyOf(out));
+    }
+
+    /** The cheapest of {@code allowed} (in the tie order REPLICATED, RING, TOKEN_SHARDED). */
+    public static Estimate choose(EpShapes s, List<EpMode> allowed) {
+        Estimate best = null;
+        for (EpMode m : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) {
+            if (!allowed.contains(m)) continue;
+            Estimate est = estimate(s, m);
+            if (best == null || est.total() < best.total()) best = est;
+        }
+        if (best == null) throw new MoeException("EpCostModel: no expert-parallel mode is possible for " + s + " (allowed " + allowed + ")");
+        return best;
+    }
+
+    /** (g-1)/g. */
+    static double ring(long g) { return (g - 1) / (double) g; }
+
+    private static void add(List<Entry> out, String what, String op, long group, double bytes) {
+        if (group > 1) out.add(new Entry(what, op, (int) group, bytes));
+    }
+}

@@ -1,0 +1,373 @@
+package io.hlo4j.dsl.moe.ep;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Indexing;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Spec;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.moe.BaseMoeModule;
+import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.MoeConfig;
+import io.hlo4j.dsl.moe.MoeException;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.dsl.moe.MoeLosses;
+import io.hlo4j.dsl.moe.MoeRouter;
+import io.hlo4j.dsl.moe.MoeRouting;
+import io.hlo4j.dsl.moe.MoeRoutingStrategy;
+import io.hlo4j.dsl.shard.Collectives;
+import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.PartitionSpec;
+import io.hlo4j.dsl.shard.ShardMapRun;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardMap;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BinaryOperator;
+
+/**
+ * The FUSED MoE method with expert parallelism, written per shard inside a fully manual shard_map over the 5D
+ * model mesh, the expert mesh being a view of it ({@link EpLayout}): experts split over the folded expert axes,
+ * the expert intermediate dimension over tp (the down projection's partial sums reduce-scattered over tp, so the
+ * output is split over tp on H), tokens over the folded dp axes and, in the token-sharded and ring modes, over the
+ * expert axes too. Each shard routes its own tokens (the router is per token), so router logits and expert loads
+ * come out of the same program. Run directly on simulated devices with {@link ShardMapRun}.
+ *
+ * <p>Global arguments: x [N, H], token ids [N] i32 (HASH routing; positions n mod S by default), the gate kernel
+ * [H, E], wi, wu [E, H, M], wd [E, M, H] and optionally the three biases. Results: output [N, H], router logits
+ * [N, E], expert loads [E] i32 and, token-sharded only, the rows each device sent to each shard [devices, X] and the
+ * rows each device dropped [devices].
+ */
+public final class ExpertParallelMoe {
+    private final MoeConfig config;
+    private final EpLayout layout;
+    private final EpMode requested;
+    private final long capacity;
+
+    public ExpertParallelMoe(MoeConfig config, ExpertMeshView view, EpMode mode) { this(config, new EpLayout(view), mode, -1); }
+
+    private ExpertParallelMoe(MoeConfig config, EpLayout layout, EpMode mode, long capacity) {
+        if (config == null || layout == null || mode == null) throw new MoeException("ExpertParallelMoe: config, mesh view and mode are required");
+        this.config = config;
+        this.layout = layout;
+        this.requested = mode;
+        this.capacity = capacity;
+    }
+
+    /** Token-sharded only: a receive buffer of {@code rows} rows per device instead of the worst case. */
+    public ExpertParallelMoe withCapacity(long rows) {
+        if (rows < 1) throw new MoeException("ExpertParallelMoe: capacity must be at least 1 row, got " + rows);
+        return new ExpertParallelMoe(config, layout, requested, rows);
+    }
+
+    public EpLayout layout() { return layout; }
+
+    public EpShapes shapes(long tokens, long intermediate, DType xType) {
+        return new EpShapes(tokens, config.hiddenSize(), intermediate, config.nRoutedExperts(), config.slotsPerToken(), bytes(xType),
+                bytes(MoeRouter.computeDtype(config)), layout.dpSize(), layout.expertSize(), layout.tpSize());
+    }
+
+    /** The modes these shapes allow (token counts that divide, per-token routing where tokens are split). */
+    public List<EpMode> allowed(long tokens) {
+        List<EpMode> ok = new ArrayList<>();
+        for (EpMode m : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) if (whyNot(m, tokens) == null) ok.add(m);
+        return ok;
+    }
+
+    /** The mode that runs and its estimate: the requested one, or for AUTO the cheapest allowed. */
+    public EpCostModel.Estimate plan(long tokens, long intermediate, DType xType) {
+        EpShapes s = shapes(tokens, intermediate, xType);
+        if (requested == EpMode.AUTO) return EpCostModel.choose(s, allowed(tokens));
+        String why = whyNot(requested, tokens);
+        if (why != null) throw new MoeException("expert-parallel FUSED, mode " + requested.cliName() + ": " + why, SourceLoc.here());
+        return EpCostModel.estimate(s, requested);
+    }
+
+    private String whyNot(EpMode m, long n) {
+        int d = layout.dpSize(), x = layout.expertSize();
+        long split = m == EpMode.REPLICATED ? d : (long) d * x;
+        String axes = m == EpMode.REPLICATED ? "dp axes " + layout.dpAxes() : "dp and expert axes " + layout.dpAndExpertAxes();
+        if (n % split != 0) return "the " + n + " tokens do not divide over the " + split + " shards of the " + axes + " on mesh " + layout.mesh().describe();
+        if (config.routingStrategy() == MoeRoutingStrategy.EXPERT_CHOICE && split > 1) {
+            return "expert_choice routing ranks tokens across the batch, so it cannot route tokens split over the " + split + " shards of the " + axes;
+        }
+        return null;
+    }
+
+    /** A traced program and how it was planned: the direct per-device run, or (lowerAnnotated) the global module. */
+    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, boolean biases, Module annotated) {}
+
+    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with or without biases. */
+    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, biases, false, false); }
+
+    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+        long h = config.hiddenSize(), m = intermediate;
+        int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
+        String where = "expert-parallel FUSED on mesh " + layout.mesh().describe();
+        if (e % x != 0) throw new MoeException(where + ": " + e + " experts do not divide over the " + x + " shards of the expert axes " + layout.expertAxes(), SourceLoc.here());
+        if (m % q != 0 || h % q != 0) {
+            throw new MoeException(where + ": intermediate size " + m + " and hidden size " + h + " must divide by tp = " + q, SourceLoc.here());
+        }
+        EpCostModel.Estimate est = plan(tokens, intermediate, xType);
+        EpMode mode = est.mode();
+        long dxTokens = tokens / ((long) layout.dpSize() * x);
+        long cap = capacity > 0 ? capacity : dxTokens * config.slotsPerToken() * x;
+        if (capacity > 0 && mode != EpMode.TOKEN_SHARDED) throw new MoeException(where + ": a capacity applies to token-sharded dispatch only, the mode is " + mode.cliName(), SourceLoc.here());
+
+        List<String> tokAxes = mode == EpMode.REPLICATED ? layout.dpAxes() : layout.dpAndExpertAxes();
+        List<String> ex = layout.expertAxes(), tp = List.of("tp"), none = List.of();
+        List<PartitionSpec> in = new ArrayList<>(List.of(EpLayout.spec(tokAxes), EpLayout.spec(tokAxes), PartitionSpec.replicated(),
+                EpLayout.spec(ex, none, tp), EpLayout.spec(ex, none, tp), EpLayout.spec(ex, tp, none)));
+        DType compute = MoeRouter.computeDtype(config);
+        List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
+                Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));
+        if (biases) {
+            in.addAll(List.of(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+            specs.addAll(List.of(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
+        }
+        List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
+        if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
+        if (annotated && gradient) {
+            // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
+            List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
+            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            inS.add(new NamedSharding(layout.mesh(), out.get(0)));
+            List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
+            if (biases) wrt.addAll(List.of(6, 7, 8));
+            for (int i : wrt) outS.add(inS.get(i));
+            List<Object> gspecs = new ArrayList<>(specs);
+            gspecs.add(Spec.of(DType.F32, tokens, h));
+            int nArgs = in.size();
+            Lowered l = ShardedJit.jit("moe_ep_grad_" + mode.cliName().replace('-', '_'), io.hlo4j.dsl.grad.Grad.grad(a -> {
+                Tensor[] ts = new Tensor[nArgs];
+                for (int i = 0; i < nArgs; i++) ts[i] = (Tensor) a[i];
+                Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts).get(0);
+                return io.hlo4j.dsl.Reductions.sum(Ops.mul(y.astype(DType.F32), (Tensor) a[nArgs]), 0, 1);
+            }, wrt.stream().mapToInt(Integer::intValue).toArray()), inS, outS).lower(gspecs.toArray());
+            return new Program(mode, est, null, biases, l.module());
+        }
+        if (annotated) {
+            List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
+            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : out) outS.add(new NamedSharding(layout.mesh(), sp));
+            Lowered l = ShardedJit.jit("moe_ep_" + mode.cliName().replace('-', '_'), a -> {
+                Tensor[] ts = new Tensor[a.length];
+                for (int i = 0; i < a.length; i++) ts[i] = (Tensor) a[i];
+                return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts);
+            }, inS, outS).lower(specs.toArray());
+            return new Program(mode, est, null, biases, l.module());
+        }
+        ShardMapRun run = ShardMapRun.trace("moe_ep_" + mode.cliName().replace('-', '_'), layout.mesh(), in, out,
+                a -> body(a, mode, compute, biases, cap), specs);
+        return new Program(mode, est, run, biases, null);
+    }
+
+    /**
+     * The same program as the global module XLA's Shardy partitioner consumes (ShardedJit: one {@code sdy.mesh},
+     * the 5D model mesh; the body in a {@code sdy.manual_computation} over every axis; in/out shardings on the
+     * arguments and results), for the partitioner route and for XLA.
+     */
+    public Module lowerAnnotated(long tokens, long intermediate, DType xType, boolean biases) {
+        return trace(tokens, intermediate, xType, biases, true, false).annotated();
+    }
+
+    /**
+     * The global annotated module of the gradients of {@code sum(output * cotangent)} (cotangent [N, H] f32, the
+     * last argument) with respect to x, the gate, wi, wu, wd and the biases. Needs the autodiff's VJP of
+     * {@code sdy.manual_computation}.
+     */
+    public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, boolean biases) {
+        return trace(tokens, intermediate, xType, biases, true, true).annotated();
+    }
+
+    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {
+        Tensor xl = a.get(0), ids = a.get(1), gate = a.get(2);
+        ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute),
+                biases ? a.get(6).astype(compute) : null, biases ? a.get(7).astype(compute) : null, biases ? a.get(8).astype(compute) : null);
+        BinaryOperator<Tensor> act = BaseMoeModule.activation(config, null, null);
+        int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
+        MoeRouting r = MoeRouter.route(config, MoeFusedHooks.none(), xl, BaseMoeModule.linearGate(gate), null, ids, 1);
+        Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
+        Tensor tpIdx = layout.tpIndex();
+        Tensor tokens = xl.astype(compute);
+        List<Tensor> extra = new ArrayList<>();
+        Tensor y;
+        List<String> loadAxes;
+        switch (mode) {
+            case REPLICATED -> {
+                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                if (x > 1) y = Collectives.psum(y, layout.expertArray());
+                loadAxes = layout.dpAxes();
+            }
+            case RING -> {
+                Tensor tg = tokens, eg = r.experts(), wg = r.weights();
+                if (x > 1) {
+                    tg = Collectives.allGather(xl, 0, layout.expertArray()).astype(compute);
+                    eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
+                    wg = Collectives.allGather(r.weights(), 0, layout.expertArray());
+                }
+                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx);
+                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
+                loadAxes = layout.dpAndExpertAxes();
+            }
+            case TOKEN_SHARDED -> {
+                if (x > 1) {
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, e, cap);
+                    y = o.output();
+                    extra.add(o.sent().reshape(1, x));
+                    extra.add(o.overflow());
+                } else {
+                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                }
+                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                loadAxes = layout.dpAndExpertAxes();
+            }
+            default -> throw new MoeException("ExpertParallelMoe: unresolved mode " + mode);
+        }
+        Tensor loads = MoeLosses.expertLoads(r, e);
+        if (!loadAxes.isEmpty() && layout.mesh().axisSize(loadAxes) > 1) loads = Collectives.psum(loads, loadAxes.toArray(String[]::new));
+        List<Tensor> res = new ArrayList<>(List.of(y.astype(compute), r.logits(), loads));
+        res.addAll(extra);
+        return res;
+    }
+
+    /** The results of a run, global. */
+    public record Result(HostArray output, HostArray routerLogits, HostArray expertLoads, HostArray sentRows, Program program) {
+        public EpMode mode() { return program.mode(); }
+    }
+
+    /**
+     * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} [N] or [B, S]
+     * integers, or null for positions within the sequence ({@code seqLen} = S).
+     */
+    public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
+                      HostArray wiBias, HostArray wuBias, HostArray wdBias) {
+        long h = config.hiddenSize();
+        long n = x.size() / h;
+        boolean biases = wiBias != null;
+        if ((wuBias != null) != biases || (wdBias != null) != biases) throw new MoeException("ExpertParallelMoe: give all three biases or none");
+        Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
+        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
+        List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
+        if (biases) args.addAll(List.of(wiBias, wuBias, wdBias));
+        List<HostArray> out = p.run().run(args);
+        HostArray sent = null;
+        if (out.size() > 3) {
+            sent = out.get(3);
+            long[] dropped = out.get(4).toLongArray();
+            for (int d = 0; d < dropped.length; d++) {
+                if (dropped[d] > 0) {
+                    throw new MoeException("expert-parallel FUSED, token-sharded: device " + d + " received " + dropped[d]
+                            + " rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
+                            + n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize() + ")", SourceLoc.here());
+                }
+            }
+        }
+        return new Result(out.get(0), out.get(1), out.get(2), sent, p);
+    }
+
+    /**
+     * Gradients of {@code sum(output * cotangent)} with respect to x [N, H], the gate kernel, wi, wu, wd and (when
+     * given) the biases, global, in that order. Each device differentiates its own body (the collectives transposed
+     * over the same groups, the ragged all-to-alls by {@link RaggedExchange}); its per-device loss is its output
+     * block against the cotangent's, divided by the number of devices holding that block. An argument replicated
+     * over some axes gets one partial gradient per replica, and the global gradient is their sum.
+     */
+    public List<HostArray> gradients(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
+                                     HostArray wiBias, HostArray wuBias, HostArray wdBias, HostArray cotangent) {
+        long h = config.hiddenSize();
+        long n = x.size() / h;
+        boolean biases = wiBias != null;
+        Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
+        ShardMapRun fwd = p.run();
+        List<PartitionSpec> in = new ArrayList<>();
+        for (var s : fwd.inShardings()) in.add(s.spec());
+        PartitionSpec outSpec = fwd.outShardings().get(0).spec();
+        in.add(outSpec);
+        int rep = 1;
+        for (String a : fwd.outShardings().get(0).replicatedAxes()) rep *= layout.mesh().axisSize(a);
+        int nArgs = in.size() - 1;
+        List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
+        if (biases) wrt.addAll(List.of(6, 7, 8));
+        int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
+        double scale = 1.0 / rep;
+        DType compute = MoeRouter.computeDtype(config);
+        long cap = capacity > 0 ? capacity : n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize();
+        List<PartitionSpec> out = new ArrayList<>();
+        for (int i : argnums) out.add(in.get(i));
+        List<Object> specs = new ArrayList<>();
+        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
+        List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
+        if (biases) args.addAll(List.of(wiBias, wuBias, wdBias));
+        args.add(cotangent.reshape(n, h));
+        specs.addAll(args);
+        ShardMapRun run = ShardMapRun.trace("moe_ep_grad_" + p.mode().cliName().replace('-', '_'), layout.mesh(), in, out, a -> {
+            io.hlo4j.dsl.grad.Grad.Result g = io.hlo4j.dsl.grad.Grad.apply(v -> {
+                List<Tensor> t = new ArrayList<>();
+                for (int i = 0; i < nArgs; i++) t.add((Tensor) v[i]);
+                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(DType.F32);
+                Tensor ct = ((Tensor) v[nArgs]).astype(DType.F32);
+                return Ops.mul(io.hlo4j.dsl.Reductions.sum(Ops.mul(y, ct), 0, 1), scale);
+            }, argnums, a.toArray());
+            List<Tensor> gs = new ArrayList<>();
+            for (Object o : g.grads()) gs.add((Tensor) o);
+            return gs;
+        }, specs);
+        List<List<HostArray>> perDevice = run.runPerDevice(args);
+        List<HostArray> global = new ArrayList<>();
+        for (int i = 0; i < argnums.length; i++) {
+            List<HostArray> blocks = new ArrayList<>();
+            for (List<HostArray> d : perDevice) blocks.add(d.get(i));
+            global.add(sumReplicas(blocks, run.inShardings().get(argnums[i]), args.get(argnums[i]).shape()));
+        }
+        return global;
+    }
+
+    /** The global array whose every block is the sum of the blocks the devices holding it computed. */
+    static HostArray sumReplicas(List<HostArray> blocks, io.hlo4j.dsl.shard.NamedSharding s, long[] shape) {
+        int total = 1;
+        for (long d : shape) total *= (int) d;
+        double[] acc = new double[total];
+        for (int dev = 0; dev < blocks.size(); dev++) {
+            long[][] r = s.indexRanges(dev, shape);
+            double[] b = blocks.get(dev).toDoubleArray();
+            long[] local = blocks.get(dev).shape();
+            long[] idx = new long[shape.length];
+            for (int k = 0; k < b.length; k++) {
+                long rem = k;
+                for (int d = shape.length - 1; d >= 0; d--) {
+                    idx[d] = r[d][0] + rem % local[d];
+                    rem /= local[d];
+                }
+                long f = 0;
+                for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
+                acc[(int) f] += b[k];
+            }
+        }
+        return HostArray.fromDoubles(TensorType.of(blocks.get(0).elementType(), shape), acc);
+    }
+
+    static HostArray positions(long n, long seqLen) {
+        long[] v = new long[(int) n];
+        for (int i = 0; i < n; i++) v[i] = i % seqLen;
+        return HostArray.fromLongs(TensorType.of(IntegerType.I32, n), v);
+    }
+
+    static int bytes(DType d) {
+        return switch (d) {
+            case F64, I64, U64 -> 8;
+            case F32, I32, U32 -> 4;
+            case BF16, F16, I16 -> 2;
+            case I8, U8, BOOL -> 1;
+        };
+    }
+}

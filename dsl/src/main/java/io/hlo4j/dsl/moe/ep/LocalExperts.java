@@ -1,0 +1,63 @@
+package io.hlo4j.dsl.moe.ep;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Indexing;
+import io.hlo4j.dsl.Linalg;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Shape;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.moe.ExpertWeights;
+
+import java.util.function.BinaryOperator;
+
+/**
+ * One shard's experts, with the shard's first expert known only at run time (a traced scalar: the body is traced
+ * once for every device). The kernels are the shard's block: wi, wu [L, H, M/Q], wd [L, M/Q, H], biases
+ * [L, M/Q] and [L, H]. With tp > 1 the down projection gives partial sums over tp; the wd bias is added on tp
+ * coordinate 0 only, so the sum over tp adds it once.
+ */
+final class LocalExperts {
+    private LocalExperts() {}
+
+    /**
+     * The grouped FFN over rows sorted by local expert: {@code key} [R] the local expert of each row ({@code >= L}
+     * past the groups, whose outputs are zero), {@code groupSizes} [L] i32.
+     */
+    static Tensor ffn(Tensor rows, Tensor key, Tensor groupSizes, ExpertWeights w, BinaryOperator<Tensor> act, Tensor tpIndex) {
+        long le = w.experts();
+        Tensor idx = Ops.minimum(Ops.maximum(key, Ops.scalar(0, DType.I32)), Ops.scalar(le - 1, DType.I32));
+        Tensor a = Linalg.raggedDot(rows, w.wi(), groupSizes, null);
+        Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
+        if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
+        if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
+        Tensor y = Linalg.raggedDot(act.apply(a, b), w.wd(), groupSizes, null);
+        if (w.wdBias() != null) {
+            Tensor on = Ops.logicalAnd(Ops.lt(key, Ops.scalar(le, DType.I32)), Ops.eq(tpIndex, Ops.scalar(0, DType.I32)).broadcastTo(key.dims()));
+            y = Ops.add(y, Ops.where(on.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
+        }
+        return y;
+    }
+
+    /**
+     * FUSED on this shard for tokens [T, H] (compute dtype) with routing {@code experts}, {@code weights} [T, k]:
+     * the rows of this shard's experts [lo, lo + L) sorted by expert, the FFN, and the weighted scatter-add into a
+     * partial f32 [T, H] (partial over the expert axis, and over tp when tp > 1).
+     */
+    static Tensor partial(Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act, Tensor lo,
+                          Tensor tpIndex) {
+        long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1), r = t * k;
+        long le = w.experts();
+        Tensor ids = experts.reshape(r);
+        Tensor local = Ops.sub(ids, lo.broadcastTo(r));
+        Tensor mine = Ops.logicalAnd(Ops.ge(local, Ops.zeros(Shape.of(r), DType.I32)), Ops.lt(local, Ops.full(Shape.of(r), le, DType.I32)));
+        Tensor key = Ops.where(mine, local, Ops.full(Shape.of(r), le, DType.I32));
+        Tensor perm = Indexing.argsort(key, 0);
+        Tensor rows = tokens.reshape(t, 1, h).broadcastTo(t, k, h).reshape(r, h);
+        Tensor sortedKey = Indexing.take(key, perm, 0);
+        Tensor y = ffn(Indexing.take(rows, perm, 0), sortedKey, Indexing.bincount(key, le), w, act, tpIndex);
+        Tensor ws = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(weights.reshape(r), perm, 0), 0.0);
+        Tensor weighted = Ops.mul(y.astype(DType.F32), ws.astype(DType.F32).reshape(r, 1).broadcastTo(r, h));
+        Tensor tokenOfRow = Ops.div(perm, Ops.full(Shape.of(r), k, DType.I32));
+        return Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), DType.F32), tokenOfRow, weighted, 0);
+    }
+}

@@ -1,0 +1,73 @@
+package io.hlo4j.dsltest.moe.ep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hlo4j.dsl.moe.MoeException;
+import io.hlo4j.dsl.moe.ep.EpCostModel;
+import io.hlo4j.dsl.moe.ep.EpMode;
+import io.hlo4j.dsl.moe.ep.EpShapes;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+/** The cost model against byte counts worked out by hand (f32, E = 8, H = 8; see each case's arithmetic). */
+class EpCostModelTest {
+    static final List<EpMode> ALL = List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED);
+
+    static double total(EpShapes s, EpMode m) { return EpCostModel.estimate(s, m).total(); }
+
+    /**
+     * N = 16, k = 2, D = 1, X = 4, Q = 2: T = 16, T_l = 4, R = 8.
+     * replicated: 3/4*16*8*4 = 384 (entry) + 1/2*16*8*4 = 256 (tp) + 2*3/4*16*4*4 = 384 (psum) = 1024;
+     * ring: 384 (x) + 3/4*16*2*4 = 96 (ids) + 96 (weights) + 256 (tp) + 3/4*16*4*4 = 192 + 2*3/4*8*4 = 48 (loads) = 1072;
+     * token-sharded: 3/4*4*8*4 = 96 (counts) + 8*3/4*8*4 = 192 (dispatch) + 192 (combine) + 1/2*4*8*4 = 64 + 48 = 592.
+     */
+    @Test
+    void fourExpertShardsTwoTpTokenShardedIsCheapest() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2);
+        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(1024.0);
+        assertThat(total(s, EpMode.RING)).isEqualTo(1072.0);
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isEqualTo(592.0);
+        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
+        assertThat(EpCostModel.choose(s, List.of(EpMode.REPLICATED, EpMode.RING)).mode()).isEqualTo(EpMode.REPLICATED);
+    }
+
+    /**
+     * N = 16, k = 4, D = 1, X = 2, Q = 1: T = 16, T_l = 8, R = 32.
+     * replicated: 1/2*16*8*4 = 256 + 2*1/2*16*8*4 = 512 = 768;
+     * ring: 256 + 1/2*16*4*4 = 128 + 128 + 1/2*16*8*4 = 256 + 2*1/2*8*4 = 32 = 800;
+     * token-sharded: 1/2*2*8*4 = 32 + 32*1/2*8*4 = 512 + 512 + 32 = 1088. More slots than shards favour replication.
+     */
+    @Test
+    void manySlotsOnTwoShardsReplicatedIsCheapest() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 4, 4, 4, 1, 2, 1);
+        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(768.0);
+        assertThat(total(s, EpMode.RING)).isEqualTo(800.0);
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isEqualTo(1088.0);
+        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.REPLICATED);
+    }
+
+    /** Only dp = 8: every mode moves just the loads psum, 2*7/8*8*4 = 56; the tie goes to REPLICATED. */
+    @Test
+    void noExpertAxisTiesGoToReplicated() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 8, 1, 1);
+        for (EpMode m : ALL) assertThat(total(s, m)).as(m.name()).isEqualTo(56.0);
+        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.REPLICATED);
+    }
+
+    /** bf16 hidden state and compute halve the token and row terms: X = 2, Q = 1, N = 16, k = 1: ring 1/2*16*8*2 = 128 (x)
+     * + 1/2*16*1*4 = 32 (ids) + 1/2*16*1*2 = 16 (weights) + 1/2*16*8*4 = 256 (f32 partials) + 32 (loads) = 464. */
+    @Test
+    void bf16ShrinksTokenTraffic() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 1, 2, 2, 1, 2, 1);
+        assertThat(total(s, EpMode.RING)).isEqualTo(464.0);
+    }
+
+    @Test
+    void noAllowedModeIsAnError() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2);
+        assertThatThrownBy(() -> EpCostModel.choose(s, List.of())).isInstanceOf(MoeException.class).hasMessageContaining("no expert-parallel mode");
+        assertThatThrownBy(() -> EpCostModel.estimate(s, EpMode.AUTO)).isInstanceOf(MoeException.class);
+    }
+}

@@ -1,0 +1,89 @@
+package io.hlo4j.runtime.hlo;
+
+import io.hlo4j.runtime.hlo.proto.HloComputationProto;
+import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleProto;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the compiler made of a program, for {@code inspect}/{@code compile}: its fusions (count per kind,
+ * each with the computation it calls and how many instructions that holds) and its collectives (opcode,
+ * replica groups, channel, bytes in per device = the operands' array bytes).
+ */
+public record HloSummary(String module, String entry, int computations, int instructions, List<Fusion> fusions,
+                         List<Collective> collectives) {
+
+    public record Fusion(String computation, String name, String kind, String calls, int fusedInstructions) {}
+
+    public record Collective(String computation, String name, String opcode, String shape, String replicaGroups,
+                             List<List<Long>> groups, long channelId, long bytes) {}
+
+    public static HloSummary of(HloModuleProto m) {
+        HloModuleView v = new HloModuleView(m);
+        List<Fusion> fusions = new ArrayList<>();
+        List<Collective> collectives = new ArrayList<>();
+        int n = 0;
+        for (HloComputationProto c : m.getComputationsList()) {
+            n += c.getInstructionsCount();
+            for (HloInstructionProto i : c.getInstructionsList()) {
+                if (i.getOpcode().equals("fusion")) {
+                    HloComputationProto called = i.getCalledComputationIdsCount() > 0 ? v.computation(i.getCalledComputationIds(0), i) : null;
+                    fusions.add(new Fusion(c.getName(), i.getName(), i.getFusionKind(), called == null ? "" : called.getName(),
+                            called == null ? 0 : called.getInstructionsCount()));
+                } else if (HloText.COLLECTIVES.contains(i.getOpcode())) {
+                    long bytes = 0;
+                    for (long id : i.getOperandIdsList()) bytes += HloShapes.bytes(v.instruction(c, id, i).getShape());
+                    boolean permute = i.getOpcode().startsWith("collective-permute");
+                    String groups = permute
+                            ? "{" + i.getSourceTargetPairsList().stream().map(p -> "{" + p.getSource() + "," + p.getTarget() + "}")
+                                    .collect(java.util.stream.Collectors.joining(",")) + "}"
+                            : HloShardings.groups(i.getReplicaGroupsList(), i.hasCollectiveDeviceList() ? i.getCollectiveDeviceList() : null);
+                    List<List<Long>> expanded = permute
+                            ? i.getSourceTargetPairsList().stream().map(p -> List.of(p.getSource(), p.getTarget())).toList()
+                            : HloShardings.expand(i.getReplicaGroupsList(), i.hasCollectiveDeviceList() ? i.getCollectiveDeviceList() : null);
+                    collectives.add(new Collective(c.getName(), i.getName(), i.getOpcode(), HloShapes.withLayout(i.getShape()), groups,
+                            expanded, i.getChannelId(), bytes));
+                }
+            }
+        }
+        return new HloSummary(m.getName(), v.entry().getName(), m.getComputationsCount(), n, List.copyOf(fusions), List.copyOf(collectives));
+    }
+
+    /** Fusion count per kind ({@code kLoop}, {@code kInput}, {@code kOutput}, {@code kCustom}), sorted by kind. */
+    public Map<String, Integer> fusionKinds() {
+        Map<String, Integer> m = new TreeMap<>();
+        for (Fusion f : fusions) m.merge(f.kind(), 1, Integer::sum);
+        return m;
+    }
+
+    /** Collective count per opcode, in first-seen order. */
+    public Map<String, Integer> collectiveOps() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (Collective c : collectives) m.merge(c.opcode(), 1, Integer::sum);
+        return m;
+    }
+
+    /** A few lines for a terminal. */
+    public String text() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "optimized module %s: entry %%%s, %d computations, %d instructions%n", module, entry, computations, instructions));
+        b.append("fusions: ").append(fusions.size());
+        if (!fusions.isEmpty()) b.append(" ").append(fusionKinds());
+        b.append('\n');
+        for (Fusion f : fusions)
+            b.append(String.format(Locale.ROOT, "  %%%s %s calls %%%s (%d instructions)%n", f.name(), f.kind(), f.calls(), f.fusedInstructions()));
+        b.append("collectives: ").append(collectives.size());
+        if (!collectives.isEmpty()) b.append(" ").append(collectiveOps());
+        b.append('\n');
+        for (Collective c : collectives)
+            b.append(String.format(Locale.ROOT, "  %%%s %s %s groups=%s%s bytes=%d%n", c.name(), c.opcode(), c.shape(), c.replicaGroups(),
+                    c.channelId() > 0 ? " channel_id=" + c.channelId() : "", c.bytes()));
+        return b.toString();
+    }
+}

@@ -1,0 +1,223 @@
+package io.hlo4j.runtime.hlo;
+
+import com.google.protobuf.ByteString;
+import io.hlo4j.runtime.hlo.proto.HloComputationProto;
+import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig;
+import io.hlo4j.runtime.hlo.proto.HloScheduleProto;
+import io.hlo4j.runtime.pjrt.proto.CollectiveDeviceListProto;
+import io.hlo4j.runtime.pjrt.proto.DotDimensionNumbers;
+import io.hlo4j.runtime.pjrt.proto.IotaReplicaGroupListProto;
+import io.hlo4j.runtime.pjrt.proto.LayoutProto;
+import io.hlo4j.runtime.pjrt.proto.LiteralProto;
+import io.hlo4j.runtime.pjrt.proto.OpMetadata;
+import io.hlo4j.runtime.pjrt.proto.OpSharding;
+import io.hlo4j.runtime.pjrt.proto.PrimitiveType;
+import io.hlo4j.runtime.pjrt.proto.ReplicaGroup;
+import io.hlo4j.runtime.pjrt.proto.ShapeProto;
+import io.hlo4j.runtime.pjrt.proto.SourceTarget;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Generator of the optimized-program fixtures: three {@code HloModuleProtoWithConfig}s built with the
+ * generated builders, written as bytes under src/test/resources/io/hlo4j/runtime/hlo and as C arrays
+ * in src/test/c/hlo_fixtures.h (what the mock plugin's PJRT_Executable_OptimizedProgram returns).
+ * Shapes follow what XLA's GPU compiler makes of such programs (a dot wrapped in a fusion, as the H200
+ * run showed). The expected HLO text ({@code *.hlo} next to the bytes) is written by hand, not by this
+ * class. Regenerate from the repository root with
+ * <pre>
+ *   mvn -B -q -pl runtime -am test-compile -Dmaven.test.skip.exec
+ *   $JAVA_HOME/bin/java -cp runtime/target/classes:runtime/target/test-classes:$HOME/.m2/repository/com/google/protobuf/protobuf-java/4.33.5/protobuf-java-4.33.5.jar \
+ *     io.hlo4j.runtime.hlo.HloFixtures runtime/src/test/resources/io/hlo4j/runtime/hlo runtime/src/test/c/hlo_fixtures.h
+ * </pre>
+ * {@link HloFixturesTest} checks that the committed files equal what this class builds.
+ */
+public final class HloFixtures {
+    private HloFixtures() {}
+
+    /** Fixture name -> module, in the order the C header lists them. */
+    static Map<String, HloModuleProto> all() {
+        Map<String, HloModuleProto> m = new LinkedHashMap<>();
+        m.put("dot", dot());
+        m.put("add", add());
+        m.put("spmd", spmd());
+        return m;
+    }
+
+    static byte[] bytes(HloModuleProto m) {
+        return HloModuleProtoWithConfig.newBuilder().setHloModule(m).build().toByteArray();
+    }
+
+    // ---- builders
+
+    static ShapeProto array(PrimitiveType t, long... dims) {
+        ShapeProto.Builder s = ShapeProto.newBuilder().setElementType(t);
+        LayoutProto.Builder l = LayoutProto.newBuilder();
+        for (long d : dims) s.addDimensions(d);
+        for (int i = dims.length - 1; i >= 0; i--) l.addMinorToMajor(i);
+        return s.setLayout(l).build();
+    }
+
+    static ShapeProto f32(long... dims) { return array(PrimitiveType.F32, dims); }
+
+    static ShapeProto tuple(ShapeProto... parts) {
+        return ShapeProto.newBuilder().setElementType(PrimitiveType.TUPLE).addAllTupleShapes(List.of(parts)).build();
+    }
+
+    static HloInstructionProto.Builder inst(long id, String name, String opcode, ShapeProto shape, long... operands) {
+        HloInstructionProto.Builder b = HloInstructionProto.newBuilder().setId(id).setName(name).setOpcode(opcode).setShape(shape);
+        for (long o : operands) b.addOperandIds(o);
+        return b;
+    }
+
+    static HloInstructionProto.Builder param(long id, String name, int number, ShapeProto shape) {
+        return inst(id, name, "parameter", shape).setParameterNumber(number);
+    }
+
+    static HloComputationProto comp(long id, String name, boolean fusion, HloInstructionProto.Builder... is) {
+        HloComputationProto.Builder c = HloComputationProto.newBuilder().setId(id).setName(name).setIsFusionComputation(fusion);
+        for (HloInstructionProto.Builder i : is) c.addInstructions(i);
+        return c.setRootId(is[is.length - 1].getId()).build();
+    }
+
+    static HloScheduleProto schedule(HloComputationProto... cs) {
+        HloScheduleProto.Builder s = HloScheduleProto.newBuilder();
+        for (HloComputationProto c : cs) {
+            HloScheduleProto.InstructionSequence.Builder seq = HloScheduleProto.InstructionSequence.newBuilder();
+            c.getInstructionsList().forEach(i -> seq.addInstructionIds(i.getId()));
+            s.putSequences(c.getId(), seq.build());
+        }
+        return s.build();
+    }
+
+    // ---- the fixtures
+
+    /** A 2x3 . 3x2 f32 dot, wrapped in a kLoop fusion, as the CUDA plugin returned it on the H200. */
+    static HloModuleProto dot() {
+        HloComputationProto fused = comp(1, "wrapped_dot_computation", true,
+                param(1, "param_0", 0, f32(2, 3)),
+                param(2, "param_1", 1, f32(3, 2)),
+                inst(3, "dot.1", "dot", f32(2, 2), 1, 2)
+                        .setDotDimensionNumbers(DotDimensionNumbers.newBuilder().addLhsContractingDimensions(1).addRhsContractingDimensions(0))
+                        .setMetadata(OpMetadata.newBuilder().setOpType("dot_general").setOpName("jit(dot)/dot_general")
+                                .setSourceFile("Model.java").setSourceLine(42)));
+        HloComputationProto main = comp(2, "main.1", false,
+                param(4, "Arg_0.1", 0, f32(2, 3)),
+                param(5, "Arg_1.1", 1, f32(3, 2)),
+                inst(6, "wrapped_dot", "fusion", f32(2, 2), 4, 5).setFusionKind("kLoop").addCalledComputationIds(1)
+                        .setBackendConfig(ByteString.copyFromUtf8("{\"operation_queue_id\":\"0\",\"wait_on_operation_queues\":[]}")));
+        return HloModuleProto.newBuilder().setName("jit_dot").setEntryComputationName("main.1").setEntryComputationId(2)
+                .addComputations(fused).addComputations(main).setSchedule(schedule(main)).build();
+    }
+
+    /** A 2x3 f32 add plus 0.5, fused into one kLoop fusion (not scheduled: no is_scheduled in the header). */
+    static HloModuleProto add() {
+        HloComputationProto fused = comp(1, "fused_add", true,
+                param(1, "param_0", 0, f32(2, 3)),
+                param(2, "param_1", 1, f32(2, 3)),
+                inst(3, "add.2", "add", f32(2, 3), 1, 2),
+                inst(4, "constant.3", "constant", f32())
+                        .setLiteral(LiteralProto.newBuilder().setShape(f32()).addF32S(0.5f)),
+                inst(5, "broadcast.4", "broadcast", f32(2, 3), 4),
+                inst(6, "add.5", "add", f32(2, 3), 3, 5));
+        HloComputationProto main = comp(2, "main.3", false,
+                param(7, "x.1", 0, f32(2, 3)),
+                param(8, "y.1", 1, f32(2, 3)),
+                inst(9, "loop_add_fusion", "fusion", f32(2, 3), 7, 8).setFusionKind("kLoop").addCalledComputationIds(1));
+        return HloModuleProto.newBuilder().setName("jit_add").setEntryComputationName("main.3").setEntryComputationId(2)
+                .addComputations(fused).addComputations(main).build();
+    }
+
+    /**
+     * One partition of an 8-way SPMD program: fusions of two kinds and four collectives (all-gather with
+     * iota groups, all-reduce with transposed iota groups, all-to-all with explicit groups, a permute),
+     * parameter and tuple shardings, a rank-2 constant, a strided slice and a compare.
+     */
+    static HloModuleProto spmd() {
+        HloComputationProto region = comp(1, "region_add", false,
+                param(1, "Arg_0", 0, f32()),
+                param(2, "Arg_1", 1, f32()),
+                inst(3, "add.0", "add", f32(), 1, 2));
+        HloComputationProto exp = comp(2, "fused_exp", true,
+                param(4, "param_0", 0, f32(4, 16)),
+                inst(5, "exponential.0", "exponential", f32(4, 16), 4));
+        HloComputationProto reduce = comp(3, "fused_reduce", true,
+                param(6, "param_0.1", 0, f32(32, 16)),
+                inst(7, "constant.0", "constant", f32()).setLiteral(LiteralProto.newBuilder().setShape(f32()).addF32S(0f)),
+                inst(8, "reduce.0", "reduce", f32(32), 6, 7).addDimensions(1).addCalledComputationIds(1));
+        OpSharding iota8 = OpSharding.newBuilder().setType(OpSharding.Type.OTHER).addTileAssignmentDimensions(8)
+                .addTileAssignmentDimensions(1).addIotaReshapeDims(8).addIotaTransposePerm(0).build();
+        OpSharding replicated = OpSharding.newBuilder().setType(OpSharding.Type.REPLICATED).build();
+        OpSharding resultSharding = OpSharding.newBuilder().setType(OpSharding.Type.TUPLE)
+                .addTupleShardings(replicated)
+                .addTupleShardings(OpSharding.newBuilder().setType(OpSharding.Type.MAXIMAL).addTileAssignmentDevices(0))
+                .addTupleShardings(OpSharding.newBuilder().setType(OpSharding.Type.OTHER).addAllTileAssignmentDimensions(List.of(2L, 1L, 4L))
+                        .addAllTileAssignmentDevices(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L)).setReplicateOnLastTileDim(true))
+                .build();
+        ShapeProto s32x2 = array(PrimitiveType.S32, 2);
+        ShapeProto pred2 = array(PrimitiveType.PRED, 2);
+        List<ReplicaGroup> halves = new ArrayList<>();
+        halves.add(ReplicaGroup.newBuilder().addAllReplicaIds(List.of(0L, 1L, 2L, 3L)).build());
+        halves.add(ReplicaGroup.newBuilder().addAllReplicaIds(List.of(4L, 5L, 6L, 7L)).build());
+        HloComputationProto main = comp(4, "main.9", false,
+                param(9, "p0", 0, f32(4, 16)).setSharding(iota8),
+                param(10, "p1", 1, s32x2).setSharding(replicated),
+                inst(11, "exp_fusion", "fusion", f32(4, 16), 9).setFusionKind("kLoop").addCalledComputationIds(2),
+                inst(12, "all-gather", "all-gather", f32(32, 16), 11).setChannelId(1).addDimensions(0).setUseGlobalDeviceIds(true)
+                        .setCollectiveDeviceList(CollectiveDeviceListProto.newBuilder().setIotaReplicaGroupList(
+                                IotaReplicaGroupListProto.newBuilder().setNumReplicaGroups(1).setNumDevicesPerGroup(8).addIotaReshapeDims(8)
+                                        .addIotaTransposePerm(0))),
+                inst(13, "reduce_fusion", "fusion", f32(32), 12).setFusionKind("kInput").addCalledComputationIds(3),
+                inst(14, "all-reduce", "all-reduce", f32(32), 13).setChannelId(2).setUseGlobalDeviceIds(true).addCalledComputationIds(1)
+                        .setCollectiveDeviceList(CollectiveDeviceListProto.newBuilder().setIotaReplicaGroupList(
+                                IotaReplicaGroupListProto.newBuilder().setNumReplicaGroups(2).setNumDevicesPerGroup(4)
+                                        .addAllIotaReshapeDims(List.of(4L, 2L)).addAllIotaTransposePerm(List.of(1, 0)))),
+                inst(15, "slice.1", "slice", f32(8), 14).addSliceDimensions(HloInstructionProto.SliceDimensions.newBuilder()
+                        .setStart(0).setLimit(16).setStride(2)),
+                inst(16, "all-to-all", "all-to-all", f32(8), 15).setChannelId(3).addDimensions(0).addAllReplicaGroups(halves),
+                inst(17, "collective-permute", "collective-permute", f32(8), 16).setChannelId(4)
+                        .addSourceTargetPairs(SourceTarget.newBuilder().setSource(0).setTarget(1))
+                        .addSourceTargetPairs(SourceTarget.newBuilder().setSource(1).setTarget(0)),
+                inst(18, "compare.2", "compare", pred2, 10, 10).setComparisonDirection("LT").setComparisonType("SIGNED"),
+                inst(19, "constant.5", "constant", f32(2, 2))
+                        .setLiteral(LiteralProto.newBuilder().setShape(f32(2, 2)).addAllF32S(List.of(1f, 2.5f, -3f, 1e-5f))),
+                inst(20, "tuple.6", "tuple", tuple(f32(8), pred2, f32(2, 2)), 17, 18, 19).setSharding(resultSharding));
+        return HloModuleProto.newBuilder().setName("jit_moe_shard").setEntryComputationName("main.9").setEntryComputationId(4)
+                .addComputations(region).addComputations(exp).addComputations(reduce).addComputations(main)
+                .setSchedule(schedule(main)).build();
+    }
+
+    /** The C header: one {@code static const unsigned char hlo_fixture_<name>[]} per fixture. */
+    static String cHeader() {
+        StringBuilder b = new StringBuilder("// Generated by io.hlo4j.runtime.hlo.HloFixtures (runtime/src/test/java); do not edit.\n")
+                .append("// HloModuleProtoWithConfig bytes the mock plugin returns from PJRT_Executable_OptimizedProgram.\n");
+        for (Map.Entry<String, HloModuleProto> e : all().entrySet()) {
+            byte[] bytes = bytes(e.getValue());
+            b.append("static const unsigned char hlo_fixture_").append(e.getKey()).append("[").append(bytes.length).append("] = {");
+            for (int i = 0; i < bytes.length; i++) {
+                if (i % 16 == 0) b.append("\n ");
+                b.append(String.format(" 0x%02x,", bytes[i] & 0xff));
+            }
+            b.append("\n};\n");
+        }
+        return b.toString();
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args.length > 0 ? args[0] : "runtime/src/test/resources/io/hlo4j/runtime/hlo");
+        Path header = Path.of(args.length > 1 ? args[1] : "runtime/src/test/c/hlo_fixtures.h");
+        Files.createDirectories(dir);
+        for (Map.Entry<String, HloModuleProto> e : all().entrySet()) Files.write(dir.resolve(e.getKey() + ".pb"), bytes(e.getValue()));
+        Files.writeString(header, cHeader(), StandardCharsets.UTF_8);
+        System.out.println("wrote " + all().keySet() + " to " + dir + " and " + header);
+    }
+}

@@ -1,0 +1,162 @@
+package io.hlo4j.runtime.hlo;
+
+import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleProto;
+import io.hlo4j.runtime.pjrt.proto.ConvolutionDimensionNumbers;
+import io.hlo4j.runtime.pjrt.proto.LayoutProto;
+import io.hlo4j.runtime.pjrt.proto.PaddingConfig;
+import io.hlo4j.runtime.pjrt.proto.PrimitiveType;
+import io.hlo4j.runtime.pjrt.proto.ShapeProto;
+import io.hlo4j.runtime.pjrt.proto.TileProto;
+import io.hlo4j.runtime.pjrt.proto.Window;
+import io.hlo4j.runtime.pjrt.proto.WindowDimension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** HLO text of the committed fixture bytes against hand-written expected text, and the summary's numbers. */
+class HloTextTest {
+    static byte[] resource(String name) throws IOException {
+        try (InputStream in = HloTextTest.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing test resource " + name);
+            return in.readAllBytes();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dot", "add", "spmd"})
+    void printsTheFixtureAsTheHandWrittenText(String name) throws IOException {
+        HloProgram p = HloProgram.decode("hlo_with_config", resource(name + ".pb"));
+        assertThat(p.text()).isEqualTo(new String(resource(name + ".hlo"), StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dot", "add", "spmd"})
+    void theCommittedBytesAreWhatTheGeneratorBuilds(String name) throws IOException {
+        assertThat(resource(name + ".pb")).isEqualTo(HloFixtures.bytes(HloFixtures.all().get(name)));
+    }
+
+    @Test
+    void theMockPluginsHeaderIsWhatTheGeneratorWrites() throws IOException {
+        Path header = Path.of("src/test/c/hlo_fixtures.h");
+        assertThat(Files.readString(header)).isEqualTo(HloFixtures.cHeader());
+    }
+
+    @Test
+    void plainHloFormatIsTheModuleItself() {
+        HloModuleProto m = HloFixtures.dot();
+        assertThat(HloProgram.decode("hlo", m.toByteArray()).text()).isEqualTo(HloProgram.decode("hlo_with_config", HloFixtures.bytes(m)).text());
+    }
+
+    @Test
+    void summarisesFusionsAndCollectives() throws IOException {
+        HloSummary s = HloProgram.decode("hlo_with_config", resource("spmd.pb")).summary();
+        assertThat(s.module()).isEqualTo("jit_moe_shard");
+        assertThat(s.entry()).isEqualTo("main.9");
+        assertThat(s.computations()).isEqualTo(4);
+        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 12);
+        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1));
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_reduce");
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::opcode)
+                .containsExactly("all-gather", "all-reduce", "all-to-all", "collective-permute");
+        // Bytes in per device: f32[4,16] = 256, f32[32] = 128, f32[8] = 32 (twice).
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytes).containsExactly(256L, 128L, 32L, 32L);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::channelId).containsExactly(1L, 2L, 3L, 4L);
+        // [1,8]<=[8]: one group of all eight; [2,4]<=[4,2]T(1,0): iota(8) as 4x2, transposed, rows of 4.
+        assertThat(s.collectives().get(0).groups()).containsExactly(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L));
+        assertThat(s.collectives().get(1).groups()).containsExactly(List.of(0L, 2L, 4L, 6L), List.of(1L, 3L, 5L, 7L));
+        assertThat(s.collectives().get(2).groups()).containsExactly(List.of(0L, 1L, 2L, 3L), List.of(4L, 5L, 6L, 7L));
+        assertThat(s.collectives().get(3).groups()).containsExactly(List.of(0L, 1L), List.of(1L, 0L));
+        assertThat(s.text()).contains("fusions: 2 {kInput=1, kLoop=1}")
+                .contains("%all-reduce all-reduce f32[32]{0} groups=[2,4]<=[4,2]T(1,0) channel_id=2 bytes=128");
+    }
+
+    @Test
+    void refusesOtherFormatsAndBrokenBytesByName() {
+        assertThatThrownBy(() -> HloProgram.decode("mlir", new byte[] {1}))
+                .hasMessageContaining("format 'mlir'").hasMessageContaining("'hlo' and 'hlo_with_config'");
+        assertThatThrownBy(() -> HloProgram.decode("hlo", new byte[] {(byte) 0x0a, (byte) 0x50, 1}))
+                .hasMessageContaining("format hlo, 3 bytes").hasMessageContaining("not a valid HloModuleProto");
+        assertThatThrownBy(() -> HloProgram.decode("hlo_with_config", new byte[0]))
+                .hasMessageContaining("no hlo_module (field 1)");
+        HloModuleProto dangling = HloFixtures.dot().toBuilder()
+                .setComputations(1, HloFixtures.dot().getComputations(1).toBuilder()
+                        .setInstructions(2, HloFixtures.dot().getComputations(1).getInstructions(2).toBuilder().setOperandIds(1, 99)))
+                .build();
+        assertThatThrownBy(() -> HloText.print(dangling)).hasMessageContaining("%wrapped_dot").hasMessageContaining("instruction id 99");
+    }
+
+    @Test
+    void shapesWithTilesDynamicDimensionsAndTuples() {
+        ShapeProto tiled = ShapeProto.newBuilder().setElementType(PrimitiveType.BF16).addDimensions(128).addDimensions(256)
+                .setLayout(LayoutProto.newBuilder().addMinorToMajor(1).addMinorToMajor(0)
+                        .addTiles(TileProto.newBuilder().addDimensions(8).addDimensions(128))
+                        .addTiles(TileProto.newBuilder().addDimensions(2).addDimensions(1))
+                        .setMemorySpace(1))
+                .build();
+        assertThat(HloShapes.withLayout(tiled)).isEqualTo("bf16[128,256]{1,0:T(8,128)(2,1)S(1)}");
+        assertThat(HloShapes.human(tiled)).isEqualTo("bf16[128,256]");
+        ShapeProto dynamic = ShapeProto.newBuilder().setElementType(PrimitiveType.S32).addDimensions(4).addDimensions(3)
+                .addIsDynamicDimension(true).addIsDynamicDimension(false).build();
+        assertThat(HloShapes.withLayout(dynamic)).isEqualTo("s32[<=4,3]");
+        ShapeProto token = ShapeProto.newBuilder().setElementType(PrimitiveType.TOKEN).build();
+        ShapeProto t = ShapeProto.newBuilder().setElementType(PrimitiveType.TUPLE).addTupleShapes(dynamic).addTupleShapes(token).build();
+        assertThat(HloShapes.human(t)).isEqualTo("(s32[<=4,3], token[])");
+        assertThat(HloShapes.bytes(tiled)).isEqualTo(128 * 256 * 2);
+        assertThat(HloShapes.bytes(t)).isEqualTo(4 * 3 * 4);
+    }
+
+    @Test
+    void numbersAsXlaPrintsThem() {
+        assertThat(HloLiterals.number(1f)).isEqualTo("1");
+        assertThat(HloLiterals.number(-0f)).isEqualTo("-0");
+        assertThat(HloLiterals.number(0.1f)).isEqualTo("0.1");
+        assertThat(HloLiterals.number(1e-5f)).isEqualTo("1e-05");
+        assertThat(HloLiterals.number(3e20)).isEqualTo("3e+20");
+        assertThat(HloLiterals.number(1234.5)).isEqualTo("1234.5");
+        assertThat(HloLiterals.number(Float.NEGATIVE_INFINITY)).isEqualTo("-inf");
+        assertThat(HloLiterals.number(Double.NaN)).isEqualTo("nan");
+    }
+
+    @Test
+    void windowsPaddingAndConvolutionLabels() {
+        Window w = Window.newBuilder()
+                .addDimensions(WindowDimension.newBuilder().setSize(3).setStride(2).setPaddingLow(1).setPaddingHigh(1).setWindowDilation(1).setBaseDilation(1))
+                .addDimensions(WindowDimension.newBuilder().setSize(3).setStride(1).setPaddingLow(0).setPaddingHigh(2).setWindowDilation(2).setBaseDilation(1))
+                .build();
+        assertThat(HloText.window(w)).isEqualTo("size=3x3 stride=2x1 pad=1_1x0_2 rhs_dilate=1x2");
+        PaddingConfig p = PaddingConfig.newBuilder()
+                .addDimensions(PaddingConfig.PaddingConfigDimension.newBuilder().setEdgePaddingLow(0).setEdgePaddingHigh(1))
+                .addDimensions(PaddingConfig.PaddingConfigDimension.newBuilder().setEdgePaddingLow(2).setEdgePaddingHigh(0).setInteriorPadding(1))
+                .build();
+        assertThat(HloText.padding(p)).isEqualTo("0_1_0x2_0_1");
+        // NHWC input, HWIO kernel, NHWC output: XLA's b01f_01io->b01f.
+        ConvolutionDimensionNumbers c = ConvolutionDimensionNumbers.newBuilder().setInputBatchDimension(0).setInputFeatureDimension(3)
+                .addInputSpatialDimensions(1).addInputSpatialDimensions(2).setKernelInputFeatureDimension(2).setKernelOutputFeatureDimension(3)
+                .addKernelSpatialDimensions(0).addKernelSpatialDimensions(1).setOutputBatchDimension(0).setOutputFeatureDimension(3)
+                .addOutputSpatialDimensions(1).addOutputSpatialDimensions(2).build();
+        assertThat(HloText.dimLabels(c, 4)).isEqualTo("b01f_01io->b01f");
+    }
+
+    @Test
+    void whileNamesConditionAndBodyLikeXla() {
+        HloModuleProto m = HloFixtures.spmd();
+        // Reuse region_add (id 1) as body and fused_exp (id 2) as condition: only the naming is checked.
+        HloInstructionProto w = HloFixtures.inst(50, "while.1", "while", HloFixtures.f32(), 9).addCalledComputationIds(1).addCalledComputationIds(2).build();
+        HloModuleView v = new HloModuleView(m);
+        assertThat(HloText.instruction(v, m.getComputations(3), w))
+                .isEqualTo("%while.1 = f32[] while(f32[4,16]{1,0} %p0), condition=%fused_exp, body=%region_add");
+    }
+}

@@ -1,0 +1,208 @@
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.grad.Grad;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.Lowered;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.dsl.moe.BaseMoeModule;
+import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.MoEMethods;
+import io.hlo4j.dsl.moe.MoeConfig;
+import io.hlo4j.dsl.moe.MoeDtype;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.backend.Backend;
+import io.hlo4j.runtime.backend.PjrtBackend;
+import io.hlo4j.runtime.pjrt.HostArrays;
+import io.hlo4j.runtime.pjrt.PjrtBuffer;
+import io.hlo4j.runtime.pjrt.PjrtDevice;
+import io.hlo4j.runtime.pjrt.PjrtExecutable;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The GPU check's MoE part (issue 7, step 2 and hlo4j's side of step 3), run by scripts/gpu-check.sh from
+ * the bundle: usage {@code GpuMoeCheck PLUGIN [key=value create options]}.
+ *
+ * 1. Correctness: the MoE layer (TOP_K routing, silu, no biases) forward and backward (gradients of
+ *    sum(y*y) w.r.t. x, gate, wi, wu, wd) in f32 and bf16, every method, on the plugin's first device and on
+ *    the interpreter of the same machine; prints the max error relative to each array's largest magnitude.
+ * 2. Benchmark: the same forward+backward step at MOE_T tokens, MOE_H, MOE_M, MOE_E, MOE_K (environment),
+ *    arguments resident on the device, median of MOE_ITERS runs; prints "BENCH hlo4j ..." lines that
+ *    gpu-check.sh compares with bench/jax_moe_step.py. FLOPs counted as JAX's would be: the routed experts'
+ *    three matmuls (2*T*k*3*H*M) and the router (2*T*H*E), times 3 for forward+backward.
+ * Every stage catches its own failure and prints it on one line, so one unsupported method does not hide
+ * the others. Exit status: 0 when every correctness comparison passed, 1 otherwise.
+ */
+public final class GpuMoeCheck {
+    static final double F32_TOL = 2e-2;   // XLA:GPU may run f32 dots in TF32 (10-bit mantissa)
+    static final double BF16_TOL = 6e-2;  // bf16 rounding at different points than the interpreter
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: GpuMoeCheck PLUGIN [key=value ...]");
+            System.exit(2);
+        }
+        Path plugin = Path.of(args[0]);
+        Map<String, Object> opts = Backend.pjrtOptions(Arrays.asList(args).subList(1, args.length));
+        int failures = 0;
+        try (PjrtBackend gpu = PjrtBackend.open(plugin, opts)) {
+            System.out.println("backend " + gpu.name() + ", devices " + gpu.devices());
+            int[] small = {env("MOE_CHECK_T", 64), env("MOE_CHECK_H", 128), env("MOE_CHECK_M", 256), env("MOE_CHECK_E", 8), env("MOE_CHECK_K", 2)};
+            for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
+                for (MoEMethods m : MoEMethods.values())
+                    failures += check(gpu, dtype, m, small);
+            int[] big = {env("MOE_T", 4096), env("MOE_H", 2048), env("MOE_M", 5632), env("MOE_E", 8), env("MOE_K", 2)};
+            int iters = env("MOE_ITERS", 20);
+            String only = System.getenv("MOE_BENCH_METHODS");
+            for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
+                for (MoEMethods m : MoEMethods.values())
+                    if (only == null || only.contains(m.value())) bench(gpu, dtype, m, big, iters);
+        }
+        System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
+        System.exit(failures == 0 ? 0 : 1);
+    }
+
+    static int env(String name, int dflt) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? dflt : Integer.parseInt(v.strip());
+    }
+
+    /** x [1, T, H], gate [H, E], wi/wu [E, H, M], wd [E, M, H]: seeded, scaled by 1/sqrt(fan-in). */
+    static HostArray[] inputs(int[] s, long seed) {
+        int t = s[0], h = s[1], mm = s[2], e = s[3];
+        Random r = new Random(seed);
+        return new HostArray[] {
+                random(r, 1.0, 1, t, h), random(r, 1 / Math.sqrt(h), h, e),
+                random(r, 1 / Math.sqrt(h), e, h, mm), random(r, 1 / Math.sqrt(h), e, h, mm), random(r, 1 / Math.sqrt(mm), e, mm, h)};
+    }
+
+    static HostArray random(Random r, double scale, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * scale);
+        return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v);
+    }
+
+    /** value_and_grad of sum(y*y) for the layer: [loss, d/dx, d/dgate, d/dwi, d/dwu, d/dwd]. */
+    static TracedFunction step(MoeConfig cfg) {
+        return Grad.valueAndGrad(a -> {
+            Tensor y = new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]),
+                    ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), false).output();
+            return Reductions.sum(Ops.mul(y, y), 0, 1, 2);
+        }, 0, 1, 2, 3, 4);
+    }
+
+    static MoeConfig config(MoeDtype dtype, MoEMethods m, int[] s) {
+        return MoeConfig.of(s[3], s[4], s[1], s[2]).withMoeMethod(m).withDtype(dtype);
+    }
+
+    static String label(MoeDtype dtype, MoEMethods m) { return dtype.value() + " " + m.value(); }
+
+    static int check(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s) {
+        String what = "check " + label(dtype, m) + String.format(Locale.ROOT, " (T=%d H=%d M=%d E=%d k=%d)", s[0], s[1], s[2], s[3], s[4]);
+        try {
+            HostArray[] argv = inputs(s, 7);
+            MoeConfig cfg = config(dtype, m, s);
+            long t0 = System.nanoTime();
+            Lowered lowered = Jit.jit(step(cfg)).lower((Object[]) argv);
+            List<HostArray> want = flat(lowered.compile(Backend.interpreter()).call(argv));
+            long t1 = System.nanoTime();
+            List<HostArray> got = flat(lowered.compile(gpu).call(argv));
+            long t2 = System.nanoTime();
+            String[] names = {"loss", "d/dx", "d/dgate", "d/dwi", "d/dwu", "d/dwd"};
+            double tol = dtype == MoeDtype.BFLOAT16 ? BF16_TOL : F32_TOL;
+            double worst = 0;
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < want.size(); i++) {
+                double err = relErr(got.get(i), want.get(i));
+                worst = Math.max(worst, err);
+                b.append(String.format(Locale.ROOT, " %s %.2e", i < names.length ? names[i] : "#" + i, err));
+            }
+            boolean ok = worst <= tol && got.size() == want.size();
+            System.out.printf(Locale.ROOT, "%s: interpreter %.0f ms, gpu (compile+run) %.0f ms, max rel err%s -> %s (tol %.0e)%n", what,
+                    (t1 - t0) / 1e6, (t2 - t1) / 1e6, b, ok ? "ok" : "WRONG", tol);
+            return ok ? 0 : 1;
+        } catch (RuntimeException | Error e) {
+            System.out.println(what + ": FAILED " + oneLine(e));
+            return 1;
+        }
+    }
+
+    static List<HostArray> flat(List<HostArray> xs) { return xs; }
+
+    /** max|got - want| / max|want| (shapes must agree). */
+    static double relErr(HostArray got, HostArray want) {
+        if (!Arrays.equals(got.shape(), want.shape()))
+            throw new IllegalStateException("shape " + Arrays.toString(got.shape()) + " vs " + Arrays.toString(want.shape()));
+        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
+        double num = 0, den = 0;
+        for (int i = 0; i < g.length; i++) {
+            num = Math.max(num, Math.abs(g[i] - w[i]));
+            den = Math.max(den, Math.abs(w[i]));
+        }
+        return den == 0 ? num : num / den;
+    }
+
+    static void bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, int iters) {
+        String what = "bench " + label(dtype, m);
+        try {
+            HostArray[] argv = inputs(s, 11);
+            Lowered lowered = Jit.jit(step(config(dtype, m, s))).lower((Object[]) argv);
+            long c0 = System.nanoTime();
+            PjrtBackend.Compiled compiled = (PjrtBackend.Compiled) lowered.compile(gpu).executable();
+            double compileMs = (System.nanoTime() - c0) / 1e6;
+            PjrtExecutable exe = compiled.executable();
+            PjrtDevice dev = compiled.devices().getFirst();
+            List<PjrtBuffer> in = new ArrayList<>();
+            try {
+                for (HostArray a : argv) in.add(gpu.client().toDevice(HostArrays.toHostData(a), dev));
+                PjrtBuffer[] args = in.toArray(PjrtBuffer[]::new);
+                double[] ms = new double[iters];
+                for (int i = -3; i < iters; i++) {   // 3 warm-up runs
+                    long t0 = System.nanoTime();
+                    List<PjrtBuffer> out = exe.execute(args);
+                    for (PjrtBuffer b : out) b.awaitReady();
+                    long t1 = System.nanoTime();
+                    for (PjrtBuffer b : out) b.close();
+                    if (i >= 0) ms[i] = (t1 - t0) / 1e6;
+                }
+                Arrays.sort(ms);
+                double median = ms[iters / 2];
+                double t = s[0], h = s[1], mm = s[2], e = s[3], k = s[4];
+                double flops = 3 * (2 * t * k * 3 * h * mm + 2 * t * h * e);
+                System.out.printf(Locale.ROOT, "BENCH hlo4j %s %s %.3f ms %.1f TFLOP/s (compile %.0f ms, T=%d H=%d M=%d E=%d k=%d, min %.3f max %.3f)%n",
+                        dtype.value(), m.value(), median, flops / (median * 1e-3) / 1e12, compileMs, s[0], s[1], s[2], s[3], s[4], ms[0], ms[iters - 1]);
+                Map<String, Object> cost = new LinkedHashMap<>();
+                try {
+                    cost.putAll(exe.costAnalysis());
+                } catch (RuntimeException ex) {
+                    cost.put("unavailable", oneLine(ex));
+                }
+                System.out.println("  cost analysis: flops=" + cost.get("flops") + " bytes accessed=" + cost.get("bytes accessed"));
+            } finally {
+                for (PjrtBuffer b : in) b.close();
+                exe.close();
+            }
+        } catch (RuntimeException | Error e) {
+            System.out.println("BENCH hlo4j " + dtype.value() + " " + m.value() + " FAILED " + oneLine(e));
+        }
+    }
+
+    static String oneLine(Throwable e) {
+        String s = e.getClass().getSimpleName() + ": " + e.getMessage();
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl) + " ...";
+    }
+}
