@@ -5,8 +5,8 @@
 #   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/ (< 64 MiB)
 #   scripts/gpu-check.sh run       on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
 #                                  internet), from the repository root with .pjrt-gpu/ beside it
-#   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), and the JAX
-#                                  script byte-compiled
+#   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
+#                                  harness against itself, and the JAX script byte-compiled
 #
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
 # MOE_CHECK_T/H/M/E/K. Output goes to stdout and, when $OUT is set, to $OUT/gpu-check.log.
@@ -88,6 +88,9 @@ selftest() {
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
         "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' || true
+    # The comparison harness against itself: every line must say ok (errors 0).
+    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" GpuMoeCheck interpreter 2>&1 \
+        | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future'
     printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
     ratios "$B/ratio-selftest.log"
 }

@@ -42,7 +42,8 @@ import java.util.Random;
  *    gpu-check.sh compares with bench/jax_moe_step.py. FLOPs counted as JAX's would be: the routed experts'
  *    three matmuls (2*T*k*3*H*M) and the router (2*T*H*E), times 3 for forward+backward.
  * Every stage catches its own failure and prints it on one line, so one unsupported method does not hide
- * the others. Exit status: 0 when every correctness comparison passed, 1 otherwise.
+ * the others. Exit status: 0 when every correctness comparison passed, 1 otherwise. With PLUGIN "interpreter"
+ * only part 1 runs, the interpreter against itself: a check of this harness where no plugin can run the layer.
  */
 public final class GpuMoeCheck {
     static final double F32_TOL = 2e-2;   // XLA:GPU may run f32 dots in TF32 (10-bit mantissa)
@@ -53,12 +54,19 @@ public final class GpuMoeCheck {
             System.err.println("usage: GpuMoeCheck PLUGIN [key=value ...]");
             System.exit(2);
         }
+        int[] small = {env("MOE_CHECK_T", 64), env("MOE_CHECK_H", 128), env("MOE_CHECK_M", 256), env("MOE_CHECK_E", 8), env("MOE_CHECK_K", 2)};
+        int failures = 0;
+        if (args[0].equals("interpreter")) {   // the harness checked against itself (gpu-check.sh selftest)
+            for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
+                for (MoEMethods m : MoEMethods.values())
+                    failures += check(Backend.interpreter(), dtype, m, small);
+            System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
+            System.exit(failures == 0 ? 0 : 1);
+        }
         Path plugin = Path.of(args[0]);
         Map<String, Object> opts = Backend.pjrtOptions(Arrays.asList(args).subList(1, args.length));
-        int failures = 0;
         try (PjrtBackend gpu = PjrtBackend.open(plugin, opts)) {
             System.out.println("backend " + gpu.name() + ", devices " + gpu.devices());
-            int[] small = {env("MOE_CHECK_T", 64), env("MOE_CHECK_H", 128), env("MOE_CHECK_M", 256), env("MOE_CHECK_E", 8), env("MOE_CHECK_K", 2)};
             for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
                 for (MoEMethods m : MoEMethods.values())
                     failures += check(gpu, dtype, m, small);
@@ -110,7 +118,7 @@ public final class GpuMoeCheck {
 
     static String label(MoeDtype dtype, MoEMethods m) { return dtype.value() + " " + m.value(); }
 
-    static int check(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s) {
+    static int check(Backend gpu, MoeDtype dtype, MoEMethods m, int[] s) {
         String what = "check " + label(dtype, m) + String.format(Locale.ROOT, " (T=%d H=%d M=%d E=%d k=%d)", s[0], s[1], s[2], s[3], s[4]);
         try {
             HostArray[] argv = inputs(s, 7);
@@ -131,8 +139,8 @@ public final class GpuMoeCheck {
                 b.append(String.format(Locale.ROOT, " %s %.2e", i < names.length ? names[i] : "#" + i, err));
             }
             boolean ok = worst <= tol && got.size() == want.size();
-            System.out.printf(Locale.ROOT, "%s: interpreter %.0f ms, gpu (compile+run) %.0f ms, max rel err%s -> %s (tol %.0e)%n", what,
-                    (t1 - t0) / 1e6, (t2 - t1) / 1e6, b, ok ? "ok" : "WRONG", tol);
+            System.out.printf(Locale.ROOT, "%s: interpreter %.0f ms, %s (compile+run) %.0f ms, max rel err%s -> %s (tol %.0e)%n", what,
+                    (t1 - t0) / 1e6, gpu.name(), (t2 - t1) / 1e6, b, ok ? "ok" : "WRONG", tol);
             return ok ? 0 : 1;
         } catch (RuntimeException | Error e) {
             System.out.println(what + ": FAILED " + oneLine(e));

@@ -29,6 +29,9 @@ final class PjrtRun {
                     + SymbolTable.symbolName(fn));
         }
         Map<String, Object> opts = parseOptions(options);
+        int declared = PjrtBackend.partitions(module);
+        if (module.attributes() != null && module.attributes().contains("mhlo.num_partitions") && declared != devices)
+            throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + declared);
         int nargs = fn.region(0).entry().arguments().size();
         List<List<HostArray>> perDevice = new java.util.ArrayList<>();
         for (int d = 0; d < devices; d++) {

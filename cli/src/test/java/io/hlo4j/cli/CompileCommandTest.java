@@ -79,8 +79,9 @@ class CompileCommandTest {
         assertThat(j.get("memory_stats").get("peak_bytes").asLong()).isEqualTo(1011);
         JsonNode p = j.get("optimized_program");
         assertThat(p.get("module").asText()).isEqualTo("jit_moe_shard");
-        assertThat(p.get("fusions").get("count").asInt()).isEqualTo(2);
-        assertThat(p.get("fusions").get("kinds").toString()).isEqualTo("{\"kInput\":1,\"kLoop\":1}");
+        assertThat(p.get("fusions").get("count").asInt()).isEqualTo(3);
+        assertThat(p.get("fusions").get("kinds").toString()).isEqualTo("{\"kCustom\":1,\"kInput\":1,\"kLoop\":1}");
+        assertThat(p.get("fusions").get("list").get(1).get("backend_kind").asText()).isEqualTo("__triton_gemm");
         JsonNode ar = p.get("collectives").get(1);
         assertThat(ar.get("op").asText()).isEqualTo("all-reduce");
         assertThat(ar.get("replica_groups").asText()).isEqualTo("[2,4]<=[4,2]T(1,0)");
@@ -148,5 +149,29 @@ class CompileCommandTest {
             assertThat(r.err()).as(r.toString()).contains(says[i]).hasLineCount(1);
             assertThat(r.out()).isEmpty();
         }
+    }
+
+    /** The optimized program saved as a proto reads back through inspect with the same fusions and collectives. */
+    @Test
+    void inspectReadsTheDumpedOptimizedProgram(@TempDir Path dir) throws Exception {
+        Path f = write(dir, "add8.mlir", ADD8);
+        Path pb = dir.resolve("add8.pb");
+        Cli.Run c = Cli.run("compile", f.toString(), "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=8", "--json", "--dump-optimized-proto", pb.toString());
+        assertThat(c.code()).as(c.toString()).isZero();
+        JsonNode compiled = new ObjectMapper().readTree(c.out()).get("optimized_program");
+        Cli.Run i = Cli.run("inspect", "--json", pb.toString());
+        assertThat(i.code()).as(i.toString()).isZero();
+        JsonNode inspected = new ObjectMapper().readTree(i.out()).get("optimized_program");
+        assertThat(compiled.get("collectives").size()).isGreaterThan(0);
+        assertThat(inspected.get("fusions")).isEqualTo(compiled.get("fusions"));
+        assertThat(inspected.get("collectives")).isEqualTo(compiled.get("collectives"));
+        assertThat(inspected.get("module")).isEqualTo(compiled.get("module"));
+        Cli.Run text = Cli.run("inspect", pb.toString());
+        assertThat(text.code()).as(text.toString()).isZero();
+        assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt());
+        Path junk = write(dir, "junk.pb", "not a proto");
+        Cli.Run bad = Cli.run("inspect", junk.toString());
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("junk.pb").contains("not a valid HloModuleProto");
     }
 }

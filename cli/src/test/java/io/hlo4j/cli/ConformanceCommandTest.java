@@ -8,14 +8,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code hlo4j conformance}: per-file lines, the closing summary, --json. */
 class ConformanceCommandTest {
+    /** A file whose check fails (written here: every conformance file passes now) next to one that passes. */
     @Test
-    void linesAndSummary() {
+    void linesAndSummary(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
         String add = Cli.conformance().resolve("interpret/add.mlir").toString();
-        String fft = Cli.conformance().resolve("interpret/fft.mlir").toString();
-        Cli.Run r = Cli.run("conformance", add, fft);
+        java.nio.file.Path bad = dir.resolve("bad_check.mlir");
+        java.nio.file.Files.writeString(bad, """
+                // RUN: stablehlo-translate --interpret -split-input-file %s
+                func.func @main() {
+                  %0 = stablehlo.constant dense<1> : tensor<i32>
+                  check.expect_eq_const %0, dense<2> : tensor<i32>
+                  func.return
+                }
+                """);
+        Cli.Run r = Cli.run("conformance", add, bad.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.out()).contains("PASS " + add + "\n");
-        assertThat(r.out()).contains("ERROR " + fft + ": ").contains("not supported by the interpreter: stablehlo.fft at");
+        assertThat(r.out()).contains("FAIL " + bad + ": " + bad + ":4:3: check.expect_eq_const failed: element []: got 1, expected 2");
         assertThat(r.out()).endsWith("conformance summary: 1 of 2 files passed (50.0%), 1 failed, 0 skipped\n");
     }
 

@@ -112,6 +112,25 @@ class RunCommandPjrtTest {
         assertThat(tooMany.err()).contains("needs 2 partitions but PJRT plugin libpjrt_mock.so has 1 addressable device").hasLineCount(1);
     }
 
+    @Test
+    void devicesMustMatchTheModulesPartitionCount(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("add2.mlir");
+        Files.writeString(f, """
+                module @m attributes {mhlo.num_partitions = 2 : i32} {
+                  func.func public @main(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>) -> tensor<3xf32> {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<3xf32>
+                    return %0 : tensor<3xf32>
+                  }
+                }
+                """);
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, HostArray.fromFloats(TensorType.of(FloatType.F32, 3), 1, 2, 3));
+        Cli.Run r = Cli.run("run", f.toString(), "--input", x.toString(), "--input", x.toString(), "--pjrt-plugin", mock().toString(),
+                "--pjrt-option", "num_devices=2");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("--devices 1 but the module declares mhlo.num_partitions = 2").hasLineCount(1);
+    }
+
     private static String[] concat(List<String> a, String... more) {
         List<String> all = new java.util.ArrayList<>(a);
         all.addAll(List.of(more));

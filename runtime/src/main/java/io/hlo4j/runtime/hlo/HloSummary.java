@@ -19,7 +19,8 @@ import java.util.TreeMap;
 public record HloSummary(String module, String entry, int computations, int instructions, List<Fusion> fusions,
                          List<Collective> collectives) {
 
-    public record Fusion(String computation, String name, String kind, String calls, int fusedInstructions) {}
+    /** {@code backendKind}: for GPU fusions, the {@code "kind"} of their backend config (e.g. {@code __triton_gemm}), else "". */
+    public record Fusion(String computation, String name, String kind, String calls, int fusedInstructions, String backendKind) {}
 
     public record Collective(String computation, String name, String opcode, String shape, String replicaGroups,
                              List<List<Long>> groups, long channelId, long bytes) {}
@@ -35,7 +36,7 @@ public record HloSummary(String module, String entry, int computations, int inst
                 if (i.getOpcode().equals("fusion")) {
                     HloComputationProto called = i.getCalledComputationIdsCount() > 0 ? v.computation(i.getCalledComputationIds(0), i) : null;
                     fusions.add(new Fusion(c.getName(), i.getName(), i.getFusionKind(), called == null ? "" : called.getName(),
-                            called == null ? 0 : called.getInstructionsCount()));
+                            called == null ? 0 : called.getInstructionsCount(), backendKind(i)));
                 } else if (HloText.COLLECTIVES.contains(i.getOpcode())) {
                     long bytes = 0;
                     for (long id : i.getOperandIdsList()) bytes += HloShapes.bytes(v.instruction(c, id, i).getShape());
@@ -53,6 +54,15 @@ public record HloSummary(String module, String entry, int computations, int inst
             }
         }
         return new HloSummary(m.getName(), v.entry().getName(), m.getComputationsCount(), n, List.copyOf(fusions), List.copyOf(collectives));
+    }
+
+    private static final java.util.regex.Pattern KIND = java.util.regex.Pattern.compile("\"kind\"\\s*:\\s*\"([^\"]*)\"");
+
+    /** XLA:GPU writes {"fusion_backend_config":{"kind":"__triton_gemm",...}} on custom fusions. */
+    static String backendKind(HloInstructionProto i) {
+        if (i.getBackendConfig().isEmpty()) return "";
+        java.util.regex.Matcher m = KIND.matcher(i.getBackendConfig().toStringUtf8());
+        return m.find() ? m.group(1) : "";
     }
 
     /** Fusion count per kind ({@code kLoop}, {@code kInput}, {@code kOutput}, {@code kCustom}), sorted by kind. */
@@ -77,7 +87,8 @@ public record HloSummary(String module, String entry, int computations, int inst
         if (!fusions.isEmpty()) b.append(" ").append(fusionKinds());
         b.append('\n');
         for (Fusion f : fusions)
-            b.append(String.format(Locale.ROOT, "  %%%s %s calls %%%s (%d instructions)%n", f.name(), f.kind(), f.calls(), f.fusedInstructions()));
+            b.append(String.format(Locale.ROOT, "  %%%s %s%s calls %%%s (%d instructions)%n", f.name(), f.kind(),
+                    f.backendKind().isEmpty() ? "" : " " + f.backendKind(), f.calls(), f.fusedInstructions()));
         b.append("collectives: ").append(collectives.size());
         if (!collectives.isEmpty()) b.append(" ").append(collectiveOps());
         b.append('\n');

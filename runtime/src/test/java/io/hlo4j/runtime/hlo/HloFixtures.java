@@ -138,8 +138,8 @@ public final class HloFixtures {
     }
 
     /**
-     * One partition of an 8-way SPMD program: fusions of two kinds and four collectives (all-gather with
-     * iota groups, all-reduce with transposed iota groups, all-to-all with explicit groups, a permute),
+     * One partition of an 8-way SPMD program: fusions of three kinds (a kCustom one, as XLA:GPU's Triton GEMMs
+     * are) and four collectives (all-gather with iota groups, all-reduce with transposed iota groups, all-to-all with explicit groups, a permute),
      * parameter and tuple shardings, a rank-2 constant, a strided slice and a compare.
      */
     static HloModuleProto spmd() {
@@ -154,6 +154,11 @@ public final class HloFixtures {
                 param(6, "param_0.1", 0, f32(32, 16)),
                 inst(7, "constant.0", "constant", f32()).setLiteral(LiteralProto.newBuilder().setShape(f32()).addF32S(0f)),
                 inst(8, "reduce.0", "reduce", f32(32), 6, 7).addDimensions(1).addCalledComputationIds(1));
+        HloComputationProto gemm = comp(5, "fused_gemm", true,
+                param(21, "param_0.2", 0, f32(4, 16)),
+                param(22, "param_1.2", 1, f32(4, 16)),
+                inst(23, "dot.3", "dot", f32(4, 4), 21, 22)
+                        .setDotDimensionNumbers(DotDimensionNumbers.newBuilder().addLhsContractingDimensions(1).addRhsContractingDimensions(1)));
         OpSharding iota8 = OpSharding.newBuilder().setType(OpSharding.Type.OTHER).addTileAssignmentDimensions(8)
                 .addTileAssignmentDimensions(1).addIotaReshapeDims(8).addIotaTransposePerm(0).build();
         OpSharding replicated = OpSharding.newBuilder().setType(OpSharding.Type.REPLICATED).build();
@@ -162,6 +167,7 @@ public final class HloFixtures {
                 .addTupleShardings(OpSharding.newBuilder().setType(OpSharding.Type.MAXIMAL).addTileAssignmentDevices(0))
                 .addTupleShardings(OpSharding.newBuilder().setType(OpSharding.Type.OTHER).addAllTileAssignmentDimensions(List.of(2L, 1L, 4L))
                         .addAllTileAssignmentDevices(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L)).setReplicateOnLastTileDim(true))
+                .addTupleShardings(replicated)
                 .build();
         ShapeProto s32x2 = array(PrimitiveType.S32, 2);
         ShapeProto pred2 = array(PrimitiveType.PRED, 2);
@@ -172,6 +178,8 @@ public final class HloFixtures {
                 param(9, "p0", 0, f32(4, 16)).setSharding(iota8),
                 param(10, "p1", 1, s32x2).setSharding(replicated),
                 inst(11, "exp_fusion", "fusion", f32(4, 16), 9).setFusionKind("kLoop").addCalledComputationIds(2),
+                inst(24, "gemm_fusion", "fusion", f32(4, 4), 11, 9).setFusionKind("kCustom").addCalledComputationIds(5)
+                        .setBackendConfig(ByteString.copyFromUtf8("{\"fusion_backend_config\":{\"kind\":\"__triton_gemm\"}}")),
                 inst(12, "all-gather", "all-gather", f32(32, 16), 11).setChannelId(1).addDimensions(0).setUseGlobalDeviceIds(true)
                         .setCollectiveDeviceList(CollectiveDeviceListProto.newBuilder().setIotaReplicaGroupList(
                                 IotaReplicaGroupListProto.newBuilder().setNumReplicaGroups(1).setNumDevicesPerGroup(8).addIotaReshapeDims(8)
@@ -190,9 +198,9 @@ public final class HloFixtures {
                 inst(18, "compare.2", "compare", pred2, 10, 10).setComparisonDirection("LT").setComparisonType("SIGNED"),
                 inst(19, "constant.5", "constant", f32(2, 2))
                         .setLiteral(LiteralProto.newBuilder().setShape(f32(2, 2)).addAllF32S(List.of(1f, 2.5f, -3f, 1e-5f))),
-                inst(20, "tuple.6", "tuple", tuple(f32(8), pred2, f32(2, 2)), 17, 18, 19).setSharding(resultSharding));
+                inst(20, "tuple.6", "tuple", tuple(f32(8), pred2, f32(2, 2), f32(4, 4)), 17, 18, 19, 24).setSharding(resultSharding));
         return HloModuleProto.newBuilder().setName("jit_moe_shard").setEntryComputationName("main.9").setEntryComputationId(4)
-                .addComputations(region).addComputations(exp).addComputations(reduce).addComputations(main)
+                .addComputations(region).addComputations(exp).addComputations(reduce).addComputations(gemm).addComputations(main)
                 .setSchedule(schedule(main)).build();
     }
 

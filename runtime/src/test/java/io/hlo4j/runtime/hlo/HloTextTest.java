@@ -64,11 +64,12 @@ class HloTextTest {
         HloSummary s = HloProgram.decode("hlo_with_config", resource("spmd.pb")).summary();
         assertThat(s.module()).isEqualTo("jit_moe_shard");
         assertThat(s.entry()).isEqualTo("main.9");
-        assertThat(s.computations()).isEqualTo(4);
-        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 12);
-        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1));
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_reduce");
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3);
+        assertThat(s.computations()).isEqualTo(5);
+        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 3 + 13);
+        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1, "kCustom", 1));
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_gemm", "fused_reduce");
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3, 3);
+        assertThat(s.fusions()).extracting(HloSummary.Fusion::backendKind).containsExactly("", "__triton_gemm", "");
         assertThat(s.collectives()).extracting(HloSummary.Collective::opcode)
                 .containsExactly("all-gather", "all-reduce", "all-to-all", "collective-permute");
         // Bytes in per device: f32[4,16] = 256, f32[32] = 128, f32[8] = 32 (twice).
@@ -79,7 +80,8 @@ class HloTextTest {
         assertThat(s.collectives().get(1).groups()).containsExactly(List.of(0L, 2L, 4L, 6L), List.of(1L, 3L, 5L, 7L));
         assertThat(s.collectives().get(2).groups()).containsExactly(List.of(0L, 1L, 2L, 3L), List.of(4L, 5L, 6L, 7L));
         assertThat(s.collectives().get(3).groups()).containsExactly(List.of(0L, 1L), List.of(1L, 0L));
-        assertThat(s.text()).contains("fusions: 2 {kInput=1, kLoop=1}")
+        assertThat(s.text()).contains("fusions: 3 {kCustom=1, kInput=1, kLoop=1}")
+                .contains("%gemm_fusion kCustom __triton_gemm calls %fused_gemm (3 instructions)")
                 .contains("%all-reduce all-reduce f32[32]{0} groups=[2,4]<=[4,2]T(1,0) channel_id=2 bytes=128");
     }
 
@@ -158,5 +160,53 @@ class HloTextTest {
         HloModuleView v = new HloModuleView(m);
         assertThat(HloText.instruction(v, m.getComputations(3), w))
                 .isEqualTo("%while.1 = f32[] while(f32[4,16]{1,0} %p0), condition=%fused_exp, body=%region_add");
+    }
+
+    /** One line per opcode family, each checked against the hand-written XLA spelling. */
+    @Test
+    void opcodeAttributesAsXlaSpellsThem() {
+        HloModuleProto m = HloFixtures.spmd();
+        HloModuleView v = new HloModuleView(m);
+        var entry = m.getComputations(4);   // main.9: p0 = f32[4,16] (id 9), p1 = s32[2] (id 10)
+        java.util.function.Function<HloInstructionProto.Builder, String> line = b -> HloText.instruction(v, entry, b.build());
+        assertThat(line.apply(HloFixtures.inst(30, "iota.1", "iota", HloFixtures.array(PrimitiveType.S32, 4, 16)).addDimensions(1)))
+                .isEqualTo("%iota.1 = s32[4,16]{1,0} iota(), iota_dimension=1");
+        assertThat(line.apply(HloFixtures.inst(31, "gte.1", "get-tuple-element", HloFixtures.f32(8), 20).setTupleIndex(0)))
+                .isEqualTo("%gte.1 = f32[8]{0} get-tuple-element((f32[8]{0}, pred[2]{0}, f32[2,2]{1,0}, f32[4,4]{1,0}) %tuple.6), index=0");
+        assertThat(line.apply(HloFixtures.inst(32, "ds.1", "dynamic-slice", HloFixtures.f32(2, 16), 9, 10, 10).addDynamicSliceSizes(2).addDynamicSliceSizes(16)))
+                .isEqualTo("%ds.1 = f32[2,16]{1,0} dynamic-slice(f32[4,16]{1,0} %p0, s32[2]{0} %p1, s32[2]{0} %p1), dynamic_slice_sizes={2,16}");
+        assertThat(line.apply(HloFixtures.inst(33, "cc.1", "custom-call", HloFixtures.f32(4, 16), 9).setCustomCallTarget("__cublas$gemm")
+                .setBackendConfig(com.google.protobuf.ByteString.copyFromUtf8("opaque \"x\""))))
+                .isEqualTo("%cc.1 = f32[4,16]{1,0} custom-call(f32[4,16]{1,0} %p0), custom_call_target=\"__cublas$gemm\", backend_config=\"opaque \\\"x\\\"\"");
+        assertThat(line.apply(HloFixtures.inst(34, "sort.1", "sort", HloFixtures.f32(4, 16), 9).addDimensions(1).setIsStable(true).addCalledComputationIds(1)))
+                .isEqualTo("%sort.1 = f32[4,16]{1,0} sort(f32[4,16]{1,0} %p0), dimensions={1}, is_stable=true, to_apply=%region_add");
+        assertThat(line.apply(HloFixtures.inst(35, "cond.1", "conditional", HloFixtures.f32(), 10).addCalledComputationIds(1).addCalledComputationIds(2)))
+                .isEqualTo("%cond.1 = f32[] conditional(s32[2]{0} %p1), branch_computations={%region_add, %fused_exp}");
+        assertThat(line.apply(HloFixtures.inst(36, "g.1", "gather", HloFixtures.f32(2, 16), 9, 10)
+                .setGatherDimensionNumbers(io.hlo4j.runtime.pjrt.proto.GatherDimensionNumbers.newBuilder().addOffsetDims(1)
+                        .addCollapsedSliceDims(0).addStartIndexMap(0).setIndexVectorDim(1))
+                .addGatherSliceSizes(1).addGatherSliceSizes(16).setIndicesAreSorted(true)))
+                .isEqualTo("%g.1 = f32[2,16]{1,0} gather(f32[4,16]{1,0} %p0, s32[2]{0} %p1), offset_dims={1}, collapsed_slice_dims={0}, "
+                        + "start_index_map={0}, index_vector_dim=1, slice_sizes={1,16}, indices_are_sorted=true");
+        assertThat(line.apply(HloFixtures.inst(37, "ar.1", "all-reduce-start", HloFixtures.f32(4, 16), 9).addCalledComputationIds(1)
+                .addControlPredecessorIds(10).setFrontendAttributes(io.hlo4j.runtime.pjrt.proto.FrontendAttributes.newBuilder()
+                        .putMap("_scheduling_group_id", "0"))))
+                .isEqualTo("%ar.1 = f32[4,16]{1,0} all-reduce-start(f32[4,16]{1,0} %p0), replica_groups={}, to_apply=%region_add, "
+                        + "frontend_attributes={_scheduling_group_id=\"0\"}, control-predecessors={%p1}");
+        assertThat(line.apply(HloFixtures.inst(38, "dot.9", "dot", HloFixtures.f32(4, 4, 4), 9, 9)
+                .setDotDimensionNumbers(io.hlo4j.runtime.pjrt.proto.DotDimensionNumbers.newBuilder().addLhsBatchDimensions(0)
+                        .addRhsBatchDimensions(0).addLhsContractingDimensions(1).addRhsContractingDimensions(1))
+                .setPrecisionConfig(io.hlo4j.runtime.pjrt.proto.PrecisionConfig.newBuilder()
+                        .addOperandPrecision(io.hlo4j.runtime.pjrt.proto.PrecisionConfig.Precision.HIGHEST)
+                        .addOperandPrecision(io.hlo4j.runtime.pjrt.proto.PrecisionConfig.Precision.DEFAULT))))
+                .isEqualTo("%dot.9 = f32[4,4,4]{2,1,0} dot(f32[4,16]{1,0} %p0, f32[4,16]{1,0} %p0), lhs_batch_dims={0}, lhs_contracting_dims={1}, "
+                        + "rhs_batch_dims={0}, rhs_contracting_dims={1}, operand_precision={highest,default}");
+        assertThat(line.apply(HloFixtures.inst(39, "c.1", "constant", HloFixtures.array(PrimitiveType.BF16, 3))
+                .setLiteral(io.hlo4j.runtime.pjrt.proto.LiteralProto.newBuilder().setShape(HloFixtures.array(PrimitiveType.BF16, 3))
+                        .setBf16S(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0x80, 0x3f, 0x00, (byte) 0xc0, (byte) 0x80, 0x7f})))))
+                .isEqualTo("%c.1 = bf16[3]{0} constant({1, -2, inf})");   // bf16 bits 0x3f80, 0xc000, 0x7f80
+        assertThat(line.apply(HloFixtures.inst(40, "c.2", "constant", HloFixtures.f32(11))
+                .setLiteral(io.hlo4j.runtime.pjrt.proto.LiteralProto.newBuilder().setShape(HloFixtures.f32(11)).addAllF32S(java.util.Collections.nCopies(11, 1f)))))
+                .isEqualTo("%c.2 = f32[11]{0} constant({...})");
     }
 }
