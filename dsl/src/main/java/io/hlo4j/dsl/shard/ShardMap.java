@@ -117,21 +117,6 @@ public final class ShardMap {
         return out;
     }
 
-    /**
-     * The {@code sdy.mesh} declarations of the enclosing sharded trace (empty outside one), for a transformation that
-     * processes a traced function on its own (grad: the VJP of a shard_map body needs the mesh's axis sizes).
-     */
-    public static List<io.hlo4j.mlir.ir.Operation> meshDeclarations() {
-        MeshScope scope = MeshScope.current();
-        List<io.hlo4j.mlir.ir.Operation> out = new ArrayList<>();
-        if (scope == null) return out;
-        for (Mesh m : scope.meshes()) {
-            out.add(io.hlo4j.mlir.ir.Operation.builder(SdyOps.MESH).property("sym_name", new io.hlo4j.mlir.attr.StringAttr(m.name()))
-                    .property("mesh", m.toSdy()).build());
-        }
-        return out;
-    }
-
     /** One argument, one result. */
     public static Tensor shardMap(Mesh mesh, PartitionSpec inSpec, PartitionSpec outSpec, Function<Tensor, Tensor> body, Tensor x) {
         return shardMap(mesh, List.of(inSpec), List.of(outSpec), ts -> List.of(body.apply(ts.get(0))), x).get(0);
