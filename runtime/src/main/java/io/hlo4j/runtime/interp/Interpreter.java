@@ -12,7 +12,11 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Evaluates a module's functions on concrete values, op by op, as the StableHLO spec defines each op.
@@ -24,6 +28,7 @@ public final class Interpreter {
     private final Module module;
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
+    private final Map<Block, Set<Operation>> fusibleBroadcasts = new ConcurrentHashMap<>();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -169,14 +174,32 @@ public final class Interpreter {
         }
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
+        Set<Operation> deferrable = fusibleBroadcasts.computeIfAbsent(b, BroadcastFusion::deferrable);
+        Map<Value, Tensor> deferred = null; // deferred broadcast results -> their operands (BroadcastFusion)
         for (Operation op : b.operations()) {
             if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
                 throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
                         op.location());
             }
-            List<RtValue> operands = operands(op, scope);
-            if (isTerminator(op)) return operands;
-            List<RtValue> results = evalOp(op, operands, frame);
+            if (!deferrable.isEmpty() && deferrable.contains(op)) {
+                if (deferred == null) deferred = new IdentityHashMap<>();
+                deferred.put(op.result(0), (Tensor) operands(op, scope).get(0));
+                continue;
+            }
+            List<RtValue> results;
+            if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
+                try {
+                    results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
+                } catch (InterpreterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                }
+            } else {
+                List<RtValue> operands = operands(op, scope);
+                if (isTerminator(op)) return operands;
+                results = evalOp(op, operands, frame);
+            }
             if (results.size() != op.numResults()) {
                 throw InterpreterException.at(op, "kernel returned " + results.size() + " results, the op has " + op.numResults()
                         + " at " + op.location().describe());
