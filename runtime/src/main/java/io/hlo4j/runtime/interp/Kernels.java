@@ -38,6 +38,9 @@ public final class Kernels {
         TriangularSolve.register();
         Cholesky.register();
         BatchNorm.register();
+        ChloBroadcastKernels.register();
+        SpecialChloKernels.register();
+        LegacyOpKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());
