@@ -12,7 +12,9 @@ import java.util.function.DoubleUnaryOperator;
  * chlo.zeta (Hurwitz zeta, zeta(x, q) = sum_k (q + k)^-x) and chlo.polygamma, computed as the CHLO decomposition
  * computes them: f64 in double; f32 (and, upcast, f16/bf16) rounding to f32 after every step. Zeta sums 10 terms
  * directly and adds a 12-term Euler-Maclaurin tail evaluated by Horner's rule; polygamma(n, x) is
- * (-1)^(n+1) exp(lgamma(n+1)) zeta(n+1, x) for n >= 1 and digamma(x) for n = 0.
+ * (-1)^(n+1) exp(lgamma(n+1)) zeta(n+1, x) for n >= 1 and digamma(x) for n = 0. Like XLA, the tail's Horner
+ * factors are (x - 22 + 2i)(x - 21 + 2i) rather than the rising factorial of x, which limits the result to about
+ * 1e-7 relative accuracy even in f64; the kernel reproduces XLA's numbers, not the exact function.
  * Special values: zeta is NaN for x < 1, +inf at x = 1, NaN for q <= 0 with x not an integer, and at the poles
  * (q a non-positive integer) +inf for even integer x else NaN; polygamma is NaN for n negative or not an integer.
  */
