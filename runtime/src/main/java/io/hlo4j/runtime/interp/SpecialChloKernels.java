@@ -29,6 +29,22 @@ final class SpecialChloKernels {
     static void register() {
         Kernels.put("chlo.zeta", (op, args, f) -> binary(op, args, false));
         Kernels.put("chlo.polygamma", (op, args, f) -> binary(op, args, true));
+        Kernels.put("chlo._asin_acos_kernel", (op, args, f) -> List.of(ElementwiseKernels.unary(op, (Tensor) args.get(0), null, null,
+                SpecialChloKernels::asinAcosKernel)));
+    }
+
+    /**
+     * chlo._asin_acos_kernel(x + iy) = sqrt(a^2 - x^2) + i log(a + sqrt(a^2 - 1)) with
+     * a = (hypot(x + 1, y) + hypot(x - 1, y)) / 2 (ChloOps.td): the shared part of complex asin, acos, asinh and
+     * acosh, e.g. asin(z) = atan2(x, w.re) + i sign(y) w.im. Computed in double, factored to avoid overflow and
+     * cancellation near a = 1.
+     */
+    static void asinAcosKernel(double x, double y, double[] out) {
+        double ax = Math.abs(x);
+        double a = 0.5 * (Math.hypot(ax + 1, y) + Math.hypot(ax - 1, y));
+        out[0] = Math.sqrt(a - ax) * Math.sqrt(a + ax);
+        double am1 = a - 1;
+        out[1] = a > 1e150 ? Math.log(2) + Math.log(a) : Math.log1p(am1 + Math.sqrt(am1) * Math.sqrt(a + 1));
     }
 
     private static List<RtValue> binary(Operation op, List<RtValue> args, boolean polygamma) {

@@ -23,8 +23,6 @@ class KernelRegistryTest {
             "builtin.unrealized_conversion_cast",
             // the reference's probe/print tooling
             "check.expect_serialized_eq", "interpreter.print", "interpreter.probe",
-            // CHLO: the complex asin/acos helper (only the decomposition of complex asin/acos emits it)
-            "chlo._asin_acos_kernel",
             // Shardy ops: the SPMD partitioner lowers these before execution
             "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
             "sdy.constant", "sdy.data_flow_edge", "sdy.func_data_flow_edge", "sdy.manual_computation", "sdy.mesh",

@@ -98,4 +98,30 @@ class SpecialChloKernelsTest {
         assertThat(bf[0]).isEqualTo(1.6484375);
         assertThat(hf[0]).isEqualTo(1.64453125);
     }
+
+    @Test
+    void asinAcosKernelByHandAndThroughTheAsinIdentity() {
+        // z = 2: a = 2, w = 0 + i log(2 + sqrt 3); z = i: a = sqrt 2, w = sqrt 2 + i log(1 + sqrt 2); z = 0.5: w = sqrt(0.75)
+        io.hlo4j.mlir.types.ComplexType c64 = new io.hlo4j.mlir.types.ComplexType(FloatType.F64);
+        double[] re = {2, 0, 0.5, -0.3, 3, -1e5, -1e200}, im = {0, 1, 0, 0.7, -2, 3e4, 1e199};
+        Tensor z = Tensor.ofComplex(t(c64, 7), re.clone(), im.clone());
+        Tensor w = ChloBroadcastKernelsTest.run1("chlo._asin_acos_kernel", z, t(c64, 7));
+        org.assertj.core.data.Offset<Double> tight = org.assertj.core.data.Offset.offset(1e-15);
+        assertThat(w.re[0]).isEqualTo(0);
+        assertThat(w.im[0]).isCloseTo(Math.log(2 + Math.sqrt(3)), tight);
+        assertThat(w.re[1]).isCloseTo(Math.sqrt(2), tight);
+        assertThat(w.im[1]).isCloseTo(Math.log(1 + Math.sqrt(2)), tight);
+        assertThat(w.re[2]).isCloseTo(Math.sqrt(0.75), tight);
+        assertThat(w.im[2]).isEqualTo(0);
+        // |z| = 1e200 * sqrt(1.01): a = |z| to rounding, so w.re = sqrt(a^2 - x^2) = |y| and w.im = log(2 |z|)
+        assertThat(w.re[6]).isCloseTo(1e199, org.assertj.core.data.Offset.offset(1e186));
+        assertThat(w.im[6]).isCloseTo(Math.log(2) + Math.log(1e200) + 0.5 * Math.log(1.01), org.assertj.core.data.Offset.offset(1e-12));
+        // asin(z) = atan2(x, w.re) + i sign(y) w.im (sign as copysign: +0 takes the upper branch), against the interpreter's chlo.asin (ComplexInverse)
+        Tensor asin = ChloBroadcastKernelsTest.run1("chlo.asin", z, t(c64, 7));
+        for (int i = 0; i < 6; i++) { // the interpreter's chlo.asin overflows at 1e200
+            double scale = Math.max(1, Math.abs(asin.im[i]));
+            assertThat(Math.atan2(re[i], w.re[i])).as("re asin %s", i).isCloseTo(asin.re[i], org.assertj.core.data.Offset.offset(1e-14));
+            assertThat(Math.copySign(w.im[i], im[i])).as("im asin %s", i).isCloseTo(asin.im[i], org.assertj.core.data.Offset.offset(1e-14 * scale));
+        }
+    }
 }
