@@ -81,9 +81,17 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         DType xType = DType.of(x.elementType());
 
         long t0 = System.nanoTime();
-        ExpertParallelMoe ep = new ExpertParallelMoe(cfg, ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode);
-        EpCostModel.Estimate est = ep.plan(n, m, xType);
-        Module annotated = ep.lowerAnnotated(n, m, xType, biases);
+        ExpertParallelMoe ep;
+        EpCostModel.Estimate est;
+        Module annotated;
+        try {
+            ep = new ExpertParallelMoe(cfg, ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode);
+            est = ep.plan(n, m, xType);
+            annotated = ep.lowerAnnotated(n, m, xType, biases);
+        } catch (io.hlo4j.dsl.moe.MoeException e) {
+            // the shapes or the mode do not fit the mesh: the message names them; the location would be this file
+            throw new IllegalArgumentException(Diagnostics.firstLine(e.getMessage()));
+        }
         long t1 = System.nanoTime();
         PartitionedProgram pp = partition(annotated, "expert-parallel FUSED (" + est.mode().cliName() + ")");
         long t2 = System.nanoTime();

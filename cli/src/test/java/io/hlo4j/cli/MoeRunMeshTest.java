@@ -163,4 +163,27 @@ class MoeRunMeshTest {
         Path c = MoeCommandTest.fixtures().resolve("c11_expert_choice_expert_choice_k1_e16_n64"), out = tmp.resolve("out");
         assertRefused(moe(c, out, "--mesh", "dp=1,fsdp=2,ep=2,tp=2", "--ep-mode", "token-sharded"), tmp, "expert_choice", "token-sharded");
     }
+
+    /** STANDARD has no EP program: its annotated layer goes through the partitioner (8 devices, collectives inserted). */
+    @ParameterizedTest(name = "--method standard --mesh {0}")
+    @CsvSource({"'ep=2,tp=2,sp=2'", "'ep=2,tp=4'"})
+    void standardPartitionedFromItsAnnotationsEqualsTheRunWithoutAMesh(String mesh, @TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out"), dump = tmp.resolve("explicit.mlir");
+        Cli.Run r = moe(c, out, "--mesh", mesh, "--method", "standard", "--emit", "explicit", "--dump", dump.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("standard_moe").contains("8 simulated devices").doesNotContain("EP mode");
+        assertSameAsOracle("standard " + mesh, out);
+        String text = Files.readString(dump);
+        ModuleVerifier.verify(MlirParser.parseModule(text, "explicit.mlir"));
+        assertThat(text).contains("mhlo.num_partitions = 8").doesNotContain("sdy.sharding<");
+    }
+
+    /** Where the partitioner cannot split an op, the refusal names the op and the sharding; nothing is written. */
+    @Test
+    void standardWithTokensSplitOverDpIsRefusedByThePartitioner(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out");
+        assertRefused(moe(c, out, "--mesh", "dp=2,ep=2,tp=2", "--method", "standard"), tmp,
+                "hlo4j's partitioner cannot partition the standard_moe method", "stablehlo.gather");
+        assertRefused(moe(c, out, "--mesh", "ep=2", "--method", "standard", "--ep-mode", "ring"), tmp, "fused method only");
+    }
 }
