@@ -83,6 +83,9 @@ final class MoeRunCommand extends CliCommand {
                     + "through hlo4j's partitioner; the gathered results are written as without a mesh.")
     String mesh;
 
+    @Option(names = "--devices", paramLabel = "N", description = "With --mesh: the number of simulated devices, checked against the mesh's size.")
+    Integer devices;
+
     @Option(names = "--ep-mode", paramLabel = "MODE", defaultValue = "auto",
             description = "With --mesh, fused method: auto, replicated, token-sharded or ring (default auto: the fewest bytes moved).")
     String epMode;
@@ -102,8 +105,8 @@ final class MoeRunCommand extends CliCommand {
 
     @Override public Integer call() throws IOException {
         if (mesh != null) return callMesh();
-        if (dumpDir != null || collectivesReport != null || !epMode.equals("auto") || !emit.equals("annotated")) {
-            throw usage("--ep-mode, --emit, --dump-dir and --collectives-report need --mesh");
+        if (dumpDir != null || collectivesReport != null || devices != null || !epMode.equals("auto") || !emit.equals("annotated")) {
+            throw usage("--devices, --ep-mode, --emit, --dump-dir and --collectives-report need --mesh");
         }
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
@@ -156,7 +159,7 @@ final class MoeRunCommand extends CliCommand {
         if (pjrtPlugin != null && System.getenv("HLO4J_PJRT_PLUGIN") == null) {
             throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin");
         }
-        io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, null);
+        io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         for (Path f : List.of(config, input)) {
             if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());

@@ -154,6 +154,7 @@ class MoeRunMeshTest {
         assertRefused(moe(c, out, "--mesh", "ep=2", "--ep-mode", "sideways"), tmp, "unknown EP mode 'sideways'");
         assertRefused(moe(c, out, "--mesh", "ep=2", "--emit", "global"), tmp, "--emit");
         assertRefused(moe(c, out, "--collectives-report", rep), tmp, "need --mesh");
+        assertRefused(moe(c, out, "--mesh", "fsdp=2,ep=2,tp=2", "--devices", "4", "--collectives-report", rep), tmp, "has 8 devices but --devices is 4");
         // 64 tokens do not split over 128 devices' token shards
         assertRefused(moe(c, out, "--mesh", "dp=128", "--ep-mode", "replicated"), tmp, "64 tokens", "128");
     }
