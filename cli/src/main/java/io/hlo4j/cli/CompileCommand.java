@@ -32,8 +32,8 @@ import java.util.TreeMap;
  * the optimized program's fusions and collectives, optionally written out as HLO text.
  */
 @Command(name = "compile",
-        description = {"Compile a StableHLO module with a PJRT plugin and report the result: the executable's cost",
-                "analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
+        description = {"Compile a StableHLO module with a PJRT plugin and report cost, memory and fusions.",
+                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
                 "and collectives (op, replica groups, bytes in per device). --dump-optimized writes the optimized",
                 "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
                 "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},
@@ -59,6 +59,10 @@ final class CompileCommand extends CliCommand {
 
     @Option(names = "--dump-optimized", paramLabel = "OUT.hlo", description = "Write the optimized program as HLO text to this file.")
     Path dumpOptimized;
+
+    @Option(names = "--dump-optimized-proto", paramLabel = "OUT.pb",
+            description = "Write the optimized program as a serialized HloModuleProto (what hlo4j inspect OUT.pb reads).")
+    Path dumpOptimizedProto;
 
     @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
             + "cost_analysis, memory_stats, optimized_program).")
@@ -105,13 +109,18 @@ final class CompileCommand extends CliCommand {
                 r.programBytes = p.code().length;
                 program = HloProgram.decode(p.format(), p.code());
             } catch (PjrtException e) {
-                if (dumpOptimized != null) throw e;   // asked for the text: not having it is a failure
+                if (dumpOptimized != null || dumpOptimizedProto != null) throw e;   // asked for it: not having it is a failure
                 r.programError = e.getMessage();
             }
             if (program != null && dumpOptimized != null) {
                 Path parent = dumpOptimized.toAbsolutePath().getParent();
                 if (parent != null) Files.createDirectories(parent);
                 Files.writeString(dumpOptimized, program.text(), StandardCharsets.UTF_8);
+            }
+            if (program != null && dumpOptimizedProto != null) {
+                Path parent = dumpOptimizedProto.toAbsolutePath().getParent();
+                if (parent != null) Files.createDirectories(parent);
+                Files.write(dumpOptimizedProto, program.module().toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));
             out().flush();
@@ -190,31 +199,37 @@ final class CompileCommand extends CliCommand {
         if (program == null) {
             root.putNull("optimized_program");
         } else {
-            HloSummary s = program.summary();
-            ObjectNode p = root.putObject("optimized_program");
-            p.put("format", program.format());
-            p.put("bytes", r.programBytes);
-            p.put("module", s.module());
-            p.put("entry", s.entry());
-            p.put("computations", s.computations());
-            p.put("instructions", s.instructions());
-            ObjectNode f = p.putObject("fusions");
-            f.put("count", s.fusions().size());
-            f.set("kinds", om.valueToTree(s.fusionKinds()));
-            ArrayNode fl = f.putArray("list");
-            for (HloSummary.Fusion x : s.fusions())
-                fl.addObject().put("name", x.name()).put("kind", x.kind()).put("backend_kind", x.backendKind()).put("calls", x.calls())
-                        .put("instructions", x.fusedInstructions());
-            ArrayNode cl = p.putArray("collectives");
-            for (HloSummary.Collective x : s.collectives()) {
-                ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())
-                        .put("replica_groups", x.replicaGroups());
-                o.set("groups", om.valueToTree(x.groups()));
-                o.put("channel_id", x.channelId()).put("bytes", x.bytes());
-            }
+            ObjectNode p = programJson(root.putObject("optimized_program"), program, r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
         }
         return om.writeValueAsString(root) + "\n";
+    }
+
+    /** The optimized program's summary as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */
+    static ObjectNode programJson(ObjectNode p, HloProgram program, long bytes) {
+        ObjectMapper om = new ObjectMapper();
+        HloSummary s = program.summary();
+        p.put("format", program.format());
+        p.put("bytes", bytes);
+        p.put("module", s.module());
+        p.put("entry", s.entry());
+        p.put("computations", s.computations());
+        p.put("instructions", s.instructions());
+        ObjectNode f = p.putObject("fusions");
+        f.put("count", s.fusions().size());
+        f.set("kinds", om.valueToTree(s.fusionKinds()));
+        ArrayNode fl = f.putArray("list");
+        for (HloSummary.Fusion x : s.fusions())
+            fl.addObject().put("name", x.name()).put("kind", x.kind()).put("backend_kind", x.backendKind()).put("calls", x.calls())
+                    .put("instructions", x.fusedInstructions());
+        ArrayNode cl = p.putArray("collectives");
+        for (HloSummary.Collective x : s.collectives()) {
+            ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())
+                    .put("replica_groups", x.replicaGroups());
+            o.set("groups", om.valueToTree(x.groups()));
+            o.put("channel_id", x.channelId()).put("bytes", x.bytes());
+        }
+        return p;
     }
 
     private static Map<String, Long> memoryMap(PjrtExecutable.CompiledMemoryStats m) {

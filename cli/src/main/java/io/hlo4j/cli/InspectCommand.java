@@ -4,6 +4,7 @@ import io.hlo4j.compiler.cost.CostAnalysis;
 import io.hlo4j.compiler.cost.CostReport;
 import io.hlo4j.compiler.cost.Target;
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.runtime.hlo.HloProgram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,15 +15,18 @@ import java.util.List;
 
 /** {@code hlo4j inspect}: what a StableHLO module costs and how it is split, per function and in total. */
 @Command(name = "inspect",
-        description = {"Static cost report of a StableHLO module: op histogram, parameters, FLOPs, bytes read and",
-                "written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
+        description = {"Static cost report of a StableHLO module: FLOPs, bytes, memory, collectives.",
+                "Per function and in total: op histogram, parameters, FLOPs, bytes read and written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
                 "sequential schedule, every collective (replica groups, group size, bytes per device), and the",
-                "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape)."},
+                "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape).",
+                "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as",
+                "hlo4j compile --dump-optimized-proto writes it): its fusions and collectives."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
                 "  hlo4j inspect --target tpu-v5p model.mlir",
-                "  hlo4j inspect --json model.mlir | jq '.functions[0].flops'"})
+                "  hlo4j inspect --json model.mlir | jq '.functions[0].flops'",
+                "  hlo4j inspect model.pb                  what XLA fused, and its collectives"})
 final class InspectCommand extends CliCommand {
     @Option(names = "--json", description = "Write JSON (keys functions, total, collectives, arguments, results).")
     boolean json;
@@ -31,7 +35,7 @@ final class InspectCommand extends CliCommand {
             description = "Accelerator for the roofline: h100 (default), h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e.")
     String target;
 
-    @Parameters(paramLabel = "FILE", description = "The MLIR file to inspect.")
+    @Parameters(paramLabel = "FILE", description = "The MLIR file to inspect (or an optimized program, FILE.pb).")
     Path file;
 
     @Override public Integer call() {
@@ -41,6 +45,7 @@ final class InspectCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        if (file.getFileName() != null && file.getFileName().toString().endsWith(".pb")) return inspectOptimized();
         List<String> parts = new ArrayList<>();
         try {
             List<Module> modules = ModuleText.parse(file);
@@ -58,6 +63,28 @@ final class InspectCommand extends CliCommand {
             out().print("[\n" + String.join(",\n", parts.stream().map(String::strip).toList()) + "\n]\n");
         } else {
             out().print(String.join(ModuleText.SPLIT_MARKER + "\n", parts));
+        }
+        out().flush();
+        return Main.OK;
+    }
+
+    /** An optimized program (HloModuleProto bytes): fusions and collectives, as {@code compile} reports them. */
+    private int inspectOptimized() {
+        try {
+            byte[] bytes = java.nio.file.Files.readAllBytes(file);
+            HloProgram program = HloProgram.decode("hlo", bytes);
+            if (json) {
+                com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+                com.fasterxml.jackson.databind.node.ObjectNode root = om.createObjectNode();
+                CompileCommand.programJson(root.putObject("optimized_program"), program, bytes.length);
+                out().print(om.writeValueAsString(root) + "\n");
+            } else {
+                out().print(program.summary().text());
+            }
+        } catch (Exception | StackOverflowError e) {
+            fail(file, e);
+            return Main.FAILED;
         }
         out().flush();
         return Main.OK;

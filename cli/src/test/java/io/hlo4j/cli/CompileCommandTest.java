@@ -150,4 +150,28 @@ class CompileCommandTest {
             assertThat(r.out()).isEmpty();
         }
     }
+
+    /** The optimized program saved as a proto reads back through inspect with the same fusions and collectives. */
+    @Test
+    void inspectReadsTheDumpedOptimizedProgram(@TempDir Path dir) throws Exception {
+        Path f = write(dir, "add8.mlir", ADD8);
+        Path pb = dir.resolve("add8.pb");
+        Cli.Run c = Cli.run("compile", f.toString(), "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=8", "--json", "--dump-optimized-proto", pb.toString());
+        assertThat(c.code()).as(c.toString()).isZero();
+        JsonNode compiled = new ObjectMapper().readTree(c.out()).get("optimized_program");
+        Cli.Run i = Cli.run("inspect", "--json", pb.toString());
+        assertThat(i.code()).as(i.toString()).isZero();
+        JsonNode inspected = new ObjectMapper().readTree(i.out()).get("optimized_program");
+        assertThat(compiled.get("collectives").size()).isGreaterThan(0);
+        assertThat(inspected.get("fusions")).isEqualTo(compiled.get("fusions"));
+        assertThat(inspected.get("collectives")).isEqualTo(compiled.get("collectives"));
+        assertThat(inspected.get("module")).isEqualTo(compiled.get("module"));
+        Cli.Run text = Cli.run("inspect", pb.toString());
+        assertThat(text.code()).as(text.toString()).isZero();
+        assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt());
+        Path junk = write(dir, "junk.pb", "not a proto");
+        Cli.Run bad = Cli.run("inspect", junk.toString());
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("junk.pb").contains("not a valid HloModuleProto");
+    }
 }

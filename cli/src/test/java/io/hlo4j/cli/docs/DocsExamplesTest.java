@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the examples of README.md and every page under docs/ (the rules are in docs/writing-docs.md): one test
- * per block that runs ({@code console}, {@code java}) or that names a file ({@code file=PATH}), and one per
- * unlabelled block, which fails. What is only shown is counted in the summary this test prints, so nothing is
+ * per block that runs ({@code console}, {@code java}), is a complete {@code mlir} module (parsed and verified) or
+ * names a file ({@code file=PATH}), and one per unlabelled block, which fails. What is only shown is counted in the summary this test prints, so nothing is
  * skipped silently.
  */
 class DocsExamplesTest {
@@ -38,6 +38,7 @@ class DocsExamplesTest {
                 switch (it.kind()) {
                     case CONSOLE -> tests.add(DynamicTest.dynamicTest(name, () -> checkConsole(plan, it)));
                     case JAVA -> tests.add(DynamicTest.dynamicTest(name, () -> checkJava(plan, it)));
+                    case MLIR -> tests.add(DynamicTest.dynamicTest(name, () -> checkMlir(it.block())));
                     case BROKEN -> tests.add(DynamicTest.dynamicTest(name, () -> fail(it.problem())));
                     default -> { }
                 }
@@ -81,6 +82,11 @@ class DocsExamplesTest {
         if (!failures.isEmpty()) fail(String.join("\n\n", failures));
     }
 
+    private static void checkMlir(MarkdownBlocks.Block b) {
+        String problem = DocsPlan.mlirProblem(b);
+        if (problem != null) fail(problem);
+    }
+
     private static DocsRunner.Result result(DocsPlan plan, DocsPlan.Item it) {
         DocsRunner.Result r = plan.results.get(it.block().where());
         if (r == null) fail(it.block().where() + ": not run" + (plan.runnerFailure != null ? ": " + plan.runnerFailure : ""));
@@ -110,12 +116,13 @@ class DocsExamplesTest {
             for (DocsPlan.Item it : items) {
                 n.merge(it.kind(), 1, Integer::sum);
                 if (it.kind() == DocsPlan.Kind.SHOWN || it.kind() == DocsPlan.Kind.NO_RUN) {
-                    shown.merge(it.block().lang() + (it.kind() == DocsPlan.Kind.NO_RUN ? " no-run" : ""), 1, Integer::sum);
+                    String label = it.block().lang() + (it.kind() == DocsPlan.Kind.NO_RUN ? " no-run" : it.block().lang().equals("mlir") ? " excerpt" : "");
+                    shown.merge(label, 1, Integer::sum);
                 }
                 if (it.script() != null) commands += it.script().steps().size();
             }
-            sb.append(String.format("  %-28s console %d (%d commands), java %d, not run %d %s, unlabelled or broken %d%n", page,
-                    n.getOrDefault(DocsPlan.Kind.CONSOLE, 0), commands, n.getOrDefault(DocsPlan.Kind.JAVA, 0),
+            sb.append(String.format("  %-28s console %d (%d commands), java %d, mlir verified %d, not run %d %s, unlabelled or broken %d%n", page,
+                    n.getOrDefault(DocsPlan.Kind.CONSOLE, 0), commands, n.getOrDefault(DocsPlan.Kind.JAVA, 0), n.getOrDefault(DocsPlan.Kind.MLIR, 0),
                     shown.values().stream().mapToInt(Integer::intValue).sum(), shown, n.getOrDefault(DocsPlan.Kind.BROKEN, 0)));
         });
         sb.append("  slowest: ").append(String.join(", ", plan.results.values().stream()

@@ -69,6 +69,17 @@ class DocsMachineryTest {
     }
 
     @Test
+    void mlirBlocksMustParseAndVerify() {
+        List<String> good = List.of("```mlir", "func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {",
+                "  %0 = stablehlo.add %a, %a : tensor<2xf32>", "  func.return %0 : tensor<2xf32>", "}", "```");
+        assertThat(DocsPlan.mlirProblem(MarkdownBlocks.parse("p.md", good).blocks().get(0))).isNull();
+        List<String> bad = new java.util.ArrayList<>(good);
+        bad.set(2, "  %0 = stablehlo.add %a, %a : (tensor<2xf32>, tensor<2xf32>) -> tensor<3xf32>");
+        assertThat(DocsPlan.mlirProblem(MarkdownBlocks.parse("p.md", bad).blocks().get(0)))
+                .startsWith("p.md:1: the mlir block does not parse or verify").contains("block:3:15: %0 has type tensor<3xf32>");
+    }
+
+    @Test
     void builtinsPrintWhatCoreutilsPrint() throws Exception {
         String text = "a\n  \"collectives\": [\n    1\n  ],\nz\n";
         assertThat(run(o -> Builtins.sed(List.of("-n", "/\"collectives\"/,/^  \\],/p"), text, o, o))).isEqualTo("  \"collectives\": [\n    1\n  ],\n");
@@ -94,6 +105,19 @@ class DocsMachineryTest {
         assertThat(r.outputs().get(3)).isEqualTo("2\n");
         assertThat(r.outputs().get(4)).as("a fresh /tmp for the block").isEmpty();
         assertThat(r.problems().get(5)).singleElement().asString().contains("inside a pipe");
+    }
+
+    @Test
+    void conformancePathsGoWhereTheTestsWereToldAndPrintAsWritten() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("conf");
+        try {
+            java.nio.file.Files.writeString(dir.resolve("f.mlir"), "");
+            DocsRunner.Result r = new DocsRunner.Console(new DocsRunner.Job("t", "console",
+                    List.of("ls ../shared/conformance", "echo " + dir + "/f.mlir"), null, null), dir.toString()).run();
+            assertThat(r.outputs()).containsExactly("f.mlir\n", "../shared/conformance/f.mlir\n");
+        } finally {
+            DocsRunner.deleteTree(dir);
+        }
     }
 
     interface Body { void run(PrintWriter out) throws Exception; }

@@ -2,6 +2,9 @@ package io.hlo4j.cli.docs;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.verify.ModuleVerifier;
 
 import java.io.File;
 import java.io.IOException;
@@ -21,7 +24,7 @@ import java.util.stream.Stream;
  */
 final class DocsPlan {
     /** What the test does with a block. */
-    enum Kind { CONSOLE, JAVA, OUTPUT, SHOWN, NO_RUN, BROKEN }
+    enum Kind { CONSOLE, JAVA, MLIR, OUTPUT, SHOWN, NO_RUN, BROKEN }
 
     /** A block, its kind, and (by kind) its script, its Java unit, the output block after it, or why it is broken. */
     record Item(MarkdownBlocks.Block block, Kind kind, ConsoleScript script, JavaExamples.Unit unit,
@@ -118,10 +121,27 @@ final class DocsPlan {
                     MarkdownBlocks.Block out = next != null && next.has("output") ? next : null;
                     return new Item(b, Kind.JAVA, null, JavaExamples.unit(b, index), out, null);
                 }
+                case "mlir" -> {
+                    // A complete module is parsed and verified; one with '...' lines is an excerpt, only shown.
+                    boolean excerpt = b.content().stream().anyMatch(l -> l.contains("..."));
+                    return new Item(b, excerpt ? Kind.SHOWN : Kind.MLIR, null, null, null, null);
+                }
                 default -> { return new Item(b, Kind.SHOWN, null, null, null, null); }
             }
         } catch (IllegalArgumentException e) {
             return broken(b, e.getMessage());
+        }
+    }
+
+    /** Null when an mlir block (a whole module, or split modules) parses and verifies, else why not. */
+    static String mlirProblem(MarkdownBlocks.Block b) {
+        try {
+            for (Module m : MlirParser.parseSplit(String.join("\n", b.content()) + "\n", "block")) ModuleVerifier.verify(m);
+            return null;
+        } catch (RuntimeException e) {
+            String why = e instanceof io.hlo4j.mlir.ir.Hlo4jException h ? h.format() : e.toString();
+            return b.where() + ": the mlir block does not parse or verify: " + why + " ('block:L:C' counts from the line after the fence;"
+                    + " an excerpt needs a '...' line)";
         }
     }
 
@@ -148,7 +168,7 @@ final class DocsPlan {
             json.writeValue(in.toFile(), new DocsRunner.Jobs(conformanceOverride(), jobs));
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             ProcessBuilder pb = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xss16m", "-Xmx3g",
-                    "-XX:+UseSerialGC", "-cp", classPath, DocsRunner.class.getName(), in.toString(), out.toString())
+                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath, DocsRunner.class.getName(), in.toString(), out.toString())
                     .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
             Process p = pb.start();
             boolean done = p.waitFor(300, TimeUnit.SECONDS);

@@ -15,8 +15,8 @@ import java.util.Map;
  * One propagation step through one op: project each tensor's sharding onto the op's factors, choose one axis
  * list per factor, and extend every tensor that is not fixed with what its dimensions' factors now carry.
  *
- * <p>The choice per factor: the candidates (each tensor's projection) are ordered by user priority (p0 first,
- * unprioritised last), then explicit (from a user annotation) over propagated, then more shards, then mesh axis
+ * <p>The choice per factor: the candidates (each tensor's projection) are ordered by user priority (p0 first; no
+ * priority counts as p0, as in Shardy), then explicit (from a user annotation) over propagated, then more shards, then mesh axis
  * order, then operand/result position; the first is taken and extended by any candidate it is a prefix of.
  * A candidate that is neither prefix nor extension is a conflict (reported). Need-replication and blocked
  * factors are never propagated.
@@ -29,7 +29,7 @@ final class FactorPropagation {
     List<ShardingConflict> conflicts() { return List.copyOf(conflicts.values()); }
 
     /** A tensor's projection onto one factor. */
-    private record Candidate(List<AxisRef> axes, int slot, boolean explicit, Long priority, long shards, String from) {}
+    private record Candidate(List<AxisRef> axes, int slot, boolean explicit, long priority, long shards, String from) {}
 
     /** Returns whether any state changed. */
     boolean step(Edge e) {
@@ -114,10 +114,10 @@ final class FactorPropagation {
             int dim = dimOf(mapping(r, e, t), f);
             long shards = 1;
             for (AxisRef a : p.get(f)) shards *= a.size(mesh.mesh());
-            cands.add(new Candidate(p.get(f), t, s.explicit[dim], s.priority[dim], shards, slotName(e, t)));
+            cands.add(new Candidate(p.get(f), t, s.explicit[dim], s.priorityOf(dim), shards, slotName(e, t)));
         }
         if (cands.isEmpty()) return List.of();
-        cands.sort(Comparator.<Candidate>comparingLong(c -> c.priority == null ? Long.MAX_VALUE : c.priority)
+        cands.sort(Comparator.<Candidate>comparingLong(c -> c.priority)
                 .thenComparing(c -> !c.explicit)
                 .thenComparing(c -> -c.shards)
                 .thenComparing((a, b) -> compareAxisOrder(a.axes, b.axes, mesh))
@@ -131,7 +131,7 @@ final class FactorPropagation {
         if (!rejected.isEmpty()) {
             List<String> names = new ArrayList<>();
             for (Candidate c : cands) names.add(axesText(c.axes) + " from " + c.from + (c.explicit ? " (explicit" : " (propagated")
-                    + (c.priority == null ? ")" : ", p" + c.priority + ")"));
+                    + (c.priority == 0 ? ")" : ", p" + c.priority + ")"));
             Candidate first = cands.get(0);
             Candidate second = rejected.get(0);
             java.util.TreeSet<String> distinct = new java.util.TreeSet<>();
@@ -143,7 +143,7 @@ final class FactorPropagation {
     }
 
     private static String why(Candidate a, Candidate b) {
-        if (!java.util.Objects.equals(a.priority, b.priority)) return "higher user priority";
+        if (a.priority != b.priority) return "higher user priority";
         if (a.explicit != b.explicit) return "explicit annotation over propagated";
         if (a.shards != b.shards) return "more shards";
         if (!a.axes.get(0).equals(b.axes.get(0))) return "earlier in mesh axis order";

@@ -26,7 +26,8 @@ import java.util.Map;
  * computations, reshards) to a propagated one in which every op result in every function carries a closed
  * {@code sdy.sharding} and every function argument and result carries one. Axes move along the factors of each
  * op's rule ({@link io.hlo4j.compiler.spmd.rule.ShardingRules}), forward and backward, pass after pass in
- * program order until nothing changes; user annotations are fixed points; whatever stays unconstrained ends
+ * program order until nothing changes, first for the p0 (and unprioritised) annotations, then p1, and so on
+ * (Shardy's user-priority propagation); user annotations are fixed points; whatever stays unconstrained ends
  * up replicated. Every conflict met on the way is resolved by the order documented in
  * {@link FactorPropagation} and returned in {@link Propagated#conflicts()}.
  *
@@ -46,6 +47,21 @@ public final class Propagation {
         if (fallback == null) return new Propagated(annotated, List.of());
         PropagationGraph g = new PropagationGraph(annotated, meshes);
         FactorPropagation fp = new FactorPropagation();
+        // Shardy's user-priority iterations: p0 (and unprioritised) shardings propagate first, then p1, ...
+        java.util.TreeSet<Long> levels = new java.util.TreeSet<>();
+        java.util.Set<TensorState> all = g.allStates();
+        for (TensorState s : all) s.defer(levels);
+        fixpoint(g, fp);
+        for (long level : levels) {
+            for (TensorState s : all) s.release(level);
+            fixpoint(g, fp);
+        }
+        Module out = new Annotator(g, fallback).module(annotated);
+        return new Propagated(out, fp.conflicts());
+    }
+
+    /** Forward and backward sweeps over every edge in program order until no state changes. */
+    private static void fixpoint(PropagationGraph g, FactorPropagation fp) {
         int passes = 0;
         boolean changed = true;
         while (changed) {
@@ -54,8 +70,6 @@ public final class Propagation {
             for (Edge e : g.edges) changed |= fp.step(e);
             for (int i = g.edges.size() - 1; i >= 0; i--) changed |= fp.step(g.edges.get(i));
         }
-        Module out = new Annotator(g, fallback).module(annotated);
-        return new Propagated(out, fp.conflicts());
     }
 
     /** The first {@code sdy.mesh} of the module: where tensors that never met a sharding are replicated. */

@@ -57,6 +57,17 @@ final class PropagationGraph {
         }
     }
 
+    /** Every state the edges touch (values and annotations), in edge order. */
+    java.util.Set<TensorState> allStates() {
+        java.util.Set<TensorState> all = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>());
+        for (Edge e : edges) {
+            all.addAll(e.operands());
+            all.addAll(e.results());
+        }
+        all.addAll(states.values());
+        return all;
+    }
+
     TensorState state(Value v) {
         return states.computeIfAbsent(v, k -> new TensorState(describe(k), k.type()));
     }
@@ -179,9 +190,14 @@ final class PropagationGraph {
         for (int i = 0; i < op.numResults(); i++) state(op.result(i));
         seedOwnShardings(op);
         Operation callee = op.attr("callee") instanceof SymbolRefAttr s ? symbols.lookup(s.root()) : null;
-        if (callee == null || callee.regions().isEmpty() || callee.region(0).isEmpty()) {
-            throw new Hlo4jException("'func.call': callee " + op.attr("callee") + " is not a function defined in this module",
-                    op.location());
+        if (callee == null) {
+            throw new Hlo4jException("'func.call': callee " + op.attr("callee") + " is not a function of this module", op.location());
+        }
+        if (callee.regions().isEmpty() || callee.region(0).isEmpty()) {
+            // a declaration: nothing to propagate through; its results are sharded by their users only
+            edges.add(new Edge(op, ShardingRules.of(op), op.operands().stream().map(this::state).toList(),
+                    op.results().stream().map(this::state).toList()));
+            return;
         }
         Block entry = callee.region(0).entry();
         for (int i = 0; i < op.numOperands(); i++) link(op, state(op.operand(i)), state(entry.argument(i)));

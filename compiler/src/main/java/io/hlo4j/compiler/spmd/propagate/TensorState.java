@@ -24,11 +24,16 @@ final class TensorState {
     final Long[] priority;
     /** The user's annotation, kept verbatim on function arguments and results. */
     TensorSharding user;
+    /** Axes of user dimensions whose priority (p1, p2, ...) has not come yet: hidden, and reserved in this tensor. */
+    private final List<List<AxisRef>> deferred = new ArrayList<>();
 
     TensorState(String label, Type type) {
         this.label = label;
         this.shape = type instanceof TensorType t ? t.shape() : new long[0];
-        for (int d = 0; d < shape.length; d++) axes.add(new ArrayList<>());
+        for (int d = 0; d < shape.length; d++) {
+            axes.add(new ArrayList<>());
+            deferred.add(null);
+        }
         fixed = new boolean[shape.length];
         explicit = new boolean[shape.length];
         priority = new Long[shape.length];
@@ -53,8 +58,39 @@ final class TensorState {
         }
     }
 
+    /** Priority of dimension d for ordering candidates; a missing priority is the highest (0), as in Shardy. */
+    long priorityOf(int d) { return priority[d] == null ? 0 : priority[d]; }
+
+    /**
+     * Hides the user dimensions with a priority above 0 until {@link #release} (Shardy's user-priority
+     * iterations): they are closed and empty meanwhile, and their axes are reserved in this tensor.
+     */
+    void defer(java.util.Set<Long> levels) {
+        for (int d = 0; d < rank(); d++) {
+            if (user == null || priority[d] == null || priority[d] == 0) continue;
+            levels.add(priority[d]);
+            deferred.set(d, new ArrayList<>(axes.get(d)));
+            axes.get(d).clear();
+            fixed[d] = true;
+        }
+    }
+
+    /** Brings back the user dimensions of priority {@code level} as the user wrote them. */
+    void release(long level) {
+        for (int d = 0; d < rank(); d++) {
+            if (deferred.get(d) == null || priority[d] != level) continue;
+            axes.get(d).clear();
+            axes.get(d).addAll(deferred.get(d));
+            fixed[d] = user.dimShardings().get(d).closed();
+            deferred.set(d, null);
+        }
+    }
+
     boolean usesAxisOutside(int dim, AxisRef a) {
-        for (int d = 0; d < rank(); d++) if (d != dim && overlaps(axes.get(d), a)) return true;
+        for (int d = 0; d < rank(); d++) {
+            if (d != dim && overlaps(axes.get(d), a)) return true;
+            if (deferred.get(d) != null && overlaps(deferred.get(d), a)) return true;
+        }
         return false;
     }
 

@@ -34,7 +34,7 @@ class PropagationTest {
         Module back = MlirParser.parseModule(text, "back.mlir");
         assertThat(MlirPrinter.print(back)).isEqualTo(text);
         for (Operation f : m.operations()) {
-            if (!f.name().equals("func.func")) continue;
+            if (!f.name().equals("func.func") || f.region(0).isEmpty()) continue; // declarations have no values
             assertThat(f.attr("arg_attrs")).as("arg_attrs of " + f).isNotNull();
             Walker.walk(f, op -> {
                 if (op == f || op.numResults() == 0 || inScalarRegion(op)) return;
@@ -241,6 +241,24 @@ class PropagationTest {
     }
 
     @Test
+    void p0ShardingsPropagateBeforeP1Ones() {
+        // %a's p1 sharding would reach the negate first in program order, but p0 propagates everywhere first
+        // (Shardy's user-priority iterations): the negate takes "y" from %b through the add, backwards
+        Propagated p = run("""
+            func.func @main(%a: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}p1, {}]>}, %b: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}p0, {}]>}) -> tensor<8x4xf32> {
+              %n = stablehlo.negate %a : tensor<8x4xf32>
+              %0 = stablehlo.add %n, %b : tensor<8x4xf32>
+              return %0 : tensor<8x4xf32>
+            }""");
+        assertThat(sharding(p, "stablehlo.negate")).isEqualTo("<@mesh, [{\"y\"}, {}]>");
+        assertThat(sharding(p, "stablehlo.add")).isEqualTo("<@mesh, [{\"y\"}, {}]>");
+        assertThat(p.conflicts()).singleElement().satisfies(c -> {
+            assertThat(c.op()).isEqualTo("stablehlo.negate");
+            assertThat(c.reason()).isEqualTo("higher user priority");
+        });
+    }
+
+    @Test
     void explicitBeatsPropagated() {
         // %n's ["y"] on dim 1 is propagated (from %a), %b's ["x"] is explicit
         Propagated p = run("""
@@ -335,6 +353,18 @@ class PropagationTest {
         assertThat(sharding(p, "stablehlo.cosine")).isEqualTo("<@mesh, [{\"x\"}, {\"y\"}]>");
         assertThat(sharding(p, "func.call")).isEqualTo("<@mesh, [{\"x\"}, {\"y\"}]>");
         assertThat(sharding(p, "stablehlo.abs")).isEqualTo("<@mesh, [{\"x\"}, {\"y\"}]>");
+    }
+
+    @Test
+    void callToADeclarationIsOpaque() {
+        // nothing flows through a function without a body; its result is sharded by its user (the return)
+        Propagated p = run("""
+            func.func private @ext(tensor<8x4xf32>) -> tensor<8x4xf32>
+            func.func @main(%a: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"y"}]>}) {
+              %0 = func.call @ext(%a) : (tensor<8x4xf32>) -> tensor<8x4xf32>
+              return %0 : tensor<8x4xf32>
+            }""");
+        assertThat(sharding(p, "func.call")).isEqualTo("<@mesh, [{}, {\"y\"}]>");
     }
 
     @Test
