@@ -17,17 +17,15 @@ import java.util.Locale;
 /**
  * What a partitioned MoE run communicated: one entry per collective executed (from the run's log: op, mesh axes,
  * group size, bytes sent and received by every device) and, for each communication step of the EP cost model
- * (reshard, dispatch, combine, ...), the model's bytes per device next to the bytes the matching collective moved.
- * A model step is matched to the first not yet matched collective of the same op and group size, in program order
- * (the order in which the model lists them); a step with no collective (the entry reshard the host split does) has
- * no measured bytes. The model counts ragged all-to-alls by their expectation under uniform routing, the rest by
+ * (reshard, dispatch, combine, ...), the model's bytes per device next to the bytes the matching collectives moved
+ * ({@link #match}); a step with no collective (the entry reshard the host split does) has no measured bytes. The model counts ragged all-to-alls by their expectation under uniform routing, the rest by
  * ring-algorithm lower bounds.
  */
 final class CollectivesReport {
     private CollectivesReport() {}
 
-    /** A cost model step and the log entry it matched (-1: none). */
-    record Match(EpCostModel.Entry entry, int collective, long measuredMaxSent) {}
+    /** A cost model step, the log entries it matched (none: empty) and the most any device sent over them. */
+    record Match(EpCostModel.Entry entry, List<Integer> collectives, long measuredMaxSent) {}
 
     /** The short op name: {@code stablehlo.all_gather} -> {@code all_gather}; ragged all-to-all by its target. */
     static String shortOp(String op) {
@@ -35,20 +33,61 @@ final class CollectivesReport {
         return s.contains("ragged_all_to_all") ? "ragged_all_to_all" : s;
     }
 
+    /**
+     * Fixed-size steps match the first unmatched collective of the same op and group size. The ragged steps
+     * (dispatch, its metadata, combine) match the ragged all-to-alls of their group size in order: the first step the
+     * first, the last step the last, the steps between one each, the last of them also any left over (the model
+     * counts a step's metadata as one entry, the program may send it in several).
+     */
     static List<Match> match(EpCostModel.Estimate est, List<CollectiveRecord> log) {
         List<Match> out = new ArrayList<>();
         if (est == null) return out;
         boolean[] used = new boolean[log.size()];
+        java.util.Map<EpCostModel.Entry, List<Integer>> ragged = raggedMatches(est, log);
         for (EpCostModel.Entry e : est.entries()) {
-            int hit = -1;
-            for (int i = 0; i < log.size() && hit < 0; i++) {
-                CollectiveRecord r = log.get(i);
-                if (!used[i] && shortOp(r.op()).equals(e.op()) && r.groupSize() == e.groupSize()) hit = i;
+            List<Integer> hits = new ArrayList<>();
+            if (e.op().equals("ragged_all_to_all")) {
+                hits.addAll(ragged.getOrDefault(e, List.of()));
+            } else {
+                for (int i = 0; i < log.size() && hits.isEmpty(); i++) {
+                    CollectiveRecord r = log.get(i);
+                    if (!used[i] && shortOp(r.op()).equals(e.op()) && r.groupSize() == e.groupSize()) hits.add(i);
+                }
             }
-            if (hit >= 0) used[hit] = true;
-            out.add(new Match(e, hit, hit < 0 ? 0 : log.get(hit).maxBytesSent()));
+            for (int i : hits) used[i] = true;
+            out.add(new Match(e, hits, maxSent(log, hits)));
         }
         return out;
+    }
+
+    private static java.util.Map<EpCostModel.Entry, List<Integer>> raggedMatches(EpCostModel.Estimate est, List<CollectiveRecord> log) {
+        List<EpCostModel.Entry> steps = est.entries().stream().filter(e -> e.op().equals("ragged_all_to_all")).toList();
+        java.util.Map<EpCostModel.Entry, List<Integer>> out = new java.util.IdentityHashMap<>();
+        if (steps.isEmpty()) return out;
+        List<Integer> rs = new ArrayList<>();
+        for (int i = 0; i < log.size(); i++) {
+            if (shortOp(log.get(i).op()).equals("ragged_all_to_all") && log.get(i).groupSize() == steps.get(0).groupSize()) rs.add(i);
+        }
+        for (EpCostModel.Entry e : steps) out.put(e, new ArrayList<>());
+        if (rs.isEmpty()) return out;
+        int n = steps.size();
+        if (n == 1) {
+            out.get(steps.get(0)).addAll(rs);
+            return out;
+        }
+        out.get(steps.get(0)).add(rs.get(0));
+        if (rs.size() > 1) out.get(steps.get(n - 1)).add(rs.get(rs.size() - 1));
+        List<Integer> middle = rs.size() > 2 ? rs.subList(1, rs.size() - 1) : List.of();
+        for (int j = 0; j < middle.size(); j++) out.get(steps.get(Math.min(1 + j, n - 2))).add(middle.get(j));
+        return out;
+    }
+
+    /** The most any one device sent over the given collectives together. */
+    private static long maxSent(List<CollectiveRecord> log, List<Integer> idx) {
+        if (idx.isEmpty()) return 0;
+        long[] per = new long[log.get(idx.get(0)).bytesSent().length];
+        for (int i : idx) for (int d = 0; d < per.length; d++) per[d] += log.get(i).bytesSent()[d];
+        return Arrays.stream(per).max().orElse(0);
     }
 
     static String json(MeshMoeRun r, Mesh mesh) {
@@ -91,13 +130,13 @@ final class CollectivesReport {
             o.put("op", m.entry().op());
             o.put("group_size", m.entry().groupSize());
             o.put(m.entry().op().equals("ragged_all_to_all") ? "expected_bytes_per_device" : "lower_bound_bytes_per_device", m.entry().bytes());
-            if (m.collective() < 0) {
-                o.putNull("collective");
+            ArrayNode idx = o.putArray("collectives");
+            m.collectives().forEach(idx::add);
+            if (m.collectives().isEmpty()) {
                 o.putNull("measured_max_bytes_sent");
                 o.put("note", m.entry().op().equals("reshard") ? "done by the argument split, not by a collective of the program"
                         : "no collective of this op and group size ran");
             } else {
-                o.put("collective", m.collective());
                 o.put("measured_max_bytes_sent", m.measuredMaxSent());
             }
         }
@@ -123,8 +162,8 @@ final class CollectivesReport {
         for (Match m : ms) {
             String kind = m.entry().op().equals("ragged_all_to_all") ? "expected" : "bound";
             out.printf(Locale.ROOT, "    %-38s %-8s %10.0f  %s%n", m.entry().what(), kind, m.entry().bytes(),
-                    m.collective() < 0 ? (m.entry().op().equals("reshard") ? "(argument split, no collective)" : "(none ran)")
-                            : m.measuredMaxSent() + " (#" + m.collective() + ")");
+                    m.collectives().isEmpty() ? (m.entry().op().equals("reshard") ? "(argument split, no collective)" : "(none ran)")
+                            : m.measuredMaxSent() + " (#" + String.join("+#", m.collectives().stream().map(String::valueOf).toList()) + ")");
         }
     }
 
