@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.ad;
 
 import io.hlo4j.mlir.attr.Attribute;
-import io.hlo4j.mlir.dialect.func.FuncOps;
 import io.hlo4j.mlir.dialect.sdy.AllToAllParams;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.AxisRefList;
@@ -76,7 +75,7 @@ final class SdyCollectiveRules {
             if (operand == null) {
                 throw b.refuse(op, "the sharding of its operand (" + describe(op.operand(0)) + ") is unknown: the transposed"
                         + " permute moves the cotangent back to it, so the operand's producer must carry a sharding"
-                        + " (an sdy.sharding attribute, an sdy collective, a sharding_constraint or a sharded argument)");
+                        + " (an sdy.sharding attribute, an sdy collective, or an sdy.sharding_constraint)");
             }
             return List.of(emit(b, op, "sdy.collective_permute", g.get(0), null, null, operand));
         });
@@ -172,7 +171,9 @@ final class SdyCollectiveRules {
 
     /**
      * The sharding a value was produced with: an sdy collective's out_sharding, a constraint's or reshard's
-     * sharding, an op's {@code sdy.sharding} entry, or a function argument's {@code sdy.sharding}; null if none.
+     * sharding, an op's {@code sdy.sharding} entry, null if none. A function
+     * argument's {@code sdy.sharding} is not read (parsed ops carry no link to their function): constrain the
+     * argument with {@code sdy.sharding_constraint} before permuting it.
      */
     static TensorSharding operandSharding(Value v) {
         if (v instanceof OpResult r) {
@@ -181,10 +182,6 @@ final class SdyCollectiveRules {
             if ((p.name().equals("sdy.sharding_constraint") || p.name().equals("sdy.reshard")) && p.attr("sharding") instanceof TensorSharding s) return s;
             if (p.attr("sdy.sharding") instanceof TensorShardingPerValue pv && r.index() < pv.size()) return pv.get(r.index());
             return null;
-        }
-        if (v instanceof BlockArgument a && a.owner() != null && a.owner().parent() != null) {
-            Operation f = a.owner().parent().parent();
-            if (f != null && f.name().equals("func.func") && FuncOps.argAttrs(f, a.index()).get("sdy.sharding") instanceof TensorSharding s) return s;
         }
         return null;
     }

@@ -102,20 +102,6 @@ class SdyCollectiveGradTest {
     }
 
     @Test
-    void collectivePermuteOfAShardedArgumentReadsTheArgumentSharding() {
-        Module m = GradCheck.parse(MESH + """
-                func.func @f(%x: tensor<4x4xf64> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) -> tensor<4x4xf64> {
-                  %c = sdy.collective_permute %x out_sharding=<@mesh, [{"y", "x"}, {}]> : tensor<4x4xf64>
-                  %r = stablehlo.multiply %c, %c : tensor<4x4xf64>
-                  return %r : tensor<4x4xf64>
-                }""");
-        HostArray x = uniform(f64(4, 4), new Random(5), -2, 2);
-        assertThat(GradCheck.checkModule(m, "f", List.of(x), 5)).isLessThanOrEqualTo(GradCheck.TOL);
-        assertThat(sdyOps(GradCheck.vjpModule(m, "f", new int[] {0})))
-                .containsExactly("sdy.collective_permute -> <@mesh, [{\"y\", \"x\"}, {}]>", "sdy.collective_permute -> <@mesh, [{\"x\", \"y\"}, {}]>");
-    }
-
-    @Test
     void collectivePermuteOfAnUnshardedOperandIsRefusedByName() {
         Module m = GradCheck.parse(MESH + """
                 func.func @f(%x: tensor<4x4xf64>) -> tensor<4x4xf64> {
