@@ -101,6 +101,31 @@ class SdyCollectiveGradTest {
                         "sdy.collective_permute -> <@mesh, [{\"x\"}, {\"y\"}]>");
     }
 
+    /** The permuted value comes from another collective: its out_sharding is where the cotangent goes back to. */
+    @Test
+    void collectivePermuteAfterAGatherGoesBackToTheGatherSharding() {
+        Module m = GradCheck.parse(MESH + """
+                func.func @f(%x: tensor<4x4xf64>) -> tensor<4x4xf64> {
+                  %s = stablehlo.sine %x {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x", "y"}, {}]>]>} : tensor<4x4xf64>
+                  %a = sdy.all_gather [{"y"}, {}] %s out_sharding=<@mesh, [{"x"}, {}]> : tensor<4x4xf64>
+                  %c = sdy.collective_permute %a out_sharding=<@mesh, [{}, {"y"}]> : tensor<4x4xf64>
+                  %r = stablehlo.multiply %c, %x : tensor<4x4xf64>
+                  return %r : tensor<4x4xf64>
+                }""");
+        HostArray x = uniform(f64(4, 4), new Random(12), -2, 2);
+        assertThat(GradCheck.checkModule(m, "f", List.of(x), 12)).isLessThanOrEqualTo(GradCheck.TOL);
+        List<String> ops = sdyOps(GradCheck.vjpModule(m, "f", new int[] {0}));
+        assertThat(ops.subList(2, ops.size())).containsExactly("sdy.collective_permute -> <@mesh, [{\"x\"}, {}]>",
+                "sdy.all_slice [{\"y\"}, {}] -> <@mesh, [{\"x\", \"y\"}, {}]>");
+    }
+
+    @Test
+    void allSliceWhoseAxesAreNotTheMinorEndIsRefusedByName() {
+        Module m = GradCheck.parse(program("4x4", "<@mesh, [{\"x\"}, {}]>", "sdy.all_slice [{\"y\"}, {}] %s out_sharding=<@mesh, [{\"y\", \"x\"}, {}]>"));
+        assertThatThrownBy(() -> GradCheck.vjpModule(m, "f", new int[] {0})).isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("sdy.all_slice").hasMessageContaining("dimension 0").hasMessageContaining("<@mesh, [{\"y\", \"x\"}, {}]>");
+    }
+
     @Test
     void collectivePermuteOfAnUnshardedOperandIsRefusedByName() {
         Module m = GradCheck.parse(MESH + """
