@@ -172,8 +172,8 @@ final class SdyCollectiveRules {
     /**
      * The sharding a value was produced with: an sdy collective's out_sharding, a constraint's or reshard's
      * sharding, an op's {@code sdy.sharding} entry, null if none. A function
-     * argument's {@code sdy.sharding} is not read (parsed ops carry no link to their function): constrain the
-     * argument with {@code sdy.sharding_constraint} before permuting it.
+     * argument's {@code sdy.sharding} is not seen (the rule reads the re-emitted forward, whose arguments are
+     * the VJP function's and carry no attributes): constrain the argument with {@code sdy.sharding_constraint} first.
      */
     static TensorSharding operandSharding(Value v) {
         if (v instanceof OpResult r) {
