@@ -38,6 +38,7 @@ public final class Kernels {
         TriangularSolve.register();
         Cholesky.register();
         BatchNorm.register();
+        SdyKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

@@ -33,10 +33,8 @@ class KernelRegistryTest {
             "chlo.constant_like", "chlo.is_inf", "chlo.is_neg_inf", "chlo.is_pos_inf", "chlo.polygamma",
             "chlo.square", "chlo.zeta",
             // Shardy ops: the SPMD partitioner lowers these before execution
-            "sdy.all_gather", "sdy.all_reduce", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
             "sdy.constant", "sdy.data_flow_edge", "sdy.func_data_flow_edge", "sdy.manual_computation", "sdy.mesh",
-            "sdy.named_computation", "sdy.propagation_barrier", "sdy.reduce_scatter", "sdy.replicated_to_unreduced",
-            "sdy.reshard", "sdy.sharded_to_unreduced", "sdy.sharding_constraint", "sdy.sharding_group",
+            "sdy.named_computation", "sdy.propagation_barrier", "sdy.reshard", "sdy.sharding_constraint", "sdy.sharding_group",
             // StableHLO ops without a kernel (legacy spelling, stateful rng)
             "stablehlo.cross-replica-sum", "stablehlo.rng",
             // legacy ops outside the spec (MHLO compatibility)
