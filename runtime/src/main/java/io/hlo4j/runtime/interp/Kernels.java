@@ -38,6 +38,7 @@ public final class Kernels {
         TriangularSolve.register();
         Cholesky.register();
         BatchNorm.register();
+        SdyKernels.register();
         ChloBroadcastKernels.register();
         SpecialChloKernels.register();
         LegacyOpKernels.register();
