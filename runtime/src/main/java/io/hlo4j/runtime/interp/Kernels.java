@@ -39,6 +39,10 @@ public final class Kernels {
         Cholesky.register();
         BatchNorm.register();
         ProbeKernels.register();
+        SdyKernels.register();
+        ChloBroadcastKernels.register();
+        SpecialChloKernels.register();
+        LegacyOpKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());
