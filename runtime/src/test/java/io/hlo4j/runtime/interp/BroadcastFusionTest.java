@@ -128,4 +128,18 @@ class BroadcastFusionTest {
         Value m3 = ir3.op("stablehlo.maximum", List.of(x3, b3), mat);
         assertThat(BroadcastFusion.deferrable(ir3.func("main", m3).region(0).entry())).isEmpty();
     }
+
+    @Test
+    void aUseInsideANestedRegionPreventsDeferral() {
+        FloatType ft = FloatType.F32;
+        TensorType row = t(ft, 2), mat = t(ft, 2, 3);
+        Ir ir = new Ir();
+        Value x = ir.arg(mat), s = ir.arg(row);
+        Value b = ir.op("stablehlo.broadcast_in_dim", List.of(s), mat, "broadcast_dimensions", i64s(0));
+        Value d = ir.op("stablehlo.subtract", List.of(x, b), mat);
+        // an op whose region reads the broadcast (the structure is all the decision looks at)
+        var region = Ir.region(List.of(), r -> List.of(r.op("stablehlo.add", List.of(b, b), mat)));
+        ir.ops("stablehlo.case", List.of(ir.arg(t(io.hlo4j.mlir.types.IntegerType.I32))), List.of(mat), List.of(region));
+        assertThat(BroadcastFusion.deferrable(ir.func("main", d).region(0).entry())).isEmpty();
+    }
 }
