@@ -32,8 +32,8 @@ import java.util.TreeMap;
  * the optimized program's fusions and collectives, optionally written out as HLO text.
  */
 @Command(name = "compile",
-        description = {"Compile a StableHLO module with a PJRT plugin and report the result: the executable's cost",
-                "analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
+        description = {"Compile a StableHLO module with a PJRT plugin and report cost, memory and fusions.",
+                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
                 "and collectives (op, replica groups, bytes in per device). --dump-optimized writes the optimized",
                 "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
                 "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},

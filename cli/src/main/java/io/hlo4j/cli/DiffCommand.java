@@ -11,8 +11,8 @@ import java.util.List;
 
 /** {@code hlo4j diff}: do two modules compute the same thing the same way, up to names and locations? */
 @Command(name = "diff",
-        description = {"Structural diff of two MLIR files. Both are compared in canonical form, so SSA names, value",
-                "numbering, spacing, pretty vs generic syntax and locations do not count; ops, operands, attributes,",
+        description = {"Structural diff of two MLIR files (exit 0 equal, 1 different).",
+                "Both are compared in canonical form, so SSA names, value numbering, spacing, pretty vs generic syntax and locations do not count; ops, operands, attributes,",
                 "types and constants do. Exit 0 when equal, 1 when different (the first differences are printed as",
                 "unified-diff hunks of the canonical text, with the enclosing function)."},
         mixinStandardHelpOptions = true,

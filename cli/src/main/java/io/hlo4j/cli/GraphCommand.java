@@ -14,8 +14,8 @@ import java.util.List;
 
 /** {@code hlo4j graph}: the dataflow picture of one function. */
 @Command(name = "graph",
-        description = {"Draw a function's dataflow graph: a node per op, filled by kind (contractions, reductions,",
-                "elementwise, data movement, constants; collectives in red with a bold border), an edge per use",
+        description = {"Draw a function's dataflow graph as SVG (Graphviz) or DOT.",
+                "A node per op, filled by kind (contractions, reductions, elementwise, data movement, constants; collectives in red with a bold border), an edge per use",
                 "labelled with the shape. --svg renders with Graphviz 'dot' when it is installed; without it the",
                 "DOT text is written beside OUT (OUT with .dot) and a note says so. With neither option the DOT",
                 "text goes to stdout."},

@@ -15,8 +15,8 @@ import java.util.List;
 
 /** {@code hlo4j inspect}: what a StableHLO module costs and how it is split, per function and in total. */
 @Command(name = "inspect",
-        description = {"Static cost report of a StableHLO module: op histogram, parameters, FLOPs, bytes read and",
-                "written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
+        description = {"Static cost report of a StableHLO module: FLOPs, bytes, memory, collectives.",
+                "Per function and in total: op histogram, parameters, FLOPs, bytes read and written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
                 "sequential schedule, every collective (replica groups, group size, bytes per device), and the",
                 "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape).",
                 "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as",

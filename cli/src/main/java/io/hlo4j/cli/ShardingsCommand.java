@@ -16,8 +16,8 @@ import java.util.List;
 
 /** {@code hlo4j shardings}: for each sharded tensor, which device holds which block. */
 @Command(name = "shardings",
-        description = {"Show how each sharded tensor (function arguments and results with sdy.sharding, op results",
-                "with a sharding) is laid out over the devices of its mesh: a grid with one cell per block",
+        description = {"Show which device holds which block of each sharded tensor.",
+                "Each sharded tensor (function arguments and results with sdy.sharding, op results with a sharding) is laid out over the devices of its mesh: a grid with one cell per block",
                 "listing the devices that hold it (several when the tensor is replicated over an axis).",
                 "Rows are the blocks of every dimension but the last, columns those of the last one."},
         mixinStandardHelpOptions = true,

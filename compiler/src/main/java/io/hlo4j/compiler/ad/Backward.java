@@ -119,6 +119,24 @@ public final class Backward {
         return tx.elementType().equals(tl.elementType()) ? x : sb.convert(x, tl.elementType(), loc);
     }
 
+    /**
+     * The element type a product of these values accumulates in: the widest of their element types (bf16 operands of
+     * an op with an f32 result give f32), so mixed-precision backward products accumulate as the forward one did.
+     */
+    public static io.hlo4j.mlir.types.ElementType widest(Value... vs) {
+        io.hlo4j.mlir.types.ElementType best = null;
+        for (Value v : vs) {
+            io.hlo4j.mlir.types.ElementType et = tensor(v).elementType();
+            if (best == null || et.storageBytes() > best.storageBytes()) best = et;
+        }
+        return best;
+    }
+
+    /** Converts {@code x} to element type {@code et} when it differs. */
+    public Value castTo(Value x, io.hlo4j.mlir.types.ElementType et) {
+        return tensor(x).elementType().equals(et) ? x : sb.convert(x, et, loc);
+    }
+
     Hlo4jException refuse(Operation op, String why) {
         return new Hlo4jException("cannot differentiate '" + op.name() + "': " + why, op.location());
     }

@@ -18,7 +18,8 @@ import java.util.TreeMap;
 /**
  * The collectives used inside shard_map, as their transposes over the same replica groups: all_reduce(sum) is its
  * own transpose, all_gather and reduce_scatter(sum) are each other's, all_to_all swaps its split and concat
- * dimensions, collective_permute inverts its source-target pairs. Sharding annotations are identities.
+ * dimensions, collective_permute inverts its source-target pairs. Sharding constraints and reshards are identities
+ * that keep their sharding on the cotangent; propagation barriers and data-flow edges are plain identities.
  */
 final class CollectiveRules {
     private CollectiveRules() {}
@@ -56,8 +57,13 @@ final class CollectiveRules {
             p.put("source_target_pairs", inverted(Attrs.get(op, "source_target_pairs", DenseElementsAttr.class)));
             return List.of(b.ir().emit("stablehlo.collective_permute", g, p, List.of(), op.operandTypes(), b.loc()).get(0));
         });
-        for (String id : List.of("sdy.sharding_constraint", "sdy.reshard", "sdy.propagation_barrier", "sdy.data_flow_edge",
-                "sdy.func_data_flow_edge")) {
+        // The cotangent of a constrained (or resharded) value gets the same constraint (reshard): it lives where the
+        // value lives, which is what the partitioner should be told about the backward pass too.
+        for (String id : List.of("sdy.sharding_constraint", "sdy.reshard")) {
+            in.rule(id, (b, op, g) -> List.of(b.ir().emit(id, g, Map.of("sharding", op.attr("sharding")), List.of(),
+                    List.of(op.operand(0).type()), b.loc()).get(0)));
+        }
+        for (String id : List.of("sdy.propagation_barrier", "sdy.data_flow_edge", "sdy.func_data_flow_edge")) {
             in.rule(id, (b, op, g) -> {
                 if (op.numOperands() != g.size()) throw b.refuse(op, "expected one operand per result");
                 return g;

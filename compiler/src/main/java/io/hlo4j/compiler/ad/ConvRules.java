@@ -58,7 +58,10 @@ final class ConvRules {
         }
         long[] inSp = dn.inputSpatialDimensions().toArray(), kSp = dn.kernelSpatialDimensions().toArray(),
                 outSp = dn.outputSpatialDimensions().toArray();
-        Value gc = b.castLike(ct, lhs);
+        // Mixed precision (bf16 operands, f32 result): both backward convolutions take and accumulate in the widest type,
+        // and their results are converted to the operands' types at the end.
+        io.hlo4j.mlir.types.ElementType acc = Backward.widest(ct, lhs, rhs);
+        Value gc = b.castTo(ct, acc);
 
         // lhs: pad before = dilated window - lo - 1, after fills up to the input size.
         long[] padL = new long[2 * ns];
@@ -74,7 +77,7 @@ final class ConvRules {
         for (int d = 0; d < ns; d++) { perm[d] = kSp[d]; sp[d] = rt.dim((int) kSp[d]); }
         perm[ns] = dn.kernelInputFeatureDimension();
         perm[ns + 1] = dn.kernelOutputFeatureDimension();
-        Value kern = b.hlo().transpose(b.castLike(rhs, lhs), perm, b.loc());
+        Value kern = b.hlo().transpose(b.castTo(rhs, acc), perm, b.loc());
         kern = b.reshape(kern, concat(sp, cg, groups, og));
         long[] swap = Attrs.iota(ns + 3);
         swap[ns] = ns + 1;
@@ -84,7 +87,7 @@ final class ConvRules {
         ConvDimensionNumbers dnL = new ConvDimensionNumbers(dn.outputBatchDimension(), dn.outputFeatureDimension(),
                 dn.outputSpatialDimensions(), ns + 1, ns, Dims.of(Attrs.iota(ns)),
                 dn.inputBatchDimension(), dn.inputFeatureDimension(), dn.inputSpatialDimensions());
-        Value gl = conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, groups, 1, lt);
+        Value gl = b.castLike(conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, groups, 1, lt.withElementType(acc)), lhs);
 
         // rhs: contract over the batch; the forward strides become the dilation of the cotangent-as-kernel.
         long[] padR = new long[2 * ns];
@@ -98,7 +101,7 @@ final class ConvRules {
                 dn.outputSpatialDimensions(), dn.kernelInputFeatureDimension(), dn.kernelOutputFeatureDimension(),
                 dn.kernelSpatialDimensions());
         // Feature groups become batch groups: group g's output features contract with its own input channels.
-        Value gr = conv(b, lhs, gc, dnR, rhsDil, padR, ones(ns), strides, 1, groups, TensorType.of(lt.elementType(), rt.shape()));
+        Value gr = conv(b, b.castTo(lhs, acc), gc, dnR, rhsDil, padR, ones(ns), strides, 1, groups, TensorType.of(acc, rt.shape()));
         return List.of(gl, b.castLike(gr, rhs));
     }
 

@@ -44,9 +44,9 @@ final class DotRules {
      */
     private static Value operandCt(Backward b, Value ct, Value other, long[] ctBatch, long[] oBatch, long[] ctO, long[] oFree,
                                    long[] aBatch, long[] aFree, long[] oContract, long[] aContract, TensorType at, Value a) {
-        // Mixed precision (bf16 operands, f32 result): the backward dot runs in the cotangent's wider type.
-        Value wide = b.castLike(other, ct);
-        Value d = b.hlo().dotGeneral(ct, wide, ctBatch, oBatch, ctO, oFree, Backward.tensor(ct).elementType(), b.loc());
+        // Mixed precision (bf16 operands, f32 result): the backward dot takes and accumulates in the widest type.
+        io.hlo4j.mlir.types.ElementType acc = Backward.widest(ct, other, a);
+        Value d = b.hlo().dotGeneral(b.castTo(ct, acc), b.castTo(other, acc), ctBatch, oBatch, ctO, oFree, acc, b.loc());
         List<Long> order = new ArrayList<>(); // order.get(pos) = A's dimension at this position of d
         for (long x : aBatch) order.add(x);
         for (long x : aFree) order.add(x);

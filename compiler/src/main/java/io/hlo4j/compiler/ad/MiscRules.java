@@ -24,7 +24,8 @@ import java.util.TreeMap;
  *   backward pass) and reports the cotangents of that async_start's operands directly.</li>
  *   <li>{@code collective_broadcast} (root to group) and {@code collective_reduce} (sum of the group to its root,
  *   zeros elsewhere) are each other's transposes over the same groups; {@code cross-replica-sum} is its own.</li>
- *   <li>{@code custom_call}: opaque, so refused naming its call target (give it a custom VJP instead).</li>
+ *   <li>{@code custom_call}: {@code @ragged_all_to_all} by {@link RaggedAllToAllRule}; any other target is opaque, so
+ *   refused naming it (give it a custom VJP instead).</li>
  *   <li>{@code builtin.unrealized_conversion_cast} (one value to one value): the cotangent is cast back.</li>
  *   <li>{@code uniform_quantize}/{@code uniform_dequantize}: non-differentiable. Quantized values are integers
  *   with a scale, so quantizing rounds (zero derivative almost everywhere) and a quantized tensor cannot hold a
@@ -46,6 +47,7 @@ final class MiscRules {
         in.rule("stablehlo.custom_call", (b, op, g) -> {
             Attribute t = op.attr("call_target_name");
             String target = t instanceof StringAttr s ? s.value() : String.valueOf(t);
+            if (target.equals("ragged_all_to_all")) return RaggedAllToAllRule.vjp(b, op, g);
             throw b.refuse(op, "custom_call @" + target + " is opaque to autodiff; give the function that calls it a custom VJP");
         });
         in.rule("builtin.unrealized_conversion_cast", (b, op, g) -> {

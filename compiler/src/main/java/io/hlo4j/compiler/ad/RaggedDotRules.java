@@ -30,14 +30,17 @@ final class RaggedDotRules {
                 && dn.lhsRaggedDimensions().equals(List.of(0L)) && dn.rhsGroupDimensions().equals(List.of(0L));
         if (!mode1) throw b.refuse(op, "only the grouped-matmul form (lhs [m,k], rhs [g,k,n], ragged dim 0) has a VJP rule, got " + dn);
         long m = lt.dim(0), k = lt.dim(1), groups = rt.dim(0), n = rt.dim(2);
+        // Mixed precision (bf16 operands, f32 result): both backward products take and accumulate in the widest type.
+        io.hlo4j.mlir.types.ElementType acc = Backward.widest(ct, lhs, rhs);
+        Value gc = b.castTo(ct, acc);
         // d lhs = ragged_dot(ct [m,n], rhs^T [g,n,k]).
-        Value rhsT = b.hlo().transpose(rhs, new long[] {0, 2, 1}, b.loc());
-        Value gl = b.hlo().raggedDot(ct, rhsT, sizes, dn, lt, b.loc());
+        Value rhsT = b.hlo().transpose(b.castTo(rhs, acc), new long[] {0, 2, 1}, b.loc());
+        Value gl = b.hlo().raggedDot(gc, rhsT, sizes, dn, lt.withElementType(acc), b.loc());
         // d rhs = mode 2: lhs^T [k, m] x ct [m, n], contracting the ragged m, one output per group.
-        Value lhsT = b.hlo().transpose(lhs, new long[] {1, 0}, b.loc());
+        Value lhsT = b.hlo().transpose(b.castTo(lhs, acc), new long[] {1, 0}, b.loc());
         RaggedDotDimensionNumbers dn2 = new RaggedDotDimensionNumbers(List.of(), List.of(), List.of(1L), List.of(0L),
                 List.of(1L), List.of());
-        Value gr = b.hlo().raggedDot(lhsT, b.castLike(ct, lhs), sizes, dn2, rt.withShape(groups, k, n), b.loc());
+        Value gr = b.hlo().raggedDot(lhsT, gc, sizes, dn2, TensorType.of(acc, groups, k, n), b.loc());
         return Arrays.asList(b.castLike(gl, lhs), b.castLike(gr, rhs), null);
     }
 }

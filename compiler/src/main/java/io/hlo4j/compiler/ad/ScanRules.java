@@ -52,6 +52,12 @@ final class ScanRules {
             stackTypes.add(stacked(ct, dim, len));
         }
 
+        List<Integer> dIn = new ArrayList<>(), dOut = new ArrayList<>(), dC = new ArrayList<>();
+        for (int i = 0; i < nIn; i++) if (Backward.differentiable(op.operand(i).type())) dIn.add(i);
+        for (int i = 0; i < nOut; i++) if (Backward.differentiable(op.result(i).type())) dOut.add(i);
+        for (int k = 0; k < nC; k++) if (Backward.differentiable(carryTypes.get(k))) dC.add(k);
+        if (dIn.isEmpty() && dC.isEmpty()) return Arrays.asList(new Value[op.numOperands()]);
+
         // 1. The forward scan again, also emitting the carry that enters each step.
         IrBuilder fb = b.ir().nested();
         List<Value> fArgs = new ArrayList<>();
@@ -69,10 +75,6 @@ final class ScanRules {
         List<Value> carryStacks = new ArrayList<>(fRes.subList(nOut, nOut + nC));
 
         // 2. The backward scan.
-        List<Integer> dIn = new ArrayList<>(), dOut = new ArrayList<>(), dC = new ArrayList<>();
-        for (int i = 0; i < nIn; i++) if (Backward.differentiable(op.operand(i).type())) dIn.add(i);
-        for (int i = 0; i < nOut; i++) if (Backward.differentiable(op.result(i).type())) dOut.add(i);
-        for (int k = 0; k < nC; k++) if (Backward.differentiable(carryTypes.get(k))) dC.add(k);
         List<Value> operands = new ArrayList<>(op.operands().subList(0, nIn));
         operands.addAll(carryStacks);
         for (int i : dOut) operands.add(g.get(i));

@@ -144,7 +144,13 @@ final class ShardyRules {
     /** The mesh a sharding names: inline, or the module's {@code sdy.mesh} symbol. */
     private static MeshAttr mesh(Backward b, Operation op, TensorSharding s) {
         if (s.inlineMesh() != null) return s.inlineMesh();
-        Operation decl = b.sweep().symbols.apply(s.meshName());
+        Operation decl;
+        try {
+            decl = b.sweep().symbols.apply(s.meshName());
+        } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+            throw b.refuse(op, "sharding " + s + " names mesh @" + s.meshName() + ": differentiate the module (not a lone function) so its"
+                    + " sdy.mesh resolves");
+        }
         if (decl != null && decl.attr("mesh") instanceof MeshAttr m) return m;
         throw b.refuse(op, "sharding " + s + " names mesh @" + s.meshName() + ", which the module does not declare");
     }

@@ -26,6 +26,22 @@
  *   before the recomputation, as in JAX), {@code hlo4j.custom_vjp = @bwd}.</li>
  *   <li>Collectives are transposed over the same replica groups (all_reduce sum to itself, all_gather and
  *   reduce_scatter to each other, all_to_all with split/concat swapped, collective_permute with pairs inverted).</li>
+ *   <li>{@code sdy.manual_computation} (shard_map) transposes to a manual computation on the same mesh and manual
+ *   axes whose body recomputes the forward body and applies its VJP ({@code ShardyRules}); as JAX's shard_map
+ *   transpose without its replication rewrite, a result replicated over manual axes hands each copy 1/n of its
+ *   cotangent and an operand replicated over manual axes gets the all_reduce of its copies' cotangents.
+ *   {@code named_computation} transposes to {@code "vjp_<name>"}; sharding constraints and reshards keep their
+ *   sharding on the cotangent. Shardy's global-view collectives (sdy.all_gather...) are still refused
+ *   ({@link io.hlo4j.compiler.ad.VjpRules#MISSING}): nothing runs them yet.</li>
+ *   <li>Ops that are compositions (batch norm, legacy einsum and torch_index_select) are differentiated through a
+ *   spec decomposition built once and swept ({@code Decomposition}); composite through its decomposition function;
+ *   chlo.scan with carry stacks from a second forward scan ({@code ScanRules}).</li>
+ *   <li>Mixed precision: products (dot_general, ragged_dot, convolution) with narrower operands than their result
+ *   run their backward products in the widest type (f32 accumulation for bf16 operands) and convert the cotangents
+ *   to the operands' types at the end.</li>
+ *   <li>Derivatives JAX does not define are refused when needed: polygamma in n and zeta in s unless constant (or
+ *   stop_gradient'ed), custom_call (by target), ADJOINT triangular solves of complex matrices. Quantization is
+ *   non-differentiable (a straight-through estimator is a user's custom VJP).</li>
  *   <li>Complex values follow JAX: a cotangent c pairs with a tangent dz as Re(c * dz), unconjugated
  *   ({@code ComplexRules}).</li>
  *   <li>Dynamic-shape ops (dynamic_reshape/broadcast_in_dim/pad/conv, real_dynamic_slice) are differentiated only

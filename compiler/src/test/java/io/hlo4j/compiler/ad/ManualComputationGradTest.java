@@ -245,9 +245,29 @@ class ManualComputationGradTest {
                 }""";
         Random r = new Random(71);
         Module vjp = check(sharded, reference, 2, List.of(uniform(f64(4, 2), r, -1, 1), uniform(f64(4, 2), r, -1, 1)));
+        // The constraint in @f, its forward copy in @vjp, and the cotangent's constraint.
+        assertThat(MlirPrinter.print(vjp).split("sdy.sharding_constraint %\\w+ <@mesh, \\[\\{\"x\"\\}, \\{\\}\\]> : tensor<4x2xf64>", -1)).hasSize(4);
         assertThat(MlirPrinter.print(vjp)).contains("sdy.named_computation<\"vjp_blk\">")
                 .contains("in_shardings=[<@mesh, [{\"x\"}, {}]>, <@mesh, [{}, {}]>, <@mesh, [{}, {\"x\"}]>] "
                         + "out_shardings=[<@mesh, [{\"x\"}, {}]>, <@mesh, [{}, {}]>]");
+    }
+
+    /** The cotangent needs the mesh's axis sizes: a lone function (no module, so no sdy.mesh) is refused by name. */
+    @Test
+    void aLoneFunctionCannotResolveItsMesh() {
+        Module m = GradCheck.parse(fill("""
+                sdy.mesh @mesh = <["x"=NN]>
+                func.func @f(%x: tensor<8xf64>) -> tensor<LLxf64> {
+                  %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}]>] out_shardings=[<@mesh, [{}]>] manual_axes={"x"} (%a: tensor<LLxf64>) {
+                    %r = "stablehlo.all_reduce"(%a) SUM {replica_groups = GROUPS, CH} : (tensor<LLxf64>) -> tensor<LLxf64>
+                    sdy.return %r : tensor<LLxf64>
+                  } : (tensor<8xf64>) -> tensor<LLxf64> loc("shard.java":4:2)
+                  return %0 : tensor<LLxf64>
+                }""", 2));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Autodiff.vjp(m.functions().get(0), new int[] {0}, "g"))
+                .isInstanceOfSatisfying(io.hlo4j.mlir.ir.Hlo4jException.class, e -> assertThat(e.format()).isEqualTo(
+                        "shard.java:4:2: cannot differentiate 'sdy.manual_computation': sharding #sdy.sharding<@mesh, [{}]> names mesh @mesh:"
+                                + " differentiate the module (not a lone function) so its sdy.mesh resolves"));
     }
 
     /** Runs the checks; returns the VJP module of the sharded function (before lowering). */

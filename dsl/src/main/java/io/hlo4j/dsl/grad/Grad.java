@@ -89,7 +89,7 @@ public final class Grad {
         SideFunctions side = new SideFunctions();
         String name = side.freshName("grad_body");
         Operation func = SideFunctions.within(side, () -> Jit.traceFunction(name, fn, specTrees.toArray()).function());
-        List<Operation> funcs = new ArrayList<>();
+        List<Operation> funcs = new ArrayList<>(io.hlo4j.dsl.shard.ShardedJit.meshDeclarations(loc)); // meshes shardings name
         funcs.add(func);
         for (Operation f : side.all()) funcs.add(f);
         Operation vg;

@@ -42,14 +42,17 @@ public final class ShardMapRun {
     private final List<NamedSharding> out;
     private final List<long[]> globalIn;
     private final List<long[]> globalOut;
+    private final List<TensorType> globalOutTypes;
     private final Module module;
 
-    private ShardMapRun(Mesh mesh, List<NamedSharding> in, List<NamedSharding> out, List<long[]> globalIn, List<long[]> globalOut, Module module) {
+    private ShardMapRun(Mesh mesh, List<NamedSharding> in, List<NamedSharding> out, List<long[]> globalIn, List<TensorType> globalOutTypes,
+                        Module module) {
         this.mesh = mesh;
         this.in = in;
         this.out = out;
         this.globalIn = globalIn;
-        this.globalOut = globalOut;
+        this.globalOutTypes = List.copyOf(globalOutTypes);
+        this.globalOut = globalOutTypes.stream().map(TensorType::shape).toList();
         this.module = module;
     }
 
@@ -88,7 +91,7 @@ public final class ShardMapRun {
                     + outSpecs + " were given", loc);
         }
         List<NamedSharding> outS = new ArrayList<>();
-        List<long[]> globalOut = new ArrayList<>();
+        List<TensorType> globalOut = new ArrayList<>();
         List<Value> results = new ArrayList<>();
         for (int i = 0; i < outs.size(); i++) {
             Tensor o = outs.get(i);
@@ -101,7 +104,7 @@ public final class ShardMapRun {
             long[] g = o.dims();
             for (int d = 0; d < g.length; d++) g[d] = Math.multiplyExact(g[d], s.shards(d));
             outS.add(s);
-            globalOut.add(g);
+            globalOut.add(TensorType.of(o.type().elementType(), g));
             results.add(o.value());
         }
         Operation func = fb.finish(results, loc);
@@ -111,6 +114,9 @@ public final class ShardMapRun {
         ModuleVerifier.verify(m);
         return new ShardMapRun(mesh, List.copyOf(in), List.copyOf(outS), List.copyOf(globalIn), List.copyOf(globalOut), m);
     }
+
+    /** The global types of the results (local shapes times the shards of their out specs). */
+    public List<TensorType> resultTypes() { return globalOutTypes; }
 
     /** The per-device module (local shapes, explicit collectives). */
     public Module module() { return module; }

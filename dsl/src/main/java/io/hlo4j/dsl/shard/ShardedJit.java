@@ -130,6 +130,20 @@ public final class ShardedJit {
         return new Lowered(new Traced(func, specs, inDef, outDef, resultSpecs), module);
     }
 
+    /**
+     * The {@code sdy.mesh} declarations of the enclosing sharded trace (empty outside one): for modules built while
+     * tracing, such as the one {@link io.hlo4j.dsl.grad.Grad} differentiates, whose shardings name these meshes.
+     */
+    public static List<Operation> meshDeclarations(Location loc) {
+        MeshScope scope = MeshScope.current();
+        List<Operation> out = new ArrayList<>();
+        if (scope == null) return out;
+        for (Mesh m : scope.meshes()) {
+            out.add(Operation.builder(SdyOps.MESH).property("sym_name", new StringAttr(m.name())).property("mesh", m.toSdy()).location(loc).build());
+        }
+        return out;
+    }
+
     private static List<DictionaryAttr> annotations(List<NamedSharding> shardings, List<Spec> specs) {
         List<DictionaryAttr> out = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {

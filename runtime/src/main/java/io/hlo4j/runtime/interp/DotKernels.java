@@ -191,7 +191,8 @@ final class DotKernels {
         float[] af = toFloats(a), bf = toFloats(b);
         long work = (long) B * M * N * K;
         float[] cf = new float[B * M * N];
-        if (work >= 1 << 15 && VECTOR && N >= VectorMatmul.panelWidth()) {
+        // narrow products too (a router's N = 8): the padded panel's vector lanes beat the scalar row loop
+        if (work >= 1 << 15 && VECTOR && N >= 8) {
             VectorMatmul.multiply(af, bf, cf, B, M, K, N);
             return cf;
         }

@@ -2,6 +2,8 @@ package io.hlo4j.runtime.interp;
 
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.FloatKind;
+import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.List;
@@ -37,6 +39,9 @@ final class RaggedDot {
             int outDim = lb.length;
             for (int d : lf) { if (d == ragged) break; outDim++; }
             Tensor out = Tensor.zeros(rt);
+            if (lb.length == 0 && ragged == 0 && isF32RowGroups(op, lhs, rhs, gdim, lc, rc, rt)) {
+                return List.of(rowGroupsF32(lhs, rhs, bounds, groups, rt));
+            }
             if (lb.length == 0 && ragged == 0) { // groups are row ranges: multiply only each group's rows
                 long rows = lhs.shape[0];
                 int lrow = rows == 0 ? 0 : (int) (lhs.size / rows), orow = rows == 0 ? 0 : (int) (out.size / rows);
@@ -73,6 +78,33 @@ final class RaggedDot {
             Layout.copy(part, 0, out, g * chunk, chunk);
         }
         return List.of(out);
+    }
+
+    /** The MoE form in f32: lhs [m, k] with row groups, rhs [groups, k, n], no dot algorithm, vector kernel present. */
+    private static boolean isF32RowGroups(Operation op, Tensor lhs, Tensor rhs, int gdim, long[] lc, long[] rc, TensorType rt) {
+        return DotKernels.VECTOR && op.attr("algorithm") == null && gdim == 0 && lhs.rank() == 2 && rhs.rank() == 3
+                && lc.length == 1 && lc[0] == 1 && rc.length == 1 && rc[0] == 1 && rhs.shape[2] >= 8
+                && isF32(lhs) && isF32(rhs) && rt.elementType() instanceof FloatType ft && ft.kind() == FloatKind.F32;
+    }
+
+    private static boolean isF32(Tensor t) { return t.elementType instanceof FloatType ft && ft.kind() == FloatKind.F32; }
+
+    /**
+     * Each group's rows times that group's [k, n] matrix, on float copies of both operands made once, with the
+     * vector kernel reading the group's matrix in place (no per-group slices). Rows in no group stay zero. The same
+     * f32 fused multiply-adds, k ascending, as dot_general's path.
+     */
+    private static Tensor rowGroupsF32(Tensor lhs, Tensor rhs, long[] bounds, int groups, TensorType rt) {
+        int m = (int) lhs.shape[0], k = (int) lhs.shape[1], n = (int) rhs.shape[2];
+        float[] af = DotKernels.toFloats(lhs.re), bf = DotKernels.toFloats(rhs.re), cf = new float[m * n];
+        for (int g = 0; g < groups; g++) {
+            int lo = (int) Math.max(0, Math.min(bounds[g], m)), hi = (int) Math.max(lo, Math.min(bounds[g + 1], m));
+            if (hi > lo) VectorMatmul.multiply(af, lo * k, bf, g * k * n, cf, lo * n, 1, hi - lo, k, n);
+        }
+        Tensor out = Tensor.zeros(rt);
+        double[] o = out.re;
+        FloatLoops.forRange(cf.length, (a, b) -> { for (int i = a; i < b; i++) o[i] = cf[i]; });
+        return out;
     }
 
     private static boolean contains(long[] a, int v) {

@@ -27,21 +27,26 @@ final class VectorMatmul {
      * valid columns are copied out (the padding never touches a valid column's sum).
      */
     static void multiply(float[] a, float[] b, float[] c, int B, int M, int K, int N) {
+        multiply(a, 0, b, 0, c, 0, B, M, K, N);
+    }
+
+    /** {@link #multiply(float[], float[], float[], int, int, int, int)} on arrays starting at the given offsets. */
+    static void multiply(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int B, int M, int K, int N) {
         int nr = 3 * L, panels = (N + nr - 1) / nr;
         IntStream tasks = IntStream.range(0, B * panels);
         if ((long) B * M * N * K > 1 << 20) tasks = tasks.parallel();
         tasks.forEach(t -> {
             int bb = t / panels, j0 = (t % panels) * nr, w = Math.min(nr, N - j0);
             float[] p = new float[K * nr];
-            int bo = bb * K * N;
+            int bo = bOff + bb * K * N;
             for (int k = 0; k < K; k++) System.arraycopy(b, bo + k * N + j0, p, k * nr, w);
-            int ao = bb * M * K;
+            int ao = aOff + bb * M * K;
             float[] out = w == nr ? c : new float[M * nr];
-            int co = w == nr ? bb * M * N + j0 : 0, ldc = w == nr ? N : nr;
+            int co = w == nr ? cOff + bb * M * N + j0 : 0, ldc = w == nr ? N : nr;
             int i = 0;
             for (; i + MR <= M; i += MR) block4(a, ao + i * K, K, p, out, co + i * ldc, ldc);
             for (; i < M; i++) block1(a, ao + i * K, K, p, out, co + i * ldc);
-            if (w < nr) for (int r = 0; r < M; r++) System.arraycopy(out, r * nr, c, bb * M * N + r * N + j0, w);
+            if (w < nr) for (int r = 0; r < M; r++) System.arraycopy(out, r * nr, c, cOff + bb * M * N + r * N + j0, w);
         });
     }
 

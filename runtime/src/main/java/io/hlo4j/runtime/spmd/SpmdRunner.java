@@ -140,6 +140,13 @@ public final class SpmdRunner {
             throw new ShardingException(globalResultTypes.size() + " result types but " + resultShardings.size() + " result shardings");
         }
         int n = Math.toIntExact(mesh.totalSize());
+        for (String key : List.of("mhlo.num_partitions", "mhlo.num_replicas")) {
+            long want = key.equals("mhlo.num_partitions") ? n : 1;
+            if (explicit.attributes() != null && explicit.attributes().get(key) instanceof io.hlo4j.mlir.attr.IntegerAttr a && a.value() != want) {
+                throw new ShardingException("module @" + explicit.name() + " has " + key + " = " + a.value() + " but mesh " + mesh.body()
+                        + " runs on " + n + " partitions of 1 replica", explicit.op().location());
+            }
+        }
         List<List<RtValue>> inputs = new ArrayList<>();
         for (int d = 0; d < n; d++) inputs.add(new ArrayList<>());
         for (int i = 0; i < globalArgs.size(); i++) {

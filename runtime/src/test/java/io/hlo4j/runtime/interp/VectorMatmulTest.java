@@ -46,4 +46,21 @@ class VectorMatmulTest {
             assertThat(Float.floatToRawIntBits(c[i])).as("element %d", i).isEqualTo(Float.floatToRawIntBits((float) ref[i]));
         }
     }
+
+    @Test
+    void narrowProductsUseOnePaddedPanelBitForBit() {
+        SplittableRandom rng = new SplittableRandom(11);
+        for (int n : new int[] {8, 13, VectorMatmul.panelWidth() - 1}) {
+            int B = 2, M = 9, K = 301;
+            float[] a = new float[B * M * K], b = new float[B * K * n], c = new float[B * M * n];
+            for (int i = 0; i < a.length; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
+            for (int i = 0; i < b.length; i++) b[i] = (float) (rng.nextDouble() * 2 - 1);
+            VectorMatmul.multiply(a, b, c, B, M, K, n);
+            double[] ref = new double[c.length];
+            DotKernels.matmulF32Scalar(a, b, ref, B, M, K, n);
+            for (int i = 0; i < c.length; i++) {
+                assertThat(Float.floatToRawIntBits(c[i])).as("N=%d element %d", n, i).isEqualTo(Float.floatToRawIntBits((float) ref[i]));
+            }
+        }
+    }
 }

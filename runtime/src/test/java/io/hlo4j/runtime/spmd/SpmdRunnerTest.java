@@ -175,4 +175,49 @@ class SpmdRunnerTest {
         assertThat(run.maxBytesReceived(4)).isEqualTo(32 + 48 + 32 + 48);
         assertThat(run.deviceResults().get(3).get(0)).isEqualTo(SpmdRunner.split(x, m, sharding(dim(ax("x")), dim())).get(3));
     }
+
+    static final String POINT_TO_POINT = """
+            module @p2p attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+              func.func @main(%x: tensor<4xf32>, %o: tensor<4xf32>, %io: tensor<2xi64>, %ss: tensor<2xi64>, %oo: tensor<2xi64>,
+                              %rs: tensor<2xi64>) -> (tensor<4xf32>, tensor<4xf32>) {
+                %r = stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs)
+                    {backend_config = {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>}}
+                    : (tensor<4xf32>, tensor<4xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<4xf32>
+                %b = "stablehlo.collective_broadcast"(%x) {replica_groups = dense<[[1, 0]]> : tensor<1x2xi64>,
+                    channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>} : (tensor<4xf32>) -> tensor<4xf32>
+                return %r, %b : tensor<4xf32>, tensor<4xf32>
+              }
+            }
+            """;
+
+    @Test
+    void pointToPointCollectivesLogWhatActuallyMoved() {
+        MeshAttr m = mesh("x", 2);
+        TensorSharding byX = sharding(dim(ax("x")));
+        io.hlo4j.mlir.types.TensorType i64 = TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 4);
+        // device 0 sends 1 row to itself and 2 to device 1; device 1 sends 2 rows to device 0 and 1 to itself
+        List<HostArray> args = List.of(HostArray.fromDoubles(TensorType.of(FloatType.F32, 8), 1, 2, 3, 4, 5, 6, 7, 8),
+                HostArray.fromDoubles(TensorType.of(FloatType.F32, 8), -1, -1, -1, -1, -1, -1, -1, -1),
+                HostArray.fromLongs(i64, 0, 1, 0, 2), HostArray.fromLongs(i64, 1, 2, 2, 1),
+                HostArray.fromLongs(i64, 0, 0, 1, 2), HostArray.fromLongs(i64, 1, 2, 2, 1));
+        SpmdRun run = SpmdRunner.run(MlirParser.parseModule(POINT_TO_POINT, "p2p.mlir"), m, args, java.util.Collections.nCopies(6, byX),
+                List.of(byX, sharding(dim())), List.of(TensorType.of(FloatType.F32, 8), TensorType.of(FloatType.F32, 4)));
+        assertThat(run.results().get(0).toDoubleArray()).containsExactly(1, 5, 6, -1, 2, 3, 7, -1);
+        assertThat(run.results().get(1).toDoubleArray()).containsExactly(5, 6, 7, 8); // device 1 (the root) broadcast its block
+        CollectiveRecord ragged = run.log().get(0), bcast = run.log().get(1);
+        assertThat(ragged.op()).isEqualTo("ragged_all_to_all");
+        assertThat(ragged.bytesReceived()).containsExactly(8, 8);  // 2 rows of 4 bytes from the other device
+        assertThat(ragged.bytesSent()).containsExactly(8, 8);
+        assertThat(bcast.bytesReceived()).containsExactly(16, 0);
+        assertThat(bcast.bytesSent()).containsExactly(0, 16);
+        assertThat(bcast.groups()).containsExactly(List.of(1, 0));
+    }
+
+    @Test
+    void aMeshWhoseSizeIsNotThePartitionCountIsRefused() {
+        MeshAttr m = mesh("x", 2);
+        assertThatThrownBy(() -> SpmdRunner.run(MlirParser.parseModule(PROGRAM, "c.mlir"), m, List.of(iota(8, 4)),
+                List.of(sharding(dim(ax("x")), dim())), List.of(), List.of()))
+                .hasMessageContaining("mhlo.num_partitions = 4").hasMessageContaining("2 partitions");
+    }
 }

@@ -31,15 +31,19 @@ import java.util.TreeMap;
  */
 final class CollectiveEmitter {
     private final DeviceGrid grid;
-    private long nextChannel = 1;
+    /** The module's channel counter, shared by the emitters of all meshes: {@code channels[0]} is the next handle. */
+    private final long[] channels;
     private final Map<IrBuilder, Value> pidCache = new IdentityHashMap<>();
 
-    CollectiveEmitter(DeviceGrid grid) { this.grid = grid; }
+    CollectiveEmitter(DeviceGrid grid, long[] channels) {
+        this.grid = grid;
+        this.channels = channels;
+    }
 
     DeviceGrid grid() { return grid; }
 
     /** A fresh channel handle, unique in the module. */
-    ChannelHandle channel() { return new ChannelHandle(nextChannel++, 1); }
+    ChannelHandle channel() { return new ChannelHandle(channels[0]++, 1); }
 
     DenseElementsAttr groupsAttr(List<AxisRef> refs) {
         long[][] g = grid.groups(refs);

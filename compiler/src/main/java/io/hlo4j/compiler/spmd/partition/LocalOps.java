@@ -37,10 +37,10 @@ final class LocalOps {
             "stablehlo.broadcast_in_dim", "stablehlo.reshape", "stablehlo.concatenate", "stablehlo.convert", "stablehlo.compare",
             "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
-            "stablehlo.reduce_precision");
+            "stablehlo.reduce_precision", "chlo.ragged_dot");
 
     /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
-    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce");
+    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot");
 
     static boolean supports(Operation op) {
         if (op.def() != null && op.def().has(OpTrait.ELEMENTWISE) && op.regions().isEmpty()) return true;
@@ -83,8 +83,11 @@ final class LocalOps {
             }
             case "stablehlo.dynamic_slice", "stablehlo.gather" -> {
                 long[] sizes = arr(op, "slice_sizes");
+                var batching = op.attr("dimension_numbers") instanceof io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers g
+                        ? g.operandBatchingDims() : io.hlo4j.mlir.dialect.stablehlo.attr.Dims.EMPTY;
                 for (int d = 0; d < in0.rank(); d++) {
-                    if (local0.dim(d) == in0.dim(d)) continue;
+                    // an operand batching dimension is split like the indices' batch: slice size 1 on both sides
+                    if (local0.dim(d) == in0.dim(d) || batching.contains(d)) continue;
                     if (sizes[d] != in0.dim(d)) throw split(op, d, operandShardings.get(0));
                     sizes[d] = local0.dim(d);
                 }
@@ -164,9 +167,9 @@ final class LocalOps {
     }
 
     /**
-     * The reduction's identity for a reduce body that is one {@code add}, {@code multiply}, {@code maximum},
-     * {@code minimum}, {@code and} or {@code or}, when {@code init} is exactly that identity; null otherwise
-     * (then the local partial results cannot simply be combined, since every device would count init).
+     * Whether a single-result reduce's body is one {@code add}, {@code multiply}, {@code maximum}, {@code minimum},
+     * {@code and} or {@code or} and its init is a constant equal to that op's identity. Only then may devices
+     * reduce their blocks and combine the partial results: otherwise every device would count init once.
      */
     static boolean initIsIdentity(Operation reduce) {
         if (reduce.numResults() != 1) return false;

@@ -18,7 +18,6 @@ import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
-import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -53,10 +52,13 @@ public final class Partitioner {
     static final String SHARDING = "sdy.sharding";
 
     private final Module module;
+    /** One mesh of the module: its devices, collective emitter and resharder. */
+    private record MeshCtx(String name, MeshAttr mesh, DeviceGrid grid, CollectiveEmitter emit, Resharder resharder) {}
+
+    private final Map<String, MeshCtx> meshes = new LinkedHashMap<>();
+    private final long[] channels = {1};
+    /** The first mesh: where replicated values are said to live (replication looks the same on every mesh). */
     private String meshName;
-    private DeviceGrid grid;
-    private CollectiveEmitter emit;
-    private Resharder resharder;
     private final List<PartitionReport.Entry> report = new ArrayList<>();
 
     /** A local block and the sharding it holds of its global value. */
@@ -67,18 +69,22 @@ public final class Partitioner {
     public static PartitionedProgram partition(Module propagated) { return new Partitioner(propagated).run(); }
 
     private PartitionedProgram run() {
-        Map<String, MeshAttr> meshes = new LinkedHashMap<>();
         for (Operation op : module.operations()) {
-            if (op.name().equals("sdy.mesh")) meshes.put(((StringAttr) op.attr("sym_name")).value(), (MeshAttr) op.attr("mesh"));
+            if (!op.name().equals("sdy.mesh")) continue;
+            String name = ((StringAttr) op.attr("sym_name")).value();
+            MeshAttr m = (MeshAttr) op.attr("mesh");
+            DeviceGrid g = new DeviceGrid(m);
+            CollectiveEmitter e = new CollectiveEmitter(g, channels);
+            if (!meshes.isEmpty() && meshes.values().iterator().next().grid().devices() != g.devices()) {
+                throw new Hlo4jException("sdy.mesh @" + name + " " + m.body() + " has " + g.devices() + " devices but @" + meshName + " has "
+                        + meshes.get(meshName).grid().devices() + "; every mesh of a module spans the same devices", op.location());
+            }
+            if (meshName == null) meshName = name;
+            meshes.put(name, new MeshCtx(name, m, g, e, new Resharder(e, m)));
         }
-        if (meshes.size() != 1) {
-            throw new Hlo4jException("the partitioner needs exactly one sdy.mesh in the module, found " + meshes.keySet(), module.op().location());
-        }
-        meshName = meshes.keySet().iterator().next();
-        MeshAttr mesh = meshes.get(meshName);
-        grid = new DeviceGrid(mesh);
-        emit = new CollectiveEmitter(grid);
-        resharder = new Resharder(emit, mesh);
+        if (meshes.isEmpty()) throw new Hlo4jException("the partitioner needs an sdy.mesh in the module", module.op().location());
+        MeshAttr mesh = meshes.get(meshName).mesh();
+        int devices = meshes.get(meshName).grid().devices();
         Operation main = module.symbols().lookup("main");
         if (main == null) throw new Hlo4jException("the partitioner needs a func.func @main", module.op().location());
         for (Operation f : module.functions()) {
@@ -109,10 +115,10 @@ public final class Partitioner {
         for (Map.Entry<String, Attribute> e : module.attributes().asMap().entrySet()) {
             if (!e.getKey().startsWith("sdy.") && !e.getKey().startsWith("mhlo.num_")) attrs.put(e.getKey(), e.getValue());
         }
-        attrs.put("mhlo.num_partitions", IntegerAttr.i32(grid.devices()));
+        attrs.put("mhlo.num_partitions", IntegerAttr.i32(devices));
         attrs.put("mhlo.num_replicas", IntegerAttr.i32(1));
         Module out = Module.of(module.name(), DictionaryAttr.of(attrs), List.of(f), module.op().location());
-        return new PartitionedProgram(out, mesh, grid.devices(), argTypes, argSh, resTypes, resSh, new PartitionReport(report));
+        return new PartitionedProgram(out, mesh, devices, argTypes, argSh, resTypes, resSh, new PartitionReport(report));
     }
 
     private static String symbol(Operation f) { return f.attr("sym_name") instanceof StringAttr s ? s.value() : "?"; }
@@ -143,8 +149,8 @@ public final class Partitioner {
     }
 
     private TensorSharding checkMesh(TensorSharding s, String what, Location loc) {
-        if (s.inlineMesh() != null ? !s.inlineMesh().equals(grid.mesh()) : !s.meshName().equals(meshName)) {
-            throw new Hlo4jException(what + " is sharded on another mesh than @" + meshName + ": " + s, loc);
+        if (s.inlineMesh() != null || !meshes.containsKey(s.meshName())) {
+            throw new Hlo4jException(what + " is sharded on a mesh the module does not declare (meshes " + meshes.keySet() + "): " + s, loc);
         }
         if (!s.unreducedAxes().isEmpty()) throw new Hlo4jException(what + ": unreduced axes are not supported: " + s, loc);
         return s;
@@ -154,7 +160,7 @@ public final class Partitioner {
         if (s.rank() != global.rank()) throw new Hlo4jException(what + ": sharding " + s + " has rank " + s.rank() + " but the value is " + global, loc);
         long[] shape = global.shape();
         for (int d = 0; d < shape.length; d++) {
-            long n = grid.size(s.axesOfDim(d));
+            long n = ctx(s).grid().size(s.axesOfDim(d));
             if (shape[d] % n != 0) {
                 throw new Hlo4jException(what + " (" + global + "): dimension " + d + " of size " + shape[d] + " is not divisible by mesh axes "
                         + s.axesOfDim(d) + " with " + n + " shards (no padding is done)", loc);
@@ -164,10 +170,14 @@ public final class Partitioner {
         return global.withShape(shape);
     }
 
-    private TensorSharding replicated(int rank) {
+    private MeshCtx ctx(TensorSharding s) { return meshes.get(s.meshName()); }
+
+    private TensorSharding replicated(int rank) { return replicated(rank, meshName); }
+
+    private TensorSharding replicated(int rank, String mesh) {
         List<DimensionSharding> dims = new ArrayList<>();
         for (int i = 0; i < rank; i++) dims.add(new DimensionSharding(List.of(), true, null));
-        return new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum");
+        return new TensorSharding(mesh, null, dims, List.of(), List.of(), "sum");
     }
 
     private Local local(Map<Value, Local> env, Value v, Operation user) {
@@ -183,8 +193,24 @@ public final class Partitioner {
     }
 
     private Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
-        if (sameLayout(l.sharding(), to)) return l.value();
-        return resharder.reshard(b, l.value(), global, l.sharding(), to, what, loc);
+        TensorSharding from = l.sharding();
+        boolean sameMesh = from.meshName().equals(to.meshName());
+        if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated())) return l.value();
+        if (sameMesh) return ctx(to).resharder().reshard(b, l.value(), global, from, to, what, loc);
+        if (sameBlocks(from, to, global)) return l.value();
+        // across meshes: whole on the source mesh, then each device's block of the target
+        Value whole = reshard(b, l, global, replicated(global.rank(), from.meshName()), what, loc);
+        return reshard(b, new Local(whole, replicated(global.rank(), to.meshName())), global, to, what, loc);
+    }
+
+    /** Whether two shardings on different meshes give every device the same block (a mesh that is a view of another). */
+    private boolean sameBlocks(TensorSharding a, TensorSharding b, TensorType global) {
+        DeviceGrid ga = ctx(a).grid(), gb = ctx(b).grid();
+        for (int d = 0; d < global.rank(); d++) {
+            if (ga.size(a.axesOfDim(d)) != gb.size(b.axesOfDim(d))) return false;
+            for (int p = 0; p < ga.devices(); p++) if (ga.index(p, a.axesOfDim(d)) != gb.index(p, b.axesOfDim(d))) return false;
+        }
+        return true;
     }
 
     /** Equal dimension axes (open/closed, priorities and replicated lists do not change the data layout). */
@@ -236,7 +262,7 @@ public final class Partitioner {
                     env.put(op.result(0), new Local(c, to));
                     return;
                 }
-                Value c = b.append(RegionCopy.copy(op, Map.of()), op.location()).result(0);
+                Value c = b.append(RegionCopy.copy(op, Map.of(), null), op.location()).result(0);
                 TensorType t = (TensorType) op.result(0).type();
                 env.put(op.result(0), new Local(reshard(b, new Local(c, replicated(t.rank())), t, to, "constant", op.location()), to));
             }
@@ -255,23 +281,30 @@ public final class Partitioner {
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
         boolean reducing = LocalOps.REDUCING.contains(op.name())
                 && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
+        MeshCtx c = targets.isEmpty() ? meshes.get(meshName) : ctx(targets.get(0));
+        for (TensorSharding t : targets) {
+            if (!t.meshName().equals(c.name())) throw new Hlo4jException("'" + op.name() + "' has results on two meshes: " + targets, op.location());
+        }
         List<TensorSharding> current = new ArrayList<>();
-        for (Value v : op.operands()) current.add(local(env, v, op).sharding());
-        FactorPlan plan = FactorPlan.plan(rule, grid, current, targets, reducing, LocalOps.keptWhole(op, rule));
+        for (Value v : op.operands()) {
+            TensorSharding s = local(env, v, op).sharding();
+            current.add(s.meshName().equals(c.name()) ? s : replicated(s.rank(), c.name()));
+        }
+        FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
         List<Value> operands = new ArrayList<>();
         List<TensorSharding> operandSh = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {
-            TensorSharding need = plan.operand(i, meshName);
+            TensorSharding need = plan.operand(i, c.name());
             operandSh.add(need);
             operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
         }
         List<TensorSharding> computed = new ArrayList<>();
         List<TensorType> localTypes = new ArrayList<>();
         for (int r = 0; r < op.numResults(); r++) {
-            computed.add(plan.result(r, meshName));
+            computed.add(plan.result(r, c.name()));
             localTypes.add(localType((TensorType) op.result(r).type(), computed.get(r), "'" + op.name() + "' result #" + r, op.location()));
         }
-        List<Value> locals = LocalOps.emit(b, op, operands, localTypes, operandSh, computed, emit);
+        List<Value> locals = LocalOps.emit(b, op, operands, localTypes, operandSh, computed, c.emit());
         List<AxisRef> partial = plan.reductionAxes();
         for (int r = 0; r < op.numResults(); r++) {
             Value v = locals.get(r);
@@ -280,8 +313,8 @@ public final class Partitioner {
                 Region body = op.name().equals("stablehlo.reduce") ? op.region(0)
                         : new io.hlo4j.mlir.build.StablehloBuilder(b).combiner("add", ((TensorType) v.type()).elementType(), op.location());
                 Finish fin = finish(have, targets.get(r), partial);
-                v = emit.allReduce(b, v, fin.allReduce, body, op.location());
-                if (fin.dim >= 0) v = emit.reduceScatter(b, v, fin.dim, fin.scatter, body, op.location());
+                v = c.emit().allReduce(b, v, fin.allReduce, body, op.location());
+                if (fin.dim >= 0) v = c.emit().reduceScatter(b, v, fin.dim, fin.scatter, body, op.location());
                 have = fin.result;
             }
             long got = shards(have), want = shards(targets.get(r));
@@ -294,7 +327,7 @@ public final class Partitioner {
         }
     }
 
-    private long shards(TensorSharding s) { return grid.size(s.shardingAxes()); }
+    private long shards(TensorSharding s) { return ctx(s).grid().size(s.shardingAxes()); }
 
     /** How partial sums over {@code partial} are finished: all_reduce over some axes, reduce_scatter over the rest. */
     private record Finish(List<AxisRef> allReduce, int dim, List<AxisRef> scatter, TensorSharding result) {}
@@ -309,7 +342,7 @@ public final class Partitioner {
             rest.removeAll(extra);
             List<DimensionSharding> dims = new ArrayList<>(have.dimShardings());
             dims.set(d, new DimensionSharding(t, true, null));
-            return new Finish(rest, d, List.copyOf(extra), new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum"));
+            return new Finish(rest, d, List.copyOf(extra), new TensorSharding(have.meshName(), null, dims, List.of(), List.of(), "sum"));
         }
         return new Finish(partial, -1, List.of(), have);
     }
@@ -323,8 +356,7 @@ public final class Partitioner {
             if (!(v.type() instanceof TensorType t)) throw new Hlo4jException("'" + op.name() + "' uses a non-tensor value " + v.type(), op.location());
             map.put(v, reshard(b, env, v, replicated(t.rank()), "'" + op.name() + "' (computed replicated)", op.location()));
         }
-        Operation.Builder ob = RegionCopy.copy(op, map);
-        if (op.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", emit.channel());
+        Operation.Builder ob = RegionCopy.copy(op, map, () -> meshes.get(meshName).emit().channel());
         Operation c = b.append(ob, op.location());
         report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_REPLICATED, op.name(), op.location().describe(), why));
         for (int r = 0; r < op.numResults(); r++) {
@@ -415,8 +447,10 @@ public final class Partitioner {
     private void manual(IrBuilder b, Operation op, Map<Value, Local> env) {
         TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
         ManualAxes manualAxes = SdyManualComputation.manualAxes(op);
-        if (!new HashSet<>(manualAxes.axes()).containsAll(grid.mesh().axisNames())) {
-            throw new Hlo4jException("sdy.manual_computation manual on " + manualAxes.axes() + " of mesh axes " + grid.mesh().axisNames()
+        MeshCtx c = in.size() > 0 ? ctx(checkMesh(in.get(0), "manual_computation in_shardings #0", op.location()))
+                : ctx(checkMesh(out.get(0), "manual_computation out_shardings #0", op.location()));
+        if (!new HashSet<>(manualAxes.axes()).containsAll(c.mesh().axisNames())) {
+            throw new Hlo4jException("sdy.manual_computation manual on " + manualAxes.axes() + " of mesh @" + c.name() + " axes " + c.mesh().axisNames()
                     + ": partially manual computations are not supported by the partitioner yet", op.location());
         }
         Block body = op.region(0).entry();
@@ -433,10 +467,9 @@ public final class Partitioner {
         Operation ret = body.terminator();
         for (Operation inner : body.operations()) {
             if (inner == ret) break;
-            Operation.Builder ob = RegionCopy.copy(inner, map);
-            if (inner.attr("channel_handle") instanceof ChannelHandle) ob.property("channel_handle", emit.channel());
-            Operation c = b.append(ob, inner.location());
-            for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
+            Operation.Builder ob = RegionCopy.copy(inner, map, () -> c.emit().channel());
+            Operation copy = b.append(ob, inner.location());
+            for (int i = 0; i < copy.numResults(); i++) map.put(inner.result(i), copy.result(i));
         }
         for (int i = 0; i < op.numResults(); i++) {
             TensorSharding s = checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location());

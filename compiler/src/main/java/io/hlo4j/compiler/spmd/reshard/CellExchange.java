@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.spmd.reshard;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,7 @@ final class CellExchange {
 
     /** Whether both tilings refine to equal cells (and no values are partial). */
     static boolean applies(Layouts lay, Layouts.State s, Layouts.State t) {
-        if (s.mask() != 0 || t.mask() != 0) return false;
+        if (s.mask() != 0 || t.mask() != 0 || lay.shape.length == 0) return false;
         for (int d = 0; d < lay.shape.length; d++) {
             long a = lay.m.size(s.dims().get(d)), b = lay.m.size(t.dims().get(d));
             if (Math.max(a, b) % Math.min(a, b) != 0) return false;
@@ -125,6 +124,4 @@ final class CellExchange {
         }
         return new ReshardStep.Exchange(lay.localType(s), lay.localType(t), cell, rounds, bytes);
     }
-
-    static String show(long[] a) { return Arrays.toString(a); }
 }

@@ -8,13 +8,23 @@ import java.util.List;
 
 /** Layouts of one tensor as atom lists per dimension plus a bit set of unreduced atoms, and their block geometry. */
 final class Layouts {
-    /** Atom ids per dimension (major to minor) and the unreduced atoms as a bit set. */
-    record State(List<List<Integer>> dims, long mask) {
-        State {
+    /** Atom ids per dimension (major to minor) and the unreduced atoms as a bit set; the key is computed once. */
+    static final class State {
+        private final List<List<Integer>> dims;
+        private final long mask;
+        private final String key;
+
+        State(List<List<Integer>> dims, long mask) {
             List<List<Integer>> c = new ArrayList<>();
             for (List<Integer> d : dims) c.add(List.copyOf(d));
-            dims = List.copyOf(c);
+            this.dims = List.copyOf(c);
+            this.mask = mask;
+            this.key = this.dims + "/" + mask;
         }
+
+        List<List<Integer>> dims() { return dims; }
+        long mask() { return mask; }
+        String key() { return key; }
 
         long used() {
             long u = 0;
@@ -22,7 +32,7 @@ final class Layouts {
             return u;
         }
 
-        String key() { return dims + "/" + mask; }
+        @Override public String toString() { return key; }
     }
 
     final MeshAtoms m;

@@ -29,7 +29,6 @@ final class MeshAtoms {
     final int devices;
     final long[] positionOfDevice;
     final long[][] coord; // [device][atom]
-    private final Map<String, long[]> boundaries = new LinkedHashMap<>();
 
     private MeshAtoms(MeshAttr mesh) {
         this.mesh = mesh;
@@ -68,9 +67,6 @@ final class MeshAtoms {
                 long size = b[j + 1] / b[j];
                 m.atoms.add(new Atom(a.name(), a.size(), b[j], size, axisStrides[i] * (a.size() / (b[j] * size))));
             }
-            long[] bs = new long[b.length];
-            for (int j = 0; j < b.length; j++) bs[j] = b[j];
-            m.boundaries.put(a.name(), bs);
         }
         List<Long> order = mesh.deviceOrder();
         for (int pos = 0; pos < m.devices; pos++) {

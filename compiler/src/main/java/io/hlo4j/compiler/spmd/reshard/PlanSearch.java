@@ -31,8 +31,11 @@ final class PlanSearch {
     private record Edge(Layouts.State next, long cost, Move move, int steps) {
         Edge(Layouts.State next, long cost, Move move) { this(next, cost, move, 1); }
     }
-    private record Node(long cost, int steps, Layouts.State state) {}
+    private record Node(long estimate, long cost, int steps, Layouts.State state) {}
     private record Back(Layouts.State prev, Move move) {}
+
+    /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
+    static final long MAX_EXCHANGE_CELLS = 64;
 
     private final Layouts lay;
     private final MeshAtoms m;
@@ -52,11 +55,14 @@ final class PlanSearch {
         Map<String, Long> dist = new HashMap<>();
         Map<String, Integer> depth = new HashMap<>();
         Map<String, Back> back = new HashMap<>();
-        PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.cost != b.cost ? Long.compare(a.cost, b.cost) : Integer.compare(a.steps, b.steps));
+        // A*: the per-device lower bound to the goal never overestimates what is left (each device must still
+        // receive what its target block lacks), so the first time the goal is taken its cost is the least.
+        PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.estimate != b.estimate ? Long.compare(a.estimate, b.estimate)
+                : Integer.compare(a.steps, b.steps));
+        this.goal = goal;
         dist.put(start.key(), 0L);
         depth.put(start.key(), 0);
-        queue.add(new Node(0, 0, start));
-        this.goal = goal;
+        queue.add(new Node(remaining(start), 0, 0, start));
         String goalKey = goal.key();
         while (!queue.isEmpty()) {
             Node n = queue.poll();
@@ -72,11 +78,22 @@ final class PlanSearch {
                     dist.put(k, c);
                     depth.put(k, st);
                     back.put(k, new Back(n.state, e.move));
-                    queue.add(new Node(c, st, e.next));
+                    queue.add(new Node(c + remaining(e.next), c, st, e.next));
                 }
             }
         }
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
+    }
+
+    private final Map<String, Long> remaining = new HashMap<>();
+
+    /** The busiest device's lower bound from {@code s} to the goal (cached). */
+    private long remaining(Layouts.State s) {
+        return remaining.computeIfAbsent(s.key(), k -> {
+            long worst = 0;
+            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) worst = Math.max(worst, b);
+            return worst;
+        });
     }
 
     // ---- moves ---------------------------------------------------------------------------------------------------
@@ -106,11 +123,9 @@ final class PlanSearch {
             }
         }
         for (Layouts.State p : permutations(s)) if (!p.key().equals(s.key())) add(out, p, block, new Permute());
-        if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal)) {
+        if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks; counted as one step per round
-            long worst = 0;
-            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) worst = Math.max(worst, b);
-            out.add(new Edge(goal, worst, new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
+            out.add(new Edge(goal, remaining(s), new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {
@@ -197,19 +212,18 @@ final class PlanSearch {
     // ---- concrete steps --------------------------------------------------------------------------------------------
 
     private List<ReshardStep> steps(Layouts.State start, Layouts.State goal, Map<String, Back> back) {
-        Deque<Back> path = new ArrayDeque<>();
-        List<Layouts.State> states = new ArrayList<>();
+        List<Back> moves = new ArrayList<>();
+        List<Layouts.State> states = new ArrayList<>(); // states.get(i): the layout after moves.get(i)
         Layouts.State cur = goal;
         while (!cur.key().equals(start.key())) {
             Back b = back.get(cur.key());
-            path.push(b);
+            moves.add(0, b);
             states.add(0, cur);
             cur = b.prev;
         }
         List<ReshardStep> out = new ArrayList<>();
         Layouts.State s = start;
         int i = 0;
-        List<Back> moves = new ArrayList<>(path);
         while (i < moves.size()) {
             Move mv = moves.get(i).move;
             if (mv instanceof Slice) {

@@ -6,7 +6,6 @@ import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -91,11 +90,5 @@ public final class ReshardPlanner {
             s[d] /= n;
         }
         return TensorType.of(global.elementType(), s);
-    }
-
-    static List<Integer> list(int... xs) {
-        List<Integer> l = new ArrayList<>();
-        for (int x : xs) l.add(x);
-        return l;
     }
 }

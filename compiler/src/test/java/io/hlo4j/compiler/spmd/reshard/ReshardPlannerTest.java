@@ -122,4 +122,48 @@ class ReshardPlannerTest {
         }
         ExpertMeshReshardTest.write("reshard-cases.md", t);
     }
+
+    @Test
+    void groupsAreAxisGroupsInTheListedOrder() {
+        // pxla.axis_groups on a=2, b=2, c=2: over b [[0,2],[1,3],[4,6],[5,7]]; over (c, a) [[0,4,1,5],[2,6,3,7]]
+        MeshAttr m = mesh("a", 2, "b", 2, "c", 2);
+        MeshAtoms atoms = MeshAtoms.of(m, new long[] {8}, List.of(spec("a,b,c")), "t", ReshardHarness.LOC);
+        assertThat(atoms.groups(atoms.expand(AxisRef.of("b")))).isDeepEqualTo(new long[][] {{0, 2}, {1, 3}, {4, 6}, {5, 7}});
+        List<Integer> ca = new java.util.ArrayList<>(atoms.expand(AxisRef.of("c")));
+        ca.addAll(atoms.expand(AxisRef.of("a")));
+        assertThat(atoms.groups(ca)).isDeepEqualTo(new long[][] {{0, 4, 1, 5}, {2, 6, 3, 7}});
+    }
+
+    @Test
+    void emittedProgramsPrintAndParseBack() {
+        MeshAttr m = mesh("x", 4, "y", 2);
+        TensorSharding partial = ReshardHarness.of(List.of(List.of(AxisRef.of("y")), List.of()), List.of(AxisRef.of("x")));
+        for (TensorSharding[] c : List.of(new TensorSharding[] {spec("x", "y"), spec("y", "x")}, new TensorSharding[] {partial, spec("y", "x")},
+                new TensorSharding[] {spec("x,y", ""), spec("y,x", "")}, new TensorSharding[] {spec("", ""), spec("x", "y")})) {
+            ReshardPlan p = ReshardPlanner.plan(m, T, c[0], c[1]);
+            String text = io.hlo4j.mlir.print.MlirPrinter.print(ReshardHarness.module(p));
+            var back = io.hlo4j.mlir.parse.MlirParser.parseModule(text, "reshard.mlir");
+            assertThat(io.hlo4j.mlir.print.MlirPrinter.print(back)).isEqualTo(text);
+            io.hlo4j.runtime.array.HostArray g = ReshardHarness.data(T);
+            var run = io.hlo4j.runtime.spmd.SpmdRunner.run(back, m, List.of(g), List.of(c[0]), List.of(c[1]), List.of(T));
+            assertThat(run.results().get(0)).isEqualTo(g);
+        }
+    }
+
+    @Test
+    void meshesWithAxesOfThreeAndScalars() {
+        MeshAttr m = mesh("x", 3, "y", 2);
+        TensorType t = f32(6, 6);
+        ReshardPlan a2a = check(m, t, spec("x", ""), spec("", "x"));
+        assertThat(a2a.steps()).singleElement().isInstanceOf(ReshardStep.AllToAll.class);
+        // dimension 0 goes from 3 to 2 shards (no common cells): the plan passes through a layout that nests
+        ReshardPlan swap = check(m, t, spec("x", "y"), spec("y", "x"));
+        assertThat(swap.steps().get(0)).isNotInstanceOf(ReshardStep.Exchange.class);
+        check(m, t, spec("x,y", ""), spec("y,x", ""));
+        check(m, t, spec("", "y"), spec("x,y", ""));
+        TensorSharding partialScalar = ReshardHarness.of(List.of(), List.of(AxisRef.of("x")));
+        ReshardPlan s = check(m, f32(), partialScalar, ReshardHarness.of(List.of(), List.of()));
+        assertThat(s.steps()).singleElement().isInstanceOf(ReshardStep.AllReduce.class);
+        assertThat(check(m, f32(), ReshardHarness.of(List.of(), List.of()), ReshardHarness.of(List.of(), List.of())).steps()).isEmpty();
+    }
 }

@@ -33,6 +33,12 @@ class ReshardPropertyTest {
     }
 
     @Test
+    void randomPairsOnEveryFiveAxisFactorisationOfEight() {
+        int seed = 50;
+        for (int[] f : ExpertMeshReshardTest.factorisations(8)) pairs(model(f[0], f[1], f[2], f[3], f[4]), f32(8, 8, 8), new Random(seed++), 2);
+    }
+
+    @Test
     void randomPairsOnSixteenDevices() {
         List<MeshAttr> meshes = List.of(mesh("x", 4, "y", 4), mesh("a", 2, "b", 2, "c", 2, "d", 2), model(2, 2, 1, 2, 2));
         int seed = 100;

@@ -13,19 +13,20 @@ import java.util.List;
  *   <li>reduce_scatter of B bytes: (g-1)/g * B;</li>
  *   <li>all_reduce (psum) of B bytes: 2 (g-1)/g * B (a reduce_scatter then an all_gather);</li>
  *   <li>ragged_all_to_all: the rows sent to other members times the row bytes; data-dependent, so the model
- *       takes the expectation under uniform routing (a row's expert is on another shard with probability
- *       (X-1)/X); the worst case is every row off-shard.</li>
+ *       takes the expectation under uniform routing: a token's k distinct experts touch
+ *       (X-1) (1 - C(E-L, k) / C(E, k)) other shards on average, one row each; the worst case is X-1.</li>
  * </ul>
- * With T = N/D tokens per expert group, T_l = T/X per shard, R = T_l k rows, X the expert axis, Q = tp:
+ * With T = N/D tokens per expert group, T_l = T/X per shard, X the expert axis, Q = tp, L = E/X:
  * <ul>
  *   <li>REPLICATED: entry all_gather of x over expert (tokens arrive split like the others; T_l H xBytes (X-1));
  *       reduce_scatter of the f32 partial [T, H] over tp; psum of the f32 [T, H/Q] over expert;</li>
  *   <li>RING: all_gather of x [T, H] and of the routing (ids i32 and weights) [T, k] over expert;
  *       reduce_scatter of the f32 [T, H] over tp, then of the f32 [T, H/Q] over expert;</li>
- *   <li>TOKEN_SHARDED: all_gather of the per-expert counts [X, E] i32 over expert; ragged dispatch of R (X-1)/X
- *       rows of H compute elements; ragged return of as many rows; reduce_scatter of the f32 [T_l, H] over tp.</li>
+ *   <li>TOKEN_SHARDED: all_gather of the pair counts [X, X] i32 over expert; ragged dispatch of one row of H
+ *       compute elements per (token, remote shard) pair, with 2k f32 of metadata (local experts, weights); ragged
+ *       return of one f32 row of H per pair; reduce_scatter of the f32 [T_l, H] over tp.</li>
  * </ul>
- * Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
+ * Partial outputs and the combine travel in the accumulation dtype (f32; f64 for float64 runs). Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
  * picks the smallest total among the modes the shapes allow; ties go to the simpler mode (REPLICATED, RING,
  * TOKEN_SHARDED in that order).
  */
@@ -45,28 +46,30 @@ public final class EpCostModel {
 
     public static Estimate estimate(EpShapes s, EpMode mode) {
         long d = s.dp(), x = s.expert(), q = s.tp(), h = s.hidden(), e = s.experts(), k = s.slots();
-        double t = (double) s.tokens() / d, tl = t / x, rows = tl * k;
+        double t = (double) s.tokens() / d, tl = t / x;
         List<Entry> out = new ArrayList<>();
         switch (mode) {
             case REPLICATED -> {
                 add(out, "tokens into the expert group", "reshard", x, ring(x) * t * h * s.xBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
-                add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * 4);
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d, 2 * ring(d) * e * 4);
             }
             case RING -> {
                 add(out, "tokens in", "all_gather", x, ring(x) * t * h * s.xBytes());
                 add(out, "routing ids in", "all_gather", x, ring(x) * t * k * 4);
                 add(out, "routing weights in", "all_gather", x, ring(x) * t * k * s.computeBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * 4);
-                add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * 4);
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case TOKEN_SHARDED -> {
-                add(out, "per-expert row counts", "all_gather", x, ring(x) * x * e * 4);
-                add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, rows * ring(x) * h * s.computeBytes());
-                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, rows * ring(x) * h * s.computeBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * 4);
+                double pairs = tl * remoteShards(e, x, k);
+                add(out, "pair counts", "all_gather", x, ring(x) * x * x * 4);
+                add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
+                add(out, "dispatch metadata (expected)", "ragged_all_to_all", x, pairs * 2 * k * s.accBytes());
+                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case AUTO -> throw new MoeException("EpCostModel: AUTO is a choice, not a mode; call choose");
@@ -84,6 +87,18 @@ public final class EpCostModel {
         }
         if (best == null) throw new MoeException("EpCostModel: no expert-parallel mode is possible for " + s + " (allowed " + allowed + ")");
         return best;
+    }
+
+    /**
+     * The expected number of other shards a token's k distinct experts touch when they are uniform among E:
+     * (X-1) (1 - C(E-L, k) / C(E, k)), L = E/X.
+     */
+    static double remoteShards(long e, long x, long k) {
+        if (x <= 1) return 0;
+        long l = e / x;
+        double none = 1;
+        for (long i = 0; i < k; i++) none *= Math.max(0, e - l - i) / (double) (e - i);
+        return (x - 1) * (1 - none);
     }
 
     /** (g-1)/g. */

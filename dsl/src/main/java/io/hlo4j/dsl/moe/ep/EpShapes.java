@@ -24,6 +24,9 @@ public record EpShapes(long tokens, long hidden, long intermediate, int experts,
         }
     }
 
+    /** Bytes of the accumulation dtype (partial outputs, combine): f64 for a float64 compute dtype, else f32. */
+    public int accBytes() { return Math.max(4, computeBytes); }
+
     /** Rows one device routes when tokens are split over dp and expert: (N / (D X)) * k. */
     public double rowsPerShard() { return (double) tokens / ((long) dp * expert) * slots; }
 }

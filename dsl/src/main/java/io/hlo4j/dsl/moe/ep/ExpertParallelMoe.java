@@ -1,7 +1,6 @@
 package io.hlo4j.dsl.moe.ep;
 
 import io.hlo4j.dsl.DType;
-import io.hlo4j.dsl.Indexing;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
@@ -61,6 +60,9 @@ public final class ExpertParallelMoe {
         this.capacity = capacity;
     }
 
+    /** The token-sharded receive buffer that never overflows: every shard of the group sending every token, T X rows. */
+    public long worstCase(long tokens) { return tokens / layout.dpSize(); }
+
     /** Token-sharded only: a receive buffer of {@code rows} rows per device instead of the worst case. */
     public ExpertParallelMoe withCapacity(long rows) {
         if (rows < 1) throw new MoeException("ExpertParallelMoe: capacity must be at least 1 row, got " + rows);
@@ -117,8 +119,7 @@ public final class ExpertParallelMoe {
         }
         EpCostModel.Estimate est = plan(tokens, intermediate, xType);
         EpMode mode = est.mode();
-        long dxTokens = tokens / ((long) layout.dpSize() * x);
-        long cap = capacity > 0 ? capacity : dxTokens * config.slotsPerToken() * x;
+        long cap = capacity > 0 ? capacity : worstCase(tokens);
         if (capacity > 0 && mode != EpMode.TOKEN_SHARDED) throw new MoeException(where + ": a capacity applies to token-sharded dispatch only, the mode is " + mode.cliName(), SourceLoc.here());
 
         List<String> tokAxes = mode == EpMode.REPLICATED ? layout.dpAxes() : layout.dpAndExpertAxes();
@@ -197,12 +198,13 @@ public final class ExpertParallelMoe {
         Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
         Tensor tpIdx = layout.tpIndex();
         Tensor tokens = xl.astype(compute);
+        DType acc = MoeRouter.accumDtype(config);
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
@@ -214,19 +216,19 @@ public final class ExpertParallelMoe {
                     eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
                     wg = Collectives.allGather(r.weights(), 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx);
+                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx, acc);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
             case TOKEN_SHARDED -> {
                 if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, e, cap);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap, acc);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx);
+                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
                 }
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
@@ -267,8 +269,8 @@ public final class ExpertParallelMoe {
             for (int d = 0; d < dropped.length; d++) {
                 if (dropped[d] > 0) {
                     throw new MoeException("expert-parallel FUSED, token-sharded: device " + d + " received " + dropped[d]
-                            + " rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
-                            + n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize() + ")", SourceLoc.here());
+                            + " (token, shard) rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
+                            + worstCase(n) + ")", SourceLoc.here());
                 }
             }
         }
@@ -301,7 +303,7 @@ public final class ExpertParallelMoe {
         int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
         double scale = 1.0 / rep;
         DType compute = MoeRouter.computeDtype(config);
-        long cap = capacity > 0 ? capacity : n / ((long) layout.dpSize() * layout.expertSize()) * config.slotsPerToken() * layout.expertSize();
+        long cap = capacity > 0 ? capacity : worstCase(n);
         List<PartitionSpec> out = new ArrayList<>();
         for (int i : argnums) out.add(in.get(i));
         List<Object> specs = new ArrayList<>();
@@ -314,8 +316,9 @@ public final class ExpertParallelMoe {
             io.hlo4j.dsl.grad.Grad.Result g = io.hlo4j.dsl.grad.Grad.apply(v -> {
                 List<Tensor> t = new ArrayList<>();
                 for (int i = 0; i < nArgs; i++) t.add((Tensor) v[i]);
-                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(DType.F32);
-                Tensor ct = ((Tensor) v[nArgs]).astype(DType.F32);
+                DType acc = MoeRouter.accumDtype(config);
+                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(acc);
+                Tensor ct = ((Tensor) v[nArgs]).astype(acc);
                 return Ops.mul(io.hlo4j.dsl.Reductions.sum(Ops.mul(y, ct), 0, 1), scale);
             }, argnums, a.toArray());
             List<Tensor> gs = new ArrayList<>();

@@ -41,10 +41,10 @@ final class LocalExperts {
     /**
      * FUSED on this shard for tokens [T, H] (compute dtype) with routing {@code experts}, {@code weights} [T, k]:
      * the rows of this shard's experts [lo, lo + L) sorted by expert, the FFN, and the weighted scatter-add into a
-     * partial f32 [T, H] (partial over the expert axis, and over tp when tp > 1).
+     * partial [T, H] in the accumulation dtype {@code acc} (partial over the expert axis, and over tp when tp > 1).
      */
     static Tensor partial(Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act, Tensor lo,
-                          Tensor tpIndex) {
+                          Tensor tpIndex, DType acc) {
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1), r = t * k;
         long le = w.experts();
         Tensor ids = experts.reshape(r);
@@ -56,8 +56,8 @@ final class LocalExperts {
         Tensor sortedKey = Indexing.take(key, perm, 0);
         Tensor y = ffn(Indexing.take(rows, perm, 0), sortedKey, Indexing.bincount(key, le), w, act, tpIndex);
         Tensor ws = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(weights.reshape(r), perm, 0), 0.0);
-        Tensor weighted = Ops.mul(y.astype(DType.F32), ws.astype(DType.F32).reshape(r, 1).broadcastTo(r, h));
+        Tensor weighted = Ops.mul(y.astype(acc), ws.astype(acc).reshape(r, 1).broadcastTo(r, h));
         Tensor tokenOfRow = Ops.div(perm, Ops.full(Shape.of(r), k, DType.I32));
-        return Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), DType.F32), tokenOfRow, weighted, 0);
+        return Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenOfRow, weighted, 0);
     }
 }

@@ -21,20 +21,28 @@ class EpCapacityAndErrorsTest {
 
     static ExpertMeshView view(int dp, int fsdp, int ep, int tp, int sp) { return ExpertMeshView.of(ExpertMeshView.modelMesh(dp, fsdp, ep, tp, sp)); }
 
-    /** X = 2 shards of 8 tokens (16 rows each): a buffer of 12 rows overflows on some device and the run is refused. */
+    /**
+     * X = 2 shards of 8 tokens each: shard m receives one row per (token, m) pair of both shards. A buffer of exactly
+     * the most any shard receives (from the oracle's routing, below the worst case of 16) gives the exact result;
+     * one row less is refused, naming the device and the worst case.
+     */
     @Test
-    void aCapacityThatOverflowsIsRefusedNamingTheDevice() {
-        ExpertParallelMoe ep = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(12);
-        assertThatThrownBy(() -> ep.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null))
-                .isInstanceOf(MoeException.class).hasMessageContaining("received").hasMessageContaining("capacity of 12 rows")
-                .hasMessageContaining("worst case 32");
-    }
-
-    /** A capacity below the worst case (32) that the routing fits in gives the oracle's result. */
-    @Test
-    void aCapacityThatFitsGivesTheExactResult() {
-        ExpertParallelMoe ep = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(24);
-        TOP2.check("capacity 24", ep.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null));
+    void aCapacityOneRowShortIsRefusedAndAnExactOneRuns() {
+        long[] experts = TOP2.oracle().get(3).toLongArray();
+        long[] received = new long[2];
+        for (int t = 0; t < 16; t++) {
+            java.util.Set<Long> shards = new java.util.HashSet<>();
+            for (int j = 0; j < 2; j++) shards.add(experts[t * 2 + j] / 4);
+            for (long m : shards) received[(int) m]++;
+        }
+        long most = Math.max(received[0], received[1]);
+        assertThat(most).isLessThan(16);
+        ExpertParallelMoe fits = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most);
+        TOP2.check("capacity " + most, fits.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null));
+        ExpertParallelMoe shortBy1 = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most - 1);
+        assertThatThrownBy(() -> shortBy1.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null))
+                .isInstanceOf(MoeException.class).hasMessageContaining("received 1 (token, shard) rows more than its capacity of " + (most - 1) + " rows")
+                .hasMessageContaining("worst case 16");
     }
 
     @Test

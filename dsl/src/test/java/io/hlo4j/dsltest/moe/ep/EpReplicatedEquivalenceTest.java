@@ -23,6 +23,6 @@ class EpReplicatedEquivalenceTest {
     @ParameterizedTest(name = "with biases {0}")
     @MethodSource("eight")
     void withBiases(int[] f) {
-        if (f[3] > 1 || f[1] * f[2] * f[4] > 1) EpEquivalence.check(EpEquivalence.TOP2_BIAS, f, EpMode.REPLICATED);
+        EpEquivalence.check(EpEquivalence.TOP2_BIAS, f, EpMode.REPLICATED);
     }
 }

@@ -11,7 +11,13 @@ import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.spmd.CollectiveRecord;
+import io.hlo4j.runtime.spmd.SpmdRun;
+import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,31 +35,31 @@ import java.util.Set;
  * equal the cost model's entries; the token-sharded ragged all-to-alls move exactly the rows whose expert lives on
  * another shard (counted on the host from the oracle's routing), never fewer than the analytic lower bound of one
  * H-vector per distinct (token, remote shard) pair each way. Writes the table of docs/moe-expert-parallelism.md to
- * {@code target/ep-bytes.md}.
+ * {@code target/ep-bytes-k2.md} (and EpTrafficTopFourTest {@code target/ep-bytes-k4.md}).
  */
 class EpTrafficTest {
-    static final List<String> TABLE = new ArrayList<>(List.of(
-            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | measured (busiest device) | lower bound (same device) | auto picks |",
-            "|---|---|---|---|---|---|---|---|---|---|"));
+    static final List<String> TABLE = header();
+
+    static List<String> header() {
+        return new ArrayList<>(List.of(
+            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | runtime log, busiest device | of which metadata | lower bound (same device) | auto picks |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"));
+    }
 
     static final int[][] MESHES = {{1, 1, 8, 1, 1}, {1, 1, 4, 2, 1}, {2, 1, 2, 2, 1}, {1, 2, 2, 1, 2}, {4, 1, 2, 1, 1}, {1, 1, 2, 4, 1}};
 
     /** E = 8, k = 2, H = 64, M = 32, N = 4 x 16 = 64 tokens, f32. */
     @Test
-    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21)); }
+    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21), TABLE); }
 
-    /** E = 8, k = 4: more rows per token, so dispatch costs more and the all-gathering modes gain. */
-    @Test
-    void topFour() { table(EpCase.random(MoeConfig.of(8, 4, 64, 32), 4, 16, false, 22)); }
-
-    static void table(EpCase c) {
+    static void table(EpCase c, List<String> table) {
         MoeConfig cfg = c.cfg();
         long n = c.b() * c.s(), h = cfg.hiddenSize();
         for (int[] f : MESHES) {
             ExpertMeshView view = ExpertMeshView.of(ExpertMeshView.modelMesh(f[0], f[1], f[2], f[3], f[4]));
             EpLayout layout = new EpLayout(view);
             double[] model = new double[3];
-            double measuredTs = 0, lowerBound = 0, modelRagged = 0;
+            double measuredTs = 0, lowerBound = 0, modelRagged = 0, metadata = 0;
             int i = 0;
             for (EpMode mode : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) {
                 ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view, mode);
@@ -66,33 +72,52 @@ class EpTrafficTest {
                 want.sort(null);
                 assertThat(got).as(Arrays.toString(f) + " " + mode + " body collectives").isEqualTo(want);
                 model[i++] = p.estimate().total();
+                // executed: the runtime's collective log (SpmdRunner) against the bytes computed from the module
+                SpmdRun executed = executed(c, layout, p);
+                List<String> logged = new ArrayList<>(), fromModule = new ArrayList<>();
+                for (CollectiveRecord rec : executed.log()) {
+                    if (!rec.op().equals("ragged_all_to_all") && rec.groupSize() > 1) logged.add(rec.op().replace("stablehlo.", "") + "/" + rec.groupSize() + "/" + rec.maxBytesSent());
+                }
+                for (CollectiveTraffic.Collective col : cs) {
+                    if (!col.ragged() && col.groupSize() > 1) fromModule.add(col.op() + "/" + col.groupSize() + "/" + (long) Math.ceil(col.bytes()));
+                }
+                logged.sort(null);
+                fromModule.sort(null);
+                assertThat(logged).as(Arrays.toString(f) + " " + mode + " executed collectives").isEqualTo(fromModule);
                 if (mode == EpMode.TOKEN_SHARDED) {
                     List<CollectiveTraffic.Collective> ragged = cs.stream().filter(CollectiveTraffic.Collective::ragged).toList();
-                    assertThat(ragged).hasSize(layout.expertSize() > 1 ? 2 : 0);
-                    for (CollectiveTraffic.Collective col : ragged) {
-                        assertThat(col.groupSize()).isEqualTo(layout.expertSize());
-                        assertThat(col.rowBytes()).isEqualTo(h * 4);
-                    }
+                    assertThat(ragged).hasSize(layout.expertSize() > 1 ? 4 : 0);
+                    for (CollectiveTraffic.Collective col : ragged) assertThat(col.groupSize()).isEqualTo(layout.expertSize());
                     ExpertParallelMoe.Result r = c.runEp(view, mode);
                     c.check(Arrays.toString(f) + " " + mode, r);
-                    double[] mb = measured(c, layout, r.sentRows(), h);
+                    for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
+                    long[] raggedSent = new long[layout.mesh().size()];
+                    for (CollectiveRecord rec : executed.log()) {
+                        if (rec.op().equals("ragged_all_to_all")) for (int d = 0; d < raggedSent.length; d++) raggedSent[d] += rec.bytesSent()[d];
+                    }
+                    double[] mb = measured(c, layout, r.sentRows(), raggedSent, h);
                     measuredTs = mb[0];
-                    lowerBound = mb[1];
-                    assertThat(measuredTs).as("measured >= lower bound").isGreaterThanOrEqualTo(lowerBound);
-                    modelRagged = p.estimate().entries().stream().filter(e -> e.op().equals("ragged_all_to_all")).mapToDouble(EpCostModel.Entry::bytes).sum();
+                    metadata = mb[1];
+                    lowerBound = mb[2];
+                    modelRagged = p.estimate().entries().stream().filter(e -> e.what().startsWith("dispatch (") || e.what().startsWith("combine"))
+                            .mapToDouble(EpCostModel.Entry::bytes).sum();
                 }
             }
             EpMode auto = new ExpertParallelMoe(c.cfg(), view, EpMode.AUTO).plan(n, cfg.moeIntermediateSize(), DType.F32).mode();
-            TABLE.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f), layout.dpSize(),
-                    layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, lowerBound, auto.cliName()));
+            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f),
+                    layout.dpSize(), layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, metadata, lowerBound,
+                    auto.cliName()));
         }
     }
 
     /**
-     * The busiest device's ragged bytes (rows it sends off-shard in dispatch and in combine, times H f32), checked
-     * row by row against the routing; and that device's lower bound (distinct (token, remote shard) pairs, each way).
+     * Per device, from the oracle's routing: the (token, shard) pairs it sends to each shard (checked against the
+     * rows the body reports), and what the ragged all-to-alls must move: one H-vector (f32) per pair to another
+     * shard in dispatch, 2k f32 of metadata with each, and one f32 H-vector per pair another shard sent it in combine.
+     * The runtime's log must show exactly that for every device. Returns, for the busiest device: the logged bytes,
+     * their metadata part, and the lower bound (one H-vector per distinct (token, remote shard) pair each way).
      */
-    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long h) {
+    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long[] logged, long h) {
         MoeConfig cfg = c.cfg();
         int devices = layout.mesh().size(), x = layout.expertSize();
         int le = cfg.nRoutedExperts() / x, k = cfg.numExpertsPerTok();
@@ -101,45 +126,57 @@ class EpTrafficTest {
         long[] sentRows = sent.toLongArray();
         NamedSharding tokens = new NamedSharding(layout.mesh(), EpLayout.spec(layout.dpAndExpertAxes()));
         int[][] groups = layout.mesh().replicaGroups(layout.expertAxes());
-        long[][] rowsTo = new long[devices][x];
-        int[] me = new int[devices];
-        double worst = 0, worstBound = 0;
-        long[] pairs = new long[devices];
+        long[][] pairsTo = new long[devices][x];
         for (int d = 0; d < devices; d++) {
-            for (int[] g : groups) for (int m = 0; m < g.length; m++) if (g[m] == d) me[d] = m;
             long[] range = tokens.indexRanges(d, new long[] {n})[0];
             for (long t = range[0]; t < range[1]; t++) {
-                Set<Integer> remote = new HashSet<>();
-                for (int j = 0; j < k; j++) {
-                    int shard = (int) experts[(int) (t * k + j)] / le;
-                    rowsTo[d][shard]++;
-                    if (shard != me[d]) remote.add(shard);
-                }
-                pairs[d] += remote.size();
+                Set<Integer> shards = new HashSet<>();
+                for (int j = 0; j < k; j++) shards.add((int) experts[(int) (t * k + j)] / le);
+                for (int j : shards) pairsTo[d][j]++;
             }
-            for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " rows to shard " + j).isEqualTo(rowsTo[d][j]);
+            for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " pairs to shard " + j).isEqualTo(pairsTo[d][j]);
         }
+        double worst = -1, worstMeta = 0, worstBound = 0;
         for (int[] g : groups) {
             for (int m = 0; m < g.length; m++) {
                 int d = g[m];
-                long dispatch = 0, combine = 0;
-                for (int j = 0; j < x; j++) if (j != m) dispatch += rowsTo[d][j];
-                for (int i = 0; i < g.length; i++) if (i != m) combine += rowsTo[g[i]][m];
-                double bytes = (dispatch + combine) * h * 4.0;
-                double lb = 2.0 * pairs[d] * h * 4.0;
-                if (bytes > worst) { worst = bytes; worstBound = lb; }
+                long out = 0, in = 0;
+                for (int j = 0; j < x; j++) if (j != m) out += pairsTo[d][j];
+                for (int i = 0; i < g.length; i++) if (i != m) in += pairsTo[g[i]][m];
+                long bound = (out + in) * h * 4, meta = out * 2L * k * 4;
+                assertThat(logged[d]).as("device " + d + " ragged bytes sent").isEqualTo(bound + meta);
+                if (logged[d] > worst) {
+                    worst = logged[d];
+                    worstMeta = meta;
+                    worstBound = bound;
+                }
             }
         }
-        return new double[] {worst, worstBound};
+        return new double[] {worst, worstMeta, worstBound};
+    }
+
+    /** The direct module run by the runtime's SpmdRunner, which logs every collective executed. */
+    static SpmdRun executed(EpCase c, EpLayout layout, ExpertParallelMoe.Program p) {
+        long n = c.b() * c.s(), h = c.cfg().hiddenSize();
+        long[] pos = new long[(int) n];
+        for (int t = 0; t < n; t++) pos[t] = t % c.s();
+        List<HostArray> args = List.of(c.x().reshape(n, h), HostArray.fromLongs(TensorType.of(IntegerType.I32, n), pos), c.gate(), c.wi(), c.wu(), c.wd());
+        List<TensorSharding> in = new ArrayList<>(), out = new ArrayList<>();
+        for (int a = 0; a < args.size(); a++) in.add(p.run().inShardings().get(a).toSdy(args.get(a).rank()));
+        List<TensorType> types = p.run().resultTypes();
+        for (int o = 0; o < types.size(); o++) out.add(p.run().outShardings().get(o).toSdy(types.get(o).rank()));
+        return SpmdRunner.run(p.run().module(), layout.mesh().toSdy(), args, in, out, types);
     }
 
     static String key(String op, int g, double bytes) { return String.format(Locale.ROOT, "%s/%d/%.3f", op, g, bytes); }
 
     @AfterAll
-    static void writeTable() throws Exception {
-        Path out = Path.of("target", "ep-bytes.md");
+    static void writeTable() throws Exception { write(TABLE, "ep-bytes-k2.md"); }
+
+    static void write(List<String> table, String file) throws Exception {
+        Path out = Path.of("target", file);
         Files.createDirectories(out.getParent());
-        Files.writeString(out, String.join("\n", TABLE) + "\n");
-        TABLE.forEach(System.out::println);
+        Files.writeString(out, String.join("\n", table) + "\n");
+        table.forEach(System.out::println);
     }
 }
