@@ -202,12 +202,20 @@ class StandardMoePartitionTest {
         assertEquivalent(Arrays.toString(f) + " gradients", partitioned(gradients(), f, 6).run().results(), gradientReference(), GRADS);
     }
 
-    /** The expert kernels' group dimension is split over ep in the explicit program: no ragged_dot is computed replicated. */
+    /**
+     * On ep=8 each device keeps its one expert: nothing is computed replicated, no kernel is gathered (the only
+     * collectives are the three all-reduces over ep that finish the grouped matmuls), and each ragged_dot multiplies
+     * by a zero group and the device's own expert (2 groups of [16, 16]).
+     */
     @Test
     void raggedDotIsSplitOverTheExpertAxis() {
         Partitioned p = partitioned(layer(), new int[] {1, 1, 8, 1, 1}, 2);
-        assertThat(p.program().report().replicated()).extracting(PartitionReport.Entry::op).doesNotContain("chlo.ragged_dot");
-        assertThat(io.hlo4j.mlir.print.MlirPrinter.print(p.program().module())).contains("tensor<1x16x16xf32>");
+        assertThat(p.program().report().entries()).isEmpty();
+        assertThat(p.run().log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_reduce", "stablehlo.all_reduce",
+                "stablehlo.all_reduce");
+        assertThat(p.run().log()).allSatisfy(r -> assertThat(r.axes()).containsExactly("ep"));
+        List<String> dots = io.hlo4j.mlir.print.MlirPrinter.print(p.program().module()).lines().filter(l -> l.contains("chlo.ragged_dot")).toList();
+        assertThat(dots).hasSize(3).allSatisfy(l -> assertThat(l).contains("tensor<2x16x16xf32>, tensor<2xi32>"));
     }
 
     /**
