@@ -170,6 +170,8 @@ class StandardMoePartitionTest {
     static void assertEquivalent(String what, List<HostArray> got, List<HostArray> want, List<String> names) {
         assertThat(got).hasSize(want.size());
         for (int i = 0; i < want.size(); i++) {
+            assertThat(Arrays.stream(want.get(i).toDoubleArray()).map(Math::abs).max().orElse(0)).as("%s %s is not all zero", what, names.get(i))
+                    .isGreaterThan(0);
             double e = relErr(got.get(i), want.get(i));
             assertThat(e).as("%s %s: relative error", what, names.get(i)).isLessThanOrEqualTo(TOL);
         }
