@@ -8,7 +8,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -20,7 +22,8 @@ import java.util.stream.Stream;
 final class MoeOutputWriter {
     private MoeOutputWriter() {}
 
-    static void write(Path out, Map<String, HostArray> arrays, String metricsJson, Path dump, String dumpText) throws IOException {
+    /** The arrays and metrics into {@code out}; each text of {@code texts} (a dump, a report) to its own path. */
+    static void write(Path out, Map<String, HostArray> arrays, String metricsJson, Map<Path, String> texts) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
         Path parent = abs.getParent();
         Files.createDirectories(parent);
@@ -28,13 +31,16 @@ final class MoeOutputWriter {
         try {
             for (String n : MoeRunCommand.OUTPUTS) Npy.write(tmp.resolve(n + ".npy"), arrays.get(n));
             Files.writeString(tmp.resolve("metrics.json"), metricsJson);
-            Path dumpTmp = null;
-            if (dump != null) {
-                dumpTmp = tmp.resolve("dump.mlir");
-                Files.writeString(dumpTmp, dumpText);
-                Path d = dump.toAbsolutePath().normalize();
+            // the side files are written in full beside the results first, then moved: a failure leaves none half-written
+            List<Path> staged = new ArrayList<>();
+            for (String ignored : texts.values()) staged.add(Files.createTempFile(tmp, "side-", ".txt"));
+            int i = 0;
+            for (String text : texts.values()) Files.writeString(staged.get(i++), text);
+            i = 0;
+            for (Path target : texts.keySet()) {
+                Path d = target.toAbsolutePath().normalize();
                 Files.createDirectories(d.getParent());
-                Files.move(dumpTmp, d, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(staged.get(i++), d, StandardCopyOption.REPLACE_EXISTING);
             }
             if (!Files.exists(abs)) {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);

@@ -44,7 +44,9 @@ import java.util.Map;
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/",
-                "  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/ --method dense --dump moe.mlir"})
+                "  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/ --method dense --dump moe.mlir",
+                "  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/ --mesh dp=1,fsdp=2,ep=2,tp=2,sp=1 \\",
+                "      --ep-mode auto --dump-dir dumps/ --collectives-report comm.json"})
 final class MoeRunCommand extends CliCommand {
     static final List<String> OUTPUTS = List.of("output", "router_logits", "expert_loads", "selected_experts", "selected_weights");
     static final List<String> METRICS = List.of("load_balancing_loss", "router_z_loss", "expert_utilization", "routing_entropy");
@@ -76,7 +78,36 @@ final class MoeRunCommand extends CliCommand {
             description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
     List<String> pjrtOptions = new ArrayList<>();
 
+    @Option(names = "--mesh", paramLabel = "AXIS=SIZE,...",
+            description = "Run partitioned on this 5D model mesh of simulated devices (dp, fsdp, ep, tp, sp; missing axes are 1), "
+                    + "through hlo4j's partitioner; the gathered results are written as without a mesh.")
+    String mesh;
+
+    @Option(names = "--devices", paramLabel = "N", description = "With --mesh: the number of simulated devices, checked against the mesh's size.")
+    Integer devices;
+
+    @Option(names = "--ep-mode", paramLabel = "MODE", defaultValue = "auto",
+            description = "With --mesh, fused method: auto, replicated, token-sharded or ring (default auto: the fewest bytes moved).")
+    String epMode;
+
+    @Option(names = "--emit", paramLabel = "FORM", defaultValue = "annotated",
+            description = "With --mesh, what --dump writes: annotated (the global module with Shardy annotations, default) or "
+                    + "explicit (the per-device module).")
+    String emit;
+
+    @Option(names = "--dump-dir", paramLabel = "DIR",
+            description = "With --mesh, write annotated.mlir (global module) and explicit.mlir (per-device module) to DIR.")
+    Path dumpDir;
+
+    @Option(names = "--collectives-report", paramLabel = "FILE",
+            description = "With --mesh, write a JSON report of every collective executed and the cost model's bounds to FILE.")
+    Path collectivesReport;
+
     @Override public Integer call() throws IOException {
+        if (mesh != null) return callMesh();
+        if (dumpDir != null || collectivesReport != null || devices != null || !epMode.equals("auto") || !emit.equals("annotated")) {
+            throw usage("--devices, --ep-mode, --emit, --dump-dir and --collectives-report need --mesh");
+        }
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         for (Path f : List.of(config, input)) {
@@ -102,7 +133,7 @@ final class MoeRunCommand extends CliCommand {
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
 
-        MoeOutputWriter.write(outputDir, r, metricsJson(r), dump, dump == null ? null : lowered.asText());
+        MoeOutputWriter.write(outputDir, r, metricsJson(r), dump == null ? Map.of() : Map.of(dump, lowered.asText()));
         long[] xs = in.arrays().get("x").shape();
         if (in.ignoredTokenIds()) {
             out().println("note: " + weights.resolve("token_ids.npy") + " not used (routing_strategy is "
@@ -111,6 +142,54 @@ final class MoeRunCommand extends CliCommand {
         out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s: wrote %s%s%n",
                 cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
                 cfg.routingStrategy().value(), cfg.dtype().value(), outputDir, dump == null ? "" : " and " + dump);
+        out().flush();
+        return Main.OK;
+    }
+
+    /** {@code --mesh}: the layer partitioned by hlo4j's partitioner on simulated devices (see {@link MeshMoeRun}). */
+    private Integer callMesh() throws IOException {
+        MoEMethods m = method == null ? null : parseMethod(method);
+        io.hlo4j.dsl.moe.ep.EpMode mode;
+        try {
+            mode = io.hlo4j.dsl.moe.ep.EpMode.parse(epMode);
+        } catch (IllegalArgumentException e) {
+            throw usage("--ep-mode: " + e.getMessage());
+        }
+        if (!emit.equals("annotated") && !emit.equals("explicit")) throw usage("--emit: '" + emit + "' is neither annotated nor explicit");
+        if (pjrtPlugin != null && System.getenv("HLO4J_PJRT_PLUGIN") == null) {
+            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin");
+        }
+        io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
+        for (Path f : List.of(config, input)) {
+            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
+        }
+        MoeConfig cfg = MoeConfigJson.read(config);
+        if (m != null) cfg = cfg.withMoeMethod(m);
+        MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
+        MeshMoeRun r = MeshMoeRun.run(cfg, meshObj, mode, in.arrays());
+
+        Map<Path, String> texts = new LinkedHashMap<>();
+        if (dump != null) texts.put(dump, emit.equals("explicit") ? r.explicitText() : r.annotatedText());
+        if (dumpDir != null) {
+            texts.put(dumpDir.resolve("annotated.mlir"), r.annotatedText());
+            texts.put(dumpDir.resolve("explicit.mlir"), r.explicitText());
+        }
+        if (collectivesReport != null) texts.put(collectivesReport, CollectivesReport.json(r, meshObj));
+        MoeOutputWriter.write(outputDir, r.results(), metricsJson(r.results()), texts);
+        long[] xs = in.arrays().get("x").shape();
+        if (in.ignoredTokenIds()) {
+            out().println("note: " + weights.resolve("token_ids.npy") + " not used (routing_strategy is "
+                    + cfg.routingStrategy().value() + ", not hash)");
+        }
+        long moved = 0;
+        for (long b : r.run().bytesReceivedPerDevice(meshObj.size())) moved = Math.max(moved, b);
+        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s, on mesh %s (%d simulated devices%s): "
+                        + "%d collectives, at most %d bytes received per device: wrote %s%s%n",
+                cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
+                cfg.routingStrategy().value(), cfg.dtype().value(), CollectivesReport.describe(meshObj), meshObj.size(),
+                r.mode() == null ? "" : ", EP mode " + r.mode().cliName(), r.run().log().size(), moved, outputDir,
+                texts.isEmpty() ? "" : " and " + String.join(", ", texts.keySet().stream().map(Path::toString).toList()));
         out().flush();
         return Main.OK;
     }
@@ -127,7 +206,12 @@ final class MoeRunCommand extends CliCommand {
 
     /** The whole layer as one traced function of the arrays named {@code names}; fills {@code outNames}. */
     private static Jit jit(MoeConfig cfg, List<String> names, List<String> outNames) {
-        return Jit.jit(a -> { // named main, so that `hlo4j run` runs a dump as it is
+        return Jit.jit(layer(cfg, names, outNames)); // named main, so that `hlo4j run` runs a dump as it is
+    }
+
+    /** The layer as a traceable function of the arrays named {@code names}; fills {@code outNames} when traced. */
+    static io.hlo4j.dsl.jit.TracedFunction layer(MoeConfig cfg, List<String> names, List<String> outNames) {
+        return a -> {
             Map<String, Tensor> t = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) t.put(names.get(i), (Tensor) a[i]);
             ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"),
@@ -147,7 +231,7 @@ final class MoeRunCommand extends CliCommand {
             mt.loadBalancingLoss().ifPresent(l -> add(outNames, outs, "load_balancing_loss", l));
             mt.routerZLoss().ifPresent(z -> add(outNames, outs, "router_z_loss", z));
             return outs;
-        });
+        };
     }
 
     private static void add(List<String> names, List<Tensor> outs, String n, Tensor t) {

@@ -50,6 +50,7 @@ final class ShardyRules {
     static void install(VjpRules.Installer in) {
         in.rule(SdyOps.MANUAL_COMPUTATION, ShardyRules::manualComputation);
         in.rule(SdyOps.NAMED_COMPUTATION, ShardyRules::namedComputation);
+        SdyCollectiveRules.install(in);
     }
 
     private static List<Value> manualComputation(Backward b, Operation op, List<Value> g) {

@@ -31,8 +31,11 @@
  *   transpose without its replication rewrite, a result replicated over manual axes hands each copy 1/n of its
  *   cotangent and an operand replicated over manual axes gets the all_reduce of its copies' cotangents.
  *   {@code named_computation} transposes to {@code "vjp_<name>"}; sharding constraints and reshards keep their
- *   sharding on the cotangent. Shardy's global-view collectives (sdy.all_gather...) are still refused
- *   ({@link io.hlo4j.compiler.ad.VjpRules#MISSING}): nothing runs them yet.</li>
+ *   sharding on the cotangent. Shardy's global-view collectives keep the logical value, so their VJPs pass the
+ *   cotangent on and move it back to the operand's sharding with the transposed collective
+ *   ({@code SdyCollectiveRules}: all_gather and all_slice swap, all_to_all moves its axes back, collective_permute
+ *   returns to the operand's sharding, reduce_scatter and sharded_to_unreduced become all_gather / all_slice,
+ *   all_reduce and replicated_to_unreduced need no collective).</li>
  *   <li>Ops that are compositions (batch norm, legacy einsum and torch_index_select) are differentiated through a
  *   spec decomposition built once and swept ({@code Decomposition}); composite through its decomposition function;
  *   chlo.scan with carry stacks from a second forward scan ({@code ScanRules}).</li>

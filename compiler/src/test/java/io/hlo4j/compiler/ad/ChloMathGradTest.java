@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.ad;
 
 import io.hlo4j.mlir.ir.Hlo4jException;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,12 +14,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * chlo special functions: gradients against central finite differences (f64, fixed seeds, rel. error <= 1e-6).
- * zeta, polygamma and conj run on {@link SpecialKernels} (the interpreter has no kernel for them).
  */
 class ChloMathGradTest {
-    @BeforeAll
-    static void kernels() { SpecialKernels.install(); }
-
     @ParameterizedTest(name = "{0} on [{1}, {2}]")
     @CsvSource({"chlo.digamma, 0.3, 4", "chlo.digamma, -2.7, -2.2", "chlo.bessel_i1e, -3, 3", "chlo.bessel_i1e, 15, 30",
             "chlo.bessel_i1e, -60, -18"})

@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.ad;
 
 import io.hlo4j.runtime.array.HostArray;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -14,12 +13,9 @@ import static io.hlo4j.compiler.ad.GradCheck.uniform;
 
 /**
  * einsum, unary_einsum, torch_index_select, dynamic_gather and the batch_norm trio: gradients against central
- * finite differences (f64, fixed seeds, rel. error <= 1e-6). The legacy ops run on {@link LegacyKernels}.
+ * finite differences (f64, fixed seeds, rel. error <= 1e-6).
  */
 class LegacyBatchNormGradTest {
-    @BeforeAll
-    static void kernels() { LegacyKernels.install(); }
-
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = {
             "ab,bc->ac; 2x3; 3x4; 2x4",      // matmul

@@ -2,11 +2,9 @@ package io.hlo4j.runtime.conformance;
 
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
-import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.runtime.interp.CheckFailure;
-import io.hlo4j.runtime.interp.Interpreter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,9 +22,9 @@ import java.util.stream.Stream;
 /**
  * Runs StableHLO's conformance files the way the reference tools' RUN lines do. A file with an interpreter
  * RUN line passes iff every module of it (split chunks included) evaluates its entry function with every
- * check holding; a file without one (e.g. {@code testdata/dynamic/}) passes iff it round-trips
- * (parse, print, parse, print gives the same text). Files needing something hlo4j deliberately does not do
- * are skipped with the reason.
+ * check holding, and its printed output satisfies the RUN line's FileCheck when it has one ({@link InterpretTool},
+ * {@link FileCheck}); a {@code not} run must fail. A file without one (e.g. {@code testdata/dynamic/}) passes iff
+ * it round-trips (parse, print, parse, print gives the same text).
  */
 public final class ConformanceRunner {
     private final int threads;
@@ -95,8 +93,13 @@ public final class ConformanceRunner {
         } catch (IOException e) {
             return new FileResult(file, Verdict.ERROR, "cannot read: " + e.getMessage(), "?", 0, 0);
         }
-        RunLines run = RunLines.of(text);
-        if (run.skipReason() != null) return new FileResult(file, Verdict.SKIP, run.skipReason(), run.mode(), 0, 0);
+        RunLines run;
+        try {
+            run = RunLines.of(text);
+        } catch (IllegalArgumentException e) {
+            return new FileResult(file, Verdict.ERROR, e.getMessage(), "interpret", 0, 0);
+        }
+        if (run.interpret()) return interpretRuns(file, text, run, t0);
         List<Module> modules;
         try {
             modules = MlirParser.parseSplit(text, file.toString());
@@ -107,41 +110,55 @@ public final class ConformanceRunner {
         }
         int i = 0;
         try {
-            for (i = 0; i < modules.size(); i++) {
-                if (run.interpret()) interpret(modules.get(i), t0);
-                else roundTrip(modules.get(i), file);
-            }
+            for (i = 0; i < modules.size(); i++) roundTrip(modules.get(i), file);
             return result(file, Verdict.PASS, null, run, modules.size(), t0);
-        } catch (CheckFailure e) {
-            return result(file, Verdict.FAIL, chunk(i, modules) + e.format(), run, modules.size(), t0);
         } catch (Hlo4jException e) {
             return result(file, Verdict.ERROR, chunk(i, modules) + e.format(), run, modules.size(), t0);
-        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return result(file, Verdict.ERROR, chunk(i, modules) + e, run, modules.size(), t0);
         }
+    }
+
+    /**
+     * Every interpreter RUN line of the file, each as the reference pipeline judges it: the tool must succeed
+     * (or, after {@code not}, fail), and its output must satisfy the FileCheck stage when there is one.
+     */
+    private FileResult interpretRuns(Path file, String text, RunLines run, long t0) {
+        int modules = 0;
+        for (ToolRun r : run.runs()) {
+            InterpretTool.Outcome o = InterpretTool.run(text, file, r, InterpretTool.deadline(t0, timeoutMillis));
+            modules = Math.max(modules, o.modules());
+            String tag = run.runs().size() > 1 ? "RUN `" + r.line() + "`: " : "";
+            if (r.negated() && o.exitCode() == 0) {
+                return result(file, Verdict.FAIL, tag + "expected the run to fail, but it succeeded", run, modules, t0);
+            }
+            if (!r.negated() && o.exitCode() != 0) {
+                String msg = o.failure() instanceof Hlo4jException h && !(o.failure() instanceof InterpretTool.ChunkFailure)
+                        ? h.format() : o.failure().getMessage();
+                return result(file, isCheckFailure(o.failure()) ? Verdict.FAIL : Verdict.ERROR, tag + msg, run, modules, t0);
+            }
+            if (r.checkPrefixes() != null) {
+                String why;
+                try {
+                    why = FileCheck.check(o.output(), text, r.checkPrefixes());
+                } catch (IllegalArgumentException e) {
+                    return result(file, Verdict.ERROR, tag + e.getMessage(), run, modules, t0);
+                }
+                if (why != null) return result(file, Verdict.FAIL, tag + why, run, modules, t0);
+            }
+        }
+        return result(file, Verdict.PASS, null, run, modules, t0);
+    }
+
+    private static boolean isCheckFailure(Throwable t) {
+        for (; t != null; t = t.getCause()) if (t instanceof CheckFailure) return true;
+        return false;
     }
 
     private static String chunk(int i, List<Module> modules) { return modules.size() > 1 ? "module " + (i + 1) + ": " : ""; }
 
     private static FileResult result(Path f, Verdict v, String msg, RunLines run, int n, long t0) {
         return new FileResult(f, v, msg, run.mode(), n, (System.nanoTime() - t0) / 1_000_000);
-    }
-
-    private void interpret(Module m, long t0) {
-        Interpreter interp = new Interpreter(m);
-        interp.setDeadline(t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
-        // One entry function (@main or the only one); otherwise, as the reference translate tool does for a chunk
-        // holding several test functions (interpret/triangular_solve.mlir comments out one "// -----"), each
-        // function in order, all of which must take no arguments.
-        List<Operation> entries = m.entryFunction() != null ? List.of(interp.function(null)) : m.functions();
-        if (entries.isEmpty()) interp.function(null); // fails naming what is missing
-        for (Operation entry : entries) {
-            int nargs = entry.region(0).entry().arguments().size();
-            if (nargs != 0) {
-                throw new Hlo4jException("entry function takes " + nargs + " arguments; conformance files pass none", entry.location());
-            }
-        }
-        for (Operation entry : entries) interp.call(entry, new java.util.ArrayList<>(), io.hlo4j.runtime.interp.Process.single());
     }
 
     private static void roundTrip(Module m, Path file) {

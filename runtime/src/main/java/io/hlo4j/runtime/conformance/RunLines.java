@@ -4,29 +4,33 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a conformance file's {@code // RUN:} lines ask for: an interpreter run, or only parse/print. Files whose
- * RUN lines depend on tooling hlo4j deliberately does not reproduce (FileCheck over the interpreter's printed
- * output, probe output directories, expected-failure runs of the command line) are skipped with that reason.
+ * What a conformance file's {@code // RUN:} lines ask for: the {@code stablehlo-translate --interpret} runs
+ * (each with its flags, whether it is expected to fail, and the FileCheck that reads its output), or, when there
+ * is none, only parse/print. RUN lines of other tools (stablehlo-opt passes, serialization round trips, diff)
+ * are not reproduced: the interpreter runs the file itself.
  */
-public record RunLines(boolean interpret, String skipReason) {
-    public String mode() { return interpret ? "interpret" : "round-trip"; }
+public record RunLines(List<ToolRun> runs) {
+    public boolean interpret() { return !runs.isEmpty(); }
 
+    public String mode() { return interpret() ? "interpret" : "round-trip"; }
+
+    /** Reads every RUN line (a line continued with a trailing {@code \} joins the next). */
     public static RunLines of(String text) {
-        List<String> runs = new ArrayList<>();
-        for (String line : text.split("\n", 200)) {
+        List<ToolRun> runs = new ArrayList<>();
+        StringBuilder pending = null;
+        for (String line : text.split("\n", -1)) {
             String l = line.strip();
-            if (l.startsWith("// RUN:")) runs.add(l.substring(7).strip());
+            if (!l.startsWith("// RUN:")) continue;
+            String body = l.substring(7).strip();
+            if (pending != null) body = pending + " " + body;
+            if (body.endsWith("\\")) {
+                pending = new StringBuilder(body.substring(0, body.length() - 1).strip());
+                continue;
+            }
+            pending = null;
+            ToolRun r = ToolRun.parse(body);
+            if (r != null) runs.add(r);
         }
-        boolean interpret = false;
-        String skip = null;
-        for (String r : runs) {
-            if (!r.contains("--interpret")) continue;
-            interpret = true;
-            if (r.contains("--probe-output-dir")) skip = "needs the reference interpreter's probe output files (interpreter.probe)";
-            else if (r.startsWith("not ")) skip = "expects the reference command line to reject its --args (tests stablehlo-translate's CLI)";
-            else if (r.contains("--args=")) skip = "passes inputs through stablehlo-translate's --args flag and compares stdout with FileCheck";
-            else if (r.contains("FileCheck")) skip = "compares the reference tool's printed output with FileCheck";
-        }
-        return new RunLines(interpret, skip);
+        return new RunLines(List.copyOf(runs));
     }
 }

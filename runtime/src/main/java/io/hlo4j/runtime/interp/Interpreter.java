@@ -12,7 +12,11 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Evaluates a module's functions on concrete values, op by op, as the StableHLO spec defines each op.
@@ -24,6 +28,7 @@ public final class Interpreter {
     private final Module module;
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
+    private final Map<Block, Set<Operation>> fusibleBroadcasts = new ConcurrentHashMap<>();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -33,6 +38,35 @@ public final class Interpreter {
     }
 
     public Module module() { return module; }
+
+    private volatile java.util.function.Consumer<String> printSink = System.out::print;
+    private volatile java.nio.file.Path probeDir;
+    private long probeFiles;
+
+    /** Where {@code interpreter.print} writes (default {@code System.out}); each print arrives as one string. */
+    public void setPrintSink(java.util.function.Consumer<String> sink) { printSink = java.util.Objects.requireNonNull(sink); }
+
+    /**
+     * The folder {@code interpreter.probe} writes into ({@code probe<N>.npy} and {@code index.csv}). Like the
+     * reference at the start of a run, this removes an {@code index.csv} left there and restarts the file numbering.
+     */
+    public synchronized void setProbeDir(java.nio.file.Path dir) {
+        try {
+            if (dir != null) java.nio.file.Files.deleteIfExists(dir.resolve(ProbeKernels.INDEX));
+        } catch (java.io.IOException e) {
+            throw new InterpreterException("cannot remove " + dir.resolve(ProbeKernels.INDEX) + ": " + e.getMessage(), null);
+        }
+        probeDir = dir;
+        probeFiles = 0;
+    }
+
+    /** The probe folder; null when none was set. */
+    public java.nio.file.Path probeDir() { return probeDir; }
+
+    synchronized long nextProbeFile() { return ++probeFiles; }
+
+    /** Sends one printed value to the print sink; one at a time, so outputs of parallel devices never interleave. */
+    synchronized void emit(String text) { printSink.accept(text); }
 
     /** Evaluation stops with an error once {@link System#nanoTime()} passes {@code nanoTime}. */
     public void setDeadline(long nanoTime) { deadline = nanoTime; }
@@ -140,14 +174,32 @@ public final class Interpreter {
         }
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
+        Set<Operation> deferrable = fusibleBroadcasts.computeIfAbsent(b, BroadcastFusion::deferrable);
+        Map<Value, Tensor> deferred = null; // deferred broadcast results -> their operands (BroadcastFusion)
         for (Operation op : b.operations()) {
             if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
                 throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
                         op.location());
             }
-            List<RtValue> operands = operands(op, scope);
-            if (isTerminator(op)) return operands;
-            List<RtValue> results = evalOp(op, operands, frame);
+            if (!deferrable.isEmpty() && deferrable.contains(op)) {
+                if (deferred == null) deferred = new IdentityHashMap<>();
+                deferred.put(op.result(0), (Tensor) operands(op, scope).get(0));
+                continue;
+            }
+            List<RtValue> results;
+            if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
+                try {
+                    results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
+                } catch (InterpreterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                }
+            } else {
+                List<RtValue> operands = operands(op, scope);
+                if (isTerminator(op)) return operands;
+                results = evalOp(op, operands, frame);
+            }
             if (results.size() != op.numResults()) {
                 throw InterpreterException.at(op, "kernel returned " + results.size() + " results, the op has " + op.numResults()
                         + " at " + op.location().describe());

@@ -38,6 +38,11 @@ public final class Kernels {
         TriangularSolve.register();
         Cholesky.register();
         BatchNorm.register();
+        ProbeKernels.register();
+        SdyKernels.register();
+        ChloBroadcastKernels.register();
+        SpecialChloKernels.register();
+        LegacyOpKernels.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

@@ -62,7 +62,7 @@ final class CollectiveEmitter {
 
     /** Concatenates the blocks of dimension {@code dim} over {@code refs} (major to minor). */
     Value allGather(IrBuilder b, Value x, int dim, List<AxisRef> refs, Location loc) {
-        if (refs.isEmpty()) return x;
+        if (refs.isEmpty() || grid.size(refs) == 1) return x; // axes of size 1: nothing to exchange
         TensorType t = (TensorType) x.type();
         long[] shape = t.shape();
         shape[dim] *= grid.size(refs);
@@ -73,13 +73,13 @@ final class CollectiveEmitter {
 
     /** Combines {@code x} over {@code refs} with the scalar {@code body} (copied, so callers may reuse it). */
     Value allReduce(IrBuilder b, Value x, List<AxisRef> refs, Region body, Location loc) {
-        if (refs.isEmpty()) return x;
+        if (refs.isEmpty() || grid.size(refs) == 1) return x; // axes of size 1: nothing to exchange
         return b.emit("stablehlo.all_reduce", List.of(x), common(refs, true), List.of(RegionCopy.copy(body)), List.of(x.type()), loc).get(0);
     }
 
     /** Combines over {@code refs}, then member i keeps block i of {@code dim}. */
     Value reduceScatter(IrBuilder b, Value x, int dim, List<AxisRef> refs, Region body, Location loc) {
-        if (refs.isEmpty()) return x;
+        if (refs.isEmpty() || grid.size(refs) == 1) return x; // axes of size 1: nothing to exchange
         TensorType t = (TensorType) x.type();
         long n = grid.size(refs);
         if (t.dim(dim) % n != 0) {

@@ -1,0 +1,196 @@
+package io.hlo4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.verify.ModuleVerifier;
+import io.hlo4j.runtime.io.Npy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * {@code moe run --mesh}: the partitioned run on 8 simulated devices writes the same files as the run without a
+ * mesh (the oracle, run once per class), to relative error 1e-5; the collectives report lists every collective with
+ * bytes that add up to its totals, and the cost model's steps next to the collectives they match; bad meshes and
+ * modes are refused in one line with nothing written.
+ */
+class MoeRunMeshTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** 64 tokens (B=4, S=16), E=4, k=4, H=8, M=16, f32, top_k_ndiv routing, standard load-balancing loss. */
+    static final String CASE = "c25_top_k_ndiv_standard_k4_e4_n64";
+
+    @TempDir static Path shared;
+    static Path oracle;
+
+    static String[] base(Path c, Path out) {
+        return new String[] {"run", "--config", c.resolve("config.json").toString(), "--weights", c.toString(),
+                "--input", c.resolve("x.npy").toString(), "-o", out.toString()};
+    }
+
+    static Cli.Run moe(Path c, Path out, String... extra) {
+        return MoeCommandTest.moe(Stream.concat(Stream.of(base(c, out)), Stream.of(extra)).toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void runWithoutAMesh() {
+        oracle = shared.resolve("oracle");
+        Cli.Run r = moe(MoeCommandTest.fixtures().resolve(CASE), oracle);
+        assertThat(r.code()).as(r.toString()).isZero();
+    }
+
+    /** Every file of the run without a mesh, equal within 1e-5 (integers exactly, metrics relatively). */
+    static void assertSameAsOracle(String what, Path out) throws IOException {
+        try (Stream<Path> s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as(what + " files").containsExactly("expert_loads.npy",
+                    "metrics.json", "output.npy", "router_logits.npy", "selected_experts.npy", "selected_weights.npy");
+        }
+        for (String f : List.of("selected_experts", "expert_loads")) {
+            assertThat(Npy.read(out.resolve(f + ".npy")).toLongArray()).as(what + " " + f)
+                    .containsExactly(Npy.read(oracle.resolve(f + ".npy")).toLongArray());
+        }
+        for (String f : List.of("output", "router_logits", "selected_weights")) {
+            MoeCommandTest.assertRelClose(what + " " + f, Npy.read(out.resolve(f + ".npy")), Npy.read(oracle.resolve(f + ".npy")));
+        }
+        JsonNode got = JSON.readTree(out.resolve("metrics.json").toFile()), want = JSON.readTree(oracle.resolve("metrics.json").toFile());
+        for (String k : MoeRunCommand.METRICS) {
+            if (want.get(k).isNull()) {
+                assertThat(got.get(k).isNull()).as(what + " " + k + " null").isTrue();
+            } else {
+                double g = got.get(k).asDouble(), w = want.get(k).asDouble();
+                assertThat(Math.abs(g - w)).as(what + " " + k + " = " + g + ", want " + w).isLessThanOrEqualTo(1e-5 * Math.abs(w) + 1e-9);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "--mesh {0} --ep-mode {1}")
+    @CsvSource({
+            "'dp=1,fsdp=2,ep=2,tp=2,sp=1', replicated",
+            "'dp=1,fsdp=2,ep=2,tp=2,sp=1', token-sharded",
+            "'dp=1,fsdp=2,ep=2,tp=2,sp=1', ring",
+            "'dp=2,fsdp=1,ep=2,tp=2,sp=1', token-sharded",
+            "'dp=2,fsdp=1,ep=4,tp=1,sp=1', ring",
+            "'dp=2,fsdp=1,ep=2,tp=1,sp=2', replicated",
+            "'dp=2,ep=2,tp=2', auto",
+    })
+    void fusedOnEightDevicesEqualsTheRunWithoutAMesh(String mesh, String mode, @TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");
+        Cli.Run r = moe(c, out, "--mesh", mesh, "--ep-mode", mode, "--collectives-report", rep.toString(), "--dump-dir", tmp.resolve("d").toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("8 simulated devices");
+        assertSameAsOracle(mesh + " " + mode, out);
+
+        JsonNode j = JSON.readTree(rep.toFile());
+        assertThat(j.get("devices").asInt()).isEqualTo(8);
+        String ran = j.get("ep_mode").asText();
+        if (!mode.equals("auto")) assertThat(ran).isEqualTo(mode);
+        assertThat(r.out()).contains("EP mode " + ran);
+        long[] sent = new long[8], recv = new long[8];
+        for (JsonNode cl : j.get("collectives")) {
+            assertThat(cl.get("op").asText()).isNotEmpty();
+            assertThat(cl.get("axes").isArray()).isTrue();
+            int g = cl.get("group_size").asInt();
+            for (JsonNode grp : cl.get("groups")) assertThat(grp.size()).isEqualTo(g);
+            for (int d = 0; d < 8; d++) {
+                sent[d] += cl.get("bytes_sent_per_device").get(d).asLong();
+                recv[d] += cl.get("bytes_received_per_device").get(d).asLong();
+            }
+        }
+        assertThat(j.get("collectives").size()).as("the model mesh has > 1 device on the expert axes").isPositive();
+        for (int d = 0; d < 8; d++) {
+            assertThat(j.get("totals").get("bytes_sent_per_device").get(d).asLong()).as("sent by " + d).isEqualTo(sent[d]);
+            assertThat(j.get("totals").get("bytes_received_per_device").get(d).asLong()).as("received by " + d).isEqualTo(recv[d]);
+        }
+        java.util.Set<Integer> matched = new java.util.HashSet<>();
+        for (JsonNode a : j.get("analytic")) {
+            if (a.get("collectives").isEmpty()) {
+                assertThat(a.get("op").asText()).as("only the entry reshard has no collective: " + a).isEqualTo("reshard");
+                continue;
+            }
+            long[] per = new long[8];
+            for (JsonNode i : a.get("collectives")) {
+                assertThat(matched.add(i.asInt())).as("collective " + i + " matched once").isTrue();
+                JsonNode cl = j.get("collectives").get(i.asInt());
+                assertThat(cl.get("op").asText()).isEqualTo(a.get("op").asText());
+                assertThat(cl.get("group_size").asInt()).isEqualTo(a.get("group_size").asInt());
+                for (int d = 0; d < 8; d++) per[d] += cl.get("bytes_sent_per_device").get(d).asLong();
+            }
+            long max = java.util.Arrays.stream(per).max().orElseThrow();
+            assertThat(a.get("measured_max_bytes_sent").asLong()).isEqualTo(max);
+            if (a.has("lower_bound_bytes_per_device")) {
+                // ring algorithms: a fixed-size collective moves exactly its bound (up to rounding to whole bytes)
+                assertThat((double) max).as(a.toString()).isCloseTo(a.get("lower_bound_bytes_per_device").asDouble(), org.assertj.core.data.Offset.offset(1.0));
+            }
+        }
+        assertThat(matched).as("every collective of the body belongs to a step of the model").hasSize(j.get("collectives").size());
+        for (String f : List.of("annotated.mlir", "explicit.mlir")) {
+            Module m = MlirParser.parseModule(Files.readString(tmp.resolve("d").resolve(f)), f);
+            ModuleVerifier.verify(m);
+        }
+        assertThat(Files.readString(tmp.resolve("d/annotated.mlir"))).contains("sdy.mesh").contains("sdy.manual_computation");
+        assertThat(Files.readString(tmp.resolve("d/explicit.mlir"))).doesNotContain("sdy.manual_computation").contains("mhlo.num_partitions = 8");
+    }
+
+    void assertRefused(Cli.Run r, Path tmp, String... fragments) throws IOException {
+        assertThat(r.code()).as(r.toString()).isIn(1, 2);
+        assertThat(r.err().strip().lines().count()).as("one line: " + r.err()).isEqualTo(1);
+        assertThat(r.err()).contains(fragments);
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.toList()).as("nothing written").isEmpty();
+        }
+    }
+
+    @Test
+    void refusesBadMeshesAndModesInOneLine(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out");
+        String rep = tmp.resolve("comm.json").toString();
+        assertRefused(moe(c, out, "--mesh", "dp=1,fsdp=2,xp=2", "--collectives-report", rep), tmp, "unknown axis 'xp'");
+        // E = 4 experts over fsdp * ep * sp = 8 expert shards
+        assertRefused(moe(c, out, "--mesh", "fsdp=2,ep=2,sp=2", "--collectives-report", rep), tmp, "4 experts", "8 shards");
+        // H = 8 over tp = 16 ... and M = 16
+        assertRefused(moe(c, out, "--mesh", "tp=16", "--collectives-report", rep), tmp, "tp = 16");
+        assertRefused(moe(c, out, "--mesh", "ep=2", "--ep-mode", "sideways"), tmp, "unknown EP mode 'sideways'");
+        assertRefused(moe(c, out, "--mesh", "ep=2", "--emit", "global"), tmp, "--emit");
+        assertRefused(moe(c, out, "--collectives-report", rep), tmp, "need --mesh");
+        assertRefused(moe(c, out, "--mesh", "fsdp=2,ep=2,tp=2", "--devices", "4", "--collectives-report", rep), tmp, "has 8 devices but --devices is 4");
+        // 64 tokens do not split over 128 devices' token shards
+        assertRefused(moe(c, out, "--mesh", "dp=128", "--ep-mode", "replicated"), tmp, "64 tokens", "128");
+    }
+
+    @Test
+    void refusesExpertChoiceWithSplitTokens(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve("c11_expert_choice_expert_choice_k1_e16_n64"), out = tmp.resolve("out");
+        assertRefused(moe(c, out, "--mesh", "dp=1,fsdp=2,ep=2,tp=2", "--ep-mode", "token-sharded"), tmp, "expert_choice", "token-sharded");
+    }
+
+    /** STANDARD has no EP program: its annotated layer goes through the partitioner (8 devices, collectives inserted). */
+    @ParameterizedTest(name = "--method standard --mesh {0}")
+    @CsvSource({"'ep=2,tp=2,sp=2'", "'ep=2,tp=4'", "'dp=2,ep=2,tp=2'", "'dp=1,fsdp=2,ep=2,tp=2,sp=1'"})
+    void standardPartitionedFromItsAnnotationsEqualsTheRunWithoutAMesh(String mesh, @TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out"), dump = tmp.resolve("explicit.mlir");
+        Cli.Run r = moe(c, out, "--mesh", mesh, "--method", "standard", "--emit", "explicit", "--dump", dump.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("standard_moe").contains("8 simulated devices").doesNotContain("EP mode");
+        assertSameAsOracle("standard " + mesh, out);
+        String text = Files.readString(dump);
+        ModuleVerifier.verify(MlirParser.parseModule(text, "explicit.mlir"));
+        assertThat(text).contains("mhlo.num_partitions = 8").doesNotContain("sdy.sharding<");
+    }
+
+    @Test
+    void anEpModeWithAnotherMethodIsRefused(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve(CASE), out = tmp.resolve("out");
+        assertRefused(moe(c, out, "--mesh", "ep=2", "--method", "standard", "--ep-mode", "ring"), tmp, "fused method only");
+    }
+}
