@@ -94,6 +94,7 @@ final class LocalOps {
                 props.put("slice_sizes", DenseArrayAttr.ofI64(sizes));
             }
             case "stablehlo.scatter" -> operands = offsetScatterIndices(b, op, operands, operandShardings.get(0), emit);
+            case "chlo.ragged_dot" -> operands = RaggedDotLocal.withLocalGroups(b, op, operands, operandShardings.get(1), emit);
             default -> { }
         }
         Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);

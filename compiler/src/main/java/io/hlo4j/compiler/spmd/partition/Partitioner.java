@@ -192,11 +192,34 @@ public final class Partitioner {
         return reshard(b, l, (TensorType) global.type(), to, what, loc);
     }
 
+    /** Reshards emitted so far, per block builder (a value made in one block is not reused in another). */
+    private final Map<IrBuilder, Map<List<Object>, Value>> reshards = new java.util.IdentityHashMap<>();
+
+    /** A splat constant is the same in every layout: a new block of it, instead of moving the old one. */
+    private Value splatBlock(IrBuilder b, Value v, TensorType global, TensorSharding to, Location loc) {
+        if (!(v instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")
+                || !(r.owner().attr("value") instanceof DenseElementsAttr d) || !d.isSplat()) return null;
+        TensorType lt = localType(global, to, "constant", loc);
+        return b.emit("stablehlo.constant", List.of(), Map.of("value", DenseElementsAttr.splat(lt, d.rawData())), List.of(), List.of(lt), loc).get(0);
+    }
+
     private Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
         TensorSharding from = l.sharding();
         boolean sameMesh = from.meshName().equals(to.meshName());
         if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated())) return l.value();
-        if (sameMesh) return ctx(to).resharder().reshard(b, l.value(), global, from, to, what, loc);
+        if (sameMesh) {
+            // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once
+            List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName()));
+            for (int d = 0; d < to.rank(); d++) key.add(to.axesOfDim(d));
+            Map<List<Object>, Value> done = reshards.computeIfAbsent(b, k -> new HashMap<>());
+            Value v = done.get(key);
+            if (v == null) {
+                v = splatBlock(b, l.value(), global, to, loc);
+                if (v == null) v = ctx(to).resharder().reshard(b, l.value(), global, from, to, what, loc);
+                done.put(key, v);
+            }
+            return v;
+        }
         if (sameBlocks(from, to, global)) return l.value();
         // across meshes: whole on the source mesh, then each device's block of the target
         Value whole = reshard(b, l, global, replicated(global.rank(), from.meshName()), what, loc);

@@ -72,7 +72,10 @@ final class FactorPropagation {
         return (t < n ? "operand " + t : "result " + (t - n)) + " (" + (t < n ? e.operands().get(t) : e.results().get(t - n)).label + ")";
     }
 
-    /** Splits each dimension's axes over its factors, major to minor; an axis that does not divide what is left stops it. */
+    /**
+     * Splits each dimension's axes over its factors, major to minor; an axis that does not divide what is left stops it
+     * (a size-1 axis that fits no factor is passed over instead).
+     */
     private List<List<AxisRef>> project(Edge e, int t, TensorState s, MeshRef mesh) {
         OpShardingRule r = e.rule();
         List<List<AxisRef>> out = new ArrayList<>();
@@ -88,6 +91,7 @@ final class FactorPropagation {
                 while (fi < fs.size() && acc == r.factorSizes().get(fs.get(fi))) { fi++; acc = 1; }
                 while (fi < fs.size() && acc == 1 && r.factorSizes().get(fs.get(fi)) == 1) fi++;
                 if (fi == fs.size() || r.factorSizes().get(fs.get(fi)) % (acc * size) != 0) {
+                    if (size == 1) continue; // a size-1 axis splits nothing: no factor needs it, nothing stops at it
                     report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t),
                             List.of(s.axes.get(d).toString()), "stop before " + a,
                             "axis " + a + " (size " + size + ") does not divide "

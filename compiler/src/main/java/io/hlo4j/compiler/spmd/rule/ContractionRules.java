@@ -88,8 +88,11 @@ final class ContractionRules {
 
     /**
      * chlo.ragged_dot(lhs, rhs, group_sizes): batch, free and contracting factors as for dot_general; the ragged
-     * lhs dimension, the rhs group dimension and every group_sizes dimension need replication (sharding them
-     * would split groups across devices).
+     * lhs dimension and every group_sizes dimension need replication (sharding them would split groups across
+     * devices). The rhs group dimension (ragged non-contracting mode, 1-D group_sizes) is a reduction factor of
+     * its own, where Shardy makes it need replication and shares it with group_sizes: a device holding some of
+     * the groups computes the rows of those groups and zeros elsewhere, and the sum over the devices is the
+     * result. So expert kernels split over the expert axes stay split (docs/sharding-propagation.md).
      */
     static OpShardingRule raggedDot(Operation op) {
         RaggedDotDimensionNumbers dn = OpAttrs.get(op, "ragged_dot_dimension_numbers", RaggedDotDimensionNumbers.class);
@@ -114,7 +117,9 @@ final class ContractionRules {
         for (int i = 0; i < rhs.length; i++) {
             if (rc.contains((long) i) || rb.contains((long) i)) continue;
             if (rg.contains((long) i)) {
-                b.factor(new int[] {NONE, i, NONE}, new int[] {NONE}, rhs[i], NEED_REPLICATION);
+                // each device multiplies the rows of the groups it holds; the other rows come out zero, so the
+                // local results are partial sums over the axes that split the groups
+                b.factor(new int[] {NONE, i, NONE}, new int[] {NONE}, rhs[i], gs.length == 1 ? REDUCTION : NEED_REPLICATION);
                 continue;
             }
             b.factor(new int[] {NONE, i, NONE}, new int[] {o++}, rhs[i]);

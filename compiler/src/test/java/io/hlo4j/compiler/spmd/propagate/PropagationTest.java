@@ -320,6 +320,27 @@ class PropagationTest {
         assertThat(p.conflicts()).extracting(ShardingConflict::kind).contains(ShardingConflict.Kind.NOT_DIVISIBLE);
     }
 
+    /**
+     * x [2, 8, 16] split [{"x", "one"}, {"y"}] into tokens [16, 16] (dp=2, fsdp=1, sp=2 as the MoE layer does it): the
+     * tokens dim has factors 2 then 8; "x" fills the first, "one" (size 1) fits no factor and is passed over without a
+     * conflict, "y" splits the second. So the tokens are [{"x", "y"}], and nothing is reported.
+     */
+    @Test
+    void aSizeOneAxisThatFitsNoFactorIsPassedOver() {
+        Module m = MlirParser.parseModule("""
+            module {
+            sdy.mesh @mesh = <["x"=2, "one"=1, "y"=2]>
+            func.func @main(%a: tensor<2x8x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "one"}, {"y"}, {}]>}) -> tensor<16x16xf32> {
+              %0 = stablehlo.reshape %a : (tensor<2x8x16xf32>) -> tensor<16x16xf32>
+              return %0 : tensor<16x16xf32>
+            }
+            }""", "prop.mlir");
+        Propagated p = Propagation.propagate(m);
+        checkContract(p.module());
+        assertThat(sharding(p, "stablehlo.reshape")).isEqualTo("<@mesh, [{\"x\", \"y\"}, {}]>");
+        assertThat(p.conflicts()).isEmpty();
+    }
+
     @Test
     void whileLoopCarriesTheShardingThroughItsBody() {
         Propagated p = run("""
