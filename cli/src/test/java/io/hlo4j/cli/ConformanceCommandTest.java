@@ -28,13 +28,26 @@ class ConformanceCommandTest {
         assertThat(r.out()).endsWith("conformance summary: 1 of 2 files passed (50.0%), 1 failed, 0 skipped\n");
     }
 
+    /**
+     * A RUN line the runner cannot reproduce is an error naming the flag, never a silent skip; printing.mlir (the
+     * reference tool's printed output checked with FileCheck) passes.
+     */
     @Test
-    void skippedFilesSayWhy() {
+    void unsupportedRunLinesAreErrorsByName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
         String printing = Cli.conformance().resolve("interpret/printing.mlir").toString();
-        Cli.Run r = Cli.run("conformance", printing);
-        assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("SKIP " + printing + ": compares the reference tool's printed output with FileCheck");
-        assertThat(r.out()).contains("0 of 1 files passed (0.0%), 0 failed, 1 skipped");
+        java.nio.file.Path odd = dir.resolve("odd_flag.mlir");
+        java.nio.file.Files.writeString(odd, """
+                // RUN: stablehlo-translate --interpret --frobnicate %s
+                func.func @main() {
+                  func.return
+                }
+                """);
+        Cli.Run r = Cli.run("conformance", odd.toString(), printing);
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("ERROR " + odd + ": RUN line `stablehlo-translate --interpret --frobnicate %s`: "
+                + "stablehlo-translate flag --frobnicate is not supported");
+        assertThat(r.out()).contains("PASS " + printing + "\n");
+        assertThat(r.out()).contains("1 of 2 files passed (50.0%), 1 failed, 0 skipped");
     }
 
     @Test
