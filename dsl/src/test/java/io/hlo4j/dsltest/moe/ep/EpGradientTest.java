@@ -51,7 +51,9 @@ class EpGradientTest {
 
     static Stream<Object[]> cases() {
         List<Object[]> out = new ArrayList<>();
-        int[][] meshes = {{1, 1, 2, 2, 2}, {2, 1, 4, 1, 1}, {1, 2, 1, 2, 2}, {1, 1, 1, 8, 1}, {2, 2, 2, 1, 1}};
+        // every factorisation of 8 devices over (dp, fsdp, ep, tp, sp), and the equivalence tests' sample of 16
+        List<int[]> meshes = new ArrayList<>(EpEquivalence.eight().toList());
+        meshes.addAll(EpEquivalence.sixteen().toList());
         for (int[] f : meshes) for (EpMode m : EpEquivalence.modes()) out.add(new Object[] {f, m});
         return out.stream();
     }
