@@ -43,6 +43,7 @@ final class ChloMathRules {
             Value im = b.ir().emit1("stablehlo.imag", List.of(c), Map.of(), b.loc());
             return List.of(b.ir().emit1("stablehlo.complex", List.of(re, b.neg(im)), Map.of(), b.loc()));
         });
+        AsinAcosKernelRule.install(in);
         in.nonDifferentiable("piecewise constant: the next representable float", "chlo.next_after", "chlo.broadcast_next_after");
     }
 
