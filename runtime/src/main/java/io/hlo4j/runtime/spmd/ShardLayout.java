@@ -5,7 +5,6 @@ import io.hlo4j.mlir.dialect.sdy.BlockLayoutCheck;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
