@@ -17,7 +17,7 @@ import java.util.Set;
  * emitted as its power series (|x| <= 20) or asymptotic expansion (beyond); conj sends c to conj(c) (unconjugated
  * pairing). polygamma's n and zeta's s have no derivative rule (JAX neither: polygamma is defined for integer n):
  * they must be constants or stop_gradient'ed, otherwise the op is refused by name. The implicitly broadcasting
- * forms go through {@link ChloBroadcastRules}.
+ * forms go through {@link ChloBroadcastRules}; chlo._asin_acos_kernel (not holomorphic) has {@link AsinAcosKernelRule}.
  */
 final class ChloMathRules {
     private ChloMathRules() {}
