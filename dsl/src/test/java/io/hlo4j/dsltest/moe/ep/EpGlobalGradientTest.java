@@ -74,34 +74,63 @@ class EpGlobalGradientTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void gradientsThroughTheGlobalModule(int[] f, EpMode mode) throws Exception {
-        Class<?> spmd = Class.forName("io.hlo4j.compiler.spmd.Spmd");
         EpCase c = CASE;
         HostArray ct = CT;
         ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view(f), mode);
-        Module annotated = ep.lowerAnnotatedGradient(16, 8, DType.F32, true);
-        Object prog = spmd.getMethod("explicit", Module.class).invoke(null, annotated);
-        @SuppressWarnings("unchecked") List<TensorSharding> argS = (List<TensorSharding>) accessor(prog, "argShardings");
-        @SuppressWarnings("unchecked") List<TensorSharding> resS = (List<TensorSharding>) accessor(prog, "resultShardings");
-        @SuppressWarnings("unchecked") List<TensorType> resT = (List<TensorType>) accessor(prog, "resultTypes");
-        List<HostArray> args = new ArrayList<>(List.of(c.x().reshape(16, 8), positions(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(),
-                c.wdB(), ct));
-        if (mode == EpMode.TOKEN_SHARDED) {
-            // The custom VJP's backward exchanges are in the module, spliced in: no func.call is left for the partitioner.
-            String grad = MlirPrinter.print(annotated), fwd = MlirPrinter.print(ep.lowerAnnotated(16, 8, DType.F32, true));
-            assertThat(grad).doesNotContain("func.call");
-            assertThat(count(grad, "@ragged_all_to_all")).as("ragged all-to-alls, gradient vs forward module").isGreaterThan(count(fwd, "@ragged_all_to_all"));
-        }
-        List<HostArray> global = SpmdRunner.run((Module) accessor(prog, "module"), (MeshAttr) accessor(prog, "mesh"), args, argS, resS, resT).results();
+        List<HostArray> global = global(ep, mode);
         List<HostArray> direct = ep.gradients(c.x(), null, c.s(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB(), ct);
         assertThat(global).hasSameSizeAs(direct).hasSameSizeAs(ORACLE);
-        String[] names = {"x", "gate", "wi", "wu", "wd", "wi_bias", "wu_bias", "wd_bias"};
         for (int i = 0; i < direct.size(); i++) {
-            String what = Arrays.toString(f) + " " + mode + " d/d" + names[i] + " via the global module";
+            String what = Arrays.toString(f) + " " + mode + " d/d" + NAMES[i] + " via the global module";
             EpCase.assertRelClose(what + " vs the unpartitioned layer", global.get(i), ORACLE.get(i), EpCase.TOL);
             EpCase.assertRelClose(what + " vs the direct per-device route", global.get(i), direct.get(i), EpCase.TOL);
         }
     }
 
+
+    /**
+     * More meshes of 8 devices for token-sharded dispatch (dp, fsdp, ep, tp, sp): the expert axis folded from each of
+     * fsdp, ep and sp alone and from all three, with dp and tp beside it, and no expert axis at all.
+     */
+    static Stream<int[]> tokenShardedMeshes() {
+        return Stream.of(new int[] {1, 8, 1, 1, 1}, new int[] {1, 1, 8, 1, 1}, new int[] {1, 1, 1, 1, 8}, new int[] {1, 2, 2, 1, 2},
+                new int[] {2, 1, 2, 2, 1}, new int[] {1, 2, 1, 4, 1}, new int[] {4, 1, 1, 1, 2}, new int[] {1, 1, 1, 8, 1}, new int[] {8, 1, 1, 1, 1});
+    }
+
+    /** Token-sharded dispatch through the global module on more meshes, against the one-device layer. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokenShardedMeshes")
+    void tokenShardedOnMoreMeshes(int[] f) throws Exception {
+        List<HostArray> global = global(new ExpertParallelMoe(CASE.cfg(), view(f), EpMode.TOKEN_SHARDED), EpMode.TOKEN_SHARDED);
+        assertThat(global).hasSameSizeAs(ORACLE);
+        for (int i = 0; i < ORACLE.size(); i++) {
+            EpCase.assertRelClose(Arrays.toString(f) + " d/d" + NAMES[i] + " via the global module", global.get(i), ORACLE.get(i), EpCase.TOL);
+        }
+    }
+
+    static final String[] NAMES = {"x", "gate", "wi", "wu", "wd", "wi_bias", "wu_bias", "wd_bias"};
+
+    /** Grad of the annotated function, partitioned by Spmd.explicit, run by SpmdRunner on the mesh's devices. */
+    static List<HostArray> global(ExpertParallelMoe ep, EpMode mode) throws Exception {
+        EpCase c = CASE;
+        Module annotated = ep.lowerAnnotatedGradient(16, 8, DType.F32, true);
+        if (mode == EpMode.TOKEN_SHARDED) {
+            // The custom VJP's backward exchanges are in the module, spliced in: no func.call is left for the partitioner.
+            String grad = MlirPrinter.print(annotated), fwd = MlirPrinter.print(ep.lowerAnnotated(16, 8, DType.F32, true));
+            assertThat(grad).doesNotContain("func.call");
+            int exchanges = count(fwd, "@ragged_all_to_all");
+            if (ep.layout().expertSize() > 1) assertThat(exchanges).as("ragged all-to-alls of the forward module").isPositive();
+            else assertThat(exchanges).as("no exchange on a one-member expert axis").isZero();
+            if (exchanges > 0) assertThat(count(grad, "@ragged_all_to_all")).as("ragged all-to-alls, gradient vs forward module").isGreaterThan(exchanges);
+        }
+        Object prog = Class.forName("io.hlo4j.compiler.spmd.Spmd").getMethod("explicit", Module.class).invoke(null, annotated);
+        @SuppressWarnings("unchecked") List<TensorSharding> argS = (List<TensorSharding>) accessor(prog, "argShardings");
+        @SuppressWarnings("unchecked") List<TensorSharding> resS = (List<TensorSharding>) accessor(prog, "resultShardings");
+        @SuppressWarnings("unchecked") List<TensorType> resT = (List<TensorType>) accessor(prog, "resultTypes");
+        List<HostArray> args = new ArrayList<>(List.of(c.x().reshape(16, 8), positions(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(),
+                c.wdB(), CT));
+        return SpmdRunner.run((Module) accessor(prog, "module"), (MeshAttr) accessor(prog, "mesh"), args, argS, resS, resT).results();
+    }
 
     private static int count(String text, String what) { return text.split(java.util.regex.Pattern.quote(what), -1).length - 1; }
 }
