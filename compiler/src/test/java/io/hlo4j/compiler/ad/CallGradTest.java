@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code func.call} wherever it sits: at top level (nested callees), in a while body (fori-style and data-dependent),
- * in a case branch, inside {@code sdy.manual_computation} (a callee holding a collective; a custom-VJP callee), each
+ * in a case branch, inside {@code sdy.manual_computation} (a callee holding a collective; a custom-VJP callee; a
+ * checkpointed callee), each
  * checked against f64 central finite differences. Every VJP is also run after {@link Calls#inlineAll} and must give
  * the same numbers with no call left. Missing, mistyped and recursive callees are refused by name.
  */
@@ -164,6 +165,33 @@ class CallGradTest {
         // The backward manual computation recomputes the callee's body in place (no call to a VJP function is needed).
         assertThat(MlirPrinter.print(function(vjp, "vjp"), io.hlo4j.mlir.print.PrintOptions.DEFAULT)).contains("func.call @local").contains("\"stablehlo.all_reduce\"");
         assertManualInlinedAgrees(vjp, n);
+    }
+
+    /** A checkpointed call (remat policy "nothing" or "dots") inside the shard_map body: recomputed in the backward body. */
+    @ParameterizedTest(name = "remat {0}")
+    @ValueSource(strings = {"nothing", "dots"})
+    void checkpointedCallInsideAManualComputation(String policy) {
+        String sharded = """
+                sdy.mesh @mesh = <["x"=NN]>
+                func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
+                  %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x"} (%a: tensor<LLx3xf64>) {
+                    %r = func.call @local(%a) {hlo4j.remat = "POLICY"} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
+                    sdy.return %r : tensor<LLx3xf64>
+                  } : (tensor<8x3xf64>) -> tensor<LLx3xf64>
+                  %1 = stablehlo.multiply %0, %0 : tensor<LLx3xf64>
+                  return %1 : tensor<LLx3xf64>
+                }
+                func.func private @local(%a: tensor<LLx3xf64>) -> tensor<LLx3xf64> {
+                  %s = stablehlo.sine %a : tensor<LLx3xf64>
+                  %p = stablehlo.multiply %s, %a : tensor<LLx3xf64>
+                  %r = "stablehlo.all_reduce"(%p) SUM {replica_groups = GROUPS, CH} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
+                  return %r : tensor<LLx3xf64>
+                }""".replace("POLICY", policy);
+        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, 2), ManualComputationGradTest.fill(PSUM_REFERENCE, 2), 2,
+                List.of(uniform(f64(8, 3), new Random(99), -2, 2)));
+        // The backward body inlines the callee and recomputes it behind an optimization_barrier (only the forward copy calls it).
+        assertThat(Calls.calls(function(vjp, "vjp"))).hasSize(1);
+        assertThat(MlirPrinter.print(function(vjp, "vjp"), io.hlo4j.mlir.print.PrintOptions.DEFAULT)).contains("stablehlo.optimization_barrier");
     }
 
     /**
