@@ -102,7 +102,7 @@ public final class Calls {
      */
     public static Operation inlineAll(Operation func, Function<String, Operation> symbols) {
         if (!func.name().equals("func.func")) throw new Hlo4jException("inlining expects a func.func, got '" + func.name() + "'", func.location());
-        refuseCycles(func, symbols, "inline the calls of");
+        refuseCycles(func, symbols, "inline");
         Map<Value, Value> map = new IdentityHashMap<>();
         List<Region> regions = new ArrayList<>();
         for (Region r : func.regions()) regions.add(inlineRegion(r, map, symbols));
@@ -116,19 +116,7 @@ public final class Calls {
             Block.Builder nb = Block.builder();
             if (blk.label() != null) nb.label(blk.label());
             for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-            for (Operation op : blk.operations()) {
-                if (op.name().equals("func.call")) {
-                    List<Value> out = inlineCall(nb, op, map, symbols);
-                    for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), out.get(i));
-                    continue;
-                }
-                Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
-                        .attributes(op.attributes()).resultTypes(op.resultTypes());
-                for (Value v : op.operands()) ob.operand(Cloner.lookup(map, v, op));
-                for (Region inner : op.regions()) ob.region(inlineRegion(inner, map, symbols));
-                Operation c = nb.append(ob.build());
-                for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
-            }
+            append(nb, blk.operations(), map, symbols);
             blocks.add(nb.build());
         }
         return new Region(blocks);
@@ -136,13 +124,19 @@ public final class Calls {
 
     /** The callee's body appended to {@code nb} (its own calls inlined in turn); returns what it returns. */
     private static List<Value> inlineCall(Block.Builder nb, Operation call, Map<Value, Value> outer, Function<String, Operation> symbols) {
-        Operation f = callee(call, symbols, "inline");
-        Block body = f.region(0).entry();
+        Block body = callee(call, symbols, "inline").region(0).entry();
         Map<Value, Value> map = new IdentityHashMap<>();
         for (int i = 0; i < call.numOperands(); i++) map.put(body.argument(i), Cloner.lookup(outer, call.operand(i), call));
         Operation ret = body.terminator();
-        for (Operation op : body.operations()) {
-            if (op == ret) break;
+        append(nb, body.operations().subList(0, body.operations().size() - 1), map, symbols);
+        List<Value> out = new ArrayList<>();
+        for (Value v : ret.operands()) out.add(Cloner.lookup(map, v, ret));
+        return out;
+    }
+
+    /** Copies {@code ops} into {@code nb}, operands renamed through {@code map}, each call replaced by its callee's body. */
+    private static void append(Block.Builder nb, List<Operation> ops, Map<Value, Value> map, Function<String, Operation> symbols) {
+        for (Operation op : ops) {
             if (op.name().equals("func.call")) {
                 List<Value> out = inlineCall(nb, op, map, symbols);
                 for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), out.get(i));
@@ -155,9 +149,6 @@ public final class Calls {
             Operation c = nb.append(ob.build());
             for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
         }
-        List<Value> out = new ArrayList<>();
-        for (Value v : ret.operands()) out.add(Cloner.lookup(map, v, ret));
-        return out;
     }
 
     private static Operation resolve(Operation call, String sym, Function<String, Operation> symbols, String doing, boolean checkSignature) {
