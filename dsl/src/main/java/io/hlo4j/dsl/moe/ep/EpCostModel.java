@@ -70,9 +70,9 @@ public final class EpCostModel {
                 // in the order the body runs them (the CLI's report matches the ragged steps to the log in order)
                 add(out, "assignment counts", "all_to_all", x, ring(x) * x * 4);
                 int idBytes = TokenDispatch.idBytes(e / x);
-                if (idBytes > 0) add(out, "dispatch routing: local expert codes (expected)", "ragged_all_to_all", x, assignments * idBytes);
-                add(out, "dispatch rows (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
-                add(out, "dispatch routing: weights (expected)", "ragged_all_to_all", x, assignments * s.computeBytes());
+                if (idBytes > 0) add(out, "dispatch codes (expected)", "ragged_all_to_all", x, assignments * idBytes);
+                add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
+                add(out, "dispatch weights (expected)", "ragged_all_to_all", x, assignments * s.computeBytes());
                 add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
                 add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
