@@ -20,8 +20,9 @@ import java.util.function.BinaryOperator;
  *   <li>one assignment per (token, expert) pair: the routing weight, in its own dtype, and when L > 1 a code
  *       {@code 1 + 2 local + rowStart} in the narrowest integer type that holds 2L ({@link #idType}); 0 marks
  *       an unwritten slot. Assignments go in the rows' order, so the receiver recovers each one's row by a
- *       cumulative sum of the row-start flags. With L = 1 every row has exactly one assignment (a token's
- *       experts are distinct), so no code is sent and the weights travel with the rows' offsets;</li>
+ *       cumulative sum of the row-start flags. With L = 1 a row's slots all name the shard's one expert,
+ *       so the row is one assignment (its slots' weights summed): no code is sent and the weights travel with
+ *       the rows' offsets;</li>
  *   <li>the sizes: one i32 per peer (an all_to_all of the assignment counts, or the row counts when L = 1).
  *       The row counts then follow from the flags, so they are never sent.</li>
  * </ul>
