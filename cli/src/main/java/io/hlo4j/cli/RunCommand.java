@@ -29,7 +29,9 @@ import java.util.concurrent.Callable;
                 "Inputs are .npy files in argument order; with --devices N each device gets the same inputs, or",
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
                 "(DIR/device<d>/result<i>.npy with several devices).",
-                "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices."},
+                "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices.",
+                "A module with mhlo.num_partitions = N > 1 whose entry carries sdy.sharding annotations takes global",
+                "inputs there: they are split onto the N devices by their shardings and the results assembled."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",
@@ -54,7 +56,7 @@ public final class RunCommand implements Callable<Integer> {
     int devices = 1;
 
     @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Run on the first device of this PJRT plugin instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
+            description = "Run on this PJRT plugin's devices instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
     Path pjrtPlugin;
 
     @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
