@@ -179,6 +179,20 @@ class PjrtGlobalCallTest {
                 List.of(iota(new long[] {4, 3}, 1, -3), iota(new long[] {3, 4}, 0.5f, 1)));
     }
 
+    /**
+     * The contracting dimension split over x and the result declared unreduced over x: each device's local product is a
+     * partial sum of the global one, and assembling adds the partials (as the interpreter's SPMD runner does).
+     */
+    @Test
+    void aResultWithUnreducedAxesIsTheSumOfTheDevicesPartials() {
+        List<HostArray> args = List.of(iota(new long[] {3, 4}, 1, -2), iota(new long[] {4, 2}, 0.5f, 1));
+        HostArray r = againstInterpreter(dot(2, "<[\"x\"=2]>", 3, 4, 2, "[{}, {\"x\"}]", "[{\"x\"}, {}]", "[{}, {}], unreduced={\"x\"}"), args)
+                .getFirst();
+        // row 0 of lhs: -2, -1, 0, 1; column 0 of rhs: 1, 2, 3, 4: -2 - 2 + 0 + 4 = 0; column 1: 1.5, 2.5, 3.5, 4.5: -3 - 2.5 + 0 + 4.5 = -1
+        assertThat(r.toDoubleArray()[0]).isEqualTo(0);
+        assertThat(r.toDoubleArray()[1]).isEqualTo(-1);
+    }
+
     // ---- refusals ------------------------------------------------------------------------------------------------
 
     private static void refused(String text, List<HostArray> args, Function<org.assertj.core.api.AbstractThrowableAssert<?, ?>, ?> check) {
