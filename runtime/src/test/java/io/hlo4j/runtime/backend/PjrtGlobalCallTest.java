@@ -225,6 +225,23 @@ class PjrtGlobalCallTest {
     }
 
     @Test
+    void aResultWithoutAShardingIsRefusedByName() {
+        String text = """
+                module @u attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func public @main(%arg0: tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>},
+                                         %arg1: tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> tensor<4x2xf32> {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<4x2xf32>
+                    return %0 : tensor<4x2xf32>
+                  }
+                }
+                """;
+        long[] s = {4, 2};
+        refused(text, List.of(iota(s, 1, 0), iota(s, 1, 0)), a -> a.isInstanceOf(ShardingException.class)
+                .hasMessageContaining("result #0 (tensor<4x2xf32>) of @main has no sdy.sharding, but the program runs on 2 partitions"));
+    }
+
+    @Test
     void anIndivisibleDimensionIsRefusedNamingTheArgumentAndTheAxis() {
         long[] s = {6, 2};
         refused(add(4, "<[\"x\"=4]>", s, "[{\"x\"}, {}]", "[{\"x\"}, {}]", "[{\"x\"}, {}]"), List.of(iota(s, 1, 0), iota(s, 1, 0)),
