@@ -106,9 +106,18 @@ final class BroadcastFusion {
             throw InterpreterException.at(op, "operand shapes differ: " + full.type + " vs " + rt);
         }
         Tensor r = Tensor.zeros(rt);
-        int n = r.size, inner = src.size == 0 ? 1 : n / src.size;
         boolean f32 = ((FloatType) rt.elementType()).kind() == FloatKind.F32;
-        double[] f = full.re, s = src.re, out = r.re;
+        FloatLoops.forRange(r.size, rowRange(op, srcIsLhs, f32, full.re, src.re, r.re));
+        return r;
+    }
+
+    /**
+     * The loop of {@code out = op(full, broadcast(src))} (or {@code op(broadcast(src), full)} when {@code srcIsLhs})
+     * over a range, each element of {@code src} repeated over {@code out.length / src.length} consecutive elements;
+     * {@code full} may be {@code out}.
+     */
+    static FloatLoops.Range rowRange(Operation op, boolean srcIsLhs, boolean f32, double[] f, double[] s, double[] out) {
+        int inner = s.length == 0 ? 1 : out.length / s.length;
         int code = switch (op.name()) {
             case "stablehlo.add" -> 0;
             case "stablehlo.subtract" -> 1;
@@ -116,15 +125,14 @@ final class BroadcastFusion {
             case "stablehlo.divide" -> 3;
             default -> throw InterpreterException.at(op, "not a fusible element-wise op");
         };
-        FloatLoops.forRange(n, (lo, hi) -> {
+        return (lo, hi) -> {
             for (int i = lo; i < hi; ) {
                 int row = i / inner, end = Math.min(hi, (row + 1) * inner);
                 double v = s[row];
                 rowLoop(code, srcIsLhs, f32, f, v, out, i, end);
                 i = end;
             }
-        });
-        return r;
+        };
     }
 
     // One loop per (op, side, width) so each compiles to a tight loop; expressions as in FloatLoops.binary.

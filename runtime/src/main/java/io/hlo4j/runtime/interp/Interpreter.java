@@ -28,7 +28,7 @@ public final class Interpreter {
     private final Module module;
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
-    private final Map<Block, Set<Operation>> fusibleBroadcasts = new ConcurrentHashMap<>();
+    private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -174,7 +174,8 @@ public final class Interpreter {
         }
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
-        Set<Operation> deferrable = fusibleBroadcasts.computeIfAbsent(b, BroadcastFusion::deferrable);
+        ElementwiseFusion.Plan plan = fusionPlans.computeIfAbsent(b, ElementwiseFusion::plan);
+        Set<Operation> deferrable = plan.broadcasts();
         Map<Value, Tensor> deferred = null; // deferred broadcast results -> their operands (BroadcastFusion)
         for (Operation op : b.operations()) {
             if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
@@ -187,7 +188,17 @@ public final class Interpreter {
                 continue;
             }
             List<RtValue> results;
-            if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
+            ElementwiseFusion.Chain chain = plan.chains().isEmpty() ? null : plan.chains().get(op);
+            if (chain == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its chain
+            if (chain != null) {
+                try {
+                    results = List.of(ElementwiseFusion.eval(chain, scope, deferred));
+                } catch (InterpreterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                }
+            } else if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
                 try {
                     results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
                 } catch (InterpreterException e) {
