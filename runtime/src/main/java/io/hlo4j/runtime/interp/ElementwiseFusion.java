@@ -17,245 +17,373 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Element-wise f32/f64 ops of one block evaluated as fused chains, with outputs written into dead operands.
+ * Element-wise f32/f64 ops of one block evaluated as fused chains, reductions run in the same pass, and outputs
+ * written into dead operands.
  *
  * <p><b>Chains.</b> When the result of an element-wise op has exactly one use, an element-wise op of the same
  * type at the top level of the same block, the two run as one loop: each chunk of elements goes through every op
- * of the chain while it is in cache, and the intermediate tensor is never allocated. Softmax's
- * {@code exponential(subtract(x, broadcast(max)))} reads x once and writes once. Each op keeps its own loop
+ * of the chain while it is in cache, and the intermediate tensor is never allocated. Each op keeps its own loop
  * ({@link FloatLoops}, {@link BroadcastFusion}) and its own rounding, so results are bit-identical to the unfused ops.
+ *
+ * <p><b>Groups.</b> Chains and {@code reduce}s over trailing dimensions (with a primitive combiner) that read each
+ * other's results, directly or through a deferred row broadcast, run as one pass over chunks of whole rows: for
+ * each chunk, every member in program order, on the rows of that chunk. Every member reads only the rows it
+ * writes (element-wise ops the same elements, a row broadcast and a reduction the same rows), so this computes
+ * what running the members one after the other computes, while the chunk stays in cache. Softmax's
+ * {@code max}, {@code exp(x - max)}, {@code sum} and {@code e / sum} become one pass over x. A group runs at the
+ * position of its last member; a value it produces may not be read before that by anything outside it.
  *
  * <p><b>In place.</b> A chain may write its result into the storage of an operand of its first op when that
  * operand is dead afterwards and nothing else can see its storage: the operand was produced by a chain of this
- * block (a fresh array, never a constant, an argument or a view), the chain is its last reader, the chain reads it
- * exactly once, and every use of it is at the top level of the block by an op that never returns a view of its
- * operand (element-wise ops, deferred broadcasts, {@code reduce}). Softmax's {@code e / broadcast(sum(e))} then
- * reuses e's array instead of allocating and zeroing a new one.
- *
- * <p>Positions: a deferred op (a chain member or a deferred broadcast) reads its operands when the op that consumes
- * it runs, so "last reader" is decided on those evaluation positions.
+ * block (a fresh array, never a constant, an argument or a view), the chain is its last reader (readers in the
+ * same group come earlier in the pass), the chain reads it exactly once, and every use of it is at the top level
+ * of the block by an op that never returns a view of its operand (element-wise ops, {@code reduce}).
  */
 final class ElementwiseFusion {
     private ElementwiseFusion() {}
 
     static { Kernels.init(); }
 
-    /** Ops evaluated as chains (keyed by their last op), chain members skipped until then, deferred broadcasts. */
-    record Plan(Set<Operation> broadcasts, Set<Operation> skipped, Map<Operation, Chain> chains) {
-        boolean isEmpty() { return broadcasts.isEmpty() && chains.isEmpty(); }
+    /**
+     * A chain of element-wise ops, each consuming the previous one's result, or one reduction ({@code reduce});
+     * {@code inPlace} is the operand index of a chain's first op whose storage the result takes, or -1.
+     */
+    record Unit(List<Operation> ops, boolean reduce, int inPlace) {
+        Operation last() { return ops.get(ops.size() - 1); }
+    }
+
+    /** Units in evaluation order over the same elements; {@code rowLength} > 0 when reductions cut them into rows. */
+    record Group(List<Unit> units, int rowLength) {
+        Operation last() { return units.get(units.size() - 1).last(); }
     }
 
     /**
-     * {@code ops} in evaluation order, each consuming the previous one's result; {@code inPlace} is the operand
-     * index of the first op whose storage the result takes, or -1 for a fresh array; {@code reduces} are reductions
-     * of the result over its trailing dimensions, computed chunk by chunk while the rows are in cache.
+     * The deferred broadcasts (and which op defines each deferred value), the ops that run with a later group,
+     * and the groups keyed by the op at whose position they run.
      */
-    record Chain(List<Operation> ops, int inPlace, List<Operation> reduces) {}
+    record Plan(Set<Operation> broadcasts, Map<Value, Operation> broadcastOf, Set<Operation> skipped, Map<Operation, Group> groups) {}
 
-    static final Plan NONE = new Plan(Set.of(), Set.of(), Map.of());
+    static final Plan NONE = new Plan(Set.of(), Map.of(), Set.of(), Map.of());
 
     private static final Set<String> NO_VIEW_USERS = Set.of("stablehlo.reduce");
 
+    /** What plan() knows about a block. */
+    private static final class Facts {
+        final List<Operation> ops;
+        final Map<Operation, Integer> index = new IdentityHashMap<>();
+        final Map<Value, Operation> definer = new IdentityHashMap<>();
+        final Map<Value, List<Operation>> users = new IdentityHashMap<>(); // top-level operand uses
+        final Map<Value, List<Operation>> holders = new IdentityHashMap<>(); // top-level ops whose regions read the value
+        final Set<Operation> broadcasts;
+        final Map<Value, Operation> broadcastOf = new IdentityHashMap<>();
+        final Map<Operation, Unit> unitOf = new IdentityHashMap<>(); // every member op -> its unit
+        final Map<Operation, Integer> evalAt = new IdentityHashMap<>(); // where ops of units (and deferred broadcasts) run
+
+        Facts(Block b) {
+            ops = b.operations();
+            broadcasts = BroadcastFusion.deferrable(b);
+            for (Operation bc : broadcasts) broadcastOf.put(bc.result(0), bc);
+            for (int i = 0; i < ops.size(); i++) {
+                Operation op = ops.get(i);
+                index.put(op, i);
+                for (Value r : op.results()) definer.put(r, op);
+                for (Value v : op.operands()) users.computeIfAbsent(v, k -> new ArrayList<>()).add(op);
+                for (Region r : op.regions()) markNested(r, op, holders);
+            }
+        }
+
+        List<Operation> users(Value v) { return users.getOrDefault(v, List.of()); }
+
+        int at(Operation op) { return evalAt.getOrDefault(op, index.get(op)); }
+    }
+
     /** The plan of block {@code b} (computed once per block by the caller's cache). */
     static Plan plan(Block b) {
-        List<Operation> ops = b.operations();
-        Set<Operation> broadcasts = BroadcastFusion.deferrable(b);
-        Map<Value, Operation> definer = new IdentityHashMap<>();
-        Map<Operation, Integer> index = new IdentityHashMap<>();
-        for (int i = 0; i < ops.size(); i++) {
-            Operation op = ops.get(i);
-            index.put(op, i);
-            for (Value r : op.results()) definer.put(r, op);
-        }
-        // uses at the top level of the block; values read inside nested regions are never fused or overwritten
-        Map<Value, List<Operation>> users = new IdentityHashMap<>();
-        Set<Value> nested = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Operation op : ops) {
-            for (Value v : op.operands()) users.computeIfAbsent(v, k -> new ArrayList<>()).add(op);
-            for (Region r : op.regions()) markNested(r, nested);
-        }
+        Facts f = new Facts(b);
         Set<Operation> eligible = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Operation op : ops) if (eligible(op, broadcasts, definer)) eligible.add(op);
-        if (eligible.isEmpty()) return broadcasts.isEmpty() ? NONE : new Plan(broadcasts, Set.of(), Map.of());
+        for (Operation op : f.ops) if (eligible(op)) eligible.add(op);
+        if (eligible.isEmpty()) return f.broadcasts.isEmpty() ? NONE : new Plan(f.broadcasts, f.broadcastOf, Set.of(), Map.of());
 
         // link each eligible op to its single eligible user (at most one predecessor per user)
         Map<Operation, Operation> next = new IdentityHashMap<>(), prev = new IdentityHashMap<>();
-        for (Operation op : ops) {
+        for (Operation op : f.ops) {
             if (!eligible.contains(op)) continue;
             Value r = op.result(0);
-            List<Operation> us = users.getOrDefault(r, List.of());
-            if (us.size() != 1 || nested.contains(r)) continue;
+            List<Operation> us = f.users(r);
+            if (us.size() != 1 || f.holders.containsKey(r)) continue;
             Operation u = us.get(0);
             if (!eligible.contains(u) || prev.containsKey(u) || !u.result(0).type().equals(r.type())) continue;
             next.put(op, u);
             prev.put(u, op);
         }
-        Map<Operation, Chain> chains = new IdentityHashMap<>();
         Set<Operation> skipped = Collections.newSetFromMap(new IdentityHashMap<>());
-        Map<Operation, List<Operation>> chainOps = new IdentityHashMap<>();
-        for (Operation op : ops) {
-            if (!eligible.contains(op) || next.containsKey(op)) continue; // not the last op of a chain
-            List<Operation> c = new ArrayList<>();
-            for (Operation p = op; p != null; p = prev.get(p)) c.add(p);
-            Collections.reverse(c);
-            for (int i = 0; i < c.size() - 1; i++) skipped.add(c.get(i));
-            chainOps.put(op, c);
-        }
-        // evaluation position of every op: a chain member runs with its chain's last op; a deferred broadcast is read
-        // by its users (themselves chain members)
-        Map<Operation, Integer> pos = new IdentityHashMap<>();
-        for (Map.Entry<Operation, List<Operation>> e : chainOps.entrySet()) {
-            for (Operation m : e.getValue()) pos.put(m, index.get(e.getKey()));
-        }
-        // reductions of a chain's result over trailing dimensions run with the chain (and so read at its position)
-        Map<Operation, List<Operation>> reduces = new IdentityHashMap<>();
-        for (Map.Entry<Operation, List<Operation>> e : chainOps.entrySet()) {
-            Operation last = e.getKey();
-            for (Operation u : users.getOrDefault(last.result(0), List.of())) {
-                if (fusibleReduce(u, last, index, definer, skipped, broadcasts) && !reduces.getOrDefault(last, List.of()).contains(u)) {
-                    reduces.computeIfAbsent(last, k -> new ArrayList<>()).add(u);
-                    skipped.add(u);
-                    pos.put(u, index.get(last));
-                }
+        List<Unit> units = new ArrayList<>(); // program order of their last ops
+        for (Operation op : f.ops) {
+            Unit u = null;
+            if (eligible.contains(op) && !next.containsKey(op)) {
+                List<Operation> c = new ArrayList<>();
+                for (Operation p = op; p != null; p = prev.get(p)) c.add(p);
+                Collections.reverse(c);
+                for (int i = 0; i < c.size() - 1; i++) skipped.add(c.get(i));
+                u = new Unit(List.copyOf(c), false, -1);
+            } else if (rowLength(op, f, skipped) > 0) {
+                u = new Unit(List.of(op), true, -1);
+            }
+            if (u != null) {
+                units.add(u);
+                for (Operation m : u.ops()) f.unitOf.put(m, u);
             }
         }
-        for (Operation bc : broadcasts) {
+        // groups: greedily, in program order, a unit joins the open group when it reads what the group produces
+        List<List<Unit>> groups = new ArrayList<>();
+        List<Unit> open = new ArrayList<>();
+        for (Unit u : units) {
+            if (!open.isEmpty() && canJoin(open, u, f)) {
+                open.add(u);
+                continue;
+            }
+            if (!open.isEmpty()) groups.add(open);
+            open = new ArrayList<>(List.of(u));
+        }
+        if (!open.isEmpty()) groups.add(open);
+        groups.removeIf(g -> g.size() == 1 && g.get(0).reduce()); // a lone reduction runs as usual
+        for (List<Unit> g : groups) {
+            int at = f.index.get(g.get(g.size() - 1).last());
+            for (Unit u : g) for (Operation m : u.ops()) f.evalAt.put(m, at);
+        }
+        for (Operation bc : f.broadcasts) {
             int p = -1;
-            for (Operation u : users.getOrDefault(bc.result(0), List.of())) p = Math.max(p, pos.getOrDefault(u, index.get(u)));
-            pos.put(bc, p);
+            for (Operation u : f.users(bc.result(0))) p = Math.max(p, f.at(u));
+            f.evalAt.put(bc, p);
         }
-        for (Map.Entry<Operation, List<Operation>> e : chainOps.entrySet()) {
-            List<Operation> c = e.getValue();
-            chains.put(e.getKey(), new Chain(List.copyOf(c), inPlaceOperand(c, index.get(e.getKey()), definer, users, nested,
-                    chainOps, broadcasts, pos, index), List.copyOf(reduces.getOrDefault(e.getKey(), List.of()))));
+        Map<Operation, Group> out = new IdentityHashMap<>();
+        for (List<Unit> g : groups) {
+            List<Unit> done = new ArrayList<>();
+            int len = 0;
+            for (int k = 0; k < g.size(); k++) {
+                Unit u = g.get(k);
+                if (u.reduce()) {
+                    len = rowLength(u.last(), f, skipped);
+                    done.add(u);
+                } else {
+                    done.add(new Unit(u.ops(), false, inPlaceOperand(u, g, k, f)));
+                }
+            }
+            Group grp = new Group(List.copyOf(done), len);
+            out.put(grp.last(), grp);
+            for (Unit u : g) for (Operation m : u.ops()) if (m != grp.last()) skipped.add(m);
         }
-        return new Plan(broadcasts, skipped, chains);
+        return new Plan(f.broadcasts, f.broadcastOf, skipped, out);
     }
 
-    private static void markNested(Region r, Set<Value> nested) {
+    private static void markNested(Region r, Operation holder, Map<Value, List<Operation>> holders) {
         for (Block blk : r.blocks()) {
             for (Operation op : blk.operations()) {
-                nested.addAll(op.operands());
-                for (Region inner : op.regions()) markNested(inner, nested);
+                for (Value v : op.operands()) holders.computeIfAbsent(v, k -> new ArrayList<>()).add(holder);
+                for (Region inner : op.regions()) markNested(inner, holder, holders);
             }
         }
     }
 
     /** A unary or binary f32/f64 element-wise op with this interpreter's kernel, its operands of its result type. */
-    private static boolean eligible(Operation op, Set<Operation> broadcasts, Map<Value, Operation> definer) {
+    private static boolean eligible(Operation op) {
         boolean unary = ElementwiseKernels.FLOAT_UNARY.containsKey(op.name()) && op.numOperands() == 1;
         boolean binary = ElementwiseKernels.FLOAT_BINARY.containsKey(op.name()) && op.numOperands() == 2;
         if (!(unary || binary) || op.numResults() != 1 || !op.regions().isEmpty()) return false;
         if (!(op.result(0).type() instanceof TensorType rt) || !rt.hasStaticShape()) return false;
         if (!(rt.elementType() instanceof FloatType ft) || (ft.kind() != FloatKind.F32 && ft.kind() != FloatKind.F64)) return false;
         for (Value v : op.operands()) if (!v.type().equals(rt)) return false;
-        if (Kernels.lookup(op) != Kernels.all().get(op.name())) return false; // someone attached another kernel
-        return true;
+        return Kernels.lookup(op) == Kernels.all().get(op.name()); // no other kernel attached
     }
 
     /**
-     * A one-operand {@code reduce} of {@code chainLast}'s result over its trailing dimensions with a primitive float
-     * combiner, whose init value exists before the chain runs.
+     * The row length of a one-operand f32/f64 {@code reduce} over trailing dimensions with a primitive combiner, whose
+     * operand and init value are materialised (not deferred); -1 for any other op.
      */
-    private static boolean fusibleReduce(Operation r, Operation chainLast, Map<Operation, Integer> index, Map<Value, Operation> definer,
-                                         Set<Operation> skipped, Set<Operation> broadcasts) {
-        if (!r.name().equals("stablehlo.reduce") || r.numOperands() != 2 || r.numResults() != 1 || r.operand(0) != chainLast.result(0)) return false;
-        if (r.operand(1) == chainLast.result(0)) return false;
-        TensorType xt = (TensorType) chainLast.result(0).type();
-        if (!(r.result(0).type() instanceof TensorType rt) || !rt.hasStaticShape() || !rt.elementType().equals(xt.elementType())) return false;
-        Operation initDef = definer.get(r.operand(1));
-        if (initDef != null && (index.get(initDef) > index.get(chainLast) || skipped.contains(initDef) || broadcasts.contains(initDef))) return false;
-        if (r.regions().size() != 1) return false;
-        ScalarOp fast = ScalarOp.of(r.region(0), xt.elementType());
-        if (fast == null) return false;
+    private static int rowLength(Operation r, Facts f, Set<Operation> skipped) {
+        if (!r.name().equals("stablehlo.reduce") || r.numOperands() != 2 || r.numResults() != 1 || r.regions().size() != 1) return -1;
+        for (Value v : r.operands()) {
+            Operation d = f.definer.get(v);
+            if (d != null && (skipped.contains(d) || f.broadcasts.contains(d))) return -1;
+        }
+        if (!(r.operand(0).type() instanceof TensorType xt) || !xt.hasStaticShape()) return -1;
+        if (!(xt.elementType() instanceof FloatType ft) || (ft.kind() != FloatKind.F32 && ft.kind() != FloatKind.F64)) return -1;
+        if (!(r.result(0).type() instanceof TensorType rt) || !rt.hasStaticShape() || !rt.elementType().equals(ft)) return -1;
+        if (!(r.operand(1).type() instanceof TensorType it) || it.rank() != 0 || !it.elementType().equals(ft)) return -1;
+        if (ScalarOp.of(r.region(0), ft) == null) return -1;
         long[] dims;
         try {
             dims = Attrs.required(r, "dimensions");
         } catch (RuntimeException e) {
-            return false; // the reduce kernel reports it
+            return -1; // the reduce kernel reports it
         }
         int rank = xt.rank();
         boolean[] reduced = new boolean[rank];
         for (long d : dims) {
-            if (d < 0 || d >= rank || reduced[(int) d]) return false;
+            if (d < 0 || d >= rank || reduced[(int) d]) return -1;
             reduced[(int) d] = true;
         }
         long len = 1;
         for (int d = 0; d < rank; d++) {
-            if (reduced[d] != (d >= rank - dims.length)) return false; // not a trailing suffix
+            if (reduced[d] != (d >= rank - dims.length)) return -1; // not a trailing suffix
             if (reduced[d]) len *= xt.shape()[d];
         }
-        return dims.length > 0 && len > 0 && rt.numElements() * len == xt.numElements();
+        if (dims.length == 0 || len <= 0 || len > Integer.MAX_VALUE || rt.numElements() * len != xt.numElements()) return -1;
+        return (int) len;
     }
 
-    private static int inPlaceOperand(List<Operation> chain, int at, Map<Value, Operation> definer, Map<Value, List<Operation>> users,
-                                      Set<Value> nested, Map<Operation, List<Operation>> chainOps, Set<Operation> broadcasts,
-                                      Map<Operation, Integer> pos, Map<Operation, Integer> index) {
-        Operation first = chain.get(0);
-        Value out = chain.get(chain.size() - 1).result(0);
-        for (int k = 0; k < first.numOperands(); k++) {
-            Value v = first.operand(k);
-            Operation d = definer.get(v);
-            if (d == null || !chainOps.containsKey(d) || nested.contains(v) || !v.type().equals(out.type())) continue;
-            boolean ok = true;
-            int last = -1, readsHere = 0;
-            for (Operation u : users.getOrDefault(v, List.of())) {
-                if (!chainOps.containsKey(u) && !pos.containsKey(u) && !NO_VIEW_USERS.contains(u.name())) { ok = false; break; }
-                if (broadcasts.contains(u)) { ok = false; break; } // read through a deferred broadcast: keep it simple
-                int p = pos.getOrDefault(u, index.get(u));
-                last = Math.max(last, p);
-                if (chain.contains(u)) for (Value o : u.operands()) if (o == v) readsHere++;
+    private static long elements(Unit u) {
+        Value v = u.reduce() ? u.last().operand(0) : u.last().result(0);
+        return ((TensorType) v.type()).numElements();
+    }
+
+    private static Set<Value> produced(List<Unit> g) {
+        Set<Value> s = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Unit u : g) s.add(u.last().result(0));
+        return s;
+    }
+
+    /** The value an operand reads: the source of a deferred broadcast, else itself. */
+    private static Value source(Value v, Facts f) {
+        Operation bc = f.broadcastOf.get(v);
+        return bc == null ? v : bc.operand(0);
+    }
+
+    /** Whether unit {@code u} may join the open group {@code g} (whose position then becomes u's). */
+    private static boolean canJoin(List<Unit> g, Unit u, Facts f) {
+        if (elements(u) != elements(g.get(0))) return false;
+        Set<Value> prod = produced(g);
+        int len = 0;
+        for (Unit m : g) if (m.reduce()) len = rowLength(m.last(), f, Set.of());
+        boolean reads = false;
+        if (u.reduce()) {
+            int ul = rowLength(u.last(), f, Set.of());
+            if (len != 0 && ul != len) return false;
+            if (prod.contains(u.last().operand(1))) return false; // the init value must exist before the pass
+            reads = prod.contains(u.last().operand(0));
+        } else {
+            for (Operation op : u.ops()) {
+                int deferred = 0;
+                for (Value v : op.operands()) {
+                    if (f.broadcastOf.containsKey(v)) deferred++;
+                    if (prod.contains(source(v, f))) reads = true;
+                }
+                if (deferred == 2) return false; // materialised when the pass starts: must not read the group's values
             }
-            if (ok && last == at && readsHere == 1) return k;
+        }
+        if (!reads) return false;
+        // nothing outside the group may read a value of the group before the group runs
+        List<Unit> all = new ArrayList<>(g);
+        all.add(u);
+        Set<Operation> members = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Unit m : all) members.addAll(m.ops());
+        int at = f.index.get(u.last());
+        for (Value w : produced(all)) {
+            for (Operation y : f.holders.getOrDefault(w, List.of())) if (f.index.get(y) <= at) return false;
+            for (Operation y : f.users(w)) {
+                if (members.contains(y)) continue;
+                if (f.broadcasts.contains(y)) {
+                    for (Operation z : f.users(y.result(0))) if (!members.contains(z) && evalIndex(z, f) <= at) return false;
+                } else if (evalIndex(y, f) <= at) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Where an op outside the group being formed runs: a chain member with its chain's last op. */
+    private static int evalIndex(Operation op, Facts f) {
+        Unit u = f.unitOf.get(op);
+        return f.index.get(u == null ? op : u.last());
+    }
+
+    /** The operand of {@code c}'s first op whose storage its result may take (see the class comment), or -1. */
+    private static int inPlaceOperand(Unit c, List<Unit> group, int k, Facts f) {
+        Operation first = c.ops().get(0);
+        Value out = c.last().result(0);
+        int groupAt = f.index.get(group.get(group.size() - 1).last());
+        for (int i = 0; i < first.numOperands(); i++) {
+            Value v = first.operand(i);
+            Operation d = f.definer.get(v);
+            Unit du = d == null ? null : f.unitOf.get(d);
+            if (du == null || du.reduce() || du.last() != d || f.holders.containsKey(v) || !v.type().equals(out.type())) continue;
+            boolean ok = true;
+            int reads = 0;
+            for (Operation y : f.users(v)) {
+                Unit yu = f.unitOf.get(y);
+                if (yu == null && !NO_VIEW_USERS.contains(y.name())) { ok = false; break; }
+                if (yu == c) {
+                    for (Value o : y.operands()) if (o == v) reads++;
+                    continue;
+                }
+                int gi = group.indexOf(yu);
+                if (yu != null && gi >= 0) {
+                    if (gi > k) { ok = false; break; } // read later in the pass
+                } else if (f.at(y) >= groupAt) {
+                    ok = false;
+                    break;
+                }
+            }
+            if (ok && reads == 1) return i;
         }
         return -1;
     }
 
-    /** Evaluates {@code chain}; operands are looked up in {@code scope}, deferred broadcasts' sources in {@code deferred}. */
-    static Tensor eval(Chain chain, Scope scope, Map<Value, Tensor> deferred) {
-        List<Operation> ops = chain.ops();
-        Operation last = ops.get(ops.size() - 1);
-        TensorType rt = (TensorType) last.result(0).type();
-        FloatType ft = (FloatType) rt.elementType();
-        int n = Math.toIntExact(rt.numElements());
-        Operation first = ops.get(0);
-        double[] out = chain.inPlace() >= 0 ? operand(first, chain.inPlace(), scope).re : new double[n];
-        if (out.length != n) throw InterpreterException.at(first, "operand has " + out.length + " elements, the result " + rt + " " + n);
-        FloatLoops.Range[] steps = new FloatLoops.Range[ops.size()];
-        for (int s = 0; s < ops.size(); s++) {
-            Operation op = ops.get(s);
-            Value fromChain = s == 0 ? null : ops.get(s - 1).result(0);
-            steps[s] = step(op, fromChain, out, ft, scope, deferred, rt);
-        }
-        FloatLoops.Range all = steps.length == 1 ? steps[0] : (lo, hi) -> {
-            for (FloatLoops.Range st : steps) st.run(lo, hi);
-        };
-        if (chain.reduces().isEmpty()) {
-            FloatLoops.forRange(n, all);
-            return Tensor.raw(rt, null, out, null);
-        }
-        // rows of the reductions in whole chunks: each chunk runs the chain, then reduces its rows while in cache
-        int nr = chain.reduces().size();
-        ScalarOp[] fast = new ScalarOp[nr];
-        Tensor[] acc = new Tensor[nr];
-        int rows = Math.toIntExact(((TensorType) chain.reduces().get(0).result(0).type()).numElements());
-        for (int k = 0; k < nr; k++) {
-            Operation r = chain.reduces().get(k);
-            fast[k] = ScalarOp.of(r.region(0), ft);
-            acc[k] = Tensor.blank(r.result(0).type());
-            Tensor init = operand(r, 1, scope);
-            if (init.size != 1 || !init.elementType.equals(ft) || acc[k].size != rows) {
-                throw InterpreterException.at(r, "reduce of " + rt + " needs a scalar " + ft + " init value, got " + init.type);
+    /** Runs group {@code g} and binds every value it produces in {@code scope}. */
+    static void eval(Group g, Scope scope, Plan plan) {
+        List<Unit> units = g.units();
+        int nu = units.size(), len = g.rowLength();
+        FloatLoops.Range[] ranges = new FloatLoops.Range[nu];
+        boolean[] rows = new boolean[nu];
+        int n = 0;
+        for (int k = 0; k < nu; k++) {
+            Unit u = units.get(k);
+            if (u.reduce()) {
+                Operation r = u.last();
+                Tensor x = operand(r, 0, scope), init = operand(r, 1, scope);
+                TensorType rt = (TensorType) r.result(0).type();
+                ScalarOp fast = ScalarOp.of(r.region(0), rt.elementType());
+                Tensor acc = Tensor.blank(rt);
+                if (init.size != 1 || init.re == null || x.re == null || (long) acc.size * len != x.size) {
+                    throw InterpreterException.at(r, "reduce of " + x.type + " in rows of " + len + " into " + rt + " with init " + init.type);
+                }
+                java.util.Arrays.fill(acc.re, init.re[0]);
+                double[] xs = x.re, as = acc.re;
+                ranges[k] = (r0, r1) -> ReduceKernels.reduceRuns(fast, xs, as, len, r0, r1);
+                rows[k] = true;
+                scope.bind(r.result(0), acc);
+                n = x.size;
+            } else {
+                TensorType rt = (TensorType) u.last().result(0).type();
+                n = Math.toIntExact(rt.numElements());
+                double[] out = u.inPlace() >= 0 ? operand(u.ops().get(0), u.inPlace(), scope).re : new double[n];
+                if (out.length != n) throw InterpreterException.at(u.ops().get(0), "operand has " + out.length + " elements, the result " + rt + " " + n);
+                FloatLoops.Range[] steps = new FloatLoops.Range[u.ops().size()];
+                for (int s = 0; s < steps.length; s++) {
+                    Value fromChain = s == 0 ? null : u.ops().get(s - 1).result(0);
+                    steps[s] = step(u.ops().get(s), fromChain, out, (FloatType) rt.elementType(), scope, plan, rt);
+                }
+                ranges[k] = steps.length == 1 ? steps[0] : (lo, hi) -> {
+                    for (FloatLoops.Range st : steps) st.run(lo, hi);
+                };
+                scope.bind(u.last().result(0), Tensor.raw(rt, null, out, null));
             }
-            java.util.Arrays.fill(acc[k].re, init.re[0]);
         }
-        int len = rows == 0 ? 1 : n / rows;
-        FloatLoops.forRange(rows, Math.max(1, FloatLoops.CHUNK / len), (r0, r1) -> {
-            all.run(r0 * len, r1 * len);
-            for (int k = 0; k < nr; k++) ReduceKernels.reduceRuns(fast[k], out, acc[k].re, len, r0, r1);
+        if (len == 0) {
+            FloatLoops.forRange(n, nu == 1 ? ranges[0] : (lo, hi) -> {
+                for (FloatLoops.Range r : ranges) r.run(lo, hi);
+            });
+            return;
+        }
+        // chunks of whole rows; each member in program order on the chunk's rows while they are in cache
+        int rowCount = n / len;
+        FloatLoops.forRange(rowCount, Math.max(1, FloatLoops.CHUNK / len), (r0, r1) -> {
+            for (int k = 0; k < nu; k++) {
+                if (rows[k]) ranges[k].run(r0, r1);
+                else ranges[k].run(r0 * len, r1 * len);
+            }
         });
-        for (int k = 0; k < nr; k++) scope.bind(chain.reduces().get(k).result(0), acc[k]);
-        return Tensor.raw(rt, null, out, null);
     }
 
     private static Tensor operand(Operation op, int k, Scope scope) {
@@ -265,15 +393,15 @@ final class ElementwiseFusion {
     }
 
     /** One op's loop writing {@code out}; its operand {@code fromChain} (the previous op's result) is read from {@code out}. */
-    private static FloatLoops.Range step(Operation op, Value fromChain, double[] out, FloatType ft, Scope scope,
-                                         Map<Value, Tensor> deferred, TensorType rt) {
+    private static FloatLoops.Range step(Operation op, Value fromChain, double[] out, FloatType ft, Scope scope, Plan plan, TensorType rt) {
         int n = out.length;
         if (op.numOperands() == 1) {
             double[] in = fromChain != null ? out : sized(op, operand(op, 0, scope), n).re;
             return FloatLoops.unaryRange(op.name(), ft, in, out, ElementwiseKernels.FLOAT_UNARY.get(op.name()));
         }
         Value av = op.operand(0), bv = op.operand(1);
-        Tensor a = deferred == null ? null : deferred.get(av), b = deferred == null ? null : deferred.get(bv);
+        Operation abc = plan.broadcastOf().get(av), bbc = plan.broadcastOf().get(bv);
+        Tensor a = abc == null ? null : operand(abc, 0, scope), b = bbc == null ? null : operand(bbc, 0, scope);
         double[] x = av == fromChain ? out : a != null ? null : sized(op, operand(op, 0, scope), n).re;
         double[] y = bv == fromChain ? out : b != null ? null : sized(op, operand(op, 1, scope), n).re;
         if (a != null && b != null) { // two deferred operands: materialise the left one

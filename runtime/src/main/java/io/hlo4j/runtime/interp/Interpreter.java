@@ -184,20 +184,22 @@ public final class Interpreter {
             }
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
                 if (deferred == null) deferred = new IdentityHashMap<>();
-                deferred.put(op.result(0), (Tensor) operands(op, scope).get(0));
+                RtValue src = scope.lookup(op.operand(0)); // null when a fused group computes it later
+                if (src != null) deferred.put(op.result(0), (Tensor) src);
                 continue;
             }
             List<RtValue> results;
-            ElementwiseFusion.Chain chain = plan.chains().isEmpty() ? null : plan.chains().get(op);
-            if (chain == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its chain
-            if (chain != null) {
+            ElementwiseFusion.Group group = plan.groups().isEmpty() ? null : plan.groups().get(op);
+            if (group == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its group
+            if (group != null) {
                 try {
-                    results = List.of(ElementwiseFusion.eval(chain, scope, deferred));
+                    ElementwiseFusion.eval(group, scope, plan); // binds every value of the group
                 } catch (InterpreterException e) {
                     throw e;
                 } catch (RuntimeException e) {
                     throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
                 }
+                continue;
             } else if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
                 try {
                     results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));

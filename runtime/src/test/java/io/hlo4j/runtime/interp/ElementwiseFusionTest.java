@@ -43,6 +43,18 @@ class ElementwiseFusionTest {
 
     private static Block entry(Operation f) { return f.region(0).entry(); }
 
+    /** The unit whose last op is {@code op}. */
+    private static ElementwiseFusion.Unit unit(ElementwiseFusion.Plan p, Operation op) {
+        for (ElementwiseFusion.Group g : p.groups().values()) for (ElementwiseFusion.Unit u : g.units()) if (u.last() == op) return u;
+        throw new AssertionError("no unit ends at " + op);
+    }
+
+    /** The group holding {@code op}. */
+    private static ElementwiseFusion.Group group(ElementwiseFusion.Plan p, Operation op) {
+        for (ElementwiseFusion.Group g : p.groups().values()) for (ElementwiseFusion.Unit u : g.units()) if (u.ops().contains(op)) return g;
+        throw new AssertionError("no group holds " + op);
+    }
+
     private static Operation opNamed(Block b, String name, int nth) {
         int k = 0;
         for (Operation op : b.operations()) if (op.name().equals(name) && k++ == nth) return op;
@@ -83,11 +95,16 @@ class ElementwiseFusionTest {
                 Block b = entry(fused);
                 Operation sub = opNamed(b, "stablehlo.subtract", 0), exp = opNamed(b, "stablehlo.exponential", 0);
                 Operation div = opNamed(b, "stablehlo.divide", 0), sum = opNamed(b, "stablehlo.reduce", 1);
-                assertThat(plan.chains().get(exp).ops()).containsExactly(sub, exp);
-                assertThat(plan.chains().get(exp).reduces()).containsExactly(sum);
-                assertThat(plan.chains().get(exp).inPlace()).isEqualTo(-1); // x is an argument: never overwritten
-                assertThat(plan.chains().get(div).inPlace()).as("e / sum(e) writes into e").isEqualTo(0);
-                assertThat(plan.skipped()).contains(sub, sum);
+                Operation max = opNamed(b, "stablehlo.reduce", 0);
+                // one pass: max, exp(x - max), sum, e / sum, over chunks of whole rows
+                ElementwiseFusion.Group g = plan.groups().get(div);
+                assertThat(plan.groups()).hasSize(1);
+                assertThat(g.rowLength()).isEqualTo(cols);
+                assertThat(g.units()).extracting(ElementwiseFusion.Unit::ops)
+                        .containsExactly(List.of(max), List.of(sub, exp), List.of(sum), List.of(div));
+                assertThat(unit(plan, exp).inPlace()).isEqualTo(-1); // x is an argument: never overwritten
+                assertThat(unit(plan, div).inPlace()).as("e / sum(e) writes into e").isEqualTo(0);
+                assertThat(plan.skipped()).containsExactlyInAnyOrder(max, sub, exp, sum);
                 assertThat(plan.broadcasts()).hasSize(2);
 
                 // the oracle: each step in float (f32) or double arithmetic, rounded as the spec says
@@ -110,9 +127,12 @@ class ElementwiseFusionTest {
                 // the same program with every intermediate returned: no chains, nothing in place, broadcasts materialised
                 Operation plain = softmax(ft, rows, cols, true);
                 ElementwiseFusion.Plan p2 = ElementwiseFusion.plan(entry(plain));
-                for (ElementwiseFusion.Chain c : p2.chains().values()) {
-                    assertThat(c.ops()).hasSize(1);
-                    assertThat(c.inPlace()).isEqualTo(-1);
+                assertThat(p2.broadcasts()).isEmpty();
+                for (ElementwiseFusion.Group g2 : p2.groups().values()) {
+                    for (ElementwiseFusion.Unit u : g2.units()) {
+                        assertThat(u.ops()).hasSize(1);
+                        assertThat(u.inPlace()).isEqualTo(-1);
+                    }
                 }
                 List<RtValue> out = Ir.run(plain, x, ninf, zero);
                 assertBits(((Tensor) out.get(0)).re, got, ft + " unfused vs fused");
@@ -143,8 +163,9 @@ class ElementwiseFusionTest {
             Operation f = ir.func("main", t6);
             ElementwiseFusion.Plan plan = ElementwiseFusion.plan(entry(f));
             Operation last = opNamed(entry(f), "stablehlo.negate", 0);
-            assertThat(plan.chains()).containsOnlyKeys(last);
-            assertThat(plan.chains().get(last).ops()).extracting(Operation::name).containsExactly("stablehlo.subtract", "stablehlo.abs",
+            assertThat(plan.groups()).containsOnlyKeys(last);
+            assertThat(plan.groups().get(last).units()).hasSize(1);
+            assertThat(unit(plan, last).ops()).extracting(Operation::name).containsExactly("stablehlo.subtract", "stablehlo.abs",
                     "stablehlo.sqrt", "stablehlo.multiply", "stablehlo.maximum", "stablehlo.negate");
             double[] want = new double[n];
             for (int i = 0; i < n; i++) {
@@ -202,7 +223,7 @@ class ElementwiseFusionTest {
             }
             Operation f = ir.func("main", results.toArray(Value[]::new));
             Operation mul = opNamed(entry(f), "stablehlo.multiply", 0);
-            int inPlace = ElementwiseFusion.plan(entry(f)).chains().get(mul).inPlace();
+            int inPlace = unit(ElementwiseFusion.plan(entry(f)), mul).inPlace();
             assertThat(inPlace).as(variant).isEqualTo(variant.equals("inPlace") ? 0 : -1);
             if (variant.equals("nested")) continue; // the case op needs an index argument; the plan is what matters here
             Tensor x2 = Ir.reals(ft, shape(rows, cols), xs.clone());
@@ -249,8 +270,10 @@ class ElementwiseFusionTest {
                 Value r = ir.ops("stablehlo.reduce", List.of(neg, init), List.of(out), List.of(Ir.combiner(comb, ft)),
                         "dimensions", i64s(2, 1)).get(0);
                 Operation f = ir.func("main", r, neg);
-                Operation negOp = opNamed(entry(f), "stablehlo.negate", 0);
-                assertThat(ElementwiseFusion.plan(entry(f)).chains().get(negOp).reduces()).hasSize(1);
+                Operation negOp = opNamed(entry(f), "stablehlo.negate", 0), red = opNamed(entry(f), "stablehlo.reduce", 0);
+                ElementwiseFusion.Group g = group(ElementwiseFusion.plan(entry(f)), negOp);
+                assertThat(g.units()).extracting(ElementwiseFusion.Unit::ops).containsExactly(List.of(negOp), List.of(red));
+                assertThat(g.rowLength()).isEqualTo(len);
                 double initV = comb.endsWith("maximum") ? Double.NEGATIVE_INFINITY : comb.endsWith("minimum") ? Double.POSITIVE_INFINITY : 0;
                 double[] want = new double[(int) a];
                 for (int o = 0; o < a; o++) {
@@ -292,13 +315,48 @@ class ElementwiseFusionTest {
                 "dimensions", i64s(0)).get(0);
         Operation f = ir.func("main", r);
         Operation exp = opNamed(entry(f), "stablehlo.exponential", 0);
-        assertThat(ElementwiseFusion.plan(entry(f)).chains().get(exp).reduces()).isEmpty();
+        ElementwiseFusion.Group g = group(ElementwiseFusion.plan(entry(f)), exp);
+        assertThat(g.units()).hasSize(1);
+        assertThat(g.rowLength()).isZero();
         double[] xs = random(128, 4, -1, 1, true);
         double[] got = ((Tensor) Ir.run(f, Ir.reals(ft, shape(8, 16), xs), Ir.reals(ft, shape(), 0)).get(0)).re;
         for (int j = 0; j < 16; j++) {
             float s = 0;
             for (int i = 0; i < 8; i++) s += (float) Math.exp(xs[i * 16 + j]);
             assertThat(got[j]).isEqualTo(s);
+        }
+    }
+
+    /** A group's value read by an op outside it before the group's last member: the group stops there. */
+    @Test
+    void aValueReadBeforeTheGroupRunsEndsTheGroup() {
+        FloatType ft = FloatType.F32;
+        int rows = 50, cols = 3000, n = rows * cols;
+        TensorType mat = t(ft, rows, cols), row = t(ft, rows);
+        for (boolean early : List.of(true, false)) {
+            Ir ir = new Ir();
+            Value x = ir.arg(mat), zero = ir.arg(TensorType.scalar(ft));
+            Value e = ir.op("stablehlo.exponential", List.of(x), mat);
+            Value s = ir.ops("stablehlo.reduce", List.of(e, zero), List.of(row), List.of(Ir.combiner("stablehlo.add", ft)),
+                    "dimensions", i64s(1)).get(0);
+            Value s2 = early ? ir.op("stablehlo.reshape", List.of(s), t(ft, rows, 1)) : null; // reads s before the divide
+            Value sb = ir.op("stablehlo.broadcast_in_dim", List.of(s), mat, "broadcast_dimensions", i64s(0));
+            Value w = ir.op("stablehlo.divide", List.of(e, sb), mat);
+            if (!early) s2 = ir.op("stablehlo.reshape", List.of(s), t(ft, rows, 1)); // after: the group may include the divide
+            Operation f = ir.func("main", w, s2);
+            ElementwiseFusion.Plan plan = ElementwiseFusion.plan(entry(f));
+            Operation exp = opNamed(entry(f), "stablehlo.exponential", 0), div = opNamed(entry(f), "stablehlo.divide", 0);
+            assertThat(group(plan, exp) == group(plan, div)).as("one group, early=%s", early).isEqualTo(!early);
+            double[] xs = random(n, 31, -3, 3, true);
+            List<RtValue> out = Ir.run(f, Ir.reals(ft, shape(rows, cols), xs), Ir.reals(ft, shape(), 0));
+            double[] ew = new double[n], sw = new double[rows], ww = new double[n];
+            for (int i = 0; i < n; i++) {
+                ew[i] = (float) Math.exp(xs[i]);
+                sw[i / cols] = (float) sw[i / cols] + (float) ew[i];
+            }
+            for (int i = 0; i < n; i++) ww[i] = (float) ew[i] / (float) sw[i / cols];
+            assertBits(((Tensor) out.get(0)).re, ww, "e / sum, early=" + early);
+            assertBits(((Tensor) out.get(1)).re, sw, "sum, early=" + early);
         }
     }
 }
