@@ -10,7 +10,6 @@ import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
