@@ -93,6 +93,7 @@ public final class Autodiff {
         VjpRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("autodiff expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();
+        Calls.refuseCycles(func, symbols, "differentiate");
         Block body = func.region(0).entry();
         if (seedOne && (ft.results().size() != 1 || !(ft.results().get(0) instanceof TensorType t && t.rank() == 0
                 && Backward.differentiable(t)))) {

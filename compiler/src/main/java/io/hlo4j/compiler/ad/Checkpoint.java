@@ -83,7 +83,6 @@ public final class Checkpoint {
     }
 
     static Block body(Sweep sw, Operation call) {
-        String name = ((SymbolRefAttr) call.attr("callee")).root();
-        return sw.symbols.apply(name).region(0).entry();
+        return Calls.callee(call, sw.symbols, "differentiate").region(0).entry();
     }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
  * emitted as its power series (|x| <= 20) or asymptotic expansion (beyond); conj sends c to conj(c) (unconjugated
  * pairing). polygamma's n and zeta's s have no derivative rule (JAX neither: polygamma is defined for integer n):
  * they must be constants or stop_gradient'ed, otherwise the op is refused by name. The implicitly broadcasting
- * forms go through {@link ChloBroadcastRules}.
+ * forms go through {@link ChloBroadcastRules}; chlo._asin_acos_kernel (not holomorphic) has {@link AsinAcosKernelRule}.
  */
 final class ChloMathRules {
     private ChloMathRules() {}
@@ -43,6 +43,7 @@ final class ChloMathRules {
             Value im = b.ir().emit1("stablehlo.imag", List.of(c), Map.of(), b.loc());
             return List.of(b.ir().emit1("stablehlo.complex", List.of(re, b.neg(im)), Map.of(), b.loc()));
         });
+        AsinAcosKernelRule.install(in);
         in.nonDifferentiable("piecewise constant: the next representable float", "chlo.next_after", "chlo.broadcast_next_after");
     }
 

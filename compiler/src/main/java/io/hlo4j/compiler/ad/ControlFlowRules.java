@@ -59,8 +59,7 @@ final class ControlFlowRules {
             in.addAll(g);
             return new ArrayList<>(b.ir().emit("func.call", in, Map.of("callee", bwd), List.of(), op.operandTypes(), b.loc()));
         }
-        String callee = ((SymbolRefAttr) op.attr("callee")).root();
-        Operation f = b.sweep().symbols.apply(callee);
+        Operation f = Calls.callee(op, b.sweep().symbols, "differentiate");
         Block body = f.region(0).entry();
         Sweep s = Regions.differentiate(b.ir(), body, op.operands(), g, b.sweep());
         List<Value> out = new ArrayList<>();

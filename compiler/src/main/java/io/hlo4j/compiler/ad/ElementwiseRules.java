@@ -27,7 +27,13 @@ final class ElementwiseRules {
         unary(in, "logistic", (b, x, y) -> b.mul(y, b.sub(b.fullLike(y, 1), y)));
         unary(in, "sine", (b, x, y) -> b.unary("cosine", x));
         unary(in, "cosine", (b, x, y) -> b.neg(b.unary("sine", x)));
-        unary(in, "abs", (b, x, y) -> b.unary("sign", x));
+        in.rule("stablehlo.abs", (b, op, g) -> List.of(ComplexRules.isComplex(op.operand(0))
+                ? ComplexRules.absCotangent(b, op.operand(0), g.get(0))
+                : b.mul(g.get(0), b.unary("sign", op.operand(0)))));
+        // Real sign is piecewise constant (zero cotangent); complex sign is z / |z|, smooth away from 0.
+        in.rule("stablehlo.sign", (b, op, g) -> List.of(ComplexRules.isComplex(op.operand(0))
+                ? ComplexRules.signCotangent(b, op.operand(0), op.result(), g.get(0))
+                : b.zerosLike(op.operand(0))));
         // chlo math used by the DSL's activations.
         chloUnary(in, "erf", (b, x, y) -> b.scale(b.unary("exponential", b.neg(b.mul(x, x))), 2 / Math.sqrt(Math.PI)));
         chloUnary(in, "sinh", (b, x, y) -> chloCall(b, "cosh", x));

@@ -10,7 +10,7 @@ final class NonDifferentiableOps {
         in.nonDifferentiable("comparison: boolean result",
                 "stablehlo.compare");
         in.nonDifferentiable("piecewise constant: zero derivative almost everywhere",
-                "stablehlo.sign", "stablehlo.floor", "stablehlo.ceil", "stablehlo.round_nearest_afz",
+                "stablehlo.floor", "stablehlo.ceil", "stablehlo.round_nearest_afz",
                 "stablehlo.round_nearest_even");
         in.nonDifferentiable("integer/bit ops",
                 "stablehlo.and", "stablehlo.or", "stablehlo.xor", "stablehlo.not", "stablehlo.shift_left",

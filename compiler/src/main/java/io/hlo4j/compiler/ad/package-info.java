@@ -17,7 +17,12 @@
  *   <li>{@code stop_gradient} is an identity {@code stablehlo.convert} carrying the discardable attribute
  *   {@code hlo4j.stop_gradient}: plain StableHLO every backend folds away, cut by the sweep.</li>
  *   <li>Region ops: if/case branches and {@code func.call} callees are recomputed inside the backward program;
- *   values they capture from outside get cotangents through {@link io.hlo4j.compiler.ad.Backward#captured}.</li>
+ *   values they capture from outside get cotangents through {@link io.hlo4j.compiler.ad.Backward#captured}. A call is
+ *   differentiated wherever it sits (top level, a branch, a loop body, a manual or named computation's body): its
+ *   callee is recomputed and swept at the call site. Before the sweep {@link io.hlo4j.compiler.ad.Calls} checks the
+ *   call graph once and refuses, by name and with the call's location, a missing callee, a call whose types differ
+ *   from its callee's, and recursion (the chain is named). {@link io.hlo4j.compiler.ad.Calls#inlineAll} gives a
+ *   call-free copy of a function (every region, transitively) for consumers that want one, e.g. the DSL's grad.</li>
  *   <li>While loops: fori-style loops (constant start, {@code LT} a constant, step 1) stack each iteration's carry
  *   in the forward pass and read it back in the backward loop (scan-style saved residuals); any other loop is
  *   differentiated by recomputing iteration k's carry from the initial carry (O(N^2) body runs, O(1) memory).</li>

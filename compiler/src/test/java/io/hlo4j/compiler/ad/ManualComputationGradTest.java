@@ -41,7 +41,7 @@ class ManualComputationGradTest {
 
     private static final String CH = "channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids";
 
-    private static String fill(String text, int n) {
+    static String fill(String text, int n) {
         return text.replace("SUM", SUM).replace("GROUPS", groups(n)).replace("CH", CH).replace("NN", "" + n)
                 .replace("LL", "" + 8 / n).replace("QQ", "" + 4 / n);
     }
@@ -271,7 +271,7 @@ class ManualComputationGradTest {
     }
 
     /** Runs the checks; returns the VJP module of the sharded function (before lowering). */
-    private static Module check(String shardedText, String referenceText, int n, List<HostArray> args) {
+    static Module check(String shardedText, String referenceText, int n, List<HostArray> args) {
         Module sharded = GradCheck.parse(shardedText), reference = GradCheck.parse(referenceText);
         int[] wrt = new int[args.size()];
         for (int i = 0; i < wrt.length; i++) wrt[i] = i;

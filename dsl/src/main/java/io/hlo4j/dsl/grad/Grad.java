@@ -96,6 +96,7 @@ public final class Grad {
         try {
             vg = Autodiff.valueAndGrad(Module.of("grad", null, funcs, loc), name, wrt.stream().mapToInt(Integer::intValue).toArray(),
                     side.freshName("value_and_grad"));
+            vg = io.hlo4j.compiler.ad.Calls.inlineAll(vg, side::lookup); // calls in regions too (shard_map bodies, loops)
         } catch (DslException e) {
             throw e;
         } catch (Hlo4jException e) {

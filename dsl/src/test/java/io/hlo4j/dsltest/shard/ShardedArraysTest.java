@@ -8,6 +8,7 @@ import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.Sharding;
 import io.hlo4j.dsl.shard.ShardedArrays;
 import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.mlir.types.FloatType;
@@ -89,8 +90,7 @@ class ShardedArraysTest {
 
     /**
      * Annotations on arguments/results do not change meaning: the annotated module runs on the interpreter like
-     * the plain one. (The interpreter refuses sdy.sharding_constraint by design - the partitioner lowers it -
-     * so this program has none.)
+     * the plain one, sharding constraints included (on the global program they are the identity).
      */
     @Test
     void annotatedModuleRunsLikeThePlainOne() {
@@ -98,7 +98,7 @@ class ShardedArraysTest {
         HostArray x = iota(4, 6), w = iota(6, 4);
         HostArray plain = Jit.jit(a -> Nn.relu(((Tensor) a[0]).matmul((Tensor) a[1]).sub(40.0))).call1(x, w);
         List<HostArray> sharded = ShardedJit.jit(a -> {
-            Tensor h = ((Tensor) a[0]).matmul((Tensor) a[1]);
+            Tensor h = Sharding.withShardingConstraint(((Tensor) a[0]).matmul((Tensor) a[1]), NamedSharding.of(m, null, "tp"));
             return Nn.relu(h.sub(40.0));
         }, List.of(NamedSharding.of(m, "dp"), NamedSharding.of(m, null, "tp")), List.of(NamedSharding.of(m, "dp", "tp")))
                 .lower(Spec.of(DType.F32, 4, 6), Spec.of(DType.F32, 6, 4)).compile().call(x, w);

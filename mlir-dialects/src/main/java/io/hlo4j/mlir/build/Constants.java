@@ -1,6 +1,7 @@
 package io.hlo4j.mlir.build;
 
 import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.types.ComplexType;
 import io.hlo4j.mlir.types.ElementType;
 import io.hlo4j.mlir.types.FloatCodec;
 import io.hlo4j.mlir.types.FloatType;
@@ -11,7 +12,7 @@ import io.hlo4j.mlir.types.TensorType;
 public final class Constants {
     private Constants() {}
 
-    /** A splat of {@code value} converted to the element type (floats rounded to nearest, ints truncated). */
+    /** A splat of {@code value} converted to the element type (floats rounded to nearest, ints truncated, complex (value, 0)). */
     public static DenseElementsAttr splat(TensorType type, double value) {
         return DenseElementsAttr.ofBytesUnsafe(type, encode(type.elementType(), value), true);
     }
@@ -42,6 +43,14 @@ public final class Constants {
     }
 
     static byte[] encode(ElementType et, double value) {
+        if (et instanceof ComplexType c) {
+            // A real number as a complex literal: (value, 0), real part first, as dense complex elements are stored.
+            int half = c.elementType().storageBytes();
+            byte[] b = new byte[2 * half];
+            putLe(b, 0, half, FloatCodec.encode(c.elementType().kind(), value));
+            putLe(b, half, half, FloatCodec.encode(c.elementType().kind(), 0.0));
+            return b;
+        }
         int w = et.storageBytes();
         byte[] b = new byte[w];
         long bits = switch (et) {

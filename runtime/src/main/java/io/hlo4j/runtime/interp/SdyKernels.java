@@ -17,6 +17,9 @@ import java.util.List;
  *   <li>{@code sdy.sharded_to_unreduced}, {@code sdy.replicated_to_unreduced}: only the representation changes;
  *   Shardy's own laws say so: {@code all_gather(x) = all_reduce(sharded_to_unreduced(x))} and
  *   {@code all_reduce(replicated_to_unreduced(x)) = x} on the same axes, with all_reduce the identity above.</li>
+ *   <li>{@code sdy.sharding_constraint}, {@code sdy.reshard}: a layout request on the value; {@code
+ *   sdy.propagation_barrier}, {@code sdy.data_flow_edge}, {@code sdy.func_data_flow_edge}: markers for sharding
+ *   propagation. None of them changes the value, so a global annotated program runs as written.</li>
  * </ul>
  * So each kernel returns its operand. On more than one process the per-device meaning differs (data moves between
  * devices), which these kernels do not implement: they refuse there, and the SPMD partitioner must lower the ops
@@ -26,7 +29,8 @@ final class SdyKernels {
     private SdyKernels() {}
 
     static final List<String> OPS = List.of("sdy.all_gather", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute",
-            "sdy.all_reduce", "sdy.reduce_scatter", "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced");
+            "sdy.all_reduce", "sdy.reduce_scatter", "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced",
+            "sdy.sharding_constraint", "sdy.reshard", "sdy.propagation_barrier", "sdy.data_flow_edge", "sdy.func_data_flow_edge");
 
     static void register() {
         for (String name : OPS) Kernels.put(name, SdyKernels::identity);

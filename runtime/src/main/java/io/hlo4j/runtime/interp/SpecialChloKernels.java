@@ -33,18 +33,49 @@ final class SpecialChloKernels {
                 SpecialChloKernels::asinAcosKernel)));
     }
 
+    private static final double SAFE_MAX = Math.sqrt(Double.MAX_VALUE) / 8, SAFE_MIN = Math.sqrt(Double.MIN_NORMAL) * 4;
+
     /**
-     * chlo._asin_acos_kernel(x + iy) = sqrt(a^2 - x^2) + i log(a + sqrt(a^2 - 1)) with
+     * chlo._asin_acos_kernel(x + iy) = sqrt(a^2 - x^2) + i log(a + sqrt(a^2 - 1)) with x, y taken as |x|, |y| and
      * a = (hypot(x + 1, y) + hypot(x - 1, y)) / 2 (ChloOps.td): the shared part of complex asin, acos, asinh and
-     * acosh, e.g. asin(z) = atan2(x, w.re) + i sign(y) w.im. Computed in double, factored to avoid overflow and
-     * cancellation near a = 1.
+     * acosh, e.g. asin(z) = atan2(x, w.re) + i sign(y) w.im. Evaluated in double by the regions of CHLO's
+     * decomposition (Hull et al.'s, reduced), which keep a - x and a - 1 free of cancellation near the real axis:
+     * with r = hypot(x + 1, y), s = hypot(x - 1, y), safe_max = sqrt(max) / 8, safe_min = 4 sqrt(min normal),
+     * <ul>
+     * <li>real: y if max(x, y) >= safe_max; sqrt((a + x)/2 (y^2 / (r + x + 1) + s - (x - 1))) if x <= 1;
+     * y sqrt((a + x)/2 (1 / (r + x + 1) + 1 / (s + x - 1))) otherwise;
+     * <li>imaginary: log(2 y) + log1p((x/y)^2) / 2 if y >= t (t = safe_max * 1e-6, or safe_max * 1e2 when
+     * x >= safe_max * 1e12); log(2 x) if y < t and x >= safe_max; y / sqrt((a - 1)(a + 1)) for y < safe_min and x < 1,
+     * with a - 1 = (1 - x^2) / (a + 1); else log1p(a - 1 + sqrt((a - 1)(a + 1))) with a - 1 computed as
+     * y^2 / (2 (r + x + 1)) + (s + x - 1) / 2 for x >= 1, y^2 / (2 (r + x + 1)) + y^2 / (2 (s - x + 1)) for
+     * a <= 1.5, else directly.
+     * </ul>
      */
-    static void asinAcosKernel(double x, double y, double[] out) {
-        double ax = Math.abs(x);
-        double a = 0.5 * (Math.hypot(ax + 1, y) + Math.hypot(ax - 1, y));
-        out[0] = Math.sqrt(a - ax) * Math.sqrt(a + ax);
-        double am1 = a - 1;
-        out[1] = a > 1e150 ? Math.log(2) + Math.log(a) : Math.log1p(am1 + Math.sqrt(am1) * Math.sqrt(a + 1));
+    static void asinAcosKernel(double re, double im, double[] out) {
+        double x = Math.abs(re), y = Math.abs(im);
+        double xp1 = x + 1, xm1 = x - 1;
+        double r = Math.hypot(xp1, y), s = Math.hypot(xm1, y);
+        double a = 0.5 * (r + s), halfApx = 0.5 * (a + x), yy = y * y;
+        double rpxp1 = r + xp1, smxm1 = s - xm1, spxm1 = s + xm1;
+        if (Math.max(x, y) >= SAFE_MAX) out[0] = y;
+        else if (x <= 1) out[0] = Math.sqrt(halfApx * (yy / rpxp1 + smxm1));
+        else out[0] = y * Math.sqrt(halfApx / rpxp1 + halfApx / spxm1);
+
+        double safeMaxOpt = x < SAFE_MAX * 1e12 ? SAFE_MAX * 1e-6 : SAFE_MAX * 1e2;
+        boolean yLarge = y >= safeMaxOpt;
+        double mx = yLarge ? y : x;
+        if (mx >= (yLarge ? safeMaxOpt : SAFE_MAX)) {
+            double xoy = yLarge && y != Double.POSITIVE_INFINITY ? x / y : 0;
+            out[1] = Math.log(2) + Math.log(mx) + 0.5 * Math.log1p(xoy * xoy);
+            return;
+        }
+        boolean tiny = y < SAFE_MIN && x < 1;
+        double am1 = tiny ? -(xp1 * xm1) / (a + 1)
+                : x >= 1 ? 0.5 * yy / rpxp1 + 0.5 * spxm1
+                : a <= 1.5 ? 0.5 * yy / rpxp1 + 0.5 * yy / smxm1
+                : a - 1;
+        double sq = Math.sqrt(am1 * (a + 1));
+        out[1] = tiny ? y / sq : Math.log1p(am1 + sq);
     }
 
     private static List<RtValue> binary(Operation op, List<RtValue> args, boolean polygamma) {

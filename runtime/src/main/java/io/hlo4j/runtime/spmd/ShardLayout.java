@@ -1,10 +1,10 @@
 package io.hlo4j.runtime.spmd;
 
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.BlockLayoutCheck;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -134,61 +134,7 @@ public final class ShardLayout {
             }
             seen[(int) id] = true;
         }
-        if (sharding.rank() != shape.length) {
-            throw new ShardingException(tensor + " has rank " + shape.length + " but its sharding " + sharding + " has "
-                    + sharding.rank() + " dimension shardings");
-        }
-        List<AxisRef> used = new ArrayList<>();
-        List<String> where = new ArrayList<>();
-        for (int d = 0; d < shape.length; d++) {
-            for (AxisRef a : sharding.axesOfDim(d)) {
-                checkRef(mesh, a, tensor + " dimension " + d);
-                claim(used, where, a, "dimension " + d, tensor, sharding);
-            }
-        }
-        for (AxisRef a : sharding.unreducedAxes()) {
-            checkRef(mesh, a, tensor + " unreduced axes");
-            claim(used, where, a, "unreduced", tensor, sharding);
-        }
-        for (AxisRef a : sharding.replicatedAxes()) {
-            checkRef(mesh, a, tensor + " replicated axes");
-            claim(used, where, a, "replicated", tensor, sharding);
-        }
-        for (int d = 0; d < shape.length; d++) {
-            List<AxisRef> axes = sharding.axesOfDim(d);
-            long n = shards(mesh, axes);
-            if (shape[d] % n != 0) {
-                List<Long> sizes = axes.stream().map(a -> a.size(mesh)).toList();
-                throw new ShardingException(tensor + " dimension " + d + " of size " + shape[d] + " is not divisible by its "
-                        + n + " shards: axes " + axes + " of sizes " + sizes + " (nothing is padded)");
-            }
-        }
-    }
-
-    private static void checkRef(MeshAttr mesh, AxisRef a, String where) {
-        long axis = mesh.axisSize(a.name());
-        if (axis < 0) throw new ShardingException(where + ": unknown mesh axis \"" + a.name() + "\" (mesh axes " + mesh.axisNames() + ")");
-        if (a.isSubAxis() && (a.preSize() < 1 || a.size() < 1 || axis % (a.preSize() * a.size()) != 0)) {
-            throw new ShardingException(where + ": sub-axis " + a + " does not fit axis \"" + a.name() + "\" of size " + axis
-                    + " (pre-size times size must divide it)");
-        }
-    }
-
-    /** Records {@code a}, failing when it overlaps an axis already used (the same axis, or overlapping sub-axes). */
-    private static void claim(List<AxisRef> used, List<String> where, AxisRef a, String here, String tensor, TensorSharding s) {
-        for (int i = 0; i < used.size(); i++) {
-            AxisRef b = used.get(i);
-            if (!b.name().equals(a.name())) continue;
-            if (!a.isSubAxis() || !b.isSubAxis() || overlaps(a, b)) {
-                throw new ShardingException(tensor + ": mesh axis \"" + a.name() + "\" is used twice (" + b + " in " + where.get(i)
-                        + ", " + a + " in " + here + ") in " + s);
-            }
-        }
-        used.add(a);
-        where.add(here);
-    }
-
-    private static boolean overlaps(AxisRef a, AxisRef b) {
-        return Math.max(a.preSize(), b.preSize()) < Math.min(a.preSize() * a.size(), b.preSize() * b.size());
+        String problem = BlockLayoutCheck.problem(mesh, sharding, shape, tensor);
+        if (problem != null) throw new ShardingException(problem);
     }
 }

@@ -1,0 +1,183 @@
+package io.hlo4j.compiler.ad;
+
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.attr.SymbolRefAttr;
+import io.hlo4j.mlir.attr.TypeAttr;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.FunctionType;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedSet;
+import java.util.function.Function;
+
+/**
+ * {@code func.call} as the autodiff meets it, wherever the call sits (top level, or inside an if/case branch, a
+ * while or scan body, a manual or named computation). A plain call is differentiated through its callee: the
+ * callee's body is recomputed at the call site in the backward program and swept there, so every callee is
+ * differentiated in the context (region, mesh, replication) of its call. A call carrying {@link Checkpoint}'s
+ * {@code hlo4j.custom_vjp} uses its declared backward function instead.
+ *
+ * <p>Before differentiating, the call graph reachable from the function is checked once ({@link #refuseCycles}):
+ * a callee the module lacks, a symbol that is not a {@code func.func}, a call whose operand count or types differ
+ * from the callee's signature, and a recursive chain (StableHLO has no recursion) are refused by name, with the
+ * chain and the call's location.
+ *
+ * <p>{@link #inlineAll} replaces every call of a function (in every region, transitively) by its callee's body:
+ * what a consumer that wants one self-contained function receives (a DSL trace that splices the gradient in, a
+ * partitioner or backend without symbol calls). The remat and custom-VJP markers live on the calls, so inline
+ * after the last differentiation.
+ */
+public final class Calls {
+    private Calls() {}
+
+    /** The callee of {@code call} (a {@code func.func} whose signature the call matches), or a refusal naming both. */
+    public static Operation callee(Operation call, Function<String, Operation> symbols, String doing) {
+        return resolve(call, symbol(call, "callee"), symbols, doing, true);
+    }
+
+    /** The backward function a custom-VJP call names, refused by name when the module lacks it. */
+    static Operation customBackward(Operation call, Function<String, Operation> symbols, String doing) {
+        return resolve(call, symbol(call, Checkpoint.CUSTOM_VJP), symbols, doing, false);
+    }
+
+    /**
+     * Walks every call reachable from {@code func} (custom-VJP backward functions included) and refuses a missing or
+     * mistyped callee and any recursive chain, naming the chain from {@code func}.
+     */
+    public static void refuseCycles(Operation func, Function<String, Operation> symbols, String doing) {
+        SequencedSet<String> stack = new LinkedHashSet<>();
+        stack.add(name(func));
+        walk(func, symbols, doing, stack, new java.util.HashSet<>());
+    }
+
+    private static void walk(Operation func, Function<String, Operation> symbols, String doing, SequencedSet<String> stack,
+                             java.util.Set<String> done) {
+        for (Operation call : calls(func)) {
+            List<Operation> targets = new ArrayList<>(List.of(callee(call, symbols, doing)));
+            if (call.attr(Checkpoint.CUSTOM_VJP) != null) targets.add(customBackward(call, symbols, doing));
+            for (Operation f : targets) {
+                String n = name(f);
+                if (stack.contains(n)) {
+                    List<String> chain = new ArrayList<>(stack);
+                    chain.add(n);
+                    throw new Hlo4jException("cannot " + doing + " @" + stack.getFirst() + ": recursive call chain @"
+                            + String.join(" -> @", chain) + " (func.call @" + n + " in @" + stack.getLast() + " at "
+                            + call.location().describe() + "); StableHLO functions cannot recurse", call.location());
+                }
+                if (done.contains(n)) continue;
+                stack.addLast(n);
+                walk(f, symbols, doing, stack, done);
+                stack.removeLast();
+                done.add(n);
+            }
+        }
+    }
+
+    /** Every {@code func.call} in {@code op}'s regions, nested regions included, in program order. */
+    static List<Operation> calls(Operation op) {
+        List<Operation> out = new ArrayList<>();
+        for (Region r : op.regions()) {
+            for (Block b : r.blocks()) {
+                for (Operation inner : b.operations()) {
+                    if (inner.name().equals("func.call")) out.add(inner);
+                    out.addAll(calls(inner));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A copy of {@code func} in which every {@code func.call}, in every region and transitively through the
+     * callees, is replaced by the callee's body. Refuses what {@link #refuseCycles} refuses.
+     */
+    public static Operation inlineAll(Operation func, Function<String, Operation> symbols) {
+        if (!func.name().equals("func.func")) throw new Hlo4jException("inlining expects a func.func, got '" + func.name() + "'", func.location());
+        refuseCycles(func, symbols, "inline");
+        Map<Value, Value> map = new IdentityHashMap<>();
+        List<Region> regions = new ArrayList<>();
+        for (Region r : func.regions()) regions.add(inlineRegion(r, map, symbols));
+        return Operation.builder(func.name()).location(func.location()).properties(func.properties()).attributes(func.attributes())
+                .resultTypes(func.resultTypes()).regions(regions).build();
+    }
+
+    private static Region inlineRegion(Region r, Map<Value, Value> map, Function<String, Operation> symbols) {
+        List<Block> blocks = new ArrayList<>();
+        for (Block blk : r.blocks()) {
+            Block.Builder nb = Block.builder();
+            if (blk.label() != null) nb.label(blk.label());
+            for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
+            append(nb, blk.operations(), map, symbols);
+            blocks.add(nb.build());
+        }
+        return new Region(blocks);
+    }
+
+    /** The callee's body appended to {@code nb} (its own calls inlined in turn); returns what it returns. */
+    private static List<Value> inlineCall(Block.Builder nb, Operation call, Map<Value, Value> outer, Function<String, Operation> symbols) {
+        Block body = callee(call, symbols, "inline").region(0).entry();
+        Map<Value, Value> map = new IdentityHashMap<>();
+        for (int i = 0; i < call.numOperands(); i++) map.put(body.argument(i), Cloner.lookup(outer, call.operand(i), call));
+        Operation ret = body.terminator();
+        append(nb, body.operations().subList(0, body.operations().size() - 1), map, symbols);
+        List<Value> out = new ArrayList<>();
+        for (Value v : ret.operands()) out.add(Cloner.lookup(map, v, ret));
+        return out;
+    }
+
+    /** Copies {@code ops} into {@code nb}, operands renamed through {@code map}, each call replaced by its callee's body. */
+    private static void append(Block.Builder nb, List<Operation> ops, Map<Value, Value> map, Function<String, Operation> symbols) {
+        for (Operation op : ops) {
+            if (op.name().equals("func.call")) {
+                List<Value> out = inlineCall(nb, op, map, symbols);
+                for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), out.get(i));
+                continue;
+            }
+            Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
+                    .attributes(op.attributes()).resultTypes(op.resultTypes());
+            for (Value v : op.operands()) ob.operand(Cloner.lookup(map, v, op));
+            for (Region inner : op.regions()) ob.region(inlineRegion(inner, map, symbols));
+            Operation c = nb.append(ob.build());
+            for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
+        }
+    }
+
+    private static Operation resolve(Operation call, String sym, Function<String, Operation> symbols, String doing, boolean checkSignature) {
+        Operation f = symbols.apply(sym);
+        String where = " at " + call.location().describe();
+        if (f == null) {
+            throw new Hlo4jException("cannot " + doing + " func.call" + (checkSignature ? " @" : " with custom VJP @") + sym + where
+                    + ": the module has no function @" + sym, call.location());
+        }
+        if (!f.name().equals("func.func") || f.regions().isEmpty() || f.region(0).isEmpty()) {
+            throw new Hlo4jException("cannot " + doing + " func.call @" + sym + where + ": @" + sym + " is " + (f.name().equals("func.func")
+                    ? "a declaration without a body" : "a '" + f.name() + "', not a func.func"), call.location());
+        }
+        if (checkSignature) {
+            FunctionType ft = (FunctionType) ((TypeAttr) f.attr("function_type")).value();
+            if (!ft.inputs().equals(call.operandTypes()) || !ft.results().equals(call.resultTypes())) {
+                throw new Hlo4jException("cannot " + doing + " func.call @" + sym + where + ": the call is " + call.operandTypes() + " -> "
+                        + call.resultTypes() + " but @" + sym + " is " + ft.inputs() + " -> " + ft.results(), call.location());
+            }
+        }
+        return f;
+    }
+
+    private static String symbol(Operation call, String attr) {
+        if (call.attr(attr) instanceof SymbolRefAttr s) return s.root();
+        throw new Hlo4jException("func.call at " + call.location().describe() + " has no symbol '" + attr + "'", call.location());
+    }
+
+    private static String name(Operation func) {
+        return func.attr("sym_name") instanceof StringAttr s ? s.value() : "<anonymous>";
+    }
+}
