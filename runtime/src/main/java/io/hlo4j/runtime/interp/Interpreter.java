@@ -176,17 +176,13 @@ public final class Interpreter {
         Frame frame = new Frame(this, scope, process);
         ElementwiseFusion.Plan plan = fusionPlans.computeIfAbsent(b, ElementwiseFusion::plan);
         Set<Operation> deferrable = plan.broadcasts();
-        Map<Value, Tensor> deferred = null; // deferred broadcast results -> their operands (BroadcastFusion)
         for (Operation op : b.operations()) {
             if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
                 throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
                         op.location());
             }
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
-                if (deferred == null) deferred = new IdentityHashMap<>();
-                RtValue src = scope.lookup(op.operand(0)); // null when a fused group computes it later
-                if (src != null) deferred.put(op.result(0), (Tensor) src);
-                continue;
+                continue; // its users read its operand (which a fused group may compute later)
             }
             List<RtValue> results;
             ElementwiseFusion.Group group = plan.groups().isEmpty() ? null : plan.groups().get(op);
@@ -200,7 +196,13 @@ public final class Interpreter {
                     throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
                 }
                 continue;
-            } else if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
+            } else if (!deferrable.isEmpty() && op.numOperands() == 2
+                    && (plan.broadcastOf().containsKey(op.operand(0)) || plan.broadcastOf().containsKey(op.operand(1)))) {
+                Map<Value, Tensor> deferred = new IdentityHashMap<>(); // deferred broadcast results -> their operands
+                for (Value v : op.operands()) {
+                    Operation bc = plan.broadcastOf().get(v);
+                    if (bc != null) deferred.put(v, (Tensor) scope.lookup(bc.operand(0)));
+                }
                 try {
                     results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
                 } catch (InterpreterException e) {
