@@ -162,7 +162,7 @@ final class ElementwiseFusion {
             for (int k = 0; k < g.size(); k++) {
                 Unit u = g.get(k);
                 if (u.reduce()) {
-                    len = rowLength(u.last(), f, skipped);
+                    len = rowLength(u.last(), f, Set.of()); // checked when the unit was formed
                     done.add(u);
                 } else {
                     done.add(new Unit(u.ops(), false, inPlaceOperand(u, g, k, f)));
@@ -333,6 +333,7 @@ final class ElementwiseFusion {
     static void eval(Group g, Scope scope, Plan plan) {
         List<Unit> units = g.units();
         int nu = units.size(), len = g.rowLength();
+        if (len < 0) throw InterpreterException.at(g.last(), "fused group with rows of " + len + " elements");
         FloatLoops.Range[] ranges = new FloatLoops.Range[nu];
         boolean[] rows = new boolean[nu];
         int n = 0;

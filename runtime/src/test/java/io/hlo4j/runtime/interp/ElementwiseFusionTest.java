@@ -359,4 +359,41 @@ class ElementwiseFusionTest {
             assertBits(((Tensor) out.get(1)).re, sw, "sum, early=" + early);
         }
     }
+
+    /** A reduction of a value that an earlier group produced (not as that group's last op) starts a group of its own. */
+    @Test
+    void reductionOfAnEarlierGroupsValue() {
+        FloatType ft = FloatType.F32;
+        int rows = 40, cols = 1000, n = rows * cols;
+        TensorType mat = t(ft, rows, cols);
+        Ir ir = new Ir();
+        Value x = ir.arg(mat), zero = ir.arg(TensorType.scalar(ft));
+        Value a = ir.op("stablehlo.exponential", List.of(x), mat);
+        Value b = ir.op("stablehlo.negate", List.of(a), mat);
+        Value c = ir.op("stablehlo.reshape", List.of(b), t(ft, n)); // reads b: the first group ends before the reduce
+        Value s = ir.ops("stablehlo.reduce", List.of(a, zero), List.of(t(ft, rows)), List.of(Ir.combiner("stablehlo.add", ft)),
+                "dimensions", i64s(1)).get(0);
+        Value sb = ir.op("stablehlo.broadcast_in_dim", List.of(s), mat, "broadcast_dimensions", i64s(0));
+        Value d = ir.op("stablehlo.divide", List.of(a, sb), mat);
+        Operation f = ir.func("main", d, c);
+        Block blk = entry(f);
+        ElementwiseFusion.Plan plan = ElementwiseFusion.plan(blk);
+        Operation exp = opNamed(blk, "stablehlo.exponential", 0), red = opNamed(blk, "stablehlo.reduce", 0);
+        Operation div = opNamed(blk, "stablehlo.divide", 0);
+        assertThat(group(plan, exp).units()).hasSize(2); // exp, negate
+        assertThat(group(plan, red)).isSameAs(group(plan, div));
+        assertThat(group(plan, red).rowLength()).isEqualTo(cols);
+        assertThat(unit(plan, div).inPlace()).as("a is read by the negate of the earlier group only before").isEqualTo(0);
+        double[] xs = random(n, 41, -2, 2, true);
+        List<RtValue> out = Ir.run(f, Ir.reals(ft, shape(rows, cols), xs), Ir.reals(ft, shape(), 0));
+        double[] av = new double[n], sum = new double[rows], dw = new double[n], cw = new double[n];
+        for (int i = 0; i < n; i++) {
+            av[i] = (float) Math.exp(xs[i]);
+            cw[i] = -av[i];
+            sum[i / cols] = (float) sum[i / cols] + (float) av[i];
+        }
+        for (int i = 0; i < n; i++) dw[i] = (float) av[i] / (float) sum[i / cols];
+        assertBits(((Tensor) out.get(0)).re, dw, "a / sum(a)");
+        assertBits(((Tensor) out.get(1)).re, cw, "reshape(-a)");
+    }
 }
