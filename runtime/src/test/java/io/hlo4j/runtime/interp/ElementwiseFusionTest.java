@@ -396,4 +396,62 @@ class ElementwiseFusionTest {
         assertBits(((Tensor) out.get(0)).re, dw, "a / sum(a)");
         assertBits(((Tensor) out.get(1)).re, cw, "reshape(-a)");
     }
+
+    /** Softmax in a while body, three iterations: the carried value is a block argument, never overwritten. */
+    @Test
+    void groupsInALoopBody() {
+        FloatType ft = FloatType.F32;
+        int rows = 70, cols = 600, n = rows * cols;
+        TensorType i32 = t(IntegerType.I32), mat = t(ft, rows, cols), row = t(ft, rows), sc = TensorType.scalar(ft);
+        Ir ir = new Ir();
+        Value i0 = ir.arg(i32), x0 = ir.arg(mat);
+        var cond = Ir.region(List.of(i32, mat), r -> {
+            Value three = r.op("stablehlo.constant", List.of(), i32, "value",
+                    io.hlo4j.mlir.attr.DenseElementsAttr.of(i32, new byte[] {3, 0, 0, 0}));
+            return List.of(r.op("stablehlo.compare", List.of(r.blockArg(0), three), t(IntegerType.I1),
+                    "comparison_direction", Ir.text("#stablehlo<comparison_direction LT>")));
+        });
+        var body = Ir.region(List.of(i32, mat), r -> {
+            Value one = r.op("stablehlo.constant", List.of(), i32, "value", io.hlo4j.mlir.attr.DenseElementsAttr.of(i32, new byte[] {1, 0, 0, 0}));
+            Value ninf = r.op("stablehlo.constant", List.of(), sc, "value",
+                    io.hlo4j.mlir.attr.DenseElementsAttr.of(sc, new byte[] {0, 0, (byte) 0x80, (byte) 0xFF}));
+            Value zero = r.op("stablehlo.constant", List.of(), sc, "value", io.hlo4j.mlir.attr.DenseElementsAttr.of(sc, new byte[4]));
+            Value x = r.blockArg(1);
+            Value m = r.ops("stablehlo.reduce", List.of(x, ninf), List.of(row), List.of(Ir.combiner("stablehlo.maximum", ft)),
+                    "dimensions", i64s(1)).get(0);
+            Value mb = r.op("stablehlo.broadcast_in_dim", List.of(m), mat, "broadcast_dimensions", i64s(0));
+            Value e = r.op("stablehlo.exponential", List.of(r.op("stablehlo.subtract", List.of(x, mb), mat)), mat);
+            Value s = r.ops("stablehlo.reduce", List.of(e, zero), List.of(row), List.of(Ir.combiner("stablehlo.add", ft)),
+                    "dimensions", i64s(1)).get(0);
+            Value sb = r.op("stablehlo.broadcast_in_dim", List.of(s), mat, "broadcast_dimensions", i64s(0));
+            return List.of(r.op("stablehlo.add", List.of(r.blockArg(0), one), i32), r.op("stablehlo.divide", List.of(e, sb), mat));
+        });
+        ElementwiseFusion.Plan bodyPlan = ElementwiseFusion.plan(body.entry());
+        assertThat(bodyPlan.groups()).hasSize(1); // the softmax, one group of 4 units (the i32 counter is not fused)
+        Operation div = opNamed(body.entry(), "stablehlo.divide", 0);
+        assertThat(bodyPlan.groups().get(div).units()).hasSize(4);
+        assertThat(unit(bodyPlan, div).inPlace()).isEqualTo(0);
+        List<? extends Value> w = ir.ops("stablehlo.while", List.of(i0, x0), List.of(i32, mat), List.of(cond, body));
+        Operation f = ir.func("main", w.get(1));
+        double[] xs = random(n, 51, -5, 5, true);
+        Tensor x = Ir.reals(ft, shape(rows, cols), xs.clone());
+        double[] got = ((Tensor) Ir.run(f, Tensor.scalarInt(IntegerType.I32, 0), x).get(0)).re;
+        double[] want = xs.clone();
+        for (int it = 0; it < 3; it++) {
+            double[] next = new double[n];
+            for (int r = 0; r < rows; r++) {
+                float mx = Float.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < cols; j++) mx = Math.max(mx, (float) want[r * cols + j]);
+                float[] e = new float[cols];
+                for (int j = 0; j < cols; j++) {
+                    e[j] = (float) Math.exp((float) want[r * cols + j] - mx);
+                    sum += e[j];
+                }
+                for (int j = 0; j < cols; j++) next[r * cols + j] = e[j] / sum;
+            }
+            want = next;
+        }
+        assertBits(got, want, "three softmax iterations");
+        assertBits(x.re, xs, "input untouched");
+    }
 }
