@@ -17,7 +17,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code hlo4j run --pjrt-plugin PATH}: the same run through {@link PjrtBackend}, on the plugin's first N devices for --devices N. */
+/**
+ * {@code hlo4j run --pjrt-plugin PATH}: the same run through {@link PjrtBackend}. An N-partition module whose entry carries
+ * {@code sdy.sharding}s takes global inputs and gives global results ({@link PjrtBackend.Compiled#callGlobal}); an
+ * unannotated one runs on the plugin's first N devices for --devices N with each device's own inputs.
+ */
 final class PjrtRun {
     private PjrtRun() {}
 
@@ -30,9 +34,10 @@ final class PjrtRun {
         }
         Map<String, Object> opts = parseOptions(options);
         int declared = PjrtBackend.partitions(module);
+        int nargs = fn.region(0).entry().arguments().size();
+        if (declared > 1 && annotated(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir);
         if (module.attributes() != null && module.attributes().contains("mhlo.num_partitions") && declared != devices)
             throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + declared);
-        int nargs = fn.region(0).entry().arguments().size();
         List<List<HostArray>> perDevice = new java.util.ArrayList<>();
         for (int d = 0; d < devices; d++) {
             if (args.size() == nargs) perDevice.add(args);
@@ -63,6 +68,50 @@ final class PjrtRun {
             return 0;
         }
     }
+
+    /**
+     * An entry function with {@code sdy.sharding}s on an N-partition module: global inputs, split by their shardings onto
+     * the plugin's first N devices, and global results assembled from the devices' blocks (as the interpreter runs it).
+     */
+    private static int runGlobal(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, int partitions,
+                                 int nargs, Path plugin, Map<String, Object> opts, Path outDir) throws IOException {
+        if (devices != 1 && devices != partitions)
+            throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + partitions);
+        if (args.size() != nargs)
+            throw new IllegalArgumentException("@" + SymbolTable.symbolName(fn) + " carries sdy.sharding annotations on " + partitions
+                    + " partitions: give its " + nargs + " global arguments as --input files (got " + args.size()
+                    + "); they are split onto the devices by their shardings");
+        try (PjrtBackend backend = PjrtBackend.open(plugin, opts)) {
+            PjrtBackend.Compiled exe = backend.compile(module, partitions);
+            long t0 = System.nanoTime();
+            List<HostArray> results = exe.callGlobal(args);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            for (int i = 0; i < results.size(); i++) {
+                HostArray r = results.get(i);
+                Tensor t = (Tensor) HostArrays.toValues(List.of(r)).getFirst();
+                out.println("result" + i + ": " + t.type + " " + RunCommand.stats(t));
+                if (outDir != null) {
+                    Files.createDirectories(outDir);
+                    Npy.write(outDir.resolve("result" + i + ".npy"), r);
+                }
+            }
+            out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices; global arrays split and assembled by the entry's shardings) in %.1f ms",
+                    SymbolTable.symbolName(fn), backend.name(), partitions, ms));
+            out.flush();
+            return 0;
+        }
+    }
+
+    /** Whether an argument or result of {@code fn} carries {@code sdy.sharding}. */
+    static boolean annotated(Operation fn) {
+        int nargs = fn.region(0).entry().arguments().size();
+        for (int i = 0; i < nargs; i++) if (has(io.hlo4j.mlir.dialect.func.FuncOps.argAttrs(fn, i))) return true;
+        int nres = io.hlo4j.mlir.dialect.func.FuncOps.signature(fn).results().size();
+        for (int j = 0; j < nres; j++) if (has(io.hlo4j.mlir.dialect.func.FuncOps.resultAttrs(fn, j))) return true;
+        return false;
+    }
+
+    private static boolean has(io.hlo4j.mlir.attr.DictionaryAttr a) { return a != null && a.contains("sdy.sharding"); }
 
     /** KEY=VALUE pairs: an integer is an int64, a number a float, true/false a bool, anything else a string. */
     static Map<String, Object> parseOptions(List<String> options) {

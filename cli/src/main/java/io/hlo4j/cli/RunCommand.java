@@ -1,5 +1,7 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
@@ -9,6 +11,8 @@ import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.interp.RtValue;
 import io.hlo4j.runtime.interp.Tensor;
 import io.hlo4j.runtime.io.Npy;
+import io.hlo4j.runtime.spmd.SpmdRun;
+import io.hlo4j.runtime.spmd.SpmdRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,11 +33,16 @@ import java.util.concurrent.Callable;
                 "Inputs are .npy files in argument order; with --devices N each device gets the same inputs, or",
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
                 "(DIR/device<d>/result<i>.npy with several devices).",
-                "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices."},
+                "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices.",
+                "A module with mhlo.num_partitions = N > 1 whose entry carries sdy.sharding annotations takes global",
+                "inputs there: they are split onto the N devices by their shardings and the results assembled.",
+                "With --spmd (implied for a module holding sdy.manual_computation) an annotated module is partitioned",
+                "by hlo4j's SPMD partitioner and run on its mesh's simulated devices: global inputs, global results."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",
                 "  hlo4j run spmd.mlir --devices 4 --function main",
+                "  hlo4j run annotated.mlir --spmd --input x.npy --input w.npy -o out",
                 "  hlo4j run model.mlir --input x.npy --pjrt-plugin gpu_plugin.so --pjrt-option visible_devices=0"})
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -53,8 +62,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
     int devices = 1;
 
+    @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
+            + "run the per-device program on the mesh's simulated devices; inputs and results are global arrays.")
+    boolean spmd;
+
     @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Run on the first device of this PJRT plugin instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
+            description = "Run on this PJRT plugin's devices instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
     Path pjrtPlugin;
 
     @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
@@ -73,6 +86,8 @@ public final class RunCommand implements Callable<Integer> {
         if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
         if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
         if (!pjrtOptions.isEmpty()) throw new IllegalArgumentException("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        boolean manual = holdsManualComputation(modules.get(0));
+        if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
         List<List<RtValue>> perDevice = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             List<HostArray> mine;
@@ -105,6 +120,44 @@ public final class RunCommand implements Callable<Integer> {
         out.println(String.format(Locale.ROOT, "ran @%s on %d device%s in %.1f ms", name(fn), devices, devices == 1 ? "" : "s", ms));
         out.flush();
         return 0;
+    }
+
+    /**
+     * The global program partitioned by {@code Spmd.explicit} and run by {@code SpmdRunner} on the mesh's devices: the
+     * path XLA takes with Shardy, with hlo4j's partitioner, so a dumped annotated module runs as it is.
+     */
+    private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
+        if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
+        if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
+        int nargs = fn.region(0).entry().arguments().size();
+        if (arrays.size() != nargs) {
+            throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
+        }
+        if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
+        long t0 = System.nanoTime();
+        PartitionedProgram pp = Spmd.explicit(module);
+        long t1 = System.nanoTime();
+        SpmdRun run = SpmdRunner.run(pp.module(), pp.mesh(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
+        long t2 = System.nanoTime();
+        for (int i = 0; i < run.results().size(); i++) {
+            HostArray r = run.results().get(i);
+            out.println("result" + i + ": " + r.type() + " " + stats(io.hlo4j.runtime.interp.HostArrays.toTensor(r)));
+            if (outDir != null) {
+                Files.createDirectories(outDir);
+                Npy.write(outDir.resolve("result" + i + ".npy"), r);
+            }
+        }
+        for (var e : pp.report().entries()) out.println("partitioner: " + e);
+        out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %d collectives, at most %d bytes "
+                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.maxBytesReceived(pp.devices())));
+        out.flush();
+        return 0;
+    }
+
+    private static boolean holdsManualComputation(Module m) {
+        boolean[] found = {false};
+        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.manual_computation")) found[0] = true; });
+        return found[0];
     }
 
     private static String name(Operation fn) { return io.hlo4j.mlir.ir.SymbolTable.symbolName(fn); }

@@ -47,14 +47,15 @@ class DemoCommandTest {
     /**
      * The cost model's totals per mode, by hand: T = 8 tokens, X = 4 expert shards of L = 1 expert, Q = 2, H = 16,
      * k = 2, E = 4, f32. Token-sharded moves one row per (token, remote shard) pair: a token's 2 distinct experts
-     * touch (X-1)(1 - C(3,2)/C(4,2)) = 1.5 other shards on average, so T/X * 1.5 = 3 pairs per shard.
+     * touch (X-1)(1 - C(3,2)/C(4,2)) = 1.5 other shards on average, so T/X * 1.5 = 3 pairs per shard; each carries
+     * its one assignment's f32 weight (L = 1: no expert code), and the counts cost one i32 per peer.
      */
     @Test void autoPicksTheCheapestModeByTheModelsBytes() {
         double t = 8, x = 4, h = 16, k = 2, e = 4, ring = 3.0 / 4;
         double replicated = ring * t * h * 4 + 0.5 * t * h * 4 + 2 * ring * t * h / 2 * 4;        // dp = 1: no loads psum
         double ringMode = ring * t * h * 4 + 2 * ring * t * k * 4 + 0.5 * t * h * 4 + ring * t * h / 2 * 4 + 2 * ring * e * 4;
         double tl = t / x, pairs = tl * 3 * (1 - 3.0 / 6);
-        double tokenSharded = ring * x * x * 4 + pairs * h * 4 + pairs * 2 * k * 4 + pairs * h * 4 + 0.5 * tl * h * 4 + 2 * ring * e * 4;
+        double tokenSharded = ring * x * 4 + pairs * h * 4 + tl * k * ring * 4 + pairs * h * 4 + 0.5 * tl * h * 4 + 2 * ring * e * 4;
         assertThat(demo.out()).contains("the fewest bytes per device of replicated " + Math.round(replicated) + " B, ring "
                 + Math.round(ringMode) + " B, token-sharded " + Math.round(tokenSharded) + " B");
         assertThat(tokenSharded).isLessThan(Math.min(replicated, ringMode));
@@ -63,8 +64,8 @@ class DemoCommandTest {
     /**
      * The table's rows: the fixed-size collectives' bytes from their shapes; the ragged all-to-alls' from the
      * reference's routing: token shard i = tokens 2i, 2i+1 on the device that owns expert i; a (token, expert) pair
-     * whose expert is not i goes to another device with its row (H f32 = 64 bytes) and its metadata (k experts i32
-     * and k weights f32, 8 bytes each, in two all-to-alls), and its result row comes back (64 bytes).
+     * whose expert is not i goes to another device with its row (H f32 = 64 bytes) and its f32 weight (4 bytes; one
+     * expert per shard, so no expert code), and its result row comes back (64 bytes); the counts are one i32 per peer.
      */
     @Test void collectivesTableMatchesBytesComputedFromTheRouting() {
         int[][] experts = MoeReference.compute(MoeReference.inputs(DemoCommand.SEED)).experts();
@@ -79,16 +80,16 @@ class DemoCommandTest {
         }
         long out = java.util.Arrays.stream(pairsOut).max().orElseThrow(), in = java.util.Arrays.stream(pairsIn).max().orElseThrow();
         String o = demo.out();
-        assertThat(o).containsPattern("\\n  0  all_gather +fsdp,ep +4 +" + (3 * 4 * 4 * 4 / 4) + " +48\\n");
+        assertThat(o).containsPattern("\\n  0  all_to_all +fsdp,ep +4 +" + (3 * 4) + " +12\\n");
         assertThat(o).containsPattern("\\n  1  ragged_all_to_all +fsdp,ep +4 +" + out * 64 + " +" + in * 64 + "\\n");
-        assertThat(o).containsPattern("\\n  2  ragged_all_to_all +fsdp,ep +4 +" + out * 8 + " +" + in * 8 + "\\n");
-        assertThat(o).containsPattern("\\n  3  ragged_all_to_all +fsdp,ep +4 +" + out * 8 + " +" + in * 8 + "\\n");
-        assertThat(o).containsPattern("\\n  4  ragged_all_to_all +fsdp,ep +4 +" + in * 64 + " +" + out * 64 + "\\n");
-        assertThat(o).containsPattern("\\n  5  reduce_scatter +tp +2 +" + (2 * 16 * 4 / 2) + " +64\\n");
-        assertThat(o).containsPattern("\\n  6  all_reduce +fsdp,ep +4 +" + (2 * 3 * 4 * 4 / 4) + " +24\\n");
+        assertThat(o).containsPattern("\\n  2  ragged_all_to_all +fsdp,ep +4 +" + out * 4 + " +" + in * 4 + "\\n");
+        assertThat(o).containsPattern("\\n  3  ragged_all_to_all +fsdp,ep +4 +" + in * 64 + " +" + out * 64 + "\\n");
+        assertThat(o).containsPattern("\\n  4  reduce_scatter +tp +2 +" + (2 * 16 * 4 / 2) + " +64\\n");
+        assertThat(o).containsPattern("\\n  5  all_reduce +fsdp,ep +4 +" + (2 * 3 * 4 * 4 / 4) + " +24\\n");
+        assertThat(o).containsPattern("assignment counts +bound +12 +12 \\(#0\\)");
         assertThat(o).containsPattern("dispatch \\(expected, uniform routing\\) +expected +192 +" + out * 64 + " \\(#1\\)");
-        assertThat(o).containsPattern("dispatch metadata \\(expected\\) +expected +48 +" + out * 16 + " \\(#2\\+#3\\)");
-        assertThat(o).containsPattern("combine \\(expected, uniform routing\\) +expected +192 +" + in * 64 + " \\(#4\\)");
+        assertThat(o).containsPattern("dispatch weights \\(expected\\) +expected +12 +" + out * 4 + " \\(#2\\)");
+        assertThat(o).containsPattern("combine \\(expected, uniform routing\\) +expected +192 +" + in * 64 + " \\(#3\\)");
     }
 
     /** Each printed error is at most the limit, and the unpartitioned one is the error computed here against the reference. */

@@ -131,6 +131,71 @@ class RunCommandPjrtTest {
         assertThat(r.err()).contains("--devices 1 but the module declares mhlo.num_partitions = 2").hasLineCount(1);
     }
 
+    private static final String GLOBAL_DOT = """
+            module @g attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+              sdy.mesh @mesh = <["x"=2, "y"=2], device_ids=[2, 0, 3, 1]>
+              func.func public @main(%arg0: tensor<4x3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>},
+                                     %arg1: tensor<3x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"y"}]>})
+                  -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) {
+                %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<4x3xf32>, tensor<3x4xf32>) -> tensor<4x4xf32>
+                return %0 : tensor<4x4xf32>
+              }
+            }
+            """;
+
+    @Test
+    void anAnnotatedModuleTakesGlobalInputsAndGivesGlobalResults(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("gdot.mlir");
+        Files.writeString(f, GLOBAL_DOT);
+        float[] a = new float[12], b = new float[12];
+        for (int i = 0; i < 12; i++) { a[i] = i - 3; b[i] = 0.5f * i + 1; }
+        Npy.write(dir.resolve("a.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 4, 3), a));
+        Npy.write(dir.resolve("b.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 3, 4), b));
+        List<String> base = List.of("run", f.toString(), "--input", dir.resolve("a.npy").toString(), "--input", dir.resolve("b.npy").toString());
+        // Oracle: the interpreter runs the global program as written.
+        Cli.Run interp = Cli.run(concat(base, "-o", dir.resolve("interp").toString()));
+        Cli.Run pjrt = Cli.run(concat(base, "-o", dir.resolve("pjrt").toString(), "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=4"));
+        assertThat(interp.code()).as(interp.toString()).isZero();
+        assertThat(pjrt.code()).as(pjrt.toString()).isZero();
+        assertThat(pjrt.out()).contains("result0: tensor<4x4xf32>").contains("on pjrt:mock (4 devices; global arrays split and assembled");
+        double[] want = Npy.read(dir.resolve("interp/result0.npy")).toDoubleArray();
+        assertThat(want[0]).isEqualTo(-3 * 1 + -2 * 3 + -1 * 5);   // row 0 of a . column 0 of b
+        assertThat(Npy.read(dir.resolve("pjrt/result0.npy")).toDoubleArray()).containsExactly(want);
+        assertThat(dir.resolve("pjrt/device0")).doesNotExist();
+        // --devices N is the same run; per-device inputs are refused for an annotated entry.
+        Cli.Run same = Cli.run(concat(base, "--devices", "4", "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=4"));
+        assertThat(same.code()).as(same.toString()).isZero();
+        List<String> eight = new java.util.ArrayList<>(List.of("run", f.toString(), "--devices", "4"));
+        for (int i = 0; i < 4; i++) eight.addAll(List.of("--input", dir.resolve("a.npy").toString(), "--input", dir.resolve("b.npy").toString()));
+        Cli.Run perDevice = Cli.run(concat(eight, "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=4"));
+        assertThat(perDevice.code()).as(perDevice.toString()).isEqualTo(1);
+        assertThat(perDevice.err()).contains("give its 2 global arguments as --input files (got 8)").hasLineCount(1);
+        Cli.Run wrongDevices = Cli.run(concat(base, "--devices", "2", "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=4"));
+        assertThat(wrongDevices.err()).contains("--devices 2 but the module declares mhlo.num_partitions = 4").hasLineCount(1);
+    }
+
+    @Test
+    void aGlobalInputThatDoesNotDivideIsOneLineNamingTheArgument(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("gadd.mlir");
+        Files.writeString(f, """
+                module @g attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func public @main(%arg0: tensor<3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>},
+                                         %arg1: tensor<3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>})
+                      -> (tensor<3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) {
+                    %0 = stablehlo.add %arg0, %arg1 : tensor<3xf32>
+                    return %0 : tensor<3xf32>
+                  }
+                }
+                """);
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, HostArray.fromFloats(TensorType.of(FloatType.F32, 3), 1, 2, 3));
+        Cli.Run r = Cli.run("run", f.toString(), "--input", x.toString(), "--input", x.toString(), "--pjrt-plugin", mock().toString(),
+                "--pjrt-option", "num_devices=2");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("argument #0 (tensor<3xf32>) of @main").hasLineCount(1);
+    }
+
     private static String[] concat(List<String> a, String... more) {
         List<String> all = new java.util.ArrayList<>(a);
         all.addAll(List.of(more));

@@ -97,6 +97,22 @@ public final class Calls {
     }
 
     /**
+     * A copy of {@code module} holding {@code entry} with every call inlined ({@link #inlineAll}) and none of the other
+     * functions; other top-level ops (meshes) are kept.
+     */
+    public static io.hlo4j.mlir.ir.Module inlineInto(io.hlo4j.mlir.ir.Module module, String entry) {
+        Operation main = module.symbols().lookup(entry);
+        if (main == null) throw new Hlo4jException("no function @" + entry + " to inline calls into", module.op().location());
+        Operation inlined = inlineAll(main, module.symbols()::lookup);
+        List<Operation> body = new ArrayList<>();
+        for (Operation o : module.operations()) {
+            if (o == main) body.add(inlined);
+            else if (!o.name().equals("func.func")) body.add(Cloner.copy(o, new IdentityHashMap<>()).build());
+        }
+        return io.hlo4j.mlir.ir.Module.of(module.name(), module.attributes(), body, module.op().location());
+    }
+
+    /**
      * A copy of {@code func} in which every {@code func.call}, in every region and transitively through the
      * callees, is replaced by the callee's body. Refuses what {@link #refuseCycles} refuses.
      */

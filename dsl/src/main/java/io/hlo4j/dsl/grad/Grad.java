@@ -102,7 +102,7 @@ public final class Grad {
         } catch (Hlo4jException e) {
             throw new DslException("grad", e.getMessage(), loc, e);
         }
-        List<Value> outs = Inliner.inline(outer.ir(), vg, flat, side::lookup);
+        List<Value> outs = Inliner.inline(outer.ir(), vg, flat);
         Tensor value = new Tensor(outs.get(0));
         List<Object> grads = new ArrayList<>();
         int k = 1;

@@ -1,11 +1,9 @@
 package io.hlo4j.dsl.grad;
 
 import io.hlo4j.dsl.DslException;
-import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
-import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
@@ -14,33 +12,23 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Copies a {@code func.func}'s body into the function being traced, its arguments replaced by given values, so a
- * transformed function (a gradient) becomes part of the caller's trace. {@code func.call}s to the transform's side
- * functions are inlined too: the traced module stays one self-contained function.
+ * transformed function (a gradient) becomes part of the caller's trace. The function must hold no {@code func.call}
+ * ({@code Calls.inlineAll} splices them first), so the traced module stays one self-contained function.
  */
 final class Inliner {
     private Inliner() {}
 
-    static List<Value> inline(IrBuilder b, Operation func, List<? extends Value> args, Function<String, Operation> symbols) {
+    static List<Value> inline(IrBuilder b, Operation func, List<? extends Value> args) {
         Block body = func.region(0).entry();
         Map<Value, Value> map = new IdentityHashMap<>();
         for (int i = 0; i < args.size(); i++) map.put(body.argument(i), args.get(i));
         Operation ret = body.terminator();
         for (Operation op : body.operations()) {
             if (op == ret) break;
-            if (op.name().equals("func.call")) {
-                String callee = ((SymbolRefAttr) op.attr("callee")).root();
-                Operation f = symbols.apply(callee);
-                if (f == null) throw new DslException("grad", "call to unknown function @" + callee + " in a differentiated trace", op.location());
-                List<Value> in = new ArrayList<>();
-                for (Value v : op.operands()) in.add(lookup(map, v));
-                List<Value> out = inline(b, f, in, symbols);
-                for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), out.get(i));
-                continue;
-            }
+            refuseCall(op);
             Operation c = b.append(copy(op, map), op.location());
             for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
         }
@@ -64,15 +52,20 @@ final class Inliner {
             if (blk.label() != null) nb.label(blk.label());
             for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
             for (Operation inner : blk.operations()) {
-                if (inner.name().equals("func.call")) {
-                    throw new DslException("grad", "func.call inside a region of a differentiated function is not supported", inner.location());
-                }
+                refuseCall(inner);
                 Operation c = nb.append(copy(inner, map).build());
                 for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
             }
             blocks.add(nb.build());
         }
         return new Region(blocks);
+    }
+
+    /** A call left in the function would name a symbol the caller's trace lacks: an internal error, said by name. */
+    private static void refuseCall(Operation op) {
+        if (op.name().equals("func.call")) {
+            throw new DslException("grad", "internal: func.call " + op.attr("callee") + " left in a gradient after inlining", op.location());
+        }
     }
 
     private static Value lookup(Map<Value, Value> map, Value v) {

@@ -6,6 +6,7 @@ import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.Trace;
+import io.hlo4j.dsl.jit.Compiled;
 import io.hlo4j.dsl.jit.Lowered;
 import io.hlo4j.dsl.jit.Traced;
 import io.hlo4j.dsl.jit.TracedFunction;
@@ -25,6 +26,7 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.backend.Backend;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,18 +47,44 @@ public final class ShardedJit {
     private final TracedFunction fn;
     private final List<NamedSharding> inShardings;
     private final List<NamedSharding> outShardings;
+    private final Backend backend;   // null: Backend.configured(), looked up on the first compile (lowering alone loads no plugin)
+    private final Map<Object, Compiled> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private ShardedJit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) {
+    private ShardedJit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out, Backend backend) {
         this.name = name;
         this.fn = fn;
         this.inShardings = java.util.Collections.unmodifiableList(new ArrayList<>(in));
         this.outShardings = java.util.Collections.unmodifiableList(new ArrayList<>(out));
+        this.backend = backend;
     }
 
-    /** {@code in}/{@code out}: one sharding (or null) per flattened argument / result leaf. */
+    /**
+     * {@code in}/{@code out}: one sharding (or null) per flattened argument / result leaf. {@link #call} runs on
+     * {@link Backend#configured()}: the interpreter (the global program as written), or a PJRT plugin, where the global
+     * arrays are split onto the mesh's devices by these shardings and the results assembled
+     * ({@link io.hlo4j.runtime.backend.PjrtBackend.Compiled#callGlobal}).
+     */
     public static ShardedJit jit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) {
-        return new ShardedJit(name, fn, in, out);
+        return new ShardedJit(name, fn, in, out, null);
     }
+
+    /** The same sharded jit on {@code b}. */
+    public ShardedJit withBackend(Backend b) { return new ShardedJit(name, fn, inShardings, outShardings, java.util.Objects.requireNonNull(b)); }
+
+    /** The backend {@link #compile} uses: the one given to {@link #withBackend}, else {@link Backend#configured()}. */
+    public Backend backend() { return backend != null ? backend : Backend.configured(); }
+
+    /** The program for these argument specs (pytrees of {@link Spec} / {@link HostArray}), compiled on this jit's backend (cached). */
+    public Compiled compile(Object... args) {
+        Location loc = SourceLoc.here();
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def = Pytree.flatten(List.of(args), leaves);
+        List<Spec> specs = leaves.stream().map(l -> specOf(l, loc)).toList();
+        return cache.computeIfAbsent(List.of(def, specs), k -> lower(args).compile(backend()));
+    }
+
+    /** Traces, compiles (or reuses) and runs on global host arrays; the result has the function's output structure. */
+    public Object call(Object... args) { return compile(args).callTree(args); }
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
 

@@ -18,6 +18,8 @@ import io.hlo4j.runtime.pjrt.PjrtClient;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
 import io.hlo4j.runtime.pjrt.PjrtPlugin;
+import io.hlo4j.runtime.spmd.ShardingException;
+import io.hlo4j.runtime.spmd.SpmdRunner;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +31,10 @@ import java.util.Map;
  * with the options JAX sends for a jit over N devices, N being the module's {@code mhlo.num_partitions}
  * (1 when absent): one partition per addressable device, in the plugin's device order, SPMD partitioning
  * and Shardy on when N > 1. Each call copies arguments to the devices and the results back as
- * {@link HostArray}s, closing every device buffer it made. Closing the backend closes the client and with it
+ * {@link HostArray}s, closing every device buffer it made. An N-partition entry function annotated with
+ * {@code sdy.sharding}s takes and returns global arrays ({@link Compiled#callGlobal}), split and assembled
+ * exactly as the interpreter's SPMD runner does; an unannotated one takes each device's own arrays
+ * ({@link Compiled#callPerDevice}). Closing the backend closes the client and with it
  * every executable compiled through it.
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
@@ -125,6 +130,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         private final FunctionType sig;
         private final PjrtExecutable exe;
         private final CompileOptions options;
+        private volatile GlobalLayout layout;   // read on the first global call
 
         private Compiled(Module module, Operation entry, FunctionType sig, PjrtExecutable exe, CompileOptions options) {
             this.module = module;
@@ -145,13 +151,78 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         /** The devices the partitions run on, partition order. */
         public List<PjrtDevice> devices() { return exe.devices(); }
 
-        /** Single-partition call; arguments are checked against the entry signature. */
+        /**
+         * Global arrays in, global arrays out: on one device the plain call; on N partitions {@link #callGlobal} when the
+         * entry function carries {@code sdy.sharding}s. An unannotated N-partition program takes each device's own
+         * arguments ({@link #callPerDevice}) and is refused here.
+         */
         @Override public List<HostArray> call(List<HostArray> args) {
-            if (exe.devices().size() != 1)
-                throw new Hlo4jException("program runs on " + exe.devices().size() + " devices: give one argument list per device (callPerDevice)",
-                        entry.location());
+            if (exe.devices().size() != 1) {
+                if (takesGlobalArrays()) return callGlobal(args);
+                throw new Hlo4jException("program runs on " + exe.devices().size() + " devices and its entry function has no sdy.sharding:"
+                        + " give one argument list per device (callPerDevice)", entry.location());
+            }
             checkArguments(entry, sig, args);
             return callPerDevice(List.of(args)).getFirst();
+        }
+
+        /** Whether {@link #call} splits global arrays: more than one partition and shardings on the entry function. */
+        public boolean takesGlobalArrays() { return exe.devices().size() > 1 && GlobalLayout.annotated(entry, sig); }
+
+        /**
+         * Runs on global arrays as the interpreter would run the global program: splits argument i into the block each
+         * partition holds under its {@code sdy.sharding} ({@link SpmdRunner#split}), runs every partition
+         * ({@link #callPerDevice}), checks each partition's result j has the local type result j's sharding implies, and
+         * assembles it ({@link SpmdRunner#assemble}; copies of a replicated block must agree bit for bit). Refused by
+         * name: a missing sharding, a sharding on a mesh of another size, indivisible dimensions, unreduced axes on an
+         * argument ({@link GlobalLayout}), a result of the wrong local type, replicas that disagree.
+         */
+        public List<HostArray> callGlobal(List<HostArray> args) {
+            checkArguments(entry, sig, args);
+            int n = exe.devices().size();
+            if (n == 1) return callPerDevice(List.of(args)).getFirst();
+            GlobalLayout layout = globalLayout();
+            List<List<HostArray>> perDevice = new ArrayList<>();
+            for (int d = 0; d < n; d++) perDevice.add(new ArrayList<>());
+            for (int i = 0; i < args.size(); i++) {
+                GlobalLayout.Placed p = layout.arguments().get(i);
+                List<HostArray> blocks;
+                try {
+                    blocks = SpmdRunner.split(args.get(i), p.mesh(), p.sharding());
+                } catch (ShardingException e) {
+                    throw new ShardingException(p.what() + ": " + e.getMessage(), entry.location());
+                }
+                for (int d = 0; d < n; d++) perDevice.get(d).add(blocks.get(d));
+            }
+            List<List<HostArray>> out = callPerDevice(perDevice);
+            List<HostArray> results = new ArrayList<>();
+            for (int j = 0; j < layout.results().size(); j++) {
+                GlobalLayout.Placed p = layout.results().get(j);
+                List<HostArray> blocks = new ArrayList<>();
+                for (int d = 0; d < n; d++) {
+                    List<HostArray> mine = out.get(d);
+                    if (mine.size() != layout.results().size())
+                        throw new Hlo4jException("partition " + d + " (PJRT device " + exe.devices().get(d).id() + ") returned " + mine.size()
+                                + " results; the entry function has " + layout.results().size(), entry.location());
+                    HostArray b = mine.get(j);
+                    if (!b.type().equals(p.local()))
+                        throw new Hlo4jException(p.what() + ": partition " + d + " (PJRT device " + exe.devices().get(d).id() + ") returned "
+                                + b.type() + " but " + p.sharding() + " on " + n + " partitions needs " + p.local(), entry.location());
+                    blocks.add(b);
+                }
+                try {
+                    results.add(SpmdRunner.assemble(blocks, p.mesh(), p.sharding(), p.global()));
+                } catch (ShardingException e) {
+                    throw new ShardingException(p.what() + ": " + e.getMessage(), entry.location());
+                }
+            }
+            return List.copyOf(results);
+        }
+
+        private GlobalLayout globalLayout() {
+            GlobalLayout l = layout;
+            if (l == null) layout = l = GlobalLayout.of(module, entry, sig, exe.devices().size());
+            return l;
         }
 
         /** One argument list per device (each that device's shards); returns each device's results. */

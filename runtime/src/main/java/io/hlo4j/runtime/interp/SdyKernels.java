@@ -20,6 +20,7 @@ import java.util.List;
  *   <li>{@code sdy.sharding_constraint}, {@code sdy.reshard}: a layout request on the value; {@code
  *   sdy.propagation_barrier}, {@code sdy.data_flow_edge}, {@code sdy.func_data_flow_edge}: markers for sharding
  *   propagation. None of them changes the value, so a global annotated program runs as written.</li>
+ *   <li>{@code sdy.named_computation} runs its body; {@code sdy.constant} is its value.</li>
  * </ul>
  * So each kernel returns its operand. On more than one process the per-device meaning differs (data moves between
  * devices), which these kernels do not implement: they refuse there, and the SPMD partitioner must lower the ops
@@ -34,6 +35,15 @@ final class SdyKernels {
 
     static void register() {
         for (String name : OPS) Kernels.put(name, SdyKernels::identity);
+        // A named computation is its body applied to its operands (the name only groups ops for propagation);
+        // sdy.constant is stablehlo.constant kept apart from constant folding during propagation.
+        Kernels.put("sdy.named_computation", (op, args, f) -> f.region(op.region(0), args));
+        Kernels.put("sdy.constant", (op, args, f) -> {
+            if (!(op.attr("value") instanceof io.hlo4j.mlir.attr.DenseElementsAttr d)) {
+                throw InterpreterException.at(op, "value must be dense elements, got " + op.attr("value"));
+            }
+            return List.of(f.interpreter().constant(d));
+        });
     }
 
     private static List<RtValue> identity(Operation op, List<RtValue> args, Frame frame) {

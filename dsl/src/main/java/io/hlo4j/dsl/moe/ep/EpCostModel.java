@@ -22,9 +22,11 @@ import java.util.List;
  *       reduce_scatter of the f32 partial [T, H] over tp; psum of the f32 [T, H/Q] over expert;</li>
  *   <li>RING: all_gather of x [T, H] and of the routing (ids i32 and weights) [T, k] over expert;
  *       reduce_scatter of the f32 [T, H] over tp, then of the f32 [T, H/Q] over expert;</li>
- *   <li>TOKEN_SHARDED: all_gather of the pair counts [X, X] i32 over expert; ragged dispatch of one row of H
- *       compute elements per (token, remote shard) pair, with 2k f32 of metadata (local experts, weights); ragged
- *       return of one f32 row of H per pair; reduce_scatter of the f32 [T_l, H] over tp.</li>
+ *   <li>TOKEN_SHARDED: all_to_all of the assignment counts [X] i32 over expert (one i32 per peer); ragged dispatch
+ *       of one row of H compute elements per (token, remote shard) pair and, per (token, expert) assignment on a
+ *       remote shard, its weight (compute dtype) and, when L > 1, its local expert code (one byte while L <= 127);
+ *       under uniform routing a token has k (X-1)/X remote assignments; ragged return of one f32 row of H per pair;
+ *       reduce_scatter of the f32 [T_l, H] over tp.</li>
  * </ul>
  * Partial outputs and the combine travel in the accumulation dtype (f32; f64 for float64 runs). Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
  * picks the smallest total among the modes the shapes allow; ties go to the simpler mode (REPLICATED, RING,
@@ -64,10 +66,13 @@ public final class EpCostModel {
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case TOKEN_SHARDED -> {
-                double pairs = tl * remoteShards(e, x, k);
-                add(out, "pair counts", "all_gather", x, ring(x) * x * x * 4);
+                double pairs = tl * remoteShards(e, x, k), assignments = tl * k * ring(x);
+                // in the order the body runs them (the CLI's report matches the ragged steps to the log in order)
+                add(out, "assignment counts", "all_to_all", x, ring(x) * x * 4);
+                int idBytes = TokenDispatch.idBytes(e / x);
+                if (idBytes > 0) add(out, "dispatch codes (expected)", "ragged_all_to_all", x, assignments * idBytes);
                 add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
-                add(out, "dispatch metadata (expected)", "ragged_all_to_all", x, pairs * 2 * k * s.accBytes());
+                add(out, "dispatch weights (expected)", "ragged_all_to_all", x, assignments * s.computeBytes());
                 add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
                 add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);

@@ -12,18 +12,27 @@ import io.hlo4j.dsl.shard.Collectives;
 import java.util.function.BinaryOperator;
 
 /**
- * Token-sharded dispatch and combine on one shard of the expert axis (X shards, L = E/X experts each), moving each
- * token at most once per remote shard, each way. Every (token, shard) pair for which some slot of the token routes
- * to an expert of that shard becomes one row: the shard's pairs are sorted by destination; the pair counts are
- * all-gathered (so every shard knows the whole [X, X] count matrix and computes every offset itself); a ragged
- * all-to-all sends the token's hidden vector, with two small ones for the pair's metadata (per slot: the local
- * expert or L, and the routing weight or 0, both in the accumulation dtype: f32, or f64 for float64 runs); the receiver expands its rows to (row, slot) pairs, sorts them
- * by local expert, runs the grouped FFN and sums each row's slots with their weights in the accumulation dtype; a
- * ragged all-to-all returns one such row per pair, and the sender sums its pairs per token.
+ * Token-sharded dispatch and combine on one shard of the expert axis (X shards, L = E/X experts each), moving
+ * only what the receiving shard cannot know:
+ * <ul>
+ *   <li>one row (the token's hidden vector) per distinct (token, shard) pair, whatever the number of the
+ *       token's experts on that shard;</li>
+ *   <li>one assignment per (token, expert) pair: the routing weight, in its own dtype, and when L > 1 a code
+ *       {@code 1 + 2 local + rowStart} in the narrowest integer type that holds 2L ({@link #idType}); 0 marks
+ *       an unwritten slot. Assignments go in the rows' order, so the receiver recovers each one's row by a
+ *       cumulative sum of the row-start flags. With L = 1 a row's slots all name the shard's one expert,
+ *       so the row is one assignment (its slots' weights summed): no code is sent and the weights travel with
+ *       the rows' offsets;</li>
+ *   <li>the sizes: one i32 per peer (an all_to_all of the assignment counts, or the row counts when L = 1).
+ *       The row counts then follow from the flags, so they are never sent.</li>
+ * </ul>
+ * The combine returns one accumulation-dtype row per pair. Each device owns a fixed region of T rows (T k
+ * assignments) in every peer's receive buffer, at its own index, so the output offsets are static and need no
+ * exchange; the buffers are the worst case T X rows, and nothing is ever dropped.
  *
- * <p>The receive buffer holds {@code capacity} rows, by default the worst case T X (every shard sending every
- * token here), so nothing is ever dropped. A smaller capacity drops the pairs past it (every offset is clamped
- * consistently on all shards) and reports them in {@link Out#overflow}; the caller refuses a run that dropped any.
+ * <p>A smaller {@code capacity} packs the receive buffer instead: the count matrices are all-gathered (every
+ * offset needs all senders' counts), all shards clamp the same offsets at the capacity, and the pairs past it are
+ * dropped and reported in {@link Out#overflow}; the caller refuses a run that dropped any.
  */
 final class TokenDispatch {
     private TokenDispatch() {}
@@ -31,67 +40,183 @@ final class TokenDispatch {
     /** The shard's combined output [T, H] in the accumulation dtype (partial over tp), the pairs it sent to each shard [X], pairs it dropped [1]. */
     record Out(Tensor output, Tensor sent, Tensor overflow) {}
 
+    /** The narrowest integer type for the codes 0..2L (0 unused slot, then 1 + 2 local + rowStart). */
+    static DType idType(long localExperts) {
+        return localExperts <= 127 ? DType.U8 : localExperts <= 16383 ? DType.I16 : DType.I32;
+    }
+
+    /** Bytes of one assignment's code: none when L = 1 (one assignment per row), else the size of {@link #idType}. */
+    static int idBytes(long localExperts) {
+        if (localExperts <= 1) return 0;
+        return switch (idType(localExperts)) {
+            case U8 -> 1;
+            case I16 -> 2;
+            default -> 4;
+        };
+    }
+
+    /** Where a ragged exchange's chunks go (see {@link RaggedExchange}), and the chunk sizes it receives. */
+    private record Plan(Tensor inOff, Tensor send, Tensor outOff, Tensor recv, Tensor recvAt, Tensor srcAt) {}
+
     static Out run(EpLayout layout, Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act,
                    long capacity, DType acc) {
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1);
         int x = layout.expertSize();
-        long le = w.experts(), pairs = t * x;
+        long le = w.experts();
+        boolean many = le > 1, packed = capacity < t * x;
         String[] ex = layout.expertArray();
         Tensor me = layout.expertIndex();
-        Tensor tp = layout.tpIndex();
+        Tensor xs = Ops.iota(DType.I32, Shape.of(x), 0);
 
-        // candidate pairs (token, shard j), token-major; a pair is needed when a slot of the token routes to shard j
-        Tensor shardOf = Ops.where(Ops.ge(experts, Ops.zeros(Shape.of(t, k), DType.I32)), Ops.div(experts, Ops.full(Shape.of(t, k), le, DType.I32)),
-                Ops.full(Shape.of(t, k), x, DType.I32));
-        Tensor j3 = Ops.iota(DType.I32, Shape.of(t, x, k), 1);
-        Tensor on = Ops.eq(shardOf.reshape(t, 1, k).broadcastTo(t, x, k), j3);                                   // [T, X, k]
-        Tensor needed = Ops.gt(Reductions.sum(on.astype(DType.I32), 2), Ops.zeros(Shape.of(t, x), DType.I32));   // [T, X]
-        Tensor key = Ops.where(needed, Ops.iota(DType.I32, Shape.of(t, x), 1), Ops.full(Shape.of(t, x), x, DType.I32)).reshape(pairs);
-        Tensor perm = Indexing.argsort(key, 0);                                                                  // by destination
-        Tensor tokenOfPair = Ops.div(perm, Ops.full(Shape.of(pairs), x, DType.I32));
-        Tensor rows = Indexing.take(tokens, tokenOfPair, 0);                                                     // [T X, H]
-        Tensor localIds = Ops.where(on, Ops.sub(experts.reshape(t, 1, k).broadcastTo(t, x, k), Ops.mul(j3, Ops.full(Shape.of(t, x, k), le, DType.I32))),
-                Ops.full(Shape.of(t, x, k), le, DType.I32));
-        Tensor ids = Indexing.take(localIds.reshape(pairs, k).astype(acc), perm, 0);                          // [T X, k]
-        Tensor wts = Indexing.take(Ops.where(on, weights.astype(acc).reshape(t, 1, k).broadcastTo(t, x, k), 0.0).reshape(pairs, k), perm, 0);
+        // the token's slots per shard: on[t, j, s] when slot s of token t routes to shard j
+        Tensor shardOf = Ops.where(Ops.ge(experts, Ops.scalar(0, DType.I32)), Ops.div(experts, Ops.scalar(le, DType.I32)), Ops.scalar(x, DType.I32));
+        Tensor on = Ops.eq(shardOf.reshape(t, 1, k), Ops.iota(DType.I32, Shape.of(t, x, k), 1));
+        Tensor onI = on.astype(DType.I32);
+        Tensor needed = Ops.gt(Reductions.sum(onI, 2), Ops.scalar(0, DType.I32));                                  // [T, X]
 
-        // counts: c[i][j] pairs shard i sends to shard j; every offset from it, clamped to the capacity
-        Tensor c = Collectives.allGather(Indexing.bincount(key, x).reshape(1, x), 0, ex);                     // [X, X]
+        // rows: pair (t, j) goes to slot rank_j(t) of region j of the send buffer [X T, H]
+        Tensor sendRows = Reductions.sum(needed.astype(DType.I32), 0);                                            // [X]
+        Tensor keyR = Ops.where(needed, Ops.add(Ops.mul(Ops.iota(DType.I32, Shape.of(t, x), 1), Ops.scalar(t, DType.I32)),
+                Ops.iota(DType.I32, Shape.of(t, x), 0)), Ops.scalar(x * t, DType.I32)).reshape(t * x);
+        Tensor pairAt = slots(sendRows, t, x, Indexing.argsort(keyR, 0));                                          // [X T] flat pair t X + j
+        Tensor tokenAt = Ops.div(pairAt, Ops.scalar(x, DType.I32));
+        Tensor rows = Indexing.take(tokens, tokenAt, 0);
+
+        // assignments: (t, j, s) in region j of [X T k], ordered by (t, s); weights in their own dtype
+        Tensor sendA, wSend, codes = null;
+        if (many) {
+            Tensor it = Ops.iota(DType.I32, Shape.of(t, x, k), 0), ij = Ops.iota(DType.I32, Shape.of(t, x, k), 1), is = Ops.iota(DType.I32, Shape.of(t, x, k), 2);
+            Tensor keyA = Ops.where(on, Ops.add(Ops.mul(ij, Ops.scalar(t * k, DType.I32)), Ops.add(Ops.mul(it, Ops.scalar(k, DType.I32)), is)),
+                    Ops.scalar(x * t * k, DType.I32)).reshape(t * x * k);
+            sendA = Reductions.sum(onI, 0, 2);
+            Tensor f = slots(sendA, t * k, x, Indexing.argsort(keyA, 0));                                           // flat (t, j, s)
+            Tensor slot = Ops.add(Ops.mul(Ops.div(f, Ops.scalar(x * k, DType.I32)), Ops.scalar(k, DType.I32)), Ops.rem(f, Ops.scalar(k, DType.I32)));
+            Tensor shard = Ops.rem(Ops.div(f, Ops.scalar(k, DType.I32)), Ops.scalar(x, DType.I32));
+            Tensor local = Ops.sub(Indexing.take(experts.reshape(t * k), slot, 0), Ops.mul(shard, Ops.scalar(le, DType.I32)));
+            Tensor first = Ops.logicalAnd(on, Ops.eq(Ops.sub(Reductions.cumsum(onI, 2), onI), Ops.scalar(0, DType.I32)));
+            Tensor flag = Indexing.take(first.astype(DType.I32).reshape(t * x * k), f, 0);
+            Tensor valid = valid(sendA, t * k, x);
+            codes = Ops.where(valid, Ops.add(Ops.add(Ops.mul(local, Ops.scalar(2, DType.I32)), flag), Ops.scalar(1, DType.I32)),
+                    Ops.scalar(0, DType.I32)).astype(idType(le));
+            wSend = Ops.where(valid, Indexing.take(weights.reshape(t * k), slot, 0), 0.0);
+        } else {
+            // L = 1: the pair's one assignment; its weight travels with the row
+            sendA = sendRows;
+            Tensor pairW = Reductions.sum(Ops.where(on, weights.reshape(t, 1, k), 0.0), 2).reshape(t * x);
+            wSend = Ops.where(valid(sendRows, t, x), Indexing.take(pairW, pairAt, 0), 0.0);
+        }
+
+        long rowsIn = packed ? capacity : t * x, slotsPerRow = many ? k : 1, assignIn = rowsIn * slotsPerRow;
+        Plan rowPlan, aPlan;
+        Tensor overflow, bufCodes = null;
+        if (!packed) {
+            // my region in every peer's buffer is at my index: static offsets; the peers' counts by one all_to_all
+            Tensor got = Collectives.allToAll(sendA, 0, 0, ex);                                                    // got[i]: what i sends me
+            Tensor mine = me.broadcastTo(x);
+            Tensor tA = Ops.scalar(t * slotsPerRow, DType.I32), tR = Ops.scalar(t, DType.I32);
+            aPlan = new Plan(Ops.mul(xs, tA), sendA, Ops.mul(mine, tA), got, Ops.mul(xs, tA), Ops.mul(mine, tA));
+            Tensor recvRows = got;
+            if (many) {
+                bufCodes = Collectives.raggedAllToAll(codes, Ops.zeros(Shape.of(assignIn), codes.dtype()), aPlan.inOff(), aPlan.send(),
+                        aPlan.outOff(), aPlan.recv(), ex);
+                recvRows = Reductions.sum(rowStarts(bufCodes).reshape(x, t * k), 1);
+            }
+            rowPlan = new Plan(Ops.mul(xs, tR), sendRows, Ops.mul(mine, tR), recvRows, Ops.mul(xs, tR), Ops.mul(mine, tR));
+            overflow = Ops.zeros(Shape.of(1), DType.I32);
+        } else {
+            Tensor cR = Collectives.allGather(sendRows.reshape(1, x), 0, ex);                                      // [X, X]
+            rowPlan = packedPlan(cR, capacity, t, me, xs);
+            aPlan = many ? packedPlan(Collectives.allGather(sendA.reshape(1, x), 0, ex), assignIn, t * k, me, xs) : rowPlan;
+            if (many) {
+                bufCodes = Collectives.raggedAllToAll(codes, Ops.zeros(Shape.of(assignIn), codes.dtype()), aPlan.inOff(), aPlan.send(),
+                        aPlan.outOff(), aPlan.recv(), ex);
+            }
+            Tensor toMe = Reductions.sum(Ops.mul(cR, Ops.eq(xs, me.broadcastTo(x)).astype(DType.I32).reshape(1, x)), 1);
+            overflow = Ops.sub(Reductions.sum(toMe, 0), Reductions.sum(rowPlan.recv(), 0)).reshape(1);
+        }
+
+        Tensor bufX = exchange(rows, Ops.zeros(Shape.of(rowsIn, h), rows.dtype()), rowPlan, ex);
+        Tensor bufW = exchange(wSend, Ops.zeros(Shape.of(assignIn), wSend.dtype()), aPlan, ex);
+
+        // each received assignment: its row in bufX and its local expert (L past the written ones)
+        Tensor rowOf, key;
+        if (many) {
+            Tensor c = bufCodes.astype(DType.I32);
+            Tensor starts = rowStarts(bufCodes);
+            rowOf = packed ? Ops.sub(Reductions.cumsum(starts, 0), Ops.scalar(1, DType.I32))
+                    : Ops.add(Ops.sub(Reductions.cumsum(starts.reshape(x, t * k), 1), Ops.scalar(1, DType.I32)),
+                              Ops.mul(xs, Ops.scalar(t, DType.I32)).reshape(x, 1)).reshape(assignIn);
+            Tensor ok = Ops.logicalAnd(Ops.gt(c, Ops.scalar(0, DType.I32)), Ops.lt(rowOf, Ops.scalar(rowsIn, DType.I32)));
+            key = Ops.where(ok, Ops.div(Ops.sub(c, Ops.scalar(1, DType.I32)), Ops.scalar(2, DType.I32)), Ops.scalar(le, DType.I32));
+        } else {
+            rowOf = Ops.iota(DType.I32, Shape.of(rowsIn), 0);
+            Tensor ok = packed ? Ops.lt(rowOf, Reductions.sum(rowPlan.recv(), 0))
+                    : Ops.lt(Ops.rem(rowOf, Ops.scalar(t, DType.I32)), Indexing.take(rowPlan.recv(), Ops.div(rowOf, Ops.scalar(t, DType.I32)), 0));
+            key = Ops.where(ok, Ops.scalar(0, DType.I32), Ops.scalar(le, DType.I32));
+        }
+        rowOf = Ops.minimum(Ops.maximum(rowOf, Ops.scalar(0, DType.I32)), Ops.scalar(rowsIn - 1, DType.I32));
+
+        // the local experts on the assignments sorted by local expert; each row's assignments summed in acc
+        Tensor perm = Indexing.argsort(key, 0);
+        Tensor sortedKey = Indexing.take(key, perm, 0), rowS = Indexing.take(rowOf, perm, 0);
+        Tensor y = LocalExperts.ffn(Indexing.take(bufX, rowS, 0), sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex());
+        Tensor wS = Ops.where(Ops.lt(sortedKey, Ops.scalar(le, DType.I32)), Indexing.take(bufW, perm, 0), 0.0).astype(acc);
+        Tensor contrib = Ops.mul(y.astype(acc), wS.reshape(assignIn, 1));
+        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, h), acc), rowS, contrib, 0);
+
+        // combine: each received row back to its sender's send slot, summed per token
+        Plan back = new Plan(rowPlan.recvAt(), rowPlan.recv(), rowPlan.srcAt(), rowPlan.send(), rowPlan.inOff(), rowPlan.outOff());
+        Tensor ret = exchange(combined, Ops.zeros(Shape.of(t * x, h), acc), back, ex);
+        Tensor keep = valid(rowPlan.send(), t, x).reshape(t * x, 1);
+        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenAt, Ops.where(keep, ret, 0.0), 0);
+        return new Out(out, rowPlan.send(), overflow);
+    }
+
+    private static Tensor exchange(Tensor operand, Tensor output, Plan p, String[] ex) {
+        return RaggedExchange.exchange(operand, output, p.inOff(), p.send(), p.outOff(), p.recv(), p.recvAt(), p.srcAt(), ex);
+    }
+
+    /** 1 where a received code starts a row (odd code - 1), else 0 (i32, same shape). */
+    private static Tensor rowStarts(Tensor codes) {
+        Tensor c = codes.astype(DType.I32);
+        Tensor odd = Ops.eq(Ops.rem(Ops.sub(c, Ops.scalar(1, DType.I32)), Ops.scalar(2, DType.I32)), Ops.scalar(1, DType.I32));
+        return Ops.logicalAnd(Ops.gt(c, Ops.scalar(0, DType.I32)), odd).astype(DType.I32);
+    }
+
+    /** Slot r of region j (regions of {@code region} slots, one per shard) holds a sent item when r < counts[j]. */
+    private static Tensor valid(Tensor counts, long region, int x) {
+        Tensor s = Ops.iota(DType.I32, Shape.of(x * region), 0);
+        Tensor j = Ops.div(s, Ops.scalar(region, DType.I32));
+        return Ops.lt(Ops.rem(s, Ops.scalar(region, DType.I32)), Indexing.take(counts, j, 0));
+    }
+
+    /**
+     * For each slot (j, r) of a region layout, the item sorted r-th among those going to shard j: {@code perm}
+     * sorts the items by destination (unique keys), so that is {@code perm[start_j + r]}; unused slots read a
+     * clamped index, masked by {@link #valid}.
+     */
+    private static Tensor slots(Tensor counts, long region, int x, Tensor perm) {
+        Tensor s = Ops.iota(DType.I32, Shape.of(x * region), 0);
+        Tensor j = Ops.div(s, Ops.scalar(region, DType.I32));
+        Tensor start = Ops.sub(Reductions.cumsum(counts, 0), counts);
+        Tensor p = Ops.add(Indexing.take(start, j, 0), Ops.rem(s, Ops.scalar(region, DType.I32)));
+        return Indexing.take(perm, Ops.minimum(p, Ops.scalar(perm.dim(0) - 1, DType.I32)), 0);
+    }
+
+    /**
+     * A packed receive buffer of {@code cap} items: c[i][j] items shard i sends shard j (all-gathered), land at
+     * the column's running sum, clamped to the capacity on every shard alike. Sends read region j (size
+     * {@code region}) of the send buffer.
+     */
+    private static Plan packedPlan(Tensor c, long cap, long region, Tensor me, Tensor xs) {
+        int x = (int) c.dim(0);
         Tensor colEnd = Reductions.cumsum(c, 0);
-        Tensor colStart = Ops.sub(colEnd, c);
-        Tensor cap = Ops.full(Shape.of(x, x), capacity, DType.I32);
-        Tensor startC = Ops.minimum(colStart, cap);
-        Tensor kept = Ops.sub(Ops.minimum(colEnd, cap), startC);
-        Tensor iota = Ops.iota(DType.I32, Shape.of(x), 0);
-        Tensor isMe = Ops.eq(iota, me.broadcastTo(x)).astype(DType.I32);
-        Tensor beforeMe = Ops.lt(iota, me.broadcastTo(x)).astype(DType.I32);
-        Tensor myRowC = Reductions.sum(Ops.mul(c, isMe.reshape(x, 1)), 0);                                     // c[me][.]
-        Tensor send = Reductions.sum(Ops.mul(kept, isMe.reshape(x, 1)), 0);                                    // kept[me][.]
-        Tensor inOff = Ops.sub(Reductions.cumsum(myRowC, 0), myRowC);
-        Tensor outOff = Reductions.sum(Ops.mul(startC, isMe.reshape(x, 1)), 0);                                // startC[me][.]
-        Tensor recv = Reductions.sum(Ops.mul(kept, isMe.reshape(1, x)), 1);                                    // kept[.][me]
-        Tensor recvOff = Reductions.sum(Ops.mul(startC, isMe.reshape(1, x)), 1);                               // startC[.][me]
-        Tensor backOff = Reductions.sum(Ops.mul(c, beforeMe.reshape(1, x)), 1);                                // sum_{j<me} c[i][j]
-        Tensor overflow = Reductions.sum(Ops.sub(Reductions.sum(Ops.mul(c, isMe.reshape(1, x)), 1), recv), 0).reshape(1);
-
-        // dispatch: hidden vectors, then the metadata (unwritten rows: local expert L, weight 0)
-        Tensor bufX = RaggedExchange.exchange(rows, Ops.zeros(Shape.of(capacity, h), tokens.dtype()), inOff, send, outOff, recv, recvOff, backOff, ex);
-        Tensor bufIds = RaggedExchange.exchange(ids, Ops.full(Shape.of(capacity, k), le, acc), inOff, send, outOff, recv, recvOff, backOff, ex);
-        Tensor bufW = RaggedExchange.exchange(wts, Ops.zeros(Shape.of(capacity, k), acc), inOff, send, outOff, recv, recvOff, backOff, ex);
-
-        // the local experts on (row, slot) pairs sorted by local expert; each row's slots summed in f32
-        long slots = capacity * k;
-        Tensor slotIds = bufIds.astype(DType.I32).reshape(slots);
-        Tensor perm2 = Indexing.argsort(slotIds, 0);
-        Tensor rowOfSlot = Ops.div(perm2, Ops.full(Shape.of(slots), k, DType.I32));
-        Tensor y = LocalExperts.ffn(Indexing.take(bufX, rowOfSlot, 0), Indexing.take(slotIds, perm2, 0), Indexing.bincount(slotIds, le), w, act, tp);
-        Tensor wSlot = Indexing.take(bufW.reshape(slots), perm2, 0);
-        Tensor contrib = Ops.mul(y.astype(acc), wSlot.reshape(slots, 1).broadcastTo(slots, h));
-        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(capacity, h), acc), rowOfSlot, contrib, 0);
-
-        // combine: one f32 row per pair back to its sender, summed per token
-        Tensor ret = RaggedExchange.exchange(combined, Ops.zeros(Shape.of(pairs, h), acc), recvOff, recv, backOff, send, inOff, outOff, ex);
-        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenOfPair, ret, 0);
-        return new Out(out, send, overflow);
+        Tensor startC = Ops.minimum(Ops.sub(colEnd, c), Ops.scalar(cap, DType.I32));
+        Tensor kept = Ops.sub(Ops.minimum(colEnd, Ops.scalar(cap, DType.I32)), startC);
+        Tensor isMe = Ops.eq(xs, me.broadcastTo(x)).astype(DType.I32);
+        Tensor row = isMe.reshape(x, 1), col = isMe.reshape(1, x);
+        Tensor r = Ops.scalar(region, DType.I32);
+        return new Plan(Ops.mul(xs, r), Reductions.sum(Ops.mul(kept, row), 0), Reductions.sum(Ops.mul(startC, row), 0),
+                Reductions.sum(Ops.mul(kept, col), 1), Reductions.sum(Ops.mul(startC, col), 1), Ops.mul(me, r).broadcastTo(x));
     }
 }

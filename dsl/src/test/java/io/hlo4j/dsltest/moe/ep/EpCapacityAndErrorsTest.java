@@ -22,27 +22,32 @@ class EpCapacityAndErrorsTest {
     static ExpertMeshView view(int dp, int fsdp, int ep, int tp, int sp) { return ExpertMeshView.of(ExpertMeshView.modelMesh(dp, fsdp, ep, tp, sp)); }
 
     /**
-     * X = 2 shards of 8 tokens each: shard m receives one row per (token, m) pair of both shards. A buffer of exactly
+     * X shards of 16/X tokens each: shard m receives one row per (token, m) pair of all shards. A buffer of exactly
      * the most any shard receives (from the oracle's routing, below the worst case of 16) gives the exact result;
-     * one row less is refused, naming the device and the worst case.
+     * one row less is refused, naming the device and the worst case. X = 2, 4 and 8: L = 4, 2 (codes in the
+     * assignment exchange) and 1 (weights with the rows).
      */
     @Test
     void aCapacityOneRowShortIsRefusedAndAnExactOneRuns() {
         long[] experts = TOP2.oracle().get(3).toLongArray();
-        long[] received = new long[2];
-        for (int t = 0; t < 16; t++) {
-            java.util.Set<Long> shards = new java.util.HashSet<>();
-            for (int j = 0; j < 2; j++) shards.add(experts[t * 2 + j] / 4);
-            for (long m : shards) received[(int) m]++;
+        for (int x : new int[] {2, 4, 8}) {
+            int le = 8 / x;
+            long[] received = new long[x];
+            for (int t = 0; t < 16; t++) {
+                java.util.Set<Long> shards = new java.util.HashSet<>();
+                for (int j = 0; j < 2; j++) shards.add(experts[t * 2 + j] / le);
+                for (long m : shards) received[(int) m]++;
+            }
+            long most = java.util.Arrays.stream(received).max().orElseThrow();
+            assertThat(most).isLessThan(16);
+            ExpertParallelMoe fits = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, x, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most);
+            TOP2.check("X = " + x + ", capacity " + most, fits.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null));
+            ExpertParallelMoe shortBy1 = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, x, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most - 1);
+            assertThatThrownBy(() -> shortBy1.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null))
+                    .as("X = " + x).isInstanceOf(MoeException.class)
+                    .hasMessageContaining("received 1 (token, shard) rows more than its capacity of " + (most - 1) + " rows")
+                    .hasMessageContaining("worst case 16");
         }
-        long most = Math.max(received[0], received[1]);
-        assertThat(most).isLessThan(16);
-        ExpertParallelMoe fits = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most);
-        TOP2.check("capacity " + most, fits.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null));
-        ExpertParallelMoe shortBy1 = new ExpertParallelMoe(TOP2.cfg(), view(1, 1, 2, 1, 1), EpMode.TOKEN_SHARDED).withCapacity(most - 1);
-        assertThatThrownBy(() -> shortBy1.run(TOP2.x(), null, TOP2.s(), TOP2.gate(), TOP2.wi(), TOP2.wu(), TOP2.wd(), null, null, null))
-                .isInstanceOf(MoeException.class).hasMessageContaining("received 1 (token, shard) rows more than its capacity of " + (most - 1) + " rows")
-                .hasMessageContaining("worst case 16");
     }
 
     @Test

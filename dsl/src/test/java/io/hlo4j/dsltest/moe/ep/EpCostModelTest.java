@@ -23,16 +23,17 @@ class EpCostModelTest {
      * replicated: 3/4*16*8*4 = 384 (entry) + 1/2*16*8*4 = 256 (tp) + 2*3/4*16*4*4 = 384 (psum) = 1024;
      * ring: 384 (x) + 3/4*16*2*4 = 96 (ids) + 96 (weights) + 256 (tp) + 3/4*16*4*4 = 192 + 2*3/4*8*4 = 48 (loads) = 1072;
      * token-sharded: a token's 2 experts miss a given other shard (L = 2) with probability 6/8 * 5/7 = 15/28, so it
-     * touches 3 * 13/28 = 39/28 other shards and a shard sends 4 * 39/28 = 39/7 pairs: 3/4*4*4*4 = 48 (counts)
-     * + 39/7*8*4 = 1248/7 (dispatch) + 39/7*2*2*4 = 624/7 (metadata) + 1248/7 (combine, f32) + 1/2*4*8*4 = 64 + 48
-     * = 4240/7.
+     * touches 3 * 13/28 = 39/28 other shards and a shard sends 4 * 39/28 = 39/7 pairs; its 4 * 2 = 8 assignments are
+     * remote with probability 3/4, 6 of them: 3/4*4*4 = 12 (counts, one i32 per peer) + 39/7*8*4 = 1248/7 (rows)
+     * + 6*(1 + 4) = 30 (u8 code and f32 weight per remote assignment) + 1248/7 (combine, f32) + 1/2*4*8*4 = 64 (tp)
+     * + 48 (loads) = 3574/7 (about 511).
      */
     @Test
     void fourExpertShardsTwoTpTokenShardedIsCheapest() {
         EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2);
         assertThat(total(s, EpMode.REPLICATED)).isEqualTo(1024.0);
         assertThat(total(s, EpMode.RING)).isEqualTo(1072.0);
-        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(4240.0 / 7, within(1e-9));
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(3574.0 / 7, within(1e-9));
         assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
         assertThat(EpCostModel.choose(s, List.of(EpMode.REPLICATED, EpMode.RING)).mode()).isEqualTo(EpMode.REPLICATED);
     }
@@ -42,16 +43,40 @@ class EpCostModelTest {
      * replicated: 1/2*16*8*4 = 256 + 2*1/2*16*8*4 = 512 = 768;
      * ring: 256 + 1/2*16*4*4 = 128 + 128 + 1/2*16*8*4 = 256 + 2*1/2*8*4 = 32 = 800;
      * token-sharded: 4 experts all on my shard with probability 4/8*3/7*2/6*1/5 = 1/70, so 8 * 69/70 = 276/35
-     * pairs: 1/2*2*2*4 = 8 (counts) + 276/35*8*4 = 8832/35 (dispatch) + 276/35*2*4*4 = 8832/35 (metadata)
-     * + 8832/35 (combine) + 32 (loads) = 27896/35 (about 797). More slots than shards favour replication.
+     * pairs; 8 * 4 / 2 = 16 remote assignments: 1/2*2*4 = 4 (counts) + 276/35*8*4 = 8832/35 (rows) + 16*(1 + 4) = 80
+     * (codes and weights) + 8832/35 (combine) + 32 (loads) = 21724/35 (about 621). With one (code, weight) per
+     * assignment instead of 2k f32 per pair, many slots on two shards no longer favour replication.
      */
     @Test
-    void manySlotsOnTwoShardsReplicatedIsCheapest() {
+    void manySlotsOnTwoShardsTokenShardedIsCheapest() {
         EpShapes s = new EpShapes(16, 8, 8, 8, 4, 4, 4, 1, 2, 1);
         assertThat(total(s, EpMode.REPLICATED)).isEqualTo(768.0);
         assertThat(total(s, EpMode.RING)).isEqualTo(800.0);
-        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(27896.0 / 35, within(1e-9));
-        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.REPLICATED);
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(21724.0 / 35, within(1e-9));
+        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
+        assertThat(EpCostModel.choose(s, List.of(EpMode.REPLICATED, EpMode.RING)).mode()).isEqualTo(EpMode.REPLICATED);
+    }
+
+    /**
+     * One expert per shard (E = X = 8, L = 1): a row carries exactly one assignment, so only its f32 weight travels, no
+     * code. N = 16, k = 2, D = 1, Q = 1: T_l = 2; a token misses a given other shard with probability 7/8 * 6/7 = 3/4,
+     * so 2 * 7 * 1/4 = 7/2 pairs and 2 * 2 * 7/8 = 7/2 remote assignments (the same, the experts being distinct):
+     * 7/8*8*4 = 28 (counts) + 7/2*8*4 = 112 (rows) + 7/2*4 = 14 (weights) + 112 (combine) + 2*7/8*8*4 = 56 (loads) = 322.
+     * replicated: 7/8*16*8*4 = 448 + 2*7/8*16*8*4 = 896 + 0 = 1344; ring: 448 + 7/8*16*2*4 = 112 (ids) + 112 (weights)
+     * + 7/8*16*8*4 = 448 + 56 = 1176.
+     */
+    @Test
+    void oneExpertPerShardSendsWeightsWithoutCodes() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 8, 1);
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(322.0, within(1e-9));
+        assertThat(EpCostModel.estimate(s, EpMode.TOKEN_SHARDED).entries()).filteredOn(e -> e.what().startsWith("dispatch codes") || e.what().startsWith("dispatch weights"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.what()).contains("weights");
+                    assertThat(e.bytes()).isCloseTo(14.0, within(1e-9));
+                });
+        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(1344.0);
+        assertThat(total(s, EpMode.RING)).isEqualTo(1176.0);
+        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
     }
 
     /** Only dp = 8: every mode moves just the loads psum, 2*7/8*8*4 = 56; the tie goes to REPLICATED. */

@@ -32,9 +32,9 @@ import java.util.Set;
 
 /**
  * Communication: the collectives in each mode's traced body, their bytes computed from shapes and group sizes,
- * equal the cost model's entries; the token-sharded ragged all-to-alls move exactly the rows whose expert lives on
- * another shard (counted on the host from the oracle's routing), never fewer than the analytic lower bound of one
- * H-vector per distinct (token, remote shard) pair each way. Writes the table of docs/moe-expert-parallelism.md to
+ * equal the cost model's entries; on every device, token-sharded dispatch and combine (the counts' all_to_all and
+ * the ragged all-to-alls, from the runtime's log) move exactly the analytic lower bound computed on the host from
+ * the oracle's routing ({@link #measured}). Writes the table of docs/moe-expert-parallelism.md to
  * {@code target/ep-bytes-k2.md} (and EpTrafficTopFourTest {@code target/ep-bytes-k4.md}).
  */
 class EpTrafficTest {
@@ -42,8 +42,8 @@ class EpTrafficTest {
 
     static List<String> header() {
         return new ArrayList<>(List.of(
-            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | runtime log, busiest device | of which metadata | lower bound (same device) | auto picks |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"));
+            "| k | mesh (dp, fsdp, ep, tp, sp) | D x X x Q | replicated | ring | token-sharded | token-sharded dispatch+combine: model (uniform) | runtime log, busiest device | lower bound, same device | of which routing and counts | log / bound, worst device | auto picks |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"));
     }
 
     static final int[][] MESHES = {{1, 1, 8, 1, 1}, {1, 1, 4, 2, 1}, {2, 1, 2, 2, 1}, {1, 2, 2, 1, 2}, {4, 1, 2, 1, 1}, {1, 1, 2, 4, 1}};
@@ -59,7 +59,7 @@ class EpTrafficTest {
             ExpertMeshView view = ExpertMeshView.of(ExpertMeshView.modelMesh(f[0], f[1], f[2], f[3], f[4]));
             EpLayout layout = new EpLayout(view);
             double[] model = new double[3];
-            double measuredTs = 0, lowerBound = 0, modelRagged = 0, metadata = 0;
+            double measuredTs = 0, lowerBound = 0, modelRagged = 0, routing = 0, ratio = 0;
             int i = 0;
             for (EpMode mode : List.of(EpMode.REPLICATED, EpMode.RING, EpMode.TOKEN_SHARDED)) {
                 ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view, mode);
@@ -85,74 +85,94 @@ class EpTrafficTest {
                 fromModule.sort(null);
                 assertThat(logged).as(Arrays.toString(f) + " " + mode + " executed collectives").isEqualTo(fromModule);
                 if (mode == EpMode.TOKEN_SHARDED) {
+                    int x = layout.expertSize();
+                    boolean codes = cfg.nRoutedExperts() / x > 1;
                     List<CollectiveTraffic.Collective> ragged = cs.stream().filter(CollectiveTraffic.Collective::ragged).toList();
-                    assertThat(ragged).hasSize(layout.expertSize() > 1 ? 4 : 0);
-                    for (CollectiveTraffic.Collective col : ragged) assertThat(col.groupSize()).isEqualTo(layout.expertSize());
+                    assertThat(ragged).as("codes (L > 1), rows, weights, combine").hasSize(x > 1 ? codes ? 4 : 3 : 0);
+                    assertThat(cs.stream().filter(col -> col.op().equals("all_to_all")).count()).as("the counts' all_to_all").isEqualTo(x > 1 ? 1 : 0);
+                    for (CollectiveTraffic.Collective col : ragged) assertThat(col.groupSize()).isEqualTo(x);
                     ExpertParallelMoe.Result r = c.runEp(view, mode);
                     c.check(Arrays.toString(f) + " " + mode, r);
                     for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
-                    long[] raggedSent = new long[layout.mesh().size()];
+                    // dispatch and combine: the ragged all-to-alls and the counts' all_to_all
+                    long[] sentBytes = new long[layout.mesh().size()];
                     for (CollectiveRecord rec : executed.log()) {
-                        if (rec.op().equals("ragged_all_to_all")) for (int d = 0; d < raggedSent.length; d++) raggedSent[d] += rec.bytesSent()[d];
+                        if (rec.op().equals("ragged_all_to_all") || rec.op().equals("stablehlo.all_to_all")) {
+                            for (int d = 0; d < sentBytes.length; d++) sentBytes[d] += rec.bytesSent()[d];
+                        }
                     }
-                    double[] mb = measured(c, layout, r.sentRows(), raggedSent, h);
+                    double[] mb = measured(c, layout, r.sentRows(), sentBytes, h);
                     measuredTs = mb[0];
-                    metadata = mb[1];
-                    lowerBound = mb[2];
-                    modelRagged = p.estimate().entries().stream().filter(e -> e.what().startsWith("dispatch (") || e.what().startsWith("combine"))
+                    lowerBound = mb[1];
+                    routing = mb[2];
+                    ratio = mb[3];
+                    modelRagged = p.estimate().entries().stream().filter(e -> e.op().equals("ragged_all_to_all") || e.op().equals("all_to_all"))
                             .mapToDouble(EpCostModel.Entry::bytes).sum();
                 }
             }
             EpMode auto = new ExpertParallelMoe(c.cfg(), view, EpMode.AUTO).plan(n, cfg.moeIntermediateSize(), DType.F32).mode();
-            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f),
-                    layout.dpSize(), layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, metadata, lowerBound,
-                    auto.cliName()));
+            table.add(String.format(Locale.ROOT, "| %d | %s | %d x %d x %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %s |", cfg.numExpertsPerTok(), Arrays.toString(f),
+                    layout.dpSize(), layout.expertSize(), layout.tpSize(), model[0], model[1], model[2], modelRagged, measuredTs, lowerBound, routing,
+                    ratio, auto.cliName()));
         }
     }
 
     /**
      * Per device, from the oracle's routing: the (token, shard) pairs it sends to each shard (checked against the
-     * rows the body reports), and what the ragged all-to-alls must move: one H-vector (f32) per pair to another
-     * shard in dispatch, 2k f32 of metadata with each, and one f32 H-vector per pair another shard sent it in combine.
-     * The runtime's log must show exactly that for every device. Returns, for the busiest device: the logged bytes,
-     * their metadata part, and the lower bound (one H-vector per distinct (token, remote shard) pair each way).
+     * rows the body reports), and the analytic lower bound of what dispatch and combine must move (f32, L = E/X):
+     * one H-vector per pair to another shard (dispatch) and per pair another shard sent it (combine); per (token,
+     * expert) assignment on another shard its f32 weight and, when L > 1, a one-byte local expert code (L <= 127);
+     * and one i32 count per peer. The runtime's log must show exactly that for every device. Returns, for the busiest
+     * device: the logged bytes, the bound, the bound's routing and count part; then the largest log / bound.
      */
     static double[] measured(EpCase c, EpLayout layout, HostArray sent, long[] logged, long h) {
         MoeConfig cfg = c.cfg();
         int devices = layout.mesh().size(), x = layout.expertSize();
         int le = cfg.nRoutedExperts() / x, k = cfg.numExpertsPerTok();
+        assertThat(le).as("one-byte codes").isLessThanOrEqualTo(127);
+        int codeBytes = le == 1 ? 0 : 1;
         long n = c.b() * c.s();
         long[] experts = c.oracle().get(3).toLongArray();
         long[] sentRows = sent.toLongArray();
         NamedSharding tokens = new NamedSharding(layout.mesh(), EpLayout.spec(layout.dpAndExpertAxes()));
         int[][] groups = layout.mesh().replicaGroups(layout.expertAxes());
-        long[][] pairsTo = new long[devices][x];
+        long[][] pairsTo = new long[devices][x], assignmentsTo = new long[devices][x];
         for (int d = 0; d < devices; d++) {
             long[] range = tokens.indexRanges(d, new long[] {n})[0];
             for (long t = range[0]; t < range[1]; t++) {
                 Set<Integer> shards = new HashSet<>();
-                for (int j = 0; j < k; j++) shards.add((int) experts[(int) (t * k + j)] / le);
+                for (int j = 0; j < k; j++) {
+                    int shard = (int) experts[(int) (t * k + j)] / le;
+                    shards.add(shard);
+                    assignmentsTo[d][shard]++;
+                }
                 for (int j : shards) pairsTo[d][j]++;
             }
             for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " pairs to shard " + j).isEqualTo(pairsTo[d][j]);
         }
-        double worst = -1, worstMeta = 0, worstBound = 0;
+        double worst = -1, worstBound = 0, worstRouting = 0, ratio = 0;
         for (int[] g : groups) {
             for (int m = 0; m < g.length; m++) {
                 int d = g[m];
-                long out = 0, in = 0;
-                for (int j = 0; j < x; j++) if (j != m) out += pairsTo[d][j];
+                long out = 0, in = 0, remote = 0;
+                for (int j = 0; j < x; j++) {
+                    if (j == m) continue;
+                    out += pairsTo[d][j];
+                    remote += assignmentsTo[d][j];
+                }
                 for (int i = 0; i < g.length; i++) if (i != m) in += pairsTo[g[i]][m];
-                long bound = (out + in) * h * 4, meta = out * 2L * k * 4;
-                assertThat(logged[d]).as("device " + d + " ragged bytes sent").isEqualTo(bound + meta);
+                long routing = remote * (codeBytes + 4L) + (x - 1) * 4L;
+                long bound = (out + in) * h * 4 + routing;
+                assertThat(logged[d]).as("device " + d + " dispatch and combine bytes sent").isEqualTo(bound);
+                ratio = Math.max(ratio, logged[d] / (double) bound);
                 if (logged[d] > worst) {
                     worst = logged[d];
-                    worstMeta = meta;
                     worstBound = bound;
+                    worstRouting = routing;
                 }
             }
         }
-        return new double[] {worst, worstMeta, worstBound};
+        return new double[] {worst, worstBound, worstRouting, ratio};
     }
 
     /** The direct module run by the runtime's SpmdRunner, which logs every collective executed. */
