@@ -228,6 +228,8 @@ final class ElementwiseFusion {
             if (reduced[d]) len *= xt.shape()[d];
         }
         if (dims.length == 0 || len <= 0 || len > Integer.MAX_VALUE || rt.numElements() * len != xt.numElements()) return -1;
+        // a pass over fewer than 4 rows runs on one core: for a large tensor, better the chain on all cores alone
+        if (rt.numElements() < 4 && xt.numElements() >= 4L * FloatLoops.CHUNK) return -1;
         return (int) len;
     }
 

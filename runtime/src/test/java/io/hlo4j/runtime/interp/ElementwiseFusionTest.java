@@ -318,6 +318,14 @@ class ElementwiseFusionTest {
         ElementwiseFusion.Group g = group(ElementwiseFusion.plan(entry(f)), exp);
         assertThat(g.units()).hasSize(1);
         assertThat(g.rowLength()).isZero();
+        // a full reduction of a large tensor (one row) stays out of the pass, which would run on one core
+        Ir big = new Ir();
+        Value bx = big.arg(t(ft, 512, 512)), binit = big.arg(TensorType.scalar(ft));
+        Value be = big.op("stablehlo.exponential", List.of(bx), t(ft, 512, 512));
+        Value bs = big.ops("stablehlo.reduce", List.of(be, binit), List.of(TensorType.scalar(ft)), List.of(Ir.combiner("stablehlo.add", ft)),
+                "dimensions", i64s(0, 1)).get(0);
+        Operation bf = big.func("main", bs);
+        assertThat(group(ElementwiseFusion.plan(entry(bf)), opNamed(entry(bf), "stablehlo.exponential", 0)).units()).hasSize(1);
         double[] xs = random(128, 4, -1, 1, true);
         double[] got = ((Tensor) Ir.run(f, Ir.reals(ft, shape(8, 16), xs), Ir.reals(ft, shape(), 0)).get(0)).re;
         for (int j = 0; j < 16; j++) {
