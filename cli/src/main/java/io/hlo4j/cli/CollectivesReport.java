@@ -202,16 +202,6 @@ final class CollectivesReport {
                     m.collectives().isEmpty() ? (m.entry().op().equals("reshard") ? "(argument split, no collective)" : "(none ran)")
                             : m.measuredMaxSent() + " (#" + String.join("+#", m.collectives().stream().map(String::valueOf).toList()) + ")");
         }
-        if (r.bound() != null) {
-            long[] per = new long[r.bound().pairsTo().length];
-            for (Match m : ms) {
-                if (!m.entry().op().equals("ragged_all_to_all") && !m.entry().op().equals("all_to_all")) continue;
-                long[] s = sentPerDevice(log, m.collectives(), per.length);
-                for (int d = 0; d < per.length; d++) per[d] += s[d];
-            }
-            out.printf(Locale.ROOT, "    %-38s %-8s %10d  %d%n", "dispatch+combine, this run's routing", "bound", r.bound().max(),
-                    Arrays.stream(per).max().orElse(0));
-        }
     }
 
     static String describe(Mesh mesh) {
