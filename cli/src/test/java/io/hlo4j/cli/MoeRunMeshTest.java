@@ -198,6 +198,45 @@ class MoeRunMeshTest {
         assertThat(ragged).as("codes (L > 1), rows, weights, combine").isEqualTo(l > 1 ? 4 : 3);
     }
 
+    /**
+     * Uneven routing in bf16 (case c26: E = 8, k = 2, H = 8, top-k) on dp=2, ep=2, tp=2: every device sends exactly
+     * the bound, which is recounted here from the fixture's selected experts (the golden routing, which the run must
+     * reproduce): device (dp, ep, tp) holds tokens [16 (2 dp + ep), +16); shard ep owns experts [4 ep, 4 ep + 4); bf16
+     * rows (2 bytes) and weights, one-byte codes (L = 4), f32 combine rows, one i32 count for the one peer.
+     */
+    @Test
+    void tokenShardedSendsTheBoundOfAnUnevenBf16Routing(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");
+        Cli.Run r = moe(c, out, "--mesh", "dp=2,ep=2,tp=2", "--ep-mode", "token-sharded", "--collectives-report", rep.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        long[] sel = Npy.read(c.resolve("selected_experts.npy")).toLongArray();
+        assertThat(Npy.read(out.resolve("selected_experts.npy")).toLongArray()).as("the run's routing").containsExactly(sel);
+        long h = 8;
+        long[][] pairsTo = new long[4][2], remote = new long[4][2];      // per token shard (2 dp + ep), per expert shard
+        for (int shard = 0; shard < 4; shard++) {
+            for (int t = shard * 16; t < shard * 16 + 16; t++) {
+                boolean[] hit = new boolean[2];
+                for (int j = 0; j < 2; j++) {
+                    int to = (int) sel[t * 2 + j] / 4;
+                    hit[to] = true;
+                    remote[shard][to]++;
+                }
+                for (int to = 0; to < 2; to++) if (hit[to]) pairsTo[shard][to]++;
+            }
+        }
+        JsonNode dc = JSON.readTree(rep.toFile()).get("dispatch_combine");
+        boolean uneven = false;
+        for (int dev = 0; dev < 8; dev++) {
+            int dp = dev / 4, ep = (dev / 2) % 2, shard = 2 * dp + ep, peer = 2 * dp + (1 - ep);
+            long out1 = pairsTo[shard][1 - ep], rem = remote[shard][1 - ep], in = pairsTo[peer][ep];
+            long byHand = 4 + rem + out1 * h * 2 + rem * 2 + in * h * 4;
+            uneven |= byHand != dc.get("lower_bound_bytes_per_device").get(0).asLong();
+            assertThat(dc.get("lower_bound_bytes_per_device").get(dev).asLong()).as("device " + dev + " bound").isEqualTo(byHand);
+            assertThat(dc.get("measured_bytes_sent_per_device").get(dev).asLong()).as("device " + dev + " sent").isEqualTo(byHand);
+        }
+        assertThat(uneven).as("the devices' bounds differ (uneven routing)").isTrue();
+    }
+
     void assertRefused(Cli.Run r, Path tmp, String... fragments) throws IOException {
         assertThat(r.code()).as(r.toString()).isIn(1, 2);
         assertThat(r.err().strip().lines().count()).as("one line: " + r.err()).isEqualTo(1);
