@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Gathers and scatters (take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
+ * Gathers and scatters (gather, take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
  * Out-of-range gather indices are clamped into range, as stablehlo.gather defines; scatter drops them.
  */
 public final class Indexing {
@@ -23,6 +23,38 @@ public final class Indexing {
     private static void requireIndices(String op, Tensor idx, Location loc) {
         if (!idx.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + idx.describe(), loc);
     }
+
+    /**
+     * The general {@code stablehlo.gather} (JAX's {@code lax.gather} in clip mode): for each index vector of
+     * {@code startIndices}, the slice of {@code operand} of {@code sliceSizes} starting there (along the operand
+     * dims {@code dims.startIndexMap()}), with the collapsed and batching dims dropped. Start indices are clamped
+     * so the slice lies inside the operand (as stablehlo.gather does); the clamp is emitted explicitly, so the
+     * gradient (a scatter-add at the same starts) sees the same slices. Bad dims are refused before emission.
+     */
+    public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes) {
+        return gather(operand, startIndices, dims, sliceSizes, false);
+    }
+
+    /** {@link #gather(Tensor, Tensor, GatherDims, long[])} with a promise that the start indices are sorted. */
+    public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, boolean indicesAreSorted) {
+        Location loc = SourceLoc.here();
+        long[] sizes = sliceSizes.clone();
+        int ivd = GatherCheck.check(operand, startIndices, dims, sizes, loc);
+        int[] map = dims.startIndexMap();
+        double[] bound = new double[map.length];
+        for (int k = 0; k < map.length; k++) bound[k] = operand.dims()[map[k]] - sizes[map[k]];
+        long[] boundShape = new long[startIndices.rank()];
+        java.util.Arrays.fill(boundShape, 1);
+        if (ivd < boundShape.length) boundShape[ivd] = map.length;
+        Tensor hi = Ops.constant(bound, ivd < boundShape.length ? Shape.of(boundShape) : Shape.SCALAR, startIndices.dtype());
+        Tensor starts = Ops.minimum(Ops.maximum(startIndices, 0), hi);
+        var dn = new GatherDimensionNumbers(Dims.of(longs(dims.offsetDims())), Dims.of(longs(dims.collapsedSliceDims())),
+                Dims.of(longs(dims.operandBatchingDims())), Dims.of(longs(dims.startIndicesBatchingDims())), Dims.of(longs(map)), ivd);
+        return Ops.emit("gather", loc, List.of(operand, starts), () -> Ops.h("gather", loc).gather(Ops.v(operand, "gather", loc),
+                Ops.v(starts, "gather", loc), dn, sizes, indicesAreSorted, loc));
+    }
+
+    private static long[] longs(int[] a) { return Ops.toLongs(a); }
 
     /** {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. */
     public static Tensor take(Tensor x, Tensor indices, int axis) {
