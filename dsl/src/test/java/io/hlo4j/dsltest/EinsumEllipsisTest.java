@@ -87,6 +87,29 @@ class EinsumEllipsisTest {
         assertClose(r.get(3), swapped, 0);
     }
 
+    /** d/da sum(einsum("...ij,...jk", a, b)^2) with a size-1 ellipsis dim broadcast, against central differences in f64. */
+    @Test
+    void gradientThroughABroadcastEllipsisMatchesFiniteDifferences() {
+        HostArray a = a(3, 1, 2, 4), b = b(5, 4, 2);
+        io.hlo4j.dsl.jit.TracedFunction loss = t -> io.hlo4j.dsl.Reductions.sum(io.hlo4j.dsl.Ops.square(
+                Linalg.einsum("...ij,...jk", (Tensor) t[0], (Tensor) t[1])));
+        double[] g = io.hlo4j.dsl.jit.Jit.jit("g", io.hlo4j.dsl.grad.Grad.grad(loss, 0)).call1(a, b).toDoubleArray();
+        io.hlo4j.dsl.jit.Jit f = io.hlo4j.dsl.jit.Jit.jit("f", loss);
+        double[] v = a.toDoubleArray();
+        double h = 1e-6, num = 0, den = 0;
+        for (int i = 0; i < v.length; i++) {
+            double[] plus = v.clone(), minus = v.clone();
+            plus[i] += h;
+            minus[i] -= h;
+            double fd = (f.call1(HostArray.fromDoubles(a.type(), plus), b).getDouble(0)
+                    - f.call1(HostArray.fromDoubles(a.type(), minus), b).getDouble(0)) / (2 * h);
+            num += (g[i] - fd) * (g[i] - fd);
+            den += fd * fd;
+        }
+        assertThat(den).isGreaterThan(0);
+        assertThat(Math.sqrt(num)).isLessThanOrEqualTo(1e-6 * Math.sqrt(den));
+    }
+
     @Test
     void mismatchedEllipsisShapesAndRanksAreRefusedPrecisely() {
         int[] at = new int[1];
