@@ -93,6 +93,31 @@ class GatherTest {
         assertClose(r, want, 0);
     }
 
+    @Test
+    void fillModeFillsSlicesWhoseStartIsOutOfRange() {
+        // Rows of x [3, 2] at 2, -1, 3, 0 (offset dim first); 2x3 windows of y [4, 5] at (1,2) (3,0) (0,3) (2,2):
+        // starts past (4-2, 5-3) = (2, 2) in any entry are filled.
+        HostArray x = f64(s(3, 2), 0, 1, 2, 3, 4, 5), rows = i32(s(4, 1), 2, -1, 3, 0);
+        HostArray y = f64(s(4, 5), X), starts = i32(s(4, 2), 1, 2, 3, 0, 0, 3, 2, 2);
+        List<HostArray> r = run(a -> List.of(
+                Indexing.gatherFill((Tensor) a[0], (Tensor) a[1], GatherDims.of(new int[]{0}, new int[]{0}, new int[]{0}), new long[]{1, 2}, -7),
+                Indexing.gatherFill((Tensor) a[2], (Tensor) a[3], GatherDims.of(new int[]{1, 2}, new int[0], new int[]{0, 1}), new long[]{2, 3},
+                        Double.NaN)), x, rows, y, starts);
+        assertThat(r.get(0).shape()).containsExactly(2, 4);
+        assertClose(r.get(0), new double[]{4, -7, -7, 0, 5, -7, -7, 1}, 0);
+        double[] got = r.get(1).toDoubleArray();
+        int[][] st = {{1, 2}, {3, 0}, {0, 3}, {2, 2}};
+        boolean[] in = {true, false, false, true};
+        for (int b = 0; b < 4; b++) for (int u = 0; u < 2; u++) for (int v = 0; v < 3; v++) {
+            double g = got[b * 6 + u * 3 + v];
+            if (in[b]) assertThat(g).isEqualTo(X[(st[b][0] + u) * 5 + st[b][1] + v]);
+            else assertThat(g).isNaN();
+        }
+        HostArray win = i32(s(3, 2), 1, 2, 3, 0, 2, 1);
+        gradCheck(a -> Reductions.sum(Ops.square(Indexing.gatherFill((Tensor) a[0], (Tensor) a[1],
+                GatherDims.of(new int[]{1, 2}, new int[0], new int[]{0, 1}), new long[]{2, 3}, 0))), y, win);
+    }
+
     /** d/dx sum(gather(x)^2) against central differences in f64, for overlapping clamped windows and a batched gather. */
     @Test
     void gradientOfSumOfSquaresMatchesFiniteDifferences() {
