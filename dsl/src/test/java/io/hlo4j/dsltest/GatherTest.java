@@ -175,6 +175,10 @@ class GatherTest {
                 .contains("offsetDims has 0 entries but the operand keeps 1 dims");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 0}), 1, 5), x, idx).getMessage())
                 .contains("startIndexMap [0, 0] repeats 0");
+        assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{1, 0}, new int[]{0, 1}), 1, 1), x, idx).getMessage())
+                .contains("collapsedSliceDims [1, 0] must be sorted");
+        assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{0, 1}, new int[]{0, 1}).withBatching(new int[]{1}, new int[]{0}),
+                1, 1), x, idx).getMessage()).contains("collapsedSliceDims [0, 1] and operandBatchingDims [1] share dim 1");
         Spec xb = Spec.of(DType.F32, 2, 5), ib = Spec.of(DType.I32, 3);
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{1}, new int[]{1}).withBatching(new int[]{0}, new int[]{0})
                 .withIndexVectorDim(1), 1, 1), xb, ib).getMessage())
