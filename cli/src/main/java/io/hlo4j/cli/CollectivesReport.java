@@ -143,7 +143,17 @@ final class CollectivesReport {
             o.put("op", m.entry().op());
             o.put("group_size", m.entry().groupSize());
             boolean isRagged = m.entry().op().equals("ragged_all_to_all");
-            o.put(isRagged ? "expected_bytes_per_device" : "lower_bound_bytes_per_device", m.entry().bytes());
+            if (isRagged) {
+                o.put("expected_bytes_per_device", m.entry().bytes());
+            } else {
+                // a fixed-size collective moves the same bytes on every device: its lower bound, one per device like the
+                // ragged steps' (every *_per_device key is an array over devices)
+                long b = Math.round(m.entry().bytes());
+                long[] each = new long[mesh.size()];
+                Arrays.fill(each, b);
+                longs(o.putArray("lower_bound_bytes_per_device"), each);
+                o.put("lower_bound_max_bytes_per_device", b);
+            }
             if (isRagged && ragged < raggedBounds.size()) {
                 // the model's ragged steps and the bound's are the same steps in the same order
                 DispatchBound.Step b = raggedBounds.get(ragged);
