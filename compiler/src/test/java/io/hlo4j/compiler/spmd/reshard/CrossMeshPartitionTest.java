@@ -135,6 +135,17 @@ class CrossMeshPartitionTest {
         for (String op : List.of("all_gather", "all_to_all", "collective_permute", "reduce_scatter", "all_reduce")) if (tail.contains(op)) after.add(op);
         // the dot contracts a dimension replicated on the view, so it needs no collective either
         assertThat(after).as(explicit).isEmpty();
+        // the moves (every collective but the reduce's own all_reduce over the experts) cost at most their lower bounds
+        // written on the model mesh: ACT -> P(dp, None, None) plus the last step's 0
+        long[] moved = new long[8];
+        int reduces = 0;
+        for (var r : run.log()) {
+            if (r.op().contains("all_reduce")) { reduces++; continue; }
+            for (int d = 0; d < 8; d++) moved[d] += r.bytesReceived()[d];
+        }
+        assertThat(reduces).isEqualTo(1);
+        long bound = ReshardPlanner.lowerBoundBytes(m, a, ACT, spec("dp", "", "")) + ReshardPlanner.lowerBoundBytes(m, a, spec("dp", "", "tp"), ACT);
+        assertThat(java.util.Arrays.stream(moved).max().orElseThrow()).as(run.log().toString()).isPositive().isLessThanOrEqualTo(bound);
     }
 
     /** Two meshes over the same devices whose groups differ (z swaps devices 2, 3 and 6, 7): gather and slice, reported. */
