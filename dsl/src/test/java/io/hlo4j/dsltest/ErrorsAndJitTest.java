@@ -92,6 +92,27 @@ class ErrorsAndJitTest {
         }
     }
 
+    /** Gradients of a scan: every op of the program, inside the loops' regions too, carries a user location. */
+    @Test
+    void gradientOpsInsideLoopsCarryTheUsersLineToo() {
+        io.hlo4j.dsl.jit.TracedFunction loss = a -> {
+            io.hlo4j.dsl.Control.ScanResult sr = io.hlo4j.dsl.Control.scan((c, x) -> {
+                Tensor next = c.get(0).mul(x.get(0)).tanh();
+                return new io.hlo4j.dsl.Control.Step(List.of(next), List.of(next.sum()));
+            }, List.of((Tensor) a[1]), List.of((Tensor) a[0]));
+            return sr.ys().get(0).sum();
+        };
+        Lowered l = Jit.jit(io.hlo4j.dsl.grad.Grad.valueAndGrad(loss, 0, 1)).lower(Spec.of(DType.F32, 4, 2), Spec.of(DType.F32, 2));
+        List<String> unknown = new java.util.ArrayList<>();
+        int[] ops = {0};
+        io.hlo4j.mlir.ir.Walker.walk(l.traced().function(), op -> {
+            ops[0]++;
+            if (op.location() instanceof Location.Unknown || op.location().describe().equals("unknown location")) unknown.add(op.name());
+        });
+        assertThat(ops[0]).isGreaterThan(20);
+        assertThat(unknown).as("ops without a location").isEmpty();
+    }
+
     record Params(Object w, Object b) {}
 
     @Test

@@ -120,7 +120,9 @@ final class ScanLoops {
 
         IrBuilder cb = b.ir().nested();
         List<Value> ca = args(cb, ts, b);
-        Region c = cb.sealRegion(List.of(new Backward(cb, b.sweep()).compare("GE", ca.get(0), b.full(i64, 0))), "stablehlo.return", b.loc());
+        Backward cbw = new Backward(cb, b.sweep());
+        cbw.at(b.loc()); // the loop condition carries the user's line too
+        Region c = cb.sealRegion(List.of(cbw.compare("GE", ca.get(0), b.full(i64, 0))), "stablehlo.return", b.loc());
         IrBuilder kb = b.ir().nested();
         List<Value> ka = args(kb, ts, b);
         Backward kbw = new Backward(kb, b.sweep());

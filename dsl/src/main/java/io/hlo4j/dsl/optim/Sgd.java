@@ -2,6 +2,8 @@ package io.hlo4j.dsl.optim;
 
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
@@ -9,7 +11,9 @@ import java.util.List;
 
 /**
  * SGD with (heavy-ball) momentum and optional L2 weight decay, in PyTorch's form:
- * {@code g' = g + wd*p; v = momentum*v + g'; p = p - lr*v}. The state is the velocity tree (zeros at first).
+ * {@code g' = g + wd*p; v = momentum*v + g'; p = p - lr*v}. Parameters narrower than f32 (bf16, f16) keep an f32
+ * master copy, as {@link AdamW} does: the velocity and the update are f32, and the parameter is the master rounded
+ * back, so steps smaller than a bf16 ulp accumulate instead of vanishing.
  */
 public record Sgd(double lr, double momentum, double weightDecay) implements Optimizer {
     public Sgd {
@@ -20,24 +24,45 @@ public record Sgd(double lr, double momentum, double weightDecay) implements Opt
 
     public static Sgd of(double lr, double momentum) { return new Sgd(lr, momentum, 0); }
 
+    /** The state: the velocity tree (f32 for narrow parameters), and per leaf an f32 master or an empty list. */
+    public record State(Object velocity, Object master) {}
+
     @Override public Object init(Object params) {
         List<HostArray> zs = new ArrayList<>();
-        for (HostArray p : Trees.hosts(params, "sgd")) zs.add(HostArray.zeros(p.type()));
-        return Trees.rebuild(params, zs);
+        List<Object> master = new ArrayList<>();
+        for (HostArray p : Trees.hosts(params, "sgd")) {
+            boolean narrow = AdamW.narrow(p.type());
+            TensorType wide = narrow ? TensorType.of(FloatType.F32, p.type().shape()) : p.type();
+            zs.add(HostArray.zeros(wide));
+            master.add(narrow ? HostArray.fromDoubles(wide, p.toDoubleArray()) : List.of());
+        }
+        return new State(Trees.rebuild(params, zs), List.copyOf(master));
     }
 
     @Override public Step update(Object params, Object grads, Object state) {
+        if (!(state instanceof State s)) throw new IllegalArgumentException("sgd: state is " + state + ", not an Sgd.State");
         List<Tensor> ps = Trees.tensors(params, "params", "sgd"), gs = Trees.tensors(grads, "grads", "sgd");
-        List<Tensor> vs = Trees.tensors(state, "state", "sgd");
+        List<Tensor> vs = Trees.tensors(s.velocity(), "state", "sgd");
         Trees.checkSame(ps, gs, "sgd");
-        Trees.checkSame(ps, vs, "sgd");
-        List<Tensor> np = new ArrayList<>(), nv = new ArrayList<>();
-        for (int i = 0; i < ps.size(); i++) {
-            Tensor g = weightDecay == 0 ? gs.get(i) : Ops.add(gs.get(i), Ops.mul(ps.get(i), weightDecay));
-            Tensor v = Ops.add(Ops.mul(vs.get(i), momentum), g);
-            nv.add(v);
-            np.add(Ops.sub(ps.get(i), Ops.mul(v, lr)));
+        if (vs.size() != ps.size()) {
+            throw new io.hlo4j.dsl.DslException("sgd", "got " + vs.size() + " velocity leaves for " + ps.size() + " parameters",
+                    io.hlo4j.dsl.SourceLoc.here());
         }
-        return new Step(Trees.rebuild(params, np), Trees.rebuild(state, nv));
+        List<?> masters = (List<?>) s.master();
+        List<Tensor> np = new ArrayList<>(), nv = new ArrayList<>();
+        List<Object> nmaster = new ArrayList<>();
+        for (int i = 0; i < ps.size(); i++) {
+            Tensor p = ps.get(i);
+            boolean narrow = AdamW.narrow(p.type());
+            Tensor w = narrow ? (Tensor) masters.get(i) : p;
+            Tensor g = Ops.astype(gs.get(i), w.dtype());
+            if (weightDecay != 0) g = Ops.add(g, Ops.mul(w, weightDecay));
+            Tensor v = Ops.add(Ops.mul(vs.get(i), momentum), g);
+            Tensor nw = Ops.sub(w, Ops.mul(v, lr));
+            nv.add(v);
+            nmaster.add(narrow ? nw : List.of());
+            np.add(narrow ? Ops.astype(nw, p.dtype()) : nw);
+        }
+        return new Step(Trees.rebuild(params, np), new State(Trees.rebuild(s.velocity(), nv), List.copyOf(nmaster)));
     }
 }

@@ -61,7 +61,7 @@ class OptimizerTest {
             }
         }
         assertClose(((Map<String, HostArray>) r.get(0)).get("w"), q, 1e-6);
-        assertClose(((Map<String, HostArray>) r.get(1)).get("w"), v, 1e-6);
+        assertClose(((Map<String, HostArray>) ((Sgd.State) r.get(1)).velocity()).get("w"), v, 1e-6);
     }
 
     @Test
@@ -104,6 +104,36 @@ class OptimizerTest {
             @SuppressWarnings("unchecked") HostArray np = ((Map<String, HostArray>) r.get(0)).get("w");
             assertThat(np.type()).isEqualTo(bf);
             // the parameter is the master rounded to bf16 (one step is below bf16's resolution at 1.0: it stays 1.0)
+            assertThat(np.toDoubleArray()).containsExactly(HostArray.fromDoubles(bf, m.toDoubleArray()).toDoubleArray());
+            if (steps == 1) assertThat(np.toDoubleArray()).containsExactly(1.0, -1.0);
+            else assertThat(np.getDouble(0)).isLessThan(1.0);
+        }
+    }
+
+    @Test
+    void sgdKeepsAnF32MasterForBf16Parameters() {
+        // lr * g = 5e-4 per step: below bf16's resolution at 1.0 (2^-7), so without a master the parameter never moves.
+        double lr = 1e-3;
+        TensorType bf = TensorType.of(FloatType.BF16, 2);
+        HostArray p = HostArray.fromDoubles(bf, 1.0, -1.0), g = HostArray.fromDoubles(bf, 0.5, -0.5);
+        for (int steps : new int[]{1, 10}) {
+            List<Object> r = run(new Sgd(lr, 0.5, 0), Map.of("w", p), Map.of("w", g), steps);
+            double[] master = {1.0, -1.0}, v = new double[2], gd = {0.5, -0.5};
+            for (int t = 0; t < steps; t++) {
+                for (int i = 0; i < 2; i++) {
+                    v[i] = 0.5 * v[i] + gd[i];
+                    master[i] -= lr * v[i];
+                }
+            }
+            Sgd.State s = (Sgd.State) r.get(1);
+            HostArray m = (HostArray) ((List<?>) s.master()).get(0);
+            assertThat(m.type().elementType()).isEqualTo(FloatType.F32);
+            assertClose(m, master, 1e-6);
+            @SuppressWarnings("unchecked") HostArray vel = ((Map<String, HostArray>) s.velocity()).get("w");
+            assertThat(vel.type().elementType()).isEqualTo(FloatType.F32);
+            assertClose(vel, v, 1e-6);
+            @SuppressWarnings("unchecked") HostArray np = ((Map<String, HostArray>) r.get(0)).get("w");
+            assertThat(np.type()).isEqualTo(bf);
             assertThat(np.toDoubleArray()).containsExactly(HostArray.fromDoubles(bf, m.toDoubleArray()).toDoubleArray());
             if (steps == 1) assertThat(np.toDoubleArray()).containsExactly(1.0, -1.0);
             else assertThat(np.getDouble(0)).isLessThan(1.0);

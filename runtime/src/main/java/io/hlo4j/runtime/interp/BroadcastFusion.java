@@ -106,9 +106,18 @@ final class BroadcastFusion {
             throw InterpreterException.at(op, "operand shapes differ: " + full.type + " vs " + rt);
         }
         Tensor r = Tensor.zeros(rt);
-        int n = r.size, inner = src.size == 0 ? 1 : n / src.size;
         boolean f32 = ((FloatType) rt.elementType()).kind() == FloatKind.F32;
-        double[] f = full.re, s = src.re, out = r.re;
+        FloatLoops.forRange(r.size, rowRange(op, srcIsLhs, f32, full.re, src.re, r.re));
+        return r;
+    }
+
+    /**
+     * The loop of {@code out = op(full, broadcast(src))} (or {@code op(broadcast(src), full)} when {@code srcIsLhs})
+     * over a range, each element of {@code src} repeated over {@code out.length / src.length} consecutive elements;
+     * {@code full} may be {@code out}.
+     */
+    static FloatLoops.Range rowRange(Operation op, boolean srcIsLhs, boolean f32, double[] f, double[] s, double[] out) {
+        int inner = s.length == 0 ? 1 : out.length / s.length;
         int code = switch (op.name()) {
             case "stablehlo.add" -> 0;
             case "stablehlo.subtract" -> 1;
@@ -116,29 +125,31 @@ final class BroadcastFusion {
             case "stablehlo.divide" -> 3;
             default -> throw InterpreterException.at(op, "not a fusible element-wise op");
         };
-        FloatLoops.forRange(n, (lo, hi) -> {
+        return (lo, hi) -> {
             for (int i = lo; i < hi; ) {
                 int row = i / inner, end = Math.min(hi, (row + 1) * inner);
                 double v = s[row];
                 rowLoop(code, srcIsLhs, f32, f, v, out, i, end);
                 i = end;
             }
-        });
-        return r;
+        };
     }
 
-    // One loop per (op, side, width) so each compiles to a tight loop; expressions as in FloatLoops.binary.
+    // One loop per (op, side, width) so each compiles to a tight loop; the same results as FloatLoops.binary.
     private static void rowLoop(int code, boolean srcIsLhs, boolean f32, double[] f, double v, double[] out, int lo, int hi) {
         if (f32) {
+            // f32 values are exact floats, and for +, -, *, / the float operation gives exactly the f32 rounding of
+            // the double one (53 >= 2 * 24 + 2 bits, so the double rounding is innocuous): float lanes, twice as many
+            float w = (float) v;
             switch (code * 2 + (srcIsLhs ? 1 : 0)) {
-                case 0 -> { for (int i = lo; i < hi; i++) out[i] = (float) (f[i] + v); }
-                case 1 -> { for (int i = lo; i < hi; i++) out[i] = (float) (v + f[i]); }
-                case 2 -> { for (int i = lo; i < hi; i++) out[i] = (float) (f[i] - v); }
-                case 3 -> { for (int i = lo; i < hi; i++) out[i] = (float) (v - f[i]); }
-                case 4 -> { for (int i = lo; i < hi; i++) out[i] = (float) (f[i] * v); }
-                case 5 -> { for (int i = lo; i < hi; i++) out[i] = (float) (v * f[i]); }
-                case 6 -> { for (int i = lo; i < hi; i++) out[i] = (float) (f[i] / v); }
-                default -> { for (int i = lo; i < hi; i++) out[i] = (float) (v / f[i]); }
+                case 0 -> { for (int i = lo; i < hi; i++) out[i] = (float) f[i] + w; }
+                case 1 -> { for (int i = lo; i < hi; i++) out[i] = w + (float) f[i]; }
+                case 2 -> { for (int i = lo; i < hi; i++) out[i] = (float) f[i] - w; }
+                case 3 -> { for (int i = lo; i < hi; i++) out[i] = w - (float) f[i]; }
+                case 4 -> { for (int i = lo; i < hi; i++) out[i] = (float) f[i] * w; }
+                case 5 -> { for (int i = lo; i < hi; i++) out[i] = w * (float) f[i]; }
+                case 6 -> { for (int i = lo; i < hi; i++) out[i] = (float) f[i] / w; }
+                default -> { for (int i = lo; i < hi; i++) out[i] = w / (float) f[i]; }
             }
         } else {
             switch (code * 2 + (srcIsLhs ? 1 : 0)) {

@@ -179,7 +179,12 @@ final class ElementwiseKernels {
         return Tensor.ofDoubles(rt, (real ? x.re : x.im).clone());
     }
 
+    /** The per-element double functions of the float unary and binary ops, by full op name (for ElementwiseFusion). */
+    static final java.util.Map<String, DoubleUnaryOperator> FLOAT_UNARY = new java.util.HashMap<>();
+    static final java.util.Map<String, DoubleBinaryOperator> FLOAT_BINARY = new java.util.HashMap<>();
+
     static void unary(String name, DoubleUnaryOperator fd, IntUnary fi, ComplexUnary fc) {
+        if (fd != null) FLOAT_UNARY.put("stablehlo." + name, fd);
         Kernels.put("stablehlo." + name, (op, args, f) -> List.of(unary(op, (Tensor) args.get(0), fd, fi, fc)));
     }
 
@@ -219,6 +224,7 @@ final class ElementwiseKernels {
     }
 
     static void binary(String name, DoubleBinaryOperator fd, IntBinary fi, ComplexBinary fc) {
+        if (fd != null) FLOAT_BINARY.put("stablehlo." + name, fd);
         Kernels.put("stablehlo." + name, (op, args, f) -> List.of(binary(op, (Tensor) args.get(0), (Tensor) args.get(1), fd, fi, fc)));
     }
 

@@ -33,47 +33,55 @@ final class FloatLoops {
     }
 
     static void unary(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
+        forRange(out.length, unaryRange(name, ft, in, out, fd));
+    }
+
+    /** The loop of {@link #unary} over a range; {@code in} may be {@code out} (each element is read before it is written). */
+    static Range unaryRange(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
         if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential") && DotKernels.VECTOR) {
-            forRange(out.length, (lo, hi) -> VectorExp.expF32(in, out, lo, hi));
+            return (lo, hi) -> VectorExp.expF32(in, out, lo, hi);
         } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.logistic") && DotKernels.VECTOR) {
-            forRange(out.length, (lo, hi) -> VectorExp.logisticF32(in, out, lo, hi));
+            return (lo, hi) -> VectorExp.logisticF32(in, out, lo, hi);
         } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential")) {
-            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(in[i]); });
+            return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.exp(in[i]); };
         } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.logistic")) {
-            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (1.0 / (1.0 + Math.exp(-in[i]))); });
+            return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (1.0 / (1.0 + Math.exp(-in[i]))); };
         } else if (ft.kind() == FloatKind.F32) {
-            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(in[i]); });
+            return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(in[i]); };
         } else {
-            forRange(out.length, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, fd.applyAsDouble(in[i])); });
+            return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, fd.applyAsDouble(in[i])); };
         }
     }
 
     /** {@code out = op(x, y)} for op {@code name} (full name), whose per-element function is {@code fd}. */
     static void binary(String name, FloatType ft, double[] x, double[] y, double[] out, DoubleBinaryOperator fd) {
-        int n = out.length;
+        forRange(out.length, binaryRange(name, ft, x, y, out, fd));
+    }
+
+    /** The loop of {@link #binary} over a range; {@code x} or {@code y} may be {@code out}. */
+    static Range binaryRange(String name, FloatType ft, double[] x, double[] y, double[] out, DoubleBinaryOperator fd) {
         FloatKind k = ft.kind();
         if (k == FloatKind.F32) {
-            Range r = switch (name) {
-                case "stablehlo.add" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (x[i] + y[i]); };
-                case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (x[i] - y[i]); };
-                case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (x[i] * y[i]); };
-                case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) (x[i] / y[i]); };
+            // f32 values are exact floats; for +, -, *, / the float operation is exactly the f32 rounding of the double
+            // one (53 >= 2 * 24 + 2 bits: the double rounding is innocuous), in twice as many vector lanes
+            return switch (name) {
+                case "stablehlo.add" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] + (float) y[i]; };
+                case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] - (float) y[i]; };
+                case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] * (float) y[i]; };
+                case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] / (float) y[i]; };
                 case "stablehlo.maximum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.max(x[i], y[i]); };
                 case "stablehlo.minimum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.min(x[i], y[i]); };
                 default -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(x[i], y[i]); };
             };
-            forRange(n, r);
         } else if (k == FloatKind.F64) {
-            Range r = switch (name) {
+            return switch (name) {
                 case "stablehlo.add" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] + y[i]; };
                 case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] - y[i]; };
                 case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] * y[i]; };
                 case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] / y[i]; };
                 default -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = fd.applyAsDouble(x[i], y[i]); };
             };
-            forRange(n, r);
-        } else {
-            forRange(n, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, fd.applyAsDouble(x[i], y[i])); });
         }
+        return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, fd.applyAsDouble(x[i], y[i])); };
     }
 }

@@ -28,7 +28,7 @@ public final class Interpreter {
     private final Module module;
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
-    private final Map<Block, Set<Operation>> fusibleBroadcasts = new ConcurrentHashMap<>();
+    private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -174,20 +174,35 @@ public final class Interpreter {
         }
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
-        Set<Operation> deferrable = fusibleBroadcasts.computeIfAbsent(b, BroadcastFusion::deferrable);
-        Map<Value, Tensor> deferred = null; // deferred broadcast results -> their operands (BroadcastFusion)
+        ElementwiseFusion.Plan plan = fusionPlans.computeIfAbsent(b, ElementwiseFusion::plan);
+        Set<Operation> deferrable = plan.broadcasts();
         for (Operation op : b.operations()) {
             if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
                 throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
                         op.location());
             }
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
-                if (deferred == null) deferred = new IdentityHashMap<>();
-                deferred.put(op.result(0), (Tensor) operands(op, scope).get(0));
-                continue;
+                continue; // its users read its operand (which a fused group may compute later)
             }
             List<RtValue> results;
-            if (deferred != null && op.numOperands() == 2 && (deferred.containsKey(op.operand(0)) || deferred.containsKey(op.operand(1)))) {
+            ElementwiseFusion.Group group = plan.groups().isEmpty() ? null : plan.groups().get(op);
+            if (group == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its group
+            if (group != null) {
+                try {
+                    ElementwiseFusion.eval(group, scope, plan); // binds every value of the group
+                } catch (InterpreterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                }
+                continue;
+            } else if (!deferrable.isEmpty() && op.numOperands() == 2
+                    && (plan.broadcastOf().containsKey(op.operand(0)) || plan.broadcastOf().containsKey(op.operand(1)))) {
+                Map<Value, Tensor> deferred = new IdentityHashMap<>(); // deferred broadcast results -> their operands
+                for (Value v : op.operands()) {
+                    Operation bc = plan.broadcastOf().get(v);
+                    if (bc != null) deferred.put(v, (Tensor) scope.lookup(bc.operand(0)));
+                }
                 try {
                     results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
                 } catch (InterpreterException e) {

@@ -163,6 +163,12 @@ final class ReduceKernels {
         boolean f64 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F64;
         int o = lo;
         boolean add = fast.name.equals("stablehlo.add"), max = fast.name.equals("stablehlo.maximum");
+        boolean min = fast.name.equals("stablehlo.minimum");
+        if ((f32 || f64) && (max || min) && DotKernels.VECTOR && len >= 16) {
+            // exact and order-free (NaN aside, which VectorReduce redoes in order): the result of a float is a float
+            for (; o < hi; o++) acc[o] = max ? VectorReduce.max(x, o * len, len, acc[o]) : VectorReduce.min(x, o * len, len, acc[o]);
+            return;
+        }
         if (f32 && (add || max)) {
             // Eight outputs at a time (eight independent dependency chains), accumulated as floats: the inputs are
             // f32 values, and a float add or max gives exactly the f32 rounding of the double operation.
