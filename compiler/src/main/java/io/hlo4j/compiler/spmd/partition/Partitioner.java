@@ -320,7 +320,9 @@ public final class Partitioner {
         List<TensorSharding> current = new ArrayList<>();
         for (Value v : op.operands()) {
             TensorSharding s = local(env, v, op).sharding();
-            current.add(s.meshName().equals(c.name()) ? s : replicated(s.rank(), c.name()));
+            // an operand on another mesh counts as held where it is, when its axes can be written on this mesh
+            TensorSharding here = s.meshName().equals(c.name()) ? s : MeshRewrite.rewrite(ctx(s).grid(), s, c.grid(), c.name());
+            current.add(here != null ? here : replicated(s.rank(), c.name()));
         }
         FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
         List<Value> operands = new ArrayList<>();

@@ -148,6 +148,32 @@ class CrossMeshPartitionTest {
         assertThat(java.util.Arrays.stream(moved).max().orElseThrow()).as(run.log().toString()).isPositive().isLessThanOrEqualTo(bound);
     }
 
+    /**
+     * An op on the view whose operands live on the model mesh is planned from where they are: a matmul contracting a
+     * dimension split over sp (the view's "expert":(2)2) sums partial products (one all_reduce of the 4x4 result, 64 B
+     * per device on 2 devices) instead of gathering both 4x16 operands (128 B each).
+     */
+    @Test
+    void anOpOnTheViewSeesWhereItsModelMeshOperandsAre() {
+        MeshAttr m = model(1, 1, 2, 2, 2);
+        MeshAttr view = new ExpertMeshReshardTest.View(true, true).mesh(m);
+        String text = "module @dot attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {\n"
+                + "  sdy.mesh @mesh = " + m.body() + "\n"
+                + "  sdy.mesh @expert_mesh = " + view.body() + "\n"
+                + "  func.func @main(%arg0: tensor<4x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {\"sp\"}]>}, "
+                + "%arg1: tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{\"sp\"}, {}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@expert_mesh, [{}, {}]>}) {\n"
+                + "    %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] {sdy.sharding = #sdy.sharding_per_value<[<@expert_mesh, [{}, {}]>]>} "
+                + ": (tensor<4x16xf32>, tensor<16x4xf32>) -> tensor<4x4xf32>\n"
+                + "    return %0 : tensor<4x4xf32>\n"
+                + "  }\n"
+                + "}\n";
+        PartitionedProgram[] p = new PartitionedProgram[1];
+        SpmdRun run = runAndCompare(text, List.of(random(f32(4, 16), 7), random(f32(16, 4), 8)), p);
+        String explicit = MlirPrinter.print(p[0].module());
+        assertThat(explicit).contains("all_reduce").doesNotContain("all_gather");
+        assertThat(run.maxBytesReceived(8)).as(explicit).isEqualTo(2 * (2 - 1) * 64 / 2);
+    }
+
     /** Two meshes over the same devices whose groups differ (z swaps devices 2, 3 and 6, 7): gather and slice, reported. */
     @Test
     void meshesWithoutCorrespondingAxesFallBackAndSaySo() {
