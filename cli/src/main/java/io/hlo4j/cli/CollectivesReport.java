@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hlo4j.dsl.moe.ep.DispatchBound;
 import io.hlo4j.dsl.moe.ep.EpCostModel;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.runtime.spmd.CollectiveRecord;
@@ -19,7 +20,8 @@ import java.util.Locale;
  * group size, bytes sent and received by every device) and, for each communication step of the EP cost model
  * (reshard, dispatch, combine, ...), the model's bytes per device next to the bytes the matching collectives moved
  * ({@link #match}); a step with no collective (the entry reshard the host split does) has no measured bytes. The model counts ragged all-to-alls by their expectation under uniform routing, the rest by
- * ring-algorithm lower bounds.
+ * ring-algorithm lower bounds. Token-sharded runs add the analytic lower bound for the routing that actually ran
+ * ({@link DispatchBound}): per device on each ragged step, and for dispatch and combine together.
  */
 final class CollectivesReport {
     private CollectivesReport() {}
@@ -82,6 +84,13 @@ final class CollectivesReport {
         return out;
     }
 
+    /** What each device sent over the given collectives together. */
+    private static long[] sentPerDevice(List<CollectiveRecord> log, List<Integer> idx, int devices) {
+        long[] per = new long[devices];
+        for (int i : idx) for (int d = 0; d < per.length; d++) per[d] += log.get(i).bytesSent()[d];
+        return per;
+    }
+
     /** The most any one device sent over the given collectives together. */
     private static long maxSent(List<CollectiveRecord> log, List<Integer> idx) {
         if (idx.isEmpty()) return 0;
@@ -124,12 +133,25 @@ final class CollectivesReport {
         longs(totals.putArray("bytes_sent_per_device"), sent);
         longs(totals.putArray("bytes_received_per_device"), recv);
         ArrayNode an = root.putArray("analytic");
-        for (Match m : match(r.estimate(), log)) {
+        List<Match> matches = match(r.estimate(), log);
+        List<DispatchBound.Step> raggedBounds = r.bound() == null ? List.of() : r.bound().raggedSteps();
+        int ragged = 0;
+        List<Integer> dispatchCombine = new ArrayList<>();
+        for (Match m : matches) {
             ObjectNode o = an.addObject();
             o.put("what", m.entry().what());
             o.put("op", m.entry().op());
             o.put("group_size", m.entry().groupSize());
-            o.put(m.entry().op().equals("ragged_all_to_all") ? "expected_bytes_per_device" : "lower_bound_bytes_per_device", m.entry().bytes());
+            boolean isRagged = m.entry().op().equals("ragged_all_to_all");
+            o.put(isRagged ? "expected_bytes_per_device" : "lower_bound_bytes_per_device", m.entry().bytes());
+            if (isRagged && ragged < raggedBounds.size()) {
+                // the model's ragged steps and the bound's are the same steps in the same order
+                DispatchBound.Step b = raggedBounds.get(ragged);
+                longs(o.putArray("lower_bound_bytes_per_device"), b.bytesPerDevice());
+                o.put("lower_bound_max_bytes_per_device", b.max());
+            }
+            if (isRagged) ragged++;
+            if (r.bound() != null && (isRagged || m.entry().op().equals("all_to_all"))) dispatchCombine.addAll(m.collectives());
             ArrayNode idx = o.putArray("collectives");
             m.collectives().forEach(idx::add);
             if (m.collectives().isEmpty()) {
@@ -138,7 +160,22 @@ final class CollectivesReport {
                         : "no collective of this op and group size ran");
             } else {
                 o.put("measured_max_bytes_sent", m.measuredMaxSent());
+                if (isRagged) longs(o.putArray("measured_bytes_sent_per_device"), sentPerDevice(log, m.collectives(), mesh.size()));
             }
+        }
+        if (r.bound() != null) {
+            ObjectNode dc = root.putObject("dispatch_combine");
+            dc.put("what", "token-sharded dispatch and combine (the counts' all_to_all and the ragged all-to-alls), analytic lower bound for "
+                    + "this run's routing next to what each device sent");
+            longs(dc.putArray("lower_bound_bytes_per_device"), r.bound().bytesPerDevice());
+            dc.put("lower_bound_max_bytes_per_device", r.bound().max());
+            long[] measured = sentPerDevice(log, dispatchCombine, mesh.size());
+            longs(dc.putArray("measured_bytes_sent_per_device"), measured);
+            dc.put("measured_max_bytes_sent", Arrays.stream(measured).max().orElse(0));
+            ArrayNode idx = dc.putArray("collectives");
+            dispatchCombine.stream().sorted().forEach(idx::add);
+            ArrayNode pairs = dc.putArray("pairs_sent_per_device");
+            for (long[] p : r.bound().pairsTo()) longs(pairs.addArray(), p);
         }
         try {
             return om.writeValueAsString(root) + "\n";

@@ -12,6 +12,7 @@ import io.hlo4j.dsl.moe.MoeLosses;
 import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeRouter;
 import io.hlo4j.dsl.moe.MoeRouting;
+import io.hlo4j.dsl.moe.ep.DispatchBound;
 import io.hlo4j.dsl.moe.ep.EpCostModel;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
@@ -48,12 +49,14 @@ import java.util.Map;
  * @param results by output name, as {@code moe run} without a mesh returns them
  * @param mode the EP mode that ran (FUSED), else null
  * @param estimate the cost model's entries for that mode (FUSED), else null
+ * @param bound token-sharded dispatch and combine with more than one expert shard: the analytic lower bound per device
+ *              for the routing this run made, else null
  * @param run the partitioned run: results and the log of collectives
  * @param annotated the global module with Shardy annotations
  * @param program the explicit per-device program
  * @param traceMs, partitionMs, runMs wall times of the three stages
  */
-record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estimate estimate, SpmdRun run, Module annotated,
+record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estimate estimate, DispatchBound bound, SpmdRun run, Module annotated,
                   PartitionedProgram program, double traceMs, double partitionMs, double runMs) {
 
     String annotatedText() { return MlirPrinter.print(annotated); }
@@ -81,11 +84,13 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         DType xType = DType.of(x.elementType());
 
         long t0 = System.nanoTime();
+        ExpertMeshView view;
         ExpertParallelMoe ep;
         EpCostModel.Estimate est;
         Module annotated;
         try {
-            ep = new ExpertParallelMoe(cfg, ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode);
+            view = ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound());
+            ep = new ExpertParallelMoe(cfg, view, mode);
             est = ep.plan(n, m, xType);
             annotated = ep.lowerAnnotated(n, m, xType, biases);
         } catch (io.hlo4j.dsl.moe.MoeException e) {
@@ -113,12 +118,22 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
             throw new IllegalArgumentException("moe run --mesh: the partitioned program's expert loads " + Arrays.toString(out.get(2).toLongArray())
                     + " differ from the loads of its own router logits " + Arrays.toString(routing.get("expert_loads").toLongArray()));
         }
+        DispatchBound bound = null;
+        if (est.mode() == EpMode.TOKEN_SHARDED && out.size() > 3) {
+            // the bound for the routing that ran; the program's own count of the pairs it sent must agree with it
+            try {
+                bound = DispatchBound.of(cfg, view, routing.get("selected_experts"));
+                bound.checkSent(out.get(3));
+            } catch (io.hlo4j.dsl.moe.MoeException e) {
+                throw new IllegalArgumentException("moe run --mesh: " + Diagnostics.firstLine(e.getMessage()));
+            }
+        }
         Map<String, HostArray> r = new LinkedHashMap<>();
         r.put("output", out.get(0).reshape(xs[0], xs[1], h));
         r.put("router_logits", logits);
         r.put("expert_loads", out.get(2));
         routing.forEach((k, v) -> { if (!r.containsKey(k)) r.put(k, v); });
-        return new MeshMoeRun(r, est.mode(), est, run, annotated, pp, ms(t0, t1), ms(t1, t2), ms(t2, t3));
+        return new MeshMoeRun(r, est.mode(), est, bound, run, annotated, pp, ms(t0, t1), ms(t1, t2), ms(t2, t3));
     }
 
     /**
@@ -189,7 +204,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         long t3 = System.nanoTime();
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), run.results().get(i));
-        return new MeshMoeRun(r, null, null, run, annotated, pp, ms(t0, t1), ms(t1, t2), ms(t2, t3));
+        return new MeshMoeRun(r, null, null, null, run, annotated, pp, ms(t0, t1), ms(t1, t2), ms(t2, t3));
     }
 
     private static PartitionedProgram partition(Module annotated, String what) {

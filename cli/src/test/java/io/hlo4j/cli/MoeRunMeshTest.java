@@ -23,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * {@code moe run --mesh}: the partitioned run on 8 simulated devices writes the same files as the run without a
  * mesh (the oracle, run once per class), to relative error 1e-5; the collectives report lists every collective with
- * bytes that add up to its totals, and the cost model's steps next to the collectives they match; bad meshes and
+ * bytes that add up to its totals, and the cost model's steps next to the collectives they match; token-sharded
+ * dispatch and combine send exactly their analytic lower bound for the run's routing; bad meshes and
  * modes are refused in one line with nothing written.
  */
 class MoeRunMeshTest {
@@ -128,18 +129,112 @@ class MoeRunMeshTest {
             }
             long max = java.util.Arrays.stream(per).max().orElseThrow();
             assertThat(a.get("measured_max_bytes_sent").asLong()).isEqualTo(max);
-            if (a.has("lower_bound_bytes_per_device")) {
+            if (a.has("lower_bound_bytes_per_device") && a.get("lower_bound_bytes_per_device").isNumber()) {
                 // ring algorithms: a fixed-size collective moves exactly its bound (up to rounding to whole bytes)
                 assertThat((double) max).as(a.toString()).isCloseTo(a.get("lower_bound_bytes_per_device").asDouble(), org.assertj.core.data.Offset.offset(1.0));
             }
         }
         assertThat(matched).as("every collective of the body belongs to a step of the model").hasSize(j.get("collectives").size());
+        if (ran.equals("token-sharded")) assertDispatchAtItsBound(mesh, j);
+        else assertThat(j.has("dispatch_combine")).as("a dispatch bound only for token-sharded").isFalse();
         for (String f : List.of("annotated.mlir", "explicit.mlir")) {
             Module m = MlirParser.parseModule(Files.readString(tmp.resolve("d").resolve(f)), f);
             ModuleVerifier.verify(m);
         }
         assertThat(Files.readString(tmp.resolve("d/annotated.mlir"))).contains("sdy.mesh").contains("sdy.manual_computation");
         assertThat(Files.readString(tmp.resolve("d/explicit.mlir"))).doesNotContain("sdy.manual_computation").contains("mhlo.num_partitions = 8");
+    }
+
+    /**
+     * Token-sharded: dispatch and combine sent exactly the analytic lower bound for the routing that ran, on every
+     * device and on every ragged step; the bound is also computed here by hand. In this fixture (E = 4, k = 4) every
+     * token selects every expert (checked on the oracle's selected experts), so with T = N / (D X) tokens per device
+     * and L = E / X: T (X-1) rows of H f32 out and as many back, T (X-1) L remote assignments (weights f32, and a
+     * one-byte code when L > 1; with L = 1 one weight per row), one i32 count per peer.
+     */
+    static void assertDispatchAtItsBound(String mesh, JsonNode j) throws IOException {
+        long[] selected = Npy.read(oracle.resolve("selected_experts.npy")).toLongArray();
+        for (int t = 0; t < 64; t++) {
+            long[] row = java.util.Arrays.copyOfRange(selected, t * 4, t * 4 + 4);
+            java.util.Arrays.sort(row);
+            assertThat(row).as("token " + t + " selects every expert").containsExactly(0, 1, 2, 3);
+        }
+        java.util.Map<String, Integer> axes = new java.util.HashMap<>();
+        for (String kv : mesh.split(",")) axes.put(kv.split("=")[0], Integer.parseInt(kv.split("=")[1]));
+        long x = (long) axes.getOrDefault("fsdp", 1) * axes.getOrDefault("ep", 1) * axes.getOrDefault("sp", 1);
+        long d = axes.getOrDefault("dp", 1), t = 64 / (d * x), l = 4 / x, h = 8;
+        long pairs = t * (x - 1), assignments = pairs * l;
+        long byHand = 2 * pairs * h * 4 + (l > 1 ? assignments * (1 + 4) : pairs * 4) + (x - 1) * 4;
+
+        JsonNode dc = j.get("dispatch_combine");
+        assertThat(dc).as("the dispatch and combine bound").isNotNull();
+        long[] perDevice = new long[8];
+        for (JsonNode i : dc.get("collectives")) {
+            JsonNode cl = j.get("collectives").get(i.asInt());
+            assertThat(cl.get("op").asText()).isIn("all_to_all", "ragged_all_to_all");
+            assertThat(cl.get("group_size").asLong()).isEqualTo(x);
+            for (int dev = 0; dev < 8; dev++) perDevice[dev] += cl.get("bytes_sent_per_device").get(dev).asLong();
+        }
+        for (int dev = 0; dev < 8; dev++) {
+            assertThat(dc.get("measured_bytes_sent_per_device").get(dev).asLong()).as("device " + dev + " measured").isEqualTo(perDevice[dev]);
+            assertThat(dc.get("lower_bound_bytes_per_device").get(dev).asLong()).as("device " + dev + " bound").isEqualTo(byHand);
+            assertThat(perDevice[dev]).as("device " + dev + " sent the bound").isEqualTo(byHand);
+        }
+        assertThat(dc.get("lower_bound_max_bytes_per_device").asLong()).isEqualTo(byHand);
+        assertThat(dc.get("measured_max_bytes_sent").asLong()).isEqualTo(byHand);
+        long pairTotal = 0;
+        for (JsonNode p : dc.get("pairs_sent_per_device")) for (JsonNode v : p) pairTotal += v.asLong();
+        // every token to every shard, once per tp replica (the tp members of a token shard route the same tokens)
+        assertThat(pairTotal).as("(token, shard) pairs, own shard included").isEqualTo(64 * x * axes.getOrDefault("tp", 1));
+        int ragged = 0;
+        for (JsonNode a : j.get("analytic")) {
+            if (!a.get("op").asText().equals("ragged_all_to_all")) continue;
+            ragged++;
+            assertThat(a.get("lower_bound_bytes_per_device")).as(a.get("what").asText()).isEqualTo(a.get("measured_bytes_sent_per_device"));
+            long max = 0;
+            for (JsonNode v : a.get("lower_bound_bytes_per_device")) max = Math.max(max, v.asLong());
+            assertThat(a.get("lower_bound_max_bytes_per_device").asLong()).isEqualTo(max);
+        }
+        assertThat(ragged).as("codes (L > 1), rows, weights, combine").isEqualTo(l > 1 ? 4 : 3);
+    }
+
+    /**
+     * Uneven routing in bf16 (case c26: E = 8, k = 2, H = 8, top-k) on dp=2, ep=2, tp=2: every device sends exactly
+     * the bound, which is recounted here from the fixture's selected experts (the golden routing, which the run must
+     * reproduce): device (dp, ep, tp) holds tokens [16 (2 dp + ep), +16); shard ep owns experts [4 ep, 4 ep + 4); bf16
+     * rows (2 bytes) and weights, one-byte codes (L = 4), f32 combine rows, one i32 count for the one peer.
+     */
+    @Test
+    void tokenShardedSendsTheBoundOfAnUnevenBf16Routing(@TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");
+        Cli.Run r = moe(c, out, "--mesh", "dp=2,ep=2,tp=2", "--ep-mode", "token-sharded", "--collectives-report", rep.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        long[] sel = Npy.read(c.resolve("selected_experts.npy")).toLongArray();
+        assertThat(Npy.read(out.resolve("selected_experts.npy")).toLongArray()).as("the run's routing").containsExactly(sel);
+        long h = 8;
+        long[][] pairsTo = new long[4][2], remote = new long[4][2];      // per token shard (2 dp + ep), per expert shard
+        for (int shard = 0; shard < 4; shard++) {
+            for (int t = shard * 16; t < shard * 16 + 16; t++) {
+                boolean[] hit = new boolean[2];
+                for (int j = 0; j < 2; j++) {
+                    int to = (int) sel[t * 2 + j] / 4;
+                    hit[to] = true;
+                    remote[shard][to]++;
+                }
+                for (int to = 0; to < 2; to++) if (hit[to]) pairsTo[shard][to]++;
+            }
+        }
+        JsonNode dc = JSON.readTree(rep.toFile()).get("dispatch_combine");
+        boolean uneven = false;
+        for (int dev = 0; dev < 8; dev++) {
+            int dp = dev / 4, ep = (dev / 2) % 2, shard = 2 * dp + ep, peer = 2 * dp + (1 - ep);
+            long out1 = pairsTo[shard][1 - ep], rem = remote[shard][1 - ep], in = pairsTo[peer][ep];
+            long byHand = 4 + rem + out1 * h * 2 + rem * 2 + in * h * 4;
+            uneven |= byHand != dc.get("lower_bound_bytes_per_device").get(0).asLong();
+            assertThat(dc.get("lower_bound_bytes_per_device").get(dev).asLong()).as("device " + dev + " bound").isEqualTo(byHand);
+            assertThat(dc.get("measured_bytes_sent_per_device").get(dev).asLong()).as("device " + dev + " sent").isEqualTo(byHand);
+        }
+        assertThat(uneven).as("the devices' bounds differ (uneven routing)").isTrue();
     }
 
     void assertRefused(Cli.Run r, Path tmp, String... fragments) throws IOException {

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Gathers and scatters (take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
+ * Gathers and scatters (gather, take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
  * Out-of-range gather indices are clamped into range, as stablehlo.gather defines; scatter drops them.
  */
 public final class Indexing {
@@ -23,6 +23,78 @@ public final class Indexing {
     private static void requireIndices(String op, Tensor idx, Location loc) {
         if (!idx.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + idx.describe(), loc);
     }
+
+    /**
+     * The general {@code stablehlo.gather} (JAX's {@code lax.gather} in clip mode): for each index vector of
+     * {@code startIndices}, the slice of {@code operand} of {@code sliceSizes} starting there (along the operand
+     * dims {@code dims.startIndexMap()}), with the collapsed and batching dims dropped. Start indices are clamped
+     * so the slice lies inside the operand (as stablehlo.gather does); the clamp is emitted explicitly, so the
+     * gradient (a scatter-add at the same starts) sees the same slices. Bad dims are refused before emission.
+     */
+    public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes) {
+        return gather(operand, startIndices, dims, sliceSizes, false);
+    }
+
+    /** {@link #gather(Tensor, Tensor, GatherDims, long[])} with a promise that the start indices are sorted. */
+    public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, boolean indicesAreSorted) {
+        Location loc = SourceLoc.here();
+        long[] sizes = sliceSizes.clone();
+        int ivd = GatherCheck.check(operand, startIndices, dims, sizes, loc);
+        return clampedGather(operand, startIndices, dims, sizes, ivd, indicesAreSorted, loc);
+    }
+
+    /**
+     * JAX's {@code lax.gather(..., mode="fill", fill_value=...)}: as {@link #gather(Tensor, Tensor, GatherDims, long[])},
+     * but a slice whose start is out of range (some start index below 0 or past its dim's size less the slice size)
+     * is {@code fillValue} throughout instead of clamped. No gradient flows to the filled slices.
+     */
+    public static Tensor gatherFill(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, double fillValue) {
+        Location loc = SourceLoc.here();
+        long[] sizes = sliceSizes.clone();
+        int ivd = GatherCheck.check(operand, startIndices, dims, sizes, loc);
+        Tensor gathered = clampedGather(operand, startIndices, dims, sizes, ivd, false, loc);
+        Tensor inside = Ops.logicalAnd(Ops.ge(startIndices, Ops.scalar(0, startIndices.dtype())),
+                Ops.le(startIndices, startBound(operand, startIndices, dims, sizes, ivd)));
+        long[] batch = startIndices.dims();
+        if (ivd < startIndices.rank()) {
+            // All entries of an index vector must be inside: the min of 0/1 flags along the vector's dim.
+            inside = Ops.gt(Reductions.min(Ops.astype(inside, DType.I32), ivd), Ops.scalar(0, DType.I32));
+            long[] b = new long[batch.length - 1];
+            for (int i = 0, j = 0; i < batch.length; i++) if (i != ivd) b[j++] = batch[i];
+            batch = b;
+        }
+        // The flags sit at the result's batch dims, with size 1 at its offset dims, and broadcast over the slice.
+        long[] maskShape = new long[gathered.rank()];
+        int[] offsets = dims.offsetDims();
+        for (int r = 0, k = 0, o = 0; r < maskShape.length; r++) {
+            if (o < offsets.length && offsets[o] == r) { maskShape[r] = 1; o++; }
+            else maskShape[r] = batch[k++];
+        }
+        return Ops.where(Ops.reshape(inside, maskShape), gathered, fillValue);
+    }
+
+    /** The largest in-range start per index vector entry, shaped to broadcast against the indices. */
+    private static Tensor startBound(Tensor operand, Tensor startIndices, GatherDims dims, long[] sizes, int ivd) {
+        int[] map = dims.startIndexMap();
+        double[] bound = new double[map.length];
+        for (int k = 0; k < map.length; k++) bound[k] = operand.dims()[map[k]] - sizes[map[k]];
+        long[] boundShape = new long[startIndices.rank()];
+        java.util.Arrays.fill(boundShape, 1);
+        if (ivd < boundShape.length) boundShape[ivd] = map.length;
+        return Ops.constant(bound, ivd < boundShape.length ? Shape.of(boundShape) : Shape.SCALAR, startIndices.dtype());
+    }
+
+    private static Tensor clampedGather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sizes, int ivd, boolean sorted,
+                                        Location loc) {
+        Tensor starts = Ops.minimum(Ops.maximum(startIndices, 0), startBound(operand, startIndices, dims, sizes, ivd));
+        var dn = new GatherDimensionNumbers(Dims.of(longs(dims.offsetDims())), Dims.of(longs(dims.collapsedSliceDims())),
+                Dims.of(longs(dims.operandBatchingDims())), Dims.of(longs(dims.startIndicesBatchingDims())), Dims.of(longs(dims.startIndexMap())),
+                ivd);
+        return Ops.emit("gather", loc, List.of(operand, starts), () -> Ops.h("gather", loc).gather(Ops.v(operand, "gather", loc),
+                Ops.v(starts, "gather", loc), dn, sizes, sorted, loc));
+    }
+
+    private static long[] longs(int[] a) { return Ops.toLongs(a); }
 
     /** {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. */
     public static Tensor take(Tensor x, Tensor indices, int axis) {

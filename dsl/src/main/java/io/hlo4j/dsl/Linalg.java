@@ -67,6 +67,10 @@ public final class Linalg {
     /**
      * {@code einsum("bij,bjk->bik", x, y)} with the usual subscripts (one or more operands; implicit output = the
      * letters used once, sorted). Repeated letters inside one operand (traces, diagonals) are refused.
+     * {@code ...} stands for the leading, trailing or middle dims not named by letters, as in numpy: the ellipsis
+     * dims of all operands are broadcast together (aligned at the right, size 1 stretching), come first in an
+     * implicit output ({@code "...ij,...jk"} is a batched matmul), and are summed when an explicit output omits
+     * {@code ...}.
      */
     public static Tensor einsum(String spec, DType preferred, Tensor... operands) {
         Location loc = SourceLoc.here();
@@ -77,6 +81,8 @@ public final class Linalg {
             throw new DslException("einsum", "subscripts '" + spec + "' name " + ins.length + " operands but " + operands.length + " were given "
                     + Tensor.describeAll(List.of(operands)), loc);
         }
+        operands = operands.clone();
+        String ell = expandEllipses(spec, ins, operands, loc);
         Map<Character, Long> sizes = new HashMap<>();
         for (int k = 0; k < ins.length; k++) {
             String sub = ins[k];
@@ -87,7 +93,7 @@ public final class Linalg {
             }
             for (int i = 0; i < sub.length(); i++) {
                 char c = sub.charAt(i);
-                if (!Character.isLetter(c)) throw new DslException("einsum", "'" + c + "' in '" + spec + "' is not a letter", loc);
+                if (!Character.isLetter(c) && ell.indexOf(c) < 0) throw new DslException("einsum", "'" + c + "' in '" + spec + "' is not a letter", loc);
                 if (sub.indexOf(c) != i) throw new DslException("einsum", "repeated subscript '" + c + "' in operand " + k + " ('" + sub + "') is not supported", loc);
                 Long prev = sizes.putIfAbsent(c, t.dims()[i]);
                 if (prev != null && prev != t.dims()[i]) {
@@ -99,14 +105,16 @@ public final class Linalg {
         String out;
         if (io.length == 2) {
             out = io[1];
+            int dots = out.indexOf("...");
+            if (dots >= 0) out = out.substring(0, dots) + ell + out.substring(dots + 3);
             for (int i = 0; i < out.length(); i++) {
                 char c = out.charAt(i);
                 if (!sizes.containsKey(c)) throw new DslException("einsum", "output subscript '" + c + "' of '" + spec + "' appears in no input", loc);
                 if (out.indexOf(c) != i) throw new DslException("einsum", "output subscript '" + c + "' repeated in '" + spec + "'", loc);
             }
         } else {
-            StringBuilder sb = new StringBuilder();
-            sizes.keySet().stream().sorted().forEach(c -> {
+            StringBuilder sb = new StringBuilder(ell);
+            sizes.keySet().stream().filter(c -> ell.indexOf(c) < 0).sorted().forEach(c -> {
                 int n = 0;
                 for (String sub : ins) if (sub.indexOf(c) >= 0) n++;
                 if (n == 1) sb.append(c);
@@ -138,6 +146,79 @@ public final class Linalg {
         }
         if (operands.length == 1 && preferred != null) acc = Ops.astype(acc, preferred);
         return identity ? acc : Ops.transpose(acc, perm);
+    }
+
+    /** Stand-ins for the ellipsis dims: private-use characters, which are not letters, so never a user's subscript. */
+    private static char ellipsisChar(int p) { return (char) (0xE000 + p); }
+
+    /**
+     * Replaces each operand's {@code ...} by one stand-in per ellipsis dim, numbered from the right so that the
+     * operands' ellipsis dims broadcast as numpy aligns them; a size-1 ellipsis dim facing a larger one elsewhere
+     * is reshaped away (it broadcasts). Rewrites {@code ins} and {@code ops}; returns the stand-ins of the whole
+     * broadcast ellipsis, outermost first ("" when no operand has one).
+     */
+    private static String expandEllipses(String spec, String[] ins, Tensor[] ops, Location loc) {
+        int n = ins.length, rank = 0;
+        int[] count = new int[n], at = new int[n];
+        for (int k = 0; k < n; k++) {
+            String sub = ins[k];
+            at[k] = sub.indexOf("...");
+            count[k] = -1;
+            String rest = at[k] < 0 ? sub : sub.substring(0, at[k]) + sub.substring(at[k] + 3);
+            if (rest.indexOf('.') >= 0) {
+                throw new DslException("einsum", "operand " + k + "'s subscripts '" + sub + "' in '" + spec + "' have a '.' outside a single '...'", loc);
+            }
+            if (at[k] < 0) continue;
+            count[k] = ops[k].rank() - rest.length();
+            if (count[k] < 0) {
+                throw new DslException("einsum", "subscripts '" + sub + "' name " + rest.length() + " dims besides '...' but operand " + k + " is "
+                        + ops[k].describe() + " (rank " + ops[k].rank() + ")", loc);
+            }
+            rank = Math.max(rank, count[k]);
+        }
+        long[] size = new long[rank];
+        int[] from = new int[rank];
+        Arrays.fill(size, 1);
+        Arrays.fill(from, -1);
+        for (int k = 0; k < n; k++) {
+            for (int i = 0; i < count[k]; i++) {
+                int p = rank - count[k] + i;
+                long d = ops[k].dims()[at[k] + i];
+                if (d == 1) continue;
+                if (size[p] != 1 && size[p] != d) {
+                    int j = from[p];
+                    throw new DslException("einsum", "the '...' dims of operand " + j + " " + ops[j].describe() + " (" + ellipsisShape(ops[j], at[j], count[j])
+                            + ") and operand " + k + " " + ops[k].describe() + " (" + ellipsisShape(ops[k], at[k], count[k])
+                            + ") cannot be broadcast together in '" + spec + "'", loc);
+                }
+                size[p] = d;
+                from[p] = k;
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            if (count[k] < 0) continue;
+            StringBuilder letters = new StringBuilder(ins[k].substring(0, at[k]));
+            List<Long> kept = new ArrayList<>();
+            for (int i = 0; i < at[k]; i++) kept.add(ops[k].dims()[i]);
+            for (int i = 0; i < count[k]; i++) {
+                int p = rank - count[k] + i;
+                long d = ops[k].dims()[at[k] + i];
+                if (d == 1 && size[p] != 1) continue;
+                letters.append(ellipsisChar(p));
+                kept.add(d);
+            }
+            for (int i = at[k] + count[k]; i < ops[k].rank(); i++) kept.add(ops[k].dims()[i]);
+            letters.append(ins[k].substring(at[k] + 3));
+            if (kept.size() != ops[k].rank()) ops[k] = Ops.reshape(ops[k], kept.stream().mapToLong(Long::longValue).toArray());
+            ins[k] = letters.toString();
+        }
+        StringBuilder all = new StringBuilder();
+        for (int p = 0; p < rank; p++) all.append(ellipsisChar(p));
+        return all.toString();
+    }
+
+    private static String ellipsisShape(Tensor t, int at, int count) {
+        return Arrays.toString(Arrays.copyOfRange(t.dims(), at, at + count));
     }
 
     /** One pairwise step: letters in both and still needed are batch dims, letters in both and not needed are contracted. */

@@ -119,33 +119,29 @@ final class Attrs {
         return out;
     }
 
-    /** A list field {@code key = [1, 2]} of a struct attribute; empty when the key is absent. */
-    static long[] field(Attribute struct, String key) {
-        String text = struct.toString();
-        Matcher m = Pattern.compile("(?<![A-Za-z_])" + key + "\\s*=\\s*(\\[[^\\]]*\\]|-?\\d+)").matcher(text);
-        if (!m.find()) return new long[0];
-        String v = m.group(1);
-        if (!v.startsWith("[")) return new long[] {Long.parseLong(v)};
-        String body = v.substring(1, v.length() - 1).trim();
-        if (body.isEmpty()) return new long[0];
-        String[] parts = body.split(",");
-        long[] out = new long[parts.length];
-        for (int i = 0; i < parts.length; i++) out[i] = Long.parseLong(parts[i].trim());
-        return out;
-    }
-
-    /** A scalar field {@code key = 3} of a struct attribute, or {@code dflt}. */
-    static long scalarField(Attribute struct, String key, long dflt) {
-        if (struct == null) return dflt;
-        long[] v = field(struct, key);
-        return v.length == 0 ? dflt : v[0];
-    }
-
-    /** The struct attribute {@code name}, failing by name when absent. */
-    static Attribute struct(Operation op, String name) {
+    /**
+     * The attribute {@code name} as the dialect's parser builds it (a typed record such as {@code
+     * DotDimensionNumbers}), failing by name when it is absent or of another kind: kernels read fields, never text.
+     */
+    static <T> T typed(Operation op, String name, Class<T> type) {
         Attribute a = op.attr(name);
         if (a == null) throw InterpreterException.at(op, "missing attribute " + name);
-        return a;
+        if (a instanceof io.hlo4j.mlir.attr.OpaqueAttr o) {
+            // Built as text (not by the dialect's parser): read it with the parser once, so kernels still see fields.
+            try {
+                a = io.hlo4j.mlir.parse.MlirParser.parseAttribute(o.text());
+            } catch (RuntimeException e) {
+                throw InterpreterException.at(op, name + " = " + o.text() + " does not parse as a " + type.getSimpleName() + ": " + e.getMessage());
+            }
+        }
+        if (!type.isInstance(a)) throw InterpreterException.at(op, name + " must be a " + type.getSimpleName() + ", got " + a);
+        return type.cast(a);
+    }
+
+    static long[] longs(List<Long> v) {
+        long[] out = new long[v.size()];
+        for (int i = 0; i < out.length; i++) out[i] = v.get(i);
+        return out;
     }
 
     /** A 2-D integer matrix attribute such as {@code replica_groups}; rows in order. */

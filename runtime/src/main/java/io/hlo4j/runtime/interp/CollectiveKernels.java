@@ -30,7 +30,8 @@ final class CollectiveKernels {
     }
 
     static long channel(Operation op) {
-        return Attrs.scalarField(op.attr("channel_handle"), "handle", 0);
+        return op.attr("channel_handle") == null ? 0
+                : Attrs.typed(op, "channel_handle", io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle.class).handle();
     }
 
     static List<Tensor> tensors(List<RtValue> args) {

@@ -6,8 +6,6 @@ import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 /**
@@ -24,31 +22,19 @@ final class Convolution {
         Kernels.put("stablehlo.dynamic_conv", Convolution::eval); // padding comes from the third operand
     }
 
-    /** Positions of batch/feature/spatial dimensions in one operand, from {@code [b, 0, 1, f]}. */
-    record Layout(int batch, int feature, int[] spatial) {
-        static Layout parse(String list, char batchKey, char featureKey) {
-            String[] parts = list.split(",");
-            int b = -1, f = -1, n = 0;
-            for (String p : parts) if (p.trim().matches("\\d+")) n++;
-            int[] sp = new int[n];
-            for (int i = 0; i < parts.length; i++) {
-                String p = parts[i].trim();
-                if (p.equals(String.valueOf(batchKey))) b = i;
-                else if (p.equals(String.valueOf(featureKey))) f = i;
-                else sp[Integer.parseInt(p)] = i;
-            }
-            return new Layout(b, f, sp);
-        }
-    }
-
-    private static final Pattern DIMS = Pattern.compile("\\[([^\\]]*)\\]x\\[([^\\]]*)\\]->\\[([^\\]]*)\\]");
+    /** Positions of batch/feature/spatial dimensions in one operand (for the kernel: batch holds o, feature i). */
+    record Layout(int batch, int feature, int[] spatial) {}
 
     static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
         Tensor lhs = (Tensor) args.get(0), rhs = (Tensor) args.get(1);
         TensorType rt = (TensorType) op.result().type();
-        Matcher m = DIMS.matcher(Attrs.struct(op, "dimension_numbers").toString());
-        if (!m.find()) throw InterpreterException.at(op, "cannot read dimension_numbers " + op.attr("dimension_numbers"));
-        Layout in = Layout.parse(m.group(1), 'b', 'f'), ker = Layout.parse(m.group(2), 'o', 'i'), out = Layout.parse(m.group(3), 'b', 'f');
+        var dn = Attrs.typed(op, "dimension_numbers", io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers.class);
+        Layout in = new Layout(Math.toIntExact(dn.inputBatchDimension()), Math.toIntExact(dn.inputFeatureDimension()),
+                Attrs.toInts(dn.inputSpatialDimensions().toArray()));
+        Layout ker = new Layout(Math.toIntExact(dn.kernelOutputFeatureDimension()), Math.toIntExact(dn.kernelInputFeatureDimension()),
+                Attrs.toInts(dn.kernelSpatialDimensions().toArray()));
+        Layout out = new Layout(Math.toIntExact(dn.outputBatchDimension()), Math.toIntExact(dn.outputFeatureDimension()),
+                Attrs.toInts(dn.outputSpatialDimensions().toArray()));
         // For the kernel, "batch" holds o and "feature" holds i.
         int ns = in.spatial().length;
         long[] strides = Attrs.ints(op, "window_strides", ShapeKernels.ones(ns));

@@ -24,10 +24,10 @@ final class DotKernels {
 
     static void register() {
         Kernels.put("stablehlo.dot_general", (op, a, f) -> {
-            Attribute dn = Attrs.struct(op, "dot_dimension_numbers");
+            var dn = Attrs.typed(op, "dot_dimension_numbers", io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers.class);
             return List.of(dotGeneral(op, (Tensor) a.get(0), (Tensor) a.get(1),
-                    Attrs.field(dn, "lhs_batching_dimensions"), Attrs.field(dn, "rhs_batching_dimensions"),
-                    Attrs.field(dn, "lhs_contracting_dimensions"), Attrs.field(dn, "rhs_contracting_dimensions"),
+                    dn.lhsBatchingDimensions().toArray(), dn.rhsBatchingDimensions().toArray(),
+                    dn.lhsContractingDimensions().toArray(), dn.rhsContractingDimensions().toArray(),
                     (TensorType) op.result().type()));
         });
         Kernels.put("stablehlo.dot", (op, a, f) -> {

@@ -1,5 +1,8 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
+
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
@@ -13,9 +16,9 @@ final class GatherScatterKernels {
 
     static void register() {
         Kernels.put("stablehlo.gather", (op, a, f) -> List.of(gather(op, (Tensor) a.get(0), (Tensor) a.get(1),
-                Attrs.struct(op, "dimension_numbers"), Attrs.required(op, "slice_sizes"))));
+                Attrs.typed(op, "dimension_numbers", GatherDimensionNumbers.class), Attrs.required(op, "slice_sizes"))));
         Kernels.put("stablehlo.dynamic_gather", (op, a, f) -> List.of(gather(op, (Tensor) a.get(0), (Tensor) a.get(1),
-                Attrs.struct(op, "dimension_numbers"), ((Tensor) a.get(2)).ints)));
+                Attrs.typed(op, "dimension_numbers", GatherDimensionNumbers.class), ((Tensor) a.get(2)).ints)));
         Kernels.put("stablehlo.scatter", GatherScatterKernels::scatter);
     }
 
@@ -42,13 +45,13 @@ final class GatherScatterKernels {
         return t.elem == Elem.UNSIGNED && v < 0 ? Long.MAX_VALUE : v;
     }
 
-    static Tensor gather(Operation op, Tensor x, Tensor idx, Attribute dn, long[] sliceSizes) {
-        long[] offsetDims = Attrs.field(dn, "offset_dims");
-        long[] collapsed = Attrs.field(dn, "collapsed_slice_dims");
-        long[] opBatch = Attrs.field(dn, "operand_batching_dims");
-        long[] idxBatch = Attrs.field(dn, "start_indices_batching_dims");
-        long[] startMap = Attrs.field(dn, "start_index_map");
-        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", 0);
+    static Tensor gather(Operation op, Tensor x, Tensor idx, GatherDimensionNumbers dn, long[] sliceSizes) {
+        long[] offsetDims = dn.offsetDims().toArray();
+        long[] collapsed = dn.collapsedSliceDims().toArray();
+        long[] opBatch = dn.operandBatchingDims().toArray();
+        long[] idxBatch = dn.startIndicesBatchingDims().toArray();
+        long[] startMap = dn.startIndexMap().toArray();
+        int ivd = Math.toIntExact(dn.indexVectorDim());
         Tensor r = Tensor.blank(op.result().type());
         if (rowGather(x, idx, r, offsetDims, collapsed, opBatch, startMap, ivd, sliceSizes)) return r;
         int rrank = r.rank(), xrank = x.rank();
@@ -137,13 +140,13 @@ final class GatherScatterKernels {
             upd[k] = (Tensor) args.get(n + 1 + k);
         }
         Tensor idx = (Tensor) args.get(n);
-        Attribute dn = Attrs.struct(op, "scatter_dimension_numbers");
-        long[] windowDims = Attrs.field(dn, "update_window_dims");
-        long[] inserted = Attrs.field(dn, "inserted_window_dims");
-        long[] inBatch = Attrs.field(dn, "input_batching_dims");
-        long[] idxBatch = Attrs.field(dn, "scatter_indices_batching_dims");
-        long[] toOperand = Attrs.field(dn, "scatter_dims_to_operand_dims");
-        int ivd = (int) Attrs.scalarField(dn, "index_vector_dim", 0);
+        ScatterDimensionNumbers dn = Attrs.typed(op, "scatter_dimension_numbers", ScatterDimensionNumbers.class);
+        long[] windowDims = dn.updateWindowDims().toArray();
+        long[] inserted = dn.insertedWindowDims().toArray();
+        long[] inBatch = dn.inputBatchingDims().toArray();
+        long[] idxBatch = dn.scatterIndicesBatchingDims().toArray();
+        long[] toOperand = dn.scatterDimsToOperandDims().toArray();
+        int ivd = Math.toIntExact(dn.indexVectorDim());
         Region body = op.region(0);
         ScalarOp fast = n == 1 ? ScalarOp.of(body, res[0].elementType) : null;
         boolean replace = n == 1 && returnsSecondArgument(body);

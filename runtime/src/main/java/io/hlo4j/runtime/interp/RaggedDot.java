@@ -19,10 +19,10 @@ final class RaggedDot {
 
     static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
         Tensor lhs = (Tensor) args.get(0), rhs = (Tensor) args.get(1), gs = (Tensor) args.get(2);
-        Attribute dn = Attrs.struct(op, "ragged_dot_dimension_numbers");
-        long[] lb = Attrs.field(dn, "lhs_batching_dimensions"), rb = Attrs.field(dn, "rhs_batching_dimensions");
-        long[] lc = Attrs.field(dn, "lhs_contracting_dimensions"), rc = Attrs.field(dn, "rhs_contracting_dimensions");
-        long[] lr = Attrs.field(dn, "lhs_ragged_dimensions"), rg = Attrs.field(dn, "rhs_group_dimensions");
+        var dn = Attrs.typed(op, "ragged_dot_dimension_numbers", io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers.class);
+        long[] lb = Attrs.longs(dn.lhsBatchingDimensions()), rb = Attrs.longs(dn.rhsBatchingDimensions());
+        long[] lc = Attrs.longs(dn.lhsContractingDimensions()), rc = Attrs.longs(dn.rhsContractingDimensions());
+        long[] lr = Attrs.longs(dn.lhsRaggedDimensions()), rg = Attrs.longs(dn.rhsGroupDimensions());
         TensorType rt = (TensorType) op.result().type();
         if (gs.rank() != 1 || lr.length != 1) throw InterpreterException.at(op, "only 1-D group_sizes are supported, got " + gs.type);
         int ragged = (int) lr[0];

@@ -2,13 +2,13 @@ package io.hlo4j.dsltest.moe.ep;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.moe.ep.CollectiveTraffic;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
-import io.hlo4j.mlir.dialect.sdy.MeshAttr;
-import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -16,7 +16,6 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.spmd.SpmdRunner;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,8 +27,9 @@ import java.util.stream.Stream;
 /**
  * The annotated form of the EP program: one {@code sdy.mesh}, the 5D model mesh, a {@code sdy.manual_computation}
  * over all its axes whose body has exactly the direct module's collectives (same ops, groups and bytes); it
- * prints, parses back identically and verifies. When the SPMD partitioner is in the build, its explicit program
- * gives the direct runner's results (the two routes agree).
+ * prints, parses back identically and verifies. Through hlo4j's partitioner (Spmd.explicit, then SpmdRunner), the
+ * explicit program gives the unpartitioned one-device layer's results on every factorisation of 8 devices and a
+ * sample of 16-device meshes, in every mode, and the direct runner's on two meshes.
  */
 class EpAnnotatedTest {
     static Stream<Object[]> cases() {
@@ -56,29 +56,40 @@ class EpAnnotatedTest {
         assertThat(CollectiveTraffic.of(annotated)).isEqualTo(CollectiveTraffic.of(direct));
     }
 
-    /** The partitioner route (Spmd.explicit, then SpmdRunner) against the direct runner (skipped in a build without the partitioner). */
+    /** Every factorisation of 8 devices, then the 16-device sample, each with every mode. */
+    static Stream<Object[]> everyMesh() {
+        List<Object[]> out = new ArrayList<>();
+        EpEquivalence.eight().forEach(f -> { for (EpMode m : EpEquivalence.modes()) out.add(new Object[] {f, m}); });
+        EpEquivalence.sixteen().forEach(f -> { for (EpMode m : EpEquivalence.modes()) out.add(new Object[] {f, m}); });
+        return out.stream();
+    }
+
+    /**
+     * The explicit partitioned program (annotated module, Spmd.explicit, SpmdRunner) against the unpartitioned
+     * one-device FUSED layer: every factorisation of 8 devices (N = 16 tokens) and the 16-device sample (N = 32), each
+     * EP mode, with biases.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("everyMesh")
+    void partitionerRouteEqualsTheOneDeviceLayer(int[] f, EpMode mode) {
+        EpCase c = devices(f) == 8 ? EpEquivalence.TOP2_BIAS : EpEquivalence.TOP2_BIAS_32;
+        List<HostArray> got = viaPartitioner(c, f, mode);
+        String what = Arrays.toString(f) + " " + mode + " partitioner route";
+        long n = c.b() * c.s();
+        EpCase.assertRelClose(what + " output", got.get(0), c.oracle().get(0).reshape(n, c.cfg().hiddenSize()), EpCase.TOL);
+        EpCase.assertRelClose(what + " logits", got.get(1), c.oracle().get(1), EpCase.TOL);
+        assertThat(got.get(2).toLongArray()).as(what + " expert loads").containsExactly(c.oracle().get(2).toLongArray());
+        if (mode == EpMode.TOKEN_SHARDED && new ExpertParallelMoe(c.cfg(), view(f), mode).layout().expertSize() > 1) {
+            assertThat(got.get(4).toLongArray()).as(what + " rows dropped").containsOnly(0L);
+        }
+    }
+
+    /** The partitioner route against the direct per-device runner (ShardMapRun) on two meshes. */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
-    void partitionerRouteEqualsTheDirectRunner(int[] f, EpMode mode) throws Exception {
-        Class<?> spmd;
-        try {
-            spmd = Class.forName("io.hlo4j.compiler.spmd.Spmd");
-            spmd.getMethod("explicit", Module.class);
-        } catch (ReflectiveOperationException e) {
-            Assumptions.abort("the SPMD partitioner (io.hlo4j.compiler.spmd.Spmd.explicit) is not in this build yet");
-            return;
-        }
+    void partitionerRouteEqualsTheDirectRunner(int[] f, EpMode mode) {
         EpCase c = EpEquivalence.TOP2_BIAS;
-        ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), view(f), mode);
-        Module annotated = ep.lowerAnnotated(16, 8, DType.F32, true);
-        Object prog = spmd.getMethod("explicit", Module.class).invoke(null, annotated);
-        Module explicit = (Module) accessor(prog, "module");
-        MeshAttr mesh = (MeshAttr) accessor(prog, "mesh");
-        @SuppressWarnings("unchecked") List<TensorSharding> argS = (List<TensorSharding>) accessor(prog, "argShardings");
-        @SuppressWarnings("unchecked") List<TensorSharding> resS = (List<TensorSharding>) accessor(prog, "resultShardings");
-        @SuppressWarnings("unchecked") List<TensorType> resT = (List<TensorType>) accessor(prog, "resultTypes");
-        List<HostArray> args = new ArrayList<>(List.of(c.x().reshape(16, 8), positions(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB()));
-        List<HostArray> viaPartitioner = SpmdRunner.run(explicit, mesh, args, argS, resS, resT).results();
+        List<HostArray> viaPartitioner = viaPartitioner(c, f, mode);
         ExpertParallelMoe.Result direct = c.runEp(view(f), mode);
         String what = Arrays.toString(f) + " " + mode + " partitioner route";
         EpCase.assertRelClose(what + " output", viaPartitioner.get(0), direct.output(), EpCase.TOL);
@@ -86,13 +97,23 @@ class EpAnnotatedTest {
         assertThat(viaPartitioner.get(2).toLongArray()).isEqualTo(direct.expertLoads().toLongArray());
     }
 
-    static HostArray positions() {
-        long[] v = new long[16];
-        for (int i = 0; i < 16; i++) v[i] = i % 8;
-        return HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 16), v);
+    static int devices(int[] f) { return Arrays.stream(f).reduce(1, (a, b) -> a * b); }
+
+    /** The annotated module of {@code c} (with biases) partitioned by Spmd.explicit and run by SpmdRunner on the mesh's devices. */
+    static List<HostArray> viaPartitioner(EpCase c, int[] f, EpMode mode) {
+        long n = c.b() * c.s(), h = c.cfg().hiddenSize();
+        Module annotated = new ExpertParallelMoe(c.cfg(), view(f), mode).lowerAnnotated(n, c.cfg().moeIntermediateSize(), DType.F32, true);
+        PartitionedProgram p = Spmd.explicit(annotated);
+        List<HostArray> args = List.of(c.x().reshape(n, h), positions(n, c.s()), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB());
+        return SpmdRunner.run(p.module(), p.mesh(), args, p.argShardings(), p.resultShardings(), p.resultTypes()).results();
     }
 
-    static Object accessor(Object record, String name) throws ReflectiveOperationException {
-        return record.getClass().getMethod(name).invoke(record);
+    static HostArray positions() { return positions(16, 8); }
+
+    /** Token ids for HASH routing: each token's position in its sequence of {@code s}. */
+    static HostArray positions(long n, long s) {
+        long[] v = new long[(int) n];
+        for (int i = 0; i < n; i++) v[i] = i % s;
+        return HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, n), v);
     }
 }

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.ep.CollectiveTraffic;
+import io.hlo4j.dsl.moe.ep.DispatchBound;
 import io.hlo4j.dsl.moe.ep.EpCostModel;
 import io.hlo4j.dsl.moe.ep.EpLayout;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
-import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
@@ -25,16 +25,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Communication: the collectives in each mode's traced body, their bytes computed from shapes and group sizes,
  * equal the cost model's entries; on every device, token-sharded dispatch and combine (the counts' all_to_all and
  * the ragged all-to-alls, from the runtime's log) move exactly the analytic lower bound computed on the host from
- * the oracle's routing ({@link #measured}). Writes the table of docs/moe-expert-parallelism.md to
+ * the oracle's routing ({@link DispatchBound}, checked in {@link #measured}). Writes the table of docs/moe-expert-parallelism.md to
  * {@code target/ep-bytes-k2.md} (and EpTrafficTopFourTest {@code target/ep-bytes-k4.md}).
  */
 class EpTrafficTest {
@@ -94,14 +92,7 @@ class EpTrafficTest {
                     ExpertParallelMoe.Result r = c.runEp(view, mode);
                     c.check(Arrays.toString(f) + " " + mode, r);
                     for (int j = 0; j < 3; j++) assertThat(executed.results().get(j)).isEqualTo(j == 0 ? r.output() : j == 1 ? r.routerLogits() : r.expertLoads());
-                    // dispatch and combine: the ragged all-to-alls and the counts' all_to_all
-                    long[] sentBytes = new long[layout.mesh().size()];
-                    for (CollectiveRecord rec : executed.log()) {
-                        if (rec.op().equals("ragged_all_to_all") || rec.op().equals("stablehlo.all_to_all")) {
-                            for (int d = 0; d < sentBytes.length; d++) sentBytes[d] += rec.bytesSent()[d];
-                        }
-                    }
-                    double[] mb = measured(c, layout, r.sentRows(), sentBytes, h);
+                    double[] mb = measured(c, layout, r.sentRows(), executed.log(), h);
                     measuredTs = mb[0];
                     lowerBound = mb[1];
                     routing = mb[2];
@@ -118,58 +109,39 @@ class EpTrafficTest {
     }
 
     /**
-     * Per device, from the oracle's routing: the (token, shard) pairs it sends to each shard (checked against the
-     * rows the body reports), and the analytic lower bound of what dispatch and combine must move (f32, L = E/X):
-     * one H-vector per pair to another shard (dispatch) and per pair another shard sent it (combine); per (token,
-     * expert) assignment on another shard its f32 weight and, when L > 1, a one-byte local expert code (L <= 127);
-     * and one i32 count per peer. The runtime's log must show exactly that for every device. Returns, for the busiest
-     * device: the logged bytes, the bound, the bound's routing and count part; then the largest log / bound.
+     * Per device, the analytic lower bound of dispatch and combine from the oracle's routing ({@link DispatchBound}:
+     * one H-vector per (token, other shard) pair out and per pair another shard sent in, per remote assignment its
+     * weight and, when L > 1, a one-byte code, one i32 count per peer). The pairs must be the rows the body reports
+     * sending, and the runtime's log must show exactly the bound for every device and every step. Returns, for the
+     * busiest device: the logged bytes, the bound, the bound's routing and count part; then the largest log / bound.
      */
-    static double[] measured(EpCase c, EpLayout layout, HostArray sent, long[] logged, long h) {
+    static double[] measured(EpCase c, EpLayout layout, HostArray sent, List<CollectiveRecord> log, long h) {
         MoeConfig cfg = c.cfg();
-        int devices = layout.mesh().size(), x = layout.expertSize();
-        int le = cfg.nRoutedExperts() / x, k = cfg.numExpertsPerTok();
-        assertThat(le).as("one-byte codes").isLessThanOrEqualTo(127);
-        int codeBytes = le == 1 ? 0 : 1;
-        long n = c.b() * c.s();
-        long[] experts = c.oracle().get(3).toLongArray();
-        long[] sentRows = sent.toLongArray();
-        NamedSharding tokens = new NamedSharding(layout.mesh(), EpLayout.spec(layout.dpAndExpertAxes()));
-        int[][] groups = layout.mesh().replicaGroups(layout.expertAxes());
-        long[][] pairsTo = new long[devices][x], assignmentsTo = new long[devices][x];
-        for (int d = 0; d < devices; d++) {
-            long[] range = tokens.indexRanges(d, new long[] {n})[0];
-            for (long t = range[0]; t < range[1]; t++) {
-                Set<Integer> shards = new HashSet<>();
-                for (int j = 0; j < k; j++) {
-                    int shard = (int) experts[(int) (t * k + j)] / le;
-                    shards.add(shard);
-                    assignmentsTo[d][shard]++;
-                }
-                for (int j : shards) pairsTo[d][j]++;
-            }
-            for (int j = 0; j < x; j++) assertThat(sentRows[d * x + j]).as("device " + d + " pairs to shard " + j).isEqualTo(pairsTo[d][j]);
+        assertThat(cfg.nRoutedExperts() / layout.expertSize()).as("one-byte codes").isLessThanOrEqualTo(127);
+        DispatchBound bound = DispatchBound.of(layout, cfg.nRoutedExperts(), h, c.oracle().get(3).toLongArray(), cfg.numExpertsPerTok(), 4, 4, 4);
+        bound.checkSent(sent);
+        // step by step: the counts' all_to_all, then the ragged all-to-alls in the body's order
+        List<CollectiveRecord> steps = log.stream().filter(r -> r.op().equals("stablehlo.all_to_all") || r.op().equals("ragged_all_to_all")).toList();
+        assertThat(steps).as("dispatch and combine collectives").hasSameSizeAs(bound.steps());
+        int devices = layout.mesh().size();
+        long[] logged = new long[devices];
+        for (int i = 0; i < steps.size(); i++) {
+            DispatchBound.Step st = bound.steps().get(i);
+            assertThat(steps.get(i).op()).as(st.what()).endsWith(st.op());
+            assertThat(steps.get(i).bytesSent()).as(st.what() + " bytes sent per device").containsExactly(st.bytesPerDevice());
+            for (int d = 0; d < devices; d++) logged[d] += steps.get(i).bytesSent()[d];
         }
+        long[] total = bound.bytesPerDevice();
         double worst = -1, worstBound = 0, worstRouting = 0, ratio = 0;
-        for (int[] g : groups) {
-            for (int m = 0; m < g.length; m++) {
-                int d = g[m];
-                long out = 0, in = 0, remote = 0;
-                for (int j = 0; j < x; j++) {
-                    if (j == m) continue;
-                    out += pairsTo[d][j];
-                    remote += assignmentsTo[d][j];
-                }
-                for (int i = 0; i < g.length; i++) if (i != m) in += pairsTo[g[i]][m];
-                long routing = remote * (codeBytes + 4L) + (x - 1) * 4L;
-                long bound = (out + in) * h * 4 + routing;
-                assertThat(logged[d]).as("device " + d + " dispatch and combine bytes sent").isEqualTo(bound);
-                ratio = Math.max(ratio, logged[d] / (double) bound);
-                if (logged[d] > worst) {
-                    worst = logged[d];
-                    worstBound = bound;
-                    worstRouting = routing;
-                }
+        for (int d = 0; d < devices; d++) {
+            assertThat(logged[d]).as("device " + d + " dispatch and combine bytes sent").isEqualTo(total[d]);
+            ratio = Math.max(ratio, logged[d] / (double) total[d]);
+            if (logged[d] > worst) {
+                worst = logged[d];
+                worstBound = total[d];
+                long routing = 0;
+                for (DispatchBound.Step st : bound.steps()) if (!st.what().endsWith("rows")) routing += st.bytesPerDevice()[d];
+                worstRouting = routing;
             }
         }
         return new double[] {worst, worstBound, worstRouting, ratio};
