@@ -137,7 +137,7 @@ public final class RunCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         PartitionedProgram pp = Spmd.explicit(module);
         long t1 = System.nanoTime();
-        SpmdRun run = SpmdRunner.run(pp.module(), pp.mesh(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
+        SpmdRun run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
         long t2 = System.nanoTime();
         for (int i = 0; i < run.results().size(); i++) {
             HostArray r = run.results().get(i);

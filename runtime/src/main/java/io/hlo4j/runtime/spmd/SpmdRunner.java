@@ -133,6 +133,39 @@ public final class SpmdRunner {
      */
     public static SpmdRun run(Module explicit, MeshAttr mesh, List<HostArray> globalArgs, List<TensorSharding> argShardings,
                               List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
+        return run(explicit, mesh, null, globalArgs, argShardings, resultShardings, globalResultTypes);
+    }
+
+    /**
+     * As {@link #run(Module, MeshAttr, List, List, List, List)} for a module with several meshes (a model mesh and a
+     * view of it with {@code device_ids}): each argument and result sharding is resolved on the mesh it names in
+     * {@code meshes} (by name; the first mesh names the axes in the collective log). Every mesh must span the same
+     * devices; a sharding naming a mesh not in {@code meshes} is refused by name.
+     */
+    public static SpmdRun run(Module explicit, java.util.Map<String, MeshAttr> meshes, List<HostArray> globalArgs,
+                              List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
+        if (meshes.isEmpty()) throw new ShardingException("no mesh to run on");
+        MeshAttr first = meshes.values().iterator().next();
+        for (var e : meshes.entrySet()) {
+            if (e.getValue().totalSize() != first.totalSize()) {
+                throw new ShardingException("mesh @" + e.getKey() + " " + e.getValue().body() + " has " + e.getValue().totalSize() + " devices but @"
+                        + meshes.keySet().iterator().next() + " " + first.body() + " has " + first.totalSize() + "; every mesh must span the same devices");
+            }
+        }
+        return run(explicit, first, meshes, globalArgs, argShardings, resultShardings, globalResultTypes);
+    }
+
+    /** The mesh a sharding is on: its inline mesh, the named one of {@code meshes}, or {@code single} when there is no map. */
+    private static MeshAttr meshOf(TensorSharding s, MeshAttr single, java.util.Map<String, MeshAttr> meshes, String what) {
+        if (s.inlineMesh() != null) return s.inlineMesh();
+        if (meshes == null) return single;
+        MeshAttr m = meshes.get(s.meshName());
+        if (m == null) throw new ShardingException(what + " is sharded on mesh @" + s.meshName() + " but the meshes are " + meshes.keySet() + ": " + s);
+        return m;
+    }
+
+    private static SpmdRun run(Module explicit, MeshAttr mesh, java.util.Map<String, MeshAttr> meshes, List<HostArray> globalArgs,
+                               List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
         if (argShardings.size() != globalArgs.size()) {
             throw new ShardingException(globalArgs.size() + " arguments but " + argShardings.size() + " argument shardings");
         }
@@ -152,7 +185,7 @@ public final class SpmdRunner {
         for (int i = 0; i < globalArgs.size(); i++) {
             List<HostArray> blocks;
             try {
-                blocks = split(globalArgs.get(i), mesh, argShardings.get(i));
+                blocks = split(globalArgs.get(i), meshOf(argShardings.get(i), mesh, meshes, "argument " + i), argShardings.get(i));
             } catch (ShardingException e) {
                 throw new ShardingException("argument " + i + ": " + e.getMessage(), e.location());
             }
@@ -172,7 +205,7 @@ public final class SpmdRunner {
                 blocks.add(HostArrays.toHost((io.hlo4j.runtime.interp.Tensor) outs.get(d).get(j)));
             }
             try {
-                results.add(assemble(blocks, mesh, resultShardings.get(j), globalResultTypes.get(j)));
+                results.add(assemble(blocks, meshOf(resultShardings.get(j), mesh, meshes, "result " + j), resultShardings.get(j), globalResultTypes.get(j)));
             } catch (ShardingException e) {
                 throw new ShardingException("result " + j + ": " + e.getMessage(), e.location());
             }

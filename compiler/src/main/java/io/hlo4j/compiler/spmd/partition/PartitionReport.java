@@ -14,7 +14,9 @@ public record PartitionReport(List<Entry> entries) {
         /** Operands gathered to replicated, the op computed globally, the result sliced to its sharding. */
         COMPUTED_REPLICATED,
         /** Computed on local blocks, but some result axes could not be used by the op's rule. */
-        COMPUTED_LESS_SHARDED
+        COMPUTED_LESS_SHARDED,
+        /** A value moved between two meshes whose axes do not correspond: gathered whole on one, sliced on the other. */
+        CROSS_MESH_GATHERED
     }
 
     /** One op: its name, where it came from ({@code Location.describe()}) and why. */

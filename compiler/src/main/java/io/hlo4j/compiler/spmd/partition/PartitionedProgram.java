@@ -6,6 +6,7 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The result of partitioning: the explicit per-device module ({@code @main} on local shapes, explicit
@@ -14,11 +15,13 @@ import java.util.List;
  */
 public record PartitionedProgram(Module module, MeshAttr mesh, int devices, List<TensorType> argTypes,
                                  List<TensorSharding> argShardings, List<TensorType> resultTypes,
-                                 List<TensorSharding> resultShardings, PartitionReport report) {
+                                 List<TensorSharding> resultShardings, PartitionReport report,
+                                 Map<String, MeshAttr> meshes) {
     public PartitionedProgram {
         argTypes = List.copyOf(argTypes);
         argShardings = List.copyOf(argShardings);
         resultTypes = List.copyOf(resultTypes);
         resultShardings = List.copyOf(resultShardings);
+        meshes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(meshes));
     }
 }

@@ -118,7 +118,9 @@ public final class Partitioner {
         attrs.put("mhlo.num_partitions", IntegerAttr.i32(devices));
         attrs.put("mhlo.num_replicas", IntegerAttr.i32(1));
         Module out = Module.of(module.name(), DictionaryAttr.of(attrs), List.of(f), module.op().location());
-        return new PartitionedProgram(out, mesh, devices, argTypes, argSh, resTypes, resSh, new PartitionReport(report));
+        Map<String, MeshAttr> all = new LinkedHashMap<>();
+        for (MeshCtx c : meshes.values()) all.put(c.name(), c.mesh());
+        return new PartitionedProgram(out, mesh, devices, argTypes, argSh, resTypes, resSh, new PartitionReport(report), all);
     }
 
     private static String symbol(Operation f) { return f.attr("sym_name") instanceof StringAttr s ? s.value() : "?"; }
@@ -221,7 +223,14 @@ public final class Partitioner {
             return v;
         }
         if (sameBlocks(from, to, global)) return l.value();
-        // across meshes: whole on the source mesh, then each device's block of the target
+        // across meshes over the same devices: written on one mesh when the axes correspond, then planned there
+        TensorSharding fromOnTo = MeshRewrite.rewrite(ctx(from).grid(), from, ctx(to).grid(), to.meshName());
+        if (fromOnTo != null) return reshard(b, new Local(l.value(), fromOnTo), global, to, what, loc);
+        TensorSharding toOnFrom = MeshRewrite.rewrite(ctx(to).grid(), to, ctx(from).grid(), from.meshName());
+        if (toOnFrom != null) return reshard(b, l, global, toOnFrom, what, loc);
+        report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
+                + ": neither sharding can be written in the other mesh's axes (their device groups differ), so the value is gathered "
+                + "whole on @" + from.meshName() + " and sliced on @" + to.meshName()));
         Value whole = reshard(b, l, global, replicated(global.rank(), from.meshName()), what, loc);
         return reshard(b, new Local(whole, replicated(global.rank(), to.meshName())), global, to, what, loc);
     }
@@ -311,7 +320,9 @@ public final class Partitioner {
         List<TensorSharding> current = new ArrayList<>();
         for (Value v : op.operands()) {
             TensorSharding s = local(env, v, op).sharding();
-            current.add(s.meshName().equals(c.name()) ? s : replicated(s.rank(), c.name()));
+            // an operand on another mesh counts as held where it is, when its axes can be written on this mesh
+            TensorSharding here = s.meshName().equals(c.name()) ? s : MeshRewrite.rewrite(ctx(s).grid(), s, c.grid(), c.name());
+            current.add(here != null ? here : replicated(s.rank(), c.name()));
         }
         FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
         List<Value> operands = new ArrayList<>();

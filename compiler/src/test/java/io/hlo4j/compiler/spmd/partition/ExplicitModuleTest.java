@@ -262,7 +262,7 @@ class ExplicitModuleTest {
         String out = MlirPrinter.print(prog.module());
         assertThat(out.split("stablehlo.all_gather", -1)).hasSize(2);
         assertThat(out).doesNotContain("all_to_all").doesNotContain("collective_permute").doesNotContain("dynamic_slice");
-        // blocks that differ between the meshes are moved (whole on one mesh, then sliced on the other)
+        // blocks that differ between the meshes are moved (written on one mesh, planned by the reshard planner)
         String moved = text.replace("tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{\"x\", \"z\"}, {\"y\"}]>}",
                 "tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{\"y\"}, {\"x\"}]>}")
                 .replace("-> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{\"x\", \"z\"}, {}]>})", "-> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{\"z\"}, {}]>})");
