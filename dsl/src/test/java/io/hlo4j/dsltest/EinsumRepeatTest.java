@@ -101,6 +101,21 @@ class EinsumRepeatTest {
         assertClose(r.get(1), tr, 1e-12);
     }
 
+    /** The diagonal is two iotas, a compare, a select and one reduce: no gather, no O(n^2) constant. */
+    @Test
+    void emittedDiagonalIsSmall() {
+        String text = Jit.jit(t -> Linalg.einsum("ii->i", (Tensor) t[0])).lower(Spec.of(DType.F32, 64, 64)).asText();
+        assertThat(count(text, "stablehlo.iota")).isEqualTo(2);
+        assertThat(count(text, "stablehlo.compare")).isEqualTo(1);
+        assertThat(count(text, "stablehlo.select")).isEqualTo(1);
+        assertThat(count(text, "stablehlo.reduce")).isEqualTo(1);
+        assertThat(text).doesNotContain("gather").doesNotContain("multiply");
+    }
+
+    private static long count(String text, String op) {
+        return java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(op) + "(?![a-z_])").matcher(text).results().count();
+    }
+
     @Test
     void offDiagonalInfinitiesDoNotLeakIntoTheDiagonal() {
         double inf = Double.POSITIVE_INFINITY, nan = Double.NaN;
