@@ -66,7 +66,9 @@ public final class Linalg {
 
     /**
      * {@code einsum("bij,bjk->bik", x, y)} with the usual subscripts (one or more operands; implicit output = the
-     * letters used once, sorted). Repeated letters inside one operand (traces, diagonals) are refused.
+     * letters used once, sorted). A letter repeated inside one operand takes that operand's diagonal over those dims
+     * first, as numpy does: {@code "ii->"} is the trace, {@code "ii->i"} the diagonal, {@code "ij,jj->i"} uses the
+     * diagonal of the second operand.
      * {@code ...} stands for the leading, trailing or middle dims not named by letters, as in numpy: the ellipsis
      * dims of all operands are broadcast together (aligned at the right, size 1 stretching), come first in an
      * implicit output ({@code "...ij,...jk"} is a batched matmul), and are summed when an explicit output omits
@@ -84,6 +86,9 @@ public final class Linalg {
         operands = operands.clone();
         String ell = expandEllipses(spec, ins, operands, loc);
         Map<Character, Long> sizes = new HashMap<>();
+        // Each letter's number of occurrences over all operands, repeats inside one operand included (numpy's
+        // implicit output keeps the letters that occur exactly once, so "ii" is a trace).
+        Map<Character, Integer> uses = new HashMap<>();
         for (int k = 0; k < ins.length; k++) {
             String sub = ins[k];
             Tensor t = operands[k];
@@ -94,7 +99,15 @@ public final class Linalg {
             for (int i = 0; i < sub.length(); i++) {
                 char c = sub.charAt(i);
                 if (!Character.isLetter(c) && ell.indexOf(c) < 0) throw new DslException("einsum", "'" + c + "' in '" + spec + "' is not a letter", loc);
-                if (sub.indexOf(c) != i) throw new DslException("einsum", "repeated subscript '" + c + "' in operand " + k + " ('" + sub + "') is not supported", loc);
+                uses.merge(c, 1, Integer::sum);
+            }
+            if (hasRepeat(sub)) {
+                operands[k] = diagonal(t, sub, k, spec, loc);
+                ins[k] = sub = firstOccurrences(sub);
+                t = operands[k];
+            }
+            for (int i = 0; i < sub.length(); i++) {
+                char c = sub.charAt(i);
                 Long prev = sizes.putIfAbsent(c, t.dims()[i]);
                 if (prev != null && prev != t.dims()[i]) {
                     throw new DslException("einsum", "subscript '" + c + "' has size " + prev + " and " + t.dims()[i] + " in '" + spec + "' for "
@@ -114,11 +127,7 @@ public final class Linalg {
             }
         } else {
             StringBuilder sb = new StringBuilder(ell);
-            sizes.keySet().stream().filter(c -> ell.indexOf(c) < 0).sorted().forEach(c -> {
-                int n = 0;
-                for (String sub : ins) if (sub.indexOf(c) >= 0) n++;
-                if (n == 1) sb.append(c);
-            });
+            sizes.keySet().stream().filter(c -> ell.indexOf(c) < 0 && uses.get(c) == 1).sorted().forEach(sb::append);
             out = sb.toString();
         }
         Tensor acc = operands[0];
@@ -146,6 +155,42 @@ public final class Linalg {
         }
         if (operands.length == 1 && preferred != null) acc = Ops.astype(acc, preferred);
         return identity ? acc : Ops.transpose(acc, perm);
+    }
+
+    private static boolean hasRepeat(String sub) {
+        for (int i = 0; i < sub.length(); i++) if (sub.indexOf(sub.charAt(i)) != i) return true;
+        return false;
+    }
+
+    private static String firstOccurrences(String sub) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < sub.length(); i++) if (sub.indexOf(sub.charAt(i)) == i) sb.append(sub.charAt(i));
+        return sb.toString();
+    }
+
+    /**
+     * The generalised diagonal of operand {@code k} over its repeated letters ("ii" -> the diagonal, "iji" -> [i, j]):
+     * entries whose repeated dims disagree are selected to zero (a select, not a multiply, so an inf or NaN off the
+     * diagonal cannot leak in), then the later occurrences are summed away, leaving one dim per letter in order of
+     * first occurrence. Select and sum carry their own VJP rules; the iota masks are constants.
+     */
+    private static Tensor diagonal(Tensor t, String sub, int k, String spec, Location loc) {
+        Shape shape = Shape.of(t.dims());
+        List<Integer> later = new ArrayList<>();
+        Tensor masked = t;
+        for (int i = 0; i < sub.length(); i++) {
+            int first = sub.indexOf(sub.charAt(i));
+            if (first == i) continue;
+            if (t.dims()[first] != t.dims()[i]) {
+                throw new DslException("einsum", "operand " + k + " " + t.describe() + " repeats subscript '" + sub.charAt(i) + "' in '" + sub
+                        + "' over dims " + first + " and " + i + " whose sizes " + t.dims()[first] + " and " + t.dims()[i] + " differ (in '"
+                        + spec + "')", loc);
+            }
+            Tensor same = Ops.eq(Ops.iota(DType.I32, shape, first), Ops.iota(DType.I32, shape, i));
+            masked = Ops.where(same, masked, 0);
+            later.add(i);
+        }
+        return Reductions.sum(masked, ints(later));
     }
 
     /** Stand-ins for the ellipsis dims: private-use characters, which are not letters, so never a user's subscript. */
