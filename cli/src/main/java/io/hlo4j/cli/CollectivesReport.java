@@ -146,8 +146,9 @@ final class CollectivesReport {
             if (isRagged) {
                 o.put("expected_bytes_per_device", m.entry().bytes());
             } else {
-                // a fixed-size collective moves the same bytes on every device: its lower bound, one per device like the
-                // ragged steps' (every *_per_device key is an array over devices)
+                // a fixed-size collective moves the same bytes on every device: its lower bound, an array over devices
+                // like the ragged steps' bound, so a key has one JSON type whatever the step (expected_* is the model's
+                // single uniform-routing figure)
                 long b = Math.round(m.entry().bytes());
                 long[] each = new long[mesh.size()];
                 Arrays.fill(each, b);
