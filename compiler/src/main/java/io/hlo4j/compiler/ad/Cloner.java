@@ -10,12 +10,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Deep copies of ops (regions included) with operands renamed through a value map; the IR is immutable. */
-final class Cloner {
+/**
+ * Deep copies of ops (regions included) with operands renamed through a value map; the IR is immutable. Public for
+ * the DSL, which copies a transformed function into the caller's trace the same way.
+ */
+public final class Cloner {
     private Cloner() {}
 
     /** A builder for a copy of {@code op}: operands mapped, regions copied; results are added to the map by the caller. */
-    static Operation.Builder copy(Operation op, Map<Value, Value> map) {
+    public static Operation.Builder copy(Operation op, Map<Value, Value> map) {
         Operation.Builder b = Operation.builder(op.name()).location(op.location())
                 .properties(op.properties()).attributes(op.attributes()).resultTypes(op.resultTypes());
         for (Value v : op.operands()) b.operand(lookup(map, v, op));
@@ -23,7 +26,7 @@ final class Cloner {
         return b;
     }
 
-    static Region copy(Region r, Map<Value, Value> map) {
+    public static Region copy(Region r, Map<Value, Value> map) {
         List<Block> blocks = new ArrayList<>();
         for (Block blk : r.blocks()) {
             Block.Builder nb = Block.builder();
@@ -42,7 +45,7 @@ final class Cloner {
      * A value not in the map was defined outside the ops being copied: a region sweep's captured value, used as it
      * is (the builder refuses it by name when it is not visible there).
      */
-    static Value lookup(Map<Value, Value> map, Value v, Operation user) {
+    public static Value lookup(Map<Value, Value> map, Value v, Operation user) {
         Value m = map.get(v);
         return m != null ? m : v;
     }

@@ -1,12 +1,12 @@
 package io.hlo4j.dsl.grad;
 
+import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.dsl.DslException;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.ir.Walker;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -22,55 +22,23 @@ final class Inliner {
     private Inliner() {}
 
     static List<Value> inline(IrBuilder b, Operation func, List<? extends Value> args) {
+        // A call left in the function would name a symbol the caller's trace lacks: an internal error, said by name.
+        Walker.walk(func, op -> {
+            if (op.name().equals("func.call")) {
+                throw new DslException("grad", "internal: func.call " + op.attr("callee") + " left in a gradient after inlining", op.location());
+            }
+        });
         Block body = func.region(0).entry();
         Map<Value, Value> map = new IdentityHashMap<>();
         for (int i = 0; i < args.size(); i++) map.put(body.argument(i), args.get(i));
         Operation ret = body.terminator();
         for (Operation op : body.operations()) {
             if (op == ret) break;
-            refuseCall(op);
-            Operation c = b.append(copy(op, map), op.location());
+            Operation c = b.append(Cloner.copy(op, map), op.location());
             for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
         }
         List<Value> outs = new ArrayList<>();
-        for (Value v : ret.operands()) outs.add(lookup(map, v));
+        for (Value v : ret.operands()) outs.add(Cloner.lookup(map, v, ret));
         return outs;
     }
-
-    private static Operation.Builder copy(Operation op, Map<Value, Value> map) {
-        Operation.Builder b = Operation.builder(op.name()).location(op.location())
-                .properties(op.properties()).attributes(op.attributes()).resultTypes(op.resultTypes());
-        for (Value v : op.operands()) b.operand(lookup(map, v));
-        for (Region r : op.regions()) b.region(copy(r, map));
-        return b;
-    }
-
-    private static Region copy(Region r, Map<Value, Value> map) {
-        List<Block> blocks = new ArrayList<>();
-        for (Block blk : r.blocks()) {
-            Block.Builder nb = Block.builder();
-            if (blk.label() != null) nb.label(blk.label());
-            for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-            for (Operation inner : blk.operations()) {
-                refuseCall(inner);
-                Operation c = nb.append(copy(inner, map).build());
-                for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-            }
-            blocks.add(nb.build());
-        }
-        return new Region(blocks);
-    }
-
-    /** A call left in the function would name a symbol the caller's trace lacks: an internal error, said by name. */
-    private static void refuseCall(Operation op) {
-        if (op.name().equals("func.call")) {
-            throw new DslException("grad", "internal: func.call " + op.attr("callee") + " left in a gradient after inlining", op.location());
-        }
-    }
-
-    private static Value lookup(Map<Value, Value> map, Value v) {
-        Value m = map.get(v);
-        return m != null ? m : v;
-    }
-
 }

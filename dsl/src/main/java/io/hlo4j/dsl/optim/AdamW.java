@@ -3,7 +3,6 @@ package io.hlo4j.dsl.optim;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Tensor;
-import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
@@ -32,17 +31,12 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
      */
     public record State(Object count, Object mu, Object nu, Object master) {}
 
-    static boolean narrow(TensorType t) {
-        return t.elementType() instanceof FloatType f && (f.equals(FloatType.BF16) || f.equals(FloatType.F16));
-    }
-
     @Override public Object init(Object params) {
         List<HostArray> ps = Trees.hosts(params, "adamw");
         List<Object> mu = new ArrayList<>(), master = new ArrayList<>();
         for (HostArray p : ps) {
-            TensorType wide = narrow(p.type()) ? TensorType.of(FloatType.F32, p.type().shape()) : p.type();
-            mu.add(HostArray.zeros(wide));
-            master.add(narrow(p.type()) ? HostArray.fromDoubles(wide, p.toDoubleArray()) : List.of());
+            mu.add(HostArray.zeros(Masters.stateType(p.type())));
+            master.add(Masters.initial(p));
         }
         HostArray count = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I32), 0);
         return new State(count, List.copyOf(mu), List.copyOf(mu), List.copyOf(master));
@@ -63,8 +57,7 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
         List<Object> nmaster = new ArrayList<>();
         for (int i = 0; i < ps.size(); i++) {
             Tensor p = ps.get(i);
-            boolean narrow = narrow(p.type());
-            Tensor w = narrow ? (Tensor) masters.get(i) : p;
+            Tensor w = Masters.working(p, masters.get(i));
             DType wd = w.dtype();
             Tensor g = Ops.astype(gs.get(i), wd);
             Tensor m = Ops.add(Ops.mul(mus.get(i), beta1), Ops.mul(g, 1 - beta1));
@@ -75,13 +68,8 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
             Tensor nw = Ops.sub(w, Ops.mul(upd, lr));
             nm.add(m);
             nv.add(v);
-            if (narrow) {
-                nmaster.add(nw);
-                np.add(Ops.astype(nw, p.dtype()));
-            } else {
-                nmaster.add(List.of());
-                np.add(nw);
-            }
+            nmaster.add(Masters.next(p, nw));
+            np.add(Masters.param(p, nw));
         }
         return new Step(Trees.rebuild(params, np), new State(t, List.copyOf(nm), List.copyOf(nv), List.copyOf(nmaster)));
     }

@@ -2,8 +2,6 @@ package io.hlo4j.dsl.optim;
 
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Tensor;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
@@ -31,10 +29,8 @@ public record Sgd(double lr, double momentum, double weightDecay) implements Opt
         List<HostArray> zs = new ArrayList<>();
         List<Object> master = new ArrayList<>();
         for (HostArray p : Trees.hosts(params, "sgd")) {
-            boolean narrow = AdamW.narrow(p.type());
-            TensorType wide = narrow ? TensorType.of(FloatType.F32, p.type().shape()) : p.type();
-            zs.add(HostArray.zeros(wide));
-            master.add(narrow ? HostArray.fromDoubles(wide, p.toDoubleArray()) : List.of());
+            zs.add(HostArray.zeros(Masters.stateType(p.type())));
+            master.add(Masters.initial(p));
         }
         return new State(Trees.rebuild(params, zs), List.copyOf(master));
     }
@@ -53,15 +49,14 @@ public record Sgd(double lr, double momentum, double weightDecay) implements Opt
         List<Object> nmaster = new ArrayList<>();
         for (int i = 0; i < ps.size(); i++) {
             Tensor p = ps.get(i);
-            boolean narrow = AdamW.narrow(p.type());
-            Tensor w = narrow ? (Tensor) masters.get(i) : p;
+            Tensor w = Masters.working(p, masters.get(i));
             Tensor g = Ops.astype(gs.get(i), w.dtype());
             if (weightDecay != 0) g = Ops.add(g, Ops.mul(w, weightDecay));
             Tensor v = Ops.add(Ops.mul(vs.get(i), momentum), g);
             Tensor nw = Ops.sub(w, Ops.mul(v, lr));
             nv.add(v);
-            nmaster.add(narrow ? nw : List.of());
-            np.add(narrow ? Ops.astype(nw, p.dtype()) : nw);
+            nmaster.add(Masters.next(p, nw));
+            np.add(Masters.param(p, nw));
         }
         return new Step(Trees.rebuild(params, np), new State(Trees.rebuild(s.velocity(), nv), List.copyOf(nmaster)));
     }

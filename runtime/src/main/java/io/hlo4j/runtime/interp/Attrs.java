@@ -127,7 +127,8 @@ final class Attrs {
         Attribute a = op.attr(name);
         if (a == null) throw InterpreterException.at(op, "missing attribute " + name);
         if (a instanceof io.hlo4j.mlir.attr.OpaqueAttr o) {
-            // Built as text (not by the dialect's parser): read it with the parser once, so kernels still see fields.
+            // Built as text (test IR builders do this), not by the dialect's parser: parsed here, on every read, so
+            // kernels still see fields. Parsed modules and the builders' ops carry typed attributes and skip this.
             try {
                 a = io.hlo4j.mlir.parse.MlirParser.parseAttribute(o.text());
             } catch (RuntimeException e) {

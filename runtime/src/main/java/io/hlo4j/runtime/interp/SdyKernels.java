@@ -38,12 +38,7 @@ final class SdyKernels {
         // A named computation is its body applied to its operands (the name only groups ops for propagation);
         // sdy.constant is stablehlo.constant kept apart from constant folding during propagation.
         Kernels.put("sdy.named_computation", (op, args, f) -> f.region(op.region(0), args));
-        Kernels.put("sdy.constant", (op, args, f) -> {
-            if (!(op.attr("value") instanceof io.hlo4j.mlir.attr.DenseElementsAttr d)) {
-                throw InterpreterException.at(op, "value must be dense elements, got " + op.attr("value"));
-            }
-            return List.of(f.interpreter().constant(d));
-        });
+        Kernels.put("sdy.constant", ShapeKernels::constant);
     }
 
     private static List<RtValue> identity(Operation op, List<RtValue> args, Frame frame) {

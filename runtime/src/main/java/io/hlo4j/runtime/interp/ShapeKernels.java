@@ -70,7 +70,7 @@ final class ShapeKernels {
         });
     }
 
-    private static List<RtValue> constant(Operation op, List<RtValue> args, Frame f) {
+    static List<RtValue> constant(Operation op, List<RtValue> args, Frame f) {
         Attribute v = op.attr("value");
         if (!(v instanceof DenseElementsAttr d)) throw InterpreterException.at(op, "value must be dense elements, got " + v);
         return List.of(f.interpreter().constant(d));
