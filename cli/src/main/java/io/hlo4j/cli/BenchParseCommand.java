@@ -51,8 +51,8 @@ final class BenchParseCommand extends CliCommand {
         List<Input> inputs = new ArrayList<>();
         int failed = 0;
         for (Path f : mlirFiles(root)) {
-            String text = Files.readString(f);
             try {
+                String text = CliFiles.readText(f);
                 parseAndVerify(text, f.toString()); // once up front: only files that work are timed
                 inputs.add(new Input(f, text, text.getBytes(StandardCharsets.UTF_8).length));
             } catch (Exception | StackOverflowError e) {

@@ -77,8 +77,11 @@ final class CompileCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        CliFiles.requirePlugin(pjrtPlugin);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
+        if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
+        if (dumpOptimizedProto != null) CliFiles.checkOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
         Module module = modules.getFirst();
         ModuleText.verify(modules);
         int own = PjrtBackend.partitions(module);
@@ -113,13 +116,11 @@ final class CompileCommand extends CliCommand {
                 r.programError = e.getMessage();
             }
             if (program != null && dumpOptimized != null) {
-                Path parent = dumpOptimized.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
+                CliFiles.prepareOutputFile(dumpOptimized, "--dump-optimized");
                 Files.writeString(dumpOptimized, program.text(), StandardCharsets.UTF_8);
             }
             if (program != null && dumpOptimizedProto != null) {
-                Path parent = dumpOptimizedProto.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
+                CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
                 Files.write(dumpOptimizedProto, program.module().toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));

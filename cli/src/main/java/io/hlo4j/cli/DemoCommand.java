@@ -97,7 +97,7 @@ final class DemoCommand extends CliCommand {
         return a;
     }
 
-    @Override public Integer call() {
+    @Override public Integer call() throws java.io.IOException {
         EpMode mode;
         try {
             mode = EpMode.parse(epMode);
@@ -105,6 +105,9 @@ final class DemoCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         Mesh meshObj = DumpCommand.parseMesh(mesh, null);
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        // a missing or non-library plugin is refused before the demo's work (one that loads but cannot compile is reported)
+        if (pjrtPlugin != null && !print && !noRun) CliFiles.requirePlugin(pjrtPlugin);
         MoeConfig cfg = config();
         MoeReference.Inputs in = MoeReference.inputs(SEED);
         Map<String, HostArray> a = arrays(in);
@@ -163,7 +166,6 @@ final class DemoCommand extends CliCommand {
         boolean ok = routing;
         for (double e : new double[] {partVsOracleY, partVsOracleL, oracleVsRefY, oracleVsRefL, partVsRefY}) ok &= e <= TOLERANCE;
         if (pjrtPlugin != null) ok &= pjrt(lowered, argv, y);
-        else if (!pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (!ok) {
             out().flush();
             err().println("hlo4j: demo: a comparison failed (limit " + TOLERANCE + "; see the agreement lines above)");

@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 
 /**
@@ -30,9 +33,14 @@ final class Diagnostics {
         return switch (t) {
             case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.getMessage());
             case Hlo4jException h -> firstLine(h.format());
-            case NoSuchFileException e -> e.getFile() + ": no such file";
+            case NoSuchFileException e -> e.getFile() + ": " + (e.getReason() != null ? e.getReason() : "no such file");
             case AccessDeniedException e -> e.getFile() + ": permission denied";
             case FileSystemException e when e.getReason() != null -> e.getFile() + ": " + e.getReason();
+            // Without a reason the JDK's message is the bare path: say what the exception means.
+            case FileAlreadyExistsException e -> e.getFile() + ": already exists";
+            case DirectoryNotEmptyException e -> e.getFile() + ": is a directory that is not empty";
+            case NotDirectoryException e -> e.getFile() + ": is not a directory";
+            case FileSystemException e -> e.getFile() + ": cannot be used (" + e.getClass().getSimpleName() + ")";
             case CharacterCodingException e -> where + "not valid UTF-8 text";
             case IOException e -> where + firstLine(String.valueOf(e.getMessage()));
             case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";

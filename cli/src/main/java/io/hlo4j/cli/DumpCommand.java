@@ -97,14 +97,15 @@ final class DumpCommand extends CliCommand {
         if (m == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.NAMES) + ")");
         if (config != null && m != DumpModel.MOE) throw usage("--config applies only to the moe model");
         if (batch < 1 || seq < 1) throw usage("--batch and --seq must be at least 1");
+        var parsed = spec.commandLine().getParseResult();
+        if (m != DumpModel.MOE && (parsed.hasMatchedOption("--batch") || parsed.hasMatchedOption("--seq"))) {
+            throw usage("--batch and --seq apply only to the moe model (" + model + " has fixed shapes)");
+        }
         Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
         if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
 
-        MoeConfig cfg = DEFAULT_MOE;
-        if (config != null) {
-            if (!Files.isRegularFile(config)) throw new NoSuchFileException(config.toString());
-            cfg = MoeConfigJson.read(config);
-        }
+        if (output != null) CliFiles.checkOutputFile(output, "-o");
+        MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
         DumpModel.Program p = m.program(cfg, batch, seq, meshObj);
         Lowered lowered = meshObj == null
                 ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
@@ -127,6 +128,7 @@ final class DumpCommand extends CliCommand {
             out().print(text);
             out().flush();
         } else {
+            CliFiles.prepareOutputFile(output, "-o");
             Files.writeString(output, text);
         }
         return Main.OK;

@@ -43,6 +43,16 @@ final class GraphCommand extends CliCommand {
     Path file;
 
     @Override public Integer call() {
+        Path target = output == null ? null : output.svg != null ? output.svg : output.dot;
+        String option = output == null ? null : output.svg != null ? "--svg" : "--dot";
+        if (target != null) {
+            try {
+                CliFiles.checkOutputFile(target, option); // before the work: a wrong path is refused first
+            } catch (Exception e) {
+                fail(target, e);
+                return Main.FAILED;
+            }
+        }
         String dot;
         try {
             List<Module> modules = ModuleText.parse(file);
@@ -52,8 +62,8 @@ final class GraphCommand extends CliCommand {
             fail(file, e);
             return Main.FAILED;
         }
-        Path target = output == null ? null : output.svg != null ? output.svg : output.dot;
         try {
+            if (target != null) CliFiles.prepareOutputFile(target, option);
             if (output == null) {
                 out().print(dot);
                 out().flush();

@@ -110,10 +110,10 @@ final class MoeRunCommand extends CliCommand {
         }
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        for (Path f : List.of(config, input)) {
-            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
-        }
-        MoeConfig cfg = MoeConfigJson.read(config);
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin);
+        checkPaths();
+        MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
 
@@ -127,7 +127,6 @@ final class MoeRunCommand extends CliCommand {
                 res = lowered.compile(backend).call(argv);
             }
         } else {
-            if (!pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
             res = lowered.compile().call(argv);
         }
         Map<String, HostArray> r = new LinkedHashMap<>();
@@ -146,6 +145,31 @@ final class MoeRunCommand extends CliCommand {
         return Main.OK;
     }
 
+    /** The input files and every output path, checked before the layer is traced: a wrong one costs no run. */
+    private void checkPaths() throws IOException {
+        CliFiles.requireInputFile(config, "--config");
+        CliFiles.requireInputFile(input, "--input");
+        CliFiles.checkOutputDir(outputDir, "-o");
+        if (dump != null) CliFiles.checkOutputFile(dump, "--dump");
+        if (dumpDir != null) CliFiles.checkOutputDir(dumpDir, "--dump-dir");
+        if (collectivesReport != null) CliFiles.checkOutputFile(collectivesReport, "--collectives-report");
+    }
+
+    /** A config file through {@code MoeConfigJson}; its complaints name the file (they say only "moe config"). */
+    static MoeConfig readConfig(Path file) throws IOException {
+        String text = CliFiles.readText(file);
+        if (text.isBlank()) throw new IllegalArgumentException(file + ": is empty; a moe config is a JSON object (issue 5's keys)");
+        try {
+            return MoeConfigJson.parse(text);
+        } catch (io.hlo4j.dsl.moe.MoeException e) {
+            String msg = e.getMessage().startsWith("moe config: ") ? e.getMessage().substring("moe config: ".length()) : e.getMessage();
+            msg = msg.replace("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ", "[");
+            String at = e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? ":" + j.getLocation().getLineNr() + ":" + j.getLocation().getColumnNr() : "";
+            throw new IllegalArgumentException(file + at + ": " + msg, e);
+        }
+    }
+
     /** {@code --mesh}: the layer partitioned by hlo4j's partitioner on simulated devices (see {@link MeshMoeRun}). */
     private Integer callMesh() throws IOException {
         MoEMethods m = method == null ? null : parseMethod(method);
@@ -161,10 +185,8 @@ final class MoeRunCommand extends CliCommand {
         }
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        for (Path f : List.of(config, input)) {
-            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
-        }
-        MoeConfig cfg = MoeConfigJson.read(config);
+        checkPaths();
+        MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
         MeshMoeRun r = MeshMoeRun.run(cfg, meshObj, mode, in.arrays());

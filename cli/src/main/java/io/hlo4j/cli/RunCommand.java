@@ -4,7 +4,6 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Interpreter;
@@ -76,16 +75,22 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        List<Module> modules = MlirParser.parseFile(file);
+        // Flags first: a wrong one is a usage error before any file is read.
+        if (devices < 1 || devices > RunChecks.MAX_SIMULATED_DEVICES) {
+            throw new Main.UsageError("--devices must be between 1 and " + RunChecks.MAX_SIMULATED_DEVICES + ", got " + devices);
+        }
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin);
+        List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();
-        List<HostArray> arrays = new ArrayList<>();
-        for (Path p : inputs) arrays.add(Npy.read(p));
-        if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
+        List<HostArray> arrays = RunChecks.readInputs(inputs);
+        RunChecks.inputsMatch(fn, inputs, arrays);
+        if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
         if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
-        if (!pjrtOptions.isEmpty()) throw new IllegalArgumentException("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        RunChecks.interpretable(modules.get(0));
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
         List<List<RtValue>> perDevice = new ArrayList<>();

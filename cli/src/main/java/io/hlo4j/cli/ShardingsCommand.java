@@ -33,6 +33,14 @@ final class ShardingsCommand extends CliCommand {
 
     @Override public Integer call() {
         List<ShardingSvg.Item> items = new ArrayList<>();
+        if (svg != null) {
+            try {
+                CliFiles.checkOutputFile(svg, "--svg"); // before anything is printed
+            } catch (Exception e) {
+                fail(svg, e);
+                return Main.FAILED;
+            }
+        }
         try {
             List<Module> modules = ModuleText.parse(file);
             ModuleText.verify(modules);
@@ -52,6 +60,7 @@ final class ShardingsCommand extends CliCommand {
         out().flush();
         if (svg != null) {
             try {
+                CliFiles.prepareOutputFile(svg, "--svg");
                 Files.writeString(svg, ShardingSvg.render(items));
             } catch (Exception e) {
                 fail(svg, e);

@@ -1,0 +1,87 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.OpResult;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.SymbolTable;
+import io.hlo4j.mlir.ir.Walker;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.array.Shape;
+import io.hlo4j.runtime.io.Npy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code hlo4j run} checks before it runs anything, so that a wrong input or a program the interpreter cannot
+ * hold is refused by name (the .npy file, or the op and its line) rather than failing deep inside the interpreter.
+ */
+final class RunChecks {
+    private RunChecks() {}
+
+    /** Simulated devices are threads of this JVM; past this many a careless {@code --devices} only exhausts the machine. */
+    static final int MAX_SIMULATED_DEVICES = 65_536;
+
+    /** Each {@code --input} file, checked to be a readable file, then read. */
+    static List<HostArray> readInputs(List<Path> files) throws IOException {
+        List<HostArray> arrays = new ArrayList<>();
+        for (Path p : files) {
+            CliFiles.requireInputFile(p, "--input");
+            arrays.add(Npy.read(p));
+        }
+        return arrays;
+    }
+
+    /**
+     * Input {@code i} feeds argument {@code i % nargs} (inputs dealt out device by device repeat the arguments); each
+     * must have that argument's element type and shape (a dynamic dimension takes any size). Counts that match
+     * neither layout are left to the caller's message.
+     */
+    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays) {
+        List<BlockArgument> args = fn.region(0).entry().arguments();
+        if (args.isEmpty() || arrays.size() % args.size() != 0) return;
+        for (int i = 0; i < arrays.size(); i++) {
+            BlockArgument a = args.get(i % args.size());
+            TensorType got = arrays.get(i).type();
+            if (!(a.type() instanceof TensorType want) || !fits(got, want)) {
+                String where = a.location() instanceof Location.Unknown ? "" : " (" + a.location().describe() + ")";
+                throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
+                        + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type());
+            }
+        }
+    }
+
+    private static boolean fits(TensorType got, TensorType want) {
+        if (!got.elementType().equals(want.elementType()) || got.rank() != want.rank()) return false;
+        for (int k = 0; k < want.rank(); k++) if (!want.isDynamicDim(k) && want.dim(k) != got.dim(k)) return false;
+        return true;
+    }
+
+    /**
+     * The interpreter computes on static shapes and holds at most {@link Shape#MAX_ELEMENTS} elements per tensor: the
+     * first op whose result breaks either is refused, with its location, before anything runs.
+     */
+    static void interpretable(Module module) {
+        Walker.walk(module.op(), op -> {
+            for (OpResult r : op.results()) {
+                Type t = r.type();
+                if (!(t instanceof TensorType tt)) continue;
+                if (!tt.hasStaticShape()) {
+                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " has the dynamic type " + tt
+                            + "; the interpreter runs programs with static shapes only", op.location());
+                }
+                if (tt.numElements() > Shape.MAX_ELEMENTS) {
+                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tt + " has " + tt.numElements()
+                            + " elements; the interpreter holds at most " + Shape.MAX_ELEMENTS + " per tensor", op.location());
+                }
+            }
+        });
+    }
+}
