@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
@@ -114,7 +115,7 @@ final class DemoCommand extends CliCommand {
         List<String> names = new ArrayList<>(a.keySet()), outNames = new ArrayList<>();
         HostArray[] argv = a.values().toArray(HostArray[]::new);
         long t0 = System.nanoTime();
-        Lowered lowered = Jit.jit(MoeRunCommand.layer(cfg, names, outNames)).lower((Object[]) argv);
+        Lowered lowered = SourceLoc.asBuiltin("demo", () -> Jit.jit(MoeRunCommand.layer(cfg, names, outNames)).lower((Object[]) argv));
         double traceMs = ms(t0);
         if (print) {
             out().print(lowered.asText());
@@ -143,7 +144,7 @@ final class DemoCommand extends CliCommand {
         HostArray y = res.get(outNames.indexOf("output")), logits = res.get(outNames.indexOf("router_logits"));
         out().printf(Locale.ROOT, "unpartitioned, on the interpreter: %s ms%n", fmt(oracleMs));
 
-        MeshMoeRun p = MeshMoeRun.run(cfg, meshObj, mode, a);
+        MeshMoeRun p = SourceLoc.asBuiltin("demo", () -> MeshMoeRun.run(cfg, meshObj, mode, a));
         out().printf(Locale.ROOT, "partitioned for mesh %s (%d simulated devices), EP mode %s%s%n", CollectivesReport.describe(meshObj),
                 meshObj.size(), p.mode().cliName(), mode == EpMode.AUTO ? " (picked by auto: " + why(cfg, meshObj, p) + ")" : " (asked for)");
         out().printf(Locale.ROOT, "  trace %s ms, partition (Spmd.explicit) %s ms, run on %d devices %s ms; %d collectives%n",

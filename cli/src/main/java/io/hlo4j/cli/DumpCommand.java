@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
 import io.hlo4j.dsl.moe.MoeConfig;
@@ -106,10 +107,14 @@ final class DumpCommand extends CliCommand {
 
         if (output != null) CliFiles.checkOutputFile(output, "-o");
         MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
-        DumpModel.Program p = m.program(cfg, batch, seq, meshObj);
-        Lowered lowered = meshObj == null
-                ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
-                : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        MoeConfig moeCfg = cfg;
+        // ops and errors carry loc("hlo4j.builtin.<model>"), not this file's line
+        Lowered lowered = SourceLoc.asBuiltin(m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), () -> {
+            DumpModel.Program p = m.program(moeCfg, batch, seq, meshObj);
+            return meshObj == null
+                    ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
+                    : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        });
         String text = switch (stage) {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
@@ -156,6 +161,7 @@ final class DumpCommand extends CliCommand {
             sizes.put(axis, n);
         }
         long product = sizes.values().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        if (product > Integer.MAX_VALUE) throw usage("--mesh " + s + " has " + product + " devices, more than a mesh can hold (" + Integer.MAX_VALUE + ")");
         if (devices != null && product != devices) {
             throw usage("--mesh " + s + " has " + product + " devices but --devices is " + devices);
         }

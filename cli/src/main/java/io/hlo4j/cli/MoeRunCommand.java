@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -120,7 +121,8 @@ final class MoeRunCommand extends CliCommand {
         List<String> names = new ArrayList<>(in.arrays().keySet());
         HostArray[] argv = in.arrays().values().toArray(HostArray[]::new);
         List<String> outNames = new ArrayList<>();
-        Lowered lowered = jit(cfg, names, outNames).lower((Object[]) argv);
+        MoeConfig c = cfg;
+        Lowered lowered = SourceLoc.asBuiltin("moe", () -> jit(c, names, outNames).lower((Object[]) argv));
         List<HostArray> res;
         if (pjrtPlugin != null) {
             try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, PjrtRun.parseOptions(pjrtOptions))) {
@@ -189,7 +191,8 @@ final class MoeRunCommand extends CliCommand {
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
-        MeshMoeRun r = MeshMoeRun.run(cfg, meshObj, mode, in.arrays());
+        MoeConfig c = cfg;
+        MeshMoeRun r = SourceLoc.asBuiltin("moe", () -> MeshMoeRun.run(c, meshObj, mode, in.arrays()));
 
         Map<Path, String> texts = new LinkedHashMap<>();
         if (dump != null) texts.put(dump, emit.equals("explicit") ? r.explicitText() : r.annotatedText());

@@ -58,4 +58,14 @@ class DiagnosticsTest {
         assertThat(Diagnostics.describe(file, new StackOverflowError()))
                 .isEqualTo("dir/m.mlir: nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)");
     }
+
+    @Test void fileSystemExceptionsWithoutAReasonAreWorded() {
+        // The JDK's own message for these is the bare path.
+        assertThat(Diagnostics.describe(null, new java.nio.file.FileAlreadyExistsException("out/x"))).isEqualTo("out/x: already exists");
+        assertThat(Diagnostics.describe(null, new java.nio.file.DirectoryNotEmptyException("out"))).isEqualTo("out: is a directory that is not empty");
+        assertThat(Diagnostics.describe(null, new java.nio.file.NotDirectoryException("out"))).isEqualTo("out: is not a directory");
+        assertThat(Diagnostics.describe(null, new java.nio.file.FileSystemException("out"))).isEqualTo("out: cannot be used (FileSystemException)");
+        assertThat(Diagnostics.describe(null, new NoSuchFileException("p.so", null, "no such file (--pjrt-plugin)")))
+                .isEqualTo("p.so: no such file (--pjrt-plugin)");
+    }
 }
