@@ -40,6 +40,25 @@ class HostilePathsTest {
         assertThat(Files.readString(deep)).startsWith("module @jit_main");
     }
 
+    @Test void builtinModelsAreLocatedByName() {
+        // the CLI's own Java line meant nothing to its user
+        Cli.Run r = Cli.run("dump", "moe", "--emit", "annotated", "--mesh", "ep=3");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: hlo4j.builtin.moe: NamedSharding: argument #2 (f32[8, 64, 128]) of @moe "
+                + "dimension 0 of size 8 is not divisible by mesh axes (ep=3)").doesNotContain("DumpCommand.java").hasLineCount(1);
+        refused(Cli.run("dump", "moe", "--emit", "annotated", "--mesh", "dp=100000,tp=100000"), 2, "hlo4j dump: --mesh dp=100000,tp=100000 "
+                + "has 10000000000 devices, more than a mesh can hold (2147483647) (see 'hlo4j dump --help')\n");
+    }
+
+    @Test void moeRunWithAMeshNoModeFitsSaysWhy() {
+        // x holds 3 tokens; dp = 2 cannot split them in any EP mode
+        refused(Cli.run("moe", "run", "--config", MOE.resolve("config.json").toString(), "--weights", MOE.toString(), "--input",
+                MOE.resolve("x.npy").toString(), "-o", dir.resolve("out").toString(), "--mesh", "dp=2"), 1,
+                "hlo4j: expert-parallel FUSED, mode auto: no mode fits: the 3 tokens do not divide over the 2 shards of "
+                        + "the dp axes [dp] on mesh [\"dp\"=2, \"fsdp\"=1, \"ep\"=1, \"tp\"=1, \"sp\"=1]\n");
+        assertThat(dir.resolve("out")).doesNotExist();
+    }
+
     @Test void dumpRefusesShapeFlagsThatAModelIgnores() {
         refused(Cli.run("dump", "mlp", "--batch", "4"), 2,
                 "hlo4j dump: --batch and --seq apply only to the moe model (mlp has fixed shapes) (see 'hlo4j dump --help')\n");
