@@ -159,7 +159,7 @@ class GatherTest {
         DslException e = ErrorsAndJitTest.traceError(a -> {
             at[0] = ErrorsAndJitTest.line(); return Indexing.gather((Tensor) a[0], (Tensor) a[1], GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 1}), new long[]{1, 6});
         }, x, idx);
-        assertThat(e.getMessage()).isEqualTo("gather: invalid operands f32[4, 5], i32[3, 2]: 'stablehlo.gather' op (gather_c21) "
+        assertThat(e.getMessage()).isEqualTo("gather: invalid operands (f32[4, 5], i32[3, 2]): 'stablehlo.gather' op (gather_c21) "
                 + "slice_sizes[1] = 6 is out of range [0, 5] of operand dim 1; operand tensor<4x5xf32>, start_indices tensor<3x2xi32>, "
                 + "slice_sizes [1, 6] (at GatherTest.java:" + at[0] + ":0)");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0}), 1, 5), x, idx).getMessage())
@@ -187,13 +187,13 @@ class GatherTest {
                 .contains("(gather_c17) operand_batching_dims[0] = dim 0 of the operand (size 2) and start_indices_batching_dims[0] = dim 0"
                         + " of start_indices (size 3) must have the same size; operand tensor<2x5xf32>, start_indices tensor<3xi32>");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0}), 1, 5), x, Spec.of(DType.F32, 3, 1))
-                .getMessage()).startsWith("gather: invalid operands f32[4, 5], f32[3, 1]: 'stablehlo.gather' op (gather_i2) start_indices"
+                .getMessage()).startsWith("gather: invalid operands (f32[4, 5], f32[3, 1]): 'stablehlo.gather' op (gather_i2) start_indices"
                         + " must have integer elements");
         // gatherFill builds its mask from the dims too: refused the same way, at the user's line.
         DslException fill = ErrorsAndJitTest.traceError(a -> {
             at[0] = ErrorsAndJitTest.line(); return Indexing.gatherFill((Tensor) a[0], (Tensor) a[1], GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 2}), new long[]{1, 5}, 0);
         }, x, idx);
-        assertThat(fill.getMessage()).contains("gather: invalid operands f32[4, 5], i32[3, 2]: 'stablehlo.gather' op (gather_c19) "
+        assertThat(fill.getMessage()).contains("gather: invalid operands (f32[4, 5], i32[3, 2]): 'stablehlo.gather' op (gather_c19) "
                 + "start_index_map [0, 2]: entry 2 is out of range [0, 2) of the operand's rank").endsWith("(at GatherTest.java:" + at[0] + ":0)");
     }
 
