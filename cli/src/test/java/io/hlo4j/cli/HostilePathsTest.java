@@ -121,6 +121,17 @@ class HostilePathsTest {
                 "hlo4j conformance: --timeout must be between 1 and 604800 seconds, got -5 (see 'hlo4j conformance --help')\n");
     }
 
+    @Test void hugeCountsAreBoundedOrRefused() {
+        // -U past every file's length is the whole file; it used to overflow the hunk arithmetic
+        Cli.Run all = Cli.run("diff", "-U", "2147483647", EXAMPLES.resolve("add.mlir").toString(), EXAMPLES.resolve("sharded.mlir").toString());
+        Cli.Run some = Cli.run("diff", "-U", "1000", EXAMPLES.resolve("add.mlir").toString(), EXAMPLES.resolve("sharded.mlir").toString());
+        assertThat(all.code()).as(all.toString()).isEqualTo(1);
+        assertThat(all.err()).isEmpty();
+        assertThat(all.out()).isEqualTo(some.out()).startsWith("--- ");
+        refused(Cli.run("bench", "parse", "--repeat", "2000000000", EXAMPLES.resolve("add.mlir").toString()), 2,
+                "hlo4j bench parse: --repeat must be between 1 and 10000, not 2000000000 (see 'hlo4j bench parse --help')\n");
+    }
+
     @Test void filesThatAreNotTextAreNamed() throws IOException {
         Path bin = Files.write(dir.resolve("bin.mlir"), NOT_UTF8);
         Cli.Run conf = Cli.run("conformance", bin.toString());
