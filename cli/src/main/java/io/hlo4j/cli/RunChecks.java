@@ -8,6 +8,7 @@ import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Walker;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.runtime.array.HostArray;
@@ -62,6 +63,24 @@ final class RunChecks {
         if (!got.elementType().equals(want.elementType()) || got.rank() != want.rank()) return false;
         for (int k = 0; k < want.rank(); k++) if (!want.isDynamicDim(k) && want.dim(k) != got.dim(k)) return false;
         return true;
+    }
+
+    /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
+    static void meshesSimulatable(Module module) {
+        Walker.walk(module.op(), op -> {
+            if (!op.name().equals("sdy.mesh") || !(op.attr("mesh") instanceof MeshAttr m)) return;
+            long n;
+            try {
+                n = m.totalSize();
+            } catch (ArithmeticException e) {
+                n = Long.MAX_VALUE;
+            }
+            if (n > MAX_SIMULATED_DEVICES) {
+                throw new Hlo4jException("sdy.mesh @" + SymbolTable.symbolName(op) + " " + m + " has "
+                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices; hlo4j simulates at most "
+                        + MAX_SIMULATED_DEVICES + " (one thread each)", op.location());
+            }
+        });
     }
 
     /**

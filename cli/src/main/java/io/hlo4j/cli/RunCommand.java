@@ -138,6 +138,7 @@ public final class RunCommand implements Callable<Integer> {
         if (arrays.size() != nargs) {
             throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
         }
+        RunChecks.meshesSimulatable(module);
         if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
         long t0 = System.nanoTime();
         PartitionedProgram pp = Spmd.explicit(module);

@@ -135,4 +135,26 @@ class HostileRunTest {
                 "hlo4j: " + dir + ": is a directory (--dump-optimized takes a file name)\n");
         assertThat(out).doesNotExist();
     }
+
+    @Test void aMeshTooLargeToSimulateIsRefusedByName() throws IOException {
+        Path big = dir.resolve("bigmesh.mlir");
+        Files.writeString(big, """
+                module @m attributes {mhlo.num_partitions = 1410065408 : i32} {
+                  sdy.mesh @mesh = <["x"=100000, "y"=100000]>
+                  func.func @main(%a: tensor<2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<2xf32> {
+                    return %a : tensor<2xf32>
+                  }
+                }
+                """);
+        Cli.Run r = Cli.run("run", big.toString(), "--spmd", "--input", a.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + big + ":2:3: sdy.mesh @mesh ")
+                .endsWith(" has 10000000000 devices; hlo4j simulates at most 65536 (one thread each)\n").hasLineCount(1);
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test void anOptimizedProgramPathThatIsAFolderIsNamed() throws IOException {
+        Path pb = Files.createDirectory(dir.resolve("x.pb"));
+        refused(Cli.run("inspect", pb.toString()), 1, "hlo4j: " + pb + ": is a directory\n");
+    }
 }
