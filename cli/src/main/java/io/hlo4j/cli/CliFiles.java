@@ -66,12 +66,30 @@ final class CliFiles {
         if (parent != null) Files.createDirectories(parent);
     }
 
+    /** Writes {@code text} (UTF-8) to {@code p}; an I/O error the JDK reports without a path (EIO, ENOSPC) names it. */
+    static void writeString(Path p, String text) throws IOException { write(p, text.getBytes(java.nio.charset.StandardCharsets.UTF_8)); }
+
+    /** {@code a} as a .npy file (see {@link #writeString}). */
+    static void writeNpy(Path p, io.hlo4j.runtime.array.HostArray a) throws IOException { write(p, io.hlo4j.runtime.io.Npy.encode(a)); }
+
+    static void write(Path p, byte[] bytes) throws IOException {
+        try {
+            Files.write(p, bytes);
+        } catch (FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new FileSystemException(p.toString(), null, "cannot write: " + e.getMessage());
+        }
+    }
+
     /**
      * A PJRT plugin: an existing file that starts like a shared library (ELF, or Mach-O on macOS). Checked here because
      * the JVM, asked to load any other file, prints its own warnings before the loader's error.
      */
-    static void requirePlugin(Path p) throws IOException {
-        requireInputFile(p, "--pjrt-plugin");
+    static void requirePlugin(Path p, picocli.CommandLine.Model.CommandSpec spec) throws IOException {
+        // the default comes from the environment: a stale variable must be named as such
+        String option = spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") ? "--pjrt-plugin" : "HLO4J_PJRT_PLUGIN";
+        requireInputFile(p, option);
         byte[] head = new byte[4];
         int n;
         try (InputStream in = Files.newInputStream(p)) {
@@ -79,7 +97,7 @@ final class CliFiles {
         }
         if (n < 4 || !isSharedLibrary(head)) {
             throw new FileSystemException(p.toString(), null,
-                    "is not a shared library (no ELF or Mach-O header); --pjrt-plugin takes a PJRT plugin such as pjrt_c_api_gpu_plugin.so");
+                    "is not a shared library (no ELF or Mach-O header); " + option + " names a PJRT plugin such as pjrt_c_api_gpu_plugin.so");
         }
     }
 

@@ -77,7 +77,7 @@ final class CompileCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        CliFiles.requirePlugin(pjrtPlugin);
+        CliFiles.requirePlugin(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
         if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
@@ -117,11 +117,11 @@ final class CompileCommand extends CliCommand {
             }
             if (program != null && dumpOptimized != null) {
                 CliFiles.prepareOutputFile(dumpOptimized, "--dump-optimized");
-                Files.writeString(dumpOptimized, program.text(), StandardCharsets.UTF_8);
+                CliFiles.writeString(dumpOptimized, program.text());
             }
             if (program != null && dumpOptimizedProto != null) {
                 CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
-                Files.write(dumpOptimizedProto, program.module().toByteArray());
+                CliFiles.write(dumpOptimizedProto, program.module().toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));
             out().flush();

@@ -134,7 +134,7 @@ final class DumpCommand extends CliCommand {
             out().flush();
         } else {
             CliFiles.prepareOutputFile(output, "-o");
-            Files.writeString(output, text);
+            CliFiles.writeString(output, text);
         }
         return Main.OK;
     }

@@ -68,12 +68,12 @@ final class GraphCommand extends CliCommand {
                 out().print(dot);
                 out().flush();
             } else if (output.dot != null) {
-                Files.writeString(output.dot, dot);
+                CliFiles.writeString(output.dot, dot);
             } else if (Graphviz.available()) {
-                Files.writeString(output.svg, Graphviz.svg(dot));
+                CliFiles.writeString(output.svg, Graphviz.svg(dot));
             } else {
                 Path dotFile = withExtension(output.svg, ".dot");
-                Files.writeString(dotFile, dot);
+                CliFiles.writeString(dotFile, dot);
                 err().println("hlo4j graph: Graphviz 'dot' is not on PATH, so wrote DOT text to " + dotFile
                         + " instead of " + output.svg + " (apt-get install graphviz)");
                 err().flush();

@@ -80,7 +80,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError("--devices must be between 1 and " + RunChecks.MAX_SIMULATED_DEVICES + ", got " + devices);
         }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin);
+        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
@@ -118,7 +118,7 @@ public final class RunCommand implements Callable<Integer> {
                 if (outDir != null) {
                     Path dir = devices > 1 ? outDir.resolve("device" + d) : outDir;
                     Files.createDirectories(dir);
-                    Npy.write(dir.resolve("result" + i + ".npy"), HostArrays.toHost(t));
+                    CliFiles.writeNpy(dir.resolve("result" + i + ".npy"), HostArrays.toHost(t));
                 }
             }
         }
@@ -150,7 +150,7 @@ public final class RunCommand implements Callable<Integer> {
             out.println("result" + i + ": " + r.type() + " " + stats(io.hlo4j.runtime.interp.HostArrays.toTensor(r)));
             if (outDir != null) {
                 Files.createDirectories(outDir);
-                Npy.write(outDir.resolve("result" + i + ".npy"), r);
+                CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
             }
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);

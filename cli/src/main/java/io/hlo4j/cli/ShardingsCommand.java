@@ -61,7 +61,7 @@ final class ShardingsCommand extends CliCommand {
         if (svg != null) {
             try {
                 CliFiles.prepareOutputFile(svg, "--svg");
-                Files.writeString(svg, ShardingSvg.render(items));
+                CliFiles.writeString(svg, ShardingSvg.render(items));
             } catch (Exception e) {
                 fail(svg, e);
                 return Main.FAILED;

@@ -59,6 +59,14 @@ class HostilePathsTest {
         assertThat(dir.resolve("out")).doesNotExist();
     }
 
+    @Test void aWriteTheKernelRefusesNamesTheFile() {
+        Path version = Path.of("/proc/version"); // Linux: writing it fails with EIO (root) or EACCES, neither naming it
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(version));
+        Cli.Run r = Cli.run("dump", "mlp", "-o", version.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: /proc/version: ").hasLineCount(1);
+    }
+
     @Test void dumpRefusesShapeFlagsThatAModelIgnores() {
         refused(Cli.run("dump", "mlp", "--batch", "4"), 2,
                 "hlo4j dump: --batch and --seq apply only to the moe model (mlp has fixed shapes) (see 'hlo4j dump --help')\n");

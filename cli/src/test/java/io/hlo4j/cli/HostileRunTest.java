@@ -104,7 +104,7 @@ class HostileRunTest {
     }
 
     @Test void aPluginThatIsNoLibraryIsRefusedBeforeLoading() throws IOException {
-        String notLib = "is not a shared library (no ELF or Mach-O header); --pjrt-plugin takes a PJRT plugin such as "
+        String notLib = "is not a shared library (no ELF or Mach-O header); --pjrt-plugin names a PJRT plugin such as "
                 + "pjrt_c_api_gpu_plugin.so\n";
         // loading it would make the JVM print its own warnings; the check reads the first bytes instead
         refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "--pjrt-plugin", a.toString()), 1,
