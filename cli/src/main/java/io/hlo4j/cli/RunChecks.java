@@ -65,6 +65,41 @@ final class RunChecks {
         return true;
     }
 
+    /**
+     * No {@code func.call} chain from {@code entry} leads back to a function on it: the interpreter would recurse until
+     * the thread stack ran out, and XLA refuses recursive programs too. The refusal names the call that closes the cycle.
+     */
+    static void noRecursion(Module module, Operation entry) {
+        java.util.Map<String, Operation> fns = new java.util.HashMap<>();
+        Walker.walk(module.op(), op -> { if (op.name().equals("func.func")) fns.put(SymbolTable.symbolName(op), op); });
+        visit(entry, fns, new java.util.ArrayList<>(), new java.util.HashSet<>());
+    }
+
+    private static void visit(Operation fn, java.util.Map<String, Operation> fns, List<String> path, java.util.Set<String> done) {
+        String name = SymbolTable.symbolName(fn);
+        if (done.contains(name)) return;
+        path.add(name);
+        Walker.walk(fn, op -> {
+            if (!op.name().equals("func.call")) return;
+            String callee = switch (op.attr("callee")) {
+                case io.hlo4j.mlir.attr.SymbolRefAttr r -> r.root();
+                case io.hlo4j.mlir.attr.StringAttr str -> str.value();
+                case null, default -> null;
+            };
+            if (callee == null) return;
+            if (path.contains(callee)) {
+                List<String> cycle = new ArrayList<>(path.subList(path.indexOf(callee), path.size()));
+                cycle.add(callee);
+                throw new Hlo4jException("func.call @" + callee + " recurses (" + String.join(" -> ", cycle.stream().map(n -> "@" + n).toList())
+                        + "); neither the interpreter nor XLA runs recursive programs", op.location());
+            }
+            Operation next = fns.get(callee);
+            if (next != null) visit(next, fns, path, done);
+        });
+        path.remove(path.size() - 1);
+        done.add(name);
+    }
+
     /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
     static void meshesSimulatable(Module module) {
         Walker.walk(module.op(), op -> {

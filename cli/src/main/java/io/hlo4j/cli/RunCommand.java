@@ -61,6 +61,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
     int devices = 1;
 
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Stop the interpreter after this long (default: no limit); a program that loops forever then fails by name.")
+    Long timeoutSeconds;
+
     @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
             + "run the per-device program on the mesh's simulated devices; inputs and results are global arrays.")
     boolean spmd;
@@ -79,6 +83,9 @@ public final class RunCommand implements Callable<Integer> {
         if (devices < 1 || devices > RunChecks.MAX_SIMULATED_DEVICES) {
             throw new Main.UsageError("--devices must be between 1 and " + RunChecks.MAX_SIMULATED_DEVICES + ", got " + devices);
         }
+        if (timeoutSeconds != null && (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)) {
+            throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
+        }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
@@ -89,8 +96,10 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
+        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
         if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
         RunChecks.interpretable(modules.get(0));
+        RunChecks.noRecursion(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
         List<List<RtValue>> perDevice = new ArrayList<>();
@@ -103,6 +112,7 @@ public final class RunCommand implements Callable<Integer> {
             perDevice.add(HostArrays.toValues(mine));
         }
         long t0 = System.nanoTime();
+        if (timeoutSeconds != null) interp.setDeadline(t0 + timeoutSeconds * 1_000_000_000L);
         List<List<RtValue>> results = devices == 1 ? List.of(interp.run(function, perDevice.get(0)))
                 : interp.runParallel(function, 1, devices, perDevice);
         double ms = (System.nanoTime() - t0) / 1e6;
@@ -133,6 +143,7 @@ public final class RunCommand implements Callable<Integer> {
      */
     private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
+        if (timeoutSeconds != null) throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path");
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {

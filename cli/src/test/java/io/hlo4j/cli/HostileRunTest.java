@@ -157,4 +157,44 @@ class HostileRunTest {
         Path pb = Files.createDirectory(dir.resolve("x.pb"));
         refused(Cli.run("inspect", pb.toString()), 1, "hlo4j: " + pb + ": is a directory\n");
     }
+
+    @Test void recursionIsRefusedAtTheCallThatClosesTheCycle() throws IOException {
+        Path rec = dir.resolve("rec.mlir");
+        Files.writeString(rec, """
+                func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @f(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @f(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @main(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """);
+        // it used to run until the thread stack ran out
+        refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: func.call @main recurses "
+                + "(@main -> @f -> @main); neither the interpreter nor XLA runs recursive programs\n");
+    }
+
+    @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {
+        Path loop = dir.resolve("loop.mlir");
+        Files.writeString(loop, """
+                func.func @main() -> tensor<i32> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i32>
+                  %r = stablehlo.while(%i = %c0) : tensor<i32>
+                    cond {
+                      %t = stablehlo.constant dense<true> : tensor<i1>
+                      stablehlo.return %t : tensor<i1>
+                    } do {
+                      stablehlo.return %i : tensor<i32>
+                    }
+                  func.return %r : tensor<i32>
+                }
+                """);
+        Cli.Run r = Cli.run("run", loop.toString(), "--timeout", "1");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + loop + ":").contains("evaluation ran past its deadline at stablehlo.")
+                .hasLineCount(1);
+        refused(Cli.run("run", loop.toString(), "--timeout", "0"), 2,
+                "hlo4j run: --timeout must be between 1 and 604800 seconds, got 0 (see 'hlo4j run --help')\n");
+    }
 }
