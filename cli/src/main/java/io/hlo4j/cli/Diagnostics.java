@@ -29,18 +29,18 @@ final class Diagnostics {
 
     /** The message without the {@code hlo4j: } prefix. {@code file} (may be null) names the input being processed. */
     static String describe(Path file, Throwable t) {
-        String where = file == null ? "" : file + ": ";
+        String where = file == null ? "" : shown(file.toString()) + ": ";
         return switch (t) {
             case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.getMessage());
             case Hlo4jException h -> firstLine(h.format());
-            case NoSuchFileException e -> e.getFile() + ": " + (e.getReason() != null ? e.getReason() : "no such file");
-            case AccessDeniedException e -> e.getFile() + ": permission denied";
-            case FileSystemException e when e.getReason() != null -> e.getFile() + ": " + e.getReason();
+            case NoSuchFileException e -> shown(e.getFile()) + ": " + (e.getReason() != null ? e.getReason() : "no such file");
+            case AccessDeniedException e -> shown(e.getFile()) + ": permission denied";
+            case FileSystemException e when e.getReason() != null -> shown(e.getFile()) + ": " + e.getReason();
             // Without a reason the JDK's message is the bare path: say what the exception means.
-            case FileAlreadyExistsException e -> e.getFile() + ": already exists";
-            case DirectoryNotEmptyException e -> e.getFile() + ": is a directory that is not empty";
-            case NotDirectoryException e -> e.getFile() + ": is not a directory";
-            case FileSystemException e -> e.getFile() + ": cannot be used (" + e.getClass().getSimpleName() + ")";
+            case FileAlreadyExistsException e -> shown(e.getFile()) + ": already exists";
+            case DirectoryNotEmptyException e -> shown(e.getFile()) + ": is a directory that is not empty";
+            case NotDirectoryException e -> shown(e.getFile()) + ": is not a directory";
+            case FileSystemException e -> shown(e.getFile()) + ": cannot be used (" + e.getClass().getSimpleName() + ")";
             case CharacterCodingException e -> where + "not valid UTF-8 text";
             case IOException e -> where + firstLine(String.valueOf(e.getMessage()));
             case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";
@@ -52,6 +52,9 @@ final class Diagnostics {
                     + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
         };
     }
+
+    /** A path as the user gave it; an empty one (a stray {@code ""} on the command line) said so rather than printed as nothing. */
+    static String shown(String path) { return path == null || path.isEmpty() ? "'' (an empty path)" : path; }
 
     /** Failures that are bugs in hlo4j rather than problems with the input or the machine. */
     static boolean isInternal(Throwable t) {

@@ -67,6 +67,12 @@ class HostilePathsTest {
         assertThat(r.err()).as(r.toString()).startsWith("hlo4j: /proc/version: ").hasLineCount(1);
     }
 
+    @Test void anEmptyPathIsSaidToBeOne() {
+        refused(Cli.run("verify", ""), 1, "hlo4j: '' (an empty path): is a directory\n");
+        refused(Cli.run("run", EXAMPLES.resolve("add.mlir").toString(), "--input", ""), 1,
+                "hlo4j: '' (an empty path): is a directory (--input takes a file)\n");
+    }
+
     @Test void dumpRefusesShapeFlagsThatAModelIgnores() {
         refused(Cli.run("dump", "mlp", "--batch", "4"), 2,
                 "hlo4j dump: --batch and --seq apply only to the moe model (mlp has fixed shapes) (see 'hlo4j dump --help')\n");
