@@ -36,6 +36,13 @@ class ParseErrorTest {
     }
 
     @Test
+    void controlCharactersInTheFoundTokenAreEscaped() {
+        // a NUL or BEL printed raw is invisible (or rings) on the terminal that shows the one-line error
+        assertThat(error("\"t.op\"\u0000() : () -> ()")).isEqualTo("t.mlir:1:7: expected operand list (%a, ...) (expected '(') (found '\\x00')");
+        assertThat(error(F + "  return \u0007%a : tensor<f32>\n}")).contains("(found '\\x07')");
+    }
+
+    @Test
     void unsupportedInputsAreRefusedByName() {
         fails("\"t.op\"() {a = dense_resource<blob1> : tensor<4xf32>} : () -> ()", "dense_resource is not supported");
         fails("module {}\n{-#\n  dialect_resources: { builtin: { blob1: \"0x04000000\" } }\n#-}", "dense_resource is not supported");
