@@ -113,8 +113,14 @@ public final class RunCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         if (timeoutSeconds != null) interp.setDeadline(t0 + timeoutSeconds * 1_000_000_000L);
-        List<List<RtValue>> results = devices == 1 ? List.of(interp.run(function, perDevice.get(0)))
-                : interp.runParallel(function, 1, devices, perDevice);
+        List<List<RtValue>> results;
+        try {
+            results = devices == 1 ? List.of(interp.run(function, perDevice.get(0))) : interp.runParallel(function, 1, devices, perDevice);
+        } catch (OutOfMemoryError e) { // name the program and the heap it outgrew
+            throw new io.hlo4j.mlir.ir.Hlo4jException(file + ": out of memory running @" + name(fn) + " on " + devices + " simulated device"
+                    + (devices == 1 ? "" : "s") + " (Java heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)",
+                    io.hlo4j.mlir.ir.Location.UNKNOWN);
+        }
         double ms = (System.nanoTime() - t0) / 1e6;
         for (int d = 0; d < results.size(); d++) {
             List<RtValue> rs = results.get(d);

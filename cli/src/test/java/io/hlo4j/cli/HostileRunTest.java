@@ -197,4 +197,18 @@ class HostileRunTest {
         refused(Cli.run("run", loop.toString(), "--timeout", "0"), 2,
                 "hlo4j run: --timeout must be between 1 and 604800 seconds, got 0 (see 'hlo4j run --help')\n");
     }
+
+    @Test void runningOutOfHeapNamesTheProgramAndTheHeap() throws IOException {
+        // 10^9 f64 elements: within the interpreter's element limit, 8 GB, beyond the test JVM's heap (-Xmx6g in the pom)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 7_000_000_000L);
+        Path big = dir.resolve("big.mlir");
+        Files.writeString(big, """
+                func.func @main() -> tensor<1000000000xf64> {
+                  %0 = stablehlo.iota dim = 0 : tensor<1000000000xf64>
+                  return %0 : tensor<1000000000xf64>
+                }
+                """);
+        refused(Cli.run("run", big.toString()), 1, "hlo4j: " + big + ": out of memory running @main on 1 simulated device (Java heap "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)\n");
+    }
 }
