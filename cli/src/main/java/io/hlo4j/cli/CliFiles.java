@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -82,33 +81,7 @@ final class CliFiles {
         }
     }
 
-    /**
-     * A PJRT plugin: an existing file that starts like a shared library (ELF, or Mach-O on macOS). Checked here because
-     * the JVM, asked to load any other file, prints its own warnings before the loader's error.
-     */
-    static void requirePlugin(Path p, picocli.CommandLine.Model.CommandSpec spec) throws IOException {
-        // the default comes from the environment: a stale variable must be named as such
-        String option = spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") ? "--pjrt-plugin" : "HLO4J_PJRT_PLUGIN";
-        requireInputFile(p, option);
-        byte[] head = new byte[4];
-        int n;
-        try (InputStream in = Files.newInputStream(p)) {
-            n = in.readNBytes(head, 0, 4);
-        }
-        if (n < 4 || !isSharedLibrary(head)) {
-            throw new FileSystemException(p.toString(), null,
-                    "is not a shared library (no ELF or Mach-O header); " + option + " names a PJRT plugin such as pjrt_c_api_gpu_plugin.so");
-        }
-    }
+    static String paren(String option) { return option == null ? "" : " (" + option + ")"; }
 
-    private static boolean isSharedLibrary(byte[] h) {
-        int magic = (h[0] & 0xFF) << 24 | (h[1] & 0xFF) << 16 | (h[2] & 0xFF) << 8 | (h[3] & 0xFF);
-        return magic == 0x7F454C46 // ELF
-                || magic == 0xFEEDFACE || magic == 0xFEEDFACF || magic == 0xCEFAEDFE || magic == 0xCFFAEDFE // Mach-O 32/64, both orders
-                || magic == 0xCAFEBABE; // Mach-O universal (a class file has it too; the loader refuses that one by name)
-    }
-
-    private static String paren(String option) { return option == null ? "" : " (" + option + ")"; }
-
-    private static String taking(String option, String what) { return option == null ? "" : " (" + option + " takes " + what + ")"; }
+    static String taking(String option, String what) { return option == null ? "" : " (" + option + " takes " + what + ")"; }
 }

@@ -77,7 +77,7 @@ final class CompileCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        CliFiles.requirePlugin(pjrtPlugin, spec);
+        PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
         if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");

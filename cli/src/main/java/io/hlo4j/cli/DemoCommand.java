@@ -108,7 +108,7 @@ final class DemoCommand extends CliCommand {
         Mesh meshObj = DumpCommand.parseMesh(mesh, null);
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         // a missing or non-library plugin is refused before the demo's work (one that loads but cannot compile is reported)
-        if (pjrtPlugin != null && !print && !noRun) CliFiles.requirePlugin(pjrtPlugin, spec);
+        if (pjrtPlugin != null && !print && !noRun) PluginFile.require(pjrtPlugin, spec);
         MoeConfig cfg = config();
         MoeReference.Inputs in = MoeReference.inputs(SEED);
         Map<String, HostArray> a = arrays(in);

@@ -112,7 +112,7 @@ final class MoeRunCommand extends CliCommand {
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin, spec);
+        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
         checkPaths();
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);

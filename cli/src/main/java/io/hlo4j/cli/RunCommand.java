@@ -87,7 +87,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) CliFiles.requirePlugin(pjrtPlugin, spec);
+        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));

@@ -125,8 +125,7 @@ class HostileRunTest {
     }
 
     @Test void compileNamesAModuleThatIsNotText() throws IOException {
-        Path elf = dir.resolve("fake.so");
-        Files.write(elf, new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1, 0}); // passes the header check; the module fails first
+        Path elf = Files.write(dir.resolve("fake.so"), elf(3, 1)); // passes the header check; the module fails first
         Path garbage = dir.resolve("garbage.mlir");
         Files.write(garbage, new byte[] {(byte) 0xC3, 0x28, (byte) 0xFF, (byte) 0xFE, 0x00, 0x41});
         refused(Cli.run("compile", garbage.toString(), "--pjrt-plugin", elf.toString()), 1, "hlo4j: " + garbage + ": not valid UTF-8 text\n");
@@ -210,5 +209,26 @@ class HostileRunTest {
                 """);
         refused(Cli.run("run", big.toString()), 1, "hlo4j: " + big + ": out of memory running @main on 1 simulated device (Java heap "
                 + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)\n");
+    }
+
+    @Test void aMalformedElfIsRefusedBeforeTheJvmWarnsAboutIt() throws IOException {
+        String tail = "; --pjrt-plugin names a PJRT plugin such as pjrt_c_api_gpu_plugin.so\n";
+        Path cut = Files.write(dir.resolve("cut.so"), java.util.Arrays.copyOf(elf(3, 1), 20));
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", cut.toString()), 1,
+                "hlo4j: " + cut + ": is not a shared library (truncated ELF header)" + tail);
+        Path exe = Files.write(dir.resolve("exe.so"), elf(2, 1));
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", exe.toString()), 1,
+                "hlo4j: " + exe + ": is not a shared library (ELF type 2, not a shared object)" + tail);
+        Path short_ = Files.write(dir.resolve("short.so"), elf(3, 50)); // 50 program headers, room for one
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", short_.toString()), 1,
+                "hlo4j: " + short_ + ": is not a shared library (truncated ELF file: its program headers lie past its end)" + tail);
+    }
+
+    /** An ELF64 little-endian header of type {@code type} declaring {@code phnum} program headers, with room for one. */
+    private static byte[] elf(int type, int phnum) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 56).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1, 0});
+        b.putShort(16, (short) type).putLong(32, 64).putShort(54, (short) 56).putShort(56, (short) phnum);
+        return b.array();
     }
 }
