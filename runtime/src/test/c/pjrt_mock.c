@@ -13,8 +13,9 @@
 //                                   error), execute_event_status, host_buffer_event_status,
 //                                   to_host_event_status (execute's device_complete_events, the
 //                                   done_with_host_buffer event, the to-host copy's event are handed
-//                                   out pending and complete with an error ~20 ms later, from a mock
-//                                   thread), ready_event_async_status (the same for the buffer-ready
+//                                   out pending and complete with an error from a mock thread, 20 ms
+//                                   after their owner first awaits, registers a callback or destroys
+//                                   them), ready_event_async_status (the same for the buffer-ready
 //                                   event), async_events (all these events complete OK that way)
 //   mock_pjrt_clear_slot(i)         NULLs slot i of the function table (a plugin lacking a call)
 //   mock_pjrt_restore_slots()       fills the table again
@@ -45,7 +46,7 @@ typedef struct Err { int code; char *msg; size_t len; } Err;
 // An event is complete (ready) or pending; a pending one is completed by its own thread. It is freed
 // when both its owner (Event_Destroy) and, if pending, the completing thread have let go of it.
 typedef struct Waiter { void (*cb)(Err *, void *); void *arg; Err *status; struct Waiter *next; } Waiter;
-typedef struct Event { uint32_t magic; Err *status; pthread_mutex_t mu; pthread_cond_t cv; bool ready; int refs; Waiter *waiters; } Event;
+typedef struct Event { uint32_t magic; Err *status; pthread_mutex_t mu; pthread_cond_t cv; bool ready, watched; int refs; Waiter *waiters; } Event;
 typedef struct Device Device;
 typedef struct Client Client;
 typedef struct Buffer Buffer;
@@ -175,10 +176,17 @@ static void event_free(Event *ev) {
   atomic_fetch_sub(&live[K_EVENT], 1);
 }
 static void *deliver(void *p);
-// The completing thread: waits, marks the event ready, wakes Await, then runs the OnReady callbacks
-// registered while it was pending (each with its own copy of the status).
+// The completing thread: waits until the owner awaits, registers a callback or destroys the event (at
+// most 10 s), then 20 ms more, so the owner always meets the event still pending; then marks it ready,
+// wakes Await and runs the OnReady callbacks queued meanwhile (each with its own copy of the status).
 static void *complete_later(void *p) {
   Event *ev = p;
+  struct timespec limit;
+  clock_gettime(CLOCK_REALTIME, &limit);
+  limit.tv_sec += 10;
+  pthread_mutex_lock(&ev->mu);
+  while (!ev->watched && pthread_cond_timedwait(&ev->cv, &ev->mu, &limit) == 0) {}
+  pthread_mutex_unlock(&ev->mu);
   struct timespec t = {0, 20 * 1000 * 1000};
   nanosleep(&t, NULL);
   pthread_mutex_lock(&ev->mu);
@@ -320,6 +328,8 @@ static Err *Event_Destroy(Event_Args *a) {
   Event *ev = a->event;
   pthread_mutex_lock(&ev->mu);
   ev->magic = 0;
+  ev->watched = true;
+  pthread_cond_broadcast(&ev->cv);
   bool last = --ev->refs == 0;
   pthread_mutex_unlock(&ev->mu);
   if (last) event_free(ev);
@@ -338,6 +348,8 @@ static Err *Event_Await(Event_Args *a) {
   TRY(check_event(a->event, "PJRT_Event_Await"));
   Event *ev = a->event;
   pthread_mutex_lock(&ev->mu);
+  ev->watched = true;
+  pthread_cond_broadcast(&ev->cv);
   if (!ev->ready) atomic_fetch_add(&stats[0], 1);
   while (!ev->ready) pthread_cond_wait(&ev->cv, &ev->mu);
   Err *e = copy_err(ev->status);
@@ -371,6 +383,8 @@ static Err *Event_OnReady(Event_OnReady_Args *a) {
   Event *ev = a->event;
   pthread_mutex_lock(&ev->mu);
   if (!ev->ready) {
+    ev->watched = true;
+    pthread_cond_broadcast(&ev->cv);
     d->next = ev->waiters;
     ev->waiters = d;
     atomic_fetch_add(&stats[1], 1);

@@ -89,6 +89,22 @@ final class MockPjrt {
             }
         }
 
+        /** Clears failures, a changed version and emptied slots; returns the live counts a test must end with. */
+        long[] reset() {
+            fail(null);
+            version(0, 95);
+            restoreSlots();
+            return live();
+        }
+
+        /** Resets, then asserts every kind of live object is back at {@code before} (nothing leaked). */
+        void assertNothingLeaked(long[] before) {
+            reset();
+            long[] after = live();
+            for (int k = 0; k < after.length; k++)
+                org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isEqualTo(before[k]);
+        }
+
         /** Live objects per kind (see {@link #KINDS}). */
         long[] live() {
             long[] out = new long[KINDS.length];

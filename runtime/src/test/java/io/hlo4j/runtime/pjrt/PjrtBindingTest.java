@@ -1,7 +1,5 @@
 package io.hlo4j.runtime.pjrt;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** The FFM binding end to end against the C mock plugin: every call, each error path, no leaks. */
-class PjrtBindingTest {
+class PjrtBindingTest extends MockPluginTest {
     static final String ADD = """
             func.func public @main(%arg0: tensor<2x3xf32>, %arg1: tensor<2x3xf32>) -> tensor<2x3xf32> {
               %0 = stablehlo.add %arg0, %arg1 : tensor<2x3xf32>
@@ -34,25 +32,6 @@ class PjrtBindingTest {
             }
             """;
 
-    private final MockPjrt.Hooks mock = MockPjrt.hooks();
-    private long[] before;
-
-    @BeforeEach
-    void countLiveObjects() {
-        mock.fail(null);
-        before = mock.live();
-    }
-
-    @AfterEach
-    void nothingLeaked() {
-        mock.fail(null);
-        mock.version(0, 95);
-        long[] after = mock.live();
-        for (int k = 0; k < after.length; k++)
-            assertThat(after[k]).as("live " + MockPjrt.KINDS[k] + " after the test").isEqualTo(before[k]);
-    }
-
-    private static PjrtPlugin plugin() { return PjrtPlugin.load(MockPjrt.path()); }
 
     @Test
     void loadsThePluginAndReadsVersionAndAttributes() {
