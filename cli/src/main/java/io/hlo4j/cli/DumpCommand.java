@@ -4,7 +4,6 @@ import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
 import io.hlo4j.dsl.moe.MoeConfig;
-import io.hlo4j.dsl.moe.MoeConfigJson;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.compiler.spmd.Spmd;
@@ -19,8 +18,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

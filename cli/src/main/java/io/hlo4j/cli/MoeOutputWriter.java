@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.runtime.array.HostArray;
-import io.hlo4j.runtime.io.Npy;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

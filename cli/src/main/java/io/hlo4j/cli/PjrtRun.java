@@ -7,7 +7,6 @@ import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Tensor;
-import io.hlo4j.runtime.io.Npy;
 
 import java.io.IOException;
 import java.io.PrintWriter;

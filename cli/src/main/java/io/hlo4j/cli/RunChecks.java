@@ -1,5 +1,8 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.attr.SymbolRefAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -8,7 +11,6 @@ import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Walker;
-import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.runtime.array.HostArray;
@@ -18,7 +20,11 @@ import io.hlo4j.runtime.io.Npy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * What {@code hlo4j run} checks before it runs anything, so that a wrong input or a program the interpreter cannot
@@ -70,20 +76,20 @@ final class RunChecks {
      * the thread stack ran out, and XLA refuses recursive programs too. The refusal names the call that closes the cycle.
      */
     static void noRecursion(Module module, Operation entry) {
-        java.util.Map<String, Operation> fns = new java.util.HashMap<>();
+        Map<String, Operation> fns = new HashMap<>();
         Walker.walk(module.op(), op -> { if (op.name().equals("func.func")) fns.put(SymbolTable.symbolName(op), op); });
-        visit(entry, fns, new java.util.ArrayList<>(), new java.util.HashSet<>());
+        visit(entry, fns, new ArrayList<>(), new HashSet<>());
     }
 
-    private static void visit(Operation fn, java.util.Map<String, Operation> fns, List<String> path, java.util.Set<String> done) {
+    private static void visit(Operation fn, Map<String, Operation> fns, List<String> path, Set<String> done) {
         String name = SymbolTable.symbolName(fn);
         if (done.contains(name)) return;
         path.add(name);
         Walker.walk(fn, op -> {
             if (!op.name().equals("func.call")) return;
             String callee = switch (op.attr("callee")) {
-                case io.hlo4j.mlir.attr.SymbolRefAttr r -> r.root();
-                case io.hlo4j.mlir.attr.StringAttr str -> str.value();
+                case SymbolRefAttr r -> r.root();
+                case StringAttr str -> str.value();
                 case null, default -> null;
             };
             if (callee == null) return;

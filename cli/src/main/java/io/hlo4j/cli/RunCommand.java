@@ -9,7 +9,6 @@ import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.interp.RtValue;
 import io.hlo4j.runtime.interp.Tensor;
-import io.hlo4j.runtime.io.Npy;
 import io.hlo4j.runtime.spmd.SpmdRun;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 import picocli.CommandLine.Command;
