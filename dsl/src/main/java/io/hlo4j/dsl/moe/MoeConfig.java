@@ -96,6 +96,32 @@ public record MoeConfig(
                 useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
     }
 
+    /** The load-balancing loss: {@code strategy} with coefficient {@code coef} (the loss is computed only with both). */
+    public MoeConfig withLoadBalancing(MoeLoadBalancingStrategy strategy, double coef) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
+                strategy, OptionalDouble.of(coef), rzlCoef, capacityFactor, moeMethod, dtype, hiddenAct,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
+    /** The router z-loss with coefficient {@code coef}. */
+    public MoeConfig withRouterZLoss(double coef) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
+                loadBalancingStrategy, lblCoef, OptionalDouble.of(coef), capacityFactor, moeMethod, dtype, hiddenAct,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
+    public MoeConfig withCapacityFactor(double cf) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
+                loadBalancingStrategy, lblCoef, rzlCoef, cf, moeMethod, dtype, hiddenAct,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
+    public MoeConfig withHiddenAct(HiddenAct act) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
+                loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, moeMethod, dtype, act,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
     private static void positive(String key, int v) {
         if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer");
     }
