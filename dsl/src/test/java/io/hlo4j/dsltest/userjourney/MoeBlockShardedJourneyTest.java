@@ -56,6 +56,10 @@ class MoeBlockShardedJourneyTest {
         Module annotated = ShardedJit.jit("moe_block", block(), in, Collections.nCopies(RESULTS.size(), null)).lower(paramSpecs(), x).module();
         PartitionedProgram p = Spmd.explicit(annotated);
         assertThat(p.devices()).isEqualTo(8);
+        // each device holds its blocks: gate, norms whole; wq [8, 4]; the experts [2, 8, 8]; x [1, 4, 8]
+        List<String> local = p.module().entryFunction().region(0).entry().arguments().stream().map(a -> a.type().toString()).toList();
+        assertThat(local).containsExactly("tensor<8x4xf32>", "tensor<8xf32>", "tensor<8xf32>", "tensor<2x8x8xf32>", "tensor<2x8x8xf32>",
+                "tensor<8x4xf32>", "tensor<4x8xf32>", "tensor<8x4xf32>", "tensor<2x8x8xf32>", "tensor<8x4xf32>", "tensor<1x4x8xf32>");
         SpmdRun run = SpmdRunner.run(p.module(), p.mesh(), args, p.argShardings(), p.resultShardings(), p.resultTypes());
         List<HostArray> got = run.results();
 
