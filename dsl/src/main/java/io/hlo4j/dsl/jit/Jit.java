@@ -45,8 +45,28 @@ public final class Jit {
     /** On {@link Backend#configured()}: PJRT when {@code HLO4J_PJRT_PLUGIN} (or {@code hlo4j.pjrt.plugin}) names a plugin, else the interpreter. */
     public static Jit jit(String name, TracedFunction fn) { return new Jit(name, fn, Backend.configured()); }
     public static Jit jit(TracedFunction fn) { return jit("main", fn); }
-    public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0])); }
-    public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0], (Tensor) args[1])); }
+    public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply(tensors("jit1", args, 1)[0])); }
+    public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) {
+        return jit(args -> {
+            Tensor[] t = tensors("jit2", args, 2);
+            return fn.apply(t[0], t[1]);
+        });
+    }
+
+    /** The {@code n} tensor arguments of a jit1/jit2 function, or an error naming what was passed instead. */
+    private static Tensor[] tensors(String who, Object[] args, int n) {
+        boolean ok = args.length == n;
+        for (int i = 0; ok && i < n; i++) ok = args[i] instanceof Tensor;
+        if (!ok) {
+            List<String> got = new ArrayList<>();
+            for (Object a : args) got.add(a instanceof Tensor t ? t.describe() : a == null ? "null" : a.getClass().getSimpleName());
+            throw new DslException(who, "takes " + n + (n == 1 ? " tensor" : " tensors") + ", got " + args.length
+                    + (args.length == 1 ? " argument " : " arguments ") + got + " (Jit.jit takes any pytree)", SourceLoc.here());
+        }
+        Tensor[] t = new Tensor[n];
+        for (int i = 0; i < n; i++) t[i] = (Tensor) args[i];
+        return t;
+    }
 
     public Jit withBackend(Backend b) { return new Jit(name, fn, b); }
 

@@ -13,8 +13,8 @@ public final class MoeException extends Hlo4jException {
         super(message, Location.UNKNOWN, cause);
     }
 
-    /** An error at a user's source location (while tracing: the caller of the MoE layer). */
+    /** An error at a user's source location (while tracing: the caller of the MoE layer), named in the message as DslException does. */
     public MoeException(String message, Location location) {
-        super(message, location);
+        super(location instanceof Location.Unknown || location == null ? message : message + " (at " + location.describe() + ")", location);
     }
 }
