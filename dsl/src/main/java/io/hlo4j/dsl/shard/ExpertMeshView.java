@@ -1,7 +1,13 @@
 package io.hlo4j.dsl.shard;
 
+import io.hlo4j.compiler.spmd.partition.MeshRewrite;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.SequencedMap;
 
 /**
  * The 3D expert mesh {@code (dp, expert, tp)} as a view of the devices of the 5D model mesh
@@ -16,6 +22,10 @@ import java.util.List;
  * are contiguous in model order; with sp > 1 and tp > 1 it puts sp coordinates on the view's tp axis
  * ({@link #plainReshape} reproduces it for comparison). When the view is not a reshape, its mesh carries an
  * explicit {@code device_ids} permutation.
+ *
+ * <p>This class decides which model axes fold where (EasyDeL's rule and its two flags); the device order is built
+ * by the compiler's {@link MeshRewrite#fold}, whose inverse ({@link MeshRewrite#correspondence}) is what the
+ * partitioner uses to move data between the two meshes, so both sides read one statement of the correspondence.
  */
 public final class ExpertMeshView {
     public static final List<String> MODEL_AXES = List.of("dp", "fsdp", "ep", "tp", "sp");
@@ -23,14 +33,13 @@ public final class ExpertMeshView {
 
     private final Mesh model;
     private final Mesh view;
-    private final List<String> dpAxes;
-    private final List<String> expertAxes;
+    /** View axis -> the model axes it folds (major first): what the view's device order is built from. */
+    private final SequencedMap<String, List<String>> groups;
 
-    private ExpertMeshView(Mesh model, Mesh view, List<String> dpAxes, List<String> expertAxes) {
+    private ExpertMeshView(Mesh model, Mesh view, SequencedMap<String, List<String>> groups) {
         this.model = model;
         this.view = view;
-        this.dpAxes = List.copyOf(dpAxes);
-        this.expertAxes = List.copyOf(expertAxes);
+        this.groups = Collections.unmodifiableSequencedMap(groups);
     }
 
     /** The 5D model mesh {@code (dp, fsdp, ep, tp, sp)} over devices 0..n-1, row-major. */
@@ -55,32 +64,15 @@ public final class ExpertMeshView {
                 default -> { }
             }
         }
-        int dpSize = model.axisSize(dpAxes), exSize = model.axisSize(expertAxes), tpSize = model.axisSize("tp");
-        int[] ids = new int[model.size()];
-        int[] c = new int[model.rank()];
-        int tpIdx = model.axisIndex("tp");
-        for (int d = 0; d < dpSize; d++) {
-            fill(model, dpAxes, d, c);
-            for (int x = 0; x < exSize; x++) {
-                fill(model, expertAxes, x, c);
-                for (int t = 0; t < tpSize; t++) {
-                    c[tpIdx] = t;
-                    ids[(d * exSize + x) * tpSize + t] = model.device(c);
-                }
-            }
-        }
-        Mesh view = Mesh.withDeviceIds(VIEW_AXES, new int[] {dpSize, exSize, tpSize}, ids).named("expert_mesh");
-        return new ExpertMeshView(model, view, dpAxes, expertAxes);
-    }
-
-    /** Sets the coordinates of {@code axes} in {@code c} to the row-major decomposition of {@code index}. */
-    private static void fill(Mesh m, List<String> axes, int index, int[] c) {
-        for (int k = axes.size() - 1; k >= 0; k--) {
-            int ai = m.axisIndex(axes.get(k));
-            int s = m.sizes()[ai];
-            c[ai] = index % s;
-            index /= s;
-        }
+        SequencedMap<String, List<String>> groups = new LinkedHashMap<>();
+        groups.put("dp", List.copyOf(dpAxes));
+        groups.put("expert", List.copyOf(expertAxes));
+        groups.put("tp", List.of("tp"));
+        MeshAttr folded = MeshRewrite.fold(model.toSdy(), groups);
+        int[] sizes = folded.axes().stream().mapToInt(a -> Math.toIntExact(a.size())).toArray();
+        int[] ids = folded.deviceOrder().stream().mapToInt(Math::toIntExact).toArray();
+        Mesh view = Mesh.withDeviceIds(VIEW_AXES, sizes, ids).named("expert_mesh");
+        return new ExpertMeshView(model, view, groups);
     }
 
     public Mesh model() { return model; }
@@ -89,19 +81,16 @@ public final class ExpertMeshView {
     public Mesh mesh() { return view; }
 
     /** Model axes folded into the view's {@code dp}, in model order. */
-    public List<String> dpAxes() { return dpAxes; }
+    public List<String> dpAxes() { return groups.get("dp"); }
 
     /** Model axes folded into {@code expert}, in model order (major to minor). */
-    public List<String> expertAxes() { return expertAxes; }
+    public List<String> expertAxes() { return groups.get("expert"); }
 
     /** The model axes a view axis stands for. */
     public List<String> modelAxesOf(String viewAxis) {
-        return switch (viewAxis) {
-            case "dp" -> dpAxes;
-            case "expert" -> expertAxes;
-            case "tp" -> List.of("tp");
-            default -> throw Mesh.fail("unknown expert-mesh axis \"" + viewAxis + "\" (axes " + VIEW_AXES + ")");
-        };
+        List<String> axes = groups.get(viewAxis);
+        if (axes == null) throw Mesh.fail("unknown expert-mesh axis \"" + viewAxis + "\" (axes " + VIEW_AXES + ")");
+        return axes;
     }
 
     /**
@@ -127,5 +116,5 @@ public final class ExpertMeshView {
         return Mesh.withDeviceIds(VIEW_AXES, v.view.sizes(), flat).named("expert_mesh");
     }
 
-    @Override public String toString() { return "ExpertMeshView(" + model.describe() + " -> " + view.describe() + ", expert=" + expertAxes + ", dp=" + dpAxes + ")"; }
+    @Override public String toString() { return "ExpertMeshView(" + model.describe() + " -> " + view.describe() + ", expert=" + expertAxes() + ", dp=" + dpAxes() + ")"; }
 }

@@ -4,37 +4,106 @@ import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+import java.util.Set;
 
 /**
- * A sharding on one mesh written in the axes of another mesh over the same devices, when every device keeps its
- * block: each source axis (or sub-axis) whose device groups are those of a list of target axes or sub-axes (its
- * index on every device equals the row-major index over that list). This is how a view mesh with
- * {@code device_ids} (the 3D expert mesh) relates to the mesh it views (the 5D model mesh): the expert axis is
- * the tuple (fsdp, ep, sp) of the model, and model sp is the sub-axis {@code "expert":(k)sp} of the view. The
- * correspondence is found from the two meshes' sizes and device ids alone; a move between the meshes can then
- * be planned on one mesh by the reshard planner (least communication).
+ * The correspondence between a mesh and a view of its devices, in both directions, stated once here.
+ *
+ * <p>{@link #fold} builds the view: each view axis is a tuple of mesh axes, its index on a device the row-major
+ * index over them ({@link DeviceGrid#index(int, List)}), so the view carries the {@code device_ids} that put every
+ * device where those indices say. The DSL's 3D expert mesh is such a fold of the 5D model mesh ({@code expert}
+ * = (fsdp, ep, sp)); the DSL decides which axes fold where, this class builds the devices' order.
+ *
+ * <p>{@link #correspondence} and {@link #rewrite} go back from two meshes' sizes and device ids alone, for any two
+ * meshes over the same devices: each source axis (or sub-axis) whose device groups are those of a list of target
+ * axes or sub-axes (its index on every device equals the row-major index over that list). For a fold this finds
+ * the tuples again (size-1 axes dropped), and model sp is the sub-axis {@code "expert":(k)sp} of the view. The
+ * partitioner uses it to write a cross-mesh move on one mesh and plan it there (least communication).
  */
-final class MeshRewrite {
+public final class MeshRewrite {
     private MeshRewrite() {}
+
+    /**
+     * The view of {@code mesh}'s devices whose axes are the keys of {@code groups}, in their order, each the tuple of
+     * its mesh axes (major first, row-major); every mesh axis in exactly one tuple. A tuple may be empty (a size-1
+     * view axis). The device at view coordinates (i0, i1, ...) is the one whose index over tuple k is ik.
+     */
+    public static MeshAttr fold(MeshAttr mesh, SequencedMap<String, List<String>> groups) {
+        Set<String> seen = new HashSet<>();
+        List<MeshAttr.Axis> axes = new ArrayList<>();
+        List<List<AxisRef>> refs = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : groups.entrySet()) {
+            long size = 1;
+            List<AxisRef> r = new ArrayList<>();
+            for (String a : e.getValue()) {
+                if (!mesh.hasAxis(a)) throw fail("fold: view axis \"" + e.getKey() + "\" names \"" + a + "\", which mesh " + mesh + " does not have");
+                if (!seen.add(a)) throw fail("fold: mesh axis \"" + a + "\" is in two view axes of " + groups);
+                size *= mesh.axisSize(a);
+                r.add(AxisRef.of(a));
+            }
+            axes.add(new MeshAttr.Axis(e.getKey(), size));
+            refs.add(r);
+        }
+        for (String a : mesh.axisNames()) {
+            if (!seen.contains(a)) throw fail("fold: mesh axis \"" + a + "\" of " + mesh + " is in no view axis of " + groups);
+        }
+        DeviceGrid g = new DeviceGrid(mesh);
+        Long[] ids = new Long[g.devices()];
+        for (int p = 0; p < ids.length; p++) {
+            long pos = 0;
+            for (int k = 0; k < axes.size(); k++) pos = pos * axes.get(k).size() + g.index(p, refs.get(k));
+            ids[Math.toIntExact(pos)] = (long) p;
+        }
+        return new MeshAttr(axes, List.of(ids));
+    }
+
+    /**
+     * For each axis of {@code source} in order, the {@code target} references (major first, adjacent pieces merged)
+     * whose row-major index equals the axis's index on every device; a size-1 axis maps to an empty list. An axis
+     * with no such list is absent. The meshes must hold the same number of devices.
+     */
+    public static Map<String, List<AxisRef>> correspondence(MeshAttr source, MeshAttr target) {
+        DeviceGrid s = new DeviceGrid(source), t = new DeviceGrid(target);
+        if (s.devices() != t.devices()) throw fail("correspondence: " + source + " has " + s.devices() + " devices, " + target + " has " + t.devices() + " devices");
+        List<AxisRef> candidates = candidates(target);
+        Map<String, List<AxisRef>> out = new LinkedHashMap<>();
+        for (String a : source.axisNames()) {
+            List<AxisRef> found = find(s, AxisRef.of(a), t, candidates);
+            if (found != null) out.put(a, merge(target, found));
+        }
+        return out;
+    }
+
+    private static Hlo4jException fail(String message) { return new Hlo4jException(message, Location.UNKNOWN); }
+
+    /** The target references whose row-major index is {@code r}'s index on every device, or null. */
+    private static List<AxisRef> find(DeviceGrid source, AxisRef r, DeviceGrid target, List<AxisRef> candidates) {
+        long[] idx = new long[source.devices()];
+        for (int p = 0; p < idx.length; p++) idx[p] = source.index(p, r);
+        return match(target, idx, source.size(r), candidates);
+    }
 
     /**
      * {@code s} (on {@code source}'s mesh) rewritten on {@code target}'s mesh as {@code targetName}, or null when some
      * axis of {@code s} has no such list of target axes. Replicated axes are dropped (they do not change the blocks).
      */
-    static TensorSharding rewrite(DeviceGrid source, TensorSharding s, DeviceGrid target, String targetName) {
+    public static TensorSharding rewrite(DeviceGrid source, TensorSharding s, DeviceGrid target, String targetName) {
         if (source.devices() != target.devices() || !s.unreducedAxes().isEmpty()) return null;
         List<AxisRef> candidates = candidates(target.mesh());
         List<DimensionSharding> dims = new ArrayList<>();
         for (int d = 0; d < s.rank(); d++) {
             List<AxisRef> refs = new ArrayList<>();
             for (AxisRef r : s.axesOfDim(d)) {
-                long n = source.size(r);
-                long[] idx = new long[source.devices()];
-                for (int p = 0; p < idx.length; p++) idx[p] = source.index(p, r);
-                List<AxisRef> found = match(target, idx, n, candidates);
+                List<AxisRef> found = find(source, r, target, candidates);
                 if (found == null) return null;
                 refs.addAll(found);
             }

@@ -4,11 +4,16 @@ import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Shardings rewritten between a mesh and a view of its devices; expected axes worked out by hand from the device ids. */
 class MeshRewriteTest {
@@ -53,5 +58,65 @@ class MeshRewriteTest {
         // but a sharding on z's major half, which is x's major half, is fine
         TensorSharding half = s("b", List.of(List.of(AxisRef.sub("z", 1, 2))));
         assertThat(MeshRewrite.rewrite(new DeviceGrid(b), half, new DeviceGrid(a), "a")).isEqualTo(s("a", List.of(List.of(AxisRef.sub("x", 1, 2)))));
+    }
+
+    static SequencedMap<String, List<String>> groups(Object... viewAxisThenMeshAxes) {
+        SequencedMap<String, List<String>> g = new LinkedHashMap<>();
+        for (int i = 0; i < viewAxisThenMeshAxes.length; i += 2) g.put((String) viewAxisThenMeshAxes[i], List.of((String[]) viewAxisThenMeshAxes[i + 1]));
+        return g;
+    }
+
+    /** An ordered map from alternating keys and values. */
+    static Map<String, List<AxisRef>> ordered(Object... kv) {
+        Map<String, List<AxisRef>> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            @SuppressWarnings("unchecked") List<AxisRef> v = (List<AxisRef>) kv[i + 1];
+            m.put((String) kv[i], v);
+        }
+        return m;
+    }
+
+    @Test
+    void foldBuildsTheGoldenView() {
+        // expert = (fsdp, ep, sp): view position (0, x, t) holds device 4·ep + 2·t + sp with x = 2·ep + sp
+        MeshAttr folded = MeshRewrite.fold(MODEL, groups("dp", new String[] {"dp"}, "expert", new String[] {"fsdp", "ep", "sp"}, "tp", new String[] {"tp"}));
+        assertThat(folded).isEqualTo(VIEW);
+        // and the correspondence finds the tuples back (size-1 axes carry no index)
+        Map<String, List<AxisRef>> back = MeshRewrite.correspondence(VIEW, MODEL);
+        assertThat(back).containsExactlyEntriesOf(ordered("dp", List.of(), "expert", List.of(AxisRef.of("ep"), AxisRef.of("sp")), "tp", List.of(AxisRef.of("tp"))));
+        assertThat(MeshRewrite.correspondence(MODEL, VIEW)).containsExactlyEntriesOf(ordered("dp", List.of(), "fsdp", List.of(),
+                "ep", List.of(AxisRef.sub("expert", 1, 2)), "tp", List.of(AxisRef.of("tp")), "sp", List.of(AxisRef.sub("expert", 2, 2))));
+    }
+
+    @Test
+    void foldOfNonPowerOfTwoAxesMinorFirst() {
+        // mesh a=2, b=3 (device = 3a + b) folded to x = (b, a): position 2b + a holds 3a + b
+        MeshAttr mesh = new MeshAttr(List.of(new MeshAttr.Axis("a", 2), new MeshAttr.Axis("b", 3)), List.of());
+        MeshAttr x = MeshRewrite.fold(mesh, groups("x", new String[] {"b", "a"}));
+        assertThat(x).isEqualTo(new MeshAttr(List.of(new MeshAttr.Axis("x", 6)), List.of(0L, 3L, 1L, 4L, 2L, 5L)));
+        assertThat(MeshRewrite.correspondence(x, mesh)).containsExactlyEntriesOf(ordered("x", List.of(AxisRef.of("b"), AxisRef.of("a"))));
+        assertThat(MeshRewrite.correspondence(mesh, x)).containsExactlyEntriesOf(ordered("a", List.of(AxisRef.sub("x", 3, 2)), "b", List.of(AxisRef.sub("x", 1, 3))));
+        // a mesh with its own device order keeps it through a one-axis fold
+        MeshAttr permuted = new MeshAttr(List.of(new MeshAttr.Axis("x", 4)), List.of(2L, 0L, 3L, 1L));
+        assertThat(MeshRewrite.fold(permuted, groups("y", new String[] {"x"})).deviceIds()).containsExactly(2L, 0L, 3L, 1L);
+    }
+
+    @Test
+    void correspondenceLeavesOutAxesWithoutOne() {
+        MeshAttr a = new MeshAttr(List.of(new MeshAttr.Axis("x", 4)), List.of());
+        MeshAttr b = new MeshAttr(List.of(new MeshAttr.Axis("z", 4)), List.of(0L, 1L, 3L, 2L));
+        assertThat(MeshRewrite.correspondence(b, a)).isEmpty();
+        MeshAttr c = new MeshAttr(List.of(new MeshAttr.Axis("x", 8)), List.of());
+        assertThatThrownBy(() -> MeshRewrite.correspondence(a, c)).isInstanceOf(Hlo4jException.class).hasMessageContaining("has 4 devices").hasMessageContaining("has 8 devices");
+    }
+
+    @Test
+    void foldRefusesByName() {
+        assertThatThrownBy(() -> MeshRewrite.fold(MODEL, groups("dp", new String[] {"dp", "fsdp"}, "expert", new String[] {"ep", "sp", "tp", "xx"})))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("\"expert\" names \"xx\"");
+        assertThatThrownBy(() -> MeshRewrite.fold(MODEL, groups("dp", new String[] {"dp", "fsdp"}, "expert", new String[] {"ep", "sp", "fsdp", "tp"})))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("mesh axis \"fsdp\" is in two view axes");
+        assertThatThrownBy(() -> MeshRewrite.fold(MODEL, groups("dp", new String[] {"dp", "fsdp"}, "expert", new String[] {"ep", "sp"})))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("mesh axis \"tp\"").hasMessageContaining("is in no view axis");
     }
 }
