@@ -12,9 +12,9 @@ import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.dsl.nn.Mlp;
 import io.hlo4j.dsl.nn.ParamScope;
 import io.hlo4j.dsl.nn.Params;
+import io.hlo4j.dsl.nn.StateDicts;
 import io.hlo4j.dsl.optim.AdamW;
 import io.hlo4j.dsl.optim.TrainStep;
-import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
 
@@ -56,18 +56,13 @@ class MlpTrainingJourneyTest {
 
     static HostArray array(DType d, double[] v, long... shape) { return HostArray.fromDoubles(Spec.of(d, shape).tensorType(), v); }
 
-    static Map<String, HostArray> toF64(Map<String, HostArray> state) {
-        Map<String, HostArray> out = new TreeMap<>();
-        state.forEach((k, v) -> out.put(k, v.convert(FloatType.F64)));
-        return out;
-    }
-
     @Test
     void adamwTrainingLowersTheLossAndTheFirstStepMatchesItsOracles() {
         double[][] d = data();
         HostArray x = array(DType.F32, d[0], N, IN), y = array(DType.F32, d[1], N, 1);
         Map<String, HostArray> p0 = ParamScope.init(MLP, 3);
         assertThat(p0.keySet()).containsExactly("layer0.b", "layer0.w", "layer1.b", "layer1.w");
+        assertThat(StateDicts.parameterCount(p0)).as("3x16 + 16 + 16x1 + 1").isEqualTo(81);
 
         TrainStep.Runner run = new TrainStep.Runner("train", LOSS, new AdamW(LR, 0.9, 0.999, 1e-8, WEIGHT_DECAY), p0);
         List<Double> losses = new ArrayList<>();
@@ -76,7 +71,8 @@ class MlpTrainingJourneyTest {
         for (int step = 1; step < 50; step++) losses.add(run.step(x, y));
 
         // --- step 1: the f64 gradient against central finite differences of the f64 loss
-        Map<String, HostArray> p64 = toF64(p0);
+        Map<String, HostArray> p64 = StateDicts.astype(p0, DType.F64);
+        for (String name : p0.keySet()) assertThat(p64.get(name).toDoubleArray()).containsExactly(p0.get(name).toDoubleArray());
         HostArray x64 = array(DType.F64, d[0], N, IN), y64 = array(DType.F64, d[1], N, 1);
         Jit loss64 = Jit.jit("loss64", LOSS);
         @SuppressWarnings("unchecked") Map<String, HostArray> g64 = (Map<String, HostArray>) Jit.jit("grad64", Grad.grad(LOSS, 0)).call(p64, x64, y64);
@@ -122,6 +118,19 @@ class MlpTrainingJourneyTest {
         double last = losses.get(losses.size() - 1);
         assertThat(last).as("loss after 50 AdamW steps, from %s: %s", losses.get(0), losses).isLessThan(0.05 * losses.get(0));
         assertThat(run.jit().cacheSize()).isEqualTo(1);
+    }
+
+    @Test
+    void stateDictAstypeRoundsFloatsAndKeepsIntegers() {
+        Map<String, HostArray> s = new TreeMap<>(Map.of(
+                "w", HostArray.fromDoubles(Spec.of(DType.F32, 3).tensorType(), 1.0, 1.00390625, 1.005859375),
+                "step", HostArray.fromLongs(Spec.of(DType.I32).tensorType(), 7)));
+        Map<String, HostArray> b = StateDicts.astype(s, DType.BF16);
+        // bf16 keeps 8 significant bits: 1 + 2^-8 is a tie and rounds to even (1.0); 1 + 1.5 * 2^-8 rounds up to 1 + 2^-7
+        assertThat(b.get("w").toDoubleArray()).containsExactly(1.0, 1.0, 1.0078125);
+        assertThat(b.get("w").type().toString()).isEqualTo("tensor<3xbf16>");
+        assertThat(b.get("step")).isSameAs(s.get("step"));
+        assertThat(StateDicts.parameterCount(b)).isEqualTo(4);
     }
 
     static double lossAt(Jit loss, Map<String, HostArray> params, String name, double[] values, HostArray x, HostArray y) {
