@@ -68,6 +68,32 @@ public final class ShardedJit {
         return new ShardedJit(name, fn, in, out, null);
     }
 
+    /**
+     * The shardings of arguments (or results) given as pytrees shaped like them, flattened in the order {@code jit}
+     * flattens the values: trees in order, lists in order, maps by key, each {@link NamedSharding} or null one leaf.
+     * {@code flat(Map.of("w", ws, "b", bs), xs)} for arguments {@code (params map, x)} gives {@code [bs, ws, xs]}.
+     */
+    public static List<NamedSharding> flat(Object... shardingTrees) {
+        List<NamedSharding> out = new ArrayList<>();
+        for (Object t : shardingTrees) flatInto(t, out, SourceLoc.here());
+        return java.util.Collections.unmodifiableList(out);
+    }
+
+    private static void flatInto(Object tree, List<NamedSharding> out, Location loc) {
+        switch (tree) {
+            case null -> out.add(null);
+            case NamedSharding ns -> out.add(ns);
+            case List<?> l -> l.forEach(o -> flatInto(o, out, loc));
+            case Map<?, ?> m -> {
+                java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+                m.forEach((k, v) -> sorted.put(String.valueOf(k), v));
+                sorted.values().forEach(o -> flatInto(o, out, loc));
+            }
+            default -> throw new DslException("ShardedJit.flat", "a sharding tree holds a " + tree.getClass().getSimpleName()
+                    + " (" + tree + "); its leaves must be NamedShardings or null", loc);
+        }
+    }
+
     /** The same sharded jit on {@code b}. */
     public ShardedJit withBackend(Backend b) { return new ShardedJit(name, fn, inShardings, outShardings, java.util.Objects.requireNonNull(b)); }
 

@@ -38,15 +38,18 @@ class MoeBlockShardedJourneyTest {
         Mesh mesh = Mesh.of(8, AXES, 2, 1, 2, 2, 1);
         NamedSharding replicated = new NamedSharding(mesh, PartitionSpec.replicated());
         NamedSharding column = NamedSharding.of(mesh, null, "tp"), row = NamedSharding.of(mesh, "tp", null);
-        Map<String, NamedSharding> byName = new TreeMap<>(Map.of(
+        Map<String, NamedSharding> byName = Map.of(
                 "gate", replicated, "norm1", replicated, "norm2", replicated,
                 "wq", column, "wk", column, "wv", column, "wo", row,
                 "wi", new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.COLUMN, false, false)),
                 "wu", new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.COLUMN, false, false)),
-                "wd", new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.ROW, false, false))));
-        // in-shardings are one per flattened argument leaf: the parameter map in key order, then x
-        List<NamedSharding> in = new ArrayList<>(byName.values());
-        in.add(new NamedSharding(mesh, PartitionSpec.of(new String[] {"dp", "fsdp"}, "sp", null)));
+                "wd", new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.ROW, false, false)));
+        NamedSharding xSharding = new NamedSharding(mesh, PartitionSpec.of(new String[] {"dp", "fsdp"}, "sp", null));
+        // in-shardings are one per flattened argument leaf (the parameter map in key order, then x); flat() orders them
+        List<NamedSharding> in = ShardedJit.flat(byName, xSharding);
+        List<NamedSharding> byHand = new ArrayList<>(new TreeMap<>(byName).values());
+        byHand.add(xSharding);
+        assertThat(in).isEqualTo(byHand);
 
         Map<String, HostArray> params = params(11);
         HostArray x = input(12);

@@ -13,6 +13,9 @@ import io.hlo4j.dsl.moe.MoeException;
 import io.hlo4j.dsl.nn.Mlp;
 import io.hlo4j.dsl.nn.ParamScope;
 import io.hlo4j.dsl.nn.Params;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +55,16 @@ class UserErrorsJourneyTest {
                 .hasMessage("jit2: takes 2 tensors, got 1 argument [f32[2]] (Jit.jit takes any pytree) (at UserErrorsJourneyTest.java:" + line + ":0)");
         Throwable map = catchThrowable(() -> Jit.jit1(Tensor::exp).call(Map.of("x", x)));
         assertThat(map).isInstanceOf(DslException.class).hasMessageStartingWith("jit1: takes 1 tensor, got 1 argument [");
+    }
+
+    @Test
+    void aShardingTreeWithASpecInItIsRefusedByName() {
+        Mesh mesh = Mesh.of(List.of("dp"), 2);
+        int line = here(); Throwable t = catchThrowable(() -> ShardedJit.flat(Map.of("w", NamedSharding.of(mesh, "dp")), Spec.of(DType.F32, 2)));
+        assertThat(t).isInstanceOf(DslException.class)
+                .hasMessage("ShardedJit.flat: a sharding tree holds a Spec (f32[2]); its leaves must be NamedShardings or null (at UserErrorsJourneyTest.java:"
+                        + line + ":0)");
+        assertThat(ShardedJit.flat(List.of(NamedSharding.of(mesh, "dp")), null)).containsExactly(NamedSharding.of(mesh, "dp"), null);
     }
 
     @Test
