@@ -104,15 +104,15 @@ class MoeBlockDumpJourneyTest {
     }
 
     /**
-     * Every op, nested ones too, is located at a line of TinyMoeBlock's rmsNorm or block(), except the module, the
+     * Every op, nested ones too, is located at a line of TinyMoeBlock's block(), except the module, the
      * function, its return and (for a gradient) grad's seed, which carry the line of this file that lowered it; the MoE call's line holds the most ops.
      * In a parsed module the combiner of a reduce printed in the compact form ({@code applies stablehlo.add}) is not in
      * the text, so it has no location: those (and only those) are counted apart. Returns that count.
      */
     static int assertLocationsInBlock(Module module, String what, boolean gradient) throws IOException {
         List<String> lines = Files.readAllLines(SOURCE);
-        int first = indexOf(lines, "static Tensor rmsNorm(") + 1, moeLine = indexOf(lines, ".moeCall(") + 1;
         int blockStart = indexOf(lines, "static TracedFunction block()");
+        int first = blockStart + 1, moeLine = indexOf(lines, ".moeCall(") + 1;
         int last = blockStart + indexOf(lines.subList(blockStart, lines.size()), "        };") + 1;
         Map<Integer, Integer> perLine = new TreeMap<>();
         List<String> bad = new ArrayList<>();

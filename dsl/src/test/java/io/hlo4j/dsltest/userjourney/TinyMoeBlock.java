@@ -2,6 +2,7 @@ package io.hlo4j.dsltest.userjourney;
 
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Linalg;
+import io.hlo4j.dsl.Nn;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Spec;
@@ -42,17 +43,12 @@ final class TinyMoeBlock {
 
     private TinyMoeBlock() {}
 
-    static Tensor rmsNorm(Tensor x, Tensor scale) {
-        Tensor ms = Reductions.mean(Ops.square(x), 2).reshape(x.dim(0), x.dim(1), 1);
-        return x.mul(Ops.rsqrt(ms.add(EPS))).mul(scale);
-    }
-
     /** (params, x [B, S, H]) -> the {@link #RESULTS}. */
     static TracedFunction block() {
         return a -> {
             @SuppressWarnings("unchecked") Map<String, Tensor> p = (Map<String, Tensor>) a[0];
             Tensor x = (Tensor) a[1];
-            Tensor n1 = rmsNorm(x, p.get("norm1"));
+            Tensor n1 = Nn.rmsNorm(x, p.get("norm1"), EPS);
             Tensor q = Linalg.einsum("bsh,hd->bsd", n1, p.get("wq"));
             Tensor k = Linalg.einsum("bsh,hd->bsd", n1, p.get("wk"));
             Tensor v = Linalg.einsum("bsh,hd->bsd", n1, p.get("wv"));
@@ -60,7 +56,7 @@ final class TinyMoeBlock {
             Tensor x1 = x.add(Linalg.einsum("bsd,dh->bsh", Linalg.einsum("bst,btd->bsd", att, v), p.get("wo")));
 
             MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none().withAfterGate(logits -> logits.mul(1 / TEMPERATURE));
-            MoeOutput moe = new BaseMoeModule(CONFIG, hooks).moeCall(rmsNorm(x1, p.get("norm2")),
+            MoeOutput moe = new BaseMoeModule(CONFIG, hooks).moeCall(Nn.rmsNorm(x1, p.get("norm2"), EPS),
                     BaseMoeModule.linearGate(p.get("gate")), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), true);
             MoeMetrics<Tensor> m = moe.metrics().orElseThrow();
             Tensor out = x1.add(moe.output());
