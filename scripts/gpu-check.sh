@@ -3,10 +3,14 @@
 # interpreter, and the MoE layer step timed against the same step in JAX.
 #
 #   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/ (< 64 MiB)
-#   scripts/gpu-check.sh run       on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
-#                                  internet), from the repository root with .pjrt-gpu/ beside it
+#   scripts/gpu-check.sh run [STAGE...]
+#                                  on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
+#                                  internet), from the repository root with .pjrt-gpu/ beside it. STAGE: smoke,
+#                                  jax, moe (default: all three, in that order). The stages share one time
+#                                  budget, GPU_CHECK_BUDGET_S seconds (default 540: a device command may run
+#                                  600 s); smoke gets at most 90 s of it, jax 150 s, moe the rest.
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
-#                                  harness against itself, and the JAX script byte-compiled
+#                                  harness against itself, and the JAX script parsed
 #
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
 # MOE_CHECK_T/H/M/E/K. Output goes to stdout and, when $OUT is set, to $OUT/gpu-check.log.
@@ -17,7 +21,7 @@ LIMIT_MIB=64
 
 build() {
     set -e
-    : "${JAVA_HOME:=/usr/lib/jvm/temurin-25-jdk-amd64}"
+    : "${JAVA_HOME:=/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
     (cd "$ROOT" && mvn -B -q ${HLO4J_MVN_OFFLINE:--o} -Dmaven.test.skip=true package)
     rm -rf "$B" && mkdir -p "$B/lib" "$B/classes"
     # java.logging + jdk.unsupported for protobuf-java; jdk.incubator.vector for the interpreter's fast matmul.
@@ -49,12 +53,27 @@ ratios() {
       }' "$1"
 }
 
+# Runs "$@" under a timeout of min(cap, what is left of the budget); says so when nothing is left.
+stage_timeout() {
+    local cap=$1; shift
+    local left=$(( BUDGET - SECONDS ))
+    [ "$left" -gt "$cap" ] && left=$cap
+    if [ "$left" -lt 10 ]; then echo "skipped: the time budget ($BUDGET s) is spent"; return 124; fi
+    timeout "$left" "$@"
+}
+
 run() {
     [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B: run 'scripts/gpu-check.sh build' where Java and Maven are" >&2; exit 2; }
+    local stages=("$@") s
+    [ ${#stages[@]} -eq 0 ] && stages=(smoke jax moe)
+    for s in "${stages[@]}"; do
+        case "$s" in smoke|jax|moe) ;; *) echo "unknown stage '$s' (smoke, jax, moe)" >&2; exit 2 ;; esac
+    done
+    BUDGET=${GPU_CHECK_BUDGET_S:-540}
     local log=${OUT:-/tmp}/gpu-check.log
     mkdir -p "$(dirname "$log")"
     {
-        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) stages ${stages[*]} budget ${BUDGET}s"
         nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
         local sp plugin cuda
         sp=$(python3 -c 'import jax, os; print(os.path.dirname(os.path.dirname(jax.__file__)))')
@@ -65,15 +84,23 @@ run() {
         export LD_LIBRARY_PATH="$(ls -d "$sp"/nvidia/*/lib 2>/dev/null | tr '\n' ':')${LD_LIBRARY_PATH:-}"
         cuda=$sp/nvidia/cu13; [ -d "$cuda" ] || cuda=$sp/nvidia/cuda_nvcc
         export XLA_FLAGS="--xla_gpu_cuda_data_dir=$cuda ${XLA_FLAGS:-}" TF_CPP_MIN_LOG_LEVEL=1
-        echo "== 1. smoke programs"
-        timeout 240 "${JAVA[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$plugin" preallocate=false
-        echo "smoke rc=$?"
-        echo "== 2. MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing"
-        timeout 420 "${JAVA[@]}" GpuMoeCheck "$plugin" preallocate=false
-        echo "moe rc=$?"
-        echo "== 3. the same step in JAX"
-        timeout 240 python3 "$ROOT/bench/jax_moe_step.py"
-        echo "jax rc=$?"
+        for s in "${stages[@]}"; do
+            case "$s" in
+                smoke)
+                    echo "== 1. smoke programs (at $SECONDS s)"
+                    stage_timeout 90 "${JAVA[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$plugin" preallocate=false
+                    echo "smoke rc=$?" ;;
+                jax)
+                    echo "== 3. the MoE step in JAX (at $SECONDS s)"
+                    stage_timeout 150 python3 "$ROOT/bench/jax_moe_step.py"
+                    echo "jax rc=$?" ;;
+                moe)
+                    echo "== 2. MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
+                    stage_timeout 600 "${JAVA[@]}" GpuMoeCheck "$plugin" preallocate=false
+                    echo "moe rc=$?" ;;
+            esac
+        done
+        echo "done at $SECONDS s"
     } 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' | tee "$log"
     echo "== ratios (goal: within 1.05)" | tee -a "$log"
     ratios "$log" | tee -a "$log"
@@ -82,9 +109,12 @@ run() {
 selftest() {
     set -e
     local mock=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so
-    [ -f "$mock" ] || { echo "mock plugin not built: mvn -pl runtime -am test-compile" >&2; exit 2; }
+    : "${JAVA_HOME:=/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
+    [ -f "$mock" ] || (cd "$ROOT" && mvn -B -q ${HLO4J_MVN_OFFLINE:--o} -pl runtime -am test-compile)
     [ -x "$B/jre/bin/java" ] || build
-    python3 -m py_compile "$ROOT/bench/jax_moe_step.py" && echo "bench/jax_moe_step.py compiles"
+    # Parsed, not byte-compiled: nothing written beside the script.
+    python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$ROOT/bench/jax_moe_step.py" \
+        && echo "bench/jax_moe_step.py parses"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
         "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' || true
@@ -97,7 +127,7 @@ selftest() {
 
 case "${1:-}" in
     build) build ;;
-    run) run ;;
+    run) shift; run "$@" ;;
     selftest) selftest ;;
-    *) echo "usage: scripts/gpu-check.sh build|run|selftest" >&2; exit 2 ;;
+    *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe ...] | selftest" >&2; exit 2 ;;
 esac

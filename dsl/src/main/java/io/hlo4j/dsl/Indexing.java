@@ -1,5 +1,7 @@
 package io.hlo4j.dsl;
 
+import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
 import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
@@ -7,6 +9,7 @@ import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.registry.TypeInference;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
@@ -29,7 +32,8 @@ public final class Indexing {
      * {@code startIndices}, the slice of {@code operand} of {@code sliceSizes} starting there (along the operand
      * dims {@code dims.startIndexMap()}), with the collapsed and batching dims dropped. Start indices are clamped
      * so the slice lies inside the operand (as stablehlo.gather does); the clamp is emitted explicitly, so the
-     * gradient (a scatter-add at the same starts) sees the same slices. Bad dims are refused before emission.
+     * gradient (a scatter-add at the same starts) sees the same slices. Bad dims are refused by stablehlo.gather's
+     * own checks, naming the rule, the dims and the types, at the caller's line.
      */
     public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes) {
         return gather(operand, startIndices, dims, sliceSizes, false);
@@ -38,9 +42,8 @@ public final class Indexing {
     /** {@link #gather(Tensor, Tensor, GatherDims, long[])} with a promise that the start indices are sorted. */
     public static Tensor gather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, boolean indicesAreSorted) {
         Location loc = SourceLoc.here();
-        long[] sizes = sliceSizes.clone();
-        int ivd = GatherCheck.check(operand, startIndices, dims, sizes, loc);
-        return clampedGather(operand, startIndices, dims, sizes, ivd, indicesAreSorted, loc);
+        GatherDimensionNumbers dn = checkedGather(operand, startIndices, dims, sliceSizes, loc);
+        return clampedGather(operand, startIndices, dn, sliceSizes.clone(), indicesAreSorted, loc);
     }
 
     /**
@@ -51,10 +54,11 @@ public final class Indexing {
     public static Tensor gatherFill(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, double fillValue) {
         Location loc = SourceLoc.here();
         long[] sizes = sliceSizes.clone();
-        int ivd = GatherCheck.check(operand, startIndices, dims, sizes, loc);
-        Tensor gathered = clampedGather(operand, startIndices, dims, sizes, ivd, false, loc);
+        GatherDimensionNumbers dn = checkedGather(operand, startIndices, dims, sizes, loc);
+        int ivd = (int) dn.indexVectorDim();
+        Tensor gathered = clampedGather(operand, startIndices, dn, sizes, false, loc);
         Tensor inside = Ops.logicalAnd(Ops.ge(startIndices, Ops.scalar(0, startIndices.dtype())),
-                Ops.le(startIndices, startBound(operand, startIndices, dims, sizes, ivd)));
+                Ops.le(startIndices, startBound(operand, startIndices, dn, sizes)));
         long[] batch = startIndices.dims();
         if (ivd < startIndices.rank()) {
             // All entries of an index vector must be inside: the min of 0/1 flags along the vector's dim.
@@ -73,23 +77,38 @@ public final class Indexing {
         return Ops.where(Ops.reshape(inside, maskShape), gathered, fillValue);
     }
 
+    /**
+     * The dimension numbers as stablehlo.gather takes them ({@link GatherDims#LAST} resolved to the indices' last
+     * dim), checked by the op's own type rule: the clamp and the fill mask are built from them before the gather is
+     * emitted, so a bad gather must be refused first; the op's message names the rule, the dims and the types.
+     */
+    private static GatherDimensionNumbers checkedGather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sizes, Location loc) {
+        int ivd = dims.indexVectorDim() == GatherDims.LAST ? startIndices.rank() - 1 : dims.indexVectorDim();
+        var dn = new GatherDimensionNumbers(Dims.of(longs(dims.offsetDims())), Dims.of(longs(dims.collapsedSliceDims())),
+                Dims.of(longs(dims.operandBatchingDims())), Dims.of(longs(dims.startIndicesBatchingDims())), Dims.of(longs(dims.startIndexMap())),
+                ivd);
+        var props = DictionaryAttr.of(Map.of("dimension_numbers", dn, "slice_sizes", DenseArrayAttr.ofI64(sizes)));
+        TypeInference rule = Trace.current("gather", loc).ir().registry().lookup("stablehlo.gather").typeInference();
+        Trace.guard("gather", List.of(operand, startIndices), loc,
+                () -> rule.inferResultTypes(List.of(operand.type(), startIndices.type()), props, List.of()));
+        return dn;
+    }
+
     /** The largest in-range start per index vector entry, shaped to broadcast against the indices. */
-    private static Tensor startBound(Tensor operand, Tensor startIndices, GatherDims dims, long[] sizes, int ivd) {
-        int[] map = dims.startIndexMap();
+    private static Tensor startBound(Tensor operand, Tensor startIndices, GatherDimensionNumbers dn, long[] sizes) {
+        long[] map = dn.startIndexMap().toArray();
+        int ivd = (int) dn.indexVectorDim();
         double[] bound = new double[map.length];
-        for (int k = 0; k < map.length; k++) bound[k] = operand.dims()[map[k]] - sizes[map[k]];
+        for (int k = 0; k < map.length; k++) bound[k] = operand.dims()[(int) map[k]] - sizes[(int) map[k]];
         long[] boundShape = new long[startIndices.rank()];
         java.util.Arrays.fill(boundShape, 1);
         if (ivd < boundShape.length) boundShape[ivd] = map.length;
         return Ops.constant(bound, ivd < boundShape.length ? Shape.of(boundShape) : Shape.SCALAR, startIndices.dtype());
     }
 
-    private static Tensor clampedGather(Tensor operand, Tensor startIndices, GatherDims dims, long[] sizes, int ivd, boolean sorted,
+    private static Tensor clampedGather(Tensor operand, Tensor startIndices, GatherDimensionNumbers dn, long[] sizes, boolean sorted,
                                         Location loc) {
-        Tensor starts = Ops.minimum(Ops.maximum(startIndices, 0), startBound(operand, startIndices, dims, sizes, ivd));
-        var dn = new GatherDimensionNumbers(Dims.of(longs(dims.offsetDims())), Dims.of(longs(dims.collapsedSliceDims())),
-                Dims.of(longs(dims.operandBatchingDims())), Dims.of(longs(dims.startIndicesBatchingDims())), Dims.of(longs(dims.startIndexMap())),
-                ivd);
+        Tensor starts = Ops.minimum(Ops.maximum(startIndices, 0), startBound(operand, startIndices, dn, sizes));
         return Ops.emit("gather", loc, List.of(operand, starts), () -> Ops.h("gather", loc).gather(Ops.v(operand, "gather", loc),
                 Ops.v(starts, "gather", loc), dn, sizes, sorted, loc));
     }

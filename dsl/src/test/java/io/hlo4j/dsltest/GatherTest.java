@@ -151,40 +151,50 @@ class GatherTest {
         assertThat(Math.sqrt(num)).isLessThanOrEqualTo(1e-6 * Math.sqrt(den));
     }
 
+    /** Bad dims are refused by stablehlo.gather's own checks, naming the rule, the dims, the shapes and the user's line. */
     @Test
-    void badDimsAreRefusedByNameBeforeEmission() {
+    void badDimsAreRefusedByTheOpsChecksAtTheUsersLine() {
         int[] at = new int[1];
         Spec x = Spec.of(DType.F32, 4, 5), idx = Spec.of(DType.I32, 3, 2);
         DslException e = ErrorsAndJitTest.traceError(a -> {
             at[0] = ErrorsAndJitTest.line(); return Indexing.gather((Tensor) a[0], (Tensor) a[1], GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 1}), new long[]{1, 6});
         }, x, idx);
-        assertThat(e.getMessage()).startsWith("gather: sliceSizes[1] = 6 is out of range [0, 5]; operand f32[4, 5], indices i32[3, 2], "
-                + "offsetDims=[1] collapsedSliceDims=[0] startIndexMap=[0, 1] indexVectorDim=last, sliceSizes [1, 6]")
-                .endsWith("(at GatherTest.java:" + at[0] + ":0)");
+        assertThat(e.getMessage()).isEqualTo("gather: invalid operands (f32[4, 5], i32[3, 2]): 'stablehlo.gather' op (gather_c21) "
+                + "slice_sizes[1] = 6 is out of range [0, 5] of operand dim 1; operand tensor<4x5xf32>, start_indices tensor<3x2xi32>, "
+                + "slice_sizes [1, 6] (at GatherTest.java:" + at[0] + ":0)");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0}), 1, 5), x, idx).getMessage())
-                .contains("startIndexMap has 1 entries but the index vectors (dim 1 of the indices) have 2", "(at GatherTest.java:");
+                .contains("(gather_c3) start_index_map [0] has 1 entries but the index vectors (dim 1 of start_indices) have size 2",
+                        "(at GatherTest.java:");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 1}), 2, 5), x, idx).getMessage())
-                .contains("sliceSizes[0] = 2 must be 0 or 1: dim 0 is collapsed or batching");
+                .contains("(gather_c9) slice_sizes[0] = 2 must be 0 or 1: dim 0 is in collapsed_slice_dims");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 1}).withIndexVectorDim(3), 1, 5), x, idx)
-                .getMessage()).contains("indexVectorDim 3 is out of range [0, 2] for the indices");
+                .getMessage()).contains("(gather_c2) index_vector_dim 3 is out of range [0, 2] of start_indices");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{2}, new int[]{0, 1}), 1, 5), x, idx).getMessage())
-                .contains("collapsedSliceDims entry 2 is out of range [0, 2) of the operand");
+                .contains("(gather_c8) collapsed_slice_dims [2]: entry 2 is out of range [0, 2) of the operand's rank");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{2}, new int[]{0}, new int[]{0, 1}), 1, 5), x, idx).getMessage())
-                .contains("offsetDims entry 2 is out of range [0, 2) of the result (rank 2)");
+                .contains("(gather_c5) offset_dims [2]: entry 2 is out of range [0, 2) of the result's rank");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{0}, new int[]{0, 1}), 1, 5), x, idx).getMessage())
-                .contains("offsetDims has 0 entries but the operand keeps 1 dims");
+                .contains("(gather_c1) offset_dims [], collapsed_slice_dims [0] and operand_batching_dims [] must have 2 entries in all");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 0}), 1, 5), x, idx).getMessage())
-                .contains("startIndexMap [0, 0] repeats 0");
+                .contains("(gather_c18) start_index_map [0, 0] repeats dim 0");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{1, 0}, new int[]{0, 1}), 1, 1), x, idx).getMessage())
-                .contains("collapsedSliceDims [1, 0] must be sorted");
+                .contains("(gather_c7) collapsed_slice_dims [1, 0] must be sorted");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{0, 1}, new int[]{0, 1}).withBatching(new int[]{1}, new int[]{0}),
-                1, 1), x, idx).getMessage()).contains("collapsedSliceDims [0, 1] and operandBatchingDims [1] share dim 1");
+                1, 1), x, idx).getMessage()).contains("(gather_c6) collapsed_slice_dims [0, 1] and operand_batching_dims [1] repeat dim 1");
         Spec xb = Spec.of(DType.F32, 2, 5), ib = Spec.of(DType.I32, 3);
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[0], new int[]{1}, new int[]{1}).withBatching(new int[]{0}, new int[]{0})
                 .withIndexVectorDim(1), 1, 1), xb, ib).getMessage())
-                .contains("batching dim 0 of the operand (size 2) does not match dim 0 of the indices (size 3)");
+                .contains("(gather_c17) operand_batching_dims[0] = dim 0 of the operand (size 2) and start_indices_batching_dims[0] = dim 0"
+                        + " of start_indices (size 3) must have the same size; operand tensor<2x5xf32>, start_indices tensor<3xi32>");
         assertThat(refuse(a -> gather(a, GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0}), 1, 5), x, Spec.of(DType.F32, 3, 1))
-                .getMessage()).contains("gather: start indices must be integers; operand f32[4, 5], indices f32[3, 1]");
+                .getMessage()).startsWith("gather: invalid operands (f32[4, 5], f32[3, 1]): 'stablehlo.gather' op (gather_i2) start_indices"
+                        + " must have integer elements");
+        // gatherFill builds its mask from the dims too: refused the same way, at the user's line.
+        DslException fill = ErrorsAndJitTest.traceError(a -> {
+            at[0] = ErrorsAndJitTest.line(); return Indexing.gatherFill((Tensor) a[0], (Tensor) a[1], GatherDims.of(new int[]{1}, new int[]{0}, new int[]{0, 2}), new long[]{1, 5}, 0);
+        }, x, idx);
+        assertThat(fill.getMessage()).contains("gather: invalid operands (f32[4, 5], i32[3, 2]): 'stablehlo.gather' op (gather_c19) "
+                + "start_index_map [0, 2]: entry 2 is out of range [0, 2) of the operand's rank").endsWith("(at GatherTest.java:" + at[0] + ":0)");
     }
 
     static Tensor gather(Object[] a, GatherDims d, long... sizes) {

@@ -262,34 +262,10 @@ public final class StablehloBuilder {
 
     // ---- gather / scatter ------------------------------------------------------------------------------------
 
+    /** {@code stablehlo.gather}; the result type comes from the op's own type rule, which refuses bad dims by name. */
     public OpResult gather(Value operand, Value indices, GatherDimensionNumbers dn, long[] sliceSizes, boolean sorted, Location loc) {
-        TensorType ot = tensor(operand, "stablehlo.gather", loc), it = tensor(indices, "stablehlo.gather", loc);
-        long[] shape = gatherShape(it, dn, sliceSizes, loc);
-        return single("stablehlo.gather", List.of(operand, indices), Map.of("dimension_numbers", dn,
-                "slice_sizes", DenseArrayAttr.ofI64(sliceSizes), "indices_are_sorted", BoolAttr.of(sorted)), ot.withShape(shape), loc);
-    }
-
-    /** The spec's gather result shape: batch dims from the indices, offset dims from the kept slice sizes. */
-    static long[] gatherShape(TensorType indices, GatherDimensionNumbers dn, long[] sliceSizes, Location loc) {
-        List<Long> batch = new ArrayList<>();
-        for (int i = 0; i < indices.rank(); i++) if (i != dn.indexVectorDim()) batch.add(indices.dim(i));
-        List<Long> offsets = new ArrayList<>();
-        for (int i = 0; i < sliceSizes.length; i++) {
-            if (!dn.collapsedSliceDims().contains(i) && !dn.operandBatchingDims().contains(i)) offsets.add(sliceSizes[i]);
-        }
-        int rank = batch.size() + offsets.size();
-        long[] shape = new long[rank];
-        int bi = 0, oi = 0;
-        for (int d = 0; d < rank; d++) {
-            if (dn.offsetDims().contains(d)) {
-                if (oi >= offsets.size()) throw new Hlo4jException("'stablehlo.gather' offset_dims do not match slice_sizes", loc);
-                shape[d] = offsets.get(oi++);
-            } else {
-                if (bi >= batch.size()) throw new Hlo4jException("'stablehlo.gather' offset_dims do not match the indices' batch dims", loc);
-                shape[d] = batch.get(bi++);
-            }
-        }
-        return shape;
+        return b.emit1("stablehlo.gather", List.of(operand, indices), Map.of("dimension_numbers", dn,
+                "slice_sizes", DenseArrayAttr.ofI64(sliceSizes), "indices_are_sorted", BoolAttr.of(sorted)), loc);
     }
 
     /** One-operand scatter combining updates with the named combiner ({@code add}, or null to overwrite). */

@@ -11,6 +11,7 @@ import io.hlo4j.mlir.types.FunctionType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.pjrt.CompileCache;
 import io.hlo4j.runtime.pjrt.CompileOptions;
 import io.hlo4j.runtime.pjrt.HostArrays;
 import io.hlo4j.runtime.pjrt.PjrtBuffer;
@@ -36,17 +37,27 @@ import java.util.Map;
  * exactly as the interpreter's SPMD runner does; an unannotated one takes each device's own arrays
  * ({@link Compiled#callPerDevice}). Closing the backend closes the client and with it
  * every executable compiled through it.
+ *
+ * <p>With a compile cache folder (the system property {@value #CACHE_PROPERTY}, else the environment
+ * variable {@value #CACHE_ENV}, or {@link #open(Path, Map, Path)}), executables are serialized there and
+ * loaded again by later processes instead of compiled ({@link CompileCache}; JAX's persistent compilation
+ * cache plays the same part). Off by default.
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
     public static final String PLUGIN_ENV = "HLO4J_PJRT_PLUGIN";
     public static final String PLUGIN_PROPERTY = "hlo4j.pjrt.plugin";
+    /** Environment variable and system property naming the compile cache folder (unset: no cache). */
+    public static final String CACHE_ENV = "HLO4J_PJRT_CACHE";
+    public static final String CACHE_PROPERTY = "hlo4j.pjrt.cache";
 
     private final PjrtClient client;
     private final List<PjrtDevice> devices;
+    private final CompileCache cache;
 
-    private PjrtBackend(PjrtClient client) {
+    private PjrtBackend(PjrtClient client, Path cacheDir) {
         this.client = client;
+        this.cache = cacheDir == null ? null : new CompileCache(cacheDir);
         this.devices = client.addressableDevices();
         if (devices.isEmpty()) {
             client.close();
@@ -54,10 +65,32 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
     }
 
-    /** Loads {@code plugin} and creates a client with {@code options} (see {@link PjrtPlugin#createClient(Map)}). */
-    public static PjrtBackend open(Path plugin, Map<String, ?> options) {
-        return new PjrtBackend(PjrtPlugin.load(plugin).createClient(options));
+    /**
+     * Loads {@code plugin} and creates a client with {@code options} (see {@link PjrtPlugin#createClient(Map)});
+     * compiles through the configured compile cache ({@link #configuredCache()}) when there is one.
+     */
+    public static PjrtBackend open(Path plugin, Map<String, ?> options) { return open(plugin, options, configuredCache()); }
+
+    /** As {@link #open(Path, Map)}, with compiled executables cached in {@code cacheDir} (null: no cache). */
+    public static PjrtBackend open(Path plugin, Map<String, ?> options, Path cacheDir) {
+        PjrtClient client = PjrtPlugin.load(plugin).createClient(options);
+        try {
+            return new PjrtBackend(client, cacheDir);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
     }
+
+    /** The folder named by {@value #CACHE_PROPERTY}, else {@value #CACHE_ENV}; null when neither is set. */
+    public static Path configuredCache() {
+        String p = System.getProperty(CACHE_PROPERTY);
+        if (p == null || p.isBlank()) p = System.getenv(CACHE_ENV);
+        return p == null || p.isBlank() ? null : Path.of(p);
+    }
+
+    /** The compile cache in use, or null. */
+    public CompileCache cache() { return cache; }
 
     /**
      * The plugin named by the system property {@value #PLUGIN_PROPERTY}, else by the environment variable
@@ -103,7 +136,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
         CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0]) : spmdOptions(entry, sig, ids);
-        return new Compiled(module, entry, sig, client.compile(text, options), options);
+        PjrtExecutable exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
+        return new Compiled(module, entry, sig, exe, options);
     }
 
     /**

@@ -9,14 +9,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.TreeMap;
 
 /**
  * A persistent compile cache: serialized executables in a folder, keyed by SHA-256 of everything
- * that decides the executable (plugin C API version, platform name and version, the devices' kinds,
- * the program text, the serialized compile options). A hit deserializes instead of compiling; a miss
- * compiles, serializes and writes the entry atomically. Failures are thrown, never hidden: a plugin
- * that cannot serialize makes {@link #compile} fail with that plugin's error.
+ * that decides the executable: the plugin itself (its real path, file size and modification time, so an
+ * upgraded jaxlib with the same C API version is another key), its attributes (xla_version, StableHLO
+ * versions, CUDA version), the C API version, platform name and version, the devices' ids and kinds, the
+ * program text and the serialized compile options. A hit deserializes instead of compiling; a miss
+ * compiles, serializes and writes the entry atomically. Failures are thrown, never hidden: a plugin that
+ * cannot serialize makes {@link #compile} fail with that plugin's error, and an entry the plugin refuses to
+ * load is refused naming the entry's file (delete it to recompile).
  */
 public final class CompileCache {
     private final Path dir;
@@ -40,7 +45,14 @@ public final class CompileCache {
             } catch (IOException e) {
                 throw new UncheckedIOException("compile cache entry " + entry + " cannot be read", e);
             }
-            PjrtExecutable exe = client.deserialize(bytes);
+            PjrtExecutable exe;
+            try {
+                exe = client.deserialize(bytes);
+            } catch (PjrtException e) {
+                throw new PjrtException(e.code(), e.call(), "compile cache entry " + entry + " (" + bytes.length
+                        + " bytes) does not load in " + client.plugin().path().getFileName() + ": " + e.pluginMessage()
+                        + "; delete the entry to compile again");
+            }
             synchronized (this) { hits++; }
             return exe;
         }
@@ -65,6 +77,9 @@ public final class CompileCache {
         return exe;
     }
 
+    /** The folder entries live in. */
+    public Path dir() { return dir; }
+
     public synchronized int hits() { return hits; }
 
     public synchronized int misses() { return misses; }
@@ -72,7 +87,8 @@ public final class CompileCache {
     static String key(PjrtClient client, String stablehlo, CompileOptions options) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            StringBuilder env = new StringBuilder().append("pjrt ").append(client.plugin().apiVersion()).append('\n')
+            StringBuilder env = new StringBuilder().append(pluginIdentity(client.plugin()))
+                    .append("pjrt ").append(client.plugin().apiVersion()).append('\n')
                     .append(client.platformName()).append('\n').append(client.platformVersion()).append('\n');
             for (PjrtDevice d : client.addressableDevices()) env.append(d.id()).append(' ').append(d.kind()).append('\n');
             sha.update(env.toString().getBytes(StandardCharsets.UTF_8));
@@ -84,5 +100,19 @@ public final class CompileCache {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The plugin file (real path, size, modification time) and its attributes, one per line. */
+    static String pluginIdentity(PjrtPlugin plugin) {
+        StringBuilder b = new StringBuilder("plugin ");
+        try {
+            Path real = plugin.path().toRealPath();
+            b.append(real).append(' ').append(Files.size(real)).append(' ').append(Files.getLastModifiedTime(real).toMillis()).append('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException("compile cache: the plugin file " + plugin.path() + " cannot be read for the cache key", e);
+        }
+        new TreeMap<>(plugin.attributes()).forEach((k, v) ->
+                b.append(k).append('=').append(v instanceof long[] l ? Arrays.toString(l) : String.valueOf(v)).append('\n'));
+        return b.toString();
     }
 }

@@ -211,4 +211,41 @@ class PjrtBackendTest {
         assertThat(ours.proto().getExecutableBuildOptions())
                 .isEqualTo(io.hlo4j.runtime.pjrt.proto.CompileOptionsProto.parseFrom(golden).getExecutableBuildOptions());
     }
+
+    /** A second process (here: a second client) loads what the first compiled, and gets the same numbers. */
+    @Test
+    void compilesThroughACacheFolderAcrossClients(@TempDir Path dir) {
+        Module m = MlirParser.parseModule(DOT, "test.mlir");
+        List<HostArray> args = List.of(f32(new long[] {2, 3}, 1, 2, 3, 4, 5, 6), f32(new long[] {3, 2}, 7, 8, 9, 10, 11, 12));
+        List<HostArray> expected = Backend.interpreter().compile(m).call(args);
+        for (int round = 0; round < 2; round++) {
+            try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of(), dir)) {
+                assertThat(pjrt.cache().dir()).isEqualTo(dir);
+                assertThat(pjrt.compile(m).call(args).getFirst().toDoubleArray()).containsExactly(expected.getFirst().toDoubleArray());
+                assertThat(pjrt.cache().misses()).isEqualTo(round == 0 ? 1 : 0);
+                assertThat(pjrt.cache().hits()).isEqualTo(round == 0 ? 0 : 1);
+            }
+        }
+    }
+
+    @Test
+    void theCacheFolderComesFromThePropertyAndIsOffByDefault(@TempDir Path dir) {
+        String old = System.getProperty(PjrtBackend.CACHE_PROPERTY);
+        try {
+            System.clearProperty(PjrtBackend.CACHE_PROPERTY);
+            if (System.getenv(PjrtBackend.CACHE_ENV) == null) {
+                try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of())) {
+                    assertThat(pjrt.cache()).isNull();
+                }
+            }
+            System.setProperty(PjrtBackend.CACHE_PROPERTY, dir.toString());
+            try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of())) {
+                pjrt.compile(MlirParser.parseModule(ADD, "test.mlir"));
+                assertThat(pjrt.cache().misses()).isEqualTo(1);
+            }
+        } finally {
+            if (old == null) System.clearProperty(PjrtBackend.CACHE_PROPERTY);
+            else System.setProperty(PjrtBackend.CACHE_PROPERTY, old);
+        }
+    }
 }

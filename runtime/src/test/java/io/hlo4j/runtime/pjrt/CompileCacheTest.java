@@ -94,4 +94,38 @@ class CompileCacheTest {
             }
         }
     }
+
+    @Test
+    void anEntryThePluginRefusesIsRefusedNamingItsFile(@TempDir Path dir) throws Exception {
+        CompileCache cache = new CompileCache(dir);
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            cache.compile(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100)).close();
+            Path entry;
+            try (var files = Files.list(dir)) {
+                entry = files.toList().getFirst();
+            }
+            Files.writeString(entry, "not an executable");
+            PjrtException e = catchThrowableOfType(PjrtException.class,
+                    () -> cache.compile(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100)));
+            assertThat(e.call()).isEqualTo("PJRT_Executable_DeserializeAndLoad");
+            assertThat(e.getMessage()).contains("compile cache entry " + entry, "(17 bytes)", "libpjrt_mock.so", "delete the entry");
+            assertThat(cache.hits()).isZero();
+        }
+    }
+
+    /** An upgraded plugin (same C API version, another file) must not reuse entries: the key covers the file. */
+    @Test
+    void theKeyCoversThePluginFileAndItsAttributes(@TempDir Path dir) throws Exception {
+        Path copy = Files.copy(MockPjrt.path(), dir.resolve("libpjrt_mock_copy.so"));
+        PjrtPlugin plugin = PjrtPlugin.load(copy);
+        String identity = CompileCache.pluginIdentity(plugin);
+        assertThat(identity).startsWith("plugin " + copy.toRealPath() + " " + Files.size(copy) + " ")
+                .contains("xla_version=2", "stablehlo_current_version=[1, 13, 0]");
+        try (PjrtClient c = plugin.createClient()) {
+            String before = CompileCache.key(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100));
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100))).isEqualTo(before);
+            Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(copy).toMillis() - 60_000));
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100))).isNotEqualTo(before);
+        }
+    }
 }

@@ -99,7 +99,7 @@ final class DataMovementOps {
                             "result must be tensor<i32>, got " + op.result().type());
                 }, (ts, props, regions) -> List.of(TensorType.scalar(IntegerType.I32)));
         def(r, "gather", "gathers slices at runtime indices", Set.of("dimension_numbers", "slice_sizes", "indices_are_sorted"),
-                OpSyntax.GENERIC, GatherVerifier::verifyGather, null);
+                OpSyntax.GENERIC, GatherVerifier::verifyGather, GatherVerifier::inferGather);
         def(r, "dynamic_gather", "gather with runtime slice sizes", Set.of("dimension_numbers", "indices_are_sorted"),
                 OpSyntax.GENERIC, GatherVerifier::verifyDynamicGather, null);
         def(r, "tuple", "packs values into a tuple", Set.of(), TUPLE, op -> {

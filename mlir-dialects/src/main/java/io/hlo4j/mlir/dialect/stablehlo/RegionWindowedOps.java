@@ -228,6 +228,12 @@ final class RegionWindowedOps {
         for (TensorType t : updates) {
             if (!compatibleShapes(updates.get(0).shape(), t.shape())) throw fail(op, "scatter_c3", "Not all updates have compatible shapes.");
         }
+        for (int i = 0; i < n; i++) {
+            if (!Verify.sameElement(inputs.get(i).elementType(), updates.get(i).elementType())) {
+                throw fail(op, "scatter_c6", "update #" + i + " " + updates.get(i) + " must have the element type of input #" + i + " "
+                        + inputs.get(i));
+            }
+        }
         if (d.indexVectorDim() < 0 || d.indexVectorDim() > indices.rank()) {
             throw fail(op, "scatter_c22", "Expects index_vector_dim to be in range [0, rank-of('scatter_indices')] i.e. [0, "
                     + indices.rank() + "]. got: " + d.indexVectorDim() + ".");
@@ -252,7 +258,7 @@ final class RegionWindowedOps {
             }
         }
         for (int i = 0; i < n; i++) {
-            validateDims(op, inputs.get(i), expandedIndices, updates.get(i), d);
+            validateDims(op, inputs.get(i), indices, expandedIndices, updates.get(i), d);
             checkUpdateBounds(op, inputs.get(i), expandedIndices, updates.get(i), d);
         }
         if (op.numResults() != n) throw fail(op, "scatter_c24", "expects " + n + " results, but has " + op.numResults());
@@ -266,61 +272,66 @@ final class RegionWindowedOps {
         }
     }
 
-    /** scatter_c2, scatter_c7..c21 (upstream's validateScatterDimensionNumbers). */
-    private static void validateDims(Operation op, TensorType operand, long[] indicesShape, TensorType update, ScatterDims d) {
+    /**
+     * scatter_c2, scatter_c7..c21 (upstream's validateScatterDimensionNumbers). Messages end with the input,
+     * indices and update types, which the dims refer to.
+     */
+    private static void validateDims(Operation op, TensorType operand, TensorType indices, long[] indicesShape, TensorType update,
+                                     ScatterDims d) {
+        String at = "; input " + operand + ", scatter_indices " + indices + ", update " + update;
         int windowSize = d.updateWindowDims().length + d.insertedWindowDims().length + d.inputBatchingDims().length;
         if (operand.rank() != windowSize) {
             throw fail(op, "scatter_c2", "Expects rank-of operand to match size-of('update_window_dims') + size-of('inserted_window_dims')"
-                    + " + size-of('input_batching_dims') i.e. " + windowSize + " but got " + operand.rank() + ".");
+                    + " + size-of('input_batching_dims') i.e. " + windowSize + " but got " + operand.rank() + "." + at);
         }
         if (!sorted(d.updateWindowDims())) {
-            throw fail(op, "scatter_c7", "Expects update_window_dims to be sorted; got: " + list(d.updateWindowDims()) + ".");
+            throw fail(op, "scatter_c7", "Expects update_window_dims to be sorted; got: " + list(d.updateWindowDims()) + "." + at);
         }
         if (!unique(d.updateWindowDims())) {
-            throw fail(op, "scatter_c7", "Expects update_window_dims to not repeat; got: " + list(d.updateWindowDims()) + ".");
+            throw fail(op, "scatter_c7", "Expects update_window_dims to not repeat; got: " + list(d.updateWindowDims()) + "." + at);
         }
-        inBounds(op, d.updateWindowDims(), update.rank(), "update_window_dims", "rank-of('updates')", "scatter_c8");
-        distinct(op, d.insertedWindowDims(), d.inputBatchingDims(), "inserted_window_dims", "input_batching_dims", "scatter_c9");
+        inBounds(op, d.updateWindowDims(), update.rank(), "update_window_dims", "rank-of('updates')", "scatter_c8", at);
+        distinct(op, d.insertedWindowDims(), d.inputBatchingDims(), "inserted_window_dims", "input_batching_dims", "scatter_c9", at);
         if (!sorted(d.insertedWindowDims())) {
-            throw fail(op, "scatter_c10", "Expects inserted_window_dims to be sorted; got: " + list(d.insertedWindowDims()) + ".");
+            throw fail(op, "scatter_c10", "Expects inserted_window_dims to be sorted; got: " + list(d.insertedWindowDims()) + "." + at);
         }
-        inBounds(op, d.insertedWindowDims(), operand.rank(), "inserted_window_dims", "rank-of('operand')", "scatter_c11");
+        inBounds(op, d.insertedWindowDims(), operand.rank(), "inserted_window_dims", "rank-of('operand')", "scatter_c11", at);
         if (!sorted(d.inputBatchingDims())) {
-            throw fail(op, "scatter_c12", "Expects input_batching_dims to be sorted; got: " + list(d.inputBatchingDims()) + ".");
+            throw fail(op, "scatter_c12", "Expects input_batching_dims to be sorted; got: " + list(d.inputBatchingDims()) + "." + at);
         }
-        inBounds(op, d.inputBatchingDims(), operand.rank(), "input_batching_dims", "rank-of('operand')", "scatter_c13");
+        inBounds(op, d.inputBatchingDims(), operand.rank(), "input_batching_dims", "rank-of('operand')", "scatter_c13", at);
         if (!unique(d.scatterIndicesBatchingDims())) {
             throw fail(op, "scatter_c14", "Expects scatter_indices_batching_dims to not repeat; got: "
-                    + list(d.scatterIndicesBatchingDims()) + ".");
+                    + list(d.scatterIndicesBatchingDims()) + "." + at);
         }
         inBounds(op, d.scatterIndicesBatchingDims(), indicesShape.length, "scatter_indices_batching_dims",
-                "rank-of('scatter_indices')", "scatter_c15");
+                "rank-of('scatter_indices')", "scatter_c15", at);
         for (long x : d.scatterIndicesBatchingDims()) {
             if (x == d.indexVectorDim()) {
                 throw fail(op, "scatter_c16", "expects scatter_indices_batching_dims not to include index_vector_dim "
-                        + d.indexVectorDim() + ".");
+                        + d.indexVectorDim() + "." + at);
             }
         }
         if (d.inputBatchingDims().length != d.scatterIndicesBatchingDims().length) {
-            throw fail(op, "scatter_c17", "input_batching_dims and scatter_indices_batching_dims should have the same size.");
+            throw fail(op, "scatter_c17", "input_batching_dims and scatter_indices_batching_dims should have the same size." + at);
         }
         for (int i = 0; i < d.inputBatchingDims().length; i++) {
             long a = operand.dim((int) d.inputBatchingDims()[i]);
             long b = indicesShape[(int) d.scatterIndicesBatchingDims()[i]];
             if (!compatibleDims(a, b)) {
                 throw fail(op, "scatter_c18", "input_batching_dims[" + i + "] and scatter_indices_batching_dims[" + i
-                        + "] must have compatible sizes, but got " + a + " and " + b + ".");
+                        + "] must have compatible sizes, but got " + a + " and " + b + "." + at);
             }
         }
         long bound = indicesShape[(int) d.indexVectorDim()];
         if (bound != TensorType.DYNAMIC && d.scatterDimsToOperandDims().length != bound) {
             throw fail(op, "scatter_c19", "Scatter op has " + d.scatterDimsToOperandDims().length
                     + " elements in scatter_dims_to_operand_dims and the bound of dimension index_vector_dim="
-                    + d.indexVectorDim() + " of scatter_indices is " + bound + ". These two numbers must be equal.");
+                    + d.indexVectorDim() + " of scatter_indices is " + bound + ". These two numbers must be equal." + at);
         }
         distinct(op, d.scatterDimsToOperandDims(), d.inputBatchingDims(), "scatter_dims_to_operand_dims", "input_batching_dims",
-                "scatter_c20");
-        inBounds(op, d.scatterDimsToOperandDims(), operand.rank(), "scatter_dims_to_operand_dims", "rank-of('operand')", "scatter_c21");
+                "scatter_c20", at);
+        inBounds(op, d.scatterDimsToOperandDims(), operand.rank(), "scatter_dims_to_operand_dims", "rank-of('operand')", "scatter_c21", at);
     }
 
     /** scatter_c4: update window dims fit the operand, update scatter dims match the indices. */
@@ -375,18 +386,18 @@ final class RegionWindowedOps {
         return sb.append(']').toString();
     }
 
-    private static void inBounds(Operation op, long[] dims, long bound, String name, String boundName, String rule) {
+    private static void inBounds(Operation op, long[] dims, long bound, String name, String boundName, String rule, String at) {
         for (long x : dims) {
             if (x < 0 || x >= bound) {
                 throw fail(op, rule, "Expects each element of " + name + " to be in range [0, " + boundName + ") i.e. [0, "
-                        + bound + "). got: " + x + ".");
+                        + bound + "). got: " + x + "." + at);
             }
         }
     }
 
-    private static void distinct(Operation op, long[] a, long[] b, String an, String bn, String rule) {
+    private static void distinct(Operation op, long[] a, long[] b, String an, String bn, String rule, String at) {
         Set<Long> s = new HashSet<>();
-        for (long x : a) if (!s.add(x)) throw fail(op, rule, "has duplicated dimension from " + an + " and " + bn + ": " + x);
-        for (long x : b) if (!s.add(x)) throw fail(op, rule, "has duplicated dimension from " + an + " and " + bn + ": " + x);
+        for (long x : a) if (!s.add(x)) throw fail(op, rule, "has duplicated dimension from " + an + " and " + bn + ": " + x + at);
+        for (long x : b) if (!s.add(x)) throw fail(op, rule, "has duplicated dimension from " + an + " and " + bn + ": " + x + at);
     }
 }
