@@ -114,6 +114,30 @@ public final class ShardedJit {
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
 
+    /**
+     * Runs the sharded program on the mesh's simulated devices, as XLA would run it on real ones: the annotated module
+     * is partitioned by hlo4j's own pipeline ({@code Spmd.explicit}: propagation, then the SPMD partitioner) and the
+     * per-device program runs on the interpreter once per device ({@code SpmdRunner}), the global host-array
+     * arguments split by their shardings and the results assembled. {@link #call} instead runs the global program.
+     */
+    public SimulatedRun callSimulated(Object... args) {
+        Lowered lowered = lower(args);
+        List<Object> leaves = new ArrayList<>();
+        Pytree.flatten(List.of(args), leaves);
+        List<HostArray> hosts = new ArrayList<>();
+        for (Object o : leaves) {
+            if (!(o instanceof HostArray h)) {
+                throw new DslException("ShardedJit.callSimulated", "argument leaf is a " + o.getClass().getSimpleName() + ", not a HostArray",
+                        SourceLoc.here());
+            }
+            hosts.add(h);
+        }
+        io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(lowered.module());
+        io.hlo4j.runtime.spmd.SpmdRun run = io.hlo4j.runtime.spmd.SpmdRunner.run(p.module(), p.meshes(), hosts, p.argShardings(),
+                p.resultShardings(), p.resultTypes());
+        return new SimulatedRun(Pytree.unflatten(lowered.traced().outputDef(), run.results().iterator()), p, run);
+    }
+
     /** Traces on argument specs (pytrees of {@link Spec} / {@link HostArray}) and builds the annotated module. */
     public Lowered lower(Object... args) {
         Location loc = SourceLoc.here();

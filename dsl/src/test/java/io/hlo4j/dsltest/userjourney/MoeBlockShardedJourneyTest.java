@@ -11,6 +11,7 @@ import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.dsl.shard.PartitionSpec;
 import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.dsl.shard.SimulatedRun;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.spmd.SpmdRun;
@@ -84,5 +85,11 @@ class MoeBlockShardedJourneyTest {
             assertThat(diff / scale).as("%s: max |sharded - unsharded| / max |unsharded|", name).isLessThanOrEqualTo(1e-5);
         }
         assertThat(run.log()).as("the 8-device run communicated").isNotEmpty();
+
+        // the one-call form gives the same arrays bit for bit, in the function's output structure
+        SimulatedRun simulated = ShardedJit.jit("moe_block", block(), in, Collections.nCopies(RESULTS.size(), null)).callSimulated(params, x);
+        assertThat(simulated.program().devices()).isEqualTo(8);
+        assertThat((List<?>) simulated.results()).isEqualTo(got);
+        assertThat(simulated.run().log()).hasSameSizeAs(run.log());
     }
 }
