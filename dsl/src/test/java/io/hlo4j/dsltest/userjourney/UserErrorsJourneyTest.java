@@ -54,7 +54,25 @@ class UserErrorsJourneyTest {
         assertThat(t).isInstanceOf(DslException.class)
                 .hasMessage("jit2: takes 2 tensors, got 1 argument [f32[2]] (Jit.jit takes any pytree) (at UserErrorsJourneyTest.java:" + line + ":0)");
         Throwable map = catchThrowable(() -> Jit.jit1(Tensor::exp).call(Map.of("x", x)));
-        assertThat(map).isInstanceOf(DslException.class).hasMessageStartingWith("jit1: takes 1 tensor, got 1 argument [");
+        assertThat(map).isInstanceOf(DslException.class).hasMessageStartingWith("jit1: takes 1 tensor, got 1 argument [a map [x]] (Jit.jit takes any pytree)");
+        Throwable list = catchThrowable(() -> add.call(List.of(x, x)));
+        assertThat(list).isInstanceOf(DslException.class).hasMessageStartingWith("jit2: takes 2 tensors, got 1 argument [a list of 2] (Jit.jit takes any pytree)");
+    }
+
+    @Test
+    void nullsAreRefusedByNameNotByNullPointerException() {
+        HostArray x = HostArray.fromDoubles(Spec.of(DType.F32, 2).tensorType(), 1, 2);
+        Jit nothing = Jit.jit1(t -> null);
+        int line = here(); Throwable result = catchThrowable(() -> nothing.call(x));
+        assertThat(result).isInstanceOf(DslException.class)
+                .hasMessage("jit: function @main returned null (return a tensor or a pytree of tensors) (at UserErrorsJourneyTest.java:" + line + ":0)");
+        Throwable nested = catchThrowable(() -> Jit.jit1(t -> java.util.Arrays.asList(t, null)).call(x));
+        assertThat(nested).isInstanceOf(DslException.class).hasMessageContaining("jit: function @main returned [Tensor(f32[2]), null], not a pytree of tensors: null is not a pytree leaf");
+        Jit add = Jit.jit2(Tensor::add);
+        Throwable arg = catchThrowable(() -> add.call(x, null));
+        assertThat(arg).isInstanceOf(DslException.class).hasMessageStartingWith("jit: argument #1 of @main is null (pass a Spec, a HostArray or a pytree of them)");
+        Throwable leaf = catchThrowable(() -> add.lower(Spec.of(DType.F32, 2), 2.0));
+        assertThat(leaf).isInstanceOf(DslException.class).hasMessageStartingWith("jit: argument leaf 2.0 (a Double) is neither a Spec nor a HostArray");
     }
 
     @Test
