@@ -60,6 +60,14 @@ class UserErrorsJourneyTest {
     }
 
     @Test
+    void softmaxOfIntegersNamesSoftmaxNotExp() {
+        HostArray ids = HostArray.fromLongs(Spec.of(DType.I32, 2).tensorType(), 1, 2);
+        int line = here(); Throwable t = catchThrowable(() -> Jit.jit1(x -> io.hlo4j.dsl.Reductions.softmax(x, 0)).call(ids));
+        assertThat(t).isInstanceOf(DslException.class)
+                .hasMessage("softmax: needs a floating-point tensor, got i32[2] (at UserErrorsJourneyTest.java:" + line + ":0)");
+    }
+
+    @Test
     void nullsAreRefusedByNameNotByNullPointerException() {
         HostArray x = HostArray.fromDoubles(Spec.of(DType.F32, 2).tensorType(), 1, 2);
         Jit nothing = Jit.jit1(t -> null);
