@@ -7,7 +7,20 @@
 // leaks.
 //
 // Test hooks (plain exported C functions, called by the tests through FFM):
-//   mock_pjrt_set_fail(name)        next calls of PJRT_<name> fail (NULL or "" = none)
+//   mock_pjrt_set_fail(names)       calls named in the comma-separated list fail (NULL or "" = none);
+//                                   besides PJRT_* calls the list may name event behaviours:
+//                                   ready_event_status (the buffer-ready event is complete, with an
+//                                   error), execute_event_status, host_buffer_event_status,
+//                                   to_host_event_status (execute's device_complete_events, the
+//                                   done_with_host_buffer event, the to-host copy's event are handed
+//                                   out pending and complete with an error from a mock thread, 20 ms
+//                                   after their owner first awaits, registers a callback or destroys
+//                                   them), ready_event_async_status (the same for the buffer-ready
+//                                   event), async_events (all these events complete OK that way)
+//   mock_pjrt_clear_slot(i)         NULLs slot i of the function table (a plugin lacking a call)
+//   mock_pjrt_restore_slots()       fills the table again
+//   mock_pjrt_stat(i)               0: awaits that blocked on a pending event, 1: OnReady callbacks
+//                                   queued on a pending event (both only ever grow)
 //   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
 //                                   4 execs 5 buffers 6 serialized executables
@@ -22,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "hlo_fixtures.h"
 
@@ -29,7 +43,10 @@
 #define HDR size_t struct_size; void *extension_start
 
 typedef struct Err { int code; char *msg; size_t len; } Err;
-typedef struct Event { uint32_t magic; Err *status; } Event;
+// An event is complete (ready) or pending; a pending one is completed by its own thread. It is freed
+// when both its owner (Event_Destroy) and, if pending, the completing thread have let go of it.
+typedef struct Waiter { void (*cb)(Err *, void *); void *arg; Err *status; struct Waiter *next; } Waiter;
+typedef struct Event { uint32_t magic; Err *status; pthread_mutex_t mu; pthread_cond_t cv; bool ready, watched; int refs; Waiter *waiters; } Event;
 typedef struct Device Device;
 typedef struct Client Client;
 typedef struct Buffer Buffer;
@@ -94,7 +111,10 @@ _Static_assert(SS(Serialize_Args, deleter) == 56 && SS(Deserialize_Args, loaded)
 // ---------------------------------------------------------------- objects and bookkeeping
 enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_SERIALIZED, K_COUNT };
 static atomic_long live[K_COUNT];
-static char fail_call[64];
+// Counters (never decremented): 0 Event_Await calls that found their event pending, 1 OnReady
+// callbacks queued on a pending event.
+static atomic_long stats[2];
+static char fail_call[256];
 static int version_major = 0, version_minor = 95;
 
 #define MAGIC_DEVICE 0xDE71CE00u
@@ -127,23 +147,93 @@ static Err *err(int code, const char *fmt, ...) {
   atomic_fetch_add(&live[K_ERR], 1);
   return e;
 }
-static Event *event_new(Err *status) {
-  Event *ev = calloc(1, sizeof *ev);
-  ev->magic = MAGIC_EVENT;
-  ev->status = status;
-  atomic_fetch_add(&live[K_EVENT], 1);
-  return ev;
+static void err_free(Err *e) {
+  if (e == NULL) return;
+  free(e->msg);
+  free(e);
+  atomic_fetch_sub(&live[K_ERR], 1);
 }
 static Err *copy_err(const Err *e) {
   return e == NULL ? NULL : err(e->code, "%.*s", (int)e->len, e->msg);
 }
+static Event *event_alloc(Err *status, bool ready) {
+  Event *ev = calloc(1, sizeof *ev);
+  ev->magic = MAGIC_EVENT;
+  ev->status = status;
+  ev->ready = ready;
+  ev->refs = ready ? 1 : 2;  // the owner, and the completing thread while pending
+  pthread_mutex_init(&ev->mu, NULL);
+  pthread_cond_init(&ev->cv, NULL);
+  atomic_fetch_add(&live[K_EVENT], 1);
+  return ev;
+}
+static Event *event_new(Err *status) { return event_alloc(status, true); }
+static void event_free(Event *ev) {
+  err_free(ev->status);
+  pthread_mutex_destroy(&ev->mu);
+  pthread_cond_destroy(&ev->cv);
+  free(ev);
+  atomic_fetch_sub(&live[K_EVENT], 1);
+}
+static void *deliver(void *p);
+// The completing thread: waits until the owner awaits, registers a callback or destroys the event (at
+// most 10 s), then 20 ms more, so the owner always meets the event still pending; then marks it ready,
+// wakes Await and runs the OnReady callbacks queued meanwhile (each with its own copy of the status).
+static void *complete_later(void *p) {
+  Event *ev = p;
+  struct timespec limit;
+  clock_gettime(CLOCK_REALTIME, &limit);
+  limit.tv_sec += 10;
+  pthread_mutex_lock(&ev->mu);
+  while (!ev->watched && pthread_cond_timedwait(&ev->cv, &ev->mu, &limit) == 0) {}
+  pthread_mutex_unlock(&ev->mu);
+  struct timespec t = {0, 20 * 1000 * 1000};
+  nanosleep(&t, NULL);
+  pthread_mutex_lock(&ev->mu);
+  ev->ready = true;
+  Waiter *w = ev->waiters;
+  ev->waiters = NULL;
+  for (Waiter *q = w; q; q = q->next) q->status = copy_err(ev->status);
+  bool last = --ev->refs == 0;
+  pthread_cond_broadcast(&ev->cv);
+  pthread_mutex_unlock(&ev->mu);
+  if (last) event_free(ev);
+  while (w) {
+    Waiter *next = w->next;
+    w->cb(w->status, w->arg);
+    free(w);
+    w = next;
+  }
+  return NULL;
+}
+// A pending event that completes (with `status`, NULL = OK) from a mock thread ~20 ms later.
+static Event *event_pending(Err *status) {
+  Event *ev = event_alloc(status, false);
+  pthread_t t;
+  if (pthread_create(&t, NULL, complete_later, ev) != 0) { complete_later(ev); return ev; }
+  pthread_detach(t);
+  return ev;
+}
 
 enum { INVALID_ARGUMENT = 3, NOT_FOUND = 5, FAILED_PRECONDITION = 9, UNIMPLEMENTED = 12, INTERNAL = 13 };
+
+// Whether `name` is one of the comma-separated names in `list`.
+static bool listed(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == n && memcmp(p, name, n) == 0) return true;
+    p = end ? end + 1 : NULL;
+  }
+  return false;
+}
+static bool failing(const char *name) { return listed(fail_call, name); }
 
 // Injection: the process-wide hook or env var, or the client's "mock_fail" option.
 static Err *injected(const char *name, const Client *c) {
   const char *env = getenv("HLO4J_MOCK_PJRT_FAIL");
-  if ((fail_call[0] && strcmp(fail_call, name) == 0) || (env && strcmp(env, name) == 0) ||
+  if (failing(name) || (env && strcmp(env, name) == 0) ||
       (c && c->fail[0] && strcmp(c->fail, name) == 0))
     return err(INTERNAL, "mock: injected failure in %s", name);
   return NULL;
@@ -206,6 +296,7 @@ static void Error_Message(Error_Message_Args *a) {
 static Err *Error_GetCode(Error_GetCode_Args *a) {
   CHECK_SIZE(Error_GetCode_Args, a, code, "PJRT_Error_GetCode");
   if (a->error == NULL) return err(INVALID_ARGUMENT, "PJRT_Error_GetCode: error is NULL");
+  if (failing("PJRT_Error_GetCode")) return err(INTERNAL, "mock: injected failure in PJRT_Error_GetCode");
   a->code = a->error->code;
   return NULL;
 }
@@ -214,13 +305,17 @@ static Err *Plugin_Initialize(Plugin_Initialize_Args *a) {
   return NULL;
 }
 static const int64_t stablehlo_version[3] = {1, 13, 0};
-static NamedValue attributes[2];
+static NamedValue attributes[5];
 static Err *Plugin_Attributes(Plugin_Attributes_Args *a) {
   ENTER(Plugin_Attributes_Args, a, num_attributes, "PJRT_Plugin_Attributes", NULL);
   attributes[0] = (NamedValue){sizeof(NamedValue), NULL, "xla_version", 11, 1, {.i = 2}, 1};
   attributes[1] = (NamedValue){sizeof(NamedValue), NULL, "stablehlo_current_version", 25, 2, {.ia = stablehlo_version}, 3};
+  // One of each remaining PJRT_NamedValue type: string, float, bool.
+  attributes[2] = (NamedValue){sizeof(NamedValue), NULL, "mock_build", 10, 0, {.s = "hlo4j-mock 0.95"}, 15};
+  attributes[3] = (NamedValue){sizeof(NamedValue), NULL, "mock_peak_tflops", 16, 3, {.f = 989.5f}, 1};
+  attributes[4] = (NamedValue){sizeof(NamedValue), NULL, "mock_async_events", 17, 4, {.b = true}, 1};
   a->attributes = attributes;
-  a->num_attributes = 2;
+  a->num_attributes = 5;
   return NULL;
 }
 static Err *check_event(const Event *e, const char *name) {
@@ -230,37 +325,50 @@ static Err *check_event(const Event *e, const char *name) {
 static Err *Event_Destroy(Event_Args *a) {
   ENTER(Event_Args, a, event, "PJRT_Event_Destroy", NULL);
   TRY(check_event(a->event, "PJRT_Event_Destroy"));
-  if (a->event->status) {
-    free(a->event->status->msg);
-    free(a->event->status);
-    atomic_fetch_sub(&live[K_ERR], 1);
-  }
-  a->event->magic = 0;
-  free(a->event);
-  atomic_fetch_sub(&live[K_EVENT], 1);
+  Event *ev = a->event;
+  pthread_mutex_lock(&ev->mu);
+  ev->magic = 0;
+  ev->watched = true;
+  pthread_cond_broadcast(&ev->cv);
+  bool last = --ev->refs == 0;
+  pthread_mutex_unlock(&ev->mu);
+  if (last) event_free(ev);
   return NULL;
 }
 static Err *Event_IsReady(Event_IsReady_Args *a) {
   ENTER(Event_IsReady_Args, a, is_ready, "PJRT_Event_IsReady", NULL);
   TRY(check_event(a->event, "PJRT_Event_IsReady"));
-  a->is_ready = true;  // every mock event completes before it is handed out
+  pthread_mutex_lock(&a->event->mu);
+  a->is_ready = a->event->ready;
+  pthread_mutex_unlock(&a->event->mu);
   return NULL;
 }
 static Err *Event_Await(Event_Args *a) {
   ENTER(Event_Args, a, event, "PJRT_Event_Await", NULL);
   TRY(check_event(a->event, "PJRT_Event_Await"));
-  return copy_err(a->event->status);
+  Event *ev = a->event;
+  pthread_mutex_lock(&ev->mu);
+  ev->watched = true;
+  pthread_cond_broadcast(&ev->cv);
+  if (!ev->ready) atomic_fetch_add(&stats[0], 1);
+  while (!ev->ready) pthread_cond_wait(&ev->cv, &ev->mu);
+  Err *e = copy_err(ev->status);
+  pthread_mutex_unlock(&ev->mu);
+  return e;
 }
 static Err *Event_Error(Event_Args *a) {
   ENTER(Event_Args, a, event, "PJRT_Event_Error", NULL);
   TRY(check_event(a->event, "PJRT_Event_Error"));
-  return copy_err(a->event->status);
+  pthread_mutex_lock(&a->event->mu);
+  Err *e = a->event->ready ? copy_err(a->event->status) : err(FAILED_PRECONDITION, "PJRT_Event_Error: the event is not ready");
+  pthread_mutex_unlock(&a->event->mu);
+  return e;
 }
 
-// OnReady: the callback runs on a plugin thread (as on a real plugin) and owns the error it gets.
-typedef struct { void (*cb)(Err *, void *); void *arg; Err *status; } Delivery;
+// OnReady: the callback runs on a plugin thread (as on a real plugin) and owns the error it gets. On a
+// pending event it is queued and run by the completing thread.
 static void *deliver(void *p) {
-  Delivery d = *(Delivery *)p;
+  Waiter d = *(Waiter *)p;
   free(p);
   d.cb(d.status, d.arg);
   return NULL;
@@ -269,12 +377,34 @@ static Err *Event_OnReady(Event_OnReady_Args *a) {
   ENTER(Event_OnReady_Args, a, user_arg, "PJRT_Event_OnReady", NULL);
   TRY(check_event(a->event, "PJRT_Event_OnReady"));
   if (a->callback == NULL) return err(INVALID_ARGUMENT, "PJRT_Event_OnReady: callback is NULL");
-  Delivery *d = malloc(sizeof *d);
-  *d = (Delivery){a->callback, a->user_arg, copy_err(a->event->status)};
+  Waiter *d = calloc(1, sizeof *d);
+  d->cb = a->callback;
+  d->arg = a->user_arg;
+  Event *ev = a->event;
+  pthread_mutex_lock(&ev->mu);
+  if (!ev->ready) {
+    ev->watched = true;
+    pthread_cond_broadcast(&ev->cv);
+    d->next = ev->waiters;
+    ev->waiters = d;
+    atomic_fetch_add(&stats[1], 1);
+    pthread_mutex_unlock(&ev->mu);
+    return NULL;
+  }
+  d->status = copy_err(ev->status);
+  pthread_mutex_unlock(&ev->mu);
   pthread_t t;
   if (pthread_create(&t, NULL, deliver, d) != 0) { deliver(d); return NULL; }
   pthread_detach(t);
   return NULL;
+}
+
+// The event an asynchronous call hands out: pending with an error when `fail_name` is listed, pending
+// and OK under "async_events", else complete and OK.
+static Event *event_out(const char *fail_name, const char *message) {
+  if (failing(fail_name)) return event_pending(err(INTERNAL, "%s", message));
+  if (failing("async_events")) return event_pending(NULL);
+  return event_new(NULL);
 }
 
 // ---------------------------------------------------------------- client, devices
@@ -284,6 +414,8 @@ static Err *Client_Create(Client_Create_Args *a) {
     return err(INVALID_ARGUMENT, "PJRT_Client_Create: %zu options but create_options is NULL", a->num_options);
   int num_devices = 1;
   char fail[64] = {0};
+  const int64_t *ids = NULL;  // "device_ids": an int64 list, checked once num_devices is known
+  size_t num_ids = 0;
   for (size_t i = 0; i < a->num_options; i++) {
     const NamedValue *o = &a->create_options[i];
     if (o->struct_size < SS(NamedValue, value_size))
@@ -297,6 +429,11 @@ static Err *Client_Create(Client_Create_Args *a) {
     } else if (o->name_size == 9 && memcmp(o->name, "mock_fail", 9) == 0) {
       if (o->type != 0 || o->value_size >= sizeof fail) return err(INVALID_ARGUMENT, "option mock_fail must be a short string");
       memcpy(fail, o->v.s, o->value_size);
+    } else if (o->name_size == 10 && memcmp(o->name, "device_ids", 10) == 0) {
+      if (o->type != 2) return err(INVALID_ARGUMENT, "option device_ids must be an int64 list, got type %d", o->type);
+      if (o->value_size > 0 && o->v.ia == NULL) return err(INVALID_ARGUMENT, "option device_ids: %zu values at NULL", o->value_size);
+      ids = o->v.ia;
+      num_ids = o->value_size;
     } else if (o->name_size == 11 && memcmp(o->name, "preallocate", 11) == 0) {
       if (o->type != 4 || o->value_size != 1) return err(INVALID_ARGUMENT, "option preallocate must be a bool, got type %d", o->type);
     } else if (o->name_size == 15 && memcmp(o->name, "memory_fraction", 15) == 0) {
@@ -305,13 +442,22 @@ static Err *Client_Create(Client_Create_Args *a) {
       return err(INVALID_ARGUMENT, "Unknown create option '%.*s'", (int)o->name_size, o->name);
     }
   }
+  if (ids != NULL || num_ids > 0) {
+    if (num_ids != (size_t)num_devices)
+      return err(INVALID_ARGUMENT, "option device_ids has %zu ids for %d devices", num_ids, num_devices);
+    for (size_t i = 0; i < num_ids; i++) {
+      if (ids[i] < 0 || ids[i] > 1000000) return err(INVALID_ARGUMENT, "option device_ids: id %lld at %zu out of [0, 1000000]", (long long)ids[i], i);
+      for (size_t j = 0; j < i; j++)
+        if (ids[j] == ids[i]) return err(INVALID_ARGUMENT, "option device_ids: id %lld repeated at %zu and %zu", (long long)ids[i], j, i);
+    }
+  }
   if (fail[0] && strcmp(fail, "PJRT_Client_Create") == 0) return err(INTERNAL, "mock: injected failure in PJRT_Client_Create");
   Client *c = calloc(1, sizeof *c);
   c->magic = MAGIC_CLIENT;
   c->num_devices = num_devices;
   memcpy(c->fail, fail, sizeof fail);
   for (int i = 0; i < num_devices; i++) {
-    c->devices[i] = (Device){MAGIC_DEVICE, 100 + i, c};  // ids differ from positions on purpose
+    c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c};  // ids differ from positions on purpose
     c->device_ptrs[i] = &c->devices[i];
   }
   atomic_fetch_add(&live[K_CLIENT], 1);
@@ -634,7 +780,7 @@ static Err *Client_BufferFromHost(BufferFromHost_Args *a) {
     return err(INVALID_ARGUMENT, "%s: data is NULL", nm);
   }
   memcpy(b->data, a->data, b->bytes);
-  a->done_with_host_buffer = event_new(NULL);
+  a->done_with_host_buffer = event_out("host_buffer_event_status", "mock: transfer of the host buffer failed");
   a->buffer = b;
   return NULL;
 }
@@ -668,14 +814,16 @@ static Err *Buffer_ToHost(Buffer_ToHost_Args *a) {
   if (a->dst_size < a->src->bytes)
     return err(INVALID_ARGUMENT, "PJRT_Buffer_ToHostBuffer: dst_size %zu < %zu bytes", a->dst_size, a->src->bytes);
   memcpy(a->dst, a->src->data, a->src->bytes);
-  a->event = event_new(NULL);
+  a->event = event_out("to_host_event_status", "mock: device-to-host copy failed");
   return NULL;
 }
 static Err *Buffer_ReadyEvent(Buffer_ReadyEvent_Args *a) {
   ENTER(Buffer_ReadyEvent_Args, a, event, "PJRT_Buffer_ReadyEvent", NULL);
   TRY(check_buffer(a->buffer, "PJRT_Buffer_ReadyEvent"));
   // "ready_event_status" makes the event itself complete with an error (the asynchronous failure path).
-  a->event = event_new(strcmp(fail_call, "ready_event_status") == 0 ? err(13, "mock: buffer computation failed") : NULL);
+  // "ready_event_async_status" makes it pending, completing with the error from a mock thread.
+  a->event = failing("ready_event_status") ? event_new(err(INTERNAL, "mock: buffer computation failed"))
+                                           : event_out("ready_event_async_status", "mock: buffer computation failed");
   return NULL;
 }
 
@@ -742,7 +890,11 @@ static Err *Loaded_Execute(Execute_Args *a) {
     a->output_lists[d][0] = out;
   }
   if (a->device_complete_events != NULL)
-    for (size_t d = 0; d < a->num_devices; d++) a->device_complete_events[d] = event_new(NULL);
+    for (size_t d = 0; d < a->num_devices; d++) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "mock: execution failed on device %d", a->executable->client->device_ptrs[d]->id);
+      a->device_complete_events[d] = event_out("execute_event_status", msg);
+    }
   return NULL;
 }
 
@@ -757,12 +909,7 @@ typedef struct {
 _Static_assert(offsetof(Api, fn) == 40 && sizeof(Api) == 1080, "PJRT_Api");
 static Api api;
 
-const Api *GetPjrtApi(void) {
-  memset(&api, 0, sizeof api);
-  api.struct_size = sizeof api;
-  api.version.struct_size = 24;
-  api.version.major = version_major;
-  api.version.minor = version_minor;
+static void fill_table(void) {
   api.fn[0] = (void *)Error_Destroy;
   api.fn[1] = (void *)Error_Message;
   api.fn[2] = (void *)Error_GetCode;
@@ -800,6 +947,14 @@ const Api *GetPjrtApi(void) {
   api.fn[70] = (void *)Buffer_ToHost;
   api.fn[72] = (void *)Buffer_ReadyEvent;
   api.fn[96] = (void *)Exec_MemoryStats;
+}
+const Api *GetPjrtApi(void) {
+  memset(&api, 0, sizeof api);
+  api.struct_size = sizeof api;
+  api.version.struct_size = 24;
+  api.version.major = version_major;
+  api.version.minor = version_minor;
+  fill_table();
   return &api;
 }
 
@@ -808,5 +963,10 @@ void mock_pjrt_set_fail(const char *name) {
   memset(fail_call, 0, sizeof fail_call);
   if (name) strncpy(fail_call, name, sizeof fail_call - 1);
 }
+void mock_pjrt_clear_slot(int slot) {
+  if (slot >= 0 && slot < NUM_SLOTS) api.fn[slot] = NULL;
+}
+void mock_pjrt_restore_slots(void) { fill_table(); }
 void mock_pjrt_set_version(int major, int minor) { version_major = major; version_minor = minor; }
+long mock_pjrt_stat(int which) { return which >= 0 && which < 2 ? atomic_load(&stats[which]) : -1; }
 long mock_pjrt_live(int kind) { return kind >= 0 && kind < K_COUNT ? atomic_load(&live[kind]) : -1; }

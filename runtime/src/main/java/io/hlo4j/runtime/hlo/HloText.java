@@ -10,6 +10,7 @@ import io.hlo4j.runtime.pjrt.proto.OpMetadata;
 import io.hlo4j.runtime.pjrt.proto.PaddingConfig;
 import io.hlo4j.runtime.pjrt.proto.PrecisionConfig;
 import io.hlo4j.runtime.pjrt.proto.ProgramShapeProto;
+import io.hlo4j.runtime.pjrt.proto.RaggedDotDimensionNumbers;
 import io.hlo4j.runtime.pjrt.proto.ScatterDimensionNumbers;
 import io.hlo4j.runtime.pjrt.proto.Window;
 import io.hlo4j.runtime.pjrt.proto.WindowDimension;
@@ -127,6 +128,13 @@ public final class HloText {
             }
             case "dot" -> {
                 dot(a, i.getDotDimensionNumbers());
+                precision(a, i.getPrecisionConfig());
+            }
+            case "ragged-dot" -> {
+                RaggedDotDimensionNumbers r = i.getRaggedDotDimensionNumbers();
+                dot(a, r.getDotDimensionNumbers());
+                if (r.getLhsRaggedDimensionsCount() > 0) a.add("lhs_ragged_dims=" + ints(r.getLhsRaggedDimensionsList()));
+                if (r.getRhsGroupDimensionsCount() > 0) a.add("rhs_group_dims=" + ints(r.getRhsGroupDimensionsList()));
                 precision(a, i.getPrecisionConfig());
             }
             case "convolution" -> {

@@ -51,8 +51,14 @@ final class PjrtApi {
 
     long slots() { return slots; }
 
+    /** The slot's function pointer, NULL where the plugin leaves it empty or its table is shorter. */
+    private MemorySegment slot(Fn fn) {
+        return fn.slot < slots ? table.get(ADDRESS, Abi.API_FIRST_SLOT + 8L * fn.slot) : MemorySegment.NULL;
+    }
+
+    /** The slot's function; a NULL slot is refused as UNIMPLEMENTED naming the call. */
     private MemorySegment fn(Fn fn) {
-        MemorySegment p = fn.slot < slots ? table.get(ADDRESS, Abi.API_FIRST_SLOT + 8L * fn.slot) : MemorySegment.NULL;
+        MemorySegment p = slot(fn);
         if (p.equals(MemorySegment.NULL))
             throw new PjrtException(PjrtErrorCode.UNIMPLEMENTED, fn.name(), "the plugin (PJRT C API " + major + "." + minor
                     + ", " + slots + " slots) does not implement " + fn.name());
@@ -61,9 +67,10 @@ final class PjrtApi {
 
     /** Calls {@code fn(args)}; throws the plugin's error, if any, as a PjrtException. */
     void call(Fn fn, MemorySegment args) {
+        MemorySegment f = fn(fn);   // outside the try: an empty slot is the caller's PjrtException, not a downcall failure
         MemorySegment error;
         try {
-            error = (MemorySegment) CALL.invokeExact(fn(fn), args);
+            error = (MemorySegment) CALL.invokeExact(f, args);
         } catch (Throwable t) {
             throw new IllegalStateException("downcall " + fn.name() + " failed", t);
         }
@@ -76,6 +83,10 @@ final class PjrtApi {
         throw toException(call, error);
     }
 
+    /**
+     * Reads message and code of a plugin error, then destroys it. A plugin whose PJRT_Error_GetCode fails
+     * or is missing still yields its message, with code UNKNOWN; the GetCode error is destroyed too.
+     */
     PjrtException toException(String call, MemorySegment error) {
         String message;
         PjrtErrorCode code = PjrtErrorCode.UNKNOWN;
@@ -84,11 +95,14 @@ final class PjrtApi {
             m.set(ADDRESS, Abi.ERROR_MESSAGE.off("error"), error);
             callVoid(Fn.PJRT_Error_Message, m);
             message = string(m.get(ADDRESS, Abi.ERROR_MESSAGE.off("message")), m.get(JAVA_LONG, Abi.ERROR_MESSAGE.off("message_size")));
-            MemorySegment c = Abi.ERROR_GET_CODE.allocate(a);
-            c.set(ADDRESS, Abi.ERROR_GET_CODE.off("error"), error);
-            MemorySegment codeError = (MemorySegment) CALL.invokeExact(fn(Fn.PJRT_Error_GetCode), c);
-            if (codeError.equals(MemorySegment.NULL)) code = PjrtErrorCode.of(c.get(JAVA_INT, Abi.ERROR_GET_CODE.off("code")));
-            else destroyError(codeError, a);
+            MemorySegment getCode = slot(Fn.PJRT_Error_GetCode);
+            if (!getCode.equals(MemorySegment.NULL)) {
+                MemorySegment c = Abi.ERROR_GET_CODE.allocate(a);
+                c.set(ADDRESS, Abi.ERROR_GET_CODE.off("error"), error);
+                MemorySegment codeError = (MemorySegment) CALL.invokeExact(getCode, c);
+                if (codeError.equals(MemorySegment.NULL)) code = PjrtErrorCode.of(c.get(JAVA_INT, Abi.ERROR_GET_CODE.off("code")));
+                else destroyError(codeError, a);
+            }
             destroyError(error, a);
         } catch (PjrtException | IllegalStateException e) {
             throw e;
@@ -105,8 +119,9 @@ final class PjrtApi {
     }
 
     private void callVoid(Fn fn, MemorySegment args) {
+        MemorySegment f = fn(fn);
         try {
-            CALL_VOID.invokeExact(fn(fn), args);
+            CALL_VOID.invokeExact(f, args);
         } catch (Throwable t) {
             throw new IllegalStateException("downcall " + fn.name() + " failed", t);
         }
@@ -140,7 +155,12 @@ final class PjrtApi {
             } catch (PjrtException e) {
                 failed = new PjrtException(e.code(), e.call() + " (" + what + ")", e.pluginMessage());
             }
-            call(Fn.PJRT_Event_Destroy, args);
+            try {
+                call(Fn.PJRT_Event_Destroy, args);
+            } catch (RuntimeException e) {
+                if (failed == null) throw e;
+                failed.addSuppressed(e);   // the event's own error is what the caller needs first
+            }
             if (failed != null) throw failed;
         }
     }

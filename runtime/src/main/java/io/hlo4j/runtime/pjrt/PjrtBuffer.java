@@ -23,6 +23,8 @@ public final class PjrtBuffer extends NativeHandle {
 
     public PjrtDevice device() { handle(); return device; }
 
+    PjrtClient client() { return client; }
+
     public ElementType elementType() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.BUFFER_ELEMENT_TYPE.allocate(a);

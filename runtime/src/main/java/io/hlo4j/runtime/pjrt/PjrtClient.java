@@ -24,6 +24,9 @@ public final class PjrtClient extends NativeHandle {
     private final PjrtPlugin plugin;
     private final PjrtApi api;
     private final Set<NativeHandle> children = Collections.synchronizedSet(new LinkedHashSet<>());
+    private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong(1);
+    /** Tells clients of one plugin apart in messages. */
+    private final long serial = SERIALS.getAndIncrement();
 
     PjrtClient(PjrtPlugin plugin, MemorySegment client) {
         super(client);
@@ -91,7 +94,7 @@ public final class PjrtClient extends NativeHandle {
             MemorySegment kind = Abi.DESCRIPTION_KIND.allocate(a);
             kind.set(ADDRESS, Abi.DESCRIPTION_KIND.off("device_description"), desc);
             api.call(Fn.PJRT_DeviceDescription_Kind, kind);
-            return new PjrtDevice(id.get(JAVA_INT, Abi.DESCRIPTION_ID.off("id")),
+            return new PjrtDevice(this, id.get(JAVA_INT, Abi.DESCRIPTION_ID.off("id")),
                     PjrtApi.string(kind.get(ADDRESS, Abi.DESCRIPTION_KIND.off("device_kind")), kind.get(JAVA_LONG, Abi.DESCRIPTION_KIND.off("device_kind_size"))),
                     addressable, device);
         }
@@ -151,6 +154,7 @@ public final class PjrtClient extends NativeHandle {
     /** Copies dense row-major host data to {@code device} (the plugin copies during the call). */
     public PjrtBuffer toDevice(HostData data, PjrtDevice device) {
         MemorySegment client = handle();
+        MemorySegment devicePointer = device.pointerFor(this, "PJRT_Client_BufferFromHostBuffer");
         long[] dims = data.dims();
         MemorySegment buffer;
         try (Arena a = Arena.ofConfined()) {
@@ -168,7 +172,7 @@ public final class PjrtClient extends NativeHandle {
             args.set(JAVA_LONG, Abi.BUFFER_FROM_HOST.off("num_dims"), dims.length);
             args.set(JAVA_LONG, Abi.BUFFER_FROM_HOST.off("num_byte_strides"), dims.length);
             args.set(JAVA_INT, Abi.BUFFER_FROM_HOST.off("host_buffer_semantics"), Abi.IMMUTABLE_ONLY_DURING_CALL);
-            args.set(ADDRESS, Abi.BUFFER_FROM_HOST.off("device"), device.pointer());
+            args.set(ADDRESS, Abi.BUFFER_FROM_HOST.off("device"), devicePointer);
             api.call(Fn.PJRT_Client_BufferFromHostBuffer, args);
             buffer = args.get(ADDRESS, Abi.BUFFER_FROM_HOST.off("buffer"));
             PjrtBuffer b = adopt(buffer, device);
@@ -209,5 +213,5 @@ public final class PjrtClient extends NativeHandle {
         }
     }
 
-    @Override String describe() { return "PJRT client (" + plugin.path().getFileName() + ")"; }
+    @Override String describe() { return "PJRT client #" + serial + " (" + plugin.path().getFileName() + ")"; }
 }

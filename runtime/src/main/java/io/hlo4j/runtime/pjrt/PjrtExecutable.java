@@ -173,6 +173,13 @@ public final class PjrtExecutable extends NativeHandle {
         for (int d = 0; d < nd; d++)
             if (perDevice.get(d).size() != nargs)
                 throw new IllegalArgumentException("execute: device " + d + " has " + perDevice.get(d).size() + " arguments, device 0 has " + nargs);
+        for (int d = 0; d < nd; d++)
+            for (int i = 0; i < nargs; i++) {
+                PjrtBuffer b = perDevice.get(d).get(i);
+                if (b.client() != client)
+                    throw new IllegalArgumentException("PJRT_LoadedExecutable_Execute: argument " + i + " for device " + devices.get(d).id()
+                            + " is a buffer of another " + b.client().describe() + ", not of this executable's " + client.describe());
+            }
         PjrtApi api = client.api();
         List<List<PjrtBuffer>> results = new ArrayList<>();
         try (Arena a = Arena.ofConfined()) {

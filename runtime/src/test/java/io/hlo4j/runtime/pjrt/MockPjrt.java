@@ -27,14 +27,18 @@ final class MockPjrt {
     }
 
     /** The hooks of one loaded copy of the mock (a copy at another path is a separate instance). */
-    record Hooks(MethodHandle setFail, MethodHandle setVersion, MethodHandle liveCount) {
+    record Hooks(MethodHandle setFail, MethodHandle setVersion, MethodHandle liveCount, MethodHandle clearSlotFn, MethodHandle restoreSlotsFn,
+                 MethodHandle statFn) {
         static Hooks of(Path lib) {
             SymbolLookup l = SymbolLookup.libraryLookup(lib, Arena.global());
             Linker linker = Linker.nativeLinker();
             return new Hooks(
                     linker.downcallHandle(l.find("mock_pjrt_set_fail").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS)),
                     linker.downcallHandle(l.find("mock_pjrt_set_version").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT)),
-                    linker.downcallHandle(l.find("mock_pjrt_live").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT)));
+                    linker.downcallHandle(l.find("mock_pjrt_live").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT)),
+                    linker.downcallHandle(l.find("mock_pjrt_clear_slot").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_INT)),
+                    linker.downcallHandle(l.find("mock_pjrt_restore_slots").orElseThrow(), FunctionDescriptor.ofVoid()),
+                    linker.downcallHandle(l.find("mock_pjrt_stat").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT)));
         }
 
         void fail(String call) {
@@ -46,12 +50,59 @@ final class MockPjrt {
             }
         }
 
+        /** Empties slot {@code slot} of the mock's function table, as a plugin lacking that call has it. */
+        void clearSlot(int slot) {
+            try {
+                clearSlotFn.invokeExact(slot);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
+        void restoreSlots() {
+            try {
+                restoreSlotsFn.invokeExact();
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
+        /** Awaits that blocked on a pending event so far. */
+        long blockedAwaits() { return stat(0); }
+
+        /** OnReady callbacks queued on a pending event so far. */
+        long queuedCallbacks() { return stat(1); }
+
+        private long stat(int which) {
+            try {
+                return (long) statFn.invokeExact(which);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+
         void version(int major, int minor) {
             try {
                 setVersion.invokeExact(major, minor);
             } catch (Throwable t) {
                 throw new AssertionError(t);
             }
+        }
+
+        /** Clears failures, a changed version and emptied slots; returns the live counts a test must end with. */
+        long[] reset() {
+            fail(null);
+            version(0, 95);
+            restoreSlots();
+            return live();
+        }
+
+        /** Resets, then asserts every kind of live object is back at {@code before} (nothing leaked). */
+        void assertNothingLeaked(long[] before) {
+            reset();
+            long[] after = live();
+            for (int k = 0; k < after.length; k++)
+                org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isEqualTo(before[k]);
         }
 
         /** Live objects per kind (see {@link #KINDS}). */

@@ -1,7 +1,5 @@
 package io.hlo4j.runtime.pjrt;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** The FFM binding end to end against the C mock plugin: every call, each error path, no leaks. */
-class PjrtBindingTest {
+class PjrtBindingTest extends MockPluginTest {
     static final String ADD = """
             func.func public @main(%arg0: tensor<2x3xf32>, %arg1: tensor<2x3xf32>) -> tensor<2x3xf32> {
               %0 = stablehlo.add %arg0, %arg1 : tensor<2x3xf32>
@@ -34,25 +32,6 @@ class PjrtBindingTest {
             }
             """;
 
-    private final MockPjrt.Hooks mock = MockPjrt.hooks();
-    private long[] before;
-
-    @BeforeEach
-    void countLiveObjects() {
-        mock.fail(null);
-        before = mock.live();
-    }
-
-    @AfterEach
-    void nothingLeaked() {
-        mock.fail(null);
-        mock.version(0, 95);
-        long[] after = mock.live();
-        for (int k = 0; k < after.length; k++)
-            assertThat(after[k]).as("live " + MockPjrt.KINDS[k] + " after the test").isEqualTo(before[k]);
-    }
-
-    private static PjrtPlugin plugin() { return PjrtPlugin.load(MockPjrt.path()); }
 
     @Test
     void loadsThePluginAndReadsVersionAndAttributes() {
@@ -61,6 +40,10 @@ class PjrtBindingTest {
         Map<String, Object> attrs = p.attributes();
         assertThat(attrs).containsEntry("xla_version", 2L);
         assertThat((long[]) attrs.get("stablehlo_current_version")).containsExactly(1, 13, 0);
+        // One attribute of each remaining PJRT_NamedValue type: string, float, bool.
+        assertThat(attrs).containsEntry("mock_build", "hlo4j-mock 0.95").containsEntry("mock_peak_tflops", 989.5f)
+                .containsEntry("mock_async_events", true);
+        assertThat(attrs).hasSize(5);
     }
 
     @Test
@@ -95,6 +78,23 @@ class PjrtBindingTest {
             assertThat(c.devices()).allSatisfy(d -> assertThat(d.addressable()).isTrue());
             assertThat(c.addressableDevices()).extracting(PjrtDevice::kind).containsOnly("mock-device");
         }
+    }
+
+    @Test
+    void anInt64ListCreateOptionReachesThePluginWhole() {
+        Map<String, Object> opts = new LinkedHashMap<>();
+        opts.put("num_devices", 3L);
+        opts.put("device_ids", new long[] {7, 3, 5});
+        try (PjrtClient c = plugin().createClient(opts)) {
+            assertThat(c.devices()).extracting(PjrtDevice::id).containsExactly(7, 3, 5);
+        }
+        opts.put("device_ids", new long[] {7, 3});
+        assertThatThrownBy(() -> plugin().createClient(opts)).isInstanceOf(PjrtException.class)
+                .hasMessageContaining("option device_ids has 2 ids for 3 devices");
+        opts.put("device_ids", new long[] {7, 3, 7});
+        assertThatThrownBy(() -> plugin().createClient(opts)).hasMessageContaining("option device_ids: id 7 repeated at 0 and 2");
+        opts.put("device_ids", "7,3,5");
+        assertThatThrownBy(() -> plugin().createClient(opts)).hasMessageContaining("option device_ids must be an int64 list, got type 0");
     }
 
     @Test
@@ -348,7 +348,7 @@ class PjrtBindingTest {
         assertThat(exe.isClosed()).isTrue();
         assertThatThrownBy(kept::close).hasMessageContaining("already closed (by its client's close)");
         assertThatThrownBy(exe::numOutputs).hasMessageContaining("PJRT executable is closed");
-        assertThatThrownBy(c::platformName).hasMessageContaining("PJRT client (" + MockPjrt.path().getFileName() + ") is closed");
+        assertThatThrownBy(c::platformName).hasMessageMatching("PJRT client #\\d+ \\(" + MockPjrt.path().getFileName() + "\\) is closed.*");
         assertThatThrownBy(c::close).hasMessageContaining("already closed");
     }
 }
