@@ -98,27 +98,25 @@ public record MoeConfig(
 
     /** The load-balancing loss: {@code strategy} with coefficient {@code coef} (the loss is computed only with both). */
     public MoeConfig withLoadBalancing(MoeLoadBalancingStrategy strategy, double coef) {
-        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
-                strategy, OptionalDouble.of(coef), rzlCoef, capacityFactor, moeMethod, dtype, hiddenAct,
-                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+        return with(routingStrategy, strategy, OptionalDouble.of(coef), rzlCoef, capacityFactor, hiddenAct);
     }
 
     /** The router z-loss with coefficient {@code coef}. */
     public MoeConfig withRouterZLoss(double coef) {
-        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
-                loadBalancingStrategy, lblCoef, OptionalDouble.of(coef), capacityFactor, moeMethod, dtype, hiddenAct,
-                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, OptionalDouble.of(coef), capacityFactor, hiddenAct);
     }
 
     public MoeConfig withCapacityFactor(double cf) {
-        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
-                loadBalancingStrategy, lblCoef, rzlCoef, cf, moeMethod, dtype, hiddenAct,
-                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, rzlCoef, cf, hiddenAct);
     }
 
     public MoeConfig withHiddenAct(HiddenAct act) {
-        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy,
-                loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, moeMethod, dtype, act,
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, act);
+    }
+
+    /** A copy with the routing, loss and activation fields given (sizes, method, dtype and mesh flags kept). */
+    private MoeConfig with(MoeRoutingStrategy rs, MoeLoadBalancingStrategy lb, OptionalDouble lbl, OptionalDouble rzl, double cf, HiddenAct act) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, rs, lb, lbl, rzl, cf, moeMethod, dtype, act,
                 useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
     }
 
