@@ -2,7 +2,7 @@ package io.hlo4j.dsl;
 
 import io.hlo4j.mlir.ir.Location;
 
-/** Activations and one-hot encoding, as Java compositions of primitive ops (no new ops). */
+/** Activations, normalisations and one-hot encoding, as Java compositions of primitive ops (no new ops). */
 public final class Nn {
     private Nn() {}
 
@@ -41,6 +41,52 @@ public final class Nn {
         for (int i = 3; i >= 0; i--) poly = Ops.mul(Ops.add(poly, a[i]), t);
         Tensor y = Ops.sub(1.0, Ops.mul(poly, Ops.exp(Ops.neg(Ops.mul(ax, ax)))));
         return Ops.mul(Ops.sign(x), y);
+    }
+
+    /**
+     * RMSNorm over the last axis: {@code x / sqrt(mean(x^2) + eps) * scale}, {@code scale} of shape [last dim] or null
+     * (none). bf16 and f16 inputs are normalised in f32 and rounded back once, as mixed-precision models do.
+     */
+    public static Tensor rmsNorm(Tensor x, Tensor scale, double eps) {
+        Location loc = SourceLoc.here();
+        Tensor xf = normInput("rmsNorm", x, loc);
+        int last = x.rank() - 1;
+        Tensor ms = Reductions.keepDims(Reductions.mean(Ops.square(xf), last), xf, last);
+        return affine("rmsNorm", x, Ops.mul(xf, Ops.rsqrt(Ops.add(ms, eps))), scale, null, loc);
+    }
+
+    /**
+     * LayerNorm over the last axis: {@code (x - mean) / sqrt(var + eps) * scale + bias} with the biased variance
+     * (PyTorch's and flax's); {@code scale} and {@code bias} of shape [last dim] or null. Narrow floats as in
+     * {@link #rmsNorm}.
+     */
+    public static Tensor layerNorm(Tensor x, Tensor scale, Tensor bias, double eps) {
+        Location loc = SourceLoc.here();
+        Tensor xf = normInput("layerNorm", x, loc);
+        int last = x.rank() - 1;
+        Tensor centered = Ops.sub(xf, Reductions.keepDims(Reductions.mean(xf, last), xf, last));
+        Tensor var = Reductions.keepDims(Reductions.mean(Ops.square(centered), last), xf, last);
+        return affine("layerNorm", x, Ops.mul(centered, Ops.rsqrt(Ops.add(var, eps))), scale, bias, loc);
+    }
+
+    private static Tensor normInput(String op, Tensor x, Location loc) {
+        Ops.requireFloat(op, x, loc);
+        if (x.rank() == 0) throw new DslException(op, "needs at least one axis, got " + x.describe(), loc);
+        return x.dtype() == DType.BF16 || x.dtype() == DType.F16 ? Ops.astype(x, DType.F32) : x;
+    }
+
+    /** {@code normed * scale + bias} in the statistics' dtype, then back to x's dtype. */
+    private static Tensor affine(String op, Tensor x, Tensor normed, Tensor scale, Tensor bias, Location loc) {
+        long n = x.dim(x.rank() - 1);
+        for (Tensor p : new Tensor[] {scale, bias}) {
+            if (p == null) continue;
+            if (p.rank() != 1 || p.dim(0) != n || p.dtype() != x.dtype()) {
+                throw new DslException(op, (p == scale ? "scale " : "bias ") + p.describe() + " must be " + x.dtype() + "[" + n + "] for x "
+                        + x.describe(), loc);
+            }
+            normed = p == scale ? Ops.mul(normed, Ops.astype(p, normed.dtype())) : Ops.add(normed, Ops.astype(p, normed.dtype()));
+        }
+        return Ops.astype(normed, x.dtype());
     }
 
     /** {@code indices[..., None] == arange(n)} as {@code dtype}; out-of-range indices give all-zero rows. */

@@ -109,6 +109,7 @@ public final class Reductions {
     /** {@code log(sum(exp(x)))} along {@code axis}, computed stably around the maximum. */
     public static Tensor logsumexp(Tensor x, int axis) {
         Location loc = SourceLoc.here();
+        Ops.requireFloat("logsumexp", x, loc);
         int a = Ops.axis(x, axis, "logsumexp", loc);
         Tensor m = max(x, a);
         Tensor mk = keepDims(m, x, a);
@@ -119,6 +120,7 @@ public final class Reductions {
 
     public static Tensor softmax(Tensor x, int axis) {
         Location loc = SourceLoc.here();
+        Ops.requireFloat("softmax", x, loc);
         int a = Ops.axis(x, axis, "softmax", loc);
         Tensor e = Ops.exp(Ops.sub(x, keepDims(max(x, a), x, a)));
         return Ops.div(e, keepDims(sum(e, a), x, a));
@@ -126,6 +128,7 @@ public final class Reductions {
 
     public static Tensor logSoftmax(Tensor x, int axis) {
         Location loc = SourceLoc.here();
+        Ops.requireFloat("logSoftmax", x, loc);
         int a = Ops.axis(x, axis, "logSoftmax", loc);
         return Ops.sub(x, keepDims(logsumexp(x, a), x, a));
     }

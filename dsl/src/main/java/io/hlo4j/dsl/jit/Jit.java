@@ -45,8 +45,36 @@ public final class Jit {
     /** On {@link Backend#configured()}: PJRT when {@code HLO4J_PJRT_PLUGIN} (or {@code hlo4j.pjrt.plugin}) names a plugin, else the interpreter. */
     public static Jit jit(String name, TracedFunction fn) { return new Jit(name, fn, Backend.configured()); }
     public static Jit jit(TracedFunction fn) { return jit("main", fn); }
-    public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0])); }
-    public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) { return jit(args -> fn.apply((Tensor) args[0], (Tensor) args[1])); }
+    public static Jit jit1(Function<Tensor, Object> fn) { return jit(args -> fn.apply(tensors("jit1", args, 1)[0])); }
+    public static Jit jit2(BiFunction<Tensor, Tensor, Object> fn) {
+        return jit(args -> {
+            Tensor[] t = tensors("jit2", args, 2);
+            return fn.apply(t[0], t[1]);
+        });
+    }
+
+    /** The {@code n} tensor arguments of a jit1/jit2 function, or an error naming what was passed instead. */
+    private static Tensor[] tensors(String who, Object[] args, int n) {
+        boolean ok = args.length == n;
+        for (int i = 0; ok && i < n; i++) ok = args[i] instanceof Tensor;
+        if (!ok) {
+            List<String> got = new ArrayList<>();
+            for (Object a : args) {
+                got.add(switch (a) {
+                    case Tensor t -> t.describe();
+                    case null -> "null";
+                    case List<?> l -> "a list of " + l.size();
+                    case Map<?, ?> m -> "a map " + new java.util.TreeSet<>(m.keySet().stream().map(String::valueOf).toList());
+                    default -> a.getClass().getSimpleName();
+                });
+            }
+            throw new DslException(who, "takes " + n + (n == 1 ? " tensor" : " tensors") + ", got " + args.length
+                    + (args.length == 1 ? " argument " : " arguments ") + got + " (Jit.jit takes any pytree)", SourceLoc.here());
+        }
+        Tensor[] t = new Tensor[n];
+        for (int i = 0; i < n; i++) t[i] = (Tensor) args[i];
+        return t;
+    }
 
     public Jit withBackend(Backend b) { return new Jit(name, fn, b); }
 
@@ -57,6 +85,7 @@ public final class Jit {
 
     /** The compiled program for these argument specs (cached). */
     public Compiled compile(Object... args) {
+        requireNonNullArgs(name, args, SourceLoc.here());
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def = Pytree.flatten(List.of(args), leaves);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
@@ -80,13 +109,24 @@ public final class Jit {
         return switch (leaf) {
             case Spec s -> s;
             case HostArray h -> Spec.of(h.type());
-            default -> throw new IllegalArgumentException("argument leaf " + leaf + " is neither a Spec nor a HostArray");
+            default -> throw new DslException("jit", "argument leaf " + leaf + " (a " + leaf.getClass().getSimpleName()
+                    + ") is neither a Spec nor a HostArray", SourceLoc.here());
         };
+    }
+
+    /** A null argument would otherwise surface as a NullPointerException from List.of. */
+    private static void requireNonNullArgs(String name, Object[] args, Location loc) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] == null) {
+                throw new DslException("jit", "argument #" + i + " of @" + name + " is null (pass a Spec, a HostArray or a pytree of them)", loc);
+            }
+        }
     }
 
     /** Traces {@code fn} on fresh arguments of the given specs into {@code func.func @name}. */
     public static Traced traceFunction(String name, TracedFunction fn, Object... args) {
         Location loc = SourceLoc.here();
+        requireNonNullArgs(name, args, loc);
         List<Object> leaves = new ArrayList<>();
         Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
@@ -103,7 +143,13 @@ public final class Jit {
             return null;
         });
         List<Object> outLeaves = new ArrayList<>();
-        Pytree.Def outDef = Pytree.flatten(outHolder[0], outLeaves);
+        if (outHolder[0] == null) throw new DslException("jit", "function @" + name + " returned null (return a tensor or a pytree of tensors)", loc);
+        Pytree.Def outDef;
+        try {
+            outDef = Pytree.flatten(outHolder[0], outLeaves);
+        } catch (IllegalArgumentException e) {
+            throw new DslException("jit", "function @" + name + " returned " + outHolder[0] + ", not a pytree of tensors: " + e.getMessage(), loc, e);
+        }
         List<Value> results = new ArrayList<>();
         List<Spec> resultSpecs = new ArrayList<>();
         for (Object o : outLeaves) {

@@ -1,5 +1,6 @@
 package io.hlo4j.dsl.moe;
 
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Tensor;
 
 import java.util.Arrays;
@@ -10,13 +11,14 @@ import java.util.Arrays;
  */
 public record ExpertWeights(Tensor wi, Tensor wu, Tensor wd, Tensor wiBias, Tensor wuBias, Tensor wdBias) {
     public ExpertWeights {
-        if (wi == null || wu == null || wd == null) throw new MoeException("ExpertWeights: wi, wu and wd are required");
+        if (wi == null || wu == null || wd == null) throw new MoeException("ExpertWeights: wi, wu and wd are required", SourceLoc.here());
         if (wi.rank() != 3 || !Arrays.equals(wi.dims(), wu.dims())) {
-            throw new MoeException("ExpertWeights: wi " + wi.describe() + " and wu " + wu.describe() + " must both be [E, H, M]");
+            throw new MoeException("ExpertWeights: wi " + wi.describe() + " and wu " + wu.describe() + " must both be [E, H, M]", SourceLoc.here());
         }
         long e = wi.dim(0), h = wi.dim(1), m = wi.dim(2);
         if (wd.rank() != 3 || wd.dim(0) != e || wd.dim(1) != m || wd.dim(2) != h) {
-            throw new MoeException("ExpertWeights: wd " + wd.describe() + " must be [" + e + ", " + m + ", " + h + "] to match wi " + wi.describe());
+            throw new MoeException("ExpertWeights: wd " + wd.describe() + " must be [" + e + ", " + m + ", " + h + "] to match wi " + wi.describe(),
+                    SourceLoc.here());
         }
         checkBias("wi_bias", wiBias, e, m);
         checkBias("wu_bias", wuBias, e, m);
@@ -31,7 +33,7 @@ public record ExpertWeights(Tensor wi, Tensor wu, Tensor wd, Tensor wiBias, Tens
 
     private static void checkBias(String name, Tensor b, long e, long n) {
         if (b != null && (b.rank() != 2 || b.dim(0) != e || b.dim(1) != n)) {
-            throw new MoeException("ExpertWeights: " + name + " " + b.describe() + " must be [" + e + ", " + n + "]");
+            throw new MoeException("ExpertWeights: " + name + " " + b.describe() + " must be [" + e + ", " + n + "]", SourceLoc.here());
         }
     }
 }

@@ -96,6 +96,30 @@ public record MoeConfig(
                 useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
     }
 
+    /** The load-balancing loss: {@code strategy} with coefficient {@code coef} (the loss is computed only with both). */
+    public MoeConfig withLoadBalancing(MoeLoadBalancingStrategy strategy, double coef) {
+        return with(routingStrategy, strategy, OptionalDouble.of(coef), rzlCoef, capacityFactor, hiddenAct);
+    }
+
+    /** The router z-loss with coefficient {@code coef}. */
+    public MoeConfig withRouterZLoss(double coef) {
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, OptionalDouble.of(coef), capacityFactor, hiddenAct);
+    }
+
+    public MoeConfig withCapacityFactor(double cf) {
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, rzlCoef, cf, hiddenAct);
+    }
+
+    public MoeConfig withHiddenAct(HiddenAct act) {
+        return with(routingStrategy, loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, act);
+    }
+
+    /** A copy with the routing, loss and activation fields given (sizes, method, dtype and mesh flags kept). */
+    private MoeConfig with(MoeRoutingStrategy rs, MoeLoadBalancingStrategy lb, OptionalDouble lbl, OptionalDouble rzl, double cf, HiddenAct act) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, rs, lb, lbl, rzl, cf, moeMethod, dtype, act,
+                useExpertTensorMode, fsdpIsEpBound, spIsEpBound);
+    }
+
     private static void positive(String key, int v) {
         if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer");
     }

@@ -5,16 +5,24 @@ import io.hlo4j.mlir.ir.Location;
 
 /** A MoE configuration or argument error; the message names the key or argument and the offending value. */
 public final class MoeException extends Hlo4jException {
+    private final String reason;
+
     public MoeException(String message) {
         super(message, Location.UNKNOWN);
+        this.reason = message;
     }
 
     public MoeException(String message, Throwable cause) {
         super(message, Location.UNKNOWN, cause);
+        this.reason = message;
     }
 
-    /** An error at a user's source location (while tracing: the caller of the MoE layer). */
+    /** An error at a user's source location (while tracing: the caller of the MoE layer), named in the message as DslException does. */
     public MoeException(String message, Location location) {
-        super(message, location);
+        super(location instanceof Location.Unknown || location == null ? message : message + " (at " + location.describe() + ")", location);
+        this.reason = message;
     }
+
+    /** The message without the location: for a caller whose own code the location would name (the CLI). */
+    public String reason() { return reason; }
 }

@@ -1,5 +1,7 @@
 package io.hlo4j.dsl.nn;
 
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Tensor;
 
 import java.util.Map;
@@ -12,8 +14,11 @@ public record Params(Map<String, ?> all, String prefix) {
 
     public Tensor get(String name) {
         Object o = all.get(prefix + name);
-        if (o == null) throw new IllegalArgumentException("no parameter " + prefix + name + " (have " + all.keySet() + ")");
-        if (!(o instanceof Tensor t)) throw new IllegalArgumentException("parameter " + prefix + name + " is a " + o.getClass().getSimpleName() + ", not a traced Tensor");
+        if (o == null) throw new DslException("Params.get", "no parameter " + prefix + name + " (have " + all.keySet() + ")", SourceLoc.here());
+        if (!(o instanceof Tensor t)) {
+            throw new DslException("Params.get", "parameter " + prefix + name + " is a " + o.getClass().getSimpleName() + ", not a traced Tensor",
+                    SourceLoc.here());
+        }
         return t;
     }
 }

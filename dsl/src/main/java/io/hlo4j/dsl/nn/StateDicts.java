@@ -46,6 +46,24 @@ public final class StateDicts {
     /** Headers above this are refused before allocating (the reference implementation's limit is 100 MB). */
     private static final long MAX_HEADER = 100_000_000;
 
+    /** The number of scalars in {@code state}: a model's parameter count (PyTorch's {@code sum(p.numel())}). */
+    public static long parameterCount(Map<String, HostArray> state) {
+        long n = 0;
+        for (HostArray a : state.values()) n += a.type().numElements();
+        return n;
+    }
+
+    /**
+     * {@code state} with every floating-point array converted to {@code dtype} (rounded to nearest even when narrower),
+     * the others kept, sorted by name: e.g. an f32 model's parameters in f64 for a finite-difference check.
+     */
+    public static Map<String, HostArray> astype(Map<String, HostArray> state, io.hlo4j.dsl.DType dtype) {
+        if (!dtype.isFloat()) throw new IllegalArgumentException("StateDicts.astype: " + dtype + " is not a floating-point dtype");
+        Map<String, HostArray> out = new TreeMap<>();
+        state.forEach((k, v) -> out.put(k, v.elementType() instanceof FloatType ? v.convert(dtype.elementType()) : v));
+        return Collections.unmodifiableMap(out);
+    }
+
     public static void saveNpy(Path dir, Map<String, HostArray> state) throws IOException {
         Files.createDirectories(dir);
         for (Map.Entry<String, HostArray> e : state.entrySet()) {

@@ -68,6 +68,32 @@ public final class ShardedJit {
         return new ShardedJit(name, fn, in, out, null);
     }
 
+    /**
+     * The shardings of arguments (or results) given as pytrees shaped like them, flattened in the order {@code jit}
+     * flattens the values: trees in order, lists in order, maps by key, each {@link NamedSharding} or null one leaf.
+     * {@code flat(Map.of("w", ws, "b", bs), xs)} for arguments {@code (params map, x)} gives {@code [bs, ws, xs]}.
+     */
+    public static List<NamedSharding> flat(Object... shardingTrees) {
+        List<NamedSharding> out = new ArrayList<>();
+        for (Object t : shardingTrees) flatInto(t, out, SourceLoc.here());
+        return java.util.Collections.unmodifiableList(out);
+    }
+
+    private static void flatInto(Object tree, List<NamedSharding> out, Location loc) {
+        switch (tree) {
+            case null -> out.add(null);
+            case NamedSharding ns -> out.add(ns);
+            case List<?> l -> l.forEach(o -> flatInto(o, out, loc));
+            case Map<?, ?> m -> {
+                java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+                m.forEach((k, v) -> sorted.put(String.valueOf(k), v));
+                sorted.values().forEach(o -> flatInto(o, out, loc));
+            }
+            default -> throw new DslException("ShardedJit.flat", "a sharding tree holds a " + tree.getClass().getSimpleName()
+                    + " (" + tree + "); its leaves must be NamedShardings or null", loc);
+        }
+    }
+
     /** The same sharded jit on {@code b}. */
     public ShardedJit withBackend(Backend b) { return new ShardedJit(name, fn, inShardings, outShardings, java.util.Objects.requireNonNull(b)); }
 
@@ -87,6 +113,30 @@ public final class ShardedJit {
     public Object call(Object... args) { return compile(args).callTree(args); }
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
+
+    /**
+     * Runs the sharded program on the mesh's simulated devices, as XLA would run it on real ones: the annotated module
+     * is partitioned by hlo4j's own pipeline ({@code Spmd.explicit}: propagation, then the SPMD partitioner) and the
+     * per-device program runs on the interpreter once per device ({@code SpmdRunner}), the global host-array
+     * arguments split by their shardings and the results assembled. {@link #call} instead runs the global program.
+     */
+    public SimulatedRun callSimulated(Object... args) {
+        Lowered lowered = lower(args);
+        List<Object> leaves = new ArrayList<>();
+        Pytree.flatten(List.of(args), leaves);
+        List<HostArray> hosts = new ArrayList<>();
+        for (Object o : leaves) {
+            if (!(o instanceof HostArray h)) {
+                throw new DslException("ShardedJit.callSimulated", "argument leaf is a " + o.getClass().getSimpleName() + ", not a HostArray",
+                        SourceLoc.here());
+            }
+            hosts.add(h);
+        }
+        io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(lowered.module());
+        io.hlo4j.runtime.spmd.SpmdRun run = io.hlo4j.runtime.spmd.SpmdRunner.run(p.module(), p.meshes(), hosts, p.argShardings(),
+                p.resultShardings(), p.resultTypes());
+        return new SimulatedRun(Pytree.unflatten(lowered.traced().outputDef(), run.results().iterator()), p, run);
+    }
 
     /** Traces on argument specs (pytrees of {@link Spec} / {@link HostArray}) and builds the annotated module. */
     public Lowered lower(Object... args) {
