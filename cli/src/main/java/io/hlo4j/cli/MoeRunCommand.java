@@ -181,8 +181,13 @@ final class MoeRunCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         if (!emit.equals("annotated") && !emit.equals("explicit")) throw usage("--emit: '" + emit + "' is neither annotated nor explicit");
-        if (pjrtPlugin != null && System.getenv("HLO4J_PJRT_PLUGIN") == null) {
-            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin");
+        // An explicit plugin or option is refused; one that only comes from the environment is named in a note, so
+        // the run never looks as if it had used it.
+        if (spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") || !pjrtOptions.isEmpty()) {
+            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin or --pjrt-option");
+        }
+        if (pjrtPlugin != null) {
+            out().println("note: --mesh runs on simulated devices in the interpreter; HLO4J_PJRT_PLUGIN (" + pjrtPlugin + ") is not used");
         }
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
