@@ -27,6 +27,13 @@ class DiagnosticsTest {
         assertThat(Diagnostics.describe(file, e)).isEqualTo("m.mlir:7:5: 'stablehlo.add' op requires the same shape");
     }
 
+    @Test void aLocationAlsoWrittenIntoTheMessageIsSaidOnce() {
+        var loc = new Location.FileLineCol("Model.java", 42, 0);
+        var e = new io.hlo4j.dsl.DslException("matmul", "contracting dims differ: 3 vs 4", loc);
+        assertThat(e.getMessage()).endsWith("(at Model.java:42:0)");
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("Model.java:42:0: matmul: contracting dims differ: 3 vs 4");
+    }
+
     @Test void errorsWithoutLocationGetTheFileName() {
         var e = new Hlo4jException("no @main", Location.UNKNOWN);
         assertThat(Diagnostics.describe(file, e)).isEqualTo("dir/m.mlir: no @main");
