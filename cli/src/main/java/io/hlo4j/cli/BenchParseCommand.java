@@ -40,19 +40,22 @@ final class BenchParseCommand extends CliCommand {
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "5", description = "Timed rounds; the best counts (default ${DEFAULT-VALUE}).")
     int repeat;
 
+    static final int MAX_ROUNDS = 10_000;
+
     record Input(Path path, String text, long bytes) {}
 
     @Override public Integer call() throws IOException {
-        if (warmup < 0) throw usage("--warmup must be >= 0, not " + warmup);
-        if (repeat < 1) throw usage("--repeat must be >= 1, not " + repeat);
+        // bounded, so that a stray digit does not start a run of days with nothing printed
+        if (warmup < 0 || warmup > MAX_ROUNDS) throw usage("--warmup must be between 0 and " + MAX_ROUNDS + ", not " + warmup);
+        if (repeat < 1 || repeat > MAX_ROUNDS) throw usage("--repeat must be between 1 and " + MAX_ROUNDS + ", not " + repeat);
         Path root = path != null ? path : defaultPath();
         if (!Files.exists(root)) throw new java.nio.file.NoSuchFileException(root.toString());
 
         List<Input> inputs = new ArrayList<>();
         int failed = 0;
         for (Path f : mlirFiles(root)) {
-            String text = Files.readString(f);
             try {
+                String text = CliFiles.readText(f);
                 parseAndVerify(text, f.toString()); // once up front: only files that work are timed
                 inputs.add(new Input(f, text, text.getBytes(StandardCharsets.UTF_8).length));
             } catch (Exception | StackOverflowError e) {

@@ -16,8 +16,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,8 +75,11 @@ final class CompileCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
+        if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
+        if (dumpOptimizedProto != null) CliFiles.checkOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
         Module module = modules.getFirst();
         ModuleText.verify(modules);
         int own = PjrtBackend.partitions(module);
@@ -113,14 +114,12 @@ final class CompileCommand extends CliCommand {
                 r.programError = e.getMessage();
             }
             if (program != null && dumpOptimized != null) {
-                Path parent = dumpOptimized.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-                Files.writeString(dumpOptimized, program.text(), StandardCharsets.UTF_8);
+                CliFiles.prepareOutputFile(dumpOptimized, "--dump-optimized");
+                CliFiles.writeString(dumpOptimized, program.text());
             }
             if (program != null && dumpOptimizedProto != null) {
-                Path parent = dumpOptimizedProto.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-                Files.write(dumpOptimizedProto, program.module().toByteArray());
+                CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
+                CliFiles.write(dumpOptimizedProto, program.module().toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));
             out().flush();

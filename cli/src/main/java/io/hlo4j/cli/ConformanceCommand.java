@@ -48,6 +48,10 @@ public final class ConformanceCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        if (threads < 1) throw new Main.UsageError("--threads must be at least 1, got " + threads);
+        if (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600) {
+            throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
+        }
         List<Path> files = ConformanceRunner.collect(paths);
         boolean progress = System.console() != null && !json;
         AtomicInteger done = new AtomicInteger();

@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
@@ -97,7 +98,7 @@ final class DemoCommand extends CliCommand {
         return a;
     }
 
-    @Override public Integer call() {
+    @Override public Integer call() throws java.io.IOException {
         EpMode mode;
         try {
             mode = EpMode.parse(epMode);
@@ -105,13 +106,16 @@ final class DemoCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         Mesh meshObj = DumpCommand.parseMesh(mesh, null);
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        // a missing or non-library plugin is refused before the demo's work (one that loads but cannot compile is reported)
+        if (pjrtPlugin != null && !print && !noRun) PluginFile.require(pjrtPlugin, spec);
         MoeConfig cfg = config();
         MoeReference.Inputs in = MoeReference.inputs(SEED);
         Map<String, HostArray> a = arrays(in);
         List<String> names = new ArrayList<>(a.keySet()), outNames = new ArrayList<>();
         HostArray[] argv = a.values().toArray(HostArray[]::new);
         long t0 = System.nanoTime();
-        Lowered lowered = Jit.jit(MoeRunCommand.layer(cfg, names, outNames)).lower((Object[]) argv);
+        Lowered lowered = SourceLoc.asBuiltin("demo", () -> Jit.jit(MoeRunCommand.layer(cfg, names, outNames)).lower((Object[]) argv));
         double traceMs = ms(t0);
         if (print) {
             out().print(lowered.asText());
@@ -140,7 +144,7 @@ final class DemoCommand extends CliCommand {
         HostArray y = res.get(outNames.indexOf("output")), logits = res.get(outNames.indexOf("router_logits"));
         out().printf(Locale.ROOT, "unpartitioned, on the interpreter: %s ms%n", fmt(oracleMs));
 
-        MeshMoeRun p = MeshMoeRun.run(cfg, meshObj, mode, a);
+        MeshMoeRun p = SourceLoc.asBuiltin("demo", () -> MeshMoeRun.run(cfg, meshObj, mode, a));
         out().printf(Locale.ROOT, "partitioned for mesh %s (%d simulated devices), EP mode %s%s%n", CollectivesReport.describe(meshObj),
                 meshObj.size(), p.mode().cliName(), mode == EpMode.AUTO ? " (picked by auto: " + why(cfg, meshObj, p) + ")" : " (asked for)");
         out().printf(Locale.ROOT, "  trace %s ms, partition (Spmd.explicit) %s ms, run on %d devices %s ms; %d collectives%n",
@@ -163,7 +167,6 @@ final class DemoCommand extends CliCommand {
         boolean ok = routing;
         for (double e : new double[] {partVsOracleY, partVsOracleL, oracleVsRefY, oracleVsRefL, partVsRefY}) ok &= e <= TOLERANCE;
         if (pjrtPlugin != null) ok &= pjrt(lowered, argv, y);
-        else if (!pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (!ok) {
             out().flush();
             err().println("hlo4j: demo: a comparison failed (limit " + TOLERANCE + "; see the agreement lines above)");

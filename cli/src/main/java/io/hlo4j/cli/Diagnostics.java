@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 
 /**
@@ -26,13 +29,18 @@ final class Diagnostics {
 
     /** The message without the {@code hlo4j: } prefix. {@code file} (may be null) names the input being processed. */
     static String describe(Path file, Throwable t) {
-        String where = file == null ? "" : file + ": ";
+        String where = file == null ? "" : shown(file.toString()) + ": ";
         return switch (t) {
             case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.getMessage());
-            case Hlo4jException h -> firstLine(h.format());
-            case NoSuchFileException e -> e.getFile() + ": no such file";
-            case AccessDeniedException e -> e.getFile() + ": permission denied";
-            case FileSystemException e when e.getReason() != null -> e.getFile() + ": " + e.getReason();
+            case Hlo4jException h -> firstLine(withoutTrailingLocation(h));
+            case NoSuchFileException e -> shown(e.getFile()) + ": " + (e.getReason() != null ? e.getReason() : "no such file");
+            case AccessDeniedException e -> shown(e.getFile()) + ": permission denied";
+            case FileSystemException e when e.getReason() != null -> shown(e.getFile()) + ": " + e.getReason();
+            // Without a reason the JDK's message is the bare path: say what the exception means.
+            case FileAlreadyExistsException e -> shown(e.getFile()) + ": already exists";
+            case DirectoryNotEmptyException e -> shown(e.getFile()) + ": is a directory that is not empty";
+            case NotDirectoryException e -> shown(e.getFile()) + ": is not a directory";
+            case FileSystemException e -> shown(e.getFile()) + ": cannot be used (" + e.getClass().getSimpleName() + ")";
             case CharacterCodingException e -> where + "not valid UTF-8 text";
             case IOException e -> where + firstLine(String.valueOf(e.getMessage()));
             case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";
@@ -44,6 +52,19 @@ final class Diagnostics {
                     + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
         };
     }
+
+    /**
+     * {@code loc: message}, the location said once: DSL errors also end their message with {@code (at loc)} for
+     * callers that print the message alone, and the CLI already puts the location first.
+     */
+    static String withoutTrailingLocation(Hlo4jException h) {
+        String suffix = " (at " + h.location().describe() + ")";
+        String msg = h.getMessage();
+        return msg != null && msg.endsWith(suffix) ? h.location().describe() + ": " + msg.substring(0, msg.length() - suffix.length()) : h.format();
+    }
+
+    /** A path as the user gave it; an empty one (a stray {@code ""} on the command line) said so rather than printed as nothing. */
+    static String shown(String path) { return path == null || path.isEmpty() ? "'' (an empty path)" : path; }
 
     /** Failures that are bugs in hlo4j rather than problems with the input or the machine. */
     static boolean isInternal(Throwable t) {

@@ -23,6 +23,8 @@ final class DiffCommand extends CliCommand {
     @Option(names = {"-U", "--context"}, paramLabel = "N", defaultValue = "3", description = "Unchanged lines around each difference (default 3).")
     int context;
 
+    static final int MAX_CONTEXT = 1 << 28;
+
     @Option(names = "--max-hunks", paramLabel = "N", defaultValue = "5", description = "Show at most N differences (default 5).")
     int maxHunks;
 
@@ -39,7 +41,8 @@ final class DiffCommand extends CliCommand {
         if (ma == null) return Main.FAILED;
         List<Module> mb = read(b);
         if (mb == null) return Main.FAILED;
-        StructuralDiff.Result r = StructuralDiff.diff(ma, mb, context);
+        // More context than any file has lines shows the whole file; the cap keeps line index + context within an int.
+        StructuralDiff.Result r = StructuralDiff.diff(ma, mb, Math.min(context, MAX_CONTEXT));
         if (r.equal()) return Main.OK;
         out().print(r.format(a.toString(), b.toString(), maxHunks));
         out().flush();

@@ -1,9 +1,9 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
 import io.hlo4j.dsl.moe.MoeConfig;
-import io.hlo4j.dsl.moe.MoeConfigJson;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.compiler.spmd.Spmd;
@@ -18,8 +18,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -97,18 +95,23 @@ final class DumpCommand extends CliCommand {
         if (m == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.NAMES) + ")");
         if (config != null && m != DumpModel.MOE) throw usage("--config applies only to the moe model");
         if (batch < 1 || seq < 1) throw usage("--batch and --seq must be at least 1");
+        var parsed = spec.commandLine().getParseResult();
+        if (m != DumpModel.MOE && (parsed.hasMatchedOption("--batch") || parsed.hasMatchedOption("--seq"))) {
+            throw usage("--batch and --seq apply only to the moe model (" + model + " has fixed shapes)");
+        }
         Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
         if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
 
-        MoeConfig cfg = DEFAULT_MOE;
-        if (config != null) {
-            if (!Files.isRegularFile(config)) throw new NoSuchFileException(config.toString());
-            cfg = MoeConfigJson.read(config);
-        }
-        DumpModel.Program p = m.program(cfg, batch, seq, meshObj);
-        Lowered lowered = meshObj == null
-                ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
-                : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        if (output != null) CliFiles.checkOutputFile(output, "-o");
+        MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
+        MoeConfig moeCfg = cfg;
+        // ops and errors carry loc("hlo4j.builtin.<model>"), not this file's line
+        Lowered lowered = SourceLoc.asBuiltin(m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), () -> {
+            DumpModel.Program p = m.program(moeCfg, batch, seq, meshObj);
+            return meshObj == null
+                    ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
+                    : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        });
         String text = switch (stage) {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
@@ -127,7 +130,8 @@ final class DumpCommand extends CliCommand {
             out().print(text);
             out().flush();
         } else {
-            Files.writeString(output, text);
+            CliFiles.prepareOutputFile(output, "-o");
+            CliFiles.writeString(output, text);
         }
         return Main.OK;
     }
@@ -154,6 +158,7 @@ final class DumpCommand extends CliCommand {
             sizes.put(axis, n);
         }
         long product = sizes.values().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        if (product > Integer.MAX_VALUE) throw usage("--mesh " + s + " has " + product + " devices, more than a mesh can hold (" + Integer.MAX_VALUE + ")");
         if (devices != null && product != devices) {
             throw usage("--mesh " + s + " has " + product + " devices but --devices is " + devices);
         }

@@ -8,7 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -43,6 +42,16 @@ final class GraphCommand extends CliCommand {
     Path file;
 
     @Override public Integer call() {
+        Path target = output == null ? null : output.svg != null ? output.svg : output.dot;
+        String option = output == null ? null : output.svg != null ? "--svg" : "--dot";
+        if (target != null) {
+            try {
+                CliFiles.checkOutputFile(target, option); // before the work: a wrong path is refused first
+            } catch (Exception e) {
+                fail(target, e);
+                return Main.FAILED;
+            }
+        }
         String dot;
         try {
             List<Module> modules = ModuleText.parse(file);
@@ -52,18 +61,18 @@ final class GraphCommand extends CliCommand {
             fail(file, e);
             return Main.FAILED;
         }
-        Path target = output == null ? null : output.svg != null ? output.svg : output.dot;
         try {
+            if (target != null) CliFiles.prepareOutputFile(target, option);
             if (output == null) {
                 out().print(dot);
                 out().flush();
             } else if (output.dot != null) {
-                Files.writeString(output.dot, dot);
+                CliFiles.writeString(output.dot, dot);
             } else if (Graphviz.available()) {
-                Files.writeString(output.svg, Graphviz.svg(dot));
+                CliFiles.writeString(output.svg, Graphviz.svg(dot));
             } else {
                 Path dotFile = withExtension(output.svg, ".dot");
-                Files.writeString(dotFile, dot);
+                CliFiles.writeString(dotFile, dot);
                 err().println("hlo4j graph: Graphviz 'dot' is not on PATH, so wrote DOT text to " + dotFile
                         + " instead of " + output.svg + " (apt-get install graphviz)");
                 err().flush();

@@ -71,6 +71,7 @@ final class InspectCommand extends CliCommand {
     /** An optimized program (HloModuleProto bytes): fusions and collectives, as {@code compile} reports them. */
     private int inspectOptimized() {
         try {
+            CliFiles.requireInputFile(file, null);
             byte[] bytes = java.nio.file.Files.readAllBytes(file);
             HloProgram program = HloProgram.decode("hlo", bytes);
             if (json) {

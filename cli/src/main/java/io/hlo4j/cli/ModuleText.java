@@ -7,8 +7,6 @@ import io.hlo4j.mlir.print.PrintOptions;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 
 import java.io.IOException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -19,10 +17,9 @@ final class ModuleText {
 
     private ModuleText() {}
 
-    /** Parses a file (split markers honoured); diagnostics name the path as given. */
+    /** Parses a file (split markers honoured); diagnostics, a folder or text that is not UTF-8 included, name the path as given. */
     static List<Module> parse(Path file) throws IOException {
-        if (Files.isDirectory(file)) throw new FileSystemException(file.toString(), null, "is a directory");
-        return MlirParser.parseFile(file);
+        return MlirParser.parseSplit(CliFiles.readText(file), file.toString());
     }
 
     static void verify(List<Module> modules) {

@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.runtime.array.HostArray;
-import io.hlo4j.runtime.io.Npy;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -27,15 +26,21 @@ final class MoeOutputWriter {
         Path abs = out.toAbsolutePath().normalize();
         Path parent = abs.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
+        Path tmp;
         try {
-            for (String n : MoeRunCommand.OUTPUTS) Npy.write(tmp.resolve(n + ".npy"), arrays.get(n));
-            Files.writeString(tmp.resolve("metrics.json"), metricsJson);
+            tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
+        } catch (IOException e) { // the staging folder's random name would mean nothing to the user: name OUT
+            throw new java.nio.file.FileSystemException(out.toString(), null, "cannot write beside it in " + parent + ": "
+                    + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage()));
+        }
+        try {
+            for (String n : MoeRunCommand.OUTPUTS) CliFiles.writeNpy(tmp.resolve(n + ".npy"), arrays.get(n));
+            CliFiles.writeString(tmp.resolve("metrics.json"), metricsJson);
             // the side files are written in full beside the results first, then moved: a failure leaves none half-written
             List<Path> staged = new ArrayList<>();
             for (String ignored : texts.values()) staged.add(Files.createTempFile(tmp, "side-", ".txt"));
             int i = 0;
-            for (String text : texts.values()) Files.writeString(staged.get(i++), text);
+            for (String text : texts.values()) CliFiles.writeString(staged.get(i++), text);
             i = 0;
             for (Path target : texts.keySet()) {
                 Path d = target.toAbsolutePath().normalize();

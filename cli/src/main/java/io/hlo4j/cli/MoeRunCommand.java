@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.SourceLoc;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,7 +21,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -110,24 +110,24 @@ final class MoeRunCommand extends CliCommand {
         }
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        for (Path f : List.of(config, input)) {
-            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
-        }
-        MoeConfig cfg = MoeConfigJson.read(config);
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
+        checkPaths();
+        MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
 
         List<String> names = new ArrayList<>(in.arrays().keySet());
         HostArray[] argv = in.arrays().values().toArray(HostArray[]::new);
         List<String> outNames = new ArrayList<>();
-        Lowered lowered = jit(cfg, names, outNames).lower((Object[]) argv);
+        MoeConfig c = cfg;
+        Lowered lowered = SourceLoc.asBuiltin("moe", () -> jit(c, names, outNames).lower((Object[]) argv));
         List<HostArray> res;
         if (pjrtPlugin != null) {
             try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, PjrtRun.parseOptions(pjrtOptions))) {
                 res = lowered.compile(backend).call(argv);
             }
         } else {
-            if (!pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
             res = lowered.compile().call(argv);
         }
         Map<String, HostArray> r = new LinkedHashMap<>();
@@ -146,6 +146,31 @@ final class MoeRunCommand extends CliCommand {
         return Main.OK;
     }
 
+    /** The input files and every output path, checked before the layer is traced: a wrong one costs no run. */
+    private void checkPaths() throws IOException {
+        CliFiles.requireInputFile(config, "--config");
+        CliFiles.requireInputFile(input, "--input");
+        CliFiles.checkOutputDir(outputDir, "-o");
+        if (dump != null) CliFiles.checkOutputFile(dump, "--dump");
+        if (dumpDir != null) CliFiles.checkOutputDir(dumpDir, "--dump-dir");
+        if (collectivesReport != null) CliFiles.checkOutputFile(collectivesReport, "--collectives-report");
+    }
+
+    /** A config file through {@code MoeConfigJson}; its complaints name the file (they say only "moe config"). */
+    static MoeConfig readConfig(Path file) throws IOException {
+        String text = CliFiles.readText(file);
+        if (text.isBlank()) throw new IllegalArgumentException(file + ": is empty; a moe config is a JSON object (issue 5's keys)");
+        try {
+            return MoeConfigJson.parse(text);
+        } catch (io.hlo4j.dsl.moe.MoeException e) {
+            String msg = e.getMessage().startsWith("moe config: ") ? e.getMessage().substring("moe config: ".length()) : e.getMessage();
+            msg = msg.replace("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ", "[");
+            String at = e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? ":" + j.getLocation().getLineNr() + ":" + j.getLocation().getColumnNr() : "";
+            throw new IllegalArgumentException(file + at + ": " + msg, e);
+        }
+    }
+
     /** {@code --mesh}: the layer partitioned by hlo4j's partitioner on simulated devices (see {@link MeshMoeRun}). */
     private Integer callMesh() throws IOException {
         MoEMethods m = method == null ? null : parseMethod(method);
@@ -156,18 +181,22 @@ final class MoeRunCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         if (!emit.equals("annotated") && !emit.equals("explicit")) throw usage("--emit: '" + emit + "' is neither annotated nor explicit");
-        if (pjrtPlugin != null && System.getenv("HLO4J_PJRT_PLUGIN") == null) {
-            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin");
+        // An explicit plugin or option is refused; one that only comes from the environment is named in a note, so
+        // the run never looks as if it had used it.
+        if (spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") || !pjrtOptions.isEmpty()) {
+            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin or --pjrt-option");
+        }
+        if (pjrtPlugin != null) {
+            out().println("note: --mesh runs on simulated devices in the interpreter; HLO4J_PJRT_PLUGIN (" + pjrtPlugin + ") is not used");
         }
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        for (Path f : List.of(config, input)) {
-            if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString());
-        }
-        MoeConfig cfg = MoeConfigJson.read(config);
+        checkPaths();
+        MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
-        MeshMoeRun r = MeshMoeRun.run(cfg, meshObj, mode, in.arrays());
+        MoeConfig c = cfg;
+        MeshMoeRun r = SourceLoc.asBuiltin("moe", () -> MeshMoeRun.run(c, meshObj, mode, in.arrays()));
 
         Map<Path, String> texts = new LinkedHashMap<>();
         if (dump != null) texts.put(dump, emit.equals("explicit") ? r.explicitText() : r.annotatedText());

@@ -7,7 +7,6 @@ import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Tensor;
-import io.hlo4j.runtime.io.Npy;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -58,7 +57,7 @@ final class PjrtRun {
                     if (outDir != null) {
                         Path dir = devices > 1 ? outDir.resolve("device" + d) : outDir;
                         Files.createDirectories(dir);
-                        Npy.write(dir.resolve("result" + i + ".npy"), r);
+                        CliFiles.writeNpy(dir.resolve("result" + i + ".npy"), r);
                     }
                 }
             }
@@ -92,7 +91,7 @@ final class PjrtRun {
                 out.println("result" + i + ": " + t.type + " " + RunCommand.stats(t));
                 if (outDir != null) {
                     Files.createDirectories(outDir);
-                    Npy.write(outDir.resolve("result" + i + ".npy"), r);
+                    CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
                 }
             }
             out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices; global arrays split and assembled by the entry's shardings) in %.1f ms",

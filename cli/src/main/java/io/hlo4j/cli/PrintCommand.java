@@ -77,7 +77,7 @@ final class PrintCommand extends CliCommand {
                 out().print(text);
                 out().flush();
             } else {
-                Files.writeString(outputDir.resolve(file.getFileName()), text);
+                CliFiles.writeString(outputDir.resolve(file.getFileName()), text);
             }
         }
         return failed == 0 ? Main.OK : Main.FAILED;

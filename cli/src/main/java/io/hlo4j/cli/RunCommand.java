@@ -4,13 +4,11 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.interp.RtValue;
 import io.hlo4j.runtime.interp.Tensor;
-import io.hlo4j.runtime.io.Npy;
 import io.hlo4j.runtime.spmd.SpmdRun;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 import picocli.CommandLine.Command;
@@ -62,6 +60,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
     int devices = 1;
 
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Stop the interpreter after this long (default: no limit); a program that loops forever then fails by name.")
+    Long timeoutSeconds;
+
     @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
             + "run the per-device program on the mesh's simulated devices; inputs and results are global arrays.")
     boolean spmd;
@@ -76,16 +78,27 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        List<Module> modules = MlirParser.parseFile(file);
+        // Flags first: a wrong one is a usage error before any file is read.
+        if (devices < 1 || devices > RunChecks.MAX_SIMULATED_DEVICES) {
+            throw new Main.UsageError("--devices must be between 1 and " + RunChecks.MAX_SIMULATED_DEVICES + ", got " + devices);
+        }
+        if (timeoutSeconds != null && (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)) {
+            throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
+        }
+        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
+        List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();
-        List<HostArray> arrays = new ArrayList<>();
-        for (Path p : inputs) arrays.add(Npy.read(p));
-        if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
+        List<HostArray> arrays = RunChecks.readInputs(inputs);
+        RunChecks.inputsMatch(fn, inputs, arrays);
+        if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
+        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
         if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
-        if (!pjrtOptions.isEmpty()) throw new IllegalArgumentException("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        RunChecks.interpretable(modules.get(0));
+        RunChecks.noRecursion(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
         List<List<RtValue>> perDevice = new ArrayList<>();
@@ -98,8 +111,15 @@ public final class RunCommand implements Callable<Integer> {
             perDevice.add(HostArrays.toValues(mine));
         }
         long t0 = System.nanoTime();
-        List<List<RtValue>> results = devices == 1 ? List.of(interp.run(function, perDevice.get(0)))
-                : interp.runParallel(function, 1, devices, perDevice);
+        if (timeoutSeconds != null) interp.setDeadline(t0 + timeoutSeconds * 1_000_000_000L);
+        List<List<RtValue>> results;
+        try {
+            results = devices == 1 ? List.of(interp.run(function, perDevice.get(0))) : interp.runParallel(function, 1, devices, perDevice);
+        } catch (OutOfMemoryError e) { // name the program and the heap it outgrew
+            throw new io.hlo4j.mlir.ir.Hlo4jException(file + ": out of memory running @" + name(fn) + " on " + devices + " simulated device"
+                    + (devices == 1 ? "" : "s") + " (Java heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)",
+                    io.hlo4j.mlir.ir.Location.UNKNOWN);
+        }
         double ms = (System.nanoTime() - t0) / 1e6;
         for (int d = 0; d < results.size(); d++) {
             List<RtValue> rs = results.get(d);
@@ -113,7 +133,7 @@ public final class RunCommand implements Callable<Integer> {
                 if (outDir != null) {
                     Path dir = devices > 1 ? outDir.resolve("device" + d) : outDir;
                     Files.createDirectories(dir);
-                    Npy.write(dir.resolve("result" + i + ".npy"), HostArrays.toHost(t));
+                    CliFiles.writeNpy(dir.resolve("result" + i + ".npy"), HostArrays.toHost(t));
                 }
             }
         }
@@ -128,11 +148,13 @@ public final class RunCommand implements Callable<Integer> {
      */
     private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
+        if (timeoutSeconds != null) throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path");
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {
             throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
         }
+        RunChecks.meshesSimulatable(module);
         if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
         long t0 = System.nanoTime();
         PartitionedProgram pp = Spmd.explicit(module);
@@ -144,7 +166,7 @@ public final class RunCommand implements Callable<Integer> {
             out.println("result" + i + ": " + r.type() + " " + stats(io.hlo4j.runtime.interp.HostArrays.toTensor(r)));
             if (outDir != null) {
                 Files.createDirectories(outDir);
-                Npy.write(outDir.resolve("result" + i + ".npy"), r);
+                CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
             }
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);

@@ -8,7 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +32,14 @@ final class ShardingsCommand extends CliCommand {
 
     @Override public Integer call() {
         List<ShardingSvg.Item> items = new ArrayList<>();
+        if (svg != null) {
+            try {
+                CliFiles.checkOutputFile(svg, "--svg"); // before anything is printed
+            } catch (Exception e) {
+                fail(svg, e);
+                return Main.FAILED;
+            }
+        }
         try {
             List<Module> modules = ModuleText.parse(file);
             ModuleText.verify(modules);
@@ -52,7 +59,8 @@ final class ShardingsCommand extends CliCommand {
         out().flush();
         if (svg != null) {
             try {
-                Files.writeString(svg, ShardingSvg.render(items));
+                CliFiles.prepareOutputFile(svg, "--svg");
+                CliFiles.writeString(svg, ShardingSvg.render(items));
             } catch (Exception e) {
                 fail(svg, e);
                 return Main.FAILED;

@@ -27,6 +27,13 @@ class DiagnosticsTest {
         assertThat(Diagnostics.describe(file, e)).isEqualTo("m.mlir:7:5: 'stablehlo.add' op requires the same shape");
     }
 
+    @Test void aLocationAlsoWrittenIntoTheMessageIsSaidOnce() {
+        var loc = new Location.FileLineCol("Model.java", 42, 0);
+        var e = new io.hlo4j.dsl.DslException("matmul", "contracting dims differ: 3 vs 4", loc);
+        assertThat(e.getMessage()).endsWith("(at Model.java:42:0)");
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("Model.java:42:0: matmul: contracting dims differ: 3 vs 4");
+    }
+
     @Test void errorsWithoutLocationGetTheFileName() {
         var e = new Hlo4jException("no @main", Location.UNKNOWN);
         assertThat(Diagnostics.describe(file, e)).isEqualTo("dir/m.mlir: no @main");
@@ -57,5 +64,15 @@ class DiagnosticsTest {
     @Test void stackOverflowIsExplained() {
         assertThat(Diagnostics.describe(file, new StackOverflowError()))
                 .isEqualTo("dir/m.mlir: nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)");
+    }
+
+    @Test void fileSystemExceptionsWithoutAReasonAreWorded() {
+        // The JDK's own message for these is the bare path.
+        assertThat(Diagnostics.describe(null, new java.nio.file.FileAlreadyExistsException("out/x"))).isEqualTo("out/x: already exists");
+        assertThat(Diagnostics.describe(null, new java.nio.file.DirectoryNotEmptyException("out"))).isEqualTo("out: is a directory that is not empty");
+        assertThat(Diagnostics.describe(null, new java.nio.file.NotDirectoryException("out"))).isEqualTo("out: is not a directory");
+        assertThat(Diagnostics.describe(null, new java.nio.file.FileSystemException("out"))).isEqualTo("out: cannot be used (FileSystemException)");
+        assertThat(Diagnostics.describe(null, new NoSuchFileException("p.so", null, "no such file (--pjrt-plugin)")))
+                .isEqualTo("p.so: no such file (--pjrt-plugin)");
     }
 }

@@ -42,4 +42,17 @@ class MoeRunPjrtTest {
         assertThat(r.code()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).contains("--pjrt-option needs --pjrt-plugin");
     }
+
+    /** --mesh runs on simulated devices: a plugin named on the command line is refused, never silently unused. */
+    @Test
+    void meshWithAnExplicitPluginIsAUsageError(@TempDir Path tmp) throws IOException {
+        Path w = MoeCommandTest.copyCase(tmp), out = tmp.resolve("out");
+        for (String[] extra : new String[][] {{"--pjrt-plugin", CompileCommandTest.mock().toString()}, {"--pjrt-option", "a=1"}}) {
+            Cli.Run r = MoeCommandTest.moe("run", "--config", w.resolve("config.json").toString(), "--weights", w.toString(),
+                    "--input", w.resolve("x.npy").toString(), "-o", out.toString(), "--mesh", "ep=2", extra[0], extra[1]);
+            assertThat(r.code()).as(r.toString()).isEqualTo(2);
+            assertThat(r.err()).contains("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin or --pjrt-option");
+            assertThat(out).doesNotExist();
+        }
+    }
 }

@@ -92,6 +92,20 @@ class ErrorsAndJitTest {
         }
     }
 
+    @Test
+    void aBuiltinModelCarriesItsPseudoLocationInsteadOfTheToolsLine() throws Exception {
+        Lowered l = io.hlo4j.dsl.SourceLoc.asBuiltin("moe",
+                () -> Jit.jit(a -> ((Tensor) a[0]).exp().sum()).lower(Spec.of(DType.F32, 4)));
+        assertThat(l.asTextWithLocations()).contains("loc(\"hlo4j.builtin.moe\")").doesNotContain("ErrorsAndJitTest.java");
+        // errors too; and outside asBuiltin the user's line is back
+        DslException e = io.hlo4j.dsl.SourceLoc.asBuiltin("mlp", () -> traceError(a -> ((Tensor) a[0]).add((Tensor) a[1]),
+                Spec.of(DType.F32, 2), Spec.of(DType.F32, 3)));
+        assertThat(e.location()).isEqualTo(new Location.Named("hlo4j.builtin.mlp", Location.UNKNOWN));
+        int[] at = new int[1];
+        Lowered after = Jit.jit(a -> { at[0] = line(); return ((Tensor) a[0]).exp(); }).lower(Spec.of(DType.F32, 4));
+        assertThat(after.asTextWithLocations()).contains("loc(\"ErrorsAndJitTest.java\":" + at[0] + ":0)");
+    }
+
     /** Gradients of a scan: every op of the program, inside the loops' regions too, carries a user location. */
     @Test
     void gradientOpsInsideLoopsCarryTheUsersLineToo() {

@@ -27,12 +27,14 @@ public final class MlirParser {
 
     /** Parses one module (a file without split markers); top-level ops without a module get an implicit one. */
     public static Module parseModule(String text, String fileName) {
+        refuseControlCharacters(text, fileName, 1);
         return new OpParser(withoutBom(text), fileName, 1).parseModule();
     }
 
     /** Parses every chunk of a split-input file, in order. Without markers, one module. */
     public static List<Module> parseSplit(String text, String fileName) {
         List<Module> out = new ArrayList<>();
+        refuseControlCharacters(text, fileName, 1);
         for (SourceSplitter.Chunk c : SourceSplitter.split(withoutBom(text))) {
             out.add(new OpParser(c.text(), fileName, c.firstLine()).parseModule());
         }
@@ -47,6 +49,28 @@ public final class MlirParser {
     /** One attribute in MLIR syntax ({@code dense<1.0> : tensor<2xf32>}); the whole text must be the attribute. */
     public static Attribute parseAttribute(String text) {
         return new OpParser(withoutBom(text), "<attribute>", 1).parseWhole(AsmParser::parseAttribute, "attribute");
+    }
+
+    /**
+     * MLIR text holds no control characters but tab, newline and carriage return. Any other (a NUL in a file cut short by
+     * a crash, binary data that happens to be valid UTF-8) would otherwise end a token silently and be reported as
+     * whatever the shortened token then looked like; refused here at its own line and column instead.
+     */
+    private static void refuseControlCharacters(String text, String fileName, int firstLine) {
+        int line = firstLine, col = 1;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                line++;
+                col = 1;
+                continue;
+            }
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                throw new io.hlo4j.mlir.ir.ParseException(String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) c),
+                        fileName, line, col);
+            }
+            col++;
+        }
     }
 
     /** A leading byte-order mark is not part of the text (editors on some systems write one). */

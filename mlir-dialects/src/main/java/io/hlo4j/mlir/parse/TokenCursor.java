@@ -70,7 +70,18 @@ final class TokenCursor {
         if (t.getType() == Token.EOF) return "end of input";
         String s = t.getText();
         if (s.length() > 40) s = s.substring(0, 37) + "...";
-        return "'" + s + "'";
+        return "'" + visible(s) + "'";
+    }
+
+    /** Control characters (a NUL or BEL in a hostile file) escaped as {@code \xNN}, so the one-line message shows them. */
+    static String visible(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) sb.append(String.format("\\x%02X", (int) c));
+            else sb.append(c);
+        }
+        return sb.toString();
     }
 
     Location locationOf(Token t) { return new Location.FileLineCol(file, t.getLine(), t.getCharPositionInLine() + 1); }

@@ -36,6 +36,21 @@ class ParseErrorTest {
     }
 
     @Test
+    void controlCharactersAreRefusedWhereTheyAre() {
+        // a NUL inside a name used to end it silently: "custom op 'stablehlo.a' is unknown"
+        assertThat(error(F + "  %0 = stablehlo.a\u0000d %a, %a : tensor<f32>\n  return %0 : tensor<f32>\n}"))
+                .isEqualTo("t.mlir:2:19: control character \\x00 in the text (a binary or damaged file?)");
+        assertThat(error(F + "  return \u0007%a : tensor<f32>\n}")).isEqualTo("t.mlir:2:10: control character \\x07 in the text (a binary or damaged file?)");
+        // tab and CR are whitespace
+        assertThat(MlirParser.parseModule(F.replace(" ", "\t") + "  return %a : tensor<f32>\r\n}\r\n", "t.mlir")).isNotNull();
+    }
+
+    @Test
+    void controlCharactersInTheFoundTokenAreEscaped() {
+        assertThat(TokenCursor.visible("a\u0000b\u007F\tc")).isEqualTo("a\\x00b\\x7F\\x09c");
+    }
+
+    @Test
     void unsupportedInputsAreRefusedByName() {
         fails("\"t.op\"() {a = dense_resource<blob1> : tensor<4xf32>} : () -> ()", "dense_resource is not supported");
         fails("module {}\n{-#\n  dialect_resources: { builtin: { blob1: \"0x04000000\" } }\n#-}", "dense_resource is not supported");

@@ -90,6 +90,8 @@ public final class ConformanceRunner {
         String text;
         try {
             text = Files.readString(file);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return new FileResult(file, Verdict.ERROR, "cannot read: not valid UTF-8 text", "?", 0, 0);
         } catch (IOException e) {
             return new FileResult(file, Verdict.ERROR, "cannot read: " + e.getMessage(), "?", 0, 0);
         }

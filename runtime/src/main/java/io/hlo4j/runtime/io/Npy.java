@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -39,6 +40,8 @@ public final class Npy {
      */
     public static HostArray read(Path path, ElementType elementType) throws IOException {
         String file = path.toString();
+        // Opening a folder succeeds on Linux and only its first read fails, with a message that names no file.
+        if (Files.isDirectory(path)) throw new FileSystemException(file, null, "is a directory, not a .npy file");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long fileSize = ch.size();
             ByteBuffer prefix = readFully(ch, 0, (int) Math.min(12, fileSize), file);

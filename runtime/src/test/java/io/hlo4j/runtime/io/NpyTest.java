@@ -237,4 +237,12 @@ class NpyTest {
         HostArray a = Npy.read(v2);
         assertThat(a.toLongArray()).containsExactly(1, 258);
     }
+
+    @Test
+    void aFolderIsRefusedByName() {
+        // FileChannel opens a folder on Linux; only the first read would fail, with no file name in its message.
+        assertThatThrownBy(() -> Npy.read(tmp))
+                .isInstanceOf(java.nio.file.FileSystemException.class)
+                .hasMessage(tmp + ": is a directory, not a .npy file");
+    }
 }

@@ -86,7 +86,12 @@ public final class ExpertParallelMoe {
     /** The mode that runs and its estimate: the requested one, or for AUTO the cheapest allowed. */
     public EpCostModel.Estimate plan(long tokens, long intermediate, DType xType) {
         EpShapes s = shapes(tokens, intermediate, xType);
-        if (requested == EpMode.AUTO) return EpCostModel.choose(s, allowed(tokens));
+        if (requested == EpMode.AUTO) {
+            List<EpMode> ok = allowed(tokens);
+            // replicated splits tokens the least, so its reason is why no mode fits
+            if (ok.isEmpty()) throw new MoeException("expert-parallel FUSED, mode auto: no mode fits: " + whyNot(EpMode.REPLICATED, tokens), SourceLoc.here());
+            return EpCostModel.choose(s, ok);
+        }
         String why = whyNot(requested, tokens);
         if (why != null) throw new MoeException("expert-parallel FUSED, mode " + requested.cliName() + ": " + why, SourceLoc.here());
         return EpCostModel.estimate(s, requested);

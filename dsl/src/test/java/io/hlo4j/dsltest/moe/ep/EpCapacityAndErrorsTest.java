@@ -91,4 +91,13 @@ class EpCapacityAndErrorsTest {
         assertThatThrownBy(() -> new ExpertParallelMoe(c.cfg(), view(1, 1, 2, 1, 1), EpMode.RING).withCapacity(4).trace(16, 8, DType.F32, false))
                 .isInstanceOf(MoeException.class).hasMessageContaining("capacity applies to token-sharded dispatch only");
     }
+
+    @Test
+    void autoWithNoModeThatFitsSaysWhy() {
+        // 6 tokens over dp = 4: no mode can split them; the message is the reason, not the cost model's inputs
+        assertThatThrownBy(() -> new ExpertParallelMoe(TOP2.cfg(), view(4, 1, 1, 1, 1), EpMode.AUTO).trace(6, 8, DType.F32, false))
+                .isInstanceOf(MoeException.class)
+                .hasMessageContaining("expert-parallel FUSED, mode auto: no mode fits: the 6 tokens do not divide over the 4 shards of the dp axes")
+                .hasMessageNotContaining("EpShapes");
+    }
 }

@@ -1,0 +1,147 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.attr.SymbolRefAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.OpResult;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.SymbolTable;
+import io.hlo4j.mlir.ir.Walker;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.array.Shape;
+import io.hlo4j.runtime.io.Npy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What {@code hlo4j run} checks before it runs anything, so that a wrong input or a program the interpreter cannot
+ * hold is refused by name (the .npy file, or the op and its line) rather than failing deep inside the interpreter.
+ */
+final class RunChecks {
+    private RunChecks() {}
+
+    /** Simulated devices are threads of this JVM; past this many a careless {@code --devices} only exhausts the machine. */
+    static final int MAX_SIMULATED_DEVICES = 65_536;
+
+    /** Each {@code --input} file, checked to be a readable file, then read. */
+    static List<HostArray> readInputs(List<Path> files) throws IOException {
+        List<HostArray> arrays = new ArrayList<>();
+        for (Path p : files) {
+            CliFiles.requireInputFile(p, "--input");
+            arrays.add(Npy.read(p));
+        }
+        return arrays;
+    }
+
+    /**
+     * Input {@code i} feeds argument {@code i % nargs} (inputs dealt out device by device repeat the arguments); each
+     * must have that argument's element type and shape (a dynamic dimension takes any size). Counts that match
+     * neither layout are left to the caller's message.
+     */
+    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays) {
+        List<BlockArgument> args = fn.region(0).entry().arguments();
+        if (args.isEmpty() || arrays.size() % args.size() != 0) return;
+        for (int i = 0; i < arrays.size(); i++) {
+            BlockArgument a = args.get(i % args.size());
+            TensorType got = arrays.get(i).type();
+            if (!(a.type() instanceof TensorType want) || !fits(got, want)) {
+                String where = a.location() instanceof Location.Unknown ? "" : " (" + a.location().describe() + ")";
+                throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
+                        + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type());
+            }
+        }
+    }
+
+    private static boolean fits(TensorType got, TensorType want) {
+        if (!got.elementType().equals(want.elementType()) || got.rank() != want.rank()) return false;
+        for (int k = 0; k < want.rank(); k++) if (!want.isDynamicDim(k) && want.dim(k) != got.dim(k)) return false;
+        return true;
+    }
+
+    /**
+     * No {@code func.call} chain from {@code entry} leads back to a function on it: the interpreter would recurse until
+     * the thread stack ran out, and XLA refuses recursive programs too. The refusal names the call that closes the cycle.
+     */
+    static void noRecursion(Module module, Operation entry) {
+        Map<String, Operation> fns = new HashMap<>();
+        Walker.walk(module.op(), op -> { if (op.name().equals("func.func")) fns.put(SymbolTable.symbolName(op), op); });
+        visit(entry, fns, new ArrayList<>(), new HashSet<>());
+    }
+
+    private static void visit(Operation fn, Map<String, Operation> fns, List<String> path, Set<String> done) {
+        String name = SymbolTable.symbolName(fn);
+        if (done.contains(name)) return;
+        path.add(name);
+        Walker.walk(fn, op -> {
+            if (!op.name().equals("func.call")) return;
+            String callee = switch (op.attr("callee")) {
+                case SymbolRefAttr r -> r.root();
+                case StringAttr str -> str.value();
+                case null, default -> null;
+            };
+            if (callee == null) return;
+            if (path.contains(callee)) {
+                List<String> cycle = new ArrayList<>(path.subList(path.indexOf(callee), path.size()));
+                cycle.add(callee);
+                throw new Hlo4jException("func.call @" + callee + " recurses (" + String.join(" -> ", cycle.stream().map(n -> "@" + n).toList())
+                        + "); neither the interpreter nor XLA runs recursive programs", op.location());
+            }
+            Operation next = fns.get(callee);
+            if (next != null) visit(next, fns, path, done);
+        });
+        path.remove(path.size() - 1);
+        done.add(name);
+    }
+
+    /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
+    static void meshesSimulatable(Module module) {
+        Walker.walk(module.op(), op -> {
+            if (!op.name().equals("sdy.mesh") || !(op.attr("mesh") instanceof MeshAttr m)) return;
+            long n;
+            try {
+                n = m.totalSize();
+            } catch (ArithmeticException e) {
+                n = Long.MAX_VALUE;
+            }
+            if (n > MAX_SIMULATED_DEVICES) {
+                throw new Hlo4jException("sdy.mesh @" + SymbolTable.symbolName(op) + " " + m + " has "
+                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices; hlo4j simulates at most "
+                        + MAX_SIMULATED_DEVICES + " (one thread each)", op.location());
+            }
+        });
+    }
+
+    /**
+     * The interpreter computes on static shapes and holds at most {@link Shape#MAX_ELEMENTS} elements per tensor: the
+     * first op whose result breaks either is refused, with its location, before anything runs.
+     */
+    static void interpretable(Module module) {
+        Walker.walk(module.op(), op -> {
+            for (OpResult r : op.results()) {
+                Type t = r.type();
+                if (!(t instanceof TensorType tt)) continue;
+                if (!tt.hasStaticShape()) {
+                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " has the dynamic type " + tt
+                            + "; the interpreter runs programs with static shapes only", op.location());
+                }
+                if (tt.numElements() > Shape.MAX_ELEMENTS) {
+                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tt + " has " + tt.numElements()
+                            + " elements; the interpreter holds at most " + Shape.MAX_ELEMENTS + " per tensor", op.location());
+                }
+            }
+        });
+    }
+}

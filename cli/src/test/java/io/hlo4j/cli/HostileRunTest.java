@@ -1,0 +1,234 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.io.Npy;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code run} and {@code compile} used carelessly or with hostile files: each refusal is one line naming the file, flag or
+ * op at fault, before anything runs (stdout stays empty) and before anything is written.
+ */
+class HostileRunTest {
+    @TempDir Path dir;
+    Path add, a, b;
+
+    @BeforeEach void files() throws IOException {
+        add = dir.resolve("add.mlir");
+        Files.writeString(add, """
+                func.func @main(%a: tensor<2xf32>, %b: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.add %a, %b : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """);
+        a = dir.resolve("a.npy");
+        b = dir.resolve("b.npy");
+        Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 2), 1f, 2f));
+        Npy.write(b, HostArray.fromFloats(TensorType.of(FloatType.F32, 2), 3f, 4f));
+    }
+
+    private static void refused(Cli.Run r, int code, String err) {
+        assertThat(r.code()).as(r.toString()).isEqualTo(code);
+        assertThat(r.err()).as(r.toString()).isEqualTo(err);
+        assertThat(r.out()).as(r.toString()).isEmpty();
+    }
+
+    @Test void aFolderAsModuleOrInputIsNamed() {
+        refused(Cli.run("run", dir.toString(), "--input", a.toString()), 1, "hlo4j: " + dir + ": is a directory\n");
+        refused(Cli.run("run", add.toString(), "--input", dir.toString(), "--input", b.toString()), 1,
+                "hlo4j: " + dir + ": is a directory (--input takes a file)\n");
+    }
+
+    @Test void anInputOfTheWrongTypeOrShapeNamesTheFileAndTheArgument() throws IOException {
+        Path f64 = dir.resolve("f64.npy");
+        Npy.write(f64, HostArray.fromDoubles(TensorType.of(FloatType.F64, 2), 1, 2));
+        refused(Cli.run("run", add.toString(), "--input", f64.toString(), "--input", b.toString()), 1,
+                "hlo4j: " + f64 + ": --input #1 is tensor<2xf64>, but argument 0 of @main (" + add + ":1:17) is tensor<2xf32>\n");
+        Path wide = dir.resolve("wide.npy");
+        Npy.write(wide, HostArray.fromFloats(TensorType.of(FloatType.F32, 1, 2), 1f, 2f));
+        // dealt out over 2 devices: the 4th file is device 1's second argument
+        refused(Cli.run("run", add.toString(), "--devices", "2", "--input", a.toString(), "--input", b.toString(),
+                        "--input", a.toString(), "--input", wide.toString()), 1,
+                "hlo4j: " + wide + ": --input #4 is tensor<1x2xf32>, but argument 1 of @main (" + add + ":1:36) is tensor<2xf32>\n");
+    }
+
+    @Test void devicesOutOfRangeAreAUsageErrorBeforeAnyFileIsRead() {
+        for (String n : new String[] {"0", "-1", "65537", "2000000000"}) {
+            // the module does not exist: the flag is refused first
+            refused(Cli.run("run", dir.resolve("missing.mlir").toString(), "--devices", n), 2,
+                    "hlo4j run: --devices must be between 1 and 65536, got " + n + " (see 'hlo4j run --help')\n");
+        }
+    }
+
+    @Test void anOutputFolderThatCannotBeOneIsRefusedBeforeTheRun() {
+        refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "-o", a.toString()), 1,
+                "hlo4j: " + a + ": exists and is not a directory (-o)\n");
+        Path under = a.resolve("out");
+        refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "-o", under.toString()), 1,
+                "hlo4j: " + under + ": " + a + " is a file, not a directory (-o)\n");
+    }
+
+    @Test void aTensorTooLargeForTheInterpreterNamesTheOpAndLine() throws IOException {
+        Path big = dir.resolve("big.mlir");
+        Files.writeString(big, """
+                func.func @main() -> tensor<100000x100000xf32> {
+                  %0 = stablehlo.iota dim = 0 : tensor<100000x100000xf32>
+                  return %0 : tensor<100000x100000xf32>
+                }
+                """);
+        Path out = dir.resolve("out");
+        refused(Cli.run("run", big.toString(), "-o", out.toString()), 1, "hlo4j: " + big + ":2:3: stablehlo.iota: result #0 "
+                + "tensor<100000x100000xf32> has 10000000000 elements; the interpreter holds at most 1073741807 per tensor\n");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test void aDynamicShapeNamesTheOpAndLine() throws IOException {
+        Path dyn = dir.resolve("dyn.mlir");
+        Files.writeString(dyn, """
+                func.func @main(%x: tensor<?xf32>) -> tensor<?xf32> {
+                  %0 = stablehlo.add %x, %x : tensor<?xf32>
+                  return %0 : tensor<?xf32>
+                }
+                """);
+        refused(Cli.run("run", dyn.toString(), "--input", a.toString()), 1, "hlo4j: " + dyn + ":2:3: stablehlo.add: result #0 has "
+                + "the dynamic type tensor<?xf32>; the interpreter runs programs with static shapes only\n");
+    }
+
+    @Test void aPluginThatIsNoLibraryIsRefusedBeforeLoading() throws IOException {
+        String notLib = "is not a shared library (no ELF or Mach-O header); --pjrt-plugin names a PJRT plugin such as "
+                + "pjrt_c_api_gpu_plugin.so\n";
+        // loading it would make the JVM print its own warnings; the check reads the first bytes instead
+        refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "--pjrt-plugin", a.toString()), 1,
+                "hlo4j: " + a + ": " + notLib);
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", a.toString()), 1, "hlo4j: " + a + ": " + notLib);
+        Path missing = dir.resolve("nope.so");
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", missing.toString()), 1,
+                "hlo4j: " + missing + ": no such file (--pjrt-plugin)\n");
+        refused(Cli.run("run", add.toString(), "--pjrt-plugin", dir.toString()), 1,
+                "hlo4j: " + dir + ": is a directory (--pjrt-plugin takes a file)\n");
+        Path empty = Files.createFile(dir.resolve("empty.so"));
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", empty.toString()), 1, "hlo4j: " + empty + ": " + notLib);
+    }
+
+    @Test void pjrtOptionWithoutPluginIsAUsageError() {
+        refused(Cli.run("run", add.toString(), "--pjrt-option", "a=b"), 2,
+                "hlo4j run: --pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN) (see 'hlo4j run --help')\n");
+    }
+
+    @Test void compileNamesAModuleThatIsNotText() throws IOException {
+        Path elf = Files.write(dir.resolve("fake.so"), elf(3, 1)); // passes the header check; the module fails first
+        Path garbage = dir.resolve("garbage.mlir");
+        Files.write(garbage, new byte[] {(byte) 0xC3, 0x28, (byte) 0xFF, (byte) 0xFE, 0x00, 0x41});
+        refused(Cli.run("compile", garbage.toString(), "--pjrt-plugin", elf.toString()), 1, "hlo4j: " + garbage + ": not valid UTF-8 text\n");
+        Path out = dir.resolve("o.hlo");
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", elf.toString(), "--dump-optimized", dir.toString()), 1,
+                "hlo4j: " + dir + ": is a directory (--dump-optimized takes a file name)\n");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test void aMeshTooLargeToSimulateIsRefusedByName() throws IOException {
+        Path big = dir.resolve("bigmesh.mlir");
+        Files.writeString(big, """
+                module @m attributes {mhlo.num_partitions = 1410065408 : i32} {
+                  sdy.mesh @mesh = <["x"=100000, "y"=100000]>
+                  func.func @main(%a: tensor<2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<2xf32> {
+                    return %a : tensor<2xf32>
+                  }
+                }
+                """);
+        Cli.Run r = Cli.run("run", big.toString(), "--spmd", "--input", a.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + big + ":2:3: sdy.mesh @mesh ")
+                .endsWith(" has 10000000000 devices; hlo4j simulates at most 65536 (one thread each)\n").hasLineCount(1);
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test void anOptimizedProgramPathThatIsAFolderIsNamed() throws IOException {
+        Path pb = Files.createDirectory(dir.resolve("x.pb"));
+        refused(Cli.run("inspect", pb.toString()), 1, "hlo4j: " + pb + ": is a directory\n");
+    }
+
+    @Test void recursionIsRefusedAtTheCallThatClosesTheCycle() throws IOException {
+        Path rec = dir.resolve("rec.mlir");
+        Files.writeString(rec, """
+                func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @f(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @f(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @main(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """);
+        // it used to run until the thread stack ran out
+        refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: func.call @main recurses "
+                + "(@main -> @f -> @main); neither the interpreter nor XLA runs recursive programs\n");
+    }
+
+    @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {
+        Path loop = dir.resolve("loop.mlir");
+        Files.writeString(loop, """
+                func.func @main() -> tensor<i32> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i32>
+                  %r = stablehlo.while(%i = %c0) : tensor<i32>
+                    cond {
+                      %t = stablehlo.constant dense<true> : tensor<i1>
+                      stablehlo.return %t : tensor<i1>
+                    } do {
+                      stablehlo.return %i : tensor<i32>
+                    }
+                  func.return %r : tensor<i32>
+                }
+                """);
+        Cli.Run r = Cli.run("run", loop.toString(), "--timeout", "1");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + loop + ":").contains("evaluation ran past its deadline at stablehlo.")
+                .hasLineCount(1);
+        refused(Cli.run("run", loop.toString(), "--timeout", "0"), 2,
+                "hlo4j run: --timeout must be between 1 and 604800 seconds, got 0 (see 'hlo4j run --help')\n");
+    }
+
+    @Test void runningOutOfHeapNamesTheProgramAndTheHeap() throws IOException {
+        // 10^9 f64 elements: within the interpreter's element limit, 8 GB, beyond the test JVM's heap (-Xmx6g in the pom)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 7_000_000_000L);
+        Path big = dir.resolve("big.mlir");
+        Files.writeString(big, """
+                func.func @main() -> tensor<1000000000xf64> {
+                  %0 = stablehlo.iota dim = 0 : tensor<1000000000xf64>
+                  return %0 : tensor<1000000000xf64>
+                }
+                """);
+        refused(Cli.run("run", big.toString()), 1, "hlo4j: " + big + ": out of memory running @main on 1 simulated device (Java heap "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)\n");
+    }
+
+    @Test void aMalformedElfIsRefusedBeforeTheJvmWarnsAboutIt() throws IOException {
+        String tail = "; --pjrt-plugin names a PJRT plugin such as pjrt_c_api_gpu_plugin.so\n";
+        Path cut = Files.write(dir.resolve("cut.so"), java.util.Arrays.copyOf(elf(3, 1), 20));
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", cut.toString()), 1,
+                "hlo4j: " + cut + ": is not a shared library (truncated ELF header)" + tail);
+        Path exe = Files.write(dir.resolve("exe.so"), elf(2, 1));
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", exe.toString()), 1,
+                "hlo4j: " + exe + ": is not a shared library (ELF type 2, not a shared object)" + tail);
+        Path short_ = Files.write(dir.resolve("short.so"), elf(3, 50)); // 50 program headers, room for one
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", short_.toString()), 1,
+                "hlo4j: " + short_ + ": is not a shared library (truncated ELF file: its program headers lie past its end)" + tail);
+    }
+
+    /** An ELF64 little-endian header of type {@code type} declaring {@code phnum} program headers, with room for one. */
+    private static byte[] elf(int type, int phnum) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 56).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1, 0});
+        b.putShort(16, (short) type).putLong(32, 64).putShort(54, (short) 56).putShort(56, (short) phnum);
+        return b.array();
+    }
+}
