@@ -24,7 +24,7 @@
 //   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
 //                                   4 execs 5 buffers 6 serialized executables
-// The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" name a call too.
+// The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" take the same kind of list.
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stddef.h>
@@ -127,7 +127,7 @@ static int version_major = 0, version_minor = 95;
 #define MAX_DIMS 8
 
 struct Device { uint32_t magic; int id; Client *client; };
-struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; };
+struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
 struct Loaded { uint32_t magic; Client *client; int program; int num_devices; };
 struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };
@@ -175,7 +175,6 @@ static void event_free(Event *ev) {
   free(ev);
   atomic_fetch_sub(&live[K_EVENT], 1);
 }
-static void *deliver(void *p);
 // The completing thread: waits until the owner awaits, registers a callback or destroys the event (at
 // most 10 s), then 20 ms more, so the owner always meets the event still pending; then marks it ready,
 // wakes Await and runs the OnReady callbacks queued meanwhile (each with its own copy of the status).
@@ -210,7 +209,11 @@ static void *complete_later(void *p) {
 static Event *event_pending(Err *status) {
   Event *ev = event_alloc(status, false);
   pthread_t t;
-  if (pthread_create(&t, NULL, complete_later, ev) != 0) { complete_later(ev); return ev; }
+  if (pthread_create(&t, NULL, complete_later, ev) != 0) {  // no thread: complete now, without waiting for an owner
+    ev->watched = true;
+    complete_later(ev);
+    return ev;
+  }
   pthread_detach(t);
   return ev;
 }
@@ -228,13 +231,12 @@ static bool listed(const char *list, const char *name) {
   }
   return false;
 }
-static bool failing(const char *name) { return listed(fail_call, name); }
+// The process-wide hook's list or the env var's (both comma-separated, calls and event behaviours alike).
+static bool failing(const char *name) { return listed(fail_call, name) || listed(getenv("HLO4J_MOCK_PJRT_FAIL"), name); }
 
-// Injection: the process-wide hook or env var, or the client's "mock_fail" option.
+// Injection: the process-wide hook or env var, or the client's "mock_fail" option (a list too).
 static Err *injected(const char *name, const Client *c) {
-  const char *env = getenv("HLO4J_MOCK_PJRT_FAIL");
-  if (failing(name) || (env && strcmp(env, name) == 0) ||
-      (c && c->fail[0] && strcmp(c->fail, name) == 0))
+  if (failing(name) || (c && listed(c->fail, name)))
     return err(INTERNAL, "mock: injected failure in %s", name);
   return NULL;
 }
@@ -413,6 +415,7 @@ static Err *Client_Create(Client_Create_Args *a) {
   if (a->num_options > 0 && a->create_options == NULL)
     return err(INVALID_ARGUMENT, "PJRT_Client_Create: %zu options but create_options is NULL", a->num_options);
   int num_devices = 1;
+  int num_addressable = -1;  // "addressable_devices": the first n devices are addressable (default: all)
   char fail[64] = {0};
   const int64_t *ids = NULL;  // "device_ids": an int64 list, checked once num_devices is known
   size_t num_ids = 0;
@@ -426,6 +429,10 @@ static Err *Client_Create(Client_Create_Args *a) {
       if (o->type != 1 || o->value_size != 1) return err(INVALID_ARGUMENT, "option num_devices must be one int64, got type %d", o->type);
       if (o->v.i < 1 || o->v.i > MAX_DEVICES) return err(INVALID_ARGUMENT, "option num_devices=%lld out of [1, %d]", (long long)o->v.i, MAX_DEVICES);
       num_devices = (int)o->v.i;
+    } else if (o->name_size == 19 && memcmp(o->name, "addressable_devices", 19) == 0) {
+      if (o->type != 1 || o->value_size != 1 || o->v.i < 0 || o->v.i > MAX_DEVICES)
+        return err(INVALID_ARGUMENT, "option addressable_devices must be one int64 in [0, %d]", MAX_DEVICES);
+      num_addressable = (int)o->v.i;
     } else if (o->name_size == 9 && memcmp(o->name, "mock_fail", 9) == 0) {
       if (o->type != 0 || o->value_size >= sizeof fail) return err(INVALID_ARGUMENT, "option mock_fail must be a short string");
       memcpy(fail, o->v.s, o->value_size);
@@ -455,6 +462,7 @@ static Err *Client_Create(Client_Create_Args *a) {
   Client *c = calloc(1, sizeof *c);
   c->magic = MAGIC_CLIENT;
   c->num_devices = num_devices;
+  c->num_addressable = num_addressable < 0 || num_addressable > num_devices ? num_devices : num_addressable;
   memcpy(c->fail, fail, sizeof fail);
   for (int i = 0; i < num_devices; i++) {
     c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c};  // ids differ from positions on purpose
@@ -497,7 +505,7 @@ static Err *Client_AddressableDevices(Client_Devices_Args *a) {
   ENTER(Client_Devices_Args, a, num_devices, "PJRT_Client_AddressableDevices", a->client);
   TRY(check_client(a->client, "PJRT_Client_AddressableDevices"));
   a->devices = a->client->device_ptrs;
-  a->num_devices = (size_t)a->client->num_devices;
+  a->num_devices = (size_t)a->client->num_addressable;
   return NULL;
 }
 static Err *check_device(const Device *d, const char *name) {
@@ -960,8 +968,12 @@ const Api *GetPjrtApi(void) {
 
 // ---------------------------------------------------------------- test hooks
 void mock_pjrt_set_fail(const char *name) {
+  if (name && strlen(name) >= sizeof fail_call) {  // a cut list would silently drop names: stop the test instead
+    fprintf(stderr, "mock_pjrt_set_fail: list of %zu characters, at most %zu\n", strlen(name), sizeof fail_call - 1);
+    abort();
+  }
   memset(fail_call, 0, sizeof fail_call);
-  if (name) strncpy(fail_call, name, sizeof fail_call - 1);
+  if (name) strcpy(fail_call, name);
 }
 void mock_pjrt_clear_slot(int slot) {
   if (slot >= 0 && slot < NUM_SLOTS) api.fn[slot] = NULL;
