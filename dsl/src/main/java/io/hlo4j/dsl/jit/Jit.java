@@ -105,6 +105,12 @@ public final class Jit {
         throw new IllegalStateException("function returned a " + r.getClass().getSimpleName() + ", not one tensor");
     }
 
+    /** As {@link #call} for a function returning a map of named tensors (a gradient of a state dict, say). */
+    public Map<String, HostArray> callMap(Object... args) { return HostTrees.map("Jit.callMap @" + name, call(args)); }
+
+    /** As {@link #call} for a function returning a list of tensors. */
+    public List<HostArray> callList(Object... args) { return HostTrees.list("Jit.callList @" + name, call(args)); }
+
     static Spec specOf(Object leaf) {
         return switch (leaf) {
             case Spec s -> s;
