@@ -17,6 +17,7 @@ import io.hlo4j.runtime.pjrt.HostArrays;
 import io.hlo4j.runtime.pjrt.PjrtBuffer;
 import io.hlo4j.runtime.pjrt.PjrtClient;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
+import io.hlo4j.runtime.pjrt.PjrtException;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
 import io.hlo4j.runtime.pjrt.PjrtPlugin;
 import io.hlo4j.runtime.spmd.ShardingException;
@@ -135,7 +136,12 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
         CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0]) : spmdOptions(entry, sig, ids);
-        PjrtExecutable exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
+        PjrtExecutable exe;
+        try {
+            exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
+        } catch (PjrtException e) {   // XLA's refusal, placed where the program came from
+            throw module.op().location() instanceof io.hlo4j.mlir.ir.Location.Unknown ? e : e.at(module.op().location());
+        }
         return new Compiled(module, entry, sig, exe, options);
     }
 

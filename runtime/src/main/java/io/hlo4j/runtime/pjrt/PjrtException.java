@@ -12,11 +12,23 @@ public final class PjrtException extends Hlo4jException {
     private final String call;
     private final String pluginMessage;
 
-    public PjrtException(PjrtErrorCode code, String call, String pluginMessage) {
-        super(call + " failed with " + code + ": " + pluginMessage, Location.UNKNOWN);
+    public PjrtException(PjrtErrorCode code, String call, String pluginMessage) { this(code, call, pluginMessage, Location.UNKNOWN); }
+
+    private PjrtException(PjrtErrorCode code, String call, String pluginMessage, Location location) {
+        super(call + " failed with " + code + ": " + pluginMessage, location);
         this.code = code;
         this.call = call;
         this.pluginMessage = pluginMessage;
+    }
+
+    /**
+     * The same failure located at {@code location} (the program's own location, e.g. the user's jit line, when the
+     * binding knows which program failed); this one is kept as the cause.
+     */
+    public PjrtException at(Location location) {
+        PjrtException located = new PjrtException(code, call, pluginMessage, location);
+        located.initCause(this);
+        return located;
     }
 
     public PjrtErrorCode code() { return code; }

@@ -256,4 +256,24 @@ class PjrtBackendTest {
                 .isInstanceOf(Hlo4jException.class)
                 .hasMessageContaining("libpjrt_mock.so has no addressable device");
     }
+
+    /** XLA's (here the mock's) refusal keeps its code and call, and is placed at the program's own location. */
+    @Test
+    void aCompileRefusalIsLocatedAtTheProgram() {
+        Module m = MlirParser.parseModule("""
+                func.func public @main(%arg0: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.add %arg0, %arg0 : tensor<2xf32>
+                  %1 = stablehlo.multiply %0, %0 : tensor<2xf32>
+                  return %1 : tensor<2xf32>
+                }
+                """, "two-ops.mlir");
+        try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of(), null)) {
+            assertThatThrownBy(() -> pjrt.compile(m)).isInstanceOfSatisfying(PjrtException.class, e -> {
+                assertThat(e.call()).isEqualTo("PJRT_Client_Compile");
+                assertThat(e.code()).isEqualTo(io.hlo4j.runtime.pjrt.PjrtErrorCode.UNIMPLEMENTED);
+                assertThat(e.location()).isEqualTo(m.op().location());
+                assertThat(e.format()).startsWith(m.op().location().describe() + ": PJRT_Client_Compile failed with UNIMPLEMENTED");
+            });
+        }
+    }
 }
