@@ -113,7 +113,7 @@ class ShardyConstructsTest {
         Module m = MlirParser.parseModule(module("[{\"z\"}, {}]", "[{}, {}]", NEGATE), "f.mlir");
         assertThatThrownBy(() -> Spmd.explicit(m)).isInstanceOf(Hlo4jException.class)
                 .satisfies(e -> assertThat(((Hlo4jException) e).format())
-                        .startsWith("f.mlir:3:")
+                        .startsWith("f.mlir:3:3: ")
                         .contains("argument #0 sdy.sharding refers to unknown axis \"z\" (mesh axes [x, y])"));
     }
 }
