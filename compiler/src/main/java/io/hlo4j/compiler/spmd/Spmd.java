@@ -32,11 +32,12 @@ public final class Spmd {
 
     /**
      * The module with every {@code func.call} of {@code @main} replaced by its callee's body and the other functions
-     * dropped; unchanged when it has one function or no {@code @main} (the partitioner then says what it needs).
+     * dropped (unless it has one function or no {@code @main}: the partitioner then says what it needs), and every
+     * {@code sdy.named_computation} spliced into its block ({@link NamedComputations}).
      * Missing, mistyped and recursive callees are refused by name ({@link Calls#inlineAll}).
      */
     public static Module inlineCalls(Module module) {
-        if (module.functions().size() <= 1 || module.symbols().lookup("main") == null) return module;
-        return Calls.inlineInto(module, "main");
+        if (module.functions().size() <= 1 || module.symbols().lookup("main") == null) return NamedComputations.inline(module);
+        return NamedComputations.inline(Calls.inlineInto(module, "main"));
     }
 }

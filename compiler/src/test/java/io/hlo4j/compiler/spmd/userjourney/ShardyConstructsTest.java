@@ -108,6 +108,32 @@ class ShardyConstructsTest {
         assertThat(runAgainst(group, module(s, s, NEGATE)).log()).isEmpty();
     }
 
+    private static String named(String shardings) {
+        return "    %0 = sdy.named_computation<\"g\">(%arg0) " + shardings + "(%arg1: tensor<8x16xf32>) {\n"
+                + "      %1 = stablehlo.negate %arg1 : tensor<8x16xf32>\n      sdy.return %1 : tensor<8x16xf32>\n"
+                + "    } : (tensor<8x16xf32>) -> tensor<8x16xf32>\n    return %0 : tensor<8x16xf32>";
+    }
+
+    @Test
+    void aNamedComputationIsSplicedInNotComputedReplicated() {
+        String s = "[{\"x\"}, {}]";
+        String text = module(s, s, named(""));
+        PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
+        assertThat(p.report().entries()).isEmpty();
+        assertThat(runAgainst(text, module(s, s, NEGATE)).log()).isEmpty();
+    }
+
+    @Test
+    void aNamedComputationsShardingsAreHonoured() {
+        String s = "[{\"x\"}, {}]";
+        // out_shardings asks for the negation replicated: the [4,16] f32 rows (256 B) are gathered over x (g = 2),
+        // 1/2 * 512 = 256 B per device, before the result is sliced back to P('x')
+        String text = module(s, s, named("in_shardings=[<@mesh, [{\"x\"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] "));
+        SpmdRun run = runAgainst(text, module(s, s, NEGATE));
+        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_gather");
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(256, 256, 256, 256);
+    }
+
     @Test
     void anUnknownAxisIsRefusedAtItsLineByName() {
         Module m = MlirParser.parseModule(module("[{\"z\"}, {}]", "[{}, {}]", NEGATE), "f.mlir");
