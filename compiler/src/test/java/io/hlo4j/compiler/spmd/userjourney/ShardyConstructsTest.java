@@ -60,41 +60,45 @@ class ShardyConstructsTest {
                 + "    %1 = stablehlo.negate %0 : tensor<8x16xf32>\n    return %1 : tensor<8x16xf32>");
     }
 
+    /** {@code op} from {@code from} to {@code to}, then a negation, against the negation alone on one device. */
+    private static SpmdRun explicitRun(String op, String from, String to) {
+        return runAgainst(explicitCollective(op, from, to), module(from, to, NEGATE));
+    }
+
+    /** The run executed exactly one {@code op}, and each device received {@code bytes}. */
+    private static void assertOne(SpmdRun run, String op, long... bytes) {
+        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly(op);
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(bytes);
+    }
+
     private static final String NEGATE = "    %0 = stablehlo.negate %arg0 : tensor<8x16xf32>\n    return %0 : tensor<8x16xf32>";
 
     @Test
     void sdyAllGatherIsAnAllGatherOverItsAxes() {
-        String from = "[{\"x\"}, {\"y\"}]", to = "[{}, {\"y\"}]";
-        SpmdRun run = runAgainst(explicitCollective("sdy.all_gather [{\"x\"}, {}]", from, to), module(from, to, NEGATE));
+        SpmdRun run = explicitRun("sdy.all_gather [{\"x\"}, {}]", "[{\"x\"}, {\"y\"}]", "[{}, {\"y\"}]");
         // [4,8] f32 blocks gathered over x (g = 2) into [8,8] (256 B): 1/2 * 256 = 128 B per device
-        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_gather");
         assertThat(run.log().get(0).groups()).containsExactly(List.of(0, 2), List.of(1, 3));
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
+        assertOne(run, "stablehlo.all_gather", 128, 128, 128, 128);
     }
 
     @Test
     void sdyAllSliceMovesNothing() {
-        String from = "[{}, {}]", to = "[{\"x\"}, {}]";
-        SpmdRun run = runAgainst(explicitCollective("sdy.all_slice [{\"x\"}, {}]", from, to), module(from, to, NEGATE));
+        SpmdRun run = explicitRun("sdy.all_slice [{\"x\"}, {}]", "[{}, {}]", "[{\"x\"}, {}]");
         assertThat(run.log()).isEmpty();
     }
 
     @Test
     void sdyAllToAllIsAnAllToAll() {
-        String from = "[{\"x\"}, {}]", to = "[{}, {\"x\"}]";
-        SpmdRun run = runAgainst(explicitCollective("sdy.all_to_all [{\"x\"}: 0->1]", from, to), module(from, to, NEGATE));
+        SpmdRun run = explicitRun("sdy.all_to_all [{\"x\"}: 0->1]", "[{\"x\"}, {}]", "[{}, {\"x\"}]");
         // [4,16] f32 (256 B) over x (g = 2): 1/2 * 256 = 128 B
-        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_to_all");
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
+        assertOne(run, "stablehlo.all_to_all", 128, 128, 128, 128);
     }
 
     @Test
     void sdyCollectivePermuteSwapsOnlyTheDevicesWhoseBlockChanges() {
-        String from = "[{\"x\"}, {\"y\"}]", to = "[{\"y\"}, {\"x\"}]";
-        SpmdRun run = runAgainst(explicitCollective("sdy.collective_permute", from, to), module(from, to, NEGATE));
+        SpmdRun run = explicitRun("sdy.collective_permute", "[{\"x\"}, {\"y\"}]", "[{\"y\"}, {\"x\"}]");
         // device (x, y) holds block (x, y) before and (y, x) after: devices 1 and 2 swap [4,8] f32 (128 B), 0 and 3 keep theirs
-        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.collective_permute");
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(0, 128, 128, 0);
+        assertOne(run, "stablehlo.collective_permute", 0, 128, 128, 0);
     }
 
     @Test
@@ -130,8 +134,7 @@ class ShardyConstructsTest {
         // 1/2 * 512 = 256 B per device, before the result is sliced back to P('x')
         String text = module(s, s, named("in_shardings=[<@mesh, [{\"x\"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] "));
         SpmdRun run = runAgainst(text, module(s, s, NEGATE));
-        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_gather");
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(256, 256, 256, 256);
+        assertOne(run, "stablehlo.all_gather", 256, 256, 256, 256);
     }
 
     @Test
