@@ -127,7 +127,7 @@ static int version_major = 0, version_minor = 95;
 #define MAX_DIMS 8
 
 struct Device { uint32_t magic; int id; Client *client; };
-struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; };
+struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
 struct Loaded { uint32_t magic; Client *client; int program; int num_devices; };
 struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };
@@ -413,6 +413,7 @@ static Err *Client_Create(Client_Create_Args *a) {
   if (a->num_options > 0 && a->create_options == NULL)
     return err(INVALID_ARGUMENT, "PJRT_Client_Create: %zu options but create_options is NULL", a->num_options);
   int num_devices = 1;
+  int num_addressable = -1;  // "addressable_devices": the first n devices are addressable (default: all)
   char fail[64] = {0};
   const int64_t *ids = NULL;  // "device_ids": an int64 list, checked once num_devices is known
   size_t num_ids = 0;
@@ -426,6 +427,10 @@ static Err *Client_Create(Client_Create_Args *a) {
       if (o->type != 1 || o->value_size != 1) return err(INVALID_ARGUMENT, "option num_devices must be one int64, got type %d", o->type);
       if (o->v.i < 1 || o->v.i > MAX_DEVICES) return err(INVALID_ARGUMENT, "option num_devices=%lld out of [1, %d]", (long long)o->v.i, MAX_DEVICES);
       num_devices = (int)o->v.i;
+    } else if (o->name_size == 19 && memcmp(o->name, "addressable_devices", 19) == 0) {
+      if (o->type != 1 || o->value_size != 1 || o->v.i < 0 || o->v.i > MAX_DEVICES)
+        return err(INVALID_ARGUMENT, "option addressable_devices must be one int64 in [0, %d]", MAX_DEVICES);
+      num_addressable = (int)o->v.i;
     } else if (o->name_size == 9 && memcmp(o->name, "mock_fail", 9) == 0) {
       if (o->type != 0 || o->value_size >= sizeof fail) return err(INVALID_ARGUMENT, "option mock_fail must be a short string");
       memcpy(fail, o->v.s, o->value_size);
@@ -455,6 +460,7 @@ static Err *Client_Create(Client_Create_Args *a) {
   Client *c = calloc(1, sizeof *c);
   c->magic = MAGIC_CLIENT;
   c->num_devices = num_devices;
+  c->num_addressable = num_addressable < 0 || num_addressable > num_devices ? num_devices : num_addressable;
   memcpy(c->fail, fail, sizeof fail);
   for (int i = 0; i < num_devices; i++) {
     c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c};  // ids differ from positions on purpose
@@ -497,7 +503,7 @@ static Err *Client_AddressableDevices(Client_Devices_Args *a) {
   ENTER(Client_Devices_Args, a, num_devices, "PJRT_Client_AddressableDevices", a->client);
   TRY(check_client(a->client, "PJRT_Client_AddressableDevices"));
   a->devices = a->client->device_ptrs;
-  a->num_devices = (size_t)a->client->num_devices;
+  a->num_devices = (size_t)a->client->num_addressable;
   return NULL;
 }
 static Err *check_device(const Device *d, const char *name) {

@@ -59,8 +59,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         this.client = client;
         this.cache = cacheDir == null ? null : new CompileCache(cacheDir);
         this.devices = client.addressableDevices();
-        if (devices.isEmpty()) {
-            client.close();
+        if (devices.isEmpty()) {   // open() closes the client
             throw new Hlo4jException("PJRT plugin " + client.plugin().path() + " has no addressable device", null);
         }
     }

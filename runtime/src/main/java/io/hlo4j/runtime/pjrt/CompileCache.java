@@ -49,9 +49,11 @@ public final class CompileCache {
             try {
                 exe = client.deserialize(bytes);
             } catch (PjrtException e) {
-                throw new PjrtException(e.code(), e.call(), "compile cache entry " + entry + " (" + bytes.length
+                PjrtException refused = new PjrtException(e.code(), e.call(), "compile cache entry " + entry + " (" + bytes.length
                         + " bytes) does not load in " + client.plugin().path().getFileName() + ": " + e.pluginMessage()
                         + "; delete the entry to compile again");
+                refused.initCause(e);
+                throw refused;
             }
             synchronized (this) { hits++; }
             return exe;
@@ -102,15 +104,9 @@ public final class CompileCache {
         }
     }
 
-    /** The plugin file (real path, size, modification time) and its attributes, one per line. */
+    /** The plugin file as loaded (real path, size, modification time) and its attributes, one per line. */
     static String pluginIdentity(PjrtPlugin plugin) {
-        StringBuilder b = new StringBuilder("plugin ");
-        try {
-            Path real = plugin.path().toRealPath();
-            b.append(real).append(' ').append(Files.size(real)).append(' ').append(Files.getLastModifiedTime(real).toMillis()).append('\n');
-        } catch (IOException e) {
-            throw new UncheckedIOException("compile cache: the plugin file " + plugin.path() + " cannot be read for the cache key", e);
-        }
+        StringBuilder b = new StringBuilder("plugin ").append(plugin.fileIdentity()).append('\n');
         new TreeMap<>(plugin.attributes()).forEach((k, v) ->
                 b.append(k).append('=').append(v instanceof long[] l ? Arrays.toString(l) : String.valueOf(v)).append('\n'));
         return b.toString();

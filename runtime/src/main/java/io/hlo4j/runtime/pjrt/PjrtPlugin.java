@@ -31,10 +31,12 @@ public final class PjrtPlugin {
 
     private final Path path;
     private final PjrtApi api;
+    private final String fileIdentity;
 
-    private PjrtPlugin(Path path, PjrtApi api) {
+    private PjrtPlugin(Path path, PjrtApi api, String fileIdentity) {
         this.path = path;
         this.api = api;
+        this.fileIdentity = fileIdentity;
     }
 
     /**
@@ -45,6 +47,7 @@ public final class PjrtPlugin {
         Path p = path.toAbsolutePath().normalize();
         if (!Files.isRegularFile(p))
             throw new PjrtException(PjrtErrorCode.NOT_FOUND, "dlopen", "PJRT plugin " + p + " does not exist");
+        String identity = fileIdentity(p);   // before loading: what this process runs, even if the file is replaced later
         SymbolLookup lib;
         try {
             lib = SymbolLookup.libraryLookup(p, Arena.global());   // global: never unload a plugin
@@ -61,7 +64,7 @@ public final class PjrtPlugin {
             throw new IllegalStateException("GetPjrtApi of " + p + " failed", t);
         }
         PjrtApi api = new PjrtApi(raw, p.toString());
-        PjrtPlugin plugin = new PjrtPlugin(p, api);
+        PjrtPlugin plugin = new PjrtPlugin(p, api, identity);
         synchronized (INITIALIZED) {
             if (!INITIALIZED.contains(p)) {
                 try (Arena a = Arena.ofConfined()) {
@@ -74,6 +77,21 @@ public final class PjrtPlugin {
     }
 
     public Path path() { return path; }
+
+    /**
+     * The library file as it was when loaded: real path, size and modification time (the compile cache keys on it,
+     * so a plugin upgraded under the same path and C API version never reuses another build's executables).
+     */
+    public String fileIdentity() { return fileIdentity; }
+
+    private static String fileIdentity(Path p) {
+        try {
+            Path real = p.toRealPath();
+            return real + " " + Files.size(real) + " " + Files.getLastModifiedTime(real).toMillis();
+        } catch (java.io.IOException e) {
+            throw new PjrtException(PjrtErrorCode.NOT_FOUND, "dlopen", "PJRT plugin " + p + " cannot be read: " + e.getMessage());
+        }
+    }
 
     /** The PJRT C API version the plugin reports, e.g. "0.95". */
     public String apiVersion() { return api.major() + "." + api.minor(); }

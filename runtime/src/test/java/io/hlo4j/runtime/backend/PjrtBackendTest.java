@@ -248,4 +248,12 @@ class PjrtBackendTest {
             else System.setProperty(PjrtBackend.CACHE_PROPERTY, old);
         }
     }
+
+    /** The client is closed once and the reason survives (a second close used to replace it with "already closed"). */
+    @Test
+    void aPluginWithNoAddressableDeviceIsRefusedByName() {
+        assertThatThrownBy(() -> PjrtBackend.open(mock(), Map.of("addressable_devices", 0L), null))
+                .isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("libpjrt_mock.so has no addressable device");
+    }
 }
