@@ -138,6 +138,16 @@ class ShardyConstructsTest {
     }
 
     @Test
+    void aMaximalShardingIsRefusedAsSuch() {
+        String text = module("[{}, {}]", "[{}, {}]", NEGATE).replace("#sdy.sharding<@mesh, [{}, {}]>}) ->", "#sdy.sharding<@maximal_mesh_1, []>}) ->")
+                .replace("  sdy.mesh @mesh", "  sdy.mesh @maximal_mesh_1 = <[], device_ids=[1]>\n  sdy.mesh @mesh");
+        Module m = MlirParser.parseModule(text, "f.mlir");
+        assertThatThrownBy(() -> Spmd.explicit(m)).isInstanceOf(Hlo4jException.class)
+                .satisfies(e -> assertThat(((Hlo4jException) e).format()).startsWith("f.mlir:4:3: ").contains(
+                        "argument #0 sdy.sharding #sdy.sharding<@maximal_mesh_1, []> places the whole tensor<8x16xf32> on device 1 (a maximal sharding"));
+    }
+
+    @Test
     void anUnknownAxisIsRefusedAtItsLineByName() {
         Module m = MlirParser.parseModule(module("[{\"z\"}, {}]", "[{}, {}]", NEGATE), "f.mlir");
         assertThatThrownBy(() -> Spmd.explicit(m)).isInstanceOf(Hlo4jException.class)
