@@ -148,6 +148,29 @@ class ShardyConstructsTest {
     }
 
     @Test
+    void aCustomCallWithItsOwnShardingRuleRunsOnBlocks() {
+        String s = "[{\"x\"}, {\"y\"}]";
+        String text = module(s, s, "    %0 = stablehlo.custom_call @my_op(%arg0) {sdy.sharding_rule = #sdy.op_sharding_rule<([i, j])->([i, j]) "
+                + "{i=8, j=16}, custom>} : (tensor<8x16xf32>) -> tensor<8x16xf32>\n    return %0 : tensor<8x16xf32>");
+        PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
+        assertThat(p.report().entries()).as("not computed replicated").isEmpty();
+        String device = MlirPrinter.print(p.module());
+        assertThat(device).contains("stablehlo.custom_call @my_op(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>")
+                .doesNotContain("sdy.").doesNotContain("all_gather").doesNotContain("all_reduce");
+        // the interpreter has no @my_op: give it a meaning (negation) in the device program, run, and compare with the
+        // global program where it has the same meaning
+        String negated = device.replaceAll("stablehlo\\.custom_call @my_op\\((%\\w+)\\) : \\((tensor<[^>]*>)\\) -> tensor<[^>]*>",
+                "stablehlo.negate $1 : $2");
+        assertThat(negated).contains("stablehlo.negate %arg0 : tensor<4x8xf32>");
+        HostArray x = input();
+        SpmdRun run = SpmdRunner.run(MlirParser.parseModule(negated, "device.mlir"), p.mesh(), List.of(x), p.argShardings(),
+                p.resultShardings(), p.resultTypes());
+        HostArray want = new Interpreter(MlirParser.parseModule(module(s, s, NEGATE), "oracle.mlir")).runHost("main", List.of(x)).get(0);
+        assertThat(run.results().get(0).allClose(want, 0, 0)).isTrue();
+        assertThat(run.log()).isEmpty();
+    }
+
+    @Test
     void anUnknownAxisIsRefusedAtItsLineByName() {
         Module m = MlirParser.parseModule(module("[{\"z\"}, {}]", "[{}, {}]", NEGATE), "f.mlir");
         assertThatThrownBy(() -> Spmd.explicit(m)).isInstanceOf(Hlo4jException.class)
