@@ -59,7 +59,7 @@ stage_timeout() {
     local left=$(( BUDGET - SECONDS ))
     [ "$left" -gt "$cap" ] && left=$cap
     if [ "$left" -lt 10 ]; then echo "skipped: the time budget ($BUDGET s) is spent"; return 124; fi
-    timeout "$left" "$@"
+    timeout -k 10 "$left" "$@"
 }
 
 run() {
@@ -87,15 +87,15 @@ run() {
         for s in "${stages[@]}"; do
             case "$s" in
                 smoke)
-                    echo "== 1. smoke programs (at $SECONDS s)"
+                    echo "== smoke: PJRT smoke programs (at $SECONDS s)"
                     stage_timeout 90 "${JAVA[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$plugin" preallocate=false
                     echo "smoke rc=$?" ;;
                 jax)
-                    echo "== 3. the MoE step in JAX (at $SECONDS s)"
+                    echo "== jax: the MoE step in JAX (at $SECONDS s)"
                     stage_timeout 150 python3 "$ROOT/bench/jax_moe_step.py"
                     echo "jax rc=$?" ;;
                 moe)
-                    echo "== 2. MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
+                    echo "== moe: MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
                     stage_timeout 600 "${JAVA[@]}" GpuMoeCheck "$plugin" preallocate=false
                     echo "moe rc=$?" ;;
             esac

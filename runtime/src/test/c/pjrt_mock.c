@@ -24,7 +24,7 @@
 //   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
 //                                   4 execs 5 buffers 6 serialized executables
-// The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" name a call too.
+// The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" take the same kind of list.
 #define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stddef.h>
@@ -175,7 +175,6 @@ static void event_free(Event *ev) {
   free(ev);
   atomic_fetch_sub(&live[K_EVENT], 1);
 }
-static void *deliver(void *p);
 // The completing thread: waits until the owner awaits, registers a callback or destroys the event (at
 // most 10 s), then 20 ms more, so the owner always meets the event still pending; then marks it ready,
 // wakes Await and runs the OnReady callbacks queued meanwhile (each with its own copy of the status).
@@ -210,7 +209,11 @@ static void *complete_later(void *p) {
 static Event *event_pending(Err *status) {
   Event *ev = event_alloc(status, false);
   pthread_t t;
-  if (pthread_create(&t, NULL, complete_later, ev) != 0) { complete_later(ev); return ev; }
+  if (pthread_create(&t, NULL, complete_later, ev) != 0) {  // no thread: complete now, without waiting for an owner
+    ev->watched = true;
+    complete_later(ev);
+    return ev;
+  }
   pthread_detach(t);
   return ev;
 }
@@ -228,13 +231,12 @@ static bool listed(const char *list, const char *name) {
   }
   return false;
 }
-static bool failing(const char *name) { return listed(fail_call, name); }
+// The process-wide hook's list or the env var's (both comma-separated, calls and event behaviours alike).
+static bool failing(const char *name) { return listed(fail_call, name) || listed(getenv("HLO4J_MOCK_PJRT_FAIL"), name); }
 
-// Injection: the process-wide hook or env var, or the client's "mock_fail" option.
+// Injection: the process-wide hook or env var, or the client's "mock_fail" option (a list too).
 static Err *injected(const char *name, const Client *c) {
-  const char *env = getenv("HLO4J_MOCK_PJRT_FAIL");
-  if (failing(name) || (env && strcmp(env, name) == 0) ||
-      (c && c->fail[0] && strcmp(c->fail, name) == 0))
+  if (failing(name) || (c && listed(c->fail, name)))
     return err(INTERNAL, "mock: injected failure in %s", name);
   return NULL;
 }
@@ -966,8 +968,12 @@ const Api *GetPjrtApi(void) {
 
 // ---------------------------------------------------------------- test hooks
 void mock_pjrt_set_fail(const char *name) {
+  if (name && strlen(name) >= sizeof fail_call) {  // a cut list would silently drop names: stop the test instead
+    fprintf(stderr, "mock_pjrt_set_fail: list of %zu characters, at most %zu\n", strlen(name), sizeof fail_call - 1);
+    abort();
+  }
   memset(fail_call, 0, sizeof fail_call);
-  if (name) strncpy(fail_call, name, sizeof fail_call - 1);
+  if (name) strcpy(fail_call, name);
 }
 void mock_pjrt_clear_slot(int slot) {
   if (slot >= 0 && slot < NUM_SLOTS) api.fn[slot] = NULL;

@@ -139,7 +139,7 @@ final class DemoCommand extends CliCommand {
     private int run(MoeConfig cfg, Mesh meshObj, EpMode mode, Lowered lowered, List<String> outNames, HostArray[] argv,
                     Map<String, HostArray> a, MoeReference.Inputs in) {
         long t0 = System.nanoTime();
-        List<HostArray> res = lowered.compile().call(argv);
+        List<HostArray> res = lowered.compile(io.hlo4j.runtime.backend.Backend.interpreter()).call(argv);
         double oracleMs = ms(t0);
         HostArray y = res.get(outNames.indexOf("output")), logits = res.get(outNames.indexOf("router_logits"));
         out().printf(Locale.ROOT, "unpartitioned, on the interpreter: %s ms%n", fmt(oracleMs));

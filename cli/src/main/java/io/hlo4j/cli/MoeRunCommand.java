@@ -128,7 +128,7 @@ final class MoeRunCommand extends CliCommand {
                 res = lowered.compile(backend).call(argv);
             }
         } else {
-            res = lowered.compile().call(argv);
+            res = lowered.compile(io.hlo4j.runtime.backend.Backend.interpreter()).call(argv);
         }
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));

@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
-import io.hlo4j.mlir.attr.StringAttr;
-import io.hlo4j.mlir.attr.SymbolRefAttr;
+import io.hlo4j.compiler.ad.Calls;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
@@ -20,11 +19,7 @@ import io.hlo4j.runtime.io.Npy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * What {@code hlo4j run} checks before it runs anything, so that a wrong input or a program the interpreter cannot
@@ -33,8 +28,12 @@ import java.util.Set;
 final class RunChecks {
     private RunChecks() {}
 
-    /** Simulated devices are threads of this JVM; past this many a careless {@code --devices} only exhausts the machine. */
-    static final int MAX_SIMULATED_DEVICES = 65_536;
+    /**
+     * Simulated devices are threads of this JVM (16 MiB stack reserved each); past this many a careless
+     * {@code --devices} only exhausts the machine's thread and mapping limits (a TPU v5p pod slice is 8960 chips at
+     * most, but nobody simulates one on a workstation).
+     */
+    static final int MAX_SIMULATED_DEVICES = 4096;
 
     /** Each {@code --input} file, checked to be a readable file, then read. */
     static List<HostArray> readInputs(List<Path> files) throws IOException {
@@ -71,41 +70,6 @@ final class RunChecks {
         return true;
     }
 
-    /**
-     * No {@code func.call} chain from {@code entry} leads back to a function on it: the interpreter would recurse until
-     * the thread stack ran out, and XLA refuses recursive programs too. The refusal names the call that closes the cycle.
-     */
-    static void noRecursion(Module module, Operation entry) {
-        Map<String, Operation> fns = new HashMap<>();
-        Walker.walk(module.op(), op -> { if (op.name().equals("func.func")) fns.put(SymbolTable.symbolName(op), op); });
-        visit(entry, fns, new ArrayList<>(), new HashSet<>());
-    }
-
-    private static void visit(Operation fn, Map<String, Operation> fns, List<String> path, Set<String> done) {
-        String name = SymbolTable.symbolName(fn);
-        if (done.contains(name)) return;
-        path.add(name);
-        Walker.walk(fn, op -> {
-            if (!op.name().equals("func.call")) return;
-            String callee = switch (op.attr("callee")) {
-                case SymbolRefAttr r -> r.root();
-                case StringAttr str -> str.value();
-                case null, default -> null;
-            };
-            if (callee == null) return;
-            if (path.contains(callee)) {
-                List<String> cycle = new ArrayList<>(path.subList(path.indexOf(callee), path.size()));
-                cycle.add(callee);
-                throw new Hlo4jException("func.call @" + callee + " recurses (" + String.join(" -> ", cycle.stream().map(n -> "@" + n).toList())
-                        + "); neither the interpreter nor XLA runs recursive programs", op.location());
-            }
-            Operation next = fns.get(callee);
-            if (next != null) visit(next, fns, path, done);
-        });
-        path.remove(path.size() - 1);
-        done.add(name);
-    }
-
     /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
     static void meshesSimulatable(Module module) {
         Walker.walk(module.op(), op -> {
@@ -125,23 +89,28 @@ final class RunChecks {
     }
 
     /**
-     * The interpreter computes on static shapes and holds at most {@link Shape#MAX_ELEMENTS} elements per tensor: the
-     * first op whose result breaks either is refused, with its location, before anything runs.
+     * What {@code entry} runs can run: no {@code func.call} chain from it recurses or names a missing or mistyped
+     * function (the interpreter would recurse until the thread stack ran out; XLA refuses recursive programs too), and
+     * in {@code entry} and the functions it reaches, every result has a static shape of at most
+     * {@link Shape#MAX_ELEMENTS} elements (the interpreter's limits). Functions it never calls are not its business.
+     * The first op at fault is refused with its location, before anything runs.
      */
-    static void interpretable(Module module) {
-        Walker.walk(module.op(), op -> {
-            for (OpResult r : op.results()) {
-                Type t = r.type();
-                if (!(t instanceof TensorType tt)) continue;
-                if (!tt.hasStaticShape()) {
-                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " has the dynamic type " + tt
-                            + "; the interpreter runs programs with static shapes only", op.location());
+    static void runnable(Module module, Operation entry) {
+        for (Operation fn : Calls.reachable(entry, module.symbols()::lookup, "run")) {
+            Walker.walk(fn, op -> {
+                for (OpResult r : op.results()) {
+                    Type t = r.type();
+                    if (!(t instanceof TensorType tt)) continue;
+                    if (!tt.hasStaticShape()) {
+                        throw new Hlo4jException(op.name() + ": result #" + r.index() + " has the dynamic type " + tt
+                                + "; the interpreter runs programs with static shapes only", op.location());
+                    }
+                    if (tt.numElements() > Shape.MAX_ELEMENTS) {
+                        throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tt + " has " + tt.numElements()
+                                + " elements; the interpreter holds at most " + Shape.MAX_ELEMENTS + " per tensor", op.location());
+                    }
                 }
-                if (tt.numElements() > Shape.MAX_ELEMENTS) {
-                    throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tt + " has " + tt.numElements()
-                            + " elements; the interpreter holds at most " + Shape.MAX_ELEMENTS + " per tensor", op.location());
-                }
-            }
-        });
+            });
+        }
     }
 }

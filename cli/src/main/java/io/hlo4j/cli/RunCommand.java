@@ -86,6 +86,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
         if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
@@ -95,10 +96,8 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
-        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
         if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
-        RunChecks.interpretable(modules.get(0));
-        RunChecks.noRecursion(modules.get(0), fn);
+        RunChecks.runnable(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
         List<List<RtValue>> perDevice = new ArrayList<>();
@@ -148,7 +147,10 @@ public final class RunCommand implements Callable<Integer> {
      */
     private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
-        if (timeoutSeconds != null) throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path");
+        if (timeoutSeconds != null) {
+            throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path"
+                    + (implied ? " (implied: the module holds sdy.manual_computation)" : ""));
+        }
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {

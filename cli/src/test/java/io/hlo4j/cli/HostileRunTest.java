@@ -62,10 +62,10 @@ class HostileRunTest {
     }
 
     @Test void devicesOutOfRangeAreAUsageErrorBeforeAnyFileIsRead() {
-        for (String n : new String[] {"0", "-1", "65537", "2000000000"}) {
+        for (String n : new String[] {"0", "-1", "4097", "2000000000"}) {
             // the module does not exist: the flag is refused first
             refused(Cli.run("run", dir.resolve("missing.mlir").toString(), "--devices", n), 2,
-                    "hlo4j run: --devices must be between 1 and 65536, got " + n + " (see 'hlo4j run --help')\n");
+                    "hlo4j run: --devices must be between 1 and 4096, got " + n + " (see 'hlo4j run --help')\n");
         }
     }
 
@@ -101,6 +101,24 @@ class HostileRunTest {
                 """);
         refused(Cli.run("run", dyn.toString(), "--input", a.toString()), 1, "hlo4j: " + dyn + ":2:3: stablehlo.add: result #0 has "
                 + "the dynamic type tensor<?xf32>; the interpreter runs programs with static shapes only\n");
+    }
+
+    /** Only what the entry reaches is checked: an unused function with dynamic shapes does not stop @main. */
+    @Test void aFunctionTheEntryNeverCallsIsNotChecked() throws IOException {
+        Path m = dir.resolve("unused.mlir");
+        Files.writeString(m, """
+                func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.add %x, %x : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @unused(%y: tensor<?xf32>) -> tensor<?xf32> {
+                  %0 = stablehlo.add %y, %y : tensor<?xf32>
+                  return %0 : tensor<?xf32>
+                }
+                """);
+        Cli.Run r = Cli.run("run", m.toString(), "--input", a.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.err()).isEmpty();
     }
 
     @Test void aPluginThatIsNoLibraryIsRefusedBeforeLoading() throws IOException {
@@ -148,7 +166,7 @@ class HostileRunTest {
         Cli.Run r = Cli.run("run", big.toString(), "--spmd", "--input", a.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + big + ":2:3: sdy.mesh @mesh ")
-                .endsWith(" has 10000000000 devices; hlo4j simulates at most 65536 (one thread each)\n").hasLineCount(1);
+                .endsWith(" has 10000000000 devices; hlo4j simulates at most 4096 (one thread each)\n").hasLineCount(1);
         assertThat(r.out()).isEmpty();
     }
 
@@ -170,8 +188,8 @@ class HostileRunTest {
                 }
                 """);
         // it used to run until the thread stack ran out
-        refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: func.call @main recurses "
-                + "(@main -> @f -> @main); neither the interpreter nor XLA runs recursive programs\n");
+        refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: cannot run @main: recursive call "
+                + "chain @main -> @f -> @main (func.call @main in @f at " + rec + ":6:3); StableHLO functions cannot recurse\n");
     }
 
     @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {

@@ -44,6 +44,45 @@ public final class Nn {
     }
 
     /**
+     * Inverted dropout: with {@code training}, each element is kept with probability {@code 1 - rate} (a uniform
+     * draw from {@code key}, a u32[2] {@link Random} key, below {@code 1 - rate}) and scaled by {@code 1/(1-rate)}
+     * so the expectation is unchanged; the rest are 0. Without {@code training}, or with rate 0, {@code x} itself.
+     * Rate 1 drops everything (zeros). Use a fresh key per step and layer ({@link Random#foldIn}).
+     */
+    public static Tensor dropout(Tensor x, double rate, Tensor key, boolean training) {
+        Location loc = SourceLoc.here();
+        Ops.requireFloat("dropout", x, loc);
+        if (!(rate >= 0 && rate <= 1)) throw new DslException("dropout", "rate must be in [0, 1], got " + rate + " for " + x.describe(), loc);
+        if (!training || rate == 0) return x;
+        if (key == null || key.dtype() != DType.U32 || key.rank() != 1 || key.dim(0) != 2) {
+            throw new DslException("dropout", "key must be a ui32[2] key from Random.key, got " + (key == null ? "null" : key.describe()), loc);
+        }
+        if (rate == 1) return Ops.zeros(x.shape(), x.dtype());
+        Tensor keep = Ops.lt(Random.uniform(key, x.shape(), DType.F32), 1 - rate);
+        return Ops.where(keep, Ops.div(x, 1 - rate), 0.0);
+    }
+
+    /**
+     * {@code softmax(q k^T * scale + mask) v} in JAX's layout: query [batch, q_seq, heads, head_dim], key and value
+     * [batch, kv_seq, kv_heads, head_dim] (heads a multiple of kv_heads: grouped-query attention). {@code mask}: bool,
+     * true where attending is allowed, broadcastable to [batch, heads, q_seq, kv_seq], or null; {@code causal}: query t
+     * sees key positions s <= t. bf16/f16 inputs take their logits and softmax in f32; the result has q's dtype.
+     */
+    public static Tensor dotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, double scale) {
+        return Attention.apply(q, k, v, mask, causal, scale, SourceLoc.here());
+    }
+
+    /** As above with {@code scale = 1/sqrt(head_dim)}. */
+    public static Tensor dotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
+        Location loc = SourceLoc.here();
+        if (q.rank() != 4) throw new DslException("dotProductAttention", "query must be [batch, seq, heads, head_dim], got " + q.describe(), loc);
+        return Attention.apply(q, k, v, mask, causal, 1 / Math.sqrt(q.dim(3)), loc);
+    }
+
+    /** Unmasked, {@code scale = 1/sqrt(head_dim)}. */
+    public static Tensor dotProductAttention(Tensor q, Tensor k, Tensor v) { return dotProductAttention(q, k, v, null, false); }
+
+    /**
      * RMSNorm over the last axis: {@code x / sqrt(mean(x^2) + eps) * scale}, {@code scale} of shape [last dim] or null
      * (none). bf16 and f16 inputs are normalised in f32 and rounded back once, as mixed-precision models do.
      */

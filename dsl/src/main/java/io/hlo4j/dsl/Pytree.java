@@ -101,6 +101,29 @@ public final class Pytree {
         };
     }
 
+    /**
+     * The path of each leaf, in leaf order: map keys, list indices and record component names joined by {@code .}
+     * ({@code layer0.w} in a flat state dict, {@code mu.0} in a record holding a list); {@code ""} for a bare leaf.
+     */
+    public static List<String> paths(Def def) {
+        List<String> out = new ArrayList<>();
+        paths(def, "", out);
+        return out;
+    }
+
+    private static void paths(Def def, String prefix, List<String> out) {
+        String dot = prefix.isEmpty() ? "" : prefix + ".";
+        switch (def) {
+            case Leaf l -> out.add(prefix);
+            case ListDef l -> { for (int i = 0; i < l.children().size(); i++) paths(l.children().get(i), dot + i, out); }
+            case MapDef m -> { for (int i = 0; i < m.keys().size(); i++) paths(m.children().get(i), dot + m.keys().get(i), out); }
+            case RecordDef r -> {
+                RecordComponent[] comps = r.type().getRecordComponents();
+                for (int i = 0; i < comps.length; i++) paths(r.children().get(i), dot + comps[i].getName(), out);
+            }
+        }
+    }
+
     public static List<Object> leaves(Object tree) {
         List<Object> l = new ArrayList<>();
         flatten(tree, l);

@@ -65,6 +65,14 @@ public final class Reductions {
         return Ops.div(sum(x, ax), (double) n);
     }
 
+    /** With {@code keepdims}, the reduced axes stay as size 1 (NumPy's {@code keepdims=True}), ready to broadcast back. */
+    public static Tensor sum(Tensor x, boolean keepdims, int... axes) { return kept(sum(x, axes), x, keepdims, axes); }
+    public static Tensor max(Tensor x, boolean keepdims, int... axes) { return kept(max(x, axes), x, keepdims, axes); }
+    public static Tensor min(Tensor x, boolean keepdims, int... axes) { return kept(min(x, axes), x, keepdims, axes); }
+    public static Tensor mean(Tensor x, boolean keepdims, int... axes) { return kept(mean(x, axes), x, keepdims, axes); }
+
+    private static Tensor kept(Tensor reduced, Tensor x, boolean keepdims, int[] axes) { return keepdims ? keepDims(reduced, x, axes) : reduced; }
+
     /** Keeps reduced axes as size 1 (for broadcasting back). */
     public static Tensor keepDims(Tensor reduced, Tensor original, int... axes) {
         Location loc = SourceLoc.here();

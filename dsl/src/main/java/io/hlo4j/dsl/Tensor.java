@@ -75,7 +75,11 @@ public final class Tensor {
     public Tensor matmul(Tensor o) { return Linalg.matmul(this, o); }
     public Tensor sum(int... axes) { return Reductions.sum(this, axes); }
     public Tensor mean(int... axes) { return Reductions.mean(this, axes); }
+    public Tensor sum(boolean keepdims, int... axes) { return Reductions.sum(this, keepdims, axes); }
+    public Tensor mean(boolean keepdims, int... axes) { return Reductions.mean(this, keepdims, axes); }
     public Tensor max(int... axes) { return Reductions.max(this, axes); }
     public Tensor min(int... axes) { return Reductions.min(this, axes); }
+    public Tensor max(boolean keepdims, int... axes) { return Reductions.max(this, keepdims, axes); }
+    public Tensor min(boolean keepdims, int... axes) { return Reductions.min(this, keepdims, axes); }
     public Tensor argmax(int axis) { return Reductions.argmax(this, axis); }
 }

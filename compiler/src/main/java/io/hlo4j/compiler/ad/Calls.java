@@ -59,6 +59,25 @@ public final class Calls {
         walk(func, symbols, doing, stack, new java.util.HashSet<>());
     }
 
+    /**
+     * {@code func} and every function a call chain from it reaches (custom-VJP backward functions included), in the
+     * order first met; refuses what {@link #refuseCycles} refuses.
+     */
+    public static List<Operation> reachable(Operation func, Function<String, Operation> symbols, String doing) {
+        refuseCycles(func, symbols, doing);
+        java.util.Map<String, Operation> seen = new java.util.LinkedHashMap<>();
+        java.util.ArrayDeque<Operation> todo = new java.util.ArrayDeque<>(List.of(func));
+        while (!todo.isEmpty()) {
+            Operation f = todo.removeFirst();
+            if (seen.putIfAbsent(name(f), f) != null) continue;
+            for (Operation call : calls(f)) {
+                todo.addLast(callee(call, symbols, doing));
+                if (call.attr(Checkpoint.CUSTOM_VJP) != null) todo.addLast(customBackward(call, symbols, doing));
+            }
+        }
+        return List.copyOf(seen.values());
+    }
+
     private static void walk(Operation func, Function<String, Operation> symbols, String doing, SequencedSet<String> stack,
                              java.util.Set<String> done) {
         for (Operation call : calls(func)) {

@@ -85,9 +85,10 @@ public final class Jit {
 
     /** The compiled program for these argument specs (cached). */
     public Compiled compile(Object... args) {
-        requireNonNullArgs(name, args, SourceLoc.here());
+        Location loc = SourceLoc.here();
+        requireNonNullArgs(name, args, loc);
         List<Object> leaves = new ArrayList<>();
-        Pytree.Def def = Pytree.flatten(List.of(args), leaves);
+        Pytree.Def def = flattenArgs(name, args, leaves, loc);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
         return cache.computeIfAbsent(List.of(def, specs), k -> trace(args).lower().compile(backend));
     }
@@ -105,6 +106,12 @@ public final class Jit {
         throw new IllegalStateException("function returned a " + r.getClass().getSimpleName() + ", not one tensor");
     }
 
+    /** As {@link #call} for a function returning a map of named tensors (a gradient of a state dict, say). */
+    public Map<String, HostArray> callMap(Object... args) { return HostTrees.map("Jit.callMap @" + name, call(args)); }
+
+    /** As {@link #call} for a function returning a list of tensors. */
+    public List<HostArray> callList(Object... args) { return HostTrees.list("Jit.callList @" + name, call(args)); }
+
     static Spec specOf(Object leaf) {
         return switch (leaf) {
             case Spec s -> s;
@@ -112,6 +119,15 @@ public final class Jit {
             default -> throw new DslException("jit", "argument leaf " + leaf + " (a " + leaf.getClass().getSimpleName()
                     + ") is neither a Spec nor a HostArray", SourceLoc.here());
         };
+    }
+
+    /** The arguments' leaves; a pytree that cannot be flattened (a null inside a list, say) is refused at the user's line. */
+    private static Pytree.Def flattenArgs(String name, Object[] args, List<Object> leaves, Location loc) {
+        try {
+            return Pytree.flatten(List.of(args), leaves);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new DslException("jit", "the arguments of @" + name + " are not a pytree of Specs or HostArrays: " + e.getMessage(), loc, e);
+        }
     }
 
     /** A null argument would otherwise surface as a NullPointerException from List.of. */
@@ -128,7 +144,7 @@ public final class Jit {
         Location loc = SourceLoc.here();
         requireNonNullArgs(name, args, loc);
         List<Object> leaves = new ArrayList<>();
-        Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
+        Pytree.Def inDef = flattenArgs(name, args, leaves, loc);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
         List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
         FunctionBuilder fb = IrBuilder.function(name, types, loc).visibility("public");

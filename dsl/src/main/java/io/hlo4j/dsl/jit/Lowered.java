@@ -20,7 +20,9 @@ public record Lowered(Traced traced, Module module) {
     /** With {@code loc(...)} on every op: the user's source lines. */
     public String asTextWithLocations() { return MlirPrinter.print(module, new PrintOptions(false, true)); }
 
-    public Compiled compile() { return compile(Backend.interpreter()); }
+    /** On {@link Backend#configured()}, the backend {@code jit}'s calls use: PJRT when a plugin is configured, else the interpreter. */
+    public Compiled compile() { return compile(Backend.configured()); }
 
+    /** On an explicit backend, e.g. {@link Backend#interpreter()} whatever is configured. */
     public Compiled compile(Backend backend) { return new Compiled(this, backend.compile(module)); }
 }

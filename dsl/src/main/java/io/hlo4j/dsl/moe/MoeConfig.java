@@ -114,6 +114,20 @@ public record MoeConfig(
         return with(routingStrategy, loadBalancingStrategy, lblCoef, rzlCoef, capacityFactor, act);
     }
 
+    /** Shard the weights' expert axis on tp instead of ep (JSON {@code use_expert_tensor_mode}). */
+    public MoeConfig withUseExpertTensorMode(boolean on) { return withMesh(on, fsdpIsEpBound, spIsEpBound); }
+
+    /** Fold the fsdp mesh axis into the expert axis ({@code true}, the default) or into dp (JSON {@code fsdp_is_ep_bound}). */
+    public MoeConfig withFsdpIsEpBound(boolean on) { return withMesh(useExpertTensorMode, on, spIsEpBound); }
+
+    /** Fold the sp mesh axis into the expert axis ({@code true}, the default) or into dp (JSON {@code sp_is_ep_bound}). */
+    public MoeConfig withSpIsEpBound(boolean on) { return withMesh(useExpertTensorMode, fsdpIsEpBound, on); }
+
+    private MoeConfig withMesh(boolean tensorMode, boolean fsdpEp, boolean spEp) {
+        return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, routingStrategy, loadBalancingStrategy,
+                lblCoef, rzlCoef, capacityFactor, moeMethod, dtype, hiddenAct, tensorMode, fsdpEp, spEp);
+    }
+
     /** A copy with the routing, loss and activation fields given (sizes, method, dtype and mesh flags kept). */
     private MoeConfig with(MoeRoutingStrategy rs, MoeLoadBalancingStrategy lb, OptionalDouble lbl, OptionalDouble rzl, double cf, HiddenAct act) {
         return new MoeConfig(nRoutedExperts, numExpertsPerTok, hiddenSize, moeIntermediateSize, rs, lb, lbl, rzl, cf, moeMethod, dtype, act,

@@ -10,6 +10,26 @@ import java.util.Map;
 public record Params(Map<String, ?> all, String prefix) {
     public static Params of(Map<String, ?> all) { return new Params(all, ""); }
 
+    /**
+     * A traced function's argument ({@code a[0]}) as parameters, without an unchecked cast: it must be a map
+     * keyed by name, else the error says what it is.
+     */
+    public static Params of(Object tracedArgument) {
+        if (!(tracedArgument instanceof Map<?, ?> m)) {
+            throw new DslException("Params.of", "expected the parameters as a map of name -> Tensor, got "
+                    + (tracedArgument instanceof Tensor t ? "one tensor " + t.describe() : tracedArgument == null ? "null" : "a " + tracedArgument.getClass().getSimpleName()),
+                    SourceLoc.here());
+        }
+        Map<String, Object> named = new java.util.LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k)) {
+                throw new DslException("Params.of", "parameter key " + e.getKey() + " is a " + e.getKey().getClass().getSimpleName() + ", not a String", SourceLoc.here());
+            }
+            named.put(k, e.getValue());
+        }
+        return of(named);
+    }
+
     public Params child(String name) { return new Params(all, prefix + name + "."); }
 
     public Tensor get(String name) {

@@ -2,11 +2,13 @@ package io.hlo4j.dsl.optim;
 
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.grad.Grad;
+import io.hlo4j.dsl.jit.HostTrees;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One training step as a single traced program: {@code (params, optState, batch...) -> [loss, params', optState']},
@@ -55,6 +57,9 @@ public final class TrainStep {
         }
 
         public Object params() { return params; }
+
+        /** The current parameters as a state dict, for parameters given as a flat {@code Map<String, HostArray>}. */
+        public Map<String, HostArray> paramsMap() { return HostTrees.map("TrainStep.Runner.paramsMap", params); }
 
         public Object state() { return state; }
 

@@ -38,7 +38,7 @@ class MlpTrainingJourneyTest {
 
     /** Mean squared error of the MLP on (x, y); the same function serves f32 and f64 parameters. */
     static final TracedFunction LOSS = a -> {
-        Tensor pred = MLP.apply(Params.of((Map<String, ?>) a[0]), (Tensor) a[1]);
+        Tensor pred = MLP.apply(Params.of(a[0]), (Tensor) a[1]);
         return Ops.square(pred.sub((Tensor) a[2])).mean();
     };
 
@@ -67,7 +67,7 @@ class MlpTrainingJourneyTest {
         TrainStep.Runner run = new TrainStep.Runner("train", LOSS, new AdamW(LR, 0.9, 0.999, 1e-8, WEIGHT_DECAY), p0);
         List<Double> losses = new ArrayList<>();
         losses.add(run.step(x, y));
-        @SuppressWarnings("unchecked") Map<String, HostArray> p1 = (Map<String, HostArray>) run.params();
+        Map<String, HostArray> p1 = run.paramsMap();
         for (int step = 1; step < 50; step++) losses.add(run.step(x, y));
 
         // --- step 1: the f64 gradient against central finite differences of the f64 loss
@@ -75,7 +75,7 @@ class MlpTrainingJourneyTest {
         for (String name : p0.keySet()) assertThat(p64.get(name).toDoubleArray()).containsExactly(p0.get(name).toDoubleArray());
         HostArray x64 = array(DType.F64, d[0], N, IN), y64 = array(DType.F64, d[1], N, 1);
         Jit loss64 = Jit.jit("loss64", LOSS);
-        @SuppressWarnings("unchecked") Map<String, HostArray> g64 = (Map<String, HostArray>) Jit.jit("grad64", Grad.grad(LOSS, 0)).call(p64, x64, y64);
+        Map<String, HostArray> g64 = Jit.jit("grad64", Grad.grad(LOSS, 0)).callMap(p64, x64, y64);
         double l0 = loss64.call1(p64, x64, y64).getDouble(0);
         assertThat(losses.get(0)).as("the first step reports the loss before the update").isCloseTo(l0, org.assertj.core.data.Offset.offset(1e-5 * l0));
 
@@ -97,7 +97,7 @@ class MlpTrainingJourneyTest {
         assertThat(checked).isEqualTo(IN * HIDDEN + HIDDEN + HIDDEN + 1);
 
         // --- the f32 gradient the training step used agrees with the f64 one
-        @SuppressWarnings("unchecked") Map<String, HostArray> g32 = (Map<String, HostArray>) Jit.jit("grad32", Grad.grad(LOSS, 0)).call(p0, x, y);
+        Map<String, HostArray> g32 = Jit.jit("grad32", Grad.grad(LOSS, 0)).callMap(p0, x, y);
         for (String name : p64.keySet()) {
             double[] a = g32.get(name).toDoubleArray(), b = g64.get(name).toDoubleArray();
             for (int i = 0; i < a.length; i++) assertThat(a[i]).as("f32 vs f64 gradient of %s[%d]", name, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-5));

@@ -126,6 +126,7 @@ public final class Operation {
         public Builder region(Region r) { regions.add(r); return this; }
         public Builder regions(List<Region> rs) { regions.addAll(rs); return this; }
         public Builder location(Location l) { location = l == null ? Location.UNKNOWN : l; return this; }
+        public Location location() { return location; }
 
         public Operation build() {
             return new Operation(name, operands, resultTypes, DictionaryAttr.of(properties), DictionaryAttr.of(attributes),

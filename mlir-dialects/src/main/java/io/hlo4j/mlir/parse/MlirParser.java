@@ -52,22 +52,36 @@ public final class MlirParser {
     }
 
     /**
-     * MLIR text holds no control characters but tab, newline and carriage return. Any other (a NUL in a file cut short by
-     * a crash, binary data that happens to be valid UTF-8) would otherwise end a token silently and be reported as
-     * whatever the shortened token then looked like; refused here at its own line and column instead.
+     * MLIR text holds no control characters but tab, newline and carriage return outside comments and string
+     * literals (MLIR's lexer takes them inside both). Any other (a NUL in a file cut short by a crash, binary data that
+     * happens to be valid UTF-8) would otherwise end a token silently and be reported as whatever the shortened token
+     * then looked like; refused here at its own line and column instead.
      */
     private static void refuseControlCharacters(String text, String fileName, int firstLine) {
         int line = firstLine, col = 1;
+        boolean comment = false, string = false;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == '\n') {
                 line++;
                 col = 1;
+                comment = string = false;   // neither spans lines (an unclosed string is the lexer's error)
                 continue;
             }
-            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
-                throw new io.hlo4j.mlir.ir.ParseException(String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) c),
-                        fileName, line, col);
+            if (string) {
+                if (c == '\\' && i + 1 < text.length() && text.charAt(i + 1) != '\n') {
+                    i++;
+                    col++;
+                } else if (c == '"') {
+                    string = false;
+                }
+            } else if (!comment) {
+                if (c == '"') string = true;
+                else if (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '/') comment = true;
+                else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
+                    throw new io.hlo4j.mlir.ir.ParseException(String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) c),
+                            fileName, line, col);
+                }
             }
             col++;
         }

@@ -287,7 +287,9 @@ final class OpParser implements AsmParser {
         exitOp();
         if (b == null) throw cursor.errorAtPlain(nameTok, "the syntax of '" + def.name() + "' returned no operation");
         Location loc = parseOptionalLocation();
-        b.location(loc != null ? loc : cursor.locationOf(start));
+        // A syntax that read the trailing loc(...) itself (to locate ops it builds in a region) has set it already.
+        if (loc != null) b.location(loc);
+        else if (b.location().equals(Location.UNKNOWN)) b.location(cursor.locationOf(start));
         return build(b, nameTok);
     }
 

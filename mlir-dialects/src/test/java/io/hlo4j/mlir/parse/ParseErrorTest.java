@@ -41,6 +41,11 @@ class ParseErrorTest {
         assertThat(error(F + "  %0 = stablehlo.a\u0000d %a, %a : tensor<f32>\n  return %0 : tensor<f32>\n}"))
                 .isEqualTo("t.mlir:2:19: control character \\x00 in the text (a binary or damaged file?)");
         assertThat(error(F + "  return \u0007%a : tensor<f32>\n}")).isEqualTo("t.mlir:2:10: control character \\x07 in the text (a binary or damaged file?)");
+        // inside comments and string literals MLIR takes them; a quote inside a string does not end it early
+        assertThat(MlirParser.parseModule("// a bell \u0007 in a comment\n" + F + "  return %a : tensor<f32>\n}", "t.mlir")).isNotNull();
+        assertThat(MlirParser.parseModule("\"t.op\"() {s = \"x\\\"\u0001y\"} : () -> ()", "t.mlir")).isNotNull();
+        assertThat(error("\"t.op\"() {s = \"x\\\"y\"} : () -> ()\n\"t.op\"() {s = \u0001} : () -> ()"))
+                .isEqualTo("t.mlir:2:15: control character \\x01 in the text (a binary or damaged file?)");
         // tab and CR are whitespace
         assertThat(MlirParser.parseModule(F.replace(" ", "\t") + "  return %a : tensor<f32>\r\n}\r\n", "t.mlir")).isNotNull();
     }

@@ -81,7 +81,15 @@ final class RunParallel {
                     grid.rendezvous().finished(p);
                 }
             });
-            threads[i].start();
+            try {
+                threads[i].start();
+            } catch (OutOfMemoryError | IllegalStateException e) {   // the OS refused another thread
+                InterpreterException refused = new InterpreterException("cannot start simulated device " + i + " of " + n
+                        + " (one thread each): the machine refused another thread (" + e.getMessage() + "); use fewer devices", io.hlo4j.mlir.ir.Location.UNKNOWN);
+                grid.rendezvous().abort(refused);   // the devices already started give up their collectives
+                joinStarted(threads, i);
+                throw refused;
+            }
         }
         for (Thread t : threads) {
             try {
@@ -110,5 +118,16 @@ final class RunParallel {
         if (first instanceof Error e) throw e;
         if (first != null) throw new IllegalStateException(first);
         return results;
+    }
+
+    private static void joinStarted(Thread[] threads, int started) {
+        for (int k = 0; k < started; k++) {
+            try {
+                threads[k].join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -100,7 +100,17 @@ final class MockPjrt {
         /** Resets, then asserts every kind of live object is back at {@code before} (nothing leaked). */
         void assertNothingLeaked(long[] before) {
             reset();
+            // A pending event destroyed unawaited is freed by the mock's completing thread ~20 ms later: wait for
+            // the counts to settle (up to 2 s) rather than read them at once.
             long[] after = live();
+            for (long deadline = System.nanoTime() + 2_000_000_000L; !java.util.Arrays.equals(after, before) && System.nanoTime() < deadline; after = live()) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             for (int k = 0; k < after.length; k++)
                 org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isEqualTo(before[k]);
         }

@@ -80,6 +80,16 @@ class PjrtBindingTest extends MockPluginTest {
         }
     }
 
+    /** Another process's devices (here: the mock told only the first two are this process's) are listed, not addressable. */
+    @Test
+    void devicesOfOtherProcessesAreListedButNotAddressable() {
+        try (PjrtClient c = plugin().createClient(Map.of("num_devices", 4L, "addressable_devices", 2L))) {
+            assertThat(c.devices()).extracting(PjrtDevice::id).containsExactly(100, 101, 102, 103);
+            assertThat(c.devices()).extracting(PjrtDevice::addressable).containsExactly(true, true, false, false);
+            assertThat(c.addressableDevices()).extracting(PjrtDevice::id).containsExactly(100, 101);
+        }
+    }
+
     @Test
     void anInt64ListCreateOptionReachesThePluginWhole() {
         Map<String, Object> opts = new LinkedHashMap<>();

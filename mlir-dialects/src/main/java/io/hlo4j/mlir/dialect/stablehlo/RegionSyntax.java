@@ -8,6 +8,7 @@ import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
@@ -100,6 +101,7 @@ final class RegionSyntax {
     }
 
     private static Operation.Builder parseReduce(AsmParser p, String opName, Set<String> inherent) {
+        Location at = p.currentLocation();
         List<OperandRef> inputs = new ArrayList<>();
         List<OperandRef> inits = new ArrayList<>();
         if (p.consumeIf("(")) {
@@ -135,14 +137,19 @@ final class RegionSyntax {
         b.property("dimensions", DenseArrayAttr.ofI64(dims));
         b.resultTypes(fn.results());
         if (inner != null) {
+            // The combiner the short form stands for has no text of its own: its ops take the reduce's loc(...),
+            // read here rather than by the caller, else the reduce's position in the source.
+            Location loc = p.parseOptionalLocation();
+            if (loc != null) b.location(loc);
+            Location bodyLoc = loc != null ? loc : at;
             b.operands(p.resolve(all, fn.inputs()));
             if (!(fn.inputs().get(0) instanceof TensorType in0)) throw p.error("reduce input must be a tensor, got " + fn.inputs().get(0));
             TensorType scalar = TensorType.scalar(in0.elementType());
             Block.Builder bb = Block.builder();
-            BlockArgument lhs = bb.addArgument(scalar);
-            BlockArgument rhs = bb.addArgument(scalar);
-            Operation innerOp = bb.append(Operation.builder(inner).operands(lhs, rhs).resultType(scalar).build());
-            bb.append(Operation.builder("stablehlo.return").operand(innerOp.result(0)).build());
+            BlockArgument lhs = bb.addArgument(scalar, bodyLoc);
+            BlockArgument rhs = bb.addArgument(scalar, bodyLoc);
+            Operation innerOp = bb.append(Operation.builder(inner).operands(lhs, rhs).resultType(scalar).location(bodyLoc).build());
+            bb.append(Operation.builder("stablehlo.return").operand(innerOp.result(0)).location(bodyLoc).build());
             return b.region(Region.of(bb.build()));
         }
         p.expectKeyword("reducer");

@@ -1,0 +1,53 @@
+package io.hlo4j.dsl.jit;
+
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checked views of a call's result pytree, so user code needs no unchecked cast: a flat map of named arrays
+ * (a state dict, a gradient of one) or a flat list of arrays. A result of another shape is refused by name.
+ */
+public final class HostTrees {
+    private HostTrees() {}
+
+    /** {@code tree} as a {@code Map<String, HostArray>} (same order), or an error naming {@code who} and what it is. */
+    public static Map<String, HostArray> map(String who, Object tree) {
+        if (!(tree instanceof Map<?, ?> m)) throw new DslException(who, "expected a map of name -> array, got " + describe(tree), SourceLoc.here());
+        Map<String, HostArray> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k) || !(e.getValue() instanceof HostArray h)) {
+                throw new DslException(who, "expected a map of name -> array, but entry " + e.getKey() + " holds " + describe(e.getValue()),
+                        SourceLoc.here());
+            }
+            out.put(k, h);
+        }
+        return out;
+    }
+
+    /** {@code tree} as a {@code List<HostArray>}, or an error naming {@code who} and what it is. */
+    public static List<HostArray> list(String who, Object tree) {
+        if (!(tree instanceof List<?> l)) throw new DslException(who, "expected a list of arrays, got " + describe(tree), SourceLoc.here());
+        List<HostArray> out = new ArrayList<>();
+        for (int i = 0; i < l.size(); i++) {
+            if (!(l.get(i) instanceof HostArray h)) throw new DslException(who, "expected a list of arrays, but item #" + i + " is " + describe(l.get(i)), SourceLoc.here());
+            out.add(h);
+        }
+        return out;
+    }
+
+    static String describe(Object o) {
+        return switch (o) {
+            case null -> "null";
+            case HostArray h -> "one array " + h.type();
+            case List<?> l -> "a list of " + l.size();
+            case Map<?, ?> m -> "a map with keys " + new java.util.TreeSet<>(m.keySet().stream().map(String::valueOf).toList());
+            default -> "a " + o.getClass().getSimpleName();
+        };
+    }
+}
