@@ -39,11 +39,17 @@ final class LocalOps {
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
             "stablehlo.reduce_precision", "chlo.ragged_dot");
 
+    private static final String OWN_RULE = "sdy.sharding_rule";
+
     /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
     static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot");
 
     static boolean supports(Operation op) {
         if (op.def() != null && op.def().has(OpTrait.ELEMENTWISE) && op.regions().isEmpty()) return true;
+        // a custom call the user gave its own sdy.sharding_rule runs on blocks as the rule says (as Shardy trusts it);
+        // its reduction factors would need a combiner the rule does not name, so those stay computed replicated
+        if (op.name().equals("stablehlo.custom_call") && op.attributes().get(OWN_RULE) instanceof io.hlo4j.mlir.dialect.sdy.OpShardingRule r
+                && r.reductionFactors().isEmpty()) return true;
         return LOCALISED.contains(op.name());
     }
 
@@ -99,7 +105,8 @@ final class LocalOps {
         }
         Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);
         for (Map.Entry<String, Attribute> e : props.entrySet()) ob.property(e.getKey(), e.getValue());
-        ob.attributes(op.attributes().without(Partitioner.SHARDING));
+        // the own rule's factor sizes are global: the device program keeps no sdy attribute
+        ob.attributes(op.attributes().without(Partitioner.SHARDING).without(OWN_RULE));
         for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
         List<Value> out = new ArrayList<>(b.append(ob, op.location()).results());
         if (op.name().equals("stablehlo.iota")) {

@@ -281,6 +281,15 @@ public final class Partitioner {
                 TensorSharding to = checkMesh((TensorSharding) op.attr("sharding"), "'" + op.name() + "'", op.location());
                 env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
             }
+            // Shardy's explicit collectives (what its reshard-to-collectives passes emit) are, on the global program,
+            // the identity with the result held in out_sharding: a reshard the planner re-derives
+            case "sdy.all_gather", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute" -> {
+                TensorSharding to = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
+                env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
+            }
+            // propagation markers: the value passes through as it is held; a sharding group only steered propagation
+            case "sdy.propagation_barrier" -> env.put(op.result(0), local(env, op.operand(0), op));
+            case "sdy.sharding_group" -> { }
             case "sdy.manual_computation" -> manual(b, op, env);
             case "stablehlo.while", "stablehlo.case", "stablehlo.if" -> controlFlow(b, op, env);
             case "stablehlo.constant" -> {

@@ -99,6 +99,12 @@ public final class SdyVerifier {
      * the mesh, valid sub-axes, and no axis used twice (across dimensions, replicated and unreduced).
      */
     public static void verifySharding(Operation op, TensorSharding s, Type type, Map<String, MeshAttr> meshes, String role) {
+        MeshAttr named = s.inlineMesh() != null ? s.inlineMesh() : meshes.get(s.meshName());
+        if (type instanceof TensorType t && t.rank() > 0 && s.rank() == 0 && named != null && named.isMaximal()) {
+            // Shardy's maximal sharding (JAX's placement on one device) has no dimension list whatever the rank
+            throw fail(op, role + " " + s + " places the whole " + t + " on device " + named.deviceOrder().get(0) + " (a maximal sharding, "
+                    + "mesh " + named.body() + "); hlo4j has no single-device placement: shard it on a mesh or leave it unannotated");
+        }
         if (type instanceof TensorType t && s.rank() != t.rank()) {
             throw fail(op, role + " has " + s.rank() + " dimension shardings but the tensor " + t + " has rank " + t.rank());
         }
