@@ -70,7 +70,10 @@ class InspectCommandTest {
         JsonNode ar = j.get("collectives").get(0);
         assertThat(ar.get("op").asText()).isEqualTo("stablehlo.all_reduce");
         assertThat(ar.get("group_size").asLong()).isEqualTo(2);
-        assertThat(ar.get("bytes_per_device").asLong()).isEqualTo(4L * 8 * 32);
+        // received, as the run log counts it: 2 (g-1)/g of the 8x32 f32 block, g = 2; the buffer is the block itself
+        assertThat(ar.get("bytes_received_per_device").asLong()).isEqualTo(2L * (2 - 1) * 4 * 8 * 32 / 2);
+        assertThat(ar.get("bytes_received_is_bound").asBoolean()).isFalse();
+        assertThat(ar.get("buffer_bytes_per_device").asLong()).isEqualTo(4L * 8 * 32);
         assertThat(ar.get("replica_groups").toString()).isEqualTo("[[0,1],[2,3]]");
         JsonNode b = j.get("arguments").get(1);
         assertThat(b.get("shard_shape").toString()).isEqualTo("[16,16]");
