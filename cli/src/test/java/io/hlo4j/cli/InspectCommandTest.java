@@ -114,6 +114,33 @@ class InspectCommandTest {
                 "stablehlo.all_reduce in @main", "group size 2", "shard [4, 16]");
     }
 
+    /** Received bytes (the run log's measure) and the buffer, by hand; a ragged_all_to_all gets a bound. */
+    @Test void textReportPrintsReceivedBytesAndTheBuffer() throws IOException {
+        Path f = dir.resolve("c.mlir");
+        Files.writeString(f, """
+                module @c attributes {mhlo.num_partitions = 4 : i32} {
+                  func.func @main(%x: tensor<2x4xf32>, %i: tensor<4xi64>) -> (tensor<8x4xf32>, tensor<2x4xf32>) {
+                    %g = "stablehlo.all_gather"(%x) {all_gather_dim = 0 : i64, replica_groups = dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>,
+                        channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<2x4xf32>) -> tensor<8x4xf32>
+                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
+                        tensor<4xi64>, tensor<4xi64>, tensor<4xi64>) -> tensor<2x4xf32>
+                    return %g, %r : tensor<8x4xf32>, tensor<2x4xf32>
+                  }
+                }""");
+        Cli.Run r = run("inspect", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        // all_gather: 3 other devices' 2x4 f32 blocks = 96 B received; the gathered 8x4 f32 buffer is 128 B
+        assertThat(r.out()).contains("stablehlo.all_gather in @main at " + f + ":3:5: group size 4, 96 B received per device"
+                + " (buffer 128 B), groups [[0, 1, 2, 3]]");
+        // ragged: no groups, so every one of the 4 partitions; at most 3 chunks of 2 rows of 16 B
+        assertThat(r.out()).contains("ragged_all_to_all in @main at " + f + ":5:5: group size 4, at most 96 B received per device"
+                + " (buffer 32 B)");
+        Cli.Run j = run("inspect", "--json", f.toString());
+        JsonNode ragged = new ObjectMapper().readTree(j.out()).get("collectives").get(1);
+        assertThat(ragged.get("bytes_received_is_bound").asBoolean()).isTrue();
+        assertThat(ragged.get("bytes_received_per_device").asLong()).isEqualTo(3 * 2 * 16);
+    }
+
     @Test void unknownTargetIsAUsageError() throws IOException {
         Path f = dir.resolve("m.mlir");
         Files.writeString(f, SHARDED);
