@@ -33,10 +33,6 @@ import java.util.Map;
 public record CollectiveInfo(String op, String function, String location, List<List<Long>> replicaGroups,
                              long groupSize, long bytesPerDevice, boolean bytesBound, long bufferBytes, String axes) {
 
-    static CollectiveInfo of(Operation op, String function, Map<String, MeshAttr> meshes) {
-        return of(op, function, meshes, CollectiveTraffic.Processes.UNKNOWN);
-    }
-
     static CollectiveInfo of(Operation op, String function, Map<String, MeshAttr> meshes, CollectiveTraffic.Processes procs) {
         long operandBytes = op.operandTypes().stream().mapToLong(TensorBytes::of).sum();
         long resultBytes = op.resultTypes().stream().mapToLong(TensorBytes::of).sum();

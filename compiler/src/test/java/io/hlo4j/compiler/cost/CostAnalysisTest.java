@@ -128,6 +128,29 @@ class CostAnalysisTest {
         assertThat(c.functions().get(0).flops()).isZero();
     }
 
+    /** Empty groups mean every process; a module that does not say how many there are leaves the bytes unknown. */
+    @Test void emptyGroupsWithoutProcessCountsGiveUnknownBytes() {
+        String body = """
+                  func.func @main(%a: tensor<8xf32>) -> tensor<8xf32> {
+                    %0 = "stablehlo.all_reduce"(%a) ({
+                    ^bb0(%x: tensor<f32>, %y: tensor<f32>):
+                      %s = stablehlo.add %x, %y : tensor<f32>
+                      stablehlo.return %s : tensor<f32>
+                    }) {replica_groups = dense<> : tensor<0x0xi64>} : (tensor<8xf32>) -> tensor<8xf32>
+                    return %0 : tensor<8xf32>
+                  }
+                }""";
+        ModuleCost unknown = analyze("module {\n" + body);
+        assertThat(unknown.collectives().get(0).bytesPerDevice()).isEqualTo(-1);
+        assertThat(unknown.functions().get(0).collectiveBytes()).isZero();
+        assertThat(CostReport.text(unknown, Target.named("h100")))
+                .contains("group size 0, received bytes unknown (group size unknown) (buffer 32 B)");
+        // 3 replicas (no channel: cross-replica groups): 2 x 2/3 x 32 B, rounded up
+        ModuleCost three = analyze("module attributes {mhlo.num_replicas = 3 : i32, mhlo.num_partitions = 1 : i32} {\n" + body);
+        assertThat(three.collectives().get(0).groupSize()).isEqualTo(3);
+        assertThat(three.collectives().get(0).bytesPerDevice()).isEqualTo(43);
+    }
+
     @Test void shardingsGiveAxesPerDimAndShardShape() {
         ModuleCost c = analyze("""
                 module {
