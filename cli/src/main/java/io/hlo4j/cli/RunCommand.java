@@ -92,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
-        if (collectives && pjrtPlugin != null) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with --pjrt-plugin");
+        if (collectives && pjrtPlugin != null) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
