@@ -107,7 +107,7 @@ final class PartialManual {
                 long[] c = freeCoords(grid, (int) id, freeIdx);
                 if (first == null) first = c;
                 else if (!Arrays.equals(first, c)) {
-                    throw new Hlo4jException(what + ": '" + inner.name() + "' " + key + " group " + Arrays.toString(group)
+                    throw new Hlo4jException(what + ": '" + inner.name() + "' " + key + (key.equals("source_target_pairs") ? " pair " : " group ") + Arrays.toString(group)
                             + " joins devices on different coordinates of free axes " + free
                             + "; a collective in the body may only span manual axes", inner.location());
                 }

@@ -87,6 +87,46 @@ class PartialManualTest {
         assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 128, 128, 64);
     }
 
+    /** ppermute over x: the two row halves swap; pairs within each y column. */
+    private static String permuteOverX(String pairs) {
+        return """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{"x"}, {}]>] manual_axes={"x"} (%arg1: tensor<4x4xf32>) {
+                      %1 = "stablehlo.collective_permute"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, source_target_pairs = PAIRS}> : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<8x4xf32>) -> tensor<8x4xf32>
+                    return %0 : tensor<8x4xf32>
+                  }
+                }
+                """.replace("PAIRS", pairs);
+    }
+
+    @Test
+    void ppermuteOverX() {
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<8x4xf32> {
+                    %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %2 = stablehlo.concatenate %1, %0, dim = 0 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<8x4xf32>
+                    return %2 : tensor<8x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(permuteOverX("dense<[[0, 2], [2, 0], [1, 3], [3, 1]]> : tensor<4x2xi64>"), input(8, 4, 4), oracle);
+        // entry as in the psum (64 B on devices 1 and 2), then every device receives its partner's f32[4,4] (64 B)
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 128, 128, 64);
+    }
+
+    @Test
+    void refusesAPermutePairAcrossTheFreeAxis() {
+        String msg = refusal(permuteOverX("dense<[[0, 1], [1, 0], [2, 3], [3, 2]]> : tensor<4x2xi64>"));
+        assertThat(msg).isEqualTo("f.mlir:5:7: " + WHAT + ": 'stablehlo.collective_permute' source_target_pairs pair [0, 1] joins devices "
+                + "on different coordinates of free axes [y]; a collective in the body may only span manual axes");
+    }
+
     /** With no free axis in it, the partial computation is the fully manual one with the operand replicated over y. */
     @Test
     void sameExplicitModuleAsTheFullyManualProgram() {
