@@ -23,8 +23,12 @@ import java.util.List;
 final class DumpFile {
     private DumpFile() {}
 
-    /** MODEL names a user module: a path ending in {@code .mlir}, or any existing file (the built-in names stay names). */
+    /**
+     * MODEL names a user module: a path ending in {@code .mlir}, or any other existing file. A built-in model's name
+     * always means the model, even when a file of that name sits in the working directory ({@code ./moe} is the file).
+     */
     static boolean isFile(String model) {
+        if (DumpModel.NAMES.contains(model)) return false;
         if (model.endsWith(".mlir")) return true;
         try {
             return Files.isRegularFile(Path.of(model));

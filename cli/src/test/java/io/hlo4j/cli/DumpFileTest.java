@@ -66,6 +66,15 @@ class DumpFileTest {
     }
 
     @Test
+    void builtInNamesStayModelsAndPathsAreFiles(@TempDir Path dir) throws Exception {
+        Path named = Files.writeString(dir.resolve("moe"), MLP);
+        for (String builtin : DumpModel.NAMES) assertThat(DumpFile.isFile(builtin)).as(builtin).isFalse();
+        assertThat(DumpFile.isFile(named.toString())).isTrue();            // a path to a file called moe is the file
+        assertThat(DumpFile.isFile(dir.resolve("missing.mlir").toString())).isTrue();   // .mlir: a file, refused later if missing
+        assertThat(DumpFile.isFile(dir.resolve("missing").toString())).isFalse();
+    }
+
+    @Test
     void theExplicitDumpIsWhatSpmdExplicitGivesAndRunsAsTheGlobalProgram(@TempDir Path dir) throws Exception {
         Path f = mlp(dir);
         Path out = dir.resolve("per-device.mlir");
