@@ -5,6 +5,7 @@ import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -15,9 +16,8 @@ import java.util.List;
 
 /**
  * The bytes one device receives from the others in one collective: the same definition as the runtime's run log
- * ({@code io.hlo4j.runtime.spmd.CollectiveBytes}), so that {@code inspect} and {@code run --spmd} agree. With g the
- * group size, "in" the bytes of all operands and "out" those of all results, rounded up to whole bytes:
- * all_gather (g-1)/g x out; reduce_scatter, all_to_all, collective_reduce (g-1)/g x in; all_reduce 2 (g-1)/g x in;
+ * ({@code io.hlo4j.runtime.spmd.CollectiveBytes}), so that {@code inspect} and {@code run --spmd} agree: the group
+ * collectives by {@link RingBytes} (one statement of the formulas for both), and here what needs the op's attributes:
  * collective_permute the whole operand when some pair moves data between two devices; collective_broadcast the
  * whole operand when a group has a non-root member; a group of one moves nothing. ragged_all_to_all moves the rows
  * its size operands say, which are data: statically only a bound, (g-1) chunks each at most min(input, output) rows.
@@ -91,14 +91,10 @@ final class CollectiveTraffic {
             return new Received(CollectiveInfo.bytes(data), false); // every member but the root receives it once
         }
         if (isRaggedAllToAll(op)) return new Received((g - 1) * raggedChunk(op), true);
-        long b = switch (n) {
-            case "stablehlo.all_gather" -> ceil((g - 1) * out, g);
-            case "stablehlo.reduce_scatter", "stablehlo.all_to_all", "stablehlo.collective_reduce" -> ceil((g - 1) * in, g);
-            case "stablehlo.all_reduce", "stablehlo.cross-replica-sum" -> ceil(2 * (g - 1) * in, g);
-            default -> throw new IllegalArgumentException("no received-bytes definition for collective " + n + " at "
-                    + op.location().describe());
-        };
-        return new Received(b, false);
+        if (!RingBytes.covers(n)) {
+            throw new IllegalArgumentException("no received-bytes definition for collective " + n + " at " + op.location().describe());
+        }
+        return new Received(RingBytes.received(n, g, in, out), false);
     }
 
     /** The most one sender can put into one receiver: min(input, output) rows of the input's row size. */
@@ -121,11 +117,7 @@ final class CollectiveTraffic {
             default -> {
                 if (g == 0) yield Received.UNKNOWN;
                 if (g == 1) yield new Received(0, false);
-                yield new Received(switch (name) {
-                    case "sdy.all_gather" -> ceil((g - 1) * out, g);
-                    case "sdy.all_reduce" -> ceil(2 * (g - 1) * in, g);
-                    default -> ceil((g - 1) * in, g); // all_to_all, reduce_scatter
-                }, false);
+                yield new Received(RingBytes.received(name, g, in, out), false);   // all_gather, all_reduce, all_to_all, reduce_scatter
             }
         };
     }
@@ -135,5 +127,4 @@ final class CollectiveTraffic {
         return op.attr("backend_config") instanceof DictionaryAttr d && d.get("replica_groups") instanceof DenseElementsAttr g ? g : null;
     }
 
-    private static long ceil(long a, long b) { return (a + b - 1) / b; }
 }

@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.spmd;
 
+import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.interp.CollectiveListener;
 
@@ -19,6 +20,7 @@ import java.util.List;
  *   <li>ragged_all_to_all: exactly the rows other devices sent (or it sent to others).</li>
  * </ul>
  * Sent equals received for the symmetric ops. Fractions are rounded up to whole bytes. A group of one moves nothing.
+ * The group collectives' formulas are {@link RingBytes}'s, which the static cost analysis uses too.
  */
 public final class CollectiveBytes {
     private CollectiveBytes() {}
@@ -30,12 +32,8 @@ public final class CollectiveBytes {
         if (g <= 1) return new long[] {0, 0};
         long in = bytes(e.operandTypes()), out = bytes(e.resultTypes());
         String op = e.op().name();
-        long b = switch (op) {
-            case "stablehlo.all_gather" -> ceil((g - 1) * out, g);
-            case "stablehlo.reduce_scatter", "stablehlo.all_to_all", "stablehlo.collective_reduce" -> ceil((g - 1) * in, g);
-            case "stablehlo.all_reduce" -> ceil(2 * (g - 1) * in, g);
-            default -> throw new IllegalArgumentException("no byte definition for collective " + op);
-        };
+        if (!RingBytes.covers(op)) throw new IllegalArgumentException("no byte definition for collective " + op);
+        long b = RingBytes.received(op, g, in, out);
         return new long[] {b, b};
     }
 
@@ -45,5 +43,4 @@ public final class CollectiveBytes {
         return n;
     }
 
-    private static long ceil(long a, long b) { return (a + b - 1) / b; }
 }
