@@ -135,7 +135,8 @@ public final class Propagation {
             if (op.name().equals("func.func")) functionAttrs(op, b);
             else if (annotate && op.numResults() > 0 && g.states.containsKey(op.result(0))) {
                 List<TensorSharding> per = new ArrayList<>();
-                for (Value v : op.results()) per.add(sharding(v));
+                TensorShardingPerValue user = op.attr("sdy.sharding") instanceof TensorShardingPerValue u && u.size() == op.numResults() ? u : null;
+                for (int i = 0; i < op.numResults(); i++) per.add(withUnreduced(user == null ? null : user.get(i), sharding(op.result(i))));
                 b.attribute("sdy.sharding", new TensorShardingPerValue(per));
             }
             return b.build();
@@ -145,6 +146,13 @@ public final class Propagation {
          * A user's closed, unprioritised annotation is kept verbatim; an open or prioritised one is closed on what
          * propagation made of it (keeping its replicated/unreduced axes); no annotation gives the propagated one.
          */
+        /** An op result keeps the unreduced axes (and their pending reduction) the user wrote: propagation moves dimensions only. */
+        private static TensorSharding withUnreduced(TensorSharding user, TensorSharding propagated) {
+            if (user == null || user.unreducedAxes().isEmpty()) return propagated;
+            return new TensorSharding(propagated.meshName(), propagated.inlineMesh(), propagated.dimShardings(), propagated.replicatedAxes(),
+                    user.unreducedAxes(), user.reduction());
+        }
+
         private static TensorSharding kept(TensorSharding user, TensorSharding propagated) {
             if (user == null) return propagated;
             boolean verbatim = user.dimShardings().stream().allMatch(d -> d.closed() && d.priority() == null);
