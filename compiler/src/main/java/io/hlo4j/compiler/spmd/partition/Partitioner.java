@@ -268,6 +268,10 @@ public final class Partitioner {
         if (fromOnTo != null) return reshard(b, new Local(l.value(), fromOnTo), global, to, what, loc);
         TensorSharding toOnFrom = MeshRewrite.rewrite(ctx(to).grid(), to, ctx(from).grid(), from.meshName());
         if (toOnFrom != null) return reshard(b, l, global, toOnFrom, what, loc);
+        long[][] pairs = BlockPermutation.pairs(ctx(from).grid(), from, ctx(to).grid(), to);
+        if (pairs != null) {
+            return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);
+        }
         report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
                 + ": neither sharding can be written in the other mesh's axes (their device groups differ), so the value is gathered "
                 + "whole on @" + from.meshName() + " and sliced on @" + to.meshName()));

@@ -72,12 +72,20 @@ public final class Propagation {
         }
     }
 
-    /** The first {@code sdy.mesh} of the module: where tensors that never met a sharding are replicated. */
+    /** The first {@code sdy.mesh} of the module (else the first inline mesh of a function's signature): where tensors that never met a sharding are replicated. */
     private static MeshRef fallbackMesh(Module m, Map<String, MeshAttr> meshes) {
         for (Operation op : m.operations()) {
             if (op.name().equals("sdy.mesh")) {
                 String name = io.hlo4j.mlir.ir.SymbolTable.symbolName(op);
                 return new MeshRef(name, null, meshes.get(name));
+            }
+        }
+        // no declared mesh: the first inline mesh on a function's arguments or results
+        for (Operation f : m.functions()) {
+            for (String key : List.of("arg_attrs", "res_attrs")) {
+                for (TensorSharding s : PropagationGraph.entryShardings(f.attr(key))) {
+                    if (s != null && s.inlineMesh() != null) return new MeshRef(null, s.inlineMesh(), s.inlineMesh());
+                }
             }
         }
         return null;
