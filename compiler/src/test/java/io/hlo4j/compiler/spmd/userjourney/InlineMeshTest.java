@@ -6,8 +6,6 @@ import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.spmd.CollectiveRecord;
@@ -16,7 +14,6 @@ import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,15 +35,8 @@ class InlineMeshTest {
 
     private static final String DECLARED = "  sdy.mesh @mesh = <[\"x\"=2, \"y\"=2]>\n";
 
-    private static HostArray input() {
-        Random r = new Random(3);
-        float[] v = new float[128];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, 8, 16), v);
-    }
-
     private static SpmdRun runAgainstGlobal(PartitionedProgram p, String text) {
-        HostArray x = input();
+        HostArray x = UnreducedShardingTest.ints(8, 16, 3);
         assertThat(MlirPrinter.print(p.module())).doesNotContain("sdy.");
         SpmdRun run = SpmdRunner.run(p.module(), p.meshes(), List.of(x), p.argShardings(), p.resultShardings(), p.resultTypes());
         HostArray want = new Interpreter(MlirParser.parseModule(text, "oracle.mlir")).runHost("main", List.of(x)).get(0);

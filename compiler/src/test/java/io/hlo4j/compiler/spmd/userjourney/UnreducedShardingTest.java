@@ -48,7 +48,7 @@ class UnreducedShardingTest {
 
     private static final String PARTIAL = "<@mesh, [{}, {}], unreduced={\"x\"}>";
 
-    private static HostArray ints(int rows, int cols, long seed) {
+    static HostArray ints(int rows, int cols, long seed) {
         Random r = new Random(seed);
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = r.nextInt(9) - 4;
@@ -70,39 +70,37 @@ class UnreducedShardingTest {
 
     private static final String PLAIN_DOT = dot("%d", "<@mesh, [{}, {}]>") + "    return %d : " + C;
 
+    /** The partial dot, then {@code finish} applied to %d as %r, returned in {@code out}; against the plain dot. */
+    private static SpmdRun partialDotThen(String out, String finish) {
+        String body = dot("%d", PARTIAL) + (finish.isEmpty() ? "    return %d : " + C
+                : "    %r = " + finish + " %d out_sharding=<@mesh, " + out + "> : " + C + "\n    return %r : " + C);
+        return runAgainst(module(out, body), module(out, PLAIN_DOT));
+    }
+
+    /** The run executed exactly {@code op}, and each of the 4 devices received {@code bytes}. */
+    private static void assertOnly(SpmdRun run, String op, long bytes) {
+        assertThat(ops(run)).containsExactly(op);
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(bytes, bytes, bytes, bytes);
+    }
+
     @Test
     void unreducedDotThenSdyAllReduceIsOneAllReduce() {
-        String text = module("[{}, {}]", dot("%d", PARTIAL)
-                + "    %r = sdy.all_reduce {\"x\"} %d out_sharding=<@mesh, [{}, {}]> : " + C + "\n    return %r : " + C);
-        SpmdRun run = runAgainst(text, module("[{}, {}]", PLAIN_DOT));
-        assertThat(ops(run)).containsExactly("stablehlo.all_reduce");
         // 8x8 f32 = 256 B, all_reduce over g = 2: 2 (g-1)/g x 256 = 256 B per device
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(256, 256, 256, 256);
+        assertOnly(partialDotThen("[{}, {}]", "sdy.all_reduce {\"x\"}"), "stablehlo.all_reduce", 256);
     }
 
     @Test
     void reshardFromUnreducedToRowsIsAReduceScatterAtHalfTheBytesOfAllReducePlusSlice() {
-        // the dot kept unreduced, then resharded to rows split on x: the planner's reduce_scatter
-        SpmdRun scattered = runAgainst(module("[{\"x\"}, {}]", dot("%d", PARTIAL) + "    return %d : " + C),
-                module("[{\"x\"}, {}]", PLAIN_DOT));
-        assertThat(ops(scattered)).containsExactly("stablehlo.reduce_scatter");
-        // (g-1)/g x 256 B = 128 B per device
-        assertThat(scattered.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
-        // the same result reduced explicitly first (all_reduce, then a free local slice): twice the bytes
-        SpmdRun reduced = runAgainst(module("[{\"x\"}, {}]", dot("%d", PARTIAL)
-                        + "    %r = sdy.all_reduce {\"x\"} %d out_sharding=<@mesh, [{}, {}]> : " + C + "\n    return %r : " + C),
-                module("[{\"x\"}, {}]", PLAIN_DOT));
-        assertThat(ops(reduced)).containsExactly("stablehlo.all_reduce");
-        assertThat(reduced.bytesReceivedPerDevice(4)).containsExactly(256, 256, 256, 256);
+        // the dot kept unreduced, then resharded to rows split on x: the planner's reduce_scatter, (g-1)/g x 256 B
+        assertOnly(partialDotThen("[{\"x\"}, {}]", ""), "stablehlo.reduce_scatter", 128);
+        // the same result reduced explicitly first (all_reduce to replicated, then a free local slice): twice the bytes
+        String body = dot("%d", PARTIAL) + "    %r = sdy.all_reduce {\"x\"} %d out_sharding=<@mesh, [{}, {}]> : " + C + "\n    return %r : " + C;
+        assertOnly(runAgainst(module("[{\"x\"}, {}]", body), module("[{\"x\"}, {}]", PLAIN_DOT)), "stablehlo.all_reduce", 256);
     }
 
     @Test
     void sdyReduceScatterReducesAndSplits() {
-        String text = module("[{}, {\"x\"}]", dot("%d", PARTIAL)
-                + "    %r = sdy.reduce_scatter [{}, {\"x\"}] %d out_sharding=<@mesh, [{}, {\"x\"}]> : " + C + "\n    return %r : " + C);
-        SpmdRun run = runAgainst(text, module("[{}, {\"x\"}]", PLAIN_DOT));
-        assertThat(ops(run)).containsExactly("stablehlo.reduce_scatter");
-        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
+        assertOnly(partialDotThen("[{}, {\"x\"}]", "sdy.reduce_scatter [{}, {\"x\"}]"), "stablehlo.reduce_scatter", 128);
     }
 
     @Test
