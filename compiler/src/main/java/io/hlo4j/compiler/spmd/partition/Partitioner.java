@@ -354,9 +354,7 @@ public final class Partitioner {
                 }
                 env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
             }
-            case "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> throw new Hlo4jException("'" + op.name()
-                    + "' (making a value partial: zeros on all but one term) is not partitioned yet; write the value's "
-                    + "sharding without it", op.location());
+            case "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> toUnreduced(b, op, env);
             // propagation markers: the value passes through as it is held; a sharding group only steered propagation
             case "sdy.propagation_barrier" -> env.put(op.result(0), local(env, op.operand(0), op));
             case "sdy.sharding_group" -> { }
@@ -379,6 +377,44 @@ public final class Partitioner {
             }
             default -> ruleDriven(b, op, env);
         }
+    }
+
+    /**
+     * {@code sdy.replicated_to_unreduced {A}} / {@code sdy.sharded_to_unreduced [{A0}, ...]}: the operand is brought to
+     * out_sharding without the new unreduced axes (for sharded, each dimension also split on its axes, minor end), then
+     * turned into terms of a sum over them ({@link MakePartial}).
+     */
+    private void toUnreduced(IrBuilder b, Operation op, Map<Value, Local> env) {
+        TensorSharding out = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
+        MeshCtx c = ctx(out);
+        boolean sharded = op.name().equals("sdy.sharded_to_unreduced");
+        List<List<AxisRef>> perDim = new ArrayList<>();
+        List<AxisRef> axes = new ArrayList<>();
+        if (sharded) {
+            for (io.hlo4j.mlir.dialect.sdy.AxisRefList l : ((io.hlo4j.mlir.dialect.sdy.AxisRefListPerDim) op.attr("axes")).dims()) {
+                perDim.add(l.axes());
+                axes.addAll(l.axes());
+            }
+        } else {
+            axes.addAll(((io.hlo4j.mlir.dialect.sdy.AxisRefList) op.attr("axes")).axes());
+        }
+        if (!out.reduction().equals("sum") || !out.unreducedAxes().containsAll(axes)) {
+            throw new Hlo4jException("'" + op.name() + "' over " + axes + ": out_sharding " + out + " must hold those axes unreduced "
+                    + "with a pending sum (the other members' terms are zeros)", op.location());
+        }
+        List<AxisRef> rest = new ArrayList<>(out.unreducedAxes());
+        rest.removeAll(axes);
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (int d = 0; d < out.rank(); d++) {
+            List<AxisRef> as = new ArrayList<>(out.axesOfDim(d));
+            if (sharded) as.addAll(perDim.get(d));
+            dims.add(new DimensionSharding(as, true, null));
+        }
+        TensorSharding in = new TensorSharding(out.meshName(), null, dims, List.of(), rest, out.reduction());
+        Value x = reshard(b, env, op.operand(0), in, "'" + op.name() + "' operand", op.location());
+        Value v = sharded ? MakePartial.shardedToUnreduced(b, c.emit(), c.grid(), x, perDim, op.location())
+                : MakePartial.replicatedToUnreduced(b, c.emit(), c.grid(), x, axes, op.location());
+        env.put(op.result(0), new Local(v, out));
     }
 
     private void ruleDriven(IrBuilder b, Operation op, Map<Value, Local> env) {

@@ -149,6 +149,34 @@ class UnreducedShardingTest {
     }
 
     @Test
+    void replicatedToUnreducedKeepsTheValueOnTheFirstMemberAndZerosElsewhere() {
+        // u + u on terms (d, 0) is (2d, 0): the all_reduce gives 2d exactly, not 4d
+        String body = PLAIN_DOT.replace("    return %d : " + C, "")
+                + "    %u = sdy.replicated_to_unreduced {\"x\"} %d out_sharding=" + PARTIAL + " : " + C + "\n"
+                + "    %s = stablehlo.add %u, %u {sdy.sharding = #sdy.sharding_per_value<[" + PARTIAL + "]>} : " + C + "\n"
+                + "    %r = sdy.all_reduce {\"x\"} %s out_sharding=<@mesh, [{}, {}]> : " + C + "\n    return %r : " + C;
+        String oracle = PLAIN_DOT.replace("    return %d : " + C, "") + "    %s = stablehlo.add %d, %d : " + C + "\n    return %s : " + C;
+        SpmdRun run = runAgainst(module("[{}, {}]", body), module("[{}, {}]", oracle));
+        // the plain dot's own all_reduce (its contracting dimension is split on x), then the explicit one
+        assertThat(ops(run)).containsExactly("stablehlo.all_reduce", "stablehlo.all_reduce");
+    }
+
+    @Test
+    void shardedToUnreducedPlacesEachBlockInZerosSoTheSumIsTheWhole() {
+        // a's column halves become terms of 8x16 (block at its offset, zeros elsewhere); negate keeps the terms
+        String body = "    %u = sdy.sharded_to_unreduced [{}, {\"x\"}] %a out_sharding=<@mesh, [{}, {}], unreduced={\"x\"}> : " + A + "\n"
+                + "    %n = stablehlo.negate %u {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{}, {}], unreduced={\"x\"}>]>} : " + A + "\n"
+                + "    %w = sdy.all_reduce {\"x\"} %n out_sharding=<@mesh, [{}, {}]> : " + A + "\n"
+                + "    %d = stablehlo.dot_general %w, %b, contracting_dims = [1] x [0] : (" + A + ", " + B + ") -> " + C + "\n    return %d : " + C;
+        String oracle = "    %w = stablehlo.negate %a : " + A + "\n"
+                + "    %d = stablehlo.dot_general %w, %b, contracting_dims = [1] x [0] : (" + A + ", " + B + ") -> " + C + "\n    return %d : " + C;
+        SpmdRun run = runAgainst(module("[{}, {}]", body), module("[{}, {}]", oracle));
+        assertThat(ops(run)).startsWith("stablehlo.all_reduce").doesNotContain("stablehlo.all_gather");
+        // the 8x16 f32 terms (512 B) are all-reduced over g = 2: 2 (g-1)/g x 512 = 512 B per device, first
+        assertThat(run.log().get(0).maxBytesReceived()).isEqualTo(512);
+    }
+
+    @Test
     void aReshardNeverMakesAValuePartialAndSaysSo() {
         // negate of a replicated value cannot yield terms: refused by name, not silently summed twice
         String body = dot("%d", "<@mesh, [{}, {}]>")
