@@ -177,6 +177,28 @@ class UnreducedShardingTest {
     }
 
     @Test
+    void aMaxReduceKeepsItsPartialMaximaUnreducedUntilAnAllReduceMax() {
+        // row maxima of a, whose columns are split on x: each device's maxima of its half, unreduced=max until reduced
+        String reduce = "    %init = stablehlo.constant dense<0xFF800000> : tensor<f32>\n"
+                + "    %m = stablehlo.reduce(%a init: %init) applies stablehlo.maximum across dimensions = [1] %SH : (" + A
+                + ", tensor<f32>) -> tensor<8xf32>\n";
+        String text = "module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {\n"
+                + "  sdy.mesh @mesh = <[\"x\"=2, \"y\"=2]>\n"
+                + "  func.func public @main(%a: " + A + " {sdy.sharding = #sdy.sharding<@mesh, [{}, {\"x\"}]>}) -> (tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) {\n"
+                + "%BODY  }\n}\n";
+        String body = reduce.replace("%SH", "{sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{}], unreduced=max{\"x\"}>]>}")
+                + "    %r = sdy.all_reduce max {\"x\"} %m out_sharding=<@mesh, [{}]> : tensor<8xf32>\n    return %r : tensor<8xf32>\n";
+        String oracle = reduce.replace("%SH ", "") + "    return %m : tensor<8xf32>\n";
+        HostArray a = ints(8, 16, 9);
+        PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text.replace("%BODY", body), "f.mlir"));
+        SpmdRun run = SpmdRunner.run(p.module(), p.meshes(), List.of(a), p.argShardings(), p.resultShardings(), p.resultTypes());
+        HostArray want = new Interpreter(MlirParser.parseModule(text.replace("%BODY", oracle), "oracle.mlir")).runHost("main", List.of(a)).get(0);
+        assertThat(run.results().get(0).allClose(want, 0, 0)).isTrue();
+        assertThat(ops(run)).containsExactly("stablehlo.all_reduce");
+        assertThat(MlirPrinter.print(p.module())).contains("stablehlo.maximum");
+    }
+
+    @Test
     void aReshardNeverMakesAValuePartialAndSaysSo() {
         // negate of a replicated value cannot yield terms: refused by name, not silently summed twice
         String body = dot("%d", "<@mesh, [{}, {}]>")
