@@ -29,10 +29,12 @@ import java.util.Map;
  * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).
  */
 @Command(name = "dump",
-        description = {"Trace a built-in model and write its StableHLO (stdout, or -o FILE).",
+        description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
                 "mlp (= mlp-regression, the MLP example's loss) or moe-regression (the MoE example's loss).",
-                "Weights are zeros or seeded random: only the program's text is written."},
+                "Weights are zeros or seeded random: only the program's text is written.",
+                "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
+                "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j dump moe",
@@ -40,12 +42,14 @@ import java.util.Map;
                 "  hlo4j dump moe --emit annotated --mesh dp=1,fsdp=2,ep=2,tp=2,sp=1",
                 "  hlo4j dump mlp --emit annotated --mesh dp=2",
                 "  hlo4j dump moe --emit annotated --stage propagated --mesh fsdp=2,ep=2,tp=2",
-                "  hlo4j dump moe --emit explicit --mesh dp=2,ep=2,tp=2 -o moe-per-device.mlir"})
+                "  hlo4j dump moe --emit explicit --mesh dp=2,ep=2,tp=2 -o moe-per-device.mlir",
+                "  hlo4j dump mlp.mlir --emit explicit -o mlp-per-device.mlir",
+                "  hlo4j dump mlp.mlir --emit annotated --stage propagated"})
 final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
 
-    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression or moe-regression.")
+    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression or moe-regression; or an annotated module FILE.mlir.")
     String model;
 
     @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (issue 5's keys); only for moe.")
@@ -77,6 +81,7 @@ final class DumpCommand extends CliCommand {
     Path output;
 
     @Override public Integer call() throws IOException {
+        if (DumpFile.isFile(model)) return dumpFile();
         switch (emit) {
             case "global" -> { if (mesh != null) throw usage("--mesh needs --emit annotated or explicit (global emission has no mesh)"); }
             case "annotated", "explicit" -> { if (mesh == null) throw usage("--emit " + emit + " needs --mesh"); }
@@ -125,6 +130,42 @@ final class DumpCommand extends CliCommand {
             }
             default -> lowered.asText();
         };
+        write(text);
+        return Main.OK;
+    }
+
+    /** A user module: its own mesh, so only --emit, --stage and -o apply. */
+    private int dumpFile() throws IOException {
+        var parsed = spec.commandLine().getParseResult();
+        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices"}) {
+            if (parsed.hasMatchedOption(flag)) {
+                throw usage(flag + " applies to the built-in models; " + model + " is a module file (its mesh is its own sdy.mesh)");
+            }
+        }
+        if (!parsed.hasMatchedOption("--emit")) emit = "explicit";
+        switch (emit) {
+            case "explicit" -> {
+                if (stage == null) stage = "partitioned";
+                if (!stage.equals("partitioned")) {
+                    throw usage("--stage " + stage + " is a stage of the annotated program: use --emit annotated");
+                }
+            }
+            case "annotated" -> {
+                if (stage == null) stage = "traced";
+                if (!stage.equals("traced") && !stage.equals("propagated")) {
+                    throw usage("--stage " + stage + " with --emit annotated: expected traced (the module as parsed) or propagated");
+                }
+            }
+            case "global" -> throw usage("--emit global is a built-in model's unannotated program; for the module file " + model
+                    + " use --emit annotated (as written, or --stage propagated) or explicit (the per-device program)");
+            default -> throw usage("--emit: unknown form '" + emit + "' (expected annotated or explicit for a module file)");
+        }
+        if (output != null) CliFiles.checkOutputFile(output, "-o");
+        write(DumpFile.text(Path.of(model), stage, err()));
+        return Main.OK;
+    }
+
+    private void write(String text) throws IOException {
         if (!text.endsWith("\n")) text += "\n";
         if (output == null) {
             out().print(text);
@@ -133,7 +174,6 @@ final class DumpCommand extends CliCommand {
             CliFiles.prepareOutputFile(output, "-o");
             CliFiles.writeString(output, text);
         }
-        return Main.OK;
     }
 
     /** {@code dp=1,fsdp=2,...}: the five model axes (any order, each at most once, omitted ones 1) as the 5D mesh. */

@@ -41,6 +41,7 @@ import java.util.concurrent.Callable;
         footer = {"  hlo4j run model.mlir --input x.npy --input w.npy -o out",
                 "  hlo4j run spmd.mlir --devices 4 --function main",
                 "  hlo4j run annotated.mlir --spmd --input x.npy --input w.npy -o out",
+                "  hlo4j run annotated.mlir --spmd --collectives --input x.npy --input w.npy",
                 "  hlo4j run model.mlir --input x.npy --pjrt-plugin gpu_plugin.so --pjrt-option visible_devices=0"})
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -68,6 +69,10 @@ public final class RunCommand implements Callable<Integer> {
             + "run the per-device program on the mesh's simulated devices; inputs and results are global arrays.")
     boolean spmd;
 
+    @Option(names = "--collectives", description = "With --spmd: one line per collective the per-device program executed "
+            + "(op, the location of the op it came from, groups of partition ids, bytes received per device).")
+    boolean collectives;
+
     @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
             description = "Run on this PJRT plugin's devices instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
     Path pjrtPlugin;
@@ -87,6 +92,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
+        if (collectives && pjrtPlugin != null) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
@@ -100,6 +106,7 @@ public final class RunCommand implements Callable<Integer> {
         RunChecks.runnable(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
+        if (collectives) throw new Main.UsageError("--collectives needs --spmd (it reports the partitioned run's collectives)");
         List<List<RtValue>> perDevice = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             List<HostArray> mine;
@@ -172,6 +179,7 @@ public final class RunCommand implements Callable<Integer> {
             }
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);
+        if (collectives) RunCollectives.print(out, run.log());
         out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %d collectives, at most %d bytes "
                 + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.maxBytesReceived(pp.devices())));
         out.flush();

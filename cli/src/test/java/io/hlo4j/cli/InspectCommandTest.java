@@ -70,7 +70,10 @@ class InspectCommandTest {
         JsonNode ar = j.get("collectives").get(0);
         assertThat(ar.get("op").asText()).isEqualTo("stablehlo.all_reduce");
         assertThat(ar.get("group_size").asLong()).isEqualTo(2);
-        assertThat(ar.get("bytes_per_device").asLong()).isEqualTo(4L * 8 * 32);
+        // received, as the run log counts it: 2 (g-1)/g of the 8x32 f32 block, g = 2; the buffer is the block itself
+        assertThat(ar.get("bytes_received_per_device").asLong()).isEqualTo(2L * (2 - 1) * 4 * 8 * 32 / 2);
+        assertThat(ar.get("bytes_received_is_bound").asBoolean()).isFalse();
+        assertThat(ar.get("buffer_bytes_per_device").asLong()).isEqualTo(4L * 8 * 32);
         assertThat(ar.get("replica_groups").toString()).isEqualTo("[[0,1],[2,3]]");
         JsonNode b = j.get("arguments").get(1);
         assertThat(b.get("shard_shape").toString()).isEqualTo("[16,16]");
@@ -109,6 +112,33 @@ class InspectCommandTest {
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("target h100", "func @main", "flops         8.19 KFLOP  [8192]",
                 "stablehlo.all_reduce in @main", "group size 2", "shard [4, 16]");
+    }
+
+    /** Received bytes (the run log's measure) and the buffer, by hand; a ragged_all_to_all gets a bound. */
+    @Test void textReportPrintsReceivedBytesAndTheBuffer() throws IOException {
+        Path f = dir.resolve("c.mlir");
+        Files.writeString(f, """
+                module @c attributes {mhlo.num_partitions = 4 : i32} {
+                  func.func @main(%x: tensor<2x4xf32>, %i: tensor<4xi64>) -> (tensor<8x4xf32>, tensor<2x4xf32>) {
+                    %g = "stablehlo.all_gather"(%x) {all_gather_dim = 0 : i64, replica_groups = dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>,
+                        channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<2x4xf32>) -> tensor<8x4xf32>
+                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
+                        tensor<4xi64>, tensor<4xi64>, tensor<4xi64>) -> tensor<2x4xf32>
+                    return %g, %r : tensor<8x4xf32>, tensor<2x4xf32>
+                  }
+                }""");
+        Cli.Run r = run("inspect", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        // all_gather: 3 other devices' 2x4 f32 blocks = 96 B received; the gathered 8x4 f32 buffer is 128 B
+        assertThat(r.out()).contains("stablehlo.all_gather in @main at " + f + ":3:5: group size 4, 96 B received per device"
+                + " (buffer 128 B), groups [[0, 1, 2, 3]]");
+        // ragged: no groups, so every one of the 4 partitions; at most 3 chunks of 2 rows of 16 B
+        assertThat(r.out()).contains("ragged_all_to_all in @main at " + f + ":5:5: group size 4, at most 96 B received per device"
+                + " (buffer 32 B)");
+        Cli.Run j = run("inspect", "--json", f.toString());
+        JsonNode ragged = new ObjectMapper().readTree(j.out()).get("collectives").get(1);
+        assertThat(ragged.get("bytes_received_is_bound").asBoolean()).isTrue();
+        assertThat(ragged.get("bytes_received_per_device").asLong()).isEqualTo(3 * 2 * 16);
     }
 
     @Test void unknownTargetIsAUsageError() throws IOException {

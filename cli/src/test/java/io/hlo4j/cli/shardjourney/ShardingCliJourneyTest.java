@@ -123,7 +123,7 @@ class ShardingCliJourneyTest {
         Out in = cli("inspect", device.toString());
         assertThat(in.code()).as(in.toString()).isZero();
         assertThat(in.out()).contains("collectives: 1\n").containsPattern(
-                "stablehlo.all_reduce in @main at .*mlp-device.mlir:\\d+:\\d+: group size 2, 32 B per device, groups \\[\\[0, 1\\], \\[2, 3\\]\\]");
+                "stablehlo.all_reduce in @main at .*mlp-device.mlir:\\d+:\\d+: group size 2, 32 B received per device \\(buffer 32 B\\), groups \\[\\[0, 1\\], \\[2, 3\\]\\]");
     }
 
     @Test
@@ -144,12 +144,12 @@ class ShardingCliJourneyTest {
         }
         // all_reduce of [1,4] f32 (16 B) over 4 devices: 2 * 3/4 * 16 = 24 B
         assertThat(run.out()).containsPattern("1 collectives, at most 24 bytes received per device");
-        // inspect's "per device" is the buffer a device holds (the 16 B operand), not the 24 B the run log counts
+        // inspect counts the same 24 B received, and names the 16 B operand the device holds as its buffer
         Path device = dir.resolve("psum-device.mlir");
         Files.writeString(device, MlirPrinter.print(Spmd.explicit(MlirParser.parseModule(PSUM, f.toString())).module()));
         Out in = cli("inspect", device.toString());
         assertThat(in.code()).as(in.toString()).isZero();
-        assertThat(in.out()).contains("group size 4, 16 B per device, groups [[0, 1, 2, 3]]");
+        assertThat(in.out()).contains("group size 4, 24 B received per device (buffer 16 B), groups [[0, 1, 2, 3]]");
     }
 
     @Test

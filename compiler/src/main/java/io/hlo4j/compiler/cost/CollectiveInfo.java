@@ -16,29 +16,32 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One collective op: its kind, the function it is in, its replica groups (each a list of device / replica
- * ids; for {@code collective_permute} the source-target pairs), the group size, and the bytes per device:
- * the larger of one device's operand and result, which is what passes through its buffers (the whole
- * gathered tensor of an all_gather, the whole input of a reduce_scatter). Shardy collectives ({@code sdy.*})
- * name mesh axes instead of groups; their group size is the product of those axes' sizes when the mesh is known,
- * and as their types are global, their bytes are those of one device's shard (operand and out sharding).
+ * One collective op: its kind (for a {@code ragged_all_to_all} custom call, that target name, as the run log says),
+ * the function it is in, its replica groups (each a list of device / replica ids; for {@code collective_permute}
+ * the source-target pairs), the group size, and two byte counts per device:
+ * <ul>
+ *   <li>{@code bytesPerDevice}: what the busiest device receives from the others, by {@link CollectiveTraffic}'s
+ *   definitions, the same the runtime's run log measures (-1 when the group size is unknown; an upper bound when
+ *   {@code bytesBound}, for ragged_all_to_all and sdy.collective_permute);</li>
+ *   <li>{@code bufferBytes}: the larger of one device's operand and result, the buffer it holds (the whole gathered
+ *   tensor of an all_gather, the whole input of a reduce_scatter).</li>
+ * </ul>
+ * Shardy collectives ({@code sdy.*}) name mesh axes instead of groups; their group size is the product of those
+ * axes' sizes when the mesh is known, and as their types are global, their bytes are those of one device's shard
+ * (operand and out sharding).
  */
 public record CollectiveInfo(String op, String function, String location, List<List<Long>> replicaGroups,
-                             long groupSize, long bytesPerDevice, String axes) {
+                             long groupSize, long bytesPerDevice, boolean bytesBound, long bufferBytes, String axes) {
 
-    static CollectiveInfo of(Operation op, String function, Map<String, MeshAttr> meshes) {
+    static CollectiveInfo of(Operation op, String function, Map<String, MeshAttr> meshes, CollectiveTraffic.Processes procs) {
         long operandBytes = op.operandTypes().stream().mapToLong(TensorBytes::of).sum();
         long resultBytes = op.resultTypes().stream().mapToLong(TensorBytes::of).sum();
-        long bytes = Math.max(operandBytes, resultBytes);
+        long buffer = Math.max(operandBytes, resultBytes);
         List<List<Long>> groups = List.of();
-        long groupSize = 0;
+        long groupSize;
         String axes = null;
-        Attribute g = op.attr("replica_groups");
-        if (g == null) g = op.attr("source_target_pairs");
-        if (g instanceof DenseElementsAttr d) {
-            groups = rows(d);
-            groupSize = groups.isEmpty() ? 0 : groups.get(0).size();
-        }
+        String name = op.name();
+        CollectiveTraffic.Received received;
         if (op.dialect().equals("sdy")) {
             axes = sdyAxes(op);
             groupSize = sdyGroupSize(op, meshes);
@@ -46,9 +49,24 @@ public record CollectiveInfo(String op, String function, String location, List<L
             long in = ShardBytes.of(op.operand(0), meshes);
             long out = op.attr("out_sharding") instanceof TensorSharding s
                     ? ShardBytes.of(op.result(0).type(), s, meshes) : TensorBytes.of(op.result(0).type());
-            bytes = Math.max(in, out);
+            buffer = Math.max(in, out);
+            received = CollectiveTraffic.sdy(name, groupSize, in, out);
+        } else {
+            Attribute g = op.attr("replica_groups");
+            if (g == null) g = op.attr("source_target_pairs");
+            if (CollectiveTraffic.isRaggedAllToAll(op)) {
+                g = CollectiveTraffic.raggedGroups(op);
+                name = CollectiveTraffic.RAGGED;
+                // its buffers are the input and output; the offset and size operands are bookkeeping
+                buffer = Math.max(TensorBytes.of(op.operand(0).type()), resultBytes);
+            }
+            if (g instanceof DenseElementsAttr d) groups = rows(d);
+            groupSize = op.name().equals("stablehlo.collective_permute")
+                    ? (groups.isEmpty() ? 0 : groups.get(0).size()) : CollectiveTraffic.groupSize(op, groups, procs);
+            received = CollectiveTraffic.stablehlo(op, groupSize, groups);
         }
-        return new CollectiveInfo(op.name(), function, op.location().describe(), groups, groupSize, bytes, axes);
+        return new CollectiveInfo(name, function, op.location().describe(), groups, groupSize, received.bytes(),
+                received.bound(), buffer, axes);
     }
 
     /** The rows of a rank-2 integer attribute ({@code dense<[[0, 1], [2, 3]]> : tensor<2x2xi64>}). */

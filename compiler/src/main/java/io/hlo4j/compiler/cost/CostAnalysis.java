@@ -33,7 +33,8 @@ public final class CostAnalysis {
         Map<String, MeshAttr> meshes = meshes(module);
         List<FunctionCost> functions = new ArrayList<>();
         List<CollectiveInfo> collectives = new ArrayList<>();
-        for (Operation f : module.functions()) functions.add(function(f, meshes, collectives));
+        CollectiveTraffic.Processes procs = CollectiveTraffic.Processes.of(module);
+        for (Operation f : module.functions()) functions.add(function(f, meshes, procs, collectives));
         Operation entry = entry(module);
         List<TensorInfo> args = new ArrayList<>();
         List<TensorInfo> results = new ArrayList<>();
@@ -75,7 +76,8 @@ public final class CostAnalysis {
         return func.attr("sym_name") instanceof StringAttr s ? s.value() : "?";
     }
 
-    private static FunctionCost function(Operation f, Map<String, MeshAttr> meshes, List<CollectiveInfo> collectives) {
+    private static FunctionCost function(Operation f, Map<String, MeshAttr> meshes, CollectiveTraffic.Processes procs,
+                                         List<CollectiveInfo> collectives) {
         String fname = name(f);
         Map<String, Integer> hist = new TreeMap<>();
         long[] acc = new long[4]; // flops, read, written, collective bytes
@@ -97,10 +99,10 @@ public final class CostAnalysis {
                 acc[2] += CollectiveInfo.bytes(op.resultTypes());
             }
             OpDef def = op.def();
-            if (def != null && def.has(OpTrait.COLLECTIVE)) {
-                CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes);
+            if (def != null && def.has(OpTrait.COLLECTIVE) || CollectiveTraffic.isRaggedAllToAll(op)) {
+                CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes, procs);
                 collectives.add(ci);
-                acc[3] += ci.bytesPerDevice();
+                acc[3] += Math.max(0, ci.bytesPerDevice());
             }
         });
         int params = 0;

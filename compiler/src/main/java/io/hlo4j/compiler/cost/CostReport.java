@@ -33,7 +33,7 @@ public final class CostReport {
             m.put("arithmetic_intensity", f.intensity());
             m.put("roofline_seconds", target.rooflineSeconds(f.flops(), f.bytes()));
             m.put("peak_memory_bytes", f.peakBytes());
-            m.put("collective_bytes", f.collectiveBytes());
+            m.put("collective_bytes_received", f.collectiveBytes());
             List<Object> top = new ArrayList<>();
             for (FunctionCost.OpShare o : f.topOps()) {
                 Map<String, Object> t = new LinkedHashMap<>();
@@ -59,7 +59,9 @@ public final class CostReport {
             m.put("location", ci.location());
             m.put("replica_groups", ci.replicaGroups());
             m.put("group_size", ci.groupSize());
-            m.put("bytes_per_device", ci.bytesPerDevice());
+            m.put("bytes_received_per_device", ci.bytesPerDevice());
+            m.put("bytes_received_is_bound", ci.bytesBound());
+            m.put("buffer_bytes_per_device", ci.bufferBytes());
             if (ci.axes() != null) m.put("axes", ci.axes());
             cs.add(m);
         }
@@ -129,7 +131,7 @@ public final class CostReport {
         sb.append("\ncollectives: ").append(c.collectives().isEmpty() ? "none\n" : c.collectives().size() + "\n");
         for (CollectiveInfo ci : c.collectives()) {
             sb.append("  ").append(ci.op()).append(" in @").append(ci.function()).append(" at ").append(ci.location())
-                    .append(": group size ").append(ci.groupSize()).append(", ").append(bytes(ci.bytesPerDevice())).append(" per device");
+                    .append(": group size ").append(ci.groupSize()).append(", ").append(received(ci));
             if (!ci.replicaGroups().isEmpty()) sb.append(", groups ").append(ci.replicaGroups());
             if (ci.axes() != null) sb.append(", axes ").append(ci.axes());
             sb.append('\n');
@@ -141,6 +143,13 @@ public final class CostReport {
             for (TensorInfo t : c.results()) tensor(sb, "#" + t.index(), t);
         }
         return sb.toString();
+    }
+
+    /** The bytes the busiest device receives (the run log's measure), then the buffer it holds. */
+    static String received(CollectiveInfo ci) {
+        String buffer = " (buffer " + bytes(ci.bufferBytes()) + ")";
+        if (ci.bytesPerDevice() < 0) return "received bytes unknown (group size unknown)" + buffer;
+        return (ci.bytesBound() ? "at most " : "") + bytes(ci.bytesPerDevice()) + " received per device" + buffer;
     }
 
     private static void tensor(StringBuilder sb, String label, TensorInfo t) {

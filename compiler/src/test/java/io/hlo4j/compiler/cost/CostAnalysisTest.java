@@ -117,12 +117,38 @@ class CostAnalysisTest {
         assertThat(ar.op()).isEqualTo("stablehlo.all_reduce");
         assertThat(ar.replicaGroups()).isEqualTo(List.of(List.of(0L, 1L), List.of(2L, 3L)));
         assertThat(ar.groupSize()).isEqualTo(2);
-        assertThat(ar.bytesPerDevice()).isEqualTo(32);
+        assertThat(ar.bytesPerDevice()).isEqualTo(2 * 32 / 2); // received: 2 (g-1)/g of the 32 B input
+        assertThat(ar.bufferBytes()).isEqualTo(32);
         CollectiveInfo ag = c.collectives().get(1);
         assertThat(ag.groupSize()).isEqualTo(4);
-        assertThat(ag.bytesPerDevice()).isEqualTo(128); // the gathered 32 x f32
+        assertThat(ag.bytesPerDevice()).isEqualTo(3 * 128 / 4); // received: the 3 other devices' 32 B blocks
+        assertThat(ag.bufferBytes()).isEqualTo(128); // the gathered 32 x f32
+        assertThat(ag.bytesBound()).isFalse();
         // The reducer's add runs on scalars inside the collective: no FLOPs of its own.
         assertThat(c.functions().get(0).flops()).isZero();
+    }
+
+    /** Empty groups mean every process; a module that does not say how many there are leaves the bytes unknown. */
+    @Test void emptyGroupsWithoutProcessCountsGiveUnknownBytes() {
+        String body = """
+                  func.func @main(%a: tensor<8xf32>) -> tensor<8xf32> {
+                    %0 = "stablehlo.all_reduce"(%a) ({
+                    ^bb0(%x: tensor<f32>, %y: tensor<f32>):
+                      %s = stablehlo.add %x, %y : tensor<f32>
+                      stablehlo.return %s : tensor<f32>
+                    }) {replica_groups = dense<> : tensor<0x0xi64>} : (tensor<8xf32>) -> tensor<8xf32>
+                    return %0 : tensor<8xf32>
+                  }
+                }""";
+        ModuleCost unknown = analyze("module {\n" + body);
+        assertThat(unknown.collectives().get(0).bytesPerDevice()).isEqualTo(-1);
+        assertThat(unknown.functions().get(0).collectiveBytes()).isZero();
+        assertThat(CostReport.text(unknown, Target.named("h100")))
+                .contains("group size 0, received bytes unknown (group size unknown) (buffer 32 B)");
+        // 3 replicas (no channel: cross-replica groups): 2 x 2/3 x 32 B, rounded up
+        ModuleCost three = analyze("module attributes {mhlo.num_replicas = 3 : i32, mhlo.num_partitions = 1 : i32} {\n" + body);
+        assertThat(three.collectives().get(0).groupSize()).isEqualTo(3);
+        assertThat(three.collectives().get(0).bytesPerDevice()).isEqualTo(43);
     }
 
     @Test void shardingsGiveAxesPerDimAndShardShape() {
@@ -185,10 +211,12 @@ class CostAnalysisTest {
         CollectiveInfo gather = c.collectives().get(0);
         assertThat(gather.op()).isEqualTo("sdy.all_gather");
         assertThat(gather.groupSize()).isEqualTo(8);          // x and y: 2 x 4 devices
-        assertThat(gather.bytesPerDevice()).isEqualTo(16 * 8 * 4); // gathered: the whole tensor (in: 16x1)
+        assertThat(gather.bufferBytes()).isEqualTo(16 * 8 * 4); // gathered: the whole tensor (in: 16x1)
+        assertThat(gather.bytesPerDevice()).isEqualTo(7 * 16 * 4); // received: the 7 other 16x1 shards
         CollectiveInfo reduce = c.collectives().get(1);
         assertThat(reduce.groupSize()).isEqualTo(4);
-        assertThat(reduce.bytesPerDevice()).isEqualTo(16 * 8 * 4);
+        assertThat(reduce.bufferBytes()).isEqualTo(16 * 8 * 4);
+        assertThat(reduce.bytesPerDevice()).isEqualTo(2 * 3 * 16 * 8 * 4 / 4); // 2 (g-1)/g of the 512 B shard
     }
 
     @Test void shardyReduceScatterCountsTheUnscatteredInput() {
@@ -202,7 +230,8 @@ class CostAnalysisTest {
                 }""");
         CollectiveInfo rs = c.collectives().get(0);
         assertThat(rs.groupSize()).isEqualTo(4);
-        assertThat(rs.bytesPerDevice()).isEqualTo(8 * 8 * 4); // the input shard 8x8; the output is 8x2
+        assertThat(rs.bufferBytes()).isEqualTo(8 * 8 * 4); // the input shard 8x8; the output is 8x2
+        assertThat(rs.bytesPerDevice()).isEqualTo(3 * 8 * 8 * 4 / 4); // (g-1)/g of the input shard
     }
 
     /** Upstream's collective examples: every collective op in the text is reported, with its groups. */
@@ -225,7 +254,8 @@ class CostAnalysisTest {
         CollectiveInfo first = CostAnalysis.analyze(MlirParser.parseFile(dir.resolve("all_reduce.mlir")).get(0)).collectives().get(0);
         assertThat(first.replicaGroups()).isEqualTo(List.of(List.of(0L, 1L)));
         assertThat(first.groupSize()).isEqualTo(2);
-        assertThat(first.bytesPerDevice()).isEqualTo(4 * 8);
+        assertThat(first.bytesPerDevice()).isEqualTo(2 * (2 - 1) * 4 * 8 / 2);
+        assertThat(first.bufferBytes()).isEqualTo(4 * 8);
         assertThat(first.function()).isEqualTo("all_reduce");
     }
 

@@ -597,19 +597,18 @@ public final class Partitioner {
     }
 
     /**
-     * {@code sdy.manual_computation} on every mesh axis: operands resharded to in_shardings, the body inlined on
-     * the local blocks (its collectives already name partition ids; each gets a fresh channel handle), the
-     * body's results held in out_shardings.
+     * {@code sdy.manual_computation}: operands resharded to in_shardings, the body inlined on the local blocks (its
+     * collectives already name partition ids; each gets a fresh channel handle), the body's results held in
+     * out_shardings. A partially manual one runs the same body on every free-axis coordinate ({@link PartialManual}).
      */
     private void manual(IrBuilder b, Operation op, Map<Value, Local> env) {
         TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
         ManualAxes manualAxes = SdyManualComputation.manualAxes(op);
         MeshCtx c = in.size() > 0 ? ctx(checkMesh(in.get(0), "manual_computation in_shardings #0", op.location()))
                 : ctx(checkMesh(out.get(0), "manual_computation out_shardings #0", op.location()));
-        if (!new HashSet<>(manualAxes.axes()).containsAll(c.mesh().axisNames())) {
-            throw new Hlo4jException("sdy.manual_computation manual on " + manualAxes.axes() + " of mesh @" + c.name() + " axes " + c.mesh().axisNames()
-                    + ": partially manual computations are not supported by the partitioner yet", op.location());
-        }
+        // partially manual: exact only when the free axes appear nowhere in it (PartialManual refuses the rest); then
+        // in/out shardings name manual axes only, so operands arrive replicated over the free axes and results leave so
+        if (!new HashSet<>(manualAxes.axes()).containsAll(c.mesh().axisNames())) PartialManual.check(op, c.grid(), c.name(), manualAxes);
         Block body = op.region(0).entry();
         Map<Value, Value> map = new HashMap<>();
         for (int i = 0; i < op.numOperands(); i++) {

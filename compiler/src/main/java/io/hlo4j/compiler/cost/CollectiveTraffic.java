@@ -1,0 +1,139 @@
+package io.hlo4j.compiler.cost;
+
+import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+import java.util.List;
+
+/**
+ * The bytes one device receives from the others in one collective: the same definition as the runtime's run log
+ * ({@code io.hlo4j.runtime.spmd.CollectiveBytes}), so that {@code inspect} and {@code run --spmd} agree. With g the
+ * group size, "in" the bytes of all operands and "out" those of all results, rounded up to whole bytes:
+ * all_gather (g-1)/g x out; reduce_scatter, all_to_all, collective_reduce (g-1)/g x in; all_reduce 2 (g-1)/g x in;
+ * collective_permute the whole operand when some pair moves data between two devices; collective_broadcast the
+ * whole operand when a group has a non-root member; a group of one moves nothing. ragged_all_to_all moves the rows
+ * its size operands say, which are data: statically only a bound, (g-1) chunks each at most min(input, output) rows.
+ * The figure is that of the busiest device.
+ */
+final class CollectiveTraffic {
+    private CollectiveTraffic() {}
+
+    /** Bytes received (-1 when the group size is unknown) and whether that is only an upper bound. */
+    record Received(long bytes, boolean bound) {
+        static final Received UNKNOWN = new Received(-1, false);
+    }
+
+    /** The module's process counts ({@code mhlo.num_replicas}, {@code mhlo.num_partitions}); 0 when not stated. */
+    record Processes(long replicas, long partitions) {
+        static final Processes UNKNOWN = new Processes(0, 0);
+
+        static Processes of(Module m) {
+            if (m.attributes() == null) return UNKNOWN;
+            long p = m.attributes().get("mhlo.num_partitions") instanceof IntegerAttr i ? i.value() : 0;
+            long r = m.attributes().get("mhlo.num_replicas") instanceof IntegerAttr i ? i.value() : p > 0 ? 1 : 0;
+            return new Processes(r, p);
+        }
+    }
+
+    /** The custom call target of a {@code ragged_all_to_all}, which the runtime runs as a collective. */
+    static final String RAGGED = "ragged_all_to_all";
+
+    static boolean isRaggedAllToAll(Operation op) {
+        return op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr s
+                && s.value().equals(RAGGED);
+    }
+
+    /**
+     * Devices in one group of a StableHLO collective, following the spec's modes: a row of replica_groups, times
+     * the partitions for cross_replica_and_partition; every process of the mode when the groups are empty (0 when
+     * the module does not say how many there are).
+     */
+    static long groupSize(Operation op, List<List<Long>> rows, Processes procs) {
+        String n = op.name();
+        long channel = op.attr("channel_handle") instanceof ChannelHandle c ? c.handle() : 0;
+        if (isRaggedAllToAll(op) && op.attr("backend_config") instanceof DictionaryAttr d
+                && d.get("channel_id") instanceof IntegerAttr c) channel = c.value();
+        boolean gatherMode = n.equals("stablehlo.all_gather") || n.equals("stablehlo.all_reduce")
+                || n.equals("stablehlo.reduce_scatter") || n.equals("stablehlo.cross-replica-sum");
+        boolean crossReplicaAndPartition = gatherMode && channel > 0 && op.attr("use_global_device_ids") == null;
+        boolean crossPartition = !gatherMode && (channel > 0 || isRaggedAllToAll(op) && procs.replicas() == 1);
+        if (!rows.isEmpty()) {
+            long row = rows.get(0).size();
+            return crossReplicaAndPartition ? row * procs.partitions() : row;
+        }
+        if (crossPartition) return procs.partitions();
+        if (channel <= 0) return procs.replicas();
+        return procs.replicas() * procs.partitions();
+    }
+
+    /** What the busiest device receives in a StableHLO collective (or ragged_all_to_all) with groups of g devices. */
+    static Received stablehlo(Operation op, long g, List<List<Long>> rows) {
+        long in = CollectiveInfo.bytes(op.operandTypes()), out = CollectiveInfo.bytes(op.resultTypes());
+        String n = op.name();
+        if (n.equals("stablehlo.collective_permute")) {
+            // the pairs name the devices: a target of another device receives the whole operand
+            for (List<Long> pair : rows) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(in, false);
+            return new Received(0, false);
+        }
+        if (g == 0) return Received.UNKNOWN;
+        if (g == 1) return new Received(0, false);
+        if (n.equals("stablehlo.collective_broadcast")) {
+            List<Type> data = op.operandTypes();
+            if (op.attr("has_dynamic_root") != null) data = data.subList(0, data.size() - 1);
+            return new Received(CollectiveInfo.bytes(data), false); // every member but the root receives it once
+        }
+        if (isRaggedAllToAll(op)) return new Received((g - 1) * raggedChunk(op), true);
+        long b = switch (n) {
+            case "stablehlo.all_gather" -> ceil((g - 1) * out, g);
+            case "stablehlo.reduce_scatter", "stablehlo.all_to_all", "stablehlo.collective_reduce" -> ceil((g - 1) * in, g);
+            case "stablehlo.all_reduce", "stablehlo.cross-replica-sum" -> ceil(2 * (g - 1) * in, g);
+            default -> throw new IllegalArgumentException("no received-bytes definition for collective " + n + " at "
+                    + op.location().describe());
+        };
+        return new Received(b, false);
+    }
+
+    /** The most one sender can put into one receiver: min(input, output) rows of the input's row size. */
+    private static long raggedChunk(Operation op) {
+        if (!(op.operand(0).type() instanceof TensorType in) || !(op.operand(1).type() instanceof TensorType out)
+                || in.rank() == 0 || out.rank() == 0) return TensorBytes.of(op.operand(0).type());
+        long rows = Math.min(in.dim(0), out.dim(0));
+        long rowBytes = in.dim(0) == 0 ? 0 : TensorBytes.of(in) / in.dim(0);
+        return rows * rowBytes;
+    }
+
+    /**
+     * A Shardy collective on one device's shards ({@code in}, {@code out} bytes) over g devices: the same formulas;
+     * all_slice and the unreduced conversions are local (0); collective_permute at most the whole shard (a bound).
+     */
+    static Received sdy(String name, long g, long in, long out) {
+        return switch (name) {
+            case "sdy.all_slice", "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> new Received(0, false);
+            case "sdy.collective_permute" -> new Received(in, true);
+            default -> {
+                if (g == 0) yield Received.UNKNOWN;
+                if (g == 1) yield new Received(0, false);
+                yield new Received(switch (name) {
+                    case "sdy.all_gather" -> ceil((g - 1) * out, g);
+                    case "sdy.all_reduce" -> ceil(2 * (g - 1) * in, g);
+                    default -> ceil((g - 1) * in, g); // all_to_all, reduce_scatter
+                }, false);
+            }
+        };
+    }
+
+    /** replica_groups of a ragged_all_to_all live in its backend_config dictionary. */
+    static Attribute raggedGroups(Operation op) {
+        return op.attr("backend_config") instanceof DictionaryAttr d && d.get("replica_groups") instanceof DenseElementsAttr g ? g : null;
+    }
+
+    private static long ceil(long a, long b) { return (a + b - 1) / b; }
+}

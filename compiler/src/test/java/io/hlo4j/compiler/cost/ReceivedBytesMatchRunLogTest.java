@@ -1,0 +1,165 @@
+package io.hlo4j.compiler.cost;
+
+import io.hlo4j.compiler.cost.CostAnalysis.ModuleCost;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.runtime.interp.Interpreter;
+import io.hlo4j.runtime.interp.RtValue;
+import io.hlo4j.runtime.spmd.CollectiveLog;
+import io.hlo4j.runtime.spmd.CollectiveRecord;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The static "bytes received per device" of every collective kind equals what the run log measures when the same
+ * per-device program runs on simulated devices (the oracle: {@link CollectiveLog} over {@link Interpreter#runParallel});
+ * for ragged_all_to_all, whose traffic is data, the static figure is a bound that the measured bytes never exceed and
+ * that a full exchange reaches. Each case's printed inspect line shows the same number.
+ */
+class ReceivedBytesMatchRunLogTest {
+    /** {devices, group size}: one group of all, several groups, odd sizes (rounding). */
+    static final int[][] LAYOUTS = {{2, 2}, {3, 3}, {4, 2}, {4, 4}};
+    static final String[] TYPES = {"f32", "bf16", "i32"};
+    static final String CHANNEL = "channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>";
+
+    @Test void everyKindMatchesTheRunLog() {
+        int cases = 0;
+        for (int[] l : LAYOUTS) {
+            for (String t : TYPES) {
+                int n = l[0], g = l[1];
+                String groups = groups(n, g);
+                String gathering = "replica_groups = " + groups + ", " + CHANNEL + ", use_global_device_ids";
+                String exchanging = "replica_groups = " + groups + ", " + CHANNEL;
+                int r = 2, c = 3;
+                check(n, t, "all_reduce", tensor(r, c, t), "\"stablehlo.all_reduce\"(%x) " + region(t) + " {" + gathering + "}"
+                        + " : (" + tensor(r, c, t) + ") -> " + tensor(r, c, t));
+                check(n, t, "all_gather", tensor(r, c, t), "\"stablehlo.all_gather\"(%x) {all_gather_dim = 0 : i64, " + gathering
+                        + "} : (" + tensor(r, c, t) + ") -> " + tensor(r * g, c, t));
+                check(n, t, "reduce_scatter", tensor(r * g, c, t), "\"stablehlo.reduce_scatter\"(%x) " + region(t)
+                        + " {scatter_dimension = 0 : i64, " + gathering + "} : (" + tensor(r * g, c, t) + ") -> " + tensor(r, c, t));
+                check(n, t, "all_to_all", tensor(r * g, c, t), "\"stablehlo.all_to_all\"(%x) {split_dimension = 0 : i64, "
+                        + "concat_dimension = 1 : i64, split_count = " + g + " : i64, " + exchanging + "} : ("
+                        + tensor(r * g, c, t) + ") -> " + tensor(r, c * g, t));
+                check(n, t, "collective_reduce", tensor(r, c, t), "\"stablehlo.collective_reduce\"(%x) " + region(t) + " {"
+                        + exchanging + "} : (" + tensor(r, c, t) + ") -> " + tensor(r, c, t));
+                check(n, t, "collective_broadcast", tensor(r, c, t), "\"stablehlo.collective_broadcast\"(%x) {" + exchanging
+                        + "} : (" + tensor(r, c, t) + ") -> " + tensor(r, c, t));
+                // a ring, and a partial permutation with a self pair (device 0 keeps its block)
+                String ring = IntStream.range(0, n).mapToObj(i -> "[" + i + ", " + (i + 1) % n + "]").collect(Collectors.joining(", ", "[", "]"));
+                check(n, t, "collective_permute", tensor(r, c, t), "\"stablehlo.collective_permute\"(%x) {source_target_pairs = dense<"
+                        + ring + "> : tensor<" + n + "x2xi64>, " + CHANNEL + "} : (" + tensor(r, c, t) + ") -> " + tensor(r, c, t));
+                check(n, t, "collective_permute", tensor(r, c, t), "\"stablehlo.collective_permute\"(%x) {source_target_pairs = dense<"
+                        + "[[0, 0], [1, " + (n - 1) + "]]> : tensor<2x2xi64>, " + CHANNEL + "} : (" + tensor(r, c, t) + ") -> " + tensor(r, c, t));
+                cases += 8;
+            }
+        }
+        assertThat(cases).isEqualTo(LAYOUTS.length * TYPES.length * 8);
+    }
+
+    /** A group of one moves nothing, whatever the kind. */
+    @Test void singletonGroupsReceiveNothing() {
+        String t = "f32";
+        check(2, t, "all_reduce", tensor(2, 2, t), "\"stablehlo.all_reduce\"(%x) " + region(t) + " {replica_groups = dense<[[0], [1]]>"
+                + " : tensor<2x1xi64>, " + CHANNEL + ", use_global_device_ids} : (" + tensor(2, 2, t) + ") -> " + tensor(2, 2, t));
+    }
+
+    /** Empty replica_groups mean every partition (with a channel): the module's mhlo.num_partitions sizes the group. */
+    @Test void emptyGroupsUseTheModulesPartitionCount() {
+        String t = "f32";
+        CollectiveInfo ci = check(4, t, "all_to_all", tensor(8, 1, t), "\"stablehlo.all_to_all\"(%x) {split_dimension = 0 : i64, "
+                + "concat_dimension = 0 : i64, split_count = 4 : i64, replica_groups = dense<> : tensor<0x0xi64>, " + CHANNEL + "} : ("
+                + tensor(8, 1, t) + ") -> " + tensor(8, 1, t));
+        assertThat(ci.groupSize()).isEqualTo(4);
+        assertThat(ci.bytesPerDevice()).isEqualTo(3 * 32 / 4);
+    }
+
+    /** ragged_all_to_all: the static figure bounds the measured rows; sending whole inputs reaches the bound. */
+    @Test void raggedAllToAllIsBoundedAndTheBoundIsReached() {
+        for (int n : new int[] {2, 4}) {
+            String groups = groups(n, n);
+            // every sender sends its whole 4-row input to every other member (at output row 0): the bound exactly
+            Measured full = ragged(n, groups, 4, 0);
+            assertThat(full.info().bytesBound()).isTrue();
+            assertThat(full.info().bytesPerDevice()).isEqualTo((n - 1) * 4 * 3 * 4L);
+            assertThat(full.measured()).isEqualTo(full.info().bytesPerDevice());
+            // one row to each member: less than the bound
+            Measured one = ragged(n, groups, 1, 0);
+            assertThat(one.measured()).isEqualTo((n - 1) * 3 * 4L).isLessThan(one.info().bytesPerDevice());
+            assertThat(CostReport.text(one.cost(), Target.named("h100")))
+                    .contains("ragged_all_to_all in @main at ", ": group size " + n + ", at most "
+                            + CostReport.bytes(one.info().bytesPerDevice()) + " received per device (buffer 48 B)");
+        }
+    }
+
+    /** The constants the custom call reads (prelude) and the call: each member sends {@code size} rows at {@code offset}. */
+    private static Measured ragged(int n, String groups, long size, long offset) {
+        String idx = "tensor<" + n + "xi64>", sizes = "dense<" + size + "> : " + idx, offs = "dense<" + offset + "> : " + idx;
+        String prelude = "    %o = stablehlo.constant dense<0.0> : tensor<4x3xf32>\n"
+                + "    %io = stablehlo.constant " + offs + "\n    %ss = stablehlo.constant " + sizes + "\n"
+                + "    %oo = stablehlo.constant " + offs + "\n    %rs = stablehlo.constant " + sizes + "\n";
+        String op = "stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs) {backend_config = {replica_groups = "
+                + groups + "}} : (tensor<4x3xf32>, tensor<4x3xf32>, " + idx + ", " + idx + ", " + idx + ", " + idx + ") -> tensor<4x3xf32>";
+        return measure(n, "tensor<4x3xf32>", prelude, op);
+    }
+
+    private record Measured(ModuleCost cost, CollectiveInfo info, long measured) {}
+
+    /** Analyzes then runs a one-collective program on n partitions; its operand %x is a constant of {@code xType}. */
+    private static Measured measure(int n, String xType, String prelude, String op) {
+        String text = "module @m attributes {mhlo.num_partitions = " + n + " : i32, mhlo.num_replicas = 1 : i32} {\n"
+                + "  func.func @main() -> " + resultType(op) + " {\n"
+                + "    %x = stablehlo.constant dense<" + one(xType) + "> : " + xType + "\n" + prelude
+                + "    %r = " + op + "\n"
+                + "    return %r : " + resultType(op) + "\n  }\n}\n";
+        Module m = MlirParser.parseModule(text, "case.mlir");
+        ModuleCost cost = CostAnalysis.analyze(m);
+        assertThat(cost.collectives()).as(text).hasSize(1);
+        CollectiveLog log = new CollectiveLog(n, null);
+        List<List<RtValue>> inputs = new ArrayList<>(Collections.nCopies(n, List.<RtValue>of()));
+        new Interpreter(m).runParallel("main", 1, n, inputs, log);
+        List<CollectiveRecord> records = log.records();
+        assertThat(records).as(text).hasSize(1);
+        return new Measured(cost, cost.collectives().get(0), records.get(0).maxBytesReceived());
+    }
+
+    /** Static equals measured, and the printed line says so. */
+    private static CollectiveInfo check(int n, String t, String kind, String xType, String op) {
+        Measured m = measure(n, xType, "", op);
+        CollectiveInfo ci = m.info();
+        String what = kind + " " + t + " on " + n + " devices, group size " + ci.groupSize() + ": " + op;
+        assertThat(ci.bytesBound()).as(what).isFalse();
+        assertThat(ci.bytesPerDevice()).as(what).isEqualTo(m.measured());
+        if (!kind.equals("collective_permute") && ci.groupSize() > 1) assertThat(m.measured()).as(what).isPositive();
+        assertThat(CostReport.text(m.cost(), Target.named("h100"))).as(what)
+                .contains("stablehlo." + kind + " in @main at case.mlir:", ": group size " + ci.groupSize() + ", "
+                        + CostReport.bytes(m.measured()) + " received per device (buffer " + CostReport.bytes(ci.bufferBytes()) + ")");
+        return ci;
+    }
+
+    private static String groups(int n, int g) {
+        List<String> rows = new ArrayList<>();
+        for (int s = 0; s < n; s += g) {
+            rows.add(IntStream.range(s, s + g).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]")));
+        }
+        return "dense<[" + String.join(", ", rows) + "]> : tensor<" + n / g + "x" + g + "xi64>";
+    }
+
+    private static String tensor(int r, int c, String t) { return "tensor<" + r + "x" + c + "x" + t + ">"; }
+
+    private static String one(String type) { return type.contains("xi") ? "1" : "1.0"; }
+
+    private static String region(String t) {
+        return "({\n    ^bb0(%a: tensor<" + t + ">, %b: tensor<" + t + ">):\n      %s = stablehlo.add %a, %b : tensor<" + t
+                + ">\n      stablehlo.return %s : tensor<" + t + ">\n    })";
+    }
+
+    /** The type after the last "-> " of the op text. */
+    private static String resultType(String op) { return op.substring(op.lastIndexOf("-> ") + 3).trim(); }
+}

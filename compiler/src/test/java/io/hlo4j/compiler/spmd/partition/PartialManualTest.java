@@ -1,0 +1,255 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.Interpreter;
+import io.hlo4j.runtime.spmd.CollectiveRecord;
+import io.hlo4j.runtime.spmd.SpmdRun;
+import io.hlo4j.runtime.spmd.SpmdRunner;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Partially manual {@code sdy.manual_computation} (shard_map with axis_names a subset of the mesh): partitioned with
+ * Spmd.explicit, run on simulated devices, compared with the global meaning written without a manual computation and
+ * run on one device; bytes against a hand count. Device id = row-major mesh position (x major).
+ */
+class PartialManualTest {
+    private static final String ADD = """
+            ({
+                      ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+                        %s = stablehlo.add %a, %b : tensor<f32>
+                        stablehlo.return %s : tensor<f32>
+                      })""";
+
+    private static HostArray input(long rows, long cols, int seed) {
+        Random r = new Random(seed);
+        float[] v = new float[(int) (rows * cols)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        return HostArray.fromFloats(TensorType.of(FloatType.F32, rows, cols), v);
+    }
+
+    private static SpmdRun run(String text, HostArray x, String oracle) {
+        PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
+        assertThat(MlirPrinter.print(p.module())).doesNotContain("sdy.");
+        SpmdRun run = SpmdRunner.run(p.module(), p.mesh(), List.of(x), p.argShardings(), p.resultShardings(), p.resultTypes());
+        HostArray want = new Interpreter(MlirParser.parseModule(oracle, "oracle.mlir")).runHost("main", List.of(x)).get(0);
+        assertThat(run.results().get(0).allClose(want, 1e-6, 1e-6)).as("equal to the global program on one device").isTrue();
+        return run;
+    }
+
+    /** mesh x=2, y=2: psum over x inside a computation manual on x; the operand arrives sharded on y. */
+    private static String psumOverX(String manualAxes, String groups) {
+        return """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes=MANUAL (%arg1: tensor<4x4xf32>) {
+                      %1 = "stablehlo.all_reduce"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = GROUPS, use_global_device_ids}> ADD : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    return %0 : tensor<4x4xf32>
+                  }
+                }
+                """.replace("MANUAL", manualAxes).replace("GROUPS", groups).replace("ADD", ADD.strip());
+    }
+
+    private static final String SUM_HALVES = """
+            module @oracle {
+              func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<4x4xf32> {
+                %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                %2 = stablehlo.add %0, %1 : tensor<4x4xf32>
+                return %2 : tensor<4x4xf32>
+              }
+            }
+            """;
+
+    private static final String X_GROUPS = "dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>";
+
+    @Test
+    void psumOverXWithOperandShardedOnY() {
+        SpmdRun run = run(psumOverX("{\"x\"}", X_GROUPS), input(8, 4, 1), SUM_HALVES);
+        // rows 4y..4y+4 held, rows 4x..4x+4 needed: devices 1 (x0,y1) and 2 (x1,y0) fetch one f32[4,4] block (64 B);
+        // the psum is an all_reduce over x (g = 2) of 64 B: 2 (g-1)/g * 64 = 64 B on every device
+        assertThat(run.log()).extracting(CollectiveRecord::op).last().isEqualTo("stablehlo.all_reduce");
+        assertThat(run.log().getLast().groups()).containsExactly(List.of(0, 2), List.of(1, 3));
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 128, 128, 64);
+    }
+
+    /** ppermute over x: the two row halves swap; pairs within each y column. */
+    private static String permuteOverX(String pairs) {
+        return """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{"x"}, {}]>] manual_axes={"x"} (%arg1: tensor<4x4xf32>) {
+                      %1 = "stablehlo.collective_permute"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, source_target_pairs = PAIRS}> : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<8x4xf32>) -> tensor<8x4xf32>
+                    return %0 : tensor<8x4xf32>
+                  }
+                }
+                """.replace("PAIRS", pairs);
+    }
+
+    @Test
+    void ppermuteOverX() {
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<8x4xf32> {
+                    %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %2 = stablehlo.concatenate %1, %0, dim = 0 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<8x4xf32>
+                    return %2 : tensor<8x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(permuteOverX("dense<[[0, 2], [2, 0], [1, 3], [3, 1]]> : tensor<4x2xi64>"), input(8, 4, 4), oracle);
+        // entry as in the psum (64 B on devices 1 and 2), then every device receives its partner's f32[4,4] (64 B)
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 128, 128, 64);
+    }
+
+    @Test
+    void refusesAPermutePairAcrossTheFreeAxis() {
+        String msg = refusal(permuteOverX("dense<[[0, 1], [1, 0], [2, 3], [3, 2]]> : tensor<4x2xi64>"));
+        assertThat(msg).isEqualTo("f.mlir:5:7: " + WHAT + ": 'stablehlo.collective_permute' source_target_pairs pair [0, 1] joins devices "
+                + "on different coordinates of free axes [y]; a collective in the body may only span manual axes");
+    }
+
+    /** With no free axis in it, the partial computation is the fully manual one with the operand replicated over y. */
+    @Test
+    void sameExplicitModuleAsTheFullyManualProgram() {
+        String partial = MlirPrinter.print(Spmd.explicit(MlirParser.parseModule(psumOverX("{\"x\"}", X_GROUPS), "p.mlir")).module());
+        String full = MlirPrinter.print(Spmd.explicit(MlirParser.parseModule(psumOverX("{\"x\", \"y\"}", X_GROUPS), "f.mlir")).module());
+        assertThat(partial).isEqualTo(full);
+    }
+
+    /**
+     * mesh x=2, y=2, z=2 (device 4x + 2y + z), manual on {x, z}: all_gather over x then all_to_all over z rebuilds X
+     * split by rows on z; the operand arrives sharded [{y}, {z}], the result leaves replicated over y.
+     */
+    private static final String GATHER_A2A_XZ = """
+            module @jit_f attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+              sdy.mesh @mesh = <["x"=2, "y"=2, "z"=2]>
+              func.func public @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {"z"}]>}) -> (tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"z"}, {}]>}) {
+                %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {"z"}]>] out_shardings=[<@mesh, [{"z"}, {}]>] manual_axes={"x", "z"} (%arg1: tensor<4x4xf32>) {
+                  %1 = "stablehlo.all_gather"(%arg1) <{all_gather_dim = 0 : i64, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 4], [1, 5], [2, 6], [3, 7]]> : tensor<4x2xi64>, use_global_device_ids}> : (tensor<4x4xf32>) -> tensor<8x4xf32>
+                  %2 = "stablehlo.all_to_all"(%1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 1 : i64, replica_groups = dense<[[0, 1], [2, 3], [4, 5], [6, 7]]> : tensor<4x2xi64>, split_count = 2 : i64, split_dimension = 0 : i64}> : (tensor<8x4xf32>) -> tensor<4x8xf32>
+                  %3 = stablehlo.negate %2 : tensor<4x8xf32>
+                  sdy.return %3 : tensor<4x8xf32>
+                } : (tensor<8x8xf32>) -> tensor<8x8xf32>
+                return %0 : tensor<8x8xf32>
+              }
+            }
+            """;
+
+    @Test
+    void allGatherAndAllToAllManualOnXAndZ() {
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%arg0: tensor<8x8xf32>) -> tensor<8x8xf32> {
+                    %0 = stablehlo.negate %arg0 : tensor<8x8xf32>
+                    return %0 : tensor<8x8xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(GATHER_A2A_XZ, input(8, 8, 2), oracle);
+        // entry: f32[4,4] blocks (64 B), same z on both sides; devices with x != y (2, 3, 4, 5) fetch theirs.
+        // all_gather over x (g = 2) to f32[8,4] (128 B): 64 B each; all_to_all over z (g = 2) of 128 B: 64 B each
+        assertThat(run.log()).extracting(CollectiveRecord::op).endsWith("stablehlo.all_gather", "stablehlo.all_to_all");
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(128, 128, 192, 192, 192, 192, 128, 128);
+    }
+
+    /** psum over {x, z}: groups of the four devices sharing y; the four f32[4,4] blocks of X summed. */
+    @Test
+    void psumOverXAndZ() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2, "z"=2]>
+                  func.func public @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {"z"}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {"z"}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x", "z"} (%arg1: tensor<4x4xf32>) {
+                      %1 = "stablehlo.all_reduce"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 1, 4, 5], [2, 3, 6, 7]]> : tensor<2x4xi64>, use_global_device_ids}> ADD : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                    return %0 : tensor<4x4xf32>
+                  }
+                }
+                """.replace("ADD", ADD.strip());
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%arg0: tensor<8x8xf32>) -> tensor<4x4xf32> {
+                    %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                    %1 = stablehlo.slice %arg0 [0:4, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                    %2 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                    %3 = stablehlo.slice %arg0 [4:8, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                    %4 = stablehlo.add %0, %1 : tensor<4x4xf32>
+                    %5 = stablehlo.add %2, %3 : tensor<4x4xf32>
+                    %6 = stablehlo.add %4, %5 : tensor<4x4xf32>
+                    return %6 : tensor<4x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(text, input(8, 8, 3), oracle);
+        assertThat(run.log().getLast().groups()).containsExactly(List.of(0, 1, 4, 5), List.of(2, 3, 6, 7));
+        // entry: f32[4,4] blocks, rows by y to rows by x (same z): devices with x != y (2, 3, 4, 5) fetch theirs (64 B);
+        // all_reduce over 4 devices of 64 B: 2 * 3/4 * 64 = 96 B each
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(96, 96, 160, 160, 160, 160, 96, 96);
+    }
+
+    // ---- refusals ----
+
+    private static String refusal(String text) {
+        try {
+            Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
+        } catch (Hlo4jException e) {
+            return e.format();
+        }
+        throw new AssertionError("not refused:\n" + text);
+    }
+
+    private static final String WHAT = "sdy.manual_computation manual on [x] of mesh @mesh axes [x, y] (free axes [y])";
+
+    @Test
+    void refusesAGroupAcrossTheFreeAxis() {
+        String msg = refusal(psumOverX("{\"x\"}", "dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>"));
+        assertThat(msg).isEqualTo("f.mlir:5:7: " + WHAT + ": 'stablehlo.all_reduce' replica_groups group [0, 1, 2, 3] joins devices on "
+                + "different coordinates of free axes [y]; a collective in the body may only span manual axes");
+    }
+
+    @Test
+    void refusesAFreeAxisInInShardings() {
+        String text = psumOverX("{\"x\"}", X_GROUPS).replace("in_shardings=[<@mesh, [{\"x\"}, {}]>]", "in_shardings=[<@mesh, [{\"x\"}, {\"y\"}]>]");
+        assertThat(refusal(text)).isEqualTo("f.mlir:4:5: " + WHAT + ": in_shardings #0 #sdy.sharding<@mesh, [{\"x\"}, {\"y\"}]> names free "
+                + "axes [y]; a partially manual computation is supported only when its free axes appear nowhere in it");
+    }
+
+    @Test
+    void refusesAFreeAxisInsideTheBody() {
+        String text = psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", "%c = sdy.sharding_constraint %1 <@mesh, [{\"y\"}, {}]> : tensor<4x4xf32>\n      sdy.return %c");
+        assertThat(refusal(text)).startsWith("f.mlir:10:7: ").endsWith(WHAT + ": 'sdy.sharding_constraint' sharding #sdy.sharding<@mesh, [{\"y\"}, {}]> "
+                + "names free axes [y]; a partially manual computation is supported only when its free axes appear nowhere in it");
+    }
+
+    @Test
+    void refusesANestedManualComputation() {
+        String nested = """
+                %n = sdy.manual_computation(%1) in_shardings=[<@mesh, [{"y"}, {}]>] out_shardings=[<@mesh, [{"y"}, {}]>] manual_axes={"y"} (%l: tensor<2x4xf32>) {
+                        sdy.return %l : tensor<2x4xf32>
+                      } : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %n""";
+        String text = psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", nested.strip());
+        assertThat(refusal(text)).startsWith("f.mlir:10:7: ").endsWith(WHAT + ": a nested sdy.manual_computation (manual on [y]) inside a "
+                + "partially manual one is not supported");
+    }
+}
