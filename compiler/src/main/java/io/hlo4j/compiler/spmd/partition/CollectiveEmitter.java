@@ -71,6 +71,15 @@ final class CollectiveEmitter {
         return b.emit("stablehlo.all_gather", List.of(x), p, List.of(), List.of(t.withShape(shape)), loc).get(0);
     }
 
+    /** Sends {@code x} along the {source, target} {@code pairs} (partition ids); a device no pair targets gets zeros. */
+    Value collectivePermute(IrBuilder b, Value x, long[][] pairs, Location loc) {
+        Map<String, Attribute> p = new java.util.TreeMap<>();
+        p.put("source_target_pairs", io.hlo4j.mlir.build.Constants.ofLongs(
+                TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, pairs.length, 2), java.util.Arrays.stream(pairs).flatMapToLong(java.util.Arrays::stream).toArray()));
+        p.put("channel_handle", channel());
+        return b.emit("stablehlo.collective_permute", List.of(x), p, List.of(), List.of(x.type()), loc).get(0);
+    }
+
     /** Combines {@code x} over {@code refs} with the scalar {@code body} (copied, so callers may reuse it). */
     Value allReduce(IrBuilder b, Value x, List<AxisRef> refs, Region body, Location loc) {
         if (refs.isEmpty() || grid.size(refs) == 1) return x; // axes of size 1: nothing to exchange

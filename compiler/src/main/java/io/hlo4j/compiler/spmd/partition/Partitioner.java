@@ -82,11 +82,12 @@ public final class Partitioner {
             if (meshName == null) meshName = name;
             meshes.put(name, new MeshCtx(name, m, g, e, new Resharder(e, m)));
         }
-        if (meshes.isEmpty()) throw new Hlo4jException("the partitioner needs an sdy.mesh in the module", module.op().location());
-        MeshAttr mesh = meshes.get(meshName).mesh();
-        int devices = meshes.get(meshName).grid().devices();
         Operation main = module.symbols().lookup("main");
         if (main == null) throw new Hlo4jException("the partitioner needs a func.func @main", module.op().location());
+        if (meshes.isEmpty()) seedInlineMesh(main);
+        if (meshes.isEmpty()) throw new Hlo4jException("the partitioner needs an sdy.mesh in the module (or an inline mesh on @main's arguments or results)", module.op().location());
+        MeshAttr mesh = meshes.get(meshName).mesh();
+        int devices = meshes.get(meshName).grid().devices();
         for (Operation f : module.functions()) {
             if (f != main) throw new Hlo4jException("the partitioner handles a module with @main only; found @" + symbol(f), f.location());
         }
@@ -123,6 +124,19 @@ public final class Partitioner {
         return new PartitionedProgram(out, mesh, devices, argTypes, argSh, resTypes, resSh, new PartitionReport(report), all);
     }
 
+    /** A module that declares no sdy.mesh: the first inline mesh on @main's arguments or results becomes its mesh. */
+    private void seedInlineMesh(Operation main) {
+        for (String key : List.of("arg_attrs", "res_attrs")) {
+            if (!(main.attr(key) instanceof ArrayAttr a)) continue;
+            for (int i = 0; i < a.size(); i++) {
+                if (a.get(i) instanceof DictionaryAttr d && d.get(SHARDING) instanceof TensorSharding ts && ts.inlineMesh() != null) {
+                    named(ts, "@main", main.location());
+                    return;
+                }
+            }
+        }
+    }
+
     private static String symbol(Operation f) { return f.attr("sym_name") instanceof StringAttr s ? s.value() : "?"; }
 
     private static List<TensorType> tensors(List<Type> ts, String what, Location loc) {
@@ -151,11 +165,36 @@ public final class Partitioner {
     }
 
     private TensorSharding checkMesh(TensorSharding s, String what, Location loc) {
-        if (s.inlineMesh() != null || !meshes.containsKey(s.meshName())) {
+        if (s.inlineMesh() != null) s = named(s, what, loc);
+        if (!meshes.containsKey(s.meshName())) {
             throw new Hlo4jException(what + " is sharded on a mesh the module does not declare (meshes " + meshes.keySet() + "): " + s, loc);
         }
-        if (!s.unreducedAxes().isEmpty()) throw new Hlo4jException(what + ": unreduced axes are not supported: " + s, loc);
         return s;
+    }
+
+    /**
+     * An inline mesh ({@code mesh<["x"=2]>}) is the declared mesh with the same axes and device order when there is
+     * one, else a mesh of its own (named {@code inline_mesh_N}) over the same devices as the module's meshes.
+     */
+    private TensorSharding named(TensorSharding s, String what, Location loc) {
+        MeshAttr m = s.inlineMesh();
+        String name = null;
+        for (MeshCtx c : meshes.values()) {
+            if (c.mesh().axes().equals(m.axes()) && c.mesh().deviceOrder().equals(m.deviceOrder())) { name = c.name(); break; }
+        }
+        if (name == null) {
+            DeviceGrid g = new DeviceGrid(m);
+            if (meshName != null && g.devices() != meshes.get(meshName).grid().devices()) {
+                throw new Hlo4jException(what + " is sharded on inline mesh " + m.body() + " of " + g.devices() + " devices but @" + meshName
+                        + " has " + meshes.get(meshName).grid().devices() + "; every mesh of a module spans the same devices: " + s, loc);
+            }
+            name = "inline_mesh_" + meshes.size();
+            while (meshes.containsKey(name)) name = name + "_";
+            if (meshName == null) meshName = name;
+            CollectiveEmitter e = new CollectiveEmitter(g, channels);
+            meshes.put(name, new MeshCtx(name, m, g, e, new Resharder(e, m)));
+        }
+        return new TensorSharding(name, null, s.dimShardings(), s.replicatedAxes(), s.unreducedAxes(), s.reduction());
     }
 
     TensorType localType(TensorType global, TensorSharding s, String what, Location loc) {
@@ -208,11 +247,12 @@ public final class Partitioner {
     private Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
         TensorSharding from = l.sharding();
         boolean sameMesh = from.meshName().equals(to.meshName());
-        if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated())) return l.value();
+        if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated() && from.unreducedAxes().isEmpty())) return l.value();
         if (sameMesh) {
             // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once
             List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName()));
             for (int d = 0; d < to.rank(); d++) key.add(to.axesOfDim(d));
+            key.add(Set.copyOf(to.unreducedAxes()));
             Map<List<Object>, Value> done = reshards.computeIfAbsent(b, k -> new HashMap<>());
             Value v = done.get(key);
             if (v == null) {
@@ -228,6 +268,10 @@ public final class Partitioner {
         if (fromOnTo != null) return reshard(b, new Local(l.value(), fromOnTo), global, to, what, loc);
         TensorSharding toOnFrom = MeshRewrite.rewrite(ctx(to).grid(), to, ctx(from).grid(), from.meshName());
         if (toOnFrom != null) return reshard(b, l, global, toOnFrom, what, loc);
+        long[][] pairs = BlockPermutation.pairs(ctx(from).grid(), from, ctx(to).grid(), to);
+        if (pairs != null) {
+            return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);
+        }
         report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
                 + ": neither sharding can be written in the other mesh's axes (their device groups differ), so the value is gathered "
                 + "whole on @" + from.meshName() + " and sliced on @" + to.meshName()));
@@ -237,6 +281,7 @@ public final class Partitioner {
 
     /** Whether two shardings on different meshes give every device the same block (a mesh that is a view of another). */
     private boolean sameBlocks(TensorSharding a, TensorSharding b, TensorType global) {
+        if (!a.unreducedAxes().isEmpty() || !b.unreducedAxes().isEmpty()) return false;
         DeviceGrid ga = ctx(a).grid(), gb = ctx(b).grid();
         for (int d = 0; d < global.rank(); d++) {
             if (ga.size(a.axesOfDim(d)) != gb.size(b.axesOfDim(d))) return false;
@@ -247,7 +292,7 @@ public final class Partitioner {
 
     /** Equal dimension axes (open/closed, priorities and replicated lists do not change the data layout). */
     private static boolean sameLayout(TensorSharding a, TensorSharding b) {
-        if (a.rank() != b.rank()) return false;
+        if (a.rank() != b.rank() || !Unreduced.sameAxes(a, b)) return false;
         for (int d = 0; d < a.rank(); d++) if (!a.axesOfDim(d).equals(b.axesOfDim(d))) return false;
         return true;
     }
@@ -287,6 +332,29 @@ public final class Partitioner {
                 TensorSharding to = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
                 env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
             }
+            // the operand is partial over the reduction axes; the result holds the reduced value in out_sharding: the
+            // planner's all_reduce, or reduce_scatter where out_sharding splits a dimension over those axes
+            case "sdy.all_reduce", "sdy.reduce_scatter" -> {
+                TensorSharding to = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
+                TensorSharding from = local(env, op.operand(0), op).sharding();
+                String kind = io.hlo4j.mlir.dialect.sdy.SdyCollectiveOps.reduction(op);
+                List<AxisRef> axes = new ArrayList<>();
+                if (op.attr("reduction_axes") instanceof io.hlo4j.mlir.dialect.sdy.AxisRefList l) axes.addAll(l.axes());
+                if (op.attr("reduce_scatter_axes") instanceof io.hlo4j.mlir.dialect.sdy.AxisRefListPerDim pd) {
+                    for (io.hlo4j.mlir.dialect.sdy.AxisRefList l : pd.dims()) axes.addAll(l.axes());
+                }
+                if (!from.unreducedAxes().containsAll(axes) || !from.reduction().equals(kind)) {
+                    throw new Hlo4jException("'" + op.name() + "' " + kind + " over " + axes + ": its operand is held as " + from
+                            + ", not unreduced (" + kind + ") over those axes; only an unreduced value can be reduced", op.location());
+                }
+                for (AxisRef a : axes) {
+                    if (to.unreducedAxes().contains(a)) {
+                        throw new Hlo4jException("'" + op.name() + "' reduces over " + a + " but out_sharding " + to + " keeps it unreduced", op.location());
+                    }
+                }
+                env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
+            }
+            case "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> toUnreduced(b, op, env);
             // propagation markers: the value passes through as it is held; a sharding group only steered propagation
             case "sdy.propagation_barrier" -> env.put(op.result(0), local(env, op.operand(0), op));
             case "sdy.sharding_group" -> { }
@@ -309,6 +377,44 @@ public final class Partitioner {
             }
             default -> ruleDriven(b, op, env);
         }
+    }
+
+    /**
+     * {@code sdy.replicated_to_unreduced {A}} / {@code sdy.sharded_to_unreduced [{A0}, ...]}: the operand is brought to
+     * out_sharding without the new unreduced axes (for sharded, each dimension also split on its axes, minor end), then
+     * turned into terms of a sum over them ({@link MakePartial}).
+     */
+    private void toUnreduced(IrBuilder b, Operation op, Map<Value, Local> env) {
+        TensorSharding out = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
+        MeshCtx c = ctx(out);
+        boolean sharded = op.name().equals("sdy.sharded_to_unreduced");
+        List<List<AxisRef>> perDim = new ArrayList<>();
+        List<AxisRef> axes = new ArrayList<>();
+        if (sharded) {
+            for (io.hlo4j.mlir.dialect.sdy.AxisRefList l : ((io.hlo4j.mlir.dialect.sdy.AxisRefListPerDim) op.attr("axes")).dims()) {
+                perDim.add(l.axes());
+                axes.addAll(l.axes());
+            }
+        } else {
+            axes.addAll(((io.hlo4j.mlir.dialect.sdy.AxisRefList) op.attr("axes")).axes());
+        }
+        if (!out.reduction().equals("sum") || !out.unreducedAxes().containsAll(axes)) {
+            throw new Hlo4jException("'" + op.name() + "' over " + axes + ": out_sharding " + out + " must hold those axes unreduced "
+                    + "with a pending sum (the other members' terms are zeros)", op.location());
+        }
+        List<AxisRef> rest = new ArrayList<>(out.unreducedAxes());
+        rest.removeAll(axes);
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (int d = 0; d < out.rank(); d++) {
+            List<AxisRef> as = new ArrayList<>(out.axesOfDim(d));
+            if (sharded) as.addAll(perDim.get(d));
+            dims.add(new DimensionSharding(as, true, null));
+        }
+        TensorSharding in = new TensorSharding(out.meshName(), null, dims, List.of(), rest, out.reduction());
+        Value x = reshard(b, env, op.operand(0), in, "'" + op.name() + "' operand", op.location());
+        Value v = sharded ? MakePartial.shardedToUnreduced(b, c.emit(), c.grid(), x, perDim, op.location())
+                : MakePartial.replicatedToUnreduced(b, c.emit(), c.grid(), x, axes, op.location());
+        env.put(op.result(0), new Local(v, out));
     }
 
     private void ruleDriven(IrBuilder b, Operation op, Map<Value, Local> env) {
@@ -334,17 +440,21 @@ public final class Partitioner {
             current.add(here != null ? here : replicated(s.rank(), c.name()));
         }
         FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
+        // a linear element-wise op on terms unreduced like its result: computed on the terms, the sum taken later
+        boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);
         List<Value> operands = new ArrayList<>();
         List<TensorSharding> operandSh = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {
             TensorSharding need = plan.operand(i, c.name());
+            if (linear) need = Unreduced.with(need, targets.get(0).unreducedAxes(), "sum");
             operandSh.add(need);
             operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
         }
         List<TensorSharding> computed = new ArrayList<>();
         List<TensorType> localTypes = new ArrayList<>();
         for (int r = 0; r < op.numResults(); r++) {
-            computed.add(plan.result(r, c.name()));
+            TensorSharding res = plan.result(r, c.name());
+            computed.add(linear ? Unreduced.with(res, targets.get(r).unreducedAxes(), "sum") : res);
             localTypes.add(localType((TensorType) op.result(r).type(), computed.get(r), "'" + op.name() + "' result #" + r, op.location()));
         }
         List<Value> locals = LocalOps.emit(b, op, operands, localTypes, operandSh, computed, c.emit());
@@ -355,10 +465,14 @@ public final class Partitioner {
             if (!partial.isEmpty()) {
                 Region body = op.name().equals("stablehlo.reduce") ? op.region(0)
                         : new io.hlo4j.mlir.build.StablehloBuilder(b).combiner("add", ((TensorType) v.type()).elementType(), op.location());
-                Finish fin = finish(have, targets.get(r), partial);
-                v = c.emit().allReduce(b, v, fin.allReduce, body, op.location());
+                // axes the result is to stay unreduced on are not reduced here: each device keeps its term
+                List<AxisRef> kept = Unreduced.kept(op, targets.get(r), partial);
+                List<AxisRef> reduce = new ArrayList<>(partial);
+                reduce.removeAll(kept);
+                Finish fin = finish(have, targets.get(r), reduce);
+                if (!fin.allReduce.isEmpty()) v = c.emit().allReduce(b, v, fin.allReduce, body, op.location());
                 if (fin.dim >= 0) v = c.emit().reduceScatter(b, v, fin.dim, fin.scatter, body, op.location());
-                have = fin.result;
+                have = kept.isEmpty() ? fin.result : Unreduced.with(fin.result, kept, targets.get(r).reduction());
             }
             long got = shards(have), want = shards(targets.get(r));
             if (got < want) {

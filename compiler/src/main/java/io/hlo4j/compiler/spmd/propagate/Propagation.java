@@ -72,12 +72,20 @@ public final class Propagation {
         }
     }
 
-    /** The first {@code sdy.mesh} of the module: where tensors that never met a sharding are replicated. */
+    /** The first {@code sdy.mesh} of the module (else the first inline mesh of a function's signature): where tensors that never met a sharding are replicated. */
     private static MeshRef fallbackMesh(Module m, Map<String, MeshAttr> meshes) {
         for (Operation op : m.operations()) {
             if (op.name().equals("sdy.mesh")) {
                 String name = io.hlo4j.mlir.ir.SymbolTable.symbolName(op);
                 return new MeshRef(name, null, meshes.get(name));
+            }
+        }
+        // no declared mesh: the first inline mesh on a function's arguments or results
+        for (Operation f : m.functions()) {
+            for (String key : List.of("arg_attrs", "res_attrs")) {
+                for (TensorSharding s : PropagationGraph.entryShardings(f.attr(key))) {
+                    if (s != null && s.inlineMesh() != null) return new MeshRef(null, s.inlineMesh(), s.inlineMesh());
+                }
             }
         }
         return null;
@@ -135,7 +143,8 @@ public final class Propagation {
             if (op.name().equals("func.func")) functionAttrs(op, b);
             else if (annotate && op.numResults() > 0 && g.states.containsKey(op.result(0))) {
                 List<TensorSharding> per = new ArrayList<>();
-                for (Value v : op.results()) per.add(sharding(v));
+                TensorShardingPerValue user = op.attr("sdy.sharding") instanceof TensorShardingPerValue u && u.size() == op.numResults() ? u : null;
+                for (int i = 0; i < op.numResults(); i++) per.add(withUnreduced(user == null ? null : user.get(i), sharding(op.result(i))));
                 b.attribute("sdy.sharding", new TensorShardingPerValue(per));
             }
             return b.build();
@@ -145,6 +154,13 @@ public final class Propagation {
          * A user's closed, unprioritised annotation is kept verbatim; an open or prioritised one is closed on what
          * propagation made of it (keeping its replicated/unreduced axes); no annotation gives the propagated one.
          */
+        /** An op result keeps the unreduced axes (and their pending reduction) the user wrote: propagation moves dimensions only. */
+        private static TensorSharding withUnreduced(TensorSharding user, TensorSharding propagated) {
+            if (user == null || user.unreducedAxes().isEmpty()) return propagated;
+            return new TensorSharding(propagated.meshName(), propagated.inlineMesh(), propagated.dimShardings(), propagated.replicatedAxes(),
+                    user.unreducedAxes(), user.reduction());
+        }
+
         private static TensorSharding kept(TensorSharding user, TensorSharding propagated) {
             if (user == null) return propagated;
             boolean verbatim = user.dimShardings().stream().allMatch(d -> d.closed() && d.priority() == null);
