@@ -28,10 +28,9 @@ final class PlanSearch {
     private record Scatter(int dim, List<Integer> atoms) implements Move {}
     private record Exchange() implements Move {}
 
-    private record Edge(Layouts.State next, long cost, Move move, int steps) {
-        Edge(Layouts.State next, long cost, Move move) { this(next, cost, move, 1); }
-    }
-    private record Node(long estimate, long cost, int steps, Layouts.State state) {}
+    /** {@code cost}: the busiest device's bytes; {@code total}: all devices' bytes together (the tie-break). */
+    private record Edge(Layouts.State next, long cost, long total, Move move, int steps) {}
+    private record Node(long estimate, long totalEstimate, long cost, long total, int steps, Layouts.State state) {}
     private record Back(Layouts.State prev, Move move) {}
 
     /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
@@ -53,39 +52,63 @@ final class PlanSearch {
 
     List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, Location loc) {
         Map<String, Long> dist = new HashMap<>();
+        Map<String, Long> sum = new HashMap<>();
         Map<String, Integer> depth = new HashMap<>();
         Map<String, Back> back = new HashMap<>();
         // A*: the per-device lower bound to the goal never overestimates what is left (each device must still
-        // receive what its target block lacks), so the first time the goal is taken its cost is the least.
+        // receive what its target block lacks), so the first time the goal is taken its cost is the least. Among plans
+        // of equal busiest-device cost the one moving the fewest bytes in all wins (the sum of what each device lacks
+        // is its admissible estimate), so devices that already hold their data are not sent it again; then fewer steps.
         PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.estimate != b.estimate ? Long.compare(a.estimate, b.estimate)
+                : a.totalEstimate != b.totalEstimate ? Long.compare(a.totalEstimate, b.totalEstimate)
                 : Integer.compare(a.steps, b.steps));
         this.goal = goal;
         dist.put(start.key(), 0L);
+        sum.put(start.key(), 0L);
         depth.put(start.key(), 0);
-        queue.add(new Node(remaining(start), 0, 0, start));
+        queue.add(new Node(remaining(start), remainingTotal(start), 0, 0, 0, start));
         String goalKey = goal.key();
         while (!queue.isEmpty()) {
             Node n = queue.poll();
             String key = n.state.key();
-            if (n.cost > dist.get(key) || n.cost == dist.get(key) && n.steps > depth.get(key)) continue;
+            if (worse(n.cost, n.total, n.steps, dist.get(key), sum.get(key), depth.get(key))) continue;
             if (key.equals(goalKey)) return steps(start, goal, back);
             for (Edge e : edges(n.state)) {
                 String k = e.next.key();
-                long c = n.cost + e.cost;
+                long c = n.cost + e.cost, t = n.total + e.total;
                 int st = n.steps + e.steps;
                 Long old = dist.get(k);
-                if (old == null || c < old || c == old && st < depth.get(k)) {
+                if (old == null || better(c, t, st, old, sum.get(k), depth.get(k))) {
                     dist.put(k, c);
+                    sum.put(k, t);
                     depth.put(k, st);
                     back.put(k, new Back(n.state, e.move));
-                    queue.add(new Node(c + remaining(e.next), c, st, e.next));
+                    queue.add(new Node(c + remaining(e.next), t + remainingTotal(e.next), c, t, st, e.next));
                 }
             }
         }
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
     }
 
+    private static boolean better(long c, long t, int st, long c0, long t0, int st0) {
+        return c != c0 ? c < c0 : t != t0 ? t < t0 : st < st0;
+    }
+
+    private static boolean worse(long c, long t, int st, long c0, long t0, int st0) {
+        return better(c0, t0, st0, c, t, st);
+    }
+
     private final Map<String, Long> remaining = new HashMap<>();
+    private final Map<String, Long> remainingTotal = new HashMap<>();
+
+    /** All devices' lower bounds from {@code s} to the goal, summed (cached). */
+    private long remainingTotal(Layouts.State s) {
+        return remainingTotal.computeIfAbsent(s.key(), k -> {
+            long all = 0;
+            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) all += b;
+            return all;
+        });
+    }
 
     /** The busiest device's lower bound from {@code s} to the goal (cached). */
     private long remaining(Layouts.State s) {
@@ -108,7 +131,7 @@ final class PlanSearch {
             for (int k = 0; k < m.atoms.size(); k++) {
                 if ((free & (1L << k)) == 0) continue;
                 Layouts.State n = with(s, d, append(dim, List.of(k)));
-                if (lay.divisible(n)) out.add(new Edge(n, 0, new Slice(d, k), 0)); // slices merge into one free step
+                if (lay.divisible(n)) out.add(new Edge(n, 0, 0, new Slice(d, k), 0)); // slices merge into one free step
             }
             for (int c = 1; c <= dim.size(); c++) {
                 List<Integer> moved = dim.subList(dim.size() - c, dim.size());
@@ -122,10 +145,14 @@ final class PlanSearch {
                 }
             }
         }
-        for (Layouts.State p : permutations(s)) if (!p.key().equals(s.key())) add(out, p, block, new Permute());
+        for (Layouts.State p : permutations(s)) {
+            if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
+            long movers = movers(s, p);
+            out.add(new Edge(p, block, movers * block, new Permute(), 1)); // devices keeping their block receive nothing
+        }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks; counted as one step per round
-            out.add(new Edge(goal, remaining(s), new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
+            out.add(new Edge(goal, remaining(s), remainingTotal(s), new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {
@@ -141,8 +168,16 @@ final class PlanSearch {
         return out;
     }
 
+    /** A move in which every device receives {@code cost} bytes. */
     private void add(List<Edge> out, Layouts.State n, long cost, Move mv) {
-        if (lay.divisible(n)) out.add(new Edge(n, cost, mv));
+        if (lay.divisible(n)) out.add(new Edge(n, cost, cost * m.devices, mv, 1));
+    }
+
+    /** How many devices' blocks differ between the layouts (they receive in a collective_permute). */
+    private int movers(Layouts.State s, Layouts.State p) {
+        int n = 0;
+        for (int dev = 0; dev < m.devices; dev++) if (!lay.blockKey(p, dev).equals(lay.blockKey(s, dev))) n++;
+        return n;
     }
 
     private static Layouts.State with(Layouts.State s, int d, List<Integer> dim) {
