@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +18,7 @@ import static io.hlo4j.runtime.interp.Ir.shape;
 import static io.hlo4j.runtime.interp.Ir.t;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Collectives on 1, 2, 4 and 8 simulated devices, and collectives that cannot complete. */
 class CollectiveKernelsTest {
@@ -134,7 +136,7 @@ class CollectiveKernelsTest {
     @Test
     void collectivePermuteWithSelfPairsCompletes() {
         long[][] pairs = {{0, 0}, {1, 1}, {3, 2}, {2, 3}, {4, 4}, {5, 5}, {7, 6}, {6, 7}};
-        var out = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> permuteOn8(pairs));
+        var out = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> permuteOn8(pairs));
         long[] expect = {100, 101, 103, 102, 104, 105, 107, 106};
         for (int d = 0; d < 8; d++) assertThat(result(out, d)).as("device " + d).containsExactly(expect[d]);
     }
@@ -143,7 +145,7 @@ class CollectiveKernelsTest {
     @Test
     void collectivePermuteWithSelfPairsAndDevicesInNoPairCompletes() {
         long[][] pairs = {{0, 0}, {1, 2}, {2, 1}, {5, 5}, {7, 3}};
-        var out = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> permuteOn8(pairs));
+        var out = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> permuteOn8(pairs));
         long[] expect = {100, 102, 101, 107, 0, 105, 0, 0};
         for (int d = 0; d < 8; d++) assertThat(result(out, d)).as("device " + d).containsExactly(expect[d]);
     }
@@ -151,13 +153,13 @@ class CollectiveKernelsTest {
     /** Pairs that are not a partial permutation are refused by name on every device, never waited on. */
     @Test
     void collectivePermutePairsThatRepeatOrLeaveTheGridAreRefused() {
-        assertThatThrownBy(() -> org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> permuteOn8(new long[][] {{0, 1}, {2, 1}})))
                 .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("target 1 appears twice");
-        assertThatThrownBy(() -> org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> permuteOn8(new long[][] {{3, 3}, {3, 4}})))
                 .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("source 3 appears twice");
-        assertThatThrownBy(() -> org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> permuteOn8(new long[][] {{0, 8}})))
                 .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("id 8 (pair {0, 8}) is outside [0, 8)");
     }
