@@ -205,9 +205,12 @@ final class CollectiveKernels {
         boolean[] src = new boolean[copy.size()], dst = new boolean[copy.size()];
         for (long[] p : pairs) {
             for (int j = 0; j < 2; j++) {
-                if (p[j] < 0 || p[j] >= copy.size()) throw InterpreterException.at(op, "source_target_pairs id " + p[j] + " is outside [0, " + copy.size() + ")");
+                if (p[j] < 0 || p[j] >= copy.size()) throw InterpreterException.at(op, "source_target_pairs id " + p[j] + " (pair {" + p[0] + ", " + p[1] + "}) is outside [0, " + copy.size() + ") at " + op.location().describe());
             }
-            if (src[(int) p[0]] || dst[(int) p[1]]) throw InterpreterException.at(op, "source_target_pairs sources and targets must be unique");
+            if (src[(int) p[0]] || dst[(int) p[1]]) {
+                throw InterpreterException.at(op, "source_target_pairs sources and targets must be unique: " + (src[(int) p[0]] ? "source " + p[0] : "target " + p[1])
+                        + " appears twice (pair {" + p[0] + ", " + p[1] + "}) at " + op.location().describe());
+            }
             src[(int) p[0]] = true;
             dst[(int) p[1]] = true;
         }

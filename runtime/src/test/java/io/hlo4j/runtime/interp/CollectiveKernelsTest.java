@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +18,7 @@ import static io.hlo4j.runtime.interp.Ir.shape;
 import static io.hlo4j.runtime.interp.Ir.t;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Collectives on 1, 2, 4 and 8 simulated devices, and collectives that cannot complete. */
 class CollectiveKernelsTest {
@@ -113,6 +115,53 @@ class CollectiveKernelsTest {
         var out = runOn(ir.func("main", r), 1, n, in);
         assertThat(result(out, 0)).containsExactly(0);
         for (int d = 1; d < n; d++) assertThat(result(out, d)).containsExactly(100 + d - 1);
+    }
+
+    /** One permute on 8 devices with the given pairs; each device sends 100 + its id. */
+    static List<List<RtValue>> permuteOn8(long[][] pairs) {
+        TensorType ty = t(IntegerType.I32, 1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty);
+        Value r = ir.op("stablehlo.collective_permute", List.of(x), ty, "source_target_pairs", groups(pairs), "channel_handle", CHANNEL);
+        List<Tensor> in = new ArrayList<>();
+        for (int d = 0; d < 8; d++) in.add(Ir.ints(IntegerType.I32, shape(1), 100 + d));
+        return runOn(ir.func("main", r), 1, 8, in);
+    }
+
+    /**
+     * Self pairs (i -> i) are allowed by the spec and move nothing: devices that keep their block mixed with swaps,
+     * the pairs the cross-mesh partitioner emits for meshes @a = x=8 and @b = z=8 with device_ids [0,1,3,2,4,5,7,6]
+     * (reported to hang; it must complete, well within the preemptive limit).
+     */
+    @Test
+    void collectivePermuteWithSelfPairsCompletes() {
+        long[][] pairs = {{0, 0}, {1, 1}, {3, 2}, {2, 3}, {4, 4}, {5, 5}, {7, 6}, {6, 7}};
+        var out = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> permuteOn8(pairs));
+        long[] expect = {100, 101, 103, 102, 104, 105, 107, 106};
+        for (int d = 0; d < 8; d++) assertThat(result(out, d)).as("device " + d).containsExactly(expect[d]);
+    }
+
+    /** Self pairs, a swap and devices named in no pair: those still meet the others and receive zeros. */
+    @Test
+    void collectivePermuteWithSelfPairsAndDevicesInNoPairCompletes() {
+        long[][] pairs = {{0, 0}, {1, 2}, {2, 1}, {5, 5}, {7, 3}};
+        var out = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> permuteOn8(pairs));
+        long[] expect = {100, 102, 101, 107, 0, 105, 0, 0};
+        for (int d = 0; d < 8; d++) assertThat(result(out, d)).as("device " + d).containsExactly(expect[d]);
+    }
+
+    /** Pairs that are not a partial permutation are refused by name on every device, never waited on. */
+    @Test
+    void collectivePermutePairsThatRepeatOrLeaveTheGridAreRefused() {
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> permuteOn8(new long[][] {{0, 1}, {2, 1}})))
+                .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("target 1 appears twice");
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> permuteOn8(new long[][] {{3, 3}, {3, 4}})))
+                .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("source 3 appears twice");
+        assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> permuteOn8(new long[][] {{0, 8}})))
+                .hasMessageContaining("stablehlo.collective_permute").hasMessageContaining("id 8 (pair {0, 8}) is outside [0, 8)");
     }
 
     @Test

@@ -10,8 +10,9 @@ import java.util.List;
  * Between two meshes over the same devices (a declared mesh and an inline or device_ids view of it), two shardings
  * with the same shard count per dimension cut the value into the same blocks, only held by other devices. Then one
  * collective_permute moves each block to its new holder, instead of gathering the whole value and slicing it. Only
- * where every device's block moves: a device no pair targets would receive zeros, and with self-pairs the simulated
- * runtime hung (CrossMeshPartitionTest); a grid where some devices keep their block goes the other ways.
+ * where every device's block moves (a device no pair targets would receive zeros); a grid where some devices keep
+ * their block still goes the other ways. Self pairs for those devices would be correct and cheaper (the runtime runs
+ * them: CollectiveKernelsTest; an earlier report of a hang with them did not reproduce) but are not used yet.
  */
 final class BlockPermutation {
     private BlockPermutation() {}
@@ -25,7 +26,7 @@ final class BlockPermutation {
         boolean[] sending = new boolean[n];
         Arrays.fill(source, -1);
         List<long[]> pairs = new ArrayList<>();
-        // a device already holding its target block: not a pure permutation (see above)
+        // a device already holding its target block: not handled here yet (see above)
         for (int p = 0; p < n; p++) {
             if (sameBlock(ga, a, p, gb, b, p)) return null;
         }
