@@ -9,10 +9,9 @@ import java.util.List;
 /**
  * Between two meshes over the same devices (a declared mesh and an inline or device_ids view of it), two shardings
  * with the same shard count per dimension cut the value into the same blocks, only held by other devices. Then one
- * collective_permute moves each block to its new holder, instead of gathering the whole value and slicing it. Only
- * where every device's block moves (a device no pair targets would receive zeros); a grid where some devices keep
- * their block still goes the other ways. Self pairs for those devices would be correct and cheaper (the runtime runs
- * them: CollectiveKernelsTest; an earlier report of a hang with them did not reproduce) but are not used yet.
+ * collective_permute moves each block to its new holder, instead of gathering the whole value and slicing it. A
+ * device that already holds its new block is paired with itself (every device must be a target, or it would receive
+ * zeros; a self pair moves nothing, CollectiveKernelsTest runs them).
  */
 final class BlockPermutation {
     private BlockPermutation() {}
@@ -26,9 +25,9 @@ final class BlockPermutation {
         boolean[] sending = new boolean[n];
         Arrays.fill(source, -1);
         List<long[]> pairs = new ArrayList<>();
-        // a device already holding its target block: not handled here yet (see above)
+        // a device already holding its new block keeps it (a self pair, which moves nothing)
         for (int p = 0; p < n; p++) {
-            if (sameBlock(ga, a, p, gb, b, p)) return null;
+            if (sameBlock(ga, a, p, gb, b, p)) { source[p] = p; sending[p] = true; pairs.add(new long[] {p, p}); }
         }
         for (int p = 0; p < n; p++) {
             if (source[p] >= 0) continue;

@@ -177,8 +177,28 @@ class CrossMeshPartitionTest {
     /** Two meshes over the same devices whose groups differ (z swaps devices 2, 3 and 6, 7): gather and slice, reported. */
     @Test
     void meshesWithoutCorrespondingAxesFallBackAndSaySo() {
-        String text = """
+        // @b's axes are no digit grouping of @a's devices and its blocks are cut differently (4 x 2 against 8 x 1): no
+        // rewrite, no block permutation, so the value is gathered and sliced, and the report says so
+        String fallback = """
                 module @fallback attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @a = <["x"=8]>
+                  sdy.mesh @b = <["p"=2, "q"=4], device_ids=[0, 1, 3, 2, 4, 5, 7, 6]>
+                  func.func @main(%arg0: tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@a, [{"x"}, {}]>}) -> (tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@b, [{"q"}, {"p"}]>}) {
+                    return %arg0 : tensor<16x4xf32>
+                  }
+                }
+                """;
+        PartitionedProgram[] p = new PartitionedProgram[1];
+        runAndCompare(fallback, List.of(random(f32(16, 4), 5)), p);
+        assertThat(p[0].report().entries()).hasSize(1);
+        PartitionReport.Entry e = p[0].report().entries().get(0);
+        assertThat(e.kind()).isEqualTo(PartitionReport.Kind.CROSS_MESH_GATHERED);
+        assertThat(e.op()).contains("@main result #0");
+        assertThat(e.why()).contains("gathered whole on @a and sliced on @b");
+        // the same blocks held by other devices (device_ids swap 2<->3 and 6<->7): one collective_permute in which the
+        // four devices that keep their block pair with themselves and move nothing; the other four receive one block
+        String text = """
+                module @permuted attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @a = <["x"=8]>
                   sdy.mesh @b = <["z"=8], device_ids=[0, 1, 3, 2, 4, 5, 7, 6]>
                   func.func @main(%arg0: tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@a, [{"x"}, {}]>}) -> (tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@b, [{"z"}, {}]>}) {
@@ -186,13 +206,13 @@ class CrossMeshPartitionTest {
                   }
                 }
                 """;
-        PartitionedProgram[] p = new PartitionedProgram[1];
-        runAndCompare(text, List.of(random(f32(16, 4), 5)), p);
-        assertThat(p[0].report().entries()).hasSize(1);
-        PartitionReport.Entry e = p[0].report().entries().get(0);
-        assertThat(e.kind()).isEqualTo(PartitionReport.Kind.CROSS_MESH_GATHERED);
-        assertThat(e.op()).contains("@main result #0");
-        assertThat(e.why()).contains("gathered whole on @a and sliced on @b");
+        SpmdRun permuted = runAndCompare(text, List.of(random(f32(16, 4), 5)), p);
+        assertThat(p[0].report().entries()).isEmpty();
+        assertThat(permuted.log()).hasSize(1);
+        assertThat(permuted.log().get(0).op()).contains("collective_permute");
+        // a block is 2 rows x 4 f32 = 32 B; devices 2, 3, 6, 7 receive one each
+        long[] received = permuted.bytesReceivedPerDevice(8);
+        for (int d = 0; d < 8; d++) assertThat(received[d]).as("device " + d).isEqualTo(d % 4 >= 2 ? 32 : 0);
         // the same meshes with z = x read in reversed bit order (device_ids a digit permutation) correspond: no fallback
         String reversed = text.replace("device_ids=[0, 1, 3, 2, 4, 5, 7, 6]", "device_ids=[0, 4, 2, 6, 1, 5, 3, 7]");
         SpmdRun run = runAndCompare(reversed, List.of(random(f32(16, 4), 6)), p);
