@@ -56,7 +56,8 @@ final class PluginFile {
         if (type != 3) return "ELF type " + type + ", not a shared object";
         long phoff = is64 ? b.getLong(32) : b.getInt(28) & 0xFFFFFFFFL;
         int phentsize = b.getShort(is64 ? 54 : 42) & 0xFFFF, phnum = b.getShort(is64 ? 56 : 44) & 0xFFFF;
-        if (phnum == 0 || phoff < 0 || phoff + (long) phentsize * phnum > fileSize) return "truncated ELF file: its program headers lie past its end";
+        if (phnum == 0) return "ELF shared object without program headers: nothing a loader could map";
+        if (phoff < 0 || phoff + (long) phentsize * phnum > fileSize) return "truncated ELF file: its program headers lie past its end";
         return null;
     }
 }

@@ -240,6 +240,9 @@ class HostileRunTest {
         Path short_ = Files.write(dir.resolve("short.so"), elf(3, 50)); // 50 program headers, room for one
         refused(Cli.run("compile", add.toString(), "--pjrt-plugin", short_.toString()), 1,
                 "hlo4j: " + short_ + ": is not a shared library (truncated ELF file: its program headers lie past its end)" + tail);
+        Path none = Files.write(dir.resolve("none.so"), elf(3, 0)); // a shared object declaring no program headers
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", none.toString()), 1,
+                "hlo4j: " + none + ": is not a shared library (ELF shared object without program headers: nothing a loader could map)" + tail);
     }
 
     /** An ELF64 little-endian header of type {@code type} declaring {@code phnum} program headers, with room for one. */
