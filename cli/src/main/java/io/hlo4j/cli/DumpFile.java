@@ -27,11 +27,14 @@ final class DumpFile {
      * MODEL names a user module: a path ending in {@code .mlir}, or any other existing file. A built-in model's name
      * always means the model, even when a file of that name sits in the working directory ({@code ./moe} is the file).
      */
-    static boolean isFile(String model) {
+    static boolean isFile(String model) { return isFile(model, Path.of("")); }
+
+    /** As {@link #isFile(String)}, with a relative MODEL resolved against {@code cwd}. */
+    static boolean isFile(String model, Path cwd) {
         if (DumpModel.NAMES.contains(model)) return false;
         if (model.endsWith(".mlir")) return true;
         try {
-            return Files.isRegularFile(Path.of(model));
+            return Files.isRegularFile(cwd.resolve(model));
         } catch (java.nio.file.InvalidPathException e) {
             return false;
         }

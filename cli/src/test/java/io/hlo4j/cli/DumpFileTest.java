@@ -68,8 +68,10 @@ class DumpFileTest {
     @Test
     void builtInNamesStayModelsAndPathsAreFiles(@TempDir Path dir) throws Exception {
         Path named = Files.writeString(dir.resolve("moe"), MLP);
-        for (String builtin : DumpModel.NAMES) assertThat(DumpFile.isFile(builtin)).as(builtin).isFalse();
-        assertThat(DumpFile.isFile(named.toString())).isTrue();            // a path to a file called moe is the file
+        for (String builtin : DumpModel.NAMES) Files.writeString(dir.resolve(builtin), MLP);   // files named like every model
+        for (String builtin : DumpModel.NAMES) assertThat(DumpFile.isFile(builtin, dir)).as(builtin).isFalse();
+        assertThat(DumpFile.isFile("./moe", dir)).isTrue();                  // a path to it is the file
+        assertThat(DumpFile.isFile(named.toString())).isTrue();
         assertThat(DumpFile.isFile(dir.resolve("missing.mlir").toString())).isTrue();   // .mlir: a file, refused later if missing
         assertThat(DumpFile.isFile(dir.resolve("missing").toString())).isFalse();
     }

@@ -125,7 +125,7 @@ public final class Jit {
     private static Pytree.Def flattenArgs(String name, Object[] args, List<Object> leaves, Location loc) {
         try {
             return Pytree.flatten(List.of(args), leaves);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException e) {   // Pytree refuses nulls and other non-leaves this way
             throw new DslException("jit", "the arguments of @" + name + " are not a pytree of Specs or HostArrays: " + e.getMessage(), loc, e);
         }
     }
