@@ -181,9 +181,8 @@ final class LocalOps {
      */
     static boolean initIsIdentity(Operation reduce) {
         if (reduce.numResults() != 1) return false;
-        var body = reduce.region(0).entry().operations();
-        if (body.size() != 2) return false;
-        String combiner = body.get(0).name();
+        String combiner = combiner(reduce);
+        if (combiner == null) return false;
         if (!(reduce.operand(1) instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")) return false;
         DenseElementsAttr init = (DenseElementsAttr) r.owner().attr("value");
         TensorType t = init.type();
@@ -197,5 +196,11 @@ final class LocalOps {
         if (id == null) return false;
         if (t.elementType() instanceof IntegerType it && it.isBool() && combiner.equals("stablehlo.and")) id = 1.0;
         return java.util.Arrays.equals(init.expandedData(), Constants.splat(t, id).expandedData());
+    }
+
+    /** The one op a single-result reduce's body applies before returning (e.g. {@code stablehlo.add}), or null. */
+    static String combiner(Operation reduce) {
+        var body = reduce.region(0).entry().operations();
+        return body.size() == 2 ? body.get(0).name() : null;
     }
 }

@@ -47,7 +47,7 @@ final class Unreduced {
     static String partialKind(Operation op) {
         return switch (op.name()) {
             case "stablehlo.dot_general", "chlo.ragged_dot" -> "sum";
-            case "stablehlo.reduce" -> switch (op.region(0).entry().operations().get(0).name()) {
+            case "stablehlo.reduce" -> switch (String.valueOf(LocalOps.combiner(op))) {
                 case "stablehlo.add" -> "sum";
                 case "stablehlo.maximum" -> "max";
                 case "stablehlo.minimum" -> "min";
