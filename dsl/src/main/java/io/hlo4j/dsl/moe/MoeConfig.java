@@ -1,5 +1,7 @@
 package io.hlo4j.dsl.moe;
 
+import io.hlo4j.dsl.SourceLoc;
+
 import java.util.OptionalDouble;
 
 /**
@@ -38,7 +40,7 @@ public record MoeConfig(
         positive("moe_intermediate_size", moeIntermediateSize);
         if (numExpertsPerTok > nRoutedExperts) {
             throw new MoeException("num_experts_per_tok: " + numExpertsPerTok + " exceeds n_routed_experts "
-                    + nRoutedExperts);
+                    + nRoutedExperts, SourceLoc.here());
         }
         require("routing_strategy", routingStrategy);
         require("load_balancing_strategy", loadBalancingStrategy);
@@ -50,7 +52,7 @@ public record MoeConfig(
         finite("lbl_coef", lblCoef);
         finite("rzl_coef", rzlCoef);
         if (!(capacityFactor > 0) || Double.isInfinite(capacityFactor)) {
-            throw new MoeException("capacity_factor: " + capacityFactor + " must be a finite number > 0");
+            throw new MoeException("capacity_factor: " + capacityFactor + " must be a finite number > 0", SourceLoc.here());
         }
     }
 
@@ -135,16 +137,16 @@ public record MoeConfig(
     }
 
     private static void positive(String key, int v) {
-        if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer");
+        if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer", SourceLoc.here());
     }
 
     private static void require(String key, Object v) {
-        if (v == null) throw new MoeException(key + ": must not be null");
+        if (v == null) throw new MoeException(key + ": must not be null", SourceLoc.here());
     }
 
     private static void finite(String key, OptionalDouble v) {
         if (v.isPresent() && !Double.isFinite(v.getAsDouble())) {
-            throw new MoeException(key + ": " + v.getAsDouble() + " must be a finite number");
+            throw new MoeException(key + ": " + v.getAsDouble() + " must be a finite number", SourceLoc.here());
         }
     }
 }

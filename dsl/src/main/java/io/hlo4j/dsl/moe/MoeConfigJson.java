@@ -60,6 +60,15 @@ public final class MoeConfigJson {
             throw new MoeException("moe config: unknown key(s) " + unknown + " (known: "
                     + KEYS.stream().sorted().toList() + ")");
         }
+        try {
+            return fromJson(root);
+        } catch (MoeException e) {
+            // a config file's errors name its keys; the Java line that parsed it means nothing to its author
+            throw new MoeException(e.reason());
+        }
+    }
+
+    private static MoeConfig fromJson(JsonNode root) {
         return new MoeConfig(
                 requiredInt(root, "n_routed_experts"),
                 requiredInt(root, "num_experts_per_tok"),

@@ -1,5 +1,7 @@
 package io.hlo4j.dsl.moe;
 
+import io.hlo4j.dsl.SourceLoc;
+
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
@@ -148,7 +150,7 @@ public final class MoeFusedHooks<T> {
     private MoeFusedHooks<T> with(HookPoint point, Object f) {
         if (f == null) {
             throw new MoeException("MoeFusedHooks: hook " + point + " must not be null (use without(" + point.name()
-                    + ") to remove it)");
+                    + ") to remove it)", SourceLoc.here());
         }
         EnumMap<HookPoint, Object> copy = new EnumMap<>(HookPoint.class);
         copy.putAll(hooks);
@@ -162,7 +164,7 @@ public final class MoeFusedHooks<T> {
         Object f = hooks.get(point);
         if (f == null) return null;
         if (f instanceof UnaryOperator<?> u) return (UnaryOperator<T>) u;
-        throw new MoeException("MoeFusedHooks: hook " + point + " is not a one-argument hook");
+        throw new MoeException("MoeFusedHooks: hook " + point + " is not a one-argument hook", SourceLoc.here());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.hlo4j.dsl.moe;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,6 +33,24 @@ public record MoeMetrics<T>(
 
     /** The epsilon inside the entropy's logarithm. */
     public static final double ENTROPY_EPS = 1e-8;
+
+    /**
+     * The metrics by the names {@code hlo4j moe run} writes (expert_loads, router_probs, selected_experts,
+     * selected_weights, load_balancing_loss and router_z_loss when computed, expert_utilization, routing_entropy), so
+     * a traced function can return them as one map (a pytree) without unpacking the optional losses.
+     */
+    public Map<String, T> asMap() {
+        Map<String, T> m = new LinkedHashMap<>();
+        m.put("expert_loads", expertLoads);
+        m.put("router_probs", routerProbs);
+        m.put("selected_experts", selectedExperts);
+        m.put("selected_weights", selectedWeights);
+        loadBalancingLoss.ifPresent(v -> m.put("load_balancing_loss", v));
+        routerZLoss.ifPresent(v -> m.put("router_z_loss", v));
+        m.put("expert_utilization", expertUtilization);
+        m.put("routing_entropy", routingEntropy);
+        return m;
+    }
 
     public MoeMetrics {
         if (expertLoads == null || routerProbs == null || selectedExperts == null || selectedWeights == null

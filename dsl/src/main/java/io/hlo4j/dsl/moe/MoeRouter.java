@@ -47,6 +47,11 @@ public final class MoeRouter {
         Tensor experts, weights;
         if (hooks.isSet(HookPoint.SELECT_HOOK)) {
             MoeFusedHooks.Selection<Tensor> s = hooks.selectHook().select(scores, null, k);
+            if (!s.experts().dtype().isInteger()) {
+                // a float id would be truncated by the cast below: refuse instead of routing to a silently rounded expert
+                throw new MoeException("MoeRouter: select_hook returned expert ids " + s.experts().describe()
+                        + "; they must be integers in [0, " + e + ") (the indices of a top-k, not its values)", SourceLoc.here());
+            }
             experts = s.experts().astype(DType.I32);
             weights = s.weights();
         } else {

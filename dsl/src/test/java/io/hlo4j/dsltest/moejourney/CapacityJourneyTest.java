@@ -51,7 +51,7 @@ class CapacityJourneyTest {
                     assertThat(tight.get(key).firstBitDifference(loose.get(key))).as("%s %s: %s does not depend on capacity_factor", rs, m, key).isEqualTo(-1);
                 }
                 if (rs != MoeRoutingStrategy.HASH) {
-                    assertThat(tight.get("loads").getLong(0)).as("%s: expert 0 takes all 8 tokens, far above 8 * k / E", rs).isEqualTo(8);
+                    assertThat(tight.get("expert_loads").getLong(0)).as("%s: expert 0 takes all 8 tokens, far above 8 * k / E", rs).isEqualTo(8);
                 }
             }
         }
@@ -68,8 +68,8 @@ class CapacityJourneyTest {
         for (MoEMethods m : MoEMethods.values()) {
             Map<String, HostArray> got = MoeJourney.run(cfg.withMoeMethod(m), MoeFusedHooks.none(), in, DType.F32);
             assertMatches("expert choice, c = 1, " + m, got, want, 2e-6);
-            assertThat(got.get("loads").toLongArray()).containsExactly(1, 1, 1, 1);
-            long[] experts = got.get("experts").toLongArray();
+            assertThat(got.get("expert_loads").toLongArray()).containsExactly(1, 1, 1, 1);
+            long[] experts = got.get("selected_experts").toLongArray();
             double[] out = got.get("output").toDoubleArray();
             int dropped = 0;
             for (int t = 0; t < 8; t++) {
@@ -86,7 +86,7 @@ class CapacityJourneyTest {
         assertThat(all.expertCapacity(8)).isEqualTo(8);
         Map<String, HostArray> got = MoeJourney.run(all, MoeFusedHooks.none(), in, DType.F32);
         assertMatches("expert choice, c = N", got, MoeOracle.run(all, in, null), 2e-6);
-        assertThat(got.get("weights").toDoubleArray()).containsOnly(0.5);
+        assertThat(got.get("selected_weights").toDoubleArray()).containsOnly(0.5);
     }
 
     /** The only overflow hlo4j knows: token-sharded dispatch into a packed buffer smaller than what routing sends. */

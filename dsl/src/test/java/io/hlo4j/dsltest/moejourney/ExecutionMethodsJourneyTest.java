@@ -106,7 +106,7 @@ class ExecutionMethodsJourneyTest {
         Map<String, HostArray> fwd32 = MoeJourney.run(cfg(MoEMethods.FUSED_MOE, MoeDtype.FLOAT32), MoeFusedHooks.none(), IN, DType.F32);
         for (MoEMethods m : MoEMethods.values()) {
             Map<String, HostArray> fwd = MoeJourney.run(cfg(m, MoeDtype.BFLOAT16), MoeFusedHooks.none(), IN, DType.F32);
-            assertThat(fwd.get("experts").toLongArray()).as(m + " bf16 selection").containsExactly(fwd32.get("experts").toLongArray());
+            assertThat(fwd.get("selected_experts").toLongArray()).as(m + " bf16 selection").containsExactly(fwd32.get("selected_experts").toLongArray());
             assertThat(fwd.get("output").type().toString()).isEqualTo("tensor<2x3x4xbf16>");
             assertClose(m + " bf16 output", fwd.get("output").toDoubleArray(), fwd32.get("output").toDoubleArray(), 3e-2);
             List<HostArray> g = grads(cfg(m, MoeDtype.BFLOAT16), DType.F32);

@@ -11,7 +11,6 @@ import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
-import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.runtime.array.HostArray;
 
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 
 /** What a user writes once and reuses all week: random inputs, the layer as a jit'd function, comparisons. */
 final class MoeJourney {
@@ -57,24 +55,9 @@ final class MoeJourney {
         return new BaseMoeModule(cfg, hooks).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]), experts(a), metrics);
     }
 
-    /** The layer with every metric as a map of named results (a loss only when it is computed). */
+    /** The layer with every metric as a map of named results (a loss only when it is computed): {@link MoeOutput#asMap()}. */
     static TracedFunction layer(MoeConfig cfg, MoeFusedHooks<Tensor> hooks) {
-        return a -> {
-            MoeOutput o = call(cfg, hooks, a, true);
-            MoeMetrics<Tensor> m = o.metrics().orElseThrow();
-            Map<String, Tensor> r = new TreeMap<>();
-            r.put("output", o.output());
-            r.put("logits", o.routerLogits());
-            r.put("loads", m.expertLoads());
-            r.put("probs", m.routerProbs());
-            r.put("experts", m.selectedExperts());
-            r.put("weights", m.selectedWeights());
-            r.put("utilization", m.expertUtilization());
-            r.put("entropy", m.routingEntropy());
-            m.loadBalancingLoss().ifPresent(v -> r.put("lbl", v));
-            m.routerZLoss().ifPresent(v -> r.put("z", v));
-            return r;
-        };
+        return a -> call(cfg, hooks, a, true).asMap();
     }
 
     static Map<String, HostArray> run(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, MoeOracle.Inputs in, DType d) {
@@ -101,17 +84,17 @@ final class MoeJourney {
 
     /** The layer's results against the oracle: selection and loads exact, values to {@code tol}. */
     static void assertMatches(String what, Map<String, HostArray> got, MoeOracle.Result want, double tol) {
-        assertThat(got.get("experts").toLongArray()).as(what + ": selected experts").containsExactly(flat(want.experts()));
-        assertThat(got.get("loads").toLongArray()).as(what + ": expert loads").containsExactly(want.loads());
-        assertClose(what + ": selected weights", got.get("weights").toDoubleArray(), flat(want.weights()), tol);
-        assertClose(what + ": router logits", got.get("logits").toDoubleArray(), flat(want.logits()), tol);
-        assertClose(what + ": router probs", got.get("probs").toDoubleArray(), flat(want.probs()), tol);
+        assertThat(got.get("selected_experts").toLongArray()).as(what + ": selected experts").containsExactly(flat(want.experts()));
+        assertThat(got.get("expert_loads").toLongArray()).as(what + ": expert loads").containsExactly(want.loads());
+        assertClose(what + ": selected weights", got.get("selected_weights").toDoubleArray(), flat(want.weights()), tol);
+        assertClose(what + ": router logits", got.get("router_logits").toDoubleArray(), flat(want.logits()), tol);
+        assertClose(what + ": router probs", got.get("router_probs").toDoubleArray(), flat(want.probs()), tol);
         assertClose(what + ": output", got.get("output").toDoubleArray(), flat(want.out()), tol);
-        assertThat(got.get("utilization").getDouble(0)).as(what + ": utilization").isEqualTo(want.utilization());
-        assertClose(what + ": entropy", new double[] {got.get("entropy").getDouble(0)}, new double[] {want.entropy()}, tol);
-        assertThat(got.containsKey("lbl")).as(what + ": a load-balancing loss is reported").isEqualTo(want.lbl() != null);
-        if (want.lbl() != null) assertClose(what + ": load-balancing loss", new double[] {got.get("lbl").getDouble(0)}, new double[] {want.lbl()}, tol);
-        assertThat(got.containsKey("z")).as(what + ": a z-loss is reported").isEqualTo(want.z() != null);
-        if (want.z() != null) assertClose(what + ": router z-loss", new double[] {got.get("z").getDouble(0)}, new double[] {want.z()}, tol);
+        assertThat(got.get("expert_utilization").getDouble(0)).as(what + ": utilization").isEqualTo(want.utilization());
+        assertClose(what + ": entropy", new double[] {got.get("routing_entropy").getDouble(0)}, new double[] {want.entropy()}, tol);
+        assertThat(got.containsKey("load_balancing_loss")).as(what + ": a load-balancing loss is reported").isEqualTo(want.lbl() != null);
+        if (want.lbl() != null) assertClose(what + ": load-balancing loss", new double[] {got.get("load_balancing_loss").getDouble(0)}, new double[] {want.lbl()}, tol);
+        assertThat(got.containsKey("router_z_loss")).as(what + ": a z-loss is reported").isEqualTo(want.z() != null);
+        if (want.z() != null) assertClose(what + ": router z-loss", new double[] {got.get("router_z_loss").getDouble(0)}, new double[] {want.z()}, tol);
     }
 }

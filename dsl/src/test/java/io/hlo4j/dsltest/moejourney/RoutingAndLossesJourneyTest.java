@@ -47,7 +47,7 @@ class RoutingAndLossesJourneyTest {
     void noCoefficientsNoLosses() {
         MoeConfig cfg = MoeConfig.of(4, 2, 4, 3);
         Map<String, HostArray> got = MoeJourney.run(cfg, MoeFusedHooks.none(), IN, DType.F32);
-        assertThat(got).doesNotContainKeys("lbl", "z");
+        assertThat(got).doesNotContainKeys("load_balancing_loss", "router_z_loss");
         assertMatches("defaults", got, MoeOracle.run(cfg, IN, null), 2e-6);
     }
 
@@ -56,12 +56,12 @@ class RoutingAndLossesJourneyTest {
     void switchUsesOneSlotAndExpertChoiceFillsEveryExpert() {
         MoeConfig sw = MoeConfig.of(4, 3, 4, 3).withRoutingStrategy(MoeRoutingStrategy.SWITCH);
         Map<String, HostArray> s = MoeJourney.run(sw, MoeFusedHooks.none(), IN, DType.F32);
-        assertThat(s.get("experts").shape()).containsExactly(6, 1);
-        assertThat(s.get("weights").toDoubleArray()).containsOnly(1.0);
+        assertThat(s.get("selected_experts").shape()).containsExactly(6, 1);
+        assertThat(s.get("selected_weights").toDoubleArray()).containsOnly(1.0);
         MoeConfig ec = MoeConfig.of(4, 2, 4, 3).withRoutingStrategy(MoeRoutingStrategy.EXPERT_CHOICE);
         Map<String, HostArray> e = MoeJourney.run(ec, MoeFusedHooks.none(), IN, DType.F32);
-        assertThat(e.get("loads").toLongArray()).as("c = ceil(6 * 2 / 4) = 3 tokens per expert").containsExactly(3, 3, 3, 3);
-        assertThat(e.get("experts").shape()).as("token-major view: E slots per token").containsExactly(6, 4);
+        assertThat(e.get("expert_loads").toLongArray()).as("c = ceil(6 * 2 / 4) = 3 tokens per expert").containsExactly(3, 3, 3, 3);
+        assertThat(e.get("selected_experts").shape()).as("token-major view: E slots per token").containsExactly(6, 4);
     }
 
     /** HASH with token ids: token t goes to (id_t + j) mod E; negative ids wrap mathematically. */
@@ -75,14 +75,13 @@ class RoutingAndLossesJourneyTest {
         Map<String, HostArray> got = Jit.jit("hash", x -> {
             var o = new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) x[0], BaseMoeModule.linearGate((Tensor) x[1]),
                     experts(java.util.Arrays.copyOf(x, 8)), null, null, null, true, 0, (Tensor) x[8]);
-            var m = o.metrics().orElseThrow();
-            return Map.of("output", o.output(), "experts", m.selectedExperts(), "lbl", m.loadBalancingLoss().orElseThrow());
+            return o.asMap();
         }).callMap(a.toArray());
         MoeOracle.Result want = MoeOracle.run(cfg, IN, ids);
-        assertThat(got.get("experts").toLongArray()).containsExactly(3, 0, 0, 1, 3, 0, 2, 3, 1, 2, 1, 2);
-        assertThat(got.get("experts").toLongArray()).containsExactly(flat(want.experts()));
+        assertThat(got.get("selected_experts").toLongArray()).containsExactly(3, 0, 0, 1, 3, 0, 2, 3, 1, 2, 1, 2);
+        assertThat(got.get("selected_experts").toLongArray()).containsExactly(flat(want.experts()));
         assertClose("hash output", got.get("output").toDoubleArray(), flat(want.out()), 2e-6);
-        assertClose("hash lbl", new double[] {got.get("lbl").getDouble(0)}, new double[] {want.lbl()}, 2e-6);
+        assertClose("hash lbl", new double[] {got.get("load_balancing_loss").getDouble(0)}, new double[] {want.lbl()}, 2e-6);
     }
 
     /** easydel-moe-behavior.md 5.3, built from its arange formulas; the expected numbers are the ones printed there. */
@@ -97,23 +96,23 @@ class RoutingAndLossesJourneyTest {
             MoeConfig cfg = MoeConfig.of(4, 2, 4, 2).withMoeMethod(method).withLoadBalancing(MoeLoadBalancingStrategy.STANDARD, 1).withRouterZLoss(1);
             Map<String, HostArray> got = MoeJourney.run(cfg, MoeFusedHooks.none(), in, DType.F32);
             String m = method.toString();
-            assertClose(m + " logits", got.get("logits").toDoubleArray(), new double[] {-0.125, 0.625, 0.75, 0.25, 0.375, 0.625, 0.25, -0.75, 0.875, 0.625, -0.25, -1.75}, 1e-7);
-            assertClose(m + " probs", got.get("probs").toDoubleArray(), new double[] {0.143454, 0.303693, 0.344129, 0.208725, 0.286437, 0.367792,
+            assertClose(m + " logits", got.get("router_logits").toDoubleArray(), new double[] {-0.125, 0.625, 0.75, 0.25, 0.375, 0.625, 0.25, -0.75, 0.875, 0.625, -0.25, -1.75}, 1e-7);
+            assertClose(m + " probs", got.get("router_probs").toDoubleArray(), new double[] {0.143454, 0.303693, 0.344129, 0.208725, 0.286437, 0.367792,
                     0.252779, 0.092992, 0.459581, 0.357922, 0.149204, 0.033292}, 1e-6);
-            assertThat(got.get("experts").toLongArray()).as(m + " top-k").containsExactly(2, 1, 1, 0, 0, 1);
-            assertClose(m + " weights", got.get("weights").toDoubleArray(), new double[] {0.531209, 0.468791, 0.562177, 0.437823, 0.562177, 0.437824}, 1e-6);
-            assertThat(got.get("loads").toLongArray()).as(m + " group sizes").containsExactly(2, 3, 1, 0);
+            assertThat(got.get("selected_experts").toLongArray()).as(m + " top-k").containsExactly(2, 1, 1, 0, 0, 1);
+            assertClose(m + " weights", got.get("selected_weights").toDoubleArray(), new double[] {0.531209, 0.468791, 0.562177, 0.437823, 0.562177, 0.437824}, 1e-6);
+            assertThat(got.get("expert_loads").toLongArray()).as(m + " group sizes").containsExactly(2, 3, 1, 0);
             assertClose(m + " output", got.get("output").toDoubleArray(), new double[] {-0.051787, 0.010314, 0.041473, -0.051787, -0.028456, 0.007780,
                     0.020676, -0.028456, -0.001475, 0.130720, -0.129245, -0.001475}, 1.5e-6);
             // EasyDeL's STANDARD loss 3.742184 uses raw counts: N = 3 times the normative value
-            assertClose(m + " lbl", new double[] {got.get("lbl").getDouble(0)}, new double[] {3.742184 / 3}, 1e-6);
-            assertClose(m + " z-loss", new double[] {got.get("z").getDouble(0)}, new double[] {2.890832}, 1e-6);
-            assertThat(got.get("utilization").getDouble(0)).isEqualTo(0.75);
-            assertClose(m + " entropy", new double[] {got.get("entropy").getDouble(0)}, new double[] {1.250419}, 1e-6);
+            assertClose(m + " lbl", new double[] {got.get("load_balancing_loss").getDouble(0)}, new double[] {3.742184 / 3}, 1e-6);
+            assertClose(m + " z-loss", new double[] {got.get("router_z_loss").getDouble(0)}, new double[] {2.890832}, 1e-6);
+            assertThat(got.get("expert_utilization").getDouble(0)).isEqualTo(0.75);
+            assertClose(m + " entropy", new double[] {got.get("routing_entropy").getDouble(0)}, new double[] {1.250419}, 1e-6);
         }
         // EXPERT_CHOICE loss: EasyDeL's 1.25 is Var(loads [2, 3, 1, 0]); the normative one scales it by E / (N k) = 4 / 6
         MoeConfig ec = MoeConfig.of(4, 2, 4, 2).withLoadBalancing(MoeLoadBalancingStrategy.EXPERT_CHOICE, 1);
-        assertClose("expert-choice lbl", new double[] {MoeJourney.run(ec, MoeFusedHooks.none(), in, DType.F32).get("lbl").getDouble(0)},
+        assertClose("expert-choice lbl", new double[] {MoeJourney.run(ec, MoeFusedHooks.none(), in, DType.F32).get("load_balancing_loss").getDouble(0)},
                 new double[] {1.25 * 4 / 6}, 1e-6);
         // TOP_K_NDIV output printed in 5.3
         MoeConfig nd = MoeConfig.of(4, 2, 4, 2).withRoutingStrategy(MoeRoutingStrategy.TOP_K_NDIV);

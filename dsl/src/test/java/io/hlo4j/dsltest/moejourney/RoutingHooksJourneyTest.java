@@ -71,8 +71,8 @@ class RoutingHooksJourneyTest {
         for (MoEMethods m : MoEMethods.values()) {
             Map<String, HostArray> got = MoeJourney.run(CFG.withMoeMethod(m), MoeFusedHooks.<Tensor>none().withBeforeTopk(x -> x.add(scoreBias(x))), IN, DType.F32);
             assertMatches("before_topk bias, " + m, got, want, 2e-6);
-            assertClose(m + ": logits are the gate's", got.get("logits").toDoubleArray(), flat(plain.logits()), 2e-6);
-            assertClose(m + ": probabilities are the unhooked softmax", got.get("probs").toDoubleArray(), flat(plain.probs()), 2e-6);
+            assertClose(m + ": logits are the gate's", got.get("router_logits").toDoubleArray(), flat(plain.logits()), 2e-6);
+            assertClose(m + ": probabilities are the unhooked softmax", got.get("router_probs").toDoubleArray(), flat(plain.probs()), 2e-6);
         }
     }
 
@@ -114,9 +114,9 @@ class RoutingHooksJourneyTest {
             Map<String, HostArray> got = MoeJourney.run(CFG.withMoeMethod(m), hooks, IN, DType.F32);
             Map<String, HostArray> none = MoeJourney.run(CFG.withMoeMethod(m), MoeFusedHooks.none(), IN, DType.F32);
             assertThat(hooks.isSet(HookPoint.REFINE_WEIGHTS_HOOK)).as("the layer never mutates the user's hooks").isFalse();
-            assertThat(got.get("experts").toLongArray()).as(m + ": selection on biased scores").containsExactly(flat(experts));
-            long[] sel = got.get("experts").toLongArray(), sel0 = none.get("experts").toLongArray();
-            double[] gw = got.get("weights").toDoubleArray(), out = got.get("output").toDoubleArray(), out0 = none.get("output").toDoubleArray();
+            assertThat(got.get("selected_experts").toLongArray()).as(m + ": selection on biased scores").containsExactly(flat(experts));
+            long[] sel = got.get("selected_experts").toLongArray(), sel0 = none.get("selected_experts").toLongArray();
+            double[] gw = got.get("selected_weights").toDoubleArray(), out = got.get("output").toDoubleArray(), out0 = none.get("output").toDoubleArray();
             int changed = 0;
             for (int t = 0; t < IN.n(); t++) {
                 double a = p[t][experts[t][0]], b = p[t][experts[t][1]];
@@ -128,8 +128,8 @@ class RoutingHooksJourneyTest {
                 }
             }
             assertThat(changed).as("tokens whose choice the bias changed").isBetween(1, IN.n() - 1);
-            assertClose(m + ": logits untouched", got.get("logits").toDoubleArray(), flat(plain.logits()), 2e-6);
-            assertClose(m + ": z-loss untouched", new double[] {got.get("z").getDouble(0)}, new double[] {plain.z()}, 2e-6);
+            assertClose(m + ": logits untouched", got.get("router_logits").toDoubleArray(), flat(plain.logits()), 2e-6);
+            assertClose(m + ": z-loss untouched", new double[] {got.get("router_z_loss").getDouble(0)}, new double[] {plain.z()}, 2e-6);
         }
     }
 }

@@ -72,10 +72,10 @@ class ShardedLayerJourneyTest {
             @SuppressWarnings("unchecked") List<HostArray> got = (List<HostArray>) run.results();
             assertThat(run.program().devices()).isEqualTo(8);
             assertClose(m + " output on 8 devices", got.get(0).toDoubleArray(), one.get("output").toDoubleArray(), 1e-6);
-            assertClose(m + " logits on 8 devices", got.get(1).toDoubleArray(), one.get("logits").toDoubleArray(), 1e-6);
-            assertThat(got.get(2).toLongArray()).as(m + " loads on 8 devices").containsExactly(one.get("loads").toLongArray());
-            assertClose(m + " lbl on 8 devices", new double[] {got.get(3).getDouble(0)}, new double[] {one.get("lbl").getDouble(0)}, 1e-6);
-            assertClose(m + " z-loss on 8 devices", new double[] {got.get(4).getDouble(0)}, new double[] {one.get("z").getDouble(0)}, 1e-6);
+            assertClose(m + " logits on 8 devices", got.get(1).toDoubleArray(), one.get("router_logits").toDoubleArray(), 1e-6);
+            assertThat(got.get(2).toLongArray()).as(m + " loads on 8 devices").containsExactly(one.get("expert_loads").toLongArray());
+            assertClose(m + " lbl on 8 devices", new double[] {got.get(3).getDouble(0)}, new double[] {one.get("load_balancing_loss").getDouble(0)}, 1e-6);
+            assertClose(m + " z-loss on 8 devices", new double[] {got.get(4).getDouble(0)}, new double[] {one.get("router_z_loss").getDouble(0)}, 1e-6);
             assertThat(run.run().log()).as(m + ": the program communicates").isNotEmpty();
         }
     }
@@ -102,8 +102,8 @@ class ShardedLayerJourneyTest {
                 ExpertParallelMoe.Result r = ep.run(a.get(0), null, 4, a.get(1), a.get(2), a.get(3), a.get(4), a.get(5), a.get(6), a.get(7));
                 assertThat(r.mode()).isEqualTo(mode);
                 assertClose(what + " output", r.output().toDoubleArray(), one.get("output").toDoubleArray(), 1e-6);
-                assertClose(what + " logits", r.routerLogits().toDoubleArray(), one.get("logits").toDoubleArray(), 1e-6);
-                assertThat(r.expertLoads().toLongArray()).as(what + " loads").containsExactly(one.get("loads").toLongArray());
+                assertClose(what + " logits", r.routerLogits().toDoubleArray(), one.get("router_logits").toDoubleArray(), 1e-6);
+                assertThat(r.expertLoads().toLongArray()).as(what + " loads").containsExactly(one.get("expert_loads").toLongArray());
                 List<HostArray> g = ep.gradients(a.get(0), null, 4, a.get(1), a.get(2), a.get(3), a.get(4), a.get(5), a.get(6), a.get(7), c);
                 assertThat(g).hasSize(8);
                 for (int i = 0; i < 8; i++) {
