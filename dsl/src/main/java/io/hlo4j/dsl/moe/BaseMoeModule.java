@@ -44,6 +44,11 @@ public class BaseMoeModule {
         return moeCall(hiddenState, gateLayer, experts, null, null, null, outputMetrics, 0, null);
     }
 
+    /** With token ids [B, S] (integers) for HASH routing; the other arguments at their defaults. */
+    public MoeOutput moeCall(Tensor hiddenState, UnaryOperator<Tensor> gateLayer, ExpertWeights experts, Tensor tokenIds, boolean outputMetrics) {
+        return moeCall(hiddenState, gateLayer, experts, null, null, null, outputMetrics, 0, tokenIds);
+    }
+
     /**
      * The seed's {@code moe_call}.
      *

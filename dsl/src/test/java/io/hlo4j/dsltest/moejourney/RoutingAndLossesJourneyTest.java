@@ -74,7 +74,7 @@ class RoutingAndLossesJourneyTest {
         a.add(idArray);
         Map<String, HostArray> got = Jit.jit("hash", x -> {
             var o = new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) x[0], BaseMoeModule.linearGate((Tensor) x[1]),
-                    experts(java.util.Arrays.copyOf(x, 8)), null, null, null, true, 0, (Tensor) x[8]);
+                    experts(java.util.Arrays.copyOf(x, 8)), (Tensor) x[8], true);
             return o.asMap();
         }).callMap(a.toArray());
         MoeOracle.Result want = MoeOracle.run(cfg, IN, ids);
