@@ -42,6 +42,27 @@ class RoutingAndLossesJourneyTest {
         assertThat(checked).isEqualTo(20);
     }
 
+    /** k = 1 (TOP_K keeps the raw probability: no renormalization), k = 3 and k = E, every strategy, in every method. */
+    @Test
+    void otherKsInEveryMethod() {
+        int checked = 0;
+        for (int k : new int[] {1, 3, 4}) {
+            assertThat(MoeOracle.minTopKGap(MoeOracle.softmax(MoeOracle.logits(IN)), Math.min(k, 3))).isGreaterThan(1e-3);
+            for (MoeRoutingStrategy rs : MoeRoutingStrategy.values()) {
+                for (MoEMethods m : MoEMethods.values()) {
+                    MoeConfig cfg = MoeConfig.of(4, k, 4, 3).withRoutingStrategy(rs).withMoeMethod(m)
+                            .withLoadBalancing(MoeLoadBalancingStrategy.STANDARD, 0.5).withRouterZLoss(0.1);
+                    assertMatches("k = " + k + ", " + rs + ", " + m, MoeJourney.run(cfg, MoeFusedHooks.none(), IN, DType.F32), MoeOracle.run(cfg, IN, null), 2e-6);
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(45);
+        // TOP_K with k = 1: the weight is the winning probability itself, below 1
+        Map<String, HostArray> top1 = MoeJourney.run(MoeConfig.of(4, 1, 4, 3), MoeFusedHooks.none(), IN, DType.F32);
+        for (double w : top1.get("selected_weights").toDoubleArray()) assertThat(w).isBetween(0.25, 0.999);
+    }
+
     /** Without coefficients no loss is reported; the metrics are still there. */
     @Test
     void noCoefficientsNoLosses() {
