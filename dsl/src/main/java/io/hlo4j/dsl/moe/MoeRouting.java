@@ -17,6 +17,14 @@ public record MoeRouting(Tensor logits, Tensor probs, Tensor experts, Tensor wei
     public long tokens() { return experts.dim(0); }
     public long slots() { return experts.dim(1); }
 
-    /** [N, slots] bool: the slot holds a real (token, expert) pair. */
-    public Tensor valid() { return Ops.ge(experts, Ops.full(experts.shape(), 0, DType.I32)); }
+    /**
+     * [N, slots] bool: the slot holds a real (token, expert) pair, an id in [0, E). Unused expert-choice slots (-1) are
+     * not; neither are ids a select_hook put outside [0, E) (their values are unknown while tracing, so they cannot be
+     * refused): every method then drops such a row, as the sorted methods' group sizes do, instead of DENSE gathering a
+     * clamped expert.
+     */
+    public Tensor valid() {
+        return Ops.logicalAnd(Ops.ge(experts, Ops.full(experts.shape(), 0, DType.I32)),
+                Ops.lt(experts, Ops.full(experts.shape(), logits.dim(1), DType.I32)));
+    }
 }

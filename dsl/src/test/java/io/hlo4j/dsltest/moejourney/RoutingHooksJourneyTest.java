@@ -95,6 +95,40 @@ class RoutingHooksJourneyTest {
         }
     }
 
+    /**
+     * A select_hook that puts ids outside [0, E) (here: the top-k index + 3, so ids 3..6 for E = 4): such a row is
+     * dropped in every method (no output, no load), as the oracle that skips it says. DENSE used to gather a clamped
+     * expert for it instead, so the methods disagreed.
+     */
+    @Test
+    void selectHookIdsOutsideTheExpertsAreDroppedAlikeInEveryMethod() {
+        MoeFusedHooks<Tensor> shifted = MoeFusedHooks.<Tensor>none().withSelectHook((scores, preBias, k) -> {
+            Tensor idx = Indexing.topK(scores, k).get(1);
+            return new MoeFusedHooks.Selection<>(Indexing.topK(scores, k).get(0), Ops.add(idx, Ops.full(idx.shape(), 3, idx.dtype())));
+        });
+        double[][] p = MoeOracle.softmax(MoeOracle.logits(IN));
+        double[] want = new double[IN.n() * 4];
+        long[] loads = new long[4];
+        int inRange = 0;
+        for (int t = 0; t < IN.n(); t++) {
+            int[] top = MoeOracle.topK(p[t], 2);
+            for (int j = 0; j < 2; j++) {
+                int e = top[j] + 3;
+                if (e >= 4) continue;
+                inRange++;
+                loads[e]++;
+                double[] y = MoeOracle.expert(IN, MoeOracle.row(IN, t), e);
+                for (int o = 0; o < 4; o++) want[t * 4 + o] += p[t][top[j]] * y[o];
+            }
+        }
+        assertThat(inRange).as("some rows stay in range, most do not").isBetween(1, IN.n() - 1);
+        for (MoEMethods m : MoEMethods.values()) {
+            Map<String, HostArray> got = MoeJourney.run(CFG.withMoeMethod(m), shifted, IN, DType.F32);
+            assertClose(m + ": output without the out-of-range rows", got.get("output").toDoubleArray(), want, 2e-6);
+            assertThat(got.get("expert_loads").toLongArray()).as(m + ": loads count only ids in range").containsExactly(loads);
+        }
+    }
+
     /** Selection on p + bias, weights = the unbiased p at the chosen experts, renormalized by the hook itself. */
     @Test
     void selectHookChoosesOnBiasedScoresAndWeighsWithUnbiasedOnes() {
