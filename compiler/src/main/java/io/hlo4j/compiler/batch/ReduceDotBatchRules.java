@@ -43,6 +43,40 @@ final class ReduceDotBatchRules {
         in.rule("chlo.top_k", (b, op, a) -> Batcher.all(b.emitLike(op, List.of(b.moveTo(a.get(0), 0)), Map.of(), List.of(),
                 b.batchedResults(op, 0)), 0));
         in.rule("stablehlo.dot_general", ReduceDotBatchRules::dotGeneral);
+        in.rule("chlo.ragged_dot", ReduceDotBatchRules::raggedDot);
+    }
+
+    /**
+     * The grouped matmul lhs [m, k], rhs [g, k, n], group sizes [g] over a batch: rows of all examples stacked
+     * [B*m, k] with B*(g+1) groups, example b's groups then a padding group of its m - sum(sizes) leftover rows
+     * against a zero matrix (their rows are zero, as ragged_dot leaves rows past the groups). rhs is spelled out
+     * per example when unbatched.
+     */
+    private static List<Batched> raggedDot(Batcher b, Operation op, List<Batched> a) {
+        var dn = (io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
+        TensorType lt = (TensorType) op.operand(0).type(), rt = (TensorType) op.operand(1).type();
+        TensorType res = (TensorType) op.result(0).type();
+        if (lt.rank() != 2 || rt.rank() != 3 || !dn.lhsBatchingDimensions().isEmpty() || !dn.lhsRaggedDimensions().equals(List.of(0L))
+                || !dn.rhsGroupDimensions().equals(List.of(0L)) || !dn.lhsContractingDimensions().equals(List.of(1L))
+                || !dn.rhsContractingDimensions().equals(List.of(1L))) {
+            throw b.refuse(op, a, "only the grouped-matmul form lhs [m, k], rhs [g, k, n], group sizes [g] is batched");
+        }
+        long n = b.size(), m = lt.dim(0), k = lt.dim(1), g = rt.dim(0), cols = rt.dim(2);
+        var h = b.hlo();
+        var loc = b.loc();
+        Value lhs = h.reshape(b.materialize(a.get(0), 0), new long[]{n * m, k}, loc);
+        Value sizes = b.materialize(a.get(2), 0);                                        // [B, g]
+        var it = ((TensorType) sizes.type()).elementType();
+        Value used = h.reduce(sizes, h.constant(TensorType.scalar(it), 0, loc), new long[]{1}, "add", loc);
+        Value left = h.maximum(h.subtract(h.broadcastInDim(h.constant(TensorType.scalar(it), m, loc), new long[]{n}, new long[0], loc),
+                used, loc), h.broadcastInDim(h.constant(TensorType.scalar(it), 0, loc), new long[]{n}, new long[0], loc), loc);
+        Value groups = h.reshape(h.concatenate(List.of(sizes, h.reshape(left, new long[]{n, 1}, loc)), 1, loc), new long[]{n * (g + 1)}, loc);
+        Value rhs = b.materialize(a.get(1), 0);                                          // [B, g, k, n]
+        Value zero = h.constant(TensorType.scalar(rt.elementType()), 0, loc);
+        rhs = h.pad(rhs, zero, new long[4], new long[]{0, 1, 0, 0}, new long[4], loc);
+        rhs = h.reshape(rhs, new long[]{n * (g + 1), k, cols}, loc);
+        Value flat = b.emitLike(op, List.of(lhs, rhs, groups), Map.of(), List.of(), List.of(res.withShape(n * m, cols))).get(0);
+        return List.of(Batched.of(h.reshape(flat, new long[]{n, m, cols}, loc), 0));
     }
 
     /** Inputs then inits; the inits must be unbatched (they seed every example alike). */

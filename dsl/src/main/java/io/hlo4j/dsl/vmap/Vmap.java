@@ -121,7 +121,8 @@ public final class Vmap {
             throw e;
         } catch (Hlo4jException e) {
             Location at = e.location() instanceof Location.Unknown ? loc : e.location();
-            throw new DslException("vmap", e.getMessage(), at, e);
+            String msg = e.getMessage().startsWith("vmap: ") ? e.getMessage().substring(6) : e.getMessage();
+            throw new DslException("vmap", msg, at, e);
         }
         List<Value> outs = inline(outer.ir(), batched, flat, loc);
         List<Tensor> ts = new ArrayList<>();
