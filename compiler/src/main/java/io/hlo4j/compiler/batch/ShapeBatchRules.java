@@ -51,6 +51,18 @@ final class ShapeBatchRules {
         });
         // Bit width changes add or drop a trailing dimension only, so a leading batch dimension is untouched.
         in.rule("stablehlo.bitcast_convert", (b, op, a) -> lead(b, op, List.of(b.moveTo(a.get(0), 0)), Map.of()));
+        // Linear algebra and FFTs work on trailing dimensions; leading ones are batch dimensions already.
+        for (String n : List.of("stablehlo.cholesky", "stablehlo.fft")) {
+            in.rule(n, (b, op, a) -> lead(b, op, List.of(b.moveTo(a.get(0), 0)), Map.of()));
+        }
+        in.rule("stablehlo.triangular_solve", (b, op, a) -> lead(b, op, List.of(b.materialize(a.get(0), 0), b.materialize(a.get(1), 0)),
+                Map.of()));
+        in.rule("stablehlo.map", (b, op, a) -> {
+            List<Value> xs = new ArrayList<>();
+            for (Batched x : a) xs.add(b.materialize(x, 0));
+            return Batcher.all(b.emitLike(op, xs, Map.of("dimensions", i64(leading(0, array(op, "dimensions")))),
+                    List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)), 0);
+        });
         // A barrier passes its operands through: each keeps its own batch dimension.
         in.rule("stablehlo.optimization_barrier", (b, op, a) -> {
             List<Value> xs = new ArrayList<>();
