@@ -1,5 +1,6 @@
 package io.hlo4j.dsltest.vmap;
 
+import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Nn;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Tensor;
@@ -8,6 +9,9 @@ import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -37,6 +41,17 @@ class VmapModelsTest {
                 f32(new long[]{1, 4, 2, 8}, 7));
         check(causal, axes(2, 2, 2), axes(1), f32(new long[]{1, 4, 2, 2, 8}, 8), f32(new long[]{1, 4, 2, 2, 8}, 9),
                 f32(new long[]{1, 4, 2, 2, 8}, 10));
+    }
+
+    @Test
+    void raggedDotWithPerExampleGroupSizesAndLeftoverRows() {
+        // lhs [7, 3] in groups of rhs [3, 3, 2]; example sizes sum to 7 or less (leftover rows are zero)
+        TracedFunction fn = a -> Linalg.raggedDot(t(a, 0), t(a, 1), t(a, 2), null);
+        HostArray sizes = HostArray.fromLongs(TensorType.of(IntegerType.I32, 4, 3), 3, 0, 4, 1, 1, 1, 0, 0, 0, 2, 5, 0);
+        check(fn, axes(0, null, 0), axes(0), f64(new long[]{4, 7, 3}, 16), f64(new long[]{3, 3, 2}, 17), sizes);
+        check(fn, axes(1, 0, 0), axes(1), f64(new long[]{7, 4, 3}, 18), f64(new long[]{4, 3, 3, 2}, 19), sizes);
+        HostArray shared = HostArray.fromLongs(TensorType.of(IntegerType.I32, 3), 2, 2, 2);
+        check(fn, axes(0, null, null), axes(0), f64(new long[]{4, 7, 3}, 20), f64(new long[]{3, 3, 2}, 21), shared);
     }
 
     @Test
