@@ -112,6 +112,12 @@ public final class Vmap {
         if (size < 0) throw new DslException("vmap", "no argument is batched (in_axes " + text(inAxes) + ")", loc);
         String name = "hlo4j_vmap_body_" + COUNTER.getAndIncrement();
         Traced traced = Jit.traceFunction(name, fn, specTrees.toArray());
+        io.hlo4j.mlir.ir.Walker.walk(traced.function(), op -> {
+            if (op.name().equals("func.call")) {
+                throw new DslException("vmap", "the mapped function calls " + op.attr("callee") + " (a checkpointed or custom-derivative "
+                        + "function traced under an enclosing grad); vmap needs one function: apply grad inside vmap instead", op.location());
+            }
+        });
         int[] outFlat = outAxes(traced, outAxes, loc);
         Operation batched;
         try {
@@ -170,9 +176,6 @@ public final class Vmap {
         Operation ret = body.terminator();
         for (Operation op : body.operations()) {
             if (op == ret) break;
-            if (op.name().equals("func.call")) {
-                throw new DslException("vmap", "the mapped function calls " + op.attr("callee") + "; vmap needs it traced inline", op.location());
-            }
             Operation c = b.append(Cloner.copy(op, map), op.location());
             for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
         }

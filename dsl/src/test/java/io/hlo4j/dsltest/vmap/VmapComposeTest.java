@@ -8,6 +8,8 @@ import io.hlo4j.dsl.Random;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.compiler.ad.Checkpoint;
+import io.hlo4j.dsl.grad.Checkpointing;
 import io.hlo4j.dsl.grad.Grad;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.TracedFunction;
@@ -135,5 +137,14 @@ class VmapComposeTest {
                 .isInstanceOf(DslException.class)
                 .hasMessageContaining("vmap: 'stablehlo.get_dimension_size' has no batching rule")
                 .hasMessageContaining("VmapComposeTest.java:");
+        // grad over a vmapped checkpoint: the checkpoint is a call to a side function of the enclosing grad
+        TracedFunction ck = a -> Checkpointing.checkpoint(l -> List.of(Ops.sin(l.get(0))), Checkpoint.Policy.NOTHING).apply(List.of(t(a, 0))).get(0);
+        TracedFunction total = a -> Reductions.sum((Tensor) Vmap.vmap(ck).apply(a[0]));
+        assertThatThrownBy(() -> Jit.jit(Grad.grad(total, 0)).call(x))
+                .isInstanceOf(DslException.class).hasMessageContaining("apply grad inside vmap instead");
+        // the other order works: per-example gradients of the checkpointed function are cos(x)
+        HostArray g = Jit.jit(Vmap.vmap(Grad.grad(a -> Reductions.sum((Tensor) ck.apply(a)), 0))).call1(x);
+        double[] xv = x.toDoubleArray();
+        for (int i = 0; i < xv.length; i++) assertThat(g.getDouble(i)).isCloseTo(Math.cos(xv[i]), org.assertj.core.data.Offset.offset(1e-12));
     }
 }
