@@ -79,6 +79,49 @@ class IrBatchRulesTest {
     }
 
     @Test
+    void ifWithAnUnbatchedPredicateAndBranchesOfMixedBatching() {
+        // the true branch yields a constant (unbatched), the false one reads the batched x: the result is batched
+        String f = """
+                func.func @f(%p: tensor<i1>, %x: tensor<2xf64>) -> (tensor<2xf64>, tensor<f64>) {
+                  %0:2 = "stablehlo.if"(%p) ({
+                    %c = stablehlo.constant dense<[1.5, -2.0]> : tensor<2xf64>
+                    %z = stablehlo.constant dense<0.0> : tensor<f64>
+                    stablehlo.return %c, %z : tensor<2xf64>, tensor<f64>
+                  }, {
+                    %z = stablehlo.constant dense<1.0> : tensor<f64>
+                    stablehlo.return %x, %z : tensor<2xf64>, tensor<f64>
+                  }) : (tensor<i1>) -> (tensor<2xf64>, tensor<f64>)
+                  return %0#0, %0#1 : tensor<2xf64>, tensor<f64>
+                }""";
+        for (boolean p : new boolean[]{true, false}) {
+            HostArray pred = HostArray.fromBooleans(TensorType.scalar(IntegerType.I1), p);
+            String text = check(f, new int[]{NONE, 0}, new int[]{1, NONE}, 3, List.of(pred, u(3, 2)));
+            assertThat(text).contains("stablehlo.if");
+        }
+        HostArray preds = HostArray.fromBooleans(TensorType.of(IntegerType.I1, 3), true, false, true);
+        check(f, new int[]{0, 0}, new int[]{0, 0}, 3, List.of(preds, u(3, 2)));         // batched predicate: a select
+    }
+
+    @Test
+    void batchedReduceInitAndPadValueAreRefused() {
+        String reduce = """
+                func.func @f(%x: tensor<3xf64>, %i: tensor<f64>) -> tensor<f64> {
+                  %0 = stablehlo.reduce(%x init: %i) applies stablehlo.add across dimensions = [0] : (tensor<3xf64>, tensor<f64>) -> tensor<f64>
+                  return %0 : tensor<f64>
+                }""";
+        check(reduce, new int[]{0, NONE}, new int[]{0}, 2, List.of(u(2, 3), u()));
+        assertThatThrownBy(() -> check(reduce, new int[]{0, 0}, new int[]{0}, 2, List.of(u(2, 3), u(2))))
+                .hasMessageContaining("cannot batch 'stablehlo.reduce'").hasMessageContaining("init value #0 is batched");
+        String pad = """
+                func.func @f(%x: tensor<3xf64>, %v: tensor<f64>) -> tensor<5xf64> {
+                  %0 = stablehlo.pad %x, %v, low = [1], high = [1], interior = [0] : (tensor<3xf64>, tensor<f64>) -> tensor<5xf64>
+                  return %0 : tensor<5xf64>
+                }""";
+        assertThatThrownBy(() -> check(pad, new int[]{NONE, 0}, new int[]{0}, 2, List.of(u(3), u(2))))
+                .hasMessageContaining("cannot batch 'stablehlo.pad'").hasMessageContaining("batched padding value");
+    }
+
+    @Test
     void anOpWithoutARuleIsRefusedByName() {
         String f = """
                 func.func @f(%x: tensor<4xf64>) -> tensor<i32> {
