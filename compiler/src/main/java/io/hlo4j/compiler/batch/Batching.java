@@ -12,7 +12,6 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -72,7 +71,4 @@ public final class Batching {
         }
         return fb.finish(results, body.terminator().location());
     }
-
-    /** {@code axes} as text for messages. */
-    static String axes(int[] axes) { return Arrays.toString(axes).replace(String.valueOf(Batched.NONE), "none"); }
 }

@@ -7,6 +7,8 @@ import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
@@ -102,7 +104,7 @@ final class IndexingBatchRules {
 
     /** A zero start index for the new leading dimension, of the other starts' type (i64 when there are none). */
     private static Value zeroLike(Batcher b, List<Batched> starts) {
-        var et = starts.isEmpty() ? io.hlo4j.mlir.types.IntegerType.I64 : starts.get(0).type().elementType();
+        ElementType et = starts.isEmpty() ? IntegerType.I64 : starts.get(0).type().elementType();
         return b.hlo().constant(TensorType.scalar(et), 0, b.loc());
     }
 

@@ -1,9 +1,11 @@
 package io.hlo4j.compiler.batch;
 
 import io.hlo4j.compiler.cost.TensorBytes;
+import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.build.Constants;
+import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
 import io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers;
 import io.hlo4j.mlir.ir.Operation;
@@ -13,6 +15,7 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -53,7 +56,7 @@ final class ReduceDotBatchRules {
      * per example when unbatched.
      */
     private static List<Batched> raggedDot(Batcher b, Operation op, List<Batched> a) {
-        var dn = (io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
+        var dn = (RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
         TensorType lt = (TensorType) op.operand(0).type(), rt = (TensorType) op.operand(1).type();
         TensorType res = (TensorType) op.result(0).type();
         if (lt.rank() != 2 || rt.rank() != 3 || !dn.lhsBatchingDimensions().isEmpty() || !dn.lhsRaggedDimensions().equals(List.of(0L))
@@ -101,7 +104,7 @@ final class ReduceDotBatchRules {
             if (a.get(i).batched()) throw b.refuse(op, a, "init value #" + (i - n) + " is batched");
             xs.add(a.get(i).value());
         }
-        Map<String, io.hlo4j.mlir.attr.Attribute> props = new java.util.HashMap<>();
+        Map<String, Attribute> props = new HashMap<>();
         props.put("window_dimensions", i64(prepend(1, array(op, "window_dimensions"))));
         for (String k : List.of("window_strides", "base_dilations", "window_dilations")) {
             if (op.attr(k) != null) props.put(k, i64(prepend(1, array(op, k))));

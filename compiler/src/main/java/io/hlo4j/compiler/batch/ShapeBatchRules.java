@@ -1,9 +1,10 @@
 package io.hlo4j.compiler.batch;
 
+import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
-import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,7 @@ final class ShapeBatchRules {
         // A barrier passes its operands through: each keeps its own batch dimension.
         in.rule("stablehlo.optimization_barrier", (b, op, a) -> {
             List<Value> xs = new ArrayList<>();
-            List<io.hlo4j.mlir.types.Type> ts = new ArrayList<>();
+            List<Type> ts = new ArrayList<>();
             for (Batched x : a) { xs.add(x.value()); ts.add(x.value().type()); }
             List<Batched> out = new ArrayList<>();
             var rs = b.emitLike(op, xs, Map.of(), List.of(), ts);
@@ -76,9 +77,7 @@ final class ShapeBatchRules {
     }
 
     /** Re-emits {@code op} on operands whose batch dimension leads; every result leads with it too. */
-    static List<Batched> lead(Batcher b, Operation op, List<Value> operands, Map<String, ? extends io.hlo4j.mlir.attr.Attribute> props) {
+    static List<Batched> lead(Batcher b, Operation op, List<Value> operands, Map<String, ? extends Attribute> props) {
         return Batcher.all(b.emitLike(op, operands, props, List.of(), b.batchedResults(op, 0)), 0);
     }
-
-    static TensorType type(Value v) { return (TensorType) v.type(); }
 }
