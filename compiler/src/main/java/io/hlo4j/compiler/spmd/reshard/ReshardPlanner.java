@@ -33,10 +33,18 @@ public final class ReshardPlanner {
         return plan(mesh, global, from, to, Location.UNKNOWN);
     }
 
-    /** The cheapest plan; {@code loc} (the user's line) goes into every error. */
+    /** The cheapest plan under {@link ReshardCost#DEFAULT}; {@code loc} (the user's line) goes into every error. */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc) {
+        return plan(mesh, global, from, to, loc, ReshardCost.DEFAULT);
+    }
+
+    /**
+     * The cheapest plan under {@code cost} among those in which no device receives more than its target block lacks
+     * (when there is one: always if the two tilings refine to equal cells and nothing is pending), else among all.
+     */
+    public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
-        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc);
+        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, true);
         Layouts lay = new Layouts(m, global);
         Layouts.State start = lay.stateOf(from), goal = lay.stateOf(to);
         if ((goal.mask() & ~start.mask()) != 0) {
@@ -47,7 +55,7 @@ public final class ReshardPlanner {
             throw new ReshardException(tensor + ": pending reduction " + from.reduction() + " of " + from + " differs from "
                     + to.reduction() + " of " + to, loc);
         }
-        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask()).run(start, goal, tensor, loc);
+        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost).run(start, goal, tensor, loc);
         return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
     }
 
