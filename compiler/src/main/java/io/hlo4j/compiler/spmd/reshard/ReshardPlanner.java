@@ -18,10 +18,13 @@ import java.util.List;
  *   <li>all_to_all: move a minor-most run of atoms of one dimension to the minor end of another ((g-1)/g x the block);</li>
  *   <li>collective_permute: any layout with the same shard count per dimension (the block, for devices that move;
  *       a device already holding its new block keeps it);</li>
- *   <li>all_reduce / reduce_scatter over unreduced atoms (2(g-1)/g and (g-1)/g x the block).</li>
+ *   <li>all_reduce / reduce_scatter over unreduced atoms (2(g-1)/g and (g-1)/g x the block);</li>
+ *   <li>exchange: straight to the target in rounds of equal cells, each device receiving exactly what it lacks.</li>
  * </ul>
  * A shortest-path search over these layouts (at most a few thousand: a mesh of N devices has at most log2(N) atoms)
- * finds the plan whose per-step busiest-device bytes sum least, fewer steps breaking ties. So moving an axis between
+ * finds the plan of least time under a {@link ReshardCost} (alpha per collective plus each collective's busiest
+ * device's bytes over beta), among the plans in which no device receives more than its target block lacks when
+ * there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So moving an axis between
  * dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather, reordering axes a
  * collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block first and then
  * gathers. {@link #lowerBoundBytes} is the analytic minimum to compare against.
