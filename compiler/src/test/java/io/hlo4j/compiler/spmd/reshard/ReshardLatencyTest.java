@@ -78,6 +78,42 @@ class ReshardLatencyTest {
     }
 
     /**
+     * Every row of the 5D <-> 3D table (35 factorisations, four foldings, both directions), planned at alpha = 0 and
+     * at the defaults: each device receives exactly what it lacks either way, and the defaults never use more
+     * collectives. The rows that changed with latency: 2,4,1,1,1 (2 collectives, was a 7-round exchange) and
+     * 1,4,1,1,2 with sp folded into dp (3, was 7), both run here on simulated devices.
+     */
+    @Test
+    void fiveToThreeDTableRowsMoveExactlyWhatEachDeviceLacksAtBothCosts() {
+        TensorType act = f32(8, 8, 8);
+        List<ExpertMeshReshardTest.View> views = List.of(new ExpertMeshReshardTest.View(true, true), new ExpertMeshReshardTest.View(false, true),
+                new ExpertMeshReshardTest.View(true, false), new ExpertMeshReshardTest.View(false, false));
+        List<String> off = new ArrayList<>();
+        for (int[] f : ExpertMeshReshardTest.factorisations(8)) {
+            MeshAttr m = model(f[0], f[1], f[2], f[3], f[4]);
+            for (ExpertMeshReshardTest.View v : views) {
+                TensorSharding act3 = ExpertMeshReshardTest.expertAct(v);
+                for (TensorSharding[] dir : List.of(new TensorSharding[] {ExpertMeshReshardTest.ACT, act3}, new TensorSharding[] {act3, ExpertMeshReshardTest.ACT})) {
+                    long[] need = ReshardMinimalTest.lacking(m, act, dir[0], dir[1]);
+                    ReshardPlan bytes = ReshardPlanner.plan(m, act, dir[0], dir[1], Location.UNKNOWN, ReshardCost.BYTES_ONLY);
+                    ReshardPlan def = ReshardPlanner.plan(m, act, dir[0], dir[1]);
+                    for (ReshardPlan p : List.of(bytes, def)) {
+                        if (!java.util.Arrays.equals(p.bytesPerDevice(), need)) off.add(p + "\n  lacks " + java.util.Arrays.toString(need));
+                    }
+                    if (def.collectives() > bytes.collectives()) off.add("more collectives at the defaults: " + def + "\n  than " + bytes);
+                }
+            }
+        }
+        assertThat(off).as(String.join("\n", off)).isEmpty();
+        ReshardPlan twoFour = check(model(2, 4, 1, 1, 1), act, ExpertMeshReshardTest.ACT, spec("dp", "", ""));
+        assertThat(twoFour.collectives()).isEqualTo(2);
+        ReshardPlan spToDp = check(model(1, 4, 1, 1, 2), act, ExpertMeshReshardTest.ACT, spec("dp,sp", "", ""));
+        assertThat(kinds(spToDp)).containsExactly(ReshardStep.CollectivePermute.class, ReshardStep.AllGather.class, ReshardStep.AllGather.class);
+        assertThat(spToDp.bytesPerDevice()).containsExactly(ReshardMinimalTest.lacking(model(1, 4, 1, 1, 2), act, ExpertMeshReshardTest.ACT, spec("dp,sp", "", "")));
+        assertThat(spToDp.maxBytes()).isEqualTo(1024);
+    }
+
+    /**
      * f32[8,8] with a pending sum over x=4, y=2 to [{x}, {y}] (256-byte blocks). Fewest bytes: two reduce_scatters,
      * 3/4 x 256 + 1/2 x 64 = 224 B (or 1/2 x 256 + 3/4 x 128, the same). Fewest collectives: one all_reduce over all
      * 8 devices, 2 x 7/8 x 256 = 448 B, then a free slice. With L = alpha x beta the costs are 2L + 224 and L + 448:
