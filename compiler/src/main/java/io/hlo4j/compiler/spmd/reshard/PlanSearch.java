@@ -52,8 +52,13 @@ final class PlanSearch {
     }
 
     private record Edge(Layouts.State next, long cost, long total, Move move, int steps) {}
-    /** {@code estimate}: the score so far plus the admissible estimates of what is left. */
-    private record Node(Score estimate, Score score, Layouts.State state) {}
+    /**
+     * {@code estimate}: the score so far plus the admissible estimates of what is left. With {@code exchangeFrom}
+     * set, a candidate exchange from that layout, not yet scheduled: {@code score} is the layout's, {@code estimate}
+     * a bound on going on by the exchange (scheduling its rounds costs time, so it is done only when the candidate is
+     * the best left).
+     */
+    private record Node(Score estimate, Score score, Layouts.State state, Layouts.State exchangeFrom) {}
     private record Back(Layouts.State prev, Move move) {}
 
     /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
@@ -80,8 +85,10 @@ final class PlanSearch {
 
     List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, Location loc) {
         this.goal = goal;
-        List<ReshardStep> tight = search(start, goal, true);
-        if (tight != null) return tight;
+        if ((start.mask() & ~goal.mask()) == 0) { // with a sum to finish nothing a device holds is final: no tight plan
+            List<ReshardStep> tight = search(start, goal, true);
+            if (tight != null) return tight;
+        }
         List<ReshardStep> any = search(start, goal, false);
         if (any != null) return any;
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
@@ -99,25 +106,37 @@ final class PlanSearch {
         PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.estimate.compareTo(b.estimate));
         Score zero = new Score(0, 0, 0, 0);
         best.put(start.key(), zero);
-        queue.add(new Node(estimate(zero, start), zero, start));
+        queue.add(new Node(estimate(zero, start), zero, start, null));
         String goalKey = goal.key();
         while (!queue.isEmpty()) {
             Node n = queue.poll();
+            if (n.exchangeFrom != null) {
+                if (best.get(n.exchangeFrom.key()).compareTo(n.score) < 0) continue; // a better path reached its layout since
+                ReshardStep.Exchange x = exchange(n.exchangeFrom);
+                Edge e = new Edge(goal, x.collectives() * latency + x.busiestBytesPerCollective(), remainingTotal(n.exchangeFrom), new Exchange(), x.collectives());
+                relax(n.exchangeFrom, n.score, e, best, back, queue);
+                continue;
+            }
             String key = n.state.key();
             if (best.get(key).compareTo(n.score) < 0) continue; // a better path reached it since
             if (key.equals(goalKey)) return steps(start, goal, back);
             for (Edge e : edges(n.state)) {
-                String k = e.next.key();
-                Score sc = n.score.plus(e);
-                Score old = best.get(k);
-                if (old == null || sc.compareTo(old) < 0) {
-                    best.put(k, sc);
-                    back.put(k, new Back(n.state, e.move));
-                    queue.add(new Node(estimate(sc, e.next), sc, e.next));
-                }
+                if (e.move instanceof Exchange) queue.add(new Node(n.score.plus(e), n.score, goal, n.state)); // e: a bound
+                else relax(n.state, n.score, e, best, back, queue);
             }
         }
         return null;
+    }
+
+    private void relax(Layouts.State from, Score score, Edge e, Map<String, Score> best, Map<String, Back> back, PriorityQueue<Node> queue) {
+        String k = e.next.key();
+        Score sc = score.plus(e);
+        Score old = best.get(k);
+        if (old == null || sc.compareTo(old) < 0) {
+            best.put(k, sc);
+            back.put(k, new Back(from, e.move));
+            queue.add(new Node(estimate(sc, e.next), sc, e.next, null));
+        }
     }
 
     private Score estimate(Score sc, Layouts.State s) {
@@ -200,9 +219,11 @@ final class PlanSearch {
             out.add(new Edge(p, latency + (movers > 0 ? block : 0), movers * block, new Permute(), 1));
         }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
-            // straight to the target, each device receiving exactly what it lacks (tight); one collective per round
-            ReshardStep.Exchange x = exchange(s);
-            out.add(new Edge(goal, x.collectives() * latency + x.busiestBytesPerCollective(), remainingTotal(s), new Exchange(), x.collectives()));
+            // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
+            // A bound, until scheduled: at least one round per cell of a target block (own cells are copied in rounds
+            // too), and the busiest device receives one cell per round it receives in
+            long cells = CellExchange.cellsPerBlock(lay, s, goal);
+            out.add(new Edge(goal, cells * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) cells));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {

@@ -47,7 +47,10 @@ public final class ReshardPlanner {
      */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
-        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, true);
+        // prime atoms only serve the plans that keep every device within what it lacks, and none exists while a
+        // sum is pending; they would multiply the reduce_scatter orders the search tries
+        boolean pending = from.unreducedAxes().stream().anyMatch(a -> !to.unreducedAxes().contains(a));
+        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, !pending);
         Layouts lay = new Layouts(m, global);
         Layouts.State start = lay.stateOf(from), goal = lay.stateOf(to);
         if ((goal.mask() & ~start.mask()) != 0) {
