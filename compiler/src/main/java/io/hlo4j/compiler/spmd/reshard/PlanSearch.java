@@ -22,9 +22,10 @@ import java.util.PriorityQueue;
  * <p>Two passes. The first keeps only "tight" moves, after which every device still lacks exactly what it lacked
  * minus what it received: along such a path no device receives more than its target block lacks (the sum telescopes
  * to the per-device lower bound), and among those paths the cheapest in time wins. The exchange is always tight, so
- * this pass succeeds whenever the two tilings refine to equal cells. Otherwise (pending sums, tilings such as 3
- * against 2 shards, exchanges of more than {@link #MAX_EXCHANGE_CELLS} cells) the second pass takes the cheapest
- * plan among all moves. Ties: fewer bytes over all devices together, then fewer collectives.
+ * this pass succeeds whenever the two tilings refine to equal cells; it is skipped while a sum is left to finish.
+ * Otherwise (pending sums, tilings such as 3 against 2 shards, exchanges of more than {@link #MAX_EXCHANGE_CELLS}
+ * cells) the second pass takes the cheapest plan among all moves. Ties: fewer bytes over all devices together, then
+ * fewer collectives, then fewer exchange rounds.
  */
 final class PlanSearch {
     private sealed interface Move {}
@@ -85,7 +86,9 @@ final class PlanSearch {
 
     List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, Location loc) {
         this.goal = goal;
-        if ((start.mask() & ~goal.mask()) == 0) { // with a sum to finish nothing a device holds is final: no tight plan
+        // with a sum to finish nothing a device holds is final (its bound is its whole target block), so the
+        // guarantee is not sought there: the cheapest plan of all is taken at once
+        if ((start.mask() & ~goal.mask()) == 0) {
             List<ReshardStep> tight = search(start, goal, true);
             if (tight != null) return tight;
         }
