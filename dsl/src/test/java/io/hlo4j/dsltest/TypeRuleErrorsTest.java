@@ -90,17 +90,17 @@ class TypeRuleErrorsTest {
     @Test
     void dotGeneralDimsAreDotGeneralsRule() {
         int[] at = new int[1];
-        String m = refused("dotGeneral", at, a -> { at[0] = line();
-            return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{2}, new int[]{1}, new int[]{0}, new int[]{0}, null); },
+        String m = refused("dotGeneral", at, a -> {
+            at[0] = line(); return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{2}, new int[]{1}, new int[]{0}, new int[]{0}, null); },
                 Spec.of(DType.F32, 2, 3, 4), Spec.of(DType.F32, 3, 4, 5));
         assertThat(m).contains("(dot_general_c7) batching dimension lhs 0 (size 2) and rhs 0 (size 3) must have the same size; "
                 + "lhs tensor<2x3x4xf32>, rhs tensor<3x4x5xf32>, batching_dims = [0] x [0], contracting_dims = [2] x [1]");
-        String r = refused("dotGeneral", at, a -> { at[0] = line();
-            return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{2}, new int[]{0}, new int[0], new int[0], null); },
+        String r = refused("dotGeneral", at, a -> {
+            at[0] = line(); return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{2}, new int[]{0}, new int[0], new int[0], null); },
                 Spec.of(DType.F32, 2, 3), Spec.of(DType.F32, 3, 4));
         assertThat(r).contains("(dot_general_c3) lhs batching/contracting dimension 2 is out of range [0, 2)");
-        String n = refused("dotGeneral", at, a -> { at[0] = line();
-            return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{1}, new int[0], new int[0], new int[0], null); },
+        String n = refused("dotGeneral", at, a -> {
+            at[0] = line(); return Linalg.dotGeneral(x(a), (Tensor) a[1], new int[]{1}, new int[0], new int[0], new int[0], null); },
                 Spec.of(DType.F32, 2, 3), Spec.of(DType.F32, 3, 4));
         assertThat(n).contains("(dot_general_c2) lhs and rhs contracting dimensions differ in count: [1] x []");
     }
@@ -133,8 +133,8 @@ class TypeRuleErrorsTest {
         Spec f = Spec.of(DType.F32, 2);
         String pred = refused("cond", at, a -> { at[0] = line(); return Control.cond(x(a).sum(), () -> List.of(x(a)), () -> List.of(x(a))); }, f);
         assertThat(pred).contains("'stablehlo.if' op expects one operand 'pred' of type tensor<i1>, but got [tensor<f32>] (if_i1)");
-        String index = refused("switchCase", at, a -> { at[0] = line();
-            return Control.switchCase(Ops.scalar(0, DType.I64), List.of(() -> List.of(x(a)))); }, f);
+        String index = refused("switchCase", at, a -> {
+            at[0] = line(); return Control.switchCase(Ops.scalar(0, DType.I64), List.of(() -> List.of(x(a)))); }, f);
         assertThat(index).contains("'stablehlo.case' op expects one operand 'index' of type tensor<i32>, but got [tensor<i64>] (case_i1)");
         String empty = refused("switchCase", at, a -> { at[0] = line(); return Control.switchCase(Ops.scalar(0, DType.I32), List.of()); }, f);
         assertThat(empty).contains("'stablehlo.case' op expect at least one branch (case_c1)");
@@ -143,8 +143,8 @@ class TypeRuleErrorsTest {
         assertThat(branches).contains("branch 0 and branch 1 have mismatched return types: [tensor<2xf32>] vs [tensor<3xf32>] (case_c3)");
         String cond = refused("whileLoop", at, a -> { at[0] = line(); return Control.whileLoop(List.of(x(a)), c -> c.get(0).sum(), c -> c); }, f);
         assertThat(cond).contains("'stablehlo.while' op expect condition block return a zero-ranked tensor of i1 but got tensor<f32> (while_c1)");
-        String carry = refused("whileLoop", at, a -> { at[0] = line();
-            return Control.whileLoop(List.of(x(a)), c -> Ops.lt(c.get(0).sum(), 1.0), c -> List.of(c.get(0).sum())); }, f);
+        String carry = refused("whileLoop", at, a -> {
+            at[0] = line(); return Control.whileLoop(List.of(x(a)), c -> Ops.lt(c.get(0).sum(), 1.0), c -> List.of(c.get(0).sum())); }, f);
         assertThat(carry).contains("expect operands to be compatible with body block return types but got [tensor<2xf32>] vs [tensor<f32>] (while_c2)");
     }
 
