@@ -23,7 +23,7 @@ public final class Linalg {
                                     DType preferred) {
         Location loc = SourceLoc.here();
         String op = "dotGeneral";
-        // Mixed dtypes are the DSL's rule (as for every binary op); the dims are checked by dot_general's type rule.
+        // One dtype for both operands is the DSL's rule (as for binary ops); the dims are checked by dot_general's type rule.
         if (lhs.dtype() != rhs.dtype()) throw new DslException(op, "dtypes differ: " + lhs.describe() + " and " + rhs.describe(), loc);
         ElementType et = preferred == null ? null : preferred.elementType();
         return Ops.emit(op, loc, List.of(lhs, rhs), () -> Ops.h(op, loc).dotGeneral(Ops.v(lhs, op, loc), Ops.v(rhs, op, loc),
