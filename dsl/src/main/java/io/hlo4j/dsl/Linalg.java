@@ -3,7 +3,6 @@ package io.hlo4j.dsl;
 import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.types.ElementType;
-import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -286,7 +285,8 @@ public final class Linalg {
 
     /**
      * Grouped matmul, emitted as {@code chlo.ragged_dot}: lhs [m, k] whose rows are split into consecutive groups
-     * of {@code groupSizes} (i32 [g]) rows, rhs [g, k, n]; row block i is multiplied by rhs[i]. Result [m, n].
+     * of {@code groupSizes} (i32 [g]) rows, rhs [g, k, n]; row block i is multiplied by rhs[i]. Result [m, n]. The
+     * shapes are checked here because this method offers one of the op's modes; the result type is chlo.ragged_dot's.
      */
     public static Tensor raggedDot(Tensor lhs, Tensor rhs, Tensor groupSizes, DType preferred) {
         Location loc = SourceLoc.here();
@@ -300,9 +300,8 @@ public final class Linalg {
             throw new DslException(op, "group sizes must be integers, got " + groupSizes.describe(), loc);
         }
         var dn = new RaggedDotDimensionNumbers(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L));
-        DType rt = preferred == null ? lhs.dtype() : preferred;
-        TensorType type = TensorType.of(rt.elementType(), lhs.dims()[0], rhs.dims()[2]);
+        ElementType et = preferred == null ? null : preferred.elementType();
         return Ops.emit(op, loc, List.of(lhs, rhs, groupSizes), () -> Ops.h(op, loc).raggedDot(Ops.v(lhs, op, loc), Ops.v(rhs, op, loc),
-                Ops.v(groupSizes, op, loc), dn, type, loc));
+                Ops.v(groupSizes, op, loc), dn, et, loc));
     }
 }

@@ -177,5 +177,10 @@ class TypeRuleErrorsTest {
         // x x^T = [[14, 32], [32, 77]], accumulated into the preferred f32.
         assertThat(r.get(4).type().elementType()).isEqualTo(io.hlo4j.mlir.types.FloatType.F32);
         assertClose(r.get(4), new double[]{14, 32, 32, 77}, 0);
+        // raggedDot's [m, n] comes from chlo.ragged_dot's rule; rows 0 and 1-2 use group 0 and group 1 of rhs.
+        HostArray lhs = f64(s(3, 2), 1, 2, 3, 4, 5, 6), rhs = f64(s(2, 2, 1), 1, 1, 10, 100), gs = i32(s(2), 1, 2);
+        HostArray g = run1(a -> Linalg.raggedDot(x(a), (Tensor) a[1], (Tensor) a[2], DType.F32), lhs, rhs, gs);
+        assertThat(g.type()).isEqualTo(io.hlo4j.mlir.types.TensorType.of(io.hlo4j.mlir.types.FloatType.F32, 3, 1));
+        assertClose(g, new double[]{3, 430, 650}, 0);
     }
 }

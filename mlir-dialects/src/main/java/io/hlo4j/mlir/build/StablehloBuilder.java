@@ -166,6 +166,17 @@ public final class StablehloBuilder {
         return single("chlo.ragged_dot", List.of(lhs, rhs, groupSizes), Map.of("ragged_dot_dimension_numbers", dn), resultType, loc);
     }
 
+    /**
+     * {@code chlo.ragged_dot} whose result shape comes from the op's type rule, with element type {@code resultElement}
+     * (null: the lhs element type).
+     */
+    public OpResult raggedDot(Value lhs, Value rhs, Value groupSizes, RaggedDotDimensionNumbers dn, ElementType resultElement,
+                              Location loc) {
+        Map<String, Attribute> props = Map.of("ragged_dot_dimension_numbers", dn);
+        TensorType shape = (TensorType) b.infer("chlo.ragged_dot", List.of(lhs, rhs, groupSizes), props, List.of(), loc).get(0);
+        return raggedDot(lhs, rhs, groupSizes, dn, resultElement == null ? shape : shape.withElementType(resultElement), loc);
+    }
+
     // ---- reductions and regions ----------------------------------------------------------------------------
 
     /** The scalar combiner named {@code add}, {@code multiply}, {@code maximum}, {@code minimum}, {@code and}, {@code or}. */
