@@ -141,6 +141,40 @@ class RunParallelStopTest {
     }
 
     @Test
+    void aDeviceWaitingInRecvIsStoppedAtTheDeadlineToo() {
+        // Device 0 waits on a channel nobody sends to (its own wait gives up only after 3 s); device 1 spins.
+        Module m = MlirParser.parseModule("""
+                func.func @waits() -> tensor<i32> {
+                  %t = "stablehlo.create_token"() : () -> !stablehlo.token
+                  %v, %t2 = "stablehlo.recv"(%t) {channel_handle = #stablehlo.channel_handle<handle = 5, type = 1>} : (!stablehlo.token) -> (tensor<i32>, !stablehlo.token)
+                  func.return %v : tensor<i32>
+                }
+                func.func @spins() -> tensor<i32> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i32>
+                  %r = stablehlo.while(%i = %c0) : tensor<i32>
+                    cond {
+                      %t = stablehlo.constant dense<true> : tensor<i1>
+                      stablehlo.return %t : tensor<i1>
+                    } do {
+                      stablehlo.return %i : tensor<i32>
+                    }
+                  func.return %r : tensor<i32>
+                }
+                """, "recv.mlir");
+        Interpreter interp = new Interpreter(m);
+        Recording threads = new Recording(-1);
+        long t0 = System.nanoTime();
+        interp.setDeadline(t0 + TimeUnit.MILLISECONDS.toNanos(300));
+        List<Operation> funcs = List.of(interp.function("waits"), interp.function("spins"));
+        Throwable t = thrownWithin20s(() -> RunParallel.run(interp, new ProcessGrid(1, 2), funcs, List.of(List.of(), List.of()), threads));
+        assertThat(secondsSince(t0)).isLessThan(2.5); // before the recv's own 3 s limit
+        threads.assertAllEnded();
+        assertThat(t).isInstanceOf(DeadlineExceeded.class).hasMessageStartingWith(
+                "evaluation ran past its deadline on 2 of 2 simulated devices: device 0 waiting in stablehlo.recv (recv.mlir:3:3) in @waits; "
+                        + "device 1 at stablehlo.");
+    }
+
+    @Test
     void aRefusedThreadIsNamedAndTheStartedDevicesAreStopped() {
         // Devices 0 and 1 start and spin forever (no deadline): only the abort can stop them; device 2 is refused.
         Interpreter interp = new Interpreter(module(4));
