@@ -56,12 +56,13 @@ public final class Rendezvous {
     /** Whether {@link #abort} was called. */
     public boolean aborted() { return aborted != null; }
 
-    /** What a device that gives up because another failed reports (RunParallel tells these from root failures). */
+    /** The reason a device that gives up because another failed reports (RunParallel tells these from root failures). */
+    static final String ABANDONED = "another device failed";
+
+    /** What a device that gives up because another failed reports. */
     static InterpreterException abandoned(Operation op, Process self) {
         return new InterpreterException(op.name() + " on " + self + " abandoned: " + ABANDONED, op.location());
     }
-
-    static final String ABANDONED = "another device failed";
 
     /** Deposits {@code mine} and returns every member's values, in group order. */
     public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine) {

@@ -74,7 +74,7 @@ final class RunParallel {
     }
 
     /**
-     * As {@link #run(Interpreter, ProcessGrid, List, List)}, threads started by {@code threads}. Every device stops
+     * As {@link #run(Interpreter, ProcessGrid, List, List)}, threads started by {@code threadStarter}. Every device stops
      * cooperatively ({@link Interpreter#checkStop}): when one fails the others give up at their next op or wait, and
      * at the interpreter's deadline all of them stop where they are; this returns or throws only once every device's
      * thread has ended.
