@@ -32,7 +32,7 @@ import java.util.TreeMap;
 @Command(name = "compile",
         description = {"Compile a StableHLO module with a PJRT plugin and report cost, memory and fusions.",
                 "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
-                "and collectives (op, replica groups, bytes in per device). --dump-optimized writes the optimized",
+                "and collectives (op, replica groups, group size, bytes received per device). --dump-optimized writes the optimized",
                 "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
                 "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},
         mixinStandardHelpOptions = true,
@@ -171,7 +171,7 @@ final class CompileCommand extends CliCommand {
             b.append("optimized program: not offered (").append(r.programError).append(")\n");
         } else {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
-            b.append(program.summary().text());
+            b.append(summary(program, r.partitions).text());
             if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
         }
         return b.toString();
@@ -198,16 +198,18 @@ final class CompileCommand extends CliCommand {
         if (program == null) {
             root.putNull("optimized_program");
         } else {
-            ObjectNode p = programJson(root.putObject("optimized_program"), program, r.programBytes);
+            ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
         }
         return om.writeValueAsString(root) + "\n";
     }
 
-    /** The optimized program's summary as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */
-    static ObjectNode programJson(ObjectNode p, HloProgram program, long bytes) {
+    /** The program as compiled here: one replica of {@code partitions} partitions, which sizes groups the program leaves implicit. */
+    private static HloSummary summary(HloProgram program, int partitions) { return HloSummary.of(program.module(), 1, partitions); }
+
+    /** The optimized program's summary {@code s} as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */
+    static ObjectNode programJson(ObjectNode p, HloProgram program, HloSummary s, long bytes) {
         ObjectMapper om = new ObjectMapper();
-        HloSummary s = program.summary();
         p.put("format", program.format());
         p.put("bytes", bytes);
         p.put("module", s.module());
@@ -226,7 +228,12 @@ final class CompileCommand extends CliCommand {
             ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())
                     .put("replica_groups", x.replicaGroups());
             o.set("groups", om.valueToTree(x.groups()));
-            o.put("channel_id", x.channelId()).put("bytes", x.bytes());
+            o.put("channel_id", x.channelId());
+            // the keys inspect of StableHLO writes; -1 (with the reason) when the group size is unknown
+            if (x.groupSize() != 0) o.put("group_size", x.groupSize());
+            o.put("bytes_received_per_device", x.bytesReceived()).put("bytes_received_is_bound", x.bound());
+            if (x.unknownWhy() != null) o.put("bytes_received_unknown", x.unknownWhy());
+            o.put("buffer_bytes_per_device", x.bufferBytes());
         }
         return p;
     }

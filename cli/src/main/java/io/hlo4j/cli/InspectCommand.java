@@ -21,7 +21,9 @@ import java.util.List;
                 "run --spmd measures them, and the buffer it holds), and the",
                 "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape).",
                 "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as",
-                "hlo4j compile --dump-optimized-proto writes it): its fusions and collectives."},
+                "hlo4j compile --dump-optimized-proto writes it): its fusions and collectives (group size and bytes",
+                "received per device as above; unknown, with the reason, where empty or cross-replica-and-partition",
+                "replica groups need the replica and partition counts, which the file does not hold)."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
@@ -79,7 +81,7 @@ final class InspectCommand extends CliCommand {
                 com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper()
                         .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
                 com.fasterxml.jackson.databind.node.ObjectNode root = om.createObjectNode();
-                CompileCommand.programJson(root.putObject("optimized_program"), program, bytes.length);
+                CompileCommand.programJson(root.putObject("optimized_program"), program, program.summary(), bytes.length);
                 out().print(om.writeValueAsString(root) + "\n");
             } else {
                 out().print(program.summary().text());
