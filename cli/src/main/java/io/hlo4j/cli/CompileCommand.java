@@ -31,10 +31,12 @@ import java.util.TreeMap;
  */
 @Command(name = "compile",
         description = {"Compile a StableHLO module with a PJRT plugin and report cost, memory and fusions.",
-                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
-                "and collectives (op, replica groups, group size, bytes received per device). --dump-optimized writes the optimized",
-                "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
-                "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},
+                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO)",
+                "with its fusions (count, kinds) and collectives (op, replica groups, group size, bytes received",
+                "per device, as inspect counts them). --dump-optimized writes the optimized program as XLA's HLO",
+                "text. The plugin is --pjrt-plugin PATH, else HLO4J_PJRT_PLUGIN. The partition count is the",
+                "module's mhlo.num_partitions unless --num-partitions gives it; partitions go to the plugin's",
+                "first N addressable devices."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j compile model.mlir --pjrt-plugin xla_cuda_plugin.so --dump-optimized model.hlo",
@@ -44,13 +46,7 @@ final class CompileCommand extends CliCommand {
     @Parameters(paramLabel = "FILE", description = "The MLIR module (one module).")
     Path file;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "The PJRT plugin to compile with (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
-
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
-            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
-    List<String> pjrtOptions = new ArrayList<>();
+    @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
     @Option(names = "--num-partitions", paramLabel = "N", description = "Partitions (devices) to compile for (default: the module's).")
     Integer numPartitions;
@@ -67,15 +63,9 @@ final class CompileCommand extends CliCommand {
     boolean json;
 
     @Override public Integer call() throws IOException {
-        if (pjrtPlugin == null) throw usage("no PJRT plugin: give --pjrt-plugin PATH or set HLO4J_PJRT_PLUGIN");
         if (numPartitions != null && numPartitions < 1) throw usage("--num-partitions must be at least 1, got " + numPartitions);
-        Map<String, Object> options;
-        try {
-            options = PjrtRun.parseOptions(pjrtOptions);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
-        PluginFile.require(pjrtPlugin, spec);
+        Path pjrtPlugin = pjrt.require();
+        Map<String, Object> options = pjrt.createOptions();
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
         if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
