@@ -17,7 +17,7 @@ import java.util.Map;
  * {@code --pjrt-plugin} and {@code --pjrt-option}, declared once for every command that can run on a PJRT plugin
  * ({@code @Mixin PjrtFlags pjrt}), with their rules stated once:
  * <ul>
- *   <li>the plugin is {@code --pjrt-plugin PATH}, else {@value #ENV} (empty counts as unset); the flag wins over the
+ *   <li>the plugin is {@code --pjrt-plugin PATH}, else {@value #ENV} (blank counts as unset); the flag wins over the
  *       variable, and every message names the one the path came from;</li>
  *   <li>each {@code --pjrt-option} is {@code KEY=VALUE} with a non-empty key, each key at most once, and options need a
  *       plugin: usage errors naming the flag and the value;</li>
@@ -41,10 +41,10 @@ final class PjrtFlags {
             description = "A PJRT client create option (repeat; needs a plugin); VALUE is read as int, float, true/false, else string.")
     List<String> options = new ArrayList<>();
 
-    /** The environment's plugin, or null when the variable is unset or empty. */
+    /** The environment's plugin, or null when the variable is unset or blank (as the runtime's {@code Backend.configured()} reads it). */
     static Path fromEnvironment() {
         String v = System.getenv(ENV);
-        return v == null || v.isEmpty() ? null : Path.of(v);
+        return v == null || v.isBlank() ? null : Path.of(v);
     }
 
     /** The plugin named by the flag, else by the environment, else null; not checked. */

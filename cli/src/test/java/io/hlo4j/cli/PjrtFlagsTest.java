@@ -125,6 +125,10 @@ class PjrtFlagsTest {
         RunPluginEnvTest.Child stale = RunPluginEnvTest.withPluginInEnvironment(missing, "compile", add.toString());
         assertThat(stale.code()).as(stale.output()).isEqualTo(1);
         assertThat(stale.output()).isEqualTo("hlo4j: " + missing + ": no such file (HLO4J_PJRT_PLUGIN)\n");
+        // the examples train on the backend the environment configures: its plugin is checked the same way, before training
+        RunPluginEnvTest.Child example = RunPluginEnvTest.withPluginInEnvironment(missing, "examples", "run", "mlp-regression", "--steps", "1");
+        assertThat(example.code()).as(example.output()).isEqualTo(1);
+        assertThat(example.output()).isEqualTo("hlo4j: " + missing + ": no such file (HLO4J_PJRT_PLUGIN)\n");
 
         // run --spmd: the plugin is not used, said on stderr (stdout stays the results)
         Cli.Run in = Cli.run("run", ROOT.resolve("docs/examples/global-dot-inputs.mlir").toString(), "-o", dir.resolve("in").toString());
