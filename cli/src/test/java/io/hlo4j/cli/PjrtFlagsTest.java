@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code --pjrt-plugin} / {@code --pjrt-option}: one declaration ({@link PjrtFlags}), so one help text, one validation
- * and one rule for the environment variable in every command that takes them (run, moe run, compile, demo).
+ * and one rule for the environment variable in every command that takes them (run, moe run, compile, demo). The
+ * variable itself, which needs child processes: {@link PjrtFlagsEnvTest}.
  */
 class PjrtFlagsTest {
-    private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
     /** Each command, with arguments that parse and that it does not look at before the PJRT flags. */
     private static Map<String, List<String>> commands(Path dir) {
@@ -115,33 +114,5 @@ class PjrtFlagsTest {
         Cli.Run noRun = Cli.run("demo", "--no-run", "--pjrt-option", "a=1");
         assertThat(noRun.err()).isEqualTo("hlo4j demo: --no-run runs nothing; it does not take --pjrt-plugin or --pjrt-option (see 'hlo4j demo --help')\n");
         assertThat(noRun.code()).isEqualTo(2);
-    }
-
-    /** The variable alone: named in refusals, noted where unused, and an empty one is no plugin (child processes). */
-    @Test
-    void thePluginFromTheEnvironment(@TempDir Path dir) throws Exception {
-        Path mock = CompileCommandTest.mock(), missing = dir.resolve("gone.so");
-        Path add = ROOT.resolve("docs/examples/add.mlir");
-        RunPluginEnvTest.Child stale = RunPluginEnvTest.withPluginInEnvironment(missing, "compile", add.toString());
-        assertThat(stale.code()).as(stale.output()).isEqualTo(1);
-        assertThat(stale.output()).isEqualTo("hlo4j: " + missing + ": no such file (HLO4J_PJRT_PLUGIN)\n");
-        // the examples train on the backend the environment configures: its plugin is checked the same way, before training
-        RunPluginEnvTest.Child example = RunPluginEnvTest.withPluginInEnvironment(missing, "examples", "run", "mlp-regression", "--steps", "1");
-        assertThat(example.code()).as(example.output()).isEqualTo(1);
-        assertThat(example.output()).isEqualTo("hlo4j: " + missing + ": no such file (HLO4J_PJRT_PLUGIN)\n");
-
-        // run --spmd: the plugin is not used, said on stderr (stdout stays the results)
-        Cli.Run in = Cli.run("run", ROOT.resolve("docs/examples/global-dot-inputs.mlir").toString(), "-o", dir.resolve("in").toString());
-        assertThat(in.code()).as(in.toString()).isZero();
-        RunPluginEnvTest.Child spmd = RunPluginEnvTest.withPluginInEnvironment(mock, "run", ROOT.resolve("docs/examples/global-dot.mlir").toString(),
-                "--spmd", "--input", dir.resolve("in/result0.npy").toString(), "--input", dir.resolve("in/result1.npy").toString());
-        assertThat(spmd.code()).as(spmd.output()).isZero();
-        assertThat(spmd.output()).startsWith("note: --spmd runs the partitioned program on simulated devices; HLO4J_PJRT_PLUGIN ("
-                + mock + ") is not used\n").contains("result0: tensor<4x4xf32> min 1.00000 max 33.0000 mean 9.75000");
-
-        RunPluginEnvTest.Child emptyVar = RunPluginEnvTest.withPluginInEnvironment(Path.of(""), "run", add.toString(), "--pjrt-option", "a=1");
-        assertThat(emptyVar.code()).as(emptyVar.output()).isEqualTo(2);
-        assertThat(emptyVar.output()).isEqualTo("hlo4j run: --pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN) (see 'hlo4j run --help')\n");
-        assertThat(Files.exists(dir.resolve("out"))).isFalse();
     }
 }
