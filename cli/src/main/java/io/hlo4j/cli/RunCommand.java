@@ -12,6 +12,7 @@ import io.hlo4j.runtime.interp.Tensor;
 import io.hlo4j.runtime.spmd.SpmdRun;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,6 +33,7 @@ import java.util.concurrent.Callable;
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
                 "(DIR/device<d>/result<i>.npy with several devices).",
                 "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices.",
+                "(--spmd runs on simulated devices: it refuses --pjrt-plugin and leaves HLO4J_PJRT_PLUGIN unused.)",
                 "A module with mhlo.num_partitions = N > 1 whose entry carries sdy.sharding annotations takes global",
                 "inputs there: they are split onto the N devices by their shardings and the results assembled.",
                 "With --spmd (implied for a module holding sdy.manual_computation) an annotated module is partitioned",
@@ -62,7 +64,8 @@ public final class RunCommand implements Callable<Integer> {
     int devices = 1;
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
-            description = "Stop the interpreter after this long (default: no limit); a program that loops forever then fails by name.")
+            description = "Stop the interpreter after this long (default: no limit), on every simulated device (--devices, --spmd); "
+                    + "a program that loops forever then fails naming where each device was.")
     Long timeoutSeconds;
 
     @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
@@ -73,13 +76,7 @@ public final class RunCommand implements Callable<Integer> {
             + "(op, the location of the op it came from, groups of partition ids, bytes received per device).")
     boolean collectives;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Run on this PJRT plugin's devices instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
-
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
-            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
-    List<String> pjrtOptions = new ArrayList<>();
+    @Mixin PjrtFlags pjrt;
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -90,10 +87,11 @@ public final class RunCommand implements Callable<Integer> {
         if (timeoutSeconds != null && (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)) {
             throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         }
-        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
-        if (collectives && pjrtPlugin != null) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
+        if (spmd) pjrt.unused("--spmd runs the partitioned program on simulated devices");
+        boolean onPlugin = !spmd && pjrt.plugin() != null;
+        if (timeoutSeconds != null && onPlugin) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with " + pjrt.source());
+        if (collectives && onPlugin) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with " + pjrt.source());
+        Path pjrtPlugin = spmd ? null : pjrt.use();
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
@@ -102,7 +100,7 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
-        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
+        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir);
         RunChecks.runnable(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
@@ -121,6 +119,8 @@ public final class RunCommand implements Callable<Integer> {
         List<List<RtValue>> results;
         try {
             results = devices == 1 ? List.of(interp.run(function, perDevice.get(0))) : interp.runParallel(function, 1, devices, perDevice);
+        } catch (io.hlo4j.runtime.interp.DeadlineExceeded e) {
+            throw timedOut(fn, e);
         } catch (OutOfMemoryError e) { // name the program and the heap it outgrew
             throw new io.hlo4j.mlir.ir.Hlo4jException(file + ": out of memory running @" + name(fn) + " on " + devices + " simulated device"
                     + (devices == 1 ? "" : "s") + " (Java heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)",
@@ -154,10 +154,6 @@ public final class RunCommand implements Callable<Integer> {
      */
     private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
-        if (timeoutSeconds != null) {
-            throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path"
-                    + (implied ? " (implied: the module holds sdy.manual_computation)" : ""));
-        }
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {
@@ -168,7 +164,13 @@ public final class RunCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         PartitionedProgram pp = Spmd.explicit(module);
         long t1 = System.nanoTime();
-        SpmdRun run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
+        SpmdRun run;
+        try {
+            run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(),
+                    timeoutSeconds == null ? Long.MAX_VALUE : t1 + timeoutSeconds * 1_000_000_000L);
+        } catch (io.hlo4j.runtime.interp.DeadlineExceeded e) {
+            throw timedOut(fn, e);
+        }
         long t2 = System.nanoTime();
         for (int i = 0; i < run.results().size(); i++) {
             HostArray r = run.results().get(i);
@@ -184,6 +186,12 @@ public final class RunCommand implements Callable<Integer> {
                 + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.maxBytesReceived(pp.devices())));
         out.flush();
         return 0;
+    }
+
+    /** The run stopped at --timeout: one line naming the limit, the program and where each device still running was. */
+    private io.hlo4j.mlir.ir.Hlo4jException timedOut(Operation fn, io.hlo4j.runtime.interp.DeadlineExceeded e) {
+        return new io.hlo4j.mlir.ir.Hlo4jException("@" + name(fn) + " stopped by --timeout " + timeoutSeconds + " s: " + e.getMessage(),
+                e.location(), e);
     }
 
     private static boolean holdsManualComputation(Module m) {
