@@ -55,6 +55,12 @@ final class PartialManual {
     static List<String> check(Operation op, DeviceGrid grid, String meshName, Set<String> outer, List<String> manual) {
         List<String> free = free(grid.mesh(), outer, manual);
         String what = what(op, grid, meshName, outer, manual, free);
+        List<String> again = new ArrayList<>(manual);
+        again.retainAll(outer);
+        if (!again.isEmpty()) {
+            throw new Hlo4jException(what + ": manual_axes " + again + " are already manual in an enclosing sdy.manual_computation; "
+                    + "a nested one makes manual only axes its enclosing ones left free", op.location());
+        }
         TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
         for (int i = 0; i < in.size(); i++) signature(in.get(i), outer, manual, what, "in_shardings #" + i, op);
         for (int i = 0; i < out.size(); i++) signature(out.get(i), outer, manual, what, "out_shardings #" + i, op);
@@ -75,7 +81,10 @@ final class PartialManual {
                 + " of mesh @" + meshName + " axes " + grid.mesh().axisNames() + " (free axes " + free + ")";
     }
 
-    /** Whether some sharding of {@code op} (in/out or inside its body, nested computations included) names a free axis. */
+    /**
+     * Whether some sharding of {@code op} (in/out or inside its body) names a free axis, or its body holds a nested
+     * manual computation: then the body must be partitioned rather than copied as written.
+     */
     static boolean mentions(Operation op, List<String> free) {
         TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
         for (int i = 0; i < in.size(); i++) if (!named(in.get(i), free).isEmpty()) return true;
@@ -85,6 +94,8 @@ final class PartialManual {
     }
 
     private static boolean mentionsInside(Operation inner, List<String> free) {
+        // a nested computation is partitioned, never copied as it is
+        if (inner.name().equals("sdy.manual_computation")) return true;
         for (Attribute a : allAttrs(inner).values()) {
             if (a instanceof TensorSharding s && !named(s, free).isEmpty()) return true;
             if (a instanceof TensorShardingPerValue pv) for (int i = 0; i < pv.size(); i++) if (!named(pv.get(i), free).isEmpty()) return true;

@@ -656,7 +656,7 @@ public final class Partitioner {
             operands.add(v);
         }
         for (int i = 0; i < op.numResults(); i++) outSh.add(checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location()));
-        List<Value> results = free.isEmpty() || !PartialManual.mentions(op, free)
+        List<Value> results = !PartialManual.mentions(op, free)
                 ? inlineBody(b, op, operands, c)
                 : partitionBody(b, op, operands, inSh, outSh, manualAxes, outer, c);
         for (int i = 0; i < op.numResults(); i++) {

@@ -252,4 +252,56 @@ class PartialManualFreeAxesTest {
         assertThat(ops(run)).containsExactly("stablehlo.all_reduce");
         assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 64, 64, 64);
     }
+
+    /**
+     * Reshards inside a body between random layouts over the free axes (y and z, manual x between them in the mesh so
+     * device ids interleave the manual coordinate): in_shardings, a constraint and out_shardings each put y and z on
+     * random dimensions after the manual prefix. Globally the program is a negation; every device must end with its
+     * own manual block, never a block of another x coordinate (which holds different values).
+     */
+    @Test
+    void reshardsBetweenRandomFreeLayoutsStayOnTheirManualCoordinate() {
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%x: tensor<16x8xf32>) -> tensor<16x8xf32> {
+                    %0 = stablehlo.negate %x : tensor<16x8xf32>
+                    return %0 : tensor<16x8xf32>
+                  }
+                }
+                """;
+        Random rnd = new Random(11);
+        for (int trial = 0; trial < 12; trial++) {
+            String in = layout(rnd, true), mid = layout(rnd, false), out = layout(rnd, true), arg = layout(rnd, true);
+            String text = """
+                    module @jit_f attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                      sdy.mesh @mesh = <["y"=2, "x"=2, "z"=2]>
+                      func.func public @main(%arg0: tensor<16x8xf32> {sdy.sharding = #sdy.sharding<@mesh, ARG>}) -> (tensor<16x8xf32> {sdy.sharding = #sdy.sharding<@mesh, OUT>}) {
+                        %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, IN>] out_shardings=[<@mesh, OUT>] manual_axes={"x"} (%arg1: tensor<8x8xf32>) {
+                          %c = sdy.sharding_constraint %arg1 <@mesh, MID> : tensor<8x8xf32>
+                          %1 = stablehlo.negate %c : tensor<8x8xf32>
+                          sdy.return %1 : tensor<8x8xf32>
+                        } : (tensor<16x8xf32>) -> tensor<16x8xf32>
+                        return %0 : tensor<16x8xf32>
+                      }
+                    }
+                    """.replace("ARG", arg).replace("IN", in).replace("MID", mid).replace("OUT", out);
+            try {
+                run(text, List.of(input(16, 8, 20 + trial)), oracle);
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("trial " + trial + ": in " + in + ", mid " + mid + ", out " + out + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** A random order of y and z over two dimensions (x first on dimension 0 when {@code manual}). */
+    private static String layout(Random rnd, boolean manual) {
+        List<List<String>> dims = List.of(new ArrayList<>(manual ? List.of("x") : List.of()), new ArrayList<>());
+        List<String> free = new ArrayList<>(List.of("y", "z"));
+        java.util.Collections.shuffle(free, rnd);
+        for (String a : free) {
+            int d = rnd.nextInt(3);
+            if (d < 2) dims.get(d).add(a);
+        }
+        return Prog.sharding(dims).substring("<@mesh, ".length(), Prog.sharding(dims).length() - 1);
+    }
 }
