@@ -254,6 +254,50 @@ class PartialManualFreeAxesTest {
     }
 
     /**
+     * Nested on x=2, y=2, z=2: the outer manual on x, the inner on y, z free in both. The inner body's blocks are split
+     * on z; its psum over x and all_gather over y (rows, not split on z) run on them; the outer squares the result.
+     */
+    @Test
+    void nestedManualOnXThenYWithZFree() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2, "z"=2]>
+                  func.func public @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y", "z"}]>}) -> (tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"y", "z"}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {"y", "z"}]>] out_shardings=[<@mesh, [{}, {"y", "z"}]>] manual_axes={"x"} (%a: tensor<4x8xf32>) {
+                      %1 = sdy.manual_computation(%a) in_shardings=[<@mesh, [{}, {"y", "z"}]>] out_shardings=[<@mesh, [{}, {"y", "z"}]>] manual_axes={"y"} (%b: tensor<4x4xf32>) {
+                        %2 = "stablehlo.all_reduce"(%b) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 4], [1, 5], [2, 6], [3, 7]]> : tensor<4x2xi64>, use_global_device_ids}> ADD : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                        %3 = "stablehlo.all_gather"(%2) <{all_gather_dim = 0 : i64, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 2], [1, 3], [4, 6], [5, 7]]> : tensor<4x2xi64>, use_global_device_ids}> : (tensor<4x4xf32>) -> tensor<8x4xf32>
+                        sdy.return %3 : tensor<8x4xf32>
+                      } : (tensor<4x8xf32>) -> tensor<8x8xf32>
+                      %4 = stablehlo.multiply %1, %1 : tensor<8x8xf32>
+                      sdy.return %4 : tensor<8x8xf32>
+                    } : (tensor<8x8xf32>) -> tensor<8x8xf32>
+                    return %0 : tensor<8x8xf32>
+                  }
+                }
+                """.replace("ADD", ADD.strip());
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%x: tensor<8x8xf32>) -> tensor<8x8xf32> {
+                    %0 = stablehlo.slice %x [0:4, 0:8] : (tensor<8x8xf32>) -> tensor<4x8xf32>
+                    %1 = stablehlo.slice %x [4:8, 0:8] : (tensor<8x8xf32>) -> tensor<4x8xf32>
+                    %s = stablehlo.add %0, %1 : tensor<4x8xf32>
+                    %s0 = stablehlo.slice %s [0:4, 0:4] : (tensor<4x8xf32>) -> tensor<4x4xf32>
+                    %s1 = stablehlo.slice %s [0:4, 4:8] : (tensor<4x8xf32>) -> tensor<4x4xf32>
+                    %g = stablehlo.concatenate %s0, %s1, dim = 0 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<8x4xf32>
+                    %h = stablehlo.concatenate %g, %g, dim = 1 : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x8xf32>
+                    %r = stablehlo.multiply %h, %h : tensor<8x8xf32>
+                    return %r : tensor<8x8xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(text, List.of(input(8, 8, 7)), oracle);
+        // blocks f32[4,2] (32 B) stay in place; psum over x: 2 * 1/2 * 32 = 32 B; all_gather over y to f32[8,2]: 32 B
+        assertThat(ops(run)).containsExactly("stablehlo.all_reduce", "stablehlo.all_gather");
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(64, 64, 64, 64, 64, 64, 64, 64);
+    }
+
+    /**
      * Reshards inside a body between random layouts over the free axes (y and z, manual x between them in the mesh so
      * device ids interleave the manual coordinate): in_shardings, a constraint and out_shardings each put y and z on
      * random dimensions after the manual prefix. Globally the program is a negation; every device must end with its
