@@ -12,7 +12,6 @@ import io.hlo4j.mlir.build.FunctionBuilder;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
-import io.hlo4j.mlir.dialect.sdy.ManualAxes;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
