@@ -180,6 +180,76 @@ class PartialManualFreeAxesTest {
         assertThat(run.bytesReceivedPerDevice(4)).containsExactly(192, 192, 192, 192);
     }
 
+    /**
+     * all_to_all over x splitting columns the body holds split on y: the columns are gathered over y first (the op
+     * splits them), then each device sends half its f32[4,8] block (64 B) and keeps the other.
+     */
+    @Test
+    void allToAllSplittingADimensionSplitOnFreeY() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) -> (tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {"y"}]>] out_shardings=[<@mesh, [{"x"}, {"y"}]>] manual_axes={"x"} (%arg1: tensor<4x8xf32>) {
+                      %1 = "stablehlo.all_to_all"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 0 : i64, replica_groups = dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>, split_count = 2 : i64, split_dimension = 1 : i64}> : (tensor<4x8xf32>) -> tensor<8x4xf32>
+                      sdy.return %1 : tensor<8x4xf32>
+                    } : (tensor<8x8xf32>) -> tensor<16x4xf32>
+                    return %0 : tensor<16x4xf32>
+                  }
+                }
+                """;
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%x: tensor<8x8xf32>) -> tensor<16x4xf32> {
+                    %0 = stablehlo.slice %x [0:8, 0:4] : (tensor<8x8xf32>) -> tensor<8x4xf32>
+                    %1 = stablehlo.slice %x [0:8, 4:8] : (tensor<8x8xf32>) -> tensor<8x4xf32>
+                    %2 = stablehlo.concatenate %0, %1, dim = 0 : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<16x4xf32>
+                    return %2 : tensor<16x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(text, List.of(input(8, 8, 8)), oracle);
+        // gather over y: f32[4,4] (64 B); all_to_all over x of f32[4,8]: half of it (64 B); the f32[8,4] result is then
+        // sliced on y where it is: 128 B on every device
+        assertThat(ops(run)).containsExactly("stablehlo.all_gather", "stablehlo.all_to_all");
+        assertThat(run.log().get(1).groups()).containsExactly(List.of(0, 2), List.of(1, 3));
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
+    }
+
+    /**
+     * psum_scatter over x along rows the body holds split on y: the rows are gathered over y first (the op scatters
+     * them), then reduce_scatter over x of f32[8,4] (128 B) receives half of it.
+     */
+    @Test
+    void reduceScatterAlongADimensionSplitOnFreeY() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x", "y"}, {}]>] out_shardings=[<@mesh, [{"x"}, {}]>] manual_axes={"x"} (%arg1: tensor<8x4xf32>) {
+                      %1 = "stablehlo.reduce_scatter"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>, scatter_dimension = 0 : i64, use_global_device_ids}> ADD : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<16x4xf32>) -> tensor<8x4xf32>
+                    return %0 : tensor<8x4xf32>
+                  }
+                }
+                """.replace("ADD", ADD.strip());
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%x: tensor<16x4xf32>) -> tensor<8x4xf32> {
+                    %0 = stablehlo.slice %x [0:8, 0:4] : (tensor<16x4xf32>) -> tensor<8x4xf32>
+                    %1 = stablehlo.slice %x [8:16, 0:4] : (tensor<16x4xf32>) -> tensor<8x4xf32>
+                    %2 = stablehlo.add %0, %1 : tensor<8x4xf32>
+                    return %2 : tensor<8x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(text, List.of(input(16, 4, 9)), oracle);
+        // gather over y: f32[4,4] (64 B); reduce_scatter over x of f32[8,4] (128 B): 1/2 of it (64 B): 128 B each
+        assertThat(ops(run)).containsExactly("stablehlo.all_gather", "stablehlo.reduce_scatter");
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
+    }
+
     /** A sharding constraint on the free axis inside the body: the psum's result is split by rows on y. */
     @Test
     void shardingConstraintOnFreeYInsideTheBody() {
