@@ -250,6 +250,49 @@ class PartialManualFreeAxesTest {
         assertThat(run.bytesReceivedPerDevice(4)).containsExactly(128, 128, 128, 128);
     }
 
+    /** A while loop in a body split on y, a psum over x in the loop body: twice, so 2 (X0 + X1). */
+    @Test
+    void whileLoopWithAPsumInABodySplitOnFreeY() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x", "y"}, {}]>] out_shardings=[<@mesh, [{"y"}, {}]>] manual_axes={"x"} (%arg1: tensor<4x4xf32>) {
+                      %c0 = stablehlo.constant dense<0> : tensor<i32>
+                      %w:2 = stablehlo.while(%i = %c0, %v = %arg1) : tensor<i32>, tensor<4x4xf32>
+                      cond {
+                        %two = stablehlo.constant dense<2> : tensor<i32>
+                        %lt = stablehlo.compare LT, %i, %two : (tensor<i32>, tensor<i32>) -> tensor<i1>
+                        stablehlo.return %lt : tensor<i1>
+                      } do {
+                        %one = stablehlo.constant dense<1> : tensor<i32>
+                        %n = stablehlo.add %i, %one : tensor<i32>
+                        %s = PSUM
+                        stablehlo.return %n, %s : tensor<i32>, tensor<4x4xf32>
+                      }
+                      sdy.return %w#1 : tensor<4x4xf32>
+                    } : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    return %0 : tensor<4x4xf32>
+                  }
+                }
+                """.replace("PSUM", psumX("%v", "tensor<4x4xf32>"));
+        String oracle = """
+                module @oracle {
+                  func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<4x4xf32> {
+                    %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    %2 = stablehlo.add %0, %1 : tensor<4x4xf32>
+                    %3 = stablehlo.add %2, %2 : tensor<4x4xf32>
+                    return %3 : tensor<4x4xf32>
+                  }
+                }
+                """;
+        SpmdRun run = run(text, List.of(input(8, 4, 10)), oracle);
+        // two all_reduces over x of f32[2,4] (32 B each): 2 * 32 = 64 B on every device
+        assertThat(ops(run)).containsExactly("stablehlo.all_reduce", "stablehlo.all_reduce");
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(64, 64, 64, 64);
+    }
+
     /** A sharding constraint on the free axis inside the body: the psum's result is split by rows on y. */
     @Test
     void shardingConstraintOnFreeYInsideTheBody() {
