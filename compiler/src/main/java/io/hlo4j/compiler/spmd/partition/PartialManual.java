@@ -210,17 +210,64 @@ final class PartialManual {
         return out;
     }
 
-    /** {@code s} without the manual axes (a prefix of each dimension): how the body's local value is split on free axes. */
+    /**
+     * {@code s} without the manual axes (a prefix of each dimension): how the body's local value is split on free axes.
+     * Open dimensions stay open.
+     */
     static TensorSharding freePart(TensorSharding s, List<String> manual) {
         List<DimensionSharding> dims = new ArrayList<>();
         for (int d = 0; d < s.rank(); d++) {
             List<AxisRef> rest = new ArrayList<>();
             for (AxisRef a : s.axesOfDim(d)) if (!manual.contains(a.name())) rest.add(a);
-            dims.add(new DimensionSharding(rest, true, null));
+            dims.add(new DimensionSharding(rest, s.dimShardings().get(d).closed(), null));
         }
         List<AxisRef> replicated = new ArrayList<>();
         for (AxisRef a : s.replicatedAxes()) if (!manual.contains(a.name())) replicated.add(a);
         return new TensorSharding(s.meshName(), null, dims, replicated, List.of(), "sum");
+    }
+
+    /**
+     * {@code written} with each open dimension extended by the free axes {@code held} has there after the same axes
+     * (as Shardy's propagation extends an open in/out sharding of a partially manual computation from its operand or
+     * the body's result), every dimension closed. An axis {@code written} names anywhere, or not in {@code free}, is not
+     * taken. Unchanged when {@code held} is on another mesh, of another rank, or unreduced.
+     */
+    static TensorSharding widen(TensorSharding written, TensorSharding held, List<String> free) {
+        Set<String> taken = new LinkedHashSet<>();
+        for (int d = 0; d < written.rank(); d++) for (AxisRef a : written.axesOfDim(d)) taken.add(a.name());
+        for (AxisRef a : written.replicatedAxes()) taken.add(a.name());
+        boolean comparable = held != null && held.meshName().equals(written.meshName()) && held.rank() == written.rank() && held.unreducedAxes().isEmpty();
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (int d = 0; d < written.rank(); d++) {
+            DimensionSharding w = written.dimShardings().get(d);
+            List<AxisRef> axes = w.axes();
+            if (comparable && !w.closed()) {
+                List<AxisRef> h = held.axesOfDim(d);
+                if (h.size() > axes.size() && h.subList(0, axes.size()).equals(axes)) {
+                    List<AxisRef> extra = h.subList(axes.size(), h.size());
+                    boolean ok = true;
+                    for (AxisRef a : extra) ok &= free.contains(a.name()) && !taken.contains(a.name());
+                    if (ok) {
+                        for (AxisRef a : extra) taken.add(a.name());
+                        axes = h;
+                    }
+                }
+            }
+            dims.add(new DimensionSharding(axes, true, null));
+        }
+        return new TensorSharding(written.meshName(), null, dims, written.replicatedAxes(), written.unreducedAxes(), written.reduction());
+    }
+
+    /** {@code full}'s manual prefix of each dimension followed by {@code free}'s axes there. */
+    static TensorSharding withPrefix(TensorSharding full, TensorSharding free, List<String> manual) {
+        List<DimensionSharding> dims = new ArrayList<>();
+        for (int d = 0; d < full.rank(); d++) {
+            List<AxisRef> axes = new ArrayList<>();
+            for (AxisRef a : full.axesOfDim(d)) if (manual.contains(a.name())) axes.add(a);
+            axes.addAll(free.axesOfDim(d));
+            dims.add(new DimensionSharding(axes, true, null));
+        }
+        return new TensorSharding(full.meshName(), null, dims, full.replicatedAxes(), full.unreducedAxes(), full.reduction());
     }
 
     /**

@@ -641,8 +641,12 @@ public final class Partitioner {
         Block body = op.region(0).entry();
         List<TensorSharding> inSh = new ArrayList<>(), outSh = new ArrayList<>();
         List<Value> operands = new ArrayList<>();
+        boolean widened = false;
         for (int i = 0; i < op.numOperands(); i++) {
-            TensorSharding s = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
+            TensorSharding written = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
+            // an open dimension takes the free axes the operand is already split on there (no gather on the way in)
+            TensorSharding s = free.isEmpty() ? written : PartialManual.widen(written, local(env, op.operand(i), op).sharding(), free);
+            widened |= !sameLayout(s, written);
             Value v = reshard(b, env, op.operand(i), s, "sdy.manual_computation operand #" + i, op.location());
             // the body's argument is the manual-local value; each device holds its block over the free axes
             TensorType arg = (TensorType) body.argument(i).type();
@@ -655,9 +659,9 @@ public final class Partitioner {
             operands.add(v);
         }
         for (int i = 0; i < op.numResults(); i++) outSh.add(checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location()));
-        List<Value> results = !PartialManual.mentions(op, free)
+        List<Value> results = !widened && !PartialManual.mentions(op, free)
                 ? inlineBody(b, op, operands, c)
-                : partitionBody(b, op, operands, inSh, outSh, manualAxes, outer, c);
+                : partitionBody(b, op, operands, inSh, outSh, manualAxes, free, outer, c);
         for (int i = 0; i < op.numResults(); i++) {
             Value v = results.get(i);
             TensorType expect = localType((TensorType) op.result(i).type(), outSh.get(i), "sdy.manual_computation result #" + i, op.location());
@@ -686,9 +690,12 @@ public final class Partitioner {
         return out;
     }
 
-    /** The body partitioned over the free axes: arguments and results in their shardings without the manual axes. */
+    /**
+     * The body partitioned over the free axes: arguments and results in their shardings without the manual axes. An
+     * open out_shardings dimension takes the free axes the body's result is split on there; {@code outSh} is updated.
+     */
     private List<Value> partitionBody(IrBuilder b, Operation op, List<Value> operands, List<TensorSharding> inSh, List<TensorSharding> outSh,
-                                      List<String> manualAxes, Set<String> outer, MeshCtx c) {
+                                      List<String> manualAxes, List<String> free, Set<String> outer, MeshCtx c) {
         List<TensorSharding> argFree = new ArrayList<>(), resFree = new ArrayList<>();
         for (TensorSharding s : inSh) argFree.add(PartialManual.freePart(s, manualAxes));
         for (TensorSharding s : outSh) resFree.add(PartialManual.freePart(s, manualAxes));
@@ -708,7 +715,9 @@ public final class Partitioner {
             }
             List<Value> out = new ArrayList<>();
             for (int i = 0; i < ret.numOperands(); i++) {
-                out.add(reshard(b, inner, ret.operand(i), resFree.get(i), "sdy.manual_computation body result #" + i, op.location()));
+                TensorSharding to = PartialManual.widen(resFree.get(i), local(inner, ret.operand(i), ret).sharding(), free);
+                out.add(reshard(b, inner, ret.operand(i), to, "sdy.manual_computation body result #" + i, op.location()));
+                outSh.set(i, PartialManual.withPrefix(outSh.get(i), to, manualAxes));
             }
             return out;
         } finally {

@@ -103,6 +103,32 @@ class PartialManualFreeAxesTest {
     }
 
     /**
+     * JAX's form (every dimension of in/out_shardings open, in_specs naming the manual axis only) with the argument
+     * split on (x, y): the open dimensions take y from the operand and from the body's result, as Shardy's propagation
+     * does, so the body runs on f32[2,4] rows and nothing is gathered on the way in or out.
+     */
+    @Test
+    void openShardingsTakeTheFreeAxisFromTheOperandAndTheResult() {
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {}]>}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x", ?}, {?}]>] out_shardings=[<@mesh, [{?}, {?}]>] manual_axes={"x"} (%arg1: tensor<4x4xf32>) {
+                      %1 = PSUM
+                      sdy.return %1 : tensor<4x4xf32>
+                    } : (tensor<8x4xf32>) -> tensor<4x4xf32>
+                    return %0 : tensor<4x4xf32>
+                  }
+                }
+                """.replace("PSUM", psumX("%arg1", "tensor<4x4xf32>"));
+        SpmdRun run = run(text, List.of(input(8, 4, 12)), SUM_HALVES);
+        // only the psum: all_reduce over x of f32[2,4] (32 B): 32 B each (with the open dimensions left as written:
+        // a gather over y on the way in and a psum of f32[4,4], 96 B)
+        assertThat(ops(run)).containsExactly("stablehlo.all_reduce");
+        assertThat(run.bytesReceivedPerDevice(4)).containsExactly(32, 32, 32, 32);
+    }
+
+    /**
      * A body that computes on its free axis: rows of the manual-local X split on y (in_shardings {"x", "y"}), a matmul
      * with a replicated W and tanh on those rows (propagated through the body), then a psum over x.
      */
