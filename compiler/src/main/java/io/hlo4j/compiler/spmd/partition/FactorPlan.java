@@ -16,7 +16,7 @@ import java.util.Set;
  * shardings propagation chose; reduction factors (where the op allows a partial result, finished by a
  * collective) take axes from the operands first, so that an operand already split along its contracting
  * dimension is not gathered. Need-replication and permutation factors get no axes. An axis is used by at most
- * one factor; an axis that does not divide its factor is left out (the value is then resharded, never padded).
+ * one factor (two disjoint sub-axes of one axis, {@code "x":(1)2} and {@code "x":(2)2}, may go to two); an axis that does not divide its factor is left out (the value is then resharded, never padded).
  * A dimension made of several factors is split over the major factor first: a minor factor gets axes only
  * when every factor before it is split completely.
  */
@@ -24,7 +24,8 @@ final class FactorPlan {
     final OpShardingRule rule;
     final List<List<AxisRef>> axes = new ArrayList<>();
     private final DeviceGrid grid;
-    private final Set<String> used = new HashSet<>();
+    /** Axes and sub-axes given to a factor so far: two sub-axes of one axis that do not overlap may go to two factors. */
+    private final List<AxisRef> used = new ArrayList<>();
     private final Set<Integer> blocked = new HashSet<>();
 
     private FactorPlan(OpShardingRule rule, DeviceGrid grid) {
@@ -87,17 +88,29 @@ final class FactorPlan {
             while (k < dimAxes.size() && prod < size) {
                 AxisRef a = dimAxes.get(k);
                 long s = grid.size(a);
-                if (used.contains(a.name()) || size % (prod * s) != 0) break;
+                if (overlapsUsed(a) || size % (prod * s) != 0) break;
                 take.add(a);
                 prod *= s;
                 k++;
             }
             if (!take.isEmpty()) {
                 axes.set(f, List.copyOf(take));
-                for (AxisRef a : take) used.add(a.name());
+                used.addAll(take);
             }
             if (prod != size) return;
         }
+    }
+
+    /** Whether {@code a} shares devices' coordinates with an axis already used: the same axis, overlapping sub-axis ranges. */
+    private boolean overlapsUsed(AxisRef a) {
+        for (AxisRef u : used) {
+            if (!u.name().equals(a.name())) continue;
+            long n = grid.mesh().axisSize(a.name());
+            long uLo = u.isSubAxis() ? u.preSize() : 1, uHi = u.isSubAxis() ? u.preSize() * u.size() : n;
+            long aLo = a.isSubAxis() ? a.preSize() : 1, aHi = a.isSubAxis() ? a.preSize() * a.size() : n;
+            if (Math.max(uLo, aLo) < Math.min(uHi, aHi)) return true;
+        }
+        return false;
     }
 
     /** Clears axes of minor factors that follow a factor split only partly, in any tensor, until none is left. */

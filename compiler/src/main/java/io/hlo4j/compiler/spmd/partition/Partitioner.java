@@ -12,7 +12,6 @@ import io.hlo4j.mlir.build.FunctionBuilder;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
-import io.hlo4j.mlir.dialect.sdy.ManualAxes;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
@@ -63,6 +62,21 @@ public final class Partitioner {
 
     /** A local block and the sharding it holds of its global value. */
     record Local(Value value, TensorSharding sharding) {}
+
+    /**
+     * Inside the body of a partially manual computation: its mesh, the axes manual there (this computation's and the
+     * enclosing ones', in mesh order) and the product of their sizes. Body values are sharded on the free axes only.
+     */
+    private record Scope(MeshCtx c, List<AxisRef> manual, long size) {
+        Set<String> names() {
+            Set<String> out = new LinkedHashSet<>();
+            for (AxisRef a : manual) out.add(a.name());
+            return out;
+        }
+    }
+
+    /** The manual computation whose body is being partitioned, or null at the top level. */
+    private Scope scope;
 
     private Partitioner(Module module) { this.module = module; }
 
@@ -257,6 +271,7 @@ public final class Partitioner {
             Value v = done.get(key);
             if (v == null) {
                 v = splatBlock(b, l.value(), global, to, loc);
+                if (v == null && scope != null) v = scopedReshard(b, l.value(), global, from, to, what, loc);
                 if (v == null) v = ctx(to).resharder().reshard(b, l.value(), global, from, to, what, loc);
                 done.put(key, v);
             }
@@ -418,6 +433,10 @@ public final class Partitioner {
     }
 
     private void ruleDriven(IrBuilder b, Operation op, Map<Value, Local> env) {
+        if (scope != null && op.def() != null && op.def().has(io.hlo4j.mlir.registry.OpTrait.COLLECTIVE)) {
+            bodyCollective(b, op, env);
+            return;
+        }
         List<TensorSharding> targets = resultShardings(op);
         if (op.def() != null && op.def().has(io.hlo4j.mlir.registry.OpTrait.COLLECTIVE)) {
             throw new Hlo4jException("'" + op.name() + "' is a collective outside a manual computation; a global program names "
@@ -596,30 +615,69 @@ public final class Partitioner {
         return child.sealRegion(outs, ret.name(), ret.location());
     }
 
+    // ---- manual computations ---------------------------------------------------------------------
+
     /**
-     * {@code sdy.manual_computation}: operands resharded to in_shardings, the body inlined on the local blocks (its
-     * collectives already name partition ids; each gets a fresh channel handle), the body's results held in
-     * out_shardings. A partially manual one runs the same body on every free-axis coordinate ({@link PartialManual}).
+     * {@code sdy.manual_computation}: operands resharded to in_shardings. When no axis is left free (every mesh axis
+     * manual here or in an enclosing computation), or no free axis is named anywhere in it (every body value is then
+     * replicated over them and the body computes the same on every free coordinate), the body is inlined on the
+     * local blocks (its collectives already name partition ids; each gets a fresh channel handle). Otherwise the body
+     * is partitioned over the free axes like @main ({@link PartialManual}): its values propagated, each op computed
+     * on blocks, its collectives (over manual axes) run on blocks whole along the dimensions they resize.
+     * The results are held in out_shardings.
      */
     private void manual(IrBuilder b, Operation op, Map<Value, Local> env) {
         TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
-        ManualAxes manualAxes = SdyManualComputation.manualAxes(op);
+        List<String> manualAxes = SdyManualComputation.manualAxes(op).axes();
         MeshCtx c = in.size() > 0 ? ctx(checkMesh(in.get(0), "manual_computation in_shardings #0", op.location()))
                 : ctx(checkMesh(out.get(0), "manual_computation out_shardings #0", op.location()));
-        // partially manual: exact only when the free axes appear nowhere in it (PartialManual refuses the rest); then
-        // in/out shardings name manual axes only, so operands arrive replicated over the free axes and results leave so
-        if (!new HashSet<>(manualAxes.axes()).containsAll(c.mesh().axisNames())) PartialManual.check(op, c.grid(), c.name(), manualAxes);
+        Set<String> outer = scope == null ? Set.of() : scope.names();
+        if (scope != null && !scope.c().name().equals(c.name())) {
+            throw new Hlo4jException("sdy.manual_computation on mesh @" + c.name() + " inside one on mesh @" + scope.c().name()
+                    + "; a nested manual computation must use its enclosing computation's mesh", op.location());
+        }
+        List<String> free = PartialManual.free(c.mesh(), outer, manualAxes);
+        if (!free.isEmpty() || !outer.isEmpty()) PartialManual.check(op, c.grid(), c.name(), outer, manualAxes);
+        Block body = op.region(0).entry();
+        List<TensorSharding> inSh = new ArrayList<>(), outSh = new ArrayList<>();
+        List<Value> operands = new ArrayList<>();
+        boolean widened = false;
+        for (int i = 0; i < op.numOperands(); i++) {
+            TensorSharding written = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
+            // an open dimension takes the free axes the operand is already split on there (no gather on the way in)
+            TensorSharding s = free.isEmpty() ? written : PartialManual.widen(written, local(env, op.operand(i), op).sharding(), free);
+            widened |= !sameLayout(s, written);
+            Value v = reshard(b, env, op.operand(i), s, "sdy.manual_computation operand #" + i, op.location());
+            // the body's argument is the manual-local value; each device holds its block over the free axes
+            TensorType arg = (TensorType) body.argument(i).type();
+            TensorType block = localType(arg, PartialManual.freePart(s, manualAxes), "sdy.manual_computation body argument #" + i, op.location());
+            if (!v.type().equals(block)) {
+                throw new Hlo4jException("sdy.manual_computation operand #" + i + ": local block " + v.type() + " under " + s
+                        + " does not match the body's argument " + arg + " split on the free axes (" + block + ")", op.location());
+            }
+            inSh.add(s);
+            operands.add(v);
+        }
+        for (int i = 0; i < op.numResults(); i++) outSh.add(checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location()));
+        List<Value> results = !widened && !PartialManual.mentions(op, free)
+                ? inlineBody(b, op, operands, c)
+                : partitionBody(b, op, operands, inSh, outSh, manualAxes, free, outer, c);
+        for (int i = 0; i < op.numResults(); i++) {
+            Value v = results.get(i);
+            TensorType expect = localType((TensorType) op.result(i).type(), outSh.get(i), "sdy.manual_computation result #" + i, op.location());
+            if (!v.type().equals(expect)) {
+                throw new Hlo4jException("sdy.manual_computation result #" + i + ": the body returns " + v.type() + " but " + outSh.get(i)
+                        + " of " + op.result(i).type() + " needs " + expect, op.location());
+            }
+            env.put(op.result(i), new Local(v, outSh.get(i)));
+        }
+    }
+
+    /** The body copied onto the local blocks as it is written. */
+    private List<Value> inlineBody(IrBuilder b, Operation op, List<Value> operands, MeshCtx c) {
         Block body = op.region(0).entry();
         Map<Value, Value> map = new HashMap<>();
-        for (int i = 0; i < op.numOperands(); i++) {
-            TensorSharding s = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
-            Value v = reshard(b, env, op.operand(i), s, "sdy.manual_computation operand #" + i, op.location());
-            if (!v.type().equals(body.argument(i).type())) {
-                throw new Hlo4jException("sdy.manual_computation operand #" + i + ": local block " + v.type() + " under " + s
-                        + " does not match the body's argument " + body.argument(i).type(), op.location());
-            }
-            map.put(body.argument(i), v);
-        }
+        for (int i = 0; i < operands.size(); i++) map.put(body.argument(i), operands.get(i));
         Operation ret = body.terminator();
         for (Operation inner : body.operations()) {
             if (inner == ret) break;
@@ -627,16 +685,94 @@ public final class Partitioner {
             Operation copy = b.append(ob, inner.location());
             for (int i = 0; i < copy.numResults(); i++) map.put(inner.result(i), copy.result(i));
         }
-        for (int i = 0; i < op.numResults(); i++) {
-            TensorSharding s = checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location());
-            Value v = map.getOrDefault(ret.operand(i), ret.operand(i));
-            TensorType expect = localType((TensorType) op.result(i).type(), s, "sdy.manual_computation result #" + i, op.location());
-            if (!v.type().equals(expect)) {
-                throw new Hlo4jException("sdy.manual_computation result #" + i + ": the body returns " + v.type() + " but " + s
-                        + " of " + op.result(i).type() + " needs " + expect, op.location());
+        List<Value> out = new ArrayList<>();
+        for (Value v : ret.operands()) out.add(map.getOrDefault(v, v));
+        return out;
+    }
+
+    /**
+     * The body partitioned over the free axes: arguments and results in their shardings without the manual axes. An
+     * open out_shardings dimension takes the free axes the body's result is split on there; {@code outSh} is updated.
+     */
+    private List<Value> partitionBody(IrBuilder b, Operation op, List<Value> operands, List<TensorSharding> inSh, List<TensorSharding> outSh,
+                                      List<String> manualAxes, List<String> free, Set<String> outer, MeshCtx c) {
+        List<TensorSharding> argFree = new ArrayList<>(), resFree = new ArrayList<>();
+        for (TensorSharding s : inSh) argFree.add(PartialManual.freePart(s, manualAxes));
+        for (TensorSharding s : outSh) resFree.add(PartialManual.freePart(s, manualAxes));
+        Operation f = PartialManual.propagatedBody(op, c.name(), c.mesh(), argFree, resFree);
+        Block blk = f.region(0).entry();
+        Map<Value, Local> inner = new HashMap<>();
+        for (int i = 0; i < operands.size(); i++) inner.put(blk.argument(i), new Local(operands.get(i), argFree.get(i)));
+        List<AxisRef> manual = new ArrayList<>();
+        for (MeshAttr.Axis a : c.mesh().axes()) if (outer.contains(a.name()) || manualAxes.contains(a.name())) manual.add(AxisRef.of(a.name()));
+        Scope saved = scope;
+        scope = new Scope(c, manual, c.grid().size(manual));
+        try {
+            Operation ret = blk.terminator();
+            for (Operation o : blk.operations()) {
+                if (o == ret) break;
+                partitionOp(b, o, inner);
             }
-            env.put(op.result(i), new Local(v, s));
+            List<Value> out = new ArrayList<>();
+            for (int i = 0; i < ret.numOperands(); i++) {
+                TensorSharding to = PartialManual.widen(resFree.get(i), local(inner, ret.operand(i), ret).sharding(), free);
+                out.add(reshard(b, inner, ret.operand(i), to, "sdy.manual_computation body result #" + i, op.location()));
+                outSh.set(i, PartialManual.withPrefix(outSh.get(i), to, manualAxes));
+            }
+            return out;
+        } finally {
+            scope = saved;
         }
     }
 
+    /**
+     * A reshard of a body value. Devices on different manual coordinates hold different values, which the planner
+     * must not take for copies of one block: the value is planned as a tensor with a leading dimension of size M
+     * (the manual axes' product) split on the manual axes, so every move stays among devices of one manual coordinate.
+     */
+    private Value scopedReshard(IrBuilder b, Value v, TensorType global, TensorSharding from, TensorSharding to, String what, Location loc) {
+        if (!to.meshName().equals(scope.c().name()) || !from.meshName().equals(scope.c().name())) return null;
+        TensorType outLocal = localType(global, to, what, loc);
+        Value x = reshape(b, v, PartialManual.lifted((TensorType) v.type(), 1), loc);
+        Value y = scope.c().resharder().reshard(b, x, PartialManual.lifted(global, scope.size()), PartialManual.lifted(from, scope.manual()),
+                PartialManual.lifted(to, scope.manual()), what, loc);
+        return reshape(b, y, outLocal, loc);
+    }
+
+    private static Value reshape(IrBuilder b, Value v, TensorType to, Location loc) {
+        return b.emit("stablehlo.reshape", List.of(v), Map.of(), List.of(), List.of(to), loc).get(0);
+    }
+
+    /**
+     * A collective of a partially manual body (its groups span manual axes only, {@link PartialManual#check}): each
+     * operand arrives in its sharding with the dimensions the op resizes whole over the free axes, the op runs on
+     * those blocks with its groups as written, and result i is held like operand i.
+     */
+    private void bodyCollective(IrBuilder b, Operation op, Map<Value, Local> env) {
+        if (op.numResults() != op.numOperands()) {
+            throw new Hlo4jException("'" + op.name() + "' in a partially manual body has " + op.numOperands() + " operands and "
+                    + op.numResults() + " results; the partitioner pairs each result with an operand", op.location());
+        }
+        Set<Integer> whole = PartialManual.wholeDims(op);
+        MeshCtx c = scope.c();
+        List<Value> operands = new ArrayList<>();
+        List<TensorSharding> held = new ArrayList<>();
+        List<Type> types = new ArrayList<>();
+        for (int i = 0; i < op.numOperands(); i++) {
+            if (!(op.operand(i).type() instanceof TensorType t)) {
+                throw new Hlo4jException("'" + op.name() + "' operand #" + i + " has type " + op.operand(i).type() + "; the partitioner handles tensors only", op.location());
+            }
+            TensorSharding cur = local(env, op.operand(i), op).sharding();
+            TensorSharding need = PartialManual.without(cur.meshName().equals(c.name()) ? cur : replicated(t.rank(), c.name()), whole);
+            operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
+            held.add(need);
+            types.add(localType((TensorType) op.result(i).type(), need, "'" + op.name() + "' result #" + i, op.location()));
+        }
+        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
+                .attributes(op.attributes().without(SHARDING)).operands(operands).resultTypes(types);
+        if (op.attr("channel_handle") instanceof io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle) ob.property("channel_handle", c.emit().channel());
+        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
+        Operation copy = b.append(ob, op.location());
+        for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(copy.result(i), held.get(i)));
+    }
 }

@@ -171,40 +171,56 @@ class PartialManualTest {
         assertThat(run.bytesReceivedPerDevice(8)).containsExactly(128, 128, 192, 192, 192, 192, 128, 128);
     }
 
-    /** psum over {x, z}: groups of the four devices sharing y; the four f32[4,4] blocks of X summed. */
-    @Test
-    void psumOverXAndZ() {
-        String text = """
+    /**
+     * psum over {x, z} as JAX writes {@code shard_map(f, mesh, in_specs=P("x", "z"), out_specs=P(), axis_names={"x", "z"})}
+     * under {@code jit(in_shardings=P("x", "z"))}: the argument sharded as in_specs, every dimension of in/out_shardings
+     * open (partially manual), groups of the four devices sharing y; the four f32[4,4] blocks of X summed.
+     */
+    private static String psumOverXAndZ(String argSharding) {
+        return """
                 module @jit_f attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @mesh = <["x"=2, "y"=2, "z"=2]>
-                  func.func public @main(%arg0: tensor<8x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y"}, {"z"}]>}) -> (tensor<4x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {}]>}) {
-                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {"z"}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x", "z"} (%arg1: tensor<4x4xf32>) {
+                  func.func public @main(%arg0: tensor<8x8xf32>ARG) -> (tensor<4x4xf32> {jax.result_info = "result"}) {
+                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x", ?}, {"z", ?}]>] out_shardings=[<@mesh, [{?}, {?}]>] manual_axes={"x", "z"} (%arg1: tensor<4x4xf32>) {
                       %1 = "stablehlo.all_reduce"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = dense<[[0, 1, 4, 5], [2, 3, 6, 7]]> : tensor<2x4xi64>, use_global_device_ids}> ADD : (tensor<4x4xf32>) -> tensor<4x4xf32>
                       sdy.return %1 : tensor<4x4xf32>
                     } : (tensor<8x8xf32>) -> tensor<4x4xf32>
                     return %0 : tensor<4x4xf32>
                   }
                 }
-                """.replace("ADD", ADD.strip());
-        String oracle = """
-                module @oracle {
-                  func.func public @main(%arg0: tensor<8x8xf32>) -> tensor<4x4xf32> {
-                    %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
-                    %1 = stablehlo.slice %arg0 [0:4, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
-                    %2 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
-                    %3 = stablehlo.slice %arg0 [4:8, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
-                    %4 = stablehlo.add %0, %1 : tensor<4x4xf32>
-                    %5 = stablehlo.add %2, %3 : tensor<4x4xf32>
-                    %6 = stablehlo.add %4, %5 : tensor<4x4xf32>
-                    return %6 : tensor<4x4xf32>
-                  }
-                }
-                """;
-        SpmdRun run = run(text, input(8, 8, 3), oracle);
+                """.replace("ADD", ADD.strip()).replace("ARG", argSharding);
+    }
+
+    private static final String SUM_QUARTERS = """
+            module @oracle {
+              func.func public @main(%arg0: tensor<8x8xf32>) -> tensor<4x4xf32> {
+                %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                %1 = stablehlo.slice %arg0 [0:4, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                %2 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                %3 = stablehlo.slice %arg0 [4:8, 4:8] : (tensor<8x8xf32>) -> tensor<4x4xf32>
+                %4 = stablehlo.add %0, %1 : tensor<4x4xf32>
+                %5 = stablehlo.add %2, %3 : tensor<4x4xf32>
+                %6 = stablehlo.add %4, %5 : tensor<4x4xf32>
+                return %6 : tensor<4x4xf32>
+              }
+            }
+            """;
+
+    @Test
+    void psumOverXAndZ() {
+        SpmdRun run = run(psumOverXAndZ(" {sdy.sharding = #sdy.sharding<@mesh, [{\"x\"}, {\"z\"}]>}"), input(8, 8, 3), SUM_QUARTERS);
+        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_reduce");
         assertThat(run.log().getLast().groups()).containsExactly(List.of(0, 1, 4, 5), List.of(2, 3, 6, 7));
-        // entry: f32[4,4] blocks, rows by y to rows by x (same z): devices with x != y (2, 3, 4, 5) fetch theirs (64 B);
-        // all_reduce over 4 devices of 64 B: 2 * 3/4 * 64 = 96 B each
-        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(96, 96, 160, 160, 160, 160, 96, 96);
+        // every device already holds its f32[4,4] block; all_reduce over 4 devices of 64 B: 2 * 3/4 * 64 = 96 B each
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(96, 96, 96, 96, 96, 96, 96, 96);
+    }
+
+    /** The same with jit's in_shardings unspecified (no sharding on @main): propagation takes the argument's from in_shardings. */
+    @Test
+    void psumOverXAndZWithTheArgumentUnannotated() {
+        SpmdRun run = run(psumOverXAndZ(""), input(8, 8, 3), SUM_QUARTERS);
+        assertThat(run.log()).extracting(CollectiveRecord::op).containsExactly("stablehlo.all_reduce");
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(96, 96, 96, 96, 96, 96, 96, 96);
     }
 
     // ---- refusals ----
@@ -228,28 +244,39 @@ class PartialManualTest {
     }
 
     @Test
-    void refusesAFreeAxisInInShardings() {
-        String text = psumOverX("{\"x\"}", X_GROUPS).replace("in_shardings=[<@mesh, [{\"x\"}, {}]>]", "in_shardings=[<@mesh, [{\"x\"}, {\"y\"}]>]");
-        assertThat(refusal(text)).isEqualTo("f.mlir:4:5: " + WHAT + ": in_shardings #0 #sdy.sharding<@mesh, [{\"x\"}, {\"y\"}]> names free "
-                + "axes [y]; a partially manual computation is supported only when its free axes appear nowhere in it");
+    void refusesAManualAxisAfterAFreeAxis() {
+        String text = psumOverX("{\"x\"}", X_GROUPS).replace("in_shardings=[<@mesh, [{\"x\"}, {}]>]", "in_shardings=[<@mesh, [{\"y\", \"x\"}, {}]>]");
+        assertThat(refusal(text)).isEqualTo("f.mlir:4:5: " + WHAT + ": in_shardings #0 #sdy.sharding<@mesh, [{\"y\", \"x\"}, {}]> dimension 0 puts "
+                + "manual axis \"x\" after a free axis; manual axes come first in each dimension");
     }
 
     @Test
-    void refusesAFreeAxisInsideTheBody() {
-        String text = psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", "%c = sdy.sharding_constraint %1 <@mesh, [{\"y\"}, {}]> : tensor<4x4xf32>\n      sdy.return %c");
-        assertThat(refusal(text)).startsWith("f.mlir:10:7: ").endsWith(WHAT + ": 'sdy.sharding_constraint' sharding #sdy.sharding<@mesh, [{\"y\"}, {}]> "
-                + "names free axes [y]; a partially manual computation is supported only when its free axes appear nowhere in it");
+    void refusesAManualAxisInsideTheBody() {
+        String text = psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", "%c = sdy.sharding_constraint %1 <@mesh, [{\"x\"}, {}]> : tensor<4x4xf32>\n      sdy.return %c");
+        assertThat(refusal(text)).startsWith("f.mlir:10:7: ").endsWith(WHAT + ": 'sdy.sharding_constraint' sharding #sdy.sharding<@mesh, [{\"x\"}, {}]> "
+                + "names manual axes [x]; inside the body a sharding may name free axes only");
     }
 
-    @Test
-    void refusesANestedManualComputation() {
-        String nested = """
-                %n = sdy.manual_computation(%1) in_shardings=[<@mesh, [{"y"}, {}]>] out_shardings=[<@mesh, [{"y"}, {}]>] manual_axes={"y"} (%l: tensor<2x4xf32>) {
-                        sdy.return %l : tensor<2x4xf32>
+    private static String nested(String inShardings, String manualAxes) {
+        String inner = """
+                %n = sdy.manual_computation(%1) in_shardings=[<@mesh, IN>] out_shardings=[<@mesh, [{}, {}]>] manual_axes=MANUAL (%l: tensor<4x4xf32>) {
+                        sdy.return %l : tensor<4x4xf32>
                       } : (tensor<4x4xf32>) -> tensor<4x4xf32>
-                      sdy.return %n""";
-        String text = psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", nested.strip());
-        assertThat(refusal(text)).startsWith("f.mlir:10:7: ").endsWith(WHAT + ": a nested sdy.manual_computation (manual on [y]) inside a "
-                + "partially manual one is not supported");
+                      sdy.return %n""".replace("IN", inShardings).replace("MANUAL", manualAxes);
+        return psumOverX("{\"x\"}", X_GROUPS).replace("sdy.return %1", inner.strip());
+    }
+
+    @Test
+    void refusesANestedComputationNamingAnAxisTheOuterMadeManual() {
+        assertThat(refusal(nested("[{\"x\"}, {}]", "{\"y\"}"))).isEqualTo("f.mlir:10:7: sdy.manual_computation manual on [y] inside one manual on [x] "
+                + "of mesh @mesh axes [x, y] (free axes []): in_shardings #0 #sdy.sharding<@mesh, [{\"x\"}, {}]> names axes [x] that an "
+                + "enclosing sdy.manual_computation already made manual; an inner computation may only name axes left free");
+    }
+
+    @Test
+    void refusesANestedComputationManualOnAnAxisAlreadyManual() {
+        assertThat(refusal(nested("[{}, {}]", "{\"x\"}"))).isEqualTo("f.mlir:10:7: sdy.manual_computation manual on [x] inside one manual on [x] "
+                + "of mesh @mesh axes [x, y] (free axes [y]): manual_axes [x] are already manual in an enclosing sdy.manual_computation; "
+                + "a nested one makes manual only axes its enclosing ones left free");
     }
 }
