@@ -65,6 +65,16 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
 
     public List<Long> devicesAt(int row, int col) { return devicesPerCell.get(row * cols + col); }
 
+    /**
+     * The dimensions whose size the block count does not divide: the block shape is rounded up there, as Shardy
+     * pads, while hlo4j's partitioner and interpreter refuse such a split. Empty when every split is even.
+     */
+    public List<Integer> unevenDims() {
+        List<Integer> out = new ArrayList<>();
+        for (int d = 0; d < blocksPerDim.length; d++) if (!type.isDynamicDim(d) && type.dim(d) % blocksPerDim[d] != 0) out.add(d);
+        return out;
+    }
+
     /** {@code 0,1} or {@code 0-3} for consecutive ids. */
     static String deviceList(List<Long> ids) {
         if (ids.isEmpty()) return "-";
