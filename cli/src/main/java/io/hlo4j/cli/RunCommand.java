@@ -62,7 +62,8 @@ public final class RunCommand implements Callable<Integer> {
     int devices = 1;
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
-            description = "Stop the interpreter after this long (default: no limit); a program that loops forever then fails by name.")
+            description = "Stop the interpreter after this long (default: no limit), on every simulated device (--devices, --spmd); "
+                    + "a program that loops forever then fails naming where each device was.")
     Long timeoutSeconds;
 
     @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
@@ -121,6 +122,8 @@ public final class RunCommand implements Callable<Integer> {
         List<List<RtValue>> results;
         try {
             results = devices == 1 ? List.of(interp.run(function, perDevice.get(0))) : interp.runParallel(function, 1, devices, perDevice);
+        } catch (io.hlo4j.runtime.interp.DeadlineExceeded e) {
+            throw timedOut(fn, e);
         } catch (OutOfMemoryError e) { // name the program and the heap it outgrew
             throw new io.hlo4j.mlir.ir.Hlo4jException(file + ": out of memory running @" + name(fn) + " on " + devices + " simulated device"
                     + (devices == 1 ? "" : "s") + " (Java heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB; raise -Xmx in HLO4J_JAVA_OPTS)",
@@ -154,10 +157,6 @@ public final class RunCommand implements Callable<Integer> {
      */
     private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
-        if (timeoutSeconds != null) {
-            throw new Main.UsageError("--timeout limits the interpreter's own runs; it does not apply to the SPMD path"
-                    + (implied ? " (implied: the module holds sdy.manual_computation)" : ""));
-        }
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {
@@ -168,7 +167,13 @@ public final class RunCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         PartitionedProgram pp = Spmd.explicit(module);
         long t1 = System.nanoTime();
-        SpmdRun run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
+        SpmdRun run;
+        try {
+            run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(),
+                    timeoutSeconds == null ? Long.MAX_VALUE : t1 + timeoutSeconds * 1_000_000_000L);
+        } catch (io.hlo4j.runtime.interp.DeadlineExceeded e) {
+            throw timedOut(fn, e);
+        }
         long t2 = System.nanoTime();
         for (int i = 0; i < run.results().size(); i++) {
             HostArray r = run.results().get(i);
@@ -184,6 +189,12 @@ public final class RunCommand implements Callable<Integer> {
                 + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.maxBytesReceived(pp.devices())));
         out.flush();
         return 0;
+    }
+
+    /** The run stopped at --timeout: one line naming the limit, the program and where each device still running was. */
+    private io.hlo4j.mlir.ir.Hlo4jException timedOut(Operation fn, io.hlo4j.runtime.interp.DeadlineExceeded e) {
+        return new io.hlo4j.mlir.ir.Hlo4jException("@" + name(fn) + " stopped by --timeout " + timeoutSeconds + " s: " + e.getMessage(),
+                e.location(), e);
     }
 
     private static boolean holdsManualComputation(Module m) {

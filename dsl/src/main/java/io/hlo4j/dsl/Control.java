@@ -30,52 +30,39 @@ public final class Control {
     /** One scan step's return: the next carry and this step's outputs. */
     public record Step(List<Tensor> carry, List<Tensor> ys) {}
 
+    /**
+     * {@code pred ? onTrue() : onFalse()}: {@code pred} a bool scalar, both branches returning tensors of the same
+     * types (stablehlo.if's checks, which name the mismatching types at the caller's line).
+     */
     public static List<Tensor> cond(Tensor pred, Supplier<List<Tensor>> onTrue, Supplier<List<Tensor>> onFalse) {
         Location loc = SourceLoc.here();
-        if (!pred.dtype().isBool() || pred.rank() != 0) throw new DslException("cond", "predicate must be a bool scalar, got " + pred.describe(), loc);
         return branches("cond", "stablehlo.if", pred, List.of(onTrue, onFalse), loc);
     }
 
-    /** Runs branch {@code index} (an i32 scalar; out of range runs the last branch, as the spec says). */
+    /**
+     * Runs branch {@code index} (an i32 scalar; out of range runs the last branch, as the spec says); at least one
+     * branch, all returning the same types (stablehlo.case's checks).
+     */
     public static List<Tensor> switchCase(Tensor index, List<Supplier<List<Tensor>>> branches) {
         Location loc = SourceLoc.here();
-        if (index.dtype() != DType.I32 || index.rank() != 0) throw new DslException("switchCase", "index must be an i32 scalar, got " + index.describe(), loc);
-        if (branches.isEmpty()) throw new DslException("switchCase", "needs at least one branch", loc);
         return branches("switchCase", "stablehlo.case", index, branches, loc);
     }
 
     private static List<Tensor> branches(String op, String opName, Tensor selector, List<Supplier<List<Tensor>>> bodies, Location loc) {
         List<Region> regions = new ArrayList<>();
-        List<List<Type>> yielded = new ArrayList<>();
-        for (Supplier<List<Tensor>> body : bodies) {
-            regions.add(Trace.region(List.of(), args -> {
-                List<Tensor> out = body.get();
-                yielded.add(out.stream().<Type>map(Tensor::type).toList());
-                return out;
-            }, op, loc));
-        }
-        for (int i = 1; i < yielded.size(); i++) {
-            if (!yielded.get(i).equals(yielded.get(0))) {
-                throw new DslException(op, "branch " + i + " returns " + yielded.get(i) + " but branch 0 returns " + yielded.get(0), loc);
-            }
-        }
+        for (Supplier<List<Tensor>> body : bodies) regions.add(Trace.region(List.of(), args -> body.get(), op, loc));
         return wrap(Trace.emit(opName, List.of(selector), Map.of(), regions, null, op, loc));
     }
 
-    /** {@code while cond(carry): carry = body(carry)}; body must keep the carried shapes and dtypes. */
+    /**
+     * {@code while cond(carry): carry = body(carry)}: cond returns a bool scalar and body keeps the carried shapes
+     * and dtypes (stablehlo.while's checks, which name the types at the caller's line).
+     */
     public static List<Tensor> whileLoop(List<Tensor> init, Function<List<Tensor>, Tensor> cond, Function<List<Tensor>, List<Tensor>> body) {
         Location loc = SourceLoc.here();
         List<Type> types = init.stream().<Type>map(Tensor::type).toList();
-        Region c = Trace.region(types, args -> {
-            Tensor p = cond.apply(args);
-            if (!p.dtype().isBool() || p.rank() != 0) throw new DslException("whileLoop", "condition must return a bool scalar, got " + p.describe(), loc);
-            return List.of(p);
-        }, "whileLoop", loc);
-        Region b = Trace.region(types, args -> {
-            List<Tensor> out = body.apply(args);
-            checkCarry("whileLoop", init, out, loc);
-            return out;
-        }, "whileLoop", loc);
+        Region c = Trace.region(types, args -> List.of(cond.apply(args)), "whileLoop", loc);
+        Region b = Trace.region(types, body, "whileLoop", loc);
         return wrap(Trace.emit("stablehlo.while", init, Map.of(), List.of(c, b), null, "whileLoop", loc));
     }
 

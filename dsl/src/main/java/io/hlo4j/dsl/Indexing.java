@@ -115,10 +115,12 @@ public final class Indexing {
 
     private static long[] longs(int[] a) { return Ops.toLongs(a); }
 
-    /** {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. */
+    /**
+     * {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. Non-integer indices
+     * are refused by stablehlo.gather's own check.
+     */
     public static Tensor take(Tensor x, Tensor indices, int axis) {
         Location loc = SourceLoc.here();
-        requireIndices("take", indices, loc);
         int a = Ops.axis(x, axis, "take", loc);
         int r = x.rank(), ri = indices.rank();
         List<Long> offsets = new ArrayList<>();
@@ -135,7 +137,6 @@ public final class Indexing {
     /** {@code out[..., i, ...] = x[..., idx[..., i, ...], ...]} along {@code axis}; idx has x's shape except along axis. */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) {
         Location loc = SourceLoc.here();
-        requireIndices("takeAlongAxis", idx, loc);
         int a = Ops.axis(x, axis, "takeAlongAxis", loc);
         boolean ok = idx.rank() == x.rank();
         for (int d = 0; ok && d < x.rank(); d++) ok = d == a || idx.dims()[d] == x.dims()[d];

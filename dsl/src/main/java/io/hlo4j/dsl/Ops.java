@@ -98,11 +98,9 @@ public final class Ops {
         return emit("constant", loc, List.of(), () -> h("constant", loc).constant(Constants.of(t, values), loc));
     }
 
+    /** Counts up along {@code dimension}; a dimension outside the shape is refused by stablehlo.iota's own check. */
     public static Tensor iota(DType dtype, Shape shape, int dimension) {
         Location loc = SourceLoc.here();
-        if (dimension < 0 || dimension >= shape.rank()) {
-            throw new DslException("iota", "dimension " + dimension + " is out of range for shape " + shape, loc);
-        }
         return emit("iota", loc, List.of(), () -> h("iota", loc).iota(TensorType.of(dtype.elementType(), shape.dims()), dimension, loc));
     }
 
@@ -297,15 +295,9 @@ public final class Ops {
         return transpose(x, p);
     }
 
+    /** Result axis i is axis {@code perm[i]} of {@code x}; stablehlo.transpose's type rule checks the permutation. */
     public static Tensor transpose(Tensor x, int... perm) {
         Location loc = SourceLoc.here();
-        boolean[] seen = new boolean[x.rank()];
-        boolean ok = perm.length == x.rank();
-        for (int p : perm) {
-            if (!ok || p < 0 || p >= x.rank() || seen[p]) { ok = false; break; }
-            seen[p] = true;
-        }
-        if (!ok) throw new DslException("transpose", Arrays.toString(perm) + " is not a permutation of the axes of " + x.describe(), loc);
         Value a = v(x, "transpose", loc);
         return emit("transpose", loc, List.of(x), () -> h("transpose", loc).transpose(a, toLongs(perm), loc));
     }
@@ -351,18 +343,9 @@ public final class Ops {
         return slice(x, start, limit, ones);
     }
 
+    /** Elements {@code start[i]}, {@code start[i] + strides[i]}, ... below {@code limit[i]}; stablehlo.slice's type rule checks the bounds. */
     public static Tensor slice(Tensor x, long[] start, long[] limit, long[] strides) {
         Location loc = SourceLoc.here();
-        int r = x.rank();
-        if (start.length != r || limit.length != r || strides.length != r) {
-            throw new DslException("slice", "start/limit/strides need " + r + " entries each for " + x.describe(), loc);
-        }
-        for (int i = 0; i < r; i++) {
-            if (start[i] < 0 || limit[i] < start[i] || limit[i] > x.dims()[i] || strides[i] < 1) {
-                throw new DslException("slice", "bounds [" + start[i] + ", " + limit[i] + ") step " + strides[i] + " are invalid for axis "
-                        + i + " of " + x.describe(), loc);
-            }
-        }
         Value a = v(x, "slice", loc);
         return emit("slice", loc, List.of(x), () -> h("slice", loc).slice(a, start, limit, strides, loc));
     }
@@ -370,10 +353,6 @@ public final class Ops {
     /** Slice of {@code sizes} at runtime {@code starts} (scalar integer tensors, clamped into range as the spec says). */
     public static Tensor dynamicSlice(Tensor x, List<Tensor> starts, long... sizes) {
         Location loc = SourceLoc.here();
-        if (starts.size() != x.rank() || sizes.length != x.rank()) {
-            throw new DslException("dynamicSlice", "need " + x.rank() + " starts and sizes for " + x.describe() + ", got " + starts.size()
-                    + " and " + sizes.length, loc);
-        }
         List<Value> sv = starts.stream().map(s -> v(s, "dynamicSlice", loc)).toList();
         List<Tensor> all = new ArrayList<>(List.of(x));
         all.addAll(starts);
@@ -382,9 +361,6 @@ public final class Ops {
 
     public static Tensor dynamicUpdateSlice(Tensor x, Tensor update, List<Tensor> starts) {
         Location loc = SourceLoc.here();
-        if (starts.size() != x.rank()) {
-            throw new DslException("dynamicUpdateSlice", "need " + x.rank() + " starts for " + x.describe() + ", got " + starts.size(), loc);
-        }
         List<Value> sv = starts.stream().map(s -> v(s, "dynamicUpdateSlice", loc)).toList();
         List<Tensor> all = new ArrayList<>(List.of(x, update));
         all.addAll(starts);
@@ -392,16 +368,13 @@ public final class Ops {
                 () -> h("dynamicUpdateSlice", loc).dynamicUpdateSlice(v(x, "dynamicUpdateSlice", loc), v(update, "dynamicUpdateSlice", loc), sv, loc));
     }
 
+    /**
+     * Joins {@code xs} along {@code axis} (negative counts from the end of the first tensor's axes); stablehlo.concatenate's
+     * type rule refuses tensors that differ in dtype, rank or size outside the axis.
+     */
     public static Tensor concat(int axis, List<Tensor> xs) {
         Location loc = SourceLoc.here();
-        if (xs.isEmpty()) throw new DslException("concat", "needs at least one tensor", loc);
-        Tensor first = xs.get(0);
-        int a = axis(first, axis, "concat", loc);
-        for (Tensor t : xs) {
-            boolean ok = t.rank() == first.rank() && t.dtype() == first.dtype();
-            for (int i = 0; ok && i < t.rank(); i++) ok = i == a || t.dims()[i] == first.dims()[i];
-            if (!ok) throw new DslException("concat", "tensors " + Tensor.describeAll(xs) + " do not match outside axis " + a, loc);
-        }
+        int a = xs.isEmpty() ? axis : axis(xs.get(0), axis, "concat", loc);
         List<Value> vs = xs.stream().map(t -> v(t, "concat", loc)).toList();
         return emit("concat", loc, xs, () -> h("concat", loc).concatenate(vs, a, loc));
     }
@@ -412,12 +385,12 @@ public final class Ops {
         return concat(axis, xs.stream().map(t -> expandDims(t, axis)).toList());
     }
 
-    /** Pads with {@code value}: low/high edge padding (may be negative) and interior padding per axis. */
+    /**
+     * Pads with {@code value}: low/high edge padding (may be negative, cropping) and interior padding per axis, as
+     * stablehlo.pad's type rule checks them.
+     */
     public static Tensor pad(Tensor x, double value, long[] low, long[] high, long[] interior) {
         Location loc = SourceLoc.here();
-        if (low.length != x.rank() || high.length != x.rank() || interior.length != x.rank()) {
-            throw new DslException("pad", "low/high/interior need " + x.rank() + " entries each for " + x.describe(), loc);
-        }
         Tensor pv = scalar(value, x.dtype());
         return emit("pad", loc, List.of(x), () -> h("pad", loc).pad(v(x, "pad", loc), v(pv, "pad", loc), low, high, interior, loc));
     }

@@ -66,8 +66,14 @@ class ErrorsAndJitTest {
 
     @Test
     void matmulContractionMismatch() {
-        DslException e = traceError(a -> Linalg.matmul((Tensor) a[0], (Tensor) a[1]), Spec.of(DType.F32, 2, 3), Spec.of(DType.F32, 4, 5));
-        assertThat(e.getMessage()).contains("dotGeneral: contracting dimension 1 of f32[2, 3] (3) does not match dimension 0 of f32[4, 5] (4)");
+        int[] at = new int[1];
+        DslException e = traceError(a -> { at[0] = line(); return Linalg.matmul((Tensor) a[0], (Tensor) a[1]); },
+                Spec.of(DType.F32, 2, 3), Spec.of(DType.F32, 4, 5));
+        // dot_general's own type rule refuses it, naming the dims, their sizes and the dimension numbers.
+        assertThat(e.getMessage()).startsWith("dotGeneral: invalid operands (f32[2, 3], f32[4, 5]): 'stablehlo.dot_general' op (dot_general_c8) "
+                        + "contracting dimension lhs 1 (size 3) and rhs 0 (size 4) must have the same size; lhs tensor<2x3xf32>, rhs tensor<4x5xf32>, "
+                        + "batching_dims = [] x [], contracting_dims = [1] x [0]")
+                .endsWith("(at ErrorsAndJitTest.java:" + at[0] + ":0)");
     }
 
     @Test
@@ -157,8 +163,11 @@ class ErrorsAndJitTest {
 
     @Test
     void controlFlowBranchMismatchIsNamed() {
-        DslException e = traceError(a -> io.hlo4j.dsl.Control.cond(Ops.gt(((Tensor) a[0]).sum(), 0.0),
-                () -> List.of((Tensor) a[0]), () -> List.of(((Tensor) a[0]).sum())), Spec.of(DType.F32, 2));
-        assertThat(e.getMessage()).contains("cond: branch 1 returns [tensor<f32>] but branch 0 returns [tensor<2xf32>]");
+        int[] at = new int[1];
+        DslException e = traceError(a -> { at[0] = line(); return io.hlo4j.dsl.Control.cond(Ops.gt(((Tensor) a[0]).sum(), 0.0),
+                () -> List.of((Tensor) a[0]), () -> List.of(((Tensor) a[0]).sum())); }, Spec.of(DType.F32, 2));
+        assertThat(e.getMessage()).startsWith("cond: ")
+                .contains("'stablehlo.if' op branch 0 and branch 1 have mismatched return types: [tensor<2xf32>] vs [tensor<f32>] (if_c2)")
+                .endsWith("(at ErrorsAndJitTest.java:" + at[0] + ":0)");
     }
 }

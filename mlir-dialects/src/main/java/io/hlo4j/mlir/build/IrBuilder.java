@@ -129,8 +129,9 @@ public class IrBuilder {
         return message != null && message.startsWith(p) ? message.substring(p.length()) : message;
     }
 
-    private List<Type> infer(String opName, List<? extends Value> operands, Map<String, ? extends Attribute> properties,
-                             List<Region> regions, Location loc) {
+    /** The result types by the op's type inference, whose refusals name the op and carry {@code loc}. */
+    List<Type> infer(String opName, List<? extends Value> operands, Map<String, ? extends Attribute> properties,
+                     List<Region> regions, Location loc) {
         OpDef def = registry.lookup(opName);
         if (def == null) throw new Hlo4jException("cannot emit unknown op '" + opName + "'", loc);
         if (def.typeInference() == null) {

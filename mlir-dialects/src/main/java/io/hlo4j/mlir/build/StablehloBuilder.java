@@ -22,7 +22,6 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -30,8 +29,8 @@ import java.util.function.Function;
 
 /**
  * Typed helpers over an {@link IrBuilder} for the StableHLO ops models use. Each takes the caller's location
- * last; result types the dialect cannot infer (reshape, broadcast_in_dim, gather, dot_general's element type)
- * are computed here, and every op is still verified by the dialect at emission.
+ * last; result types the dialect cannot infer (reshape, broadcast_in_dim, dot_general's preferred element type)
+ * are computed here, the others come from the ops' type rules, and every op is still verified at emission.
  */
 public final class StablehloBuilder {
     private final IrBuilder b;
@@ -106,27 +105,16 @@ public final class StablehloBuilder {
                 tensor(x, "stablehlo.broadcast_in_dim", loc).withShape(shape), loc);
     }
 
+    // transpose, slice, dynamic_slice, concatenate, pad and dot_general take their result types from the ops' own
+    // type rules, which refuse bad dims, sizes and paddings by name before anything is emitted.
+
     public OpResult transpose(Value x, long[] permutation, Location loc) {
-        TensorType t = tensor(x, "stablehlo.transpose", loc);
-        long[] shape = new long[permutation.length];
-        for (int i = 0; i < shape.length; i++) {
-            if (permutation[i] < 0 || permutation[i] >= t.rank()) {
-                throw new Hlo4jException("'stablehlo.transpose' permutation " + Arrays.toString(permutation) + " is not a permutation of "
-                        + t.rank() + " dimensions of " + t, loc);
-            }
-            shape[i] = t.dim((int) permutation[i]);
-        }
-        return single("stablehlo.transpose", List.of(x), Map.of("permutation", DenseArrayAttr.ofI64(permutation)), t.withShape(shape), loc);
+        return b.emit1("stablehlo.transpose", List.of(x), Map.of("permutation", DenseArrayAttr.ofI64(permutation)), loc);
     }
 
     public OpResult slice(Value x, long[] start, long[] limit, long[] strides, Location loc) {
-        TensorType t = tensor(x, "stablehlo.slice", loc);
-        long[] shape = new long[t.rank()];
-        for (int i = 0; i < shape.length && i < start.length && i < limit.length && i < strides.length; i++) {
-            shape[i] = strides[i] <= 0 ? 0 : Math.max(0, Math.ceilDiv(limit[i] - start[i], strides[i]));
-        }
-        return single("stablehlo.slice", List.of(x), Map.of("start_indices", DenseArrayAttr.ofI64(start),
-                "limit_indices", DenseArrayAttr.ofI64(limit), "strides", DenseArrayAttr.ofI64(strides)), t.withShape(shape), loc);
+        return b.emit1("stablehlo.slice", List.of(x), Map.of("start_indices", DenseArrayAttr.ofI64(start),
+                "limit_indices", DenseArrayAttr.ofI64(limit), "strides", DenseArrayAttr.ofI64(strides)), loc);
     }
 
     /** {@code starts} are scalar integer tensors, one per dimension. */
@@ -134,8 +122,7 @@ public final class StablehloBuilder {
         List<Value> ops = new ArrayList<>();
         ops.add(x);
         ops.addAll(starts);
-        return single("stablehlo.dynamic_slice", ops, Map.of("slice_sizes", DenseArrayAttr.ofI64(sizes)),
-                tensor(x, "stablehlo.dynamic_slice", loc).withShape(sizes), loc);
+        return b.emit1("stablehlo.dynamic_slice", ops, Map.of("slice_sizes", DenseArrayAttr.ofI64(sizes)), loc);
     }
 
     public OpResult dynamicUpdateSlice(Value x, Value update, List<? extends Value> starts, Location loc) {
@@ -147,53 +134,27 @@ public final class StablehloBuilder {
     }
 
     public OpResult concatenate(List<? extends Value> xs, int dimension, Location loc) {
-        if (xs.isEmpty()) throw new Hlo4jException("'stablehlo.concatenate' needs at least one operand", loc);
-        TensorType t0 = tensor(xs.get(0), "stablehlo.concatenate", loc);
-        long[] shape = t0.shape();
-        if (dimension < 0 || dimension >= shape.length) {
-            throw new Hlo4jException("'stablehlo.concatenate' dimension " + dimension + " is out of range for " + t0, loc);
-        }
-        long total = 0;
-        for (Value v : xs) {
-            TensorType t = tensor(v, "stablehlo.concatenate", loc);
-            total += t.rank() == shape.length ? t.dim(dimension) : 0;
-        }
-        shape[dimension] = total;
-        return single("stablehlo.concatenate", xs, Map.of("dimension", IntegerAttr.i64(dimension)), t0.withShape(shape), loc);
+        return b.emit1("stablehlo.concatenate", xs, Map.of("dimension", IntegerAttr.i64(dimension)), loc);
     }
 
     public OpResult pad(Value x, Value padValue, long[] low, long[] high, long[] interior, Location loc) {
-        TensorType t = tensor(x, "stablehlo.pad", loc);
-        long[] shape = t.shape();
-        for (int i = 0; i < shape.length && i < low.length && i < high.length && i < interior.length; i++) {
-            shape[i] = low[i] + high[i] + shape[i] + Math.max(0, shape[i] - 1) * interior[i];
-        }
-        return single("stablehlo.pad", List.of(x, padValue), Map.of("edge_padding_low", DenseArrayAttr.ofI64(low),
-                "edge_padding_high", DenseArrayAttr.ofI64(high), "interior_padding", DenseArrayAttr.ofI64(interior)),
-                t.withShape(shape), loc);
+        return b.emit1("stablehlo.pad", List.of(x, padValue), Map.of("edge_padding_low", DenseArrayAttr.ofI64(low),
+                "edge_padding_high", DenseArrayAttr.ofI64(high), "interior_padding", DenseArrayAttr.ofI64(interior)), loc);
     }
 
     // ---- contractions ------------------------------------------------------------------------------------
 
     /**
      * {@code dot_general} with result element type {@code resultElement} (null: the lhs element type); the result
-     * shape is batch dims, then lhs free dims, then rhs free dims, as the spec orders them.
+     * shape (batch dims, then lhs free dims, then rhs free dims) comes from the op's type rule.
      */
     public OpResult dotGeneral(Value lhs, Value rhs, long[] lhsBatch, long[] rhsBatch, long[] lhsContract, long[] rhsContract,
                                ElementType resultElement, Location loc) {
-        TensorType lt = tensor(lhs, "stablehlo.dot_general", loc), rt = tensor(rhs, "stablehlo.dot_general", loc);
-        long[] shape = dotShape(lt, rt, lhsBatch, lhsContract, rhsBatch, rhsContract);
-        ElementType et = resultElement == null ? lt.elementType() : resultElement;
         DotDimensionNumbers dn = new DotDimensionNumbers(Dims.of(lhsBatch), Dims.of(rhsBatch), Dims.of(lhsContract), Dims.of(rhsContract));
-        return single("stablehlo.dot_general", List.of(lhs, rhs), Map.of("dot_dimension_numbers", dn), TensorType.of(et, shape), loc);
-    }
-
-    private static long[] dotShape(TensorType lt, TensorType rt, long[] lb, long[] lc, long[] rb, long[] rc) {
-        List<Long> dims = new ArrayList<>();
-        for (long d : lb) dims.add(d >= 0 && d < lt.rank() ? lt.dim((int) d) : 0);
-        for (int i = 0; i < lt.rank(); i++) if (!contains(lb, i) && !contains(lc, i)) dims.add(lt.dim(i));
-        for (int i = 0; i < rt.rank(); i++) if (!contains(rb, i) && !contains(rc, i)) dims.add(rt.dim(i));
-        return dims.stream().mapToLong(Long::longValue).toArray();
+        Map<String, Attribute> props = Map.of("dot_dimension_numbers", dn);
+        TensorType shape = (TensorType) b.infer("stablehlo.dot_general", List.of(lhs, rhs), props, List.of(), loc).get(0);
+        return single("stablehlo.dot_general", List.of(lhs, rhs), props,
+                resultElement == null ? shape : shape.withElementType(resultElement), loc);
     }
 
     /**
@@ -203,6 +164,17 @@ public final class StablehloBuilder {
     public OpResult raggedDot(Value lhs, Value rhs, Value groupSizes, RaggedDotDimensionNumbers dn, TensorType resultType,
                               Location loc) {
         return single("chlo.ragged_dot", List.of(lhs, rhs, groupSizes), Map.of("ragged_dot_dimension_numbers", dn), resultType, loc);
+    }
+
+    /**
+     * {@code chlo.ragged_dot} whose result shape comes from the op's type rule, with element type {@code resultElement}
+     * (null: the lhs element type).
+     */
+    public OpResult raggedDot(Value lhs, Value rhs, Value groupSizes, RaggedDotDimensionNumbers dn, ElementType resultElement,
+                              Location loc) {
+        Map<String, Attribute> props = Map.of("ragged_dot_dimension_numbers", dn);
+        TensorType shape = (TensorType) b.infer("chlo.ragged_dot", List.of(lhs, rhs, groupSizes), props, List.of(), loc).get(0);
+        return raggedDot(lhs, rhs, groupSizes, dn, resultElement == null ? shape : shape.withElementType(resultElement), loc);
     }
 
     // ---- reductions and regions ----------------------------------------------------------------------------
@@ -285,10 +257,5 @@ public final class StablehloBuilder {
     private OpResult single(String opName, List<? extends Value> operands, Map<String, ? extends Attribute> props, Type result,
                             Location loc) {
         return IrBuilder.single(b.emit(opName, operands, props, List.of(), List.of(result), loc), opName, loc);
-    }
-
-    private static boolean contains(long[] a, long v) {
-        for (long x : a) if (x == v) return true;
-        return false;
     }
 }

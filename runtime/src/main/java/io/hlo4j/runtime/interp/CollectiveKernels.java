@@ -42,7 +42,7 @@ final class CollectiveKernels {
 
     /** Exchanges within the caller's group, failing if members disagree on types. */
     static List<List<Tensor>> exchange(Operation op, Frame f, List<Process> group, List<Tensor> mine) {
-        List<List<Tensor>> all = f.process().grid().rendezvous().exchange(op, f.process(), group, channel(op), mine);
+        List<List<Tensor>> all = f.process().grid().rendezvous().exchange(op, f.process(), group, channel(op), mine, f.interpreter());
         for (int g = 0; g < all.size(); g++) {
             List<Tensor> other = all.get(g);
             for (int k = 0; k < mine.size(); k++) {

@@ -20,8 +20,8 @@ final class HostTransferKernels {
             return List.of(RtValue.Token.INSTANCE);
         });
         Kernels.put("stablehlo.recv", (op, args, f) ->
-                withToken(take(op, f.process().grid().channel(CollectiveKernels.channel(op)), "channel " + CollectiveKernels.channel(op))));
-        Kernels.put("stablehlo.infeed", (op, args, f) -> withToken(take(op, f.process().grid().infeed(), "the infeed queue")));
+                withToken(take(op, f, f.process().grid().channel(CollectiveKernels.channel(op)), "channel " + CollectiveKernels.channel(op))));
+        Kernels.put("stablehlo.infeed", (op, args, f) -> withToken(take(op, f, f.process().grid().infeed(), "the infeed queue")));
         Kernels.put("stablehlo.outfeed", (op, args, f) -> {
             f.process().grid().outfeed().add(data(args));
             return List.of(RtValue.Token.INSTANCE);
@@ -41,14 +41,19 @@ final class HostTransferKernels {
         return out;
     }
 
-    private static List<Tensor> take(Operation op, java.util.concurrent.BlockingQueue<List<Tensor>> q, String what) {
+    /** The next entry of {@code q}, waited for in slices so the run's deadline or abort stops the wait (Interpreter.checkStop). */
+    private static List<Tensor> take(Operation op, Frame f, java.util.concurrent.BlockingQueue<List<Tensor>> q, String what) {
+        long limit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Rendezvous.defaultTimeoutMillis());
         try {
-            List<Tensor> v = q.poll(Rendezvous.defaultTimeoutMillis(), TimeUnit.MILLISECONDS);
-            if (v == null) {
-                throw new InterpreterException(op.name() + " at " + op.location().describe() + ": nothing arrived on " + what
-                        + " within " + Rendezvous.defaultTimeoutMillis() + " ms", op.location());
+            while (true) {
+                List<Tensor> v = q.poll(20, TimeUnit.MILLISECONDS);
+                if (v != null) return v;
+                f.interpreter().checkStop(op, f.process(), true);
+                if (System.nanoTime() > limit) {
+                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": nothing arrived on " + what
+                            + " within " + Rendezvous.defaultTimeoutMillis() + " ms", op.location());
+                }
             }
-            return v;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterpreterException(op.name() + " interrupted", op.location());

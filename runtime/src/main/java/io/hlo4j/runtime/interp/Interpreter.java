@@ -68,8 +68,21 @@ public final class Interpreter {
     /** Sends one printed value to the print sink; one at a time, so outputs of parallel devices never interleave. */
     synchronized void emit(String text) { printSink.accept(text); }
 
-    /** Evaluation stops with an error once {@link System#nanoTime()} passes {@code nanoTime}. */
+    /**
+     * Evaluation stops with a {@link DeadlineExceeded} once {@link System#nanoTime()} passes {@code nanoTime}: every
+     * device of a run, at its next op or in the collective it waits in.
+     */
     public void setDeadline(long nanoTime) { deadline = nanoTime; }
+
+    /**
+     * The one place a device learns it must stop, checked before every op and while waiting in a collective: past
+     * the deadline it fails naming where it is; once another device of its run failed ({@link Rendezvous#abort}),
+     * it gives up. Evaluation is cooperative: no thread is killed, each returns through its own stack.
+     */
+    void checkStop(Operation op, Process process, boolean waiting) {
+        if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) throw DeadlineExceeded.at(op, process, waiting);
+        if (process.grid().rendezvous().aborted()) throw Rendezvous.abandoned(op, process);
+    }
 
     /** A dense constant decoded once per attribute (tensors are immutable, so sharing is safe). */
     public Tensor constant(io.hlo4j.mlir.attr.DenseElementsAttr d) {
@@ -177,10 +190,7 @@ public final class Interpreter {
         ElementwiseFusion.Plan plan = fusionPlans.computeIfAbsent(b, ElementwiseFusion::plan);
         Set<Operation> deferrable = plan.broadcasts();
         for (Operation op : b.operations()) {
-            if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) {
-                throw new InterpreterException("evaluation ran past its deadline at " + op.name() + " (" + op.location().describe() + ")",
-                        op.location());
-            }
+            checkStop(op, process, false);
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
                 continue; // its users read its operand (which a fused group may compute later)
             }

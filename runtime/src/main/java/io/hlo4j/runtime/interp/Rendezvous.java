@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * collectives), each member deposits its operands and gets everyone's back in group order. A wait fails, naming
  * the op, its location and the missing devices, as soon as a missing device has finished its program, or when
  * every live device has been blocked for the timeout (no one can make progress); a device that is merely slow
- * (still computing) is waited for. A failure on any device aborts every wait at once.
+ * (still computing) is waited for. A failure on any device aborts every wait at once, and stops every device still
+ * computing at its next op ({@link Interpreter#checkStop}, which waits here also check for the run's deadline).
  */
 public final class Rendezvous {
     private final long timeoutMillis;
@@ -49,11 +50,31 @@ public final class Rendezvous {
         }
     }
 
-    /** Stops every current and future wait: another device failed. */
+    /** Stops every current and future wait, and every device of the run at its next op: another device failed. */
     public void abort(Throwable cause) { aborted = cause; }
+
+    /** Whether {@link #abort} was called. */
+    public boolean aborted() { return aborted != null; }
+
+    /** The reason a device that gives up because another failed reports (RunParallel tells these from root failures). */
+    static final String ABANDONED = "another device failed";
+
+    /** What a device that gives up because another failed reports. */
+    static InterpreterException abandoned(Operation op, Process self) {
+        return new InterpreterException(op.name() + " on " + self + " abandoned: " + ABANDONED, op.location());
+    }
 
     /** Deposits {@code mine} and returns every member's values, in group order. */
     public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine) {
+        return exchange(op, self, group, channel, mine, null);
+    }
+
+    /**
+     * As {@link #exchange(Operation, Process, List, long, List)}, the wait also stopping at {@code interp}'s deadline
+     * (null: no deadline), naming the collective this device waits in.
+     */
+    public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine,
+                                       Interpreter interp) {
         int seq = sequence.computeIfAbsent(self, p -> new AtomicInteger()).getAndIncrement();
         Key key = new Key(op.name(), List.copyOf(group), channel, seq);
         Slot slot = slots.computeIfAbsent(key, k -> new Slot(group.size()));
@@ -63,9 +84,8 @@ public final class Rendezvous {
         blocked.incrementAndGet();
         try {
             while (!slot.arrived.await(20, TimeUnit.MILLISECONDS)) {
-                if (aborted != null) {
-                    throw new InterpreterException(op.name() + " on " + self + " abandoned: another device failed", op.location());
-                }
+                if (interp != null) interp.checkStop(op, self, true);
+                else if (aborted != null) throw abandoned(op, self);
                 List<Process> missing = new ArrayList<>();
                 for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
                 for (Process p : missing) {

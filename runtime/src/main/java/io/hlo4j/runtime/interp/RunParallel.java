@@ -58,8 +58,29 @@ final class RunParallel {
         return out;
     }
 
+    /** Starts one simulated device's thread; the OS may refuse (an {@link OutOfMemoryError} or {@link IllegalStateException}). */
+    @FunctionalInterface
+    interface DeviceThreads {
+        Thread start(int device, Runnable body);
+
+        /** One platform thread per device, named after it, with a stack deep enough for nested regions. */
+        DeviceThreads PLATFORM = (device, body) ->
+                Thread.ofPlatform().name("hlo4j-device-" + device).stackSize(16 << 20).start(body);
+    }
+
     /** Runs {@code funcs.get(i)} on process i (replica-major order), each on its own thread; rethrows the first failure. */
     static List<List<RtValue>> run(Interpreter interp, ProcessGrid grid, List<Operation> funcs, List<List<RtValue>> inputs) {
+        return run(interp, grid, funcs, inputs, DeviceThreads.PLATFORM);
+    }
+
+    /**
+     * As {@link #run(Interpreter, ProcessGrid, List, List)}, threads started by {@code threadStarter}. Every device stops
+     * cooperatively ({@link Interpreter#checkStop}): when one fails the others give up at their next op or wait, and
+     * at the interpreter's deadline all of them stop where they are; this returns or throws only once every device's
+     * thread has ended.
+     */
+    static List<List<RtValue>> run(Interpreter interp, ProcessGrid grid, List<Operation> funcs, List<List<RtValue>> inputs,
+                                   DeviceThreads threadStarter) {
         int n = grid.size();
         List<List<RtValue>> results = new ArrayList<>();
         Throwable[] errors = new Throwable[n];
@@ -70,7 +91,7 @@ final class RunParallel {
         for (int i = 0; i < n; i++) {
             final int id = i;
             Process p = grid.process(i / grid.numPartitions(), i % grid.numPartitions());
-            threads[i] = Thread.ofPlatform().name("hlo4j-device-" + i).stackSize(16 << 20).unstarted(() -> {
+            Runnable body = () -> {
                 try {
                     results.set(id, interp.call(funcs.get(id), new ArrayList<>(inputs.get(id)), p));
                 } catch (Throwable t) {
@@ -80,24 +101,19 @@ final class RunParallel {
                 } finally {
                     grid.rendezvous().finished(p);
                 }
-            });
+            };
             try {
-                threads[i].start();
+                threads[i] = threadStarter.start(i, body);
             } catch (OutOfMemoryError | IllegalStateException e) {   // the OS refused another thread
                 InterpreterException refused = new InterpreterException("cannot start simulated device " + i + " of " + n
                         + " (one thread each): the machine refused another thread (" + e.getMessage() + "); use fewer devices", io.hlo4j.mlir.ir.Location.UNKNOWN);
-                grid.rendezvous().abort(refused);   // the devices already started give up their collectives
-                joinStarted(threads, i);
+                grid.rendezvous().abort(refused);   // the devices already started stop at their next op or wait
+                joinStarted(grid, threads, i);
                 throw refused;
             }
         }
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for simulated devices", e);
-            }
+        if (joinStarted(grid, threads, n)) {
+            throw new InterpreterException("interrupted while waiting for " + n + " simulated devices; they were stopped", null);
         }
         // Report the root failure: the earliest one that is not a wait another failure abandoned. (A device that
         // gives up on a partner which already failed and finished reports that partner's absence; it came later.)
@@ -107,12 +123,17 @@ final class RunParallel {
         for (int i = 0; i < n; i++) {
             Throwable t = errors[i];
             if (t == null) continue;
-            boolean secondary = t.getMessage() != null && t.getMessage().contains("abandoned: another device failed");
+            boolean secondary = t.getMessage() != null && t.getMessage().contains("abandoned: " + Rendezvous.ABANDONED);
             if (first == null || firstSecondary && !secondary || secondary == firstSecondary && failedAt[i] < firstAt) {
                 first = t;
                 firstAt = failedAt[i];
                 firstSecondary = secondary;
             }
+        }
+        if (first instanceof DeadlineExceeded) { // every device past the deadline stopped by itself: name them all
+            List<DeadlineExceeded> stopped = new ArrayList<>();
+            for (Throwable t : errors) if (t instanceof DeadlineExceeded d) stopped.add(d);
+            throw DeadlineExceeded.of(stopped, n);
         }
         if (first instanceof RuntimeException re) throw re;
         if (first instanceof Error e) throw e;
@@ -120,14 +141,25 @@ final class RunParallel {
         return results;
     }
 
-    private static void joinStarted(Thread[] threads, int started) {
+    /**
+     * Waits for the first {@code started} threads to end. An interrupt of the waiting thread does not cut this short
+     * (that would leave devices running): it aborts the run, so the devices stop at their next op, and is restored.
+     * Returns whether there was one.
+     */
+    private static boolean joinStarted(ProcessGrid grid, Thread[] threads, int started) {
+        boolean interrupted = false;
         for (int k = 0; k < started; k++) {
-            try {
-                threads[k].join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            while (true) {
+                try {
+                    threads[k].join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    grid.rendezvous().abort(new InterpreterException("interrupted while waiting for simulated devices", null));
+                }
             }
         }
+        if (interrupted) Thread.currentThread().interrupt();
+        return interrupted;
     }
 }

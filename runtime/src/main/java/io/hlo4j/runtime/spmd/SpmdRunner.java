@@ -133,7 +133,7 @@ public final class SpmdRunner {
      */
     public static SpmdRun run(Module explicit, MeshAttr mesh, List<HostArray> globalArgs, List<TensorSharding> argShardings,
                               List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
-        return run(explicit, mesh, null, globalArgs, argShardings, resultShardings, globalResultTypes);
+        return run(explicit, mesh, null, globalArgs, argShardings, resultShardings, globalResultTypes, Long.MAX_VALUE);
     }
 
     /**
@@ -144,6 +144,16 @@ public final class SpmdRunner {
      */
     public static SpmdRun run(Module explicit, java.util.Map<String, MeshAttr> meshes, List<HostArray> globalArgs,
                               List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
+        return run(explicit, meshes, globalArgs, argShardings, resultShardings, globalResultTypes, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #run(Module, java.util.Map, List, List, List, List)}, every device stopping once {@link System#nanoTime()}
+     * passes {@code deadlineNanos} ({@link Interpreter#setDeadline}: a {@code DeadlineExceeded} names where each was).
+     */
+    public static SpmdRun run(Module explicit, java.util.Map<String, MeshAttr> meshes, List<HostArray> globalArgs,
+                              List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes,
+                              long deadlineNanos) {
         if (meshes.isEmpty()) throw new ShardingException("no mesh to run on");
         MeshAttr first = meshes.values().iterator().next();
         for (var e : meshes.entrySet()) {
@@ -152,7 +162,7 @@ public final class SpmdRunner {
                         + meshes.keySet().iterator().next() + " " + first.body() + " has " + first.totalSize() + "; every mesh must span the same devices");
             }
         }
-        return run(explicit, first, meshes, globalArgs, argShardings, resultShardings, globalResultTypes);
+        return run(explicit, first, meshes, globalArgs, argShardings, resultShardings, globalResultTypes, deadlineNanos);
     }
 
     /** The mesh a sharding is on: its inline mesh, the named one of {@code meshes}, or {@code single} when there is no map. */
@@ -165,7 +175,8 @@ public final class SpmdRunner {
     }
 
     private static SpmdRun run(Module explicit, MeshAttr mesh, java.util.Map<String, MeshAttr> meshes, List<HostArray> globalArgs,
-                               List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes) {
+                               List<TensorSharding> argShardings, List<TensorSharding> resultShardings, List<TensorType> globalResultTypes,
+                               long deadlineNanos) {
         if (argShardings.size() != globalArgs.size()) {
             throw new ShardingException(globalArgs.size() + " arguments but " + argShardings.size() + " argument shardings");
         }
@@ -192,7 +203,9 @@ public final class SpmdRunner {
             for (int d = 0; d < n; d++) inputs.get(d).add(HostArrays.toTensor(blocks.get(d)));
         }
         CollectiveLog log = new CollectiveLog(n, mesh);
-        List<List<RtValue>> outs = new Interpreter(explicit).runParallel("main", 1, n, inputs, log);
+        Interpreter interp = new Interpreter(explicit);
+        interp.setDeadline(deadlineNanos);
+        List<List<RtValue>> outs = interp.runParallel("main", 1, n, inputs, log);
         List<List<HostArray>> perDevice = new ArrayList<>();
         for (List<RtValue> o : outs) perDevice.add(HostArrays.toHost(o));
         List<HostArray> results = new ArrayList<>();

@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** The C mock plugin (src/test/c/pjrt_mock.c, built by gcc in generate-test-resources) and its test hooks. */
+/** The C mock plugin (src/test/c/pjrt_mock.c and its mock_*.c files, built by gcc in generate-test-resources) and its test hooks. */
 public final class MockPjrt {
     private MockPjrt() {}
 

@@ -37,8 +37,24 @@ final class MeshAtoms {
         this.coord = new long[devices][];
     }
 
+    /**
+     * Past this many prime atoms the planner keeps the coarser atoms: the layouts one collective_permute reaches grow
+     * as the factorial of the atoms on a dimension (6 atoms: 720), and so does the search.
+     */
+    static final int MAX_PRIME_ATOMS = 6;
+
     /** Atoms for the given shardings (validated first; {@code tensor} names the value in errors). */
     static MeshAtoms of(MeshAttr mesh, long[] shape, List<TensorSharding> shardings, String tensor, Location loc) {
+        return of(mesh, shape, shardings, tensor, loc, false);
+    }
+
+    /**
+     * With {@code primes}, each atom is further cut into prime factors (ascending; {@code "x"=4} becomes
+     * {@code "x":(1)2, "x":(2)2}) when that gives at most {@link #MAX_PRIME_ATOMS} atoms in all. Finer atoms let a
+     * collective_permute reorder the halves of an axis, so e.g. P((fsdp, dp)) -> P(dp) on dp=2, fsdp=4 can keep
+     * every block that is already in place before gathering over fsdp.
+     */
+    static MeshAtoms of(MeshAttr mesh, long[] shape, List<TensorSharding> shardings, String tensor, Location loc, boolean primes) {
         checkDeviceOrder(mesh, loc);
         Map<String, TreeSet<Long>> cuts = new LinkedHashMap<>();
         for (MeshAttr.Axis a : mesh.axes()) cuts.put(a.name(), new TreeSet<>(List.of(1L, a.size())));
@@ -51,6 +67,32 @@ final class MeshAtoms {
                 }
             }
         }
+        for (Map.Entry<String, TreeSet<Long>> e : cuts.entrySet()) {
+            Long[] b = e.getValue().toArray(new Long[0]);
+            for (int j = 0; j + 1 < b.length; j++) {
+                if (b[j + 1] % b[j] != 0) {
+                    throw new ReshardException(tensor + ": the sub-axes of axis \"" + e.getKey() + "\"=" + mesh.axisSize(e.getKey()) + " used by " + shardings
+                            + " do not nest (cut points " + e.getValue() + "); such reshards are not supported", loc);
+                }
+            }
+        }
+        if (primes) {
+            Map<String, TreeSet<Long>> fine = new LinkedHashMap<>();
+            int count = 0;
+            for (Map.Entry<String, TreeSet<Long>> e : cuts.entrySet()) {
+                TreeSet<Long> c = new TreeSet<>(e.getValue());
+                Long[] b = e.getValue().toArray(new Long[0]);
+                for (int j = 0; j + 1 < b.length; j++) {
+                    long at = b[j], rest = b[j + 1] / b[j];
+                    for (long p = 2; rest > 1; ) {
+                        if (rest % p == 0) { at *= p; rest /= p; c.add(at); } else p++;
+                    }
+                }
+                count += c.size() - 1;
+                fine.put(e.getKey(), c);
+            }
+            if (count <= MAX_PRIME_ATOMS) cuts = fine;
+        }
         MeshAtoms m = new MeshAtoms(mesh);
         List<MeshAttr.Axis> axes = mesh.axes();
         long axisStride = 1;
@@ -60,10 +102,6 @@ final class MeshAtoms {
             MeshAttr.Axis a = axes.get(i);
             Long[] b = cuts.get(a.name()).toArray(new Long[0]);
             for (int j = 0; j + 1 < b.length; j++) {
-                if (b[j + 1] % b[j] != 0) {
-                    throw new ReshardException(tensor + ": the sub-axes of axis \"" + a.name() + "\"=" + a.size() + " used by " + shardings
-                            + " do not nest (cut points " + cuts.get(a.name()) + "); such reshards are not supported", loc);
-                }
                 long size = b[j + 1] / b[j];
                 m.atoms.add(new Atom(a.name(), a.size(), b[j], size, axisStrides[i] * (a.size() / (b[j] * size))));
             }

@@ -15,8 +15,17 @@ import java.util.PriorityQueue;
 
 /**
  * The shortest-path search behind {@link ReshardPlanner}: nodes are layouts ({@link Layouts.State}), edges the moves
- * with their busiest-device byte cost; then the path is turned into concrete steps (groups, pairs, offsets, exact
- * per-device bytes) and adjacent local slices are merged.
+ * with their cost under the {@link ReshardCost} alpha-beta model (in bytes: alpha x beta per collective plus the
+ * busiest device's bytes); then the path is turned into concrete steps (groups, pairs, offsets, exact per-device
+ * bytes) and adjacent local slices are merged.
+ *
+ * <p>Two passes. The first keeps only "tight" moves, after which every device still lacks exactly what it lacked
+ * minus what it received: along such a path no device receives more than its target block lacks (the sum telescopes
+ * to the per-device lower bound), and among those paths the cheapest in time wins. The exchange is always tight, so
+ * this pass succeeds whenever the two tilings refine to equal cells; it is skipped while a sum is left to finish.
+ * Otherwise (pending sums, tilings such as 3 against 2 shards, exchanges of more than {@link #MAX_EXCHANGE_CELLS}
+ * cells) the second pass takes the cheapest plan among all moves. Ties: fewer bytes over all devices together, then
+ * fewer collectives, then fewer exchange rounds.
  */
 final class PlanSearch {
     private sealed interface Move {}
@@ -28,9 +37,29 @@ final class PlanSearch {
     private record Scatter(int dim, List<Integer> atoms) implements Move {}
     private record Exchange() implements Move {}
 
-    /** {@code cost}: the busiest device's bytes; {@code total}: all devices' bytes together (the tie-break). */
+    /**
+     * A path's score, compared in this order: {@code cost} (latency bytes per collective plus each collective's
+     * busiest-device bytes), {@code total} (all devices' bytes together), {@code steps} (collectives), and last
+     * {@code rounds} (exchange rounds: at a full tie the structured collective, one op, beats a one-round exchange,
+     * which also slices and updates).
+     */
+    private record Score(long cost, long total, int steps, int rounds) implements Comparable<Score> {
+        Score plus(Edge e) { return new Score(cost + e.cost, total + e.total, steps + e.steps, rounds + (e.move instanceof Exchange ? e.steps : 0)); }
+
+        @Override public int compareTo(Score o) {
+            return cost != o.cost ? Long.compare(cost, o.cost) : total != o.total ? Long.compare(total, o.total)
+                    : steps != o.steps ? Integer.compare(steps, o.steps) : Integer.compare(rounds, o.rounds);
+        }
+    }
+
     private record Edge(Layouts.State next, long cost, long total, Move move, int steps) {}
-    private record Node(long estimate, long totalEstimate, long cost, long total, int steps, Layouts.State state) {}
+    /**
+     * {@code estimate}: the score so far plus the admissible estimates of what is left. With {@code exchangeFrom}
+     * set, a candidate exchange from that layout, not yet scheduled: {@code score} is the layout's, {@code estimate}
+     * a bound on going on by the exchange (scheduling its rounds costs time, so it is done only when the candidate is
+     * the best left).
+     */
+    private record Node(Score estimate, Score score, Layouts.State state, Layouts.State exchangeFrom) {}
     private record Back(Layouts.State prev, Move move) {}
 
     /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
@@ -40,83 +69,119 @@ final class PlanSearch {
     private final MeshAtoms m;
     private final String reduction;
     private final long keepMask; // unreduced atoms the target keeps: never reduced
+    private final long latency;  // alpha x beta, in bytes
     private final Map<String, List<Layouts.State>> sameCounts = new HashMap<>();
+    private final Map<String, ReshardStep.Exchange> exchanges = new HashMap<>();
+    private final Map<String, long[]> lacks = new HashMap<>();
     private Layouts.State goal;
+    private boolean tightOnly;
 
-    PlanSearch(Layouts lay, String reduction, long keepMask) {
+    PlanSearch(Layouts lay, String reduction, long keepMask, ReshardCost cost) {
         this.lay = lay;
         this.m = lay.m;
         this.reduction = reduction;
         this.keepMask = keepMask;
+        this.latency = cost.latencyBytes();
     }
 
     List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, Location loc) {
-        Map<String, Long> dist = new HashMap<>();
-        Map<String, Long> sum = new HashMap<>();
-        Map<String, Integer> depth = new HashMap<>();
-        Map<String, Back> back = new HashMap<>();
-        // A*: the per-device lower bound to the goal never overestimates what is left (each device must still
-        // receive what its target block lacks), so the first time the goal is taken its cost is the least. Among plans
-        // of equal busiest-device cost the one moving the fewest bytes in all wins (the sum of what each device lacks
-        // is its admissible estimate), so devices that already hold their data are not sent it again; then fewer steps.
-        PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.estimate != b.estimate ? Long.compare(a.estimate, b.estimate)
-                : a.totalEstimate != b.totalEstimate ? Long.compare(a.totalEstimate, b.totalEstimate)
-                : Integer.compare(a.steps, b.steps));
         this.goal = goal;
-        dist.put(start.key(), 0L);
-        sum.put(start.key(), 0L);
-        depth.put(start.key(), 0);
-        queue.add(new Node(remaining(start), remainingTotal(start), 0, 0, 0, start));
-        String goalKey = goal.key();
-        while (!queue.isEmpty()) {
-            Node n = queue.poll();
-            String key = n.state.key();
-            if (worse(n.cost, n.total, n.steps, dist.get(key), sum.get(key), depth.get(key))) continue;
-            if (key.equals(goalKey)) return steps(start, goal, back);
-            for (Edge e : edges(n.state)) {
-                String k = e.next.key();
-                long c = n.cost + e.cost, t = n.total + e.total;
-                int st = n.steps + e.steps;
-                Long old = dist.get(k);
-                if (old == null || better(c, t, st, old, sum.get(k), depth.get(k))) {
-                    dist.put(k, c);
-                    sum.put(k, t);
-                    depth.put(k, st);
-                    back.put(k, new Back(n.state, e.move));
-                    queue.add(new Node(c + remaining(e.next), t + remainingTotal(e.next), c, t, st, e.next));
-                }
-            }
+        // with a sum to finish nothing a device holds is final (its bound is its whole target block), so the
+        // guarantee is not sought there: the cheapest plan of all is taken at once
+        if ((start.mask() & ~goal.mask()) == 0) {
+            List<ReshardStep> tight = search(start, goal, true);
+            if (tight != null) return tight;
         }
+        List<ReshardStep> any = search(start, goal, false);
+        if (any != null) return any;
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
     }
 
-    private static boolean better(long c, long t, int st, long c0, long t0, int st0) {
-        return c != c0 ? c < c0 : t != t0 ? t < t0 : st < st0;
+    /** A* from start to goal over the tight moves only, or over all; null when the goal is not reached. */
+    private List<ReshardStep> search(Layouts.State start, Layouts.State goal, boolean tightOnly) {
+        this.tightOnly = tightOnly;
+        Map<String, Score> best = new HashMap<>();
+        Map<String, Back> back = new HashMap<>();
+        // A*: the estimate of what is left (the busiest device's lower bound to the goal, plus one latency if anything
+        // is missing; all devices' lower bounds summed for the total) never overestimates, so the first time the goal
+        // is taken its score is the least. The total tie-break keeps devices that already hold their data from being
+        // sent it again.
+        PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.estimate.compareTo(b.estimate));
+        Score zero = new Score(0, 0, 0, 0);
+        best.put(start.key(), zero);
+        queue.add(new Node(estimate(zero, start), zero, start, null));
+        String goalKey = goal.key();
+        while (!queue.isEmpty()) {
+            Node n = queue.poll();
+            if (n.exchangeFrom != null) {
+                if (best.get(n.exchangeFrom.key()).compareTo(n.score) < 0) continue; // a better path reached its layout since
+                ReshardStep.Exchange x = exchange(n.exchangeFrom);
+                Edge e = new Edge(goal, x.collectives() * latency + x.busiestBytesPerCollective(), remainingTotal(n.exchangeFrom), new Exchange(), x.collectives());
+                relax(n.exchangeFrom, n.score, e, best, back, queue);
+                continue;
+            }
+            String key = n.state.key();
+            if (best.get(key).compareTo(n.score) < 0) continue; // a better path reached it since
+            if (key.equals(goalKey)) return steps(start, goal, back);
+            for (Edge e : edges(n.state)) {
+                if (e.move instanceof Exchange) queue.add(new Node(n.score.plus(e), n.score, goal, n.state)); // e: a bound
+                else relax(n.state, n.score, e, best, back, queue);
+            }
+        }
+        return null;
     }
 
-    private static boolean worse(long c, long t, int st, long c0, long t0, int st0) {
-        return better(c0, t0, st0, c, t, st);
+    private void relax(Layouts.State from, Score score, Edge e, Map<String, Score> best, Map<String, Back> back, PriorityQueue<Node> queue) {
+        String k = e.next.key();
+        Score sc = score.plus(e);
+        Score old = best.get(k);
+        if (old == null || sc.compareTo(old) < 0) {
+            best.put(k, sc);
+            back.put(k, new Back(from, e.move));
+            queue.add(new Node(estimate(sc, e.next), sc, e.next, null));
+        }
     }
 
-    private final Map<String, Long> remaining = new HashMap<>();
-    private final Map<String, Long> remainingTotal = new HashMap<>();
+    private Score estimate(Score sc, Layouts.State s) {
+        return new Score(sc.cost + remaining(s), sc.total + remainingTotal(s), sc.steps, sc.rounds);
+    }
 
-    /** All devices' lower bounds from {@code s} to the goal, summed (cached). */
+    /** Per device, what it lacks of its goal block in layout {@code s} (cached). */
+    private long[] lack(Layouts.State s) {
+        return lacks.computeIfAbsent(s.key(), k -> ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal));
+    }
+
+    /** All devices' lower bounds from {@code s} to the goal, summed. */
     private long remainingTotal(Layouts.State s) {
-        return remainingTotal.computeIfAbsent(s.key(), k -> {
-            long all = 0;
-            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) all += b;
-            return all;
-        });
+        long all = 0;
+        for (long b : lack(s)) all += b;
+        return all;
     }
 
-    /** The busiest device's lower bound from {@code s} to the goal (cached). */
+    /** The busiest device's lower bound from {@code s} to the goal, plus one collective's latency if it is not zero. */
     private long remaining(Layouts.State s) {
-        return remaining.computeIfAbsent(s.key(), k -> {
-            long worst = 0;
-            for (long b : ReshardPlanner.lowerBoundPerDevice(m, lay, s, goal)) worst = Math.max(worst, b);
-            return worst;
-        });
+        long worst = worstLack(s);
+        return worst == 0 ? 0 : worst + latency;
+    }
+
+    private long worstLack(Layouts.State s) {
+        long worst = 0;
+        for (long b : lack(s)) worst = Math.max(worst, b);
+        return worst;
+    }
+
+    /** Whether a move receiving {@code bytes[dev]} (null: {@code uniform} on every device) leaves no device worse off. */
+    private boolean tight(Layouts.State s, Layouts.State n, long[] bytes, long uniform) {
+        long[] before = lack(s), after = lack(n);
+        for (int dev = 0; dev < before.length; dev++) {
+            if ((bytes == null ? uniform : bytes[dev]) + after[dev] > before[dev]) return false;
+        }
+        return true;
+    }
+
+    /** The exchange from {@code s} straight to the goal (cached: its rounds are its cost). */
+    private ReshardStep.Exchange exchange(Layouts.State s) {
+        return exchanges.computeIfAbsent(s.key(), k -> CellExchange.plan(lay, s, goal));
     }
 
     // ---- moves ---------------------------------------------------------------------------------------------------
@@ -131,53 +196,55 @@ final class PlanSearch {
             for (int k = 0; k < m.atoms.size(); k++) {
                 if ((free & (1L << k)) == 0) continue;
                 Layouts.State n = with(s, d, append(dim, List.of(k)));
-                if (lay.divisible(n)) out.add(new Edge(n, 0, 0, new Slice(d, k), 0)); // slices merge into one free step
+                // slices merge into one free step; a tight one drops nothing of the target
+                if (lay.divisible(n) && (!tightOnly || tight(s, n, null, 0))) out.add(new Edge(n, 0, 0, new Slice(d, k), 0));
             }
             for (int c = 1; c <= dim.size(); c++) {
                 List<Integer> moved = dim.subList(dim.size() - c, dim.size());
                 long g = m.size(moved);
                 List<Integer> rest = dim.subList(0, dim.size() - c);
-                add(out, with(s, d, rest), (g - 1) * block, new Gather(d, c));
+                add(out, s, with(s, d, rest), (g - 1) * block, new Gather(d, c));
                 for (int t = 0; t < rank; t++) {
                     if (t == d) continue;
                     Layouts.State n = with(with(s, d, rest), t, append(s.dims().get(t), moved));
-                    add(out, n, ceil((g - 1) * block, g), new ToAll(d, t, c));
+                    add(out, s, n, ceil((g - 1) * block, g), new ToAll(d, t, c));
                 }
             }
         }
         for (Layouts.State p : permutations(s)) {
             if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
-            long movers = movers(s, p);
-            out.add(new Edge(p, block, movers * block, new Permute(), 1)); // devices keeping their block receive nothing
+            long[] bytes = new long[m.devices];
+            long movers = 0;
+            for (int dev = 0; dev < m.devices; dev++) {
+                if (!lay.blockKey(p, dev).equals(lay.blockKey(s, dev))) { bytes[dev] = block; movers++; } // the others keep theirs
+            }
+            if (tightOnly && !tight(s, p, bytes, 0)) continue;
+            out.add(new Edge(p, latency + (movers > 0 ? block : 0), movers * block, new Permute(), 1));
         }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
-            // straight to the target, each device receiving exactly what it lacks; counted as one step per round
-            out.add(new Edge(goal, remaining(s), remainingTotal(s), new Exchange(), (int) Math.min(1000, 2 + CellExchange.cellsPerBlock(lay, s, goal))));
+            // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
+            // A bound, until scheduled: at least one round per cell of a target block (own cells are copied in rounds
+            // too), and the busiest device receives one cell per round it receives in
+            long cells = CellExchange.cellsPerBlock(lay, s, goal);
+            out.add(new Edge(goal, cells * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) cells));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {
             long g = m.size(Layouts.ids(sub));
-            add(out, new Layouts.State(s.dims(), s.mask() & ~sub), ceil(2 * (g - 1) * block, g), new Reduce(sub));
+            add(out, s, new Layouts.State(s.dims(), s.mask() & ~sub), ceil(2 * (g - 1) * block, g), new Reduce(sub));
             for (List<Integer> order : orders(Layouts.ids(sub))) {
                 for (int d = 0; d < rank; d++) {
                     Layouts.State n = new Layouts.State(with(s, d, append(s.dims().get(d), order)).dims(), s.mask() & ~sub);
-                    add(out, n, ceil((g - 1) * block, g), new Scatter(d, order));
+                    add(out, s, n, ceil((g - 1) * block, g), new Scatter(d, order));
                 }
             }
         }
         return out;
     }
 
-    /** A move in which every device receives {@code cost} bytes. */
-    private void add(List<Edge> out, Layouts.State n, long cost, Move mv) {
-        if (lay.divisible(n)) out.add(new Edge(n, cost, cost * m.devices, mv, 1));
-    }
-
-    /** How many devices' blocks differ between the layouts (they receive in a collective_permute). */
-    private int movers(Layouts.State s, Layouts.State p) {
-        int n = 0;
-        for (int dev = 0; dev < m.devices; dev++) if (!lay.blockKey(p, dev).equals(lay.blockKey(s, dev))) n++;
-        return n;
+    /** A collective in which every device receives {@code bytes}. */
+    private void add(List<Edge> out, Layouts.State s, Layouts.State n, long bytes, Move mv) {
+        if (lay.divisible(n) && (!tightOnly || tight(s, n, null, bytes))) out.add(new Edge(n, latency + bytes, bytes * m.devices, mv, 1));
     }
 
     private static Layouts.State with(Layouts.State s, int d, List<Integer> dim) {
@@ -306,7 +373,7 @@ final class PlanSearch {
                 yield new ReshardStep.ReduceScatter(sc.dim(), m.refs(sc.atoms()), reduction, in, outT, m.groups(sc.atoms()), bytes);
             }
             case Slice sl -> slice(s, n);
-            case Exchange x -> CellExchange.plan(lay, s, n);
+            case Exchange x -> exchange(s);
         };
     }
 

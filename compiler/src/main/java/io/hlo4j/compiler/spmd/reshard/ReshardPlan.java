@@ -42,6 +42,15 @@ public record ReshardPlan(MeshAttr mesh, TensorType global, TensorSharding from,
 
     public boolean isEmpty() { return steps.isEmpty(); }
 
+    /** Collectives the plan emits (each exchange round is one collective_permute; local slices are none). */
+    public int collectives() { return steps.stream().mapToInt(ReshardStep::collectives).sum(); }
+
+    /** The busiest device's bytes of each collective, summed over the collectives (they run one after another). */
+    public long busiestBytesPerCollective() { return steps.stream().mapToLong(ReshardStep::busiestBytesPerCollective).sum(); }
+
+    /** The plan's time under {@code cost}: alpha per collective plus each collective's busiest bytes over beta. */
+    public double estimatedSeconds(ReshardCost cost) { return cost.seconds(this); }
+
     @Override public String toString() {
         StringBuilder sb = new StringBuilder("reshard " + global + " " + from.body() + " -> " + to.body() + " on " + mesh.body()
                 + ": " + maxBytes() + " B/device (lower bound " + lowerBoundBytes() + ")");

@@ -18,10 +18,13 @@ import java.util.List;
  *   <li>all_to_all: move a minor-most run of atoms of one dimension to the minor end of another ((g-1)/g x the block);</li>
  *   <li>collective_permute: any layout with the same shard count per dimension (the block, for devices that move;
  *       a device already holding its new block keeps it);</li>
- *   <li>all_reduce / reduce_scatter over unreduced atoms (2(g-1)/g and (g-1)/g x the block).</li>
+ *   <li>all_reduce / reduce_scatter over unreduced atoms (2(g-1)/g and (g-1)/g x the block);</li>
+ *   <li>exchange: straight to the target in rounds of equal cells, each device receiving exactly what it lacks.</li>
  * </ul>
  * A shortest-path search over these layouts (at most a few thousand: a mesh of N devices has at most log2(N) atoms)
- * finds the plan whose per-step busiest-device bytes sum least, fewer steps breaking ties. So moving an axis between
+ * finds the plan of least time under a {@link ReshardCost} (alpha per collective plus each collective's busiest
+ * device's bytes over beta), among the plans in which no device receives more than its target block lacks when
+ * there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So moving an axis between
  * dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather, reordering axes a
  * collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block first and then
  * gathers. {@link #lowerBoundBytes} is the analytic minimum to compare against.
@@ -33,10 +36,21 @@ public final class ReshardPlanner {
         return plan(mesh, global, from, to, Location.UNKNOWN);
     }
 
-    /** The cheapest plan; {@code loc} (the user's line) goes into every error. */
+    /** The cheapest plan under {@link ReshardCost#DEFAULT}; {@code loc} (the user's line) goes into every error. */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc) {
+        return plan(mesh, global, from, to, loc, ReshardCost.DEFAULT);
+    }
+
+    /**
+     * The cheapest plan under {@code cost} among those in which no device receives more than its target block lacks
+     * (when there is one: always if the two tilings refine to equal cells and nothing is pending), else among all.
+     */
+    public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
-        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc);
+        // prime atoms only serve the plans that keep every device within what it lacks, and none exists while a
+        // sum is pending; they would multiply the reduce_scatter orders the search tries
+        boolean pending = from.unreducedAxes().stream().anyMatch(a -> !to.unreducedAxes().contains(a));
+        MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, !pending);
         Layouts lay = new Layouts(m, global);
         Layouts.State start = lay.stateOf(from), goal = lay.stateOf(to);
         if ((goal.mask() & ~start.mask()) != 0) {
@@ -47,7 +61,7 @@ public final class ReshardPlanner {
             throw new ReshardException(tensor + ": pending reduction " + from.reduction() + " of " + from + " differs from "
                     + to.reduction() + " of " + to, loc);
         }
-        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask()).run(start, goal, tensor, loc);
+        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost).run(start, goal, tensor, loc);
         return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
     }
 

@@ -18,12 +18,23 @@ public sealed interface ReshardStep {
 
     default long maxBytes() { return Arrays.stream(bytesPerDevice()).max().orElse(0); }
 
+    /** Collectives this step emits: none for a local slice, one per round for an exchange, else one. */
+    default int collectives() { return 1; }
+
+    /**
+     * The busiest device's bytes summed over this step's collectives (what {@link ReshardCost} divides by the
+     * bandwidth): {@link #maxBytes()} for a single collective; for an exchange, per round the cell of a device that
+     * receives one from another device.
+     */
+    default long busiestBytesPerCollective() { return maxBytes(); }
+
     /**
      * Free: each device keeps the sub-block of its block given by its coordinates on the added axes
      * ({@code added.get(d)} are appended, minor-most, to dimension d). {@code starts[device][d]} is the offset.
      */
     record LocalSlice(List<List<AxisRef>> added, TensorType input, TensorType output, long[][] starts, long[] bytesPerDevice)
             implements ReshardStep {
+        @Override public int collectives() { return 0; }
         @Override public String toString() { return "local_slice " + added + " " + input + " -> " + output; }
     }
 
@@ -61,6 +72,16 @@ public sealed interface ReshardStep {
             implements ReshardStep {
         /** One round: the {source, target} pairs and, per device, where its outgoing cell starts in its old block and where its incoming cell goes in its new block. */
         public record Round(long[][] pairs, long[][] sendStarts, long[][] recvStarts) {}
+
+        @Override public int collectives() { return rounds.size(); }
+
+        @Override public long busiestBytesPerCollective() {
+            long cellBytes = input.elementType().storageBytes();
+            for (long c : cell) cellBytes *= c;
+            long sum = 0;
+            for (Round r : rounds) if (Arrays.stream(r.pairs()).anyMatch(p -> p[0] != p[1])) sum += cellBytes;
+            return sum;
+        }
 
         @Override public String toString() {
             return "exchange " + input + " -> " + output + " in " + rounds.size() + " rounds of " + Arrays.toString(cell) + " cells";

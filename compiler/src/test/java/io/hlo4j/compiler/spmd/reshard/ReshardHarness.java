@@ -77,7 +77,12 @@ final class ReshardHarness {
      * partials add up to it), and that the bytes the collectives log measured are the plan's. Returns the plan.
      */
     static ReshardPlan check(MeshAttr mesh, TensorType type, TensorSharding from, TensorSharding to) {
-        ReshardPlan plan = ReshardPlanner.plan(mesh, type, from, to);
+        return check(mesh, type, from, to, ReshardCost.DEFAULT);
+    }
+
+    /** {@link #check(MeshAttr, TensorType, TensorSharding, TensorSharding)} with the plan chosen under {@code cost}. */
+    static ReshardPlan check(MeshAttr mesh, TensorType type, TensorSharding from, TensorSharding to, ReshardCost cost) {
+        ReshardPlan plan = ReshardPlanner.plan(mesh, type, from, to, Location.UNKNOWN, cost);
         HostArray global = data(type);
         SpmdRun run = SpmdRunner.run(module(plan), mesh, List.of(global), List.of(from), List.of(to), List.of(type));
         String what = plan.toString();
@@ -93,6 +98,7 @@ final class ReshardHarness {
             collectives += s instanceof ReshardStep.LocalSlice ? 0 : s instanceof ReshardStep.Exchange e ? e.rounds().size() : 1;
         }
         assertThat(run.log()).as(what).hasSize(collectives);
+        assertThat(plan.collectives()).as("collectives of " + what).isEqualTo(collectives);
         return plan;
     }
 

@@ -136,6 +136,22 @@ class ReshardPlannerTest {
     }
 
     @Test
+    void atomsAreCutIntoPrimesUpToSixInAll() {
+        java.util.function.Function<MeshAttr, List<String>> atoms = m -> MeshAtoms.of(m, new long[] {64}, List.of(spec("")), "t", ReshardHarness.LOC, true)
+                .atoms.stream().map(a -> a.axis() + ":(" + a.pre() + ")" + a.size()).toList();
+        assertThat(atoms.apply(mesh("x", 4, "y", 2))).containsExactly("x:(1)2", "x:(2)2", "y:(1)2");
+        assertThat(atoms.apply(mesh("x", 6))).containsExactly("x:(1)2", "x:(2)3");
+        assertThat(atoms.apply(mesh("x", 4, "y", 4, "z", 4))).hasSize(6);
+        // 9 prime atoms would be too many: the whole axes stay
+        assertThat(atoms.apply(mesh("x", 8, "y", 8, "z", 8))).containsExactly("x:(1)8", "y:(1)8", "z:(1)8");
+        // a sub-axis cut is kept and the pieces between cuts are cut further
+        TensorSharding sub = ReshardHarness.of(List.of(List.of(AxisRef.sub("x", 1, 2))), List.of());
+        List<String> cut = MeshAtoms.of(mesh("x", 8), new long[] {64}, List.of(sub), "t", ReshardHarness.LOC, true)
+                .atoms.stream().map(a -> a.axis() + ":(" + a.pre() + ")" + a.size()).toList();
+        assertThat(cut).containsExactly("x:(1)2", "x:(2)2", "x:(4)2");
+    }
+
+    @Test
     void emittedProgramsPrintAndParseBack() {
         MeshAttr m = mesh("x", 4, "y", 2);
         TensorSharding partial = ReshardHarness.of(List.of(List.of(AxisRef.of("y")), List.of()), List.of(AxisRef.of("x")));

@@ -2,8 +2,10 @@ package io.hlo4j.mlir.dialect.stablehlo;
 
 import io.hlo4j.mlir.asm.OperandRef;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
@@ -344,26 +346,28 @@ final class DataMovementOps {
     private static void verifyTranspose(Operation op) {
         Verify.arity(op, 1, 1);
         TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
-        long[] perm = Verify.i64Array(op, "permutation", true).longs();
-        Verify.check(perm.length == in.rank(), op, "transpose_c2", "permutation must have " + in.rank() + " entries, got " + perm.length);
-        Verify.dimsInRange(op, "transpose_c2", "permutation entry", perm, in.rank());
+        TensorType want = transposeType(OpCheck.of(op), in, Verify.i64Array(op, "permutation", true).longs());
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "transpose_c1",
                 "operand and result must have the same element type, got " + Verify.describe(op));
-        TensorType want = permute(in, perm);
         Verify.check(Verify.compatibleShapes(want, out), op, "transpose_c3",
                 "result shape must be the permuted operand shape " + want + ", got " + out);
     }
 
-    private static TensorType permute(TensorType in, long[] perm) {
+    /** transpose C2 and the result type (C3): result dim i is operand dim permutation[i]. */
+    static TensorType transposeType(OpCheck c, TensorType in, long[] perm) {
+        String values = "; operand " + in + ", permutation " + OpCheck.list(perm);
+        c.check(perm.length == in.rank(), "transpose_c2", "permutation must have " + in.rank() + " entries, got " + perm.length + values);
+        c.dimsInRange("transpose_c2", "permutation entry", perm, in.rank(), values);
         long[] s = new long[perm.length];
         for (int i = 0; i < perm.length; i++) s[i] = in.dim((int) perm[i]);
         return TensorType.of(in.elementType(), s);
     }
 
-    private static List<Type> inferTranspose(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
-        return List.of(permute((TensorType) ts.get(0), ((DenseArrayAttr) props.get("permutation")).longs()));
+    private static List<Type> inferTranspose(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.transpose");
+        c.operands(ts, 1);
+        return List.of(transposeType(c, c.tensor(ts, 0), c.i64Array(props, "permutation")));
     }
-
     private static void verifyReverse(Operation op) {
         Verify.arity(op, 1, 1);
         TensorType in = Verify.operandTensor(op, 0);
@@ -414,134 +418,159 @@ final class DataMovementOps {
     private static void verifySlice(Operation op) {
         Verify.arity(op, 1, 1);
         TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
-        long[] s = Verify.i64Array(op, "start_indices", true).longs(), l = Verify.i64Array(op, "limit_indices", true).longs();
-        long[] st = Verify.i64Array(op, "strides", true).longs();
+        TensorType want = sliceType(OpCheck.of(op), in, Verify.i64Array(op, "start_indices", true).longs(),
+                Verify.i64Array(op, "limit_indices", true).longs(), Verify.i64Array(op, "strides", true).longs());
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "slice_c1",
                 "operand and result must have the same element type, got " + Verify.describe(op));
-        Verify.check(s.length == in.rank() && l.length == in.rank() && st.length == in.rank(), op, "slice_c2",
-                "start_indices, limit_indices and strides must each have " + in.rank() + " entries");
-        for (int i = 0; i < s.length; i++) {
-            Verify.check(s[i] >= 0, op, "slice_c3", "start_indices[" + i + "] = " + s[i] + " must be >= 0");
-            Verify.check(l[i] >= s[i], op, "slice_c3", "limit_indices[" + i + "] = " + l[i] + " must be >= start " + s[i]);
-            if (!in.isDynamicDim(i)) Verify.check(l[i] <= in.dim(i), op, "slice_c3",
-                    "limit_indices[" + i + "] = " + l[i] + " exceeds dimension size " + in.dim(i));
-            Verify.check(st[i] > 0, op, "slice_c4", "strides[" + i + "] = " + st[i] + " must be > 0");
-        }
-        TensorType want = sliceShape(in, s, l, st);
         Verify.check(Verify.compatibleShapes(want, out), op, "slice_c5", "result shape must be " + want + ", got " + out);
     }
 
-    private static TensorType sliceShape(TensorType in, long[] s, long[] l, long[] st) {
+    /** slice C2-C4 and the result type (C5): ceil((limit - start) / stride) per dim. */
+    static TensorType sliceType(OpCheck c, TensorType in, long[] s, long[] l, long[] st) {
+        String values = "; operand " + in + ", start_indices " + OpCheck.list(s) + ", limit_indices " + OpCheck.list(l)
+                + ", strides " + OpCheck.list(st);
+        c.check(s.length == in.rank() && l.length == in.rank() && st.length == in.rank(), "slice_c2",
+                "start_indices, limit_indices and strides must each have " + in.rank() + " entries" + values);
         long[] shape = new long[s.length];
-        for (int i = 0; i < s.length; i++) shape[i] = Math.ceilDiv(l[i] - s[i], st[i]);
+        for (int i = 0; i < s.length; i++) {
+            c.check(s[i] >= 0, "slice_c3", "start_indices[" + i + "] = " + s[i] + " must be >= 0" + values);
+            c.check(l[i] >= s[i], "slice_c3", "limit_indices[" + i + "] = " + l[i] + " must be >= start " + s[i] + values);
+            c.check(in.isDynamicDim(i) || l[i] <= in.dim(i), "slice_c3",
+                    "limit_indices[" + i + "] = " + l[i] + " exceeds dimension size " + in.dim(i) + values);
+            c.check(st[i] > 0, "slice_c4", "strides[" + i + "] = " + st[i] + " must be > 0" + values);
+            shape[i] = Math.ceilDiv(l[i] - s[i], st[i]);
+        }
         return TensorType.of(in.elementType(), shape);
     }
 
-    private static List<Type> inferSlice(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
-        return List.of(sliceShape((TensorType) ts.get(0), ((DenseArrayAttr) props.get("start_indices")).longs(),
-                ((DenseArrayAttr) props.get("limit_indices")).longs(), ((DenseArrayAttr) props.get("strides")).longs()));
+    private static List<Type> inferSlice(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.slice");
+        c.operands(ts, 1);
+        return List.of(sliceType(c, c.tensor(ts, 0), c.i64Array(props, "start_indices"), c.i64Array(props, "limit_indices"),
+                c.i64Array(props, "strides")));
     }
 
     private static void verifyPad(Operation op) {
         Verify.arity(op, 2, 1);
-        TensorType in = Verify.operandTensor(op, 0), pv = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
-        Verify.check(Verify.sameElement(in.elementType(), pv.elementType()) && Verify.sameElement(in.elementType(), out.elementType()),
-                op, "pad_c1", "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
-        Verify.check(pv.rank() == 0, op, "pad_i2", "padding_value must be a scalar, got " + pv);
-        long[] lo = Verify.i64Array(op, "edge_padding_low", true).longs(), hi = Verify.i64Array(op, "edge_padding_high", true).longs();
-        long[] in2 = Verify.i64Array(op, "interior_padding", true).longs();
-        Verify.check(lo.length == in.rank() && hi.length == in.rank() && in2.length == in.rank(), op, "pad_c2",
-                "edge_padding_low, edge_padding_high and interior_padding must each have " + in.rank() + " entries");
-        for (int i = 0; i < in2.length; i++) Verify.check(in2[i] >= 0, op, "pad_c3", "interior_padding[" + i + "] = " + in2[i] + " must be >= 0");
-        if (in.hasStaticShape()) {
-            TensorType want = padShape(in, lo, hi, in2);
-            Verify.check(Verify.compatibleShapes(want, out), op, "pad_c4", "result shape must be " + want + ", got " + out);
-        }
+        TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        TensorType want = padType(OpCheck.of(op), in, Verify.operandTensor(op, 1), Verify.i64Array(op, "edge_padding_low", true).longs(),
+                Verify.i64Array(op, "edge_padding_high", true).longs(), Verify.i64Array(op, "interior_padding", true).longs());
+        Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "pad_c1",
+                "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(Verify.compatibleShapes(want, out), op, "pad_c4", "result shape must be " + want + ", got " + out);
     }
 
-    private static TensorType padShape(TensorType in, long[] lo, long[] hi, long[] interior) {
+    /**
+     * pad C1 (operand and padding value), C2, C3 and the result type (C4): per dim lo + d + (d - 1) * interior + hi,
+     * which must not be negative (negative edge padding crops, but not past nothing); dynamic dims stay dynamic.
+     */
+    static TensorType padType(OpCheck c, TensorType in, TensorType pv, long[] lo, long[] hi, long[] interior) {
+        String values = "; operand " + in + ", edge_padding_low " + OpCheck.list(lo) + ", edge_padding_high " + OpCheck.list(hi)
+                + ", interior_padding " + OpCheck.list(interior);
+        c.check(Verify.sameElement(in.elementType(), pv.elementType()), "pad_c1",
+                "operand and padding_value must have the same element type, got " + in + " and " + pv);
+        c.check(pv.rank() == 0, "pad_i2", "padding_value must be a scalar, got " + pv);
+        c.check(lo.length == in.rank() && hi.length == in.rank() && interior.length == in.rank(), "pad_c2",
+                "edge_padding_low, edge_padding_high and interior_padding must each have " + in.rank() + " entries" + values);
         long[] s = new long[in.rank()];
         for (int i = 0; i < s.length; i++) {
+            c.check(interior[i] >= 0, "pad_c3", "interior_padding[" + i + "] = " + interior[i] + " must be >= 0" + values);
+            if (in.isDynamicDim(i)) {
+                s[i] = TensorType.DYNAMIC;
+                continue;
+            }
             long d = in.dim(i);
-            s[i] = in.isDynamicDim(i) ? TensorType.DYNAMIC : lo[i] + d + Math.max(d - 1, 0) * interior[i] + hi[i];
+            s[i] = lo[i] + d + Math.max(d - 1, 0) * interior[i] + hi[i];
+            c.check(s[i] >= 0, "pad_c4", "padding dimension " + i + " gives a negative size " + s[i] + values);
         }
         return TensorType.of(in.elementType(), s);
     }
 
-    private static List<Type> inferPad(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
-        return List.of(padShape((TensorType) ts.get(0), ((DenseArrayAttr) props.get("edge_padding_low")).longs(),
-                ((DenseArrayAttr) props.get("edge_padding_high")).longs(), ((DenseArrayAttr) props.get("interior_padding")).longs()));
+    private static List<Type> inferPad(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.pad");
+        c.operands(ts, 2);
+        return List.of(padType(c, c.tensor(ts, 0), c.tensor(ts, 1), c.i64Array(props, "edge_padding_low"),
+                c.i64Array(props, "edge_padding_high"), c.i64Array(props, "interior_padding")));
     }
 
     private static void verifyConcatenate(Operation op) {
         Verify.operandsAtLeast(op, 1);
         Verify.results(op, 1);
-        TensorType first = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
-        long d = Verify.integer(op, "dimension");
-        Verify.check(d >= 0 && d < first.rank(), op, "concatenate_c4", "dimension " + d + " is out of range [0, " + first.rank() + ")");
-        for (int i = 1; i < op.numOperands(); i++) {
-            TensorType t = Verify.operandTensor(op, i);
-            Verify.check(Verify.sameElement(t.elementType(), first.elementType()), op, "concatenate_c1",
-                    "all inputs must have the same element type, got " + Verify.describe(op));
-            Verify.check(t.rank() == first.rank(), op, "concatenate_c2", "all inputs must have the same rank, got " + Verify.describe(op));
-            for (int k = 0; k < t.rank(); k++) {
-                if (k == d || t.isDynamicDim(k) || first.isDynamicDim(k)) continue;
-                Verify.check(t.dim(k) == first.dim(k), op, "concatenate_c3",
-                        "inputs must agree on every dimension but " + d + ", got " + Verify.describe(op));
-            }
-        }
-        TensorType want = concatShape(op.operandTypes(), (int) d);
+        List<TensorType> inputs = new ArrayList<>();
+        for (int i = 0; i < op.numOperands(); i++) inputs.add(Verify.operandTensor(op, i));
+        TensorType want = concatenateType(OpCheck.of(op), inputs, Verify.integer(op, "dimension")), out = Verify.resultTensor(op, 0);
         Verify.check(Verify.compatible(want, out), op, "concatenate_c5", "result must be " + want + ", got " + out);
     }
 
-    private static TensorType concatShape(List<Type> ts, int d) {
-        TensorType first = (TensorType) ts.get(0);
+    /** concatenate C1-C4 and the result type (C5): the inputs' sizes along {@code d} add up, dynamic if any is. */
+    static TensorType concatenateType(OpCheck c, List<TensorType> inputs, long d) {
+        TensorType first = inputs.get(0);
+        String values = "; inputs " + inputs + ", dimension " + d;
+        c.check(d >= 0 && d < first.rank(), "concatenate_c4", "dimension " + d + " is out of range [0, " + first.rank() + ")" + values);
         long[] s = first.shape();
         long sum = 0;
-        for (Type t : ts) {
-            TensorType tt = (TensorType) t;
-            if (tt.isDynamicDim(d) || sum == TensorType.DYNAMIC) sum = TensorType.DYNAMIC;
-            else sum += tt.dim(d);
+        for (TensorType t : inputs) {
+            c.check(Verify.sameElement(t.elementType(), first.elementType()), "concatenate_c1", "all inputs must have the same element type" + values);
+            c.check(t.rank() == first.rank(), "concatenate_c2", "all inputs must have the same rank" + values);
+            for (int k = 0; k < t.rank(); k++) {
+                if (k == d || t.isDynamicDim(k) || first.isDynamicDim(k)) continue;
+                c.check(t.dim(k) == first.dim(k), "concatenate_c3", "inputs must agree on every dimension but " + d + values);
+            }
+            sum = t.isDynamicDim((int) d) || sum == TensorType.DYNAMIC ? TensorType.DYNAMIC : sum + t.dim((int) d);
         }
-        s[d] = sum;
+        s[(int) d] = sum;
         return TensorType.of(first.elementType(), s);
     }
 
-    private static List<Type> inferConcatenate(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
-        return List.of(concatShape(ts, (int) ((IntegerAttr) props.get("dimension")).value()));
+    private static List<Type> inferConcatenate(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.concatenate");
+        c.operandsAtLeast(ts, 1);
+        List<TensorType> inputs = new ArrayList<>();
+        for (int i = 0; i < ts.size(); i++) inputs.add(c.tensor(ts, i));
+        return List.of(concatenateType(c, inputs, c.integer(props, "dimension")));
     }
 
     private static void verifyDynamicSlice(Operation op) {
         Verify.operandsAtLeast(op, 1);
         Verify.results(op, 1);
         TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
+        long[] sizes = Verify.i64Array(op, "slice_sizes", true).longs();
+        TensorType want = dynamicSliceType(OpCheck.of(op), op.operandTypes(), sizes);
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "dynamic_slice_c1",
                 "operand and result must have the same element type, got " + Verify.describe(op));
-        Verify.check(op.numOperands() - 1 == in.rank(), op, "dynamic_slice_c2",
-                "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 1));
-        checkScalarIndices(op, "dynamic_slice_c3", 1);
-        long[] sizes = Verify.i64Array(op, "slice_sizes", true).longs();
-        Verify.check(sizes.length == in.rank(), op, "dynamic_slice_c2", "slice_sizes must have " + in.rank() + " entries, got " + sizes.length);
+        Verify.check(Verify.compatibleShapes(want, out), op, "dynamic_slice_c5",
+                "result shape must equal slice_sizes " + OpCheck.list(sizes) + ", got " + out);
+    }
+
+    /** dynamic_slice C2-C4 over its operand types (operand, then the start indices) and the result type (C5). */
+    static TensorType dynamicSliceType(OpCheck c, List<Type> ts, long[] sizes) {
+        TensorType in = c.tensor(ts, 0);
+        String values = "; operand " + in + ", slice_sizes " + OpCheck.list(sizes);
+        c.check(ts.size() - 1 == in.rank(), "dynamic_slice_c2",
+                "expects " + in.rank() + " start indices (the operand rank), got " + (ts.size() - 1) + values);
+        checkScalarIndices(c, "dynamic_slice_c3", ts, 1);
+        c.check(sizes.length == in.rank(), "dynamic_slice_c2", "slice_sizes must have " + in.rank() + " entries, got " + sizes.length + values);
         for (int i = 0; i < sizes.length; i++) {
-            Verify.check(sizes[i] >= 0 && (in.isDynamicDim(i) || sizes[i] <= in.dim(i)), op, "dynamic_slice_c4",
-                    "slice_sizes[" + i + "] = " + sizes[i] + " must be in [0, " + in.dim(i) + "]");
+            c.check(sizes[i] >= 0 && (in.isDynamicDim(i) || sizes[i] <= in.dim(i)), "dynamic_slice_c4",
+                    "slice_sizes[" + i + "] = " + sizes[i] + " must be in [0, " + in.dim(i) + "]" + values);
         }
-        Verify.check(Verify.compatibleShapes(TensorType.of(in.elementType(), sizes), out), op, "dynamic_slice_c5",
-                "result shape must equal slice_sizes " + Syntax.i64List(DenseArrayAttr.ofI64(sizes)) + ", got " + out);
+        return TensorType.of(in.elementType(), sizes);
     }
 
-    private static void checkScalarIndices(Operation op, String rule, int from) {
+    private static void checkScalarIndices(OpCheck c, String rule, List<Type> ts, int from) {
         TensorType first = null;
-        for (int i = from; i < op.numOperands(); i++) {
-            TensorType t = Verify.operandTensor(op, i);
-            Verify.check(t.rank() == 0 && Verify.isInt(t.elementType()), op, rule, "start index #" + (i - from) + " must be a 0-d integer tensor, got " + t);
+        for (int i = from; i < ts.size(); i++) {
+            TensorType t = c.tensor(ts, i);
+            c.check(t.rank() == 0 && Verify.isInt(t.elementType()), rule, "start index #" + (i - from) + " must be a 0-d integer tensor, got " + t);
             if (first == null) first = t;
-            else Verify.check(t.equals(first), op, rule, "all start indices must have the same type, got " + Verify.describe(op));
+            else c.check(t.equals(first), rule, "all start indices must have the same type, got " + ts.subList(from, ts.size()));
         }
     }
 
-    private static List<Type> inferDynamicSlice(List<Type> ts, io.hlo4j.mlir.attr.DictionaryAttr props, List<io.hlo4j.mlir.ir.Region> regions) {
-        return List.of(TensorType.of(((TensorType) ts.get(0)).elementType(), ((DenseArrayAttr) props.get("slice_sizes")).longs()));
+    private static List<Type> inferDynamicSlice(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.dynamic_slice");
+        c.operandsAtLeast(ts, 1);
+        return List.of(dynamicSliceType(c, ts, c.i64Array(props, "slice_sizes")));
     }
 
     private static void verifyDynamicUpdateSlice(Operation op) {
@@ -554,7 +583,7 @@ final class DataMovementOps {
         Verify.check(upd.rank() == in.rank(), op, "dynamic_update_slice_c3", "update must have the operand's rank, got " + Verify.describe(op));
         Verify.check(op.numOperands() - 2 == in.rank(), op, "dynamic_update_slice_c4",
                 "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 2));
-        checkScalarIndices(op, "dynamic_update_slice_c5", 2);
+        checkScalarIndices(OpCheck.of(op), "dynamic_update_slice_c5", op.operandTypes(), 2);
         for (int i = 0; i < in.rank(); i++) {
             if (in.isDynamicDim(i) || upd.isDynamicDim(i)) continue;
             Verify.check(upd.dim(i) <= in.dim(i), op, "dynamic_update_slice_c6",

@@ -7,16 +7,19 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
 import io.hlo4j.mlir.dialect.stablehlo.attr.DotAlgorithm;
 import io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,7 +40,7 @@ final class DotConvOps {
 
     static void register(OpRegistry r) {
         def(r, "dot_general", "general tensor contraction", Set.of("dot_dimension_numbers", "precision_config", "algorithm"),
-                DOT_GENERAL, DotConvOps::verifyDotGeneral, null);
+                DOT_GENERAL, DotConvOps::verifyDotGeneral, DotConvOps::inferDotGeneral);
         def(r, "dot", "legacy matrix/vector product", Set.of("precision_config"), DOT, op -> {
             Verify.arity(op, 2, 1);
             TensorType l = Verify.operandTensor(op, 0), rr = Verify.operandTensor(op, 1);
@@ -203,34 +206,51 @@ final class DotConvOps {
 
     private static void verifyDotGeneral(Operation op) {
         Verify.arity(op, 2, 1);
-        TensorType l = Verify.operandTensor(op, 0), r = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
-        DotDimensionNumbers d = Verify.attr(op, "dot_dimension_numbers", DotDimensionNumbers.class, true);
-        long[] lb = d.lhsBatchingDimensions().toArray(), rb = d.rhsBatchingDimensions().toArray();
-        long[] lc = d.lhsContractingDimensions().toArray(), rc = d.rhsContractingDimensions().toArray();
-        Verify.check(lb.length == rb.length, op, "dot_general_c1", "lhs and rhs batching dimensions differ in count: "
-                + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions());
-        Verify.check(lc.length == rc.length, op, "dot_general_c2", "lhs and rhs contracting dimensions differ in count: "
-                + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions());
-        Verify.dimsInRange(op, "dot_general_c3", "lhs batching/contracting dimension", concat(lb, lc), l.rank());
-        Verify.dimsInRange(op, "dot_general_c5", "rhs batching/contracting dimension", concat(rb, rc), r.rank());
-        for (int i = 0; i < lb.length; i++) checkSameSize(op, "dot_general_c7", "batching", l, lb[i], r, rb[i]);
-        for (int i = 0; i < lc.length; i++) checkSameSize(op, "dot_general_c8", "contracting", l, lc[i], r, rc[i]);
+        TensorType out = Verify.resultTensor(op, 0);
+        TensorType want = dotGeneralType(OpCheck.of(op), Verify.operandTensor(op, 0), Verify.operandTensor(op, 1),
+                Verify.attr(op, "dot_dimension_numbers", DotDimensionNumbers.class, true));
         checkPrecision(op, "dot_general");
         Verify.attr(op, "algorithm", DotAlgorithm.class, false);
-        // Result shape: batch dims, then lhs free dims, then rhs free dims.
+        Verify.check(Verify.compatibleShapes(want, out), op, "dot_general_c12",
+                "result shape must be " + out.withShape(want.shape()) + " (batch, lhs free, rhs free dimensions), got " + out);
+    }
+
+    /**
+     * dot_general C1-C8 and the result shape (C12): batch dims, then lhs free dims, then rhs free dims. The result
+     * element type is not fixed by the operands (a preferred accumulation type may be asked for); this gives the
+     * lhs element type, the plain product's.
+     */
+    static TensorType dotGeneralType(OpCheck c, TensorType l, TensorType r, DotDimensionNumbers d) {
+        long[] lb = d.lhsBatchingDimensions().toArray(), rb = d.rhsBatchingDimensions().toArray();
+        long[] lc = d.lhsContractingDimensions().toArray(), rc = d.rhsContractingDimensions().toArray();
+        String values = "; lhs " + l + ", rhs " + r + ", batching_dims = " + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions()
+                + ", contracting_dims = " + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions();
+        c.check(lb.length == rb.length, "dot_general_c1", "lhs and rhs batching dimensions differ in count: "
+                + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions() + values);
+        c.check(lc.length == rc.length, "dot_general_c2", "lhs and rhs contracting dimensions differ in count: "
+                + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions() + values);
+        c.dimsInRange("dot_general_c3", "lhs batching/contracting dimension", concat(lb, lc), l.rank(), values);
+        c.dimsInRange("dot_general_c5", "rhs batching/contracting dimension", concat(rb, rc), r.rank(), values);
+        for (int i = 0; i < lb.length; i++) checkSameSize(c, "dot_general_c7", "batching", l, lb[i], r, rb[i], values);
+        for (int i = 0; i < lc.length; i++) checkSameSize(c, "dot_general_c8", "contracting", l, lc[i], r, rc[i], values);
         List<Long> shape = new ArrayList<>();
         for (long b : lb) shape.add(l.dim((int) b));
         for (int i = 0; i < l.rank(); i++) if (!contains(lb, i) && !contains(lc, i)) shape.add(l.dim(i));
         for (int i = 0; i < r.rank(); i++) if (!contains(rb, i) && !contains(rc, i)) shape.add(r.dim(i));
-        TensorType want = TensorType.of(out.elementType(), shape.stream().mapToLong(Long::longValue).toArray());
-        Verify.check(Verify.compatibleShapes(want, out), op, "dot_general_c12",
-                "result shape must be " + want + " (batch, lhs free, rhs free dimensions), got " + out);
+        return TensorType.of(l.elementType(), shape.stream().mapToLong(Long::longValue).toArray());
     }
 
-    private static void checkSameSize(Operation op, String rule, String kind, TensorType l, long ld, TensorType r, long rd) {
+    private static List<Type> inferDotGeneral(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.dot_general");
+        c.operands(ts, 2);
+        return List.of(dotGeneralType(c, c.tensor(ts, 0), c.tensor(ts, 1),
+                c.attr(props, "dot_dimension_numbers", DotDimensionNumbers.class, true)));
+    }
+
+    private static void checkSameSize(OpCheck c, String rule, String kind, TensorType l, long ld, TensorType r, long rd, String values) {
         if (l.isDynamicDim((int) ld) || r.isDynamicDim((int) rd)) return;
-        Verify.check(l.dim((int) ld) == r.dim((int) rd), op, rule, kind + " dimension lhs " + ld + " (size " + l.dim((int) ld)
-                + ") and rhs " + rd + " (size " + r.dim((int) rd) + ") must have the same size");
+        c.check(l.dim((int) ld) == r.dim((int) rd), rule, kind + " dimension lhs " + ld + " (size " + l.dim((int) ld)
+                + ") and rhs " + rd + " (size " + r.dim((int) rd) + ") must have the same size" + values);
     }
 
     private static long[] concat(long[] a, long[] b) {

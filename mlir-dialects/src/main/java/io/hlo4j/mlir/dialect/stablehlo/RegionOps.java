@@ -3,8 +3,10 @@ package io.hlo4j.mlir.dialect.stablehlo;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
@@ -50,9 +52,9 @@ final class RegionOps {
                 .inference((operands, props, regions) -> List.copyOf(operands))
                 .blockArgumentNamer((op, region) -> iterArgNames(op, region)).build());
         registry.register(OpDef.builder("stablehlo.if").summary("If operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyIf).inference((operands, props, regions) -> inferConditional(regions)).build());
+                .verifier(RegionOps::verifyIf).inference((operands, props, regions) -> inferConditional("if", operands, regions)).build());
         registry.register(OpDef.builder("stablehlo.case").summary("Case operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyCase).inference((operands, props, regions) -> inferConditional(regions)).build());
+                .verifier(RegionOps::verifyCase).inference((operands, props, regions) -> inferConditional("case", operands, regions)).build());
         registry.register(OpDef.builder("stablehlo.sort").summary("Sort operation").inherent("dimension", "is_stable")
                 .syntax(OpSyntax.GENERIC).verifier(RegionOps::verifySort)
                 .inference((operands, props, regions) -> List.copyOf(operands)).build());
@@ -182,19 +184,34 @@ final class RegionOps {
     }
 
     private static void verifyIf(Operation op) {
-        if (op.numOperands() != 1 || !RegionChecks.isI1Scalar(op.operand(0).type())) {
-            throw fail(op, "if_i1", "expects one operand 'pred' of type tensor<i1>, but got " + op.operandTypes());
-        }
+        checkSelector(op, "if", op.operandTypes(), op.regions().size());
         expectRegions(op, 2, "if_i2");
         verifyBranches(op, "if");
     }
 
     private static void verifyCase(Operation op) {
-        if (op.numOperands() != 1 || !RegionChecks.isScalarOf(op.operand(0).type(), IntegerType.I32)) {
-            throw fail(op, "case_i1", "expects one operand 'index' of type tensor<i32>, but got " + op.operandTypes());
-        }
-        if (op.regions().isEmpty()) throw fail(op, "case_c1", "expect at least one branch");
+        checkSelector(op, "case", op.operandTypes(), op.regions().size());
         verifyBranches(op, "case");
+    }
+
+    /**
+     * if_i1 / case_i1 and case_c1: the one selector operand (tensor<i1> pred, tensor<i32> index) and some branch.
+     * Run by the verifier ({@code op} given) and by the type inference ({@code op} null: no location yet).
+     */
+    private static void checkSelector(Operation op, String prefix, List<Type> operands, int branches) {
+        boolean isIf = prefix.equals("if");
+        boolean ok = operands.size() == 1 && (isIf ? RegionChecks.isI1Scalar(operands.get(0))
+                : RegionChecks.isScalarOf(operands.get(0), IntegerType.I32));
+        if (!ok) {
+            throw selectorFail(op, prefix, prefix + "_i1", "expects one operand "
+                    + (isIf ? "'pred' of type tensor<i1>" : "'index' of type tensor<i32>") + ", but got " + operands);
+        }
+        if (!isIf && branches == 0) throw selectorFail(op, prefix, "case_c1", "expect at least one branch");
+    }
+
+    private static VerificationException selectorFail(Operation op, String prefix, String rule, String message) {
+        if (op != null) return fail(op, rule, message);
+        return new VerificationException("stablehlo." + prefix, message + " (" + rule + ")", Location.UNKNOWN);
     }
 
     /** case_c2..c4 / if_c1..c3: branches take no arguments and return compatible types, the op's results. */
@@ -220,7 +237,8 @@ final class RegionOps {
     }
 
     /** The least specific type of each branch result (dimensions that differ become dynamic). */
-    private static List<Type> inferConditional(List<Region> regions) {
+    private static List<Type> inferConditional(String prefix, List<Type> operands, List<Region> regions) {
+        checkSelector(null, prefix, operands, regions.size());
         List<Type> out = new ArrayList<>(returnTypes(regions.get(0).entry()));
         for (int r = 1; r < regions.size(); r++) {
             List<Type> rt = returnTypes(regions.get(r).entry());

@@ -86,6 +86,11 @@ class ConstantAndInferenceTest {
             checked++;
             opsChecked.add(def.name());
             var inferred = ti.inferResultTypes(op.operandTypes(), op.properties(), op.regions());
+            // dot_general's result element type is the caller's choice (a preferred accumulation type); its rule
+            // gives the shape with the lhs element type, so only the shape is compared when the file chose another.
+            if (def.name().equals("stablehlo.dot_general") && op.result().type() instanceof TensorType rt) {
+                inferred = List.of(((TensorType) inferred.get(0)).withElementType(rt.elementType()));
+            }
             if (!inferred.equals(op.resultTypes())) failures.add(s + "\n   inferred: " + inferred);
         }
         System.out.printf("type inference: %d statements of %d ops, %d failures%n", checked, opsChecked.size(), failures.size());

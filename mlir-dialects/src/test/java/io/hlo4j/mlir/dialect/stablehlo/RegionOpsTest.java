@@ -29,6 +29,7 @@ import java.util.Map;
 
 import static io.hlo4j.mlir.dialect.stablehlo.RegionTestIr.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Verifiers, type inference and declarations of the region ops, against the spec's rules and hand-computed shapes. */
 class RegionOpsTest {
@@ -149,6 +150,15 @@ class RegionOpsTest {
         Operation c = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, 3))))
                 .resultType(t(F32, 2)).build();
         assertThat(infer(c)).as("least specific type of 2 and 3 is ?").containsExactly(t(F32, -1));
+        // The type rule refuses a bad selector or no branch as the verifier does, before the op exists.
+        Operation badPred = Operation.builder("stablehlo.if").operand(value(s(I32))).region(returning(a)).region(returning(b))
+                .resultType(t(F32, 2)).build();
+        assertThatThrownBy(() -> infer(badPred)).isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class)
+                .hasMessage("'stablehlo.if' op expects one operand 'pred' of type tensor<i1>, but got [tensor<i32>] (if_i1)");
+        Operation noBranch = Operation.builder("stablehlo.case").operand(value(s(I32))).resultType(t(F32, 2)).build();
+        assertThatThrownBy(() -> infer(noBranch)).hasMessage("'stablehlo.case' op expect at least one branch (case_c1)");
+        Operation badIndex = Operation.builder("stablehlo.case").operand(value(s(I64))).region(returning(a)).resultType(t(F32, 2)).build();
+        assertThatThrownBy(() -> infer(badIndex)).hasMessage("'stablehlo.case' op expects one operand 'index' of type tensor<i32>, but got [tensor<i64>] (case_i1)");
     }
 
     // ---- sort / map --------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+/**
+ * {@code run --timeout} on several simulated devices (--spmd and --devices): one device spins in a while loop that
+ * never ends while the other waits for it in an all_reduce. The run must end soon after the timeout with exit 1, one
+ * line naming the timeout, the program and where each device was, and no device thread left running.
+ */
+class RunTimeoutTest {
+    @TempDir Path dir;
+
+    /** Per device: a value equal to 7 spins forever (body lines 3-11); then the devices sum their values (body line 12). */
+    private static final String BODY = """
+                %seven = stablehlo.constant dense<7> : tensor<i32>
+                %v = stablehlo.reshape %l : (tensor<1xi32>) -> tensor<i32>
+                %r = stablehlo.while(%i = %v) : tensor<i32>
+                  cond {
+                    %c = stablehlo.compare EQ, %i, %seven : (tensor<i32>, tensor<i32>) -> tensor<i1>
+                    stablehlo.return %c : tensor<i1>
+                  } do {
+                    %j = stablehlo.add %i, %seven : tensor<i32>
+                    %k = stablehlo.subtract %j, %seven : tensor<i32>
+                    stablehlo.return %k : tensor<i32>
+                  }
+                %s = "stablehlo.all_reduce"(%r) ({
+                  ^bb0(%a: tensor<i32>, %b: tensor<i32>):
+                    %t = stablehlo.add %a, %b : tensor<i32>
+                    stablehlo.return %t : tensor<i32>
+                }) {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<i32>) -> tensor<i32>
+                %o = stablehlo.reshape %s : (tensor<i32>) -> tensor<1xi32>
+            """;
+
+    /** The body in a shard_map over a 2-device mesh: each device holds one element of the global tensor<2xi32>. */
+    private static final String SPMD = """
+            module @m attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+              sdy.mesh @mesh = <["x"=2]>
+              func.func @main(%x: tensor<2xi32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> (tensor<2xi32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) {
+                %y = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}]>] out_shardings=[<@mesh, [{"x"}]>] manual_axes={"x"} (%l: tensor<1xi32>) {
+            """ + BODY + """
+                  sdy.return %o : tensor<1xi32>
+                } : (tensor<2xi32>) -> tensor<2xi32>
+                return %y : tensor<2xi32>
+              }
+            }
+            """;
+
+    /** The body as the program every device of {@code --devices 2} runs, on its own input. */
+    private static final String REPLICATED = """
+            func.func @main(%l: tensor<1xi32>) -> tensor<1xi32> {
+            """ + BODY + """
+              return %o : tensor<1xi32>
+            }
+            """;
+
+    private Path npy(String name, int... values) throws IOException {
+        Path p = dir.resolve(name);
+        Npy.write(p, HostArray.fromLongs(TensorType.of(IntegerType.I32, values.length), java.util.Arrays.stream(values).asLongStream().toArray()));
+        return p;
+    }
+
+    private static Cli.Run runWithin20s(String... args) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Cli.run(args));
+    }
+
+    private static void noDeviceThreadLeft() {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            assertThat(t.getName().startsWith("hlo4j-device-") && t.isAlive()).as(t.getName() + " still running").isFalse();
+        }
+    }
+
+    @Test
+    void spmdRunStopsAtTheTimeoutNamingEveryDevice() throws IOException {
+        Path f = dir.resolve("spin.mlir");
+        Files.writeString(f, SPMD);
+        // Neither value is 7: the loops end at once and each device holds 5 + 6.
+        Cli.Run ok = runWithin20s("run", f.toString(), "--spmd", "--input", npy("ok.npy", 5, 6).toString(), "--timeout", "60",
+                "-o", dir.resolve("out").toString());
+        assertThat(ok.code()).as(ok.toString()).isZero();
+        assertThat(Npy.read(dir.resolve("out/result0.npy")).toLongArray()).containsExactly(11, 11);
+
+        long t0 = System.nanoTime();
+        Cli.Run r = runWithin20s("run", f.toString(), "--spmd", "--input", npy("spin.npy", 5, 7).toString(), "--timeout", "1");
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(s).as(r.toString()).isBetween(1.0, 20.0);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1)
+                .startsWith("hlo4j: " + f + ":")
+                .contains(": @main stopped by --timeout 1 s: evaluation ran past its deadline on 2 of 2 simulated devices: "
+                        + "device 0 waiting in stablehlo.all_reduce (" + f + ":16:5) in @main; ")
+                .containsPattern("; device 1 at stablehlo\\.[a-z]+ \\(" + java.util.regex.Pattern.quote(f.toString()) + ":(9|10|12|13|14):\\d+\\) in stablehlo\\.while \\("
+                        + java.util.regex.Pattern.quote(f.toString()) + ":7:5\\) in @main$");
+        noDeviceThreadLeft();
+    }
+
+    @Test
+    void replicatedRunStopsAtTheTimeoutNamingEveryDevice() throws IOException {
+        Path f = dir.resolve("spin.mlir");
+        Files.writeString(f, REPLICATED);
+        Path five = npy("five.npy", 5), six = npy("six.npy", 6), seven = npy("seven.npy", 7);
+        Cli.Run ok = runWithin20s("run", f.toString(), "--devices", "2", "--input", five.toString(), "--input", six.toString(), "--timeout", "60",
+                "-o", dir.resolve("out").toString());
+        assertThat(ok.code()).as(ok.toString()).isZero();
+        assertThat(Npy.read(dir.resolve("out/device1/result0.npy")).toLongArray()).containsExactly(11);
+
+        long t0 = System.nanoTime();
+        Cli.Run r = runWithin20s("run", f.toString(), "--devices", "2", "--input", five.toString(), "--input", seven.toString(), "--timeout", "1");
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(s).as(r.toString()).isBetween(1.0, 20.0);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1)
+                .startsWith("hlo4j: " + f + ":")
+                .contains(": @main stopped by --timeout 1 s: evaluation ran past its deadline on 2 of 2 simulated devices: "
+                        + "device 0 waiting in stablehlo.all_reduce (" + f + ":13:5) in @main; device 1 at stablehlo.")
+                .contains(" in stablehlo.while (" + f + ":4:5) in @main");
+        noDeviceThreadLeft();
+    }
+}

@@ -1,0 +1,17 @@
+package io.hlo4j.compiler.batch;
+
+import io.hlo4j.mlir.ir.Operation;
+
+import java.util.List;
+
+/**
+ * The batching rule of one op, attached to its {@link io.hlo4j.mlir.registry.OpDef} with
+ * {@code def.attach(BatchRule.class, rule)} (see {@link BatchRules}). {@code op} is the op of the unbatched
+ * function; {@code args} holds its operands in the batched program, each with its batch dimension or none (at least
+ * one input is batched, else the op is copied without asking the rule). The rule emits the batched op through
+ * {@code b} and returns one {@link Batched} per result.
+ */
+@FunctionalInterface
+public interface BatchRule {
+    List<Batched> batch(Batcher b, Operation op, List<Batched> args);
+}

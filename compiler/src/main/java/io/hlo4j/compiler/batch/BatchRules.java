@@ -1,0 +1,43 @@
+package io.hlo4j.compiler.batch;
+
+import io.hlo4j.mlir.registry.OpDef;
+import io.hlo4j.mlir.registry.OpRegistry;
+
+/**
+ * Attaches every batching rule to the global op registry, once, the way {@code VjpRules} attaches gradient rules:
+ * one rule per op, on the op's {@link OpDef}. An op without a rule is refused by {@link Batching} when one of its
+ * inputs is batched (an op whose inputs are all unbatched is copied as it is and needs none).
+ */
+public final class BatchRules {
+    private static boolean installed;
+
+    private BatchRules() {}
+
+    public static synchronized void install() {
+        if (installed) return;
+        Installer in = new Installer(OpRegistry.global());
+        ElementwiseBatchRules.install(in);
+        ShapeBatchRules.install(in);
+        ReduceDotBatchRules.install(in);
+        IndexingBatchRules.install(in);
+        ControlFlowBatchRules.install(in);
+        installed = true;
+    }
+
+    /** Registration helper: refuses names the registry does not know, so a typo cannot silently drop a rule. */
+    static final class Installer {
+        private final OpRegistry registry;
+
+        Installer(OpRegistry registry) { this.registry = registry; }
+
+        OpRegistry registry() { return registry; }
+
+        void rule(String opName, BatchRule rule) { def(opName).attach(BatchRule.class, rule); }
+
+        private OpDef def(String opName) {
+            OpDef d = registry.lookup(opName);
+            if (d == null) throw new IllegalStateException("batching registration names unknown op '" + opName + "'");
+            return d;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+/**
+ * {@code vmap} at the IR level: {@link io.hlo4j.compiler.batch.Batching} maps a {@code func.func} over a new batch
+ * dimension. Every value of the function carries its batch dimension, or none when it does not depend on a batched
+ * argument ({@link io.hlo4j.compiler.batch.Batched}); an op whose inputs are all unbatched is copied as it is, any
+ * other op is rewritten by the {@link io.hlo4j.compiler.batch.BatchRule} attached to its
+ * {@link io.hlo4j.mlir.registry.OpDef}, beside its VJP rule. An op without a rule is refused by name at the user's
+ * line; there is never a per-example loop.
+ */
+package io.hlo4j.compiler.batch;

@@ -1,0 +1,117 @@
+package io.hlo4j.compiler.batch;
+
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.verify.ModuleVerifier;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.Interpreter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The batching oracle at the IR level: {@code vmap} of the module's first function, printed and parsed back and
+ * verified, run once on the interpreter, equals the function run per example with the results stacked.
+ */
+final class BatchCheck {
+    private BatchCheck() {}
+
+    static HostArray uniform(Random r, TensorType t) {
+        double[] v = new double[(int) t.numElements()];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() * 2 - 1;
+        return HostArray.fromDoubles(t, v);
+    }
+
+    /** {@code inAxes}/{@code outAxes}: {@link Batched#NONE} for none. Returns the batched module's text. */
+    static String check(String funcText, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs) {
+        Module m = MlirParser.parseModule("module {\n" + funcText + "\n}\n", "test.mlir");
+        Operation f = m.functions().get(0);
+        String name = ((StringAttr) f.attr("sym_name")).value();
+        Operation vf = Batching.vmap(f, inAxes, outAxes, size, "batched");
+        Module vm = Module.of("b", null, List.of(vf), f.location());
+        ModuleVerifier.verify(vm);
+        String text = MlirPrinter.print(vm);
+        Module back = MlirParser.parseModule(text, "batched.mlir");
+        ModuleVerifier.verify(back);
+        List<HostArray> got = new Interpreter(back).runHost("batched", batchedArgs);
+        Interpreter single = new Interpreter(m);
+        List<List<HostArray>> per = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            List<HostArray> ex = new ArrayList<>();
+            for (int a = 0; a < batchedArgs.size(); a++) {
+                ex.add(inAxes[a] == Batched.NONE ? batchedArgs.get(a) : take(batchedArgs.get(a), inAxes[a], i));
+            }
+            per.add(single.runHost(name, ex));
+        }
+        for (int j = 0; j < got.size(); j++) {
+            List<HostArray> col = new ArrayList<>();
+            for (List<HostArray> p : per) col.add(p.get(j));
+            HostArray want = outAxes[j] == Batched.NONE ? col.get(0) : stack(col, outAxes[j]);
+            assertThat(got.get(j).shape()).as("result %d shape", j).containsExactly(want.shape());
+            double[] g = got.get(j).toDoubleArray(), w = want.toDoubleArray();
+            for (int k = 0; k < g.length; k++) assertThat(g[k]).as("result %d element %d", j, k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-12));
+        }
+        return text;
+    }
+
+    static HostArray take(HostArray x, int axis, int i) {
+        long[] s = x.shape(), out = new long[s.length - 1];
+        for (int d = 0, j = 0; d < s.length; d++) if (d != axis) out[j++] = s[d];
+        TensorType t = x.type().withShape(out);
+        double[] v = new double[(int) t.numElements()];
+        long[] idx = new long[s.length];
+        for (int k = 0; k < v.length; k++) {
+            long rem = k;
+            for (int d = s.length - 1; d >= 0; d--) {
+                if (d == axis) { idx[d] = i; continue; }
+                idx[d] = rem % s[d];
+                rem /= s[d];
+            }
+            v[k] = x.getDouble(flat(s, idx));
+        }
+        return build(t, v);
+    }
+
+    static HostArray stack(List<HostArray> xs, int axis) {
+        long[] s = xs.get(0).shape(), out = new long[s.length + 1];
+        for (int d = 0, j = 0; d < out.length; d++) out[d] = d == axis ? xs.size() : s[j++];
+        TensorType t = xs.get(0).type().withShape(out);
+        double[] v = new double[(int) t.numElements()];
+        long[] idx = new long[out.length];
+        for (int k = 0; k < v.length; k++) {
+            long rem = k;
+            for (int d = out.length - 1; d >= 0; d--) { idx[d] = rem % out[d]; rem /= out[d]; }
+            long[] inner = new long[s.length];
+            for (int d = 0, j = 0; d < out.length; d++) if (d != axis) inner[j++] = idx[d];
+            v[k] = xs.get((int) idx[axis]).getDouble(flat(s, inner));
+        }
+        return build(t, v);
+    }
+
+    private static int flat(long[] shape, long[] idx) {
+        long f = 0;
+        for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
+        return (int) f;
+    }
+
+    private static HostArray build(TensorType t, double[] v) {
+        if (t.elementType() instanceof FloatType) return HostArray.fromDoubles(t, v);
+        if (t.elementType() instanceof IntegerType it && it.width() == 1) {
+            boolean[] b = new boolean[v.length];
+            for (int k = 0; k < v.length; k++) b[k] = v[k] != 0;
+            return HostArray.fromBooleans(t, b);
+        }
+        long[] l = new long[v.length];
+        for (int k = 0; k < v.length; k++) l[k] = (long) v[k];
+        return HostArray.fromLongs(t, l);
+    }
+}

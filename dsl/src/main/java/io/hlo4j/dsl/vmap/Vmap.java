@@ -1,0 +1,188 @@
+package io.hlo4j.dsl.vmap;
+
+import io.hlo4j.compiler.ad.Cloner;
+import io.hlo4j.compiler.batch.Batched;
+import io.hlo4j.compiler.batch.Batching;
+import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Spec;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.Trace;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.Traced;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code vmap}: maps a traced function over a batch dimension of its arguments, as {@code jax.vmap} does. The
+ * function is traced once on one example (each batched argument without its batch dimension), the trace is batched
+ * by {@link Batching} (each op by its batching rule, no per-example loop) and the result is inlined into the
+ * caller's trace, so vmap composes with {@code jit}, {@code grad} (vmap of grad gives per-example gradients) and
+ * itself.
+ *
+ * <p>{@code inAxes} has one entry per argument: the batch dimension of every leaf of that argument, or {@code null}
+ * for an argument shared by all examples; negative axes count from the end. {@code outAxes} has one entry per
+ * element of the returned list (or one entry for all results): where the batch dimension goes in each result leaf,
+ * {@code null} for a result that does not depend on the batch. Like {@link io.hlo4j.dsl.grad.Grad}, the function must
+ * not capture tensors of the enclosing trace: pass what it reads as arguments.
+ */
+public final class Vmap {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    private Vmap() {}
+
+    /** Every argument batched at dimension 0, every result too. */
+    public static TracedFunction vmap(TracedFunction fn) { return vmap(fn, new Integer[]{0}, new Integer[]{0}); }
+
+    /**
+     * {@code fn} mapped over the batch dimensions {@code inAxes} (one per argument; a single entry applies to all);
+     * results get it at {@code outAxes} (one per element of a returned list, or a single entry for all).
+     */
+    public static TracedFunction vmap(TracedFunction fn, Integer[] inAxes, Integer[] outAxes) {
+        Integer[] in = inAxes.clone(), out = outAxes.clone();
+        return args -> apply(fn, in, out, args);
+    }
+
+    /** {@code axes(0, null)}: readable axis lists with nulls. */
+    public static Integer[] axes(Integer... axes) { return axes; }
+
+    private static Object apply(TracedFunction fn, Integer[] inAxes, Integer[] outAxes, Object[] args) {
+        Location loc = SourceLoc.here();
+        Trace outer = Trace.current("vmap", loc);
+        if (inAxes.length != 1 && inAxes.length != args.length) {
+            throw new DslException("vmap", inAxes.length + " in_axes " + text(inAxes) + " for " + args.length + " arguments", loc);
+        }
+        List<Value> flat = new ArrayList<>();
+        List<Integer> flatAxes = new ArrayList<>();
+        List<Object> specTrees = new ArrayList<>();
+        long size = -1;
+        String sizeFrom = null;
+        for (int a = 0; a < args.length; a++) {
+            Integer axis = inAxes.length == 1 ? inAxes[0] : inAxes[a];
+            List<Object> leaves = new ArrayList<>();
+            Pytree.Def d;
+            try {
+                d = Pytree.flatten(args[a], leaves);
+            } catch (IllegalArgumentException e) {
+                throw new DslException("vmap", "argument #" + a + " is not a pytree of tensors: " + e.getMessage(), loc, e);
+            }
+            List<String> paths = Pytree.paths(d);
+            List<Spec> specs = new ArrayList<>();
+            for (int i = 0; i < leaves.size(); i++) {
+                if (!(leaves.get(i) instanceof Tensor t)) {
+                    throw new DslException("vmap", "argument #" + a + " has a non-tensor leaf " + leaves.get(i), loc);
+                }
+                String where = "argument #" + a + (paths.get(i).isEmpty() ? "" : " leaf " + paths.get(i)) + " (" + t.describe() + ")";
+                TensorType tt = (TensorType) t.value().type();
+                flat.add(t.value());
+                if (axis == null) {
+                    flatAxes.add(Batched.NONE);
+                    specs.add(Spec.of(tt));
+                    continue;
+                }
+                int ax = axis < 0 ? axis + tt.rank() : axis;
+                if (ax < 0 || ax >= tt.rank()) {
+                    throw new DslException("vmap", "in_axes " + axis + " is out of range for " + where, loc);
+                }
+                long n = tt.dim(ax);
+                if (size >= 0 && n != size) {
+                    throw new DslException("vmap", "batch sizes differ: " + where + " has " + n + " at axis " + ax + " but "
+                            + sizeFrom + " has " + size, loc);
+                }
+                if (size < 0) { size = n; sizeFrom = where + " at axis " + ax; }
+                flatAxes.add(ax);
+                specs.add(Spec.of(removeDim(tt, ax)));
+            }
+            specTrees.add(Pytree.unflatten(d, specs.iterator()));
+        }
+        if (size < 0) throw new DslException("vmap", "no argument is batched (in_axes " + text(inAxes) + ")", loc);
+        String name = "hlo4j_vmap_body_" + COUNTER.getAndIncrement();
+        Traced traced = Jit.traceFunction(name, fn, specTrees.toArray());
+        io.hlo4j.mlir.ir.Walker.walk(traced.function(), op -> {
+            if (op.name().equals("func.call")) {
+                throw new DslException("vmap", "the mapped function calls " + op.attr("callee") + " (a checkpointed or custom-derivative "
+                        + "function traced under an enclosing grad); vmap needs one function: apply grad inside vmap instead", op.location());
+            }
+        });
+        int[] outFlat = outAxes(traced, outAxes, loc);
+        Operation batched;
+        try {
+            batched = Batching.vmap(traced.function(), flatAxes.stream().mapToInt(Integer::intValue).toArray(), outFlat, size,
+                    name + "_batched");
+        } catch (DslException e) {
+            throw e;
+        } catch (Hlo4jException e) {
+            Location at = e.location() instanceof Location.Unknown ? loc : e.location();
+            String msg = e.getMessage().startsWith("vmap: ") ? e.getMessage().substring(6) : e.getMessage();
+            throw new DslException("vmap", msg, at, e);
+        }
+        List<Value> outs = inline(outer.ir(), batched, flat, loc);
+        List<Tensor> ts = new ArrayList<>();
+        for (Value v : outs) ts.add(new Tensor(v));
+        return Pytree.unflatten(traced.outputDef(), ts.iterator());
+    }
+
+    /** One out axis per result leaf, from one axis per element of a returned list (or one for all). */
+    private static int[] outAxes(Traced traced, Integer[] outAxes, Location loc) {
+        Pytree.Def od = traced.outputDef();
+        List<Integer> perLeaf = new ArrayList<>();
+        if (outAxes.length == 1) {
+            for (int i = 0; i < od.leafCount(); i++) perLeaf.add(outAxes[0]);
+        } else if (od instanceof Pytree.ListDef l && l.children().size() == outAxes.length) {
+            for (int k = 0; k < outAxes.length; k++) for (int i = 0; i < l.children().get(k).leafCount(); i++) perLeaf.add(outAxes[k]);
+        } else {
+            throw new DslException("vmap", outAxes.length + " out_axes " + text(outAxes) + " do not match the function's results "
+                    + traced.resultSpecs() + " (give one per element of the returned list, or one for all)", loc);
+        }
+        int[] out = new int[perLeaf.size()];
+        for (int i = 0; i < out.length; i++) {
+            Integer a = perLeaf.get(i);
+            int rank = traced.resultSpecs().get(i).shape().dims().length;
+            if (a == null) { out[i] = Batched.NONE; continue; }
+            int ax = a < 0 ? a + rank + 1 : a;
+            if (ax < 0 || ax > rank) {
+                throw new DslException("vmap", "out_axes " + a + " is out of range for result " + i + " " + traced.resultSpecs().get(i), loc);
+            }
+            out[i] = ax;
+        }
+        return out;
+    }
+
+    private static TensorType removeDim(TensorType t, int dim) {
+        long[] s = t.shape(), out = new long[s.length - 1];
+        for (int i = 0, j = 0; i < s.length; i++) if (i != dim) out[j++] = s[i];
+        return t.withShape(out);
+    }
+
+    /** Copies the batched function's body into the caller's trace, its arguments replaced by the caller's values. */
+    private static List<Value> inline(IrBuilder b, Operation func, List<Value> args, Location loc) {
+        Block body = func.region(0).entry();
+        Map<Value, Value> map = new IdentityHashMap<>();
+        for (int i = 0; i < args.size(); i++) map.put(body.argument(i), args.get(i));
+        Operation ret = body.terminator();
+        for (Operation op : body.operations()) {
+            if (op == ret) break;
+            Operation c = b.append(Cloner.copy(op, map), op.location());
+            for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
+        }
+        List<Value> outs = new ArrayList<>();
+        for (Value v : ret.operands()) outs.add(Cloner.lookup(map, v, ret));
+        return outs;
+    }
+
+    private static String text(Integer[] axes) { return Arrays.toString(axes).replace("null", "none"); }
+}

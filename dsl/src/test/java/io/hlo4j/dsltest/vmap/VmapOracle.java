@@ -1,0 +1,158 @@
+package io.hlo4j.dsltest.vmap;
+
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.dsl.vmap.Vmap;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The oracle of every vmap test: the unbatched function run on each example separately (on the interpreter) and the
+ * results stacked along the out axis must equal the vmapped function run once on the whole batch.
+ */
+final class VmapOracle {
+    private VmapOracle() {}
+
+    static HostArray f64(long[] shape, long seed) {
+        Random r = new Random(seed);
+        TensorType t = TensorType.of(FloatType.F64, shape);
+        double[] v = new double[(int) t.numElements()];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() * 2 - 1;
+        return HostArray.fromDoubles(t, v);
+    }
+
+    static HostArray f32(long[] shape, long seed) { return f64(shape, seed).convert(FloatType.F32); }
+
+    static HostArray i32(long[] shape, long seed, long bound) {
+        Random r = new Random(seed);
+        TensorType t = TensorType.of(IntegerType.I32, shape);
+        long[] v = new long[(int) t.numElements()];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextInt((int) bound);
+        return HostArray.fromLongs(t, v);
+    }
+
+    /** Example {@code i} of {@code x} along {@code axis}. */
+    static HostArray take(HostArray x, int axis, int i) {
+        long[] s = x.shape();
+        long[] out = new long[s.length - 1];
+        for (int d = 0, j = 0; d < s.length; d++) if (d != axis) out[j++] = s[d];
+        int n = (int) x.type().withShape(out).numElements();
+        long[] idx = new long[s.length];
+        int[] src = new int[n];
+        for (int k = 0; k < n; k++) {
+            long rem = k;
+            for (int d = s.length - 1; d >= 0; d--) {
+                if (d == axis) { idx[d] = i; continue; }
+                idx[d] = rem % s[d];
+                rem /= s[d];
+            }
+            src[k] = flat(s, idx);
+        }
+        return pick(x, x.type().withShape(out), src);
+    }
+
+    /** The examples stacked along a new dimension {@code axis}. */
+    static HostArray stack(List<HostArray> xs, int axis) {
+        long[] s = xs.get(0).shape();
+        long[] out = new long[s.length + 1];
+        for (int d = 0, j = 0; d < out.length; d++) out[d] = d == axis ? xs.size() : s[j++];
+        TensorType t = xs.get(0).type().withShape(out);
+        int n = (int) t.numElements();
+        double[] v = new double[n];
+        long[] idx = new long[out.length];
+        for (int k = 0; k < n; k++) {
+            long rem = k;
+            for (int d = out.length - 1; d >= 0; d--) { idx[d] = rem % out[d]; rem /= out[d]; }
+            long[] inner = new long[s.length];
+            for (int d = 0, j = 0; d < out.length; d++) if (d != axis) inner[j++] = idx[d];
+            v[k] = xs.get((int) idx[axis]).getDouble(flat(s, inner));
+        }
+        return build(t, v);
+    }
+
+    private static int flat(long[] shape, long[] idx) {
+        long f = 0;
+        for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
+        return (int) f;
+    }
+
+    private static HostArray pick(HostArray x, TensorType t, int[] src) {
+        double[] v = new double[src.length];
+        for (int k = 0; k < src.length; k++) v[k] = x.getDouble(src[k]);
+        return build(t, v);
+    }
+
+    private static HostArray build(TensorType t, double[] v) {
+        if (t.elementType() instanceof FloatType) return HostArray.fromDoubles(t, v);
+        if (t.elementType() instanceof IntegerType it && it.width() == 1) {
+            boolean[] b = new boolean[v.length];
+            for (int k = 0; k < v.length; k++) b[k] = v[k] != 0;
+            return HostArray.fromBooleans(t, b);
+        }
+        long[] l = new long[v.length];
+        for (int k = 0; k < v.length; k++) l[k] = (long) v[k];
+        return HostArray.fromLongs(t, l);
+    }
+
+    /**
+     * Runs {@code vmap(fn, inAxes, outAxes)} on {@code args} and checks each result leaf against the per-example
+     * runs of {@code fn}, stacked. Arguments are single arrays (one leaf each); returns the vmapped results.
+     */
+    static List<HostArray> check(TracedFunction fn, Integer[] inAxes, Integer[] outAxes, HostArray... args) {
+        List<HostArray> got = leaves(Jit.jit("vmapped", Vmap.vmap(fn, inAxes, outAxes)).call((Object[]) args));
+        long n = -1;
+        for (int a = 0; a < args.length; a++) {
+            Integer ax = inAxes.length == 1 ? inAxes[0] : inAxes[a];
+            if (ax != null) n = args[a].shape()[ax < 0 ? ax + args[a].rank() : ax];
+        }
+        Jit single = Jit.jit("single", fn);
+        List<List<HostArray>> perExample = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Object[] ex = new Object[args.length];
+            for (int a = 0; a < args.length; a++) {
+                Integer ax = inAxes.length == 1 ? inAxes[0] : inAxes[a];
+                ex[a] = ax == null ? args[a] : take(args[a], ax < 0 ? ax + args[a].rank() : ax, i);
+            }
+            perExample.add(leaves(single.call(ex)));
+        }
+        assertThat(got).hasSameSizeAs(perExample.get(0));
+        for (int j = 0; j < got.size(); j++) {
+            Integer ax = outAxes.length == 1 ? outAxes[0] : outAxes[j];
+            List<HostArray> col = new ArrayList<>();
+            for (List<HostArray> ex : perExample) col.add(ex.get(j));
+            HostArray want;
+            if (ax == null) {
+                want = col.get(0);
+            } else {
+                int rank = col.get(0).rank();
+                want = stack(col, ax < 0 ? ax + rank + 1 : ax);
+            }
+            assertThat(got.get(j).shape()).as("result %d shape", j).containsExactly(want.shape());
+            assertClose(got.get(j), want, "result " + j);
+        }
+        return got;
+    }
+
+    static void assertClose(HostArray got, HostArray want, String what) {
+        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
+        double tol = got.elementType() == FloatType.F32 ? 1e-5 : 1e-11;
+        for (int k = 0; k < g.length; k++) {
+            assertThat(g[k]).as("%s element %d", what, k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(tol * Math.max(1, Math.abs(w[k]))));
+        }
+    }
+
+    static List<HostArray> leaves(Object tree) {
+        List<HostArray> out = new ArrayList<>();
+        for (Object o : Pytree.leaves(tree)) out.add((HostArray) o);
+        return out;
+    }
+}

@@ -1,0 +1,217 @@
+// Compilation: the compile options' protobuf wire format checked field by field, the two programs
+// recognised from the StableHLO text, and what an executable reports (outputs, devices, cost,
+// memory, optimized program, serialization).
+#include "pjrt_mock.h"
+#include "hlo_fixtures.h"
+
+// Reads one varint; returns false past the end or on an over-long varint.
+static bool varint(const unsigned char **p, const unsigned char *end, uint64_t *out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (*p >= end) return false;
+    unsigned char b = *(*p)++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) { *out = v; return true; }
+  }
+  return false;
+}
+// Walks one message; for each varint field in `want` (field numbers) stores its value. Returns false
+// if the bytes are not well-formed protobuf. If `sub` is non-zero, the length-delimited field `sub`
+// is returned through sub_p/sub_len.
+static bool walk(const unsigned char *p, const unsigned char *end, const int *want, int64_t *vals, int nwant,
+                 int sub, const unsigned char **sub_p, size_t *sub_len) {
+  while (p < end) {
+    uint64_t tag, v;
+    if (!varint(&p, end, &tag) || (tag >> 3) == 0) return false;
+    int field = (int)(tag >> 3);
+    switch (tag & 7) {
+      case 0:
+        if (!varint(&p, end, &v)) return false;
+        for (int i = 0; i < nwant; i++) if (want[i] == field) vals[i] = (int64_t)v;
+        break;
+      case 1: if (end - p < 8) return false; p += 8; break;
+      case 5: if (end - p < 4) return false; p += 4; break;
+      case 2:
+        if (!varint(&p, end, &v) || v > (uint64_t)(end - p)) return false;
+        if (field == sub && sub_p) { *sub_p = p; *sub_len = (size_t)v; }
+        p += v;
+        break;
+      default: return false;
+    }
+  }
+  return p == end;
+}
+
+Err *Client_Compile(Client_Compile_Args *a) {
+  ENTER(Client_Compile_Args, a, executable, "PJRT_Client_Compile", a->client);
+  TRY(check_client(a->client, "PJRT_Client_Compile"));
+  const Program *pr = a->program;
+  if (pr == NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: program is NULL");
+  if (pr->struct_size < SS(Program, format_size))
+    return err(INVALID_ARGUMENT, "Unexpected PJRT_Program size: expected %zu, got %zu", SS(Program, format_size), pr->struct_size);
+  if (pr->format == NULL || pr->format_size != 4 || memcmp(pr->format, "mlir", 4) != 0)
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: unsupported program format '%.*s'", (int)pr->format_size, pr->format ? pr->format : "");
+  if (pr->code == NULL || pr->code_size == 0) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: empty program");
+  if (a->options == NULL || a->options_size == 0) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: compile options are empty");
+  // CompileOptionsProto: field 3 = ExecutableBuildOptionsProto; field 6 must stay empty.
+  const unsigned char *o = (const unsigned char *)a->options, *ebo = NULL;
+  size_t ebo_len = 0;
+  int top_want[1] = {6};
+  int64_t top_vals[1] = {0};
+  if (!walk(o, o + a->options_size, top_want, top_vals, 1, 3, &ebo, &ebo_len))
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: compile options (%zu bytes) are not a valid CompileOptionsProto", a->options_size);
+  if (ebo == NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: executable_build_options (field 3) missing");
+  int want[5] = {1, 4, 5, 23, 3};  // device_ordinal, num_replicas, num_partitions, process_count, debug_options
+  int64_t vals[5] = {0, 0, 0, 0, 0};
+  const unsigned char *dbg = NULL;
+  size_t dbg_len = 0;
+  if (!walk(ebo, ebo + ebo_len, want, vals, 5, 3, &dbg, &dbg_len))
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: executable_build_options are malformed");
+  if (dbg != NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: mock refuses a DebugOptions (it would replace XLA's defaults)");
+  if (vals[0] != -1) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: device_ordinal must be -1, got %lld", (long long)vals[0]);
+  if (vals[3] != 1) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: process_count must be 1, got %lld", (long long)vals[3]);
+  int64_t devices = vals[1] * vals[2];
+  if (vals[1] < 1 || vals[2] < 1 || devices > a->client->num_devices)
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: %lld replicas x %lld partitions do not fit %d devices",
+               (long long)vals[1], (long long)vals[2], a->client->num_devices);
+  // The program: recognised by its op, as StableHLO text.
+  int program = 0;
+  char *text = strndup(pr->code, pr->code_size);
+  if (strstr(text, "func.func") == NULL) {
+    free(text);
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: program text has no func.func");
+  }
+  int ops = 0;  // the mock runs programs of exactly one stablehlo op
+  for (const char *q = text; (q = strstr(q, "stablehlo.")) != NULL; q++) ops++;
+  if (ops == 1 && strstr(text, "stablehlo.dot")) program = PROG_DOT;
+  else if (ops == 1 && strstr(text, "stablehlo.add")) program = PROG_ADD;
+  free(text);
+  if (program == 0)
+    return err(UNIMPLEMENTED, "PJRT_Client_Compile: the mock runs only a single stablehlo.add or stablehlo.dot_general; got a program of %zu bytes with %d stablehlo ops for %lld replica(s) x %lld partition(s)",
+               pr->code_size, ops, (long long)vals[1], (long long)vals[2]);
+  Loaded *l = calloc(1, sizeof *l);
+  *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices};
+  atomic_fetch_add(&live[K_LOADED], 1);
+  a->executable = l;
+  return NULL;
+}
+Err *Loaded_Destroy(Loaded_Destroy_Args *a) {
+  ENTER(Loaded_Destroy_Args, a, executable, "PJRT_LoadedExecutable_Destroy", NULL);
+  TRY(check_loaded(a->executable, "PJRT_LoadedExecutable_Destroy"));
+  a->executable->magic = 0;
+  free(a->executable);
+  atomic_fetch_sub(&live[K_LOADED], 1);
+  return NULL;
+}
+Err *Loaded_GetExecutable(GetExecutable_Args *a) {
+  ENTER(GetExecutable_Args, a, executable, "PJRT_LoadedExecutable_GetExecutable", NULL);
+  TRY(check_loaded(a->loaded, "PJRT_LoadedExecutable_GetExecutable"));
+  Exec *e = calloc(1, sizeof *e);
+  e->magic = MAGIC_EXEC;
+  e->loaded = a->loaded;
+  atomic_fetch_add(&live[K_EXEC], 1);
+  a->executable = e;
+  return NULL;
+}
+Err *Exec_Destroy(Exec_Destroy_Args *a) {
+  ENTER(Exec_Destroy_Args, a, executable, "PJRT_Executable_Destroy", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_Destroy: not an executable");
+  a->executable->magic = 0;
+  free(a->executable);
+  atomic_fetch_sub(&live[K_EXEC], 1);
+  return NULL;
+}
+Err *Exec_NumOutputs(NumOutputs_Args *a) {
+  ENTER(NumOutputs_Args, a, num_outputs, "PJRT_Executable_NumOutputs", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_NumOutputs: not an executable");
+  a->num_outputs = 1;
+  return NULL;
+}
+Err *Loaded_AddressableDevices(Loaded_Devices_Args *a) {
+  ENTER(Loaded_Devices_Args, a, num_devices, "PJRT_LoadedExecutable_AddressableDevices", NULL);
+  TRY(check_loaded(a->executable, "PJRT_LoadedExecutable_AddressableDevices"));
+  a->devices = a->executable->client->device_ptrs;
+  a->num_devices = (size_t)a->executable->num_devices;
+  return NULL;
+}
+
+// Cost analysis: the mock's own numbers (add of 2x3: 6 flops; 2x3 . 3x2 dot: 24), owned by the executable.
+Err *Exec_CostAnalysis(CostAnalysis_Args *a) {
+  ENTER(CostAnalysis_Args, a, properties, "PJRT_Executable_GetCostAnalysis", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCostAnalysis: not an executable");
+  TRY(injected("PJRT_Executable_GetCostAnalysis", a->executable->loaded->client));  // also the client's "mock_fail" option
+  Exec *e = a->executable;
+  float flops = e->loaded->program == PROG_DOT ? 24.0f : 6.0f;
+  e->cost[0] = (NamedValue){SS(NamedValue, value_size), NULL, "flops", 5, 3, {.f = flops}, 1};
+  e->cost[1] = (NamedValue){SS(NamedValue, value_size), NULL, "bytes accessed", 14, 3, {.f = 72.0f}, 1};
+  a->properties = e->cost;
+  a->num_properties = 2;
+  return NULL;
+}
+// Memory stats: distinct values per field, so a misplaced offset shows.
+Err *Exec_MemoryStats(MemoryStats_Args *a) {
+  ENTER(MemoryStats_Args, a, v[9], "PJRT_Executable_GetCompiledMemoryStats", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_GetCompiledMemoryStats: not an executable");
+  TRY(injected("PJRT_Executable_GetCompiledMemoryStats", a->executable->loaded->client));  // also the client's "mock_fail" option
+  int n = a->struct_size >= sizeof(MemoryStats_Args) ? 12 : 10;  // peak/total only for callers that have them
+  for (int i = 0; i < n; i++) a->v[i] = 1001 + i;
+  return NULL;
+}
+
+// Optimized program, two-phase like a real plugin: code NULL -> code_size; then the bytes. Like the CUDA
+// plugin, the format is "hlo_with_config" (HloModuleProtoWithConfig). The bytes are the fixtures of
+// hlo_fixtures.h (generated by io.hlo4j.runtime.hlo.HloFixtures): the dot or add module for a
+// single-device compile, the 8-way SPMD module with collectives for a compile over several devices.
+Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
+  ENTER(OptimizedProgram_Args, a, program, "PJRT_Executable_OptimizedProgram", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: not an executable");
+  TRY(injected("PJRT_Executable_OptimizedProgram", a->executable->loaded->client));  // also the client's "mock_fail" option
+  Program *p = a->program;
+  if (p == NULL || p->struct_size < SS(Program, format_size)) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: bad PJRT_Program");
+  const Loaded *l = a->executable->loaded;
+  const unsigned char *bytes = l->num_devices > 1 ? hlo_fixture_spmd : l->program == PROG_DOT ? hlo_fixture_dot : hlo_fixture_add;
+  size_t n = l->num_devices > 1 ? sizeof hlo_fixture_spmd : l->program == PROG_DOT ? sizeof hlo_fixture_dot : sizeof hlo_fixture_add;
+  p->format = "hlo_with_config";
+  p->format_size = 15;
+  if (p->code == NULL) { p->code_size = n; return NULL; }
+  if (p->code_size < n) return err(INVALID_ARGUMENT, "PJRT_Executable_OptimizedProgram: code_size %zu < %zu", p->code_size, n);
+  memcpy(p->code, bytes, n);
+  p->code_size = n;
+  return NULL;
+}
+
+// Serialization: "hlo4j-mock-exe/1 program=P devices=N", freed through the returned deleter.
+struct Serialized { char text[64]; };
+static void serialized_delete(Serialized *s) {
+  free(s);
+  atomic_fetch_sub(&live[K_SERIALIZED], 1);
+}
+Err *Exec_Serialize(Serialize_Args *a) {
+  ENTER(Serialize_Args, a, deleter, "PJRT_Executable_Serialize", NULL);
+  if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_Serialize: not an executable");
+  TRY(check_loaded(a->executable->loaded, "PJRT_Executable_Serialize"));
+  Serialized *s = calloc(1, sizeof *s);
+  snprintf(s->text, sizeof s->text, "hlo4j-mock-exe/1 program=%d devices=%d", a->executable->loaded->program, a->executable->loaded->num_devices);
+  atomic_fetch_add(&live[K_SERIALIZED], 1);
+  a->serialized = s;
+  a->bytes = s->text;
+  a->bytes_size = strlen(s->text);
+  a->deleter = serialized_delete;
+  return NULL;
+}
+Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
+  ENTER(Deserialize_Args, a, loaded, "PJRT_Executable_DeserializeAndLoad", a->client);
+  TRY(check_client(a->client, "PJRT_Executable_DeserializeAndLoad"));
+  int program = 0, devices = 0;
+  char text[64] = {0};
+  if (a->bytes == NULL || a->bytes_size >= sizeof text) return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable");
+  memcpy(text, a->bytes, a->bytes_size);
+  if (sscanf(text, "hlo4j-mock-exe/1 program=%d devices=%d", &program, &devices) != 2 || program < PROG_ADD || program > PROG_DOT ||
+      devices < 1 || devices > a->client->num_devices)
+    return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable for this client (%zu bytes)", a->bytes_size);
+  Loaded *l = calloc(1, sizeof *l);
+  *l = (Loaded){MAGIC_LOADED, a->client, program, devices};
+  atomic_fetch_add(&live[K_LOADED], 1);
+  a->loaded = l;
+  return NULL;
+}
