@@ -31,10 +31,12 @@ import java.util.TreeMap;
  */
 @Command(name = "compile",
         description = {"Compile a StableHLO module with a PJRT plugin and report cost, memory and fusions.",
-                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO) with its fusions (count, kinds)",
-                "and collectives (op, replica groups, bytes in per device). --dump-optimized writes the optimized",
-                "program as XLA's HLO text. The partition count is the module's mhlo.num_partitions unless",
-                "--num-partitions gives it; partitions go to the plugin's first N addressable devices."},
+                "Reports the executable's cost analysis and memory statistics, and the optimized program (HLO)",
+                "with its fusions (count, kinds) and collectives (op, replica groups, group size, bytes received",
+                "per device, as inspect counts them). --dump-optimized writes the optimized program as XLA's HLO",
+                "text. The plugin is --pjrt-plugin PATH, else HLO4J_PJRT_PLUGIN. The partition count is the",
+                "module's mhlo.num_partitions unless --num-partitions gives it; partitions go to the plugin's",
+                "first N addressable devices."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j compile model.mlir --pjrt-plugin xla_cuda_plugin.so --dump-optimized model.hlo",
@@ -44,13 +46,7 @@ final class CompileCommand extends CliCommand {
     @Parameters(paramLabel = "FILE", description = "The MLIR module (one module).")
     Path file;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "The PJRT plugin to compile with (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
-
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
-            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
-    List<String> pjrtOptions = new ArrayList<>();
+    @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
     @Option(names = "--num-partitions", paramLabel = "N", description = "Partitions (devices) to compile for (default: the module's).")
     Integer numPartitions;
@@ -67,15 +63,9 @@ final class CompileCommand extends CliCommand {
     boolean json;
 
     @Override public Integer call() throws IOException {
-        if (pjrtPlugin == null) throw usage("no PJRT plugin: give --pjrt-plugin PATH or set HLO4J_PJRT_PLUGIN");
         if (numPartitions != null && numPartitions < 1) throw usage("--num-partitions must be at least 1, got " + numPartitions);
-        Map<String, Object> options;
-        try {
-            options = PjrtRun.parseOptions(pjrtOptions);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
-        PluginFile.require(pjrtPlugin, spec);
+        Path pjrtPlugin = pjrt.require();
+        Map<String, Object> options = pjrt.createOptions();
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
         if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
@@ -171,7 +161,7 @@ final class CompileCommand extends CliCommand {
             b.append("optimized program: not offered (").append(r.programError).append(")\n");
         } else {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
-            b.append(program.summary().text());
+            b.append(summary(program, r.partitions).text());
             if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
         }
         return b.toString();
@@ -198,16 +188,18 @@ final class CompileCommand extends CliCommand {
         if (program == null) {
             root.putNull("optimized_program");
         } else {
-            ObjectNode p = programJson(root.putObject("optimized_program"), program, r.programBytes);
+            ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
         }
         return om.writeValueAsString(root) + "\n";
     }
 
-    /** The optimized program's summary as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */
-    static ObjectNode programJson(ObjectNode p, HloProgram program, long bytes) {
+    /** The program as compiled here: one replica of {@code partitions} partitions, which sizes groups the program leaves implicit. */
+    private static HloSummary summary(HloProgram program, int partitions) { return HloSummary.of(program.module(), 1, partitions); }
+
+    /** The optimized program's summary {@code s} as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */
+    static ObjectNode programJson(ObjectNode p, HloProgram program, HloSummary s, long bytes) {
         ObjectMapper om = new ObjectMapper();
-        HloSummary s = program.summary();
         p.put("format", program.format());
         p.put("bytes", bytes);
         p.put("module", s.module());
@@ -226,7 +218,12 @@ final class CompileCommand extends CliCommand {
             ObjectNode o = cl.addObject().put("name", x.name()).put("op", x.opcode()).put("shape", x.shape())
                     .put("replica_groups", x.replicaGroups());
             o.set("groups", om.valueToTree(x.groups()));
-            o.put("channel_id", x.channelId()).put("bytes", x.bytes());
+            o.put("channel_id", x.channelId());
+            // the keys inspect of StableHLO writes; -1 (with the reason) when the group size is unknown
+            if (x.groupSize() != 0) o.put("group_size", x.groupSize());
+            o.put("bytes_received_per_device", x.bytesReceived()).put("bytes_received_is_bound", x.bound());
+            if (x.unknownWhy() != null) o.put("bytes_received_unknown", x.unknownWhy());
+            o.put("buffer_bytes_per_device", x.bufferBytes());
         }
         return p;
     }

@@ -39,7 +39,8 @@ import java.util.Map;
                 "summary of its StableHLO, runs it on the interpreter, partitions it with expert parallelism for a 5D",
                 "mesh of 8 simulated devices with hlo4j's partitioner, runs that, and checks both against the",
                 "unpartitioned result and a plain-Java reference (exit 1 if they differ). With a PJRT plugin",
-                "(--pjrt-plugin or HLO4J_PJRT_PLUGIN) the unpartitioned program also runs there; a refusal is reported."},
+                "(--pjrt-plugin or HLO4J_PJRT_PLUGIN) the unpartitioned program also runs there; a refusal is reported.",
+                "--print and --no-run run nothing: they refuse --pjrt-plugin and leave HLO4J_PJRT_PLUGIN unused."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j demo", "  hlo4j demo --mesh dp=2,ep=2,tp=2 --ep-mode ring", "  hlo4j demo --print > moe_layer.mlir"})
@@ -61,12 +62,10 @@ final class DemoCommand extends CliCommand {
             description = "auto, replicated, token-sharded or ring (default auto: the fewest bytes moved).")
     String epMode;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Also run the unpartitioned program on this PJRT plugin's first device (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
+    @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE", description = "A PJRT client create option (repeat).")
-    List<String> pjrtOptions = new ArrayList<>();
+    /** The plugin this run also uses (checked), or null. */
+    private java.nio.file.Path pjrtPlugin;
 
     /** Seed of the demo's inputs; fixed so every machine prints the same numbers. */
     static final long SEED = 42;
@@ -97,9 +96,9 @@ final class DemoCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         Mesh meshObj = DumpCommand.parseMesh(mesh, null);
-        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
         // a missing or non-library plugin is refused before the demo's work (one that loads but cannot compile is reported)
-        if (pjrtPlugin != null && !print && !noRun) PluginFile.require(pjrtPlugin, spec);
+        if (print || noRun) pjrt.unused((print ? "--print" : "--no-run") + " runs nothing");
+        else pjrtPlugin = pjrt.use();
         MoeConfig cfg = config();
         if (!print) checkMesh(cfg, meshObj, mode);
         MoeReference.Inputs in = MoeReference.inputs(SEED);
@@ -193,7 +192,7 @@ final class DemoCommand extends CliCommand {
     private boolean pjrt(Lowered lowered, HostArray[] argv, HostArray oracleY) {
         List<HostArray> res;
         long t0 = System.nanoTime();
-        try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, PjrtRun.parseOptions(pjrtOptions))) {
+        try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, pjrt.createOptions())) {
             res = lowered.compile(backend).call(argv);
         } catch (RuntimeException e) {
             out().println("pjrt " + pjrtPlugin + ": did not run the program: " + Diagnostics.describe(null, e));

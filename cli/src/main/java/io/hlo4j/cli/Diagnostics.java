@@ -31,8 +31,9 @@ final class Diagnostics {
     static String describe(Path file, Throwable t) {
         String where = file == null ? "" : shown(file.toString()) + ": ";
         return switch (t) {
-            case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.getMessage());
-            case Hlo4jException h -> firstLine(withoutTrailingLocation(h));
+            // the location and the message are separate fields: each said once
+            case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.detail());
+            case Hlo4jException h -> h.location().describe() + ": " + firstLine(h.detail());
             case NoSuchFileException e -> shown(e.getFile()) + ": " + (e.getReason() != null ? e.getReason() : "no such file");
             case AccessDeniedException e -> shown(e.getFile()) + ": permission denied";
             case FileSystemException e when e.getReason() != null -> shown(e.getFile()) + ": " + e.getReason();
@@ -51,16 +52,6 @@ final class Diagnostics {
             default -> where + "internal error: " + t.getClass().getName()
                     + (t.getMessage() == null ? "" : ": " + firstLine(t.getMessage()));
         };
-    }
-
-    /**
-     * {@code loc: message}, the location said once: DSL errors also end their message with {@code (at loc)} for
-     * callers that print the message alone, and the CLI already puts the location first.
-     */
-    static String withoutTrailingLocation(Hlo4jException h) {
-        String suffix = " (at " + h.location().describe() + ")";
-        String msg = h.getMessage();
-        return msg != null && msg.endsWith(suffix) ? h.location().describe() + ": " + msg.substring(0, msg.length() - suffix.length()) : h.format();
     }
 
     /** A path as the user gave it; an empty one (a stray {@code ""} on the command line) said so rather than printed as nothing. */

@@ -17,7 +17,8 @@ import java.nio.charset.StandardCharsets;
  * the interpreter), printing the loss per step.
  */
 @Command(name = "examples",
-        description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter)."},
+        description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter, or on the PJRT",
+                "plugin HLO4J_PJRT_PLUGIN names: the examples' jit runs on the configured backend)."},
         mixinStandardHelpOptions = true,
         subcommands = {ExamplesCommand.ListExamples.class, ExamplesCommand.RunExample.class},
         footerHeading = "%nExamples:%n",
@@ -57,6 +58,16 @@ final class ExamplesCommand extends CliCommand {
             if (steps != null && steps < 0) {
                 err().println("hlo4j examples run: --steps must be >= 0, got " + steps);
                 return Main.USAGE;
+            }
+            // the examples' jit compiles on Backend.configured(): a plugin the environment names is checked as every command checks it
+            java.nio.file.Path plugin = PjrtFlags.fromEnvironment();
+            if (plugin != null) {
+                try {
+                    PluginFile.require(plugin, PjrtFlags.ENV);
+                } catch (java.io.IOException e) {
+                    fail(null, e);
+                    return Main.FAILED;
+                }
             }
             try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
                 ex.run(ps, steps == null ? ex.defaultSteps() : steps);

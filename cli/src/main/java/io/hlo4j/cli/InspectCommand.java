@@ -16,12 +16,15 @@ import java.util.List;
 /** {@code hlo4j inspect}: what a StableHLO module costs and how it is split, per function and in total. */
 @Command(name = "inspect",
         description = {"Static cost report of a StableHLO module: FLOPs, bytes, memory, collectives.",
-                "Per function and in total: op histogram, parameters, FLOPs, bytes read and written (unfused), arithmetic intensity and roofline time for a target, peak memory of a",
-                "sequential schedule, every collective (replica groups, group size, the bytes each device receives, as",
-                "run --spmd measures them, and the buffer it holds), and the",
-                "sdy.sharding of each argument and result (mesh axes per dimension, per-device shard shape).",
-                "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as",
-                "hlo4j compile --dump-optimized-proto writes it): its fusions and collectives."},
+                "Per function and in total: op histogram, parameters, FLOPs, bytes read and written (unfused),",
+                "arithmetic intensity and roofline time for a target, peak memory of a sequential schedule, every",
+                "collective (replica groups, group size, the bytes each device receives, as run --spmd measures",
+                "them, and the buffer it holds), and the sdy.sharding of each argument and result (mesh axes per",
+                "dimension, per-device shard shape).",
+                "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as hlo4j compile",
+                "--dump-optimized-proto writes it): its fusions and collectives, the bytes received counted the",
+                "same way; unknown, with the reason, where empty or cross-replica-and-partition replica groups",
+                "need the replica and partition counts, which the file does not hold."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
@@ -79,7 +82,7 @@ final class InspectCommand extends CliCommand {
                 com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper()
                         .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
                 com.fasterxml.jackson.databind.node.ObjectNode root = om.createObjectNode();
-                CompileCommand.programJson(root.putObject("optimized_program"), program, bytes.length);
+                CompileCommand.programJson(root.putObject("optimized_program"), program, program.summary(), bytes.length);
                 out().print(om.writeValueAsString(root) + "\n");
             } else {
                 out().print(program.summary().text());

@@ -35,7 +35,8 @@ import java.util.Map;
                 "x is [B, S, H]. OUT receives output.npy [B, S, H], router_logits.npy [B*S, E],",
                 "expert_loads.npy [E], selected_experts.npy, selected_weights.npy and metrics.json",
                 "(null for a loss the config does not compute). Runs on the interpreter, or on a PJRT plugin's",
-                "first device with --pjrt-plugin (or HLO4J_PJRT_PLUGIN). OUT is written only when the whole run",
+                "first device with --pjrt-plugin (or HLO4J_PJRT_PLUGIN); --mesh runs on simulated devices: it",
+                "refuses --pjrt-plugin and leaves HLO4J_PJRT_PLUGIN unused. OUT is written only when the whole run",
                 "succeeded."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
@@ -66,13 +67,7 @@ final class MoeRunCommand extends CliCommand {
     @Option(names = "--dump", paramLabel = "FILE", description = "Also write the traced StableHLO module to FILE.")
     Path dump;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Run on this PJRT plugin's first device instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
-
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
-            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
-    List<String> pjrtOptions = new ArrayList<>();
+    @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
     @Option(names = "--mesh", paramLabel = "AXIS=SIZE,...",
             description = "Run partitioned on this 5D model mesh of simulated devices (dp, fsdp, ep, tp, sp; missing axes are 1), "
@@ -106,8 +101,7 @@ final class MoeRunCommand extends CliCommand {
         }
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw usage("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
+        Path pjrtPlugin = pjrt.use();
         checkPaths();
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
@@ -120,7 +114,7 @@ final class MoeRunCommand extends CliCommand {
         Lowered lowered = SourceLoc.asBuiltin("moe", () -> jit(c, names, outNames).lower((Object[]) argv));
         List<HostArray> res;
         if (pjrtPlugin != null) {
-            try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, PjrtRun.parseOptions(pjrtOptions))) {
+            try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, pjrt.createOptions())) {
                 res = lowered.compile(backend).call(argv);
             }
         } else {
@@ -177,14 +171,7 @@ final class MoeRunCommand extends CliCommand {
             throw usage("--ep-mode: " + e.getMessage());
         }
         if (!emit.equals("annotated") && !emit.equals("explicit")) throw usage("--emit: '" + emit + "' is neither annotated nor explicit");
-        // An explicit plugin or option is refused; one that only comes from the environment is named in a note, so
-        // the run never looks as if it had used it.
-        if (spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") || !pjrtOptions.isEmpty()) {
-            throw usage("--mesh runs on simulated devices in the interpreter; it does not take --pjrt-plugin or --pjrt-option");
-        }
-        if (pjrtPlugin != null) {
-            out().println("note: --mesh runs on simulated devices in the interpreter; HLO4J_PJRT_PLUGIN (" + pjrtPlugin + ") is not used");
-        }
+        pjrt.unused("--mesh runs on simulated devices in the interpreter");
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         checkPaths();

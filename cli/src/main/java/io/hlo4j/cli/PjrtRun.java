@@ -25,13 +25,12 @@ final class PjrtRun {
     private PjrtRun() {}
 
     static int run(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, Path plugin,
-                   List<String> options, Path outDir) throws IOException {
+                   Map<String, Object> opts, Path outDir) throws IOException {
         Operation entry = module.entryFunction();
         if (entry == null || !SymbolTable.symbolName(entry).equals(SymbolTable.symbolName(fn))) {
             throw new IllegalArgumentException("--pjrt-plugin runs the module's entry function (@main or the only function), not @"
                     + SymbolTable.symbolName(fn));
         }
-        Map<String, Object> opts = parseOptions(options);
         int declared = PjrtBackend.partitions(module);
         int nargs = fn.region(0).entry().arguments().size();
         if (declared > 1 && annotated(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir);
@@ -111,13 +110,4 @@ final class PjrtRun {
     }
 
     private static boolean has(io.hlo4j.mlir.attr.DictionaryAttr a) { return a != null && a.contains("sdy.sharding"); }
-
-    /** KEY=VALUE pairs: an integer is an int64, a number a float, true/false a bool, anything else a string. */
-    static Map<String, Object> parseOptions(List<String> options) {
-        try {
-            return io.hlo4j.runtime.backend.Backend.pjrtOptions(options);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().replace("PJRT option", "--pjrt-option"));
-        }
-    }
 }

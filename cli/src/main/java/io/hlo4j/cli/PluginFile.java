@@ -1,7 +1,5 @@
 package io.hlo4j.cli;
 
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,9 +17,8 @@ import java.nio.file.Path;
 final class PluginFile {
     private PluginFile() {}
 
-    static void require(Path p, CommandSpec spec) throws IOException {
-        // the default comes from the environment: a stale variable must be named as such
-        String option = spec.commandLine().getParseResult().hasMatchedOption("--pjrt-plugin") ? "--pjrt-plugin" : "HLO4J_PJRT_PLUGIN";
+    /** {@code option}: where the path came from ({@code --pjrt-plugin} or the environment variable), named in every refusal. */
+    static void require(Path p, String option) throws IOException {
         CliFiles.requireInputFile(p, option);
         byte[] head = new byte[64];
         int n;

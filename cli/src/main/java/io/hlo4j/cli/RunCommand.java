@@ -12,6 +12,7 @@ import io.hlo4j.runtime.interp.Tensor;
 import io.hlo4j.runtime.spmd.SpmdRun;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,6 +33,7 @@ import java.util.concurrent.Callable;
                 "N x (number of arguments) files are dealt out device by device. Results go to DIR/result0.npy, ...",
                 "(DIR/device<d>/result<i>.npy with several devices).",
                 "With --pjrt-plugin PATH (or HLO4J_PJRT_PLUGIN) the entry function runs on its first N devices.",
+                "(--spmd runs on simulated devices: it refuses --pjrt-plugin and leaves HLO4J_PJRT_PLUGIN unused.)",
                 "A module with mhlo.num_partitions = N > 1 whose entry carries sdy.sharding annotations takes global",
                 "inputs there: they are split onto the N devices by their shardings and the results assembled.",
                 "With --spmd (implied for a module holding sdy.manual_computation) an annotated module is partitioned",
@@ -74,13 +76,7 @@ public final class RunCommand implements Callable<Integer> {
             + "(op, the location of the op it came from, groups of partition ids, bytes received per device).")
     boolean collectives;
 
-    @Option(names = "--pjrt-plugin", paramLabel = "PATH", defaultValue = "${env:HLO4J_PJRT_PLUGIN}",
-            description = "Run on this PJRT plugin's devices instead of the interpreter (default: $HLO4J_PJRT_PLUGIN).")
-    Path pjrtPlugin;
-
-    @Option(names = "--pjrt-option", paramLabel = "KEY=VALUE",
-            description = "A PJRT client create option (repeat); VALUE is read as int, float, true/false, else string.")
-    List<String> pjrtOptions = new ArrayList<>();
+    @Mixin PjrtFlags pjrt;
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -91,10 +87,11 @@ public final class RunCommand implements Callable<Integer> {
         if (timeoutSeconds != null && (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)) {
             throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         }
-        if (pjrtPlugin == null && !pjrtOptions.isEmpty()) throw new Main.UsageError("--pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (timeoutSeconds != null && pjrtPlugin != null) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with --pjrt-plugin");
-        if (collectives && pjrtPlugin != null) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
-        if (pjrtPlugin != null) PluginFile.require(pjrtPlugin, spec);
+        if (spmd) pjrt.unused("--spmd runs the partitioned program on simulated devices");
+        boolean onPlugin = !spmd && pjrt.plugin() != null;
+        if (timeoutSeconds != null && onPlugin) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with " + pjrt.source());
+        if (collectives && onPlugin) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with " + pjrt.source());
+        Path pjrtPlugin = spmd ? null : pjrt.use();
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
@@ -103,7 +100,7 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
-        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrtOptions, outDir);
+        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir);
         RunChecks.runnable(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);

@@ -77,7 +77,12 @@ class CompileCommandTest {
         assertThat(ar.get("op").asText()).isEqualTo("all-reduce");
         assertThat(ar.get("replica_groups").asText()).isEqualTo("[2,4]<=[4,2]T(1,0)");
         assertThat(ar.get("groups").toString()).isEqualTo("[[0,2,4,6],[1,3,5,7]]");
-        assertThat(ar.get("bytes").asLong()).isEqualTo(128);
+        // received per device as inspect of StableHLO and the run log count it: 2 x (4-1)/4 x 128 B (f32[32]) = 192
+        assertThat(ar.get("group_size").asLong()).isEqualTo(4);
+        assertThat(ar.get("bytes_received_per_device").asLong()).isEqualTo(192);
+        assertThat(ar.get("bytes_received_is_bound").asBoolean()).isFalse();
+        assertThat(ar.get("buffer_bytes_per_device").asLong()).isEqualTo(128);
+        assertThat(ar.has("bytes")).as("no third meaning of bytes").isFalse();
     }
 
     @Test
@@ -159,7 +164,8 @@ class CompileCommandTest {
         assertThat(inspected.get("module")).isEqualTo(compiled.get("module"));
         Cli.Run text = Cli.run("inspect", pb.toString());
         assertThat(text.code()).as(text.toString()).isZero();
-        assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt());
+        assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt())
+                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 256 B)");
         Path junk = write(dir, "junk.pb", "not a proto");
         Cli.Run bad = Cli.run("inspect", junk.toString());
         assertThat(bad.code()).isEqualTo(1);

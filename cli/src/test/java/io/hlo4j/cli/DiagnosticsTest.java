@@ -30,8 +30,27 @@ class DiagnosticsTest {
     @Test void aLocationAlsoWrittenIntoTheMessageIsSaidOnce() {
         var loc = new Location.FileLineCol("Model.java", 42, 0);
         var e = new io.hlo4j.dsl.DslException("matmul", "contracting dims differ: 3 vs 4", loc);
-        assertThat(e.getMessage()).endsWith("(at Model.java:42:0)");
+        assertThat(e.getMessage()).isEqualTo("matmul: contracting dims differ: 3 vs 4 (at Model.java:42:0)");
+        // the location is a field, not part of the message: the CLI puts it first from the fields
+        assertThat(e.detail()).isEqualTo("matmul: contracting dims differ: 3 vs 4");
+        assertThat(e.location()).isEqualTo(loc);
+        assertThat(e.op()).isEqualTo("matmul");
+        assertThat(e.format()).isEqualTo("Model.java:42:0: matmul: contracting dims differ: 3 vs 4");
         assertThat(Diagnostics.describe(file, e)).isEqualTo("Model.java:42:0: matmul: contracting dims differ: 3 vs 4");
+        // a message that itself ends in "(at ...)" text is printed as it is: nothing is parsed out of it
+        var odd = new io.hlo4j.dsl.DslException("reshape", "sizes differ (at the batch dimension)", loc);
+        assertThat(Diagnostics.describe(file, odd)).isEqualTo("Model.java:42:0: reshape: sizes differ (at the batch dimension)");
+    }
+
+    @Test void aMoeErrorAtTheUsersLineIsSaidOnceToo() {
+        var loc = new Location.FileLineCol("Layer.java", 7, 0);
+        var e = new io.hlo4j.dsl.moe.MoeException("num_experts_per_tok 5 > num_experts 4", loc);
+        assertThat(e.getMessage()).isEqualTo("num_experts_per_tok 5 > num_experts 4 (at Layer.java:7:0)");
+        assertThat(e.reason()).isEqualTo(e.detail()).isEqualTo("num_experts_per_tok 5 > num_experts 4");
+        assertThat(Diagnostics.describe(file, e)).isEqualTo("Layer.java:7:0: num_experts_per_tok 5 > num_experts 4");
+        var unlocated = new io.hlo4j.dsl.moe.MoeException("moe config: top_k must be positive");
+        assertThat(unlocated.getMessage()).isEqualTo("moe config: top_k must be positive");
+        assertThat(Diagnostics.describe(file, unlocated)).isEqualTo("dir/m.mlir: moe config: top_k must be positive");
     }
 
     @Test void errorsWithoutLocationGetTheFileName() {

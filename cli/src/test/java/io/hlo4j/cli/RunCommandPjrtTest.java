@@ -69,7 +69,7 @@ class RunCommandPjrtTest {
 
     @Test
     void optionValuesAreTyped() {
-        assertThat(PjrtRun.parseOptions(List.of("a=3", "b=0.5", "c=true", "d=gpu")))
+        assertThat(PjrtFlags.parse(List.of("a=3", "b=0.5", "c=true", "d=gpu")))
                 .isEqualTo(Map.of("a", 3L, "b", 0.5, "c", true, "d", "gpu"));
     }
 

@@ -61,10 +61,10 @@ class RunPluginEnvTest {
         assertThat(dir.resolve("b")).isDirectory();
     }
 
-    private record Child(int code, String output) {}
+    record Child(int code, String output) {}
 
     /** The CLI in a child JVM (the test's java and classpath) with {@code HLO4J_PJRT_PLUGIN} set; stdout and stderr together. */
-    private static Child withPluginInEnvironment(Path plugin, String... args) throws Exception {
+    static Child withPluginInEnvironment(Path plugin, String... args) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new java.util.ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));

@@ -17,12 +17,17 @@ public final class MoeException extends Hlo4jException {
         this.reason = message;
     }
 
-    /** An error at a user's source location (while tracing: the caller of the MoE layer), named in the message as DslException does. */
+    /** An error at a user's source location (while tracing: the caller of the MoE layer), named in getMessage() as DslException does. */
     public MoeException(String message, Location location) {
-        super(location instanceof Location.Unknown || location == null ? message : message + " (at " + location.describe() + ")", location);
+        super(message, location);
         this.reason = message;
     }
 
     /** The message without the location: for a caller whose own code the location would name (the CLI). */
     public String reason() { return reason; }
+
+    /** The message, with {@code (at loc)} when located, for a caller that prints only this; {@link #detail()} is without. */
+    @Override public String getMessage() {
+        return location() instanceof Location.Unknown ? detail() : detail() + " (at " + location().describe() + ")";
+    }
 }

@@ -20,9 +20,16 @@ public class Hlo4jException extends RuntimeException {
 
     public Location location() { return location; }
 
+    /**
+     * The message as constructed, without the location: what {@link #format()} and the CLI print after it. A subclass
+     * may render more in {@link #getMessage()} (the DSL's errors add {@code (at loc)} for callers that print the
+     * message alone); this stays the bare text.
+     */
+    public String detail() { return super.getMessage(); }
+
     /** {@code file:line:col: message}, or just the message when the location is unknown. */
     public String format() {
-        if (location instanceof Location.Unknown) return getMessage();
-        return location.describe() + ": " + getMessage();
+        if (location instanceof Location.Unknown) return detail();
+        return location.describe() + ": " + detail();
     }
 }

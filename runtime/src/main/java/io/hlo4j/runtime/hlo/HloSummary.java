@@ -14,7 +14,8 @@ import java.util.TreeMap;
 /**
  * What the compiler made of a program, for {@code inspect}/{@code compile}: its fusions (count per kind,
  * each with the computation it calls and how many instructions that holds) and its collectives (opcode,
- * replica groups, channel, bytes in per device = the operands' array bytes).
+ * replica groups, channel, group size and the bytes the busiest device receives, by the same definition as
+ * {@code inspect} of StableHLO and the run log: {@link HloCollectiveBytes}).
  */
 public record HloSummary(String module, String entry, int computations, int instructions, List<Fusion> fusions,
                          List<Collective> collectives) {
@@ -22,10 +23,24 @@ public record HloSummary(String module, String entry, int computations, int inst
     /** {@code backendKind}: for GPU fusions, the {@code "kind"} of their backend config (e.g. {@code __triton_gemm}), else "". */
     public record Fusion(String computation, String name, String kind, String calls, int fusedInstructions, String backendKind) {}
 
+    /**
+     * One collective instruction. {@code groupSize}: devices per group (0 for collective-permute, whose pairs say who
+     * receives; -1 when unknown). {@code bytesReceived}: what the busiest device receives ({@code -1} when the group
+     * size is unknown, {@code unknownWhy} then saying why); {@code bound}: only an upper bound (ragged-all-to-all);
+     * {@code bufferBytes}: the operands' array bytes on each device.
+     */
     public record Collective(String computation, String name, String opcode, String shape, String replicaGroups,
-                             List<List<Long>> groups, long channelId, long bytes) {}
+                             List<List<Long>> groups, long channelId, long groupSize, long bytesReceived, boolean bound,
+                             String unknownWhy, long bufferBytes) {}
 
-    public static HloSummary of(HloModuleProto m) {
+    /** The summary without the process counts: a collective whose group needs them has unknown received bytes. */
+    public static HloSummary of(HloModuleProto m) { return of(m, 0, 0); }
+
+    /**
+     * The summary of a program compiled for {@code replicas} x {@code partitions} devices (0 when not known), which
+     * the group size of a collective with empty replica_groups or cross-replica-and-partition groups needs.
+     */
+    public static HloSummary of(HloModuleProto m, long replicas, long partitions) {
         HloModuleView v = new HloModuleView(m);
         List<Fusion> fusions = new ArrayList<>();
         List<Collective> collectives = new ArrayList<>();
@@ -38,8 +53,8 @@ public record HloSummary(String module, String entry, int computations, int inst
                     fusions.add(new Fusion(c.getName(), i.getName(), i.getFusionKind(), called == null ? "" : called.getName(),
                             called == null ? 0 : called.getInstructionsCount(), backendKind(i)));
                 } else if (HloText.COLLECTIVES.contains(i.getOpcode())) {
-                    long bytes = 0;
-                    for (long id : i.getOperandIdsList()) bytes += HloShapes.bytes(v.instruction(c, id, i).getShape());
+                    List<io.hlo4j.runtime.pjrt.proto.ShapeProto> operands = new ArrayList<>();
+                    for (long id : i.getOperandIdsList()) operands.add(v.instruction(c, id, i).getShape());
                     boolean permute = i.getOpcode().startsWith("collective-permute");
                     String groups = permute
                             ? "{" + i.getSourceTargetPairsList().stream().map(p -> "{" + p.getSource() + "," + p.getTarget() + "}")
@@ -48,8 +63,9 @@ public record HloSummary(String module, String entry, int computations, int inst
                     List<List<Long>> expanded = permute
                             ? i.getSourceTargetPairsList().stream().map(p -> List.of(p.getSource(), p.getTarget())).toList()
                             : HloShardings.expand(i.getReplicaGroupsList(), i.hasCollectiveDeviceList() ? i.getCollectiveDeviceList() : null);
+                    HloCollectiveBytes.Received r = HloCollectiveBytes.of(i, operands, expanded, replicas, partitions);
                     collectives.add(new Collective(c.getName(), i.getName(), i.getOpcode(), HloShapes.withLayout(i.getShape()), groups,
-                            expanded, i.getChannelId(), bytes));
+                            expanded, i.getChannelId(), r.groupSize(), r.bytes(), r.bound(), r.unknownWhy(), r.buffer()));
                 }
             }
         }
@@ -93,8 +109,16 @@ public record HloSummary(String module, String entry, int computations, int inst
         if (!collectives.isEmpty()) b.append(" ").append(collectiveOps());
         b.append('\n');
         for (Collective c : collectives)
-            b.append(String.format(Locale.ROOT, "  %%%s %s %s groups=%s%s bytes=%d%n", c.name(), c.opcode(), c.shape(), c.replicaGroups(),
-                    c.channelId() > 0 ? " channel_id=" + c.channelId() : "", c.bytes()));
+            b.append(String.format(Locale.ROOT, "  %%%s %s %s groups=%s%s: %s%n", c.name(), c.opcode(), c.shape(), c.replicaGroups(),
+                    c.channelId() > 0 ? " channel_id=" + c.channelId() : "", received(c)));
         return b.toString();
+    }
+
+    /** {@code group size G, N B received per device (buffer M B)}, the words {@code inspect} of StableHLO uses. */
+    static String received(Collective c) {
+        String buffer = " (buffer " + c.bufferBytes() + " B)";
+        String group = c.groupSize() > 0 ? "group size " + c.groupSize() + ", " : "";
+        if (c.bytesReceived() < 0) return "received bytes unknown (" + c.unknownWhy() + ")" + buffer;
+        return group + (c.bound() ? "at most " : "") + c.bytesReceived() + " B received per device" + buffer;
     }
 }

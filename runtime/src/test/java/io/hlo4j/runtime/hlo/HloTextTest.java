@@ -19,13 +19,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** HLO text of the committed fixture bytes against hand-written expected text, and the summary's numbers. */
+/** HLO text of the committed fixture bytes against hand-written expected text (the summary: {@link HloSummaryTest}). */
 class HloTextTest {
     static byte[] resource(String name) throws IOException {
         try (InputStream in = HloTextTest.class.getResourceAsStream(name)) {
@@ -57,32 +55,6 @@ class HloTextTest {
     void plainHloFormatIsTheModuleItself() {
         HloModuleProto m = HloFixtures.dot();
         assertThat(HloProgram.decode("hlo", m.toByteArray()).text()).isEqualTo(HloProgram.decode("hlo_with_config", HloFixtures.bytes(m)).text());
-    }
-
-    @Test
-    void summarisesFusionsAndCollectives() throws IOException {
-        HloSummary s = HloProgram.decode("hlo_with_config", resource("spmd.pb")).summary();
-        assertThat(s.module()).isEqualTo("jit_moe_shard");
-        assertThat(s.entry()).isEqualTo("main.9");
-        assertThat(s.computations()).isEqualTo(5);
-        assertThat(s.instructions()).isEqualTo(3 + 2 + 3 + 3 + 13);
-        assertThat(s.fusionKinds()).isEqualTo(Map.of("kLoop", 1, "kInput", 1, "kCustom", 1));
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::calls).containsExactly("fused_exp", "fused_gemm", "fused_reduce");
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::fusedInstructions).containsExactly(2, 3, 3);
-        assertThat(s.fusions()).extracting(HloSummary.Fusion::backendKind).containsExactly("", "__triton_gemm", "");
-        assertThat(s.collectives()).extracting(HloSummary.Collective::opcode)
-                .containsExactly("all-gather", "all-reduce", "all-to-all", "collective-permute");
-        // Bytes in per device: f32[4,16] = 256, f32[32] = 128, f32[8] = 32 (twice).
-        assertThat(s.collectives()).extracting(HloSummary.Collective::bytes).containsExactly(256L, 128L, 32L, 32L);
-        assertThat(s.collectives()).extracting(HloSummary.Collective::channelId).containsExactly(1L, 2L, 3L, 4L);
-        // [1,8]<=[8]: one group of all eight; [2,4]<=[4,2]T(1,0): iota(8) as 4x2, transposed, rows of 4.
-        assertThat(s.collectives().get(0).groups()).containsExactly(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L));
-        assertThat(s.collectives().get(1).groups()).containsExactly(List.of(0L, 2L, 4L, 6L), List.of(1L, 3L, 5L, 7L));
-        assertThat(s.collectives().get(2).groups()).containsExactly(List.of(0L, 1L, 2L, 3L), List.of(4L, 5L, 6L, 7L));
-        assertThat(s.collectives().get(3).groups()).containsExactly(List.of(0L, 1L), List.of(1L, 0L));
-        assertThat(s.text()).contains("fusions: 3 {kCustom=1, kInput=1, kLoop=1}")
-                .contains("%gemm_fusion kCustom __triton_gemm calls %fused_gemm (3 instructions)")
-                .contains("%all-reduce all-reduce f32[32]{0} groups=[2,4]<=[4,2]T(1,0) channel_id=2 bytes=128");
     }
 
     @Test

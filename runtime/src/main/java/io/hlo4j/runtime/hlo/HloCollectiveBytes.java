@@ -1,0 +1,85 @@
+package io.hlo4j.runtime.hlo;
+
+import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
+import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
+import io.hlo4j.runtime.pjrt.proto.ShapeProto;
+
+import java.util.List;
+
+/**
+ * The bytes the busiest device receives in one collective of an optimized (HLO) program: the definition
+ * {@code inspect} of StableHLO and the run log use. The group collectives follow {@link RingBytes} (all-reduce,
+ * all-gather, reduce-scatter, all-to-all and their async -start forms); collective-permute receives its whole
+ * operand when some pair moves data between two devices; collective-broadcast the whole operand in a group of more
+ * than one; ragged-all-to-all at most (g-1) chunks of min(input, output) rows (its sizes are data). A group of one
+ * moves nothing.
+ *
+ * <p>The group size follows XLA's collective modes: without a channel the groups list replicas; with one,
+ * all-to-all, ragged-all-to-all and collective-broadcast list partitions; all-reduce, all-gather and reduce-scatter
+ * list global device ids with {@code use_global_device_ids}, else replicas, each standing for all partitions of
+ * that replica. Empty groups mean every replica (or partition, or device) of the mode. Where that needs the
+ * replica or partition count and it is not known (0), the bytes are unknown, and the reason is said.
+ */
+final class HloCollectiveBytes {
+    private HloCollectiveBytes() {}
+
+    /** {@code groupSize} 0 for collective-permute (pairs, not groups); {@code bytes} -1 when unknown, {@code unknownWhy} then set. */
+    record Received(long groupSize, long bytes, boolean bound, String unknownWhy, long buffer) {}
+
+    static Received of(HloInstructionProto i, List<ShapeProto> operands, List<List<Long>> groups, long replicas, long partitions) {
+        String op = i.getOpcode().endsWith("-start") ? i.getOpcode().substring(0, i.getOpcode().length() - "-start".length()) : i.getOpcode();
+        long in = 0;
+        for (ShapeProto s : operands) in += HloShapes.bytes(s);
+        if (op.equals("collective-permute")) {
+            // operand 0 is the data (the in-place form adds the output buffer and start indices)
+            long data = operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
+            for (List<Long> pair : groups) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(0, data, false, null, data);
+            return new Received(0, 0, false, null, data);
+        }
+        long g;
+        String why = null;
+        boolean globalIdsOp = op.equals("all-reduce") || op.equals("all-gather") || op.equals("reduce-scatter");
+        boolean channel = i.getChannelId() > 0;
+        long row = groups.stream().mapToLong(List::size).max().orElse(0);
+        if (!channel) {                                     // cross-replica
+            g = row > 0 ? row : replicas;
+            if (g == 0) why = "empty replica_groups: every replica, and the replica count is not known";
+        } else if (!globalIdsOp) {                          // cross-partition
+            g = row > 0 ? row : partitions;
+            if (g == 0) why = "empty replica_groups: every partition, and the partition count is not known";
+        } else if (i.getUseGlobalDeviceIds()) {             // flattened device ids
+            g = row > 0 ? row : replicas * partitions;
+            if (g == 0) why = "empty replica_groups: every device, and the device count is not known";
+        } else {                                            // cross-replica-and-partition: a replica stands for its partitions
+            g = (row > 0 ? row : replicas) * partitions;
+            if (g == 0) why = "channel_id without use_global_device_ids: groups of replicas times the partitions, and "
+                    + (partitions == 0 ? "the partition count" : "the replica count") + " is not known";
+        }
+        if (why != null) return new Received(-1, -1, false, why, in);
+        if (g == 1) return new Received(g, 0, false, null, in);
+        return switch (op) {
+            case "collective-broadcast" -> new Received(g, in, false, null, in);
+            case "ragged-all-to-all" -> new Received(g, (g - 1) * raggedChunk(operands), true, null, in);
+            case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, in);
+            case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, in);
+            case "reduce-scatter" -> new Received(g, RingBytes.received("reduce_scatter", g, in, HloShapes.bytes(i.getShape())), false, null, in);
+            case "all-to-all" -> new Received(g, RingBytes.received("all_to_all", g, in, HloShapes.bytes(i.getShape())), false, null, in);
+            default -> throw new IllegalArgumentException("no received-bytes definition for collective " + i.getOpcode() + " (%" + i.getName() + ")");
+        };
+    }
+
+    /** An all-gather's result bytes; all-gather-start's shape is the tuple (operands, results), so the results are the rest. */
+    private static long gathered(HloInstructionProto i, long in) {
+        long all = HloShapes.bytes(i.getShape());
+        return i.getOpcode().endsWith("-start") && i.getShape().getTupleShapesCount() > 0 ? all - in : all;
+    }
+
+    /** ragged-all-to-all(input, output, offsets and sizes...): one sender puts at most min(input, output) rows into one receiver. */
+    private static long raggedChunk(List<ShapeProto> operands) {
+        if (operands.size() < 2) return operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
+        ShapeProto input = operands.get(0), output = operands.get(1);
+        if (input.getDimensionsCount() == 0 || output.getDimensionsCount() == 0) return HloShapes.bytes(input);
+        long rows = Math.min(input.getDimensions(0), output.getDimensions(0));
+        return input.getDimensions(0) == 0 ? 0 : rows * (HloShapes.bytes(input) / input.getDimensions(0));
+    }
+}
