@@ -43,7 +43,10 @@ final class CliFiles {
         if (parent != null) checkOutputDir(parent, p, option);
     }
 
-    /** An output folder, checked without creating it: an existing one must be a writable folder, a new one creatable. */
+    /**
+     * An output folder, checked without creating it: an existing one must be a writable folder, a new one creatable
+     * (a probe folder is made and removed in its nearest existing parent).
+     */
     static void checkOutputDir(Path dir, String option) throws IOException { checkOutputDir(dir, dir, option); }
 
     private static void checkOutputDir(Path dir, Path named, String option) throws IOException {
@@ -56,6 +59,15 @@ final class CliFiles {
                     ? "exists and is not a directory" : q + " is a file, not a directory") + paren(option));
         }
         if (!Files.isWritable(q)) throw new FileSystemException(named.toString(), null, "folder " + q + " is not writable" + paren(option));
+        if (!q.equals(abs)) {
+            // folders are missing: try making one where they would go (and remove it), since a writable-looking
+            // parent such as /proc may still refuse, and that must be known before the work, not after it
+            try {
+                Files.delete(Files.createTempDirectory(q, ".hlo4j-check-"));
+            } catch (IOException e) {
+                throw new FileSystemException(named.toString(), null, "cannot create folders in " + q + paren(option));
+            }
+        }
     }
 
     /** {@link #checkOutputFile}, then its missing folders created: just before the file is written. */

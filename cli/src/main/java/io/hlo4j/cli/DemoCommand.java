@@ -17,10 +17,6 @@ import io.hlo4j.runtime.array.HostArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,9 +32,6 @@ import java.util.Map;
  * with the plain-Java {@link MoeReference}, and prints the agreement, timings and the collectives report. With a
  * PJRT plugin it also runs the unpartitioned program there; a plugin that refuses it is reported in one line and
  * does not fail the demo. Exit 1 when a comparison that ran disagrees.
- *
- * <p>The hand-written StableHLO form of the same block ({@link #RESOURCE}) stays on the class path for
- * {@code inspect} and the interpreter tests.
  */
 @Command(name = "demo",
         description = {"Trace, partition and run a Mixtral-style MoE block (the whole hlo4j path, on simulated devices).",
@@ -52,8 +45,6 @@ import java.util.Map;
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j demo", "  hlo4j demo --mesh dp=2,ep=2,tp=2 --ep-mode ring", "  hlo4j demo --print > moe_layer.mlir"})
 final class DemoCommand extends CliCommand {
-    /** The hand-written StableHLO of the block on the class path; also the file name its diagnostics carry. */
-    static final String RESOURCE = "demo/moe_block.mlir";
     /** The demo's default mesh: every model axis but dp and sp used, 8 devices. */
     static final String MESH = "dp=1,fsdp=2,ep=2,tp=2,sp=1";
 
@@ -109,6 +100,7 @@ final class DemoCommand extends CliCommand {
         if (print || noRun) pjrt.unused((print ? "--print" : "--no-run") + " runs nothing");
         else pjrtPlugin = pjrt.use();
         MoeConfig cfg = config();
+        if (!print) checkMesh(cfg, meshObj, mode);
         MoeReference.Inputs in = MoeReference.inputs(SEED);
         Map<String, HostArray> a = arrays(in);
         List<String> names = new ArrayList<>(a.keySet()), outNames = new ArrayList<>();
@@ -133,6 +125,19 @@ final class DemoCommand extends CliCommand {
         out().println("see the program: hlo4j demo --print; run it sharded on your data: hlo4j moe run --mesh ...");
         out().flush();
         return code;
+    }
+
+    /**
+     * Plans and traces the expert-parallel program for the mesh (no partitioning, no run), so a mesh or mode the
+     * run would refuse is refused before any work, with the run's own message, and with --no-run too.
+     */
+    private static void checkMesh(MoeConfig cfg, Mesh meshObj, EpMode mode) {
+        try {
+            SourceLoc.asBuiltin("demo", () -> new ExpertParallelMoe(cfg, ExpertMeshView.of(meshObj, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode)
+                    .lowerAnnotated(MoeReference.TOKENS, MoeReference.FFN, DType.F32, false));
+        } catch (io.hlo4j.dsl.moe.MoeException e) {
+            throw new IllegalArgumentException(Diagnostics.firstLine(e.reason()));
+        }
     }
 
     private int run(MoeConfig cfg, Mesh meshObj, EpMode mode, Lowered lowered, List<String> outNames, HostArray[] argv,
@@ -231,14 +236,5 @@ final class DemoCommand extends CliCommand {
 
     private static HostArray f32(float[] values, long... shape) {
         return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), values);
-    }
-
-    static String source() {
-        try (InputStream in = DemoCommand.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException("resource " + RESOURCE + " is missing from the class path");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -4,17 +4,13 @@ import io.hlo4j.dsl.SourceLoc;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Lowered;
 import io.hlo4j.dsl.moe.BaseMoeModule;
-import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.MoEMethods;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeConfigJson;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
-import io.hlo4j.dsl.moe.MoeMetrics;
-import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.runtime.array.HostArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -227,32 +223,7 @@ final class MoeRunCommand extends CliCommand {
 
     /** The layer as a traceable function of the arrays named {@code names}; fills {@code outNames} when traced. */
     static io.hlo4j.dsl.jit.TracedFunction layer(MoeConfig cfg, List<String> names, List<String> outNames) {
-        return a -> {
-            Map<String, Tensor> t = new LinkedHashMap<>();
-            for (int i = 0; i < names.size(); i++) t.put(names.get(i), (Tensor) a[i]);
-            ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"),
-                    t.get("wi_bias"), t.get("wu_bias"), t.get("wd_bias"));
-            MoeOutput o = new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall(t.get("x"),
-                    BaseMoeModule.linearGate(t.get("gate")), w, null, null, null, true, 0, t.get("token_ids"));
-            MoeMetrics<Tensor> mt = o.metrics().orElseThrow();
-            outNames.clear();
-            List<Tensor> outs = new ArrayList<>();
-            add(outNames, outs, "output", o.output());
-            add(outNames, outs, "router_logits", o.routerLogits());
-            add(outNames, outs, "expert_loads", mt.expertLoads());
-            add(outNames, outs, "selected_experts", mt.selectedExperts());
-            add(outNames, outs, "selected_weights", mt.selectedWeights());
-            add(outNames, outs, "expert_utilization", mt.expertUtilization());
-            add(outNames, outs, "routing_entropy", mt.routingEntropy());
-            mt.loadBalancingLoss().ifPresent(l -> add(outNames, outs, "load_balancing_loss", l));
-            mt.routerZLoss().ifPresent(z -> add(outNames, outs, "router_z_loss", z));
-            return outs;
-        };
-    }
-
-    private static void add(List<String> names, List<Tensor> outs, String n, Tensor t) {
-        names.add(n);
-        outs.add(t);
+        return io.hlo4j.dsl.moe.NamedMoeLayer.of(cfg, MoeFusedHooks.none(), names, outNames, false);
     }
 
     /** The four metrics as scalars, null for a loss whose coefficient the config leaves out. */

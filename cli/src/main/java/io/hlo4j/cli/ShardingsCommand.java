@@ -53,7 +53,8 @@ final class ShardingsCommand extends CliCommand {
         for (ShardingSvg.Item it : items) {
             ShardingLayout l = it.layout();
             sb.append(it.title()).append('\n').append("  blocks ").append(Arrays.toString(l.blocksPerDim()))
-                    .append(", block shape ").append(Arrays.toString(l.blockShape())).append('\n').append(l.table()).append('\n');
+                    .append(", block shape ").append(Arrays.toString(l.blockShape()))
+                    .append(io.hlo4j.compiler.cost.CostReport.unevenNote(l.unevenDims())).append('\n').append(l.table()).append('\n');
         }
         out().print(sb);
         out().flush();

@@ -2,7 +2,6 @@ package io.hlo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,15 +27,7 @@ class CompileCommandTest {
             }
             """;
 
-    static Path mock() {
-        String p = System.getProperty("hlo4j.pjrt.mock");
-        Path path = p != null ? Path.of(p) : Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
-        if (!Files.isRegularFile(path)) {
-            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + path);
-            Assumptions.abort("mock PJRT plugin not built at " + path + " (build the runtime module first)");
-        }
-        return path.normalize();
-    }
+    static Path mock() { return MockPlugin.path(); }
 
     private static Path write(Path dir, String name, String text) throws Exception {
         Path f = dir.resolve(name);

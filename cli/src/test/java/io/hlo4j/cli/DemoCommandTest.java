@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,16 +21,17 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * {@code hlo4j demo}: the demo runs once (with the mock PJRT plugin when it is built); its printed numbers are checked
  * against values computed here independently: the collectives' bytes from the shapes and from the plain-Java
- * reference's routing, the cost model's totals by hand, the agreement against the reference. The hand-written
- * StableHLO of the same block (kept for inspect) is checked against the reference too.
+ * reference's routing, the cost model's totals by hand, the agreement against the reference, the op histogram by
+ * counting the printed program's ops here. The hand-written StableHLO of the same block (a test resource, used by
+ * the inspect and interpreter tests) is checked against the reference too.
  */
 class DemoCommandTest {
     static Cli.Run demo;
     static boolean withMock;
 
     @BeforeAll static void runTheDemoOnce() {
-        Path mock = Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
-        withMock = Files.isRegularFile(mock);
+        Path mock = MockPlugin.findOrNull(); // under CI an absent plugin fails here
+        withMock = mock != null;
         demo = withMock ? Cli.run("demo", "--pjrt-plugin", mock.toString(), "--pjrt-option", "num_devices=1") : Cli.run("demo");
     }
 
@@ -122,6 +122,15 @@ class DemoCommandTest {
         assertThat(demo.code()).isZero();
     }
 
+    /** --no-run still checks the mesh, with the message the run gives (the experts must divide over the expert axes). */
+    @Test void noRunRefusesAMeshTheRunWouldRefuse() {
+        Cli.Run r = Cli.run("demo", "--mesh", "ep=3", "--no-run");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().strip().lines().count()).isEqualTo(1);
+        assertThat(r.err()).contains("4 experts do not divide over the 3 shards");
+    }
+
     @Test void noRunStopsAfterTheSummary() {
         Cli.Run r = Cli.run("demo", "--no-run");
         assertThat(r.code()).as(r.toString()).isZero();
@@ -143,9 +152,44 @@ class DemoCommandTest {
         assertThat(r.err()).contains("4 experts do not divide over the 8 shards");
     }
 
-    /** The interpreter's result for the program equals the plain-Java reference, element by element. */
-    @Test void interpreterMatchesTheReference() {
-        Module m = MlirParser.parseModule(DemoCommand.source(), DemoCommand.RESOURCE);
+    /** The op histogram the demo prints is the traced program's: counted here by walking the {@code --print} text's module. */
+    @Test void printedHistogramIsTheTracedPrograms() {
+        Cli.Run printed = Cli.run("demo", "--print");
+        assertThat(printed.code()).as(printed.toString()).isZero();
+        Module m = MlirParser.parseModule(printed.out(), "printed.mlir");
+        java.util.Map<String, Integer> expected = new java.util.TreeMap<>();
+        for (io.hlo4j.mlir.ir.Operation op : m.op().regions().get(0).blocks().get(0).operations()) count(op, expected);
+        java.util.Map<String, Integer> shown = new java.util.TreeMap<>();
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^  ([a-z_]+\\.[a-z_0-9]+) +(\\d+)$")
+                .matcher(demo.out().substring(demo.out().indexOf("op histogram:\n")));
+        while (row.find()) shown.put(row.group(1), Integer.parseInt(row.group(2)));
+        assertThat(shown).isEqualTo(expected).containsEntry("chlo.ragged_dot", 3);
+        int total = expected.values().stream().mapToInt(Integer::intValue).sum();
+        assertThat(demo.out()).contains("module @jit_main: 1 function, " + total + " ops\n");
+    }
+
+    private static void count(io.hlo4j.mlir.ir.Operation op, java.util.Map<String, Integer> into) {
+        into.merge(op.name(), 1, Integer::sum);
+        for (io.hlo4j.mlir.ir.Region r : op.regions()) {
+            for (io.hlo4j.mlir.ir.Block b : r.blocks()) for (io.hlo4j.mlir.ir.Operation o : b.operations()) count(o, into);
+        }
+    }
+
+    /** The hand-written StableHLO block (test resource), as text. */
+    static String handWrittenBlock() {
+        try (java.io.InputStream in = DemoCommandTest.class.getResourceAsStream(HAND_WRITTEN)) {
+            assertThat(in).as("test resource " + HAND_WRITTEN).isNotNull();
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static final String HAND_WRITTEN = "/io/hlo4j/cli/demo/moe_block.mlir";
+
+    /** The hand-written block's result on the interpreter equals the plain-Java reference, element by element. */
+    @Test void handWrittenBlockOnTheInterpreterMatchesTheReference() {
+        Module m = MlirParser.parseModule(handWrittenBlock(), "moe_block.mlir");
         MoeReference.Inputs in = MoeReference.inputs(7);
         List<HostArray> out = new Interpreter(m).runHost(null, List.of(
                 HostArray.fromFloats(TensorType.of(FloatType.F32, 8, 16), in.x()),
@@ -160,9 +204,9 @@ class DemoCommandTest {
         for (int t = 0; t < 8; t++) assertThat(DemoCommand.top2(out.get(1).toDoubleArray(), t)).containsExactly(ref.experts()[t]);
     }
 
-    /** Counted by hand from moe_block.mlir: 40 ops in @main's body, 6 reducer bodies of 2, func + return. */
-    @Test void histogramMatchesTheProgram() {
-        ModuleSummary s = ModuleSummary.of(MlirParser.parseModule(DemoCommand.source(), DemoCommand.RESOURCE));
+    /** ModuleSummary on the hand-written block, counted by hand: 40 ops in @main's body, 6 reducer bodies of 2, func + return. */
+    @Test void handWrittenBlockHistogramMatchesAHandCount() {
+        ModuleSummary s = ModuleSummary.of(MlirParser.parseModule(handWrittenBlock(), "moe_block.mlir"));
         assertThat(s.histogram()).containsOnly(
                 java.util.Map.entry("func.func", 1), java.util.Map.entry("func.return", 1),
                 java.util.Map.entry("stablehlo.broadcast_in_dim", 9), java.util.Map.entry("stablehlo.reduce", 6),

@@ -161,4 +161,40 @@ class HostilePathsTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    /**
+     * An output folder that cannot be made is refused before the program runs (nothing printed), even where its
+     * parent looks writable: /proc, to root, passes the writable check but takes no new folders.
+     */
+    @Test void runRefusesAnOutputFolderThatCannotBeMadeBeforeRunning() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "Linux /proc");
+        Path prog = Files.writeString(dir.resolve("c.mlir"), """
+                func.func @main() -> tensor<2xf32> {
+                  %0 = stablehlo.constant dense<[1.0, 2.0]> : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """);
+        Path out = Path.of("/proc/hlo4j-no-such-folder/out");
+        refused(Cli.run("run", prog.toString(), "-o", out.toString()), 1, "hlo4j: " + out + ": cannot create folders in /proc (-o)\n");
+        Cli.Run ok = Cli.run("run", prog.toString(), "-o", dir.resolve("new/out").toString());
+        assertThat(ok.code()).as(ok.toString()).isZero();
+        assertThat(dir.resolve("new/out/result0.npy")).isRegularFile();
+    }
+
+    /** graph --svg follows the rule of every output path: missing folders are created (as dump -o above). */
+    @Test void graphCreatesMissingFoldersLikeEveryOutput() throws IOException {
+        Path prog = Files.writeString(dir.resolve("g.mlir"), """
+                func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.negate %a : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """);
+        Path dot = dir.resolve("x/y/g.dot");
+        Cli.Run r = Cli.run("graph", prog.toString(), "--dot", dot.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(Files.readString(dot)).contains("stablehlo.negate");
+        Path f = file("plain");
+        refused(Cli.run("graph", prog.toString(), "--dot", f.resolve("g.dot").toString()), 1,
+                "hlo4j: " + f.resolve("g.dot") + ": " + f + " is a file, not a directory (--dot)\n");
+    }
 }

@@ -4,7 +4,6 @@ import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.io.Npy;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,15 +24,7 @@ class RunCommandPjrtTest {
             """;
 
     /** Built by the runtime module's Maven build; absent only when runtime was not built, which CI never allows. */
-    private static Path mock() {
-        String p = System.getProperty("hlo4j.pjrt.mock");
-        Path path = p != null ? Path.of(p) : Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
-        if (!Files.isRegularFile(path)) {
-            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + path);
-            Assumptions.abort("mock PJRT plugin not built at " + path + " (build the runtime module first)");
-        }
-        return path.normalize();
-    }
+    private static Path mock() { return MockPlugin.path(); }
 
     private static String[] args(Path dir, String... more) throws Exception {
         Path f = dir.resolve("dot.mlir");

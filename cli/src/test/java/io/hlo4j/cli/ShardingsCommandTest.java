@@ -39,4 +39,44 @@ class ShardingsCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("no sharded tensors");
     }
+
+    /**
+     * Shardy's sub-axis "y":(2)2 of y=4 is y's minor half (y reshaped to [2, 2, 1]): devices 0 and 2 hold block 0,
+     * devices 1 and 3 block 1, as the interpreter's shard layout places them.
+     */
+    @Test void subAxisBlocksGoToTheDevicesShardyGivesThem() throws IOException {
+        Path f = Files.writeString(dir.resolve("sub.mlir"), """
+                module {
+                  sdy.mesh @mesh = <["y"=4]>
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"y":(2)2}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }""");
+        Cli.Run r = InspectCommandTest.run("shardings", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("blocks [2], block shape [4]\n").contains("| dev 0,2 | dev 1,3 |");
+    }
+
+    static final String UNEVEN = """
+            module {
+              sdy.mesh @mesh = <["x"=2]>
+              func.func @main(%a: tensor<3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<3xf32> {
+                return %a : tensor<3xf32>
+              }
+            }""";
+
+    /** 3 elements over 2 devices: Shardy pads, hlo4j refuses; both reports say the shard is uneven instead of padding silently. */
+    @Test void unevenSplitIsMarkedInShardingsAndInspect() throws IOException {
+        Path f = Files.writeString(dir.resolve("uneven.mlir"), UNEVEN);
+        Cli.Run s = InspectCommandTest.run("shardings", f.toString());
+        assertThat(s.code()).as(s.toString()).isZero();
+        assertThat(s.out()).contains("blocks [2], block shape [2] (uneven: dim 0 padded by Shardy; hlo4j's partitioner refuses it)\n");
+        Cli.Run i = InspectCommandTest.run("inspect", f.toString());
+        assertThat(i.code()).as(i.toString()).isZero();
+        assertThat(i.out()).contains("shard [2] (8 B per device) (uneven: dim 0 padded by Shardy; hlo4j's partitioner refuses it)\n");
+        // an even split carries no mark
+        Path even = Files.writeString(dir.resolve("even.mlir"), UNEVEN.replace("3xf32", "4xf32"));
+        assertThat(InspectCommandTest.run("shardings", even.toString()).out()).contains("block shape [2]\n").doesNotContain("uneven");
+        assertThat(InspectCommandTest.run("inspect", even.toString()).out()).contains("shard [2] (8 B per device)\n").doesNotContain("uneven");
+    }
 }

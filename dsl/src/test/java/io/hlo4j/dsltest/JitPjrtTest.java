@@ -7,10 +7,8 @@ import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.Backend;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,14 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@code jit} picks the PJRT backend when {@code hlo4j.pjrt.plugin} names a plugin (here the runtime's C mock). */
 class JitPjrtTest {
-    static Path mock() {
-        Path path = Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so").normalize();
-        if (!Files.isRegularFile(path)) {
-            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + path);
-            Assumptions.abort("mock PJRT plugin not built at " + path + " (build the runtime module first)");
-        }
-        return path;
-    }
+    static Path mock() { return MockPlugin.path(); }
 
     @Test
     void jitRunsOnTheConfiguredPluginAndAgreesWithTheInterpreter() {

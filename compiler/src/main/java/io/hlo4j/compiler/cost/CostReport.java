@@ -85,6 +85,7 @@ public final class CostReport {
                 m.put("axes_per_dim", t.axesPerDim());
                 m.put("shard_shape", t.shardShape());
                 m.put("shard_bytes", t.shardBytes());
+                if (!t.unevenDims().isEmpty()) m.put("uneven_dims", t.unevenDims());
             }
             out.add(m);
         }
@@ -159,7 +160,14 @@ public final class CostReport {
             return;
         }
         sb.append(", ").append(t.sharding()).append("\n      axes per dim ").append(t.axesPerDim())
-                .append(", shard ").append(t.shardShape()).append(" (").append(bytes(t.shardBytes())).append(" per device)\n");
+                .append(", shard ").append(t.shardShape()).append(" (").append(bytes(t.shardBytes())).append(" per device)")
+                .append(unevenNote(t.unevenDims())).append('\n');
+    }
+
+    /** The mark on a shard whose split does not divide its dimensions; empty when every split is even. */
+    public static String unevenNote(List<Integer> dims) {
+        if (dims.isEmpty()) return "";
+        return " (uneven: dim" + (dims.size() == 1 ? " " + dims.getFirst() : "s " + dims) + " padded by Shardy; hlo4j's partitioner refuses it)";
     }
 
     static String flops(double f) { return scaled(f, new String[] {"FLOP", "KFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP"}, 1000); }

@@ -2,19 +2,19 @@ package io.hlo4j.compiler.graph;
 
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshCoordinates;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Which device holds which block of a sharded tensor. Device k of the mesh (k in row-major order over the
  * mesh axes; its id is the mesh's {@code device_ids[k]}, or k) has a coordinate on every axis; dimension d
  * sharded over axes (a, b) (major to minor) is cut into size(a) x size(b) blocks and the device takes block
- * coord(a) x size(b) + coord(b). A sub-axis {@code "x":(p)s} has coordinate (coord(x) / p) mod s. Devices
+ * coord(a) x size(b) + coord(b), with coordinates from {@link MeshCoordinates} (the mapping the interpreter's
+ * shard layout uses; a sub-axis {@code "x":(p)s} of an axis of size n has coordinate coord(x) / (n / (p s)) mod s). Devices
  * that differ only on axes no dimension uses hold the same block (replicas).
  *
  * <p>For the picture, dimensions are folded to two: rows are the blocks of every dimension but the last
@@ -47,24 +47,13 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
         int rows = (int) rowsL, cols = (int) colsL;
         List<List<Long>> cells = new ArrayList<>();
         for (int i = 0; i < rows * cols; i++) cells.add(new ArrayList<>());
-        List<MeshAttr.Axis> axes = mesh.axes();
         List<Long> ids = mesh.deviceOrder();
         long total = Math.max(1, mesh.totalSize());
         for (long k = 0; k < total; k++) {
-            Map<String, Long> coord = new TreeMap<>();
-            long rest = k;
-            for (int a = axes.size() - 1; a >= 0; a--) {
-                coord.put(axes.get(a).name(), rest % axes.get(a).size());
-                rest /= axes.get(a).size();
-            }
+            long[] coord = MeshCoordinates.of(mesh, k);
             long row = 0, col = 0;
             for (int d = 0; d < rank; d++) {
-                long idx = 0;
-                for (AxisRef a : sharding.axesOfDim(d)) {
-                    long c = coord.getOrDefault(a.name(), 0L);
-                    if (a.isSubAxis()) c = (c / a.preSize()) % a.size();
-                    idx = idx * a.size(mesh) + c;
-                }
+                long idx = MeshCoordinates.linear(mesh, sharding.axesOfDim(d), coord);
                 if (d < rank - 1) row = row * blocks[d] + idx;
                 else col = idx;
             }
@@ -75,6 +64,16 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
     }
 
     public List<Long> devicesAt(int row, int col) { return devicesPerCell.get(row * cols + col); }
+
+    /**
+     * The dimensions whose size the block count does not divide: the block shape is rounded up there, as Shardy
+     * pads, while hlo4j's partitioner and interpreter refuse such a split. Empty when every split is even.
+     */
+    public List<Integer> unevenDims() {
+        List<Integer> out = new ArrayList<>();
+        for (int d = 0; d < blocksPerDim.length; d++) if (!type.isDynamicDim(d) && type.dim(d) % blocksPerDim[d] != 0) out.add(d);
+        return out;
+    }
 
     /** {@code 0,1} or {@code 0-3} for consecutive ids. */
     static String deviceList(List<Long> ids) {

@@ -55,7 +55,10 @@ class GraphTest {
         }
         // Two transposes: two nodes.
         assertThat(dot.split("label=\"stablehlo.transpose", -1)).hasSize(3);
-        assertThat(dot).contains("arg0 -> n1 [label=\"8x16xf32\"]", "arg1 -> n1 [label=\"16x4xf32\"]", "n4 -> out [label=\"4x8xf32\"]".replace("n4", "n5").replace("4x8", "8x4"));
+        // Nodes are the body's ops in order: n0 constant, n1 dot_general, n2 add, n3 all_reduce, n4 and n5 the
+        // transposes. The returned value is %4, the second transpose's [8, 4] result.
+        assertThat(dot).contains("arg0 -> n1 [label=\"8x16xf32\"]", "arg1 -> n1 [label=\"16x4xf32\"]", "n5 -> out [label=\"8x4xf32\"]");
+        assertThat(dot).contains("n4 -> n5 [label=\"4x8xf32\"]");
         // The collective is highlighted; the reducer's inner add is not a node of its own.
         assertThat(dot).contains("n3 [fillcolor=\"" + OpKind.COLLECTIVE.fill + "\", color=\"#c62828\", penwidth=3");
         assertThat(dot.split("label=\"stablehlo.add", -1)).hasSize(2);

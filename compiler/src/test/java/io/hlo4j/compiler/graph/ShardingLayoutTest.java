@@ -8,6 +8,7 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.spmd.ShardLayout;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 
@@ -52,12 +53,42 @@ class ShardingLayoutTest {
     }
 
     @Test void subAxisTakesItsSliceOfTheCoordinate() {
-        // "y":(2)2 is the major half of y: coordinate y / 2. Devices y in {0,1} -> block 0, {2,3} -> block 1.
+        // Shardy reshapes y=4 for "y":(2)2 into [2, 2, 1]: the sub-axis is the minor half, coordinate y % 2.
+        // Devices k = 4x + y: y in {0, 2} -> block 0, y in {1, 3} -> block 1.
         ShardingLayout l = ShardingLayout.of(T, TensorSharding.of("mesh", DimensionSharding.closedOn(AxisRef.sub("y", 2, 2)),
                 DimensionSharding.closedOn()), MESH);
         assertThat(l.rows()).isEqualTo(2);
-        assertThat(l.devicesAt(0, 0)).containsExactly(0L, 1L, 4L, 5L);
-        assertThat(l.devicesAt(1, 0)).containsExactly(2L, 3L, 6L, 7L);
+        assertThat(l.devicesAt(0, 0)).containsExactly(0L, 2L, 4L, 6L);
+        assertThat(l.devicesAt(1, 0)).containsExactly(1L, 3L, 5L, 7L);
+        // "y":(1)2 is the major half: [1, 2, 2], coordinate y / 2.
+        ShardingLayout major = ShardingLayout.of(T, TensorSharding.of("mesh", DimensionSharding.closedOn(AxisRef.sub("y", 1, 2)),
+                DimensionSharding.closedOn()), MESH);
+        assertThat(major.devicesAt(0, 0)).containsExactly(0L, 1L, 4L, 5L);
+        assertThat(major.devicesAt(1, 0)).containsExactly(2L, 3L, 6L, 7L);
+    }
+
+    /** The picture must put every device where the interpreter's {@link ShardLayout} puts its block. */
+    @Test void agreesWithTheRuntimeShardLayoutOnSubAxisMeshes() {
+        MeshAttr eight = MeshAttr.of(new MeshAttr.Axis("x", 8));
+        MeshAttr twoBy = new MeshAttr(List.of(new MeshAttr.Axis("a", 2), new MeshAttr.Axis("b", 4)), List.of(3L, 7L, 1L, 5L, 0L, 4L, 2L, 6L));
+        List<Object[]> cases = List.of(
+                new Object[]{eight, new AxisRef[]{AxisRef.sub("x", 1, 2)}, new AxisRef[]{AxisRef.sub("x", 2, 4)}},
+                new Object[]{eight, new AxisRef[]{AxisRef.sub("x", 2, 2)}, new AxisRef[]{AxisRef.sub("x", 4, 2), AxisRef.sub("x", 1, 2)}},
+                new Object[]{eight, new AxisRef[]{AxisRef.sub("x", 4, 2)}, new AxisRef[]{}},
+                new Object[]{twoBy, new AxisRef[]{AxisRef.sub("b", 2, 2), AxisRef.of("a")}, new AxisRef[]{AxisRef.sub("b", 1, 2)}},
+                new Object[]{twoBy, new AxisRef[]{AxisRef.of("b")}, new AxisRef[]{AxisRef.of("a")}});
+        TensorType t = TensorType.of(FloatType.F32, 16, 16);
+        for (Object[] c : cases) {
+            MeshAttr mesh = (MeshAttr) c[0];
+            TensorSharding s = TensorSharding.of("mesh", DimensionSharding.closedOn((AxisRef[]) c[1]),
+                    DimensionSharding.closedOn((AxisRef[]) c[2]));
+            ShardingLayout picture = ShardingLayout.of(t, s, mesh);
+            ShardLayout runtime = ShardLayout.of(mesh, s, new long[]{16, 16}, "t");
+            for (int dev = 0; dev < runtime.devices(); dev++) {
+                long[] block = runtime.blockIndex(dev);
+                assertThat(picture.devicesAt((int) block[0], (int) block[1])).as(s + " device " + dev).contains((long) dev);
+            }
+        }
     }
 
     @Test void opResultShardingsAreCollected() {

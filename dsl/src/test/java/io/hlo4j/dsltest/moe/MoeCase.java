@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Jit;
-import io.hlo4j.dsl.moe.BaseMoeModule;
-import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.MoEMethods;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeConfigJson;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
-import io.hlo4j.dsl.moe.MoeMetrics;
-import io.hlo4j.dsl.moe.MoeOutput;
+import io.hlo4j.dsl.moe.NamedMoeLayer;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.io.Npy;
 
@@ -99,33 +96,6 @@ record MoeCase(String name, Path dir, MoeConfig config, Map<String, HostArray> i
     }
 
     private Jit jit(MoEMethods method, MoeFusedHooks<Tensor> hooks, List<String> outNames) {
-        MoeConfig cfg = config.withMoeMethod(method);
-        List<String> args = args(method);
-        return Jit.jit(a -> {
-            Map<String, Tensor> t = new HashMap<>();
-            for (int i = 0; i < args.size(); i++) t.put(args.get(i), (Tensor) a[i]);
-            ExpertWeights w = new ExpertWeights(t.get("wi"), t.get("wu"), t.get("wd"), t.get("wi_bias"), t.get("wu_bias"), t.get("wd_bias"));
-            MoeOutput o = new BaseMoeModule(cfg, hooks).moeCall(t.get("x"), BaseMoeModule.linearGate(t.get("gate")), w, null, null, null,
-                    true, 0, t.get("token_ids"));
-            MoeMetrics<Tensor> m = o.metrics().orElseThrow();
-            outNames.clear();
-            List<Tensor> outs = new ArrayList<>();
-            add(outNames, outs, "output", o.output());
-            add(outNames, outs, "router_logits", o.routerLogits());
-            add(outNames, outs, "router_probs", m.routerProbs());
-            add(outNames, outs, "selected_experts", m.selectedExperts());
-            add(outNames, outs, "selected_weights", m.selectedWeights());
-            add(outNames, outs, "expert_loads", m.expertLoads());
-            add(outNames, outs, "expert_utilization", m.expertUtilization());
-            add(outNames, outs, "routing_entropy", m.routingEntropy());
-            m.loadBalancingLoss().ifPresent(l -> add(outNames, outs, "load_balancing_loss", l));
-            m.routerZLoss().ifPresent(z -> add(outNames, outs, "router_z_loss", z));
-            return outs;
-        });
-    }
-
-    private static void add(List<String> names, List<Tensor> outs, String n, Tensor t) {
-        names.add(n);
-        outs.add(t);
+        return Jit.jit(NamedMoeLayer.of(config.withMoeMethod(method), hooks, args(method), outNames, true));
     }
 }

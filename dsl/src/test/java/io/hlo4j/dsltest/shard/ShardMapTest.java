@@ -86,10 +86,10 @@ class ShardMapTest {
         ModuleVerifier.verify(m);
         SdyVerifier.verifyShardingAnnotations(m.op());
         assertThat(MlirPrinter.print(m)).isEqualTo(text);
-        Path mlirOpt = AnnotatedEmissionTest.findMlirOpt();
+        Path mlirOpt = io.hlo4j.mlir.print.MlirOpt.find();
         if (mlirOpt == null) {
-            if ("true".equals(System.getenv("CI"))) throw new AssertionError("mlir-opt not found");
-            Assumptions.abort("mlir-opt not found");
+            if ("true".equals(System.getenv("CI"))) throw new AssertionError(io.hlo4j.mlir.print.MlirOpt.NOT_FOUND);
+            Assumptions.abort(io.hlo4j.mlir.print.MlirOpt.NOT_FOUND);
         }
         for (Lowered each : List.of(l, a2a(), permuteAndIndex())) {
             String generic = MlirPrinter.print(each.module(), PrintOptions.GENERIC);

@@ -9,10 +9,8 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.Backend;
 import io.hlo4j.runtime.backend.PjrtBackend;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -26,14 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * interpreter gives for the same global program.
  */
 class ShardedJitPjrtTest {
-    static Path mock() {
-        Path path = Path.of("").toAbsolutePath().getParent().resolve("runtime/target/mock-pjrt/libpjrt_mock.so").normalize();
-        if (!Files.isRegularFile(path)) {
-            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + path);
-            Assumptions.abort("mock PJRT plugin not built at " + path + " (build the runtime module first)");
-        }
-        return path;
-    }
+    static Path mock() { return io.hlo4j.dsltest.MockPlugin.path(); }
 
     private static HostArray iota(float scale, long... shape) {
         int n = (int) Arrays.stream(shape).reduce(1, Math::multiplyExact);

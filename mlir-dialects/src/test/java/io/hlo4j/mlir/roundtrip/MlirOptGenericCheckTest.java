@@ -2,6 +2,7 @@ package io.hlo4j.mlir.roundtrip;
 
 import io.hlo4j.mlir.testing.ConformanceFiles;
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.print.MlirOpt;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import org.junit.jupiter.api.Assumptions;
@@ -38,19 +39,8 @@ class MlirOptGenericCheckTest {
             "testdata/cumlogsumexp_float16_8_9.mlir", "'func.call' op 'logaddexp' does not reference a valid function",
             "testdata/cumlogsumexp_float64_8_9.mlir", "'func.call' op 'logaddexp' does not reference a valid function");
 
-    static Path findMlirOpt() {
-        List<String> candidates = new ArrayList<>();
-        if (System.getProperty("hlo4j.mlirOpt") != null) candidates.add(System.getProperty("hlo4j.mlirOpt"));
-        if (System.getenv("MLIR_OPT") != null) candidates.add(System.getenv("MLIR_OPT"));
-        candidates.add("/usr/lib/llvm-22/bin/mlir-opt");
-        String path = System.getenv("PATH");
-        if (path != null) for (String d : path.split(java.io.File.pathSeparator)) candidates.add(d + "/mlir-opt");
-        for (String c : candidates) {
-            Path p = Path.of(c);
-            if (Files.isExecutable(p)) return p;
-        }
-        return null;
-    }
+    /** The modules of StableHLO's testdata and interpret files; the mlir-opt test checks this count, the README states it. */
+    static final int MODULES = 1944;
 
     /** One split-input file of modules and the mlir-opt errors it produced, by module name. */
     private record Run(int exitCode, String output, List<String> errors) {}
@@ -95,11 +85,10 @@ class MlirOptGenericCheckTest {
      * property and region layout as MLIR's printer.
      */
     @Test void mlirOptAcceptsAndReprintsTheGenericPrintOfEveryConformanceModule() throws Exception {
-        Path mlirOpt = findMlirOpt();
+        Path mlirOpt = MlirOpt.find();
         if (mlirOpt == null) {
-            String msg = "mlir-opt not found (install mlir-22-tools or set -Dhlo4j.mlirOpt / $MLIR_OPT)";
-            if ("true".equals(System.getenv("CI"))) throw new AssertionError(msg);
-            Assumptions.abort(msg);
+            if ("true".equals(System.getenv("CI"))) throw new AssertionError(MlirOpt.NOT_FOUND);
+            Assumptions.abort(MlirOpt.NOT_FOUND);
         }
         List<Path> files = new ArrayList<>(ConformanceFiles.files("testdata"));
         files.addAll(ConformanceFiles.files("interpret"));
@@ -169,8 +158,39 @@ class MlirOptGenericCheckTest {
                 + limitedIdentical + " of those identically (" + (files.size() - unparsed.size())
                 + " of " + files.size() + " files parsed)", problems);
         assertThat(problems).as("modules mlir-opt rejects or re-prints differently").isEmpty();
+        assertThat(texts.size() + limitedTexts.size()).as("conformance modules checked (the README states this count)").isEqualTo(MODULES);
         assertThat(identical).isEqualTo(texts.size());
         assertThat(limited.errors()).as("known mlir-opt limitations still occur").containsExactlyInAnyOrderElementsOf(expectedLimitations);
         assertThat(limitedIdentical).as("known-limitation modules parsed and re-printed identically with the verifier off").isEqualTo(limitedTexts.size());
+    }
+
+    /** The README states what this test finds: how many modules mlir-opt verifies, and that the limitations are not hidden. */
+    @Test void readmeStatesTheMlirOptResult() throws IOException {
+        Path readme = Path.of("").toAbsolutePath().getParent().resolve("README.md");
+        String text = Files.readString(readme).replaceAll("\\s+", " ");
+        int total = MODULES, limited = MLIR_OPT_LIMITATIONS.size();
+        assertThat(text).as(readme.toString())
+                .contains("parses and verifies the generic print of " + String.format(java.util.Locale.ROOT, "%,d", total - limited)
+                        + " of the " + String.format(java.util.Locale.ROOT, "%,d", total) + " modules; the other " + limited)
+                .doesNotContain("accepts the generic print of every module");
+    }
+
+    /** -Dhlo4j.mlirOpt wins when it names an executable; a non-executable one is passed over. */
+    @Test void mlirOptIsLookedUpFromThePropertyFirst() throws IOException {
+        Path dir = Files.createTempDirectory("hlo4j-mlir-opt");
+        Path exe = Files.writeString(dir.resolve("my-mlir-opt"), "#!/bin/sh\n");
+        Path plain = Files.writeString(dir.resolve("not-executable"), "");
+        assertThat(exe.toFile().setExecutable(true)).isTrue();
+        String before = System.getProperty("hlo4j.mlirOpt");
+        try {
+            System.setProperty("hlo4j.mlirOpt", exe.toString());
+            assertThat(MlirOpt.find()).isEqualTo(exe);
+            System.setProperty("hlo4j.mlirOpt", plain.toString());
+            assertThat(MlirOpt.find()).isNotEqualTo(plain);
+            assertThat(MlirOpt.candidates().getFirst()).isEqualTo(plain.toString());
+        } finally {
+            if (before == null) System.clearProperty("hlo4j.mlirOpt");
+            else System.setProperty("hlo4j.mlirOpt", before);
+        }
     }
 }

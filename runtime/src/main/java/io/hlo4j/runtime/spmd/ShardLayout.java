@@ -3,6 +3,7 @@ package io.hlo4j.runtime.spmd;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.BlockLayoutCheck;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshCoordinates;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 
 import java.util.Arrays;
@@ -88,33 +89,14 @@ public final class ShardLayout {
 
     // ---- mesh geometry ---------------------------------------------------------------------------------------
 
-    /** Row-major coordinates of a mesh position. */
-    static long[] coords(MeshAttr mesh, int position) {
-        List<MeshAttr.Axis> axes = mesh.axes();
-        long[] c = new long[axes.size()];
-        long p = position;
-        for (int i = axes.size() - 1; i >= 0; i--) {
-            c[i] = p % axes.get(i).size();
-            p /= axes.get(i).size();
-        }
-        return c;
-    }
+    /** Row-major coordinates of a mesh position (the shared mapping, {@link MeshCoordinates}). */
+    static long[] coords(MeshAttr mesh, int position) { return MeshCoordinates.of(mesh, position); }
 
     /** This reference's coordinate, given the device's mesh coordinates. */
-    static long coordinate(MeshAttr mesh, AxisRef a, long[] coords) {
-        int i = mesh.axisNames().indexOf(a.name());
-        long c = coords[i];
-        if (!a.isSubAxis()) return c;
-        long axis = mesh.axes().get(i).size();
-        return c / (axis / (a.preSize() * a.size())) % a.size();
-    }
+    static long coordinate(MeshAttr mesh, AxisRef a, long[] coords) { return MeshCoordinates.coordinate(mesh, a, coords); }
 
     /** Row-major linearisation of the references' coordinates (major first). */
-    static long linear(MeshAttr mesh, List<AxisRef> refs, long[] coords) {
-        long x = 0;
-        for (AxisRef a : refs) x = x * a.size(mesh) + coordinate(mesh, a, coords);
-        return x;
-    }
+    static long linear(MeshAttr mesh, List<AxisRef> refs, long[] coords) { return MeshCoordinates.linear(mesh, refs, coords); }
 
     static long shards(MeshAttr mesh, List<AxisRef> refs) {
         long n = 1;

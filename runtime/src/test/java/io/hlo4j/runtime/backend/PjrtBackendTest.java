@@ -10,7 +10,6 @@ import io.hlo4j.runtime.pjrt.PjrtException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,12 +33,7 @@ class PjrtBackendTest {
             }
             """;
 
-    static Path mock() {
-        String p = System.getProperty("hlo4j.pjrt.mock");
-        Path path = p != null ? Path.of(p) : Path.of("target/mock-pjrt/libpjrt_mock.so");
-        if (!Files.isRegularFile(path)) throw new IllegalStateException("mock PJRT plugin not built at " + path.toAbsolutePath());
-        return path.toAbsolutePath().normalize();
-    }
+    static Path mock() { return io.hlo4j.runtime.pjrt.MockPjrt.path(); }
 
     private static HostArray f32(long[] shape, float... v) { return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v); }
 

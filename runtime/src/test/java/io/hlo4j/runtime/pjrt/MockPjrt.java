@@ -14,12 +14,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** The C mock plugin (src/test/c/pjrt_mock.c and its mock_*.c files, built by gcc in generate-test-resources) and its test hooks. */
-final class MockPjrt {
+public final class MockPjrt {
     private MockPjrt() {}
 
     static final String[] KINDS = {"errors", "events", "clients", "loaded executables", "executables", "buffers", "serialized executables"};
 
-    static Path path() {
+    public static Path path() {
         String p = System.getProperty("hlo4j.pjrt.mock");
         Path path = p != null ? Path.of(p) : Path.of("target/mock-pjrt/libpjrt_mock.so");
         if (!Files.isRegularFile(path)) throw new IllegalStateException("mock PJRT plugin not built at " + path.toAbsolutePath());

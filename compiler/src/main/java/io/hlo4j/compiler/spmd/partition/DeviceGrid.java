@@ -2,6 +2,7 @@ package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshCoordinates;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 
@@ -49,15 +50,7 @@ public final class DeviceGrid {
     public int devices() { return devices; }
 
     /** Mesh coordinates of partition {@code p}. */
-    public long[] coords(int p) {
-        long[] c = new long[sizes.length];
-        long pos = positionOf[p];
-        for (int a = sizes.length - 1; a >= 0; a--) {
-            c[a] = pos % sizes[a];
-            pos /= sizes[a];
-        }
-        return c;
-    }
+    public long[] coords(int p) { return MeshCoordinates.of(mesh, positionOf[p]); }
 
     private int axisIndex(String name) {
         for (int i = 0; i < mesh.axes().size(); i++) if (mesh.axes().get(i).name().equals(name)) return i;
@@ -85,8 +78,9 @@ public final class DeviceGrid {
 
     /** Partition {@code p}'s index along one reference. */
     public long index(int p, AxisRef r) {
-        long c = coords(p)[axisIndex(r.name())];
-        return r.isSubAxis() ? c / post(r) % r.size() : c;
+        axisIndex(r.name()); // refuses an unknown axis by name
+        if (r.isSubAxis()) post(r); // and a sub-axis that does not divide its axis
+        return MeshCoordinates.coordinate(mesh, r, coords(p));
     }
 
     /** Partition {@code p}'s row-major index over the references, major first (a dimension's shard index). */

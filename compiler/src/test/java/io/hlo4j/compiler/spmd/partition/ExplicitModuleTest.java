@@ -278,13 +278,10 @@ class ExplicitModuleTest {
      */
     @Test
     void mlirOptAcceptsTheExplicitModules() throws Exception {
-        java.nio.file.Path mlirOpt = null;
-        for (String c : new String[] {System.getProperty("hlo4j.mlirOpt"), System.getenv("MLIR_OPT"), "/usr/lib/llvm-22/bin/mlir-opt"}) {
-            if (c != null && java.nio.file.Files.isExecutable(java.nio.file.Path.of(c))) { mlirOpt = java.nio.file.Path.of(c); break; }
-        }
+        java.nio.file.Path mlirOpt = io.hlo4j.mlir.print.MlirOpt.find();
         if (mlirOpt == null) {
-            if ("true".equals(System.getenv("CI"))) throw new AssertionError("mlir-opt not found");
-            org.junit.jupiter.api.Assumptions.abort("mlir-opt not found");
+            if ("true".equals(System.getenv("CI"))) throw new AssertionError(io.hlo4j.mlir.print.MlirOpt.NOT_FOUND);
+            org.junit.jupiter.api.Assumptions.abort(io.hlo4j.mlir.print.MlirOpt.NOT_FOUND);
         }
         for (String global : List.of(MATMUL, A2A, ExplicitFromAnnotatedTest.MLP)) {
             PartitionedProgram prog = Spmd.explicit(MlirParser.parseModule(global, "g.mlir"));

@@ -118,6 +118,7 @@ class ExpertMeshReshardTest {
             }
         }
         write("reshard-5d-3d-8.md", table);
+        assertRowsInDoc(table, "docs/sharding-reshard.md");
     }
 
     @Test
@@ -163,5 +164,25 @@ class ExpertMeshReshardTest {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Every row of a table a test computed (header included) must appear in the doc that shows it, compared cell by
+     * cell with the cells' padding ignored: the doc's numbers are the ones the code gives.
+     */
+    static void assertRowsInDoc(CharSequence table, String doc) {
+        Path path = Path.of("").toAbsolutePath().getParent().resolve(doc);
+        java.util.Set<String> docRows;
+        try {
+            docRows = Files.readAllLines(path).stream().map(ExpertMeshReshardTest::cells).collect(java.util.stream.Collectors.toSet());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        List<String> missing = table.toString().lines().filter(l -> l.startsWith("|")).filter(l -> !docRows.contains(cells(l))).toList();
+        org.assertj.core.api.Assertions.assertThat(missing).as("rows of the computed table missing from " + path).isEmpty();
+    }
+
+    private static String cells(String row) {
+        return java.util.Arrays.stream(row.strip().split("\\|", -1)).map(String::strip).collect(java.util.stream.Collectors.joining("|"));
     }
 }

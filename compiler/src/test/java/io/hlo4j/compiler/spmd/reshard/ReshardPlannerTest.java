@@ -121,6 +121,7 @@ class ReshardPlannerTest {
             }
         }
         ExpertMeshReshardTest.write("reshard-cases.md", t);
+        ExpertMeshReshardTest.assertRowsInDoc(t, "docs/sharding-reshard.md");
     }
 
     @Test

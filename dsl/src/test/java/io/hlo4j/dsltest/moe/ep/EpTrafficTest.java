@@ -21,6 +21,7 @@ import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +49,10 @@ class EpTrafficTest {
 
     /** E = 8, k = 2, H = 64, M = 32, N = 4 x 16 = 64 tokens, f32. */
     @Test
-    void topTwo() { table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21), TABLE); }
+    void topTwo() throws IOException {
+        table(EpCase.random(MoeConfig.of(8, 2, 64, 32), 4, 16, false, 21), TABLE);
+        assertRowsInDoc(TABLE, "docs/moe-expert-parallelism.md");
+    }
 
     static void table(EpCase c, List<String> table) {
         MoeConfig cfg = c.cfg();
@@ -170,5 +174,20 @@ class EpTrafficTest {
         Files.createDirectories(out.getParent());
         Files.writeString(out, String.join("\n", table) + "\n");
         table.forEach(System.out::println);
+    }
+
+    /**
+     * Every row of the computed table (header included) must appear in the doc that shows it, compared cell by
+     * cell with the cells' padding ignored: the doc's numbers are the ones the code gives.
+     */
+    static void assertRowsInDoc(List<String> table, String doc) throws IOException {
+        Path path = Path.of("").toAbsolutePath().getParent().resolve(doc);
+        java.util.Set<String> docRows = Files.readAllLines(path).stream().map(EpTrafficTest::cells).collect(java.util.stream.Collectors.toSet());
+        List<String> missing = table.stream().filter(l -> !docRows.contains(cells(l))).toList();
+        org.assertj.core.api.Assertions.assertThat(missing).as("rows of the computed table missing from " + path).isEmpty();
+    }
+
+    private static String cells(String row) {
+        return Arrays.stream(row.strip().split("\\|", -1)).map(String::strip).collect(java.util.stream.Collectors.joining("|"));
     }
 }

@@ -11,7 +11,10 @@ class EpTrafficTopFourTest {
     static final List<String> TABLE = EpTrafficTest.header();
 
     @Test
-    void topFour() { EpTrafficTest.table(EpCase.random(MoeConfig.of(8, 4, 64, 32), 4, 16, false, 22), TABLE); }
+    void topFour() throws Exception {
+        EpTrafficTest.table(EpCase.random(MoeConfig.of(8, 4, 64, 32), 4, 16, false, 22), TABLE);
+        EpTrafficTest.assertRowsInDoc(TABLE, "docs/moe-expert-parallelism.md");
+    }
 
     @AfterAll
     static void writeTable() throws Exception { EpTrafficTest.write(TABLE, "ep-bytes-k4.md"); }
