@@ -105,10 +105,9 @@ final class FactorPlan {
     private boolean overlapsUsed(AxisRef a) {
         for (AxisRef u : used) {
             if (!u.name().equals(a.name())) continue;
-            long n = grid.mesh().axisSize(a.name());
-            long uLo = u.isSubAxis() ? u.preSize() : 1, uHi = u.isSubAxis() ? u.preSize() * u.size() : n;
-            long aLo = a.isSubAxis() ? a.preSize() : 1, aHi = a.isSubAxis() ? a.preSize() * a.size() : n;
-            if (Math.max(uLo, aLo) < Math.min(uHi, aHi)) return true;
+            // a whole axis overlaps everything of its name (a size-1 axis too, whose range [1, 1) would look empty)
+            if (!u.isSubAxis() || !a.isSubAxis()) return true;
+            if (Math.max(u.preSize(), a.preSize()) < Math.min(u.preSize() * u.size(), a.preSize() * a.size())) return true;
         }
         return false;
     }
