@@ -52,8 +52,9 @@ final class ReduceDotBatchRules {
     /**
      * The grouped matmul lhs [m, k], rhs [g, k, n], group sizes [g] over a batch: rows of all examples stacked
      * [B*m, k] with B*(g+1) groups, example b's groups then a padding group of its m - sum(sizes) leftover rows
-     * against a zero matrix (their rows are zero, as ragged_dot leaves rows past the groups). rhs is spelled out
-     * per example when unbatched.
+     * against a zero matrix (their rows are zero, as ragged_dot leaves rows past the groups). Each example's group
+     * ends are cut at m first, so sizes summing past m stay inside the example. rhs is spelled out per example when
+     * unbatched.
      */
     private static List<Batched> raggedDot(Batcher b, Operation op, List<Batched> a) {
         var dn = (RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
@@ -61,18 +62,27 @@ final class ReduceDotBatchRules {
         TensorType res = (TensorType) op.result(0).type();
         if (lt.rank() != 2 || rt.rank() != 3 || !dn.lhsBatchingDimensions().isEmpty() || !dn.lhsRaggedDimensions().equals(List.of(0L))
                 || !dn.rhsGroupDimensions().equals(List.of(0L)) || !dn.lhsContractingDimensions().equals(List.of(1L))
-                || !dn.rhsContractingDimensions().equals(List.of(1L))) {
+                || !dn.rhsContractingDimensions().equals(List.of(1L)) || rt.dim(0) == 0) {
             throw b.refuse(op, a, "only the grouped-matmul form lhs [m, k], rhs [g, k, n], group sizes [g] is batched");
         }
         long n = b.size(), m = lt.dim(0), k = lt.dim(1), g = rt.dim(0), cols = rt.dim(2);
         var h = b.hlo();
         var loc = b.loc();
         Value lhs = h.reshape(b.materialize(a.get(0), 0), new long[]{n * m, k}, loc);
-        Value sizes = b.materialize(a.get(2), 0);                                        // [B, g]
-        var it = ((TensorType) sizes.type()).elementType();
-        Value used = h.reduce(sizes, h.constant(TensorType.scalar(it), 0, loc), new long[]{1}, "add", loc);
-        Value left = h.maximum(h.subtract(h.broadcastInDim(h.constant(TensorType.scalar(it), m, loc), new long[]{n}, new long[0], loc),
-                used, loc), h.broadcastInDim(h.constant(TensorType.scalar(it), 0, loc), new long[]{n}, new long[0], loc), loc);
+        Value given = b.materialize(a.get(2), 0);                                        // [B, g]
+        var it = ((TensorType) given.type()).elementType();
+        // One example's groups end at its m rows (ragged_dot ignores what lies past them): cut each example's running
+        // total at m, so that sizes summing past m cannot reach into the next example's rows.
+        TensorType gg = TensorType.of(it, g, g);
+        Value upper = h.convert(h.compare("LE", h.iota(gg, 0, loc), h.iota(gg, 1, loc), null, loc), it, loc); // [i <= j]
+        Value running = h.dotGeneral(given, upper, new long[0], new long[0], new long[]{1}, new long[]{0}, it, loc);
+        Value ends = h.minimum(running, h.broadcastInDim(h.constant(TensorType.scalar(it), m, loc), new long[]{n, g}, new long[0], loc), loc);
+        Value zeroI = h.constant(TensorType.scalar(it), 0, loc);
+        Value starts = h.slice(h.pad(ends, zeroI, new long[]{0, 1}, new long[]{0, 0}, new long[]{0, 0}, loc),
+                new long[]{0, 0}, new long[]{n, g}, new long[]{1, 1}, loc);
+        Value sizes = h.subtract(ends, starts, loc);
+        Value used = h.reshape(h.slice(ends, new long[]{0, g - 1}, new long[]{n, g}, new long[]{1, 1}, loc), new long[]{n}, loc);
+        Value left = h.subtract(h.broadcastInDim(h.constant(TensorType.scalar(it), m, loc), new long[]{n}, new long[0], loc), used, loc);
         Value groups = h.reshape(h.concatenate(List.of(sizes, h.reshape(left, new long[]{n, 1}, loc)), 1, loc), new long[]{n * (g + 1)}, loc);
         Value rhs = b.materialize(a.get(1), 0);                                          // [B, g, k, n]
         Value zero = h.constant(TensorType.scalar(rt.elementType()), 0, loc);

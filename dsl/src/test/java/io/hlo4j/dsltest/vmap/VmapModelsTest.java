@@ -55,6 +55,15 @@ class VmapModelsTest {
     }
 
     @Test
+    void raggedDotGroupSizesSummingPastTheRowsStayInTheirExample() {
+        // m = 7: sums 9, 7, 12, 9 and 0; one example's surplus must not shift the next example's rows
+        TracedFunction fn = a -> Linalg.raggedDot(t(a, 0), t(a, 1), t(a, 2), null);
+        HostArray sizes = HostArray.fromLongs(TensorType.of(IntegerType.I32, 5, 3), 5, 4, 0, 2, 2, 3, 7, 1, 4, 0, 0, 9, 0, 0, 0);
+        check(fn, axes(0, null, 0), axes(0), f64(new long[]{5, 7, 3}, 22), f64(new long[]{3, 3, 2}, 23), sizes);
+        check(fn, axes(0, 0, 0), axes(0), f64(new long[]{5, 7, 3}, 24), f64(new long[]{5, 3, 3, 2}, 25), sizes);
+    }
+
+    @Test
     void moeLayerForwardOverAnExtraBatchAxis() {
         MoeConfig cfg = MoeConfig.of(4, 2, 8, 16);
         TracedFunction layer = a -> new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall(t(a, 0), BaseMoeModule.linearGate(t(a, 1)),
