@@ -90,11 +90,14 @@ class RunParallelStopTest {
      * get it there), sets the interpreter's deadline to now; returns what the run threw. The devices must all stop
      * within 10 s of the deadline.
      */
-    private static Throwable deadlineOnceWaiting(Interpreter interp, Recording threads, int waiting,
+    private static Throwable deadlineOnceWaiting(Interpreter interp, Recording threads, int devices, int waiting,
                                                  org.assertj.core.api.ThrowableAssert.ThrowingCallable run) {
         return thrownWithin20s(() -> {
             java.util.concurrent.CompletableFuture<Throwable> outcome = java.util.concurrent.CompletableFuture.supplyAsync(() -> catchThrowable(run));
-            while (threads.started.size() <= waiting || threads.started.get(waiting).getState() != Thread.State.TIMED_WAITING) {
+            // the deadline is set only once the waiting device is blocked and every other device is inside its loop,
+            // so a loaded machine that starts a thread late cannot stop it before the loop (at its first constant)
+            while (threads.started.size() < devices || threads.started.get(waiting).getState() != Thread.State.TIMED_WAITING
+                    || !othersInLoop(threads, waiting)) {
                 Thread.sleep(5);
             }
             long t0 = System.nanoTime();
@@ -103,6 +106,17 @@ class RunParallelStopTest {
             assertThat(secondsSince(t0)).isLessThan(10);
             if (t != null) throw t;
         });
+    }
+
+    /** Whether every started device but {@code waiting} is inside a {@code stablehlo.while} (its kernel is on the stack). */
+    private static boolean othersInLoop(Recording threads, int waiting) {
+        for (int i = 0; i < threads.started.size(); i++) {
+            if (i == waiting) continue;
+            boolean inLoop = false;
+            for (StackTraceElement f : threads.started.get(i).getStackTrace()) inLoop |= f.getClassName().startsWith(ControlKernels.class.getName());
+            if (!inLoop) return false;
+        }
+        return true;
     }
 
     /** What {@code run} throws, failing the test (instead of hanging it) if the run has not ended within 20 s. */
@@ -116,7 +130,7 @@ class RunParallelStopTest {
     void theDeadlineStopsASpinningDeviceAndTheOneWaitingForItNamingBoth() {
         Interpreter interp = new Interpreter(module(2));
         Recording threads = new Recording(-1);
-        DeadlineExceeded e = (DeadlineExceeded) deadlineOnceWaiting(interp, threads, 0, () -> run(interp, 2, inputs(0, 1), threads));
+        DeadlineExceeded e = (DeadlineExceeded) deadlineOnceWaiting(interp, threads, 2, 0, () -> run(interp, 2, inputs(0, 1), threads));
         threads.assertAllEnded();
         assertThat(e.devices()).isEqualTo(2);
         assertThat(e.stopped()).hasSize(2);
@@ -146,7 +160,7 @@ class RunParallelStopTest {
     void everyDeviceStillComputingIsListedWhenNoneReachesTheCollective() {
         Interpreter interp = new Interpreter(module(4));
         Recording threads = new Recording(-1);
-        DeadlineExceeded e = (DeadlineExceeded) deadlineOnceWaiting(interp, threads, 1, () -> run(interp, 4, inputs(1, 0, 1, 1), threads));
+        DeadlineExceeded e = (DeadlineExceeded) deadlineOnceWaiting(interp, threads, 4, 1, () -> run(interp, 4, inputs(1, 0, 1, 1), threads));
         threads.assertAllEnded();
         assertThat(e.stopped()).extracting(s -> s.process().flatId()).containsExactly(0, 1, 2, 3);
         assertThat(e.stopped()).extracting(DeadlineExceeded.Stopped::waiting).containsExactly(false, true, false, false);
@@ -178,7 +192,7 @@ class RunParallelStopTest {
         Interpreter interp = new Interpreter(m);
         Recording threads = new Recording(-1);
         List<Operation> funcs = List.of(interp.function("waits"), interp.function("spins"));
-        Throwable t = deadlineOnceWaiting(interp, threads, 0, () -> RunParallel.run(interp, new ProcessGrid(1, 2), funcs, List.of(List.of(), List.of()), threads));
+        Throwable t = deadlineOnceWaiting(interp, threads, 2, 0, () -> RunParallel.run(interp, new ProcessGrid(1, 2), funcs, List.of(List.of(), List.of()), threads));
         threads.assertAllEnded();
         assertThat(t).isInstanceOf(DeadlineExceeded.class).hasMessageStartingWith(
                 "evaluation ran past its deadline on 2 of 2 simulated devices: device 0 waiting in stablehlo.recv (recv.mlir:3:3) in @waits; "
