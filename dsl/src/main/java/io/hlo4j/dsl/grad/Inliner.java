@@ -18,7 +18,7 @@ import java.util.Map;
  * transformed function (a gradient) becomes part of the caller's trace. The function must hold no {@code func.call}
  * ({@code Calls.inlineAll} splices them first), so the traced module stays one self-contained function.
  */
-final class Inliner {
+public final class Inliner {
     private Inliner() {}
 
     static List<Value> inline(IrBuilder b, Operation func, List<? extends Value> args) {
@@ -28,6 +28,11 @@ final class Inliner {
                 throw new DslException("grad", "internal: func.call " + op.attr("callee") + " left in a gradient after inlining", op.location());
             }
         });
+        return body(b, func, args);
+    }
+
+    /** The splice itself, for a function already known to hold no call (vmap refuses calls before batching). */
+    public static List<Value> body(IrBuilder b, Operation func, List<? extends Value> args) {
         Block body = func.region(0).entry();
         Map<Value, Value> map = new IdentityHashMap<>();
         for (int i = 0; i < args.size(); i++) map.put(body.argument(i), args.get(i));

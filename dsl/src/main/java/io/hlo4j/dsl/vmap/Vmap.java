@@ -1,6 +1,5 @@
 package io.hlo4j.dsl.vmap;
 
-import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.compiler.batch.Batched;
 import io.hlo4j.compiler.batch.Batching;
 import io.hlo4j.dsl.DslException;
@@ -9,11 +8,10 @@ import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.Trace;
+import io.hlo4j.dsl.grad.Inliner;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Traced;
 import io.hlo4j.dsl.jit.TracedFunction;
-import io.hlo4j.mlir.build.IrBuilder;
-import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
@@ -22,9 +20,7 @@ import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -130,7 +126,7 @@ public final class Vmap {
             String msg = e.getMessage().startsWith("vmap: ") ? e.getMessage().substring(6) : e.getMessage();
             throw new DslException("vmap", msg, at, e);
         }
-        List<Value> outs = inline(outer.ir(), batched, flat, loc);
+        List<Value> outs = Inliner.body(outer.ir(), batched, flat);
         List<Tensor> ts = new ArrayList<>();
         for (Value v : outs) ts.add(new Tensor(v));
         return Pytree.unflatten(traced.outputDef(), ts.iterator());
@@ -166,22 +162,6 @@ public final class Vmap {
         long[] s = t.shape(), out = new long[s.length - 1];
         for (int i = 0, j = 0; i < s.length; i++) if (i != dim) out[j++] = s[i];
         return t.withShape(out);
-    }
-
-    /** Copies the batched function's body into the caller's trace, its arguments replaced by the caller's values. */
-    private static List<Value> inline(IrBuilder b, Operation func, List<Value> args, Location loc) {
-        Block body = func.region(0).entry();
-        Map<Value, Value> map = new IdentityHashMap<>();
-        for (int i = 0; i < args.size(); i++) map.put(body.argument(i), args.get(i));
-        Operation ret = body.terminator();
-        for (Operation op : body.operations()) {
-            if (op == ret) break;
-            Operation c = b.append(Cloner.copy(op, map), op.location());
-            for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
-        }
-        List<Value> outs = new ArrayList<>();
-        for (Value v : ret.operands()) outs.add(Cloner.lookup(map, v, ret));
-        return outs;
     }
 
     private static String text(Integer[] axes) { return Arrays.toString(axes).replace("null", "none"); }
