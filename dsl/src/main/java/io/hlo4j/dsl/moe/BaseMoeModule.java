@@ -44,7 +44,7 @@ public class BaseMoeModule {
         return moeCall(hiddenState, gateLayer, experts, null, null, null, outputMetrics, 0, null);
     }
 
-    /** With token ids [B, S] (integers) for HASH routing; the other arguments at their defaults. */
+    /** With token ids [B, S] (integers) for HASH routing (refused for other strategies); the other arguments at their defaults. */
     public MoeOutput moeCall(Tensor hiddenState, UnaryOperator<Tensor> gateLayer, ExpertWeights experts, Tensor tokenIds, boolean outputMetrics) {
         return moeCall(hiddenState, gateLayer, experts, null, null, null, outputMetrics, 0, tokenIds);
     }
@@ -58,7 +58,7 @@ public class BaseMoeModule {
      * @param actFn the activation, or null for the config's hidden_act
      * @param reformRouterProbsFn applied to the router probabilities before selection, or null
      * @param layerIdx the layer's index (names the layer in errors)
-     * @param tokenIds [B, S] integer ids for HASH routing, or null (positions within the sequence)
+     * @param tokenIds [B, S] integer ids for HASH routing, or null (positions within the sequence); refused for other strategies
      */
     public MoeOutput moeCall(Tensor hiddenState, UnaryOperator<Tensor> gateLayer, ExpertWeights experts,
                              BinaryOperator<Tensor> ffnActivation, UnaryOperator<Tensor> actFn,
@@ -73,6 +73,7 @@ public class BaseMoeModule {
         if (experts.experts() != config.nRoutedExperts()) {
             throw new MoeException(where + ": expert kernels hold " + experts.experts() + " experts, n_routed_experts is " + config.nRoutedExperts(), SourceLoc.here());
         }
+        requireHashForTokenIds(config, where, tokenIds == null ? null : tokenIds.describe());
         if (tokenIds != null && (tokenIds.rank() != 2 || tokenIds.dim(0) != b || tokenIds.dim(1) != s || !tokenIds.dtype().isInteger())) {
             throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]", SourceLoc.here());
         }
@@ -95,6 +96,20 @@ public class BaseMoeModule {
         Tensor y = hooks.apply(HookPoint.FINALIZE_OUTPUT, out.astype(compute).reshape(b, s, h));
         Optional<MoeMetrics<Tensor>> m = outputMetrics ? Optional.of(MoeLosses.metrics(config, r)) : Optional.empty();
         return new MoeOutput(y, r.logits(), m);
+    }
+
+    /**
+     * Token ids steer only HASH routing (as in EasyDeL, whose layer takes them for hash routing alone); given with
+     * any other strategy they would be dropped unread, so they are refused, naming the strategy and the argument.
+     *
+     * @param ids the ids' description, or null when none were given
+     */
+    public static void requireHashForTokenIds(MoeConfig config, String where, String ids) {
+        if (ids != null && config.routingStrategy() != MoeRoutingStrategy.HASH) {
+            throw new MoeException(where + ": token ids " + ids + " given, but routing_strategy is "
+                    + config.routingStrategy().value() + "; only hash routing reads token ids (pass null, or use hash routing)",
+                    SourceLoc.here());
+        }
     }
 
     /** The expert activation h = ffn_activation(a, b), by default act_fn(a) * b with act_fn from hidden_act. */

@@ -59,4 +59,33 @@ class MoeLayerErrorsTest {
         assertThatThrownBy(() -> trace(CFG, X, GATE, WI, WU, wdBad)).isInstanceOf(MoeException.class)
                 .hasMessageContaining("wd").hasMessageContaining("must be [4, 2, 4]");
     }
+
+    /** Token ids steer only HASH routing: with any other strategy they are refused at the caller's line, not dropped. */
+    @Test
+    void tokenIdsAreRefusedUnlessHashRouting() {
+        HostArray ids = HostArray.fromLongs(io.hlo4j.dsl.Spec.of(io.hlo4j.dsl.DType.I32, 1, 3).tensorType(), new long[] {5, 1, 2});
+        for (MoeRoutingStrategy r : MoeRoutingStrategy.values()) {
+            MoeConfig cfg = WorkedExampleTest.config(r, MoeLoadBalancingStrategy.STANDARD, MoEMethods.FUSED_MOE);
+            int[] line = new int[1];
+            var f = Jit.jit(a -> {
+                line[0] = StackWalker.getInstance().walk(s -> s.findFirst()).orElseThrow().getLineNumber() + 1;
+                return new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]),
+                        ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), (Tensor) a[5], true).output();
+            });
+            if (r == MoeRoutingStrategy.HASH) {
+                // ids 5, 1, 2 with E = 4, k = 2: experts {1, 2}, {1, 2}, {2, 3}; the hash row is read, not positions 0, 1, 2
+                HostArray out = f.call1(X, GATE, WI, WU, WD, ids);
+                HostArray byPosition = Jit.jit(a -> new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) a[0],
+                        BaseMoeModule.linearGate((Tensor) a[1]), ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), true).output())
+                        .call1(X, GATE, WI, WU, WD);
+                org.assertj.core.api.Assertions.assertThat(out.toDoubleArray()).as("hash routing reads the ids").isNotEqualTo(byPosition.toDoubleArray());
+                continue;
+            }
+            assertThatThrownBy(() -> f.call(X, GATE, WI, WU, WD, ids)).as(r.value()).isInstanceOf(MoeException.class)
+                    .hasMessageContaining("moeCall (layer 0, " + MoEMethods.FUSED_MOE + "): token ids ")
+                    .hasMessageContaining("given, but routing_strategy is " + r.value() + "; only hash routing reads token ids")
+                    .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((MoeException) e).format()).as("names the caller's line")
+                            .contains("MoeLayerErrorsTest.java:" + line[0]));
+        }
+    }
 }

@@ -254,7 +254,7 @@ public final class ExpertParallelMoe {
 
     /**
      * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} [N] or [B, S]
-     * integers, or null for positions within the sequence ({@code seqLen} = S).
+     * integers (HASH routing only; refused otherwise), or null for positions within the sequence ({@code seqLen} = S).
      */
     public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
                       HostArray wiBias, HostArray wuBias, HostArray wdBias) {
@@ -262,6 +262,7 @@ public final class ExpertParallelMoe {
         long n = x.size() / h;
         boolean biases = wiBias != null;
         if ((wuBias != null) != biases || (wdBias != null) != biases) throw new MoeException("ExpertParallelMoe: give all three biases or none");
+        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.run", tokenIds == null ? null : tokenIds.type().toString());
         Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
         HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
         List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
@@ -294,6 +295,7 @@ public final class ExpertParallelMoe {
         long h = config.hiddenSize();
         long n = x.size() / h;
         boolean biases = wiBias != null;
+        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.gradients", tokenIds == null ? null : tokenIds.type().toString());
         Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
         ShardMapRun fwd = p.run();
         List<PartitionSpec> in = new ArrayList<>();
