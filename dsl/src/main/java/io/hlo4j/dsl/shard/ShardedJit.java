@@ -40,13 +40,15 @@ import java.util.Map;
  * each argument and result that has a sharding, {@code sdy.sharding_constraint} where the function asked for
  * one, and the module attributes {@code mhlo.num_partitions} (the mesh's device count) and
  * {@code mhlo.num_replicas = 1}. In/out shardings are per flattened argument/result leaf; null leaves that
- * value unannotated. The module is verified, including every sharding annotation against its mesh.
+ * value unannotated (propagation decides its sharding). Out-shardings may be omitted as a whole (null, or the
+ * three-argument {@code jit}): every result is then unannotated, whatever the number of result leaves, as JAX's
+ * unspecified {@code out_shardings}. The module is verified, including every sharding annotation against its mesh.
  */
 public final class ShardedJit {
     private final String name;
     private final TracedFunction fn;
     private final List<NamedSharding> inShardings;
-    private final List<NamedSharding> outShardings;
+    private final List<NamedSharding> outShardings;   // null: omitted, every result left to propagation
     private final Backend backend;   // null: Backend.configured(), looked up on the first compile (lowering alone loads no plugin)
     private final Map<Object, Compiled> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -54,12 +56,14 @@ public final class ShardedJit {
         this.name = name;
         this.fn = fn;
         this.inShardings = java.util.Collections.unmodifiableList(new ArrayList<>(in));
-        this.outShardings = java.util.Collections.unmodifiableList(new ArrayList<>(out));
+        // a null list means omitted; a given list keeps its nulls (List.copyOf would refuse them)
+        this.outShardings = out == null ? null : java.util.Collections.unmodifiableList(new ArrayList<>(out));
         this.backend = backend;
     }
 
     /**
-     * {@code in}/{@code out}: one sharding (or null) per flattened argument / result leaf. {@link #call} runs on
+     * {@code in}/{@code out}: one sharding (or null) per flattened argument / result leaf; {@code out} itself may be
+     * null: no result annotated, propagation decides every result's sharding. {@link #call} runs on
      * {@link Backend#configured()}: the interpreter (the global program as written), or a PJRT plugin, where the global
      * arrays are split onto the mesh's devices by these shardings and the results assembled
      * ({@link io.hlo4j.runtime.backend.PjrtBackend.Compiled#callGlobal}).
@@ -114,6 +118,9 @@ public final class ShardedJit {
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
 
+    /** Out-shardings omitted: every result's sharding is what propagation decides, however many result leaves there are. */
+    public static ShardedJit jit(String name, TracedFunction fn, List<NamedSharding> in) { return jit(name, fn, in, null); }
+
     /**
      * Runs the sharded program on the mesh's simulated devices, as XLA would run it on real ones: the annotated module
      * is partitioned by hlo4j's own pipeline ({@code Spmd.explicit}: propagation, then the SPMD partitioner) and the
@@ -156,7 +163,7 @@ public final class ShardedJit {
             s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + specs.get(i) + ") of @" + name);
             scope.add(s.mesh(), op, loc);
         }
-        for (NamedSharding s : outShardings) if (s != null) scope.add(s.mesh(), op, loc);
+        if (outShardings != null) for (NamedSharding s : outShardings) if (s != null) scope.add(s.mesh(), op, loc);
 
         List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
         FunctionBuilder fb = IrBuilder.function("main", types, loc).visibility("public");
@@ -178,19 +185,20 @@ public final class ShardedJit {
             results.add(t.value());
             resultSpecs.add(Spec.of((TensorType) t.value().type()));
         }
-        if (outShardings.size() != results.size()) {
+        if (outShardings != null && outShardings.size() != results.size()) {
             throw new DslException(op, "@" + name + " returns " + results.size() + " result leaves " + resultSpecs + " but "
-                    + outShardings.size() + " out_shardings were given", loc);
+                    + outShardings.size() + " out_shardings were given (pass null to leave every result to propagation)", loc);
         }
+        List<NamedSharding> outs = outShardings != null ? outShardings : java.util.Collections.nCopies(results.size(), null);
         for (int i = 0; i < results.size(); i++) {
-            NamedSharding s = outShardings.get(i);
+            NamedSharding s = outs.get(i);
             if (s != null) s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + resultSpecs.get(i) + ") of @" + name);
         }
         if (scope.meshes().isEmpty()) throw new DslException(op, "@" + name + " names no mesh: give at least one in/out sharding", loc);
 
         // MLIR drops an all-empty attribute list; so do we
         if (inShardings.stream().anyMatch(java.util.Objects::nonNull)) fb.argAttrs(annotations(inShardings, specs));
-        if (outShardings.stream().anyMatch(java.util.Objects::nonNull)) fb.resultAttrs(annotations(outShardings, resultSpecs));
+        if (outs.stream().anyMatch(java.util.Objects::nonNull)) fb.resultAttrs(annotations(outs, resultSpecs));
         Operation func = fb.finish(results, loc);
 
         List<Operation> body = new ArrayList<>();
