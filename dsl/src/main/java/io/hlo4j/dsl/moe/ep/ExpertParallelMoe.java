@@ -11,6 +11,7 @@ import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeException;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
 import io.hlo4j.dsl.moe.MoeLosses;
+import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeRouter;
 import io.hlo4j.dsl.moe.MoeRouting;
 import io.hlo4j.dsl.moe.MoeRoutingStrategy;
@@ -281,6 +282,31 @@ public final class ExpertParallelMoe {
             }
         }
         return new Result(out.get(0), out.get(1), out.get(2), sent, p);
+    }
+
+    /**
+     * The router's metrics and losses of a run ({@link MoeMetrics}: expert loads, router probabilities, selections,
+     * load-balancing and z losses as the config asks, utilization, entropy), as the one-device layer reports them.
+     * The router works per token and depends only on its logits (and, for HASH, the ids), and the run returns the
+     * global router logits [N, E]; so the selection is redone from them on one device by the same
+     * {@link MoeRouter} and {@link MoeLosses} code the layer traces: no hidden-size work, O(N E) (plus a sort per
+     * token). The EP program itself stays free of the global loss reductions.
+     *
+     * @param tokenIds the ids given to {@link #run} (HASH only), or null for positions within the sequence
+     */
+    public MoeMetrics<HostArray> metrics(Result r, HostArray tokenIds, long seqLen) {
+        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.metrics", tokenIds == null ? null : tokenIds.type().toString());
+        HostArray logits = r.routerLogits();
+        long n = logits.shape()[0];
+        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
+        java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
+            // the identity gate: the layer's logits are the router's input here
+            MoeRouting routing = MoeRouter.route(config, MoeFusedHooks.none(), (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
+            return MoeLosses.metrics(config, routing).asMap();
+        }).callMap(logits, ids);
+        return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
+                java.util.Optional.ofNullable(m.get("load_balancing_loss")), java.util.Optional.ofNullable(m.get("router_z_loss")),
+                m.get("expert_utilization"), m.get("routing_entropy"));
     }
 
     /**
