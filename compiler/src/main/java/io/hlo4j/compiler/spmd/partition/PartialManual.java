@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.spmd.partition;
 
+import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.compiler.cost.TensorBytes;
 import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.mlir.attr.Attribute;
@@ -304,33 +305,18 @@ final class PartialManual {
 
     /** A copy of {@code op} keeping its attributes ({@code sdy.sharding} included: they seed the body's propagation). */
     private static Operation.Builder copy(Operation op, Map<Value, Value> map, Operation owner) {
-        Operation.Builder b = Operation.builder(op.name()).location(op.location())
-                .properties(op.properties()).attributes(op.attributes()).resultTypes(op.resultTypes());
-        for (Value v : op.operands()) b.operand(mapped(map, v, op, owner));
-        for (Region r : op.regions()) {
-            List<Block> blocks = new ArrayList<>();
-            for (Block blk : r.blocks()) {
-                Block.Builder nb = Block.builder();
-                if (blk.label() != null) nb.label(blk.label());
-                for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-                for (Operation inner : blk.operations()) {
-                    Operation c = nb.append(copy(inner, map, owner).build());
-                    for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-                }
-                blocks.add(nb.build());
-            }
-            b.region(new Region(blocks));
-        }
-        return b;
+        return Cloner.copy(op, map, Cloner.Options.KEEP.outside((v, user) -> { throw outside(v, user, owner); }));
     }
 
     private static Value mapped(Map<Value, Value> map, Value v, Operation user, Operation owner) {
         Value m = map.get(v);
-        if (m == null) {
-            throw new Hlo4jException("sdy.manual_computation: '" + user.name() + "' in its body uses a value (" + v.type()
-                    + ") defined outside the body; the body may use only its arguments", owner.location());
-        }
+        if (m == null) throw outside(v, user, owner);
         return m;
+    }
+
+    private static Hlo4jException outside(Value v, Operation user, Operation owner) {
+        return new Hlo4jException("sdy.manual_computation: '" + user.name() + "' in its body uses a value (" + v.type()
+                + ") defined outside the body; the body may use only its arguments", owner.location());
     }
 
     /** Dimensions a body collective gathers, scatters or splits: whole over the free axes on the way in and out. */

@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.spmd.propagate;
 
+import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.compiler.spmd.propagate.PropagationGraph.Edge;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
@@ -9,7 +10,6 @@ import io.hlo4j.mlir.dialect.sdy.SdyVerifier;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
 import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -96,6 +96,10 @@ public final class Propagation {
         private final PropagationGraph g;
         private final MeshRef fallback;
         private final Map<Value, Value> map = new IdentityHashMap<>();
+        /** Attributes kept (the user's annotations are read back below); every operand must come from the module. */
+        private static final Cloner.Options INSIDE_MODULE = Cloner.Options.KEEP.outside((v, user) -> {
+            throw new Hlo4jException("'" + user.name() + "' uses a value defined outside the module", user.location());
+        });
 
         Annotator(PropagationGraph g, MeshRef fallback) {
             this.g = g;
@@ -116,28 +120,11 @@ public final class Propagation {
         }
 
         private Region region(Region r, boolean annotate) {
-            List<Block> blocks = new ArrayList<>();
-            for (Block blk : r.blocks()) {
-                Block.Builder nb = Block.builder();
-                if (blk.label() != null) nb.label(blk.label());
-                for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-                for (Operation inner : blk.operations()) {
-                    Operation c = nb.append(op(inner, annotate));
-                    for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-                }
-                blocks.add(nb.build());
-            }
-            return new Region(blocks);
+            return Cloner.rebuild(r, map, inner -> op(inner, annotate));
         }
 
         private Operation op(Operation op, boolean annotate) {
-            Operation.Builder b = Operation.builder(op.name()).location(op.location())
-                    .properties(op.properties()).attributes(op.attributes()).resultTypes(op.resultTypes());
-            for (Value v : op.operands()) {
-                Value m = map.get(v);
-                if (m == null) throw new Hlo4jException("'" + op.name() + "' uses a value defined outside the module", op.location());
-                b.operand(m);
-            }
+            Operation.Builder b = Cloner.shell(op, map, INSIDE_MODULE);
             boolean inside = annotate && (op.name().equals("func.func") || PropagationGraph.CONTROL_FLOW.contains(op.name()));
             for (Region r : op.regions()) b.region(region(r, inside));
             if (op.name().equals("func.func")) functionAttrs(op, b);
