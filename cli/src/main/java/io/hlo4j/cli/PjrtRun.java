@@ -28,7 +28,7 @@ final class PjrtRun {
                    Map<String, Object> opts, Path outDir) throws IOException {
         Operation entry = module.entryFunction();
         if (entry == null || !SymbolTable.symbolName(entry).equals(SymbolTable.symbolName(fn))) {
-            throw new IllegalArgumentException("--pjrt-plugin runs the module's entry function (@main or the only function), not @"
+            throw new IllegalArgumentException("a PJRT plugin (--pjrt-plugin or HLO4J_PJRT_PLUGIN) runs the module's entry function (@main or the only function), not @"
                     + SymbolTable.symbolName(fn));
         }
         int declared = PjrtBackend.partitions(module);
