@@ -77,12 +77,13 @@ public final class Batcher {
             ins.add(x);
             any |= x.batched();
         }
-        for (Value v : Captures.of(op)) any |= lookup(v).batched();
+        List<Value> captured = Captures.of(op);
+        for (Value v : captured) any |= lookup(v).batched();
         Location prev = loc;
         loc = op.location();
         try {
             if (!any) {
-                List<OpResult> rs = copyUnbatched(op);
+                List<OpResult> rs = copyUnbatched(op, captured);
                 for (int i = 0; i < rs.size(); i++) bind(op.result(i), Batched.unbatched(rs.get(i)));
                 return;
             }
@@ -111,10 +112,12 @@ public final class Batcher {
     // ---- copies ------------------------------------------------------------------------------------------
 
     /** Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. */
-    public List<OpResult> copyUnbatched(Operation op) {
+    public List<OpResult> copyUnbatched(Operation op) { return copyUnbatched(op, Captures.of(op)); }
+
+    private List<OpResult> copyUnbatched(Operation op, List<Value> captured) {
         Map<Value, Value> map = new IdentityHashMap<>();
         for (Value v : op.operands()) map.put(v, lookup(v).value());
-        for (Value v : Captures.of(op)) map.put(v, lookup(v).value());
+        for (Value v : captured) map.put(v, lookup(v).value());
         return ir.append(Cloner.copy(op, map), loc).results();
     }
 

@@ -78,16 +78,20 @@ public final class DeviceGrid {
 
     /** Partition {@code p}'s index along one reference. */
     public long index(int p, AxisRef r) {
-        axisIndex(r.name()); // refuses an unknown axis by name
-        if (r.isSubAxis()) post(r); // and a sub-axis that does not divide its axis
+        check(r);
         return MeshCoordinates.coordinate(mesh, r, coords(p));
     }
 
     /** Partition {@code p}'s row-major index over the references, major first (a dimension's shard index). */
     public long index(int p, List<AxisRef> refs) {
-        long idx = 0;
-        for (AxisRef r : refs) idx = idx * size(r) + index(p, r);
-        return idx;
+        for (AxisRef r : refs) check(r);
+        return MeshCoordinates.linear(mesh, refs, coords(p));
+    }
+
+    /** Refuses, as an hlo4j error naming it, an unknown axis or a sub-axis that does not divide its axis. */
+    private void check(AxisRef r) {
+        axisIndex(r.name());
+        if (r.isSubAxis()) post(r);
     }
 
     /** The coordinates of {@code p} with the parts named by {@code refs} set to zero: its group's key. */

@@ -1,6 +1,7 @@
 package io.hlo4j.compiler.spmd.reshard;
 
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.types.TensorType;
 
@@ -203,11 +204,11 @@ final class PlanSearch {
                 List<Integer> moved = dim.subList(dim.size() - c, dim.size());
                 long g = m.size(moved);
                 List<Integer> rest = dim.subList(0, dim.size() - c);
-                add(out, s, with(s, d, rest), (g - 1) * block, new Gather(d, c));
+                add(out, s, with(s, d, rest), RingBytes.received("all_gather", g, block, g * block), new Gather(d, c));
                 for (int t = 0; t < rank; t++) {
                     if (t == d) continue;
                     Layouts.State n = with(with(s, d, rest), t, append(s.dims().get(t), moved));
-                    add(out, s, n, ceil((g - 1) * block, g), new ToAll(d, t, c));
+                    add(out, s, n, RingBytes.received("all_to_all", g, block, block), new ToAll(d, t, c));
                 }
             }
         }
@@ -231,11 +232,11 @@ final class PlanSearch {
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {
             long g = m.size(Layouts.ids(sub));
-            add(out, s, new Layouts.State(s.dims(), s.mask() & ~sub), ceil(2 * (g - 1) * block, g), new Reduce(sub));
+            add(out, s, new Layouts.State(s.dims(), s.mask() & ~sub), RingBytes.received("all_reduce", g, block, block), new Reduce(sub));
             for (List<Integer> order : orders(Layouts.ids(sub))) {
                 for (int d = 0; d < rank; d++) {
                     Layouts.State n = new Layouts.State(with(s, d, append(s.dims().get(d), order)).dims(), s.mask() & ~sub);
-                    add(out, s, n, ceil((g - 1) * block, g), new Scatter(d, order));
+                    add(out, s, n, RingBytes.received("reduce_scatter", g, block, block), new Scatter(d, order));
                 }
             }
         }
@@ -350,26 +351,26 @@ final class PlanSearch {
             case Gather g -> {
                 List<Integer> dim = s.dims().get(g.dim());
                 List<Integer> atoms = dim.subList(dim.size() - g.count(), dim.size());
-                java.util.Arrays.fill(bytes, (m.size(atoms) - 1) * block);
+                java.util.Arrays.fill(bytes, RingBytes.received("all_gather", m.size(atoms), block, m.size(atoms) * block));
                 yield new ReshardStep.AllGather(g.dim(), m.refs(atoms), in, outT, m.groups(atoms), bytes);
             }
             case ToAll t -> {
                 List<Integer> dim = s.dims().get(t.fromDim());
                 List<Integer> atoms = dim.subList(dim.size() - t.count(), dim.size());
                 long g = m.size(atoms);
-                java.util.Arrays.fill(bytes, ceil((g - 1) * block, g));
+                java.util.Arrays.fill(bytes, RingBytes.received("all_to_all", g, block, block));
                 yield new ReshardStep.AllToAll(t.fromDim(), t.toDim(), m.refs(atoms), in, outT, m.groups(atoms), bytes);
             }
             case Permute p -> permute(s, n, in, block);
             case Reduce r -> {
                 List<Integer> atoms = Layouts.ids(r.atoms());
                 long g = m.size(atoms);
-                java.util.Arrays.fill(bytes, ceil(2 * (g - 1) * block, g));
+                java.util.Arrays.fill(bytes, RingBytes.received("all_reduce", g, block, block));
                 yield new ReshardStep.AllReduce(m.refs(atoms), reduction, in, m.groups(atoms), bytes);
             }
             case Scatter sc -> {
                 long g = m.size(sc.atoms());
-                java.util.Arrays.fill(bytes, ceil((g - 1) * block, g));
+                java.util.Arrays.fill(bytes, RingBytes.received("reduce_scatter", g, block, block));
                 yield new ReshardStep.ReduceScatter(sc.dim(), m.refs(sc.atoms()), reduction, in, outT, m.groups(sc.atoms()), bytes);
             }
             case Slice sl -> slice(s, n);
