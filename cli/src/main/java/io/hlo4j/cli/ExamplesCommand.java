@@ -60,10 +60,13 @@ final class ExamplesCommand extends CliCommand {
                 return Main.USAGE;
             }
             // the examples' jit compiles on Backend.configured(): a plugin the environment names is checked as every command checks it
-            java.nio.file.Path plugin = PjrtFlags.fromEnvironment();
+            // (the same lookup as Backend.configured(): the system property first, then the variable)
+            java.nio.file.Path plugin = io.hlo4j.runtime.backend.PjrtBackend.configuredPlugin();
             if (plugin != null) {
+                String property = System.getProperty(io.hlo4j.runtime.backend.PjrtBackend.PLUGIN_PROPERTY);
                 try {
-                    PluginFile.require(plugin, PjrtFlags.ENV);
+                    PluginFile.require(plugin, property != null && !property.isBlank()
+                            ? "-D" + io.hlo4j.runtime.backend.PjrtBackend.PLUGIN_PROPERTY : PjrtFlags.ENV);
                 } catch (java.io.IOException e) {
                     fail(null, e);
                     return Main.FAILED;

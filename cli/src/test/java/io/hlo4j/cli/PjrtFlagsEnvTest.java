@@ -39,4 +39,20 @@ class PjrtFlagsEnvTest {
         assertThat(emptyVar.output()).isEqualTo("hlo4j run: --pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN) (see 'hlo4j run --help')\n");
         assertThat(Files.exists(dir.resolve("out"))).isFalse();
     }
+
+    /** The examples' backend reads the system property before the variable; their plugin check reads the same one. */
+    @Test
+    void examplesCheckThePluginThePropertyNames(@TempDir Path dir) {
+        Path missing = dir.resolve("gone.so");
+        String before = System.getProperty("hlo4j.pjrt.plugin");
+        System.setProperty("hlo4j.pjrt.plugin", missing.toString());
+        try {
+            Cli.Run r = Cli.run("examples", "run", "mlp-regression", "--steps", "1");
+            assertThat(r.code()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).isEqualTo("hlo4j: " + missing + ": no such file (-Dhlo4j.pjrt.plugin)\n");
+        } finally {
+            if (before == null) System.clearProperty("hlo4j.pjrt.plugin");
+            else System.setProperty("hlo4j.pjrt.plugin", before);
+        }
+    }
 }
