@@ -64,14 +64,9 @@ public final class Rendezvous {
         return new InterpreterException(op.name() + " on " + self + " abandoned: " + ABANDONED, op.location());
     }
 
-    /** Deposits {@code mine} and returns every member's values, in group order. */
-    public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine) {
-        return exchange(op, self, group, channel, mine, null);
-    }
-
     /**
-     * As {@link #exchange(Operation, Process, List, long, List)}, the wait also stopping at {@code interp}'s deadline
-     * (null: no deadline), naming the collective this device waits in.
+     * Deposits {@code mine} and returns every member's values, in group order; the wait stops, naming the collective
+     * this device waits in, at {@code interp}'s deadline or when another device of the run failed.
      */
     public List<List<Tensor>> exchange(Operation op, Process self, List<Process> group, long channel, List<Tensor> mine,
                                        Interpreter interp) {
@@ -84,8 +79,7 @@ public final class Rendezvous {
         blocked.incrementAndGet();
         try {
             while (!slot.arrived.await(20, TimeUnit.MILLISECONDS)) {
-                if (interp != null) interp.checkStop(op, self, true);
-                else if (aborted != null) throw abandoned(op, self);
+                interp.checkStop(op, self, true);
                 List<Process> missing = new ArrayList<>();
                 for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
                 for (Process p : missing) {
