@@ -9,7 +9,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -95,14 +94,11 @@ final class PjrtFlags {
     Map<String, Object> createOptions() { return parse(options); }
 
     static Map<String, Object> parse(List<String> options) {
-        Map<String, String> seen = new HashMap<>();
-        for (String o : options) {
-            String s = o.strip();
-            int eq = s.indexOf('=');
-            if (eq <= 0) throw new Main.UsageError(OPTION + " '" + o + "' is not KEY=VALUE");
-            String prior = seen.put(s.substring(0, eq), o);
-            if (prior != null) throw new Main.UsageError(OPTION + " '" + o + "' repeats the key of '" + prior + "'");
+        try {
+            return Backend.pjrtOptions(options); // the runtime's one parser: malformed pairs and repeated keys refused
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            throw new Main.UsageError(m.startsWith(Backend.PJRT_OPTION) ? OPTION + m.substring(Backend.PJRT_OPTION.length()) : m);
         }
-        return Backend.pjrtOptions(options);
     }
 }

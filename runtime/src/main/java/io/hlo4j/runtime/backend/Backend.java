@@ -23,6 +23,12 @@ public interface Backend {
      */
     static Backend configured() { return ConfiguredBackend.get(); }
 
-    /** {@code KEY=VALUE} strings as PJRT create options: int64, float, bool or string by the value's form. */
+    /** How {@link #pjrtOptions} names an option in its refusals; a front end may put its flag's name in its place. */
+    String PJRT_OPTION = "PJRT option";
+
+    /**
+     * {@code KEY=VALUE} strings as PJRT create options: int64, float, bool or string by the value's form; a malformed
+     * pair or a repeated key is an IllegalArgumentException naming it.
+     */
     static java.util.Map<String, Object> pjrtOptions(java.util.List<String> keyValues) { return ConfiguredBackend.parseOptions(keyValues); }
 }

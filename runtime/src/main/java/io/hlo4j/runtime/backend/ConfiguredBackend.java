@@ -29,17 +29,24 @@ final class ConfiguredBackend {
         return OPEN.computeIfAbsent(List.of(plugin.toAbsolutePath().normalize(), options), k -> PjrtBackend.open(plugin, options));
     }
 
-    /** KEY=VALUE pairs: an integer is an int64, a number a float, true/false a bool, anything else a string. */
+    /**
+     * KEY=VALUE pairs: an integer is an int64, a number a float, true/false a bool, anything else a string. A
+     * malformed pair or a repeated key is refused naming it (a repeat would otherwise silently keep the last).
+     */
     static Map<String, Object> parseOptions(List<String> options) {
         Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, String> given = new java.util.HashMap<>();
         for (String o : options) {
             String s = o.strip();
             int eq = s.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("PJRT option '" + o + "' is not KEY=VALUE");
+            if (eq <= 0) throw new IllegalArgumentException(Backend.PJRT_OPTION + " '" + o + "' is not KEY=VALUE");
+            String prior = given.put(s.substring(0, eq), o);
+            if (prior != null) throw new IllegalArgumentException(Backend.PJRT_OPTION + " '" + o + "' repeats the key of '" + prior + "'");
             m.put(s.substring(0, eq), value(s.substring(eq + 1)));
         }
         return m;
     }
+
 
     private static Object value(String v) {
         if (v.equals("true") || v.equals("false")) return Boolean.parseBoolean(v);
