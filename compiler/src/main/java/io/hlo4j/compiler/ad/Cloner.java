@@ -23,6 +23,31 @@ import java.util.function.Supplier;
 public final class Cloner {
     private Cloner() {}
 
+    /**
+     * Every value the regions (nested ones included) read but do not define, in first-use order: what a loop body or
+     * a branch captures from the enclosing scope.
+     */
+    public static List<Value> captured(List<Region> regions) {
+        Set<Value> defined = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<Value> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<Value> order = new ArrayList<>();
+        for (Region r : regions) collectUses(r, defined, used, order);
+        List<Value> out = new ArrayList<>();
+        for (Value v : order) if (!defined.contains(v)) out.add(v);
+        return out;
+    }
+
+    private static void collectUses(Region r, Set<Value> defined, Set<Value> used, List<Value> order) {
+        for (Block b : r.blocks()) {
+            defined.addAll(b.arguments());
+            for (Operation op : b.operations()) {
+                for (Value v : op.operands()) if (used.add(v)) order.add(v);
+                defined.addAll(op.results());
+                for (Region inner : op.regions()) collectUses(inner, defined, used, order);
+            }
+        }
+    }
+
     /** What to do with an operand the map lacks (it was defined outside the ops being copied). */
     @FunctionalInterface
     public interface Outside {

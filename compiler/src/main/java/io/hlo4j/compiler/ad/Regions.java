@@ -20,11 +20,8 @@ final class Regions {
 
     /** Differentiable values the regions read but do not define (closed over from the enclosing scope). */
     static List<Value> captured(List<Region> regions) {
-        Set<Value> defined = Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<Value> used = new LinkedHashSet<>();
-        for (Region r : regions) collect(r, defined, used);
         List<Value> out = new ArrayList<>();
-        for (Value v : used) if (!defined.contains(v) && Backward.differentiable(v.type())) out.add(v);
+        for (Value v : Cloner.captured(regions)) if (Backward.differentiable(v.type())) out.add(v);
         return out;
     }
 

@@ -77,7 +77,7 @@ public final class Batcher {
             ins.add(x);
             any |= x.batched();
         }
-        List<Value> captured = Captures.of(op);
+        List<Value> captured = Cloner.captured(op.regions());
         for (Value v : captured) any |= lookup(v).batched();
         Location prev = loc;
         loc = op.location();
@@ -112,7 +112,7 @@ public final class Batcher {
     // ---- copies ------------------------------------------------------------------------------------------
 
     /** Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. */
-    public List<OpResult> copyUnbatched(Operation op) { return copyUnbatched(op, Captures.of(op)); }
+    public List<OpResult> copyUnbatched(Operation op) { return copyUnbatched(op, Cloner.captured(op.regions())); }
 
     private List<OpResult> copyUnbatched(Operation op, List<Value> captured) {
         Map<Value, Value> map = new IdentityHashMap<>();
@@ -127,7 +127,7 @@ public final class Batcher {
      */
     public Region copyRegion(Operation op, Region r) {
         Map<Value, Value> map = new IdentityHashMap<>();
-        for (Value v : Captures.of(r)) {
+        for (Value v : Cloner.captured(List.of(r))) {
             Batched x = lookup(v);
             if (x.batched()) {
                 throw new Hlo4jException("vmap: a region of '" + op.name() + "' reads a batched value (" + x.describe()

@@ -17,6 +17,7 @@ import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
+import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -31,7 +32,6 @@ import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -543,25 +543,7 @@ public final class Partitioner {
     }
 
     /** Values used inside the op's regions but defined outside the op. */
-    private static Set<Value> captured(Operation op) {
-        Set<Value> defined = new HashSet<>(), used = new LinkedHashSet<>();
-        collect(op, defined, used);
-        used.removeAll(defined);
-        return used;
-    }
-
-    private static void collect(Operation op, Set<Value> defined, Set<Value> used) {
-        for (Region r : op.regions()) {
-            for (Block blk : r.blocks()) {
-                defined.addAll(blk.arguments());
-                for (Operation inner : blk.operations()) {
-                    used.addAll(inner.operands());
-                    defined.addAll(inner.results());
-                    collect(inner, defined, used);
-                }
-            }
-        }
-    }
+    private static List<Value> captured(Operation op) { return Cloner.captured(op.regions()); }
 
     /**
      * while, case and if keep their shape: each value carried through the op (loop state, branch results) is held
