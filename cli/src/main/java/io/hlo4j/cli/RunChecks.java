@@ -10,6 +10,7 @@ import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Walker;
+import io.hlo4j.mlir.dialect.stablehlo.Verify;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 import io.hlo4j.runtime.array.HostArray;
@@ -56,18 +57,12 @@ final class RunChecks {
         for (int i = 0; i < arrays.size(); i++) {
             BlockArgument a = args.get(i % args.size());
             TensorType got = arrays.get(i).type();
-            if (!(a.type() instanceof TensorType want) || !fits(got, want)) {
+            if (!(a.type() instanceof TensorType want) || !Verify.compatible(got, want)) {
                 String where = a.location() instanceof Location.Unknown ? "" : " (" + a.location().describe() + ")";
                 throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
                         + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type());
             }
         }
-    }
-
-    private static boolean fits(TensorType got, TensorType want) {
-        if (!got.elementType().equals(want.elementType()) || got.rank() != want.rank()) return false;
-        for (int k = 0; k < want.rank(); k++) if (!want.isDynamicDim(k) && want.dim(k) != got.dim(k)) return false;
-        return true;
     }
 
     /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */

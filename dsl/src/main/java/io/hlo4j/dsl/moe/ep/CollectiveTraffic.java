@@ -4,6 +4,7 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -51,15 +52,9 @@ public final class CollectiveTraffic {
         switch (n) {
             case "stablehlo.all_gather", "stablehlo.reduce_scatter", "stablehlo.all_reduce", "stablehlo.all_to_all" -> {
                 int g = groupSize(op.attr("replica_groups"));
-                double f = (g - 1) / (double) g;
                 long in = bytes(op.operandTypes().get(0)), res = bytes(op.resultTypes().get(0));
                 String short_ = n.substring("stablehlo.".length());
-                double b = switch (short_) {
-                    case "all_gather" -> f * res;
-                    case "all_reduce" -> 2 * f * in;
-                    default -> f * in;
-                };
-                return new Collective(short_, g, b, 0, false);
+                return new Collective(short_, g, RingBytes.received(short_, g, in, res), 0, false);
             }
             case "stablehlo.custom_call" -> {
                 if (!(op.attr("call_target_name") instanceof StringAttr s) || !s.value().equals("ragged_all_to_all")) return null;
