@@ -136,7 +136,7 @@ final class DemoCommand extends CliCommand {
             SourceLoc.asBuiltin("demo", () -> new ExpertParallelMoe(cfg, ExpertMeshView.of(meshObj, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode)
                     .lowerAnnotated(MoeReference.TOKENS, MoeReference.FFN, DType.F32, false));
         } catch (io.hlo4j.dsl.moe.MoeException e) {
-            throw new IllegalArgumentException(Diagnostics.firstLine(e.reason()));
+            throw new IllegalArgumentException(Diagnostics.firstLine(e.detail()));
         }
     }
 

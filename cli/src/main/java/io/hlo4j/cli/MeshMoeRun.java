@@ -95,7 +95,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
             annotated = ep.lowerAnnotated(n, m, xType, biases);
         } catch (io.hlo4j.dsl.moe.MoeException e) {
             // the shapes or the mode do not fit the mesh: the message names them; the location would be this file
-            throw new IllegalArgumentException(Diagnostics.firstLine(e.reason()));
+            throw new IllegalArgumentException(Diagnostics.firstLine(e.detail()));
         }
         long t1 = System.nanoTime();
         PartitionedProgram pp = partition(annotated, "expert-parallel FUSED (" + est.mode().cliName() + ")");
@@ -125,7 +125,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
                 bound = DispatchBound.of(cfg, view, routing.get("selected_experts"));
                 bound.checkSent(out.get(3));
             } catch (io.hlo4j.dsl.moe.MoeException e) {
-                throw new IllegalArgumentException("moe run --mesh: " + Diagnostics.firstLine(e.reason()));
+                throw new IllegalArgumentException("moe run --mesh: " + Diagnostics.firstLine(e.detail()));
             }
         }
         Map<String, HostArray> r = new LinkedHashMap<>();

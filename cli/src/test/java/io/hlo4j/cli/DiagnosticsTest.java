@@ -46,7 +46,7 @@ class DiagnosticsTest {
         var loc = new Location.FileLineCol("Layer.java", 7, 0);
         var e = new io.hlo4j.dsl.moe.MoeException("num_experts_per_tok 5 > num_experts 4", loc);
         assertThat(e.getMessage()).isEqualTo("num_experts_per_tok 5 > num_experts 4 (at Layer.java:7:0)");
-        assertThat(e.reason()).isEqualTo(e.detail()).isEqualTo("num_experts_per_tok 5 > num_experts 4");
+        assertThat(e.detail()).isEqualTo("num_experts_per_tok 5 > num_experts 4");
         assertThat(Diagnostics.describe(file, e)).isEqualTo("Layer.java:7:0: num_experts_per_tok 5 > num_experts 4");
         var unlocated = new io.hlo4j.dsl.moe.MoeException("moe config: top_k must be positive");
         assertThat(unlocated.getMessage()).isEqualTo("moe config: top_k must be positive");

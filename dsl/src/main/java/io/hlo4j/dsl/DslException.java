@@ -25,5 +25,5 @@ public final class DslException extends Hlo4jException {
     public String op() { return op; }
 
     /** {@code op: message (at loc)}: the message with the location, for a caller that prints only this. */
-    @Override public String getMessage() { return detail() + " (at " + location().describe() + ")"; }
+    @Override public String getMessage() { return detailWithLocation(); }
 }

@@ -64,7 +64,7 @@ public final class MoeConfigJson {
             return fromJson(root);
         } catch (MoeException e) {
             // a config file's errors name its keys; the Java line that parsed it means nothing to its author
-            throw new MoeException(e.reason());
+            throw new MoeException(e.detail());
         }
     }
 

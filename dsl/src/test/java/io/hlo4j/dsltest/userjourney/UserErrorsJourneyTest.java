@@ -109,7 +109,7 @@ class UserErrorsJourneyTest {
         Throwable gate = catchThrowable(() -> Jit.jit(block()).call(p, input(2)));
         assertThat(gate).isInstanceOf(MoeException.class)
                 .hasMessage("MoeRouter: gate logits f32[8, 5] must be [8, 4] (n_routed_experts = 4) (at TinyMoeBlock.java:" + moeLine + ":0)");
-        assertThat(((MoeException) gate).reason()).as("the message without the location, for the CLI")
+        assertThat(((MoeException) gate).detail()).as("the message without the location, for the CLI")
                 .isEqualTo("MoeRouter: gate logits f32[8, 5] must be [8, 4] (n_routed_experts = 4)");
 
         Map<String, HostArray> q = new TreeMap<>(params(1));

@@ -27,6 +27,14 @@ public class Hlo4jException extends RuntimeException {
      */
     public String detail() { return super.getMessage(); }
 
+    /**
+     * {@code message (at loc)}, or just the message when the location is unknown: what a subclass whose users print
+     * {@link #getMessage()} alone (the DSL's errors) returns from it.
+     */
+    protected String detailWithLocation() {
+        return location instanceof Location.Unknown ? detail() : detail() + " (at " + location.describe() + ")";
+    }
+
     /** {@code file:line:col: message}, or just the message when the location is unknown. */
     public String format() {
         if (location instanceof Location.Unknown) return detail();
