@@ -190,11 +190,6 @@ public final class Verify {
 
     /** {@code dims} are distinct and each in [0, rank). */
     public static void dimsInRange(Operation op, String rule, String what, long[] dims, int rank) {
-        boolean[] seen = new boolean[Math.max(rank, 0)];
-        for (long d : dims) {
-            if (d < 0 || d >= rank) throw fail(op, rule, what + " " + d + " is out of range [0, " + rank + ")");
-            if (seen[(int) d]) throw fail(op, rule, what + " " + d + " appears twice");
-            seen[(int) d] = true;
-        }
+        OpCheck.of(op).dimsInRange(rule, what, dims, rank, "");
     }
 }
