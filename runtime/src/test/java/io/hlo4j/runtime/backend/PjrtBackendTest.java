@@ -246,9 +246,12 @@ class PjrtBackendTest {
     /** The client is closed once and the reason survives (a second close used to replace it with "already closed"). */
     @Test
     void aPluginWithNoAddressableDeviceIsRefusedByName() {
+        io.hlo4j.runtime.pjrt.MockPjrt.Hooks hooks = io.hlo4j.runtime.pjrt.MockPjrt.hooks();
+        long[] before = hooks.reset();
         assertThatThrownBy(() -> PjrtBackend.open(mock(), Map.of("addressable_devices", 0L), null))
                 .isInstanceOf(Hlo4jException.class)
                 .hasMessageContaining("libpjrt_mock.so has no addressable device");
+        hooks.assertNothingLeaked(before); // the refused client is closed, once
     }
 
     /** XLA's (here the mock's) refusal keeps its code and call, and is placed at the program's own location. */

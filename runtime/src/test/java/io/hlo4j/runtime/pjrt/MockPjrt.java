@@ -27,7 +27,7 @@ public final class MockPjrt {
     }
 
     /** The hooks of one loaded copy of the mock (a copy at another path is a separate instance). */
-    record Hooks(MethodHandle setFail, MethodHandle setVersion, MethodHandle liveCount, MethodHandle clearSlotFn, MethodHandle restoreSlotsFn,
+    public record Hooks(MethodHandle setFail, MethodHandle setVersion, MethodHandle liveCount, MethodHandle clearSlotFn, MethodHandle restoreSlotsFn,
                  MethodHandle statFn) {
         static Hooks of(Path lib) {
             SymbolLookup l = SymbolLookup.libraryLookup(lib, Arena.global());
@@ -90,7 +90,7 @@ public final class MockPjrt {
         }
 
         /** Clears failures, a changed version and emptied slots; returns the live counts a test must end with. */
-        long[] reset() {
+        public long[] reset() {
             fail(null);
             version(0, 95);
             restoreSlots();
@@ -98,7 +98,7 @@ public final class MockPjrt {
         }
 
         /** Resets, then asserts every kind of live object is back at {@code before} (nothing leaked). */
-        void assertNothingLeaked(long[] before) {
+        public void assertNothingLeaked(long[] before) {
             reset();
             // A pending event destroyed unawaited is freed by the mock's completing thread ~20 ms later: wait for
             // the counts to settle (up to 2 s) rather than read them at once.
@@ -129,7 +129,7 @@ public final class MockPjrt {
 
     private static Hooks hooks;
 
-    static synchronized Hooks hooks() {
+    public static synchronized Hooks hooks() {
         if (hooks == null) hooks = Hooks.of(path());
         return hooks;
     }
