@@ -49,12 +49,11 @@ final class PartialManual {
 
     /**
      * Checks {@code op} (manual on {@code manual}, inside computations already manual on {@code outer}, on mesh
-     * {@code meshName}); returns its free axes. Shardings may not name axes manual outside (an enclosing computation's),
+     * {@code meshName}, free axes {@code free}). Shardings may not name axes manual outside (an enclosing computation's),
      * in/out shardings put this op's manual axes first in each dimension, shardings in the body name free axes only,
      * and each collective group joins devices with equal free-axis coordinates.
      */
-    static List<String> check(Operation op, DeviceGrid grid, String meshName, Set<String> outer, List<String> manual) {
-        List<String> free = free(grid.mesh(), outer, manual);
+    static void check(Operation op, DeviceGrid grid, String meshName, Set<String> outer, List<String> manual, List<String> free) {
         String what = what(op, grid, meshName, outer, manual, free);
         List<String> again = new ArrayList<>(manual);
         again.retainAll(outer);
@@ -68,7 +67,6 @@ final class PartialManual {
         Set<String> notFree = new LinkedHashSet<>(outer);
         notFree.addAll(manual);
         for (Block blk : op.region(0).blocks()) for (Operation inner : blk.operations()) body(inner, grid, free, notFree, what);
-        return free;
     }
 
     static List<String> free(MeshAttr mesh, Set<String> outer, List<String> manual) {

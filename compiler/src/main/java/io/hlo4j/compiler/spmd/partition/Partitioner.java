@@ -619,7 +619,7 @@ public final class Partitioner {
                     + "; a nested manual computation must use its enclosing computation's mesh", op.location());
         }
         List<String> free = PartialManual.free(c.mesh(), outer, manualAxes);
-        if (!free.isEmpty() || !outer.isEmpty()) PartialManual.check(op, c.grid(), c.name(), outer, manualAxes);
+        if (!free.isEmpty() || !outer.isEmpty()) PartialManual.check(op, c.grid(), c.name(), outer, manualAxes, free);
         Block body = op.region(0).entry();
         List<TensorSharding> inSh = new ArrayList<>(), outSh = new ArrayList<>();
         List<Value> operands = new ArrayList<>();
