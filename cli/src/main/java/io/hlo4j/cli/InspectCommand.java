@@ -4,7 +4,8 @@ import io.hlo4j.compiler.cost.CostAnalysis;
 import io.hlo4j.compiler.cost.CostReport;
 import io.hlo4j.compiler.cost.Target;
 import io.hlo4j.mlir.ir.Module;
-import io.hlo4j.runtime.hlo.HloProgram;
+import io.hlo4j.runtime.hlo.HloFile;
+import io.hlo4j.runtime.hlo.HloSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,10 +22,12 @@ import java.util.List;
                 "collective (replica groups, group size, the bytes each device receives, as run --spmd measures",
                 "them, and the buffer it holds), and the sdy.sharding of each argument and result (mesh axes per",
                 "dimension, per-device shard shape).",
-                "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as hlo4j compile",
-                "--dump-optimized-proto writes it): its fusions and collectives, the bytes received counted the",
-                "same way; unknown, with the reason, where empty or cross-replica-and-partition replica groups",
-                "need the replica and partition counts, which the file does not hold."},
+                "A FILE ending in .pb is an optimized program: an HloModuleProto (hlo4j compile",
+                "--dump-optimized-proto), an HloProto (XLA's --xla_dump_hlo_as_proto, *.hlo.pb) or an",
+                "HloModuleProtoWithConfig (PJRT's hlo_with_config), told apart by their fields: its fusions and",
+                "collectives, the bytes received counted the same way. Implicit replica groups are sized by the",
+                "replica and partition counts of the config or the module's device_assignment; without them the",
+                "bytes are unknown, with the reason."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
@@ -72,20 +75,28 @@ final class InspectCommand extends CliCommand {
         return Main.OK;
     }
 
-    /** An optimized program (HloModuleProto bytes): fusions and collectives, as {@code compile} reports them. */
+    /**
+     * An optimized program: HloModuleProto, HloProto or HloModuleProtoWithConfig bytes ({@link HloFile} tells which), its
+     * fusions and collectives as {@code compile} reports them, sized by the device counts the file states.
+     */
     private int inspectOptimized() {
         try {
             CliFiles.requireInputFile(file, null);
             byte[] bytes = java.nio.file.Files.readAllBytes(file);
-            HloProgram program = HloProgram.decode("hlo", bytes);
+            HloFile hlo = HloFile.decode(bytes);
+            HloSummary summary = hlo.summary();
             if (json) {
                 com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper()
                         .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
                 com.fasterxml.jackson.databind.node.ObjectNode root = om.createObjectNode();
-                CompileCommand.programJson(root.putObject("optimized_program"), program, program.summary(), bytes.length);
+                com.fasterxml.jackson.databind.node.ObjectNode p =
+                        CompileCommand.programJson(root.putObject("optimized_program"), hlo.program(), summary, bytes.length);
+                p.put("message", hlo.message().xlaName);
+                if (hlo.countsFrom() != null) p.put("replica_count", hlo.replicas()).put("num_partitions", hlo.partitions())
+                        .put("counts_from", hlo.countsFrom());
                 out().print(om.writeValueAsString(root) + "\n");
             } else {
-                out().print(program.summary().text());
+                out().print(hlo.header() + summary.text());
             }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
