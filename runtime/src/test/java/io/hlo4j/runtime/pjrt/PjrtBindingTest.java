@@ -175,8 +175,8 @@ class PjrtBindingTest extends MockPluginTest {
             PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
             assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
                     m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),
-                    m.peakMemoryBytes(), m.totalBytes()})
-                    .containsExactly(1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012);
+                    m.peakMemoryBytes(), m.totalBytes(), m.totalAllocationBytes(), m.indefiniteAllocations(), m.peakUnpaddedHeapBytes()})
+                    .containsExactly(1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015);
         }
     }
 
