@@ -71,7 +71,7 @@ public final class PjrtExecutable extends NativeHandle {
                 args.set(ADDRESS, Abi.COST_ANALYSIS.off("executable"), exe);
                 client.api().call(Fn.PJRT_Executable_GetCostAnalysis, args);
                 // The properties live as long as the PJRT_Executable: copy before it is destroyed.
-                return PjrtPlugin.namedValues(args.get(ADDRESS, Abi.COST_ANALYSIS.off("properties")),
+                return PjrtPlugin.namedValues("PJRT_Executable_GetCostAnalysis", args.get(ADDRESS, Abi.COST_ANALYSIS.off("properties")),
                         args.get(JAVA_LONG, Abi.COST_ANALYSIS.off("num_properties")));
             });
         }

@@ -5,11 +5,13 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
- * A plugin built with a newer header than 0.95: the mock, reporting C API 0.114, asks for that header's struct
- * sizes as a real plugin does ("Unexpected ... size" otherwise). PJRT_ExecuteOptions grew at 0.97/0.108/0.112
- * and PJRT_Executable_GetCompiledMemoryStats_Args at 0.104, so 0.95-sized structs fail here.
+ * Struct sizes across plugin versions. A plugin built with a newer header than 0.95: the mock, reporting C API
+ * 0.114, asks for that header's struct sizes as a real plugin does ("Unexpected ... size" otherwise);
+ * PJRT_ExecuteOptions grew at 0.97/0.108/0.112 and PJRT_Executable_GetCompiledMemoryStats_Args at 0.104, so
+ * 0.95-sized structs fail here. And a struct the plugin hands out is read only within its own struct_size.
  */
 class NewerPluginTest extends MockPluginTest {
 
@@ -32,6 +34,17 @@ class NewerPluginTest extends MockPluginTest {
                         .containsExactly(1012, 1013, 1014, 1015);
             }
         }
+    }
+
+    @Test
+    void aNamedValueShorterThanItsFieldsIsRefusedNotReadPastItsEnd() {
+        mock.fail("short_named_value");   // attribute #2 reports struct_size 40: its value and value_size lie past it
+        PjrtException e = catchThrowableOfType(PjrtException.class, () -> plugin().attributes());
+        assertThat(e.call()).isEqualTo("PJRT_Plugin_Attributes");
+        assertThat(e.code()).isEqualTo(PjrtErrorCode.INTERNAL);
+        assertThat(e.pluginMessage()).isEqualTo("PJRT_NamedValue #2 of 5 reports struct_size 40, smaller than the 56 bytes of the fields hlo4j reads");
+        mock.fail(null);
+        assertThat(plugin().attributes()).hasSize(5);
     }
 
     @Test
