@@ -148,7 +148,7 @@ run() {
     local PY PY_VERSION=absent JAX=absent JAXLIB=absent PLUGIN="" PLUGIN_PKG=none PLUGIN_VERSION=absent NV_LIBS="" CUDA_DIR="" SITES=""
     PY=$(command -v python3 || command -v python || true)
     [ -n "$PY" ] && eval "$("$PY" -c "$discover_py" 2>/dev/null)"
-    [ -n "${HLO4J_PJRT_PLUGIN:-}" ] && PLUGIN=$HLO4J_PJRT_PLUGIN
+    if [ -n "${HLO4J_PJRT_PLUGIN:-}" ]; then PLUGIN=$HLO4J_PJRT_PLUGIN PLUGIN_PKG="from HLO4J_PJRT_PLUGIN" PLUGIN_VERSION=""; fi
     # Before any process loads the plugin: its CUDA libraries by soname, ptxas and libdevice for XLA.
     export LD_LIBRARY_PATH="$NV_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     [ -n "$CUDA_DIR" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$CUDA_DIR${XLA_FLAGS:+ $XLA_FLAGS}"
@@ -165,7 +165,7 @@ run() {
     local rcs=()
     {
         echo "gpu-check versions: hlo4j $commit, java ${java:-unknown}, python ${PY_VERSION} (${PY:-no python}), jax $JAX, jaxlib $JAXLIB," \
-             "plugin $PLUGIN_PKG $PLUGIN_VERSION, PJRT C API $api (hlo4j layouts 0.114), GPU ${gpu:-unknown (no nvidia-smi)}"
+             "plugin $PLUGIN_PKG${PLUGIN_VERSION:+ $PLUGIN_VERSION}, PJRT C API $api (hlo4j layouts 0.114), GPU ${gpu:-unknown (no nvidia-smi)}"
         echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) stages ${stages[*]} budget ${BUDGET}s"
         echo "plugin: ${PLUGIN:-none found (set HLO4J_PJRT_PLUGIN)}"
         echo "site-packages searched: ${SITES:-none}"
