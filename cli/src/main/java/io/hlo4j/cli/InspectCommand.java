@@ -27,13 +27,14 @@ import java.util.List;
                 "HloModuleProtoWithConfig (PJRT's hlo_with_config), told apart by their fields: its fusions and",
                 "collectives, the bytes received counted the same way. Implicit replica groups are sized by the",
                 "replica and partition counts of the config or the module's device_assignment; without them the",
-                "bytes are unknown, with the reason."},
+                "bytes are unknown, with the reason. FILE.pb.gz (--xla_dump_compress_protos) is read through gunzip."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
                 "  hlo4j inspect --target tpu-v5p model.mlir",
                 "  hlo4j inspect --json model.mlir | jq '.functions[0].flops'",
-                "  hlo4j inspect model.pb                  what XLA fused, and its collectives"})
+                "  hlo4j inspect model.pb                  what XLA fused, and its collectives",
+                "  hlo4j inspect module_0001.jit_f.sm_9.0_gpu_after_optimizations.hlo.pb.gz"})
 final class InspectCommand extends CliCommand {
     @Option(names = "--json", description = "Write JSON (keys functions, total, collectives, arguments, results).")
     boolean json;
@@ -52,7 +53,8 @@ final class InspectCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        if (file.getFileName() != null && file.getFileName().toString().endsWith(".pb")) return inspectOptimized();
+        String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        if (name.endsWith(".pb") || name.endsWith(".pb.gz")) return inspectOptimized(name.endsWith(".gz"));
         List<String> parts = new ArrayList<>();
         try {
             List<Module> modules = ModuleText.parse(file);
@@ -79,10 +81,10 @@ final class InspectCommand extends CliCommand {
      * An optimized program: HloModuleProto, HloProto or HloModuleProtoWithConfig bytes ({@link HloFile} tells which), its
      * fusions and collectives as {@code compile} reports them, sized by the device counts the file states.
      */
-    private int inspectOptimized() {
+    private int inspectOptimized(boolean gzipped) {
         try {
             CliFiles.requireInputFile(file, null);
-            byte[] bytes = java.nio.file.Files.readAllBytes(file);
+            byte[] bytes = gzipped ? gunzip(file) : java.nio.file.Files.readAllBytes(file);
             HloFile hlo = HloFile.decode(bytes);
             HloSummary summary = hlo.summary();
             if (json) {
@@ -104,5 +106,22 @@ final class InspectCommand extends CliCommand {
         }
         out().flush();
         return Main.OK;
+    }
+
+    /** Largest optimized program read from a .pb.gz: a bound on what a hostile archive can make us hold. */
+    static final int MAX_GUNZIPPED = 1 << 30;
+
+    /** A {@code .pb.gz} (as {@code --xla_dump_compress_protos} writes it), decompressed up to {@link #MAX_GUNZIPPED} bytes. */
+    static byte[] gunzip(Path file) throws java.io.IOException {
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(file))) {
+            byte[] b = in.readNBytes(MAX_GUNZIPPED + 1);
+            if (b.length > MAX_GUNZIPPED)
+                throw new IllegalArgumentException("decompresses to more than " + MAX_GUNZIPPED + " bytes; inspect reads optimized programs up to 1 GiB");
+            return b;
+        } catch (java.util.zip.ZipException e) {
+            throw new IllegalArgumentException("not a gzip file (" + e.getMessage() + ")");
+        } catch (java.io.EOFException e) {
+            throw new IllegalArgumentException("gzip data ends early (truncated file)");
+        }
     }
 }

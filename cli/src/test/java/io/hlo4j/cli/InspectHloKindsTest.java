@@ -76,4 +76,26 @@ class InspectHloKindsTest {
         assertThat(e.code()).isEqualTo(1);
         assertThat(e.err()).isEqualTo("hlo4j: " + empty + ": is empty (0 bytes), not a valid HloModuleProto, HloProto or HloModuleProtoWithConfig\n");
     }
+
+    /** {@code --xla_dump_compress_protos} writes {@code *.hlo.pb.gz}: read through gunzip, the report is the plain file's. */
+    @Test
+    void aCompressedDumpReadsAsTheUncompressedOne() throws IOException {
+        Path plain = FIXTURES.resolve("implicit.hloproto.pb");
+        Path gz = dir.resolve("module_0001.jit_implicit.hlo.pb.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write(Files.readAllBytes(plain));
+        }
+        Cli.Run a = InspectCommandTest.run("inspect", plain.toString()), b = InspectCommandTest.run("inspect", gz.toString());
+        assertThat(b.code()).as(b.toString()).isZero();
+        assertThat(b.out()).isEqualTo(a.out()).contains("group size 8, 224 B received per device");
+        byte[] z = Files.readAllBytes(gz);
+        Path cut = Files.write(dir.resolve("cut.hlo.pb.gz"), Arrays.copyOf(z, z.length / 2));
+        Cli.Run c = InspectCommandTest.run("inspect", cut.toString());
+        assertThat(c.code()).as(c.toString()).isEqualTo(1);
+        assertThat(c.err()).isEqualTo("hlo4j: " + cut + ": gzip data ends early (truncated file)\n");
+        Path notGz = Files.write(dir.resolve("plain.pb.gz"), Files.readAllBytes(plain));
+        Cli.Run d = InspectCommandTest.run("inspect", notGz.toString());
+        assertThat(d.code()).as(d.toString()).isEqualTo(1);
+        assertThat(d.err()).hasLineCount(1).startsWith("hlo4j: " + notGz + ": not a gzip file (");
+    }
 }
