@@ -129,4 +129,17 @@ class HostileFilesTest {
         }
         assertThat(dir.resolve("out")).doesNotExist();
     }
+
+    /** A mesh of 4096 x 4096 devices: shardings would list 16.7 million devices in its cells; it refuses at once instead. */
+    @Test void shardingsRefusesAMeshTooLargeToDraw() throws IOException {
+        Path big = Files.writeString(dir.resolve("bigmesh.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=4096, "y"=4096]>
+                  func.func @main(%a: tensor<8192xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8192xf32> {
+                    return %a : tensor<8192xf32>
+                  }
+                }
+                """);
+        refused("hlo4j: " + big + ": ", "too many devices to draw: mesh #sdy.mesh<[\"x\"=4096, \"y\"=4096]> has 16777216 (at most 65536)", "shardings", big.toString());
+    }
 }
