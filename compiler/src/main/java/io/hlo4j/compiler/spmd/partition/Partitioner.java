@@ -18,6 +18,7 @@ import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
 import io.hlo4j.compiler.ad.Cloner;
+import io.hlo4j.compiler.ad.Regions;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -655,21 +656,9 @@ public final class Partitioner {
         }
     }
 
-    /** The body copied onto the local blocks as it is written. */
+    /** The body copied onto the local blocks as it is written, each collective with a fresh channel. */
     private List<Value> inlineBody(IrBuilder b, Operation op, List<Value> operands, MeshCtx c) {
-        Block body = op.region(0).entry();
-        Map<Value, Value> map = new HashMap<>();
-        for (int i = 0; i < operands.size(); i++) map.put(body.argument(i), operands.get(i));
-        Operation ret = body.terminator();
-        for (Operation inner : body.operations()) {
-            if (inner == ret) break;
-            Operation.Builder ob = RegionCopy.copy(inner, map, () -> c.emit().channel());
-            Operation copy = b.append(ob, inner.location());
-            for (int i = 0; i < copy.numResults(); i++) map.put(inner.result(i), copy.result(i));
-        }
-        List<Value> out = new ArrayList<>();
-        for (Value v : ret.operands()) out.add(map.getOrDefault(v, v));
-        return out;
+        return Regions.inline(b, op.region(0).entry(), operands, RegionCopy.LOCAL.renumbering(() -> c.emit().channel()));
     }
 
     /**
@@ -750,9 +739,9 @@ public final class Partitioner {
             held.add(need);
             types.add(localType((TensorType) op.result(i).type(), need, "'" + op.name() + "' result #" + i, op.location()));
         }
-        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
-                .attributes(op.attributes().without(SHARDING)).operands(operands).resultTypes(types);
-        if (op.attr("channel_handle") instanceof io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle) ob.property("channel_handle", c.emit().channel());
+        Map<Value, Value> map = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < op.numOperands(); i++) map.put(op.operand(i), operands.get(i));
+        Operation.Builder ob = Cloner.shell(op, map, RegionCopy.LOCAL.renumbering(() -> c.emit().channel()), types);
         for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
         Operation copy = b.append(ob, op.location());
         for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(copy.result(i), held.get(i)));
