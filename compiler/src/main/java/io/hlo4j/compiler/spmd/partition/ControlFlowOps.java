@@ -51,7 +51,7 @@ final class ControlFlowOps {
         for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(c.result(i), carried.get(i)));
     }
 
-    Region partitionRegion(IrBuilder parent, Region region, List<TensorSharding> argShardings, List<TensorSharding> yields,
+    private Region partitionRegion(IrBuilder parent, Region region, List<TensorSharding> argShardings, List<TensorSharding> yields,
                                    Map<Value, Local> outer, Operation owner) {
         Block blk = region.entry();
         IrBuilder child = parent.nested();

@@ -93,7 +93,7 @@ final class ManualBodies {
     }
 
     /** The body copied onto the local blocks as it is written, each collective with a fresh channel. */
-    List<Value> inlineBody(IrBuilder b, Operation op, List<Value> operands, MeshCtx c) {
+    private List<Value> inlineBody(IrBuilder b, Operation op, List<Value> operands, MeshCtx c) {
         return Regions.inline(b, op.region(0).entry(), operands, RegionCopy.LOCAL.renumbering(() -> c.emit().channel()));
     }
 
@@ -101,7 +101,7 @@ final class ManualBodies {
      * The body partitioned over the free axes: arguments and results in their shardings without the manual axes. An
      * open out_shardings dimension takes the free axes the body's result is split on there; {@code outSh} is updated.
      */
-    List<Value> partitionBody(IrBuilder b, Operation op, List<Value> operands, List<TensorSharding> inSh, List<TensorSharding> outSh,
+    private List<Value> partitionBody(IrBuilder b, Operation op, List<Value> operands, List<TensorSharding> inSh, List<TensorSharding> outSh,
                                       List<String> manualAxes, List<String> free, Set<String> outer, MeshCtx c) {
         List<TensorSharding> argFree = new ArrayList<>(), resFree = new ArrayList<>();
         for (TensorSharding s : inSh) argFree.add(PartialManual.freePart(s, manualAxes));

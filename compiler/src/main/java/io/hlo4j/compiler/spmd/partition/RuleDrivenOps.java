@@ -167,7 +167,7 @@ final class RuleDrivenOps {
     }
 
     /** Operands (and values the op's regions capture) gathered whole, the op computed globally, the result sliced. */
-    void replicatedCompute(IrBuilder b, Operation op, Map<Value, Local> env, List<TensorSharding> targets, String why) {
+    private void replicatedCompute(IrBuilder b, Operation op, Map<Value, Local> env, List<TensorSharding> targets, String why) {
         Map<Value, Value> map = new HashMap<>();
         Set<Value> needed = new LinkedHashSet<>(op.operands());
         needed.addAll(captured(op));
