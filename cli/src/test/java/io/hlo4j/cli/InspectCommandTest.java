@@ -122,7 +122,7 @@ class InspectCommandTest {
                   func.func @main(%x: tensor<2x4xf32>, %i: tensor<4xi64>) -> (tensor<8x4xf32>, tensor<2x4xf32>) {
                     %g = "stablehlo.all_gather"(%x) {all_gather_dim = 0 : i64, replica_groups = dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>,
                         channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<2x4xf32>) -> tensor<8x4xf32>
-                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) {backend_config = {channel_id = 1 : i64}} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
+                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) {api_version = 4 : i32, backend_config = {channel_id = 1 : i64}} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
                         tensor<4xi64>, tensor<4xi64>, tensor<4xi64>) -> tensor<2x4xf32>
                     return %g, %r : tensor<8x4xf32>, tensor<2x4xf32>
                   }
