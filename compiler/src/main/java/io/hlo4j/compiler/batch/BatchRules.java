@@ -19,6 +19,8 @@ public final class BatchRules {
         ElementwiseBatchRules.install(in);
         ShapeBatchRules.install(in);
         ReduceDotBatchRules.install(in);
+        ConvBatchRules.install(in);
+        CollectiveBatchRules.install(in);
         IndexingBatchRules.install(in);
         ControlFlowBatchRules.install(in);
         installed = true;
