@@ -21,6 +21,7 @@ public final class BatchRules {
         ReduceDotBatchRules.install(in);
         ConvBatchRules.install(in);
         CollectiveBatchRules.install(in);
+        SdyBatchRules.install(in);
         IndexingBatchRules.install(in);
         ControlFlowBatchRules.install(in);
         installed = true;
