@@ -22,6 +22,8 @@ public final class BatchRules {
         ConvBatchRules.install(in);
         CollectiveBatchRules.install(in);
         SdyBatchRules.install(in);
+        DynamicShapeBatchRules.install(in);
+        MiscBatchRules.install(in);
         IndexingBatchRules.install(in);
         ControlFlowBatchRules.install(in);
         installed = true;
