@@ -1,6 +1,10 @@
 package io.hlo4j.compiler.batch;
 
 import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
@@ -171,6 +175,24 @@ class FillAndDynamicBatchRulesTest {
         check(gather, new int[]{0, NONE}, new int[]{0}, 3, List.of(u(3, 5, 3), idx));
         check(gather, new int[]{NONE, 0}, new int[]{1}, 3, List.of(u(5, 3), idxB));
         check(gather, new int[]{2, 0}, new int[]{2}, 3, List.of(u(5, 3, 3), idxB));
+    }
+
+    @Test
+    void setDimensionSizeWithAnUnbatchedSize() {
+        String f = """
+                func.func @f(%x: tensor<4xf64>, %n: tensor<i32>) -> tensor<?xf64, #stablehlo.bounds<4>> {
+                  %0 = stablehlo.set_dimension_size %x, %n, dim = 0 : (tensor<4xf64>, tensor<i32>) -> tensor<?xf64, #stablehlo.bounds<4>>
+                  return %0 : tensor<?xf64, #stablehlo.bounds<4>>
+                }""";
+        // the interpreter does not run a set_dimension_size whose result has a static dimension beside the dynamic one,
+        // so this checks the batched op's form: it verifies, the dimension moved past the batch, the bound kept
+        Module m = MlirParser.parseModule("module {\n" + f + "\n}", "s.mlir");
+        Module vm = Module.of("b", null, List.of(Batching.vmap(m.functions().get(0), new int[]{0, NONE}, new int[]{0}, 2, "s")),
+                m.functions().get(0).location());
+        ModuleVerifier.verify(vm);
+        assertThat(MlirPrinter.print(vm)).contains("dim = 1 : (tensor<2x4xf64>, tensor<i32>) -> tensor<2x?xf64, #stablehlo.bounds<?, 4>>");
+        assertThatThrownBy(() -> check(f, new int[]{0, 0}, new int[]{0}, 2, List.of(u(2, 4), ints(IntegerType.I32, new long[]{2}, 4, 4))))
+                .hasMessageContaining("cannot batch 'stablehlo.set_dimension_size'").hasMessageContaining("the size operand (#1) is batched");
     }
 
     @Test
