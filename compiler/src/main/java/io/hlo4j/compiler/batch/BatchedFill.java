@@ -21,8 +21,8 @@ import java.util.Map;
  *   example's padding value where the mask is false.</li>
  *   <li>reduce / reduce_window whose body is a known monoid (add, multiply, maximum, minimum, and, or): reduce with
  *   the monoid's identity, then combine the result with each example's init by the same op. A reduce_window whose
- *   padding or base dilation would insert the init inside the windows is refused for add and multiply (each padded
- *   element would count the init once more); for the idempotent ops it is the same. Other bodies are refused.</li>
+ *   padding or base dilation puts the init inside the windows is first padded explicitly with each example's init
+ *   (as a batched pad value), then reduced without padding. Other bodies are refused.</li>
  * </ul>
  */
 final class BatchedFill {
@@ -95,7 +95,7 @@ final class BatchedFill {
      * A single-input reduce / reduce_window with a batched init: the input batched at 0, reduced with the identity by
      * {@code emit}, then combined with the per-example init.
      */
-    static List<Batched> reduceWithBatchedInit(Batcher b, Operation op, List<Batched> a, boolean padsWithInit,
+    static List<Batched> reduceWithBatchedInit(Batcher b, Operation op, List<Batched> a,
                                                java.util.function.BiFunction<Value, Value, Value> emit) {
         if (a.size() != 2) throw b.refuse(op, a, "a batched init value is supported for single-input reductions only");
         String m = monoid(op.region(0));
@@ -104,10 +104,6 @@ final class BatchedFill {
                     + " only a monoid's init can be applied after reducing");
         }
         ElementType et = ((TensorType) op.operand(1).type()).elementType();
-        if (padsWithInit && (m.equals("stablehlo.add") || m.equals("stablehlo.multiply"))) {
-            throw b.refuse(op, a, "the init value is batched and the window padding / base dilation inserts it inside the windows,"
-                    + " where " + m + " would count it once per inserted element");
-        }
         Value id = identity(b, m, et);
         if (id == null) throw b.refuse(op, a, "the init value is batched and " + m + " has no identity on " + et);
         Value r = emit.apply(b.materialize(a.get(0), 0), id);            // batched at 0

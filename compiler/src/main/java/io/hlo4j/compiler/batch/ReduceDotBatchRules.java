@@ -97,7 +97,7 @@ final class ReduceDotBatchRules {
         int n = a.size() / 2;
         Map<String, Attribute> props = Map.of("dimensions", i64(shift(array(op, "dimensions"))));
         if (anyBatched(a.subList(n, 2 * n))) {
-            return BatchedFill.reduceWithBatchedInit(b, op, a, false, (x, id) -> b.emitLike(op, List.of(x, id), props,
+            return BatchedFill.reduceWithBatchedInit(b, op, a, (x, id) -> b.emitLike(op, List.of(x, id), props,
                     List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)).get(0));
         }
         List<Value> xs = new ArrayList<>();
@@ -129,13 +129,37 @@ final class ReduceDotBatchRules {
         }
         if (op.attr("base_dilations") != null) for (long d : array(op, "base_dilations")) padsWithInit |= d != 1;
         if (anyBatched(a.subList(n, 2 * n))) {
-            return BatchedFill.reduceWithBatchedInit(b, op, a, padsWithInit, (x, id) -> b.emitLike(op, List.of(x, id), props,
+            if (padsWithInit && n == 1) {
+                // The window padding and base dilation hold the init: pad with each example's init first, explicitly.
+                a = List.of(padWithInit(b, op, a.get(0), a.get(1)), a.get(1));
+                int r = a.get(0).type().rank();
+                long[] ones = new long[r];
+                java.util.Arrays.fill(ones, 1);
+                props.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, r, 2), new long[2 * r]));
+                props.put("base_dilations", i64(ones));
+            }
+            return BatchedFill.reduceWithBatchedInit(b, op, a, (x, id) -> b.emitLike(op, List.of(x, id), props,
                     List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)).get(0));
         }
         List<Value> xs = new ArrayList<>();
         for (int i = 0; i < n; i++) xs.add(b.materialize(a.get(i), 0));
         for (int i = n; i < 2 * n; i++) xs.add(a.get(i).value());
         return Batcher.all(b.emitLike(op, xs, props, List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)), 0);
+    }
+
+    /** reduce_window's implicit padding (low, high, base dilation - 1 between elements) by the per-example init. */
+    private static Batched padWithInit(Batcher b, Operation op, Batched x, Batched init) {
+        int r = x.exampleRank();
+        long[] lo = new long[r + 1], hi = new long[r + 1], interior = new long[r + 1];
+        if (op.attr("padding") instanceof DenseElementsAttr pad) {
+            long[] p = TensorBytes.intValues(pad);
+            for (int d = 0; d < r; d++) { lo[d + 1] = p[2 * d]; hi[d + 1] = p[2 * d + 1]; }
+        }
+        if (op.attr("base_dilations") != null) {
+            long[] bd = array(op, "base_dilations");
+            for (int d = 0; d < r; d++) interior[d + 1] = bd[d] - 1;
+        }
+        return BatchedFill.padWithBatchedValue(b, b.materialize(x, 0), init, (v, p, et) -> b.hlo().pad(v, p, lo, hi, interior, b.loc()));
     }
 
     private static List<Batched> dotGeneral(Batcher b, Operation op, List<Batched> a) {

@@ -83,9 +83,11 @@ class FillAndDynamicBatchRulesTest {
         String sum = max.replace("stablehlo.maximum", "stablehlo.add").replace(", padding = dense<[[1, 1]]> : tensor<1x2xi64>", "")
                 .replace("tensor<3xf64>", "tensor<2xf64>");
         check(sum, new int[]{1, 0}, new int[]{1}, 3, List.of(u(6, 3), u(3)));
-        String paddedSum = max.replace("stablehlo.maximum", "stablehlo.add");
-        assertThatThrownBy(() -> check(paddedSum, new int[]{0, 0}, new int[]{0}, 3, List.of(u(3, 6), u(3))))
-                .hasMessageContaining("cannot batch 'stablehlo.reduce_window'").hasMessageContaining("window padding / base dilation");
+        // add with padding and base dilation: each padded or inserted element counts the example's init once more
+        String paddedSum = max.replace("stablehlo.maximum", "stablehlo.add").replace("window_strides = array<i64: 2>,",
+                "window_strides = array<i64: 2>, base_dilations = array<i64: 2>,").replace("tensor<3xf64>", "tensor<6xf64>");
+        check(paddedSum, new int[]{0, 0}, new int[]{0}, 3, List.of(u(3, 6), u(3)));
+        check(paddedSum, new int[]{NONE, 0}, new int[]{1}, 2, List.of(u(6), u(2)));
     }
 
     @Test
