@@ -139,6 +139,7 @@ public final class ShardedJit {
             }
             hosts.add(h);
         }
+        io.hlo4j.dsl.jit.HostTrees.checkRebuildable(lowered.traced().outputDef(), "ShardedJit.callSimulated");
         io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(lowered.module());
         io.hlo4j.runtime.spmd.SpmdRun run = io.hlo4j.runtime.spmd.SpmdRunner.run(p.module(), p.meshes(), hosts, p.argShardings(),
                 p.resultShardings(), p.resultTypes());
