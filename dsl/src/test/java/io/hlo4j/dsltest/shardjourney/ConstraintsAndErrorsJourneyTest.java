@@ -103,6 +103,23 @@ class ConstraintsAndErrorsJourneyTest {
         assertThat(e.getMessage()).contains("\"dp\"", "[data, model]", "ConstraintsAndErrorsJourneyTest.java:");
     }
 
+    @Test
+    void aSecondMeshUnderTheSameNameIsRefusedNamingBoth() {
+        // the transposed mesh (model=4, data=2) also defaults to the symbol @mesh
+        Mesh other = Mesh.of(8, List.of("model", "data"), 4, 2);
+        ShardedJit jit = ShardedJit.jit("f", a -> Sharding.withShardingConstraint(((Tensor) a[0]).tanh(), NamedSharding.of(other, "model")),
+                List.of(NamedSharding.of(MESH, "data")));
+        DslException e = org.junit.jupiter.api.Assertions.assertThrows(DslException.class, () -> jit.lower(Spec.of(DType.F32, 8)));
+        assertThat(e.getMessage()).contains("two different meshes are named @mesh", "Mesh.named", "ConstraintsAndErrorsJourneyTest.java:");
+        // named apart, both meshes are declared and the program runs on the 8 devices like one device
+        ShardedJit named = ShardedJit.jit("f", a -> Sharding.withShardingConstraint(((Tensor) a[0]).tanh(), NamedSharding.of(other.named("mesh_t"), "model")),
+                List.of(NamedSharding.of(MESH, "data")));
+        HostArray x = HostArray.fromDoubles(Spec.of(DType.F32, 8).tensorType(), 0, 0.5, 1, 1.5, -2, -2.5, 3, 3.5);
+        assertThat(named.lower(x).asText()).contains("sdy.mesh @mesh = <[\"data\"=2, \"model\"=4]>", "sdy.mesh @mesh_t = <[\"model\"=4, \"data\"=2]>");
+        double[] got = ((HostArray) named.callSimulated(x).results()).toDoubleArray();
+        for (int i = 0; i < 8; i++) assertThat(got[i]).isCloseTo(Math.tanh(x.getDouble(i)), org.assertj.core.data.Offset.offset(1e-6));
+    }
+
     /** The 1-based line of the first line of this file containing {@code needle}. */
     static int lineOf(String needle) {
         try {
