@@ -148,6 +148,39 @@ class DslDumpCliJourneyTest {
         }
     }
 
+    /**
+     * The dump with locations ({@code asTextWithLocations}): {@code run --collectives} then says which line of the Java
+     * source each collective was made for, and the result is the same.
+     */
+    @Test
+    void aDumpWithLocationsPointsEachCollectiveAtTheJavaLine(@TempDir Path dir) throws Exception {
+        Random r = new Random(43);
+        Map<String, HostArray> params = new TreeMap<>(Map.of("norm", random(r, 0.1, 1, 16), "w1", random(r, 0.3, 0, 16, 32),
+                "w2", random(r, 0.3, 0, 32, 16)));
+        HostArray x = random(r, 1, 0, 4, 8, 16);
+        Map<String, NamedSharding> ws = Map.of("norm", NamedSharding.of(MESH, "data"), "w1", NamedSharding.of(MESH, "data", "model"),
+                "w2", NamedSharding.of(MESH, "model", "data"));
+        Path file = dir.resolve("block-loc.mlir");
+        Files.writeString(file, ShardedJit.jit("block", block(true), ShardedJit.flat(ws, NamedSharding.of(MESH, "data"))).lower(params, x)
+                .asTextWithLocations());
+        List<String> run = new ArrayList<>(List.of("run", file.toString(), "--spmd", "--collectives", "-o", dir.resolve("out").toString()));
+        int i = 0;
+        for (HostArray a : List.of(params.get("norm"), params.get("w1"), params.get("w2"), x)) {
+            Path p = dir.resolve("in" + i++ + ".npy");
+            Npy.write(p, a);
+            run.add("--input");
+            run.add(p.toString());
+        }
+        Out ran = cli(run.toArray(String[]::new));
+        assertThat(ran.code()).as(ran.toString()).isZero();
+        List<String> lines = ran.out().lines().filter(l -> l.matches("\\s+#\\d+ .*")).toList();
+        assertThat(lines).as(ran.out()).isNotEmpty();
+        for (String l : lines) assertThat(l).as("collective line").contains(" at DslDumpCliJourneyTest.java:");
+        HostArray want = Jit.jit("block", block(false)).call1(params, x);
+        double[] got = Npy.read(dir.resolve("out/result0.npy")).toDoubleArray(), w = want.toDoubleArray();
+        for (int k = 0; k < w.length; k++) assertThat(got[k]).as("y[%d]", k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(w[k]))));
+    }
+
     /** shard_map(psum) traced by the DSL, dumped, and run by the CLI without --spmd (a manual computation needs it). */
     @Test
     void aDslShardMapDumpRunsOnTheCli(@TempDir Path dir) throws Exception {
