@@ -113,8 +113,25 @@ public final class ShardedJit {
         return cache.computeIfAbsent(List.of(def, specs), k -> lower(args).compile(backend()));
     }
 
-    /** Traces, compiles (or reuses) and runs on global host arrays; the result has the function's output structure. */
-    public Object call(Object... args) { return compile(args).callTree(args); }
+    /**
+     * Traces, compiles (or reuses) and runs on global host arrays; the result has the function's output structure. On the
+     * interpreter a shard_map is refused by name: its body is per-device code, which only {@link #callSimulated} runs.
+     */
+    public Object call(Object... args) {
+        Compiled c = compile(args);
+        if (backend() == Backend.interpreter()) refuseManual(c.lowered().module(), SourceLoc.here());
+        return c.callTree(args);
+    }
+
+    private void refuseManual(Module module, Location loc) {
+        io.hlo4j.mlir.ir.Walker.walk(module.op(), op -> {
+            if (op.name().equals(SdyOps.MANUAL_COMPUTATION)) {
+                throw new DslException("ShardedJit.call", "@" + name + " holds a shard_map (sdy.manual_computation at " + op.location().describe()
+                        + "), per-device code that the interpreter cannot run as one global program; run it with callSimulated "
+                        + "(hlo4j's partitioner on the mesh's simulated devices) or on a PJRT plugin", loc);
+            }
+        });
+    }
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
 

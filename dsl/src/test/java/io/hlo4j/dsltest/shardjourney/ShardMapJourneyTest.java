@@ -71,6 +71,31 @@ class ShardMapJourneyTest {
     }
 
     @Test
+    void gradientThroughTheShardMapEqualsOneDevice() {
+        HostArray x = random(3, 8, 16), w = random(4, 16, 12);
+        TracedFunction loss = a -> ((Tensor) ROW_PARALLEL.apply(a)).square().mean();
+        List<HostArray> want = Jit.jit("g", io.hlo4j.dsl.grad.Grad.grad(b -> ((Tensor) b[0]).tanh().matmul((Tensor) b[1]).add(1.0).square().mean(), 0, 1))
+                .callList(x, w);
+        ShardedJit jit = ShardedJit.jit("g", io.hlo4j.dsl.grad.Grad.grad(loss, 0, 1),
+                List.of(NamedSharding.of(MESH, "data", "model"), NamedSharding.of(MESH, "model", null)));
+        @SuppressWarnings("unchecked")
+        List<HostArray> got = (List<HostArray>) jit.callSimulated(x, w).results();
+        assertThat(relErr(got.get(0), want.get(0))).as("d/dx").isLessThan(1e-5);
+        assertThat(relErr(got.get(1), want.get(1))).as("d/dw").isLessThan(1e-5);
+    }
+
+    @Test
+    void callOnAModuleWithAShardMapPointsAtCallSimulated() {
+        // ShardedJit.call runs the global program on the interpreter, where a shard_map body (per-device code) cannot run
+        HostArray x = random(5, 8, 16), w = random(6, 16, 12);
+        ShardedJit jit = ShardedJit.jit("rowpar", ROW_PARALLEL,
+                List.of(NamedSharding.of(MESH, "data", "model"), NamedSharding.of(MESH, "model", null)));
+        DslException e = org.junit.jupiter.api.Assertions.assertThrows(DslException.class, () -> jit.call(x, w));
+        assertThat(e.getMessage()).contains("ShardedJit.call", "@rowpar", "sdy.manual_computation at ShardMapJourneyTest.java:", "callSimulated",
+                "ShardMapJourneyTest.java:");
+    }
+
+    @Test
     void shardMapOutsideAShardedJitIsRefusedByName() {
         // a JAX user's first try: shard_map inside a plain jax.jit; the docs say it needs ShardedJit
         Jit plain = Jit.jit(a -> ShardMap.shardMap(MESH, PartitionSpec.of("data"), PartitionSpec.of("data"),
