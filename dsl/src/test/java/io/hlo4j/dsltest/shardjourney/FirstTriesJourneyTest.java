@@ -111,6 +111,22 @@ class FirstTriesJourneyTest {
         for (String k : w.keySet()) assertThat(relErr(g.get(k), w.get(k))).as("grad %s", k).isLessThan(1e-5);
     }
 
+    /** docs/sharding.md, "Annotated emission", copied verbatim (with DType's F32): it gives the golden module the page shows. */
+    @Test
+    void theAnnotatedEmissionExampleAsWrittenGivesTheGolden() throws java.io.IOException {
+        final DType F32 = DType.F32;
+        Mesh m = Mesh.of(4, List.of("dp", "tp"), 2, 2);
+        io.hlo4j.dsl.jit.Lowered l = ShardedJit.jit("mlp", a -> {
+                Tensor h = io.hlo4j.dsl.Nn.relu(((Tensor) a[0]).matmul((Tensor) a[1]));
+                h = Sharding.withShardingConstraint(h, NamedSharding.of(m, "dp", "tp"));
+                return h.matmul((Tensor) a[2]);
+            }, List.of(NamedSharding.of(m, "dp"), NamedSharding.of(m, null, "tp"), NamedSharding.of(m, "tp", null)),
+               List.of(NamedSharding.of(m, "dp", null)))
+            .lower(Spec.of(F32, 8, 16), Spec.of(F32, 16, 32), Spec.of(F32, 32, 16));
+        String golden = java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/io/hlo4j/dsltest/shard/mlp_dp2_tp2.mlir"));
+        assertThat(l.asText().strip()).isEqualTo(golden.strip());
+    }
+
     @Test
     void theObviousMistakesAreRefusedByName() {
         // in_shardings for the tree (2 entries) instead of its 9 leaves
