@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -117,15 +118,23 @@ class DslDumpCliJourneyTest {
         assertThat(sh.out()).contains("@main %arg1: tensor<16x32xf32> #sdy.sharding<@mesh, [{\"data\"}, {\"model\"}]>\n  blocks [2, 4], block shape [8, 8]")
                 .contains("@main %arg3: tensor<4x8x16xf32> #sdy.sharding<@mesh, [{\"data\"}, {}, {}]>\n  blocks [2, 1, 1], block shape [2, 8, 16]");
 
-        // the per-device program (dump FILE), then what inspect predicts for each of its collectives
-        Path device = dir.resolve("block-device.mlir");
+        Set<String> kinds = assertInspectPredictsTheRun(dir, file, ran);
+        assertThat(kinds).as("FSDP: the weights are gathered").contains("all_gather");
+    }
+
+    /**
+     * The per-device program ({@code dump FILE}), what {@code inspect --json} predicts for each of its collectives, and
+     * what {@code run --collectives} measured ("#i op at loc groups ... received bytes per device [..]"), collective by
+     * collective (no loops, so program order is run order). Returns the kinds of collective that ran.
+     */
+    static Set<String> assertInspectPredictsTheRun(Path dir, Path file, Out ran) throws Exception {
+        Path device = dir.resolve(file.getFileName().toString().replace(".mlir", "-device.mlir"));
         Out dumped = cli("dump", file.toString(), "-o", device.toString());
         assertThat(dumped.code()).as(dumped.toString()).isZero();
         Out in = cli("inspect", "--json", device.toString());
         assertThat(in.code()).as(in.toString()).isZero();
         JsonNode predicted = new ObjectMapper().readTree(in.out()).get("collectives");
 
-        // what the run measured: "#i op at loc groups ... received bytes per device [..]"
         Pattern line = Pattern.compile("#(\\d+) (\\S+) at .* received bytes per device \\[([0-9, ]+)\\]");
         List<String> ops = new ArrayList<>();
         List<Long> measured = new ArrayList<>();
@@ -137,7 +146,7 @@ class DslDumpCliJourneyTest {
             for (String b : m.group(3).split(", ")) max = Math.max(max, Long.parseLong(b.trim()));
             measured.add(max);
         }
-        assertThat(measured).as("FSDP: the weights are gathered, so the run communicates\n" + ran.out()).isNotEmpty();
+        assertThat(measured).as("the run communicates\n" + ran.out()).isNotEmpty();
         assertThat(predicted.size()).as("inspect lists as many collectives as ran (no loops)\n" + in.out()).isEqualTo(measured.size());
         for (int c = 0; c < measured.size(); c++) {
             JsonNode p = predicted.get(c);
@@ -146,6 +155,30 @@ class DslDumpCliJourneyTest {
             assertThat(p.get("bytes_received_per_device").asLong()).as("collective #%d %s: inspect vs the run's busiest device", c, ops.get(c))
                     .isEqualTo(measured.get(c));
         }
+        return new java.util.TreeSet<>(ops);
+    }
+
+    /**
+     * Causal attention with the sequence split over "model" (sequence parallelism): the partitioner moves heads and
+     * sequence with all_to_all and reduce_scatter as well as all_gather; inspect's bytes still equal the run's for each.
+     */
+    @Test
+    void sequenceParallelAttentionInspectPredictsEveryCollectiveKind(@TempDir Path dir) throws Exception {
+        TracedFunction attn = a -> {
+            Tensor q = ((Tensor) a[0]).reshape(2, 8, 4, 4);
+            return Nn.dotProductAttention(q, q.mul(0.5), q, null, true).reshape(2, 8, 16);
+        };
+        HostArray x = random(new Random(44), 1, 0, 2, 8, 16);
+        HostArray want = Jit.jit("attn", attn).call1(x);
+        Path file = dir.resolve("attn.mlir");
+        Files.writeString(file, ShardedJit.jit("attn", attn, List.of(NamedSharding.of(MESH, "data", "model", null))).lower(x).asText());
+        Npy.write(dir.resolve("x.npy"), x);
+        Out ran = cli("run", file.toString(), "--spmd", "--collectives", "--input", dir.resolve("x.npy").toString(), "-o", dir.resolve("out").toString());
+        assertThat(ran.code()).as(ran.toString()).isZero();
+        double[] got = Npy.read(dir.resolve("out/result0.npy")).toDoubleArray(), w = want.toDoubleArray();
+        for (int k = 0; k < w.length; k++) assertThat(got[k]).as("y[%d]", k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(w[k]))));
+        Set<String> kinds = assertInspectPredictsTheRun(dir, file, ran);
+        assertThat(kinds).as(ran.out()).hasSizeGreaterThan(1);
     }
 
     /**
