@@ -72,7 +72,7 @@ final class DataMovementOps {
                     for (int i = 2; i < 5; i++) checkShapeOperand(op, "dynamic_pad_c2", "operand #" + i, Verify.operandTensor(op, i), in.rank());
                 }, null);
         def(r, "dynamic_update_slice", "overwrites a slice at runtime indices", Set.of(),
-                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyDynamicUpdateSlice, ElementwiseOps.SAME_AS_FIRST);
+                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyDynamicUpdateSlice, DataMovementOps::inferDynamicUpdateSlice);
         def(r, "slice", "extracts a static strided slice", Set.of("start_indices", "limit_indices", "strides"),
                 SLICE, DataMovementOps::verifySlice, DataMovementOps::inferSlice);
         def(r, "pad", "pads edges and between elements", Set.of("edge_padding_low", "edge_padding_high", "interior_padding"),
@@ -576,18 +576,31 @@ final class DataMovementOps {
     private static void verifyDynamicUpdateSlice(Operation op) {
         Verify.operandsAtLeast(op, 2);
         Verify.results(op, 1);
-        TensorType in = Verify.operandTensor(op, 0), upd = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
-        Verify.check(Verify.compatible(in, out), op, "dynamic_update_slice_c1", "result must have the operand's type, got " + Verify.describe(op));
-        Verify.check(Verify.sameElement(in.elementType(), upd.elementType()), op, "dynamic_update_slice_c2",
-                "update must have the operand's element type, got " + Verify.describe(op));
-        Verify.check(upd.rank() == in.rank(), op, "dynamic_update_slice_c3", "update must have the operand's rank, got " + Verify.describe(op));
-        Verify.check(op.numOperands() - 2 == in.rank(), op, "dynamic_update_slice_c4",
-                "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 2));
-        checkScalarIndices(OpCheck.of(op), "dynamic_update_slice_c5", op.operandTypes(), 2);
+        TensorType want = dynamicUpdateSliceType(OpCheck.of(op), op.operandTypes()), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.compatible(want, out), op, "dynamic_update_slice_c1", "result must have the operand's type, got " + Verify.describe(op));
+    }
+
+    /** dynamic_update_slice C2-C6 over its operand types (operand, update, then the start indices); the result type (C1) is the operand's. */
+    static TensorType dynamicUpdateSliceType(OpCheck c, List<Type> ts) {
+        TensorType in = c.tensor(ts, 0), upd = c.tensor(ts, 1);
+        String values = "; operand " + in + ", update " + upd;
+        c.check(Verify.sameElement(in.elementType(), upd.elementType()), "dynamic_update_slice_c2",
+                "update must have the operand's element type" + values);
+        c.check(upd.rank() == in.rank(), "dynamic_update_slice_c3", "update must have the operand's rank" + values);
+        c.check(ts.size() - 2 == in.rank(), "dynamic_update_slice_c4",
+                "expects " + in.rank() + " start indices (the operand rank), got " + (ts.size() - 2) + values);
+        checkScalarIndices(c, "dynamic_update_slice_c5", ts, 2);
         for (int i = 0; i < in.rank(); i++) {
             if (in.isDynamicDim(i) || upd.isDynamicDim(i)) continue;
-            Verify.check(upd.dim(i) <= in.dim(i), op, "dynamic_update_slice_c6",
-                    "update dimension " + i + " (size " + upd.dim(i) + ") exceeds operand size " + in.dim(i));
+            c.check(upd.dim(i) <= in.dim(i), "dynamic_update_slice_c6",
+                    "update dimension " + i + " (size " + upd.dim(i) + ") exceeds operand size " + in.dim(i) + values);
         }
+        return in;
+    }
+
+    private static List<Type> inferDynamicUpdateSlice(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.dynamic_update_slice");
+        c.operandsAtLeast(ts, 2);
+        return List.of(dynamicUpdateSliceType(c, ts));
     }
 }
