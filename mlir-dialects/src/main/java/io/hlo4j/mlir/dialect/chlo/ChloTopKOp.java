@@ -61,17 +61,18 @@ public final class ChloTopKOp {
 
     /** The result types, after the op's checks on k and the operand ({@code op} null while inferring). */
     static List<Type> infer(Operation op, TensorType operand, long k) {
-        String values = "; operand " + operand + ", k = " + k;
-        if (operand.rank() < 1) throw ChloShapes.error(NAME, op, "operand's rank must be at least 1" + values);
+        if (operand.rank() < 1) throw ChloShapes.error(NAME, op, "operand's rank must be at least 1" + values(operand, k));
         int last = operand.rank() - 1;
-        if (k < 0) throw ChloShapes.error(NAME, op, "k must be non-negative, got " + k + values);
+        if (k < 0) throw ChloShapes.error(NAME, op, "k must be non-negative, got " + k + values(operand, k));
         if (!operand.isDynamicDim(last) && operand.dim(last) < k) {
-            throw ChloShapes.error(NAME, op, "operand's last dimension must be at least " + k + values);
+            throw ChloShapes.error(NAME, op, "operand's last dimension must be at least " + k + values(operand, k));
         }
         long[] shape = operand.shape();
         shape[last] = k;
         return List.of(TensorType.of(operand.elementType(), shape), TensorType.of(IntegerType.I32, shape));
     }
+
+    private static String values(TensorType operand, long k) { return "; operand " + operand + ", k = " + k; }
 
     private static void verify(Operation op) {
         expectOperands(op, 1);
