@@ -164,8 +164,19 @@ public final class Ops {
     }
 
     /** chlo's broadcasting form of each element-wise stablehlo op the DSL offers: its type rule is the DSL's broadcasting. */
-    private static final java.util.Map<String, String> BROADCASTING = java.util.Map.of("add", "add", "subtract", "sub", "multiply", "mul",
-            "divide", "div", "remainder", "rem", "power", "pow", "maximum", "max", "minimum", "min", "and", "and", "or", "or");
+    private static final java.util.Map<String, String> BROADCASTING = java.util.Map.ofEntries(java.util.Map.entry("add", "add"),
+            java.util.Map.entry("subtract", "sub"), java.util.Map.entry("multiply", "mul"), java.util.Map.entry("divide", "div"),
+            java.util.Map.entry("remainder", "rem"), java.util.Map.entry("power", "pow"), java.util.Map.entry("maximum", "max"),
+            java.util.Map.entry("minimum", "min"), java.util.Map.entry("atan2", "atan2"), java.util.Map.entry("and", "and"),
+            java.util.Map.entry("or", "or"), java.util.Map.entry("xor", "xor"), java.util.Map.entry("shift_left", "shift_left"),
+            java.util.Map.entry("shift_right_logical", "shift_right_logical"),
+            java.util.Map.entry("shift_right_arithmetic", "shift_right_arithmetic"));
+
+    private static String broadcasting(String mnemonic) {
+        String b = BROADCASTING.get(mnemonic);
+        if (b == null) throw new IllegalStateException("no chlo broadcasting op for stablehlo." + mnemonic + " (add it to Ops.BROADCASTING)");
+        return "chlo.broadcast_" + b;
+    }
 
     /** {@code x} broadcast (numpy rules: trailing alignment) to {@code shape}; the same value when already there. */
     static Value broadcastValue(Tensor x, long[] shape, String op, Location loc) {
@@ -189,7 +200,7 @@ public final class Ops {
     static Tensor binary(String op, String mnemonic, Tensor a, Tensor b) {
         Location loc = SourceLoc.here();
         return emit(op, loc, List.of(a, b), () -> {
-            long[] shape = rule(op, "chlo.broadcast_" + BROADCASTING.get(mnemonic), List.of(a, b), loc).shape();
+            long[] shape = rule(op, broadcasting(mnemonic), List.of(a, b), loc).shape();
             Value x = broadcastValue(a, shape, op, loc), y = broadcastValue(b, shape, op, loc);
             return h(op, loc).binary(mnemonic, x, y, loc);
         });
