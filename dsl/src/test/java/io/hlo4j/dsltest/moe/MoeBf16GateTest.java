@@ -145,4 +145,33 @@ class MoeBf16GateTest {
         assertThat(r.get("router_logits").type().toString()).isEqualTo("tensor<1x2xf32>");
         assertThat(r.get("router_logits").toDoubleArray()).containsExactly((double) (float) (1 + 0x1p-9 + 0x1p-8), 0.0);
     }
+
+    /**
+     * DeepSeek-V3's router multiplies float32(x) @ float32(K) in a bf16 model too: f32 logits of the bf16-cast
+     * tokens. E = 4 in 2 groups, k = 2, H = 4. x = [1 + 2^-9, 3, 0, 0] (bf16: [1, 3, 0, 0]); gate row 0 =
+     * [1, 1 + 2^-10, 0.5, 0], row 1 = [0, 0, 0, 1]: logits 1 (not 1 + 2^-9: the tokens are cast first), 1 + 2^-10
+     * (an f32 kernel and f32 logits; bf16 would give 1), 0.5, 3, all exact in f32.
+     */
+    @Test
+    void deepseekGateStaysF32InABf16Layer() {
+        MoeConfig cfg = MoeConfig.of(4, 2, 4, 2).withDtype(MoeDtype.BFLOAT16);
+        var block = new io.hlo4j.dsl.moe.models.DeepseekV3MoeBlock(cfg, new io.hlo4j.dsl.moe.models.DeepseekV3MoeBlock.Routing(2, 1, 1.0, true, 0), null);
+        HostArray x = HostArray.fromDoubles(Spec.of(DType.F32, 1, 1, 4).tensorType(), 1 + 0x1p-9, 3, 0, 0);
+        double[] g = new double[16];
+        g[0] = 1;
+        g[1] = 1 + 0x1p-10;
+        g[2] = 0.5;
+        g[7] = 1;
+        double[] ones = new double[32];
+        Arrays.fill(ones, 1);
+        Map<String, HostArray> w = Map.of("gate", HostArray.fromDoubles(Spec.of(DType.F32, 4, 4).tensorType(), g),
+                "bias", HostArray.fromDoubles(Spec.of(DType.F32, 4).tensorType(), 0, 0, 0, 0),
+                "wi", HostArray.fromDoubles(Spec.of(DType.F32, 4, 4, 2).tensorType(), ones),
+                "wu", HostArray.fromDoubles(Spec.of(DType.F32, 4, 4, 2).tensorType(), ones),
+                "wd", HostArray.fromDoubles(Spec.of(DType.F32, 4, 2, 4).tensorType(), ones));
+        @SuppressWarnings("unchecked")
+        HostArray logits = Jit.jit("ds", a -> block.call((Tensor) a[1], (Map<String, Tensor>) a[0], false).routerLogits()).call1(w, x);
+        assertThat(logits.type().toString()).isEqualTo("tensor<1x4xf32>");
+        assertThat(logits.toDoubleArray()).containsExactly(1, 1 + 0x1p-10, 0.5, 3);
+    }
 }
