@@ -114,7 +114,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         long n = xs[0] * xs[1], h = xs[2];
         if (n != plan.tokens() || biases(a) != plan.biases()) {
             throw new IllegalStateException("MeshMoeRun: planned for " + plan.tokens() + " tokens" + (plan.biases() ? " with" : " without")
-                    + " biases, given " + n + (biases(a) ? " with" : " without"));
+                    + " biases, given " + n + " tokens" + (biases(a) ? " with" : " without") + " biases");
         }
         boolean biases = plan.biases();
         HostArray ids = a.containsKey("token_ids") ? a.get("token_ids").reshape(n).convert(IntegerType.I32) : positions(n, xs[1]);
