@@ -328,6 +328,7 @@ public final class Partitioner {
     // ---- ops ------------------------------------------------------------------------------------
 
     void partitionOp(IrBuilder b, Operation op, Map<Value, Local> env) {
+        PartitionDeadline.check(op);
         for (Type t : op.resultTypes()) {
             if (!(t instanceof TensorType tt) || !tt.hasStaticShape()) {
                 throw new Hlo4jException("'" + op.name() + "' has a result of type " + t + "; the partitioner handles static tensors only", op.location());
