@@ -23,11 +23,13 @@ import java.util.List;
  * </ul>
  * A shortest-path search over these layouts (at most a few thousand: a mesh of N devices has at most log2(N) atoms)
  * finds the plan of least time under a {@link ReshardCost} (alpha per collective plus each collective's busiest
- * device's bytes over beta), among the plans in which no device receives more than its target block lacks when
- * there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So moving an axis between
- * dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather, reordering axes a
- * collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block first and then
- * gathers. {@link #lowerBoundBytes} is the analytic minimum to compare against.
+ * device's bytes over beta), among the plans whose per-device blocks stay within the cost's memory cap; with the
+ * {@link ReshardCost.Objective#TIGHT} objective, among the plans in which no device receives more than its target
+ * block lacks when there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So
+ * moving an axis between dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather,
+ * reordering axes a collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block
+ * first and then gathers; where latency dominates, one all_gather and a slice can replace several collectives.
+ * {@link #lowerBoundBytes} is the analytic minimum to compare against.
  */
 public final class ReshardPlanner {
     private ReshardPlanner() {}
@@ -42,8 +44,10 @@ public final class ReshardPlanner {
     }
 
     /**
-     * The cheapest plan under {@code cost} among those in which no device receives more than its target block lacks
-     * (when there is one: always if the two tilings refine to equal cells and nothing is pending), else among all.
+     * The cheapest plan under {@code cost} among those whose blocks stay within its memory cap; with the
+     * {@link ReshardCost.Objective#TIGHT} objective, among those in which no device receives more than its target
+     * block lacks when there is one (always if the two tilings refine to equal cells and nothing is pending).
+     * Refused, naming the cap, when no plan stays within it.
      */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
@@ -61,7 +65,8 @@ public final class ReshardPlanner {
             throw new ReshardException(tensor + ": pending reduction " + from.reduction() + " of " + from + " differs from "
                     + to.reduction() + " of " + to, loc);
         }
-        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost).run(start, goal, tensor, loc);
+        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost)
+                .run(start, goal, tensor, from.body() + " -> " + to.body(), loc);
         return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
     }
 
