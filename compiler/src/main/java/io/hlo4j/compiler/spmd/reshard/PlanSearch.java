@@ -179,7 +179,37 @@ final class PlanSearch {
     /** The busiest device's lower bound from {@code s} to the goal, plus one collective's latency if it is not zero. */
     private long remaining(Layouts.State s) {
         long worst = worstLack(s);
+        if (!tightOnly) return worst + collectivesAtLeast(s) * latency;
         return worst == 0 ? 0 : worst + latency;
+    }
+
+    /**
+     * At least this many collectives lead from {@code s} to the goal (0, 1 or 2; used by the pass over all moves,
+     * where latency dominates small reshards and a weak estimate would expand every layout two collectives away).
+     * A dimension whose atoms are not a prefix of the goal's is "bad": slices only append, so only a collective that
+     * removes atoms from it mends it: an all_gather or all_to_all mends one, a collective_permute (after slices) all
+     * only if every dimension's shard count divides the product of a prefix of the goal's atoms, and an exchange goes
+     * straight to the goal in one round only if no dimension has more shards than the goal's. Otherwise two bad
+     * dimensions take two collectives.
+     */
+    private int collectivesAtLeast(Layouts.State s) {
+        if (s.mask() != goal.mask()) return 1;
+        int bad = 0;
+        boolean permute = true, oneRound = true;
+        for (int d = 0; d < s.dims().size(); d++) {
+            List<Integer> a = s.dims().get(d), g = goal.dims().get(d);
+            if (a.size() > g.size() || !g.subList(0, a.size()).equals(a)) bad++;
+            long count = m.size(a), prefix = 1;
+            boolean divides = false;
+            for (int i = 0; i <= g.size() && !divides; i++) {
+                divides = prefix % count == 0;
+                if (i < g.size()) prefix *= m.atoms.get(g.get(i)).size();
+            }
+            permute &= divides;
+            oneRound &= count <= m.size(g);
+        }
+        if (bad == 0) return 0;
+        return bad >= 2 && !permute && !oneRound ? 2 : 1;
     }
 
     private long worstLack(Layouts.State s) {
@@ -292,7 +322,8 @@ final class PlanSearch {
 
     /** Whether the device holds the same block in both layouts (same unreduced atoms). */
     private boolean sameBlock(Layouts.State s, Layouts.State p, int dev) {
-        for (int d = 0; d < s.dims().size(); d++) if (m.linear(dev, s.dims().get(d)) != m.linear(dev, p.dims().get(d))) return false;
+        long[][] a = lay.index(s), b = lay.index(p);
+        for (int d = 0; d < a.length; d++) if (a[d][dev] != b[d][dev]) return false;
         return true;
     }
 

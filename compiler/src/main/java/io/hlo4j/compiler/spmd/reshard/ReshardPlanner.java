@@ -87,12 +87,14 @@ public final class ReshardPlanner {
     static long[] lowerBoundPerDevice(MeshAtoms m, Layouts lay, Layouts.State from, Layouts.State to) {
         long[] out = new long[m.devices];
         long[] lf = lay.local(from), lt = lay.local(to);
+        long[][] fi = lay.index(from), ti = lay.index(to);
         boolean pending = (from.mask() & ~to.mask()) != 0;
+        long target = 1;
+        for (long l : lt) target *= l;
         for (int dev = 0; dev < m.devices; dev++) {
-            long target = 1, overlap = 1;
-            for (int d = 0; d < lt.length; d++) {
-                target *= lt[d];
-                long s0 = m.linear(dev, from.dims().get(d)) * lf[d], t0 = m.linear(dev, to.dims().get(d)) * lt[d];
+            long overlap = 1;
+            for (int d = 0; d < lt.length && overlap > 0; d++) {
+                long s0 = fi[d][dev] * lf[d], t0 = ti[d][dev] * lt[d];
                 overlap *= Math.max(0, Math.min(s0 + lf[d], t0 + lt[d]) - Math.max(s0, t0));
             }
             out[dev] = (target - (pending ? 0 : overlap)) * lay.elementBytes;

@@ -100,7 +100,7 @@ class ExpertMeshReshardTest {
      * are never slower under the model and never hold a block past the cap.
      */
     @Test
-    void activationsToTheExpertLayoutAndBackMoveAtMostTheLowerBoundOnEightDevices() {
+    void activationsToTheExpertLayoutAndBackOnEightDevices() {
         StringBuilder table = new StringBuilder();
         table.append("| mesh (dp,fsdp,ep,tp,sp) | view | 5D->3D B/device | lower bound | steps | 3D->5D B/device | lower bound | steps |\n");
         table.append("|---|---|---|---|---|---|---|---|\n");
