@@ -55,6 +55,7 @@ class ReshardObjectiveTest {
         ReshardPlan tight = check(XYZ, T, from, to, ReshardCost.TIGHT);
         assertThat(tight.steps()).singleElement().isInstanceOf(ReshardStep.Exchange.class);
         assertThat(tight.collectives()).isEqualTo(14);
+        assertThat(tight.peakBlockBytes()).isEqualTo(128);
         assertThat(tight.bytesPerDevice()).containsOnly(112).containsExactly(ReshardMinimalTest.lacking(XYZ, T, from, to));
         assertThat(tight.estimatedSeconds(ReshardCost.DEFAULT)).isGreaterThanOrEqualTo(70e-6);
 
@@ -82,6 +83,7 @@ class ReshardObjectiveTest {
         assertThat(two.steps().get(0).bytesPerDevice()).containsOnly(28);
         assertThat(two.steps().get(1).bytesPerDevice()).containsOnly(96);
         assertThat(two.estimatedSeconds(latencyBytes(50))).isCloseTo((2 * 50 + 124) * 1e-9, within(1e-15));
+        assertThat(two.peakBlockBytes()).isEqualTo(128);
         ReshardPlan one = check(XYZ, T, from, to, latencyBytes(200));
         assertThat(kinds(one)).containsExactly(ReshardStep.AllGather.class, ReshardStep.LocalSlice.class);
         assertThat(one.estimatedSeconds(latencyBytes(200))).isCloseTo((200 + 224) * 1e-9, within(1e-15));
@@ -137,5 +139,35 @@ class ReshardObjectiveTest {
         assertThat(def.estimatedSeconds(ReshardCost.DEFAULT)).isCloseTo(5e-6 + 1792 / 450e9, within(1e-15));
         ReshardPlan tight = ReshardPlanner.plan(m, t, ExpertMeshReshardTest.ACT, spec("dp", "", ""), Location.UNKNOWN, ReshardCost.TIGHT);
         assertThat(tight.estimatedSeconds(ReshardCost.DEFAULT)).isCloseTo(10e-6 + 1024 / 450e9, within(1e-15));
+        // for a tensor of T bytes: 2L + T/2 (permute + gather) against L + 7T/8: bytes win past T = 8L/3 = 6 MB
+        ReshardPlan big = ReshardPlanner.plan(m, f32(8, 512, 512), ExpertMeshReshardTest.ACT, spec("dp", "", ""));
+        assertThat(kinds(big)).containsExactly(ReshardStep.CollectivePermute.class, ReshardStep.AllGather.class);
+        assertThat(big.busiestBytesPerCollective()).isEqualTo((8 << 20) / 2);
+        ReshardPlan below = ReshardPlanner.plan(m, f32(8, 256, 512), ExpertMeshReshardTest.ACT, spec("dp", "", ""));
+        assertThat(kinds(below)).containsExactly(ReshardStep.AllGather.class, ReshardStep.LocalSlice.class);
+        assertThat(below.busiestBytesPerCollective()).isEqualTo((4 << 20) / 8 * 7);
+    }
+
+    /**
+     * On x=4, y=2, f32[8,8,8] from [{x}, {y}, {}] to [{y}, {x}, {}] (256-byte blocks, 256 B lacking per device):
+     * TIGHT exchanges 128-byte cells in 3 rounds (15 alpha); the default moves the minor half of x to dim 1 with an
+     * all_to_all (1/2 x 256 = 128 B), reaching [{"x":(1)2}, {y, "x":(2)2}, {}], and permutes to the target (256 B):
+     * 384 B in 2 collectives.
+     */
+    @Test
+    void swappingDimsOnFourByTwoIsAnAllToAllAndAPermute() {
+        MeshAttr m = ReshardHarness.mesh("x", 4, "y", 2);
+        TensorType t = f32(8, 8, 8);
+        ReshardPlan tight = check(m, t, spec("x", "y", ""), spec("y", "x", ""), ReshardCost.TIGHT);
+        assertThat(tight.steps()).singleElement().isInstanceOf(ReshardStep.Exchange.class);
+        assertThat(tight.collectives()).isEqualTo(3);
+        assertThat(tight.maxBytes()).isEqualTo(256).isEqualTo(tight.lowerBoundBytes());
+        ReshardPlan def = check(m, t, spec("x", "y", ""), spec("y", "x", ""));
+        assertThat(kinds(def)).containsExactly(ReshardStep.AllToAll.class, ReshardStep.CollectivePermute.class);
+        assertThat(((ReshardStep.AllToAll) def.steps().get(0)).axes()).containsExactly(AxisRef.sub("x", 2, 2));
+        assertThat(def.steps().get(0).bytesPerDevice()).containsOnly(128);
+        assertThat(def.maxBytes()).isEqualTo(384);
+        assertThat(def.estimatedSeconds(ReshardCost.DEFAULT)).isCloseTo(10e-6 + 384 / 450e9, within(1e-15))
+                .isLessThan(tight.estimatedSeconds(ReshardCost.DEFAULT));
     }
 }
