@@ -10,10 +10,14 @@
 #                                  budget, GPU_CHECK_BUDGET_S seconds (default 540: a device command may run
 #                                  600 s); smoke gets at most 90 s of it, jax 150 s, moe the rest.
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
-#                                  harness against itself, and the JAX script parsed
+#                                  harness against itself, the JAX script parsed, and `run` itself on a fake
+#                                  site-packages whose CUDA plugin is the mock
 #
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
-# MOE_CHECK_T/H/M/E/K. Output goes to stdout and, when $OUT is set, to $OUT/gpu-check.log.
+# MOE_CHECK_T/H/M/E/K. Output goes to stdout and, line by line as it comes, to $OUT/gpu-check.log (/tmp without
+# $OUT): its first line names the versions (hlo4j, Java, Python, jax, jaxlib, the plugin's package and PJRT C API,
+# the GPU). A stage that fails or times out leaves its lines and its rc, and the next stage still runs.
+# HLO4J_PJRT_PLUGIN names the plugin instead of the search; GPU_CHECK_SITE adds a site-packages folder to search first.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/.pjrt-gpu
@@ -31,13 +35,21 @@ build() {
     "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" "$ROOT/runtime/src/test/pjrt-gpu/GpuMoeCheck.java"
     "$JAVA_HOME/bin/jar" cf "$B/lib/gpucheck.jar" -C "$B/classes" .
     rm -rf "$B/classes"
+    # The machine that runs the bundle may get the tree without .git: the commit goes with the bundle.
+    (cd "$ROOT" && echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo +changes)") > "$B/commit"
     local bytes
     bytes=$(du -sb "$B" | cut -f1)
     echo "bundle $B: $((bytes / 1048576)) MiB ($bytes bytes; limit $LIMIT_MIB MiB)"
     if [ "$bytes" -ge $((LIMIT_MIB * 1048576)) ]; then echo "bundle too large" >&2; exit 1; fi
 }
 
-JAVA=("$B/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss16m -Xmx24g -cp "$B/lib/*")
+# Heap: the interpreter's reference runs are small, the timed step's host arrays ~1.5 GB; 32 GiB of the 128 GiB
+# machine. Device buffers and FFM arenas are native memory, outside the heap and -XX:MaxDirectMemorySize.
+JAVA=("$B/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss16m -Xms1g -Xmx32g -cp "$B/lib/*")
+# JVM noise that says nothing about the run (protobuf's Unsafe use, the incubator module), dropped line by line:
+# --line-buffered, so a stage killed by its timeout still leaves every line it printed in the log.
+NOISE='sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future\|Using incubator modules'
+quiet() { grep --line-buffered -v "$NOISE"; }
 
 # "BENCH hlo4j <dtype> <method> <ms> ms <tflops> ..." and "BENCH jax <dtype> <ms> ms <tflops> ...": per dtype,
 # the fastest hlo4j method against JAX.
@@ -62,6 +74,66 @@ stage_timeout() {
     timeout -k 10 "$left" "$@"
 }
 
+# What the machine has, as shell assignments (PY_VERSION JAX JAXLIB PLUGIN PLUGIN_PKG PLUGIN_VERSION NV_LIBS CUDA_DIR
+# SITES), found without importing jax: the site-packages folders (GPU_CHECK_SITE first when set; jax's own folder,
+# site's and sys.path's *-packages), the plugin (jax_plugins/xla_cuda13 before xla_cuda12; xla_cuda_plugin.so, or
+# the Bazel name pjrt_c_api_gpu_plugin.so), the nvidia-* wheels' lib folders the plugin dlopens (cudart, cublas,
+# cudnn, nccl, nvrtc, cusolver, cufft, nvshmem ...) and the CUDA folder with nvvm/libdevice and bin/ptxas.
+discover_py='
+import glob, importlib.metadata as md, importlib.util, os, shlex, site, sys
+def version(dist):
+    try:
+        return md.version(dist)
+    except Exception:
+        return "absent"
+sites = [os.environ.get("GPU_CHECK_SITE", "")]
+spec = importlib.util.find_spec("jax")
+if spec is not None and spec.origin:
+    sites.append(os.path.dirname(os.path.dirname(spec.origin)))
+try:
+    sites += site.getsitepackages() + [site.getusersitepackages()]
+except Exception:
+    pass
+sites += [p for p in sys.path if p.endswith("-packages")]
+seen = []
+for d in sites:
+    if d and os.path.isdir(d) and os.path.realpath(d) not in [os.path.realpath(s) for s in seen]:
+        seen.append(d)
+plugin, pkg = "", ""
+for d in seen:
+    for name in ("xla_cuda13", "xla_cuda12"):
+        for so in ("xla_cuda_plugin.so", "pjrt_c_api_gpu_plugin.so"):
+            p = os.path.join(d, "jax_plugins", name, so)
+            if not plugin and os.path.isfile(p):
+                plugin, pkg = p, name
+libs = [l for d in seen for l in sorted(glob.glob(os.path.join(d, "nvidia", "*", "lib")))]
+cuda = ""
+for d in seen:
+    for c in ("cu13", "cuda_nvcc"):
+        p = os.path.join(d, "nvidia", c)
+        if not cuda and (os.path.isdir(os.path.join(p, "nvvm", "libdevice")) or os.path.isfile(os.path.join(p, "bin", "ptxas"))):
+            cuda = p
+dist = {"xla_cuda13": "jax-cuda13-pjrt", "xla_cuda12": "jax-cuda12-pjrt"}.get(pkg, "")
+out = {"PY_VERSION": sys.version.split()[0], "JAX": version("jax"), "JAXLIB": version("jaxlib"), "PLUGIN": plugin,
+       "PLUGIN_PKG": dist or "none", "PLUGIN_VERSION": version(dist) if dist else "absent", "NV_LIBS": ":".join(libs),
+       "CUDA_DIR": cuda, "SITES": " ".join(seen)}
+for k, v in out.items():
+    print(k + "=" + shlex.quote(v))
+'
+
+# The PJRT C API version and table size the plugin reports (GetPjrtApi through ctypes: no client, no GPU work).
+probe_py='
+import ctypes, sys
+try:
+    p = ctypes.CDLL(sys.argv[1]).GetPjrtApi
+    p.restype = ctypes.c_void_p
+    a = p()
+    print("%d.%d (PJRT_Api %d bytes)" % (ctypes.c_int.from_address(a + 32).value, ctypes.c_int.from_address(a + 36).value,
+                                         ctypes.c_uint64.from_address(a).value))
+except Exception as e:
+    print("unreadable (%s)" % str(e).splitlines()[0])
+'
+
 run() {
     [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B: run 'scripts/gpu-check.sh build' where Java and Maven are" >&2; exit 2; }
     local stages=("$@") s
@@ -72,36 +144,60 @@ run() {
     BUDGET=${GPU_CHECK_BUDGET_S:-540}
     local log=${OUT:-/tmp}/gpu-check.log
     mkdir -p "$(dirname "$log")"
+    : > "$log"
+    local PY PY_VERSION=absent JAX=absent JAXLIB=absent PLUGIN="" PLUGIN_PKG=none PLUGIN_VERSION=absent NV_LIBS="" CUDA_DIR="" SITES=""
+    PY=$(command -v python3 || command -v python || true)
+    [ -n "$PY" ] && eval "$("$PY" -c "$discover_py" 2>/dev/null)"
+    if [ -n "${HLO4J_PJRT_PLUGIN:-}" ]; then PLUGIN=$HLO4J_PJRT_PLUGIN PLUGIN_PKG="from HLO4J_PJRT_PLUGIN" PLUGIN_VERSION=""; fi
+    # Before any process loads the plugin: its CUDA libraries by soname, ptxas and libdevice for XLA.
+    export LD_LIBRARY_PATH="$NV_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    [ -n "$CUDA_DIR" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$CUDA_DIR${XLA_FLAGS:+ $XLA_FLAGS}"
+    export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1} PYTHONUNBUFFERED=1
+    local api=none gpu java commit jsig=""
+    [ -n "$PLUGIN" ] && [ -n "$PY" ] && api=$("$PY" -c "$probe_py" "$PLUGIN" 2>&1 | tail -1)
+    gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+    java=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$B/jre/release" 2>/dev/null)
+    commit=$(cat "$B/commit" 2>/dev/null || echo unknown)
+    # Signal chaining: a plugin that installs its own SIGSEGV/SIGBUS handlers must not take the JVM's.
+    [ -f "$B/jre/lib/libjsig.so" ] && jsig=$B/jre/lib/libjsig.so
+    # A JVM crash report (hs_err) goes where the log goes: only $OUT comes back from the device machine.
+    local java_run=("${JAVA[0]}" -XX:ErrorFile="$(dirname "$log")/hs_err_pid%p.log" "${JAVA[@]:1}")
+    local rcs=()
     {
-        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) stages ${stages[*]} budget ${BUDGET}s"
-        nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-        local sp plugin cuda
-        sp=$(python3 -c 'import jax, os; print(os.path.dirname(os.path.dirname(jax.__file__)))')
-        python3 -c 'import jax, jaxlib; print("jax", jax.__version__, "jaxlib", jaxlib.__version__)'
-        plugin=${HLO4J_PJRT_PLUGIN:-$(ls "$sp"/jax_plugins/xla_cuda*/xla_cuda_plugin.so 2>/dev/null | head -1)}
-        [ -f "$plugin" ] || { echo "no CUDA PJRT plugin under $sp/jax_plugins (set HLO4J_PJRT_PLUGIN)"; exit 1; }
-        echo "plugin: $plugin"
-        export LD_LIBRARY_PATH="$(ls -d "$sp"/nvidia/*/lib 2>/dev/null | tr '\n' ':')${LD_LIBRARY_PATH:-}"
-        cuda=$sp/nvidia/cu13; [ -d "$cuda" ] || cuda=$sp/nvidia/cuda_nvcc
-        export XLA_FLAGS="--xla_gpu_cuda_data_dir=$cuda ${XLA_FLAGS:-}" TF_CPP_MIN_LOG_LEVEL=1
+        echo "gpu-check versions: hlo4j $commit, java ${java:-unknown}, python ${PY_VERSION} (${PY:-no python}), jax $JAX, jaxlib $JAXLIB," \
+             "plugin $PLUGIN_PKG${PLUGIN_VERSION:+ $PLUGIN_VERSION}, PJRT C API $api (hlo4j layouts 0.114), GPU ${gpu:-unknown (no nvidia-smi)}"
+        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) stages ${stages[*]} budget ${BUDGET}s"
+        echo "plugin: ${PLUGIN:-none found (set HLO4J_PJRT_PLUGIN)}"
+        echo "site-packages searched: ${SITES:-none}"
+        echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+        echo "XLA_FLAGS=${XLA_FLAGS:-} ${CUDA_DIR:+(ptxas: $(ls "$CUDA_DIR"/bin/ptxas 2>/dev/null || echo missing))}"
+        if [ -n "$PLUGIN" ] && command -v readelf >/dev/null; then
+            echo "plugin dynamic section: $(readelf -d "$PLUGIN" 2>/dev/null | grep -E 'NEEDED|RUNPATH|RPATH' | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
+        fi
         for s in "${stages[@]}"; do
+            local rc
             case "$s" in
                 smoke)
                     echo "== smoke: PJRT smoke programs (at $SECONDS s)"
-                    stage_timeout 90 "${JAVA[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$plugin" preallocate=false
-                    echo "smoke rc=$?" ;;
+                    if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
+                    else stage_timeout 90 env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$PLUGIN" preallocate=false; rc=$?
+                    fi ;;
                 jax)
                     echo "== jax: the MoE step in JAX (at $SECONDS s)"
-                    stage_timeout 150 python3 "$ROOT/bench/jax_moe_step.py"
-                    echo "jax rc=$?" ;;
+                    if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
+                    else stage_timeout 150 "$PY" -u "$ROOT/bench/jax_moe_step.py"; rc=$?
+                    fi ;;
                 moe)
                     echo "== moe: MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
-                    stage_timeout 600 "${JAVA[@]}" GpuMoeCheck "$plugin" preallocate=false
-                    echo "moe rc=$?" ;;
+                    if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
+                    else stage_timeout 600 env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
+                    fi ;;
             esac
+            echo "$s rc=$rc"
+            rcs+=("$s=$rc")
         done
-        echo "done at $SECONDS s"
-    } 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' | tee "$log"
+        echo "done at $SECONDS s: ${rcs[*]}"
+    } 2>&1 | quiet | tee -a "$log"
     echo "== ratios (goal: within 1.05)" | tee -a "$log"
     ratios "$log" | tee -a "$log"
 }
@@ -117,17 +213,43 @@ selftest() {
         && echo "bench/jax_moe_step.py parses"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
-        "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future' || true
+        "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
     # The comparison harness against itself: every line must say ok (errors 0).
-    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" GpuMoeCheck interpreter 2>&1 \
-        | grep -v 'sun.misc.Unsafe\|terminally deprecated\|Please consider reporting\|will be removed in a future'
+    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" GpuMoeCheck interpreter 2>&1 | quiet
     printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
     ratios "$B/ratio-selftest.log"
+    run_selftest
+}
+
+# `run` itself on a fake site-packages: the mock as jax_plugins/xla_cuda12/xla_cuda_plugin.so, nvidia-* lib folders,
+# a CUDA folder with nvvm/libdevice. Checks what the log must say; the jax stage fails here (no jax), and must not
+# stop the stage after it.
+run_selftest() {
+    local site=$B/selftest-site out=$B/selftest-out log
+    rm -rf "$site" "$out" && mkdir -p "$site/jax_plugins/xla_cuda12" "$site/nvidia/cublas/lib" "$site/nvidia/cudnn/lib" \
+        "$site/nvidia/cuda_nvcc/nvvm/libdevice" "$out"
+    cp "$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so" "$site/jax_plugins/xla_cuda12/xla_cuda_plugin.so"
+    (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || true
+    log=$out/gpu-check.log
+    local want=("^gpu-check versions: hlo4j .*, java 25[^,]*, python [0-9.]* (.*python.*), jax .*, plugin jax-cuda12-pjrt .*, PJRT C API 0.95 (PJRT_Api 1080 bytes)"
+                "^plugin: $site/jax_plugins/xla_cuda12/xla_cuda_plugin.so$"
+                "^LD_LIBRARY_PATH=$site/nvidia/cublas/lib:$site/nvidia/cudnn/lib"
+                "^XLA_FLAGS=--xla_gpu_cuda_data_dir=$site/nvidia/cuda_nvcc"
+                "^jax rc=[1-9]" "^== smoke" "^plugin .*xla_cuda_plugin.so: PJRT C API 0.95" "^smoke rc=[0-9]" "^done at .*: jax=[1-9][0-9]* smoke=")
+    local w bad=0
+    head -1 "$log" | grep -q "${want[0]}" || { echo "run selftest: first line is not the versions line: $(head -1 "$log")"; bad=1; }
+    for w in "${want[@]:1}"; do
+        grep -q "$w" "$log" || { echo "run selftest: no line matching '$w' in $log"; bad=1; }
+    done
+    if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
+    echo "run selftest: ok (the log of 'run jax smoke' on a fake site-packages: $(grep -c '' "$log") lines; $(grep '^done at' "$log"))"
+    rm -rf "$site" "$out"
 }
 
 case "${1:-}" in
     build) build ;;
     run) shift; run "$@" ;;
     selftest) selftest ;;
+    run-selftest) run_selftest ;;   # the last part of selftest alone (needs the bundle and the mock built)
     *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe ...] | selftest" >&2; exit 2 ;;
 esac

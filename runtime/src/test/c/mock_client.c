@@ -16,6 +16,7 @@ Err *Plugin_Attributes(Plugin_Attributes_Args *a) {
   attributes[2] = (NamedValue){sizeof(NamedValue), NULL, "mock_build", 10, 0, {.s = "hlo4j-mock 0.95"}, 15};
   attributes[3] = (NamedValue){sizeof(NamedValue), NULL, "mock_peak_tflops", 16, 3, {.f = 989.5f}, 1};
   attributes[4] = (NamedValue){sizeof(NamedValue), NULL, "mock_async_events", 17, 4, {.b = true}, 1};
+  if (failing("short_named_value")) attributes[2].struct_size = offsetof(NamedValue, v);  // a plugin with a cut struct
   a->attributes = attributes;
   a->num_attributes = 5;
   return NULL;

@@ -43,8 +43,20 @@ Err *Loaded_Execute(Execute_Args *a) {
   Err *inj = injected(nm, a->executable->client);
   if (inj) return inj;
   if (a->options == NULL) return err(INVALID_ARGUMENT, "%s: options is NULL", nm);
-  if (a->options->struct_size < SS(ExecuteOptions, incarnation_ids))
-    return err(INVALID_ARGUMENT, "Unexpected PJRT_ExecuteOptions size: expected %zu, got %zu", SS(ExecuteOptions, incarnation_ids), a->options->struct_size);
+  // PJRT_ExecuteOptions grew at 0.78 (task/incarnation ids), 0.97 (multi_slice_config), 0.108 (the callbacks'
+  // layout flag) and 0.112 (HLO output callbacks); a plugin refuses a caller's options smaller than its own.
+  static const size_t options_sizes[][2] = {{0, SS(ExecuteOptions, incarnation_ids)}, {97, SS(ExecuteOptions, multi_slice_config)},
+                                            {108, SS(ExecuteOptions, use_major_to_minor_data_layout_for_callbacks)},
+                                            {112, SS(ExecuteOptions, num_hlo_output_callbacks)}};
+  size_t want = min_size(options_sizes, 4);
+  if (a->options->struct_size < want)
+    return err(INVALID_ARGUMENT, "Unexpected PJRT_ExecuteOptions size: expected %zu, got %zu", want, a->options->struct_size);
+  // What hlo4j leaves unset must read as unset: no multi-slice config, no HLO output callbacks.
+  if (a->options->struct_size >= SS(ExecuteOptions, multi_slice_config) && a->options->multi_slice_config != NULL)
+    return err(INVALID_ARGUMENT, "%s: multi_slice_config set", nm);
+  if (a->options->struct_size >= SS(ExecuteOptions, num_hlo_output_callbacks) &&
+      (a->options->num_hlo_output_callbacks != 0 || a->options->hlo_output_callbacks != NULL))
+    return err(INVALID_ARGUMENT, "%s: hlo_output_callbacks set", nm);
   if (a->execute_device != NULL) return err(UNIMPLEMENTED, "%s: the mock runs on the compiled devices only", nm);
   if (a->num_devices != (size_t)a->executable->num_devices)
     return err(INVALID_ARGUMENT, "%s: %zu argument lists for an executable on %d devices", nm, a->num_devices, a->executable->num_devices);

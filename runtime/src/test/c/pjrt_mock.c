@@ -16,7 +16,8 @@
 //                                   out pending and complete with an error from a mock thread, 20 ms
 //                                   after their owner first awaits, registers a callback or destroys
 //                                   them), ready_event_async_status (the same for the buffer-ready
-//                                   event), async_events (all these events complete OK that way)
+//                                   event), async_events (all these events complete OK that way),
+//                                   short_named_value (plugin attribute #2 reports a struct_size of 40)
 //   mock_pjrt_clear_slot(i)         NULLs slot i of the function table (a plugin lacking a call)
 //   mock_pjrt_restore_slots()       fills the table again
 //   mock_pjrt_stat(i)               0: awaits that blocked on a pending event, 1: OnReady callbacks
@@ -115,6 +116,17 @@ void mock_pjrt_clear_slot(int slot) {
   if (slot >= 0 && slot < NUM_SLOTS) api.fn[slot] = NULL;
 }
 void mock_pjrt_restore_slots(void) { fill_table(); }
-void mock_pjrt_set_version(int major, int minor) { version_major = major; version_minor = minor; }
+int reported_minor(void) { return api.version.minor; }
+size_t min_size(const size_t (*sizes)[2], size_t n) {
+  size_t size = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((size_t)reported_minor() >= sizes[i][0]) size = sizes[i][1];
+  return size;
+}
+// Also the live table's version, so the struct sizes the mock asks for follow at once (min_size).
+void mock_pjrt_set_version(int major, int minor) {
+  version_major = api.version.major = major;
+  version_minor = api.version.minor = minor;
+}
 long mock_pjrt_stat(int which) { return which >= 0 && which < 2 ? atomic_load(&stats[which]) : -1; }
 long mock_pjrt_live(int kind) { return kind >= 0 && kind < K_COUNT ? atomic_load(&live[kind]) : -1; }

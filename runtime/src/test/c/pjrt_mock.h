@@ -18,7 +18,9 @@
 
 #pragma GCC visibility push(hidden)
 
-// ---------------------------------------------------------------- layouts (header 0.95)
+// ---------------------------------------------------------------- layouts (header 0.114)
+// Each struct has its newest fields (pjrt_c_api.h 0.114, read 2026-07-22). Like a real plugin, the mock asks of
+// a caller the struct size of the header it reports being built with (mock_pjrt_set_version): see min_size.
 #define HDR size_t struct_size; void *extension_start
 
 typedef struct Err { int code; char *msg; size_t len; } Err;
@@ -54,11 +56,11 @@ typedef struct { HDR; Client *client; const void *data; int type; const int64_t 
 typedef struct { HDR; Loaded *loaded; Exec *executable; } GetExecutable_Args;
 typedef struct { HDR; Exec *executable; size_t num_outputs; } NumOutputs_Args;
 typedef struct { HDR; Loaded *executable; Device *const *devices; size_t num_devices; } Loaded_Devices_Args;
-typedef struct { HDR; void *send_callbacks; void *recv_callbacks; size_t num_send_ops; size_t num_recv_ops; int launch_id; const int64_t *non_donatable; size_t num_non_donatable; void *context; const char *call_location; size_t num_tasks; int *task_ids; int64_t *incarnation_ids; } ExecuteOptions;
+typedef struct { HDR; void *send_callbacks; void *recv_callbacks; size_t num_send_ops; size_t num_recv_ops; int launch_id; const int64_t *non_donatable; size_t num_non_donatable; void *context; const char *call_location; size_t num_tasks; int *task_ids; int64_t *incarnation_ids; void *multi_slice_config; bool use_major_to_minor_data_layout_for_callbacks; void *hlo_output_callbacks; size_t num_hlo_output_callbacks; } ExecuteOptions;
 typedef struct { HDR; Loaded *executable; ExecuteOptions *options; Buffer *const *const *argument_lists; size_t num_devices; size_t num_args; Buffer **const *output_lists; Event **device_complete_events; Device *execute_device; } Execute_Args;
 typedef struct { HDR; Exec *executable; } Exec_Destroy_Args;
 typedef struct { HDR; Exec *executable; size_t num_properties; const NamedValue *properties; } CostAnalysis_Args;
-typedef struct { HDR; Exec *executable; int64_t v[12]; } MemoryStats_Args;
+typedef struct { HDR; Exec *executable; int64_t v[15]; } MemoryStats_Args;
 typedef struct { HDR; Exec *executable; Program *program; } OptimizedProgram_Args;
 typedef struct Serialized Serialized;
 typedef struct { HDR; const Exec *executable; const char *bytes; size_t bytes_size; Serialized *serialized; void (*deleter)(Serialized *); } Serialize_Args;
@@ -80,11 +82,14 @@ _Static_assert(SS(Client_Compile_Args, executable) == 56, "Compile");
 _Static_assert(SS(Program, format_size) == 48, "Program");
 _Static_assert(SS(BufferFromHost_Args, buffer) == 120 && offsetof(BufferFromHost_Args, semantics) == 72, "FromHost");
 _Static_assert(SS(ExecuteOptions, incarnation_ids) == 112 && offsetof(ExecuteOptions, launch_id) == 48, "ExecOpts");
+_Static_assert(SS(ExecuteOptions, multi_slice_config) == 120 && SS(ExecuteOptions, use_major_to_minor_data_layout_for_callbacks) == 121 &&
+               SS(ExecuteOptions, num_hlo_output_callbacks) == 144, "ExecOpts 0.97/0.108/0.112");
 _Static_assert(SS(Execute_Args, execute_device) == 80, "Execute");
 _Static_assert(SS(Buffer_ToHost_Args, event) == 56, "ToHost");
 _Static_assert(SS(Event_IsReady_Args, is_ready) == 25, "IsReady");
 _Static_assert(SS(Event_OnReady_Args, user_arg) == 40, "OnReady");
-_Static_assert(SS(CostAnalysis_Args, properties) == 40 && sizeof(MemoryStats_Args) == 120, "Cost");
+_Static_assert(SS(CostAnalysis_Args, properties) == 40 && SS(MemoryStats_Args, v[9]) == 104 && SS(MemoryStats_Args, v[11]) == 120 &&
+               sizeof(MemoryStats_Args) == 144, "Cost, MemoryStats 0.90/0.104");
 _Static_assert(SS(Serialize_Args, deleter) == 56 && SS(Deserialize_Args, loaded) == 48, "Serialize");
 
 // ---------------------------------------------------------------- objects and bookkeeping
@@ -128,6 +133,11 @@ enum { INVALID_ARGUMENT = 3, NOT_FOUND = 5, FAILED_PRECONDITION = 9, UNIMPLEMENT
     Err *inj_ = injected(name, client);                                                          \
     if (inj_) return inj_;                                                                       \
   } while (0)
+
+// The struct size a plugin built with header 0.<minor> asks of its caller: `sizes` lists (first minor, size)
+// steps in increasing order; the mock's reported minor (reported_minor()) picks the last step it has reached.
+size_t min_size(const size_t (*sizes)[2], size_t n);
+int reported_minor(void);
 
 #define TRY(x) do { Err *e_ = (x); if (e_) return e_; } while (0)
 

@@ -39,14 +39,19 @@ final class ExamplesCommand extends CliCommand {
         }
     }
 
-    @Command(name = "run", description = "Train one example, printing the loss per step.", mixinStandardHelpOptions = true,
-            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples run mlp-regression --steps 50"})
+    @Command(name = "run", description = {"Train one example, printing the loss per step.",
+                    "Its jit runs on --pjrt-plugin PATH (with --pjrt-option create options), else on the plugin",
+                    "HLO4J_PJRT_PLUGIN names, else on the interpreter."}, mixinStandardHelpOptions = true,
+            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples run mlp-regression --steps 50",
+                    "  hlo4j examples run moe-regression --pjrt-plugin xla_cuda_plugin.so --pjrt-option preallocate=false"})
     static final class RunExample extends CliCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "An example's name (see 'hlo4j examples list').")
         String name;
 
         @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: the example's own; 0 = forward pass only).")
         Integer steps;
+
+        @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
         @Override public Integer call() {
             Example ex = Examples.all().stream().filter(e -> e.name().equals(name)).findFirst().orElse(null);
@@ -58,6 +63,19 @@ final class ExamplesCommand extends CliCommand {
             if (steps != null && steps < 0) {
                 err().println("hlo4j examples run: --steps must be >= 0, got " + steps);
                 return Main.USAGE;
+            }
+            if (pjrt.explicitPlugin != null || !pjrt.options.isEmpty()) {
+                // --pjrt-plugin (or options for the variable's plugin): the examples' jit runs on that client, closed after
+                java.nio.file.Path plugin;
+                try {
+                    plugin = pjrt.use();
+                } catch (java.io.IOException e) {
+                    fail(null, e);
+                    return Main.FAILED;
+                }
+                try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(plugin, pjrt.createOptions())) {
+                    return io.hlo4j.runtime.backend.Backend.with(backend, () -> train(ex));
+                }
             }
             // the examples' jit compiles on Backend.configured(): a plugin the environment names is checked as every command checks it
             // (the same lookup as Backend.configured(): the system property first, then the variable)
@@ -72,6 +90,10 @@ final class ExamplesCommand extends CliCommand {
                     return Main.FAILED;
                 }
             }
+            return train(ex);
+        }
+
+        private int train(Example ex) {
             try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
                 ex.run(ps, steps == null ? ex.defaultSteps() : steps);
             }

@@ -4,7 +4,8 @@ import io.hlo4j.compiler.cost.CostAnalysis;
 import io.hlo4j.compiler.cost.CostReport;
 import io.hlo4j.compiler.cost.Target;
 import io.hlo4j.mlir.ir.Module;
-import io.hlo4j.runtime.hlo.HloProgram;
+import io.hlo4j.runtime.hlo.HloFile;
+import io.hlo4j.runtime.hlo.HloSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,16 +22,19 @@ import java.util.List;
                 "collective (replica groups, group size, the bytes each device receives, as run --spmd measures",
                 "them, and the buffer it holds), and the sdy.sharding of each argument and result (mesh axes per",
                 "dimension, per-device shard shape).",
-                "A FILE ending in .pb is an optimized program (a serialized HloModuleProto, as hlo4j compile",
-                "--dump-optimized-proto writes it): its fusions and collectives, the bytes received counted the",
-                "same way; unknown, with the reason, where empty or cross-replica-and-partition replica groups",
-                "need the replica and partition counts, which the file does not hold."},
+                "A FILE ending in .pb is an optimized program: an HloModuleProto (hlo4j compile",
+                "--dump-optimized-proto), an HloProto (XLA's --xla_dump_hlo_as_proto, *.hlo.pb) or an",
+                "HloModuleProtoWithConfig (PJRT's hlo_with_config), told apart by their fields: its fusions and",
+                "collectives, the bytes received counted the same way. Implicit replica groups are sized by the",
+                "replica and partition counts of the config or the module's device_assignment; without them the",
+                "bytes are unknown, with the reason. FILE.pb.gz (--xla_dump_compress_protos) is read through gunzip."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j inspect model.mlir",
                 "  hlo4j inspect --target tpu-v5p model.mlir",
                 "  hlo4j inspect --json model.mlir | jq '.functions[0].flops'",
-                "  hlo4j inspect model.pb                  what XLA fused, and its collectives"})
+                "  hlo4j inspect model.pb                  what XLA fused, and its collectives",
+                "  hlo4j inspect module_0001.jit_f.sm_9.0_gpu_after_optimizations.hlo.pb.gz"})
 final class InspectCommand extends CliCommand {
     @Option(names = "--json", description = "Write JSON (keys functions, total, collectives, arguments, results).")
     boolean json;
@@ -49,7 +53,8 @@ final class InspectCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        if (file.getFileName() != null && file.getFileName().toString().endsWith(".pb")) return inspectOptimized();
+        String name = file.getFileName() == null ? "" : file.getFileName().toString();
+        if (name.endsWith(".pb") || name.endsWith(".pb.gz")) return inspectOptimized(name.endsWith(".gz"));
         List<String> parts = new ArrayList<>();
         try {
             List<Module> modules = ModuleText.parse(file);
@@ -72,20 +77,28 @@ final class InspectCommand extends CliCommand {
         return Main.OK;
     }
 
-    /** An optimized program (HloModuleProto bytes): fusions and collectives, as {@code compile} reports them. */
-    private int inspectOptimized() {
+    /**
+     * An optimized program: HloModuleProto, HloProto or HloModuleProtoWithConfig bytes ({@link HloFile} tells which), its
+     * fusions and collectives as {@code compile} reports them, sized by the device counts the file states.
+     */
+    private int inspectOptimized(boolean gzipped) {
         try {
             CliFiles.requireInputFile(file, null);
-            byte[] bytes = java.nio.file.Files.readAllBytes(file);
-            HloProgram program = HloProgram.decode("hlo", bytes);
+            byte[] bytes = gzipped ? gunzip(file) : java.nio.file.Files.readAllBytes(file);
+            HloFile hlo = HloFile.decode(bytes);
+            HloSummary summary = hlo.summary();
             if (json) {
                 com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper()
                         .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
                 com.fasterxml.jackson.databind.node.ObjectNode root = om.createObjectNode();
-                CompileCommand.programJson(root.putObject("optimized_program"), program, program.summary(), bytes.length);
+                com.fasterxml.jackson.databind.node.ObjectNode p =
+                        CompileCommand.programJson(root.putObject("optimized_program"), hlo.program(), summary, bytes.length);
+                p.put("message", hlo.message().xlaName);
+                if (hlo.countsFrom() != null) p.put("replica_count", hlo.replicas()).put("num_partitions", hlo.partitions())
+                        .put("counts_from", hlo.countsFrom());
                 out().print(om.writeValueAsString(root) + "\n");
             } else {
-                out().print(program.summary().text());
+                out().print(hlo.header() + summary.text());
             }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
@@ -93,5 +106,22 @@ final class InspectCommand extends CliCommand {
         }
         out().flush();
         return Main.OK;
+    }
+
+    /** Largest optimized program read from a .pb.gz: a bound on what a hostile archive can make us hold. */
+    static final int MAX_GUNZIPPED = 1 << 30;
+
+    /** A {@code .pb.gz} (as {@code --xla_dump_compress_protos} writes it), decompressed up to {@link #MAX_GUNZIPPED} bytes. */
+    static byte[] gunzip(Path file) throws java.io.IOException {
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(file))) {
+            byte[] b = in.readNBytes(MAX_GUNZIPPED + 1);
+            if (b.length > MAX_GUNZIPPED)
+                throw new IllegalArgumentException("decompresses to more than " + MAX_GUNZIPPED + " bytes; inspect reads optimized programs up to 1 GiB");
+            return b;
+        } catch (java.util.zip.ZipException e) {
+            throw new IllegalArgumentException("not a gzip file (" + e.getMessage() + ")");
+        } catch (java.io.EOFException e) {
+            throw new IllegalArgumentException("gzip data ends early (truncated file)");
+        }
     }
 }

@@ -1,18 +1,15 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.runtime.pjrt.SharedLibraryFile;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A {@code --pjrt-plugin} path, checked before the JVM is asked to load it: asked to load a file that is not a
- * well-formed shared library, the JVM first prints its own two-line stack-guard warning, then the loader's error.
- * An ELF file must be a shared object whose program headers lie inside the file; a Mach-O one (macOS) only needs its
- * magic number, the loader's message being clear there.
+ * A {@code --pjrt-plugin} path, checked before the plugin is loaded: a readable file (else refused naming the option),
+ * and one that can be a shared library, by the runtime's own check ({@link SharedLibraryFile}, which
+ * {@code PjrtPlugin.load} applies too), refused here with the option that named it.
  */
 final class PluginFile {
     private PluginFile() {}
@@ -20,41 +17,10 @@ final class PluginFile {
     /** {@code option}: where the path came from ({@code --pjrt-plugin} or the environment variable), named in every refusal. */
     static void require(Path p, String option) throws IOException {
         CliFiles.requireInputFile(p, option);
-        byte[] head = new byte[64];
-        int n;
-        try (InputStream in = Files.newInputStream(p)) {
-            n = in.readNBytes(head, 0, head.length);
-        }
-        String why = n < 4 ? "no ELF or Mach-O header" : isMachO(head) ? null : !isElf(head) ? "no ELF or Mach-O header" : elfProblem(head, n, Files.size(p));
+        String why = SharedLibraryFile.problem(p);
         if (why != null) {
             throw new FileSystemException(p.toString(), null, "is not a shared library (" + why + "); " + option
                     + " names a PJRT plugin such as pjrt_c_api_gpu_plugin.so");
         }
-    }
-
-    private static int magic(byte[] h) { return (h[0] & 0xFF) << 24 | (h[1] & 0xFF) << 16 | (h[2] & 0xFF) << 8 | (h[3] & 0xFF); }
-
-    private static boolean isElf(byte[] h) { return magic(h) == 0x7F454C46; }
-
-    private static boolean isMachO(byte[] h) {
-        int m = magic(h);
-        return m == 0xFEEDFACE || m == 0xFEEDFACF || m == 0xCEFAEDFE || m == 0xCFFAEDFE // 32/64 bit, both byte orders
-                || m == 0xCAFEBABE; // universal (a class file shares it; the loader refuses that one by name)
-    }
-
-    /** Why an ELF header does not describe a shared object that fits in the file, or null when it does. */
-    private static String elfProblem(byte[] h, int n, long fileSize) {
-        int cls = h[4], data = h[5];
-        if ((cls != 1 && cls != 2) || (data != 1 && data != 2)) return "malformed ELF header";
-        boolean is64 = cls == 2;
-        if (n < (is64 ? 64 : 52)) return "truncated ELF header";
-        ByteBuffer b = ByteBuffer.wrap(h).order(data == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-        int type = b.getShort(16) & 0xFFFF;
-        if (type != 3) return "ELF type " + type + ", not a shared object";
-        long phoff = is64 ? b.getLong(32) : b.getInt(28) & 0xFFFFFFFFL;
-        int phentsize = b.getShort(is64 ? 54 : 42) & 0xFFFF, phnum = b.getShort(is64 ? 56 : 44) & 0xFFFF;
-        if (phnum == 0) return "ELF shared object without program headers: nothing a loader could map";
-        if (phoff < 0 || phoff + (long) phentsize * phnum > fileSize) return "truncated ELF file: its program headers lie past its end";
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.compiler.spmd.partition.PartitionDeadline;
 import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -64,8 +65,9 @@ public final class RunCommand implements Callable<Integer> {
     int devices = 1;
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
-            description = "Stop the interpreter after this long (default: no limit), on every simulated device (--devices, --spmd); "
-                    + "a program that loops forever then fails naming where each device was.")
+            description = "Stop the interpreter after this long (default: no limit), on every simulated device (--devices, --spmd; "
+                    + "with --spmd the time partitioning takes counts too); a program that loops forever then fails naming where "
+                    + "each device was (or the op partitioning had reached).")
     Long timeoutSeconds;
 
     @Option(names = "--spmd", description = "Partition the annotated module (propagation, then hlo4j's SPMD partitioner) and "
@@ -162,12 +164,19 @@ public final class RunCommand implements Callable<Integer> {
         RunChecks.meshesSimulatable(module);
         if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
         long t0 = System.nanoTime();
-        PartitionedProgram pp = Spmd.explicit(module);
+        // one deadline for partitioning and the run: the partitioner checks it before each op, on this thread
+        long deadline = timeoutSeconds == null ? Long.MAX_VALUE : t0 + timeoutSeconds * 1_000_000_000L;
+        PartitionedProgram pp;
+        try {
+            pp = timeoutSeconds == null ? Spmd.explicit(module) : PartitionDeadline.within(deadline, () -> Spmd.explicit(module));
+        } catch (PartitionDeadline.Exceeded e) {
+            throw new io.hlo4j.mlir.ir.Hlo4jException("@" + name(fn) + " stopped by --timeout " + timeoutSeconds + " s: " + e.detail(),
+                    e.location(), e);
+        }
         long t1 = System.nanoTime();
         SpmdRun run;
         try {
-            run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(),
-                    timeoutSeconds == null ? Long.MAX_VALUE : t1 + timeoutSeconds * 1_000_000_000L);
+            run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadline);
         } catch (io.hlo4j.runtime.interp.DeadlineExceeded e) {
             throw timedOut(fn, e);
         }

@@ -46,4 +46,26 @@ class ExamplesCommandTest {
         assertThat(r.err()).contains("no example 'nope'", "mlp-regression");
         assertThat(run("run", "mlp-regression", "--steps", "-1").err()).contains("--steps must be >= 0");
     }
+
+    /** {@code --pjrt-plugin}/{@code --pjrt-option} as {@code run} takes them (PjrtFlags): checked, and the examples' jit compiles there. */
+    @Test void runTakesThePluginFlags(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path missing = dir.resolve("gone.so");
+        Cli.Run gone = Cli.run("examples", "run", "mlp-regression", "--steps", "1", "--pjrt-plugin", missing.toString());
+        assertThat(gone.code()).as(gone.toString()).isEqualTo(1);
+        assertThat(gone.err()).isEqualTo("hlo4j: " + missing + ": no such file (--pjrt-plugin)\n");
+        assertThat(gone.out()).isEmpty();
+        Cli.Run bad = Cli.run("examples", "run", "mlp-regression", "--steps", "1", "--pjrt-plugin", missing.toString(), "--pjrt-option", "novalue");
+        assertThat(bad.code()).as(bad.toString()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("hlo4j examples run: --pjrt-option 'novalue' is not KEY=VALUE");
+        if (System.getenv("HLO4J_PJRT_PLUGIN") == null) {
+            Cli.Run lone = Cli.run("examples", "run", "mlp-regression", "--steps", "1", "--pjrt-option", "a=1");
+            assertThat(lone.code()).as(lone.toString()).isEqualTo(2);
+            assertThat(lone.err()).startsWith("hlo4j examples run: --pjrt-option needs --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        }
+        // the training goes to the plugin, not to the interpreter: the mock compiles a lone add or dot only, and says so
+        Cli.Run mock = Cli.run("examples", "run", "mlp-regression", "--steps", "1", "--pjrt-plugin", MockPlugin.path().toString());
+        assertThat(mock.code()).as(mock.toString()).isEqualTo(1);
+        assertThat(mock.err()).as(mock.toString()).hasLineCount(1).startsWith("hlo4j: MlpRegression.java:")
+                .contains("PJRT_Client_Compile failed with UNIMPLEMENTED: PJRT_Client_Compile: the mock runs only a single stablehlo.add or stablehlo.dot_general");
+    }
 }

@@ -122,7 +122,7 @@ class InspectCommandTest {
                   func.func @main(%x: tensor<2x4xf32>, %i: tensor<4xi64>) -> (tensor<8x4xf32>, tensor<2x4xf32>) {
                     %g = "stablehlo.all_gather"(%x) {all_gather_dim = 0 : i64, replica_groups = dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>,
                         channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<2x4xf32>) -> tensor<8x4xf32>
-                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
+                    %r = stablehlo.custom_call @ragged_all_to_all(%x, %x, %i, %i, %i, %i) {api_version = 4 : i32, backend_config = {channel_id = 1 : i64}} : (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xi64>,
                         tensor<4xi64>, tensor<4xi64>, tensor<4xi64>) -> tensor<2x4xf32>
                     return %g, %r : tensor<8x4xf32>, tensor<2x4xf32>
                   }
@@ -132,7 +132,7 @@ class InspectCommandTest {
         // all_gather: 3 other devices' 2x4 f32 blocks = 96 B received; the gathered 8x4 f32 buffer is 128 B
         assertThat(r.out()).contains("stablehlo.all_gather in @main at " + f + ":3:5: group size 4, 96 B received per device"
                 + " (buffer 128 B), groups [[0, 1, 2, 3]]");
-        // ragged: no groups, so every one of the 4 partitions; at most 3 chunks of 2 rows of 16 B
+        // ragged: a channel and no groups, so every one of the 4 partitions; at most 3 chunks of 2 rows of 16 B
         assertThat(r.out()).contains("ragged_all_to_all in @main at " + f + ":5:5: group size 4, at most 96 B received per device"
                 + " (buffer 32 B)");
         Cli.Run j = run("inspect", "--json", f.toString());

@@ -128,4 +128,50 @@ class RunTimeoutTest {
                 .contains(" in stablehlo.while (" + f + ":4:5) in @main");
         noDeviceThreadLeft();
     }
+
+    /**
+     * --spmd: the deadline covers partitioning. The partitioner is slowed by its test probe (100 ms per op, thirty adds:
+     * 3 s of partitioning) and stops at the op it had reached once the second of --timeout 1 has passed, named in one line.
+     */
+    @Test
+    void partitioningIsBoundedByTheTimeoutToo() throws Exception {
+        StringBuilder chain = new StringBuilder();
+        for (int i = 1; i <= 30; i++) chain.append("    %a").append(i).append(" = stablehlo.add %a").append(i - 1).append(", %a").append(i - 1).append(" : tensor<4xf32>\n");
+        Path f = dir.resolve("chain.mlir");
+        Files.writeString(f, """
+                module @m {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%a0: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> (tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) {
+                """ + chain + """
+                    return %a30 : tensor<4xf32>
+                  }
+                }
+                """);
+        Path x = dir.resolve("x.npy");
+        Npy.write(x, HostArray.fromFloats(TensorType.of(io.hlo4j.mlir.types.FloatType.F32, 4), 1f, 2f, 3f, 4f));
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        try (AutoCloseable slow = io.hlo4j.compiler.spmd.partition.PartitionDeadline.probe(op -> {
+            seen.incrementAndGet();
+            try { Thread.sleep(100); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+        })) {
+            long t0 = System.nanoTime();
+            Cli.Run r = runWithin20s("run", f.toString(), "--spmd", "--input", x.toString(), "--timeout", "1");
+            double s = (System.nanoTime() - t0) / 1e9;
+            assertThat(r.code()).as(r.toString()).isEqualTo(1);
+            assertThat(s).as(r.toString()).isBetween(1.0, 2.5);
+            assertThat(seen.get()).as(r.toString()).isBetween(1, 20);   // stopped part way: about 1 s of 100 ms steps
+            assertThat(r.err()).as(r.toString()).hasLineCount(1)
+                    .matches("hlo4j: " + java.util.regex.Pattern.quote(f.toString()) + ":(\\d+):5: @main stopped by --timeout 1 s: partitioning ran "
+                            + "past its deadline at stablehlo\\.add \\(" + java.util.regex.Pattern.quote(f.toString()) + ":\\1:5\\) in @main\n");
+            assertThat(r.out()).isEmpty();
+            // without a limit the same slow partitioning finishes and the run gives 1..4 doubled thirty times
+            seen.set(0);
+            Cli.Run ok = runWithin20s("run", f.toString(), "--spmd", "--input", x.toString(), "-o", dir.resolve("out").toString());
+            assertThat(ok.code()).as(ok.toString()).isZero();
+            assertThat(seen.get()).isEqualTo(30);
+            double d = 1L << 30;
+            assertThat(Npy.read(dir.resolve("out/result0.npy")).toDoubleArray()).containsExactly(d, 2 * d, 3 * d, 4 * d);
+        }
+        noDeviceThreadLeft();
+    }
 }

@@ -138,51 +138,60 @@ public final class Calls {
     public static Operation inlineAll(Operation func, Function<String, Operation> symbols) {
         if (!func.name().equals("func.func")) throw new Hlo4jException("inlining expects a func.func, got '" + func.name() + "'", func.location());
         refuseCycles(func, symbols, "inline");
-        Map<Value, Value> map = new IdentityHashMap<>();
-        List<Region> regions = new ArrayList<>();
-        for (Region r : func.regions()) regions.add(inlineRegion(r, map, symbols));
-        return Operation.builder(func.name()).location(func.location()).properties(func.properties()).attributes(func.attributes())
-                .resultTypes(func.resultTypes()).regions(regions).build();
+        return splice(func, new IdentityHashMap<>(), op -> op.name().equals("func.call") ? callee(op, symbols, "inline").region(0).entry() : null);
     }
 
-    private static Region inlineRegion(Region r, Map<Value, Value> map, Function<String, Operation> symbols) {
+    /**
+     * Which ops {@link #splice} replaces by a body: {@code body} is the block whose ops take {@code op}'s place (its
+     * arguments bound to the op's operands, what its terminator returns becoming the op's results), or null to copy
+     * the op; {@code operand} and {@code result} may wrap each value on the way in and out (appending to {@code nb}).
+     */
+    public interface Splice {
+        Block body(Operation op);
+
+        default Value operand(Block.Builder nb, Operation op, int i, Value v) { return v; }
+
+        default Value result(Block.Builder nb, Operation op, int i, Value v) { return v; }
+    }
+
+    /**
+     * The one inliner: a copy of {@code op} whose regions have every op {@code s} names replaced by its body, bodies
+     * spliced in turn ({@code func.call} here, {@code sdy.named_computation} in the partitioner). {@code map} renames
+     * values defined outside {@code op}; unmapped ones are used as they are.
+     */
+    public static Operation splice(Operation op, Map<Value, Value> map, Splice s) {
+        Operation.Builder ob = Cloner.shell(op, map, Cloner.Options.KEEP);
+        for (Region inner : op.regions()) ob.region(spliceRegion(inner, map, s));
+        return ob.build();
+    }
+
+    private static Region spliceRegion(Region r, Map<Value, Value> map, Splice s) {
         List<Block> blocks = new ArrayList<>();
         for (Block blk : r.blocks()) {
             Block.Builder nb = Block.builder();
             if (blk.label() != null) nb.label(blk.label());
             for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-            append(nb, blk.operations(), map, symbols);
+            append(nb, blk.operations(), map, s);
             blocks.add(nb.build());
         }
         return new Region(blocks);
     }
 
-    /** The callee's body appended to {@code nb} (its own calls inlined in turn); returns what it returns. */
-    private static List<Value> inlineCall(Block.Builder nb, Operation call, Map<Value, Value> outer, Function<String, Operation> symbols) {
-        Block body = callee(call, symbols, "inline").region(0).entry();
-        Map<Value, Value> map = new IdentityHashMap<>();
-        for (int i = 0; i < call.numOperands(); i++) map.put(body.argument(i), Cloner.lookup(outer, call.operand(i), call));
-        Operation ret = body.terminator();
-        append(nb, body.operations().subList(0, body.operations().size() - 1), map, symbols);
-        List<Value> out = new ArrayList<>();
-        for (Value v : ret.operands()) out.add(Cloner.lookup(map, v, ret));
-        return out;
-    }
-
-    /** Copies {@code ops} into {@code nb}, operands renamed through {@code map}, each call replaced by its callee's body. */
-    private static void append(Block.Builder nb, List<Operation> ops, Map<Value, Value> map, Function<String, Operation> symbols) {
+    /** Copies {@code ops} into {@code nb}, operands renamed through {@code map}, each op {@code s} names replaced by its body. */
+    private static void append(Block.Builder nb, List<Operation> ops, Map<Value, Value> map, Splice s) {
         for (Operation op : ops) {
-            if (op.name().equals("func.call")) {
-                List<Value> out = inlineCall(nb, op, map, symbols);
-                for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), out.get(i));
+            Block body = s.body(op);
+            if (body == null) {
+                Operation c = nb.append(splice(op, map, s));
+                for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
                 continue;
             }
-            Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
-                    .attributes(op.attributes()).resultTypes(op.resultTypes());
-            for (Value v : op.operands()) ob.operand(Cloner.lookup(map, v, op));
-            for (Region inner : op.regions()) ob.region(inlineRegion(inner, map, symbols));
-            Operation c = nb.append(ob.build());
-            for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
+            // a body's values are its own (a callee is isolated), so one map serves every splice of it in turn
+            for (int i = 0; i < op.numOperands(); i++) map.put(body.argument(i), s.operand(nb, op, i, Cloner.lookup(map, op.operand(i), op)));
+            List<Operation> inner = body.operations();
+            append(nb, inner.subList(0, inner.size() - 1), map, s);
+            Operation ret = body.terminator();
+            for (int i = 0; i < op.numResults(); i++) map.put(op.result(i), s.result(nb, op, i, Cloner.lookup(map, ret.operand(i), ret)));
         }
     }
 

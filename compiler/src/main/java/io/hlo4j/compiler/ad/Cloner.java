@@ -7,6 +7,7 @@ import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -101,10 +102,15 @@ public final class Cloner {
 
     /** A builder for a copy of {@code op} without its regions: name, location, properties, attributes, types, operands. */
     public static Operation.Builder shell(Operation op, Map<Value, Value> map, Options o) {
+        return shell(op, map, o, op.resultTypes());
+    }
+
+    /** As above with other result types (an op rewritten onto local blocks keeps all but its types). */
+    public static Operation.Builder shell(Operation op, Map<Value, Value> map, Options o, List<? extends Type> resultTypes) {
         DictionaryAttr attrs = op.attributes();
         for (String name : o.dropped()) attrs = attrs.without(name);
         Operation.Builder b = Operation.builder(op.name()).location(op.location())
-                .properties(op.properties()).attributes(attrs).resultTypes(op.resultTypes());
+                .properties(op.properties()).attributes(attrs).resultTypes(resultTypes);
         if (o.channels() != null && op.attr("channel_handle") instanceof ChannelHandle) b.property("channel_handle", o.channels().get());
         for (Value v : op.operands()) {
             Value m = map.get(v);

@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Helpers the region rules share: captured values, inlining a block, differentiating a block in a sweep. */
-final class Regions {
+/**
+ * Helpers the region rules share: captured values, inlining a block, differentiating a block in a sweep. Public for
+ * {@link #inline(IrBuilder, Block, List, Cloner.Options)}, the block copy the partitioner's manual bodies use too.
+ */
+public final class Regions {
     private Regions() {}
 
     /** Differentiable values the regions read but do not define (closed over from the enclosing scope). */
@@ -52,21 +55,37 @@ final class Regions {
     }
 
     /** Copies {@code blk}'s ops into {@code b} with its arguments bound to {@code args}; returns what it yields. */
-    static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args) { return inline(b, blk, args, null); }
+    static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args) { return inline(b, blk, args, (Map<Value, Value>) null); }
 
     /** As above; {@code outer} renames the values the block captures (an enclosing sweep's primal map), or null. */
     static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args, Map<Value, Value> outer) {
         Map<Value, Value> map = new IdentityHashMap<>();
         if (outer != null) for (Value v : capturedAll(blk)) if (outer.containsKey(v)) map.put(v, outer.get(v));
+        return inline(b, blk, args, map, Cloner.Options.KEEP);
+    }
+
+    /**
+     * Copies {@code blk}'s ops into {@code b} with its arguments bound to {@code args}, each op copied with the
+     * variants {@code o} names (dropped attributes, fresh channels, what an operand from outside the block becomes);
+     * returns what it yields, a value from outside resolved by {@code o} too.
+     */
+    public static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args, Cloner.Options o) {
+        return inline(b, blk, args, new IdentityHashMap<>(), o);
+    }
+
+    private static List<Value> inline(IrBuilder b, Block blk, List<? extends Value> args, Map<Value, Value> map, Cloner.Options o) {
         for (int i = 0; i < args.size(); i++) map.put(blk.argument(i), args.get(i));
         Operation term = blk.terminator();
         for (Operation op : blk.operations()) {
             if (op == term) break;
-            Operation c = b.append(Cloner.copy(op, map), op.location());
+            Operation c = b.append(Cloner.copy(op, map, o), op.location());
             for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
         }
         List<Value> out = new ArrayList<>();
-        for (Value v : term.operands()) out.add(Cloner.lookup(map, v, term));
+        for (Value v : term.operands()) {
+            Value m = map.get(v);
+            out.add(m != null ? m : o.outside().resolve(v, term));
+        }
         return out;
     }
 

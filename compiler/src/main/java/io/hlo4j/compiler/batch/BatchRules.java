@@ -19,6 +19,11 @@ public final class BatchRules {
         ElementwiseBatchRules.install(in);
         ShapeBatchRules.install(in);
         ReduceDotBatchRules.install(in);
+        ConvBatchRules.install(in);
+        CollectiveBatchRules.install(in);
+        SdyBatchRules.install(in);
+        DynamicShapeBatchRules.install(in);
+        MiscBatchRules.install(in);
         IndexingBatchRules.install(in);
         ControlFlowBatchRules.install(in);
         installed = true;

@@ -4,6 +4,8 @@ import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.build.StablehloBuilder;
+import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
+import io.hlo4j.mlir.dialect.stablehlo.attr.TypeExtensions;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -184,10 +186,15 @@ public final class Batcher {
         return h.broadcastInDim(x.value(), insert(t, dim, size).shape(), dims, loc);
     }
 
-    /** {@code t} with a dimension of size {@code n} inserted at {@code dim}. */
+    /** {@code t} with a dimension of size {@code n} inserted at {@code dim} (a bounds encoding gets no bound there). */
     public static TensorType insert(TensorType t, int dim, long n) {
         long[] s = t.shape(), out = new long[s.length + 1];
         for (int i = 0, j = 0; i < out.length; i++) out[i] = i == dim ? n : s[j++];
+        if (t.encoding() instanceof TypeExtensions te) {
+            long[] b = te.bounds().toArray(), nb = new long[b.length + 1];
+            for (int i = 0, j = 0; i < nb.length; i++) nb[i] = i == dim ? Dims.DYNAMIC : b[j++];
+            return TensorType.of(t.elementType(), out, new TypeExtensions(Dims.of(nb)));
+        }
         return t.withShape(out);
     }
 

@@ -109,34 +109,35 @@ final class IndexingBatchRules {
     }
 
     private static List<Batched> gather(Batcher b, Operation op, List<Batched> a) {
+        GatherPlan p = plan(b, op, a.get(0), a.get(1), array(op, "slice_sizes"));
+        return Batcher.all(b.emitLike(op, List.of(p.operand(), p.indices()), Map.of("dimension_numbers", p.dn(), "slice_sizes",
+                DenseArrayAttr.ofI64(p.sizes())), List.of(), b.batchedResults(op, 0)), 0);
+    }
+
+    /**
+     * A batched gather: its operand and indices, dimension numbers and slice sizes; {@code sizePrefix} is the entry put
+     * in front of the slice sizes (-1: none), for dynamic_gather whose sizes are an operand.
+     */
+    record GatherPlan(Value operand, Value indices, GatherDimensionNumbers dn, long[] sizes, long sizePrefix) {}
+
+    static GatherPlan plan(Batcher b, Operation op, Batched x, Batched idx, long[] sizes) {
         GatherDimensionNumbers dn = (GatherDimensionNumbers) op.attr("dimension_numbers");
-        Batched x = a.get(0), idx = a.get(1);
         long[] offset = dn.offsetDims().toArray(), collapsed = dn.collapsedSliceDims().toArray();
         long[] obd = dn.operandBatchingDims().toArray(), sibd = dn.startIndicesBatchingDims().toArray();
-        long[] map = dn.startIndexMap().toArray(), sizes = array(op, "slice_sizes");
+        long[] map = dn.startIndexMap().toArray();
         long ivd = dn.indexVectorDim();
-        GatherDimensionNumbers nd;
-        Value operand, indices;
         if (!x.batched()) {            // the batch dimension is one more batch dimension of the indices
-            operand = x.value();
-            indices = b.moveTo(idx, 0);
-            nd = new GatherDimensionNumbers(Dims.of(shift(offset)), dn.collapsedSliceDims(), dn.operandBatchingDims(),
-                    Dims.of(shift(sibd)), dn.startIndexMap(), ivd + 1);
-        } else if (!idx.batched()) {   // the batch dimension is one more (whole) slice dimension of the operand
-            operand = b.moveTo(x, 0);
-            indices = idx.value();
-            nd = new GatherDimensionNumbers(Dims.of(prepend(0, shift(offset))), Dims.of(shift(collapsed)), Dims.of(shift(obd)),
-                    dn.startIndicesBatchingDims(), Dims.of(shift(map)), ivd);
-            sizes = prepend(b.size(), sizes);
-        } else {                       // both: paired through the batching dimensions
-            operand = b.moveTo(x, 0);
-            indices = b.moveTo(idx, 0);
-            nd = new GatherDimensionNumbers(Dims.of(shift(offset)), Dims.of(shift(collapsed)), Dims.of(prepend(0, shift(obd))),
-                    Dims.of(prepend(0, shift(sibd))), Dims.of(shift(map)), ivd + 1);
-            sizes = prepend(1, sizes);
+            return new GatherPlan(x.value(), b.moveTo(idx, 0), new GatherDimensionNumbers(Dims.of(shift(offset)), dn.collapsedSliceDims(),
+                    dn.operandBatchingDims(), Dims.of(shift(sibd)), dn.startIndexMap(), ivd + 1), sizes, -1);
         }
-        return Batcher.all(b.emitLike(op, List.of(operand, indices), Map.of("dimension_numbers", nd, "slice_sizes",
-                DenseArrayAttr.ofI64(sizes)), List.of(), b.batchedResults(op, 0)), 0);
+        if (!idx.batched()) {          // the batch dimension is one more (whole) slice dimension of the operand
+            return new GatherPlan(b.moveTo(x, 0), idx.value(), new GatherDimensionNumbers(Dims.of(prepend(0, shift(offset))),
+                    Dims.of(shift(collapsed)), Dims.of(shift(obd)), dn.startIndicesBatchingDims(), Dims.of(shift(map)), ivd),
+                    prepend(b.size(), sizes), b.size());
+        }
+        // both: paired through the batching dimensions
+        return new GatherPlan(b.moveTo(x, 0), b.moveTo(idx, 0), new GatherDimensionNumbers(Dims.of(shift(offset)), Dims.of(shift(collapsed)),
+                Dims.of(prepend(0, shift(obd))), Dims.of(prepend(0, shift(sibd))), Dims.of(shift(map)), ivd + 1), prepend(1, sizes), 1);
     }
 
     /** Every operand, the indices and every update take a leading batch dimension, paired by batching dimensions. */

@@ -26,7 +26,7 @@ import static io.hlo4j.compiler.batch.DimMath.shift;
 
 /**
  * Reductions, sorts and contractions. reduce/sort/reduce_window put the batch dimension first and shift their
- * dimensions; the per-element bodies are copied. dot_general keeps operands in place: a batch dimension on both
+ * dimensions; the per-element bodies are copied (a batched init: {@link BatchedFill}). dot_general keeps operands in place: a batch dimension on both
  * sides becomes a new leading batching dimension, on one side only a free dimension of the result.
  */
 final class ReduceDotBatchRules {
@@ -92,40 +92,74 @@ final class ReduceDotBatchRules {
         return List.of(Batched.of(h.reshape(flat, new long[]{n, m, cols}, loc), 0));
     }
 
-    /** Inputs then inits; the inits must be unbatched (they seed every example alike). */
+    /** Inputs then inits; batched inits are applied after reducing (a monoid body only, see {@link BatchedFill}). */
     private static List<Batched> reduce(Batcher b, Operation op, List<Batched> a) {
         int n = a.size() / 2;
+        Map<String, Attribute> props = Map.of("dimensions", i64(shift(array(op, "dimensions"))));
+        if (anyBatched(a.subList(n, 2 * n))) {
+            return BatchedFill.reduceWithBatchedInit(b, op, a, (x, id) -> b.emitLike(op, List.of(x, id), props,
+                    List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)).get(0));
+        }
         List<Value> xs = new ArrayList<>();
         for (int i = 0; i < n; i++) xs.add(b.materialize(a.get(i), 0));
-        for (int i = n; i < 2 * n; i++) {
-            if (a.get(i).batched()) throw b.refuse(op, a, "init value #" + (i - n) + " is batched; reduce needs one init for all examples");
-            xs.add(a.get(i).value());
-        }
+        for (int i = n; i < 2 * n; i++) xs.add(a.get(i).value());
         Region body = b.copyRegion(op, op.region(0));
-        return Batcher.all(b.emitLike(op, xs, Map.of("dimensions", i64(shift(array(op, "dimensions")))), List.of(body),
-                b.batchedResults(op, 0)), 0);
+        return Batcher.all(b.emitLike(op, xs, props, List.of(body), b.batchedResults(op, 0)), 0);
+    }
+
+    private static boolean anyBatched(List<Batched> xs) {
+        for (Batched x : xs) if (x.batched()) return true;
+        return false;
     }
 
     private static List<Batched> reduceWindow(Batcher b, Operation op, List<Batched> a) {
         int n = a.size() / 2;
-        List<Value> xs = new ArrayList<>();
-        for (int i = 0; i < n; i++) xs.add(b.materialize(a.get(i), 0));
-        for (int i = n; i < 2 * n; i++) {
-            if (a.get(i).batched()) throw b.refuse(op, a, "init value #" + (i - n) + " is batched");
-            xs.add(a.get(i).value());
-        }
         Map<String, Attribute> props = new HashMap<>();
         props.put("window_dimensions", i64(prepend(1, array(op, "window_dimensions"))));
         for (String k : List.of("window_strides", "base_dilations", "window_dilations")) {
             if (op.attr(k) != null) props.put(k, i64(prepend(1, array(op, k))));
         }
+        boolean padsWithInit = false;
         if (op.attr("padding") instanceof DenseElementsAttr pad) {
             long[] p = TensorBytes.intValues(pad);
             long[] q = new long[p.length + 2];
             System.arraycopy(p, 0, q, 2, p.length);
             props.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, q.length / 2, 2), q));
+            for (long x : p) padsWithInit |= x != 0;
         }
+        if (op.attr("base_dilations") != null) for (long d : array(op, "base_dilations")) padsWithInit |= d != 1;
+        if (anyBatched(a.subList(n, 2 * n))) {
+            if (padsWithInit && n == 1) {
+                // The window padding and base dilation hold the init: pad with each example's init first, explicitly.
+                a = List.of(padWithInit(b, op, a.get(0), a.get(1)), a.get(1));
+                int r = a.get(0).type().rank();
+                long[] ones = new long[r];
+                java.util.Arrays.fill(ones, 1);
+                props.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, r, 2), new long[2 * r]));
+                props.put("base_dilations", i64(ones));
+            }
+            return BatchedFill.reduceWithBatchedInit(b, op, a, (x, id) -> b.emitLike(op, List.of(x, id), props,
+                    List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)).get(0));
+        }
+        List<Value> xs = new ArrayList<>();
+        for (int i = 0; i < n; i++) xs.add(b.materialize(a.get(i), 0));
+        for (int i = n; i < 2 * n; i++) xs.add(a.get(i).value());
         return Batcher.all(b.emitLike(op, xs, props, List.of(b.copyRegion(op, op.region(0))), b.batchedResults(op, 0)), 0);
+    }
+
+    /** reduce_window's implicit padding (low, high, base dilation - 1 between elements) by the per-example init. */
+    private static Batched padWithInit(Batcher b, Operation op, Batched x, Batched init) {
+        int r = x.exampleRank();
+        long[] lo = new long[r + 1], hi = new long[r + 1], interior = new long[r + 1];
+        if (op.attr("padding") instanceof DenseElementsAttr pad) {
+            long[] p = TensorBytes.intValues(pad);
+            for (int d = 0; d < r; d++) { lo[d + 1] = p[2 * d]; hi[d + 1] = p[2 * d + 1]; }
+        }
+        if (op.attr("base_dilations") != null) {
+            long[] bd = array(op, "base_dilations");
+            for (int d = 0; d < r; d++) interior[d + 1] = bd[d] - 1;
+        }
+        return BatchedFill.padWithBatchedValue(b, b.materialize(x, 0), init, (v, p, et) -> b.hlo().pad(v, p, lo, hi, interior, b.loc()));
     }
 
     private static List<Batched> dotGeneral(Batcher b, Operation op, List<Batched> a) {

@@ -4,6 +4,7 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import static io.hlo4j.compiler.batch.DimMath.prepend;
 
 /**
  * Shape ops: the batch dimension goes first and every dimension attribute shifts by one (a slice takes the whole
- * batch, a pad leaves it alone). Leaves (constant, iota) read no operand and are never batched: their rule copies.
+ * batch, a pad leaves it alone; a batched padding value is selected in per example, see {@link BatchedFill}). Leaves (constant, iota) read no operand and are never batched: their rule copies.
  */
 final class ShapeBatchRules {
     private ShapeBatchRules() {}
@@ -44,11 +45,15 @@ final class ShapeBatchRules {
             return lead(b, op, xs, Map.of("dimension", IntegerAttr.i64(d + 1)));
         });
         in.rule("stablehlo.pad", (b, op, a) -> {
-            if (a.get(1).batched()) throw b.refuse(op, a, "a batched padding value is not supported; pad with a constant");
-            return lead(b, op, List.of(b.moveTo(a.get(0), 0), a.get(1).value()), Map.of(
+            Map<String, Attribute> props = Map.of(
                     "edge_padding_low", i64(prepend(0, array(op, "edge_padding_low"))),
                     "edge_padding_high", i64(prepend(0, array(op, "edge_padding_high"))),
-                    "interior_padding", i64(prepend(0, array(op, "interior_padding")))));
+                    "interior_padding", i64(prepend(0, array(op, "interior_padding"))));
+            Value x = b.materialize(a.get(0), 0);        // spelled out per example when only the padding value is batched
+            if (!a.get(1).batched()) return lead(b, op, List.of(x, a.get(1).value()), props);
+            TensorType rt = b.batchedType(op.result(0).type(), 0);
+            return List.of(BatchedFill.padWithBatchedValue(b, x, a.get(1), (v, p, et) ->
+                    b.emitLike(op, List.of(v, p), props, List.of(), List.of(rt.withElementType(et))).get(0)));
         });
         // Bit width changes add or drop a trailing dimension only, so a leading batch dimension is untouched.
         in.rule("stablehlo.bitcast_convert", (b, op, a) -> lead(b, op, List.of(b.moveTo(a.get(0), 0)), Map.of()));

@@ -115,5 +115,5 @@ public record CollectiveInfo(String op, String function, String location, List<L
         return size;
     }
 
-    static long bytes(List<Type> types) { return types.stream().mapToLong(TensorBytes::of).sum(); }
+    static long bytes(List<Type> types) { return types.stream().mapToLong(TensorBytes::of).reduce(0, Math::addExact); }
 }

@@ -5,6 +5,7 @@ import io.hlo4j.mlir.attr.DenseElementsAttr;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.stablehlo.CollectiveMode;
 import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Module;
@@ -52,26 +53,26 @@ final class CollectiveTraffic {
     }
 
     /**
-     * Devices in one group of a StableHLO collective, following the spec's modes: a row of replica_groups, times
-     * the partitions for cross_replica_and_partition; every process of the mode when the groups are empty (0 when
-     * the module does not say how many there are).
+     * Devices in one group of a StableHLO collective (or ragged_all_to_all), by the spec's process-group modes
+     * ({@link CollectiveMode}): the largest row of replica_groups, times the partitions for cross_replica_and_partition; every
+     * process of the mode when the groups are empty (0 when the module does not say how many there are).
      */
     static long groupSize(Operation op, List<List<Long>> rows, Processes procs) {
-        String n = op.name();
         long channel = op.attr("channel_handle") instanceof ChannelHandle c ? c.handle() : 0;
-        if (isRaggedAllToAll(op) && op.attr("backend_config") instanceof DictionaryAttr d
-                && d.get("channel_id") instanceof IntegerAttr c) channel = c.value();
-        boolean gatherMode = n.equals("stablehlo.all_gather") || n.equals("stablehlo.all_reduce")
-                || n.equals("stablehlo.reduce_scatter") || n.equals("stablehlo.cross-replica-sum");
-        boolean crossReplicaAndPartition = gatherMode && channel > 0 && op.attr("use_global_device_ids") == null;
-        boolean crossPartition = !gatherMode && (channel > 0 || isRaggedAllToAll(op) && procs.replicas() == 1);
-        if (!rows.isEmpty()) {
-            long row = rows.get(0).size();
-            return crossReplicaAndPartition ? row * procs.partitions() : row;
+        String kind = op.name();
+        if (isRaggedAllToAll(op)) {
+            kind = RAGGED;
+            if (op.attr("backend_config") instanceof DictionaryAttr d && d.get("channel_id") instanceof IntegerAttr c) channel = c.value();
         }
-        if (crossPartition) return procs.partitions();
-        if (channel <= 0) return procs.replicas();
-        return procs.replicas() * procs.partitions();
+        CollectiveMode mode;
+        try {
+            mode = CollectiveMode.of(kind, channel, op.attr("use_global_device_ids") != null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " at " + op.location().describe(), e);
+        }
+        // the largest group, padding (-1) left out: the busiest device's
+        long row = rows.stream().mapToLong(r -> r.stream().filter(id -> id != -1).count()).max().orElse(0);
+        return mode.groupSize(row, procs.replicas(), procs.partitions());
     }
 
     /** What the busiest device receives in a StableHLO collective (or ragged_all_to_all) with groups of g devices. */

@@ -88,21 +88,25 @@ public final class CostAnalysis {
             if (op == f) return;
             hist.merge(op.name(), 1, Integer::sum);
             if (insideReducer(op, f)) return; // counted by the op that holds the body
-            for (var v : op.results()) dynamic[0] |= TensorBytes.isDynamic(v.type());
-            for (var v : op.operands()) dynamic[0] |= TensorBytes.isDynamic(v.type());
-            OpFlops.Count c = OpFlops.of(op);
-            if (c.flops() > 0) shares.add(new FunctionCost.OpShare(op.name(), op.location().describe(), c.flops()));
-            acc[0] += c.flops();
-            bound[0] |= c.bound();
-            if (!movesNoData(op)) {
-                acc[1] += CollectiveInfo.bytes(op.operandTypes());
-                acc[2] += CollectiveInfo.bytes(op.resultTypes());
-            }
-            OpDef def = op.def();
-            if (def != null && def.has(OpTrait.COLLECTIVE) || CollectiveTraffic.isRaggedAllToAll(op)) {
-                CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes, procs);
-                collectives.add(ci);
-                acc[3] += Math.max(0, ci.bytesPerDevice());
+            try {
+                for (var v : op.results()) dynamic[0] |= TensorBytes.isDynamic(v.type());
+                for (var v : op.operands()) dynamic[0] |= TensorBytes.isDynamic(v.type());
+                OpFlops.Count c = OpFlops.of(op);
+                if (c.flops() > 0) shares.add(new FunctionCost.OpShare(op.name(), op.location().describe(), c.flops()));
+                acc[0] = Math.addExact(acc[0], c.flops());
+                bound[0] |= c.bound();
+                if (!movesNoData(op)) {
+                    acc[1] = Math.addExact(acc[1], CollectiveInfo.bytes(op.operandTypes()));
+                    acc[2] = Math.addExact(acc[2], CollectiveInfo.bytes(op.resultTypes()));
+                }
+                OpDef def = op.def();
+                if (def != null && def.has(OpTrait.COLLECTIVE) || CollectiveTraffic.isRaggedAllToAll(op)) {
+                    CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes, procs);
+                    collectives.add(ci);
+                    acc[3] = Math.addExact(acc[3], Math.max(0, ci.bytesPerDevice()));
+                }
+            } catch (ArithmeticException e) {
+                throw tooLarge(op.name() + " (operands " + op.operandTypes() + ", results " + op.resultTypes() + ")", "@" + fname, op.location());
             }
         });
         int params = 0;
@@ -111,8 +115,12 @@ public final class CostAnalysis {
         if (!f.regions().isEmpty() && !f.region(0).isEmpty()) {
             Block body = f.region(0).entry();
             params = body.arguments().size();
-            paramBytes = body.arguments().stream().mapToLong(a -> TensorBytes.of(a.type())).sum();
-            peak = PeakMemory.of(body);
+            try {
+                paramBytes = body.arguments().stream().mapToLong(a -> TensorBytes.of(a.type())).reduce(0, Math::addExact);
+                peak = PeakMemory.of(body);
+            } catch (ArithmeticException e) {
+                throw tooLarge("the arguments and values " + body.arguments().stream().map(a -> a.type().toString()).toList(), "@" + fname, f.location());
+            }
         }
         return new FunctionCost(fname, hist, params, paramBytes, acc[0], bound[0], acc[1], acc[2], peak.bytes(),
                 peak.atOpName(), acc[3], dynamic[0], top(shares));
@@ -147,5 +155,10 @@ public final class CostAnalysis {
 
     private static Operation parentOp(Operation op) {
         return op.parent() == null || op.parent().parent() == null ? null : op.parent().parent().parent();
+    }
+
+    /** Counts past 64 bits: refused naming what overflowed, rather than reported wrapped around. */
+    private static io.hlo4j.mlir.ir.Hlo4jException tooLarge(String what, String function, io.hlo4j.mlir.ir.Location at) {
+        return new io.hlo4j.mlir.ir.Hlo4jException("cost of " + what + " in " + function + " does not fit in 64 bits (FLOPs or bytes)", at);
     }
 }

@@ -36,7 +36,7 @@ public final class OpFlops {
     public static Count of(Operation op) {
         return switch (op.name()) {
             case "stablehlo.dot_general" -> Count.exact(dotGeneral(op));
-            case "stablehlo.dot" -> Count.exact(2 * TensorBytes.elements(op.result().type()) * contractedSize(op));
+            case "stablehlo.dot" -> Count.exact(m(2, TensorBytes.elements(op.result().type()), contractedSize(op)));
             case "chlo.ragged_dot" -> raggedDot(op);
             case "stablehlo.convolution" -> Count.exact(convolution(op));
             case "stablehlo.reduce" -> Count.exact(reduction(op));
@@ -51,8 +51,8 @@ public final class OpFlops {
         DotDimensionNumbers dn = (DotDimensionNumbers) required(op, "dot_dimension_numbers");
         long k = 1;
         Dims c = dn.lhsContractingDimensions();
-        for (int i = 0; i < c.size(); i++) k *= lhs.dim((int) c.get(i));
-        return 2 * TensorBytes.elements(op.result().type()) * k;
+        for (int i = 0; i < c.size(); i++) k = m(k, lhs.dim((int) c.get(i)));
+        return m(2, TensorBytes.elements(op.result().type()), k);
     }
 
     private static long contractedSize(Operation op) {
@@ -70,10 +70,10 @@ public final class OpFlops {
         TensorType lhs = tensor(op.operand(0), op);
         RaggedDotDimensionNumbers dn = (RaggedDotDimensionNumbers) required(op, "ragged_dot_dimension_numbers");
         long k = 1;
-        for (long d : dn.lhsContractingDimensions()) k *= lhs.dim((int) d);
+        for (long d : dn.lhsContractingDimensions()) k = m(k, lhs.dim((int) d));
         long resultElements = TensorBytes.elements(op.result().type());
         long[] sizes = constantInts(op.operand(2));
-        if (dn.lhsRaggedDimensions().isEmpty()) return Count.exact(2 * resultElements * k);
+        if (dn.lhsRaggedDimensions().isEmpty()) return Count.exact(m(2, resultElements, k));
         int ragged = (int) (long) dn.lhsRaggedDimensions().get(0);
         long raggedSize = lhs.dim(ragged);
         if (dn.lhsContractingDimensions().contains((long) ragged)) {
@@ -81,11 +81,11 @@ public final class OpFlops {
             long perGroupResult = resultElements / Math.max(1, tensor(op.operand(2), op).dim(0));
             long kOther = k / raggedSize;
             long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(sizes));
-            return new Count(2 * perGroupResult * kOther * covered, sizes == null);
+            return new Count(m(2, perGroupResult, kOther, covered), sizes == null);
         }
-        if (dn.lhsBatchingDimensions().contains((long) ragged)) return Count.exact(2 * resultElements * k);
+        if (dn.lhsBatchingDimensions().contains((long) ragged)) return Count.exact(m(2, resultElements, k));
         long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(sizes));
-        return new Count(2 * (resultElements / raggedSize) * covered * k, sizes == null);
+        return new Count(m(2, resultElements / raggedSize, covered, k), sizes == null);
     }
 
     /** 2 x output elements x (kernel elements / output features): one multiply-add per kernel tap and input feature. */
@@ -94,21 +94,21 @@ public final class OpFlops {
         ConvDimensionNumbers dn = (ConvDimensionNumbers) required(op, "dimension_numbers");
         long outFeatures = kernel.dim((int) dn.kernelOutputFeatureDimension());
         long perOutput = TensorBytes.elements(kernel) / Math.max(1, outFeatures);
-        return 2 * TensorBytes.elements(op.result(0).type()) * perOutput;
+        return m(2, TensorBytes.elements(op.result(0).type()), perOutput);
     }
 
     /** One op of the body per element of the (first) input: a variadic reduce's body ops cover all its inputs. */
     static long reduction(Operation op) {
-        return TensorBytes.elements(op.operand(0).type()) * bodyOps(op);
+        return m(TensorBytes.elements(op.operand(0).type()), bodyOps(op));
     }
 
     /** One op of the body per window element per output element. */
     static long reduceWindow(Operation op) {
         long window = 1;
         if (op.attr("window_dimensions") instanceof io.hlo4j.mlir.attr.DenseArrayAttr w) {
-            for (int i = 0; i < w.size(); i++) window *= w.getLong(i);
+            for (int i = 0; i < w.size(); i++) window = m(window, w.getLong(i));
         }
-        return TensorBytes.elements(op.result(0).type()) * window * bodyOps(op);
+        return m(TensorBytes.elements(op.result(0).type()), window, bodyOps(op));
     }
 
     private static long bodyOps(Operation op) {
@@ -136,6 +136,13 @@ public final class OpFlops {
         long s = 0;
         for (long x : xs) s += x;
         return s;
+    }
+
+    /** The product; past 64 bits an ArithmeticException, which {@link CostAnalysis} reports naming the op. */
+    private static long m(long... xs) {
+        long p = 1;
+        for (long x : xs) p = Math.multiplyExact(p, x);
+        return p;
     }
 
     private static TensorType tensor(Value v, Operation op) {

@@ -32,7 +32,7 @@ public final class PeakMemory {
             Walker.walk(ops.get(i), o -> { for (Value v : o.operands()) lastUse.put(v, at); });
         }
         long args = 0;
-        for (BlockArgument a : body.arguments()) args += TensorBytes.of(a.type());
+        for (BlockArgument a : body.arguments()) args = Math.addExact(args, TensorBytes.of(a.type()));
         // delta[i]: bytes that stop being live after op i.
         long[] freeAfter = new long[ops.size() + 1];
         long live = args;
@@ -41,9 +41,9 @@ public final class PeakMemory {
             Operation op = ops.get(i);
             for (OpResult r : op.results()) {
                 long b = TensorBytes.of(r.type());
-                live += b;
+                live = Math.addExact(live, b);
                 int end = lastUse.getOrDefault(r, i);
-                freeAfter[end] += b;
+                freeAfter[end] = Math.addExact(freeAfter[end], b);
             }
             if (live > best.bytes()) best = new Peak(live, i, op.name());
             live -= freeAfter[i];

@@ -13,12 +13,13 @@ public final class TensorBytes {
 
     /**
      * Bytes of a value of type {@code t}. A dynamic dimension ({@code ?}) counts as 1, so that a dynamic
-     * module gets costs per unit of each dynamic size; reports flag such functions ({@link #isDynamic}).
+     * module gets costs per unit of each dynamic size; reports flag such functions ({@link #isDynamic}). Past 64 bits an
+     * ArithmeticException, which {@link CostAnalysis} reports naming the op.
      */
     public static long of(Type t) {
         return switch (t) {
-            case TensorType tt -> elements(tt) * elementBytes(tt.elementType());
-            case TupleType tu -> tu.types().stream().mapToLong(TensorBytes::of).sum();
+            case TensorType tt -> Math.multiplyExact(elements(tt), elementBytes(tt.elementType()));
+            case TupleType tu -> tu.types().stream().mapToLong(TensorBytes::of).reduce(0, Math::addExact);
             default -> 0;
         };
     }
@@ -26,7 +27,7 @@ public final class TensorBytes {
     public static long elements(Type t) {
         if (!(t instanceof TensorType tt)) return 0;
         long n = 1;
-        for (int i = 0; i < tt.rank(); i++) n *= tt.isDynamicDim(i) ? 1 : tt.dim(i);
+        for (int i = 0; i < tt.rank(); i++) n = Math.multiplyExact(n, tt.isDynamicDim(i) ? 1 : tt.dim(i));
         return n;
     }
 

@@ -23,6 +23,9 @@ import java.util.List;
 public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr mesh, long[] blocksPerDim,
                              long[] blockShape, int rows, int cols, List<List<Long>> devicesPerCell) {
 
+    /** The most devices a layout places (as many as the blocks it draws). */
+    public static final long MAX_DEVICES = 1 << 16;
+
     public static ShardingLayout of(TensorType type, TensorSharding sharding, MeshAttr mesh) {
         if (sharding.rank() != type.rank()) {
             throw new IllegalArgumentException("sharding " + sharding + " has " + sharding.rank() + " dimensions for " + type);
@@ -45,10 +48,12 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
         long colsL = rank == 0 ? 1 : blocks[rank - 1];
         if (rowsL * colsL > 1 << 16) throw new IllegalArgumentException("too many blocks to draw: " + rowsL * colsL);
         int rows = (int) rowsL, cols = (int) colsL;
-        List<List<Long>> cells = new ArrayList<>();
-        for (int i = 0; i < rows * cols; i++) cells.add(new ArrayList<>());
         List<Long> ids = mesh.deviceOrder();
         long total = Math.max(1, mesh.totalSize());
+        // every device is placed in a cell and listed there: a mesh past this many is refused, not drawn for minutes
+        if (total > MAX_DEVICES) throw new IllegalArgumentException("too many devices to draw: mesh " + mesh + " has " + total + " (at most " + MAX_DEVICES + ")");
+        List<List<Long>> cells = new ArrayList<>();
+        for (int i = 0; i < rows * cols; i++) cells.add(new ArrayList<>());
         for (long k = 0; k < total; k++) {
             long[] coord = MeshCoordinates.of(mesh, k);
             long row = 0, col = 0;

@@ -10,7 +10,9 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Interpreter;
+import io.hlo4j.runtime.interp.RtValue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +36,14 @@ final class BatchCheck {
     /** {@code inAxes}/{@code outAxes}: {@link Batched#NONE} for none. Returns the batched module's text. */
     static String check(String funcText, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs) {
         Module m = MlirParser.parseModule("module {\n" + funcText + "\n}\n", "test.mlir");
+        ModuleVerifier.verify(m);
         Operation f = m.functions().get(0);
         String name = ((StringAttr) f.attr("sym_name")).value();
         Operation vf = Batching.vmap(f, inAxes, outAxes, size, "batched");
-        Module vm = Module.of("b", null, List.of(vf), f.location());
+        List<Operation> top = new ArrayList<>();     // meshes and other declarations the function refers to come along
+        for (Operation op : m.operations()) if (!op.name().equals("func.func")) top.add(io.hlo4j.compiler.ad.Cloner.copy(op, new java.util.IdentityHashMap<>()).build());
+        top.add(vf);
+        Module vm = Module.of("b", null, top, f.location());
         ModuleVerifier.verify(vm);
         String text = MlirPrinter.print(vm);
         Module back = MlirParser.parseModule(text, "batched.mlir");
@@ -59,6 +65,53 @@ final class BatchCheck {
             assertThat(got.get(j).shape()).as("result %d shape", j).containsExactly(want.shape());
             double[] g = got.get(j).toDoubleArray(), w = want.toDoubleArray();
             for (int k = 0; k < g.length; k++) assertThat(g[k]).as("result %d element %d", j, k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-12));
+        }
+        return text;
+    }
+
+    /**
+     * The oracle on {@code replicas} simulated devices ({@link Interpreter#runParallel}): the batched function run once
+     * per device on its batch equals, on every device, the function run per example (every device running example
+     * i together) with the results stacked. {@code batchedArgs.get(d)} are device d's arguments.
+     */
+    static String checkParallel(String funcText, int[] inAxes, int[] outAxes, long size, int replicas, List<List<HostArray>> batchedArgs) {
+        Module m = MlirParser.parseModule("module {\n" + funcText + "\n}\n", "test.mlir");
+        ModuleVerifier.verify(m);
+        Operation f = m.functions().get(0);
+        String name = ((StringAttr) f.attr("sym_name")).value();
+        Module vm = Module.of("b", null, List.of(Batching.vmap(f, inAxes, outAxes, size, "batched")), f.location());
+        ModuleVerifier.verify(vm);
+        String text = MlirPrinter.print(vm);
+        Module back = MlirParser.parseModule(text, "batched.mlir");
+        ModuleVerifier.verify(back);
+        List<List<RtValue>> in = new ArrayList<>();
+        for (List<HostArray> d : batchedArgs) in.add(HostArrays.toValues(d));
+        List<List<RtValue>> got = new Interpreter(back).runParallel("batched", replicas, 1, in);
+        Interpreter single = new Interpreter(m);
+        List<List<List<HostArray>>> per = new ArrayList<>();             // [example][device][result]
+        for (int i = 0; i < size; i++) {
+            List<List<RtValue>> ex = new ArrayList<>();
+            for (List<HostArray> d : batchedArgs) {
+                List<HostArray> one = new ArrayList<>();
+                for (int a = 0; a < d.size(); a++) one.add(inAxes[a] == Batched.NONE ? d.get(a) : take(d.get(a), inAxes[a], i));
+                ex.add(HostArrays.toValues(one));
+            }
+            List<List<HostArray>> res = new ArrayList<>();
+            for (List<RtValue> r : single.runParallel(name, replicas, 1, ex)) res.add(HostArrays.toHost(r));
+            per.add(res);
+        }
+        for (int d = 0; d < replicas; d++) {
+            List<HostArray> g = HostArrays.toHost(got.get(d));
+            for (int j = 0; j < g.size(); j++) {
+                List<HostArray> col = new ArrayList<>();
+                for (List<List<HostArray>> p : per) col.add(p.get(d).get(j));
+                HostArray want = outAxes[j] == Batched.NONE ? col.get(0) : stack(col, outAxes[j]);
+                assertThat(g.get(j).shape()).as("device %d result %d shape", d, j).containsExactly(want.shape());
+                double[] gv = g.get(j).toDoubleArray(), wv = want.toDoubleArray();
+                for (int k = 0; k < gv.length; k++) {
+                    assertThat(gv[k]).as("device %d result %d element %d", d, j, k).isCloseTo(wv[k], org.assertj.core.data.Offset.offset(1e-12));
+                }
+            }
         }
         return text;
     }

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Walks the op registry and reports which ops have a batching rule and which do not (so the gap is known), and
- * checks the ops models trace all have one.
+ * checks the ops models trace, and the families added since (collectives, Shardy, convolutions, dynamic shapes), all have one.
  */
 class BatchRulesRegistryTest {
     /** Ops the DSL's models trace (element-wise math, shapes, reductions, contractions, indexing, control flow). */
@@ -27,6 +27,18 @@ class BatchRulesRegistryTest {
             "stablehlo.dynamic_slice", "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter",
             "stablehlo.while", "stablehlo.if", "stablehlo.case");
 
+    /** Ops covered beyond what models trace: convolutions, collectives, Shardy, dynamic shapes, rng, custom_call. */
+    static final List<String> ALSO = List.of(
+            "stablehlo.convolution", "stablehlo.dynamic_conv", "stablehlo.all_reduce", "stablehlo.all_gather",
+            "stablehlo.reduce_scatter", "stablehlo.all_to_all", "stablehlo.collective_permute", "stablehlo.collective_broadcast",
+            "stablehlo.collective_reduce", "stablehlo.cross-replica-sum", "sdy.sharding_constraint", "sdy.reshard",
+            "sdy.propagation_barrier", "sdy.sharding_group", "sdy.data_flow_edge", "sdy.func_data_flow_edge", "sdy.manual_computation",
+            "sdy.named_computation", "sdy.all_gather", "sdy.all_slice", "sdy.all_to_all", "sdy.collective_permute", "sdy.all_reduce",
+            "sdy.reduce_scatter", "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced", "stablehlo.rng_bit_generator",
+            "stablehlo.custom_call", "stablehlo.dynamic_broadcast_in_dim", "stablehlo.dynamic_reshape", "stablehlo.dynamic_iota",
+            "stablehlo.dynamic_pad", "stablehlo.dynamic_gather", "stablehlo.real_dynamic_slice", "stablehlo.get_dimension_size",
+            "stablehlo.set_dimension_size");
+
     @Test
     void reportsRuleCoverageAndModelOpsAreCovered() {
         BatchRules.install();
@@ -38,14 +50,16 @@ class BatchRulesRegistryTest {
         System.out.println("batching rules: " + with.size() + " ops have one, " + without.size() + " do not");
         System.out.println("  with a rule: " + with);
         System.out.println("  without (refused by name when an input is batched): " + without);
-        assertThat(with).containsAll(REQUIRED);
+        assertThat(with).containsAll(REQUIRED).containsAll(ALSO);
         // Every element-wise op of StableHLO and CHLO (but chlo's implicitly broadcasting family) is covered.
         for (OpDef d : OpRegistry.global().all()) {
             if (d.has(io.hlo4j.mlir.registry.OpTrait.ELEMENTWISE) && !d.name().startsWith("chlo.broadcast_")) {
                 assertThat(with).as(d.name()).contains(d.name());
             }
         }
-        // Terminators, collectives and Shardy ops have none yet; they are refused, and the report above says so.
-        assertThat(without).contains("stablehlo.all_reduce", "stablehlo.return", "func.call", "stablehlo.custom_call");
+        // Terminators, calls, tokens and the legacy/implicit-broadcast ops have none; they are refused, and the report says so.
+        assertThat(without).contains("stablehlo.return", "func.call", "stablehlo.send", "chlo.broadcast_add", "stablehlo.rng");
+        assertThat(with).hasSize(137);
+        assertThat(without).hasSize(65);
     }
 }

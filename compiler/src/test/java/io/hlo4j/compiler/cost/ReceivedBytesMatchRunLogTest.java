@@ -104,7 +104,7 @@ class ReceivedBytesMatchRunLogTest {
         String prelude = "    %o = stablehlo.constant dense<0.0> : tensor<4x3xf32>\n"
                 + "    %io = stablehlo.constant " + offs + "\n    %ss = stablehlo.constant " + sizes + "\n"
                 + "    %oo = stablehlo.constant " + offs + "\n    %rs = stablehlo.constant " + sizes + "\n";
-        String op = "stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs) {backend_config = {replica_groups = "
+        String op = "stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs) {backend_config = {channel_id = 1 : i64, replica_groups = "
                 + groups + "}} : (tensor<4x3xf32>, tensor<4x3xf32>, " + idx + ", " + idx + ", " + idx + ", " + idx + ") -> tensor<4x3xf32>";
         return measure(n, "tensor<4x3xf32>", prelude, op);
     }

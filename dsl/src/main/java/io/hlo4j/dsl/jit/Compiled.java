@@ -26,6 +26,7 @@ public record Compiled(Lowered lowered, Executable executable) {
             if (!(o instanceof HostArray h)) throw new IllegalArgumentException("argument leaf is " + o.getClass().getSimpleName() + ", not a HostArray");
             hs.add(h);
         }
+        HostTrees.checkRebuildable(t.outputDef(), "call");
         return Pytree.unflatten(t.outputDef(), executable.call(hs).iterator());
     }
 

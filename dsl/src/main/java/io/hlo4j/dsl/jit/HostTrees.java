@@ -1,6 +1,7 @@
 package io.hlo4j.dsl.jit;
 
 import io.hlo4j.dsl.DslException;
+import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.runtime.array.HostArray;
 
@@ -39,6 +40,31 @@ public final class HostTrees {
             out.add(h);
         }
         return out;
+    }
+
+    /**
+     * Refuses, before anything runs, a result structure whose arrays cannot be put back where the traced tensors were: a
+     * record component declared {@code Tensor} (the natural way to write a result record) cannot hold a
+     * {@code HostArray}. Names the record, the component and its declared type; {@code who} is the call the user made.
+     */
+    public static void checkRebuildable(Pytree.Def def, String who) {
+        switch (def) {
+            case Pytree.Leaf l -> { }
+            case Pytree.ListDef l -> l.children().forEach(c -> checkRebuildable(c, who));
+            case Pytree.MapDef m -> m.children().forEach(c -> checkRebuildable(c, who));
+            case Pytree.RecordDef r -> {
+                java.lang.reflect.RecordComponent[] comps = r.type().getRecordComponents();
+                for (int i = 0; i < comps.length; i++) {
+                    Pytree.Def c = r.children().get(i);
+                    if (c instanceof Pytree.Leaf && !comps[i].getType().isAssignableFrom(HostArray.class)) {
+                        throw new DslException(who, "the result record " + r.type().getSimpleName() + " cannot hold the host arrays: its component "
+                                + comps[i].getName() + " is declared " + comps[i].getType().getSimpleName() + "; declare it Object (or return a "
+                                + "List or Map) to get the arrays back in the record", SourceLoc.here());
+                    }
+                    checkRebuildable(c, who);
+                }
+            }
+        }
     }
 
     static String describe(Object o) {

@@ -35,18 +35,21 @@ public record NamedSharding(Mesh mesh, PartitionSpec spec) {
      * Checks {@code shape} against the spec, naming {@code tensor} (e.g. "argument #0") in errors: the spec may
      * not list more dimensions than the rank, and each dimension must divide evenly by its axes.
      */
-    public void check(long[] shape, String tensor) {
+    public void check(long[] shape, String tensor) { check(shape, tensor, "NamedSharding"); }
+
+    /** As {@link #check(long[], String)}, the refusal attributed to {@code op} (the DSL call the user wrote). */
+    public void check(long[] shape, String tensor, String op) {
         if (spec.length() > shape.length) {
-            throw fail(tensor + " has shape " + Arrays.toString(shape) + " (rank " + shape.length + ") but spec " + spec
-                    + " lists " + spec.length() + " dimensions");
+            throw new DslException(op, tensor + " has shape " + Arrays.toString(shape) + " (rank " + shape.length + ") but spec " + spec
+                    + " lists " + spec.length() + " dimensions", SourceLoc.here());
         }
         for (int d = 0; d < shape.length; d++) {
             int n = shards(d);
             if (shape[d] % n != 0) {
                 StringBuilder axes = new StringBuilder();
                 for (String a : spec.axes(d)) axes.append(axes.isEmpty() ? "" : ", ").append(a).append('=').append(mesh.axisSize(a));
-                throw fail(tensor + " dimension " + d + " of size " + shape[d] + " is not divisible by mesh axes (" + axes
-                        + ") with " + n + " shards (spec " + spec + ", shape " + Arrays.toString(shape) + ")");
+                throw new DslException(op, tensor + " dimension " + d + " of size " + shape[d] + " is not divisible by mesh axes (" + axes
+                        + ") with " + n + " shards (spec " + spec + ", shape " + Arrays.toString(shape) + ")", SourceLoc.here());
             }
         }
     }

@@ -70,7 +70,7 @@ public final class ShardMap {
             Tensor a = args[i];
             if (!cur.ir().isVisible(a.value())) throw new DslException(op, "argument #" + i + " " + a.describe() + " is used outside its trace", loc);
             NamedSharding s = new NamedSharding(mesh, inSpecs.get(i));
-            s.check(a.dims(), "shard_map argument #" + i + " (" + a.describe() + ")");
+            s.check(a.dims(), "shard_map argument #" + i + " (" + a.describe() + ")", op);
             operands.add(a.value());
             localTypes.add(TensorType.of(a.type().elementType(), s.shardShape(a.dims())));
             inS.add(s.toSdy(a.rank()));

@@ -51,6 +51,7 @@ public final class ShardedJit {
     private final List<NamedSharding> outShardings;   // null: omitted, every result left to propagation
     private final Backend backend;   // null: Backend.configured(), looked up on the first compile (lowering alone loads no plugin)
     private final Map<Object, Compiled> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Object, Partitioned> simulated = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ShardedJit(String name, TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out, Backend backend) {
         this.name = name;
@@ -113,8 +114,25 @@ public final class ShardedJit {
         return cache.computeIfAbsent(List.of(def, specs), k -> lower(args).compile(backend()));
     }
 
-    /** Traces, compiles (or reuses) and runs on global host arrays; the result has the function's output structure. */
-    public Object call(Object... args) { return compile(args).callTree(args); }
+    /**
+     * Traces, compiles (or reuses) and runs on global host arrays; the result has the function's output structure. On the
+     * interpreter a shard_map is refused by name: its body is per-device code, which only {@link #callSimulated} runs.
+     */
+    public Object call(Object... args) {
+        Compiled c = compile(args);
+        if (backend() == Backend.interpreter()) refuseManual(c.lowered().module(), SourceLoc.here());
+        return c.callTree(args);
+    }
+
+    private void refuseManual(Module module, Location loc) {
+        io.hlo4j.mlir.ir.Walker.walk(module.op(), op -> {
+            if (op.name().equals(SdyOps.MANUAL_COMPUTATION)) {
+                throw new DslException("ShardedJit.call", "@" + name + " holds a shard_map (sdy.manual_computation at " + op.location().describe()
+                        + "), per-device code that the interpreter cannot run as one global program; run it with callSimulated "
+                        + "(hlo4j's partitioner on the mesh's simulated devices) or on a PJRT plugin", loc);
+            }
+        });
+    }
 
     public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in, List<NamedSharding> out) { return jit("main", fn, in, out); }
 
@@ -128,9 +146,8 @@ public final class ShardedJit {
      * arguments split by their shardings and the results assembled. {@link #call} instead runs the global program.
      */
     public SimulatedRun callSimulated(Object... args) {
-        Lowered lowered = lower(args);
         List<Object> leaves = new ArrayList<>();
-        Pytree.flatten(List.of(args), leaves);
+        Pytree.Def def = Pytree.flatten(List.of(args), leaves);
         List<HostArray> hosts = new ArrayList<>();
         for (Object o : leaves) {
             if (!(o instanceof HostArray h)) {
@@ -139,11 +156,20 @@ public final class ShardedJit {
             }
             hosts.add(h);
         }
-        io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(lowered.module());
+        // traced and partitioned once per argument structure, shapes and dtypes, as jit compiles once
+        Partitioned pp = simulated.computeIfAbsent(List.of(def, hosts.stream().map(h -> Spec.of(h.type())).toList()), k -> {
+            Lowered lowered = lower(args);
+            io.hlo4j.dsl.jit.HostTrees.checkRebuildable(lowered.traced().outputDef(), "ShardedJit.callSimulated");
+            return new Partitioned(lowered, io.hlo4j.compiler.spmd.Spmd.explicit(lowered.module()));
+        });
+        io.hlo4j.compiler.spmd.partition.PartitionedProgram p = pp.program();
         io.hlo4j.runtime.spmd.SpmdRun run = io.hlo4j.runtime.spmd.SpmdRunner.run(p.module(), p.meshes(), hosts, p.argShardings(),
                 p.resultShardings(), p.resultTypes());
-        return new SimulatedRun(Pytree.unflatten(lowered.traced().outputDef(), run.results().iterator()), p, run);
+        return new SimulatedRun(Pytree.unflatten(pp.lowered().traced().outputDef(), run.results().iterator()), p, run);
     }
+
+    /** What {@link #callSimulated} keeps per argument structure: the annotated module and its per-device program. */
+    private record Partitioned(Lowered lowered, io.hlo4j.compiler.spmd.partition.PartitionedProgram program) {}
 
     /** Traces on argument specs (pytrees of {@link Spec} / {@link HostArray}) and builds the annotated module. */
     public Lowered lower(Object... args) {

@@ -32,7 +32,7 @@ public final class Sharding {
         if (!cur.ir().isVisible(x.value())) {
             throw new DslException(op, "tensor " + x.describe() + " is used outside its trace", loc);
         }
-        sharding.check(x.dims(), "tensor " + x.describe());
+        sharding.check(x.dims(), "tensor " + x.describe(), op);
         scope.add(sharding.mesh(), op, loc);
         List<OpResult> r = cur.ir().emit(SdyOps.SHARDING_CONSTRAINT, List.of(x.value()), Map.of("sharding", sharding.toSdy(x.rank())),
                 List.of(), List.of(x.type()), loc);

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * itself.
  *
  * <p>{@code inAxes} has one entry per argument: the batch dimension of every leaf of that argument, or {@code null}
- * for an argument shared by all examples; negative axes count from the end. {@code outAxes} has one entry per
+ * for an argument shared by all examples, or a tree of such entries matching the argument's structure (per leaf, as
+ * in JAX); negative axes count from the end. {@code outAxes} has one entry per
  * element of the returned list (or one entry for all results): where the batch dimension goes in each result leaf,
  * {@code null} for a result that does not depend on the batch. Like {@link io.hlo4j.dsl.grad.Grad}, the function must
  * not capture tensors of the enclosing trace: pass what it reads as arguments.
@@ -49,14 +50,32 @@ public final class Vmap {
      * results get it at {@code outAxes} (one per element of a returned list, or a single entry for all).
      */
     public static TracedFunction vmap(TracedFunction fn, Integer[] inAxes, Integer[] outAxes) {
-        Integer[] in = inAxes.clone(), out = outAxes.clone();
+        Object[] in = inAxes.clone();
+        Integer[] out = outAxes.clone();
         return args -> apply(fn, in, out, args);
     }
+
+    /**
+     * {@code fn} mapped with one in_axes tree per argument, as JAX's pytree in_axes: an entry is an axis for every leaf
+     * below it, {@code null} or {@link #NOT_MAPPED} for none, or a map / list / record of entries with the argument's
+     * structure there ({@code Map.of("w", NOT_MAPPED, "b", 0)} for a parameter map whose bias alone is batched).
+     */
+    public static TracedFunction vmap(TracedFunction fn, Object[] inAxes, Integer[] outAxes) {
+        Object[] in = inAxes.clone();
+        Integer[] out = outAxes.clone();
+        return args -> apply(fn, in, out, args);
+    }
+
+    /** "Not batched" in an in_axes tree, where {@code Map.of} and {@code List.of} cannot hold a null. */
+    public static final Object NOT_MAPPED = InAxes.NOT_MAPPED;
+
+    /** {@code tree(Map.of(...), 0)}: an in_axes list whose entries are trees. */
+    public static Object[] tree(Object... axes) { return axes; }
 
     /** {@code axes(0, null)}: readable axis lists with nulls. */
     public static Integer[] axes(Integer... axes) { return axes; }
 
-    private static Object apply(TracedFunction fn, Integer[] inAxes, Integer[] outAxes, Object[] args) {
+    private static Object apply(TracedFunction fn, Object[] inAxes, Integer[] outAxes, Object[] args) {
         Location loc = SourceLoc.here();
         Trace outer = Trace.current("vmap", loc);
         if (inAxes.length != 1 && inAxes.length != args.length) {
@@ -68,13 +87,19 @@ public final class Vmap {
         long size = -1;
         String sizeFrom = null;
         for (int a = 0; a < args.length; a++) {
-            Integer axis = inAxes.length == 1 ? inAxes[0] : inAxes[a];
+            Object spec = inAxes.length == 1 ? inAxes[0] : inAxes[a];
             List<Object> leaves = new ArrayList<>();
             Pytree.Def d;
             try {
                 d = Pytree.flatten(args[a], leaves);
             } catch (IllegalArgumentException e) {
                 throw new DslException("vmap", "argument #" + a + " is not a pytree of tensors: " + e.getMessage(), loc, e);
+            }
+            List<Integer> leafAxes;
+            try {
+                leafAxes = InAxes.perLeaf(spec, d);
+            } catch (IllegalArgumentException e) {
+                throw new DslException("vmap", "argument #" + a + ": " + e.getMessage(), loc, e);
             }
             List<String> paths = Pytree.paths(d);
             List<Spec> specs = new ArrayList<>();
@@ -84,6 +109,7 @@ public final class Vmap {
                 }
                 String where = "argument #" + a + (paths.get(i).isEmpty() ? "" : " leaf " + paths.get(i)) + " (" + t.describe() + ")";
                 TensorType tt = (TensorType) t.value().type();
+                Integer axis = leafAxes.get(i);
                 flat.add(t.value());
                 if (axis == null) {
                     flatAxes.add(Batched.NONE);
@@ -164,5 +190,5 @@ public final class Vmap {
         return t.withShape(out);
     }
 
-    private static String text(Integer[] axes) { return Arrays.toString(axes).replace("null", "none"); }
+    private static String text(Object[] axes) { return Arrays.toString(axes).replace("null", "none"); }
 }

@@ -131,11 +131,11 @@ class VmapComposeTest {
         assertThatThrownBy(() -> Jit.jit(Vmap.vmap(add, axes(0, 0), axes((Integer) null))).call(x, x))
                 .isInstanceOf(DslException.class).hasMessageContaining("out_axes[0] is none but result #0 depends on a batched argument");
         // an op without a batching rule: refused by name, at the line of the user's code that traced it
-        TracedFunction size = a -> Ops.op("stablehlo.get_dimension_size", List.of(t(a, 0)),
-                Map.of("dimension", io.hlo4j.mlir.attr.IntegerAttr.i64(0)), null).get(0);
-        assertThatThrownBy(() -> Jit.jit(Vmap.vmap(size)).call(x))
+        TracedFunction bcast = a -> Ops.op("chlo.broadcast_add", List.of(t(a, 0), t(a, 0)), Map.of(),
+                List.of((TensorType) t(a, 0).value().type())).get(0);
+        assertThatThrownBy(() -> Jit.jit(Vmap.vmap(bcast)).call(x))
                 .isInstanceOf(DslException.class)
-                .hasMessageContaining("vmap: 'stablehlo.get_dimension_size' has no batching rule")
+                .hasMessageContaining("vmap: 'chlo.broadcast_add' has no batching rule")
                 .hasMessageContaining("VmapComposeTest.java:");
         // grad over a vmapped checkpoint: the checkpoint is a call to a side function of the enclosing grad
         TracedFunction ck = a -> Checkpointing.checkpoint(l -> List.of(Ops.sin(l.get(0))), Checkpoint.Policy.NOTHING).apply(List.of(t(a, 0))).get(0);

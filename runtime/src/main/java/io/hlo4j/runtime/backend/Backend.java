@@ -23,6 +23,14 @@ public interface Backend {
      */
     static Backend configured() { return ConfiguredBackend.get(); }
 
+    /**
+     * Runs {@code work} with {@link #configured()} answering {@code backend} on this thread (and only while it runs): how a
+     * front end's explicit plugin flag reaches code that asks for the configured backend, such as {@code jit}.
+     */
+    static <T, X extends Throwable> T with(Backend backend, ScopedValue.CallableOp<T, X> work) throws X {
+        return ScopedValue.where(ConfiguredBackend.CHOSEN, backend).call(work);
+    }
+
     /** How {@link #pjrtOptions} names an option in its refusals; a front end may put its flag's name in its place. */
     String PJRT_OPTION = "PJRT option";
 

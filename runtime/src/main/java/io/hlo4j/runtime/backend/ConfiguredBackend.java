@@ -18,9 +18,13 @@ final class ConfiguredBackend {
 
     private static final Map<List<Object>, PjrtBackend> OPEN = new ConcurrentHashMap<>();
 
+    /** A front end's explicit choice ({@link Backend#with}), which wins over the property and the variable where bound. */
+    static final ScopedValue<Backend> CHOSEN = ScopedValue.newInstance();
+
     private ConfiguredBackend() {}
 
     static Backend get() {
+        if (CHOSEN.isBound()) return CHOSEN.get();
         Path plugin = PjrtBackend.configuredPlugin();
         if (plugin == null) return Backend.interpreter();
         String raw = System.getProperty(OPTIONS_PROPERTY);

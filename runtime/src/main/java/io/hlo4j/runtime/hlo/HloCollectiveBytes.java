@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.hlo;
 
+import io.hlo4j.mlir.dialect.stablehlo.CollectiveMode;
 import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
 import io.hlo4j.runtime.pjrt.proto.ShapeProto;
@@ -14,11 +15,12 @@ import java.util.List;
  * than one; ragged-all-to-all at most (g-1) chunks of min(input, output) rows (its sizes are data). A group of one
  * moves nothing.
  *
- * <p>The group size follows XLA's collective modes: without a channel the groups list replicas; with one,
- * all-to-all, ragged-all-to-all and collective-broadcast list partitions; all-reduce, all-gather and reduce-scatter
- * list global device ids with {@code use_global_device_ids}, else replicas, each standing for all partitions of
- * that replica. Empty groups mean every replica (or partition, or device) of the mode. Where that needs the
- * replica or partition count and it is not known (0), the bytes are unknown, and the reason is said.
+ * <p>The group size follows the collective modes ({@link CollectiveMode}, the rule the interpreter and the StableHLO
+ * cost analysis use too): without a channel the groups list replicas; with one, all-to-all, ragged-all-to-all and
+ * collective-broadcast list partitions; all-reduce, all-gather and reduce-scatter list global device ids with
+ * {@code use_global_device_ids}, else replicas, each standing for all partitions of that replica. Empty groups mean
+ * every replica (or partition, or device) of the mode. Where that needs the replica or partition count and it is
+ * not known (0), the bytes are unknown, and the reason is said.
  */
 final class HloCollectiveBytes {
     private HloCollectiveBytes() {}
@@ -36,25 +38,21 @@ final class HloCollectiveBytes {
             for (List<Long> pair : groups) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(0, data, false, null, data);
             return new Received(0, 0, false, null, data);
         }
-        long g;
-        String why = null;
-        boolean globalIdsOp = op.equals("all-reduce") || op.equals("all-gather") || op.equals("reduce-scatter");
-        boolean channel = i.getChannelId() > 0;
-        long row = groups.stream().mapToLong(List::size).max().orElse(0);
-        if (!channel) {                                     // cross-replica
-            g = row > 0 ? row : replicas;
-            if (g == 0) why = "empty replica_groups: every replica, and the replica count is not known";
-        } else if (!globalIdsOp) {                          // cross-partition
-            g = row > 0 ? row : partitions;
-            if (g == 0) why = "empty replica_groups: every partition, and the partition count is not known";
-        } else if (i.getUseGlobalDeviceIds()) {             // flattened device ids
-            g = row > 0 ? row : replicas * partitions;
-            if (g == 0) why = "empty replica_groups: every device, and the device count is not known";
-        } else {                                            // cross-replica-and-partition: a replica stands for its partitions
-            g = (row > 0 ? row : replicas) * partitions;
-            if (g == 0) why = "channel_id without use_global_device_ids: groups of replicas times the partitions, and "
-                    + (partitions == 0 ? "the partition count" : "the replica count") + " is not known";
+        CollectiveMode mode;
+        try {
+            mode = CollectiveMode.of(op, i.getChannelId(), i.getUseGlobalDeviceIds());
+        } catch (IllegalArgumentException e) {
+            return new Received(-1, -1, false, e.getMessage() + " (%" + i.getName() + ")", in);
         }
+        long row = groups.stream().mapToLong(List::size).max().orElse(0);
+        long g = mode.groupSize(row, replicas, partitions);
+        String why = g != 0 ? null : switch (mode) {
+            case CROSS_REPLICA -> "empty replica_groups: every replica, and the replica count is not known";
+            case CROSS_PARTITION -> "empty replica_groups: every partition, and the partition count is not known";
+            case FLATTENED_IDS -> "empty replica_groups: every device, and the device count is not known";
+            case CROSS_REPLICA_AND_PARTITION -> "channel_id without use_global_device_ids: groups of replicas times the partitions, and "
+                    + (partitions == 0 ? "the partition count" : "the replica count") + " is not known";
+        };
         if (why != null) return new Received(-1, -1, false, why, in);
         if (g == 1) return new Received(g, 0, false, null, in);
         return switch (op) {

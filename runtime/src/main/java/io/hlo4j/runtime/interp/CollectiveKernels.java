@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.dialect.stablehlo.CollectiveMode;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.types.IntegerType;
@@ -32,6 +33,11 @@ final class CollectiveKernels {
     static long channel(Operation op) {
         return op.attr("channel_handle") == null ? 0
                 : Attrs.typed(op, "channel_handle", io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle.class).handle();
+    }
+
+    /** The op's process-group mode from its channel handle and use_global_device_ids ({@link CollectiveMode}). */
+    static CollectiveMode mode(Operation op) {
+        return ProcessGrid.modeOf(op, op.name(), channel(op), Attrs.flag(op, "use_global_device_ids"));
     }
 
     static List<Tensor> tensors(List<RtValue> args) {
@@ -69,7 +75,7 @@ final class CollectiveKernels {
     static long bytes(Tensor t) { return (long) t.size * t.elementType.storageBytes(); }
 
     private static List<Process> gatherGroup(Operation op, Frame f, boolean allowPadding) {
-        ProcessGrid.Mode mode = ProcessGrid.gatherMode(channel(op), Attrs.flag(op, "use_global_device_ids"));
+        CollectiveMode mode = mode(op);
         List<Process> g = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"), mode, allowPadding);
         if (g == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
         return g;
@@ -119,7 +125,7 @@ final class CollectiveKernels {
 
     /** Like all_reduce within each group, but only the group's first member (the root) gets the result; others get zeros. */
     private static List<RtValue> collectiveReduce(Operation op, List<RtValue> args, Frame f) {
-        ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
+        CollectiveMode mode = mode(op);
         List<Process> group = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"), mode, false);
         if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
         List<List<Tensor>> all = exchange(op, f, group, tensors(args));
@@ -160,7 +166,7 @@ final class CollectiveKernels {
     }
 
     private static List<RtValue> allToAll(Operation op, List<RtValue> args, Frame f) {
-        ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
+        CollectiveMode mode = mode(op);
         List<Process> group = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"), mode, false);
         if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
         int split = (int) Attrs.integer(op, "split_dimension", 0), concat = (int) Attrs.integer(op, "concat_dimension", 0);
@@ -186,20 +192,20 @@ final class CollectiveKernels {
     }
 
     /** Every process of the caller's copy of the id space (same partition for cross_replica, same replica otherwise). */
-    private static List<Process> copyOf(Frame f, ProcessGrid.Mode mode) {
+    private static List<Process> copyOf(Frame f, CollectiveMode mode) {
         ProcessGrid g = f.process().grid();
         List<Process> out = new ArrayList<>();
-        if (mode == ProcessGrid.Mode.CROSS_REPLICA) for (int r = 0; r < g.numReplicas(); r++) out.add(g.process(r, f.process().partition()));
+        if (mode == CollectiveMode.CROSS_REPLICA) for (int r = 0; r < g.numReplicas(); r++) out.add(g.process(r, f.process().partition()));
         else for (int p = 0; p < g.numPartitions(); p++) out.add(g.process(f.process().replica(), p));
         return out;
     }
 
-    private static int myId(Frame f, ProcessGrid.Mode mode) {
-        return mode == ProcessGrid.Mode.CROSS_REPLICA ? f.process().replica() : f.process().partition();
+    private static int myId(Frame f, CollectiveMode mode) {
+        return mode == CollectiveMode.CROSS_REPLICA ? f.process().replica() : f.process().partition();
     }
 
     private static List<RtValue> collectivePermute(Operation op, List<RtValue> args, Frame f) {
-        ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
+        CollectiveMode mode = mode(op);
         long[][] pairs = Attrs.matrix(op, "source_target_pairs");
         List<Process> copy = copyOf(f, mode);
         boolean[] src = new boolean[copy.size()], dst = new boolean[copy.size()];
@@ -236,7 +242,7 @@ final class CollectiveKernels {
     }
 
     private static List<RtValue> collectiveBroadcast(Operation op, List<RtValue> args, Frame f) {
-        ProcessGrid.Mode mode = ProcessGrid.exchangeMode(channel(op));
+        CollectiveMode mode = mode(op);
         long[][] groups = Attrs.matrix(op, "replica_groups");
         boolean dynamicRoot = Attrs.flag(op, "has_dynamic_root");
         List<RtValue> data = dynamicRoot ? args.subList(0, args.size() - 1) : args;

@@ -164,7 +164,7 @@ final class LegacyOpKernels {
     /** all_reduce with addition over the replicas of each replica group (all replicas when none are given). */
     private static List<RtValue> crossReplicaSum(Operation op, List<RtValue> args, Frame f) {
         List<Process> group = f.process().grid().groupOf(op, f.process(), Attrs.matrix(op, "replica_groups"),
-                ProcessGrid.Mode.CROSS_REPLICA, false);
+                CollectiveKernels.mode(op), false);
         if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
         List<List<Tensor>> all = CollectiveKernels.exchange(op, f, group, CollectiveKernels.tensors(args));
         TensorType rt = (TensorType) op.result().type();

@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.dialect.stablehlo.CollectiveMode;
 import io.hlo4j.mlir.ir.Operation;
 
 import java.util.ArrayList;
@@ -8,7 +9,8 @@ import java.util.List;
 
 /**
  * A replica x partition grid of simulated devices, the spec's four ways of turning {@code replica_groups} into
- * groups of processes, and the {@link Rendezvous} the grid's collectives meet at.
+ * groups of processes (which one an op uses is {@link CollectiveMode}'s rule), and the {@link Rendezvous} the grid's
+ * collectives meet at.
  */
 public final class ProcessGrid {
     private final int numReplicas;
@@ -59,19 +61,12 @@ public final class ProcessGrid {
     /** The listener collectives report to, or null. */
     public CollectiveListener listener() { return listener; }
 
-    /** How replica_groups ids map to processes (spec "Collective ops"). */
-    public enum Mode { CROSS_REPLICA, CROSS_PARTITION, CROSS_REPLICA_AND_PARTITION, FLATTENED_IDS }
-
     /**
      * The group (processes in group order) that {@code self} belongs to, or null if it belongs to none. Fails,
      * naming the op, when the groups are not a partition of the id space.
      */
-    public List<Process> groupOf(Operation op, Process self, long[][] groups, Mode mode, boolean allowPadding) {
-        int idSpace = switch (mode) {
-            case CROSS_REPLICA, CROSS_REPLICA_AND_PARTITION -> numReplicas;
-            case CROSS_PARTITION -> numPartitions;
-            case FLATTENED_IDS -> size();
-        };
+    public List<Process> groupOf(Operation op, Process self, long[][] groups, CollectiveMode mode, boolean allowPadding) {
+        int idSpace = Math.toIntExact(mode.idSpace(numReplicas, numPartitions));
         if (groups == null || groups.length == 0) {
             long[] all = new long[idSpace];
             for (int i = 0; i < idSpace; i++) all[i] = i;
@@ -82,7 +77,7 @@ public final class ProcessGrid {
             for (long id : g) {
                 if (id == -1 && allowPadding) continue;
                 if (id < 0 || id >= idSpace) throw InterpreterException.at(op, "replica_groups id " + id + " is outside [0, " + idSpace
-                        + ") for a " + numReplicas + "x" + numPartitions + " grid (" + mode + ")");
+                        + ") for a " + numReplicas + "x" + numPartitions + " grid (" + mode.specName() + ": ids are " + idMeaning(mode) + ")");
                 if (seen[(int) id]) throw InterpreterException.at(op, "replica_groups " + Arrays.deepToString(groups)
                         + " are not a partition of the devices: id " + id + " appears twice");
                 seen[(int) id] = true;
@@ -90,7 +85,7 @@ public final class ProcessGrid {
         }
         for (int i = 0; i < idSpace; i++) {
             if (!seen[i]) throw InterpreterException.at(op, "replica_groups " + Arrays.deepToString(groups)
-                    + " are not a partition of the devices: id " + i + " is missing (" + mode + ")");
+                    + " are not a partition of the devices: id " + i + " is missing (" + mode.specName() + ")");
         }
         for (long[] g : groups) {
             List<Process> members = new ArrayList<>();
@@ -115,7 +110,7 @@ public final class ProcessGrid {
                     }
                 }
             }
-            if (mode == Mode.CROSS_REPLICA_AND_PARTITION) {
+            if (mode == CollectiveMode.CROSS_REPLICA_AND_PARTITION) {
                 // partition-major: (r0, p0), (r1, p0), ..., (r0, p1), ... as the spec's process groups order them
                 for (int p = 0; p < numPartitions; p++) for (long id : g) if (id != -1) members.add(process((int) id, p));
             }
@@ -124,14 +119,21 @@ public final class ProcessGrid {
         return null;
     }
 
-    /** The group strategy of all_gather/all_reduce/reduce_scatter. */
-    public static Mode gatherMode(long channelId, boolean useGlobalDeviceIds) {
-        if (channelId <= 0) return Mode.CROSS_REPLICA;
-        return useGlobalDeviceIds ? Mode.FLATTENED_IDS : Mode.CROSS_REPLICA_AND_PARTITION;
+    /** The mode of {@code op} on this interpreter's attributes: its channel handle and use_global_device_ids flag. */
+    public static CollectiveMode modeOf(Operation op, String kind, long channelId, boolean useGlobalDeviceIds) {
+        try {
+            return CollectiveMode.of(kind, channelId, useGlobalDeviceIds);
+        } catch (IllegalArgumentException e) {
+            throw InterpreterException.at(op, e.getMessage());
+        }
     }
 
-    /** The group strategy of all_to_all, collective_permute and collective_broadcast. */
-    public static Mode exchangeMode(long channelId) {
-        return channelId <= 0 ? Mode.CROSS_REPLICA : Mode.CROSS_PARTITION;
+    private static String idMeaning(CollectiveMode mode) {
+        return switch (mode) {
+            case CROSS_REPLICA -> "replica ids (no channel_id)";
+            case CROSS_PARTITION -> "partition ids (channel_id > 0)";
+            case CROSS_REPLICA_AND_PARTITION -> "replica ids, each with every partition (channel_id > 0, no use_global_device_ids)";
+            case FLATTENED_IDS -> "replica * partitions + partition (use_global_device_ids)";
+        };
     }
 }

@@ -32,7 +32,7 @@ final class RaggedAllToAll {
             if (d.get("channel_id") instanceof io.hlo4j.mlir.attr.IntegerAttr c) channel = c.value();
         }
         ProcessGrid grid = f.process().grid();
-        ProcessGrid.Mode mode = grid.numReplicas() == 1 ? ProcessGrid.Mode.CROSS_PARTITION : ProcessGrid.exchangeMode(channel);
+        io.hlo4j.mlir.dialect.stablehlo.CollectiveMode mode = ProcessGrid.modeOf(op, "ragged_all_to_all", channel, false);
         List<Process> group = grid.groupOf(op, f.process(), groups, mode, false);
         if (group == null) throw InterpreterException.at(op, f.process() + " is in no replica group");
         List<List<Tensor>> all = CollectiveKernels.exchange(op, f, group, List.of(input, inOff, sendSizes, outOff));

@@ -6,16 +6,20 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The parts of pjrt_c_api.h (version 0.95, x86-64 LP64) this binding uses: the Args structs, written
- * from the header's field lists ({@code size_t} as JAVA_LONG, enums and {@code int} as JAVA_INT), and
- * the function-table slots. Structs come from the newest header read, so their sizes are >= what an
- * older plugin expects (plugins accept a larger struct_size, refuse a smaller one).
+ * The parts of pjrt_c_api.h (version 0.114, x86-64 LP64; checked field by field against gcc's offsetof
+ * over that header, openxla/xla main of 2026-07-22) this binding uses: the Args structs, written from the
+ * header's field lists ({@code size_t} as JAVA_LONG, enums and {@code int} as JAVA_INT), and the
+ * function-table slots. Every struct carries all fields of the newest header, so its struct_size is >= what
+ * any plugin up to 0.114 expects: plugins accept a larger struct_size and refuse a smaller one ("Unexpected
+ * ... size"), and the fields a plugin does not know are zero. Two structs grew after 0.95 and a 0.95-sized
+ * one is refused by a newer plugin: PJRT_ExecuteOptions (0.97, 0.108, 0.112) and
+ * PJRT_Executable_GetCompiledMemoryStats_Args (0.104).
  */
 final class Abi {
     private Abi() {}
 
     static final int MAJOR = 0;
-    static final int MINOR = 95;
+    static final int MINOR = 114;
     /** 0.57 rearranged the function table; nothing older can be called through these slots. */
     static final int MIN_MINOR = 57;
 
@@ -91,7 +95,8 @@ final class Abi {
             "send_callbacks", ADDRESS, "recv_callbacks", ADDRESS, "num_send_ops", JAVA_LONG, "num_recv_ops", JAVA_LONG,
             "launch_id", JAVA_INT, "non_donatable_input_indices", ADDRESS, "num_non_donatable_input_indices", JAVA_LONG,
             "context", ADDRESS, "call_location", ADDRESS, "num_tasks", JAVA_LONG, "task_ids", ADDRESS,
-            "incarnation_ids", ADDRESS);
+            "incarnation_ids", ADDRESS, "multi_slice_config", ADDRESS, "use_major_to_minor_data_layout_for_callbacks", JAVA_BOOLEAN,
+            "hlo_output_callbacks", ADDRESS, "num_hlo_output_callbacks", JAVA_LONG);
     static final CStruct EXECUTE = CStruct.args("PJRT_LoadedExecutable_Execute_Args",
             "executable", ADDRESS, "options", ADDRESS, "argument_lists", ADDRESS, "num_devices", JAVA_LONG,
             "num_args", JAVA_LONG, "output_lists", ADDRESS, "device_complete_events", ADDRESS, "execute_device", ADDRESS);
@@ -99,13 +104,14 @@ final class Abi {
             "executable", ADDRESS, "program", ADDRESS);
     static final CStruct COST_ANALYSIS = CStruct.args("PJRT_Executable_GetCostAnalysis_Args",
             "executable", ADDRESS, "num_properties", JAVA_LONG, "properties", ADDRESS);
-    /** Newer headers append peak_memory_in_bytes and total_size_in_bytes; sent (larger is accepted). */
+    /** Output fields a plugin older than the field leaves alone: they read 0 (the struct is zero-filled). */
     static final CStruct MEMORY_STATS = CStruct.args("PJRT_Executable_GetCompiledMemoryStats_Args",
             "executable", ADDRESS, "generated_code_size_in_bytes", JAVA_LONG, "argument_size_in_bytes", JAVA_LONG,
             "output_size_in_bytes", JAVA_LONG, "alias_size_in_bytes", JAVA_LONG, "temp_size_in_bytes", JAVA_LONG,
             "host_generated_code_size_in_bytes", JAVA_LONG, "host_argument_size_in_bytes", JAVA_LONG,
             "host_output_size_in_bytes", JAVA_LONG, "host_alias_size_in_bytes", JAVA_LONG, "host_temp_size_in_bytes", JAVA_LONG,
-            "peak_memory_in_bytes", JAVA_LONG, "total_size_in_bytes", JAVA_LONG);
+            "peak_memory_in_bytes", JAVA_LONG, "total_size_in_bytes", JAVA_LONG, "total_allocation_bytes", JAVA_LONG,
+            "indefinite_allocations", JAVA_LONG, "peak_unpadded_heap_bytes", JAVA_LONG);
     static final CStruct EXECUTABLE_SERIALIZE = CStruct.args("PJRT_Executable_Serialize_Args",
             "executable", ADDRESS, "serialized_bytes", ADDRESS, "serialized_bytes_size", JAVA_LONG,
             "serialized_executable", ADDRESS, "serialized_executable_deleter", ADDRESS);

@@ -10,7 +10,7 @@ public enum ElementType {
     U64(9, 8), F16(10, 2), F32(11, 4), F64(12, 8), BF16(13, 2), C64(14, 8), C128(15, 16), F8E5M2(16, 1),
     F8E4M3FN(17, 1), F8E4M3B11FNUZ(18, 1), F8E5M2FNUZ(19, 1), F8E4M3FNUZ(20, 1), S4(21, 0), U4(22, 0),
     TOKEN(23, 0), S2(24, 0), U2(25, 0), F8E4M3(26, 1), F8E3M4(27, 1), F8E8M0FNU(28, 1), F4E2M1FN(29, 0),
-    S1(30, 0), U1(31, 0);
+    S1(30, 0), U1(31, 0), F6E2M3FN(32, 0), F6E3M2FN(33, 0);
 
     private final int code;
     private final int byteSize;

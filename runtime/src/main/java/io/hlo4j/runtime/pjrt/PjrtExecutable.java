@@ -71,7 +71,7 @@ public final class PjrtExecutable extends NativeHandle {
                 args.set(ADDRESS, Abi.COST_ANALYSIS.off("executable"), exe);
                 client.api().call(Fn.PJRT_Executable_GetCostAnalysis, args);
                 // The properties live as long as the PJRT_Executable: copy before it is destroyed.
-                return PjrtPlugin.namedValues(args.get(ADDRESS, Abi.COST_ANALYSIS.off("properties")),
+                return PjrtPlugin.namedValues("PJRT_Executable_GetCostAnalysis", args.get(ADDRESS, Abi.COST_ANALYSIS.off("properties")),
                         args.get(JAVA_LONG, Abi.COST_ANALYSIS.off("num_properties")));
             });
         }
@@ -107,7 +107,7 @@ public final class PjrtExecutable extends NativeHandle {
         }
     }
 
-    /** {@code PJRT_Executable_GetCompiledMemoryStats}; peak/total read 0 where the plugin predates them. */
+    /** {@code PJRT_Executable_GetCompiledMemoryStats}; fields the plugin predates read 0. */
     public CompiledMemoryStats memoryStats() {
         try (Arena a = Arena.ofConfined()) {
             return withExecutable(a, exe -> {
@@ -119,15 +119,20 @@ public final class PjrtExecutable extends NativeHandle {
                         f.applyAsLong("output_size_in_bytes"), f.applyAsLong("alias_size_in_bytes"), f.applyAsLong("temp_size_in_bytes"),
                         f.applyAsLong("host_generated_code_size_in_bytes"), f.applyAsLong("host_argument_size_in_bytes"),
                         f.applyAsLong("host_output_size_in_bytes"), f.applyAsLong("host_alias_size_in_bytes"),
-                        f.applyAsLong("host_temp_size_in_bytes"), f.applyAsLong("peak_memory_in_bytes"), f.applyAsLong("total_size_in_bytes"));
+                        f.applyAsLong("host_temp_size_in_bytes"), f.applyAsLong("peak_memory_in_bytes"), f.applyAsLong("total_size_in_bytes"),
+                        f.applyAsLong("total_allocation_bytes"), f.applyAsLong("indefinite_allocations"), f.applyAsLong("peak_unpadded_heap_bytes"));
             });
         }
     }
 
-    /** Device and host memory an executable needs, as the plugin's compiler reports it. */
+    /**
+     * Device and host memory an executable needs, as the plugin's compiler reports it. Fields newer than the
+     * plugin read 0: peakMemoryBytes (C API 0.72), totalBytes (0.90), the last three (0.104).
+     */
     public record CompiledMemoryStats(long generatedCodeBytes, long argumentBytes, long outputBytes, long aliasBytes,
                                       long tempBytes, long hostGeneratedCodeBytes, long hostArgumentBytes, long hostOutputBytes,
-                                      long hostAliasBytes, long hostTempBytes, long peakMemoryBytes, long totalBytes) {}
+                                      long hostAliasBytes, long hostTempBytes, long peakMemoryBytes, long totalBytes,
+                                      long totalAllocationBytes, long indefiniteAllocations, long peakUnpaddedHeapBytes) {}
 
     /**
      * {@code PJRT_Executable_Serialize}: the plugin's own (version-specific) bytes for this executable,

@@ -41,12 +41,22 @@ public final class PjrtPlugin {
 
     /**
      * Loads the plugin at {@code path}, checks its PJRT C API version (refusing major != 0 or a minor
-     * older than hlo4j supports) and initialises it on first load.
+     * older than hlo4j supports) and initialises it on first load. A file that cannot be a shared library
+     * ({@link SharedLibraryFile}) is refused by name before the JVM's loader sees it.
      */
     public static PjrtPlugin load(Path path) {
         Path p = path.toAbsolutePath().normalize();
         if (!Files.isRegularFile(p))
             throw new PjrtException(PjrtErrorCode.NOT_FOUND, "dlopen", "PJRT plugin " + p + " does not exist");
+        String notLibrary;
+        try {
+            notLibrary = SharedLibraryFile.problem(p);
+        } catch (java.io.IOException e) {
+            throw new PjrtException(PjrtErrorCode.NOT_FOUND, "dlopen", "PJRT plugin " + p + " cannot be read: " + e.getMessage());
+        }
+        if (notLibrary != null)   // before the JVM's loader, which warns about such a file before it refuses it
+            throw new PjrtException(PjrtErrorCode.FAILED_PRECONDITION, "dlopen", "PJRT plugin " + p + " is not a shared library ("
+                    + notLibrary + "); a PJRT plugin is a shared library exporting GetPjrtApi, such as xla_cuda_plugin.so");
         String identity = fileIdentity(p);   // before loading: what this process runs, even if the file is replaced later
         SymbolLookup lib;
         try {
@@ -106,18 +116,25 @@ public final class PjrtPlugin {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.PLUGIN_ATTRIBUTES.allocate(a);
             api.call(Fn.PJRT_Plugin_Attributes, args);
-            return namedValues(args.get(ADDRESS, Abi.PLUGIN_ATTRIBUTES.off("attributes")),
+            return namedValues("PJRT_Plugin_Attributes", args.get(ADDRESS, Abi.PLUGIN_ATTRIBUTES.off("attributes")),
                     args.get(JAVA_LONG, Abi.PLUGIN_ATTRIBUTES.off("num_attributes")));
         }
     }
 
-    /** A plugin-owned array of {@code n} PJRT_NamedValues, copied into Java values. */
-    static Map<String, Object> namedValues(MemorySegment array, long n) {
+    /**
+     * A plugin-owned array of {@code n} PJRT_NamedValues ({@code call} returned it), copied into Java values. An
+     * element whose struct_size is smaller than the fields read is refused by name rather than read past its end.
+     */
+    static Map<String, Object> namedValues(String call, MemorySegment array, long n) {
         {
             MemorySegment arr = array.reinterpret(n * Abi.NAMED_VALUE.sizeOf());
             Map<String, Object> out = new LinkedHashMap<>();
             for (long i = 0; i < n; i++) {
                 MemorySegment nv = arr.asSlice(i * Abi.NAMED_VALUE.sizeOf(), Abi.NAMED_VALUE.sizeOf());
+                long size = nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("struct_size"));
+                if (size < Abi.NAMED_VALUE.structSize())
+                    throw new PjrtException(PjrtErrorCode.INTERNAL, call, "PJRT_NamedValue #" + i + " of " + n + " reports struct_size "
+                            + size + ", smaller than the " + Abi.NAMED_VALUE.structSize() + " bytes of the fields hlo4j reads");
                 out.put(PjrtApi.string(nv.get(ADDRESS, Abi.NAMED_VALUE.off("name")), nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("name_size"))),
                         readValue(nv));
             }

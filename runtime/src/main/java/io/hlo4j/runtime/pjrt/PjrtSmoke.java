@@ -61,6 +61,10 @@ public final class PjrtSmoke {
         long t0 = System.nanoTime();
         PjrtPlugin plugin = PjrtPlugin.load(Path.of(args[0]));
         System.out.printf("plugin %s: PJRT C API %s, load+init %.1f ms%n", plugin.path(), plugin.apiVersion(), (System.nanoTime() - t0) / 1e6);
+        int minor = Integer.parseInt(plugin.apiVersion().substring(plugin.apiVersion().indexOf('.') + 1));
+        if (minor > Abi.MINOR)
+            System.out.println("note: the plugin's PJRT C API 0." + minor + " is newer than hlo4j's layouts (0." + Abi.MINOR
+                    + "): a call whose struct grew since is refused by the plugin with 'Unexpected ... size'");
         plugin.attributes().forEach((k, v) -> System.out.println("  attribute " + k + " = " + (v instanceof long[] l ? Arrays.toString(l) : v)));
         failures += expectError("unknown create option", "PJRT_Client_Create", () -> plugin.createClient(Map.of("hlo4j_no_such_option", 1L)).close());
         t0 = System.nanoTime();

@@ -1,12 +1,16 @@
 package io.hlo4j.runtime.hlo;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
 import io.hlo4j.runtime.hlo.proto.HloComputationProto;
 import io.hlo4j.runtime.hlo.proto.HloInstructionProto;
 import io.hlo4j.runtime.hlo.proto.HloModuleProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleConfigProto;
 import io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig;
+import io.hlo4j.runtime.hlo.proto.HloProto;
 import io.hlo4j.runtime.hlo.proto.HloScheduleProto;
 import io.hlo4j.runtime.pjrt.proto.CollectiveDeviceListProto;
+import io.hlo4j.runtime.pjrt.proto.DeviceAssignmentProto;
 import io.hlo4j.runtime.pjrt.proto.DotDimensionNumbers;
 import io.hlo4j.runtime.pjrt.proto.IotaReplicaGroupListProto;
 import io.hlo4j.runtime.pjrt.proto.LayoutProto;
@@ -31,7 +35,8 @@ import java.util.Map;
 
 /**
  * Generator of the optimized-program fixtures: {@code HloModuleProtoWithConfig}s built with the
- * generated builders, written as bytes under src/test/resources/io/hlo4j/runtime/hlo, and those the
+ * generated builders, written as bytes under src/test/resources/io/hlo4j/runtime/hlo (one module also as a plain
+ * HloModuleProto, an HloProto and a WithConfig with its config: {@link #kinds()}), and those the
  * mock plugin's PJRT_Executable_OptimizedProgram returns ({@link #MOCK}) also as C arrays in
  * src/test/c/hlo_fixtures.h.
  * Shapes follow what XLA's GPU compiler makes of such programs (a dot wrapped in a fusion, as the H200
@@ -57,7 +62,36 @@ public final class HloFixtures {
         m.put("add", add());
         m.put("spmd", spmd());
         m.put("ragged", ragged());
+        m.put("implicit", implicit());
         return m;
+    }
+
+    /**
+     * The {@code implicit} module in each of the messages XLA writes a program in ({@link HloFile}), by file name: the
+     * plain module (no device counts), the HloProto {@code --xla_dump_hlo_as_proto} writes (a buffer assignment, and the
+     * module's device_assignment for 2 replicas x 4 partitions, as XLA sets it for a static assignment) and the
+     * HloModuleProtoWithConfig PJRT returns (its config: 2 replicas, 4 partitions).
+     */
+    static Map<String, byte[]> kinds() {
+        HloModuleProto m = implicit();
+        DeviceAssignmentProto.Builder da = DeviceAssignmentProto.newBuilder().setReplicaCount(2).setComputationCount(4);
+        for (int c = 0; c < 4; c++) da.addComputationDevices(DeviceAssignmentProto.ComputationDevice.newBuilder().addReplicaDeviceIds(c).addReplicaDeviceIds(4 + c));
+        Map<String, byte[]> k = new LinkedHashMap<>();
+        k.put("implicit.module.pb", m.toByteArray());
+        k.put("implicit.hloproto.pb", HloProto.newBuilder().setHloModule(m.toBuilder().setDeviceAssignment(da))
+                .setBufferAssignment(bufferAssignment()).build().toByteArray());
+        k.put("implicit.config.pb", HloModuleProtoWithConfig.newBuilder().setHloModule(m)
+                .setConfig(HloModuleConfigProto.newBuilder().setReplicaCount(2).setNumPartitions(4)).build().toByteArray());
+        return k;
+    }
+
+    /** A BufferAssignmentProto (hlo.proto) with one LogicalBufferProto {id 1, size 32}, by field number: HloProto keeps it as bytes. */
+    static ByteString bufferAssignment() {
+        UnknownFieldSet buffer = UnknownFieldSet.newBuilder()
+                .addField(1, UnknownFieldSet.Field.newBuilder().addVarint(1).build())
+                .addField(2, UnknownFieldSet.Field.newBuilder().addVarint(32).build()).build();
+        return UnknownFieldSet.newBuilder().addField(1, UnknownFieldSet.Field.newBuilder().addLengthDelimited(buffer.toByteString()).build())
+                .build().toByteString();
     }
 
     static byte[] bytes(HloModuleProto m) {
@@ -239,6 +273,25 @@ public final class HloFixtures {
                 .addComputations(main).build();
     }
 
+    /**
+     * Collectives whose replica groups are left implicit (empty), which only the replica and partition counts size: an
+     * all-reduce across replicas (no channel), an all-gather across replicas and partitions (channel, no global ids) and
+     * an all-to-all across partitions (channel).
+     */
+    static HloModuleProto implicit() {
+        HloComputationProto sum = comp(1, "sum", false,
+                param(1, "x", 0, f32()),
+                param(2, "y", 1, f32()),
+                inst(3, "add.0", "add", f32(), 1, 2));
+        HloComputationProto main = comp(2, "main.5", false,
+                param(4, "p0", 0, f32(8)),
+                inst(5, "all-reduce.1", "all-reduce", f32(8), 4).addCalledComputationIds(1),
+                inst(6, "all-gather.2", "all-gather", f32(64), 5).setChannelId(1).addDimensions(0),
+                inst(7, "all-to-all.3", "all-to-all", f32(64), 6).setChannelId(2).addDimensions(0));
+        return HloModuleProto.newBuilder().setName("jit_implicit").setEntryComputationName("main.5").setEntryComputationId(2)
+                .addComputations(sum).addComputations(main).build();
+    }
+
     /** The C header: one {@code static const unsigned char hlo_fixture_<name>[]} per fixture. */
     static String cHeader() {
         StringBuilder b = new StringBuilder("// Generated by io.hlo4j.runtime.hlo.HloFixtures (runtime/src/test/java); do not edit.\n")
@@ -260,7 +313,8 @@ public final class HloFixtures {
         Path header = Path.of(args.length > 1 ? args[1] : "runtime/src/test/c/hlo_fixtures.h");
         Files.createDirectories(dir);
         for (Map.Entry<String, HloModuleProto> e : all().entrySet()) Files.write(dir.resolve(e.getKey() + ".pb"), bytes(e.getValue()));
+        for (Map.Entry<String, byte[]> e : kinds().entrySet()) Files.write(dir.resolve(e.getKey()), e.getValue());
         Files.writeString(header, cHeader(), StandardCharsets.UTF_8);
-        System.out.println("wrote " + all().keySet() + " to " + dir + " and " + header);
+        System.out.println("wrote " + all().keySet() + ", " + kinds().keySet() + " to " + dir + " and " + header);
     }
 }

@@ -33,14 +33,14 @@ class HloTextTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dot", "add", "spmd", "ragged"})
+    @ValueSource(strings = {"dot", "add", "spmd", "ragged", "implicit"})
     void printsTheFixtureAsTheHandWrittenText(String name) throws IOException {
         HloProgram p = HloProgram.decode("hlo_with_config", resource(name + ".pb"));
         assertThat(p.text()).isEqualTo(new String(resource(name + ".hlo"), StandardCharsets.UTF_8));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dot", "add", "spmd", "ragged"})
+    @ValueSource(strings = {"dot", "add", "spmd", "ragged", "implicit"})
     void theCommittedBytesAreWhatTheGeneratorBuilds(String name) throws IOException {
         assertThat(resource(name + ".pb")).isEqualTo(HloFixtures.bytes(HloFixtures.all().get(name)));
     }

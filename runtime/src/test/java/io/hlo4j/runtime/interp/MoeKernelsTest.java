@@ -64,7 +64,9 @@ class MoeKernelsTest {
         Ir ir = new Ir();
         Value in = ir.arg(data), outBuf = ir.arg(data), inOff = ir.arg(idx), send = ir.arg(idx), outOff = ir.arg(idx), recv = ir.arg(idx);
         Tensor groups = Ir.ints(IntegerType.I64, shape(1, 2), 0, 1);
-        var cfg = DictionaryAttr.of(Map.of("replica_groups", DenseElementsAttr.of(groups.type, Bytes.encode(groups))));
+        // channel_id > 0: the ids are partition ids (cross_partition), as JAX lowers it under SPMD
+        var cfg = DictionaryAttr.of(Map.of("replica_groups", DenseElementsAttr.of(groups.type, Bytes.encode(groups)),
+                "channel_id", io.hlo4j.mlir.attr.IntegerAttr.i64(1)));
         Value r = ir.ops("stablehlo.custom_call", List.of(in, outBuf, inOff, send, outOff, recv), List.of(data), List.of(),
                 "call_target_name", new StringAttr("ragged_all_to_all"), "backend_config", cfg).get(0);
         var f = ir.func("main", r);

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The Java struct layouts against the offsets and sizes gcc computed for pjrt_c_api.h 0.95 (reference 1.3). */
+/** The Java struct layouts against the offsets and sizes gcc computed for pjrt_c_api.h 0.114 (0.95's, reference 1.3, plus later fields). */
 class AbiLayoutTest {
 
     @Test
@@ -32,7 +32,7 @@ class AbiLayoutTest {
         assertThat(Abi.GET_EXECUTABLE.structSize()).isEqualTo(32);
         assertThat(Abi.NUM_OUTPUTS.structSize()).isEqualTo(32);
         assertThat(Abi.LOADED_DEVICES.structSize()).isEqualTo(40);
-        assertThat(Abi.EXECUTE_OPTIONS.structSize()).isEqualTo(112);
+        assertThat(Abi.EXECUTE_OPTIONS.structSize()).isEqualTo(144);
         assertThat(Abi.EXECUTE.structSize()).isEqualTo(80);
         assertThat(Abi.EXECUTABLE_DESTROY.structSize()).isEqualTo(24);
         assertThat(Abi.BUFFER_DESTROY.structSize()).isEqualTo(24);
@@ -47,7 +47,9 @@ class AbiLayoutTest {
         assertThat(Abi.EXECUTABLE_DESERIALIZE.structSize()).isEqualTo(72);
         assertThat(Abi.COST_ANALYSIS.structSize()).isEqualTo(40);
         assertThat(Abi.MEMORY_STATS.off("host_temp_size_in_bytes")).isEqualTo(96);
-        assertThat(Abi.MEMORY_STATS.structSize()).isEqualTo(120);
+        assertThat(Abi.MEMORY_STATS.off("total_size_in_bytes")).isEqualTo(112);
+        assertThat(Abi.MEMORY_STATS.off("peak_unpadded_heap_bytes")).isEqualTo(136);
+        assertThat(Abi.MEMORY_STATS.structSize()).isEqualTo(144);
     }
 
     @Test
@@ -67,6 +69,10 @@ class AbiLayoutTest {
         assertThat(Abi.EXECUTE_OPTIONS.off("launch_id")).isEqualTo(48);
         assertThat(Abi.EXECUTE_OPTIONS.off("non_donatable_input_indices")).isEqualTo(56);
         assertThat(Abi.EXECUTE_OPTIONS.off("incarnation_ids")).isEqualTo(104);
+        assertThat(Abi.EXECUTE_OPTIONS.off("multi_slice_config")).isEqualTo(112);
+        assertThat(Abi.EXECUTE_OPTIONS.off("use_major_to_minor_data_layout_for_callbacks")).isEqualTo(120);
+        assertThat(Abi.EXECUTE_OPTIONS.off("hlo_output_callbacks")).isEqualTo(128);
+        assertThat(Abi.EXECUTE_OPTIONS.off("num_hlo_output_callbacks")).isEqualTo(136);
         assertThat(Abi.EXECUTE.off("output_lists")).isEqualTo(56);
         assertThat(Abi.EXECUTE.off("device_complete_events")).isEqualTo(64);
         assertThat(Abi.EXECUTE.off("execute_device")).isEqualTo(72);

@@ -61,8 +61,19 @@ class PjrtBindingTest extends MockPluginTest {
         PjrtException missing = catchThrowableOfType(PjrtException.class, () -> PjrtPlugin.load(dir.resolve("nope.so")));
         assertThat(missing.code()).isEqualTo(PjrtErrorCode.NOT_FOUND);
         assertThat(missing.getMessage()).contains("nope.so does not exist");
+        // Refused by hlo4j before the JVM's loader sees it (which would warn about the stack guard, then refuse).
         Path text = Files.writeString(dir.resolve("notalib.so"), "hello");
-        assertThatThrownBy(() -> PjrtPlugin.load(text)).isInstanceOf(PjrtException.class).hasMessageContaining("cannot load");
+        PjrtException notLib = catchThrowableOfType(PjrtException.class, () -> PjrtPlugin.load(text));
+        assertThat(notLib.call()).isEqualTo("dlopen");
+        assertThat(notLib.code()).isEqualTo(PjrtErrorCode.FAILED_PRECONDITION);
+        assertThat(notLib.pluginMessage()).isEqualTo("PJRT plugin " + text.toAbsolutePath().normalize() + " is not a shared library "
+                + "(no ELF or Mach-O header); a PJRT plugin is a shared library exporting GetPjrtApi, such as xla_cuda_plugin.so");
+        // An ELF executable (type 2) is not a shared object either.
+        byte[] exec = Files.readAllBytes(MockPjrt.path());
+        exec[16] = 2;
+        Path exe = Files.write(dir.resolve("exe.so"), exec);
+        assertThatThrownBy(() -> PjrtPlugin.load(exe)).isInstanceOf(PjrtException.class)
+                .hasMessageContaining("is not a shared library (ELF type 2, not a shared object)");
     }
 
     @Test
@@ -175,8 +186,8 @@ class PjrtBindingTest extends MockPluginTest {
             PjrtExecutable.CompiledMemoryStats m = dot.memoryStats();
             assertThat(new long[] {m.generatedCodeBytes(), m.argumentBytes(), m.outputBytes(), m.aliasBytes(), m.tempBytes(),
                     m.hostGeneratedCodeBytes(), m.hostArgumentBytes(), m.hostOutputBytes(), m.hostAliasBytes(), m.hostTempBytes(),
-                    m.peakMemoryBytes(), m.totalBytes()})
-                    .containsExactly(1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012);
+                    m.peakMemoryBytes(), m.totalBytes(), m.totalAllocationBytes(), m.indefiniteAllocations(), m.peakUnpaddedHeapBytes()})
+                    .containsExactly(1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015);
         }
     }
 

@@ -181,7 +181,7 @@ class SpmdRunnerTest {
               func.func @main(%x: tensor<4xf32>, %o: tensor<4xf32>, %io: tensor<2xi64>, %ss: tensor<2xi64>, %oo: tensor<2xi64>,
                               %rs: tensor<2xi64>) -> (tensor<4xf32>, tensor<4xf32>) {
                 %r = stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs)
-                    {backend_config = {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>}}
+                    {backend_config = {channel_id = 1 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>}}
                     : (tensor<4xf32>, tensor<4xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<4xf32>
                 %b = "stablehlo.collective_broadcast"(%x) {replica_groups = dense<[[1, 0]]> : tensor<1x2xi64>,
                     channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>} : (tensor<4xf32>) -> tensor<4xf32>

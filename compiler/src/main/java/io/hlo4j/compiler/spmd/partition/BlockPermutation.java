@@ -2,9 +2,11 @@ package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Between two meshes over the same devices (a declared mesh and an inline or device_ids view of it), two shardings
@@ -21,27 +23,33 @@ final class BlockPermutation {
         if (!a.unreducedAxes().isEmpty() || !b.unreducedAxes().isEmpty() || a.rank() != b.rank() || ga.devices() != gb.devices()) return null;
         for (int d = 0; d < a.rank(); d++) if (ga.size(a.axesOfDim(d)) != gb.size(b.axesOfDim(d))) return null;
         int n = ga.devices();
-        int[] source = new int[n];
+        List<List<Long>> had = new ArrayList<>(n), wants = new ArrayList<>(n);
+        for (int p = 0; p < n; p++) { had.add(block(ga, a, p)); wants.add(block(gb, b, p)); }
         boolean[] sending = new boolean[n];
-        Arrays.fill(source, -1);
+        boolean[] served = new boolean[n];
         List<long[]> pairs = new ArrayList<>();
         // a device already holding its new block keeps it (a self pair, which moves nothing)
         for (int p = 0; p < n; p++) {
-            if (sameBlock(ga, a, p, gb, b, p)) { source[p] = p; sending[p] = true; pairs.add(new long[] {p, p}); }
+            if (had.get(p).equals(wants.get(p))) { served[p] = true; sending[p] = true; pairs.add(new long[] {p, p}); }
         }
+        // the holders of each block under a, lowest device first: each target takes the first one not yet sending
+        Map<List<Long>, ArrayDeque<Integer>> holders = new HashMap<>();
+        for (int q = 0; q < n; q++) if (!sending[q]) holders.computeIfAbsent(had.get(q), k -> new ArrayDeque<>()).addLast(q);
         for (int p = 0; p < n; p++) {
-            if (source[p] >= 0) continue;
-            for (int q = 0; q < n && source[p] < 0; q++) {
-                if (!sending[q] && sameBlock(ga, a, q, gb, b, p)) { source[p] = q; sending[q] = true; pairs.add(new long[] {q, p}); }
-            }
-            if (source[p] < 0) return null; // every holder of this block already sends another: not one permute
+            if (served[p]) continue;
+            ArrayDeque<Integer> free = holders.get(wants.get(p));
+            if (free == null || free.isEmpty()) return null; // every holder of this block already sends another: not one permute
+            int q = free.removeFirst();
+            sending[q] = true;
+            pairs.add(new long[] {q, p});
         }
         return pairs.toArray(long[][]::new);
     }
 
-    /** Whether device {@code q}'s block under {@code a} is device {@code p}'s block under {@code b}. */
-    private static boolean sameBlock(DeviceGrid ga, TensorSharding a, int q, DeviceGrid gb, TensorSharding b, int p) {
-        for (int d = 0; d < a.rank(); d++) if (ga.index(q, a.axesOfDim(d)) != gb.index(p, b.axesOfDim(d))) return false;
-        return true;
+    /** Device {@code p}'s block under {@code s}: its shard index along each dimension. */
+    private static List<Long> block(DeviceGrid g, TensorSharding s, int p) {
+        List<Long> out = new ArrayList<>(s.rank());
+        for (int d = 0; d < s.rank(); d++) out.add(g.index(p, s.axesOfDim(d)));
+        return out;
     }
 }

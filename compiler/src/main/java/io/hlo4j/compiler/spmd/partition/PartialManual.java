@@ -1,6 +1,7 @@
 package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.compiler.ad.Cloner;
+import io.hlo4j.compiler.ad.Regions;
 import io.hlo4j.compiler.cost.TensorBytes;
 import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.mlir.attr.Attribute;
@@ -28,7 +29,6 @@ import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -283,33 +283,16 @@ final class PartialManual {
         for (TensorSharding s : args) argAttrs.add(DictionaryAttr.of(Map.of(Partitioner.SHARDING, s)));
         for (TensorSharding s : results) resAttrs.add(DictionaryAttr.of(Map.of(Partitioner.SHARDING, s)));
         fb.argAttrs(argAttrs).resultAttrs(resAttrs);
-        Map<Value, Value> map = new HashMap<>();
-        for (int i = 0; i < argTypes.size(); i++) map.put(body.argument(i), fb.argument(i));
-        Operation ret = body.terminator();
-        for (Operation inner : body.operations()) {
-            if (inner == ret) break;
-            Operation c = fb.append(copy(inner, map, op), inner.location());
-            for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-        }
-        List<Value> outs = new ArrayList<>();
-        for (Value v : ret.operands()) outs.add(mapped(map, v, ret, op));
-        Operation f = fb.finish(outs, ret.location());
+        List<Value> fnArgs = new ArrayList<>();
+        for (int i = 0; i < argTypes.size(); i++) fnArgs.add(fb.argument(i));
+        // attributes kept (sdy.sharding included: they seed the body's propagation); a value from outside is refused
+        List<Value> outs = Regions.inline(fb, body, fnArgs, Cloner.Options.KEEP.outside((v, user) -> { throw outside(v, user, op); }));
+        Operation f = fb.finish(outs, body.terminator().location());
         Operation meshOp = Operation.builder("sdy.mesh").location(op.location())
                 .property("sym_name", new StringAttr(meshName)).property("mesh", mesh).build();
         Module m = Module.of("manual_body", DictionaryAttr.of(Map.of("mhlo.num_partitions", IntegerAttr.i32(Math.toIntExact(mesh.totalSize())))),
                 List.of(meshOp, f), op.location());
         return Propagation.propagate(m).module().symbols().lookup("main");
-    }
-
-    /** A copy of {@code op} keeping its attributes ({@code sdy.sharding} included: they seed the body's propagation). */
-    private static Operation.Builder copy(Operation op, Map<Value, Value> map, Operation owner) {
-        return Cloner.copy(op, map, Cloner.Options.KEEP.outside((v, user) -> { throw outside(v, user, owner); }));
-    }
-
-    private static Value mapped(Map<Value, Value> map, Value v, Operation user, Operation owner) {
-        Value m = map.get(v);
-        if (m == null) throw outside(v, user, owner);
-        return m;
     }
 
     private static Hlo4jException outside(Value v, Operation user, Operation owner) {

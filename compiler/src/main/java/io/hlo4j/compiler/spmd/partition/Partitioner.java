@@ -1,6 +1,5 @@
 package io.hlo4j.compiler.spmd.partition;
 
-import io.hlo4j.compiler.spmd.rule.ShardingRules;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
@@ -13,20 +12,15 @@ import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
-import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
-import io.hlo4j.mlir.dialect.sdy.SdyManualComputation;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
-import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FunctionType;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
@@ -46,19 +40,22 @@ import java.util.Set;
  * (all_reduce, or reduce_scatter where the result wants that dimension split on those axes), and the result
  * is resharded to the sharding propagation chose. Ops the partitioner cannot split are computed on gathered,
  * replicated operands and then sliced, and are listed in the {@link PartitionReport}.
+ *
+ * <p>This file is the driver: meshes, the values' local blocks and every reshard between shardings. The op families
+ * are each in a file of their own: {@link RuleDrivenOps}, {@link ControlFlowOps}, {@link ManualBodies}.
  */
 public final class Partitioner {
     static final String SHARDING = "sdy.sharding";
 
     private final Module module;
     /** One mesh of the module: its devices, collective emitter and resharder. */
-    private record MeshCtx(String name, MeshAttr mesh, DeviceGrid grid, CollectiveEmitter emit, Resharder resharder) {}
+    record MeshCtx(String name, MeshAttr mesh, DeviceGrid grid, CollectiveEmitter emit, Resharder resharder) {}
 
-    private final Map<String, MeshCtx> meshes = new LinkedHashMap<>();
+    final Map<String, MeshCtx> meshes = new LinkedHashMap<>();
     private final long[] channels = {1};
     /** The first mesh: where replicated values are said to live (replication looks the same on every mesh). */
-    private String meshName;
-    private final List<PartitionReport.Entry> report = new ArrayList<>();
+    String meshName;
+    final List<PartitionReport.Entry> report = new ArrayList<>();
 
     /** A local block and the sharding it holds of its global value. */
     record Local(Value value, TensorSharding sharding) {}
@@ -67,7 +64,7 @@ public final class Partitioner {
      * Inside the body of a partially manual computation: its mesh, the axes manual there (this computation's and the
      * enclosing ones', in mesh order) and the product of their sizes. Body values are sharded on the free axes only.
      */
-    private record Scope(MeshCtx c, List<AxisRef> manual, long size) {
+    record Scope(MeshCtx c, List<AxisRef> manual, long size) {
         Set<String> names() {
             Set<String> out = new LinkedHashSet<>();
             for (AxisRef a : manual) out.add(a.name());
@@ -76,7 +73,12 @@ public final class Partitioner {
     }
 
     /** The manual computation whose body is being partitioned, or null at the top level. */
-    private Scope scope;
+    Scope scope;
+
+    /** The op families, each in its own file: rule-driven ops, control flow, manual computations. */
+    private final RuleDrivenOps ops = new RuleDrivenOps(this);
+    private final ControlFlowOps controlFlow = new ControlFlowOps(this);
+    final ManualBodies manualBodies = new ManualBodies(this);
 
     private Partitioner(Module module) { this.module = module; }
 
@@ -178,7 +180,7 @@ public final class Partitioner {
         return out;
     }
 
-    private TensorSharding checkMesh(TensorSharding s, String what, Location loc) {
+    TensorSharding checkMesh(TensorSharding s, String what, Location loc) {
         if (s.inlineMesh() != null) s = named(s, what, loc);
         if (!meshes.containsKey(s.meshName())) {
             throw new Hlo4jException(what + " is sharded on a mesh the module does not declare (meshes " + meshes.keySet() + "): " + s, loc);
@@ -225,23 +227,23 @@ public final class Partitioner {
         return global.withShape(shape);
     }
 
-    private MeshCtx ctx(TensorSharding s) { return meshes.get(s.meshName()); }
+    MeshCtx ctx(TensorSharding s) { return meshes.get(s.meshName()); }
 
-    private TensorSharding replicated(int rank) { return replicated(rank, meshName); }
+    TensorSharding replicated(int rank) { return replicated(rank, meshName); }
 
-    private TensorSharding replicated(int rank, String mesh) {
+    TensorSharding replicated(int rank, String mesh) {
         List<DimensionSharding> dims = new ArrayList<>();
         for (int i = 0; i < rank; i++) dims.add(new DimensionSharding(List.of(), true, null));
         return new TensorSharding(mesh, null, dims, List.of(), List.of(), "sum");
     }
 
-    private Local local(Map<Value, Local> env, Value v, Operation user) {
+    Local local(Map<Value, Local> env, Value v, Operation user) {
         Local l = env.get(v);
         if (l == null) throw new Hlo4jException("'" + user.name() + "' uses a value the partitioner has not seen (" + v.type() + ")", user.location());
         return l;
     }
 
-    private Value reshard(IrBuilder b, Map<Value, Local> env, Value global, TensorSharding to, String what, Location loc) {
+    Value reshard(IrBuilder b, Map<Value, Local> env, Value global, TensorSharding to, String what, Location loc) {
         Local l = env.get(global);
         if (l == null) throw new Hlo4jException(what + ": value not partitioned (" + global.type() + ")", loc);
         return reshard(b, l, (TensorType) global.type(), to, what, loc);
@@ -258,7 +260,7 @@ public final class Partitioner {
         return b.emit("stablehlo.constant", List.of(), Map.of("value", DenseElementsAttr.splat(lt, d.rawData())), List.of(), List.of(lt), loc).get(0);
     }
 
-    private Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
+    Value reshard(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
         TensorSharding from = l.sharding();
         boolean sameMesh = from.meshName().equals(to.meshName());
         if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated() && from.unreducedAxes().isEmpty())) return l.value();
@@ -271,7 +273,7 @@ public final class Partitioner {
             Value v = done.get(key);
             if (v == null) {
                 v = splatBlock(b, l.value(), global, to, loc);
-                if (v == null && scope != null) v = scopedReshard(b, l.value(), global, from, to, what, loc);
+                if (v == null && scope != null) v = manualBodies.scopedReshard(b, l.value(), global, from, to, what, loc);
                 if (v == null) v = ctx(to).resharder().reshard(b, l.value(), global, from, to, what, loc);
                 done.put(key, v);
             }
@@ -306,13 +308,13 @@ public final class Partitioner {
     }
 
     /** Equal dimension axes (open/closed, priorities and replicated lists do not change the data layout). */
-    private static boolean sameLayout(TensorSharding a, TensorSharding b) {
+    static boolean sameLayout(TensorSharding a, TensorSharding b) {
         if (a.rank() != b.rank() || !Unreduced.sameAxes(a, b)) return false;
         for (int d = 0; d < a.rank(); d++) if (!a.axesOfDim(d).equals(b.axesOfDim(d))) return false;
         return true;
     }
 
-    private List<TensorSharding> resultShardings(Operation op) {
+    List<TensorSharding> resultShardings(Operation op) {
         if (op.numResults() == 0) return List.of();
         if (!(op.attributes().get(SHARDING) instanceof TensorShardingPerValue pv) || pv.size() != op.numResults()) {
             throw new Hlo4jException("'" + op.name() + "' has no sdy.sharding for its " + op.numResults() + " results: the partitioner "
@@ -323,14 +325,10 @@ public final class Partitioner {
         return out;
     }
 
-    /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
-    private static OpShardingRule ruleFor(Operation op) {
-        return ShardingRules.hasRule(op) ? ShardingRules.of(op) : null;
-    }
-
     // ---- ops ------------------------------------------------------------------------------------
 
-    private void partitionOp(IrBuilder b, Operation op, Map<Value, Local> env) {
+    void partitionOp(IrBuilder b, Operation op, Map<Value, Local> env) {
+        PartitionDeadline.check(op);
         for (Type t : op.resultTypes()) {
             if (!(t instanceof TensorType tt) || !tt.hasStaticShape()) {
                 throw new Hlo4jException("'" + op.name() + "' has a result of type " + t + "; the partitioner handles static tensors only", op.location());
@@ -369,12 +367,12 @@ public final class Partitioner {
                 }
                 env.put(op.result(0), new Local(reshard(b, env, op.operand(0), to, "'" + op.name() + "'", op.location()), to));
             }
-            case "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> toUnreduced(b, op, env);
+            case "sdy.sharded_to_unreduced", "sdy.replicated_to_unreduced" -> ops.toUnreduced(b, op, env);
             // propagation markers: the value passes through as it is held; a sharding group only steered propagation
             case "sdy.propagation_barrier" -> env.put(op.result(0), local(env, op.operand(0), op));
             case "sdy.sharding_group" -> { }
-            case "sdy.manual_computation" -> manual(b, op, env);
-            case "stablehlo.while", "stablehlo.case", "stablehlo.if" -> controlFlow(b, op, env);
+            case "sdy.manual_computation" -> manualBodies.manual(b, op, env);
+            case "stablehlo.while", "stablehlo.case", "stablehlo.if" -> controlFlow.partition(b, op, env);
             case "stablehlo.constant" -> {
                 TensorSharding to = resultShardings(op).get(0);
                 TensorType t0 = (TensorType) op.result(0).type();
@@ -390,371 +388,7 @@ public final class Partitioner {
                 TensorType t = (TensorType) op.result(0).type();
                 env.put(op.result(0), new Local(reshard(b, new Local(c, replicated(t.rank())), t, to, "constant", op.location()), to));
             }
-            default -> ruleDriven(b, op, env);
+            default -> ops.ruleDriven(b, op, env);
         }
-    }
-
-    /**
-     * {@code sdy.replicated_to_unreduced {A}} / {@code sdy.sharded_to_unreduced [{A0}, ...]}: the operand is brought to
-     * out_sharding without the new unreduced axes (for sharded, each dimension also split on its axes, minor end), then
-     * turned into terms of a sum over them ({@link MakePartial}).
-     */
-    private void toUnreduced(IrBuilder b, Operation op, Map<Value, Local> env) {
-        TensorSharding out = checkMesh((TensorSharding) op.attr("out_sharding"), "'" + op.name() + "' out_sharding", op.location());
-        MeshCtx c = ctx(out);
-        boolean sharded = op.name().equals("sdy.sharded_to_unreduced");
-        List<List<AxisRef>> perDim = new ArrayList<>();
-        List<AxisRef> axes = new ArrayList<>();
-        if (sharded) {
-            for (io.hlo4j.mlir.dialect.sdy.AxisRefList l : ((io.hlo4j.mlir.dialect.sdy.AxisRefListPerDim) op.attr("axes")).dims()) {
-                perDim.add(l.axes());
-                axes.addAll(l.axes());
-            }
-        } else {
-            axes.addAll(((io.hlo4j.mlir.dialect.sdy.AxisRefList) op.attr("axes")).axes());
-        }
-        if (!out.reduction().equals("sum") || !out.unreducedAxes().containsAll(axes)) {
-            throw new Hlo4jException("'" + op.name() + "' over " + axes + ": out_sharding " + out + " must hold those axes unreduced "
-                    + "with a pending sum (the other members' terms are zeros)", op.location());
-        }
-        List<AxisRef> rest = new ArrayList<>(out.unreducedAxes());
-        rest.removeAll(axes);
-        List<DimensionSharding> dims = new ArrayList<>();
-        for (int d = 0; d < out.rank(); d++) {
-            List<AxisRef> as = new ArrayList<>(out.axesOfDim(d));
-            if (sharded) as.addAll(perDim.get(d));
-            dims.add(new DimensionSharding(as, true, null));
-        }
-        TensorSharding in = new TensorSharding(out.meshName(), null, dims, List.of(), rest, out.reduction());
-        Value x = reshard(b, env, op.operand(0), in, "'" + op.name() + "' operand", op.location());
-        Value v = sharded ? MakePartial.shardedToUnreduced(b, c.emit(), c.grid(), x, perDim, op.location())
-                : MakePartial.replicatedToUnreduced(b, c.emit(), c.grid(), x, axes, op.location());
-        env.put(op.result(0), new Local(v, out));
-    }
-
-    private void ruleDriven(IrBuilder b, Operation op, Map<Value, Local> env) {
-        if (scope != null && op.def() != null && op.def().has(io.hlo4j.mlir.registry.OpTrait.COLLECTIVE)) {
-            bodyCollective(b, op, env);
-            return;
-        }
-        List<TensorSharding> targets = resultShardings(op);
-        if (op.def() != null && op.def().has(io.hlo4j.mlir.registry.OpTrait.COLLECTIVE)) {
-            throw new Hlo4jException("'" + op.name() + "' is a collective outside a manual computation; a global program names "
-                    + "collectives only inside sdy.manual_computation", op.location());
-        }
-        OpShardingRule rule = ruleFor(op);
-        if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
-        if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
-        boolean reducing = LocalOps.REDUCING.contains(op.name())
-                && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
-        MeshCtx c = targets.isEmpty() ? meshes.get(meshName) : ctx(targets.get(0));
-        for (TensorSharding t : targets) {
-            if (!t.meshName().equals(c.name())) throw new Hlo4jException("'" + op.name() + "' has results on two meshes: " + targets, op.location());
-        }
-        List<TensorSharding> current = new ArrayList<>();
-        for (Value v : op.operands()) {
-            TensorSharding s = local(env, v, op).sharding();
-            // an operand on another mesh counts as held where it is, when its axes can be written on this mesh
-            TensorSharding here = s.meshName().equals(c.name()) ? s : MeshRewrite.rewrite(ctx(s).grid(), s, c.grid(), c.name());
-            current.add(here != null ? here : replicated(s.rank(), c.name()));
-        }
-        FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
-        // a linear element-wise op on terms unreduced like its result: computed on the terms, the sum taken later
-        boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);
-        List<Value> operands = new ArrayList<>();
-        List<TensorSharding> operandSh = new ArrayList<>();
-        for (int i = 0; i < op.numOperands(); i++) {
-            TensorSharding need = plan.operand(i, c.name());
-            if (linear) need = Unreduced.with(need, targets.get(0).unreducedAxes(), "sum");
-            operandSh.add(need);
-            operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
-        }
-        List<TensorSharding> computed = new ArrayList<>();
-        List<TensorType> localTypes = new ArrayList<>();
-        for (int r = 0; r < op.numResults(); r++) {
-            TensorSharding res = plan.result(r, c.name());
-            computed.add(linear ? Unreduced.with(res, targets.get(r).unreducedAxes(), "sum") : res);
-            localTypes.add(localType((TensorType) op.result(r).type(), computed.get(r), "'" + op.name() + "' result #" + r, op.location()));
-        }
-        List<Value> locals = LocalOps.emit(b, op, operands, localTypes, operandSh, computed, c.emit());
-        List<AxisRef> partial = plan.reductionAxes();
-        for (int r = 0; r < op.numResults(); r++) {
-            Value v = locals.get(r);
-            TensorSharding have = computed.get(r);
-            if (!partial.isEmpty()) {
-                Region body = op.name().equals("stablehlo.reduce") ? op.region(0)
-                        : new io.hlo4j.mlir.build.StablehloBuilder(b).combiner("add", ((TensorType) v.type()).elementType(), op.location());
-                // axes the result is to stay unreduced on are not reduced here: each device keeps its term
-                List<AxisRef> kept = Unreduced.kept(op, targets.get(r), partial);
-                List<AxisRef> reduce = new ArrayList<>(partial);
-                reduce.removeAll(kept);
-                Finish fin = finish(have, targets.get(r), reduce);
-                if (!fin.allReduce.isEmpty()) v = c.emit().allReduce(b, v, fin.allReduce, body, op.location());
-                if (fin.dim >= 0) v = c.emit().reduceScatter(b, v, fin.dim, fin.scatter, body, op.location());
-                have = kept.isEmpty() ? fin.result : Unreduced.with(fin.result, kept, targets.get(r).reduction());
-            }
-            long got = shards(have), want = shards(targets.get(r));
-            if (got < want) {
-                report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), op.location().describe(),
-                        "result #" + r + " computed as " + have + " (" + got + " blocks), then sliced to " + targets.get(r)));
-            }
-            env.put(op.result(r), new Local(reshard(b, new Local(v, have), (TensorType) op.result(r).type(), targets.get(r),
-                    "'" + op.name() + "' result #" + r, op.location()), targets.get(r)));
-        }
-    }
-
-    private long shards(TensorSharding s) { return ctx(s).grid().size(s.shardingAxes()); }
-
-    /** How partial sums over {@code partial} are finished: all_reduce over some axes, reduce_scatter over the rest. */
-    private record Finish(List<AxisRef> allReduce, int dim, List<AxisRef> scatter, TensorSharding result) {}
-
-    private Finish finish(TensorSharding have, TensorSharding target, List<AxisRef> partial) {
-        for (int d = 0; d < have.rank(); d++) {
-            List<AxisRef> h = have.axesOfDim(d), t = target.axesOfDim(d);
-            if (t.size() <= h.size() || !t.subList(0, h.size()).equals(h)) continue;
-            List<AxisRef> extra = t.subList(h.size(), t.size());
-            if (!partial.containsAll(extra)) continue;
-            List<AxisRef> rest = new ArrayList<>(partial);
-            rest.removeAll(extra);
-            List<DimensionSharding> dims = new ArrayList<>(have.dimShardings());
-            dims.set(d, new DimensionSharding(t, true, null));
-            return new Finish(rest, d, List.copyOf(extra), new TensorSharding(have.meshName(), null, dims, List.of(), List.of(), "sum"));
-        }
-        return new Finish(partial, -1, List.of(), have);
-    }
-
-    /** Operands (and values the op's regions capture) gathered whole, the op computed globally, the result sliced. */
-    private void replicatedCompute(IrBuilder b, Operation op, Map<Value, Local> env, List<TensorSharding> targets, String why) {
-        Map<Value, Value> map = new HashMap<>();
-        Set<Value> needed = new LinkedHashSet<>(op.operands());
-        needed.addAll(captured(op));
-        for (Value v : needed) {
-            if (!(v.type() instanceof TensorType t)) throw new Hlo4jException("'" + op.name() + "' uses a non-tensor value " + v.type(), op.location());
-            map.put(v, reshard(b, env, v, replicated(t.rank()), "'" + op.name() + "' (computed replicated)", op.location()));
-        }
-        Operation.Builder ob = RegionCopy.copy(op, map, () -> meshes.get(meshName).emit().channel());
-        Operation c = b.append(ob, op.location());
-        report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_REPLICATED, op.name(), op.location().describe(), why));
-        for (int r = 0; r < op.numResults(); r++) {
-            TensorType t = (TensorType) op.result(r).type();
-            env.put(op.result(r), new Local(reshard(b, new Local(c.result(r), replicated(t.rank())), t, targets.get(r),
-                    "'" + op.name() + "' result #" + r, op.location()), targets.get(r)));
-        }
-    }
-
-    /** Values used inside the op's regions but defined outside the op. */
-    private static List<Value> captured(Operation op) { return Cloner.captured(op.regions()); }
-
-    /**
-     * while, case and if keep their shape: each value carried through the op (loop state, branch results) is held
-     * in the sharding propagation gave the op's result; the regions are partitioned like any block, with their
-     * arguments and yielded values in those shardings. Values the regions capture are used as they are held.
-     */
-    private void controlFlow(IrBuilder b, Operation op, Map<Value, Local> env) {
-        List<TensorSharding> carried = resultShardings(op);
-        List<Value> operands = new ArrayList<>();
-        boolean loop = op.name().equals("stablehlo.while");
-        for (int i = 0; i < op.numOperands(); i++) {
-            Value v = op.operand(i);
-            TensorSharding need = loop ? carried.get(i) : replicated(((TensorType) v.type()).rank());
-            operands.add(reshard(b, env, v, need, "'" + op.name() + "' operand #" + i, op.location()));
-        }
-        List<Region> regions = new ArrayList<>();
-        for (int r = 0; r < op.regions().size(); r++) {
-            boolean cond = loop && r == 0;
-            List<TensorSharding> yields = cond ? List.of(replicated(0)) : carried;
-            regions.add(partitionRegion(b, op.region(r), loop ? carried : List.of(), yields, env, op));
-        }
-        List<Type> localTypes = new ArrayList<>();
-        for (int i = 0; i < op.numResults(); i++) {
-            localTypes.add(localType((TensorType) op.result(i).type(), carried.get(i), "'" + op.name() + "' result #" + i, op.location()));
-        }
-        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localTypes)
-                .properties(op.properties()).attributes(op.attributes().without(SHARDING)).regions(regions);
-        Operation c = b.append(ob, op.location());
-        for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(c.result(i), carried.get(i)));
-    }
-
-    private Region partitionRegion(IrBuilder parent, Region region, List<TensorSharding> argShardings, List<TensorSharding> yields,
-                                   Map<Value, Local> outer, Operation owner) {
-        Block blk = region.entry();
-        IrBuilder child = parent.nested();
-        Map<Value, Local> env = new HashMap<>(outer);
-        for (int i = 0; i < blk.arguments().size(); i++) {
-            var a = blk.argument(i);
-            TensorType lt = localType((TensorType) a.type(), argShardings.get(i), "'" + owner.name() + "' region argument #" + i, owner.location());
-            env.put(a, new Local(child.addArgument(lt, a.location()), argShardings.get(i)));
-        }
-        Operation ret = blk.terminator();
-        for (Operation inner : blk.operations()) {
-            if (inner == ret) break;
-            partitionOp(child, inner, env);
-        }
-        List<Value> outs = new ArrayList<>();
-        for (int i = 0; i < ret.numOperands(); i++) {
-            outs.add(reshard(child, env, ret.operand(i), yields.get(i), "'" + owner.name() + "' region result #" + i, ret.location()));
-        }
-        return child.sealRegion(outs, ret.name(), ret.location());
-    }
-
-    // ---- manual computations ---------------------------------------------------------------------
-
-    /**
-     * {@code sdy.manual_computation}: operands resharded to in_shardings. When no axis is left free (every mesh axis
-     * manual here or in an enclosing computation), or no free axis is named anywhere in it (every body value is then
-     * replicated over them and the body computes the same on every free coordinate), the body is inlined on the
-     * local blocks (its collectives already name partition ids; each gets a fresh channel handle). Otherwise the body
-     * is partitioned over the free axes like @main ({@link PartialManual}): its values propagated, each op computed
-     * on blocks, its collectives (over manual axes) run on blocks whole along the dimensions they resize.
-     * The results are held in out_shardings.
-     */
-    private void manual(IrBuilder b, Operation op, Map<Value, Local> env) {
-        TensorShardingPerValue in = SdyManualComputation.inShardings(op), out = SdyManualComputation.outShardings(op);
-        List<String> manualAxes = SdyManualComputation.manualAxes(op).axes();
-        MeshCtx c = in.size() > 0 ? ctx(checkMesh(in.get(0), "manual_computation in_shardings #0", op.location()))
-                : ctx(checkMesh(out.get(0), "manual_computation out_shardings #0", op.location()));
-        Set<String> outer = scope == null ? Set.of() : scope.names();
-        if (scope != null && !scope.c().name().equals(c.name())) {
-            throw new Hlo4jException("sdy.manual_computation on mesh @" + c.name() + " inside one on mesh @" + scope.c().name()
-                    + "; a nested manual computation must use its enclosing computation's mesh", op.location());
-        }
-        List<String> free = PartialManual.free(c.mesh(), outer, manualAxes);
-        if (!free.isEmpty() || !outer.isEmpty()) PartialManual.check(op, c.grid(), c.name(), outer, manualAxes, free);
-        Block body = op.region(0).entry();
-        List<TensorSharding> inSh = new ArrayList<>(), outSh = new ArrayList<>();
-        List<Value> operands = new ArrayList<>();
-        boolean widened = false;
-        for (int i = 0; i < op.numOperands(); i++) {
-            TensorSharding written = checkMesh(in.get(i), "manual_computation in_shardings #" + i, op.location());
-            // an open dimension takes the free axes the operand is already split on there (no gather on the way in)
-            TensorSharding s = free.isEmpty() ? written : PartialManual.widen(written, local(env, op.operand(i), op).sharding(), free);
-            widened |= !sameLayout(s, written);
-            Value v = reshard(b, env, op.operand(i), s, "sdy.manual_computation operand #" + i, op.location());
-            // the body's argument is the manual-local value; each device holds its block over the free axes
-            TensorType arg = (TensorType) body.argument(i).type();
-            TensorType block = localType(arg, PartialManual.freePart(s, manualAxes), "sdy.manual_computation body argument #" + i, op.location());
-            if (!v.type().equals(block)) {
-                throw new Hlo4jException("sdy.manual_computation operand #" + i + ": local block " + v.type() + " under " + s
-                        + " does not match the body's argument " + arg + " split on the free axes (" + block + ")", op.location());
-            }
-            inSh.add(s);
-            operands.add(v);
-        }
-        for (int i = 0; i < op.numResults(); i++) outSh.add(checkMesh(out.get(i), "manual_computation out_shardings #" + i, op.location()));
-        List<Value> results = !widened && !PartialManual.mentions(op, free)
-                ? inlineBody(b, op, operands, c)
-                : partitionBody(b, op, operands, inSh, outSh, manualAxes, free, outer, c);
-        for (int i = 0; i < op.numResults(); i++) {
-            Value v = results.get(i);
-            TensorType expect = localType((TensorType) op.result(i).type(), outSh.get(i), "sdy.manual_computation result #" + i, op.location());
-            if (!v.type().equals(expect)) {
-                throw new Hlo4jException("sdy.manual_computation result #" + i + ": the body returns " + v.type() + " but " + outSh.get(i)
-                        + " of " + op.result(i).type() + " needs " + expect, op.location());
-            }
-            env.put(op.result(i), new Local(v, outSh.get(i)));
-        }
-    }
-
-    /** The body copied onto the local blocks as it is written. */
-    private List<Value> inlineBody(IrBuilder b, Operation op, List<Value> operands, MeshCtx c) {
-        Block body = op.region(0).entry();
-        Map<Value, Value> map = new HashMap<>();
-        for (int i = 0; i < operands.size(); i++) map.put(body.argument(i), operands.get(i));
-        Operation ret = body.terminator();
-        for (Operation inner : body.operations()) {
-            if (inner == ret) break;
-            Operation.Builder ob = RegionCopy.copy(inner, map, () -> c.emit().channel());
-            Operation copy = b.append(ob, inner.location());
-            for (int i = 0; i < copy.numResults(); i++) map.put(inner.result(i), copy.result(i));
-        }
-        List<Value> out = new ArrayList<>();
-        for (Value v : ret.operands()) out.add(map.getOrDefault(v, v));
-        return out;
-    }
-
-    /**
-     * The body partitioned over the free axes: arguments and results in their shardings without the manual axes. An
-     * open out_shardings dimension takes the free axes the body's result is split on there; {@code outSh} is updated.
-     */
-    private List<Value> partitionBody(IrBuilder b, Operation op, List<Value> operands, List<TensorSharding> inSh, List<TensorSharding> outSh,
-                                      List<String> manualAxes, List<String> free, Set<String> outer, MeshCtx c) {
-        List<TensorSharding> argFree = new ArrayList<>(), resFree = new ArrayList<>();
-        for (TensorSharding s : inSh) argFree.add(PartialManual.freePart(s, manualAxes));
-        for (TensorSharding s : outSh) resFree.add(PartialManual.freePart(s, manualAxes));
-        Operation f = PartialManual.propagatedBody(op, c.name(), c.mesh(), argFree, resFree);
-        Block blk = f.region(0).entry();
-        Map<Value, Local> inner = new HashMap<>();
-        for (int i = 0; i < operands.size(); i++) inner.put(blk.argument(i), new Local(operands.get(i), argFree.get(i)));
-        List<AxisRef> manual = new ArrayList<>();
-        for (MeshAttr.Axis a : c.mesh().axes()) if (outer.contains(a.name()) || manualAxes.contains(a.name())) manual.add(AxisRef.of(a.name()));
-        Scope saved = scope;
-        scope = new Scope(c, manual, c.grid().size(manual));
-        try {
-            Operation ret = blk.terminator();
-            for (Operation o : blk.operations()) {
-                if (o == ret) break;
-                partitionOp(b, o, inner);
-            }
-            List<Value> out = new ArrayList<>();
-            for (int i = 0; i < ret.numOperands(); i++) {
-                TensorSharding to = PartialManual.widen(resFree.get(i), local(inner, ret.operand(i), ret).sharding(), free);
-                out.add(reshard(b, inner, ret.operand(i), to, "sdy.manual_computation body result #" + i, op.location()));
-                outSh.set(i, PartialManual.withPrefix(outSh.get(i), to, manualAxes));
-            }
-            return out;
-        } finally {
-            scope = saved;
-        }
-    }
-
-    /**
-     * A reshard of a body value. Devices on different manual coordinates hold different values, which the planner
-     * must not take for copies of one block: the value is planned as a tensor with a leading dimension of size M
-     * (the manual axes' product) split on the manual axes, so every move stays among devices of one manual coordinate.
-     */
-    private Value scopedReshard(IrBuilder b, Value v, TensorType global, TensorSharding from, TensorSharding to, String what, Location loc) {
-        if (!to.meshName().equals(scope.c().name()) || !from.meshName().equals(scope.c().name())) return null;
-        TensorType outLocal = localType(global, to, what, loc);
-        Value x = reshape(b, v, PartialManual.lifted((TensorType) v.type(), 1), loc);
-        Value y = scope.c().resharder().reshard(b, x, PartialManual.lifted(global, scope.size()), PartialManual.lifted(from, scope.manual()),
-                PartialManual.lifted(to, scope.manual()), what, loc);
-        return reshape(b, y, outLocal, loc);
-    }
-
-    private static Value reshape(IrBuilder b, Value v, TensorType to, Location loc) {
-        return b.emit("stablehlo.reshape", List.of(v), Map.of(), List.of(), List.of(to), loc).get(0);
-    }
-
-    /**
-     * A collective of a partially manual body (its groups span manual axes only, {@link PartialManual#check}): each
-     * operand arrives in its sharding with the dimensions the op resizes whole over the free axes, the op runs on
-     * those blocks with its groups as written, and result i is held like operand i.
-     */
-    private void bodyCollective(IrBuilder b, Operation op, Map<Value, Local> env) {
-        if (op.numResults() != op.numOperands()) {
-            throw new Hlo4jException("'" + op.name() + "' in a partially manual body has " + op.numOperands() + " operands and "
-                    + op.numResults() + " results; the partitioner pairs each result with an operand", op.location());
-        }
-        Set<Integer> whole = PartialManual.wholeDims(op);
-        MeshCtx c = scope.c();
-        List<Value> operands = new ArrayList<>();
-        List<TensorSharding> held = new ArrayList<>();
-        List<Type> types = new ArrayList<>();
-        for (int i = 0; i < op.numOperands(); i++) {
-            if (!(op.operand(i).type() instanceof TensorType t)) {
-                throw new Hlo4jException("'" + op.name() + "' operand #" + i + " has type " + op.operand(i).type() + "; the partitioner handles tensors only", op.location());
-            }
-            TensorSharding cur = local(env, op.operand(i), op).sharding();
-            TensorSharding need = PartialManual.without(cur.meshName().equals(c.name()) ? cur : replicated(t.rank(), c.name()), whole);
-            operands.add(reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
-            held.add(need);
-            types.add(localType((TensorType) op.result(i).type(), need, "'" + op.name() + "' result #" + i, op.location()));
-        }
-        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).properties(op.properties())
-                .attributes(op.attributes().without(SHARDING)).operands(operands).resultTypes(types);
-        if (op.attr("channel_handle") instanceof io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle) ob.property("channel_handle", c.emit().channel());
-        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
-        Operation copy = b.append(ob, op.location());
-        for (int i = 0; i < op.numResults(); i++) env.put(op.result(i), new Local(copy.result(i), held.get(i)));
     }
 }

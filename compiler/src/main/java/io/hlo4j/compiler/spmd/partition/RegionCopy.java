@@ -18,7 +18,8 @@ import java.util.function.Supplier;
 final class RegionCopy {
     private RegionCopy() {}
 
-    private static final Cloner.Options LOCAL = Cloner.Options.KEEP.dropping(Partitioner.SHARDING);
+    /** What a copy into the local program keeps: everything but {@code sdy.sharding}. */
+    static final Cloner.Options LOCAL = Cloner.Options.KEEP.dropping(Partitioner.SHARDING);
 
     static Region copy(Region r) { return copy(r, new HashMap<>(), null); }
 

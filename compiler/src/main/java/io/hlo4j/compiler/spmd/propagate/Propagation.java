@@ -66,6 +66,7 @@ public final class Propagation {
         boolean changed = true;
         while (changed) {
             if (++passes > MAX_PASSES) throw new IllegalStateException("sharding propagation did not converge in " + MAX_PASSES + " passes");
+            io.hlo4j.compiler.spmd.partition.PartitionDeadline.checkPropagation(passes);
             changed = false;
             for (Edge e : g.edges) changed |= fp.step(e);
             for (int i = g.edges.size() - 1; i >= 0; i--) changed |= fp.step(g.edges.get(i));

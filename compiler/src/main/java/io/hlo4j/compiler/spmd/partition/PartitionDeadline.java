@@ -1,0 +1,69 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.SymbolTable;
+
+import java.util.function.Consumer;
+
+/**
+ * A deadline on partitioning (propagation and the partitioner), checked cooperatively: before each op the partitioner
+ * rewrites and before each propagation pass. A caller bounds the work by running it in {@link #within}; past the
+ * deadline it stops where it was with {@link Exceeded} naming the op. The work runs on the caller's own thread, so no
+ * thread is left behind when it stops; without {@link #within} the checks cost one unbound-value test.
+ */
+public final class PartitionDeadline {
+    private static final ScopedValue<Long> DEADLINE = ScopedValue.newInstance();
+    private static volatile Consumer<Operation> probe;
+
+    private PartitionDeadline() {}
+
+    /** Runs {@code work} with the deadline {@code deadlineNanos} (a {@link System#nanoTime()} value) on its checks. */
+    public static <T, X extends Throwable> T within(long deadlineNanos, ScopedValue.CallableOp<T, X> work) throws X {
+        return ScopedValue.where(DEADLINE, deadlineNanos).call(work);
+    }
+
+    /** The partitioner is about to rewrite {@code op}: stops there when past the deadline. */
+    public static void check(Operation op) {
+        Consumer<Operation> p = probe;
+        if (p != null) p.accept(op);
+        if (DEADLINE.isBound() && System.nanoTime() - DEADLINE.get() >= 0)
+            throw new Exceeded("partitioning ran past its deadline at " + where(op), op.location());
+    }
+
+    /** Propagation is about to start {@code pass} of its fixpoint: stops there when past the deadline. */
+    public static void checkPropagation(int pass) {
+        if (DEADLINE.isBound() && System.nanoTime() - DEADLINE.get() >= 0)
+            throw new Exceeded("partitioning ran past its deadline in sharding propagation, before pass " + pass + " of its fixpoint",
+                    Location.UNKNOWN);
+    }
+
+    /**
+     * Test seam: calls {@code p} with each op the partitioner checks (to make partitioning slow enough to meet a
+     * deadline) until the returned handle is closed.
+     */
+    public static AutoCloseable probe(Consumer<Operation> p) {
+        probe = p;
+        return () -> probe = null;
+    }
+
+    /** Partitioning stopped at its deadline; the location is the op it was about to rewrite. */
+    public static final class Exceeded extends Hlo4jException {
+        Exceeded(String message, Location location) { super(message, location); }
+    }
+
+    /** "OP (loc) in OUTER (loc) ... in @f". */
+    private static String where(Operation op) {
+        StringBuilder b = new StringBuilder(op.name() + " (" + op.location().describe() + ")");
+        for (Operation outer = enclosing(op); outer != null; outer = enclosing(outer)) {
+            if (outer.name().equals("func.func")) return b.append(" in @").append(SymbolTable.symbolName(outer)).toString();
+            b.append(" in ").append(outer.name()).append(" (").append(outer.location().describe()).append(')');
+        }
+        return b.toString();
+    }
+
+    private static Operation enclosing(Operation op) {
+        return op.parent() == null || op.parent().parent() == null ? null : op.parent().parent().parent();
+    }
+}
