@@ -176,7 +176,10 @@ final class PlanSearch {
         return all;
     }
 
-    /** The busiest device's lower bound from {@code s} to the goal, plus one collective's latency if it is not zero. */
+    /**
+     * The busiest device's lower bound from {@code s} to the goal plus latency for the collectives still needed: at
+     * least {@link #collectivesAtLeast} over all moves; over the tight moves, one if anything is missing.
+     */
     private long remaining(Layouts.State s) {
         long worst = worstLack(s);
         if (!tightOnly) return worst + collectivesAtLeast(s) * latency;

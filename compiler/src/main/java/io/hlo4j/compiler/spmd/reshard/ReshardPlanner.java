@@ -51,8 +51,8 @@ public final class ReshardPlanner {
      */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
-        // prime atoms only serve the plans that keep every device within what it lacks, and none exists while a
-        // sum is pending; they would multiply the reduce_scatter orders the search tries
+        // prime atoms let a permute or an all_to_all move halves of an axis; while a sum is pending they would
+        // multiply the reduce_scatter orders the search tries
         boolean pending = from.unreducedAxes().stream().anyMatch(a -> !to.unreducedAxes().contains(a));
         MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, !pending);
         Layouts lay = new Layouts(m, global);
