@@ -1,8 +1,11 @@
 package io.hlo4j.dsl;
 
 import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Scaled dot-product attention in JAX's layout ({@code jax.nn.dot_product_attention}): query [B, T, N, H], key and
@@ -49,17 +52,17 @@ final class Attention {
         return Ops.astype(out, in);
     }
 
-    /** A bool mask that broadcasts (numpy rules) to [B, N, T, S]. */
+    /**
+     * A bool mask that broadcasts to [B, N, T, S]: chlo.broadcast_and's type rule against a bool [B, N, T, S] (the DSL's
+     * one broadcasting rule, which also refuses a mask that is not bool), whose result must be that shape (a mask may
+     * not widen it).
+     */
     private static Tensor checkMask(String op, Tensor mask, long b, long n, long t, long s, Location loc) {
-        long[] target = {b, n, t, s}, md = mask.dims();
-        boolean ok = mask.dtype().isBool() && md.length <= 4;
-        for (int i = 0; ok && i < md.length; i++) {
-            long want = target[4 - md.length + i];
-            ok = md[i] == 1 || md[i] == want;
-        }
-        if (!ok) {
-            throw new DslException(op, "mask must be bool (i1) and broadcast to [batch, heads, q_seq, kv_seq] = " + Arrays.toString(target)
-                    + ", got " + mask.describe(), loc);
+        TensorType target = TensorType.of(IntegerType.I1, b, n, t, s);
+        TensorType r = Trace.guard(op, List.of(mask), loc, () -> Ops.ruleOnTypes(op, "chlo.broadcast_and", List.of(mask.type(), target), loc));
+        if (!r.equals(target)) {
+            throw new DslException(op, "mask " + mask.describe() + " must broadcast to [batch, heads, q_seq, kv_seq] = "
+                    + Arrays.toString(target.shape()) + ", but broadcasting gives " + Arrays.toString(r.shape()), loc);
         }
         return mask;
     }

@@ -285,19 +285,16 @@ public final class Linalg {
 
     /**
      * Grouped matmul, emitted as {@code chlo.ragged_dot}: lhs [m, k] whose rows are split into consecutive groups
-     * of {@code groupSizes} (i32 [g]) rows, rhs [g, k, n]; row block i is multiplied by rhs[i]. Result [m, n]. The
-     * shapes are checked here because this method offers one of the op's modes; the result type is chlo.ragged_dot's.
+     * of {@code groupSizes} (i32 [g]) rows, rhs [g, k, n]; row block i is multiplied by rhs[i]. Result [m, n]. This is
+     * chlo.ragged_dot's non-contracting mode (lhs dim 0 ragged, lhs dim 1 and rhs dim 1 contracted, rhs dim 0 the group):
+     * the op's type rule checks the shapes (k and g must match, group sizes integers) and gives the result type. lhs and
+     * rhs must share a dtype, as for every DSL contraction.
      */
     public static Tensor raggedDot(Tensor lhs, Tensor rhs, Tensor groupSizes, DType preferred) {
         Location loc = SourceLoc.here();
         String op = "raggedDot";
-        if (lhs.rank() != 2 || rhs.rank() != 3 || groupSizes.rank() != 1 || lhs.dims()[1] != rhs.dims()[1]
-                || groupSizes.dims()[0] != rhs.dims()[0] || lhs.dtype() != rhs.dtype()) {
-            throw new DslException(op, "expects lhs [m,k], rhs [g,k,n], group sizes [g] with matching k, g and dtypes, got "
-                    + Tensor.describeAll(List.of(lhs, rhs, groupSizes)), loc);
-        }
-        if (groupSizes.dtype() != DType.I32 && groupSizes.dtype() != DType.I64) {
-            throw new DslException(op, "group sizes must be integers, got " + groupSizes.describe(), loc);
+        if (lhs.dtype() != rhs.dtype()) {
+            throw new DslException(op, "dtypes differ: " + lhs.describe() + " and " + rhs.describe(), loc);
         }
         var dn = new RaggedDotDimensionNumbers(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L));
         ElementType et = preferred == null ? null : preferred.elementType();

@@ -146,21 +146,36 @@ public final class Ops {
         return emit("isFinite", loc, List.of(x), () -> h("isFinite", loc).ir().emit1("stablehlo.is_finite", List.of(a), java.util.Map.of(), loc));
     }
 
-    /** numpy broadcasting of two shapes; incompatible shapes are an error naming both. */
-    static long[] broadcastShapes(String op, Tensor a, Tensor b, Location loc) { return broadcastDims(op, a.dims(), b.dims(), loc); }
+    /**
+     * The result type of {@code opName} by its registered type rule on {@code operands}' types, for ops the DSL lowers
+     * differently (chlo.broadcast_* is numpy broadcasting; the DSL emits broadcast_in_dim + the stablehlo op). Call it
+     * inside {@link #emit}, whose guard turns the rule's refusal into one naming the DSL op, the operands and the line.
+     */
+    static TensorType rule(String op, String opName, List<Tensor> operands, Location loc) {
+        List<io.hlo4j.mlir.types.Type> ts = new ArrayList<>(operands.size());
+        for (Tensor t : operands) ts.add(t.type());
+        return ruleOnTypes(op, opName, ts, loc);
+    }
 
-    static long[] broadcastDims(String op, long[] x, long[] y, Location loc) {
-        int r = Math.max(x.length, y.length);
-        long[] out = new long[r];
-        for (int i = 0; i < r; i++) {
-            long dx = i - (r - x.length) >= 0 ? x[i - (r - x.length)] : 1;
-            long dy = i - (r - y.length) >= 0 ? y[i - (r - y.length)] : 1;
-            if (dx != dy && dx != 1 && dy != 1) {
-                throw new DslException(op, "shapes " + Arrays.toString(x) + " and " + Arrays.toString(y) + " cannot be broadcast together", loc);
-            }
-            out[i] = dx == 1 ? dy : dx;
-        }
-        return out;
+    static TensorType ruleOnTypes(String op, String opName, List<? extends io.hlo4j.mlir.types.Type> types, Location loc) {
+        var def = Trace.current(op, loc).ir().registry().lookup(opName);
+        return (TensorType) def.typeInference().inferResultTypes(List.copyOf(types), io.hlo4j.mlir.attr.DictionaryAttr.of(java.util.Map.of()),
+                List.of()).get(0);
+    }
+
+    /** chlo's broadcasting form of each element-wise stablehlo op the DSL offers: its type rule is the DSL's broadcasting. */
+    private static final java.util.Map<String, String> BROADCASTING = java.util.Map.ofEntries(java.util.Map.entry("add", "add"),
+            java.util.Map.entry("subtract", "sub"), java.util.Map.entry("multiply", "mul"), java.util.Map.entry("divide", "div"),
+            java.util.Map.entry("remainder", "rem"), java.util.Map.entry("power", "pow"), java.util.Map.entry("maximum", "max"),
+            java.util.Map.entry("minimum", "min"), java.util.Map.entry("atan2", "atan2"), java.util.Map.entry("and", "and"),
+            java.util.Map.entry("or", "or"), java.util.Map.entry("xor", "xor"), java.util.Map.entry("shift_left", "shift_left"),
+            java.util.Map.entry("shift_right_logical", "shift_right_logical"),
+            java.util.Map.entry("shift_right_arithmetic", "shift_right_arithmetic"));
+
+    private static String broadcasting(String mnemonic) {
+        String b = BROADCASTING.get(mnemonic);
+        if (b == null) throw new IllegalStateException("no chlo broadcasting op for stablehlo." + mnemonic + " (add it to Ops.BROADCASTING)");
+        return "chlo.broadcast_" + b;
     }
 
     /** {@code x} broadcast (numpy rules: trailing alignment) to {@code shape}; the same value when already there. */
@@ -181,13 +196,11 @@ public final class Ops {
         return hb.broadcastInDim(src, shape, keepDims.stream().mapToLong(Long::longValue).toArray(), loc);
     }
 
+    /** One dtype for both operands, numpy broadcasting: chlo.broadcast_{op}'s type rule, then broadcast_in_dim + the stablehlo op. */
     static Tensor binary(String op, String mnemonic, Tensor a, Tensor b) {
         Location loc = SourceLoc.here();
-        if (a.dtype() != b.dtype()) {
-            throw new DslException(op, "dtypes differ: " + a.describe() + " and " + b.describe() + " (cast one with astype)", loc);
-        }
-        long[] shape = broadcastShapes(op, a, b, loc);
         return emit(op, loc, List.of(a, b), () -> {
+            long[] shape = rule(op, broadcasting(mnemonic), List.of(a, b), loc).shape();
             Value x = broadcastValue(a, shape, op, loc), y = broadcastValue(b, shape, op, loc);
             return h(op, loc).binary(mnemonic, x, y, loc);
         });
@@ -217,11 +230,11 @@ public final class Ops {
 
     static Tensor compare(String op, String dir, Tensor a, Tensor b) {
         Location loc = SourceLoc.here();
-        if (a.dtype() != b.dtype()) throw new DslException(op, "dtypes differ: " + a.describe() + " and " + b.describe(), loc);
-        long[] shape = broadcastShapes(op, a, b, loc);
         String type = a.dtype().isFloat() ? "FLOAT" : a.dtype().isUnsigned() || a.dtype().isBool() ? "UNSIGNED" : "SIGNED";
-        return emit(op, loc, List.of(a, b), () -> h(op, loc).compare(dir, broadcastValue(a, shape, op, loc),
-                broadcastValue(b, shape, op, loc), type, loc));
+        return emit(op, loc, List.of(a, b), () -> {
+            long[] shape = rule(op, "chlo.broadcast_compare", List.of(a, b), loc).shape();
+            return h(op, loc).compare(dir, broadcastValue(a, shape, op, loc), broadcastValue(b, shape, op, loc), type, loc);
+        });
     }
 
     public static Tensor eq(Tensor a, Tensor b) { return compare("eq", "EQ", a, b); }
@@ -233,14 +246,14 @@ public final class Ops {
     public static Tensor gt(Tensor a, double b) { return compare("gt", "GT", a, like(b, a)); }
     public static Tensor lt(Tensor a, double b) { return compare("lt", "LT", a, like(b, a)); }
 
-    /** {@code pred ? a : b} element-wise, all three broadcast together; pred must be bool. */
+    /** {@code pred ? a : b} element-wise, all three broadcast together; pred must be bool (chlo.broadcast_select's type rule). */
     public static Tensor where(Tensor pred, Tensor a, Tensor b) {
         Location loc = SourceLoc.here();
-        if (!pred.dtype().isBool()) throw new DslException("where", "condition must be bool, got " + pred.describe(), loc);
-        if (a.dtype() != b.dtype()) throw new DslException("where", "branches differ in dtype: " + a.describe() + " and " + b.describe(), loc);
-        long[] fin = broadcastDims("where", pred.dims(), broadcastShapes("where", a, b, loc), loc);
-        return emit("where", loc, List.of(pred, a, b), () -> h("where", loc).select(broadcastValue(pred, fin, "where", loc),
-                broadcastValue(a, fin, "where", loc), broadcastValue(b, fin, "where", loc), loc));
+        return emit("where", loc, List.of(pred, a, b), () -> {
+            long[] fin = rule("where", "chlo.broadcast_select", List.of(pred, a, b), loc).shape();
+            return h("where", loc).select(broadcastValue(pred, fin, "where", loc), broadcastValue(a, fin, "where", loc),
+                    broadcastValue(b, fin, "where", loc), loc);
+        });
     }
 
     public static Tensor where(Tensor pred, Tensor a, double b) { return where(pred, a, like(b, a)); }

@@ -38,18 +38,28 @@ public final class Pytree {
         @Override public int leafCount() { return children.stream().mapToInt(Def::leafCount).sum(); }
     }
 
-    public static Def flatten(Object tree, List<Object> leaves) {
+    public static Def flatten(Object tree, List<Object> leaves) { return flatten(tree, leaves, o -> false); }
+
+    /**
+     * As {@link #flatten}, with {@code isLeaf} naming further leaves (tested first, null included), as JAX's
+     * {@code is_leaf}: a tree of shardings keeps each {@code NamedSharding} record (and null) as one leaf.
+     */
+    public static Def flatten(Object tree, List<Object> leaves, java.util.function.Predicate<Object> isLeaf) {
+        if (isLeaf.test(tree)) {
+            leaves.add(tree);
+            return new Leaf();
+        }
         if (tree == null) throw new IllegalArgumentException("null is not a pytree leaf");
         if (tree instanceof List<?> l) {
             List<Def> cs = new ArrayList<>();
-            for (Object o : l) cs.add(flatten(o, leaves));
+            for (Object o : l) cs.add(flatten(o, leaves, isLeaf));
             return new ListDef(List.copyOf(cs));
         }
         if (tree instanceof Map<?, ?> m) {
             TreeMap<String, Object> sorted = new TreeMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) sorted.put(String.valueOf(e.getKey()), e.getValue());
             List<Def> cs = new ArrayList<>();
-            for (Object o : sorted.values()) cs.add(flatten(o, leaves));
+            for (Object o : sorted.values()) cs.add(flatten(o, leaves, isLeaf));
             return new MapDef(List.copyOf(sorted.keySet()), List.copyOf(cs));
         }
         if (tree instanceof Record r && !(tree instanceof Spec) && !(tree instanceof Shape)) {
@@ -57,7 +67,7 @@ public final class Pytree {
             for (RecordComponent c : r.getClass().getRecordComponents()) {
                 try {
                     c.getAccessor().setAccessible(true);
-                    cs.add(flatten(c.getAccessor().invoke(r), leaves));
+                    cs.add(flatten(c.getAccessor().invoke(r), leaves, isLeaf));
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName(), e);
                 }

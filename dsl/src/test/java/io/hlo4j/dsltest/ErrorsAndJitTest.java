@@ -37,7 +37,8 @@ class ErrorsAndJitTest {
         int[] at = new int[1];
         DslException e = traceError(a -> { at[0] = line(); return ((Tensor) a[0]).add((Tensor) a[1]); },
                 Spec.of(DType.F32, 2, 3), Spec.of(DType.F32, 3, 2));
-        assertThat(e.getMessage()).startsWith("add: shapes [2, 3] and [3, 2] cannot be broadcast together")
+        assertThat(e.getMessage()).startsWith("add: invalid operands (f32[2, 3], f32[3, 2]): 'chlo.broadcast_add' op shapes [2, 3] and [3, 2] "
+                        + "are not broadcast-compatible: dimension sizes 3 and 2 differ and neither is 1")
                 .endsWith("(at ErrorsAndJitTest.java:" + at[0] + ":0)");
         assertThat(e.location()).isEqualTo(new Location.FileLineCol("ErrorsAndJitTest.java", at[0], 0));
     }
@@ -47,7 +48,8 @@ class ErrorsAndJitTest {
         int[] at = new int[2];
         DslException d = traceError(a -> { at[0] = line(); return ((Tensor) a[0]).mul((Tensor) a[1]); },
                 Spec.of(DType.F32, 2), Spec.of(DType.F64, 2));
-        assertThat(d.getMessage()).contains("mul: dtypes differ: f32[2] and f64[2]", "ErrorsAndJitTest.java:" + at[0]);
+        assertThat(d.getMessage()).contains("mul: invalid operands (f32[2], f64[2]): 'chlo.broadcast_mul' op requires lhs and rhs to have the "
+                + "same element type, got tensor<2xf32> and tensor<2xf64>", "ErrorsAndJitTest.java:" + at[0]);
         DslException x = traceError(a -> { at[1] = line(); return ((Tensor) a[0]).sum(2); }, Spec.of(DType.F32, 2, 3));
         assertThat(x.getMessage()).contains("sum: axis 2 is out of range for f32[2, 3] (rank 2)", "ErrorsAndJitTest.java:" + at[1]);
     }

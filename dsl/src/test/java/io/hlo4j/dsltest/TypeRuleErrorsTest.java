@@ -156,6 +156,65 @@ class TypeRuleErrorsTest {
         assertThat(carry).contains("expect operands to be compatible with body block return types but got [tensor<2xf32>] vs [tensor<f32>] (while_c2)");
     }
 
+    @Test
+    void topKIsTopKsRule() {
+        int[] at = new int[1];
+        String m = refused("topK", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.topK(x(a), 4).get(0); }, Spec.of(DType.F32, 2, 3));
+        assertThat(m).contains("invalid operands (f32[2, 3])",
+                "'chlo.top_k' op operand's last dimension must be at least 4; operand tensor<2x3xf32>, k = 4");
+        String n = refused("topK", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.topK(x(a), -1).get(0); }, Spec.of(DType.F32, 3));
+        assertThat(n).contains("'chlo.top_k' op k must be non-negative, got -1; operand tensor<3xf32>, k = -1");
+        String s = refused("topK", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.topK(x(a), 1).get(0); }, Spec.of(DType.F32));
+        assertThat(s).contains("'chlo.top_k' op operand's rank must be at least 1; operand tensor<f32>, k = 1");
+    }
+
+    @Test
+    void raggedDotShapesAreRaggedDotsRule() {
+        int[] at = new int[1];
+        String k = refused("raggedDot", at, a -> { at[0] = line(); return Linalg.raggedDot(x(a), (Tensor) a[1], (Tensor) a[2], null); },
+                Spec.of(DType.F32, 3, 2), Spec.of(DType.F32, 2, 5, 1), Spec.of(DType.I32, 2));
+        assertThat(k).contains("invalid operands (f32[3, 2], f32[2, 5, 1], i32[2])", "'chlo.ragged_dot' op contracting dimension sizes must "
+                + "match for lhs/rhs: lhs dimension 1 has size 2, rhs dimension 1 has size 5; lhs tensor<3x2xf32>, rhs tensor<2x5x1xf32>, "
+                + "group_sizes tensor<2xi32>");
+        String g = refused("raggedDot", at, a -> { at[0] = line(); return Linalg.raggedDot(x(a), (Tensor) a[1], (Tensor) a[2], null); },
+                Spec.of(DType.F32, 3, 2), Spec.of(DType.F32, 2, 2, 1), Spec.of(DType.I32, 3));
+        assertThat(g).contains("'chlo.ragged_dot' op rhs group dimension is expected to have size=3, got 2");
+        String f = refused("raggedDot", at, a -> { at[0] = line(); return Linalg.raggedDot(x(a), (Tensor) a[1], (Tensor) a[2], null); },
+                Spec.of(DType.F32, 3, 2), Spec.of(DType.F32, 2, 2, 1), Spec.of(DType.F32, 2));
+        assertThat(f).contains("'chlo.ragged_dot' op group_sizes must be a tensor of integers, got tensor<2xf32>");
+        String r = refused("raggedDot", at, a -> { at[0] = line(); return Linalg.raggedDot(x(a), (Tensor) a[1], (Tensor) a[2], null); },
+                Spec.of(DType.F32, 3), Spec.of(DType.F32, 2, 2, 1), Spec.of(DType.I32, 2));
+        assertThat(r).contains("'chlo.ragged_dot' op lhs_contracting_dimensions entry 1 is out of range [0, 1)");
+    }
+
+    @Test
+    void scanCarryIsWhilesRule() {
+        int[] at = new int[1];
+        String m = refused("scan", at, a -> {
+            at[0] = line(); return Control.scan((c, xs) -> new Control.Step(List.of(c.get(0).sum()), List.of()), List.of(x(a)), List.of(x(a))).carry().get(0); },
+                Spec.of(DType.F32, 2));
+        assertThat(m).contains("'stablehlo.while' op expect operands to be compatible with body block return types but got "
+                + "[tensor<i32>, tensor<2xf32>] vs [tensor<i32>, tensor<f32>] (while_c2)");
+    }
+
+    @Test
+    void elementwiseBroadcastingIsChlosRule() {
+        int[] at = new int[1];
+        String w = refused("where", at, a -> { at[0] = line(); return Ops.where(x(a), x(a), x(a)); }, Spec.of(DType.F32, 2));
+        assertThat(w).contains("invalid operands (f32[2], f32[2], f32[2])", "'chlo.broadcast_select' op pred must be a tensor of i1, got tensor<2xf32>");
+        String b = refused("where", at, a -> { at[0] = line(); return Ops.where(Ops.gt(x(a), 0.0), x(a), (Tensor) a[1]); },
+                Spec.of(DType.F32, 2), Spec.of(DType.F32, 3));
+        assertThat(b).contains("'chlo.broadcast_select' op shapes [2] and [3] are not broadcast-compatible");
+        String c = refused("lt", at, a -> { at[0] = line(); return Ops.lt(x(a), (Tensor) a[1]); }, Spec.of(DType.F32, 2), Spec.of(DType.I32, 2));
+        assertThat(c).contains("'chlo.broadcast_compare' op requires lhs and rhs to have the same element type, got tensor<2xf32> and tensor<2xi32>");
+        String l = refused("logicalAnd", at, a -> { at[0] = line(); return Ops.logicalAnd(x(a), x(a)); }, Spec.of(DType.F32, 2));
+        assertThat(l).contains("'chlo.broadcast_and' op lhs must be a tensor of boolean or integer elements, got tensor<2xf32>");
+        // Valid broadcasting keeps numpy's result shape: [2, 1] with [3] gives [2, 3].
+        HostArray r = run1(a -> Ops.add(x(a), (Tensor) a[1]), f64(s(2, 1), 1, 2), f64(s(3), 10, 20, 30));
+        assertThat(r.shape()).containsExactly(2, 3);
+        assertClose(r, new double[]{11, 21, 31, 12, 22, 32}, 0);
+    }
+
     /** Valid calls take their result shapes from the same rules, and compute the right values. */
     @Test
     void validCallsTraceThroughTheRules() {

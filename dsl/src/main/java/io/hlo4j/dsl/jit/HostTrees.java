@@ -71,6 +71,7 @@ public final class HostTrees {
         return switch (o) {
             case null -> "null";
             case HostArray h -> "one array " + h.type();
+            case io.hlo4j.dsl.Tensor t -> t.describe();
             case List<?> l -> "a list of " + l.size();
             case Map<?, ?> m -> "a map with keys " + new java.util.TreeSet<>(m.keySet().stream().map(String::valueOf).toList());
             default -> "a " + o.getClass().getSimpleName();

@@ -59,15 +59,7 @@ public final class Jit {
         for (int i = 0; ok && i < n; i++) ok = args[i] instanceof Tensor;
         if (!ok) {
             List<String> got = new ArrayList<>();
-            for (Object a : args) {
-                got.add(switch (a) {
-                    case Tensor t -> t.describe();
-                    case null -> "null";
-                    case List<?> l -> "a list of " + l.size();
-                    case Map<?, ?> m -> "a map " + new java.util.TreeSet<>(m.keySet().stream().map(String::valueOf).toList());
-                    default -> a.getClass().getSimpleName();
-                });
-            }
+            for (Object a : args) got.add(HostTrees.describe(a));
             throw new DslException(who, "takes " + n + (n == 1 ? " tensor" : " tensors") + ", got " + args.length
                     + (args.length == 1 ? " argument " : " arguments ") + got + " (Jit.jit takes any pytree)", SourceLoc.here());
         }

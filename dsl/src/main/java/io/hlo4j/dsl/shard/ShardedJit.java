@@ -74,29 +74,24 @@ public final class ShardedJit {
     }
 
     /**
-     * The shardings of arguments (or results) given as pytrees shaped like them, flattened in the order {@code jit}
-     * flattens the values: trees in order, lists in order, maps by key, each {@link NamedSharding} or null one leaf.
-     * {@code flat(Map.of("w", ws, "b", bs), xs)} for arguments {@code (params map, x)} gives {@code [bs, ws, xs]}.
+     * The shardings of arguments (or results) given as pytrees shaped like them, flattened by {@link Pytree#flatten} as
+     * {@code jit} flattens the values: trees in order, lists in order, maps by key, records by component, each
+     * {@link NamedSharding} or null one leaf. {@code flat(Map.of("w", ws, "b", bs), xs)} for arguments {@code (params map, x)}
+     * gives {@code [bs, ws, xs]}.
      */
     public static List<NamedSharding> flat(Object... shardingTrees) {
+        Location loc = SourceLoc.here();
+        List<Object> leaves = new ArrayList<>();
+        for (Object t : shardingTrees) Pytree.flatten(t, leaves, o -> o == null || o instanceof NamedSharding);
         List<NamedSharding> out = new ArrayList<>();
-        for (Object t : shardingTrees) flatInto(t, out, SourceLoc.here());
-        return java.util.Collections.unmodifiableList(out);
-    }
-
-    private static void flatInto(Object tree, List<NamedSharding> out, Location loc) {
-        switch (tree) {
-            case null -> out.add(null);
-            case NamedSharding ns -> out.add(ns);
-            case List<?> l -> l.forEach(o -> flatInto(o, out, loc));
-            case Map<?, ?> m -> {
-                java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
-                m.forEach((k, v) -> sorted.put(String.valueOf(k), v));
-                sorted.values().forEach(o -> flatInto(o, out, loc));
+        for (Object leaf : leaves) {
+            if (leaf != null && !(leaf instanceof NamedSharding)) {
+                throw new DslException("ShardedJit.flat", "a sharding tree holds a " + leaf.getClass().getSimpleName()
+                        + " (" + leaf + "); its leaves must be NamedShardings or null", loc);
             }
-            default -> throw new DslException("ShardedJit.flat", "a sharding tree holds a " + tree.getClass().getSimpleName()
-                    + " (" + tree + "); its leaves must be NamedShardings or null", loc);
+            out.add((NamedSharding) leaf);
         }
+        return java.util.Collections.unmodifiableList(out);
     }
 
     /** The same sharded jit on {@code b}. */

@@ -54,7 +54,7 @@ class UserErrorsJourneyTest {
         assertThat(t).isInstanceOf(DslException.class)
                 .hasMessage("jit2: takes 2 tensors, got 1 argument [f32[2]] (Jit.jit takes any pytree) (at UserErrorsJourneyTest.java:" + line + ":0)");
         Throwable map = catchThrowable(() -> Jit.jit1(Tensor::exp).call(Map.of("x", x)));
-        assertThat(map).isInstanceOf(DslException.class).hasMessageStartingWith("jit1: takes 1 tensor, got 1 argument [a map [x]] (Jit.jit takes any pytree)");
+        assertThat(map).isInstanceOf(DslException.class).hasMessageStartingWith("jit1: takes 1 tensor, got 1 argument [a map with keys [x]] (Jit.jit takes any pytree)");
         Throwable list = catchThrowable(() -> add.call(List.of(x, x)));
         assertThat(list).isInstanceOf(DslException.class).hasMessageStartingWith("jit2: takes 2 tensors, got 1 argument [a list of 2] (Jit.jit takes any pytree)");
     }

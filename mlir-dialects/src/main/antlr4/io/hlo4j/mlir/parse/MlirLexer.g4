@@ -4,6 +4,8 @@
  *  - a dimension of a shaped type with its 'x' is one token (DIM: "4x", "?x"), so "tensor<2x3xf32>" lexes as
  *    DIM DIM BARE_ID. Inside a shape, "0x..." is a zero dimension, not a hex number (tensor<0xf32>).
  *  - a quoted string is one token whatever its length: dense<"0x..."> blobs make up most of the bytes.
+ *  - a control character other than tab, CR and LF outside comments and strings is a CONTROL_CHAR token, which
+ *    the parser refuses at its line and column (a NUL in a damaged file must not end a token silently).
  *  - every other character is an ERROR_CHAR token so the lexer never fails; the parser names it.
  */
 lexer grammar MlirLexer;
@@ -142,6 +144,8 @@ HASH_ID : '#' SUFFIX_ID ;
 BANG_ID : '!' SUFFIX_ID ;
 
 STRING : '"' { scanString(); } ;
+
+CONTROL_CHAR : [\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F] ;
 
 ERROR_CHAR : . ;
 

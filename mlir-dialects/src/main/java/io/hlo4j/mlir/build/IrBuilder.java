@@ -92,11 +92,16 @@ public class IrBuilder {
         if (properties != null) for (Map.Entry<String, ? extends Attribute> e : properties.entrySet()) b.property(e.getKey(), e.getValue());
         if (resultTypes != null) b.resultTypes(resultTypes);
         else b.resultTypes(infer(opName, operands, properties, regions, loc));
-        return append(b, loc).results();
+        // Inferred types from a rule that checks all the verifier does: the verifier would rerun that rule for nothing.
+        OpDef def = registry.lookup(opName);
+        boolean verified = resultTypes == null && def != null && def.inferenceVerifies();
+        return append(b, loc, !verified).results();
     }
 
     /** Verifies a fully described op and appends it; the general entry point the others use. */
-    public Operation append(Operation.Builder b, Location loc) {
+    public Operation append(Operation.Builder b, Location loc) { return append(b, loc, true); }
+
+    private Operation append(Operation.Builder b, Location loc, boolean verify) {
         checkOpen();
         String opName = b.name();
         OpDef def = registry.lookup(opName);
@@ -111,6 +116,13 @@ public class IrBuilder {
             }
         }
         Operation op = b.build();
+        if (verify) verify(def, op, opName, loc);
+        block.append(op);
+        defined.addAll(op.results());
+        return op;
+    }
+
+    private static void verify(OpDef def, Operation op, String opName, Location loc) {
         try {
             def.verifier().verify(op);
         } catch (VerificationException e) {
@@ -119,9 +131,6 @@ public class IrBuilder {
             if (e instanceof Hlo4jException) throw e;
             throw new Hlo4jException("'" + opName + "' op failed to verify: " + e, loc, e);
         }
-        block.append(op);
-        defined.addAll(op.results());
-        return op;
     }
 
     private static String stripPrefix(String message, String opName) {

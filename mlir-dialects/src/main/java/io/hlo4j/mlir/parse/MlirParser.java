@@ -20,21 +20,20 @@ import java.util.List;
  * the pieces of operations; {@link OpParser} drives operations, regions and blocks over the same token stream
  * and is the {@link io.hlo4j.mlir.asm.AsmParser} through which each op's pretty syntax parses. Bracket nesting
  * is capped ({@value OpParser#MAX_NESTING} levels) before anything recurses, and a dense literal's memory is
- * tied to the text that spells it.
+ * tied to the text that spells it. A control character outside comments and strings is the lexer's CONTROL_CHAR,
+ * refused at its line and column (with the character's code) before anything is parsed.
  */
 public final class MlirParser {
     private MlirParser() {}
 
     /** Parses one module (a file without split markers); top-level ops without a module get an implicit one. */
     public static Module parseModule(String text, String fileName) {
-        refuseControlCharacters(text, fileName, 1);
         return new OpParser(withoutBom(text), fileName, 1).parseModule();
     }
 
     /** Parses every chunk of a split-input file, in order. Without markers, one module. */
     public static List<Module> parseSplit(String text, String fileName) {
         List<Module> out = new ArrayList<>();
-        refuseControlCharacters(text, fileName, 1);
         for (SourceSplitter.Chunk c : SourceSplitter.split(withoutBom(text))) {
             out.add(new OpParser(c.text(), fileName, c.firstLine()).parseModule());
         }
@@ -49,42 +48,6 @@ public final class MlirParser {
     /** One attribute in MLIR syntax ({@code dense<1.0> : tensor<2xf32>}); the whole text must be the attribute. */
     public static Attribute parseAttribute(String text) {
         return new OpParser(withoutBom(text), "<attribute>", 1).parseWhole(AsmParser::parseAttribute, "attribute");
-    }
-
-    /**
-     * MLIR text holds no control characters but tab, newline and carriage return outside comments and string
-     * literals (MLIR's lexer takes them inside both). Any other (a NUL in a file cut short by a crash, binary data that
-     * happens to be valid UTF-8) would otherwise end a token silently and be reported as whatever the shortened token
-     * then looked like; refused here at its own line and column instead.
-     */
-    private static void refuseControlCharacters(String text, String fileName, int firstLine) {
-        int line = firstLine, col = 1;
-        boolean comment = false, string = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\n') {
-                line++;
-                col = 1;
-                comment = string = false;   // neither spans lines (an unclosed string is the lexer's error)
-                continue;
-            }
-            if (string) {
-                if (c == '\\' && i + 1 < text.length() && text.charAt(i + 1) != '\n') {
-                    i++;
-                    col++;
-                } else if (c == '"') {
-                    string = false;
-                }
-            } else if (!comment) {
-                if (c == '"') string = true;
-                else if (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '/') comment = true;
-                else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) {
-                    throw new io.hlo4j.mlir.ir.ParseException(String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) c),
-                            fileName, line, col);
-                }
-            }
-            col++;
-        }
     }
 
     /** A leading byte-order mark is not part of the text (editors on some systems write one). */

@@ -117,7 +117,10 @@ final class OpParser implements AsmParser {
         return v;
     }
 
-    /** Checks nesting depth and unsupported sections, and records alias definitions at the top level. */
+    /**
+     * Checks nesting depth, control characters (the lexer's CONTROL_CHAR: outside comments and strings, where MLIR's
+     * lexer takes them) and unsupported sections, and records alias definitions at the top level.
+     */
     private void prescan() {
         tokens.fill();
         int depth = 0;
@@ -131,6 +134,8 @@ final class OpParser implements AsmParser {
                     }
                 }
                 case MlirLexer.RPAREN, MlirLexer.RBRACKET, MlirLexer.RBRACE, MlirLexer.RANGLE -> depth = Math.max(0, depth - 1);
+                case MlirLexer.CONTROL_CHAR -> throw cursor.errorAtPlain(t,
+                        String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) t.getText().charAt(0)));
                 case MlirLexer.FILE_METADATA_BEGIN -> throw cursor.errorAtPlain(t,
                         "dialect resources ({-# dialect_resources ... #-}) are not supported: dense_resource is not supported, write constants as dense<...>");
                 case MlirLexer.KW_DENSE_RESOURCE -> throw cursor.errorAtPlain(t,

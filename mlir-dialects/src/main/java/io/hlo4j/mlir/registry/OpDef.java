@@ -20,6 +20,7 @@ public final class OpDef {
     private final OpSyntax syntax;
     private final OpVerifier verifier;
     private final TypeInference typeInference;
+    private final boolean inferenceVerifies;
     private final Set<OpTrait> traits;
     private final ResultNamer resultNamer;
     private final BlockArgumentNamer blockArgumentNamer;
@@ -49,6 +50,8 @@ public final class OpDef {
         this.syntax = Objects.requireNonNull(b.syntax, () -> name + ": syntax (or OpSyntax.GENERIC) is required");
         this.verifier = Objects.requireNonNull(b.verifier, () -> name + ": a verifier is required");
         this.typeInference = b.typeInference;
+        this.inferenceVerifies = b.inferenceVerifies;
+        if (inferenceVerifies && typeInference == null) throw new IllegalStateException(name + ": inferenceVerifies needs a type inference");
         this.traits = Set.copyOf(b.traits);
         this.resultNamer = b.resultNamer;
         this.blockArgumentNamer = b.blockArgumentNamer;
@@ -63,6 +66,11 @@ public final class OpDef {
     public OpVerifier verifier() { return verifier; }
     /** May be null when results cannot be inferred from operands alone (e.g. reshape). */
     public TypeInference typeInference() { return typeInference; }
+    /**
+     * True when the type inference checks every constraint the verifier does, so an op whose result types are that
+     * inference's is valid as built: a builder that inferred them skips the verifier's second run of the same rule.
+     */
+    public boolean inferenceVerifies() { return inferenceVerifies; }
     public Set<OpTrait> traits() { return traits; }
     public boolean has(OpTrait t) { return traits.contains(t); }
     public ResultNamer resultNamer() { return resultNamer; }
@@ -91,6 +99,7 @@ public final class OpDef {
         private OpSyntax syntax;
         private OpVerifier verifier;
         private TypeInference typeInference;
+        private boolean inferenceVerifies;
         private Set<OpTrait> traits = Set.of();
         private ResultNamer resultNamer;
         private BlockArgumentNamer blockArgumentNamer;
@@ -102,6 +111,8 @@ public final class OpDef {
         public Builder syntax(OpSyntax s) { syntax = s; return this; }
         public Builder verifier(OpVerifier v) { verifier = v; return this; }
         public Builder inference(TypeInference t) { typeInference = t; return this; }
+        /** Declares that {@code t} checks all the verifier checks (see {@link OpDef#inferenceVerifies}). */
+        public Builder inferenceThatVerifies(TypeInference t) { typeInference = t; inferenceVerifies = true; return this; }
         public Builder traits(OpTrait... ts) { traits = Set.of(ts); return this; }
         public Builder resultNamer(ResultNamer n) { resultNamer = n; return this; }
         public Builder blockArgumentNamer(BlockArgumentNamer n) { blockArgumentNamer = n; return this; }

@@ -48,6 +48,13 @@ class ParseErrorTest {
                 .isEqualTo("t.mlir:2:15: control character \\x01 in the text (a binary or damaged file?)");
         // tab and CR are whitespace
         assertThat(MlirParser.parseModule(F.replace(" ", "\t") + "  return %a : tensor<f32>\r\n}\r\n", "t.mlir")).isNotNull();
+        // the lexer's rule, so every entry point refuses them: a later chunk of a split file (at its own line), a type,
+        // DEL, and a form feed; a leading byte-order mark does not shift the column
+        String chunk = F + "  return %a : tensor<f32>\n}\n// -----\n" + F + "  return %a\u0008 : tensor<f32>\n}";
+        assertThat(error(chunk)).isEqualTo("t.mlir:6:12: control character \\x08 in the text (a binary or damaged file?)");
+        assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(io.hlo4j.mlir.ir.ParseException.class,
+                () -> MlirParser.parseType("tensor<2x\u007Ff32>")).format()).isEqualTo("<type>:1:10: control character \\x7F in the text (a binary or damaged file?)");
+        assertThat(error("\uFEFF\"t.op\"() {s = \u000C} : () -> ()")).isEqualTo("t.mlir:1:15: control character \\x0C in the text (a binary or damaged file?)");
     }
 
     @Test

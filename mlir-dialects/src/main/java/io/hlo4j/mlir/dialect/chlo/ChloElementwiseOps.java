@@ -90,6 +90,12 @@ final class ChloElementwiseOps {
 
         r.register(OpDef.builder("chlo.broadcast_select").summary("select with numpy-style broadcasting")
                 .syntax(new BroadcastSelectSyntax()).verifier(ChloElementwiseOps::verifyBroadcastSelect)
+                .inference((ts, props, regions) -> {
+                    String name = "chlo.broadcast_select";
+                    if (ts.size() != 3) throw ChloShapes.error(name, null, "expects 3 operands, got " + ts.size());
+                    return List.of(broadcastSelectType(null, ChloShapes.tensor(name, ts, 0, "pred"), ChloShapes.tensor(name, ts, 1, "on_true"),
+                            ChloShapes.tensor(name, ts, 2, "on_false")));
+                })
                 .traits(OpTrait.ELEMENTWISE).build());
         r.register(OpDef.builder("chlo.constant").summary("a constant tensor").inherent("value")
                 .syntax(new DenseConstantSyntax()).verifier(ChloElementwiseOps::verifyConstant)
@@ -207,9 +213,37 @@ final class ChloElementwiseOps {
     private static void broadcast(OpRegistry r, String mnemonic, Elements operands, Result result) {
         Set<String> inherent = result == Result.PRED
                 ? Set.of("broadcast_dimensions", "comparison_direction", "compare_type") : Set.of("broadcast_dimensions");
-        r.register(OpDef.builder("chlo.broadcast_" + mnemonic).summary(mnemonic + " with numpy-style broadcasting")
+        String name = "chlo.broadcast_" + mnemonic;
+        r.register(OpDef.builder(name).summary(mnemonic + " with numpy-style broadcasting")
                 .inherent(inherent.toArray(String[]::new)).syntax(new BroadcastBinarySyntax(inherent))
-                .verifier(op -> verifyBroadcastBinary(op, operands, result)).traits(OpTrait.ELEMENTWISE).build());
+                .verifier(op -> verifyBroadcastBinary(op, operands, result))
+                .inference((ts, props, regions) -> {
+                    if (ts.size() != 2) throw ChloShapes.error(name, null, "expects 2 operands, got " + ts.size());
+                    DenseArrayAttr dims = props.get("broadcast_dimensions") instanceof DenseArrayAttr d ? d : null;
+                    return List.of(broadcastBinaryType(name, null, ChloShapes.tensor(name, ts, 0, "lhs"), ChloShapes.tensor(name, ts, 1, "rhs"),
+                            dims == null ? null : dims.longs(), operands, result));
+                })
+                .traits(OpTrait.ELEMENTWISE).build());
+    }
+
+    /**
+     * The broadcast_* type rule, shared by inference ({@code op} null) and the verifier: the operands' element family,
+     * one element type for both, the numpy (or broadcast_dimensions) broadcast shape and the result element type.
+     */
+    static TensorType broadcastBinaryType(String name, Operation op, TensorType a, TensorType b, long[] dims, Elements operands, Result result) {
+        if (!operands.test.test(a.elementType())) {
+            throw ChloShapes.error(name, op, "lhs must be a tensor of " + operands.text + " elements, got " + a);
+        }
+        if (!a.elementType().equals(b.elementType())) {
+            throw ChloShapes.error(name, op, "requires lhs and rhs to have the same element type, got " + a + " and " + b);
+        }
+        long[] shape = ChloShapes.broadcast(name, op, a.shape(), b.shape(), dims);
+        ElementType et = switch (result) {
+            case SAME -> a.elementType();
+            case PRED -> IntegerType.I1;
+            case COMPLEX -> a.elementType() instanceof FloatType f ? new ComplexType(f) : null;
+        };
+        return TensorType.of(et, shape);
     }
 
     private static void verifyBroadcastBinary(Operation op, Elements operands, Result result) {
@@ -219,20 +253,13 @@ final class ChloElementwiseOps {
         TensorType a = tensor(op, op.operand(0), "lhs");
         TensorType b = tensor(op, op.operand(1), "rhs");
         TensorType out = tensor(op, op.result(0).type(), "result");
-        operands.require(op, a, "lhs");
-        if (!a.elementType().equals(b.elementType())) {
-            throw fail(op, "requires lhs and rhs to have the same element type, got " + a + " and " + b);
-        }
         DenseArrayAttr dims = optional(op, "broadcast_dimensions", DenseArrayAttr.class, "an array<i64: ...>");
-        long[] shape = ChloShapes.broadcast(op, a.shape(), b.shape(), dims == null ? null : dims.longs());
+        TensorType want = broadcastBinaryType(op.name(), op, a, b, dims == null ? null : dims.longs(), operands, result);
+        long[] shape = want.shape();
         if (!ChloShapes.compatibleShapes(shape, out.shape())) {
             throw fail(op, "inferred broadcast shape " + ChloShapes.shapeText(shape) + " is incompatible with result type " + out);
         }
-        ElementType expected = switch (result) {
-            case SAME -> a.elementType();
-            case PRED -> IntegerType.I1;
-            case COMPLEX -> a.elementType() instanceof FloatType f ? new ComplexType(f) : null;
-        };
+        ElementType expected = want.elementType();
         if (!out.elementType().equals(expected)) {
             throw fail(op, "result element type must be " + expected + ", got " + out);
         }
@@ -281,14 +308,24 @@ final class ChloElementwiseOps {
         TensorType t = tensor(op, op.operand(1), "on_true");
         TensorType f = tensor(op, op.operand(2), "on_false");
         TensorType out = tensor(op, op.result(0).type(), "result");
-        if (!pred.elementType().equals(IntegerType.I1)) throw fail(op, "pred must be a tensor of i1, got " + pred);
-        if (!t.elementType().equals(f.elementType()) || !t.elementType().equals(out.elementType())) {
+        if (!t.elementType().equals(out.elementType())) {
             throw fail(op, "on_true, on_false and result must have the same element type, got " + t + ", " + f + " and " + out);
         }
-        long[] shape = ChloShapes.broadcast(op, ChloShapes.broadcast(op, pred.shape(), t.shape(), null), f.shape(), null);
+        long[] shape = broadcastSelectType(op, pred, t, f).shape();
         if (!ChloShapes.compatibleShapes(shape, out.shape())) {
             throw fail(op, "inferred broadcast shape " + ChloShapes.shapeText(shape) + " is incompatible with result type " + out);
         }
+    }
+
+    /** broadcast_select's type rule ({@code op} null while inferring): an i1 pred, one branch element type, all three broadcast. */
+    static TensorType broadcastSelectType(Operation op, TensorType pred, TensorType t, TensorType f) {
+        String name = "chlo.broadcast_select";
+        if (!pred.elementType().equals(IntegerType.I1)) throw ChloShapes.error(name, op, "pred must be a tensor of i1, got " + pred);
+        if (!t.elementType().equals(f.elementType())) {
+            throw ChloShapes.error(name, op, "on_true and on_false must have the same element type, got " + t + " and " + f);
+        }
+        long[] shape = ChloShapes.broadcast(name, op, ChloShapes.broadcast(name, op, pred.shape(), t.shape(), null), f.shape(), null);
+        return TensorType.of(t.elementType(), shape);
     }
 
     /** {@code %p, %t, %f attr-dict : (P, T, F) -> R}. */

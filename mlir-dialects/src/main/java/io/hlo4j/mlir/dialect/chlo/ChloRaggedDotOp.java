@@ -3,6 +3,7 @@ package io.hlo4j.mlir.dialect.chlo;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.registry.OpDef;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
@@ -47,9 +48,13 @@ public final class ChloRaggedDotOp {
                 .inherent("ragged_dot_dimension_numbers", "precision_config").syntax(OpSyntax.GENERIC)
                 .verifier(ChloRaggedDotOp::verify)
                 .inference((operands, props, regions) -> {
-                    RaggedDotDimensionNumbers dn = (RaggedDotDimensionNumbers) props.get("ragged_dot_dimension_numbers");
-                    TensorType lhs = (TensorType) operands.get(0), rhs = (TensorType) operands.get(1);
-                    long[] shape = inferShape(null, lhs, rhs, (TensorType) operands.get(2), dn);
+                    if (operands.size() != 3) throw error(null, "expects 3 operands, got " + operands.size());
+                    if (!(props.get("ragged_dot_dimension_numbers") instanceof RaggedDotDimensionNumbers dn)) {
+                        throw error(null, "requires attribute 'ragged_dot_dimension_numbers' (a #chlo.ragged_dot<...>), got "
+                                + props.get("ragged_dot_dimension_numbers"));
+                    }
+                    TensorType lhs = ChloShapes.tensor(NAME, operands, 0, "lhs"), rhs = ChloShapes.tensor(NAME, operands, 1, "rhs");
+                    long[] shape = inferShape(null, lhs, rhs, ChloShapes.tensor(NAME, operands, 2, "group_sizes"), dn);
                     return List.of(TensorType.of(lhs.elementType(), shape));
                 }).build());
     }
@@ -72,7 +77,6 @@ public final class ChloRaggedDotOp {
         TensorType lhs = tensor(op, op.operand(0), "lhs");
         TensorType rhs = tensor(op, op.operand(1), "rhs");
         TensorType groups = tensor(op, op.operand(2), "group_sizes");
-        if (!isInteger(groups.elementType())) throw fail(op, "group_sizes must be a tensor of integers, got " + groups);
         RaggedDotDimensionNumbers dn = dimensionNumbers(op);
         ArrayAttr precision = optional(op, "precision_config", ArrayAttr.class, "an array of #chlo<precision ...>");
         if (precision != null) {
@@ -94,6 +98,18 @@ public final class ChloRaggedDotOp {
 
     /** Checks the dot_general and ragged constraints and returns the result shape. {@code op} may be null (inference). */
     static long[] inferShape(Operation op, TensorType lhs, TensorType rhs, TensorType groups, RaggedDotDimensionNumbers dn) {
+        try {
+            return checkedShape(op, lhs, rhs, groups, dn);
+        } catch (VerificationException e) {
+            if (op != null) throw e;
+            // While inferring, name the values the rule was applied to (a built op's message names the op instead).
+            throw error(null, e.getMessage().substring(("'" + NAME + "' op ").length()) + "; lhs " + lhs + ", rhs " + rhs
+                    + ", group_sizes " + groups + ", " + dn);
+        }
+    }
+
+    private static long[] checkedShape(Operation op, TensorType lhs, TensorType rhs, TensorType groups, RaggedDotDimensionNumbers dn) {
+        if (!isInteger(groups.elementType())) throw error(op, "group_sizes must be a tensor of integers, got " + groups);
         List<Long> lb = dn.lhsBatchingDimensions(), rb = dn.rhsBatchingDimensions();
         List<Long> lc = dn.lhsContractingDimensions(), rc = dn.rhsContractingDimensions();
         checkDotGeneral(op, lhs, rhs, lb, rb, lc, rc);
@@ -200,7 +216,5 @@ public final class ChloRaggedDotOp {
         if (d < 0 || d >= rank) throw error(op, what + " entry " + d + " is out of range [0, " + rank + ")");
     }
 
-    private static RuntimeException error(Operation op, String msg) {
-        return op == null ? new IllegalArgumentException(NAME + ": " + msg) : fail(op, msg);
-    }
+    private static VerificationException error(Operation op, String msg) { return ChloShapes.error(NAME, op, msg); }
 }

@@ -1,7 +1,12 @@
 package io.hlo4j.mlir.dialect.chlo;
 
+import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.types.Type;
+
+import java.util.List;
 
 import java.util.Arrays;
 
@@ -10,6 +15,21 @@ import static io.hlo4j.mlir.dialect.check.OpSupport.fail;
 /** Shape rules chlo ops share: HLO type compatibility (a dynamic dimension matches any size) and broadcasting. */
 final class ChloShapes {
     private ChloShapes() {}
+
+    /**
+     * A refusal of op {@code name}: of the built {@code op} (carrying its location) when verifying, or of an op being
+     * inferred ({@code op} null, no location yet: the builder adds the caller's). Either way {@code 'chlo.x' op text}.
+     */
+    static VerificationException error(String name, Operation op, String message) {
+        return op != null ? fail(op, message) : new VerificationException(name, message, Location.UNKNOWN);
+    }
+
+    /** Operand {@code i} of an op being inferred as a ranked tensor, or a refusal naming its role. */
+    static TensorType tensor(String name, List<Type> operands, int i, String role) {
+        if (i >= operands.size()) throw error(name, null, "expects an operand '" + role + "' (#" + i + "), got " + operands.size() + " operand(s)");
+        if (operands.get(i) instanceof TensorType t) return t;
+        throw error(name, null, role + " must be a ranked tensor, got " + operands.get(i));
+    }
 
     /** Same element type and rank, and every pair of static dimensions equal. */
     static boolean compatible(TensorType a, TensorType b) {
@@ -29,7 +49,7 @@ final class ChloShapes {
      * right-aligned (numpy); with them, the lower-rank operand's dimension i maps to result dimension
      * {@code broadcastDimensions[i]}. Dimensions must be equal, or one of them 1 or dynamic.
      */
-    static long[] broadcast(Operation op, long[] lhs, long[] rhs, long[] broadcastDimensions) {
+    static long[] broadcast(String name, Operation op, long[] lhs, long[] rhs, long[] broadcastDimensions) {
         long[] big = lhs.length >= rhs.length ? lhs : rhs;
         long[] small = lhs.length >= rhs.length ? rhs : lhs;
         long[] map = new long[small.length];
@@ -37,7 +57,7 @@ final class ChloShapes {
             for (int i = 0; i < small.length; i++) map[i] = big.length - small.length + i;
         } else {
             if (lhs.length != rhs.length && broadcastDimensions.length != small.length) {
-                throw fail(op, "broadcast_dimensions has " + broadcastDimensions.length + " entries but the lower-rank operand has rank "
+                throw error(name, op, "broadcast_dimensions has " + broadcastDimensions.length + " entries but the lower-rank operand has rank "
                         + small.length);
             }
             if (lhs.length == rhs.length) {
@@ -50,7 +70,7 @@ final class ChloShapes {
         for (int i = 0; i < small.length; i++) {
             long target = map[i];
             if (target < 0 || target >= big.length) {
-                throw fail(op, "broadcast dimension " + target + " is out of range for result rank " + big.length);
+                throw error(name, op, "broadcast dimension " + target + " is out of range for result rank " + big.length);
             }
             int t = (int) target;
             long s = small[i], g = big[t];
@@ -58,7 +78,7 @@ final class ChloShapes {
             if (g == 1) { result[t] = s; continue; }
             // A dynamic size broadcasts against anything; the static size (DYNAMIC is -1) wins.
             if (s == TensorType.DYNAMIC || g == TensorType.DYNAMIC) { result[t] = Math.max(s, g); continue; }
-            throw fail(op, "shapes " + Arrays.toString(lhs) + " and " + Arrays.toString(rhs)
+            throw error(name, op, "shapes " + Arrays.toString(lhs) + " and " + Arrays.toString(rhs)
                     + " are not broadcast-compatible: dimension sizes " + s + " and " + g + " differ and neither is 1");
         }
         return result;

@@ -40,7 +40,14 @@ public final class ChloTopKOp {
     static void register(OpRegistry r) {
         r.register(OpDef.builder(NAME).summary("the k largest elements of the last dimension and their indices")
                 .inherent("k", "is_stable").syntax(new Syntax()).verifier(ChloTopKOp::verify)
-                .inference((operands, props, regions) -> infer(null, (TensorType) operands.get(0), ((IntegerAttr) props.get("k")).value()))
+                .inference((operands, props, regions) -> {
+                    if (operands.size() != 1) throw ChloShapes.error(NAME, null, "expects 1 operand, got " + operands.size());
+                    if (!(props.get("k") instanceof IntegerAttr k)) {
+                        throw ChloShapes.error(NAME, null, props.get("k") == null ? "requires attribute 'k' (an i64 integer)"
+                                : "attribute 'k' must be an i64 integer, got " + props.get("k"));
+                    }
+                    return infer(null, ChloShapes.tensor(NAME, operands, 0, "operand"), k.value());
+                })
                 .resultNamer(op -> new String[] {"values", "indices"}).build());
     }
 
@@ -52,21 +59,20 @@ public final class ChloTopKOp {
         return !(op.attr("is_stable") instanceof BoolAttr b) || b.value();
     }
 
+    /** The result types, after the op's checks on k and the operand ({@code op} null while inferring). */
     static List<Type> infer(Operation op, TensorType operand, long k) {
-        if (operand.rank() < 1) throw error(op, "operand's rank must be at least 1");
+        if (operand.rank() < 1) throw ChloShapes.error(NAME, op, "operand's rank must be at least 1" + values(operand, k));
         int last = operand.rank() - 1;
-        if (k < 0) throw error(op, "k must be non-negative, got " + k);
+        if (k < 0) throw ChloShapes.error(NAME, op, "k must be non-negative, got " + k + values(operand, k));
         if (!operand.isDynamicDim(last) && operand.dim(last) < k) {
-            throw error(op, "operand's last dimension must be at least " + k);
+            throw ChloShapes.error(NAME, op, "operand's last dimension must be at least " + k + values(operand, k));
         }
         long[] shape = operand.shape();
         shape[last] = k;
         return List.of(TensorType.of(operand.elementType(), shape), TensorType.of(IntegerType.I32, shape));
     }
 
-    private static RuntimeException error(Operation op, String msg) {
-        return op == null ? new IllegalArgumentException("chlo.top_k: " + msg) : fail(op, msg);
-    }
+    private static String values(TensorType operand, long k) { return "; operand " + operand + ", k = " + k; }
 
     private static void verify(Operation op) {
         expectOperands(op, 1);

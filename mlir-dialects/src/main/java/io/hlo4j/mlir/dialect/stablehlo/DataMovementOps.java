@@ -19,6 +19,7 @@ import io.hlo4j.mlir.types.Type;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Shape and data movement ops: broadcast_in_dim, reshape, transpose, slice, pad, concatenate, reverse, the
@@ -34,7 +35,7 @@ final class DataMovementOps {
         def(r, "dynamic_broadcast_in_dim", "broadcast_in_dim to a runtime shape",
                 Set.of("broadcast_dimensions", "known_expanding_dimensions", "known_nonexpanding_dimensions"),
                 dimsSyntax(1, "dims", "broadcast_dimensions", false), DataMovementOps::verifyDynamicBroadcastInDim, null);
-        def(r, "transpose", "permutes dimensions", Set.of("permutation"),
+        defRule(r, "transpose", "permutes dimensions", Set.of("permutation"),
                 dimsSyntax(0, "dims", "permutation", false), DataMovementOps::verifyTranspose, DataMovementOps::inferTranspose);
         def(r, "reverse", "reverses the order of elements along dimensions", Set.of("dimensions"),
                 dimsSyntax(0, "dims", "dimensions", true), DataMovementOps::verifyReverse, ElementwiseOps.SAME_AS_FIRST);
@@ -47,11 +48,11 @@ final class DataMovementOps {
                     Verify.arity(op, 2, 1);
                     TensorType in = Verify.operandTensor(op, 0), shape = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
                     Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "dynamic_reshape_c1",
-                            "operand and result must have the same element type, got " + Verify.describe(op));
+                            () -> "operand and result must have the same element type, got " + Verify.describe(op));
                     checkShapeOperand(op, "dynamic_reshape_c2", "output_shape", shape, out.rank());
                     if (in.hasStaticShape() && out.hasStaticShape()) {
                         Verify.check(in.numElements() == out.numElements(), op, "dynamic_reshape_c3",
-                                "operand and result must have the same number of elements, got " + Verify.describe(op));
+                                () -> "operand and result must have the same number of elements, got " + Verify.describe(op));
                     }
                 }, null);
         def(r, "real_dynamic_slice", "slice with runtime start, limit and stride tensors", Set.of(),
@@ -59,27 +60,27 @@ final class DataMovementOps {
                     Verify.arity(op, 4, 1);
                     TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
                     Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "real_dynamic_slice_c1",
-                            "operand and result must have the same element type, got " + Verify.describe(op));
+                            () -> "operand and result must have the same element type, got " + Verify.describe(op));
                     for (int i = 1; i < 4; i++) checkShapeOperand(op, "real_dynamic_slice_c2", "operand #" + i, Verify.operandTensor(op, i), in.rank());
                 }, null);
         def(r, "dynamic_pad", "pad with runtime padding amounts", Set.of(),
                 ElementwiseOps.functionalSyntax(Set.of()), op -> {
                     Verify.arity(op, 5, 1);
                     TensorType in = Verify.operandTensor(op, 0), pv = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
-                    Verify.check(pv.rank() == 0, op, "dynamic_pad_c1", "padding_value must be a scalar, got " + pv);
+                    Verify.check(pv.rank() == 0, op, "dynamic_pad_c1", () -> "padding_value must be a scalar, got " + pv);
                     Verify.check(Verify.sameElement(in.elementType(), out.elementType()) && Verify.sameElement(pv.elementType(), in.elementType()),
-                            op, "dynamic_pad_c1", "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
+                            op, "dynamic_pad_c1", () -> "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
                     for (int i = 2; i < 5; i++) checkShapeOperand(op, "dynamic_pad_c2", "operand #" + i, Verify.operandTensor(op, i), in.rank());
                 }, null);
-        def(r, "dynamic_update_slice", "overwrites a slice at runtime indices", Set.of(),
-                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyDynamicUpdateSlice, ElementwiseOps.SAME_AS_FIRST);
-        def(r, "slice", "extracts a static strided slice", Set.of("start_indices", "limit_indices", "strides"),
+        defRule(r, "dynamic_update_slice", "overwrites a slice at runtime indices", Set.of(),
+                ElementwiseOps.functionalSyntax(Set.of()), DataMovementOps::verifyDynamicUpdateSlice, DataMovementOps::inferDynamicUpdateSlice);
+        defRule(r, "slice", "extracts a static strided slice", Set.of("start_indices", "limit_indices", "strides"),
                 SLICE, DataMovementOps::verifySlice, DataMovementOps::inferSlice);
-        def(r, "pad", "pads edges and between elements", Set.of("edge_padding_low", "edge_padding_high", "interior_padding"),
+        defRule(r, "pad", "pads edges and between elements", Set.of("edge_padding_low", "edge_padding_high", "interior_padding"),
                 PAD, DataMovementOps::verifyPad, DataMovementOps::inferPad);
-        def(r, "concatenate", "joins tensors along a dimension", Set.of("dimension"),
+        defRule(r, "concatenate", "joins tensors along a dimension", Set.of("dimension"),
                 CONCATENATE, DataMovementOps::verifyConcatenate, DataMovementOps::inferConcatenate);
-        def(r, "dynamic_slice", "extracts a slice at runtime start indices", Set.of("slice_sizes"),
+        defRule(r, "dynamic_slice", "extracts a slice at runtime start indices", Set.of("slice_sizes"),
                 DYNAMIC_SLICE, DataMovementOps::verifyDynamicSlice, DataMovementOps::inferDynamicSlice);
         def(r, "dynamic_iota", "iota with a runtime shape", Set.of("iota_dimension"),
                 dimAttrSyntax("iota_dimension"), op -> {
@@ -88,7 +89,7 @@ final class DataMovementOps {
                     checkShapeOperand(op, "dynamic_iota_c1", "output_shape", Verify.operandTensor(op, 0), out.rank());
                     long d = Verify.integer(op, "iota_dimension");
                     Verify.check(d >= 0 && d < out.rank(), op, "dynamic_iota_c1",
-                            "iota_dimension " + d + " is out of range [0, " + out.rank() + ") of " + out);
+                            () -> "iota_dimension " + d + " is out of range [0, " + out.rank() + ") of " + out);
                 }, null);
         def(r, "get_dimension_size", "the size of one dimension as a tensor<i32>", Set.of("dimension"),
                 dimAttrSyntax("dimension"), op -> {
@@ -96,9 +97,9 @@ final class DataMovementOps {
                     TensorType in = Verify.operandTensor(op, 0);
                     long d = Verify.integer(op, "dimension");
                     Verify.check(d >= 0 && d < in.rank(), op, "get_dimension_size_c1",
-                            "dimension " + d + " is out of range [0, " + in.rank() + ") of " + in);
+                            () -> "dimension " + d + " is out of range [0, " + in.rank() + ") of " + in);
                     Verify.check(Verify.resultTensor(op, 0).equals(TensorType.scalar(IntegerType.I32)), op, "get_dimension_size_c2",
-                            "result must be tensor<i32>, got " + op.result().type());
+                            () -> "result must be tensor<i32>, got " + op.result().type());
                 }, (ts, props, regions) -> List.of(TensorType.scalar(IntegerType.I32)));
         def(r, "gather", "gathers slices at runtime indices", Set.of("dimension_numbers", "slice_sizes", "indices_are_sorted"),
                 OpSyntax.GENERIC, GatherVerifier::verifyGather, GatherVerifier::inferGather);
@@ -108,16 +109,16 @@ final class DataMovementOps {
             Verify.results(op, 1);
             Type t = op.result().type();
             Verify.check(t instanceof TupleType tt && tt.types().equals(op.operandTypes()), op, "tuple_c1",
-                    "result must be tuple of the operand types, got " + Verify.describe(op));
+                    () -> "result must be tuple of the operand types, got " + Verify.describe(op));
         }, (ts, props, regions) -> List.of(new TupleType(ts)));
         def(r, "get_tuple_element", "extracts one element of a tuple", Set.of("index"), GET_TUPLE_ELEMENT, op -> {
             Verify.arity(op, 1, 1);
             if (!(op.operand(0).type() instanceof TupleType tt)) throw Verify.fail(op, "get_tuple_element_i1", "operand must be a tuple, got " + op.operand(0).type());
             long i = Verify.integer(op, "index");
             Verify.check(i >= 0 && i < tt.types().size(), op, "get_tuple_element_c1",
-                    "index " + i + " is out of range [0, " + tt.types().size() + ") of " + tt);
+                    () -> "index " + i + " is out of range [0, " + tt.types().size() + ") of " + tt);
             Verify.check(tt.types().get((int) i).equals(op.result().type()), op, "get_tuple_element_c2",
-                    "result must be element " + i + " of " + tt + ", got " + op.result().type());
+                    () -> "result must be element " + i + " of " + tt + ", got " + op.result().type());
         }, (ts, props, regions) -> List.of(((TupleType) ts.get(0)).types().get((int) ((IntegerAttr) props.get("index")).value())));
 
         DotConvOps.register(r);
@@ -130,11 +131,21 @@ final class DataMovementOps {
                 .syntax(syntax).verifier(verifier).inference(inference).build());
     }
 
+    /**
+     * An op whose verifier is its type rule plus "the result is the rule's type" (arity, operand tensors and properties
+     * are checked alike by both): a builder that inferred the result skips the verifier (see {@link OpDef#inferenceVerifies}).
+     */
+    static void defRule(OpRegistry r, String mnemonic, String summary, Set<String> inherent, OpSyntax syntax,
+                        OpVerifier verifier, TypeInference inference) {
+        r.register(OpDef.builder("stablehlo." + mnemonic).summary(summary).inherent(inherent.toArray(String[]::new))
+                .syntax(syntax).verifier(verifier).inferenceThatVerifies(inference).build());
+    }
+
     /** A 1-D integer shape operand with {@code rank} elements (when static). */
     static void checkShapeOperand(Operation op, String rule, String what, TensorType shape, int rank) {
-        Verify.check(shape.rank() == 1 && Verify.isInt(shape.elementType()), op, rule, what + " must be a 1-D integer tensor, got " + shape);
+        Verify.check(shape.rank() == 1 && Verify.isInt(shape.elementType()), op, rule, () -> what + " must be a 1-D integer tensor, got " + shape);
         Verify.check(shape.isDynamicDim(0) || shape.dim(0) == rank, op, rule,
-                what + " must have " + rank + " elements, got " + shape);
+                () -> what + " must have " + rank + " elements, got " + shape);
     }
 
     // ---- syntaxes ---------------------------------------------------------------------------------
@@ -326,20 +337,22 @@ final class DataMovementOps {
 
     private static void checkBroadcast(Operation op, String name, TensorType in, TensorType out) {
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, name + "_c1",
-                "operand and result must have the same element type, got " + Verify.describe(op));
+                () -> "operand and result must have the same element type, got " + Verify.describe(op));
         long[] dims = Verify.i64Array(op, "broadcast_dimensions", true).longs();
         Verify.check(dims.length == in.rank(), op, name + "_c2",
-                "broadcast_dimensions must have " + in.rank() + " entries (the operand rank), got " + dims.length);
+                () -> "broadcast_dimensions must have " + in.rank() + " entries (the operand rank), got " + dims.length);
         for (long d : dims) {
             Verify.check(d >= 0 && d < out.rank(), op, name + "_c3",
-                    "broadcast dimension " + d + " is out of range [0, " + out.rank() + ")");
+                    () -> "broadcast dimension " + d + " is out of range [0, " + out.rank() + ")");
         }
         Verify.dimsInRange(op, name + "_c4", "broadcast dimension", dims, out.rank());
         for (int i = 0; i < dims.length; i++) {
             long di = in.dim(i), dr = out.dim((int) dims[i]);
             if (in.isDynamicDim(i) || out.isDynamicDim((int) dims[i])) continue;
-            Verify.check(di == 1 || di == dr, op, name + "_c5", "operand dimension " + i + " (size " + di
-                    + ") must be 1 or equal result dimension " + dims[i] + " (size " + dr + ")");
+            if (di != 1 && di != dr) {
+                throw Verify.fail(op, name + "_c5", "operand dimension " + i + " (size " + di + ") must be 1 or equal result dimension "
+                        + dims[i] + " (size " + dr + ")");
+            }
         }
     }
 
@@ -348,15 +361,15 @@ final class DataMovementOps {
         TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
         TensorType want = transposeType(OpCheck.of(op), in, Verify.i64Array(op, "permutation", true).longs());
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "transpose_c1",
-                "operand and result must have the same element type, got " + Verify.describe(op));
+                () -> "operand and result must have the same element type, got " + Verify.describe(op));
         Verify.check(Verify.compatibleShapes(want, out), op, "transpose_c3",
-                "result shape must be the permuted operand shape " + want + ", got " + out);
+                () -> "result shape must be the permuted operand shape " + want + ", got " + out);
     }
 
     /** transpose C2 and the result type (C3): result dim i is operand dim permutation[i]. */
     static TensorType transposeType(OpCheck c, TensorType in, long[] perm) {
-        String values = "; operand " + in + ", permutation " + OpCheck.list(perm);
-        c.check(perm.length == in.rank(), "transpose_c2", "permutation must have " + in.rank() + " entries, got " + perm.length + values);
+        Supplier<String> values = () -> "; operand " + in + ", permutation " + OpCheck.list(perm);
+        c.check(perm.length == in.rank(), "transpose_c2", () -> "permutation must have " + in.rank() + " entries, got " + perm.length + values.get());
         c.dimsInRange("transpose_c2", "permutation entry", perm, in.rank(), values);
         long[] s = new long[perm.length];
         for (int i = 0; i < perm.length; i++) s[i] = in.dim((int) perm[i]);
@@ -372,7 +385,7 @@ final class DataMovementOps {
         Verify.arity(op, 1, 1);
         TensorType in = Verify.operandTensor(op, 0);
         Verify.check(Verify.compatible(in, Verify.resultTensor(op, 0)), op, "reverse_c1",
-                "operand and result must have the same type, got " + Verify.describe(op));
+                () -> "operand and result must have the same type, got " + Verify.describe(op));
         Verify.dimsInRange(op, "reverse_c2", "dimension", Verify.i64Array(op, "dimensions", true).longs(), in.rank());
     }
 
@@ -380,10 +393,10 @@ final class DataMovementOps {
         Verify.arity(op, 1, 1);
         TensorType in = Verify.operandTensor(op, 0), out = Verify.resultTensor(op, 0);
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "reshape_c1",
-                "operand and result must have the same element type, got " + Verify.describe(op));
+                () -> "operand and result must have the same element type, got " + Verify.describe(op));
         if (in.hasStaticShape() && out.hasStaticShape()) {
             Verify.check(in.numElements() == out.numElements(), op, "reshape_c2",
-                    "operand and result must have the same number of elements, got " + Verify.describe(op));
+                    () -> "operand and result must have the same number of elements, got " + Verify.describe(op));
         }
     }
 
@@ -394,13 +407,13 @@ final class DataMovementOps {
         // Compare total bits: a wider element grows a trailing dimension of size width ratio in the other.
         if (a == b) {
             Verify.check(Verify.compatibleShapes(in, out), op, "bitcast_convert_c1",
-                    "same-width bitcast must keep the shape, got " + Verify.describe(op));
+                    () -> "same-width bitcast must keep the shape, got " + Verify.describe(op));
         } else if (a > b) {
             Verify.check(out.rank() == in.rank() + 1 && (out.isDynamicDim(out.rank() - 1) || out.dim(out.rank() - 1) == a / b), op,
-                    "bitcast_convert_c1", "narrowing bitcast must add a trailing dimension of size " + a / b + ", got " + Verify.describe(op));
+                    "bitcast_convert_c1", () -> "narrowing bitcast must add a trailing dimension of size " + a / b + ", got " + Verify.describe(op));
         } else {
             Verify.check(in.rank() == out.rank() + 1 && (in.isDynamicDim(in.rank() - 1) || in.dim(in.rank() - 1) == b / a), op,
-                    "bitcast_convert_c1", "widening bitcast must drop a trailing dimension of size " + b / a + ", got " + Verify.describe(op));
+                    "bitcast_convert_c1", () -> "widening bitcast must drop a trailing dimension of size " + b / a + ", got " + Verify.describe(op));
         }
     }
 
@@ -421,23 +434,24 @@ final class DataMovementOps {
         TensorType want = sliceType(OpCheck.of(op), in, Verify.i64Array(op, "start_indices", true).longs(),
                 Verify.i64Array(op, "limit_indices", true).longs(), Verify.i64Array(op, "strides", true).longs());
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "slice_c1",
-                "operand and result must have the same element type, got " + Verify.describe(op));
-        Verify.check(Verify.compatibleShapes(want, out), op, "slice_c5", "result shape must be " + want + ", got " + out);
+                () -> "operand and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(Verify.compatibleShapes(want, out), op, "slice_c5", () -> "result shape must be " + want + ", got " + out);
     }
 
     /** slice C2-C4 and the result type (C5): ceil((limit - start) / stride) per dim. */
     static TensorType sliceType(OpCheck c, TensorType in, long[] s, long[] l, long[] st) {
-        String values = "; operand " + in + ", start_indices " + OpCheck.list(s) + ", limit_indices " + OpCheck.list(l)
+        Supplier<String> values = () -> "; operand " + in + ", start_indices " + OpCheck.list(s) + ", limit_indices " + OpCheck.list(l)
                 + ", strides " + OpCheck.list(st);
         c.check(s.length == in.rank() && l.length == in.rank() && st.length == in.rank(), "slice_c2",
-                "start_indices, limit_indices and strides must each have " + in.rank() + " entries" + values);
+                () -> "start_indices, limit_indices and strides must each have " + in.rank() + " entries" + values.get());
         long[] shape = new long[s.length];
         for (int i = 0; i < s.length; i++) {
-            c.check(s[i] >= 0, "slice_c3", "start_indices[" + i + "] = " + s[i] + " must be >= 0" + values);
-            c.check(l[i] >= s[i], "slice_c3", "limit_indices[" + i + "] = " + l[i] + " must be >= start " + s[i] + values);
-            c.check(in.isDynamicDim(i) || l[i] <= in.dim(i), "slice_c3",
-                    "limit_indices[" + i + "] = " + l[i] + " exceeds dimension size " + in.dim(i) + values);
-            c.check(st[i] > 0, "slice_c4", "strides[" + i + "] = " + st[i] + " must be > 0" + values);
+            if (s[i] < 0) throw c.fail("slice_c3", "start_indices[" + i + "] = " + s[i] + " must be >= 0" + values.get());
+            if (l[i] < s[i]) throw c.fail("slice_c3", "limit_indices[" + i + "] = " + l[i] + " must be >= start " + s[i] + values.get());
+            if (!in.isDynamicDim(i) && l[i] > in.dim(i)) {
+                throw c.fail("slice_c3", "limit_indices[" + i + "] = " + l[i] + " exceeds dimension size " + in.dim(i) + values.get());
+            }
+            if (st[i] <= 0) throw c.fail("slice_c4", "strides[" + i + "] = " + st[i] + " must be > 0" + values.get());
             shape[i] = Math.ceilDiv(l[i] - s[i], st[i]);
         }
         return TensorType.of(in.elementType(), shape);
@@ -456,8 +470,8 @@ final class DataMovementOps {
         TensorType want = padType(OpCheck.of(op), in, Verify.operandTensor(op, 1), Verify.i64Array(op, "edge_padding_low", true).longs(),
                 Verify.i64Array(op, "edge_padding_high", true).longs(), Verify.i64Array(op, "interior_padding", true).longs());
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "pad_c1",
-                "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
-        Verify.check(Verify.compatibleShapes(want, out), op, "pad_c4", "result shape must be " + want + ", got " + out);
+                () -> "operand, padding_value and result must have the same element type, got " + Verify.describe(op));
+        Verify.check(Verify.compatibleShapes(want, out), op, "pad_c4", () -> "result shape must be " + want + ", got " + out);
     }
 
     /**
@@ -465,23 +479,23 @@ final class DataMovementOps {
      * which must not be negative (negative edge padding crops, but not past nothing); dynamic dims stay dynamic.
      */
     static TensorType padType(OpCheck c, TensorType in, TensorType pv, long[] lo, long[] hi, long[] interior) {
-        String values = "; operand " + in + ", edge_padding_low " + OpCheck.list(lo) + ", edge_padding_high " + OpCheck.list(hi)
-                + ", interior_padding " + OpCheck.list(interior);
+        Supplier<String> values = () -> "; operand " + in + ", edge_padding_low " + OpCheck.list(lo) + ", edge_padding_high "
+                + OpCheck.list(hi) + ", interior_padding " + OpCheck.list(interior);
         c.check(Verify.sameElement(in.elementType(), pv.elementType()), "pad_c1",
-                "operand and padding_value must have the same element type, got " + in + " and " + pv);
-        c.check(pv.rank() == 0, "pad_i2", "padding_value must be a scalar, got " + pv);
+                () -> "operand and padding_value must have the same element type, got " + in + " and " + pv);
+        c.check(pv.rank() == 0, "pad_i2", () -> "padding_value must be a scalar, got " + pv);
         c.check(lo.length == in.rank() && hi.length == in.rank() && interior.length == in.rank(), "pad_c2",
-                "edge_padding_low, edge_padding_high and interior_padding must each have " + in.rank() + " entries" + values);
+                () -> "edge_padding_low, edge_padding_high and interior_padding must each have " + in.rank() + " entries" + values.get());
         long[] s = new long[in.rank()];
         for (int i = 0; i < s.length; i++) {
-            c.check(interior[i] >= 0, "pad_c3", "interior_padding[" + i + "] = " + interior[i] + " must be >= 0" + values);
+            if (interior[i] < 0) throw c.fail("pad_c3", "interior_padding[" + i + "] = " + interior[i] + " must be >= 0" + values.get());
             if (in.isDynamicDim(i)) {
                 s[i] = TensorType.DYNAMIC;
                 continue;
             }
             long d = in.dim(i);
             s[i] = lo[i] + d + Math.max(d - 1, 0) * interior[i] + hi[i];
-            c.check(s[i] >= 0, "pad_c4", "padding dimension " + i + " gives a negative size " + s[i] + values);
+            if (s[i] < 0) throw c.fail("pad_c4", "padding dimension " + i + " gives a negative size " + s[i] + values.get());
         }
         return TensorType.of(in.elementType(), s);
     }
@@ -499,22 +513,23 @@ final class DataMovementOps {
         List<TensorType> inputs = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) inputs.add(Verify.operandTensor(op, i));
         TensorType want = concatenateType(OpCheck.of(op), inputs, Verify.integer(op, "dimension")), out = Verify.resultTensor(op, 0);
-        Verify.check(Verify.compatible(want, out), op, "concatenate_c5", "result must be " + want + ", got " + out);
+        Verify.check(Verify.compatible(want, out), op, "concatenate_c5", () -> "result must be " + want + ", got " + out);
     }
 
     /** concatenate C1-C4 and the result type (C5): the inputs' sizes along {@code d} add up, dynamic if any is. */
     static TensorType concatenateType(OpCheck c, List<TensorType> inputs, long d) {
         TensorType first = inputs.get(0);
-        String values = "; inputs " + inputs + ", dimension " + d;
-        c.check(d >= 0 && d < first.rank(), "concatenate_c4", "dimension " + d + " is out of range [0, " + first.rank() + ")" + values);
+        Supplier<String> values = () -> "; inputs " + inputs + ", dimension " + d;
+        c.check(d >= 0 && d < first.rank(), "concatenate_c4", () -> "dimension " + d + " is out of range [0, " + first.rank() + ")" + values.get());
         long[] s = first.shape();
         long sum = 0;
         for (TensorType t : inputs) {
-            c.check(Verify.sameElement(t.elementType(), first.elementType()), "concatenate_c1", "all inputs must have the same element type" + values);
-            c.check(t.rank() == first.rank(), "concatenate_c2", "all inputs must have the same rank" + values);
+            c.check(Verify.sameElement(t.elementType(), first.elementType()), "concatenate_c1",
+                    () -> "all inputs must have the same element type" + values.get());
+            c.check(t.rank() == first.rank(), "concatenate_c2", () -> "all inputs must have the same rank" + values.get());
             for (int k = 0; k < t.rank(); k++) {
                 if (k == d || t.isDynamicDim(k) || first.isDynamicDim(k)) continue;
-                c.check(t.dim(k) == first.dim(k), "concatenate_c3", "inputs must agree on every dimension but " + d + values);
+                if (t.dim(k) != first.dim(k)) throw c.fail("concatenate_c3", "inputs must agree on every dimension but " + d + values.get());
             }
             sum = t.isDynamicDim((int) d) || sum == TensorType.DYNAMIC ? TensorType.DYNAMIC : sum + t.dim((int) d);
         }
@@ -537,22 +552,23 @@ final class DataMovementOps {
         long[] sizes = Verify.i64Array(op, "slice_sizes", true).longs();
         TensorType want = dynamicSliceType(OpCheck.of(op), op.operandTypes(), sizes);
         Verify.check(Verify.sameElement(in.elementType(), out.elementType()), op, "dynamic_slice_c1",
-                "operand and result must have the same element type, got " + Verify.describe(op));
+                () -> "operand and result must have the same element type, got " + Verify.describe(op));
         Verify.check(Verify.compatibleShapes(want, out), op, "dynamic_slice_c5",
-                "result shape must equal slice_sizes " + OpCheck.list(sizes) + ", got " + out);
+                () -> "result shape must equal slice_sizes " + OpCheck.list(sizes) + ", got " + out);
     }
 
     /** dynamic_slice C2-C4 over its operand types (operand, then the start indices) and the result type (C5). */
     static TensorType dynamicSliceType(OpCheck c, List<Type> ts, long[] sizes) {
         TensorType in = c.tensor(ts, 0);
-        String values = "; operand " + in + ", slice_sizes " + OpCheck.list(sizes);
+        Supplier<String> values = () -> "; operand " + in + ", slice_sizes " + OpCheck.list(sizes);
         c.check(ts.size() - 1 == in.rank(), "dynamic_slice_c2",
-                "expects " + in.rank() + " start indices (the operand rank), got " + (ts.size() - 1) + values);
+                () -> "expects " + in.rank() + " start indices (the operand rank), got " + (ts.size() - 1) + values.get());
         checkScalarIndices(c, "dynamic_slice_c3", ts, 1);
-        c.check(sizes.length == in.rank(), "dynamic_slice_c2", "slice_sizes must have " + in.rank() + " entries, got " + sizes.length + values);
+        c.check(sizes.length == in.rank(), "dynamic_slice_c2", () -> "slice_sizes must have " + in.rank() + " entries, got " + sizes.length + values.get());
         for (int i = 0; i < sizes.length; i++) {
-            c.check(sizes[i] >= 0 && (in.isDynamicDim(i) || sizes[i] <= in.dim(i)), "dynamic_slice_c4",
-                    "slice_sizes[" + i + "] = " + sizes[i] + " must be in [0, " + in.dim(i) + "]" + values);
+            if (sizes[i] < 0 || (!in.isDynamicDim(i) && sizes[i] > in.dim(i))) {
+                throw c.fail("dynamic_slice_c4", "slice_sizes[" + i + "] = " + sizes[i] + " must be in [0, " + in.dim(i) + "]" + values.get());
+            }
         }
         return TensorType.of(in.elementType(), sizes);
     }
@@ -561,9 +577,9 @@ final class DataMovementOps {
         TensorType first = null;
         for (int i = from; i < ts.size(); i++) {
             TensorType t = c.tensor(ts, i);
-            c.check(t.rank() == 0 && Verify.isInt(t.elementType()), rule, "start index #" + (i - from) + " must be a 0-d integer tensor, got " + t);
+            if (t.rank() != 0 || !Verify.isInt(t.elementType())) throw c.fail(rule, "start index #" + (i - from) + " must be a 0-d integer tensor, got " + t);
             if (first == null) first = t;
-            else c.check(t.equals(first), rule, "all start indices must have the same type, got " + ts.subList(from, ts.size()));
+            else if (!t.equals(first)) throw c.fail(rule, "all start indices must have the same type, got " + ts.subList(from, ts.size()));
         }
     }
 
@@ -576,18 +592,32 @@ final class DataMovementOps {
     private static void verifyDynamicUpdateSlice(Operation op) {
         Verify.operandsAtLeast(op, 2);
         Verify.results(op, 1);
-        TensorType in = Verify.operandTensor(op, 0), upd = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
-        Verify.check(Verify.compatible(in, out), op, "dynamic_update_slice_c1", "result must have the operand's type, got " + Verify.describe(op));
-        Verify.check(Verify.sameElement(in.elementType(), upd.elementType()), op, "dynamic_update_slice_c2",
-                "update must have the operand's element type, got " + Verify.describe(op));
-        Verify.check(upd.rank() == in.rank(), op, "dynamic_update_slice_c3", "update must have the operand's rank, got " + Verify.describe(op));
-        Verify.check(op.numOperands() - 2 == in.rank(), op, "dynamic_update_slice_c4",
-                "expects " + in.rank() + " start indices (the operand rank), got " + (op.numOperands() - 2));
-        checkScalarIndices(OpCheck.of(op), "dynamic_update_slice_c5", op.operandTypes(), 2);
+        TensorType want = dynamicUpdateSliceType(OpCheck.of(op), op.operandTypes()), out = Verify.resultTensor(op, 0);
+        Verify.check(Verify.compatible(want, out), op, "dynamic_update_slice_c1", () -> "result must have the operand's type, got " + Verify.describe(op));
+    }
+
+    /** dynamic_update_slice C2-C6 over its operand types (operand, update, then the start indices); the result type (C1) is the operand's. */
+    static TensorType dynamicUpdateSliceType(OpCheck c, List<Type> ts) {
+        TensorType in = c.tensor(ts, 0), upd = c.tensor(ts, 1);
+        Supplier<String> values = () -> "; operand " + in + ", update " + upd;
+        c.check(Verify.sameElement(in.elementType(), upd.elementType()), "dynamic_update_slice_c2",
+                () -> "update must have the operand's element type" + values.get());
+        c.check(upd.rank() == in.rank(), "dynamic_update_slice_c3", () -> "update must have the operand's rank" + values.get());
+        c.check(ts.size() - 2 == in.rank(), "dynamic_update_slice_c4",
+                () -> "expects " + in.rank() + " start indices (the operand rank), got " + (ts.size() - 2) + values.get());
+        checkScalarIndices(c, "dynamic_update_slice_c5", ts, 2);
         for (int i = 0; i < in.rank(); i++) {
             if (in.isDynamicDim(i) || upd.isDynamicDim(i)) continue;
-            Verify.check(upd.dim(i) <= in.dim(i), op, "dynamic_update_slice_c6",
-                    "update dimension " + i + " (size " + upd.dim(i) + ") exceeds operand size " + in.dim(i));
+            if (upd.dim(i) > in.dim(i)) {
+                throw c.fail("dynamic_update_slice_c6", "update dimension " + i + " (size " + upd.dim(i) + ") exceeds operand size " + in.dim(i) + values.get());
+            }
         }
+        return in;
+    }
+
+    private static List<Type> inferDynamicUpdateSlice(List<Type> ts, DictionaryAttr props, List<Region> regions) {
+        OpCheck c = OpCheck.inferring("stablehlo.dynamic_update_slice");
+        c.operandsAtLeast(ts, 2);
+        return List.of(dynamicUpdateSliceType(c, ts));
     }
 }

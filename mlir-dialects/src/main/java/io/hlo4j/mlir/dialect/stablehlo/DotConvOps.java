@@ -26,6 +26,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import static io.hlo4j.mlir.dialect.stablehlo.DataMovementOps.def;
 import static io.hlo4j.mlir.dialect.stablehlo.Verify.Category.COMPLEX;
@@ -45,7 +46,7 @@ final class DotConvOps {
             Verify.arity(op, 2, 1);
             TensorType l = Verify.operandTensor(op, 0), rr = Verify.operandTensor(op, 1);
             Verify.check(l.rank() >= 1 && l.rank() <= 2 && rr.rank() >= 1 && rr.rank() <= 2, op, "dot",
-                    "operands must be vectors or matrices, got " + Verify.describe(op));
+                    () -> "operands must be vectors or matrices, got " + Verify.describe(op));
             checkPrecision(op, "dot");
         }, null);
         Set<String> convAttrs = Set.of("window_strides", "padding", "lhs_dilation", "rhs_dilation", "window_reversal",
@@ -61,21 +62,21 @@ final class DotConvOps {
             Verify.elementIn(op, "fft_i1", "operand", in, FLOAT, COMPLEX);
             EnumAttr t = Verify.attr(op, "fft_type", EnumAttr.class, true);
             long[] len = Verify.i64Array(op, "fft_length", true).longs();
-            Verify.check(len.length >= 1 && len.length <= 3, op, "fft_c1", "fft_length must have 1 to 3 entries, got " + len.length);
-            Verify.check(len.length <= in.rank(), op, "fft_c2", "fft_length has more entries than the operand rank " + in.rank());
+            Verify.check(len.length >= 1 && len.length <= 3, op, "fft_c1", () -> "fft_length must have 1 to 3 entries, got " + len.length);
+            Verify.check(len.length <= in.rank(), op, "fft_c2", () -> "fft_length has more entries than the operand rank " + in.rank());
             boolean complexIn = Verify.isComplex(in.elementType());
             Verify.check(t.value().equals("RFFT") != complexIn, op, "fft_c2",
-                    "fft_type " + t.value() + (complexIn ? " does not take" : " requires") + " a complex operand, got " + in);
+                    () -> "fft_type " + t.value() + (complexIn ? " does not take" : " requires") + " a complex operand, got " + in);
         }, null);
         def(r, "cholesky", "Cholesky decomposition of a batch of matrices", Set.of("lower"), CHOLESKY, op -> {
             Verify.arity(op, 1, 1);
             TensorType a = Verify.operandTensor(op, 0);
             Verify.elementIn(op, "cholesky_i1", "a", a, FLOAT, COMPLEX, QUANT);
-            Verify.check(a.rank() >= 2, op, "cholesky_c2", "a must have rank >= 2, got " + a);
+            Verify.check(a.rank() >= 2, op, "cholesky_c2", () -> "a must have rank >= 2, got " + a);
             Verify.check(a.isDynamicDim(a.rank() - 1) || a.isDynamicDim(a.rank() - 2) || a.dim(a.rank() - 1) == a.dim(a.rank() - 2),
-                    op, "cholesky_c2", "a must be a batch of square matrices, got " + a);
+                    op, "cholesky_c2", () -> "a must be a batch of square matrices, got " + a);
             Verify.check(Verify.compatible(a, Verify.resultTensor(op, 0)), op, "cholesky_c1",
-                    "result must have the type of a, got " + Verify.describe(op));
+                    () -> "result must have the type of a, got " + Verify.describe(op));
             Verify.bool(op, "lower", false);
         }, ElementwiseOps.SAME_AS_FIRST);
         def(r, "triangular_solve", "solves triangular systems of linear equations",
@@ -84,11 +85,11 @@ final class DotConvOps {
                     TensorType a = Verify.operandTensor(op, 0), b = Verify.operandTensor(op, 1);
                     Verify.elementIn(op, "triangular_solve_i1", "a", a, FLOAT, COMPLEX);
                     Verify.check(a.rank() >= 2 && a.rank() == b.rank(), op, "triangular_solve_c1",
-                            "a and b must have the same rank >= 2, got " + Verify.describe(op));
+                            () -> "a and b must have the same rank >= 2, got " + Verify.describe(op));
                     Verify.check(a.elementType().equals(b.elementType()), op, "triangular_solve_c1",
-                            "a and b must have the same element type, got " + Verify.describe(op));
+                            () -> "a and b must have the same element type, got " + Verify.describe(op));
                     Verify.check(Verify.compatible(b, Verify.resultTensor(op, 0)), op, "triangular_solve_c4",
-                            "result must have the type of b, got " + Verify.describe(op));
+                            () -> "result must have the type of b, got " + Verify.describe(op));
                     Verify.bool(op, "left_side", false);
                     Verify.bool(op, "lower", false);
                     Verify.bool(op, "unit_diagonal", false);
@@ -197,10 +198,10 @@ final class DotConvOps {
     private static void checkPrecision(Operation op, String name) {
         ArrayAttr a = Verify.attr(op, "precision_config", ArrayAttr.class, false);
         if (a == null) return;
-        Verify.check(a.size() == 0 || a.size() == 2, op, name + "_c11", "precision_config must have 0 or 2 entries, got " + a.size());
+        Verify.check(a.size() == 0 || a.size() == 2, op, name + "_c11", () -> "precision_config must have 0 or 2 entries, got " + a.size());
         for (Attribute e : a.elements()) {
             Verify.check(e instanceof EnumAttr en && en.kind() == EnumAttr.Kind.PRECISION, op, name + "_i7",
-                    "precision_config entries must be #stablehlo<precision ...>, got " + e);
+                    () -> "precision_config entries must be #stablehlo<precision ...>, got " + e);
         }
     }
 
@@ -212,7 +213,7 @@ final class DotConvOps {
         checkPrecision(op, "dot_general");
         Verify.attr(op, "algorithm", DotAlgorithm.class, false);
         Verify.check(Verify.compatibleShapes(want, out), op, "dot_general_c12",
-                "result shape must be " + out.withShape(want.shape()) + " (batch, lhs free, rhs free dimensions), got " + out);
+                () -> "result shape must be " + out.withShape(want.shape()) + " (batch, lhs free, rhs free dimensions), got " + out);
     }
 
     /**
@@ -223,12 +224,12 @@ final class DotConvOps {
     static TensorType dotGeneralType(OpCheck c, TensorType l, TensorType r, DotDimensionNumbers d) {
         long[] lb = d.lhsBatchingDimensions().toArray(), rb = d.rhsBatchingDimensions().toArray();
         long[] lc = d.lhsContractingDimensions().toArray(), rc = d.rhsContractingDimensions().toArray();
-        String values = "; lhs " + l + ", rhs " + r + ", batching_dims = " + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions()
-                + ", contracting_dims = " + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions();
-        c.check(lb.length == rb.length, "dot_general_c1", "lhs and rhs batching dimensions differ in count: "
-                + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions() + values);
-        c.check(lc.length == rc.length, "dot_general_c2", "lhs and rhs contracting dimensions differ in count: "
-                + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions() + values);
+        Supplier<String> values = () -> "; lhs " + l + ", rhs " + r + ", batching_dims = " + d.lhsBatchingDimensions() + " x "
+                + d.rhsBatchingDimensions() + ", contracting_dims = " + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions();
+        c.check(lb.length == rb.length, "dot_general_c1", () -> "lhs and rhs batching dimensions differ in count: "
+                + d.lhsBatchingDimensions() + " x " + d.rhsBatchingDimensions() + values.get());
+        c.check(lc.length == rc.length, "dot_general_c2", () -> "lhs and rhs contracting dimensions differ in count: "
+                + d.lhsContractingDimensions() + " x " + d.rhsContractingDimensions() + values.get());
         c.dimsInRange("dot_general_c3", "lhs batching/contracting dimension", concat(lb, lc), l.rank(), values);
         c.dimsInRange("dot_general_c5", "rhs batching/contracting dimension", concat(rb, rc), r.rank(), values);
         for (int i = 0; i < lb.length; i++) checkSameSize(c, "dot_general_c7", "batching", l, lb[i], r, rb[i], values);
@@ -247,10 +248,10 @@ final class DotConvOps {
                 c.attr(props, "dot_dimension_numbers", DotDimensionNumbers.class, true)));
     }
 
-    private static void checkSameSize(OpCheck c, String rule, String kind, TensorType l, long ld, TensorType r, long rd, String values) {
+    private static void checkSameSize(OpCheck c, String rule, String kind, TensorType l, long ld, TensorType r, long rd, Supplier<String> values) {
         if (l.isDynamicDim((int) ld) || r.isDynamicDim((int) rd)) return;
-        c.check(l.dim((int) ld) == r.dim((int) rd), rule, kind + " dimension lhs " + ld + " (size " + l.dim((int) ld)
-                + ") and rhs " + rd + " (size " + r.dim((int) rd) + ") must have the same size" + values);
+        c.check(l.dim((int) ld) == r.dim((int) rd), rule, () -> kind + " dimension lhs " + ld + " (size " + l.dim((int) ld)
+                + ") and rhs " + rd + " (size " + r.dim((int) rd) + ") must have the same size" + values.get());
     }
 
     private static long[] concat(long[] a, long[] b) {
@@ -388,34 +389,34 @@ final class DotConvOps {
         TensorType lhs = Verify.operandTensor(op, 0), rhs = Verify.operandTensor(op, 1), out = Verify.resultTensor(op, 0);
         ConvDimensionNumbers dn = Verify.attr(op, "dimension_numbers", ConvDimensionNumbers.class, true);
         int spatial = dn.inputSpatialDimensions().size();
-        Verify.check(lhs.rank() == spatial + 2, op, name + "_c1", "lhs rank must be " + (spatial + 2) + ", got " + lhs);
-        Verify.check(rhs.rank() == lhs.rank(), op, name + "_c2", "rhs must have the lhs rank " + lhs.rank() + ", got " + rhs);
-        Verify.check(out.rank() == lhs.rank(), op, name + "_c2", "result must have the lhs rank " + lhs.rank() + ", got " + out);
+        Verify.check(lhs.rank() == spatial + 2, op, name + "_c1", () -> "lhs rank must be " + (spatial + 2) + ", got " + lhs);
+        Verify.check(rhs.rank() == lhs.rank(), op, name + "_c2", () -> "rhs must have the lhs rank " + lhs.rank() + ", got " + rhs);
+        Verify.check(out.rank() == lhs.rank(), op, name + "_c2", () -> "result must have the lhs rank " + lhs.rank() + ", got " + out);
         Verify.check(dn.kernelSpatialDimensions().size() == spatial && dn.outputSpatialDimensions().size() == spatial,
-                op, name + "_c13", "input, kernel and output must have the same number of spatial dimensions: " + dn);
+                op, name + "_c13", () -> "input, kernel and output must have the same number of spatial dimensions: " + dn);
         // Upstream checks dynamic_conv's window attributes only when its padding operand is a constant.
         boolean checkWindow = operands == 2 || op.operand(2) instanceof io.hlo4j.mlir.ir.OpResult r
                 && r.owner().name().equals("stablehlo.constant");
         for (String w : List.of("window_strides", "lhs_dilation", "rhs_dilation")) {
             DenseArrayAttr a = Verify.i64Array(op, w, false);
             if (a == null || !checkWindow) continue;
-            Verify.check(a.size() == spatial, op, name + "_c4", w + " must have " + spatial + " entries, got " + a.size());
-            for (long v : a.longs()) Verify.check(v > 0, op, name + "_c5", w + " entries must be > 0, got " + Syntax.i64List(a));
+            Verify.check(a.size() == spatial, op, name + "_c4", () -> w + " must have " + spatial + " entries, got " + a.size());
+            for (long v : a.longs()) Verify.check(v > 0, op, name + "_c5", () -> w + " entries must be > 0, got " + Syntax.i64List(a));
         }
         if (operands == 2 && op.attr("padding") != null) {
-            Verify.check(printableWindow(op), op, name + "_c6", "padding must be a tensor<Nx2xi64>, got " + op.attr("padding"));
+            Verify.check(printableWindow(op), op, name + "_c6", () -> "padding must be a tensor<Nx2xi64>, got " + op.attr("padding"));
             Verify.check(((DenseElementsAttr) op.attr("padding")).type().dim(0) == spatial, op, name + "_c6",
-                    "padding must have " + spatial + " rows, got " + op.attr("padding"));
+                    () -> "padding must have " + spatial + " rows, got " + op.attr("padding"));
         }
         long fgc = Verify.integer(op, "feature_group_count"), bgc = Verify.integer(op, "batch_group_count");
-        Verify.check(fgc > 0, op, name + "_c21", "feature_group_count must be > 0, got " + fgc);
-        Verify.check(bgc > 0, op, name + "_c22", "batch_group_count must be > 0, got " + bgc);
+        Verify.check(fgc > 0, op, name + "_c21", () -> "feature_group_count must be > 0, got " + fgc);
+        Verify.check(bgc > 0, op, name + "_c22", () -> "batch_group_count must be > 0, got " + bgc);
         Verify.check(fgc == 1 || bgc == 1, op, name + "_c23", "feature_group_count and batch_group_count cannot both exceed 1");
         int inFeature = (int) dn.inputFeatureDimension(), kIn = (int) dn.kernelInputFeatureDimension();
         if (!lhs.isDynamicDim(inFeature) && !rhs.isDynamicDim(kIn)) {
             Verify.check(lhs.dim(inFeature) % fgc == 0, op, name + "_c11",
-                    "input feature dimension size " + lhs.dim(inFeature) + " must be divisible by feature_group_count " + fgc);
-            Verify.check(lhs.dim(inFeature) / fgc == rhs.dim(kIn), op, name + "_c14", "input feature size " + lhs.dim(inFeature)
+                    () -> "input feature dimension size " + lhs.dim(inFeature) + " must be divisible by feature_group_count " + fgc);
+            Verify.check(lhs.dim(inFeature) / fgc == rhs.dim(kIn), op, name + "_c14", () -> "input feature size " + lhs.dim(inFeature)
                     + " / feature_group_count " + fgc + " must equal kernel input feature size " + rhs.dim(kIn));
         }
         checkPrecision(op, name);
@@ -462,7 +463,7 @@ final class DotConvOps {
         }
         TensorType expected = TensorType.of(out.elementType(), want);
         Verify.check(Verify.compatibleShapes(expected, out), op, name + "_c25",
-                "result shape must be " + expected + " (batch, feature and windowed spatial sizes), got " + out);
+                () -> "result shape must be " + expected + " (batch, feature and windowed spatial sizes), got " + out);
     }
 
     private static long[] longsOr(Operation op, String name, int n, long dflt) {
@@ -516,20 +517,21 @@ final class DotConvOps {
         TensorType x = Verify.operandTensor(op, 0);
         Verify.elementIn(op, name + "_i1", "operand", x, FLOAT, QUANT);
         long fi = Verify.integer(op, "feature_index");
-        Verify.check(fi >= 0 && fi < x.rank(), op, name + "_c1", "feature_index " + fi + " is out of range [0, " + x.rank() + ")");
+        Verify.check(fi >= 0 && fi < x.rank(), op, name + "_c1", () -> "feature_index " + fi + " is out of range [0, " + x.rank() + ")");
         Verify.attr(op, "epsilon", io.hlo4j.mlir.attr.FloatAttr.class, true);
         long features = x.dim((int) fi);
         for (int i = 1; i < operands; i++) {
             TensorType t = Verify.operandTensor(op, i);
             boolean full = name.equals("batch_norm_grad") && i == 4;
             if (full) {
-                Verify.check(Verify.compatible(t, x), op, name + "_c3", "grad_output must have the operand's type, got " + t);
+                Verify.check(Verify.compatible(t, x), op, name + "_c3", () -> "grad_output must have the operand's type, got " + t);
                 continue;
             }
+            int k = i;
             Verify.check(t.rank() == 1 && (t.isDynamicDim(0) || x.isDynamicDim((int) fi) || t.dim(0) == features), op, name + "_c2",
-                    "operand #" + i + " must be 1-D of size " + features + " (the feature dimension), got " + t);
+                    () -> "operand #" + k + " must be 1-D of size " + features + " (the feature dimension), got " + t);
         }
         Verify.check(Verify.compatible(Verify.resultTensor(op, 0), x), op, name + "_c3",
-                "result #0 must have the operand's type, got " + Verify.describe(op));
+                () -> "result #0 must have the operand's type, got " + Verify.describe(op));
     }
 }

@@ -52,12 +52,12 @@ final class ElementwiseMiscOps {
                     Verify.arity(op, 2, 1);
                     TensorType lhs = Verify.operandTensor(op, 0), rhs = Verify.operandTensor(op, 1);
                     Verify.check(ElementwiseOps.isF32OrF64(lhs.elementType()), op, "complex_i1",
-                            "lhs must have f32 or f64 elements, got " + lhs);
-                    Verify.check(lhs.equals(rhs), op, "complex_c1", "lhs and rhs must have the same type, got " + Verify.describe(op));
+                            () -> "lhs must have f32 or f64 elements, got " + lhs);
+                    Verify.check(lhs.equals(rhs), op, "complex_c1", () -> "lhs and rhs must have the same type, got " + Verify.describe(op));
                     Verify.sameShapes(op, "complex_c2");
                     Type want = ElementwiseOps.complexOf(lhs);
                     Verify.check(Verify.resultTensor(op, 0).elementType().equals(((TensorType) want).elementType()), op,
-                            "complex_c3", "result element type must be complex<" + lhs.elementType() + ">, got " + Verify.describe(op));
+                            "complex_c3", () -> "result element type must be complex<" + lhs.elementType() + ">, got " + Verify.describe(op));
                 }).build());
         r.register(OpDef.builder("stablehlo.reduce_precision").summary("rounds to a smaller float format and back")
                 .inherent("exponent_bits", "mantissa_bits").syntax(REDUCE_PRECISION)
@@ -68,8 +68,8 @@ final class ElementwiseMiscOps {
                     Verify.sameTypes(op, "reduce_precision_c1");
                     Verify.elementIn(op, "reduce_precision_i1", "operand", Verify.operandTensor(op, 0), FLOAT, QUANT);
                     long e = Verify.integer(op, "exponent_bits"), m = Verify.integer(op, "mantissa_bits");
-                    Verify.check(e >= 1, op, "reduce_precision_c2", "exponent_bits must be >= 1, got " + e);
-                    Verify.check(m >= 0, op, "reduce_precision_c3", "mantissa_bits must be >= 0, got " + m);
+                    Verify.check(e >= 1, op, "reduce_precision_c2", () -> "exponent_bits must be >= 1, got " + e);
+                    Verify.check(m >= 0, op, "reduce_precision_c3", () -> "mantissa_bits must be >= 0, got " + m);
                 }).build());
         r.register(OpDef.builder("stablehlo.constant").summary("a tensor literal").inherent("value")
                 .syntax(CONSTANT).inference((ts, props, regions) -> {
@@ -86,10 +86,10 @@ final class ElementwiseMiscOps {
                     Verify.arity(op, 0, 1);
                     TensorType out = Verify.resultTensor(op, 0);
                     Verify.elementIn(op, "iota_c1", "output", out, INT, FLOAT, COMPLEX, QUANT);
-                    Verify.check(out.hasStaticShape(), op, "iota_c1", "output must have a static shape, got " + out);
+                    Verify.check(out.hasStaticShape(), op, "iota_c1", () -> "output must have a static shape, got " + out);
                     long d = Verify.integer(op, "iota_dimension");
                     Verify.check(d >= 0 && d < out.rank(), op, "iota_c1",
-                            "iota_dimension " + d + " is out of range [0, " + out.rank() + ") of " + out);
+                            () -> "iota_dimension " + d + " is out of range [0, " + out.rank() + ") of " + out);
                 }).build());
     }
 
@@ -117,9 +117,9 @@ final class ElementwiseMiscOps {
         Verify.sameShapes(op, "compare_c2");
         TensorType lhs = Verify.operandTensor(op, 0), rhs = Verify.operandTensor(op, 1);
         Verify.check(Verify.sameElement(lhs.elementType(), rhs.elementType()), op, "compare_c1",
-                "lhs and rhs must have the same element type, got " + Verify.describe(op));
+                () -> "lhs and rhs must have the same element type, got " + Verify.describe(op));
         Verify.check(Verify.isBool(Verify.resultTensor(op, 0).elementType()), op, "compare_c2",
-                "result must have i1 elements, got " + Verify.describe(op));
+                () -> "result must have i1 elements, got " + Verify.describe(op));
         Verify.attr(op, "comparison_direction", EnumAttr.class, true);
         EnumAttr ct = Verify.attr(op, "compare_type", EnumAttr.class, false);
         if (ct != null) {
@@ -130,7 +130,7 @@ final class ElementwiseMiscOps {
                 case "SIGNED", "UNSIGNED" -> !fp;
                 default -> true;
             };
-            Verify.check(ok, op, "compare_c3", "compare_type " + ct.value() + " does not fit element type " + e);
+            Verify.check(ok, op, "compare_c3", () -> "compare_type " + ct.value() + " does not fit element type " + e);
         }
     }
 
@@ -167,11 +167,11 @@ final class ElementwiseMiscOps {
         Verify.arity(op, 3, 1);
         TensorType pred = Verify.operandTensor(op, 0), t = Verify.operandTensor(op, 1), f = Verify.operandTensor(op, 2);
         TensorType res = Verify.resultTensor(op, 0);
-        Verify.check(Verify.isBool(pred.elementType()), op, "select_i1", "pred must have i1 elements, got " + pred);
+        Verify.check(Verify.isBool(pred.elementType()), op, "select_i1", () -> "pred must have i1 elements, got " + pred);
         Verify.check(pred.rank() == 0 || Verify.compatibleShapes(pred, t), op, "select_c1",
-                "pred must be a scalar or have the shape of on_true, got " + Verify.describe(op));
+                () -> "pred must be a scalar or have the shape of on_true, got " + Verify.describe(op));
         Verify.check(Verify.compatible(t, f) && Verify.compatible(t, res), op, "select_c2",
-                "on_true, on_false and result must have the same type, got " + Verify.describe(op));
+                () -> "on_true, on_false and result must have the same type, got " + Verify.describe(op));
     }
 
     static final OpSyntax CLAMP = Syntax.of((p, b) -> {
@@ -190,14 +190,14 @@ final class ElementwiseMiscOps {
         Verify.arity(op, 3, 1);
         TensorType min = Verify.operandTensor(op, 0), x = Verify.operandTensor(op, 1), max = Verify.operandTensor(op, 2);
         Verify.check(min.rank() == 0 || Verify.compatibleShapes(min, x), op, "clamp_c1",
-                "min must be a scalar or have the shape of operand, got " + Verify.describe(op));
+                () -> "min must be a scalar or have the shape of operand, got " + Verify.describe(op));
         Verify.check(max.rank() == 0 || Verify.compatibleShapes(max, x), op, "clamp_c2",
-                "max must be a scalar or have the shape of operand, got " + Verify.describe(op));
+                () -> "max must be a scalar or have the shape of operand, got " + Verify.describe(op));
         Verify.check(Verify.sameElement(min.elementType(), x.elementType())
                         && Verify.sameElement(max.elementType(), x.elementType()), op, "clamp_c3",
-                "min, operand and max must have the same element type, got " + Verify.describe(op));
+                () -> "min, operand and max must have the same element type, got " + Verify.describe(op));
         Verify.check(Verify.compatible(x, Verify.resultTensor(op, 0)), op, "clamp_c4",
-                "result must have the operand's type, got " + Verify.describe(op));
+                () -> "result must have the operand's type, got " + Verify.describe(op));
     }
 
     /** custom&lt;ComplexOpType&gt;: the result type alone when both operands have its real counterpart. */
@@ -275,7 +275,7 @@ final class ElementwiseMiscOps {
         DenseElementsAttr v = Verify.attr(op, "value", DenseElementsAttr.class, true);
         TensorType expect = out.elementType() instanceof QuantizedType q ? out.withElementType(q.storageType()) : out;
         Verify.check(v.type().equals(expect) || v.type().equals(out), op, "constant_c1",
-                "value type " + v.type() + " does not match result type " + out);
+                () -> "value type " + v.type() + " does not match result type " + out);
     }
 
     static final OpSyntax IOTA = Syntax.of((p, b) -> {

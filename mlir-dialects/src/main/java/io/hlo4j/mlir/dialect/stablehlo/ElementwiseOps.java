@@ -73,7 +73,7 @@ final class ElementwiseOps {
                     Verify.sameShapes(op, "convert_c1");
                     Verify.check(!Verify.isQuant(Verify.operandTensor(op, 0).elementType())
                                     && !Verify.isQuant(Verify.resultTensor(op, 0).elementType()),
-                            op, "convert_c1", "operand and result must not be quantized (use uniform_quantize), got " + Verify.describe(op));
+                            op, "convert_c1", () -> "operand and result must not be quantized (use uniform_quantize), got " + Verify.describe(op));
                 }).build());
         registry.register(OpDef.builder("stablehlo.uniform_quantize").summary("quantizes a float or re-quantizes a quantized tensor")
                 .syntax(unarySyntax(Set.of())).traits(OpTrait.ELEMENTWISE)
@@ -96,7 +96,7 @@ final class ElementwiseOps {
                     Verify.elementIn(op, "uniform_dequantize_i1", "operand", in, QUANT);
                     ElementType expressed = ((QuantizedType) in.elementType()).expressedType();
                     Verify.check(Verify.resultTensor(op, 0).elementType().equals(expressed), op, "uniform_dequantize_c2",
-                            "result element type must be the operand's expressed type " + expressed + ", got " + Verify.describe(op));
+                            () -> "result element type must be the operand's expressed type " + expressed + ", got " + Verify.describe(op));
                 }).build());
         registry.register(OpDef.builder("stablehlo.is_finite").summary("element-wise check for finite values")
                 .syntax(functionalSyntax(Set.of())).traits(OpTrait.ELEMENTWISE)
@@ -106,7 +106,7 @@ final class ElementwiseOps {
                     Verify.sameShapes(op, "is_finite_c1");
                     Verify.elementIn(op, "is_finite_i1", "operand", Verify.operandTensor(op, 0), FLOAT, QUANT);
                     Verify.check(Verify.isBool(Verify.resultTensor(op, 0).elementType()), op, "is_finite_c1",
-                            "result must have i1 elements, got " + Verify.describe(op));
+                            () -> "result must have i1 elements, got " + Verify.describe(op));
                 }).build());
 
         // Binary ops.
@@ -162,7 +162,7 @@ final class ElementwiseOps {
                     ElementType want = map.apply(in.elementType());
                     ElementType got = Verify.resultTensor(op, 0).elementType();
                     Verify.check(Verify.sameElement(want, got), op, mnemonic + "_c2",
-                            "result element type must be " + want + ", got " + Verify.describe(op));
+                            () -> "result element type must be " + want + ", got " + Verify.describe(op));
                 }).build());
     }
 

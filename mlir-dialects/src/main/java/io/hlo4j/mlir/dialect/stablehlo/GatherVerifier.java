@@ -40,7 +40,7 @@ final class GatherVerifier {
         Verify.arity(op, 3, 1);
         TensorType sizes = Verify.operandTensor(op, 2);
         Verify.check(sizes.rank() == 1 && Verify.isInt(sizes.elementType()), op, "dynamic_gather_i3",
-                "slice_sizes must be a 1-D integer tensor, got " + sizes);
+                () -> "slice_sizes must be a 1-D integer tensor, got " + sizes);
         Gather g = Gather.of(op, "dynamic_gather", null);
         g.check(sizes.isDynamicDim(0) || sizes.dim(0) == g.operand.rank(), "dynamic_gather_c20",
                 "slice_sizes must have " + g.operand.rank() + " entries (the operand's rank), got " + sizes);

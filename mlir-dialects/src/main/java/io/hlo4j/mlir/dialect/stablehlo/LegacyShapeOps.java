@@ -33,18 +33,18 @@ final class LegacyShapeOps {
                     System.arraycopy(in.shape(), 0, want, sizes.length, in.rank());
                     Verify.check(Verify.sameElement(in.elementType(), out.elementType())
                                     && Verify.compatibleShapes(TensorType.of(out.elementType(), want), out), op, "broadcast",
-                            "result must be " + TensorType.of(in.elementType(), want) + " (sizes then operand shape), got " + out);
+                            () -> "result must be " + TensorType.of(in.elementType(), want) + " (sizes then operand shape), got " + out);
                 }, null);
         def(r, "set_dimension_size", "legacy: marks a dimension's runtime size", Set.of("dimension"), SET_DIMENSION_SIZE, op -> {
             Verify.arity(op, 2, 1);
             TensorType in = Verify.operandTensor(op, 0);
             Verify.check(Verify.operandTensor(op, 1).equals(TensorType.scalar(IntegerType.I32)), op, "set_dimension_size",
-                    "size must be tensor<i32>, got " + op.operand(1).type());
+                    () -> "size must be tensor<i32>, got " + op.operand(1).type());
             long d = Verify.integer(op, "dimension");
-            Verify.check(d >= 0 && d < in.rank(), op, "set_dimension_size", "dimension " + d + " is out of range [0, " + in.rank() + ")");
+            Verify.check(d >= 0 && d < in.rank(), op, "set_dimension_size", () -> "dimension " + d + " is out of range [0, " + in.rank() + ")");
             TensorType out = Verify.resultTensor(op, 0);
             Verify.check(out.rank() == in.rank() && Verify.sameElement(in.elementType(), out.elementType()), op, "set_dimension_size",
-                    "result must have the operand's rank and element type, got " + Verify.describe(op));
+                    () -> "result must have the operand's rank and element type, got " + Verify.describe(op));
         }, null);
         def(r, "einsum", "legacy: Einstein summation of two tensors", Set.of("einsum_config"), einsum(2), op -> {
             Verify.arity(op, 2, 1);
@@ -58,10 +58,10 @@ final class LegacyShapeOps {
             Verify.arity(op, 2, 1);
             TensorType in = Verify.operandTensor(op, 0);
             long d = Verify.integer(op, "dim"), b = Verify.integer(op, "batch_dims");
-            Verify.check(d >= 0 && d < in.rank(), op, "torch_index_select", "dim " + d + " is out of range [0, " + in.rank() + ")");
-            Verify.check(b >= 0 && b <= d, op, "torch_index_select", "batch_dims " + b + " must be in [0, dim " + d + "]");
+            Verify.check(d >= 0 && d < in.rank(), op, "torch_index_select", () -> "dim " + d + " is out of range [0, " + in.rank() + ")");
+            Verify.check(b >= 0 && b <= d, op, "torch_index_select", () -> "batch_dims " + b + " must be in [0, dim " + d + "]");
             Verify.check(Verify.isInt(Verify.operandTensor(op, 1).elementType()), op, "torch_index_select",
-                    "index must have integer elements, got " + op.operand(1).type());
+                    () -> "index must have integer elements, got " + op.operand(1).type());
         }, null);
     }
 

@@ -12,6 +12,7 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Where an op's constraints report, so one set of checks serves both its verifier and its type inference: a built
@@ -31,6 +32,11 @@ record OpCheck(String opName, Operation op) {
 
     void check(boolean ok, String rule, String message) {
         if (!ok) throw fail(rule, message);
+    }
+
+    /** As {@link #check(boolean, String, String)}, the message built only on failure (rules run on every emitted op). */
+    void check(boolean ok, String rule, Supplier<String> message) {
+        if (!ok) throw fail(rule, message.get());
     }
 
     // ---- inputs of an inference rule: the operand types and the properties --------------------------------
@@ -75,12 +81,12 @@ record OpCheck(String opName, Operation op) {
 
     // ---- shared checks -------------------------------------------------------------------------------------
 
-    /** {@code dims} are distinct and each in [0, rank); {@code context} (the values involved) ends the message. */
-    void dimsInRange(String rule, String what, long[] dims, int rank, String context) {
+    /** {@code dims} are distinct and each in [0, rank); {@code context} (the values involved, built on failure) ends the message. */
+    void dimsInRange(String rule, String what, long[] dims, int rank, Supplier<String> context) {
         boolean[] seen = new boolean[Math.max(rank, 0)];
         for (long d : dims) {
-            check(d >= 0 && d < rank, rule, what + " " + d + " is out of range [0, " + rank + ")" + context);
-            check(!seen[(int) d], rule, what + " " + d + " appears twice" + context);
+            if (d < 0 || d >= rank) throw fail(rule, what + " " + d + " is out of range [0, " + rank + ")" + context.get());
+            if (seen[(int) d]) throw fail(rule, what + " " + d + " appears twice" + context.get());
             seen[(int) d] = true;
         }
     }

@@ -31,6 +31,11 @@ public final class Verify {
         if (!ok) throw fail(op, rule, message);
     }
 
+    /** As {@link #check(boolean, Operation, String, String)}, the message built only on failure. */
+    public static void check(boolean ok, Operation op, String rule, java.util.function.Supplier<String> message) {
+        if (!ok) throw fail(op, rule, message.get());
+    }
+
     // ---- arity ------------------------------------------------------------------------------------
 
     public static void operands(Operation op, int n) {
@@ -190,6 +195,6 @@ public final class Verify {
 
     /** {@code dims} are distinct and each in [0, rank). */
     public static void dimsInRange(Operation op, String rule, String what, long[] dims, int rank) {
-        OpCheck.of(op).dimsInRange(rule, what, dims, rank, "");
+        OpCheck.of(op).dimsInRange(rule, what, dims, rank, () -> "");
     }
 }

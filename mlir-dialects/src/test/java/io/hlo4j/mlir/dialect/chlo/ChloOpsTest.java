@@ -44,6 +44,31 @@ class ChloOpsTest {
         assertThat(ChloTopKOp.isStable(op)).isTrue();
     }
 
+    /** The type rules refuse by name (a VerificationException of the op, with the values), never a cast or argument error. */
+    @Test
+    void typeRulesRefuseByName() {
+        Type x = MlirParser.parseType("tensor<2x3xf32>"), i1 = MlirParser.parseType("tensor<3xi1>");
+        var k4 = io.hlo4j.mlir.attr.DictionaryAttr.of(java.util.Map.of("k", IntegerAttr.i64(4)));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpRegistry.global().lookup("chlo.top_k").typeInference()
+                        .inferResultTypes(List.of(x), k4, List.of())).isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class)
+                .hasMessage("'chlo.top_k' op operand's last dimension must be at least 4; operand tensor<2x3xf32>, k = 4");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpRegistry.global().lookup("chlo.top_k").typeInference()
+                        .inferResultTypes(List.of(x), io.hlo4j.mlir.attr.DictionaryAttr.of(java.util.Map.of()), List.of()))
+                .isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class).hasMessage("'chlo.top_k' op requires attribute 'k' (an i64 integer)");
+        var none = io.hlo4j.mlir.attr.DictionaryAttr.of(java.util.Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpRegistry.global().lookup("chlo.broadcast_add").typeInference()
+                        .inferResultTypes(List.of(x, MlirParser.parseType("tensor<2xf32>")), none, List.of()))
+                .isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class)
+                .hasMessage("'chlo.broadcast_add' op shapes [2, 3] and [2] are not broadcast-compatible: dimension sizes 2 and 3 differ and neither is 1");
+        // numpy broadcasting: [2, 1] with [3] is [2, 3]; compare gives i1; select broadcasts all three.
+        assertThat(OpRegistry.global().lookup("chlo.broadcast_compare").typeInference().inferResultTypes(
+                List.of(MlirParser.parseType("tensor<2x1xf32>"), MlirParser.parseType("tensor<3xf32>")), none, List.of()))
+                .containsExactly(MlirParser.parseType("tensor<2x3xi1>"));
+        assertThat(OpRegistry.global().lookup("chlo.broadcast_select").typeInference().inferResultTypes(
+                List.of(i1, MlirParser.parseType("tensor<2x1xf32>"), MlirParser.parseType("tensor<f32>")), none, List.of()))
+                .containsExactly(MlirParser.parseType("tensor<2x3xf32>"));
+    }
+
     @Test
     void topKIsStableIsPrintedWhenSet() {
         OpSnippet s = OpSnippet.parse("%v, %i = chlo.top_k(%x, k = 3, is_stable = false) : tensor<6xi32> -> (tensor<3xi32>, tensor<3xi32>)");

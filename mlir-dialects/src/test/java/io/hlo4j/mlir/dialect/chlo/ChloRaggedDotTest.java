@@ -125,6 +125,18 @@ class ChloRaggedDotTest {
                 "expected group_sizes to have rank 2, got 3");
     }
 
+    /** The type rule refuses as the op, naming the values it was given (not an IllegalArgumentException). */
+    @Test
+    void inferenceRefusesByNameWithTheValues() {
+        var mode1 = dn(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> infer(op("tensor<11x5xf32>", "tensor<4x5x7xf32>", "tensor<3xi64>", "tensor<11x7xf32>", mode1)))
+                .isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class)
+                .hasMessage("'chlo.ragged_dot' op rhs group dimension is expected to have size=3, got 4; lhs tensor<11x5xf32>, rhs tensor<4x5x7xf32>, "
+                        + "group_sizes tensor<3xi64>, " + mode1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> infer(op("tensor<11x5xf32>", "tensor<3x5x7xf32>", "tensor<3xf32>", "tensor<11x7xf32>", mode1)))
+                .isInstanceOf(io.hlo4j.mlir.ir.VerificationException.class).hasMessageStartingWith("'chlo.ragged_dot' op group_sizes must be a tensor of integers");
+    }
+
     @Test
     void rejectsBrokenInstancesNamingTheRule() {
         var mode1 = dn(List.of(), List.of(), List.of(1L), List.of(1L), List.of(0L), List.of(0L));

@@ -23,13 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The type rules of transpose, slice, pad, concatenate, dynamic_slice and dot_general, which builders (and the DSL)
+ * The type rules of transpose, slice, pad, concatenate, dynamic_slice, dynamic_update_slice and dot_general, which builders (and the DSL)
  * trace through: the inferred type against the one the verifier accepts in the conformance files, against hand
  * computed shapes, and the refusals, which the rule and the verifier word the same way.
  */
 class ShapeTypeRulesTest {
     static final Set<String> OPS = Set.of("stablehlo.transpose", "stablehlo.slice", "stablehlo.pad", "stablehlo.concatenate",
-            "stablehlo.dynamic_slice", "stablehlo.dot_general");
+            "stablehlo.dynamic_slice", "stablehlo.dynamic_update_slice", "stablehlo.dot_general");
 
     @Test
     void inferredTypesAreTheOnesTheVerifierAcceptsInTheConformanceFiles() {
@@ -56,6 +56,19 @@ class ShapeTypeRulesTest {
         assertThat(perOp.keySet()).containsExactlyInAnyOrderElementsOf(OPS);
         perOp.forEach((op, n) -> assertThat(n).as(op + " statements").isGreaterThanOrEqualTo(5));
         assertThat(failures).isEmpty();
+    }
+
+    /**
+     * The ops whose type rule checks all their verifier does (a builder that inferred their results skips the
+     * verifier): exactly these, each also checked above against the conformance files and below refusal by refusal.
+     * dot_general is not one: its verifier also checks precision_config and algorithm, which its rule does not read.
+     */
+    @Test
+    void theOpsWhoseRuleVerifiesAreTheseSix() {
+        List<String> flagged = io.hlo4j.mlir.registry.OpRegistry.global().all().stream()
+                .filter(io.hlo4j.mlir.registry.OpDef::inferenceVerifies).map(io.hlo4j.mlir.registry.OpDef::name).toList();
+        assertThat(flagged).containsExactlyInAnyOrder("stablehlo.transpose", "stablehlo.slice", "stablehlo.pad", "stablehlo.concatenate",
+                "stablehlo.dynamic_slice", "stablehlo.dynamic_update_slice");
     }
 
     // ---- hand-computed shapes ----------------------------------------------------------------------------
@@ -89,6 +102,23 @@ class ShapeTypeRulesTest {
     @Test
     void dynamicSliceIsTheSliceSizes() {
         assertThat(infer(dynamicSlice(t(F32, 6, 4), l(2, 4), s(I32), s(I32)))).containsExactly(t(F32, 2, 4));
+    }
+
+    @Test
+    void dynamicUpdateSliceIsTheOperandsType() {
+        assertThat(infer(dynamicUpdateSlice(t(F32, 6, 4), t(F32, 2, 4), s(I32), s(I32)))).containsExactly(t(F32, 6, 4));
+    }
+
+    @Test
+    void dynamicUpdateSliceRefusals() {
+        String v = "; operand tensor<6x4xf32>, update tensor<7x4xf32>";
+        refused(dynamicUpdateSlice(t(F32, 6, 4), t(F32, 7, 4), s(I32), s(I32)), "dynamic_update_slice_c6",
+                "update dimension 0 (size 7) exceeds operand size 6" + v);
+        refused(dynamicUpdateSlice(t(F32, 6, 4), t(F32, 2, 4), s(I32)), "dynamic_update_slice_c4",
+                "expects 2 start indices (the operand rank), got 1; operand tensor<6x4xf32>, update tensor<2x4xf32>");
+        refused(dynamicUpdateSlice(t(F32, 6, 4), t(I32, 2, 4), s(I32), s(I32)), "dynamic_update_slice_c2", "update must have the operand's element type");
+        refused(dynamicUpdateSlice(t(F32, 6, 4), t(F32, 2), s(I32), s(I32)), "dynamic_update_slice_c3", "update must have the operand's rank");
+        refused(dynamicUpdateSlice(t(F32, 6, 4), t(F32, 2, 4), s(I32), s(I64)), "dynamic_update_slice_c5", "all start indices must have the same type");
     }
 
     @Test
@@ -192,6 +222,12 @@ class ShapeTypeRulesTest {
         return Operation.builder("stablehlo.pad").operands(value(in), value(s(in.elementType())))
                 .property("edge_padding_low", DenseArrayAttr.ofI64(lo)).property("edge_padding_high", DenseArrayAttr.ofI64(hi))
                 .property("interior_padding", DenseArrayAttr.ofI64(interior)).resultType(in).build();
+    }
+
+    static Operation dynamicUpdateSlice(TensorType in, TensorType update, TensorType... starts) {
+        List<Type> ts = new ArrayList<>(List.of(in, update));
+        ts.addAll(List.of(starts));
+        return Operation.builder("stablehlo.dynamic_update_slice").operands(values(ts.toArray(Type[]::new))).resultType(in).build();
     }
 
     static Operation concatenate(long dim, TensorType... ins) {
