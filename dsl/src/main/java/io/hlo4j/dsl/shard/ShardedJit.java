@@ -101,12 +101,15 @@ public final class ShardedJit {
     public Backend backend() { return backend != null ? backend : Backend.configured(); }
 
     /** The program for these argument specs (pytrees of {@link Spec} / {@link HostArray}), compiled on this jit's backend (cached). */
-    public Compiled compile(Object... args) {
+    public Compiled compile(Object... args) { return compileOn(backend(), args); }
+
+    /** Keyed by the backend too: without {@link #withBackend} it is {@link Backend#configured()}, which a scope may change. */
+    private Compiled compileOn(Backend b, Object... args) {
         Location loc = SourceLoc.here();
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def = Pytree.flatten(List.of(args), leaves);
         List<Spec> specs = leaves.stream().map(l -> specOf(l, loc)).toList();
-        return cache.computeIfAbsent(List.of(def, specs), k -> lower(args).compile(backend()));
+        return cache.computeIfAbsent(List.of(def, specs, b), k -> lower(args).compile(b));
     }
 
     /**
@@ -114,8 +117,9 @@ public final class ShardedJit {
      * interpreter a shard_map is refused by name: its body is per-device code, which only {@link #callSimulated} runs.
      */
     public Object call(Object... args) {
-        Compiled c = compile(args);
-        if (backend() == Backend.interpreter()) refuseManual(c.lowered().module(), SourceLoc.here());
+        Backend b = backend();
+        Compiled c = compileOn(b, args);
+        if (b == Backend.interpreter()) refuseManual(c.lowered().module(), SourceLoc.here());
         return c.callTree(args);
     }
 
