@@ -103,6 +103,8 @@ public final class CostAnalysis {
                 if (def != null && def.has(OpTrait.COLLECTIVE) || CollectiveTraffic.isRaggedAllToAll(op)) {
                     CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes, procs);
                     collectives.add(ci);
+                    // -1 is "unknown" (group size not known), said on the collective itself; counts that overflow
+                    // were refused above (RingBytes throws), so no wrapped value reaches here
                     acc[3] = Math.addExact(acc[3], Math.max(0, ci.bytesPerDevice()));
                 }
             } catch (ArithmeticException e) {
@@ -121,6 +123,11 @@ public final class CostAnalysis {
             } catch (ArithmeticException e) {
                 throw tooLarge("the arguments and values " + body.arguments().stream().map(a -> a.type().toString()).toList(), "@" + fname, f.location());
             }
+        }
+        try {
+            Math.addExact(acc[1], acc[2]);
+        } catch (ArithmeticException e) {
+            throw tooLarge("the bytes read (" + acc[1] + ") plus written (" + acc[2] + ")", "@" + fname, f.location());
         }
         return new FunctionCost(fname, hist, params, paramBytes, acc[0], bound[0], acc[1], acc[2], peak.bytes(),
                 peak.atOpName(), acc[3], dynamic[0], top(shares));
