@@ -100,4 +100,15 @@ class InspectExactCountsTest {
         Cli.Run r = inspect(raggedDot("[-1, 9]", 2, "tensor<8x16xf32>"));
         refusedInOneLine(r, "chlo.ragged_dot", "group size 0 is negative (-1)", "[-1, 9]");
     }
+
+    /** A ragged_dot over 0 rows is valid and costs 0 FLOPs (it used to divide by the 0 rows and call that an overflow). */
+    @Test void raggedDotOverNoRowsIsZeroFlops() throws IOException {
+        Path f = dir.resolve("r.mlir");
+        Files.writeString(f, raggedDot("[0, 0]", 2, "tensor<0x16xf32>"));
+        Cli.Run r = InspectCommandTest.run("inspect", "--json", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        var main = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("functions").get(0);
+        assertThat(main.get("flops").asLong()).isZero();
+        assertThat(main.get("ops").get("chlo.ragged_dot").asInt()).isEqualTo(1);
+    }
 }

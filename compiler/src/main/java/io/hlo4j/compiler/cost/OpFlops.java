@@ -76,6 +76,7 @@ public final class OpFlops {
         if (dn.lhsRaggedDimensions().isEmpty()) return Count.exact(m(2, resultElements, k));
         int ragged = (int) (long) dn.lhsRaggedDimensions().get(0);
         long raggedSize = lhs.dim(ragged);
+        if (raggedSize == 0) return Count.exact(0); // no rows to multiply, whatever the group sizes
         if (dn.lhsContractingDimensions().contains((long) ragged)) {
             // The result gains a leading group dimension: [g, .., m, n]; each group contracts over its slice.
             long perGroupResult = resultElements / Math.max(1, tensor(op.operand(2), op).dim(0));
