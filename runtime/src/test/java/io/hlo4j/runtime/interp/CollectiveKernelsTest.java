@@ -305,4 +305,18 @@ class CollectiveKernelsTest {
         assertThat(result(out, 2)).containsExactly(0);
         assertThat(result(out, 3)).containsExactly(0);
     }
+
+    /** The mode's refusal names the op once, with its location (it used to read "stablehlo.all_reduce: stablehlo.all_reduce: ..."). */
+    @Test
+    void globalDeviceIdsWithoutAChannelNameTheOpOnce() {
+        TensorType ty = t(IntegerType.I32, 1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty);
+        Value r = ir.ops("stablehlo.all_reduce", List.of(x), List.of(ty), List.of(Ir.combiner("stablehlo.add", IntegerType.I32)),
+                "replica_groups", groups(allIn(2)), "use_global_device_ids", UnitAttr.INSTANCE).get(0);
+        List<Tensor> in = List.of(Ir.ints(IntegerType.I32, shape(1), 1), Ir.ints(IntegerType.I32, shape(1), 2));
+        assertThatThrownBy(() -> runOn(ir.func("main", r), 1, 2, in))
+                .hasMessageContaining("stablehlo.all_reduce: use_global_device_ids needs a channel_id > 0, got 0")
+                .satisfies(e -> assertThat(e.getMessage().split("stablehlo\\.all_reduce", -1)).as(e.getMessage()).hasSize(2));
+    }
 }
