@@ -9,9 +9,11 @@ weights directory (gate.npy, wi.npy, ... , x.npy, token_ids.npy) plus config.jso
 and the expected results (output.npy, router_logits.npy, router_probs.npy, selected_experts.npy,
 selected_weights.npy, expert_loads.npy, metrics.json). index.json lists the cases and their factor levels.
 
-Each case's selection is checked to be robust: the experts chosen from an f32 softmax of f32 logits must be
-those chosen from the f64 oracle (float32 cases) or, for bfloat16 cases, the bf16-rounded f32 softmax of f32
-logits must select as the oracle did; otherwise the case is regenerated with the next seed.
+Each case's selection is checked to be robust, otherwise the case is regenerated with the next seed. float32
+cases: the experts chosen from an f32 softmax of f32 logits must be those chosen from the f64 oracle. bfloat16
+cases (bf16 logits, see moe_reference.gate_logits): the bf16 logits must not depend on the order of the f32
+sum (an exact sum rounded to bf16 gives the same logits), and the bf16-rounded f64 softmax of those logits
+must select as the bf16-rounded f32 softmax did.
 
 Usage: python3 scripts/gen_moe_fixtures.py [OUT_DIR]   (numpy only; deterministic)
 """
@@ -142,19 +144,34 @@ def run_oracle(w, cfg):
 
 
 def selection_is_robust(w, cfg, result):
-    """Would an f32 implementation (f32 logits, f32 softmax) select exactly what the oracle selected?"""
+    """Would an implementation that rounds or sums a little differently select exactly what the oracle selected?"""
     b, s, h = w["x"].shape
-    logits32 = w["x"].reshape(b * s, h) @ w["gate"]  # float32 matmul
-    scores = ref.softmax32(logits32)
+    xf = w["x"].reshape(b * s, h)
     if cfg["dtype"] == "bfloat16":
-        scores = ref.bf16_round(scores)
-        if not np.array_equal(scores.astype(np.float64), result["selection_scores"]):
+        # the same bf16 logits whatever the order of the f32 sum: the exact sum rounds to the same bf16 values
+        exact = ref.bf16_round(ref.bf16_round(xf).astype(np.float64) @ ref.bf16_round(w["gate"]).astype(np.float64))
+        if not np.array_equal(exact.astype(np.float64), result["router_logits"]):
             return False
+        scores = ref.bf16_round(ref.softmax64(result["router_logits"]))  # an f64 softmax instead of the f32 one
+    else:
+        scores = ref.softmax32(xf @ w["gate"])  # f32 logits (float32 matmul), f32 softmax
+    return np.array_equal(select(w, cfg, scores), result["selected_experts"])
+
+
+def select(w, cfg, scores):
+    b, s, _ = w["x"].shape
     positions = np.tile(np.arange(s), b)
     ids = None if "token_ids" not in w else w["token_ids"].reshape(-1)
-    experts, _, _ = ref.route(scores.astype(np.float64), cfg["routing_strategy"], cfg["num_experts_per_tok"],
-                              cfg["capacity_factor"], positions, ids)
-    return np.array_equal(experts, result["selected_experts"])
+    experts, _, _ = ref.route(np.asarray(scores, dtype=np.float64), cfg["routing_strategy"],
+                              cfg["num_experts_per_tok"], cfg["capacity_factor"], positions, ids)
+    return experts
+
+
+def f32_logit_selection(w, cfg):
+    """The bf16 selection as hlo4j made it before the gate ran in bf16: f32 logits, f32 softmax, bf16 rounding."""
+    b, s, h = w["x"].shape
+    logits = w["x"].reshape(b * s, h).astype(np.float64) @ w["gate"].astype(np.float64)
+    return select(w, cfg, ref.bf16_round(ref.softmax32(logits)))
 
 
 def write_case(out_dir, name, w, cfg, result, levels):
@@ -218,6 +235,9 @@ def main():
             f32_cfg = dict(cfg, dtype="float32")
             entry["bf16_selection_differs_from_f32"] = not np.array_equal(
                 run_oracle(w, f32_cfg)["selected_experts"], result["selected_experts"])
+            # would a gate on the f32 hidden state (f32 logits, then the bf16-rounded softmax) choose differently?
+            entry["bf16_logits_change_selection"] = not np.array_equal(
+                f32_logit_selection(w, cfg), result["selected_experts"])
         cases.append(entry)
 
     index = {

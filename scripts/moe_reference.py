@@ -8,10 +8,14 @@ a different angle. Run directly for the self-test (the worked example of easydel
 Precision model:
   * dtype "float32": the oracle computes in f64; Java (f32) must select the same experts (the fixture
     generator rejects cases where f32 and f64 softmax would select differently) and match values to 1e-5.
-  * dtype "bfloat16": probabilities are computed as an f32 softmax (numpy float32 arithmetic) and rounded
-    to bf16 (round to nearest even) before selection, as the normative page says; the weights are those
-    bf16 values (renormalized in f64 for TOP_K), the expert FFN stays f64 - an oracle for "within bf16
-    tolerance", not a bit-exact bf16 model.
+  * dtype "bfloat16": the gate follows EasyDeL's FUSED path (the hidden state is cast to the compute dtype
+    before the gate): logits = bf16(sum over h of bf16(x)[t, h] * bf16(K)[h, e]), the products (exact in
+    f32) summed in f32 in ascending h and the sum rounded to bf16 once (`gate_logits`). Probabilities are
+    the f32 softmax (numpy float32 arithmetic) of those logits, rounded to bf16 (round to nearest even)
+    before selection, as the normative page says; the reported probabilities, losses and metrics use the
+    f64 softmax of the same bf16 logits, the z-loss their f64 logsumexp. The weights are the bf16 scores
+    (renormalized in f64 for TOP_K); the expert FFN stays f64 on the unrounded inputs - an oracle for
+    "within bf16 tolerance", not a bit-exact bf16 model.
 """
 import math
 
@@ -47,6 +51,24 @@ def softmax32(logits):
     z = l32 - l32.max(axis=-1, keepdims=True)
     e = np.exp(z, dtype=np.float32)
     return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
+
+
+def gate_logits(xf, gate, dtype):
+    """Logits [N, E] of the bias-free linear gate x @ K in the layer's compute dtype.
+
+    float32: f64 (the oracle). bfloat16: x and K rounded to bf16, each product (exact in f32: 8 x 8
+    significant bits) added to an f32 accumulator in ascending h, the sum rounded to bf16 once; returned
+    as f64 values.
+    """
+    if dtype == "float32":
+        return xf @ gate
+    if dtype != "bfloat16":
+        raise ValueError(f"unknown dtype {dtype!r}")
+    xb, kb = bf16_round(xf), bf16_round(gate)
+    acc = np.zeros((xb.shape[0], kb.shape[1]), dtype=np.float32)
+    for h in range(xb.shape[1]):
+        acc = acc + xb[:, h:h + 1] * kb[h:h + 1, :]
+    return bf16_round(acc).astype(np.float64)
 
 
 def logsumexp64(logits):
@@ -189,15 +211,9 @@ def moe_forward(x, gate, wi, wu, wd, *, k, routing="top_k", load_balancing="stan
     """x [B, S, H] -> dict with output [B, S, H] and every MoeMetrics field (numpy f64 / int64)."""
     b, s, hid = x.shape
     xf = x.reshape(b * s, hid).astype(np.float64)
-    logits = xf @ gate.astype(np.float64)
-    if dtype == "float32":
-        probs = softmax64(logits)
-        select_on = probs
-    elif dtype == "bfloat16":
-        probs = softmax64(logits)
-        select_on = bf16_round(softmax32(logits)).astype(np.float64)
-    else:
-        raise ValueError(f"unknown dtype {dtype!r}")
+    logits = gate_logits(xf, gate.astype(np.float64), dtype)
+    probs = softmax64(logits)
+    select_on = probs if dtype == "float32" else bf16_round(softmax32(logits)).astype(np.float64)
     positions = np.tile(np.arange(s), b)
     ids = None if token_ids is None else np.asarray(token_ids).reshape(b * s)
     experts, weights, k_used = route(select_on, routing, k, capacity_factor, positions, ids)
@@ -316,6 +332,15 @@ def self_test():
     _close("tie to lower index", idx, [[0, 1]], 0)
     _close("bf16 rounding", bf16_round(np.array([1.0 + 2 ** -8, 1.0 + 3 * 2 ** -8, 0.1])),
            [1.0, 1.0 + 2 ** -6, 0.10009765625], 0)
+    # the bf16 gate: inputs rounded to bf16, products summed in f32, the sum rounded to bf16 once.
+    # x [1 + 2^-9, 3] rounds to [1, 3]; 1 * 1 + 3 * (1 + 2^-7) = 4.0234375 rounds to 4.03125 (bf16 step 2^-5 at 4)
+    _close("bf16 gate rounding", gate_logits(np.array([[1 + 2 ** -9, 3.0]]), np.array([[1.0], [1 + 2 ** -7]]),
+                                             "bfloat16"), [[4.03125]], 0)
+    # products 1, 2^-8, 2^-24, 2^-24: in f32 each 2^-24 is half an ulp of 1 + 2^-8 and rounds away (ties to
+    # even), and 1 + 2^-8 then ties to 1.0 in bf16; the exact sum 1 + 2^-8 + 2^-23 would round up to 1 + 2^-7
+    _close("bf16 gate sums in f32", gate_logits(np.array([[1.0, 1.0, 2 ** -12, 2 ** -12]]),
+                                                np.array([[1.0], [2 ** -8], [2 ** -12], [2 ** -12]]), "bfloat16"),
+           [[1.0]], 0)
     print("moe_reference self-test: OK (worked example of easydel-moe-behavior.md 5.3 reproduced)")
 
 

@@ -17,6 +17,7 @@ Err *Plugin_Attributes(Plugin_Attributes_Args *a) {
   attributes[3] = (NamedValue){sizeof(NamedValue), NULL, "mock_peak_tflops", 16, 3, {.f = 989.5f}, 1};
   attributes[4] = (NamedValue){sizeof(NamedValue), NULL, "mock_async_events", 17, 4, {.b = true}, 1};
   if (failing("short_named_value")) attributes[2].struct_size = offsetof(NamedValue, v);  // a plugin with a cut struct
+  if (failing("long_named_value")) attributes[1].struct_size = sizeof(NamedValue) + 8;      // a newer, longer layout
   a->attributes = attributes;
   a->num_attributes = 5;
   return NULL;

@@ -17,7 +17,8 @@
 //                                   after their owner first awaits, registers a callback or destroys
 //                                   them), ready_event_async_status (the same for the buffer-ready
 //                                   event), async_events (all these events complete OK that way),
-//                                   short_named_value (plugin attribute #2 reports a struct_size of 40)
+//                                   short_named_value (plugin attribute #2 reports a struct_size of 40),
+//                                   long_named_value (attribute #1 reports sizeof + 8: a newer layout)
 //   mock_pjrt_clear_slot(i)         NULLs slot i of the function table (a plugin lacking a call)
 //   mock_pjrt_restore_slots()       fills the table again
 //   mock_pjrt_stat(i)               0: awaits that blocked on a pending event, 1: OnReady callbacks

@@ -100,7 +100,7 @@ final class DemoCommand extends CliCommand {
         if (print || noRun) pjrt.unused((print ? "--print" : "--no-run") + " runs nothing");
         else pjrtPlugin = pjrt.use();
         MoeConfig cfg = config();
-        if (!print) checkMesh(cfg, meshObj, mode);
+        MeshMoeRun.FusedPlan plan = print ? null : plan(cfg, meshObj, mode);
         MoeReference.Inputs in = MoeReference.inputs(SEED);
         Map<String, HostArray> a = arrays(in);
         List<String> names = new ArrayList<>(a.keySet()), outNames = new ArrayList<>();
@@ -121,26 +121,21 @@ final class DemoCommand extends CliCommand {
             out().flush();
             return Main.OK;
         }
-        int code = run(cfg, meshObj, mode, lowered, outNames, argv, a, in);
+        int code = run(cfg, meshObj, mode, plan, lowered, outNames, argv, a, in);
         out().println("see the program: hlo4j demo --print; run it sharded on your data: hlo4j moe run --mesh ...");
         out().flush();
         return code;
     }
 
     /**
-     * Plans and traces the expert-parallel program for the mesh (no partitioning, no run), so a mesh or mode the
-     * run would refuse is refused before any work, with the run's own message, and with --no-run too.
+     * Plans and traces the expert-parallel program for the mesh, once: a mesh or mode the run would refuse is refused
+     * before any work, with the run's own message, and with --no-run too; the run partitions and runs this program.
      */
-    private static void checkMesh(MoeConfig cfg, Mesh meshObj, EpMode mode) {
-        try {
-            SourceLoc.asBuiltin("demo", () -> new ExpertParallelMoe(cfg, ExpertMeshView.of(meshObj, cfg.fsdpIsEpBound(), cfg.spIsEpBound()), mode)
-                    .lowerAnnotated(MoeReference.TOKENS, MoeReference.FFN, DType.F32, false));
-        } catch (io.hlo4j.dsl.moe.MoeException e) {
-            throw new IllegalArgumentException(Diagnostics.firstLine(e.detail()));
-        }
+    private static MeshMoeRun.FusedPlan plan(MoeConfig cfg, Mesh meshObj, EpMode mode) {
+        return SourceLoc.asBuiltin("demo", () -> MeshMoeRun.planFused(cfg, meshObj, mode, MoeReference.TOKENS, MoeReference.FFN, DType.F32, false));
     }
 
-    private int run(MoeConfig cfg, Mesh meshObj, EpMode mode, Lowered lowered, List<String> outNames, HostArray[] argv,
+    private int run(MoeConfig cfg, Mesh meshObj, EpMode mode, MeshMoeRun.FusedPlan plan, Lowered lowered, List<String> outNames, HostArray[] argv,
                     Map<String, HostArray> a, MoeReference.Inputs in) {
         long t0 = System.nanoTime();
         List<HostArray> res = lowered.compile(io.hlo4j.runtime.backend.Backend.interpreter()).call(argv);
@@ -148,7 +143,7 @@ final class DemoCommand extends CliCommand {
         HostArray y = res.get(outNames.indexOf("output")), logits = res.get(outNames.indexOf("router_logits"));
         out().printf(Locale.ROOT, "unpartitioned, on the interpreter: %s ms%n", fmt(oracleMs));
 
-        MeshMoeRun p = SourceLoc.asBuiltin("demo", () -> MeshMoeRun.run(cfg, meshObj, mode, a));
+        MeshMoeRun p = SourceLoc.asBuiltin("demo", () -> MeshMoeRun.fused(plan, a));
         out().printf(Locale.ROOT, "partitioned for mesh %s (%d simulated devices), EP mode %s%s%n", CollectivesReport.describe(meshObj),
                 meshObj.size(), p.mode().cliName(), mode == EpMode.AUTO ? " (picked by auto: " + why(cfg, meshObj, p) + ")" : " (asked for)");
         out().printf(Locale.ROOT, "  trace %s ms, partition (Spmd.explicit) %s ms, run on %d devices %s ms; %d collectives%n",

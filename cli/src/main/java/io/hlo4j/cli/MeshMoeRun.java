@@ -9,7 +9,6 @@ import io.hlo4j.dsl.moe.MoEMethods;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
 import io.hlo4j.dsl.moe.MoeLosses;
-import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeRouter;
 import io.hlo4j.dsl.moe.MoeRouting;
 import io.hlo4j.dsl.moe.ep.DispatchBound;
@@ -65,38 +64,63 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
 
     /** Runs {@code cfg}'s method on {@code mesh}; arrays as {@link MoeRunInputs} loads them (x is [B, S, H]). */
     static MeshMoeRun run(MoeConfig cfg, Mesh mesh, EpMode mode, Map<String, HostArray> arrays) {
-        return cfg.moeMethod() == MoEMethods.FUSED_MOE ? fused(cfg, mesh, mode, arrays) : annotatedOnly(cfg, mesh, mode, arrays);
+        if (cfg.moeMethod() != MoEMethods.FUSED_MOE) return annotatedOnly(cfg, mesh, mode, arrays);
+        HostArray x = arrays.get("x");
+        long[] xs = x.shape();
+        return fused(planFused(cfg, mesh, mode, xs[0] * xs[1], arrays.get("wi").shape()[2], DType.of(x.elementType()),
+                biases(arrays)), arrays);
     }
 
-    private static MeshMoeRun fused(MoeConfig cfg, Mesh mesh, EpMode mode, Map<String, HostArray> a) {
-        HostArray x = a.get("x");
-        long[] xs = x.shape();
-        long n = xs[0] * xs[1], h = xs[2];
-        long m = a.get("wi").shape()[2];
+    /**
+     * The expert-parallel FUSED program for N tokens, intermediate size M, x's dtype and biases, planned and traced once:
+     * a caller that checks a mesh before running ({@code hlo4j demo}) keeps this and runs it with {@link #fused}.
+     *
+     * @param traceMs wall time of planning and tracing
+     */
+    record FusedPlan(MoeConfig cfg, ExpertMeshView view, EpCostModel.Estimate estimate, Module annotated, long tokens,
+                     boolean biases, double traceMs) {}
+
+    /** Plans and traces the EP program; a mesh, mode or shape that does not fit is refused with the planner's message. */
+    static FusedPlan planFused(MoeConfig cfg, Mesh mesh, EpMode mode, long n, long m, DType xType, boolean biases) {
+        long t0 = System.nanoTime();
+        try {
+            ExpertMeshView view = ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound());
+            ExpertParallelMoe ep = new ExpertParallelMoe(cfg, view, mode);
+            EpCostModel.Estimate est = ep.plan(n, m, xType);
+            Module annotated = ep.lowerAnnotated(n, m, xType, biases);
+            return new FusedPlan(cfg, view, est, annotated, n, biases, ms(t0, System.nanoTime()));
+        } catch (io.hlo4j.dsl.moe.MoeException e) {
+            // the shapes or the mode do not fit the mesh: the message names them; the location would be this file
+            throw new IllegalArgumentException(Diagnostics.firstLine(e.detail()));
+        }
+    }
+
+    /** Whether the weights carry the three biases; one or two of them is refused. */
+    private static boolean biases(Map<String, HostArray> a) {
         int biasCount = 0;
         for (String b : MoeRunInputs.OPTIONAL) if (a.containsKey(b)) biasCount++;
         if (biasCount != 0 && biasCount != 3) {
             throw new IllegalArgumentException("moe run --mesh: expert-parallel FUSED takes all three biases (wi_bias, wu_bias, wd_bias) or none; "
                     + "the weights folder has " + biasCount);
         }
-        boolean biases = biasCount == 3;
-        HostArray ids = a.containsKey("token_ids") ? a.get("token_ids").reshape(n).convert(IntegerType.I32) : positions(n, xs[1]);
-        DType xType = DType.of(x.elementType());
+        return biasCount == 3;
+    }
 
-        long t0 = System.nanoTime();
-        ExpertMeshView view;
-        ExpertParallelMoe ep;
-        EpCostModel.Estimate est;
-        Module annotated;
-        try {
-            view = ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound());
-            ep = new ExpertParallelMoe(cfg, view, mode);
-            est = ep.plan(n, m, xType);
-            annotated = ep.lowerAnnotated(n, m, xType, biases);
-        } catch (io.hlo4j.dsl.moe.MoeException e) {
-            // the shapes or the mode do not fit the mesh: the message names them; the location would be this file
-            throw new IllegalArgumentException(Diagnostics.firstLine(e.detail()));
+    /** Partitions and runs a planned EP program on {@code a}, which must have the shapes it was planned for. */
+    static MeshMoeRun fused(FusedPlan plan, Map<String, HostArray> a) {
+        MoeConfig cfg = plan.cfg();
+        HostArray x = a.get("x");
+        long[] xs = x.shape();
+        long n = xs[0] * xs[1], h = xs[2];
+        if (n != plan.tokens() || biases(a) != plan.biases()) {
+            throw new IllegalStateException("MeshMoeRun: planned for " + plan.tokens() + " tokens" + (plan.biases() ? " with" : " without")
+                    + " biases, given " + n + " tokens" + (biases(a) ? " with" : " without") + " biases");
         }
+        boolean biases = plan.biases();
+        HostArray ids = a.containsKey("token_ids") ? a.get("token_ids").reshape(n).convert(IntegerType.I32) : positions(n, xs[1]);
+        ExpertMeshView view = plan.view();
+        EpCostModel.Estimate est = plan.estimate();
+        Module annotated = plan.annotated();
         long t1 = System.nanoTime();
         PartitionedProgram pp = partition(annotated, "expert-parallel FUSED (" + est.mode().cliName() + ")");
         long t2 = System.nanoTime();
@@ -133,7 +157,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         r.put("router_logits", logits);
         r.put("expert_loads", out.get(2));
         routing.forEach((k, v) -> { if (!r.containsKey(k)) r.put(k, v); });
-        return new MeshMoeRun(r, est.mode(), est, bound, run, annotated, pp, ms(t0, t1), ms(t1, t2), ms(t2, t3));
+        return new MeshMoeRun(r, est.mode(), est, bound, run, annotated, pp, plan.traceMs(), ms(t1, t2), ms(t2, t3));
     }
 
     /**
@@ -146,22 +170,11 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         List<HostArray> res = Jit.jit("route", v -> {
             Tensor l = (Tensor) v[0];
             MoeRouting r = MoeRouter.route(cfg, MoeFusedHooks.none(), l, ignored -> l, null, (Tensor) v[1], seqLen);
-            MoeMetrics<Tensor> mt = MoeLosses.metrics(cfg, r);
+            Map<String, Tensor> m = MoeLosses.metrics(cfg, r).asMap();
+            m.remove("router_probs"); // moe run does not write them
             names.clear();
-            List<Tensor> outs = new ArrayList<>();
-            names.add("expert_loads");
-            outs.add(mt.expertLoads());
-            names.add("selected_experts");
-            outs.add(mt.selectedExperts());
-            names.add("selected_weights");
-            outs.add(mt.selectedWeights());
-            names.add("expert_utilization");
-            outs.add(mt.expertUtilization());
-            names.add("routing_entropy");
-            outs.add(mt.routingEntropy());
-            mt.loadBalancingLoss().ifPresent(t -> { names.add("load_balancing_loss"); outs.add(t); });
-            mt.routerZLoss().ifPresent(t -> { names.add("router_z_loss"); outs.add(t); });
-            return outs;
+            names.addAll(m.keySet());
+            return new ArrayList<>(m.values());
         }).lower(logits, ids).compile(io.hlo4j.runtime.backend.Backend.interpreter()).call(logits, ids);
         Map<String, HostArray> out = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) out.put(names.get(i), res.get(i));

@@ -146,19 +146,9 @@ final class MoeRunCommand extends CliCommand {
         if (collectivesReport != null) CliFiles.checkOutputFile(collectivesReport, "--collectives-report");
     }
 
-    /** A config file through {@code MoeConfigJson}; its complaints name the file (they say only "moe config"). */
+    /** A config file through {@code MoeConfigJson}, which names the file (and the line of a JSON syntax error) itself. */
     static MoeConfig readConfig(Path file) throws IOException {
-        String text = CliFiles.readText(file);
-        if (text.isBlank()) throw new IllegalArgumentException(file + ": is empty; a moe config is a JSON object (issue 5's keys)");
-        try {
-            return MoeConfigJson.parse(text);
-        } catch (io.hlo4j.dsl.moe.MoeException e) {
-            String msg = e.getMessage().startsWith("moe config: ") ? e.getMessage().substring("moe config: ".length()) : e.getMessage();
-            msg = msg.replace("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ", "[");
-            String at = e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
-                    ? ":" + j.getLocation().getLineNr() + ":" + j.getLocation().getColumnNr() : "";
-            throw new IllegalArgumentException(file + at + ": " + msg, e);
-        }
+        return MoeConfigJson.parse(CliFiles.readText(file), file.toString());
     }
 
     /** {@code --mesh}: the layer partitioned by hlo4j's partitioner on simulated devices (see {@link MeshMoeRun}). */

@@ -20,7 +20,7 @@ final class PluginFile {
         String why = SharedLibraryFile.problem(p);
         if (why != null) {
             throw new FileSystemException(p.toString(), null, "is not a shared library (" + why + "); " + option
-                    + " names a PJRT plugin such as pjrt_c_api_gpu_plugin.so");
+                    + " names a PJRT plugin such as xla_cuda_plugin.so");
         }
     }
 }

@@ -131,6 +131,24 @@ class DemoCommandTest {
         assertThat(r.err()).contains("4 experts do not divide over the 3 shards");
     }
 
+    /**
+     * The demo plans and traces the expert-parallel program once (the mesh check) and runs that plan: the run's
+     * module is the planned one, and its results are those of moe run's one-call path on the same arrays.
+     */
+    @Test void aPlannedRunReusesThePlannedProgram() {
+        io.hlo4j.dsl.shard.Mesh mesh = DumpCommand.parseMesh(DemoCommand.MESH, null);
+        java.util.Map<String, HostArray> a = DemoCommand.arrays(MoeReference.inputs(DemoCommand.SEED));
+        MeshMoeRun.FusedPlan plan = MeshMoeRun.planFused(DemoCommand.config(), mesh, io.hlo4j.dsl.moe.ep.EpMode.AUTO,
+                MoeReference.TOKENS, MoeReference.FFN, io.hlo4j.dsl.DType.F32, false);
+        MeshMoeRun planned = MeshMoeRun.fused(plan, a);
+        assertThat(planned.annotated()).isSameAs(plan.annotated());
+        MeshMoeRun once = MeshMoeRun.run(DemoCommand.config(), mesh, io.hlo4j.dsl.moe.ep.EpMode.AUTO, a);
+        assertThat(planned.results().keySet()).containsExactlyElementsOf(once.results().keySet());
+        for (String k : once.results().keySet()) {
+            assertThat(planned.results().get(k).toDoubleArray()).as(k).containsExactly(once.results().get(k).toDoubleArray());
+        }
+    }
+
     @Test void noRunStopsAfterTheSummary() {
         Cli.Run r = Cli.run("demo", "--no-run");
         assertThat(r.code()).as(r.toString()).isZero();

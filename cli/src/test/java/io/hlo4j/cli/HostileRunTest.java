@@ -123,7 +123,7 @@ class HostileRunTest {
 
     @Test void aPluginThatIsNoLibraryIsRefusedBeforeLoading() throws IOException {
         String notLib = "is not a shared library (no ELF or Mach-O header); --pjrt-plugin names a PJRT plugin such as "
-                + "pjrt_c_api_gpu_plugin.so\n";
+                + "xla_cuda_plugin.so\n";
         // loading it would make the JVM print its own warnings; the check reads the first bytes instead
         refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "--pjrt-plugin", a.toString()), 1,
                 "hlo4j: " + a + ": " + notLib);
@@ -230,7 +230,7 @@ class HostileRunTest {
     }
 
     @Test void aMalformedElfIsRefusedBeforeTheJvmWarnsAboutIt() throws IOException {
-        String tail = "; --pjrt-plugin names a PJRT plugin such as pjrt_c_api_gpu_plugin.so\n";
+        String tail = "; --pjrt-plugin names a PJRT plugin such as xla_cuda_plugin.so\n";
         Path cut = Files.write(dir.resolve("cut.so"), java.util.Arrays.copyOf(elf(3, 1), 20));
         refused(Cli.run("compile", add.toString(), "--pjrt-plugin", cut.toString()), 1,
                 "hlo4j: " + cut + ": is not a shared library (truncated ELF header)" + tail);

@@ -164,7 +164,19 @@ class MoeCommandTest {
         Path w = copyCase(tmp);
         Files.writeString(w.resolve("config.json"), Files.readString(w.resolve("config.json"))
                 .replaceFirst("\"num_experts_per_tok\": 2", "\"num_experts_per_tok\": 9"));
-        assertRefused(runCopy(w, tmp.resolve("out")), 1, tmp, "num_experts_per_tok: 9 exceeds n_routed_experts 8");
+        Cli.Run r = runCopy(w, tmp.resolve("out"));
+        assertRefused(r, 1, tmp, "num_experts_per_tok: 9 exceeds n_routed_experts 8");
+        // worded once by MoeConfigJson: the file, then the key and the values
+        assertThat(r.err()).isEqualTo("hlo4j: " + w.resolve("config.json") + ": num_experts_per_tok: 9 exceeds n_routed_experts 8\n");
+    }
+
+    @Test
+    void refusesAConfigWithTextAfterTheObject(@TempDir Path tmp) throws IOException {
+        Path w = copyCase(tmp);
+        Files.writeString(w.resolve("config.json"), Files.readString(w.resolve("config.json")).strip() + "\n{}\n");
+        Cli.Run r = runCopy(w, tmp.resolve("out"));
+        assertRefused(r, 1, tmp, "not valid JSON: Trailing token");
+        assertThat(r.err()).startsWith("hlo4j: " + w.resolve("config.json") + ":").doesNotContain("REDACTED");
     }
 
     @Test

@@ -34,9 +34,19 @@ public class BaseMoeModule {
     public MoeConfig config() { return config; }
     public MoeFusedHooks<Tensor> hooks() { return hooks; }
 
-    /** The gate as a bias-free linear: [N, H] x kernel [H, E]. */
+    /**
+     * The gate as a bias-free linear: [N, H] x kernel [H, E] in the dtype of x (the router hands it x in the compute
+     * dtype). For bf16 or f16 x the kernel is cast to that dtype and the product is one {@code stablehlo.dot_general}
+     * with a {@code tensor<NxExf32>} result (f32 accumulation, as EasyDeL's bf16 linear on an accelerator), followed by
+     * a {@code stablehlo.convert} back to x's dtype: the logits are rounded to the compute dtype once. For f32 and
+     * f64 x, a plain dot_general in that dtype.
+     */
     public static UnaryOperator<Tensor> linearGate(Tensor kernel) {
-        return x -> Linalg.matmul(x, kernel.astype(x.dtype()));
+        return x -> {
+            Tensor k = kernel.astype(x.dtype());
+            boolean narrow = x.dtype() == DType.BF16 || x.dtype() == DType.F16;
+            return narrow ? Linalg.matmul(x, k, DType.F32).astype(x.dtype()) : Linalg.matmul(x, k);
+        };
     }
 
     /** {@link #moeCall(Tensor, UnaryOperator, ExpertWeights, BinaryOperator, UnaryOperator, UnaryOperator, boolean, int, Tensor)} with defaults. */
@@ -78,10 +88,10 @@ public class BaseMoeModule {
             throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]", SourceLoc.here());
         }
         DType compute = MoeRouter.computeDtype(config);
-        // the router sees the hidden state as given (f32 logits in a bf16 run), the experts the compute dtype
+        // EasyDeL's FUSED path: the hidden state in the compute dtype feeds both the gate (bf16 logits in a bf16 run)
+        // and the experts
         Tensor x = hiddenState.astype(compute).reshape(n, h);
-        MoeRouting r = MoeRouter.route(config, hooks, hiddenState.reshape(n, h), gateLayer, reformRouterProbsFn,
-                tokenIds == null ? null : tokenIds.reshape(n), s);
+        MoeRouting r = MoeRouter.route(config, hooks, x, gateLayer, reformRouterProbsFn, tokenIds == null ? null : tokenIds.reshape(n), s);
         ExpertWeights w = castWeights(experts, compute);
         BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);
 

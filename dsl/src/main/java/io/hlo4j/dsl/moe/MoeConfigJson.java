@@ -1,7 +1,9 @@
 package io.hlo4j.dsl.moe;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -29,27 +31,46 @@ public final class MoeConfigJson {
             "sp_is_ep_bound");
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** What {@link #parse(String)} calls the document in its messages. */
+    public static final String STRING_SOURCE = "moe config";
 
     private MoeConfigJson() {}
 
+    /** A config file; every message starts with the file's path (see {@link #parse(String, String)}). */
     public static MoeConfig read(Path file) {
+        String text;
         try {
-            return parse(Files.readString(file));
+            text = Files.readString(file);
         } catch (IOException e) {
-            throw new MoeException("moe config " + file + ": cannot read (" + e.getMessage() + ")", e);
+            throw new MoeException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+        return parse(text, file.toString());
     }
 
-    public static MoeConfig parse(String json) {
+    /** A config given as a string; messages start with {@value #STRING_SOURCE}. */
+    public static MoeConfig parse(String json) { return parse(json, STRING_SOURCE); }
+
+    /**
+     * Parses a config. Every complaint is one unlocated {@link MoeException} worded here once, naming {@code source}
+     * (a file's path, or {@value #STRING_SOURCE}): {@code "<source>: <key>: <problem with the value>"}, and for text
+     * that is not JSON {@code "<source>:<line>:<column>: not valid JSON: <the parser's reason>"}. A Java line would mean
+     * nothing to the document's author, so none is attached.
+     */
+    public static MoeConfig parse(String json, String source) {
+        if (json.isBlank()) throw new MoeException(source + ": is empty; a moe config is a JSON object (issue 5's keys)");
         JsonNode root;
         try {
             root = MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new MoeException("moe config: not valid JSON: " + e.getOriginalMessage(), e);
+            JsonLocation at = e.getLocation();
+            String where = at == null || at.getLineNr() < 1 ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new MoeException(source + where + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || !root.isObject()) {
-            throw new MoeException("moe config: expected a JSON object, got " + (root == null ? "nothing" : root));
+            throw new MoeException(source + ": expected a JSON object, got " + (root == null ? "nothing" : root));
         }
         List<String> unknown = new ArrayList<>();
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
@@ -57,14 +78,12 @@ public final class MoeConfigJson {
             if (!KEYS.contains(key)) unknown.add(key);
         }
         if (!unknown.isEmpty()) {
-            throw new MoeException("moe config: unknown key(s) " + unknown + " (known: "
-                    + KEYS.stream().sorted().toList() + ")");
+            throw new MoeException(source + ": unknown key(s) " + unknown + " (known: " + KEYS.stream().sorted().toList() + ")");
         }
         try {
             return fromJson(root);
         } catch (MoeException e) {
-            // a config file's errors name its keys; the Java line that parsed it means nothing to its author
-            throw new MoeException(e.detail());
+            throw new MoeException(source + ": " + e.detail(), e);
         }
     }
 
@@ -109,25 +128,25 @@ public final class MoeConfigJson {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(m);
         } catch (JsonProcessingException e) {
-            throw new MoeException("moe config: cannot write JSON: " + e.getOriginalMessage(), e);
+            throw new MoeException("MoeConfigJson.write: cannot write JSON: " + e.getOriginalMessage(), e);
         }
     }
 
     private static int requiredInt(JsonNode root, String key) {
         JsonNode n = root.get(key);
-        if (n == null || n.isNull()) throw new MoeException("moe config: " + key + ": required key is missing");
+        if (n == null || n.isNull()) throw new MoeException(key + ": required key is missing");
         if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new MoeException("moe config: " + key + ": expected an integer, got " + n);
+            throw new MoeException(key + ": expected an integer, got " + n);
         }
         int v = n.intValue();
-        if (v <= 0) throw new MoeException("moe config: " + key + ": " + v + " must be a positive integer");
+        if (v <= 0) throw new MoeException(key + ": " + v + " must be a positive integer");
         return v;
     }
 
     private static String string(JsonNode root, String key, String dflt) {
         JsonNode n = root.get(key);
         if (n == null) return dflt;
-        if (!n.isTextual()) throw new MoeException("moe config: " + key + ": expected a string, got " + n);
+        if (!n.isTextual()) throw new MoeException(key + ": expected a string, got " + n);
         return n.textValue();
     }
 
@@ -137,21 +156,21 @@ public final class MoeConfigJson {
         try {
             return of.apply(v);
         } catch (MoeException e) {
-            throw new MoeException("moe config: " + key + ": " + e.getMessage(), e);
+            throw new MoeException(key + ": " + e.detail(), e);
         }
     }
 
     private static OptionalDouble optionalNumber(JsonNode root, String key) {
         JsonNode n = root.get(key);
         if (n == null || n.isNull()) return OptionalDouble.empty();
-        if (!n.isNumber()) throw new MoeException("moe config: " + key + ": expected a number or null, got " + n);
+        if (!n.isNumber()) throw new MoeException(key + ": expected a number or null, got " + n);
         return OptionalDouble.of(n.doubleValue());
     }
 
     private static boolean bool(JsonNode root, String key, boolean dflt) {
         JsonNode n = root.get(key);
         if (n == null) return dflt;
-        if (!n.isBoolean()) throw new MoeException("moe config: " + key + ": expected true or false, got " + n);
+        if (!n.isBoolean()) throw new MoeException(key + ": expected true or false, got " + n);
         return n.booleanValue();
     }
 }

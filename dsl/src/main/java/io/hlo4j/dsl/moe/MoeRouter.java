@@ -11,7 +11,8 @@ import io.hlo4j.dsl.Tensor;
 import java.util.function.UnaryOperator;
 
 /**
- * The router of a MoE layer, traced: gate logits, softmax in f32 then cast to the compute dtype, and the
+ * The router of a MoE layer, traced: the tokens cast to the compute dtype (EasyDeL's FUSED path, for every method),
+ * gate logits, softmax in f32 then cast to the compute dtype, and the
  * selection of every routing strategy (moe-semantics.md, Router and Routing strategies), with the hooks
  * before_gate, after_gate, normalize_gate_logits, before_topk, select_hook and refine_weights_hook at their places.
  * Ties: top-k to the lower expert index, expert choice to the lower token index (stable sorts on negated scores).
@@ -20,7 +21,8 @@ public final class MoeRouter {
     private MoeRouter() {}
 
     /**
-     * @param x tokens [N, H] as the layer received them (the gate runs in their dtype)
+     * @param x tokens [N, H]; cast to the compute dtype before before_gate, so the gate (a user's too) sees them in
+     *          that dtype and a linear gate gives logits in it
      * @param gate the gate layer [N, H] -> [N, E]
      * @param reformRouterProbs applied to the compute-dtype probabilities before before_topk, or null
      * @param tokenIds [N] integer ids for HASH, or null (then each token's position in its sequence)
@@ -31,7 +33,7 @@ public final class MoeRouter {
         DType compute = computeDtype(cfg);
         long n = x.dim(0);
         int e = cfg.nRoutedExperts();
-        Tensor routerIn = hooks.apply(HookPoint.BEFORE_GATE, x);
+        Tensor routerIn = hooks.apply(HookPoint.BEFORE_GATE, x.astype(compute));
         Tensor logits = hooks.apply(HookPoint.AFTER_GATE, gate.apply(routerIn));
         if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
             throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());

@@ -110,4 +110,29 @@ class MoeConfigJsonTest {
         assertThatThrownBy(() -> MoeConfigJson.parse(json)).as(what).isInstanceOf(MoeException.class)
                 .hasMessageContaining(message);
     }
+
+    /**
+     * Every message is worded here once and names the document first: the given source (a file's path), or "moe
+     * config" for a plain string; JSON syntax errors add the line and column, never Jackson's redacted source text.
+     */
+    @Test
+    void messagesNameTheDocumentOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws java.io.IOException {
+        assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"dtype\": \"float16\"}", "cfg.json"))
+                .isInstanceOf(MoeException.class)
+                .hasMessageStartingWith("cfg.json: dtype: MoeDtype: unknown value 'float16'");
+        assertThatThrownBy(() -> MoeConfigJson.parse("{\"n_routed_experts\": 4,\n  \"hidden_size\": ", "cfg.json"))
+                .hasMessage("cfg.json:2:18: not valid JSON: Unexpected end-of-input within/between Object entries");
+        assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"lbl_coef\": 0.1, \"lbl_coef\": 0.2}", "cfg.json"))
+                .hasMessageStartingWith("cfg.json:1:").hasMessageContaining("not valid JSON: Duplicate field 'lbl_coef'")
+                .hasMessageNotContaining("REDACTED");
+        assertThatThrownBy(() -> MoeConfigJson.parse(" \n", "cfg.json"))
+                .hasMessage("cfg.json: is empty; a moe config is a JSON object (issue 5's keys)");
+        assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"moe_method\": \"fused_moe\"} {}"))
+                .as("a second value after the object").hasMessageStartingWith("moe config:1:").hasMessageContaining("not valid JSON: Trailing token");
+        assertThatThrownBy(() -> MoeConfigJson.parse("{\"n_routed_experts\": 4}"))
+                .hasMessage("moe config: num_experts_per_tok: required key is missing");
+        java.nio.file.Path f = java.nio.file.Files.writeString(tmp.resolve("moe.json"), "{\"n_routed_experts\": 4, \"top_k\": 2}");
+        assertThatThrownBy(() -> MoeConfigJson.read(f)).hasMessageStartingWith(f + ": unknown key(s) [top_k]");
+        assertThatThrownBy(() -> MoeConfigJson.read(tmp.resolve("absent.json"))).hasMessageStartingWith(tmp.resolve("absent.json") + ": cannot read");
+    }
 }

@@ -69,6 +69,9 @@ class MoeFixturesTest {
         int bf16Flips = 0;
         for (JsonNode c : cases) if (c.path("bf16_selection_differs_from_f32").asBoolean(false)) bf16Flips++;
         assertThat(bf16Flips).as("bf16 cases whose rounding changes the selection").isPositive();
+        int gateFlips = 0;
+        for (JsonNode c : cases) if (c.path("bf16_logits_change_selection").asBoolean(false)) gateFlips++;
+        assertThat(gateFlips).as("bf16 cases that a gate on the f32 hidden state would route differently").isPositive();
         assertThat(routingByLbl).hasSize(MoeRoutingStrategy.values().length * MoeLoadBalancingStrategy.values().length);
         assertThat(seen).contains("k=1", "k=2", "k=4", "experts=4", "experts=8", "experts=16", "bias=true",
                 "bias=false", "act=silu", "act=gelu", "act=gelu_pytorch_tanh", "act=relu", "ties=gate_columns",
@@ -145,28 +148,31 @@ class MoeFixturesTest {
         }
         assertThat(read(d, "output.npy").shape()).containsExactly(b, s, h);
 
-        // logits = x @ gate, probabilities = softmax, recomputed here in f64
+        // logits = x @ gate (f64 for float32 cases; bf16 inputs, f32 sum, bf16 result for bfloat16 cases),
+        // probabilities = their softmax in f64, recomputed here
+        boolean bf16 = cfg.dtype() == MoeDtype.BFLOAT16;
         double[][] logits = matrix(read(d, "router_logits.npy"), n, e);
         double[][] probs = matrix(read(d, "router_probs.npy"), n, e);
         double[] xv = x.toDoubleArray(), gv = gate.toDoubleArray();
+        double[][] exact = new double[n][e];                     // the f64 logits of the unrounded inputs
         for (int t = 0; t < n; t++) {
-            double max = Double.NEGATIVE_INFINITY;
             double[] l = new double[e];
             for (int j = 0; j < e; j++) {
-                for (int c = 0; c < h; c++) l[j] += xv[t * h + c] * gv[c * e + j];
+                float acc = 0;
+                for (int c = 0; c < h; c++) {
+                    exact[t][j] += xv[t * h + c] * gv[c * e + j];
+                    acc += bf16((float) xv[t * h + c]) * bf16((float) gv[c * e + j]); // exact product, f32 sum
+                }
+                l[j] = bf16 ? bf16(acc) : exact[t][j];
                 assertThat(logits[t][j]).as("logit[%d][%d]", t, j).isCloseTo(l[j], within(1e-12));
-                max = Math.max(max, l[j]);
             }
-            double z = 0;
-            for (int j = 0; j < e; j++) z += Math.exp(l[j] - max);
-            for (int j = 0; j < e; j++) {
-                assertThat(probs[t][j]).as("prob[%d][%d]", t, j).isCloseTo(Math.exp(l[j] - max) / z, within(1e-12));
-            }
+            double[] p = softmax(l);
+            for (int j = 0; j < e; j++) assertThat(probs[t][j]).as("prob[%d][%d]", t, j).isCloseTo(p[j], within(1e-12));
         }
 
         // selection scores: the probabilities (f32) or their bf16 rounding (bf16)
         double[][] scores = probs;
-        if (cfg.dtype() == MoeDtype.BFLOAT16) {
+        if (bf16) {
             HostArray sc = read(d, "selection_scores.npy");
             scores = matrix(sc, n, e);
             for (float f : sc.toFloatArray()) assertThat(Float.floatToRawIntBits(f) & 0xFFFF).isZero();
@@ -185,8 +191,10 @@ class MoeFixturesTest {
         long[][] wantExperts = select(cfg, scores, d, b, s);
         assertThat(experts).as("selected experts").isDeepEqualTo(wantExperts);
 
-        if (cfg.dtype() == MoeDtype.BFLOAT16) { // the index says whether bf16 rounding changed the choice
-            boolean differs = !java.util.Arrays.deepEquals(select(cfg, probs, d, b, s), experts);
+        if (bf16) { // the index says whether bf16 rounding changed the choice from the f32 oracle's (f64 logits)
+            double[][] f32Probs = new double[n][];
+            for (int t = 0; t < n; t++) f32Probs[t] = softmax(exact[t]);
+            boolean differs = !java.util.Arrays.deepEquals(select(cfg, f32Probs, d, b, s), experts);
             assertThat(differs).as("bf16_selection_differs_from_f32").isEqualTo(entry(name)
                     .get("bf16_selection_differs_from_f32").asBoolean());
         }
@@ -294,6 +302,21 @@ class MoeFixturesTest {
             }
         }
         return r;
+    }
+
+    /** Round to the nearest bfloat16, ties to even (finite values). */
+    static float bf16(float f) {
+        int u = Float.floatToRawIntBits(f);
+        return Float.intBitsToFloat((u + 0x7FFF + ((u >>> 16) & 1)) & 0xFFFF0000);
+    }
+
+    private static double[] softmax(double[] l) {
+        double max = Double.NEGATIVE_INFINITY, z = 0;
+        for (double v : l) max = Math.max(max, v);
+        for (double v : l) z += Math.exp(v - max);
+        double[] p = new double[l.length];
+        for (int j = 0; j < l.length; j++) p[j] = Math.exp(l[j] - max) / z;
+        return p;
     }
 
     private static double zLoss(double[][] logits) {

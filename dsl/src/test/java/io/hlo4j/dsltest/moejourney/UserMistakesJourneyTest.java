@@ -45,9 +45,10 @@ class UserMistakesJourneyTest {
         int l3 = nextLine();
         assertThatThrownBy(() -> MoeFusedHooks.<Tensor>none().withAfterGate(null))
                 .isInstanceOf(MoeException.class).hasMessageContaining("hook after_gate must not be null").hasMessageEndingWith(at(l3));
-        // from a config file the key is what matters: no Java line in the message
+        // from a config document the document and the key are what matter: no Java line in the message (every
+        // MoeConfigJson message starts with the document's name: "moe config" for a string, the path for a file)
         assertThatThrownBy(() -> MoeConfigJson.parse("{\"n_routed_experts\": 4, \"num_experts_per_tok\": 5, \"hidden_size\": 4, \"moe_intermediate_size\": 3}"))
-                .isInstanceOf(MoeException.class).hasMessage("num_experts_per_tok: 5 exceeds n_routed_experts 4");
+                .isInstanceOf(MoeException.class).hasMessage("moe config: num_experts_per_tok: 5 exceeds n_routed_experts 4");
     }
 
     @Test

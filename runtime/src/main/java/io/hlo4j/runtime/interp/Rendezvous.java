@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Rendezvous {
     private final long timeoutMillis;
     private final int devices;
-    private final AtomicInteger blocked = new AtomicInteger();
+    /** The slot each device waits in now. A device counts as stuck only while its slot is incomplete: a counter of
+     *  waiting threads also counted one whose slot had just completed but which had not woken yet (a flake under load). */
+    private final Map<Process, Slot> waiting = new ConcurrentHashMap<>();
     private final java.util.Set<Process> finished = ConcurrentHashMap.newKeySet();
     private final Map<Key, Slot> slots = new ConcurrentHashMap<>();
     private final Map<Process, AtomicInteger> sequence = new ConcurrentHashMap<>();
@@ -64,6 +66,13 @@ public final class Rendezvous {
         return new InterpreterException(op.name() + " on " + self + " abandoned: " + ABANDONED, op.location());
     }
 
+    /** Devices waiting in a collective that still lacks a member. */
+    private int stuck() {
+        int n = 0;
+        for (Slot s : waiting.values()) if (s.arrived.getCount() > 0) n++;
+        return n;
+    }
+
     /**
      * Deposits {@code mine} and returns every member's values, in group order; the wait stops, naming the collective
      * this device waits in, at {@code interp}'s deadline or when another device of the run failed.
@@ -76,7 +85,7 @@ public final class Rendezvous {
         slot.values.put(self, mine);
         slot.arrived.countDown();
         long stuckSince = -1;
-        blocked.incrementAndGet();
+        waiting.put(self, slot);
         try {
             while (!slot.arrived.await(20, TimeUnit.MILLISECONDS)) {
                 interp.checkStop(op, self, true);
@@ -90,7 +99,7 @@ public final class Rendezvous {
                     }
                 }
                 long now = System.nanoTime();
-                if (blocked.get() + finished.size() >= devices) { // nobody can make progress
+                if (stuck() + finished.size() >= devices) { // nobody can make progress
                     if (stuckSince < 0) stuckSince = now;
                     else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
@@ -105,7 +114,7 @@ public final class Rendezvous {
             Thread.currentThread().interrupt();
             throw new InterpreterException(op.name() + " interrupted on " + self, op.location());
         } finally {
-            blocked.decrementAndGet();
+            waiting.remove(self);
         }
         List<List<Tensor>> out = new ArrayList<>(group.size());
         for (Process p : group) out.add(slot.values.get(p));

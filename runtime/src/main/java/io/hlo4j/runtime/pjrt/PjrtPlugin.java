@@ -123,7 +123,8 @@ public final class PjrtPlugin {
 
     /**
      * A plugin-owned array of {@code n} PJRT_NamedValues ({@code call} returned it), copied into Java values. An
-     * element whose struct_size is smaller than the fields read is refused by name rather than read past its end.
+     * element whose struct_size is smaller than the fields read is refused by name rather than read past its end, and
+     * one larger than hlo4j's element (a newer layout, so another stride) rather than misreading the next.
      */
     static Map<String, Object> namedValues(String call, MemorySegment array, long n) {
         {
@@ -135,6 +136,10 @@ public final class PjrtPlugin {
                 if (size < Abi.NAMED_VALUE.structSize())
                     throw new PjrtException(PjrtErrorCode.INTERNAL, call, "PJRT_NamedValue #" + i + " of " + n + " reports struct_size "
                             + size + ", smaller than the " + Abi.NAMED_VALUE.structSize() + " bytes of the fields hlo4j reads");
+                // a longer element means a newer struct and another array stride: the next element would be misread
+                if (size > Abi.NAMED_VALUE.sizeOf())
+                    throw new PjrtException(PjrtErrorCode.UNIMPLEMENTED, call, "PJRT_NamedValue #" + i + " of " + n + " reports struct_size "
+                            + size + ", larger than the " + Abi.NAMED_VALUE.sizeOf() + " bytes hlo4j steps by: a newer PJRT_NamedValue layout");
                 out.put(PjrtApi.string(nv.get(ADDRESS, Abi.NAMED_VALUE.off("name")), nv.get(JAVA_LONG, Abi.NAMED_VALUE.off("name_size"))),
                         readValue(nv));
             }

@@ -10,8 +10,9 @@ import java.nio.file.Path;
 /**
  * Whether a file can be a shared library, read before the JVM is asked to load it: asked to load a file that is
  * not a well-formed one, the JVM first prints its own two-line stack-guard warning, then the loader's error. An
- * ELF file must be a shared object whose program headers lie inside the file; a Mach-O one (macOS) only needs
- * its magic number, the loader's message being clear there.
+ * ELF file must be a shared object whose program headers lie inside the file; a Mach-O one only needs its magic
+ * number, the loader's message being clear there. Each is accepted only on the system that loads it (Mach-O on
+ * macOS, ELF elsewhere): the other would reach the loader and its warning.
  */
 public final class SharedLibraryFile {
     private SharedLibraryFile() {}
@@ -24,8 +25,10 @@ public final class SharedLibraryFile {
             n = in.readNBytes(head, 0, head.length);
         }
         if (n < 4) return "no ELF or Mach-O header";
-        if (isMachO(head)) return null;
+        boolean mac = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("mac");
+        if (isMachO(head)) return mac ? null : "a Mach-O (macOS) file, not loadable on " + System.getProperty("os.name");
         if (!isElf(head)) return "no ELF or Mach-O header";
+        if (mac) return "an ELF file, not loadable on macOS";
         return elfProblem(head, n, Files.size(p));
     }
 
@@ -51,7 +54,8 @@ public final class SharedLibraryFile {
         long phoff = is64 ? b.getLong(32) : b.getInt(28) & 0xFFFFFFFFL;
         int phentsize = b.getShort(is64 ? 54 : 42) & 0xFFFF, phnum = b.getShort(is64 ? 56 : 44) & 0xFFFF;
         if (phnum == 0) return "ELF shared object without program headers: nothing a loader could map";
-        if (phoff < 0 || phoff + (long) phentsize * phnum > fileSize) return "truncated ELF file: its program headers lie past its end";
+        // compared without adding to phoff, which may be near Long.MAX_VALUE in a hostile header
+        if (phoff < 0 || phoff > fileSize || (long) phentsize * phnum > fileSize - phoff) return "truncated ELF file: its program headers lie past its end";
         return null;
     }
 }

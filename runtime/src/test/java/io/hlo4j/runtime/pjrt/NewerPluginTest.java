@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * Struct sizes across plugin versions. A plugin built with a newer header than 0.95: the mock, reporting C API
- * 0.114, asks for that header's struct sizes as a real plugin does ("Unexpected ... size" otherwise);
+ * 0.114, asks for that header's struct sizes as upstream's strict size check would ("Unexpected ... size"
+ * otherwise; the 0.115 CUDA plugin of the recorded H200 run accepted the 0.95 sizes, see docs/gpu.md);
  * PJRT_ExecuteOptions grew at 0.97/0.108/0.112 and PJRT_Executable_GetCompiledMemoryStats_Args at 0.104, so
  * 0.95-sized structs fail here. And a struct the plugin hands out is read only within its own struct_size.
  */
@@ -43,6 +44,17 @@ class NewerPluginTest extends MockPluginTest {
         assertThat(e.call()).isEqualTo("PJRT_Plugin_Attributes");
         assertThat(e.code()).isEqualTo(PjrtErrorCode.INTERNAL);
         assertThat(e.pluginMessage()).isEqualTo("PJRT_NamedValue #2 of 5 reports struct_size 40, smaller than the 56 bytes of the fields hlo4j reads");
+        mock.fail(null);
+        assertThat(plugin().attributes()).hasSize(5);
+    }
+
+    @Test
+    void aNamedValueLongerThanHlo4jsElementIsRefusedNotReadAtTheWrongStride() {
+        mock.fail("long_named_value");    // attribute #1 reports 64: the array's next element would start elsewhere
+        PjrtException e = catchThrowableOfType(PjrtException.class, () -> plugin().attributes());
+        assertThat(e.call()).isEqualTo("PJRT_Plugin_Attributes");
+        assertThat(e.code()).isEqualTo(PjrtErrorCode.UNIMPLEMENTED);
+        assertThat(e.pluginMessage()).isEqualTo("PJRT_NamedValue #1 of 5 reports struct_size 64, larger than the 56 bytes hlo4j steps by: a newer PJRT_NamedValue layout");
         mock.fail(null);
         assertThat(plugin().attributes()).hasSize(5);
     }

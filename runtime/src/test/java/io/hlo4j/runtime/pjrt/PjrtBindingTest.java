@@ -76,6 +76,25 @@ class PjrtBindingTest extends MockPluginTest {
                 .hasMessageContaining("is not a shared library (ELF type 2, not a shared object)");
     }
 
+    /** Two files that passed the check and reached the JVM's loader (and its stack-guard warning): a review's repros. */
+    @Test
+    void refusesAMachOFileOffMacOsAndAProgramHeaderOffsetThatWouldOverflow(@TempDir Path dir) throws Exception {
+        byte[] macho = new byte[4096];
+        macho[0] = (byte) 0xCF; macho[1] = (byte) 0xFA; macho[2] = (byte) 0xED; macho[3] = (byte) 0xFE;
+        Path m = Files.write(dir.resolve("mach.so"), macho);
+        if (!System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("mac")) {
+            assertThatThrownBy(() -> PjrtPlugin.load(m)).isInstanceOf(PjrtException.class)
+                    .hasMessageContaining("is not a shared library (a Mach-O (macOS) file, not loadable on ");
+        }
+        // A 64-byte ELF64 shared-object header whose phoff + phentsize * phnum wraps past Long.MAX_VALUE.
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.put(0, (byte) 0x7F).put(1, (byte) 'E').put(2, (byte) 'L').put(3, (byte) 'F').put(4, (byte) 2).put(5, (byte) 1);
+        h.putShort(16, (short) 3).putLong(32, Long.MAX_VALUE - 8).putShort(54, (short) 56).putShort(56, (short) 1);
+        Path elf = Files.write(dir.resolve("wrap.so"), h.array());
+        assertThatThrownBy(() -> PjrtPlugin.load(elf)).isInstanceOf(PjrtException.class)
+                .hasMessageContaining("is not a shared library (truncated ELF file: its program headers lie past its end)");
+    }
+
     @Test
     void createsAClientWithNamedValueOptionsAndListsDevices() {
         Map<String, Object> opts = new LinkedHashMap<>();

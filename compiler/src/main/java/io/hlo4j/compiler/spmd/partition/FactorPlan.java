@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.spmd.partition;
 
+import io.hlo4j.compiler.spmd.SubAxes;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
@@ -66,15 +67,24 @@ final class FactorPlan {
 
     private boolean full(int f) { return grid.size(axes.get(f)) == rule.factorSizes().get(f); }
 
-    /** Gives the axes of one tensor dimension to its factors, major first, where they fit. */
+    /**
+     * Gives the axes of one tensor dimension to its factors, major first, where they fit. An axis larger than what is
+     * left of a factor that is not the dimension's last gives the factor its major part and the next factor the rest
+     * (a reshape splitting or merging a sharded dimension keeps each device's block where it is).
+     */
     private void absorb(List<Integer> factors, List<AxisRef> dimAxes, Set<Integer> excluded) {
-        int k = 0;
-        for (int f : factors) {
-            if (k >= dimAxes.size()) return;
+        List<AxisRef> left = new ArrayList<>(dimAxes);
+        for (int i = 0; i < factors.size(); i++) {
+            int f = factors.get(i);
+            if (left.isEmpty()) return;
             List<AxisRef> have = axes.get(f);
             if (!have.isEmpty()) {
-                if (k + have.size() > dimAxes.size() || !dimAxes.subList(k, k + have.size()).equals(have)) return;
-                k += have.size();
+                for (AxisRef h : have) {
+                    List<AxisRef> rest = left.isEmpty() ? null : SubAxes.after(left.getFirst(), h, grid.mesh());
+                    if (rest == null) return;
+                    left.removeFirst();
+                    left.addAll(0, rest);
+                }
                 if (!full(f)) return;
                 continue;
             }
@@ -85,13 +95,23 @@ final class FactorPlan {
             }
             List<AxisRef> take = new ArrayList<>();
             long prod = 1;
-            while (k < dimAxes.size() && prod < size) {
-                AxisRef a = dimAxes.get(k);
+            while (!left.isEmpty() && prod < size) {
+                AxisRef a = left.getFirst();
                 long s = grid.size(a);
+                long room = size / prod;
+                if (size % (prod * s) != 0 && room > 1 && s % room == 0 && i + 1 < factors.size()) {
+                    AxisRef major = SubAxes.major(a, room, grid.mesh());
+                    if (overlapsUsed(major)) break;
+                    take.add(major);
+                    prod = size;
+                    left.removeFirst();
+                    left.addFirst(SubAxes.minor(a, room, grid.mesh()));
+                    break;
+                }
                 if (overlapsUsed(a) || size % (prod * s) != 0) break;
                 take.add(a);
                 prod *= s;
-                k++;
+                left.removeFirst();
             }
             if (!take.isEmpty()) {
                 axes.set(f, List.copyOf(take));
@@ -139,7 +159,8 @@ final class FactorPlan {
         for (List<Integer> dim : mapping) {
             List<AxisRef> as = new ArrayList<>();
             for (int f : dim) as.addAll(axes.get(f));
-            dims.add(new DimensionSharding(as, true, null));
+            // the major and minor parts of one axis on one dimension are that axis (the layout the value is held in)
+            dims.add(new DimensionSharding(SubAxes.join(as, grid.mesh()), true, null));
         }
         return new TensorSharding(meshName, null, dims, List.of(), List.of(), "sum");
     }

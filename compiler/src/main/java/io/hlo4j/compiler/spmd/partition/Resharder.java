@@ -12,7 +12,7 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.TensorType;
 
 /**
- * Moves a local block from one sharding to another through the reshard planner (least communication), with
+ * Moves a local block from one sharding to another through the reshard planner (least modeled time under its block cap: ReshardCost.DEFAULT), with
  * channel handles drawn from the module's one counter so they stay unique. Failures name what was being
  * resharded (an op's operand, a result, a constraint).
  */

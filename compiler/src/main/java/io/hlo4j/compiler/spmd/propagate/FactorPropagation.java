@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.spmd.propagate;
 
+import io.hlo4j.compiler.spmd.SubAxes;
 import io.hlo4j.compiler.spmd.propagate.PropagationGraph.Edge;
 import io.hlo4j.compiler.spmd.propagate.ShardingConflict.Kind;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
@@ -86,10 +87,21 @@ final class FactorPropagation {
             for (int f : fs) out.set(f, new ArrayList<>());
             int fi = 0;
             long acc = 1;
-            for (AxisRef a : s.axes.get(d)) {
+            List<AxisRef> left = new ArrayList<>(s.axes.get(d));
+            while (!left.isEmpty()) {
+                AxisRef a = left.removeFirst();
                 long size = a.size(mesh.mesh());
                 while (fi < fs.size() && acc == r.factorSizes().get(fs.get(fi))) { fi++; acc = 1; }
                 while (fi < fs.size() && acc == 1 && r.factorSizes().get(fs.get(fi)) == 1) fi++;
+                long room = fi == fs.size() ? 0 : r.factorSizes().get(fs.get(fi)) / acc;
+                if (room > 1 && room < size && size % room == 0 && fi + 1 < fs.size()) {
+                    // the axis is larger than what is left of the factor (a reshape splitting a sharded dimension):
+                    // its major part completes this factor and its minor part goes on to the next, as in Shardy
+                    out.get(fs.get(fi)).add(SubAxes.major(a, room, mesh.mesh()));
+                    acc *= room;
+                    left.addFirst(SubAxes.minor(a, room, mesh.mesh()));
+                    continue;
+                }
                 if (fi == fs.size() || r.factorSizes().get(fs.get(fi)) % (acc * size) != 0) {
                     if (size == 1) continue; // a size-1 axis splits nothing: no factor needs it, nothing stops at it
                     report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t),
@@ -210,6 +222,8 @@ final class FactorPropagation {
                     break;
                 }
             }
+            // a dimension whose factors hold the major and minor parts of one axis is sharded on that axis
+            target = new ArrayList<>(SubAxes.join(target, mesh.mesh()));
             List<AxisRef> cur = s.axes.get(d);
             if (target.size() <= cur.size() || !isPrefix(cur, target)) continue;
             boolean grew = false;

@@ -13,6 +13,7 @@ final class Layouts {
         private final List<List<Integer>> dims;
         private final long mask;
         private final String key;
+        private long[][] index; // [dim][device]: the device's block index along the dimension, computed on first use
 
         State(List<List<Integer>> dims, long mask) {
             List<List<Integer>> c = new ArrayList<>();
@@ -69,6 +70,19 @@ final class Layouts {
         long n = elements;
         for (List<Integer> d : s.dims()) n /= m.size(d);
         return n * elementBytes;
+    }
+
+    /** Per dimension, each device's block index along it (cached in the state: the search asks for it often). */
+    long[][] index(State s) {
+        if (s.index == null) {
+            long[][] ix = new long[s.dims.size()][m.devices];
+            for (int d = 0; d < ix.length; d++) {
+                int[] ids = s.dims.get(d).stream().mapToInt(Integer::intValue).toArray();
+                for (int dev = 0; dev < m.devices; dev++) ix[d][dev] = m.linear(dev, ids);
+            }
+            s.index = ix;
+        }
+        return s.index;
     }
 
     /** Every dimension's shard count divides its size. */

@@ -158,6 +158,14 @@ final class MeshAtoms {
         return n;
     }
 
+    /** {@link #linear(int, List)} on an array of atom ids. */
+    long linear(int device, int[] ids) {
+        long x = 0;
+        long[] c = coord[device];
+        for (int k : ids) x = x * atoms.get(k).size + c[k];
+        return x;
+    }
+
     /** Row-major index of the device over the atoms (major first). */
     long linear(int device, List<Integer> ids) {
         long x = 0;

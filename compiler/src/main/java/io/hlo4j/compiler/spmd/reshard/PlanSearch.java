@@ -20,13 +20,15 @@ import java.util.PriorityQueue;
  * busiest device's bytes); then the path is turned into concrete steps (groups, pairs, offsets, exact per-device
  * bytes) and adjacent local slices are merged.
  *
- * <p>Two passes. The first keeps only "tight" moves, after which every device still lacks exactly what it lacked
- * minus what it received: along such a path no device receives more than its target block lacks (the sum telescopes
- * to the per-device lower bound), and among those paths the cheapest in time wins. The exchange is always tight, so
- * this pass succeeds whenever the two tilings refine to equal cells; it is skipped while a sum is left to finish.
- * Otherwise (pending sums, tilings such as 3 against 2 shards, exchanges of more than {@link #MAX_EXCHANGE_CELLS}
- * cells) the second pass takes the cheapest plan among all moves. Ties: fewer bytes over all devices together, then
- * fewer collectives, then fewer exchange rounds.
+ * <p>Every layout a path passes through has a block of at most the cost's cap ({@code maxGrowth} x the larger of the
+ * source and target blocks); moves to a larger block are not edges. Under {@link ReshardCost.Objective#TIME} one pass
+ * over all moves takes the plan of least time. Under {@link ReshardCost.Objective#TIGHT} a first pass keeps only
+ * "tight" moves, after which every device still lacks exactly what it lacked minus what it received: along such a
+ * path no device receives more than its target block lacks (the sum telescopes to the per-device lower bound). The
+ * exchange is always tight, so that pass succeeds whenever the two tilings refine to equal cells; it is skipped while
+ * a sum is left to finish, and otherwise (3 against 2 shards, exchanges of more than {@link #MAX_EXCHANGE_CELLS}
+ * cells) the pass over all moves decides. Ties: fewer bytes over all devices together, then fewer collectives, then
+ * fewer exchange rounds.
  */
 final class PlanSearch {
     private sealed interface Move {}
@@ -71,11 +73,15 @@ final class PlanSearch {
     private final String reduction;
     private final long keepMask; // unreduced atoms the target keeps: never reduced
     private final long latency;  // alpha x beta, in bytes
+    private final ReshardCost cost;
+    private long cap;            // the largest block a path may pass through, in bytes
     private final Map<String, List<Layouts.State>> sameCounts = new HashMap<>();
     private final Map<String, ReshardStep.Exchange> exchanges = new HashMap<>();
     private final Map<String, long[]> lacks = new HashMap<>();
     private Layouts.State goal;
     private boolean tightOnly;
+    private Map<String, Score> best;                                 // the current pass's least score per layout
+    private final Map<String, Long> permutedAt = new HashMap<>();   // per class of equal shard counts: least cost permuted from
 
     PlanSearch(Layouts lay, String reduction, long keepMask, ReshardCost cost) {
         this.lay = lay;
@@ -83,18 +89,27 @@ final class PlanSearch {
         this.reduction = reduction;
         this.keepMask = keepMask;
         this.latency = cost.latencyBytes();
+        this.cost = cost;
     }
 
-    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, Location loc) {
+    /** {@code fromTo} names the two shardings in the refusal when no plan fits under the cap. */
+    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc) {
         this.goal = goal;
+        long from = lay.blockBytes(start), to = lay.blockBytes(goal);
+        this.cap = cost.capBytes(from, to);
         // with a sum to finish nothing a device holds is final (its bound is its whole target block), so the
         // guarantee is not sought there: the cheapest plan of all is taken at once
-        if ((start.mask() & ~goal.mask()) == 0) {
+        if (cost.objective() == ReshardCost.Objective.TIGHT && (start.mask() & ~goal.mask()) == 0) {
             List<ReshardStep> tight = search(start, goal, true);
             if (tight != null) return tight;
         }
         List<ReshardStep> any = search(start, goal, false);
         if (any != null) return any;
+        if (cap < Long.MAX_VALUE) {
+            throw new ReshardException(tensor + " " + fromTo + " on " + m.mesh.body() + ": no plan keeps every per-device block within the"
+                    + " cap of " + cost.maxGrowth() + " x max(source block " + from + " B, target block " + to + " B) = " + cap
+                    + " B; raise it with ReshardCost.withMaxGrowth", loc);
+        }
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
     }
 
@@ -102,6 +117,8 @@ final class PlanSearch {
     private List<ReshardStep> search(Layouts.State start, Layouts.State goal, boolean tightOnly) {
         this.tightOnly = tightOnly;
         Map<String, Score> best = new HashMap<>();
+        this.best = best;
+        permutedAt.clear();
         Map<String, Back> back = new HashMap<>();
         // A*: the estimate of what is left (the busiest device's lower bound to the goal, plus one latency if anything
         // is missing; all devices' lower bounds summed for the total) never overestimates, so the first time the goal
@@ -124,7 +141,7 @@ final class PlanSearch {
             String key = n.state.key();
             if (best.get(key).compareTo(n.score) < 0) continue; // a better path reached it since
             if (key.equals(goalKey)) return steps(start, goal, back);
-            for (Edge e : edges(n.state)) {
+            for (Edge e : edges(n.state, n.score)) {
                 if (e.move instanceof Exchange) queue.add(new Node(n.score.plus(e), n.score, goal, n.state)); // e: a bound
                 else relax(n.state, n.score, e, best, back, queue);
             }
@@ -159,10 +176,43 @@ final class PlanSearch {
         return all;
     }
 
-    /** The busiest device's lower bound from {@code s} to the goal, plus one collective's latency if it is not zero. */
+    /**
+     * The busiest device's lower bound from {@code s} to the goal plus latency for the collectives still needed: at
+     * least {@link #collectivesAtLeast} over all moves; over the tight moves, one if anything is missing.
+     */
     private long remaining(Layouts.State s) {
         long worst = worstLack(s);
+        if (!tightOnly) return worst + collectivesAtLeast(s) * latency;
         return worst == 0 ? 0 : worst + latency;
+    }
+
+    /**
+     * At least this many collectives lead from {@code s} to the goal (0, 1 or 2; used by the pass over all moves,
+     * where latency dominates small reshards and a weak estimate would expand every layout two collectives away).
+     * A dimension whose atoms are not a prefix of the goal's is "bad": slices only append, so only a collective that
+     * removes atoms from it mends it: an all_gather or all_to_all mends one, a collective_permute (after slices) all
+     * only if every dimension's shard count divides the product of a prefix of the goal's atoms, and an exchange goes
+     * straight to the goal in one round only if no dimension has more shards than the goal's. Otherwise two bad
+     * dimensions take two collectives.
+     */
+    private int collectivesAtLeast(Layouts.State s) {
+        if (s.mask() != goal.mask()) return 1;
+        int bad = 0;
+        boolean permute = true, oneRound = true;
+        for (int d = 0; d < s.dims().size(); d++) {
+            List<Integer> a = s.dims().get(d), g = goal.dims().get(d);
+            if (a.size() > g.size() || !g.subList(0, a.size()).equals(a)) bad++;
+            long count = m.size(a), prefix = 1;
+            boolean divides = false;
+            for (int i = 0; i <= g.size() && !divides; i++) {
+                divides = prefix % count == 0;
+                if (i < g.size()) prefix *= m.atoms.get(g.get(i)).size();
+            }
+            permute &= divides;
+            oneRound &= count <= m.size(g);
+        }
+        if (bad == 0) return 0;
+        return bad >= 2 && !permute && !oneRound ? 2 : 1;
     }
 
     private long worstLack(Layouts.State s) {
@@ -187,7 +237,8 @@ final class PlanSearch {
 
     // ---- moves ---------------------------------------------------------------------------------------------------
 
-    private List<Edge> edges(Layouts.State s) {
+    /** The moves from {@code s}, reached with {@code score}. */
+    private List<Edge> edges(Layouts.State s, Score score) {
         List<Edge> out = new ArrayList<>();
         long block = lay.blockBytes(s);
         int rank = s.dims().size();
@@ -212,15 +263,19 @@ final class PlanSearch {
                 }
             }
         }
-        for (Layouts.State p : permutations(s)) {
-            if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
-            long[] bytes = new long[m.devices];
-            long movers = 0;
-            for (int dev = 0; dev < m.devices; dev++) {
-                if (!lay.blockKey(p, dev).equals(lay.blockKey(s, dev))) { bytes[dev] = block; movers++; } // the others keep theirs
+        if (tightOnly) {
+            for (Layouts.State p : permutations(s)) {
+                if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
+                long[] bytes = new long[m.devices];
+                long movers = 0;
+                for (int dev = 0; dev < m.devices; dev++) {
+                    if (!lay.blockKey(p, dev).equals(lay.blockKey(s, dev))) { bytes[dev] = block; movers++; } // the others keep theirs
+                }
+                if (!tight(s, p, bytes, 0)) continue;
+                out.add(new Edge(p, latency + (movers > 0 ? block : 0), movers * block, new Permute(), 1));
             }
-            if (tightOnly && !tight(s, p, bytes, 0)) continue;
-            out.add(new Edge(p, latency + (movers > 0 ? block : 0), movers * block, new Permute(), 1));
+        } else {
+            permutes(s, score, block, out);
         }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
@@ -243,9 +298,47 @@ final class PlanSearch {
         return out;
     }
 
+    /**
+     * The collective_permutes from {@code s} over all moves. A layout other than {@code s} with the same shard counts
+     * moves at least one device's block (a dimension's block index is a mixed-radix number of its atoms'
+     * coordinates, so two different atom lists differ on some device), so every such edge costs one latency plus the
+     * block. Hence edges that cannot improve a layout's score are not built: none from a layout whose class (equal
+     * shard counts and unreduced atoms: the same set of permute targets) was already permuted from at a strictly
+     * lower cost, and none to a target already reached with a score no worse than the least this edge could give.
+     * The search takes the same path as when it built them all (it only takes strictly better scores).
+     */
+    private void permutes(Layouts.State s, Score score, long block, List<Edge> out) {
+        String cls = classKey(s);
+        Long at = permutedAt.get(cls);
+        if (at != null && at < score.cost) return;
+        permutedAt.put(cls, score.cost);
+        Score least = new Score(score.cost + latency + block, score.total + block, score.steps + 1, score.rounds);
+        for (Layouts.State p : permutations(s)) {
+            if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
+            Score old = best.get(p.key());
+            if (old != null && old.compareTo(least) <= 0) continue;
+            long movers = 0;
+            for (int dev = 0; dev < m.devices; dev++) if (!sameBlock(s, p, dev)) movers++;
+            out.add(new Edge(p, latency + block, movers * block, new Permute(), 1));
+        }
+    }
+
+    /** Whether the device holds the same block in both layouts (same unreduced atoms). */
+    private boolean sameBlock(Layouts.State s, Layouts.State p, int dev) {
+        long[][] a = lay.index(s), b = lay.index(p);
+        for (int d = 0; d < a.length; d++) if (a[d][dev] != b[d][dev]) return false;
+        return true;
+    }
+
+    private String classKey(Layouts.State s) {
+        StringBuilder k = new StringBuilder();
+        for (List<Integer> d : s.dims()) k.append(m.size(d)).append(',');
+        return k.append('/').append(s.mask()).toString();
+    }
+
     /** A collective in which every device receives {@code bytes}. */
     private void add(List<Edge> out, Layouts.State s, Layouts.State n, long bytes, Move mv) {
-        if (lay.divisible(n) && (!tightOnly || tight(s, n, null, bytes))) out.add(new Edge(n, latency + bytes, bytes * m.devices, mv, 1));
+        if (lay.divisible(n) && lay.blockBytes(n) <= cap && (!tightOnly || tight(s, n, null, bytes))) out.add(new Edge(n, latency + bytes, bytes * m.devices, mv, 1));
     }
 
     private static Layouts.State with(Layouts.State s, int d, List<Integer> dim) {

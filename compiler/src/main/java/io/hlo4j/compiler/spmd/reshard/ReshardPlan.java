@@ -40,6 +40,15 @@ public record ReshardPlan(MeshAttr mesh, TensorType global, TensorSharding from,
     /** The local block type after the last step. */
     public TensorType localOutput() { return ReshardPlanner.localType(mesh, global, to); }
 
+    /** The largest per-device block the plan holds before or after any step, in bytes (what the memory cap bounds). */
+    public long peakBlockBytes() {
+        long peak = Math.max(bytes(localInput()), bytes(localOutput()));
+        for (ReshardStep s : steps) peak = Math.max(peak, Math.max(bytes(s.input()), bytes(s.output())));
+        return peak;
+    }
+
+    private static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
+
     public boolean isEmpty() { return steps.isEmpty(); }
 
     /** Collectives the plan emits (each exchange round is one collective_permute; local slices are none). */

@@ -23,11 +23,13 @@ import java.util.List;
  * </ul>
  * A shortest-path search over these layouts (at most a few thousand: a mesh of N devices has at most log2(N) atoms)
  * finds the plan of least time under a {@link ReshardCost} (alpha per collective plus each collective's busiest
- * device's bytes over beta), among the plans in which no device receives more than its target block lacks when
- * there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So moving an axis between
- * dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather, reordering axes a
- * collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block first and then
- * gathers. {@link #lowerBoundBytes} is the analytic minimum to compare against.
+ * device's bytes over beta), among the plans whose per-device blocks stay within the cost's memory cap; with the
+ * {@link ReshardCost.Objective#TIGHT} objective, among the plans in which no device receives more than its target
+ * block lacks when there are any (see {@code PlanSearch}); fewer bytes in all, then fewer collectives break ties. So
+ * moving an axis between dimensions is one all_to_all, adding axes a free slice, removing minor axes one all_gather,
+ * reordering axes a collective_permute, and removing a major axis (P((fsdp, dp)) to P(dp)) permutes the small block
+ * first and then gathers; where latency dominates, one all_gather and a slice can replace several collectives.
+ * {@link #lowerBoundBytes} is the analytic minimum to compare against.
  */
 public final class ReshardPlanner {
     private ReshardPlanner() {}
@@ -42,13 +44,15 @@ public final class ReshardPlanner {
     }
 
     /**
-     * The cheapest plan under {@code cost} among those in which no device receives more than its target block lacks
-     * (when there is one: always if the two tilings refine to equal cells and nothing is pending), else among all.
+     * The cheapest plan under {@code cost} among those whose blocks stay within its memory cap; with the
+     * {@link ReshardCost.Objective#TIGHT} objective, among those in which no device receives more than its target
+     * block lacks when there is one (always if the two tilings refine to equal cells and nothing is pending).
+     * Refused, naming the cap, when no plan stays within it.
      */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
         String tensor = "reshard of " + global;
-        // prime atoms only serve the plans that keep every device within what it lacks, and none exists while a
-        // sum is pending; they would multiply the reduce_scatter orders the search tries
+        // prime atoms let a permute or an all_to_all move halves of an axis; while a sum is pending they would
+        // multiply the reduce_scatter orders the search tries
         boolean pending = from.unreducedAxes().stream().anyMatch(a -> !to.unreducedAxes().contains(a));
         MeshAtoms m = MeshAtoms.of(mesh, global.shape(), List.of(from, to), tensor, loc, !pending);
         Layouts lay = new Layouts(m, global);
@@ -61,7 +65,8 @@ public final class ReshardPlanner {
             throw new ReshardException(tensor + ": pending reduction " + from.reduction() + " of " + from + " differs from "
                     + to.reduction() + " of " + to, loc);
         }
-        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost).run(start, goal, tensor, loc);
+        List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost)
+                .run(start, goal, tensor, from.body() + " -> " + to.body(), loc);
         return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
     }
 
@@ -82,12 +87,14 @@ public final class ReshardPlanner {
     static long[] lowerBoundPerDevice(MeshAtoms m, Layouts lay, Layouts.State from, Layouts.State to) {
         long[] out = new long[m.devices];
         long[] lf = lay.local(from), lt = lay.local(to);
+        long[][] fi = lay.index(from), ti = lay.index(to);
         boolean pending = (from.mask() & ~to.mask()) != 0;
+        long target = 1;
+        for (long l : lt) target *= l;
         for (int dev = 0; dev < m.devices; dev++) {
-            long target = 1, overlap = 1;
-            for (int d = 0; d < lt.length; d++) {
-                target *= lt[d];
-                long s0 = m.linear(dev, from.dims().get(d)) * lf[d], t0 = m.linear(dev, to.dims().get(d)) * lt[d];
+            long overlap = 1;
+            for (int d = 0; d < lt.length && overlap > 0; d++) {
+                long s0 = fi[d][dev] * lf[d], t0 = ti[d][dev] * lt[d];
                 overlap *= Math.max(0, Math.min(s0 + lf[d], t0 + lt[d]) - Math.max(s0, t0));
             }
             out[dev] = (target - (pending ? 0 : overlap)) * lay.elementBytes;

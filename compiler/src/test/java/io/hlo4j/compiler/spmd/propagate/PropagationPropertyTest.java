@@ -231,16 +231,20 @@ class PropagationPropertyTest {
             }
             if (!p.conflicts().isEmpty()) withConflicts++;
         }
-        assertThat(withConflicts).as("some programs meet conflicts, so the reports are exercised").isPositive();
+        // on the one-axis mesh a reshape no longer conflicts (an axis too large for a factor splits into sub-axes), and
+        // these seeds meet no other conflict there; the two- and three-axis meshes still exercise the reports
+        if (meshIndex > 0) assertThat(withConflicts).as("some programs meet conflicts, so the reports are exercised").isPositive();
     }
 
     static void checkDivides(String ctx, Operation op, TensorSharding s, TensorType t, Map<String, MeshAttr> meshes) {
         MeshAttr mesh = s.resolveMesh(meshes);
-        Set<String> used = new HashSet<>();
+        List<AxisRef> used = new ArrayList<>();
         for (int d = 0; d < t.rank(); d++) {
             long prod = 1;
             for (AxisRef a : s.axesOfDim(d)) {
-                assertThat(used.add(a.name())).as(ctx + "\n" + op.name() + ": axis " + a + " used twice in " + s).isTrue();
+                // two parts of one axis (a reshape's "a":(1)2 and "a":(2)4) may shard two dimensions; overlapping ones may not
+                assertThat(used.stream().noneMatch(u -> TensorState.overlap(u, a))).as(ctx + "\n" + op.name() + ": axis " + a + " used twice in " + s).isTrue();
+                used.add(a);
                 prod *= a.size(mesh);
             }
             assertThat(t.dim(d) % prod).as(ctx + "\n" + op.name() + " " + s + " on " + t).isZero();

@@ -32,8 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Moves between the 5D model mesh and the 3D expert mesh view (its own {@code sdy.mesh} with device_ids) INSIDE the
  * partitioner: the partitioned program, run on 8 simulated devices, returns the global program's values, and its
- * collectives move per device at most the planner's lower bound for the same move written on the model mesh (the
- * view sharding in model axes, as {@link ExpertMeshReshardTest} folds them). Meshes whose axes do not correspond
+ * collectives move per device exactly what the planner's plan (default objective) moves for the same move written on
+ * the model mesh (the view sharding in model axes, as {@link ExpertMeshReshardTest} folds them), in as many
+ * collectives; moves whose lower bound is 0 run no collective. Meshes whose axes do not correspond
  * fall back to gather-and-slice and say so in the partition report.
  */
 class CrossMeshPartitionTest {
@@ -73,7 +74,7 @@ class CrossMeshPartitionTest {
     }
 
     @Test
-    void movesBetweenTheModelMeshAndTheExpertViewCostAtMostTheLowerBound() {
+    void movesBetweenTheModelMeshAndTheExpertViewCostWhatThePlannerPlansOnTheModelMesh() {
         List<ExpertMeshReshardTest.View> views = List.of(new ExpertMeshReshardTest.View(true, true), new ExpertMeshReshardTest.View(false, true),
                 new ExpertMeshReshardTest.View(true, false), new ExpertMeshReshardTest.View(false, false));
         TensorType act = f32(8, 8, 8), w = f32(8, 4, 8);
@@ -98,8 +99,10 @@ class CrossMeshPartitionTest {
                     String text = identity(m, view, mv.t(), mv.from(), mv.to());
                     SpmdRun run = runAndCompare(text, List.of(mv.data()), p);
                     long bound = ReshardPlanner.lowerBoundBytes(m, mv.t(), mv.fromOnModel(), mv.toOnModel());
-                    String why = text + "\n" + MlirPrinter.print(p[0].module());
-                    assertThat(run.maxBytesReceived(8)).as(why).isLessThanOrEqualTo(bound);
+                    ReshardPlan onModel = ReshardPlanner.plan(m, mv.t(), mv.fromOnModel(), mv.toOnModel());
+                    String why = text + "\n" + MlirPrinter.print(p[0].module()) + "\n" + onModel;
+                    assertThat(run.bytesReceivedPerDevice(8)).as(why).containsExactly(onModel.bytesPerDevice());
+                    assertThat(run.log()).as(why).hasSize(onModel.collectives());
                     assertThat(p[0].report().entries()).as(why).isEmpty();
                     if (bound == 0) {
                         assertThat(run.log()).as(why).isEmpty();

@@ -102,5 +102,8 @@ final class ReshardHarness {
         return plan;
     }
 
+    /** Bytes of a (block) type. */
+    static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
+
     static String show(long[] xs) { return Arrays.toString(xs); }
 }

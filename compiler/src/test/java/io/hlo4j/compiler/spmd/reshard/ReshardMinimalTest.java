@@ -20,8 +20,9 @@ import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Devices that already hold what their target block needs receive nothing: every device receives at most the bytes of
- * its target block that its source block lacks, counted directly from the runtime's split of an index array.
+ * Under the {@link ReshardCost#TIGHT} objective, devices that already hold what their target block needs receive
+ * nothing: every device receives at most the bytes of its target block that its source block lacks, counted directly
+ * from the runtime's split of an index array.
  */
 class ReshardMinimalTest {
     static final MeshAttr XYZ = mesh("x", 2, "y", 2, "z", 2);
@@ -29,7 +30,7 @@ class ReshardMinimalTest {
 
     @Test
     void rowsByYToRowsByXColumnsByZMovesOnlyToDevicesLackingRows() {
-        ReshardPlan p = check(XYZ, T, spec("y", ""), spec("x", "z"));
+        ReshardPlan p = check(XYZ, T, spec("y", ""), spec("x", "z"), ReshardCost.TIGHT);
         // device = 4x + 2y + z; a device with x == y holds rows [4x, 4x+4) and slices its columns locally; one with
         // x != y lacks its whole 4x4 f32 target block (64 B)
         assertThat(p.bytesPerDevice()).containsExactly(0, 0, 64, 64, 64, 64, 0, 0);
@@ -44,7 +45,7 @@ class ReshardMinimalTest {
         List<String> over = new ArrayList<>();
         for (TensorSharding from : all) {
             for (TensorSharding to : all) {
-                ReshardPlan p = check(XYZ, T, from, to); // values equal the global array, measured bytes equal the plan's
+                ReshardPlan p = check(XYZ, T, from, to, ReshardCost.TIGHT); // values equal the global array, measured bytes equal the plan's
                 long[] got = p.bytesPerDevice(), need = lacking(XYZ, T, from, to);
                 for (int d = 0; d < got.length; d++) {
                     if (got[d] > need[d]) {

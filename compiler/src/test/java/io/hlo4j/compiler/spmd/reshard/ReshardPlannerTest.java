@@ -97,7 +97,7 @@ class ReshardPlannerTest {
 
     @Test
     void bytesByCaseAndMeshTable() {
-        StringBuilder t = new StringBuilder("| mesh | case | from -> to | steps | B/device | lower bound |\n|---|---|---|---|---|---|\n");
+        StringBuilder t = new StringBuilder("| mesh | case | from -> to | steps | B/device | lower bound | time |\n|---|---|---|---|---|---|---|\n");
         TensorType x = f32(8, 8, 8);
         for (MeshAttr m : List.of(mesh("x", 8), mesh("x", 4, "y", 2), mesh("a", 2, "b", 2, "c", 2), ReshardHarness.model(2, 2, 1, 2, 1))) {
             List<String> ax = m.axisNames().stream().filter(a -> m.axisSize(a) > 1).toList();
@@ -112,12 +112,14 @@ class ReshardPlannerTest {
             }
             for (Object[] c : cases) {
                 TensorSharding from = (TensorSharding) c[1], to = (TensorSharding) c[2];
-                ReshardPlan p = check(m, x, from, to);
-                assertThat(p.maxBytes()).as(p.toString()).isLessThanOrEqualTo(p.lowerBoundBytes());
+                ReshardPlan p = check(m, x, from, to), tight = check(m, x, from, to, ReshardCost.TIGHT);
+                assertThat(tight.maxBytes()).as(tight.toString()).isLessThanOrEqualTo(tight.lowerBoundBytes());
+                assertThat(ReshardCost.DEFAULT.seconds(p)).as(p + "\n  against " + tight).isLessThanOrEqualTo(ReshardCost.DEFAULT.seconds(tight));
                 t.append("| ").append(m.body().replace("\"", "")).append(" | ").append(c[0]).append(" | ")
                         .append(from.body().replace("\"", "").replace("<@mesh, ", "").replace(">", "")).append(" -> ")
                         .append(to.body().replace("\"", "").replace("<@mesh, ", "").replace(">", "")).append(" | ")
-                        .append(ExpertMeshReshardTest.kinds(p)).append(" | ").append(p.maxBytes()).append(" | ").append(p.lowerBoundBytes()).append(" |\n");
+                        .append(ExpertMeshReshardTest.kinds(p)).append(" | ").append(p.maxBytes()).append(" | ").append(p.lowerBoundBytes())
+                        .append(" | ").append(ExpertMeshReshardTest.micros(p)).append(" |\n");
             }
         }
         ExpertMeshReshardTest.write("reshard-cases.md", t);

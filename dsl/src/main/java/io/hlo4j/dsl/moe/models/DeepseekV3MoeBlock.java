@@ -2,6 +2,7 @@ package io.hlo4j.dsl.moe.models;
 
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Indexing;
+import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Shape;
@@ -13,14 +14,17 @@ import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeException;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
 import io.hlo4j.dsl.moe.MoeOutput;
+import io.hlo4j.dsl.moe.MoeRouter;
 import io.hlo4j.dsl.moe.MoeRoutingStrategy;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * DeepSeek-V3's MoE {@code mlp}, written with the layer's hooks:
  * <ul>
+ * <li>the gate: f32 logits, {@code float32(x) @ float32(K)}, in a bf16 layer too (as Hugging Face's router);</li>
  * <li>normalize_gate_logits: scores = sigmoid(logits) in f32 (instead of the softmax);</li>
  * <li>select_hook: grouped top-k on the biased scores s + b ({@code e_score_correction_bias}, used only to choose):
  *     each of the n_group groups of E / n_group experts is scored by the sum of its two best biased scores, the
@@ -89,7 +93,7 @@ public final class DeepseekV3MoeBlock {
             hooks = hooks.withSelectHook((scores, pre, k) -> groupedTopK(scores, bias, k, routing.nGroup(), routing.topkGroup()));
         }
         if (!hooks.isSet(HookPoint.REFINE_WEIGHTS_HOOK)) hooks = hooks.withRefineWeightsHook(this::refine);
-        MoeOutput routed = new BaseMoeModule(config, hooks).moeCall(x, BaseMoeModule.linearGate(ModelWeights.need(w, "gate")),
+        MoeOutput routed = new BaseMoeModule(config, hooks).moeCall(x, f32Gate(ModelWeights.need(w, "gate")),
                 ExpertWeights.of(ModelWeights.need(w, "wi"), ModelWeights.need(w, "wu"), ModelWeights.need(w, "wd")), outputMetrics);
         if (routing.nSharedExperts() == 0) return routed;
         Tensor y = routed.output();
@@ -97,6 +101,16 @@ public final class DeepseekV3MoeBlock {
         Tensor shared = new SharedExpertMlp(ModelWeights.need(w, "shared_wi"), ModelWeights.need(w, "shared_wu"), ModelWeights.need(w, "shared_wd"))
                 .apply(x.astype(y.dtype()).reshape(b * s, h), BaseMoeModule.activation(config, null, null));
         return new MoeOutput(Ops.add(y, shared.reshape(b, s, h)), routed.routerLogits(), routed.metrics());
+    }
+
+    /**
+     * DeepSeek's router multiplies in f32 whatever the model's dtype (Hugging Face and EasyDeL:
+     * {@code float32(x) @ float32(K)}), so its logits are f32 even in a bf16 layer; x is the layer's compute-dtype
+     * cast of the hidden state. An f64 layer keeps f64.
+     */
+    private UnaryOperator<Tensor> f32Gate(Tensor kernel) {
+        DType d = MoeRouter.accumDtype(config);
+        return x -> Linalg.matmul(x.astype(d), kernel.astype(d));
     }
 
     private Tensor refine(Tensor wt) {
