@@ -53,12 +53,16 @@ final class Attention {
     }
 
     /**
-     * A bool mask that broadcasts to [B, N, T, S]: chlo.broadcast_and's type rule against a bool [B, N, T, S] (the DSL's
-     * one broadcasting rule, which also refuses a mask that is not bool), whose result must be that shape (a mask may
-     * not widen it).
+     * A bool mask that broadcasts to [B, N, T, S]: refused first when not bool (in the user's words: chlo's rule would
+     * speak of an i1 operand the user never wrote), then chlo.broadcast_and's type rule against a bool [B, N, T, S]
+     * (the broadcasting rule the element-wise ops use), whose result must be that shape (a mask may not widen it).
      */
     private static Tensor checkMask(String op, Tensor mask, long b, long n, long t, long s, Location loc) {
         TensorType target = TensorType.of(IntegerType.I1, b, n, t, s);
+        if (!mask.dtype().isBool()) {
+            throw new DslException(op, "mask " + mask.describe() + " must be bool (i1) and broadcast to [batch, heads, q_seq, kv_seq] = "
+                    + Arrays.toString(target.shape()) + " (compare, or astype(DType.BOOL))", loc);
+        }
         TensorType r = Trace.guard(op, List.of(mask), loc, () -> Ops.ruleOnTypes(op, "chlo.broadcast_and", List.of(mask.type(), target), loc));
         if (!r.equals(target)) {
             throw new DslException(op, "mask " + mask.describe() + " must broadcast to [batch, heads, q_seq, kv_seq] = "

@@ -141,5 +141,13 @@ class AttentionTest {
         Jit masked = Jit.jit(a -> Nn.dotProductAttention((Tensor) a[0], (Tensor) a[0], (Tensor) a[0], (Tensor) a[1], false)); int l2 = line();
         assertThatThrownBy(() -> masked.call1(q, badMask)).hasMessageContaining("dotProductAttention").hasMessageContaining("i1[3]")
                 .hasMessageContaining("[1, 4, 2, 2]").hasMessageContaining("AttentionTest.java:" + l2);
+        // a mask that is not bool is refused in the mask's words (not as chlo.broadcast_and's i1 operand)
+        HostArray intMask = HostArray.fromLongs(Spec.of(DType.I32, 2, 2).tensorType(), 1, 1, 1, 1);
+        assertThatThrownBy(() -> masked.call1(q, intMask)).hasMessageContaining("dotProductAttention: mask i32[2, 2] must be bool (i1)")
+                .hasMessageContaining("[1, 4, 2, 2]").hasMessageNotContaining("broadcast_and").hasMessageContaining("AttentionTest.java:" + l2);
+        // a bool mask that broadcasts but widens the scores (rank 5) is refused with what broadcasting gives
+        HostArray wide = HostArray.fromLongs(Spec.of(DType.BOOL, 3, 1, 4, 2, 2).tensorType(), new long[48]);
+        assertThatThrownBy(() -> masked.call1(q, wide)).hasMessageContaining("must broadcast to [batch, heads, q_seq, kv_seq] = [1, 4, 2, 2]")
+                .hasMessageContaining("broadcasting gives [3, 1, 4, 2, 2]").hasMessageContaining("AttentionTest.java:" + l2);
     }
 }
