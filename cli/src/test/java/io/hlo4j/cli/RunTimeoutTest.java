@@ -158,7 +158,9 @@ class RunTimeoutTest {
             Cli.Run r = runWithin20s("run", f.toString(), "--spmd", "--input", x.toString(), "--timeout", "1");
             double s = (System.nanoTime() - t0) / 1e9;
             assertThat(r.code()).as(r.toString()).isEqualTo(1);
-            assertThat(s).as(r.toString()).isBetween(1.0, 2.5);
+            // at least the limit; the upper bound only catches a run that ignored it (the whole chain takes 3 s of sleeps
+            // plus a loaded machine's JIT and GC): that it stopped is shown by `seen` below, not by how fast it was
+            assertThat(s).as(r.toString()).isBetween(1.0, 15.0);
             assertThat(seen.get()).as(r.toString()).isBetween(1, 20);   // stopped part way: about 1 s of 100 ms steps
             assertThat(r.err()).as(r.toString()).hasLineCount(1)
                     .matches("hlo4j: " + java.util.regex.Pattern.quote(f.toString()) + ":(\\d+):5: @main stopped by --timeout 1 s: partitioning ran "

@@ -154,7 +154,21 @@ public final class Ops {
     static TensorType rule(String op, String opName, List<Tensor> operands, Location loc) {
         List<io.hlo4j.mlir.types.Type> ts = new ArrayList<>(operands.size());
         for (Tensor t : operands) ts.add(t.type());
-        return ruleOnTypes(op, opName, ts, loc);
+        try {
+            return ruleOnTypes(op, opName, ts, loc);
+        } catch (DslException e) {
+            throw e;
+        } catch (io.hlo4j.mlir.ir.Hlo4jException e) {
+            if (!dataDtypesDiffer(opName, operands)) throw e;
+            // the user's fix for this one is a cast: say so, as the DSL always has
+            throw new DslException(op, "invalid operands " + Tensor.describeAll(operands) + ": " + e.getMessage() + " (cast one with astype)", loc, e);
+        }
+    }
+
+    /** Whether the operands that must share a dtype (all but select's predicate) do not. */
+    private static boolean dataDtypesDiffer(String opName, List<Tensor> operands) {
+        List<Tensor> data = opName.equals("chlo.broadcast_select") ? operands.subList(1, operands.size()) : operands;
+        return data.stream().map(Tensor::dtype).distinct().count() > 1;
     }
 
     static TensorType ruleOnTypes(String op, String opName, List<? extends io.hlo4j.mlir.types.Type> types, Location loc) {

@@ -49,7 +49,7 @@ class ErrorsAndJitTest {
         DslException d = traceError(a -> { at[0] = line(); return ((Tensor) a[0]).mul((Tensor) a[1]); },
                 Spec.of(DType.F32, 2), Spec.of(DType.F64, 2));
         assertThat(d.getMessage()).contains("mul: invalid operands (f32[2], f64[2]): 'chlo.broadcast_mul' op requires lhs and rhs to have the "
-                + "same element type, got tensor<2xf32> and tensor<2xf64>", "ErrorsAndJitTest.java:" + at[0]);
+                + "same element type, got tensor<2xf32> and tensor<2xf64> (cast one with astype)", "ErrorsAndJitTest.java:" + at[0]);
         DslException x = traceError(a -> { at[1] = line(); return ((Tensor) a[0]).sum(2); }, Spec.of(DType.F32, 2, 3));
         assertThat(x.getMessage()).contains("sum: axis 2 is out of range for f32[2, 3] (rank 2)", "ErrorsAndJitTest.java:" + at[1]);
     }

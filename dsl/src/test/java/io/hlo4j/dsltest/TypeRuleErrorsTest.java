@@ -206,7 +206,12 @@ class TypeRuleErrorsTest {
                 Spec.of(DType.F32, 2), Spec.of(DType.F32, 3));
         assertThat(b).contains("'chlo.broadcast_select' op shapes [2] and [3] are not broadcast-compatible");
         String c = refused("lt", at, a -> { at[0] = line(); return Ops.lt(x(a), (Tensor) a[1]); }, Spec.of(DType.F32, 2), Spec.of(DType.I32, 2));
-        assertThat(c).contains("'chlo.broadcast_compare' op requires lhs and rhs to have the same element type, got tensor<2xf32> and tensor<2xi32>");
+        assertThat(c).contains("'chlo.broadcast_compare' op requires lhs and rhs to have the same element type, got tensor<2xf32> and tensor<2xi32>"
+                + " (cast one with astype)");
+        String wd = refused("where", at, a -> { at[0] = line(); return Ops.where(Ops.gt(x(a), 0.0), x(a), (Tensor) a[1]); },
+                Spec.of(DType.F32, 2), Spec.of(DType.F64, 2));
+        assertThat(wd).contains("f32[2], f64[2]): 'chlo.broadcast_select' op", "(cast one with astype)");
+        assertThat(w).as("a non-bool predicate is not fixed by a cast of the data").doesNotContain("astype");
         String l = refused("logicalAnd", at, a -> { at[0] = line(); return Ops.logicalAnd(x(a), x(a)); }, Spec.of(DType.F32, 2));
         assertThat(l).contains("'chlo.broadcast_and' op lhs must be a tensor of boolean or integer elements, got tensor<2xf32>");
         // Valid broadcasting keeps numpy's result shape: [2, 1] with [3] gives [2, 3].

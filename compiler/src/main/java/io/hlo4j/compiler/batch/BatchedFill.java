@@ -66,12 +66,17 @@ final class BatchedFill {
     /** The identity of {@code monoid} on {@code et}, or null when it has none there (and/or on floats, complex numbers). */
     static Value identity(Batcher b, String monoid, ElementType et) {
         TensorType t = TensorType.scalar(et);
-        if (et instanceof FloatType) {
+        if (et instanceof FloatType ft) {
+            // formats without infinity (f8E4M3FN, the FNUZ ones, f4/f6, E8M0) would spell +-inf as NaN or saturate
+            // by accident: their identities are the extreme finite values (for unsigned E8M0 the smallest is bits 0)
+            var k = ft.kind();
+            double top = k.finiteOnly() ? io.hlo4j.mlir.types.FloatCodec.maxFinite(k) : Double.POSITIVE_INFINITY;
+            double bottom = !k.finiteOnly() ? Double.NEGATIVE_INFINITY : k.signed() ? -top : io.hlo4j.mlir.types.FloatCodec.decode(k, 0);
             double v = switch (monoid) {
                 case "stablehlo.add" -> 0;
                 case "stablehlo.multiply" -> 1;
-                case "stablehlo.maximum" -> Double.NEGATIVE_INFINITY;
-                case "stablehlo.minimum" -> Double.POSITIVE_INFINITY;
+                case "stablehlo.maximum" -> bottom;
+                case "stablehlo.minimum" -> top;
                 default -> Double.NaN;
             };
             return Double.isNaN(v) ? null : b.hlo().constant(t, v, b.loc());

@@ -91,7 +91,7 @@ final class CollectiveTraffic {
             if (op.attr("has_dynamic_root") != null) data = data.subList(0, data.size() - 1);
             return new Received(CollectiveInfo.bytes(data), false); // every member but the root receives it once
         }
-        if (isRaggedAllToAll(op)) return new Received((g - 1) * raggedChunk(op), true);
+        if (isRaggedAllToAll(op)) return new Received(Math.multiplyExact(g - 1, raggedChunk(op)), true);
         if (!RingBytes.covers(n)) {
             throw new IllegalArgumentException("no received-bytes definition for collective " + n + " at " + op.location().describe());
         }

@@ -103,9 +103,12 @@ public final class CostAnalysis {
                 if (def != null && def.has(OpTrait.COLLECTIVE) || CollectiveTraffic.isRaggedAllToAll(op)) {
                     CollectiveInfo ci = CollectiveInfo.of(op, fname, meshes, procs);
                     collectives.add(ci);
+                    // -1 is "unknown" (group size not known), said on the collective itself; counts that overflow
+                    // were refused above (RingBytes throws), so no wrapped value reaches here
                     acc[3] = Math.addExact(acc[3], Math.max(0, ci.bytesPerDevice()));
                 }
             } catch (ArithmeticException e) {
+                if (!overflow(e)) throw e; // a division by zero is a bug to see, not a count too large
                 throw tooLarge(op.name() + " (operands " + op.operandTypes() + ", results " + op.resultTypes() + ")", "@" + fname, op.location());
             }
         });
@@ -119,8 +122,14 @@ public final class CostAnalysis {
                 paramBytes = body.arguments().stream().mapToLong(a -> TensorBytes.of(a.type())).reduce(0, Math::addExact);
                 peak = PeakMemory.of(body);
             } catch (ArithmeticException e) {
+                if (!overflow(e)) throw e;
                 throw tooLarge("the arguments and values " + body.arguments().stream().map(a -> a.type().toString()).toList(), "@" + fname, f.location());
             }
+        }
+        try {
+            Math.addExact(acc[1], acc[2]);
+        } catch (ArithmeticException e) {
+            throw tooLarge("the bytes read (" + acc[1] + ") plus written (" + acc[2] + ")", "@" + fname, f.location());
         }
         return new FunctionCost(fname, hist, params, paramBytes, acc[0], bound[0], acc[1], acc[2], peak.bytes(),
                 peak.atOpName(), acc[3], dynamic[0], top(shares));
@@ -158,6 +167,11 @@ public final class CostAnalysis {
     }
 
     /** Counts past 64 bits: refused naming what overflowed, rather than reported wrapped around. */
+    /** Whether e is Math.*Exact's overflow ("long overflow", "integer overflow"), not another arithmetic failure. */
+    private static boolean overflow(ArithmeticException e) {
+        return e.getMessage() != null && e.getMessage().endsWith("overflow");
+    }
+
     private static io.hlo4j.mlir.ir.Hlo4jException tooLarge(String what, String function, io.hlo4j.mlir.ir.Location at) {
         return new io.hlo4j.mlir.ir.Hlo4jException("cost of " + what + " in " + function + " does not fit in 64 bits (FLOPs or bytes)", at);
     }

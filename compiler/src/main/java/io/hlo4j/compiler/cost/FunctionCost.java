@@ -17,7 +17,8 @@ public record FunctionCost(String name, Map<String, Integer> ops, int parameters
     /** One op's FLOPs, for the list of the costliest ops (most first). */
     public record OpShare(String op, String location, long flops) {}
 
-    public long bytes() { return bytesRead + bytesWritten; }
+    /** Read plus written; {@link CostAnalysis} refuses a function where this passes 64 bits, so it never wraps. */
+    public long bytes() { return Math.addExact(bytesRead, bytesWritten); }
 
     /** FLOPs per byte of memory traffic (0 when nothing moves). */
     public double intensity() { return bytes() == 0 ? 0 : (double) flops / bytes(); }

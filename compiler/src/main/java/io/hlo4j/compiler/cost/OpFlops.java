@@ -76,15 +76,16 @@ public final class OpFlops {
         if (dn.lhsRaggedDimensions().isEmpty()) return Count.exact(m(2, resultElements, k));
         int ragged = (int) (long) dn.lhsRaggedDimensions().get(0);
         long raggedSize = lhs.dim(ragged);
+        if (raggedSize == 0) return Count.exact(0); // no rows to multiply, whatever the group sizes
         if (dn.lhsContractingDimensions().contains((long) ragged)) {
             // The result gains a leading group dimension: [g, .., m, n]; each group contracts over its slice.
             long perGroupResult = resultElements / Math.max(1, tensor(op.operand(2), op).dim(0));
             long kOther = k / raggedSize;
-            long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(sizes));
+            long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(op, sizes));
             return new Count(m(2, perGroupResult, kOther, covered), sizes == null);
         }
         if (dn.lhsBatchingDimensions().contains((long) ragged)) return Count.exact(m(2, resultElements, k));
-        long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(sizes));
+        long covered = sizes == null ? raggedSize : Math.min(raggedSize, sum(op, sizes));
         return new Count(m(2, resultElements / raggedSize, covered, k), sizes == null);
     }
 
@@ -132,9 +133,19 @@ public final class OpFlops {
         return null;
     }
 
-    private static long sum(long[] xs) {
+    /**
+     * The constant group sizes' total, exact. A negative size is refused, not clamped: no run can have one (the groups
+     * partition the ragged rows), so it is a broken program, and clamping would report FLOPs for a program that fails.
+     */
+    private static long sum(Operation op, long[] sizes) {
         long s = 0;
-        for (long x : xs) s += x;
+        for (int i = 0; i < sizes.length; i++) {
+            if (sizes[i] < 0) {
+                throw new IllegalArgumentException(op.name() + " at " + op.location().describe() + ": group size " + i + " is negative ("
+                        + sizes[i] + ") in group_sizes " + java.util.Arrays.toString(sizes));
+            }
+            s = Math.addExact(s, sizes[i]);
+        }
         return s;
     }
 

@@ -44,6 +44,28 @@ class FillAndDynamicBatchRulesTest {
         check(f, new int[]{0, NONE}, new int[]{2}, 3, List.of(u(3, 3, 2), u()));     // only the operand: a plain pad
     }
 
+    /**
+     * f8 types without infinity: the max/min identity is the largest finite magnitude (an infinity would encode as
+     * their NaN and poison every result). All values negative for max (positive for min) so the identity is reached.
+     */
+    @Test
+    void reduceWithABatchedInitOnF8WithoutInfinity() {
+        for (String ty : List.of("f8E4M3FN", "f8E4M3FNUZ", "f8E5M2FNUZ", "f8E4M3B11FNUZ")) {
+            FloatType et = new FloatType(io.hlo4j.mlir.types.FloatKind.fromMnemonic(ty));
+            for (String body : List.of("maximum", "minimum")) {
+                float s = body.equals("maximum") ? -1 : 1;
+                String f = """
+                        func.func @f(%x: tensor<3xT>, %i: tensor<T>) -> tensor<T> {
+                          %0 = stablehlo.reduce(%x init: %i) applies stablehlo.BODY across dimensions = [0] : (tensor<3xT>, tensor<T>) -> tensor<T>
+                          return %0 : tensor<T>
+                        }""".replace("BODY", body).replace("T", ty);
+                HostArray x = HostArray.fromFloats(TensorType.of(et, 2, 3), s * 2, s * 4, s * 1.5f, s * 8, s * 3, s * 6);
+                HostArray init = HostArray.fromFloats(TensorType.of(et, 2), s * 16, s * 0.5f);
+                check(f, new int[]{0, 0}, new int[]{0}, 2, List.of(x, init));
+            }
+        }
+    }
+
     @Test
     void reduceWithABatchedInitOfAMonoid() {
         for (String body : List.of("add", "maximum", "minimum", "multiply")) {

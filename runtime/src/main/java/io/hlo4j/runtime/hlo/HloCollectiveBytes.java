@@ -29,9 +29,18 @@ final class HloCollectiveBytes {
     record Received(long groupSize, long bytes, boolean bound, String unknownWhy, long buffer) {}
 
     static Received of(HloInstructionProto i, List<ShapeProto> operands, List<List<Long>> groups, long replicas, long partitions) {
+        try {
+            return count(i, operands, groups, replicas, partitions);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(i.getOpcode() + " (%" + i.getName() + "): received bytes do not fit in 64 bits (operands "
+                    + operands.stream().map(HloShapes::withLayout).toList() + ")");
+        }
+    }
+
+    private static Received count(HloInstructionProto i, List<ShapeProto> operands, List<List<Long>> groups, long replicas, long partitions) {
         String op = i.getOpcode().endsWith("-start") ? i.getOpcode().substring(0, i.getOpcode().length() - "-start".length()) : i.getOpcode();
         long in = 0;
-        for (ShapeProto s : operands) in += HloShapes.bytes(s);
+        for (ShapeProto s : operands) in = Math.addExact(in, HloShapes.bytes(s));
         if (op.equals("collective-permute")) {
             // operand 0 is the data (the in-place form adds the output buffer and start indices)
             long data = operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
@@ -57,7 +66,7 @@ final class HloCollectiveBytes {
         if (g == 1) return new Received(g, 0, false, null, in);
         return switch (op) {
             case "collective-broadcast" -> new Received(g, in, false, null, in);
-            case "ragged-all-to-all" -> new Received(g, (g - 1) * raggedChunk(operands), true, null, in);
+            case "ragged-all-to-all" -> new Received(g, Math.multiplyExact(g - 1, raggedChunk(operands)), true, null, in);
             case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, in);
             case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, in);
             case "reduce-scatter" -> new Received(g, RingBytes.received("reduce_scatter", g, in, HloShapes.bytes(i.getShape())), false, null, in);

@@ -124,7 +124,10 @@ public final class ProcessGrid {
         try {
             return CollectiveMode.of(kind, channelId, useGlobalDeviceIds);
         } catch (IllegalArgumentException e) {
-            throw InterpreterException.at(op, e.getMessage());
+            // CollectiveMode's message starts with the kind it was given; at() puts the op's name first itself
+            String m = e.getMessage();
+            if (m.startsWith(op.name() + ": ")) m = m.substring(op.name().length() + 2);
+            throw InterpreterException.at(op, m);
         }
     }
 

@@ -284,4 +284,39 @@ class CollectiveKernelsTest {
         assertThatThrownBy(() -> new Interpreter(Ir.module(f)).runParallel("main", 1, 2, in))
                 .hasMessageContaining("stablehlo.all_gather").hasMessageContaining("disagree across devices");
     }
+
+    /**
+     * collective_reduce with a channel and use_global_device_ids on 2 replicas x 2 partitions: the groups are flattened
+     * ids r*2+p, {0,3} = (0,0),(1,1) and {1,2} = (0,1),(1,0); each row's first id is its root. Inputs 1, 2, 5, 10 by
+     * flattened id: root 0 gets 1+10 = 11, root 1 gets 2+5 = 7, the others zeros.
+     */
+    @Test
+    void collectiveReduceWithGlobalDeviceIdsGroupsFlattenedIds() {
+        TensorType ty = t(IntegerType.I32, 1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty);
+        Value r = ir.ops("stablehlo.collective_reduce", List.of(x), List.of(ty), List.of(Ir.combiner("stablehlo.add", IntegerType.I32)),
+                "replica_groups", groups(new long[][] {{0, 3}, {1, 2}}), "channel_handle", CHANNEL, "use_global_device_ids", UnitAttr.INSTANCE).get(0);
+        List<Tensor> in = new ArrayList<>();
+        for (long v : new long[] {1, 2, 5, 10}) in.add(Ir.ints(IntegerType.I32, shape(1), v));
+        var out = runOn(ir.func("main", r), 2, 2, in);
+        assertThat(result(out, 0)).containsExactly(11);
+        assertThat(result(out, 1)).containsExactly(7);
+        assertThat(result(out, 2)).containsExactly(0);
+        assertThat(result(out, 3)).containsExactly(0);
+    }
+
+    /** The mode's refusal names the op once, with its location (it used to read "stablehlo.all_reduce: stablehlo.all_reduce: ..."). */
+    @Test
+    void globalDeviceIdsWithoutAChannelNameTheOpOnce() {
+        TensorType ty = t(IntegerType.I32, 1);
+        Ir ir = new Ir();
+        Value x = ir.arg(ty);
+        Value r = ir.ops("stablehlo.all_reduce", List.of(x), List.of(ty), List.of(Ir.combiner("stablehlo.add", IntegerType.I32)),
+                "replica_groups", groups(allIn(2)), "use_global_device_ids", UnitAttr.INSTANCE).get(0);
+        List<Tensor> in = List.of(Ir.ints(IntegerType.I32, shape(1), 1), Ir.ints(IntegerType.I32, shape(1), 2));
+        assertThatThrownBy(() -> runOn(ir.func("main", r), 1, 2, in))
+                .hasMessageContaining("stablehlo.all_reduce: use_global_device_ids needs a channel_id > 0, got 0")
+                .satisfies(e -> assertThat(e.getMessage().split("stablehlo\\.all_reduce", -1)).as(e.getMessage()).hasSize(2));
+    }
 }

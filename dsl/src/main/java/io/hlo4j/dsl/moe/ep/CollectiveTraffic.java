@@ -77,7 +77,7 @@ public final class CollectiveTraffic {
     private static long bytes(io.hlo4j.mlir.types.Type t) {
         TensorType tt = (TensorType) t;
         long n = 1;
-        for (long d : tt.shape()) n *= d;
-        return n * tt.elementType().storageBytes();
+        for (long d : tt.shape()) n = Math.multiplyExact(n, d);
+        return Math.multiplyExact(n, (long) tt.elementType().storageBytes());
     }
 }

@@ -7,7 +7,11 @@ package io.hlo4j.mlir.dialect.stablehlo;
  *   <li>all_gather, all_reduce, reduce_scatter (and the legacy cross-replica-sum): without a channel
  *   {@link #CROSS_REPLICA}; with one, {@link #FLATTENED_IDS} under {@code use_global_device_ids}, else
  *   {@link #CROSS_REPLICA_AND_PARTITION};</li>
- *   <li>all_to_all, collective_permute, collective_broadcast, collective_reduce and {@code ragged_all_to_all}:
+ *   <li>collective_reduce: without a channel {@link #CROSS_REPLICA}; with one, {@link #FLATTENED_IDS} under
+ *   {@code use_global_device_ids} (the verifier accepts the flag, and upstream's reference interpreter reads it as
+ *   all_reduce does), else {@link #CROSS_PARTITION} as spec.md says. Upstream's reference interpreter reads a channel
+ *   without the flag as cross_replica_and_partition instead; hlo4j follows the spec there;</li>
+ *   <li>all_to_all, collective_permute, collective_broadcast and {@code ragged_all_to_all}:
  *   without a channel {@link #CROSS_REPLICA}, with one {@link #CROSS_PARTITION}. ragged_all_to_all is a custom call,
  *   not a spec op; XLA gives its HLO op exactly this rule (its channel_id lives in {@code backend_config}), and JAX
  *   sets that channel only under SPMD, so a program without it exchanges among replicas.</li>
@@ -39,7 +43,14 @@ public enum CollectiveMode {
                 }
                 return useGlobalDeviceIds ? FLATTENED_IDS : CROSS_REPLICA_AND_PARTITION;
             }
-            case "all_to_all", "collective_permute", "collective_broadcast", "collective_reduce", "ragged_all_to_all" -> {
+            case "collective_reduce" -> {
+                if (!channel) {
+                    if (useGlobalDeviceIds) throw new IllegalArgumentException(op + ": use_global_device_ids needs a channel_id > 0, got " + channelId);
+                    return CROSS_REPLICA;
+                }
+                return useGlobalDeviceIds ? FLATTENED_IDS : CROSS_PARTITION;
+            }
+            case "all_to_all", "collective_permute", "collective_broadcast", "ragged_all_to_all" -> {
                 if (useGlobalDeviceIds) {
                     throw new IllegalArgumentException(op + ": use_global_device_ids has no meaning here (" + k
                             + " has no flattened-ids mode: its ids are replica ids without a channel, partition ids with one)");

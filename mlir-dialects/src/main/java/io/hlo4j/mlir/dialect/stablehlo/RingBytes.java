@@ -7,6 +7,7 @@ package io.hlo4j.mlir.dialect.stablehlo;
  * cross-replica-sum) 2 (g-1)/g x in, a reduce_scatter then an all_gather. A group of one moves nothing. Stated once
  * here, beside the ops' declarations, for the static cost analysis ({@code inspect}) and the runtime's run log alike,
  * so the two always agree; Shardy's collectives of the same names ({@code sdy.all_gather} ...) follow it on shards.
+ * A count past 64 bits throws {@link ArithmeticException} (callers name the op), never a wrapped value.
  */
 public final class RingBytes {
     private RingBytes() {}
@@ -19,13 +20,13 @@ public final class RingBytes {
         };
     }
 
-    /** Bytes received per device; {@code op} must be {@linkplain #covers covered}. */
+    /** Bytes received per device; {@code op} must be {@linkplain #covers covered}; ArithmeticException past 64 bits. */
     public static long received(String op, long g, long in, long out) {
         if (g <= 1) return 0;
         return switch (base(op)) {
-            case "all_gather" -> ceil((g - 1) * out, g);
-            case "reduce_scatter", "all_to_all", "collective_reduce" -> ceil((g - 1) * in, g);
-            case "all_reduce", "cross-replica-sum" -> ceil(2 * (g - 1) * in, g);
+            case "all_gather" -> ceil(Math.multiplyExact(g - 1, out), g);
+            case "reduce_scatter", "all_to_all", "collective_reduce" -> ceil(Math.multiplyExact(g - 1, in), g);
+            case "all_reduce", "cross-replica-sum" -> ceil(Math.multiplyExact(2 * (g - 1), in), g);
             default -> throw new IllegalArgumentException("no ring byte count for collective " + op);
         };
     }
@@ -35,5 +36,6 @@ public final class RingBytes {
         return dot < 0 ? op : op.substring(dot + 1);
     }
 
-    private static long ceil(long a, long b) { return (a + b - 1) / b; }
+    /** a / b rounded up, for a >= 0, b > 0, without the overflow of (a + b - 1) / b. */
+    private static long ceil(long a, long b) { return a / b + (a % b == 0 ? 0 : 1); }
 }

@@ -29,6 +29,15 @@ class CollectiveModeTest {
         }
     }
 
+    /** collective_reduce: a channel alone names partitions (spec.md), a channel with use_global_device_ids flattened ids. */
+    @Test void collectiveReduceTakesGlobalDeviceIds() {
+        assertThat(CollectiveMode.of("stablehlo.collective_reduce", 0, false)).isEqualTo(CROSS_REPLICA);
+        assertThat(CollectiveMode.of("stablehlo.collective_reduce", 1, false)).isEqualTo(CROSS_PARTITION);
+        assertThat(CollectiveMode.of("stablehlo.collective_reduce", 1, true)).isEqualTo(FLATTENED_IDS);
+        assertThatThrownBy(() -> CollectiveMode.of("stablehlo.collective_reduce", 0, true))
+                .hasMessageContaining("stablehlo.collective_reduce").hasMessageContaining("use_global_device_ids needs a channel_id > 0, got 0");
+    }
+
     /** ragged_all_to_all without a channel is cross-replica whatever the grid: its ids are replica ids. */
     @Test void raggedWithoutAChannelExchangesAmongReplicas() {
         CollectiveMode m = CollectiveMode.of("ragged_all_to_all", 0, false);

@@ -22,4 +22,15 @@ class RingBytesTest {
         assertThatThrownBy(() -> RingBytes.received("stablehlo.collective_permute", 2, 8, 8))
                 .hasMessage("no ring byte count for collective stablehlo.collective_permute");
     }
+
+    /** Past 64 bits an ArithmeticException, never a wrapped (negative) count; the rounding itself cannot overflow. */
+    @Test
+    void overflowThrowsInsteadOfWrapping() {
+        long in = 1L << 61;
+        assertThatThrownBy(() -> RingBytes.received("stablehlo.all_reduce", 4, in, in)).isInstanceOf(ArithmeticException.class);
+        assertThatThrownBy(() -> RingBytes.received("stablehlo.all_gather", 5, in, in)).isInstanceOf(ArithmeticException.class);
+        // 2 x 1 x (2^62 - 1) / 2 rounds up to 2^62 - 1 without passing 64 bits
+        assertThat(RingBytes.received("stablehlo.all_reduce", 2, Long.MAX_VALUE / 2, 0)).isEqualTo(Long.MAX_VALUE / 2);
+        assertThat(RingBytes.received("stablehlo.all_gather", 2, 0, Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE / 2 + 1);
+    }
 }
