@@ -149,8 +149,8 @@ class ReshardObjectiveTest {
     }
 
     /**
-     * On x=4, y=2, f32[8,8,8] from [{x}, {y}, {}] to [{y}, {x}, {}] (256-byte blocks, 256 B lacking per device):
-     * TIGHT exchanges 128-byte cells in 3 rounds (15 alpha); the default moves the minor half of x to dim 1 with an
+     * On x=4, y=2, f32[8,8,8] from [{x}, {y}, {}] to [{y}, {x}, {}] (256-byte blocks; devices lack 128 or 256 B):
+     * TIGHT exchanges 128-byte cells in 3 rounds (3 alpha, 15 us); the default moves the minor half of x to dim 1 with an
      * all_to_all (1/2 x 256 = 128 B), reaching [{"x":(1)2}, {y, "x":(2)2}, {}], and permutes to the target (256 B):
      * 384 B in 2 collectives.
      */
