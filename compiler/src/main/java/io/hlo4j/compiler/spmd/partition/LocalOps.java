@@ -37,7 +37,7 @@ final class LocalOps {
             "stablehlo.broadcast_in_dim", "stablehlo.reshape", "stablehlo.concatenate", "stablehlo.convert", "stablehlo.compare",
             "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
-            "stablehlo.reduce_precision", "chlo.ragged_dot");
+            "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "chlo.top_k");
 
     private static final String OWN_RULE = "sdy.sharding_rule";
 
@@ -98,6 +98,18 @@ final class LocalOps {
                     sizes[d] = local0.dim(d);
                 }
                 props.put("slice_sizes", DenseArrayAttr.ofI64(sizes));
+            }
+            case "stablehlo.reduce_window" -> {
+                // a split dimension must map elements one to one: window 1, stride 1, no padding or base dilation
+                for (int d = 0; d < in0.rank(); d++) {
+                    if (local0.dim(d) != in0.dim(d) && !io.hlo4j.compiler.spmd.rule.ShardingRules.windowDimIsOneToOne(op, d)) {
+                        throw split(op, d, operandShardings.get(0));
+                    }
+                }
+            }
+            case "chlo.top_k" -> {
+                int last = in0.rank() - 1;
+                if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));
             }
             case "stablehlo.scatter" -> operands = offsetScatterIndices(b, op, operands, operandShardings.get(0), emit);
             case "chlo.ragged_dot" -> operands = RaggedDotLocal.withLocalGroups(b, op, operands, operandShardings.get(1), emit);

@@ -57,10 +57,15 @@ final class ReductionRules {
         return b.build();
     }
 
-    /** A window of size 1, stride 1 and no padding maps elements one to one; other dimensions are permutations. */
-    static boolean windowPassThrough(long[] padding, long[] windowDims, long[] strides, int d) {
+    /**
+     * A window of size 1, stride 1, no padding and no base dilation maps elements one to one (a base dilation
+     * changes the dimension's size); other dimensions are permutations.
+     */
+    static boolean windowPassThrough(Operation op, int d) {
+        long[] padding = longsOrNull(op, "padding"), windowDims = OpAttrs.i64sOrNull(op, "window_dimensions");
+        long[] strides = OpAttrs.i64sOrNull(op, "window_strides"), base = OpAttrs.i64sOrNull(op, "base_dilations");
         if (padding != null && (padding[2 * d] != 0 || padding[2 * d + 1] != 0)) return false;
-        return (strides == null || strides[d] == 1) && (windowDims == null || windowDims[d] == 1);
+        return (strides == null || strides[d] == 1) && (windowDims == null || windowDims[d] == 1) && (base == null || base[d] == 1);
     }
 
     /**
@@ -68,20 +73,16 @@ final class ReductionRules {
      * from neighbours, which our partitioner does not exchange, so in practice it gathers them.
      */
     static OpShardingRule reduceWindow(Operation op) {
-        long[] pad = longsOrNull(op, "padding"), win = OpAttrs.i64sOrNull(op, "window_dimensions");
-        long[] str = OpAttrs.i64sOrNull(op, "window_strides");
         return new RuleBuilder(op).pointwise(OpAttrs.resultShape(op, 0),
-                d -> windowPassThrough(pad, win, str, d) ? PASS_THROUGH : PERMUTATION, false).build();
+                d -> windowPassThrough(op, d) ? PASS_THROUGH : PERMUTATION, false).build();
     }
 
     /** (operand, source, init) -> result. */
     static OpShardingRule selectAndScatter(Operation op) {
-        long[] pad = longsOrNull(op, "padding"), win = OpAttrs.i64sOrNull(op, "window_dimensions");
-        long[] str = OpAttrs.i64sOrNull(op, "window_strides");
         long[] out = OpAttrs.resultShape(op, 0), src = OpAttrs.operandShape(op, 1);
         RuleBuilder b = new RuleBuilder(op);
         for (int d = 0; d < out.length; d++) {
-            if (windowPassThrough(pad, win, str, d)) {
+            if (windowPassThrough(op, d)) {
                 b.factorOnAll(d, out[d], PASS_THROUGH);
                 continue;
             }

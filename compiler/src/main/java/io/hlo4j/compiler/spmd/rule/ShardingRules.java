@@ -64,6 +64,12 @@ public final class ShardingRules {
         return def != null && def.extension(ShardingRuleFactory.class) != null;
     }
 
+    /**
+     * Whether dimension {@code d} of a reduce_window (or select_and_scatter) maps elements one to one (window 1,
+     * stride 1, no padding, no base dilation): only such a dimension may be split into local blocks.
+     */
+    public static boolean windowDimIsOneToOne(Operation op, int d) { return ReductionRules.windowPassThrough(op, d); }
+
     /** Registration helper: refuses names the registry does not know, so a typo cannot silently drop a rule. */
     static final class Installer {
         private final OpRegistry registry;
