@@ -154,4 +154,36 @@ class LocalBlockOpsPartitionTest {
             p.result(mp);
         });
     }
+
+    static final String CONCAT = HEAD + """
+              func.func @main(%a: tensor<8x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data"}, {"model"}]>},
+                              %b: tensor<8x16xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data"}, {"model"}]>})
+                  -> (tensor<8x32xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data"}, {"model"}]>}) {
+                %0 = stablehlo.concatenate %a, %b, dim = 1 : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x32xf32>
+                return %0 : tensor<8x32xf32>
+              }
+            }
+            """;
+
+    /**
+     * Concatenating along a sharded dimension: each operand is gathered along that dimension only (over "model",
+     * groups of 4), the other dimension stays split over "data", the local result is sliced to the result's block.
+     */
+    @Test
+    void concatenateAlongAShardedDimensionGathersOnlyThatDimension() {
+        String text = run(CONCAT, List.of(TensorType.of(FloatType.F32, 8, 16), TensorType.of(FloatType.F32, 8, 16)), 7);
+        assertThat(text.split("stablehlo.all_gather", -1)).as(text).hasSize(3);
+        assertThat(collectives(text)).as(text).isEqualTo(2);
+        assertThat(text).contains("replica_groups = dense<[[0, 1, 2, 3], [4, 5, 6, 7]]>");
+        assertThat(text).contains("(tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x32xf32>");
+    }
+
+    /** Concatenating along an unsharded dimension with the other one sharded: local blocks, no collective. */
+    @Test
+    void concatenateAlongAnUnshardedDimensionRunsOnBlocks() {
+        String text = run(CONCAT.replace("[{\"data\"}, {\"model\"}]", "[{\"data\", \"model\"}, {}]"),
+                List.of(TensorType.of(FloatType.F32, 8, 16), TensorType.of(FloatType.F32, 8, 16)), 8);
+        assertThat(collectives(text)).as(text).isZero();
+        assertThat(text).contains("(tensor<1x16xf32>, tensor<1x16xf32>) -> tensor<1x32xf32>");
+    }
 }
