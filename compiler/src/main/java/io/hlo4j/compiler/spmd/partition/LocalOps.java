@@ -37,7 +37,8 @@ final class LocalOps {
             "stablehlo.broadcast_in_dim", "stablehlo.reshape", "stablehlo.concatenate", "stablehlo.convert", "stablehlo.compare",
             "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
-            "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "chlo.top_k");
+            "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "stablehlo.select_and_scatter",
+            "chlo.top_k");
 
     private static final String OWN_RULE = "sdy.sharding_rule";
 
@@ -99,7 +100,7 @@ final class LocalOps {
                 }
                 props.put("slice_sizes", DenseArrayAttr.ofI64(sizes));
             }
-            case "stablehlo.reduce_window" -> {
+            case "stablehlo.reduce_window", "stablehlo.select_and_scatter" -> {
                 // a split dimension must map elements one to one: window 1, stride 1, no padding or base dilation
                 for (int d = 0; d < in0.rank(); d++) {
                     if (local0.dim(d) != in0.dim(d) && !io.hlo4j.compiler.spmd.rule.ShardingRules.windowDimIsOneToOne(op, d)) {

@@ -186,4 +186,27 @@ class LocalBlockOpsPartitionTest {
         assertThat(collectives(text)).as(text).isZero();
         assertThat(text).contains("(tensor<1x16xf32>, tensor<1x16xf32>) -> tensor<1x32xf32>");
     }
+
+    static final String GE_SELECT = "{\n  ^bb0(%a: tensor<f32>, %b: tensor<f32>):\n    %s = \"stablehlo.compare\"(%a, %b) <{comparison_direction = "
+            + "#stablehlo<comparison_direction GE>}> : (tensor<f32>, tensor<f32>) -> tensor<i1>\n"
+            + "    \"stablehlo.return\"(%s) : (tensor<i1>) -> ()\n}";
+
+    /**
+     * The max-pool gradient (select_and_scatter, window 1x2 stride 1x2) and a base-dilated reduce_window
+     * ([8, 4] -> [8, 10], dilation 3: its dimension 1 changes size, so it must not be split as if one to one),
+     * under random closed shardings; none computed replicated.
+     */
+    @Test
+    void selectAndScatterAndBaseDilationUnderRandomShardings() {
+        OpsPartitionTest.forAll("select_and_scatter", p -> {
+            String x = p.arg(OpsPartitionTest.f32(8, 8)), src = p.arg(OpsPartitionTest.f32(8, 4)), y = p.arg(OpsPartitionTest.f32(8, 4));
+            String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", OpsPartitionTest.f32());
+            String ss = p.op("stablehlo.select_and_scatter", List.of(x, src, z), "window_dimensions = array<i64: 1, 2>, "
+                    + "window_strides = array<i64: 1, 2>", GE_SELECT + ", " + OpsPartitionTest.ADD, OpsPartitionTest.f32(8, 8));
+            String bd = p.op("stablehlo.reduce_window", List.of(y, z), "base_dilations = array<i64: 1, 3>, "
+                    + "window_dimensions = array<i64: 1, 1>", OpsPartitionTest.ADD, OpsPartitionTest.f32(8, 10));
+            p.result(ss);
+            p.result(bd);
+        });
+    }
 }
