@@ -141,26 +141,54 @@ class ExplicitModuleTest {
     @Test
     void unsplittableOpIsComputedReplicatedAndReported() {
         String text = """
-                module @rw attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                module @cv attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @mesh = <["x"=4]>
-                  func.func @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) {
+                  func.func @main(%arg0: tensor<8x4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}, %arg1: tensor<3x2x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {}, {}]>}) -> (tensor<8x4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}) {
+                    %0 = stablehlo.convolution(%arg0, %arg1) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [1], pad = [[1, 1]]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64, sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {}, {}]>]>} : (tensor<8x4x2xf32>, tensor<3x2x2xf32>) -> tensor<8x4x2xf32> loc("model.py":12:3)
+                    return %0 : tensor<8x4x2xf32>
+                  }
+                }
+                """;
+        Random rnd = new Random(4);
+        PartitionedProgram prog = SpmdHarness.check(text, List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 8, 4, 2), rnd),
+                SpmdHarness.random(TensorType.of(FloatType.F32, 3, 2, 2), rnd)));
+        assertThat(prog.report().replicated()).hasSize(1);
+        PartitionReport.Entry e = prog.report().replicated().get(0);
+        assertThat(e.op()).isEqualTo("stablehlo.convolution");
+        assertThat(e.location()).isEqualTo("model.py:12:3");
+        assertThat(e.why()).contains("does not localise");
+        assertThat(MlirPrinter.print(prog.module())).contains("stablehlo.all_gather");
+    }
+
+    /**
+     * A reduce_window sharded along its windowed dimension runs on blocks split along the other dimensions only: the
+     * windowed one is gathered (no halo exchange), the result sliced, and the report says so by name and location.
+     */
+    @Test
+    void windowedDimensionIsGatheredAndReported() {
+        String text = """
+                module @rw attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @mesh = <["x"=2, "y"=2]>
+                  func.func @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) {
                     %c = stablehlo.constant {sdy.sharding = #sdy.sharding_per_value<[<@mesh, []>]>} dense<0.0> : tensor<f32>
                     %0 = "stablehlo.reduce_window"(%arg0, %c) <{window_dimensions = array<i64: 3, 1>, padding = dense<[[1, 1], [0, 0]]> : tensor<2x2xi64>}> ({
                     ^bb0(%a: tensor<f32>, %b: tensor<f32>):
                       %s = stablehlo.add %a, %b : tensor<f32>
                       stablehlo.return %s : tensor<f32>
-                    }) {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {}]>]>} : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32> loc("model.py":12:3)
+                    }) {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {"y"}]>]>} : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32> loc("model.py":12:3)
                     return %0 : tensor<8x4xf32>
                   }
                 }
                 """;
         PartitionedProgram prog = SpmdHarness.check(text, List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 8, 4), new Random(4))));
-        assertThat(prog.report().replicated()).hasSize(1);
-        PartitionReport.Entry e = prog.report().replicated().get(0);
+        assertThat(prog.report().replicated()).isEmpty();
+        assertThat(prog.report().entries()).hasSize(1);
+        PartitionReport.Entry e = prog.report().entries().get(0);
+        assertThat(e.kind()).isEqualTo(PartitionReport.Kind.COMPUTED_LESS_SHARDED);
         assertThat(e.op()).isEqualTo("stablehlo.reduce_window");
         assertThat(e.location()).isEqualTo("model.py:12:3");
-        assertThat(e.why()).contains("does not localise");
-        assertThat(MlirPrinter.print(prog.module())).contains("stablehlo.all_gather");
+        String out = MlirPrinter.print(prog.module());
+        assertThat(out).contains("stablehlo.all_gather").contains("(tensor<8x2xf32>, tensor<f32>) -> tensor<8x2xf32>");
     }
 
     @Test
