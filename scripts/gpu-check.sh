@@ -153,11 +153,13 @@ run() {
     export LD_LIBRARY_PATH="$NV_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     [ -n "$CUDA_DIR" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$CUDA_DIR${XLA_FLAGS:+ $XLA_FLAGS}"
     export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1} PYTHONUNBUFFERED=1
-    local api=none gpu java commit jsig=""
+    local api=none gpu java commit jsig="" layouts
     [ -n "$PLUGIN" ] && [ -n "$PY" ] && api=$("$PY" -c "$probe_py" "$PLUGIN" 2>&1 | tail -1)
     gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
     java=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$B/jre/release" 2>/dev/null)
     commit=$(cat "$B/commit" 2>/dev/null || echo unknown)
+    # The struct layouts' PJRT C API version, from the bundle's own Abi (no copy here to drift from it).
+    layouts=$("${JAVA[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke --layouts 2>/dev/null) || layouts="unknown (PjrtSmoke --layouts failed)"
     # Signal chaining: a plugin that installs its own SIGSEGV/SIGBUS handlers must not take the JVM's.
     [ -f "$B/jre/lib/libjsig.so" ] && jsig=$B/jre/lib/libjsig.so
     # A JVM crash report (hs_err) goes where the log goes: only $OUT comes back from the device machine.
@@ -165,7 +167,7 @@ run() {
     local rcs=()
     {
         echo "gpu-check versions: hlo4j $commit, java ${java:-unknown}, python ${PY_VERSION} (${PY:-no python}), jax $JAX, jaxlib $JAXLIB," \
-             "plugin $PLUGIN_PKG${PLUGIN_VERSION:+ $PLUGIN_VERSION}, PJRT C API $api (hlo4j layouts 0.114), GPU ${gpu:-unknown (no nvidia-smi)}"
+             "plugin $PLUGIN_PKG${PLUGIN_VERSION:+ $PLUGIN_VERSION}, PJRT C API $api (hlo4j layouts $layouts), GPU ${gpu:-unknown (no nvidia-smi)}"
         echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) stages ${stages[*]} budget ${BUDGET}s"
         echo "plugin: ${PLUGIN:-none found (set HLO4J_PJRT_PLUGIN)}"
         echo "site-packages searched: ${SITES:-none}"
@@ -231,7 +233,7 @@ run_selftest() {
     cp "$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so" "$site/jax_plugins/xla_cuda12/xla_cuda_plugin.so"
     (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || true
     log=$out/gpu-check.log
-    local want=("^gpu-check versions: hlo4j .*, java 25[^,]*, python [0-9.]* (.*python.*), jax .*, plugin jax-cuda12-pjrt .*, PJRT C API 0.95 (PJRT_Api 1080 bytes)"
+    local want=("^gpu-check versions: hlo4j .*, java 25[^,]*, python [0-9.]* (.*python.*), jax .*, plugin jax-cuda12-pjrt .*, PJRT C API 0.95 (PJRT_Api 1080 bytes) (hlo4j layouts 0\.[0-9][0-9]*), GPU "
                 "^plugin: $site/jax_plugins/xla_cuda12/xla_cuda_plugin.so$"
                 "^LD_LIBRARY_PATH=$site/nvidia/cublas/lib:$site/nvidia/cudnn/lib"
                 "^XLA_FLAGS=--xla_gpu_cuda_data_dir=$site/nvidia/cuda_nvcc"

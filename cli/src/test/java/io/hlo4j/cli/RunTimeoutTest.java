@@ -76,6 +76,12 @@ class RunTimeoutTest {
         return assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Cli.run(args));
     }
 
+    /** With the partitioner's test probe, scoped to the thread the run has (JUnit runs it on its own). */
+    private static Cli.Run runWithin20s(java.util.function.Consumer<io.hlo4j.mlir.ir.Operation> probe, String... args) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> io.hlo4j.compiler.spmd.partition.PartitionDeadline.probing(probe, () -> Cli.run(args)));
+    }
+
     private static void noDeviceThreadLeft() {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             assertThat(t.getName().startsWith("hlo4j-device-") && t.isAlive()).as(t.getName() + " still running").isFalse();
@@ -150,12 +156,13 @@ class RunTimeoutTest {
         Path x = dir.resolve("x.npy");
         Npy.write(x, HostArray.fromFloats(TensorType.of(io.hlo4j.mlir.types.FloatType.F32, 4), 1f, 2f, 3f, 4f));
         java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
-        try (AutoCloseable slow = io.hlo4j.compiler.spmd.partition.PartitionDeadline.probe(op -> {
+        java.util.function.Consumer<io.hlo4j.mlir.ir.Operation> slow = op -> {
             seen.incrementAndGet();
             try { Thread.sleep(100); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-        })) {
+        };
+        {
             long t0 = System.nanoTime();
-            Cli.Run r = runWithin20s("run", f.toString(), "--spmd", "--input", x.toString(), "--timeout", "1");
+            Cli.Run r = runWithin20s(slow, "run", f.toString(), "--spmd", "--input", x.toString(), "--timeout", "1");
             double s = (System.nanoTime() - t0) / 1e9;
             assertThat(r.code()).as(r.toString()).isEqualTo(1);
             // at least the limit; the upper bound only catches a run that ignored it (the whole chain takes 3 s of sleeps
@@ -168,7 +175,7 @@ class RunTimeoutTest {
             assertThat(r.out()).isEmpty();
             // without a limit the same slow partitioning finishes and the run gives 1..4 doubled thirty times
             seen.set(0);
-            Cli.Run ok = runWithin20s("run", f.toString(), "--spmd", "--input", x.toString(), "-o", dir.resolve("out").toString());
+            Cli.Run ok = runWithin20s(slow, "run", f.toString(), "--spmd", "--input", x.toString(), "-o", dir.resolve("out").toString());
             assertThat(ok.code()).as(ok.toString()).isZero();
             assertThat(seen.get()).isEqualTo(30);
             double d = 1L << 30;

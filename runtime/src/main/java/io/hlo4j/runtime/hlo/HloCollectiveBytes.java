@@ -32,8 +32,8 @@ final class HloCollectiveBytes {
         try {
             return count(i, operands, groups, replicas, partitions);
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(i.getOpcode() + " (%" + i.getName() + "): received bytes do not fit in 64 bits (operands "
-                    + operands.stream().map(HloShapes::withLayout).toList() + ")");
+            throw new IllegalArgumentException(i.getOpcode() + " (%" + i.getName() + ", shape " + HloShapes.withLayout(i.getShape())
+                    + "): its bytes do not fit in 64 bits (operands " + operands.stream().map(HloShapes::withLayout).toList() + ")");
         }
     }
 
@@ -87,6 +87,6 @@ final class HloCollectiveBytes {
         ShapeProto input = operands.get(0), output = operands.get(1);
         if (input.getDimensionsCount() == 0 || output.getDimensionsCount() == 0) return HloShapes.bytes(input);
         long rows = Math.min(input.getDimensions(0), output.getDimensions(0));
-        return input.getDimensions(0) == 0 ? 0 : rows * (HloShapes.bytes(input) / input.getDimensions(0));
+        return input.getDimensions(0) == 0 ? 0 : Math.multiplyExact(rows, HloShapes.bytes(input) / input.getDimensions(0));
     }
 }

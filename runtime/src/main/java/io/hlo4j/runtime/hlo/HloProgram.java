@@ -36,6 +36,24 @@ public record HloProgram(String format, HloModuleProto module) {
         }
     }
 
+    /** Device counts a program states; 0 where it states none. */
+    public record Counts(long replicas, long partitions) {}
+
+    /**
+     * The {@code replica_count} and {@code num_partitions} the config of an {@code hlo_with_config} program states (what
+     * the plugin compiled it for); (0, 0) for {@code hlo}, which carries no config, and for a config that sets neither.
+     */
+    public static Counts configCounts(String format, byte[] code) {
+        if (!format.equals("hlo_with_config")) return new Counts(0, 0);
+        try {
+            HloModuleProtoWithConfig w = HloModuleProtoWithConfig.parseFrom(code);
+            return new Counts(w.getConfig().getReplicaCount(), w.getConfig().getNumPartitions());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("optimized program (format hlo_with_config, " + code.length
+                    + " bytes) is not a valid HloModuleProtoWithConfig: " + e.getMessage(), e);
+        }
+    }
+
     /** XLA's HLO text of the module. */
     public String text() { return HloText.print(module); }
 

@@ -73,16 +73,20 @@ public final class HloShapes {
         return "(" + String.join(", ", params) + ")->" + withLayout(p.getResult());
     }
 
-    /** Bytes of an array shape (sum over a tuple's elements); sub-byte types round up per element. */
+    /**
+     * Bytes of an array shape (sum over a tuple's elements); sub-byte types round up per element. Throws
+     * {@link ArithmeticException} when they do not fit in 64 bits, for the caller to name the instruction (a wrapped
+     * product would be a plausible, wrong count).
+     */
     public static long bytes(ShapeProto s) {
         if (s.getElementType() == PrimitiveType.TUPLE) {
             long n = 0;
-            for (ShapeProto e : s.getTupleShapesList()) n += bytes(e);
+            for (ShapeProto e : s.getTupleShapesList()) n = Math.addExact(n, bytes(e));
             return n;
         }
         long n = 1;
-        for (long d : s.getDimensionsList()) n *= d;
-        return n * elementBytes(s.getElementType());
+        for (long d : s.getDimensionsList()) n = Math.multiplyExact(n, d);
+        return Math.multiplyExact(n, elementBytes(s.getElementType()));
     }
 
     static long elementBytes(PrimitiveType t) {

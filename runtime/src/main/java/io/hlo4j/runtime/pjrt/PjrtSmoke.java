@@ -45,10 +45,18 @@ public final class PjrtSmoke {
             }
             """;
 
+    /** The PJRT C API version whose struct layouts hlo4j is written against, as {@code --layouts} prints it ({@code 0.114}). */
+    static String layouts() { return Abi.MAJOR + "." + Abi.MINOR; }
+
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: PjrtSmoke PLUGIN.so [name=value ...]  (value: true/false, an integer, or a string)");
+            System.err.println("usage: PjrtSmoke PLUGIN.so [name=value ...]  (value: true/false, an integer, or a string)\n"
+                    + "       PjrtSmoke --layouts  (prints the PJRT C API version of hlo4j's struct layouts)");
             System.exit(2);
+        }
+        if (args[0].equals("--layouts")) {   // scripts/gpu-check.sh reports this rather than a copy of it
+            System.out.println(layouts());
+            return;
         }
         Map<String, Object> options = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i++) {

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  */
 public final class PartitionDeadline {
     private static final ScopedValue<Long> DEADLINE = ScopedValue.newInstance();
-    private static volatile Consumer<Operation> probe;
+    private static final ScopedValue<Consumer<Operation>> PROBE = ScopedValue.newInstance();
 
     private PartitionDeadline() {}
 
@@ -26,8 +26,7 @@ public final class PartitionDeadline {
 
     /** The partitioner is about to rewrite {@code op}: stops there when past the deadline. */
     public static void check(Operation op) {
-        Consumer<Operation> p = probe;
-        if (p != null) p.accept(op);
+        if (PROBE.isBound()) PROBE.get().accept(op);
         if (DEADLINE.isBound() && System.nanoTime() - DEADLINE.get() >= 0)
             throw new Exceeded("partitioning ran past its deadline at " + where(op), op.location());
     }
@@ -40,12 +39,12 @@ public final class PartitionDeadline {
     }
 
     /**
-     * Test seam: calls {@code p} with each op the partitioner checks (to make partitioning slow enough to meet a
-     * deadline) until the returned handle is closed.
+     * Test seam: runs {@code work} with {@code p} called on each op the partitioner checks (to make partitioning slow
+     * enough to meet a deadline). Scoped to {@code work} on this thread, so it cannot slow another partitioning in the
+     * same JVM.
      */
-    public static AutoCloseable probe(Consumer<Operation> p) {
-        probe = p;
-        return () -> probe = null;
+    public static <T, X extends Throwable> T probing(Consumer<Operation> p, ScopedValue.CallableOp<T, X> work) throws X {
+        return ScopedValue.where(PROBE, p).call(work);
     }
 
     /** Partitioning stopped at its deadline; the location is the op it was about to rewrite. */

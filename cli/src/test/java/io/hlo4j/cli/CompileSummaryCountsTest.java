@@ -1,0 +1,44 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.runtime.hlo.HloProgram;
+import io.hlo4j.runtime.hlo.HloSummary;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code compile}'s optimized-program summary sizes implicit collective groups by the replica_count/num_partitions an
+ * {@code hlo_with_config} program's config states, as {@code inspect FILE.pb} does. The fixture (HloFixtures.kinds,
+ * implicit.config.pb) states 2 replicas x 4 partitions; the mock plugin's own programs carry no config, so the summary
+ * function is tested directly. Hand-computed bytes: the all-reduce of f32[8] across the 2 replicas receives all 32 B of
+ * its 32 B; the all-gather to f32[64] across 8 devices 7/8 of 256 B = 224; the all-to-all of f32[64] across 4
+ * partitions 3/4 of 256 B = 192.
+ */
+class CompileSummaryCountsTest {
+    private static final Path FIXTURES = InspectHloKindsTest.FIXTURES;
+
+    @Test
+    void theConfigsCountsSizeTheGroups() throws Exception {
+        byte[] code = Files.readAllBytes(FIXTURES.resolve("implicit.config.pb"));
+        HloProgram program = HloProgram.decode("hlo_with_config", code);
+        // compiled here for 1 partition: the config's 2 x 4 still sizes the groups
+        HloSummary s = CompileCommand.summary(program, code, 1);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(2L, 8L, 4L);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(32L, 224L, 192L);
+        // the same as inspect reads from the file
+        assertThat(s).isEqualTo(io.hlo4j.runtime.hlo.HloFile.decode(code).summary());
+    }
+
+    @Test
+    void withoutCountsInTheProgramItIsOneReplicaOfThePartitionsCompiled() throws Exception {
+        // the plain module: no config, so 1 replica x 4 partitions compiled here
+        byte[] code = Files.readAllBytes(FIXTURES.resolve("implicit.module.pb"));
+        HloSummary s = CompileCommand.summary(HloProgram.decode("hlo", code), code, 4);
+        // all-reduce across 1 replica moves nothing; all-gather across 4 devices 3/4 of 256 B; all-to-all across 4 partitions 192
+        assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(1L, 4L, 4L);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(0L, 192L, 192L);
+    }
+}
