@@ -27,6 +27,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class BatchCheck {
     private BatchCheck() {}
 
+    /** A reducer region (f64 addition) for the collectives' text. */
+    static final String ADD_F64 = """
+            ({
+              ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+                %s = stablehlo.add %a, %b : tensor<f64>
+                stablehlo.return %s : tensor<f64>
+            })""";
+
+    /** Per device, one uniform f64 array of each shape. */
+    static List<List<HostArray>> perDevice(Random r, int devices, long[]... shapes) {
+        List<List<HostArray>> out = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            List<HostArray> xs = new ArrayList<>();
+            for (long[] s : shapes) xs.add(uniform(r, TensorType.of(FloatType.F64, s)));
+            out.add(xs);
+        }
+        return out;
+    }
+
     static HostArray uniform(Random r, TensorType t) {
         double[] v = new double[(int) t.numElements()];
         for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() * 2 - 1;

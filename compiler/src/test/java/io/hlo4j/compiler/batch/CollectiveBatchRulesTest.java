@@ -22,24 +22,10 @@ class CollectiveBatchRulesTest {
     private static final int NONE = Batched.NONE;
     private static final int DEVICES = 4;
     private static final String GROUPS = "replica_groups = dense<[[0, 1], [2, 3]]> : tensor<2x2xi64>";
-    private static final String ADD = """
-            ({
-              ^bb0(%a: tensor<f64>, %b: tensor<f64>):
-                %s = stablehlo.add %a, %b : tensor<f64>
-                stablehlo.return %s : tensor<f64>
-            })""";
+    private static final String ADD = BatchCheck.ADD_F64;
     private final Random r = new Random(3);
 
-    /** Per device, one array of each shape. */
-    private List<List<HostArray>> perDevice(long[]... shapes) {
-        List<List<HostArray>> out = new ArrayList<>();
-        for (int d = 0; d < DEVICES; d++) {
-            List<HostArray> xs = new ArrayList<>();
-            for (long[] s : shapes) xs.add(uniform(r, TensorType.of(FloatType.F64, s)));
-            out.add(xs);
-        }
-        return out;
-    }
+    private List<List<HostArray>> perDevice(long[]... shapes) { return BatchCheck.perDevice(r, DEVICES, shapes); }
 
     @Test
     void allReduceKeepsTheBatchDimWhereItIsAndAnUnbatchedOperandUnbatched() {
