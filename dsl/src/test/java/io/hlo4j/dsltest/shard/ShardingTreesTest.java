@@ -29,14 +29,6 @@ class ShardingTreesTest {
     /** Components typed Object: Pytree rebuilds the record with tensors, host arrays, specs or shardings. */
     record Layer(Object w, Object b) {}
 
-    static HostArray arr(long[] shape, java.util.function.IntToDoubleFunction f) {
-        int n = 1;
-        for (long d : shape) n *= (int) d;
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = f.applyAsDouble(i);
-        return HostArray.fromDoubles(Spec.of(DType.F32, shape).tensorType(), v);
-    }
-
     @Test
     void aRecordOfShardingsIsTheRecordsLeavesInComponentOrder() {
         NamedSharding ws = NamedSharding.of(MESH, "tp", null), xs = NamedSharding.of(MESH, "dp", "tp");
@@ -55,7 +47,8 @@ class ShardingTreesTest {
         assertThat(viaRecord).isEqualTo(viaList);
         assertThat(viaRecord.split("\\{sdy.sharding = ", -1).length - 1).as("w and x annotated, b not:\n" + viaRecord).isEqualTo(2);
 
-        HostArray wv = arr(new long[] {16, 4}, i -> Math.cos(0.3 * i)), bv = arr(new long[] {4}, i -> i - 1.5), xv = arr(new long[] {8, 16}, Math::sin);
+        HostArray wv = ShardedJitOutShardingsTest.arr(new long[] {16, 4}, i -> Math.cos(0.3 * i)),
+                bv = ShardedJitOutShardingsTest.arr(new long[] {4}, i -> i - 1.5), xv = ShardedJitOutShardingsTest.arr(new long[] {8, 16}, Math::sin);
         HostArray want = Jit.jit("layer", onRecord).call1(new Layer(wv, bv), xv);
         SimulatedRun run = ShardedJit.jit("layer", onRecord, ShardedJit.flat(new Layer(ws, null), xs)).callSimulated(new Layer(wv, bv), xv);
         HostArray got = (HostArray) run.results();
