@@ -123,12 +123,7 @@ final class FactorPlan {
 
     /** Whether {@code a} shares devices' coordinates with an axis already used: the same axis, overlapping sub-axis ranges. */
     private boolean overlapsUsed(AxisRef a) {
-        for (AxisRef u : used) {
-            if (!u.name().equals(a.name())) continue;
-            // a whole axis overlaps everything of its name (a size-1 axis too, whose range [1, 1) would look empty)
-            if (!u.isSubAxis() || !a.isSubAxis()) return true;
-            if (Math.max(u.preSize(), a.preSize()) < Math.min(u.preSize() * u.size(), a.preSize() * a.size())) return true;
-        }
+        for (AxisRef u : used) if (u.overlaps(a)) return true;
         return false;
     }
 

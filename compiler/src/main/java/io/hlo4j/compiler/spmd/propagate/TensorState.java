@@ -96,15 +96,8 @@ final class TensorState {
 
     /** Two references overlap when they name the same axis and (for sub-axes) their ranges intersect. */
     static boolean overlaps(List<AxisRef> list, AxisRef a) {
-        for (AxisRef b : list) if (overlap(a, b)) return true;
+        for (AxisRef b : list) if (a.overlaps(b)) return true;
         return false;
-    }
-
-    static boolean overlap(AxisRef a, AxisRef b) {
-        if (!a.name().equals(b.name())) return false;
-        if (!a.isSubAxis() || !b.isSubAxis()) return true;
-        long aEnd = a.preSize() * a.size(), bEnd = b.preSize() * b.size();
-        return a.preSize() < bEnd && b.preSize() < aEnd;
     }
 
     /** The closed sharding this state stands for, on {@code fallback} when it never met a mesh. */

@@ -243,7 +243,7 @@ class PropagationPropertyTest {
             long prod = 1;
             for (AxisRef a : s.axesOfDim(d)) {
                 // two parts of one axis (a reshape's "a":(1)2 and "a":(2)4) may shard two dimensions; overlapping ones may not
-                assertThat(used.stream().noneMatch(u -> TensorState.overlap(u, a))).as(ctx + "\n" + op.name() + ": axis " + a + " used twice in " + s).isTrue();
+                assertThat(used.stream().noneMatch(u -> u.overlaps(a))).as(ctx + "\n" + op.name() + ": axis " + a + " used twice in " + s).isTrue();
                 used.add(a);
                 prod *= a.size(mesh);
             }

@@ -11,6 +11,16 @@ public record AxisRef(String name, long preSize, long size) {
 
     public boolean isSubAxis() { return size != 0; }
 
+    /**
+     * Whether this and {@code other} share devices' coordinates: the same axis, and a whole axis (a size-1 axis too,
+     * whose range would look empty) or overlapping sub-axis ranges [pre, pre x size).
+     */
+    public boolean overlaps(AxisRef other) {
+        if (!name.equals(other.name)) return false;
+        if (!isSubAxis() || !other.isSubAxis()) return true;
+        return Math.max(preSize, other.preSize) < Math.min(preSize * size, other.preSize * other.size);
+    }
+
     /** The number of devices this reference splits over, given the mesh. */
     public long size(MeshAttr mesh) { return isSubAxis() ? size : mesh.axisSize(name); }
 

@@ -60,10 +60,7 @@ public final class BlockLayoutCheck {
         }
         for (int i = 0; i < used.size(); i++) {
             AxisRef b = used.get(i);
-            if (!b.name().equals(a.name())) continue;
-            boolean overlap = !a.isSubAxis() || !b.isSubAxis()
-                    || Math.max(a.preSize(), b.preSize()) < Math.min(a.preSize() * a.size(), b.preSize() * b.size());
-            if (overlap) {
+            if (a.overlaps(b)) {
                 return tensor + ": mesh axis \"" + a.name() + "\" is used twice (" + b + " in " + where.get(i) + ", " + a
                         + " in " + here + ") in sharding " + s;
             }
