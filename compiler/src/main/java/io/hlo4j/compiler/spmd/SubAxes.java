@@ -60,6 +60,6 @@ public final class SubAxes {
     }
 
     private static AxisRef whole(AxisRef a, MeshAttr mesh) {
-        return a.isSubAxis() && a.preSize() == 1 && a.size() == mesh.axisSize(a.name()) ? AxisRef.of(a.name()) : a;
+        return a.isSubAxis() ? AxisRef.part(a.name(), a.preSize(), a.size(), mesh.axisSize(a.name())) : a;
     }
 }

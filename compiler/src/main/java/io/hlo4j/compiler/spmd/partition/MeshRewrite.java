@@ -121,7 +121,7 @@ public final class MeshRewrite {
                 if (n % pre != 0) continue;
                 for (long q = 2; pre * q <= n; q++) {
                     if (n % (pre * q) != 0 || !prime(q)) continue;
-                    out.add(pre == 1 && q == n ? AxisRef.of(a.name()) : AxisRef.sub(a.name(), pre, q));
+                    out.add(AxisRef.part(a.name(), pre, q, n));
                 }
             }
         }
@@ -173,7 +173,7 @@ public final class MeshRewrite {
         List<AxisRef> out = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             long[] p = parts.get(i);
-            out.add(p[0] == 1 && p[1] == mesh.axisSize(names.get(i)) ? AxisRef.of(names.get(i)) : AxisRef.sub(names.get(i), p[0], p[1]));
+            out.add(AxisRef.part(names.get(i), p[0], p[1], mesh.axisSize(names.get(i))));
         }
         return out;
     }

@@ -21,7 +21,7 @@ import java.util.TreeSet;
 final class MeshAtoms {
     /** Sub-axis {@code axis:(pre)size} of an axis of size {@code axisSize}; {@code stride} is its step in mesh positions. */
     record Atom(String axis, long axisSize, long pre, long size, long stride) {
-        AxisRef ref() { return pre == 1 && size == axisSize ? AxisRef.of(axis) : AxisRef.sub(axis, pre, size); }
+        AxisRef ref() { return AxisRef.part(axis, pre, size, axisSize); }
     }
 
     final MeshAttr mesh;
@@ -187,7 +187,7 @@ final class MeshAtoms {
                 size *= b.size;
                 j++;
             }
-            out.add(pre == 1 && size == a.axisSize ? AxisRef.of(a.axis) : AxisRef.sub(a.axis, pre, size));
+            out.add(AxisRef.part(a.axis, pre, size, a.axisSize));
             i = j;
         }
         return out;

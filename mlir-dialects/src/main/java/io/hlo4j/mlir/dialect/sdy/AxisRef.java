@@ -9,6 +9,11 @@ public record AxisRef(String name, long preSize, long size) {
     public static AxisRef of(String name) { return new AxisRef(name, 0, 0); }
     public static AxisRef sub(String name, long preSize, long size) { return new AxisRef(name, preSize, size); }
 
+    /** The part {@code (pre)size} of an axis of {@code axisSize} devices: the whole axis when it covers it, else a sub-axis. */
+    public static AxisRef part(String name, long preSize, long size, long axisSize) {
+        return preSize == 1 && size == axisSize ? of(name) : sub(name, preSize, size);
+    }
+
     public boolean isSubAxis() { return size != 0; }
 
     /**

@@ -21,4 +21,11 @@ class AxisRefOverlapTest {
         assertThat(x14.overlaps(x42)).as("[1,4) and [4,8)").isFalse();
         assertThat(AxisRef.sub("y", 1, 2).overlaps(x12)).isFalse();
     }
+
+    @Test
+    void aPartThatCoversItsAxisIsTheAxis() {
+        assertThat(AxisRef.part("x", 1, 4, 4)).isEqualTo(AxisRef.of("x"));
+        assertThat(AxisRef.part("x", 1, 2, 4)).isEqualTo(AxisRef.sub("x", 1, 2));
+        assertThat(AxisRef.part("x", 2, 2, 4)).isEqualTo(AxisRef.sub("x", 2, 2));
+    }
 }
