@@ -98,7 +98,6 @@ final class CompileCommand extends CliCommand {
             try {
                 PjrtExecutable.Program p = exe.optimizedProgram();
                 r.programBytes = p.code().length;
-                r.programCode = p.code();
                 program = HloProgram.decode(p.format(), p.code());
             } catch (PjrtException e) {
                 if (dumpOptimized != null || dumpOptimizedProto != null) throw e;   // asked for it: not having it is a failure
@@ -128,7 +127,6 @@ final class CompileCommand extends CliCommand {
         String costError, memoryError, programError;
         PjrtExecutable.CompiledMemoryStats memory;
         long programBytes;
-        byte[] programCode;
 
         Report(String platform, String api, int partitions, List<Integer> devices, double compileMs) {
             this.platform = platform;
@@ -163,7 +161,7 @@ final class CompileCommand extends CliCommand {
             b.append("optimized program: not offered (").append(r.programError).append(")\n");
         } else {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
-            b.append(summary(program, r.programCode, r.partitions).text());
+            b.append(summary(program, r.partitions).text());
             if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
         }
         return b.toString();
@@ -190,7 +188,7 @@ final class CompileCommand extends CliCommand {
         if (program == null) {
             root.putNull("optimized_program");
         } else {
-            ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.programCode, r.partitions), r.programBytes);
+            ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
         }
         return om.writeValueAsString(root) + "\n";
@@ -198,11 +196,11 @@ final class CompileCommand extends CliCommand {
 
     /**
      * The program's summary with the device counts that size the groups it leaves implicit: those its config states (an
-     * {@code hlo_with_config} program, {@code code} its bytes), as {@code inspect FILE.pb} reads them; where it states none,
-     * as compiled here: one replica of {@code partitions} partitions.
+     * {@code hlo_with_config} program), as {@code inspect FILE.pb} reads them; where it states none, as compiled here:
+     * one replica of {@code partitions} partitions.
      */
-    static HloSummary summary(HloProgram program, byte[] code, int partitions) {
-        HloProgram.Counts c = HloProgram.configCounts(program.format(), code);
+    static HloSummary summary(HloProgram program, int partitions) {
+        HloProgram.Counts c = program.counts();
         return HloSummary.of(program.module(), c.replicas() > 0 ? c.replicas() : 1, c.partitions() > 0 ? c.partitions() : partitions);
     }
 

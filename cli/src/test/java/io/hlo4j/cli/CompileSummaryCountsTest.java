@@ -25,7 +25,7 @@ class CompileSummaryCountsTest {
         byte[] code = Files.readAllBytes(FIXTURES.resolve("implicit.config.pb"));
         HloProgram program = HloProgram.decode("hlo_with_config", code);
         // compiled here for 1 partition: the config's 2 x 4 still sizes the groups
-        HloSummary s = CompileCommand.summary(program, code, 1);
+        HloSummary s = CompileCommand.summary(program, 1);
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(2L, 8L, 4L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(32L, 224L, 192L);
         // the same as inspect reads from the file
@@ -36,7 +36,7 @@ class CompileSummaryCountsTest {
     void withoutCountsInTheProgramItIsOneReplicaOfThePartitionsCompiled() throws Exception {
         // the plain module: no config, so 1 replica x 4 partitions compiled here
         byte[] code = Files.readAllBytes(FIXTURES.resolve("implicit.module.pb"));
-        HloSummary s = CompileCommand.summary(HloProgram.decode("hlo", code), code, 4);
+        HloSummary s = CompileCommand.summary(HloProgram.decode("hlo", code), 4);
         // all-reduce across 1 replica moves nothing; all-gather across 4 devices 3/4 of 256 B; all-to-all across 4 partitions 192
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(1L, 4L, 4L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(0L, 192L, 192L);

@@ -71,7 +71,7 @@ public record HloFile(Message message, HloModuleProto module, long replicas, lon
     }
 
     /** A program as {@link HloProgram} (format {@link Message#format}) for printing and JSON. */
-    public HloProgram program() { return new HloProgram(message.format, module); }
+    public HloProgram program() { return new HloProgram(message.format, module, new HloProgram.Counts(replicas, partitions)); }
 
     /** The summary with the file's device counts (unknown ones 0). */
     public HloSummary summary() { return HloSummary.of(module, replicas, partitions); }

@@ -4,8 +4,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.hlo4j.runtime.hlo.proto.HloModuleProto;
 import io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig;
 
-/** An optimized program as a plugin hands it back: decoded into an {@code HloModuleProto}, printable as HLO text. */
-public record HloProgram(String format, HloModuleProto module) {
+/**
+ * An optimized program as a plugin hands it back: decoded into an {@code HloModuleProto}, printable as HLO text, with
+ * the device counts its config states ({@code hlo_with_config}; (0, 0) for {@code hlo}, which carries no config, and
+ * for a config that sets neither).
+ */
+public record HloProgram(String format, HloModuleProto module, Counts counts) {
 
     /**
      * Decodes {@code code} by its PJRT program format: {@code hlo} (a serialized HloModuleProto) or
@@ -14,6 +18,7 @@ public record HloProgram(String format, HloModuleProto module) {
      */
     public static HloProgram decode(String format, byte[] code) {
         try {
+            Counts counts = new Counts(0, 0);
             HloModuleProto m = switch (format) {
                 case "hlo" -> HloModuleProto.parseFrom(code);
                 case "hlo_with_config" -> {
@@ -21,6 +26,7 @@ public record HloProgram(String format, HloModuleProto module) {
                     if (!w.hasHloModule())
                         throw new IllegalArgumentException("optimized program (format hlo_with_config, " + code.length
                                 + " bytes) has no hlo_module (field 1)");
+                    counts = new Counts(w.getConfig().getReplicaCount(), w.getConfig().getNumPartitions());
                     yield w.getHloModule();
                 }
                 default -> throw new IllegalArgumentException("optimized program has format '" + format
@@ -29,30 +35,15 @@ public record HloProgram(String format, HloModuleProto module) {
             if (m.getComputationsCount() == 0)
                 throw new IllegalArgumentException("optimized program (format " + format + ", " + code.length + " bytes) holds module '"
                         + m.getName() + "' with no computations");
-            return new HloProgram(format, m);
+            return new HloProgram(format, m, counts);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalArgumentException("optimized program (format " + format + ", " + code.length
                     + " bytes) is not a valid HloModuleProto: " + e.getMessage(), e);
         }
     }
 
-    /** Device counts a program states; 0 where it states none. */
+    /** Device counts a program states (its config; a file read by {@link HloFile}, also its device assignment); 0 where it states none. */
     public record Counts(long replicas, long partitions) {}
-
-    /**
-     * The {@code replica_count} and {@code num_partitions} the config of an {@code hlo_with_config} program states (what
-     * the plugin compiled it for); (0, 0) for {@code hlo}, which carries no config, and for a config that sets neither.
-     */
-    public static Counts configCounts(String format, byte[] code) {
-        if (!format.equals("hlo_with_config")) return new Counts(0, 0);
-        try {
-            HloModuleProtoWithConfig w = HloModuleProtoWithConfig.parseFrom(code);
-            return new Counts(w.getConfig().getReplicaCount(), w.getConfig().getNumPartitions());
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("optimized program (format hlo_with_config, " + code.length
-                    + " bytes) is not a valid HloModuleProtoWithConfig: " + e.getMessage(), e);
-        }
-    }
 
     /** XLA's HLO text of the module. */
     public String text() { return HloText.print(module); }
