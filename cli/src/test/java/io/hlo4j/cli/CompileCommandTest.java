@@ -165,7 +165,7 @@ class CompileCommandTest {
         Cli.Run text = Cli.run("inspect", pb.toString());
         assertThat(text.code()).as(text.toString()).isZero();
         assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt())
-                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 256 B)");
+                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 2048 B)");
         Path junk = write(dir, "junk.pb", "not a proto");
         Cli.Run bad = Cli.run("inspect", junk.toString());
         assertThat(bad.code()).isEqualTo(1);
