@@ -166,6 +166,7 @@ final class CompileCommand extends CliCommand {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
             b.append(summary(program, r.partitions).text());
             if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
+            if (dumpOptimizedProto != null) b.append("wrote ").append(dumpOptimizedProto).append('\n');
         }
         return b.toString();
     }
@@ -193,6 +194,7 @@ final class CompileCommand extends CliCommand {
         } else {
             ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
+            if (dumpOptimizedProto != null) p.put("dump_proto", dumpOptimizedProto.toString());
         }
         return om.writeValueAsString(root) + "\n";
     }

@@ -214,7 +214,9 @@ class CompileCommandTest {
         assertThat(it.out()).startsWith("HloModuleProtoWithConfig: 1 replica x 8 partitions (its config)\n")
                 .doesNotContain("unknown");
         for (String line : ct.out().lines().filter(l -> l.contains(" received per device")).toList()) assertThat(it.out()).contains(line);
-        assertThat(ct.out()).contains("%all-gather.2 all-gather f32[64]{0} groups={} channel_id=1: group size 8, 224 B received per device");
+        assertThat(ct.out()).contains("%all-gather.2 all-gather f32[64]{0} groups={} channel_id=1: group size 8, 224 B received per device")
+                .endsWith("wrote " + pb + "\n");
+        assertThat(new ObjectMapper().readTree(c.out()).get("optimized_program").get("dump_proto").asText()).isEqualTo(pb.toString());
     }
 
     private static String[] concat(String[] a, String... b) {
