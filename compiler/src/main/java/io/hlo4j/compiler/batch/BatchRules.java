@@ -32,6 +32,7 @@ public final class BatchRules {
         CallBatchRules.install(in);
         LegacyBatchRules.install(in);
         EffectBatchRules.install(in);
+        ScanBatchRules.install(in);
         installed = true;
     }
 

@@ -51,8 +51,6 @@ final class EffectBatchRules {
                 "stablehlo.tuple", "stablehlo.get_tuple_element");
         refuse(in, "an async computation's future carries no batch dimensions (call the computation synchronously)",
                 "stablehlo.async_start", "stablehlo.async_done");
-        refuse(in, "a scan's carries would need a batch fixed point as while has; not supported (write the scan as a stablehlo.while)",
-                "chlo.scan");
         refuse(in, "test and interpreter ops compare or print one example's values; batch the values under test instead",
                 "check.expect_almost_eq", "check.expect_almost_eq_const", "check.expect_close", "check.expect_eq", "check.expect_eq_const",
                 "check.expect_serialized_eq", "interpreter.print", "interpreter.probe", "interpreter.run_parallel");
@@ -60,7 +58,7 @@ final class EffectBatchRules {
     }
 
     private static void refuse(BatchRules.Installer in, String why, String... names) {
-        for (String n : names) in.rule(n, (b, op, a) -> { throw b.refuse(op, a, why); });
+        for (String n : names) in.rule(n, new BatchRule.Refusal(why));
     }
 
     private static List<Batched> rng(Batcher b, Operation op, List<Batched> a) {
