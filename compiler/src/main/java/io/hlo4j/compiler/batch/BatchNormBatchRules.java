@@ -35,7 +35,11 @@ final class BatchNormBatchRules {
         int f = (int) ((IntegerAttr) op.attr("feature_index")).value();
         int rank = x.rank();
         long c = x.dim(f), n = b.size();
-        if (c == TensorType.DYNAMIC) throw b.refuse(op, args, "the feature dimension " + f + " is dynamic; merging the batch into it needs its size");
+        for (long d : x.shape()) {
+            if (d == TensorType.DYNAMIC) {
+                throw b.refuse(op, args, "the operand " + x + " has a dynamic dimension; merging the batch into the features reshapes it");
+            }
+        }
         var h = b.hlo();
         List<Value> ins = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {

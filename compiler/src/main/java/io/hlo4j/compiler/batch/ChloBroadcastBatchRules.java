@@ -51,7 +51,9 @@ final class ChloBroadcastBatchRules {
             int er = a.exampleRank();
             TensorType et = a.type();
             for (long s : et.shape()) {
-                if (s == TensorType.DYNAMIC) throw b.refuse(op, args, "operand #" + i + " has a dynamic dimension; its size-1 alignment needs static sizes");
+                if (s == TensorType.DYNAMIC) {
+                    throw b.refuse(op, args, "operand #" + i + " has a dynamic dimension; its size-1 alignment needs static sizes");
+                }
             }
             // where each example dimension of the operand lands in the result (broadcast_dimensions apply to the lower-rank
             // operand of a binary op when ranks differ; broadcast_select has none)
