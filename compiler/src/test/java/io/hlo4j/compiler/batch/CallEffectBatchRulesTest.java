@@ -67,6 +67,37 @@ class CallEffectBatchRulesTest {
     }
 
     @Test
+    void aCallInsideALoopBodyIsBatchedForTheCarriesItGets() {
+        String m = """
+                module {
+                  func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
+                    %i0 = stablehlo.constant dense<0> : tensor<i64>
+                    %r:2 = stablehlo.while(%i = %i0, %c = %x) : tensor<i64>, tensor<3xf64>
+                      cond {
+                        %n = stablehlo.constant dense<3> : tensor<i64>
+                        %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                        stablehlo.return %p : tensor<i1>
+                      } do {
+                        %c2 = func.call @h(%c, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                        %one = stablehlo.constant dense<1> : tensor<i64>
+                        %i2 = stablehlo.add %i, %one : tensor<i64>
+                        stablehlo.return %i2, %c2 : tensor<i64>, tensor<3xf64>
+                      }
+                    return %r#1 : tensor<3xf64>
+                  }
+                  func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                    %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                    %c = stablehlo.cosine %m : tensor<3xf64>
+                    return %c : tensor<3xf64>
+                  }
+                }""";
+        // only y batched: the carry becomes batched in the body, so the call is batched for a batched carry
+        String text = checkModule(m, "main", new int[]{N, 0}, new int[]{0}, 2, List.of(u(3), u(2, 3)));
+        assertThat(text).doesNotContain("func.call");
+        checkModule(m, "main", new int[]{1, N}, new int[]{1}, 2, List.of(u(3, 2), u(3)));
+    }
+
+    @Test
     void aCallWithoutItsModuleAndARecursiveChainAreRefusedByName() {
         Module m = MlirParser.parseModule(CALLS, "calls.mlir");
         Operation main = m.symbols().lookup("main");
