@@ -185,7 +185,6 @@ final class RegionOps {
 
     private static void verifyIf(Operation op) {
         checkSelector(op, "if", op.operandTypes(), op.regions().size());
-        expectRegions(op, 2, "if_i2");
         verifyBranches(op, "if");
     }
 
@@ -214,37 +213,56 @@ final class RegionOps {
         return new VerificationException("stablehlo." + prefix, message + " (" + rule + ")", Location.UNKNOWN);
     }
 
-    /** case_c2..c4 / if_c1..c3: branches take no arguments and return compatible types, the op's results. */
+    /** case_c2..c4 / if_c1..c3: the branches' checks, and the results are compatible with what they return. */
     private static void verifyBranches(Operation op, String prefix) {
-        boolean isIf = prefix.equals("if");
-        List<Type> first = null;
-        for (int i = 0; i < op.regions().size(); i++) {
-            Block b = block(op, i, "branch " + i, prefix + "_i2");
-            if (!b.arguments().isEmpty()) {
-                throw fail(op, prefix + (isIf ? "_c1" : "_c2"), "branch " + i + " must have 0 arguments, but found " + b.arguments().size());
-            }
-            List<Type> rt = returnTypes(b);
-            if (first == null) first = rt;
-            else if (!compatible(first, rt)) {
-                throw fail(op, prefix + (isIf ? "_c2" : "_c3"), "branch 0 and branch " + i + " have mismatched return types: "
-                        + first + " vs " + rt);
-            }
-        }
+        List<Type> first = branchReturns(op, prefix, op.regions()).get(0);
         if (!compatible(first, op.resultTypes())) {
-            throw fail(op, prefix + (isIf ? "_c3" : "_c4"), "result types " + op.resultTypes()
+            throw fail(op, prefix + (prefix.equals("if") ? "_c3" : "_c4"), "result types " + op.resultTypes()
                     + " are not compatible with the branches' return types " + first);
         }
     }
 
-    /** The least specific type of each branch result (dimensions that differ become dynamic). */
+    /**
+     * if_i2 / case_i2, if_c1..c2 / case_c2..c3: each branch is one terminated block taking no arguments, and every
+     * branch returns types compatible with branch 0's (as many, same element types, compatible dims). The return
+     * types of each branch. Run by the verifier ({@code op} given) and the type inference ({@code op} null), so a
+     * builder is refused by the same rule with the same words before the op exists.
+     */
+    private static List<List<Type>> branchReturns(Operation op, String prefix, List<Region> regions) {
+        boolean isIf = prefix.equals("if");
+        if (isIf && regions.size() != 2) throw selectorFail(op, prefix, "if_i2", "expects 2 region(s), but has " + regions.size());
+        List<List<Type>> out = new ArrayList<>(regions.size());
+        for (int i = 0; i < regions.size(); i++) {
+            Region r = regions.get(i);
+            if (r.blocks().size() != 1) {
+                throw selectorFail(op, prefix, prefix + "_i2", "expects region 'branch " + i + "' to have exactly one block, but it has "
+                        + r.blocks().size());
+            }
+            Block b = r.entry();
+            if (b.terminator() == null) throw selectorFail(op, prefix, prefix + "_i2", "region 'branch " + i + "' has no terminator");
+            if (!b.arguments().isEmpty()) {
+                throw selectorFail(op, prefix, prefix + (isIf ? "_c1" : "_c2"), "branch " + i + " must have 0 arguments, but found "
+                        + b.arguments().size());
+            }
+            List<Type> rt = returnTypes(b);
+            if (!out.isEmpty() && !compatible(out.get(0), rt)) {
+                throw selectorFail(op, prefix, prefix + (isIf ? "_c2" : "_c3"), "branch 0 and branch " + i + " have mismatched return types: "
+                        + out.get(0) + " vs " + rt);
+            }
+            out.add(rt);
+        }
+        return out;
+    }
+
+    /** The least specific type of each branch result: a dim static in one branch and dynamic in another is dynamic. */
     private static List<Type> inferConditional(String prefix, List<Type> operands, List<Region> regions) {
         checkSelector(null, prefix, operands, regions.size());
-        List<Type> out = new ArrayList<>(returnTypes(regions.get(0).entry()));
-        for (int r = 1; r < regions.size(); r++) {
-            List<Type> rt = returnTypes(regions.get(r).entry());
+        List<List<Type>> branches = branchReturns(null, prefix, regions);
+        List<Type> out = new ArrayList<>(branches.get(0));
+        for (List<Type> rt : branches.subList(1, branches.size())) {
             for (int i = 0; i < out.size(); i++) {
                 if (out.get(i).equals(rt.get(i))) continue;
-                if (out.get(i) instanceof TensorType a && rt.get(i) instanceof TensorType b && a.rank() == b.rank()) {
+                if (out.get(i) instanceof TensorType a && rt.get(i) instanceof TensorType b) {
                     long[] s = a.shape();
                     for (int d = 0; d < s.length; d++) if (s[d] != b.dim(d)) s[d] = TensorType.DYNAMIC;
                     out.set(i, TensorType.of(a.elementType(), s));

@@ -147,9 +147,24 @@ class RegionOpsTest {
                 "case_i1", "'index' of type tensor<i32>");
         rejects(Operation.builder("stablehlo.case").operand(value(s(I32))).resultType(t(F32, 2)).build(),
                 "case_c1", "expect at least one branch");
-        Operation c = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, 3))))
+        Operation c = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, -1))))
                 .resultType(t(F32, 2)).build();
-        assertThat(infer(c)).as("least specific type of 2 and 3 is ?").containsExactly(t(F32, -1));
+        assertThat(infer(c)).as("least specific type of 2 and ? is ?").containsExactly(t(F32, -1));
+        // Branches the verifier refuses, the type rule refuses alike (no result type is inferred for them).
+        Operation sizes = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, 3))))
+                .resultType(t(F32, 2)).build();
+        assertThatThrownBy(() -> infer(sizes)).hasMessage("'stablehlo.case' op branch 0 and branch 1 have mismatched return types: "
+                + "[tensor<2xf32>] vs [tensor<3xf32>] (case_c3)");
+        rejects(sizes, "case_c3", "branch 0 and branch 1 have mismatched return types: [tensor<2xf32>] vs [tensor<3xf32>]");
+        Operation fewer = Operation.builder("stablehlo.if").operand(value(s(I1))).region(returning(a, b)).region(returning(b))
+                .resultTypes(List.of(t(F32, 2), t(F32, 2))).build();
+        assertThatThrownBy(() -> infer(fewer)).hasMessage("'stablehlo.if' op branch 0 and branch 1 have mismatched return types: "
+                + "[tensor<2xf32>, tensor<2xf32>] vs [tensor<2xf32>] (if_c2)");
+        rejects(fewer, "if_c2", "branch 0 and branch 1 have mismatched return types");
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.case").operand(value(s(I32))).region(region(List.of(s(F32)), (bb, args) -> List.of(a))).resultType(t(F32, 2)).build()))
+                .hasMessage("'stablehlo.case' op branch 0 must have 0 arguments, but found 1 (case_c2)");
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.if").operand(value(s(I1))).region(returning(a)).resultType(t(F32, 2)).build()))
+                .hasMessage("'stablehlo.if' op expects 2 region(s), but has 1 (if_i2)");
         // The type rule refuses a bad selector or no branch as the verifier does, before the op exists.
         Operation badPred = Operation.builder("stablehlo.if").operand(value(s(I32))).region(returning(a)).region(returning(b))
                 .resultType(t(F32, 2)).build();
