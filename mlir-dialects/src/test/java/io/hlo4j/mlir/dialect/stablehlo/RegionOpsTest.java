@@ -128,6 +128,22 @@ class RegionOpsTest {
         Region bodyWrong = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I32))));
         rejects(whileOp(List.of(value(s(I64))), cond, bodyWrong, s(I64)), "while_c2",
                 "expect operands to be compatible with body block return types");
+        // The type rule refuses them alike, before the op exists (a builder gets no result types for a bad loop).
+        Region condF32Again = region(List.of(s(I64)), (bb, a) -> List.of(value(s(F32))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condF32Again, region(List.of(s(I64)), (bb, a) -> List.of(a.get(0))), s(I64))))
+                .hasMessage("'stablehlo.while' op expect condition block return a zero-ranked tensor of i1 but got tensor<f32> (while_c1)");
+        Region condAgain = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I1))));
+        Region bodyWrongAgain = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I32))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condAgain, bodyWrongAgain, s(I64))))
+                .hasMessage("'stablehlo.while' op expect operands to be compatible with body block return types but got [tensor<i64>] vs "
+                        + "[tensor<i32>] (while_c2)");
+        Region condTwoArgs = region(List.of(s(I64), s(I64)), (bb, a) -> List.of(value(s(I1))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condTwoArgs, region(List.of(s(I64)), (bb, a) -> List.of(a.get(0))), s(I64))))
+                .hasMessage("'stablehlo.while' op expect operands to be compatible with condition block arguments but got [tensor<i64>] vs "
+                        + "[tensor<i64>, tensor<i64>] (while_c1)");
+        Region onlyCond = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I1))));
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.while").operand(value(s(I64))).region(onlyCond).resultType(s(I64)).build()))
+                .hasMessage("'stablehlo.while' op expects 2 region(s), but has 1 (while_i2)");
     }
 
     @Test
