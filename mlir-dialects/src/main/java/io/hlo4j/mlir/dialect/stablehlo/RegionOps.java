@@ -49,15 +49,16 @@ final class RegionOps {
                 .verifier(RegionOps::verifyReduce).inference(RegionOps::inferReduce).build());
         registry.register(OpDef.builder("stablehlo.while").summary("While operation")
                 .syntax(RegionSyntax.whileLoop(Set.of())).verifier(RegionOps::verifyWhile)
-                .inference((operands, props, regions) -> {
+                .inferenceThatVerifies((operands, props, regions) -> {
                     checkWhile(null, operands, regions);
                     return List.copyOf(operands);
                 })
                 .blockArgumentNamer((op, region) -> iterArgNames(op, region)).build());
         registry.register(OpDef.builder("stablehlo.if").summary("If operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyIf).inference((operands, props, regions) -> inferConditional("if", operands, regions)).build());
+                .verifier(RegionOps::verifyIf).inferenceThatVerifies((operands, props, regions) -> inferConditional("if", operands, regions)).build());
         registry.register(OpDef.builder("stablehlo.case").summary("Case operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyCase).inference((operands, props, regions) -> inferConditional("case", operands, regions)).build());
+                .verifier(RegionOps::verifyCase).inferenceThatVerifies((operands, props, regions) -> inferConditional("case", operands, regions))
+                .build());
         registry.register(OpDef.builder("stablehlo.sort").summary("Sort operation").inherent("dimension", "is_stable")
                 .syntax(OpSyntax.GENERIC).verifier(RegionOps::verifySort)
                 .inference((operands, props, regions) -> List.copyOf(operands)).build());
