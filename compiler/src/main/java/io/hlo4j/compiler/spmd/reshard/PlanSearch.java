@@ -43,11 +43,12 @@ final class PlanSearch {
     /**
      * A path's score, compared in this order: {@code cost} (latency bytes per collective plus each collective's
      * busiest-device bytes), {@code total} (all devices' bytes together), {@code steps} (collectives), and last
-     * {@code rounds} (exchange rounds: at a full tie the structured collective, one op, beats a one-round exchange,
-     * which also slices and updates).
+     * {@code rounds} (one more than each exchange's collective rounds: at a full tie the structured collective, one
+     * op, beats a one-round exchange, which also slices and updates, and a free slice beats an exchange of local
+     * copies only).
      */
     private record Score(long cost, long total, int steps, int rounds) implements Comparable<Score> {
-        Score plus(Edge e) { return new Score(cost + e.cost, total + e.total, steps + e.steps, rounds + (e.move instanceof Exchange ? e.steps : 0)); }
+        Score plus(Edge e) { return new Score(cost + e.cost, total + e.total, steps + e.steps, rounds + (e.move instanceof Exchange ? e.steps + 1 : 0)); }
 
         @Override public int compareTo(Score o) {
             return cost != o.cost ? Long.compare(cost, o.cost) : total != o.total ? Long.compare(total, o.total)
@@ -192,8 +193,8 @@ final class PlanSearch {
      * A dimension whose atoms are not a prefix of the goal's is "bad": slices only append, so only a collective that
      * removes atoms from it mends it: an all_gather or all_to_all mends one, a collective_permute (after slices) all
      * only if every dimension's shard count divides the product of a prefix of the goal's atoms, and an exchange goes
-     * straight to the goal in one round only if no dimension has more shards than the goal's. Otherwise two bad
-     * dimensions take two collectives.
+     * straight to the goal in one round only if no dimension has more shards than the goal's or no device lacks more
+     * than one cell. Otherwise two bad dimensions take two collectives.
      */
     private int collectivesAtLeast(Layouts.State s) {
         if (s.mask() != goal.mask()) return 1;
@@ -212,6 +213,8 @@ final class PlanSearch {
             oneRound &= count <= m.size(g);
         }
         if (bad == 0) return 0;
+        // an exchange takes one collective round if no device lacks more than one cell (its own cells are local)
+        if (CellExchange.applies(lay, s, goal) && worstLack(s) <= CellExchange.cellBytes(lay, s, goal)) oneRound = true;
         return bad >= 2 && !permute && !oneRound ? 2 : 1;
     }
 
@@ -279,10 +282,10 @@ final class PlanSearch {
         }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
-            // A bound, until scheduled: at least one round per cell of a target block (own cells are copied in rounds
-            // too), and the busiest device receives one cell per round it receives in
-            long cells = CellExchange.cellsPerBlock(lay, s, goal);
-            out.add(new Edge(goal, cells * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) cells));
+            // A bound, until scheduled: at least one round per cell the busiest device lacks (it receives one cell per
+            // round; its own cells are local copies), each costing that cell
+            long rounds = worstLack(s) / CellExchange.cellBytes(lay, s, goal);
+            out.add(new Edge(goal, rounds * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) rounds));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {

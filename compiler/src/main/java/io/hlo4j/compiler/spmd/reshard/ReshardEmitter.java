@@ -119,10 +119,13 @@ public final class ReshardEmitter {
         Value acc = h.constant(e.output().withShape(buf), 0, loc);
         for (ReshardStep.Exchange.Round r : e.rounds()) {
             Value piece = h.dynamicSlice(x, lookups(h, r.sendStarts(), pid, loc), e.cell(), loc);
-            Map<String, Attribute> p = new TreeMap<>();
-            p.put("source_target_pairs", matrix(r.pairs()));
-            p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
-            Value moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
+            Value moved = piece; // a round of self-pairs only: each device keeps its own cell
+            if (r.moves()) {
+                Map<String, Attribute> p = new TreeMap<>();
+                p.put("source_target_pairs", matrix(r.pairs()));
+                p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
+                moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
+            }
             acc = h.dynamicUpdateSlice(acc, moved, lookups(h, r.recvStarts(), pid, loc), loc);
         }
         long[] zero = new long[out.length], ones = new long[out.length];
