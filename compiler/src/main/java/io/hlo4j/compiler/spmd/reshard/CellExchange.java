@@ -1,5 +1,7 @@
 package io.hlo4j.compiler.spmd.reshard;
 
+import io.hlo4j.mlir.types.TensorType;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -58,26 +60,45 @@ final class CellExchange {
     static ReshardStep.Exchange plan(Layouts lay, Layouts.State s, Layouts.State t) {
         MeshAtoms m = lay.m;
         int rank = lay.shape.length, n = m.devices;
-        long[] perS = new long[rank], perT = new long[rank], cell = new long[rank];
-        for (int d = 0; d < rank; d++) {
-            long a = m.size(s.dims().get(d)), b = m.size(t.dims().get(d)), c = Math.max(a, b);
-            perS[d] = c / a;   // cells per source block along d
-            perT[d] = c / b;   // cells per target block along d
-            cell[d] = lay.shape[d] / c;
-        }
+        long[] sCount = new long[rank], tCount = new long[rank];
         long[][] sBlock = new long[n][rank], tBlock = new long[n][rank];
-        Map<List<Long>, List<Integer>> holders = new HashMap<>();
-        for (int dev = 0; dev < n; dev++) {
-            List<Long> key = new ArrayList<>();
-            for (int d = 0; d < rank; d++) {
+        for (int d = 0; d < rank; d++) {
+            sCount[d] = m.size(s.dims().get(d));
+            tCount[d] = m.size(t.dims().get(d));
+            for (int dev = 0; dev < n; dev++) {
                 sBlock[dev][d] = m.linear(dev, s.dims().get(d));
                 tBlock[dev][d] = m.linear(dev, t.dims().get(d));
-                key.add(sBlock[dev][d]);
             }
-            holders.computeIfAbsent(key, k -> new ArrayList<>()).add(dev);
         }
-        long cellBytes = cellBytes(lay, s, t), cells = 1;
-        for (long p : perT) cells *= p;
+        return plan(lay.global, sCount, sBlock, tCount, tBlock);
+    }
+
+    /**
+     * The exchange for any two tilings of {@code global} that refine to equal cells: {@code sCount[d]} and
+     * {@code tCount[d]} blocks along dimension d (one divides the other), {@code sBlock[dev][d]} and
+     * {@code tBlock[dev][d]} each device's block index along d (the two may come from different meshes over the same
+     * devices).
+     */
+    static ReshardStep.Exchange plan(TensorType global, long[] sCount, long[][] sBlock, long[] tCount, long[][] tBlock) {
+        long[] shape = global.shape();
+        int rank = shape.length, n = sBlock.length;
+        long[] perS = new long[rank], perT = new long[rank], cell = new long[rank], sLocal = new long[rank], tLocal = new long[rank];
+        long cellBytes = global.elementType().storageBytes(), cells = 1;
+        for (int d = 0; d < rank; d++) {
+            long a = sCount[d], b = tCount[d], c = Math.max(a, b);
+            if (c % Math.min(a, b) != 0 || shape[d] % c != 0) {
+                throw new IllegalArgumentException("exchange of " + global + ": dimension " + d + " in " + a + " and " + b + " blocks has no common cells");
+            }
+            perS[d] = c / a;   // cells per source block along d
+            perT[d] = c / b;   // cells per target block along d
+            cell[d] = shape[d] / c;
+            sLocal[d] = shape[d] / a;
+            tLocal[d] = shape[d] / b;
+            cellBytes *= cell[d];
+            cells *= perT[d];
+        }
+        Map<List<Long>, List<Integer>> holders = new HashMap<>();
+        for (int dev = 0; dev < n; dev++) holders.computeIfAbsent(Arrays.stream(sBlock[dev]).boxed().toList(), k -> new ArrayList<>()).add(dev);
         long[] bytes = new long[n];
         int[] load = new int[n];
         List<Transfer> moves = new ArrayList<>(), own = new ArrayList<>();
@@ -139,7 +160,7 @@ final class CellExchange {
             }
             out.add(new ReshardStep.Exchange.Round(pairs, send, recv));
         }
-        return new ReshardStep.Exchange(lay.localType(s), lay.localType(t), cell, out, bytes);
+        return new ReshardStep.Exchange(TensorType.of(global.elementType(), sLocal), TensorType.of(global.elementType(), tLocal), cell, out, bytes);
     }
 
     /**

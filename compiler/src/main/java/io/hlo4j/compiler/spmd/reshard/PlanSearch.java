@@ -66,7 +66,7 @@ final class PlanSearch {
     private record Node(Score estimate, Score score, Layouts.State state, Layouts.State exchangeFrom) {}
     private record Back(Layouts.State prev, Move move) {}
 
-    /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
+    /** An exchange takes up to one round per cell of a target block; past this many the program grows too long. */
     static final long MAX_EXCHANGE_CELLS = 64;
 
     private final Layouts lay;

@@ -112,6 +112,16 @@ public final class ReshardEmitter {
         return h.dynamicSlice(x, starts, sl.output().shape(), loc);
     }
 
+    /** Emits one exchange on {@code local} (a block of its input type) and returns its output block. */
+    public static Value emitExchange(ReshardStep.Exchange e, IrBuilder b, Value local, LongSupplier channels, Location loc) {
+        if (!local.type().equals(e.input())) {
+            throw new ReshardException("exchange " + e.input() + " -> " + e.output() + " expects a local block " + e.input() + " but got " + local.type(), loc);
+        }
+        StablehloBuilder h = new StablehloBuilder(b);
+        Value raw = b.emit("stablehlo.partition_id", List.of(), Map.of(), List.of(), List.of(TensorType.scalar(IntegerType.UI32)), loc).get(0);
+        return exchange(h, local, e, h.convert(raw, IntegerType.I64, loc), channels, loc);
+    }
+
     /** Rounds of slice, collective_permute and update into a buffer one scratch cell longer along dimension 0. */
     private static Value exchange(StablehloBuilder h, Value x, ReshardStep.Exchange e, Value pid, LongSupplier channels, Location loc) {
         long[] out = e.output().shape(), buf = out.clone();
