@@ -93,11 +93,14 @@ final class PlanSearch {
         this.cost = cost;
     }
 
-    /** {@code fromTo} names the two shardings in the refusal when no plan fits under the cap. */
-    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc) {
+    /**
+     * {@code fromTo} names the two shardings in the refusal when no plan fits under the cap; {@code capBytes}, when not
+     * negative, replaces the cost's cap (tests only).
+     */
+    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc, long capBytes) {
         this.goal = goal;
         long from = lay.blockBytes(start), to = lay.blockBytes(goal);
-        this.cap = cost.capBytes(from, to);
+        this.cap = capBytes >= 0 ? capBytes : cost.capBytes(from, to);
         // with a sum to finish nothing a device holds is final (its bound is its whole target block), so the
         // guarantee is not sought there: the cheapest plan of all is taken at once
         if (cost.objective() == ReshardCost.Objective.TIGHT && (start.mask() & ~goal.mask()) == 0) {
@@ -107,9 +110,10 @@ final class PlanSearch {
         List<ReshardStep> any = search(start, goal, false);
         if (any != null) return any;
         if (cap < Long.MAX_VALUE) {
+            String of = capBytes >= 0 ? cap + " B (source block " + from + " B, target block " + to + " B)"
+                    : cost.maxGrowth() + " x max(source block " + from + " B, target block " + to + " B) = " + cap + " B";
             throw new ReshardException(tensor + " " + fromTo + " on " + m.mesh.body() + ": no plan keeps every per-device block within the"
-                    + " cap of " + cost.maxGrowth() + " x max(source block " + from + " B, target block " + to + " B) = " + cap
-                    + " B; raise it with ReshardCost.withMaxGrowth", loc);
+                    + " cap of " + of + "; raise it with ReshardCost.withMaxGrowth", loc);
         }
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
     }
