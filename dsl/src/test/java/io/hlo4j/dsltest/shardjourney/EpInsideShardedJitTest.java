@@ -1,0 +1,118 @@
+package io.hlo4j.dsltest.shardjourney;
+
+import static io.hlo4j.dsltest.shardjourney.TransformerBlock.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Spec;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.grad.Grad;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.dsl.moe.BaseMoeModule;
+import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.MoeConfig;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.dsl.moe.ep.EpMode;
+import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
+import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.dsl.shard.SimulatedRun;
+import io.hlo4j.runtime.array.HostArray;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * A training-step-shaped program with the expert-parallel layer inside it: block -> {@link ExpertParallelMoe#apply}
+ * -> mean((y + moe(y))^2), value and gradients in one {@link ShardedJit} on the 8 simulated devices of the 5D mesh
+ * (dp 2, fsdp 1, ep 2, tp 2, sp 1), the block Megatron-split over tp and the batch over dp, so the partitioner
+ * reshards the block's output into the manual computation. Oracle: the same model with the one-device FUSED layer
+ * (BaseMoeModule), Jit'd on one device, values and gradients.
+ */
+class EpInsideShardedJitTest {
+    static final long E = 4, M = 12;
+    static final MoeConfig CFG = MoeConfig.of((int) E, 2, D, (int) M);
+    static final Mesh MESH = ExpertMeshView.modelMesh(2, 1, 2, 2, 1);
+    static final ExpertMeshView VIEW = ExpertMeshView.of(MESH);
+
+    static Map<String, HostArray> moeParams(long seed) {
+        Random r = new Random(seed);
+        Map<String, HostArray> m = new TreeMap<>();
+        m.put("gate", f32(r, 0.5, D, E));
+        m.put("wi", f32(r, 0.3, E, D, M));
+        m.put("wu", f32(r, 0.3, E, D, M));
+        m.put("wd", f32(r, 0.3, E, M, D));
+        return m;
+    }
+
+    static HostArray f32(Random r, double scale, long... shape) {
+        double[] v = new double[(int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+        for (int i = 0; i < v.length; i++) v[i] = scale * r.nextGaussian();
+        return HostArray.fromDoubles(Spec.of(DType.F32, shape).tensorType(), v);
+    }
+
+    /** (block params, moe params, x) -> mean((y + moe(y))^2), y = block(x), the MoE the one-device FUSED layer. */
+    @SuppressWarnings("unchecked")
+    static final TracedFunction ONE_DEVICE_LOSS = a -> {
+        Map<String, Tensor> mp = (Map<String, Tensor>) a[1];
+        Tensor y = TransformerBlock.apply((Map<String, Tensor>) a[0], (Tensor) a[2]);
+        Tensor o = new BaseMoeModule(CFG, MoeFusedHooks.none()).moeCall(y, BaseMoeModule.linearGate(mp.get("gate")),
+                ExpertWeights.of(mp.get("wi"), mp.get("wu"), mp.get("wd")), false).output();
+        return y.add(o).square().mean();
+    };
+
+    /** The same loss with the expert-parallel layer traced inside the caller's program. */
+    @SuppressWarnings("unchecked")
+    static TracedFunction epLoss(ExpertParallelMoe ep) {
+        return a -> {
+            Map<String, Tensor> mp = (Map<String, Tensor>) a[1];
+            Tensor y = TransformerBlock.apply((Map<String, Tensor>) a[0], (Tensor) a[2]);
+            Tensor o = ep.apply(y, null, S, mp.get("gate"), ExpertWeights.of(mp.get("wi"), mp.get("wu"), mp.get("wd"))).output();
+            return y.add(o).square().mean();
+        };
+    }
+
+    /** Block weights Megatron-split over tp, experts over ep and M over tp, the gate replicated, the batch over dp. */
+    static List<NamedSharding> inShardings() {
+        Map<String, NamedSharding> block = new TreeMap<>();
+        for (String w : List.of("wq", "wk", "wv", "w1")) block.put(w, NamedSharding.of(MESH, null, "tp"));
+        block.put("wo", NamedSharding.of(MESH, "tp", null));
+        block.put("w2", NamedSharding.of(MESH, "tp", null));
+        block.put("norm1", NamedSharding.of(MESH, (Object) null));
+        block.put("norm2", NamedSharding.of(MESH, (Object) null));
+        Map<String, NamedSharding> moe = new TreeMap<>();
+        moe.put("gate", NamedSharding.of(MESH, null, null));
+        moe.put("wi", NamedSharding.of(MESH, "ep", null, "tp"));
+        moe.put("wu", NamedSharding.of(MESH, "ep", null, "tp"));
+        moe.put("wd", NamedSharding.of(MESH, "ep", "tp", null));
+        return ShardedJit.flat(block, moe, NamedSharding.of(MESH, "dp", null, null));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
+    @SuppressWarnings("unchecked")
+    void valueAndGradientsEqualTheOneDeviceModel(EpMode mode) {
+        Map<String, HostArray> bp = params(31, DType.F32), mp = moeParams(32);
+        HostArray x = input(33, DType.F32);
+        List<Object> want = (List<Object>) Jit.jit("step", Grad.valueAndGrad(ONE_DEVICE_LOSS, 0, 1)).call(bp, mp, x);
+
+        ExpertParallelMoe ep = new ExpertParallelMoe(CFG, VIEW, mode);
+        SimulatedRun run = ShardedJit.jit("step", Grad.valueAndGrad(epLoss(ep), 0, 1), inShardings()).callSimulated(bp, mp, x);
+        List<Object> got = (List<Object>) run.results();
+        double l1 = ((HostArray) want.get(0)).getDouble(0), l8 = ((HostArray) got.get(0)).getDouble(0);
+        assertThat(l8).as("%s loss", mode).isCloseTo(l1, org.assertj.core.data.Offset.offset(1e-5 * Math.abs(l1)));
+        List<Object> gw = (List<Object>) want.get(1), gg = (List<Object>) got.get(1);
+        for (int t = 0; t < 2; t++) {
+            Map<String, HostArray> w = (Map<String, HostArray>) gw.get(t), g = (Map<String, HostArray>) gg.get(t);
+            assertThat(g.keySet()).isEqualTo(w.keySet());
+            for (String k : w.keySet()) assertThat(relErr(g.get(k), w.get(k))).as("%s d/d%s", mode, k).isLessThan(1e-4);
+        }
+    }
+}
