@@ -13,6 +13,7 @@ import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.dsl.moe.ep.CollectiveTraffic;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
@@ -115,4 +116,80 @@ class EpInsideShardedJitTest {
             for (String k : w.keySet()) assertThat(relErr(g.get(k), w.get(k))).as("%s d/d%s", mode, k).isLessThan(1e-4);
         }
     }
+
+    /**
+     * The lowered program: one sdy.manual_computation (the layer's), holding exactly the collectives of the layer's own
+     * per-device program (the same body) and the ones the mode promises; after partitioning, forward and backward, no
+     * all_gather of an expert weight (experts stay where the caller put them).
+     */
+    @ParameterizedTest
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
+    void loweredProgramHasOneManualComputationWithTheModesCollectives(EpMode mode) {
+        Map<String, HostArray> bp = params(31, DType.F32), mp = moeParams(32);
+        HostArray x = input(33, DType.F32);
+        ExpertParallelMoe ep = new ExpertParallelMoe(CFG, VIEW, mode);
+        io.hlo4j.dsl.jit.Lowered fwd = ShardedJit.jit("fwd", epLoss(ep), inShardings()).lower(bp, mp, x);
+        String text = fwd.asText();
+        assertThat(count(text, "sdy.manual_computation")).as("one shard_map").isEqualTo(1);
+        List<CollectiveTraffic.Collective> cs = CollectiveTraffic.of(fwd.module());
+        assertThat(cs).as("the layer's own body").isEqualTo(CollectiveTraffic.of(ep.trace((long) B * S, M, DType.F32, false).run().module()));
+        List<String> ops = cs.stream().map(CollectiveTraffic.Collective::op).distinct().toList();
+        switch (mode) {
+            case REPLICATED -> assertThat(ops).containsExactlyInAnyOrder("reduce_scatter", "all_reduce");
+            case RING -> assertThat(ops).contains("all_gather", "reduce_scatter").doesNotContain("ragged_all_to_all");
+            case TOKEN_SHARDED -> assertThat(ops).contains("ragged_all_to_all").doesNotContain("all_gather");
+            default -> throw new AssertionError(mode);
+        }
+        for (TracedFunction f : List.of(epLoss(ep), Grad.valueAndGrad(epLoss(ep), 0, 1))) {
+            io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(
+                    ShardedJit.jit("p", f, inShardings()).lower(bp, mp, x).module());
+            io.hlo4j.mlir.ir.Walker.walk(p.module().op(), op -> {
+                if (!op.name().equals("stablehlo.all_gather")) return;
+                long[] d = ((io.hlo4j.mlir.types.TensorType) op.resultTypes().get(0)).shape();
+                boolean weight = d.length == 3 && ((d[1] == D && (d[2] == M || d[2] == M / 2)) || (d[2] == D && (d[1] == M || d[1] == M / 2)));
+                assertThat(weight).as("%s all_gather of an expert weight: %s at %s", mode, op.resultTypes(), op.location().describe()).isFalse();
+            });
+        }
+    }
+
+    /**
+     * Finite differences (f64, central, on the simulated devices) of the sharded loss on a few entries of the expert
+     * weights, the gate and a block weight, against the sharded program's own gradients.
+     */
+    @ParameterizedTest
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "TOKEN_SHARDED"})
+    @SuppressWarnings("unchecked")
+    void gradientsMatchFiniteDifferences(EpMode mode) {
+        MoeConfig cfg64 = CFG.withDtype(io.hlo4j.dsl.moe.MoeDtype.FLOAT64);
+        ExpertParallelMoe ep = new ExpertParallelMoe(cfg64, VIEW, mode);
+        Map<String, HostArray> bp = params(41, DType.F64), mp = new TreeMap<>();
+        moeParams(42).forEach((k, v) -> mp.put(k, v.convert(io.hlo4j.mlir.types.FloatType.F64)));
+        HostArray x = input(43, DType.F64);
+        ShardedJit loss = ShardedJit.jit("loss", epLoss(ep), inShardings());
+        List<Object> vg = (List<Object>) ShardedJit.jit("step", Grad.valueAndGrad(epLoss(ep), 0, 1), inShardings()).callSimulated(bp, mp, x).results();
+        Map<String, HostArray> gb = (Map<String, HostArray>) ((List<Object>) vg.get(1)).get(0), gm = (Map<String, HostArray>) ((List<Object>) vg.get(1)).get(1);
+        double eps = 1e-5;
+        record Entry(boolean moe, String name, int flat) {}
+        for (Entry en : List.of(new Entry(true, "wi", 1 * 16 * 12 + 3 * 12 + 5), new Entry(true, "wd", 2 * 12 * 16 + 7 * 16 + 4),
+                new Entry(true, "gate", 5 * 4 + 1), new Entry(false, "wq", 2 * 16 + 3))) {
+            double fd = (eval(loss, bp, mp, x, en.moe(), en.name(), en.flat(), eps) - eval(loss, bp, mp, x, en.moe(), en.name(), en.flat(), -eps)) / (2 * eps);
+            double g = (en.moe() ? gm : gb).get(en.name()).toDoubleArray()[en.flat()];
+            assertThat(Math.abs(g)).as("%s d/d%s[%d] is not trivially zero", mode, en.name(), en.flat()).isGreaterThan(1e-6);
+            assertThat(g).as("%s d/d%s[%d] vs finite difference", mode, en.name(), en.flat())
+                    .isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, Math.abs(fd))));
+        }
+    }
+
+    /** The sharded loss with entry {@code flat} of {@code name} moved by {@code delta}. */
+    static double eval(ShardedJit loss, Map<String, HostArray> bp, Map<String, HostArray> mp, HostArray x, boolean moe, String name, int flat, double delta) {
+        Map<String, HostArray> tree = new TreeMap<>(moe ? mp : bp);
+        HostArray w = tree.get(name);
+        double[] v = w.toDoubleArray();
+        v[flat] += delta;
+        tree.put(name, HostArray.fromDoubles(w.type(), v));
+        HostArray l = (HostArray) loss.callSimulated(moe ? bp : tree, moe ? tree : mp, x).results();
+        return l.getDouble(0);
+    }
+
+    static int count(String text, String what) { return text.split(java.util.regex.Pattern.quote(what), -1).length - 1; }
 }
