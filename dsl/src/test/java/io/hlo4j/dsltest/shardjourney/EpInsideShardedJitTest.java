@@ -119,8 +119,8 @@ class EpInsideShardedJitTest {
 
     /**
      * The lowered program: one sdy.manual_computation (the layer's), holding exactly the collectives of the layer's own
-     * per-device program (the same body) and the ones the mode promises; after partitioning, forward and backward, no
-     * all_gather of an expert weight (experts stay where the caller put them).
+     * per-device program (the same body) and the ones the mode promises; after partitioning, no collective on an expert
+     * weight in the forward program (experts stay where the caller put them) and no all_gather of one in the backward.
      */
     @ParameterizedTest
     @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
@@ -140,16 +140,38 @@ class EpInsideShardedJitTest {
             case TOKEN_SHARDED -> assertThat(ops).contains("ragged_all_to_all").doesNotContain("all_gather");
             default -> throw new AssertionError(mode);
         }
-        for (TracedFunction f : List.of(epLoss(ep), Grad.valueAndGrad(epLoss(ep), 0, 1))) {
-            io.hlo4j.compiler.spmd.partition.PartitionedProgram p = io.hlo4j.compiler.spmd.Spmd.explicit(
-                    ShardedJit.jit("p", f, inShardings()).lower(bp, mp, x).module());
-            io.hlo4j.mlir.ir.Walker.walk(p.module().op(), op -> {
-                if (!op.name().equals("stablehlo.all_gather")) return;
-                long[] d = ((io.hlo4j.mlir.types.TensorType) op.resultTypes().get(0)).shape();
+        // forward: the experts are used where the caller put them, no collective touches one
+        assertThat(weightCollectives(partitioned(epLoss(ep), inShardings(), bp, mp, x), false)).as("%s forward", mode).isEmpty();
+        // backward too gathers none (the gradients of weights replicated over dp are summed over dp, which is no gather)
+        assertThat(weightCollectives(partitioned(Grad.valueAndGrad(epLoss(ep), 0, 1), inShardings(), bp, mp, x), true)).as("%s backward", mode).isEmpty();
+        // the check sees a move: wd and wi split on the other weight dimension must be moved in (by all_to_all)
+        List<NamedSharding> moved = new java.util.ArrayList<>(inShardings());
+        moved.set(9, NamedSharding.of(MESH, null, null, "tp"));   // flattened order: 8 block weights, gate, wd, wi, wu, x
+        moved.set(10, NamedSharding.of(MESH, null, "tp", null));
+        assertThat(weightCollectives(partitioned(epLoss(ep), moved, bp, mp, x), false)).as("%s, experts split on the wrong dimension", mode).isNotEmpty();
+    }
+
+    static io.hlo4j.mlir.ir.Module partitioned(TracedFunction f, List<NamedSharding> in, Object... args) {
+        return io.hlo4j.compiler.spmd.Spmd.explicit(ShardedJit.jit("p", f, in).lower(args).module()).module();
+    }
+
+    /** The collectives (all_gather only, or any) of a per-device module whose operand or result has an expert weight's shape. */
+    static List<String> weightCollectives(io.hlo4j.mlir.ir.Module m, boolean gathersOnly) {
+        List<String> found = new java.util.ArrayList<>();
+        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> {
+            boolean collective = gathersOnly ? op.name().equals("stablehlo.all_gather")
+                    : List.of("all_gather", "all_to_all", "all_reduce", "reduce_scatter", "collective_permute", "collective_broadcast")
+                            .contains(op.name().replace("stablehlo.", ""));
+            if (!collective) return;
+            List<io.hlo4j.mlir.types.Type> types = new java.util.ArrayList<>(op.operandTypes());
+            types.addAll(op.resultTypes());
+            for (io.hlo4j.mlir.types.Type t : types) {
+                long[] d = ((io.hlo4j.mlir.types.TensorType) t).shape();
                 boolean weight = d.length == 3 && ((d[1] == D && (d[2] == M || d[2] == M / 2)) || (d[2] == D && (d[1] == M || d[1] == M / 2)));
-                assertThat(weight).as("%s all_gather of an expert weight: %s at %s", mode, op.resultTypes(), op.location().describe()).isFalse();
-            });
-        }
+                if (weight) found.add(op.name() + " " + op.operandTypes() + " -> " + op.resultTypes());
+            }
+        });
+        return found;
     }
 
     /**
