@@ -39,7 +39,8 @@ import java.util.function.BinaryOperator;
  * the expert intermediate dimension over tp (the down projection's partial sums reduce-scattered over tp, so the
  * output is split over tp on H), tokens over the folded dp axes and, in the token-sharded and ring modes, over the
  * expert axes too. Each shard routes its own tokens (the router is per token), so router logits and expert loads
- * come out of the same program. Run directly on simulated devices with {@link ShardMapRun}.
+ * come out of the same program. Run directly on simulated devices with {@link ShardMapRun} ({@link #run}), or traced
+ * into the caller's own sharded program with {@link #apply}.
  *
  * <p>Global arguments: x [N, H], token ids [N] i32 (HASH routing; positions n mod S by default), the gate kernel
  * [H, E], wi, wu [E, H, M], wd [E, M, H] and optionally the three biases. Results: output [N, H], router logits
@@ -146,11 +147,11 @@ public final class ExpertParallelMoe {
     private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts();
-        Specs sp0 = specs(tokens, intermediate, xType, biases);
-        EpCostModel.Estimate est = sp0.estimate();
-        EpMode mode = sp0.mode();
-        long cap = sp0.capacity();
-        List<PartitionSpec> in = sp0.in(), out = sp0.out();
+        Specs plan = specs(tokens, intermediate, xType, biases);
+        EpCostModel.Estimate est = plan.estimate();
+        EpMode mode = plan.mode();
+        long cap = plan.capacity();
+        List<PartitionSpec> in = plan.in(), out = plan.out();
         DType compute = MoeRouter.computeDtype(config);
         List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
                 Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));

@@ -69,7 +69,10 @@ class EpApplyTest {
         assertThat(got.get(2).toLongArray()).as(mode + " expert loads").containsExactly(C.oracle().get(2).toLongArray());
     }
 
-    /** Hash routing reads the caller's token ids [B, S]: the same expert choice as the one-device layer given them. */
+    /**
+     * Hash routing reads the caller's token ids [B, S]: the same expert choice as the one-device layer given them; with
+     * null ids, positions within the sequence, as the one-device layer without ids.
+     */
     @ParameterizedTest
     @EnumSource(value = EpMode.class, names = {"REPLICATED", "TOKEN_SHARDED"})
     @SuppressWarnings("unchecked")
@@ -91,6 +94,10 @@ class EpApplyTest {
                 ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4])).output(), Collections.nCopies(5, NamedSharding.of(MESH)))
                 .callSimulated(C.x(), C.gate(), C.wi(), C.wu(), C.wd()).results();
         assertThat(byPosition.toDoubleArray()).isNotEqualTo(got.toDoubleArray());
+        HostArray wantByPosition = Jit.jit("one", a -> new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) a[0],
+                BaseMoeModule.linearGate((Tensor) a[1]), ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), false).output())
+                .call1(C.x(), C.gate(), C.wi(), C.wu(), C.wd());
+        EpCase.assertRelClose(mode + " hash-routed by position", byPosition, wantByPosition, EpCase.TOL);
     }
 
     /**
