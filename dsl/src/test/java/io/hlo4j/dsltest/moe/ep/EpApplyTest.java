@@ -100,6 +100,30 @@ class EpApplyTest {
         EpCase.assertRelClose(mode + " hash-routed by position", byPosition, wantByPosition, EpCase.TOL);
     }
 
+    /** Two layers in one program (x + moe1(x), then + moe2), in two modes: two manual computations, the one-device result. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void twoLayersInOneProgram() {
+        ExpertParallelMoe first = new ExpertParallelMoe(C.cfg(), ExpertMeshView.of(MESH), EpMode.RING);
+        ExpertParallelMoe second = new ExpertParallelMoe(C.cfg(), ExpertMeshView.of(MESH), EpMode.TOKEN_SHARDED);
+        BaseMoeModule one = new BaseMoeModule(C.cfg(), MoeFusedHooks.none());
+        EpCase d = EpEquivalence.TOP2;   // the second layer's weights
+        Object[] inputs = {C.x(), C.gate(), C.wi(), C.wu(), C.wd(), d.gate(), d.wi(), d.wu(), d.wd()};
+        HostArray want = Jit.jit("two", a -> {
+            Tensor y = ((Tensor) a[0]).add(one.moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]),
+                    ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), false).output());
+            return y.add(one.moeCall(y, BaseMoeModule.linearGate((Tensor) a[5]), ExpertWeights.of((Tensor) a[6], (Tensor) a[7], (Tensor) a[8]), false).output());
+        }).call1(inputs);
+        io.hlo4j.dsl.jit.TracedFunction two = a -> {
+            Tensor y = ((Tensor) a[0]).add(first.apply((Tensor) a[0], null, C.s(), (Tensor) a[1],
+                    ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4])).output());
+            return y.add(second.apply(y, null, C.s(), (Tensor) a[5], ExpertWeights.of((Tensor) a[6], (Tensor) a[7], (Tensor) a[8])).output());
+        };
+        ShardedJit jit = ShardedJit.jit("two", two, Collections.nCopies(9, NamedSharding.of(MESH)));
+        assertThat(jit.lower(inputs).asText().split("sdy.manual_computation", -1)).as("two manual computations").hasSize(3);
+        EpCase.assertRelClose("two layers", (HostArray) jit.callSimulated(inputs).results(), want, EpCase.TOL);
+    }
+
     /**
      * Token-sharded with a receive buffer below what a shard receives: the traced layer cannot throw at run time, so
      * it hands the rows each device dropped to the caller; the default buffer (the worst case) drops none.
