@@ -38,12 +38,12 @@ final class LocalOps {
             "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
             "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "stablehlo.select_and_scatter",
-            "chlo.top_k");
+            "chlo.top_k", "stablehlo.convolution");
 
     private static final String OWN_RULE = "sdy.sharding_rule";
 
     /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
-    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot");
+    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot", "stablehlo.convolution");
 
     static boolean supports(Operation op) {
         if (op.def() != null && op.def().has(OpTrait.ELEMENTWISE) && op.regions().isEmpty()) return true;
@@ -108,6 +108,7 @@ final class LocalOps {
                     }
                 }
             }
+            case "stablehlo.convolution" -> convolutionGroups(op, operands, localResults, props);
             case "chlo.top_k" -> {
                 int last = in0.rank() - 1;
                 if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));
@@ -170,6 +171,35 @@ final class LocalOps {
         List<Value> out = new ArrayList<>(operands);
         out.set(n, h.subtract(operands.get(n), wide, loc));
         return out;
+    }
+
+    /**
+     * A convolution on blocks: spatial dimensions arrive whole (the rule makes them need replication), so only the
+     * group counts change. The group factor is the major part of the grouped dimensions and is split before the
+     * per-group factor, so a device holds whole groups: feature groups = local input features / local kernel input
+     * features, batch groups = local input batch / local output batch.
+     */
+    private static void convolutionGroups(Operation op, List<Value> operands, List<TensorType> localResults, Map<String, Attribute> props) {
+        var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
+        TensorType lhs = (TensorType) operands.get(0).type(), rhs = (TensorType) operands.get(1).type(), out = localResults.get(0);
+        TensorType glhs = (TensorType) op.operand(0).type(), gout = (TensorType) op.result(0).type();
+        for (long s : dn.inputSpatialDimensions().toArray()) {
+            if (lhs.dim((int) s) != glhs.dim((int) s)) {
+                throw new Hlo4jException("'stablehlo.convolution': input spatial dimension " + s + " is split (" + lhs + " of " + glhs
+                        + ") but windows read across it (the sharding rule should have required it whole)", op.location());
+            }
+        }
+        long fgc = op.attr("feature_group_count") instanceof IntegerAttr i ? i.value() : 1;
+        long bgc = op.attr("batch_group_count") instanceof IntegerAttr i ? i.value() : 1;
+        long iF = lhs.dim((int) dn.inputFeatureDimension()), ki = rhs.dim((int) dn.kernelInputFeatureDimension());
+        long ib = lhs.dim((int) dn.inputBatchDimension()), ob = out.dim((int) dn.outputBatchDimension());
+        long localF = iF / ki, localB = ib / ob;
+        if (iF % ki != 0 || ib % ob != 0 || fgc % localF != 0 || bgc % localB != 0 || (fgc > 1 && localF < 1) || (bgc > 1 && localB < 1)) {
+            throw new Hlo4jException("'stablehlo.convolution': blocks " + lhs + " x " + rhs + " -> " + out + " of " + glhs + " -> " + gout
+                    + " do not hold whole groups (feature_group_count " + fgc + ", batch_group_count " + bgc + ")", op.location());
+        }
+        if (fgc > 1) props.put("feature_group_count", IntegerAttr.i64(localF));
+        if (bgc > 1) props.put("batch_group_count", IntegerAttr.i64(localB));
     }
 
     /** {@code x + offset[partition]} in x's element type. */

@@ -1,0 +1,104 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.mlir.print.MlirPrinter;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
+import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.forAll;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * stablehlo.convolution on local blocks: batch, output-feature and input-feature (partial sums) split, spatial
+ * dimensions kept whole; grouped convolutions split whole groups. Random shardings on every mesh of
+ * {@link OpsPartitionTest#MESHES} against the global program on one device, none computed replicated.
+ */
+class ConvolutionPartitionTest {
+    static String conv(String layout, String strides, String padding, long fgc, long bgc) {
+        return "dimension_numbers = #stablehlo.conv<" + layout + ">, window_strides = array<i64: " + strides + ">, padding = " + padding
+                + ", feature_group_count = " + fgc + " : i64, batch_group_count = " + bgc + " : i64";
+    }
+
+    @Test
+    void plainOneAndTwoSpatialDims() {
+        forAll("conv", p -> {
+            String x = p.arg(f32(8, 6, 8)), k = p.arg(f32(3, 8, 8));
+            p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                    "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), "", f32(8, 6, 8)));
+            String y = p.arg(f32(4, 8, 5, 5)), w = p.arg(f32(8, 8, 3, 3));
+            p.result(p.op("stablehlo.convolution", List.of(y, w), conv("[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]", "2, 1",
+                    "dense<[[1, 1], [0, 0]]> : tensor<2x2xi64>", 1, 1), "", f32(4, 8, 3, 3)));
+        });
+    }
+
+    /** Feature groups (2 groups, and depthwise: one group per channel): a device holds whole groups. */
+    @Test
+    void featureGroups() {
+        forAll("conv-fg", p -> {
+            String y = p.arg(f32(4, 8, 6, 4)), w = p.arg(f32(8, 4, 3, 3));
+            p.result(p.op("stablehlo.convolution", List.of(y, w), conv("[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]", "1, 1",
+                    "dense<[[0, 0], [1, 1]]> : tensor<2x2xi64>", 2, 1), "", f32(4, 8, 4, 4)));
+            String x = p.arg(f32(8, 6, 8)), k = p.arg(f32(3, 1, 16));
+            p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                    "dense<[[1, 1]]> : tensor<1x2xi64>", 8, 1), "", f32(8, 6, 16)));
+        });
+    }
+
+    /** Batch groups (the weight gradient of a grouped convolution): the input batch is split in groups of the output features. */
+    @Test
+    void batchGroups() {
+        forAll("conv-bg", p -> {
+            String x = p.arg(f32(8, 6, 4)), k = p.arg(f32(3, 4, 8));
+            p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                    "dense<[[0, 0]]> : tensor<1x2xi64>", 1, 4), "", f32(2, 4, 8)));
+        });
+    }
+
+    /**
+     * Input features split on both sides: each device convolves its channels, the partial sums are added by one
+     * all_reduce (or a reduce_scatter where the result wants output features split); batch split: no collective.
+     */
+    @Test
+    void contractingFeaturesGiveAllReduceOrReduceScatterAndBatchNeedsNothing() {
+        for (String out : List.of("<@mesh, [{}, {}, {}]>", "<@mesh, [{}, {}, {\"x\"}]>")) {
+            Random rnd = new Random(3);
+            Prog p = new Prog("x=4", rnd);
+            String x = p.arg(f32(4, 6, 8), "<@mesh, [{}, {}, {\"x\"}]>"), k = p.arg(f32(3, 8, 8), "<@mesh, [{}, {\"x\"}, {}]>");
+            p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                    "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), "", f32(4, 6, 8), out), out);
+            PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+            String text = MlirPrinter.print(prog.module());
+            assertThat(prog.report().entries()).isEmpty();
+            assertThat(text).doesNotContain("all_gather").contains("(tensor<4x6x2xf32>, tensor<3x2x8xf32>) -> tensor<4x6x8xf32>")
+                    .contains(out.contains("\"x\"") ? "stablehlo.reduce_scatter" : "stablehlo.all_reduce");
+        }
+        Random rnd = new Random(5);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String x = p.arg(f32(4, 6, 8), "<@mesh, [{\"x\"}, {}, {}]>"), k = p.arg(f32(3, 8, 8), "<@mesh, [{}, {}, {\"y\"}]>");
+        String sh = "<@mesh, [{\"x\"}, {}, {\"y\"}]>";
+        p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), "", f32(4, 6, 8), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(text).doesNotContain("all_gather").doesNotContain("all_reduce").doesNotContain("collective_permute")
+                .contains("(tensor<2x6x8xf32>, tensor<3x8x4xf32>) -> tensor<2x6x4xf32>");
+    }
+
+    /** Depthwise with channels split: 8 groups on 4 devices become 2 groups per device, no collective. */
+    @Test
+    void depthwiseGroupsSplitAcrossDevices() {
+        Random rnd = new Random(9);
+        Prog p = new Prog("x=4", rnd);
+        String x = p.arg(f32(2, 6, 8), "<@mesh, [{}, {}, {\"x\"}]>"), k = p.arg(f32(3, 1, 8), "<@mesh, [{}, {}, {\"x\"}]>");
+        String sh = "<@mesh, [{}, {}, {\"x\"}]>";
+        p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                "dense<[[1, 1]]> : tensor<1x2xi64>", 8, 1), "", f32(2, 6, 8), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(text).doesNotContain("all_gather").doesNotContain("all_reduce").contains("feature_group_count = 2");
+    }
+}
