@@ -29,8 +29,12 @@ import java.util.Set;
  */
 final class RuleDrivenOps {
     private final Partitioner p;
+    private final HaloOps halo;
 
-    RuleDrivenOps(Partitioner p) { this.p = p; }
+    RuleDrivenOps(Partitioner p) {
+        this.p = p;
+        this.halo = new HaloOps(p);
+    }
 
     /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
     private static OpShardingRule ruleFor(Operation op) {
@@ -85,6 +89,7 @@ final class RuleDrivenOps {
             throw new Hlo4jException("'" + op.name() + "' is a collective outside a manual computation; a global program names "
                     + "collectives only inside sdy.manual_computation", op.location());
         }
+        if (halo.handles(op)) { halo.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
