@@ -11,7 +11,6 @@ import java.util.regex.Pattern;
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.ADD;
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.MAX;
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
-import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.forAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -52,6 +51,7 @@ class HaloPartitionTest {
         p.result(p.op(opName, operands, props, regions, f32(out), "<@mesh, [{\"x\"}]>"), "<@mesh, [{\"x\"}]>");
         PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
         assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        if (System.getenv("HALO_DEBUG") != null) System.err.println(MlirPrinter.print(prog.module()));
         return MlirPrinter.print(prog.module());
     }
 
@@ -108,10 +108,28 @@ class HaloPartitionTest {
         assertThat(MlirPrinter.print(prog.module())).contains("all_gather");
     }
 
-    /** Random shardings on every mesh: 2-D slices, pads and windows, some dimensions halo'd, some split one to one, some gathered. */
+    /**
+     * Random shardings on every mesh: 2-D slices, pads and windows, some dimensions halo'd, some split one to one, some
+     * gathered; none computed replicated, and halos taken in some of the programs.
+     */
     @Test
     void randomShardings() {
-        forAll("halo", p -> {
+        int permutes = 0;
+        for (String mesh : OpsPartitionTest.MESHES) {
+            for (int seed = 0; seed < OpsPartitionTest.SEEDS; seed++) {
+                Random rnd = new Random(seed * 1009L + mesh.hashCode());
+                Prog p = new Prog(mesh, rnd);
+                randomProgram(p);
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                assertThat(prog.report().replicated()).as("computed replicated").isEmpty();
+                permutes += count(MlirPrinter.print(prog.module()), "collective_permute");
+            }
+        }
+        assertThat(permutes).as("halos exchanged over all random programs").isGreaterThan(10);
+    }
+
+    private static void randomProgram(Prog p) {
+        {
             String x = p.arg(f32(16, 32));
             String c = p.op("stablehlo.constant", List.of(), "value = dense<0.5> : tensor<f32>", "", f32());
             p.result(p.op("stablehlo.slice", List.of(x), slice("4, 3", "12, 31", "1, 2"), "", f32(8, 14)));
@@ -124,6 +142,6 @@ class HaloPartitionTest {
             String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", f32());
             p.result(p.op("stablehlo.reduce_window", List.of(x, z), window("2, 4", "2, 1", "dense<[[0, 0], [2, 1]]> : tensor<2x2xi64>",
                     "1, 1", "1, 1"), ADD, f32(8, 32)));
-        });
+        }
     }
 }
