@@ -122,7 +122,7 @@ final class HaloOps {
      * Device k's window along {@code d}: its block extended by the halos, the inputs outside [0, in) set to the pad
      * value, interior padding applied, then the line positions its output block reads ({@code lineSpan} of them).
      */
-    private Value haloWindow(IrBuilder b, Value x, int d, List<AxisRef> axes, long in, HaloWindow w, HaloWindow.Plan plan,
+    Value haloWindow(IrBuilder b, Value x, int d, List<AxisRef> axes, long in, HaloWindow w, HaloWindow.Plan plan,
                              Value padValue, MeshCtx c, Location loc) {
         StablehloBuilder h = new StablehloBuilder(b);
         CollectiveEmitter emit = c.emit();
@@ -178,6 +178,58 @@ final class HaloOps {
         long high = Math.max(0, maxSkip + span - lineLen);
         Value line = h.pad(win, padValue, along(win, d, w.interior()), along(win, d, high), along(win, d, w.interior()), loc);
         return sliceAlong(b, h, line, d, lineSkip, span, emit, loc);
+    }
+
+    /** A convolution's spatial dimension the result is split along, served by halos of the input. */
+    record Spatial(int lhsDim, int outDim, List<AxisRef> axes, HaloWindow window, HaloWindow.Plan plan) {}
+
+    /**
+     * The output spatial dimensions of a convolution that the result sharding splits and a halo can serve: on axes no
+     * factor of the op's plan uses, with a halo of at most one block on each side. Those refused are said in {@code why}.
+     */
+    List<Spatial> convolutionHalos(Operation op, TensorSharding target, FactorPlan plan, MeshCtx c, List<String> why) {
+        List<Spatial> out = new ArrayList<>();
+        if (!op.name().equals("stablehlo.convolution") || p.scope != null || !target.unreducedAxes().isEmpty()) return out;
+        var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
+        long[] inSp = dn.inputSpatialDimensions().toArray(), kSp = dn.kernelSpatialDimensions().toArray(), outSp = dn.outputSpatialDimensions().toArray();
+        int ns = inSp.length;
+        long[] pad = longs(op, "padding", 2 * ns, 0), lhsDil = longs(op, "lhs_dilation", ns, 1), rhsDil = longs(op, "rhs_dilation", ns, 1);
+        long[] strides = longs(op, "window_strides", ns, 1);
+        TensorType lhs = (TensorType) op.operand(0).type(), kernel = (TensorType) op.operand(1).type(), res = (TensorType) op.result(0).type();
+        for (int s = 0; s < ns; s++) {
+            int o = (int) outSp[s], l = (int) inSp[s];
+            List<AxisRef> axes = target.axesOfDim(o);
+            int n = Math.toIntExact(c.grid().size(axes));
+            if (n == 1) continue;
+            boolean taken = false;
+            for (List<AxisRef> fa : plan.axes) for (AxisRef a : fa) for (AxisRef b : axes) taken |= a.overlaps(b);
+            if (taken) {
+                why.add("spatial dimension " + o + " gathered: its axes " + axes + " split another dimension of the convolution");
+                continue;
+            }
+            HaloWindow w = new HaloWindow(pad[2 * s], lhsDil[s] - 1, 0, strides[s], kernel.dim((int) kSp[s]), rhsDil[s]);
+            HaloWindow.Plan h = w.halo(lhs.dim(l), res.dim(o), n);
+            if (h.refused() != null) why.add("spatial dimension " + o + " gathered: " + h.refused());
+            else out.add(new Spatial(l, o, axes, w, h));
+        }
+        return out;
+    }
+
+    /** {@code s} with dimension d of each spatial pair split on its axes (the input's or the result's side). */
+    static TensorSharding withSpatial(TensorSharding s, List<Spatial> spatial, boolean input) {
+        if (spatial.isEmpty()) return s;
+        List<DimensionSharding> dims = new ArrayList<>(s.dimShardings());
+        for (Spatial sp : spatial) dims.set(input ? sp.lhsDim() : sp.outDim(), new DimensionSharding(sp.axes(), true, null));
+        return new TensorSharding(s.meshName(), null, dims, s.replicatedAxes(), s.unreducedAxes(), s.reduction());
+    }
+
+    /** The convolution input's window for each device along every halo'd spatial dimension, zeros outside the input. */
+    Value convolutionWindows(IrBuilder b, Operation op, Value lhs, List<Spatial> spatial, MeshCtx c) {
+        Location loc = op.location();
+        TensorType global = (TensorType) op.operand(0).type();
+        Value zero = new StablehloBuilder(b).constant(Constants.splat(TensorType.scalar(global.elementType()), 0), loc);
+        for (Spatial sp : spatial) lhs = haloWindow(b, lhs, sp.lhsDim(), sp.axes(), global.dim(sp.lhsDim()), sp.window(), sp.plan(), zero, c, loc);
+        return lhs;
     }
 
     /** Elements [from, to) of dimension d. */
@@ -274,7 +326,7 @@ final class HaloOps {
     }
 
     /** An i64 array attribute (dense array or dense elements), or {@code n} copies of {@code dflt} when absent. */
-    private static long[] longs(Operation op, String name, int n, long dflt) {
+    static long[] longs(Operation op, String name, int n, long dflt) {
         Attribute a = op.attr(name);
         if (a instanceof DenseArrayAttr d) return d.longs();
         if (a instanceof DenseElementsAttr e) {

@@ -101,4 +101,47 @@ class ConvolutionPartitionTest {
         assertThat(prog.report().entries()).isEmpty();
         assertThat(text).doesNotContain("all_gather").doesNotContain("all_reduce").contains("feature_group_count = 2");
     }
+
+    /** A 1-D convolution of a [4, 16, 4] input split along its spatial dimension on x=4, result split the same way. */
+    static String spatialOne(String props, long outLen, int kernel, int halos) {
+        Random rnd = new Random(13);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{}, {\"x\"}, {}]>";
+        String x = p.arg(f32(4, 16, 4), sh), k = p.arg(f32(kernel, 4, 8), "<@mesh, [{}, {}, {}]>");
+        p.result(p.op("stablehlo.convolution", List.of(x, k), props, "", f32(4, outLen, 8), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(text).doesNotContain("all_gather");
+        assertThat(HaloPartitionTest.count(text, "collective_permute")).as(text).isEqualTo(halos);
+        return text;
+    }
+
+    /** Spatial dimensions split: halos from the neighbours (padding, stride, input and kernel dilation), no all_gather. */
+    @Test
+    void spatialDimensionsTakeHalos() {
+        String layout = "[b, 0, f]x[0, i, o]->[b, 0, f]";
+        spatialOne(conv(layout, "1", "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), 16, 3, 2);
+        // stride 2, window 4: (18 - 4) / 2 + 1 = 8
+        spatialOne(conv(layout, "2", "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), 8, 4, 2);
+        // input dilation 2 (a transposed convolution): 31 + 3 - 3 + 1 = 32; blocks need one element from the right only
+        spatialOne(conv(layout, "1", "dense<[[1, 2]]> : tensor<1x2xi64>", 1, 1) + ", lhs_dilation = array<i64: 2>", 32, 3, 1);
+        // kernel dilation 2 (spans 5) with padding 2: 20 - 5 + 1 = 16
+        spatialOne(conv(layout, "1", "dense<[[2, 2]]> : tensor<1x2xi64>", 1, 1) + ", rhs_dilation = array<i64: 2>", 16, 3, 2);
+        // valid convolution, window 3: 14 outputs do not split on 4 devices; window 1 stride 2 needs nothing
+        spatialOne(conv(layout, "2", "dense<[[0, 0]]> : tensor<1x2xi64>", 1, 1), 8, 1, 0);
+    }
+
+    /** Random shardings with spatial dimensions of 16: some split (halos), with features and batch split too. */
+    @Test
+    void randomSpatialShardings() {
+        forAll("conv-spatial", p -> {
+            String y = p.arg(f32(4, 16, 16, 8)), w = p.arg(f32(3, 3, 8, 8));
+            p.result(p.op("stablehlo.convolution", List.of(y, w), conv("[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]", "1, 2",
+                    "dense<[[1, 1], [1, 0]]> : tensor<2x2xi64>", 1, 1), "", f32(4, 16, 8, 8)));
+            String x = p.arg(f32(8, 16, 8)), k = p.arg(f32(3, 4, 8));
+            p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                    "dense<[[2, 2]]> : tensor<1x2xi64>", 2, 1) + ", rhs_dilation = array<i64: 2>", "", f32(8, 16, 8)));
+        });
+    }
 }
