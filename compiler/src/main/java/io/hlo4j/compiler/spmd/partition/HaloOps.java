@@ -130,9 +130,16 @@ final class HaloOps {
         long block = plan.block();
         long[][] groups = grid.groups(axes);
         List<Value> parts = new ArrayList<>();
-        if (plan.left() > 0) parts.add(emit.collectivePermute(b, sliceDim(h, x, d, block - plan.left(), block, loc), shift(groups, 1), loc));
+        // a halo wider than a block (concatenate only) takes whole blocks from the nearer devices, a part of the farthest
+        for (long hop = Math.ceilDiv(plan.left(), block); hop >= 1; hop--) {
+            long take = Math.min(block, plan.left() - (hop - 1) * block);
+            parts.add(emit.collectivePermute(b, sliceDim(h, x, d, block - take, block, loc), shift(groups, (int) hop), loc));
+        }
         parts.add(x);
-        if (plan.right() > 0) parts.add(emit.collectivePermute(b, sliceDim(h, x, d, 0, plan.right(), loc), shift(groups, -1), loc));
+        for (long hop = 1; hop <= Math.ceilDiv(plan.right(), block); hop++) {
+            long take = Math.min(block, plan.right() - (hop - 1) * block);
+            parts.add(emit.collectivePermute(b, sliceDim(h, x, d, 0, take, loc), shift(groups, (int) -hop), loc));
+        }
         Value ext = parts.size() == 1 ? x : h.concatenate(parts, d, loc);
         long extLen = plan.left() + block + plan.right();
         // per partition: where its window starts in the extended block (input start[k] sits at k * block - left)
@@ -233,8 +240,9 @@ final class HaloOps {
     }
 
     /** Elements [from, to) of dimension d. */
-    private static Value sliceDim(StablehloBuilder h, Value x, int d, long from, long to, Location loc) {
+    static Value sliceDim(StablehloBuilder h, Value x, int d, long from, long to, Location loc) {
         TensorType t = (TensorType) x.type();
+        if (from == 0 && to == t.dim(d)) return x;
         long[] start = new long[t.rank()], limit = t.shape(), strides = new long[t.rank()];
         java.util.Arrays.fill(strides, 1);
         start[d] = from;

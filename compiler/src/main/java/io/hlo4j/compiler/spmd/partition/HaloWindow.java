@@ -9,7 +9,7 @@ package io.hlo4j.compiler.spmd.partition;
  *
  * <p>{@link #halo} plans the output split into n blocks over an input split into n blocks, as XLA's SPMD
  * partitioner does it: device k takes the last {@code left} elements of device k-1's block and the first
- * {@code right} of device k+1's, then reads a window of {@code inputWindow} inputs from that, starting at input
+ * {@code right} of device k+1's (with hops: of the devices beyond too, one collective_permute each), then reads a window of {@code inputWindow} inputs from that, starting at input
  * {@code start[k]} (the same length on every device, so one program serves them all).
  */
 record HaloWindow(long lo, long interior, long off, long stride, long window, long dilation) {
@@ -28,7 +28,13 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
      * The halo plan, or a reason (in {@code Plan.refused}) it cannot be done with one neighbour on each side.
      * @param in global input size, @param out global output size, @param n devices along the dimension.
      */
-    Plan halo(long in, long out, int n) {
+    Plan halo(long in, long out, int n) { return halo(in, out, n, false); }
+
+    /**
+     * @param hops whether the halos may span several neighbours' blocks (whole blocks from the nearer ones, a part
+     *             of the farthest): concatenate moves its operands' pieces that way
+     */
+    Plan halo(long in, long out, int n, boolean hops) {
         if (in % n != 0) return Plan.refused("the input dimension of " + in + " is not divisible by the " + n + " devices");
         if (out % n != 0) return Plan.refused("the result dimension of " + out + " is not divisible by the " + n + " devices");
         long block = in / n, outBlock = out / n, step = interior + 1;
@@ -48,7 +54,7 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
             left = Math.max(left, k * block - from);
             right = Math.max(right, to - (k + 1) * block);
         }
-        if (left > block || right > block) {
+        if (!hops && (left > block || right > block)) {
             return Plan.refused("device blocks need " + left + " elements from the left and " + right + " from the right but a block holds "
                     + block + " (a halo wider than one neighbour's block)");
         }

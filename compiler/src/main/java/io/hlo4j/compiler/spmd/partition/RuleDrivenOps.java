@@ -30,10 +30,12 @@ import java.util.Set;
 final class RuleDrivenOps {
     private final Partitioner p;
     private final HaloOps halo;
+    private final ConcatOps concat;
 
     RuleDrivenOps(Partitioner p) {
         this.p = p;
         this.halo = new HaloOps(p);
+        this.concat = new ConcatOps(p, halo);
     }
 
     /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
@@ -90,6 +92,7 @@ final class RuleDrivenOps {
                     + "collectives only inside sdy.manual_computation", op.location());
         }
         if (halo.handles(op)) { halo.partition(b, op, env); return; }
+        if (concat.handles(op)) { concat.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
