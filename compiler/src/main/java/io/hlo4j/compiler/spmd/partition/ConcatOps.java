@@ -7,6 +7,7 @@ import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
@@ -14,6 +15,7 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +25,7 @@ import java.util.Map;
  * collective_permute per distance, see {@link HaloOps#haloWindow}), as XLA moves them, instead of gathering the
  * operands. An operand is placed like a pad of it by its offset in the result ({@link HaloWindow#pad}); the device's
  * block then takes, position by position, the operand whose range holds that position (an iota mask and a select).
+ * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did.
  */
 final class ConcatOps {
     private final Partitioner p;
@@ -63,11 +66,30 @@ final class ConcatOps {
         long offset = 0;
         for (int j = 0; j < op.numOperands(); j++) {
             long size = ((TensorType) op.operand(j).type()).dim(d);
-            Value x = p.reshard(b, env, op.operand(j), target, "'" + op.name() + "' operand #" + j, loc);
-            HaloWindow w = HaloWindow.pad(offset, 0);
-            HaloWindow.Plan plan = w.halo(size, out.dim(d), n, true);
-            // positions outside the operand are never taken from it: no pad value, no mask
-            Value piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);
+            TensorSharding now = p.local(env, op.operand(j), op).sharding();
+            Value piece;
+            if (now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty()) {
+                // held whole along d: each device cuts its window out locally (padded by a block on each side so the
+                // dynamic_slice never clamps; positions outside the operand are never taken from it)
+                List<DimensionSharding> dims = new ArrayList<>(target.dimShardings());
+                dims.set(d, new DimensionSharding(List.of(), true, null));
+                TensorSharding whole = new TensorSharding(target.meshName(), null, dims, List.of(), List.of(), "sum");
+                Value x = p.reshard(b, env, op.operand(j), whole, "'" + op.name() + "' operand #" + j, loc);
+                long block = local.dim(d);
+                long[] lo = new long[out.rank()];
+                lo[d] = block;
+                Value zero = h.constant(Constants.splat(TensorType.scalar(out.elementType()), 0), loc);
+                Value padded = h.pad(x, zero, lo, lo, new long[out.rank()], loc);
+                long[] starts = new long[c.grid().devices()];
+                for (int q = 0; q < starts.length; q++) starts[q] = Math.clamp(c.grid().index(q, axes) * block - offset + block, 0, size + block);
+                piece = HaloOps.sliceAlong(b, h, padded, d, starts, block, c.emit(), loc);
+            } else {
+                Value x = p.reshard(b, env, op.operand(j), target, "'" + op.name() + "' operand #" + j, loc);
+                HaloWindow w = HaloWindow.pad(offset, 0);
+                HaloWindow.Plan plan = w.halo(size, out.dim(d), n, true);
+                // positions outside the operand are never taken from it: no pad value, no mask
+                piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);
+            }
             if (acc == null) acc = piece;
             else acc = h.select(h.compare("GE", pos, splat(h, i32, offset, loc), null, loc), piece, acc, loc);
             offset += size;

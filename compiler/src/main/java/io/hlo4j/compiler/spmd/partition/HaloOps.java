@@ -251,7 +251,7 @@ final class HaloOps {
     }
 
     /** {@code size} elements of dimension d from a per-partition start; a static slice when every device starts alike. */
-    private static Value sliceAlong(IrBuilder b, StablehloBuilder h, Value x, int d, long[] starts, long size, CollectiveEmitter emit, Location loc) {
+    static Value sliceAlong(IrBuilder b, StablehloBuilder h, Value x, int d, long[] starts, long size, CollectiveEmitter emit, Location loc) {
         TensorType t = (TensorType) x.type();
         boolean same = true;
         for (long s : starts) same &= s == starts[0];

@@ -46,4 +46,18 @@ class ConcatPartitionTest {
         }
         assertThat(permutes).as("pieces moved over all random programs").isGreaterThan(10);
     }
+
+    /** Operands held whole along the dimension (here replicated) are cut locally: no collective at all. */
+    @Test
+    void wholeOperandsAreCutLocally() {
+        Random rnd = new Random(22);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String a = p.arg(f32(6, 4), "<@mesh, [{}, {}]>"), b = p.arg(f32(2, 4), "<@mesh, [{}, {\"y\"}]>");
+        String sh = "<@mesh, [{\"x\"}, {\"y\"}]>";
+        p.result(p.op("stablehlo.concatenate", List.of(a, b), "dimension = 0 : i64", "", f32(8, 4), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(LocalBlockOpsPartitionTest.collectives(text)).as(text).isZero();
+    }
 }
