@@ -102,11 +102,18 @@ final class HaloOps {
         for (int r = 0; r < op.numResults(); r++) {
             localTypes.add(p.localType((TensorType) op.result(r).type(), held, "'" + op.name() + "' result #" + r, loc));
         }
-        Operation.Builder ob = Operation.builder(op.name()).location(loc).operands(operands).resultTypes(localTypes);
-        for (Map.Entry<String, Attribute> e : localProperties(op, modes, out, localTypes.get(0)).entrySet()) ob.property(e.getKey(), e.getValue());
-        ob.attributes(op.attributes().without(Partitioner.SHARDING));
-        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
-        List<? extends Value> locals = b.append(ob, loc).results();
+        Map<String, Attribute> props = localProperties(op, modes, out, localTypes.get(0));
+        List<? extends Value> locals;
+        if (op.name().equals("stablehlo.pad") && isZero(props, "edge_padding_low") && isZero(props, "edge_padding_high")
+                && isZero(props, "interior_padding")) {
+            locals = List.of(operands.get(0)); // every padded dimension was done by the halo windows
+        } else {
+            Operation.Builder ob = Operation.builder(op.name()).location(loc).operands(operands).resultTypes(localTypes);
+            for (Map.Entry<String, Attribute> e : props.entrySet()) ob.property(e.getKey(), e.getValue());
+            ob.attributes(op.attributes().without(Partitioner.SHARDING));
+            for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
+            locals = b.append(ob, loc).results();
+        }
         if (!gathered.isEmpty()) {
             p.report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), loc.describe(),
                     "result computed as " + held + ", then sliced to " + target + "; " + String.join("; ", gathered)));
@@ -320,6 +327,11 @@ final class HaloOps {
             }
         }
         return props;
+    }
+
+    private static boolean isZero(Map<String, Attribute> props, String name) {
+        for (long v : ((DenseArrayAttr) props.get(name)).longs()) if (v != 0) return false;
+        return true;
     }
 
     /** Dimension d of the op as a window over a padded line. */
