@@ -38,8 +38,11 @@ final class HaloOps {
 
     HaloOps(Partitioner p) { this.p = p; }
 
-    /** How one dimension is computed: whole (gathered), split one to one, or split with halos. */
-    private enum Mode { WHOLE, BLOCK, HALO }
+    /**
+     * How one dimension is computed: whole (gathered), split one to one, split with halos, or cut (the input is held
+     * whole along it already: each device cuts its window out locally, no collective).
+     */
+    private enum Mode { WHOLE, BLOCK, HALO, CUT }
 
     /** Whether the op is one this class partitions: its result is split along a dimension it reads across. */
     boolean handles(Operation op) {
@@ -66,7 +69,7 @@ final class HaloOps {
         int rank = in.rank();
         Mode[] modes = new Mode[rank];
         HaloWindow.Plan[] plans = new HaloWindow.Plan[rank];
-        List<DimensionSharding> dims = new ArrayList<>();
+        List<DimensionSharding> dims = new ArrayList<>(), inDims = new ArrayList<>();
         List<String> gathered = new ArrayList<>();
         for (int d = 0; d < rank; d++) {
             List<AxisRef> axes = target.axesOfDim(d);
@@ -74,19 +77,24 @@ final class HaloOps {
             HaloWindow w = window(op, d);
             if (n == 1) modes[d] = Mode.WHOLE;
             else if (w.oneToOne(in.dim(d), out.dim(d))) modes[d] = Mode.BLOCK;
-            else {
+            else if (heldWhole(env, op, d, c)) {
+                plans[d] = w.cut(in.dim(d), out.dim(d), n);
+                modes[d] = Mode.CUT;
+            } else {
                 plans[d] = w.halo(in.dim(d), out.dim(d), n);
                 modes[d] = plans[d].refused() == null ? Mode.HALO : Mode.WHOLE;
                 if (plans[d].refused() != null) gathered.add("dimension " + d + " gathered: " + plans[d].refused());
             }
             dims.add(new DimensionSharding(modes[d] == Mode.WHOLE ? List.of() : axes, true, null));
+            inDims.add(new DimensionSharding(modes[d] == Mode.WHOLE || modes[d] == Mode.CUT ? List.of() : axes, true, null));
         }
         TensorSharding held = new TensorSharding(c.name(), null, dims, List.of(), List.of(), "sum");
+        TensorSharding heldIn = new TensorSharding(c.name(), null, inDims, List.of(), List.of(), "sum");
         int inputs = op.name().equals("stablehlo.reduce_window") ? op.numOperands() / 2 : 1;
         List<Value> operands = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {
             TensorType t = (TensorType) op.operand(i).type();
-            TensorSharding need = i < inputs ? held : p.replicated(t.rank(), c.name());
+            TensorSharding need = i < inputs ? heldIn : p.replicated(t.rank(), c.name());
             operands.add(p.reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, loc));
         }
         for (int i = 0; i < inputs; i++) {
@@ -94,7 +102,9 @@ final class HaloOps {
             Value padValue = op.name().equals("stablehlo.slice") ? null : operands.get(op.name().equals("stablehlo.pad") ? 1 : inputs + i);
             Value x = operands.get(i);
             for (int d = 0; d < rank; d++) {
-                if (modes[d] == Mode.HALO) x = haloWindow(b, x, d, target.axesOfDim(d), in.dim(d), window(op, d), plans[d], padValue, c, loc);
+                if (modes[d] == Mode.HALO || modes[d] == Mode.CUT) {
+                    x = haloWindow(b, x, d, target.axesOfDim(d), in.dim(d), window(op, d), plans[d], padValue, c, loc);
+                }
             }
             operands.set(i, x);
         }
@@ -135,6 +145,8 @@ final class HaloOps {
         CollectiveEmitter emit = c.emit();
         DeviceGrid grid = c.grid();
         long block = plan.block();
+        // a cut plan: the device holds the whole input, whose start is input 0 on every device
+        boolean whole = ((TensorType) x.type()).dim(d) == in && block == in;
         long[][] groups = grid.groups(axes);
         List<Value> parts = new ArrayList<>();
         // a halo wider than a block (concatenate only) takes whole blocks from the nearer devices, a part of the farthest
@@ -158,7 +170,7 @@ final class HaloOps {
         for (int q = 0; q < devices; q++) {
             int k = Math.toIntExact(grid.index(q, axes));
             inputStart[q] = plan.start()[k];
-            startIn[q] = plan.start()[k] - (k * block - plan.left());
+            startIn[q] = plan.start()[k] - (whole ? 0 : k * block - plan.left());
             minStart = Math.min(minStart, startIn[q]);
             maxEnd = Math.max(maxEnd, startIn[q] + plan.inputWindow());
             outside |= plan.start()[k] < 0 || plan.start()[k] + plan.inputWindow() > in;
@@ -195,13 +207,13 @@ final class HaloOps {
     }
 
     /** A convolution's spatial dimension the result is split along, served by halos of the input. */
-    record Spatial(int lhsDim, int outDim, List<AxisRef> axes, HaloWindow window, HaloWindow.Plan plan) {}
+    record Spatial(int lhsDim, int outDim, List<AxisRef> axes, HaloWindow window, HaloWindow.Plan plan, boolean cut) {}
 
     /**
      * The output spatial dimensions of a convolution that the result sharding splits and a halo can serve: on axes no
      * factor of the op's plan uses, with a halo of at most one block on each side. Those refused are said in {@code why}.
      */
-    List<Spatial> convolutionHalos(Operation op, TensorSharding target, FactorPlan plan, MeshCtx c, List<String> why) {
+    List<Spatial> convolutionHalos(Operation op, TensorSharding target, FactorPlan plan, TensorSharding lhsNow, MeshCtx c, List<String> why) {
         List<Spatial> out = new ArrayList<>();
         if (!op.name().equals("stablehlo.convolution") || p.scope != null || !target.unreducedAxes().isEmpty()) return out;
         var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
@@ -222,9 +234,11 @@ final class HaloOps {
                 continue;
             }
             HaloWindow w = new HaloWindow(pad[2 * s], lhsDil[s] - 1, 0, strides[s], kernel.dim((int) kSp[s]), rhsDil[s]);
-            HaloWindow.Plan h = w.halo(lhs.dim(l), res.dim(o), n);
+            // an input held whole there already: each device cuts its window out, no collective
+            boolean cut = lhsNow.axesOfDim(l).isEmpty() && lhsNow.unreducedAxes().isEmpty();
+            HaloWindow.Plan h = cut ? w.cut(lhs.dim(l), res.dim(o), n) : w.halo(lhs.dim(l), res.dim(o), n);
             if (h.refused() != null) why.add("spatial dimension " + o + " gathered: " + h.refused());
-            else out.add(new Spatial(l, o, axes, w, h));
+            else out.add(new Spatial(l, o, axes, w, h, cut));
         }
         return out;
     }
@@ -233,7 +247,9 @@ final class HaloOps {
     static TensorSharding withSpatial(TensorSharding s, List<Spatial> spatial, boolean input) {
         if (spatial.isEmpty()) return s;
         List<DimensionSharding> dims = new ArrayList<>(s.dimShardings());
-        for (Spatial sp : spatial) dims.set(input ? sp.lhsDim() : sp.outDim(), new DimensionSharding(sp.axes(), true, null));
+        for (Spatial sp : spatial) {
+            if (!(input && sp.cut())) dims.set(input ? sp.lhsDim() : sp.outDim(), new DimensionSharding(sp.axes(), true, null));
+        }
         return new TensorSharding(s.meshName(), null, dims, s.replicatedAxes(), s.unreducedAxes(), s.reduction());
     }
 
@@ -244,6 +260,16 @@ final class HaloOps {
         Value zero = new StablehloBuilder(b).constant(Constants.splat(TensorType.scalar(global.elementType()), 0), loc);
         for (Spatial sp : spatial) lhs = haloWindow(b, lhs, sp.lhsDim(), sp.axes(), global.dim(sp.lhsDim()), sp.window(), sp.plan(), zero, c, loc);
         return lhs;
+    }
+
+    /** Whether the op's inputs are held whole along d on the op's mesh: its windows can be cut out locally. */
+    private boolean heldWhole(Map<Value, Local> env, Operation op, int d, MeshCtx c) {
+        int inputs = op.name().equals("stablehlo.reduce_window") ? op.numOperands() / 2 : 1;
+        for (int i = 0; i < inputs; i++) {
+            TensorSharding now = p.local(env, op.operand(i), op).sharding();
+            if (!now.meshName().equals(c.name()) || !now.axesOfDim(d).isEmpty() || !now.unreducedAxes().isEmpty()) return false;
+        }
+        return true;
     }
 
     /** Elements [from, to) of dimension d. */

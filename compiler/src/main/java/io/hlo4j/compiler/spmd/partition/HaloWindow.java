@@ -62,6 +62,15 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
     }
 
     /**
+     * The plan when every device holds the whole input: its window is cut out locally (no halo, no collective), so
+     * neither divisibility of the input nor the halo width matters.
+     */
+    Plan cut(long in, long out, int n) {
+        Plan p = halo(in * n, out, n, true);
+        return new Plan(null, in, p.span(), 0, 0, p.start(), p.inputWindow(), p.lineStart());
+    }
+
+    /**
      * @param start      per device index k: the first input of its window (may lie outside [0, in): pad value there)
      * @param lineStart  per device index k: the line position its first output reads
      * @param span       line positions one output block reads

@@ -108,7 +108,7 @@ final class LocalOps {
                     }
                 }
             }
-            case "stablehlo.convolution" -> localConvolution(op, operands, localResults, props, operandShardings.get(0));
+            case "stablehlo.convolution" -> localConvolution(op, operands, localResults, props, resultShardings.get(0));
             case "chlo.top_k" -> {
                 int last = in0.rank() - 1;
                 if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));
@@ -181,7 +181,7 @@ final class LocalOps {
      * features, batch groups = local input batch / local output batch.
      */
     private static void localConvolution(Operation op, List<Value> operands, List<TensorType> localResults, Map<String, Attribute> props,
-                                          TensorSharding lhsSharding) {
+                                          TensorSharding resultSharding) {
         var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
         TensorType lhs = (TensorType) operands.get(0).type(), rhs = (TensorType) operands.get(1).type(), out = localResults.get(0);
         TensorType glhs = (TensorType) op.operand(0).type(), gout = (TensorType) op.result(0).type();
@@ -191,9 +191,9 @@ final class LocalOps {
         long[] rhsDil = HaloOps.longs(op, "rhs_dilation", ns, 1), strides = HaloOps.longs(op, "window_strides", ns, 1);
         boolean windowed = false;
         for (int s = 0; s < ns; s++) {
-            // the rule keeps spatial dimensions whole; one the input is held split on was halo'd (HaloOps): it arrives as
-            // each device's window, padding and input dilation already applied
-            if (lhsSharding.axesOfDim((int) inSp[s]).isEmpty()) {
+            // the rule keeps spatial dimensions whole; one the result is computed split on was windowed (HaloOps: halos,
+            // or cut from an input held whole): it arrives as each device's window, padding and input dilation applied
+            if (resultSharding.axesOfDim((int) outSp[s]).isEmpty()) {
                 if (lhs.dim((int) inSp[s]) != glhs.dim((int) inSp[s])) {
                     throw new Hlo4jException("'stablehlo.convolution': input spatial dimension " + inSp[s] + " is split (" + lhs + " of " + glhs
                             + ") but windows read across it (the sharding rule should have required it whole)", op.location());

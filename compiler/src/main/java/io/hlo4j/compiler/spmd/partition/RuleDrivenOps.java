@@ -114,7 +114,8 @@ final class RuleDrivenOps {
         boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);
         // a convolution's spatial dimensions the result wants split: the input held split there too, halos added
         List<String> gatheredWhy = new ArrayList<>();
-        List<HaloOps.Spatial> spatial = targets.size() == 1 ? halo.convolutionHalos(op, targets.get(0), plan, c, gatheredWhy) : List.of();
+        List<HaloOps.Spatial> spatial = op.name().equals("stablehlo.convolution")
+                ? halo.convolutionHalos(op, targets.get(0), plan, current.get(0), c, gatheredWhy) : List.of();
         List<Value> operands = new ArrayList<>();
         List<TensorSharding> operandSh = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {

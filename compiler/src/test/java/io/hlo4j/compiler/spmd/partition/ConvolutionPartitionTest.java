@@ -144,4 +144,20 @@ class ConvolutionPartitionTest {
                     "dense<[[2, 2]]> : tensor<1x2xi64>", 2, 1) + ", rhs_dilation = array<i64: 2>", "", f32(8, 16, 8)));
         });
     }
+
+    /** An input held whole along its spatial dimension, the result split there: each device cuts its window, no collective. */
+    @Test
+    void wholeSpatialInputIsCutLocally() {
+        Random rnd = new Random(23);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{}, {\"x\"}, {}]>";
+        String x = p.arg(f32(4, 16, 4), "<@mesh, [{}, {}, {}]>"), k = p.arg(f32(3, 4, 8), "<@mesh, [{}, {}, {}]>");
+        p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), "", f32(4, 16, 8), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(LocalBlockOpsPartitionTest.collectives(text)).as(text).isZero();
+        assertThat(text).contains("-> tensor<4x4x8xf32>");
+    }
 }

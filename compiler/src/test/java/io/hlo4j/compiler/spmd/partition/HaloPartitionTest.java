@@ -172,4 +172,22 @@ class HaloPartitionTest {
         assertThat(out).doesNotContain("all_gather");
         assertThat(count(out, "collective_permute")).as(out).isEqualTo(2);
     }
+
+    /** An input held whole along the dimension: each device cuts its window out, no collective (pad, slice and window). */
+    @Test
+    void wholeInputIsCutLocally() {
+        Random rnd = new Random(19);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{\"x\"}]>";
+        String x = p.arg(f32(16), "<@mesh, [{}]>");
+        String c = p.op("stablehlo.constant", List.of(), "value = dense<-0.25> : tensor<f32>", "", f32(), "<@mesh, []>");
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("3", "1", "0"), "", f32(20), sh), sh);
+        p.result(p.op("stablehlo.slice", List.of(x), slice("8", "16", "1"), "", f32(8), sh), sh);
+        p.result(p.op("stablehlo.reduce_window", List.of(x, c), window("8", "1", "dense<[[7, 0]]> : tensor<1x2xi64>", "1", "1"), ADD,
+                f32(16), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(LocalBlockOpsPartitionTest.collectives(text)).as(text).isZero();
+    }
 }
