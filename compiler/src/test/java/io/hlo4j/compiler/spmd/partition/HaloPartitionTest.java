@@ -51,7 +51,6 @@ class HaloPartitionTest {
         p.result(p.op(opName, operands, props, regions, f32(out), "<@mesh, [{\"x\"}]>"), "<@mesh, [{\"x\"}]>");
         PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
         assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
-        if (System.getenv("HALO_DEBUG") != null) System.err.println(MlirPrinter.print(prog.module()));
         return MlirPrinter.print(prog.module());
     }
 
