@@ -38,12 +38,12 @@ final class LocalOps {
             "stablehlo.select", "stablehlo.clamp", "stablehlo.iota", "stablehlo.slice", "stablehlo.pad", "stablehlo.dynamic_slice",
             "stablehlo.dynamic_update_slice", "stablehlo.gather", "stablehlo.scatter", "stablehlo.sort", "stablehlo.reverse",
             "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "stablehlo.select_and_scatter",
-            "chlo.top_k");
+            "chlo.top_k", "stablehlo.convolution");
 
     private static final String OWN_RULE = "sdy.sharding_rule";
 
     /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
-    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot");
+    static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot", "stablehlo.convolution");
 
     static boolean supports(Operation op) {
         if (op.def() != null && op.def().has(OpTrait.ELEMENTWISE) && op.regions().isEmpty()) return true;
@@ -108,6 +108,7 @@ final class LocalOps {
                     }
                 }
             }
+            case "stablehlo.convolution" -> localConvolution(op, operands, localResults, props, resultShardings.get(0));
             case "chlo.top_k" -> {
                 int last = in0.rank() - 1;
                 if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));
@@ -170,6 +171,60 @@ final class LocalOps {
         List<Value> out = new ArrayList<>(operands);
         out.set(n, h.subtract(operands.get(n), wide, loc));
         return out;
+    }
+
+    /**
+     * A convolution on blocks: a spatial dimension arrives whole (the rule makes it need replication) or, where the
+     * result is split along it, as each device's halo'd window (padding and input dilation dropped here, HaloOps applied
+     * them); the group counts follow the blocks. The group factor is the major part of the grouped dimensions and is split before the
+     * per-group factor, so a device holds whole groups: feature groups = local input features / local kernel input
+     * features, batch groups = local input batch / local output batch.
+     */
+    private static void localConvolution(Operation op, List<Value> operands, List<TensorType> localResults, Map<String, Attribute> props,
+                                          TensorSharding resultSharding) {
+        var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
+        TensorType lhs = (TensorType) operands.get(0).type(), rhs = (TensorType) operands.get(1).type(), out = localResults.get(0);
+        TensorType glhs = (TensorType) op.operand(0).type(), gout = (TensorType) op.result(0).type();
+        long[] inSp = dn.inputSpatialDimensions().toArray(), kSp = dn.kernelSpatialDimensions().toArray(), outSp = dn.outputSpatialDimensions().toArray();
+        int ns = inSp.length;
+        long[] pad = HaloOps.longs(op, "padding", 2 * ns, 0), lhsDil = HaloOps.longs(op, "lhs_dilation", ns, 1);
+        long[] rhsDil = HaloOps.longs(op, "rhs_dilation", ns, 1), strides = HaloOps.longs(op, "window_strides", ns, 1);
+        boolean windowed = false;
+        for (int s = 0; s < ns; s++) {
+            // the rule keeps spatial dimensions whole; one the result is computed split on was windowed (HaloOps: halos,
+            // or cut from an input held whole): it arrives as each device's window, padding and input dilation applied
+            if (resultSharding.axesOfDim((int) outSp[s]).isEmpty()) {
+                if (lhs.dim((int) inSp[s]) != glhs.dim((int) inSp[s])) {
+                    throw new Hlo4jException("'stablehlo.convolution': input spatial dimension " + inSp[s] + " is split (" + lhs + " of " + glhs
+                            + ") but windows read across it (the sharding rule should have required it whole)", op.location());
+                }
+                continue;
+            }
+            long span = (rhs.dim((int) kSp[s]) - 1) * rhsDil[s] + 1;
+            if ((lhs.dim((int) inSp[s]) - span) / strides[s] + 1 != out.dim((int) outSp[s]) || lhs.dim((int) inSp[s]) < span) {
+                throw new Hlo4jException("'stablehlo.convolution': input spatial dimension " + inSp[s] + " arrives as " + lhs + " of " + glhs
+                        + ", which is not the window of output block " + out + " (the halo plan and the op disagree)", op.location());
+            }
+            pad[2 * s] = 0;
+            pad[2 * s + 1] = 0;
+            lhsDil[s] = 1;
+            windowed = true;
+        }
+        if (windowed) {
+            props.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, ns, 2), pad));
+            props.put("lhs_dilation", DenseArrayAttr.ofI64(lhsDil));
+        }
+        long fgc = op.attr("feature_group_count") instanceof IntegerAttr i ? i.value() : 1;
+        long bgc = op.attr("batch_group_count") instanceof IntegerAttr i ? i.value() : 1;
+        long iF = lhs.dim((int) dn.inputFeatureDimension()), ki = rhs.dim((int) dn.kernelInputFeatureDimension());
+        long ib = lhs.dim((int) dn.inputBatchDimension()), ob = out.dim((int) dn.outputBatchDimension());
+        long localF = iF / ki, localB = ib / ob;
+        if (iF % ki != 0 || ib % ob != 0 || fgc % localF != 0 || bgc % localB != 0) {
+            throw new Hlo4jException("'stablehlo.convolution': blocks " + lhs + " x " + rhs + " -> " + out + " of " + glhs + " -> " + gout
+                    + " do not hold whole groups (feature_group_count " + fgc + ", batch_group_count " + bgc + ")", op.location());
+        }
+        if (fgc > 1) props.put("feature_group_count", IntegerAttr.i64(localF));
+        if (bgc > 1) props.put("batch_group_count", IntegerAttr.i64(localB));
     }
 
     /** {@code x + offset[partition]} in x's element type. */

@@ -42,7 +42,8 @@ import java.util.Set;
  * replicated operands and then sliced, and are listed in the {@link PartitionReport}.
  *
  * <p>This file is the driver: meshes, the values' local blocks and every reshard between shardings. The op families
- * are each in a file of their own: {@link RuleDrivenOps}, {@link ControlFlowOps}, {@link ManualBodies}.
+ * are each in a file of their own: {@link RuleDrivenOps} (with {@link HaloOps} for ops that read neighbours' elements and
+ * {@link ConcatOps}), {@link ControlFlowOps}, {@link ManualBodies}.
  */
 public final class Partitioner {
     static final String SHARDING = "sdy.sharding";

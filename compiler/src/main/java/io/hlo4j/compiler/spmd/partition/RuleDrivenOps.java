@@ -29,8 +29,14 @@ import java.util.Set;
  */
 final class RuleDrivenOps {
     private final Partitioner p;
+    private final HaloOps halo;
+    private final ConcatOps concat;
 
-    RuleDrivenOps(Partitioner p) { this.p = p; }
+    RuleDrivenOps(Partitioner p) {
+        this.p = p;
+        this.halo = new HaloOps(p);
+        this.concat = new ConcatOps(p, halo);
+    }
 
     /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
     private static OpShardingRule ruleFor(Operation op) {
@@ -85,6 +91,8 @@ final class RuleDrivenOps {
             throw new Hlo4jException("'" + op.name() + "' is a collective outside a manual computation; a global program names "
                     + "collectives only inside sdy.manual_computation", op.location());
         }
+        if (halo.handles(op)) { halo.partition(b, op, env); return; }
+        if (concat.handles(op)) { concat.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
@@ -104,18 +112,24 @@ final class RuleDrivenOps {
         FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
         // a linear element-wise op on terms unreduced like its result: computed on the terms, the sum taken later
         boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);
+        // a convolution's spatial dimensions the result wants split: the input held split there too, halos added
+        List<String> gatheredWhy = new ArrayList<>();
+        List<HaloOps.Spatial> spatial = op.name().equals("stablehlo.convolution")
+                ? halo.convolutionHalos(op, targets.get(0), plan, current.get(0), c, gatheredWhy) : List.of();
         List<Value> operands = new ArrayList<>();
         List<TensorSharding> operandSh = new ArrayList<>();
         for (int i = 0; i < op.numOperands(); i++) {
             TensorSharding need = plan.operand(i, c.name());
+            if (i == 0) need = HaloOps.withSpatial(need, spatial, true);
             if (linear) need = Unreduced.with(need, targets.get(0).unreducedAxes(), "sum");
             operandSh.add(need);
             operands.add(p.reshard(b, env, op.operand(i), need, "'" + op.name() + "' operand #" + i, op.location()));
         }
+        if (!spatial.isEmpty()) operands.set(0, halo.convolutionWindows(b, op, operands.get(0), spatial, c));
         List<TensorSharding> computed = new ArrayList<>();
         List<TensorType> localTypes = new ArrayList<>();
         for (int r = 0; r < op.numResults(); r++) {
-            TensorSharding res = plan.result(r, c.name());
+            TensorSharding res = HaloOps.withSpatial(plan.result(r, c.name()), spatial, false);
             computed.add(linear ? Unreduced.with(res, targets.get(r).unreducedAxes(), "sum") : res);
             localTypes.add(p.localType((TensorType) op.result(r).type(), computed.get(r), "'" + op.name() + "' result #" + r, op.location()));
         }
@@ -139,7 +153,8 @@ final class RuleDrivenOps {
             long got = shards(have), want = shards(targets.get(r));
             if (got < want) {
                 p.report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), op.location().describe(),
-                        "result #" + r + " computed as " + have + " (" + got + " blocks), then sliced to " + targets.get(r)));
+                        "result #" + r + " computed as " + have + " (" + got + " blocks), then sliced to " + targets.get(r)
+                                + (gatheredWhy.isEmpty() ? "" : "; " + String.join("; ", gatheredWhy))));
             }
             env.put(op.result(r), new Local(p.reshard(b, new Local(v, have), (TensorType) op.result(r).type(), targets.get(r),
                     "'" + op.name() + "' result #" + r, op.location()), targets.get(r)));

@@ -46,7 +46,7 @@ final class Unreduced {
      */
     static String partialKind(Operation op) {
         return switch (op.name()) {
-            case "stablehlo.dot_general", "chlo.ragged_dot" -> "sum";
+            case "stablehlo.dot_general", "chlo.ragged_dot", "stablehlo.convolution" -> "sum";
             case "stablehlo.reduce" -> switch (String.valueOf(LocalOps.combiner(op))) {
                 case "stablehlo.add" -> "sum";
                 case "stablehlo.maximum" -> "max";

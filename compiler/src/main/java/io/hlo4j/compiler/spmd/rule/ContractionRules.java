@@ -60,7 +60,8 @@ final class ContractionRules {
     /**
      * Batch (per batch group), output feature and input feature (a reduction) as Shardy has them; each spatial
      * dimension of input, kernel and output is its own need-replication factor (Shardy instead splits the input
-     * spatial dimension into window-count and window-size factors; our partitioner does not do halo exchange).
+     * spatial dimension into window-count and window-size factors; our partitioner serves a split result spatial
+     * dimension with halos of the input, partition/HaloOps).
      */
     static OpShardingRule convolution(Operation op) {
         ConvDimensionNumbers dn = OpAttrs.get(op, "dimension_numbers", ConvDimensionNumbers.class);

@@ -70,7 +70,7 @@ final class ReductionRules {
 
     /**
      * Windowed dimensions are permutation factors (Shardy's non-conservative rule): sharding them needs halo data
-     * from neighbours, which our partitioner does not exchange, so in practice it gathers them.
+     * from neighbours, which the partitioner exchanges itself (partition/HaloOps) when the result is split there.
      */
     static OpShardingRule reduceWindow(Operation op) {
         return new RuleBuilder(op).pointwise(OpAttrs.resultShape(op, 0),

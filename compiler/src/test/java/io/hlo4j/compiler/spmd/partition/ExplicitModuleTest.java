@@ -141,41 +141,42 @@ class ExplicitModuleTest {
     @Test
     void unsplittableOpIsComputedReplicatedAndReported() {
         String text = """
-                module @cv attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                module @ts attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @mesh = <["x"=4]>
-                  func.func @main(%arg0: tensor<8x4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}, %arg1: tensor<3x2x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {}, {}]>}) -> (tensor<8x4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}) {
-                    %0 = stablehlo.convolution(%arg0, %arg1) dim_numbers = [b, 0, f]x[0, i, o]->[b, 0, f], window = {stride = [1], pad = [[1, 1]]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64, sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {}, {}]>]>} : (tensor<8x4x2xf32>, tensor<3x2x2xf32>) -> tensor<8x4x2xf32> loc("model.py":12:3)
-                    return %0 : tensor<8x4x2xf32>
+                  func.func @main(%arg0: tensor<4x3x3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}, %arg1: tensor<4x3x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}) -> (tensor<4x3x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}, {}]>}) {
+                    %0 = "stablehlo.triangular_solve"(%arg0, %arg1) <{left_side = true, lower = true, unit_diagonal = true, transpose_a = #stablehlo<transpose NO_TRANSPOSE>}> {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {}, {}]>]>} : (tensor<4x3x3xf32>, tensor<4x3x2xf32>) -> tensor<4x3x2xf32> loc("model.py":12:3)
+                    return %0 : tensor<4x3x2xf32>
                   }
                 }
                 """;
         Random rnd = new Random(4);
-        PartitionedProgram prog = SpmdHarness.check(text, List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 8, 4, 2), rnd),
-                SpmdHarness.random(TensorType.of(FloatType.F32, 3, 2, 2), rnd)));
+        PartitionedProgram prog = SpmdHarness.check(text, List.of(SpmdHarness.random(TensorType.of(FloatType.F32, 4, 3, 3), rnd),
+                SpmdHarness.random(TensorType.of(FloatType.F32, 4, 3, 2), rnd)));
         assertThat(prog.report().replicated()).hasSize(1);
         PartitionReport.Entry e = prog.report().replicated().get(0);
-        assertThat(e.op()).isEqualTo("stablehlo.convolution");
+        assertThat(e.op()).isEqualTo("stablehlo.triangular_solve");
         assertThat(e.location()).isEqualTo("model.py:12:3");
         assertThat(e.why()).contains("does not localise");
         assertThat(MlirPrinter.print(prog.module())).contains("stablehlo.all_gather");
     }
 
     /**
-     * A reduce_window sharded along its windowed dimension runs on blocks split along the other dimensions only: the
-     * windowed one is gathered (no halo exchange), the result sliced, and the report says so by name and location.
+     * A reduce_window sharded along a windowed dimension whose halo is wider than a block (a cumulative sum: window 8,
+     * low padding 7, blocks of 2: device 3 needs 6 elements from the left) gathers that dimension, computes, slices the
+     * result, and the report says so by name, location and reason.
      */
     @Test
     void windowedDimensionIsGatheredAndReported() {
         String text = """
                 module @rw attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @mesh = <["x"=2, "y"=2]>
-                  func.func @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {"y"}]>}) {
+                  func.func @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) -> (tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x", "y"}, {}]>}) {
                     %c = stablehlo.constant {sdy.sharding = #sdy.sharding_per_value<[<@mesh, []>]>} dense<0.0> : tensor<f32>
-                    %0 = "stablehlo.reduce_window"(%arg0, %c) <{window_dimensions = array<i64: 3, 1>, padding = dense<[[1, 1], [0, 0]]> : tensor<2x2xi64>}> ({
+                    %0 = "stablehlo.reduce_window"(%arg0, %c) <{window_dimensions = array<i64: 8, 1>, padding = dense<[[7, 0], [0, 0]]> : tensor<2x2xi64>}> ({
                     ^bb0(%a: tensor<f32>, %b: tensor<f32>):
                       %s = stablehlo.add %a, %b : tensor<f32>
                       stablehlo.return %s : tensor<f32>
-                    }) {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x"}, {"y"}]>]>} : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32> loc("model.py":12:3)
+                    }) {sdy.sharding = #sdy.sharding_per_value<[<@mesh, [{"x", "y"}, {}]>]>} : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32> loc("model.py":12:3)
                     return %0 : tensor<8x4xf32>
                   }
                 }
@@ -187,8 +188,9 @@ class ExplicitModuleTest {
         assertThat(e.kind()).isEqualTo(PartitionReport.Kind.COMPUTED_LESS_SHARDED);
         assertThat(e.op()).isEqualTo("stablehlo.reduce_window");
         assertThat(e.location()).isEqualTo("model.py:12:3");
+        assertThat(e.why()).contains("dimension 0 gathered").contains("6 elements from the left").contains("a block holds 2");
         String out = MlirPrinter.print(prog.module());
-        assertThat(out).contains("stablehlo.all_gather").contains("(tensor<8x2xf32>, tensor<f32>) -> tensor<8x2xf32>");
+        assertThat(out).contains("stablehlo.all_gather").contains("(tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>");
     }
 
     @Test

@@ -166,16 +166,17 @@ class LocalBlockOpsPartitionTest {
             """;
 
     /**
-     * Concatenating along a sharded dimension: each operand is gathered along that dimension only (over "model",
-     * groups of 4), the other dimension stays split over "data", the local result is sliced to the result's block.
+     * Concatenating along a sharded dimension: the operands stay split; device m of "model" (result block of 8) fetches
+     * the two blocks of 4 of one operand it needs from the devices holding them, one collective_permute per distance
+     * (operand a: 1 and 2 to the right, b: 1 and 2 to the left), no all_gather; the other dimension stays split over "data".
      */
     @Test
-    void concatenateAlongAShardedDimensionGathersOnlyThatDimension() {
+    void concatenateAlongAShardedDimensionMovesPieces() {
         String text = run(CONCAT, List.of(TensorType.of(FloatType.F32, 8, 16), TensorType.of(FloatType.F32, 8, 16)), 7);
-        assertThat(text.split("stablehlo.all_gather", -1)).as(text).hasSize(3);
-        assertThat(collectives(text)).as(text).isEqualTo(2);
-        assertThat(text).contains("replica_groups = dense<[[0, 1, 2, 3], [4, 5, 6, 7]]>");
-        assertThat(text).contains("(tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x32xf32>");
+        assertThat(text).as(text).doesNotContain("all_gather");
+        assertThat(text.split("stablehlo.collective_permute", -1)).as(text).hasSize(5);
+        assertThat(collectives(text)).as(text).isEqualTo(4);
+        assertThat(text).contains("(tensor<4x4xf32>) -> tensor<4x4xf32>");
     }
 
     /** Concatenating along an unsharded dimension with the other one sharded: local blocks, no collective. */

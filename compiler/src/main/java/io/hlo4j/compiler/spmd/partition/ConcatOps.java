@@ -1,0 +1,103 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.compiler.spmd.partition.Partitioner.Local;
+import io.hlo4j.compiler.spmd.partition.Partitioner.MeshCtx;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.build.Constants;
+import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.build.StablehloBuilder;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.types.IntegerType;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * concatenate along a dimension its result is split on: each operand stays split on the same axes, and each device
+ * fetches the pieces of the operands that land in its result block from the devices that hold them (one
+ * collective_permute per distance, see {@link HaloOps#haloWindow}), as XLA moves them, instead of gathering the
+ * operands. An operand is placed like a pad of it by its offset in the result ({@link HaloWindow#pad}); the device's
+ * block then takes, position by position, the operand whose range holds that position (an iota mask and a select).
+ * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did.
+ */
+final class ConcatOps {
+    private final Partitioner p;
+    private final HaloOps halo;
+
+    ConcatOps(Partitioner p, HaloOps halo) {
+        this.p = p;
+        this.halo = halo;
+    }
+
+    /** Whether the concatenation dimension is split in the result and every operand divides into as many blocks. */
+    boolean handles(Operation op) {
+        if (!op.name().equals("stablehlo.concatenate") || p.scope != null) return false;
+        TensorSharding t = p.resultShardings(op).get(0);
+        if (!t.unreducedAxes().isEmpty()) return false;
+        int d = (int) ((IntegerAttr) op.attr("dimension")).value();
+        long n = p.ctx(t).grid().size(t.axesOfDim(d));
+        if (n == 1) return false;
+        for (Value v : op.operands()) if (((TensorType) v.type()).dim(d) % n != 0) return false;
+        return true;
+    }
+
+    void partition(IrBuilder b, Operation op, Map<Value, Local> env) {
+        TensorSharding target = p.resultShardings(op).get(0);
+        MeshCtx c = p.ctx(target);
+        Location loc = op.location();
+        StablehloBuilder h = new StablehloBuilder(b);
+        int d = (int) ((IntegerAttr) op.attr("dimension")).value();
+        List<AxisRef> axes = target.axesOfDim(d);
+        int n = Math.toIntExact(c.grid().size(axes));
+        TensorType out = (TensorType) op.result(0).type();
+        TensorType local = p.localType(out, target, "'" + op.name() + "' result", loc);
+        // each device's global positions along d, to pick the operand that owns each of them
+        TensorType i32 = local.withElementType(IntegerType.I32);
+        Value pos = h.add(h.iota(i32, d, loc), h.broadcastInDim(c.emit().perDevice(b, c.emit().offsets(axes, local.dim(d)), loc),
+                i32.shape(), new long[0], loc), loc);
+        Value acc = null;
+        long offset = 0;
+        for (int j = 0; j < op.numOperands(); j++) {
+            long size = ((TensorType) op.operand(j).type()).dim(d);
+            TensorSharding now = p.local(env, op.operand(j), op).sharding();
+            Value piece;
+            if (now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty()) {
+                // held whole along d: each device cuts its window out locally (padded by a block on each side so the
+                // dynamic_slice never clamps; positions outside the operand are never taken from it)
+                List<DimensionSharding> dims = new ArrayList<>(target.dimShardings());
+                dims.set(d, new DimensionSharding(List.of(), true, null));
+                TensorSharding whole = new TensorSharding(target.meshName(), null, dims, List.of(), List.of(), "sum");
+                Value x = p.reshard(b, env, op.operand(j), whole, "'" + op.name() + "' operand #" + j, loc);
+                long block = local.dim(d);
+                long[] lo = new long[out.rank()];
+                lo[d] = block;
+                Value zero = h.constant(Constants.splat(TensorType.scalar(out.elementType()), 0), loc);
+                Value padded = h.pad(x, zero, lo, lo, new long[out.rank()], loc);
+                long[] starts = new long[c.grid().devices()];
+                for (int q = 0; q < starts.length; q++) starts[q] = Math.clamp(c.grid().index(q, axes) * block - offset + block, 0, size + block);
+                piece = HaloOps.sliceAlong(b, h, padded, d, starts, block, c.emit(), loc);
+            } else {
+                Value x = p.reshard(b, env, op.operand(j), target, "'" + op.name() + "' operand #" + j, loc);
+                HaloWindow w = HaloWindow.pad(offset, 0);
+                HaloWindow.Plan plan = w.halo(size, out.dim(d), n, true);
+                // positions outside the operand are never taken from it: no pad value, no mask
+                piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);
+            }
+            if (acc == null) acc = piece;
+            else acc = h.select(h.compare("GE", pos, splat(h, i32, offset, loc), null, loc), piece, acc, loc);
+            offset += size;
+        }
+        env.put(op.result(0), new Local(acc, target));
+    }
+
+    private static Value splat(StablehloBuilder h, TensorType t, long v, Location loc) {
+        return h.broadcastInDim(h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), v), loc), t.shape(), new long[0], loc);
+    }
+}

@@ -1,0 +1,81 @@
+package io.hlo4j.compiler.spmd.partition;
+
+/**
+ * One dimension of a slice, pad or reduce_window as a window over a padded line: input element i sits at line
+ * position {@code lo + i * (interior + 1)} (every other position holds the pad value), and output element j reads
+ * line positions {@code off + j * stride + w * dilation} for w in [0, window). Slice is (0, 0, start, stride, 1, 1),
+ * pad is (low, interior, 0, 1, 1, 1), reduce_window is (padding low, base dilation - 1, 0, stride, window, window
+ * dilation).
+ *
+ * <p>{@link #halo} plans the output split into n blocks over an input split into n blocks, as XLA's SPMD
+ * partitioner does it: device k takes the last {@code left} elements of device k-1's block and the first
+ * {@code right} of device k+1's (with hops: of the devices beyond too, one collective_permute each), then reads a window of {@code inputWindow} inputs from that, starting at input
+ * {@code start[k]} (the same length on every device, so one program serves them all).
+ */
+record HaloWindow(long lo, long interior, long off, long stride, long window, long dilation) {
+
+    static HaloWindow slice(long start, long stride) { return new HaloWindow(0, 0, start, stride, 1, 1); }
+
+    static HaloWindow pad(long low, long interior) { return new HaloWindow(low, interior, 0, 1, 1, 1); }
+
+    /** Output j reads input j: the dimension can be split into blocks without any exchange. */
+    boolean oneToOne(long in, long out) { return lo == 0 && interior == 0 && off == 0 && stride == 1 && window == 1 && in == out; }
+
+    /** Line positions one output block of {@code outBlock} elements spans. */
+    long lineSpan(long outBlock) { return (outBlock - 1) * stride + (window - 1) * dilation + 1; }
+
+    /**
+     * The halo plan, or a reason (in {@code Plan.refused}) it cannot be done with one neighbour on each side.
+     * @param in global input size, @param out global output size, @param n devices along the dimension.
+     */
+    Plan halo(long in, long out, int n) { return halo(in, out, n, false); }
+
+    /**
+     * @param hops whether the halos may span several neighbours' blocks (whole blocks from the nearer ones, a part
+     *             of the farthest): concatenate moves its operands' pieces that way
+     */
+    Plan halo(long in, long out, int n, boolean hops) {
+        if (in % n != 0) return Plan.refused("the input dimension of " + in + " is not divisible by the " + n + " devices");
+        if (out % n != 0) return Plan.refused("the result dimension of " + out + " is not divisible by the " + n + " devices");
+        long block = in / n, outBlock = out / n, step = interior + 1;
+        long[] start = new long[n], last = new long[n], lineStart = new long[n];
+        long inputWindow = 1;
+        for (int k = 0; k < n; k++) {
+            long q0 = off + k * outBlock * stride, q1 = q0 + lineSpan(outBlock) - 1;
+            lineStart[k] = q0;
+            start[k] = Math.ceilDiv(q0 - lo, step);
+            last[k] = Math.floorDiv(q1 - lo, step);
+            inputWindow = Math.max(inputWindow, last[k] - start[k] + 1);
+        }
+        long left = 0, right = 0;
+        for (int k = 0; k < n; k++) {
+            long from = Math.max(start[k], 0), to = Math.min(last[k] + 1, in); // inputs device k really reads
+            if (from >= to) continue;
+            left = Math.max(left, k * block - from);
+            right = Math.max(right, to - (k + 1) * block);
+        }
+        if (!hops && (left > block || right > block)) {
+            return Plan.refused("device blocks need " + left + " elements from the left and " + right + " from the right but a block holds "
+                    + block + " (a halo wider than one neighbour's block)");
+        }
+        return new Plan(null, block, lineSpan(outBlock), left, right, start, inputWindow, lineStart);
+    }
+
+    /**
+     * The plan when every device holds the whole input: its window is cut out locally (no halo, no collective), so
+     * neither divisibility of the input nor the halo width matters.
+     */
+    Plan cut(long in, long out, int n) {
+        Plan p = halo(in * n, out, n, true);
+        return new Plan(null, in, p.span(), 0, 0, p.start(), p.inputWindow(), p.lineStart());
+    }
+
+    /**
+     * @param start      per device index k: the first input of its window (may lie outside [0, in): pad value there)
+     * @param lineStart  per device index k: the line position its first output reads
+     * @param span       line positions one output block reads
+     */
+    record Plan(String refused, long block, long span, long left, long right, long[] start, long inputWindow, long[] lineStart) {
+        static Plan refused(String why) { return new Plan(why, 0, 0, 0, 0, null, 0, null); }
+    }
+}

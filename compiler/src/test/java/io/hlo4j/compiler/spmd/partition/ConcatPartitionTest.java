@@ -1,0 +1,63 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.mlir.print.MlirPrinter;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * concatenate along a dimension its result is split on: the operands' pieces moved to the devices whose result
+ * block they land in (collective_permute), no all_gather; against the global program on one device.
+ */
+class ConcatPartitionTest {
+    /** Operands of 4, 8 and 4 rows on x=4 (blocks of 1, 2, 1) into 16 rows (blocks of 4): pieces from up to 3 devices away. */
+    @Test
+    void unequalOperandsOnFourDevices() {
+        Random rnd = new Random(21);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{\"x\"}, {}]>";
+        String a = p.arg(f32(4, 3), sh), b = p.arg(f32(8, 3), sh), c = p.arg(f32(4, 3), sh);
+        p.result(p.op("stablehlo.concatenate", List.of(a, b, c), "dimension = 0 : i64", "", f32(16, 3), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(text).doesNotContain("all_gather").contains("collective_permute");
+    }
+
+    /** Random shardings on every mesh, concatenation along either dimension, operands of different sizes. */
+    @Test
+    void randomShardings() {
+        int permutes = 0;
+        for (String mesh : OpsPartitionTest.MESHES) {
+            for (int seed = 0; seed < OpsPartitionTest.SEEDS; seed++) {
+                Random rnd = new Random(seed * 7919L + mesh.hashCode());
+                Prog p = new Prog(mesh, rnd);
+                String a = p.arg(f32(16, 8)), b = p.arg(f32(16, 16)), c = p.arg(f32(32, 8));
+                p.result(p.op("stablehlo.concatenate", List.of(a, b), "dimension = 1 : i64", "", f32(16, 24)));
+                p.result(p.op("stablehlo.concatenate", List.of(a, c, a), "dimension = 0 : i64", "", f32(64, 8)));
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                assertThat(prog.report().replicated()).isEmpty();
+                permutes += HaloPartitionTest.count(MlirPrinter.print(prog.module()), "collective_permute");
+            }
+        }
+        assertThat(permutes).as("pieces moved over all random programs").isGreaterThan(10);
+    }
+
+    /** Operands held whole along the dimension (here replicated) are cut locally: no collective at all. */
+    @Test
+    void wholeOperandsAreCutLocally() {
+        Random rnd = new Random(22);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String a = p.arg(f32(6, 4), "<@mesh, [{}, {}]>"), b = p.arg(f32(2, 4), "<@mesh, [{}, {\"y\"}]>");
+        String sh = "<@mesh, [{\"x\"}, {\"y\"}]>";
+        p.result(p.op("stablehlo.concatenate", List.of(a, b), "dimension = 0 : i64", "", f32(8, 4), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(LocalBlockOpsPartitionTest.collectives(text)).as(text).isZero();
+    }
+}
