@@ -154,7 +154,9 @@ public final class RunCommand implements Callable<Integer> {
      * The global program partitioned by {@code Spmd.explicit} and run by {@code SpmdRunner} on the mesh's devices: the
      * path XLA takes with Shardy, with hlo4j's partitioner, so a dumped annotated module runs as it is.
      */
-    private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
+    private int runSpmd(PrintWriter out, Module given, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
+        // a module JAX lowered before Shardy (mhlo.sharding strings) is read in its Shardy form
+        Module module = io.hlo4j.compiler.gspmd.GspmdImport.toShardy(given);
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
