@@ -38,6 +38,7 @@ public final class GspmdImport {
     public static final String MESH_NAME = "gspmd";
 
     private static final List<String> MANUAL_TARGETS = List.of("SPMDFullToShardShape", "SPMDShardToFullShape");
+    private static final List<String> ROUND_TRIP_TARGETS = List.of("xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape");
 
     /** True when {@code module} carries GSPMD shardings and no Shardy mesh: what {@link #toShardy} rewrites. */
     public static boolean applies(Module module) {
@@ -72,6 +73,11 @@ public final class GspmdImport {
                 throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " at " + op.location().describe() + " is a pre-Shardy (GSPMD)"
                         + " shard_map, which hlo4j's partitioner does not import: lower it with Shardy (jax.config.update("
                         + "'jax_use_shardy_partitioner', True)) to get sdy.manual_computation", op.location());
+            }
+            if (op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr t && ROUND_TRIP_TARGETS.contains(t.value())) {
+                throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " at " + op.location().describe() + " is a shard_map in Shardy's"
+                        + " round-trip form (what jax.export serializes), which hlo4j does not import: give hlo4j the text of"
+                        + " jax.jit(f).lower(*args).as_text(), where the shard_map is an sdy.manual_computation", op.location());
             }
             if (op.name().equals("stablehlo.custom_call") && op.attr("mhlo.sharding") instanceof StringAttr s) {
                 all.add(GspmdSharding.parse(s.value(), op.location()));

@@ -44,7 +44,7 @@ final class JaxCustomCalls {
         ControlKernels.CUSTOM_CALLS.put("shape_assertion", JaxCustomCalls::shapeAssertion);
     }
 
-    private static String target(Operation op) { return "stablehlo.custom_call @" + Attrs.string(op, "call_target_name"); }
+    private static String target(Operation op) { return "@" + Attrs.string(op, "call_target_name"); }
 
     private static List<RtValue> identity(Operation op, List<RtValue> args, Frame f) {
         if (args.size() != op.numResults()) {

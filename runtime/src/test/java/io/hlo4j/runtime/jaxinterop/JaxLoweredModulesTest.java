@@ -107,7 +107,7 @@ class JaxLoweredModulesTest {
     void preShardyShardMapIsRefusedByNameOnTheInterpreter() {
         assertThatThrownBy(() -> new Interpreter(parse("gspmd_shard_map.mlir")).runHost("main", List.of(HostArray.zeros(f32(2, 4)))))
                 .isInstanceOf(Hlo4jException.class)
-                .hasMessageContaining("stablehlo.custom_call @SPMDFullToShardShape turns [tensor<2x4xf32>] into [tensor<1x4xf32>]")
+                .hasMessageContaining("stablehlo.custom_call: @SPMDFullToShardShape turns [tensor<2x4xf32>] into [tensor<1x4xf32>]")
                 .hasMessageContaining("pre-Shardy (GSPMD) shard_map");
     }
 }
