@@ -161,4 +161,29 @@ class JaxModulesCliTest {
         assertThat(spmd.code()).as(spmd.toString()).isNotZero();
         assertThat(spmd.err()).contains("argument 0 of @main").contains("{maximal device=1}").doesNotContain("internal error");
     }
+
+    @Test
+    void jaxExportRoundTripFormRunsPartitionedLikeJax(@TempDir Path dir) throws Exception {
+        // JAX's own test of this form: a ppermute over the 2 devices swaps the two rows
+        Path m = fixture(dir, "export_shardy_roundtrip.mlir");
+        Npy.write(dir.resolve("x.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 2, 4), 0, 1, 2, 3, 4, 5, 6, 7));
+        Run run = cli(args(m, dir, List.of("x"), "out", "--collectives"));
+        assertThat(run.code()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("collective_permute at jit(func)/jit(main)/ppermute at /src/t.py:779:13");
+        assertThat(Npy.read(dir.resolve("out/result0.npy")).toFloatArray()).containsExactly(4, 5, 6, 7, 0, 1, 2, 3);
+
+        // two manual axes, a constraint, an op sharding and a result sharding: -(x + b) with b broadcast along rows
+        Path m2 = fixture(dir, "export_shardy_two_axes.mlir");
+        Random r = new Random(13);
+        float[] x = input(dir, "x2", r, 4, 6);
+        float[] b = new float[6];
+        for (int j = 0; j < 6; j++) b[j] = r.nextInt(9) - 4;
+        Npy.write(dir.resolve("b.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 6), b));
+        float[] want = new float[24];
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 6; j++) want[i * 6 + j] = -(x[i * 6 + j] + b[j]);
+        Run run2 = cli(args(m2, dir, List.of("x2", "b"), "out2", "--spmd"));
+        assertThat(run2.code()).as(run2.toString()).isZero();
+        assertThat(run2.out()).contains("partitioned @main for 4 devices");
+        assertThat(Npy.read(dir.resolve("out2/result0.npy")).toFloatArray()).containsExactly(want);
+    }
 }

@@ -76,8 +76,8 @@ public final class GspmdImport {
             }
             if (op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr t && ROUND_TRIP_TARGETS.contains(t.value())) {
                 throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " at " + op.location().describe() + " is a shard_map in Shardy's"
-                        + " round-trip form (what jax.export serializes), which hlo4j does not import: give hlo4j the text of"
-                        + " jax.jit(f).lower(*args).as_text(), where the shard_map is an sdy.manual_computation", op.location());
+                        + " round-trip form (what jax.export serializes), but the module has no xla.sdy.meshes frontend attribute to"
+                        + " read it with: give hlo4j the whole exported module, or the text of jax.jit(f).lower(*args).as_text()", op.location());
             }
             if (op.name().equals("stablehlo.custom_call") && op.attr("mhlo.sharding") instanceof StringAttr s) {
                 all.add(GspmdSharding.parse(s.value(), op.location()));

@@ -66,8 +66,8 @@ final class JaxCustomCalls {
         String t = target(op);
         throw InterpreterException.at(op, t + " turns " + op.operandTypes() + " into " + op.resultTypes() + ": it marks the edge of a"
                 + " shard_map body, which runs per device; the interpreter runs the global program and cannot. "
-                + (t.contains("xla.sdy") ? "Run the module lowered by jax.jit(...).lower(...).as_text() (with sdy.manual_computation) with"
-                        + " 'hlo4j run --spmd'"
+                + (t.contains("xla.sdy") ? "This is a shard_map in Shardy's round-trip form (what jax.export serializes): 'hlo4j run' partitions"
+                        + " it (SdyRoundTripImport reads it as sdy.manual_computation)"
                         : "This is a pre-Shardy (GSPMD) shard_map, which hlo4j's partitioner does not import: lower it with Shardy"
                         + " (jax.config.update('jax_use_shardy_partitioner', True)) and run it with 'hlo4j run --spmd'"));
     }
