@@ -186,4 +186,18 @@ class JaxModulesCliTest {
         assertThat(run2.out()).contains("partitioned @main for 4 devices");
         assertThat(Npy.read(dir.resolve("out2/result0.npy")).toFloatArray()).containsExactly(want);
     }
+
+    @Test
+    void shardingsShowsGspmdStringsAsTheBlocksEachDeviceHolds(@TempDir Path dir) throws Exception {
+        Path m = fixture(dir, "gspmd_mlp.mlir");
+        Run run = cli("shardings", m.toString());
+        assertThat(run.code()).as(run.toString()).isZero();
+        // {devices=[1,2,4]<=[4,2]T(1,0) last_tile_dim_replicate}: iota(8).reshape(4,2).T = [[0,2,4,6],[1,3,5,7]], so the
+        // first column block is on devices 0,2,4,6 and the second on 1,3,5,7
+        assertThat(run.out()).contains("@main %arg1: tensor<4x8xf32> #sdy.sharding<@gspmd, [{}, {\"g1\"}]>")
+                .contains("| dev 0,2,4,6 | dev 1,3,5,7 |");
+        // {devices=[4,1,2]<=[8] last_tile_dim_replicate}: row block i on devices 2i and 2i+1
+        assertThat(run.out()).contains("@main %arg0: tensor<8x4xf32> #sdy.sharding<@gspmd, [{\"g0\"}, {}]>")
+                .containsSubsequence("| dev 0,1 |", "| dev 2,3 |", "| dev 4,5 |", "| dev 6,7 |");
+    }
 }
