@@ -30,6 +30,7 @@ Err *Client_Create(Client_Create_Args *a) {
   int num_devices = 1;
   int num_addressable = -1;  // "addressable_devices": the first n devices are addressable (default: all)
   char fail[64] = {0};
+  bool implicit = false;
   const int64_t *ids = NULL;  // "device_ids": an int64 list, checked once num_devices is known
   size_t num_ids = 0;
   for (size_t i = 0; i < a->num_options; i++) {
@@ -49,6 +50,10 @@ Err *Client_Create(Client_Create_Args *a) {
     } else if (o->name_size == 9 && memcmp(o->name, "mock_fail", 9) == 0) {
       if (o->type != 0 || o->value_size >= sizeof fail) return err(INVALID_ARGUMENT, "option mock_fail must be a short string");
       memcpy(fail, o->v.s, o->value_size);
+    } else if (o->name_size == 12 && memcmp(o->name, "mock_program", 12) == 0) {
+      if (o->type != 0 || o->value_size != 8 || memcmp(o->v.s, "implicit", 8) != 0)
+        return err(INVALID_ARGUMENT, "option mock_program must be the string 'implicit'");
+      implicit = true;
     } else if (o->name_size == 10 && memcmp(o->name, "device_ids", 10) == 0) {
       if (o->type != 2) return err(INVALID_ARGUMENT, "option device_ids must be an int64 list, got type %d", o->type);
       if (o->value_size > 0 && o->v.ia == NULL) return err(INVALID_ARGUMENT, "option device_ids: %zu values at NULL", o->value_size);
@@ -77,6 +82,7 @@ Err *Client_Create(Client_Create_Args *a) {
   c->num_devices = num_devices;
   c->num_addressable = num_addressable < 0 || num_addressable > num_devices ? num_devices : num_addressable;
   memcpy(c->fail, fail, sizeof fail);
+  c->implicit = implicit;
   for (int i = 0; i < num_devices; i++) {
     c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c};  // ids differ from positions on purpose
     c->device_ptrs[i] = &c->devices[i];

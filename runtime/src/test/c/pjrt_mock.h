@@ -104,7 +104,8 @@ enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_SERIALIZED, K_COU
 #define MAX_DIMS 8
 
 struct Device { uint32_t magic; int id; Client *client; };
-struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; };
+// implicit: option mock_program=implicit, the optimized program returned is the fixture with implicit replica groups.
+struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; bool implicit; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
 struct Loaded { uint32_t magic; Client *client; int program; int num_devices; };
 struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };

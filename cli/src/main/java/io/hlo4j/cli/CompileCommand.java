@@ -8,6 +8,8 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.hlo.HloProgram;
 import io.hlo4j.runtime.hlo.HloSummary;
+import io.hlo4j.runtime.hlo.proto.HloModuleConfigProto;
+import io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.PjrtException;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
@@ -55,7 +57,8 @@ final class CompileCommand extends CliCommand {
     Path dumpOptimized;
 
     @Option(names = "--dump-optimized-proto", paramLabel = "OUT.pb",
-            description = "Write the optimized program as a serialized HloModuleProto (what hlo4j inspect OUT.pb reads).")
+            description = "Write the optimized program as a serialized HloModuleProtoWithConfig stating the replica and partition "
+                    + "counts this report sized implicit replica groups with (what hlo4j inspect OUT.pb reads).")
     Path dumpOptimizedProto;
 
     @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
@@ -109,7 +112,7 @@ final class CompileCommand extends CliCommand {
             }
             if (program != null && dumpOptimizedProto != null) {
                 CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
-                CliFiles.write(dumpOptimizedProto, program.module().toByteArray());
+                CliFiles.write(dumpOptimizedProto, withConfig(program, r.partitions).toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));
             out().flush();
@@ -163,6 +166,7 @@ final class CompileCommand extends CliCommand {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
             b.append(summary(program, r.partitions).text());
             if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
+            if (dumpOptimizedProto != null) b.append("wrote ").append(dumpOptimizedProto).append('\n');
         }
         return b.toString();
     }
@@ -190,6 +194,7 @@ final class CompileCommand extends CliCommand {
         } else {
             ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
             if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
+            if (dumpOptimizedProto != null) p.put("dump_proto", dumpOptimizedProto.toString());
         }
         return om.writeValueAsString(root) + "\n";
     }
@@ -200,8 +205,24 @@ final class CompileCommand extends CliCommand {
      * one replica of {@code partitions} partitions.
      */
     static HloSummary summary(HloProgram program, int partitions) {
+        HloProgram.Counts c = counts(program, partitions);
+        return HloSummary.of(program.module(), c.replicas(), c.partitions());
+    }
+
+    /** The device counts {@link #summary} sizes implicit groups with: the program's config's where stated, else 1 x {@code partitions}. */
+    static HloProgram.Counts counts(HloProgram program, int partitions) {
         HloProgram.Counts c = program.counts();
-        return HloSummary.of(program.module(), c.replicas() > 0 ? c.replicas() : 1, c.partitions() > 0 ? c.partitions() : partitions);
+        return new HloProgram.Counts(c.replicas() > 0 ? c.replicas() : 1, c.partitions() > 0 ? c.partitions() : partitions);
+    }
+
+    /**
+     * What {@code --dump-optimized-proto} writes: the module with a config stating the counts {@link #summary} used, so that
+     * {@code inspect OUT.pb} sizes the implicit replica groups as this report did (a bare module states no counts).
+     */
+    static HloModuleProtoWithConfig withConfig(HloProgram program, int partitions) {
+        HloProgram.Counts c = counts(program, partitions);
+        return HloModuleProtoWithConfig.newBuilder().setHloModule(program.module())
+                .setConfig(HloModuleConfigProto.newBuilder().setReplicaCount(c.replicas()).setNumPartitions(c.partitions())).build();
     }
 
     /** The optimized program's summary {@code s} as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */

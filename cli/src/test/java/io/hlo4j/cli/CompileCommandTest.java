@@ -165,10 +165,63 @@ class CompileCommandTest {
         Cli.Run text = Cli.run("inspect", pb.toString());
         assertThat(text.code()).as(text.toString()).isZero();
         assertThat(text.out()).contains("fusions: " + compiled.get("fusions").get("count").asInt())
-                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 256 B)");
+                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 2048 B)");
         Path junk = write(dir, "junk.pb", "not a proto");
         Cli.Run bad = Cli.run("inspect", junk.toString());
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).contains("junk.pb").contains("not a valid HloModuleProto");
+    }
+
+    /**
+     * Collectives whose replica groups the optimized program leaves implicit (the mock's {@code mock_program=implicit}
+     * fixture, returned without a config): compile sizes them as 1 replica x 8 partitions, and the dumped proto states
+     * those counts, so inspect of the dump gives the same group sizes and bytes. Hand-computed: the all-reduce without
+     * channel is cross-replica (1 replica: g = 1, 0 B); the all-gather with channel and no global ids is cross-replica-
+     * and-partition (g = 1 x 8, 7/8 of its f32[64] result = 224 B); the all-to-all with channel is cross-partition
+     * (g = 8, 7/8 of its f32[64] operand = 224 B).
+     */
+    @Test
+    void inspectOfTheDumpSizesImplicitGroupsAsCompileDid(@TempDir Path dir) throws Exception {
+        Path f = write(dir, "add8.mlir", ADD8);
+        Path pb = dir.resolve("implicit.pb");
+        String[] compile = {"compile", f.toString(), "--pjrt-plugin", mock().toString(), "--pjrt-option", "num_devices=8",
+                "--pjrt-option", "mock_program=implicit", "--dump-optimized-proto", pb.toString()};
+        Cli.Run c = Cli.run(concat(compile, "--json"));
+        assertThat(c.code()).as(c.toString()).isZero();
+        JsonNode compiled = new ObjectMapper().readTree(c.out()).get("optimized_program").get("collectives");
+        Cli.Run i = Cli.run("inspect", "--json", pb.toString());
+        assertThat(i.code()).as(i.toString()).isZero();
+        JsonNode inspectedRoot = new ObjectMapper().readTree(i.out()).get("optimized_program");
+        JsonNode inspected = inspectedRoot.get("collectives");
+        assertThat(inspectedRoot.get("message").asText()).isEqualTo("HloModuleProtoWithConfig");
+        assertThat(inspectedRoot.get("replica_count").asLong()).isEqualTo(1);
+        assertThat(inspectedRoot.get("num_partitions").asLong()).isEqualTo(8);
+        assertThat(compiled.size()).isEqualTo(3);
+        long[][] want = {{1, 0}, {8, 224}, {8, 224}};   // {group size, bytes received per device}, by hand
+        for (int k = 0; k < 3; k++) {
+            assertThat(compiled.get(k).get("group_size").asLong()).as("compile %s", compiled.get(k)).isEqualTo(want[k][0]);
+            assertThat(compiled.get(k).get("bytes_received_per_device").asLong()).as("compile %s", compiled.get(k)).isEqualTo(want[k][1]);
+            assertThat(inspected.get(k).get("group_size")).as("inspect %s", inspected.get(k)).isEqualTo(compiled.get(k).get("group_size"));
+            assertThat(inspected.get(k).get("bytes_received_per_device")).isEqualTo(compiled.get(k).get("bytes_received_per_device"));
+        }
+        assertThat(inspected).isEqualTo(compiled);
+        // the text reports agree line for line on the collectives
+        Files.delete(pb);
+        Cli.Run ct = Cli.run(compile);
+        Cli.Run it = Cli.run("inspect", pb.toString());
+        assertThat(ct.code()).as(ct.toString()).isZero();
+        assertThat(it.code()).as(it.toString()).isZero();
+        assertThat(it.out()).startsWith("HloModuleProtoWithConfig: 1 replica x 8 partitions (its config)\n")
+                .doesNotContain("unknown");
+        for (String line : ct.out().lines().filter(l -> l.contains(" received per device")).toList()) assertThat(it.out()).contains(line);
+        assertThat(ct.out()).contains("%all-gather.2 all-gather f32[64]{0} groups={} channel_id=1: group size 8, 224 B received per device")
+                .endsWith("wrote " + pb + "\n");
+        assertThat(new ObjectMapper().readTree(c.out()).get("optimized_program").get("dump_proto").asText()).isEqualTo(pb.toString());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 }

@@ -41,4 +41,19 @@ class CompileSummaryCountsTest {
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(1L, 4L, 4L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(0L, 192L, 192L);
     }
+
+    /** --dump-optimized-proto's message states the counts the summary used: the config's where it states them, else 1 x compiled. */
+    @Test
+    void theDumpStatesTheCountsTheSummaryUsed() throws Exception {
+        HloProgram configured = HloProgram.decode("hlo_with_config", Files.readAllBytes(FIXTURES.resolve("implicit.config.pb")));
+        io.hlo4j.runtime.hlo.HloFile dumped = io.hlo4j.runtime.hlo.HloFile.decode(CompileCommand.withConfig(configured, 1).toByteArray());
+        assertThat(dumped.message()).isEqualTo(io.hlo4j.runtime.hlo.HloFile.Message.WITH_CONFIG);
+        assertThat(new long[] {dumped.replicas(), dumped.partitions()}).containsExactly(2, 4);
+        assertThat(dumped.summary()).isEqualTo(CompileCommand.summary(configured, 1));
+        HloProgram bare = HloProgram.decode("hlo", Files.readAllBytes(FIXTURES.resolve("implicit.module.pb")));
+        dumped = io.hlo4j.runtime.hlo.HloFile.decode(CompileCommand.withConfig(bare, 4).toByteArray());
+        assertThat(new long[] {dumped.replicas(), dumped.partitions()}).containsExactly(1, 4);
+        assertThat(dumped.summary()).isEqualTo(CompileCommand.summary(bare, 4));
+        assertThat(dumped.module()).isEqualTo(bare.module());
+    }
 }

@@ -30,7 +30,7 @@ class InspectHloKindsTest {
         assertThat(r.out()).startsWith("HloProto (--xla_dump_hlo_as_proto): 2 replicas x 4 partitions (the module's device_assignment)\n"
                         + "optimized module jit_implicit: entry %main.5, 2 computations, 7 instructions\n")
                 .contains("%all-reduce.1 all-reduce f32[8]{0} groups={}: group size 2, 32 B received per device (buffer 32 B)\n")
-                .contains("%all-gather.2 all-gather f32[64]{0} groups={} channel_id=1: group size 8, 224 B received per device (buffer 32 B)\n")
+                .contains("%all-gather.2 all-gather f32[64]{0} groups={} channel_id=1: group size 8, 224 B received per device (buffer 256 B)\n")
                 .contains("%all-to-all.3 all-to-all f32[64]{0} groups={} channel_id=2: group size 4, 192 B received per device (buffer 256 B)\n");
     }
 
@@ -97,5 +97,47 @@ class InspectHloKindsTest {
         Cli.Run d = InspectCommandTest.run("inspect", notGz.toString());
         assertThat(d.code()).as(d.toString()).isEqualTo(1);
         assertThat(d.err()).hasLineCount(1).startsWith("hlo4j: " + notGz + ": not a gzip file (");
+    }
+
+    /**
+     * The same three collectives written in StableHLO for 2 replicas x 4 partitions (the all_to_all names its 4 partitions:
+     * StableHLO's verifier wants split_count members in a group): inspect reports the same group size,
+     * bytes received per device and buffer (the larger of one device's operand and result) for them as for the optimized
+     * program (the HloProto fixture, 2 x 4 by its device_assignment). Before, the .pb path gave the operands' bytes as the
+     * buffer (32 B for the all-gather whose gathered result is 256 B).
+     */
+    @Test
+    void theStableHloAndTheHloPathsCountCollectivesAlike() throws IOException {
+        String ch = "channel_handle = #stablehlo.channel_handle<handle = %d, type = 1>";
+        Path mlir = Files.writeString(dir.resolve("implicit.mlir"), """
+                module @jit_implicit attributes {mhlo.num_replicas = 2 : i32, mhlo.num_partitions = 4 : i32} {
+                  func.func @main(%p0: tensor<8xf32>) -> tensor<64xf32> {
+                    %0 = "stablehlo.all_reduce"(%p0) ({
+                    ^bb0(%x: tensor<f32>, %y: tensor<f32>):
+                      %s = stablehlo.add %x, %y : tensor<f32>
+                      stablehlo.return %s : tensor<f32>
+                    }) {replica_groups = dense<> : tensor<0x0xi64>} : (tensor<8xf32>) -> tensor<8xf32>
+                    %1 = "stablehlo.all_gather"(%0) {all_gather_dim = 0 : i64, replica_groups = dense<> : tensor<0x0xi64>, CH1} : (tensor<8xf32>) -> tensor<64xf32>
+                    %2 = "stablehlo.all_to_all"(%1) {split_dimension = 0 : i64, concat_dimension = 0 : i64, split_count = 4 : i64, replica_groups = dense<[[0, 1, 2, 3]]> : tensor<1x4xi64>, CH2} : (tensor<64xf32>) -> tensor<64xf32>
+                    return %2 : tensor<64xf32>
+                  }
+                }
+                """.replace("CH1", ch.formatted(1)).replace("CH2", ch.formatted(2)));
+        Cli.Run s = InspectCommandTest.run("inspect", "--json", mlir.toString());
+        assertThat(s.code()).as(s.toString()).isZero();
+        JsonNode stable = new ObjectMapper().readTree(s.out()).get("collectives");
+        Cli.Run h = InspectCommandTest.run("inspect", "--json", FIXTURES.resolve("implicit.hloproto.pb").toString());
+        assertThat(h.code()).as(h.toString()).isZero();
+        JsonNode hlo = new ObjectMapper().readTree(h.out()).get("optimized_program").get("collectives");
+        assertThat(stable.size()).isEqualTo(3);
+        assertThat(hlo.size()).isEqualTo(3);
+        long[][] want = {{2, 32, 32}, {8, 224, 256}, {4, 192, 256}};   // {group size, received, buffer}, by hand
+        for (int k = 0; k < 3; k++)
+            for (JsonNode c : new JsonNode[] {stable.get(k), hlo.get(k)}) {
+                assertThat(c.get("group_size").asLong()).as("%s", c).isEqualTo(want[k][0]);
+                assertThat(c.get("bytes_received_per_device").asLong()).as("%s", c).isEqualTo(want[k][1]);
+                assertThat(c.get("buffer_bytes_per_device").asLong()).as("%s", c).isEqualTo(want[k][2]);
+                assertThat(c.get("bytes_received_is_bound").asBoolean()).as("%s", c).isFalse();
+            }
     }
 }

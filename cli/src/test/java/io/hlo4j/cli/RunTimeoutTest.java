@@ -110,6 +110,18 @@ class RunTimeoutTest {
                 .containsPattern("; device 1 at stablehlo\\.[a-z]+ \\(" + java.util.regex.Pattern.quote(f.toString()) + ":(9|10|12|13|14):\\d+\\) in stablehlo\\.while \\("
                         + java.util.regex.Pattern.quote(f.toString()) + ":7:5\\) in @main$");
         noDeviceThreadLeft();
+
+        // every device spins and none reaches the collective: the deadline stops each inside its loop
+        Cli.Run all = runWithin20s("run", f.toString(), "--spmd", "--input", npy("all.npy", 7, 7).toString(), "--timeout", "1");
+        assertThat(all.code()).as(all.toString()).isEqualTo(1);
+        String loop = " at stablehlo\\.[a-z]+ \\(" + java.util.regex.Pattern.quote(f.toString()) + ":(9|10|12|13|14):\\d+\\) in stablehlo\\.while \\("
+                + java.util.regex.Pattern.quote(f.toString()) + ":7:5\\) in @main";
+        assertThat(all.err()).as(all.toString()).hasLineCount(1)
+                .contains(": @main stopped by --timeout 1 s: evaluation ran past its deadline on 2 of 2 simulated devices: device 0")
+                .containsPattern("devices: device 0" + loop + "; device 1" + loop + "$")
+                .doesNotContain("waiting in").doesNotContain("Exception");
+        assertThat(all.out()).isEmpty();
+        noDeviceThreadLeft();
     }
 
     @Test

@@ -23,10 +23,6 @@ import java.util.Map;
 public final class Indexing {
     private Indexing() {}
 
-    private static void requireIndices(String op, Tensor idx, Location loc) {
-        if (!idx.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + idx.describe(), loc);
-    }
-
     /**
      * The general {@code stablehlo.gather} (JAX's {@code lax.gather} in clip mode): for each index vector of
      * {@code startIndices}, the slice of {@code operand} of {@code sliceSizes} starting there (along the operand
@@ -138,6 +134,8 @@ public final class Indexing {
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "takeAlongAxis", loc);
+        // numpy's contract, stricter than gather's: indices of x's rank, x's sizes outside the axis (gather would take
+        // other ranks as other batchings).
         boolean ok = idx.rank() == x.rank();
         for (int d = 0; ok && d < x.rank(); d++) ok = d == a || idx.dims()[d] == x.dims()[d];
         if (!ok) throw new DslException("takeAlongAxis", "indices " + idx.describe() + " must match " + x.describe() + " outside axis " + a, loc);
@@ -151,10 +149,12 @@ public final class Indexing {
                 Ops.v(idx, "takeAlongAxis", loc), dn, sizes, false, loc));
     }
 
-    /** {@code x.at[indices].add(updates)} along {@code axis}: indices [k], updates = x's shape with axis replaced by k. */
+    /**
+     * {@code x.at[indices].add(updates)} along {@code axis}: indices [k], updates = x's shape with axis replaced by k.
+     * Non-integer indices are refused by stablehlo.scatter's own check (scatter_i2).
+     */
     public static Tensor scatterAdd(Tensor x, Tensor indices, Tensor updates, int axis) {
         Location loc = SourceLoc.here();
-        requireIndices("scatterAdd", indices, loc);
         int a = Ops.axis(x, axis, "scatterAdd", loc);
         boolean ok = indices.rank() == 1 && updates.rank() == x.rank() && updates.dtype() == x.dtype() && updates.dims()[a] == indices.dims()[0];
         for (int d = 0; ok && d < x.rank(); d++) ok = d == a || updates.dims()[d] == x.dims()[d];

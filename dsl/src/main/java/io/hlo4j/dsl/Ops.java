@@ -120,9 +120,9 @@ public final class Ops {
     }
 
     public static Tensor neg(Tensor x) { return unary("neg", "negate", x); }
-    public static Tensor exp(Tensor x) { requireFloat("exp", x, SourceLoc.here()); return unary("exp", "exponential", x); }
+    public static Tensor exp(Tensor x) { return unary("exp", "exponential", x); }
     public static Tensor expm1(Tensor x) { return unary("expm1", "exponential_minus_one", x); }
-    public static Tensor log(Tensor x) { requireFloat("log", x, SourceLoc.here()); return unary("log", "log", x); }
+    public static Tensor log(Tensor x) { return unary("log", "log", x); }
     public static Tensor log1p(Tensor x) { return unary("log1p", "log_plus_one", x); }
     public static Tensor sqrt(Tensor x) { return unary("sqrt", "sqrt", x); }
     public static Tensor rsqrt(Tensor x) { return unary("rsqrt", "rsqrt", x); }

@@ -159,7 +159,7 @@ public final class Reductions {
             var padAttr = Constants.ofLongs(TensorType.of(IntegerType.I64, r, 2), pad);
             List<Value> ops = new ArrayList<>(List.of(Ops.v(x, "cumsum", loc), Ops.v(init, "cumsum", loc)));
             return h.ir().emit("stablehlo.reduce_window", ops, Map.of("window_dimensions", DenseArrayAttr.ofI64(window),
-                    "window_strides", DenseArrayAttr.ofI64(ones), "padding", padAttr), List.of(body), List.of(x.type()), loc).get(0);
+                    "window_strides", DenseArrayAttr.ofI64(ones), "padding", padAttr), List.of(body), null, loc).get(0);
         });
     }
 }

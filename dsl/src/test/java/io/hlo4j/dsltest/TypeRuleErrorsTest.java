@@ -157,6 +157,37 @@ class TypeRuleErrorsTest {
     }
 
     @Test
+    void branchesReturningDifferentCountsAreRefusedByTheRuleBeforeTheOpExists() {
+        int[] at = new int[1];
+        Spec f = Spec.of(DType.F32, 2);
+        // Branch 1 returns fewer values than branch 0: the rule used to index past its results (an
+        // ArrayIndexOutOfBoundsException inside "cannot infer result types"); now it is case_c3 with both lists.
+        List<Supplier<List<Tensor>>> fewer = List.of(() -> List.of(Ops.zeros(Shape.of(2), DType.F32), Ops.zeros(Shape.of(2), DType.F32)),
+                () -> List.of(Ops.zeros(Shape.of(2), DType.F32)));
+        String m = refused("switchCase", at, a -> { at[0] = line(); return Control.switchCase(Ops.scalar(1, DType.I32), fewer); }, f);
+        assertThat(m).contains("'stablehlo.case' op branch 0 and branch 1 have mismatched return types: "
+                + "[tensor<2xf32>, tensor<2xf32>] vs [tensor<2xf32>] (case_c3)").doesNotContain("Exception");
+        String c = refused("cond", at, a -> {
+            at[0] = line(); return Control.cond(Ops.gt(x(a).sum(), 0.0), () -> List.of(x(a)), () -> List.of(Ops.astype(x(a), DType.I32))); }, f);
+        assertThat(c).contains("'stablehlo.if' op branch 0 and branch 1 have mismatched return types: [tensor<2xf32>] vs [tensor<2xi32>] (if_c2)");
+    }
+
+    @Test
+    void elementKindsAreTheOpsRules() {
+        int[] at = new int[1];
+        Spec i = Spec.of(DType.I32, 2);
+        String e = refused("exp", at, a -> { at[0] = line(); return Ops.exp(x(a)); }, i);
+        assertThat(e).contains("invalid operands (i32[2]): 'stablehlo.exponential' op (exponential_i1) operand must have element type of "
+                + "[float, complex, quant] kind, got tensor<2xi32>");
+        String l = refused("log", at, a -> { at[0] = line(); return Ops.log(x(a)); }, i);
+        assertThat(l).contains("'stablehlo.log' op (log_i1) operand must have element type of [float, complex, quant] kind, got tensor<2xi32>");
+        String s = refused("scatterAdd", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.scatterAdd(x(a), (Tensor) a[1], x(a), 0); },
+                Spec.of(DType.F32, 2), Spec.of(DType.F32, 2));
+        assertThat(s).contains("invalid operands (f32[2], f32[2], f32[2]): 'stablehlo.scatter' op scatter_indices must have an integer element type, "
+                + "but got tensor<2xf32> (scatter_i2)");
+    }
+
+    @Test
     void topKIsTopKsRule() {
         int[] at = new int[1];
         String m = refused("topK", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.topK(x(a), 4).get(0); }, Spec.of(DType.F32, 2, 3));

@@ -14,4 +14,12 @@ import java.util.List;
 @FunctionalInterface
 public interface BatchRule {
     List<Batched> batch(Batcher b, Operation op, List<Batched> args);
+
+    /**
+     * The rule of an op that is deliberately not batched (I/O, tuples, test ops): a batched input is refused by name
+     * with {@code why}. Kept apart from real rules so the coverage report can tell the two apart.
+     */
+    record Refusal(String why) implements BatchRule {
+        @Override public List<Batched> batch(Batcher b, Operation op, List<Batched> args) { throw b.refuse(op, args, why); }
+    }
 }

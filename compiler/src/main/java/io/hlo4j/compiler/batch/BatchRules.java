@@ -26,6 +26,13 @@ public final class BatchRules {
         MiscBatchRules.install(in);
         IndexingBatchRules.install(in);
         ControlFlowBatchRules.install(in);
+        ChloBroadcastBatchRules.install(in);
+        BatchNormBatchRules.install(in);
+        SelectAndScatterBatchRules.install(in);
+        CallBatchRules.install(in);
+        LegacyBatchRules.install(in);
+        EffectBatchRules.install(in);
+        ScanBatchRules.install(in);
         installed = true;
     }
 

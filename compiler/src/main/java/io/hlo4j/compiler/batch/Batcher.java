@@ -33,14 +33,41 @@ public final class Batcher {
     private final long size;
     private final Batcher parent;
     private final Map<Value, Batched> env = new IdentityHashMap<>();
+    private final java.util.function.Function<String, Operation> symbols;
+    private final String inlining;                  // the function whose body this sweep inlines, or null
     private Location loc = Location.UNKNOWN;
 
-    Batcher(IrBuilder ir, long size, Batcher parent) {
+    Batcher(IrBuilder ir, long size, Batcher parent) { this(ir, size, parent, parent == null ? null : parent.symbols, null); }
+
+    Batcher(IrBuilder ir, long size, Batcher parent, java.util.function.Function<String, Operation> symbols, String inlining) {
         this.ir = ir;
         this.h = new StablehloBuilder(ir);
         this.size = size;
         this.parent = parent;
+        this.symbols = symbols;
+        this.inlining = inlining;
         if (parent != null) this.loc = parent.loc;
+    }
+
+    /**
+     * The module's function {@code name} (a callee, a composite's decomposition), or null when vmap was given no
+     * module ({@link Batching#vmap(Operation, int[], int[], long, String)} batches one function alone).
+     */
+    public Operation symbol(String name) { return symbols == null ? null : symbols.apply(name); }
+
+    /** Whether vmap was given the module's functions, so calls are batched through their callees. */
+    public boolean hasSymbols() { return symbols != null; }
+
+    /**
+     * Batches {@code func}'s body straight into this builder, its arguments bound to {@code args} (a call inlined);
+     * a function already being inlined on this path (recursion, which StableHLO has not) is refused by {@code op}.
+     */
+    public List<Batched> inlineFunction(Operation op, Operation func, List<Batched> args) {
+        String name = ((io.hlo4j.mlir.attr.StringAttr) func.attr("sym_name")).value();
+        for (Batcher x = this; x != null; x = x.parent) {
+            if (name.equals(x.inlining)) throw refuse(op, args, "@" + name + " calls itself (StableHLO functions cannot recurse)");
+        }
+        return new Batcher(ir, size, this, symbols, name).sweep(func.region(0).entry(), args);
     }
 
     public IrBuilder ir() { return ir; }
@@ -84,7 +111,9 @@ public final class Batcher {
         Location prev = loc;
         loc = op.location();
         try {
-            if (!any) {
+            // with the module's functions at hand a call is always inlined, so the batched function names no other symbol
+            boolean inlined = symbols != null && (op.name().equals("func.call") || op.name().equals("stablehlo.composite"));
+            if (!any && !inlined) {
                 List<OpResult> rs = copyUnbatched(op, captured);
                 for (int i = 0; i < rs.size(); i++) bind(op.result(i), Batched.unbatched(rs.get(i)));
                 return;

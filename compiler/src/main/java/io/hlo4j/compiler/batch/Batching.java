@@ -5,6 +5,7 @@ import io.hlo4j.mlir.build.FunctionBuilder;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FunctionType;
@@ -13,16 +14,33 @@ import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * {@code vmap} of a {@code func.func}: a new function whose argument {@code i} has a batch dimension of
  * {@code size} at {@code inAxes[i]} (or none, {@link Batched#NONE}) and whose result {@code j} has it at
- * {@code outAxes[j]}. The function must hold no {@code func.call} (inline callees first).
+ * {@code outAxes[j]}. Given the module ({@link #vmap(Module, String, int[], int[], long, String)}), every
+ * {@code func.call} and {@code composite} is batched through its callee, inlined at the call (see
+ * {@link CallBatchRules}), so the batched function is self-contained; given one function alone, a call with a
+ * batched operand is refused.
  */
 public final class Batching {
     private Batching() {}
 
     public static Operation vmap(Operation func, int[] inAxes, int[] outAxes, long size, String name) {
+        return vmap(func, null, inAxes, outAxes, size, name);
+    }
+
+    /** vmap of the module's function {@code funcName}; calls to the module's other functions are batched through them. */
+    public static Operation vmap(Module module, String funcName, int[] inAxes, int[] outAxes, long size, String name) {
+        Operation f = module.symbols().lookup(funcName);
+        if (f == null || !f.name().equals("func.func")) {
+            throw new Hlo4jException("vmap: the module has no function @" + funcName, module.op().location());
+        }
+        return vmap(f, module.symbols()::lookup, inAxes, outAxes, size, name);
+    }
+
+    private static Operation vmap(Operation func, Function<String, Operation> symbols, int[] inAxes, int[] outAxes, long size, String name) {
         BatchRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("vmap expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();
@@ -46,7 +64,7 @@ public final class Batching {
             argTypes.add(Batcher.insert(tt, a, size));
         }
         FunctionBuilder fb = IrBuilder.function(name, argTypes, func.location());
-        Batcher root = new Batcher(fb, size, null);
+        Batcher root = new Batcher(fb, size, null, symbols, ((io.hlo4j.mlir.attr.StringAttr) func.attr("sym_name")).value());
         Block body = func.region(0).entry();
         List<Batched> args = new ArrayList<>();
         for (int i = 0; i < inAxes.length; i++) args.add(Batched.of(fb.argument(i), inAxes[i]));

@@ -12,9 +12,9 @@ import java.util.Map;
 
 /**
  * Element-wise ops (every op with the {@link OpTrait#ELEMENTWISE} trait except chlo's implicitly broadcasting
- * {@code broadcast_*} family): all operands take the batch dimension at one place, unbatched operands are broadcast
- * along it. A scalar operand beside tensors (select's predicate, clamp's bounds) stays a scalar when unbatched and is
- * spelled out to the full shape when batched.
+ * {@code broadcast_*} family, see {@link ChloBroadcastBatchRules}): all operands take the batch dimension at one
+ * place, unbatched operands are broadcast along it. A scalar operand beside tensors (select's predicate, clamp's
+ * bounds) stays a scalar when unbatched and is spelled out to the full shape when batched.
  */
 final class ElementwiseBatchRules {
     private ElementwiseBatchRules() {}

@@ -162,7 +162,7 @@ final class ReduceDotBatchRules {
         return BatchedFill.padWithBatchedValue(b, b.materialize(x, 0), init, (v, p, et) -> b.hlo().pad(v, p, lo, hi, interior, b.loc()));
     }
 
-    private static List<Batched> dotGeneral(Batcher b, Operation op, List<Batched> a) {
+    static List<Batched> dotGeneral(Batcher b, Operation op, List<Batched> a) {
         DotDimensionNumbers dn = (DotDimensionNumbers) op.attr("dot_dimension_numbers");
         Batched l = a.get(0), r = a.get(1);
         long[] lb = remap(dn.lhsBatchingDimensions().toArray(), l), rb = remap(dn.rhsBatchingDimensions().toArray(), r);

@@ -3,8 +3,10 @@
  * dimension. Every value of the function carries its batch dimension, or none when it does not depend on a batched
  * argument ({@link io.hlo4j.compiler.batch.Batched}); an op whose inputs are all unbatched is copied as it is, any
  * other op is rewritten by the {@link io.hlo4j.compiler.batch.BatchRule} attached to its
- * {@link io.hlo4j.mlir.registry.OpDef}, beside its VJP rule. An op without a rule is refused by name at the user's
- * line. There is no per-example loop, except for {@code rng_bit_generator} with per-example states (an opaque
- * generator: it runs once per example in a {@code while} over the batch, see {@code MiscBatchRules}).
+ * {@link io.hlo4j.mlir.registry.OpDef}, beside its VJP rule. An op deliberately not batched (I/O, tuples) has a
+ * {@link io.hlo4j.compiler.batch.BatchRule.Refusal} saying why; it, like an op without a rule, is refused by name at
+ * the user's line. Calls and composites are batched through their callees, inlined ({@code CallBatchRules}). There
+ * is no per-example loop, except for {@code rng_bit_generator} with per-example states (an opaque generator: it
+ * runs once per example in a {@code while} over the batch, see {@code MiscBatchRules}).
  */
 package io.hlo4j.compiler.batch;

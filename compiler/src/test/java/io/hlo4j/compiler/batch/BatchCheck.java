@@ -89,6 +89,98 @@ final class BatchCheck {
     }
 
     /**
+     * {@link #check} for the module's function {@code name} batched with the module at hand
+     * ({@link Batching#vmap(Module, String, int[], int[], long, String)}): calls and composites are batched through
+     * their callees, and the batched function must stand alone: it is placed in a module without the other functions.
+     */
+    static String checkModule(String moduleText, String name, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs) {
+        Module m = MlirParser.parseModule(moduleText, "test.mlir");
+        ModuleVerifier.verify(m);
+        Operation vf = Batching.vmap(m, name, inAxes, outAxes, size, "batched");
+        Module vm = Module.of("b", null, List.of(vf), vf.location());
+        ModuleVerifier.verify(vm);
+        String text = MlirPrinter.print(vm);
+        Module back = MlirParser.parseModule(text, "batched.mlir");
+        ModuleVerifier.verify(back);
+        List<HostArray> got = new Interpreter(back).runHost("batched", batchedArgs);
+        compare(got, perExample(m, name, inAxes, outAxes, size, batchedArgs), outAxes);
+        return text;
+    }
+
+    /** The module's function run per example, results stacked at {@code outAxes}. */
+    static List<HostArray> perExample(Module m, String name, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs) {
+        Interpreter single = new Interpreter(m);
+        List<List<HostArray>> per = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            List<HostArray> ex = new ArrayList<>();
+            for (int a = 0; a < batchedArgs.size(); a++) {
+                ex.add(inAxes[a] == Batched.NONE ? batchedArgs.get(a) : take(batchedArgs.get(a), inAxes[a], i));
+            }
+            per.add(single.runHost(name, ex));
+        }
+        List<HostArray> want = new ArrayList<>();
+        for (int j = 0; j < outAxes.length; j++) {
+            List<HostArray> col = new ArrayList<>();
+            for (List<HostArray> p : per) col.add(p.get(j));
+            want.add(outAxes[j] == Batched.NONE ? col.get(0) : stack(col, outAxes[j]));
+        }
+        return want;
+    }
+
+    static void compare(List<HostArray> got, List<HostArray> want, int[] outAxes) {
+        assertThat(got).hasSameSizeAs(want);
+        for (int j = 0; j < got.size(); j++) {
+            assertThat(got.get(j).shape()).as("result %d shape", j).containsExactly(want.get(j).shape());
+            double[] g = got.get(j).toDoubleArray(), w = want.get(j).toDoubleArray();
+            for (int k = 0; k < g.length; k++) assertThat(g[k]).as("result %d element %d", j, k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-12));
+        }
+    }
+
+    /**
+     * grad of vmap: the VJP of the batched first function of {@code funcText} (with respect to argument {@code wrt})
+     * against central differences of {@code sum_j <g(args)_j, ct_j>}, one element of the argument at a time.
+     */
+    static void gradOfVmap(String funcText, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs, int wrt, Random r) {
+        Module m = MlirParser.parseModule("module {\n" + funcText + "\n}\n", "test.mlir");
+        ModuleVerifier.verify(m);
+        Operation vf = Batching.vmap(m.functions().get(0), inAxes, outAxes, size, "g");
+        Operation vjp = io.hlo4j.compiler.ad.Autodiff.vjp(vf, new int[]{wrt}, "vjp");
+        Module vm = Module.of("b", null, List.of(vf, vjp), vf.location());
+        ModuleVerifier.verify(vm);
+        Interpreter in = new Interpreter(MlirParser.parseModule(MlirPrinter.print(vm), "grad.mlir"));
+        List<HostArray> primal = in.runHost("g", batchedArgs);
+        List<HostArray> cts = new ArrayList<>();
+        for (HostArray p : primal) {      // an integer result's cotangent is zero
+            cts.add(p.type().elementType() instanceof FloatType ? uniform(r, p.type()) : HostArray.fromLongs(p.type(), new long[(int) p.type().numElements()]));
+        }
+        List<HostArray> all = new ArrayList<>(batchedArgs);
+        all.addAll(cts);
+        List<HostArray> got = in.runHost("vjp", all);
+        HostArray g = got.get(primal.size());
+        assertThat(g.shape()).containsExactly(batchedArgs.get(wrt).shape());
+        double[] x = batchedArgs.get(wrt).toDoubleArray();
+        double h = 1e-6;
+        for (int j = 0; j < x.length; j++) {
+            double fd = (objective(in, batchedArgs, cts, wrt, j, h) - objective(in, batchedArgs, cts, wrt, j, -h)) / (2 * h);
+            assertThat(g.getDouble(j)).as("d arg %d [%d]", wrt, j).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
+    private static double objective(Interpreter in, List<HostArray> args, List<HostArray> cts, int wrt, int j, double h) {
+        double[] x = args.get(wrt).toDoubleArray();
+        x[j] += h;
+        List<HostArray> moved = new ArrayList<>(args);
+        moved.set(wrt, HostArray.fromDoubles(args.get(wrt).type(), x));
+        List<HostArray> out = in.runHost("g", moved);
+        double s = 0;
+        for (int k = 0; k < out.size(); k++) {
+            double[] o = out.get(k).toDoubleArray(), c = cts.get(k).toDoubleArray();
+            for (int i = 0; i < o.length; i++) s += o[i] * c[i];
+        }
+        return s;
+    }
+
+    /**
      * The oracle on {@code replicas} simulated devices ({@link Interpreter#runParallel}): the batched function run once
      * per device on its batch equals, on every device, the function run per example (every device running example
      * i together) with the results stacked. {@code batchedArgs.get(d)} are device d's arguments.

@@ -10,8 +10,9 @@ import java.util.TreeSet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Walks the op registry and reports which ops have a batching rule and which do not (so the gap is known), and
- * checks the ops models trace, and the families added since (collectives, Shardy, convolutions, dynamic shapes), all have one.
+ * Walks the op registry and reports which ops have a batching rule, which are refused with a reason and which have
+ * none (so the gap is known), and checks the ops models trace, and the families added since (collectives, Shardy,
+ * convolutions, dynamic shapes, and the last ones), all have one.
  */
 class BatchRulesRegistryTest {
     /** Ops the DSL's models trace (element-wise math, shapes, reductions, contractions, indexing, control flow). */
@@ -39,27 +40,39 @@ class BatchRulesRegistryTest {
             "stablehlo.dynamic_pad", "stablehlo.dynamic_gather", "stablehlo.real_dynamic_slice", "stablehlo.get_dimension_size",
             "stablehlo.set_dimension_size");
 
+    /** The last families: chlo's broadcasting ops, batch norm, select_and_scatter, calls, tokens, rng, scan, legacy ops. */
+    static final List<String> LAST = List.of(
+            "chlo.broadcast_add", "chlo.broadcast_compare", "chlo.broadcast_select", "chlo.constant", "chlo.constant_like",
+            "sdy.constant", "stablehlo.batch_norm_training", "stablehlo.batch_norm_inference", "stablehlo.batch_norm_grad",
+            "stablehlo.select_and_scatter", "func.call", "stablehlo.composite", "stablehlo.after_all", "stablehlo.create_token",
+            "stablehlo.replica_id", "stablehlo.partition_id", "stablehlo.rng", "chlo.scan", "stablehlo.broadcast", "stablehlo.dot",
+            "stablehlo.einsum", "stablehlo.unary_einsum", "stablehlo.torch_index_select");
+
     @Test
     void reportsRuleCoverageAndModelOpsAreCovered() {
         BatchRules.install();
-        TreeSet<String> with = new TreeSet<>(), without = new TreeSet<>();
+        TreeSet<String> with = new TreeSet<>(), refused = new TreeSet<>(), without = new TreeSet<>();
         for (OpDef d : OpRegistry.global().all()) {
-            if (d.extension(BatchRule.class) != null) with.add(d.name());
+            BatchRule rule = d.extension(BatchRule.class);
+            if (rule instanceof BatchRule.Refusal) refused.add(d.name());
+            else if (rule != null) with.add(d.name());
             else without.add(d.name());
         }
-        System.out.println("batching rules: " + with.size() + " ops have one, " + without.size() + " do not");
+        System.out.println("batching rules: " + with.size() + " ops have one, " + refused.size() + " are refused with a reason, "
+                + without.size() + " have none");
         System.out.println("  with a rule: " + with);
-        System.out.println("  without (refused by name when an input is batched): " + without);
-        assertThat(with).containsAll(REQUIRED).containsAll(ALSO);
-        // Every element-wise op of StableHLO and CHLO (but chlo's implicitly broadcasting family) is covered.
+        System.out.println("  refused with a reason when an input is batched: " + refused);
+        System.out.println("  without (never batched: terminators and module structure): " + without);
+        assertThat(with).containsAll(REQUIRED).containsAll(ALSO).containsAll(LAST);
+        // Every element-wise op of StableHLO and CHLO (chlo's implicitly broadcasting family included) is covered.
         for (OpDef d : OpRegistry.global().all()) {
-            if (d.has(io.hlo4j.mlir.registry.OpTrait.ELEMENTWISE) && !d.name().startsWith("chlo.broadcast_")) {
-                assertThat(with).as(d.name()).contains(d.name());
-            }
+            if (d.has(io.hlo4j.mlir.registry.OpTrait.ELEMENTWISE)) assertThat(with).as(d.name()).contains(d.name());
         }
-        // Terminators, calls, tokens and the legacy/implicit-broadcast ops have none; they are refused, and the report says so.
-        assertThat(without).contains("stablehlo.return", "func.call", "stablehlo.send", "chlo.broadcast_add", "stablehlo.rng");
-        assertThat(with).hasSize(137);
-        assertThat(without).hasSize(65);
+        // I/O, tuples, async ops and the test dialects are refused with their reason; only structure has no rule.
+        assertThat(refused).contains("stablehlo.send", "stablehlo.outfeed", "stablehlo.tuple", "stablehlo.async_start", "check.expect_eq");
+        assertThat(without).containsExactlyInAnyOrder("builtin.module", "func.func", "func.return", "sdy.mesh", "sdy.return",
+                "stablehlo.return");
+        assertThat(with).hasSize(178);
+        assertThat(refused).hasSize(18);
     }
 }

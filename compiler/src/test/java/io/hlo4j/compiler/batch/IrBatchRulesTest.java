@@ -103,15 +103,16 @@ class IrBatchRulesTest {
     }
 
     @Test
-    void anOpWithoutARuleIsRefusedByName() {
+    void aDeliberatelyUnbatchedOpIsRefusedByNameWithItsReason() {
         String f = """
                 func.func @f(%x: tensor<4xf64>) -> tensor<4xf64> {
-                  %0 = chlo.broadcast_add %x, %x : (tensor<4xf64>, tensor<4xf64>) -> tensor<4xf64>
+                  %t = "stablehlo.tuple"(%x) : (tensor<4xf64>) -> tuple<tensor<4xf64>>
+                  %0 = "stablehlo.get_tuple_element"(%t) {index = 0 : i32} : (tuple<tensor<4xf64>>) -> tensor<4xf64>
                   return %0 : tensor<4xf64>
                 }""";
         assertThatThrownBy(() -> check(f, new int[]{0}, new int[]{0}, 2, List.of(u(2, 4))))
                 .isInstanceOf(Hlo4jException.class)
-                .hasMessageContaining("'chlo.broadcast_add' has no batching rule")
+                .hasMessageContaining("cannot batch 'stablehlo.tuple'").hasMessageContaining("a tuple's elements")
                 .hasMessageContaining("tensor<2x4xf64> batched at dim 0");
     }
 }

@@ -17,6 +17,7 @@ import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.PartitionSpec;
 import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.dsl.shard.SimulatedRun;
 import io.hlo4j.runtime.array.HostArray;
@@ -28,10 +29,11 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * The MoE layer after the block, as docs/moe.md ("On several devices") and docs/moe-expert-parallelism.md show it:
- * (1) composed with the block in one sharded jit on the ("data", "model") mesh, the experts split over "model" (one
- * per device group), and (2) the block's output fed to {@link ExpertParallelMoe} on the 5D mesh that matches
- * (dp = 2 for "data", ep = 4 for "model") in each mode. Oracle: the block and the FUSED layer jit'd on one device.
+ * The MoE layer after the block, as docs/moe.md ("On several devices") and docs/moe-expert-parallelism.md ("Inside
+ * your own sharded program") show it, each in one sharded jit: (1) the FUSED layer on the ("data", "model") mesh, the
+ * experts split over "model" (one per device group), and (2) {@link ExpertParallelMoe#apply} on the 5D mesh that
+ * matches (dp = 2 for "data", ep = 4 for "model"), in each mode, the partitioner resharding the block's output into
+ * the layer. Oracle: the block and the FUSED layer jit'd on one device.
  */
 class MoeAfterBlockJourneyTest {
     static final MoeConfig CFG = MoeConfig.of(4, 2, D, 8);   // E, k, H, M
@@ -82,22 +84,46 @@ class MoeAfterBlockJourneyTest {
         assertThat(local).contains("tensor<1x16x8xf32>", "tensor<1x8x16xf32>");
     }
 
+    /** The JAX mesh (data=2, model=4) as the 5D model mesh: dp = 2, ep = 4. */
+    static final Mesh MODEL_MESH = ExpertMeshView.modelMesh(2, 1, 4, 1, 1);
+
+    /** A sharding of the ("data", "model") mesh written on the model mesh: data as dp, model as ep. */
+    static NamedSharding onModelMesh(NamedSharding s) {
+        List<List<String>> dims = s.spec().dims().stream()
+                .map(d -> d.stream().map(a -> a.equals("data") ? "dp" : a.equals("model") ? "ep" : a).toList()).toList();
+        return new NamedSharding(MODEL_MESH, PartitionSpec.ofAxes(dims));
+    }
+
+    /** (block params, moe params, x) -> y + ep.apply(y) with y = block(x), in the same trace. */
+    @SuppressWarnings("unchecked")
+    static TracedFunction blockThenExpertParallel(ExpertParallelMoe ep) {
+        return a -> {
+            Map<String, Tensor> m = (Map<String, Tensor>) a[1];
+            Tensor y = apply((Map<String, Tensor>) a[0], (Tensor) a[2]);
+            return y.add(ep.apply(y, null, S, m.get("gate"), ExpertWeights.of(m.get("wi"), m.get("wu"), m.get("wd"))).output());
+        };
+    }
+
     @Test
-    void theBlocksOutputThroughExpertParallelMoeInEveryModeEqualsOneDevice() {
+    void blockThenExpertParallelMoeInOneShardedJitInEveryModeEqualsOneDevice() {
         Map<String, HostArray> bp = params(10, DType.F32), mp = moeParams(11);
         HostArray x = input(12, DType.F32);
-        @SuppressWarnings("unchecked")
-        HostArray y = Jit.jit("block", a -> apply((Map<String, Tensor>) a[0], (Tensor) a[1])).call1(bp, x);
-        @SuppressWarnings("unchecked")
-        HostArray want = Jit.jit("moe", a -> moe((Map<String, Tensor>) a[0], (Tensor) a[1])).call1(mp, y);
+        HostArray want = Jit.jit("net", BLOCK_THEN_MOE).call1(bp, mp, x);
 
-        // the JAX mesh (data=2, model=4) as the 5D model mesh: dp = 2, ep = 4
-        ExpertMeshView view = ExpertMeshView.of(ExpertMeshView.modelMesh(2, 1, 4, 1, 1));
+        // the block's FSDP/Megatron layout of the first test, on the model mesh; the experts over ep, the gate replicated
+        Map<String, NamedSharding> block = new TreeMap<>();
+        weightShardings(MESH).forEach((k, v) -> block.put(k, onModelMesh(v)));
+        NamedSharding experts = NamedSharding.of(MODEL_MESH, "ep", null, null);
+        Map<String, NamedSharding> moe = new TreeMap<>(Map.of("wi", experts, "wu", experts, "wd", experts, "gate", NamedSharding.of(MODEL_MESH)));
+        NamedSharding batch = onModelMesh(batchSharding(MESH));
+        List<NamedSharding> in = ShardedJit.flat(block, moe, batch);
+        ExpertMeshView view = ExpertMeshView.of(MODEL_MESH);
         for (EpMode mode : EpMode.values()) {
             ExpertParallelMoe ep = new ExpertParallelMoe(CFG, view, mode);
-            ExpertParallelMoe.Result r = ep.run(y, null, S, mp.get("gate"), mp.get("wi"), mp.get("wu"), mp.get("wd"), null, null, null);
-            assertThat(r.output().shape()).as(mode + " output is [N, H]").containsExactly((long) B * S, D);
-            assertThat(relErr(r.output(), want.reshape(B * S, D))).as("%s (ran as %s) vs one device", mode, r.mode()).isLessThan(1e-5);
+            SimulatedRun run = ShardedJit.jit("net", blockThenExpertParallel(ep), in, List.of(batch)).callSimulated(bp, mp, x);
+            HostArray got = (HostArray) run.results();
+            assertThat(got.shape()).as(mode + " output is [B, S, H]").containsExactly(B, S, D);
+            assertThat(relErr(got, want)).as("%s: block + expert-parallel MoE on 8 devices vs 1", mode).isLessThan(1e-5);
         }
     }
 }

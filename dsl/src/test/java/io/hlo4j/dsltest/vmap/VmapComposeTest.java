@@ -130,12 +130,13 @@ class VmapComposeTest {
                 .isInstanceOf(DslException.class).hasMessageContaining("no argument is batched");
         assertThatThrownBy(() -> Jit.jit(Vmap.vmap(add, axes(0, 0), axes((Integer) null))).call(x, x))
                 .isInstanceOf(DslException.class).hasMessageContaining("out_axes[0] is none but result #0 depends on a batched argument");
-        // an op without a batching rule: refused by name, at the line of the user's code that traced it
-        TracedFunction bcast = a -> Ops.op("chlo.broadcast_add", List.of(t(a, 0), t(a, 0)), Map.of(),
-                List.of((TensorType) t(a, 0).value().type())).get(0);
-        assertThatThrownBy(() -> Jit.jit(Vmap.vmap(bcast)).call(x))
+        // an op that cannot be batched: refused by name with the reason, at the line of the user's code that traced it
+        TracedFunction opaque = a -> Ops.op("stablehlo.custom_call", List.of(t(a, 0)), Map.of("call_target_name",
+                new io.hlo4j.mlir.attr.StringAttr("my_kernel")), List.of((TensorType) t(a, 0).value().type())).get(0);
+        assertThatThrownBy(() -> Jit.jit(Vmap.vmap(opaque)).call(x))
                 .isInstanceOf(DslException.class)
-                .hasMessageContaining("vmap: 'chlo.broadcast_add' has no batching rule")
+                .hasMessageContaining("cannot batch 'stablehlo.custom_call' with operands [tensor<4x3xf64> batched at dim 0]")
+                .hasMessageContaining("'my_kernel' is opaque")
                 .hasMessageContaining("VmapComposeTest.java:");
         // grad over a vmapped checkpoint: the checkpoint is a call to a side function of the enclosing grad
         TracedFunction ck = a -> Checkpointing.checkpoint(l -> List.of(Ops.sin(l.get(0))), Checkpoint.Policy.NOTHING).apply(List.of(t(a, 0))).get(0);

@@ -17,7 +17,6 @@ import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.ElementType;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
@@ -82,8 +81,7 @@ public final class StablehloBuilder {
         Map<String, Attribute> props = new TreeMap<>();
         props.put("comparison_direction", EnumAttr.comparisonDirection(direction));
         if (compareType != null) props.put("compare_type", EnumAttr.comparisonType(compareType));
-        TensorType t = tensor(x, "stablehlo.compare", loc);
-        return single("stablehlo.compare", List.of(x, y), props, t.withElementType(IntegerType.I1), loc);
+        return b.emit1("stablehlo.compare", List.of(x, y), props, loc);
     }
 
     public OpResult select(Value pred, Value onTrue, Value onFalse, Location loc) {
@@ -105,8 +103,8 @@ public final class StablehloBuilder {
                 tensor(x, "stablehlo.broadcast_in_dim", loc).withShape(shape), loc);
     }
 
-    // transpose, slice, dynamic_slice, concatenate, pad and dot_general take their result types from the ops' own
-    // type rules, which refuse bad dims, sizes and paddings by name before anything is emitted.
+    // transpose, slice, dynamic_slice, dynamic_update_slice, concatenate, pad and dot_general take their result types
+    // from the ops' own type rules, which refuse bad dims, sizes and paddings by name before anything is emitted.
 
     public OpResult transpose(Value x, long[] permutation, Location loc) {
         return b.emit1("stablehlo.transpose", List.of(x), Map.of("permutation", DenseArrayAttr.ofI64(permutation)), loc);
@@ -130,7 +128,7 @@ public final class StablehloBuilder {
         ops.add(x);
         ops.add(update);
         ops.addAll(starts);
-        return single("stablehlo.dynamic_update_slice", ops, Map.of(), tensor(x, "stablehlo.dynamic_update_slice", loc), loc);
+        return b.emit1("stablehlo.dynamic_update_slice", ops, Map.of(), loc);
     }
 
     public OpResult concatenate(List<? extends Value> xs, int dimension, Location loc) {
@@ -249,7 +247,7 @@ public final class StablehloBuilder {
                 ? region(List.of(s, s), sb -> List.of(sb.ir().argument(1)), loc)
                 : combiner(combiner, ot.elementType(), loc);
         return b.emit("stablehlo.scatter", List.of(operand, indices, updates), Map.of("scatter_dimension_numbers", dn,
-                "indices_are_sorted", BoolAttr.of(sorted), "unique_indices", BoolAttr.of(unique)), List.of(body), List.of(ot), loc).get(0);
+                "indices_are_sorted", BoolAttr.of(sorted), "unique_indices", BoolAttr.of(unique)), List.of(body), null, loc).get(0);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

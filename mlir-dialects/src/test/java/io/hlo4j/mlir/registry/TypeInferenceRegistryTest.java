@@ -15,7 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TypeInferenceRegistryTest {
     /** The ops the DSL and StablehloBuilder emit without stating result types: their rules must exist. */
     static final Set<String> TRACED_THROUGH_RULES = Set.of("transpose", "slice", "pad", "concatenate", "dynamic_slice", "dot_general",
-            "gather", "if", "case", "while", "reduce", "sort", "scatter", "select", "compare", "add");
+            "gather", "if", "case", "while", "reduce", "sort", "scatter", "select", "compare", "add", "dynamic_update_slice",
+            "reduce_window");
 
     /** Results the operands and attributes do not fix: the caller states them. */
     static final Set<String> CALLER_STATES_RESULT = Set.of(

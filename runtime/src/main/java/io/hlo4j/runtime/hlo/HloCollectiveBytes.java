@@ -25,7 +25,12 @@ import java.util.List;
 final class HloCollectiveBytes {
     private HloCollectiveBytes() {}
 
-    /** {@code groupSize} 0 for collective-permute (pairs, not groups); {@code bytes} -1 when unknown, {@code unknownWhy} then set. */
+    /**
+     * {@code groupSize} 0 for collective-permute (pairs, not groups); {@code bytes} -1 when unknown, {@code unknownWhy} then
+     * set; {@code buffer} the larger of one device's operand and result bytes, as {@code inspect} of StableHLO counts it (the
+     * whole gathered array of an all-gather, the whole input of a reduce-scatter; a ragged-all-to-all's input or output,
+     * its offset and size operands being bookkeeping).
+     */
     record Received(long groupSize, long bytes, boolean bound, String unknownWhy, long buffer) {}
 
     static Received of(HloInstructionProto i, List<ShapeProto> operands, List<List<Long>> groups, long replicas, long partitions) {
@@ -44,14 +49,17 @@ final class HloCollectiveBytes {
         if (op.equals("collective-permute")) {
             // operand 0 is the data (the in-place form adds the output buffer and start indices)
             long data = operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
-            for (List<Long> pair : groups) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(0, data, false, null, data);
-            return new Received(0, 0, false, null, data);
+            long buffer = Math.max(data, result(i, in));
+            for (List<Long> pair : groups) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(0, data, false, null, buffer);
+            return new Received(0, 0, false, null, buffer);
         }
+        long buffer = op.equals("ragged-all-to-all") ? Math.max(operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst()), result(i, in))
+                : Math.max(in, result(i, in));
         CollectiveMode mode;
         try {
             mode = CollectiveMode.of(op, i.getChannelId(), i.getUseGlobalDeviceIds());
         } catch (IllegalArgumentException e) {
-            return new Received(-1, -1, false, e.getMessage() + " (%" + i.getName() + ")", in);
+            return new Received(-1, -1, false, e.getMessage() + " (%" + i.getName() + ")", buffer);
         }
         long row = groups.stream().mapToLong(List::size).max().orElse(0);
         long g = mode.groupSize(row, replicas, partitions);
@@ -62,15 +70,15 @@ final class HloCollectiveBytes {
             case CROSS_REPLICA_AND_PARTITION -> "channel_id without use_global_device_ids: groups of replicas times the partitions, and "
                     + (partitions == 0 ? "the partition count" : "the replica count") + " is not known";
         };
-        if (why != null) return new Received(-1, -1, false, why, in);
-        if (g == 1) return new Received(g, 0, false, null, in);
+        if (why != null) return new Received(-1, -1, false, why, buffer);
+        if (g == 1) return new Received(g, 0, false, null, buffer);
         return switch (op) {
-            case "collective-broadcast" -> new Received(g, in, false, null, in);
-            case "ragged-all-to-all" -> new Received(g, Math.multiplyExact(g - 1, raggedChunk(operands)), true, null, in);
-            case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, in);
-            case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, in);
-            case "reduce-scatter" -> new Received(g, RingBytes.received("reduce_scatter", g, in, HloShapes.bytes(i.getShape())), false, null, in);
-            case "all-to-all" -> new Received(g, RingBytes.received("all_to_all", g, in, HloShapes.bytes(i.getShape())), false, null, in);
+            case "collective-broadcast" -> new Received(g, in, false, null, buffer);
+            case "ragged-all-to-all" -> new Received(g, Math.multiplyExact(g - 1, raggedChunk(operands)), true, null, buffer);
+            case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, buffer);
+            case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, buffer);
+            case "reduce-scatter" -> new Received(g, RingBytes.received("reduce_scatter", g, in, HloShapes.bytes(i.getShape())), false, null, buffer);
+            case "all-to-all" -> new Received(g, RingBytes.received("all_to_all", g, in, HloShapes.bytes(i.getShape())), false, null, buffer);
             default -> throw new IllegalArgumentException("no received-bytes definition for collective " + i.getOpcode() + " (%" + i.getName() + ")");
         };
     }
@@ -79,6 +87,16 @@ final class HloCollectiveBytes {
     private static long gathered(HloInstructionProto i, long in) {
         long all = HloShapes.bytes(i.getShape());
         return i.getOpcode().endsWith("-start") && i.getShape().getTupleShapesCount() > 0 ? all - in : all;
+    }
+
+    /**
+     * The result bytes on one device: the shape, except for the async starts whose shape is a tuple holding more than the
+     * result: all-gather-start (operands, results) and collective-permute-start (operand, result, contexts...).
+     */
+    private static long result(HloInstructionProto i, long in) {
+        ShapeProto s = i.getShape();
+        if (i.getOpcode().equals("collective-permute-start") && s.getTupleShapesCount() >= 2) return HloShapes.bytes(s.getTupleShapes(1));
+        return i.getOpcode().equals("all-gather-start") ? gathered(i, in) : HloShapes.bytes(s);
     }
 
     /** ragged-all-to-all(input, output, offsets and sizes...): one sender puts at most min(input, output) rows into one receiver. */

@@ -14,10 +14,10 @@ import java.util.Set;
 
 /**
  * A serialized HLO program as a file holds it, in one of the three messages XLA writes one in: a plain
- * {@code HloModuleProto} ({@code hlo4j compile --dump-optimized-proto}, PJRT format {@code hlo}), an {@code HloProto}
+ * {@code HloModuleProto} (PJRT format {@code hlo}), an {@code HloProto}
  * (what {@code --xla_dump_hlo_as_proto} writes as {@code *.hlo.pb}: field 1 the module, field 3 the buffer
- * assignment) or an {@code HloModuleProtoWithConfig} (PJRT format {@code hlo_with_config}: field 1 the module, field 2
- * its {@code HloModuleConfigProto}).
+ * assignment) or an {@code HloModuleProtoWithConfig} (PJRT format {@code hlo_with_config}, {@code hlo4j compile
+ * --dump-optimized-proto}: field 1 the module, field 2 its {@code HloModuleConfigProto}).
  *
  * <p>The bytes carry no type tag, so the message is told by its field layout: a wrapper has only fields 1 to 3, and its
  * field 1 decodes as a module with computations; a plain module's field 1 is its name, which never does. Bytes that

@@ -27,7 +27,8 @@ public record HloSummary(String module, String entry, int computations, int inst
      * One collective instruction. {@code groupSize}: devices per group (0 for collective-permute, whose pairs say who
      * receives; -1 when unknown). {@code bytesReceived}: what the busiest device receives ({@code -1} when the group
      * size is unknown, {@code unknownWhy} then saying why); {@code bound}: only an upper bound (ragged-all-to-all);
-     * {@code bufferBytes}: the operands' array bytes on each device.
+     * {@code bufferBytes}: the larger of one device's operand and result bytes (the whole gathered array of an
+     * all-gather), the buffer it holds, as {@code inspect} of StableHLO counts it.
      */
     public record Collective(String computation, String name, String opcode, String shape, String replicaGroups,
                              List<List<Long>> groups, long channelId, long groupSize, long bytesReceived, boolean bound,

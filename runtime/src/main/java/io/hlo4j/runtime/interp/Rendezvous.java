@@ -29,6 +29,14 @@ public final class Rendezvous {
     private final Map<Process, AtomicInteger> sequence = new ConcurrentHashMap<>();
     private volatile Throwable aborted;
 
+    /** Test hook: sees each poll of a device's wait, and its collective complete while it still counts as waiting. */
+    interface Probe {
+        default void polled(Process self) {}
+        default void completed(Process self) {}
+    }
+
+    volatile Probe probe = new Probe() {};
+
     public Rendezvous(long timeoutMillis, int devices) {
         this.timeoutMillis = timeoutMillis;
         this.devices = devices;
@@ -88,6 +96,7 @@ public final class Rendezvous {
         waiting.put(self, slot);
         try {
             while (!slot.arrived.await(20, TimeUnit.MILLISECONDS)) {
+                probe.polled(self);
                 interp.checkStop(op, self, true);
                 List<Process> missing = new ArrayList<>();
                 for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
@@ -110,6 +119,7 @@ public final class Rendezvous {
                     stuckSince = -1;
                 }
             }
+            probe.completed(self);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterpreterException(op.name() + " interrupted on " + self, op.location());

@@ -53,7 +53,7 @@ public final class HloFixtures {
     private HloFixtures() {}
 
     /** The fixtures the mock plugin returns, in the order the C header lists them. */
-    static final List<String> MOCK = List.of("dot", "add", "spmd");
+    static final List<String> MOCK = List.of("dot", "add", "spmd", "implicit");
 
     /** Fixture name -> module. */
     static Map<String, HloModuleProto> all() {

@@ -7,6 +7,7 @@ import io.hlo4j.runtime.pjrt.proto.CollectiveDeviceListProto;
 import io.hlo4j.runtime.pjrt.proto.IotaReplicaGroupListProto;
 import io.hlo4j.runtime.pjrt.proto.PrimitiveType;
 import io.hlo4j.runtime.pjrt.proto.ReplicaGroup;
+import io.hlo4j.runtime.pjrt.proto.ShapeProto;
 import io.hlo4j.runtime.pjrt.proto.SourceTarget;
 import org.junit.jupiter.api.Test;
 
@@ -45,8 +46,9 @@ class HloSummaryTest {
         assertThat(s.collectives().get(1).groups()).containsExactly(List.of(0L, 2L, 4L, 6L), List.of(1L, 3L, 5L, 7L));
         assertThat(s.collectives().get(2).groups()).containsExactly(List.of(0L, 1L, 2L, 3L), List.of(4L, 5L, 6L, 7L));
         assertThat(s.collectives().get(3).groups()).containsExactly(List.of(0L, 1L), List.of(1L, 0L));
-        // The buffers: f32[4,16] = 256 B, f32[32] = 128 B, f32[8] = 32 B (twice).
-        assertThat(s.collectives()).extracting(HloSummary.Collective::bufferBytes).containsExactly(256L, 128L, 32L, 32L);
+        // The buffers, the larger of operand and result: the gathered f32[32,16] = 2048 B (its operand f32[4,16] is 256 B),
+        // f32[32] = 128 B, f32[8] = 32 B (twice).
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bufferBytes).containsExactly(2048L, 128L, 32L, 32L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(8L, 4L, 4L, 0L);
         // all-gather to f32[32,16] = 2048 B over 8: the 7 blocks of 256 B it lacks = 1792;
         // all-reduce of 128 B over 4: reduce-scatter 3 x 32 + all-gather 3 x 32 = 192;
@@ -55,7 +57,7 @@ class HloSummaryTest {
         assertThat(s.collectives()).extracting(HloSummary.Collective::bound).containsOnly(false);
         assertThat(s.text()).contains("fusions: 3 {kCustom=1, kInput=1, kLoop=1}")
                 .contains("%gemm_fusion kCustom __triton_gemm calls %fused_gemm (3 instructions)")
-                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 256 B)\n")
+                .contains("%all-gather all-gather f32[32,16]{1,0} groups=[1,8]<=[8] channel_id=1: group size 8, 1792 B received per device (buffer 2048 B)\n")
                 .contains("%all-reduce all-reduce f32[32]{0} groups=[2,4]<=[4,2]T(1,0) channel_id=2: group size 4, 192 B received per device (buffer 128 B)\n")
                 .contains("%collective-permute collective-permute f32[8]{0} groups={{0,1},{1,0}} channel_id=4: 32 B received per device (buffer 32 B)\n");
     }
@@ -112,8 +114,10 @@ class HloSummaryTest {
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(4L, 2L, 4L, 8L, 2L, 1L, 0L, 4L, 4L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(24L, 32L, 96L, 56L, 16L, 0L, 0L, 32L, 288L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bound).containsExactly(false, false, false, false, false, false, false, false, true);
-        // the ragged one's buffer: input 96 B + output 160 B + 4 x s32[2]
-        assertThat(s.collectives().get(8).bufferBytes()).isEqualTo(96 + 160 + 4 * 8);
+        // buffers, the larger of one device's operand and result: 32 B of f32[8] everywhere but the async all-gather, whose
+        // result f32[32] is 128 B, and the ragged one, whose output f32[10,4] (160 B) is larger than its input (96 B; the
+        // size operands are bookkeeping)
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bufferBytes).containsExactly(32L, 32L, 128L, 32L, 32L, 32L, 32L, 32L, 160L);
         assertThat(s.text()).contains("%ragged ragged-all-to-all f32[10,4]{1,0} groups={{0,1,2,3}} channel_id=7: group size 4, at most 288 B received per device");
     }
 
@@ -129,5 +133,19 @@ class HloSummaryTest {
         assertThat(a2a.unknownWhy()).isEqualTo("empty replica_groups: every replica, and the replica count is not known");
         assertThat(s.text()).contains("%a2a all-to-all f32[8]{0} groups={}: received bytes unknown "
                 + "(empty replica_groups: every replica, and the replica count is not known) (buffer 32 B)\n");
+    }
+
+    /** collective-permute-start's shape is (operand, result, contexts): the buffer is the larger array, not the tuple's sum. */
+    @Test
+    void permuteStartBufferIsItsArrayNotTheTuple() {
+        ShapeProto u32 = HloFixtures.array(PrimitiveType.U32);
+        HloComputationProto main = comp(1, "main", false,
+                param(1, "x", 0, f32(8)),
+                inst(2, "cps", "collective-permute-start", tuple(f32(8), f32(8), u32, u32), 1).setChannelId(1)
+                        .addSourceTargetPairs(SourceTarget.newBuilder().setSource(0).setTarget(1)));
+        HloModuleProto m = HloModuleProto.newBuilder().setName("cps").setEntryComputationName("main").setEntryComputationId(1).addComputations(main).build();
+        HloSummary.Collective c = HloSummary.of(m, 1, 2).collectives().getFirst();
+        assertThat(c.bytesReceived()).isEqualTo(32);
+        assertThat(c.bufferBytes()).isEqualTo(32);   // not 32 + 32 + 4 + 4
     }
 }

@@ -289,6 +289,10 @@ public final class Partitioner {
         if (pairs != null) {
             return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);
         }
+        // blocks cut differently: exchange the cells common to both tilings (devices keep what they hold)
+        Value exchanged = io.hlo4j.compiler.spmd.reshard.CrossMeshExchange.emit(b, l.value(), ctx(from).mesh(), from, ctx(to).mesh(), to,
+                global, () -> ctx(to).emit().channel().handle(), loc);
+        if (exchanged != null) return exchanged;
         report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
                 + ": neither sharding can be written in the other mesh's axes (their device groups differ), so the value is gathered "
                 + "whole on @" + from.meshName() + " and sliced on @" + to.meshName()));

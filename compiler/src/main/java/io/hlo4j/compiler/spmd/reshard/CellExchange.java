@@ -1,6 +1,9 @@
 package io.hlo4j.compiler.spmd.reshard;
 
+import io.hlo4j.mlir.types.TensorType;
+
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +11,16 @@ import java.util.Map;
 /**
  * Plans a {@link ReshardStep.Exchange} between two layouts whose tilings refine to equal cells (per dimension one
  * shard count divides the other): which cells each device needs, who holds them, and a schedule of rounds in which
- * every device sends at most one cell and receives at most one. Cells a device already holds go by self-pairs.
+ * every device sends at most one cell and receives at most one.
+ *
+ * <p>The schedule uses the fewest collective rounds possible. The cells moving between devices form a bipartite
+ * multigraph (senders on one side, receivers on the other, one edge per cell); a round is a matching, so by Konig's
+ * edge-colouring theorem the least number of rounds is the graph's maximum degree, and {@link #colour} reaches it.
+ * Which holder sends a cell is chosen to keep that degree least: each device holds one source block, so the holders
+ * of a block are a group disjoint from every other, and giving each cell to the least loaded holder of its group
+ * sends at most ceil(demand / holders) cells from any of them, the least any assignment can. A cell a device already
+ * holds is copied locally (a self-pair) in a round where the device neither sends nor receives, or, where it is
+ * busy in every round, in a round of self-pairs only, which needs no collective.
  */
 final class CellExchange {
     private CellExchange() {}
@@ -23,7 +35,7 @@ final class CellExchange {
         return true;
     }
 
-    /** Cells per target block: the number of rounds at best. */
+    /** Cells per target block: the most cells any device can lack. */
     static long cellsPerBlock(Layouts lay, Layouts.State s, Layouts.State t) {
         long k = 1;
         for (int d = 0; d < lay.shape.length; d++) {
@@ -33,36 +45,64 @@ final class CellExchange {
         return k;
     }
 
+    /** Bytes of one cell. */
+    static long cellBytes(Layouts lay, Layouts.State s, Layouts.State t) {
+        long bytes = lay.elementBytes;
+        for (int d = 0; d < lay.shape.length; d++) {
+            bytes *= lay.shape[d] / Math.max(lay.m.size(s.dims().get(d)), lay.m.size(t.dims().get(d)));
+        }
+        return bytes;
+    }
+
+    /** One cell moving from {@code src} to {@code dst} (global cell coordinates). */
+    record Transfer(int src, int dst, long[] cell) {}
+
     static ReshardStep.Exchange plan(Layouts lay, Layouts.State s, Layouts.State t) {
         MeshAtoms m = lay.m;
         int rank = lay.shape.length, n = m.devices;
-        long[] perS = new long[rank], perT = new long[rank], cell = new long[rank];
-        for (int d = 0; d < rank; d++) {
-            long a = m.size(s.dims().get(d)), b = m.size(t.dims().get(d)), c = Math.max(a, b);
-            perS[d] = c / a;   // cells per source block along d
-            perT[d] = c / b;   // cells per target block along d
-            cell[d] = lay.shape[d] / c;
-        }
+        long[] sCount = new long[rank], tCount = new long[rank];
         long[][] sBlock = new long[n][rank], tBlock = new long[n][rank];
-        Map<List<Long>, List<Integer>> holders = new HashMap<>();
-        for (int dev = 0; dev < n; dev++) {
-            List<Long> key = new ArrayList<>();
-            for (int d = 0; d < rank; d++) {
+        for (int d = 0; d < rank; d++) {
+            sCount[d] = m.size(s.dims().get(d));
+            tCount[d] = m.size(t.dims().get(d));
+            for (int dev = 0; dev < n; dev++) {
                 sBlock[dev][d] = m.linear(dev, s.dims().get(d));
                 tBlock[dev][d] = m.linear(dev, t.dims().get(d));
-                key.add(sBlock[dev][d]);
             }
-            holders.computeIfAbsent(key, k -> new ArrayList<>()).add(dev);
         }
-        // the cells each device needs (global cell coordinates), own ones first
-        List<List<long[]>> need = new ArrayList<>();
-        long cellBytes = lay.elementBytes;
-        for (long c : cell) cellBytes *= c;
+        return plan(lay.global, sCount, sBlock, tCount, tBlock);
+    }
+
+    /**
+     * The exchange for any two tilings of {@code global} that refine to equal cells: {@code sCount[d]} and
+     * {@code tCount[d]} blocks along dimension d (one divides the other), {@code sBlock[dev][d]} and
+     * {@code tBlock[dev][d]} each device's block index along d (the two may come from different meshes over the same
+     * devices).
+     */
+    static ReshardStep.Exchange plan(TensorType global, long[] sCount, long[][] sBlock, long[] tCount, long[][] tBlock) {
+        long[] shape = global.shape();
+        int rank = shape.length, n = sBlock.length;
+        long[] perS = new long[rank], perT = new long[rank], cell = new long[rank], sLocal = new long[rank], tLocal = new long[rank];
+        long cellBytes = global.elementType().storageBytes(), cells = 1;
+        for (int d = 0; d < rank; d++) {
+            long a = sCount[d], b = tCount[d], c = Math.max(a, b);
+            if (c % Math.min(a, b) != 0 || shape[d] % c != 0) {
+                throw new IllegalArgumentException("exchange of " + global + ": dimension " + d + " in " + a + " and " + b + " blocks has no common cells");
+            }
+            perS[d] = c / a;   // cells per source block along d
+            perT[d] = c / b;   // cells per target block along d
+            cell[d] = shape[d] / c;
+            sLocal[d] = shape[d] / a;
+            tLocal[d] = shape[d] / b;
+            cellBytes *= cell[d];
+            cells *= perT[d];
+        }
+        Map<List<Long>, List<Integer>> holders = new HashMap<>();
+        for (int dev = 0; dev < n; dev++) holders.computeIfAbsent(Arrays.stream(sBlock[dev]).boxed().toList(), k -> new ArrayList<>()).add(dev);
         long[] bytes = new long[n];
+        int[] load = new int[n];
+        List<Transfer> moves = new ArrayList<>(), own = new ArrayList<>();
         for (int dev = 0; dev < n; dev++) {
-            List<long[]> own = new ArrayList<>(), other = new ArrayList<>();
-            long cells = 1;
-            for (long p : perT) cells *= p;
             for (long k = 0; k < cells; k++) {
                 long[] c = new long[rank];
                 long r = k;
@@ -70,58 +110,114 @@ final class CellExchange {
                     c[d] = tBlock[dev][d] * perT[d] + r % perT[d];
                     r /= perT[d];
                 }
-                boolean mine = true;
-                for (int d = 0; d < rank; d++) mine &= c[d] / perS[d] == sBlock[dev][d];
-                (mine ? own : other).add(c);
+                List<Long> key = new ArrayList<>();
+                for (int d = 0; d < rank; d++) key.add(c[d] / perS[d]);
+                if (key.equals(Arrays.stream(sBlock[dev]).boxed().toList())) {
+                    own.add(new Transfer(dev, dev, c));
+                    continue;
+                }
+                int src = -1;
+                for (int h : holders.get(key)) if (src < 0 || load[h] < load[src]) src = h; // the least loaded holder
+                load[src]++;
+                moves.add(new Transfer(src, dev, c));
+                bytes[dev] += cellBytes;
             }
-            bytes[dev] = other.size() * cellBytes;
-            own.addAll(other);
-            need.add(own);
         }
-        List<ReshardStep.Exchange.Round> rounds = new ArrayList<>();
-        int[] next = new int[n];
-        int[] rotate = new int[1];
-        while (true) {
-            boolean left = false;
-            for (int dev = 0; dev < n; dev++) left |= next[dev] < need.get(dev).size();
-            if (!left) break;
-            boolean[] sending = new boolean[n];
+        int[] colours = colour(n, moves);
+        int collectiveRounds = 0;
+        for (int c : colours) collectiveRounds = Math.max(collectiveRounds, c + 1);
+        List<List<Transfer>> rounds = new ArrayList<>();
+        for (int i = 0; i < collectiveRounds; i++) rounds.add(new ArrayList<>());
+        for (int i = 0; i < moves.size(); i++) rounds.get(colours[i]).add(moves.get(i));
+        // own cells go where the device is idle in both directions, else into rounds of self-pairs (no collective)
+        boolean[][] busy = new boolean[collectiveRounds][n];
+        for (int i = 0; i < moves.size(); i++) {
+            busy[colours[i]][moves.get(i).src()] = true;
+            busy[colours[i]][moves.get(i).dst()] = true;
+        }
+        int[] localNext = new int[n];
+        for (Transfer o : own) {
+            int r = 0;
+            while (r < collectiveRounds && busy[r][o.dst()]) r++;
+            if (r < collectiveRounds) busy[r][o.dst()] = true;
+            else r = collectiveRounds + localNext[o.dst()]++;
+            while (rounds.size() <= r) rounds.add(new ArrayList<>());
+            rounds.get(r).add(o);
+        }
+        List<ReshardStep.Exchange.Round> out = new ArrayList<>();
+        for (List<Transfer> round : rounds) {
             long[][] send = new long[n][rank], recv = new long[n][rank];
-            List<long[]> pairs = new ArrayList<>();
-            boolean[] got = new boolean[n];
-            // pass 1: own cells by self-pairs; pass 2: cells from other holders, rotating who is served first
-            for (int pass = 0; pass < 2; pass++) {
-                for (int i = 0; i < n; i++) {
-                    int dev = (i + rotate[0]) % n;
-                    if (got[dev] || next[dev] >= need.get(dev).size()) continue;
-                    long[] c = need.get(dev).get(next[dev]);
-                    List<Long> key = new ArrayList<>();
-                    for (int d = 0; d < rank; d++) key.add(c[d] / perS[d]);
-                    int src = -1;
-                    List<Integer> hs = holders.get(key);
-                    if (pass == 0) {
-                        if (hs.contains(dev) && !sending[dev]) src = dev;
-                    } else {
-                        for (int h : hs) if (!sending[h] && h != dev) { src = h; break; }
-                    }
-                    if (src < 0) continue;
-                    sending[src] = true;
-                    got[dev] = true;
-                    next[dev]++;
-                    pairs.add(new long[] {src, dev});
-                    for (int d = 0; d < rank; d++) {
-                        send[src][d] = (c[d] - sBlock[src][d] * perS[d]) * cell[d];
-                        recv[dev][d] = (c[d] - tBlock[dev][d] * perT[d]) * cell[d];
-                    }
+            for (int dev = 0; dev < n; dev++) recv[dev][0] = perT[0] * cell[0]; // the scratch cell past the block
+            long[][] pairs = new long[round.size()][];
+            round.sort((a, b) -> Integer.compare(a.dst(), b.dst()));
+            for (int i = 0; i < round.size(); i++) {
+                Transfer x = round.get(i);
+                pairs[i] = new long[] {x.src(), x.dst()};
+                for (int d = 0; d < rank; d++) {
+                    send[x.src()][d] = (x.cell()[d] - sBlock[x.src()][d] * perS[d]) * cell[d];
+                    recv[x.dst()][d] = (x.cell()[d] - tBlock[x.dst()][d] * perT[d]) * cell[d];
                 }
             }
-            rotate[0]++;
-            for (int dev = 0; dev < n; dev++) {
-                if (!got[dev]) recv[dev][0] = perT[0] * cell[0]; // the scratch cell past the block
-            }
-            if (pairs.isEmpty()) throw new IllegalStateException("exchange schedule is stuck");
-            rounds.add(new ReshardStep.Exchange.Round(pairs.toArray(new long[0][]), send, recv));
+            out.add(new ReshardStep.Exchange.Round(pairs, send, recv));
         }
-        return new ReshardStep.Exchange(lay.localType(s), lay.localType(t), cell, rounds, bytes);
+        return new ReshardStep.Exchange(TensorType.of(global.elementType(), sLocal), TensorType.of(global.elementType(), tLocal), cell, out, bytes);
+    }
+
+    /**
+     * A proper edge colouring of the bipartite multigraph of {@code moves} (sender side and receiver side, each with
+     * vertices 0..n-1; no self-pairs) with exactly its maximum degree of colours: per edge, a colour a free at its
+     * sender and b free at its receiver; if a is taken at the receiver, the path from the receiver alternating a and b
+     * edges has its colours swapped. That path cannot reach the sender (it would enter a sender by an a-edge, and a is
+     * free there), so afterwards a is free at both ends. Returns each edge's colour.
+     */
+    static int[] colour(int n, List<Transfer> moves) {
+        int[] sendDeg = new int[n], recvDeg = new int[n];
+        for (Transfer x : moves) {
+            if (x.src() == x.dst()) throw new IllegalArgumentException("self-pair " + x.src() + " in an exchange's colouring");
+            sendDeg[x.src()]++;
+            recvDeg[x.dst()]++;
+        }
+        int delta = 0;
+        for (int v = 0; v < n; v++) delta = Math.max(delta, Math.max(sendDeg[v], recvDeg[v]));
+        int[][] atSender = new int[n][delta], atReceiver = new int[n][delta]; // edge index per colour, or -1
+        for (int[] row : atSender) Arrays.fill(row, -1);
+        for (int[] row : atReceiver) Arrays.fill(row, -1);
+        int[] colour = new int[moves.size()];
+        for (int e = 0; e < moves.size(); e++) {
+            int u = moves.get(e).src(), v = moves.get(e).dst();
+            int a = firstFree(atSender[u]), b = firstFree(atReceiver[v]);
+            if (atReceiver[v][a] >= 0) {
+                // collect the a/b path from v: receiver -a-> sender -b-> receiver -a-> ...
+                List<Integer> path = new ArrayList<>();
+                int at = v, c = a;
+                boolean onReceiver = true;
+                while (true) {
+                    int f = onReceiver ? atReceiver[at][c] : atSender[at][c];
+                    if (f < 0) break;
+                    path.add(f);
+                    at = onReceiver ? moves.get(f).src() : moves.get(f).dst();
+                    onReceiver = !onReceiver;
+                    c = c == a ? b : a;
+                }
+                for (int f : path) {
+                    atSender[moves.get(f).src()][colour[f]] = -1;
+                    atReceiver[moves.get(f).dst()][colour[f]] = -1;
+                }
+                for (int f : path) {
+                    colour[f] = colour[f] == a ? b : a;
+                    atSender[moves.get(f).src()][colour[f]] = f;
+                    atReceiver[moves.get(f).dst()][colour[f]] = f;
+                }
+            }
+            colour[e] = a;
+            atSender[u][a] = e;
+            atReceiver[v][a] = e;
+        }
+        return colour;
+    }
+
+    private static int firstFree(int[] at) {
+        for (int c = 0; c < at.length; c++) if (at[c] < 0) return c;
+        throw new IllegalStateException("no free colour: the degree count is wrong");
     }
 }

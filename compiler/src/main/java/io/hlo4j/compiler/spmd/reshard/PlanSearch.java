@@ -43,11 +43,12 @@ final class PlanSearch {
     /**
      * A path's score, compared in this order: {@code cost} (latency bytes per collective plus each collective's
      * busiest-device bytes), {@code total} (all devices' bytes together), {@code steps} (collectives), and last
-     * {@code rounds} (exchange rounds: at a full tie the structured collective, one op, beats a one-round exchange,
-     * which also slices and updates).
+     * {@code rounds} (one more than each exchange's collective rounds: at a full tie the structured collective, one
+     * op, beats a one-round exchange, which also slices and updates, and a free slice beats an exchange of local
+     * copies only).
      */
     private record Score(long cost, long total, int steps, int rounds) implements Comparable<Score> {
-        Score plus(Edge e) { return new Score(cost + e.cost, total + e.total, steps + e.steps, rounds + (e.move instanceof Exchange ? e.steps : 0)); }
+        Score plus(Edge e) { return new Score(cost + e.cost, total + e.total, steps + e.steps, rounds + (e.move instanceof Exchange ? e.steps + 1 : 0)); }
 
         @Override public int compareTo(Score o) {
             return cost != o.cost ? Long.compare(cost, o.cost) : total != o.total ? Long.compare(total, o.total)
@@ -65,7 +66,7 @@ final class PlanSearch {
     private record Node(Score estimate, Score score, Layouts.State state, Layouts.State exchangeFrom) {}
     private record Back(Layouts.State prev, Move move) {}
 
-    /** An exchange needs at least one round per cell of a target block; past this many the program grows too long. */
+    /** An exchange takes up to one round per cell of a target block; past this many the program grows too long. */
     static final long MAX_EXCHANGE_CELLS = 64;
 
     private final Layouts lay;
@@ -92,11 +93,14 @@ final class PlanSearch {
         this.cost = cost;
     }
 
-    /** {@code fromTo} names the two shardings in the refusal when no plan fits under the cap. */
-    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc) {
+    /**
+     * {@code fromTo} names the two shardings in the refusal when no plan fits under the cap; {@code capBytes}, when not
+     * negative, replaces the cost's cap (tests only).
+     */
+    List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc, long capBytes) {
         this.goal = goal;
         long from = lay.blockBytes(start), to = lay.blockBytes(goal);
-        this.cap = cost.capBytes(from, to);
+        this.cap = capBytes >= 0 ? capBytes : cost.capBytes(from, to);
         // with a sum to finish nothing a device holds is final (its bound is its whole target block), so the
         // guarantee is not sought there: the cheapest plan of all is taken at once
         if (cost.objective() == ReshardCost.Objective.TIGHT && (start.mask() & ~goal.mask()) == 0) {
@@ -106,9 +110,10 @@ final class PlanSearch {
         List<ReshardStep> any = search(start, goal, false);
         if (any != null) return any;
         if (cap < Long.MAX_VALUE) {
+            String of = capBytes >= 0 ? cap + " B (source block " + from + " B, target block " + to + " B)"
+                    : cost.maxGrowth() + " x max(source block " + from + " B, target block " + to + " B) = " + cap + " B";
             throw new ReshardException(tensor + " " + fromTo + " on " + m.mesh.body() + ": no plan keeps every per-device block within the"
-                    + " cap of " + cost.maxGrowth() + " x max(source block " + from + " B, target block " + to + " B) = " + cap
-                    + " B; raise it with ReshardCost.withMaxGrowth", loc);
+                    + " cap of " + of + "; raise it with ReshardCost.withMaxGrowth", loc);
         }
         throw new ReshardException(tensor + ": no plan found from " + start + " to " + goal + " (atoms " + m.atoms + ")", loc);
     }
@@ -192,8 +197,8 @@ final class PlanSearch {
      * A dimension whose atoms are not a prefix of the goal's is "bad": slices only append, so only a collective that
      * removes atoms from it mends it: an all_gather or all_to_all mends one, a collective_permute (after slices) all
      * only if every dimension's shard count divides the product of a prefix of the goal's atoms, and an exchange goes
-     * straight to the goal in one round only if no dimension has more shards than the goal's. Otherwise two bad
-     * dimensions take two collectives.
+     * straight to the goal in one round only if no dimension has more shards than the goal's or no device lacks more
+     * than one cell. Otherwise two bad dimensions take two collectives.
      */
     private int collectivesAtLeast(Layouts.State s) {
         if (s.mask() != goal.mask()) return 1;
@@ -212,6 +217,8 @@ final class PlanSearch {
             oneRound &= count <= m.size(g);
         }
         if (bad == 0) return 0;
+        // an exchange takes one collective round if no device lacks more than one cell (its own cells are local)
+        if (CellExchange.applies(lay, s, goal) && worstLack(s) <= CellExchange.cellBytes(lay, s, goal)) oneRound = true;
         return bad >= 2 && !permute && !oneRound ? 2 : 1;
     }
 
@@ -279,10 +286,10 @@ final class PlanSearch {
         }
         if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
-            // A bound, until scheduled: at least one round per cell of a target block (own cells are copied in rounds
-            // too), and the busiest device receives one cell per round it receives in
-            long cells = CellExchange.cellsPerBlock(lay, s, goal);
-            out.add(new Edge(goal, cells * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) cells));
+            // A bound, until scheduled: at least one round per cell the busiest device lacks (it receives one cell per
+            // round; its own cells are local copies), each costing that cell
+            long rounds = worstLack(s) / CellExchange.cellBytes(lay, s, goal);
+            out.add(new Edge(goal, rounds * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) rounds));
         }
         long reducible = s.mask() & ~keepMask;
         for (long sub = reducible; sub != 0; sub = (sub - 1) & reducible) {

@@ -112,6 +112,16 @@ public final class ReshardEmitter {
         return h.dynamicSlice(x, starts, sl.output().shape(), loc);
     }
 
+    /** Emits one exchange on {@code local} (a block of its input type) and returns its output block. */
+    public static Value emitExchange(ReshardStep.Exchange e, IrBuilder b, Value local, LongSupplier channels, Location loc) {
+        if (!local.type().equals(e.input())) {
+            throw new ReshardException("exchange " + e.input() + " -> " + e.output() + " expects a local block " + e.input() + " but got " + local.type(), loc);
+        }
+        StablehloBuilder h = new StablehloBuilder(b);
+        Value raw = b.emit("stablehlo.partition_id", List.of(), Map.of(), List.of(), List.of(TensorType.scalar(IntegerType.UI32)), loc).get(0);
+        return exchange(h, local, e, h.convert(raw, IntegerType.I64, loc), channels, loc);
+    }
+
     /** Rounds of slice, collective_permute and update into a buffer one scratch cell longer along dimension 0. */
     private static Value exchange(StablehloBuilder h, Value x, ReshardStep.Exchange e, Value pid, LongSupplier channels, Location loc) {
         long[] out = e.output().shape(), buf = out.clone();
@@ -119,10 +129,13 @@ public final class ReshardEmitter {
         Value acc = h.constant(e.output().withShape(buf), 0, loc);
         for (ReshardStep.Exchange.Round r : e.rounds()) {
             Value piece = h.dynamicSlice(x, lookups(h, r.sendStarts(), pid, loc), e.cell(), loc);
-            Map<String, Attribute> p = new TreeMap<>();
-            p.put("source_target_pairs", matrix(r.pairs()));
-            p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
-            Value moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
+            Value moved = piece; // a round of self-pairs only: each device keeps its own cell
+            if (r.moves()) {
+                Map<String, Attribute> p = new TreeMap<>();
+                p.put("source_target_pairs", matrix(r.pairs()));
+                p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
+                moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
+            }
             acc = h.dynamicUpdateSlice(acc, moved, lookups(h, r.recvStarts(), pid, loc), loc);
         }
         long[] zero = new long[out.length], ones = new long[out.length];

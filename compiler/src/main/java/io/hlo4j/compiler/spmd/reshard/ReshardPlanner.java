@@ -50,6 +50,16 @@ public final class ReshardPlanner {
      * Refused, naming the cap, when no plan stays within it.
      */
     public static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost) {
+        return plan(mesh, global, from, to, loc, cost, -1);
+    }
+
+    /**
+     * As {@link #plan(MeshAttr, TensorType, TensorSharding, TensorSharding, Location, ReshardCost)}, with the block cap
+     * set to {@code capBytes} when it is not negative. Tests only: a cost's cap is never below the larger of the source
+     * and target blocks, and no reshard is known that has no plan under that (see {@code ReshardCapRefusalTest}), so
+     * the refusal is reached through a smaller cap here.
+     */
+    static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost, long capBytes) {
         String tensor = "reshard of " + global;
         // prime atoms let a permute or an all_to_all move halves of an axis; while a sum is pending they would
         // multiply the reduce_scatter orders the search tries
@@ -66,7 +76,7 @@ public final class ReshardPlanner {
                     + to.reduction() + " of " + to, loc);
         }
         List<ReshardStep> steps = new PlanSearch(lay, from.reduction(), goal.mask(), cost)
-                .run(start, goal, tensor, from.body() + " -> " + to.body(), loc);
+                .run(start, goal, tensor, from.body() + " -> " + to.body(), loc, capBytes);
         return new ReshardPlan(mesh, global, from, to, steps, lowerBoundPerDevice(m, lay, start, goal));
     }
 

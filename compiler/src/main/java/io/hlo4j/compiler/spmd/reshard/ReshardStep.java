@@ -66,25 +66,30 @@ public sealed interface ReshardStep {
      * Direct exchange of equal cells (the common refinement of the two tilings): in each round every device slices
      * one cell of its block, a collective_permute moves it (self-pairs are local copies), and the receiver writes it
      * into its new block (a device that receives nothing in a round writes to a scratch cell past the block's end).
-     * Every device receives exactly the cells of its target block it did not hold: the lower bound, per device.
+     * Every device receives exactly the cells of its target block it did not hold: the lower bound, per device. The
+     * rounds that move cells between devices are as few as possible (see {@code CellExchange}); a round of self-pairs
+     * only is a local copy, with no collective.
      */
     record Exchange(TensorType input, TensorType output, long[] cell, List<Round> rounds, long[] bytesPerDevice)
             implements ReshardStep {
         /** One round: the {source, target} pairs and, per device, where its outgoing cell starts in its old block and where its incoming cell goes in its new block. */
-        public record Round(long[][] pairs, long[][] sendStarts, long[][] recvStarts) {}
+        public record Round(long[][] pairs, long[][] sendStarts, long[][] recvStarts) {
+            /** Whether some cell goes to another device (else the round is local copies only, and emits no collective). */
+            public boolean moves() { return Arrays.stream(pairs).anyMatch(p -> p[0] != p[1]); }
+        }
 
-        @Override public int collectives() { return rounds.size(); }
+        /** Rounds that move a cell between devices: each is one collective_permute (a round of self-pairs only is local). */
+        @Override public int collectives() { return (int) rounds.stream().filter(Round::moves).count(); }
 
         @Override public long busiestBytesPerCollective() {
             long cellBytes = input.elementType().storageBytes();
             for (long c : cell) cellBytes *= c;
-            long sum = 0;
-            for (Round r : rounds) if (Arrays.stream(r.pairs()).anyMatch(p -> p[0] != p[1])) sum += cellBytes;
-            return sum;
+            return collectives() * cellBytes;
         }
 
         @Override public String toString() {
-            return "exchange " + input + " -> " + output + " in " + rounds.size() + " rounds of " + Arrays.toString(cell) + " cells";
+            return "exchange " + input + " -> " + output + " in " + collectives() + " rounds of " + Arrays.toString(cell) + " cells"
+                    + (rounds.size() > collectives() ? " (+ " + (rounds.size() - collectives()) + " local)" : "");
         }
     }
 

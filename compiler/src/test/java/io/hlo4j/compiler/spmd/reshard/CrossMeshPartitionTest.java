@@ -60,6 +60,21 @@ class CrossMeshPartitionTest {
         return HostArray.fromDoubles(t, v);
     }
 
+    /** Per device: bytes (f32) of its block under {@code to} on {@code mb} not in its block under {@code from} on {@code ma}. */
+    static long[] lacking(MeshAttr ma, TensorSharding from, MeshAttr mb, TensorSharding to, TensorType t) {
+        long[] ids = new long[(int) t.numElements()];
+        for (int i = 0; i < ids.length; i++) ids[i] = i;
+        HostArray index = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, t.shape()), ids);
+        List<HostArray> src = SpmdRunner.split(index, ma, from), dst = SpmdRunner.split(index, mb, to);
+        long[] out = new long[src.size()];
+        for (int d = 0; d < out.length; d++) {
+            java.util.Set<Long> held = new java.util.HashSet<>();
+            for (long v : src.get(d).toLongArray()) held.add(v);
+            for (long v : dst.get(d).toLongArray()) if (!held.contains(v)) out[d] += 4;
+        }
+        return out;
+    }
+
     /** Partitions and runs the program; asserts it returns the global program's value; returns the run. */
     private static SpmdRun runAndCompare(String text, List<HostArray> args, PartitionedProgram[] out) {
         Module global = MlirParser.parseModule(text, "move.mlir");
@@ -177,13 +192,19 @@ class CrossMeshPartitionTest {
         assertThat(run.maxBytesReceived(8)).as(explicit).isEqualTo(2 * (2 - 1) * 64 / 2);
     }
 
-    /** Two meshes over the same devices whose groups differ (z swaps devices 2, 3 and 6, 7): gather and slice, reported. */
+    /**
+     * Two meshes over the same devices whose groups differ and whose blocks are cut differently (@a's 8 row blocks
+     * against @b's 4 x 2, with device_ids swapping 2, 3 and 6, 7): no rewrite onto one mesh, no block permutation.
+     * The tilings refine to 2x2 cells (16 B), so the move is an exchange of cells: device d holds rows [2d, 2d+2) and
+     * needs rows [4q, 4q+4) x columns [2p, 2p+2) at its @b position (p, q); it keeps the cell of its own rows when
+     * d / 2 = q and receives the rest. Checked against the global program's value, with each device's bytes counted here from
+     * the split of an index array on each mesh, and as many collectives as the most cells a device sends or receives.
+     * A move whose tilings do not refine (3 row blocks against 2) still gathers and slices, and says so.
+     */
     @Test
-    void meshesWithoutCorrespondingAxesFallBackAndSaySo() {
-        // @b's axes are no digit grouping of @a's devices and its blocks are cut differently (4 x 2 against 8 x 1): no
-        // rewrite, no block permutation, so the value is gathered and sliced, and the report says so
-        String fallback = """
-                module @fallback attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+    void meshesWithoutCorrespondingAxesExchangeCellsOrFallBackAndSaySo() {
+        String cells = """
+                module @cells attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
                   sdy.mesh @a = <["x"=8]>
                   sdy.mesh @b = <["p"=2, "q"=4], device_ids=[0, 1, 3, 2, 4, 5, 7, 6]>
                   func.func @main(%arg0: tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@a, [{"x"}, {}]>}) -> (tensor<16x4xf32> {sdy.sharding = #sdy.sharding<@b, [{"q"}, {"p"}]>}) {
@@ -192,7 +213,34 @@ class CrossMeshPartitionTest {
                 }
                 """;
         PartitionedProgram[] p = new PartitionedProgram[1];
-        runAndCompare(fallback, List.of(random(f32(16, 4), 5)), p);
+        SpmdRun exchanged = runAndCompare(cells, List.of(random(f32(16, 4), 5)), p);
+        String explicit = MlirPrinter.print(p[0].module());
+        assertThat(p[0].report().entries()).as(explicit).isEmpty();
+        assertThat(explicit).doesNotContain("all_gather");
+        MeshAttr a = ReshardHarness.mesh("x", 8);
+        MeshAttr b = new MeshAttr(List.of(new MeshAttr.Axis("p", 2), new MeshAttr.Axis("q", 4)), List.of(0L, 1L, 3L, 2L, 4L, 5L, 7L, 6L));
+        TensorSharding from = spec("x", ""), to = spec("q", "p");
+        long[] lack = lacking(a, from, b, to, f32(16, 4));
+        // @b position (p, q) = (0, 0) holds device 0, (0, 1) 1, (0, 2) 3, (0, 3) 2, (1, 0) 4, (1, 1) 5, (1, 2) 7, (1, 3) 6:
+        // only devices 0 and 6 sit at q = d / 2 and keep one 16-byte cell; the others lack their whole 32-byte block
+        assertThat(lack).containsExactly(16, 32, 32, 32, 32, 32, 16, 32);
+        assertThat(exchanged.bytesReceivedPerDevice(8)).as(explicit).containsExactly(lack);
+        // the gather it replaces: 7 x 32 B into every device
+        assertThat(java.util.Arrays.stream(lack).max().orElseThrow()).isLessThan(7 * 32);
+        // rounds: each device receives at most 2 cells; device d's rows (2 cells) go to the @b devices at q = d / 2
+        // with p = 0 and p = 1, less itself, so it sends at most 2: 2 collective_permutes
+        assertThat(exchanged.log()).as(explicit).hasSize(2).allMatch(r -> r.op().contains("collective_permute"));
+
+        String coprime = """
+                module @fallback attributes {mhlo.num_partitions = 6 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @a = <["x"=3, "y"=2]>
+                  sdy.mesh @b = <["p"=2, "q"=3], device_ids=[0, 1, 2, 3, 5, 4]>
+                  func.func @main(%arg0: tensor<6x4xf32> {sdy.sharding = #sdy.sharding<@a, [{"x"}, {}]>}) -> (tensor<6x4xf32> {sdy.sharding = #sdy.sharding<@b, [{"p"}, {}]>}) {
+                    return %arg0 : tensor<6x4xf32>
+                  }
+                }
+                """;
+        runAndCompare(coprime, List.of(random(f32(6, 4), 5)), p);
         assertThat(p[0].report().entries()).hasSize(1);
         PartitionReport.Entry e = p[0].report().entries().get(0);
         assertThat(e.kind()).isEqualTo(PartitionReport.Kind.CROSS_MESH_GATHERED);
@@ -220,7 +268,6 @@ class CrossMeshPartitionTest {
         String reversed = text.replace("device_ids=[0, 1, 3, 2, 4, 5, 7, 6]", "device_ids=[0, 4, 2, 6, 1, 5, 3, 7]");
         SpmdRun run = runAndCompare(reversed, List.of(random(f32(16, 4), 6)), p);
         assertThat(p[0].report().entries()).isEmpty();
-        MeshAttr a = ReshardHarness.mesh("x", 8);
         // written on @a, z is ("x":(4)2, "x":(2)2, "x":(1)2): a permutation of the blocks, 8 B x 4 rows... bounded by the planner
         long bound = ReshardPlanner.lowerBoundBytes(a, f32(16, 4), spec("x", ""),
                 ReshardHarness.of(List.of(List.of(io.hlo4j.mlir.dialect.sdy.AxisRef.sub("x", 4, 2), io.hlo4j.mlir.dialect.sdy.AxisRef.sub("x", 2, 2),

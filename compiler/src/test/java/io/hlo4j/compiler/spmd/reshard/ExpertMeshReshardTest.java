@@ -173,7 +173,7 @@ class ExpertMeshReshardTest {
                 case ReshardStep.AllGather x -> "all_gather" + x.axes();
                 case ReshardStep.AllToAll x -> "all_to_all" + x.axes();
                 case ReshardStep.CollectivePermute x -> "permute";
-                case ReshardStep.Exchange x -> "exchange(" + x.rounds().size() + " rounds)";
+                case ReshardStep.Exchange x -> "exchange(" + x.collectives() + " rounds)";
                 case ReshardStep.AllReduce x -> "all_reduce" + x.axes();
                 case ReshardStep.ReduceScatter x -> "reduce_scatter" + x.axes();
             };

@@ -71,7 +71,7 @@ class ReshardLatencyTest {
             assertThat(p.busiestBytesPerCollective()).isEqualTo(256 + 768);
             assertThat(p.estimatedSeconds(cost)).isCloseTo(2 * cost.alphaSeconds() + 1024 / cost.betaBytesPerSecond(), within(1e-15));
         }
-        // the exchange straight to the target: at least one round per cell of a target block (4 rows), so >= 4 alpha
+        // the exchange straight to the target: at least one round per cell the busiest device lacks (4 rows), so >= 4 alpha
         Layouts lay = new Layouts(MeshAtoms.of(m, t.shape(), List.of(from, to), "t", Location.UNKNOWN, true), t);
         ReshardStep.Exchange x = CellExchange.plan(lay, lay.stateOf(from), lay.stateOf(to));
         assertThat(x.collectives()).isGreaterThanOrEqualTo(4);
@@ -149,16 +149,23 @@ class ReshardLatencyTest {
     }
 
     /**
-     * x=3, y=2, f32[6,6] from [{x}, {}] to [{y}, {}] (3 row blocks to 2: no common cells, no exchange). Fewest bytes:
-     * slice by y (blocks of 1 row, 24 B), permute to the order (y, x), all_gather over x: 24 + 2 x 24 = 72 B in two
-     * collectives. Fewest collectives: all_gather over x (2 x 48 = 96 B) and a free slice. Costs 2L + 72 against
-     * L + 96: the crossover is at L = 24 bytes.
+     * x=3, y=2, f32[6,6] from [{x}, {}] to [{y}, {}] (3 row blocks to 2: no common cells, so no exchange from the
+     * source). Fewest bytes: slice by y (blocks of 1 row, 24 B), permute to the order (y, x), all_gather over x:
+     * 24 + 2 x 24 = 72 B in two collectives. Fewest collectives: all_gather over x (2 x 48 = 96 B) and a free slice.
+     * Costs 2L + 72 against L + 96: the crossover is at L = 24 bytes. At L = 0 a third plan ties on time: slice by y
+     * and exchange the rows (device (x, y) holds row 2x + y and needs rows 3y..3y+2; it lacks at most 3, so 3 rounds of
+     * 24 B: 3L + 72); it moves 14 rows in all against 16 (4 permuted, 12 gathered), so it wins the tie there.
      */
     @Test
     void threeToTwoRowBlocksCrossoverFromPermuteAndGatherToOneGather() {
         MeshAttr m = mesh("x", 3, "y", 2);
         TensorType t = f32(6, 6);
-        for (ReshardCost cost : List.of(ReshardCost.BYTES_ONLY, latencyBytes(20))) {
+        ReshardPlan atZero = check(m, t, spec("x", ""), spec("y", ""), ReshardCost.BYTES_ONLY);
+        assertThat(kinds(atZero)).as(atZero.toString()).containsExactly(ReshardStep.LocalSlice.class, ReshardStep.Exchange.class);
+        assertThat(atZero.collectives()).isEqualTo(3);
+        assertThat(atZero.maxBytes()).isEqualTo(72).isEqualTo(atZero.lowerBoundBytes());
+        assertThat(java.util.Arrays.stream(atZero.bytesPerDevice()).sum()).isEqualTo(14 * 24);
+        for (ReshardCost cost : List.of(latencyBytes(1), latencyBytes(20))) {
             ReshardPlan p = check(m, t, spec("x", ""), spec("y", ""), cost);
             assertThat(kinds(p)).as(p.toString())
                     .containsExactly(ReshardStep.LocalSlice.class, ReshardStep.CollectivePermute.class, ReshardStep.AllGather.class);

@@ -17,6 +17,7 @@ import io.hlo4j.dsl.moe.MoeRouting;
 import io.hlo4j.dsl.moe.MoeRoutingStrategy;
 import io.hlo4j.dsl.shard.Collectives;
 import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.PartitionSpec;
 import io.hlo4j.dsl.shard.ShardMapRun;
 import io.hlo4j.dsl.shard.NamedSharding;
@@ -38,7 +39,8 @@ import java.util.function.BinaryOperator;
  * the expert intermediate dimension over tp (the down projection's partial sums reduce-scattered over tp, so the
  * output is split over tp on H), tokens over the folded dp axes and, in the token-sharded and ring modes, over the
  * expert axes too. Each shard routes its own tokens (the router is per token), so router logits and expert loads
- * come out of the same program. Run directly on simulated devices with {@link ShardMapRun}.
+ * come out of the same program. Run directly on simulated devices with {@link ShardMapRun} ({@link #run}), or traced
+ * into the caller's own sharded program with {@link #apply}.
  *
  * <p>Global arguments: x [N, H], token ids [N] i32 (HASH routing; positions n mod S by default), the gate kernel
  * [H, E], wi, wu [E, H, M], wd [E, M, H] and optionally the three biases. Results: output [N, H], router logits
@@ -115,7 +117,11 @@ public final class ExpertParallelMoe {
     /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with or without biases. */
     public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, biases, false, false); }
 
-    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+    /** What the mode asks of the shard_map: its in/out specs (the global arguments' order) and the receive buffer. */
+    private record Specs(EpMode mode, EpCostModel.Estimate estimate, List<PartitionSpec> in, List<PartitionSpec> out, long capacity) {}
+
+    /** Checks the sizes against the mesh, plans the mode and writes the shard_map's specs. */
+    private Specs specs(long tokens, long intermediate, DType xType, boolean biases) {
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
         String where = "expert-parallel FUSED on mesh " + layout.mesh().describe();
@@ -132,15 +138,24 @@ public final class ExpertParallelMoe {
         List<String> ex = layout.expertAxes(), tp = List.of("tp"), none = List.of();
         List<PartitionSpec> in = new ArrayList<>(List.of(EpLayout.spec(tokAxes), EpLayout.spec(tokAxes), PartitionSpec.replicated(),
                 EpLayout.spec(ex, none, tp), EpLayout.spec(ex, none, tp), EpLayout.spec(ex, tp, none)));
+        if (biases) in.addAll(List.of(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+        List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
+        if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
+        return new Specs(mode, est, in, out, cap);
+    }
+
+    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+        long h = config.hiddenSize(), m = intermediate;
+        int e = config.nRoutedExperts();
+        Specs plan = specs(tokens, intermediate, xType, biases);
+        EpCostModel.Estimate est = plan.estimate();
+        EpMode mode = plan.mode();
+        long cap = plan.capacity();
+        List<PartitionSpec> in = plan.in(), out = plan.out();
         DType compute = MoeRouter.computeDtype(config);
         List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
                 Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));
-        if (biases) {
-            in.addAll(List.of(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
-            specs.addAll(List.of(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
-        }
-        List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
-        if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
+        if (biases) specs.addAll(List.of(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
         if (annotated && gradient) {
             // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
@@ -192,6 +207,89 @@ public final class ExpertParallelMoe {
      */
     public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, boolean biases) {
         return trace(tokens, intermediate, xType, biases, true, true).annotated();
+    }
+
+    /**
+     * The traced results of {@link #apply}: output shaped like x, router logits [N, E], expert loads [E] i32 (summed
+     * over the mesh) and, token-sharded with more than one expert shard only, the rows each device sent to each shard
+     * [devices, X] and the rows each device dropped [devices] (else null; with the default capacity none is ever dropped).
+     */
+    public record Applied(EpMode mode, Tensor output, Tensor routerLogits, Tensor expertLoads, Tensor sentRows, Tensor droppedRows) {}
+
+    /**
+     * The expert-parallel layer as a traced op, inside the caller's {@link ShardedJit} trace (and under
+     * {@link io.hlo4j.dsl.grad.Grad} there): emits this program's {@code sdy.manual_computation} over the layout's mesh.
+     * The arguments may carry any sharding the caller's program gives them; the partitioner reshards them to what the
+     * body needs (tokens over the mode's token axes, experts over the expert axes, M over tp) and back. The caller's
+     * sharded jit must declare the layout's mesh and no other (an equal mesh, same name, axes, sizes and devices, is
+     * the same mesh); anything else, and a plain {@code Jit} trace (no mesh), is refused by name.
+     *
+     * @param x        [B, S, H] or [N, H] hidden states
+     * @param tokenIds [N] or [B, S] integers (HASH routing only), or null for positions within the sequence
+     * @param seqLen   S, for the positions when {@code tokenIds} is null
+     * @param gate     the gate kernel [H, E]
+     * @param w        wi, wu [E, H, M], wd [E, M, H] and optionally the three biases, in x's dtype
+     */
+    public Applied apply(Tensor x, Tensor tokenIds, long seqLen, Tensor gate, ExpertWeights w) {
+        io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
+        String op = "ExpertParallelMoe.apply";
+        requireCallerMesh(op, loc);
+        long h = config.hiddenSize();
+        int e = config.nRoutedExperts();
+        if (x.rank() < 2 || x.dim(x.rank() - 1) != h) throw new MoeException(op + ": x " + x.describe() + " must be [B, S, " + h + "] or [N, " + h + "]", loc);
+        long n = x.size() / h;
+        long m = w.intermediate();
+        DType xType = x.dtype();
+        boolean biases = w.wiBias() != null;
+        BaseMoeModule.requireHashForTokenIds(config, op, tokenIds == null ? null : tokenIds.describe());
+        expectShape(op, "gate", gate, xType, h, e);
+        expectShape(op, "wi", w.wi(), xType, e, h, m);
+        expectShape(op, "wu", w.wu(), xType, e, h, m);
+        expectShape(op, "wd", w.wd(), xType, e, m, h);
+        if (biases) {
+            expectShape(op, "wi bias", w.wiBias(), xType, e, m);
+            expectShape(op, "wu bias", w.wuBias(), xType, e, m);
+            expectShape(op, "wd bias", w.wdBias(), xType, e, h);
+        }
+        Tensor ids;
+        if (tokenIds != null) {
+            if (tokenIds.size() != n || !tokenIds.dtype().isInteger()) throw new MoeException(op + ": token ids " + tokenIds.describe() + " must be " + n + " integers", loc);
+            ids = tokenIds.reshape(n).astype(DType.I32);
+        } else {
+            if (seqLen < 1) throw new MoeException(op + ": sequence length " + seqLen + " must be at least 1 (positions are n mod S)", loc);
+            ids = Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(seqLen, DType.I32));
+        }
+        Specs sp = specs(n, m, xType, biases);
+        DType compute = MoeRouter.computeDtype(config);
+        List<Tensor> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd()));
+        if (biases) args.addAll(List.of(w.wiBias(), w.wuBias(), w.wdBias()));
+        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()), args.toArray(Tensor[]::new));
+        return new Applied(sp.mode(), r.get(0).reshape(x.dims()), r.get(1), r.get(2), r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
+    }
+
+    /** The caller's sharded trace must declare this layout's mesh and only it: the body's collectives are written on it. */
+    private void requireCallerMesh(String op, io.hlo4j.mlir.ir.Location loc) {
+        Mesh mine = layout.mesh();
+        List<io.hlo4j.mlir.ir.Operation> decls = ShardedJit.meshDeclarations(loc);
+        if (decls.isEmpty()) {
+            throw new MoeException(op + ": needs a sharded trace (ShardedJit.jit with shardings on mesh @" + mine.name() + " " + mine.describe()
+                    + "); this trace declares no mesh (a plain Jit.jit), and the expert-parallel body is per-device code on that mesh", loc);
+        }
+        for (io.hlo4j.mlir.ir.Operation d : decls) {
+            String name = ((io.hlo4j.mlir.attr.StringAttr) d.attr("sym_name")).value();
+            Object mesh = d.attr("mesh");
+            if (!name.equals(mine.name()) || !mine.toSdy().equals(mesh)) {
+                throw new MoeException(op + ": the caller's sharded jit uses mesh @" + name + " " + mesh + ", but the expert layout's mesh is @" + mine.name()
+                        + " " + mine.describe() + "; shard the whole program on the layout's model mesh (ExpertMeshView.modelMesh, axes "
+                        + ExpertMeshView.MODEL_AXES + ") so the partitioner can reshard between the caller's values and the expert-parallel body", loc);
+            }
+        }
+    }
+
+    private static void expectShape(String op, String what, Tensor t, DType type, long... dims) {
+        if (t == null || t.dtype() != type || !java.util.Arrays.equals(t.dims(), dims)) {
+            throw new MoeException(op + ": " + what + " " + (t == null ? "is missing" : t.describe()) + ", expected " + Spec.of(type, dims), SourceLoc.here());
+        }
     }
 
     private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {

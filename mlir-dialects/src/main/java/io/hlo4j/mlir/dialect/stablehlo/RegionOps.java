@@ -49,12 +49,16 @@ final class RegionOps {
                 .verifier(RegionOps::verifyReduce).inference(RegionOps::inferReduce).build());
         registry.register(OpDef.builder("stablehlo.while").summary("While operation")
                 .syntax(RegionSyntax.whileLoop(Set.of())).verifier(RegionOps::verifyWhile)
-                .inference((operands, props, regions) -> List.copyOf(operands))
+                .inferenceThatVerifies((operands, props, regions) -> {
+                    checkWhile(null, operands, regions);
+                    return List.copyOf(operands);
+                })
                 .blockArgumentNamer((op, region) -> iterArgNames(op, region)).build());
         registry.register(OpDef.builder("stablehlo.if").summary("If operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyIf).inference((operands, props, regions) -> inferConditional("if", operands, regions)).build());
+                .verifier(RegionOps::verifyIf).inferenceThatVerifies((operands, props, regions) -> inferConditional("if", operands, regions)).build());
         registry.register(OpDef.builder("stablehlo.case").summary("Case operation").syntax(OpSyntax.GENERIC)
-                .verifier(RegionOps::verifyCase).inference((operands, props, regions) -> inferConditional("case", operands, regions)).build());
+                .verifier(RegionOps::verifyCase).inferenceThatVerifies((operands, props, regions) -> inferConditional("case", operands, regions))
+                .build());
         registry.register(OpDef.builder("stablehlo.sort").summary("Sort operation").inherent("dimension", "is_stable")
                 .syntax(OpSyntax.GENERIC).verifier(RegionOps::verifySort)
                 .inference((operands, props, regions) -> List.copyOf(operands)).build());
@@ -155,37 +159,56 @@ final class RegionOps {
     // ---- while / if / case -------------------------------------------------------------------
 
     private static void verifyWhile(Operation op) {
-        expectRegions(op, 2, "while_i2");
-        Block cond = block(op, 0, "cond", "while_i2");
-        Block body = block(op, 1, "body", "while_i3");
         List<Type> operands = op.operandTypes();
-        if (!compatible(operands, argTypes(cond))) {
-            throw fail(op, "while_c1", "expect operands to be compatible with condition block arguments but got "
-                    + operands + " vs " + argTypes(cond));
-        }
-        if (!compatible(operands, argTypes(body))) {
-            throw fail(op, "while_c2", "expect operands to be compatible with body block arguments but got "
-                    + operands + " vs " + argTypes(body));
-        }
-        if (!compatible(operands, returnTypes(body))) {
-            throw fail(op, "while_c2", "expect operands to be compatible with body block return types but got "
-                    + operands + " vs " + returnTypes(body));
-        }
-        List<Type> condReturn = returnTypes(cond);
-        if (condReturn.size() != 1) {
-            throw fail(op, "while_c1", "expect condition body returns a single value but got " + condReturn.size());
-        }
-        if (!RegionChecks.isI1Scalar(condReturn.get(0))) {
-            throw fail(op, "while_c1", "expect condition block return a zero-ranked tensor of i1 but got " + condReturn.get(0));
-        }
+        checkWhile(op, operands, op.regions());
         if (!compatible(operands, op.resultTypes())) {
             throw fail(op, "while_c3", "expect result types to match operand types but got " + op.resultTypes() + " vs " + operands);
         }
     }
 
+    /**
+     * while_i2..i3 and while_c1..c2: a cond and a body region taking the operands' types, the body returning them and
+     * cond a tensor<i1>. Run by the verifier ({@code op} given) and the type inference ({@code op} null), whose
+     * result types are then the operands' (while_c3).
+     */
+    private static void checkWhile(Operation op, List<Type> operands, List<Region> regions) {
+        if (regions.size() != 2) throw ruleFail(op, "while", "while_i2", "expects 2 region(s), but has " + regions.size());
+        Block cond = entryBlock(op, "while", regions, 0, "cond", "while_i2");
+        Block body = entryBlock(op, "while", regions, 1, "body", "while_i3");
+        if (!compatible(operands, argTypes(cond))) {
+            throw ruleFail(op, "while", "while_c1", "expect operands to be compatible with condition block arguments but got "
+                    + operands + " vs " + argTypes(cond));
+        }
+        if (!compatible(operands, argTypes(body))) {
+            throw ruleFail(op, "while", "while_c2", "expect operands to be compatible with body block arguments but got "
+                    + operands + " vs " + argTypes(body));
+        }
+        if (!compatible(operands, returnTypes(body))) {
+            throw ruleFail(op, "while", "while_c2", "expect operands to be compatible with body block return types but got "
+                    + operands + " vs " + returnTypes(body));
+        }
+        List<Type> condReturn = returnTypes(cond);
+        if (condReturn.size() != 1) {
+            throw ruleFail(op, "while", "while_c1", "expect condition body returns a single value but got " + condReturn.size());
+        }
+        if (!RegionChecks.isI1Scalar(condReturn.get(0))) {
+            throw ruleFail(op, "while", "while_c1", "expect condition block return a zero-ranked tensor of i1 but got " + condReturn.get(0));
+        }
+    }
+
+    /** The one terminated block of {@code regions[index]}, refused under {@code rule} otherwise (verifier or type rule). */
+    private static Block entryBlock(Operation op, String prefix, List<Region> regions, int index, String regionName, String rule) {
+        Region r = regions.get(index);
+        if (r.blocks().size() != 1) {
+            throw ruleFail(op, prefix, rule, "expects region '" + regionName + "' to have exactly one block, but it has " + r.blocks().size());
+        }
+        Block b = r.entry();
+        if (b.terminator() == null) throw ruleFail(op, prefix, rule, "region '" + regionName + "' has no terminator");
+        return b;
+    }
+
     private static void verifyIf(Operation op) {
         checkSelector(op, "if", op.operandTypes(), op.regions().size());
-        expectRegions(op, 2, "if_i2");
         verifyBranches(op, "if");
     }
 
@@ -203,48 +226,62 @@ final class RegionOps {
         boolean ok = operands.size() == 1 && (isIf ? RegionChecks.isI1Scalar(operands.get(0))
                 : RegionChecks.isScalarOf(operands.get(0), IntegerType.I32));
         if (!ok) {
-            throw selectorFail(op, prefix, prefix + "_i1", "expects one operand "
+            throw ruleFail(op, prefix, prefix + "_i1", "expects one operand "
                     + (isIf ? "'pred' of type tensor<i1>" : "'index' of type tensor<i32>") + ", but got " + operands);
         }
-        if (!isIf && branches == 0) throw selectorFail(op, prefix, "case_c1", "expect at least one branch");
+        if (!isIf && branches == 0) throw ruleFail(op, prefix, "case_c1", "expect at least one branch");
     }
 
-    private static VerificationException selectorFail(Operation op, String prefix, String rule, String message) {
+    /** The refusal as the verifier words it ({@code op} given) or as the type rule does, before the op exists ({@code op} null). */
+    private static VerificationException ruleFail(Operation op, String prefix, String rule, String message) {
         if (op != null) return fail(op, rule, message);
         return new VerificationException("stablehlo." + prefix, message + " (" + rule + ")", Location.UNKNOWN);
     }
 
-    /** case_c2..c4 / if_c1..c3: branches take no arguments and return compatible types, the op's results. */
+    /** case_c2..c4 / if_c1..c3: the branches' checks, and the results are compatible with what they return. */
     private static void verifyBranches(Operation op, String prefix) {
-        boolean isIf = prefix.equals("if");
-        List<Type> first = null;
-        for (int i = 0; i < op.regions().size(); i++) {
-            Block b = block(op, i, "branch " + i, prefix + "_i2");
-            if (!b.arguments().isEmpty()) {
-                throw fail(op, prefix + (isIf ? "_c1" : "_c2"), "branch " + i + " must have 0 arguments, but found " + b.arguments().size());
-            }
-            List<Type> rt = returnTypes(b);
-            if (first == null) first = rt;
-            else if (!compatible(first, rt)) {
-                throw fail(op, prefix + (isIf ? "_c2" : "_c3"), "branch 0 and branch " + i + " have mismatched return types: "
-                        + first + " vs " + rt);
-            }
-        }
+        List<Type> first = branchReturns(op, prefix, op.regions()).get(0);
         if (!compatible(first, op.resultTypes())) {
-            throw fail(op, prefix + (isIf ? "_c3" : "_c4"), "result types " + op.resultTypes()
+            throw fail(op, prefix + (prefix.equals("if") ? "_c3" : "_c4"), "result types " + op.resultTypes()
                     + " are not compatible with the branches' return types " + first);
         }
     }
 
-    /** The least specific type of each branch result (dimensions that differ become dynamic). */
+    /**
+     * if_i2 / case_i2, if_c1..c2 / case_c2..c3: each branch is one terminated block taking no arguments, and every
+     * branch returns types compatible with branch 0's (as many, same element types, compatible dims). The return
+     * types of each branch. Run by the verifier ({@code op} given) and the type inference ({@code op} null), so a
+     * builder is refused by the same rule with the same words before the op exists.
+     */
+    private static List<List<Type>> branchReturns(Operation op, String prefix, List<Region> regions) {
+        boolean isIf = prefix.equals("if");
+        if (isIf && regions.size() != 2) throw ruleFail(op, prefix, "if_i2", "expects 2 region(s), but has " + regions.size());
+        List<List<Type>> out = new ArrayList<>(regions.size());
+        for (int i = 0; i < regions.size(); i++) {
+            Block b = entryBlock(op, prefix, regions, i, "branch " + i, prefix + "_i2");
+            if (!b.arguments().isEmpty()) {
+                throw ruleFail(op, prefix, prefix + (isIf ? "_c1" : "_c2"), "branch " + i + " must have 0 arguments, but found "
+                        + b.arguments().size());
+            }
+            List<Type> rt = returnTypes(b);
+            if (!out.isEmpty() && !compatible(out.get(0), rt)) {
+                throw ruleFail(op, prefix, prefix + (isIf ? "_c2" : "_c3"), "branch 0 and branch " + i + " have mismatched return types: "
+                        + out.get(0) + " vs " + rt);
+            }
+            out.add(rt);
+        }
+        return out;
+    }
+
+    /** The least specific type of each branch result: a dim static in one branch and dynamic in another is dynamic. */
     private static List<Type> inferConditional(String prefix, List<Type> operands, List<Region> regions) {
         checkSelector(null, prefix, operands, regions.size());
-        List<Type> out = new ArrayList<>(returnTypes(regions.get(0).entry()));
-        for (int r = 1; r < regions.size(); r++) {
-            List<Type> rt = returnTypes(regions.get(r).entry());
+        List<List<Type>> branches = branchReturns(null, prefix, regions);
+        List<Type> out = new ArrayList<>(branches.get(0));
+        for (List<Type> rt : branches.subList(1, branches.size())) {
             for (int i = 0; i < out.size(); i++) {
                 if (out.get(i).equals(rt.get(i))) continue;
-                if (out.get(i) instanceof TensorType a && rt.get(i) instanceof TensorType b && a.rank() == b.rank()) {
+                if (out.get(i) instanceof TensorType a && rt.get(i) instanceof TensorType b) {
                     long[] s = a.shape();
                     for (int d = 0; d < s.length; d++) if (s[d] != b.dim(d)) s[d] = TensorType.DYNAMIC;
                     out.set(i, TensorType.of(a.elementType(), s));

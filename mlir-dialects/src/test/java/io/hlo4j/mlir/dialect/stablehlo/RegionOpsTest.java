@@ -128,6 +128,22 @@ class RegionOpsTest {
         Region bodyWrong = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I32))));
         rejects(whileOp(List.of(value(s(I64))), cond, bodyWrong, s(I64)), "while_c2",
                 "expect operands to be compatible with body block return types");
+        // The type rule refuses them alike, before the op exists (a builder gets no result types for a bad loop).
+        Region condF32Again = region(List.of(s(I64)), (bb, a) -> List.of(value(s(F32))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condF32Again, region(List.of(s(I64)), (bb, a) -> List.of(a.get(0))), s(I64))))
+                .hasMessage("'stablehlo.while' op expect condition block return a zero-ranked tensor of i1 but got tensor<f32> (while_c1)");
+        Region condAgain = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I1))));
+        Region bodyWrongAgain = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I32))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condAgain, bodyWrongAgain, s(I64))))
+                .hasMessage("'stablehlo.while' op expect operands to be compatible with body block return types but got [tensor<i64>] vs "
+                        + "[tensor<i32>] (while_c2)");
+        Region condTwoArgs = region(List.of(s(I64), s(I64)), (bb, a) -> List.of(value(s(I1))));
+        assertThatThrownBy(() -> infer(whileOp(List.of(value(s(I64))), condTwoArgs, region(List.of(s(I64)), (bb, a) -> List.of(a.get(0))), s(I64))))
+                .hasMessage("'stablehlo.while' op expect operands to be compatible with condition block arguments but got [tensor<i64>] vs "
+                        + "[tensor<i64>, tensor<i64>] (while_c1)");
+        Region onlyCond = region(List.of(s(I64)), (bb, a) -> List.of(value(s(I1))));
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.while").operand(value(s(I64))).region(onlyCond).resultType(s(I64)).build()))
+                .hasMessage("'stablehlo.while' op expects 2 region(s), but has 1 (while_i2)");
     }
 
     @Test
@@ -147,9 +163,24 @@ class RegionOpsTest {
                 "case_i1", "'index' of type tensor<i32>");
         rejects(Operation.builder("stablehlo.case").operand(value(s(I32))).resultType(t(F32, 2)).build(),
                 "case_c1", "expect at least one branch");
-        Operation c = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, 3))))
+        Operation c = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, -1))))
                 .resultType(t(F32, 2)).build();
-        assertThat(infer(c)).as("least specific type of 2 and 3 is ?").containsExactly(t(F32, -1));
+        assertThat(infer(c)).as("least specific type of 2 and ? is ?").containsExactly(t(F32, -1));
+        // Branches the verifier refuses, the type rule refuses alike (no result type is inferred for them).
+        Operation sizes = Operation.builder("stablehlo.case").operand(value(s(I32))).region(returning(a)).region(returning(value(t(F32, 3))))
+                .resultType(t(F32, 2)).build();
+        assertThatThrownBy(() -> infer(sizes)).hasMessage("'stablehlo.case' op branch 0 and branch 1 have mismatched return types: "
+                + "[tensor<2xf32>] vs [tensor<3xf32>] (case_c3)");
+        rejects(sizes, "case_c3", "branch 0 and branch 1 have mismatched return types: [tensor<2xf32>] vs [tensor<3xf32>]");
+        Operation fewer = Operation.builder("stablehlo.if").operand(value(s(I1))).region(returning(a, b)).region(returning(b))
+                .resultTypes(List.of(t(F32, 2), t(F32, 2))).build();
+        assertThatThrownBy(() -> infer(fewer)).hasMessage("'stablehlo.if' op branch 0 and branch 1 have mismatched return types: "
+                + "[tensor<2xf32>, tensor<2xf32>] vs [tensor<2xf32>] (if_c2)");
+        rejects(fewer, "if_c2", "branch 0 and branch 1 have mismatched return types");
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.case").operand(value(s(I32))).region(region(List.of(s(F32)), (bb, args) -> List.of(a))).resultType(t(F32, 2)).build()))
+                .hasMessage("'stablehlo.case' op branch 0 must have 0 arguments, but found 1 (case_c2)");
+        assertThatThrownBy(() -> infer(Operation.builder("stablehlo.if").operand(value(s(I1))).region(returning(a)).resultType(t(F32, 2)).build()))
+                .hasMessage("'stablehlo.if' op expects 2 region(s), but has 1 (if_i2)");
         // The type rule refuses a bad selector or no branch as the verifier does, before the op exists.
         Operation badPred = Operation.builder("stablehlo.if").operand(value(s(I32))).region(returning(a)).region(returning(b))
                 .resultType(t(F32, 2)).build();

@@ -62,13 +62,14 @@ class ShapeTypeRulesTest {
      * The ops whose type rule checks all their verifier does (a builder that inferred their results skips the
      * verifier): exactly these, each also checked above against the conformance files and below refusal by refusal.
      * dot_general is not one: its verifier also checks precision_config and algorithm, which its rule does not read.
+     * if, case and while share their checks with their verifiers the same way (ControlFlowTypeRulesTest, RegionOpsTest).
      */
     @Test
-    void theOpsWhoseRuleVerifiesAreTheseSix() {
+    void theOpsWhoseRuleVerifiesAreThese() {
         List<String> flagged = io.hlo4j.mlir.registry.OpRegistry.global().all().stream()
                 .filter(io.hlo4j.mlir.registry.OpDef::inferenceVerifies).map(io.hlo4j.mlir.registry.OpDef::name).toList();
         assertThat(flagged).containsExactlyInAnyOrder("stablehlo.transpose", "stablehlo.slice", "stablehlo.pad", "stablehlo.concatenate",
-                "stablehlo.dynamic_slice", "stablehlo.dynamic_update_slice");
+                "stablehlo.dynamic_slice", "stablehlo.dynamic_update_slice", "stablehlo.if", "stablehlo.case", "stablehlo.while");
     }
 
     // ---- hand-computed shapes ----------------------------------------------------------------------------

@@ -1,0 +1,197 @@
+package io.hlo4j.compiler.batch;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.Interpreter;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static io.hlo4j.compiler.batch.BatchCheck.check;
+import static io.hlo4j.compiler.batch.BatchCheck.checkModule;
+import static io.hlo4j.compiler.batch.BatchCheck.uniform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Calls and composites (their callees batched inline), tokens, and the legacy rng, against the function run per
+ * example and stacked (rng with batched bounds: each example's draws lie in its own bounds and have its moments).
+ */
+class CallEffectBatchRulesTest {
+    private final Random r = new Random(5);
+    private static final int N = Batched.NONE;
+
+    private HostArray u(long... shape) { return uniform(r, TensorType.of(FloatType.F64, shape)); }
+
+    private static final String CALLS = """
+            module {
+              func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>, %w: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %0 = func.call @g(%x, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %1 = func.call @g(%w, %0) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %2 = func.call @g(%w, %w) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %3 = stablehlo.composite "my.scaled" %1, %2 {composite_attributes = {k = 2 : i64}, decomposition = @scaled} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                return %3, %2 : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @g(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %s = stablehlo.sine %a : tensor<3xf64>
+                %m = func.call @h(%s, %b) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                return %m : tensor<3xf64>
+              }
+              func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                %c = stablehlo.cosine %b : tensor<3xf64>
+                %s = stablehlo.add %m, %c : tensor<3xf64>
+                return %s : tensor<3xf64>
+              }
+              func.func private @scaled(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                %t = stablehlo.add %m, %m : tensor<3xf64>
+                return %t : tensor<3xf64>
+              }
+            }""";
+
+    @Test
+    void callsAndCompositesAreBatchedThroughTheirCalleesWhateverIsBatched() {
+        // @g is called with (batched, batched), (unbatched, batched) and (unbatched, unbatched); @h from inside @g
+        String text = checkModule(CALLS, "main", new int[]{0, 1, N}, new int[]{0, N}, 2, List.of(u(2, 3), u(3, 2), u(3)));
+        assertThat(text).doesNotContain("func.call", "composite", "@g", "@h", "@scaled");
+        checkModule(CALLS, "main", new int[]{N, N, 0}, new int[]{1, 0}, 3, List.of(u(3), u(3), u(3, 3)));
+        checkModule(CALLS, "main", new int[]{N, 0, N}, new int[]{0, N}, 2, List.of(u(3), u(2, 3), u(3)));
+    }
+
+    @Test
+    void aCallInsideALoopBodyIsBatchedForTheCarriesItGets() {
+        String m = """
+                module {
+                  func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
+                    %i0 = stablehlo.constant dense<0> : tensor<i64>
+                    %r:2 = stablehlo.while(%i = %i0, %c = %x) : tensor<i64>, tensor<3xf64>
+                      cond {
+                        %n = stablehlo.constant dense<3> : tensor<i64>
+                        %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                        stablehlo.return %p : tensor<i1>
+                      } do {
+                        %c2 = func.call @h(%c, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                        %one = stablehlo.constant dense<1> : tensor<i64>
+                        %i2 = stablehlo.add %i, %one : tensor<i64>
+                        stablehlo.return %i2, %c2 : tensor<i64>, tensor<3xf64>
+                      }
+                    return %r#1 : tensor<3xf64>
+                  }
+                  func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                    %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                    %c = stablehlo.cosine %m : tensor<3xf64>
+                    return %c : tensor<3xf64>
+                  }
+                }""";
+        // only y batched: the carry becomes batched in the body, so the call is batched for a batched carry
+        String text = checkModule(m, "main", new int[]{N, 0}, new int[]{0}, 2, List.of(u(3), u(2, 3)));
+        assertThat(text).doesNotContain("func.call");
+        checkModule(m, "main", new int[]{1, N}, new int[]{1}, 2, List.of(u(3, 2), u(3)));
+    }
+
+    @Test
+    void aCallWithoutItsModuleAndARecursiveChainAreRefusedByName() {
+        Module m = MlirParser.parseModule(CALLS, "calls.mlir");
+        Operation main = m.symbols().lookup("main");
+        assertThatThrownBy(() -> Batching.vmap(main, new int[]{0, N, N}, new int[]{0, 0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("@g")
+                .hasMessageContaining("Batching.vmap(module, name, ...)");
+        Module rec = MlirParser.parseModule("""
+                module {
+                  func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                    %0 = func.call @f(%x) : (tensor<3xf64>) -> tensor<3xf64>
+                    return %0 : tensor<3xf64>
+                  }
+                }""", "rec.mlir");
+        assertThatThrownBy(() -> Batching.vmap(rec, "f", new int[]{0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("@f calls itself");
+    }
+
+    @Test
+    void tokensCarryNoBatchAndIoOfBatchedDataIsRefused() {
+        String f = """
+                func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                  %t = stablehlo.create_token : !stablehlo.token
+                  %t2 = stablehlo.after_all %t, %t : !stablehlo.token
+                  %b:2 = stablehlo.optimization_barrier %x, %t2 : tensor<3xf64>, !stablehlo.token
+                  %t3 = stablehlo.after_all %b#1 : !stablehlo.token
+                  %y = stablehlo.exponential %b#0 : tensor<3xf64>
+                  return %y : tensor<3xf64>
+                }""";
+        check(f, new int[]{1}, new int[]{0}, 2, List.of(u(3, 2)));
+        String out = """
+                func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                  %t = stablehlo.create_token : !stablehlo.token
+                  %t2 = "stablehlo.outfeed"(%x, %t) {outfeed_config = ""} : (tensor<3xf64>, !stablehlo.token) -> !stablehlo.token
+                  return %x : tensor<3xf64>
+                }""";
+        assertThatThrownBy(() -> check(out, new int[]{0}, new int[]{0}, 2, List.of(u(2, 3))))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.outfeed").hasMessageContaining("I/O");
+    }
+
+    private static String rng(String dist, String et) {
+        return """
+                func.func @f(%a: tensor<ET>, %b: tensor<ET>) -> tensor<50x40xET> {
+                  %n = stablehlo.constant dense<[50, 40]> : tensor<2xi64>
+                  %0 = stablehlo.rng %a, %b, %n, distribution = DIST : (tensor<ET>, tensor<ET>, tensor<2xi64>) -> tensor<50x40xET>
+                  return %0 : tensor<50x40xET>
+                }""".replace("DIST", dist).replace("ET", et);
+    }
+
+    @Test
+    void rngWithBatchedBoundsDrawsEachExampleWithinItsOwnBounds() {
+        double[] lo = {-3, 0.5, 10}, hi = {-2.5, 4, 10.25};
+        HostArray a = HostArray.fromDoubles(TensorType.of(FloatType.F64, 3), lo), b = HostArray.fromDoubles(TensorType.of(FloatType.F64, 3), hi);
+        double[] uni = run(rng("UNIFORM", "f64"), new int[]{0, 0}, List.of(a, b));
+        for (int e = 0; e < 3; e++) {
+            double sum = 0;
+            for (int k = 0; k < 2000; k++) {
+                double v = uni[e * 2000 + k];
+                assertThat(v).as("example %d draw %d", e, k).isGreaterThanOrEqualTo(lo[e]).isLessThan(hi[e]);
+                sum += (v - lo[e]) / (hi[e] - lo[e]);
+            }
+            assertThat(sum / 2000).as("example %d normalized mean", e).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.03));
+        }
+        // NORMAL: mu batched, sigma shared
+        HostArray sigma = HostArray.fromDoubles(TensorType.scalar(FloatType.F64), 2);
+        double[] nor = run(rng("NORMAL", "f64"), new int[]{0, N}, List.of(a, sigma));
+        for (int e = 0; e < 3; e++) {
+            double s = 0, s2 = 0;
+            for (int k = 0; k < 2000; k++) { double v = nor[e * 2000 + k]; s += v; s2 += v * v; }
+            double mean = s / 2000, sd = Math.sqrt(s2 / 2000 - mean * mean);
+            assertThat(mean).as("example %d mean", e).isCloseTo(lo[e], org.assertj.core.data.Offset.offset(0.2));
+            assertThat(sd).as("example %d sd", e).isCloseTo(2, org.assertj.core.data.Offset.offset(0.15));
+        }
+        // unbatched bounds beside a batched value: the op is copied, every example gets the per-example run's numbers
+        String add = """
+                func.func @f(%x: tensor<4xf64>, %a: tensor<f64>, %b: tensor<f64>) -> tensor<4xf64> {
+                  %n = stablehlo.constant dense<[4]> : tensor<1xi64>
+                  %0 = stablehlo.rng %a, %b, %n, distribution = UNIFORM : (tensor<f64>, tensor<f64>, tensor<1xi64>) -> tensor<4xf64>
+                  %1 = stablehlo.add %0, %x : tensor<4xf64>
+                  return %1 : tensor<4xf64>
+                }""";
+        check(add, new int[]{0, N, N}, new int[]{0}, 3, List.of(u(3, 4), u(), HostArray.fromDoubles(TensorType.scalar(FloatType.F64), 5)));
+        String ints = rng("UNIFORM", "i64");
+        HostArray ia = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 2), 0, 1);
+        HostArray ib = HostArray.fromLongs(TensorType.scalar(io.hlo4j.mlir.types.IntegerType.I64), 9);
+        assertThatThrownBy(() -> run(ints, new int[]{0, N}, List.of(ia, ib))).isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("stablehlo.rng").hasMessageContaining("integer UNIFORM");
+    }
+
+    private static double[] run(String func, int[] inAxes, List<HostArray> args) {
+        Module m = MlirParser.parseModule("module {\n" + func + "\n}\n", "rng.mlir");
+        Operation vf = Batching.vmap(m.functions().get(0), inAxes, new int[]{0}, 3, "batched");
+        Module vm = MlirParser.parseModule(MlirPrinter.print(Module.of("b", null, List.of(vf), vf.location())), "b.mlir");
+        HostArray out = new Interpreter(vm).runHost("batched", args).get(0);
+        assertThat(out.shape()).containsExactly(3, 50, 40);
+        return out.toDoubleArray();
+    }
+}
