@@ -57,8 +57,10 @@ final class CompileCommand extends CliCommand {
     Path dumpOptimized;
 
     @Option(names = "--dump-optimized-proto", paramLabel = "OUT.pb",
-            description = "Write the optimized program as a serialized HloModuleProtoWithConfig stating the replica and partition "
-                    + "counts this report sized implicit replica groups with (what hlo4j inspect OUT.pb reads).")
+            description = "Write the optimized program as a serialized HloModuleProtoWithConfig (what hlo4j inspect OUT.pb reads). "
+                    + "Its config is the plugin's own when the plugin returns one (format hlo_with_config), kept whole, with only the "
+                    + "replica/partition counts it leaves 0 filled in; else a config of just those two counts. Either way it states "
+                    + "the counts this report sized implicit replica groups with.")
     Path dumpOptimizedProto;
 
     @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
@@ -217,12 +219,16 @@ final class CompileCommand extends CliCommand {
 
     /**
      * What {@code --dump-optimized-proto} writes: the module with a config stating the counts {@link #summary} used, so that
-     * {@code inspect OUT.pb} sizes the implicit replica groups as this report did (a bare module states no counts).
+     * {@code inspect OUT.pb} sizes the implicit replica groups as this report did. A program the plugin returned with its
+     * config ({@code hlo_with_config}) keeps that config whole (layout, seed, partitioning flags... as the plugin wrote
+     * them), with only the counts it leaves 0 filled in; a bare module ({@code hlo}) gets a config of the two counts.
      */
     static HloModuleProtoWithConfig withConfig(HloProgram program, int partitions) {
         HloProgram.Counts c = counts(program, partitions);
-        return HloModuleProtoWithConfig.newBuilder().setHloModule(program.module())
-                .setConfig(HloModuleConfigProto.newBuilder().setReplicaCount(c.replicas()).setNumPartitions(c.partitions())).build();
+        HloModuleConfigProto.Builder config = program.config() != null ? program.config().toBuilder() : HloModuleConfigProto.newBuilder();
+        if (config.getReplicaCount() == 0) config.setReplicaCount(c.replicas());
+        if (config.getNumPartitions() == 0) config.setNumPartitions(c.partitions());
+        return HloModuleProtoWithConfig.newBuilder().setHloModule(program.module()).setConfig(config).build();
     }
 
     /** The optimized program's summary {@code s} as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */

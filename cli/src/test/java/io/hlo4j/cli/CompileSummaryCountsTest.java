@@ -56,4 +56,38 @@ class CompileSummaryCountsTest {
         assertThat(dumped.summary()).isEqualTo(CompileCommand.summary(bare, 4));
         assertThat(dumped.module()).isEqualTo(bare.module());
     }
+
+    /**
+     * A plugin's own config (format hlo_with_config, as the CUDA plugin returns) survives --dump-optimized-proto whole: the
+     * fields hlo4j's proto does not name (XLA's xla.proto numbers: 1 entry_computation_layout, 2 seed, 7
+     * use_spmd_partitioning, 13 device_type) come back byte for byte, the stated num_partitions (4) stays, and only the
+     * replica_count it leaves 0 is filled in (1 replica, as compiled).
+     */
+    @Test
+    void theDumpKeepsThePluginsConfigAndFillsOnlyItsZeroCounts() throws Exception {
+        com.google.protobuf.UnknownFieldSet layout = com.google.protobuf.UnknownFieldSet.newBuilder()
+                .addField(3, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(7).build()).build();
+        com.google.protobuf.UnknownFieldSet extra = com.google.protobuf.UnknownFieldSet.newBuilder()
+                .addField(1, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addLengthDelimited(layout.toByteString()).build())
+                .addField(2, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build())
+                .addField(7, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(1).build())
+                .addField(13, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+                        .addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("cuda")).build()).build();
+        io.hlo4j.runtime.hlo.proto.HloModuleProto module = io.hlo4j.runtime.hlo.proto.HloModuleProto.parseFrom(
+                Files.readAllBytes(FIXTURES.resolve("implicit.module.pb")));
+        byte[] code = io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig.newBuilder().setHloModule(module)
+                .setConfig(io.hlo4j.runtime.hlo.proto.HloModuleConfigProto.newBuilder().setNumPartitions(4).setUnknownFields(extra))
+                .build().toByteArray();
+        byte[] dumped = CompileCommand.withConfig(HloProgram.decode("hlo_with_config", code), 4).toByteArray();
+        // read back by field number, independent of hlo4j's proto classes
+        com.google.protobuf.UnknownFieldSet top = com.google.protobuf.UnknownFieldSet.parseFrom(dumped);
+        assertThat(top.getField(1).getLengthDelimitedList()).containsExactly(module.toByteString());
+        com.google.protobuf.UnknownFieldSet config = com.google.protobuf.UnknownFieldSet.parseFrom(top.getField(2).getLengthDelimitedList().getFirst());
+        assertThat(config.asMap().keySet()).containsExactlyInAnyOrder(1, 2, 4, 5, 7, 13);
+        for (int n : new int[] {1, 2, 7, 13}) assertThat(config.getField(n)).as("field %d", n).isEqualTo(extra.getField(n));
+        assertThat(config.getField(4).getVarintList()).containsExactly(1L);   // replica_count: was 0, filled in
+        assertThat(config.getField(5).getVarintList()).containsExactly(4L);   // num_partitions: the plugin's
+        io.hlo4j.runtime.hlo.HloFile read = io.hlo4j.runtime.hlo.HloFile.decode(dumped);
+        assertThat(new long[] {read.replicas(), read.partitions()}).containsExactly(1, 4);
+    }
 }
