@@ -202,19 +202,21 @@ final class CompileCommand extends CliCommand {
     }
 
     /**
-     * The program's summary with the device counts that size the groups it leaves implicit: those its config states (an
-     * {@code hlo_with_config} program), as {@code inspect FILE.pb} reads them; where it states none, as compiled here:
-     * one replica of {@code partitions} partitions.
+     * The program's summary with the device counts that size the groups it leaves implicit, by {@link #counts}: as
+     * {@code inspect FILE.pb} reads them, with this compile's own counts where the program states none.
      */
     static HloSummary summary(HloProgram program, int partitions) {
         HloProgram.Counts c = counts(program, partitions);
         return HloSummary.of(program.module(), c.replicas(), c.partitions());
     }
 
-    /** The device counts {@link #summary} sizes implicit groups with: the program's config's where stated, else 1 x {@code partitions}. */
+    /**
+     * The device counts {@link #summary} sizes implicit groups with: {@link HloProgram.Counts#of}'s rule (config, else the
+     * module's device_assignment, as inspect reads them), and where the program states neither, this compile's: one
+     * replica of {@code partitions} partitions.
+     */
     static HloProgram.Counts counts(HloProgram program, int partitions) {
-        HloProgram.Counts c = program.counts();
-        return new HloProgram.Counts(c.replicas() > 0 ? c.replicas() : 1, c.partitions() > 0 ? c.partitions() : partitions);
+        return program.counts(new HloProgram.Counts(1, partitions, "this compile"));
     }
 
     /**

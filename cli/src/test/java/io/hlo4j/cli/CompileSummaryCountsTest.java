@@ -90,4 +90,37 @@ class CompileSummaryCountsTest {
         io.hlo4j.runtime.hlo.HloFile read = io.hlo4j.runtime.hlo.HloFile.decode(dumped);
         assertThat(new long[] {read.replicas(), read.partitions()}).containsExactly(1, 4);
     }
+
+    /**
+     * One rule for both commands: a program without config counts whose module carries a static device_assignment (2
+     * replicas x 4 computations) is sized by that assignment in compile as in inspect (hand-computed as in
+     * theConfigsCountsSizeTheGroups: 32, 224, 192 B), not by compile's 1 x 4; a config stating only the replica count takes
+     * its partition count from the assignment, each count told by its source.
+     */
+    @Test
+    void compileAndInspectReadTheDeviceAssignmentAlike() throws Exception {
+        io.hlo4j.runtime.hlo.proto.HloModuleProto module = io.hlo4j.runtime.hlo.proto.HloModuleProto.parseFrom(
+                Files.readAllBytes(FIXTURES.resolve("implicit.module.pb")));
+        io.hlo4j.runtime.hlo.proto.HloModuleProto assigned = module.toBuilder().setDeviceAssignment(
+                io.hlo4j.runtime.pjrt.proto.DeviceAssignmentProto.newBuilder().setReplicaCount(2).setComputationCount(4)).build();
+        byte[] code = assigned.toByteArray();
+        HloProgram program = HloProgram.decode("hlo", code);
+        HloProgram.Counts c = CompileCommand.counts(program, 4);
+        assertThat(new long[] {c.replicas(), c.partitions()}).containsExactly(2, 4);
+        assertThat(c.from()).isEqualTo("the module's device_assignment");
+        HloSummary s = CompileCommand.summary(program, 4);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(32L, 224L, 192L);
+        assertThat(s).isEqualTo(io.hlo4j.runtime.hlo.HloFile.decode(code).summary());
+
+        byte[] half = io.hlo4j.runtime.hlo.proto.HloModuleProtoWithConfig.newBuilder().setHloModule(assigned)
+                .setConfig(io.hlo4j.runtime.hlo.proto.HloModuleConfigProto.newBuilder().setReplicaCount(2)).build().toByteArray();
+        HloProgram.Counts h = CompileCommand.counts(HloProgram.decode("hlo_with_config", half), 8);
+        io.hlo4j.runtime.hlo.HloFile f = io.hlo4j.runtime.hlo.HloFile.decode(half);
+        assertThat(new long[] {h.replicas(), h.partitions(), f.replicas(), f.partitions()}).containsExactly(2, 4, 2, 4);
+        assertThat(f.countsFrom()).isEqualTo(h.from()).isEqualTo("replica count from its config, partition count from the module's device_assignment");
+        // stating nothing: compile falls back to its own 1 x compiled, inspect knows nothing
+        HloProgram bare = HloProgram.decode("hlo", module.toByteArray());
+        assertThat(CompileCommand.counts(bare, 4)).isEqualTo(new HloProgram.Counts(1, 4, "this compile"));
+        assertThat(io.hlo4j.runtime.hlo.HloFile.decode(module.toByteArray()).countsFrom()).isNull();
+    }
 }

@@ -44,13 +44,46 @@ public record HloProgram(String format, HloModuleProto module, HloModuleConfigPr
         }
     }
 
-    /** Device counts a program states (its config; a file read by {@link HloFile}, also its device assignment); 0 where it states none. */
-    public record Counts(long replicas, long partitions) {}
+    /**
+     * Device counts, each with where it came from; 0 where nothing states it. {@code from} names the source of both, or of
+     * each when they differ; null when neither is known.
+     */
+    public record Counts(long replicas, long partitions, String from) {
+        public static final Counts NONE = new Counts(0, 0, null);
 
-    /** The counts the config states; 0 where it states none or there is no config. */
-    public Counts counts() {
-        return config == null ? new Counts(0, 0) : new Counts(config.getReplicaCount(), config.getNumPartitions());
+        /**
+         * The one rule for a program's device counts, used by {@code compile} and {@code inspect FILE.pb} alike: each count
+         * is the config's where it states one (&gt; 0), else the module's static device_assignment's (replica_count,
+         * computation_count), else {@code known}'s (what the caller knows from elsewhere: compile's own 1 replica x the
+         * partitions it compiled; {@link #NONE} for a file read on its own).
+         */
+        public static Counts of(HloModuleConfigProto config, HloModuleProto module, Counts known) {
+            boolean da = module.hasDeviceAssignment();
+            long[] r = pick(config == null ? 0 : config.getReplicaCount(), da ? module.getDeviceAssignment().getReplicaCount() : 0, known.replicas());
+            long[] p = pick(config == null ? 0 : config.getNumPartitions(), da ? module.getDeviceAssignment().getComputationCount() : 0, known.partitions());
+            String rf = source((int) r[1], known), pf = source((int) p[1], known);
+            String from = r[0] == 0 && p[0] == 0 ? null : java.util.Objects.equals(rf, pf) ? rf
+                    : "replica count " + (rf == null ? "not stated" : "from " + rf) + ", partition count " + (pf == null ? "not stated" : "from " + pf);
+            return new Counts(r[0], p[0], from);
+        }
+
+        /** {value, source}: source 0 config, 1 device_assignment, 2 known, 3 none. */
+        private static long[] pick(long config, long assignment, long known) {
+            return config > 0 ? new long[] {config, 0} : assignment > 0 ? new long[] {assignment, 1} : known > 0 ? new long[] {known, 2} : new long[] {0, 3};
+        }
+
+        private static String source(int s, Counts known) {
+            return switch (s) {
+                case 0 -> "its config";
+                case 1 -> "the module's device_assignment";
+                case 2 -> known.from();
+                default -> null;
+            };
+        }
     }
+
+    /** This program's device counts by {@link Counts#of}'s rule, {@code known} the caller's own. */
+    public Counts counts(Counts known) { return Counts.of(config, module, known); }
 
     /** XLA's HLO text of the module. */
     public String text() { return HloText.print(module); }
