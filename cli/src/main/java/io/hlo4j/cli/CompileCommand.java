@@ -63,8 +63,9 @@ final class CompileCommand extends CliCommand {
                     + "the counts this report sized implicit replica groups with.")
     Path dumpOptimizedProto;
 
-    @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
-            + "cost_analysis, memory_stats, optimized_program).")
+    @Option(names = "--json", description = "Write the report as JSON (keys file, platform, pjrt_api, partitions, devices, compile_ms, "
+            + "cost_analysis, memory_stats, optimized_program; optimized_program adds dump and dump_proto, the files "
+            + "--dump-optimized and --dump-optimized-proto wrote).")
     boolean json;
 
     @Override public Integer call() throws IOException {
