@@ -98,6 +98,60 @@ class CallEffectBatchRulesTest {
     }
 
     @Test
+    void aCallInsideARegionCopiedWholeIsInlinedToo() {
+        // the while reads only unbatched values, so it is copied as it is; its body's call must still be inlined
+        String loop = """
+                module {
+                  func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
+                    %i0 = stablehlo.constant dense<0> : tensor<i64>
+                    %r:2 = stablehlo.while(%i = %i0, %c = %y) : tensor<i64>, tensor<3xf64>
+                      cond {
+                        %n = stablehlo.constant dense<3> : tensor<i64>
+                        %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                        stablehlo.return %p : tensor<i1>
+                      } do {
+                        %c2 = func.call @h(%c, %c) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                        %one = stablehlo.constant dense<1> : tensor<i64>
+                        %i2 = stablehlo.add %i, %one : tensor<i64>
+                        stablehlo.return %i2, %c2 : tensor<i64>, tensor<3xf64>
+                      }
+                    %s = stablehlo.add %r#1, %x : tensor<3xf64>
+                    return %s : tensor<3xf64>
+                  }
+                  func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                    %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                    %c = stablehlo.cosine %m : tensor<3xf64>
+                    return %c : tensor<3xf64>
+                  }
+                }""";
+        String text = checkModule(loop, "main", new int[]{0, N}, new int[]{0}, 2, List.of(u(2, 3), u(3)));
+        assertThat(text).doesNotContain("func.call", "@h");
+    }
+
+    @Test
+    void aCallInsideARegionCopiedPerElementIsInlinedToo() {
+        // a reduction's body is copied per element (the operand batched, the body not): its call is inlined as well
+        String reduce = """
+                module {
+                  func.func @main(%x: tensor<4xf64>) -> tensor<f64> {
+                    %z = stablehlo.constant dense<0.0> : tensor<f64>
+                    %r = stablehlo.reduce(%x init: %z) across dimensions = [0] : (tensor<4xf64>, tensor<f64>) -> tensor<f64>
+                      reducer(%a: tensor<f64>, %b: tensor<f64>) {
+                        %s = func.call @plus(%a, %b) : (tensor<f64>, tensor<f64>) -> tensor<f64>
+                        stablehlo.return %s : tensor<f64>
+                      }
+                    return %r : tensor<f64>
+                  }
+                  func.func private @plus(%a: tensor<f64>, %b: tensor<f64>) -> tensor<f64> {
+                    %s = stablehlo.add %a, %b : tensor<f64>
+                    return %s : tensor<f64>
+                  }
+                }""";
+        String text = checkModule(reduce, "main", new int[]{1}, new int[]{0}, 3, List.of(u(4, 3)));
+        assertThat(text).doesNotContain("func.call", "@plus");
+    }
+
+    @Test
     void aCallWithoutItsModuleAndARecursiveChainAreRefusedByName() {
         Module m = MlirParser.parseModule(CALLS, "calls.mlir");
         Operation main = m.symbols().lookup("main");
