@@ -64,6 +64,12 @@ final class EffectBatchRules {
     private static List<Batched> rng(Batcher b, Operation op, List<Batched> a) {
         if (a.get(2).batched()) throw b.refuse(op, a, "the shape operand is batched: each example would need its own result shape");
         TensorType rt = (TensorType) op.result(0).type();
+        for (long d : rt.shape()) {
+            if (d == TensorType.DYNAMIC) {
+                throw b.refuse(op, a, "the result " + rt + " has a dynamic dimension; the batch's one draw of [B, shape...] is "
+                        + "shaped by a constant, which needs static sizes");
+            }
+        }
         if (!(rt.elementType() instanceof FloatType ft)) {
             throw b.refuse(op, a, "integer UNIFORM bounds differ per example; an integer draw cannot be mapped onto other bounds exactly"
                     + " (draw floats, or draw with unbatched bounds and add an offset)");

@@ -240,6 +240,20 @@ class CallEffectBatchRulesTest {
                 .hasMessageContaining("stablehlo.rng").hasMessageContaining("integer UNIFORM");
     }
 
+    @Test
+    void rngWithBatchedBoundsAndADynamicResultDimensionIsRefusedByName() {
+        Module m = MlirParser.parseModule("""
+                module {
+                  func.func @f(%a: tensor<f64>, %b: tensor<f64>, %n: tensor<2xi64>) -> tensor<?x4xf64> {
+                    %0 = stablehlo.rng %a, %b, %n, distribution = UNIFORM : (tensor<f64>, tensor<f64>, tensor<2xi64>) -> tensor<?x4xf64>
+                    return %0 : tensor<?x4xf64>
+                  }
+                }""", "rng.mlir");
+        assertThatThrownBy(() -> Batching.vmap(m.functions().get(0), new int[]{0, N, N}, new int[]{0}, 3, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.rng").hasMessageContaining("tensor<?x4xf64>")
+                .hasMessageContaining("dynamic");
+    }
+
     private static double[] run(String func, int[] inAxes, List<HostArray> args) {
         Module m = MlirParser.parseModule("module {\n" + func + "\n}\n", "rng.mlir");
         Operation vf = Batching.vmap(m.functions().get(0), inAxes, new int[]{0}, 3, "batched");
