@@ -147,8 +147,6 @@ public final class Batcher {
      * Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. Given the
      * module, a region holding a call is swept instead, so the call is inlined.
      */
-    public List<OpResult> copyUnbatched(Operation op) { return copyUnbatched(op, Cloner.captured(op.regions())); }
-
     private List<OpResult> copyUnbatched(Operation op, List<Value> captured) {
         Map<Value, Value> map = new IdentityHashMap<>();
         for (Value v : op.operands()) map.put(v, lookup(v).value());

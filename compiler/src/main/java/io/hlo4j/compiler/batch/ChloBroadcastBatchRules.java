@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * chlo's implicitly broadcasting family ({@code chlo.broadcast_add} ... {@code broadcast_compare},
- * {@code broadcast_select}), {@code chlo.constant_like} and the leaf constants ({@code chlo.constant},
- * {@code sdy.constant}).
+ * {@code broadcast_select}) and {@code chlo.constant_like}. The leaf constants ({@code chlo.constant},
+ * {@code sdy.constant}) have no rule: they read no operand, so {@link Batcher} copies them as they are.
  *
  * <p>An example operand of rank r maps its dimensions onto the result's (right-aligned, numpy style, or by
  * {@code broadcast_dimensions}); a batch dimension would break that alignment, so each operand is rewritten to the
@@ -29,9 +29,6 @@ final class ChloBroadcastBatchRules {
         List<String> names = new ArrayList<>();
         for (OpDef d : in.registry().all()) if (d.name().startsWith("chlo.broadcast_")) names.add(d.name());
         for (String n : names) in.rule(n, ChloBroadcastBatchRules::broadcasting);
-        BatchRule copy = (b, op, args) -> Batcher.all(b.copyUnbatched(op), Batched.NONE);
-        in.rule("chlo.constant", copy);
-        in.rule("sdy.constant", copy);
         // A splat shaped like its operand: the batched operand gives the shape, the value is the same for all.
         in.rule("chlo.constant_like", (b, op, a) -> {
             int d = a.get(0).bdim();

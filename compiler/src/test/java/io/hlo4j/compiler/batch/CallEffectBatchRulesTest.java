@@ -191,6 +191,38 @@ class CallEffectBatchRulesTest {
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.outfeed").hasMessageContaining("I/O");
     }
 
+    @Test
+    void opsThatNeverMeetABatchedInputNeedNoRuleAndAreCopied() {
+        // leaves with no operand and token-only ops have no batching rule: the batcher copies them beside a batched x
+        String f = """
+                func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                  %c = stablehlo.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf64>
+                  %i = stablehlo.iota dim = 0 : tensor<3xf64>
+                  %k = chlo.constant dense<[0.5, 0.25, 0.125]> : tensor<3xf64>
+                  %s = sdy.constant dense<[4.0, 5.0, 6.0]> : tensor<3xf64>
+                  %r = stablehlo.replica_id : tensor<ui32>
+                  %p = stablehlo.partition_id : tensor<ui32>
+                  %t = stablehlo.create_token : !stablehlo.token
+                  %t2 = stablehlo.after_all %t : !stablehlo.token
+                  %rp = stablehlo.add %r, %p : tensor<ui32>
+                  %rf = stablehlo.convert %rp : (tensor<ui32>) -> tensor<f64>
+                  %rb = stablehlo.broadcast_in_dim %rf, dims = [] : (tensor<f64>) -> tensor<3xf64>
+                  %a = stablehlo.add %c, %i : tensor<3xf64>
+                  %b = stablehlo.multiply %k, %s : tensor<3xf64>
+                  %ab = stablehlo.add %a, %b : tensor<3xf64>
+                  %y = stablehlo.multiply %ab, %x : tensor<3xf64>
+                  %z = stablehlo.add %y, %rb : tensor<3xf64>
+                  return %z : tensor<3xf64>
+                }""";
+        for (String op : List.of("stablehlo.constant", "stablehlo.iota", "chlo.constant", "sdy.constant", "stablehlo.replica_id",
+                "stablehlo.partition_id", "stablehlo.create_token", "stablehlo.after_all")) {
+            BatchRules.install();
+            assertThat(io.hlo4j.mlir.registry.OpRegistry.global().lookup(op).extension(BatchRule.class)).as(op).isNull();
+        }
+        String text = check(f, new int[]{0}, new int[]{1}, 4, List.of(u(4, 3)));
+        assertThat(text).contains("chlo.constant", "sdy.constant", "stablehlo.replica_id", "stablehlo.after_all");
+    }
+
     private static String rng(String dist, String et) {
         return """
                 func.func @f(%a: tensor<ET>, %b: tensor<ET>) -> tensor<50x40xET> {
