@@ -19,8 +19,9 @@ import java.util.List;
  * {@code broadcast_dimensions}); a batch dimension would break that alignment, so each operand is rewritten to the
  * result's rank plus one: the batch dimension first (size 1 when the operand is unbatched), then the result's
  * dimensions, each the operand's own size where it maps there and 1 elsewhere. That is a reshape (a
- * {@code broadcast_in_dim} adding size-1 dimensions), no data is copied, and the op still broadcasts the size-1
- * dimensions itself: equal ranks broadcast element-wise, so {@code broadcast_dimensions} is dropped.
+ * {@code broadcast_in_dim} adding size-1 dimensions; an operand whose batch dimension is not leading is transposed
+ * first), no operand is broadcast to the batch, and the op still broadcasts the size-1 dimensions itself: equal ranks
+ * broadcast element-wise, so {@code broadcast_dimensions} is dropped.
  */
 final class ChloBroadcastBatchRules {
     private ChloBroadcastBatchRules() {}
