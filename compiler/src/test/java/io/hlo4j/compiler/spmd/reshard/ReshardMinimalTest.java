@@ -60,17 +60,7 @@ class ReshardMinimalTest {
 
     /** Per device: f32 elements of its target block not in its source block, times 4 bytes. */
     static long[] lacking(MeshAttr mesh, TensorType type, TensorSharding from, TensorSharding to) {
-        long[] ids = new long[(int) type.numElements()];
-        for (int i = 0; i < ids.length; i++) ids[i] = i;
-        HostArray index = HostArray.fromLongs(TensorType.of(IntegerType.I64, type.shape()), ids);
-        List<HostArray> src = SpmdRunner.split(index, mesh, from), dst = SpmdRunner.split(index, mesh, to);
-        long[] out = new long[src.size()];
-        for (int d = 0; d < out.length; d++) {
-            Set<Long> held = new HashSet<>();
-            for (long v : src.get(d).toLongArray()) held.add(v);
-            for (long v : dst.get(d).toLongArray()) if (!held.contains(v)) out[d] += 4;
-        }
-        return out;
+        return ReshardHarness.lacking(mesh, from, mesh, to, type);
     }
 
     /** Each axis on dim 0, dim 1 or neither; every order within a dim. */
