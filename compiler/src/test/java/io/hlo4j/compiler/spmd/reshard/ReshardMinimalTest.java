@@ -2,16 +2,11 @@ package io.hlo4j.compiler.spmd.reshard;
 
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
-import io.hlo4j.runtime.array.HostArray;
-import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.check;
 import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.f32;
