@@ -154,7 +154,10 @@ public final class RunCommand implements Callable<Integer> {
      * The global program partitioned by {@code Spmd.explicit} and run by {@code SpmdRunner} on the mesh's devices: the
      * path XLA takes with Shardy, with hlo4j's partitioner, so a dumped annotated module runs as it is.
      */
-    private int runSpmd(PrintWriter out, Module module, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
+    private int runSpmd(PrintWriter out, Module given, Operation fn, List<HostArray> arrays, boolean implied) throws Exception {
+        // a module JAX lowered before Shardy (mhlo.sharding strings) is read in its Shardy form
+        // and one jax.export serialized with Shardy (xla.sdy.* frontend attributes) in its sdy form
+        Module module = io.hlo4j.compiler.gspmd.GspmdImport.toShardy(io.hlo4j.compiler.gspmd.SdyRoundTripImport.toShardy(given));
         if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
@@ -206,6 +209,12 @@ public final class RunCommand implements Callable<Integer> {
     private static boolean holdsManualComputation(Module m) {
         boolean[] found = {false};
         io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.manual_computation")) found[0] = true; });
+        // jax.export's Shardy round-trip form writes a shard_map as custom_call @xla.sdy.GlobalToLocalShape
+        if (!found[0] && io.hlo4j.compiler.gspmd.SdyRoundTripImport.applies(m)) {
+            io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> {
+                if (op.attr("call_target_name") instanceof io.hlo4j.mlir.attr.StringAttr t && t.value().equals("xla.sdy.GlobalToLocalShape")) found[0] = true;
+            });
+        }
         return found[0];
     }
 

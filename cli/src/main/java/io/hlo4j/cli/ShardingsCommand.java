@@ -43,7 +43,10 @@ final class ShardingsCommand extends CliCommand {
         try {
             List<Module> modules = ModuleText.parse(file);
             ModuleText.verify(modules);
-            for (Module m : modules) items.addAll(ShardedTensors.collect(m));
+            // GSPMD strings and jax.export's round-trip form are shown as the Shardy shardings run --spmd reads them as
+            for (Module m : modules) {
+                items.addAll(ShardedTensors.collect(io.hlo4j.compiler.gspmd.GspmdImport.toShardy(io.hlo4j.compiler.gspmd.SdyRoundTripImport.toShardy(m))));
+            }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
             return Main.FAILED;

@@ -96,7 +96,10 @@ public class BaseMoeModule {
         BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);
 
         Tensor tokens = x;
-        if (hooks.refineInputsHook() != null) tokens = hooks.refineInputsHook().refine(tokens, r.weights(), hiddenState.dims());
+        if (hooks.refineInputsHook() != null) {
+            tokens = hooks.refineInputsHook().refine(x, r.weights(), hiddenState.dims());
+            MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
+        }
         Tensor combineWeights = hooks.apply(HookPoint.OUTPUT_WEIGHTS_HOOK, r.weights());
         Tensor out = switch (config.moeMethod()) {
             case DENSE_MOE -> dense(tokens, r, combineWeights, w, act);
@@ -133,8 +136,10 @@ public class BaseMoeModule {
     private Tensor replicate(Tensor tokens, Tensor selectionWeights) {
         long n = tokens.dim(0), h = tokens.dim(1), k = selectionWeights.dim(1);
         Tensor rows = tokens.reshape(n, 1, h).broadcastTo(n, k, h).reshape(n * k, h);
-        if (hooks.scaleReplicatedInputs() != null) rows = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
-        return rows;
+        if (hooks.scaleReplicatedInputs() == null) return rows;
+        Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
+        MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
+        return scaled;
     }
 
     private Tensor dense(Tensor tokens, MoeRouting r, Tensor combineWeights, ExpertWeights w, BinaryOperator<Tensor> act) {
@@ -162,6 +167,8 @@ public class BaseMoeModule {
     private Tensor combineSlots(Tensor outputs, Tensor weights) {
         if (hooks.beforeCombine() != null) {
             MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(outputs, weights);
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", outputs, c.outputs());
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", weights, c.weights());
             outputs = c.outputs();
             weights = c.weights();
         }
@@ -202,6 +209,8 @@ public class BaseMoeModule {
         Tensor wSorted = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
         if (hooks.beforeCombine() != null) {
             MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(y, wSorted);
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", wSorted, c.weights());
             y = c.outputs();
             wSorted = c.weights();
         }

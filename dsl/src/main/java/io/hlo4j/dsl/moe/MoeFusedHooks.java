@@ -100,7 +100,38 @@ public final class MoeFusedHooks<T> {
     /** Applies a unary hook point if set; {@code x} unchanged otherwise. */
     public T apply(HookPoint point, T x) {
         UnaryOperator<T> f = unary(point);
-        return f == null ? x : f.apply(x);
+        if (f == null) return x;
+        T y = f.apply(x);
+        requireSameShape(point, "", x, y);
+        return y;
+    }
+
+    /**
+     * Every hook keeps the shape of what it is given (its dtype may change): a wrong shape would otherwise surface
+     * as an unrelated op's error several steps later, or not at all (a shorter row set, a smaller output). Refused
+     * here, naming the hook point, both shapes and the caller's line. Checks DSL tensors and host arrays.
+     *
+     * @param what which argument, for hooks with several ("outputs "), or ""
+     */
+    public static void requireSameShape(HookPoint point, String what, Object given, Object returned) {
+        long[] in = dims(given), out = dims(returned);
+        if (returned == null || in != null && out != null && !java.util.Arrays.equals(in, out)) {
+            throw new MoeException("MoeFusedHooks: " + point + " returned " + what + describe(returned) + " for " + what
+                    + describe(given) + "; a hook must return the shape it is given", SourceLoc.here());
+        }
+    }
+
+    private static long[] dims(Object v) {
+        if (v instanceof io.hlo4j.dsl.Tensor t) return t.dims();
+        if (v instanceof io.hlo4j.runtime.array.HostArray a) return a.shape();
+        return null;
+    }
+
+    private static String describe(Object v) {
+        if (v == null) return "null";
+        if (v instanceof io.hlo4j.dsl.Tensor t) return t.describe();
+        long[] d = dims(v);
+        return d == null ? v.toString() : ((io.hlo4j.runtime.array.HostArray) v).type().elementType() + java.util.Arrays.toString(d);
     }
 
     // ------------------------------------------------------------------ copies

@@ -49,6 +49,11 @@ public final class MoeRouter {
         Tensor experts, weights;
         if (hooks.isSet(HookPoint.SELECT_HOOK)) {
             MoeFusedHooks.Selection<Tensor> s = hooks.selectHook().select(scores, null, k);
+            if (s.experts().rank() != 2 || s.experts().dim(0) != n || !java.util.Arrays.equals(s.weights().dims(), s.experts().dims())) {
+                throw new MoeException("MoeRouter: select_hook returned weights " + s.weights().describe() + " and experts "
+                        + s.experts().describe() + " for scores " + scores.describe() + "; both must be [" + n
+                        + ", slots] (the strategy's own selection is [" + n + ", " + k + "])", SourceLoc.here());
+            }
             if (!s.experts().dtype().isInteger()) {
                 // a float id would be truncated by the cast below: refuse instead of routing to a silently rounded expert
                 throw new MoeException("MoeRouter: select_hook returned expert ids " + s.experts().describe()

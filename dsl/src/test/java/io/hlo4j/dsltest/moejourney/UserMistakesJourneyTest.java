@@ -72,7 +72,7 @@ class UserMistakesJourneyTest {
             line[0] = nextLine();
             return new BaseMoeModule(cfg, widened).moeCall((Tensor) x[0], BaseMoeModule.linearGate((Tensor) x[1]), experts(x), false).output();
         }).call(a)).isInstanceOf(MoeException.class)
-                .hasMessage("MoeRouter: gate logits f32[3, 8] must be [3, 4] (n_routed_experts = 4) " + at(line[0]));
+                .hasMessage("MoeFusedHooks: after_gate returned f32[3, 8] for f32[3, 4]; a hook must return the shape it is given " + at(line[0]));
 
         assertThatThrownBy(() -> Jit.jit("m", x -> {
             line[0] = nextLine();

@@ -43,6 +43,7 @@ public final class Kernels {
         ChloBroadcastKernels.register();
         SpecialChloKernels.register();
         LegacyOpKernels.register();
+        JaxCustomCalls.register();
         OpRegistry reg = OpRegistry.global();
         for (Map.Entry<String, Kernel> e : BY_NAME.entrySet()) {
             OpDef d = reg.lookup(e.getKey());

@@ -1,0 +1,16 @@
+#loc1 = loc("w")
+#loc2 = loc("/work/train.py":41:0)
+module @jit_step attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+  func.func public @main(%arg0: tensor<4x2xf32> {jax.arg_info = "w", mhlo.sharding = "{devices=[2,1,2]<=[4] last_tile_dim_replicate}"} loc("w"), %arg1: tensor<2x2xf32> {jax.arg_info = "b", mhlo.sharding = "{replicated}"} loc("b")) -> (tensor<4x2xf32> {jax.result_info = "[0]", mhlo.sharding = "{devices=[2,2]<=[4]}"}, tensor<f32> {jax.result_info = "[1]", mhlo.sharding = "{replicated}"}) {
+    %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<4x2xf32>, tensor<2x2xf32>) -> tensor<4x2xf32> loc(#loc3)
+    %1 = stablehlo.custom_call @Sharding(%0) {backend_config = "", mhlo.sharding = "{devices=[2,2]<=[2,2]T(1,0)}"} : (tensor<4x2xf32>) -> tensor<4x2xf32> loc(#loc4)
+    %cst = stablehlo.constant dense<0.000000e+00> : tensor<f32> loc(#loc)
+    %2 = stablehlo.reduce(%1 init: %cst) applies stablehlo.add across dimensions = [0, 1] : (tensor<4x2xf32>, tensor<f32>) -> tensor<f32> loc(#loc5)
+    %3 = stablehlo.custom_call @MoveToHost(%2) {backend_config = ""} : (tensor<f32>) -> tensor<f32> loc(#loc5)
+    return %1, %3 : tensor<4x2xf32>, tensor<f32> loc(#loc)
+  } loc(#loc)
+} loc(#loc)
+#loc = loc(unknown)
+#loc3 = loc("jit(step)/jit(main)/dot_general"(#loc2))
+#loc4 = loc("jit(step)/jit(main)/sharding_constraint"(#loc2))
+#loc5 = loc("jit(step)/jit(main)/reduce_sum"(#loc2))
