@@ -225,10 +225,10 @@ public final class ExpertParallelMoe {
      * the same mesh); anything else, and a plain {@code Jit} trace (no mesh), is refused by name.
      *
      * @param x        [B, S, H] or [N, H] hidden states
-     * @param tokenIds [N] or [B, S] integers (HASH routing only), or null for positions within the sequence
-     * @param seqLen   S, for the positions when {@code tokenIds} is null
+     * @param tokenIds integers laid out like x's tokens, [B, S] or [N] (HASH routing only), or null for positions n mod S
+     * @param seqLen   S, for the positions when {@code tokenIds} is null under HASH routing (for x [B, S, H], x's S)
      * @param gate     the gate kernel [H, E]
-     * @param w        wi, wu [E, H, M], wd [E, M, H] and optionally the three biases, in x's dtype
+     * @param w        wi, wu [E, H, M], wd [E, M, H] and the three biases or none, in x's dtype (a subset is refused)
      */
     public Applied apply(Tensor x, Tensor tokenIds, long seqLen, Tensor gate, ExpertWeights w) {
         io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
@@ -361,8 +361,10 @@ public final class ExpertParallelMoe {
     }
 
     /**
-     * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} [N] or [B, S]
-     * integers (HASH routing only; refused otherwise), or null for positions within the sequence ({@code seqLen} = S).
+     * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} integers laid out
+     * like x's tokens, [B, S] or [N] (HASH routing only; refused otherwise), or null for positions n mod S
+     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: all three or none. The arguments are checked
+     * by {@link EpArguments}, as {@link #apply} and {@link #gradients} check them.
      */
     public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
                       HostArray wiBias, HostArray wuBias, HostArray wdBias) {
