@@ -225,44 +225,27 @@ public final class ExpertParallelMoe {
      * the same mesh); anything else, and a plain {@code Jit} trace (no mesh), is refused by name.
      *
      * @param x        [B, S, H] or [N, H] hidden states
-     * @param tokenIds [N] or [B, S] integers (HASH routing only), or null for positions within the sequence
-     * @param seqLen   S, for the positions when {@code tokenIds} is null
+     * @param tokenIds integers laid out like x's tokens, [B, S] or [N] (HASH routing only), or null for positions n mod S
+     * @param seqLen   S, for the positions when {@code tokenIds} is null under HASH routing (for x [B, S, H], x's S)
      * @param gate     the gate kernel [H, E]
-     * @param w        wi, wu [E, H, M], wd [E, M, H] and optionally the three biases, in x's dtype
+     * @param w        wi, wu [E, H, M], wd [E, M, H] and the three biases or none, in x's dtype (a subset is refused)
      */
     public Applied apply(Tensor x, Tensor tokenIds, long seqLen, Tensor gate, ExpertWeights w) {
         io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
         String op = "ExpertParallelMoe.apply";
         requireCallerMesh(op, loc);
-        long h = config.hiddenSize();
-        int e = config.nRoutedExperts();
-        if (x.rank() < 2 || x.dim(x.rank() - 1) != h) throw new MoeException(op + ": x " + x.describe() + " must be [B, S, " + h + "] or [N, " + h + "]", loc);
-        long n = x.size() / h;
-        long m = w.intermediate();
-        DType xType = x.dtype();
-        boolean biases = w.wiBias() != null;
-        BaseMoeModule.requireHashForTokenIds(config, op, tokenIds == null ? null : tokenIds.describe());
-        expectShape(op, "gate", gate, xType, h, e);
-        expectShape(op, "wi", w.wi(), xType, e, h, m);
-        expectShape(op, "wu", w.wu(), xType, e, h, m);
-        expectShape(op, "wd", w.wd(), xType, e, m, h);
-        if (biases) {
-            expectShape(op, "wi bias", w.wiBias(), xType, e, m);
-            expectShape(op, "wu bias", w.wuBias(), xType, e, m);
-            expectShape(op, "wd bias", w.wdBias(), xType, e, h);
-        }
-        Tensor ids;
-        if (tokenIds != null) {
-            if (tokenIds.size() != n || !tokenIds.dtype().isInteger()) throw new MoeException(op + ": token ids " + tokenIds.describe() + " must be " + n + " integers", loc);
-            ids = tokenIds.reshape(n).astype(DType.I32);
-        } else {
-            if (seqLen < 1) throw new MoeException(op + ": sequence length " + seqLen + " must be at least 1 (positions are n mod S)", loc);
-            ids = Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(seqLen, DType.I32));
-        }
+        if (w == null) throw new MoeException(op + ": the expert weights are missing (ExpertWeights.of(wi, wu, wd))", loc);
+        EpArguments.Checked c = EpArguments.check(config, op, EpArguments.Arg.of(x), EpArguments.Arg.of(tokenIds), seqLen, EpArguments.Arg.of(gate),
+                EpArguments.Arg.of(w.wi()), EpArguments.Arg.of(w.wu()), EpArguments.Arg.of(w.wd()), EpArguments.Arg.of(w.wiBias()),
+                EpArguments.Arg.of(w.wuBias()), EpArguments.Arg.of(w.wdBias()), loc);
+        long n = c.tokens(), m = c.intermediate(), h = config.hiddenSize();
+        DType xType = c.xType();
+        boolean biases = c.biases();
+        Tensor ids = tokenIds != null ? tokenIds.reshape(n).astype(DType.I32)
+                : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(c.positionsPeriod(), DType.I32));
         Specs sp = specs(n, m, xType, biases);
         DType compute = MoeRouter.computeDtype(config);
-        List<Tensor> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd()));
-        if (biases) args.addAll(List.of(w.wiBias(), w.wuBias(), w.wdBias()));
+        List<Tensor> args = c.assemble(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd(), w.wiBias(), w.wuBias(), w.wdBias());
         List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()), args.toArray(Tensor[]::new));
         return new Applied(sp.mode(), r.get(0).reshape(x.dims()), r.get(1), r.get(2), r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
     }
@@ -277,19 +260,45 @@ public final class ExpertParallelMoe {
         }
         for (io.hlo4j.mlir.ir.Operation d : decls) {
             String name = ((io.hlo4j.mlir.attr.StringAttr) d.attr("sym_name")).value();
-            Object mesh = d.attr("mesh");
-            if (!name.equals(mine.name()) || !mine.toSdy().equals(mesh)) {
-                throw new MoeException(op + ": the caller's sharded jit uses mesh @" + name + " " + mesh + ", but the expert layout's mesh is @" + mine.name()
-                        + " " + mine.describe() + "; shard the whole program on the layout's model mesh (ExpertMeshView.modelMesh, axes "
-                        + ExpertMeshView.MODEL_AXES + ") so the partitioner can reshard between the caller's values and the expert-parallel body", loc);
+            io.hlo4j.mlir.dialect.sdy.MeshAttr mesh = (io.hlo4j.mlir.dialect.sdy.MeshAttr) d.attr("mesh");
+            if (name.equals(mine.name()) && mine.toSdy().equals(mesh)) continue;
+            String head = op + ": the caller's sharded jit uses mesh @" + name + " " + describe(mesh) + ", but the expert layout's mesh is @" + mine.name()
+                    + " " + mine.describe() + "; ";
+            boolean sameShape = mesh.axisNames().equals(mine.axisNames()) && mesh.totalSize() == mine.size() && sameSizes(mesh, mine);
+            if (sameShape && !mesh.deviceIds().isEmpty()) {
+                // the body's device coordinates (Collectives.axisIndex) need the iota order, so the caller's mesh cannot host it
+                throw new MoeException(head + "the expert-parallel body supports only the iota device order so far (Collectives.axisIndex), so shard the "
+                        + "whole program on ExpertMeshView.modelMesh" + sizesOf(mine) + " instead", loc);
             }
+            if (sameShape) {
+                // the model axes and sizes match, only the name or device order differ: the layer can live on the caller's mesh
+                boolean fsdp = layout.expertAxes().contains("fsdp"), sp = layout.expertAxes().contains("sp");
+                throw new MoeException(head + "build the layer on the caller's mesh instead: new ExpertParallelMoe(config, ExpertMeshView.of(callerMesh"
+                        + (fsdp && sp ? "" : ", " + fsdp + ", " + sp) + "), mode)", loc);
+            }
+            throw new MoeException(head + "shard the whole program on the layout's model mesh (ExpertMeshView.modelMesh, axes "
+                    + ExpertMeshView.MODEL_AXES + ") so the partitioner can reshard between the caller's values and the expert-parallel body", loc);
         }
     }
 
-    private static void expectShape(String op, String what, Tensor t, DType type, long... dims) {
-        if (t == null || t.dtype() != type || !java.util.Arrays.equals(t.dims(), dims)) {
-            throw new MoeException(op + ": " + what + " " + (t == null ? "is missing" : t.describe()) + ", expected " + Spec.of(type, dims), SourceLoc.here());
-        }
+    private static String sizesOf(Mesh m) {
+        StringBuilder sb = new StringBuilder("(");
+        for (String a : ExpertMeshView.MODEL_AXES) sb.append(sb.length() > 1 ? ", " : "").append(m.axisSize(a));
+        return sb.append(')').toString();
+    }
+
+    private static boolean sameSizes(io.hlo4j.mlir.dialect.sdy.MeshAttr a, Mesh m) {
+        for (io.hlo4j.mlir.dialect.sdy.MeshAttr.Axis x : a.axes()) if (x.size() != m.axisSize(x.name())) return false;
+        return true;
+    }
+
+    /** A Shardy mesh in {@link Mesh#describe}'s format, so one message prints both meshes alike. */
+    private static String describe(io.hlo4j.mlir.dialect.sdy.MeshAttr mesh) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < mesh.axes().size(); i++) sb.append(i == 0 ? "" : ", ").append(mesh.axes().get(i));
+        sb.append(']');
+        if (!mesh.deviceIds().isEmpty()) sb.append(" device_ids=").append(mesh.deviceIds());
+        return sb.toString();
     }
 
     private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {
@@ -352,20 +361,17 @@ public final class ExpertParallelMoe {
     }
 
     /**
-     * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} [N] or [B, S]
-     * integers (HASH routing only; refused otherwise), or null for positions within the sequence ({@code seqLen} = S).
+     * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} integers laid out
+     * like x's tokens, [B, S] or [N] (HASH routing only; refused otherwise), or null for positions n mod S
+     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: all three or none. The arguments are checked
+     * by {@link EpArguments}, as {@link #apply} and {@link #gradients} check them.
      */
     public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
                       HostArray wiBias, HostArray wuBias, HostArray wdBias) {
-        long h = config.hiddenSize();
-        long n = x.size() / h;
-        boolean biases = wiBias != null;
-        if ((wuBias != null) != biases || (wdBias != null) != biases) throw new MoeException("ExpertParallelMoe: give all three biases or none");
-        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.run", tokenIds == null ? null : tokenIds.type().toString());
-        Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
-        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
-        List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
-        if (biases) args.addAll(List.of(wiBias, wuBias, wdBias));
+        EpArguments.Checked c = checkHost("ExpertParallelMoe.run", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
+        long n = c.tokens();
+        Program p = trace(n, c.intermediate(), c.xType(), c.biases());
+        List<HostArray> args = c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
         List<HostArray> out = p.run().run(args);
         HostArray sent = null;
         if (out.size() > 3) {
@@ -396,7 +402,15 @@ public final class ExpertParallelMoe {
         BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.metrics", tokenIds == null ? null : tokenIds.type().toString());
         HostArray logits = r.routerLogits();
         long n = logits.shape()[0];
-        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
+        boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
+        if (tokenIds != null && (tokenIds.size() != n || !DType.of(tokenIds.elementType()).isInteger())) {
+            throw new MoeException("ExpertParallelMoe.metrics: token ids " + EpArguments.Arg.of(tokenIds).text() + " must be the " + n
+                    + " integer ids given to run", SourceLoc.here());
+        }
+        if (tokenIds == null && hash && seqLen < 1) {
+            throw new MoeException("ExpertParallelMoe.metrics: sequence length " + seqLen + " must be at least 1 (hash routing uses positions n mod S)", SourceLoc.here());
+        }
+        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, hash ? seqLen : 1);
         java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
             // the identity gate: the layer's logits are the router's input here
             MoeRouting routing = MoeRouter.route(config, MoeFusedHooks.none(), (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
@@ -416,11 +430,15 @@ public final class ExpertParallelMoe {
      */
     public List<HostArray> gradients(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
                                      HostArray wiBias, HostArray wuBias, HostArray wdBias, HostArray cotangent) {
+        EpArguments.Checked c = checkHost("ExpertParallelMoe.gradients", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long h = config.hiddenSize();
-        long n = x.size() / h;
-        boolean biases = wiBias != null;
-        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.gradients", tokenIds == null ? null : tokenIds.type().toString());
-        Program p = trace(n, wi.shape()[2], DType.of(x.elementType()), biases);
+        long n = c.tokens();
+        boolean biases = c.biases();
+        if (cotangent == null || cotangent.size() != n * h) {
+            throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
+                    + " must hold one [" + h + "] row per token, like x " + EpArguments.Arg.of(x).text(), SourceLoc.here());
+        }
+        Program p = trace(n, c.intermediate(), c.xType(), biases);
         ShardMapRun fwd = p.run();
         List<PartitionSpec> in = new ArrayList<>();
         for (var s : fwd.inShardings()) in.add(s.spec());
@@ -438,9 +456,7 @@ public final class ExpertParallelMoe {
         List<PartitionSpec> out = new ArrayList<>();
         for (int i : argnums) out.add(in.get(i));
         List<Object> specs = new ArrayList<>();
-        HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, seqLen);
-        List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, gate, wi, wu, wd));
-        if (biases) args.addAll(List.of(wiBias, wuBias, wdBias));
+        List<HostArray> args = c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
         args.add(cotangent.reshape(n, h));
         specs.addAll(args);
         ShardMapRun run = ShardMapRun.trace("moe_ep_grad_" + p.mode().cliName().replace('-', '_'), layout.mesh(), in, out, a -> {
@@ -464,6 +480,17 @@ public final class ExpertParallelMoe {
             global.add(sumReplicas(blocks, run.inShardings().get(argnums[i]), args.get(argnums[i]).shape()));
         }
         return global;
+    }
+
+    private EpArguments.Checked checkHost(String op, HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu,
+                                          HostArray wd, HostArray wiBias, HostArray wuBias, HostArray wdBias) {
+        return EpArguments.check(config, op, EpArguments.Arg.of(x), EpArguments.Arg.of(tokenIds), seqLen, EpArguments.Arg.of(gate), EpArguments.Arg.of(wi),
+                EpArguments.Arg.of(wu), EpArguments.Arg.of(wd), EpArguments.Arg.of(wiBias), EpArguments.Arg.of(wuBias), EpArguments.Arg.of(wdBias), SourceLoc.here());
+    }
+
+    /** The checked token ids [N] i32, or the default ids (positions n mod S). */
+    private static HostArray hostIds(EpArguments.Checked c, HostArray tokenIds) {
+        return tokenIds != null ? tokenIds.reshape(c.tokens()).convert(IntegerType.I32) : positions(c.tokens(), c.positionsPeriod());
     }
 
     /** The global array whose every block is the sum of the blocks the devices holding it computed. */
