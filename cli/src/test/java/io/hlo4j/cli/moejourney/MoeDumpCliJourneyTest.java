@@ -64,6 +64,15 @@ class MoeDumpCliJourneyTest {
     static final MoeConfig CFG = MoeConfig.of(4, 2, 8, 6).withLoadBalancing(MoeLoadBalancingStrategy.STANDARD, 0.01).withRouterZLoss(0.001);
     static final String SOURCE = "src/test/java/io/hlo4j/cli/moejourney/MoeDumpCliJourneyTest.java";
 
+    /** The cli module's directory, from where this class was compiled to (target/test-classes), not the working directory. */
+    static Path moduleDir() {
+        try {
+            return Path.of(MoeDumpCliJourneyTest.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent().getParent();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static TracedFunction layer(MoeConfig cfg, boolean hook) {
         MoeFusedHooks<Tensor> hooks = hook ? MoeFusedHooks.<Tensor>none().withAfterGate(logits -> logits.mul(0.5)) : MoeFusedHooks.none();
         return a -> new BaseMoeModule(cfg, hooks).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]), ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), true).asMap();
@@ -76,7 +85,7 @@ class MoeDumpCliJourneyTest {
 
     /** The 1-based line of this file holding {@code marker} (exactly one). */
     static int lineOf(String marker) throws Exception {
-        List<String> lines = Files.readAllLines(Path.of(SOURCE));
+        List<String> lines = Files.readAllLines(moduleDir().resolve(SOURCE));
         int found = -1;
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).contains(marker)) {

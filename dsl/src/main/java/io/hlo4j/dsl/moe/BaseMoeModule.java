@@ -99,6 +99,7 @@ public class BaseMoeModule {
         if (hooks.refineInputsHook() != null) {
             tokens = hooks.refineInputsHook().refine(x, r.weights(), hiddenState.dims());
             MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
+            MoeFusedHooks.requireSameDtype(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
         }
         Tensor combineWeights = hooks.apply(HookPoint.OUTPUT_WEIGHTS_HOOK, r.weights());
         Tensor out = switch (config.moeMethod()) {
@@ -139,6 +140,7 @@ public class BaseMoeModule {
         if (hooks.scaleReplicatedInputs() == null) return rows;
         Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
         MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
+        MoeFusedHooks.requireSameDtype(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
         return scaled;
     }
 
@@ -166,7 +168,7 @@ public class BaseMoeModule {
     /** before_combine, then the weighted sum over slots in f32: [N, k, H] x [N, k] -> [N, H] f32. */
     private Tensor combineSlots(Tensor outputs, Tensor weights) {
         if (hooks.beforeCombine() != null) {
-            MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(outputs, weights);
+            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(outputs, weights));
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", outputs, c.outputs());
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", weights, c.weights());
             outputs = c.outputs();
@@ -208,7 +210,7 @@ public class BaseMoeModule {
         Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
         Tensor wSorted = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
         if (hooks.beforeCombine() != null) {
-            MoeFusedHooks.CombineInputs<Tensor> c = hooks.beforeCombine().apply(y, wSorted);
+            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, wSorted));
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", wSorted, c.weights());
             y = c.outputs();

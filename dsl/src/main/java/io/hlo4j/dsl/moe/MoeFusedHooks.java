@@ -103,11 +103,48 @@ public final class MoeFusedHooks<T> {
         if (f == null) return x;
         T y = f.apply(x);
         requireSameShape(point, "", x, y);
+        if (KEEPS_DTYPE.contains(point)) requireSameDtype(point, "", x, y);
         return y;
     }
 
     /**
-     * Every hook keeps the shape of what it is given (its dtype may change): a wrong shape would otherwise surface
+     * The points whose result feeds an expert matmul or the rows' gather directly, with no cast after it (EasyDeL
+     * casts nothing there either): a different dtype would fail later at an unrelated op ("raggedDot: dtypes
+     * differ"), so it is refused at the hook. The other points may change dtype: their result is cast (the routing
+     * weights, the output) or sets the dtype of what follows (after_gate's logits).
+     */
+    public static final java.util.Set<HookPoint> KEEPS_DTYPE = java.util.Collections.unmodifiableSet(java.util.EnumSet.of(
+            HookPoint.REFINE_INPUTS_HOOK, HookPoint.SCALE_REPLICATED_INPUTS, HookPoint.AFTER_EP_RECEIVE,
+            HookPoint.AFTER_WIWU, HookPoint.BEFORE_WO));
+
+    /** Refuses a hook result whose element type differs from what the hook was given (see {@link #KEEPS_DTYPE}). */
+    public static void requireSameDtype(HookPoint point, String what, Object given, Object returned) {
+        Object in = elementType(given), out = elementType(returned);
+        if (in != null && out != null && !in.equals(out)) {
+            throw new MoeException("MoeFusedHooks: " + point + " returned " + what + describe(returned) + " for " + what
+                    + describe(given) + "; this hook must return the dtype it is given (cast its result back with astype)",
+                    SourceLoc.here());
+        }
+    }
+
+    /** Refuses a hook that returned null where a record (a selection, combine inputs) was expected. */
+    public static <R> R requireResult(HookPoint point, R returned) {
+        if (returned == null) {
+            throw new MoeException("MoeFusedHooks: " + point + " returned null; it must return a "
+                    + (point == HookPoint.SELECT_HOOK ? "Selection(weights, experts)" : "CombineInputs(outputs, weights)"),
+                    SourceLoc.here());
+        }
+        return returned;
+    }
+
+    private static Object elementType(Object v) {
+        if (v instanceof io.hlo4j.dsl.Tensor t) return t.dtype();
+        if (v instanceof io.hlo4j.runtime.array.HostArray a) return a.type().elementType();
+        return null;
+    }
+
+    /**
+     * Every hook keeps the shape of what it is given (its dtype may change except at {@link #KEEPS_DTYPE}): a wrong shape would otherwise surface
      * as an unrelated op's error several steps later, or not at all (a shorter row set, a smaller output). Refused
      * here, naming the hook point, both shapes and the caller's line. Checks DSL tensors and host arrays.
      *

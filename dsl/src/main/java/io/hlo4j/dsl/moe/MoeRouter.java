@@ -48,7 +48,7 @@ public final class MoeRouter {
         int k = cfg.slotsPerToken();
         Tensor experts, weights;
         if (hooks.isSet(HookPoint.SELECT_HOOK)) {
-            MoeFusedHooks.Selection<Tensor> s = hooks.selectHook().select(scores, null, k);
+            MoeFusedHooks.Selection<Tensor> s = MoeFusedHooks.requireResult(HookPoint.SELECT_HOOK, hooks.selectHook().select(scores, null, k));
             if (s.experts().rank() != 2 || s.experts().dim(0) != n || !java.util.Arrays.equals(s.weights().dims(), s.experts().dims())) {
                 throw new MoeException("MoeRouter: select_hook returned weights " + s.weights().describe() + " and experts "
                         + s.experts().describe() + " for scores " + scores.describe() + "; both must be [" + n
@@ -85,11 +85,9 @@ public final class MoeRouter {
             }
         }
         MoeFusedHooks<Tensor> withDefaults = hooks.withStrategyDefaults(strategy, cfg.numExpertsPerTok(), TensorWeightAlgebra.INSTANCE);
+        // no shape check is needed after this: a select_hook's result is checked above, the strategies build
+        // [n, slots] by construction, and apply refuses a refine_weights_hook that changes the shape
         weights = withDefaults.apply(HookPoint.REFINE_WEIGHTS_HOOK, weights);
-        if (experts.rank() != 2 || experts.dim(0) != n || weights.rank() != 2 || weights.dim(0) != n || weights.dim(1) != experts.dim(1)) {
-            throw new MoeException("MoeRouter: selection must give weights and experts [" + n + ", slots], got weights "
-                    + weights.describe() + " and experts " + experts.describe(), SourceLoc.here());
-        }
         MoeRouting r = new MoeRouting(logits, probs, experts, weights.astype(compute), k);
         if (strategy == MoeRoutingStrategy.EXPERT_CHOICE && !hooks.isSet(HookPoint.SELECT_HOOK)) {
             // the 1/k rule fills every slot; unused expert-choice slots keep weight 0

@@ -56,10 +56,10 @@ class ConfigFileJourneyTest {
                 {with("\"bfloat16\"", "\"bf16\""), "dtype", "bf16"},                                             // jnp's short name
                 {with("\"bfloat16\"", "\"float16\""), "dtype", "float16"},
                 {with("\"top_k\"", "\"topk\""), "routing_strategy", "topk"},
-                {with("\"hidden_size\": 16", "\"hidden_size\": \"16\""), "hidden_size", "16"},
+                {with("\"hidden_size\": 16", "\"hidden_size\": \"16\""), "hidden_size: expected an integer, got \"16\""},
                 {with("\"hidden_size\": 16", "\"hidden_size\": 16.5"), "hidden_size", "16.5"},
-                {with("\"n_routed_experts\": 8", "\"n_routed_experts\": 0"), "n_routed_experts", "0"},
-                {with("\"lbl_coef\": 0.01", "\"lbl_coef\": \"0.01\""), "lbl_coef", "0.01"},
+                {with("\"n_routed_experts\": 8", "\"n_routed_experts\": 0"), "n_routed_experts: 0 must be a positive integer"},
+                {with("\"lbl_coef\": 0.01", "\"lbl_coef\": \"0.01\""), "lbl_coef: expected a number or null, got \"0.01\""},
                 {with("\"rzl_coef\": 0.001,", "\"rzl_coef\": 0.001, \"rzl_coef\": 0.01,"), "rzl_coef"},   // duplicated
                 {with("\"moe_intermediate_size\": 32,", ""), "moe_intermediate_size"},                          // missing
         };

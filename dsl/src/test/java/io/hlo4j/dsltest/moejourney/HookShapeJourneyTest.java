@@ -98,4 +98,94 @@ class HookShapeJourneyTest {
         }
         assertThat(failures).as(failures.size() + " of 45").isEmpty();
     }
+
+    /** The hook at {@code p} returning its value cast to f32 (select_hook: f32 weights; before_combine: f32 outputs). */
+    static MoeFusedHooks<Tensor> toF32(HookPoint p, List<DType> given) {
+        UnaryOperator<Tensor> u = t -> {
+            given.add(t.dtype());
+            return t.astype(DType.F32);
+        };
+        MoeFusedHooks<Tensor> h = MoeFusedHooks.none();
+        return switch (p) {
+            case BEFORE_GATE -> h.withBeforeGate(u);
+            case AFTER_GATE -> h.withAfterGate(u);
+            case NORMALIZE_GATE_LOGITS -> h.withNormalizeGateLogits(u);
+            case BEFORE_TOPK -> h.withBeforeTopk(u);
+            case SELECT_HOOK -> h.withSelectHook((scores, pre, k) -> {
+                given.add(scores.dtype());
+                Tensor ids = Ops.iota(DType.I32, io.hlo4j.dsl.Shape.of(scores.dim(0), k), 1);
+                return new MoeFusedHooks.Selection<>(Ops.full(ids.shape(), 0.5, DType.F32), ids);
+            });
+            case REFINE_WEIGHTS_HOOK -> h.withRefineWeightsHook(u);
+            case REFINE_INPUTS_HOOK -> h.withRefineInputsHook((tokens, w, shape) -> u.apply(tokens));
+            case SCALE_REPLICATED_INPUTS -> h.withScaleReplicatedInputs((rows, w) -> u.apply(rows));
+            case AFTER_EP_RECEIVE -> h.withAfterEpReceive(u);
+            case AFTER_WIWU -> h.withAfterWiwu(u);
+            case BEFORE_WO -> h.withBeforeWo(u);
+            case AFTER_WO -> h.withAfterWo(u);
+            case OUTPUT_WEIGHTS_HOOK -> h.withOutputWeightsHook(u);
+            case BEFORE_COMBINE -> h.withBeforeCombine((outputs, w) -> new MoeFusedHooks.CombineInputs<>(u.apply(outputs), w));
+            case FINALIZE_OUTPUT -> h.withFinalizeOutput(u);
+        };
+    }
+
+    /**
+     * A bf16 layer whose hook returns f32: at the five points that feed an expert matmul or the rows' gather with
+     * no cast after them the layer refuses it by name (before the fix these failed later, at "raggedDot: dtypes
+     * differ: f32[12,4] and bf16[4,4,3]"); at every other point the layer runs and its output stays bf16 (but for
+     * finalize_output, whose result is the output).
+     */
+    @Test
+    void aHookChangingTheDtypeIsRefusedByNameWhereNothingCastsItBackAndRunsElsewhere() {
+        HostArray[] args = args(IN, DType.F32).toArray(HostArray[]::new);
+        List<String> failures = new ArrayList<>();
+        for (MoEMethods m : MoEMethods.values()) {
+            MoeConfig cfg = MoeConfig.of(4, 2, 4, 3).withMoeMethod(m).withDtype(io.hlo4j.dsl.moe.MoeDtype.BFLOAT16);
+            for (HookPoint p : HookPoint.values()) {
+                List<DType> given = new ArrayList<>();
+                MoeFusedHooks<Tensor> hooks = toF32(p, given);
+                Jit jit = Jit.jit("moe", a -> new BaseMoeModule(cfg, hooks).moeCall((Tensor) a[0],
+                        BaseMoeModule.linearGate((Tensor) a[1]), experts(a), true).asMap());
+                try {
+                    if (MoeFusedHooks.KEEPS_DTYPE.contains(p)) {
+                        assertThatThrownBy(() -> jit.lower((Object[]) args)).as("%s %s", m, p).isInstanceOf(MoeException.class)
+                                .satisfies(e -> {
+                                    assertThat(given).as("%s %s: the hook ran on bf16", m, p).containsExactly(DType.BF16);
+                                    assertThat(((MoeException) e).format()).as("%s %s", m, p).contains(p.value() + " returned ")
+                                            .contains("f32[").contains("for ").contains("bf16[").contains("must return the dtype it is given")
+                                            .contains("HookShapeJourneyTest.java:");
+                                });
+                    } else {
+                        // finalize_output's result is the layer's output, so its dtype is the hook's
+                        assertThat(jit.callMap((Object[]) args).get("output").type().toString()).as("%s %s", m, p)
+                                .isEqualTo(p == HookPoint.FINALIZE_OUTPUT ? "tensor<2x3x4xf32>" : "tensor<2x3x4xbf16>");
+                        assertThat(given).as("%s %s: the hook ran", m, p).isNotEmpty();
+                    }
+                } catch (AssertionError | RuntimeException e) {
+                    failures.add(m + " " + p + ": " + String.valueOf(e.getMessage()).lines().limit(6).reduce("", (a, b) -> a + "\n" + b));
+                }
+            }
+        }
+        assertThat(failures).as(failures.size() + " of 45").isEmpty();
+    }
+
+    /** A select_hook or before_combine hook that returns null is refused by name, not a NullPointerException. */
+    @Test
+    void aHookReturningNullIsRefusedByName() {
+        HostArray[] args = args(IN, DType.F32).toArray(HostArray[]::new);
+        for (MoEMethods m : MoEMethods.values()) {
+            MoeConfig cfg = MoeConfig.of(4, 2, 4, 3).withMoeMethod(m);
+            List<MoeFusedHooks<Tensor>> hooks = List.of(MoeFusedHooks.<Tensor>none().withSelectHook((scores, pre, k) -> null),
+                    MoeFusedHooks.<Tensor>none().withBeforeCombine((outputs, w) -> null));
+            List<String> names = List.of("select_hook returned null", "before_combine returned null");
+            for (int i = 0; i < 2; i++) {
+                MoeFusedHooks<Tensor> h = hooks.get(i);
+                String name = names.get(i);
+                Jit jit = Jit.jit("moe", a -> new BaseMoeModule(cfg, h).moeCall((Tensor) a[0],
+                        BaseMoeModule.linearGate((Tensor) a[1]), experts(a), true).asMap());
+                assertThatThrownBy(() -> jit.lower((Object[]) args)).as("%s %s", m, name).isInstanceOf(MoeException.class)
+                        .satisfies(e -> assertThat(((MoeException) e).format()).contains(name).contains("HookShapeJourneyTest.java:"));
+            }
+        }
+    }
 }
