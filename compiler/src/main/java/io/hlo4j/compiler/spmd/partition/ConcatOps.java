@@ -3,7 +3,6 @@ package io.hlo4j.compiler.spmd.partition;
 import io.hlo4j.compiler.spmd.partition.Partitioner.Local;
 import io.hlo4j.compiler.spmd.partition.Partitioner.MeshCtx;
 import io.hlo4j.mlir.attr.IntegerAttr;
-import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
@@ -25,7 +24,8 @@ import java.util.Map;
  * collective_permute per distance, see {@link HaloOps#haloWindow}), as XLA moves them, instead of gathering the
  * operands. An operand is placed like a pad of it by its offset in the result ({@link HaloWindow#pad}); the device's
  * block then takes, position by position, the operand whose range holds that position (an iota mask and a select).
- * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did.
+ * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did; an
+ * empty operand is skipped.
  */
 final class ConcatOps {
     private final Partitioner p;
@@ -45,7 +45,7 @@ final class ConcatOps {
         long n = p.ctx(t).grid().size(t.axesOfDim(d));
         if (n == 1) return false;
         for (Value v : op.operands()) if (((TensorType) v.type()).dim(d) % n != 0) return false;
-        return true;
+        return ((TensorType) op.result(0).type()).dim(d) > 0; // all operands empty: nothing to move
     }
 
     void partition(IrBuilder b, Operation op, Map<Value, Local> env) {
@@ -66,38 +66,29 @@ final class ConcatOps {
         long offset = 0;
         for (int j = 0; j < op.numOperands(); j++) {
             long size = ((TensorType) op.operand(j).type()).dim(d);
+            if (size == 0) continue; // an empty operand owns no position of the result
             TensorSharding now = p.local(env, op.operand(j), op).sharding();
-            Value piece;
-            if (now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty()) {
-                // held whole along d: each device cuts its window out locally (padded by a block on each side so the
-                // dynamic_slice never clamps; positions outside the operand are never taken from it)
+            // held whole along d: each device cuts its window out locally; else its pieces move from the devices that hold them
+            boolean whole = now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty();
+            TensorSharding need = target;
+            if (whole) {
                 List<DimensionSharding> dims = new ArrayList<>(target.dimShardings());
                 dims.set(d, new DimensionSharding(List.of(), true, null));
-                TensorSharding whole = new TensorSharding(target.meshName(), null, dims, List.of(), List.of(), "sum");
-                Value x = p.reshard(b, env, op.operand(j), whole, "'" + op.name() + "' operand #" + j, loc);
-                long block = local.dim(d);
-                long[] lo = new long[out.rank()];
-                lo[d] = block;
-                Value zero = h.constant(Constants.splat(TensorType.scalar(out.elementType()), 0), loc);
-                Value padded = h.pad(x, zero, lo, lo, new long[out.rank()], loc);
-                long[] starts = new long[c.grid().devices()];
-                for (int q = 0; q < starts.length; q++) starts[q] = Math.clamp(c.grid().index(q, axes) * block - offset + block, 0, size + block);
-                piece = HaloOps.sliceAlong(b, h, padded, d, starts, block, c.emit(), loc);
-            } else {
-                Value x = p.reshard(b, env, op.operand(j), target, "'" + op.name() + "' operand #" + j, loc);
-                HaloWindow w = HaloWindow.pad(offset, 0);
-                HaloWindow.Plan plan = w.halo(size, out.dim(d), n, true);
-                // positions outside the operand are never taken from it: no pad value, no mask
-                piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);
+                need = new TensorSharding(target.meshName(), null, dims, List.of(), List.of(), "sum");
             }
+            Value x = p.reshard(b, env, op.operand(j), need, "'" + op.name() + "' operand #" + j, loc);
+            HaloWindow w = HaloWindow.pad(offset, 0);
+            HaloWindow.Plan plan = whole ? w.cut(size, out.dim(d), n) : w.halo(size, out.dim(d), n, true);
+            if (plan.refused() != null) {
+                throw new IllegalStateException("'" + op.name() + "' at " + loc.describe() + ": operand #" + j + " of " + size
+                        + " along dimension " + d + " cannot be placed in the result's blocks on " + axes + ": " + plan.refused());
+            }
+            // positions outside the operand are never taken from it: no pad value, no mask
+            Value piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);
             if (acc == null) acc = piece;
-            else acc = h.select(h.compare("GE", pos, splat(h, i32, offset, loc), null, loc), piece, acc, loc);
+            else acc = h.select(h.compare("GE", pos, HaloOps.splatI32(h, i32, offset, loc), null, loc), piece, acc, loc);
             offset += size;
         }
         env.put(op.result(0), new Local(acc, target));
-    }
-
-    private static Value splat(StablehloBuilder h, TensorType t, long v, Location loc) {
-        return h.broadcastInDim(h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), v), loc), t.shape(), new long[0], loc);
     }
 }

@@ -29,9 +29,10 @@ import java.util.Map;
  * slice, pad and reduce_window whose result is split along a dimension they read across (an offset or strided
  * slice, edge or interior padding, a window wider than one): each device gets the few elements its output block
  * needs from its neighbours' blocks with two collective_permutes (the halos), masks what lies outside the global
- * input with the pad value, and computes its block locally ({@link HaloWindow} has the arithmetic). A dimension whose
- * halo is wider than a block, or whose input is not divisible by the devices, is gathered as before and the report
- * says why (COMPUTED_LESS_SHARDED).
+ * input with the pad value, and computes its block locally ({@link HaloWindow} has the arithmetic). An input held
+ * whole along the dimension is cut locally instead. A dimension whose halo is wider than a block, whose input or result
+ * does not divide into the devices' blocks, or which is empty, is computed whole and the report says why
+ * (COMPUTED_LESS_SHARDED); a result sharding that cannot hold the result is then refused by name.
  */
 final class HaloOps {
     private final Partitioner p;
@@ -77,12 +78,10 @@ final class HaloOps {
             HaloWindow w = window(op, d);
             if (n == 1) modes[d] = Mode.WHOLE;
             else if (w.oneToOne(in.dim(d), out.dim(d))) modes[d] = Mode.BLOCK;
-            else if (heldWhole(env, op, d, c)) {
-                plans[d] = w.cut(in.dim(d), out.dim(d), n);
-                modes[d] = Mode.CUT;
-            } else {
-                plans[d] = w.halo(in.dim(d), out.dim(d), n);
-                modes[d] = plans[d].refused() == null ? Mode.HALO : Mode.WHOLE;
+            else {
+                boolean cut = heldWhole(env, op, d, c);
+                plans[d] = cut ? w.cut(in.dim(d), out.dim(d), n) : w.halo(in.dim(d), out.dim(d), n);
+                modes[d] = plans[d].refused() != null ? Mode.WHOLE : cut ? Mode.CUT : Mode.HALO;
                 if (plans[d].refused() != null) gathered.add("dimension " + d + " gathered: " + plans[d].refused());
             }
             dims.add(new DimensionSharding(modes[d] == Mode.WHOLE ? List.of() : axes, true, null));
@@ -191,9 +190,8 @@ final class HaloOps {
             // inputs outside [0, in) (the zeros a missing neighbour sent, or the padding above) read as the pad value
             TensorType i32 = wt.withElementType(IntegerType.I32);
             Value idx = h.add(h.iota(i32, d, loc), h.broadcastInDim(emit.perDevice(b, inputStart, loc), i32.shape(), new long[0], loc), loc);
-            Value zero = h.broadcastInDim(h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), 0), loc), i32.shape(), new long[0], loc);
-            Value size = h.broadcastInDim(h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), in), loc), i32.shape(), new long[0], loc);
-            Value ok = h.binary("and", h.compare("GE", idx, zero, null, loc), h.compare("LT", idx, size, null, loc), loc);
+            Value ok = h.binary("and", h.compare("GE", idx, splatI32(h, i32, 0, loc), null, loc),
+                    h.compare("LT", idx, splatI32(h, i32, in, loc), null, loc), loc);
             win = h.select(ok, win, h.broadcastInDim(padValue, wt.shape(), new long[0], loc), loc);
         }
         long span = plan.span();
@@ -295,6 +293,11 @@ final class HaloOps {
         long[] sizes = t.shape();
         sizes[d] = size;
         return h.dynamicSlice(x, idx, sizes, loc);
+    }
+
+    /** An i32 tensor of type {@code t} holding {@code v} everywhere (positions compared against a bound). */
+    static Value splatI32(StablehloBuilder h, TensorType t, long v, Location loc) {
+        return h.broadcastInDim(h.constant(Constants.ofLongs(TensorType.scalar(IntegerType.I32), v), loc), t.shape(), new long[0], loc);
     }
 
     /** A per-dimension array with {@code v} at d and 0 elsewhere. */

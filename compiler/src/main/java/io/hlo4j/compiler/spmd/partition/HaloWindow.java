@@ -35,6 +35,9 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
      *             of the farthest): concatenate moves its operands' pieces that way
      */
     Plan halo(long in, long out, int n, boolean hops) {
+        // an empty dimension has no blocks to exchange (and a block of 0 would divide by zero in the hop count)
+        if (in == 0) return Plan.refused("the input dimension is empty");
+        if (out == 0) return Plan.refused("the result dimension is empty");
         if (in % n != 0) return Plan.refused("the input dimension of " + in + " is not divisible by the " + n + " devices");
         if (out % n != 0) return Plan.refused("the result dimension of " + out + " is not divisible by the " + n + " devices");
         long block = in / n, outBlock = out / n, step = interior + 1;
@@ -63,10 +66,11 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
 
     /**
      * The plan when every device holds the whole input: its window is cut out locally (no halo, no collective), so
-     * neither divisibility of the input nor the halo width matters.
+     * neither divisibility of the input nor the halo width matters; the result must still split into n blocks.
      */
     Plan cut(long in, long out, int n) {
         Plan p = halo(in * n, out, n, true);
+        if (p.refused() != null) return p;
         return new Plan(null, in, p.span(), 0, 0, p.start(), p.inputWindow(), p.lineStart());
     }
 

@@ -74,7 +74,9 @@ final class LocalOps {
         TensorType local0 = operands.isEmpty() ? null : (TensorType) operands.get(0).type();
         switch (op.name()) {
             case "stablehlo.slice" -> {
-                long[] start = arr(op, "start_indices"), limit = arr(op, "limit_indices"), strides = arr(op, "strides");
+                int r = in0.rank();
+                long[] start = HaloOps.longs(op, "start_indices", r, 0), limit = HaloOps.longs(op, "limit_indices", r, 0),
+                        strides = HaloOps.longs(op, "strides", r, 1);
                 for (int d = 0; d < in0.rank(); d++) {
                     if (local0.dim(d) == in0.dim(d)) continue;
                     if (start[d] != 0 || limit[d] != in0.dim(d) || strides[d] != 1) throw split(op, d, operandShardings.get(0));
@@ -83,13 +85,15 @@ final class LocalOps {
                 props.put("limit_indices", DenseArrayAttr.ofI64(limit));
             }
             case "stablehlo.pad" -> {
-                long[] lo = arr(op, "edge_padding_low"), hi = arr(op, "edge_padding_high"), inner = arr(op, "interior_padding");
+                int r = in0.rank();
+                long[] lo = HaloOps.longs(op, "edge_padding_low", r, 0), hi = HaloOps.longs(op, "edge_padding_high", r, 0),
+                        inner = HaloOps.longs(op, "interior_padding", r, 0);
                 for (int d = 0; d < in0.rank(); d++) {
                     if (local0.dim(d) != in0.dim(d) && (lo[d] != 0 || hi[d] != 0 || inner[d] != 0)) throw split(op, d, operandShardings.get(0));
                 }
             }
             case "stablehlo.dynamic_slice", "stablehlo.gather" -> {
-                long[] sizes = arr(op, "slice_sizes");
+                long[] sizes = HaloOps.longs(op, "slice_sizes", in0.rank(), 0);
                 var batching = op.attr("dimension_numbers") instanceof io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers g
                         ? g.operandBatchingDims() : io.hlo4j.mlir.dialect.stablehlo.attr.Dims.EMPTY;
                 for (int d = 0; d < in0.rank(); d++) {
@@ -235,7 +239,6 @@ final class LocalOps {
         return h.add(x, wide, op.location());
     }
 
-    private static long[] arr(Operation op, String name) { return ((DenseArrayAttr) op.attr(name)).longs(); }
 
     private static Hlo4jException split(Operation op, int dim, TensorSharding s) {
         return new Hlo4jException("'" + op.name() + "': operand dimension " + dim + " is split by " + s + " but the op reads "

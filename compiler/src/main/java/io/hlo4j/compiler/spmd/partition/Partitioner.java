@@ -256,8 +256,15 @@ public final class Partitioner {
     /** Reshards emitted so far, per block builder (a value made in one block is not reused in another). */
     private final Map<IrBuilder, Map<List<Object>, Value>> reshards = new java.util.IdentityHashMap<>();
 
-    /** A splat constant is the same in every layout: a new block of it, instead of moving the old one. */
+    /**
+     * A splat constant is the same in every layout: a new block of it, instead of moving the old one. So is a value
+     * with no elements (an empty block; the reshard planner's costs divide by the bytes moved).
+     */
     private Value splatBlock(IrBuilder b, Value v, TensorType global, TensorSharding to, Location loc) {
+        if (global.numElements() == 0) {
+            TensorType lt = localType(global, to, "empty value", loc);
+            return b.emit("stablehlo.constant", List.of(), Map.of("value", io.hlo4j.mlir.build.Constants.splat(lt, 0)), List.of(), List.of(lt), loc).get(0);
+        }
         if (!(v instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")
                 || !(r.owner().attr("value") instanceof DenseElementsAttr d) || !d.isSplat()) return null;
         TensorType lt = localType(global, to, "constant", loc);

@@ -28,23 +28,44 @@ class ConcatPartitionTest {
         assertThat(text).doesNotContain("all_gather").contains("collective_permute");
     }
 
-    /** Random shardings on every mesh, concatenation along either dimension, operands of different sizes. */
+    /**
+     * Random shardings on every mesh, concatenation along either dimension, operands of different sizes; on the uneven
+     * meshes (3, 6, 2x3 devices) sizes that divide by 2, 3 and 6.
+     */
     @Test
     void randomShardings() {
         int permutes = 0;
-        for (String mesh : OpsPartitionTest.MESHES) {
+        List<String> meshes = new java.util.ArrayList<>(OpsPartitionTest.MESHES);
+        meshes.addAll(HaloPartitionTest.UNEVEN_MESHES);
+        for (String mesh : meshes) {
+            long u = HaloPartitionTest.UNEVEN_MESHES.contains(mesh) ? 6 : 8; // rows and columns per unit
             for (int seed = 0; seed < OpsPartitionTest.SEEDS; seed++) {
                 Random rnd = new Random(seed * 7919L + mesh.hashCode());
                 Prog p = new Prog(mesh, rnd);
-                String a = p.arg(f32(16, 8)), b = p.arg(f32(16, 16)), c = p.arg(f32(32, 8));
-                p.result(p.op("stablehlo.concatenate", List.of(a, b), "dimension = 1 : i64", "", f32(16, 24)));
-                p.result(p.op("stablehlo.concatenate", List.of(a, c, a), "dimension = 0 : i64", "", f32(64, 8)));
+                String a = p.arg(f32(2 * u, u)), b = p.arg(f32(2 * u, 2 * u)), c = p.arg(f32(4 * u, u));
+                p.result(p.op("stablehlo.concatenate", List.of(a, b), "dimension = 1 : i64", "", f32(2 * u, 3 * u)));
+                p.result(p.op("stablehlo.concatenate", List.of(a, c, a), "dimension = 0 : i64", "", f32(8 * u, u)));
                 PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
                 assertThat(prog.report().replicated()).isEmpty();
                 permutes += HaloPartitionTest.count(MlirPrinter.print(prog.module()), "collective_permute");
             }
         }
-        assertThat(permutes).as("pieces moved over all random programs").isGreaterThan(10);
+        assertThat(permutes).as("pieces moved over all random programs").isGreaterThan(15);
+    }
+
+    /** Operands of 3 and 9 rows on x=3 (pieces from two devices away) and an empty operand (skipped; this divided by zero). */
+    @Test
+    void threeDevicesAndAnEmptyOperand() {
+        Random rnd = new Random(24);
+        Prog p = new Prog("x=3", rnd);
+        String sh = "<@mesh, [{\"x\"}, {}]>";
+        String a = p.arg(f32(3, 2), sh), b = p.arg(f32(9, 2), sh), e = p.arg(f32(0, 2), sh);
+        p.result(p.op("stablehlo.concatenate", List.of(a, e, b), "dimension = 0 : i64", "", f32(12, 2), sh), sh);
+        p.result(p.op("stablehlo.concatenate", List.of(e, b), "dimension = 0 : i64", "", f32(9, 2), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(text).doesNotContain("all_gather").contains("collective_permute");
     }
 
     /** Operands held whole along the dimension (here replicated) are cut locally: no collective at all. */

@@ -128,7 +128,9 @@ class ConvolutionPartitionTest {
         spatialOne(conv(layout, "1", "dense<[[1, 2]]> : tensor<1x2xi64>", 1, 1) + ", lhs_dilation = array<i64: 2>", 32, 3, 1);
         // kernel dilation 2 (spans 5) with padding 2: 20 - 5 + 1 = 16
         spatialOne(conv(layout, "1", "dense<[[2, 2]]> : tensor<1x2xi64>", 1, 1) + ", rhs_dilation = array<i64: 2>", 16, 3, 2);
-        // valid convolution, window 3: 14 outputs do not split on 4 devices; window 1 stride 2 needs nothing
+        // valid convolution, window 5: 12 outputs in blocks of 3 read up to 3 inputs from each side
+        spatialOne(conv(layout, "1", "dense<[[0, 0]]> : tensor<1x2xi64>", 1, 1), 12, 5, 2);
+        // window 1 stride 2: each output reads one input inside the device's block, no exchange
         spatialOne(conv(layout, "2", "dense<[[0, 0]]> : tensor<1x2xi64>", 1, 1), 8, 1, 0);
     }
 
@@ -143,6 +145,30 @@ class ConvolutionPartitionTest {
             p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
                     "dense<[[2, 2]]> : tensor<1x2xi64>", 2, 1) + ", rhs_dilation = array<i64: 2>", "", f32(8, 16, 8)));
         });
+    }
+
+    /**
+     * Uneven meshes (3, 6, 2x3 devices): 1-D convolutions of a spatial dimension of 12 (blocks of 2, 4, 6), padded and
+     * strided, features and batch split too; against the one-device program.
+     */
+    @Test
+    void randomSpatialShardingsOnUnevenMeshes() {
+        int permutes = 0;
+        for (String mesh : HaloPartitionTest.UNEVEN_MESHES) {
+            for (int seed = 0; seed < 3; seed++) {
+                Random rnd = new Random(seed * 613L + mesh.hashCode());
+                Prog p = new Prog(mesh, rnd);
+                String x = p.arg(f32(6, 12, 6)), k = p.arg(f32(3, 6, 6));
+                p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                        "dense<[[1, 1]]> : tensor<1x2xi64>", 1, 1), "", f32(6, 12, 6)));
+                p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "2",
+                        "dense<[[1, 0]]> : tensor<1x2xi64>", 1, 1), "", f32(6, 6, 6)));
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                assertThat(prog.report().replicated()).as("computed replicated").isEmpty();
+                permutes += HaloPartitionTest.count(MlirPrinter.print(prog.module()), "collective_permute");
+            }
+        }
+        assertThat(permutes).as("halos exchanged over the uneven meshes").isPositive();
     }
 
     /** An input held whole along its spatial dimension, the result split there: each device cuts its window, no collective. */

@@ -1,5 +1,8 @@
 package io.hlo4j.compiler.spmd.partition;
 
+import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +15,7 @@ import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.ADD;
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.MAX;
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * slice, pad and reduce_window split along a dimension they read across: halos from the neighbours
@@ -107,41 +111,98 @@ class HaloPartitionTest {
         assertThat(MlirPrinter.print(prog.module())).contains("all_gather");
     }
 
+    /** Meshes whose axes are not powers of two: blocks of 3 and 6, halos across an odd number of devices. */
+    static final List<String> UNEVEN_MESHES = List.of("x=3", "x=6", "x=2,y=3");
+
     /**
-     * Random shardings on every mesh: 2-D slices, pads and windows, some dimensions halo'd, some split one to one, some
-     * gathered; none computed replicated, and halos taken in some of the programs.
+     * Random shardings on every mesh (power-of-two ones on a 16x32 input, uneven ones on 12x24): 2-D slices, pads and
+     * windows, some dimensions halo'd, some split one to one, some gathered; none computed replicated, and halos
+     * taken on every mesh.
      */
     @Test
     void randomShardings() {
-        int permutes = 0;
-        for (String mesh : OpsPartitionTest.MESHES) {
+        int total = 0;
+        List<String> meshes = new java.util.ArrayList<>(OpsPartitionTest.MESHES);
+        meshes.addAll(UNEVEN_MESHES);
+        for (String mesh : meshes) {
+            int permutes = 0;
+            boolean uneven = UNEVEN_MESHES.contains(mesh);
             for (int seed = 0; seed < 2; seed++) { // six ops on up to 16 devices: two seeds per mesh keep the class fast
                 Random rnd = new Random(seed * 1009L + mesh.hashCode());
                 Prog p = new Prog(mesh, rnd);
-                randomProgram(p);
+                if (uneven) unevenProgram(p);
+                else randomProgram(p);
                 PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
                 assertThat(prog.report().replicated()).as("computed replicated").isEmpty();
                 permutes += count(MlirPrinter.print(prog.module()), "collective_permute");
             }
+            assertThat(permutes).as("halos exchanged on " + mesh).isPositive();
+            total += permutes;
         }
-        assertThat(permutes).as("halos exchanged over all random programs").isGreaterThan(10);
+        assertThat(total).as("halos exchanged over all random programs").isGreaterThan(20);
     }
 
     private static void randomProgram(Prog p) {
-        {
-            String x = p.arg(f32(16, 32));
-            String c = p.op("stablehlo.constant", List.of(), "value = dense<0.5> : tensor<f32>", "", f32());
-            p.result(p.op("stablehlo.slice", List.of(x), slice("4, 3", "12, 31", "1, 2"), "", f32(8, 14)));
-            p.result(p.op("stablehlo.slice", List.of(x), slice("1, 0", "16, 32", "2, 1"), "", f32(8, 32)));
-            p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, 3", "-1, 1", "0, 0"), "", f32(16, 36)));
-            p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, -1", "0, 1", "1, 0"), "", f32(32, 32)));
-            String ninf = p.op("stablehlo.constant", List.of(), "value = dense<0xFF800000> : tensor<f32>", "", f32());
-            p.result(p.op("stablehlo.reduce_window", List.of(x, ninf), window("3, 3", "1, 2", "dense<[[1, 1], [1, 0]]> : tensor<2x2xi64>",
-                    "1, 1", "1, 1"), MAX, f32(16, 16)));
-            String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", f32());
-            p.result(p.op("stablehlo.reduce_window", List.of(x, z), window("2, 4", "2, 1", "dense<[[0, 0], [2, 1]]> : tensor<2x2xi64>",
-                    "1, 1", "1, 1"), ADD, f32(8, 32)));
+        String x = p.arg(f32(16, 32));
+        String c = p.op("stablehlo.constant", List.of(), "value = dense<0.5> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.slice", List.of(x), slice("4, 3", "12, 31", "1, 2"), "", f32(8, 14)));
+        p.result(p.op("stablehlo.slice", List.of(x), slice("1, 0", "16, 32", "2, 1"), "", f32(8, 32)));
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, 3", "-1, 1", "0, 0"), "", f32(16, 36)));
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, -1", "0, 1", "1, 0"), "", f32(32, 32)));
+        String ninf = p.op("stablehlo.constant", List.of(), "value = dense<0xFF800000> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.reduce_window", List.of(x, ninf), window("3, 3", "1, 2", "dense<[[1, 1], [1, 0]]> : tensor<2x2xi64>",
+                "1, 1", "1, 1"), MAX, f32(16, 16)));
+        String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.reduce_window", List.of(x, z), window("2, 4", "2, 1", "dense<[[0, 0], [2, 1]]> : tensor<2x2xi64>",
+                "1, 1", "1, 1"), ADD, f32(8, 32)));
+    }
+
+    /** The same kinds of op on a 12x24 input, every result dimension divisible by 2, 3 and 6. */
+    private static void unevenProgram(Prog p) {
+        String x = p.arg(f32(12, 24));
+        String c = p.op("stablehlo.constant", List.of(), "value = dense<0.5> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.slice", List.of(x), slice("3, 1", "9, 24", "1, 2"), "", f32(6, 12)));
+        p.result(p.op("stablehlo.slice", List.of(x), slice("1, 0", "12, 24", "2, 1"), "", f32(6, 24)));
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, 3", "-1, 3", "0, 0"), "", f32(12, 30)));
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("1, -1", "0, 1", "1, 0"), "", f32(24, 24)));
+        String ninf = p.op("stablehlo.constant", List.of(), "value = dense<0xFF800000> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.reduce_window", List.of(x, ninf), window("3, 3", "1, 2", "dense<[[1, 1], [1, 0]]> : tensor<2x2xi64>",
+                "1, 1", "1, 1"), MAX, f32(12, 12)));
+        String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", f32());
+        p.result(p.op("stablehlo.reduce_window", List.of(x, z), window("2, 4", "2, 1", "dense<[[0, 0], [2, 1]]> : tensor<2x2xi64>",
+                "1, 1", "1, 1"), ADD, f32(6, 24)));
+    }
+
+    /**
+     * A result of 6 split on 4 devices cannot be held: refused by name (op, size, shards), whether the input is split
+     * (halo path) or held whole (cut path; this was a NullPointerException).
+     */
+    @Test
+    void resultThatDoesNotSplitIsRefusedByName() {
+        String sh = "<@mesh, [{\"x\"}]>";
+        for (String in : List.of("<@mesh, [{}]>", sh)) {
+            Prog p = new Prog("x=4", new Random(1));
+            String x = p.arg(f32(16), in);
+            p.result(p.op("stablehlo.slice", List.of(x), slice("1", "7", "1"), "", f32(6), sh), sh);
+            assertThatThrownBy(() -> Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"))).as(in)
+                    .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.slice").hasMessageContaining("size 6")
+                    .hasMessageContaining("4 shards");
         }
+    }
+
+    /** A pad of an empty input (all pad value) split on x=4: computed whole, reported, values match (this divided by zero). */
+    @Test
+    void padOfAnEmptyInputIsComputedWhole() {
+        Random rnd = new Random(29);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{\"x\"}, {}]>";
+        String x = p.arg(f32(0, 2), sh);
+        String c = p.op("stablehlo.constant", List.of(), "value = dense<-0.25> : tensor<f32>", "", f32(), "<@mesh, []>");
+        p.result(p.op("stablehlo.pad", List.of(x, c), pad("4, 0", "4, 0", "0, 0"), "", f32(8, 2), sh), sh);
+        p.result(p.op("stablehlo.slice", List.of(p.arg(f32(8, 2), sh)), slice("3, 0", "3, 2", "1, 1"), "", f32(0, 2), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        assertThat(prog.report().entries()).extracting(PartitionReport.Entry::why).as(prog.report().toString())
+                .anySatisfy(w -> assertThat(w).contains("dimension 0 gathered: the input dimension is empty"));
     }
 
     static final String ADD_MAX = "{\n  ^bb0(%a: tensor<f32>, %c: tensor<f32>, %b: tensor<f32>, %d: tensor<f32>):\n"
@@ -158,14 +219,11 @@ class HaloPartitionTest {
         String x = p.arg(f32(16), sh), y = p.arg(f32(16), sh);
         String z = p.op("stablehlo.constant", List.of(), "value = dense<0.0> : tensor<f32>", "", f32(), "<@mesh, []>");
         String big = p.op("stablehlo.constant", List.of(), "value = dense<5.0> : tensor<f32>", "", f32(), "<@mesh, []>");
-        String props = window("3", "1", "dense<[[2, 0]]> : tensor<1x2xi64>", "1", "1");
-        String text = "    %r:2 = \"stablehlo.reduce_window\"(" + x + ", " + y + ", " + z + ", " + big + ") <{" + props + "}> (" + ADD_MAX
-                + ") {sdy.sharding = #sdy.sharding_per_value<[" + sh + ", " + sh + "]>} : (tensor<16xf32>, tensor<16xf32>, tensor<f32>, tensor<f32>)"
-                + " -> (tensor<16xf32>, tensor<16xf32>)";
-        String module = p.text().replace("    return ", text + "\n    return ");
-        module = module.replace("-> () {", "-> (tensor<16xf32> {sdy.sharding = #sdy.sharding" + sh + "}, tensor<16xf32> {sdy.sharding = #sdy.sharding"
-                + sh + "}) {").replace("    return  : \n", "    return %r#0, %r#1 : tensor<16xf32>, tensor<16xf32>\n");
-        PartitionedProgram prog = SpmdHarness.check(module, ElementwisePartitionTest.inputs(p, rnd));
+        List<String> r = p.ops("stablehlo.reduce_window", List.of(x, y, z, big), window("3", "1", "dense<[[2, 0]]> : tensor<1x2xi64>", "1", "1"),
+                ADD_MAX, List.of(f32(16), f32(16)), List.of(sh, sh));
+        p.result(r.get(0), sh);
+        p.result(r.get(1), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
         String out = MlirPrinter.print(prog.module());
         assertThat(prog.report().entries()).isEmpty();
         assertThat(out).doesNotContain("all_gather");

@@ -91,6 +91,25 @@ final class Prog {
         return n;
     }
 
+    /** An op of several results, named {@code %vN#i}, with one sharding each (reduce_window of several inputs, sort). */
+    List<String> ops(String name, List<String> operands, String props, String regions, List<TensorType> results, List<String> shardings) {
+        String n = "%v" + next++;
+        StringBuilder sb = new StringBuilder("    " + n + ":" + results.size() + " = \"" + name + "\"(" + String.join(", ", operands) + ")");
+        if (!props.isEmpty()) sb.append(" <{").append(props).append("}>");
+        if (!regions.isEmpty()) sb.append(" (").append(regions).append(")");
+        sb.append(" {sdy.sharding = #sdy.sharding_per_value<[").append(String.join(", ", shardings)).append("]>} : (");
+        for (int i = 0; i < operands.size(); i++) sb.append(i == 0 ? "" : ", ").append(types.get(operands.get(i)));
+        sb.append(") -> (");
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(results.get(i));
+            names.add(n + "#" + i);
+            types.put(n + "#" + i, results.get(i));
+        }
+        body.add(sb.append(")").toString());
+        return names;
+    }
+
     void result(String v) { results.add(v + "|" + randomSharding(types.get(v))); }
 
     void result(String v, String sharding) { results.add(v + "|" + sharding); }
