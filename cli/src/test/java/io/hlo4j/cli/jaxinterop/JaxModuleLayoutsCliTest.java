@@ -133,8 +133,8 @@ class JaxModuleLayoutsCliTest {
 
     @Test
     void partitionCountThatDisagreesWithTheMeshIsRefused(@TempDir Path dir) throws Exception {
-        Path m = write(dir, "np.mlir", OLD_LAYOUT.replace("mhlo.num_partitions = 2", "mhlo.num_partitions = 8"));
-        Npy.write(dir.resolve("x.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 2, 4), 0, 1, 2, 3, 4, 5, 6, 7));
+        Path m = write(dir, "np.mlir", RULE.replace("mhlo.num_partitions = 2", "mhlo.num_partitions = 8"));
+        Npy.write(dir.resolve("x.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 4, 2), 0, 1, 2, 3, 4, 5, 6, 7));
         var r = cli(run(m, dir, List.of("x"), "out", "--spmd"));
         assertThat(r.code()).as(r.toString()).isNotZero();
         assertThat(r.err()).contains("mhlo.num_partitions = 8 but its mesh has 2 devices").doesNotContain("internal error");
