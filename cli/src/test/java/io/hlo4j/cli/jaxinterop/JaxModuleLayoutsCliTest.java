@@ -139,4 +139,15 @@ class JaxModuleLayoutsCliTest {
         assertThat(r.code()).as(r.toString()).isNotZero();
         assertThat(r.err()).contains("mhlo.num_partitions = 8 but its mesh has 2 devices").doesNotContain("internal error");
     }
+
+    @Test
+    void maximalMeshInTheRoundTripMeshesIsRefusedByName(@TempDir Path dir) throws Exception {
+        Path m = write(dir, "max.mlir", OLD_LAYOUT.replace("{mesh = #sdy.mesh<[\\22a\\22=2]>}",
+                "{mesh = #sdy.mesh<[\\22a\\22=2]>, maximal_mesh_0 = #sdy.mesh<[], device_ids=[0]>}"));
+        assertThat(Files.readString(m)).contains("maximal_mesh_0");
+        Npy.write(dir.resolve("x.npy"), HostArray.fromFloats(TensorType.of(FloatType.F32, 2, 4), 0, 1, 2, 3, 4, 5, 6, 7));
+        var r = cli(run(m, dir, List.of("x"), "out"));
+        assertThat(r.code()).as(r.toString()).isNotZero();
+        assertThat(r.err()).contains("maximal_mesh_0").doesNotContain("internal error").doesNotContain("\tat ");
+    }
 }
