@@ -57,12 +57,15 @@ final class CompileCommand extends CliCommand {
     Path dumpOptimized;
 
     @Option(names = "--dump-optimized-proto", paramLabel = "OUT.pb",
-            description = "Write the optimized program as a serialized HloModuleProtoWithConfig stating the replica and partition "
-                    + "counts this report sized implicit replica groups with (what hlo4j inspect OUT.pb reads).")
+            description = "Write the optimized program as a serialized HloModuleProtoWithConfig (what hlo4j inspect OUT.pb reads). "
+                    + "Its config is the plugin's own when the plugin returns one (format hlo_with_config), kept whole, with only the "
+                    + "replica/partition counts it leaves 0 filled in; else a config of just those two counts. Either way it states "
+                    + "the counts this report sized implicit replica groups with.")
     Path dumpOptimizedProto;
 
-    @Option(names = "--json", description = "Write the report as JSON (keys platform, partitions, devices, compile_ms, "
-            + "cost_analysis, memory_stats, optimized_program).")
+    @Option(names = "--json", description = "Write the report as JSON (keys file, platform, pjrt_api, partitions, devices, compile_ms, "
+            + "cost_analysis, memory_stats, optimized_program; optimized_program adds dump and dump_proto, the files "
+            + "--dump-optimized and --dump-optimized-proto wrote).")
     boolean json;
 
     @Override public Integer call() throws IOException {
@@ -200,29 +203,35 @@ final class CompileCommand extends CliCommand {
     }
 
     /**
-     * The program's summary with the device counts that size the groups it leaves implicit: those its config states (an
-     * {@code hlo_with_config} program), as {@code inspect FILE.pb} reads them; where it states none, as compiled here:
-     * one replica of {@code partitions} partitions.
+     * The program's summary with the device counts that size the groups it leaves implicit, by {@link #counts}: as
+     * {@code inspect FILE.pb} reads them, with this compile's own counts where the program states none.
      */
     static HloSummary summary(HloProgram program, int partitions) {
         HloProgram.Counts c = counts(program, partitions);
         return HloSummary.of(program.module(), c.replicas(), c.partitions());
     }
 
-    /** The device counts {@link #summary} sizes implicit groups with: the program's config's where stated, else 1 x {@code partitions}. */
+    /**
+     * The device counts {@link #summary} sizes implicit groups with: {@link HloProgram.Counts#of}'s rule (config, else the
+     * module's device_assignment, as inspect reads them), and where the program states neither, this compile's: one
+     * replica of {@code partitions} partitions.
+     */
     static HloProgram.Counts counts(HloProgram program, int partitions) {
-        HloProgram.Counts c = program.counts();
-        return new HloProgram.Counts(c.replicas() > 0 ? c.replicas() : 1, c.partitions() > 0 ? c.partitions() : partitions);
+        return program.counts(new HloProgram.Counts(1, partitions, "this compile"));
     }
 
     /**
      * What {@code --dump-optimized-proto} writes: the module with a config stating the counts {@link #summary} used, so that
-     * {@code inspect OUT.pb} sizes the implicit replica groups as this report did (a bare module states no counts).
+     * {@code inspect OUT.pb} sizes the implicit replica groups as this report did. A program the plugin returned with its
+     * config ({@code hlo_with_config}) keeps that config whole (layout, seed, partitioning flags... as the plugin wrote
+     * them), with only the counts it leaves 0 filled in; a bare module ({@code hlo}) gets a config of the two counts.
      */
     static HloModuleProtoWithConfig withConfig(HloProgram program, int partitions) {
         HloProgram.Counts c = counts(program, partitions);
-        return HloModuleProtoWithConfig.newBuilder().setHloModule(program.module())
-                .setConfig(HloModuleConfigProto.newBuilder().setReplicaCount(c.replicas()).setNumPartitions(c.partitions())).build();
+        HloModuleConfigProto.Builder config = program.config() != null ? program.config().toBuilder() : HloModuleConfigProto.newBuilder();
+        if (config.getReplicaCount() == 0) config.setReplicaCount(c.replicas());
+        if (config.getNumPartitions() == 0) config.setNumPartitions(c.partitions());
+        return HloModuleProtoWithConfig.newBuilder().setHloModule(program.module()).setConfig(config).build();
     }
 
     /** The optimized program's summary {@code s} as JSON fields of {@code p} (shared with {@code inspect FILE.pb}). */

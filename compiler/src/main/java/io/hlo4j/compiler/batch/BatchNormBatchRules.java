@@ -18,8 +18,9 @@ import java.util.Map;
  * and the two reshaped into one of {@code B*C} features (example b's feature c at {@code b*C + c}); the per-feature
  * operands (scale, offset, mean, variance) are stacked {@code [B, C]} and flattened the same way. One op then
  * computes every example's statistics, and the results are split back: full-shape results batched at the feature
- * index, per-feature results {@code [B, C]} batched at 0. Nothing is computed twice and no example sees another's
- * values.
+ * index, per-feature results {@code [B, C]} batched at 0. No example sees another's values. An unbatched operand is
+ * broadcast to the batch first, so when only the per-feature operands are batched the operand is copied B times and
+ * its statistics computed once per example (B times the same numbers for batch_norm_training).
  */
 final class BatchNormBatchRules {
     private BatchNormBatchRules() {}

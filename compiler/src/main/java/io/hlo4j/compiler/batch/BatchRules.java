@@ -6,7 +6,9 @@ import io.hlo4j.mlir.registry.OpRegistry;
 /**
  * Attaches every batching rule to the global op registry, once, the way {@code VjpRules} attaches gradient rules:
  * one rule per op, on the op's {@link OpDef}. An op without a rule is refused by {@link Batching} when one of its
- * inputs is batched (an op whose inputs are all unbatched is copied as it is and needs none).
+ * inputs is batched (an op whose inputs are all unbatched is copied as it is and needs none). So only ops that can
+ * meet a batched input get a rule: leaves with no operand, and ops reading only tokens, tuples or futures (never
+ * batched), have none.
  */
 public final class BatchRules {
     private static boolean installed;

@@ -112,6 +112,7 @@ public final class Batcher {
         loc = op.location();
         try {
             // with the module's functions at hand a call is always inlined, so the batched function names no other symbol
+            // (one inside a region copied unbatched too: copyUnbatched and copyRegion sweep such regions)
             boolean inlined = symbols != null && (op.name().equals("func.call") || op.name().equals("stablehlo.composite"));
             if (!any && !inlined) {
                 List<OpResult> rs = copyUnbatched(op, captured);
@@ -142,19 +143,56 @@ public final class Batcher {
 
     // ---- copies ------------------------------------------------------------------------------------------
 
-    /** Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. */
-    public List<OpResult> copyUnbatched(Operation op) { return copyUnbatched(op, Cloner.captured(op.regions())); }
-
+    /**
+     * Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. Given the
+     * module, a region holding a call is swept instead, so the call is inlined.
+     */
     private List<OpResult> copyUnbatched(Operation op, List<Value> captured) {
         Map<Value, Value> map = new IdentityHashMap<>();
         for (Value v : op.operands()) map.put(v, lookup(v).value());
         for (Value v : captured) map.put(v, lookup(v).value());
-        return ir.append(Cloner.copy(op, map), loc).results();
+        if (!callsInside(op.regions())) return ir.append(Cloner.copy(op, map), loc).results();
+        Operation.Builder c = Cloner.shell(op, map, Cloner.Options.KEEP);
+        for (Region r : op.regions()) c.region(sweepUnbatched(r));
+        return ir.append(c, loc).results();
+    }
+
+    /**
+     * Whether a call or composite that vmap inlines sits anywhere in {@code regions}: such a region is swept, not
+     * copied, so that the call is inlined there too and the batched function names no other symbol.
+     */
+    private boolean callsInside(List<Region> regions) {
+        if (symbols == null) return false;
+        for (Region r : regions) {
+            for (Block bl : r.blocks()) {
+                for (Operation o : bl.operations()) {
+                    if (o.name().equals("func.call") || o.name().equals("stablehlo.composite") || callsInside(o.regions())) return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A region whose inputs are all unbatched, swept (so its calls are inlined) rather than copied; it stays unbatched. */
+    private Region sweepUnbatched(Region r) {
+        if (r.blocks().size() != 1) throw new IllegalStateException("vmap: a region of " + r.blocks().size() + " blocks");
+        Block block = r.entry();
+        List<Type> ts = new ArrayList<>();
+        List<Integer> none = new ArrayList<>();
+        for (Value a : block.arguments()) { ts.add(a.type()); none.add(Batched.NONE); }
+        return region(block, ts, none, (child, args, outs) -> {
+            List<Value> ys = new ArrayList<>();
+            for (Batched o : outs) {
+                if (o.batched()) throw new IllegalStateException("vmap: internal: a region of unbatched inputs yields " + o.describe());
+                ys.add(o.value());
+            }
+            return ys;
+        });
     }
 
     /**
      * A copy of a region that works per element (a reduce body, a sort comparator); a batched value captured by it
-     * is refused, naming the op.
+     * is refused, naming the op. A call inside it is inlined (given the module), as everywhere else.
      */
     public Region copyRegion(Operation op, Region r) {
         Map<Value, Value> map = new IdentityHashMap<>();
@@ -166,7 +204,7 @@ public final class Batcher {
             }
             map.put(v, x.value());
         }
-        return Cloner.copy(r, map);
+        return callsInside(List.of(r)) ? sweepUnbatched(r) : Cloner.copy(r, map);
     }
 
     /**

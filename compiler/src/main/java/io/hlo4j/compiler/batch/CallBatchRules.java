@@ -12,7 +12,8 @@ import java.util.List;
  * operands. Inlining rather than emitting a batched copy of the callee: one callee called with different operands
  * batched (or from inside a loop body that batches its carries) would need one copy per pattern of batch
  * dimensions, while an inlined body is batched for exactly the operands it gets, and the batched function names no
- * other symbol, so it can be placed in any module (the DSL splices it into the caller's trace). What is lost is the
+ * other symbol (calls inside regions copied unbatched are inlined as well), so it can be placed in any module. The
+ * DSL's {@code Vmap} does not come here: it traces one function and refuses a {@code func.call} in it. What is lost is the
  * call boundary: a checkpoint or custom-VJP marker on a call does not survive vmap (apply grad inside vmap to keep
  * them), and a composite's name and attributes are gone (its decomposition is what it computes).
  *

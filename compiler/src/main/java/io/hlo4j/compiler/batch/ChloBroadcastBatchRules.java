@@ -12,15 +12,16 @@ import java.util.List;
 
 /**
  * chlo's implicitly broadcasting family ({@code chlo.broadcast_add} ... {@code broadcast_compare},
- * {@code broadcast_select}), {@code chlo.constant_like} and the leaf constants ({@code chlo.constant},
- * {@code sdy.constant}).
+ * {@code broadcast_select}) and {@code chlo.constant_like}. The leaf constants ({@code chlo.constant},
+ * {@code sdy.constant}) have no rule: they read no operand, so {@link Batcher} copies them as they are.
  *
  * <p>An example operand of rank r maps its dimensions onto the result's (right-aligned, numpy style, or by
  * {@code broadcast_dimensions}); a batch dimension would break that alignment, so each operand is rewritten to the
  * result's rank plus one: the batch dimension first (size 1 when the operand is unbatched), then the result's
  * dimensions, each the operand's own size where it maps there and 1 elsewhere. That is a reshape (a
- * {@code broadcast_in_dim} adding size-1 dimensions), no data is copied, and the op still broadcasts the size-1
- * dimensions itself: equal ranks broadcast element-wise, so {@code broadcast_dimensions} is dropped.
+ * {@code broadcast_in_dim} adding size-1 dimensions; an operand whose batch dimension is not leading is transposed
+ * first), no operand is broadcast to the batch, and the op still broadcasts the size-1 dimensions itself: equal ranks
+ * broadcast element-wise, so {@code broadcast_dimensions} is dropped.
  */
 final class ChloBroadcastBatchRules {
     private ChloBroadcastBatchRules() {}
@@ -29,9 +30,6 @@ final class ChloBroadcastBatchRules {
         List<String> names = new ArrayList<>();
         for (OpDef d : in.registry().all()) if (d.name().startsWith("chlo.broadcast_")) names.add(d.name());
         for (String n : names) in.rule(n, ChloBroadcastBatchRules::broadcasting);
-        BatchRule copy = (b, op, args) -> Batcher.all(b.copyUnbatched(op), Batched.NONE);
-        in.rule("chlo.constant", copy);
-        in.rule("sdy.constant", copy);
         // A splat shaped like its operand: the batched operand gives the shape, the value is the same for all.
         in.rule("chlo.constant_like", (b, op, a) -> {
             int d = a.get(0).bdim();

@@ -5,20 +5,21 @@ import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Ops with effects or without data: tokens, ids, the legacy {@code rng}, and the refusals of I/O, tuples, async ops
- * and the test-only dialects.
+ * Ops with effects: the legacy {@code rng}, and the refusals of I/O, tuples, async ops and the test-only dialects
+ * when one of their inputs is batched.
  *
- * <p>Tokens carry no data, so no token is ever batched: {@code create_token} (no operand), {@code after_all} (tokens
- * only) and {@code replica_id}/{@code partition_id} (no operand) are copied.
+ * <p>No token, tuple or future is ever batched ({@link Batching} batches tensors only, and the ops making tuples and
+ * futures refuse batched parts), so ops that read nothing else never meet a batched input and have no rule:
+ * {@link Batcher} copies {@code create_token}, {@code replica_id}, {@code partition_id} (no operand),
+ * {@code after_all}, {@code infeed}, {@code recv} (tokens only), {@code get_tuple_element} and {@code async_done} as
+ * they are (an infeed or recv is read once, every example gets the same message, as with unbatched rng bounds).
  *
  * <p>{@code rng} with batched bounds: the legacy op's draws are implementation-defined (no key or state to keep per
  * example), so the batch draws its examples together, independently: one {@code rng} of shape {@code [B, shape...]}
@@ -33,24 +34,14 @@ final class EffectBatchRules {
     private EffectBatchRules() {}
 
     static void install(BatchRules.Installer in) {
-        BatchRule copy = (b, op, args) -> Batcher.all(b.copyUnbatched(op), Batched.NONE);
-        for (String n : List.of("stablehlo.create_token", "stablehlo.replica_id", "stablehlo.partition_id")) in.rule(n, copy);
-        in.rule("stablehlo.after_all", (b, op, a) -> {
-            List<Value> xs = new ArrayList<>();
-            for (Batched x : a) {
-                if (x.batched()) throw b.refuse(op, a, "a token cannot carry a batch dimension");
-                xs.add(x.value());
-            }
-            return Batcher.all(b.emitLike(op, xs, Map.of(), List.of(), op.resultTypes()), Batched.NONE);
-        });
         in.rule("stablehlo.rng", EffectBatchRules::rng);
         refuse(in, "I/O is ordered per message: a batch would send one message where the examples send one each, in an order "
                 + "vmap cannot choose (send per example with a loop, or send the unbatched value)",
-                "stablehlo.outfeed", "stablehlo.send", "stablehlo.infeed", "stablehlo.recv");
+                "stablehlo.outfeed", "stablehlo.send");
         refuse(in, "a tuple's elements would each need their own batch dimension (tuples are legacy: pass the elements as separate values)",
-                "stablehlo.tuple", "stablehlo.get_tuple_element");
+                "stablehlo.tuple");
         refuse(in, "an async computation's future carries no batch dimensions (call the computation synchronously)",
-                "stablehlo.async_start", "stablehlo.async_done");
+                "stablehlo.async_start");
         refuse(in, "test and interpreter ops compare or print one example's values; batch the values under test instead",
                 "check.expect_almost_eq", "check.expect_almost_eq_const", "check.expect_close", "check.expect_eq", "check.expect_eq_const",
                 "check.expect_serialized_eq", "interpreter.print", "interpreter.probe", "interpreter.run_parallel");
@@ -64,6 +55,12 @@ final class EffectBatchRules {
     private static List<Batched> rng(Batcher b, Operation op, List<Batched> a) {
         if (a.get(2).batched()) throw b.refuse(op, a, "the shape operand is batched: each example would need its own result shape");
         TensorType rt = (TensorType) op.result(0).type();
+        for (long d : rt.shape()) {
+            if (d == TensorType.DYNAMIC) {
+                throw b.refuse(op, a, "the result " + rt + " has a dynamic dimension; the batch's one draw of [B, shape...] is "
+                        + "shaped by a constant, which needs static sizes");
+            }
+        }
         if (!(rt.elementType() instanceof FloatType ft)) {
             throw b.refuse(op, a, "integer UNIFORM bounds differ per example; an integer draw cannot be mapped onto other bounds exactly"
                     + " (draw floats, or draw with unbatched bounds and add an offset)");

@@ -1,7 +1,6 @@
 package io.hlo4j.compiler.batch;
 
-import io.hlo4j.mlir.attr.DenseArrayAttr;
-import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.dialect.chlo.ChloScanOp;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -27,10 +26,9 @@ final class ScanBatchRules {
     }
 
     private static List<Batched> scan(Batcher b, Operation op, List<Batched> a) {
-        int nIn = op.attr("operandSegmentSizes") instanceof DenseArrayAttr d ? (int) d.longs()[0] : a.size() / 2;
-        int nCarry = a.size() - nIn, nOut = op.numResults() - nCarry;
+        int nIn = ChloScanOp.numInputs(op), nOut = ChloScanOp.numOutputs(op), nCarry = a.size() - nIn;
         Block body = op.region(0).entry();
-        int dim = (int) ((IntegerAttr) op.attr("dimension")).value();
+        int dim = (int) ChloScanOp.dimension(op);
         boolean[] bat = new boolean[nCarry];
         for (int i = 0; i < nCarry; i++) bat[i] = a.get(nIn + i).batched();
         for (boolean changed = true; changed; ) {       // a carry only ever becomes batched: at most nCarry + 1 rounds

@@ -18,15 +18,13 @@ import static io.hlo4j.compiler.batch.DimMath.prepend;
 
 /**
  * Shape ops: the batch dimension goes first and every dimension attribute shifts by one (a slice takes the whole
- * batch, a pad leaves it alone; a batched padding value is selected in per example, see {@link BatchedFill}). Leaves (constant, iota) read no operand and are never batched: their rule copies.
+ * batch, a pad leaves it alone; a batched padding value is selected in per example, see {@link BatchedFill}). The
+ * leaves (constant, iota) have no rule: they read no operand, so {@link Batcher} copies them as they are.
  */
 final class ShapeBatchRules {
     private ShapeBatchRules() {}
 
     static void install(BatchRules.Installer in) {
-        BatchRule copy = (b, op, args) -> Batcher.all(b.copyUnbatched(op), Batched.NONE);
-        in.rule("stablehlo.constant", copy);
-        in.rule("stablehlo.iota", copy);
         in.rule("stablehlo.broadcast_in_dim", (b, op, a) -> lead(b, op, List.of(b.moveTo(a.get(0), 0)),
                 Map.of("broadcast_dimensions", i64(leading(0, array(op, "broadcast_dimensions"))))));
         in.rule("stablehlo.reshape", (b, op, a) -> lead(b, op, List.of(b.moveTo(a.get(0), 0)), Map.of()));

@@ -98,6 +98,60 @@ class CallEffectBatchRulesTest {
     }
 
     @Test
+    void aCallInsideARegionCopiedWholeIsInlinedToo() {
+        // the while reads only unbatched values, so it is copied as it is; its body's call must still be inlined
+        String loop = """
+                module {
+                  func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
+                    %i0 = stablehlo.constant dense<0> : tensor<i64>
+                    %r:2 = stablehlo.while(%i = %i0, %c = %y) : tensor<i64>, tensor<3xf64>
+                      cond {
+                        %n = stablehlo.constant dense<3> : tensor<i64>
+                        %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                        stablehlo.return %p : tensor<i1>
+                      } do {
+                        %c2 = func.call @h(%c, %c) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                        %one = stablehlo.constant dense<1> : tensor<i64>
+                        %i2 = stablehlo.add %i, %one : tensor<i64>
+                        stablehlo.return %i2, %c2 : tensor<i64>, tensor<3xf64>
+                      }
+                    %s = stablehlo.add %r#1, %x : tensor<3xf64>
+                    return %s : tensor<3xf64>
+                  }
+                  func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                    %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                    %c = stablehlo.cosine %m : tensor<3xf64>
+                    return %c : tensor<3xf64>
+                  }
+                }""";
+        String text = checkModule(loop, "main", new int[]{0, N}, new int[]{0}, 2, List.of(u(2, 3), u(3)));
+        assertThat(text).doesNotContain("func.call", "@h");
+    }
+
+    @Test
+    void aCallInsideARegionCopiedPerElementIsInlinedToo() {
+        // a reduction's body is copied per element (the operand batched, the body not): its call is inlined as well
+        String reduce = """
+                module {
+                  func.func @main(%x: tensor<4xf64>) -> tensor<f64> {
+                    %z = stablehlo.constant dense<0.0> : tensor<f64>
+                    %r = stablehlo.reduce(%x init: %z) across dimensions = [0] : (tensor<4xf64>, tensor<f64>) -> tensor<f64>
+                      reducer(%a: tensor<f64>, %b: tensor<f64>) {
+                        %s = func.call @plus(%a, %b) : (tensor<f64>, tensor<f64>) -> tensor<f64>
+                        stablehlo.return %s : tensor<f64>
+                      }
+                    return %r : tensor<f64>
+                  }
+                  func.func private @plus(%a: tensor<f64>, %b: tensor<f64>) -> tensor<f64> {
+                    %s = stablehlo.add %a, %b : tensor<f64>
+                    return %s : tensor<f64>
+                  }
+                }""";
+        String text = checkModule(reduce, "main", new int[]{1}, new int[]{0}, 3, List.of(u(4, 3)));
+        assertThat(text).doesNotContain("func.call", "@plus");
+    }
+
+    @Test
     void aCallWithoutItsModuleAndARecursiveChainAreRefusedByName() {
         Module m = MlirParser.parseModule(CALLS, "calls.mlir");
         Operation main = m.symbols().lookup("main");
@@ -135,6 +189,38 @@ class CallEffectBatchRulesTest {
                 }""";
         assertThatThrownBy(() -> check(out, new int[]{0}, new int[]{0}, 2, List.of(u(2, 3))))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.outfeed").hasMessageContaining("I/O");
+    }
+
+    @Test
+    void opsThatNeverMeetABatchedInputNeedNoRuleAndAreCopied() {
+        // leaves with no operand and token-only ops have no batching rule: the batcher copies them beside a batched x
+        String f = """
+                func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                  %c = stablehlo.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf64>
+                  %i = stablehlo.iota dim = 0 : tensor<3xf64>
+                  %k = chlo.constant dense<[0.5, 0.25, 0.125]> : tensor<3xf64>
+                  %s = sdy.constant dense<[4.0, 5.0, 6.0]> : tensor<3xf64>
+                  %r = stablehlo.replica_id : tensor<ui32>
+                  %p = stablehlo.partition_id : tensor<ui32>
+                  %t = stablehlo.create_token : !stablehlo.token
+                  %t2 = stablehlo.after_all %t : !stablehlo.token
+                  %rp = stablehlo.add %r, %p : tensor<ui32>
+                  %rf = stablehlo.convert %rp : (tensor<ui32>) -> tensor<f64>
+                  %rb = stablehlo.broadcast_in_dim %rf, dims = [] : (tensor<f64>) -> tensor<3xf64>
+                  %a = stablehlo.add %c, %i : tensor<3xf64>
+                  %b = stablehlo.multiply %k, %s : tensor<3xf64>
+                  %ab = stablehlo.add %a, %b : tensor<3xf64>
+                  %y = stablehlo.multiply %ab, %x : tensor<3xf64>
+                  %z = stablehlo.add %y, %rb : tensor<3xf64>
+                  return %z : tensor<3xf64>
+                }""";
+        for (String op : List.of("stablehlo.constant", "stablehlo.iota", "chlo.constant", "sdy.constant", "stablehlo.replica_id",
+                "stablehlo.partition_id", "stablehlo.create_token", "stablehlo.after_all")) {
+            BatchRules.install();
+            assertThat(io.hlo4j.mlir.registry.OpRegistry.global().lookup(op).extension(BatchRule.class)).as(op).isNull();
+        }
+        String text = check(f, new int[]{0}, new int[]{1}, 4, List.of(u(4, 3)));
+        assertThat(text).contains("chlo.constant", "sdy.constant", "stablehlo.replica_id", "stablehlo.after_all");
     }
 
     private static String rng(String dist, String et) {
@@ -184,6 +270,20 @@ class CallEffectBatchRulesTest {
         HostArray ib = HostArray.fromLongs(TensorType.scalar(io.hlo4j.mlir.types.IntegerType.I64), 9);
         assertThatThrownBy(() -> run(ints, new int[]{0, N}, List.of(ia, ib))).isInstanceOf(Hlo4jException.class)
                 .hasMessageContaining("stablehlo.rng").hasMessageContaining("integer UNIFORM");
+    }
+
+    @Test
+    void rngWithBatchedBoundsAndADynamicResultDimensionIsRefusedByName() {
+        Module m = MlirParser.parseModule("""
+                module {
+                  func.func @f(%a: tensor<f64>, %b: tensor<f64>, %n: tensor<2xi64>) -> tensor<?x4xf64> {
+                    %0 = stablehlo.rng %a, %b, %n, distribution = UNIFORM : (tensor<f64>, tensor<f64>, tensor<2xi64>) -> tensor<?x4xf64>
+                    return %0 : tensor<?x4xf64>
+                  }
+                }""", "rng.mlir");
+        assertThatThrownBy(() -> Batching.vmap(m.functions().get(0), new int[]{0, N, N}, new int[]{0}, 3, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.rng").hasMessageContaining("tensor<?x4xf64>")
+                .hasMessageContaining("dynamic");
     }
 
     private static double[] run(String func, int[] inAxes, List<HostArray> args) {

@@ -11,7 +11,7 @@ import java.util.List;
  * The bytes the busiest device receives in one collective of an optimized (HLO) program: the definition
  * {@code inspect} of StableHLO and the run log use. The group collectives follow {@link RingBytes} (all-reduce,
  * all-gather, reduce-scatter, all-to-all and their async -start forms); collective-permute receives its whole
- * operand when some pair moves data between two devices; collective-broadcast the whole operand in a group of more
+ * operands (all of a combined permute's) when some pair moves data between two devices; collective-broadcast the whole operand in a group of more
  * than one; ragged-all-to-all at most (g-1) chunks of min(input, output) rows (its sizes are data). A group of one
  * moves nothing.
  *
@@ -47,8 +47,9 @@ final class HloCollectiveBytes {
         long in = 0;
         for (ShapeProto s : operands) in = Math.addExact(in, HloShapes.bytes(s));
         if (op.equals("collective-permute")) {
-            // operand 0 is the data (the in-place form adds the output buffer and start indices)
-            long data = operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
+            // every operand is data (XLA's combiner makes one permute of several, its result their tuple), except in the
+            // in-place form (it has dynamic_slice_sizes), whose operands after the first are the output buffer and start indices
+            long data = i.getDynamicSliceSizesCount() == 0 ? in : operands.isEmpty() ? 0 : HloShapes.bytes(operands.getFirst());
             long buffer = Math.max(data, result(i, in));
             for (List<Long> pair : groups) if (pair.size() == 2 && !pair.get(0).equals(pair.get(1))) return new Received(0, data, false, null, buffer);
             return new Received(0, 0, false, null, buffer);

@@ -23,11 +23,12 @@ import java.util.Set;
  * field 1 decodes as a module with computations; a plain module's field 1 is its name, which never does. Bytes that
  * fit none are refused, naming why each reading failed.
  *
- * <p>{@code replicas} and {@code partitions} are the device counts the file states (0 when it states none): the
- * config's {@code replica_count}/{@code num_partitions}, else the module's static {@code device_assignment}
- * (replicas x computations). They size the collectives whose replica groups are implicit.
+ * <p>{@code replicas} and {@code partitions} are the device counts the file states (0 when it states none), each by
+ * {@link HloProgram.Counts#of}'s rule (the one {@code compile} uses): the config's {@code replica_count}/{@code
+ * num_partitions}, else the module's static {@code device_assignment} (replicas x computations). They size the collectives whose replica groups are implicit. {@code config} is the
+ * whole config of an {@code HloModuleProtoWithConfig} (null for the other messages).
  */
-public record HloFile(Message message, HloModuleProto module, long replicas, long partitions, String countsFrom) {
+public record HloFile(Message message, HloModuleProto module, HloModuleConfigProto config, long replicas, long partitions, String countsFrom) {
 
     /** The three messages, by XLA's names, with the PJRT-style format name {@code inspect --json} reports. */
     public enum Message {
@@ -71,7 +72,7 @@ public record HloFile(Message message, HloModuleProto module, long replicas, lon
     }
 
     /** A program as {@link HloProgram} (format {@link Message#format}) for printing and JSON. */
-    public HloProgram program() { return new HloProgram(message.format, module, new HloProgram.Counts(replicas, partitions)); }
+    public HloProgram program() { return new HloProgram(message.format, module, config); }
 
     /** The summary with the file's device counts (unknown ones 0). */
     public HloSummary summary() { return HloSummary.of(module, replicas, partitions); }
@@ -148,11 +149,7 @@ public record HloFile(Message message, HloModuleProto module, long replicas, lon
     }
 
     private static HloFile withCounts(Message message, HloModuleProto m, HloModuleConfigProto config) {
-        if (config != null && (config.getReplicaCount() > 0 || config.getNumPartitions() > 0))
-            return new HloFile(message, m, config.getReplicaCount(), config.getNumPartitions(), "its config");
-        if (m.hasDeviceAssignment() && (m.getDeviceAssignment().getReplicaCount() > 0 || m.getDeviceAssignment().getComputationCount() > 0))
-            return new HloFile(message, m, m.getDeviceAssignment().getReplicaCount(), m.getDeviceAssignment().getComputationCount(),
-                    "the module's device_assignment");
-        return new HloFile(message, m, 0, 0, null);
+        HloProgram.Counts c = HloProgram.Counts.of(config, m, HloProgram.Counts.NONE);
+        return new HloFile(message, m, config, c.replicas(), c.partitions(), c.from());
     }
 }

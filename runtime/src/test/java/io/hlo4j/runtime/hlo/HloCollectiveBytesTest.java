@@ -49,4 +49,29 @@ class HloCollectiveBytesTest {
         assertThat(r.bytes()).isEqualTo(-1);
         assertThat(r.unknownWhy()).contains("use_global_device_ids needs a channel_id > 0").contains("%bad");
     }
+
+    /**
+     * collective-permute with pairs 0->1, 1->0. Combined (XLA's combiner: operands f32[4,2] = 32 B and f32[3] = 12 B,
+     * result their tuple): each device receives both, 44 B, in a 44 B buffer, also as collective-permute-start
+     * (((32, 12), (32, 12), u32, u32)). In place (dynamic_slice_sizes set; operands input, output, two index tuples): only
+     * the input, 32 B.
+     */
+    @Test void combinedCollectivePermuteReceivesEveryOperand() {
+        List<List<Long>> pairs = List.of(List.of(0L, 1L), List.of(1L, 0L));
+        ShapeProto three = HloFixtures.f32(3);
+        ShapeProto both = HloFixtures.tuple(ROWS, three);
+        ShapeProto u32 = HloFixtures.array(io.hlo4j.runtime.pjrt.proto.PrimitiveType.U32);
+        var combined = of(HloFixtures.inst(1, "cp", "collective-permute", both).setChannelId(1), List.of(ROWS, three), pairs, 2, 1);
+        assertThat(combined.bytes()).isEqualTo(44);
+        assertThat(combined.buffer()).isEqualTo(44);
+        var start = of(HloFixtures.inst(1, "cps", "collective-permute-start", HloFixtures.tuple(both, both, u32, u32)).setChannelId(1),
+                List.of(ROWS, three), pairs, 2, 1);
+        assertThat(start.bytes()).isEqualTo(44);
+        assertThat(start.buffer()).isEqualTo(44);
+        ShapeProto index = HloFixtures.tuple(HloFixtures.array(io.hlo4j.runtime.pjrt.proto.PrimitiveType.S32));
+        var inPlace = of(HloFixtures.inst(1, "ip", "collective-permute", ROWS).setChannelId(1).addDynamicSliceSizes(4).addDynamicSliceSizes(2),
+                List.of(ROWS, ROWS, index, index), pairs, 2, 1);
+        assertThat(inPlace.bytes()).isEqualTo(32);
+        assertThat(inPlace.buffer()).isEqualTo(32);
+    }
 }

@@ -74,17 +74,20 @@ class RendezvousStuckTest {
                 // C polls while A and B are held; had it failed (the old count), its future is done and the wait ends
                 while (!cPolledWhileHeld.await(50, TimeUnit.MILLISECONDS)) if (cy.isDone()) break;
                 assertThat(cy).as("C must still wait while A and B only have to wake").isNotDone();
-            } finally {
                 release.countDown();
-                devices.shutdown();
+                // each member gets every member's value, in group order
+                List<List<Tensor>>[] aOut = ax.join(), bOut = bx.join();
+                assertThat(values(aOut[0])).containsExactly(1L, 2L);
+                assertThat(values(bOut[0])).containsExactly(1L, 2L);
+                assertThat(values(aOut[1])).containsExactly(1L, 2L, 3L);
+                assertThat(values(bOut[1])).containsExactly(1L, 2L, 3L);
+                assertThat(values(cy.join())).containsExactly(1L, 2L, 3L);
+            } finally {
+                // passed: every device is done and this only ends the pool; failed: A and B may wait in Y for a C that
+                // gave up, and the interrupt ends their wait (shutdown() would leave them parked)
+                release.countDown();
+                devices.shutdownNow();
             }
-            // each member gets every member's value, in group order
-            List<List<Tensor>>[] aOut = ax.join(), bOut = bx.join();
-            assertThat(values(aOut[0])).containsExactly(1L, 2L);
-            assertThat(values(bOut[0])).containsExactly(1L, 2L);
-            assertThat(values(aOut[1])).containsExactly(1L, 2L, 3L);
-            assertThat(values(bOut[1])).containsExactly(1L, 2L, 3L);
-            assertThat(values(cy.join())).containsExactly(1L, 2L, 3L);
         });
     }
 

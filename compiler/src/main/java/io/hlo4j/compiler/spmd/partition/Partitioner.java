@@ -1,5 +1,8 @@
 package io.hlo4j.compiler.spmd.partition;
 
+import io.hlo4j.compiler.spmd.reshard.CrossMeshExchange;
+import io.hlo4j.compiler.spmd.reshard.ReshardCost;
+import io.hlo4j.compiler.spmd.reshard.ReshardEmitter;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
@@ -290,13 +293,13 @@ public final class Partitioner {
         if (pairs != null) {
             return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);
         }
-        // blocks cut differently: exchange the cells common to both tilings (devices keep what they hold)
-        Value exchanged = io.hlo4j.compiler.spmd.reshard.CrossMeshExchange.emit(b, l.value(), ctx(from).mesh(), from, ctx(to).mesh(), to,
-                global, () -> ctx(to).emit().channel().handle(), loc);
-        if (exchanged != null) return exchanged;
+        // blocks cut differently: exchange the cells common to both tilings (devices keep what they hold), unless
+        // gathering on one mesh and slicing on the other is faster under the resharder's cost model and within its cap
+        CrossMeshExchange.Choice choice = CrossMeshExchange.choose(ctx(from).mesh(), from, ctx(to).mesh(), to, global, ReshardCost.DEFAULT, loc);
+        if (choice.exchange() != null) return ReshardEmitter.emitExchange(choice.exchange(), b, l.value(), () -> ctx(to).emit().channel().handle(), loc);
         report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
-                + ": neither sharding can be written in the other mesh's axes (their device groups differ), so the value is gathered "
-                + "whole on @" + from.meshName() + " and sliced on @" + to.meshName()));
+                + ": neither sharding can be written in the other mesh's axes (their device groups differ) and " + choice.why()
+                + ", so the value is gathered whole on @" + from.meshName() + " and sliced on @" + to.meshName()));
         Value whole = reshard(b, l, global, replicated(global.rank(), from.meshName()), what, loc);
         return reshard(b, new Local(whole, replicated(global.rank(), to.meshName())), global, to, what, loc);
     }

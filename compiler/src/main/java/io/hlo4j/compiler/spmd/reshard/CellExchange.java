@@ -28,21 +28,36 @@ final class CellExchange {
     /** Whether both tilings refine to equal cells (and no values are partial). */
     static boolean applies(Layouts lay, Layouts.State s, Layouts.State t) {
         if (s.mask() != 0 || t.mask() != 0 || lay.shape.length == 0) return false;
-        for (int d = 0; d < lay.shape.length; d++) {
-            long a = lay.m.size(s.dims().get(d)), b = lay.m.size(t.dims().get(d));
-            if (Math.max(a, b) % Math.min(a, b) != 0) return false;
-        }
+        return refines(counts(lay, s), counts(lay, t));
+    }
+
+    /** Per dimension, one block count divides the other. */
+    static boolean refines(long[] sCount, long[] tCount) {
+        for (int d = 0; d < sCount.length; d++) if (Math.max(sCount[d], tCount[d]) % Math.min(sCount[d], tCount[d]) != 0) return false;
         return true;
     }
 
     /** Cells per target block: the most cells any device can lack. */
-    static long cellsPerBlock(Layouts lay, Layouts.State s, Layouts.State t) {
+    static long cellsPerBlock(Layouts lay, Layouts.State s, Layouts.State t) { return cellsPerBlock(counts(lay, s), counts(lay, t)); }
+
+    static long cellsPerBlock(long[] sCount, long[] tCount) {
         long k = 1;
-        for (int d = 0; d < lay.shape.length; d++) {
-            long a = lay.m.size(s.dims().get(d)), b = lay.m.size(t.dims().get(d));
-            k *= Math.max(a, b) / b;
-        }
+        for (int d = 0; d < sCount.length; d++) k *= Math.max(sCount[d], tCount[d]) / tCount[d];
         return k;
+    }
+
+    /** Blocks per dimension in layout {@code s}. */
+    static long[] counts(Layouts lay, Layouts.State s) {
+        long[] c = new long[lay.shape.length];
+        for (int d = 0; d < c.length; d++) c[d] = lay.m.size(s.dims().get(d));
+        return c;
+    }
+
+    /** Each device's block index per dimension in layout {@code s} ([device][dim]). */
+    static long[][] blocks(Layouts lay, Layouts.State s) {
+        long[][] ix = lay.index(s), out = new long[lay.m.devices][ix.length];
+        for (int d = 0; d < ix.length; d++) for (int dev = 0; dev < out.length; dev++) out[dev][d] = ix[d][dev];
+        return out;
     }
 
     /** Bytes of one cell. */
@@ -58,28 +73,18 @@ final class CellExchange {
     record Transfer(int src, int dst, long[] cell) {}
 
     static ReshardStep.Exchange plan(Layouts lay, Layouts.State s, Layouts.State t) {
-        MeshAtoms m = lay.m;
-        int rank = lay.shape.length, n = m.devices;
-        long[] sCount = new long[rank], tCount = new long[rank];
-        long[][] sBlock = new long[n][rank], tBlock = new long[n][rank];
-        for (int d = 0; d < rank; d++) {
-            sCount[d] = m.size(s.dims().get(d));
-            tCount[d] = m.size(t.dims().get(d));
-            for (int dev = 0; dev < n; dev++) {
-                sBlock[dev][d] = m.linear(dev, s.dims().get(d));
-                tBlock[dev][d] = m.linear(dev, t.dims().get(d));
-            }
-        }
-        return plan(lay.global, sCount, sBlock, tCount, tBlock);
+        return plan(lay.global, counts(lay, s), blocks(lay, s), counts(lay, t), blocks(lay, t), "exchange of " + lay.global + " " + s + " -> " + t,
+                io.hlo4j.mlir.ir.Location.UNKNOWN);
     }
 
     /**
      * The exchange for any two tilings of {@code global} that refine to equal cells: {@code sCount[d]} and
      * {@code tCount[d]} blocks along dimension d (one divides the other), {@code sBlock[dev][d]} and
      * {@code tBlock[dev][d]} each device's block index along d (the two may come from different meshes over the same
-     * devices).
+     * devices). Refused, naming {@code what} and {@code loc}, where a dimension has no common cells.
      */
-    static ReshardStep.Exchange plan(TensorType global, long[] sCount, long[][] sBlock, long[] tCount, long[][] tBlock) {
+    static ReshardStep.Exchange plan(TensorType global, long[] sCount, long[][] sBlock, long[] tCount, long[][] tBlock, String what,
+                                     io.hlo4j.mlir.ir.Location loc) {
         long[] shape = global.shape();
         int rank = shape.length, n = sBlock.length;
         long[] perS = new long[rank], perT = new long[rank], cell = new long[rank], sLocal = new long[rank], tLocal = new long[rank];
@@ -87,7 +92,8 @@ final class CellExchange {
         for (int d = 0; d < rank; d++) {
             long a = sCount[d], b = tCount[d], c = Math.max(a, b);
             if (c % Math.min(a, b) != 0 || shape[d] % c != 0) {
-                throw new IllegalArgumentException("exchange of " + global + ": dimension " + d + " in " + a + " and " + b + " blocks has no common cells");
+                throw new ReshardException(what + ": dimension " + d + " of size " + shape[d] + " in " + a + " and " + b
+                        + " blocks has no common cells (one count must divide the other, and the larger divide the size)", loc);
             }
             perS[d] = c / a;   // cells per source block along d
             perT[d] = c / b;   // cells per target block along d
@@ -146,8 +152,7 @@ final class CellExchange {
         }
         List<ReshardStep.Exchange.Round> out = new ArrayList<>();
         for (List<Transfer> round : rounds) {
-            long[][] send = new long[n][rank], recv = new long[n][rank];
-            for (int dev = 0; dev < n; dev++) recv[dev][0] = perT[0] * cell[0]; // the scratch cell past the block
+            long[][] send = new long[n][rank], recv = new long[n][rank]; // a device idle in the round: offset 0, written back unchanged
             long[][] pairs = new long[round.size()][];
             round.sort((a, b) -> Integer.compare(a.dst(), b.dst()));
             for (int i = 0; i < round.size(); i++) {

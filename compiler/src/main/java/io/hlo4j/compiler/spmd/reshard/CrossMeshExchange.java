@@ -1,25 +1,29 @@
 package io.hlo4j.compiler.spmd.reshard;
 
-import io.hlo4j.mlir.build.IrBuilder;
+import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
-import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.TensorType;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongSupplier;
 
 /**
  * A move between shardings on two meshes over the same devices that neither mesh's axes can express in the other's
- * (so it cannot be planned on one mesh): an exchange of the cells common to both tilings, read off each device's
- * block on its own mesh. A device whose source block holds part of its target block keeps that part (local copies),
- * and each device receives exactly what it lacks, in as few rounds as the cells allow (see {@link CellExchange}),
- * where gathering the whole tensor on one mesh and slicing it on the other would send every device the whole tensor
- * less its block.
+ * (so it cannot be planned on one mesh). Two ways are weighed under the same {@link ReshardCost} the single-mesh
+ * planner uses: an exchange of the cells common to both tilings, read off each device's block on its own mesh (a
+ * device keeps what its source block holds of its target block and receives exactly the rest, in as few rounds as
+ * the cells allow, see {@link CellExchange}), or gathering the whole tensor on the source mesh and slicing it on the
+ * target one (fewer collectives, every device receives the whole tensor less its block). The gather is taken only
+ * where it is faster under the model and the whole tensor stays within the cost's memory cap; under the
+ * {@link ReshardCost.Objective#TIGHT} objective, never while an exchange applies.
  */
 public final class CrossMeshExchange {
     private CrossMeshExchange() {}
+
+    /** The exchange to emit, or null to gather on the source mesh and slice on the target one; {@code why} says which and why. */
+    public record Choice(ReshardStep.Exchange exchange, String why) {}
 
     /**
      * The exchange from {@code from} (on {@code fromMesh}) to {@code to} (on {@code toMesh}), or null where it does not
@@ -33,33 +37,42 @@ public final class CrossMeshExchange {
             throw new ReshardException(tensor + ": " + fromMesh.body() + " has " + fromMesh.totalSize() + " devices, " + toMesh.body()
                     + " has " + toMesh.totalSize() + "; an exchange needs the same devices", loc);
         }
-        if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty()) return null;
+        if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty() || global.rank() == 0) return null;
         Layouts a = new Layouts(MeshAtoms.of(fromMesh, global.shape(), List.of(from), tensor, loc), global);
         Layouts b = new Layouts(MeshAtoms.of(toMesh, global.shape(), List.of(to), tensor, loc), global);
         Layouts.State s = a.stateOf(from), t = b.stateOf(to);
-        int rank = global.rank(), n = a.m.devices;
-        long[] sCount = new long[rank], tCount = new long[rank];
-        long[][] sBlock = new long[n][rank], tBlock = new long[n][rank];
-        long cells = 1;
-        for (int d = 0; d < rank; d++) {
-            sCount[d] = a.m.size(s.dims().get(d));
-            tCount[d] = b.m.size(t.dims().get(d));
-            long big = Math.max(sCount[d], tCount[d]);
-            if (big % Math.min(sCount[d], tCount[d]) != 0) return null;
-            cells *= big / tCount[d];
-            for (int dev = 0; dev < n; dev++) {
-                sBlock[dev][d] = a.m.linear(dev, s.dims().get(d));
-                tBlock[dev][d] = b.m.linear(dev, t.dims().get(d));
-            }
-        }
-        if (rank == 0 || cells > PlanSearch.MAX_EXCHANGE_CELLS) return null;
-        return CellExchange.plan(global, sCount, sBlock, tCount, tBlock);
+        long[] sCount = CellExchange.counts(a, s), tCount = CellExchange.counts(b, t);
+        if (!CellExchange.refines(sCount, tCount) || CellExchange.cellsPerBlock(sCount, tCount) > PlanSearch.MAX_EXCHANGE_CELLS) return null;
+        return CellExchange.plan(global, sCount, CellExchange.blocks(a, s), tCount, CellExchange.blocks(b, t),
+                tensor + " " + from + " -> " + to, loc);
     }
 
-    /** Emits the exchange on {@code local} (a block of its source layout) and returns the target block, or null where {@link #plan} is null. */
-    public static Value emit(IrBuilder b, Value local, MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to,
-                             TensorType global, LongSupplier channels, Location loc) {
+    /**
+     * The cheaper of the exchange and gather-then-slice under {@code cost} (see the class comment); where no exchange
+     * applies, the gather, with the reason.
+     */
+    public static Choice choose(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
+                                ReshardCost cost, Location loc) {
         ReshardStep.Exchange x = plan(fromMesh, from, toMesh, to, global, loc);
-        return x == null ? null : ReshardEmitter.emitExchange(x, b, local, channels, loc);
+        if (x == null) {
+            return new Choice(null, "their blocks have no common cells at most " + PlanSearch.MAX_EXCHANGE_CELLS
+                    + " to a target block (or a sharding has unreduced axes), so no exchange applies");
+        }
+        if (cost.objective() == ReshardCost.Objective.TIGHT) return new Choice(x, "exchange (TIGHT objective)");
+        long whole = bytes(global), cap = cost.capBytes(bytes(x.input()), bytes(x.output()));
+        if (whole > cap) return new Choice(x, "exchange (the whole tensor, " + whole + " B, exceeds the cap of " + cap + " B)");
+        List<DimensionSharding> none = new ArrayList<>();
+        for (int d = 0; d < global.rank(); d++) none.add(DimensionSharding.closedOn());
+        ReshardPlan gather = ReshardPlanner.plan(fromMesh, global, from, new TensorSharding(from.meshName(), null, none, List.of(), List.of(), "sum"),
+                loc, cost);
+        long l = cost.latencyBytes();
+        long exchangeCost = x.collectives() * l + x.busiestBytesPerCollective();
+        long gatherCost = gather.collectives() * l + gather.busiestBytesPerCollective(); // the slice on the target mesh is free
+        String times = String.format("gathering (%d collective(s), %.3f us) against the %d-round exchange (%.3f us) under %s",
+                gather.collectives(), cost.seconds(gather) * 1e6, x.collectives(), cost.seconds(x.collectives(), x.busiestBytesPerCollective()) * 1e6,
+                cost);
+        return gatherCost < exchangeCost ? new Choice(null, times + ": the gather is faster") : new Choice(x, times + ": the exchange is not slower");
     }
+
+    private static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
 }

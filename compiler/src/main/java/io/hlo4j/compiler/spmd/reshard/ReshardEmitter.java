@@ -122,11 +122,15 @@ public final class ReshardEmitter {
         return exchange(h, local, e, h.convert(raw, IntegerType.I64, loc), channels, loc);
     }
 
-    /** Rounds of slice, collective_permute and update into a buffer one scratch cell longer along dimension 0. */
+    /**
+     * Rounds of slice, collective_permute and update, written straight into a buffer of the output block (so the
+     * exchange holds only its input and output blocks and cells). In a round where some device receives nothing, that
+     * device writes back the cell already at its (in-bounds) update position: a select on a cell-sized value, chosen
+     * by a per-device flag looked up by partition id.
+     */
     private static Value exchange(StablehloBuilder h, Value x, ReshardStep.Exchange e, Value pid, LongSupplier channels, Location loc) {
-        long[] out = e.output().shape(), buf = out.clone();
-        buf[0] += e.cell()[0];
-        Value acc = h.constant(e.output().withShape(buf), 0, loc);
+        int n = e.rounds().isEmpty() ? 0 : e.rounds().get(0).recvStarts().length;
+        Value acc = h.constant(e.output(), 0, loc);
         for (ReshardStep.Exchange.Round r : e.rounds()) {
             Value piece = h.dynamicSlice(x, lookups(h, r.sendStarts(), pid, loc), e.cell(), loc);
             Value moved = piece; // a round of self-pairs only: each device keeps its own cell
@@ -136,11 +140,18 @@ public final class ReshardEmitter {
                 p.put("channel_handle", new ChannelHandle(channels.getAsLong(), 1));
                 moved = h.ir().emit("stablehlo.collective_permute", List.of(piece), p, List.of(), List.of(piece.type()), loc).get(0);
             }
-            acc = h.dynamicUpdateSlice(acc, moved, lookups(h, r.recvStarts(), pid, loc), loc);
+            List<Value> at = lookups(h, r.recvStarts(), pid, loc);
+            long[] receives = new long[n];
+            for (long[] pair : r.pairs()) receives[(int) pair[1]] = 1;
+            if (java.util.Arrays.stream(receives).anyMatch(v -> v == 0)) {
+                Value flag = h.reshape(h.dynamicSlice(h.constant(Constants.ofLongs(TensorType.of(IntegerType.I64, n), receives), loc),
+                        List.of(pid), new long[] {1}, loc), new long[0], loc);
+                Value receiving = h.compare("NE", flag, h.constant(TensorType.scalar(IntegerType.I64), 0, loc), "SIGNED", loc);
+                moved = h.select(receiving, moved, h.dynamicSlice(acc, at, e.cell(), loc), loc);
+            }
+            acc = h.dynamicUpdateSlice(acc, moved, at, loc);
         }
-        long[] zero = new long[out.length], ones = new long[out.length];
-        java.util.Arrays.fill(ones, 1);
-        return h.slice(acc, zero, out, ones, loc);
+        return acc;
     }
 
     /** Per dimension, this device's entry of {@code starts[device][dim]}: a constant when all agree, else a table lookup by partition id. */

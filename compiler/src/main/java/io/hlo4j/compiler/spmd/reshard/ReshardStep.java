@@ -65,7 +65,8 @@ public sealed interface ReshardStep {
     /**
      * Direct exchange of equal cells (the common refinement of the two tilings): in each round every device slices
      * one cell of its block, a collective_permute moves it (self-pairs are local copies), and the receiver writes it
-     * into its new block (a device that receives nothing in a round writes to a scratch cell past the block's end).
+     * into its new block (a device that receives nothing in a round writes back the cell it already holds there, so no buffer
+     * exceeds the output block).
      * Every device receives exactly the cells of its target block it did not hold: the lower bound, per device. The
      * rounds that move cells between devices are as few as possible (see {@code CellExchange}); a round of self-pairs
      * only is a local copy, with no collective.

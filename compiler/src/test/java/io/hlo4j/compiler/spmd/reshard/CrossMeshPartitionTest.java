@@ -53,30 +53,15 @@ class CrossMeshPartitionTest {
                 + "}\n";
     }
 
-    private static HostArray random(TensorType t, long seed) {
+    static HostArray random(TensorType t, long seed) {
         Random r = new Random(seed);
         double[] v = new double[(int) t.numElements()];
         for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
         return HostArray.fromDoubles(t, v);
     }
 
-    /** Per device: bytes (f32) of its block under {@code to} on {@code mb} not in its block under {@code from} on {@code ma}. */
-    static long[] lacking(MeshAttr ma, TensorSharding from, MeshAttr mb, TensorSharding to, TensorType t) {
-        long[] ids = new long[(int) t.numElements()];
-        for (int i = 0; i < ids.length; i++) ids[i] = i;
-        HostArray index = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, t.shape()), ids);
-        List<HostArray> src = SpmdRunner.split(index, ma, from), dst = SpmdRunner.split(index, mb, to);
-        long[] out = new long[src.size()];
-        for (int d = 0; d < out.length; d++) {
-            java.util.Set<Long> held = new java.util.HashSet<>();
-            for (long v : src.get(d).toLongArray()) held.add(v);
-            for (long v : dst.get(d).toLongArray()) if (!held.contains(v)) out[d] += 4;
-        }
-        return out;
-    }
-
     /** Partitions and runs the program; asserts it returns the global program's value; returns the run. */
-    private static SpmdRun runAndCompare(String text, List<HostArray> args, PartitionedProgram[] out) {
+    static SpmdRun runAndCompare(String text, List<HostArray> args, PartitionedProgram[] out) {
         Module global = MlirParser.parseModule(text, "move.mlir");
         PartitionedProgram p = Spmd.partition(global);
         SpmdRun run = SpmdRunner.run(p.module(), p.meshes(), args, p.argShardings(), p.resultShardings(), p.resultTypes());
@@ -220,7 +205,7 @@ class CrossMeshPartitionTest {
         MeshAttr a = ReshardHarness.mesh("x", 8);
         MeshAttr b = new MeshAttr(List.of(new MeshAttr.Axis("p", 2), new MeshAttr.Axis("q", 4)), List.of(0L, 1L, 3L, 2L, 4L, 5L, 7L, 6L));
         TensorSharding from = spec("x", ""), to = spec("q", "p");
-        long[] lack = lacking(a, from, b, to, f32(16, 4));
+        long[] lack = ReshardHarness.lacking(a, from, b, to, f32(16, 4));
         // @b position (p, q) = (0, 0) holds device 0, (0, 1) 1, (0, 2) 3, (0, 3) 2, (1, 0) 4, (1, 1) 5, (1, 2) 7, (1, 3) 6:
         // only devices 0 and 6 sit at q = d / 2 and keep one 16-byte cell; the others lack their whole 32-byte block
         assertThat(lack).containsExactly(16, 32, 32, 32, 32, 32, 16, 32);

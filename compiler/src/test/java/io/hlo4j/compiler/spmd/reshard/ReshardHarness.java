@@ -90,8 +90,10 @@ final class ReshardHarness {
         TensorType type = plan.global();
         TensorSharding from = plan.from(), to = plan.to();
         HostArray global = data(type);
-        SpmdRun run = SpmdRunner.run(module(plan), mesh, List.of(global), List.of(from), List.of(to), List.of(type));
+        Module module = module(plan);
+        SpmdRun run = SpmdRunner.run(module, mesh, List.of(global), List.of(from), List.of(to), List.of(type));
         String what = plan.toString();
+        assertThat(largestValueBytes(module, type)).as("largest value of the emitted " + what).isLessThanOrEqualTo(plan.peakBlockBytes());
         int n = (int) mesh.totalSize();
         if (to.unreducedAxes().isEmpty()) {
             List<HostArray> want = SpmdRunner.split(global, mesh, to);
@@ -108,6 +110,40 @@ final class ReshardHarness {
         assertThat(run.log()).as(what).hasSize(collectives);
         assertThat(plan.collectives()).as("collectives of " + what).isEqualTo(collectives);
         return plan;
+    }
+
+    /**
+     * The largest value of {@code global}'s element type and rank that the printed module holds, in bytes (what the
+     * memory cap is about: the steps' blocks and any buffer the emitter makes; offset tables are i64 of rank 1).
+     */
+    static long largestValueBytes(Module module, TensorType global) {
+        String elem = global.elementType().toString();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tensor<((?:\\d+x)*)" + java.util.regex.Pattern.quote(elem) + ">")
+                .matcher(io.hlo4j.mlir.print.MlirPrinter.print(module));
+        long largest = 0;
+        while (m.find()) {
+            String dims = m.group(1);
+            if (dims.split("x", -1).length - 1 != global.rank()) continue;
+            long n = global.elementType().storageBytes();
+            for (String d : dims.split("x")) if (!d.isEmpty()) n *= Long.parseLong(d);
+            largest = Math.max(largest, n);
+        }
+        return largest;
+    }
+
+    /** Per device: bytes of its block under {@code to} on {@code mb} not in its block under {@code from} on {@code ma} (from the runtime's split of an index array). */
+    static long[] lacking(MeshAttr ma, TensorSharding from, MeshAttr mb, TensorSharding to, TensorType t) {
+        long[] ids = new long[(int) t.numElements()];
+        for (int i = 0; i < ids.length; i++) ids[i] = i;
+        HostArray index = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, t.shape()), ids);
+        List<HostArray> src = SpmdRunner.split(index, ma, from), dst = SpmdRunner.split(index, mb, to);
+        long[] out = new long[src.size()];
+        for (int d = 0; d < out.length; d++) {
+            java.util.Set<Long> held = new java.util.HashSet<>();
+            for (long v : src.get(d).toLongArray()) held.add(v);
+            for (long v : dst.get(d).toLongArray()) if (!held.contains(v)) out[d] += t.elementType().storageBytes();
+        }
+        return out;
     }
 
     /** Bytes of a (block) type. */

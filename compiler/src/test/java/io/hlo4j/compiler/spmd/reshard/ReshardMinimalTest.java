@@ -2,16 +2,11 @@ package io.hlo4j.compiler.spmd.reshard;
 
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
-import io.hlo4j.runtime.array.HostArray;
-import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.check;
 import static io.hlo4j.compiler.spmd.reshard.ReshardHarness.f32;
@@ -60,17 +55,7 @@ class ReshardMinimalTest {
 
     /** Per device: f32 elements of its target block not in its source block, times 4 bytes. */
     static long[] lacking(MeshAttr mesh, TensorType type, TensorSharding from, TensorSharding to) {
-        long[] ids = new long[(int) type.numElements()];
-        for (int i = 0; i < ids.length; i++) ids[i] = i;
-        HostArray index = HostArray.fromLongs(TensorType.of(IntegerType.I64, type.shape()), ids);
-        List<HostArray> src = SpmdRunner.split(index, mesh, from), dst = SpmdRunner.split(index, mesh, to);
-        long[] out = new long[src.size()];
-        for (int d = 0; d < out.length; d++) {
-            Set<Long> held = new HashSet<>();
-            for (long v : src.get(d).toLongArray()) held.add(v);
-            for (long v : dst.get(d).toLongArray()) if (!held.contains(v)) out[d] += 4;
-        }
-        return out;
+        return ReshardHarness.lacking(mesh, from, mesh, to, type);
     }
 
     /** Each axis on dim 0, dim 1 or neither; every order within a dim. */
