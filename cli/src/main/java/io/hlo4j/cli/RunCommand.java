@@ -177,6 +177,7 @@ public final class RunCommand implements Callable<Integer> {
                     e.location(), e);
         }
         long t1 = System.nanoTime();
+        checkPartitionCount(module, pp.devices());
         SpmdRun run;
         try {
             run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadline);
@@ -206,16 +207,20 @@ public final class RunCommand implements Callable<Integer> {
                 e.location(), e);
     }
 
+    /** A module that states its partition count (JAX writes mhlo.num_partitions) must agree with the mesh it is partitioned over. */
+    static void checkPartitionCount(Module m, int meshDevices) {
+        if (m.attributes() != null && m.attributes().get("mhlo.num_partitions") instanceof io.hlo4j.mlir.attr.IntegerAttr n
+                && n.value() != meshDevices) {
+            throw new io.hlo4j.mlir.ir.Hlo4jException("module @" + m.name() + " has mhlo.num_partitions = " + n.value() + " but its mesh has "
+                    + meshDevices + " devices: run --spmd runs one device per mesh device, so the two must agree", m.op().location());
+        }
+    }
+
     private static boolean holdsManualComputation(Module m) {
         boolean[] found = {false};
         io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.manual_computation")) found[0] = true; });
-        // jax.export's Shardy round-trip form writes a shard_map as custom_call @xla.sdy.GlobalToLocalShape
-        if (!found[0] && io.hlo4j.compiler.gspmd.SdyRoundTripImport.applies(m)) {
-            io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> {
-                if (op.attr("call_target_name") instanceof io.hlo4j.mlir.attr.StringAttr t && t.value().equals("xla.sdy.GlobalToLocalShape")) found[0] = true;
-            });
-        }
-        return found[0];
+        // jax.export's Shardy round-trip form writes a shard_map as a call between custom calls; the importer knows the layouts
+        return found[0] || io.hlo4j.compiler.gspmd.SdyRoundTripImport.holdsShardMap(m);
     }
 
     private static String name(Operation fn) { return io.hlo4j.mlir.ir.SymbolTable.symbolName(fn); }

@@ -37,7 +37,17 @@ class JaxModulesCliTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /** Modules the user guide shows: read from docs/examples/jax, the one copy, so the tests check what users run. */
+    static final java.util.Map<String, String> IN_DOCS = java.util.Map.of("gspmd_mlp.mlir", "gspmd-mlp.mlir", "shardy_mlp.mlir",
+            "shardy-mlp.mlir", "gspmd_shard_map.mlir", "gspmd-shard-map.mlir", "export_shardy_roundtrip.mlir", "export-roundtrip.mlir");
+
     static Path fixture(Path dir, String name) throws IOException {
+        if (IN_DOCS.containsKey(name)) {
+            Path root = Path.of(System.getProperty("hlo4j.root", "..")).toAbsolutePath().normalize();
+            Path p = dir.resolve(name);
+            Files.copy(root.resolve("docs/examples/jax").resolve(IN_DOCS.get(name)), p);
+            return p;
+        }
         try (InputStream in = JaxModulesCliTest.class.getResourceAsStream("/jaxinterop/" + name)) {
             Path p = dir.resolve(name);
             Files.write(p, in.readAllBytes());

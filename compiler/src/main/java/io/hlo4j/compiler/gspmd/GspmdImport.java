@@ -10,6 +10,7 @@ import io.hlo4j.mlir.dialect.sdy.SdyOps;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.gspmd.GspmdMesh;
 import io.hlo4j.mlir.gspmd.GspmdSharding;
+import io.hlo4j.mlir.gspmd.SdyRoundTripNames;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
@@ -38,7 +39,8 @@ public final class GspmdImport {
     public static final String MESH_NAME = "gspmd";
 
     private static final List<String> MANUAL_TARGETS = List.of("SPMDFullToShardShape", "SPMDShardToFullShape");
-    private static final List<String> ROUND_TRIP_TARGETS = List.of("xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape");
+    private static final List<String> ROUND_TRIP_TARGETS = List.of(SdyRoundTripNames.GLOBAL_TO_LOCAL,
+            SdyRoundTripNames.LOCAL_TO_GLOBAL);
 
     /** True when {@code module} carries GSPMD shardings and no Shardy mesh: what {@link #toShardy} rewrites. */
     public static boolean applies(Module module) {
@@ -117,7 +119,8 @@ public final class GspmdImport {
                         + op.operandTypes() + " -> " + op.resultTypes(), op.location());
             }
             GspmdSharding s = GspmdSharding.parse(((StringAttr) op.attr("mhlo.sharding")).value(), op.location());
-            TensorSharding sdy = mesh.toSdy(s, tt.rank(), MESH_NAME, "custom_call @Sharding at " + op.location().describe(), op.location());
+            TensorSharding sdy = openUnspecified(op, mesh.toSdy(s, tt.rank(), MESH_NAME, "custom_call @Sharding at " + op.location().describe(),
+                    op.location()));
             return Operation.builder(SdyOps.SHARDING_CONSTRAINT).location(op.location()).property("sharding", sdy)
                     .operand(Cloner.lookup(map, op.operand(0), op)).resultType(tt).build();
         }
@@ -128,6 +131,35 @@ public final class GspmdImport {
         }
         for (var r : op.regions()) b.region(Cloner.rebuild(r, map, inner -> rewrite(inner, map, mesh, Map.of())));
         return b.build();
+    }
+
+    private static final java.util.regex.Pattern UNSPECIFIED = java.util.regex.Pattern.compile("unspecified_dims=\\[([0-9,\\s]*)]");
+
+    /**
+     * {@code sdy} with the dims named in the op's {@code backend_config = "unspecified_dims=[...]"} open: JAX writes it for a
+     * {@code with_sharding_constraint} whose spec has {@code P.UNCONSTRAINED} dims, and XLA's import makes those dims
+     * open ({@code {?}}) so propagation may shard them, rather than replicated.
+     */
+    static TensorSharding openUnspecified(Operation op, TensorSharding sdy) {
+        if (!(op.attr("backend_config") instanceof StringAttr cfg) || cfg.value().isEmpty()) return sdy;
+        String where = "stablehlo.custom_call @Sharding at " + op.location().describe();
+        var m = UNSPECIFIED.matcher(cfg.value().strip());
+        if (!m.matches()) {
+            throw new Hlo4jException(where + " has backend_config \"" + cfg.value() + "\"; hlo4j reads only \"unspecified_dims=[d, ...]\""
+                    + " there (JAX's unconstrained dims of a sharding constraint)", op.location());
+        }
+        List<io.hlo4j.mlir.dialect.sdy.DimensionSharding> dims = new ArrayList<>(sdy.dimShardings());
+        for (String part : m.group(1).split(",")) {
+            if (part.isBlank()) continue;
+            int d = Integer.parseInt(part.strip());
+            if (d < 0 || d >= dims.size()) {
+                throw new Hlo4jException(where + ": backend_config \"" + cfg.value() + "\" names dim " + d + " but the value has rank "
+                        + dims.size(), op.location());
+            }
+            var old = dims.get(d);
+            dims.set(d, new io.hlo4j.mlir.dialect.sdy.DimensionSharding(old.axes(), false, old.priority()));
+        }
+        return new TensorSharding(sdy.meshName(), sdy.inlineMesh(), dims, sdy.replicatedAxes(), sdy.unreducedAxes(), sdy.reduction());
     }
 
     /** @main's arg_attrs and res_attrs with each mhlo.sharding written as sdy.sharding. */

@@ -6,10 +6,12 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.dialect.sdy.ManualAxes;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.SdyOps;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
+import io.hlo4j.mlir.gspmd.SdyRoundTripNames;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
@@ -39,9 +41,11 @@ import java.util.Set;
  *   result it feeds and is removed;</li>
  *   <li>{@code custom_call @xla.sdy.GlobalToLocalShape}, {@code call @xla.sdy.manual_computation_body...},
  *   {@code custom_call @xla.sdy.LocalToGlobalShape} (with {@code xla.sdy.in_shardings}, {@code out_shardings},
- *   {@code manual_axes}) become one {@code sdy.manual_computation} whose body is the called function's;</li>
- *   <li>an op's {@code xla.sdy.sharding} becomes its {@code sdy.sharding}; {@code custom_call @Sharding} with one
- *   becomes an {@code sdy.sharding_constraint}.</li>
+ *   {@code manual_axes} on the custom calls, or, in older exports, all three on the call) become one
+ *   {@code sdy.manual_computation} whose body is the called function's;</li>
+ *   <li>an op's {@code xla.sdy.sharding} and {@code xla.sdy.sharding_rule} become its {@code sdy.sharding} and
+ *   {@code sdy.sharding_rule}; {@code custom_call @Sharding} with an {@code xla.sdy.sharding} becomes an
+ *   {@code sdy.sharding_constraint}.</li>
  * </ul>
  * Any other {@code xla.sdy.*} custom call, and a shard_map whose three parts are not laid out so, are refused by
  * name with their location.
@@ -50,12 +54,30 @@ public final class SdyRoundTripImport {
     private SdyRoundTripImport() {}
 
     private static final String FRONTEND = "mhlo.frontend_attributes";
-    private static final String G2L = "xla.sdy.GlobalToLocalShape", L2G = "xla.sdy.LocalToGlobalShape";
-    private static final String RESULT_SHARDING = "xla.sdy.FuncResultSharding", BODY_PREFIX = "xla.sdy.manual_computation_body";
+    private static final String G2L = SdyRoundTripNames.GLOBAL_TO_LOCAL, L2G = SdyRoundTripNames.LOCAL_TO_GLOBAL;
+    private static final String RESULT_SHARDING = SdyRoundTripNames.FUNC_RESULT_SHARDING, BODY_PREFIX = SdyRoundTripNames.BODY_PREFIX;
 
     /** True when {@code module} is in the round-trip form (its frontend attributes list Shardy meshes). */
     public static boolean applies(Module module) {
         return module.attributes() != null && module.attributes().get(FRONTEND) instanceof DictionaryAttr d && d.get("xla.sdy.meshes") instanceof StringAttr;
+    }
+
+    /**
+     * True when {@code module} is in the round-trip form and holds a shard_map: a {@code call @xla.sdy.manual_computation_body...}
+     * or a {@code @xla.sdy.GlobalToLocalShape} / {@code @xla.sdy.LocalToGlobalShape} custom call (a shard_map without
+     * inputs has no {@code GlobalToLocalShape}). Such a module runs per device and needs the partitioner.
+     */
+    public static boolean holdsShardMap(Module module) {
+        if (!applies(module)) return false;
+        boolean[] found = {false};
+        io.hlo4j.mlir.ir.Walker.walk(module.op(), op -> {
+            String t = target(op);
+            if (G2L.equals(t) || L2G.equals(t)) found[0] = true;
+            if (op.name().equals("func.call") && op.attr("callee") instanceof io.hlo4j.mlir.attr.SymbolRefAttr c && c.root().startsWith(BODY_PREFIX)) {
+                found[0] = true;
+            }
+        });
+        return found[0];
     }
 
     /** The sdy-dialect form of {@code module}; a module {@link #applies} does not hold comes back as it is. */
@@ -231,15 +253,44 @@ public final class SdyRoundTripImport {
 
         Operation copy(Operation op, boolean manualBody) {
             Operation.Builder b = Cloner.shell(op, map, Cloner.Options.KEEP);
+            // import_shardy_attrs turns both string attributes into their sdy attributes
             Attribute s = op.attributes().contains(FRONTEND) ? frontend(op, "xla.sdy.sharding") : null;
-            if (s != null) {
+            Attribute rule = op.attributes().contains(FRONTEND) ? frontend(op, "xla.sdy.sharding_rule") : null;
+            if (rule != null && !(rule instanceof OpShardingRule)) {
+                throw new Hlo4jException("xla.sdy.sharding_rule of " + op.name() + " at " + op.location().describe()
+                        + " is not an #sdy.op_sharding_rule: " + rule, op.location());
+            }
+            if (s != null || rule != null) {
                 b.removeAttribute(FRONTEND);
-                DictionaryAttr rest = dropFrontend(op.attributes(), "xla.sdy.sharding");
+                DictionaryAttr rest = dropFrontend(dropFrontend(op.attributes(), "xla.sdy.sharding"), "xla.sdy.sharding_rule");
                 if (rest.get(FRONTEND) instanceof DictionaryAttr fe) b.attribute(FRONTEND, fe);
-                b.attribute("sdy.sharding", s);
+                if (s != null) b.attribute("sdy.sharding", s);
+                if (rule != null) b.attribute("sdy.sharding_rule", rule);
             }
             for (Region r : op.regions()) b.region(region(r, manualBody));
             return b.build();
+        }
+
+        /** Frontend attribute {@code key} from the first of {@code ops} (nulls skipped) that has it; refused by name when none does. */
+        private static <T> T firstOf(Class<T> type, String key, String where, Operation... ops) {
+            List<String> looked = new ArrayList<>();
+            for (Operation o : ops) {
+                if (o == null) continue;
+                Attribute a = frontend(o, key);
+                if (a != null) {
+                    if (!type.isInstance(a)) throw new Hlo4jException(key + " of " + describe(o) + " is " + a, o.location());
+                    return type.cast(a);
+                }
+                looked.add(describe(o));
+            }
+            throw new Hlo4jException(where + ": no " + key + " on " + String.join(", ", looked) + "; hlo4j reads a round-trip shard_map"
+                    + " with it on the call (older exports) or on its @" + G2L + " / @" + L2G + " custom calls", ops[0].location());
+        }
+
+        private static String describe(Operation o) {
+            String t = target(o);
+            String what = t != null ? "custom_call @" + t : o.attr("callee") instanceof io.hlo4j.mlir.attr.SymbolRefAttr c ? "call @" + c.root() : o.name();
+            return what + " at " + o.location().describe();
         }
 
         private Operation manualComputation(Operation call, String callee, Block blk) {
@@ -268,10 +319,13 @@ public final class SdyRoundTripImport {
             if (l2g == null) throw new Hlo4jException(where + ": no @" + L2G + " takes all its results in order", loc);
             Operation fn = functions.get(callee);
             if (fn == null || fn.regions().isEmpty() || fn.region(0).isEmpty()) throw new Hlo4jException(where + ": no function @" + callee, loc);
-            ManualAxes axes = frontend(l2g, "xla.sdy.manual_axes", ManualAxes.class);
-            TensorShardingPerValue in = g2l == null ? new TensorShardingPerValue(List.of())
-                    : frontend(g2l, "xla.sdy.in_shardings", TensorShardingPerValue.class);
-            TensorShardingPerValue out = frontend(l2g, "xla.sdy.out_shardings", TensorShardingPerValue.class);
+            // Two layouts (as Shardy's shard_map import reads them): the current one puts in_shardings and manual_axes on
+            // GlobalToLocalShape and out_shardings (and manual_axes again) on LocalToGlobalShape; the older one, which
+            // saved exports still hold, puts all three on the call and nothing on the custom calls.
+            ManualAxes axes = firstOf(ManualAxes.class, "xla.sdy.manual_axes", where, call, g2l, l2g);
+            TensorShardingPerValue in = call.numOperands() == 0 ? new TensorShardingPerValue(List.of())
+                    : firstOf(TensorShardingPerValue.class, "xla.sdy.in_shardings", where, call, g2l);
+            TensorShardingPerValue out = firstOf(TensorShardingPerValue.class, "xla.sdy.out_shardings", where, call, l2g);
             inlined.add(callee);
             Operation.Builder b = Operation.builder(SdyOps.MANUAL_COMPUTATION).location(loc).operands(operands)
                     .resultTypes(l2g.resultTypes()).property("in_shardings", in).property("out_shardings", out).property("manual_axes", axes)

@@ -15,15 +15,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class GspmdImportTest {
     static final String GSPMD = """
             module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
-              func.func public @main(%arg0: tensor<4x2xf32> {jax.arg_info = "x", mhlo.sharding = "{devices=[2,1,2]<=[4] last_tile_dim_replicate}"}) -> (tensor<4x2xf32> {jax.result_info = "", mhlo.sharding = "{devices=[2,2]<=[2,2]T(1,0)}"}) {
-                %0 = stablehlo.custom_call @Sharding(%arg0) {backend_config = "", mhlo.sharding = "{devices=[1,4]<=[4]}"} : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                %1 = call @helper(%0) : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                return %1 : tensor<4x2xf32>
+              func.func public @main(%arg0: tensor<4x4xf32> {jax.arg_info = "x", mhlo.sharding = "{devices=[2,1,2]<=[4] last_tile_dim_replicate}"}) -> (tensor<4x4xf32> {jax.result_info = "", mhlo.sharding = "{devices=[2,2]<=[2,2]T(1,0)}"}) {
+                %0 = stablehlo.custom_call @Sharding(%arg0) {backend_config = "", mhlo.sharding = "{devices=[1,4]<=[4]}"} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                %1 = call @helper(%0) : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                return %1 : tensor<4x4xf32>
               }
-              func.func private @helper(%arg0: tensor<4x2xf32>) -> tensor<4x2xf32> {
-                %0 = stablehlo.custom_call @Sharding(%arg0) {mhlo.sharding = "{replicated}"} : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                %1 = stablehlo.negate %0 : tensor<4x2xf32>
-                return %1 : tensor<4x2xf32>
+              func.func private @helper(%arg0: tensor<4x4xf32>) -> tensor<4x4xf32> {
+                %0 = stablehlo.custom_call @Sharding(%arg0) {mhlo.sharding = "{replicated}"} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+                %1 = stablehlo.negate %0 : tensor<4x4xf32>
+                return %1 : tensor<4x4xf32>
               }
             }
             """;
@@ -36,10 +36,10 @@ class GspmdImportTest {
         ModuleVerifier.verify(s);
         String text = MlirPrinter.print(s);
         assertThat(text).contains("sdy.mesh @gspmd = <[\"g0\"=2, \"g1\"=2]>");
-        assertThat(text).contains("%arg0: tensor<4x2xf32> {jax.arg_info = \"x\", sdy.sharding = #sdy.sharding<@gspmd, [{\"g0\"}, {}]>}");
+        assertThat(text).contains("%arg0: tensor<4x4xf32> {jax.arg_info = \"x\", sdy.sharding = #sdy.sharding<@gspmd, [{\"g0\"}, {}]>}");
         assertThat(text).contains("{jax.result_info = \"\", sdy.sharding = #sdy.sharding<@gspmd, [{\"g1\"}, {\"g0\"}]>}");
-        assertThat(text).contains("sdy.sharding_constraint %arg0 <@gspmd, [{}, {\"g0\", \"g1\"}]> : tensor<4x2xf32>");
-        assertThat(text).contains("sdy.sharding_constraint %arg0 <@gspmd, [{}, {}]> : tensor<4x2xf32>");
+        assertThat(text).contains("sdy.sharding_constraint %arg0 <@gspmd, [{}, {\"g0\", \"g1\"}]> : tensor<4x4xf32>");
+        assertThat(text).contains("sdy.sharding_constraint %arg0 <@gspmd, [{}, {}]> : tensor<4x4xf32>");
         assertThat(text).doesNotContain("mhlo.sharding").doesNotContain("@Sharding");
         assertThat(GspmdImport.applies(s)).isFalse();
         assertThat(GspmdImport.toShardy(s)).isSameAs(s);
@@ -61,5 +61,28 @@ class GspmdImportTest {
                 """, "g.mlir");
         assertThatThrownBy(() -> GspmdImport.toShardy(roundTrip)).hasMessageContaining("@xla.sdy.GlobalToLocalShape at g.mlir:3:")
                 .hasMessageContaining("round-trip form");
+    }
+
+    @Test
+    void unspecifiedDimsOfAConstraintAreOpenAndOtherBackendConfigsRefused() {
+        // JAX: with_sharding_constraint(x, P("x", P.UNCONSTRAINED)) writes unspecified_dims=[1]; the dim stays open to propagation
+        String text = """
+                module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+                  func.func public @main(%arg0: tensor<8x8xf32> {mhlo.sharding = "{devices=[4,1]<=[4]}"}) -> tensor<8x8xf32> {
+                    %0 = stablehlo.custom_call @Sharding(%arg0) {backend_config = "unspecified_dims=[1]", mhlo.sharding = "{devices=[2,1,2]<=[4] last_tile_dim_replicate}"} : (tensor<8x8xf32>) -> tensor<8x8xf32>
+                    return %0 : tensor<8x8xf32>
+                  }
+                }
+                """;
+        Module s = GspmdImport.toShardy(MlirParser.parseModule(text, "u.mlir"));
+        ModuleVerifier.verify(s);
+        assertThat(MlirPrinter.print(s)).contains("sdy.sharding_constraint %arg0 <@gspmd, [{\"g0\"}, {?}]> : tensor<8x8xf32>");
+        Module both = GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "unspecified_dims=[0, 1]"), "u.mlir"));
+        assertThat(MlirPrinter.print(both)).contains("sdy.sharding_constraint %arg0 <@gspmd, [{\"g0\", ?}, {?}]> : tensor<8x8xf32>");
+        assertThatThrownBy(() -> GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "unspecified_dims=[2]"), "u.mlir")))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.custom_call @Sharding at u.mlir:3:")
+                .hasMessageContaining("names dim 2 but the value has rank 2");
+        assertThatThrownBy(() -> GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "keep=1"), "u.mlir")))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("backend_config \"keep=1\"");
     }
 }

@@ -58,4 +58,58 @@ class SdyRoundTripImportTest {
                 .hasMessageContaining("stablehlo.custom_call @xla.sdy.PropagationBarrier at other.mlir:8:")
                 .hasMessageContaining("round-trip targets [xla.sdy.GlobalToLocalShape, xla.sdy.LocalToGlobalShape, xla.sdy.FuncResultSharding] only");
     }
+
+    @Test
+    void olderLayoutWithShardingsOnTheCallReadsAsTheCurrentOne() {
+        // older exports put in_shardings, out_shardings and manual_axes on the call and nothing on the custom calls
+        String g2l = "{mhlo.frontend_attributes = {xla.sdy.in_shardings = \"#sdy.sharding_per_value<[<@mesh, [{\\22i\\22}, {\\22j\\22}]>, <@mesh, [{\\22j\\22}]>]>\", xla.sdy.manual_axes = \"#sdy<manual_axes{\\22i\\22, \\22j\\22}>\"}} ";
+        String l2g = "{mhlo.frontend_attributes = {xla.sdy.manual_axes = \"#sdy<manual_axes{\\22i\\22, \\22j\\22}>\", xla.sdy.out_shardings = \"#sdy.sharding_per_value<[<@mesh, [{\\22i\\22}, {\\22j\\22}]>]>\"}} ";
+        assertThat(EXPORTED).contains(g2l).contains(l2g);
+        String old = EXPORTED.replace(g2l, "").replace(l2g, "").replace("call @xla.sdy.manual_computation_body(%1#0, %1#1) ",
+                "call @xla.sdy.manual_computation_body(%1#0, %1#1) {mhlo.frontend_attributes = {xla.sdy.in_shardings = \"#sdy.sharding_per_value<[<@mesh, [{\\22i\\22}, {\\22j\\22}]>, <@mesh, [{\\22j\\22}]>]>\", xla.sdy.manual_axes = \"#sdy<manual_axes{\\22i\\22, \\22j\\22}>\", xla.sdy.out_shardings = \"#sdy.sharding_per_value<[<@mesh, [{\\22i\\22}, {\\22j\\22}]>]>\"}} ");
+        assertThat(old).doesNotContain(g2l).contains("xla.sdy.out_shardings");
+        String want = MlirPrinter.print(SdyRoundTripImport.toShardy(MlirParser.parseModule(EXPORTED, "exported.mlir")));
+        Module got = SdyRoundTripImport.toShardy(MlirParser.parseModule(old, "exported.mlir"));
+        ModuleVerifier.verify(got);
+        assertThat(MlirPrinter.print(got)).isEqualTo(want);
+
+        Module none = MlirParser.parseModule(EXPORTED.replace(l2g, ""), "none.mlir");
+        assertThatThrownBy(() -> SdyRoundTripImport.toShardy(none)).isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("call @xla.sdy.manual_computation_body at none.mlir:5:")
+                .hasMessageContaining("no xla.sdy.out_shardings on call @xla.sdy.manual_computation_body at none.mlir:5:")
+                .hasMessageContaining("custom_call @xla.sdy.LocalToGlobalShape at none.mlir:6:");
+    }
+
+    @Test
+    void shardingRuleInFrontendAttributesBecomesSdyShardingRule() {
+        Module m = MlirParser.parseModule(EXPORTED.replace("%4 = stablehlo.negate %3 {mhlo.frontend_attributes = {",
+                "%4 = stablehlo.negate %3 {mhlo.frontend_attributes = {xla.sdy.sharding_rule = \"#sdy.op_sharding_rule<([i, j])->([i, j]) {i=4, j=6}, custom>\", "),
+                "rule.mlir");
+        String text = MlirPrinter.print(SdyRoundTripImport.toShardy(m));
+        assertThat(text).contains("sdy.sharding_rule = #sdy.op_sharding_rule<([i, j])->([i, j]) {i=4, j=6}, custom>").doesNotContain("xla.sdy");
+    }
+
+    @Test
+    void aShardMapWithoutInputsIsStillAShardMap() {
+        Module m = MlirParser.parseModule(EXPORTED, "exported.mlir");
+        assertThat(SdyRoundTripImport.holdsShardMap(m)).isTrue();
+        Module plain = MlirParser.parseModule("""
+                module @jit_f attributes {mhlo.frontend_attributes = {xla.sdy.meshes = "{mesh = #sdy.mesh<[\\22a\\22=2]>}"}, mhlo.num_partitions = 2 : i32} {
+                  func.func public @main() -> tensor<4xf32> {
+                    %1 = call @xla.sdy.manual_computation_body() : () -> tensor<2xf32>
+                    %2 = stablehlo.custom_call @xla.sdy.LocalToGlobalShape(%1) {mhlo.frontend_attributes = {xla.sdy.manual_axes = "#sdy<manual_axes{\\22a\\22}>", xla.sdy.out_shardings = "#sdy.sharding_per_value<[<@mesh, [{\\22a\\22}]>]>"}} : (tensor<2xf32>) -> tensor<4xf32>
+                    return %2 : tensor<4xf32>
+                  }
+                  func.func @xla.sdy.manual_computation_body() -> tensor<2xf32> {
+                    %0 = stablehlo.constant dense<[1.0, 2.0]> : tensor<2xf32>
+                    return %0 : tensor<2xf32>
+                  }
+                }
+                """, "noin.mlir");
+        assertThat(SdyRoundTripImport.holdsShardMap(plain)).isTrue();
+        assertThat(MlirPrinter.print(SdyRoundTripImport.toShardy(plain))).contains("sdy.manual_computation() in_shardings=[] out_shardings=[<@mesh, [{\"a\"}]>] manual_axes={\"a\"}");
+        Module noShardMap = MlirParser.parseModule(EXPORTED.replace("@xla.sdy.GlobalToLocalShape", "@Other").replace("@xla.sdy.LocalToGlobalShape", "@Other")
+                .replace("call @xla.sdy.manual_computation_body", "call @body").replace("func.func @xla.sdy.manual_computation_body", "func.func @body"), "n.mlir");
+        assertThat(SdyRoundTripImport.holdsShardMap(noShardMap)).isFalse();
+    }
 }

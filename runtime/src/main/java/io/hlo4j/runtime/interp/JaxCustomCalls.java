@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.gspmd.SdyRoundTripNames;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.types.Type;
 
@@ -19,9 +20,9 @@ import java.util.regex.Pattern;
  *   {@code jax.device_put} placements: where the bytes live, not what they are);</li>
  *   <li>{@code @SPMDFullToShardShape}, {@code @SPMDShardToFullShape} (pre-Shardy {@code shard_map}) and
  *   {@code @xla.sdy.GlobalToLocalShape}, {@code @xla.sdy.LocalToGlobalShape} (Shardy's exported
- *   {@code shard_map}) only where the global and the local shape agree (every manual axis of size 1); otherwise
- *   the body is a per-device program and the kernel refuses by name: it needs the partitioner, not the
- *   interpreter.</li>
+ *   {@code shard_map}) only where the op has one operand and one result of the same type (the global and the
+ *   local shape agree); otherwise the body is a per-device program and the kernel refuses by name: it needs the
+ *   partitioner, not the interpreter.</li>
  * </ul>
  * {@code @shape_assertion} (shape polymorphism's checks) evaluates: its first operand is the condition; when it is
  * false the run fails with the op's {@code error_message}, its {@code {0}}, {@code {1}}, ... replaced by the values
@@ -31,12 +32,12 @@ final class JaxCustomCalls {
     private JaxCustomCalls() {}
 
     /** Targets whose result is their operand, with the same type. */
-    static final List<String> ANNOTATIONS = List.of("Sharding", "xla.sdy.FuncResultSharding", "annotate_device_placement",
+    static final List<String> ANNOTATIONS = List.of("Sharding", SdyRoundTripNames.FUNC_RESULT_SHARDING, "annotate_device_placement",
             "MoveToHost", "MoveToDevice");
 
     /** Targets that change a value's shape between its global and its per-device form. */
     static final List<String> SHAPE_CHANGES = List.of("SPMDFullToShardShape", "SPMDShardToFullShape",
-            "xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape");
+            SdyRoundTripNames.GLOBAL_TO_LOCAL, SdyRoundTripNames.LOCAL_TO_GLOBAL);
 
     static void register() {
         for (String t : ANNOTATIONS) ControlKernels.CUSTOM_CALLS.put(t, JaxCustomCalls::identity);
