@@ -291,6 +291,8 @@ public final class Partitioner {
             return v;
         }
         if (sameBlocks(from, to, global)) return l.value();
+        // an empty value moves nothing between meshes either: each device makes its empty block
+        if (global.numElements() == 0) return splatBlock(b, l.value(), global, to, loc);
         // across meshes over the same devices: written on one mesh when the axes correspond, then planned there
         TensorSharding fromOnTo = MeshRewrite.rewrite(ctx(from).grid(), from, ctx(to).grid(), to.meshName());
         if (fromOnTo != null) return reshard(b, new Local(l.value(), fromOnTo), global, to, what, loc);

@@ -61,6 +61,11 @@ public final class ReshardPlanner {
      */
     static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost, long capBytes) {
         String tensor = "reshard of " + global;
+        if (global.numElements() == 0) {
+            // no cell has a byte to move or cost; the partitioner makes an empty value's block in place instead
+            throw new ReshardException(tensor + ": the tensor has no elements, so there is nothing to move from " + from + " to " + to
+                    + "; make its target block in place (a constant of the local type)", loc);
+        }
         // prime atoms let a permute or an all_to_all move halves of an axis; while a sum is pending they would
         // multiply the reduce_scatter orders the search tries
         boolean pending = from.unreducedAxes().stream().anyMatch(a -> !to.unreducedAxes().contains(a));

@@ -186,6 +186,24 @@ class CrossMeshPartitionTest {
      * the split of an index array on each mesh, and as many collectives as the most cells a device sends or receives.
      * A move whose tilings do not refine (3 row blocks against 2) still gathers and slices, and says so.
      */
+    /** An empty value moved between meshes whose axes do not correspond: nothing moves, each device makes its empty block. */
+    @Test
+    void anEmptyValueCrossesMeshesWithoutACollective() {
+        String text = """
+                module @empty attributes {mhlo.num_partitions = 8 : i32, mhlo.num_replicas = 1 : i32} {
+                  sdy.mesh @a = <["x"=8]>
+                  sdy.mesh @b = <["p"=2, "q"=4], device_ids=[3, 6, 0, 5, 1, 7, 2, 4]>
+                  func.func @main(%arg0: tensor<0x8xf32> {sdy.sharding = #sdy.sharding<@a, [{}, {"x"}]>}) -> (tensor<0x8xf32> {sdy.sharding = #sdy.sharding<@b, [{}, {"q", "p"}]>}) {
+                    return %arg0 : tensor<0x8xf32>
+                  }
+                }
+                """;
+        PartitionedProgram[] p = new PartitionedProgram[1];
+        SpmdRun run = runAndCompare(text, List.of(HostArray.fromDoubles(f32(0, 8), new double[0])), p);
+        assertThat(run.log()).as(MlirPrinter.print(p[0].module())).isEmpty();
+        assertThat(p[0].report().entries()).isEmpty();
+    }
+
     @Test
     void meshesWithoutCorrespondingAxesExchangeCellsOrFallBackAndSaySo() {
         String cells = """

@@ -46,6 +46,15 @@ class ReshardErrorsTest {
     }
 
     @Test
+    void anEmptyTensorIsRefusedByNameNotDividedByZero() {
+        // nothing to move, but the local block shapes still differ: the partitioner makes the empty block in place
+        assertThatThrownBy(() -> ReshardPlanner.plan(M, f32(0, 8), spec("x", ""), spec("", "y"), HERE))
+                .isInstanceOf(ReshardException.class)
+                .hasMessageContaining("reshard of tensor<0x8xf32>").hasMessageContaining("no elements")
+                .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((ReshardException) e).location()).isEqualTo(HERE));
+    }
+
+    @Test
     void rankMismatchAndNewPendingSums() {
         assertThatThrownBy(() -> ReshardPlanner.plan(M, f32(8), spec("x", ""), spec("", ""), HERE))
                 .hasMessageContaining("rank 1").hasMessageContaining("2 dimension shardings");
