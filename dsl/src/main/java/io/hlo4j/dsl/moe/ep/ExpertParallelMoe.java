@@ -355,8 +355,12 @@ public final class ExpertParallelMoe {
         return res;
     }
 
-    /** The results of a run, global. */
-    public record Result(HostArray output, HostArray routerLogits, HostArray expertLoads, HostArray sentRows, Program program) {
+    /**
+     * The results of a run, global; {@code idShape} is the shape of the token ids the run was given, or null when it
+     * used positions n mod {@code period} ({@link #metrics} checks its own arguments against both).
+     */
+    public record Result(HostArray output, HostArray routerLogits, HostArray expertLoads, HostArray sentRows, Program program,
+                         long[] idShape, long period) {
         public EpMode mode() { return program.mode(); }
     }
 
@@ -385,7 +389,7 @@ public final class ExpertParallelMoe {
                 }
             }
         }
-        return new Result(out.get(0), out.get(1), out.get(2), sent, p);
+        return new Result(out.get(0), out.get(1), out.get(2), sent, p, tokenIds == null ? null : tokenIds.shape(), c.positionsPeriod());
     }
 
     /**
@@ -403,12 +407,16 @@ public final class ExpertParallelMoe {
         HostArray logits = r.routerLogits();
         long n = logits.shape()[0];
         boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
-        if (tokenIds != null && (tokenIds.size() != n || !DType.of(tokenIds.elementType()).isInteger())) {
-            throw new MoeException("ExpertParallelMoe.metrics: token ids " + EpArguments.Arg.of(tokenIds).text() + " must be the " + n
-                    + " integer ids given to run", SourceLoc.here());
+        if (tokenIds != null && (r.idShape() == null || !java.util.Arrays.equals(tokenIds.shape(), r.idShape())
+                || !DType.of(tokenIds.elementType()).isInteger())) {
+            throw new MoeException("ExpertParallelMoe.metrics: token ids " + EpArguments.Arg.of(tokenIds).text()
+                    + (r.idShape() == null ? " were not given to the run (it used positions n mod " + r.period() + "); pass null"
+                    : " must be the integer ids given to run, shaped " + java.util.Arrays.toString(r.idShape())), SourceLoc.here());
         }
-        if (tokenIds == null && hash && seqLen < 1) {
-            throw new MoeException("ExpertParallelMoe.metrics: sequence length " + seqLen + " must be at least 1 (hash routing uses positions n mod S)", SourceLoc.here());
+        if (tokenIds == null && hash && (r.idShape() != null || seqLen != r.period())) {
+            throw new MoeException("ExpertParallelMoe.metrics: " + (r.idShape() != null
+                    ? "the run was given token ids " + java.util.Arrays.toString(r.idShape()) + "; pass the same ids"
+                    : "sequence length " + seqLen + " differs from the run's " + r.period() + " (hash routing uses positions n mod S)"), SourceLoc.here());
         }
         HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, hash ? seqLen : 1);
         java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
@@ -434,9 +442,9 @@ public final class ExpertParallelMoe {
         long h = config.hiddenSize();
         long n = c.tokens();
         boolean biases = c.biases();
-        if (cotangent == null || cotangent.size() != n * h) {
+        if (cotangent == null || !java.util.Arrays.equals(cotangent.shape(), x.shape()) && !java.util.Arrays.equals(cotangent.shape(), new long[] {n, h})) {
             throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
-                    + " must hold one [" + h + "] row per token, like x " + EpArguments.Arg.of(x).text(), SourceLoc.here());
+                    + " must be shaped like x " + EpArguments.Arg.of(x).text() + " (or [" + n + ", " + h + "]): one [" + h + "] row per token, in x's order", SourceLoc.here());
         }
         Program p = trace(n, c.intermediate(), c.xType(), biases);
         ShardMapRun fwd = p.run();

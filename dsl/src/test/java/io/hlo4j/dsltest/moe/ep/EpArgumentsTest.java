@@ -105,6 +105,27 @@ class EpArgumentsTest {
                 .isInstanceOf(MoeException.class).hasMessageContaining("sequence length 0 must be at least 1");
     }
 
+    /**
+     * The cotangent is read row by row in x's token order, so only x's shape or [N, H] is taken (a transposed one used
+     * to pass its element count and give other gradients); metrics redo hash routing from the run's own positions or
+     * ids, so another sequence length, or ids the run did not use, are refused. Oracle for the accepted case: the
+     * metrics of the same run with the run's own sequence length.
+     */
+    @Test
+    void cotangentShapeAndMetricsArgumentsFollowTheRun() {
+        ExpertParallelMoe ep = new ExpertParallelMoe(HASH, ExpertMeshView.of(MESH), EpMode.REPLICATED);
+        HostArray transposed = HostArray.fromDoubles(TensorType.of(FloatType.F32, 8, 16), new double[128]);
+        assertThatThrownBy(() -> ep.gradients(C.x(), null, C.s(), C.gate(), C.wi(), C.wu(), C.wd(), C.wiB(), C.wuB(), C.wdB(), transposed))
+                .isInstanceOf(MoeException.class).hasMessageContaining("ExpertParallelMoe.gradients: cotangent f32[8, 16] must be shaped like x f32[2, 8, 8] (or [16, 8])");
+        ExpertParallelMoe.Result r = ep.run(C.x(), null, C.s(), C.gate(), C.wi(), C.wu(), C.wd(), C.wiB(), C.wuB(), C.wdB());
+        assertThatThrownBy(() -> ep.metrics(r, null, 3))
+                .isInstanceOf(MoeException.class).hasMessageContaining("ExpertParallelMoe.metrics: sequence length 3 differs from the run's 8");
+        HostArray ids = HostArray.fromLongs(TensorType.of(IntegerType.I32, 2, 8), new long[16]);
+        assertThatThrownBy(() -> ep.metrics(r, ids, C.s()))
+                .isInstanceOf(MoeException.class).hasMessageContaining("were not given to the run (it used positions n mod 8); pass null");
+        assertThat(ep.metrics(r, null, C.s()).selectedExperts().toLongArray()).hasSize(32);
+    }
+
     /** Token ids are one per token, laid out like x's tokens: [S, B] or [N, 1] for x [B, S, H] are refused, as the one-device layer does. */
     @Test
     void tokenIdsMustBeLaidOutLikeXsTokens() {

@@ -79,8 +79,11 @@ class EpMetricsTest {
         ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), VIEW, EpMode.TOKEN_SHARDED);
         ExpertParallelMoe.Result r = ep.run(c.x(), ids, c.s(), c.gate(), c.wi(), c.wu(), c.wd(), null, null, null);
         assertSame("hash, token ids", ep.metrics(r, ids, c.s()), want);
-        // the ids matter: by positions the selection differs
-        assertThat(ep.metrics(r, null, c.s()).selectedExperts().toLongArray()).isNotEqualTo(want.get("selected_experts").toLongArray());
+        // the ids matter: a run by positions selects otherwise, and metrics refuse to mix a run's ids with positions
+        ExpertParallelMoe.Result byPositions = ep.run(c.x(), null, c.s(), c.gate(), c.wi(), c.wu(), c.wd(), null, null, null);
+        assertThat(ep.metrics(byPositions, null, c.s()).selectedExperts().toLongArray()).isNotEqualTo(want.get("selected_experts").toLongArray());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ep.metrics(r, null, c.s()))
+                .hasMessageContaining("ExpertParallelMoe.metrics: the run was given token ids [4, 4]; pass the same ids");
     }
 
     @Test
