@@ -108,9 +108,9 @@ public final class MoeFusedHooks<T> {
     }
 
     /**
-     * The points whose result feeds an expert matmul or the rows' gather directly, with no cast after it (EasyDeL
-     * casts nothing there either): a different dtype would fail later at an unrelated op ("raggedDot: dtypes
-     * differ"), so it is refused at the hook. The other points may change dtype: their result is cast (the routing
+     * The points whose result feeds an expert matmul or the rows' gather directly, with no cast after it in hlo4j: a
+     * different dtype would fail later at an unrelated op ("raggedDot: dtypes differ"), so it is refused at the hook.
+     * Stricter than EasyDeL, which casts the rows back after refine_inputs_hook and scale_replicated_inputs. The other points may change dtype: their result is cast (the routing
      * weights, the output) or sets the dtype of what follows (after_gate's logits).
      */
     public static final java.util.Set<HookPoint> KEEPS_DTYPE = java.util.Collections.unmodifiableSet(java.util.EnumSet.of(

@@ -82,7 +82,7 @@ final class HaloOps {
                 boolean cut = heldWhole(env, op, d, c);
                 plans[d] = cut ? w.cut(in.dim(d), out.dim(d), n) : w.halo(in.dim(d), out.dim(d), n);
                 modes[d] = plans[d].refused() != null ? Mode.WHOLE : cut ? Mode.CUT : Mode.HALO;
-                if (plans[d].refused() != null) gathered.add("dimension " + d + " gathered: " + plans[d].refused());
+                if (plans[d].refused() != null) gathered.add("dimension " + d + (cut ? " computed whole: " : " gathered: ") + plans[d].refused());
             }
             dims.add(new DimensionSharding(modes[d] == Mode.WHOLE ? List.of() : axes, true, null));
             inDims.add(new DimensionSharding(modes[d] == Mode.WHOLE || modes[d] == Mode.CUT ? List.of() : axes, true, null));

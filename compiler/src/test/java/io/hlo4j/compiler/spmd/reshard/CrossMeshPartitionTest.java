@@ -177,15 +177,6 @@ class CrossMeshPartitionTest {
         assertThat(run.maxBytesReceived(8)).as(explicit).isEqualTo(2 * (2 - 1) * 64 / 2);
     }
 
-    /**
-     * Two meshes over the same devices whose groups differ and whose blocks are cut differently (@a's 8 row blocks
-     * against @b's 4 x 2, with device_ids swapping 2, 3 and 6, 7): no rewrite onto one mesh, no block permutation.
-     * The tilings refine to 2x2 cells (16 B), so the move is an exchange of cells: device d holds rows [2d, 2d+2) and
-     * needs rows [4q, 4q+4) x columns [2p, 2p+2) at its @b position (p, q); it keeps the cell of its own rows when
-     * d / 2 = q and receives the rest. Checked against the global program's value, with each device's bytes counted here from
-     * the split of an index array on each mesh, and as many collectives as the most cells a device sends or receives.
-     * A move whose tilings do not refine (3 row blocks against 2) still gathers and slices, and says so.
-     */
     /** An empty value moved between meshes whose axes do not correspond: nothing moves, each device makes its empty block. */
     @Test
     void anEmptyValueCrossesMeshesWithoutACollective() {
@@ -204,6 +195,15 @@ class CrossMeshPartitionTest {
         assertThat(p[0].report().entries()).isEmpty();
     }
 
+    /**
+     * Two meshes over the same devices whose groups differ and whose blocks are cut differently (@a's 8 row blocks
+     * against @b's 4 x 2, with device_ids swapping 2, 3 and 6, 7): no rewrite onto one mesh, no block permutation.
+     * The tilings refine to 2x2 cells (16 B), so the move is an exchange of cells: device d holds rows [2d, 2d+2) and
+     * needs rows [4q, 4q+4) x columns [2p, 2p+2) at its @b position (p, q); it keeps the cell of its own rows when
+     * d / 2 = q and receives the rest. Checked against the global program's value, with each device's bytes counted here from
+     * the split of an index array on each mesh, and as many collectives as the most cells a device sends or receives.
+     * A move whose tilings do not refine (3 row blocks against 2) still gathers and slices, and says so.
+     */
     @Test
     void meshesWithoutCorrespondingAxesExchangeCellsOrFallBackAndSaySo() {
         String cells = """
