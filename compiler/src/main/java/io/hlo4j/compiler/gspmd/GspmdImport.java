@@ -151,13 +151,15 @@ public final class GspmdImport {
         List<io.hlo4j.mlir.dialect.sdy.DimensionSharding> dims = new ArrayList<>(sdy.dimShardings());
         for (String part : m.group(1).split(",")) {
             if (part.isBlank()) continue;
-            int d = Integer.parseInt(part.strip());
+            // digits only (the pattern), but possibly past int: compare as text length first, then as a long
+            String digits = part.strip();
+            long d = digits.length() > 9 ? Long.MAX_VALUE : Long.parseLong(digits);
             if (d < 0 || d >= dims.size()) {
-                throw new Hlo4jException(where + ": backend_config \"" + cfg.value() + "\" names dim " + d + " but the value has rank "
+                throw new Hlo4jException(where + ": backend_config \"" + cfg.value() + "\" names dim " + digits + " but the value has rank "
                         + dims.size(), op.location());
             }
-            var old = dims.get(d);
-            dims.set(d, new io.hlo4j.mlir.dialect.sdy.DimensionSharding(old.axes(), false, old.priority()));
+            var old = dims.get((int) d);
+            dims.set((int) d, new io.hlo4j.mlir.dialect.sdy.DimensionSharding(old.axes(), false, old.priority()));
         }
         return new TensorSharding(sdy.meshName(), sdy.inlineMesh(), dims, sdy.replicatedAxes(), sdy.unreducedAxes(), sdy.reduction());
     }

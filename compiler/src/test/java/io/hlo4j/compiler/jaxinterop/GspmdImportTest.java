@@ -82,6 +82,9 @@ class GspmdImportTest {
         assertThatThrownBy(() -> GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "unspecified_dims=[2]"), "u.mlir")))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.custom_call @Sharding at u.mlir:3:")
                 .hasMessageContaining("names dim 2 but the value has rank 2");
+        // a hostile dim past int is refused the same way (it threw NumberFormatException)
+        assertThatThrownBy(() -> GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "unspecified_dims=[99999999999]"), "u.mlir")))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("names dim 99999999999 but the value has rank 2");
         assertThatThrownBy(() -> GspmdImport.toShardy(MlirParser.parseModule(text.replace("unspecified_dims=[1]", "keep=1"), "u.mlir")))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("backend_config \"keep=1\"");
     }
