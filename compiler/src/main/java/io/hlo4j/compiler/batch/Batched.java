@@ -13,6 +13,9 @@ public record Batched(Value value, int bdim) {
     public static Batched of(Value v, int bdim) { return new Batched(v, bdim); }
     public static Batched unbatched(Value v) { return new Batched(v, NONE); }
 
+    /** The values of {@code xs}, in order. */
+    public static java.util.List<Value> values(java.util.List<Batched> xs) { return xs.stream().map(Batched::value).toList(); }
+
     public boolean batched() { return bdim != NONE; }
 
     public TensorType type() { return (TensorType) value.type(); }

@@ -37,10 +37,10 @@ final class ControlFlowBatchRules {
         for (boolean changed = true; changed; ) {   // at most n + 1 rounds: a carry only ever becomes batched
             changed = false;
             boolean[] outBatched = new boolean[n], pred = new boolean[1];
-            b.region(cond, types(b, op, bat), bdims(bat), (c, args, outs) -> { pred[0] = outs.get(0).batched(); return values(outs); });
+            b.region(cond, types(b, op, bat), bdims(bat), (c, args, outs) -> { pred[0] = outs.get(0).batched(); return Batched.values(outs); });
             b.region(body, types(b, op, bat), bdims(bat), (c, args, outs) -> {
                 for (int i = 0; i < n; i++) outBatched[i] = outs.get(i).batched();
-                return values(outs);
+                return Batched.values(outs);
             });
             predBatched = pred[0];
             for (int i = 0; i < n; i++) {
@@ -88,11 +88,6 @@ final class ControlFlowBatchRules {
         return ds;
     }
 
-    private static List<Value> values(List<Batched> xs) {
-        List<Value> vs = new ArrayList<>();
-        for (Batched x : xs) vs.add(x.value());
-        return vs;
-    }
 
     /** if (operand: the predicate) and case (operand: the branch index). */
     private static List<Batched> branches(Batcher b, Operation op, List<Batched> a) {
@@ -103,7 +98,7 @@ final class ControlFlowBatchRules {
         for (Region r : op.regions()) {
             b.region(r.entry(), List.of(), List.of(), (c, args, outs) -> {
                 for (int i = 0; i < nr; i++) bat[i] |= outs.get(i).batched();
-                return values(outs);
+                return Batched.values(outs);
             });
         }
         List<Region> rs = new ArrayList<>();

@@ -36,7 +36,7 @@ final class ScanBatchRules {
             boolean[] outBat = new boolean[nCarry];
             b.region(body, argTypes(b, body, nIn, bat, dim), bdims(nIn, bat, dim), (c, args, outs) -> {
                 for (int i = 0; i < nCarry; i++) outBat[i] = outs.get(nOut + i).batched();
-                return values(outs);
+                return Batched.values(outs);
             });
             for (int i = 0; i < nCarry; i++) if (outBat[i] && !bat[i]) { bat[i] = true; changed = true; }
         }
@@ -81,9 +81,4 @@ final class ScanBatchRules {
         return ds;
     }
 
-    private static List<Value> values(List<Batched> xs) {
-        List<Value> vs = new ArrayList<>();
-        for (Batched x : xs) vs.add(x.value());
-        return vs;
-    }
 }

@@ -59,20 +59,18 @@ public final class CrossMeshExchange {
                     + " to a target block (or a sharding has unreduced axes), so no exchange applies");
         }
         if (cost.objective() == ReshardCost.Objective.TIGHT) return new Choice(x, "exchange (TIGHT objective)");
-        long whole = bytes(global), cap = cost.capBytes(bytes(x.input()), bytes(x.output()));
+        long whole = ReshardPlan.bytes(global), cap = cost.capBytes(ReshardPlan.bytes(x.input()), ReshardPlan.bytes(x.output()));
         if (whole > cap) return new Choice(x, "exchange (the whole tensor, " + whole + " B, exceeds the cap of " + cap + " B)");
         List<DimensionSharding> none = new ArrayList<>();
         for (int d = 0; d < global.rank(); d++) none.add(DimensionSharding.closedOn());
         ReshardPlan gather = ReshardPlanner.plan(fromMesh, global, from, new TensorSharding(from.meshName(), null, none, List.of(), List.of(), "sum"),
                 loc, cost);
-        long l = cost.latencyBytes();
-        long exchangeCost = x.collectives() * l + x.busiestBytesPerCollective();
-        long gatherCost = gather.collectives() * l + gather.busiestBytesPerCollective(); // the slice on the target mesh is free
+        long exchangeCost = cost.latencyByteCost(x.collectives(), x.busiestBytesPerCollective());
+        long gatherCost = cost.latencyByteCost(gather.collectives(), gather.busiestBytesPerCollective()); // the slice on the target mesh is free
         String times = String.format("gathering (%d collective(s), %.3f us) against the %d-round exchange (%.3f us) under %s",
                 gather.collectives(), cost.seconds(gather) * 1e6, x.collectives(), cost.seconds(x.collectives(), x.busiestBytesPerCollective()) * 1e6,
                 cost);
         return gatherCost < exchangeCost ? new Choice(null, times + ": the gather is faster") : new Choice(x, times + ": the exchange is not slower");
     }
 
-    private static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
 }

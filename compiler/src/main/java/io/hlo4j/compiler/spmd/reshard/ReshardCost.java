@@ -92,6 +92,9 @@ public record ReshardCost(double alphaSeconds, double betaBytesPerSecond, Object
         return b >= MAX_LATENCY_BYTES ? MAX_LATENCY_BYTES : (long) b;
     }
 
+    /** The planner's exact cost in latency-bytes: {@code collectives} x {@link #latencyBytes()} + {@code busiestBytes}. */
+    public long latencyByteCost(long collectives, long busiestBytes) { return collectives * latencyBytes() + busiestBytes; }
+
     /** Seconds for {@code collectives} collectives whose busiest devices receive {@code busiestBytes} in all. */
     public double seconds(long collectives, long busiestBytes) {
         return collectives * alphaSeconds + busiestBytes / betaBytesPerSecond;

@@ -47,7 +47,8 @@ public record ReshardPlan(MeshAttr mesh, TensorType global, TensorSharding from,
         return peak;
     }
 
-    private static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
+    /** A tensor's bytes (the planner's unit for blocks and caps). */
+    static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
 
     public boolean isEmpty() { return steps.isEmpty(); }
 
