@@ -84,8 +84,9 @@ public class BaseMoeModule {
             throw new MoeException(where + ": expert kernels hold " + experts.experts() + " experts, n_routed_experts is " + config.nRoutedExperts(), SourceLoc.here());
         }
         requireHashForTokenIds(config, where, tokenIds == null ? null : tokenIds.describe());
-        if (tokenIds != null && (tokenIds.rank() != 2 || tokenIds.dim(0) != b || tokenIds.dim(1) != s || !tokenIds.dtype().isInteger())) {
-            throw new MoeException(where + ": token ids " + tokenIds.describe() + " must be integers [" + b + ", " + s + "]", SourceLoc.here());
+        if (tokenIds != null) {
+            requireTokenIdLayout(where, tokenIds.describe(), tokenIds.dtype().isInteger(), tokenIds.dims(), new long[]{b, s},
+                    hiddenState.describe(), SourceLoc.here());
         }
         DType compute = MoeRouter.computeDtype(config);
         // EasyDeL's FUSED path: the hidden state in the compute dtype feeds both the gate (bf16 logits in a bf16 run)
@@ -123,6 +124,15 @@ public class BaseMoeModule {
             throw new MoeException(where + ": token ids " + ids + " given, but routing_strategy is "
                     + config.routingStrategy().value() + "; only hash routing reads token ids (pass null, or use hash routing)",
                     SourceLoc.here());
+        }
+    }
+
+    /** Token ids are integers laid out like x's tokens ({@code want}: [B, S] for x [B, S, H], [N] for x [N, H]). */
+    public static void requireTokenIdLayout(String where, String ids, boolean integer, long[] dims, long[] want, String x,
+                                            io.hlo4j.mlir.ir.Location loc) {
+        if (!integer || !java.util.Arrays.equals(dims, want)) {
+            throw new MoeException(where + ": token ids " + ids + " must be integers " + java.util.Arrays.toString(want) + " for x " + x
+                    + " (one id per token, laid out like x's tokens)", loc);
         }
     }
 

@@ -65,10 +65,7 @@ final class EpArguments {
         n /= h;
         BaseMoeModule.requireHashForTokenIds(config, op, ids == null ? null : ids.text());
         long[] idDims = x.rank() == 3 ? new long[]{x.dims()[0], x.dims()[1]} : new long[]{n};
-        if (ids != null && (!ids.type().isInteger() || !Arrays.equals(ids.dims(), idDims))) {
-            throw new MoeException(op + ": token ids " + ids.text() + " must be integers " + Arrays.toString(idDims) + " for x " + x.text()
-                    + " (one id per token, laid out like x's tokens)", loc);
-        }
+        if (ids != null) BaseMoeModule.requireTokenIdLayout(op, ids.text(), ids.type().isInteger(), ids.dims(), idDims, x.text(), loc);
         long period = 1;
         boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
         if (ids == null && hash) {
