@@ -9,7 +9,6 @@ import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Region;
-import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.registry.TypeInference;
 import io.hlo4j.mlir.types.TensorType;
 
@@ -261,7 +260,8 @@ public final class Indexing {
     public static Tensor sort(Tensor x, int axis, boolean descending) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "sort", loc);
-        Tensor sorted = sortWith(List.of(x), a, true, "sort", loc).get(0);
+        Tensor sorted = x.dtype().isFloat() ? sortWith(List.of(sortKey(x), x), a, true, "sort", loc).get(1)
+                : sortWith(List.of(x), a, true, "sort", loc).get(0);
         return descending ? Rearrange.flip(sorted, a) : sorted;
     }
 
@@ -276,8 +276,9 @@ public final class Indexing {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "argsort", loc);
         Tensor iota = Ops.iota(DType.I32, x.shape(), a);
-        if (!descending) return sortWith(List.of(x, iota), a, true, "argsort", loc).get(1);
-        Tensor idx = sortWith(List.of(Rearrange.flip(x, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
+        Tensor key = sortKey(x);
+        if (!descending) return sortWith(List.of(key, iota), a, true, "argsort", loc).get(1);
+        Tensor idx = sortWith(List.of(Rearrange.flip(key, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
         return Rearrange.flip(idx, a);
     }
 
@@ -298,21 +299,19 @@ public final class Indexing {
         }
         return Ops.emitMany(op, loc, xs, () -> {
             var h = Ops.h(op, loc);
-            Region cmp = h.region(argTypes, r -> {
-                Value p = r.ir().argument(0), q = r.ir().argument(1);
-                if (key.dtype().isFloat()) { p = canonical(r, p, loc); q = canonical(r, q, loc); }
-                return List.of(r.compare("LT", p, q, ct, loc));
-            }, loc);
+            Region cmp = h.region(argTypes, r -> List.of(r.compare("LT", r.ir().argument(0), r.ir().argument(1), ct, loc)), loc);
             List<OpResult> rs = h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);
             return rs;
         });
     }
 
-    /** JAX's sort key for a float: -0.0 as 0.0 and every NaN as +NaN, so the total order puts NaNs last and ties zeros. */
-    private static Value canonical(io.hlo4j.mlir.build.StablehloBuilder r, Value v, Location loc) {
-        TensorType t = (TensorType) v.type();
-        Value zero = r.constant(t, 0, loc), nan = r.constant(t, Double.NaN, loc);
-        Value z = r.select(r.compare("EQ", v, zero, "FLOAT", loc), zero, v, loc);
-        return r.select(r.compare("NE", v, v, "FLOAT", loc), nan, z, loc);
+    /**
+     * JAX's sort key: a float's -0.0 as 0.0 and every NaN as +NaN, so the comparator's total order puts NaNs last and
+     * ties the zeros. Computed before the sort, so the comparator stays one compare (the form backends sort fastest).
+     */
+    private static Tensor sortKey(Tensor x) {
+        if (!x.dtype().isFloat()) return x;
+        Tensor zero = Ops.scalar(0, x.dtype());
+        return Ops.where(Ops.isNan(x), Ops.scalar(Double.NaN, x.dtype()), Ops.where(Ops.eq(x, zero), zero, x));
     }
 }
