@@ -97,7 +97,8 @@ public final class CrossMeshExchange {
         if (chosen == null) return new Choice(null, noExchange);
         if (chosen == gather) return new Choice(null, times + (exchange == null ? "; " + noExchange : "") + ": the gather is faster");
         if (chosen == exchange) {
-            return new Choice(exchange, capped != null ? "exchange (" + capped + ")" : times + ": the exchange is not slower");
+            return new Choice(exchange, (capped != null ? "exchange (" + capped + ")" : times + ": the exchange is not slower")
+                    + "\n" + exchange.describe(cost));
         }
         return new Choice(mixed, (capped != null ? capped + "; " : exchange == null ? noExchange + " straight to the target; " : "")
                 + times + ": the mixed plan is faster\n" + mixed.describe(cost));
