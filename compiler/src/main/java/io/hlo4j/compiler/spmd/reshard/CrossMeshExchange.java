@@ -11,13 +11,14 @@ import java.util.List;
 
 /**
  * A move between shardings on two meshes over the same devices that neither mesh's axes can express in the other's
- * (so it cannot be planned on one mesh). Two ways are weighed under the same {@link ReshardCost} the single-mesh
- * planner uses: an exchange of the cells common to both tilings, read off each device's block on its own mesh (a
- * device keeps what its source block holds of its target block and receives exactly the rest, in as few rounds as
- * the cells allow, see {@link CellExchange}), or gathering the whole tensor on the source mesh and slicing it on the
- * target one (fewer collectives, every device receives the whole tensor less its block). The gather is taken only
- * where it is faster under the model and the whole tensor stays within the cost's memory cap; under the
- * {@link ReshardCost.Objective#TIGHT} objective, never while an exchange applies.
+ * (so it cannot be planned on one mesh). {@link #plan} is the exchange of the cells common to both tilings, read off
+ * each device's block on its own mesh (a device keeps what its source block holds of its target block and receives
+ * exactly the rest, in as few rounds as the cells allow, see {@link CellExchange}). {@link #choose} weighs it, under
+ * the same {@link ReshardCost} the single-mesh planner uses, against gathering the whole tensor on the source mesh and
+ * slicing it on the target one (fewer collectives, every device receives the whole tensor less its block; only where
+ * the whole tensor stays within the cost's memory cap) and against the mixed plans {@link CrossMeshSearch} finds
+ * (moves on the source mesh, one step across, a free slice); under the {@link ReshardCost.Objective#TIGHT} objective
+ * the exchange alone is kept wherever it applies.
  */
 public final class CrossMeshExchange {
     private CrossMeshExchange() {}
@@ -84,7 +85,8 @@ public final class CrossMeshExchange {
         }
         CrossMeshPlan chosen = exchange;
         if (gather != null && (chosen == null || gather.latencyByteCost(cost) < chosen.latencyByteCost(cost))) chosen = gather;
-        CrossMeshPlan mixed = CrossMeshSearch.search(fromMesh, from, toMesh, to, global, cost, loc);
+        CrossMeshPlan mixed = CrossMeshSearch.search(fromMesh, from, toMesh, to, global, cost, loc,
+                chosen == null ? Long.MAX_VALUE : chosen.latencyByteCost(cost));
         boolean mixedWins = mixed != null && (chosen == null || beats(mixed, chosen, cost));
         if (mixedWins) chosen = mixed;
 

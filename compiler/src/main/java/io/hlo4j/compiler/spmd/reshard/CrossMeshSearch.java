@@ -21,9 +21,9 @@ import java.util.Map;
  * block, one collective_permute where they cut the value into the same blocks held elsewhere, else an exchange of
  * common cells.
  *
- * <p>M ranges over every layout the source mesh's collectives reach within the cap (Dijkstra over {@link PlanSearch}'s
- * moves but the exchange, at most {@link #MAX_REACHED} of them, cheapest first) and T' over the target's prefixes per
- * dimension (prime atoms, so {@code "q"=4} offers {@code "q":(1)2}). The old two ways are candidates: M = source,
+ * <p>M ranges over the layouts the source mesh's collectives reach within the cap (Dijkstra over {@link PlanSearch}'s
+ * moves but the exchange, cheapest first, at most {@link #MAX_REACHED} of them and only those cheaper than a plan in hand)
+ * and T' over the target's prefixes per dimension (prime atoms, so {@code "q"=4} offers {@code "q":(1)2}). The old two ways are candidates: M = source,
  * T' = target (the exchange) and M = T' = replicated (gather and slice). So the chosen plan is never slower under the
  * model than either. What is not searched: moves on the target mesh other than the final slice (an all_to_all there),
  * and plans through a third layout crossed twice.
@@ -31,8 +31,8 @@ import java.util.Map;
 final class CrossMeshSearch {
     private CrossMeshSearch() {}
 
-    /** The most source-mesh layouts considered (cheapest first); a mesh of 64 devices of rank-3 tensors stays below it. */
-    static final int MAX_REACHED = 20_000;
+    /** The most source-mesh layouts considered (cheapest first): a bound on the search's time on large meshes. */
+    static final int MAX_REACHED = 500;
 
     /** A candidate: the source-mesh layout, its cost from the source, the target prefix, and the step across. */
     private record Candidate(PlanSearch.Reached mid, Layouts.State prefix, ReshardStep cross, long cost, long total, int collectives) {
@@ -51,6 +51,17 @@ final class CrossMeshSearch {
      */
     static CrossMeshPlan search(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
                                 ReshardCost cost, Location loc) {
+        return search(fromMesh, from, toMesh, to, global, cost, loc, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #search(MeshAttr, TensorSharding, MeshAttr, TensorSharding, TensorType, ReshardCost, Location)}, looking
+     * only at source-mesh layouts that cost less than {@code bound} latency-bytes to reach (the cost of a plan already in
+     * hand: a plan through a layout that costs as much can at best tie with it, since the step across costs at least
+     * nothing, and a tie keeps the plan in hand).
+     */
+    static CrossMeshPlan search(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
+                                ReshardCost cost, Location loc, long bound) {
         if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty() || global.rank() == 0) return null;
         String tensor = "cross-mesh move of " + global;
         Layouts a = new Layouts(MeshAtoms.of(fromMesh, global.shape(), List.of(from), tensor, loc, true), global);
@@ -60,7 +71,7 @@ final class CrossMeshSearch {
         long latency = cost.latencyBytes();
         List<PlanSearch.Reached> reached = cost.objective() == ReshardCost.Objective.TIGHT
                 ? List.of(new PlanSearch.Reached(source, 0, 0, 0))
-                : new PlanSearch(a, from.reduction(), 0, cost).reachable(source, cap, MAX_REACHED);
+                : new PlanSearch(a, from.reduction(), 0, cost).reachable(source, cap, MAX_REACHED, bound);
         List<Layouts.State> prefixes = cost.objective() == ReshardCost.Objective.TIGHT ? List.of(target) : prefixes(b, target, cap);
         Map<String, long[][]> blocks = new HashMap<>();
         Candidate best = null;

@@ -163,7 +163,10 @@ final class PlanSearch {
      * with its least score, in the order of that score (Dijkstra: no estimate), every block within {@code capBytes}; at
      * most {@code limit} layouts (the cheapest). The cross-mesh planner reads its source-mesh halves off this list.
      */
-    List<Reached> reachable(Layouts.State start, long capBytes, int limit) {
+    List<Reached> reachable(Layouts.State start, long capBytes, int limit) { return reachable(start, capBytes, limit, Long.MAX_VALUE); }
+
+    /** As {@link #reachable(Layouts.State, long, int)}, stopping at the first layout whose least cost is not below {@code maxCost}. */
+    List<Reached> reachable(Layouts.State start, long capBytes, int limit, long maxCost) {
         this.goal = start;
         this.cap = capBytes;
         this.tightOnly = false;
@@ -179,6 +182,7 @@ final class PlanSearch {
             while (!queue.isEmpty() && out.size() < limit) {
                 Node n = queue.poll();
                 if (best.get(n.state.key()).compareTo(n.score) < 0) continue; // a better path reached it since
+                if (n.score.cost >= maxCost) break;                         // popped in order of cost: all the rest cost as much or more
                 out.add(new Reached(n.state, n.score.cost, n.score.total, n.score.steps));
                 for (Edge e : edges(n.state, n.score)) {
                     Score sc = n.score.plus(e);
