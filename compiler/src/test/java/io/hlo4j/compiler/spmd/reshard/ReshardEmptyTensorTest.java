@@ -17,9 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link PlanSearch} costs a tensor with no elements by itself (the planner's refusal of one is its own choice, not
  * what keeps the search sound): every move receives 0 bytes, so a plan costs alpha per collective and the search takes
  * the fewest collectives. On all 121 pairs of the 11 shardings of {@code f32[0,8]} on {@code x=4, y=2}, under both
- * objectives (most pairs offer the exchange, whose bound divided by the cell's bytes, 0 here, before): no step receives a byte, the steps chain from the source block to the target block, and the plan has no
- * more collectives than the one for {@code f32[8,8]} (whose moves are all moves of the empty tensor too); a move that
- * only adds axes is a free slice.
+ * objectives (most pairs offer the exchange, whose bound used to divide by the cell's bytes, 0 here): no step receives
+ * a byte, the steps chain from the source block to the target block, and the plan has no more collectives than the one
+ * for {@code f32[8,8]} (whose moves are all moves of the empty tensor too); a move that only adds axes is a free slice.
  */
 class ReshardEmptyTensorTest {
     @Test
