@@ -129,7 +129,7 @@ final class SelectScatterOps {
             p.report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), loc.describe(),
                     "result computed as " + heldS + ", then sliced to " + target + "; " + String.join("; ", gathered)));
         }
-        env.put(op.result(0), new Local(p.reshard(b, new Local(r, heldS), in, target, "'" + op.name() + "' result #0", loc), target));
+        env.put(op.result(0), new Local(p.reshard(b, new Local(r, heldS), (TensorType) op.result(0).type(), target, "'" + op.name() + "' result #0", loc), target));
     }
 
     /** Whether a value is held whole along d on this mesh (its windows can be cut out locally, no collective). */
