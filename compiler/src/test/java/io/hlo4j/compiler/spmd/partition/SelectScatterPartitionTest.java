@@ -42,7 +42,12 @@ class SelectScatterPartitionTest {
                 inputs.add(SpmdHarness.random(t, rnd));
             }
         }
-        return SpmdHarness.check(p.text(), inputs);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), inputs);
+        // each element receives the same contributions in the same order as in the global op: equal bit for bit
+        List<HostArray> expected = SpmdHarness.runGlobal(io.hlo4j.mlir.parse.MlirParser.parseModule(p.text(), "global.mlir"), inputs);
+        List<HostArray> got = SpmdHarness.runPartitioned(prog, inputs);
+        for (int r = 0; r < expected.size(); r++) assertThat(got.get(r).toDoubleArray()).as("result #" + r).containsExactly(expected.get(r).toDoubleArray());
+        return prog;
     }
 
     /** One select_and_scatter of a 1-D operand split on {@code axes}, source and result split the same way. */
