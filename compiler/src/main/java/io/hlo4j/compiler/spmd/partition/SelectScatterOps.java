@@ -58,7 +58,7 @@ final class SelectScatterOps {
     }
 
     /** One windowed dimension split with halos: the operand's and the source's plans and where each device's windows start. */
-    private record Dim(int d, List<AxisRef> axes, int n, long block, HaloWindow.Plan data, HaloWindow.Plan source, long[] dataStart, long length) {}
+    private record Dim(int d, List<AxisRef> axes, long block, HaloWindow.Plan data, HaloWindow.Plan source, long[] dataStart, long length) {}
 
     void partition(IrBuilder b, Operation op, Map<Value, Local> env) {
         TensorSharding target = p.resultShardings(op).get(0);
@@ -79,8 +79,7 @@ final class SelectScatterOps {
             List<AxisRef> keep = List.of();
             boolean cutData = false, cutSrc = false;
             if (n > 1 && ShardingRules.windowDimIsOneToOne(op, d)) {
-                keep = axes;
-                cutData = cutSrc = false;
+                keep = axes; // one to one: operand, source and result split alike, nothing exchanged
             } else if (n > 1) {
                 cutData = wholeOn(dataNow, d, c);
                 cutSrc = wholeOn(srcNow, d, c);
@@ -170,7 +169,7 @@ final class SelectScatterOps {
         HaloWindow.Plan source = cutSrc ? new HaloWindow.Plan(null, out, m, 0, 0, j, m, new long[n])
                 : HaloWindow.ranges(out, n, j, m, new long[n], m, false);
         if (source.refused() != null) return "source: " + source.refused();
-        return new Dim(d, axes, n, block, data, source, start, length);
+        return new Dim(d, axes, block, data, source, start, length);
     }
 
     /**
