@@ -95,7 +95,7 @@ class CrossMeshChoiceTest {
         assertThat(capped.plan().peakBlockBytes()).isEqualTo(128);
         // at the tightest cap (1: 128 B, the target block) the partial gather still fits; ReshardHarness runs it
         CrossMeshPlan tightest = CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.DEFAULT.withMaxGrowth(1), HERE).plan();
-        assertThat(ReshardHarness.runCross(tightest).collectives()).isEqualTo(2);
+        assertThat(kinds(ReshardHarness.runCross(tightest))).isEqualTo("all_gather[x:(2)4] + exchange(1 rounds)");
     }
 
     /**
