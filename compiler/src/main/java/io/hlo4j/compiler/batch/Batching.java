@@ -47,7 +47,7 @@ public final class Batching {
      * {@link #vmap(Module, String, int[], int[], long, String)} (their name and attributes describe the unbatched op).
      */
     public static Operation vmapKeepingCalls(Operation func, CalleeSink sink, int[] inAxes, int[] outAxes, long size, String name) {
-        return build(func, new KeptCalls(sink), inAxes, outAxes, size, name).func();
+        return build(func, sink::lookup, new KeptCalls(sink), inAxes, outAxes, size, name, null).func();
     }
 
     /**
@@ -94,15 +94,16 @@ public final class Batching {
     record Built(Operation func, int[] outAxes) {}
 
     private static Operation vmap(Operation func, Function<String, Operation> symbols, int[] inAxes, int[] outAxes, long size, String name) {
-        return build(func, symbols, null, inAxes, outAxes, size, name).func();
+        return build(func, symbols, null, inAxes, outAxes, size, name, null).func();
     }
 
+    /** A batched copy of a callee for {@code kept}: a private function of the module. */
     static Built build(Operation func, KeptCalls kept, int[] inAxes, int[] outAxes, long size, String name) {
-        return build(func, kept.sink()::lookup, kept, inAxes, outAxes, size, name);
+        return build(func, kept.sink()::lookup, kept, inAxes, outAxes, size, name, "private");
     }
 
     private static Built build(Operation func, Function<String, Operation> symbols, KeptCalls kept, int[] inAxes, int[] outAxes,
-                               long size, String name) {
+                               long size, String name, String visibility) {
         BatchRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("vmap expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();
@@ -126,6 +127,7 @@ public final class Batching {
             argTypes.add(Batcher.insert(tt, a, size));
         }
         FunctionBuilder fb = IrBuilder.function(name, argTypes, func.location());
+        if (visibility != null) fb.visibility(visibility);
         Batcher root = new Batcher(fb, size, null, symbols, ((io.hlo4j.mlir.attr.StringAttr) func.attr("sym_name")).value(), kept);
         Block body = func.region(0).entry();
         List<Batched> args = new ArrayList<>();
