@@ -1,6 +1,7 @@
 package io.hlo4j.dsltest.vmap;
 
 import io.hlo4j.compiler.ad.Checkpoint;
+import io.hlo4j.dsl.Control;
 import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
@@ -130,6 +131,39 @@ class VmapCallsTest {
             for (int e = 0; e < 10; e++) sum += 2 * xv[e * 3 + k];
             assertThat(g[k]).isCloseTo(sum, Offset.offset(1e-12));
         }
+    }
+
+    @Test
+    void callsInsideBranchesAndLoopsKeepTheirRules() {
+        // a per-example predicate picks the skewed product or half of it; a loop applies a checkpointed step 3 times
+        Function<List<Tensor>, List<Tensor>> step = Checkpointing.checkpoint(l -> List.of(Ops.sin(Ops.mul(l.get(0), l.get(1)))),
+                Checkpoint.Policy.NOTHING);
+        TracedFunction loss = a -> {
+            Tensor w = t(a, 0), x = t(a, 1);
+            Tensor pick = Control.cond(Ops.gt(Reductions.sum(x), 0.0),
+                    () -> SKEWED.apply(List.of(w, x)), () -> List.of(Ops.mul(Ops.mul(w, x), 0.5))).get(0);
+            Tensor h = Control.foriLoop(0, 3, (i, c) -> step.apply(List.of(c.get(0), x)), List.of(w)).get(0);
+            return Ops.add(Reductions.sum(pick), Reductions.sum(h));
+        };
+        TracedFunction total = a -> Reductions.sum((Tensor) Vmap.vmap(loss, axes(null, 0), axes(0)).apply(a[0], a[1]));
+        HostArray w = f64(new long[]{3}, 13), xs = f64(new long[]{6, 3}, 14);
+        @SuppressWarnings("unchecked") List<HostArray> g = (List<HostArray>) Jit.jit("g", Grad.grad(total, 0, 1)).call(w, xs);
+        Jit one = Jit.jit("one", Grad.grad(loss, 0, 1));
+        double[] sumW = new double[3];
+        boolean[] bothBranches = new boolean[2];
+        for (int e = 0; e < 6; e++) {
+            HostArray x = take(xs, 0, e);
+            double sx = 0;
+            for (double v : x.toDoubleArray()) sx += v;
+            bothBranches[sx > 0 ? 0 : 1] = true;
+            @SuppressWarnings("unchecked") List<HostArray> ge = (List<HostArray>) one.call(w, x);
+            for (int k = 0; k < 3; k++) {
+                sumW[k] += ge.get(0).getDouble(k);
+                assertThat(g.get(1).getDouble(e * 3 + k)).as("dx[%d][%d]", e, k).isCloseTo(ge.get(1).getDouble(k), Offset.offset(1e-12));
+            }
+        }
+        assertThat(bothBranches).as("the examples take both branches").containsExactly(true, true);
+        for (int k = 0; k < 3; k++) assertThat(g.get(0).getDouble(k)).as("dw[%d]", k).isCloseTo(sumW[k], Offset.offset(1e-12));
     }
 
     static Tensor layer(List<Tensor> a) {
