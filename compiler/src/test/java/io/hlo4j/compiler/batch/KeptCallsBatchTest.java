@@ -172,6 +172,18 @@ class KeptCallsBatchTest {
     }
 
     @Test
+    void aCustomVjpTheModuleLacksOrOfTheWrongArityIsRefusedByName() {
+        String gone = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @gone}");
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(gone, "gone.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot batch 'func.call'")
+                .hasMessageContaining("its custom VJP @gone is not a function of the module");
+        String arity = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @layer}");
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("its custom VJP @layer is")
+                .hasMessageContaining("it must take the 2 arguments, 1 results and 1 cotangents and return 2 cotangents");
+    }
+
+    @Test
     void aRecursiveCallIsRefusedByName() {
         Module rec = MlirParser.parseModule("""
                 module {
