@@ -98,11 +98,13 @@ final class KeptCalls {
         FunctionType ft = type(f);
         int n = op.numOperands(), m = type(callee).results().size();
         if (ft.inputs().size() != n + 2 * m || ft.results().size() != n) {
-            throw b.refuse(op, args, "its custom VJP " + s + " is " + ft + "; it must take the " + n + " arguments, " + m + " results and "
-                    + m + " cotangents and return " + n + " cotangents");
+            throw b.refuse(op, args, "its custom VJP " + s + " is " + ft + "; it must take the call's " + count(n, "argument") + ", "
+                    + count(m, "result") + " and " + count(m, "cotangent") + " and return " + count(n, "cotangent"));
         }
         return f;
     }
+
+    private static String count(int k, String noun) { return k + " " + noun + (k == 1 ? "" : "s"); }
 
     private static FunctionType type(Operation f) { return (FunctionType) ((TypeAttr) f.attr("function_type")).value(); }
 

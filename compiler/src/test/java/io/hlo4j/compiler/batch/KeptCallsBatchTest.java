@@ -180,7 +180,7 @@ class KeptCallsBatchTest {
         String arity = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @layer}");
         assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("its custom VJP @layer is")
-                .hasMessageContaining("it must take the 2 arguments, 1 results and 1 cotangents and return 2 cotangents");
+                .hasMessageContaining("it must take the call's 2 arguments, 1 result and 1 cotangent and return 2 cotangents");
     }
 
     @Test
