@@ -99,6 +99,7 @@ x34b = normal(3, 4)
 wa = np.where(ia < 0, ia + 4, ia)
 ina = (wa >= 0) & (wa < 4)
 case("take_along_axis_fill", [x34b, ia], [np.where(ina, np.take_along_axis(x34b, np.where(ina, wa, 0), axis=1), np.nan)])
+# -0.0 precedes 0.0 in the input, so total order (hlo4j) and numpy (ties) agree; +NaN sorts last in both
 xs = np.array([[3.0, -0.0, 1.0, np.nan, 0.0, 1.0, -2.0], [5.0, 5.0, -1.0, 2.0, 5.0, 0.0, 0.5]])
 case("sort_nan_last", [xs], [np.sort(xs, axis=1), np.argsort(xs, axis=1, kind="stable")])
 xt = np.array([[1.0, 2.0, 1.0, 3.0, 2.0], [0.0, 0.0, -1.0, 4.0, 0.0]])

@@ -251,8 +251,8 @@ public final class Indexing {
     }
 
     /**
-     * Ascending sort along {@code axis} ({@code jnp.sort}), stable. Floats sort as JAX and numpy do: NaNs (of either sign)
-     * last, -0.0 equal to 0.0 (so they keep their order).
+     * Ascending sort along {@code axis} ({@code jnp.sort}), stable. Floats sort in IEEE total order: -NaN < -inf < ... <
+     * -0.0 < 0.0 < ... < inf < NaN. JAX differs in two corners: it sorts every NaN last and ties -0.0 with 0.0.
      */
     public static Tensor sort(Tensor x, int axis) { return sort(x, axis, false); }
 
@@ -260,8 +260,7 @@ public final class Indexing {
     public static Tensor sort(Tensor x, int axis, boolean descending) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "sort", loc);
-        Tensor sorted = x.dtype().isFloat() ? sortWith(List.of(sortKey(x), x), a, true, "sort", loc).get(1)
-                : sortWith(List.of(x), a, true, "sort", loc).get(0);
+        Tensor sorted = sortWith(List.of(x), a, true, "sort", loc).get(0);
         return descending ? Rearrange.flip(sorted, a) : sorted;
     }
 
@@ -276,9 +275,8 @@ public final class Indexing {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "argsort", loc);
         Tensor iota = Ops.iota(DType.I32, x.shape(), a);
-        Tensor key = sortKey(x);
-        if (!descending) return sortWith(List.of(key, iota), a, true, "argsort", loc).get(1);
-        Tensor idx = sortWith(List.of(Rearrange.flip(key, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
+        if (!descending) return sortWith(List.of(x, iota), a, true, "argsort", loc).get(1);
+        Tensor idx = sortWith(List.of(Rearrange.flip(x, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
         return Rearrange.flip(idx, a);
     }
 
@@ -303,15 +301,5 @@ public final class Indexing {
             List<OpResult> rs = h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);
             return rs;
         });
-    }
-
-    /**
-     * JAX's sort key: a float's -0.0 as 0.0 and every NaN as +NaN, so the comparator's total order puts NaNs last and
-     * ties the zeros. Computed before the sort, so the comparator stays one compare (the form backends sort fastest).
-     */
-    private static Tensor sortKey(Tensor x) {
-        if (!x.dtype().isFloat()) return x;
-        Tensor zero = Ops.scalar(0, x.dtype());
-        return Ops.where(Ops.isNan(x), Ops.scalar(Double.NaN, x.dtype()), Ops.where(Ops.eq(x, zero), zero, x));
     }
 }
