@@ -1,7 +1,5 @@
 package io.hlo4j.dsl;
 
-import io.hlo4j.mlir.attr.DenseArrayAttr;
-import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.OpResult;
@@ -10,10 +8,7 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /** Reductions over axes (all axes when none are given), softmax and friends, and cumulative sums. */
 public final class Reductions {
