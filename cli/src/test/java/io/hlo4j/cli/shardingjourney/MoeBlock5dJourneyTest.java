@@ -192,6 +192,9 @@ class MoeBlock5dJourneyTest {
         assertThat(moe).anyMatch(c -> c.kind().equals("all_reduce") && c.axes().contains("ep"));
         assertThat(cs).noneMatch(c -> !c.kind().equals("all_reduce") && c.axes().contains("ep"));
         assertThat(run.program().report().replicated()).as("nothing computed replicated").isEmpty();
+        // the experts' kernels and their gradients (ragged_dot in both forms) are computed split over ep, never whole
+        assertThat(run.program().report().entries()).as("ragged_dot computed less sharded")
+                .noneMatch(e -> e.op().equals("chlo.ragged_dot"));
     }
 
     @Test

@@ -98,6 +98,7 @@ final class RuleDrivenOps {
         if (selectScatter.handles(op)) { selectScatter.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
+        rule = RaggedDotLocal.partitionRule(op, rule);
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
         boolean reducing = LocalOps.REDUCING.contains(op.name())
                 && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
