@@ -232,13 +232,15 @@ public class BaseMoeModule {
         Tensor sortedKey = Indexing.take(key, perm, 0);
         Tensor groupSizes = Indexing.bincount(key, le);
         Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
-        Tensor wSorted = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
+        Tensor mineSorted = Indexing.take(mine, perm, 0);
+        Tensor wSorted = Ops.where(mineSorted, Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
         if (hooks.beforeCombine() != null) {
             MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, wSorted));
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", wSorted, c.weights());
             y = c.outputs();
-            wSorted = c.weights();
+            // rows of other shards (and unused slots) stay out whatever the hook did: each pair is combined on its own shard
+            wSorted = Ops.where(mineSorted, c.weights(), 0.0);
         }
         DType acc = MoeRouter.accumDtype(config);
         Tensor weighted = Ops.mul(y.astype(acc), wSorted.astype(acc).reshape(rowsN, 1).broadcastTo(rowsN, h));

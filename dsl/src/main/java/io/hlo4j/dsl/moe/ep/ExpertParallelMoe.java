@@ -52,16 +52,31 @@ public final class ExpertParallelMoe {
     private final EpLayout layout;
     private final EpMode requested;
     private final long capacity;
+    private final MoeFusedHooks<Tensor> hooks;
 
-    public ExpertParallelMoe(MoeConfig config, ExpertMeshView view, EpMode mode) { this(config, new EpLayout(view), mode, -1); }
+    public ExpertParallelMoe(MoeConfig config, ExpertMeshView view, EpMode mode) { this(config, new EpLayout(view), mode, -1, MoeFusedHooks.none()); }
 
-    private ExpertParallelMoe(MoeConfig config, EpLayout layout, EpMode mode, long capacity) {
+    private ExpertParallelMoe(MoeConfig config, EpLayout layout, EpMode mode, long capacity, MoeFusedHooks<Tensor> hooks) {
         if (config == null || layout == null || mode == null) throw new MoeException("ExpertParallelMoe: config, mesh view and mode are required");
         this.config = config;
         this.layout = layout;
         this.requested = mode;
         this.capacity = capacity;
+        this.hooks = hooks;
     }
+
+    /**
+     * The same layer with the user's hooks ({@link EpHooks} says where each runs). A hook that would need values no
+     * device holds is refused here, by name: with tp > 1, after_wiwu and before_wo (a device holds M/Q columns of
+     * h) and after_wo and before_combine (a device's y is a partial sum over tp).
+     */
+    public ExpertParallelMoe withHooks(MoeFusedHooks<Tensor> hooks) {
+        if (hooks == null) throw new MoeException("ExpertParallelMoe.withHooks: hooks must not be null (MoeFusedHooks.none() for none)", SourceLoc.here());
+        EpHooks.requireLocal(hooks, layout, SourceLoc.here());
+        return new ExpertParallelMoe(config, layout, requested, capacity, hooks);
+    }
+
+    public MoeFusedHooks<Tensor> hooks() { return hooks; }
 
     /** The token-sharded receive buffer that never overflows: every shard of the group sending every token, T X rows. */
     public long worstCase(long tokens) { return tokens / layout.dpSize(); }
@@ -69,7 +84,7 @@ public final class ExpertParallelMoe {
     /** Token-sharded only: a receive buffer of {@code rows} rows per device instead of the worst case. */
     public ExpertParallelMoe withCapacity(long rows) {
         if (rows < 1) throw new MoeException("ExpertParallelMoe: capacity must be at least 1 row, got " + rows);
-        return new ExpertParallelMoe(config, layout, requested, rows);
+        return new ExpertParallelMoe(config, layout, requested, rows, hooks);
     }
 
     public EpLayout layout() { return layout; }
@@ -145,6 +160,10 @@ public final class ExpertParallelMoe {
     }
 
     private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+        if (annotated && hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
+            throw new MoeException("ExpertParallelMoe.lowerAnnotated" + (gradient ? "Gradient" : "") + ": finalize_output sees the layer's [B, S, H] output, which this [N, H] program "
+                    + "does not know; use apply inside your own ShardedJit program, or apply the hook to the result", SourceLoc.here());
+        }
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts();
         Specs plan = specs(tokens, intermediate, xType, biases);
@@ -247,7 +266,8 @@ public final class ExpertParallelMoe {
         DType compute = MoeRouter.computeDtype(config);
         List<Tensor> args = c.assemble(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd(), w.wiBias(), w.wuBias(), w.wdBias());
         List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()), args.toArray(Tensor[]::new));
-        return new Applied(sp.mode(), r.get(0).reshape(x.dims()), r.get(1), r.get(2), r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
+        return new Applied(sp.mode(), EpHooks.finalizeOutput(hooks, r.get(0), x.dims()).reshape(x.dims()), r.get(1), r.get(2),
+                r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
     }
 
     /** The caller's sharded trace must declare this layout's mesh and only it: the body's collectives are written on it. */
@@ -307,41 +327,44 @@ public final class ExpertParallelMoe {
                 biases ? a.get(6).astype(compute) : null, biases ? a.get(7).astype(compute) : null, biases ? a.get(8).astype(compute) : null);
         BinaryOperator<Tensor> act = BaseMoeModule.activation(config, null, null);
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
-        MoeRouting r = MoeRouter.route(config, MoeFusedHooks.none(), xl, BaseMoeModule.linearGate(gate), null, ids, 1);
+        MoeRouting r = MoeRouter.route(config, hooks, xl, BaseMoeModule.linearGate(gate), null, ids, 1);
         Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
         Tensor tpIdx = layout.tpIndex();
-        Tensor tokens = xl.astype(compute);
+        Tensor tokens = EpHooks.refineInputs(hooks, xl.astype(compute), r.weights());
+        Tensor sel = r.weights(), comb = hooks.apply(io.hlo4j.dsl.moe.HookPoint.OUTPUT_WEIGHTS_HOOK, sel);
         DType acc = MoeRouter.accumDtype(config);
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
+                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
             }
             case RING -> {
-                Tensor tg = tokens, eg = r.experts(), wg = r.weights();
+                Tensor tg = tokens, eg = r.experts(), sg = sel, cg = comb;
                 if (x > 1) {
-                    tg = Collectives.allGather(xl, 0, layout.expertArray()).astype(compute);
+                    // without refine_inputs_hook the tokens travel as given (x's dtype), cast on arrival
+                    tg = Collectives.allGather(hooks.refineInputsHook() == null ? xl : tokens, 0, layout.expertArray());
                     eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
-                    wg = Collectives.allGather(r.weights(), 0, layout.expertArray());
+                    sg = Collectives.allGather(sel, 0, layout.expertArray());
+                    cg = comb == sel ? sg : Collectives.allGather(comb, 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx, acc);
+                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, hooks);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
             case TOKEN_SHARDED -> {
                 if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap, acc);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), sel, comb, w, act, cap, compute, acc, hooks);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
+                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
                 }
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
@@ -389,7 +412,8 @@ public final class ExpertParallelMoe {
                 }
             }
         }
-        return new Result(out.get(0), out.get(1), out.get(2), sent, p, tokenIds == null ? null : tokenIds.shape(), c.positionsPeriod());
+        return new Result(EpHooks.finalizeOutput(hooks, out.get(0), x.shape()), out.get(1), out.get(2), sent, p,
+                tokenIds == null ? null : tokenIds.shape(), c.positionsPeriod());
     }
 
     /**
@@ -421,7 +445,9 @@ public final class ExpertParallelMoe {
         HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, hash ? seqLen : 1);
         java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
             // the identity gate: the layer's logits are the router's input here
-            MoeRouting routing = MoeRouter.route(config, MoeFusedHooks.none(), (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
+            // the run's logits are after_gate's result: the router hooks after it select again as the run did
+            MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
+            MoeRouting routing = MoeRouter.route(config, after, (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
             return MoeLosses.metrics(config, routing).asMap();
         }).callMap(logits, ids);
         return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
@@ -448,6 +474,11 @@ public final class ExpertParallelMoe {
         }
         Program p = trace(n, c.intermediate(), c.xType(), biases);
         ShardMapRun fwd = p.run();
+        if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
+            // finalize_output sees the global output: its VJP, on one device at the run's output, gives the body's cotangent
+            HostArray y = fwd.run(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias)).get(0);
+            cotangent = EpHooks.cotangentBeforeFinalize(hooks, y, cotangent.reshape(n, h), x.shape(), MoeRouter.accumDtype(config));
+        }
         List<PartitionSpec> in = new ArrayList<>();
         for (var s : fwd.inShardings()) in.add(s.spec());
         PartitionSpec outSpec = fwd.outShardings().get(0).spec();
