@@ -20,9 +20,12 @@ import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -173,6 +176,33 @@ class EpHooksTest {
                 assertThat(diff).as("dropping %s changes the output", p).isGreaterThan(1e-3);
             }
         }
+    }
+
+    /**
+     * apply, inside the caller's ShardedJit and under Grad there: the output with every hook (finalize_output on the
+     * global output) and the gradients with respect to x, the gate and wi equal the one-device layer's.
+     */
+    @ParameterizedTest
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
+    @SuppressWarnings("unchecked")
+    void applyRunsTheHooksInsideTheCallersProgramAndUnderGrad(EpMode mode) {
+        ExpertParallelMoe ep = ep(TP1, mode, ALL);
+        io.hlo4j.dsl.jit.TracedFunction layer = a -> {
+            Tensor y = ep.apply(((Tensor) a[0]).reshape(2, 8, 8), null, 8, (Tensor) a[1], weights(a)).output().reshape(16, 8);
+            return Reductions.sum(Ops.mul(y, (Tensor) a[8]), 0, 1);
+        };
+        Object[] argv = Arrays.copyOf(args(), 9, Object[].class);
+        argv[8] = CT;
+        List<NamedSharding> in = java.util.Collections.nCopies(9, NamedSharding.of(EpEquivalence.view(TP1).model()));
+        List<Object> got = (List<Object>) ShardedJit.jit("apply_hooks", Grad.valueAndGrad(layer, 0, 1, 2), in).callSimulated(argv).results();
+        List<HostArray> want = oracleGradients(ALL);
+        double value = 0;
+        double[] y = oracle(ALL).get(0).toDoubleArray(), ct = CT.toDoubleArray();
+        for (int i = 0; i < y.length; i++) value += y[i] * ct[i];
+        assertThat(((HostArray) got.get(0)).getDouble(0)).as(mode + " value").isCloseTo(value, org.assertj.core.data.Offset.offset(1e-4 * Math.abs(value) + 1e-5));
+        List<HostArray> g = (List<HostArray>) got.get(1);
+        String[] names = {"x", "gate", "wi"};
+        for (int i = 0; i < 3; i++) EpCase.assertRelClose(mode + " apply d/d" + names[i], g.get(i), want.get(i), 1e-4);
     }
 
     /** With tp > 1 the hooks on h and y are refused by name when set; finalize_output has no [B, S, H] in the annotated module. */
