@@ -43,7 +43,7 @@ import java.util.function.BinaryOperator;
  * into the caller's own sharded program with {@link #apply}.
  *
  * <p>Global arguments: x [N, H], token ids [N] i32 (HASH routing; positions n mod S by default), the gate kernel
- * [H, E], wi, wu [E, H, M], wd [E, M, H] and optionally the three biases. Results: output [N, H], router logits
+ * [H, E], wi, wu [E, H, M], wd [E, M, H] and any subset of the three biases ({@link EpBiases}). Results: output [N, H], router logits
  * [N, E], expert loads [E] i32 and, token-sharded only, the rows each device sent to each shard [devices, X] and the
  * rows each device dropped [devices].
  */
@@ -127,16 +127,19 @@ public final class ExpertParallelMoe {
     }
 
     /** A traced program and how it was planned: the direct per-device run, or (lowerAnnotated) the global module. */
-    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, boolean biases, Module annotated) {}
+    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, EpBiases biases, Module annotated) {}
 
-    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with or without biases. */
-    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, biases, false, false); }
+    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with all three biases or none. */
+    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, EpBiases.of(biases)); }
+
+    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with the given biases. */
+    public Program trace(long tokens, long intermediate, DType xType, EpBiases biases) { return trace(tokens, intermediate, xType, biases, false, false); }
 
     /** What the mode asks of the shard_map: its in/out specs (the global arguments' order) and the receive buffer. */
     private record Specs(EpMode mode, EpCostModel.Estimate estimate, List<PartitionSpec> in, List<PartitionSpec> out, long capacity) {}
 
     /** Checks the sizes against the mesh, plans the mode and writes the shard_map's specs. */
-    private Specs specs(long tokens, long intermediate, DType xType, boolean biases) {
+    private Specs specs(long tokens, long intermediate, DType xType, EpBiases biases) {
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
         String where = "expert-parallel FUSED on mesh " + layout.mesh().describe();
@@ -153,13 +156,13 @@ public final class ExpertParallelMoe {
         List<String> ex = layout.expertAxes(), tp = List.of("tp"), none = List.of();
         List<PartitionSpec> in = new ArrayList<>(List.of(EpLayout.spec(tokAxes), EpLayout.spec(tokAxes), PartitionSpec.replicated(),
                 EpLayout.spec(ex, none, tp), EpLayout.spec(ex, none, tp), EpLayout.spec(ex, tp, none)));
-        if (biases) in.addAll(List.of(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+        in.addAll(biases.pick(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
         List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
         if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
         return new Specs(mode, est, in, out, cap);
     }
 
-    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+    private Program trace(long tokens, long intermediate, DType xType, EpBiases biases, boolean annotated, boolean gradient) {
         if (annotated && hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
             throw new MoeException("ExpertParallelMoe.lowerAnnotated" + (gradient ? "Gradient" : "") + ": finalize_output sees the layer's [B, S, H] output, which this [N, H] program "
                     + "does not know; use apply inside your own ShardedJit program, or apply the hook to the result", SourceLoc.here());
@@ -174,14 +177,14 @@ public final class ExpertParallelMoe {
         DType compute = MoeRouter.computeDtype(config);
         List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
                 Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));
-        if (biases) specs.addAll(List.of(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
+        specs.addAll(biases.pick(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
         if (annotated && gradient) {
             // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
             for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
             inS.add(new NamedSharding(layout.mesh(), out.get(0)));
             List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
-            if (biases) wrt.addAll(List.of(6, 7, 8));
+            for (int i = 0; i < biases.count(); i++) wrt.add(6 + i);
             for (int i : wrt) outS.add(inS.get(i));
             List<Object> gspecs = new ArrayList<>(specs);
             gspecs.add(Spec.of(DType.F32, tokens, h));
@@ -216,6 +219,11 @@ public final class ExpertParallelMoe {
      * arguments and results), for the partitioner route and for XLA.
      */
     public Module lowerAnnotated(long tokens, long intermediate, DType xType, boolean biases) {
+        return lowerAnnotated(tokens, intermediate, xType, EpBiases.of(biases));
+    }
+
+    /** {@link #lowerAnnotated(long, long, DType, boolean)} with the given subset of the biases. */
+    public Module lowerAnnotated(long tokens, long intermediate, DType xType, EpBiases biases) {
         return trace(tokens, intermediate, xType, biases, true, false).annotated();
     }
 
@@ -225,6 +233,11 @@ public final class ExpertParallelMoe {
      * {@code sdy.manual_computation}.
      */
     public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, boolean biases) {
+        return lowerAnnotatedGradient(tokens, intermediate, xType, EpBiases.of(biases));
+    }
+
+    /** {@link #lowerAnnotatedGradient(long, long, DType, boolean)} with the given subset of the biases (their gradients in the order wi, wu, wd). */
+    public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, EpBiases biases) {
         return trace(tokens, intermediate, xType, biases, true, true).annotated();
     }
 
@@ -247,7 +260,7 @@ public final class ExpertParallelMoe {
      * @param tokenIds integers laid out like x's tokens, [B, S] or [N] (HASH routing only), or null for positions n mod S
      * @param seqLen   S, for the positions when {@code tokenIds} is null under HASH routing (for x [B, S, H], x's S)
      * @param gate     the gate kernel [H, E]
-     * @param w        wi, wu [E, H, M], wd [E, M, H] and the three biases or none, in x's dtype (a subset is refused)
+     * @param w        wi, wu [E, H, M], wd [E, M, H] and any subset of the three biases, in x's dtype
      */
     public Applied apply(Tensor x, Tensor tokenIds, long seqLen, Tensor gate, ExpertWeights w) {
         io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
@@ -259,7 +272,7 @@ public final class ExpertParallelMoe {
                 EpArguments.Arg.of(w.wuBias()), EpArguments.Arg.of(w.wdBias()), loc);
         long n = c.tokens(), m = c.intermediate(), h = config.hiddenSize();
         DType xType = c.xType();
-        boolean biases = c.biases();
+        EpBiases biases = c.biases();
         Tensor ids = tokenIds != null ? tokenIds.reshape(n).astype(DType.I32)
                 : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(c.positionsPeriod(), DType.I32));
         Specs sp = specs(n, m, xType, biases);
@@ -321,10 +334,17 @@ public final class ExpertParallelMoe {
         return sb.toString();
     }
 
-    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {
+    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, EpBiases biases, long cap) {
         Tensor xl = a.get(0), ids = a.get(1), gate = a.get(2);
-        ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute),
-                biases ? a.get(6).astype(compute) : null, biases ? a.get(7).astype(compute) : null, biases ? a.get(8).astype(compute) : null);
+        // the given biases follow wd in the order wi, wu, wd: each read from its own argument
+        int next = 6;
+        Tensor wiB = biases.wi() ? a.get(next++).astype(compute) : null;
+        Tensor wuB = biases.wu() ? a.get(next++).astype(compute) : null;
+        Tensor wdB = biases.wd() ? a.get(next++).astype(compute) : null;
+        if (a.size() != next) {
+            throw new MoeException("ExpertParallelMoe: the body got " + a.size() + " arguments for " + biases, SourceLoc.here());
+        }
+        ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute), wiB, wuB, wdB);
         BinaryOperator<Tensor> act = BaseMoeModule.activation(config, null, null);
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
         MoeRouting r = MoeRouter.route(config, hooks, xl, BaseMoeModule.linearGate(gate), null, ids, 1);
@@ -467,7 +487,7 @@ public final class ExpertParallelMoe {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.gradients", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long h = config.hiddenSize();
         long n = c.tokens();
-        boolean biases = c.biases();
+        EpBiases biases = c.biases();
         if (cotangent == null || !java.util.Arrays.equals(cotangent.shape(), x.shape()) && !java.util.Arrays.equals(cotangent.shape(), new long[] {n, h})) {
             throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
                     + " must be shaped like x " + EpArguments.Arg.of(x).text() + " (or [" + n + ", " + h + "]): one [" + h + "] row per token, in x's order", SourceLoc.here());
@@ -487,7 +507,7 @@ public final class ExpertParallelMoe {
         for (String a : fwd.outShardings().get(0).replicatedAxes()) rep *= layout.mesh().axisSize(a);
         int nArgs = in.size() - 1;
         List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
-        if (biases) wrt.addAll(List.of(6, 7, 8));
+        for (int i = 0; i < biases.count(); i++) wrt.add(6 + i);
         int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
         double scale = 1.0 / rep;
         DType compute = MoeRouter.computeDtype(config);
