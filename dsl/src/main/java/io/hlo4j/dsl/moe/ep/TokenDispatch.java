@@ -77,7 +77,9 @@ final class TokenDispatch {
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1);
         int x = layout.expertSize();
         long le = w.experts();
-        boolean many = le > 1, packed = capacity < t * x;
+        // with one expert per shard a pair is one assignment (its slots' weights summed), unless a hook reads each
+        // slot's weight (a select_hook may name an expert twice): then the slots travel as assignments, with codes
+        boolean many = le > 1 || scale || hooks.beforeCombine() != null, packed = capacity < t * x;
         String[] ex = layout.expertArray();
         Tensor me = layout.expertIndex();
         Tensor xs = Ops.iota(DType.I32, Shape.of(x), 0);

@@ -54,6 +54,9 @@ class EpHooksTest {
     /** tp = 1: dp 2 x expert 4 (fsdp and ep folded); and tp = 2 with 4 expert shards. */
     static final int[] TP1 = {2, 2, 2, 1, 1}, TP2 = {1, 1, 4, 2, 1};
 
+    /** 8 expert shards of one expert each: TOKEN_SHARDED's one-assignment-per-pair path. */
+    static final int[] ONE_EXPERT_PER_SHARD = {1, 2, 4, 1, 1};
+
     static final MoeFusedHooks<Tensor> ALL = MoeFusedHooks.<Tensor>none()
             .withBeforeGate(t -> t.mul(1.3))
             .withAfterGate(l -> l.add(Ops.iota(l.dtype(), Shape.of(l.dims()), 1).mul(0.05)))
@@ -121,6 +124,7 @@ class EpHooksTest {
             out.add(new Object[] {"all hooks", TP1, m});
             out.add(new Object[] {"all hooks tp = 2", TP2, m});
             out.add(new Object[] {"select hook", TP1, m});
+            out.add(new Object[] {"all hooks", ONE_EXPERT_PER_SHARD, m});
         }
         return out.stream();
     }
