@@ -46,7 +46,7 @@ import java.util.Set;
  *
  * <p>This file is the driver: meshes, the values' local blocks and every reshard between shardings. The op families
  * are each in a file of their own: {@link RuleDrivenOps} (with {@link HaloOps} for ops that read neighbours' elements and
- * {@link ConcatOps}), {@link ControlFlowOps}, {@link ManualBodies}.
+ * {@link ConcatOps}, {@link SelectScatterOps}), {@link ControlFlowOps}, {@link ManualBodies}.
  */
 public final class Partitioner {
     static final String SHARDING = "sdy.sharding";
