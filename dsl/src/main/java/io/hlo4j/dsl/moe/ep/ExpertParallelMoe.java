@@ -157,6 +157,7 @@ public final class ExpertParallelMoe {
         List<PartitionSpec> in = new ArrayList<>(List.of(EpLayout.spec(tokAxes), EpLayout.spec(tokAxes), PartitionSpec.replicated(),
                 EpLayout.spec(ex, none, tp), EpLayout.spec(ex, none, tp), EpLayout.spec(ex, tp, none)));
         in.addAll(biases.pick(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+        if (layout.needsPositions()) in.add(layout.positionsSpec());
         List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
         if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
         return new Specs(mode, est, in, out, cap);
@@ -178,20 +179,21 @@ public final class ExpertParallelMoe {
         List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
                 Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));
         specs.addAll(biases.pick(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
+        // the annotated routes make the positions inside the global function; the direct run takes them as an argument
+        List<PartitionSpec> outerIn = layout.needsPositions() ? in.subList(0, in.size() - 1) : in;
         if (annotated && gradient) {
             // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
-            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : outerIn) inS.add(new NamedSharding(layout.mesh(), sp));
             inS.add(new NamedSharding(layout.mesh(), out.get(0)));
             List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
             for (int i = 0; i < biases.count(); i++) wrt.add(6 + i);
             for (int i : wrt) outS.add(inS.get(i));
             List<Object> gspecs = new ArrayList<>(specs);
             gspecs.add(Spec.of(DType.F32, tokens, h));
-            int nArgs = in.size();
+            int nArgs = outerIn.size();
             Lowered l = ShardedJit.jit("moe_ep_grad_" + mode.cliName().replace('-', '_'), io.hlo4j.dsl.grad.Grad.grad(a -> {
-                Tensor[] ts = new Tensor[nArgs];
-                for (int i = 0; i < nArgs; i++) ts[i] = (Tensor) a[i];
+                Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, nArgs, Tensor[].class));
                 Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts).get(0);
                 return io.hlo4j.dsl.Reductions.sum(Ops.mul(y.astype(DType.F32), (Tensor) a[nArgs]), 0, 1);
             }, wrt.stream().mapToInt(Integer::intValue).toArray()), inS, outS).lower(gspecs.toArray());
@@ -199,18 +201,33 @@ public final class ExpertParallelMoe {
         }
         if (annotated) {
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
-            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : outerIn) inS.add(new NamedSharding(layout.mesh(), sp));
             for (PartitionSpec sp : out) outS.add(new NamedSharding(layout.mesh(), sp));
             Lowered l = ShardedJit.jit("moe_ep_" + mode.cliName().replace('-', '_'), a -> {
-                Tensor[] ts = new Tensor[a.length];
-                for (int i = 0; i < a.length; i++) ts[i] = (Tensor) a[i];
+                Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, a.length, Tensor[].class));
                 return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts);
             }, inS, outS).lower(specs.toArray());
             return new Program(mode, est, null, biases, l.module());
         }
+        List<Object> runSpecs = new ArrayList<>(specs);
+        if (layout.needsPositions()) runSpecs.add(Spec.of(DType.I32, layout.mesh().size()));
         ShardMapRun run = ShardMapRun.trace("moe_ep_" + mode.cliName().replace('-', '_'), layout.mesh(), in, out,
-                a -> body(a, mode, compute, biases, cap), specs);
+                a -> body(a, mode, compute, biases, cap), runSpecs);
         return new Program(mode, est, run, biases, null);
+    }
+
+    /** The shard_map operands with, on a non-iota mesh, the devices' positions (an iota over the mesh) appended. */
+    private Tensor[] withPositions(Tensor[] args) {
+        if (!layout.needsPositions()) return args;
+        Tensor[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = Ops.arange(layout.mesh().size(), DType.I32);
+        return all;
+    }
+
+    /** The direct run's global arguments with, on a non-iota mesh, the devices' positions appended. */
+    private List<HostArray> withPositions(List<HostArray> args) {
+        if (layout.needsPositions()) args.add(positions(layout.mesh().size(), layout.mesh().size()));
+        return args;
     }
 
     /**
@@ -278,7 +295,8 @@ public final class ExpertParallelMoe {
         Specs sp = specs(n, m, xType, biases);
         DType compute = MoeRouter.computeDtype(config);
         List<Tensor> args = c.assemble(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd(), w.wiBias(), w.wuBias(), w.wdBias());
-        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()), args.toArray(Tensor[]::new));
+        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()),
+                withPositions(args.toArray(Tensor[]::new)));
         return new Applied(sp.mode(), EpHooks.finalizeOutput(hooks, r.get(0), x.dims()).reshape(x.dims()), r.get(1), r.get(2),
                 r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
     }
@@ -298,13 +316,9 @@ public final class ExpertParallelMoe {
             String head = op + ": the caller's sharded jit uses mesh @" + name + " " + describe(mesh) + ", but the expert layout's mesh is @" + mine.name()
                     + " " + mine.describe() + "; ";
             boolean sameShape = mesh.axisNames().equals(mine.axisNames()) && mesh.totalSize() == mine.size() && sameSizes(mesh, mine);
-            if (sameShape && !mesh.deviceIds().isEmpty()) {
-                // the body's device coordinates (Collectives.axisIndex) need the iota order, so the caller's mesh cannot host it
-                throw new MoeException(head + "the expert-parallel body supports only the iota device order so far (Collectives.axisIndex), so shard the "
-                        + "whole program on ExpertMeshView.modelMesh" + sizesOf(mine) + " instead", loc);
-            }
             if (sameShape) {
                 // the model axes and sizes match, only the name or device order differ: the layer can live on the caller's mesh
+                // (a non-iota device order included: the body then reads each device's position, EpLayout)
                 boolean fsdp = layout.expertAxes().contains("fsdp"), sp = layout.expertAxes().contains("sp");
                 throw new MoeException(head + "build the layer on the caller's mesh instead: new ExpertParallelMoe(config, ExpertMeshView.of(callerMesh"
                         + (fsdp && sp ? "" : ", " + fsdp + ", " + sp) + "), mode)", loc);
@@ -341,6 +355,8 @@ public final class ExpertParallelMoe {
         Tensor wiB = biases.wi() ? a.get(next++).astype(compute) : null;
         Tensor wuB = biases.wu() ? a.get(next++).astype(compute) : null;
         Tensor wdB = biases.wd() ? a.get(next++).astype(compute) : null;
+        // on a non-iota mesh the device's position comes last (EpLayout.positionsSpec)
+        EpLayout layout = this.layout.needsPositions() ? this.layout.at(a.get(next++)) : this.layout;
         if (a.size() != next) {
             throw new MoeException("ExpertParallelMoe: the body got " + a.size() + " arguments for " + biases, SourceLoc.here());
         }
@@ -418,7 +434,7 @@ public final class ExpertParallelMoe {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.run", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long n = c.tokens();
         Program p = trace(n, c.intermediate(), c.xType(), c.biases());
-        List<HostArray> args = c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
+        List<HostArray> args = withPositions(c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         List<HostArray> out = p.run().run(args);
         HostArray sent = null;
         if (out.size() > 3) {
@@ -496,7 +512,7 @@ public final class ExpertParallelMoe {
         ShardMapRun fwd = p.run();
         if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
             // finalize_output sees the global output: its VJP, on one device at the run's output, gives the body's cotangent
-            HostArray y = fwd.run(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias)).get(0);
+            HostArray y = fwd.run(withPositions(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias))).get(0);
             cotangent = EpHooks.cotangentBeforeFinalize(hooks, y, cotangent.reshape(n, h), x.shape(), MoeRouter.accumDtype(config));
         }
         List<PartitionSpec> in = new ArrayList<>();
@@ -515,7 +531,7 @@ public final class ExpertParallelMoe {
         List<PartitionSpec> out = new ArrayList<>();
         for (int i : argnums) out.add(in.get(i));
         List<Object> specs = new ArrayList<>();
-        List<HostArray> args = c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
+        List<HostArray> args = withPositions(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         args.add(cotangent.reshape(n, h));
         specs.addAll(args);
         ShardMapRun run = ShardMapRun.trace("moe_ep_grad_" + p.mode().cliName().replace('-', '_'), layout.mesh(), in, out, a -> {

@@ -133,7 +133,7 @@ class EpArgumentsTest {
     /**
      * A caller mesh with the model axes and sizes under another name, or in another device order, is another mesh:
      * refused, both meshes printed in one format. Another name gets the hint to build the layer on the caller's mesh,
-     * and following it gives the one-device results; a non-iota order is named as what the body cannot take yet.
+     * and following it gives the one-device results, for a non-iota device order too (EpDeviceOrderTest).
      */
     @Test
     void aSameShapedMeshGetsAHintThatWorks() {
@@ -154,8 +154,10 @@ class EpArgumentsTest {
         assertThatThrownBy(() -> applyJit(onMesh, permuted, C.s(), false, new boolean[]{true, true, true}).lower(args(null)))
                 .isInstanceOf(MoeException.class)
                 .hasMessageContaining("uses mesh @mesh [\"dp\"=1, \"fsdp\"=1, \"ep\"=2, \"tp\"=2, \"sp\"=2] device_ids=[7, 6, 5, 4, 3, 2, 1, 0], but")
-                .hasMessageContaining("supports only the iota device order so far").hasMessageContaining("ExpertMeshView.modelMesh(1, 1, 2, 2, 2)")
-                .hasMessageNotContaining("ExpertMeshView.of(callerMesh)");
+                .hasMessageContaining("new ExpertParallelMoe(config, ExpertMeshView.of(callerMesh), mode)");
+        ExpertParallelMoe onPermuted = new ExpertParallelMoe(C.cfg(), ExpertMeshView.of(permuted), EpMode.RING);
+        HostArray onIt = (HostArray) applyJit(onPermuted, permuted, C.s(), false, new boolean[]{true, true, true}).callSimulated(args(null)).results();
+        EpCase.assertRelClose("ring on the caller's permuted mesh", onIt, C.oracle().get(0), EpCase.TOL);
     }
 
     /** Value and gradients (x and the three biases) of a loss through apply with biases, under Grad, equal the one-device layer's. */
