@@ -209,6 +209,26 @@ class EpHooksTest {
         for (int i = 0; i < 3; i++) EpCase.assertRelClose(mode + " apply d/d" + names[i], g.get(i), want.get(i), 1e-4);
     }
 
+    /**
+     * A bf16 layer whose refine_inputs_hook and scale_replicated_inputs return f32 runs in every mode (the rows are
+     * cast back after scale_replicated_inputs; in TOKEN_SHARDED they travel in f32 to the shard that scales them) and
+     * equals the one-device bf16 layer with the same hooks within bf16 rounding (as EpDtypeTest, 1e-2).
+     */
+    @ParameterizedTest
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
+    void bf16RowsReturnedAsF32AreCastBackOnEveryDevice(EpMode mode) {
+        MoeConfig bf16 = CASE.cfg().withDtype(io.hlo4j.dsl.moe.MoeDtype.BFLOAT16);
+        MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none()
+                .withRefineInputsHook((t, w, shape) -> t.astype(DType.F32).mul(1.37).add(0.01))
+                .withScaleReplicatedInputs((r, w) -> r.astype(DType.F32).mul(w.astype(DType.F32).add(1.0).reshape(w.dim(0), 1).broadcastTo(r.dims())));
+        HostArray want = Jit.jit("one_bf16", a -> new BaseMoeModule(bf16, hooks).moeCall(((Tensor) a[0]).reshape(2, 8, 8),
+                BaseMoeModule.linearGate((Tensor) a[1]), weights(a), false).output().reshape(16, 8)).call1((Object[]) args());
+        ExpertParallelMoe.Result r = new ExpertParallelMoe(bf16, EpEquivalence.view(TP1), mode).withHooks(hooks)
+                .run(CASE.x(), null, 8, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), CASE.wiB(), CASE.wuB(), CASE.wdB());
+        assertThat(r.output().type().toString()).isEqualTo("tensor<16x8xbf16>");
+        EpCase.assertRelClose("bf16 " + mode, r.output(), want, 1e-2);
+    }
+
     /** With tp > 1 the hooks on h and y are refused by name when set; finalize_output has no [B, S, H] in the annotated module. */
     @Test
     void hooksNoDeviceCanRunAreRefusedByName() {
