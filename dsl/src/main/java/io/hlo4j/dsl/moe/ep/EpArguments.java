@@ -39,7 +39,7 @@ final class EpArguments {
     }
 
     /**
-     * What checked arguments mean: N tokens, the intermediate size M, x's dtype, whether the three biases are given,
+     * What checked arguments mean: N tokens, the intermediate size M, x's dtype, which biases are given,
      * and the S of the default ids (n mod S) when no token ids are given (read by HASH routing only; 1 otherwise).
      */
     record Checked(long tokens, long intermediate, DType xType, EpBiases biases, long positionsPeriod) {

@@ -426,7 +426,7 @@ public final class ExpertParallelMoe {
     /**
      * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} integers laid out
      * like x's tokens, [B, S] or [N] (HASH routing only; refused otherwise), or null for positions n mod S
-     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: all three or none. The arguments are checked
+     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: any subset (null for a missing one). The arguments are checked
      * by {@link EpArguments}, as {@link #apply} and {@link #gradients} check them.
      */
     public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
