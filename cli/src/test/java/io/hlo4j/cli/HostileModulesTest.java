@@ -122,4 +122,29 @@ class HostileModulesTest {
         refused(within(20, "run", "--spmd", f.toString(), "--input", a.toString()), "hlo4j: " + f + ":1:1: module @m has mhlo.num_partitions = 2 "
                 + "but its mesh has 4 devices: run --spmd runs one device per mesh device, so the two must agree\n");
     }
+
+    /**
+     * Sharded fuzz mutants 7 and 201: a sharding of the wrong rank, or naming a mesh the module lost, reached the cost
+     * analysis, which threw an IllegalArgumentException without a line. inspect now checks the annotations first.
+     */
+    @Test void inspectNamesABadShardingAtItsLine() throws IOException {
+        Path rank = Files.writeString(dir.resolve("rank.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%a: tensor<2x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<2x4xf32> {
+                    return %a : tensor<2x4xf32>
+                  }
+                }
+                """);
+        refused(within(20, "inspect", rank.toString()), "hlo4j: " + rank + ":3:3: 'func.func' op argument #0 sdy.sharding has 1 dimension "
+                + "shardings but the tensor tensor<2x4xf32> has rank 2\n");
+        Path mesh = Files.writeString(dir.resolve("mesh.mlir"), """
+                module @m {
+                  func.func @main(%a: tensor<2x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> tensor<2x4xf32> {
+                    return %a : tensor<2x4xf32>
+                  }
+                }
+                """);
+        refused(within(20, "inspect", mesh.toString()), "hlo4j: " + mesh + ":2:3: 'func.func' op argument #0 sdy.sharding refers to unknown mesh @mesh\n");
+    }
 }
