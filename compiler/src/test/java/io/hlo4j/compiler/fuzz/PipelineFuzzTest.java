@@ -32,7 +32,7 @@ class PipelineFuzzTest {
         assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
         // not vacuous: many mutants are refused, and many still verify and run
         assertThat(r.refused()).isGreaterThan(r.run() / 5);
-        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 20);
+        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 10); // about 20%
     }
 
     static Path conformanceDir() {
