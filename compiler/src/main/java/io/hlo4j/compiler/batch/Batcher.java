@@ -35,12 +35,17 @@ public final class Batcher {
     private final Map<Value, Batched> env = new IdentityHashMap<>();
     private final java.util.function.Function<String, Operation> symbols;
     private final String inlining;                  // the function whose body this sweep inlines, or null
+    private final KeptCalls kept;                   // calls kept as calls of batched callees, or null: calls inlined
     private Location loc = Location.UNKNOWN;
 
-    Batcher(IrBuilder ir, long size, Batcher parent) { this(ir, size, parent, parent == null ? null : parent.symbols, null); }
+    Batcher(IrBuilder ir, long size, Batcher parent) {
+        this(ir, size, parent, parent == null ? null : parent.symbols, null, parent == null ? null : parent.kept);
+    }
 
-    Batcher(IrBuilder ir, long size, Batcher parent, java.util.function.Function<String, Operation> symbols, String inlining) {
+    Batcher(IrBuilder ir, long size, Batcher parent, java.util.function.Function<String, Operation> symbols, String inlining,
+            KeptCalls kept) {
         this.ir = ir;
+        this.kept = kept;
         this.h = new StablehloBuilder(ir);
         this.size = size;
         this.parent = parent;
@@ -58,6 +63,15 @@ public final class Batcher {
     /** Whether vmap was given the module's functions, so calls are batched through their callees. */
     public boolean hasSymbols() { return symbols != null; }
 
+    /** Calls kept as calls of batched callees ({@link Batching#vmapKeepingCalls}), or null when calls are inlined. */
+    KeptCalls kept() { return kept; }
+
+    /** Whether vmap inlines {@code op} wherever it is, batched or not (so the batched function names no other symbol). */
+    private boolean inlines(Operation op) {
+        if (symbols == null) return false;
+        return op.name().equals("stablehlo.composite") || (kept == null && op.name().equals("func.call"));
+    }
+
     /**
      * Batches {@code func}'s body straight into this builder, its arguments bound to {@code args} (a call inlined);
      * a function already being inlined on this path (recursion, which StableHLO has not) is refused by {@code op}.
@@ -67,7 +81,7 @@ public final class Batcher {
         for (Batcher x = this; x != null; x = x.parent) {
             if (name.equals(x.inlining)) throw refuse(op, args, "@" + name + " calls itself (StableHLO functions cannot recurse)");
         }
-        return new Batcher(ir, size, this, symbols, name).sweep(func.region(0).entry(), args);
+        return new Batcher(ir, size, this, symbols, name, kept).sweep(func.region(0).entry(), args);
     }
 
     public IrBuilder ir() { return ir; }
@@ -111,9 +125,9 @@ public final class Batcher {
         Location prev = loc;
         loc = op.location();
         try {
-            // with the module's functions at hand a call is always inlined, so the batched function names no other symbol
-            // (one inside a region copied unbatched too: copyUnbatched and copyRegion sweep such regions)
-            boolean inlined = symbols != null && (op.name().equals("func.call") || op.name().equals("stablehlo.composite"));
+            // with the module's functions at hand a call is always inlined (unless calls are kept), so the batched function
+            // names no other symbol (one inside a region copied unbatched too: copyUnbatched and copyRegion sweep such regions)
+            boolean inlined = inlines(op);
             if (!any && !inlined) {
                 List<OpResult> rs = copyUnbatched(op, captured);
                 for (int i = 0; i < rs.size(); i++) bind(op.result(i), Batched.unbatched(rs.get(i)));
@@ -166,7 +180,7 @@ public final class Batcher {
         for (Region r : regions) {
             for (Block bl : r.blocks()) {
                 for (Operation o : bl.operations()) {
-                    if (o.name().equals("func.call") || o.name().equals("stablehlo.composite") || callsInside(o.regions())) return true;
+                    if (inlines(o) || callsInside(o.regions())) return true;
                 }
             }
         }

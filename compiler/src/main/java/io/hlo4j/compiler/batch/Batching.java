@@ -40,7 +40,70 @@ public final class Batching {
         return vmap(f, module.symbols()::lookup, inAxes, outAxes, size, name);
     }
 
+    /**
+     * vmap keeping calls: every {@code func.call} with a batched operand calls a batched copy of its callee, added to
+     * {@code sink} (see {@link KeptCalls}), so a checkpointed call is still recomputed under grad and a custom VJP keeps
+     * its rule; a call of unbatched operands stays as it is. Composites are inlined as in
+     * {@link #vmap(Module, String, int[], int[], long, String)} (their name and attributes describe the unbatched op).
+     */
+    public static Operation vmapKeepingCalls(Operation func, CalleeSink sink, int[] inAxes, int[] outAxes, long size, String name) {
+        return build(func, sink::lookup, new KeptCalls(sink), inAxes, outAxes, size, name, null).func();
+    }
+
+    /**
+     * {@link #vmapKeepingCalls(Operation, CalleeSink, int[], int[], long, String)} of the module's function
+     * {@code funcName}: a copy of the module with the batched function {@code name} and the batched callees added.
+     */
+    public static Module vmapKeepingCalls(Module module, String funcName, int[] inAxes, int[] outAxes, long size, String name) {
+        Operation f = module.symbols().lookup(funcName);
+        if (f == null || !f.name().equals("func.func")) {
+            throw new Hlo4jException("vmap: the module has no function @" + funcName, module.op().location());
+        }
+        java.util.Map<String, Operation> added = new java.util.LinkedHashMap<>();
+        java.util.Set<String> taken = new java.util.HashSet<>(List.of(name));
+        CalleeSink sink = new CalleeSink() {
+            @Override public Operation lookup(String n) {
+                Operation o = added.get(n);
+                return o != null ? o : module.symbols().lookup(n);
+            }
+
+            @Override public String freshName(String base) {
+                String n = base;
+                for (int k = 1; lookup(n) != null || taken.contains(n); k++) n = base + "_" + k;
+                taken.add(n);
+                return n;
+            }
+
+            @Override public void add(Operation func) { added.put(KeptCalls.name(func), func); }
+        };
+        if (sink.lookup(name) != null) throw new Hlo4jException("vmap: the module already has a function @" + name, f.location());
+        Operation batched = vmapKeepingCalls(f, sink, inAxes, outAxes, size, name);
+        List<Operation> body = new ArrayList<>();
+        for (Operation o : module.operations()) body.add(io.hlo4j.compiler.ad.Cloner.copy(o, new java.util.IdentityHashMap<>()).build());
+        body.addAll(added.values());
+        body.add(batched);
+        return Module.of(module.name(), module.attributes(), body, module.op().location());
+    }
+
+    /** An out axis of {@link #build}: batched at 0 when the result depends on the batch, else unbatched. */
+    static final int NATURAL = -2;
+    /** An out axis of {@link #build}: summed over the batch (the cotangent of an argument every example shared). */
+    static final int SUM = -3;
+
+    /** A batched function and where each of its results has the batch dimension ({@link Batched#NONE}: nowhere). */
+    record Built(Operation func, int[] outAxes) {}
+
     private static Operation vmap(Operation func, Function<String, Operation> symbols, int[] inAxes, int[] outAxes, long size, String name) {
+        return build(func, symbols, null, inAxes, outAxes, size, name, null).func();
+    }
+
+    /** A batched copy of a callee for {@code kept}: a private function of the module. */
+    static Built build(Operation func, KeptCalls kept, int[] inAxes, int[] outAxes, long size, String name) {
+        return build(func, kept.sink()::lookup, kept, inAxes, outAxes, size, name, "private");
+    }
+
+    private static Built build(Operation func, Function<String, Operation> symbols, KeptCalls kept, int[] inAxes, int[] outAxes,
+                               long size, String name, String visibility) {
         BatchRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("vmap expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();
@@ -64,15 +127,26 @@ public final class Batching {
             argTypes.add(Batcher.insert(tt, a, size));
         }
         FunctionBuilder fb = IrBuilder.function(name, argTypes, func.location());
-        Batcher root = new Batcher(fb, size, null, symbols, ((io.hlo4j.mlir.attr.StringAttr) func.attr("sym_name")).value());
+        if (visibility != null) fb.visibility(visibility);
+        Batcher root = new Batcher(fb, size, null, symbols, ((io.hlo4j.mlir.attr.StringAttr) func.attr("sym_name")).value(), kept);
         Block body = func.region(0).entry();
         List<Batched> args = new ArrayList<>();
         for (int i = 0; i < inAxes.length; i++) args.add(Batched.of(fb.argument(i), inAxes[i]));
         List<Batched> outs = root.sweep(body, args);
         List<Value> results = new ArrayList<>();
+        int[] chosen = new int[outs.size()];
         for (int j = 0; j < outs.size(); j++) {
             Batched o = outs.get(j);
             int a = outAxes[j];
+            if (a == NATURAL) a = o.batched() ? 0 : Batched.NONE;
+            chosen[j] = a;
+            if (a == SUM) {
+                chosen[j] = Batched.NONE;
+                Value all = root.materialize(o, 0);
+                Value zero = root.hlo().constant(TensorType.scalar(o.type().elementType()), 0, body.terminator().location());
+                results.add(root.hlo().reduce(all, zero, new long[]{0}, "add", body.terminator().location()));
+                continue;
+            }
             if (a == Batched.NONE) {
                 if (o.batched()) {
                     throw new Hlo4jException("vmap: out_axes[" + j + "] is none but result #" + j + " depends on a batched argument ("
@@ -87,6 +161,6 @@ public final class Batching {
             }
             results.add(root.materialize(o, a));
         }
-        return fb.finish(results, body.terminator().location());
+        return new Built(fb.finish(results, body.terminator().location()), chosen);
     }
 }

@@ -7,17 +7,18 @@ import io.hlo4j.mlir.ir.Operation;
 import java.util.List;
 
 /**
- * {@code func.call} and {@code stablehlo.composite}: the callee (a composite's decomposition function) is batched
- * where it is called, its body inlined into the batched function with its arguments bound to the call's batched
- * operands. Inlining rather than emitting a batched copy of the callee: one callee called with different operands
- * batched (or from inside a loop body that batches its carries) would need one copy per pattern of batch
- * dimensions, while an inlined body is batched for exactly the operands it gets, and the batched function names no
- * other symbol (calls inside regions copied unbatched are inlined as well), so it can be placed in any module. The
- * DSL's {@code Vmap} does not come here: it traces one function and refuses a {@code func.call} in it. What is lost is the
- * call boundary: a checkpoint or custom-VJP marker on a call does not survive vmap (apply grad inside vmap to keep
- * them), and a composite's name and attributes are gone (its decomposition is what it computes).
+ * {@code func.call} and {@code stablehlo.composite}. By default the callee (a composite's decomposition function) is
+ * batched where it is called, its body inlined into the batched function with its arguments bound to the call's
+ * batched operands: the batched function names no other symbol (calls inside regions copied unbatched are inlined as
+ * well), so it can be placed in any module, and one callee called with different operands batched needs no copy per
+ * pattern. What is lost is the call boundary: checkpoint and custom-VJP markers on a call, and a composite's name and
+ * attributes (its decomposition is what it computes).
  *
- * <p>A call needs the module: {@link Batching#vmap(io.hlo4j.mlir.ir.Module, String, int[], int[], long, String)}.
+ * <p>{@link Batching#vmapKeepingCalls} keeps calls instead ({@link KeptCalls}): a call of batched operands names a
+ * batched copy of its callee, with its markers, so a checkpoint still recomputes and a custom VJP keeps its rule (the
+ * DSL's {@code Vmap} does this under {@code grad}). Composites are inlined in both modes.
+ *
+ * <p>Inlining needs the module: {@link Batching#vmap(io.hlo4j.mlir.ir.Module, String, int[], int[], long, String)}.
  * Given one function alone, a call with a batched operand is refused (an unbatched one is copied). A recursive
  * chain is refused by name.
  */
@@ -26,6 +27,7 @@ final class CallBatchRules {
 
     static void install(BatchRules.Installer in) {
         in.rule("func.call", (b, op, a) -> {
+            if (b.kept() != null) return b.kept().call(b, op, a);
             requireModule(b, op, a, "callee");
             return b.inlineFunction(op, Calls.callee(op, b::symbol, "vmap"), a);
         });

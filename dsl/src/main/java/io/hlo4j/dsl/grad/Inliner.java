@@ -31,7 +31,10 @@ public final class Inliner {
         return body(b, func, args);
     }
 
-    /** The splice itself, for a function already known to hold no call (vmap refuses calls before batching). */
+    /**
+     * The splice itself, with no check for calls: vmap under grad splices calls of batched copies of the grad's side
+     * functions (the enclosing grad resolves and inlines them).
+     */
     public static List<Value> body(IrBuilder b, Operation func, List<? extends Value> args) {
         Block body = func.region(0).entry();
         Map<Value, Value> map = new IdentityHashMap<>();

@@ -2,6 +2,7 @@ package io.hlo4j.dsl.vmap;
 
 import io.hlo4j.compiler.batch.Batched;
 import io.hlo4j.compiler.batch.Batching;
+import io.hlo4j.compiler.batch.CalleeSink;
 import io.hlo4j.dsl.DslException;
 import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.SourceLoc;
@@ -9,6 +10,7 @@ import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.Trace;
 import io.hlo4j.dsl.grad.Inliner;
+import io.hlo4j.dsl.grad.SideCallees;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Traced;
 import io.hlo4j.dsl.jit.TracedFunction;
@@ -36,6 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * element of the returned list (or one entry for all results): where the batch dimension goes in each result leaf,
  * {@code null} for a result that does not depend on the batch. Like {@link io.hlo4j.dsl.grad.Grad}, the function must
  * not capture tensors of the enclosing trace: pass what it reads as arguments.
+ *
+ * <p>Under an enclosing {@code grad}, a checkpointed or custom-VJP function the mapped function calls stays a call:
+ * of a copy of its callee batched once for the operands it gets, with the call's checkpoint or custom-VJP marker, so
+ * {@code grad} of the vmapped function still recomputes the checkpoint and applies the custom rule (as JAX batches a
+ * call's jaxpr). Outside {@code grad} those helpers run inline and there is no call to keep.
  */
 public final class Vmap {
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -134,17 +141,22 @@ public final class Vmap {
         if (size < 0) throw new DslException("vmap", "no argument is batched (in_axes " + text(inAxes) + ")", loc);
         String name = "hlo4j_vmap_body_" + COUNTER.getAndIncrement();
         Traced traced = Jit.traceFunction(name, fn, specTrees.toArray());
-        io.hlo4j.mlir.ir.Walker.walk(traced.function(), op -> {
-            if (op.name().equals("func.call")) {
-                throw new DslException("vmap", "the mapped function calls " + op.attr("callee") + " (a checkpointed or custom-derivative "
-                        + "function traced under an enclosing grad); vmap needs one function: apply grad inside vmap instead", op.location());
-            }
-        });
+        CalleeSink side = SideCallees.current();
+        if (side == null) {
+            io.hlo4j.mlir.ir.Walker.walk(traced.function(), op -> {
+                if (op.name().equals("func.call")) {
+                    throw new DslException("vmap", "the mapped function calls " + op.attr("callee") + ", a function no enclosing grad "
+                            + "holds (checkpoints and custom VJPs are called only under grad)", op.location());
+                }
+            });
+        }
         int[] outFlat = outAxes(traced, outAxes, loc);
         Operation batched;
         try {
-            batched = Batching.vmap(traced.function(), flatAxes.stream().mapToInt(Integer::intValue).toArray(), outFlat, size,
-                    name + "_batched");
+            int[] in = flatAxes.stream().mapToInt(Integer::intValue).toArray();
+            // under grad, a checkpointed or custom-VJP call stays a call (of a batched copy of its callee), its marker kept
+            batched = side == null ? Batching.vmap(traced.function(), in, outFlat, size, name + "_batched")
+                    : Batching.vmapKeepingCalls(traced.function(), side, in, outFlat, size, name + "_batched");
         } catch (DslException e) {
             throw e;
         } catch (Hlo4jException e) {

@@ -8,6 +8,7 @@ import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
@@ -25,6 +26,8 @@ import java.util.Map;
  * operands. An operand is placed like a pad of it by its offset in the result ({@link HaloWindow#pad}); the device's
  * block then takes, position by position, the operand whose range holds that position (an iota mask and a select).
  * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did; an
+ * operand whose size does not divide into the devices' blocks cannot be held split that way, so it is brought whole
+ * along the dimension (no move when it is replicated there, else an all_gather of that operand alone) and cut; an
  * empty operand is skipped.
  */
 final class ConcatOps {
@@ -36,7 +39,7 @@ final class ConcatOps {
         this.halo = halo;
     }
 
-    /** Whether the concatenation dimension is split in the result and every operand divides into as many blocks. */
+    /** Whether the concatenation dimension is split in the result. */
     boolean handles(Operation op) {
         if (!op.name().equals("stablehlo.concatenate") || p.scope != null) return false;
         TensorSharding t = p.resultShardings(op).get(0);
@@ -44,7 +47,6 @@ final class ConcatOps {
         int d = (int) ((IntegerAttr) op.attr("dimension")).value();
         long n = p.ctx(t).grid().size(t.axesOfDim(d));
         if (n == 1) return false;
-        for (Value v : op.operands()) if (((TensorType) v.type()).dim(d) % n != 0) return false;
         return ((TensorType) op.result(0).type()).dim(d) > 0; // all operands empty: nothing to move
     }
 
@@ -68,8 +70,9 @@ final class ConcatOps {
             long size = ((TensorType) op.operand(j).type()).dim(d);
             if (size == 0) continue; // an empty operand owns no position of the result
             TensorSharding now = p.local(env, op.operand(j), op).sharding();
-            // held whole along d: each device cuts its window out locally; else its pieces move from the devices that hold them
-            boolean whole = now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty();
+            // held whole along d: each device cuts its window out locally; else its pieces move from the devices that hold
+            // them. An operand that does not divide into n blocks cannot be held split in them: it is made whole along d.
+            boolean whole = now.meshName().equals(target.meshName()) && now.axesOfDim(d).isEmpty() || size % n != 0;
             TensorSharding need = target;
             if (whole) {
                 List<DimensionSharding> dims = new ArrayList<>(target.dimShardings());
@@ -79,9 +82,12 @@ final class ConcatOps {
             Value x = p.reshard(b, env, op.operand(j), need, "'" + op.name() + "' operand #" + j, loc);
             HaloWindow w = HaloWindow.pad(offset, 0);
             HaloWindow.Plan plan = whole ? w.cut(size, out.dim(d), n) : w.halo(size, out.dim(d), n, true);
+            // Never refused: the size is above 0 (empty operands were skipped), the result's dimension divides by n (localType
+            // above refuses it by name otherwise), and the input is either size * n (cut) or divisible by n (halo). Should
+            // that reasoning break, the op is refused by name rather than computed wrong.
             if (plan.refused() != null) {
-                throw new IllegalStateException("'" + op.name() + "' at " + loc.describe() + ": operand #" + j + " of " + size
-                        + " along dimension " + d + " cannot be placed in the result's blocks on " + axes + ": " + plan.refused());
+                throw new Hlo4jException("'" + op.name() + "': operand #" + j + " of " + size + " along dimension " + d
+                        + " cannot be placed in the result's blocks on " + axes + ": " + plan.refused(), loc);
             }
             // positions outside the operand are never taken from it: no pad value, no mask
             Value piece = halo.haloWindow(b, x, d, axes, size, w, plan, null, c, loc);

@@ -28,10 +28,11 @@ import java.util.Map;
 /**
  * slice, pad and reduce_window whose result is split along a dimension they read across (an offset or strided
  * slice, edge or interior padding, a window wider than one): each device gets the few elements its output block
- * needs from its neighbours' blocks with two collective_permutes (the halos), masks what lies outside the global
- * input with the pad value, and computes its block locally ({@link HaloWindow} has the arithmetic). An input held
- * whole along the dimension is cut locally instead. A dimension whose halo is wider than a block, whose input or result
- * does not divide into the devices' blocks, or which is empty, is computed whole and the report says why
+ * needs from its neighbours' blocks with collective_permutes (the halos: one per side, or one per hop when a halo is
+ * wider than a block), masks what lies outside the global input with the pad value, and computes its block locally
+ * ({@link HaloWindow} has the arithmetic). An input held whole along the dimension is cut locally instead. A dimension
+ * whose halos over several hops would bring the whole dimension (a gather moves no more), whose input or result does
+ * not divide into the devices' blocks, or which is empty, is computed whole and the report says why
  * (COMPUTED_LESS_SHARDED); a result sharding that cannot hold the result is then refused by name.
  */
 final class HaloOps {
@@ -148,7 +149,7 @@ final class HaloOps {
         boolean whole = ((TensorType) x.type()).dim(d) == in && block == in;
         long[][] groups = grid.groups(axes);
         List<Value> parts = new ArrayList<>();
-        // a halo wider than a block (concatenate only) takes whole blocks from the nearer devices, a part of the farthest
+        // a halo wider than a block takes whole blocks from the nearer devices (one hop each), a part of the farthest
         for (long hop = Math.ceilDiv(plan.left(), block); hop >= 1; hop--) {
             long take = Math.min(block, plan.left() - (hop - 1) * block);
             parts.add(emit.collectivePermute(b, sliceDim(h, x, d, block - take, block, loc), shift(groups, (int) hop), loc));
@@ -209,7 +210,7 @@ final class HaloOps {
 
     /**
      * The output spatial dimensions of a convolution that the result sharding splits and a halo can serve: on axes no
-     * factor of the op's plan uses, with a halo of at most one block on each side. Those refused are said in {@code why}.
+     * factor of the op's plan uses, with halos a gather would not beat ({@link HaloWindow#halo}). Those refused are said in {@code why}.
      */
     List<Spatial> convolutionHalos(Operation op, TensorSharding target, FactorPlan plan, TensorSharding lhsNow, MeshCtx c, List<String> why) {
         List<Spatial> out = new ArrayList<>();

@@ -9,7 +9,8 @@ package io.hlo4j.compiler.spmd.partition;
  *
  * <p>{@link #halo} plans the output split into n blocks over an input split into n blocks, as XLA's SPMD
  * partitioner does it: device k takes the last {@code left} elements of device k-1's block and the first
- * {@code right} of device k+1's (with hops: of the devices beyond too, one collective_permute each), then reads a window of {@code inputWindow} inputs from that, starting at input
+ * {@code right} of device k+1's (past one block: of the devices beyond too, one collective_permute per hop), then reads a
+ * window of {@code inputWindow} inputs from that, starting at input
  * {@code start[k]} (the same length on every device, so one program serves them all).
  */
 record HaloWindow(long lo, long interior, long off, long stride, long window, long dilation) {
@@ -25,22 +26,24 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
     long lineSpan(long outBlock) { return (outBlock - 1) * stride + (window - 1) * dilation + 1; }
 
     /**
-     * The halo plan, or a reason (in {@code Plan.refused}) it cannot be done with one neighbour on each side.
+     * The halo plan, or a reason (in {@code Plan.refused}) it is not worth doing. A halo may span several neighbours'
+     * blocks (k hops of collective_permute, whole blocks from the nearer devices, part of the farthest), as XLA's
+     * ExchangeHalo sends it; such a halo is refused when the extended block would hold the whole dimension (left + right
+     * + block >= in): it then moves at least the (n-1) blocks one all_gather moves, in more collectives.
      * @param in global input size, @param out global output size, @param n devices along the dimension.
      */
     Plan halo(long in, long out, int n) { return halo(in, out, n, false); }
 
     /**
-     * @param hops whether the halos may span several neighbours' blocks (whole blocks from the nearer ones, a part
-     *             of the farthest): concatenate moves its operands' pieces that way
+     * @param always whether to plan any width (concatenate moves its operands' pieces this way whatever their size)
      */
-    Plan halo(long in, long out, int n, boolean hops) {
+    Plan halo(long in, long out, int n, boolean always) {
         // an empty dimension has no blocks to exchange (and a block of 0 would divide by zero in the hop count)
         if (in == 0) return Plan.refused("the input dimension is empty");
         if (out == 0) return Plan.refused("the result dimension is empty");
         if (in % n != 0) return Plan.refused("the input dimension of " + in + " is not divisible by the " + n + " devices");
         if (out % n != 0) return Plan.refused("the result dimension of " + out + " is not divisible by the " + n + " devices");
-        long block = in / n, outBlock = out / n, step = interior + 1;
+        long outBlock = out / n, step = interior + 1;
         long[] start = new long[n], last = new long[n], lineStart = new long[n];
         long inputWindow = 1;
         for (int k = 0; k < n; k++) {
@@ -50,18 +53,29 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
             last[k] = Math.floorDiv(q1 - lo, step);
             inputWindow = Math.max(inputWindow, last[k] - start[k] + 1);
         }
-        long left = 0, right = 0;
+        return ranges(in, n, start, inputWindow, lineStart, lineSpan(outBlock), always);
+    }
+
+    /**
+     * The halos for device k (along the dimension) reading inputs [start[k], start[k] + length) of a dimension of
+     * {@code in} split into n blocks: what lies outside [0, in) is not fetched (the caller masks or drops it).
+     * Refused, unless {@code always}, when a halo spans several blocks and the extended block would hold the whole
+     * dimension (see {@link #halo(long, long, int)}).
+     */
+    static Plan ranges(long in, int n, long[] start, long length, long[] lineStart, long span, boolean always) {
+        long block = in / n, left = 0, right = 0;
         for (int k = 0; k < n; k++) {
-            long from = Math.max(start[k], 0), to = Math.min(last[k] + 1, in); // inputs device k really reads
+            long from = Math.max(start[k], 0), to = Math.min(start[k] + length, in); // inputs device k really reads
             if (from >= to) continue;
             left = Math.max(left, k * block - from);
             right = Math.max(right, to - (k + 1) * block);
         }
-        if (!hops && (left > block || right > block)) {
-            return Plan.refused("device blocks need " + left + " elements from the left and " + right + " from the right but a block holds "
-                    + block + " (a halo wider than one neighbour's block)");
+        if (!always && (left > block || right > block) && left + right + block >= in) {
+            return Plan.refused("device blocks need " + left + " elements from the left and " + right + " from the right, over "
+                    + Math.max(Math.ceilDiv(left, block), Math.ceilDiv(right, block)) + " hops of blocks of " + block
+                    + ": with its own block that is the whole dimension of " + in + ", so one all_gather moves no more");
         }
-        return new Plan(null, block, lineSpan(outBlock), left, right, start, inputWindow, lineStart);
+        return new Plan(null, block, span, left, right, start, length, lineStart);
     }
 
     /**

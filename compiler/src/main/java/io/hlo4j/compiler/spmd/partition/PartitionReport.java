@@ -16,7 +16,9 @@ public record PartitionReport(List<Entry> entries) {
         /** Computed on local blocks, but some result axes could not be used by the op's rule. */
         COMPUTED_LESS_SHARDED,
         /** A value moved between two meshes whose axes do not correspond: gathered whole on one, sliced on the other. */
-        CROSS_MESH_GATHERED
+        CROSS_MESH_GATHERED,
+        /** A value moved between two meshes whose axes do not correspond by a cross-mesh plan (its steps and bytes in {@code why}). */
+        CROSS_MESH_PLANNED
     }
 
     /** One op: its name, where it came from ({@code Location.describe()}) and why. */

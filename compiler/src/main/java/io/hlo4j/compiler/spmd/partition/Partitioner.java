@@ -2,7 +2,6 @@ package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.compiler.spmd.reshard.CrossMeshExchange;
 import io.hlo4j.compiler.spmd.reshard.ReshardCost;
-import io.hlo4j.compiler.spmd.reshard.ReshardEmitter;
 import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DenseElementsAttr;
@@ -46,7 +45,7 @@ import java.util.Set;
  *
  * <p>This file is the driver: meshes, the values' local blocks and every reshard between shardings. The op families
  * are each in a file of their own: {@link RuleDrivenOps} (with {@link HaloOps} for ops that read neighbours' elements and
- * {@link ConcatOps}), {@link ControlFlowOps}, {@link ManualBodies}.
+ * {@link ConcatOps}, {@link SelectScatterOps}), {@link ControlFlowOps}, {@link ManualBodies}.
  */
 public final class Partitioner {
     static final String SHARDING = "sdy.sharding";
@@ -302,10 +301,13 @@ public final class Partitioner {
         if (pairs != null) {
             return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);
         }
-        // blocks cut differently: exchange the cells common to both tilings (devices keep what they hold), unless
-        // gathering on one mesh and slicing on the other is faster under the resharder's cost model and within its cap
+        // blocks cut differently: the cheapest cross-mesh plan under the resharder's cost model and cap (the exchange
+        // of common cells, moves on the source mesh then one step across, or gathering whole and slicing), reported
         CrossMeshExchange.Choice choice = CrossMeshExchange.choose(ctx(from).mesh(), from, ctx(to).mesh(), to, global, ReshardCost.DEFAULT, loc);
-        if (choice.exchange() != null) return ReshardEmitter.emitExchange(choice.exchange(), b, l.value(), () -> ctx(to).emit().channel().handle(), loc);
+        if (choice.plan() != null) {
+            report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_PLANNED, what, loc.describe(), choice.why()));
+            return choice.plan().emit(b, l.value(), () -> ctx(to).emit().channel().handle(), loc);
+        }
         report.add(new PartitionReport.Entry(PartitionReport.Kind.CROSS_MESH_GATHERED, what, loc.describe(), global + " " + from + " -> " + to
                 + ": neither sharding can be written in the other mesh's axes (their device groups differ) and " + choice.why()
                 + ", so the value is gathered whole on @" + from.meshName() + " and sliced on @" + to.meshName()));

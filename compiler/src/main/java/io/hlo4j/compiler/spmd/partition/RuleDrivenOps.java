@@ -31,11 +31,13 @@ final class RuleDrivenOps {
     private final Partitioner p;
     private final HaloOps halo;
     private final ConcatOps concat;
+    private final SelectScatterOps selectScatter;
 
     RuleDrivenOps(Partitioner p) {
         this.p = p;
         this.halo = new HaloOps(p);
         this.concat = new ConcatOps(p, halo);
+        this.selectScatter = new SelectScatterOps(p, halo);
     }
 
     /** The op's factor rule from the registry ({@link ShardingRules}), or null when it has none. */
@@ -93,6 +95,7 @@ final class RuleDrivenOps {
         }
         if (halo.handles(op)) { halo.partition(b, op, env); return; }
         if (concat.handles(op)) { concat.partition(b, op, env); return; }
+        if (selectScatter.handles(op)) { selectScatter.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }

@@ -11,19 +11,28 @@ import java.util.List;
 
 /**
  * A move between shardings on two meshes over the same devices that neither mesh's axes can express in the other's
- * (so it cannot be planned on one mesh). Two ways are weighed under the same {@link ReshardCost} the single-mesh
- * planner uses: an exchange of the cells common to both tilings, read off each device's block on its own mesh (a
- * device keeps what its source block holds of its target block and receives exactly the rest, in as few rounds as
- * the cells allow, see {@link CellExchange}), or gathering the whole tensor on the source mesh and slicing it on the
- * target one (fewer collectives, every device receives the whole tensor less its block). The gather is taken only
- * where it is faster under the model and the whole tensor stays within the cost's memory cap; under the
- * {@link ReshardCost.Objective#TIGHT} objective, never while an exchange applies.
+ * (so it cannot be planned on one mesh). {@link #plan} is the exchange of the cells common to both tilings, read off
+ * each device's block on its own mesh (a device keeps what its source block holds of its target block and receives
+ * exactly the rest, in as few rounds as the cells allow, see {@link CellExchange}). {@link #choose} weighs it, under
+ * the same {@link ReshardCost} the single-mesh planner uses, against gathering the whole tensor on the source mesh and
+ * slicing it on the target one (fewer collectives, every device receives the whole tensor less its block; only where
+ * the whole tensor stays within the cost's memory cap) and against the mixed plans {@link CrossMeshSearch} finds
+ * (moves on the source mesh, one step across, a free slice); under the {@link ReshardCost.Objective#TIGHT} objective
+ * the exchange alone is kept wherever it applies.
  */
 public final class CrossMeshExchange {
     private CrossMeshExchange() {}
 
-    /** The exchange to emit, or null to gather on the source mesh and slice on the target one; {@code why} says which and why. */
-    public record Choice(ReshardStep.Exchange exchange, String why) {}
+    /**
+     * The plan to emit, or null to gather on the source mesh and slice on the target one (the partitioner's own
+     * reshards, which it reports); {@code why} says which, with the modeled times of the ways weighed.
+     */
+    public record Choice(CrossMeshPlan plan, String why) {
+        /** The exchange, where the chosen plan is the exchange alone; else null. */
+        public ReshardStep.Exchange exchange() {
+            return plan != null && plan.kind() == CrossMeshPlan.Kind.EXCHANGE ? (ReshardStep.Exchange) plan.cross() : null;
+        }
+    }
 
     /**
      * The exchange from {@code from} (on {@code fromMesh}) to {@code to} (on {@code toMesh}), or null where it does not
@@ -48,29 +57,66 @@ public final class CrossMeshExchange {
     }
 
     /**
-     * The cheaper of the exchange and gather-then-slice under {@code cost} (see the class comment); where no exchange
-     * applies, the gather, with the reason.
+     * The cheapest of the exchange, gather-then-slice and the mixed plans {@link CrossMeshSearch} finds, under
+     * {@code cost} (see the class comment). The exchange is kept unless another is strictly faster; a mixed plan is
+     * taken only if it beats both (time, then all devices' bytes, then collectives). Where the best is gathering whole
+     * and slicing, the choice has no plan (the caller gathers); where nothing else applies either (unreduced axes),
+     * too, with the reason.
      */
     public static Choice choose(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
                                 ReshardCost cost, Location loc) {
         ReshardStep.Exchange x = plan(fromMesh, from, toMesh, to, global, loc);
-        if (x == null) {
-            return new Choice(null, "their blocks have no common cells at most " + PlanSearch.MAX_EXCHANGE_CELLS
-                    + " to a target block (or a sharding has unreduced axes), so no exchange applies");
+        String noExchange = "their blocks have no common cells at most " + PlanSearch.MAX_EXCHANGE_CELLS
+                + " to a target block (or a sharding has unreduced axes), so no exchange applies";
+        if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty() || global.rank() == 0) return new Choice(null, noExchange);
+        CrossMeshPlan exchange = x == null ? null : new CrossMeshPlan(fromMesh, from, toMesh, to, global,
+                ReshardPlanner.plan(fromMesh, global, from, from, loc, cost), x, ReshardPlanner.plan(toMesh, global, to, to, loc, cost));
+        if (cost.objective() == ReshardCost.Objective.TIGHT) {
+            return exchange == null ? new Choice(null, noExchange) : new Choice(exchange, "exchange (TIGHT objective)");
         }
-        if (cost.objective() == ReshardCost.Objective.TIGHT) return new Choice(x, "exchange (TIGHT objective)");
-        long whole = ReshardPlan.bytes(global), cap = cost.capBytes(ReshardPlan.bytes(x.input()), ReshardPlan.bytes(x.output()));
-        if (whole > cap) return new Choice(x, "exchange (the whole tensor, " + whole + " B, exceeds the cap of " + cap + " B)");
-        List<DimensionSharding> none = new ArrayList<>();
-        for (int d = 0; d < global.rank(); d++) none.add(DimensionSharding.closedOn());
-        ReshardPlan gather = ReshardPlanner.plan(fromMesh, global, from, new TensorSharding(from.meshName(), null, none, List.of(), List.of(), "sum"),
-                loc, cost);
-        long exchangeCost = cost.latencyByteCost(x.collectives(), x.busiestBytesPerCollective());
-        long gatherCost = cost.latencyByteCost(gather.collectives(), gather.busiestBytesPerCollective()); // the slice on the target mesh is free
-        String times = String.format("gathering (%d collective(s), %.3f us) against the %d-round exchange (%.3f us) under %s",
-                gather.collectives(), cost.seconds(gather) * 1e6, x.collectives(), cost.seconds(x.collectives(), x.busiestBytesPerCollective()) * 1e6,
-                cost);
-        return gatherCost < exchangeCost ? new Choice(null, times + ": the gather is faster") : new Choice(x, times + ": the exchange is not slower");
+        long whole = ReshardPlan.bytes(global);
+        long cap = cost.capBytes(ReshardPlan.bytes(ReshardPlanner.localType(fromMesh, global, from)),
+                ReshardPlan.bytes(ReshardPlanner.localType(toMesh, global, to)));
+        CrossMeshPlan gather = null;
+        if (whole <= cap) {
+            TensorSharding onA = replicated(from), onB = replicated(to);
+            gather = new CrossMeshPlan(fromMesh, from, toMesh, to, global, ReshardPlanner.plan(fromMesh, global, from, onA, loc, cost), null,
+                    ReshardPlanner.plan(toMesh, global, onB, to, loc, cost));
+        }
+        CrossMeshPlan chosen = exchange;
+        if (gather != null && (chosen == null || gather.latencyByteCost(cost) < chosen.latencyByteCost(cost))) chosen = gather;
+        CrossMeshPlan mixed = CrossMeshSearch.search(fromMesh, from, toMesh, to, global, cost, loc,
+                chosen == null ? Long.MAX_VALUE : chosen.latencyByteCost(cost));
+        boolean mixedWins = mixed != null && (chosen == null || beats(mixed, chosen, cost));
+        if (mixedWins) chosen = mixed;
+
+        List<String> weighed = new ArrayList<>();
+        if (gather != null) weighed.add(String.format("gathering (%d collective(s), %.3f us)", gather.collectives(), gather.estimatedSeconds(cost) * 1e6));
+        if (exchange != null) weighed.add(String.format("the %d-round exchange (%.3f us)", x.collectives(), exchange.estimatedSeconds(cost) * 1e6));
+        if (mixedWins) weighed.add(String.format("a mixed plan (%d collective(s), %.3f us)", mixed.collectives(), mixed.estimatedSeconds(cost) * 1e6));
+        String capped = whole > cap ? "the whole tensor, " + whole + " B, exceeds the cap of " + cap + " B" : null;
+        String times = String.join(" against ", weighed) + " under " + cost;
+        if (chosen == null) return new Choice(null, noExchange);
+        if (chosen == gather) return new Choice(null, times + (exchange == null ? "; " + noExchange : "") + ": the gather is faster");
+        if (chosen == exchange) {
+            return new Choice(exchange, (capped != null ? "exchange (" + capped + ")" : times + ": the exchange is not slower")
+                    + "\n" + exchange.describe(cost));
+        }
+        return new Choice(mixed, (capped != null ? capped + "; " : exchange == null ? noExchange + " straight to the target; " : "")
+                + times + ": the mixed plan is faster\n" + mixed.describe(cost));
     }
 
+    /** Less modeled time, then fewer bytes over all devices, then fewer collectives. */
+    private static boolean beats(CrossMeshPlan a, CrossMeshPlan b, ReshardCost cost) {
+        long ca = a.latencyByteCost(cost), cb = b.latencyByteCost(cost);
+        if (ca != cb) return ca < cb;
+        long ta = java.util.Arrays.stream(a.bytesPerDevice()).sum(), tb = java.util.Arrays.stream(b.bytesPerDevice()).sum();
+        return ta != tb ? ta < tb : a.collectives() < b.collectives();
+    }
+
+    private static TensorSharding replicated(TensorSharding like) {
+        List<DimensionSharding> none = new ArrayList<>();
+        for (int d = 0; d < like.rank(); d++) none.add(DimensionSharding.closedOn());
+        return new TensorSharding(like.meshName(), null, none, List.of(), List.of(), like.reduction());
+    }
 }

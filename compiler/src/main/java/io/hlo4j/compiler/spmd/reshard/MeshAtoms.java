@@ -2,6 +2,7 @@ package io.hlo4j.compiler.spmd.reshard;
 
 import io.hlo4j.mlir.dialect.sdy.AxisRef;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshCoordinates;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 
@@ -19,7 +20,12 @@ import java.util.TreeSet;
  * Devices are partition ids; mesh position p (row-major) is device {@code mesh.deviceOrder().get(p)}.
  */
 final class MeshAtoms {
-    /** Sub-axis {@code axis:(pre)size} of an axis of size {@code axisSize}; {@code stride} is its step in mesh positions. */
+    /**
+     * Sub-axis {@code axis:(pre)size} of an axis of size {@code axisSize}. Coordinates come from {@link MeshCoordinates};
+     * {@code stride} is the same rule read as a step in mesh positions (coordinate = position / stride % size, which
+     * {@code MeshAtomsCoordinatesTest} checks), kept because {@link #groups} forms each group's key by removing the
+     * atoms' steps from a position.
+     */
     record Atom(String axis, long axisSize, long pre, long size, long stride) {
         AxisRef ref() { return AxisRef.part(axis, pre, size, axisSize); }
     }
@@ -110,8 +116,9 @@ final class MeshAtoms {
         for (int pos = 0; pos < m.devices; pos++) {
             int dev = (int) (long) order.get(pos);
             m.positionOfDevice[dev] = pos;
-            long[] c = new long[m.atoms.size()];
-            for (int k = 0; k < c.length; k++) c[k] = pos / m.atoms.get(k).stride % m.atoms.get(k).size;
+            // the mesh type's one rule (row-major positions, Shardy's sub-axis reshape); an atom is a sub-axis
+            long[] axisCoords = MeshCoordinates.of(mesh, pos), c = new long[m.atoms.size()];
+            for (int k = 0; k < c.length; k++) c[k] = MeshCoordinates.coordinate(mesh, m.atoms.get(k).ref(), axisCoords);
             m.coord[dev] = c;
         }
         return m;

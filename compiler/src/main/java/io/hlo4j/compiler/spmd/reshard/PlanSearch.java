@@ -81,6 +81,7 @@ final class PlanSearch {
     private final Map<String, long[]> lacks = new HashMap<>();
     private Layouts.State goal;
     private boolean tightOnly;
+    private boolean exchangeEdges = true; // off while listing what the collectives reach (the exchange goes to the goal only)
     private Map<String, Score> best;                                 // the current pass's least score per layout
     private final Map<String, Long> permutedAt = new HashMap<>();   // per class of equal shard counts: least cost permuted from
 
@@ -152,6 +153,50 @@ final class PlanSearch {
             }
         }
         return null;
+    }
+
+    /** A layout {@link #reachable} reached, with the least cost (latency bytes), all devices' bytes and collectives of a path to it. */
+    record Reached(Layouts.State state, long cost, long total, int collectives) {}
+
+    /**
+     * Every layout reachable from {@code start} over all moves but the exchange (whose one target is the goal), each
+     * with its least score, in the order of that score (Dijkstra: no estimate), every block within {@code capBytes}; at
+     * most {@code limit} layouts (the cheapest). The cross-mesh planner reads its source-mesh halves off this list.
+     */
+    List<Reached> reachable(Layouts.State start, long capBytes, int limit) { return reachable(start, capBytes, limit, Long.MAX_VALUE); }
+
+    /** As {@link #reachable(Layouts.State, long, int)}, stopping at the first layout whose least cost is not below {@code maxCost}. */
+    List<Reached> reachable(Layouts.State start, long capBytes, int limit, long maxCost) {
+        this.goal = start;
+        this.cap = capBytes;
+        this.tightOnly = false;
+        this.exchangeEdges = false;
+        this.best = new HashMap<>();
+        permutedAt.clear();
+        List<Reached> out = new ArrayList<>();
+        try {
+            PriorityQueue<Node> queue = new PriorityQueue<>((a, b) -> a.score.compareTo(b.score));
+            Score zero = new Score(0, 0, 0, 0);
+            best.put(start.key(), zero);
+            queue.add(new Node(zero, zero, start, null));
+            while (!queue.isEmpty() && out.size() < limit) {
+                Node n = queue.poll();
+                if (best.get(n.state.key()).compareTo(n.score) < 0) continue; // a better path reached it since
+                if (n.score.cost >= maxCost) break;                         // popped in order of cost: all the rest cost as much or more
+                out.add(new Reached(n.state, n.score.cost, n.score.total, n.score.steps));
+                for (Edge e : edges(n.state, n.score)) {
+                    Score sc = n.score.plus(e);
+                    Score old = best.get(e.next.key());
+                    if (old == null || sc.compareTo(old) < 0) {
+                        best.put(e.next.key(), sc);
+                        queue.add(new Node(sc, sc, e.next, null));
+                    }
+                }
+            }
+        } finally {
+            this.exchangeEdges = true;
+        }
+        return out;
     }
 
     private void relax(Layouts.State from, Score score, Edge e, Map<String, Score> best, Map<String, Back> back, PriorityQueue<Node> queue) {
@@ -284,11 +329,14 @@ final class PlanSearch {
         } else {
             permutes(s, score, block, out);
         }
-        if (!s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal) && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
+        if (exchangeEdges && !s.key().equals(goal.key()) && CellExchange.applies(lay, s, goal)
+                && CellExchange.cellsPerBlock(lay, s, goal) <= MAX_EXCHANGE_CELLS) {
             // straight to the target, each device receiving exactly what it lacks (tight); one collective per round.
             // A bound, until scheduled: at least one round per cell the busiest device lacks (it receives one cell per
-            // round; its own cells are local copies), each costing that cell
-            long rounds = worstLack(s) / CellExchange.cellBytes(lay, s, goal);
+            // round; its own cells are local copies), each costing that cell. A tensor with no elements has cells of
+            // no bytes: nothing is lacking in bytes, so the bound is no round (still a bound: it never overestimates)
+            long cellBytes = CellExchange.cellBytes(lay, s, goal);
+            long rounds = cellBytes == 0 ? 0 : worstLack(s) / cellBytes;
             out.add(new Edge(goal, rounds * latency + worstLack(s), remainingTotal(s), new Exchange(), (int) rounds));
         }
         long reducible = s.mask() & ~keepMask;

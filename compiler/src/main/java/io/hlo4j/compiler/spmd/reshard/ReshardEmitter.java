@@ -36,10 +36,22 @@ public final class ReshardEmitter {
             throw new ReshardException("reshard " + plan.from() + " -> " + plan.to() + " of " + plan.global() + " expects a local block "
                     + want + " but got " + local.type(), loc);
         }
+        return emitSteps(plan.steps(), b, local, channels, loc);
+    }
+
+    /**
+     * Emits {@code steps} in order on {@code local} (a block of the first step's input type) and returns the last
+     * step's output block: the steps of a plan on one mesh, or of a move across meshes (whose steps are on partition
+     * ids too, so the emitter does not need the meshes).
+     */
+    public static Value emitSteps(List<ReshardStep> steps, IrBuilder b, Value local, LongSupplier channels, Location loc) {
+        if (!steps.isEmpty() && !local.type().equals(steps.get(0).input())) {
+            throw new ReshardException("reshard step " + steps.get(0) + " expects a local block " + steps.get(0).input() + " but got " + local.type(), loc);
+        }
         StablehloBuilder h = new StablehloBuilder(b);
         Value x = local;
         Value pid = null;
-        for (ReshardStep s : plan.steps()) {
+        for (ReshardStep s : steps) {
             switch (s) {
                 case ReshardStep.LocalSlice sl -> {
                     if (pid == null) {

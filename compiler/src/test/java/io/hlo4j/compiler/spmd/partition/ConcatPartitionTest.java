@@ -81,4 +81,62 @@ class ConcatPartitionTest {
         assertThat(prog.report().entries()).isEmpty();
         assertThat(LocalBlockOpsPartitionTest.collectives(text)).as(text).isZero();
     }
+
+    /**
+     * Operands whose size does not divide into the 4 devices' blocks (6 and 2 rows, replicated) next to one that does
+     * (8 rows split on x): the first two are cut locally, the third moves by pieces; no all_gather (this gathered all
+     * of them and computed the concatenation whole).
+     */
+    @Test
+    void operandsThatDoNotDivideAreCutLocally() {
+        Random rnd = new Random(25);
+        Prog p = new Prog("x=4", rnd);
+        String sh = "<@mesh, [{\"x\"}, {}]>";
+        String a = p.arg(f32(6, 2), "<@mesh, [{}, {}]>"), b = p.arg(f32(8, 2), sh), c = p.arg(f32(2, 2), "<@mesh, [{}, {}]>");
+        p.result(p.op("stablehlo.concatenate", List.of(a, b, c), "dimension = 0 : i64", "", f32(16, 2), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(HaloPartitionTest.count(text, "all_gather")).as(text).isZero();
+        assertThat(HaloPartitionTest.count(text, "collective_permute")).as(text).isPositive();
+    }
+
+    /**
+     * A 6-row operand split on x alone cannot be held in the 4 blocks of x, y: only it is gathered (over x), the
+     * 8-row operand moves by pieces.
+     */
+    @Test
+    void operandSplitOnOtherAxesIsGatheredAlone() {
+        Random rnd = new Random(26);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String sh = "<@mesh, [{\"x\", \"y\"}, {}]>";
+        String a = p.arg(f32(6, 2), "<@mesh, [{\"x\"}, {}]>"), b = p.arg(f32(2, 2), "<@mesh, [{}, {}]>"), c = p.arg(f32(8, 2), sh);
+        p.result(p.op("stablehlo.concatenate", List.of(a, b, c), "dimension = 0 : i64", "", f32(16, 2), sh), sh);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(prog.report().entries()).as(prog.report().toString()).isEmpty();
+        assertThat(HaloPartitionTest.count(text, "all_gather")).as(text).isEqualTo(1);
+        assertThat(text).contains("(tensor<3x2xf32>) -> tensor<6x2xf32>");
+        assertThat(HaloPartitionTest.count(text, "collective_permute")).as(text).isPositive();
+    }
+
+    /** Sizes 5, 7 and 12 (24 in all) under random shardings on uneven and power-of-two meshes; against one device. */
+    @Test
+    void randomShardingsOfOperandsThatDoNotDivide() {
+        int permutes = 0;
+        for (String mesh : List.of("x=3", "x=6", "x=2,y=3", "x=4,y=2", "x=8")) {
+            for (int seed = 0; seed < 3; seed++) {
+                Random rnd = new Random(seed * 104729L + mesh.hashCode());
+                Prog p = new Prog(mesh, rnd);
+                String a = p.arg(f32(5, 6)), b = p.arg(f32(7, 6)), c = p.arg(f32(12, 6));
+                p.result(p.op("stablehlo.concatenate", List.of(a, c, b), "dimension = 0 : i64", "", f32(24, 6)));
+                p.result(p.op("stablehlo.concatenate", List.of(c, a, b), "dimension = 0 : i64", "", f32(24, 6), "<@mesh, [{\"x\"}, {}]>"));
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                assertThat(prog.report().replicated()).isEmpty();
+                assertThat(prog.report().entries()).as(prog.report().toString()).noneMatch(e -> e.op().equals("stablehlo.concatenate"));
+                permutes += HaloPartitionTest.count(MlirPrinter.print(prog.module()), "collective_permute");
+            }
+        }
+        assertThat(permutes).as("pieces moved").isPositive();
+    }
 }

@@ -161,9 +161,9 @@ class ExplicitModuleTest {
     }
 
     /**
-     * A reduce_window sharded along a windowed dimension whose halo is wider than a block (a cumulative sum: window 8,
-     * low padding 7, blocks of 2: device 3 needs 6 elements from the left) gathers that dimension, computes, slices the
-     * result, and the report says so by name, location and reason.
+     * A reduce_window sharded along a windowed dimension whose halos would bring the whole dimension (a cumulative sum:
+     * window 8, low padding 7, blocks of 2: device 3 needs 6 elements from the left, over 3 hops) gathers that dimension,
+     * computes, slices the result, and the report says so by name, location and reason.
      */
     @Test
     void windowedDimensionIsGatheredAndReported() {
@@ -188,7 +188,8 @@ class ExplicitModuleTest {
         assertThat(e.kind()).isEqualTo(PartitionReport.Kind.COMPUTED_LESS_SHARDED);
         assertThat(e.op()).isEqualTo("stablehlo.reduce_window");
         assertThat(e.location()).isEqualTo("model.py:12:3");
-        assertThat(e.why()).contains("dimension 0 gathered").contains("6 elements from the left").contains("a block holds 2");
+        assertThat(e.why()).contains("dimension 0 gathered").contains("6 elements from the left").contains("blocks of 2")
+                .contains("whole dimension of 8");
         String out = MlirPrinter.print(prog.module());
         assertThat(out).contains("stablehlo.all_gather").contains("(tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>");
     }

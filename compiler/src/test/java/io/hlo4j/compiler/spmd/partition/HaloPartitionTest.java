@@ -94,23 +94,6 @@ class HaloPartitionTest {
         assertThat(count(dil, "all_gather")).isZero();
     }
 
-    /** A halo wider than a block ([8:16] of 16 on 4 devices needs 6 elements from the right): gathered, and the report says why. */
-    @Test
-    void haloWiderThanABlockIsGatheredAndReported() {
-        Random rnd = new Random(2);
-        Prog p = new Prog("x=4", rnd);
-        String x = p.arg(f32(16), "<@mesh, [{\"x\"}]>");
-        p.result(p.op("stablehlo.slice", List.of(x), slice("8", "16", "1"), "", f32(8), "<@mesh, [{\"x\"}]>"), "<@mesh, [{\"x\"}]>");
-        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
-        assertThat(prog.report().replicated()).isEmpty();
-        assertThat(prog.report().entries()).hasSize(1);
-        PartitionReport.Entry e = prog.report().entries().get(0);
-        assertThat(e.kind()).isEqualTo(PartitionReport.Kind.COMPUTED_LESS_SHARDED);
-        assertThat(e.op()).isEqualTo("stablehlo.slice");
-        assertThat(e.why()).contains("dimension 0 gathered").contains("6 from the right but a block holds 4");
-        assertThat(MlirPrinter.print(prog.module())).contains("all_gather");
-    }
-
     /** Meshes whose axes are not powers of two: blocks of 3 and 6, halos across an odd number of devices. */
     static final List<String> UNEVEN_MESHES = List.of("x=3", "x=6", "x=2,y=3");
 

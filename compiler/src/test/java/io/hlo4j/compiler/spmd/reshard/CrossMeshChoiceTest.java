@@ -53,9 +53,8 @@ class CrossMeshChoiceTest {
      * f32[8,8] rows over x=8 (32 B blocks) to columns over p=2 (128 B blocks): the exchange takes 7 rounds of one
      * 16-byte cell (7 alpha + 112 B / beta, 35.0002 us) where one all_gather receives 224 B (5.0005 us), and the whole
      * 256-byte tensor is within the cap (2 x 128 B): gathered, and the report says why. The target has 2 shards, so
-     * the whole tensor is exactly the cap at any size and time alone decides: with 2^20 columns the exchange moves
-     * 14 MiB against the gather's 28 MiB, and past 6 alpha x beta / 14 columns (964,286) the exchange is faster; 2^19
-     * columns still gather. A cap of 1.5 keeps the gather out at any size.
+     * the whole tensor is exactly the cap at any size. At 2^19 and 2^20 columns a mixed plan beats both old ways: gather
+     * the minor 4 of x on @a, then exchange in one round. A cap of 1.5 keeps the whole tensor out, not that plan.
      */
     @Test
     void aSmallMoveGathersWhenOneCollectiveIsFasterThanTheExchangeRounds() {
@@ -80,38 +79,77 @@ class CrossMeshChoiceTest {
         assertThat(CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.TIGHT, HERE).exchange()).isNotNull();
         // at alpha = 0 the exchange's 112 B beat the gather's 224 B
         assertThat(CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.BYTES_ONLY, HERE).why()).contains("the exchange is not slower");
-        // where the tensor outgrows the cap the gather is out of reach, however few its collectives
-        assertThat(CrossMeshExchange.choose(A, from, B, to, f32(8, 1 << 19), ReshardCost.DEFAULT, HERE).exchange()).isNull();
-        CrossMeshExchange.Choice big = CrossMeshExchange.choose(A, from, B, to, f32(8, 1 << 20), ReshardCost.DEFAULT, HERE);
-        assertThat(big.exchange()).isNotNull();
-        assertThat(big.why()).contains("the exchange is not slower");
+        // larger tensors: gathering the minor 4 of x on @a (one all_gather) and a one-round exchange beat both old ways
+        // (2^19 columns: 33.302 us against 37.622 us gathering and 51.311 us exchanging; 2^20: 56.603 against 70.245 and 67.622)
+        for (int cols : new int[] {1 << 19, 1 << 20}) {
+            CrossMeshExchange.Choice big = CrossMeshExchange.choose(A, from, B, to, f32(8, cols), ReshardCost.DEFAULT, HERE);
+            assertThat(big.plan().kind()).as(big.why()).isEqualTo(CrossMeshPlan.Kind.MIXED);
+            assertThat(big.why()).contains("the mixed plan is faster");
+            assertThat(kinds(big.plan())).isEqualTo("all_gather[x:(2)4] + exchange(1 rounds)");
+            assertThat(big.plan().estimatedSeconds(ReshardCost.DEFAULT)).isEqualTo(2 * 5e-6 + 20L * cols / 450e9, org.assertj.core.api.Assertions.within(1e-12));
+        }
         CrossMeshExchange.Choice capped = CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.DEFAULT.withMaxGrowth(1.5), HERE);
-        assertThat(capped.exchange()).isNotNull();
-        assertThat(capped.why()).contains("the whole tensor, 256 B, exceeds the cap of 192 B");
+        // a cap of 1.5 keeps the whole tensor out, not the 128-byte partial gather: the mixed plan again
+        assertThat(capped.plan().kind()).isEqualTo(CrossMeshPlan.Kind.MIXED);
+        assertThat(capped.why()).contains("the whole tensor, 256 B, exceeds the cap of 192 B").contains("the mixed plan is faster");
+        assertThat(capped.plan().peakBlockBytes()).isEqualTo(128);
+        // at the tightest cap (1: 128 B, the target block) the partial gather still fits; ReshardHarness runs it
+        CrossMeshPlan tightest = CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.DEFAULT.withMaxGrowth(1), HERE).plan();
+        assertThat(kinds(ReshardHarness.runCross(tightest))).isEqualTo("all_gather[x:(2)4] + exchange(1 rounds)");
     }
 
     /**
-     * The review's case: to columns over q=4 (64 B blocks) the whole 256-byte tensor is past the cap (128 B), so the
-     * 7-round exchange is kept; each device receives exactly what it lacks, and no value the program holds is larger
-     * than the larger of the two blocks (the exchange writes into the target block itself).
+     * The review's case: to columns over q=4 (64 B blocks) the whole 256-byte tensor is past the cap (128 B), so no
+     * gather of it; the 7-round exchange (35 us) loses to gathering the minor 4 of x on @a (a 128-byte block, at the
+     * cap) and exchanging in one round (2 collectives, 10 us), which the partitioner emits. Under TIGHT the exchange
+     * alone is kept: each device receives exactly what it lacks, and no value the program holds is larger than the
+     * larger of the two blocks (the exchange writes into the target block itself).
      */
     @Test
     void theGatherIsNotTakenPastTheCapAndTheExchangeHoldsNoLargerBuffer() {
         TensorType t = f32(8, 8);
         TensorSharding from = spec("x", ""), to = spec("", "q");
         CrossMeshExchange.Choice c = CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.DEFAULT, HERE);
-        assertThat(c.exchange()).isNotNull();
-        assertThat(c.why()).contains("the whole tensor, 256 B, exceeds the cap of 128 B");
+        assertThat(c.plan().kind()).isEqualTo(CrossMeshPlan.Kind.MIXED);
+        assertThat(kinds(c.plan())).isEqualTo("all_gather[x:(2)4] + exchange(1 rounds)");
+        assertThat(c.why()).contains("the whole tensor, 256 B, exceeds the cap of 128 B")
+                .contains("the 7-round exchange (35.000 us) against a mixed plan (2 collective(s), 10.000 us)");
         PartitionedProgram[] p = new PartitionedProgram[1];
         SpmdRun run = CrossMeshPartitionTest.runAndCompare(move(A, B, t, from, to), List.of(CrossMeshPartitionTest.random(t, 12)), p);
         String explicit = MlirPrinter.print(p[0].module());
-        assertThat(p[0].report().entries()).isEmpty();
-        assertThat(count(run.log(), "all_gather")).isZero();
-        assertThat(run.log()).hasSize(7);
-        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(ReshardHarness.lacking(A, from, B, to, t));
-        // block shapes: 1x8 (32 B) and 8x2 (64 B); the module's f32 values of rank 2 are at most 64 B (before: an
-        // 9x2 buffer, the output block plus a scratch cell)
-        assertThat(ReshardHarness.largestValueBytes(p[0].module(), f32(8, 8))).as(explicit).isEqualTo(64);
+        // the report names the plan, its steps and each step's busiest bytes (what `hlo4j run --spmd` prints)
+        assertThat(p[0].report().entries()).hasSize(1);
+        PartitionReport.Entry planned = p[0].report().entries().get(0);
+        assertThat(planned.kind()).isEqualTo(PartitionReport.Kind.CROSS_MESH_PLANNED);
+        assertThat(planned.toString()).startsWith("CROSS_MESH_PLANNED @main result #0 at move.mlir:5:5: the whole tensor, 256 B, exceeds the cap of 128 B;");
+        assertThat(planned.why()).contains("the mixed plan is faster").contains("128 B/device, 2 collective(s), 10.000 us")
+                .contains("@a: all_gather dim 0 over [\"x\":(2)4] tensor<1x8xf32> -> tensor<4x8xf32>  [96 B]")
+                .contains("@a -> @b: exchange tensor<4x8xf32> -> tensor<8x2xf32> in 1 rounds of [4, 2] cells (+ 1 local)  [32 B]");
+        assertThat(count(run.log(), "all_gather")).as(explicit).isEqualTo(1);
+        assertThat(run.log()).as(explicit).hasSize(2);
+        assertThat(run.bytesReceivedPerDevice(8)).containsExactly(c.plan().bytesPerDevice());
+        assertThat(ReshardHarness.largestValueBytes(p[0].module(), t)).as(explicit).isEqualTo(128);
+
+        CrossMeshExchange.Choice tight = CrossMeshExchange.choose(A, from, B, to, t, ReshardCost.TIGHT, HERE);
+        assertThat(tight.exchange()).isNotNull();
+        CrossMeshPlan exchange = ReshardHarness.runCross(tight.plan());
+        assertThat(exchange.collectives()).isEqualTo(7);
+        assertThat(exchange.bytesPerDevice()).containsExactly(ReshardHarness.lacking(A, from, B, to, t));
+        // block shapes: 1x8 (32 B) and 8x2 (64 B); runCross checked that no f32 value of rank 2 exceeds the plan's 64 B peak
+        assertThat(exchange.peakBlockBytes()).isEqualTo(64);
+    }
+
+    /** The plan's steps by kind, as {@code ExpertMeshReshardTest.kinds} writes them (the step across included). */
+    static String kinds(CrossMeshPlan plan) {
+        List<String> k = new ArrayList<>();
+        for (ReshardPlan part : List.of(plan.before(), plan.after())) {
+            String s = ExpertMeshReshardTest.kinds(part);
+            if (part == plan.after() && plan.cross() != null) {
+                k.add(plan.cross() instanceof ReshardStep.Exchange x ? "exchange(" + x.collectives() + " rounds)" : "permute");
+            }
+            if (!s.equals("none")) k.add(s);
+        }
+        return k.isEmpty() ? "none" : String.join(" + ", k);
     }
 
     /** An exchange between tilings with no common cells is refused by name (the partitioner rules it out first). */

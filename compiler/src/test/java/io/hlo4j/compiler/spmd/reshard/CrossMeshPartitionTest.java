@@ -218,7 +218,13 @@ class CrossMeshPartitionTest {
         PartitionedProgram[] p = new PartitionedProgram[1];
         SpmdRun exchanged = runAndCompare(cells, List.of(random(f32(16, 4), 5)), p);
         String explicit = MlirPrinter.print(p[0].module());
-        assertThat(p[0].report().entries()).as(explicit).isEmpty();
+        // the report names the plan taken, its step and the busiest device's bytes
+        assertThat(p[0].report().entries()).as(explicit).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo(PartitionReport.Kind.CROSS_MESH_PLANNED);
+            assertThat(e.why()).contains("exchange (the whole tensor, 256 B, exceeds the cap of 64 B)")
+                    .contains("cross-mesh exchange tensor<16x4xf32>").contains("32 B/device, 2 collective(s)")
+                    .contains("@a -> @b: exchange tensor<2x4xf32> -> tensor<4x2xf32> in 2 rounds of [2, 2] cells");
+        });
         assertThat(explicit).doesNotContain("all_gather");
         MeshAttr a = ReshardHarness.mesh("x", 8);
         MeshAttr b = new MeshAttr(List.of(new MeshAttr.Axis("p", 2), new MeshAttr.Axis("q", 4)), List.of(0L, 1L, 3L, 2L, 4L, 5L, 7L, 6L));

@@ -146,6 +146,39 @@ final class ReshardHarness {
         return out;
     }
 
+    /** {@code s} on the mesh named {@code mesh}. */
+    static TensorSharding on(String mesh, TensorSharding s) {
+        return new TensorSharding(mesh, null, s.dimShardings(), s.replicatedAxes(), s.unreducedAxes(), s.reduction());
+    }
+
+    /**
+     * Emits {@code plan} (from mesh {@code @a} to mesh {@code @b}) as {@code main(local) -> local} and runs it on the
+     * simulated devices: every device ends with exactly the runtime's split of the global value under the target on
+     * the target mesh, the collectives log measures the plan's bytes per device and its number of collectives, and no
+     * value of the tensor's element type and rank in the emitted program is larger than the plan's peak block.
+     */
+    static CrossMeshPlan runCross(CrossMeshPlan plan) {
+        TensorType type = plan.global();
+        FunctionBuilder f = IrBuilder.function("main", List.of(plan.localInput()), LOC);
+        AtomicLong channel = new AtomicLong(1);
+        Value out = plan.emit(f, f.argument(0), channel::getAndIncrement, LOC);
+        Module module = FunctionBuilder.module("cross", List.of(f.finish(List.of(out))));
+        HostArray global = data(type);
+        TensorSharding from = on("a", plan.from()), to = on("b", plan.to());
+        java.util.Map<String, MeshAttr> meshes = new java.util.LinkedHashMap<>();
+        meshes.put("a", plan.fromMesh());
+        meshes.put("b", plan.toMesh());
+        SpmdRun run = SpmdRunner.run(module, meshes, List.of(global), List.of(from), List.of(to), List.of(type));
+        String what = plan.toString();
+        int n = (int) plan.fromMesh().totalSize();
+        List<HostArray> want = SpmdRunner.split(global, plan.toMesh(), to);
+        for (int d = 0; d < n; d++) assertThat(run.deviceResults().get(d).get(0)).as("device " + d + " of " + what).isEqualTo(want.get(d));
+        assertThat(run.bytesReceivedPerDevice(n)).as("measured bytes of " + what).containsExactly(plan.bytesPerDevice());
+        assertThat(run.log()).as(what).hasSize(plan.collectives());
+        assertThat(largestValueBytes(module, type)).as("largest value of the emitted " + what).isLessThanOrEqualTo(plan.peakBlockBytes());
+        return plan;
+    }
+
     /** Bytes of a (block) type. */
     static long bytes(TensorType t) { return t.numElements() * t.elementType().storageBytes(); }
 

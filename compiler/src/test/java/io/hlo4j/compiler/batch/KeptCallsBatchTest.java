@@ -1,0 +1,204 @@
+package io.hlo4j.compiler.batch;
+
+import io.hlo4j.compiler.ad.Autodiff;
+import io.hlo4j.compiler.ad.Calls;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.mlir.verify.ModuleVerifier;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.interp.Interpreter;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static io.hlo4j.compiler.batch.BatchCheck.compare;
+import static io.hlo4j.compiler.batch.BatchCheck.perExample;
+import static io.hlo4j.compiler.batch.BatchCheck.take;
+import static io.hlo4j.compiler.batch.BatchCheck.uniform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link Batching#vmapKeepingCalls}: calls stay calls of batched copies of their callees, with their checkpoint and
+ * custom-VJP markers, checked against the module run per example (and its gradient per example, summed over the
+ * examples for a shared argument).
+ */
+class KeptCallsBatchTest {
+    private final Random r = new Random(11);
+    private static final int N = Batched.NONE;
+
+    private HostArray u(long... shape) { return uniform(r, TensorType.of(FloatType.F64, shape)); }
+
+    private static final String CALLS = """
+            module {
+              func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>, %w: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %0 = func.call @g(%x, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %1 = func.call @g(%w, %0) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %2 = func.call @g(%w, %w) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %3 = func.call @g(%w, %1) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %4 = stablehlo.add %3, %2 : tensor<3xf64>
+                return %4, %2 : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @g(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %s = stablehlo.sine %a : tensor<3xf64>
+                %m = func.call @h(%s, %b) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                return %m : tensor<3xf64>
+              }
+              func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                %c = stablehlo.cosine %b : tensor<3xf64>
+                %s = stablehlo.add %m, %c : tensor<3xf64>
+                return %s : tensor<3xf64>
+              }
+            }""";
+
+    private static Module roundTrip(Module m) {
+        ModuleVerifier.verify(m);
+        Module back = MlirParser.parseModule(MlirPrinter.print(m), "kept.mlir");
+        ModuleVerifier.verify(back);
+        return back;
+    }
+
+    @Test
+    void callsNameOneBatchedCopyPerPatternOfBatchedOperands() {
+        Module m = MlirParser.parseModule(CALLS, "calls.mlir");
+        for (int[] in : List.of(new int[]{0, 1, N}, new int[]{N, N, 1})) {
+            List<HostArray> args = in[0] == 0 ? List.of(u(2, 3), u(3, 2), u(3)) : List.of(u(3), u(3), u(3, 2));
+            int[] out = in[0] == 0 ? new int[]{0, N} : new int[]{0, 0};
+            Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", in, out, 2, "batched"));
+            String text = MlirPrinter.print(vm);
+            compare(new Interpreter(vm).runHost("batched", args), perExample(m, "main", in, out, 2, args), out);
+            // @g(w, w) reads no batched value and stays a call of @g; every other call names a batched copy
+            assertThat(text).contains("call @g(").contains("call @g_vmap");
+            int copies = count(text, "func.func private @g_vmap");
+            // x, y batched: @g[0, 1] for (x, y); @g(w, %0) and @g(w, %1) share the pattern [none, 0]: two copies.
+            // w alone batched (at 1): (x, y) stays @g; (w, %0) [1, none], (w, w) [1, 1], (w, %1) [1, 0]: three copies
+            assertThat(copies).as(text).isEqualTo(in[0] == 0 ? 2 : 3);
+            assertThat(count(text, "func.func private @h_vmap")).as(text).isEqualTo(copies);
+        }
+    }
+
+    private static final String MARKED = """
+            module {
+              func.func @main(%w: tensor<3xf64>, %x: tensor<3xf64>) -> tensor<f64> {
+                %p = func.call @fwd(%w, %x) {hlo4j.custom_vjp = @bwd} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %q = func.call @layer(%p, %x) {hlo4j.remat = "nothing"} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %z = stablehlo.constant dense<0.0> : tensor<f64>
+                %s = stablehlo.reduce(%q init: %z) applies stablehlo.add across dimensions = [0] : (tensor<3xf64>, tensor<f64>) -> tensor<f64>
+                return %s : tensor<f64>
+              }
+              func.func private @fwd(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                return %m : tensor<3xf64>
+              }
+              func.func private @bwd(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %ct: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %two = stablehlo.constant dense<2.0> : tensor<3xf64>
+                %tb = stablehlo.multiply %two, %b : tensor<3xf64>
+                %da = stablehlo.multiply %tb, %ct : tensor<3xf64>
+                %db = stablehlo.multiply %a, %ct : tensor<3xf64>
+                return %da, %db : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @layer(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %t = stablehlo.tanh %a : tensor<3xf64>
+                %m = stablehlo.multiply %t, %b : tensor<3xf64>
+                %s = stablehlo.sine %m : tensor<3xf64>
+                return %s : tensor<3xf64>
+              }
+            }""";
+
+    @Test
+    void markersSurviveSoTheGradientOfTheBatchUsesTheCustomRuleAndRecomputes() {
+        Module m = MlirParser.parseModule(MARKED, "marked.mlir");
+        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        String text = MlirPrinter.print(vm);
+        assertThat(text).contains("hlo4j.custom_vjp = @bwd_vmap").contains("hlo4j.remat = \"nothing\"");
+        // grad of sum(batched) with respect to the shared w: the sum over examples of each example's gradient
+        HostArray w = u(3), xs = u(4, 3);
+        Grad got = grad(withTotal(vm), "total", w, xs);
+        double[] want = new double[3];
+        for (int e = 0; e < 4; e++) {
+            Grad one = grad(m, "main", w, take(xs, 0, e));
+            double[] ge = one.dw().toDoubleArray();
+            for (int k = 0; k < 3; k++) want[k] += ge[k];
+            // the batched body is recomputed behind a barrier, as the unbatched one is: tanh once forward, once recomputed
+            for (String op : List.of("stablehlo.tanh", "stablehlo.optimization_barrier")) {
+                assertThat(count(got.text(), op)).as(op).isEqualTo(count(one.text(), op)).isPositive();
+            }
+        }
+        for (int k = 0; k < 3; k++) assertThat(got.dw().getDouble(k)).as("dw[%d]", k).isCloseTo(want[k], org.assertj.core.data.Offset.offset(1e-12));
+        // the rule's 2 x (not the true x) reaches w: a dropped marker would give another gradient
+        Grad plain = grad(withTotal(roundTrip(Module.of("p", null, List.of(Calls.inlineAll(vm.symbols().lookup("batched"),
+                vm.symbols()::lookup)), vm.op().location()))), "total", w, xs);
+        assertThat(plain.dw().getDouble(0)).isNotCloseTo(got.dw().getDouble(0), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(plain.text()).doesNotContain("stablehlo.optimization_barrier");
+    }
+
+    /** The gradient of a scalar function with respect to its first argument, and the printed gradient program. */
+    private record Grad(HostArray dw, String text) {}
+
+    private static Grad grad(Module m, String name, HostArray w, HostArray x) {
+        Operation vg = Autodiff.valueAndGrad(m, name, new int[]{0}, "vg");
+        String text = MlirPrinter.print(Module.of("g", null, List.of(Calls.inlineAll(vg, m.symbols()::lookup)), m.op().location()));
+        return new Grad(new Interpreter(MlirParser.parseModule(text, "g.mlir")).runHost("vg", List.of(w, x)).get(1), text);
+    }
+
+    /** The module with @total(w, xs) = sum over the batch of @batched(w, xs). */
+    private static Module withTotal(Module vm) {
+        String text = MlirPrinter.print(vm).stripTrailing();
+        text = text.substring(0, text.length() - 1) + """
+                  func.func @total(%w: tensor<3xf64>, %x: tensor<4x3xf64>) -> tensor<f64> {
+                    %b = func.call @batched(%w, %x) : (tensor<3xf64>, tensor<4x3xf64>) -> tensor<4xf64>
+                    %z = stablehlo.constant dense<0.0> : tensor<f64>
+                    %s = stablehlo.reduce(%b init: %z) applies stablehlo.add across dimensions = [0] : (tensor<4xf64>, tensor<f64>) -> tensor<f64>
+                    return %s : tensor<f64>
+                  }
+                }
+                """;
+        Module m = roundTrip(MlirParser.parseModule(text, "total.mlir"));
+        // @batched spliced into @total (its own calls kept): a plain call would be recomputed whole in the backward pass
+        Operation total = Calls.splice(m.symbols().lookup("total"), new java.util.IdentityHashMap<>(), op ->
+                op.name().equals("func.call") && op.attr("callee").toString().equals("@batched") ? m.symbols().lookup("batched").region(0).entry() : null);
+        List<Operation> body = new java.util.ArrayList<>();
+        for (Operation o : m.operations()) {
+            body.add(o == m.symbols().lookup("total") ? total : io.hlo4j.compiler.ad.Cloner.copy(o, new java.util.IdentityHashMap<>()).build());
+        }
+        return roundTrip(Module.of("t", null, body, m.op().location()));
+    }
+
+    @Test
+    void aCustomVjpTheModuleLacksOrOfTheWrongArityIsRefusedByName() {
+        String gone = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @gone}");
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(gone, "gone.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot batch 'func.call'")
+                .hasMessageContaining("its custom VJP @gone is not a function of the module");
+        String arity = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @layer}");
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("its custom VJP @layer is")
+                .hasMessageContaining("it must take the call's 2 arguments, 1 result and 1 cotangent and return 2 cotangents");
+    }
+
+    @Test
+    void aRecursiveCallIsRefusedByName() {
+        Module rec = MlirParser.parseModule("""
+                module {
+                  func.func @f(%x: tensor<3xf64>) -> tensor<3xf64> {
+                    %0 = func.call @f(%x) : (tensor<3xf64>) -> tensor<3xf64>
+                    return %0 : tensor<3xf64>
+                  }
+                }""", "rec.mlir");
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(rec, "f", new int[]{0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("@f calls itself");
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
+    }
+}
