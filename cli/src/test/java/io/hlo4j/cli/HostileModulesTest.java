@@ -147,4 +147,18 @@ class HostileModulesTest {
                 """);
         refused(within(20, "inspect", mesh.toString()), "hlo4j: " + mesh + ":2:3: 'func.func' op argument #0 sdy.sharding refers to unknown mesh @mesh\n");
     }
+
+    /** dump partitioned a mesh of 2^40 devices and failed with "internal error: ArithmeticException"; it is refused by name. */
+    @Test void dumpRefusesAMeshTooLargeToPartitionFor() throws IOException {
+        Path f = Files.writeString(dir.resolve("huge-mesh.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=1099511627776]>
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }
+                """);
+        refused(within(20, "dump", f.toString()), "hlo4j: " + f + ":2:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=1099511627776]> has 1099511627776 devices; "
+                + "hlo4j partitions for at most 1048576 devices\n");
+    }
 }
