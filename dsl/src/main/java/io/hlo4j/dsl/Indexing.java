@@ -130,6 +130,79 @@ public final class Indexing {
                 dn, sizes, false, loc));
     }
 
+    /** Out-of-bound index handling, as jnp.take's {@code mode}. */
+    public enum Mode {
+        /** Indices clamped into {@code [0, n-1]}. */
+        CLIP,
+        /** Negative indices count from the end; others out of range give the fill value (JAX's default mode). */
+        FILL,
+        /** Indices taken modulo n (negative ones included). */
+        WRAP
+    }
+
+    /** {@code jnp.take(x, indices, axis, mode=mode)} with JAX's default fill value (NaN, the lowest signed or highest unsigned integer, true). */
+    public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode) { return take(x, indices, axis, mode, defaultFill(x.dtype())); }
+
+    /**
+     * {@code jnp.take(x, indices, axis, mode=mode, fill_value=fillValue)}: result shape {@code x[:axis] + indices.shape +
+     * x[axis+1:]}. The indices are normalised explicitly (clamped, wrapped, or masked), so the gradient (a scatter-add)
+     * sees the same positions; filled positions take no gradient.
+     */
+    public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode, double fillValue) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "take", loc);
+        requireIntIndices("take", x, indices, loc);
+        Tensor[] ni = normalise(indices, x.dims()[a], mode, "take", x, loc);
+        Tensor g = take(x, ni[0], a);
+        if (ni[1] == null) return g;
+        long[] maskShape = new long[g.rank()];
+        java.util.Arrays.fill(maskShape, 1);
+        System.arraycopy(indices.dims(), 0, maskShape, a, indices.rank());
+        return Ops.where(Ops.reshape(ni[1], maskShape), g, fillValue);
+    }
+
+    /** {@code jnp.take_along_axis(x, idx, axis, mode=mode)} with JAX's default fill value. */
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode) { return takeAlongAxis(x, idx, axis, mode, defaultFill(x.dtype())); }
+
+    /** {@code jnp.take_along_axis(x, idx, axis, mode=mode, fill_value=fillValue)}; indices normalised as {@link #take(Tensor, Tensor, int, Mode, double)}. */
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, double fillValue) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "takeAlongAxis", loc);
+        requireIntIndices("takeAlongAxis", x, idx, loc);
+        Tensor[] ni = normalise(idx, x.dims()[a], mode, "takeAlongAxis", x, loc);
+        Tensor g = takeAlongAxis(x, ni[0], a);
+        return ni[1] == null ? g : Ops.where(ni[1], g, fillValue);
+    }
+
+    private static void requireIntIndices(String op, Tensor x, Tensor indices, Location loc) {
+        if (!indices.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + indices.describe() + " for " + x.describe(), loc);
+    }
+
+    /** JAX's fill for out-of-range reads: NaN for floats, the lowest signed / highest unsigned integer, true for bool. */
+    static double defaultFill(DType d) {
+        if (d.isFloat()) return Double.NaN;
+        if (d.isBool()) return 1;
+        return d.isUnsigned() ? Reductions.highest(d) : Reductions.lowest(d);
+    }
+
+    /** {in-range indices, mask of the originally valid ones (FILL only, else null)}. */
+    private static Tensor[] normalise(Tensor idx, long n, Mode mode, String op, Tensor x, Location loc) {
+        if (n == 0) throw new DslException(op, "cannot take from an empty axis of " + x.describe(), loc);
+        Tensor zero = Ops.scalar(0, idx.dtype()), size = Ops.scalar(n, idx.dtype());
+        return switch (mode) {
+            case CLIP -> new Tensor[]{Ops.minimum(Ops.maximum(idx, zero), Ops.scalar(n - 1, idx.dtype())), null};
+            case WRAP -> {
+                Tensor r = Ops.rem(idx, size);
+                yield new Tensor[]{idx.dtype().isUnsigned() ? r : Ops.where(Ops.lt(r, zero), Ops.add(r, size), r), null};
+            }
+            case FILL -> {
+                Tensor w = idx.dtype().isUnsigned() ? idx : Ops.where(Ops.lt(idx, zero), Ops.add(idx, size), idx);
+                Tensor inside = Ops.logicalAnd(Ops.ge(w, zero), Ops.lt(w, size));
+                yield new Tensor[]{Ops.where(inside, w, zero), inside};
+            }
+        };
+    }
+
     /** {@code out[..., i, ...] = x[..., idx[..., i, ...], ...]} along {@code axis}; idx has x's shape except along axis. */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) {
         Location loc = SourceLoc.here();
@@ -177,18 +250,34 @@ public final class Indexing {
         return scatterAdd(Ops.zeros(Shape.of(length), DType.I32), indices, Ops.ones(indices.shape(), DType.I32), 0);
     }
 
-    /** Ascending sort along {@code axis} (floats in total order: -NaN < -inf < ... < inf < NaN). */
-    public static Tensor sort(Tensor x, int axis) {
+    /**
+     * Ascending sort along {@code axis} ({@code jnp.sort}), stable. Floats sort in IEEE total order: -NaN < -inf < ... <
+     * -0.0 < 0.0 < ... < inf < NaN. JAX differs in two corners: it sorts every NaN last and ties -0.0 with 0.0.
+     */
+    public static Tensor sort(Tensor x, int axis) { return sort(x, axis, false); }
+
+    /** {@code jnp.sort(x, axis, descending=descending)}: the ascending sort reversed when descending. */
+    public static Tensor sort(Tensor x, int axis, boolean descending) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "sort", loc);
-        return sortWith(List.of(x), a, false, "sort", loc).get(0);
+        Tensor sorted = sortWith(List.of(x), a, true, "sort", loc).get(0);
+        return descending ? Rearrange.flip(sorted, a) : sorted;
     }
 
     /** Indices that sort {@code x} along {@code axis}; stable (equal elements keep their order). */
-    public static Tensor argsort(Tensor x, int axis) {
+    public static Tensor argsort(Tensor x, int axis) { return argsort(x, axis, false); }
+
+    /**
+     * {@code jnp.argsort(x, axis, descending=descending)}, stable: descending, equal elements still keep their order
+     * (the input and indices are reversed before the sort and the result after, as JAX does).
+     */
+    public static Tensor argsort(Tensor x, int axis, boolean descending) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "argsort", loc);
-        return sortWith(List.of(x, Ops.iota(DType.I32, x.shape(), a)), a, true, "argsort", loc).get(1);
+        Tensor iota = Ops.iota(DType.I32, x.shape(), a);
+        if (!descending) return sortWith(List.of(x, iota), a, true, "argsort", loc).get(1);
+        Tensor idx = sortWith(List.of(Rearrange.flip(x, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
+        return Rearrange.flip(idx, a);
     }
 
     /** The {@code k} largest elements along the last axis, descending, and their i32 indices (chlo.top_k, whose type rule checks k). */

@@ -2,6 +2,8 @@ package io.hlo4j.dsl;
 
 import io.hlo4j.mlir.ir.Location;
 
+import java.util.List;
+
 /** Activations, normalisations and one-hot encoding, as Java compositions of primitive ops (no new ops). */
 public final class Nn {
     private Nn() {}
@@ -138,5 +140,170 @@ public final class Nn {
         Tensor classes = Ops.iota(indices.dtype(), Shape.of(d), indices.rank());
         Tensor hit = Ops.eq(Ops.expandDims(indices, -1), classes);
         return Ops.astype(hit, dtype);
+    }
+
+    // ---- jax.nn's other activations (compositions, so gradients come from the ops' rules) ----------------------
+
+    /** {@code jax.nn.swish}, the same function as {@link #silu}. */
+    public static Tensor swish(Tensor x) { return silu(x); }
+
+    /** {@code jax.nn.log_sigmoid}: {@code -softplus(-x)}, finite for large |x|. */
+    public static Tensor logSigmoid(Tensor x) {
+        Ops.requireFloat("logSigmoid", x, SourceLoc.here());
+        return Ops.neg(softplus(Ops.neg(x)));
+    }
+
+    /** {@code jax.nn.relu6}: {@code min(max(x, 0), 6)}. */
+    public static Tensor relu6(Tensor x) { return Ops.minimum(Ops.maximum(x, 0.0), 6.0); }
+
+    /** {@code jax.nn.hard_sigmoid}: {@code relu6(x + 3) / 6}. */
+    public static Tensor hardSigmoid(Tensor x) { return Ops.div(relu6(Ops.add(x, 3.0)), 6.0); }
+
+    /** {@code jax.nn.hard_silu} (also {@code hard_swish}): {@code x * hard_sigmoid(x)}. */
+    public static Tensor hardSilu(Tensor x) { return Ops.mul(x, hardSigmoid(x)); }
+
+    public static Tensor hardSwish(Tensor x) { return hardSilu(x); }
+
+    /** {@code jax.nn.hard_tanh}: x clipped to [-1, 1]. */
+    public static Tensor hardTanh(Tensor x) { return Ops.where(Ops.gt(x, 1.0), Ops.scalar(1, x.dtype()), Ops.where(Ops.lt(x, -1.0), Ops.scalar(-1, x.dtype()), x)); }
+
+    /** {@code jax.nn.leaky_relu}: x where x >= 0, {@code negativeSlope * x} elsewhere (JAX's default slope is 0.01). */
+    public static Tensor leakyRelu(Tensor x, double negativeSlope) { return Ops.where(Ops.ge(x, 0.0), x, Ops.mul(x, negativeSlope)); }
+
+    /** {@code jax.nn.elu}: x where x > 0, {@code alpha * expm1(x)} elsewhere (the expm1 reads 0 where x > 0, so no inf leaks). */
+    public static Tensor elu(Tensor x, double alpha) {
+        Ops.requireFloat("elu", x, SourceLoc.here());
+        Tensor pos = Ops.gt(x, 0.0);
+        return Ops.where(pos, x, Ops.mul(Ops.expm1(Ops.where(pos, Ops.scalar(0, x.dtype()), x)), alpha));
+    }
+
+    /** {@code jax.nn.celu}: {@code max(x, 0) + alpha * expm1(min(x, 0) / alpha)}. */
+    public static Tensor celu(Tensor x, double alpha) {
+        Ops.requireFloat("celu", x, SourceLoc.here());
+        return Ops.add(Ops.maximum(x, 0.0), Ops.mul(Ops.expm1(Ops.div(Ops.minimum(x, 0.0), alpha)), alpha));
+    }
+
+    /** {@code jax.nn.selu}: {@code scale * elu(x, alpha)} with JAX's constants. */
+    public static Tensor selu(Tensor x) {
+        return Ops.mul(elu(x, 1.6732632423543772848170429916717), 1.0507009873554804934193349852946);
+    }
+
+    /** {@code jax.nn.mish}: {@code x * tanh(softplus(x))}. */
+    public static Tensor mish(Tensor x) {
+        Ops.requireFloat("mish", x, SourceLoc.here());
+        return Ops.mul(x, Ops.tanh(softplus(x)));
+    }
+
+    /** {@code jax.nn.soft_sign}: {@code x / (|x| + 1)}. */
+    public static Tensor softSign(Tensor x) { return Ops.div(x, Ops.add(Ops.abs(x), 1.0)); }
+
+    /** {@code jax.nn.squareplus}: {@code (x + sqrt(x^2 + b)) / 2} (JAX's default b is 4). */
+    public static Tensor squareplus(Tensor x, double b) {
+        Ops.requireFloat("squareplus", x, SourceLoc.here());
+        return Ops.div(Ops.add(x, Ops.sqrt(Ops.add(Ops.square(x), b))), 2.0);
+    }
+
+    /** {@code jax.nn.glu}: the axis split in halves a, b; {@code a * sigmoid(b)}. An odd size is refused. */
+    public static Tensor glu(Tensor x, int axis) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "glu", loc);
+        if (x.dims()[a] % 2 != 0) throw new DslException("glu", "axis " + a + " of " + x.describe() + " has odd size " + x.dims()[a], loc);
+        java.util.List<Tensor> halves = Rearrange.split(x, 2, a);
+        return Ops.mul(halves.get(0), Ops.sigmoid(halves.get(1)));
+    }
+
+    /**
+     * {@code jax.nn.one_hot(indices, n, dtype=dtype, axis=axis)}: the class axis inserted at {@code axis} of the result
+     * (-1: last, as {@link #oneHot(Tensor, long, DType)}); out-of-range indices give all-zero vectors.
+     */
+    public static Tensor oneHot(Tensor indices, long n, DType dtype, int axis) {
+        Location loc = SourceLoc.here();
+        int r = indices.rank() + 1;
+        if (axis < -r || axis >= r) throw new DslException("oneHot", "axis " + axis + " is out of range for a result of rank " + r
+                + " from indices " + indices.describe(), loc);
+        int a = axis < 0 ? axis + r : axis;
+        Tensor last = oneHot(indices, n, dtype);
+        return a == r - 1 ? last : Rearrange.moveaxis(last, r - 1, a);
+    }
+
+    // ---- softmax and friends with a where mask (jax.nn's `where=`) ----------------------------------------------
+
+    /**
+     * {@code jax.nn.softmax(x, axis, where=where)}: entries where {@code where} is false take no part and get 0; a row
+     * with no entry gets all zeros. {@code where} is bool and broadcasts to x (numpy's rule); null is {@link Reductions#softmax}.
+     */
+    public static Tensor softmax(Tensor x, int axis, Tensor where) {
+        Location loc = SourceLoc.here();
+        if (where == null) return Reductions.softmax(x, axis);
+        Ops.requireFloat("softmax", x, loc);
+        int a = Ops.axis(x, axis, "softmax", loc);
+        Tensor w = mask("softmax", where, x, loc);
+        Tensor shift = safeMax(x, w, a);
+        Tensor e = Ops.where(w, Ops.exp(Ops.sub(x, shift)), Ops.scalar(0, x.dtype()));
+        Tensor denom = Reductions.keepDims(Reductions.sum(e, a), x, a);
+        Tensor safeDenom = Ops.where(Ops.gt(denom, 0.0), denom, Ops.scalar(1, x.dtype()));
+        return Ops.div(e, safeDenom);
+    }
+
+    /** {@code jax.nn.log_softmax(x, axis, where=where)}: -inf where {@code where} is false. */
+    public static Tensor logSoftmax(Tensor x, int axis, Tensor where) {
+        Location loc = SourceLoc.here();
+        if (where == null) return Reductions.logSoftmax(x, axis);
+        Ops.requireFloat("logSoftmax", x, loc);
+        int a = Ops.axis(x, axis, "logSoftmax", loc);
+        Tensor w = mask("logSoftmax", where, x, loc);
+        Tensor lse = logsumexp(x, a, w, true);
+        return Ops.where(w, Ops.sub(x, lse), Ops.scalar(Double.NEGATIVE_INFINITY, x.dtype()));
+    }
+
+    /**
+     * {@code jax.nn.logsumexp(x, axis, where=where)} (the entries where {@code where} is false left out; -inf when none
+     * is left); {@code where} null takes every entry.
+     */
+    public static Tensor logsumexp(Tensor x, int axis, Tensor where) {
+        Location loc = SourceLoc.here();
+        Ops.requireFloat("logsumexp", x, loc);
+        int a = Ops.axis(x, axis, "logsumexp", loc);
+        if (where == null) return Reductions.logsumexp(x, a);
+        return logsumexp(x, a, mask("logsumexp", where, x, loc), false);
+    }
+
+    static Tensor logsumexp(Tensor x, int a, Tensor w, boolean keep) {
+        Tensor shift = safeMax(x, w, a);
+        Tensor e = Ops.where(w, Ops.exp(Ops.sub(x, shift)), Ops.scalar(0, x.dtype()));
+        Tensor s = Reductions.keepDims(Reductions.sum(e, a), x, a);
+        Tensor r = Ops.add(Ops.log(s), shift);
+        return keep ? r : Ops.squeeze(r, a);
+    }
+
+    /** The max over the allowed entries, kept as size 1, replaced by 0 where it is not finite (no entry, or inf). */
+    private static Tensor safeMax(Tensor x, Tensor w, int a) {
+        Tensor m = Reductions.keepDims(Reductions.max(Ops.where(w, x, Ops.scalar(Double.NEGATIVE_INFINITY, x.dtype())), a), x, a);
+        return Ops.where(Ops.isFinite(m), m, Ops.scalar(0, x.dtype()));
+    }
+
+    /** A bool {@code where} that broadcasts to x's shape (not wider), refused by name otherwise. */
+    static Tensor mask(String op, Tensor where, Tensor x, Location loc) {
+        if (!where.dtype().isBool()) throw new DslException(op, "where " + where.describe() + " must be bool, for " + x.describe(), loc);
+        long[] both = Trace.guard(op, List.of(where, x), loc,
+                () -> Ops.ruleOnTypes(op, "chlo.broadcast_and", List.of(where.type(), x.type().withElementType(where.type().elementType())), loc)).shape();
+        if (!java.util.Arrays.equals(both, x.dims())) {
+            throw new DslException(op, "where " + where.describe() + " must broadcast to " + x.describe() + ", but broadcasting gives "
+                    + java.util.Arrays.toString(both), loc);
+        }
+        return where;
+    }
+
+    /**
+     * {@code jax.nn.standardize(x, axis, epsilon=eps)}: {@code (x - mean) * rsqrt(var + eps)} over the axes, with JAX's
+     * default "fast" variance {@code max(mean(x^2) - mean(x)^2, 0)}.
+     */
+    public static Tensor standardize(Tensor x, double eps, int... axes) {
+        Location loc = SourceLoc.here();
+        Ops.requireFloat("standardize", x, loc);
+        int[] ax = axes.length == 0 ? new int[]{-1} : axes;
+        Tensor mean = Reductions.mean(x, true, ax);
+        Tensor var = Ops.maximum(Ops.sub(Reductions.mean(Ops.square(x), true, ax), Ops.square(mean)), 0.0);
+        return Ops.mul(Ops.sub(x, mean), Ops.rsqrt(Ops.add(var, eps)));
     }
 }

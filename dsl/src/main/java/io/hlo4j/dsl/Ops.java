@@ -271,6 +271,98 @@ public final class Ops {
     }
 
     public static Tensor where(Tensor pred, Tensor a, double b) { return where(pred, a, like(b, a)); }
+    public static Tensor where(Tensor pred, double a, Tensor b) { return where(pred, like(a, b), b); }
+
+    public static Tensor ge(Tensor a, double b) { return compare("ge", "GE", a, like(b, a)); }
+    public static Tensor le(Tensor a, double b) { return compare("le", "LE", a, like(b, a)); }
+    public static Tensor eq(Tensor a, double b) { return compare("eq", "EQ", a, like(b, a)); }
+    public static Tensor ne(Tensor a, double b) { return compare("ne", "NE", a, like(b, a)); }
+
+    /** {@code jnp.arctan2(y, x)}: the angle of (x, y), in (-pi, pi]; numpy broadcasting. */
+    public static Tensor atan2(Tensor y, Tensor x) { return binary("atan2", "atan2", y, x); }
+
+    /** True where {@code x} is NaN ({@code jnp.isnan}): {@code x != x}. */
+    public static Tensor isNan(Tensor x) {
+        requireFloat("isNan", x, SourceLoc.here());
+        return ne(x, x);
+    }
+
+    /** True where {@code x} is +inf or -inf ({@code jnp.isinf}). */
+    public static Tensor isInf(Tensor x) {
+        requireFloat("isInf", x, SourceLoc.here());
+        return eq(abs(x), like(Double.POSITIVE_INFINITY, x));
+    }
+
+    /**
+     * {@code jnp.clip(x, min, max)}: {@code minimum(max, maximum(min, x))}, numpy broadcasting; either bound may be
+     * null (no bound). As in JAX and numpy, the upper bound wins where {@code min > max}, and NaN in {@code x} stays NaN.
+     */
+    public static Tensor clip(Tensor x, Tensor min, Tensor max) {
+        Tensor r = x;
+        if (min != null) r = maximum(min, r);
+        if (max != null) r = minimum(max, r);
+        return r;
+    }
+
+    /** {@link #clip(Tensor, Tensor, Tensor)} with constant bounds; {@code Double.NaN} is refused (use null for no bound). */
+    public static Tensor clip(Tensor x, Double min, Double max) {
+        Location loc = SourceLoc.here();
+        if ((min != null && min.isNaN()) || (max != null && max.isNaN())) {
+            throw new DslException("clip", "bound is NaN (min " + min + ", max " + max + ") for " + x.describe() + "; pass null for no bound", loc);
+        }
+        return clip(x, min == null ? null : like(min, x), max == null ? null : like(max, x));
+    }
+
+    /**
+     * {@code jnp.logaddexp(a, b) = log(exp(a) + exp(b))}, computed as {@code max + log1p(exp(-|a - b|))}. Where
+     * {@code a - b} is NaN because both are the same infinity the difference is taken as 0 (so -inf, -inf gives -inf
+     * with a finite gradient); NaN inputs give NaN.
+     */
+    public static Tensor logaddexp(Tensor a, Tensor b) {
+        Location loc = SourceLoc.here();
+        requireFloat("logaddexp", a, loc);
+        Tensor amax = maximum(a, b);
+        Tensor delta = sub(a, b);
+        Tensor bothInf = logicalAnd(isInf(a), eq(a, b));
+        Tensor safe = where(bothInf, like(0, delta), delta);
+        return add(amax, log1p(exp(neg(abs(safe)))));
+    }
+
+    /**
+     * {@code jnp.linspace(start, stop, num, endpoint)} along a new leading axis: JAX's formula
+     * {@code start * (1 - i/div) + stop * (i/div)} with {@code div = num - 1} (endpoint) or {@code num}, the endpoint
+     * appended exactly. {@code start} and {@code stop} are float tensors that broadcast together (scalars for the plain
+     * form); the result is [num, *their shape]. num 1 gives {@code [start]}; num 0 an empty axis.
+     */
+    public static Tensor linspace(Tensor start, Tensor stop, long num, boolean endpoint) {
+        Location loc = SourceLoc.here();
+        if (num < 0) throw new DslException("linspace", "number of samples " + num + " must be non-negative", loc);
+        requireFloat("linspace", start, loc);
+        long[] bounds = rule("linspace", "chlo.broadcast_add", List.of(start, stop), loc).shape();
+        Tensor s = broadcastTo(start, bounds), e = broadcastTo(stop, bounds);
+        long[] withAxis = new long[bounds.length + 1];
+        withAxis[0] = 1;
+        System.arraycopy(bounds, 0, withAxis, 1, bounds.length);
+        if (num == 0) {
+            withAxis[0] = 0;
+            return zeros(Shape.of(withAxis), start.dtype());
+        }
+        Tensor s1 = reshape(s, withAxis);
+        if (num == 1) return s1;
+        long div = endpoint ? num - 1 : num;
+        long[] iotaShape = withAxis.clone();
+        iotaShape[0] = div;
+        Tensor step = div(iota(start.dtype(), Shape.of(iotaShape), 0), (double) div);
+        Tensor out = add(mul(s1, sub(1.0, step)), mul(reshape(e, withAxis), step));
+        return endpoint ? concat(0, out, reshape(e, withAxis)) : out;
+    }
+
+    /** {@code jnp.linspace(start, stop, num, endpoint, dtype=dtype)} for constant bounds (a float dtype). */
+    public static Tensor linspace(double start, double stop, long num, boolean endpoint, DType dtype) {
+        Location loc = SourceLoc.here();
+        if (!dtype.isFloat()) throw new DslException("linspace", "needs a floating-point dtype, got " + dtype, loc);
+        return linspace(scalar(start, dtype), scalar(stop, dtype), num, endpoint);
+    }
 
     public static Tensor astype(Tensor x, DType to) {
         Location loc = SourceLoc.here();

@@ -1,7 +1,5 @@
 package io.hlo4j.dsl;
 
-import io.hlo4j.mlir.attr.DenseArrayAttr;
-import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.OpResult;
@@ -10,10 +8,7 @@ import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /** Reductions over axes (all axes when none are given), softmax and friends, and cumulative sums. */
 public final class Reductions {
@@ -141,25 +136,79 @@ public final class Reductions {
         return Ops.sub(x, keepDims(logsumexp(x, a), x, a));
     }
 
-    /** Inclusive cumulative sum along {@code axis}: a reduce_window whose window looks back over the whole axis. */
-    public static Tensor cumsum(Tensor x, int axis) {
+    /**
+     * {@code jnp.var(x, axis, ddof=ddof, keepdims=keepdims)}: {@code sum((x - mean)^2) / (N - ddof)} over the axes (all
+     * when none), N their element count. Integer inputs give f32, bf16/f16 are computed in f32 and rounded back (as JAX).
+     * Where {@code N - ddof <= 0} the result is NaN, as in JAX.
+     */
+    public static Tensor var(Tensor x, int ddof, boolean keepdims, int... axes) {
         Location loc = SourceLoc.here();
-        int a = Ops.axis(x, axis, "cumsum", loc);
-        int r = x.rank();
-        long n = x.dims()[a];
-        long[] window = new long[r], ones = new long[r], pad = new long[2 * r];
-        Arrays.fill(window, 1);
-        Arrays.fill(ones, 1);
-        window[a] = n;
-        pad[2 * a] = n - 1;
-        Tensor init = Ops.scalar(0, x.dtype());
-        return Ops.emit("cumsum", loc, List.of(x), () -> {
-            StablehloBuilder h = Ops.h("cumsum", loc);
-            Region body = h.combiner("add", x.dtype().elementType(), loc);
-            var padAttr = Constants.ofLongs(TensorType.of(IntegerType.I64, r, 2), pad);
-            List<Value> ops = new ArrayList<>(List.of(Ops.v(x, "cumsum", loc), Ops.v(init, "cumsum", loc)));
-            return h.ir().emit("stablehlo.reduce_window", ops, Map.of("window_dimensions", DenseArrayAttr.ofI64(window),
-                    "window_strides", DenseArrayAttr.ofI64(ones), "padding", padAttr), List.of(body), null, loc).get(0);
-        });
+        return varianceOf("var", x, ddof, keepdims, axes, loc, false);
     }
+
+    /** {@code jnp.std}: the square root of {@link #var}. */
+    public static Tensor std(Tensor x, int ddof, boolean keepdims, int... axes) {
+        Location loc = SourceLoc.here();
+        return varianceOf("std", x, ddof, keepdims, axes, loc, true);
+    }
+
+    public static Tensor var(Tensor x, int... axes) { return var(x, 0, false, axes); }
+    public static Tensor std(Tensor x, int... axes) { return std(x, 0, false, axes); }
+
+    private static Tensor varianceOf(String op, Tensor x, int ddof, boolean keepdims, int[] axes, Location loc, boolean root) {
+        if (x.dtype().isBool()) throw new DslException(op, "needs a numeric tensor, got " + x.describe(), loc);
+        int[] ax = Ops.axes(x, axes, op, loc);
+        DType out = x.dtype().isFloat() ? x.dtype() : DType.F32;
+        DType comp = out == DType.BF16 || out == DType.F16 ? DType.F32 : out;
+        Tensor xc = Ops.astype(x, comp);
+        long n = 1;
+        for (int a : ax) n *= x.dims()[a];
+        Tensor centered = Ops.sub(xc, keepDims(mean(xc, ax), xc, ax));
+        Tensor r = Ops.div(sum(Ops.square(centered), ax), (double) (n - ddof));
+        if (n - ddof <= 0) r = Ops.full(r.shape(), Double.NaN, comp);
+        if (root) r = Ops.sqrt(r);
+        r = Ops.astype(r, out);
+        return keepdims ? keepDims(r, x, ax) : r;
+    }
+
+    /** {@code jnp.any}: true where some element along the axes (all when none) is true (non-zero for numbers). */
+    public static Tensor any(Tensor x, boolean keepdims, int... axes) { return boolReduce("any", "or", 0, x, keepdims, axes); }
+
+    /** {@code jnp.all}: true where every element along the axes (all when none) is true (non-zero for numbers). */
+    public static Tensor all(Tensor x, boolean keepdims, int... axes) { return boolReduce("all", "and", 1, x, keepdims, axes); }
+
+    public static Tensor any(Tensor x, int... axes) { return any(x, false, axes); }
+    public static Tensor all(Tensor x, int... axes) { return all(x, false, axes); }
+
+    private static Tensor boolReduce(String op, String combiner, double init, Tensor x, boolean keepdims, int[] axes) {
+        Location loc = SourceLoc.here();
+        int[] ax = Ops.axes(x, axes, op, loc);
+        Tensor b = x.dtype().isBool() ? x : Ops.ne(x, Ops.scalar(0, x.dtype()));
+        Tensor initT = Ops.scalar(init, DType.BOOL);
+        Tensor r = ax.length == 0 ? b : Ops.emit(op, loc, List.of(b),
+                () -> Ops.h(op, loc).reduce(Ops.v(b, op, loc), Ops.v(initT, op, loc), Ops.toLongs(ax), combiner, loc));
+        return keepdims ? keepDims(r, x, ax) : r;
+    }
+
+    /** {@code jnp.cumsum(x, axis)}, or from the end of the axis when {@code reverse} ({@code lax.cumsum(reverse=True)}). */
+    public static Tensor cumsum(Tensor x, int axis, boolean reverse) { return Cumulative.of("cumsum", x, axis, reverse); }
+
+    /** {@code jnp.cumprod} / {@code lax.cumprod(reverse=)}. */
+    public static Tensor cumprod(Tensor x, int axis, boolean reverse) { return Cumulative.of("cumprod", x, axis, reverse); }
+    public static Tensor cumprod(Tensor x, int axis) { return cumprod(x, axis, false); }
+
+    /** {@code lax.cummax}: the running maximum along the axis (NaN propagates). */
+    public static Tensor cummax(Tensor x, int axis, boolean reverse) { return Cumulative.of("cummax", x, axis, reverse); }
+    public static Tensor cummax(Tensor x, int axis) { return cummax(x, axis, false); }
+
+    /** {@code lax.cummin}: the running minimum along the axis. */
+    public static Tensor cummin(Tensor x, int axis, boolean reverse) { return Cumulative.of("cummin", x, axis, reverse); }
+    public static Tensor cummin(Tensor x, int axis) { return cummin(x, axis, false); }
+
+    /** {@code lax.cumlogsumexp}: {@code log(cumsum(exp(x)))}, computed stably with {@link Ops#logaddexp} (floats). */
+    public static Tensor cumlogsumexp(Tensor x, int axis, boolean reverse) { return Cumulative.of("cumlogsumexp", x, axis, reverse); }
+    public static Tensor cumlogsumexp(Tensor x, int axis) { return cumlogsumexp(x, axis, false); }
+
+    /** Inclusive cumulative sum along {@code axis} ({@code jnp.cumsum}): a reduce_window whose window looks back over the whole axis. */
+    public static Tensor cumsum(Tensor x, int axis) { return Cumulative.of("cumsum", x, axis, false); }
 }

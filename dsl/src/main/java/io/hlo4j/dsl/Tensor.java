@@ -82,4 +82,8 @@ public final class Tensor {
     public Tensor max(boolean keepdims, int... axes) { return Reductions.max(this, keepdims, axes); }
     public Tensor min(boolean keepdims, int... axes) { return Reductions.min(this, keepdims, axes); }
     public Tensor argmax(int axis) { return Reductions.argmax(this, axis); }
+    public Tensor var(int... axes) { return Reductions.var(this, axes); }
+    public Tensor std(int... axes) { return Reductions.std(this, axes); }
+    public Tensor clip(Double min, Double max) { return Ops.clip(this, min, max); }
+    public Tensor flip(int... axes) { return Rearrange.flip(this, axes); }
 }
