@@ -61,6 +61,14 @@ public final class Calls {
         return f;
     }
 
+    /** A copy of {@code module} (every op cloned) with {@code more} functions appended: how a transform returns its module. */
+    public static io.hlo4j.mlir.ir.Module withFunctions(io.hlo4j.mlir.ir.Module module, List<Operation> more) {
+        List<Operation> ops = new ArrayList<>();
+        for (Operation op : module.operations()) ops.add(Cloner.copy(op, new IdentityHashMap<>()).build());
+        ops.addAll(more);
+        return io.hlo4j.mlir.ir.Module.of(module.name(), module.attributes(), ops, module.op().location());
+    }
+
     private static String count(int k, String noun) { return k + " " + noun + (k == 1 ? "" : "s"); }
 
     /**

@@ -94,11 +94,9 @@ public final class Batching {
         };
         if (sink.lookup(name) != null) throw new Hlo4jException("vmap: the module already has a function @" + name, f.location());
         Operation batched = vmapKeepingCalls(f, sink, inAxes, outAxes, size, name);
-        List<Operation> body = new ArrayList<>();
-        for (Operation o : module.operations()) body.add(io.hlo4j.compiler.ad.Cloner.copy(o, new java.util.IdentityHashMap<>()).build());
-        body.addAll(added.values());
-        body.add(batched);
-        return Module.of(module.name(), module.attributes(), body, module.op().location());
+        List<Operation> more = new ArrayList<>(added.values());
+        more.add(batched);
+        return io.hlo4j.compiler.ad.Calls.withFunctions(module, more);
     }
 
     /** An out axis of {@link #build}: batched at 0 when the result depends on the batch, else unbatched. */
