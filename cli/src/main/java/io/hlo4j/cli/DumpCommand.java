@@ -77,6 +77,10 @@ final class DumpCommand extends CliCommand {
                     + "the sharding of every value) or partitioned (the default for explicit). Needs --mesh past traced.")
     String stage;
 
+    @Option(names = "--locations", description = "Print loc(...) on every op: the Java line (or input file line) each op, and each "
+            + "collective of the per-device program, came from; inspect and run then name those lines.")
+    boolean locations;
+
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
 
@@ -121,14 +125,14 @@ final class DumpCommand extends CliCommand {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
                 for (ShardingConflict c : prop.conflicts()) err().println("hlo4j: propagation: " + c);
-                yield MlirPrinter.print(prop.module());
+                yield MlirPrinter.print(prop.module(), new io.hlo4j.mlir.print.PrintOptions(false, locations));
             }
             case "partitioned" -> {
                 PartitionedProgram pp = Spmd.explicit(lowered.module());
                 for (var entry : pp.report().entries()) err().println("hlo4j: partitioner: " + entry);
-                yield MlirPrinter.print(pp.module());
+                yield MlirPrinter.print(pp.module(), new io.hlo4j.mlir.print.PrintOptions(false, locations));
             }
-            default -> lowered.asText();
+            default -> locations ? lowered.asTextWithLocations() : lowered.asText();
         };
         write(text);
         return Main.OK;
@@ -161,7 +165,7 @@ final class DumpCommand extends CliCommand {
             default -> throw usage("--emit: unknown form '" + emit + "' (expected annotated or explicit for a module file)");
         }
         if (output != null) CliFiles.checkOutputFile(output, "-o");
-        write(DumpFile.text(Path.of(model), stage, err()));
+        write(DumpFile.text(Path.of(model), stage, err(), locations));
         return Main.OK;
     }
 

@@ -45,23 +45,28 @@ final class DumpFile {
      * parsed and verified, then (past traced) its annotations checked against its meshes, calls inlined and shardings
      * propagated, then (explicit) partitioned. Propagation conflicts and the partitioner's report go to {@code err}.
      */
-    static String text(Path file, String stage, PrintWriter err) throws IOException {
+    static String text(Path file, String stage, PrintWriter err) throws IOException { return text(file, stage, err, false); }
+
+    /** As {@link #text(Path, String, PrintWriter)}; {@code locations}: every op with its {@code loc(...)}. */
+    static String text(Path file, String stage, PrintWriter err, boolean locations) throws IOException {
+        io.hlo4j.mlir.print.PrintOptions opts = new io.hlo4j.mlir.print.PrintOptions(false, locations);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; dump takes one");
         ModuleText.verify(modules);
         Module m = modules.get(0);
         return switch (stage) {
-            case "traced" -> MlirPrinter.print(m);
+            case "traced" -> MlirPrinter.print(m, opts);
             case "propagated" -> {
                 SdyVerifier.verifyShardingAnnotations(m.op());
                 Propagated prop = Propagation.propagate(Spmd.inlineCalls(m));
                 for (ShardingConflict c : prop.conflicts()) err.println("hlo4j: propagation: " + c);
-                yield MlirPrinter.print(prop.module());
+                yield MlirPrinter.print(prop.module(), opts);
             }
             case "partitioned" -> {
+                RunChecks.meshesPartitionable(m);
                 PartitionedProgram pp = Spmd.explicit(m);
                 for (var entry : pp.report().entries()) err.println("hlo4j: partitioner: " + entry);
-                yield MlirPrinter.print(pp.module());
+                yield MlirPrinter.print(pp.module(), opts);
             }
             default -> throw new IllegalStateException("stage " + stage);
         };

@@ -60,8 +60,10 @@ final class InspectCommand extends CliCommand {
             List<Module> modules = ModuleText.parse(file);
             ModuleText.verify(modules);
             for (Module m : modules) {
+                // per-shard sizes need shardings that fit their tensors and name a declared mesh: refused at the annotation's line
+                io.hlo4j.mlir.dialect.sdy.SdyVerifier.verifyShardingAnnotations(m.op());
                 CostAnalysis.ModuleCost c = CostAnalysis.analyze(m);
-                parts.add(json ? CostReport.json(c, t) : CostReport.text(c, t));
+                parts.add(json ? CostReport.json(c, t) : annotatedHint(m, CostReport.text(c, t)));
             }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
@@ -75,6 +77,19 @@ final class InspectCommand extends CliCommand {
         }
         out().flush();
         return Main.OK;
+    }
+
+    /**
+     * An annotated module (one declaring an {@code sdy.mesh}) is the global program: its collectives appear only once it
+     * is partitioned, so "none" would mislead; say where they are instead.
+     */
+    private String annotatedHint(Module m, String text) {
+        boolean[] mesh = {false};
+        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.mesh")) mesh[0] = true; });
+        if (!mesh[0]) return text;
+        return text.replace("\ncollectives: none\n", "\ncollectives: none in this global program (it declares an sdy.mesh): `hlo4j dump "
+                + file + " -o DEVICE.mlir` writes its per-device program, whose collectives and bytes `hlo4j inspect DEVICE.mlir` "
+                + "lists; `hlo4j run " + file + " --spmd --collectives` runs it and logs each\n");
     }
 
     /**

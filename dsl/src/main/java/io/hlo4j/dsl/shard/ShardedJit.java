@@ -182,10 +182,11 @@ public final class ShardedJit {
                     + " in_shardings were given", loc);
         }
         MeshScope scope = new MeshScope();
+        List<String> inPaths = Pytree.paths(inDef);
         for (int i = 0; i < specs.size(); i++) {
             NamedSharding s = inShardings.get(i);
             if (s == null) continue;
-            s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + specs.get(i) + ") of @" + name);
+            s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + leafName("args", inPaths.get(i), true) + specs.get(i) + ") of @" + name);
             scope.add(s.mesh(), op, loc);
         }
         if (outShardings != null) for (NamedSharding s : outShardings) if (s != null) scope.add(s.mesh(), op, loc);
@@ -215,9 +216,13 @@ public final class ShardedJit {
                     + outShardings.size() + " out_shardings were given (pass null to leave every result to propagation)", loc);
         }
         List<NamedSharding> outs = outShardings != null ? outShardings : java.util.Collections.nCopies(results.size(), null);
+        List<String> outPaths = Pytree.paths(outDef);
         for (int i = 0; i < results.size(); i++) {
             NamedSharding s = outs.get(i);
-            if (s != null) s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + resultSpecs.get(i) + ") of @" + name);
+            if (s != null) {
+                s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + leafName("result", outPaths.get(i), false) + resultSpecs.get(i)
+                        + ") of @" + name);
+            }
         }
         if (scope.meshes().isEmpty()) throw new DslException(op, "@" + name + " names no mesh: give at least one in/out sharding", loc);
 
@@ -253,6 +258,20 @@ public final class ShardedJit {
             out.add(Operation.builder(SdyOps.MESH).property("sym_name", new StringAttr(m.name())).property("mesh", m.toSdy()).location(loc).build());
         }
         return out;
+    }
+
+    /**
+     * Where a leaf sits in the user's pytree, as {@code "args[0].wd, "} (arguments) or {@code "result.loss, "}: a
+     * flattened index alone does not tell which parameter of a map was mis-sharded. Empty for a bare argument or result,
+     * whose index already says it.
+     */
+    private static String leafName(String root, String path, boolean indexed) {
+        if (indexed) {
+            int dot = path.indexOf('.');
+            if (dot < 0) return "";
+            return root + "[" + path.substring(0, dot) + "]" + path.substring(dot) + ", ";
+        }
+        return path.isEmpty() ? "" : root + "." + path + ", ";
     }
 
     private static List<DictionaryAttr> annotations(List<NamedSharding> shardings, List<Spec> specs) {
