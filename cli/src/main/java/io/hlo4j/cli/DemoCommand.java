@@ -132,7 +132,7 @@ final class DemoCommand extends CliCommand {
      * before any work, with the run's own message, and with --no-run too; the run partitions and runs this program.
      */
     private static MeshMoeRun.FusedPlan plan(MoeConfig cfg, Mesh meshObj, EpMode mode) {
-        return SourceLoc.asBuiltin("demo", () -> MeshMoeRun.planFused(cfg, meshObj, mode, MoeReference.TOKENS, MoeReference.FFN, DType.F32, false));
+        return SourceLoc.asBuiltin("demo", () -> MeshMoeRun.planFused(cfg, meshObj, mode, MoeReference.TOKENS, MoeReference.FFN, DType.F32, io.hlo4j.dsl.moe.ep.EpBiases.NONE));
     }
 
     private int run(MoeConfig cfg, Mesh meshObj, EpMode mode, MeshMoeRun.FusedPlan plan, Lowered lowered, List<String> outNames, HostArray[] argv,

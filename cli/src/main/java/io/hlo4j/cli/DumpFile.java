@@ -63,6 +63,7 @@ final class DumpFile {
                 yield MlirPrinter.print(prop.module(), opts);
             }
             case "partitioned" -> {
+                RunChecks.meshesPartitionable(m);
                 PartitionedProgram pp = Spmd.explicit(m);
                 for (var entry : pp.report().entries()) err.println("hlo4j: partitioner: " + entry);
                 yield MlirPrinter.print(pp.module(), opts);

@@ -60,6 +60,8 @@ final class InspectCommand extends CliCommand {
             List<Module> modules = ModuleText.parse(file);
             ModuleText.verify(modules);
             for (Module m : modules) {
+                // per-shard sizes need shardings that fit their tensors and name a declared mesh: refused at the annotation's line
+                io.hlo4j.mlir.dialect.sdy.SdyVerifier.verifyShardingAnnotations(m.op());
                 CostAnalysis.ModuleCost c = CostAnalysis.analyze(m);
                 parts.add(json ? CostReport.json(c, t) : annotatedHint(m, CostReport.text(c, t)));
             }

@@ -13,6 +13,7 @@ import io.hlo4j.dsl.moe.MoeRouter;
 import io.hlo4j.dsl.moe.MoeRouting;
 import io.hlo4j.dsl.moe.ep.DispatchBound;
 import io.hlo4j.dsl.moe.ep.EpCostModel;
+import io.hlo4j.dsl.moe.ep.EpBiases;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
@@ -78,10 +79,10 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
      * @param traceMs wall time of planning and tracing
      */
     record FusedPlan(MoeConfig cfg, ExpertMeshView view, EpCostModel.Estimate estimate, Module annotated, long tokens,
-                     boolean biases, double traceMs) {}
+                     EpBiases biases, double traceMs) {}
 
     /** Plans and traces the EP program; a mesh, mode or shape that does not fit is refused with the planner's message. */
-    static FusedPlan planFused(MoeConfig cfg, Mesh mesh, EpMode mode, long n, long m, DType xType, boolean biases) {
+    static FusedPlan planFused(MoeConfig cfg, Mesh mesh, EpMode mode, long n, long m, DType xType, EpBiases biases) {
         long t0 = System.nanoTime();
         try {
             ExpertMeshView view = ExpertMeshView.of(mesh, cfg.fsdpIsEpBound(), cfg.spIsEpBound());
@@ -95,15 +96,9 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         }
     }
 
-    /** Whether the weights carry the three biases; one or two of them is refused. */
-    private static boolean biases(Map<String, HostArray> a) {
-        int biasCount = 0;
-        for (String b : MoeRunInputs.OPTIONAL) if (a.containsKey(b)) biasCount++;
-        if (biasCount != 0 && biasCount != 3) {
-            throw new IllegalArgumentException("moe run --mesh: expert-parallel FUSED takes all three biases (wi_bias, wu_bias, wd_bias) or none; "
-                    + "the weights folder has " + biasCount);
-        }
-        return biasCount == 3;
+    /** Which of the three biases the weights carry: any subset, as the one-device layer takes. */
+    private static EpBiases biases(Map<String, HostArray> a) {
+        return EpBiases.given(a.get("wi_bias"), a.get("wu_bias"), a.get("wd_bias"));
     }
 
     /** Partitions and runs a planned EP program on {@code a}, which must have the shapes it was planned for. */
@@ -112,11 +107,11 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         HostArray x = a.get("x");
         long[] xs = x.shape();
         long n = xs[0] * xs[1], h = xs[2];
-        if (n != plan.tokens() || biases(a) != plan.biases()) {
-            throw new IllegalStateException("MeshMoeRun: planned for " + plan.tokens() + " tokens" + (plan.biases() ? " with" : " without")
-                    + " biases, given " + n + " tokens" + (biases(a) ? " with" : " without") + " biases");
+        if (n != plan.tokens() || !biases(a).equals(plan.biases())) {
+            throw new IllegalStateException("MeshMoeRun: planned for " + plan.tokens() + " tokens with " + plan.biases()
+                    + ", given " + n + " tokens with " + biases(a));
         }
-        boolean biases = plan.biases();
+        EpBiases biases = plan.biases();
         HostArray ids = a.containsKey("token_ids") ? a.get("token_ids").reshape(n).convert(IntegerType.I32) : positions(n, xs[1]);
         ExpertMeshView view = plan.view();
         EpCostModel.Estimate est = plan.estimate();
@@ -125,7 +120,7 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
         PartitionedProgram pp = partition(annotated, "expert-parallel FUSED (" + est.mode().cliName() + ")");
         long t2 = System.nanoTime();
         List<HostArray> args = new ArrayList<>(List.of(x.reshape(n, h), ids, a.get("gate"), a.get("wi"), a.get("wu"), a.get("wd")));
-        if (biases) args.addAll(List.of(a.get("wi_bias"), a.get("wu_bias"), a.get("wd_bias")));
+        args.addAll(biases.pick(a.get("wi_bias"), a.get("wu_bias"), a.get("wd_bias")));
         SpmdRun run = SpmdRunner.run(pp.module(), pp.mesh(), args, pp.argShardings(), pp.resultShardings(), pp.resultTypes());
         List<HostArray> out = run.results();
         if (out.size() > 4) {

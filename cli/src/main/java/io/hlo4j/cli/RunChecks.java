@@ -65,8 +65,23 @@ final class RunChecks {
         }
     }
 
+    /**
+     * The partitioner keeps per-device tables (a mesh position and a partition id per device): past this many devices
+     * they alone would outgrow the heap, and past 2^31 they cannot be indexed.
+     */
+    static final int MAX_PARTITIONED_DEVICES = 1 << 20;
+
     /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
     static void meshesSimulatable(Module module) {
+        meshesAtMost(module, MAX_SIMULATED_DEVICES, "hlo4j simulates at most " + MAX_SIMULATED_DEVICES + " (one thread each)");
+    }
+
+    /** Each {@code sdy.mesh} of the module has at most {@link #MAX_PARTITIONED_DEVICES} devices, so it can be partitioned for. */
+    static void meshesPartitionable(Module module) {
+        meshesAtMost(module, MAX_PARTITIONED_DEVICES, "hlo4j partitions for at most " + MAX_PARTITIONED_DEVICES + " devices");
+    }
+
+    private static void meshesAtMost(Module module, long limit, String why) {
         Walker.walk(module.op(), op -> {
             if (!op.name().equals("sdy.mesh") || !(op.attr("mesh") instanceof MeshAttr m)) return;
             long n;
@@ -75,10 +90,9 @@ final class RunChecks {
             } catch (ArithmeticException e) {
                 n = Long.MAX_VALUE;
             }
-            if (n > MAX_SIMULATED_DEVICES) {
+            if (n > limit) {
                 throw new Hlo4jException("sdy.mesh @" + SymbolTable.symbolName(op) + " " + m + " has "
-                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices; hlo4j simulates at most "
-                        + MAX_SIMULATED_DEVICES + " (one thread each)", op.location());
+                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices; " + why, op.location());
             }
         });
     }

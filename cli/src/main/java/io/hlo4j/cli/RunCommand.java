@@ -165,6 +165,9 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
         }
         RunChecks.meshesSimulatable(module);
+        // the partitioner runs on the module's first mesh: a stated partition count that disagrees is refused before any work
+        Integer meshDevices = firstMeshDevices(module);
+        if (meshDevices != null) checkPartitionCount(module, meshDevices);
         if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
         long t0 = System.nanoTime();
         // one deadline for partitioning and the run: the partitioner checks it before each op, on this thread
@@ -177,7 +180,7 @@ public final class RunCommand implements Callable<Integer> {
                     e.location(), e);
         }
         long t1 = System.nanoTime();
-        checkPartitionCount(module, pp.devices());
+        if (meshDevices == null) checkPartitionCount(module, pp.devices()); // an inline mesh is known once partitioned
         SpmdRun run;
         try {
             run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadline);
@@ -214,6 +217,16 @@ public final class RunCommand implements Callable<Integer> {
             throw new io.hlo4j.mlir.ir.Hlo4jException("module @" + m.name() + " has mhlo.num_partitions = " + n.value() + " but its mesh has "
                     + meshDevices + " devices: run --spmd runs one device per mesh device, so the two must agree", m.op().location());
         }
+    }
+
+    /** The device count of the module's first {@code sdy.mesh} (the one the partitioner partitions over), or null without one. */
+    static Integer firstMeshDevices(Module m) {
+        for (Operation op : m.operations()) {
+            if (op.name().equals("sdy.mesh") && op.attr("mesh") instanceof io.hlo4j.mlir.dialect.sdy.MeshAttr mesh) {
+                return (int) mesh.totalSize(); // meshesSimulatable has bounded it to MAX_SIMULATED_DEVICES
+            }
+        }
+        return null;
     }
 
     private static boolean holdsManualComputation(Module m) {

@@ -139,7 +139,7 @@ class DemoCommandTest {
         io.hlo4j.dsl.shard.Mesh mesh = DumpCommand.parseMesh(DemoCommand.MESH, null);
         java.util.Map<String, HostArray> a = DemoCommand.arrays(MoeReference.inputs(DemoCommand.SEED));
         MeshMoeRun.FusedPlan plan = MeshMoeRun.planFused(DemoCommand.config(), mesh, io.hlo4j.dsl.moe.ep.EpMode.AUTO,
-                MoeReference.TOKENS, MoeReference.FFN, io.hlo4j.dsl.DType.F32, false);
+                MoeReference.TOKENS, MoeReference.FFN, io.hlo4j.dsl.DType.F32, io.hlo4j.dsl.moe.ep.EpBiases.NONE);
         MeshMoeRun planned = MeshMoeRun.fused(plan, a);
         assertThat(planned.annotated()).isSameAs(plan.annotated());
         MeshMoeRun once = MeshMoeRun.run(DemoCommand.config(), mesh, io.hlo4j.dsl.moe.ep.EpMode.AUTO, a);

@@ -209,6 +209,34 @@ class MoeRunMeshTest {
      * reproduce): device (dp, ep, tp) holds tokens [16 (2 dp + ep), +16); shard ep owns experts [4 ep, 4 ep + 4); bf16
      * rows (2 bytes) and weights, one-byte codes (L = 4), f32 combine rows, one i32 count for the one peer.
      */
+    /**
+     * A weights folder with only some of the biases (here wu and wd, no wi) runs on the mesh as the one-device layer
+     * does (each given bias used: the run differs from the run with none), in every mode.
+     */
+    @ParameterizedTest(name = "bias subset --ep-mode {0}")
+    @CsvSource({"replicated", "token-sharded", "ring"})
+    void aSubsetOfTheBiasesRunsOnTheMeshAsWithoutOne(String mode, @TempDir Path tmp) throws IOException {
+        Path src = MoeCommandTest.fixtures().resolve("c18_switch_expert_choice_k4_e8_n512"), c = tmp.resolve("w");
+        Files.createDirectories(c);
+        for (String f : List.of("config.json", "x.npy", "gate.npy", "wi.npy", "wu.npy", "wd.npy", "wu_bias.npy", "wd_bias.npy")) {
+            Files.copy(src.resolve(f), c.resolve(f));
+        }
+        Path one = tmp.resolve("one"), mesh = tmp.resolve("mesh");
+        Cli.Run r1 = moe(c, one);
+        assertThat(r1.code()).as(r1.toString()).isZero();
+        Cli.Run r2 = moe(c, mesh, "--mesh", "dp=2,ep=2,tp=2", "--ep-mode", mode);
+        assertThat(r2.code()).as(r2.toString()).isZero();
+        for (String f : List.of("output", "router_logits", "selected_weights")) {
+            MoeCommandTest.assertRelClose(mode + " " + f, Npy.read(mesh.resolve(f + ".npy")), Npy.read(one.resolve(f + ".npy")));
+        }
+        // the biases matter: without them the one-device output differs
+        Files.delete(c.resolve("wu_bias.npy"));
+        Files.delete(c.resolve("wd_bias.npy"));
+        Path none = tmp.resolve("none");
+        assertThat(moe(c, none).code()).isZero();
+        assertThat(Npy.read(none.resolve("output.npy")).toDoubleArray()).isNotEqualTo(Npy.read(one.resolve("output.npy")).toDoubleArray());
+    }
+
     @Test
     void tokenShardedSendsTheBoundOfAnUnevenBf16Routing(@TempDir Path tmp) throws IOException {
         Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");

@@ -100,7 +100,8 @@ public class BaseMoeModule {
         if (hooks.refineInputsHook() != null) {
             tokens = hooks.refineInputsHook().refine(x, r.weights(), hiddenState.dims());
             MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
-            MoeFusedHooks.requireSameDtype(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
+            // another floating dtype is cast back after scale_replicated_inputs, as EasyDeL does (replicateRows)
+            MoeFusedHooks.requireFloating(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
         }
         Tensor combineWeights = hooks.apply(HookPoint.OUTPUT_WEIGHTS_HOOK, r.weights());
         Tensor out = switch (config.moeMethod()) {
@@ -143,15 +144,28 @@ public class BaseMoeModule {
 
     // ------------------------------------------------------------------ the three methods
 
-    /** Tokens [N, H] replicated to rows [N*slots, H] (token-major), after scale_replicated_inputs. */
+    /** Tokens [N, H] replicated to rows [N*slots, H] (token-major), after scale_replicated_inputs, in the compute dtype. */
     private Tensor replicate(Tensor tokens, Tensor selectionWeights) {
+        return replicateRows(hooks, tokens, selectionWeights, MoeRouter.computeDtype(config));
+    }
+
+    /**
+     * Tokens [N, H] (refine_inputs_hook's result, in any floating dtype) replicated to rows [N*slots, H], token-major,
+     * then scale_replicated_inputs with the flat selection weights [N*slots], then cast to the compute dtype: the one
+     * place EasyDeL casts the rows back ({@code xr[order].astype(dtype)}), so both hooks may return another floating
+     * dtype and the hook after refine_inputs_hook sees its rows uncast. Shared by every method and the
+     * expert-parallel path.
+     */
+    public static Tensor replicateRows(MoeFusedHooks<Tensor> hooks, Tensor tokens, Tensor selectionWeights, DType compute) {
         long n = tokens.dim(0), h = tokens.dim(1), k = selectionWeights.dim(1);
         Tensor rows = tokens.reshape(n, 1, h).broadcastTo(n, k, h).reshape(n * k, h);
-        if (hooks.scaleReplicatedInputs() == null) return rows;
-        Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
-        MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
-        MoeFusedHooks.requireSameDtype(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
-        return scaled;
+        if (hooks.scaleReplicatedInputs() != null) {
+            Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
+            MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
+            MoeFusedHooks.requireFloating(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
+            rows = scaled;
+        }
+        return rows.astype(compute);
     }
 
     private Tensor dense(Tensor tokens, MoeRouting r, Tensor combineWeights, ExpertWeights w, BinaryOperator<Tensor> act) {
@@ -218,13 +232,15 @@ public class BaseMoeModule {
         Tensor sortedKey = Indexing.take(key, perm, 0);
         Tensor groupSizes = Indexing.bincount(key, le);
         Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
-        Tensor wSorted = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
+        Tensor mineSorted = Indexing.take(mine, perm, 0);
+        Tensor wSorted = Ops.where(mineSorted, Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
         if (hooks.beforeCombine() != null) {
             MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, wSorted));
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
             MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", wSorted, c.weights());
             y = c.outputs();
-            wSorted = c.weights();
+            // rows of other shards (and unused slots) stay out whatever the hook did: each pair is combined on its own shard
+            wSorted = Ops.where(mineSorted, c.weights(), 0.0);
         }
         DType acc = MoeRouter.accumDtype(config);
         Tensor weighted = Ops.mul(y.astype(acc), wSorted.astype(acc).reshape(rowsN, 1).broadcastTo(rowsN, h));

@@ -130,10 +130,11 @@ class HookShapeJourneyTest {
     }
 
     /**
-     * A bf16 layer whose hook returns f32: at the five points that feed an expert matmul or the rows' gather with
-     * no cast after them the layer refuses it by name (before the fix these failed later, at "raggedDot: dtypes
-     * differ: f32[12,4] and bf16[4,4,3]"); at every other point the layer runs and its output stays bf16 (but for
-     * finalize_output, whose result is the output).
+     * A bf16 layer whose hook returns f32: at the three points that feed an expert matmul with no cast after them
+     * (after_ep_receive, after_wiwu, before_wo) the layer refuses it by name (before the fix these failed later, at
+     * "raggedDot: dtypes differ: f32[12,4] and bf16[4,4,3]"); at every other point the layer runs and its output
+     * stays bf16 (but for finalize_output, whose result is the output): refine_inputs_hook's and
+     * scale_replicated_inputs' rows are cast back as EasyDeL does (HookCastBackJourneyTest checks the numbers).
      */
     @Test
     void aHookChangingTheDtypeIsRefusedByNameWhereNothingCastsItBackAndRunsElsewhere() {

@@ -19,9 +19,8 @@ import java.util.List;
  * {@link ExpertParallelMoe#gradients} and {@link ExpertParallelMoe#apply} (host arrays or traced tensors alike), so
  * the entry points cannot drift apart. It holds them to the one-device layer's rules ({@code BaseMoeModule.moeCall}):
  * x [B, S, H] or [N, H]; token ids exactly [B, S] (or [N] for x [N, H]) integers, HASH routing only; without ids,
- * HASH positions are n mod S with S = x's sequence dimension, so a different {@code seqLen} is refused. Biases: all
- * three or none (the body's shard_map takes them as one group); the one-device layer adds any subset, so a subset
- * here is refused by name rather than partly dropped.
+ * HASH positions are n mod S with S = x's sequence dimension, so a different {@code seqLen} is refused. Biases: any
+ * subset, as the one-device layer adds any subset ({@link EpBiases}: each given one is an argument of the body).
  */
 final class EpArguments {
     private EpArguments() {}
@@ -40,14 +39,14 @@ final class EpArguments {
     }
 
     /**
-     * What checked arguments mean: N tokens, the intermediate size M, x's dtype, whether the three biases are given,
+     * What checked arguments mean: N tokens, the intermediate size M, x's dtype, which biases are given,
      * and the S of the default ids (n mod S) when no token ids are given (read by HASH routing only; 1 otherwise).
      */
-    record Checked(long tokens, long intermediate, DType xType, boolean biases, long positionsPeriod) {
-        /** The global arguments in the shard_map's order: x [N, H], ids [N], gate, wi, wu, wd and, when given, the biases. */
+    record Checked(long tokens, long intermediate, DType xType, EpBiases biases, long positionsPeriod) {
+        /** The global arguments in the shard_map's order: x [N, H], ids [N], gate, wi, wu, wd and the given biases. */
         <T> List<T> assemble(T x2d, T ids, T gate, T wi, T wu, T wd, T wiB, T wuB, T wdB) {
             List<T> a = new ArrayList<>(List.of(x2d, ids, gate, wi, wu, wd));
-            if (biases) a.addAll(List.of(wiB, wuB, wdB));
+            a.addAll(biases.pick(wiB, wuB, wdB));
             return a;
         }
     }
@@ -85,20 +84,10 @@ final class EpArguments {
         expect(op, "wi", wi, t, loc, e, h, m);
         expect(op, "wu", wu, t, loc, e, h, m);
         expect(op, "wd", wd, t, loc, e, m, h);
-        List<String> given = new ArrayList<>(), missing = new ArrayList<>();
-        (wiB != null ? given : missing).add("wi");
-        (wuB != null ? given : missing).add("wu");
-        (wdB != null ? given : missing).add("wd");
-        if (!given.isEmpty() && !missing.isEmpty()) {
-            throw new MoeException(op + ": the " + String.join(", ", given) + " bias" + (given.size() > 1 ? "es are" : " is") + " given but not the "
-                    + String.join(", ", missing) + " bias" + (missing.size() > 1 ? "es" : "") + "; give all three biases or none (a zero bias stands for a missing one)", loc);
-        }
-        boolean biases = missing.isEmpty();
-        if (biases) {
-            expect(op, "wi bias", wiB, t, loc, e, m);
-            expect(op, "wu bias", wuB, t, loc, e, m);
-            expect(op, "wd bias", wdB, t, loc, e, h);
-        }
+        EpBiases biases = EpBiases.given(wiB, wuB, wdB);
+        if (biases.wi()) expect(op, "wi bias", wiB, t, loc, e, m);
+        if (biases.wu()) expect(op, "wu bias", wuB, t, loc, e, m);
+        if (biases.wd()) expect(op, "wd bias", wdB, t, loc, e, h);
         return new Checked(n, m, t, biases, period);
     }
 

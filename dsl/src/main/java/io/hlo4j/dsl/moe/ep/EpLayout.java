@@ -17,9 +17,37 @@ import java.util.List;
  * {@code expert} is a collective over those model axes. {@link Mesh#replicaGroups} orders a group's members
  * row-major over the listed axes, which is the order of the view's {@code expert} coordinate, so shard i of the
  * view's expert axis is member i of every expert group and owns experts [i E/X, (i+1) E/X).
+ *
+ * <p>A device's coordinates come from {@code partition_id} on a mesh in iota order ({@link Collectives#axisIndex}).
+ * On a mesh with another device order the body reads them from {@code position} instead: the device's position in
+ * the mesh (a traced i32 scalar, the device's block of an iota over every axis, see {@link #positionsSpec}),
+ * whose row-major digits are its coordinates; the collectives' replica groups already follow the mesh's device ids.
+ *
+ * @param position this device's position in the mesh while tracing a body on a non-iota mesh, else null
  */
-public record EpLayout(ExpertMeshView view) {
+public record EpLayout(ExpertMeshView view, Tensor position) {
+    public EpLayout(ExpertMeshView view) { this(view, null); }
+
     public Mesh mesh() { return view.model(); }
+
+    /** Whether the body needs the devices' positions as an argument: the mesh's device order is not iota. */
+    public boolean needsPositions() { return !mesh().isIota(); }
+
+    /** The positions' spec: an iota [devices] i32 split over every axis, so each device holds its own position. */
+    public PartitionSpec positionsSpec() { return spec(allAxes()); }
+
+    /** This layout with the traced position of the device whose body is being traced. */
+    public EpLayout at(Tensor position) { return new EpLayout(view, position.reshape()); }
+
+    /** This device's coordinate on one model axis (traced, i32 scalar). */
+    private Tensor coordinate(String axis) {
+        if (position == null) return Collectives.axisIndex(axis);
+        int[] sizes = mesh().sizes();
+        int ai = mesh().axisIndex(axis);
+        long stride = 1;
+        for (int i = ai + 1; i < sizes.length; i++) stride *= sizes[i];
+        return Ops.rem(Ops.div(position, Ops.scalar(stride, DType.I32)), Ops.scalar(sizes[ai], DType.I32));
+    }
 
     public List<String> dpAxes() { return view.dpAxes(); }
 
@@ -53,11 +81,11 @@ public record EpLayout(ExpertMeshView view) {
     public Tensor expertIndex() {
         Tensor idx = Ops.scalar(0, DType.I32);
         for (String a : expertAxes()) {
-            idx = Ops.add(Ops.mul(idx, Ops.scalar(mesh().axisSize(a), DType.I32)), Collectives.axisIndex(a));
+            idx = Ops.add(Ops.mul(idx, Ops.scalar(mesh().axisSize(a), DType.I32)), coordinate(a));
         }
         return idx;
     }
 
     /** This device's tp coordinate (traced, i32 scalar). */
-    public Tensor tpIndex() { return tpSize() == 1 ? Ops.scalar(0, DType.I32) : Collectives.axisIndex("tp"); }
+    public Tensor tpIndex() { return tpSize() == 1 ? Ops.scalar(0, DType.I32) : coordinate("tp"); }
 }

@@ -43,7 +43,7 @@ import java.util.function.BinaryOperator;
  * into the caller's own sharded program with {@link #apply}.
  *
  * <p>Global arguments: x [N, H], token ids [N] i32 (HASH routing; positions n mod S by default), the gate kernel
- * [H, E], wi, wu [E, H, M], wd [E, M, H] and optionally the three biases. Results: output [N, H], router logits
+ * [H, E], wi, wu [E, H, M], wd [E, M, H] and any subset of the three biases ({@link EpBiases}). Results: output [N, H], router logits
  * [N, E], expert loads [E] i32 and, token-sharded only, the rows each device sent to each shard [devices, X] and the
  * rows each device dropped [devices].
  */
@@ -52,16 +52,31 @@ public final class ExpertParallelMoe {
     private final EpLayout layout;
     private final EpMode requested;
     private final long capacity;
+    private final MoeFusedHooks<Tensor> hooks;
 
-    public ExpertParallelMoe(MoeConfig config, ExpertMeshView view, EpMode mode) { this(config, new EpLayout(view), mode, -1); }
+    public ExpertParallelMoe(MoeConfig config, ExpertMeshView view, EpMode mode) { this(config, new EpLayout(view), mode, -1, MoeFusedHooks.none()); }
 
-    private ExpertParallelMoe(MoeConfig config, EpLayout layout, EpMode mode, long capacity) {
+    private ExpertParallelMoe(MoeConfig config, EpLayout layout, EpMode mode, long capacity, MoeFusedHooks<Tensor> hooks) {
         if (config == null || layout == null || mode == null) throw new MoeException("ExpertParallelMoe: config, mesh view and mode are required");
         this.config = config;
         this.layout = layout;
         this.requested = mode;
         this.capacity = capacity;
+        this.hooks = hooks;
     }
+
+    /**
+     * The same layer with the user's hooks ({@link EpHooks} says where each runs). A hook that would need values no
+     * device holds is refused here, by name: with tp > 1, after_wiwu and before_wo (a device holds M/Q columns of
+     * h) and after_wo and before_combine (a device's y is a partial sum over tp).
+     */
+    public ExpertParallelMoe withHooks(MoeFusedHooks<Tensor> hooks) {
+        if (hooks == null) throw new MoeException("ExpertParallelMoe.withHooks: hooks must not be null (MoeFusedHooks.none() for none)", SourceLoc.here());
+        EpHooks.requireLocal(hooks, layout, SourceLoc.here());
+        return new ExpertParallelMoe(config, layout, requested, capacity, hooks);
+    }
+
+    public MoeFusedHooks<Tensor> hooks() { return hooks; }
 
     /** The token-sharded receive buffer that never overflows: every shard of the group sending every token, T X rows. */
     public long worstCase(long tokens) { return tokens / layout.dpSize(); }
@@ -69,7 +84,7 @@ public final class ExpertParallelMoe {
     /** Token-sharded only: a receive buffer of {@code rows} rows per device instead of the worst case. */
     public ExpertParallelMoe withCapacity(long rows) {
         if (rows < 1) throw new MoeException("ExpertParallelMoe: capacity must be at least 1 row, got " + rows);
-        return new ExpertParallelMoe(config, layout, requested, rows);
+        return new ExpertParallelMoe(config, layout, requested, rows, hooks);
     }
 
     public EpLayout layout() { return layout; }
@@ -112,16 +127,19 @@ public final class ExpertParallelMoe {
     }
 
     /** A traced program and how it was planned: the direct per-device run, or (lowerAnnotated) the global module. */
-    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, boolean biases, Module annotated) {}
+    public record Program(EpMode mode, EpCostModel.Estimate estimate, ShardMapRun run, EpBiases biases, Module annotated) {}
 
-    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with or without biases. */
-    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, biases, false, false); }
+    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with all three biases or none. */
+    public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, EpBiases.of(biases)); }
+
+    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with the given biases. */
+    public Program trace(long tokens, long intermediate, DType xType, EpBiases biases) { return trace(tokens, intermediate, xType, biases, false, false); }
 
     /** What the mode asks of the shard_map: its in/out specs (the global arguments' order) and the receive buffer. */
     private record Specs(EpMode mode, EpCostModel.Estimate estimate, List<PartitionSpec> in, List<PartitionSpec> out, long capacity) {}
 
     /** Checks the sizes against the mesh, plans the mode and writes the shard_map's specs. */
-    private Specs specs(long tokens, long intermediate, DType xType, boolean biases) {
+    private Specs specs(long tokens, long intermediate, DType xType, EpBiases biases) {
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
         String where = "expert-parallel FUSED on mesh " + layout.mesh().describe();
@@ -138,13 +156,18 @@ public final class ExpertParallelMoe {
         List<String> ex = layout.expertAxes(), tp = List.of("tp"), none = List.of();
         List<PartitionSpec> in = new ArrayList<>(List.of(EpLayout.spec(tokAxes), EpLayout.spec(tokAxes), PartitionSpec.replicated(),
                 EpLayout.spec(ex, none, tp), EpLayout.spec(ex, none, tp), EpLayout.spec(ex, tp, none)));
-        if (biases) in.addAll(List.of(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+        in.addAll(biases.pick(EpLayout.spec(ex, tp), EpLayout.spec(ex, tp), EpLayout.spec(ex)));
+        if (layout.needsPositions()) in.add(layout.positionsSpec());
         List<PartitionSpec> out = new ArrayList<>(List.of(EpLayout.spec(tokAxes, tp), EpLayout.spec(tokAxes), PartitionSpec.replicated()));
         if (mode == EpMode.TOKEN_SHARDED && x > 1) out.addAll(List.of(EpLayout.spec(layout.allAxes()), EpLayout.spec(layout.allAxes())));
         return new Specs(mode, est, in, out, cap);
     }
 
-    private Program trace(long tokens, long intermediate, DType xType, boolean biases, boolean annotated, boolean gradient) {
+    private Program trace(long tokens, long intermediate, DType xType, EpBiases biases, boolean annotated, boolean gradient) {
+        if (annotated && hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
+            throw new MoeException("ExpertParallelMoe.lowerAnnotated" + (gradient ? "Gradient" : "") + ": finalize_output sees the layer's [B, S, H] output, which this [N, H] program "
+                    + "does not know; use apply inside your own ShardedJit program, or apply the hook to the result", SourceLoc.here());
+        }
         long h = config.hiddenSize(), m = intermediate;
         int e = config.nRoutedExperts();
         Specs plan = specs(tokens, intermediate, xType, biases);
@@ -155,21 +178,22 @@ public final class ExpertParallelMoe {
         DType compute = MoeRouter.computeDtype(config);
         List<Object> specs = new ArrayList<>(List.of(Spec.of(xType, tokens, h), Spec.of(DType.I32, tokens), Spec.of(xType, h, e),
                 Spec.of(xType, e, h, m), Spec.of(xType, e, h, m), Spec.of(xType, e, m, h)));
-        if (biases) specs.addAll(List.of(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
+        specs.addAll(biases.pick(Spec.of(xType, e, m), Spec.of(xType, e, m), Spec.of(xType, e, h)));
+        // the annotated routes make the positions inside the global function; the direct run takes them as an argument
+        List<PartitionSpec> outerIn = layout.needsPositions() ? in.subList(0, in.size() - 1) : in;
         if (annotated && gradient) {
             // d/d(x, gate, wi, wu, wd[, biases]) of sum(output * cotangent), the cotangent an extra last argument
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
-            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : outerIn) inS.add(new NamedSharding(layout.mesh(), sp));
             inS.add(new NamedSharding(layout.mesh(), out.get(0)));
             List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
-            if (biases) wrt.addAll(List.of(6, 7, 8));
+            for (int i = 0; i < biases.count(); i++) wrt.add(6 + i);
             for (int i : wrt) outS.add(inS.get(i));
             List<Object> gspecs = new ArrayList<>(specs);
             gspecs.add(Spec.of(DType.F32, tokens, h));
-            int nArgs = in.size();
+            int nArgs = outerIn.size();
             Lowered l = ShardedJit.jit("moe_ep_grad_" + mode.cliName().replace('-', '_'), io.hlo4j.dsl.grad.Grad.grad(a -> {
-                Tensor[] ts = new Tensor[nArgs];
-                for (int i = 0; i < nArgs; i++) ts[i] = (Tensor) a[i];
+                Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, nArgs, Tensor[].class));
                 Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts).get(0);
                 return io.hlo4j.dsl.Reductions.sum(Ops.mul(y.astype(DType.F32), (Tensor) a[nArgs]), 0, 1);
             }, wrt.stream().mapToInt(Integer::intValue).toArray()), inS, outS).lower(gspecs.toArray());
@@ -177,18 +201,33 @@ public final class ExpertParallelMoe {
         }
         if (annotated) {
             List<NamedSharding> inS = new ArrayList<>(), outS = new ArrayList<>();
-            for (PartitionSpec sp : in) inS.add(new NamedSharding(layout.mesh(), sp));
+            for (PartitionSpec sp : outerIn) inS.add(new NamedSharding(layout.mesh(), sp));
             for (PartitionSpec sp : out) outS.add(new NamedSharding(layout.mesh(), sp));
             Lowered l = ShardedJit.jit("moe_ep_" + mode.cliName().replace('-', '_'), a -> {
-                Tensor[] ts = new Tensor[a.length];
-                for (int i = 0; i < a.length; i++) ts[i] = (Tensor) a[i];
+                Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, a.length, Tensor[].class));
                 return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts);
             }, inS, outS).lower(specs.toArray());
             return new Program(mode, est, null, biases, l.module());
         }
+        List<Object> runSpecs = new ArrayList<>(specs);
+        if (layout.needsPositions()) runSpecs.add(Spec.of(DType.I32, layout.mesh().size()));
         ShardMapRun run = ShardMapRun.trace("moe_ep_" + mode.cliName().replace('-', '_'), layout.mesh(), in, out,
-                a -> body(a, mode, compute, biases, cap), specs);
+                a -> body(a, mode, compute, biases, cap), runSpecs);
         return new Program(mode, est, run, biases, null);
+    }
+
+    /** The shard_map operands with, on a non-iota mesh, the devices' positions (an iota over the mesh) appended. */
+    private Tensor[] withPositions(Tensor[] args) {
+        if (!layout.needsPositions()) return args;
+        Tensor[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = Ops.arange(layout.mesh().size(), DType.I32);
+        return all;
+    }
+
+    /** The direct run's global arguments with, on a non-iota mesh, the devices' positions appended. */
+    private List<HostArray> withPositions(List<HostArray> args) {
+        if (layout.needsPositions()) args.add(positions(layout.mesh().size(), layout.mesh().size()));
+        return args;
     }
 
     /**
@@ -197,6 +236,11 @@ public final class ExpertParallelMoe {
      * arguments and results), for the partitioner route and for XLA.
      */
     public Module lowerAnnotated(long tokens, long intermediate, DType xType, boolean biases) {
+        return lowerAnnotated(tokens, intermediate, xType, EpBiases.of(biases));
+    }
+
+    /** {@link #lowerAnnotated(long, long, DType, boolean)} with the given subset of the biases. */
+    public Module lowerAnnotated(long tokens, long intermediate, DType xType, EpBiases biases) {
         return trace(tokens, intermediate, xType, biases, true, false).annotated();
     }
 
@@ -206,6 +250,11 @@ public final class ExpertParallelMoe {
      * {@code sdy.manual_computation}.
      */
     public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, boolean biases) {
+        return lowerAnnotatedGradient(tokens, intermediate, xType, EpBiases.of(biases));
+    }
+
+    /** {@link #lowerAnnotatedGradient(long, long, DType, boolean)} with the given subset of the biases (their gradients in the order wi, wu, wd). */
+    public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, EpBiases biases) {
         return trace(tokens, intermediate, xType, biases, true, true).annotated();
     }
 
@@ -228,7 +277,7 @@ public final class ExpertParallelMoe {
      * @param tokenIds integers laid out like x's tokens, [B, S] or [N] (HASH routing only), or null for positions n mod S
      * @param seqLen   S, for the positions when {@code tokenIds} is null under HASH routing (for x [B, S, H], x's S)
      * @param gate     the gate kernel [H, E]
-     * @param w        wi, wu [E, H, M], wd [E, M, H] and the three biases or none, in x's dtype (a subset is refused)
+     * @param w        wi, wu [E, H, M], wd [E, M, H] and any subset of the three biases, in x's dtype
      */
     public Applied apply(Tensor x, Tensor tokenIds, long seqLen, Tensor gate, ExpertWeights w) {
         io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
@@ -240,14 +289,16 @@ public final class ExpertParallelMoe {
                 EpArguments.Arg.of(w.wuBias()), EpArguments.Arg.of(w.wdBias()), loc);
         long n = c.tokens(), m = c.intermediate(), h = config.hiddenSize();
         DType xType = c.xType();
-        boolean biases = c.biases();
+        EpBiases biases = c.biases();
         Tensor ids = tokenIds != null ? tokenIds.reshape(n).astype(DType.I32)
                 : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(c.positionsPeriod(), DType.I32));
         Specs sp = specs(n, m, xType, biases);
         DType compute = MoeRouter.computeDtype(config);
         List<Tensor> args = c.assemble(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd(), w.wiBias(), w.wuBias(), w.wdBias());
-        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()), args.toArray(Tensor[]::new));
-        return new Applied(sp.mode(), r.get(0).reshape(x.dims()), r.get(1), r.get(2), r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
+        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()),
+                withPositions(args.toArray(Tensor[]::new)));
+        return new Applied(sp.mode(), EpHooks.finalizeOutput(hooks, r.get(0), x.dims()).reshape(x.dims()), r.get(1), r.get(2),
+                r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
     }
 
     /** The caller's sharded trace must declare this layout's mesh and only it: the body's collectives are written on it. */
@@ -265,13 +316,9 @@ public final class ExpertParallelMoe {
             String head = op + ": the caller's sharded jit uses mesh @" + name + " " + describe(mesh) + ", but the expert layout's mesh is @" + mine.name()
                     + " " + mine.describe() + "; ";
             boolean sameShape = mesh.axisNames().equals(mine.axisNames()) && mesh.totalSize() == mine.size() && sameSizes(mesh, mine);
-            if (sameShape && !mesh.deviceIds().isEmpty()) {
-                // the body's device coordinates (Collectives.axisIndex) need the iota order, so the caller's mesh cannot host it
-                throw new MoeException(head + "the expert-parallel body supports only the iota device order so far (Collectives.axisIndex), so shard the "
-                        + "whole program on ExpertMeshView.modelMesh" + sizesOf(mine) + " instead", loc);
-            }
             if (sameShape) {
                 // the model axes and sizes match, only the name or device order differ: the layer can live on the caller's mesh
+                // (a non-iota device order included: the body then reads each device's position, EpLayout)
                 boolean fsdp = layout.expertAxes().contains("fsdp"), sp = layout.expertAxes().contains("sp");
                 throw new MoeException(head + "build the layer on the caller's mesh instead: new ExpertParallelMoe(config, ExpertMeshView.of(callerMesh"
                         + (fsdp && sp ? "" : ", " + fsdp + ", " + sp) + "), mode)", loc);
@@ -301,47 +348,59 @@ public final class ExpertParallelMoe {
         return sb.toString();
     }
 
-    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, boolean biases, long cap) {
+    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, EpBiases biases, long cap) {
         Tensor xl = a.get(0), ids = a.get(1), gate = a.get(2);
-        ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute),
-                biases ? a.get(6).astype(compute) : null, biases ? a.get(7).astype(compute) : null, biases ? a.get(8).astype(compute) : null);
+        // the given biases follow wd in the order wi, wu, wd: each read from its own argument
+        int next = 6;
+        Tensor wiB = biases.wi() ? a.get(next++).astype(compute) : null;
+        Tensor wuB = biases.wu() ? a.get(next++).astype(compute) : null;
+        Tensor wdB = biases.wd() ? a.get(next++).astype(compute) : null;
+        // on a non-iota mesh the device's position comes last (EpLayout.positionsSpec)
+        EpLayout layout = this.layout.needsPositions() ? this.layout.at(a.get(next++)) : this.layout;
+        if (a.size() != next) {
+            throw new MoeException("ExpertParallelMoe: the body got " + a.size() + " arguments for " + biases, SourceLoc.here());
+        }
+        ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute), wiB, wuB, wdB);
         BinaryOperator<Tensor> act = BaseMoeModule.activation(config, null, null);
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
-        MoeRouting r = MoeRouter.route(config, MoeFusedHooks.none(), xl, BaseMoeModule.linearGate(gate), null, ids, 1);
+        MoeRouting r = MoeRouter.route(config, hooks, xl, BaseMoeModule.linearGate(gate), null, ids, 1);
         Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
         Tensor tpIdx = layout.tpIndex();
-        Tensor tokens = xl.astype(compute);
+        Tensor tokens = EpHooks.refineInputs(hooks, xl.astype(compute), r.weights());
+        Tensor sel = r.weights(), comb = hooks.apply(io.hlo4j.dsl.moe.HookPoint.OUTPUT_WEIGHTS_HOOK, sel);
         DType acc = MoeRouter.accumDtype(config);
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
+                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
             }
             case RING -> {
-                Tensor tg = tokens, eg = r.experts(), wg = r.weights();
+                Tensor tg = tokens, eg = r.experts(), sg = sel, cg = comb;
                 if (x > 1) {
-                    tg = Collectives.allGather(xl, 0, layout.expertArray()).astype(compute);
+                    // without refine_inputs_hook the tokens travel as given (x's dtype), cast on arrival
+                    tg = Collectives.allGather(hooks.refineInputsHook() == null ? xl : tokens, 0, layout.expertArray());
                     eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
-                    wg = Collectives.allGather(r.weights(), 0, layout.expertArray());
+                    sg = Collectives.allGather(sel, 0, layout.expertArray());
+                    cg = comb == sel ? sg : Collectives.allGather(comb, 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, wg, w, act, lo, tpIdx, acc);
+                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, hooks);
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
             case TOKEN_SHARDED -> {
                 if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), r.weights(), w, act, cap, acc);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), sel, comb, w, act, cap, compute, acc, hooks);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), r.weights(), w, act, lo, tpIdx, acc);
+                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
                 }
                 if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
@@ -367,7 +426,7 @@ public final class ExpertParallelMoe {
     /**
      * Runs on the model mesh's devices (simulated). {@code x} [B, S, H] or [N, H]; {@code tokenIds} integers laid out
      * like x's tokens, [B, S] or [N] (HASH routing only; refused otherwise), or null for positions n mod S
-     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: all three or none. The arguments are checked
+     * ({@code seqLen} = S, which for x [B, S, H] must be x's S). Biases: any subset (null for a missing one). The arguments are checked
      * by {@link EpArguments}, as {@link #apply} and {@link #gradients} check them.
      */
     public Result run(HostArray x, HostArray tokenIds, long seqLen, HostArray gate, HostArray wi, HostArray wu, HostArray wd,
@@ -375,7 +434,7 @@ public final class ExpertParallelMoe {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.run", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long n = c.tokens();
         Program p = trace(n, c.intermediate(), c.xType(), c.biases());
-        List<HostArray> args = c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
+        List<HostArray> args = withPositions(c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         List<HostArray> out = p.run().run(args);
         HostArray sent = null;
         if (out.size() > 3) {
@@ -389,7 +448,8 @@ public final class ExpertParallelMoe {
                 }
             }
         }
-        return new Result(out.get(0), out.get(1), out.get(2), sent, p, tokenIds == null ? null : tokenIds.shape(), c.positionsPeriod());
+        return new Result(EpHooks.finalizeOutput(hooks, out.get(0), x.shape()), out.get(1), out.get(2), sent, p,
+                tokenIds == null ? null : tokenIds.shape(), c.positionsPeriod());
     }
 
     /**
@@ -421,7 +481,9 @@ public final class ExpertParallelMoe {
         HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, hash ? seqLen : 1);
         java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
             // the identity gate: the layer's logits are the router's input here
-            MoeRouting routing = MoeRouter.route(config, MoeFusedHooks.none(), (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
+            // the run's logits are after_gate's result: the router hooks after it select again as the run did
+            MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
+            MoeRouting routing = MoeRouter.route(config, after, (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
             return MoeLosses.metrics(config, routing).asMap();
         }).callMap(logits, ids);
         return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
@@ -441,13 +503,18 @@ public final class ExpertParallelMoe {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.gradients", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long h = config.hiddenSize();
         long n = c.tokens();
-        boolean biases = c.biases();
+        EpBiases biases = c.biases();
         if (cotangent == null || !java.util.Arrays.equals(cotangent.shape(), x.shape()) && !java.util.Arrays.equals(cotangent.shape(), new long[] {n, h})) {
             throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
                     + " must be shaped like x " + EpArguments.Arg.of(x).text() + " (or [" + n + ", " + h + "]): one [" + h + "] row per token, in x's order", SourceLoc.here());
         }
         Program p = trace(n, c.intermediate(), c.xType(), biases);
         ShardMapRun fwd = p.run();
+        if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
+            // finalize_output sees the global output: its VJP, on one device at the run's output, gives the body's cotangent
+            HostArray y = fwd.run(withPositions(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias))).get(0);
+            cotangent = EpHooks.cotangentBeforeFinalize(hooks, y, cotangent.reshape(n, h), x.shape(), MoeRouter.accumDtype(config));
+        }
         List<PartitionSpec> in = new ArrayList<>();
         for (var s : fwd.inShardings()) in.add(s.spec());
         PartitionSpec outSpec = fwd.outShardings().get(0).spec();
@@ -456,7 +523,7 @@ public final class ExpertParallelMoe {
         for (String a : fwd.outShardings().get(0).replicatedAxes()) rep *= layout.mesh().axisSize(a);
         int nArgs = in.size() - 1;
         List<Integer> wrt = new ArrayList<>(List.of(0, 2, 3, 4, 5));
-        if (biases) wrt.addAll(List.of(6, 7, 8));
+        for (int i = 0; i < biases.count(); i++) wrt.add(6 + i);
         int[] argnums = wrt.stream().mapToInt(Integer::intValue).toArray();
         double scale = 1.0 / rep;
         DType compute = MoeRouter.computeDtype(config);
@@ -464,7 +531,7 @@ public final class ExpertParallelMoe {
         List<PartitionSpec> out = new ArrayList<>();
         for (int i : argnums) out.add(in.get(i));
         List<Object> specs = new ArrayList<>();
-        List<HostArray> args = c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias);
+        List<HostArray> args = withPositions(c.assemble(x.reshape(n, h), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         args.add(cotangent.reshape(n, h));
         specs.addAll(args);
         ShardMapRun run = ShardMapRun.trace("moe_ep_grad_" + p.mode().cliName().replace('-', '_'), layout.mesh(), in, out, a -> {

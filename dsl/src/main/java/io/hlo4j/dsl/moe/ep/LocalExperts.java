@@ -6,7 +6,10 @@ import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.HookPoint;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
 
 import java.util.function.BinaryOperator;
 
@@ -21,30 +24,52 @@ final class LocalExperts {
 
     /**
      * The grouped FFN over rows sorted by local expert: {@code key} [R] the local expert of each row ({@code >= L}
-     * past the groups, whose outputs are zero), {@code groupSizes} [L] i32.
+     * past the groups, whose outputs are zero), {@code groupSizes} [L] i32; after_wiwu and before_wo on h, after_wo
+     * on y (with tp > 1 the layer refuses these hooks: h is the device's M/Q slice and y a partial sum over tp).
      */
-    static Tensor ffn(Tensor rows, Tensor key, Tensor groupSizes, ExpertWeights w, BinaryOperator<Tensor> act, Tensor tpIndex) {
+    static Tensor ffn(Tensor rows, Tensor key, Tensor groupSizes, ExpertWeights w, BinaryOperator<Tensor> act, Tensor tpIndex,
+                      MoeFusedHooks<Tensor> hooks) {
         long le = w.experts();
         Tensor idx = Ops.minimum(Ops.maximum(key, Ops.scalar(0, DType.I32)), Ops.scalar(le - 1, DType.I32));
         Tensor a = Linalg.raggedDot(rows, w.wi(), groupSizes, null);
         Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
         if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
         if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
-        Tensor y = Linalg.raggedDot(act.apply(a, b), w.wd(), groupSizes, null);
+        Tensor h = hooks.apply(HookPoint.BEFORE_WO, hooks.apply(HookPoint.AFTER_WIWU, act.apply(a, b)));
+        Tensor y = Linalg.raggedDot(h, w.wd(), groupSizes, null);
         if (w.wdBias() != null) {
             Tensor on = Ops.logicalAnd(Ops.lt(key, Ops.scalar(le, DType.I32)), Ops.eq(tpIndex, Ops.scalar(0, DType.I32)).broadcastTo(key.dims()));
             y = Ops.add(y, Ops.where(on.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
         }
-        return y;
+        return hooks.apply(HookPoint.AFTER_WO, y);
     }
 
     /**
-     * FUSED on this shard for tokens [T, H] (compute dtype) with routing {@code experts}, {@code weights} [T, k]:
-     * the rows of this shard's experts [lo, lo + L) sorted by expert, the FFN, and the weighted scatter-add into a
-     * partial [T, H] in the accumulation dtype {@code acc} (partial over the expert axis, and over tp when tp > 1).
+     * before_combine on the shard's rows [R, H] and their weights [R], then rows of no local expert ({@code mine}
+     * false: other shards' rows, unused slots) weighted 0 whatever the hook returned, so each (token, expert) pair
+     * is combined once, on its expert's shard; returns the weights to use, in {@code acc}, and the outputs.
      */
-    static Tensor partial(Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act, Tensor lo,
-                          Tensor tpIndex, DType acc) {
+    static Tensor[] beforeCombine(MoeFusedHooks<Tensor> hooks, Tensor y, Tensor weights, Tensor mine, DType acc) {
+        if (hooks.beforeCombine() != null) {
+            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, weights));
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
+            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", weights, c.weights());
+            y = c.outputs();
+            weights = Ops.where(mine, c.weights(), 0.0);
+        }
+        return new Tensor[] {y.astype(acc), weights.astype(acc)};
+    }
+
+    /**
+     * FUSED on this shard for tokens [T, H] (refine_inputs_hook's result) with routing {@code experts},
+     * {@code selection} (the selected weights, for scale_replicated_inputs) and {@code combine} (after
+     * output_weights_hook) [T, k]: the rows, cast to {@code compute} after scale_replicated_inputs, of this shard's
+     * experts [lo, lo + L) sorted by expert, after_ep_receive, the FFN, before_combine, and the weighted scatter-add
+     * into a partial [T, H] in the accumulation dtype {@code acc} (partial over the expert axis, and over tp when
+     * tp > 1).
+     */
+    static Tensor partial(Tensor tokens, Tensor experts, Tensor selection, Tensor combine, ExpertWeights w, BinaryOperator<Tensor> act, Tensor lo,
+                          Tensor tpIndex, DType compute, DType acc, MoeFusedHooks<Tensor> hooks) {
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1), r = t * k;
         long le = w.experts();
         Tensor ids = experts.reshape(r);
@@ -52,11 +77,14 @@ final class LocalExperts {
         Tensor mine = Ops.logicalAnd(Ops.ge(local, Ops.zeros(Shape.of(r), DType.I32)), Ops.lt(local, Ops.full(Shape.of(r), le, DType.I32)));
         Tensor key = Ops.where(mine, local, Ops.full(Shape.of(r), le, DType.I32));
         Tensor perm = Indexing.argsort(key, 0);
-        Tensor rows = tokens.reshape(t, 1, h).broadcastTo(t, k, h).reshape(r, h);
+        Tensor rows = BaseMoeModule.replicateRows(hooks, tokens, selection, compute);
         Tensor sortedKey = Indexing.take(key, perm, 0);
-        Tensor y = ffn(Indexing.take(rows, perm, 0), sortedKey, Indexing.bincount(key, le), w, act, tpIndex);
-        Tensor ws = Ops.where(Indexing.take(mine, perm, 0), Indexing.take(weights.reshape(r), perm, 0), 0.0);
-        Tensor weighted = Ops.mul(y.astype(acc), ws.astype(acc).reshape(r, 1).broadcastTo(r, h));
+        Tensor received = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
+        Tensor y = ffn(received, sortedKey, Indexing.bincount(key, le), w, act, tpIndex, hooks);
+        Tensor mineS = Indexing.take(mine, perm, 0);
+        Tensor ws = Ops.where(mineS, Indexing.take(combine.reshape(r), perm, 0), 0.0);
+        Tensor[] c = beforeCombine(hooks, y, ws, mineS, acc);
+        Tensor weighted = Ops.mul(c[0], c[1].reshape(r, 1).broadcastTo(r, h));
         Tensor tokenOfRow = Ops.div(perm, Ops.full(Shape.of(r), k, DType.I32));
         return Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenOfRow, weighted, 0);
     }

@@ -17,6 +17,9 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.registry.OpRegistry;
 import io.hlo4j.mlir.registry.OpSyntax;
+import io.hlo4j.mlir.types.ComplexType;
+import io.hlo4j.mlir.types.ElementType;
+import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
@@ -67,6 +70,7 @@ final class DotConvOps {
             boolean complexIn = Verify.isComplex(in.elementType());
             Verify.check(t.value().equals("RFFT") != complexIn, op, "fft_c2",
                     () -> "fft_type " + t.value() + (complexIn ? " does not take" : " requires") + " a complex operand, got " + in);
+            verifyFftResult(op, t.value(), in, Verify.resultTensor(op, 0), len);
         }, null);
         def(r, "cholesky", "Cholesky decomposition of a batch of matrices", Set.of("lower"), CHOLESKY, op -> {
             Verify.arity(op, 1, 1);
@@ -471,6 +475,45 @@ final class DotConvOps {
         long[] l = new long[n];
         java.util.Arrays.fill(l, dflt);
         return l;
+    }
+
+    /**
+     * fft (C2, C4, C5): the result's element type follows the transform (complex for FFT, IFFT and RFFT, the real
+     * type for IRFFT); the real side's last dimensions are fft_length; the complex side's last one is n/2+1 of the real
+     * side's n (0 stays 0); every other dimension is the operand's. Checked here so a hostile length (negative, or
+     * past the operand) is refused by the verifier, naming the op, not by the interpreter.
+     */
+    private static void verifyFftResult(Operation op, String type, TensorType in, TensorType out, long[] len) {
+        for (long l : len) Verify.check(l >= 0, op, "fft_c4", () -> "fft_length entries must be non-negative, got " + java.util.Arrays.toString(len));
+        ElementType want = switch (type) {
+            case "RFFT" -> in.elementType() instanceof FloatType f ? new ComplexType(f) : null;
+            case "IRFFT" -> in.elementType() instanceof ComplexType c ? c.elementType() : null;
+            default -> in.elementType();
+        };
+        Verify.check(want == null || out.elementType().equals(want), op, "fft_c2",
+                () -> type + " of " + in + " gives " + want + " elements, got result " + out);
+        boolean real = type.equals("RFFT") || type.equals("IRFFT");
+        TensorType realSide = type.equals("IRFFT") ? out : in, complexSide = type.equals("IRFFT") ? in : out;
+        Verify.check(out.rank() == in.rank(), op, "fft_c5", () -> "result must have the operand's rank " + in.rank() + ", got " + out);
+        int r = in.rank(), l = len.length;
+        for (int d = 0; d < r; d++) {
+            final int dim = d;
+            if (real && d >= r - l) {
+                long n = len[d - (r - l)];
+                Verify.check(realSide.isDynamicDim(d) || realSide.dim(d) == n, op, "fft_c4",
+                        () -> "dimension " + dim + " of the real " + (type.equals("IRFFT") ? "result " : "operand ") + realSide
+                                + " must be its fft_length " + n + " (fft_length " + java.util.Arrays.toString(len) + ")");
+                if (d == r - 1) {
+                    long half = n == 0 ? 0 : n / 2 + 1;
+                    Verify.check(complexSide.isDynamicDim(d) || complexSide.dim(d) == half, op, "fft_c5",
+                            () -> "the last dimension of the complex " + (type.equals("IRFFT") ? "operand " : "result ") + complexSide
+                                    + " must be fft_length/2+1 = " + half + " (fft_length " + java.util.Arrays.toString(len) + ")");
+                    continue;
+                }
+            }
+            Verify.check(in.isDynamicDim(d) || out.isDynamicDim(d) || in.dim(d) == out.dim(d), op, "fft_c5",
+                    () -> "dimension " + dim + " of the result " + out + " must be the operand's " + in.dim(dim));
+        }
     }
 
     // ---- fft / cholesky / batch norm --------------------------------------------------------------

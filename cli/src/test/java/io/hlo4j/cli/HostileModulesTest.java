@@ -1,0 +1,164 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+/**
+ * verify, print, run, inspect and dump on hostile modules: an empty or blank file, Latin-1 text, a folder, a tensor
+ * claiming 2 GB, a hex blob shorter than its type, and run --spmd on a module whose stated partition count disagrees
+ * with its mesh. Each either works (an empty module is a valid one) or exits 1 with one line naming the file and the
+ * problem, with no stack trace, promptly.
+ */
+class HostileModulesTest {
+    private static final List<String> COMMANDS = List.of("verify", "print", "run", "inspect", "dump");
+    @TempDir Path dir;
+
+    private static Cli.Run within(int seconds, String... args) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(seconds), () -> Cli.run(args));
+    }
+
+    private static void refused(Cli.Run r, String err) {
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).as(r.toString()).isEmpty();
+        assertThat(r.err()).as(r.toString()).isEqualTo(err);
+    }
+
+    private static void noTrace(Cli.Run r) {
+        assertThat(r.err()).as(r.toString()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("internal error");
+    }
+
+    /** An empty module is valid MLIR (mlir-opt accepts it too): verify, print and inspect succeed; run and dump say what is missing. */
+    @Test void emptyAndBlankFiles() throws IOException {
+        for (String text : List.of("", "\n  \n\t\n")) {
+            Path f = Files.writeString(dir.resolve("e" + text.length() + ".mlir"), text);
+            Cli.Run v = within(20, "verify", f.toString());
+            assertThat(v.code()).as(v.toString()).isZero();
+            assertThat(v.out()).isEqualTo("OK " + f + "\n");
+            Cli.Run p = within(20, "print", f.toString());
+            assertThat(p.code()).as(p.toString()).isZero();
+            assertThat(p.out()).isEqualTo("module {\n}\n");
+            Cli.Run i = within(20, "inspect", f.toString());
+            assertThat(i.code()).as(i.toString()).isZero();
+            assertThat(i.out()).startsWith("module (unnamed)").contains("collectives: none");
+            refused(within(20, "run", f.toString()), "hlo4j: " + f + ":1:1: no @main and not exactly one function in the module\n");
+            refused(within(20, "dump", f.toString()), "hlo4j: " + f + ":1:1: the partitioner needs a func.func @main\n");
+        }
+    }
+
+    @Test void latin1TextIsNamedAsNotUtf8() throws IOException {
+        Path f = Files.write(dir.resolve("latin1.mlir"),
+                "// caf\u00e9\nfunc.func @main() {\n  return\n}\n".getBytes(StandardCharsets.ISO_8859_1));
+        for (String c : COMMANDS) refused(within(20, c, f.toString()), "hlo4j: " + f + ": not valid UTF-8 text\n");
+    }
+
+    @Test void aFolderIsNamed() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("m.mlir"));
+        for (String c : COMMANDS) refused(within(20, c, d.toString()), "hlo4j: " + d + ": is a directory\n");
+    }
+
+    /**
+     * A splat claiming 2 GB (2^31 i8 elements) costs nothing to read, check, print or cost; run refuses it by op and
+     * line before allocating; a hex blob shorter than the tensor it claims is a parse error at its line.
+     */
+    @Test void aTwoGigabyteTensorIsNeverAllocated() throws IOException {
+        Path f = Files.writeString(dir.resolve("big.mlir"), """
+                func.func @main() -> tensor<2147483648xi8> {
+                  %0 = stablehlo.constant dense<1> : tensor<2147483648xi8>
+                  return %0 : tensor<2147483648xi8>
+                }
+                """);
+        assertThat(within(20, "verify", f.toString()).code()).isZero();
+        Cli.Run p = within(20, "print", f.toString());
+        assertThat(p.code()).isZero();
+        assertThat(p.out()).contains("dense<1> : tensor<2147483648xi8>").hasLineCount(6);
+        Cli.Run i = within(20, "inspect", f.toString());
+        assertThat(i.code()).as(i.toString()).isZero();
+        refused(within(20, "run", f.toString()), "hlo4j: " + f + ":2:3: stablehlo.constant: result #0 tensor<2147483648xi8> has 2147483648 "
+                + "elements; the interpreter holds at most 1073741807 per tensor\n");
+        Path blob = Files.writeString(dir.resolve("blob.mlir"), """
+                func.func @main() -> tensor<2147483648xi8> {
+                  %0 = stablehlo.constant dense<"0x0102"> : tensor<2147483648xi8>
+                  return %0 : tensor<2147483648xi8>
+                }
+                """);
+        for (String c : COMMANDS) {
+            Cli.Run r = within(20, c, blob.toString());
+            assertThat(r.code()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + blob + ":2:").contains("hex blob of 2 bytes does not match tensor<2147483648xi8>")
+                    .hasLineCount(1);
+            noTrace(r);
+        }
+    }
+
+    /**
+     * The stated partition count is checked against the mesh before partitioning: this module's argument (3 elements
+     * over 4 devices) cannot be partitioned, and the mismatch is what is reported, not the partitioner's refusal.
+     */
+    @Test void runSpmdChecksThePartitionCountBeforePartitioning() throws IOException {
+        Path f = Files.writeString(dir.resolve("np.mlir"), """
+                module @m attributes {mhlo.num_partitions = 2 : i32} {
+                  sdy.mesh @mesh = <["x"=4]>
+                  func.func @main(%a: tensor<3xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<3xf32> {
+                    return %a : tensor<3xf32>
+                  }
+                }
+                """);
+        Path a = dir.resolve("a.npy");
+        Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 3), 1f, 2f, 3f));
+        refused(within(20, "run", "--spmd", f.toString(), "--input", a.toString()), "hlo4j: " + f + ":1:1: module @m has mhlo.num_partitions = 2 "
+                + "but its mesh has 4 devices: run --spmd runs one device per mesh device, so the two must agree\n");
+    }
+
+    /**
+     * Sharded fuzz mutants 7 and 201: a sharding of the wrong rank, or naming a mesh the module lost, reached the cost
+     * analysis, which threw an IllegalArgumentException without a line. inspect now checks the annotations first.
+     */
+    @Test void inspectNamesABadShardingAtItsLine() throws IOException {
+        Path rank = Files.writeString(dir.resolve("rank.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%a: tensor<2x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<2x4xf32> {
+                    return %a : tensor<2x4xf32>
+                  }
+                }
+                """);
+        refused(within(20, "inspect", rank.toString()), "hlo4j: " + rank + ":3:3: 'func.func' op argument #0 sdy.sharding has 1 dimension "
+                + "shardings but the tensor tensor<2x4xf32> has rank 2\n");
+        Path mesh = Files.writeString(dir.resolve("mesh.mlir"), """
+                module @m {
+                  func.func @main(%a: tensor<2x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> tensor<2x4xf32> {
+                    return %a : tensor<2x4xf32>
+                  }
+                }
+                """);
+        refused(within(20, "inspect", mesh.toString()), "hlo4j: " + mesh + ":2:3: 'func.func' op argument #0 sdy.sharding refers to unknown mesh @mesh\n");
+    }
+
+    /** dump partitioned a mesh of 2^40 devices and failed with "internal error: ArithmeticException"; it is refused by name. */
+    @Test void dumpRefusesAMeshTooLargeToPartitionFor() throws IOException {
+        Path f = Files.writeString(dir.resolve("huge-mesh.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=1099511627776]>
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }
+                """);
+        refused(within(20, "dump", f.toString()), "hlo4j: " + f + ":2:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=1099511627776]> has 1099511627776 devices; "
+                + "hlo4j partitions for at most 1048576 devices\n");
+    }
+}

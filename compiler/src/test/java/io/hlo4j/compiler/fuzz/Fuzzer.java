@@ -1,0 +1,141 @@
+package io.hlo4j.compiler.fuzz;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
+ * is made from {@code Random(seed + i)} alone (one or two mutations of one seed module), so any failure is
+ * reproduced by its number. Stops after {@code count} mutants or {@code budgetMs}, whichever comes first. A mutant
+ * that does not finish within its deadline plus a grace period is a hang. Failing mutants are written under
+ * {@code target/fuzz-failures/} for a closer look.
+ */
+final class Fuzzer {
+    record Seed(String name, String text) {}
+
+    record Result(int run, Map<Pipeline.Stage, Integer> reached, int refused, Map<String, Integer> refusedBy, Verdicts.Log failures) {
+        String summary(String what) {
+            return what + ": " + run + " mutants, " + refused + " refused by name " + refusedBy + ", reached " + reached + ", "
+                    + failures.bySite.size() + " failure sites " + failures.bySite;
+        }
+    }
+
+    /** Per-mutant interpreter/partitioner deadline; the worker gets this plus {@link #GRACE_MS} before it counts as a hang. */
+    static final long DEADLINE_MS = 2_000;
+    static final long GRACE_MS = 8_000;
+
+    private final List<Seed> seeds;
+    private final long seed;
+    private final String[] kinds;
+    private final Path failureDir;
+
+    Fuzzer(List<Seed> seeds, long seed, String[] kinds, String name) {
+        this.seeds = seeds;
+        this.seed = seed;
+        this.kinds = kinds;
+        this.failureDir = Path.of("target", "fuzz-failures", name);
+    }
+
+    /** The text of mutant {@code i}, and which seed and kinds made it. */
+    String[] mutant(int i) {
+        Random r = new Random(seed + i);
+        Seed s = seeds.get(r.nextInt(seeds.size()));
+        String kind = kinds[r.nextInt(kinds.length)];
+        String text = Mutator.mutate(kind, s.text(), r);
+        String how = kind;
+        if (r.nextInt(4) == 0 && !kind.equals("nest")) {
+            String second = kinds[r.nextInt(kinds.length)];
+            if (!second.equals("nest")) {
+                text = Mutator.mutate(second, text, r);
+                how += "+" + second;
+            }
+        }
+        return new String[] {text, s.name(), how};
+    }
+
+    Result run(int count, long budgetMs) {
+        long end = System.nanoTime() + budgetMs * 1_000_000L;
+        Map<Pipeline.Stage, Integer> reached = new EnumMap<>(Pipeline.Stage.class);
+        Verdicts.Log log = new Verdicts.Log();
+        Map<String, Integer> refusedBy = new java.util.TreeMap<>();
+        int refused = 0, run = 0;
+        ExecutorService worker = newWorker();
+        try {
+            for (int i = 0; i < count && System.nanoTime() < end; i++, run++) {
+                String[] m = mutant(i);
+                String text = m[0];
+                long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000L;
+                long mutantSeed = seed + i;
+                Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed));
+                String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ")";
+                try {
+                    reached.merge(f.get(DEADLINE_MS + GRACE_MS, TimeUnit.MILLISECONDS), 1, Integer::sum);
+                } catch (TimeoutException e) {
+                    f.cancel(true);
+                    worker.shutdownNow();
+                    worker = newWorker();
+                    record(log, "hang", where + ": no result within " + (DEADLINE_MS + GRACE_MS) + " ms", text, i);
+                } catch (ExecutionException e) {
+                    String why = Verdicts.judge(e.getCause());
+                    if (why == null) {
+                        refused++;
+                        refusedBy.merge(e.getCause().getClass().getSimpleName(), 1, Integer::sum);
+                        if (Boolean.getBoolean("hlo4j.fuzz.verbose")) System.out.println(where + ": " + Verdicts.firstLine(e.getCause().toString()));
+                    }
+                    else record(log, site(e.getCause()), where + ": " + why, text, i);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+        } finally {
+            worker.shutdownNow();
+        }
+        return new Result(run, reached, refused, refusedBy, log);
+    }
+
+    private void record(Verdicts.Log log, String site, String line, String text, int i) {
+        log.add(site, line);
+        try {
+            Files.createDirectories(failureDir);
+            Files.writeString(failureDir.resolve(i + ".mlir"), "// " + line.replace('\n', ' ') + "\n" + text);
+        } catch (IOException ignored) {
+            // the failure is reported in the assertion either way
+        }
+    }
+
+    /** The crash's innermost cause and its first frame: one site per bug, however many mutants reach it. */
+    private static String site(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) c = c.getCause();
+        StackTraceElement[] st = c.getStackTrace();
+        return c.getClass().getSimpleName() + (st.length > 0 ? "@" + st[0].getClassName() + "." + st[0].getMethodName() + ":" + st[0].getLineNumber() : "");
+    }
+
+    private static ExecutorService newWorker() {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(null, r, "pipeline-fuzz", 16L << 20); // ./hlo4j runs with -Xss16m
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Splits a conformance-style file at its {@code // -----} markers, so each seed is one module. */
+    static List<String> chunks(String text) {
+        List<String> out = new ArrayList<>();
+        for (String c : text.split("(?m)^// -----\\s*$")) if (c.contains("func.func")) out.add(c);
+        return out;
+    }
+}

@@ -1,0 +1,60 @@
+package io.hlo4j.compiler.fuzz;
+
+import io.hlo4j.mlir.ir.Hlo4jException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The pass criterion for a mutant that failed: an hlo4j error (a {@link Hlo4jException}: parse, verify, interpreter,
+ * sharding, partitioning) with a message, and no crash anywhere in its cause chain. The interpreter wraps any kernel
+ * exception in an InterpreterException naming the op, so a wrapped NullPointerException is still a crash: the cause
+ * chain is searched, not just the top.
+ */
+final class Verdicts {
+    private Verdicts() {}
+
+    /** Exceptions that mean hlo4j itself fell over rather than refusing the input. */
+    static final Set<Class<? extends Throwable>> CRASHES = Set.of(NullPointerException.class, IndexOutOfBoundsException.class,
+            ClassCastException.class, ArithmeticException.class, NegativeArraySizeException.class, OutOfMemoryError.class,
+            StackOverflowError.class, NumberFormatException.class, java.util.NoSuchElementException.class,
+            UnsupportedOperationException.class, java.util.ConcurrentModificationException.class, AssertionError.class);
+
+    /** null when {@code t} is an acceptable refusal, else why not. */
+    static String judge(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            for (Class<? extends Throwable> k : CRASHES) {
+                if (k.isInstance(c)) return "crash " + describe(c) + (c == t ? "" : " (inside " + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()) + ")");
+            }
+            if (c.getCause() == c) break;
+        }
+        if (!(t instanceof Hlo4jException h)) return "not an hlo4j error: " + describe(t);
+        if (h.detail() == null || h.detail().isBlank()) return "an hlo4j error without a message: " + describe(t);
+        return null;
+    }
+
+    static String describe(Throwable t) {
+        StackTraceElement[] st = t.getStackTrace();
+        StringBuilder b = new StringBuilder(t.getClass().getName()).append(": ").append(firstLine(t.getMessage()));
+        for (int i = 0; i < Math.min(4, st.length); i++) b.append(i == 0 ? " at " : " < ").append(st[i]);
+        return b.toString();
+    }
+
+    static String firstLine(String s) {
+        if (s == null) return "null";
+        int nl = s.indexOf('\n');
+        String l = nl < 0 ? s : s.substring(0, nl);
+        return l.length() > 300 ? l.substring(0, 300) + "..." : l;
+    }
+
+    /** Failures collected by kind of crash site (the first frame), so one bug reported once with its first mutant. */
+    static final class Log {
+        final List<String> lines = new ArrayList<>();
+        final java.util.Map<String, Integer> bySite = new java.util.LinkedHashMap<>();
+
+        void add(String site, String line) {
+            if (bySite.merge(site, 1, Integer::sum) == 1) lines.add(line);
+        }
+    }
+}

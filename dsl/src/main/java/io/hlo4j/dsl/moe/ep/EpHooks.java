@@ -1,0 +1,83 @@
+package io.hlo4j.dsl.moe.ep;
+
+import io.hlo4j.dsl.DType;
+import io.hlo4j.dsl.Ops;
+import io.hlo4j.dsl.Reductions;
+import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.grad.Grad;
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.moe.HookPoint;
+import io.hlo4j.dsl.moe.MoeException;
+import io.hlo4j.dsl.moe.MoeFusedHooks;
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.runtime.array.HostArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where the expert-parallel layer runs the user's {@link MoeFusedHooks}. As in EasyDeL's shard_map body, every hook
+ * but finalize_output runs on each device, on the values that device holds: the router's hooks (before_gate,
+ * after_gate, normalize_gate_logits, before_topk, select_hook, refine_weights_hook) and refine_inputs_hook on the
+ * device's own tokens [T, H] (EasyDeL calls its first four in global view; a per-token hook gives the same values);
+ * scale_replicated_inputs, after_ep_receive, after_wiwu, before_wo, after_wo and before_combine on the rows of the
+ * device's experts (in TOKEN_SHARDED, on the expert shard that receives them); output_weights_hook on the device's
+ * tokens' weights. So a hook must act on each token or row by itself, as it must in EasyDeL. finalize_output sees
+ * the global output, as on one device. A hook whose value no device holds whole is refused by name
+ * ({@link #requireLocal}).
+ */
+final class EpHooks {
+    private EpHooks() {}
+
+    /**
+     * With tp > 1 a device holds M/Q columns of h and a partial sum over tp of y: after_wiwu and before_wo would see
+     * a slice, after_wo and before_combine a partial sum, and a hook that is not linear and column-wise would
+     * silently compute something else, so they are refused.
+     */
+    static void requireLocal(MoeFusedHooks<Tensor> hooks, EpLayout layout, Location loc) {
+        int q = layout.tpSize();
+        if (q == 1) return;
+        List<String> bad = new ArrayList<>();
+        for (HookPoint p : List.of(HookPoint.AFTER_WIWU, HookPoint.BEFORE_WO, HookPoint.AFTER_WO, HookPoint.BEFORE_COMBINE)) {
+            if (hooks.isSet(p)) bad.add(p.value());
+        }
+        if (!bad.isEmpty()) {
+            throw new MoeException("ExpertParallelMoe.withHooks: " + String.join(", ", bad) + " cannot run per device with tp = " + q + " on mesh "
+                    + layout.mesh().describe() + ": a device holds M/" + q + " columns of h (after_wiwu, before_wo) and a partial sum over tp of "
+                    + "the expert outputs (after_wo, before_combine); use a mesh with tp = 1, or the one-device layer", loc);
+        }
+    }
+
+    /** refine_inputs_hook on the device's tokens [T, H] with their selected weights, given the local shape [T, H]. */
+    static Tensor refineInputs(MoeFusedHooks<Tensor> hooks, Tensor tokens, Tensor weights) {
+        if (hooks.refineInputsHook() == null) return tokens;
+        Tensor refined = hooks.refineInputsHook().refine(tokens, weights, tokens.dims());
+        MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
+        MoeFusedHooks.requireFloating(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
+        return refined;
+    }
+
+    /** finalize_output on the global output y shaped like x ({@code shape}), returned [N, H] like {@code y}. */
+    static Tensor finalizeOutput(MoeFusedHooks<Tensor> hooks, Tensor y, long[] shape) {
+        if (!hooks.isSet(HookPoint.FINALIZE_OUTPUT)) return y;
+        return hooks.apply(HookPoint.FINALIZE_OUTPUT, y.reshape(shape)).reshape(y.dims());
+    }
+
+    /** finalize_output on a run's global output [N, H], on one device, x's shape {@code shape}. */
+    static HostArray finalizeOutput(MoeFusedHooks<Tensor> hooks, HostArray y, long[] shape) {
+        if (!hooks.isSet(HookPoint.FINALIZE_OUTPUT)) return y;
+        return Jit.jit("moe_ep_finalize_output", a -> finalizeOutput(hooks, (Tensor) a[0], shape)).call1(y);
+    }
+
+    /**
+     * The cotangent of the layer's output before finalize_output: the VJP of finalize_output at the run's output
+     * {@code y} [N, H] of the cotangent {@code ct} of its result, on one device (the hook sees the global output, so
+     * its derivative is taken there; the expert-parallel gradients then start from this cotangent).
+     */
+    static HostArray cotangentBeforeFinalize(MoeFusedHooks<Tensor> hooks, HostArray y, HostArray ct, long[] shape, DType acc) {
+        return (HostArray) Jit.jit("moe_ep_finalize_vjp", Grad.grad(a -> {
+            Tensor out = finalizeOutput(hooks, (Tensor) a[0], shape);
+            return Reductions.sum(Ops.mul(out.astype(acc), ((Tensor) a[1]).astype(acc)), 0, 1);
+        }, 0)).call1(y, ct);
+    }
+}
