@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
  * with {@code ShardedJit} (in_shardings: MaxText's logical rules; out_shardings: the loss replicated and each gradient
  * like its parameter, as a train step asks), lowered, partitioned by hlo4j and run on 8 simulated devices. Oracle: the
  * same function jit'd on one device. The collectives are counted in the partitioned program's text and checked against
- * what XLA's SPMD partitioner gives a JAX user for these shardings (FSDP all_gathers of weights once each, the weight
- * gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep).
+ * what XLA's SPMD partitioner gives a JAX user for these shardings (FSDP all_gathers of the attention weights once each,
+ * their weight gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep). Where
+ * hlo4j still differs from XLA (the expert weights are not gathered over fsdp, the backward at wo moves the activation),
+ * disabled tests state XLA's behaviour.
  */
 class MoeBlock5dJourneyTest {
     static final Set<String> COLLECTIVES = Set.of("stablehlo.all_gather", "stablehlo.all_reduce", "stablehlo.reduce_scatter",
@@ -128,13 +130,16 @@ class MoeBlock5dJourneyTest {
         String text = l.asTextWithLocations();
         assertThat(text).contains("sdy.mesh @mesh = <[\"dp\"=1, \"fsdp\"=2, \"ep\"=2, \"tp\"=2, \"sp\"=1]>");
         // each parameter's annotation is the spec the user gave, on the mesh the user built
-        Map<String, String> want = new TreeMap<>(Map.of(
-                "wq", "[{\"fsdp\"}, {\"tp\"}]", "wo", "[{\"tp\"}, {\"fsdp\"}]", "gate", "[{\"fsdp\"}, {}]", "norm1", "[{}]",
-                "wi", "[{\"ep\"}, {\"fsdp\"}, {\"tp\"}]", "wd", "[{\"ep\"}, {\"tp\"}, {\"fsdp\"}]", "x", "[{\"dp\", \"fsdp\"}, {\"sp\"}, {}]"));
+        Map<String, String> want = new TreeMap<>(Map.ofEntries(
+                Map.entry("wq", "[{\"fsdp\"}, {\"tp\"}]"), Map.entry("wk", "[{\"fsdp\"}, {\"tp\"}]"), Map.entry("wv", "[{\"fsdp\"}, {\"tp\"}]"),
+                Map.entry("wo", "[{\"tp\"}, {\"fsdp\"}]"), Map.entry("gate", "[{\"fsdp\"}, {}]"), Map.entry("norm1", "[{}]"),
+                Map.entry("norm2", "[{}]"), Map.entry("wi", "[{\"ep\"}, {\"fsdp\"}, {\"tp\"}]"), Map.entry("wu", "[{\"ep\"}, {\"fsdp\"}, {\"tp\"}]"),
+                Map.entry("wd", "[{\"ep\"}, {\"tp\"}, {\"fsdp\"}]"), Map.entry("x", "[{\"dp\", \"fsdp\"}, {\"sp\"}, {}]")));
         Matcher arg = Pattern.compile("%arg(\\d+): tensor<[0-9x]+f32> \\{sdy.sharding = #sdy.sharding<@mesh, (\\[[^>]*\\])>}").matcher(text);
         Map<String, String> got = new TreeMap<>();
         while (arg.find()) got.put(ARGS.get(Integer.parseInt(arg.group(1))), arg.group(2));
-        assertThat(got).hasSize(11).containsAllEntriesOf(want);
+        assertThat(want).hasSize(11);
+        assertThat(got).isEqualTo(want);
         // no axis in any annotation but the mesh's five
         Matcher axis = Pattern.compile("\\{(\"[a-z_]+\"(, \"[a-z_]+\")*)}").matcher(text.replaceAll("sdy.mesh[^\n]*", ""));
         while (axis.find()) assertThat(axis.group(1).replace("\"", "").split(", ")).allMatch(a -> List.of("dp", "fsdp", "ep", "tp", "sp").contains(a));
@@ -160,6 +165,13 @@ class MoeBlock5dJourneyTest {
         assertThat(cs).allMatch(c -> c.loc().startsWith("MoeBlock.java:"));
         // size-1 axes never communicate
         assertThat(cs).noneMatch(c -> c.axes().contains("dp") || c.axes().contains("sp"));
+        // no dead collective: lowering removed the input gradient dx that nothing returns (DeadCode), so every
+        // all_reduce's result is used (before, 12 dead scalar all_reduces ran)
+        Set<Value> used = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Walker.walk(run.program().module().op(), op -> used.addAll(op.operands()));
+        for (Coll c : cs) {
+            if (c.kind().equals("all_reduce")) assertThat(used.contains(c.ir().result(0))).as("%s at %s is used", c.op(), c.loc()).isTrue();
+        }
 
         // weights split over tp or ep are never gathered over them (Megatron and expert parallelism keep them split);
         // every all_gather is FSDP's, over fsdp alone
@@ -202,7 +214,7 @@ class MoeBlock5dJourneyTest {
         List<Coll> cs = collectives(run);
         assertThat(cs).noneMatch(c -> c.axes().contains("fsdp") || c.axes().contains("tp"));
         // sequence parallelism: causal attention over an sp-split sequence gathers the keys and the values over sp
-        // (each [4/2, 8, 4, 4] f32 block of 512 B from the other device), once each
+        // (each device receives the other's [2, 4, 4, 4] f32 block, 512 B), once each
         assertThat(cs.stream().filter(c -> c.kind().equals("all_gather") && c.loc().equals(at(ATTN)) && c.axes().equals(List.of("sp")))
                 .map(Coll::bytes).toList()).containsExactly(512L, 512L);
         // data parallelism: replicated weights' gradients are summed over every axis that splits the batch or the
