@@ -86,9 +86,11 @@ class MoeBlockCliJourneyTest {
                 + MoeBlock5dJourneyTest.WO + ":0: group size 2, 1.00 KiB received per device");
 
         // the DSL's own simulated run: the same collectives in the same order, with the bytes inspect predicts
-        SimulatedRun sim = MoeBlock5dJourneyTest.gradJit(m).callSimulated(p, x);
+        // (the same mesh, params(11) and input(12), run once and shared with MoeBlock5dJourneyTest)
+        SimulatedRun sim = MoeBlock5dJourneyTest.fsdpTpEpRun();
         List<CollectiveRecord> log = sim.run().log();
-        assertThat(predicted.size()).as(in.out()).isEqualTo(log.size()).isGreaterThan(40);
+        // 39 collectives on this program once its dead code is removed (MoeBlock5dJourneyTest bounds them)
+        assertThat(predicted.size()).as(in.out()).isEqualTo(log.size()).isGreaterThan(30);
         for (int c = 0; c < log.size(); c++) {
             JsonNode pc = predicted.get(c);
             assertThat(pc.get("op").asText()).as("collective #%d", c).isEqualTo(log.get(c).op());
