@@ -136,7 +136,7 @@ class EpRowHooksTest {
         MoeConfig bf16 = EpHooksTest.CFG.withDtype(MoeDtype.BFLOAT16);
         EpCase c = EpHooksTest.CASE;
         MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none()
-                .withAfterGate(l -> l.astype(DType.F32).mul(0.01).add(Ops.iota(DType.F32, Shape.of(l.dims()), 1).mul(0.0007)));
+                .withAfterGate(l -> l.astype(DType.F32).mul(4.0).add(Ops.iota(DType.F32, Shape.of(l.dims()), 1).mul(0.013)));
         HostArray[] args = {c.x(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB()};
         List<HostArray> want = Jit.jit("one_bf16_metrics", a -> {
             MoeMetrics<Tensor> m = new BaseMoeModule(bf16, hooks).moeCall(((Tensor) a[0]).reshape(2, 8, 8),
