@@ -61,11 +61,7 @@ public final class Autodiff {
      * module's other functions, so they come along).
      */
     public static Module withVjp(Module module, String funcName, int[] wrt, String name) {
-        Operation g = vjp(module, funcName, wrt, name);
-        List<Operation> ops = new ArrayList<>();
-        for (Operation op : module.operations()) ops.add(Cloner.copy(op, new java.util.IdentityHashMap<>()).build());
-        ops.add(g);
-        return Module.of(module.name(), module.attributes(), ops, module.op().location());
+        return Calls.withFunctions(module, List.of(vjp(module, funcName, wrt, name)));
     }
 
     private static Operation function(Module module, String name) {

@@ -44,10 +44,32 @@ public final class Calls {
         return resolve(call, symbol(call, "callee"), symbols, doing, true);
     }
 
-    /** The backward function a custom-VJP call names, refused by name when the module lacks it. */
-    static Operation customBackward(Operation call, Function<String, Operation> symbols, String doing) {
-        return resolve(call, symbol(call, Checkpoint.CUSTOM_VJP), symbols, doing, false);
+    /**
+     * The backward function a custom-VJP call names, refused by name when the module lacks it or when it does not take
+     * the call's arguments, results and cotangents and return one cotangent per argument.
+     */
+    public static Operation customBackward(Operation call, Function<String, Operation> symbols, String doing) {
+        String sym = symbol(call, Checkpoint.CUSTOM_VJP);
+        Operation f = resolve(call, sym, symbols, doing, false);
+        FunctionType ft = (FunctionType) ((TypeAttr) f.attr("function_type")).value();
+        int n = call.numOperands(), m = call.numResults();
+        if (ft.inputs().size() != n + 2 * m || ft.results().size() != n) {
+            throw new Hlo4jException("cannot " + doing + " func.call with custom VJP @" + sym + " at " + call.location().describe() + ": @" + sym
+                    + " is " + ft.inputs() + " -> " + ft.results() + "; it must take the call's " + count(n, "argument") + ", "
+                    + count(m, "result") + " and " + count(m, "cotangent") + " and return " + count(n, "cotangent"), call.location());
+        }
+        return f;
     }
+
+    /** A copy of {@code module} (every op cloned) with {@code more} functions appended: how a transform returns its module. */
+    public static io.hlo4j.mlir.ir.Module withFunctions(io.hlo4j.mlir.ir.Module module, List<Operation> more) {
+        List<Operation> ops = new ArrayList<>();
+        for (Operation op : module.operations()) ops.add(Cloner.copy(op, new IdentityHashMap<>()).build());
+        ops.addAll(more);
+        return io.hlo4j.mlir.ir.Module.of(module.name(), module.attributes(), ops, module.op().location());
+    }
+
+    private static String count(int k, String noun) { return k + " " + noun + (k == 1 ? "" : "s"); }
 
     /**
      * Walks every call reachable from {@code func} (custom-VJP backward functions included) and refuses a missing or

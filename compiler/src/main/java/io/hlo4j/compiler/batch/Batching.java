@@ -28,6 +28,7 @@ public final class Batching {
     private Batching() {}
 
     public static Operation vmap(Operation func, int[] inAxes, int[] outAxes, long size, String name) {
+        checkOutAxes(func, outAxes);
         return vmap(func, null, inAxes, outAxes, size, name);
     }
 
@@ -37,7 +38,18 @@ public final class Batching {
         if (f == null || !f.name().equals("func.func")) {
             throw new Hlo4jException("vmap: the module has no function @" + funcName, module.op().location());
         }
+        checkOutAxes(f, outAxes);
         return vmap(f, module.symbols()::lookup, inAxes, outAxes, size, name);
+    }
+
+    /** The public out axes: a dimension (checked against the result later) or none; the internal markers are refused. */
+    private static void checkOutAxes(Operation func, int[] outAxes) {
+        for (int j = 0; j < outAxes.length; j++) {
+            if (outAxes[j] < 0 && outAxes[j] != Batched.NONE) {
+                throw new Hlo4jException("vmap: out_axes[" + j + "] = " + outAxes[j] + " is out of range (a result dimension >= 0, or none)",
+                        func.location());
+            }
+        }
     }
 
     /**
@@ -47,7 +59,11 @@ public final class Batching {
      * {@link #vmap(Module, String, int[], int[], long, String)} (their name and attributes describe the unbatched op).
      */
     public static Operation vmapKeepingCalls(Operation func, CalleeSink sink, int[] inAxes, int[] outAxes, long size, String name) {
-        return build(func, sink::lookup, new KeptCalls(sink), inAxes, outAxes, size, name, null).func();
+        checkOutAxes(func, outAxes);
+        KeptCalls kept = new KeptCalls(sink);
+        Operation batched = build(func, sink::lookup, kept, inAxes, outAxes, size, name, null).func();
+        kept.commit(batched);
+        return batched;
     }
 
     /**
@@ -78,11 +94,9 @@ public final class Batching {
         };
         if (sink.lookup(name) != null) throw new Hlo4jException("vmap: the module already has a function @" + name, f.location());
         Operation batched = vmapKeepingCalls(f, sink, inAxes, outAxes, size, name);
-        List<Operation> body = new ArrayList<>();
-        for (Operation o : module.operations()) body.add(io.hlo4j.compiler.ad.Cloner.copy(o, new java.util.IdentityHashMap<>()).build());
-        body.addAll(added.values());
-        body.add(batched);
-        return Module.of(module.name(), module.attributes(), body, module.op().location());
+        List<Operation> more = new ArrayList<>(added.values());
+        more.add(batched);
+        return io.hlo4j.compiler.ad.Calls.withFunctions(module, more);
     }
 
     /** An out axis of {@link #build}: batched at 0 when the result depends on the batch, else unbatched. */
@@ -150,7 +164,7 @@ public final class Batching {
             if (a == Batched.NONE) {
                 if (o.batched()) {
                     throw new Hlo4jException("vmap: out_axes[" + j + "] is none but result #" + j + " depends on a batched argument ("
-                            + o.describe() + ")", body.terminator().location());
+                            + o.describe() + ")" + (kept == null ? "" : kept.whyBatched()), body.terminator().location());
                 }
                 results.add(o.value());
                 continue;

@@ -33,11 +33,27 @@ final class KeptCalls {
     private final CalleeSink sink;
     private final Map<String, Copy> copies = new HashMap<>();
     private final Deque<String> batching = new ArrayDeque<>();
+    /** The copies made, by name, in order; given to the sink by {@link #commit} (those the result calls). */
+    private final Map<String, Operation> made = new java.util.LinkedHashMap<>();
 
     /** A batched copy of a callee: its name, where each result has the batch, and its batched backward function. */
     private record Copy(String name, int[] outAxes, String backward) {}
 
+    /** The custom-VJP calls batched, as "@fwd with custom VJP @bwd": their results are all batched. */
+    private final java.util.Set<String> vjpCalls = new java.util.LinkedHashSet<>();
+
     KeptCalls(CalleeSink sink) { this.sink = sink; }
+
+    /**
+     * Why a result asked unbatched may be batched here when it is not without grad, or "" when no custom-VJP call was
+     * batched.
+     */
+    String whyBatched() {
+        if (vjpCalls.isEmpty()) return "";
+        return "; under grad a custom-VJP call keeps its rule and all its results are batched, even one no batched argument"
+                + " reaches, so its backward function gets each example's cotangent (here " + String.join(", ", vjpCalls)
+                + "): give that result a batch axis in out_axes, or vmap outside grad, where the call is inlined";
+    }
 
     CalleeSink sink() { return sink; }
 
@@ -46,20 +62,19 @@ final class KeptCalls {
         String name = name(callee);
         int[] in = new int[args.size()];
         for (int i = 0; i < in.length; i++) in[i] = args.get(i).bdim();
-        Operation bwd = backward(b, op, args, callee);
-        String key = name + Arrays.toString(in) + (bwd == null ? "" : "/vjp");
+        Operation bwd = backward(op);
+        // the backward function is part of the key: one callee under two custom VJPs is two copies
+        String key = name + Arrays.toString(in) + (bwd == null ? "" : "/vjp=@" + name(bwd));
         Copy c = copies.get(key);
         if (c == null) {
             if (batching.contains(name)) throw b.refuse(op, args, "@" + name + " calls itself (StableHLO functions cannot recurse)");
-            batching.push(name);
-            try {
-                c = copy(callee, bwd, in, b.size());
-            } finally {
-                batching.pop();
+            if (bwd != null && batching.contains(name(bwd))) {
+                throw b.refuse(op, args, "its custom VJP @" + name(bwd) + " calls itself (StableHLO functions cannot recurse)");
             }
+            c = copy(callee, bwd, in, b.size());
             copies.put(key, c);
         }
-        FunctionType ft = type(sink.lookup(c.name()));
+        FunctionType ft = type(lookup(c.name()));
         Operation.Builder ob = Operation.builder("func.call").location(b.loc()).properties(op.properties()).attributes(op.attributes())
                 .operands(Batched.values(args)).resultTypes(ft.results()).property("callee", SymbolRefAttr.of(c.name()));
         if (c.backward() != null) ob.attribute(Checkpoint.CUSTOM_VJP, SymbolRefAttr.of(c.backward()));
@@ -72,9 +87,10 @@ final class KeptCalls {
     private Copy copy(Operation callee, Operation bwd, int[] in, long size) {
         int[] natural = new int[type(callee).results().size()];
         Arrays.fill(natural, bwd == null ? Batching.NATURAL : 0);
-        Batching.Built f = Batching.build(callee, this, in, natural, size, sink.freshName(name(callee) + "_vmap"));
-        sink.add(f.func());
+        Batching.Built f = building(callee, () -> Batching.build(callee, this, in, natural, size, sink.freshName(name(callee) + "_vmap")));
+        made.put(name(f.func()), f.func());
         if (bwd == null) return new Copy(name(f.func()), f.outAxes(), null);
+        vjpCalls.add("@" + name(callee) + " with custom VJP @" + name(bwd));
         // backward(args..., results..., cotangents...) -> one cotangent per argument
         int n = in.length, m = f.outAxes().length;
         int[] bin = new int[n + 2 * m];
@@ -83,28 +99,51 @@ final class KeptCalls {
         System.arraycopy(f.outAxes(), 0, bin, n + m, m);
         int[] bout = new int[n];
         for (int i = 0; i < n; i++) bout[i] = in[i] == Batched.NONE ? Batching.SUM : in[i];
-        Batching.Built g = Batching.build(bwd, this, bin, bout, size, sink.freshName(name(bwd) + "_vmap"));
-        sink.add(g.func());
+        // only the backward's own name is on the stack: it may call its forward (not itself)
+        Batching.Built g = building(bwd, () -> Batching.build(bwd, this, bin, bout, size, sink.freshName(name(bwd) + "_vmap")));
+        made.put(name(g.func()), g.func());
         return new Copy(name(f.func()), f.outAxes(), name(g.func()));
     }
 
-    /** The custom VJP's backward function of {@code op}, or null; refused by name when missing or of the wrong arity. */
-    private Operation backward(Batcher b, Operation op, List<Batched> args, Operation callee) {
-        if (!(op.attr(Checkpoint.CUSTOM_VJP) instanceof SymbolRefAttr s)) return null;
-        Operation f = sink.lookup(s.root());
-        if (f == null || !f.name().equals("func.func") || f.regions().isEmpty() || f.region(0).isEmpty()) {
-            throw b.refuse(op, args, "its custom VJP " + s + " is not a function of the module");
+    /** {@code build} with {@code f}'s name on the stack of functions being batched (a call of it inside is recursion). */
+    private Batching.Built building(Operation f, java.util.function.Supplier<Batching.Built> build) {
+        batching.push(name(f));
+        try {
+            return build.get();
+        } finally {
+            batching.pop();
         }
-        FunctionType ft = type(f);
-        int n = op.numOperands(), m = type(callee).results().size();
-        if (ft.inputs().size() != n + 2 * m || ft.results().size() != n) {
-            throw b.refuse(op, args, "its custom VJP " + s + " is " + ft + "; it must take the call's " + count(n, "argument") + ", "
-                    + count(m, "result") + " and " + count(m, "cotangent") + " and return " + count(n, "cotangent"));
-        }
-        return f;
     }
 
-    private static String count(int k, String noun) { return k + " " + noun + (k == 1 ? "" : "s"); }
+    /** The custom VJP's backward function of {@code op}, or null; the autodiff's own lookup, which refuses it by name. */
+    private Operation backward(Operation op) {
+        return op.attr(Checkpoint.CUSTOM_VJP) == null ? null : Calls.customBackward(op, sink::lookup, "vmap");
+    }
+
+    /** A copy made in this vmap, else the sink's function {@code name}. */
+    private Operation lookup(String name) {
+        Operation f = made.get(name);
+        return f != null ? f : sink.lookup(name);
+    }
+
+    /**
+     * Adds to the sink the copies {@code root} calls, directly or through other copies (custom VJPs included), in the
+     * order they were made. A loop body is batched more than once while its carries settle; the copies only an
+     * abandoned trial called are dropped here.
+     */
+    void commit(Operation root) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        Deque<Operation> todo = new ArrayDeque<>(List.of(root));
+        while (!todo.isEmpty()) {
+            io.hlo4j.mlir.ir.Walker.walk(todo.pop(), o -> {
+                if (!o.name().equals("func.call")) return;
+                for (String attr : List.of("callee", Checkpoint.CUSTOM_VJP)) {
+                    if (o.attr(attr) instanceof SymbolRefAttr s && made.containsKey(s.root()) && used.add(s.root())) todo.push(made.get(s.root()));
+                }
+            });
+        }
+        for (Map.Entry<String, Operation> e : made.entrySet()) if (used.contains(e.getKey())) sink.add(e.getValue());
+    }
 
     private static FunctionType type(Operation f) { return (FunctionType) ((TypeAttr) f.attr("function_type")).value(); }
 

@@ -175,11 +175,11 @@ class KeptCallsBatchTest {
     void aCustomVjpTheModuleLacksOrOfTheWrongArityIsRefusedByName() {
         String gone = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @gone}");
         assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(gone, "gone.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
-                .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot batch 'func.call'")
-                .hasMessageContaining("its custom VJP @gone is not a function of the module");
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot vmap func.call with custom VJP @gone at gone.mlir:3:5")
+                .hasMessageContaining("the module has no function @gone");
         String arity = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @layer}");
         assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
-                .isInstanceOf(Hlo4jException.class).hasMessageContaining("its custom VJP @layer is")
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot vmap func.call with custom VJP @layer").hasMessageContaining("@layer is")
                 .hasMessageContaining("it must take the call's 2 arguments, 1 result and 1 cotangent and return 2 cotangents");
     }
 
@@ -194,6 +194,147 @@ class KeptCallsBatchTest {
                 }""", "rec.mlir");
         assertThatThrownBy(() -> Batching.vmapKeepingCalls(rec, "f", new int[]{0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("@f calls itself");
+    }
+
+    /** @fwd(w, x) = w x under two rules: @bwd1 gives d/dw = 2 x ct, @bwd2 gives 7 x ct (both d/dx = w ct). */
+    private static final String TWO_RULES = """
+            module {
+              func.func @main(%w: tensor<3xf64>, %x: tensor<3xf64>) -> tensor<f64> {
+                %p = func.call @fwd(%w, %x) {hlo4j.custom_vjp = @bwd1} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %q = func.call @fwd(%w, %x) {hlo4j.custom_vjp = @bwd2} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                %t = stablehlo.add %p, %q : tensor<3xf64>
+                %z = stablehlo.constant dense<0.0> : tensor<f64>
+                %s = stablehlo.reduce(%t init: %z) applies stablehlo.add across dimensions = [0] : (tensor<3xf64>, tensor<f64>) -> tensor<f64>
+                return %s : tensor<f64>
+              }
+              func.func private @fwd(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                return %m : tensor<3xf64>
+              }
+              func.func private @bwd1(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %ct: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %k = stablehlo.constant dense<2.0> : tensor<3xf64>
+                %kb = stablehlo.multiply %k, %b : tensor<3xf64>
+                %da = stablehlo.multiply %kb, %ct : tensor<3xf64>
+                %db = stablehlo.multiply %a, %ct : tensor<3xf64>
+                return %da, %db : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @bwd2(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %ct: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %k = stablehlo.constant dense<7.0> : tensor<3xf64>
+                %kb = stablehlo.multiply %k, %b : tensor<3xf64>
+                %da = stablehlo.multiply %kb, %ct : tensor<3xf64>
+                %db = stablehlo.multiply %a, %ct : tensor<3xf64>
+                return %da, %db : tensor<3xf64>, tensor<3xf64>
+              }
+            }""";
+
+    @Test
+    void oneCalleeUnderTwoCustomRulesKeepsEachRule() {
+        Module m = MlirParser.parseModule(TWO_RULES, "two.mlir");
+        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        assertThat(MlirPrinter.print(vm)).contains("hlo4j.custom_vjp = @bwd1_vmap").contains("hlo4j.custom_vjp = @bwd2_vmap");
+        assertSharedGradient(m, vm, 2 + 7);
+    }
+
+    /** The batch's gradient of the shared w equals the per-example gradients summed, and {@code rule} x summed by hand. */
+    private void assertSharedGradient(Module m, Module vm, double rule) {
+        HostArray w = u(3), xs = u(4, 3);
+        double[] got = grad(withTotal(vm), "total", w, xs).dw().toDoubleArray(), want = new double[3], hand = new double[3];
+        for (int e = 0; e < 4; e++) {
+            double[] ge = grad(m, "main", w, take(xs, 0, e)).dw().toDoubleArray();
+            for (int k = 0; k < 3; k++) { want[k] += ge[k]; hand[k] += rule * xs.getDouble(e * 3 + k); }
+        }
+        for (int k = 0; k < 3; k++) {
+            assertThat(got[k]).as("dw[%d]", k).isCloseTo(want[k], org.assertj.core.data.Offset.offset(1e-12))
+                    .isCloseTo(hand[k], org.assertj.core.data.Offset.offset(1e-12));
+        }
+    }
+
+    @Test
+    void aBackwardFunctionMayCallItsOwnForward() {
+        // @bwd3: d/dw = 2 fwd(x, ct) = 2 x ct, d/dx = fwd(w, ct)
+        String text = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @bwd3}").replace("""
+                  func.func private @layer(""", """
+                  func.func private @bwd3(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %ct: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                    %two = stablehlo.constant dense<2.0> : tensor<3xf64>
+                    %f = func.call @fwd(%b, %ct) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                    %da = stablehlo.multiply %two, %f : tensor<3xf64>
+                    %db = func.call @fwd(%a, %ct) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                    return %da, %db : tensor<3xf64>, tensor<3xf64>
+                  }
+                  func.func private @layer(""".stripIndent().replace("\n", "\n  "));
+        assertThat(text).contains("@bwd3(%a");
+        // with @layer replaced by a plain sum, the shared w's gradient is the rule's 2 x summed over the batch
+        text = text.replace("%q = func.call @layer(%p, %x) {hlo4j.remat = \"nothing\"}", "%q = stablehlo.add %p, %p").replace(
+                "%q = stablehlo.add %p, %p : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>", "%q = stablehlo.add %p, %p : tensor<3xf64>");
+        Module m = MlirParser.parseModule(text, "bwd3.mlir");
+        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        assertThat(MlirPrinter.print(vm)).contains("hlo4j.custom_vjp = @bwd3_vmap");
+        assertSharedGradient(m, vm, 2 * 2);   // sum(p + p): the rule's 2 x, twice
+    }
+
+    @Test
+    void aBackwardFunctionCallingItsOwnCustomVjpCallIsRefusedByName() {
+        String text = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @bwd3}").replace("""
+                  func.func private @layer(""", """
+                  func.func private @bwd3(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %ct: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                    %f = func.call @fwd(%b, %ct) {hlo4j.custom_vjp = @bwd3} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                    return %f, %f : tensor<3xf64>, tensor<3xf64>
+                  }
+                  func.func private @layer(""".stripIndent().replace("\n", "\n  "));
+        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(text, "bwd3.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+                .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("its custom VJP @bwd3 calls itself");
+    }
+
+    @Test
+    void aLoopBatchedTwiceLeavesNoUncalledCopy() {
+        // the carry c starts unbatched and becomes batched in the body: the body is batched once with @g(c, x) of
+        // pattern [none, 0] and again with [0, 0]; only the second copy is called
+        Module m = MlirParser.parseModule("""
+                module {
+                  func.func @main(%w: tensor<3xf64>, %x: tensor<3xf64>) -> tensor<3xf64> {
+                    %i0 = stablehlo.constant dense<0> : tensor<i64>
+                    %r:3 = stablehlo.while(%i = %i0, %c = %w, %y = %x) : tensor<i64>, tensor<3xf64>, tensor<3xf64>
+                     cond {
+                      %n = stablehlo.constant dense<3> : tensor<i64>
+                      %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                      stablehlo.return %p : tensor<i1>
+                    } do {
+                      %one = stablehlo.constant dense<1> : tensor<i64>
+                      %j = stablehlo.add %i, %one : tensor<i64>
+                      %d = func.call @g(%c, %y) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
+                      stablehlo.return %j, %d, %y : tensor<i64>, tensor<3xf64>, tensor<3xf64>
+                    }
+                    return %r#1 : tensor<3xf64>
+                  }
+                  func.func private @g(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
+                    %s = stablehlo.sine %a : tensor<3xf64>
+                    %m = stablehlo.multiply %s, %b : tensor<3xf64>
+                    return %m : tensor<3xf64>
+                  }
+                }""", "loop.mlir");
+        int[] in = {N, 0}, out = {0};
+        List<HostArray> args = List.of(u(3), u(2, 3));
+        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", in, out, 2, "batched"));
+        compare(new Interpreter(vm).runHost("batched", args), perExample(m, "main", in, out, 2, args), out);
+        String text = MlirPrinter.print(vm);
+        assertThat(count(text, "func.func private @g_vmap")).as(text).isEqualTo(1);
+        for (Operation f : vm.operations()) {
+            String name = KeptCalls.name(f);
+            if (name.contains("_vmap")) assertThat(text).as(name).contains("call @" + name + "(");
+        }
+    }
+
+    @Test
+    void theInternalOutAxisMarkersAreRefusedAsOutOfRange() {
+        Module m = MlirParser.parseModule(CALLS, "calls.mlir");
+        for (int bad : new int[]{Batching.NATURAL, Batching.SUM}) {
+            assertThatThrownBy(() -> Batching.vmap(m, "main", new int[]{0, 0, 0}, new int[]{bad, 0}, 2, "b"))
+                    .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[0] = " + bad + " is out of range");
+            assertThatThrownBy(() -> Batching.vmapKeepingCalls(m, "main", new int[]{0, 0, 0}, new int[]{0, bad}, 2, "b"))
+                    .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[1] = " + bad + " is out of range");
+            assertThatThrownBy(() -> Batching.vmap(m.symbols().lookup("h"), new int[]{0, 0}, new int[]{bad}, 2, "b"))
+                    .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[0] = " + bad + " is out of range");
+        }
     }
 
     private static int count(String text, String what) {

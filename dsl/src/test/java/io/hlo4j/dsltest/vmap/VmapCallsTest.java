@@ -121,6 +121,28 @@ class VmapCallsTest {
     }
 
     @Test
+    void outAxesNoneOnACustomVjpResultIsAcceptedWithoutGradAndRefusedUnderGradNamingTheRule() {
+        // results (a b, sin a) with a shared: sin a reads no batched argument, so out_axes none fits it without grad
+        Function<List<Tensor>, List<Tensor>> f = Checkpointing.customVjp(
+                l -> List.of(Ops.mul(l.get(0), l.get(1)), Ops.sin(l.get(0))),
+                (args, res, ct) -> List.of(Ops.add(Ops.mul(args.get(1), ct.get(0)), Ops.mul(ct.get(1), 5.0)), Ops.mul(args.get(0), ct.get(0))));
+        TracedFunction fn = a -> f.apply(List.of(t(a, 0), t(a, 1)));
+        HostArray w = f64(new long[]{3}, 13), xs = f64(new long[]{4, 3}, 14);
+        List<HostArray> got = check(fn, axes(null, 0), axes(0, null), w, xs);    // per-example runs; sin w once
+        for (int k = 0; k < 3; k++) assertThat(got.get(1).getDouble(k)).isCloseTo(Math.sin(w.getDouble(k)), Offset.offset(1e-12));
+        // under grad the call keeps its rule, and every result of a custom-VJP call is batched: refused, saying why
+        TracedFunction mapped = Vmap.vmap(fn, axes(null, 0), axes(0, null));
+        TracedFunction total = a -> {
+            @SuppressWarnings("unchecked") List<Tensor> r = (List<Tensor>) mapped.apply(a[0], a[1]);
+            return Ops.add(Reductions.sum(r.get(0)), Reductions.sum(r.get(1)));
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Jit.jit("g", Grad.grad(total, 0)).call(w, xs))
+                .hasMessageContaining("out_axes[1] is none but result #1 depends on a batched argument")
+                .hasMessageContaining("under grad a custom-VJP call keeps its rule and all its results are batched")
+                .hasMessageContaining("with custom VJP @");
+    }
+
+    @Test
     void vmapOfVmapUnderGradKeepsTheCustomRule() {
         TracedFunction inner = Vmap.vmap(LOSS, axes(null, 0), axes(0));                        // over x's rows
         TracedFunction total = a -> Reductions.sum((Tensor) Vmap.vmap(inner, axes(null, 1), axes(0)).apply(a[0], a[1]));

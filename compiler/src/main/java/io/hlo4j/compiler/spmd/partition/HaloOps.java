@@ -13,7 +13,6 @@ import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
@@ -118,11 +117,7 @@ final class HaloOps {
                 && isZero(props, "interior_padding")) {
             locals = List.of(operands.get(0)); // every padded dimension was done by the halo windows
         } else {
-            Operation.Builder ob = Operation.builder(op.name()).location(loc).operands(operands).resultTypes(localTypes);
-            for (Map.Entry<String, Attribute> e : props.entrySet()) ob.property(e.getKey(), e.getValue());
-            ob.attributes(op.attributes().without(Partitioner.SHARDING));
-            for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
-            locals = b.append(ob, loc).results();
+            locals = b.append(LocalOpCopy.of(op, operands, localTypes, props, loc), loc).results();
         }
         if (!gathered.isEmpty()) {
             p.report.add(new PartitionReport.Entry(PartitionReport.Kind.COMPUTED_LESS_SHARDED, op.name(), loc.describe(),
@@ -302,8 +297,11 @@ final class HaloOps {
     }
 
     /** A per-dimension array with {@code v} at d and 0 elsewhere. */
-    private static long[] along(Value x, int d, long v) {
-        long[] a = new long[((TensorType) x.type()).rank()];
+    private static long[] along(Value x, int d, long v) { return along(((TensorType) x.type()).rank(), d, v); }
+
+    /** A per-dimension array of {@code rank} with {@code v} at d and 0 elsewhere. */
+    static long[] along(int rank, int d, long v) {
+        long[] a = new long[rank];
         a[d] = v;
         return a;
     }

@@ -53,19 +53,24 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
             last[k] = Math.floorDiv(q1 - lo, step);
             inputWindow = Math.max(inputWindow, last[k] - start[k] + 1);
         }
-        return ranges(in, n, start, inputWindow, lineStart, lineSpan(outBlock), always);
+        // each device's own last input bounds its halo: with interior padding devices read different counts, and the
+        // longest window (which every device slices, one program for all) would overstate the others' needs
+        long[] end = new long[n];
+        for (int k = 0; k < n; k++) end[k] = last[k] + 1;
+        return ranges(in, n, start, end, inputWindow, lineStart, lineSpan(outBlock), always);
     }
 
     /**
-     * The halos for device k (along the dimension) reading inputs [start[k], start[k] + length) of a dimension of
-     * {@code in} split into n blocks: what lies outside [0, in) is not fetched (the caller masks or drops it).
+     * The halos for device k (along the dimension) reading inputs [start[k], end[k]) of a dimension of {@code in} split
+     * into n blocks, in a window of {@code length} inputs from start[k] (at least every end[k] - start[k]): what lies
+     * outside [0, in) is not fetched (the caller masks or drops it), nor what lies in the window past end[k].
      * Refused, unless {@code always}, when a halo spans several blocks and the extended block would hold the whole
      * dimension (see {@link #halo(long, long, int)}).
      */
-    static Plan ranges(long in, int n, long[] start, long length, long[] lineStart, long span, boolean always) {
+    static Plan ranges(long in, int n, long[] start, long[] end, long length, long[] lineStart, long span, boolean always) {
         long block = in / n, left = 0, right = 0;
         for (int k = 0; k < n; k++) {
-            long from = Math.max(start[k], 0), to = Math.min(start[k] + length, in); // inputs device k really reads
+            long from = Math.max(start[k], 0), to = Math.min(end[k], in); // inputs device k really reads
             if (from >= to) continue;
             left = Math.max(left, k * block - from);
             right = Math.max(right, to - (k + 1) * block);
@@ -85,7 +90,7 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
     Plan cut(long in, long out, int n) {
         Plan p = halo(in * n, out, n, true);
         if (p.refused() != null) return p;
-        return new Plan(null, in, p.span(), 0, 0, p.start(), p.inputWindow(), p.lineStart());
+        return Plan.held(in, p.span(), p.start(), p.inputWindow(), p.lineStart());
     }
 
     /**
@@ -95,5 +100,10 @@ record HaloWindow(long lo, long interior, long off, long stride, long window, lo
      */
     record Plan(String refused, long block, long span, long left, long right, long[] start, long inputWindow, long[] lineStart) {
         static Plan refused(String why) { return new Plan(why, 0, 0, 0, 0, null, 0, null); }
+
+        /** Every device holds the whole input of {@code in}: it cuts its window out locally, no halo. */
+        static Plan held(long in, long span, long[] start, long inputWindow, long[] lineStart) {
+            return new Plan(null, in, span, 0, 0, start, inputWindow, lineStart);
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.hlo4j.compiler.spmd.partition;
 import io.hlo4j.compiler.spmd.partition.Partitioner.Local;
 import io.hlo4j.compiler.spmd.partition.Partitioner.MeshCtx;
 import io.hlo4j.compiler.spmd.rule.ShardingRules;
+import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.build.StablehloBuilder;
@@ -11,13 +12,13 @@ import io.hlo4j.mlir.dialect.sdy.DimensionSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ final class SelectScatterOps {
             }
             long low = Math.max(0, -min), high = Math.max(0, max - dim.length());
             if (low > 0 || high > 0) {
-                r = h.pad(r, init, at(rank, d, low), at(rank, d, high), new long[rank], loc);
+                r = h.pad(r, init, HaloOps.along(rank, d, low), HaloOps.along(rank, d, high), new long[rank], loc);
                 for (int q = 0; q < off.length; q++) off[q] += low;
             }
             r = HaloOps.sliceAlong(b, h, r, d, off, dim.block(), c.emit(), loc);
@@ -163,11 +164,17 @@ final class SelectScatterOps {
             start[k] = j[k] * s - lo;
         }
         long length = (m - 1) * s + w;
-        HaloWindow.Plan data = cutData ? new HaloWindow.Plan(null, in, length, 0, 0, start, length, new long[n])
-                : HaloWindow.ranges(in, n, start, length, new long[n], length, false);
+        // every device reads its whole run of windows: the runs' ends are exact
+        long[] end = new long[n], jEnd = new long[n];
+        for (int k = 0; k < n; k++) {
+            end[k] = start[k] + length;
+            jEnd[k] = j[k] + m;
+        }
+        HaloWindow.Plan data = cutData ? HaloWindow.Plan.held(in, length, start, length, new long[n])
+                : HaloWindow.ranges(in, n, start, end, length, new long[n], length, false);
         if (data.refused() != null) return "operand: " + data.refused();
-        HaloWindow.Plan source = cutSrc ? new HaloWindow.Plan(null, out, m, 0, 0, j, m, new long[n])
-                : HaloWindow.ranges(out, n, j, m, new long[n], m, false);
+        HaloWindow.Plan source = cutSrc ? HaloWindow.Plan.held(out, m, j, m, new long[n])
+                : HaloWindow.ranges(out, n, j, jEnd, m, new long[n], m, false);
         if (source.refused() != null) return "source: " + source.refused();
         return new Dim(d, axes, block, data, source, start, length);
     }
@@ -220,18 +227,9 @@ final class SelectScatterOps {
         // a window run entirely in the padding selects nothing: the init value everywhere
         if (empty) return h.broadcastInDim(init, xt.shape(), new long[0], loc);
         Value data = Arrays.equals(from, new long[rank]) && Arrays.equals(to, xt.shape()) ? x : h.slice(x, from, to, ones, loc);
-        Operation.Builder ob = Operation.builder(op.name()).location(loc).operands(List.of(data, s, init)).resultTypes(List.of(data.type()));
-        for (Map.Entry<String, io.hlo4j.mlir.attr.Attribute> e : op.properties().asMap().entrySet()) ob.property(e.getKey(), e.getValue());
-        ob.property("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, rank, 2), localPad));
-        ob.attributes(op.attributes().without(Partitioner.SHARDING));
-        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
-        Value out = h.ir().append(ob, loc).result(0);
+        Map<String, Attribute> props = new HashMap<>(op.properties().asMap());
+        props.put("padding", Constants.ofLongs(TensorType.of(IntegerType.I64, rank, 2), localPad));
+        Value out = h.ir().append(LocalOpCopy.of(op, List.of(data, s, init), List.of(data.type()), props, loc), loc).result(0);
         return Arrays.equals(lo, new long[rank]) && Arrays.equals(hi, new long[rank]) ? out : h.pad(out, init, lo, hi, new long[rank], loc);
-    }
-
-    private static long[] at(int rank, int d, long v) {
-        long[] a = new long[rank];
-        a[d] = v;
-        return a;
     }
 }

@@ -4,6 +4,7 @@ import io.hlo4j.mlir.print.MlirPrinter;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
@@ -138,5 +139,52 @@ class ConcatPartitionTest {
             }
         }
         assertThat(permutes).as("pieces moved").isPositive();
+    }
+
+    /**
+     * Operands whose rows divide some axes of the mesh but not the result's blocks, held split along those rows and
+     * along their 12 columns: each is brought whole along the rows alone (an all_gather of that operand over its row
+     * axes, its columns staying split), the others move by pieces; against the global program on one device.
+     */
+    @Test
+    void randomShardingsOfIndivisibleOperandsSplitOnOtherAxes() {
+        int gathers = 0, exercised = 0;
+        // rows: some divide one axis only, none divides the result's 6 or 8 blocks, the sum does
+        Map<String, long[]> rowsPerMesh = Map.of("x=2,y=3", new long[] {4, 9, 5, 6}, "x=4,y=2", new long[] {4, 2, 6, 12});
+        for (Map.Entry<String, long[]> m : rowsPerMesh.entrySet()) {
+            String[] axes = {"x", "y"};
+            long[] sizes = m.getKey().equals("x=2,y=3") ? new long[] {2, 3} : new long[] {4, 2};
+            for (int seed = 0; seed < 3; seed++) {
+                Random rnd = new Random(seed * 7927L + m.getKey().hashCode());
+                Prog p = new Prog(m.getKey(), rnd);
+                long[] rows = m.getValue();
+                List<String> operands = new java.util.ArrayList<>();
+                long total = 0;
+                for (long r : rows) {
+                    // rows on a random axis that divides them (if any), columns (12) on another random one
+                    List<String> rowAxes = new java.util.ArrayList<>(), colAxes = new java.util.ArrayList<>();
+                    int first = rnd.nextInt(2);
+                    if (r % sizes[first] == 0) rowAxes.add(axes[first]);
+                    else if (r % sizes[1 - first] == 0) rowAxes.add(axes[1 - first]);
+                    for (int a = 0; a < 2; a++) if (!rowAxes.contains(axes[a]) && 12 % sizes[a] == 0 && rnd.nextBoolean()) colAxes.add(axes[a]);
+                    operands.add(p.arg(f32(r, 12), Prog.sharding(List.of(rowAxes, colAxes))));
+                    // split along the rows but not into either result's blocks (all axes; the axis of `one` below)
+                    if (!rowAxes.isEmpty() && r % (sizes[0] * sizes[1]) != 0) exercised++;
+                    if (!rowAxes.isEmpty() && r % sizes[seed % 2] != 0) exercised++;
+                    total += r;
+                }
+                String all = "<@mesh, [{\"x\", \"y\"}, {}]>";
+                String one = "<@mesh, [{\"" + axes[seed % 2] + "\"}, {\"" + axes[1 - seed % 2] + "\"}]>";
+                p.result(p.op("stablehlo.concatenate", operands, "dimension = 0 : i64", "", f32(total, 12), all), all);
+                java.util.Collections.reverse(operands);
+                p.result(p.op("stablehlo.concatenate", operands, "dimension = 0 : i64", "", f32(total, 12), one), one);
+                PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+                assertThat(prog.report().replicated()).isEmpty();
+                assertThat(prog.report().entries()).as(prog.report().toString()).noneMatch(e -> e.op().equals("stablehlo.concatenate"));
+                gathers += HaloPartitionTest.count(MlirPrinter.print(prog.module()), "all_gather");
+            }
+        }
+        assertThat(exercised).as("operands split along the rows, not into the result's blocks").isGreaterThan(10);
+        assertThat(gathers).as("indivisible split operands gathered").isGreaterThan(4);
     }
 }

@@ -78,6 +78,30 @@ class WideHaloPartitionTest {
     }
 
     /**
+     * With base dilation devices read different counts of inputs: each takes the halo its own windows need, not
+     * that of the longest window (which would make the halos too wide, here wide enough to be refused and gathered).
+     */
+    @Test
+    void baseDilatedWindowsTakeEachDevicesOwnHalo() {
+        // [6] dilated 3 is 16 positions, padded 2 + 5: device blocks of 2 read 1 input from the left and 2 from the right
+        assertThat(count(oneOp("x=3", "\"x\"", 6, "stablehlo.reduce_window", window("9", "1", "dense<[[2, 5]]> : tensor<1x2xi64>", "3", "1"),
+                ADD, 15, true), "collective_permute")).isEqualTo(2);
+        // window 9, stride 3 over [6] dilated 2, padded 1 + 3: 1 from the left and 2 from the right
+        assertThat(count(oneOp("x=3", "\"x\"", 6, "stablehlo.reduce_window", window("9", "3", "dense<[[1, 3]]> : tensor<1x2xi64>", "2", "1"),
+                MAX, 3, true), "collective_permute")).isEqualTo(2);
+        // window 6 over [4] dilated 3, padded 1 + 2, on 4 devices (blocks of 1): one input from each side
+        assertThat(count(oneOp("x=4", "\"x\"", 4, "stablehlo.reduce_window", window("6", "1", "dense<[[1, 2]]> : tensor<1x2xi64>", "3", "1"),
+                ADD, 8, true), "collective_permute")).isEqualTo(2);
+    }
+
+    /** A transposed convolution (lhs dilation 4, kernel 3, padding 1 low): blocks take one input from the left only. */
+    @Test
+    void transposedConvolutionTakesEachDevicesOwnHalo() {
+        ConvolutionPartitionTest.spatialOne(ConvolutionPartitionTest.conv("[b, 0, f]x[0, i, o]->[b, 0, f]", "1",
+                "dense<[[1, 0]]> : tensor<1x2xi64>", 1, 1) + ", lhs_dilation = array<i64: 4>", 60, 3, 1);
+    }
+
+    /**
      * A cumulative sum over 16 on 4 devices needs 12 elements from the left: with its own block that is the whole
      * dimension, so it is gathered (one all_gather moves no more) and the report says why.
      */
