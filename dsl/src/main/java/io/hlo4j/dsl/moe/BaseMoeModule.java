@@ -96,13 +96,7 @@ public class BaseMoeModule {
         ExpertWeights w = castWeights(experts, compute);
         BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);
 
-        Tensor tokens = x;
-        if (hooks.refineInputsHook() != null) {
-            tokens = hooks.refineInputsHook().refine(x, r.weights(), hiddenState.dims());
-            MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
-            // another floating dtype is cast back after scale_replicated_inputs, as EasyDeL does (replicateRows)
-            MoeFusedHooks.requireFloating(HookPoint.REFINE_INPUTS_HOOK, "tokens ", x, tokens);
-        }
+        Tensor tokens = refineTokens(hooks, x, r.weights(), hiddenState.dims());
         Tensor combineWeights = hooks.apply(HookPoint.OUTPUT_WEIGHTS_HOOK, r.weights());
         Tensor out = switch (config.moeMethod()) {
             case DENSE_MOE -> dense(tokens, r, combineWeights, w, act);
@@ -142,6 +136,20 @@ public class BaseMoeModule {
         return ExpertFfn.activation(cfg, ffnActivation, actFn);
     }
 
+    /**
+     * refine_inputs_hook on tokens [N, H] (in the compute dtype) with their selected weights, told the shape
+     * {@code shape} (the layer's [B, S, H]; a device's [T, H] under expert parallelism); the tokens unchanged when
+     * unset. Another floating dtype is allowed: it is cast back after scale_replicated_inputs, as EasyDeL does
+     * ({@link #replicateRows}). Shared by the one-device layer and the expert-parallel body.
+     */
+    public static Tensor refineTokens(MoeFusedHooks<Tensor> hooks, Tensor tokens, Tensor weights, long[] shape) {
+        if (hooks.refineInputsHook() == null) return tokens;
+        Tensor refined = hooks.refineInputsHook().refine(tokens, weights, shape);
+        MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
+        MoeFusedHooks.requireFloating(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
+        return refined;
+    }
+
     // ------------------------------------------------------------------ the three methods
 
     /** Tokens [N, H] replicated to rows [N*slots, H] (token-major), after scale_replicated_inputs, in the compute dtype. */
@@ -159,8 +167,17 @@ public class BaseMoeModule {
     public static Tensor replicateRows(MoeFusedHooks<Tensor> hooks, Tensor tokens, Tensor selectionWeights, DType compute) {
         long n = tokens.dim(0), h = tokens.dim(1), k = selectionWeights.dim(1);
         Tensor rows = tokens.reshape(n, 1, h).broadcastTo(n, k, h).reshape(n * k, h);
+        return scaleRows(hooks, rows, selectionWeights.reshape(n * k), compute);
+    }
+
+    /**
+     * scale_replicated_inputs on rows [R, H] (in the dtype refine_inputs_hook returned) with their selected weights
+     * [R], then the cast to the compute dtype; only the cast when the hook is unset. Shared by {@link #replicateRows}
+     * and token-sharded dispatch (which scales on the receiving shard).
+     */
+    public static Tensor scaleRows(MoeFusedHooks<Tensor> hooks, Tensor rows, Tensor weights, DType compute) {
         if (hooks.scaleReplicatedInputs() != null) {
-            Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, selectionWeights.reshape(n * k));
+            Tensor scaled = hooks.scaleReplicatedInputs().apply(rows, weights);
             MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
             MoeFusedHooks.requireFloating(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rows, scaled);
             rows = scaled;
@@ -172,7 +189,7 @@ public class BaseMoeModule {
         long n = tokens.dim(0), h = tokens.dim(1), k = r.slots();
         Tensor rows = hooks.apply(HookPoint.AFTER_EP_RECEIVE, replicate(tokens, r.weights()));
         Tensor y = ExpertFfn.gathered(rows, r.experts().reshape(n * k), w, act, hooks);
-        return combineSlots(y.reshape(n, k, h), Ops.where(r.valid(), combineWeights, 0.0));
+        return combineSlots(y.reshape(n, k, h), combineWeights, r.valid());
     }
 
     private Tensor standard(Tensor tokens, MoeRouting r, Tensor combineWeights, ExpertWeights w, BinaryOperator<Tensor> act) {
@@ -182,25 +199,21 @@ public class BaseMoeModule {
         Tensor key = Ops.where(Ops.ge(ids, ExpertFfn.fullI32(ids, 0)), ids, ExpertFfn.fullI32(ids, e)); // unused rows last
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = replicate(tokens, r.weights());
-        Tensor sorted = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
+        Tensor sortedKey = Indexing.take(key, perm, 0);
+        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), Ops.lt(sortedKey, ExpertFfn.fullI32(sortedKey, e)));
         Tensor groupSizes = Indexing.bincount(ids, e);
-        Tensor ySorted = ExpertFfn.grouped(sorted, Indexing.take(key, perm, 0), groupSizes, w, act, hooks);
+        Tensor ySorted = ExpertFfn.grouped(sorted, sortedKey, groupSizes, w, act, hooks);
         Tensor y = Indexing.take(ySorted, Indexing.argsort(perm, 0), 0);
-        return combineSlots(y.reshape(n, k, h), Ops.where(r.valid(), combineWeights, 0.0));
+        return combineSlots(y.reshape(n, k, h), combineWeights, r.valid());
     }
 
-    /** before_combine, then the weighted sum over slots in f32: [N, k, H] x [N, k] -> [N, H] f32. */
-    private Tensor combineSlots(Tensor outputs, Tensor weights) {
-        if (hooks.beforeCombine() != null) {
-            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(outputs, weights));
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", outputs, c.outputs());
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", weights, c.weights());
-            outputs = c.outputs();
-            weights = c.weights();
-        }
-        DType acc = MoeRouter.accumDtype(config);
-        Tensor prod = Ops.mul(outputs.astype(acc), Reductions.keepDims(weights.astype(acc), outputs, 2).broadcastTo(outputs.dims()));
-        return Reductions.sum(prod, 1);
+    /**
+     * before_combine, then the weighted sum over slots in f32: [N, k, H] x [N, k] -> [N, H] f32. Unused slots
+     * ({@code valid} false) are weighted 0 before the hook and dropped after it, as FUSED drops them
+     * ({@link LiveRows#weighted}), so the three methods agree whatever the hook does to the weights.
+     */
+    private Tensor combineSlots(Tensor outputs, Tensor weights, Tensor valid) {
+        return Reductions.sum(LiveRows.weighted(hooks, outputs, weights, valid, MoeRouter.accumDtype(config)), 1);
     }
 
     /**
@@ -228,22 +241,15 @@ public class BaseMoeModule {
         Tensor key = Ops.where(mine, localIds, ExpertFfn.fullI32(ids, le));     // other shards' and unused rows last
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = replicate(tokens, selectionWeights);
-        Tensor sorted = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
+        Tensor mineSorted = Indexing.take(mine, perm, 0);
+        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), mineSorted);
         Tensor sortedKey = Indexing.take(key, perm, 0);
         Tensor groupSizes = Indexing.bincount(key, le);
         Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
-        Tensor mineSorted = Indexing.take(mine, perm, 0);
-        Tensor wSorted = Ops.where(mineSorted, Indexing.take(combineWeights.reshape(rowsN), perm, 0), 0.0);
-        if (hooks.beforeCombine() != null) {
-            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, wSorted));
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", wSorted, c.weights());
-            y = c.outputs();
-            // rows of other shards (and unused slots) stay out whatever the hook did: each pair is combined on its own shard
-            wSorted = Ops.where(mineSorted, c.weights(), 0.0);
-        }
+        // rows of other shards (and unused slots) stay out whatever the hooks did: each pair is combined on its own shard
+        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.take(combineWeights.reshape(rowsN), perm, 0), mineSorted,
+                MoeRouter.accumDtype(config));
         DType acc = MoeRouter.accumDtype(config);
-        Tensor weighted = Ops.mul(y.astype(acc), wSorted.astype(acc).reshape(rowsN, 1).broadcastTo(rowsN, h));
         Tensor tokenOfRow = Ops.div(perm, ExpertFfn.fullI32(perm, k));
         return Indexing.scatterAdd(Ops.zeros(io.hlo4j.dsl.Shape.of(n, h), acc), tokenOfRow, weighted, 0);
     }

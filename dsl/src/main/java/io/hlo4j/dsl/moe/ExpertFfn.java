@@ -56,10 +56,15 @@ final class ExpertFfn {
         Tensor inGroup = Ops.lt(localIds, Ops.full(localIds.shape(), w.experts(), DType.I32)).reshape(localIds.dim(0), 1);
         Tensor a = Linalg.raggedDot(rows, w.wi(), groupSizes, null);
         Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
-        Tensor h = hiddenOf(a, b, idx, w, act, hooks);
+        Tensor live = inGroup.reshape(localIds.dim(0));
+        if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
+        if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
+        // rows past the groups are zero (or bias only): the hooks get 1 there (LiveRows), so a row-normalising hook has no 0/0
+        Tensor h = LiveRows.apply(hooks, HookPoint.AFTER_WIWU, act.apply(a, b), live);
+        h = LiveRows.apply(hooks, HookPoint.BEFORE_WO, h, live);
         Tensor y = Linalg.raggedDot(h, w.wd(), groupSizes, null);
         if (w.wdBias() != null) y = Ops.add(y, Ops.where(inGroup.broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
-        return hooks.apply(HookPoint.AFTER_WO, y);
+        return LiveRows.apply(hooks, HookPoint.AFTER_WO, y, live);
     }
 
     private static Tensor hiddenOf(Tensor a, Tensor b, Tensor idx, ExpertWeights w, BinaryOperator<Tensor> act, MoeFusedHooks<Tensor> hooks) {

@@ -111,21 +111,13 @@ public final class MoeFusedHooks<T> {
      * The points whose result feeds an expert matmul with no cast after it, in hlo4j as in EasyDeL (which never calls
      * after_ep_receive or after_wiwu, and whose DENSE einsum after before_wo would silently promote to the hook's
      * dtype): a different dtype is refused at the hook, naming it, instead of failing later at an unrelated op
-     * ("raggedDot: dtypes differ") or changing the layer's precision unasked. {@link #CAST_BACK} lists the points
-     * whose result is cast back; the rest may change dtype: their result is cast (the routing weights, the output) or
-     * sets the dtype of what follows (after_gate's logits).
+     * ("raggedDot: dtypes differ") or changing the layer's precision unasked. The rest may change dtype: their result
+     * is cast (the rows after refine_inputs_hook and scale_replicated_inputs, cast once after the latter as EasyDeL's
+     * {@code xr[order].astype(dtype)}: {@link BaseMoeModule#scaleRows}; the routing weights; the output) or sets the
+     * dtype of what follows (after_gate's logits).
      */
     public static final java.util.Set<HookPoint> KEEPS_DTYPE = java.util.Collections.unmodifiableSet(java.util.EnumSet.of(
             HookPoint.AFTER_EP_RECEIVE, HookPoint.AFTER_WIWU, HookPoint.BEFORE_WO));
-
-    /**
-     * The points whose floating result is cast back to the layer's compute dtype, where EasyDeL casts it: the rows
-     * after refine_inputs_hook and scale_replicated_inputs (FUSED's {@code xr[order].astype(dtype)}, STANDARD's
-     * expert-linear input cast). The cast comes once, after scale_replicated_inputs: that hook sees refine_inputs_hook's
-     * rows in the dtype it returned. A non-floating result is refused ({@link #requireFloating}).
-     */
-    public static final java.util.Set<HookPoint> CAST_BACK = java.util.Collections.unmodifiableSet(java.util.EnumSet.of(
-            HookPoint.REFINE_INPUTS_HOOK, HookPoint.SCALE_REPLICATED_INPUTS));
 
     /** Refuses a hook result whose element type differs from what the hook was given (see {@link #KEEPS_DTYPE}). */
     public static void requireSameDtype(HookPoint point, String what, Object given, Object returned) {
@@ -138,7 +130,7 @@ public final class MoeFusedHooks<T> {
     }
 
     /**
-     * Refuses a hook result that is not floating point at a {@link #CAST_BACK} point: rows of integers or booleans
+     * Refuses a hook result that is not floating point at refine_inputs_hook or scale_replicated_inputs (whose rows are cast to the compute dtype): rows of integers or booleans
      * are no hidden states, and casting them to the compute dtype would hide the mistake.
      */
     public static void requireFloating(HookPoint point, String what, Object given, Object returned) {

@@ -50,11 +50,7 @@ final class EpHooks {
 
     /** refine_inputs_hook on the device's tokens [T, H] with their selected weights, given the local shape [T, H]. */
     static Tensor refineInputs(MoeFusedHooks<Tensor> hooks, Tensor tokens, Tensor weights) {
-        if (hooks.refineInputsHook() == null) return tokens;
-        Tensor refined = hooks.refineInputsHook().refine(tokens, weights, tokens.dims());
-        MoeFusedHooks.requireSameShape(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
-        MoeFusedHooks.requireFloating(HookPoint.REFINE_INPUTS_HOOK, "tokens ", tokens, refined);
-        return refined;
+        return io.hlo4j.dsl.moe.BaseMoeModule.refineTokens(hooks, tokens, weights, tokens.dims());
     }
 
     /** finalize_output on the global output y shaped like x ({@code shape}), returned [N, H] like {@code y}. */

@@ -132,8 +132,19 @@ public final class ExpertParallelMoe {
     /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with all three biases or none. */
     public Program trace(long tokens, long intermediate, DType xType, boolean biases) { return trace(tokens, intermediate, xType, EpBiases.of(biases)); }
 
-    /** Traces the program for N tokens of dtype {@code xType}, intermediate size M, with the given biases. */
-    public Program trace(long tokens, long intermediate, DType xType, EpBiases biases) { return trace(tokens, intermediate, xType, biases, false, false); }
+    /**
+     * Traces the program for N tokens of dtype {@code xType}, intermediate size M, with the given biases. The program
+     * is the per-device body, whose [N, H] output is before finalize_output (that hook sees the layer's [B, S, H]
+     * output on one device, as {@link #run} applies it); so with finalize_output set this is refused by name instead
+     * of returning a program whose output silently skips the hook.
+     */
+    public Program trace(long tokens, long intermediate, DType xType, EpBiases biases) {
+        if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
+            throw new MoeException("ExpertParallelMoe.trace: finalize_output is set, and the traced program's output comes before it (the hook sees "
+                    + "the layer's [B, S, H] output); use run or apply, which apply it, or trace without that hook and apply it to the result", SourceLoc.here());
+        }
+        return trace(tokens, intermediate, xType, biases, false, false);
+    }
 
     /** What the mode asks of the shard_map: its in/out specs (the global arguments' order) and the receive buffer. */
     private record Specs(EpMode mode, EpCostModel.Estimate estimate, List<PartitionSpec> in, List<PartitionSpec> out, long capacity) {}
@@ -382,8 +393,10 @@ public final class ExpertParallelMoe {
             case RING -> {
                 Tensor tg = tokens, eg = r.experts(), sg = sel, cg = comb;
                 if (x > 1) {
-                    // without refine_inputs_hook the tokens travel as given (x's dtype), cast on arrival
-                    tg = Collectives.allGather(hooks.refineInputsHook() == null ? xl : tokens, 0, layout.expertArray());
+                    // without refine_inputs_hook the tokens travel as given (x's dtype) and are cast on arrival, as one
+                    // device casts them before any hook: scale_replicated_inputs then sees compute-dtype rows
+                    tg = hooks.refineInputsHook() == null ? Collectives.allGather(xl, 0, layout.expertArray()).astype(compute)
+                            : Collectives.allGather(tokens, 0, layout.expertArray());
                     eg = Collectives.allGather(r.experts(), 0, layout.expertArray());
                     sg = Collectives.allGather(sel, 0, layout.expertArray());
                     cg = comb == sel ? sg : Collectives.allGather(comb, 0, layout.expertArray());
@@ -433,7 +446,7 @@ public final class ExpertParallelMoe {
                       HostArray wiBias, HostArray wuBias, HostArray wdBias) {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.run", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long n = c.tokens();
-        Program p = trace(n, c.intermediate(), c.xType(), c.biases());
+        Program p = trace(n, c.intermediate(), c.xType(), c.biases(), false, false);
         List<HostArray> args = withPositions(c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         List<HostArray> out = p.run().run(args);
         HostArray sent = null;
@@ -483,7 +496,10 @@ public final class ExpertParallelMoe {
             // the identity gate: the layer's logits are the router's input here
             // the run's logits are after_gate's result: the router hooks after it select again as the run did
             MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
-            MoeRouting routing = MoeRouter.route(config, after, (Tensor) a[0], t -> t, null, (Tensor) a[1], 1);
+            // the gate returns the logits as given: the router's cast of its input to the compute dtype would round
+            // f32 logits an after_gate returned in a bf16 layer, which the run selected from unrounded
+            Tensor logitsIn = (Tensor) a[0];
+            MoeRouting routing = MoeRouter.route(config, after, logitsIn, t -> logitsIn, null, (Tensor) a[1], 1);
             return MoeLosses.metrics(config, routing).asMap();
         }).callMap(logits, ids);
         return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
@@ -508,7 +524,7 @@ public final class ExpertParallelMoe {
             throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
                     + " must be shaped like x " + EpArguments.Arg.of(x).text() + " (or [" + n + ", " + h + "]): one [" + h + "] row per token, in x's order", SourceLoc.here());
         }
-        Program p = trace(n, c.intermediate(), c.xType(), biases);
+        Program p = trace(n, c.intermediate(), c.xType(), biases, false, false);
         ShardMapRun fwd = p.run();
         if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
             // finalize_output sees the global output: its VJP, on one device at the run's output, gives the body's cotangent

@@ -9,6 +9,7 @@ import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.ExpertWeights;
 import io.hlo4j.dsl.moe.HookPoint;
+import io.hlo4j.dsl.moe.LiveRows;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
 
 import java.util.function.BinaryOperator;
@@ -35,29 +36,15 @@ final class LocalExperts {
         Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
         if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
         if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
-        Tensor h = hooks.apply(HookPoint.BEFORE_WO, hooks.apply(HookPoint.AFTER_WIWU, act.apply(a, b)));
+        Tensor live = Ops.lt(key, Ops.scalar(le, DType.I32));
+        // rows past the groups (other shards', padding) are zero: the hooks get 1 there (LiveRows), no 0/0 in a normalising hook
+        Tensor h = LiveRows.apply(hooks, HookPoint.BEFORE_WO, LiveRows.apply(hooks, HookPoint.AFTER_WIWU, act.apply(a, b), live), live);
         Tensor y = Linalg.raggedDot(h, w.wd(), groupSizes, null);
         if (w.wdBias() != null) {
-            Tensor on = Ops.logicalAnd(Ops.lt(key, Ops.scalar(le, DType.I32)), Ops.eq(tpIndex, Ops.scalar(0, DType.I32)).broadcastTo(key.dims()));
+            Tensor on = Ops.logicalAnd(live, Ops.eq(tpIndex, Ops.scalar(0, DType.I32)).broadcastTo(key.dims()));
             y = Ops.add(y, Ops.where(on.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
         }
-        return hooks.apply(HookPoint.AFTER_WO, y);
-    }
-
-    /**
-     * before_combine on the shard's rows [R, H] and their weights [R], then rows of no local expert ({@code mine}
-     * false: other shards' rows, unused slots) weighted 0 whatever the hook returned, so each (token, expert) pair
-     * is combined once, on its expert's shard; returns the weights to use, in {@code acc}, and the outputs.
-     */
-    static Tensor[] beforeCombine(MoeFusedHooks<Tensor> hooks, Tensor y, Tensor weights, Tensor mine, DType acc) {
-        if (hooks.beforeCombine() != null) {
-            MoeFusedHooks.CombineInputs<Tensor> c = MoeFusedHooks.requireResult(HookPoint.BEFORE_COMBINE, hooks.beforeCombine().apply(y, weights));
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "outputs ", y, c.outputs());
-            MoeFusedHooks.requireSameShape(HookPoint.BEFORE_COMBINE, "weights ", weights, c.weights());
-            y = c.outputs();
-            weights = Ops.where(mine, c.weights(), 0.0);
-        }
-        return new Tensor[] {y.astype(acc), weights.astype(acc)};
+        return LiveRows.apply(hooks, HookPoint.AFTER_WO, y, live);
     }
 
     /**
@@ -79,12 +66,10 @@ final class LocalExperts {
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = BaseMoeModule.replicateRows(hooks, tokens, selection, compute);
         Tensor sortedKey = Indexing.take(key, perm, 0);
-        Tensor received = hooks.apply(HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0));
-        Tensor y = ffn(received, sortedKey, Indexing.bincount(key, le), w, act, tpIndex, hooks);
         Tensor mineS = Indexing.take(mine, perm, 0);
-        Tensor ws = Ops.where(mineS, Indexing.take(combine.reshape(r), perm, 0), 0.0);
-        Tensor[] c = beforeCombine(hooks, y, ws, mineS, acc);
-        Tensor weighted = Ops.mul(c[0], c[1].reshape(r, 1).broadcastTo(r, h));
+        Tensor received = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), mineS);
+        Tensor y = ffn(received, sortedKey, Indexing.bincount(key, le), w, act, tpIndex, hooks);
+        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.take(combine.reshape(r), perm, 0), mineS, acc);
         Tensor tokenOfRow = Ops.div(perm, Ops.full(Shape.of(r), k, DType.I32));
         return Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenOfRow, weighted, 0);
     }

@@ -7,7 +7,9 @@ import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.moe.ExpertWeights;
+import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.HookPoint;
+import io.hlo4j.dsl.moe.LiveRows;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
 import io.hlo4j.dsl.shard.Collectives;
 
@@ -122,10 +124,7 @@ final class TokenDispatch {
             sendA = sendRows;
             Tensor pairW = Reductions.sum(Ops.where(on, weights.reshape(t, 1, k), 0.0), 2).reshape(t * x);
             wSend = Ops.where(valid(sendRows, t, x), Indexing.take(pairW, pairAt, 0), 0.0);
-            if (ownSelection) {
-                Tensor pairS = Reductions.sum(Ops.where(on, selection.reshape(t, 1, k), 0.0), 2).reshape(t * x);
-                selSend = Ops.where(valid(sendRows, t, x), Indexing.take(pairS, pairAt, 0), 0.0);
-            }
+            // scale_replicated_inputs makes `many` true, so no selected weights travel here
         }
 
         long rowsIn = packed ? capacity : t * x, slotsPerRow = many ? k : 1, assignIn = rowsIn * slotsPerRow;
@@ -183,18 +182,13 @@ final class TokenDispatch {
         // the local experts on the assignments sorted by local expert; each row's assignments summed in acc
         Tensor perm = Indexing.argsort(key, 0);
         Tensor sortedKey = Indexing.take(key, perm, 0), rowS = Indexing.take(rowOf, perm, 0);
-        Tensor rowsA = Indexing.take(bufX, rowS, 0);
-        if (scale) {
-            Tensor scaled = hooks.scaleReplicatedInputs().apply(rowsA, Indexing.take(bufSel, perm, 0));
-            MoeFusedHooks.requireSameShape(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rowsA, scaled);
-            MoeFusedHooks.requireFloating(HookPoint.SCALE_REPLICATED_INPUTS, "rows ", rowsA, scaled);
-            rowsA = scaled.astype(compute);
-        }
-        rowsA = hooks.apply(HookPoint.AFTER_EP_RECEIVE, rowsA);
-        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), hooks);
         Tensor mineS = Ops.lt(sortedKey, Ops.scalar(le, DType.I32));
-        Tensor[] c2 = LocalExperts.beforeCombine(hooks, y, Ops.where(mineS, Indexing.take(bufW, perm, 0), 0.0), mineS, acc);
-        Tensor contrib = Ops.mul(c2[0], c2[1].reshape(assignIn, 1));
+        // padding rows are zero: the row hooks get 1 there (LiveRows)
+        Tensor rowsA = Indexing.take(bufX, rowS, 0);
+        if (scale) rowsA = BaseMoeModule.scaleRows(hooks, LiveRows.safe(rowsA, mineS), Indexing.take(bufSel, perm, 0), compute);
+        rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, rowsA, mineS);
+        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), hooks);
+        Tensor contrib = LiveRows.weighted(hooks, y, Indexing.take(bufW, perm, 0), mineS, acc);
         Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, h), acc), rowS, contrib, 0);
 
         // combine: each received row back to its sender's send slot, summed per token
