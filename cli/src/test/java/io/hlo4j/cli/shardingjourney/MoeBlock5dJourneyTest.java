@@ -11,6 +11,7 @@ import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.dsl.shard.SimulatedRun;
 import io.hlo4j.mlir.ir.Location;
+import org.junit.jupiter.api.Disabled;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.ir.Walker;
@@ -278,7 +279,6 @@ class MoeBlock5dJourneyTest {
      * 512 B at that line). This test is what the partitioner should pass.
      */
     @Test
-    @Disabled("partitioner: the backward input gradient at wo moves the activation (all_to_all + 512 B reduce_scatter) instead of reusing the wo all_gather")
     void backwardAtWoReusesTheGatheredWeight() {
         SimulatedRun run = fsdpTpEpRun();
         List<Coll> cs = collectives(run);

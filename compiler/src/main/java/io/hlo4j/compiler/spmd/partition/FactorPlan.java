@@ -83,6 +83,19 @@ final class FactorPlan {
     /** Whether two plans give every factor the same axes. */
     boolean sameAxes(FactorPlan o) { return axes.equals(o.axes); }
 
+    /**
+     * The per-device share of the op's iteration space under this plan: the product over factors of the factor's size
+     * divided (rounded up) by the devices its axes split it over. For a dot_general that is its local multiply-adds.
+     */
+    double localWork() {
+        double w = 1;
+        for (int f = 0; f < axes.size(); f++) {
+            long size = rule.factorSizes().get(f), split = grid.size(axes.get(f));
+            w *= (double) ((size + split - 1) / Math.max(1, split));
+        }
+        return w;
+    }
+
     private boolean full(int f) { return grid.size(axes.get(f)) == rule.factorSizes().get(f); }
 
     /**

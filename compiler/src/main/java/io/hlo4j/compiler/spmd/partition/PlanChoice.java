@@ -21,7 +21,8 @@ import java.util.Set;
  * factor and gathers the weight, as XLA's dot handler does when that is cheaper. Each candidate is costed as the
  * reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()}, under the
  * same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing and
- * resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes.
+ * resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes without
+ * more work per device ({@link FactorPlan#localWork()}): fewer bytes never buy a replicated computation.
  */
 final class PlanChoice {
     private PlanChoice() {}
@@ -43,6 +44,9 @@ final class PlanChoice {
         long bestBytes = -1;
         for (FactorPlan cand : others) {
             if (cand.sameAxes(first) || cand.sameAxes(best)) continue;
+            // bytes are not the only cost: a plan that computes more per device (e.g. the whole dot on every device
+            // after gathering both operands) is not taken to save traffic
+            if (cand.localWork() > first.localWork()) continue;
             if (bestBytes < 0) {
                 bestBytes = bytes(op, mesh, first, operands, targets, meshName);
                 if (bestBytes == Long.MAX_VALUE) return first;

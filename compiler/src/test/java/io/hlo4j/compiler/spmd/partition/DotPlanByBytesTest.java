@@ -66,6 +66,24 @@ class DotPlanByBytesTest {
         assertThat(text).doesNotContain("all_to_all").doesNotContain("reduce_scatter").doesNotContain("all_reduce");
     }
 
+    /**
+     * Both operands split on the contracting dim, the result replicated: gathering both operands would move 16x fewer
+     * bytes but compute the whole dot on every device (4x the work), so the local partial dot and its all_reduce stay.
+     */
+    @Test
+    void fewerBytesDoNotBuyAReplicatedDot() {
+        Random rnd = new Random(3);
+        Prog p = new Prog("x=4", rnd);
+        String a = p.arg(f32(64, 4), "<@mesh, [{}, {\"x\"}]>"), b = p.arg(f32(4, 64), "<@mesh, [{\"x\"}, {}]>");
+        String rep = "<@mesh, [{}, {}]>";
+        p.result(p.op("stablehlo.dot_general", List.of(a, b), dot("", "", "1", "0"), "", f32(64, 64), rep), rep);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(count(text, "stablehlo.all_reduce")).isEqualTo(1);
+        assertThat(text).doesNotContain("all_gather");
+        assertThat(text).contains("tensor<64x1xf32>");
+    }
+
     /** Random dot shapes and shardings: values right, and the chosen plan never moves more bytes than the default one. */
     @Test
     void randomDotsNeverMoveMoreBytes() {
