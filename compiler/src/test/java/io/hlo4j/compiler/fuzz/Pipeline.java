@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.fuzz;
 
+import io.hlo4j.compiler.spmd.DeviceLimits;
 import io.hlo4j.compiler.gspmd.GspmdImport;
 import io.hlo4j.compiler.gspmd.SdyRoundTripImport;
 import io.hlo4j.compiler.spmd.Spmd;
@@ -163,14 +164,9 @@ final class Pipeline {
 
     /** Propagation and partitioning (as {@code run --spmd} does, imports included), then the run on the simulated devices. */
     private static Stage spmd(Module m, long deadlineNanos, Random r, Stage reached) {
-        // as run --spmd does first (RunChecks.meshesSimulatable): a mesh too large to simulate is refused by name; past
-        // 2^31 devices the partitioner itself overflows (DeviceGrid: reported to its owner), so the CLI's gate is kept
-        for (Operation op : m.operations()) {
-            if (op.name().equals("sdy.mesh") && op.attr("mesh") instanceof io.hlo4j.mlir.dialect.sdy.MeshAttr mesh
-                    && meshSize(mesh) > SIMULATED_DEVICES) {
-                throw new Hlo4jException("sdy.mesh " + mesh + " has more than " + SIMULATED_DEVICES + " devices", op.location());
-            }
-        }
+        // the rule run --spmd applies first (DeviceLimits, declared and inline meshes): a mesh too large to simulate is
+        // refused by name, as a limit (Verdicts counts it as a refusal because the CLI refuses it the same way)
+        DeviceLimits.simulatable(m);
         Module shardy = GspmdImport.toShardy(SdyRoundTripImport.toShardy(m));
         PartitionedProgram pp = PartitionDeadline.within(deadlineNanos, () -> Spmd.explicit(shardy));
         ModuleVerifier.verify(pp.module());
@@ -179,17 +175,6 @@ final class Pipeline {
         if (args == null) return Stage.PARTITIONED;
         SpmdRunner.run(pp.module(), pp.meshes(), args, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadlineNanos);
         return Stage.RAN_SPMD;
-    }
-
-    /** The CLI's limit on simulated devices ({@code RunChecks.MAX_SIMULATED_DEVICES}). */
-    static final long SIMULATED_DEVICES = 4096;
-
-    private static long meshSize(io.hlo4j.mlir.dialect.sdy.MeshAttr mesh) {
-        try {
-            return mesh.totalSize();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
     }
 
     /** For messages: the class and detail of a failure that is an hlo4j error. */
