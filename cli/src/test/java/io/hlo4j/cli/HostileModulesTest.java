@@ -242,4 +242,20 @@ class HostileModulesTest {
         refused(within(20, "run", "--spmd", f.toString(), "--input", a.toString()), "hlo4j: " + f + ":3:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=4]> "
                 + "has 4 devices but sdy.mesh @small #sdy.mesh<[\"x\"=2]> has 2; every mesh of a module spans the same devices\n");
     }
+
+    /** inspect's hint named dump and run --spmd for a mesh both refuse; it names the limit instead. */
+    @Test void inspectDoesNotSuggestRunningAMeshPastTheLimits() throws IOException {
+        Path f = Files.writeString(dir.resolve("big.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=8192]>
+                  func.func @main(%a: tensor<8192xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8192xf32> {
+                    return %a : tensor<8192xf32>
+                  }
+                }
+                """);
+        Cli.Run r = within(20, "inspect", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("collectives: none in this global program; sdy.mesh @mesh #sdy.mesh<[\"x\"=8192]> has 8192 "
+                + "devices: run --spmd simulates at most 4096\n").doesNotContain("--spmd --collectives");
+    }
 }
