@@ -101,10 +101,10 @@ ina = (wa >= 0) & (wa < 4)
 case("take_along_axis_fill", [x34b, ia], [np.where(ina, np.take_along_axis(x34b, np.where(ina, wa, 0), axis=1), np.nan)])
 # -0.0 precedes 0.0 in the input, so total order (hlo4j) and numpy (ties) agree; +NaN sorts last in both
 xs = np.array([[3.0, -0.0, 1.0, np.nan, 0.0, 1.0, -2.0], [5.0, 5.0, -1.0, 2.0, 5.0, 0.0, 0.5]])
-case("sort_nan_last", [xs], [np.sort(xs, axis=1), np.argsort(xs, axis=1, kind="stable")])
+case("sort_nan_last", [xs], [np.sort(xs, axis=1), np.argsort(xs, axis=1, kind="stable").astype(np.int32)])  # indices i32, as JAX's
 xt = np.array([[1.0, 2.0, 1.0, 3.0, 2.0], [0.0, 0.0, -1.0, 4.0, 0.0]])
 n = xt.shape[1]
-desc_idx = np.stack([np.lexsort((np.arange(n), -row)) for row in xt])  # descending, ties by first position
+desc_idx = np.stack([np.lexsort((np.arange(n), -row)) for row in xt]).astype(np.int32)  # descending, ties by first position
 case("sort_descending", [xt], [np.flip(np.sort(xt, axis=1), 1), desc_idx, np.flip(np.sort(xt.T, axis=0), 0)])
 
 # ---- jax.nn -------------------------------------------------------------------------------------------
@@ -130,9 +130,9 @@ xg = normal(2, 6)
 case("glu", [xg], [xg[:, :3] / (1 + np.exp(-xg[:, 3:])), xg.T[:3] / (1 + np.exp(-xg.T[3:]))])
 xz = normal(3, 5) * 2 + 1
 m = xz.mean(-1, keepdims=True)
-v = np.maximum((xz * xz).mean(-1, keepdims=True) - m * m, 0)
+v = (xz * xz).mean(-1, keepdims=True) - m * m      # JAX's "fast" variance, not clamped
 m0 = xz.mean((0, 1), keepdims=True)
-v0 = np.maximum((xz * xz).mean((0, 1), keepdims=True) - m0 * m0, 0)
+v0 = (xz * xz).mean((0, 1), keepdims=True) - m0 * m0
 case("standardize", [xz], [(xz - m) / np.sqrt(v + 1e-5), (xz - m0) / np.sqrt(v0 + 1e-3)])
 oh = np.array([[0, 2], [3, -1]], dtype=np.int32)
 case("one_hot_axis", [oh], [(oh[None, :, :] == np.arange(3)[:, None, None]).astype(np.float32),
@@ -201,13 +201,38 @@ femb = np.concatenate([pos[0][:, None] * scaled] * 2, -1)
 case("rotary_scaled_f32", [pos], [(np.cos(femb) * 1.2).astype(np.float32), (np.sin(femb) * 1.2).astype(np.float32)])
 
 # ---- attention masks ------------------------------------------------------------------------------------
-def rel(t, s, off):
-    return np.arange(s)[None, :] - (np.arange(t)[:, None] + off)
+def mask(q_len, kv_len, q_offset, allowed):
+    """[q_len, kv_len] bools, element by element: query row t sits at position q_idx = t + q_offset."""
+    out = np.zeros((q_len, kv_len), dtype=bool)
+    for t in range(q_len):
+        for kv_idx in range(kv_len):
+            out[t, kv_idx] = allowed(t + q_offset, kv_idx)
+    return out
+def causal(q, kv):
+    return kv <= q
+def sliding(window):  # Hugging Face's rule for Mistral's sliding_window, with causal
+    return lambda q, kv: causal(q, kv) and kv > q - window
+def local(left, right):  # dot_product_attention's local_window_size=(left, right)
+    return lambda q, kv: q - left <= kv <= q + right
 am = np.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=np.int32)
 lens = np.array([2, 5], dtype=np.int32)
-case("masks", [am, lens], [rel(3, 5, 0) <= 0, rel(3, 5, 2) <= 0, (rel(4, 6, 2) <= 0) & (rel(4, 6, 2) > -3),
-                           (rel(4, 6, 0) >= -1) & (rel(4, 6, 0) <= 1), (am != 0)[:, None, None, :],
-                           (np.arange(6)[None, :] < lens[:, None])[:, None, None, :]])
+case("masks", [am, lens], [mask(3, 5, 0, causal), mask(3, 5, 2, causal), mask(4, 6, 2, sliding(3)), mask(4, 6, 0, local(1, 1)),
+                           (am != 0)[:, None, None, :], (np.arange(6)[None, :] < lens[:, None])[:, None, None, :]])
+
+# ---- narrow index types on axes longer than they hold (no rng: the cases above stay as they are) ----------
+x300 = np.arange(300.0) * 1.5 + 1
+i8 = np.array([-128, -1, 0, 5, 127, -100], dtype=np.int8)
+u8 = np.array([0, 199, 200, 255, 7], dtype=np.uint8)
+x200 = x300[:200]
+def fill_take(x, i):
+    w = np.where(i < 0, i.astype(np.int64) + len(x), i)
+    return np.where((w >= 0) & (w < len(x)), x[np.clip(w, 0, len(x) - 1)], np.nan)
+case("take_narrow_indices", [x200, i8, u8], [fill_take(x200, i8), np.take(x200, i8, mode="clip"), np.take(x200, i8, mode="wrap"),
+                                              fill_take(x200, u8), np.take(x200, u8, mode="clip"), np.take(x200, u8, mode="wrap")])
+i8a = i8.reshape(1, 6)
+x2 = np.stack([x200, -x200])
+along_clip = np.take_along_axis(x2, np.clip(np.where(i8a < 0, i8a.astype(np.int64) + 200, i8a), 0, 199).repeat(2, 0), axis=1)
+case("take_along_axis_narrow_clip_wrap", [x2, i8a.repeat(2, 0)], [along_clip, np.take_along_axis(x2, np.mod(i8a.astype(np.int64), 200).repeat(2, 0), axis=1)])
 
 with open(os.path.join(OUT, "cases.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")

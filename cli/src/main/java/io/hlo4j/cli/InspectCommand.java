@@ -63,7 +63,7 @@ final class InspectCommand extends CliCommand {
                 // per-shard sizes need shardings that fit their tensors and name a declared mesh: refused at the annotation's line
                 io.hlo4j.mlir.dialect.sdy.SdyVerifier.verifyShardingAnnotations(m.op());
                 CostAnalysis.ModuleCost c = CostAnalysis.analyze(m);
-                parts.add(json ? CostReport.json(c, t) : annotatedHint(m, oversizedMeshHint(m, CostReport.text(c, t))));
+                parts.add(json ? annotatedJson(m, CostReport.json(c, t)) : annotatedHint(m, oversizedMeshHint(m, CostReport.text(c, t))));
             }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
@@ -99,12 +99,23 @@ final class InspectCommand extends CliCommand {
      * is partitioned, so "none" would mislead; say where they are instead.
      */
     private String annotatedHint(Module m, String text) {
+        if (!declaresMesh(m)) return text;
+        return text.replace("\ncollectives: none\n", "\ncollectives: none in this global program (it declares an sdy.mesh): `hlo4j dump "
+                + file + " -o DEVICE.mlir` writes its per-device program (add `--locations` to see each collective's source line), "
+                + "whose collectives and bytes `hlo4j inspect DEVICE.mlir` lists; `hlo4j run " + file
+                + " --spmd --collectives` runs it and logs each\n");
+    }
+
+    /** The JSON form of the same hint: a field saying the collectives appear after partitioning (added first, the rest unchanged). */
+    private static String annotatedJson(Module m, String json) {
+        if (!declaresMesh(m) || !json.startsWith("{\n")) return json;
+        return "{\n  \"collectives_after_partitioning\": true,\n" + json.substring(2);
+    }
+
+    private static boolean declaresMesh(Module m) {
         boolean[] mesh = {false};
         io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.mesh")) mesh[0] = true; });
-        if (!mesh[0]) return text;
-        return text.replace("\ncollectives: none\n", "\ncollectives: none in this global program (it declares an sdy.mesh): `hlo4j dump "
-                + file + " -o DEVICE.mlir` writes its per-device program, whose collectives and bytes `hlo4j inspect DEVICE.mlir` "
-                + "lists; `hlo4j run " + file + " --spmd --collectives` runs it and logs each\n");
+        return mesh[0];
     }
 
     /**

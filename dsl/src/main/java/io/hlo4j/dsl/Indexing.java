@@ -132,11 +132,14 @@ public final class Indexing {
 
     /** Out-of-bound index handling, as jnp.take's {@code mode}. */
     public enum Mode {
-        /** Indices clamped into {@code [0, n-1]}. */
+        /**
+         * Indices clamped into {@code [0, n-1]}; {@code takeAlongAxis} first counts negative indices from the end
+         * (JAX's take_along_axis), {@code take} clamps them to 0 (jnp.take and numpy).
+         */
         CLIP,
         /** Negative indices count from the end; others out of range give the fill value (JAX's default mode). */
         FILL,
-        /** Indices taken modulo n (negative ones included). */
+        /** Indices taken modulo n (negative ones included): jnp.take's "wrap"; for takeAlongAxis an hlo4j extension (JAX has none). */
         WRAP
     }
 
@@ -152,7 +155,7 @@ public final class Indexing {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "take", loc);
         requireIntIndices("take", x, indices, loc);
-        Tensor[] ni = normalise(indices, x.dims()[a], mode, "take", x, loc);
+        Tensor[] ni = normalise(indices, x.dims()[a], mode, false, "take", x, loc);
         Tensor g = take(x, ni[0], a);
         if (ni[1] == null) return g;
         long[] maskShape = new long[g.rank()];
@@ -164,12 +167,15 @@ public final class Indexing {
     /** {@code jnp.take_along_axis(x, idx, axis, mode=mode)} with JAX's default fill value. */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode) { return takeAlongAxis(x, idx, axis, mode, defaultFill(x.dtype())); }
 
-    /** {@code jnp.take_along_axis(x, idx, axis, mode=mode, fill_value=fillValue)}; indices normalised as {@link #take(Tensor, Tensor, int, Mode, double)}. */
+    /**
+     * {@code jnp.take_along_axis(x, idx, axis, mode=mode, fill_value=fillValue)}: negative indices count from the end in
+     * every mode (CLIP then clamps: x=[10,20,30,40], idx [-1,5,-9] gives [40,40,10], as JAX); WRAP is an hlo4j extension.
+     */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, double fillValue) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "takeAlongAxis", loc);
         requireIntIndices("takeAlongAxis", x, idx, loc);
-        Tensor[] ni = normalise(idx, x.dims()[a], mode, "takeAlongAxis", x, loc);
+        Tensor[] ni = normalise(idx, x.dims()[a], mode, true, "takeAlongAxis", x, loc);
         Tensor g = takeAlongAxis(x, ni[0], a);
         return ni[1] == null ? g : Ops.where(ni[1], g, fillValue);
     }
@@ -185,18 +191,30 @@ public final class Indexing {
         return d.isUnsigned() ? Reductions.highest(d) : Reductions.lowest(d);
     }
 
-    /** {in-range indices, mask of the originally valid ones (FILL only, else null)}. */
-    private static Tensor[] normalise(Tensor idx, long n, Mode mode, String op, Tensor x, Location loc) {
+    /**
+     * {in-range indices, mask of the originally valid ones (FILL only, else null)}. The indices are first converted to
+     * a signed type that holds the axis size and every index value (i32, or i64 for long axes and 64-bit or u32
+     * indices), as JAX's take_along_axis does: in the indices' own type the size itself could wrap (an i8 index on an
+     * axis of 200); u64 indices of 2^63 and up read as negative, as after JAX's conversion. {@code negativesFromEnd}: CLIP counts negative indices from the end first (take_along_axis) or
+     * clamps them to 0 (take, numpy's clip).
+     */
+    private static Tensor[] normalise(Tensor idx, long n, Mode mode, boolean negativesFromEnd, String op, Tensor x, Location loc) {
         if (n == 0) throw new DslException(op, "cannot take from an empty axis of " + x.describe(), loc);
-        Tensor zero = Ops.scalar(0, idx.dtype()), size = Ops.scalar(n, idx.dtype());
+        DType d = idx.dtype();
+        DType wide = n > Integer.MAX_VALUE || d == DType.I64 || d == DType.U64 || d == DType.U32 ? DType.I64 : DType.I32;
+        Tensor i = d == wide ? idx : Ops.astype(idx, wide);
+        Tensor zero = Ops.scalar(0, wide), size = Ops.scalar(n, wide);
         return switch (mode) {
-            case CLIP -> new Tensor[]{Ops.minimum(Ops.maximum(idx, zero), Ops.scalar(n - 1, idx.dtype())), null};
+            case CLIP -> {
+                Tensor w = negativesFromEnd ? Ops.where(Ops.lt(i, zero), Ops.add(i, size), i) : i;
+                yield new Tensor[]{Ops.minimum(Ops.maximum(w, zero), Ops.scalar(n - 1, wide)), null};
+            }
             case WRAP -> {
-                Tensor r = Ops.rem(idx, size);
-                yield new Tensor[]{idx.dtype().isUnsigned() ? r : Ops.where(Ops.lt(r, zero), Ops.add(r, size), r), null};
+                Tensor r = Ops.rem(i, size);
+                yield new Tensor[]{Ops.where(Ops.lt(r, zero), Ops.add(r, size), r), null};
             }
             case FILL -> {
-                Tensor w = idx.dtype().isUnsigned() ? idx : Ops.where(Ops.lt(idx, zero), Ops.add(idx, size), idx);
+                Tensor w = Ops.where(Ops.lt(i, zero), Ops.add(i, size), i);
                 Tensor inside = Ops.logicalAnd(Ops.ge(w, zero), Ops.lt(w, size));
                 yield new Tensor[]{Ops.where(inside, w, zero), inside};
             }

@@ -153,10 +153,15 @@ public final class Nn {
         return Ops.neg(softplus(Ops.neg(x)));
     }
 
-    /** {@code jax.nn.relu6}: {@code min(max(x, 0), 6)}. */
-    public static Tensor relu6(Tensor x) { return Ops.minimum(Ops.maximum(x, 0.0), 6.0); }
+    /**
+     * {@code jax.nn.relu6}: {@code min(max(x, 0), 6)}, NaN kept. Built from selects so that, as with JAX's custom JVP,
+     * the gradient is 1 strictly inside (0, 6) and 0 at the kinks 0 and 6 (min/max would split it, giving 0.5).
+     */
+    public static Tensor relu6(Tensor x) {
+        return Ops.where(Ops.ge(x, 6.0), Ops.scalar(6, x.dtype()), Ops.where(Ops.le(x, 0.0), Ops.scalar(0, x.dtype()), x));
+    }
 
-    /** {@code jax.nn.hard_sigmoid}: {@code relu6(x + 3) / 6}. */
+    /** {@code jax.nn.hard_sigmoid}: {@code relu6(x + 3) / 6}; gradient 0 at the kinks -3 and 3, as JAX's. */
     public static Tensor hardSigmoid(Tensor x) { return Ops.div(relu6(Ops.add(x, 3.0)), 6.0); }
 
     /** {@code jax.nn.hard_silu} (also {@code hard_swish}): {@code x * hard_sigmoid(x)}. */
@@ -296,14 +301,15 @@ public final class Nn {
 
     /**
      * {@code jax.nn.standardize(x, axis, epsilon=eps)}: {@code (x - mean) * rsqrt(var + eps)} over the axes, with JAX's
-     * default "fast" variance {@code max(mean(x^2) - mean(x)^2, 0)}.
+     * default "fast" variance {@code mean(x^2) - mean(x)^2}, not clamped (as in JAX): where rounding makes it fall
+     * below {@code -eps} the result is NaN.
      */
     public static Tensor standardize(Tensor x, double eps, int... axes) {
         Location loc = SourceLoc.here();
         Ops.requireFloat("standardize", x, loc);
         int[] ax = axes.length == 0 ? new int[]{-1} : axes;
         Tensor mean = Reductions.mean(x, true, ax);
-        Tensor var = Ops.maximum(Ops.sub(Reductions.mean(Ops.square(x), true, ax), Ops.square(mean)), 0.0);
+        Tensor var = Ops.sub(Reductions.mean(Ops.square(x), true, ax), Ops.square(mean));
         return Ops.mul(Ops.sub(x, mean), Ops.rsqrt(Ops.add(var, eps)));
     }
 }

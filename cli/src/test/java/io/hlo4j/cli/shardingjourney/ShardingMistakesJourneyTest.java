@@ -56,7 +56,7 @@ class ShardingMistakesJourneyTest {
         HostArray x = input(2);
         int l = line(); DslException e = assertThrows(DslException.class, () -> jit.lower(p, x));
         // the first parameter (by key) sharded over ep is wd [E, M, D] = P(ep, tp, fsdp); the message names it by its key
-        assertThat(e.detail()).isEqualTo("NamedSharding: argument #3 (args[0].wd, f32[4, 16, 16]) of @block dimension 0 of size 4 is not "
+        assertThat(e.detail()).isEqualTo("NamedSharding: argument #3 (args[0]['wd'], f32[4, 16, 16]) of @block dimension 0 of size 4 is not "
                 + "divisible by mesh axes (ep=8) with 8 shards (spec P(ep, tp, fsdp), shape [4, 16, 16])");
         assertThat(e.location().describe()).isEqualTo(at(l));
     }
@@ -67,7 +67,7 @@ class ShardingMistakesJourneyTest {
         s.put("norm1", NamedSharding.of(MESH, "fsdp", "tp"));   // norm1 is [16]
         ShardedJit jit = ShardedJit.jit("block", LOSS, ShardedJit.flat(s, batchSharding(MESH)));
         int l = line(); DslException e = assertThrows(DslException.class, () -> jit.lower(params(1), input(2)));
-        assertThat(e.detail()).isEqualTo("NamedSharding: argument #1 (args[0].norm1, f32[16]) of @block has shape [16] (rank 1) but spec "
+        assertThat(e.detail()).isEqualTo("NamedSharding: argument #1 (args[0]['norm1'], f32[16]) of @block has shape [16] (rank 1) but spec "
                 + "P(fsdp, tp) lists 2 dimensions");
         assertThat(e.location().describe()).isEqualTo(at(l));
     }

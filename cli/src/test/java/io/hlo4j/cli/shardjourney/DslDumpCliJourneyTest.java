@@ -159,8 +159,9 @@ class DslDumpCliJourneyTest {
     }
 
     /**
-     * Causal attention with the sequence split over "model" (sequence parallelism): the partitioner moves heads and
-     * sequence with all_to_all and reduce_scatter as well as all_gather; inspect's bytes still equal the run's for each.
+     * Causal attention with the sequence split over "model" (sequence parallelism) and its result asked for split over
+     * hidden features on "model": the partitioner gathers keys and values and moves the result from sequence to features
+     * with other collectives than all_gather; inspect's bytes still equal the run's for each.
      */
     @Test
     void sequenceParallelAttentionInspectPredictsEveryCollectiveKind(@TempDir Path dir) throws Exception {
@@ -171,7 +172,8 @@ class DslDumpCliJourneyTest {
         HostArray x = random(new Random(44), 1, 0, 2, 8, 16);
         HostArray want = Jit.jit("attn", attn).call1(x);
         Path file = dir.resolve("attn.mlir");
-        Files.writeString(file, ShardedJit.jit("attn", attn, List.of(NamedSharding.of(MESH, "data", "model", null))).lower(x).asText());
+        Files.writeString(file, ShardedJit.jit("attn", attn, List.of(NamedSharding.of(MESH, "data", "model", null)),
+                List.of(NamedSharding.of(MESH, "data", null, "model"))).lower(x).asText());
         Npy.write(dir.resolve("x.npy"), x);
         Out ran = cli("run", file.toString(), "--spmd", "--collectives", "--input", dir.resolve("x.npy").toString(), "-o", dir.resolve("out").toString());
         assertThat(ran.code()).as(ran.toString()).isZero();

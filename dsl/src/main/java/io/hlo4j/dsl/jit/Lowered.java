@@ -1,6 +1,8 @@
 package io.hlo4j.dsl.jit;
 
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.transform.DeadCode;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import io.hlo4j.runtime.backend.Backend;
@@ -9,9 +11,10 @@ import java.util.List;
 
 /** Stage 2: the StableHLO module ({@code module @jit_name { func.func public @main ... }}). */
 public record Lowered(Traced traced, Module module) {
+    /** Dead code (values nothing returned depends on, such as an unused gradient) is removed here, as JAX's lowering does. */
     static Lowered of(Traced t) {
-        return new Lowered(t, Module.of("jit_" + t.function().attr("sym_name").toString().replace("\"", ""), null,
-                List.of(t.function()), t.function().location()));
+        Operation f = DeadCode.eliminate(t.function());
+        return new Lowered(t, Module.of("jit_" + f.attr("sym_name").toString().replace("\"", ""), null, List.of(f), f.location()));
     }
 
     /** The module as StableHLO text (pretty form, no locations). */

@@ -182,7 +182,7 @@ public final class ShardedJit {
                     + " in_shardings were given", loc);
         }
         MeshScope scope = new MeshScope();
-        List<String> inPaths = Pytree.paths(inDef);
+        List<String> inPaths = keyPaths(inDef);
         for (int i = 0; i < specs.size(); i++) {
             NamedSharding s = inShardings.get(i);
             if (s == null) continue;
@@ -216,7 +216,7 @@ public final class ShardedJit {
                     + outShardings.size() + " out_shardings were given (pass null to leave every result to propagation)", loc);
         }
         List<NamedSharding> outs = outShardings != null ? outShardings : java.util.Collections.nCopies(results.size(), null);
-        List<String> outPaths = Pytree.paths(outDef);
+        List<String> outPaths = keyPaths(outDef);
         for (int i = 0; i < results.size(); i++) {
             NamedSharding s = outs.get(i);
             if (s != null) {
@@ -229,7 +229,8 @@ public final class ShardedJit {
         // MLIR drops an all-empty attribute list; so do we
         if (inShardings.stream().anyMatch(java.util.Objects::nonNull)) fb.argAttrs(annotations(inShardings, specs));
         if (outs.stream().anyMatch(java.util.Objects::nonNull)) fb.resultAttrs(annotations(outs, resultSpecs));
-        Operation func = fb.finish(results, loc);
+        // dead code (an unused gradient, say) removed before partitioning, so no dead collective reaches the devices
+        Operation func = io.hlo4j.mlir.transform.DeadCode.eliminate(fb.finish(results, loc));
 
         List<Operation> body = new ArrayList<>();
         for (Mesh m : scope.meshes()) {
@@ -261,17 +262,36 @@ public final class ShardedJit {
     }
 
     /**
-     * Where a leaf sits in the user's pytree, as {@code "args[0].wd, "} (arguments) or {@code "result.loss, "}: a
-     * flattened index alone does not tell which parameter of a map was mis-sharded. Empty for a bare argument or result,
-     * whose index already says it.
+     * Where a leaf sits in the user's pytree, in JAX's keystr notation: {@code "args[0]['wd'], "} (arguments),
+     * {@code "result[1]['h'], "}: a flattened index alone does not tell which parameter of a map was mis-sharded. Empty
+     * for a bare argument or result, whose index already says it.
      */
     private static String leafName(String root, String path, boolean indexed) {
-        if (indexed) {
-            int dot = path.indexOf('.');
-            if (dot < 0) return "";
-            return root + "[" + path.substring(0, dot) + "]" + path.substring(dot) + ", ";
+        boolean bare = indexed ? path.matches("\\[\\d+]") : path.isEmpty();
+        return bare ? "" : root + path + ", ";
+    }
+
+    /** Each leaf's key path as JAX's {@code keystr} writes it: {@code [0]} for a list index, {@code ['k']} for a map key, {@code .f} for a record field. */
+    static List<String> keyPaths(Pytree.Def def) {
+        List<String> out = new ArrayList<>();
+        keyPaths(def, "", out);
+        return out;
+    }
+
+    private static void keyPaths(Pytree.Def def, String prefix, List<String> out) {
+        switch (def) {
+            case Pytree.Leaf l -> out.add(prefix);
+            case Pytree.ListDef l -> { for (int i = 0; i < l.children().size(); i++) keyPaths(l.children().get(i), prefix + "[" + i + "]", out); }
+            case Pytree.MapDef m -> {
+                for (int i = 0; i < m.keys().size(); i++) {
+                    keyPaths(m.children().get(i), prefix + "['" + m.keys().get(i).replace("\\", "\\\\").replace("'", "\\'") + "']", out);
+                }
+            }
+            case Pytree.RecordDef r -> {
+                java.lang.reflect.RecordComponent[] comps = r.type().getRecordComponents();
+                for (int i = 0; i < comps.length; i++) keyPaths(r.children().get(i), prefix + "." + comps[i].getName(), out);
+            }
         }
-        return path.isEmpty() ? "" : root + "." + path + ", ";
     }
 
     private static List<DictionaryAttr> annotations(List<NamedSharding> shardings, List<Spec> specs) {

@@ -81,6 +81,15 @@ class JnpGoldenTest {
         c("swapaxes_moveaxis", a -> List.of(Rearrange.swapaxes(a.get(0), 0, 2), Rearrange.moveaxis(a.get(0), 0, -1), Rearrange.moveaxis(a.get(0), 2, 0)));
         c("take_modes", a -> List.of(Indexing.take(a.get(0), a.get(1), 0, Indexing.Mode.FILL), Indexing.take(a.get(0), a.get(1), 0, Indexing.Mode.CLIP),
                 Indexing.take(a.get(0), a.get(1), 0, Indexing.Mode.WRAP), Indexing.take(a.get(0), a.get(1), 1, Indexing.Mode.FILL, -7)));
+        c("take_narrow_indices", a -> {
+            List<Tensor> out = new ArrayList<>();
+            for (Tensor i : List.of(a.get(1), a.get(2))) {
+                for (Indexing.Mode m : List.of(Indexing.Mode.FILL, Indexing.Mode.CLIP, Indexing.Mode.WRAP)) out.add(Indexing.take(a.get(0), i, 0, m));
+            }
+            return out;
+        });
+        c("take_along_axis_narrow_clip_wrap", a -> List.of(Indexing.takeAlongAxis(a.get(0), a.get(1), 1, Indexing.Mode.CLIP),
+                Indexing.takeAlongAxis(a.get(0), a.get(1), -1, Indexing.Mode.WRAP)));
         c("take_along_axis_fill", a -> List.of(Indexing.takeAlongAxis(a.get(0), a.get(1), 1, Indexing.Mode.FILL)));
         c("sort_nan_last", a -> List.of(Indexing.sort(a.get(0), 1), Indexing.argsort(a.get(0), 1)));
         c("sort_descending", a -> List.of(Indexing.sort(a.get(0), 1, true), Indexing.argsort(a.get(0), -1, true),
@@ -154,6 +163,7 @@ class JnpGoldenTest {
                 for (int i = 0; i < nOut; i++) {
                     HostArray want = Npy.read(d.resolve(name + "_out" + i + ".npy"));
                     assertThat(got.get(i).shape()).as("%s result %d shape", name, i).containsExactly(want.shape());
+                    assertThat(got.get(i).type().elementType()).as("%s result %d dtype", name, i).isEqualTo(want.type().elementType());
                     boolean f32 = got.get(i).type().elementType().toString().equals("f32");
                     close(name + " result " + i, got.get(i).toDoubleArray(), want.toDoubleArray(), f32 ? 2e-6 : 1e-12);
                 }

@@ -43,11 +43,22 @@ final class FactorPlan {
      */
     static FactorPlan plan(OpShardingRule rule, DeviceGrid grid, List<TensorSharding> operands, List<TensorSharding> results,
                            boolean reductionsAllowed, Set<Integer> alsoWhole) {
+        return plan(rule, grid, operands, results, reductionsAllowed, alsoWhole, false);
+    }
+
+    /**
+     * As above; with {@code resultsFirst} the results' axes are given to their factors before the operands' reduction
+     * axes (the other candidate when both want one axis: FSDP's batch split on the result against the weight split along
+     * its contracting dimension, where gathering the weight is cheaper than moving the activation).
+     */
+    static FactorPlan plan(OpShardingRule rule, DeviceGrid grid, List<TensorSharding> operands, List<TensorSharding> results,
+                           boolean reductionsAllowed, Set<Integer> alsoWhole, boolean resultsFirst) {
         FactorPlan p = new FactorPlan(rule, grid);
         p.blocked.addAll(alsoWhole);
         p.blocked.addAll(rule.needReplicationFactors());
         p.blocked.addAll(rule.permutationFactors());
         if (!reductionsAllowed) p.blocked.addAll(rule.reductionFactors());
+        if (resultsFirst) p.absorbResults(results);
         if (reductionsAllowed) {
             Set<Integer> onlyReductions = new HashSet<>();
             for (int f = 0; f < rule.numFactors(); f++) if (!rule.reductionFactors().contains(f)) onlyReductions.add(f);
@@ -58,12 +69,19 @@ final class FactorPlan {
                 }
             }
         }
-        for (int r = 0; r < results.size(); r++) {
-            for (int d = 0; d < rule.resultMappings().get(r).size(); d++) p.absorb(rule.resultDimFactors(r, d), results.get(r).axesOfDim(d), Set.of());
-        }
+        if (!resultsFirst) p.absorbResults(results);
         p.settle();
         return p;
     }
+
+    private void absorbResults(List<TensorSharding> results) {
+        for (int r = 0; r < results.size(); r++) {
+            for (int d = 0; d < rule.resultMappings().get(r).size(); d++) absorb(rule.resultDimFactors(r, d), results.get(r).axesOfDim(d), Set.of());
+        }
+    }
+
+    /** Whether two plans give every factor the same axes. */
+    boolean sameAxes(FactorPlan o) { return axes.equals(o.axes); }
 
     private boolean full(int f) { return grid.size(axes.get(f)) == rule.factorSizes().get(f); }
 

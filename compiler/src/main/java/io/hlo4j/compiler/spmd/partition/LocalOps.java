@@ -72,6 +72,7 @@ final class LocalOps {
         Map<String, Attribute> props = new HashMap<>(op.properties().asMap());
         TensorType in0 = op.numOperands() > 0 && op.operand(0).type() instanceof TensorType t ? t : null;
         TensorType local0 = operands.isEmpty() ? null : (TensorType) operands.get(0).type();
+        boolean leadGroup = false;
         switch (op.name()) {
             case "stablehlo.slice" -> {
                 int r = in0.rank();
@@ -118,7 +119,15 @@ final class LocalOps {
                 if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));
             }
             case "stablehlo.scatter" -> operands = offsetScatterIndices(b, op, operands, operandShardings.get(0), emit);
-            case "chlo.ragged_dot" -> operands = RaggedDotLocal.withLocalGroups(b, op, operands, operandShardings.get(1), emit);
+            case "chlo.ragged_dot" -> {
+                if (RaggedDotLocal.splitsResultGroups(op, localResults.get(0))) {
+                    operands = RaggedDotLocal.withLocalResultGroups(b, op, operands, resultShardings.get(0), localResults.get(0), emit);
+                    localResults = List.of(RaggedDotLocal.withLeadGroup(localResults.get(0)));
+                    leadGroup = true;
+                } else {
+                    operands = RaggedDotLocal.withLocalGroups(b, op, operands, operandShardings.get(1), emit);
+                }
+            }
             default -> { }
         }
         Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);
@@ -127,6 +136,7 @@ final class LocalOps {
         ob.attributes(op.attributes().without(Partitioner.SHARDING).without(OWN_RULE));
         for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
         List<Value> out = new ArrayList<>(b.append(ob, op.location()).results());
+        if (leadGroup) out.set(0, RaggedDotLocal.dropLeadGroup(b, out.get(0), op.location()));
         if (op.name().equals("stablehlo.iota")) {
             int dim = (int) ((IntegerAttr) op.attr("iota_dimension")).value();
             TensorType lt = localResults.get(0);

@@ -274,12 +274,12 @@ public final class Partitioner {
         TensorSharding from = l.sharding();
         boolean sameMesh = from.meshName().equals(to.meshName());
         if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated() && from.unreducedAxes().isEmpty())) return l.value();
+        // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once
+        List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName()));
+        for (int d = 0; d < to.rank(); d++) key.add(to.axesOfDim(d));
+        key.add(Set.copyOf(to.unreducedAxes()));
+        Map<List<Object>, Value> done = reshards.computeIfAbsent(b, k -> new HashMap<>());
         if (sameMesh) {
-            // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once
-            List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName()));
-            for (int d = 0; d < to.rank(); d++) key.add(to.axesOfDim(d));
-            key.add(Set.copyOf(to.unreducedAxes()));
-            Map<List<Object>, Value> done = reshards.computeIfAbsent(b, k -> new HashMap<>());
             Value v = done.get(key);
             if (v == null) {
                 v = splatBlock(b, l.value(), global, to, loc);
@@ -297,6 +297,18 @@ public final class Partitioner {
         if (fromOnTo != null) return reshard(b, new Local(l.value(), fromOnTo), global, to, what, loc);
         TensorSharding toOnFrom = MeshRewrite.rewrite(ctx(to).grid(), to, ctx(from).grid(), from.meshName());
         if (toOnFrom != null) return reshard(b, l, global, toOnFrom, what, loc);
+        // planned (and reported) once per (value, target sharding) in each block, like the same-mesh reshards
+        Value v = done.get(key);
+        if (v == null) {
+            v = crossMesh(b, l, global, to, what, loc);
+            done.put(key, v);
+        }
+        return v;
+    }
+
+    /** A move between meshes whose axes do not correspond: one permute of equal blocks, else the cheapest plan or a gather. */
+    private Value crossMesh(IrBuilder b, Local l, TensorType global, TensorSharding to, String what, Location loc) {
+        TensorSharding from = l.sharding();
         long[][] pairs = BlockPermutation.pairs(ctx(from).grid(), from, ctx(to).grid(), to);
         if (pairs != null) {
             return ctx(to).emit().collectivePermute(b, l.value(), pairs, loc);

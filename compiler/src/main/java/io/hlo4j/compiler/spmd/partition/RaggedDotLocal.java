@@ -4,6 +4,8 @@ import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.build.IrBuilder;
 import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -40,16 +42,7 @@ final class RaggedDotLocal {
         }
         long local = rhsLocal.dim(g), groups = rhsGlobal.dim(g);
         StablehloBuilder h = new StablehloBuilder(b);
-        var elem = gsType.elementType();
-        // g0, this device's first group, and the rows of the groups before it
-        Value g0 = h.convert(emit.perDevice(b, emit.offsets(rhsSharding.axesOfDim(g), local), loc), elem, loc);
-        Value ids = h.iota(TensorType.of(elem, groups), 0, loc);
-        Value before = h.compare("LT", ids, h.broadcastInDim(g0, new long[] {groups}, new long[0], loc), "SIGNED", loc);
-        Value zeros = h.constant(Constants.splat(gsType, 0), loc);
-        Value lead = h.reduce(h.select(before, operands.get(2), zeros, loc), h.constant(Constants.splat(TensorType.scalar(elem), 0), loc),
-                new long[] {0}, "add", loc);
-        Value mine = h.dynamicSlice(operands.get(2), List.of(g0), new long[] {local}, loc);
-        Value sizes = h.concatenate(List.of(h.reshape(lead, new long[] {1}, loc), mine), 0, loc);
+        Value sizes = leadAndMine(b, operands.get(2), rhsSharding.axesOfDim(g), local, groups, emit, loc);
         long[] padShape = rhsLocal.shape();
         padShape[g] = 1;
         Value pad = h.constant(Constants.splat(rhsLocal.withShape(padShape), 0), loc);
@@ -58,5 +51,83 @@ final class RaggedDotLocal {
         out.set(1, rhs);
         out.set(2, sizes);
         return out;
+    }
+
+    /**
+     * The sizes of one all-rows group in front (the rows of the groups before this device's first, g0) and then of
+     * this device's {@code local} groups: {@code [sum(group_sizes[:g0]), group_sizes[g0 : g0 + local]...]}.
+     */
+    private static Value leadAndMine(IrBuilder b, Value groupSizes, List<AxisRef> axes, long local, long groups, CollectiveEmitter emit, Location loc) {
+        StablehloBuilder h = new StablehloBuilder(b);
+        TensorType gsType = (TensorType) groupSizes.type();
+        var elem = gsType.elementType();
+        Value g0 = h.convert(emit.perDevice(b, emit.offsets(axes, local), loc), elem, loc);
+        Value ids = h.iota(TensorType.of(elem, groups), 0, loc);
+        Value before = h.compare("LT", ids, h.broadcastInDim(g0, new long[] {groups}, new long[0], loc), "SIGNED", loc);
+        Value zeros = h.constant(Constants.splat(gsType, 0), loc);
+        Value lead = h.reduce(h.select(before, groupSizes, zeros, loc), h.constant(Constants.splat(TensorType.scalar(elem), 0), loc),
+                new long[] {0}, "add", loc);
+        Value mine = h.dynamicSlice(groupSizes, List.of(g0), new long[] {local}, loc);
+        return h.concatenate(List.of(h.reshape(lead, new long[] {1}, loc), mine), 0, loc);
+    }
+
+    /** The ragged-contracting form (one result per group in result dimension 0, as the gradient of the kernels has). */
+    static boolean raggedContracting(Operation op) {
+        var dn = (RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
+        return dn.lhsContractingDimensions().contains(dn.lhsRaggedDimensions().get(0));
+    }
+
+    /**
+     * The partitioner's rule for a ragged_dot: Shardy's, except that in the ragged-contracting form with a 1-D
+     * group_sizes the result's group dimension may be split (Shardy makes it need replication): a device holding groups
+     * {@code [g0, g0 + n)} of the result computes exactly those ({@link #withLocalResultGroups}), with nothing to sum.
+     */
+    static OpShardingRule partitionRule(Operation op, OpShardingRule rule) {
+        if (!op.name().equals("chlo.ragged_dot") || !raggedContracting(op) || ((TensorType) op.operand(2).type()).rank() != 1) return rule;
+        List<Integer> dim0 = rule.resultDimFactors(0, 0);
+        if (dim0.size() != 1) return rule;
+        List<Integer> need = new ArrayList<>(rule.needReplicationFactors());
+        need.remove(dim0.get(0));
+        return new OpShardingRule(rule.operandMappings(), rule.resultMappings(), rule.factorSizes(), rule.reductionFactors(), need,
+                rule.permutationFactors(), rule.blockedPropagationFactors(), rule.isCustomRule());
+    }
+
+    /** Whether the local result holds only some of the groups (ragged-contracting form, result dimension 0 split). */
+    static boolean splitsResultGroups(Operation op, TensorType localResult) {
+        return op.name().equals("chlo.ragged_dot") && raggedContracting(op)
+                && localResult.dim(0) != ((TensorType) op.result(0).type()).dim(0);
+    }
+
+    /**
+     * group_sizes for the local ragged-contracting op when the result's groups are split: a leading group takes the rows
+     * of the groups before this device's, then its own groups' sizes; rows after its last group belong to no group and
+     * are left out by the op's definition. The local op's result then has one extra group in front
+     * ({@link #withLeadGroup}), which {@link #dropLeadGroup} slices off.
+     */
+    static List<Value> withLocalResultGroups(IrBuilder b, Operation op, List<Value> operands, TensorSharding resultSharding,
+                                             TensorType localResult, CollectiveEmitter emit) {
+        TensorType gsType = (TensorType) operands.get(2).type();
+        long groups = ((TensorType) op.result(0).type()).dim(0);
+        if (gsType.rank() != 1 || gsType.dim(0) != groups) {
+            throw new Hlo4jException("'chlo.ragged_dot': the result's group dimension is split by " + resultSharding + " but group_sizes "
+                    + gsType + " is not the whole 1-D list of " + groups + " groups", op.location());
+        }
+        List<Value> out = new ArrayList<>(operands);
+        out.set(2, leadAndMine(b, operands.get(2), resultSharding.axesOfDim(0), localResult.dim(0), groups, emit, op.location()));
+        return out;
+    }
+
+    static TensorType withLeadGroup(TensorType localResult) {
+        long[] s = localResult.shape();
+        s[0] += 1;
+        return localResult.withShape(s);
+    }
+
+    static Value dropLeadGroup(IrBuilder b, Value v, Location loc) {
+        long[] shape = ((TensorType) v.type()).shape();
+        long[] start = new long[shape.length], strides = new long[shape.length];
+        java.util.Arrays.fill(strides, 1);
+        start[0] = 1;
+        return new StablehloBuilder(b).slice(v, start, shape, strides, loc);
     }
 }

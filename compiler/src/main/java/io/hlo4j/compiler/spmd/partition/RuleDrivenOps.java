@@ -98,6 +98,7 @@ final class RuleDrivenOps {
         if (selectScatter.handles(op)) { selectScatter.partition(b, op, env); return; }
         OpShardingRule rule = ruleFor(op);
         if (rule == null) { replicatedCompute(b, op, env, targets, "no sharding rule for this op"); return; }
+        rule = RaggedDotLocal.partitionRule(op, rule);
         if (!LocalOps.supports(op)) { replicatedCompute(b, op, env, targets, "the partitioner does not localise this op"); return; }
         boolean reducing = LocalOps.REDUCING.contains(op.name())
                 && (!op.name().equals("stablehlo.reduce") || LocalOps.initIsIdentity(op));
@@ -112,7 +113,7 @@ final class RuleDrivenOps {
             TensorSharding here = s.meshName().equals(c.name()) ? s : MeshRewrite.rewrite(p.ctx(s).grid(), s, c.grid(), c.name());
             current.add(here != null ? here : p.replicated(s.rank(), c.name()));
         }
-        FactorPlan plan = FactorPlan.plan(rule, c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule));
+        FactorPlan plan = PlanChoice.choose(op, rule, c.mesh(), c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule), c.name());
         // a linear element-wise op on terms unreduced like its result: computed on the terms, the sum taken later
         boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);
         // a convolution's spatial dimensions the result wants split: the input held split there too, halos added

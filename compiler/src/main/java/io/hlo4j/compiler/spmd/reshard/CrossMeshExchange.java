@@ -58,13 +58,19 @@ public final class CrossMeshExchange {
 
     /**
      * The cheapest of the exchange, gather-then-slice and the mixed plans {@link CrossMeshSearch} finds, under
-     * {@code cost} (see the class comment). The exchange is kept unless another is strictly faster; a mixed plan is
-     * taken only if it beats both (time, then all devices' bytes, then collectives). Where the best is gathering whole
-     * and slicing, the choice has no plan (the caller gathers); where nothing else applies either (unreduced axes),
-     * too, with the reason.
+     * {@code cost} (see the class comment). The exchange is kept unless the gather is strictly faster; a mixed plan is
+     * taken only if it beats both that apply ({@link CrossMeshSearch#faster}: time, then all devices' bytes, then
+     * collectives). Where the best is gathering whole and slicing, the choice has no plan (the caller gathers); where
+     * nothing else applies either (unreduced axes, or the whole tensor past the cap), too, with the reason. A tensor
+     * with no elements is refused: there is nothing to move (make the target block in place).
      */
     public static Choice choose(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
                                 ReshardCost cost, Location loc) {
+        if (global.numElements() == 0) {
+            throw new ReshardException("cross-mesh move of " + global + " from " + from + " on " + fromMesh.body() + " to " + to + " on "
+                    + toMesh.body() + ": the tensor has no elements, so there is nothing to move; make its target block in place"
+                    + " (a constant of the local type)", loc);
+        }
         ReshardStep.Exchange x = plan(fromMesh, from, toMesh, to, global, loc);
         String noExchange = "their blocks have no common cells at most " + PlanSearch.MAX_EXCHANGE_CELLS
                 + " to a target block (or a sharding has unreduced axes), so no exchange applies";
@@ -86,8 +92,8 @@ public final class CrossMeshExchange {
         CrossMeshPlan chosen = exchange;
         if (gather != null && (chosen == null || gather.latencyByteCost(cost) < chosen.latencyByteCost(cost))) chosen = gather;
         CrossMeshPlan mixed = CrossMeshSearch.search(fromMesh, from, toMesh, to, global, cost, loc,
-                chosen == null ? Long.MAX_VALUE : chosen.latencyByteCost(cost));
-        boolean mixedWins = mixed != null && (chosen == null || beats(mixed, chosen, cost));
+                chosen == null ? Long.MAX_VALUE : chosen.latencyByteCost(cost), chosen != null && chosen == exchange).plan();
+        boolean mixedWins = mixed != null && (exchange == null || beats(mixed, exchange, cost)) && (gather == null || beats(mixed, gather, cost));
         if (mixedWins) chosen = mixed;
 
         List<String> weighed = new ArrayList<>();
@@ -96,7 +102,7 @@ public final class CrossMeshExchange {
         if (mixedWins) weighed.add(String.format("a mixed plan (%d collective(s), %.3f us)", mixed.collectives(), mixed.estimatedSeconds(cost) * 1e6));
         String capped = whole > cap ? "the whole tensor, " + whole + " B, exceeds the cap of " + cap + " B" : null;
         String times = String.join(" against ", weighed) + " under " + cost;
-        if (chosen == null) return new Choice(null, noExchange);
+        if (chosen == null) return new Choice(null, noExchange + (capped != null ? " and " + capped + " (no mixed plan found)" : ""));
         if (chosen == gather) return new Choice(null, times + (exchange == null ? "; " + noExchange : "") + ": the gather is faster");
         if (chosen == exchange) {
             return new Choice(exchange, (capped != null ? "exchange (" + capped + ")" : times + ": the exchange is not slower")
@@ -106,12 +112,10 @@ public final class CrossMeshExchange {
                 + times + ": the mixed plan is faster\n" + mixed.describe(cost));
     }
 
-    /** Less modeled time, then fewer bytes over all devices, then fewer collectives. */
+    /** Whether plan a beats plan b in {@link CrossMeshSearch#faster}'s order. */
     private static boolean beats(CrossMeshPlan a, CrossMeshPlan b, ReshardCost cost) {
-        long ca = a.latencyByteCost(cost), cb = b.latencyByteCost(cost);
-        if (ca != cb) return ca < cb;
-        long ta = java.util.Arrays.stream(a.bytesPerDevice()).sum(), tb = java.util.Arrays.stream(b.bytesPerDevice()).sum();
-        return ta != tb ? ta < tb : a.collectives() < b.collectives();
+        return CrossMeshSearch.faster(a.latencyByteCost(cost), java.util.Arrays.stream(a.bytesPerDevice()).sum(), a.collectives(),
+                b.latencyByteCost(cost), java.util.Arrays.stream(b.bytesPerDevice()).sum(), b.collectives());
     }
 
     private static TensorSharding replicated(TensorSharding like) {

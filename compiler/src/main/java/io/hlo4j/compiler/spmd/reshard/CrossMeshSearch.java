@@ -6,7 +6,6 @@ import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,7 +21,8 @@ import java.util.Map;
  * common cells.
  *
  * <p>M ranges over the layouts the source mesh's collectives reach within the cap (Dijkstra over {@link PlanSearch}'s
- * moves but the exchange, cheapest first, at most {@link #MAX_REACHED} of them and only those cheaper than a plan in hand)
+ * moves but the exchange, cheapest first, at most {@link #MAX_REACHED} of them, only those cheaper than a plan in hand,
+ * and no more than {@link #MAX_EDGES} edges examined)
  * and T' over the target's prefixes per dimension (prime atoms, so {@code "q"=4} offers {@code "q":(1)2}). The old two ways are candidates: M = source,
  * T' = target (the exchange) and M = T' = replicated (gather and slice). So the chosen plan is never slower under the
  * model than either. What is not searched: moves on the target mesh other than the final slice (an all_to_all there),
@@ -31,66 +31,88 @@ import java.util.Map;
 final class CrossMeshSearch {
     private CrossMeshSearch() {}
 
-    /** The most source-mesh layouts considered (cheapest first): a bound on the search's time on large meshes. */
+    /** The most source-mesh layouts considered (cheapest first). */
     static final int MAX_REACHED = 500;
+
+    /**
+     * The most edges the source-mesh search examines ({@link PlanSearch#reachable}): the layout count alone does not
+     * bound the work, since each layout has a permute edge to every layout with its shard counts (factorial in the
+     * atoms) and each is checked over all devices. A count, not a time, so the plan does not depend on the machine.
+     */
+    static final long MAX_EDGES = 100_000;
+
+    /** The most (source layout, target prefix) pairs weighed for the step across (each scans all devices). */
+    static final long MAX_PAIRS = 10_000;
+
+    /** The plan found (or null), with the edges the source-mesh search examined and the pairs weighed across. */
+    record Found(CrossMeshPlan plan, long edges, long pairs) {}
 
     /** A candidate: the source-mesh layout, its cost from the source, the target prefix, and the step across. */
     private record Candidate(PlanSearch.Reached mid, Layouts.State prefix, ReshardStep cross, long cost, long total, int collectives) {
-        /** Less time, then fewer bytes over all devices, then fewer collectives. */
-        boolean beats(Candidate o) {
-            if (o == null) return true;
-            if (cost != o.cost) return cost < o.cost;
-            return total != o.total ? total < o.total : collectives < o.collectives;
-        }
+        boolean beats(Candidate o) { return o == null || faster(cost, total, collectives, o.cost, o.total, o.collectives); }
     }
 
     /**
-     * The cheapest plan found, or null where no candidate fits (a sharding with unreduced axes, a scalar). Under the
-     * {@link ReshardCost.Objective#TIGHT} objective only the exchange alone is a candidate (each device receives exactly
-     * what it lacks).
+     * The order cross-mesh plans are weighed in: less modeled time (latency bytes), then fewer bytes over all devices,
+     * then fewer collectives. Whether plan a (cost, total bytes, collectives) beats plan b.
      */
-    static CrossMeshPlan search(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
-                                ReshardCost cost, Location loc) {
-        return search(fromMesh, from, toMesh, to, global, cost, loc, Long.MAX_VALUE);
+    static boolean faster(long costA, long totalA, int collectivesA, long costB, long totalB, int collectivesB) {
+        if (costA != costB) return costA < costB;
+        return totalA != totalB ? totalA < totalB : collectivesA < collectivesB;
     }
 
     /**
-     * As {@link #search(MeshAttr, TensorSharding, MeshAttr, TensorSharding, TensorType, ReshardCost, Location)}, looking
-     * only at source-mesh layouts that cost less than {@code bound} latency-bytes to reach (the cost of a plan already in
-     * hand: a plan through a layout that costs as much can at best tie with it, since the step across costs at least
-     * nothing, and a tie keeps the plan in hand).
+     * The cheapest plan found that costs less than {@code bound} latency-bytes, or null where none does or no
+     * candidate fits (a sharding with unreduced axes, a scalar). Only source-mesh layouts that cost less than
+     * {@code bound} to reach are looked at (the cost of a plan already in hand: a plan through a layout that costs as
+     * much can at best tie with it, since the step across costs at least nothing, and a tie keeps the plan in hand).
+     * With {@code exchangeInHand} (the plan in hand is the exchange straight to the target) and that plan at the
+     * lower bound (one latency plus what the busiest device lacks), nothing can beat it: every plan receives at least
+     * that, in at least one collective, and the exchange's bytes over all devices are the least possible; the search
+     * is skipped. Callers weigh under the TIME objective only (under TIGHT the exchange alone is kept).
      */
-    static CrossMeshPlan search(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
-                                ReshardCost cost, Location loc, long bound) {
-        if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty() || global.rank() == 0) return null;
+    static Found search(MeshAttr fromMesh, TensorSharding from, MeshAttr toMesh, TensorSharding to, TensorType global,
+                        ReshardCost cost, Location loc, long bound, boolean exchangeInHand) {
+        if (!from.unreducedAxes().isEmpty() || !to.unreducedAxes().isEmpty() || global.rank() == 0) return new Found(null, 0, 0);
         String tensor = "cross-mesh move of " + global;
         Layouts a = new Layouts(MeshAtoms.of(fromMesh, global.shape(), List.of(from), tensor, loc, true), global);
         Layouts b = new Layouts(MeshAtoms.of(toMesh, global.shape(), List.of(to), tensor, loc, true), global);
         Layouts.State source = a.stateOf(from), target = b.stateOf(to);
-        long cap = cost.capBytes(a.blockBytes(source), b.blockBytes(target));
         long latency = cost.latencyBytes();
-        List<PlanSearch.Reached> reached = cost.objective() == ReshardCost.Objective.TIGHT
-                ? List.of(new PlanSearch.Reached(source, 0, 0, 0))
-                : new PlanSearch(a, from.reduction(), 0, cost).reachable(source, cap, MAX_REACHED, bound);
-        List<Layouts.State> prefixes = cost.objective() == ReshardCost.Objective.TIGHT ? List.of(target) : prefixes(b, target, cap);
         Map<String, long[][]> blocks = new HashMap<>();
+        if (exchangeInHand) {
+            long[][] sBlock = blocks.computeIfAbsent("a" + source.key(), k -> CellExchange.blocks(a, source));
+            long[][] tBlock = blocks.computeIfAbsent("b" + target.key(), k -> CellExchange.blocks(b, target));
+            long worst = 0;
+            for (int dev = 0; dev < sBlock.length; dev++) {
+                worst = Math.max(worst, lack(global, CellExchange.counts(a, source), sBlock[dev], CellExchange.counts(b, target), tBlock[dev]));
+            }
+            if (worst > 0 && bound <= latency + worst) return new Found(null, 0, 0);
+        }
+        long cap = cost.capBytes(a.blockBytes(source), b.blockBytes(target));
+        PlanSearch onA = new PlanSearch(a, from.reduction(), 0, cost);
+        List<PlanSearch.Reached> reached = onA.reachable(source, cap, MAX_REACHED, bound, MAX_EDGES);
+        List<Layouts.State> prefixes = prefixes(b, target, cap);
         Candidate best = null;
+        long pairs = 0;
+        search:
         for (PlanSearch.Reached r : reached) {
             if (best != null && r.cost() > best.cost) break; // reached in order of cost; the step across costs >= 0
             long[] sCount = CellExchange.counts(a, r.state());
             long[][] sBlock = blocks.computeIfAbsent("a" + r.state().key(), k -> CellExchange.blocks(a, r.state()));
             for (Layouts.State p : prefixes) {
+                if (++pairs > MAX_PAIRS) { pairs--; break search; }
                 long[] tCount = CellExchange.counts(b, p);
                 long[][] tBlock = blocks.computeIfAbsent("b" + p.key(), k -> CellExchange.blocks(b, p));
                 Candidate c = across(r, p, sCount, sBlock, tCount, tBlock, a.blockBytes(r.state()), global, latency, best, tensor, loc);
                 if (c != null && c.beats(best)) best = c;
             }
         }
-        if (best == null) return null;
+        if (best == null) return new Found(null, onA.work(), pairs);
         TensorSharding mid = sharding(a, best.mid.state(), from), pre = sharding(b, best.prefix, to);
         ReshardPlan before = ReshardPlanner.plan(fromMesh, global, from, mid, loc, cost, cap);
         ReshardPlan after = ReshardPlanner.plan(toMesh, global, pre, to, loc, cost, cap);
-        return new CrossMeshPlan(fromMesh, from, toMesh, to, global, before, best.cross, after);
+        return new Found(new CrossMeshPlan(fromMesh, from, toMesh, to, global, before, best.cross, after), onA.work(), pairs);
     }
 
     /**
@@ -111,7 +133,7 @@ final class CrossMeshSearch {
         long cellBytes = global.elementType().storageBytes(), worst = 0, total = 0;
         for (int d = 0; d < shape.length; d++) cellBytes *= shape[d] / Math.max(sCount[d], tCount[d]);
         for (int dev = 0; dev < n; dev++) {
-            long lack = lack(shape, sCount, sBlock[dev], tCount, tBlock[dev], global.elementType().storageBytes());
+            long lack = lack(global, sCount, sBlock[dev], tCount, tBlock[dev]);
             worst = Math.max(worst, lack);
             total += lack;
         }
@@ -123,49 +145,27 @@ final class CrossMeshSearch {
                 r.collectives() + x.collectives());
     }
 
-    /** Bytes of the device's target block its source block does not hold. */
-    private static long lack(long[] shape, long[] sCount, long[] s, long[] tCount, long[] t, long elementBytes) {
-        long target = 1, overlap = 1;
-        for (int d = 0; d < shape.length; d++) {
-            long ls = shape[d] / sCount[d], lt = shape[d] / tCount[d];
-            long s0 = s[d] * ls, t0 = t[d] * lt;
-            target *= lt;
-            overlap *= Math.max(0, Math.min(s0 + ls, t0 + lt) - Math.max(s0, t0));
-        }
-        return (target - overlap) * elementBytes;
+    /** Bytes of the device's target block (index {@code t} of {@code tCount} per dimension) its source block {@code s} does not hold. */
+    private static long lack(TensorType global, long[] sCount, long[] s, long[] tCount, long[] t) {
+        long[] shape = global.shape(), ls = new long[shape.length], lt = new long[shape.length];
+        long target = 1;
+        for (int d = 0; d < shape.length; d++) { ls[d] = shape[d] / sCount[d]; lt[d] = shape[d] / tCount[d]; target *= lt[d]; }
+        return (target - ReshardPlanner.overlap(ls, s, lt, t)) * global.elementType().storageBytes();
     }
 
     /**
      * One collective_permute moving the blocks of {@code sBlock} to {@code tBlock} (the same shard counts, so each block
-     * has as many holders on both sides): devices that hold their new block keep it, the others take a holder not yet
-     * sending. Null where every device already holds its new block.
+     * has as many holders on both sides; {@link BlockPairs}). Null where every device already holds its new block.
      */
     static ReshardStep.CollectivePermute permute(long[][] sBlock, long[][] tBlock, TensorType global, long[] counts, long block) {
         int n = sBlock.length;
         boolean same = true;
         for (int dev = 0; dev < n && same; dev++) same = Arrays.equals(sBlock[dev], tBlock[dev]);
         if (same) return null;
-        boolean[] sending = new boolean[n];
-        int[] source = new int[n];
-        Arrays.fill(source, -1);
-        for (int dev = 0; dev < n; dev++) {
-            if (Arrays.equals(sBlock[dev], tBlock[dev])) { source[dev] = dev; sending[dev] = true; }
-        }
-        Map<List<Long>, ArrayDeque<Integer>> holders = new HashMap<>();
-        for (int dev = 0; dev < n; dev++) {
-            if (!sending[dev]) holders.computeIfAbsent(Arrays.stream(sBlock[dev]).boxed().toList(), k -> new ArrayDeque<>()).add(dev);
-        }
+        long[][] pairs = BlockPairs.pairs(sBlock, tBlock);
+        if (pairs == null) throw new IllegalStateException("equal shard counts " + Arrays.toString(counts) + " but no one-permute pairing");
         long[] bytes = new long[n];
-        long[][] pairs = new long[n][];
-        for (int dev = 0; dev < n; dev++) {
-            if (source[dev] < 0) {
-                ArrayDeque<Integer> h = holders.get(Arrays.stream(tBlock[dev]).boxed().toList());
-                if (h == null || h.isEmpty()) throw new IllegalStateException("no free holder of block " + Arrays.toString(tBlock[dev]) + " for device " + dev);
-                source[dev] = h.poll();
-                bytes[dev] = block;
-            }
-            pairs[dev] = new long[] {source[dev], dev};
-        }
+        for (long[] pr : pairs) if (pr[0] != pr[1]) bytes[(int) pr[1]] = block;
         long[] local = global.shape();
         for (int d = 0; d < local.length; d++) local[d] /= counts[d];
         return new ReshardStep.CollectivePermute(TensorType.of(global.elementType(), local), pairs, bytes);

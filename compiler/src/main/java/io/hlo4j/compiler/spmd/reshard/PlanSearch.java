@@ -84,6 +84,8 @@ final class PlanSearch {
     private boolean exchangeEdges = true; // off while listing what the collectives reach (the exchange goes to the goal only)
     private Map<String, Score> best;                                 // the current pass's least score per layout
     private final Map<String, Long> permutedAt = new HashMap<>();   // per class of equal shard counts: least cost permuted from
+    private long work;                          // edges examined by reachable (see spend)
+    private long workBudget = Long.MAX_VALUE;   // spend's limit: only reachable sets one
 
     PlanSearch(Layouts lay, String reduction, long keepMask, ReshardCost cost) {
         this.lay = lay;
@@ -96,7 +98,8 @@ final class PlanSearch {
 
     /**
      * {@code fromTo} names the two shardings in the refusal when no plan fits under the cap; {@code capBytes}, when not
-     * negative, replaces the cost's cap (tests only).
+     * negative, replaces the cost's cap (the cross-mesh planner passes the cap of the whole move; tests pass smaller
+     * caps to reach the refusal).
      */
     List<ReshardStep> run(Layouts.State start, Layouts.State goal, String tensor, String fromTo, Location loc, long capBytes) {
         this.goal = goal;
@@ -167,6 +170,35 @@ final class PlanSearch {
 
     /** As {@link #reachable(Layouts.State, long, int)}, stopping at the first layout whose least cost is not below {@code maxCost}. */
     List<Reached> reachable(Layouts.State start, long capBytes, int limit, long maxCost) {
+        return reachable(start, capBytes, limit, maxCost, Long.MAX_VALUE);
+    }
+
+    /** Thrown inside {@link #reachable} when the work budget is spent (no stack: it is control flow). */
+    private static final class OutOfWork extends RuntimeException {
+        OutOfWork() { super(null, null, false, false); }
+    }
+
+    /** Edges examined by {@link #reachable} so far (see {@link #spend}). */
+    long work() { return work; }
+
+    /**
+     * Counts one edge examined: a permutation layout generated or tried as a collective_permute target (each also
+     * scans the devices), or a move returned. Past the budget {@link #reachable} stops, keeping only layouts whose
+     * expansion it finished before: each of those has its least cost (Dijkstra), so the list is a correct prefix.
+     * The count depends only on the inputs, never on the machine's speed.
+     */
+    private void spend(long edges) {
+        if (work + edges > workBudget) throw new OutOfWork();
+        work += edges;
+    }
+
+    /**
+     * As {@link #reachable(Layouts.State, long, int, long)}, examining at most {@code budget} edges (see {@link #spend}):
+     * the number of layouts alone does not bound the work, since each may have a factorial number of permutations.
+     */
+    List<Reached> reachable(Layouts.State start, long capBytes, int limit, long maxCost, long budget) {
+        this.workBudget = budget;
+        this.work = 0;
         this.goal = start;
         this.cap = capBytes;
         this.tightOnly = false;
@@ -183,8 +215,15 @@ final class PlanSearch {
                 Node n = queue.poll();
                 if (best.get(n.state.key()).compareTo(n.score) < 0) continue; // a better path reached it since
                 if (n.score.cost >= maxCost) break;                         // popped in order of cost: all the rest cost as much or more
+                List<Edge> edges;
+                try {
+                    edges = edges(n.state, n.score);
+                    spend(edges.size());
+                } catch (OutOfWork spent) {
+                    break; // this layout's moves were not all examined: the ones after it may lack their least cost
+                }
                 out.add(new Reached(n.state, n.score.cost, n.score.total, n.score.steps));
-                for (Edge e : edges(n.state, n.score)) {
+                for (Edge e : edges) {
                     Score sc = n.score.plus(e);
                     Score old = best.get(e.next.key());
                     if (old == null || sc.compareTo(old) < 0) {
@@ -195,6 +234,7 @@ final class PlanSearch {
             }
         } finally {
             this.exchangeEdges = true;
+            this.workBudget = Long.MAX_VALUE;
         }
         return out;
     }
@@ -369,6 +409,7 @@ final class PlanSearch {
         permutedAt.put(cls, score.cost);
         Score least = new Score(score.cost + latency + block, score.total + block, score.steps + 1, score.rounds);
         for (Layouts.State p : permutations(s)) {
+            spend(1);
             if (p.key().equals(s.key()) || !lay.divisible(p)) continue;
             Score old = best.get(p.key());
             if (old != null && old.compareTo(least) <= 0) continue;
@@ -439,7 +480,7 @@ final class PlanSearch {
     }
 
     private void fill(long[] counts, int d, long usedMask, List<List<Integer>> dims, List<Layouts.State> out, long mask) {
-        if (d == counts.length) { out.add(new Layouts.State(dims, mask)); return; }
+        if (d == counts.length) { spend(1); out.add(new Layouts.State(dims, mask)); return; }
         sequences(counts[d], usedMask, new ArrayList<>(), seq -> {
             long u = usedMask;
             for (int k : seq) u |= 1L << k;

@@ -55,9 +55,10 @@ public final class ReshardPlanner {
 
     /**
      * As {@link #plan(MeshAttr, TensorType, TensorSharding, TensorSharding, Location, ReshardCost)}, with the block cap
-     * set to {@code capBytes} when it is not negative. Tests only: a cost's cap is never below the larger of the source
-     * and target blocks, and no reshard is known that has no plan under that (see {@code ReshardCapRefusalTest}), so
-     * the refusal is reached through a smaller cap here.
+     * set to {@code capBytes} when it is not negative. The cross-mesh planner passes the cap of the whole move (its
+     * halves on each mesh stay within it); tests pass smaller caps, since a cost's cap is never below the larger of
+     * the source and target blocks and no reshard is known that has no plan under that (see
+     * {@code ReshardCapRefusalTest}), so the refusal is reached through a smaller cap here.
      */
     static ReshardPlan plan(MeshAttr mesh, TensorType global, TensorSharding from, TensorSharding to, Location loc, ReshardCost cost, long capBytes) {
         String tensor = "reshard of " + global;
@@ -106,15 +107,25 @@ public final class ReshardPlanner {
         boolean pending = (from.mask() & ~to.mask()) != 0;
         long target = 1;
         for (long l : lt) target *= l;
+        long[] s = new long[lt.length], t = new long[lt.length];
         for (int dev = 0; dev < m.devices; dev++) {
-            long overlap = 1;
-            for (int d = 0; d < lt.length && overlap > 0; d++) {
-                long s0 = fi[d][dev] * lf[d], t0 = ti[d][dev] * lt[d];
-                overlap *= Math.max(0, Math.min(s0 + lf[d], t0 + lt[d]) - Math.max(s0, t0));
-            }
-            out[dev] = (target - (pending ? 0 : overlap)) * lay.elementBytes;
+            for (int d = 0; d < lt.length; d++) { s[d] = fi[d][dev]; t[d] = ti[d][dev]; }
+            out[dev] = (target - (pending ? 0 : overlap(lf, s, lt, t))) * lay.elementBytes;
         }
         return out;
+    }
+
+    /**
+     * Elements common to a block of extent {@code ls} at block index {@code s} and one of extent {@code lt} at
+     * {@code t} (per dimension): what a device holding the first keeps of the second.
+     */
+    static long overlap(long[] ls, long[] s, long[] lt, long[] t) {
+        long overlap = 1;
+        for (int d = 0; d < lt.length && overlap > 0; d++) {
+            long s0 = s[d] * ls[d], t0 = t[d] * lt[d];
+            overlap *= Math.max(0, Math.min(s0 + ls[d], t0 + lt[d]) - Math.max(s0, t0));
+        }
+        return overlap;
     }
 
     /** The block type each device holds under {@code sharding}. */

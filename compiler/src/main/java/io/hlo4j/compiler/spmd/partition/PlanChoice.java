@@ -1,0 +1,86 @@
+package io.hlo4j.compiler.spmd.partition;
+
+import io.hlo4j.compiler.spmd.reshard.ReshardPlanner;
+import io.hlo4j.mlir.dialect.sdy.AxisRef;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.types.TensorType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Picks a dot_general's factor plan by the bytes it moves. When one mesh axis is wanted by two factors (FSDP: the
+ * batch factor split on the activation and the result, the contracting factor split on the weight), the default plan
+ * ({@link FactorPlan}: an operand's contracting split is kept, the partial sum finished by a collective) moves the
+ * activation to the contracting split and reduce-scatters the result; the other way gives the axis to the result's
+ * factor and gathers the weight, as XLA's dot handler does when that is cheaper. Each candidate is costed as the
+ * reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()}, under the
+ * same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing and
+ * resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes.
+ */
+final class PlanChoice {
+    private PlanChoice() {}
+
+    /** Tests: false partitions with the default plan only, to compare bytes with and without the choice. */
+    static final ThreadLocal<Boolean> BY_BYTES = ThreadLocal.withInitial(() -> true);
+
+    /** The ops whose plan is chosen by bytes. */
+    static boolean applies(Operation op) { return op.name().equals("stablehlo.dot_general"); }
+
+    static FactorPlan choose(Operation op, OpShardingRule rule, MeshAttr mesh, DeviceGrid grid, List<TensorSharding> operands,
+                             List<TensorSharding> targets, boolean reducing, Set<Integer> whole, String meshName) {
+        FactorPlan first = FactorPlan.plan(rule, grid, operands, targets, reducing, whole);
+        if (!BY_BYTES.get() || !applies(op)) return first;
+        List<FactorPlan> others = new ArrayList<>();
+        others.add(FactorPlan.plan(rule, grid, operands, targets, reducing, whole, true));
+        if (reducing) others.add(FactorPlan.plan(rule, grid, operands, targets, false, whole));
+        FactorPlan best = first;
+        long bestBytes = -1;
+        for (FactorPlan cand : others) {
+            if (cand.sameAxes(first) || cand.sameAxes(best)) continue;
+            if (bestBytes < 0) {
+                bestBytes = bytes(op, mesh, first, operands, targets, meshName);
+                if (bestBytes == Long.MAX_VALUE) return first;
+            }
+            long b = bytes(op, mesh, cand, operands, targets, meshName);
+            if (b < bestBytes) {
+                best = cand;
+                bestBytes = b;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Bytes the busiest device receives to compute {@code op} by {@code plan}: every operand moved to the plan's
+     * sharding, every local result's partial sum finished and the result moved to its target. MAX_VALUE when a move
+     * has no plan (the candidate is then not taken).
+     */
+    static long bytes(Operation op, MeshAttr mesh, FactorPlan plan, List<TensorSharding> operands, List<TensorSharding> targets, String meshName) {
+        long total = 0;
+        try {
+            for (int i = 0; i < op.numOperands(); i++) {
+                TensorSharding need = plan.operand(i, meshName);
+                if (Partitioner.sameLayout(operands.get(i), need)) continue;
+                total += ReshardPlanner.plan(mesh, (TensorType) op.operand(i).type(), operands.get(i), need).maxBytes();
+            }
+            List<AxisRef> partial = plan.reductionAxes();
+            for (int r = 0; r < op.numResults(); r++) {
+                TensorSharding have = plan.result(r, meshName);
+                // the partial sum pending over the split reduction factors: the planner finishes it (all_reduce or
+                // reduce_scatter) unless the target keeps those axes unreduced
+                if (!partial.isEmpty()) have = Unreduced.with(have, partial, "sum");
+                if (Partitioner.sameLayout(have, targets.get(r))) continue;
+                total += ReshardPlanner.plan(mesh, (TensorType) op.result(r).type(), have, targets.get(r)).maxBytes();
+            }
+        } catch (Hlo4jException e) {
+            return Long.MAX_VALUE;
+        }
+        return total;
+    }
+}
