@@ -63,7 +63,7 @@ final class InspectCommand extends CliCommand {
                 // per-shard sizes need shardings that fit their tensors and name a declared mesh: refused at the annotation's line
                 io.hlo4j.mlir.dialect.sdy.SdyVerifier.verifyShardingAnnotations(m.op());
                 CostAnalysis.ModuleCost c = CostAnalysis.analyze(m);
-                parts.add(json ? annotatedJson(m, CostReport.json(c, t)) : annotatedHint(m, CostReport.text(c, t)));
+                parts.add(json ? annotatedJson(m, CostReport.json(c, t)) : annotatedHint(m, oversizedMeshHint(m, CostReport.text(c, t))));
             }
         } catch (Exception | StackOverflowError e) {
             fail(file, e);
@@ -77,6 +77,21 @@ final class InspectCommand extends CliCommand {
         }
         out().flush();
         return Main.OK;
+    }
+
+    /** A mesh past the device limits: dump and run --spmd refuse it, so they are not suggested (annotatedHint then leaves the line). */
+    private static String oversizedMeshHint(Module m, String text) {
+        for (var site : io.hlo4j.compiler.spmd.DeviceLimits.meshes(m)) {
+            if (site.devices() > io.hlo4j.compiler.spmd.DeviceLimits.MAX_SIMULATED_DEVICES) {
+                long n = site.devices();
+                return text.replace("\ncollectives: none\n", "\ncollectives: none in this global program; " + site.what() + " has "
+                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices: run --spmd simulates at most "
+                        + io.hlo4j.compiler.spmd.DeviceLimits.MAX_SIMULATED_DEVICES
+                        + (n > io.hlo4j.compiler.spmd.DeviceLimits.MAX_PARTITIONED_DEVICES
+                                ? " and dump partitions for at most " + io.hlo4j.compiler.spmd.DeviceLimits.MAX_PARTITIONED_DEVICES : "") + "\n");
+            }
+        }
+        return text;
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.compiler.ad.Calls;
-import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.compiler.spmd.DeviceLimits;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
@@ -29,12 +29,8 @@ import java.util.List;
 final class RunChecks {
     private RunChecks() {}
 
-    /**
-     * Simulated devices are threads of this JVM (16 MiB stack reserved each); past this many a careless
-     * {@code --devices} only exhausts the machine's thread and mapping limits (a TPU v5p pod slice is 8960 chips at
-     * most, but nobody simulates one on a workstation).
-     */
-    static final int MAX_SIMULATED_DEVICES = 4096;
+    /** Simulated devices are threads of this JVM: the limit {@link DeviceLimits#MAX_SIMULATED_DEVICES} shared with the partitioner's users. */
+    static final int MAX_SIMULATED_DEVICES = DeviceLimits.MAX_SIMULATED_DEVICES;
 
     /** Each {@code --input} file, checked to be a readable file, then read. */
     static List<HostArray> readInputs(List<Path> files) throws IOException {
@@ -65,37 +61,11 @@ final class RunChecks {
         }
     }
 
-    /**
-     * The partitioner keeps per-device tables (a mesh position and a partition id per device): past this many devices
-     * they alone would outgrow the heap, and past 2^31 they cannot be indexed.
-     */
-    static final int MAX_PARTITIONED_DEVICES = 1 << 20;
+    /** Each mesh of the module (declared or inline) has at most {@link DeviceLimits#MAX_SIMULATED_DEVICES} devices. */
+    static void meshesSimulatable(Module module) { DeviceLimits.simulatable(module); }
 
-    /** Each {@code sdy.mesh} of the module, run as simulated devices, has at most {@link #MAX_SIMULATED_DEVICES} of them. */
-    static void meshesSimulatable(Module module) {
-        meshesAtMost(module, MAX_SIMULATED_DEVICES, "hlo4j simulates at most " + MAX_SIMULATED_DEVICES + " (one thread each)");
-    }
-
-    /** Each {@code sdy.mesh} of the module has at most {@link #MAX_PARTITIONED_DEVICES} devices, so it can be partitioned for. */
-    static void meshesPartitionable(Module module) {
-        meshesAtMost(module, MAX_PARTITIONED_DEVICES, "hlo4j partitions for at most " + MAX_PARTITIONED_DEVICES + " devices");
-    }
-
-    private static void meshesAtMost(Module module, long limit, String why) {
-        Walker.walk(module.op(), op -> {
-            if (!op.name().equals("sdy.mesh") || !(op.attr("mesh") instanceof MeshAttr m)) return;
-            long n;
-            try {
-                n = m.totalSize();
-            } catch (ArithmeticException e) {
-                n = Long.MAX_VALUE;
-            }
-            if (n > limit) {
-                throw new Hlo4jException("sdy.mesh @" + SymbolTable.symbolName(op) + " " + m + " has "
-                        + (n == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(n)) + " devices; " + why, op.location());
-            }
-        });
-    }
+    /** Each mesh of the module (declared or inline) has at most {@link DeviceLimits#MAX_PARTITIONED_DEVICES} devices. */
+    static void meshesPartitionable(Module module) { DeviceLimits.partitionable(module); }
 
     /**
      * What {@code entry} runs can run: no {@code func.call} chain from it recurses or names a missing or mistyped

@@ -165,9 +165,10 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
         }
         RunChecks.meshesSimulatable(module);
-        // the partitioner runs on the module's first mesh: a stated partition count that disagrees is refused before any work
-        Integer meshDevices = firstMeshDevices(module);
-        if (meshDevices != null) checkPartitionCount(module, meshDevices);
+        // the partitioner runs on the module's first mesh, and every declared mesh must span as many devices: that is
+        // checked first, then a stated partition count that disagrees is refused before any work
+        io.hlo4j.compiler.spmd.DeviceLimits.MeshSite first = io.hlo4j.compiler.spmd.DeviceLimits.sameDevices(module);
+        if (first != null) checkPartitionCount(module, (int) first.devices(), first.what());
         if (implied) out.println("the module holds sdy.manual_computation: partitioned by hlo4j's SPMD partitioner (as with --spmd)");
         long t0 = System.nanoTime();
         // one deadline for partitioning and the run: the partitioner checks it before each op, on this thread
@@ -180,7 +181,7 @@ public final class RunCommand implements Callable<Integer> {
                     e.location(), e);
         }
         long t1 = System.nanoTime();
-        if (meshDevices == null) checkPartitionCount(module, pp.devices()); // an inline mesh is known once partitioned
+        if (first == null) checkPartitionCount(module, pp.devices(), "its inline mesh"); // an inline mesh is known once partitioned
         SpmdRun run;
         try {
             run = SpmdRunner.run(pp.module(), pp.meshes(), arrays, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadline);
@@ -211,22 +212,13 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** A module that states its partition count (JAX writes mhlo.num_partitions) must agree with the mesh it is partitioned over. */
-    static void checkPartitionCount(Module m, int meshDevices) {
+    static void checkPartitionCount(Module m, int meshDevices, String mesh) {
         if (m.attributes() != null && m.attributes().get("mhlo.num_partitions") instanceof io.hlo4j.mlir.attr.IntegerAttr n
                 && n.value() != meshDevices) {
-            throw new io.hlo4j.mlir.ir.Hlo4jException("module @" + m.name() + " has mhlo.num_partitions = " + n.value() + " but its mesh has "
-                    + meshDevices + " devices: run --spmd runs one device per mesh device, so the two must agree", m.op().location());
+            throw new io.hlo4j.mlir.ir.Hlo4jException("module @" + m.name() + " has mhlo.num_partitions = " + n.value() + " but " + mesh
+                    + " has " + meshDevices + " device" + (meshDevices == 1 ? "" : "s")
+                    + ": run --spmd runs one device per mesh device, so the two must agree", m.op().location());
         }
-    }
-
-    /** The device count of the module's first {@code sdy.mesh} (the one the partitioner partitions over), or null without one. */
-    static Integer firstMeshDevices(Module m) {
-        for (Operation op : m.operations()) {
-            if (op.name().equals("sdy.mesh") && op.attr("mesh") instanceof io.hlo4j.mlir.dialect.sdy.MeshAttr mesh) {
-                return (int) mesh.totalSize(); // meshesSimulatable has bounded it to MAX_SIMULATED_DEVICES
-            }
-        }
-        return null;
     }
 
     private static boolean holdsManualComputation(Module m) {

@@ -45,6 +45,13 @@ final class ShardingsCommand extends CliCommand {
             ModuleText.verify(modules);
             // GSPMD strings and jax.export's round-trip form are shown as the Shardy shardings run --spmd reads them as
             for (Module m : modules) {
+                // every device of a mesh is drawn: a mesh past the limit is refused by name and line before any list is built
+                for (var site : io.hlo4j.compiler.spmd.DeviceLimits.meshes(m)) {
+                    if (site.devices() > ShardingLayout.MAX_DEVICES) {
+                        throw new io.hlo4j.mlir.ir.Hlo4jException(site.what() + " has " + (site.devices() == Long.MAX_VALUE ? "more than 2^63"
+                                : String.valueOf(site.devices())) + " devices; shardings draws at most " + ShardingLayout.MAX_DEVICES, site.location());
+                    }
+                }
                 items.addAll(ShardedTensors.collect(io.hlo4j.compiler.gspmd.GspmdImport.toShardy(io.hlo4j.compiler.gspmd.SdyRoundTripImport.toShardy(m))));
             }
         } catch (Exception | StackOverflowError e) {

@@ -140,6 +140,7 @@ class HostileFilesTest {
                   }
                 }
                 """);
-        refused("hlo4j: " + big + ": ", "too many devices to draw: mesh #sdy.mesh<[\"x\"=4096, \"y\"=4096]> has 16777216 (at most 65536)", "shardings", big.toString());
+        refused("hlo4j: " + big + ":2:3: ", "sdy.mesh @mesh #sdy.mesh<[\"x\"=4096, \"y\"=4096]> has 16777216 devices; shardings draws at most 65536",
+                "shardings", big.toString());
     }
 }

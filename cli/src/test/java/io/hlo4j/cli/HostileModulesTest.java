@@ -120,7 +120,7 @@ class HostileModulesTest {
         Path a = dir.resolve("a.npy");
         Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 3), 1f, 2f, 3f));
         refused(within(20, "run", "--spmd", f.toString(), "--input", a.toString()), "hlo4j: " + f + ":1:1: module @m has mhlo.num_partitions = 2 "
-                + "but its mesh has 4 devices: run --spmd runs one device per mesh device, so the two must agree\n");
+                + "but sdy.mesh @mesh #sdy.mesh<[\"x\"=4]> has 4 devices: run --spmd runs one device per mesh device, so the two must agree\n");
     }
 
     /**
@@ -160,5 +160,102 @@ class HostileModulesTest {
                 """);
         refused(within(20, "dump", f.toString()), "hlo4j: " + f + ":2:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=1099511627776]> has 1099511627776 devices; "
                 + "hlo4j partitions for at most 1048576 devices\n");
+    }
+
+    private Path inlineMesh(String name, String axes) throws IOException {
+        return Files.writeString(dir.resolve(name), """
+                module @m {
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<mesh<[AXES]>, [{}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }
+                """.replace("AXES", axes));
+    }
+
+    /**
+     * An inline mesh passed the device limits (only sdy.mesh ops were looked at): run --spmd hung building 2^20 device
+     * tables, and 2^40 failed with "internal error: ArithmeticException" in run --spmd and dump. Refused by name now.
+     */
+    @Test void inlineMeshesAreHeldToTheDeviceLimits() throws IOException {
+        Path a = dir.resolve("a.npy");
+        Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 8), new float[8]));
+        Path m20 = inlineMesh("inline20.mlir", "\"x\"=2, \"y\"=524288");
+        refused(within(20, "run", "--spmd", m20.toString(), "--input", a.toString()), "hlo4j: " + m20 + ":2:3: the inline mesh "
+                + "#sdy.mesh<[\"x\"=2, \"y\"=524288]> in func.func attribute arg_attrs has 1048576 devices; hlo4j simulates at most 4096 (one thread each)\n");
+        Path m40 = inlineMesh("inline40.mlir", "\"x\"=2, \"y\"=549755813888");
+        refused(within(20, "run", "--spmd", m40.toString(), "--input", a.toString()), "hlo4j: " + m40 + ":2:3: the inline mesh "
+                + "#sdy.mesh<[\"x\"=2, \"y\"=549755813888]> in func.func attribute arg_attrs has 1099511627776 devices; hlo4j simulates at most 4096 (one thread each)\n");
+        refused(within(20, "dump", m40.toString()), "hlo4j: " + m40 + ":2:3: the inline mesh "
+                + "#sdy.mesh<[\"x\"=2, \"y\"=549755813888]> in func.func attribute arg_attrs has 1099511627776 devices; hlo4j partitions for at most 1048576 devices\n");
+    }
+
+    /**
+     * shardings built a list of every device before checking the mesh's size: 2^30 and 2^40 hung, past 2^63 it failed
+     * with "long overflow", 2^20 was refused after 13 s without a line. Each is refused by name and line at once.
+     */
+    @Test void shardingsRefusesLargeMeshesByName() throws IOException {
+        for (String[] c : new String[][] {{"1048576", "1048576"}, {"1099511627776", "1099511627776"},
+                {"1180591620717411303424", "more than 2^63"}}) {
+            Path f = Files.writeString(dir.resolve("s" + c[0] + ".mlir"), """
+                    module @m {
+                      sdy.mesh @mesh = <["x"=N]>
+                      func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<8xf32> {
+                        return %a : tensor<8xf32>
+                      }
+                    }
+                    """.replace("N", c[0]));
+            Cli.Run r = within(20, "shardings", f.toString());
+            if (c[0].length() > 19) { // 2^70 does not fit an i64 axis size: the parser's refusal, by line, is what is wanted
+                assertThat(r.code()).as(r.toString()).isEqualTo(1);
+                assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + f + ":2:");
+                noTrace(r);
+                continue;
+            }
+            refused(r, "hlo4j: " + f + ":2:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=" + c[0] + "]> has " + c[1] + " devices; shardings draws at most 65536\n");
+        }
+        // 2^70 as a product of axes that each fit: the overflow is caught and named
+        Path f = Files.writeString(dir.resolve("s70.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=1073741824, "y"=1099511627776]>
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }
+                """);
+        refused(within(20, "shardings", f.toString()), "hlo4j: " + f + ":2:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=1073741824, \"y\"=1099511627776]> "
+                + "has more than 2^63 devices; shardings draws at most 65536\n");
+    }
+
+    /** Two meshes of different sizes and a partition count: the meshes' disagreement is named first, both by name. */
+    @Test void runSpmdNamesTheMeshesThatDisagree() throws IOException {
+        Path f = Files.writeString(dir.resolve("two.mlir"), """
+                module @m attributes {mhlo.num_partitions = 4 : i32} {
+                  sdy.mesh @small = <["x"=2]>
+                  sdy.mesh @mesh = <["x"=4]>
+                  func.func @main(%a: tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8xf32> {
+                    return %a : tensor<8xf32>
+                  }
+                }
+                """);
+        Path a = dir.resolve("a.npy");
+        Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 8), new float[8]));
+        refused(within(20, "run", "--spmd", f.toString(), "--input", a.toString()), "hlo4j: " + f + ":3:3: sdy.mesh @mesh #sdy.mesh<[\"x\"=4]> "
+                + "has 4 devices but sdy.mesh @small #sdy.mesh<[\"x\"=2]> has 2; every mesh of a module spans the same devices\n");
+    }
+
+    /** inspect's hint named dump and run --spmd for a mesh both refuse; it names the limit instead. */
+    @Test void inspectDoesNotSuggestRunningAMeshPastTheLimits() throws IOException {
+        Path f = Files.writeString(dir.resolve("big.mlir"), """
+                module @m {
+                  sdy.mesh @mesh = <["x"=8192]>
+                  func.func @main(%a: tensor<8192xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<8192xf32> {
+                    return %a : tensor<8192xf32>
+                  }
+                }
+                """);
+        Cli.Run r = within(20, "inspect", f.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("collectives: none in this global program; sdy.mesh @mesh #sdy.mesh<[\"x\"=8192]> has 8192 "
+                + "devices: run --spmd simulates at most 4096\n").doesNotContain("--spmd --collectives");
     }
 }

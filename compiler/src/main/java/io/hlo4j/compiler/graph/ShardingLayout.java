@@ -48,10 +48,15 @@ public record ShardingLayout(TensorType type, TensorSharding sharding, MeshAttr 
         long colsL = rank == 0 ? 1 : blocks[rank - 1];
         if (rowsL * colsL > 1 << 16) throw new IllegalArgumentException("too many blocks to draw: " + rowsL * colsL);
         int rows = (int) rowsL, cols = (int) colsL;
-        List<Long> ids = mesh.deviceOrder();
-        long total = Math.max(1, mesh.totalSize());
-        // every device is placed in a cell and listed there: a mesh past this many is refused, not drawn for minutes
+        // every device is placed in a cell and listed there: a mesh past this many is refused before its device list is built
+        long total;
+        try {
+            total = Math.max(1, mesh.totalSize());
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("too many devices to draw: mesh " + mesh + " has more than 2^63 (at most " + MAX_DEVICES + ")");
+        }
         if (total > MAX_DEVICES) throw new IllegalArgumentException("too many devices to draw: mesh " + mesh + " has " + total + " (at most " + MAX_DEVICES + ")");
+        List<Long> ids = mesh.deviceOrder();
         List<List<Long>> cells = new ArrayList<>();
         for (int i = 0; i < rows * cols; i++) cells.add(new ArrayList<>());
         for (long k = 0; k < total; k++) {

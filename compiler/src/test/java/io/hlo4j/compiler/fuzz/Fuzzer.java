@@ -18,17 +18,26 @@ import java.util.concurrent.TimeoutException;
 /**
  * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
  * is made from {@code Random(seed + i)} alone (one or two mutations of one seed module), so any failure is
- * reproduced by its number. Stops after {@code count} mutants or {@code budgetMs}, whichever comes first. A mutant
- * that does not finish within its deadline plus a grace period is a hang. Failing mutants are written under
+ * reproduced by its number. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
+ * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker thread
+ * is abandoned (interrupted, and a daemon, but Java cannot stop a thread that ignores interrupts, so it may go on
+ * using a CPU until the JVM exits) and a fresh worker takes the next mutant. Failing mutants are written under
  * {@code target/fuzz-failures/} for a closer look.
  */
 final class Fuzzer {
     record Seed(String name, String text) {}
 
-    record Result(int run, Map<Pipeline.Stage, Integer> reached, int refused, Map<String, Integer> refusedBy, Verdicts.Log failures) {
+    /**
+     * {@code reached}: the last stage of each mutant that ran or was refused only at the end; {@code partitioned}: the
+     * mutants whose partitioning finished, whatever came after (the one-device run may still refuse them);
+     * {@code cutShort}: the time budget stopped the run before {@code count} mutants.
+     */
+    record Result(int run, Map<Pipeline.Stage, Integer> reached, int partitioned, int refused, Map<String, Integer> refusedBy,
+                  Verdicts.Log failures, boolean cutShort) {
         String summary(String what) {
-            return what + ": " + run + " mutants, " + refused + " refused by name " + refusedBy + ", reached " + reached + ", "
-                    + failures.bySite.size() + " failure sites " + failures.bySite;
+            return what + ": " + run + " mutants" + (cutShort ? " (CUT SHORT by the time budget)" : "") + ", " + refused + " refused by name "
+                    + refusedBy + ", reached " + reached + ", partitioned " + partitioned + ", " + failures.bySite.size() + " failure sites "
+                    + failures.bySite;
         }
     }
 
@@ -66,19 +75,21 @@ final class Fuzzer {
     }
 
     Result run(int count, long budgetMs) {
-        long end = System.nanoTime() + budgetMs * 1_000_000L;
+        long start = System.nanoTime(); // budgetMs <= 0: no budget, all count mutants run
+        long budgetNanos = budgetMs <= 0 ? Long.MAX_VALUE : Math.multiplyExact(budgetMs, 1_000_000L);
         Map<Pipeline.Stage, Integer> reached = new EnumMap<>(Pipeline.Stage.class);
         Verdicts.Log log = new Verdicts.Log();
         Map<String, Integer> refusedBy = new java.util.TreeMap<>();
-        int refused = 0, run = 0;
+        int refused = 0, run = 0, partitioned = 0;
         ExecutorService worker = newWorker();
         try {
-            for (int i = 0; i < count && System.nanoTime() < end; i++, run++) {
+            for (int i = 0; i < count && System.nanoTime() - start < budgetNanos; i++, run++) {
                 String[] m = mutant(i);
                 String text = m[0];
                 long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000L;
                 long mutantSeed = seed + i;
-                Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed));
+                Pipeline.Progress progress = new Pipeline.Progress();
+                Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed, progress));
                 String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ")";
                 try {
                     reached.merge(f.get(DEADLINE_MS + GRACE_MS, TimeUnit.MILLISECONDS), 1, Integer::sum);
@@ -99,11 +110,13 @@ final class Fuzzer {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException(e);
                 }
+                Pipeline.Stage furthest = progress.furthest;
+                if (furthest != null && furthest.compareTo(Pipeline.Stage.PARTITIONED) >= 0) partitioned++;
             }
         } finally {
             worker.shutdownNow();
         }
-        return new Result(run, reached, refused, refusedBy, log);
+        return new Result(run, reached, partitioned, refused, refusedBy, log, run < count);
     }
 
     private void record(Verdicts.Log log, String site, String line, String text, int i) {

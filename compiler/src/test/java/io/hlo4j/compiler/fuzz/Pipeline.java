@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.fuzz;
 
+import io.hlo4j.compiler.spmd.DeviceLimits;
 import io.hlo4j.compiler.gspmd.GspmdImport;
 import io.hlo4j.compiler.gspmd.SdyRoundTripImport;
 import io.hlo4j.compiler.spmd.Spmd;
@@ -48,9 +49,19 @@ final class Pipeline {
     /** Partitioned programs are run on at most this many simulated devices. */
     static final int MAX_DEVICES = 16;
 
-    static Stage run(String text, long deadlineNanos, long seed) {
+    /** The furthest stage a mutant got to, even when a later stage (or the one-device run) then failed. */
+    static final class Progress {
+        volatile Stage furthest = null;
+
+        void at(Stage s) { if (furthest == null || s.compareTo(furthest) > 0) furthest = s; }
+    }
+
+    static Stage run(String text, long deadlineNanos, long seed) { return run(text, deadlineNanos, seed, new Progress()); }
+
+    static Stage run(String text, long deadlineNanos, long seed, Progress progress) {
         List<Module> modules = MlirParser.parseSplit(text, "mutant.mlir");
         Stage reached = Stage.PARSED;
+        progress.at(reached);
         for (Module m : modules) {
             ModuleVerifier.verify(m);
             roundTrip(m);
@@ -59,11 +70,30 @@ final class Pipeline {
             io.hlo4j.mlir.dialect.sdy.SdyVerifier.verifyShardingAnnotations(m.op());
             io.hlo4j.compiler.cost.CostReport.text(io.hlo4j.compiler.cost.CostAnalysis.analyze(m), io.hlo4j.compiler.cost.Target.ALL.get(0));
             reached = Stage.VERIFIED;
+            progress.at(reached);
+            boolean sharded = text.contains("sdy.");
+            // a sharded module is partitioned whatever its one-device run did: manual computations, jax.export's round-trip
+            // form and per-device programs with collectives do not run on one device but are what run --spmd is for
+            RuntimeException oneDevice = null;
             if (interpretable(m)) {
-                interpret(m, deadlineNanos, new Random(seed));
-                reached = Stage.INTERPRETED;
+                try {
+                    interpret(m, deadlineNanos, new Random(seed));
+                    reached = Stage.INTERPRETED;
+                    progress.at(reached);
+                } catch (RuntimeException e) {
+                    if (!sharded) throw e;
+                    oneDevice = e;
+                }
             }
-            if (text.contains("sdy.")) reached = spmd(m, deadlineNanos, new Random(seed), reached);
+            if (sharded) {
+                try {
+                    reached = spmd(m, deadlineNanos, new Random(seed), reached, progress);
+                } catch (RuntimeException | Error e) {
+                    if (oneDevice != null) e.addSuppressed(oneDevice);
+                    throw e;
+                }
+            }
+            if (oneDevice != null) throw oneDevice; // judged as it stands, after the partitioned run
         }
         return reached;
     }
@@ -162,34 +192,20 @@ final class Pipeline {
     }
 
     /** Propagation and partitioning (as {@code run --spmd} does, imports included), then the run on the simulated devices. */
-    private static Stage spmd(Module m, long deadlineNanos, Random r, Stage reached) {
-        // as run --spmd does first (RunChecks.meshesSimulatable): a mesh too large to simulate is refused by name; past
-        // 2^31 devices the partitioner itself overflows (DeviceGrid: reported to its owner), so the CLI's gate is kept
-        for (Operation op : m.operations()) {
-            if (op.name().equals("sdy.mesh") && op.attr("mesh") instanceof io.hlo4j.mlir.dialect.sdy.MeshAttr mesh
-                    && meshSize(mesh) > SIMULATED_DEVICES) {
-                throw new Hlo4jException("sdy.mesh " + mesh + " has more than " + SIMULATED_DEVICES + " devices", op.location());
-            }
-        }
+    private static Stage spmd(Module m, long deadlineNanos, Random r, Stage reached, Progress progress) {
+        // the rule run --spmd applies first (DeviceLimits, declared and inline meshes): a mesh too large to simulate is
+        // refused by name, as a limit (Verdicts counts it as a refusal because the CLI refuses it the same way)
+        DeviceLimits.simulatable(m);
         Module shardy = GspmdImport.toShardy(SdyRoundTripImport.toShardy(m));
         PartitionedProgram pp = PartitionDeadline.within(deadlineNanos, () -> Spmd.explicit(shardy));
         ModuleVerifier.verify(pp.module());
+        progress.at(Stage.PARTITIONED);
         if (pp.devices() > MAX_DEVICES) return Stage.PARTITIONED;
         List<HostArray> args = inputs(pp.argTypes(), r);
         if (args == null) return Stage.PARTITIONED;
         SpmdRunner.run(pp.module(), pp.meshes(), args, pp.argShardings(), pp.resultShardings(), pp.resultTypes(), deadlineNanos);
+        progress.at(Stage.RAN_SPMD);
         return Stage.RAN_SPMD;
-    }
-
-    /** The CLI's limit on simulated devices ({@code RunChecks.MAX_SIMULATED_DEVICES}). */
-    static final long SIMULATED_DEVICES = 4096;
-
-    private static long meshSize(io.hlo4j.mlir.dialect.sdy.MeshAttr mesh) {
-        try {
-            return mesh.totalSize();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
     }
 
     /** For messages: the class and detail of a failure that is an hlo4j error. */

@@ -15,12 +15,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Mutants of StableHLO's conformance modules (interpret/ and the small testdata/ files, read in place) through parse,
  * verify and interpret: each must run, or be refused by an hlo4j error; never a crash (NullPointerException, index out
  * of bounds, ClassCastException, arithmetic, negative array size, out of memory, stack overflow, a number that fails
- * to parse), never a hang. A longer run: {@code -Dhlo4j.fuzz.mutants=20000 -Dhlo4j.fuzz.budget.ms=600000
- * -Dhlo4j.fuzz.seed=7}.
+ * to parse), never a hang. By default a fixed set of 100 mutants, all run (a few seconds; the floors below hold for that
+ * set). A longer run, which the budget may cut short (the summary says so): {@code -Dhlo4j.fuzz.mutants=20000
+ * -Dhlo4j.fuzz.budget.ms=600000 -Dhlo4j.fuzz.seed=7}.
  */
 class PipelineFuzzTest {
-    static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.mutants", 1_500);
-    static final long BUDGET_MS = Long.getLong("hlo4j.fuzz.budget.ms", 15_000);
+    static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.mutants", 100);
+    static final long BUDGET_MS = Long.getLong("hlo4j.fuzz.budget.ms", 0); // 0: none; a fixed set of mutants, whatever the machine's speed
     static final long SEED = Long.getLong("hlo4j.fuzz.seed", 0xF022_0000L);
 
     @Test
@@ -30,9 +31,10 @@ class PipelineFuzzTest {
         Fuzzer.Result r = new Fuzzer(seeds, SEED, Mutator.KINDS, "conformance").run(MUTANTS, BUDGET_MS);
         System.out.println(r.summary("pipeline fuzz over " + seeds.size() + " conformance modules"));
         assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
-        // not vacuous: many mutants are refused, and many still verify and run
+        if (BUDGET_MS <= 0) assertThat(r.run()).as("no budget: every mutant runs").isEqualTo(MUTANTS);
+        // not vacuous: many mutants are refused, and many still verify and run (the default 100: 76 refused, 24 interpreted)
         assertThat(r.refused()).isGreaterThan(r.run() / 5);
-        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 10); // about 20%
+        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 10);
     }
 
     static Path conformanceDir() {

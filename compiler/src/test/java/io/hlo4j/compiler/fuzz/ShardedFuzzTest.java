@@ -15,12 +15,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Mutants of hlo4j's own Shardy-annotated modules (the dumped MoE layers, the docs' sharded examples, JAX exports)
  * through parse, verify, interpret, propagate, partition and the run on simulated devices: each runs or is refused by
  * an hlo4j error, never a crash or a hang. Besides the general mutations, mesh axes are resized, sharding axes
- * renamed, sharding dimensions dropped and {@code mhlo.num_partitions} changed. Longer: {@code
- * -Dhlo4j.fuzz.sharded.mutants=5000 -Dhlo4j.fuzz.budget.ms=600000}.
+ * renamed, sharding dimensions dropped and {@code mhlo.num_partitions} changed. By default a fixed set of 100 mutants,
+ * all run. Longer (the budget may cut it short; the summary says so): {@code -Dhlo4j.fuzz.sharded.mutants=5000
+ * -Dhlo4j.fuzz.budget.ms=600000}.
  */
 class ShardedFuzzTest {
-    static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.sharded.mutants", 400);
-    static final long BUDGET_MS = Long.getLong("hlo4j.fuzz.budget.ms", 15_000);
+    static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.sharded.mutants", 100);
+    static final long BUDGET_MS = Long.getLong("hlo4j.fuzz.budget.ms", 0); // 0: none; a fixed set of mutants, whatever the machine's speed
     static final long SEED = Long.getLong("hlo4j.fuzz.seed", 0x5_4A2D_0000L);
     static final String[] KINDS = {"dim", "elemtype", "attr", "operand", "swapop", "deleteline", "hugedim", "negdim", "hugeliteral",
             "resulttype", "signature", "sharding", "sharding", "sharding", "sharding", "dim", "deleteline"};
@@ -32,11 +33,12 @@ class ShardedFuzzTest {
         Fuzzer.Result r = new Fuzzer(seeds, SEED, KINDS, "sharded").run(MUTANTS, BUDGET_MS);
         System.out.println(r.summary("sharded pipeline fuzz over " + seeds.size() + " modules"));
         assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
+        if (BUDGET_MS <= 0) assertThat(r.run()).as("no budget: every mutant runs").isEqualTo(MUTANTS);
         assertThat(r.refused()).isGreaterThan(r.run() / 5);
-        // most sharded mutants are refused; a few percent still partition and run on their devices (3% over 4,000)
-        int partitioned = r.reached().getOrDefault(Pipeline.Stage.PARTITIONED, 0), ran = r.reached().getOrDefault(Pipeline.Stage.RAN_SPMD, 0);
-        assertThat(ran).isPositive();
-        assertThat(partitioned + ran).isGreaterThanOrEqualTo(r.run() / 50);
+        // most sharded mutants are refused; some still partition (the default 100: 9, whatever their one-device run did)
+        // and one runs on its devices
+        assertThat(r.reached().getOrDefault(Pipeline.Stage.RAN_SPMD, 0)).isPositive();
+        assertThat(r.partitioned()).isGreaterThanOrEqualTo(r.run() / 20);
     }
 
     /** Every .mlir under the repository's docs/examples and compiler test resources that holds an sdy annotation. */

@@ -23,14 +23,29 @@ final class Verdicts {
 
     /** null when {@code t} is an acceptable refusal, else why not. */
     static String judge(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            for (Class<? extends Throwable> k : CRASHES) {
-                if (k.isInstance(c)) return "crash " + describe(c) + (c == t ? "" : " (inside " + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()) + ")");
-            }
-            if (c.getCause() == c) break;
-        }
+        // a crash anywhere in the cause chain or among the suppressed failures (the one-device run a partitioned run
+        // outlived) is a crash; Throwable.getCause() never returns the throwable itself, but a chain may loop
+        String crash = crashIn(t, t, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+        if (crash != null) return crash;
         if (!(t instanceof Hlo4jException h)) return "not an hlo4j error: " + describe(t);
         if (h.detail() == null || h.detail().isBlank()) return "an hlo4j error without a message: " + describe(t);
+        for (Throwable s : t.getSuppressed()) {
+            String why = judge(s);
+            if (why != null) return why + " (suppressed by " + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()) + ")";
+        }
+        return null;
+    }
+
+    private static String crashIn(Throwable top, Throwable t, java.util.Set<Throwable> seen) {
+        for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+            for (Class<? extends Throwable> k : CRASHES) {
+                if (k.isInstance(c)) return "crash " + describe(c) + (c == top ? "" : " (inside " + top.getClass().getSimpleName() + ": " + firstLine(top.getMessage()) + ")");
+            }
+            for (Throwable s : c.getSuppressed()) {
+                String why = crashIn(top, s, seen);
+                if (why != null) return why;
+            }
+        }
         return null;
     }
 

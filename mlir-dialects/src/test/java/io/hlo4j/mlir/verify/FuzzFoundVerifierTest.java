@@ -41,7 +41,7 @@ class FuzzFoundVerifierTest {
     @Test void aNegativeLengthIsRefused() {
         refused("(%a: tensor<2x2x2xcomplex<f64>>) -> tensor<2x2x2xcomplex<f64>>",
                 "  %r = stablehlo.fft %a, type = IFFT, length = [-9, 2, 2] : (tensor<2x2x2xcomplex<f64>>) -> tensor<2x2x2xcomplex<f64>>\n  return %r : tensor<2x2x2xcomplex<f64>>",
-                "(fft_c4) fft_length entries must be non-negative, got [-9, 2, 2]");
+                "(fft_length) fft_length entries must be non-negative, got [-9, 2, 2]");
     }
 
     /** Mutant 5317 (attr of interpret/fft.mlir): RFFT whose length is not the operand's last dimension. */

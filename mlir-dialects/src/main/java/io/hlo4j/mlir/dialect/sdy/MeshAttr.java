@@ -59,8 +59,9 @@ public record MeshAttr(List<Axis> axes, List<Long> deviceIds) implements Dialect
     /** The logical device of each mesh position in row-major order: the explicit ids, or iota. */
     public List<Long> deviceOrder() {
         if (!deviceIds.isEmpty()) return deviceIds;
+        long n = totalSize();
         List<Long> ids = new ArrayList<>();
-        for (long i = 0; i < totalSize(); i++) ids.add(i);
+        for (long i = 0; i < n; i++) ids.add(i);
         return ids;
     }
 

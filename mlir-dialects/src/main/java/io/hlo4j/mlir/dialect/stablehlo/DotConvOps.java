@@ -484,7 +484,7 @@ final class DotConvOps {
      * past the operand) is refused by the verifier, naming the op, not by the interpreter.
      */
     private static void verifyFftResult(Operation op, String type, TensorType in, TensorType out, long[] len) {
-        for (long l : len) Verify.check(l >= 0, op, "fft_c4", () -> "fft_length entries must be non-negative, got " + java.util.Arrays.toString(len));
+        for (long l : len) Verify.check(l >= 0, op, "fft_length", () -> "fft_length entries must be non-negative, got " + java.util.Arrays.toString(len));
         ElementType want = switch (type) {
             case "RFFT" -> in.elementType() instanceof FloatType f ? new ComplexType(f) : null;
             case "IRFFT" -> in.elementType() instanceof ComplexType c ? c.elementType() : null;
