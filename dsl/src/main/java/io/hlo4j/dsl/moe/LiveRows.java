@@ -48,7 +48,18 @@ public final class LiveRows {
             w = c.weights();
         }
         Tensor prod = Ops.mul(y.astype(acc), rowMask(w.astype(acc), y));
+        // with no hook, rows not live are finite (zero, or bias only) and their weight is 0: the product is 0 already
+        if (!anyRowHook(hooks)) return prod;
         return Ops.where(rowMask(live, prod), prod, 0.0);
+    }
+
+    /** Whether a hook that can change a row's values (so make a row not live non-finite) is set. */
+    private static boolean anyRowHook(MoeFusedHooks<Tensor> hooks) {
+        if (hooks.beforeCombine() != null) return true;
+        for (HookPoint p : new HookPoint[] {HookPoint.AFTER_EP_RECEIVE, HookPoint.AFTER_WIWU, HookPoint.BEFORE_WO, HookPoint.AFTER_WO}) {
+            if (hooks.isSet(p)) return true;
+        }
+        return false;
     }
 
     /** {@code v} (shaped like the leading dims of {@code like}) broadcast along like's trailing dims. */
