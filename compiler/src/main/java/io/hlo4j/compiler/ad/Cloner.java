@@ -3,7 +3,6 @@ package io.hlo4j.compiler.ad;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
 import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
@@ -124,18 +123,7 @@ public final class Cloner {
      * turned into its copy by {@code each}, and old values map to new ones in {@code map} as they go.
      */
     public static Region rebuild(Region r, Map<Value, Value> map, Function<Operation, Operation> each) {
-        List<Block> blocks = new ArrayList<>();
-        for (Block blk : r.blocks()) {
-            Block.Builder nb = Block.builder();
-            if (blk.label() != null) nb.label(blk.label());
-            for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-            for (Operation inner : blk.operations()) {
-                Operation c = nb.append(each.apply(inner));
-                for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-            }
-            blocks.add(nb.build());
-        }
-        return new Region(blocks);
+        return Region.rebuild(r, map, each);
     }
 
     /**

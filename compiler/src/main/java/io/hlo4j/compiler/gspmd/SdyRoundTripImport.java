@@ -13,7 +13,6 @@ import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
 import io.hlo4j.mlir.gspmd.SdyRoundTripNames;
 import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
@@ -198,21 +197,7 @@ public final class SdyRoundTripImport {
         }
 
         Region region(Region r, boolean manualBody) {
-            List<Block> blocks = new ArrayList<>();
-            for (Block blk : r.blocks()) {
-                Block.Builder nb = Block.builder();
-                if (blk.label() != null) nb.label(blk.label());
-                for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-                for (Operation op : blk.operations()) {
-                    if (done.contains(op)) continue;
-                    Operation c = rewrite(op, blk, manualBody);
-                    if (c == null) continue;
-                    nb.append(c);
-                    for (int i = 0; i < c.numResults(); i++) map.put(op.result(i), c.result(i));
-                }
-                blocks.add(nb.build());
-            }
-            return new Region(blocks);
+            return Region.rebuild(r, map, op -> done.contains(op) ? null : rewrite(op, op.parent(), manualBody));
         }
 
         /** The rewritten op, or null when it leaves no op (its results are mapped already). */

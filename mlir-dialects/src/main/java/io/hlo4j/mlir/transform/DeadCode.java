@@ -2,7 +2,6 @@ package io.hlo4j.mlir.transform;
 
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.ir.Block;
-import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
@@ -15,7 +14,6 @@ import io.hlo4j.mlir.types.TokenType;
 import io.hlo4j.mlir.types.Type;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
@@ -127,18 +125,6 @@ public final class DeadCode {
     }
 
     private static Region rebuild(Region r, Set<Operation> live, Map<Value, Value> map) {
-        List<Block> blocks = new ArrayList<>();
-        for (Block blk : r.blocks()) {
-            Block.Builder nb = Block.builder();
-            if (blk.label() != null) nb.label(blk.label());
-            for (BlockArgument a : blk.arguments()) map.put(a, nb.addArgument(a.type(), a.location()));
-            for (Operation inner : blk.operations()) {
-                if (!live.contains(inner)) continue;
-                Operation c = nb.append(rebuild(inner, live, map));
-                for (int i = 0; i < c.numResults(); i++) map.put(inner.result(i), c.result(i));
-            }
-            blocks.add(nb.build());
-        }
-        return new Region(blocks);
+        return Region.rebuild(r, map, inner -> live.contains(inner) ? rebuild(inner, live, map) : null);
     }
 }
