@@ -10,7 +10,6 @@ import io.hlo4j.mlir.build.StablehloBuilder;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.types.FloatType;
@@ -40,7 +39,7 @@ final class LocalOps {
             "stablehlo.reduce_precision", "chlo.ragged_dot", "stablehlo.reduce_window", "stablehlo.select_and_scatter",
             "chlo.top_k", "stablehlo.convolution");
 
-    private static final String OWN_RULE = "sdy.sharding_rule";
+    static final String OWN_RULE = "sdy.sharding_rule";
 
     /** Ops whose sharded reduction factors are finished by an all_reduce with their own combiner. */
     static final Set<String> REDUCING = Set.of("stablehlo.dot_general", "stablehlo.reduce", "chlo.ragged_dot", "stablehlo.convolution");
@@ -130,11 +129,7 @@ final class LocalOps {
             }
             default -> { }
         }
-        Operation.Builder ob = Operation.builder(op.name()).location(op.location()).operands(operands).resultTypes(localResults);
-        for (Map.Entry<String, Attribute> e : props.entrySet()) ob.property(e.getKey(), e.getValue());
-        // the own rule's factor sizes are global: the device program keeps no sdy attribute
-        ob.attributes(op.attributes().without(Partitioner.SHARDING).without(OWN_RULE));
-        for (Region r : op.regions()) ob.region(RegionCopy.copy(r));
+        Operation.Builder ob = LocalOpCopy.of(op, operands, localResults, props, op.location());
         List<Value> out = new ArrayList<>(b.append(ob, op.location()).results());
         if (leadGroup) out.set(0, RaggedDotLocal.dropLeadGroup(b, out.get(0), op.location()));
         if (op.name().equals("stablehlo.iota")) {
