@@ -33,6 +33,8 @@ public final class Rendezvous {
     interface Probe {
         default void polled(Process self) {}
         default void completed(Process self) {}
+        /** A poll saw these members missing, before it asks whether any of them finished its program. */
+        default void sawMissing(Process self, List<Process> missing) {}
     }
 
     volatile Probe probe = new Probe() {};
@@ -100,8 +102,12 @@ public final class Rendezvous {
                 interp.checkStop(op, self, true);
                 List<Process> missing = new ArrayList<>();
                 for (Process p : group) if (!slot.values.containsKey(p)) missing.add(p);
+                probe.sawMissing(self, missing);
                 for (Process p : missing) {
-                    if (finished.contains(p)) {
+                    // finished first, deposit second: a member deposits before it can finish, so one that finished
+                    // and has still not deposited never will. The snapshot in 'missing' alone may be stale: under
+                    // load a member can deposit, complete the collective and finish its program between the two reads.
+                    if (finished.contains(p) && !slot.values.containsKey(p)) {
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (" + p + " finished its program; waiting on "
                                 + self + ")", op.location());
