@@ -89,8 +89,10 @@ class JaxExportFixturesTest {
         for (JsonNode p : manifest().get("programs")) if (p.get("name").asText().equals("router")) router = p;
         assertThat(router).isNotNull();
         Path out = Files.createTempDirectory(tmp, "out");
-        assertThat(worstError(router, false, out)).isZero();   // integers and top-k picks are exact
+        assertThat(worstError(router, false, out)).isLessThanOrEqualTo(router.get("tol").asDouble());
         HostArray counts = Npy.read(out.resolve("result2.npy"));
+        for (int j = 1; j <= 3; j++)   // the top-k picks, the counts and the sort order are integers: exact
+            assertThat(relErr(Npy.read(out.resolve("result" + j + ".npy")), Npy.read(dir().resolve("router.out" + j + ".npy")))).isZero();
         long[] c = counts.toLongArray();
         assertThat(c).hasSize(4);
         assertThat(java.util.Arrays.stream(c).sum()).isEqualTo(12);   // 6 tokens x top-2
