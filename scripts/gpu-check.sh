@@ -337,5 +337,5 @@ case "${1:-}" in
     run) shift; run "$@" ;;
     selftest) selftest ;;
     run-selftest) run_selftest ;;   # the last part of selftest alone (needs the bundle and the mock built)
-    *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe ...] | selftest" >&2; exit 2 ;;
+    *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe|interop|xlaspmd ...] | selftest" >&2; exit 2 ;;
 esac
