@@ -1,17 +1,22 @@
 #!/bin/bash
 # hlo4j's GPU check (issue 7): PJRT smoke programs, the MoE layer forward+backward on the GPU against the
-# interpreter, and the MoE layer step timed against the same step in JAX.
+# interpreter, the MoE layer step timed against the same step in JAX, programs exported from JAX run on hlo4j's
+# interpreter (interop), and hlo4j's sharded programs compiled by XLA for several partitions (xlaspmd).
 #
 #   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/ (< 64 MiB)
 #   scripts/gpu-check.sh run [STAGE...]
 #                                  on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
 #                                  internet), from the repository root with .pjrt-gpu/ beside it. STAGE: smoke,
-#                                  jax, moe (default: all three, in that order). The stages share one time
-#                                  budget, GPU_CHECK_BUDGET_S seconds (default 540: a device command may run
-#                                  600 s); smoke gets at most 90 s of it, jax 150 s, moe the rest.
+#                                  jax, moe, interop, xlaspmd (default: all five, in that order). The stages share
+#                                  one time budget, GPU_CHECK_BUDGET_S seconds (default 570, so that a full run
+#                                  fits a 590 s device command); smoke gets at most 60 s of it, jax 120 s,
+#                                  interop and xlaspmd 90 s each, moe the rest less 45 s kept for each of
+#                                  interop and xlaspmd (so moe has at least 300 s, as before they existed).
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
-#                                  harness against itself, the JAX script parsed, and `run` itself on a fake
-#                                  site-packages whose CUDA plugin is the mock
+#                                  harness against itself, the Python scripts compiled, the interop harness on
+#                                  the committed fixtures (cli/src/test/resources/jaxexport), the xlaspmd programs
+#                                  emitted and checked on the interpreter and the mock, and `run` itself on a
+#                                  fake site-packages whose CUDA plugin is the mock
 #
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
 # MOE_CHECK_T/H/M/E/K. Output goes to stdout and, line by line as it comes, to $OUT/gpu-check.log (/tmp without
@@ -32,7 +37,7 @@ build() {
     "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,jdk.incubator.vector --strip-debug \
         --no-header-files --no-man-pages --compress=zip-9 --output "$B/jre"
     cp "$ROOT/cli/target/hlo4j-cli.jar" "$ROOT"/cli/target/lib/*.jar "$B/lib/"
-    "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" "$ROOT/runtime/src/test/pjrt-gpu/GpuMoeCheck.java"
+    "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" "$ROOT"/runtime/src/test/pjrt-gpu/*.java
     "$JAVA_HOME/bin/jar" cf "$B/lib/gpucheck.jar" -C "$B/classes" .
     rm -rf "$B/classes"
     # The machine that runs the bundle may get the tree without .git: the commit goes with the bundle.
@@ -65,13 +70,29 @@ ratios() {
       }' "$1"
 }
 
-# Runs "$@" under a timeout of min(cap, what is left of the budget); says so when nothing is left.
-stage_timeout() {
-    local cap=$1; shift
-    local left=$(( BUDGET - SECONDS ))
+# Each stage's time: at most its cap, and never what the budget keeps for the stages after it (their MIN_S).
+declare -A CAP_S=([smoke]=60 [jax]=120 [moe]=600 [interop]=90 [xlaspmd]=90)
+declare -A MIN_S=([smoke]=0 [jax]=0 [moe]=0 [interop]=45 [xlaspmd]=45)
+
+# Starts a stage: STAGE_T = min(cap, budget left less RESERVE_S); says so and returns 124 when under 10 s are left.
+stage_begin() {
+    local cap=$1 left=$(( BUDGET - SECONDS - RESERVE_S ))
     [ "$left" -gt "$cap" ] && left=$cap
-    if [ "$left" -lt 10 ]; then echo "skipped: the time budget ($BUDGET s) is spent"; return 124; fi
-    timeout -k 10 "$left" "$@"
+    STAGE_T=$left STAGE_END=$(( SECONDS + left ))
+    if [ "$left" -lt 10 ]; then
+        local kept=""
+        [ "$RESERVE_S" -gt 0 ] && kept=" ($RESERVE_S s of it kept for the stages after this one)"
+        echo "skipped: the time budget ($BUDGET s) is spent$kept"
+        return 124
+    fi
+    echo "(time for this stage: $left s)"
+}
+
+# Runs "$@" within what is left of the current stage (SIGTERM at its end, SIGKILL 5 s later).
+in_stage() {
+    local left=$(( STAGE_END - SECONDS ))
+    [ "$left" -lt 1 ] && return 124
+    timeout -k 5 "$left" "$@"
 }
 
 # What the machine has, as shell assignments (PY_VERSION JAX JAXLIB PLUGIN PLUGIN_PKG PLUGIN_VERSION NV_LIBS CUDA_DIR
@@ -137,11 +158,12 @@ except Exception as e:
 run() {
     [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B: run 'scripts/gpu-check.sh build' where Java and Maven are" >&2; exit 2; }
     local stages=("$@") s
-    [ ${#stages[@]} -eq 0 ] && stages=(smoke jax moe)
+    [ ${#stages[@]} -eq 0 ] && stages=(smoke jax moe interop xlaspmd)
     for s in "${stages[@]}"; do
-        case "$s" in smoke|jax|moe) ;; *) echo "unknown stage '$s' (smoke, jax, moe)" >&2; exit 2 ;; esac
+        case "$s" in smoke|jax|moe|interop|xlaspmd) ;; *) echo "unknown stage '$s' (smoke, jax, moe, interop, xlaspmd)" >&2; exit 2 ;; esac
     done
-    BUDGET=${GPU_CHECK_BUDGET_S:-540}
+    BUDGET=${GPU_CHECK_BUDGET_S:-570}
+    SECONDS=0   # the budget counts from here (selftest calls run after minutes of its own)
     local log=${OUT:-/tmp}/gpu-check.log
     mkdir -p "$(dirname "$log")"
     : > "$log"
@@ -176,25 +198,62 @@ run() {
         if [ -n "$PLUGIN" ] && command -v readelf >/dev/null; then
             echo "plugin dynamic section: $(readelf -d "$PLUGIN" 2>/dev/null | grep -E 'NEEDED|RUNPATH|RPATH' | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
         fi
-        for s in "${stages[@]}"; do
-            local rc
+        local i j STAGE_T STAGE_END RESERVE_S dir
+        for i in "${!stages[@]}"; do
+            local rc s=${stages[$i]}
+            RESERVE_S=0
+            for j in "${stages[@]:$((i + 1))}"; do RESERVE_S=$(( RESERVE_S + MIN_S[$j] )); done
+            STAGE_T=""
             case "$s" in
                 smoke)
                     echo "== smoke: PJRT smoke programs (at $SECONDS s)"
                     if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
-                    else stage_timeout 90 env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$PLUGIN" preallocate=false; rc=$?
+                    else stage_begin "${CAP_S[smoke]}" && in_stage env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.runtime.pjrt.PjrtSmoke "$PLUGIN" preallocate=false; rc=$?
                     fi ;;
                 jax)
                     echo "== jax: the MoE step in JAX (at $SECONDS s)"
                     if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
-                    else stage_timeout 150 "$PY" -u "$ROOT/bench/jax_moe_step.py"; rc=$?
+                    else stage_begin "${CAP_S[jax]}" && in_stage "$PY" -u "$ROOT/bench/jax_moe_step.py"; rc=$?
                     fi ;;
                 moe)
                     echo "== moe: MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
                     if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
-                    else stage_timeout 600 env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
+                    else stage_begin "${CAP_S[moe]}" && in_stage env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
+                    fi ;;
+                interop)
+                    # JAX (CPU, 8 simulated devices) writes programs, inputs and outputs; hlo4j's interpreter runs each.
+                    echo "== interop: programs exported from JAX, run on hlo4j's interpreter (at $SECONDS s)"
+                    dir=$(dirname "$log")/interop
+                    if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
+                    elif stage_begin "${CAP_S[interop]}"; then
+                        rm -rf "$dir"
+                        in_stage "$PY" -u "$ROOT/bench/jax_interop.py" "$dir"; rc=$?
+                        if [ -f "$dir/manifest.json" ]; then
+                            local exported=$rc   # 3: JAX failed on some programs; their lines say which
+                            in_stage "${java_run[@]}" InteropCheck "$dir"; rc=$?
+                            [ "$rc" -eq 0 ] && rc=$exported
+                        fi
+                    else rc=124
+                    fi ;;
+                xlaspmd)
+                    # hlo4j writes its sharded programs and compile options; XLA compiles and runs them on 8 CPU devices.
+                    echo "== xlaspmd: hlo4j's sharded programs compiled by XLA for N partitions (JAX's CPU devices) (at $SECONDS s)"
+                    dir=$(dirname "$log")/xlaspmd
+                    if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
+                    elif stage_begin "${CAP_S[xlaspmd]}"; then
+                        rm -rf "$dir"
+                        in_stage "${java_run[@]}" XlaSpmdEmit "$ROOT" "$dir"; rc=$?
+                        if [ -f "$dir/manifest.json" ]; then
+                            local emit=$rc
+                            in_stage "$PY" -u "$ROOT/bench/xla_spmd.py" "$dir" env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}"; rc=$?
+                            [ "$rc" -eq 0 ] && rc=$emit
+                        fi
+                    else rc=124
                     fi ;;
             esac
+            if { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && [ "${STAGE_T:-0}" -ge 10 ]; then
+                echo "$s ran out of its time (${STAGE_T:-0} s of the ${BUDGET} s budget; rc=$rc: stopped by its timeout)"
+            fi
             echo "$s rc=$rc"
             rcs+=("$s=$rc")
         done
@@ -210,9 +269,23 @@ selftest() {
     : "${JAVA_HOME:=/usr/lib/jvm/temurin-25-jdk-amd64}"; export JAVA_HOME
     [ -f "$mock" ] || (cd "$ROOT" && mvn -B -q ${HLO4J_MVN_OFFLINE:--o} -pl runtime -am test-compile)
     [ -x "$B/jre/bin/java" ] || build
-    # Parsed, not byte-compiled: nothing written beside the script.
-    python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$ROOT/bench/jax_moe_step.py" \
-        && echo "bench/jax_moe_step.py parses"
+    # Compiled into the bundle's folder, not beside the scripts.
+    local py
+    for py in jax_moe_step jax_interop xla_spmd; do
+        python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
+            "$ROOT/bench/$py.py" "$B/$py.pyc" && rm -f "$B/$py.pyc" && echo "bench/$py.py compiles"
+    done
+    # The interop stage's Java side on the committed fixtures (JAX's printed form, numpy's values): every run ok.
+    "${JAVA[@]}" InteropCheck "$ROOT/cli/src/test/resources/jaxexport" 2>&1 | quiet
+    # The xlaspmd stage's Java side: the programs emitted, each checked on the interpreter partitioned and (global-dot)
+    # through hlo4j's PJRT binding on the mock with 4 devices; then the CPU-plugin search on a folder holding the mock.
+    rm -rf "$B/xlaspmd-selftest" && mkdir -p "$B/xlaspmd-selftest/site/jaxlib"
+    "${JAVA[@]}" XlaSpmdEmit "$ROOT" "$B/xlaspmd-selftest/out" "$mock" 2>&1 | quiet
+    cp "$mock" "$B/xlaspmd-selftest/site/jaxlib/pjrt_c_api_cpu_plugin.so"
+    python3 "$ROOT/bench/xla_spmd.py" --probe-plugin "$B/xlaspmd-selftest/site" | tee "$B/xlaspmd-selftest/probe.txt"
+    grep -q "^cpu pjrt plugin: $B/xlaspmd-selftest/site/jaxlib/pjrt_c_api_cpu_plugin.so (.*PJRT C API 0.95)" "$B/xlaspmd-selftest/probe.txt" \
+        || { echo "xla_spmd.py --probe-plugin did not find the mock as a CPU plugin"; return 1; }
+    rm -rf "$B/xlaspmd-selftest"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
         "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
@@ -245,6 +318,17 @@ run_selftest() {
     done
     if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
     echo "run selftest: ok (the log of 'run jax smoke' on a fake site-packages: $(grep -c '' "$log") lines; $(grep '^done at' "$log"))"
+    # A stage that outlives its time: a python3 whose JAX export never ends, a 25 s budget. The interop stage must be
+    # stopped at its end and say so; `done` must still be reached.
+    mkdir -p "$site/bin" && printf '#!/bin/bash\ncase "$*" in *jax_interop.py*) exec sleep 600 ;; esac\nexec %s "$@"\n' "$(command -v python3)" > "$site/bin/python3"
+    chmod +x "$site/bin/python3"
+    (OUT=$out PATH=$site/bin:$PATH GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=25 HLO4J_PJRT_PLUGIN='' run jax interop >/dev/null 2>&1) || true
+    want=("^== interop" "^(time for this stage: [0-9]* s)" "^interop ran out of its time ([0-9]* s of the 25 s budget; rc=124" "^interop rc=124" "^done at [0-9]* s: jax=[1-9][0-9]* interop=124")
+    for w in "${want[@]}"; do
+        grep -q "$w" "$log" || { echo "run selftest (timeout): no line matching '$w' in $log"; bad=1; }
+    done
+    if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
+    echo "run selftest: ok (a stage past its time: $(grep '^interop ran out' "$log"); $(grep '^done at' "$log"))"
     rm -rf "$site" "$out"
 }
 
@@ -253,5 +337,5 @@ case "${1:-}" in
     run) shift; run "$@" ;;
     selftest) selftest ;;
     run-selftest) run_selftest ;;   # the last part of selftest alone (needs the bundle and the mock built)
-    *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe ...] | selftest" >&2; exit 2 ;;
+    *) echo "usage: scripts/gpu-check.sh build | run [smoke|jax|moe|interop|xlaspmd ...] | selftest" >&2; exit 2 ;;
 esac

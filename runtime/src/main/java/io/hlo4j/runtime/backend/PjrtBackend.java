@@ -149,7 +149,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * JAX's options for a jit over {@code ids}: SPMD with Shardy, and per argument and result "XLA may choose
      * the sharding" exactly where the entry function gives no {@code sdy.sharding} (JAX's unspecified ones).
      */
-    static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
+    public static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
         boolean[] params = new boolean[sig.inputs().size()];
         for (int i = 0; i < params.length; i++) params[i] = !hasSharding(FuncOps.argAttrs(entry, i));
         boolean[] results = new boolean[sig.results().size()];

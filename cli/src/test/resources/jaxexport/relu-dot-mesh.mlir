@@ -1,0 +1,21 @@
+module @jit_mlp attributes {jax.uses_shape_polymorphism = false, mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
+  sdy.mesh @mesh = <["data"=2, "model"=2]> loc(#loc)
+  func.func public @main(%arg0: tensor<8x4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data"}, {}]>} loc("x"), %arg1: tensor<4x6xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"model"}]>} loc("w")) -> (tensor<8x6xf32> {jax.result_info = "result"}) {
+    %0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<8x4xf32>, tensor<4x6xf32>) -> tensor<8x6xf32> loc(#loc5)
+    %1 = call @relu(%0) : (tensor<8x6xf32>) -> tensor<8x6xf32> loc(#loc6)
+    return %1 : tensor<8x6xf32> loc(#loc)
+  } loc(#loc)
+  func.func private @relu(%arg0: tensor<8x6xf32> loc("jit(mlp)/jit(main)/dot_general")) -> tensor<8x6xf32> {
+    %cst = stablehlo.constant dense<0.000000e+00> : tensor<f32> loc(#loc8)
+    %0 = stablehlo.broadcast_in_dim %cst, dims = [] : (tensor<f32>) -> tensor<8x6xf32> loc(#loc8)
+    %1 = stablehlo.maximum %arg0, %0 : tensor<8x6xf32> loc(#loc8)
+    return %1 : tensor<8x6xf32> loc(#loc6)
+  } loc(#loc6)
+} loc(#loc)
+#loc = loc(unknown)
+#loc3 = loc("/src/mlp.py":5:11 to :16)
+#loc4 = loc("/src/mlp.py":5:20 to :37)
+#loc5 = loc("jit(mlp)/jit(main)/dot_general"(#loc3))
+#loc6 = loc("jit(mlp)/jit(main)/jit(relu)"(#loc4))
+#loc7 = loc("/src/jax/_src/nn/functions.py":70:9 to :29)
+#loc8 = loc("jit(mlp)/jit(main)/jit(relu)/max"(#loc7))
