@@ -131,6 +131,31 @@ class DotPlanByBytesTest {
         assertThat(count(text, "stablehlo.all_reduce")).isEqualTo(1);
         assertThat(receivedBytes(prog)).isEqualTo(receivedBytes(Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"),
                 PartitionOptions.DEFAULT_PLANS_ONLY)));
+
+        // why: the only candidate that gathers the kernels over fsdp is the one with no split reduction factor, which
+        // also gathers them over ep and does four times the work per device, for more bytes than the all_reduce
+        io.hlo4j.mlir.ir.Module m = MlirParser.parseModule(p.text(), "t.mlir");
+        io.hlo4j.mlir.ir.Operation main = m.symbols().lookup("main");
+        List<io.hlo4j.mlir.ir.Operation> ops = main.region(0).entry().operations();
+        io.hlo4j.mlir.ir.Operation gsOp = ops.get(0), rd = ops.get(1);
+        List<io.hlo4j.mlir.dialect.sdy.TensorSharding> operands = new java.util.ArrayList<>();
+        var argAttrs = (io.hlo4j.mlir.attr.ArrayAttr) main.attr("arg_attrs");
+        for (int i = 0; i < 2; i++) {
+            operands.add((io.hlo4j.mlir.dialect.sdy.TensorSharding) ((io.hlo4j.mlir.attr.DictionaryAttr) argAttrs.get(i)).get("sdy.sharding"));
+        }
+        operands.add(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) gsOp.attributes().get("sdy.sharding")).get(0));
+        var targets = List.of(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) rd.attributes().get("sdy.sharding")).get(0));
+        var rule = RaggedDotLocal.partitionRule(rd, io.hlo4j.compiler.spmd.rule.ShardingRules.of(rd));
+        var meshAttr = prog.mesh();
+        DeviceGrid grid = new DeviceGrid(meshAttr);
+        FactorPlan kept = FactorPlan.plan(rule, grid, operands, targets, true, java.util.Set.of());
+        FactorPlan gathered = FactorPlan.plan(rule, grid, operands, targets, false, java.util.Set.of());
+        assertThat(gathered.operand(1, "mesh").toString()).doesNotContain("fsdp");
+        assertThat(gathered.localWork()).isEqualTo(4 * kept.localWork());
+        // the all_reduce over (fsdp, ep) of the [64, 8] partial products
+        assertThat(PlanChoice.bytes(rd, meshAttr, kept, operands, targets, "mesh")).isEqualTo(3072);
+        // the rows' features gathered (2,048 B) and the kernels over (ep, fsdp) (1,536 B)
+        assertThat(PlanChoice.bytes(rd, meshAttr, gathered, operands, targets, "mesh")).isEqualTo(3584);
     }
 
     static String conv(String layout) {
