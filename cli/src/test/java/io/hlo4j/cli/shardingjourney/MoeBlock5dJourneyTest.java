@@ -37,9 +37,8 @@ import java.util.regex.Pattern;
  * like its parameter, as a train step asks), lowered, partitioned by hlo4j and run on 8 simulated devices. Oracle: the
  * same function jit'd on one device. The collectives are counted in the partitioned program's text and checked against
  * what XLA's SPMD partitioner gives a JAX user for these shardings (FSDP all_gathers of the attention weights once each,
- * their weight gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep). Where
- * hlo4j still differs from XLA (the expert weights are not gathered over fsdp, the backward at wo moves the activation),
- * disabled tests state XLA's behaviour.
+ * their weight gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep). The
+ * disabled test states a plan for the expert weights that the partitioner does not take, and why.
  */
 class MoeBlock5dJourneyTest {
     static final Set<String> COLLECTIVES = Set.of("stablehlo.all_gather", "stablehlo.all_reduce", "stablehlo.reduce_scatter",
@@ -65,7 +64,7 @@ class MoeBlock5dJourneyTest {
     }
 
     static final int WQ = line("p.get(\"wq\")"), WK = line("p.get(\"wk\")"), WV = line("p.get(\"wv\")"), ATTN = line("Nn.dotProductAttention(q"),
-            WO = line("p.get(\"wo\")"), MOE = line("new BaseMoeModule");
+            WO = line("p.get(\"wo\")"), MOE = line("new BaseMoeModule"), RESIDUAL = line("return x1.add(moe)");
 
     static String at(int line) { return "MoeBlock.java:" + line + ":0"; }
 
@@ -289,13 +288,22 @@ class MoeBlock5dJourneyTest {
     }
 
     /**
-     * XLA gives the expert weights wi, wu, wd (P(ep, fsdp, tp) / P(ep, tp, fsdp)) FSDP's treatment: each is all-gathered
-     * over fsdp once, straight from its argument, and the grouped matmuls then run on whole token rows of each device's
-     * experts. hlo4j never gathers them: it moves token rows with all_to_alls over fsdp and all-reduces the partial
-     * products. This test is what the partitioner should pass.
+     * FSDP's treatment of the expert weights wi, wu, wd (P(ep, fsdp, tp) / P(ep, tp, fsdp)): each all-gathered over fsdp
+     * once, straight from its argument, the grouped matmuls then run on whole token rows of each device's experts. The
+     * partitioner does not take it, by its rule (a plan is replaced only by one moving fewer bytes without more work per
+     * device), for these shardings: the MoE layer's token rows, gathered in expert order ([64, 16]), are whole on every
+     * device (the ragged dimension cannot be split), and propagation gives their features fsdp from wi's and wu's
+     * contracting dimension. With both operands split on the contraction, gathering wi or wu would have both fsdp devices
+     * compute every row's whole product (the only candidate that gathers them, no split reduction factor, also gathers
+     * over ep: four times the work per device, 3,584 B against the all_reduce's 3,072 B;
+     * DotPlanByBytesTest.raggedDotKeepsASharedContractingSplit); wd's fsdp is on its output columns, which the result
+     * keeps split, so nothing asks for it whole. Shardy's explicit-reshard pass keeps such a shared contracting split and
+     * all-reduces too. FSDP's plan needs the tokens routed within each fsdp shard (rows split over fsdp), a change of
+     * the MoE layer or of propagation, not of the partitioner's per-op plan.
      */
     @Test
-    @Disabled("partitioner: the expert weights are not all-gathered over fsdp (token rows move instead and partial products are all-reduced)")
+    @Disabled("not the partitioner's per-op choice: the token rows are whole on every device, so gathering the expert weights "
+            + "over fsdp would duplicate the grouped matmuls and move more bytes (see the javadoc)")
     void expertWeightsAreAllGatheredOverFsdpOnceEach() {
         SimulatedRun run = fsdpTpEpRun();
         List<Coll> cs = collectives(run);
@@ -306,6 +314,26 @@ class MoeBlock5dJourneyTest {
                     .as("all_gathers[fsdp] of %s", w).isEqualTo(1);
         }
         assertThat(run.program().report().entries()).noneMatch(e -> e.op().equals("chlo.ragged_dot"));
+    }
+
+    /**
+     * The residual add {@code x1 + moe}: x1 arrives with its batch split on fsdp, the MoE output with its features split
+     * on fsdp (the down projection's output columns, from wd's P(ep, tp, fsdp), through the scatter-add back to the
+     * tokens). Each device then holds half the features of every token ([4, 8, 8]) and needs every feature of half the
+     * tokens ([2, 8, 16]): half of that block, 512 B, is on the other device whatever moves it, so the one all_to_all of
+     * 512 B is the least move. Not splitting the features earlier costs more: the scatter-add into batch-split rows
+     * needs its [64, 16] updates whole (an all_gather of 2,048 B), the down projection with whole columns all-reduces
+     * [64, 16] instead of [64, 8] (6,144 B instead of 3,072 B).
+     */
+    @Test
+    void residualAddMovesTheLeastBytes() {
+        List<Coll> cs = collectives(fsdpTpEpRun());
+        List<Coll> here = cs.stream().filter(c -> c.loc().equals(at(RESIDUAL))).toList();
+        assertThat(here).as("collectives at the residual add").hasSize(1);
+        assertThat(here.get(0).kind()).isEqualTo("all_to_all");
+        assertThat(here.get(0).axes()).containsExactly("fsdp");
+        assertThat(here.get(0).bytes()).isEqualTo(512);
+        assertThat(here.get(0).ir().operand(0).type().toString()).isEqualTo("tensor<4x8x8xf32>");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.hlo4j.compiler.spmd;
 
 import io.hlo4j.compiler.ad.Calls;
 import io.hlo4j.compiler.spmd.partition.PartitionedProgram;
+import io.hlo4j.compiler.spmd.partition.PartitionOptions;
 import io.hlo4j.compiler.spmd.partition.Partitioner;
 import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.mlir.dialect.sdy.SdyVerifier;
@@ -18,9 +19,12 @@ public final class Spmd {
     private Spmd() {}
 
     /** The explicit per-device program of a propagated module (see {@code package-info} for the contract). */
-    public static PartitionedProgram partition(Module propagated) {
+    public static PartitionedProgram partition(Module propagated) { return partition(propagated, PartitionOptions.DEFAULT); }
+
+    /** As {@link #partition(Module)}, with the partitioner's choices given ({@link PartitionOptions}). */
+    public static PartitionedProgram partition(Module propagated, PartitionOptions options) {
         SdyVerifier.verifyShardingAnnotations(propagated.op());
-        return Partitioner.partition(inlineCalls(propagated));
+        return Partitioner.partition(inlineCalls(propagated), options);
     }
 
     /** Propagates the annotated module's shardings ({@link Propagation}), then partitions it. */

@@ -83,9 +83,17 @@ public final class Partitioner {
     private final ControlFlowOps controlFlow = new ControlFlowOps(this);
     final ManualBodies manualBodies = new ManualBodies(this);
 
-    private Partitioner(Module module) { this.module = module; }
+    /** The choices the caller made (e.g. whether plans are chosen by bytes); read by the op families. */
+    final PartitionOptions options;
 
-    public static PartitionedProgram partition(Module propagated) { return new Partitioner(propagated).run(); }
+    private Partitioner(Module module, PartitionOptions options) {
+        this.module = module;
+        this.options = java.util.Objects.requireNonNull(options, "options");
+    }
+
+    public static PartitionedProgram partition(Module propagated) { return partition(propagated, PartitionOptions.DEFAULT); }
+
+    public static PartitionedProgram partition(Module propagated, PartitionOptions options) { return new Partitioner(propagated, options).run(); }
 
     private PartitionedProgram run() {
         for (Operation op : module.operations()) {

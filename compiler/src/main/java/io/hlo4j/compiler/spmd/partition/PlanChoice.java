@@ -14,29 +14,42 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Picks a dot_general's factor plan by the bytes it moves. When one mesh axis is wanted by two factors (FSDP: the
- * batch factor split on the activation and the result, the contracting factor split on the weight), the default plan
- * ({@link FactorPlan}: an operand's contracting split is kept, the partial sum finished by a collective) moves the
- * activation to the contracting split and reduce-scatters the result; the other way gives the axis to the result's
- * factor and gathers the weight, as XLA's dot handler does when that is cheaper. Each candidate is costed as the
- * reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()}, under the
- * same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing and
- * resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes without
+ * Picks the factor plan of a contraction (dot_general, chlo.ragged_dot, convolution) by the bytes it moves. When one
+ * mesh axis is wanted by two factors (FSDP: the batch factor split on the activation and the result, the contracting
+ * factor split on the weight), the default plan ({@link FactorPlan}: an operand's contracting split is kept, the partial
+ * sum finished by a collective) moves the activation to the contracting split and reduce-scatters the result; the other
+ * way gives the axis to the result's factor and moves the weight, as XLA's dot handler does when that is cheaper. Each
+ * candidate is costed as the reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()},
+ * under the same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing
+ * and resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes without
  * more work per device ({@link FactorPlan#localWork()}): fewer bytes never buy a replicated computation.
  */
 final class PlanChoice {
     private PlanChoice() {}
 
-    /** Tests: false partitions with the default plan only, to compare bytes with and without the choice. */
-    static final ThreadLocal<Boolean> BY_BYTES = ThreadLocal.withInitial(() -> true);
+    /**
+     * The ops whose plan is chosen by bytes: those whose every move {@link #bytes} sees. A ragged_dot's group split is a
+     * reduction factor like a contraction, so both plans are exact (its local op takes the device's groups either way).
+     * A convolution's split spatial dimensions add halos after the plan ({@link HaloOps#convolutionHalos}), which the
+     * bytes here do not count, so it is chosen by bytes only when its result has no spatial dimension split.
+     */
+    static boolean applies(Operation op, List<TensorSharding> targets) {
+        return switch (op.name()) {
+            case "stablehlo.dot_general", "chlo.ragged_dot" -> true;
+            case "stablehlo.convolution" -> {
+                var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
+                for (long d : dn.outputSpatialDimensions().toArray()) if (!targets.get(0).axesOfDim((int) d).isEmpty()) yield false;
+                yield true;
+            }
+            default -> false;
+        };
+    }
 
-    /** The ops whose plan is chosen by bytes. */
-    static boolean applies(Operation op) { return op.name().equals("stablehlo.dot_general"); }
-
+    /** @param byBytes false keeps the default plan ({@link PartitionOptions#planByBytes()}) */
     static FactorPlan choose(Operation op, OpShardingRule rule, MeshAttr mesh, DeviceGrid grid, List<TensorSharding> operands,
-                             List<TensorSharding> targets, boolean reducing, Set<Integer> whole, String meshName) {
+                             List<TensorSharding> targets, boolean reducing, Set<Integer> whole, String meshName, boolean byBytes) {
         FactorPlan first = FactorPlan.plan(rule, grid, operands, targets, reducing, whole);
-        if (!BY_BYTES.get() || !applies(op)) return first;
+        if (!byBytes || !applies(op, targets)) return first;
         List<FactorPlan> others = new ArrayList<>();
         others.add(FactorPlan.plan(rule, grid, operands, targets, reducing, whole, true));
         if (reducing) others.add(FactorPlan.plan(rule, grid, operands, targets, false, whole));

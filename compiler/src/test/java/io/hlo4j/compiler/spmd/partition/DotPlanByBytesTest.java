@@ -18,10 +18,11 @@ import static io.hlo4j.compiler.spmd.partition.OpsPartitionTest.f32;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * dot_general's factor plan chosen by the bytes it moves ({@link PlanChoice}): under FSDP (batch and weight both split
- * on one axis) the weight is gathered, as XLA does, instead of the activation moved to the contracting split. Values
- * against the global program on simulated devices; bytes measured on the emitted program by the cost analysis
- * (independent of the planner's own estimate), with and without the choice.
+ * The factor plan of dot_general, chlo.ragged_dot and convolution chosen by the bytes it moves ({@link PlanChoice}):
+ * under FSDP (batch and weight both split on one axis) the weight is gathered, as XLA does, instead of the activation
+ * moved to the contracting split. Values against the global program on simulated devices; bytes measured on the emitted
+ * program by the cost analysis (independent of the planner's own estimate), with and without the choice
+ * ({@link PartitionOptions#DEFAULT_PLANS_ONLY}).
  */
 class DotPlanByBytesTest {
     static final String X = "<@mesh, [{\"fsdp\"}, {}]>";
@@ -42,13 +43,8 @@ class DotPlanByBytesTest {
         assertThat(text).containsPattern("stablehlo.all_gather\"\\([^)]*\\)[^\\n]*: \\(tensor<8x4xf32>\\) -> tensor<16x4xf32>");
         assertThat(receivedBytes(prog)).isEqualTo(128);
         // before the choice: an all_to_all of x (512 B) and a reduce_scatter of the result (256 B)
-        PlanChoice.BY_BYTES.set(false);
-        try {
-            PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"));
-            assertThat(receivedBytes(old)).isEqualTo(768);
-        } finally {
-            PlanChoice.BY_BYTES.remove();
-        }
+        PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY);
+        assertThat(receivedBytes(old)).isEqualTo(768);
     }
 
     /** Batched FSDP (a [B, S, D] activation, the weight's D split): the weight gathered, nothing else moves. */
@@ -84,6 +80,126 @@ class DotPlanByBytesTest {
         assertThat(text).contains("tensor<64x1xf32>");
     }
 
+    static final String RAGGED = "ragged_dot_dimension_numbers = #chlo.ragged_dot<lhs_contracting_dimensions = [1], "
+            + "rhs_contracting_dimensions = [1], lhs_ragged_dimensions = [0], rhs_group_dimensions = [0]>";
+
+    /**
+     * A grouped matmul (chlo.ragged_dot) whose kernels are split on "x" along the contracting dimension while its result
+     * wants the output columns split on "x": the default plan keeps the contraction split and reduce-scatters the rows
+     * (2,048 B per device); the plan chosen by bytes gives "x" to the output columns and moves the kernels (one
+     * all_to_all, 1,024 B), with the same work per device. Values against the global program.
+     */
+    @Test
+    void raggedDotMovesTheKernelsInsteadOfReduceScatteringTheRows() {
+        Random rnd = new Random(4);
+        Prog p = new Prog("x=2", rnd);
+        String lhs = p.arg(f32(64, 16), "<@mesh, [{}, {}]>"), w = p.arg(f32(4, 16, 16), "<@mesh, [{}, {\"x\"}, {}]>");
+        String gs = p.op("stablehlo.constant", List.of(), "value = dense<[20, 0, 31, 9]> : tensor<4xi32>", "",
+                TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 4), "<@mesh, [{}]>");
+        String out = "<@mesh, [{}, {\"x\"}]>";
+        p.result(p.op("chlo.ragged_dot", List.of(lhs, w, gs), RAGGED, "", f32(64, 16), out), out);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(count(text, "stablehlo.all_to_all")).isEqualTo(1);
+        assertThat(text).doesNotContain("reduce_scatter").doesNotContain("all_reduce").doesNotContain("all_gather");
+        assertThat(prog.report().entries()).isEmpty();
+        assertThat(receivedBytes(prog)).isEqualTo(1024);
+        PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY);
+        assertThat(count(MlirPrinter.print(old.module()), "stablehlo.reduce_scatter")).isEqualTo(1);
+        assertThat(receivedBytes(old)).isEqualTo(2048);
+    }
+
+    /**
+     * The experts' case of the MoE block (the rows of every token replicated, their features and the kernels' input
+     * features split on fsdp, the experts on ep): gathering the kernels over fsdp would compute every row's whole
+     * contraction on both fsdp devices (twice the work) and move more bytes than the all_reduce of the partial products,
+     * so the contraction stays split (Shardy's insert-explicit-reshards does the same for a dot whose operands share a
+     * contracting split). Values against the global program.
+     */
+    @Test
+    void raggedDotKeepsASharedContractingSplit() {
+        Random rnd = new Random(6);
+        Prog p = new Prog("fsdp=2,ep=2,tp=2", rnd);
+        String lhs = p.arg(f32(64, 16), "<@mesh, [{}, {\"fsdp\"}]>"), w = p.arg(f32(4, 16, 16), "<@mesh, [{\"ep\"}, {\"fsdp\"}, {\"tp\"}]>");
+        String gs = p.op("stablehlo.constant", List.of(), "value = dense<[20, 0, 31, 13]> : tensor<4xi32>", "",
+                TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 4), "<@mesh, [{}]>");
+        String out = "<@mesh, [{}, {\"tp\"}]>";
+        p.result(p.op("chlo.ragged_dot", List.of(lhs, w, gs), RAGGED, "", f32(64, 16), out), out);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(text).doesNotContain("all_gather").contains("(tensor<64x8xf32>, tensor<3x8x8xf32>, tensor<3xi32>) -> tensor<64x8xf32>");
+        assertThat(count(text, "stablehlo.all_reduce")).isEqualTo(1);
+        assertThat(receivedBytes(prog)).isEqualTo(receivedBytes(Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"),
+                PartitionOptions.DEFAULT_PLANS_ONLY)));
+
+        // why: the only candidate that gathers the kernels over fsdp is the one with no split reduction factor, which
+        // also gathers them over ep and does four times the work per device, for more bytes than the all_reduce
+        io.hlo4j.mlir.ir.Module m = MlirParser.parseModule(p.text(), "t.mlir");
+        io.hlo4j.mlir.ir.Operation main = m.symbols().lookup("main");
+        List<io.hlo4j.mlir.ir.Operation> ops = main.region(0).entry().operations();
+        io.hlo4j.mlir.ir.Operation gsOp = ops.get(0), rd = ops.get(1);
+        List<io.hlo4j.mlir.dialect.sdy.TensorSharding> operands = new java.util.ArrayList<>();
+        var argAttrs = (io.hlo4j.mlir.attr.ArrayAttr) main.attr("arg_attrs");
+        for (int i = 0; i < 2; i++) {
+            operands.add((io.hlo4j.mlir.dialect.sdy.TensorSharding) ((io.hlo4j.mlir.attr.DictionaryAttr) argAttrs.get(i)).get("sdy.sharding"));
+        }
+        operands.add(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) gsOp.attributes().get("sdy.sharding")).get(0));
+        var targets = List.of(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) rd.attributes().get("sdy.sharding")).get(0));
+        var rule = RaggedDotLocal.partitionRule(rd, io.hlo4j.compiler.spmd.rule.ShardingRules.of(rd));
+        var meshAttr = prog.mesh();
+        DeviceGrid grid = new DeviceGrid(meshAttr);
+        FactorPlan kept = FactorPlan.plan(rule, grid, operands, targets, true, java.util.Set.of());
+        FactorPlan gathered = FactorPlan.plan(rule, grid, operands, targets, false, java.util.Set.of());
+        assertThat(gathered.operand(1, "mesh").toString()).doesNotContain("fsdp");
+        assertThat(gathered.localWork()).isEqualTo(4 * kept.localWork());
+        // the all_reduce over (fsdp, ep) of the [64, 8] partial products
+        assertThat(PlanChoice.bytes(rd, meshAttr, kept, operands, targets, "mesh")).isEqualTo(3072);
+        // the rows' features gathered (2,048 B) and the kernels over (ep, fsdp) (1,536 B)
+        assertThat(PlanChoice.bytes(rd, meshAttr, gathered, operands, targets, "mesh")).isEqualTo(3584);
+    }
+
+    static String conv(String layout) {
+        return "dimension_numbers = #stablehlo.conv<" + layout + ">, window_strides = array<i64: 1>, padding = dense<[[1, 1]]> : tensor<1x2xi64>, "
+                + "feature_group_count = 1 : i64, batch_group_count = 1 : i64";
+    }
+
+    /**
+     * FSDP on a 1-D convolution: input [B, S, Cin] split on the batch, kernel [K, Cin, Cout] on its input features, the
+     * result on the batch. Chosen by bytes the kernel is gathered (384 B per device), as for a dot, instead of the input
+     * moved to a feature split and the result reduce-scattered (1,152 B).
+     */
+    @Test
+    void fsdpConvolutionGathersTheKernel() {
+        Random rnd = new Random(7);
+        Prog p = new Prog("fsdp=2", rnd);
+        String b = "<@mesh, [{\"fsdp\"}, {}, {}]>";
+        String x = p.arg(f32(8, 6, 8), b), k = p.arg(f32(3, 8, 8), "<@mesh, [{}, {\"fsdp\"}, {}]>");
+        p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]"), "", f32(8, 6, 8), b), b);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        assertThat(count(text, "stablehlo.all_gather")).isEqualTo(1);
+        assertThat(text).doesNotContain("all_to_all").doesNotContain("reduce_scatter").doesNotContain("all_reduce")
+                .containsPattern("stablehlo.all_gather\"\\([^)]*\\)[^\\n]*: \\(tensor<3x4x8xf32>\\) -> tensor<3x8x8xf32>");
+        assertThat(receivedBytes(prog)).isEqualTo(384);
+        assertThat(receivedBytes(Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY))).isEqualTo(1152);
+    }
+
+    /**
+     * A convolution whose result is split along its spatial dimension takes halos after the plan, which the bytes do
+     * not count: its default plan is kept (the same program as without the choice).
+     */
+    @Test
+    void spatiallySplitConvolutionKeepsItsDefaultPlan() {
+        Random rnd = new Random(8);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String x = p.arg(f32(8, 8, 8), "<@mesh, [{\"x\"}, {\"y\"}, {}]>"), k = p.arg(f32(3, 8, 8), "<@mesh, [{}, {\"x\"}, {}]>");
+        String out = "<@mesh, [{\"x\"}, {\"y\"}, {}]>";
+        p.result(p.op("stablehlo.convolution", List.of(x, k), conv("[b, 0, f]x[0, i, o]->[b, 0, f]"), "", f32(8, 8, 8), out), out);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY);
+        assertThat(MlirPrinter.print(prog.module())).isEqualTo(MlirPrinter.print(old.module()));
+    }
+
     /** Random dot shapes and shardings: values right, and the chosen plan never moves more bytes than the default one. */
     @Test
     void randomDotsNeverMoveMoreBytes() {
@@ -109,13 +225,8 @@ class DotPlanByBytesTest {
                 }
                 text = p.text();
                 PartitionedProgram chosen = SpmdHarness.check(text, ElementwisePartitionTest.inputs(p, rnd));
-                long now = receivedBytes(chosen), before;
-                PlanChoice.BY_BYTES.set(false);
-                try {
-                    before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir")));
-                } finally {
-                    PlanChoice.BY_BYTES.remove();
-                }
+                long now = receivedBytes(chosen);
+                long before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY));
                 assertThat(now).as("bytes with the choice vs without, %s", text).isLessThanOrEqualTo(before);
                 cases++;
                 if (now < before) better++;
@@ -123,6 +234,39 @@ class DotPlanByBytesTest {
         }
         assertThat(cases).isEqualTo(48);
         // the random shardings include conflicts the choice resolves more cheaply
+        assertThat(better).isGreaterThan(0);
+    }
+
+    /**
+     * Random grouped matmuls (kernels, rows and result randomly sharded, random group sizes): values right, and the chosen
+     * plan never moves more bytes than the default one.
+     */
+    @Test
+    void randomRaggedDotsNeverMoveMoreBytes() {
+        int better = 0, cases = 0;
+        for (String mesh : List.of("x=2", "x=4", "x=2,y=2", "x=2,y=2,z=2")) {
+            for (int seed = 0; seed < 8; seed++) {
+                Random rnd = new Random(seed * 17L + mesh.hashCode());
+                Prog p = new Prog(mesh, rnd);
+                long[] d = {8, 16};
+                long k = d[rnd.nextInt(2)], n = d[rnd.nextInt(2)];
+                String lhs = p.arg(f32(16, k)), w = p.arg(f32(4, k, n));
+                int a = rnd.nextInt(8), b = rnd.nextInt(8), c = rnd.nextInt(16 - a - b + 1);
+                String gs = p.op("stablehlo.constant", List.of(), "value = dense<[" + a + ", " + b + ", " + c + ", 1]> : tensor<4xi32>", "",
+                        TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 4), "<@mesh, [{}]>");
+                TensorType r = f32(16, n);
+                String s = p.randomSharding(r).replaceFirst("\\[\\{[^}]*}", "[{}");
+                p.result(p.op("chlo.ragged_dot", List.of(lhs, w, gs), RAGGED, "", r, s), s);
+                String text = p.text();
+                PartitionedProgram chosen = SpmdHarness.check(text, ElementwisePartitionTest.inputs(p, rnd));
+                long now = receivedBytes(chosen);
+                long before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY));
+                assertThat(now).as("bytes with the choice vs without, %s", text).isLessThanOrEqualTo(before);
+                cases++;
+                if (now < before) better++;
+            }
+        }
+        assertThat(cases).isEqualTo(32);
         assertThat(better).isGreaterThan(0);
     }
 
