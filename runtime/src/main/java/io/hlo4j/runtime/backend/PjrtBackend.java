@@ -293,6 +293,20 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
 
         /**
+         * {@link #callGlobal} for one process of a multi-process job: this process splits the global arguments (every
+         * process passes the same), runs its own partitions ({@link #localBlocks}, {@link #callBlocks}), exchanges result
+         * blocks with the other processes through {@code store} under keys starting with {@code prefix} (new for each call
+         * of a job; {@link io.hlo4j.runtime.pjrt.distributed.BlockExchange}), waiting up to {@code timeout} for theirs, and
+         * assembles the global results, the same on every process. Alone, the plain {@link #callGlobal}.
+         */
+        public List<HostArray> callGlobal(List<HostArray> args, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store, String prefix,
+                                          java.time.Duration timeout) {
+            if (localPartitions().size() == partitions()) return callGlobal(args);
+            java.util.SortedMap<Integer, List<HostArray>> mine = callBlocks(localBlocks(args));
+            return assembleResults(io.hlo4j.runtime.pjrt.distributed.BlockExchange.allGather(store, prefix, mine, partitions(), timeout));
+        }
+
+        /**
          * The blocks of global arguments that this process's partitions hold ({@link #localPartitions()}), by partition:
          * what {@link #callBlocks} takes. Every process of a job may call it with the same global arrays.
          */

@@ -39,7 +39,7 @@ class PjrtMultiProcessTest {
         return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v);
     }
 
-    private record Ran(int process, List<Integer> partitions, List<Long> devices, SortedMap<Integer, List<HostArray>> blocks) {}
+    private record Ran(int process, List<Integer> partitions, List<Long> devices, SortedMap<Integer, List<HostArray>> blocks, List<HostArray> global) {}
 
     /** Process {@code id}: joins, opens the mock as node {@code id} of 2, compiles, runs its blocks, checks the refusals. */
     private static Ran process(String address, int id, Module m, List<HostArray> args) {
@@ -73,7 +73,9 @@ class PjrtMultiProcessTest {
                 SortedMap<Integer, List<HostArray>> out = exe.callBlocks(in);
                 assertThatThrownBy(() -> exe.assembleResults(out)).hasMessageContaining("cannot assemble the results: no blocks for partitions "
                         + (id == 0 ? "[2, 3]" : "[0, 1]"));
-                return new Ran(id, mine, exe.devices().stream().map(d -> (long) d.id()).toList(), out);
+                // The whole global call, result blocks exchanged through the job's store: every process gets the global results.
+                List<HostArray> global = exe.callGlobal(args, job.store(), "test/result/", Duration.ofSeconds(30));
+                return new Ran(id, mine, exe.devices().stream().map(d -> (long) d.id()).toList(), out, global);
             }
         }
     }
@@ -99,6 +101,9 @@ class PjrtMultiProcessTest {
         all.putAll(other.blocks());
         try (PjrtBackend single = PjrtBackend.open(PjrtBackendTest.mock(), Map.of("num_devices", 4L))) {
             List<HostArray> got = single.compile(m).assembleResults(all);
+            for (Ran r : List.of(zero, other))
+                assertThat(r.global().getFirst().toDoubleArray()).as("process %d's exchanged global result", r.process())
+                        .containsExactly(want.getFirst().toDoubleArray());
             assertThat(got.getFirst().type()).isEqualTo(want.getFirst().type());
             assertThat(got.getFirst().toDoubleArray()).containsExactly(want.getFirst().toDoubleArray());
             // The same program in one process of 4 devices gives the same bits (the single-process path is unchanged).
