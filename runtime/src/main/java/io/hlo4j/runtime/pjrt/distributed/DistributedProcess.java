@@ -67,7 +67,7 @@ public final class DistributedProcess implements AutoCloseable {
             } catch (KeyValueException e) {
                 if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
                 throw new KeyValueException(e.code(), "process " + processId + " of " + numProcesses + ": process " + q + " did not join through "
-                        + store.describe() + " within " + timeout.toMillis() + " ms (" + e.detail() + ")", e);
+                        + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job started, with the same coordinator?)", e);
             }
             String count = theirs.substring(0, theirs.indexOf(' '));
             if (!count.equals("processes=" + numProcesses))
