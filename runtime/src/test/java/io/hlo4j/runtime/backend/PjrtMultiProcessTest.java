@@ -82,6 +82,8 @@ class PjrtMultiProcessTest {
 
     @Test
     void twoProcessesEachRunTheirBlocksAndTogetherGiveTheInterpretersResult() throws Exception {
+        io.hlo4j.runtime.pjrt.MockPjrt.Hooks mock = io.hlo4j.runtime.pjrt.MockPjrt.hooks();
+        long[] before = mock.reset();
         Module m = MlirParser.parseModule(Files.readString(GLOBAL_DOT), "global-dot.mlir");
         List<HostArray> args = List.of(iota(new long[] {4, 3}, 1, 1), iota(new long[] {3, 4}, 0.5f, -2));
         List<HostArray> want = Backend.interpreter().compile(m).call(args);
@@ -109,5 +111,6 @@ class PjrtMultiProcessTest {
             // The same program in one process of 4 devices gives the same bits (the single-process path is unchanged).
             assertThat(single.compile(m).callGlobal(args).getFirst().toDoubleArray()).containsExactly(want.getFirst().toDoubleArray());
         }
+        mock.assertNothingLeaked(before);   // clients, executables, buffers and errors of both processes (and the refusals)
     }
 }
