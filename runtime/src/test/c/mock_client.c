@@ -33,6 +33,9 @@ Err *Client_Create(Client_Create_Args *a) {
   bool implicit = false;
   const int64_t *ids = NULL;  // "device_ids": an int64 list, checked once num_devices is known
   size_t num_ids = 0;
+  // A multi-process job, with the CUDA plugin's option names: num_nodes processes, this one node_id, each with
+  // num_devices devices; mock_kv_timeout_ms bounds each get of the topology exchange (mock_kv.c).
+  int64_t num_nodes = 1, node_id = 0, kv_timeout_ms = 10000;
   for (size_t i = 0; i < a->num_options; i++) {
     const NamedValue *o = &a->create_options[i];
     if (o->struct_size < SS(NamedValue, value_size))
@@ -59,6 +62,11 @@ Err *Client_Create(Client_Create_Args *a) {
       if (o->value_size > 0 && o->v.ia == NULL) return err(INVALID_ARGUMENT, "option device_ids: %zu values at NULL", o->value_size);
       ids = o->v.ia;
       num_ids = o->value_size;
+    } else if ((o->name_size == 9 && memcmp(o->name, "num_nodes", 9) == 0) || (o->name_size == 7 && memcmp(o->name, "node_id", 7) == 0) ||
+               (o->name_size == 18 && memcmp(o->name, "mock_kv_timeout_ms", 18) == 0)) {
+      if (o->type != 1 || o->value_size != 1) return err(INVALID_ARGUMENT, "option %.*s must be one int64, got type %d", (int)o->name_size, o->name, o->type);
+      int64_t *dst = o->name[0] == 'n' ? (o->name[1] == 'u' ? &num_nodes : &node_id) : &kv_timeout_ms;
+      *dst = o->v.i;
     } else if (o->name_size == 11 && memcmp(o->name, "preallocate", 11) == 0) {
       if (o->type != 4 || o->value_size != 1) return err(INVALID_ARGUMENT, "option preallocate must be a bool, got type %d", o->type);
     } else if (o->name_size == 15 && memcmp(o->name, "memory_fraction", 15) == 0) {
@@ -67,6 +75,18 @@ Err *Client_Create(Client_Create_Args *a) {
       return err(INVALID_ARGUMENT, "Unknown create option '%.*s'", (int)o->name_size, o->name);
     }
   }
+  if (num_nodes < 1 || num_nodes * num_devices > MAX_DEVICES)
+    return err(INVALID_ARGUMENT, "option num_nodes=%lld: %lld processes x %d devices do not fit the mock's %d", (long long)num_nodes,
+               (long long)num_nodes, num_devices, MAX_DEVICES);
+  if (node_id < 0 || node_id >= num_nodes)
+    return err(INVALID_ARGUMENT, "option node_id=%lld is not in [0, num_nodes=%lld)", (long long)node_id, (long long)num_nodes);
+  if (num_nodes > 1 && num_addressable >= 0)
+    return err(INVALID_ARGUMENT, "option addressable_devices does not combine with num_nodes > 1 (each process addresses its own devices)");
+  if (num_nodes > 1 && (a->kv_get == NULL || a->kv_put == NULL))
+    return err(INVALID_ARGUMENT, "PJRT_Client_Create: num_nodes=%lld needs the key-value callbacks kv_get_callback and kv_put_callback to exchange the topology",
+               (long long)num_nodes);
+  int per_process = num_devices;
+  num_devices = (int)(num_nodes * per_process);  // the job's devices: process q has global positions [q n, (q+1) n)
   if (ids != NULL || num_ids > 0) {
     if (num_ids != (size_t)num_devices)
       return err(INVALID_ARGUMENT, "option device_ids has %zu ids for %d devices", num_ids, num_devices);
@@ -80,15 +100,39 @@ Err *Client_Create(Client_Create_Args *a) {
   Client *c = calloc(1, sizeof *c);
   c->magic = MAGIC_CLIENT;
   c->num_devices = num_devices;
-  c->num_addressable = num_addressable < 0 || num_addressable > num_devices ? num_devices : num_addressable;
+  c->num_addressable = num_nodes > 1 ? per_process : num_addressable < 0 || num_addressable > num_devices ? num_devices : num_addressable;
   memcpy(c->fail, fail, sizeof fail);
   c->implicit = implicit;
+  c->num_processes = (int)num_nodes;
+  c->process_index = (int)node_id;
   for (int i = 0; i < num_devices; i++) {
-    c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c};  // ids differ from positions on purpose
+    c->devices[i] = (Device){MAGIC_DEVICE, ids ? (int)ids[i] : 100 + i, c, i / per_process};  // ids differ from positions on purpose
     c->device_ptrs[i] = &c->devices[i];
+  }
+  int first = num_nodes > 1 ? (int)node_id * per_process : 0;
+  for (int i = 0; i < c->num_addressable; i++) c->addressable_ptrs[i] = &c->devices[first + i];
+  if (num_nodes > 1) {
+    Err *e = exchange_topology(c, a, (int)kv_timeout_ms);
+    if (e) {
+      c->magic = 0;
+      free(c);
+      return e;
+    }
   }
   atomic_fetch_add(&live[K_CLIENT], 1);
   a->client = c;
+  return NULL;
+}
+Err *Client_ProcessIndex(Client_ProcessIndex_Args *a) {
+  ENTER(Client_ProcessIndex_Args, a, process_index, "PJRT_Client_ProcessIndex", a->client);
+  TRY(check_client(a->client, "PJRT_Client_ProcessIndex"));
+  a->process_index = a->client->process_index;
+  return NULL;
+}
+Err *DeviceDescription_ProcessIndex(DeviceDescription_ProcessIndex_Args *a) {
+  ENTER(DeviceDescription_ProcessIndex_Args, a, process_index, "PJRT_DeviceDescription_ProcessIndex", NULL);
+  TRY(check_device(a->description, "PJRT_DeviceDescription_ProcessIndex"));
+  a->process_index = a->description->process;
   return NULL;
 }
 Err *Client_Destroy(Client_Destroy_Args *a) {
@@ -123,7 +167,7 @@ Err *Client_Devices(Client_Devices_Args *a) {
 Err *Client_AddressableDevices(Client_Devices_Args *a) {
   ENTER(Client_Devices_Args, a, num_devices, "PJRT_Client_AddressableDevices", a->client);
   TRY(check_client(a->client, "PJRT_Client_AddressableDevices"));
-  a->devices = a->client->device_ptrs;
+  a->devices = a->client->addressable_ptrs;
   a->num_devices = (size_t)a->client->num_addressable;
   return NULL;
 }

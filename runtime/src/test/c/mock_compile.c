@@ -42,6 +42,39 @@ static bool walk(const unsigned char *p, const unsigned char *end, const int *wa
   return p == end;
 }
 
+// The device ids of a DeviceAssignmentProto, partition-major: computation_devices (field 3), each listing its
+// replica_device_ids (field 1, packed or one varint per id). Returns false on malformed bytes or too many ids.
+static bool assignment_ids(const unsigned char *p, const unsigned char *end, int64_t *ids, int *n) {
+  *n = 0;
+  while (p < end) {
+    uint64_t tag, len;
+    if (!varint(&p, end, &tag)) return false;
+    if ((tag & 7) == 0) { if (!varint(&p, end, &len)) return false; continue; }
+    if ((tag & 7) != 2 || !varint(&p, end, &len) || len > (uint64_t)(end - p)) return false;
+    const unsigned char *q = p, *qend = p + len;
+    p = qend;
+    if ((tag >> 3) != 3) continue;
+    while (q < qend) {
+      uint64_t t, v;
+      if (!varint(&q, qend, &t) || (t >> 3) != 1) return false;
+      if ((t & 7) == 0) {
+        if (!varint(&q, qend, &v) || *n >= MAX_DEVICES) return false;
+        ids[(*n)++] = (int64_t)v;
+      } else if ((t & 7) == 2) {
+        uint64_t plen;
+        if (!varint(&q, qend, &plen) || plen > (uint64_t)(qend - q)) return false;
+        const unsigned char *r = q, *rend = q + plen;
+        q = rend;
+        while (r < rend) {
+          if (!varint(&r, rend, &v) || *n >= MAX_DEVICES) return false;
+          ids[(*n)++] = (int64_t)v;
+        }
+      } else return false;
+    }
+  }
+  return true;
+}
+
 Err *Client_Compile(Client_Compile_Args *a) {
   ENTER(Client_Compile_Args, a, executable, "PJRT_Client_Compile", a->client);
   TRY(check_client(a->client, "PJRT_Client_Compile"));
@@ -61,19 +94,46 @@ Err *Client_Compile(Client_Compile_Args *a) {
   if (!walk(o, o + a->options_size, top_want, top_vals, 1, 3, &ebo, &ebo_len))
     return err(INVALID_ARGUMENT, "PJRT_Client_Compile: compile options (%zu bytes) are not a valid CompileOptionsProto", a->options_size);
   if (ebo == NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: executable_build_options (field 3) missing");
-  int want[5] = {1, 4, 5, 23, 3};  // device_ordinal, num_replicas, num_partitions, process_count, debug_options
-  int64_t vals[5] = {0, 0, 0, 0, 0};
-  const unsigned char *dbg = NULL;
-  size_t dbg_len = 0;
-  if (!walk(ebo, ebo + ebo_len, want, vals, 5, 3, &dbg, &dbg_len))
+  // device_ordinal, num_replicas, num_partitions, process_count, process_index, debug_options
+  int want[6] = {1, 4, 5, 23, 22, 3};
+  int64_t vals[6] = {0, 0, 0, 0, 0, 0};
+  const unsigned char *dbg = NULL, *da = NULL;
+  size_t dbg_len = 0, da_len = 0;
+  if (!walk(ebo, ebo + ebo_len, want, vals, 6, 3, &dbg, &dbg_len) || !walk(ebo, ebo + ebo_len, want, vals, 0, 9, &da, &da_len))
     return err(INVALID_ARGUMENT, "PJRT_Client_Compile: executable_build_options are malformed");
   if (dbg != NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: mock refuses a DebugOptions (it would replace XLA's defaults)");
   if (vals[0] != -1) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: device_ordinal must be -1, got %lld", (long long)vals[0]);
-  if (vals[3] != 1) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: process_count must be 1, got %lld", (long long)vals[3]);
+  Client *c = a->client;
+  if (vals[3] != c->num_processes || vals[4] != c->process_index)
+    return err(INVALID_ARGUMENT, "PJRT_Client_Compile: process_index %lld of process_count %lld, but this client is process %d of %d",
+               (long long)vals[4], (long long)vals[3], c->process_index, c->num_processes);
   int64_t devices = vals[1] * vals[2];
-  if (vals[1] < 1 || vals[2] < 1 || devices > a->client->num_devices)
+  if (vals[1] < 1 || vals[2] < 1 || devices > c->num_devices)
     return err(INVALID_ARGUMENT, "PJRT_Client_Compile: %lld replicas x %lld partitions do not fit %d devices",
-               (long long)vals[1], (long long)vals[2], a->client->num_devices);
+               (long long)vals[1], (long long)vals[2], c->num_devices);
+  // The devices this process runs: those of the assignment it owns, in assignment order (without an assignment,
+  // the first addressable ones). Every id must name a device of the job.
+  int64_t ids[MAX_DEVICES];
+  int nids = 0, nlocal = 0;
+  Device *local[MAX_DEVICES];
+  if (da != NULL) {
+    if (!assignment_ids(da, da + da_len, ids, &nids)) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: device_assignment is malformed");
+    if (nids != devices)
+      return err(INVALID_ARGUMENT, "PJRT_Client_Compile: device_assignment lists %d ids for %lld replicas x %lld partitions", nids,
+                 (long long)vals[1], (long long)vals[2]);
+    for (int i = 0; i < nids; i++) {
+      Device *d = NULL;
+      for (int k = 0; k < c->num_devices; k++) if (c->devices[k].id == ids[i]) d = &c->devices[k];
+      if (d == NULL) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: device_assignment names device %lld, not a device of this client", (long long)ids[i]);
+      bool mine = false;
+      for (int k = 0; k < c->num_addressable; k++) if (c->addressable_ptrs[k] == d) mine = true;
+      if (mine) local[nlocal++] = d;
+    }
+    if (nlocal == 0) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: the device assignment names no device of process %d", c->process_index);
+  } else {
+    if (devices > c->num_addressable) return err(INVALID_ARGUMENT, "PJRT_Client_Compile: no device_assignment and %lld devices > %d addressable", (long long)devices, c->num_addressable);
+    for (int k = 0; k < devices; k++) local[nlocal++] = c->addressable_ptrs[k];
+  }
   // The program: recognised by its op, as StableHLO text.
   int program = 0;
   char *text = strndup(pr->code, pr->code_size);
@@ -90,7 +150,8 @@ Err *Client_Compile(Client_Compile_Args *a) {
     return err(UNIMPLEMENTED, "PJRT_Client_Compile: the mock runs only a single stablehlo.add or stablehlo.dot_general; got a program of %zu bytes with %d stablehlo ops for %lld replica(s) x %lld partition(s)",
                pr->code_size, ops, (long long)vals[1], (long long)vals[2]);
   Loaded *l = calloc(1, sizeof *l);
-  *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices};
+  *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices, nlocal, {0}};
+  memcpy(l->local, local, sizeof(Device *) * (size_t)nlocal);
   atomic_fetch_add(&live[K_LOADED], 1);
   a->executable = l;
   return NULL;
@@ -130,8 +191,8 @@ Err *Exec_NumOutputs(NumOutputs_Args *a) {
 Err *Loaded_AddressableDevices(Loaded_Devices_Args *a) {
   ENTER(Loaded_Devices_Args, a, num_devices, "PJRT_LoadedExecutable_AddressableDevices", NULL);
   TRY(check_loaded(a->executable, "PJRT_LoadedExecutable_AddressableDevices"));
-  a->devices = a->executable->client->device_ptrs;
-  a->num_devices = (size_t)a->executable->num_devices;
+  a->devices = a->executable->local;
+  a->num_devices = (size_t)a->executable->num_local;
   return NULL;
 }
 
@@ -220,8 +281,11 @@ Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
   if (sscanf(text, "hlo4j-mock-exe/1 program=%d devices=%d", &program, &devices) != 2 || program < PROG_ADD || program > PROG_DOT ||
       devices < 1 || devices > a->client->num_devices)
     return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable for this client (%zu bytes)", a->bytes_size);
+  if (devices > a->client->num_addressable)
+    return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: %d devices > %d addressable", devices, a->client->num_addressable);
   Loaded *l = calloc(1, sizeof *l);
-  *l = (Loaded){MAGIC_LOADED, a->client, program, devices};
+  *l = (Loaded){MAGIC_LOADED, a->client, program, devices, devices, {0}};
+  memcpy(l->local, a->client->addressable_ptrs, sizeof(Device *) * (size_t)devices);
   atomic_fetch_add(&live[K_LOADED], 1);
   a->loaded = l;
   return NULL;

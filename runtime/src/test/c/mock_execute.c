@@ -58,13 +58,14 @@ Err *Loaded_Execute(Execute_Args *a) {
       (a->options->num_hlo_output_callbacks != 0 || a->options->hlo_output_callbacks != NULL))
     return err(INVALID_ARGUMENT, "%s: hlo_output_callbacks set", nm);
   if (a->execute_device != NULL) return err(UNIMPLEMENTED, "%s: the mock runs on the compiled devices only", nm);
-  if (a->num_devices != (size_t)a->executable->num_devices)
-    return err(INVALID_ARGUMENT, "%s: %zu argument lists for an executable on %d devices", nm, a->num_devices, a->executable->num_devices);
+  // One argument list per device of this process (the job's other processes run theirs).
+  if (a->num_devices != (size_t)a->executable->num_local)
+    return err(INVALID_ARGUMENT, "%s: %zu argument lists for an executable on %d addressable devices", nm, a->num_devices, a->executable->num_local);
   if (a->argument_lists == NULL || a->output_lists == NULL) return err(INVALID_ARGUMENT, "%s: argument_lists/output_lists NULL", nm);
   for (size_t d = 0; d < a->num_devices; d++) {
     if (a->argument_lists[d] == NULL || a->output_lists[d] == NULL) return err(INVALID_ARGUMENT, "%s: list %zu is NULL", nm, d);
     Buffer *out = NULL;
-    Err *e = run_program(a->executable, a->argument_lists[d], a->num_args, a->executable->client->device_ptrs[d], &out);
+    Err *e = run_program(a->executable, a->argument_lists[d], a->num_args, a->executable->local[d], &out);
     if (e) {
       for (size_t p = 0; p < d; p++) {  // undo the outputs already made: nothing leaks on failure
         Buffer_Destroy_Args da = {SS(Buffer_Destroy_Args, buffer), NULL, a->output_lists[p][0]};
@@ -78,7 +79,7 @@ Err *Loaded_Execute(Execute_Args *a) {
   if (a->device_complete_events != NULL)
     for (size_t d = 0; d < a->num_devices; d++) {
       char msg[96];
-      snprintf(msg, sizeof msg, "mock: execution failed on device %d", a->executable->client->device_ptrs[d]->id);
+      snprintf(msg, sizeof msg, "mock: execution failed on device %d", a->executable->local[d]->id);
       a->device_complete_events[d] = event_out("execute_event_status", msg);
     }
   return NULL;

@@ -22,11 +22,15 @@
 //   mock_pjrt_clear_slot(i)         NULLs slot i of the function table (a plugin lacking a call)
 //   mock_pjrt_restore_slots()       fills the table again
 //   mock_pjrt_stat(i)               0: awaits that blocked on a pending event, 1: OnReady callbacks
-//                                   queued on a pending event (both only ever grow)
+//                                   queued on a pending event, 2: multi-process creates given a
+//                                   kv_try_get_callback (all only ever grow)
 //   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
 //                                   4 execs 5 buffers 6 serialized executables
 // The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" take the same kind of list.
+// Create options num_nodes=P and node_id=p (the CUDA plugin's names) make a client process p of a P-process job
+// (num_devices devices each, the others' not addressable), exchanging its topology through the key-value
+// callbacks (mock_kv.c; each get bounded by mock_kv_timeout_ms, default 10000).
 //
 // The files, one concept each (built together into libpjrt_mock.so by runtime/pom.xml):
 //   pjrt_mock.h      the API 0.95 layouts, the mock's objects, what the files share
@@ -34,13 +38,14 @@
 //   mock_errors.c    error objects, failure injection, handle checks, PJRT_Error_*
 //   mock_events.c    complete and pending events, the completing thread, PJRT_Event_*
 //   mock_client.c    plugin attributes, client creation and options, devices
+//   mock_kv.c        a multi-process client's topology exchange through the caller's key-value callbacks
 //   mock_compile.c   compile options (protobuf wire format), executables, serialization
 //   mock_buffers.c   host-to-device buffers and PJRT_Buffer_*
 //   mock_execute.c   the program evaluator (add, dot) and PJRT_LoadedExecutable_Execute
 #include "pjrt_mock.h"
 
 atomic_long live[K_COUNT];
-atomic_long stats[2];
+atomic_long stats[3];
 char fail_call[256];
 static int version_major = 0, version_minor = 95;
 
@@ -69,12 +74,14 @@ static void fill_table(void) {
   api.fn[10] = (void *)Client_Create;
   api.fn[11] = (void *)Client_Destroy;
   api.fn[12] = (void *)Client_PlatformName;
+  api.fn[13] = (void *)Client_ProcessIndex;
   api.fn[14] = (void *)Client_PlatformVersion;
   api.fn[15] = (void *)Client_Devices;
   api.fn[16] = (void *)Client_AddressableDevices;
   api.fn[20] = (void *)Client_Compile;
   api.fn[22] = (void *)Client_BufferFromHost;
   api.fn[23] = (void *)DeviceDescription_Id;
+  api.fn[24] = (void *)DeviceDescription_ProcessIndex;
   api.fn[26] = (void *)DeviceDescription_Kind;
   api.fn[29] = (void *)Device_GetDescription;
   api.fn[40] = (void *)Exec_Destroy;
@@ -129,5 +136,5 @@ void mock_pjrt_set_version(int major, int minor) {
   version_major = api.version.major = major;
   version_minor = api.version.minor = minor;
 }
-long mock_pjrt_stat(int which) { return which >= 0 && which < 2 ? atomic_load(&stats[which]) : -1; }
+long mock_pjrt_stat(int which) { return which >= 0 && which < 3 ? atomic_load(&stats[which]) : -1; }
 long mock_pjrt_live(int kind) { return kind >= 0 && kind < K_COUNT ? atomic_load(&live[kind]) : -1; }

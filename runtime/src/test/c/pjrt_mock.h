@@ -45,6 +45,17 @@ typedef struct { HDR; Event *event; bool is_ready; } Event_IsReady_Args;
 typedef struct { HDR; Event *event; void (*callback)(Err *, void *); void *user_arg; } Event_OnReady_Args;
 typedef struct { HDR; const NamedValue *create_options; size_t num_options; void *kv_get; void *kv_get_arg; void *kv_put; void *kv_put_arg; Client *client; void *kv_try_get; void *kv_try_get_arg; } Client_Create_Args;
 typedef struct { HDR; Client *client; } Client_Destroy_Args;
+typedef struct { HDR; Client *client; int process_index; } Client_ProcessIndex_Args;
+typedef struct { HDR; Device *description; int process_index; } DeviceDescription_ProcessIndex_Args;
+// The key-value callbacks the caller of PJRT_Client_Create gives (pjrt_c_api.h): a failure comes back as the
+// PJRT_Error* the callback makes through the plugin's PJRT_CallbackError (a pointer to that function pointer).
+typedef Err *(*CallbackError)(int code, const char *message, size_t message_size);
+typedef struct { HDR; const char *key; size_t key_size; int timeout_in_ms; CallbackError *callback_error; void *user_arg; char *value; size_t value_size; void (*value_deleter_callback)(char *); } KvGet_Args;
+typedef struct { HDR; const char *key; size_t key_size; const char *value; size_t value_size; CallbackError *callback_error; void *user_arg; } KvPut_Args;
+typedef struct { HDR; const char *key; size_t key_size; CallbackError *callback_error; void *user_arg; char *value; size_t value_size; void (*value_deleter_callback)(char *); } KvTryGet_Args;
+typedef Err *(*KvGet)(KvGet_Args *);
+typedef Err *(*KvPut)(KvPut_Args *);
+typedef Err *(*KvTryGet)(KvTryGet_Args *);
 typedef struct { HDR; Client *client; const char *str; size_t str_size; } Client_String_Args;
 typedef struct { HDR; Client *client; Device *const *devices; size_t num_devices; } Client_Devices_Args;
 typedef struct { HDR; Device *device; Device *description; } Device_GetDescription_Args;
@@ -79,6 +90,10 @@ _Static_assert(sizeof(NamedValue) == 56 && offsetof(NamedValue, v) == 40, "Named
 _Static_assert(SS(Error_GetCode_Args, code) == 28, "GetCode");
 _Static_assert(SS(Client_Create_Args, kv_try_get_arg) == 88 && offsetof(Client_Create_Args, client) == 64, "Create");
 _Static_assert(SS(Client_Compile_Args, executable) == 56, "Compile");
+_Static_assert(SS(KvGet_Args, value_deleter_callback) == 80 && offsetof(KvGet_Args, callback_error) == 40 && offsetof(KvGet_Args, value) == 56, "KvGet");
+_Static_assert(SS(KvPut_Args, user_arg) == 64 && offsetof(KvPut_Args, callback_error) == 48, "KvPut");
+_Static_assert(SS(KvTryGet_Args, value_deleter_callback) == 72 && offsetof(KvTryGet_Args, callback_error) == 32, "KvTryGet");
+_Static_assert(SS(Client_ProcessIndex_Args, process_index) == 28 && SS(DeviceDescription_ProcessIndex_Args, process_index) == 28, "ProcessIndex");
 _Static_assert(SS(Program, format_size) == 48, "Program");
 _Static_assert(SS(BufferFromHost_Args, buffer) == 120 && offsetof(BufferFromHost_Args, semantics) == 72, "FromHost");
 _Static_assert(SS(ExecuteOptions, incarnation_ids) == 112 && offsetof(ExecuteOptions, launch_id) == 48, "ExecOpts");
@@ -103,19 +118,23 @@ enum { K_ERR, K_EVENT, K_CLIENT, K_LOADED, K_EXEC, K_BUFFER, K_SERIALIZED, K_COU
 #define MAX_DEVICES 8
 #define MAX_DIMS 8
 
-struct Device { uint32_t magic; int id; Client *client; };
+struct Device { uint32_t magic; int id; Client *client; int process; };
 // implicit: option mock_program=implicit, the optimized program returned is the fixture with implicit replica groups.
-struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; bool implicit; };
+// A client of a multi-process job (options num_nodes, node_id) lists every process's devices in device_ptrs and
+// its own in addressable_ptrs.
+struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; Device *device_ptrs[MAX_DEVICES]; char fail[64]; int num_addressable; bool implicit;
+                int num_processes, process_index; Device *addressable_ptrs[MAX_DEVICES]; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
-struct Loaded { uint32_t magic; Client *client; int program; int num_devices; };
+// num_devices: replicas x partitions over the job; local: this process's devices among them, in assignment order.
+struct Loaded { uint32_t magic; Client *client; int program; int num_devices; int num_local; Device *local[MAX_DEVICES]; };
 struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };
 struct Buffer { uint32_t magic; Client *client; Device *device; int type; size_t num_dims; int64_t dims[MAX_DIMS]; size_t bytes; unsigned char *data; };
 
 // The state tests read and set through the hooks (defined in pjrt_mock.c).
 extern atomic_long live[K_COUNT];
 // Counters (never decremented): 0 Event_Await calls that found their event pending, 1 OnReady
-// callbacks queued on a pending event.
-extern atomic_long stats[2];
+// callbacks queued on a pending event, 2 multi-process creates given a kv_try_get_callback.
+extern atomic_long stats[3];
 extern char fail_call[256];
 
 enum { INVALID_ARGUMENT = 3, NOT_FOUND = 5, FAILED_PRECONDITION = 9, UNIMPLEMENTED = 12, INTERNAL = 13 };
@@ -170,6 +189,10 @@ Err *Plugin_Attributes(Plugin_Attributes_Args *a);
 Err *Client_Create(Client_Create_Args *a);
 Err *Client_Destroy(Client_Destroy_Args *a);
 Err *Client_PlatformName(Client_String_Args *a);
+Err *Client_ProcessIndex(Client_ProcessIndex_Args *a);
+Err *DeviceDescription_ProcessIndex(DeviceDescription_ProcessIndex_Args *a);
+// mock_kv.c
+Err *exchange_topology(Client *c, const Client_Create_Args *a, int timeout_ms);
 Err *Client_PlatformVersion(Client_String_Args *a);
 Err *Client_Devices(Client_Devices_Args *a);
 Err *Client_AddressableDevices(Client_Devices_Args *a);

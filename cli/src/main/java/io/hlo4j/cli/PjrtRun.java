@@ -26,6 +26,12 @@ final class PjrtRun {
 
     static int run(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, Path plugin,
                    Map<String, Object> opts, Path outDir) throws IOException {
+        return run(out, module, fn, args, devices, plugin, opts, outDir, null);
+    }
+
+    /** As above; with {@code job}, as one process of a multi-process job (an annotated N-partition entry only). */
+    static int run(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, Path plugin,
+                   Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
         Operation entry = module.entryFunction();
         if (entry == null || !SymbolTable.symbolName(entry).equals(SymbolTable.symbolName(fn))) {
             throw new IllegalArgumentException("a PJRT plugin (--pjrt-plugin or HLO4J_PJRT_PLUGIN) runs the module's entry function (@main or the only function), not @"
@@ -33,7 +39,10 @@ final class PjrtRun {
         }
         int declared = PjrtBackend.partitions(module);
         int nargs = fn.region(0).entry().arguments().size();
-        if (declared > 1 && annotated(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir);
+        if (declared > 1 && annotated(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir, job);
+        if (job != null)
+            throw new IllegalArgumentException("--num-processes " + job.numProcesses() + ": @" + SymbolTable.symbolName(fn) + " must declare mhlo.num_partitions > 1"
+                    + " and carry sdy.sharding on its arguments and results, so that each process runs its partitions' blocks of global arrays");
         if (module.attributes() != null && module.attributes().contains("mhlo.num_partitions") && declared != devices)
             throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + declared);
         List<List<HostArray>> perDevice = new java.util.ArrayList<>();
@@ -72,13 +81,14 @@ final class PjrtRun {
      * the plugin's first N devices, and global results assembled from the devices' blocks (as the interpreter runs it).
      */
     private static int runGlobal(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, int partitions,
-                                 int nargs, Path plugin, Map<String, Object> opts, Path outDir) throws IOException {
+                                 int nargs, Path plugin, Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
         if (devices != 1 && devices != partitions)
             throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + partitions);
         if (args.size() != nargs)
             throw new IllegalArgumentException("@" + SymbolTable.symbolName(fn) + " carries sdy.sharding annotations on " + partitions
                     + " partitions: give its " + nargs + " global arguments as --input files (got " + args.size()
                     + "); they are split onto the devices by their shardings");
+        if (job != null) return runJob(out, module, fn, args, partitions, plugin, opts, outDir, job);
         try (PjrtBackend backend = PjrtBackend.open(plugin, opts)) {
             PjrtBackend.Compiled exe = backend.compile(module, partitions);
             long t0 = System.nanoTime();
@@ -97,6 +107,42 @@ final class PjrtRun {
                     SymbolTable.symbolName(fn), backend.name(), partitions, ms));
             out.flush();
             return 0;
+        }
+    }
+
+    /**
+     * One process of a job: joins through the coordinator, creates the client with the job's store and {@code node_id}/
+     * {@code num_nodes}, compiles over the job's devices, runs this process's partitions, exchanges result blocks through
+     * the store and prints the global results (every process prints them; process 0 writes {@code -o}).
+     */
+    private static int runJob(PrintWriter out, Module module, Operation fn, List<HostArray> args, int partitions, Path plugin,
+                              Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
+        try (io.hlo4j.runtime.pjrt.distributed.DistributedProcess p = io.hlo4j.runtime.pjrt.distributed.DistributedProcess.initialize(
+                job.coordinator(), job.numProcesses(), job.processId(), job.timeout())) {
+            Map<String, Object> all = new java.util.LinkedHashMap<>(opts);
+            all.putAll(p.clientOptions());
+            try (PjrtBackend backend = PjrtBackend.open(plugin, all, p.store(), PjrtBackend.configuredCache())) {
+                PjrtBackend.Compiled exe = backend.compile(module, partitions);
+                out.println("process " + job.processId() + " of " + job.numProcesses() + ": partitions " + exe.localPartitions() + " on devices "
+                        + exe.devices().stream().map(io.hlo4j.runtime.pjrt.PjrtDevice::id).toList());
+                long t0 = System.nanoTime();
+                List<HostArray> results = exe.callGlobal(args, p.store(), "hlo4j/run/results/", job.timeout());
+                double ms = (System.nanoTime() - t0) / 1e6;
+                for (int i = 0; i < results.size(); i++) {
+                    HostArray r = results.get(i);
+                    Tensor t = (Tensor) HostArrays.toValues(List.of(r)).getFirst();
+                    out.println("result" + i + ": " + t.type + " " + RunCommand.stats(t));
+                    if (outDir != null && job.processId() == 0) {
+                        Files.createDirectories(outDir);
+                        CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
+                    }
+                }
+                if (outDir != null && job.processId() != 0) out.println("(-o: process 0 writes the result files)");
+                out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices over %d processes; result blocks exchanged through %s) in %.1f ms",
+                        SymbolTable.symbolName(fn), backend.name(), partitions, job.numProcesses(), p.store().describe(), ms));
+                out.flush();
+                return 0;
+            }
         }
     }
 

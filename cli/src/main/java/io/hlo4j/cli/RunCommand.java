@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -80,6 +81,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin PjrtFlags pjrt;
 
+    @Mixin ProcessFlags processes;
+
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         // Flags first: a wrong one is a usage error before any file is read.
@@ -94,6 +97,14 @@ public final class RunCommand implements Callable<Integer> {
         if (timeoutSeconds != null && onPlugin) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with " + pjrt.source());
         if (collectives && onPlugin) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with " + pjrt.source());
         Path pjrtPlugin = spmd ? null : pjrt.use();
+        ProcessFlags.Job job = null;
+        if (processes.given(System.getenv())) {
+            if (spmd) throw new Main.UsageError("--spmd runs on simulated devices in this process; it does not take --num-processes, --process-id or --coordinator");
+            job = processes.job(System.getenv(), pjrtPlugin == null ? Map.of() : pjrt.createOptions());
+            if (job != null && pjrtPlugin == null)
+                throw new Main.UsageError("--num-processes " + job.numProcesses() + " runs one process of a job on a PJRT plugin: give --pjrt-plugin (or "
+                        + PjrtFlags.ENV + ")");
+        }
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         Interpreter interp = new Interpreter(modules.get(0));
@@ -102,7 +113,7 @@ public final class RunCommand implements Callable<Integer> {
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
-        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir);
+        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir, job);
         RunChecks.runnable(modules.get(0), fn);
         boolean manual = holdsManualComputation(modules.get(0));
         if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);

@@ -54,6 +54,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     private final PjrtClient client;
     private final List<PjrtDevice> devices;
+    private final List<PjrtDevice> globalDevices;
+    private final int processIndex, processCount;
     private final CompileCache cache;
 
     private PjrtBackend(PjrtClient client, Path cacheDir) {
@@ -62,6 +64,25 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         this.devices = client.addressableDevices();
         if (devices.isEmpty()) {   // open() closes the client
             throw new Hlo4jException("PJRT plugin " + client.plugin().path() + " has no addressable device", null);
+        }
+        this.globalDevices = client.devices();
+        this.processIndex = client.processIndex();
+        this.processCount = (int) Math.max(1, globalDevices.stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
+    }
+
+    /**
+     * As {@link #open(Path, Map)} for one process of a multi-process job (a TPU pod slice, a multi-node GPU job): the
+     * client exchanges its topology with the other processes through {@code store} (see
+     * {@link PjrtPlugin#createClient(Map, io.hlo4j.runtime.pjrt.distributed.KeyValueStore)}), and programs are compiled
+     * over the job's global devices ({@link #compile(Module, int)}).
+     */
+    public static PjrtBackend open(Path plugin, Map<String, ?> options, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store, Path cacheDir) {
+        PjrtClient client = PjrtPlugin.load(plugin).createClient(options, store);
+        try {
+            return new PjrtBackend(client, cacheDir);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
         }
     }
 
@@ -104,8 +125,17 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     public PjrtClient client() { return client; }
 
-    /** The addressable devices, in the order partitions are placed on them. */
+    /** This process's (addressable) devices, in the plugin's order. */
     public List<PjrtDevice> devices() { return devices; }
+
+    /** Every device of the job, this process's and the others', in the plugin's order: partition p runs on the p-th. */
+    public List<PjrtDevice> globalDevices() { return globalDevices; }
+
+    /** This process's index in the job (0 when it runs alone). */
+    public int processIndex() { return processIndex; }
+
+    /** How many processes own the job's devices (1 for a single-process plugin). */
+    public int processCount() { return processCount; }
 
     @Override public String name() { return "pjrt:" + client.platformName(); }
 
@@ -121,21 +151,32 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     /** Compiles for the module's own partition count ({@link #partitions(Module)}). */
     @Override public Compiled compile(Module module) { return compile(module, partitions(module)); }
 
-    /** Compiles for {@code partitions} devices (the first that many addressable devices). */
+    /**
+     * Compiles for {@code partitions} devices: the first that many addressable devices when this process runs alone;
+     * in a multi-process job the first that many of the job's global devices ({@link #globalDevices()}), so that every
+     * process compiles the same device assignment, each then running the partitions on its own devices.
+     */
     public Compiled compile(Module module, int partitions) {
         ModuleVerifier.verify(module);
         Operation entry = module.entryFunction();
         if (entry == null) throw new Hlo4jException("module has no @main and more than one function: no entry to compile", module.op().location());
         if (partitions < 1) throw new Hlo4jException("cannot compile for " + partitions + " partitions", module.op().location());
-        if (partitions > devices.size())
+        List<PjrtDevice> pool = processCount > 1 ? globalDevices : devices;
+        if (partitions > pool.size())
             throw new Hlo4jException("module needs " + partitions + " partitions but PJRT plugin " + client.plugin().path().getFileName()
-                    + " has " + devices.size() + " addressable device" + (devices.size() == 1 ? "" : "s") + " " + devices.stream().map(PjrtDevice::id).toList(),
+                    + " has " + pool.size() + (processCount > 1 ? " device" + (pool.size() == 1 ? "" : "s") + " over " + processCount + " processes "
+                    : " addressable device" + (pool.size() == 1 ? "" : "s") + " ") + pool.stream().map(PjrtDevice::id).toList(),
                     module.op().location());
+        List<PjrtDevice> use = pool.subList(0, partitions);
+        if (use.stream().noneMatch(PjrtDevice::addressable))
+            throw new Hlo4jException("module's " + partitions + " partition" + (partitions == 1 ? "" : "s") + " run on devices "
+                    + use.stream().map(PjrtDevice::id).toList() + ", none of them this process's (" + processIndex + ", devices "
+                    + devices.stream().map(PjrtDevice::id).toList() + "): this process has nothing to run", module.op().location());
         String text = MlirPrinter.print(module);
-        List<PjrtDevice> use = devices.subList(0, partitions);
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
-        CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0]) : spmdOptions(entry, sig, ids);
+        CompileOptions options = partitions == 1 && processCount == 1 ? CompileOptions.singleDevice(ids[0])
+                : spmdOptions(entry, sig, ids, processIndex, processCount);
         PjrtExecutable exe;
         try {
             exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
@@ -149,12 +190,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * JAX's options for a jit over {@code ids}: SPMD with Shardy, and per argument and result "XLA may choose
      * the sharding" exactly where the entry function gives no {@code sdy.sharding} (JAX's unspecified ones).
      */
-    public static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
+    public static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) { return spmdOptions(entry, sig, ids, 0, 1); }
+
+    static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids, int process, int processes) {
         boolean[] params = new boolean[sig.inputs().size()];
         for (int i = 0; i < params.length; i++) params[i] = !hasSharding(FuncOps.argAttrs(entry, i));
         boolean[] results = new boolean[sig.results().size()];
         for (int i = 0; i < results.length; i++) results[i] = !hasSharding(FuncOps.resultAttrs(entry, i));
-        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true);
+        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true).process(process, processes);
         if (params.length > 0) b.propagateToParameters(params);
         if (results.length > 0) b.propagateToOutput(results);
         return b.build();
@@ -187,8 +230,29 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
         public CompileOptions options() { return options; }
 
-        /** The devices the partitions run on, partition order. */
+        /** This process's devices the executable runs on, in the order {@link #callPerDevice} takes argument lists. */
         public List<PjrtDevice> devices() { return exe.devices(); }
+
+        /** The job's partition count (every process's partitions). */
+        public int partitions() { return options.numPartitions() * options.numReplicas(); }
+
+        /**
+         * The partitions this process runs, one per device of {@link #devices()} in that order: partition p is the p-th
+         * device of the compile's assignment, and holds the blocks of the mesh position whose {@code device_ids} entry is p.
+         * All partitions when the process runs alone.
+         */
+        public List<Integer> localPartitions() {
+            long[] ids = options.deviceIds();
+            List<Integer> out = new ArrayList<>();
+            for (PjrtDevice d : exe.devices()) {
+                int p = -1;
+                for (int i = 0; i < ids.length; i++) if (ids[i] == d.id()) p = i;
+                if (p < 0) throw new Hlo4jException("PJRT executable runs on device " + d.id() + ", which its device assignment "
+                        + java.util.Arrays.toString(ids) + " does not name", entry.location());
+                out.add(p);
+            }
+            return List.copyOf(out);
+        }
 
         /**
          * Global arrays in, global arrays out: on one device the plain call; on N partitions {@link #callGlobal} when the
@@ -196,9 +260,9 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * arguments ({@link #callPerDevice}) and is refused here.
          */
         @Override public List<HostArray> call(List<HostArray> args) {
-            if (exe.devices().size() != 1) {
+            if (partitions() != 1) {
                 if (takesGlobalArrays()) return callGlobal(args);
-                throw new Hlo4jException("program runs on " + exe.devices().size() + " devices and its entry function has no sdy.sharding:"
+                throw new Hlo4jException("program runs on " + partitions() + " devices and its entry function has no sdy.sharding:"
                         + " give one argument list per device (callPerDevice)", entry.location());
             }
             checkArguments(entry, sig, args);
@@ -206,53 +270,147 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
 
         /** Whether {@link #call} splits global arrays: more than one partition and shardings on the entry function. */
-        public boolean takesGlobalArrays() { return exe.devices().size() > 1 && GlobalLayout.annotated(entry, sig); }
+        public boolean takesGlobalArrays() { return partitions() > 1 && GlobalLayout.annotated(entry, sig); }
 
         /**
-         * Runs on global arrays as the interpreter would run the global program: splits argument i into the block each
-         * partition holds under its {@code sdy.sharding} ({@link SpmdRunner#split}), runs every partition
-         * ({@link #callPerDevice}), checks each partition's result j has the local type result j's sharding implies, and
-         * assembles it ({@link SpmdRunner#assemble}; copies of a replicated block must agree bit for bit). Refused by
-         * name: a missing sharding, a sharding on a mesh of another size, indivisible dimensions, unreduced axes on an
-         * argument ({@link GlobalLayout}), a result of the wrong local type, replicas that disagree.
+         * Runs on global arrays as the interpreter would run the global program: {@link #localBlocks} splits argument i into
+         * the block each partition holds under its {@code sdy.sharding} ({@link SpmdRunner#split}), {@link #callBlocks} runs
+         * every partition and checks each result j has the local type result j's sharding implies, and
+         * {@link #assembleResults} assembles them ({@link SpmdRunner#assemble}; copies of a replicated block must agree bit
+         * for bit). Refused by name: a missing sharding, a sharding on a mesh of another size, indivisible dimensions,
+         * unreduced axes on an argument ({@link GlobalLayout}), a result of the wrong local type, replicas that disagree,
+         * and a program whose partitions run on several processes (each process holds only its blocks: use the three
+         * steps, gathering the other processes' result blocks before assembling).
          */
         public List<HostArray> callGlobal(List<HostArray> args) {
             checkArguments(entry, sig, args);
-            int n = exe.devices().size();
-            if (n == 1) return callPerDevice(List.of(args)).getFirst();
+            if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
+            if (localPartitions().size() != partitions())
+                throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
+                        + processIndex + ") holds partitions " + localPartitions() + " on devices " + exe.devices().stream().map(PjrtDevice::id).toList()
+                        + ": give it its blocks (localBlocks, callBlocks) and assemble the results of every process (assembleResults)", entry.location());
+            return assembleResults(callBlocks(localBlocks(args)));
+        }
+
+        /**
+         * {@link #callGlobal} for one process of a multi-process job: this process splits the global arguments (every
+         * process passes the same), runs its own partitions ({@link #localBlocks}, {@link #callBlocks}), exchanges result
+         * blocks with the other processes through {@code store} under keys starting with {@code prefix} (new for each call
+         * of a job; {@link io.hlo4j.runtime.pjrt.distributed.BlockExchange}), waiting up to {@code timeout} for theirs, and
+         * assembles the global results, the same on every process. Alone, the plain {@link #callGlobal}.
+         */
+        public List<HostArray> callGlobal(List<HostArray> args, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store, String prefix,
+                                          java.time.Duration timeout) {
+            if (localPartitions().size() == partitions()) return callGlobal(args);
+            java.util.SortedMap<Integer, List<HostArray>> mine = callBlocks(localBlocks(args));
+            return assembleResults(io.hlo4j.runtime.pjrt.distributed.BlockExchange.allGather(store, prefix, mine, partitions(), timeout));
+        }
+
+        /**
+         * The blocks of global arguments that this process's partitions hold ({@link #localPartitions()}), by partition:
+         * what {@link #callBlocks} takes. Every process of a job may call it with the same global arrays.
+         */
+        public java.util.SortedMap<Integer, List<HostArray>> localBlocks(List<HostArray> args) {
+            checkArguments(entry, sig, args);
             GlobalLayout layout = globalLayout();
-            List<List<HostArray>> perDevice = new ArrayList<>();
-            for (int d = 0; d < n; d++) perDevice.add(new ArrayList<>());
+            List<Integer> mine = localPartitions();
+            java.util.SortedMap<Integer, List<HostArray>> out = new java.util.TreeMap<>();
+            for (int p : mine) out.put(p, new ArrayList<>());
             for (int i = 0; i < args.size(); i++) {
-                GlobalLayout.Placed p = layout.arguments().get(i);
+                GlobalLayout.Placed pl = layout.arguments().get(i);
                 List<HostArray> blocks;
                 try {
-                    blocks = SpmdRunner.split(args.get(i), p.mesh(), p.sharding());
+                    blocks = SpmdRunner.split(args.get(i), pl.mesh(), pl.sharding());
                 } catch (ShardingException e) {
-                    throw new ShardingException(p.what() + ": " + e.getMessage(), entry.location());
+                    throw new ShardingException(pl.what() + ": " + e.getMessage(), entry.location());
                 }
-                for (int d = 0; d < n; d++) perDevice.get(d).add(blocks.get(d));
+                for (int p : mine) out.get(p).add(blocks.get(p));
+            }
+            return out;
+        }
+
+        /**
+         * Runs this process's partitions on their blocks: {@code blocks} maps each partition of {@link #localPartitions()}
+         * (all of them, no other) to its argument blocks, in the local types the arguments' shardings imply; returns each
+         * partition's result blocks, checked against the local types of the results' shardings. A partition of another
+         * process, or one missing, is refused by name before anything runs.
+         */
+        public java.util.SortedMap<Integer, List<HostArray>> callBlocks(Map<Integer, List<HostArray>> blocks) {
+            GlobalLayout layout = globalLayout();
+            List<Integer> mine = localPartitions();
+            List<PjrtDevice> ds = exe.devices();
+            for (int p : blocks.keySet())
+                if (!mine.contains(p))
+                    throw new Hlo4jException("block for partition " + p + (p >= 0 && p < partitions() ? " (device " + options.deviceIds()[p] + ")" : "")
+                            + ": this process (" + processIndex + ") holds partitions " + mine + " on devices " + ds.stream().map(PjrtDevice::id).toList()
+                            + (p >= 0 && p < partitions() ? "; partition " + p + " is another process's" : "; the program has " + partitions() + " partitions"),
+                            entry.location());
+            List<List<HostArray>> perDevice = new ArrayList<>();
+            for (int d = 0; d < mine.size(); d++) {
+                int p = mine.get(d);
+                List<HostArray> b = blocks.get(p);
+                if (b == null)
+                    throw new Hlo4jException("no blocks for partition " + p + " (device " + ds.get(d).id() + "): this process holds partitions " + mine
+                            + " and runs them all", entry.location());
+                if (b.size() != layout.arguments().size())
+                    throw new Hlo4jException("partition " + p + " got " + b.size() + " argument blocks; the entry function takes " + layout.arguments().size(),
+                            entry.location());
+                for (int i = 0; i < b.size(); i++) {
+                    GlobalLayout.Placed pl = layout.arguments().get(i);
+                    if (!b.get(i).type().equals(pl.local()))
+                        throw new Hlo4jException(pl.what() + ": the block for partition " + p + " is " + b.get(i).type() + " but " + pl.sharding()
+                                + " on " + partitions() + " partitions needs " + pl.local(), entry.location());
+                }
+                perDevice.add(b);
             }
             List<List<HostArray>> out = callPerDevice(perDevice);
+            java.util.SortedMap<Integer, List<HostArray>> results = new java.util.TreeMap<>();
+            for (int d = 0; d < mine.size(); d++) {
+                List<HostArray> r = out.get(d);
+                int p = mine.get(d);
+                if (r.size() != layout.results().size())
+                    throw new Hlo4jException("partition " + p + " (PJRT device " + ds.get(d).id() + ") returned " + r.size()
+                            + " results; the entry function has " + layout.results().size(), entry.location());
+                for (int j = 0; j < r.size(); j++) {
+                    GlobalLayout.Placed pl = layout.results().get(j);
+                    if (!r.get(j).type().equals(pl.local()))
+                        throw new Hlo4jException(pl.what() + ": partition " + p + " (PJRT device " + ds.get(d).id() + ") returned "
+                                + r.get(j).type() + " but " + pl.sharding() + " on " + partitions() + " partitions needs " + pl.local(), entry.location());
+                }
+                results.put(p, r);
+            }
+            return results;
+        }
+
+        /**
+         * The global results from every partition's result blocks ({@link #callBlocks} of each process of the job, gathered
+         * by the caller); a missing or unknown partition is refused by name.
+         */
+        public List<HostArray> assembleResults(Map<Integer, List<HostArray>> blocksByPartition) {
+            GlobalLayout layout = globalLayout();
+            int n = partitions();
+            for (int p : blocksByPartition.keySet())
+                if (p < 0 || p >= n) throw new Hlo4jException("result blocks for partition " + p + ": the program has " + n + " partitions", entry.location());
+            List<Integer> missing = new ArrayList<>();
+            for (int p = 0; p < n; p++) if (!blocksByPartition.containsKey(p)) missing.add(p);
+            if (!missing.isEmpty())
+                throw new Hlo4jException("cannot assemble the results: no blocks for partition" + (missing.size() == 1 ? " " : "s ") + missing
+                        + " (another process's: gather them first)", entry.location());
             List<HostArray> results = new ArrayList<>();
             for (int j = 0; j < layout.results().size(); j++) {
-                GlobalLayout.Placed p = layout.results().get(j);
+                GlobalLayout.Placed pl = layout.results().get(j);
                 List<HostArray> blocks = new ArrayList<>();
-                for (int d = 0; d < n; d++) {
-                    List<HostArray> mine = out.get(d);
-                    if (mine.size() != layout.results().size())
-                        throw new Hlo4jException("partition " + d + " (PJRT device " + exe.devices().get(d).id() + ") returned " + mine.size()
-                                + " results; the entry function has " + layout.results().size(), entry.location());
-                    HostArray b = mine.get(j);
-                    if (!b.type().equals(p.local()))
-                        throw new Hlo4jException(p.what() + ": partition " + d + " (PJRT device " + exe.devices().get(d).id() + ") returned "
-                                + b.type() + " but " + p.sharding() + " on " + n + " partitions needs " + p.local(), entry.location());
-                    blocks.add(b);
+                for (int p = 0; p < n; p++) {
+                    List<HostArray> r = blocksByPartition.get(p);
+                    if (r.size() != layout.results().size() || !r.get(j).type().equals(pl.local()))
+                        throw new Hlo4jException(pl.what() + ": the blocks of partition " + p + " are " + r.stream().map(HostArray::type).toList()
+                                + "; " + pl.sharding() + " on " + n + " partitions needs " + pl.local(), entry.location());
+                    blocks.add(r.get(j));
                 }
                 try {
-                    results.add(SpmdRunner.assemble(blocks, p.mesh(), p.sharding(), p.global()));
+                    results.add(SpmdRunner.assemble(blocks, pl.mesh(), pl.sharding(), pl.global()));
                 } catch (ShardingException e) {
-                    throw new ShardingException(p.what() + ": " + e.getMessage(), entry.location());
+                    throw new ShardingException(pl.what() + ": " + e.getMessage(), entry.location());
                 }
             }
             return List.copyOf(results);
@@ -260,7 +418,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
         private GlobalLayout globalLayout() {
             GlobalLayout l = layout;
-            if (l == null) layout = l = GlobalLayout.of(module, entry, sig, exe.devices().size());
+            if (l == null) layout = l = GlobalLayout.of(module, entry, sig, partitions());
             return l;
         }
 

@@ -30,9 +30,9 @@ final class Abi {
     enum Fn {
         PJRT_Error_Destroy(0), PJRT_Error_Message(1), PJRT_Error_GetCode(2), PJRT_Plugin_Initialize(3),
         PJRT_Plugin_Attributes(4), PJRT_Event_Destroy(5), PJRT_Event_IsReady(6), PJRT_Event_Error(7),
-        PJRT_Event_Await(8), PJRT_Event_OnReady(9), PJRT_Client_Create(10), PJRT_Client_Destroy(11), PJRT_Client_PlatformName(12),
+        PJRT_Event_Await(8), PJRT_Event_OnReady(9), PJRT_Client_Create(10), PJRT_Client_Destroy(11), PJRT_Client_PlatformName(12), PJRT_Client_ProcessIndex(13),
         PJRT_Client_PlatformVersion(14), PJRT_Client_Devices(15), PJRT_Client_AddressableDevices(16),
-        PJRT_Client_Compile(20), PJRT_Client_BufferFromHostBuffer(22), PJRT_DeviceDescription_Id(23),
+        PJRT_Client_Compile(20), PJRT_Client_BufferFromHostBuffer(22), PJRT_DeviceDescription_Id(23), PJRT_DeviceDescription_ProcessIndex(24),
         PJRT_DeviceDescription_Kind(26), PJRT_Device_GetDescription(29), PJRT_Executable_Destroy(40),
         PJRT_Executable_NumOutputs(44), PJRT_Executable_GetCostAnalysis(46), PJRT_Executable_OptimizedProgram(48), PJRT_Executable_Serialize(49), PJRT_LoadedExecutable_Destroy(50), PJRT_LoadedExecutable_GetExecutable(51),
         PJRT_LoadedExecutable_AddressableDevices(52), PJRT_LoadedExecutable_Execute(55), PJRT_Executable_DeserializeAndLoad(56), PJRT_Buffer_Destroy(58),
@@ -62,6 +62,24 @@ final class Abi {
             "create_options", ADDRESS, "num_options", JAVA_LONG, "kv_get_callback", ADDRESS, "kv_get_user_arg", ADDRESS,
             "kv_put_callback", ADDRESS, "kv_put_user_arg", ADDRESS, "client", ADDRESS,
             "kv_try_get_callback", ADDRESS, "kv_try_get_user_arg", ADDRESS);
+    /**
+     * The key-value callbacks' arguments, as the plugin passes them to the callbacks given in PJRT_Client_Create (the
+     * header's field lists; STRUCT_SIZE 80, 64 and 72). {@code callback_error} points to the plugin's
+     * {@code PJRT_CallbackError} function pointer, through which a callback's failure becomes a PJRT_Error.
+     */
+    static final CStruct KV_GET = CStruct.args("PJRT_KeyValueGetCallback_Args",
+            "key", ADDRESS, "key_size", JAVA_LONG, "timeout_in_ms", JAVA_INT, "callback_error", ADDRESS, "user_arg", ADDRESS,
+            "value", ADDRESS, "value_size", JAVA_LONG, "value_deleter_callback", ADDRESS);
+    static final CStruct KV_PUT = CStruct.args("PJRT_KeyValuePutCallback_Args",
+            "key", ADDRESS, "key_size", JAVA_LONG, "value", ADDRESS, "value_size", JAVA_LONG, "callback_error", ADDRESS, "user_arg", ADDRESS);
+    static final CStruct KV_TRY_GET = CStruct.args("PJRT_KeyValueTryGetCallback_Args",
+            "key", ADDRESS, "key_size", JAVA_LONG, "callback_error", ADDRESS, "user_arg", ADDRESS,
+            "value", ADDRESS, "value_size", JAVA_LONG, "value_deleter_callback", ADDRESS);
+    /** PJRT_Client_Create_Args gained kv_try_get_callback and its user arg at 0.61: an older plugin gets them NULL. */
+    static final int KV_TRY_GET_MINOR = 61;
+    static final CStruct CLIENT_PROCESS_INDEX = CStruct.args("PJRT_Client_ProcessIndex_Args", "client", ADDRESS, "process_index", JAVA_INT);
+    static final CStruct DESCRIPTION_PROCESS_INDEX = CStruct.args("PJRT_DeviceDescription_ProcessIndex_Args",
+            "device_description", ADDRESS, "process_index", JAVA_INT);
     static final CStruct CLIENT_DESTROY = CStruct.args("PJRT_Client_Destroy_Args", "client", ADDRESS);
     /** PlatformName and PlatformVersion share this shape. */
     static final CStruct CLIENT_STRING = CStruct.args("PJRT_Client_PlatformName_Args",

@@ -45,6 +45,12 @@ public final class CompileOptions {
 
     public int numPartitions() { return (int) proto.getExecutableBuildOptions().getNumPartitions(); }
 
+    /** The device ids of the assignment, partition-major (one replica: partition p runs on the p-th id). */
+    public long[] deviceIds() {
+        return proto.getExecutableBuildOptions().getDeviceAssignment().getComputationDevicesList().stream()
+                .flatMapToLong(cd -> cd.getReplicaDeviceIdsList().stream().mapToLong(Long::longValue)).toArray();
+    }
+
     /** Deterministic bytes (map entries sorted by key), so equal options give equal bytes. */
     public byte[] toBytes() {
         try {
@@ -70,8 +76,21 @@ public final class CompileOptions {
         private boolean[] propagateToParameters = {false};
         private boolean[] propagateToOutput = {false};
         private final Map<String, OptionOverrideProto> overrides = new LinkedHashMap<>();
+        private int processIndex = 0, processCount = 1;
 
         private Builder() {}
+
+        /**
+         * The compiling process and the job's process count (XLA's {@code process_index}/{@code process_count}); every
+         * process of a multi-process job compiles the same program with the same device assignment over the global devices.
+         */
+        public Builder process(int index, int count) {
+            if (count < 1 || index < 0 || index >= count)
+                throw new IllegalArgumentException("compile options: process " + index + " of " + count + " processes");
+            this.processIndex = index;
+            this.processCount = count;
+            return this;
+        }
 
         /** One replica, one partition per device, in the given order (JAX's mesh device order). */
         public Builder devices(long... deviceIds) {
@@ -149,8 +168,8 @@ public final class CompileOptions {
                     .setUseSpmdPartitioning(useSpmd)
                     .setUseShardyPartitioner(shardy)
                     .setDeviceAssignment(da)
-                    .setProcessIndex(0)
-                    .setProcessCount(1);                  // proto default 0 is taken literally
+                    .setProcessIndex(processIndex)
+                    .setProcessCount(processCount);       // proto default 0 is taken literally
             for (boolean b : propagateToParameters) ebo.addAllowSpmdShardingPropagationToParameters(b);
             for (boolean b : propagateToOutput) ebo.addAllowSpmdShardingPropagationToOutput(b);
             return new CompileOptions(CompileOptionsProto.newBuilder()

@@ -56,6 +56,9 @@ final class PjrtApi {
         return fn.slot < slots ? table.get(ADDRESS, Abi.API_FIRST_SLOT + 8L * fn.slot) : MemorySegment.NULL;
     }
 
+    /** Whether the plugin implements {@code fn} (its slot exists and is not NULL). */
+    boolean has(Fn fn) { return !slot(fn).equals(MemorySegment.NULL); }
+
     /** The slot's function; a NULL slot is refused as UNIMPLEMENTED naming the call. */
     private MemorySegment fn(Fn fn) {
         MemorySegment p = slot(fn);

@@ -28,10 +28,29 @@ public final class PjrtClient extends NativeHandle {
     /** Tells clients of one plugin apart in messages. */
     private final long serial = SERIALS.getAndIncrement();
 
-    PjrtClient(PjrtPlugin plugin, MemorySegment client) {
+    /** The key-value store's ticket ({@link KvCallbacks}), 0 without one; dropped when the client is destroyed. */
+    private final long kvTicket;
+
+    PjrtClient(PjrtPlugin plugin, MemorySegment client, long kvTicket) {
         super(client);
         this.plugin = plugin;
         this.api = plugin.api();
+        this.kvTicket = kvTicket;
+    }
+
+    /**
+     * {@code PJRT_Client_ProcessIndex}: which process of a multi-process job this client is (0 in a single-process
+     * one); a plugin without the call is single-process, so 0.
+     */
+    public int processIndex() {
+        MemorySegment client = handle();
+        if (!api.has(Fn.PJRT_Client_ProcessIndex)) return 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = Abi.CLIENT_PROCESS_INDEX.allocate(a);
+            args.set(ADDRESS, Abi.CLIENT_PROCESS_INDEX.off("client"), client);
+            api.call(Fn.PJRT_Client_ProcessIndex, args);
+            return args.get(JAVA_INT, Abi.CLIENT_PROCESS_INDEX.off("process_index"));
+        }
     }
 
     PjrtApi api() { return api; }
@@ -51,7 +70,11 @@ public final class PjrtClient extends NativeHandle {
         }
     }
 
-    /** All devices of the (possibly multi-process) client, addressable or not. */
+    /**
+     * All devices of the (possibly multi-process) job, addressable or not, in the plugin's order: what a device
+     * assignment over several processes is made of. A device of another process is listed with its process index and
+     * {@code addressable() == false}; this process cannot put data on it or run on it.
+     */
     public List<PjrtDevice> devices() {
         Set<MemorySegment> local = new HashSet<>(devicePointers(Fn.PJRT_Client_AddressableDevices));
         List<PjrtDevice> out = new ArrayList<>();
@@ -94,9 +117,16 @@ public final class PjrtClient extends NativeHandle {
             MemorySegment kind = Abi.DESCRIPTION_KIND.allocate(a);
             kind.set(ADDRESS, Abi.DESCRIPTION_KIND.off("device_description"), desc);
             api.call(Fn.PJRT_DeviceDescription_Kind, kind);
+            int process = -1;   // unknown: a plugin without PJRT_DeviceDescription_ProcessIndex
+            if (api.has(Fn.PJRT_DeviceDescription_ProcessIndex)) {
+                MemorySegment pi = Abi.DESCRIPTION_PROCESS_INDEX.allocate(a);
+                pi.set(ADDRESS, Abi.DESCRIPTION_PROCESS_INDEX.off("device_description"), desc);
+                api.call(Fn.PJRT_DeviceDescription_ProcessIndex, pi);
+                process = pi.get(JAVA_INT, Abi.DESCRIPTION_PROCESS_INDEX.off("process_index"));
+            }
             return new PjrtDevice(this, id.get(JAVA_INT, Abi.DESCRIPTION_ID.off("id")),
                     PjrtApi.string(kind.get(ADDRESS, Abi.DESCRIPTION_KIND.off("device_kind")), kind.get(JAVA_LONG, Abi.DESCRIPTION_KIND.off("device_kind_size"))),
-                    addressable, device);
+                    addressable, process, device);
         }
     }
 
@@ -155,6 +185,10 @@ public final class PjrtClient extends NativeHandle {
     public PjrtBuffer toDevice(HostData data, PjrtDevice device) {
         MemorySegment client = handle();
         MemorySegment devicePointer = device.pointerFor(this, "PJRT_Client_BufferFromHostBuffer");
+        if (!device.addressable())
+            throw new IllegalArgumentException("PJRT_Client_BufferFromHostBuffer: device " + device.id() + " belongs to process " + device.processIndex()
+                    + ", not to this process (" + processIndex() + "); a process puts data only on its addressable devices "
+                    + addressableDevices().stream().map(PjrtDevice::id).toList());
         long[] dims = data.dims();
         MemorySegment buffer;
         try (Arena a = Arena.ofConfined()) {
@@ -210,6 +244,8 @@ public final class PjrtClient extends NativeHandle {
             MemorySegment args = Abi.CLIENT_DESTROY.allocate(a);
             args.set(ADDRESS, Abi.CLIENT_DESTROY.off("client"), client);
             api.call(Fn.PJRT_Client_Destroy, args);
+        } finally {
+            if (kvTicket != 0) KvCallbacks.unregister(kvTicket);
         }
     }
 

@@ -13,15 +13,20 @@ public final class PjrtDevice {
     private final int id;
     private final String kind;
     private final boolean addressable;
+    private final int processIndex;
     private final MemorySegment pointer;
 
-    PjrtDevice(PjrtClient client, int id, String kind, boolean addressable, MemorySegment pointer) {
+    PjrtDevice(PjrtClient client, int id, String kind, boolean addressable, int processIndex, MemorySegment pointer) {
         this.client = client;
         this.id = id;
         this.kind = kind;
         this.addressable = addressable;
+        this.processIndex = processIndex;
         this.pointer = pointer;
     }
+
+    /** The process of a multi-process job that owns this device ({@code PJRT_DeviceDescription_ProcessIndex}); -1 when the plugin cannot say. */
+    public int processIndex() { return processIndex; }
 
     public int id() { return id; }
 
@@ -49,5 +54,5 @@ public final class PjrtDevice {
 
     @Override public int hashCode() { return Objects.hash(System.identityHashCode(client), pointer.address()); }
 
-    @Override public String toString() { return "PjrtDevice[id=" + id + ", kind=" + kind + (addressable ? "" : ", remote") + "]"; }
+    @Override public String toString() { return "PjrtDevice[id=" + id + ", kind=" + kind + (addressable ? "" : ", remote") + (processIndex > 0 ? ", process " + processIndex : "") + "]"; }
 }

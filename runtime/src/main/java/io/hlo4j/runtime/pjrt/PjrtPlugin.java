@@ -168,7 +168,18 @@ public final class PjrtPlugin {
      * {@code PJRT_Client_Create} with named-value options: String, Long/Integer (int64), long[] (int64
      * list), Float/Double (float) or Boolean values. Plugins reject names they do not know.
      */
-    public PjrtClient createClient(Map<String, ?> options) {
+    public PjrtClient createClient(Map<String, ?> options) { return createClient(options, null); }
+
+    /**
+     * {@code PJRT_Client_Create} with options and a key-value store shared by every process of a job (null: none), which
+     * the plugin reaches through the create call's {@code kv_get_callback}/{@code kv_put_callback} (and
+     * {@code kv_try_get_callback} for a plugin of C API 0.61 or newer; an older one has no such field and gets NULL
+     * there). The store stays registered until the client is closed: a plugin may use it after creation. A failure in
+     * the store (a get that timed out, a put refused) comes back from the plugin as the create's error, with the store's
+     * code and message.
+     */
+    public PjrtClient createClient(Map<String, ?> options, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store) {
+        long ticket = store == null ? 0 : KvCallbacks.register(store);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment opts = Abi.NAMED_VALUE.allocateArray(a, options.size());
             int i = 0;
@@ -178,8 +189,22 @@ public final class PjrtPlugin {
             MemorySegment args = Abi.CLIENT_CREATE.allocate(a);
             args.set(ADDRESS, Abi.CLIENT_CREATE.off("create_options"), options.isEmpty() ? MemorySegment.NULL : opts);
             args.set(JAVA_LONG, Abi.CLIENT_CREATE.off("num_options"), options.size());
+            if (store != null) {
+                MemorySegment user = MemorySegment.ofAddress(ticket);
+                args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_get_callback"), KvCallbacks.GET);
+                args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_get_user_arg"), user);
+                args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_put_callback"), KvCallbacks.PUT);
+                args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_put_user_arg"), user);
+                if (api.minor() >= Abi.KV_TRY_GET_MINOR) {
+                    args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_try_get_callback"), KvCallbacks.TRY_GET);
+                    args.set(ADDRESS, Abi.CLIENT_CREATE.off("kv_try_get_user_arg"), user);
+                }
+            }
             api.call(Fn.PJRT_Client_Create, args);
-            return new PjrtClient(this, args.get(ADDRESS, Abi.CLIENT_CREATE.off("client")));
+            return new PjrtClient(this, args.get(ADDRESS, Abi.CLIENT_CREATE.off("client")), ticket);
+        } catch (RuntimeException e) {
+            if (store != null) KvCallbacks.unregister(ticket);
+            throw e;
         }
     }
 

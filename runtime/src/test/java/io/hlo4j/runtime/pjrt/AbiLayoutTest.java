@@ -81,6 +81,31 @@ class AbiLayoutTest {
         assertThat(Abi.ERROR_MESSAGE.off("message_size")).isEqualTo(32);
     }
 
+    /** The key-value callbacks' args (pjrt_c_api.h field lists, counted by hand: 8-byte fields, one 4-byte int padded to 8). */
+    @Test
+    void keyValueCallbackArgsMatchTheHeader() {
+        assertThat(Abi.KV_GET.off("key_size")).isEqualTo(24);
+        assertThat(Abi.KV_GET.off("timeout_in_ms")).isEqualTo(32);
+        assertThat(Abi.KV_GET.off("callback_error")).isEqualTo(40);
+        assertThat(Abi.KV_GET.off("user_arg")).isEqualTo(48);
+        assertThat(Abi.KV_GET.off("value")).isEqualTo(56);
+        assertThat(Abi.KV_GET.off("value_size")).isEqualTo(64);
+        assertThat(Abi.KV_GET.structSize()).isEqualTo(80);
+        assertThat(Abi.KV_PUT.off("value")).isEqualTo(32);
+        assertThat(Abi.KV_PUT.off("callback_error")).isEqualTo(48);
+        assertThat(Abi.KV_PUT.structSize()).isEqualTo(64);
+        assertThat(Abi.KV_TRY_GET.off("callback_error")).isEqualTo(32);
+        assertThat(Abi.KV_TRY_GET.off("value")).isEqualTo(48);
+        assertThat(Abi.KV_TRY_GET.structSize()).isEqualTo(72);
+        assertThat(Abi.CLIENT_CREATE.off("kv_get_callback")).isEqualTo(32);
+        assertThat(Abi.CLIENT_CREATE.off("kv_put_user_arg")).isEqualTo(56);
+        assertThat(Abi.CLIENT_CREATE.off("kv_try_get_callback")).isEqualTo(72);
+        assertThat(Abi.CLIENT_PROCESS_INDEX.structSize()).isEqualTo(28);
+        assertThat(Abi.DESCRIPTION_PROCESS_INDEX.structSize()).isEqualTo(28);
+        assertThat(Abi.Fn.PJRT_Client_ProcessIndex.slot * 8 + 40).isEqualTo(144);
+        assertThat(Abi.Fn.PJRT_DeviceDescription_ProcessIndex.slot * 8 + 40).isEqualTo(232);
+    }
+
     @Test
     void tableSlotsMatchTheHeader() {
         assertThat(Abi.Fn.PJRT_Client_Compile.slot * 8 + 40).isEqualTo(200);

@@ -73,6 +73,9 @@ public final class MockPjrt {
         /** OnReady callbacks queued on a pending event so far. */
         long queuedCallbacks() { return stat(1); }
 
+        /** Multi-process client creates that were given a kv_try_get_callback so far. */
+        long createsWithTryGet() { return stat(2); }
+
         private long stat(int which) {
             try {
                 return (long) statFn.invokeExact(which);

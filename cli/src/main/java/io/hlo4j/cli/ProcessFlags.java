@@ -1,0 +1,91 @@
+package io.hlo4j.cli;
+
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One process of a multi-process job on a PJRT plugin (a TPU pod slice, a multi-node GPU job), as
+ * {@code jax.distributed.initialize} takes it: {@code --num-processes N}, {@code --process-id I} and
+ * {@code --coordinator HOST:PORT} (process 0 listens there), or the variables {@value #ENV_COUNT}, {@value #ENV_ID}
+ * and {@value #ENV_COORDINATOR} (a flag wins over its variable). Refused by name (usage errors): a count below 1, an id
+ * outside {@code [0, N)}, a job of several processes without an id or a coordinator, a coordinator that is not
+ * {@code HOST:PORT}, an id or coordinator without a count, and {@code --pjrt-option node_id/num_nodes}, which these set.
+ */
+final class ProcessFlags {
+    static final String ENV_COUNT = "HLO4J_NUM_PROCESSES", ENV_ID = "HLO4J_PROCESS_ID", ENV_COORDINATOR = "HLO4J_COORDINATOR";
+
+    @Option(names = "--num-processes", paramLabel = "N",
+            description = "Run as one of N processes of a job on the PJRT plugin (with --process-id and --coordinator); default $" + ENV_COUNT + ", else 1.")
+    Integer numProcesses;
+
+    @Option(names = "--process-id", paramLabel = "I", description = "This process's index in the job, 0 to N-1; default $" + ENV_ID + ".")
+    Integer processId;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+            description = "Where process 0 hosts the job's key-value store (it listens on PORT); the same for every process; default $" + ENV_COORDINATOR + ".")
+    String coordinator;
+
+    @Option(names = "--coordinator-timeout", paramLabel = "SECONDS",
+            description = "How long to wait for the coordinator and the other processes (joining, the topology, results); default 300.")
+    long timeoutSeconds = 300;
+
+    /** A job's settings, checked; null when this process runs alone. */
+    record Job(int numProcesses, int processId, String coordinator, Duration timeout) {}
+
+    /** The job, or null without any of the settings; usage errors as the class says. Reads the environment through {@code env}. */
+    Job job(Map<String, String> env, Map<String, Object> pjrtOptions) {
+        Integer n = numProcesses != null ? numProcesses : intFrom(env, ENV_COUNT);
+        Integer id = processId != null ? processId : intFrom(env, ENV_ID);
+        String coord = coordinator != null ? coordinator : blankToNull(env.get(ENV_COORDINATOR));
+        if (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)
+            throw new Main.UsageError("--coordinator-timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
+        if (n == null) {
+            if (id != null || coord != null)
+                throw new Main.UsageError((id != null ? "--process-id" : "--coordinator") + " needs --num-processes (or " + ENV_COUNT + ")");
+            return null;
+        }
+        if (n < 1) throw new Main.UsageError("--num-processes must be at least 1, got " + n);
+        if (n > 1 && id == null) throw new Main.UsageError("--num-processes " + n + " needs --process-id (or " + ENV_ID + "): which process this is, 0 to " + (n - 1));
+        if (n > 1 && coord == null) throw new Main.UsageError("--num-processes " + n + " needs --coordinator HOST:PORT (or " + ENV_COORDINATOR + "): where process 0 hosts the job's store");
+        int i = id == null ? 0 : id;
+        if (i < 0 || i >= n) throw new Main.UsageError("--process-id " + i + " is not in [0, " + n + ") for --num-processes " + n);
+        if (coord != null) {
+            int colon = coord.lastIndexOf(':');
+            boolean ok = colon > 0 && colon < coord.length() - 1;
+            if (ok) {
+                try {
+                    int port = Integer.parseInt(coord.substring(colon + 1));
+                    ok = port >= 1 && port <= 65535;
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+            }
+            if (!ok) throw new Main.UsageError("--coordinator '" + coord + "' is not HOST:PORT (a port from 1 to 65535)");
+        }
+        for (String k : new String[] {"node_id", "num_nodes"})
+            if (pjrtOptions.containsKey(k))
+                throw new Main.UsageError("--pjrt-option " + k + " is set by --process-id and --num-processes; leave it out");
+        if (n == 1) return null;
+        return new Job(n, i, coord, Duration.ofSeconds(timeoutSeconds));
+    }
+
+    /** Whether any setting was given (flags or variables): a command path that cannot run a job refuses them. */
+    boolean given(Map<String, String> env) {
+        return numProcesses != null || processId != null || coordinator != null
+                || blankToNull(env.get(ENV_COUNT)) != null || blankToNull(env.get(ENV_ID)) != null || blankToNull(env.get(ENV_COORDINATOR)) != null;
+    }
+
+    private static Integer intFrom(Map<String, String> env, String name) {
+        String v = blankToNull(env.get(name));
+        if (v == null) return null;
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new Main.UsageError(name + "='" + v + "' is not an integer");
+        }
+    }
+
+    private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s; }
+}

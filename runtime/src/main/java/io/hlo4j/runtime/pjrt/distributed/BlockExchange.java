@@ -1,0 +1,85 @@
+package io.hlo4j.runtime.pjrt.distributed;
+
+import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.pjrt.ElementType;
+import io.hlo4j.runtime.pjrt.HostArrays;
+import io.hlo4j.runtime.pjrt.HostData;
+import io.hlo4j.runtime.pjrt.PjrtErrorCode;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Every process's result blocks to every process, through the job's {@link KeyValueStore}: each process puts the
+ * blocks of its partitions under {@code prefix<partition>/<result>} and reads the others', so each can assemble the
+ * global results. Meant for results that fit a key-value store (a program's outputs, not a model's weights); a key
+ * is written once, so {@code prefix} must be new for each exchange of a job.
+ */
+public final class BlockExchange {
+    private BlockExchange() {}
+
+    /**
+     * Puts {@code mine} (partition -> its result blocks) and returns every partition's blocks, {@code mine} and the
+     * {@code partitions - mine.size()} others', each waited for up to {@code timeout}.
+     */
+    public static SortedMap<Integer, List<HostArray>> allGather(KeyValueStore store, String prefix, Map<Integer, List<HostArray>> mine,
+                                                                int partitions, Duration timeout) {
+        for (Map.Entry<Integer, List<HostArray>> e : mine.entrySet()) {
+            List<HostArray> blocks = e.getValue();
+            for (int j = 0; j < blocks.size(); j++) store.put(prefix + e.getKey() + "/" + j, encode(blocks.get(j)));
+            store.put(prefix + e.getKey(), new byte[] {(byte) blocks.size(), (byte) (blocks.size() >> 8), (byte) (blocks.size() >> 16), (byte) (blocks.size() >> 24)});
+        }
+        SortedMap<Integer, List<HostArray>> all = new TreeMap<>(mine);
+        for (int p = 0; p < partitions; p++) {
+            if (mine.containsKey(p)) continue;
+            byte[] n = store.get(prefix + p, timeout);
+            int count = (n[0] & 0xff) | (n[1] & 0xff) << 8 | (n[2] & 0xff) << 16 | (n[3] & 0xff) << 24;
+            List<HostArray> blocks = new ArrayList<>();
+            for (int j = 0; j < count; j++) blocks.add(decode(store.get(prefix + p + "/" + j, timeout), prefix + p + "/" + j));
+            all.put(p, List.copyOf(blocks));
+        }
+        return all;
+    }
+
+    /** The element type's PJRT code, the dims and the dense row-major bytes. */
+    static byte[] encode(HostArray a) {
+        HostData d = HostArrays.toHostData(a);
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(d.type().code());
+            long[] dims = d.dims();
+            out.writeInt(dims.length);
+            for (long x : dims) out.writeLong(x);
+            byte[] data = d.bytes();
+            out.writeInt(data.length);
+            out.write(data);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static HostArray decode(byte[] b, String key) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
+            ElementType type = ElementType.of(in.readInt());
+            long[] dims = new long[in.readInt()];
+            for (int i = 0; i < dims.length; i++) dims[i] = in.readLong();
+            byte[] data = in.readNBytes(in.readInt());
+            return HostArrays.toHostArray(new HostData(type, dims, data));
+        } catch (IOException | RuntimeException e) {
+            throw new KeyValueException(PjrtErrorCode.DATA_LOSS, "block '" + key + "' (" + b.length + " bytes) is not an array block: " + e.getMessage(), e);
+        }
+    }
+}
