@@ -31,7 +31,8 @@ import java.util.Map;
 @Command(name = "dump",
         description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
-                "mlp (= mlp-regression, the MLP example's loss) or moe-regression (the MoE example's loss).",
+                "mlp (= mlp-regression, the MLP example's loss), moe-regression (the MoE example's loss) or",
+                "mixtral-lm (the Mixtral-style language model example's loss).",
                 "Weights are zeros or seeded random: only the program's text is written.",
                 "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
                 "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
@@ -49,10 +50,10 @@ final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
 
-    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression or moe-regression; or an annotated module FILE.mlir.")
+    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression, moe-regression or mixtral-lm; or an annotated module FILE.mlir.")
     String model;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (issue 5's keys); only for moe.")
+    @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (the keys of docs/moe.md); only for moe.")
     Path config;
 
     @Option(names = "--batch", paramLabel = "B", defaultValue = "2", description = "moe: batch size of x [B, S, H] (default 2).")

@@ -14,6 +14,7 @@ import io.hlo4j.dsl.nn.Mlp;
 import io.hlo4j.dsl.nn.ParamScope;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.examples.MixtralLm;
 import io.hlo4j.examples.MlpRegression;
 import io.hlo4j.examples.MoeRegression;
 import io.hlo4j.runtime.array.HostArray;
@@ -30,9 +31,9 @@ import java.util.Map;
  * over {@code ep} and their intermediate dimension over {@code tp}; everything else is left unannotated.
  */
 enum DumpModel {
-    MOE, MLP, MOE_REGRESSION;
+    MOE, MLP, MOE_REGRESSION, MIXTRAL_LM;
 
-    static final List<String> NAMES = List.of("moe", "mlp", "mlp-regression", "moe-regression");
+    static final List<String> NAMES = List.of("moe", "mlp", "mlp-regression", "moe-regression", "mixtral-lm");
 
     /** The function to trace, its arguments, and (with a mesh) the per-leaf shardings. */
     record Program(String name, TracedFunction fn, Object[] args, List<NamedSharding> inShardings, List<NamedSharding> outShardings) {}
@@ -42,6 +43,7 @@ enum DumpModel {
             case "moe" -> MOE;
             case "mlp", "mlp-regression" -> MLP;
             case "moe-regression" -> MOE_REGRESSION;
+            case "mixtral-lm" -> MIXTRAL_LM;
             default -> null;
         };
     }
@@ -54,6 +56,7 @@ enum DumpModel {
             case MOE -> moe(cfg, batch, seq, mesh);
             case MLP -> mlp(mesh);
             case MOE_REGRESSION -> moeRegression(mesh);
+            case MIXTRAL_LM -> mixtralLm(mesh);
         };
     }
 
@@ -102,6 +105,13 @@ enum DumpModel {
         TracedFunction fn = a -> MoeRegression.loss((Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]);
         return new Program("moe_regression", fn, new Object[] {params, Spec.of(d[0].type()), Spec.of(d[1].type())},
                 withData(params.size(), mesh), Collections.nCopies(1, null));
+    }
+
+    /** The mixtral-lm example's loss: its parameters (seeded), tokens and targets [B, S] i32; on a mesh, the example's own shardings. */
+    private static Program mixtralLm(Mesh mesh) {
+        HostArray[] d = MixtralLm.batch(1);
+        return new Program("mixtral_lm", MixtralLm.LOSS, new Object[] {MixtralLm.initParams(0, DType.F32), Spec.of(d[0].type()),
+                Spec.of(d[1].type())}, mesh == null ? null : MixtralLm.lossInShardings(mesh), Collections.nCopies(1, null));
     }
 
     /** Unannotated parameters followed by x and y split on their batch dimension. */

@@ -219,17 +219,18 @@ public final class MixtralLm implements Example {
         out.println("one device (the interpreter), AdamW lr " + LR + ":");
         double[] one = trainOneDevice(steps, out);
         Mesh m = mesh(MESH);
-        out.println("8 simulated devices, mesh " + m + " (ShardedJit.callSimulated):");
+        out.printf("%d simulated devices, mesh dp=%d,fsdp=%d,ep=%d,tp=%d,sp=%d (ShardedJit.callSimulated; weights and AdamW moments "
+                + "sharded alike):%n", m.size(), MESH[0], MESH[1], MESH[2], MESH[3], MESH[4]);
         double[] sharded = trainSharded(m, steps, one, out);
         double diff = 0;
         for (int i = 0; i < steps; i++) diff = Math.max(diff, Math.abs(sharded[i] - one[i]));
-        out.printf("max |8 devices - 1 device| over %d steps below 1e-5: %s; loss went down: %s%n", steps, diff < 1e-5,
+        out.printf("max |%d devices - 1 device| over %d steps below 1e-5: %s; loss went down: %s%n", m.size(), steps, diff < 1e-5,
                 one[steps - 1] < one[0] && sharded[steps - 1] < sharded[0]);
         return sharded[steps - 1];
     }
 
-    /** The parameters' shardings as one list per {@code ShardedJit.flat} (used by {@code hlo4j dump mixtral-lm}). */
-    static List<NamedSharding> lossInShardings(Mesh m) {
+    /** The in-shardings of {@link #LOSS} (params, tokens, targets), one per flattened leaf: what {@code hlo4j dump mixtral-lm --mesh ...} annotates. */
+    public static List<NamedSharding> lossInShardings(Mesh m) {
         List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(paramShardings(m)));
         in.add(batchSharding(m));
         in.add(batchSharding(m));
