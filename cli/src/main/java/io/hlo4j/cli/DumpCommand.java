@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -82,6 +84,11 @@ final class DumpCommand extends CliCommand {
             + "collective of the per-device program, came from; inspect and run then name those lines.")
     boolean locations;
 
+    @Option(names = "--inputs", paramLabel = "DIR",
+            description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
+                    "for 'hlo4j run FILE --input DIR/arg0.npy ...': the examples' models (moe is traced on shapes only)."})
+    Path inputs;
+
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
 
@@ -112,6 +119,10 @@ final class DumpCommand extends CliCommand {
         Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
         if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
 
+        if (inputs != null && m == DumpModel.MOE) {
+            throw usage("--inputs: the moe model is traced on shapes only and has no values to write; the examples' models have them");
+        }
+        if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
         MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
         MoeConfig moeCfg = cfg;
@@ -122,6 +133,7 @@ final class DumpCommand extends CliCommand {
                     ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
                     : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
         });
+        if (inputs != null) writeInputs(m, moeCfg, meshObj);
         String text = switch (stage) {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
@@ -139,10 +151,23 @@ final class DumpCommand extends CliCommand {
         return Main.OK;
     }
 
+    /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
+    private void writeInputs(DumpModel m, MoeConfig cfg, Mesh mesh) throws IOException {
+        List<Object> leaves = new java.util.ArrayList<>();
+        io.hlo4j.dsl.Pytree.flatten(List.of(m.program(cfg, batch, seq, mesh).args()), leaves);
+        Files.createDirectories(inputs);
+        for (int i = 0; i < leaves.size(); i++) {
+            if (!(leaves.get(i) instanceof io.hlo4j.runtime.array.HostArray a)) {
+                throw new IllegalStateException("dump " + model + ": argument " + i + " has no value (" + leaves.get(i) + ")");
+            }
+            CliFiles.writeNpy(inputs.resolve("arg" + i + ".npy"), a);
+        }
+    }
+
     /** A user module: its own mesh, so only --emit, --stage and -o apply. */
     private int dumpFile() throws IOException {
         var parsed = spec.commandLine().getParseResult();
-        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices"}) {
+        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices", "--inputs"}) {
             if (parsed.hasMatchedOption(flag)) {
                 throw usage(flag + " applies to the built-in models; " + model + " is a module file (its mesh is its own sdy.mesh)");
             }

@@ -182,6 +182,24 @@ class DumpCommandTest {
         assertThat(got).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * want));
     }
 
+    /** --inputs writes the example's own arguments in @main's order: its parameters by name, then its batch. */
+    @Test void inputsAreTheExamplesOwnArguments(@TempDir Path dir) throws Exception {
+        Cli.Run r = dump("mixtral-lm", "-o", dir.resolve("mlm.mlir").toString(), "--inputs", dir.resolve("in").toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        List<io.hlo4j.runtime.array.HostArray> want = new ArrayList<>(io.hlo4j.examples.MixtralLm.initParams(0, io.hlo4j.dsl.DType.F32).values());
+        want.addAll(List.of(io.hlo4j.examples.MixtralLm.batch(1)));
+        try (var files = Files.list(dir.resolve("in"))) { assertThat(files.count()).isEqualTo(15); }
+        for (int i = 0; i < want.size(); i++) {
+            assertThat(io.hlo4j.runtime.io.Npy.read(dir.resolve("in").resolve("arg" + i + ".npy"))).as("arg%d", i).isEqualTo(want.get(i));
+        }
+        Cli.Run q = dump("mlp", "-o", dir.resolve("mlp.mlir").toString(), "--inputs", dir.resolve("mlp").toString());
+        assertThat(q.code()).as(q.toString()).isZero();
+        assertThat(io.hlo4j.runtime.io.Npy.read(dir.resolve("mlp").resolve("arg4.npy"))).isEqualTo(io.hlo4j.examples.MlpRegression.data()[0]);
+        assertRefused(dump("moe", "--inputs", dir.resolve("x").toString()), 2, "--inputs: the moe model is traced on shapes only");
+        assertRefused(dump("docs/examples/mlp-dp-tp.mlir", "--inputs", dir.resolve("y").toString()), 2, "--inputs applies to the built-in models");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
     @Test void helpHasAnExample() {
         Cli.Run r = dump("--help");
         assertThat(r.code()).as(r.toString()).isZero();
