@@ -86,7 +86,7 @@ final class DumpCommand extends CliCommand {
 
     @Option(names = "--inputs", paramLabel = "DIR",
             description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
-                    "for 'hlo4j run FILE --input DIR/arg0.npy ...': the examples' models (moe is traced on shapes only)."})
+                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only)."})
     Path inputs;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
