@@ -26,7 +26,8 @@ final class InputFolders {
     static List<Path> expand(List<Path> inputs) throws IOException {
         List<Path> out = new ArrayList<>();
         for (Path p : inputs) {
-            if (Files.isDirectory(p)) out.addAll(numbered(p));
+            // an empty path reads as the working folder; it stays a path, which the file check names as empty
+            if (!p.toString().isEmpty() && Files.isDirectory(p)) out.addAll(numbered(p));
             else out.add(p);
         }
         return out;
