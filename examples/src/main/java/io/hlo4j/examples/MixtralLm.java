@@ -6,7 +6,6 @@ import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Losses;
 import io.hlo4j.dsl.Nn;
 import io.hlo4j.dsl.Ops;
-import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Rotary;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
