@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -31,7 +33,8 @@ import java.util.Map;
 @Command(name = "dump",
         description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
-                "mlp (= mlp-regression, the MLP example's loss) or moe-regression (the MoE example's loss).",
+                "mlp (= mlp-regression, the MLP example's loss), moe-regression (the MoE example's loss) or",
+                "mixtral-lm (the Mixtral-style language model example's loss).",
                 "Weights are zeros or seeded random: only the program's text is written.",
                 "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
                 "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
@@ -49,10 +52,10 @@ final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
 
-    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression or moe-regression; or an annotated module FILE.mlir.")
+    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression, moe-regression or mixtral-lm; or an annotated module FILE.mlir.")
     String model;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (issue 5's keys); only for moe.")
+    @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (the keys of docs/moe.md); only for moe.")
     Path config;
 
     @Option(names = "--batch", paramLabel = "B", defaultValue = "2", description = "moe: batch size of x [B, S, H] (default 2).")
@@ -80,6 +83,11 @@ final class DumpCommand extends CliCommand {
     @Option(names = "--locations", description = "Print loc(...) on every op: the Java line (or input file line) each op, and each "
             + "collective of the per-device program, came from; inspect and run then name those lines.")
     boolean locations;
+
+    @Option(names = "--inputs", paramLabel = "DIR",
+            description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
+                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only)."})
+    Path inputs;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
@@ -111,6 +119,10 @@ final class DumpCommand extends CliCommand {
         Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
         if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
 
+        if (inputs != null && m == DumpModel.MOE) {
+            throw usage("--inputs: the moe model is traced on shapes only and has no values to write; the examples' models have them");
+        }
+        if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
         MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
         MoeConfig moeCfg = cfg;
@@ -121,6 +133,7 @@ final class DumpCommand extends CliCommand {
                     ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
                     : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
         });
+        if (inputs != null) writeInputs(m, moeCfg, meshObj);
         String text = switch (stage) {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
@@ -138,10 +151,23 @@ final class DumpCommand extends CliCommand {
         return Main.OK;
     }
 
+    /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
+    private void writeInputs(DumpModel m, MoeConfig cfg, Mesh mesh) throws IOException {
+        List<Object> leaves = new java.util.ArrayList<>();
+        io.hlo4j.dsl.Pytree.flatten(List.of(m.program(cfg, batch, seq, mesh).args()), leaves);
+        Files.createDirectories(inputs);
+        for (int i = 0; i < leaves.size(); i++) {
+            if (!(leaves.get(i) instanceof io.hlo4j.runtime.array.HostArray a)) {
+                throw new IllegalStateException("dump " + model + ": argument " + i + " has no value (" + leaves.get(i) + ")");
+            }
+            CliFiles.writeNpy(inputs.resolve("arg" + i + ".npy"), a);
+        }
+    }
+
     /** A user module: its own mesh, so only --emit, --stage and -o apply. */
     private int dumpFile() throws IOException {
         var parsed = spec.commandLine().getParseResult();
-        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices"}) {
+        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices", "--inputs"}) {
             if (parsed.hasMatchedOption(flag)) {
                 throw usage(flag + " applies to the built-in models; " + model + " is a module file (its mesh is its own sdy.mesh)");
             }

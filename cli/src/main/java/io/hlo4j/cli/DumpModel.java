@@ -14,6 +14,7 @@ import io.hlo4j.dsl.nn.Mlp;
 import io.hlo4j.dsl.nn.ParamScope;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.examples.MixtralLm;
 import io.hlo4j.examples.MlpRegression;
 import io.hlo4j.examples.MoeRegression;
 import io.hlo4j.runtime.array.HostArray;
@@ -24,15 +25,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The models {@code hlo4j dump} knows: each gives a traced function, its argument specs (shapes only, or
- * seeded parameters where the model builds its own) and, for a mesh, one sharding per argument leaf. Data
+ * The models {@code hlo4j dump} knows: each gives a traced function, its arguments (specs for the MoE layer; the
+ * examples' seeded parameters and data, which {@code --inputs} writes) and, for a mesh, one sharding per argument leaf. Data
  * tensors are split on their batch dimension over {@code (dp, fsdp)}; expert weights on their expert dimension
  * over {@code ep} and their intermediate dimension over {@code tp}; everything else is left unannotated.
  */
 enum DumpModel {
-    MOE, MLP, MOE_REGRESSION;
+    MOE, MLP, MOE_REGRESSION, MIXTRAL_LM;
 
-    static final List<String> NAMES = List.of("moe", "mlp", "mlp-regression", "moe-regression");
+    static final List<String> NAMES = List.of("moe", "mlp", "mlp-regression", "moe-regression", "mixtral-lm");
 
     /** The function to trace, its arguments, and (with a mesh) the per-leaf shardings. */
     record Program(String name, TracedFunction fn, Object[] args, List<NamedSharding> inShardings, List<NamedSharding> outShardings) {}
@@ -42,6 +43,7 @@ enum DumpModel {
             case "moe" -> MOE;
             case "mlp", "mlp-regression" -> MLP;
             case "moe-regression" -> MOE_REGRESSION;
+            case "mixtral-lm" -> MIXTRAL_LM;
             default -> null;
         };
     }
@@ -54,6 +56,7 @@ enum DumpModel {
             case MOE -> moe(cfg, batch, seq, mesh);
             case MLP -> mlp(mesh);
             case MOE_REGRESSION -> moeRegression(mesh);
+            case MIXTRAL_LM -> mixtralLm(mesh);
         };
     }
 
@@ -90,7 +93,7 @@ enum DumpModel {
         HostArray[] d = MlpRegression.data();
         @SuppressWarnings("unchecked")
         TracedFunction fn = a -> MlpRegression.loss(model, (Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]);
-        return new Program("mlp_regression", fn, new Object[] {params, Spec.of(d[0].type()), Spec.of(d[1].type())},
+        return new Program("mlp_regression", fn, new Object[] {params, d[0], d[1]},
                 withData(params.size(), mesh), Collections.nCopies(1, null));
     }
 
@@ -100,8 +103,14 @@ enum DumpModel {
         HostArray[] d = MoeRegression.data(0);
         @SuppressWarnings("unchecked")
         TracedFunction fn = a -> MoeRegression.loss((Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]);
-        return new Program("moe_regression", fn, new Object[] {params, Spec.of(d[0].type()), Spec.of(d[1].type())},
+        return new Program("moe_regression", fn, new Object[] {params, d[0], d[1]},
                 withData(params.size(), mesh), Collections.nCopies(1, null));
+    }
+
+    /** The mixtral-lm example's loss: its parameters (seeded), tokens and targets [B, S] i32; on a mesh, the example's own shardings. */
+    private static Program mixtralLm(Mesh mesh) {
+        HostArray[] d = MixtralLm.batch(1);
+        return new Program("mixtral_lm", MixtralLm.LOSS, new Object[] {MixtralLm.initParams(0, DType.F32), d[0], d[1]}, mesh == null ? null : MixtralLm.lossInShardings(mesh), Collections.nCopies(1, null));
     }
 
     /** Unannotated parameters followed by x and y split on their batch dimension. */

@@ -48,7 +48,7 @@ final class MoeRunCommand extends CliCommand {
     static final List<String> OUTPUTS = List.of("output", "router_logits", "expert_loads", "selected_experts", "selected_weights");
     static final List<String> METRICS = List.of("load_balancing_loss", "router_z_loss", "expert_utilization", "routing_entropy");
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The layer's config (JSON, issue 5's keys).")
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The layer's config (JSON, the keys of docs/moe.md).")
     Path config;
 
     @Option(names = "--weights", required = true, paramLabel = "DIR", description = "Folder of the weight .npy files.")

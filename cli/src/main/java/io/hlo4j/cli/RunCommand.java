@@ -56,7 +56,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--function", paramLabel = "NAME", description = "Function to run (default: @main, or the only function).")
     String function;
 
-    @Option(names = "--input", paramLabel = "A.npy", description = "An input array (repeat in argument order).")
+    @Option(names = "--input", paramLabel = "A.npy", description = "An input array (repeat in argument order); a folder stands for "
+            + "its numbered files in order (arg0.npy, arg1.npy, ..., as 'hlo4j dump --inputs' writes them; or result0.npy, ...).")
     List<Path> inputs = new ArrayList<>();
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Folder for result<i>.npy (default: no files).")
@@ -110,6 +111,7 @@ public final class RunCommand implements Callable<Integer> {
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();
+        inputs = InputFolders.expand(inputs);
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run

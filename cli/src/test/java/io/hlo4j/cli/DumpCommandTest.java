@@ -149,6 +149,57 @@ class DumpCommandTest {
         }
     }
 
+    /**
+     * mixtral-lm: the global loss has the example's 13 parameters (by name) then tokens and targets; its per-device
+     * program on the 8 devices of dp=1, fsdp=2, ep=2, tp=2, sp=1, run on simulated devices with the example's own
+     * parameters and batch, gives the loss the global dump gives on the interpreter and the example's jit gives.
+     */
+    @Test void mixtralLmGlobalAndPerDeviceLossAgree() {
+        Cli.Run global = dump("mixtral-lm");
+        assertThat(global.code()).as(global.toString()).isZero();
+        // embed, gate, lm_head, norm1, norm2, norm_f, wd, wi, wk, wo, wq, wu, wv; tokens, targets
+        assertThat(mainArgs(global.out())).containsExactly("tensor<16x16xf32>", "tensor<16x4xf32>", "tensor<16x16xf32>",
+                "tensor<16xf32>", "tensor<16xf32>", "tensor<16xf32>", "tensor<4x16x16xf32>", "tensor<4x16x16xf32>", "tensor<16x16xf32>",
+                "tensor<16x16xf32>", "tensor<16x16xf32>", "tensor<4x16x16xf32>", "tensor<16x16xf32>", "tensor<4x8xi32>", "tensor<4x8xi32>");
+        String mesh = "dp=1,fsdp=2,ep=2,tp=2,sp=1";
+        Cli.Run annotated = dump("mixtral-lm", "--emit", "annotated", "--mesh", mesh);
+        Cli.Run explicit = dump("mixtral-lm", "--emit", "explicit", "--mesh", mesh);
+        assertThat(explicit.code()).as(explicit.toString()).isZero();
+        assertThat(annotated.out()).contains("#sdy.sharding<@mesh, [{\"ep\"}, {\"fsdp\"}, {\"tp\"}]>"); // wi, wu
+        var program = io.hlo4j.compiler.spmd.Spmd.explicit(MlirParser.parseModule(annotated.out(), "annotated.mlir"));
+        Module perDevice = MlirParser.parseModule(explicit.out(), "explicit.mlir");
+        ModuleVerifier.verify(perDevice);
+
+        List<io.hlo4j.runtime.array.HostArray> args = new ArrayList<>(io.hlo4j.examples.MixtralLm.initParams(0, io.hlo4j.dsl.DType.F32).values());
+        args.addAll(List.of(io.hlo4j.examples.MixtralLm.batch(1)));
+        double want = new io.hlo4j.runtime.interp.Interpreter(MlirParser.parseModule(global.out(), "global.mlir")).runHost("main", args)
+                .get(0).getDouble(0);
+        double got = io.hlo4j.runtime.spmd.SpmdRunner.run(perDevice, program.mesh(), args, program.argShardings(), program.resultShardings(),
+                program.resultTypes()).results().get(0).getDouble(0);
+        double jit = io.hlo4j.dsl.jit.Jit.jit(io.hlo4j.examples.MixtralLm.LOSS).call1(
+                io.hlo4j.examples.MixtralLm.initParams(0, io.hlo4j.dsl.DType.F32), args.get(13), args.get(14)).getDouble(0);
+        assertThat(want).isEqualTo(jit);
+        assertThat(got).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * want));
+    }
+
+    /** --inputs writes the example's own arguments in @main's order: its parameters by name, then its batch. */
+    @Test void inputsAreTheExamplesOwnArguments(@TempDir Path dir) throws Exception {
+        Cli.Run r = dump("mixtral-lm", "-o", dir.resolve("mlm.mlir").toString(), "--inputs", dir.resolve("in").toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        List<io.hlo4j.runtime.array.HostArray> want = new ArrayList<>(io.hlo4j.examples.MixtralLm.initParams(0, io.hlo4j.dsl.DType.F32).values());
+        want.addAll(List.of(io.hlo4j.examples.MixtralLm.batch(1)));
+        try (var files = Files.list(dir.resolve("in"))) { assertThat(files.count()).isEqualTo(15); }
+        for (int i = 0; i < want.size(); i++) {
+            assertThat(io.hlo4j.runtime.io.Npy.read(dir.resolve("in").resolve("arg" + i + ".npy"))).as("arg%d", i).isEqualTo(want.get(i));
+        }
+        Cli.Run q = dump("mlp", "-o", dir.resolve("mlp.mlir").toString(), "--inputs", dir.resolve("mlp").toString());
+        assertThat(q.code()).as(q.toString()).isZero();
+        assertThat(io.hlo4j.runtime.io.Npy.read(dir.resolve("mlp").resolve("arg4.npy"))).isEqualTo(io.hlo4j.examples.MlpRegression.data()[0]);
+        assertRefused(dump("moe", "--inputs", dir.resolve("x").toString()), 2, "--inputs: the moe model is traced on shapes only");
+        assertRefused(dump("docs/examples/mlp-dp-tp.mlir", "--inputs", dir.resolve("y").toString()), 2, "--inputs applies to the built-in models");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
     @Test void helpHasAnExample() {
         Cli.Run r = dump("--help");
         assertThat(r.code()).as(r.toString()).isZero();

@@ -86,7 +86,7 @@ class HostilePathsTest {
         refused(Cli.run("dump", "moe", "--config", bin.toString()), 1, "hlo4j: " + bin + ": not valid UTF-8 text\n");
         Path empty = Files.writeString(dir.resolve("empty.json"), "\n");
         refused(Cli.run("dump", "moe", "--config", empty.toString()), 1,
-                "hlo4j: " + empty + ": is empty; a moe config is a JSON object (issue 5's keys)\n");
+                "hlo4j: " + empty + ": is empty; a moe config is a JSON object (keys as in docs/moe.md, e.g. n_routed_experts)\n");
         Path cut = Files.writeString(dir.resolve("cut.json"), "{\"n_routed_experts\": 4,\n  \"hidden_size\": ");
         Cli.Run r = Cli.run("dump", "moe", "--config", cut.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);

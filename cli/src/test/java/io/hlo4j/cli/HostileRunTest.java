@@ -44,8 +44,9 @@ class HostileRunTest {
 
     @Test void aFolderAsModuleOrInputIsNamed() {
         refused(Cli.run("run", dir.toString(), "--input", a.toString()), 1, "hlo4j: " + dir + ": is a directory\n");
+        // a folder input stands for its numbered .npy files (RunInputFolderTest); this one holds a.npy, b.npy: refused by name
         refused(Cli.run("run", add.toString(), "--input", dir.toString(), "--input", b.toString()), 1,
-                "hlo4j: " + dir + ": is a directory (--input takes a file)\n");
+                "hlo4j: " + dir + ": --input folder: a.npy is not a numbered file (<name><i>.npy)\n");
     }
 
     @Test void anInputOfTheWrongTypeOrShapeNamesTheFileAndTheArgument() throws IOException {

@@ -6,7 +6,7 @@ import java.util.List;
 public final class Examples {
     private Examples() {}
 
-    public static List<Example> all() { return List.of(new MlpRegression(), new MoeRegression()); }
+    public static List<Example> all() { return List.of(new MlpRegression(), new MoeRegression(), new MixtralLm()); }
 
     public static Example byName(String name) {
         for (Example e : all()) if (e.name().equals(name)) return e;

@@ -60,7 +60,7 @@ public final class MoeConfigJson {
      * nothing to the document's author, so none is attached.
      */
     public static MoeConfig parse(String json, String source) {
-        if (json.isBlank()) throw new MoeException(source + ": is empty; a moe config is a JSON object (issue 5's keys)");
+        if (json.isBlank()) throw new MoeException(source + ": is empty; a moe config is a JSON object (keys as in docs/moe.md, e.g. n_routed_experts)");
         JsonNode root;
         try {
             root = MAPPER.readTree(json);

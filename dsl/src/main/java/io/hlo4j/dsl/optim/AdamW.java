@@ -4,10 +4,12 @@ import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -53,6 +55,16 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
         }
         HostArray count = HostArray.fromLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I32), 0);
         return new State(count, List.copyOf(mu), List.copyOf(mu), List.copyOf(master));
+    }
+
+    /** {@code State(scalar, [sharding of each parameter leaf], the same, [each narrow leaf's sharding, else []])}. */
+    @Override public State stateShardings(Object params, Object paramShardings, NamedSharding scalar) {
+        List<NamedSharding> s = Trees.shardings(params, paramShardings, "adamw");
+        List<TensorType> types = Trees.types(params, "adamw");
+        List<Object> master = new ArrayList<>();
+        for (int i = 0; i < s.size(); i++) master.add(Masters.narrow(types.get(i)) ? s.get(i) : List.of());
+        return new State(scalar, Collections.unmodifiableList(new ArrayList<>(s)), Collections.unmodifiableList(new ArrayList<>(s)),
+                Collections.unmodifiableList(master));
     }
 
     @Override public Step update(Object params, Object grads, Object state) {

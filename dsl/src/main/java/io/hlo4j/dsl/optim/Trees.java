@@ -3,7 +3,11 @@ package io.hlo4j.dsl.optim;
 import io.hlo4j.dsl.DslException;
 import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.SourceLoc;
+import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
@@ -42,6 +46,31 @@ final class Trees {
                         + params.get(i).describe(), SourceLoc.here());
             }
         }
+    }
+
+    /**
+     * One sharding per parameter leaf, from a sharding tree shaped like the parameters (leaves NamedSharding or null);
+     * a count that differs is refused with both counts. {@code params}' leaves are host arrays or specs.
+     */
+    static List<NamedSharding> shardings(Object params, Object paramShardings, String op) {
+        List<TensorType> types = types(params, op);
+        List<NamedSharding> s = ShardedJit.flat(paramShardings);
+        if (s.size() != types.size()) {
+            throw new DslException(op, "stateShardings: " + s.size() + " parameter shardings for " + types.size()
+                    + " parameter leaves; give a sharding tree shaped like the parameters", SourceLoc.here());
+        }
+        return s;
+    }
+
+    /** The types of the parameter leaves (host arrays or specs). */
+    static List<TensorType> types(Object params, String op) {
+        List<TensorType> out = new ArrayList<>();
+        for (Object o : Pytree.leaves(params)) {
+            if (o instanceof HostArray h) out.add(h.type());
+            else if (o instanceof Spec sp) out.add(sp.tensorType());
+            else throw new DslException(op, "stateShardings: parameter leaf " + o + " is neither a HostArray nor a Spec", SourceLoc.here());
+        }
+        return out;
     }
 
     static Object rebuild(Object like, List<?> leaves) { return Pytree.unflatten(Pytree.flatten(like, new ArrayList<>()), leaves.iterator()); }

@@ -126,7 +126,7 @@ class MoeConfigJsonTest {
                 .hasMessageStartingWith("cfg.json:1:").hasMessageContaining("not valid JSON: Duplicate field 'lbl_coef'")
                 .hasMessageNotContaining("REDACTED");
         assertThatThrownBy(() -> MoeConfigJson.parse(" \n", "cfg.json"))
-                .hasMessage("cfg.json: is empty; a moe config is a JSON object (issue 5's keys)");
+                .hasMessage("cfg.json: is empty; a moe config is a JSON object (keys as in docs/moe.md, e.g. n_routed_experts)");
         assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"moe_method\": \"fused_moe\"} {}"))
                 .as("a second value after the object").hasMessageStartingWith("moe config:1:").hasMessageContaining("not valid JSON: Trailing token");
         assertThatThrownBy(() -> MoeConfigJson.parse("{\"n_routed_experts\": 4}"))
