@@ -400,13 +400,16 @@ public final class ExpertParallelMoe {
         Tensor tokens = EpHooks.refineInputs(hooks, views, xl.astype(compute), r.weights(), shareShape(xShape));
         Tensor sel = r.weights(), comb = EpHooks.outputWeights(hooks, views, sel);
         DType acc = MoeRouter.accumDtype(config);
+        // a narrow compute dtype (bf16) rounds each expert output once, after the whole sum over M, as one device does:
+        // with tp > 1 each row's f32 partials are then reduce-scattered over tp before that rounding (LocalExperts.ffn)
+        DType rowsOverTp = q > 1 && EpCostModel.narrow(compute, acc) ? acc : null;
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
             }
@@ -421,8 +424,8 @@ public final class ExpertParallelMoe {
                     sg = Collectives.allGather(sel, 0, layout.expertArray());
                     cg = comb == sel ? sg : Collectives.allGather(comb, 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, hooks);
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
@@ -433,19 +436,19 @@ public final class ExpertParallelMoe {
                     long t = xl.dim(0), k = r.slots();
                     Tensor rows = views.shareToDevice(BaseMoeModule.replicateRows(hooks, views.deviceToShare(tokens), views.deviceToShare(sel), compute));
                     TokenDispatch.Out o = TokenDispatch.run(layout, rows, r.experts().reshape(t * k, 1), comb.reshape(t * k, 1), w,
-                            act, capacity > 0 ? cap : cap * k, compute, acc, hooks.without(io.hlo4j.dsl.moe.HookPoint.SCALE_REPLICATED_INPUTS));
+                            act, capacity > 0 ? cap : cap * k, compute, acc, rowsOverTp, hooks.without(io.hlo4j.dsl.moe.HookPoint.SCALE_REPLICATED_INPUTS));
                     y = io.hlo4j.dsl.Reductions.sum(o.output().reshape(t, k, o.output().dim(1)), 1);
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), comb, w, act, cap, compute, acc, hooks);
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), comb, w, act, cap, compute, acc, rowsOverTp, hooks);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
+                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
                 }
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
             }
             default -> throw new MoeException("ExpertParallelMoe: unresolved mode " + mode);

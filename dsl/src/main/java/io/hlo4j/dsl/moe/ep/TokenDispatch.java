@@ -40,7 +40,10 @@ import java.util.function.BinaryOperator;
 final class TokenDispatch {
     private TokenDispatch() {}
 
-    /** The shard's combined output [T, H] in the accumulation dtype (partial over tp), the pairs it sent to each shard [X], pairs it dropped [1]. */
+    /**
+     * The shard's combined output [T, H] in the accumulation dtype (partial over tp; [T, H/Q], reduced, with
+     * {@code rowsOverTp}), the pairs it sent to each shard [X], pairs it dropped [1].
+     */
     record Out(Tensor output, Tensor sent, Tensor overflow) {}
 
     /** The narrowest integer type for the codes 0..2L (0 unused slot, then 1 + 2 local + rowStart). */
@@ -70,7 +73,7 @@ final class TokenDispatch {
      *                  assignment rows
      */
     static Out run(EpLayout layout, Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act,
-                   long capacity, DType compute, DType acc, MoeFusedHooks<Tensor> hooks) {
+                   long capacity, DType compute, DType acc, DType rowsOverTp, MoeFusedHooks<Tensor> hooks) {
         if (hooks.scaleReplicatedInputs() != null) throw new IllegalArgumentException("TokenDispatch: scale_replicated_inputs runs before dispatch");
         tokens = tokens.astype(compute);
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1);
@@ -177,15 +180,16 @@ final class TokenDispatch {
         Tensor mineS = Ops.lt(sortedKey, Ops.scalar(le, DType.I32));
         // padding rows are zero: the row hooks get 1 there (LiveRows)
         Tensor rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(bufX, rowS, 0), mineS);
-        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), hooks);
+        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), rowsOverTp, hooks);
         Tensor contrib = LiveRows.weighted(hooks, y, Indexing.take(bufW, perm, 0), mineS, acc);
-        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, h), acc), rowS, contrib, 0);
+        long hOut = y.dim(1);                                                                                   // H, or H/Q reduced over tp
+        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, hOut), acc), rowS, contrib, 0);
 
         // combine: each received row back to its sender's send slot, summed per token
         Plan back = new Plan(rowPlan.recvAt(), rowPlan.recv(), rowPlan.srcAt(), rowPlan.send(), rowPlan.inOff(), rowPlan.outOff());
-        Tensor ret = exchange(combined, Ops.zeros(Shape.of(t * x, h), acc), back, ex);
+        Tensor ret = exchange(combined, Ops.zeros(Shape.of(t * x, hOut), acc), back, ex);
         Tensor keep = valid(rowPlan.send(), t, x).reshape(t * x, 1);
-        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenAt, Ops.where(keep, ret, 0.0), 0);
+        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, hOut), acc), tokenAt, Ops.where(keep, ret, 0.0), 0);
         return new Out(out, rowPlan.send(), overflow);
     }
 
