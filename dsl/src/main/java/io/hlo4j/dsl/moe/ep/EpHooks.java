@@ -21,14 +21,14 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * Where the expert-parallel layer runs the user's {@link MoeFusedHooks}. As in EasyDeL's shard_map body, every hook
- * but finalize_output runs on each device, on the values that device holds: the router's hooks (before_gate,
- * after_gate, normalize_gate_logits, before_topk, select_hook, refine_weights_hook) and refine_inputs_hook on the
- * device's own tokens [T, H] (EasyDeL calls its first four in global view; a per-token hook gives the same values);
- * scale_replicated_inputs, after_ep_receive, after_wiwu, before_wo, after_wo and before_combine on the rows of the
- * device's experts (in TOKEN_SHARDED, on the expert shard that receives them); output_weights_hook on the device's
- * tokens' weights. So a hook must act on each token or row by itself, as it must in EasyDeL. finalize_output sees
- * the global output, as on one device. A hook whose value no device holds whole is refused by name
+ * Where the expert-parallel layer runs the user's {@link MoeFusedHooks}, on the views EasyDeL gives them
+ * ({@link EpTokenViews}): before_gate (x as [B, S, H]), after_gate, normalize_gate_logits and before_topk on all N
+ * tokens, as EasyDeL's global view outside its shard_map; select_hook, refine_weights_hook, refine_inputs_hook (told
+ * [B/D, S, H]), output_weights_hook and scale_replicated_inputs on the device's dp share, EasyDeL's shard_map block;
+ * when a device holds less, what the hook reads is gathered first and the device keeps its own rows of the result.
+ * after_ep_receive, after_wiwu, before_wo, after_wo and before_combine see the rows of the device's experts (in
+ * TOKEN_SHARDED, on the expert shard that receives them), so they must act on each row by itself; finalize_output
+ * sees the global output, as on one device. A hook whose value no device holds whole is refused by name
  * ({@link #requireLocal}).
  */
 final class EpHooks {

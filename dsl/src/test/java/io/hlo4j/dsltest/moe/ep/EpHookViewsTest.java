@@ -179,6 +179,23 @@ class EpHookViewsTest {
         }
     }
 
+    /**
+     * On a mesh whose device list is a permutation, the views gather and slice by the devices' positions in the mesh
+     * (not their ids): every hook at once still gives the one-device layer's numbers.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
+    void aPermutedDeviceOrder(EpMode mode) {
+        io.hlo4j.dsl.shard.Mesh mesh = io.hlo4j.dsl.shard.Mesh.withDeviceIds(io.hlo4j.dsl.shard.ExpertMeshView.MODEL_AXES, DP2,
+                new int[] {3, 6, 1, 4, 7, 0, 5, 2});
+        MoeFusedHooks<Tensor> hooks = all();
+        List<HostArray> want = oracle(hooks);
+        ExpertParallelMoe ep = new ExpertParallelMoe(CFG, io.hlo4j.dsl.shard.ExpertMeshView.of(mesh), mode).withHooks(hooks);
+        ExpertParallelMoe.Result r = ep.run(CASE.x(), null, S, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), null, null, null);
+        EpCase.assertRelClose("permuted " + mode + " output", r.output(), want.get(0), EpCase.TOL);
+        EpCase.assertRelClose("permuted " + mode + " router logits", r.routerLogits(), want.get(1), EpCase.TOL);
+    }
+
     /** Each hook changes the one-device output, so an EP path that skipped it would fail. */
     @Test
     void eachHookChangesTheOutput() {
