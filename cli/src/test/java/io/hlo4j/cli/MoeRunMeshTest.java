@@ -238,6 +238,23 @@ class MoeRunMeshTest {
         assertThat(Npy.read(none.resolve("output.npy")).toDoubleArray()).isNotEqualTo(Npy.read(one.resolve("output.npy")).toDoubleArray());
     }
 
+    /**
+     * A bf16 config (case c26) on dp=2, ep=2, tp=2 writes the unpartitioned run's files bit for bit in every mode: the
+     * EP layer rounds where the one-device layer rounds (docs/moe-expert-parallelism.md, bf16).
+     */
+    @ParameterizedTest(name = "bf16 --ep-mode {0}")
+    @CsvSource({"replicated", "token-sharded", "ring"})
+    void aBf16RunOnTheMeshEqualsTheUnpartitionedRunBitForBit(String mode, @TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), one = tmp.resolve("one"), mesh = tmp.resolve("mesh");
+        assertThat(moe(c, one).code()).isZero();
+        Cli.Run r = moe(c, mesh, "--mesh", "dp=2,ep=2,tp=2", "--ep-mode", mode);
+        assertThat(r.code()).as(r.toString()).isZero();
+        for (String f : List.of("output", "router_logits", "selected_weights", "selected_experts", "expert_loads")) {
+            assertThat(Npy.read(mesh.resolve(f + ".npy")).toDoubleArray()).as(mode + " " + f).containsExactly(Npy.read(one.resolve(f + ".npy")).toDoubleArray());
+        }
+        assertThat(Files.readString(mesh.resolve("metrics.json"))).isEqualTo(Files.readString(one.resolve("metrics.json")));
+    }
+
     @Test
     void tokenShardedSendsTheBoundOfAnUnevenBf16Routing(@TempDir Path tmp) throws IOException {
         Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");
