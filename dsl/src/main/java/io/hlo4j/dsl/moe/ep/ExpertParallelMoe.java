@@ -486,11 +486,13 @@ public final class ExpertParallelMoe {
         if (out.size() > 3) {
             sent = out.get(3);
             long[] dropped = out.get(4).toLongArray();
+            // with scale_replicated_inputs set, token-sharded dispatch sends one row per (token, slot)
+            boolean scaled = hooks.scaleReplicatedInputs() != null;
             for (int d = 0; d < dropped.length; d++) {
                 if (dropped[d] > 0) {
                     throw new MoeException("expert-parallel FUSED, token-sharded: device " + d + " received " + dropped[d]
-                            + " (token, shard) rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
-                            + worstCase(n) + ")", SourceLoc.here());
+                            + (scaled ? " (token, slot)" : " (token, shard)") + " rows more than its capacity of " + capacity
+                            + " rows; raise the capacity (worst case " + worstCase(n) * (scaled ? config.slotsPerToken() : 1) + ")", SourceLoc.here());
                 }
             }
         }

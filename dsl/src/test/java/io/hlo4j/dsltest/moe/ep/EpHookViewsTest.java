@@ -196,6 +196,21 @@ class EpHookViewsTest {
         EpCase.assertRelClose("permuted " + mode + " router logits", r.routerLogits(), want.get(1), EpCase.TOL);
     }
 
+    /**
+     * TOKEN_SHARDED with scale_replicated_inputs sends one scaled row per (token, slot): a capacity counts those rows,
+     * an overflow is refused naming them and their worst case (T X k = 2 x 4 x 2 = 16 on DP2), and that capacity runs.
+     */
+    @Test
+    void aCapacityCountsSlotRowsWhenScaleReplicatedInputsIsSet() {
+        MoeFusedHooks<Tensor> hooks = hook(HookPoint.SCALE_REPLICATED_INPUTS);
+        ExpertParallelMoe small = new ExpertParallelMoe(CFG, EpEquivalence.view(DP2), EpMode.TOKEN_SHARDED).withHooks(hooks).withCapacity(1);
+        assertThatThrownBy(() -> small.run(CASE.x(), null, S, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), null, null, null))
+                .isInstanceOf(MoeException.class).hasMessageContaining("(token, slot) rows").hasMessageContaining("worst case 16");
+        ExpertParallelMoe.Result r = new ExpertParallelMoe(CFG, EpEquivalence.view(DP2), EpMode.TOKEN_SHARDED).withHooks(hooks).withCapacity(16)
+                .run(CASE.x(), null, S, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), null, null, null);
+        EpCase.assertRelClose("capacity 16 output", r.output(), oracle(hooks).get(0), EpCase.TOL);
+    }
+
     /** Each hook changes the one-device output, so an EP path that skipped it would fail. */
     @Test
     void eachHookChangesTheOutput() {
