@@ -207,7 +207,8 @@ class MoeRunMeshTest {
      * Uneven routing in bf16 (case c26: E = 8, k = 2, H = 8, top-k) on dp=2, ep=2, tp=2: every device sends exactly
      * the bound, which is recounted here from the fixture's selected experts (the golden routing, which the run must
      * reproduce): device (dp, ep, tp) holds tokens [16 (2 dp + ep), +16); shard ep owns experts [4 ep, 4 ep + 4); bf16
-     * rows (2 bytes) and weights, one-byte codes (L = 4), f32 combine rows, one i32 count for the one peer.
+     * rows (2 bytes) and weights, one-byte codes (L = 4), f32 combine rows of H/2 (the row reduced over tp = 2 on the
+     * expert's shard, each tp member returning its half), one i32 count for the one peer.
      */
     /**
      * A weights folder with only some of the biases (here wu and wd, no wi) runs on the mesh as the one-device layer
@@ -237,6 +238,23 @@ class MoeRunMeshTest {
         assertThat(Npy.read(none.resolve("output.npy")).toDoubleArray()).isNotEqualTo(Npy.read(one.resolve("output.npy")).toDoubleArray());
     }
 
+    /**
+     * A bf16 config (case c26) on dp=2, ep=2, tp=2 writes the unpartitioned run's files bit for bit in every mode: the
+     * EP layer rounds where the one-device layer rounds (docs/moe-expert-parallelism.md, bf16).
+     */
+    @ParameterizedTest(name = "bf16 --ep-mode {0}")
+    @CsvSource({"replicated", "token-sharded", "ring"})
+    void aBf16RunOnTheMeshEqualsTheUnpartitionedRunBitForBit(String mode, @TempDir Path tmp) throws IOException {
+        Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), one = tmp.resolve("one"), mesh = tmp.resolve("mesh");
+        assertThat(moe(c, one).code()).isZero();
+        Cli.Run r = moe(c, mesh, "--mesh", "dp=2,ep=2,tp=2", "--ep-mode", mode);
+        assertThat(r.code()).as(r.toString()).isZero();
+        for (String f : List.of("output", "router_logits", "selected_weights", "selected_experts", "expert_loads")) {
+            assertThat(Npy.read(mesh.resolve(f + ".npy")).toDoubleArray()).as(mode + " " + f).containsExactly(Npy.read(one.resolve(f + ".npy")).toDoubleArray());
+        }
+        assertThat(Files.readString(mesh.resolve("metrics.json"))).isEqualTo(Files.readString(one.resolve("metrics.json")));
+    }
+
     @Test
     void tokenShardedSendsTheBoundOfAnUnevenBf16Routing(@TempDir Path tmp) throws IOException {
         Path c = MoeCommandTest.fixtures().resolve("c26_top_k_none_k2_e8_n64"), out = tmp.resolve("out"), rep = tmp.resolve("comm.json");
@@ -262,7 +280,8 @@ class MoeRunMeshTest {
         for (int dev = 0; dev < 8; dev++) {
             int dp = dev / 4, ep = (dev / 2) % 2, shard = 2 * dp + ep, peer = 2 * dp + (1 - ep);
             long out1 = pairsTo[shard][1 - ep], rem = remote[shard][1 - ep], in = pairsTo[peer][ep];
-            long byHand = 4 + rem + out1 * h * 2 + rem * 2 + in * h * 4;
+            // the combine returns each row reduced over tp, H/2 f32 per tp member (a bf16 layer rounds the whole row)
+            long byHand = 4 + rem + out1 * h * 2 + rem * 2 + in * (h / 2) * 4;
             uneven |= byHand != dc.get("lower_bound_bytes_per_device").get(0).asLong();
             assertThat(dc.get("lower_bound_bytes_per_device").get(dev).asLong()).as("device " + dev + " bound").isEqualTo(byHand);
             assertThat(dc.get("measured_bytes_sent_per_device").get(dev).asLong()).as("device " + dev + " sent").isEqualTo(byHand);

@@ -92,7 +92,7 @@ public class BaseMoeModule {
         // EasyDeL's FUSED path: the hidden state in the compute dtype feeds both the gate (bf16 logits in a bf16 run)
         // and the experts
         Tensor x = hiddenState.astype(compute).reshape(n, h);
-        MoeRouting r = MoeRouter.route(config, hooks, x, gateLayer, reformRouterProbsFn, tokenIds == null ? null : tokenIds.reshape(n), s);
+        MoeRouting r = MoeRouter.route(config, hooks, x, hiddenState.dims(), gateLayer, reformRouterProbsFn, tokenIds == null ? null : tokenIds.reshape(n), s);
         ExpertWeights w = castWeights(experts, compute);
         BinaryOperator<Tensor> act = ExpertFfn.activation(config, ffnActivation, actFn);
 

@@ -5,7 +5,7 @@ package io.hlo4j.dsl.moe;
  * Hooks; the last three are EasyDeL's extra points). Every execution method calls each set hook at its place.
  */
 public enum HookPoint {
-    /** router input [N, H] (or [B, S, H]) before the gate. */
+    /** router input before the gate: the hidden state [B, S, H] (EasyDeL's view; [N, H] where the layer is given [N, H]). */
     BEFORE_GATE("before_gate"),
     /** gate logits [N, E]; the result is what is returned as router logits. */
     AFTER_GATE("after_gate"),

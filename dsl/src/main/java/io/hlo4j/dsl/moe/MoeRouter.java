@@ -21,20 +21,69 @@ public final class MoeRouter {
     private MoeRouter() {}
 
     /**
+     * The router's front end, what EasyDeL computes in global view before its shard_map: logits after after_gate
+     * [N, E], their f32 softmax, and the scores selection reads (normalize_gate_logits or the softmax cast to the
+     * compute dtype, reform, before_topk), all [N, E].
+     */
+    public record Front(Tensor logits, Tensor probs, Tensor scores) {
+        /** Rows [from, from + count) of the three (a static slice). */
+        public Front rows(long from, long count) {
+            return new Front(rowsOf(logits, from, count), rowsOf(probs, from, count), rowsOf(scores, from, count));
+        }
+
+        /** The three with {@code f} applied to each (a gather or a slice of the tokens). */
+        public Front map(UnaryOperator<Tensor> f) { return new Front(f.apply(logits), f.apply(probs), f.apply(scores)); }
+
+        private static Tensor rowsOf(Tensor t, long from, long count) {
+            return Ops.slice(t, new long[]{from, 0}, new long[]{from + count, t.dim(1)});
+        }
+    }
+
+    /** {@link #route(MoeConfig, MoeFusedHooks, Tensor, long[], UnaryOperator, UnaryOperator, Tensor, long)} with before_gate on [N, H]. */
+    public static MoeRouting route(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor x, UnaryOperator<Tensor> gate,
+                                   UnaryOperator<Tensor> reformRouterProbs, Tensor tokenIds, long seqLen) {
+        return route(cfg, hooks, x, x.dims(), gate, reformRouterProbs, tokenIds, seqLen);
+    }
+
+    /**
      * @param x tokens [N, H]; cast to the compute dtype before before_gate, so the gate (a user's too) sees them in
      *          that dtype and a linear gate gives logits in it
+     * @param layerShape the shape before_gate sees x in: the layer's [B, S, H] (EasyDeL calls it on the hidden state
+     *          before flattening), or [N, H]
      * @param gate the gate layer [N, H] -> [N, E]
      * @param reformRouterProbs applied to the compute-dtype probabilities before before_topk, or null
      * @param tokenIds [N] integer ids for HASH, or null (then each token's position in its sequence)
      * @param seqLen S, for the default HASH ids
      */
-    public static MoeRouting route(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor x, UnaryOperator<Tensor> gate,
+    public static MoeRouting route(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor x, long[] layerShape, UnaryOperator<Tensor> gate,
                                    UnaryOperator<Tensor> reformRouterProbs, Tensor tokenIds, long seqLen) {
+        Front f = front(cfg, hooks, gateLogits(cfg, hooks, x, layerShape, gate), reformRouterProbs);
+        return select(cfg, hooks, f, tokenIds, seqLen);
+    }
+
+    /**
+     * before_gate on x [N, H] (cast to the compute dtype) seen as {@code layerShape}, then the gate on [N, H]: the raw
+     * logits [N, E], checked.
+     */
+    public static Tensor gateLogits(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor x, long[] layerShape, UnaryOperator<Tensor> gate) {
         DType compute = computeDtype(cfg);
-        long n = x.dim(0);
+        long n = x.dim(0), h = x.dim(1);
         int e = cfg.nRoutedExperts();
-        Tensor routerIn = hooks.apply(HookPoint.BEFORE_GATE, x.astype(compute));
-        Tensor logits = hooks.apply(HookPoint.AFTER_GATE, gate.apply(routerIn));
+        Tensor routerIn = hooks.isSet(HookPoint.BEFORE_GATE)
+                ? hooks.apply(HookPoint.BEFORE_GATE, x.astype(compute).reshape(layerShape)).reshape(n, h) : x.astype(compute);
+        Tensor logits = gate.apply(routerIn);
+        if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
+            throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());
+        }
+        return logits;
+    }
+
+    /** after_gate on the raw logits [N, E], the f32 softmax, then the scores (normalize_gate_logits or softmax, reform, before_topk). */
+    public static Front front(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Tensor rawLogits, UnaryOperator<Tensor> reformRouterProbs) {
+        DType compute = computeDtype(cfg);
+        long n = rawLogits.dim(0);
+        int e = cfg.nRoutedExperts();
+        Tensor logits = hooks.apply(HookPoint.AFTER_GATE, rawLogits);
         if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != e) {
             throw new MoeException("MoeRouter: gate logits " + logits.describe() + " must be [" + n + ", " + e + "] (n_routed_experts = " + e + ")", SourceLoc.here());
         }
@@ -43,7 +92,18 @@ public final class MoeRouter {
                 ? hooks.apply(HookPoint.NORMALIZE_GATE_LOGITS, logits) : probs.astype(compute);
         if (reformRouterProbs != null) scores = reformRouterProbs.apply(scores);
         scores = hooks.apply(HookPoint.BEFORE_TOPK, scores);
+        return new Front(logits, probs, scores);
+    }
 
+    /**
+     * Selection from the front end's scores (select_hook or the strategy), then refine_weights_hook (the strategy's
+     * default when the user set neither): what EasyDeL runs inside its shard_map, on each device's tokens.
+     */
+    public static MoeRouting select(MoeConfig cfg, MoeFusedHooks<Tensor> hooks, Front f, Tensor tokenIds, long seqLen) {
+        DType compute = computeDtype(cfg);
+        Tensor logits = f.logits(), probs = f.probs(), scores = f.scores();
+        long n = scores.dim(0);
+        int e = cfg.nRoutedExperts();
         MoeRoutingStrategy strategy = cfg.routingStrategy();
         int k = cfg.slotsPerToken();
         Tensor experts, weights;

@@ -23,7 +23,8 @@ import java.util.List;
  *   <li>dispatch rows: per distinct (token, other shard) pair, the token's H-vector in the compute dtype;</li>
  *   <li>weights: per assignment on another shard its routing weight (compute dtype); with L = 1 one weight per pair
  *       (a pair is one assignment there);</li>
- *   <li>combine: per pair another member of its group sent it, one H-vector in the accumulation dtype.</li>
+ *   <li>combine: per pair another member of its group sent it, one H-vector in the accumulation dtype (in a bf16
+ *       layer with tp > 1, H/Q of it: each tp member returns its slice of the row reduced over tp).</li>
  * </ul>
  * None of it can be skipped: the receiver cannot know a row, a weight or an expert it was not sent. Slots with a
  * negative expert (unused expert-choice slots) route nowhere.
@@ -59,9 +60,13 @@ public record DispatchBound(int shards, long[][] pairsTo, List<Step> steps) {
     public static DispatchBound of(MoeConfig cfg, ExpertMeshView view, HostArray selectedExperts) {
         long[] shape = selectedExperts.shape();
         int k = (int) shape[shape.length - 1];
-        return of(new EpLayout(view), cfg.nRoutedExperts(), cfg.hiddenSize(), selectedExperts.toLongArray(), k,
-                ExpertParallelMoe.bytes(MoeRouter.computeDtype(cfg)), ExpertParallelMoe.bytes(MoeRouter.computeDtype(cfg)),
-                ExpertParallelMoe.bytes(MoeRouter.accumDtype(cfg)));
+        EpLayout layout = new EpLayout(view);
+        // a narrow compute dtype with tp > 1 reduces each row over tp on the expert's shard (for its rounding), so each
+        // tp member returns H/Q of it
+        boolean rows = layout.tpSize() > 1 && EpCostModel.narrow(MoeRouter.computeDtype(cfg), MoeRouter.accumDtype(cfg));
+        return of(layout, cfg.nRoutedExperts(), cfg.hiddenSize(), rows ? cfg.hiddenSize() / layout.tpSize() : cfg.hiddenSize(),
+                selectedExperts.toLongArray(), k, ExpertParallelMoe.bytes(MoeRouter.computeDtype(cfg)),
+                ExpertParallelMoe.bytes(MoeRouter.computeDtype(cfg)), ExpertParallelMoe.bytes(MoeRouter.accumDtype(cfg)));
     }
 
     /**
@@ -70,6 +75,12 @@ public record DispatchBound(int shards, long[][] pairsTo, List<Step> steps) {
      * combined rows.
      */
     public static DispatchBound of(EpLayout layout, int nExperts, long hidden, long[] experts, int k, int rowBytes, int weightBytes, int combineBytes) {
+        return of(layout, nExperts, hidden, hidden, experts, k, rowBytes, weightBytes, combineBytes);
+    }
+
+    /** {@code combineHidden}: the elements of a combined row each device returns (H, or H/Q when rows reduce over tp). */
+    private static DispatchBound of(EpLayout layout, int nExperts, long hidden, long combineHidden, long[] experts, int k, int rowBytes,
+                                    int weightBytes, int combineBytes) {
         int devices = layout.mesh().size(), x = layout.expertSize();
         String where = "token-sharded dispatch bound on mesh " + layout.mesh().describe();
         if (k < 1 || experts.length % k != 0) throw new MoeException(where + ": " + experts.length + " selected experts are not [N, " + k + "]");
@@ -112,7 +123,7 @@ public record DispatchBound(int shards, long[][] pairsTo, List<Step> steps) {
                 codes[d] = remote * codeBytes;
                 rows[d] = out * hidden * rowBytes;
                 weights[d] = (le > 1 ? remote : out) * weightBytes;
-                combine[d] = in * hidden * combineBytes;
+                combine[d] = in * combineHidden * combineBytes;
             }
         }
         List<Step> steps = new ArrayList<>();

@@ -28,7 +28,10 @@ import java.util.List;
  *       under uniform routing a token has k (X-1)/X remote assignments; ragged return of one f32 row of H per pair;
  *       reduce_scatter of the f32 [T_l, H] over tp.</li>
  * </ul>
- * Partial outputs and the combine travel in the accumulation dtype (f32; f64 for float64 runs). Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
+ * Partial outputs and the combine travel in the accumulation dtype (f32; f64 for float64 runs). With a compute dtype
+ * narrower than that (bf16) and tp > 1, each expert output row's partials are reduce-scattered over tp before the row
+ * is rounded, as one device rounds it: the tp reduce_scatter moves rows ([T k, H] in REPLICATED and RING, the receive
+ * buffer's assignments in TOKEN_SHARDED, whose combine then returns H/Q per row) instead of the combined [T, H]. Every mode also psums the expert loads [E] i32 over the axes its tokens are split on. {@link EpMode#AUTO}
  * picks the smallest total among the modes the shapes allow; ties go to the simpler mode (REPLICATED, RING,
  * TOKEN_SHARDED in that order).
  */
@@ -46,14 +49,21 @@ public final class EpCostModel {
         public List<Entry> bodyEntries() { return entries.stream().filter(e -> !e.op().equals("reshard")).toList(); }
     }
 
+    /** Whether {@code compute} is narrower than {@code acc} (bf16, f16 under f32): expert outputs then reduce over tp per row. */
+    static boolean narrow(io.hlo4j.dsl.DType compute, io.hlo4j.dsl.DType acc) {
+        return ExpertParallelMoe.bytes(compute) < ExpertParallelMoe.bytes(acc);
+    }
+
     public static Estimate estimate(EpShapes s, EpMode mode) {
         long d = s.dp(), x = s.expert(), q = s.tp(), h = s.hidden(), e = s.experts(), k = s.slots();
         double t = (double) s.tokens() / d, tl = t / x;
+        // a narrow compute dtype reduce-scatters each expert row's f32 partials over tp before rounding it (LocalExperts)
+        boolean rows = s.computeBytes() < s.accBytes();
         List<Entry> out = new ArrayList<>();
         switch (mode) {
             case REPLICATED -> {
                 add(out, "tokens into the expert group", "reshard", x, ring(x) * t * h * s.xBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * (rows ? k : 1) * h * s.accBytes());
                 add(out, "expert outputs over expert", "all_reduce", x, 2 * ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d, 2 * ring(d) * e * 4);
             }
@@ -61,7 +71,7 @@ public final class EpCostModel {
                 add(out, "tokens in", "all_gather", x, ring(x) * t * h * s.xBytes());
                 add(out, "routing ids in", "all_gather", x, ring(x) * t * k * 4);
                 add(out, "routing weights in", "all_gather", x, ring(x) * t * k * s.computeBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * h * s.accBytes());
+                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * t * (rows ? k : 1) * h * s.accBytes());
                 add(out, "expert outputs over expert", "reduce_scatter", x, ring(x) * t * h / q * s.accBytes());
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
@@ -73,8 +83,14 @@ public final class EpCostModel {
                 if (idBytes > 0) add(out, "dispatch codes (expected)", "ragged_all_to_all", x, assignments * idBytes);
                 add(out, "dispatch (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.computeBytes());
                 add(out, "dispatch weights (expected)", "ragged_all_to_all", x, assignments * s.computeBytes());
-                add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
-                add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
+                if (rows) {
+                    // the receive buffer's assignments (T_l X of them, k per row when L > 1), reduced over tp, then H/Q back
+                    add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * x * (e / x > 1 ? k : 1) * h * s.accBytes());
+                    add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h / q * s.accBytes());
+                } else {
+                    add(out, "combine (expected, uniform routing)", "ragged_all_to_all", x, pairs * h * s.accBytes());
+                    add(out, "expert outputs over tp", "reduce_scatter", q, ring(q) * tl * h * s.accBytes());
+                }
                 add(out, "expert loads", "all_reduce", d * x, 2 * ring(d * x) * e * 4);
             }
             case AUTO -> throw new MoeException("EpCostModel: AUTO is a choice, not a mode; call choose");

@@ -86,6 +86,13 @@ public record EpLayout(ExpertMeshView view, Tensor position) {
         return idx;
     }
 
+    /** This device's index over {@code axes} (traced, i32 scalar): row-major in the listed order, a spec's block order. */
+    public Tensor indexOver(List<String> axes) {
+        Tensor idx = Ops.scalar(0, DType.I32);
+        for (String a : axes) idx = Ops.add(Ops.mul(idx, Ops.scalar(mesh().axisSize(a), DType.I32)), coordinate(a));
+        return idx;
+    }
+
     /** This device's tp coordinate (traced, i32 scalar). */
     public Tensor tpIndex() { return tpSize() == 1 ? Ops.scalar(0, DType.I32) : coordinate("tp"); }
 }

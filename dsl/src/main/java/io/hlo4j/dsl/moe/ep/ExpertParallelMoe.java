@@ -143,7 +143,7 @@ public final class ExpertParallelMoe {
             throw new MoeException("ExpertParallelMoe.trace: finalize_output is set, and the traced program's output comes before it (the hook sees "
                     + "the layer's [B, S, H] output); use run or apply, which apply it, or trace without that hook and apply it to the result", SourceLoc.here());
         }
-        return trace(tokens, intermediate, xType, biases, false, false);
+        return trace(tokens, intermediate, xType, biases, false, false, new long[] {tokens, config.hiddenSize()});
     }
 
     /** What the mode asks of the shard_map: its in/out specs (the global arguments' order) and the receive buffer. */
@@ -174,7 +174,7 @@ public final class ExpertParallelMoe {
         return new Specs(mode, est, in, out, cap);
     }
 
-    private Program trace(long tokens, long intermediate, DType xType, EpBiases biases, boolean annotated, boolean gradient) {
+    private Program trace(long tokens, long intermediate, DType xType, EpBiases biases, boolean annotated, boolean gradient, long[] xShape) {
         if (annotated && hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
             throw new MoeException("ExpertParallelMoe.lowerAnnotated" + (gradient ? "Gradient" : "") + ": finalize_output sees the layer's [B, S, H] output, which this [N, H] program "
                     + "does not know; use apply inside your own ShardedJit program, or apply the hook to the result", SourceLoc.here());
@@ -205,7 +205,7 @@ public final class ExpertParallelMoe {
             int nArgs = outerIn.size();
             Lowered l = ShardedJit.jit("moe_ep_grad_" + mode.cliName().replace('-', '_'), io.hlo4j.dsl.grad.Grad.grad(a -> {
                 Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, nArgs, Tensor[].class));
-                Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts).get(0);
+                Tensor y = ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap, xShape), ts).get(0);
                 return io.hlo4j.dsl.Reductions.sum(Ops.mul(y.astype(DType.F32), (Tensor) a[nArgs]), 0, 1);
             }, wrt.stream().mapToInt(Integer::intValue).toArray()), inS, outS).lower(gspecs.toArray());
             return new Program(mode, est, null, biases, l.module());
@@ -216,14 +216,14 @@ public final class ExpertParallelMoe {
             for (PartitionSpec sp : out) outS.add(new NamedSharding(layout.mesh(), sp));
             Lowered l = ShardedJit.jit("moe_ep_" + mode.cliName().replace('-', '_'), a -> {
                 Tensor[] ts = withPositions(java.util.Arrays.copyOf(a, a.length, Tensor[].class));
-                return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap), ts);
+                return ShardMap.shardMap(layout.mesh(), in, out, b -> body(b, mode, compute, biases, cap, xShape), ts);
             }, inS, outS).lower(specs.toArray());
             return new Program(mode, est, null, biases, l.module());
         }
         List<Object> runSpecs = new ArrayList<>(specs);
         if (layout.needsPositions()) runSpecs.add(Spec.of(DType.I32, layout.mesh().size()));
         ShardMapRun run = ShardMapRun.trace("moe_ep_" + mode.cliName().replace('-', '_'), layout.mesh(), in, out,
-                a -> body(a, mode, compute, biases, cap), runSpecs);
+                a -> body(a, mode, compute, biases, cap, xShape), runSpecs);
         return new Program(mode, est, run, biases, null);
     }
 
@@ -252,7 +252,7 @@ public final class ExpertParallelMoe {
 
     /** {@link #lowerAnnotated(long, long, DType, boolean)} with the given subset of the biases. */
     public Module lowerAnnotated(long tokens, long intermediate, DType xType, EpBiases biases) {
-        return trace(tokens, intermediate, xType, biases, true, false).annotated();
+        return trace(tokens, intermediate, xType, biases, true, false, new long[] {tokens, config.hiddenSize()}).annotated();
     }
 
     /**
@@ -266,7 +266,7 @@ public final class ExpertParallelMoe {
 
     /** {@link #lowerAnnotatedGradient(long, long, DType, boolean)} with the given subset of the biases (their gradients in the order wi, wu, wd). */
     public Module lowerAnnotatedGradient(long tokens, long intermediate, DType xType, EpBiases biases) {
-        return trace(tokens, intermediate, xType, biases, true, true).annotated();
+        return trace(tokens, intermediate, xType, biases, true, true, new long[] {tokens, config.hiddenSize()}).annotated();
     }
 
     /**
@@ -306,7 +306,7 @@ public final class ExpertParallelMoe {
         Specs sp = specs(n, m, xType, biases);
         DType compute = MoeRouter.computeDtype(config);
         List<Tensor> args = c.assemble(x.reshape(n, h), ids, gate, w.wi(), w.wu(), w.wd(), w.wiBias(), w.wuBias(), w.wdBias());
-        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity()),
+        List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity(), x.dims()),
                 withPositions(args.toArray(Tensor[]::new)));
         return new Applied(sp.mode(), EpHooks.finalizeOutput(hooks, r.get(0), x.dims()).reshape(x.dims()), r.get(1), r.get(2),
                 r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
@@ -359,7 +359,25 @@ public final class ExpertParallelMoe {
         return sb.toString();
     }
 
-    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, EpBiases biases, long cap) {
+    /**
+     * The shape refine_inputs_hook is told: a dp share of x ([B/D, S, H] for x [B, S, H], EasyDeL's shard_map block;
+     * [N/D, H] for x [N, H]). A share that is not whole sequences (D does not divide B) has no such shape, so the hook
+     * is refused there by name.
+     */
+    private long[] shareShape(long[] xShape) {
+        int d = layout.dpSize();
+        if (xShape.length == 3 && xShape[0] % d != 0) {
+            if (hooks.refineInputsHook() == null) return new long[] {xShape[0] * xShape[1] / d, xShape[2]};
+            throw new MoeException("ExpertParallelMoe: refine_inputs_hook sees each dp share of x as [B/D, S, H], but the batch of x "
+                    + java.util.Arrays.toString(xShape) + " does not divide over the " + d + " shards of the dp axes " + layout.dpAxes()
+                    + " on mesh " + layout.mesh().describe() + "; use a batch that divides (as EasyDeL requires), or a mesh with fewer dp shards", SourceLoc.here());
+        }
+        long[] s = xShape.clone();
+        s[0] /= d;
+        return s;
+    }
+
+    private List<Tensor> body(List<Tensor> a, EpMode mode, DType compute, EpBiases biases, long cap, long[] xShape) {
         Tensor xl = a.get(0), ids = a.get(1), gate = a.get(2);
         // the given biases follow wd in the order wi, wu, wd: each read from its own argument
         int next = 6;
@@ -374,19 +392,24 @@ public final class ExpertParallelMoe {
         ExpertWeights w = new ExpertWeights(a.get(3).astype(compute), a.get(4).astype(compute), a.get(5).astype(compute), wiB, wuB, wdB);
         BinaryOperator<Tensor> act = BaseMoeModule.activation(config, null, null);
         int e = config.nRoutedExperts(), x = layout.expertSize(), q = layout.tpSize();
-        MoeRouting r = MoeRouter.route(config, hooks, xl, BaseMoeModule.linearGate(gate), null, ids, 1);
+        List<String> tokenAxes = mode == EpMode.REPLICATED ? layout.dpAxes() : layout.dpAndExpertAxes();
+        EpTokenViews views = new EpTokenViews(layout, tokenAxes, mode == EpMode.REPLICATED ? List.of() : layout.expertAxes());
+        MoeRouting r = EpHooks.route(config, hooks, views, xl, xShape, BaseMoeModule.linearGate(gate), ids);
         Tensor lo = Ops.mul(layout.expertIndex(), Ops.scalar(e / x, DType.I32));
         Tensor tpIdx = layout.tpIndex();
-        Tensor tokens = EpHooks.refineInputs(hooks, xl.astype(compute), r.weights());
-        Tensor sel = r.weights(), comb = hooks.apply(io.hlo4j.dsl.moe.HookPoint.OUTPUT_WEIGHTS_HOOK, sel);
+        Tensor tokens = EpHooks.refineInputs(hooks, views, xl.astype(compute), r.weights(), shareShape(xShape));
+        Tensor sel = r.weights(), comb = EpHooks.outputWeights(hooks, views, sel);
         DType acc = MoeRouter.accumDtype(config);
+        // a narrow compute dtype (bf16) rounds each expert output once, after the whole sum over M, as one device does:
+        // with tp > 1 each row's f32 partials are then reduce-scattered over tp before that rounding (LocalExperts.ffn)
+        DType rowsOverTp = q > 1 && EpCostModel.narrow(compute, acc) ? acc : null;
         List<Tensor> extra = new ArrayList<>();
         Tensor y;
         List<String> loadAxes;
         switch (mode) {
             case REPLICATED -> {
-                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psum(y, layout.expertArray());
                 loadAxes = layout.dpAxes();
             }
@@ -401,21 +424,31 @@ public final class ExpertParallelMoe {
                     sg = Collectives.allGather(sel, 0, layout.expertArray());
                     cg = comb == sel ? sg : Collectives.allGather(comb, 0, layout.expertArray());
                 }
-                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, hooks);
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                y = LocalExperts.partial(tg, eg, sg, cg, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 if (x > 1) y = Collectives.psumScatter(y, 0, layout.expertArray());
                 loadAxes = layout.dpAndExpertAxes();
             }
             case TOKEN_SHARDED -> {
-                if (x > 1) {
-                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), sel, comb, w, act, cap, compute, acc, hooks);
+                if (x > 1 && hooks.scaleReplicatedInputs() != null) {
+                    // scale_replicated_inputs sees its dp share's rows [T X k, H], token-major, as in EasyDeL; each
+                    // device then dispatches its own scaled rows, one per slot (k rows per token), and sums them back
+                    long t = xl.dim(0), k = r.slots();
+                    Tensor rows = views.shareToDevice(BaseMoeModule.replicateRows(hooks, views.deviceToShare(tokens), views.deviceToShare(sel), compute));
+                    TokenDispatch.Out o = TokenDispatch.run(layout, rows, r.experts().reshape(t * k, 1), comb.reshape(t * k, 1), w,
+                            act, capacity > 0 ? cap : cap * k, compute, acc, rowsOverTp, hooks.without(io.hlo4j.dsl.moe.HookPoint.SCALE_REPLICATED_INPUTS));
+                    y = io.hlo4j.dsl.Reductions.sum(o.output().reshape(t, k, o.output().dim(1)), 1);
+                    extra.add(o.sent().reshape(1, x));
+                    extra.add(o.overflow());
+                } else if (x > 1) {
+                    TokenDispatch.Out o = TokenDispatch.run(layout, tokens, r.experts(), comb, w, act, cap, compute, acc, rowsOverTp, hooks);
                     y = o.output();
                     extra.add(o.sent().reshape(1, x));
                     extra.add(o.overflow());
                 } else {
-                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, hooks);
+                    y = LocalExperts.partial(tokens, r.experts(), sel, comb, w, act, lo, tpIdx, compute, acc, rowsOverTp, hooks);
                 }
-                if (q > 1) y = Collectives.psumScatter(y, 1, "tp");
+                if (q > 1 && rowsOverTp == null) y = Collectives.psumScatter(y, 1, "tp");
                 loadAxes = layout.dpAndExpertAxes();
             }
             default -> throw new MoeException("ExpertParallelMoe: unresolved mode " + mode);
@@ -446,18 +479,20 @@ public final class ExpertParallelMoe {
                       HostArray wiBias, HostArray wuBias, HostArray wdBias) {
         EpArguments.Checked c = checkHost("ExpertParallelMoe.run", x, tokenIds, seqLen, gate, wi, wu, wd, wiBias, wuBias, wdBias);
         long n = c.tokens();
-        Program p = trace(n, c.intermediate(), c.xType(), c.biases(), false, false);
+        Program p = trace(n, c.intermediate(), c.xType(), c.biases(), false, false, x.shape());
         List<HostArray> args = withPositions(c.assemble(x.reshape(n, config.hiddenSize()), hostIds(c, tokenIds), gate, wi, wu, wd, wiBias, wuBias, wdBias));
         List<HostArray> out = p.run().run(args);
         HostArray sent = null;
         if (out.size() > 3) {
             sent = out.get(3);
             long[] dropped = out.get(4).toLongArray();
+            // with scale_replicated_inputs set, token-sharded dispatch sends one row per (token, slot)
+            boolean scaled = hooks.scaleReplicatedInputs() != null;
             for (int d = 0; d < dropped.length; d++) {
                 if (dropped[d] > 0) {
                     throw new MoeException("expert-parallel FUSED, token-sharded: device " + d + " received " + dropped[d]
-                            + " (token, shard) rows more than its capacity of " + capacity + " rows; raise the capacity (worst case "
-                            + worstCase(n) + ")", SourceLoc.here());
+                            + (scaled ? " (token, slot)" : " (token, shard)") + " rows more than its capacity of " + capacity
+                            + " rows; raise the capacity (worst case " + worstCase(n) * (scaled ? config.slotsPerToken() : 1) + ")", SourceLoc.here());
                 }
             }
         }
@@ -498,13 +533,33 @@ public final class ExpertParallelMoe {
             MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
             // the gate returns the logits as given: the router's cast of its input to the compute dtype would round
             // f32 logits an after_gate returned in a bf16 layer, which the run selected from unrounded
-            Tensor logitsIn = (Tensor) a[0];
-            MoeRouting routing = MoeRouter.route(config, after, logitsIn, t -> logitsIn, null, (Tensor) a[1], 1);
+            MoeRouter.Front f = MoeRouter.front(config, after, (Tensor) a[0], null);
+            MoeRouting routing = selectPerShare(f, (Tensor) a[1]);
             return MoeLosses.metrics(config, routing).asMap();
         }).callMap(logits, ids);
         return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
                 java.util.Optional.ofNullable(m.get("load_balancing_loss")), java.util.Optional.ofNullable(m.get("router_z_loss")),
                 m.get("expert_utilization"), m.get("routing_entropy"));
+    }
+
+    /**
+     * The selection as the run made it from the global front end {@code f}: select_hook and refine_weights_hook on
+     * each dp share of N/D tokens (EpHooks.route), the strategy's per-token rules on all N at once.
+     */
+    private MoeRouting selectPerShare(MoeRouter.Front f, Tensor ids) {
+        int d = layout.dpSize();
+        long n = f.scores().dim(0), per = n / d;
+        boolean share = d > 1 && (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.SELECT_HOOK) || hooks.isSet(io.hlo4j.dsl.moe.HookPoint.REFINE_WEIGHTS_HOOK));
+        if (!share) return MoeRouter.select(config, hooks, f, ids, 1);
+        List<Tensor> experts = new ArrayList<>(), weights = new ArrayList<>();
+        int slotsK = 0;
+        for (int i = 0; i < d; i++) {
+            MoeRouting s = MoeRouter.select(config, hooks, f.rows(i * per, per), Ops.slice(ids, new long[] {i * per}, new long[] {(i + 1) * per}), 1);
+            experts.add(s.experts());
+            weights.add(s.weights());
+            slotsK = s.slotsK();
+        }
+        return new MoeRouting(f.logits(), f.probs(), Ops.concat(0, experts), Ops.concat(0, weights), slotsK);
     }
 
     /**
@@ -524,7 +579,7 @@ public final class ExpertParallelMoe {
             throw new MoeException("ExpertParallelMoe.gradients: cotangent " + (cotangent == null ? "is missing" : EpArguments.Arg.of(cotangent).text())
                     + " must be shaped like x " + EpArguments.Arg.of(x).text() + " (or [" + n + ", " + h + "]): one [" + h + "] row per token, in x's order", SourceLoc.here());
         }
-        Program p = trace(n, c.intermediate(), c.xType(), biases, false, false);
+        Program p = trace(n, c.intermediate(), c.xType(), biases, false, false, x.shape());
         ShardMapRun fwd = p.run();
         if (hooks.isSet(io.hlo4j.dsl.moe.HookPoint.FINALIZE_OUTPUT)) {
             // finalize_output sees the global output: its VJP, on one device at the run's output, gives the body's cotangent
@@ -555,7 +610,7 @@ public final class ExpertParallelMoe {
                 List<Tensor> t = new ArrayList<>();
                 for (int i = 0; i < nArgs; i++) t.add((Tensor) v[i]);
                 DType acc = MoeRouter.accumDtype(config);
-                Tensor y = body(t, p.mode(), compute, biases, cap).get(0).astype(acc);
+                Tensor y = body(t, p.mode(), compute, biases, cap, x.shape()).get(0).astype(acc);
                 Tensor ct = ((Tensor) v[nArgs]).astype(acc);
                 return Ops.mul(io.hlo4j.dsl.Reductions.sum(Ops.mul(y, ct), 0, 1), scale);
             }, argnums, a.toArray());

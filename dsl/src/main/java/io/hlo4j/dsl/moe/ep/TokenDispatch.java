@@ -7,7 +7,6 @@ import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.moe.ExpertWeights;
-import io.hlo4j.dsl.moe.BaseMoeModule;
 import io.hlo4j.dsl.moe.HookPoint;
 import io.hlo4j.dsl.moe.LiveRows;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
@@ -41,7 +40,10 @@ import java.util.function.BinaryOperator;
 final class TokenDispatch {
     private TokenDispatch() {}
 
-    /** The shard's combined output [T, H] in the accumulation dtype (partial over tp), the pairs it sent to each shard [X], pairs it dropped [1]. */
+    /**
+     * The shard's combined output [T, H] in the accumulation dtype (partial over tp; [T, H/Q], reduced, with
+     * {@code rowsOverTp}), the pairs it sent to each shard [X], pairs it dropped [1].
+     */
     record Out(Tensor output, Tensor sent, Tensor overflow) {}
 
     /** The narrowest integer type for the codes 0..2L (0 unused slot, then 1 + 2 local + rowStart). */
@@ -63,25 +65,23 @@ final class TokenDispatch {
     private record Plan(Tensor inOff, Tensor send, Tensor outOff, Tensor recv, Tensor recvAt, Tensor srcAt) {}
 
     /**
-     * @param tokens    the shard's tokens [T, H] after refine_inputs_hook, in the dtype that hook returned
-     * @param selection the selected weights [T, k] (scale_replicated_inputs reads them)
+     * @param tokens    the shard's tokens [T, H] after refine_inputs_hook (cast to {@code compute} here), or with
+     *                  scale_replicated_inputs set the caller's scaled rows, one per slot ([T k, H] with k = 1)
      * @param weights   the combine weights [T, k] (after output_weights_hook)
-     * @param hooks     scale_replicated_inputs runs on the receiving shard, on each assignment's row with its
-     *                  selected weight (the row's per-slot copy, as on one device), and the rows are cast to
-     *                  {@code compute} after it; so with that hook set the rows travel in the dtype
-     *                  refine_inputs_hook returned, else in the compute dtype. after_ep_receive, the FFN's hooks and
-     *                  before_combine see the receiving shard's assignment rows
+     * @param hooks     the layer's hooks but scale_replicated_inputs (the caller runs it on the dp share's rows before
+     *                  dispatch); after_ep_receive, the FFN's hooks and before_combine see the receiving shard's
+     *                  assignment rows
      */
-    static Out run(EpLayout layout, Tensor tokens, Tensor experts, Tensor selection, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act,
-                   long capacity, DType compute, DType acc, MoeFusedHooks<Tensor> hooks) {
-        boolean scale = hooks.scaleReplicatedInputs() != null;
-        if (!scale) tokens = tokens.astype(compute);
+    static Out run(EpLayout layout, Tensor tokens, Tensor experts, Tensor weights, ExpertWeights w, BinaryOperator<Tensor> act,
+                   long capacity, DType compute, DType acc, DType rowsOverTp, MoeFusedHooks<Tensor> hooks) {
+        if (hooks.scaleReplicatedInputs() != null) throw new IllegalArgumentException("TokenDispatch: scale_replicated_inputs runs before dispatch");
+        tokens = tokens.astype(compute);
         long t = tokens.dim(0), h = tokens.dim(1), k = experts.dim(1);
         int x = layout.expertSize();
         long le = w.experts();
-        // with one expert per shard a pair is one assignment (its slots' weights summed), unless a hook reads each
-        // slot's weight (a select_hook may name an expert twice): then the slots travel as assignments, with codes
-        boolean many = le > 1 || scale || hooks.beforeCombine() != null, packed = capacity < t * x;
+        // with one expert per shard a pair is one assignment (its slots' weights summed), unless before_combine reads
+        // each slot's weight (a select_hook may name an expert twice): then the slots travel as assignments, with codes
+        boolean many = le > 1 || hooks.beforeCombine() != null, packed = capacity < t * x;
         String[] ex = layout.expertArray();
         Tensor me = layout.expertIndex();
         Tensor xs = Ops.iota(DType.I32, Shape.of(x), 0);
@@ -101,8 +101,7 @@ final class TokenDispatch {
         Tensor rows = Indexing.take(tokens, tokenAt, 0);
 
         // assignments: (t, j, s) in region j of [X T k], ordered by (t, s); weights in their own dtype
-        Tensor sendA, wSend, selSend = null, codes = null;
-        boolean ownSelection = scale && selection != weights;
+        Tensor sendA, wSend, codes = null;
         if (many) {
             Tensor it = Ops.iota(DType.I32, Shape.of(t, x, k), 0), ij = Ops.iota(DType.I32, Shape.of(t, x, k), 1), is = Ops.iota(DType.I32, Shape.of(t, x, k), 2);
             Tensor keyA = Ops.where(on, Ops.add(Ops.mul(ij, Ops.scalar(t * k, DType.I32)), Ops.add(Ops.mul(it, Ops.scalar(k, DType.I32)), is)),
@@ -118,13 +117,11 @@ final class TokenDispatch {
             codes = Ops.where(valid, Ops.add(Ops.add(Ops.mul(local, Ops.scalar(2, DType.I32)), flag), Ops.scalar(1, DType.I32)),
                     Ops.scalar(0, DType.I32)).astype(idType(le));
             wSend = Ops.where(valid, Indexing.take(weights.reshape(t * k), slot, 0), 0.0);
-            if (ownSelection) selSend = Ops.where(valid, Indexing.take(selection.reshape(t * k), slot, 0), 0.0);
         } else {
             // L = 1: the pair's one assignment; its weight travels with the row
             sendA = sendRows;
             Tensor pairW = Reductions.sum(Ops.where(on, weights.reshape(t, 1, k), 0.0), 2).reshape(t * x);
             wSend = Ops.where(valid(sendRows, t, x), Indexing.take(pairW, pairAt, 0), 0.0);
-            // scale_replicated_inputs makes `many` true, so no selected weights travel here
         }
 
         long rowsIn = packed ? capacity : t * x, slotsPerRow = many ? k : 1, assignIn = rowsIn * slotsPerRow;
@@ -158,8 +155,6 @@ final class TokenDispatch {
 
         Tensor bufX = exchange(rows, Ops.zeros(Shape.of(rowsIn, h), rows.dtype()), rowPlan, ex);
         Tensor bufW = exchange(wSend, Ops.zeros(Shape.of(assignIn), wSend.dtype()), aPlan, ex);
-        // the selected weights travel only when scale_replicated_inputs needs them and output_weights_hook changed them
-        Tensor bufSel = ownSelection ? exchange(selSend, Ops.zeros(Shape.of(assignIn), selSend.dtype()), aPlan, ex) : bufW;
 
         // each received assignment: its row in bufX and its local expert (L past the written ones)
         Tensor rowOf, key;
@@ -184,18 +179,17 @@ final class TokenDispatch {
         Tensor sortedKey = Indexing.take(key, perm, 0), rowS = Indexing.take(rowOf, perm, 0);
         Tensor mineS = Ops.lt(sortedKey, Ops.scalar(le, DType.I32));
         // padding rows are zero: the row hooks get 1 there (LiveRows)
-        Tensor rowsA = Indexing.take(bufX, rowS, 0);
-        if (scale) rowsA = BaseMoeModule.scaleRows(hooks, LiveRows.safe(rowsA, mineS), Indexing.take(bufSel, perm, 0), compute);
-        rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, rowsA, mineS);
-        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), hooks);
+        Tensor rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(bufX, rowS, 0), mineS);
+        Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), rowsOverTp, hooks);
         Tensor contrib = LiveRows.weighted(hooks, y, Indexing.take(bufW, perm, 0), mineS, acc);
-        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, h), acc), rowS, contrib, 0);
+        long hOut = y.dim(1);                                                                                   // H, or H/Q reduced over tp
+        Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, hOut), acc), rowS, contrib, 0);
 
         // combine: each received row back to its sender's send slot, summed per token
         Plan back = new Plan(rowPlan.recvAt(), rowPlan.recv(), rowPlan.srcAt(), rowPlan.send(), rowPlan.inOff(), rowPlan.outOff());
-        Tensor ret = exchange(combined, Ops.zeros(Shape.of(t * x, h), acc), back, ex);
+        Tensor ret = exchange(combined, Ops.zeros(Shape.of(t * x, hOut), acc), back, ex);
         Tensor keep = valid(rowPlan.send(), t, x).reshape(t * x, 1);
-        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, h), acc), tokenAt, Ops.where(keep, ret, 0.0), 0);
+        Tensor out = Indexing.scatterAdd(Ops.zeros(Shape.of(t, hOut), acc), tokenAt, Ops.where(keep, ret, 0.0), 0);
         return new Out(out, rowPlan.send(), overflow);
     }
 

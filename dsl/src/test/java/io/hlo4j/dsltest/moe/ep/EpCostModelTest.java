@@ -95,6 +95,36 @@ class EpCostModelTest {
         assertThat(total(s, EpMode.RING)).isEqualTo(464.0);
     }
 
+    /**
+     * bf16 with tp > 1 reduce-scatters each expert row's f32 partials over tp before rounding it (EpDtypeTest): N = 16,
+     * k = 2, D = 1, X = 2, Q = 2, H = 8, bf16: REPLICATED's tp reduce_scatter moves the rows [T k = 32, 8] f32,
+     * 1/2*32*8*4 = 512 bytes, not the combined [16, 8] (256). And on the traced bodies the model's non-ragged entries are
+     * the module's collectives, op for op, in every mode.
+     */
+    @Test
+    void bf16WithTpReducesRowsAndTheModelMatchesTheTracedBody() {
+        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 2, 2, 1, 2, 2);
+        assertThat(EpCostModel.estimate(s, EpMode.REPLICATED).entries()).filteredOn(e -> e.what().equals("expert outputs over tp"))
+                .singleElement().satisfies(e -> assertThat(e.bytes()).isEqualTo(512.0));
+        io.hlo4j.dsl.moe.MoeConfig cfg = io.hlo4j.dsl.moe.MoeConfig.of(8, 2, 8, 8).withDtype(io.hlo4j.dsl.moe.MoeDtype.BFLOAT16);
+        for (int[] f : new int[][] {{1, 1, 2, 2, 1}, {2, 1, 2, 2, 1}}) {
+            for (EpMode m : ALL) {
+                io.hlo4j.dsl.moe.ep.ExpertParallelMoe.Program p = new io.hlo4j.dsl.moe.ep.ExpertParallelMoe(cfg, EpEquivalence.view(f), m)
+                        .trace(16, 8, io.hlo4j.dsl.DType.BF16, true);
+                List<String> got = new java.util.ArrayList<>(), want = new java.util.ArrayList<>();
+                for (var col : io.hlo4j.dsl.moe.ep.CollectiveTraffic.of(p.run().module())) {
+                    if (!col.ragged()) got.add(col.op() + "/" + col.groupSize() + "/" + Math.round(col.bytes()));
+                }
+                for (var e : p.estimate().bodyEntries()) {
+                    if (!e.op().equals("ragged_all_to_all")) want.add(e.op() + "/" + e.groupSize() + "/" + Math.round(e.bytes()));
+                }
+                got.sort(null);
+                want.sort(null);
+                assertThat(got).as(java.util.Arrays.toString(f) + " " + m).isEqualTo(want);
+            }
+        }
+    }
+
     @Test
     void noAllowedModeIsAnError() {
         EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2);

@@ -211,8 +211,8 @@ class EpHooksTest {
 
     /**
      * A bf16 layer whose refine_inputs_hook and scale_replicated_inputs return f32 runs in every mode (the rows are
-     * cast back after scale_replicated_inputs; in TOKEN_SHARDED they travel in f32 to the shard that scales them) and
-     * equals the one-device bf16 layer with the same hooks within bf16 rounding (as EpDtypeTest, 1e-2).
+     * cast back after scale_replicated_inputs, which runs on the dp share's rows before they move) and equals the
+     * one-device bf16 layer with the same hooks bit for bit, with tp = 1 and tp = 2 (EpDtypeTest says why).
      */
     @ParameterizedTest
     @EnumSource(value = EpMode.class, names = {"REPLICATED", "RING", "TOKEN_SHARDED"})
@@ -223,10 +223,12 @@ class EpHooksTest {
                 .withScaleReplicatedInputs((r, w) -> r.astype(DType.F32).mul(w.astype(DType.F32).add(1.0).reshape(w.dim(0), 1).broadcastTo(r.dims())));
         HostArray want = Jit.jit("one_bf16", a -> new BaseMoeModule(bf16, hooks).moeCall(((Tensor) a[0]).reshape(2, 8, 8),
                 BaseMoeModule.linearGate((Tensor) a[1]), weights(a), false).output().reshape(16, 8)).call1((Object[]) args());
-        ExpertParallelMoe.Result r = new ExpertParallelMoe(bf16, EpEquivalence.view(TP1), mode).withHooks(hooks)
-                .run(CASE.x(), null, 8, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), CASE.wiB(), CASE.wuB(), CASE.wdB());
-        assertThat(r.output().type().toString()).isEqualTo("tensor<16x8xbf16>");
-        EpCase.assertRelClose("bf16 " + mode, r.output(), want, 1e-2);
+        for (int[] f : List.of(TP1, TP2)) {
+            ExpertParallelMoe.Result r = new ExpertParallelMoe(bf16, EpEquivalence.view(f), mode).withHooks(hooks)
+                    .run(CASE.x(), null, 8, CASE.gate(), CASE.wi(), CASE.wu(), CASE.wd(), CASE.wiB(), CASE.wuB(), CASE.wdB());
+            assertThat(r.output().type().toString()).isEqualTo("tensor<16x8xbf16>");
+            assertThat(r.output().toDoubleArray()).as("bf16 %s %s", Arrays.toString(f), mode).containsExactly(want.toDoubleArray());
+        }
     }
 
     /** With tp > 1 the hooks on h and y are refused by name when set; finalize_output has no [B, S, H] in the annotated module. */

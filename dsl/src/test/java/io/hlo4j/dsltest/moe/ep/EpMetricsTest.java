@@ -68,6 +68,37 @@ class EpMetricsTest {
         }
     }
 
+    /**
+     * Every routing strategy and load-balancing loss in a bf16 layer with tp = 2: the output, router logits and loads
+     * of the run and every loss and metric equal the one-device layer's bit for bit, in every mode the strategy allows
+     * (expert choice ranks tokens across the batch: REPLICATED with D = 1 only). EpDtypeTest says why the output is
+     * exact; the metrics are redone from the run's (exact) logits by the one-device router.
+     */
+    @Test
+    void everyStrategyInBf16EqualsOneDeviceBitForBit() {
+        MoeLoadBalancingStrategy[] losses = {MoeLoadBalancingStrategy.STANDARD, MoeLoadBalancingStrategy.SWITCH_TRANSFORMER,
+                MoeLoadBalancingStrategy.EXPERT_CHOICE, MoeLoadBalancingStrategy.STANDARD, MoeLoadBalancingStrategy.SWITCH_TRANSFORMER};
+        MoeRoutingStrategy[] strategies = MoeRoutingStrategy.values();
+        for (int i = 0; i < strategies.length; i++) {
+            MoeConfig cfg = MoeConfig.of(8, 2, 8, 8).withDtype(io.hlo4j.dsl.moe.MoeDtype.BFLOAT16).withRoutingStrategy(strategies[i])
+                    .withLoadBalancing(losses[i % losses.length], 0.1).withRouterZLoss(0.01);
+            EpCase c = EpCase.random(cfg, 4, 4, true, 23 + i);
+            Map<String, HostArray> want = oneDevice(c, null);
+            List<EpMode> modes = new ExpertParallelMoe(c.cfg(), VIEW, EpMode.AUTO).allowed(16);
+            assertThat(modes).as(strategies[i] + " modes").isNotEmpty();
+            for (EpMode mode : modes) {
+                String what = strategies[i] + " " + mode.cliName();
+                ExpertParallelMoe ep = new ExpertParallelMoe(c.cfg(), VIEW, mode);
+                ExpertParallelMoe.Result r = ep.run(c.x(), null, c.s(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB());
+                assertThat(r.output().toDoubleArray()).as(what + " output").containsExactly(c.oracle().get(0).reshape(16, 8).toDoubleArray());
+                assertThat(r.routerLogits().toDoubleArray()).as(what + " logits").containsExactly(c.oracle().get(1).toDoubleArray());
+                Map<String, HostArray> got = ep.metrics(r, null, c.s()).asMap();
+                assertThat(got.keySet()).as(what).containsExactlyInAnyOrderElementsOf(want.keySet());
+                for (String k : want.keySet()) assertThat(got.get(k).toDoubleArray()).as(what + " " + k).containsExactly(want.get(k).toDoubleArray());
+            }
+        }
+    }
+
     @Test
     void hashRoutingWithTokenIdsEqualsOneDevice() {
         MoeConfig cfg = MoeConfig.of(8, 2, 8, 8).withRoutingStrategy(MoeRoutingStrategy.HASH).withLoadBalancing(MoeLoadBalancingStrategy.STANDARD, 1);
