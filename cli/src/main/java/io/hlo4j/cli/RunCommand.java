@@ -108,6 +108,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
+        // the interpreter's kernels and the partitioner assume a verified module: an out-of-range dimension number
+        // would otherwise fail inside a kernel (an index out of bounds) instead of at its line
+        ModuleText.verify(modules);
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();

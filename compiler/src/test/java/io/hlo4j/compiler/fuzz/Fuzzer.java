@@ -19,10 +19,11 @@ import java.util.concurrent.TimeoutException;
  * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
  * is made from {@code Random(seed + i)} alone (one or two mutations of one seed module), so any failure is
  * reproduced by its number. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
- * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker thread
- * is abandoned (interrupted, and a daemon, but Java cannot stop a thread that ignores interrupts, so it may go on
- * using a CPU until the JVM exits) and a fresh worker takes the next mutant. Failing mutants are written under
- * {@code target/fuzz-failures/} for a closer look.
+ * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker is
+ * interrupted, which the interpreter honours (it stops at its next op, inside a long kernel, or in a collective's wait),
+ * and must then end within {@link #STOP_MS}; one that does not is a second failure, "unstoppable" (its daemon thread is
+ * then left behind). A fresh worker takes the next mutant. Failing mutants are written under {@code target/fuzz-failures/}
+ * for a closer look.
  */
 final class Fuzzer {
     record Seed(String name, String text) {}
@@ -44,6 +45,8 @@ final class Fuzzer {
     /** Per-mutant interpreter/partitioner deadline; the worker gets this plus {@link #GRACE_MS} before it counts as a hang. */
     static final long DEADLINE_MS = 2_000;
     static final long GRACE_MS = 8_000;
+    /** How long an interrupted worker may take to end. */
+    static final long STOP_MS = 5_000;
 
     private final List<Seed> seeds;
     private final long seed;
@@ -96,6 +99,7 @@ final class Fuzzer {
                 } catch (TimeoutException e) {
                     f.cancel(true);
                     worker.shutdownNow();
+                    if (!stopped(worker)) record(log, "unstoppable", where + ": still running " + STOP_MS + " ms after its interrupt", text, i);
                     worker = newWorker();
                     record(log, "hang", where + ": no result within " + (DEADLINE_MS + GRACE_MS) + " ms", text, i);
                 } catch (ExecutionException e) {
@@ -117,6 +121,16 @@ final class Fuzzer {
             worker.shutdownNow();
         }
         return new Result(run, reached, partitioned, refused, refusedBy, log, run < count);
+    }
+
+    /** Whether the interrupted worker ended within {@link #STOP_MS}. */
+    private static boolean stopped(ExecutorService worker) {
+        try {
+            return worker.awaitTermination(STOP_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private void record(Verdicts.Log log, String site, String line, String text, int i) {

@@ -131,7 +131,13 @@ public final class StateDicts {
                 throw new IOException(name + ": header length " + headerLen + " does not fit the file of " + size + " bytes");
             }
             ByteBuffer hb = read(ch, 8, (int) headerLen);
-            JsonNode header = JSON.readTree(StandardCharsets.UTF_8.decode(hb).toString());
+            JsonNode header;
+            try {
+                header = JSON.readTree(StandardCharsets.UTF_8.decode(hb).toString());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) { // its message has the source on a second line
+                throw new IOException(name + ": header is not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+            }
+            if (header == null) throw new IOException(name + ": header is empty");
             if (!header.isObject()) throw new IOException(name + ": header is not a JSON object");
             long dataStart = 8 + headerLen, dataLen = size - dataStart;
             Map<String, HostArray> out = new TreeMap<>();
@@ -157,25 +163,34 @@ public final class StateDicts {
         ElementType et = DTYPES.get(dt.asText());
         if (et == null) throw new IOException(file + ": tensor " + key + " has unsupported dtype " + dt.asText());
         long[] dims = new long[shape.size()];
-        long n = 1;
+        long n = 1, want;
         for (int i = 0; i < dims.length; i++) {
-            if (!shape.get(i).canConvertToLong() || shape.get(i).asLong() < 0) throw new IOException(file + ": tensor " + key + " has bad shape " + shape);
+            if (!isLong(shape.get(i)) || shape.get(i).asLong() < 0) throw new IOException(file + ": tensor " + key + " has bad shape " + shape);
             dims[i] = shape.get(i).asLong();
-            n = Math.multiplyExact(n, dims[i]);
         }
+        try {
+            for (long d : dims) n = Math.multiplyExact(n, d);
+            want = Math.multiplyExact(n, et.storageBytes());
+        } catch (ArithmeticException e) {
+            throw new IOException(file + ": tensor " + key + " has shape " + shape + ", whose size overflows");
+        }
+        if (!isLong(offs.get(0)) || !isLong(offs.get(1))) throw new IOException(file + ": tensor " + key + " has bad data_offsets " + offs);
         long begin = offs.get(0).asLong(), end = offs.get(1).asLong();
-        long want = Math.multiplyExact(n, et.storageBytes());
         if (begin < 0 || end < begin || end > dataLen) {
             throw new IOException(file + ": tensor " + key + " offsets [" + begin + ", " + end + ") lie outside the data section of " + dataLen + " bytes");
         }
         if (end - begin != want) {
             throw new IOException(file + ": tensor " + key + " is " + dt.asText() + shape + " = " + want + " bytes but its offsets span " + (end - begin));
         }
-        ByteBuffer b = read(ch, dataStart + begin, Math.toIntExact(want));
+        if (want > Integer.MAX_VALUE - 8) throw new IOException(file + ": tensor " + key + " holds " + want + " bytes, more than one array can");
+        ByteBuffer b = read(ch, dataStart + begin, (int) want);
         byte[] bytes = new byte[b.remaining()];
         b.get(bytes);
         return HostArray.fromLittleEndianBytes(TensorType.of(et, dims), bytes);
     }
+
+    /** A JSON integer that fits a long (not 4.5, not "4"). */
+    private static boolean isLong(JsonNode v) { return v != null && v.isIntegralNumber() && v.canConvertToLong(); }
 
     private static ByteBuffer read(FileChannel ch, long pos, int len) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);

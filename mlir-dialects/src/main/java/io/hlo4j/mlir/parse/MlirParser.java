@@ -26,6 +26,12 @@ import java.util.List;
 public final class MlirParser {
     private MlirParser() {}
 
+    /**
+     * The deepest bracket nesting ({@code ( [ { <}) the parser reads; deeper text is refused by name. The printer
+     * refuses to write deeper text ({@link io.hlo4j.mlir.print.PrintLimitException}), so whatever it prints parses.
+     */
+    public static final int MAX_NESTING = OpParser.MAX_NESTING;
+
     /** Parses one module (a file without split markers); top-level ops without a module get an implicit one. */
     public static Module parseModule(String text, String fileName) {
         return new OpParser(withoutBom(text), fileName, 1).parseModule();

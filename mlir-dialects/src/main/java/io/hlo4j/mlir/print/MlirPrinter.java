@@ -8,7 +8,8 @@ import io.hlo4j.mlir.ir.Operation;
  * pretty forms where the op declares one, generic forms otherwise (or everywhere with
  * {@link PrintOptions#generic()}), MLIR's SSA naming, and with {@link PrintOptions#locations()} an inline
  * {@code loc(...)} after every op and block/function argument (MLIR's {@code -mlir-print-debuginfo
- * -mlir-print-local-scope} style: no {@code #loc} aliases).
+ * -mlir-print-local-scope} style: no {@code #loc} aliases). Text nested deeper than the parser reads back
+ * ({@link io.hlo4j.mlir.parse.MlirParser#MAX_NESTING} levels of brackets) is refused with a {@link PrintLimitException}.
  */
 public final class MlirPrinter {
     private MlirPrinter() {}
@@ -24,8 +25,11 @@ public final class MlirPrinter {
      * it print as {@code <<UNKNOWN SSA VALUE>>}, as MLIR does.
      */
     public static String print(Operation op, PrintOptions options) {
+        NestingLimit.checkRegions(op, options); // before the printer recurses into regions
         StringBuilder sb = new StringBuilder();
         new OpPrinter(sb, options, op).printOperation(op);
-        return sb.append('\n').toString();
+        String text = sb.append('\n').toString();
+        NestingLimit.checkText(text, op, options); // what the parser would refuse is refused here, by name
+        return text;
     }
 }

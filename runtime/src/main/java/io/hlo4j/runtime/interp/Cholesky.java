@@ -28,6 +28,7 @@ final class Cholesky {
         double[] outRe = new double[a.size], outIm = complex ? new double[a.size] : null;
         double[] lr = new double[m * m], li = new double[m * m];
         int batches = m == 0 ? 0 : a.size / (m * m);
+        StopCheck stop = StopCheck.current(); // m^3 / 3 multiply-adds per matrix: a large one takes long
         for (int batch = 0; batch < batches; batch++) {
             int base = batch * m * m;
             java.util.Arrays.fill(lr, 0);
@@ -35,6 +36,7 @@ final class Cholesky {
             // Work on L (lower). For upper, read A's upper triangle as the conjugate transpose of the lower one:
             // a = U^H U with U = L^H.
             for (int j = 0; j < m; j++) {
+                stop.poll((long) j * (m - j) + 1);
                 double d = lowerEntry(a, base, m, j, j, lower, complex, true);
                 for (int k = 0; k < j; k++) d -= lr[j * m + k] * lr[j * m + k] + li[j * m + k] * li[j * m + k];
                 double ljj = d > 0 ? Math.sqrt(d) : Double.NaN;

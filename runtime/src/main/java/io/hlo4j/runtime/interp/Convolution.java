@@ -62,7 +62,9 @@ final class Convolution {
         long[] li = isFloat ? null : DotKernels.operandAsLong(lhs, et), ki = isFloat ? null : DotKernels.operandAsLong(rhs, et);
         IntStream positions = IntStream.range(0, r.size);
         if ((long) r.size * kSize * kIn > 1 << 20) positions = positions.parallel();
+        StopCheck stop = StopCheck.current(); // workers check for the op's thread
         positions.forEach(o -> {
+            stop.poll((long) kSize * kIn);
             long[] oidx = new long[rt.rank()];
             io.hlo4j.runtime.interp.Layout.unflatten(o, r.shape, oidx);
             int n = (int) oidx[out.batch()], of = (int) oidx[out.feature()];

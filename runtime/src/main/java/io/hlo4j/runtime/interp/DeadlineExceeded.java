@@ -66,7 +66,7 @@ public final class DeadlineExceeded extends InterpreterException {
     }
 
     /** "OP (loc) in OUTER (loc) ... in @f": the op and what encloses it, up to its function. */
-    private static String where(Operation op) {
+    static String where(Operation op) {
         StringBuilder b = new StringBuilder(op.name() + " (" + op.location().describe() + ")");
         Operation outer = enclosing(op);
         while (outer != null) {

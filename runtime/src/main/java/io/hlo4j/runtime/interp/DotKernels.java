@@ -112,8 +112,10 @@ final class DotKernels {
                 double[] ar = operandAsDouble(l, ft, null), br = operandAsDouble(r, ft, null);
                 double[] ai = l.im == null ? new double[l.size] : l.im, bi = r.im == null ? new double[r.size] : r.im;
                 boolean f32 = ft.kind() != FloatKind.F64;
+                StopCheck stop = StopCheck.current();
                 for (int bb = 0; bb < B; bb++) {
                     for (int i = 0; i < M; i++) {
+                        stop.poll((long) K * N);
                         int ao = (bb * M + i) * K, co = (bb * M + i) * N;
                         for (int j = 0; j < N; j++) {
                             double sr = 0, si = 0;
@@ -139,8 +141,10 @@ final class DotKernels {
             }
             default -> {
                 long[] a = operandAsLong(l, et), b = operandAsLong(r, et);
+                StopCheck stop = StopCheck.current();
                 for (int bb = 0; bb < B; bb++) {
                     for (int i = 0; i < M; i++) {
+                        stop.poll((long) K * N);
                         for (int j = 0; j < N; j++) {
                             long s = 0;
                             int ao = (bb * M + i) * K, bo = bb * K * N + j;
@@ -214,7 +218,9 @@ final class DotKernels {
         long work = (long) B * M * N * K;
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
+        StopCheck stop = StopCheck.current(); // workers check for the op's thread
         rows.forEach(row -> {
+            stop.poll((long) K * N);
             int bb = row / M;
             int ao = row * K, bo = bb * K * N, co = row * N;
             float[] acc = new float[N];
@@ -232,7 +238,9 @@ final class DotKernels {
         long work = (long) B * M * N * K;
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
+        StopCheck stop = StopCheck.current(); // workers check for the op's thread
         rows.forEach(row -> {
+            stop.poll((long) K * N);
             int bb = row / M;
             int ao = row * K, bo = bb * K * N, co = row * N;
             for (int k = 0; k < K; k++) {

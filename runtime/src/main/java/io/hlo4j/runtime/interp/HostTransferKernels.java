@@ -56,7 +56,7 @@ final class HostTransferKernels {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterpreterException(op.name() + " interrupted", op.location());
+            throw EvaluationInterrupted.at(op, f.process(), true);
         }
     }
 }

@@ -79,8 +79,15 @@ public final class Interpreter {
      * the deadline it fails naming where it is; once another device of its run failed ({@link Rendezvous#abort}),
      * it gives up. Evaluation is cooperative: no thread is killed, each returns through its own stack.
      */
-    void checkStop(Operation op, Process process, boolean waiting) {
+    void checkStop(Operation op, Process process, boolean waiting) { checkStop(op, process, waiting, Thread.currentThread()); }
+
+    /**
+     * {@link #checkStop(Operation, Process, boolean)} for the device running on {@code owner}: a long kernel's parallel
+     * workers check on behalf of the thread that runs the op ({@link StopCheck}), whose interrupt stops it.
+     */
+    void checkStop(Operation op, Process process, boolean waiting, Thread owner) {
         if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) throw DeadlineExceeded.at(op, process, waiting);
+        if (owner.isInterrupted()) throw EvaluationInterrupted.at(op, process, waiting);
         if (process.grid().rendezvous().aborted()) throw Rendezvous.abandoned(op, process);
     }
 
@@ -258,6 +265,7 @@ public final class Interpreter {
             throw new InterpreterException("not supported by the interpreter: " + op.name() + " at " + op.location().describe(),
                     op.location());
         }
+        StopCheck outer = StopCheck.enter(this, op, frame.process()); // long kernels poll it (StopCheck.current)
         try {
             if (Quant.needsDequantizedEvaluation(op)) return Quant.evalDequantized(op, operands, frame, k);
             return k.eval(op, operands, frame);
@@ -265,6 +273,8 @@ public final class Interpreter {
             throw e;
         } catch (RuntimeException e) {
             throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+        } finally {
+            StopCheck.restore(outer);
         }
     }
 }

@@ -128,7 +128,7 @@ public final class Rendezvous {
             probe.completed(self);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterpreterException(op.name() + " interrupted on " + self, op.location());
+            throw EvaluationInterrupted.at(op, self, true);
         } finally {
             waiting.remove(self);
         }

@@ -43,6 +43,7 @@ final class TriangularSolve {
         int rhs = leftSide ? cols : rows;
         double[] outRe = new double[b.size], outIm = complex ? new double[b.size] : null;
         double[] tr_ = new double[m * m], ti = new double[m * m], xr = new double[m], xi = new double[m];
+        StopCheck stop = StopCheck.current(); // m^2 multiply-adds per right-hand side
         for (int batch = 0; batch < batches; batch++) {
             int ab = batch * m * m, bb = batch * rows * cols;
             // t[i][j] = the effective matrix of the system, zero outside the triangle that was read.
@@ -65,6 +66,7 @@ final class TriangularSolve {
                 }
             }
             for (int c = 0; c < rhs; c++) {
+                stop.poll((long) m * m + 1);
                 for (int k = 0; k < m; k++) {
                     int idx = bb + (leftSide ? k * cols + c : c * cols + k);
                     xr[k] = b.re[idx];

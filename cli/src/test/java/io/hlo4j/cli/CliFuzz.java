@@ -1,0 +1,96 @@
+package io.hlo4j.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs command lines on hostile inputs through the CLI, in-process, on a worker thread with the launcher's 16 MiB stack,
+ * and judges how each ends: exit 0, or exit 1/2 with one line on stderr that names the problem; never a stack trace,
+ * an internal error, an out-of-memory or stack-overflow report (a huge declared size must be refused before it is
+ * allocated), or a hang (no end within {@link #HANG_MS}). Failures are collected by their kind and first words, so one
+ * bug is reported once with the first mutant that shows it.
+ */
+final class CliFuzz implements AutoCloseable {
+    static final long HANG_MS = 30_000;
+
+    /** Exit codes seen, and each failure site with its first mutant. */
+    final Map<Integer, Integer> codes = new java.util.TreeMap<>();
+    final Map<String, String> failures = new LinkedHashMap<>();
+    int runs;
+    private ExecutorService worker = newWorker();
+
+    /** Runs {@code args} (described by {@code what}, e.g. the mutant's number and mutation) and judges the outcome. */
+    Cli.Run check(String what, String... args) {
+        runs++;
+        Future<Cli.Run> f = worker.submit(() -> Cli.run(args));
+        Cli.Run r;
+        try {
+            r = f.get(HANG_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            worker.shutdownNow();
+            worker = newWorker();
+            failures.putIfAbsent("hang", what + ": no end within " + HANG_MS + " ms: " + String.join(" ", args));
+            return null;
+        } catch (ExecutionException e) {
+            failures.putIfAbsent("thrown " + e.getCause().getClass().getName(), what + ": Main.run threw " + e.getCause());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        codes.merge(r.code(), 1, Integer::sum);
+        String why = judge(r);
+        if (why != null) failures.putIfAbsent(why + ": " + site(r.err()), what + ": " + why + ": " + String.join(" ", args) + "\n" + r);
+        return r;
+    }
+
+    /** null when {@code r} ended acceptably, else why not. */
+    static String judge(Cli.Run r) {
+        if (r.code() == 0) return null;
+        if (r.code() != 1 && r.code() != 2) return "exit " + r.code();
+        String err = r.err().strip();
+        if (err.isEmpty()) return "no message";
+        if (err.contains("\n")) return "more than one line on stderr";
+        if (!err.startsWith("hlo4j")) return "a message that does not start with hlo4j";
+        for (String bad : List.of("internal error", "\tat ", "out of memory", "nested too deeply", "Exception", "OutOfMemory", "StackOverflow")) {
+            if (err.contains(bad)) return "a message with '" + bad.strip() + "'";
+        }
+        return null;
+    }
+
+    /** The message's words before its first digit, quote or path separator: the same refusal of different mutants alike. */
+    private static String site(String err) {
+        String s = err.strip();
+        int cut = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isDigit(c) || c == '\'' || c == '/' || c == '"') { cut = i; break; }
+        }
+        return s.substring(0, Math.min(cut, 80));
+    }
+
+    String summary(String name) {
+        return name + ": " + runs + " command lines, exit codes " + codes + ", " + failures.size() + " failure sites";
+    }
+
+    List<String> failureLines() { return new ArrayList<>(failures.values()); }
+
+    @Override public void close() { worker.shutdownNow(); }
+
+    private static ExecutorService newWorker() {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(null, r, "cli-fuzz", 16L << 20); // ./hlo4j runs with -Xss16m
+            t.setDaemon(true);
+            return t;
+        });
+    }
+}

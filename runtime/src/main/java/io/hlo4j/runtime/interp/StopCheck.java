@@ -1,0 +1,63 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Operation;
+
+/**
+ * The run's stop (deadline, an interrupt of the device's thread, another device's failure) as seen from inside one
+ * op's kernel. {@link Interpreter#checkStop} runs between ops; a single op can be long (a dot of large matrices, a
+ * convolution, a Cholesky factorisation), so its kernel polls this in its outer loops, also from the worker threads of
+ * a parallel loop. Polls are cheap: the check itself runs once per {@link #EVERY} units of reported work.
+ */
+final class StopCheck {
+    /** Work (multiply-adds, roughly) between two real checks: well under a millisecond of kernel time. */
+    static final long EVERY = 1 << 18;
+
+    private static final ThreadLocal<StopCheck> CURRENT = new ThreadLocal<>();
+    /** Outside an interpreter run (a kernel called directly): polls do nothing. */
+    private static final StopCheck NONE = new StopCheck(null, null, null, null);
+
+    private final Interpreter interp;
+    private final Operation op;
+    private final Process process;
+    private final Thread owner;
+    /** Work since the last check; updated racily by parallel workers, which only shifts when the next check comes. */
+    private long pending;
+
+    private StopCheck(Interpreter interp, Operation op, Process process, Thread owner) {
+        this.interp = interp;
+        this.op = op;
+        this.process = process;
+        this.owner = owner;
+    }
+
+    /** The check of the op the calling thread is evaluating; capture it before a parallel loop (workers have none). */
+    static StopCheck current() {
+        StopCheck s = CURRENT.get();
+        return s == null ? NONE : s;
+    }
+
+    /** Makes {@code op} the current op of this thread; returns the previous check, for {@link #restore}. */
+    static StopCheck enter(Interpreter interp, Operation op, Process process) {
+        StopCheck prev = CURRENT.get();
+        CURRENT.set(new StopCheck(interp, op, process, Thread.currentThread()));
+        return prev;
+    }
+
+    /** Restores the check that {@link #enter} replaced (a region's op returns to its enclosing op's). */
+    static void restore(StopCheck prev) {
+        if (prev == null) CURRENT.remove();
+        else CURRENT.set(prev);
+    }
+
+    /** Reports {@code work} units done; past {@link #EVERY} since the last check, stops the op if the run must stop. */
+    void poll(long work) {
+        if (interp == null) return;
+        long p = pending + work;
+        if (p < EVERY) {
+            pending = p;
+            return;
+        }
+        pending = 0;
+        interp.checkStop(op, process, false, owner);
+    }
+}

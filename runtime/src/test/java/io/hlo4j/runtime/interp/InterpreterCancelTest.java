@@ -1,0 +1,233 @@
+package io.hlo4j.runtime.interp;
+
+import io.hlo4j.mlir.ir.Location;
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.types.IntegerType;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static io.hlo4j.runtime.interp.Ir.shape;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Evaluation is cooperatively cancellable: an interrupt of the evaluating thread, or the interpreter's deadline, stops a
+ * loop that never ends at its next op, a single long op inside its kernel (also on the workers of a parallel kernel),
+ * and devices waiting in a collective for a device that never arrives; each ends with an error naming the op and its
+ * line, and no thread of the run is left running (the live threads return to the baseline taken before the run).
+ */
+class InterpreterCancelTest {
+    /** Counts up from 0 while the counter is not -1: never ends (lines 4-11 are the loop). */
+    private static final String LOOP = """
+            func.func @main() -> tensor<i64> {
+              %zero = stablehlo.constant dense<0> : tensor<i64>
+              %one = stablehlo.constant dense<1> : tensor<i64>
+              %minus = stablehlo.constant dense<-1> : tensor<i64>
+              %r = stablehlo.while(%i = %zero) : tensor<i64>
+                cond {
+                  %c = stablehlo.compare NE, %i, %minus : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                  stablehlo.return %c : tensor<i1>
+                } do {
+                  %j = stablehlo.add %i, %one : tensor<i64>
+                  stablehlo.return %j : tensor<i64>
+                }
+              func.return %r : tensor<i64>
+            }
+            """;
+
+    /** One dot of two {@code n x n} iotas (line 4): n^3 multiply-adds in one kernel call. */
+    private static String dot(String type, int n) {
+        String t = "tensor<" + n + "x" + n + "x" + type + ">";
+        return "func.func @main() -> " + t + " {\n"
+                + "  %a = stablehlo.iota dim = 0 : " + t + "\n"
+                + "  %b = stablehlo.iota dim = 1 : " + t + "\n"
+                + "  %c = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : (" + t + ", " + t + ") -> " + t + "\n"
+                + "  func.return %c : " + t + "\n"
+                + "}\n";
+    }
+
+    /** Runs {@code body} on a fresh thread; returns it and what it threw (set when it ends). */
+    private static Thread start(String name, AtomicReference<Throwable> thrown, Runnable body) {
+        Thread t = new Thread(null, () -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        }, name, 16L << 20);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits (up to 20 s, however slow a loaded machine is) until {@code t} has a frame of class {@code inside}. */
+    private static void awaitInside(Thread t, Class<?> inside) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < until) {
+            for (StackTraceElement f : t.getStackTrace()) if (f.getClassName().startsWith(inside.getName())) return;
+            assertThat(t.isAlive()).as(t.getName() + " ended before reaching " + inside.getSimpleName()).isTrue();
+            Thread.sleep(5);
+        }
+        throw new AssertionError(t.getName() + " never reached " + inside.getSimpleName());
+    }
+
+    /** The live threads that evaluate: device threads and any thread with an interpreter frame (pool workers included). */
+    private static Set<Thread> evaluating(Set<Thread> baseline) {
+        Set<Thread> out = new HashSet<>();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            Thread t = e.getKey();
+            if (baseline.contains(t) || t == Thread.currentThread()) continue;
+            boolean interp = t.getName().startsWith("hlo4j-device-");
+            for (StackTraceElement f : e.getValue()) interp |= f.getClassName().startsWith("io.hlo4j.runtime.interp.");
+            if (interp) out.add(t);
+        }
+        return out;
+    }
+
+    /**
+     * No thread started for the run is still alive, except idle common-pool workers (the JDK keeps them for a while,
+     * with no interpreter frame): the non-pool thread count is back to the baseline's.
+     */
+    private static void assertBackToBaseline(Set<Thread> baseline) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Set<Thread> left = evaluating(baseline);
+        while (!left.isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(10);
+            left = evaluating(baseline);
+        }
+        assertThat(left).as("threads still evaluating after the run stopped").isEmpty();
+        List<Thread> extra = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!baseline.contains(t) && t.isAlive() && !(t instanceof java.util.concurrent.ForkJoinWorkerThread)) extra.add(t);
+        }
+        assertThat(extra).as("threads beyond the baseline").isEmpty();
+    }
+
+    private static Set<Thread> baseline() { return new HashSet<>(Thread.getAllStackTraces().keySet()); }
+
+    @Test
+    void anInterruptStopsALoopThatNeverEndsNamingTheOpAndItsLine() throws InterruptedException {
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(LOOP, "loop.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("loop", thrown, () -> interp.run(List.of()));
+        awaitInside(t, ControlKernels.class);
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the interrupted run must end").isFalse();
+        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
+                .hasMessageStartingWith("evaluation was interrupted at stablehlo.")
+                .hasMessageContaining(" in stablehlo.while (loop.mlir:5:3) in @main");
+        int line = ((Location.FileLineCol) ((EvaluationInterrupted) thrown.get()).location()).line();
+        assertThat(line).isBetween(7, 11); // an op of the loop's regions
+        assertBackToBaseline(before);
+    }
+
+    @Test
+    void theDeadlineStopsAHugeIntegerDotInsideItsKernel() throws InterruptedException {
+        // 2048^3 = 8.6e9 multiply-adds on one thread: seconds at best; the deadline comes once the kernel is running
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(dot("i32", 2048), "dot.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("dot", thrown, () -> interp.run(List.of()));
+        awaitInside(t, DotKernels.class);
+        long t0 = System.nanoTime();
+        interp.setDeadline(t0);
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the dot must stop at the deadline").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(DeadlineExceeded.class)
+                .hasMessage("evaluation ran past its deadline at stablehlo.dot_general (dot.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
+    @Test
+    void anInterruptStopsAHugeFloatDotOnItsParallelWorkers() throws InterruptedException {
+        // f64: rows on the common pool's workers, which check for the interrupted thread that runs the op
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(dot("f64", 2048), "dot.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("dot", thrown, () -> interp.run(List.of()));
+        awaitInside(t, DotKernels.class);
+        long t0 = System.nanoTime();
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the dot must stop when interrupted").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
+                .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
+    @Test
+    void aKernelCalledOutsideARunIsNotChecked() {
+        // no interpreter, no deadline: the same kernel runs to the end and its numbers are the product's
+        Tensor a = Ir.ints(IntegerType.I32, shape(2, 2), 1, 2, 3, 4), b = Ir.ints(IntegerType.I32, shape(2, 2), 5, 6, 7, 8);
+        Tensor c = DotKernels.dotGeneral(null, a, b, new long[0], new long[0], new long[] {1}, new long[] {0},
+                io.hlo4j.mlir.types.TensorType.of(IntegerType.I32, 2, 2));
+        assertThat(c.ints).containsExactly(19, 22, 43, 50);
+    }
+
+    /** Device 1 spins before the all_reduce (line 11), so device 0 waits there for a device that never arrives. */
+    private static final String SPIN_THEN_REDUCE = """
+            func.func @main(%x: tensor<i32>) -> tensor<i32> {
+              %zero = stablehlo.constant dense<0> : tensor<i32>
+              %r = stablehlo.while(%i = %x) : tensor<i32>
+                cond {
+                  %c = stablehlo.compare NE, %i, %zero : (tensor<i32>, tensor<i32>) -> tensor<i1>
+                  stablehlo.return %c : tensor<i1>
+                } do {
+                  %j = stablehlo.add %i, %zero : tensor<i32>
+                  stablehlo.return %j : tensor<i32>
+                }
+              %s = "stablehlo.all_reduce"(%r) ({
+                ^bb0(%a: tensor<i32>, %b: tensor<i32>):
+                  %t = stablehlo.add %a, %b : tensor<i32>
+                  stablehlo.return %t : tensor<i32>
+              }) {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<i32>) -> tensor<i32>
+              func.return %s : tensor<i32>
+            }
+            """;
+
+    @Test
+    void anInterruptStopsACollectiveWaitingForADeviceThatNeverArrives() throws InterruptedException {
+        // no deadline: device 1 computes forever, so device 0's wait never times out by itself (a slow device is waited for)
+        Set<Thread> before = baseline();
+        Module m = MlirParser.parseModule(SPIN_THEN_REDUCE, "spin.mlir");
+        Interpreter interp = new Interpreter(m);
+        List<List<RtValue>> in = List.of(List.of(Ir.ints(IntegerType.I32, shape(), 0)), List.of(Ir.ints(IntegerType.I32, shape(), 1)));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("collective", thrown, () -> interp.runParallel("main", 1, 2, in));
+        awaitDeviceWaiting();
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the interrupted run must end").isFalse();
+        assertThat(thrown.get()).isInstanceOf(InterpreterException.class)
+                .hasMessage("interrupted while waiting for 2 simulated devices; they were stopped");
+        assertBackToBaseline(before);
+    }
+
+    /** Waits until device 0 is blocked in the rendezvous and device 1 is in its loop. */
+    private static void awaitDeviceWaiting() throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < until) {
+            boolean waiting = false, spinning = false;
+            for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                for (StackTraceElement f : e.getValue()) {
+                    if (e.getKey().getName().equals("hlo4j-device-0")) waiting |= f.getClassName().equals(Rendezvous.class.getName());
+                    if (e.getKey().getName().equals("hlo4j-device-1")) spinning |= f.getClassName().equals(ControlKernels.class.getName());
+                }
+            }
+            if (waiting && spinning) return;
+            Thread.sleep(5);
+        }
+        throw new AssertionError("the devices never reached the collective and the loop");
+    }
+}
