@@ -6,7 +6,7 @@ Usage: jax_interop.py OUTDIR
 Writes, the way docs/jax-interop.md tells users to, a set of JAX programs as StableHLO text
 (jax.jit(f).lower(...).as_text(), as_text(debug_info=True), jax.export's mlir_module(); with and without a mesh and a
 shard_map; an MoE-like function with ragged_dot, top_k, argsort and a scatter-add; gradients), their inputs and JAX's
-outputs as .npy, and OUTDIR/manifest.json; then runtime/src/test/pjrt-gpu/InteropCheck.java runs each text on hlo4j's
+outputs as .npy, and OUTDIR/manifest.json; then runtime/src/test/pjrt-gpu/io/hlo4j/gpucheck/InteropCheck.java runs each text on hlo4j's
 interpreter and compares. JAX runs on its CPU backend with 8 simulated devices (the meshes need 4; a GPU has one), so
 its outputs are exact float32 CPU results; the "cuda" programs are lowered for CUDA with jax.export (no GPU needed:
 ragged_dot lowers to chlo.ragged_dot only for GPU and TPU) and compared with the same CPU outputs.

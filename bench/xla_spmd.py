@@ -4,7 +4,7 @@
 Usage: xla_spmd.py DIR [JAVA_COMMAND...]
        xla_spmd.py --probe-plugin [SITE_DIR...]   (only the CPU plugin search below, in SITE_DIR first; no JAX needed)
 
-DIR is what runtime/src/test/pjrt-gpu/XlaSpmdEmit.java wrote: per program the StableHLO text hlo4j sends a PJRT plugin
+DIR is what runtime/src/test/pjrt-gpu/io/hlo4j/gpucheck/XlaSpmdEmit.java wrote: per program the StableHLO text hlo4j sends a PJRT plugin
 (NAME.mlir, with sdy.mesh, sdy.sharding and mhlo.num_partitions), hlo4j's serialized CompileOptionsProto
 (NAME.options.pb: N partitions on devices 0..N-1, SPMD, Shardy), global inputs, the global results of hlo4j's
 interpreter (NAME.want<i>.npy), and manifest.json with each argument's and result's mesh and dimension axes.
