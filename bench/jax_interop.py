@@ -6,7 +6,7 @@ Usage: jax_interop.py OUTDIR
 Writes, the way docs/jax-interop.md tells users to, a set of JAX programs as StableHLO text
 (jax.jit(f).lower(...).as_text(), as_text(debug_info=True), jax.export's mlir_module(); with and without a mesh and a
 shard_map; an MoE-like function with ragged_dot, top_k, argsort and a scatter-add; gradients), their inputs and JAX's
-outputs as .npy, and OUTDIR/manifest.json; then runtime/src/test/pjrt-gpu/InteropCheck.java runs each text on hlo4j's
+outputs as .npy, and OUTDIR/manifest.json; then runtime/src/test/pjrt-gpu/io/hlo4j/gpucheck/InteropCheck.java runs each text on hlo4j's
 interpreter and compares. JAX runs on its CPU backend with 8 simulated devices (the meshes need 4; a GPU has one), so
 its outputs are exact float32 CPU results; the "cuda" programs are lowered for CUDA with jax.export (no GPU needed:
 ragged_dot lowers to chlo.ragged_dot only for GPU and TPU) and compared with the same CPU outputs.
@@ -95,11 +95,19 @@ def main(out):
     # 3. A shard_map with a psum and an all_gather, as lowered text and through jax.export (Shardy's round-trip form).
     mesh4 = Mesh(np.array(devs[:4]), ("x",))
 
+    # out_specs P(None) says the gathered b is the same on every device. JAX 0.11 checks that (check_vma, on by
+    # default) and an all_gather's result varies over x unless asked otherwise: to="invarying" (JAX 0.11) says it does
+    # not; a JAX without that parameter gets check_vma=False instead.
+    import inspect
+    invarying = "to" in inspect.signature(jax.lax.all_gather).parameters
+
     def body(a, b):
         s = jax.lax.psum(jnp.sum(a * a, axis=0, keepdims=True), "x")
-        return s, jax.lax.all_gather(b, "x", tiled=True)
+        g = jax.lax.all_gather(b, "x", tiled=True, to="invarying") if invarying else jax.lax.all_gather(b, "x", tiled=True)
+        return s, g
 
-    smap = jax.jit(jax.shard_map(body, mesh=mesh4, in_specs=(P("x", None), P("x")), out_specs=(P(None, None), P(None))))
+    smap = jax.jit(jax.shard_map(body, mesh=mesh4, in_specs=(P("x", None), P("x")), out_specs=(P(None, None), P(None)),
+                                 **({} if invarying else {"check_vma": False})))
     a, b = normal(1, 8, 3), normal(1, 8)
 
     def shard_mapped():

@@ -4,7 +4,7 @@
 Usage: xla_spmd.py DIR [JAVA_COMMAND...]
        xla_spmd.py --probe-plugin [SITE_DIR...]   (only the CPU plugin search below, in SITE_DIR first; no JAX needed)
 
-DIR is what runtime/src/test/pjrt-gpu/XlaSpmdEmit.java wrote: per program the StableHLO text hlo4j sends a PJRT plugin
+DIR is what runtime/src/test/pjrt-gpu/io/hlo4j/gpucheck/XlaSpmdEmit.java wrote: per program the StableHLO text hlo4j sends a PJRT plugin
 (NAME.mlir, with sdy.mesh, sdy.sharding and mhlo.num_partitions), hlo4j's serialized CompileOptionsProto
 (NAME.options.pb: N partitions on devices 0..N-1, SPMD, Shardy), global inputs, the global results of hlo4j's
 interpreter (NAME.want<i>.npy), and manifest.json with each argument's and result's mesh and dimension axes.
@@ -17,10 +17,12 @@ Inputs are placed by JAX itself (jax.device_put with a NamedSharding built from 
 execute_sharded, and every device's block of every result is compared with the interpreter's global result sliced at
 that device's index (JAX's devices_indices_map), so a wrong block, a wrong placement or a wrong copy all show:
   xlaspmd <name> (<N> partitions, <path>): <results> results, <blocks> blocks, max rel err <e> -> ok|FAIL (tol 1e-4)
-XLA's refusal prints its message verbatim. Ends XLASPMD OK or XLASPMD FAILED: n.
+XLA's refusal prints its message verbatim. Without JAX (import fails) that part is one FAIL line and the rest still
+runs. Every program's failure (a timeout, a missing file) is its own FAIL line; the last line is always
+XLASPMD OK or XLASPMD FAILED: n.
 
 Then it looks for a PJRT C API plugin for the CPU (a .so exporting GetPjrtApi other than a CUDA plugin) in the
-site-packages folders, prints what it found, and if it found one and JAVA_COMMAND is given, runs hlo4j's own PJRT
+site-packages folders (GPU_CHECK_SITE first, when set), prints what it found, and if it found one and JAVA_COMMAND is given, runs hlo4j's own PJRT
 binding on it with 8 devices (JAVA_COMMAND io.hlo4j.cli.Main run NAME.mlir --input ... --pjrt-plugin SO
 --pjrt-option cpu_device_count=8) and compares the same way:  xlaspmd-pjrt <name> ... -> ok|FAIL.
 """
@@ -160,7 +162,11 @@ def find_cpu_plugin(extra=()):
     for so in found:   # confirm in a child process: a plugin that crashes on load must not take this script with it
         probe = ("import ctypes,sys; p=ctypes.CDLL(sys.argv[1]).GetPjrtApi; p.restype=ctypes.c_void_p; a=p(); "
                  "print('%d.%d' % (ctypes.c_int.from_address(a+32).value, ctypes.c_int.from_address(a+36).value))")
-        r = subprocess.run([sys.executable, "-c", probe, so], capture_output=True, text=True, timeout=60)
+        try:
+            r = subprocess.run([sys.executable, "-c", probe, so], capture_output=True, text=True, timeout=60)
+        except (subprocess.TimeoutExpired, OSError) as e:
+            note += f"; {so} names GetPjrtApi but its probe did not finish: {first_line(e)}"
+            continue
         if r.returncode == 0:
             return so, f"{note}; {so} exports GetPjrtApi (PJRT C API {r.stdout.strip()})"
         note += f"; {so} names GetPjrtApi but its probe failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}"
@@ -168,34 +174,70 @@ def find_cpu_plugin(extra=()):
 
 
 def run_pjrt(d, prog, plugin, java):
+    """hlo4j's own PJRT binding on the CPU plugin (a Java process per program); one line, never an exception."""
     name, n = prog["name"], int(prog["partitions"])
-    with tempfile.TemporaryDirectory() as out:
-        cmd = java + ["io.hlo4j.cli.Main", "run", os.path.join(d, prog["mlir"])]
-        for e in prog["inputs"]:
-            cmd += ["--input", os.path.join(d, e["file"])]
-        cmd += ["--pjrt-plugin", plugin, "--pjrt-option", "cpu_device_count=8", "-o", out]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        head = f"xlaspmd-pjrt {name} (hlo4j's PJRT binding, {n} partitions)"
-        if r.returncode != 0:
-            print(f"{head}: {(r.stderr.strip().splitlines() or r.stdout.strip().splitlines() or ['?'])[-1]} -> FAIL", flush=True)
-            return 1
-        worst = max(rel_err(np.load(os.path.join(out, f"result{j}.npy")), np.load(os.path.join(d, e["file"])))
-                    for j, e in enumerate(prog["outputs"]))
-        ok = worst <= TOL
-        print(f"{head}: max rel err {worst:.2e} -> {'ok' if ok else 'FAIL'} (tol {TOL:.0e})", flush=True)
-        return 0 if ok else 1
+    head = f"xlaspmd-pjrt {name} (hlo4j's PJRT binding, {n} partitions)"
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            cmd = java + ["io.hlo4j.cli.Main", "run", os.path.join(d, prog["mlir"])]
+            for e in prog["inputs"]:
+                cmd += ["--input", os.path.join(d, e["file"])]
+            cmd += ["--pjrt-plugin", plugin, "--pjrt-option", "cpu_device_count=8", "-o", out]
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                print(f"{head}: no answer within 120 s (stopped) -> FAIL", flush=True)
+                return 1
+            if r.returncode != 0:
+                print(f"{head}: exit {r.returncode}: {(r.stderr.strip().splitlines() or r.stdout.strip().splitlines() or ['?'])[-1]} -> FAIL",
+                      flush=True)
+                return 1
+            worst = 0.0
+            for j, e in enumerate(prog["outputs"]):
+                got = os.path.join(out, f"result{j}.npy")
+                if not os.path.exists(got):
+                    print(f"{head}: hlo4j wrote no result{j}.npy ({len(prog['outputs'])} expected) -> FAIL", flush=True)
+                    return 1
+                worst = max(worst, rel_err(np.load(got), np.load(os.path.join(d, e["file"]))))
+    except Exception as e:   # an unreadable file, a shape that differs: this program's line, then the next program
+        print(f"{head}: {first_line(e)} -> FAIL", flush=True)
+        return 1
+    ok = worst <= TOL
+    print(f"{head}: max rel err {worst:.2e} -> {'ok' if ok else 'FAIL'} (tol {TOL:.0e})", flush=True)
+    return 0 if ok else 1
 
 
 def main(d, java):
-    import jax
-    from jax._src.lib import xla_client as xc
-    devs = sorted(jax.devices("cpu"), key=lambda x: x.id)
-    client = devs[0].client
-    print(f"jax {jax.__version__}, CPU client {client.platform} {client.platform_version.splitlines()[0] if client.platform_version else ''},"
-          f" {len(devs)} devices", flush=True)
-    programs = json.load(open(os.path.join(d, "manifest.json")))["programs"]
-    failed = sum(run_xla(d, p, devs, client, xc, jax) for p in programs)
-    plugin, note = find_cpu_plugin()
+    """Every program through XLA, then the CPU plugin through hlo4j's binding; the summary line in every case."""
+    failed = 0
+    try:
+        programs = json.load(open(os.path.join(d, "manifest.json")))["programs"]
+    except Exception as e:
+        print(f"XLASPMD FAILED: no readable manifest in {d}: {first_line(e)}", flush=True)
+        return 1
+    try:
+        import jax
+        from jax._src.lib import xla_client as xc
+        devs = sorted(jax.devices("cpu"), key=lambda x: x.id)
+        client = devs[0].client
+        print(f"jax {jax.__version__}, CPU client {client.platform} "
+              f"{client.platform_version.splitlines()[0] if client.platform_version else ''}, {len(devs)} devices", flush=True)
+    except Exception as e:   # no JAX here: XLA's side cannot run; the plugin search and hlo4j's binding still can
+        print(f"xlaspmd: JAX unavailable ({first_line(e)}): none of the {len(programs)} programs compiled by XLA -> FAIL", flush=True)
+        failed += 1
+        jax = None
+    if jax is not None:
+        for p in programs:
+            try:
+                failed += run_xla(d, p, devs, client, xc, jax)
+            except Exception as e:
+                print(f"xlaspmd {p.get('name', '?')}: {first_line(e)} -> FAIL", flush=True)
+                failed += 1
+    extra = [s for s in [os.environ.get("GPU_CHECK_SITE", "")] if s]
+    try:
+        plugin, note = find_cpu_plugin(extra)
+    except Exception as e:
+        plugin, note = None, "search failed: " + first_line(e)
     print("cpu pjrt plugin: " + (plugin or "none") + " (" + note + ")", flush=True)
     if plugin and java:
         failed += sum(run_pjrt(d, p, plugin, java) for p in programs)

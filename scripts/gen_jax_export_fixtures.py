@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the inputs, expected outputs and manifest.json of cli/src/test/resources/jaxexport.
 
-The .mlir files there are hand-written in the form JAX 0.11 prints (jit(f).lower(...).as_text(), jax.export's
-mlir_module() lowered for cuda); no JAX runs here. This script computes what each program must return with plain
+The .mlir files there are hand-written close to the form JAX 0.11 prints (jit(f).lower(...).as_text(), jax.export's
+mlir_module() lowered for cuda; docs/gpu.md lists what was checked against JAX's sources: jax.uses_shape_polymorphism
+only in the export, chlo.top_k without is_stable when it is the default true); no JAX runs here. This script computes what each program must return with plain
 numpy, independently of hlo4j, so that InteropCheck (the GPU check's interop stage, run on these files by
 `scripts/gpu-check.sh selftest`) and JaxExportFixturesTest compare hlo4j's interpreter with them exactly as the GPU
 machine compares it with JAX's own outputs. Deterministic (fixed seed). Run from the repository root:
@@ -64,7 +65,7 @@ PROGRAMS = [
 
 
 def main():
-    manifest = {'jax': 'none: hand-written in the form JAX 0.11 prints; expected values from numpy (scripts/gen_jax_export_fixtures.py)',
+    manifest = {'jax': 'none: hand-written close to the form JAX 0.11 prints; expected values from numpy (scripts/gen_jax_export_fixtures.py)',
                 'programs': []}
     for name, what, spmd, fn, make in PROGRAMS:
         args = make()

@@ -11,7 +11,7 @@
 #                                  one time budget, GPU_CHECK_BUDGET_S seconds (default 570, so that a full run
 #                                  fits a 590 s device command); smoke gets at most 60 s of it, jax 120 s,
 #                                  interop and xlaspmd 90 s each, moe the rest less 45 s kept for each of
-#                                  interop and xlaspmd (so moe has at least 300 s, as before they existed).
+#                                  interop and xlaspmd (docs/gpu.md: what moe gets, about 290 s or more).
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
 #                                  harness against itself, the Python scripts compiled, the interop harness on
 #                                  the committed fixtures (cli/src/test/resources/jaxexport), the xlaspmd programs
@@ -37,7 +37,8 @@ build() {
     "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,jdk.incubator.vector --strip-debug \
         --no-header-files --no-man-pages --compress=zip-9 --output "$B/jre"
     cp "$ROOT/cli/target/hlo4j-cli.jar" "$ROOT"/cli/target/lib/*.jar "$B/lib/"
-    "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" "$ROOT"/runtime/src/test/pjrt-gpu/*.java
+    # The check's own programs (package io.hlo4j.gpucheck; the cli module's tests compile the same files).
+    "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" $(find "$ROOT/runtime/src/test/pjrt-gpu" -name '*.java')
     "$JAVA_HOME/bin/jar" cf "$B/lib/gpucheck.jar" -C "$B/classes" .
     rm -rf "$B/classes"
     # The machine that runs the bundle may get the tree without .git: the commit goes with the bundle.
@@ -91,6 +92,16 @@ stage_begin() {
 # Runs "$@" within what is left of the current stage (SIGTERM at its end, SIGKILL 5 s later).
 in_stage() {
     local left=$(( STAGE_END - SECONDS ))
+    [ "$left" -lt 1 ] && return 124
+    timeout -k 5 "$left" "$@"
+}
+
+# The first of a stage's two steps (interop: JAX then hlo4j; xlaspmd: hlo4j then XLA): what is left less 25 s (20 s
+# and the 5 s SIGKILL grace; half of the stage when it is under 50 s), so that the second step always gets its turn.
+in_stage_first() {
+    local left=$(( STAGE_END - SECONDS )) keep=25
+    [ $(( STAGE_T / 2 )) -lt $keep ] && keep=$(( STAGE_T / 2 ))
+    left=$(( left - keep ))
     [ "$left" -lt 1 ] && return 124
     timeout -k 5 "$left" "$@"
 }
@@ -218,7 +229,7 @@ run() {
                 moe)
                     echo "== moe: MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
                     if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
-                    else stage_begin "${CAP_S[moe]}" && in_stage env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
+                    else stage_begin "${CAP_S[moe]}" && in_stage env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
                     fi ;;
                 interop)
                     # JAX (CPU, 8 simulated devices) writes programs, inputs and outputs; hlo4j's interpreter runs each.
@@ -227,10 +238,10 @@ run() {
                     if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
                     elif stage_begin "${CAP_S[interop]}"; then
                         rm -rf "$dir"
-                        in_stage "$PY" -u "$ROOT/bench/jax_interop.py" "$dir"; rc=$?
+                        in_stage_first "$PY" -u "$ROOT/bench/jax_interop.py" "$dir"; rc=$?
                         if [ -f "$dir/manifest.json" ]; then
                             local exported=$rc   # 3: JAX failed on some programs; their lines say which
-                            in_stage "${java_run[@]}" InteropCheck "$dir"; rc=$?
+                            in_stage "${java_run[@]}" io.hlo4j.gpucheck.InteropCheck "$dir"; rc=$?
                             [ "$rc" -eq 0 ] && rc=$exported
                         fi
                     else rc=124
@@ -242,7 +253,7 @@ run() {
                     if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
                     elif stage_begin "${CAP_S[xlaspmd]}"; then
                         rm -rf "$dir"
-                        in_stage "${java_run[@]}" XlaSpmdEmit "$ROOT" "$dir"; rc=$?
+                        in_stage_first "${java_run[@]}" io.hlo4j.gpucheck.XlaSpmdEmit "$ROOT" "$dir"; rc=$?
                         if [ -f "$dir/manifest.json" ]; then
                             local emit=$rc
                             in_stage "$PY" -u "$ROOT/bench/xla_spmd.py" "$dir" env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}"; rc=$?
@@ -276,11 +287,28 @@ selftest() {
             "$ROOT/bench/$py.py" "$B/$py.pyc" && rm -f "$B/$py.pyc" && echo "bench/$py.py compiles"
     done
     # The interop stage's Java side on the committed fixtures (JAX's printed form, numpy's values): every run ok.
-    "${JAVA[@]}" InteropCheck "$ROOT/cli/src/test/resources/jaxexport" 2>&1 | quiet
+    "${JAVA[@]}" io.hlo4j.gpucheck.InteropCheck "$ROOT/cli/src/test/resources/jaxexport" 2>&1 | quiet
+    # ... and on a corrupted copy it must fail by name: relu-dot's expected result replaced by another 8x6 array, the
+    # router's last expected result missing (a FAIL line, not a stack trace); the summary, exit status 1.
+    local bad=$B/interop-bad rc
+    rm -rf "$bad" && cp -r "$ROOT/cli/src/test/resources/jaxexport" "$bad"
+    cp "$bad/relu-dot-mesh.out0.npy" "$bad/relu-dot.out0.npy" && rm "$bad/router.out3.npy"
+    rc=0; "${JAVA[@]}" io.hlo4j.gpucheck.InteropCheck "$bad" > "$bad.log" 2>&1 || rc=$?
+    quiet < "$bad.log"
+    local w
+    for w in "^interop relu-dot (1 device): 1 results, max rel err .* -> FAIL (tol" "^interop router (1 device): FAIL .*router.out3.npy" \
+             "^INTEROP FAILED: 2 of 6 runs (0 refused)$"; do
+        grep -q "$w" "$bad.log" || { echo "interop selftest (corrupted copy): no line matching '$w'"; return 1; }
+    done
+    if grep -q "Exception in thread\|^[[:space:]]*at " "$bad.log" || [ "$rc" -ne 1 ]; then
+        echo "interop selftest (corrupted copy): rc=$rc (1 wanted) or a stack trace"; return 1
+    fi
+    echo "interop selftest: a corrupted copy fails by name, INTEROP FAILED, rc=1: ok"
+    rm -rf "$bad" "$bad.log"
     # The xlaspmd stage's Java side: the programs emitted, each checked on the interpreter partitioned and (global-dot)
     # through hlo4j's PJRT binding on the mock with 4 devices; then the CPU-plugin search on a folder holding the mock.
     rm -rf "$B/xlaspmd-selftest" && mkdir -p "$B/xlaspmd-selftest/site/jaxlib"
-    "${JAVA[@]}" XlaSpmdEmit "$ROOT" "$B/xlaspmd-selftest/out" "$mock" 2>&1 | quiet
+    "${JAVA[@]}" io.hlo4j.gpucheck.XlaSpmdEmit "$ROOT" "$B/xlaspmd-selftest/out" "$mock" 2>&1 | quiet
     cp "$mock" "$B/xlaspmd-selftest/site/jaxlib/pjrt_c_api_cpu_plugin.so"
     python3 "$ROOT/bench/xla_spmd.py" --probe-plugin "$B/xlaspmd-selftest/site" | tee "$B/xlaspmd-selftest/probe.txt"
     grep -q "^cpu pjrt plugin: $B/xlaspmd-selftest/site/jaxlib/pjrt_c_api_cpu_plugin.so (.*PJRT C API 0.95)" "$B/xlaspmd-selftest/probe.txt" \
@@ -288,9 +316,9 @@ selftest() {
     rm -rf "$B/xlaspmd-selftest"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
-        "${JAVA[@]}" GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
+        "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
     # The comparison harness against itself: every line must say ok (errors 0).
-    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" GpuMoeCheck interpreter 2>&1 | quiet
+    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck interpreter 2>&1 | quiet
     printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
     ratios "$B/ratio-selftest.log"
     run_selftest
@@ -318,6 +346,25 @@ run_selftest() {
     done
     if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
     echo "run selftest: ok (the log of 'run jax smoke' on a fake site-packages: $(grep -c '' "$log") lines; $(grep '^done at' "$log"))"
+    # The interop and xlaspmd stages wired as on the GPU machine, without JAX: a python3 whose "JAX export" copies the
+    # committed fixtures (InteropCheck must pass them), the real xla_spmd.py (no JAX here: one FAIL line, then the CPU
+    # plugin search finds the mock in GPU_CHECK_SITE and hlo4j's binding runs on it, where the mock refuses
+    # cpu_device_count by name); every step's lines, the summaries, the rcs, no stack trace.
+    mkdir -p "$site/jaxlib" "$site/copy" && cp "$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so" "$site/jaxlib/pjrt_c_api_cpu_plugin.so"
+    printf '#!/bin/bash\ncase "$*" in *jax_interop.py*) d="${@: -1}"; mkdir -p "$d" && cp %s/* "$d"/ && echo "export (selftest): the committed fixtures copied to $d"; exit $? ;; esac\nexec %s "$@"\n' \
+        "$ROOT/cli/src/test/resources/jaxexport" "$(command -v python3)" > "$site/copy/python3"
+    chmod +x "$site/copy/python3"
+    (OUT=$out PATH=$site/copy:$PATH GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=400 HLO4J_PJRT_PLUGIN='' run interop xlaspmd >/dev/null 2>&1) || true
+    want=("^== interop" "^export (selftest): the committed fixtures copied" "^INTEROP OK (6 runs)$" "^interop rc=0$"
+          "^== xlaspmd" "^XLASPMD EMIT OK$" "^xlaspmd: JAX unavailable (ModuleNotFoundError" "^cpu pjrt plugin: $site/jaxlib/pjrt_c_api_cpu_plugin.so (.*PJRT C API 0.95)"
+          "^xlaspmd-pjrt global-dot (hlo4j's PJRT binding, 4 partitions): exit 1: .*cpu_device_count.* -> FAIL$" "^XLASPMD FAILED: 6$" "^xlaspmd rc=1$"
+          "^done at [0-9]* s: interop=0 xlaspmd=1$")
+    for w in "${want[@]}"; do
+        grep -q "$w" "$log" || { echo "run selftest (interop, xlaspmd): no line matching '$w' in $log"; bad=1; }
+    done
+    grep -q "Traceback\|Exception in thread\|^[[:space:]]*at " "$log" && { echo "run selftest (interop, xlaspmd): a stack trace in $log"; bad=1; }
+    if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
+    echo "run selftest: ok (interop and xlaspmd wired: $(grep '^INTEROP OK\|^XLASPMD EMIT OK\|^XLASPMD FAILED' "$log" | tr '\n' ' ')$(grep '^done at' "$log"))"
     # A stage that outlives its time: a python3 whose JAX export never ends, a 25 s budget. The interop stage must be
     # stopped at its end and say so; `done` must still be reached.
     mkdir -p "$site/bin" && printf '#!/bin/bash\ncase "$*" in *jax_interop.py*) exec sleep 600 ;; esac\nexec %s "$@"\n' "$(command -v python3)" > "$site/bin/python3"

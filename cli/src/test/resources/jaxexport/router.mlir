@@ -1,7 +1,7 @@
-module @jit_router attributes {jax.uses_shape_polymorphism = false, mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
+module @jit_router attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
   func.func public @main(%arg0: tensor<6x4xf32>) -> (tensor<6x2xf32> {jax.result_info = "result[0]"}, tensor<6x2xi32> {jax.result_info = "result[1]"}, tensor<4xi32> {jax.result_info = "result[2]"}, tensor<12xi32> {jax.result_info = "result[3]"}) {
     %0 = call @_softmax(%arg0) : (tensor<6x4xf32>) -> tensor<6x4xf32>
-    %1:2 = chlo.top_k(%0, k = 2, is_stable = false) : tensor<6x4xf32> -> (tensor<6x2xf32>, tensor<6x2xi32>)
+    %1:2 = chlo.top_k(%0, k = 2) : tensor<6x4xf32> -> (tensor<6x2xf32>, tensor<6x2xi32>)
     %2 = stablehlo.reshape %1#1 : (tensor<6x2xi32>) -> tensor<12xi32>
     %c = stablehlo.constant dense<0> : tensor<i32>
     %3 = stablehlo.broadcast_in_dim %c, dims = [] : (tensor<i32>) -> tensor<4xi32>

@@ -2,7 +2,7 @@ package io.hlo4j.cli.jaxinterop;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hlo4j.cli.Main;
+import io.hlo4j.gpucheck.InteropCheck;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.io.Npy;
 import org.junit.jupiter.api.DynamicTest;
@@ -10,71 +10,57 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.PrintStream;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The GPU check's interop fixtures (src/test/resources/jaxexport: StableHLO text in the form JAX 0.11 prints, inputs
- * and numpy-made expected outputs from scripts/gen_jax_export_fixtures.py), run the way the interop stage's
- * InteropCheck runs JAX's own exports on the GPU machine: {@code hlo4j run F.mlir --input ... -o DIR}, plus
- * {@code --spmd} for the program with a mesh; every result within the manifest's tolerance of numpy's
- * (max|hlo4j - numpy| / max|numpy|).
+ * and numpy-made expected outputs from scripts/gen_jax_export_fixtures.py), run by the interop stage's own
+ * {@link InteropCheck} (runtime/src/test/pjrt-gpu, compiled with these tests): {@code hlo4j run F.mlir --input ... -o DIR}
+ * in this JVM, plus {@code --spmd} for the program with a mesh; every result within the manifest's tolerance of
+ * numpy's (max|hlo4j - numpy| / max|numpy|). Then the same harness on a corrupted copy must fail, by name.
  */
 class JaxExportFixturesTest {
     static Path dir() throws URISyntaxException {
         return Path.of(JaxExportFixturesTest.class.getResource("/jaxexport/manifest.json").toURI()).getParent();
     }
 
-    static JsonNode manifest() throws IOException, URISyntaxException {
-        return new ObjectMapper().readTree(dir().resolve("manifest.json").toFile());
+    static JsonNode manifest(Path dir) throws IOException {
+        return new ObjectMapper().readTree(dir.resolve("manifest.json").toFile());
     }
 
-    /** Runs one program; returns the worst relative error over its results (fails the test on a refusal). */
-    static double worstError(JsonNode p, boolean spmd, Path out) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("run", dir().resolve(p.get("mlir").asText()).toString()));
-        for (JsonNode in : p.get("inputs")) cmd.addAll(List.of("--input", dir().resolve(in.asText()).toString()));
-        if (spmd) cmd.add("--spmd");
-        cmd.addAll(List.of("-o", out.toString()));
-        StringWriter so = new StringWriter(), se = new StringWriter();
-        int code = Main.run(new PrintWriter(so), new PrintWriter(se), cmd.toArray(String[]::new));
-        assertThat(code).as("%s\n%s%s", cmd, so, se).isZero();
-        double worst = 0;
-        JsonNode outs = p.get("outputs");
-        for (int j = 0; j < outs.size(); j++) {
-            worst = Math.max(worst, relErr(Npy.read(out.resolve("result" + j + ".npy")), Npy.read(dir().resolve(outs.get(j).asText()))));
-        }
-        assertThat(out.resolve("result" + outs.size() + ".npy")).doesNotExist();
-        return worst;
-    }
-
-    static double relErr(HostArray got, HostArray want) {
-        assertThat(got.shape()).isEqualTo(want.shape());
-        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
-        double num = 0, den = 0;
-        for (int i = 0; i < g.length; i++) {
-            num = Math.max(num, Math.abs(g[i] - w[i]));
-            den = Math.max(den, Math.abs(w[i]));
-        }
-        return den == 0 ? num : num / den;
+    static JsonNode program(Path dir, String name) throws IOException {
+        for (JsonNode p : manifest(dir).get("programs")) if (p.get("name").asText().equals(name)) return p;
+        throw new AssertionError("no program " + name + " in " + dir);
     }
 
     @TestFactory
-    List<DynamicTest> everyFixtureMatchesNumpy(@TempDir Path tmp) throws Exception {
+    List<DynamicTest> everyFixtureMatchesNumpy() throws Exception {
+        Path dir = dir();
         List<DynamicTest> tests = new ArrayList<>();
-        for (JsonNode p : manifest().get("programs")) {
-            for (boolean spmd : p.path("spmd").asBoolean(false) ? List.of(false, true) : List.of(false)) {
-                String name = p.get("name").asText() + (spmd ? " --spmd" : "");
-                tests.add(DynamicTest.dynamicTest(name, () -> {
-                    Path out = Files.createTempDirectory(tmp, "out");
-                    assertThat(worstError(p, spmd, out)).as(name).isLessThanOrEqualTo(p.get("tol").asDouble());
+        for (JsonNode p : manifest(dir).get("programs")) {
+            String name = p.get("name").asText();
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                InteropCheck.Result r = InteropCheck.check(dir, p, "1 device");
+                assertThat(r.status()).as(r.line()).isEqualTo(InteropCheck.Status.OK);
+                assertThat(r.line()).startsWith("interop " + name + " (1 device): ").endsWith("-> ok (tol 1e-05)");
+                assertThat(r.partitionedAnyway()).isFalse();   // no fixture holds a shard_map
+            }));
+            if (p.path("spmd").asBoolean(false)) {
+                tests.add(DynamicTest.dynamicTest(name + " --spmd", () -> {
+                    InteropCheck.Result r = InteropCheck.check(dir, p, "spmd");
+                    assertThat(r.status()).as(r.line()).isEqualTo(InteropCheck.Status.OK);
+                    assertThat(r.line()).startsWith("interop " + name + " (spmd): ");
                 }));
             }
         }
@@ -82,23 +68,49 @@ class JaxExportFixturesTest {
         return tests;
     }
 
-    /** The comparison can fail: the router's expected expert counts, one count moved to another expert. */
+    /** The whole stage's Java side on the intact fixtures: every run ok, the summary line, exit status 0. */
     @Test
-    void aWrongExpectationIsCaught(@TempDir Path tmp) throws Exception {
-        JsonNode router = null;
-        for (JsonNode p : manifest().get("programs")) if (p.get("name").asText().equals("router")) router = p;
-        assertThat(router).isNotNull();
-        Path out = Files.createTempDirectory(tmp, "out");
-        assertThat(worstError(router, false, out)).isLessThanOrEqualTo(router.get("tol").asDouble());
-        HostArray counts = Npy.read(out.resolve("result2.npy"));
-        for (int j = 1; j <= 3; j++)   // the top-k picks, the counts and the sort order are integers: exact
-            assertThat(relErr(Npy.read(out.resolve("result" + j + ".npy")), Npy.read(dir().resolve("router.out" + j + ".npy")))).isZero();
+    void theWholeCheckPasses() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int rc = InteropCheck.checkAll(dir(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String log = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(rc).as(log).isZero();
+        assertThat(log).contains("INTEROP OK (6 runs)").doesNotContain("FAIL");
+    }
+
+    /**
+     * InteropCheck on a corrupted copy: the router's expected expert counts with one count moved to another expert
+     * must FAIL, a missing expected .npy must give a FAIL line naming it (no stack trace), and the summary must say
+     * INTEROP FAILED with exit status 1.
+     */
+    @Test
+    void aCorruptedCopyFailsByName(@TempDir Path tmp) throws Exception {
+        try (var files = Files.list(dir())) {
+            for (Path f : files.toList()) Files.copy(f, tmp.resolve(f.getFileName()));
+        }
+        HostArray counts = Npy.read(tmp.resolve("router.out2.npy"));
         long[] c = counts.toLongArray();
         assertThat(c).hasSize(4);
-        assertThat(java.util.Arrays.stream(c).sum()).isEqualTo(12);   // 6 tokens x top-2
+        assertThat(Arrays.stream(c).sum()).isEqualTo(12);   // 6 tokens x top-2
         int from = c[0] > 0 ? 0 : 1;
         c[from]--;
         c[(from + 1) % 4]++;
-        assertThat(relErr(counts, HostArray.fromLongs(counts.type(), c))).isGreaterThan(0.1);
+        Npy.write(tmp.resolve("router.out2.npy"), HostArray.fromLongs(counts.type(), c));
+        Files.delete(tmp.resolve("relu-dot.out0.npy"));   // JAX's expected result missing: an IOException inside the check
+
+        InteropCheck.Result router = InteropCheck.check(tmp, program(tmp, "router"), "1 device");
+        assertThat(router.status()).as(router.line()).isEqualTo(InteropCheck.Status.FAIL);
+        assertThat(router.line()).startsWith("interop router (1 device): 4 results, max rel err ").contains("-> FAIL (tol 1e-05)");
+        InteropCheck.Result missing = InteropCheck.check(tmp, program(tmp, "relu-dot"), "1 device");
+        assertThat(missing.status()).as(missing.line()).isEqualTo(InteropCheck.Status.FAIL);
+        assertThat(missing.line()).startsWith("interop relu-dot (1 device): FAIL ").contains("relu-dot.out0.npy");
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int rc = InteropCheck.checkAll(tmp, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String log = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(rc).as(log).isEqualTo(1);
+        assertThat(log).contains(router.line().substring(0, router.line().indexOf(" in ")))
+                .contains("INTEROP FAILED: 2 of 6 runs (0 refused)")
+                .doesNotContain("Exception in").doesNotContain("\tat ");
     }
 }

@@ -1,3 +1,5 @@
+package io.hlo4j.gpucheck;
+
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Tensor;
@@ -29,6 +31,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+
+import static io.hlo4j.gpucheck.CheckSupport.oneLine;
+import static io.hlo4j.gpucheck.CheckSupport.relErr;
 
 /**
  * The GPU check's MoE part (issue 7, step 2 and hlo4j's side of step 3), run by scripts/gpu-check.sh from
@@ -150,19 +155,6 @@ public final class GpuMoeCheck {
 
     static List<HostArray> flat(List<HostArray> xs) { return xs; }
 
-    /** max|got - want| / max|want| (shapes must agree). */
-    static double relErr(HostArray got, HostArray want) {
-        if (!Arrays.equals(got.shape(), want.shape()))
-            throw new IllegalStateException("shape " + Arrays.toString(got.shape()) + " vs " + Arrays.toString(want.shape()));
-        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
-        double num = 0, den = 0;
-        for (int i = 0; i < g.length; i++) {
-            num = Math.max(num, Math.abs(g[i] - w[i]));
-            den = Math.max(den, Math.abs(w[i]));
-        }
-        return den == 0 ? num : num / den;
-    }
-
     static void bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, int iters) {
         String what = "bench " + label(dtype, m);
         try {
@@ -206,11 +198,5 @@ public final class GpuMoeCheck {
         } catch (RuntimeException | Error e) {
             System.out.println("BENCH hlo4j " + dtype.value() + " " + m.value() + " FAILED " + oneLine(e));
         }
-    }
-
-    static String oneLine(Throwable e) {
-        String s = e.getClass().getSimpleName() + ": " + e.getMessage();
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl) + " ...";
     }
 }
