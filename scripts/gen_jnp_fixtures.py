@@ -106,6 +106,17 @@ xt = np.array([[1.0, 2.0, 1.0, 3.0, 2.0], [0.0, 0.0, -1.0, 4.0, 0.0]])
 n = xt.shape[1]
 desc_idx = np.stack([np.lexsort((np.arange(n), -row)) for row in xt]).astype(np.int32)  # descending, ties by first position
 case("sort_descending", [xt], [np.flip(np.sort(xt, axis=1), 1), desc_idx, np.flip(np.sort(xt.T, axis=0), 0)])
+# JAX's comparator ties -0.0 with 0.0 and puts every NaN last, as numpy does: 0.0 before -0.0 and -NaN before +NaN in
+# the input, where IEEE total order would swap both pairs. Descending is the ascending sort reversed (argsort: of the
+# reversed input, so ties keep their first position), as jnp.sort / jnp.argsort(descending=True) do.
+nn = np.copysign(np.nan, -1.0)
+xz = np.array([[0.0, 2.0, -0.0, nn, -1.0, np.nan, 0.0, -np.inf], [np.nan, -0.0, nn, 0.0, 1.0, -0.0, np.inf, 1.0]])
+def desc_argsort(x):
+    m = x.shape[1]
+    return np.flip(m - 1 - np.argsort(np.flip(x, 1), axis=1, kind="stable"), 1).astype(np.int32)
+case("sort_jax_order", [xz, xz.astype(np.float16)],
+     [np.sort(xz, axis=1), np.argsort(xz, axis=1, kind="stable").astype(np.int32), np.flip(np.sort(xz, axis=1), 1),
+      desc_argsort(xz), np.argsort(xz.astype(np.float16), axis=1, kind="stable").astype(np.int32), desc_argsort(xz.astype(np.float16))])
 
 # ---- jax.nn -------------------------------------------------------------------------------------------
 xa = np.array([-40.0, -7.0, -3.5, -1.2, -0.3, 0.4, 1.5, 2.9, 5.0, 6.5, 40.0])

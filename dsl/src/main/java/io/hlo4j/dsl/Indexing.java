@@ -9,6 +9,7 @@ import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Region;
+import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.registry.TypeInference;
 import io.hlo4j.mlir.types.TensorType;
 
@@ -195,12 +196,13 @@ public final class Indexing {
      * {in-range indices, mask of the originally valid ones (FILL only, else null)}. The indices are first converted to
      * a signed type that holds the axis size and every index value (i32, or i64 for long axes and 64-bit or u32
      * indices), as JAX's take_along_axis does: in the indices' own type the size itself could wrap (an i8 index on an
-     * axis of 200); u64 indices of 2^63 and up read as negative, as after JAX's conversion. {@code negativesFromEnd}: CLIP counts negative indices from the end first (take_along_axis) or
+     * axis of 200); u64 indices stay unsigned until they are in range ({@link #normaliseU64}). {@code negativesFromEnd}: CLIP counts negative indices from the end first (take_along_axis) or
      * clamps them to 0 (take, numpy's clip).
      */
     private static Tensor[] normalise(Tensor idx, long n, Mode mode, boolean negativesFromEnd, String op, Tensor x, Location loc) {
         if (n == 0) throw new DslException(op, "cannot take from an empty axis of " + x.describe(), loc);
         DType d = idx.dtype();
+        if (d == DType.U64) return normaliseU64(idx, n, mode);
         DType wide = n > Integer.MAX_VALUE || d == DType.I64 || d == DType.U64 || d == DType.U32 ? DType.I64 : DType.I32;
         Tensor i = d == wide ? idx : Ops.astype(idx, wide);
         Tensor zero = Ops.scalar(0, wide), size = Ops.scalar(n, wide);
@@ -217,6 +219,23 @@ public final class Indexing {
                 Tensor w = Ops.where(Ops.lt(i, zero), Ops.add(i, size), i);
                 Tensor inside = Ops.logicalAnd(Ops.ge(w, zero), Ops.lt(w, size));
                 yield new Tensor[]{Ops.where(inside, w, zero), inside};
+            }
+        };
+    }
+
+    /**
+     * {@link #normalise} of u64 indices: no axis reaches 2^63, but a signed i64 would read such an index as negative, so
+     * the index is brought into range in u64 (clamped, wrapped, or masked as out of range, as JAX does with unsigned
+     * indices) and only then converted to i64. Unsigned indices have no negatives to count from the end.
+     */
+    private static Tensor[] normaliseU64(Tensor idx, long n, Mode mode) {
+        Tensor size = Ops.scalar(n, DType.U64);
+        return switch (mode) {
+            case CLIP -> new Tensor[]{Ops.astype(Ops.minimum(idx, Ops.scalar(n - 1, DType.U64)), DType.I64), null};
+            case WRAP -> new Tensor[]{Ops.astype(Ops.rem(idx, size), DType.I64), null};
+            case FILL -> {
+                Tensor inside = Ops.lt(idx, size);
+                yield new Tensor[]{Ops.astype(Ops.where(inside, idx, Ops.scalar(0, DType.U64)), DType.I64), inside};
             }
         };
     }
@@ -269,8 +288,8 @@ public final class Indexing {
     }
 
     /**
-     * Ascending sort along {@code axis} ({@code jnp.sort}), stable. Floats sort in IEEE total order: -NaN < -inf < ... <
-     * -0.0 < 0.0 < ... < inf < NaN. JAX differs in two corners: it sorts every NaN last and ties -0.0 with 0.0.
+     * Ascending sort along {@code axis} ({@code jnp.sort}), stable. Floats are ordered as JAX's sort comparator orders
+     * them: -inf < ... < inf < NaN, with -0.0 and 0.0 equal (kept in input order) and every NaN, whatever its sign, last.
      */
     public static Tensor sort(Tensor x, int axis) { return sort(x, axis, false); }
 
@@ -304,10 +323,17 @@ public final class Indexing {
         return Control.wrap(Trace.emit("chlo.top_k", List.of(x), Map.of("k", IntegerAttr.i64(k)), List.of(), null, "topK", loc));
     }
 
+    /**
+     * A stable sort of {@code xs} by {@code xs[0]}, with JAX's comparator: a float key is compared in total order after
+     * -0.0 is made 0.0 and every NaN the positive quiet NaN, so the zeros tie (kept in input order) and all NaNs come
+     * last, tied. The canonical keys live in the comparator only: the sorted values are the inputs, signs and payloads
+     * kept, and the sort has the same operands (and so the same shardings) as without them.
+     */
     private static List<Tensor> sortWith(List<Tensor> xs, int axis, boolean stable, String op, Location loc) {
         Tensor key = xs.get(0);
+        boolean isFloat = key.dtype().isFloat();
         TensorType s = TensorType.scalar(key.type().elementType());
-        String ct = key.dtype().isFloat() ? "TOTALORDER" : key.dtype().isUnsigned() || key.dtype().isBool() ? "UNSIGNED" : "SIGNED";
+        String ct = isFloat ? "TOTALORDER" : key.dtype().isUnsigned() || key.dtype().isBool() ? "UNSIGNED" : "SIGNED";
         List<io.hlo4j.mlir.types.Type> argTypes = new ArrayList<>();
         for (Tensor t : xs) {
             argTypes.add(TensorType.scalar(t.type().elementType()));
@@ -315,9 +341,19 @@ public final class Indexing {
         }
         return Ops.emitMany(op, loc, xs, () -> {
             var h = Ops.h(op, loc);
-            Region cmp = h.region(argTypes, r -> List.of(r.compare("LT", r.ir().argument(0), r.ir().argument(1), ct, loc)), loc);
-            List<OpResult> rs = h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);
-            return rs;
+            Region cmp = h.region(argTypes, r -> {
+                Value a = r.ir().argument(0), b = r.ir().argument(1);
+                if (isFloat) { a = sortKey(r, a, s, loc); b = sortKey(r, b, s, loc); }
+                return List.of(r.compare("LT", a, b, ct, loc));
+            }, loc);
+            return h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);
         });
+    }
+
+    /** A float as JAX's sort comparator sees it: 0.0 for either zero, the positive quiet NaN for any NaN, else itself. */
+    private static Value sortKey(io.hlo4j.mlir.build.StablehloBuilder r, Value x, TensorType s, Location loc) {
+        Value zero = r.constant(s, 0.0, loc);
+        Value k = r.select(r.compare("EQ", x, zero, "FLOAT", loc), zero, x, loc);
+        return r.select(r.compare("NE", x, x, "FLOAT", loc), r.constant(s, Double.NaN, loc), k, loc);
     }
 }

@@ -35,7 +35,7 @@ public final class Batcher {
     private final Map<Value, Batched> env = new IdentityHashMap<>();
     private final java.util.function.Function<String, Operation> symbols;
     private final String inlining;                  // the function whose body this sweep inlines, or null
-    private final KeptCalls kept;                   // calls kept as calls of batched callees, or null: calls inlined
+    private final KeptCalls kept;                   // calls kept as calls of batched callees, or null: one function alone
     private Location loc = Location.UNKNOWN;
 
     Batcher(IrBuilder ir, long size, Batcher parent) {
@@ -60,20 +60,19 @@ public final class Batcher {
      */
     public Operation symbol(String name) { return symbols == null ? null : symbols.apply(name); }
 
-    /** Whether vmap was given the module's functions, so calls are batched through their callees. */
+    /** Whether vmap was given the module's functions, so calls and composites are batched through their callees. */
     public boolean hasSymbols() { return symbols != null; }
 
-    /** Calls kept as calls of batched callees ({@link Batching#vmapKeepingCalls}), or null when calls are inlined. */
+    /** Calls kept as calls of batched callees, or null when vmap was given one function alone. */
     KeptCalls kept() { return kept; }
 
-    /** Whether vmap inlines {@code op} wherever it is, batched or not (so the batched function names no other symbol). */
+    /** Whether vmap inlines {@code op} wherever it is, batched or not: a composite, given the module (calls stay calls). */
     private boolean inlines(Operation op) {
-        if (symbols == null) return false;
-        return op.name().equals("stablehlo.composite") || (kept == null && op.name().equals("func.call"));
+        return symbols != null && op.name().equals("stablehlo.composite");
     }
 
     /**
-     * Batches {@code func}'s body straight into this builder, its arguments bound to {@code args} (a call inlined);
+     * Batches {@code func}'s body straight into this builder, its arguments bound to {@code args} (a composite inlined);
      * a function already being inlined on this path (recursion, which StableHLO has not) is refused by {@code op}.
      */
     public List<Batched> inlineFunction(Operation op, Operation func, List<Batched> args) {
@@ -125,8 +124,8 @@ public final class Batcher {
         Location prev = loc;
         loc = op.location();
         try {
-            // with the module's functions at hand a call is always inlined (unless calls are kept), so the batched function
-            // names no other symbol (one inside a region copied unbatched too: copyUnbatched and copyRegion sweep such regions)
+            // with the module's functions at hand a composite is always inlined, so the batched function names no
+            // decomposition (one inside a region copied unbatched too: copyUnbatched and copyRegion sweep such regions)
             boolean inlined = inlines(op);
             if (!any && !inlined) {
                 List<OpResult> rs = copyUnbatched(op, captured);
@@ -159,7 +158,7 @@ public final class Batcher {
 
     /**
      * Copies {@code op} unchanged: none of its inputs (operands and values its regions capture) is batched. Given the
-     * module, a region holding a call is swept instead, so the call is inlined.
+     * module, a region holding a composite is swept instead, so the composite is inlined.
      */
     private List<OpResult> copyUnbatched(Operation op, List<Value> captured) {
         Map<Value, Value> map = new IdentityHashMap<>();
@@ -172,8 +171,8 @@ public final class Batcher {
     }
 
     /**
-     * Whether a call or composite that vmap inlines sits anywhere in {@code regions}: such a region is swept, not
-     * copied, so that the call is inlined there too and the batched function names no other symbol.
+     * Whether a composite that vmap inlines sits anywhere in {@code regions}: such a region is swept, not copied, so
+     * that the composite is inlined there too.
      */
     private boolean callsInside(List<Region> regions) {
         if (symbols == null) return false;
@@ -187,7 +186,7 @@ public final class Batcher {
         return false;
     }
 
-    /** A region whose inputs are all unbatched, swept (so its calls are inlined) rather than copied; it stays unbatched. */
+    /** A region whose inputs are all unbatched, swept (so its composites are inlined) rather than copied; it stays unbatched. */
     private Region sweepUnbatched(Region r) {
         if (r.blocks().size() != 1) throw new IllegalStateException("vmap: a region of " + r.blocks().size() + " blocks");
         Block block = r.entry();
@@ -206,7 +205,7 @@ public final class Batcher {
 
     /**
      * A copy of a region that works per element (a reduce body, a sort comparator); a batched value captured by it
-     * is refused, naming the op. A call inside it is inlined (given the module), as everywhere else.
+     * is refused, naming the op. A composite inside it is inlined (given the module), as everywhere else.
      */
     public Region copyRegion(Operation op, Region r) {
         Map<Value, Value> map = new IdentityHashMap<>();
@@ -265,6 +264,18 @@ public final class Batcher {
         long[] dims = new long[t.rank()];
         for (int i = 0; i < dims.length; i++) dims[i] = i < dim ? i : i + 1;
         return h.broadcastInDim(x.value(), insert(t, dim, size).shape(), dims, loc);
+    }
+
+    /** Example {@code i} of a batched value: its batch dimension sliced at {@code i} and dropped. */
+    public Value example(Batched x, long i) {
+        long[] shape = x.type().shape(), start = new long[shape.length], limit = shape.clone(), strides = new long[shape.length];
+        java.util.Arrays.fill(strides, 1);
+        start[x.bdim()] = i;
+        limit[x.bdim()] = i + 1;
+        Value s = h.slice(x.value(), start, limit, strides, loc);
+        long[] out = new long[shape.length - 1];
+        for (int d = 0, k = 0; d < shape.length; d++) if (d != x.bdim()) out[k++] = shape[d];
+        return h.reshape(s, out, loc);
     }
 
     /** {@code t} with a dimension of size {@code n} inserted at {@code dim} (a bounds encoding gets no bound there). */

@@ -19,46 +19,27 @@ import java.util.function.Function;
 /**
  * {@code vmap} of a {@code func.func}: a new function whose argument {@code i} has a batch dimension of
  * {@code size} at {@code inAxes[i]} (or none, {@link Batched#NONE}) and whose result {@code j} has it at
- * {@code outAxes[j]}. Given the module ({@link #vmap(Module, String, int[], int[], long, String)}), every
- * {@code func.call} and {@code composite} is batched through its callee, inlined at the call (see
- * {@link CallBatchRules}), so the batched function is self-contained; given one function alone, a call with a
- * batched operand is refused.
+ * {@code outAxes[j]}. There is one way to batch a call: it stays a call, of a copy of its callee batched for the
+ * operands it gets ({@link KeptCalls}), so checkpoint and custom-VJP markers survive, as JAX batches a call's jaxpr.
+ * The copies go into the module ({@link #vmap(Module, String, int[], int[], long, String)}) or a {@link CalleeSink}
+ * (the DSL's functions under grad); given one function alone, a call with a batched operand is refused. Composites
+ * are inlined (their decomposition is what they compute; see {@link CallBatchRules}).
  */
 public final class Batching {
     private Batching() {}
 
+    /** vmap of one function alone: a call or composite with a batched operand is refused (its callee is out of reach). */
     public static Operation vmap(Operation func, int[] inAxes, int[] outAxes, long size, String name) {
         checkOutAxes(func, outAxes);
-        return vmap(func, null, inAxes, outAxes, size, name);
-    }
-
-    /** vmap of the module's function {@code funcName}; calls to the module's other functions are batched through them. */
-    public static Operation vmap(Module module, String funcName, int[] inAxes, int[] outAxes, long size, String name) {
-        Operation f = module.symbols().lookup(funcName);
-        if (f == null || !f.name().equals("func.func")) {
-            throw new Hlo4jException("vmap: the module has no function @" + funcName, module.op().location());
-        }
-        checkOutAxes(f, outAxes);
-        return vmap(f, module.symbols()::lookup, inAxes, outAxes, size, name);
-    }
-
-    /** The public out axes: a dimension (checked against the result later) or none; the internal markers are refused. */
-    private static void checkOutAxes(Operation func, int[] outAxes) {
-        for (int j = 0; j < outAxes.length; j++) {
-            if (outAxes[j] < 0 && outAxes[j] != Batched.NONE) {
-                throw new Hlo4jException("vmap: out_axes[" + j + "] = " + outAxes[j] + " is out of range (a result dimension >= 0, or none)",
-                        func.location());
-            }
-        }
+        return build(func, null, null, inAxes, outAxes, size, name, null).func();
     }
 
     /**
-     * vmap keeping calls: every {@code func.call} with a batched operand calls a batched copy of its callee, added to
-     * {@code sink} (see {@link KeptCalls}), so a checkpointed call is still recomputed under grad and a custom VJP keeps
-     * its rule; a call of unbatched operands stays as it is. Composites are inlined as in
-     * {@link #vmap(Module, String, int[], int[], long, String)} (their name and attributes describe the unbatched op).
+     * vmap of {@code func} whose callees {@code sink} holds: every {@code func.call} with a batched operand calls a
+     * batched copy of its callee, added to {@code sink} (see {@link KeptCalls}), so a checkpointed call is still
+     * recomputed under grad and a custom VJP keeps its rule; a call of unbatched operands stays as it is.
      */
-    public static Operation vmapKeepingCalls(Operation func, CalleeSink sink, int[] inAxes, int[] outAxes, long size, String name) {
+    public static Operation vmap(Operation func, CalleeSink sink, int[] inAxes, int[] outAxes, long size, String name) {
         checkOutAxes(func, outAxes);
         KeptCalls kept = new KeptCalls(sink);
         Operation batched = build(func, sink::lookup, kept, inAxes, outAxes, size, name, null).func();
@@ -67,10 +48,10 @@ public final class Batching {
     }
 
     /**
-     * {@link #vmapKeepingCalls(Operation, CalleeSink, int[], int[], long, String)} of the module's function
-     * {@code funcName}: a copy of the module with the batched function {@code name} and the batched callees added.
+     * vmap of the module's function {@code funcName}: a copy of the module with the batched function {@code name} and
+     * the batched copies of the callees it calls added.
      */
-    public static Module vmapKeepingCalls(Module module, String funcName, int[] inAxes, int[] outAxes, long size, String name) {
+    public static Module vmap(Module module, String funcName, int[] inAxes, int[] outAxes, long size, String name) {
         Operation f = module.symbols().lookup(funcName);
         if (f == null || !f.name().equals("func.func")) {
             throw new Hlo4jException("vmap: the module has no function @" + funcName, module.op().location());
@@ -93,10 +74,20 @@ public final class Batching {
             @Override public void add(Operation func) { added.put(KeptCalls.name(func), func); }
         };
         if (sink.lookup(name) != null) throw new Hlo4jException("vmap: the module already has a function @" + name, f.location());
-        Operation batched = vmapKeepingCalls(f, sink, inAxes, outAxes, size, name);
+        Operation batched = vmap(f, sink, inAxes, outAxes, size, name);
         List<Operation> more = new ArrayList<>(added.values());
         more.add(batched);
         return io.hlo4j.compiler.ad.Calls.withFunctions(module, more);
+    }
+
+    /** The public out axes: a dimension (checked against the result later) or none; the internal markers are refused. */
+    private static void checkOutAxes(Operation func, int[] outAxes) {
+        for (int j = 0; j < outAxes.length; j++) {
+            if (outAxes[j] < 0 && outAxes[j] != Batched.NONE) {
+                throw new Hlo4jException("vmap: out_axes[" + j + "] = " + outAxes[j] + " is out of range (a result dimension >= 0, or none)",
+                        func.location());
+            }
+        }
     }
 
     /** An out axis of {@link #build}: batched at 0 when the result depends on the batch, else unbatched. */
@@ -106,10 +97,6 @@ public final class Batching {
 
     /** A batched function and where each of its results has the batch dimension ({@link Batched#NONE}: nowhere). */
     record Built(Operation func, int[] outAxes) {}
-
-    private static Operation vmap(Operation func, Function<String, Operation> symbols, int[] inAxes, int[] outAxes, long size, String name) {
-        return build(func, symbols, null, inAxes, outAxes, size, name, null).func();
-    }
 
     /** A batched copy of a callee for {@code kept}: a private function of the module. */
     static Built build(Operation func, KeptCalls kept, int[] inAxes, int[] outAxes, long size, String name) {
@@ -149,6 +136,7 @@ public final class Batching {
         List<Batched> outs = root.sweep(body, args);
         List<Value> results = new ArrayList<>();
         int[] chosen = new int[outs.size()];
+        boolean[] shared = null;                    // per result: unbatched but for custom-VJP calls (computed when needed)
         for (int j = 0; j < outs.size(); j++) {
             Batched o = outs.get(j);
             int a = outAxes[j];
@@ -163,8 +151,21 @@ public final class Batching {
             }
             if (a == Batched.NONE) {
                 if (o.batched()) {
-                    throw new Hlo4jException("vmap: out_axes[" + j + "] is none but result #" + j + " depends on a batched argument ("
-                            + o.describe() + ")" + (kept == null ? "" : kept.whyBatched()), body.terminator().location());
+                    if (kept != null && shared == null) shared = kept.unbatchedResults(func, inAxes, size);
+                    if (shared == null || !shared[j]) {
+                        throw new Hlo4jException("vmap: out_axes[" + j + "] is none but result #" + j + " depends on a batched argument ("
+                                + o.describe() + ")", body.terminator().location());
+                    }
+                    // batched only because a custom-VJP call batches all its results: every example holds the same value, so
+                    // example 0's is the result, and under grad its cotangent reaches example 0's call alone, as in a
+                    // per-example loop that returns the first example's copy
+                    if (size == 0) {
+                        throw new Hlo4jException("vmap: out_axes[" + j + "] is none for result #" + j + ", which no batched argument "
+                                + "reaches but a custom-VJP call batches (" + kept.vjpCalls() + "); a batch of 0 examples has no "
+                                + "example to read it from", body.terminator().location());
+                    }
+                    results.add(root.example(o, 0));
+                    continue;
                 }
                 results.add(o.value());
                 continue;

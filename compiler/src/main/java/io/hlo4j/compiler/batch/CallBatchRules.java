@@ -1,35 +1,28 @@
 package io.hlo4j.compiler.batch;
 
-import io.hlo4j.compiler.ad.Calls;
 import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.ir.Operation;
 
 import java.util.List;
 
 /**
- * {@code func.call} and {@code stablehlo.composite}. By default the callee (a composite's decomposition function) is
- * batched where it is called, its body inlined into the batched function with its arguments bound to the call's
- * batched operands: the batched function names no other symbol (calls inside regions copied unbatched are inlined as
- * well), so it can be placed in any module, and one callee called with different operands batched needs no copy per
- * pattern. What is lost is the call boundary: checkpoint and custom-VJP markers on a call, and a composite's name and
- * attributes (its decomposition is what it computes).
+ * {@code func.call} and {@code stablehlo.composite}. A call stays a call ({@link KeptCalls}): a call of batched
+ * operands names a copy of its callee batched for them, with its attributes, so a checkpoint still recomputes and a
+ * custom VJP keeps its rule (as JAX batches a call's jaxpr). A composite is batched where it is, its decomposition
+ * function's body inlined with its arguments bound to the batched operands: its name and attributes describe the
+ * unbatched op, and its decomposition is what it computes.
  *
- * <p>{@link Batching#vmapKeepingCalls} keeps calls instead ({@link KeptCalls}): a call of batched operands names a
- * batched copy of its callee, with its markers, so a checkpoint still recomputes and a custom VJP keeps its rule (the
- * DSL's {@code Vmap} does this under {@code grad}). Composites are inlined in both modes.
- *
- * <p>Inlining needs the module: {@link Batching#vmap(io.hlo4j.mlir.ir.Module, String, int[], int[], long, String)}.
- * Given one function alone, a call with a batched operand is refused (an unbatched one is copied). A recursive
- * chain is refused by name.
+ * <p>Both need the module (or the DSL's functions under grad): given one function alone
+ * ({@link Batching#vmap(Operation, int[], int[], long, String)}), a call or composite with a batched operand is refused
+ * (an unbatched one is copied). A recursive chain is refused by name.
  */
 final class CallBatchRules {
     private CallBatchRules() {}
 
     static void install(BatchRules.Installer in) {
         in.rule("func.call", (b, op, a) -> {
-            if (b.kept() != null) return b.kept().call(b, op, a);
             requireModule(b, op, a, "callee");
-            return b.inlineFunction(op, Calls.callee(op, b::symbol, "vmap"), a);
+            return b.kept().call(b, op, a);
         });
         in.rule("stablehlo.composite", (b, op, a) -> {
             requireModule(b, op, a, "decomposition");
@@ -43,7 +36,7 @@ final class CallBatchRules {
     }
 
     private static void requireModule(Batcher b, Operation op, List<Batched> a, String what) {
-        if (!b.hasSymbols()) {
+        if (!b.hasSymbols() || b.kept() == null) {
             throw b.refuse(op, a, "its " + what + " " + op.attr(what) + " is batched through its body, and vmap was given one function "
                     + "without its module (use Batching.vmap(module, name, ...))");
         }

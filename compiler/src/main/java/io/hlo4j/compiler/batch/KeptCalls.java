@@ -24,7 +24,9 @@ import java.util.Map;
  * rule: its backward function is batched too, with every argument, result and cotangent of one example at the place
  * the batched call has it, and the cotangent of an unbatched argument summed over the batch (the argument served
  * every example). A custom-VJP call's results are all batched, even one no batched operand reaches, so its backward
- * function sees each example's own cotangents; other calls leave such a result unbatched.
+ * function sees each example's own cotangents, as in a per-example loop; other calls leave such a result unbatched.
+ * An out axis of none for such a result is still honoured ({@link #unbatchedResults}): every example holds the same
+ * value, and the first example's is returned.
  *
  * <p>One instance serves one vmap: a callee met again with the same pattern of batched operands reuses its copy.
  * A call reached while its callee is being batched (recursion, which StableHLO has not) is refused by name.
@@ -42,17 +44,41 @@ final class KeptCalls {
     /** The custom-VJP calls batched, as "@fwd with custom VJP @bwd": their results are all batched. */
     private final java.util.Set<String> vjpCalls = new java.util.LinkedHashSet<>();
 
-    KeptCalls(CalleeSink sink) { this.sink = sink; }
+    /**
+     * Whether custom-VJP calls batch only the results their batched operands reach, as every other call does: set for
+     * the dry run of {@link #unbatchedResults}, which batches no backward function.
+     */
+    private final boolean natural;
+
+    KeptCalls(CalleeSink sink) { this(sink, false); }
+
+    private KeptCalls(CalleeSink sink, boolean natural) {
+        this.sink = sink;
+        this.natural = natural;
+    }
+
+    /** The custom-VJP calls batched so far, as "@fwd with custom VJP @bwd". */
+    String vjpCalls() { return String.join(", ", vjpCalls); }
 
     /**
-     * Why a result asked unbatched may be batched here when it is not without grad, or "" when no custom-VJP call was
-     * batched.
+     * Per result of {@code func} batched with {@code inAxes}: whether it depends on no batched argument. A custom-VJP
+     * call batches all its results, so a result can be batched here and still be the same for every example: this
+     * batches {@code func} again, to be thrown away, with such calls batching only what their batched operands reach.
+     * The copies of that run are named apart and never reach the sink.
      */
-    String whyBatched() {
-        if (vjpCalls.isEmpty()) return "";
-        return "; under grad a custom-VJP call keeps its rule and all its results are batched, even one no batched argument"
-                + " reaches, so its backward function gets each example's cotangent (here " + String.join(", ", vjpCalls)
-                + "): give that result a batch axis in out_axes, or vmap outside grad, where the call is inlined";
+    boolean[] unbatchedResults(Operation func, int[] inAxes, long size) {
+        int[] counter = {0};
+        CalleeSink scratch = new CalleeSink() {
+            @Override public Operation lookup(String name) { return sink.lookup(name); }
+            @Override public String freshName(String base) { return base + "_natural_" + counter[0]++; }
+            @Override public void add(Operation f) {}
+        };
+        int[] outs = new int[type(func).results().size()];
+        Arrays.fill(outs, Batching.NATURAL);
+        int[] got = Batching.build(func, new KeptCalls(scratch, true), inAxes, outs, size, "hlo4j_natural").outAxes();
+        boolean[] unbatched = new boolean[got.length];
+        for (int j = 0; j < got.length; j++) unbatched[j] = got[j] == Batched.NONE;
+        return unbatched;
     }
 
     CalleeSink sink() { return sink; }
@@ -86,10 +112,10 @@ final class KeptCalls {
 
     private Copy copy(Operation callee, Operation bwd, int[] in, long size) {
         int[] natural = new int[type(callee).results().size()];
-        Arrays.fill(natural, bwd == null ? Batching.NATURAL : 0);
+        Arrays.fill(natural, bwd == null || this.natural ? Batching.NATURAL : 0);
         Batching.Built f = building(callee, () -> Batching.build(callee, this, in, natural, size, sink.freshName(name(callee) + "_vmap")));
         made.put(name(f.func()), f.func());
-        if (bwd == null) return new Copy(name(f.func()), f.outAxes(), null);
+        if (bwd == null || this.natural) return new Copy(name(f.func()), f.outAxes(), null);
         vjpCalls.add("@" + name(callee) + " with custom VJP @" + name(bwd));
         // backward(args..., results..., cotangents...) -> one cotangent per argument
         int n = in.length, m = f.outAxes().length;

@@ -19,8 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Calls and composites (their callees batched inline), tokens, and the legacy rng, against the function run per
- * example and stacked (rng with a batched input is refused by name).
+ * Calls (kept as calls of batched copies of their callees) and composites (inlined), tokens, and the legacy rng,
+ * against the function run per example and stacked (rng with a batched input is refused by name).
  */
 class CallEffectBatchRulesTest {
     private final Random r = new Random(5);
@@ -59,7 +59,9 @@ class CallEffectBatchRulesTest {
     void callsAndCompositesAreBatchedThroughTheirCalleesWhateverIsBatched() {
         // @g is called with (batched, batched), (unbatched, batched) and (unbatched, unbatched); @h from inside @g
         String text = checkModule(CALLS, "main", new int[]{0, 1, N}, new int[]{0, N}, 2, List.of(u(2, 3), u(3, 2), u(3)));
-        assertThat(text).doesNotContain("func.call", "composite", "@g", "@h", "@scaled");
+        // calls stay calls (of batched copies, or of @g itself for @g(w, w)); the composite is inlined: only @main keeps one
+        assertThat(text).contains("call @g_vmap(", "call @h_vmap(", "call @g(");
+        assertThat(count(text, "stablehlo.composite")).isEqualTo(1);
         checkModule(CALLS, "main", new int[]{N, N, 0}, new int[]{1, 0}, 3, List.of(u(3), u(3), u(3, 3)));
         checkModule(CALLS, "main", new int[]{N, 0, N}, new int[]{0, N}, 2, List.of(u(3), u(2, 3), u(3)));
     }
@@ -91,13 +93,13 @@ class CallEffectBatchRulesTest {
                 }""";
         // only y batched: the carry becomes batched in the body, so the call is batched for a batched carry
         String text = checkModule(m, "main", new int[]{N, 0}, new int[]{0}, 2, List.of(u(3), u(2, 3)));
-        assertThat(text).doesNotContain("func.call");
+        assertThat(text).contains("call @h_vmap");       // @h_vmap_1: the body is batched again once the carry is batched
         checkModule(m, "main", new int[]{1, N}, new int[]{1}, 2, List.of(u(3, 2), u(3)));
     }
 
     @Test
-    void aCallInsideARegionCopiedWholeIsInlinedToo() {
-        // the while reads only unbatched values, so it is copied as it is; its body's call must still be inlined
+    void aCallInsideARegionCopiedWholeStaysACallOfTheOriginal() {
+        // the while reads only unbatched values, so it is copied as it is, its body's call of @h included
         String loop = """
                 module {
                   func.func @main(%x: tensor<3xf64>, %y: tensor<3xf64>) -> tensor<3xf64> {
@@ -123,12 +125,13 @@ class CallEffectBatchRulesTest {
                   }
                 }""";
         String text = checkModule(loop, "main", new int[]{0, N}, new int[]{0}, 2, List.of(u(2, 3), u(3)));
-        assertThat(text).doesNotContain("func.call", "@h");
+        assertThat(text).doesNotContain("@h_vmap");
+        assertThat(count(text, "call @h(")).isEqualTo(2);         // @main's and @batched's
     }
 
     @Test
-    void aCallInsideARegionCopiedPerElementIsInlinedToo() {
-        // a reduction's body is copied per element (the operand batched, the body not): its call is inlined as well
+    void aCallInsideARegionCopiedPerElementStaysACallOfTheOriginal() {
+        // a reduction's body is copied per element (the operand batched, the body not): its call of @plus with it
         String reduce = """
                 module {
                   func.func @main(%x: tensor<4xf64>) -> tensor<f64> {
@@ -146,7 +149,8 @@ class CallEffectBatchRulesTest {
                   }
                 }""";
         String text = checkModule(reduce, "main", new int[]{1}, new int[]{0}, 3, List.of(u(4, 3)));
-        assertThat(text).doesNotContain("func.call", "@plus");
+        assertThat(text).doesNotContain("@plus_vmap");
+        assertThat(count(text, "call @plus(")).isEqualTo(2);
     }
 
     @Test
@@ -262,5 +266,11 @@ class CallEffectBatchRulesTest {
                 }""", "rng.mlir");
         assertThatThrownBy(() -> Batching.vmap(dyn.functions().get(0), new int[]{N, N, 0}, new int[]{0}, 3, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("stablehlo.rng").hasMessageContaining("tensor<3x2xi64> batched at dim 0");
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
     }
 }

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * {@link Batching#vmapKeepingCalls}: calls stay calls of batched copies of their callees, with their checkpoint and
+ * {@link Batching#vmap(Module, String, int[], int[], long, String)}: calls stay calls of batched copies of their callees, with their checkpoint and
  * custom-VJP markers, checked against the module run per example (and its gradient per example, summed over the
  * examples for a shared argument).
  */
@@ -71,7 +71,7 @@ class KeptCallsBatchTest {
         for (int[] in : List.of(new int[]{0, 1, N}, new int[]{N, N, 1})) {
             List<HostArray> args = in[0] == 0 ? List.of(u(2, 3), u(3, 2), u(3)) : List.of(u(3), u(3), u(3, 2));
             int[] out = in[0] == 0 ? new int[]{0, N} : new int[]{0, 0};
-            Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", in, out, 2, "batched"));
+            Module vm = roundTrip(Batching.vmap(m, "main", in, out, 2, "batched"));
             String text = MlirPrinter.print(vm);
             compare(new Interpreter(vm).runHost("batched", args), perExample(m, "main", in, out, 2, args), out);
             // @g(w, w) reads no batched value and stays a call of @g; every other call names a batched copy
@@ -115,7 +115,7 @@ class KeptCallsBatchTest {
     @Test
     void markersSurviveSoTheGradientOfTheBatchUsesTheCustomRuleAndRecomputes() {
         Module m = MlirParser.parseModule(MARKED, "marked.mlir");
-        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        Module vm = roundTrip(Batching.vmap(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
         String text = MlirPrinter.print(vm);
         assertThat(text).contains("hlo4j.custom_vjp = @bwd_vmap").contains("hlo4j.remat = \"nothing\"");
         // grad of sum(batched) with respect to the shared w: the sum over examples of each example's gradient
@@ -174,11 +174,11 @@ class KeptCallsBatchTest {
     @Test
     void aCustomVjpTheModuleLacksOrOfTheWrongArityIsRefusedByName() {
         String gone = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @gone}");
-        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(gone, "gone.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+        assertThatThrownBy(() -> Batching.vmap(MlirParser.parseModule(gone, "gone.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot vmap func.call with custom VJP @gone at gone.mlir:3:5")
                 .hasMessageContaining("the module has no function @gone");
         String arity = MARKED.replace("{hlo4j.custom_vjp = @bwd}", "{hlo4j.custom_vjp = @layer}");
-        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+        assertThatThrownBy(() -> Batching.vmap(MlirParser.parseModule(arity, "arity.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("cannot vmap func.call with custom VJP @layer").hasMessageContaining("@layer is")
                 .hasMessageContaining("it must take the call's 2 arguments, 1 result and 1 cotangent and return 2 cotangents");
     }
@@ -192,7 +192,7 @@ class KeptCallsBatchTest {
                     return %0 : tensor<3xf64>
                   }
                 }""", "rec.mlir");
-        assertThatThrownBy(() -> Batching.vmapKeepingCalls(rec, "f", new int[]{0}, new int[]{0}, 2, "b"))
+        assertThatThrownBy(() -> Batching.vmap(rec, "f", new int[]{0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("@f calls itself");
     }
 
@@ -230,7 +230,7 @@ class KeptCallsBatchTest {
     @Test
     void oneCalleeUnderTwoCustomRulesKeepsEachRule() {
         Module m = MlirParser.parseModule(TWO_RULES, "two.mlir");
-        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        Module vm = roundTrip(Batching.vmap(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
         assertThat(MlirPrinter.print(vm)).contains("hlo4j.custom_vjp = @bwd1_vmap").contains("hlo4j.custom_vjp = @bwd2_vmap");
         assertSharedGradient(m, vm, 2 + 7);
     }
@@ -267,7 +267,7 @@ class KeptCallsBatchTest {
         text = text.replace("%q = func.call @layer(%p, %x) {hlo4j.remat = \"nothing\"}", "%q = stablehlo.add %p, %p").replace(
                 "%q = stablehlo.add %p, %p : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>", "%q = stablehlo.add %p, %p : tensor<3xf64>");
         Module m = MlirParser.parseModule(text, "bwd3.mlir");
-        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
+        Module vm = roundTrip(Batching.vmap(m, "main", new int[]{N, 0}, new int[]{0}, 4, "batched"));
         assertThat(MlirPrinter.print(vm)).contains("hlo4j.custom_vjp = @bwd3_vmap");
         assertSharedGradient(m, vm, 2 * 2);   // sum(p + p): the rule's 2 x, twice
     }
@@ -281,7 +281,7 @@ class KeptCallsBatchTest {
                     return %f, %f : tensor<3xf64>, tensor<3xf64>
                   }
                   func.func private @layer(""".stripIndent().replace("\n", "\n  "));
-        assertThatThrownBy(() -> Batching.vmapKeepingCalls(MlirParser.parseModule(text, "bwd3.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
+        assertThatThrownBy(() -> Batching.vmap(MlirParser.parseModule(text, "bwd3.mlir"), "main", new int[]{N, 0}, new int[]{0}, 2, "b"))
                 .isInstanceOf(Hlo4jException.class).hasMessageContaining("func.call").hasMessageContaining("its custom VJP @bwd3 calls itself");
     }
 
@@ -314,7 +314,7 @@ class KeptCallsBatchTest {
                 }""", "loop.mlir");
         int[] in = {N, 0}, out = {0};
         List<HostArray> args = List.of(u(3), u(2, 3));
-        Module vm = roundTrip(Batching.vmapKeepingCalls(m, "main", in, out, 2, "batched"));
+        Module vm = roundTrip(Batching.vmap(m, "main", in, out, 2, "batched"));
         compare(new Interpreter(vm).runHost("batched", args), perExample(m, "main", in, out, 2, args), out);
         String text = MlirPrinter.print(vm);
         assertThat(count(text, "func.func private @g_vmap")).as(text).isEqualTo(1);
@@ -324,13 +324,53 @@ class KeptCallsBatchTest {
         }
     }
 
+    /** @main(w, x) = (w x, sin w) through a custom-VJP call: the second result reads no batched argument. */
+    private static final String SHARED_RESULT = """
+            module {
+              func.func @main(%w: tensor<3xf64>, %x: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %p:2 = func.call @fwd(%w, %x) {hlo4j.custom_vjp = @bwd} : (tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>)
+                %c = stablehlo.cosine %p#1 : tensor<3xf64>
+                return %p#0, %c : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @fwd(%a: tensor<3xf64>, %b: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %m = stablehlo.multiply %a, %b : tensor<3xf64>
+                %s = stablehlo.sine %a : tensor<3xf64>
+                return %m, %s : tensor<3xf64>, tensor<3xf64>
+              }
+              func.func private @bwd(%a: tensor<3xf64>, %b: tensor<3xf64>, %r: tensor<3xf64>, %q: tensor<3xf64>, %ct: tensor<3xf64>,
+                                     %cs: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+                %bc = stablehlo.multiply %b, %ct : tensor<3xf64>
+                %cos = stablehlo.cosine %a : tensor<3xf64>
+                %sc = stablehlo.multiply %cos, %cs : tensor<3xf64>
+                %da = stablehlo.add %bc, %sc : tensor<3xf64>
+                %db = stablehlo.multiply %a, %ct : tensor<3xf64>
+                return %da, %db : tensor<3xf64>, tensor<3xf64>
+              }
+            }""";
+
+    @Test
+    void outAxesNoneOnAResultOnlyACustomVjpCallBatchesReadsTheFirstExample() {
+        // the call keeps its rule, so all its results are batched; cos(sin w) is the same for every example
+        Module m = MlirParser.parseModule(SHARED_RESULT, "shared.mlir");
+        int[] in = {N, 0}, out = {0, N};
+        List<HostArray> args = List.of(u(3), u(4, 3));
+        Module vm = roundTrip(Batching.vmap(m, "main", in, out, 4, "batched"));
+        assertThat(MlirPrinter.print(vm)).contains("hlo4j.custom_vjp = @bwd_vmap");
+        compare(new Interpreter(vm).runHost("batched", args), perExample(m, "main", in, out, 4, args), out);
+        // a result that does depend on the batch is still refused with out_axes none; so is an empty batch
+        assertThatThrownBy(() -> Batching.vmap(m, "main", in, new int[]{N, N}, 4, "b")).isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("out_axes[0] is none but result #0 depends on a batched argument");
+        assertThatThrownBy(() -> Batching.vmap(m, "main", in, out, 0, "b")).isInstanceOf(Hlo4jException.class)
+                .hasMessageContaining("a batch of 0 examples has no example to read it from").hasMessageContaining("@fwd with custom VJP @bwd");
+    }
+
     @Test
     void theInternalOutAxisMarkersAreRefusedAsOutOfRange() {
         Module m = MlirParser.parseModule(CALLS, "calls.mlir");
         for (int bad : new int[]{Batching.NATURAL, Batching.SUM}) {
             assertThatThrownBy(() -> Batching.vmap(m, "main", new int[]{0, 0, 0}, new int[]{bad, 0}, 2, "b"))
                     .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[0] = " + bad + " is out of range");
-            assertThatThrownBy(() -> Batching.vmapKeepingCalls(m, "main", new int[]{0, 0, 0}, new int[]{0, bad}, 2, "b"))
+            assertThatThrownBy(() -> Batching.vmap(m, "main", new int[]{0, 0, 0}, new int[]{0, bad}, 2, "b"))
                     .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[1] = " + bad + " is out of range");
             assertThatThrownBy(() -> Batching.vmap(m.symbols().lookup("h"), new int[]{0, 0}, new int[]{bad}, 2, "b"))
                     .isInstanceOf(Hlo4jException.class).hasMessageContaining("out_axes[0] = " + bad + " is out of range");

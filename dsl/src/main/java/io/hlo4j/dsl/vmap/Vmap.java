@@ -154,9 +154,10 @@ public final class Vmap {
         Operation batched;
         try {
             int[] in = flatAxes.stream().mapToInt(Integer::intValue).toArray();
-            // under grad, a checkpointed or custom-VJP call stays a call (of a batched copy of its callee), its marker kept
+            // under grad, a checkpointed or custom-VJP call stays a call (of a batched copy of its callee), its marker kept;
+            // outside grad there is no call (checked above) and so no function to hand over
             batched = side == null ? Batching.vmap(traced.function(), in, outFlat, size, name + "_batched")
-                    : Batching.vmapKeepingCalls(traced.function(), side, in, outFlat, size, name + "_batched");
+                    : Batching.vmap(traced.function(), side, in, outFlat, size, name + "_batched");
         } catch (DslException e) {
             throw e;
         } catch (Hlo4jException e) {

@@ -94,6 +94,8 @@ class JnpGoldenTest {
         c("sort_nan_last", a -> List.of(Indexing.sort(a.get(0), 1), Indexing.argsort(a.get(0), 1)));
         c("sort_descending", a -> List.of(Indexing.sort(a.get(0), 1, true), Indexing.argsort(a.get(0), -1, true),
                 Indexing.sort(a.get(0).T(), 0, true)));
+        c("sort_jax_order", a -> List.of(Indexing.sort(a.get(0), 1), Indexing.argsort(a.get(0), 1), Indexing.sort(a.get(0), 1, true),
+                Indexing.argsort(a.get(0), 1, true), Indexing.argsort(a.get(1), 1), Indexing.argsort(a.get(1), -1, true)));
         c("activations", a -> {
             Tensor x = a.get(0);
             return List.of(Nn.logSigmoid(x), Nn.relu6(x), Nn.hardSigmoid(x), Nn.hardSilu(x), Nn.hardTanh(x), Nn.leakyRelu(x, 0.01),

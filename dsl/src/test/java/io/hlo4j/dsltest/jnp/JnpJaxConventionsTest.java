@@ -81,6 +81,58 @@ class JnpJaxConventionsTest {
         assertThat(run(a -> Indexing.take(a[0], a[1], 0, Mode.CLIP), x, i)).containsExactly(10, 40, 10);
     }
 
+    @Test
+    void u64IndicesOf2To63AndMoreAreOutOfRangeInEveryMode() {
+        // unsigned: 2^63, 2^63 + 3 and 2^64 - 1 are past the axis (their i64 reading would be negative)
+        int n = 5;
+        long[] idx = {0, 4, 5, Long.MIN_VALUE, Long.MIN_VALUE + 3, -1, 7};
+        HostArray x = xs(n), i = HostArray.fromLongs(TensorType.of(IntegerType.UI64, idx.length), idx);
+        for (Mode mode : Mode.values()) {
+            double[] want = new double[idx.length];
+            for (int k = 0; k < idx.length; k++) {
+                long w = switch (mode) {
+                    case FILL -> Long.compareUnsigned(idx[k], n) < 0 ? idx[k] : -1;
+                    case CLIP -> Long.compareUnsigned(idx[k], n - 1) < 0 ? idx[k] : n - 1;
+                    case WRAP -> Long.remainderUnsigned(idx[k], n);
+                };
+                want[k] = w < 0 ? Double.NaN : 1.5 * w + 1;
+            }
+            assertThat(run(a -> Indexing.take(a[0], a[1], 0, mode), x, i)).as("take u64 %s", mode).containsExactly(want);
+            assertThat(run(a -> Indexing.takeAlongAxis(a[0], a[1], 0, mode), x, i)).as("takeAlongAxis u64 %s", mode).containsExactly(want);
+        }
+        // the general gather clamps (clip) or fills past the end, its start bound compared unsigned too
+        io.hlo4j.dsl.GatherDims rows = io.hlo4j.dsl.GatherDims.of(new int[]{}, new int[]{0}, new int[]{0});
+        HostArray starts = HostArray.fromLongs(TensorType.of(IntegerType.UI64, 4, 1), 2, Long.MIN_VALUE, -1, 4);
+        assertThat(run(a -> Indexing.gather(a[0], a[1], rows, new long[]{1}), x, starts)).containsExactly(4, 7, 7, 7);
+        assertThat(run(a -> Indexing.gatherFill(a[0], a[1], rows, new long[]{1}, -9), x, starts)).containsExactly(4, -9, -9, 7);
+        assertThat(run(a -> Indexing.take(a[0], a[1], 0), x, i)).as("take without a mode clamps")
+                .containsExactly(1, 7, 7, 7, 7, 7, 7);
+    }
+
+    /** The raw bits of {@code x} sorted (or reversed-sorted) along its only axis, read through a same-width integer. */
+    static long[] sortedBits(TensorType t, boolean descending, long... bits) {
+        io.hlo4j.dsl.DType asInt = t.elementType() == FloatType.F32 ? io.hlo4j.dsl.DType.I32 : io.hlo4j.dsl.DType.I16;
+        return Jit.jit("s", a -> Ops.bitcast(Indexing.sort((Tensor) a[0], 0, descending), asInt)).call1(HostArray.fromBits(t, bits)).toLongArray();
+    }
+
+    @Test
+    void sortTiesTheZerosAndPutsEveryNanLastAsJaxsComparatorDoes() {
+        // input 0.0, -0.0, +NaN, -NaN, -0.0, 1.0: ascending keeps the zeros and the NaNs in input order (IEEE total order
+        // would give -NaN, -0.0, -0.0, 0.0, 1.0, +NaN); descending is that reversed, as jnp.sort(descending=True)
+        long[] f32 = {0x00000000L, 0x80000000L, 0x7fc00000L, 0xffc00000L, 0x80000000L, 0x3f800000L};
+        assertThat(sortedBits(TensorType.of(FloatType.F32, 6), false, f32)).containsExactly(
+                0, (int) 0x80000000L, (int) 0x80000000L, 0x3f800000, 0x7fc00000, (int) 0xffc00000L);
+        assertThat(sortedBits(TensorType.of(FloatType.F32, 6), true, f32)).containsExactly(
+                (int) 0xffc00000L, 0x7fc00000, 0x3f800000, (int) 0x80000000L, (int) 0x80000000L, 0);
+        long[] bf16 = {0x0000, 0x8000, 0x7fc0, 0xffc0, 0x8000, 0x3f80};
+        assertThat(sortedBits(TensorType.of(FloatType.BF16, 6), false, bf16)).containsExactly(0, (short) 0x8000, (short) 0x8000, 0x3f80, 0x7fc0, (short) 0xffc0);
+        assertThat(sortedBits(TensorType.of(FloatType.BF16, 6), true, bf16)).containsExactly((short) 0xffc0, 0x7fc0, 0x3f80, (short) 0x8000, (short) 0x8000, 0);
+        // argsort of the same bf16 input, both ways: equal keys (the zeros, the NaNs) keep their input order in both
+        HostArray b = HostArray.fromBits(TensorType.of(FloatType.BF16, 6), bf16);
+        assertThat(Jit.jit("a", a -> Indexing.argsort((Tensor) a[0], 0)).call1(b).toLongArray()).containsExactly(0, 1, 4, 5, 2, 3);
+        assertThat(Jit.jit("d", a -> Indexing.argsort((Tensor) a[0], 0, true)).call1(b).toLongArray()).containsExactly(2, 3, 5, 0, 1, 4);
+    }
+
     static double[] grad(Function<Tensor, Tensor> f, double... at) {
         HostArray x = HostArray.fromDoubles(TensorType.of(FloatType.F64, at.length), at);
         return Jit.jit("g", Grad.grad(a -> Reductions.sum(f.apply((Tensor) a[0])), 0)).call1(x).toDoubleArray();

@@ -56,10 +56,11 @@ final class SortKernels {
         int stride = Tensor.strides(x.shape)[dim];
         int outer = len == 0 ? 0 : x.size / len;
         List<RtValue> cargs = new ArrayList<>(2 * n);
+        Direct fast = direct(cmp);
         for (int s = 0; s < outer; s++) {
             int base = (s / stride) * stride * len + (s % stride);
             int[] packed = packedStableSort(cmp, xs, base, stride, len);
-            Less direct = packed != null ? null : directLess(cmp, xs, base, stride);
+            Less direct = packed != null || fast == null ? null : directLess(fast, xs, base, stride);
             int[] perm = packed != null ? packed : direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
                 cargs.clear();
                 for (int k = 0; k < n; k++) {
@@ -79,20 +80,16 @@ final class SortKernels {
     }
 
     /**
-     * The comparator as a primitive test when its body is one {@code compare} of the two elements of one operand
-     * (then {@code return}): the same answers as evaluating the region, without building scalar tensors.
-     * Null for any other comparator.
+     * The comparator as a primitive test when it returns one {@code compare} of the two elements of one operand, each
+     * read directly or through JAX's sort canonicalisation ({@link #keyOf}): the same answers as evaluating the
+     * region, without building scalar tensors. Null for any other comparator.
      */
-    static Less directLess(Region cmp, Tensor[] xs, int base, int stride) {
-        if (cmp.blocks().size() != 1) return null;
-        Block b = cmp.entry();
-        List<Operation> ops = b.operations();
-        if (ops.size() != 2 || !ops.get(0).name().equals("stablehlo.compare") || ops.get(1).numOperands() != 1
-                || ops.get(1).operand(0) != ops.get(0).result()) return null;
-        Operation c = ops.get(0);
-        int x = argIndex(b, c.operand(0)), y = argIndex(b, c.operand(1));
-        if (x < 0 || y < 0 || x / 2 != y / 2 || x == y) return null;
+    static Less directLess(Direct d, Tensor[] xs, int base, int stride) {
+        Operation c = d.compare();
+        Key kx = d.x();
+        int x = kx.arg();
         Tensor t = xs[x / 2];
+        if (kx.canonical() && t.elem != Elem.FLOAT) return null;
         boolean swap = x % 2 == 1; // compare(rhs element, lhs element)
         Compare.Dir dir = Compare.Dir.valueOf(Attrs.enumValue(c, "comparison_direction"));
         String type = Attrs.enumValue(c, "compare_type");
@@ -100,13 +97,87 @@ final class SortKernels {
             case SIGNED -> (p, q) -> Compare.test(dir, Long.compare(t.ints[base + p * stride], t.ints[base + q * stride]));
             case UNSIGNED, BOOL -> (p, q) -> Compare.test(dir, Long.compareUnsigned(t.ints[base + p * stride], t.ints[base + q * stride]));
             case FLOAT -> "TOTALORDER".equals(type)
-                    ? (p, q) -> Compare.test(dir, Long.compare(Compare.totalKey(t.re[base + p * stride]), Compare.totalKey(t.re[base + q * stride])))
-                    : (p, q) -> Compare.ieee(dir, t.re[base + p * stride], t.re[base + q * stride]);
+                    ? (p, q) -> Compare.test(dir, Long.compare(Compare.totalKey(kx.of(t.re[base + p * stride])), Compare.totalKey(kx.of(t.re[base + q * stride]))))
+                    : (p, q) -> Compare.ieee(dir, kx.of(t.re[base + p * stride]), kx.of(t.re[base + q * stride]));
             case COMPLEX -> null;
         };
         if (less == null || !swap) return less;
         Less l = less;
         return (p, q) -> l.less(q, p);
+    }
+
+    /** A comparator that returns one compare of keys {@code x} and {@code y} of the same operand's two elements. */
+    record Direct(Operation compare, Key x, Key y) {}
+
+    /** The comparator as a {@link Direct}, or null (analysed once per sort, not per row). */
+    static Direct direct(Region cmp) {
+        if (cmp.blocks().size() != 1) return null;
+        Block b = cmp.entry();
+        List<Operation> ops = b.operations();
+        Operation ret = ops.get(ops.size() - 1);
+        if (ret.numOperands() != 1 || !(ret.operand(0) instanceof io.hlo4j.mlir.ir.OpResult r)
+                || !r.owner().name().equals("stablehlo.compare")) return null;
+        Operation c = r.owner();
+        Key kx = keyOf(b, c.operand(0)), ky = keyOf(b, c.operand(1));
+        if (kx == null || ky == null || !kx.sameCanonicalisation(ky)) return null;
+        if (kx.arg() / 2 != ky.arg() / 2 || kx.arg() == ky.arg()) return null;
+        return new Direct(c, kx, ky);
+    }
+
+    /**
+     * A comparator operand: block argument {@code arg}, read as it is or, when {@code canonical}, as JAX's sort key of
+     * it: {@code zero} for either zero, {@code nan} for any NaN.
+     */
+    record Key(int arg, boolean canonical, double zero, double nan) {
+        double of(double v) { return !canonical ? v : v != v ? nan : v == 0 ? zero : v; }
+
+        boolean sameCanonicalisation(Key o) {
+            return canonical == o.canonical && Double.doubleToRawLongBits(zero) == Double.doubleToRawLongBits(o.zero)
+                    && Double.doubleToRawLongBits(nan) == Double.doubleToRawLongBits(o.nan);
+        }
+    }
+
+    /**
+     * {@code v} as a {@link Key}: a block argument, or JAX's canonical sort key of one,
+     * {@code select(compare NE x, x, select(compare EQ x, 0, 0, x))} with a NaN and zero constants (the form jax.lax.sort's
+     * comparator and the DSL's sort emit); null for anything else.
+     */
+    private static Key keyOf(Block b, io.hlo4j.mlir.ir.Value v) {
+        int a = argIndex(b, v);
+        if (a >= 0) return new Key(a, false, 0, 0);
+        Operation nanSel = producer(v, "stablehlo.select");
+        if (nanSel == null) return null;
+        Operation isNan = producer(nanSel.operand(0), "stablehlo.compare"), zeroSel = producer(nanSel.operand(2), "stablehlo.select");
+        Double nan = constant(nanSel.operand(1));
+        if (isNan == null || zeroSel == null || nan == null || !Double.isNaN(nan)) return null;
+        Operation isZero = producer(zeroSel.operand(0), "stablehlo.compare");
+        Double zero = constant(zeroSel.operand(1));
+        io.hlo4j.mlir.ir.Value x = zeroSel.operand(2);
+        a = argIndex(b, x);
+        if (isZero == null || zero == null || zero != 0 || a < 0) return null;
+        if (isNan.operand(0) != x || isNan.operand(1) != x || !ieeeCompare(isNan, "NE") || !ieeeCompare(isZero, "EQ")) return null;
+        io.hlo4j.mlir.ir.Value other = isZero.operand(0) == x ? isZero.operand(1) : isZero.operand(1) == x ? isZero.operand(0) : null;
+        Double z = other == null ? null : constant(other);
+        if (z == null || z != 0) return null;
+        return new Key(a, true, zero, nan);
+    }
+
+    private static Operation producer(io.hlo4j.mlir.ir.Value v, String name) {
+        return v instanceof io.hlo4j.mlir.ir.OpResult r && r.owner().name().equals(name) ? r.owner() : null;
+    }
+
+    /** A compare of direction {@code dir} with IEEE semantics (FLOAT, or no type given). */
+    private static boolean ieeeCompare(Operation c, String dir) {
+        String type = Attrs.enumValue(c, "compare_type");
+        return dir.equals(Attrs.enumValue(c, "comparison_direction")) && (type == null || type.equals("FLOAT") || type.equals("NOTYPE"));
+    }
+
+    /** The value of a scalar float constant, or null. */
+    private static Double constant(io.hlo4j.mlir.ir.Value v) {
+        Operation c = producer(v, "stablehlo.constant");
+        if (c == null || !(c.attr("value") instanceof io.hlo4j.mlir.attr.DenseElementsAttr d)) return null;
+        io.hlo4j.runtime.array.HostArray h = io.hlo4j.runtime.array.HostArray.fromDense(d);
+        return h.type().numElements() == 1 && h.type().elementType() instanceof io.hlo4j.mlir.types.FloatType ? h.getDouble(0) : null;
     }
 
     /**

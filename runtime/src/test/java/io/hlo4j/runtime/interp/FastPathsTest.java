@@ -18,11 +18,67 @@ import static io.hlo4j.runtime.interp.Ir.t;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The performance paths (primitive sort comparator, row gather, contiguous f32 reductions, parallel element-wise
+ * The performance paths (primitive sort comparator, JAX's canonicalising one included, row gather, contiguous f32 reductions, parallel element-wise
  * loops) on inputs large or odd enough to take them, against oracles computed here independently: Java's stable
  * List.sort, float arithmetic, direct row indexing with clamping.
  */
 class FastPathsTest {
+    /** The comparator of jax.lax.sort (and the DSL's sort) on an f32 key: zeros and NaNs canonicalised, then total order. */
+    private static final String CANONICAL_SORT = """
+            func.func @main(%k: tensor<{N}x{T}>, %i: tensor<{N}xi32>) -> (tensor<{N}x{T}>, tensor<{N}xi32>) {
+              %0:2 = "stablehlo.sort"(%k, %i) <{dimension = 0 : i64, is_stable = true}> ({
+              ^bb0(%a: tensor<{T}>, %b: tensor<{T}>, %c: tensor<i32>, %d: tensor<i32>):
+                %z = stablehlo.constant dense<0.0> : tensor<{T}>
+                %ea = stablehlo.compare EQ, %a, %z, FLOAT : (tensor<{T}>, tensor<{T}>) -> tensor<i1>
+                %sa = stablehlo.select %ea, %z, %a : tensor<i1>, tensor<{T}>
+                %na = stablehlo.compare NE, %a, %a, FLOAT : (tensor<{T}>, tensor<{T}>) -> tensor<i1>
+                %nan = stablehlo.constant dense<0x7FC00000> : tensor<{T}>
+                %ka = stablehlo.select %na, %nan, %sa : tensor<i1>, tensor<{T}>
+                %eb = stablehlo.compare EQ, %z, %b, FLOAT : (tensor<{T}>, tensor<{T}>) -> tensor<i1>
+                %sb = stablehlo.select %eb, %z, %b : tensor<i1>, tensor<{T}>
+                %nb = stablehlo.compare NE, %b, %b : (tensor<{T}>, tensor<{T}>) -> tensor<i1>
+                %kb = stablehlo.select %nb, %nan, %sb : tensor<i1>, tensor<{T}>
+                %lt = stablehlo.compare {CMP}, %ka, %kb, TOTALORDER : (tensor<{T}>, tensor<{T}>) -> tensor<i1>
+                stablehlo.return %lt : tensor<i1>
+              }) : (tensor<{N}x{T}>, tensor<{N}xi32>) -> (tensor<{N}x{T}>, tensor<{N}xi32>)
+              return %0#0, %0#1 : tensor<{N}x{T}>, tensor<{N}xi32>
+            }""";
+
+    @Test
+    void sortWithJaxsCanonicalisingComparatorTiesTheZerosAndPutsNansLast() {
+        SplittableRandom rng = new SplittableRandom(9);
+        int n = 3000;
+        double[] k = new double[n];
+        long[] iota = new long[n];
+        for (int i = 0; i < n; i++) {
+            iota[i] = i;
+            int r = rng.nextInt(6);
+            k[i] = r == 0 ? 0.0 : r == 1 ? -0.0 : r == 2 ? Double.NaN : r == 3 ? -Double.NaN : rng.nextInt(20) - 10;
+        }
+        for (String cmp : List.of("LT", "GT")) {
+            String text = "module {\n" + CANONICAL_SORT.replace("{N}", String.valueOf(n)).replace("{T}", "f32").replace("{CMP}", cmp) + "\n}";
+            io.hlo4j.mlir.ir.Module m = io.hlo4j.mlir.parse.MlirParser.parseModule(text, "canon.mlir");
+            io.hlo4j.mlir.ir.Operation sort = m.functions().get(0).region(0).entry().operations().get(0);
+            assertThat(SortKernels.direct(sort.region(0))).as("the comparator is recognised").isNotNull();
+            var keys = io.hlo4j.runtime.array.HostArray.fromDoubles(TensorType.of(FloatType.F32, n), k);
+            var idx = io.hlo4j.runtime.array.HostArray.fromLongs(TensorType.of(IntegerType.I32, n), iota);
+            long[] perm = new io.hlo4j.runtime.interp.Interpreter(m).runHost("main", List.of(keys, idx)).get(1).toLongArray();
+            // oracle: Java's stable sort by the canonical key (every NaN one value above +inf, the zeros one value)
+            List<Integer> want = new ArrayList<>();
+            for (int i = 0; i < n; i++) want.add(i);
+            Comparator<Integer> byKey = Comparator.comparingDouble(i -> Double.isNaN(k[i]) ? Double.POSITIVE_INFINITY * 2 : k[i] == 0 ? 0.0 : k[i]);
+            Comparator<Integer> nanLast = Comparator.<Integer, Boolean>comparing(i -> Double.isNaN(k[i])).thenComparing(byKey);
+            want.sort(cmp.equals("LT") ? nanLast : nanLast.reversed());
+            for (int i = 0; i < n; i++) assertThat(perm[i]).as("%s position %d", cmp, i).isEqualTo((long) want.get(i));
+        }
+        // a comparator that is not the canonical form (zeros compared in total order) is evaluated as a region
+        String other = "module {\n" + CANONICAL_SORT.replace("{N}", "4").replace("{T}", "f32").replace("{CMP}", "LT")
+                .replace("%ea = stablehlo.compare EQ, %a, %z, FLOAT", "%ea = stablehlo.compare EQ, %a, %z, TOTALORDER") + "\n}";
+        io.hlo4j.mlir.ir.Operation sort = io.hlo4j.mlir.parse.MlirParser.parseModule(other, "other.mlir").functions().get(0)
+                .region(0).entry().operations().get(0);
+        assertThat(SortKernels.direct(sort.region(0))).isNull();
+    }
+
     @Test
     void sortWithACompareComparatorIsAStableArgsort() {
         SplittableRandom rng = new SplittableRandom(3);
