@@ -42,8 +42,13 @@ final class Fuzzer {
         }
     }
 
-    /** Per-mutant interpreter/partitioner deadline; the worker gets this plus {@link #GRACE_MS} before it counts as a hang. */
-    static final long DEADLINE_MS = 2_000;
+    /**
+     * Per-mutant interpreter/partitioner deadline; the worker gets this plus {@link #GRACE_MS} before it counts as a hang.
+     * No mutant of the fixed sets meets it on a quiet machine (their summaries list no DeadlineExceeded), so it only
+     * bounds real hangs; at 2 s the sharded set's one run on simulated devices met it on a loaded machine and counted as
+     * refused, failing the test's check that some mutant runs partitioned.
+     */
+    static final long DEADLINE_MS = 10_000;
     static final long GRACE_MS = 8_000;
     /** How long an interrupted worker may take to end. */
     static final long STOP_MS = 5_000;
