@@ -1,5 +1,7 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.dialect.func.FuncOps;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.SymbolTable;
@@ -7,11 +9,15 @@ import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Tensor;
+import io.hlo4j.runtime.pjrt.PjrtDevice;
+import io.hlo4j.runtime.pjrt.distributed.DistributedProcess;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +51,7 @@ final class PjrtRun {
                     + " and carry sdy.sharding on its arguments and results, so that each process runs its partitions' blocks of global arrays");
         if (module.attributes() != null && module.attributes().contains("mhlo.num_partitions") && declared != devices)
             throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + declared);
-        List<List<HostArray>> perDevice = new java.util.ArrayList<>();
+        List<List<HostArray>> perDevice = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             if (args.size() == nargs) perDevice.add(args);
             else if (args.size() == (long) nargs * devices) perDevice.add(args.subList(d * nargs, (d + 1) * nargs));
@@ -117,43 +123,52 @@ final class PjrtRun {
      */
     private static int runJob(PrintWriter out, Module module, Operation fn, List<HostArray> args, int partitions, Path plugin,
                               Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
-        try (io.hlo4j.runtime.pjrt.distributed.DistributedProcess p = io.hlo4j.runtime.pjrt.distributed.DistributedProcess.initialize(
-                job.coordinator(), job.numProcesses(), job.processId(), job.timeout())) {
-            Map<String, Object> all = new java.util.LinkedHashMap<>(opts);
-            all.putAll(p.clientOptions());
-            try (PjrtBackend backend = PjrtBackend.open(plugin, all, p.store(), PjrtBackend.configuredCache())) {
-                PjrtBackend.Compiled exe = backend.compile(module, partitions);
-                out.println("process " + job.processId() + " of " + job.numProcesses() + ": partitions " + exe.localPartitions() + " on devices "
-                        + exe.devices().stream().map(io.hlo4j.runtime.pjrt.PjrtDevice::id).toList());
-                long t0 = System.nanoTime();
-                List<HostArray> results = exe.callGlobal(args, p.store(), "hlo4j/run/results/", job.timeout());
-                double ms = (System.nanoTime() - t0) / 1e6;
-                for (int i = 0; i < results.size(); i++) {
-                    HostArray r = results.get(i);
-                    Tensor t = (Tensor) HostArrays.toValues(List.of(r)).getFirst();
-                    out.println("result" + i + ": " + t.type + " " + RunCommand.stats(t));
-                    if (outDir != null && job.processId() == 0) {
-                        Files.createDirectories(outDir);
-                        CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
-                    }
-                }
-                if (outDir != null && job.processId() != 0) out.println("(-o: process 0 writes the result files)");
-                out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices over %d processes; result blocks exchanged through %s) in %.1f ms",
-                        SymbolTable.symbolName(fn), backend.name(), partitions, job.numProcesses(), p.store().describe(), ms));
-                out.flush();
-                return 0;
+        try (DistributedProcess p = DistributedProcess.initialize(job.coordinator(), job.numProcesses(), job.processId(), job.timeout())) {
+            try {
+                return runJoined(out, module, fn, args, partitions, plugin, opts, outDir, job, p);
+            } catch (RuntimeException | IOException | Error e) {
+                p.fail("process " + job.processId() + ": " + e.getMessage());   // the others stop waiting for its results
+                throw e;
             }
+        }
+    }
+
+    private static int runJoined(PrintWriter out, Module module, Operation fn, List<HostArray> args, int partitions, Path plugin,
+                                 Map<String, Object> opts, Path outDir, ProcessFlags.Job job, DistributedProcess p) throws IOException {
+        Map<String, Object> all = new LinkedHashMap<>(opts);
+        all.putAll(p.clientOptions());
+        try (PjrtBackend backend = PjrtBackend.open(plugin, all, p.store(), PjrtBackend.configuredCache())) {
+            PjrtBackend.Compiled exe = backend.compile(module, partitions);
+            out.println("process " + job.processId() + " of " + job.numProcesses() + ": partitions " + exe.localPartitions() + " on devices "
+                    + exe.devices().stream().map(PjrtDevice::id).toList());
+            long t0 = System.nanoTime();
+            List<HostArray> results = exe.callGlobal(args, p.store(), "hlo4j/run/results/", job.timeout());
+            double ms = (System.nanoTime() - t0) / 1e6;
+            for (int i = 0; i < results.size(); i++) {
+                HostArray r = results.get(i);
+                Tensor t = (Tensor) HostArrays.toValues(List.of(r)).getFirst();
+                out.println("result" + i + ": " + t.type + " " + RunCommand.stats(t));
+                if (outDir != null && job.processId() == 0) {
+                    Files.createDirectories(outDir);
+                    CliFiles.writeNpy(outDir.resolve("result" + i + ".npy"), r);
+                }
+            }
+            if (outDir != null && job.processId() != 0) out.println("(-o: process 0 writes the result files)");
+            out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices over %d processes; result blocks exchanged through %s) in %.1f ms",
+                    SymbolTable.symbolName(fn), backend.name(), partitions, job.numProcesses(), p.store().describe(), ms));
+            out.flush();
+            return 0;
         }
     }
 
     /** Whether an argument or result of {@code fn} carries {@code sdy.sharding}. */
     static boolean annotated(Operation fn) {
         int nargs = fn.region(0).entry().arguments().size();
-        for (int i = 0; i < nargs; i++) if (has(io.hlo4j.mlir.dialect.func.FuncOps.argAttrs(fn, i))) return true;
-        int nres = io.hlo4j.mlir.dialect.func.FuncOps.signature(fn).results().size();
-        for (int j = 0; j < nres; j++) if (has(io.hlo4j.mlir.dialect.func.FuncOps.resultAttrs(fn, j))) return true;
+        for (int i = 0; i < nargs; i++) if (has(FuncOps.argAttrs(fn, i))) return true;
+        int nres = FuncOps.signature(fn).results().size();
+        for (int j = 0; j < nres; j++) if (has(FuncOps.resultAttrs(fn, j))) return true;
         return false;
     }
 
-    private static boolean has(io.hlo4j.mlir.attr.DictionaryAttr a) { return a != null && a.contains("sdy.sharding"); }
+    private static boolean has(DictionaryAttr a) { return a != null && a.contains("sdy.sharding"); }
 }

@@ -1,5 +1,7 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.runtime.backend.PjrtBackend;
+import io.hlo4j.runtime.pjrt.distributed.CoordinatorAddress;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
@@ -11,7 +13,8 @@ import java.util.Map;
  * {@code --coordinator HOST:PORT} (process 0 listens there), or the variables {@value #ENV_COUNT}, {@value #ENV_ID}
  * and {@value #ENV_COORDINATOR} (a flag wins over its variable). Refused by name (usage errors): a count below 1, an id
  * outside {@code [0, N)}, a job of several processes without an id or a coordinator, a coordinator that is not
- * {@code HOST:PORT}, an id or coordinator without a count, and {@code --pjrt-option node_id/num_nodes}, which these set.
+ * {@code HOST:PORT}, an id or coordinator without a count, {@code --pjrt-option node_id/num_nodes}, which these set, and
+ * the compile cache ({@code HLO4J_PJRT_CACHE}). Each message names the flag or the variable the value came from.
  */
 final class ProcessFlags {
     static final String ENV_COUNT = "HLO4J_NUM_PROCESSES", ENV_ID = "HLO4J_PROCESS_ID", ENV_COORDINATOR = "HLO4J_COORDINATOR";
@@ -39,37 +42,43 @@ final class ProcessFlags {
         Integer n = numProcesses != null ? numProcesses : intFrom(env, ENV_COUNT);
         Integer id = processId != null ? processId : intFrom(env, ENV_ID);
         String coord = coordinator != null ? coordinator : blankToNull(env.get(ENV_COORDINATOR));
+        // each value is named as it was given: the flag, or the variable it came from
+        String nName = numProcesses != null ? "--num-processes" : ENV_COUNT, idName = processId != null ? "--process-id" : ENV_ID;
+        String coordName = coordinator != null ? "--coordinator" : ENV_COORDINATOR;
         if (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)
             throw new Main.UsageError("--coordinator-timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         if (n == null) {
             if (id != null || coord != null)
-                throw new Main.UsageError((id != null ? "--process-id" : "--coordinator") + " needs --num-processes (or " + ENV_COUNT + ")");
+                throw new Main.UsageError((id != null ? idName : coordName) + " needs --num-processes (or " + ENV_COUNT + ")");
             return null;
         }
-        if (n < 1) throw new Main.UsageError("--num-processes must be at least 1, got " + n);
-        if (n > 1 && id == null) throw new Main.UsageError("--num-processes " + n + " needs --process-id (or " + ENV_ID + "): which process this is, 0 to " + (n - 1));
-        if (n > 1 && coord == null) throw new Main.UsageError("--num-processes " + n + " needs --coordinator HOST:PORT (or " + ENV_COORDINATOR + "): where process 0 hosts the job's store");
+        if (n < 1) throw new Main.UsageError(nName + " must be at least 1, got " + n);
+        if (n > 1 && id == null) throw new Main.UsageError(shown(nName, n) + " needs --process-id (or " + ENV_ID + "): which process this is, 0 to " + (n - 1));
+        if (n > 1 && coord == null) throw new Main.UsageError(shown(nName, n) + " needs --coordinator HOST:PORT (or " + ENV_COORDINATOR + "): where process 0 hosts the job's store");
         int i = id == null ? 0 : id;
-        if (i < 0 || i >= n) throw new Main.UsageError("--process-id " + i + " is not in [0, " + n + ") for --num-processes " + n);
+        if (i < 0 || i >= n) throw new Main.UsageError(shown(idName, i) + " is not in [0, " + n + ") for " + shown(nName, n));
         if (coord != null) {
-            int colon = coord.lastIndexOf(':');
-            boolean ok = colon > 0 && colon < coord.length() - 1;
-            if (ok) {
-                try {
-                    int port = Integer.parseInt(coord.substring(colon + 1));
-                    ok = port >= 1 && port <= 65535;
-                } catch (NumberFormatException e) {
-                    ok = false;
-                }
+            try {
+                CoordinatorAddress.parse(coordName, coord);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageError(e.getMessage());
             }
-            if (!ok) throw new Main.UsageError("--coordinator '" + coord + "' is not HOST:PORT (a port from 1 to 65535)");
         }
         for (String k : new String[] {"node_id", "num_nodes"})
             if (pjrtOptions.containsKey(k))
                 throw new Main.UsageError("--pjrt-option " + k + " is set by --process-id and --num-processes; leave it out");
         if (n == 1) return null;
+        String cache = blankToNull(System.getProperty(PjrtBackend.CACHE_PROPERTY));
+        String cacheName = cache != null ? "-D" + PjrtBackend.CACHE_PROPERTY : PjrtBackend.CACHE_ENV;
+        if (cache == null) cache = blankToNull(env.get(PjrtBackend.CACHE_ENV));
+        if (cache != null)
+            throw new Main.UsageError(cacheName + "=" + cache + " (the compile cache) does not work with " + shown(nName, n)
+                    + ": a cached executable would load onto this process's first devices, not the job's device assignment; unset it");
         return new Job(n, i, coord, Duration.ofSeconds(timeoutSeconds));
     }
+
+    /** {@code --flag V} or {@code VARIABLE=V}. */
+    private static String shown(String name, Object value) { return name + (name.startsWith("--") ? " " : "=") + value; }
 
     /** Whether any setting was given (flags or variables): a command path that cannot run a job refuses them. */
     boolean given(Map<String, String> env) {

@@ -113,4 +113,30 @@ class RunMultiProcessTest {
         assertThat(plain.code()).as(plain.toString()).isEqualTo(1);
         assertThat(plain.err()).contains("--num-processes 2: @main must declare mhlo.num_partitions > 1 and carry sdy.sharding");
     }
+
+    /** A process that fails after joining (here: its plugin refuses an option) ends the other's wait naming it, long before the timeout. */
+    @Test
+    void aProcessThatFailsAfterJoiningIsNamedByTheOther(@TempDir Path dir) throws Exception {
+        Cli.Run in = Cli.run("run", ROOT.resolve("docs/examples/global-dot-inputs.mlir").toString(), "-o", dir.resolve("in").toString());
+        assertThat(in.code()).as(in.toString()).isZero();
+        String a = dir.resolve("in/result0.npy").toString(), b = dir.resolve("in/result1.npy").toString();
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String plugin = MockPlugin.path().toString();
+        long t0 = System.nanoTime();
+        Process one = start(Map.of(), "run", DOT.toString(), "--input", a, "--input", b, "--pjrt-plugin", plugin, "--pjrt-option", "num_devices=2",
+                "--pjrt-option", "bogus=1", "--num-processes", "2", "--process-id", "1", "--coordinator", "localhost:" + port, "--coordinator-timeout", "60");
+        Process zero = start(Map.of(), "run", DOT.toString(), "--input", a, "--input", b, "--pjrt-plugin", plugin, "--pjrt-option", "num_devices=2",
+                "--num-processes", "2", "--process-id", "0", "--coordinator", "localhost:" + port, "--coordinator-timeout", "60");
+        String out0 = new String(zero.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String out1 = new String(one.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(zero.waitFor(120, TimeUnit.SECONDS) && one.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(one.exitValue()).as(out1).isEqualTo(1);
+        assertThat(out1).contains("bogus");
+        assertThat((System.nanoTime() - t0) / 1e9).as("not the 60 s timeout: " + out0).isLessThan(40);
+        assertThat(zero.exitValue()).as(out0).isEqualTo(1);
+        assertThat(out0).as(out0).contains("process 1 of the job failed, so 'mock:mock/topology/1' will not come (this is process 0): process 1: ");
+    }
 }

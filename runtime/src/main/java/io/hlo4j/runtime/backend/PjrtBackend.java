@@ -1,9 +1,11 @@
 package io.hlo4j.runtime.backend;
 
 import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.func.FuncOps;
 import io.hlo4j.mlir.ir.Hlo4jException;
+import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -20,6 +22,8 @@ import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.PjrtException;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
 import io.hlo4j.runtime.pjrt.PjrtPlugin;
+import io.hlo4j.runtime.pjrt.distributed.BlockExchange;
+import io.hlo4j.runtime.pjrt.distributed.KeyValueStore;
 import io.hlo4j.runtime.spmd.ShardingException;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 
@@ -68,15 +72,19 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         this.globalDevices = client.devices();
         this.processIndex = client.processIndex();
         this.processCount = (int) Math.max(1, globalDevices.stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
+        if (cache != null && processCount > 1)   // open() closes the client
+            throw new Hlo4jException("the compile cache (" + cacheDir + ") does not work for process " + processIndex + " of a job of " + processCount
+                    + " processes: a cached executable would load onto this process's first devices, not the job's device assignment;"
+                    + " open the backend without one (unset " + CACHE_ENV + ")", null);
     }
 
     /**
      * As {@link #open(Path, Map)} for one process of a multi-process job (a TPU pod slice, a multi-node GPU job): the
      * client exchanges its topology with the other processes through {@code store} (see
-     * {@link PjrtPlugin#createClient(Map, io.hlo4j.runtime.pjrt.distributed.KeyValueStore)}), and programs are compiled
+     * {@link PjrtPlugin#createClient(Map, KeyValueStore)}), and programs are compiled
      * over the job's global devices ({@link #compile(Module, int)}).
      */
-    public static PjrtBackend open(Path plugin, Map<String, ?> options, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store, Path cacheDir) {
+    public static PjrtBackend open(Path plugin, Map<String, ?> options, KeyValueStore store, Path cacheDir) {
         PjrtClient client = PjrtPlugin.load(plugin).createClient(options, store);
         try {
             return new PjrtBackend(client, cacheDir);
@@ -176,12 +184,12 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
         CompileOptions options = partitions == 1 && processCount == 1 ? CompileOptions.singleDevice(ids[0])
-                : spmdOptions(entry, sig, ids, processIndex, processCount);
+                : spmdOptions(entry, sig, ids);
         PjrtExecutable exe;
         try {
             exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
         } catch (PjrtException e) {   // XLA's refusal, placed where the program came from
-            throw module.op().location() instanceof io.hlo4j.mlir.ir.Location.Unknown ? e : e.at(module.op().location());
+            throw module.op().location() instanceof Location.Unknown ? e : e.at(module.op().location());
         }
         return new Compiled(module, entry, sig, exe, options);
     }
@@ -190,20 +198,20 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * JAX's options for a jit over {@code ids}: SPMD with Shardy, and per argument and result "XLA may choose
      * the sharding" exactly where the entry function gives no {@code sdy.sharding} (JAX's unspecified ones).
      */
-    public static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) { return spmdOptions(entry, sig, ids, 0, 1); }
-
-    static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids, int process, int processes) {
+    public static CompileOptions spmdOptions(Operation entry, FunctionType sig, long[] ids) {
         boolean[] params = new boolean[sig.inputs().size()];
         for (int i = 0; i < params.length; i++) params[i] = !hasSharding(FuncOps.argAttrs(entry, i));
         boolean[] results = new boolean[sig.results().size()];
         for (int i = 0; i < results.length; i++) results[i] = !hasSharding(FuncOps.resultAttrs(entry, i));
-        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true).process(process, processes);
+        // process_index/process_count stay 0 of 1 in a multi-process job too: JAX never sets them, and XLA's GPU client
+        // sets them itself from the processes the device assignment names
+        CompileOptions.Builder b = CompileOptions.builder().devices(ids).shardyPartitioner(true);
         if (params.length > 0) b.propagateToParameters(params);
         if (results.length > 0) b.propagateToOutput(results);
         return b.build();
     }
 
-    private static boolean hasSharding(io.hlo4j.mlir.attr.DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
+    private static boolean hasSharding(DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
 
     /** A module compiled through this backend: one PJRT executable over {@link #devices()}. */
     public final class Compiled implements Executable {
@@ -296,14 +304,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * {@link #callGlobal} for one process of a multi-process job: this process splits the global arguments (every
          * process passes the same), runs its own partitions ({@link #localBlocks}, {@link #callBlocks}), exchanges result
          * blocks with the other processes through {@code store} under keys starting with {@code prefix} (new for each call
-         * of a job; {@link io.hlo4j.runtime.pjrt.distributed.BlockExchange}), waiting up to {@code timeout} for theirs, and
+         * of a job; {@link BlockExchange}), waiting up to {@code timeout} for theirs, and
          * assembles the global results, the same on every process. Alone, the plain {@link #callGlobal}.
          */
-        public List<HostArray> callGlobal(List<HostArray> args, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store, String prefix,
+        public List<HostArray> callGlobal(List<HostArray> args, KeyValueStore store, String prefix,
                                           java.time.Duration timeout) {
             if (localPartitions().size() == partitions()) return callGlobal(args);
             java.util.SortedMap<Integer, List<HostArray>> mine = callBlocks(localBlocks(args));
-            return assembleResults(io.hlo4j.runtime.pjrt.distributed.BlockExchange.allGather(store, prefix, mine, partitions(), timeout));
+            return assembleResults(BlockExchange.allGather(store, prefix, mine, partitions(), timeout));
         }
 
         /**

@@ -81,8 +81,9 @@ public final class CompileOptions {
         private Builder() {}
 
         /**
-         * The compiling process and the job's process count (XLA's {@code process_index}/{@code process_count}); every
-         * process of a multi-process job compiles the same program with the same device assignment over the global devices.
+         * XLA's {@code process_index}/{@code process_count} (default 0 of 1). JAX never sets them, even in a multi-process
+         * job, and XLA's GPU client overwrites them from the processes its device assignment names; {@code PjrtBackend}
+         * leaves the defaults too. For a plugin that reads them.
          */
         public Builder process(int index, int count) {
             if (count < 1 || index < 0 || index >= count)

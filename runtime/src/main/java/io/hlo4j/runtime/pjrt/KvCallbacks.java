@@ -137,15 +137,18 @@ final class KvCallbacks {
     /**
      * Runs a callback's body with every failure turned into the plugin's PJRT_Error (through callback_error). Arguments
      * too short for the fields read are refused the same way, or, too short to hold callback_error itself, reported on
-     * stderr (nothing else can reach the plugin).
+     * stderr (nothing else can reach the plugin). Whenever a get or try_get returns NULL (success) without its value, for
+     * want of a way to report the failure, it still hands over an empty value and the deleter ({@link #emptyValue}):
+     * the plugin reads the value and calls the deleter unconditionally on success.
      */
     private static MemorySegment guarded(MemorySegment raw, CStruct s, String callback, Body body) {
+        long size = 0;
         try {
-            long size = raw.reinterpret(8).get(JAVA_LONG, 0);
+            size = raw.reinterpret(8).get(JAVA_LONG, 0);
             long errOff = s.off("callback_error");
             if (size < errOff + 8) {
                 System.err.println("hlo4j: PJRT " + callback + " got " + s.name() + " of " + size + " bytes, too short to hold callback_error");
-                return MemorySegment.NULL;
+                return emptyValue(raw, s, size);
             }
             MemorySegment args = raw.reinterpret(Math.max(size, s.sizeOf()));
             try {
@@ -169,8 +172,23 @@ final class KvCallbacks {
             } catch (Throwable ignored) {
                 // nothing more can be done inside an upcall
             }
-            return MemorySegment.NULL;
+            return emptyValue(raw, s, size);
         }
+    }
+
+    /**
+     * NULL (success) for a failure that cannot be reported: for a get or try_get, with an empty value (one byte of ours,
+     * size 0) and {@link #DELETER} in the value fields, so the plugin copies nothing and frees what it got. The fields
+     * are written only where they lie within the struct_size the plugin gave (past it is not the plugin's memory).
+     */
+    private static MemorySegment emptyValue(MemorySegment raw, CStruct s, long size) {
+        try {
+            if ((s == Abi.KV_GET || s == Abi.KV_TRY_GET) && size >= s.off("value_deleter_callback") + 8)
+                giveValue(raw.reinterpret(size), s, new byte[0]);
+        } catch (Throwable ignored) {
+            // nothing more can be done inside an upcall
+        }
+        return MemorySegment.NULL;
     }
 
     /** {@code (*callback_error)(code, message, size)}: the plugin's own PJRT_Error for our failure (it copies the message). */
@@ -178,7 +196,7 @@ final class KvCallbacks {
         MemorySegment fnPtr = args.get(ADDRESS, s.off("callback_error"));
         if (fnPtr.equals(MemorySegment.NULL)) {
             System.err.println("hlo4j: PJRT " + s.name() + " has no callback_error; cannot report: " + message);
-            return MemorySegment.NULL;
+            return emptyValue(args, s, args.get(JAVA_LONG, 0));
         }
         MemorySegment fn = fnPtr.reinterpret(8).get(ADDRESS, 0);
         try (Arena a = Arena.ofConfined()) {

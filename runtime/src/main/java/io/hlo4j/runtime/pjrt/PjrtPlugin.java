@@ -2,6 +2,9 @@ package io.hlo4j.runtime.pjrt;
 
 import io.hlo4j.runtime.pjrt.Abi.Fn;
 
+import io.hlo4j.runtime.pjrt.distributed.KeyValueStore;
+import io.hlo4j.runtime.pjrt.distributed.PrefixedKeyValueStore;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -87,6 +90,23 @@ public final class PjrtPlugin {
     }
 
     public Path path() { return path; }
+
+    /**
+     * The plugin's platform as its file names it, the name under which JAX registers it: {@code xla_cuda_plugin.so}
+     * gives {@code cuda}, {@code pjrt_c_api_gpu_plugin.so} {@code gpu}, {@code libtpu.so} {@code tpu},
+     * {@code libpjrt_mock.so} {@code mock}. Known before a client exists, so it can prefix the keys the plugin puts in a
+     * job's store at client creation.
+     */
+    public String platformName() { return platformName(path.getFileName().toString()); }
+
+    static String platformName(String file) {
+        String n = file;
+        int dot = n.indexOf('.');
+        if (dot > 0) n = n.substring(0, dot);
+        for (String p : new String[] {"lib", "pjrt_c_api_", "pjrt_", "xla_"}) if (n.startsWith(p) && n.length() > p.length()) n = n.substring(p.length());
+        for (String p : new String[] {"_pjrt_plugin", "_plugin", "_pjrt"}) if (n.endsWith(p) && n.length() > p.length()) n = n.substring(0, n.length() - p.length());
+        return n;
+    }
 
     /**
      * The library file as it was when loaded: real path, size and modification time (the compile cache keys on it,
@@ -176,10 +196,11 @@ public final class PjrtPlugin {
      * {@code kv_try_get_callback} for a plugin of C API 0.61 or newer; an older one has no such field and gets NULL
      * there). The store stays registered until the client is closed: a plugin may use it after creation. A failure in
      * the store (a get that timed out, a put refused) comes back from the plugin as the create's error, with the store's
-     * code and message.
+     * code and message. As JAX does, the plugin sees the store under the prefix {@link #platformName()}{@code + ":"}, so
+     * clients of two plugins on one store keep apart.
      */
-    public PjrtClient createClient(Map<String, ?> options, io.hlo4j.runtime.pjrt.distributed.KeyValueStore store) {
-        long ticket = store == null ? 0 : KvCallbacks.register(store);
+    public PjrtClient createClient(Map<String, ?> options, KeyValueStore store) {
+        long ticket = store == null ? 0 : KvCallbacks.register(new PrefixedKeyValueStore(platformName() + ":", store));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment opts = Abi.NAMED_VALUE.allocateArray(a, options.size());
             int i = 0;

@@ -9,6 +9,7 @@ import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.distributed.DistributedProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -53,8 +54,9 @@ class PjrtMultiProcessTest {
                 PjrtBackend.Compiled exe = backend.compile(m);
                 assertThat(exe.partitions()).isEqualTo(4);
                 assertThat(exe.options().deviceIds()).containsExactly(100, 101, 102, 103);
-                assertThat(exe.options().proto().getExecutableBuildOptions().getProcessIndex()).isEqualTo(id);
-                assertThat(exe.options().proto().getExecutableBuildOptions().getProcessCount()).isEqualTo(2);
+                // as JAX: process_index/process_count left at 0 of 1 (XLA's GPU client sets them from the assignment)
+                assertThat(exe.options().proto().getExecutableBuildOptions().getProcessIndex()).isZero();
+                assertThat(exe.options().proto().getExecutableBuildOptions().getProcessCount()).isEqualTo(1);
                 List<Integer> mine = exe.localPartitions();
                 SortedMap<Integer, List<HostArray>> in = exe.localBlocks(args);
                 assertThat(in.keySet()).containsExactlyElementsOf(mine);
@@ -112,5 +114,32 @@ class PjrtMultiProcessTest {
             assertThat(single.compile(m).callGlobal(args).getFirst().toDoubleArray()).containsExactly(want.getFirst().toDoubleArray());
         }
         mock.assertNothingLeaked(before);   // clients, executables, buffers and errors of both processes (and the refusals)
+    }
+
+    /** The compile cache would load an executable onto a process's first devices, not the job's assignment: refused by name. */
+    @Test
+    void aProcessOfAJobRefusesTheCompileCache(@TempDir Path cache) throws Exception {
+        String address;
+        try (ServerSocket s = new ServerSocket(0)) {
+            address = "localhost:" + s.getLocalPort();
+        }
+        CompletableFuture<String> one = CompletableFuture.supplyAsync(() -> opened(address, 1, cache), r -> Thread.ofPlatform().daemon().start(r));
+        String zero = opened(address, 0, cache);
+        for (String[] r : new String[][] {{"0", zero}, {"1", one.get(60, TimeUnit.SECONDS)}})
+            assertThat(r[1]).isEqualTo("the compile cache (" + cache + ") does not work for process " + r[0] + " of a job of 2 processes:"
+                    + " a cached executable would load onto this process's first devices, not the job's device assignment;"
+                    + " open the backend without one (unset HLO4J_PJRT_CACHE)");
+    }
+
+    private static String opened(String address, int id, Path cache) {
+        try (DistributedProcess job = DistributedProcess.initialize(address, 2, id, Duration.ofSeconds(30))) {
+            Map<String, Object> options = new LinkedHashMap<>(job.clientOptions());
+            options.put("num_devices", 2L);
+            try (PjrtBackend backend = PjrtBackend.open(PjrtBackendTest.mock(), options, job.store(), cache)) {
+                return "opened " + backend;
+            } catch (Hlo4jException e) {
+                return e.getMessage();
+            }
+        }
     }
 }

@@ -115,4 +115,33 @@ class KvCallbacksTest {
                 "FAILED_PRECONDITION: kv_try_get_callback: user_arg 987654321 names no key-value store of a live hlo4j client");
         assertThat(KvCallbacks.outstandingValues()).isEqualTo(outstanding);
     }
+
+    /**
+     * A get or try_get whose failure cannot be reported (no callback_error, or arguments too short to hold it) returns
+     * success, so it must still hand over a value and the deleter: the plugin reads the value and calls the deleter
+     * unconditionally on success (a NULL deleter would crash it).
+     */
+    @Test
+    void anUnreportableFailureStillHandsOverAnEmptyValueAndTheDeleter() throws Throwable {
+        long ticket = KvCallbacks.register(new InProcessKeyValueStore());
+        int outstanding = KvCallbacks.outstandingValues();
+        try (Arena a = Arena.ofConfined()) {
+            for (CStruct s : new CStruct[] {Abi.KV_GET, Abi.KV_TRY_GET}) {
+                MemorySegment args = args(a, s, ticket, "never-set");
+                if (s == Abi.KV_GET) args.set(JAVA_INT, s.off("timeout_in_ms"), 20);
+                args.set(ADDRESS, s.off("callback_error"), MemorySegment.NULL);   // nothing to make an error with
+                assertThat(call(s == Abi.KV_GET ? KvCallbacks.GET : KvCallbacks.TRY_GET, args)).as(s.name()).isEqualTo(MemorySegment.NULL);
+                assertThat(args.get(JAVA_LONG, s.off("value_size"))).as(s.name()).isZero();
+                MemorySegment value = args.get(ADDRESS, s.off("value"));
+                assertThat(value).as(s.name()).isNotEqualTo(MemorySegment.NULL);
+                MemorySegment deleter = args.get(ADDRESS, s.off("value_deleter_callback"));
+                assertThat(deleter).as(s.name()).isEqualTo(KvCallbacks.DELETER);
+                assertThat(KvCallbacks.outstandingValues()).isEqualTo(outstanding + 1);
+                CALL_VOID.invokeExact(deleter, value);   // what the plugin does next
+                assertThat(KvCallbacks.outstandingValues()).isEqualTo(outstanding);
+            }
+        } finally {
+            KvCallbacks.unregister(ticket);
+        }
+    }
 }

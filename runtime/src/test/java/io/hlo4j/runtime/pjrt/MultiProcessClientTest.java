@@ -5,8 +5,11 @@ import io.hlo4j.runtime.pjrt.distributed.KeyValueCoordinator;
 import io.hlo4j.runtime.pjrt.distributed.KeyValueStore;
 import io.hlo4j.runtime.pjrt.distributed.TcpKeyValueStore;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +29,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * coming back as the create's error with the store's code and message; no mock object and no key-value value leaks.
  */
 class MultiProcessClientTest extends MockPluginTest {
+    /** A thread of its own per task: the common pool may have one thread on a small machine, and these tasks wait on each other. */
+    private static final java.util.concurrent.Executor OWN_THREAD = r -> Thread.ofPlatform().daemon().start(r);
+
     private static Map<String, Object> job(int node, int nodes, long extraTimeoutMs) {
         return extraTimeoutMs > 0 ? Map.of("num_devices", 2L, "num_nodes", (long) nodes, "node_id", (long) node, "mock_kv_timeout_ms", extraTimeoutMs)
                 : Map.of("num_devices", 2L, "num_nodes", (long) nodes, "node_id", (long) node);
@@ -68,7 +74,7 @@ class MultiProcessClientTest extends MockPluginTest {
                     assertThat(kv.puts()).hasValue(1);
                     assertThat(kv.tryGets().get() + kv.gets().get()).isBetween(1, 2);
                 }
-                assertThat(kv0.inner().tryGet("mock/topology/1").map(String::new)).contains("nodes=2 devices=2 ids=102,103");
+                assertThat(kv0.inner().tryGet("mock:mock/topology/1").map(String::new)).as("the plugin's key, under its platform's prefix").contains("nodes=2 devices=2 ids=102,103");
                 assertThat(KvCallbacks.outstandingValues()).as("every value handed to the plugin freed through its deleter").isZero();
                 // A process puts data only on its own devices, refused by name before the plugin sees it.
                 PjrtDevice remote = c0.devices().get(2);
@@ -103,7 +109,7 @@ class MultiProcessClientTest extends MockPluginTest {
             PjrtException e = catchThrowableOfType(PjrtException.class, () -> plugin().createClient(job(0, 2, 200), kv));
             assertThat(e.call()).isEqualTo("PJRT_Client_Create");
             assertThat(e.code()).isEqualTo(PjrtErrorCode.DEADLINE_EXCEEDED);
-            assertThat(e.pluginMessage()).isEqualTo("key-value get of 'mock/topology/1' from coordinator localhost:" + coordinator.port()
+            assertThat(e.pluginMessage()).isEqualTo("key-value get of 'mock:mock/topology/1' from coordinator localhost:" + coordinator.port()
                     + " timed out after 200 ms: no process has put it (is every process of the job started, with the same coordinator?)");
             assertThat(KvCallbacks.registeredStores()).as("a failed create drops its store").isEqualTo(stores);
         }
@@ -118,7 +124,7 @@ class MultiProcessClientTest extends MockPluginTest {
         KeyValueStore gone = new TcpKeyValueStore("localhost:" + port, Duration.ofMillis(150));
         PjrtException e = catchThrowableOfType(PjrtException.class, () -> plugin().createClient(job(1, 2, 0), gone));
         assertThat(e.code()).isEqualTo(PjrtErrorCode.UNAVAILABLE);
-        assertThat(e.getMessage()).startsWith("PJRT_Client_Create failed with UNAVAILABLE: key-value put of 'mock/topology/1' to coordinator localhost:"
+        assertThat(e.getMessage()).startsWith("PJRT_Client_Create failed with UNAVAILABLE: key-value put of 'mock:mock/topology/1' to coordinator localhost:"
                 + port + " failed: cannot connect within 150 ms");
         // A store that throws something else: INTERNAL, naming the callback.
         KeyValueStore broken = new KeyValueStore() {
@@ -148,6 +154,35 @@ class MultiProcessClientTest extends MockPluginTest {
                 + " but this process (0) expects 'nodes=2 devices=2 ids=102,103'");
         Throwable e1 = catchThrowableOfType(ExecutionException.class, () -> p1.get(30, TimeUnit.SECONDS)).getCause();
         assertThat(e1).hasMessageContaining("process 0 describes its devices as 'nodes=2 devices=2 ids=100,101', but this process (1) expects");
+        assertThat(KvCallbacks.outstandingValues()).isZero();
+    }
+
+    /**
+     * Two plugins' jobs on one store (as JAX, each plugin sees it under {@code platform + ":"}): the same topology key of
+     * each, with different values, would otherwise collide (ALREADY_EXISTS) or be read by the other.
+     */
+    @Test
+    void clientsOfTwoPlatformsOnOneStoreKeepApart(@TempDir Path dir) throws Exception {
+        Path other = Files.copy(MockPjrt.path(), dir.resolve("libpjrt_other.so"));
+        PjrtPlugin otherPlugin = PjrtPlugin.load(other);
+        assertThat(plugin().platformName()).isEqualTo("mock");
+        assertThat(otherPlugin.platformName()).isEqualTo("other");
+        assertThat(PjrtPlugin.platformName("xla_cuda_plugin.so")).isEqualTo("cuda");
+        assertThat(PjrtPlugin.platformName("pjrt_c_api_gpu_plugin.so")).isEqualTo("gpu");
+        assertThat(PjrtPlugin.platformName("libtpu.so")).isEqualTo("tpu");
+        InProcessKeyValueStore kv = new InProcessKeyValueStore();
+        Map<String, Object> wide = Map.of("num_devices", 3L, "num_nodes", 2L, "node_id", 1L);   // "devices=3": another value than the mock job's
+        CompletableFuture<PjrtClient> m1 = CompletableFuture.supplyAsync(() -> plugin().createClient(job(1, 2, 0), kv), OWN_THREAD);
+        CompletableFuture<PjrtClient> o1 = CompletableFuture.supplyAsync(() -> otherPlugin.createClient(wide, kv), OWN_THREAD);
+        try (PjrtClient m0 = plugin().createClient(job(0, 2, 0), kv);
+             PjrtClient o0 = otherPlugin.createClient(Map.of("num_devices", 3L, "num_nodes", 2L, "node_id", 0L), kv);
+             PjrtClient c1 = m1.get(30, TimeUnit.SECONDS); PjrtClient d1 = o1.get(30, TimeUnit.SECONDS)) {
+            assertThat(m0.devices()).hasSize(4);
+            assertThat(o0.devices()).hasSize(6);
+            assertThat(kv.tryGet("mock:mock/topology/0").map(String::new)).contains("nodes=2 devices=2 ids=100,101");
+            assertThat(kv.tryGet("other:mock/topology/0").map(String::new)).contains("nodes=2 devices=3 ids=100,101,102");
+            assertThat(kv.tryGet("mock/topology/0")).isEmpty();
+        }
         assertThat(KvCallbacks.outstandingValues()).isZero();
     }
 }

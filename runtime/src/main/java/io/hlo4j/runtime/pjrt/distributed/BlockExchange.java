@@ -43,6 +43,8 @@ public final class BlockExchange {
         for (int p = 0; p < partitions; p++) {
             if (mine.containsKey(p)) continue;
             byte[] n = store.get(prefix + p, timeout);
+            if (n.length != 4)
+                throw new KeyValueException(PjrtErrorCode.DATA_LOSS, "block count '" + prefix + p + "' is " + n.length + " bytes, not 4");
             int count = (n[0] & 0xff) | (n[1] & 0xff) << 8 | (n[2] & 0xff) << 16 | (n[3] & 0xff) << 24;
             List<HostArray> blocks = new ArrayList<>();
             for (int j = 0; j < count; j++) blocks.add(decode(store.get(prefix + p + "/" + j, timeout), prefix + p + "/" + j));
@@ -76,7 +78,9 @@ public final class BlockExchange {
             ElementType type = ElementType.of(in.readInt());
             long[] dims = new long[in.readInt()];
             for (int i = 0; i < dims.length; i++) dims[i] = in.readLong();
-            byte[] data = in.readNBytes(in.readInt());
+            int n = in.readInt();
+            if (n != in.available()) throw new IllegalArgumentException("it says " + n + " data bytes and holds " + in.available());
+            byte[] data = Wire.readValue(in, n, "block '" + key + "'");
             return HostArrays.toHostArray(new HostData(type, dims, data));
         } catch (IOException | RuntimeException e) {
             throw new KeyValueException(PjrtErrorCode.DATA_LOSS, "block '" + key + "' (" + b.length + " bytes) is not an array block: " + e.getMessage(), e);

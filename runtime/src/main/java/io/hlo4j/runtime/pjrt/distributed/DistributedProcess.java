@@ -16,22 +16,27 @@ import java.util.UUID;
  * Two processes claiming the same id, or disagreeing on the process count, are refused by name.
  *
  * <p>The plugin gets {@link #store()} at client creation and {@link #clientOptions()} (the CUDA plugin's
- * {@code node_id} and {@code num_nodes}). hlo4j's own keys start with {@code hlo4j/}. {@link #close()} waits (up to
- * the timeout) for every process to close before process 0 stops the coordinator, so no process loses it mid-run.
+ * {@code node_id} and {@code num_nodes}). hlo4j's own keys start with {@code hlo4j/}. A process that fails after
+ * joining says so with {@link #fail}, and the others' waits on {@link #store()} end naming it. {@link #close()} waits
+ * (up to the timeout, once for all) for every process to close before process 0 stops the coordinator, so no process
+ * loses it mid-run. The store has no authentication: anyone who can reach the coordinator's port can read and write
+ * the job's keys.
  */
 public final class DistributedProcess implements AutoCloseable {
     private final int processId, numProcesses;
     private final Duration timeout;
     private final KeyValueCoordinator coordinator;   // process 0 only
-    private final KeyValueStore store;
-    private boolean closed;
+    private final TcpKeyValueStore raw;
+    private final JobStore store;
+    private boolean closed, failed;
 
-    private DistributedProcess(int processId, int numProcesses, Duration timeout, KeyValueCoordinator coordinator, KeyValueStore store) {
+    private DistributedProcess(int processId, int numProcesses, Duration timeout, KeyValueCoordinator coordinator, TcpKeyValueStore raw) {
         this.processId = processId;
         this.numProcesses = numProcesses;
         this.timeout = timeout;
         this.coordinator = coordinator;
-        this.store = store;
+        this.raw = raw;
+        this.store = new JobStore(raw, processId, numProcesses);
     }
 
     /**
@@ -42,12 +47,14 @@ public final class DistributedProcess implements AutoCloseable {
         if (numProcesses < 1) throw new IllegalArgumentException("number of processes " + numProcesses + " < 1");
         if (processId < 0 || processId >= numProcesses)
             throw new IllegalArgumentException("process id " + processId + " is not in [0, " + numProcesses + ")");
-        TcpKeyValueStore probe = new TcpKeyValueStore(coordinator, timeout);   // checks HOST:PORT before anything listens
+        CoordinatorAddress address = CoordinatorAddress.parse("coordinator address", coordinator);   // before anything listens
+        TcpKeyValueStore probe = new TcpKeyValueStore(coordinator, timeout);
         KeyValueCoordinator hosted = null;
-        if (processId == 0) hosted = KeyValueCoordinator.start(Integer.parseInt(coordinator.substring(coordinator.lastIndexOf(':') + 1)));
+        if (processId == 0) hosted = KeyValueCoordinator.start(address.port());
         DistributedProcess p = new DistributedProcess(processId, numProcesses, timeout, hosted, probe);
         try {
             p.announce();
+            probe.joined();   // from here on, a coordinator that refuses connections is gone: fail fast
             return p;
         } catch (RuntimeException e) {
             if (hosted != null) hosted.close();
@@ -58,18 +65,23 @@ public final class DistributedProcess implements AutoCloseable {
     /** Puts this process's id (with the count it was told) and waits for every other's, checking they agree. */
     private void announce() {
         String mine = "processes=" + numProcesses + " instance=" + UUID.randomUUID();
-        store.put("hlo4j/process/" + processId, mine.getBytes(StandardCharsets.UTF_8));
+        raw.put("hlo4j/process/" + processId, mine.getBytes(StandardCharsets.UTF_8));
         for (int q = 0; q < numProcesses; q++) {
             if (q == processId) continue;
             String theirs;
             try {
-                theirs = new String(store.get("hlo4j/process/" + q, timeout), StandardCharsets.UTF_8);
+                theirs = new String(raw.get("hlo4j/process/" + q, timeout), StandardCharsets.UTF_8);
             } catch (KeyValueException e) {
                 if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
                 throw new KeyValueException(e.code(), "process " + processId + " of " + numProcesses + ": process " + q + " did not join through "
                         + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job started, with the same coordinator?)", e);
             }
-            String count = theirs.substring(0, theirs.indexOf(' '));
+            int space = theirs.indexOf(' ');
+            if (!theirs.startsWith("processes=") || space < 0 || !theirs.startsWith(" instance=", space))
+                throw new KeyValueException(PjrtErrorCode.FAILED_PRECONDITION, "process " + q + "'s key 'hlo4j/process/" + q + "' in " + store.describe()
+                        + " holds '" + (theirs.length() > 80 ? theirs.substring(0, 80) + "..." : theirs)
+                        + "', not an hlo4j process's announcement (another program on the coordinator's port?)");
+            String count = theirs.substring(0, space);
             if (!count.equals("processes=" + numProcesses))
                 throw new KeyValueException(PjrtErrorCode.FAILED_PRECONDITION, "process " + q + " joined " + store.describe() + " with " + count
                         + ", this process (" + processId + ") with processes=" + numProcesses + ": every process must be given the same count");
@@ -91,14 +103,35 @@ public final class DistributedProcess implements AutoCloseable {
         return m;
     }
 
-    /** Announces this process's end; process 0 waits (up to the timeout) for every other one before it stops the coordinator. */
+    /**
+     * Tells the other processes that this one failed ({@code hlo4j/failed/<id>} = {@code message}), so that their waits on
+     * {@link #store()} end naming it rather than running out the timeout. Best effort: a coordinator that is gone is what
+     * the others will see anyway. Only the first failure is put.
+     */
+    public synchronized void fail(String message) {
+        if (failed) return;
+        failed = true;
+        try {
+            raw.put(JobStore.FAILED + processId, String.valueOf(message).getBytes(StandardCharsets.UTF_8));
+        } catch (KeyValueException e) {
+            // the coordinator is unreachable: every other process fails on it too
+        }
+    }
+
+    /**
+     * Announces this process's end; process 0 waits for every other one before it stops the coordinator, all of them
+     * within one timeout (not one each).
+     */
     @Override public synchronized void close() {
         if (closed) return;
         closed = true;
         try {
-            store.put("hlo4j/closed/" + processId, new byte[] {1});
-            if (coordinator != null)
-                for (int q = 1; q < numProcesses; q++) store.get("hlo4j/closed/" + q, timeout);
+            raw.put("hlo4j/closed/" + processId, new byte[] {1});
+            if (coordinator != null) {
+                long deadline = System.nanoTime() + timeout.toNanos();
+                for (int q = 1; q < numProcesses; q++)
+                    raw.get("hlo4j/closed/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
         } finally {
             if (coordinator != null) coordinator.close();
         }

@@ -11,6 +11,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The key-value store one process of a job hosts on a TCP port (process 0, as JAX's coordinator), which every
@@ -18,29 +20,41 @@ import java.util.Optional;
  * another process's put. The wire format ({@link TcpKeyValueStore} writes it): an op byte ({@code P}ut, {@code G}et,
  * {@code T}ryGet), the key ({@code writeUTF}), then the value ({@code int} length and bytes) or the get's timeout in
  * ms ({@code long}); the answer is 0 and a value ({@code int} length, -1 for "not set", and bytes) or 1, the error
- * code ({@code int}) and message ({@code writeUTF}).
+ * code ({@code int}) and message ({@code writeUTF}). A value is at most {@link Wire#MAX_VALUE_BYTES} and is read whole;
+ * a request must arrive within {@link #REQUEST_TIMEOUT} (a get then waits in the store, not on the socket), so an idle
+ * client cannot hold a thread; {@link #close()} closes every open connection and ends every waiting get.
  */
 public final class KeyValueCoordinator implements AutoCloseable {
     static final byte PUT = 'P', GET = 'G', TRY_GET = 'T', OK = 0, ERROR = 1;
+    /** How long an accepted connection may take to send its whole request. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
+    private final int requestTimeoutMs;
 
     private final ServerSocket server;
     private final InProcessKeyValueStore store;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private KeyValueCoordinator(ServerSocket server) {
+    private KeyValueCoordinator(ServerSocket server, Duration requestTimeout) {
         this.server = server;
+        this.requestTimeoutMs = (int) Math.max(1, Math.min(Integer.MAX_VALUE, requestTimeout.toMillis()));
         this.store = new InProcessKeyValueStore("coordinator " + address());
         this.acceptor = Thread.ofPlatform().daemon().name("hlo4j-kv-coordinator").start(this::acceptLoop);
     }
 
     /** Listens on {@code port} of every local interface (0: a free port, see {@link #port()}). */
-    public static KeyValueCoordinator start(int port) {
+    public static KeyValueCoordinator start(int port) { return start(port, REQUEST_TIMEOUT); }
+
+    /** As {@link #start(int)}, with another bound on how long a connection may take to send its request. */
+    static KeyValueCoordinator start(int port, Duration requestTimeout) {
         try {
             ServerSocket s = new ServerSocket();
             s.setReuseAddress(true);
             s.bind(new InetSocketAddress(port));
-            return new KeyValueCoordinator(s);
+            return new KeyValueCoordinator(s, requestTimeout);
         } catch (IOException e) {
             throw new KeyValueException(PjrtErrorCode.UNAVAILABLE, "cannot host the key-value coordinator on port " + port + ": " + e.getMessage(), e);
         }
@@ -55,7 +69,20 @@ public final class KeyValueCoordinator implements AutoCloseable {
         while (!closed) {
             try {
                 Socket s = server.accept();
-                Thread.ofPlatform().daemon().name("hlo4j-kv-request").start(() -> serve(s));
+                open.add(s);
+                if (closed) {   // close() ran between the accept and the add
+                    s.close();
+                    continue;
+                }
+                Thread.ofPlatform().daemon().name("hlo4j-kv-request").start(() -> {
+                    serving.add(Thread.currentThread());
+                    try {
+                        serve(s);
+                    } finally {
+                        serving.remove(Thread.currentThread());
+                        open.remove(s);
+                    }
+                });
             } catch (IOException e) {
                 if (!closed) System.err.println("hlo4j: key-value coordinator on port " + port() + ": " + e.getMessage());
             }
@@ -64,16 +91,20 @@ public final class KeyValueCoordinator implements AutoCloseable {
 
     private void serve(Socket s) {
         try (s; DataInputStream in = new DataInputStream(s.getInputStream()); DataOutputStream out = new DataOutputStream(s.getOutputStream())) {
+            s.setSoTimeout(requestTimeoutMs);
             byte op = in.readByte();
             String key = in.readUTF();
             try {
                 switch (op) {
                     case PUT -> {
-                        byte[] v = in.readNBytes(in.readInt());
+                        byte[] v = Wire.readValue(in, in.readInt(), "key-value put of '" + key + "' to " + store.describe());
                         store.put(key, v);
                         answer(out, v);
                     }
-                    case GET -> answer(out, store.get(key, Duration.ofMillis(in.readLong())));
+                    case GET -> {
+                        long ms = in.readLong();
+                        answer(out, store.get(key, Duration.ofMillis(Math.max(0, ms))));
+                    }
                     case TRY_GET -> {
                         Optional<byte[]> v = store.tryGet(key);
                         out.writeByte(OK);
@@ -83,14 +114,20 @@ public final class KeyValueCoordinator implements AutoCloseable {
                     default -> throw new KeyValueException(PjrtErrorCode.INVALID_ARGUMENT, "key-value coordinator: unknown request " + op);
                 }
             } catch (KeyValueException e) {
-                out.writeByte(ERROR);
-                out.writeInt(e.code().ordinal());
-                out.writeUTF(e.detail());
+                error(out, e.code(), e.detail());
+            } catch (RuntimeException e) {   // a bug of ours: the client still gets an answer, nothing escapes the thread
+                error(out, PjrtErrorCode.INTERNAL, "key-value coordinator: request for '" + key + "' failed: " + e);
             }
             out.flush();
         } catch (IOException e) {
-            // the process that asked went away; nothing to answer
+            // the process that asked went away, sent nothing within the request timeout, or close() ended it: nothing to answer
         }
+    }
+
+    private static void error(DataOutputStream out, PjrtErrorCode code, String message) throws IOException {
+        out.writeByte(ERROR);
+        out.writeInt(code.ordinal());
+        out.writeUTF(message.length() > 16_000 ? message.substring(0, 16_000) + "..." : message);
     }
 
     private static void answer(DataOutputStream out, byte[] v) throws IOException {
@@ -99,10 +136,19 @@ public final class KeyValueCoordinator implements AutoCloseable {
         out.write(v);
     }
 
+    /** Stops accepting, closes every open connection and cancels every get waiting in the store. */
     @Override public void close() {
         closed = true;
         try {
             server.close();
+            for (Socket s : open) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing is all we want of it
+                }
+            }
+            for (Thread t : serving) t.interrupt();   // a get waiting in the store ends (CANCELLED)
             acceptor.join(2000);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

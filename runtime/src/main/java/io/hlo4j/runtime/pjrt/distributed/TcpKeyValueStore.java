@@ -4,6 +4,7 @@ import io.hlo4j.runtime.pjrt.PjrtErrorCode;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -13,10 +14,12 @@ import java.util.Optional;
 
 /**
  * A process's view of the store a {@link KeyValueCoordinator} hosts at {@code host:port}. Each operation opens its own
- * connection (see the coordinator for the format). A coordinator not listening yet is retried until the connect
- * timeout (the processes of a job start in any order); after it, and on any I/O failure, the operation fails with
- * UNAVAILABLE naming the key and the coordinator. A get is bounded by its own timeout on the coordinator's side, and
- * by that timeout plus {@link #SLACK} here, so a coordinator that stops answering cannot hang it.
+ * connection (see the coordinator for the format). Until {@link #joined()}, a coordinator not listening yet is retried
+ * until the connect timeout (the processes of a job start in any order); after it, a refused connection fails at once
+ * (the coordinator has gone: retrying would only delay the error by the timeout, once per operation). A failed connect
+ * or any I/O failure fails the operation with UNAVAILABLE naming the key and the coordinator; an answer cut short is
+ * never taken for a shorter value. A get is bounded by its own timeout on the coordinator's side, and by that timeout
+ * plus {@link #SLACK} here, so a coordinator that stops answering cannot hang it.
  */
 public final class TcpKeyValueStore implements KeyValueStore {
     static final Duration SLACK = Duration.ofSeconds(10);
@@ -24,20 +27,17 @@ public final class TcpKeyValueStore implements KeyValueStore {
     private final String host;
     private final int port;
     private final Duration connectTimeout;
+    private volatile boolean joined;
 
     public TcpKeyValueStore(String address, Duration connectTimeout) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0 || colon == address.length() - 1)
-            throw new IllegalArgumentException("coordinator address '" + address + "' is not HOST:PORT");
-        this.host = address.substring(0, colon);
-        try {
-            this.port = Integer.parseInt(address.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("coordinator address '" + address + "': port '" + address.substring(colon + 1) + "' is not a number");
-        }
-        if (port < 1 || port > 65535) throw new IllegalArgumentException("coordinator address '" + address + "': port " + port + " is not in [1, 65535]");
+        CoordinatorAddress a = CoordinatorAddress.parse("coordinator address", address);
+        this.host = a.host();
+        this.port = a.port();
         this.connectTimeout = connectTimeout;
     }
+
+    /** The job has been joined: from now on a refused connection means the coordinator is gone, and fails at once. */
+    public void joined() { joined = true; }
 
     @Override public void put(String key, byte[] value) {
         request("put", key, KeyValueCoordinator.PUT, connectTimeout, out -> {
@@ -72,7 +72,15 @@ public final class TcpKeyValueStore implements KeyValueStore {
             if (in.readByte() == KeyValueCoordinator.ERROR)
                 throw new KeyValueException(PjrtErrorCode.of(in.readInt()), in.readUTF());
             int n = in.readInt();
-            return n < 0 ? null : in.readNBytes(n);
+            if (n == -1 && op == KeyValueCoordinator.TRY_GET) return null;
+            try {
+                return Wire.readValue(in, n, name);
+            } catch (KeyValueException e) {
+                throw new KeyValueException(PjrtErrorCode.DATA_LOSS, e.detail() + " in the coordinator's answer", e);
+            }
+        } catch (EOFException e) {
+            throw new KeyValueException(PjrtErrorCode.UNAVAILABLE, name + " failed: the coordinator closed the connection before answering"
+                    + " (has process 0 stopped?)", e);
         } catch (SocketTimeoutException e) {
             throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, name + ": no answer within " + readTimeout.toMillis() + " ms", e);
         } catch (IOException e) {
@@ -80,7 +88,7 @@ public final class TcpKeyValueStore implements KeyValueStore {
         }
     }
 
-    /** Connects, retrying a refused connection until the connect timeout. */
+    /** Connects; before {@link #joined()}, retrying a refused connection until the connect timeout. */
     private Socket connect(String name) throws IOException {
         long deadline = System.nanoTime() + connectTimeout.toNanos();
         while (true) {
@@ -90,6 +98,9 @@ public final class TcpKeyValueStore implements KeyValueStore {
                 return s;
             } catch (IOException e) {
                 s.close();
+                if (joined)
+                    throw new KeyValueException(PjrtErrorCode.UNAVAILABLE, name + " failed: cannot connect (" + e.getMessage()
+                            + "): the coordinator is gone (has process 0 stopped?)", e);
                 if (System.nanoTime() >= deadline)
                     throw new KeyValueException(PjrtErrorCode.UNAVAILABLE, name + " failed: cannot connect within "
                             + connectTimeout.toMillis() + " ms (" + e.getMessage() + ")", e);

@@ -82,9 +82,9 @@ class KeyValueStoreTest {
         assertThat((System.nanoTime() - t0) / 1e6).isLessThan(5000);
         assertThat(e.code()).isEqualTo(PjrtErrorCode.UNAVAILABLE);
         assertThat(e.getMessage()).startsWith("key-value put of 'x' to coordinator localhost:" + port + " failed: cannot connect within 200 ms");
-        assertThatThrownBy(() -> new TcpKeyValueStore("nohost", Duration.ofSeconds(1))).hasMessage("coordinator address 'nohost' is not HOST:PORT");
-        assertThatThrownBy(() -> new TcpKeyValueStore("h:x1", Duration.ofSeconds(1))).hasMessage("coordinator address 'h:x1': port 'x1' is not a number");
-        assertThatThrownBy(() -> new TcpKeyValueStore("h:70000", Duration.ofSeconds(1))).hasMessage("coordinator address 'h:70000': port 70000 is not in [1, 65535]");
+        assertThatThrownBy(() -> new TcpKeyValueStore("nohost", Duration.ofSeconds(1))).hasMessage("coordinator address 'nohost' is not HOST:PORT (a port from 1 to 65535)");
+        assertThatThrownBy(() -> new TcpKeyValueStore("h:x1", Duration.ofSeconds(1))).hasMessage("coordinator address 'h:x1' is not HOST:PORT: port 'x1' is not a number");
+        assertThatThrownBy(() -> new TcpKeyValueStore("h:70000", Duration.ofSeconds(1))).hasMessage("coordinator address 'h:70000' is not HOST:PORT: port 70000 is not in [1, 65535]");
     }
 
     private static int freePort() throws Exception {
