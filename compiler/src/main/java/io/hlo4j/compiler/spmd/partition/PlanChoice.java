@@ -22,8 +22,8 @@ import java.util.Set;
  * candidate is costed as the reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()},
  * under the same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing
  * and resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes without
- * more work on the busiest device ({@link FactorPlan#localWork}, a ragged_dot's kernel groups not dividing it): fewer
- * bytes never buy a replicated computation.
+ * more work per device ({@link FactorPlan#localWork}; a ragged_dot's both on its busiest device, its kernel groups not
+ * dividing it, and with its rows spread evenly over the groups): fewer bytes never buy a replicated computation.
  */
 final class PlanChoice {
     private PlanChoice() {}
@@ -60,8 +60,10 @@ final class PlanChoice {
         for (FactorPlan cand : others) {
             if (cand.sameAxes(first) || cand.sameAxes(best)) continue;
             // bytes are not the only cost: a plan that computes more per device (e.g. the whole dot on every device
-            // after gathering both operands) is not taken to save traffic
-            if (cand.localWork(undivided) > first.localWork(undivided)) continue;
+            // after gathering both operands) is not taken to save traffic. A ragged_dot's work is counted both ways: on
+            // the busiest device (its groups not dividing it) and with the rows spread evenly over the groups (dividing
+            // it), so a plan neither trades a real split for one of the groups nor gathers split experts to save bytes
+            if (cand.localWork(undivided) > first.localWork(undivided) || cand.localWork(Set.of()) > first.localWork(Set.of())) continue;
             if (bestBytes < 0) {
                 bestBytes = bytes(op, mesh, first, operands, targets, meshName);
                 if (bestBytes == Long.MAX_VALUE) return first;
