@@ -84,12 +84,17 @@ final class FactorPlan {
     boolean sameAxes(FactorPlan o) { return axes.equals(o.axes); }
 
     /**
-     * The per-device share of the op's iteration space under this plan: the product over factors of the factor's size
+     * A device's share of the op's iteration space under this plan: the product over factors of the factor's size
      * divided (rounded up) by the devices its axes split it over. For a dot_general that is its local multiply-adds.
+     * Factors in {@code undivided} count 1, split or not: they enumerate alternatives of which each point of the
+     * iteration space meets one (a ragged_dot's kernel groups: each row meets its group's kernel only), so splitting
+     * them does not divide the busiest device's work; with none given, a split of them divides the work (as it does
+     * on average when the rows are spread evenly over the groups).
      */
-    double localWork() {
+    double localWork(Set<Integer> undivided) {
         double w = 1;
         for (int f = 0; f < axes.size(); f++) {
+            if (undivided.contains(f)) continue;
             long size = rule.factorSizes().get(f), split = grid.size(axes.get(f));
             w *= (double) ((size + split - 1) / Math.max(1, split));
         }

@@ -22,7 +22,8 @@ import java.util.Set;
  * candidate is costed as the reshard planner's bytes (busiest device, {@link io.hlo4j.compiler.spmd.reshard.ReshardPlan#maxBytes()},
  * under the same cost model the partitioner emits with) of bringing every operand to what the plan needs plus finishing
  * and resharding every result to its target. The default plan is kept unless another moves strictly fewer bytes without
- * more work per device ({@link FactorPlan#localWork()}): fewer bytes never buy a replicated computation.
+ * more work per device ({@link FactorPlan#localWork}; a ragged_dot's both on its busiest device, its kernel groups not
+ * dividing it, and with its rows spread evenly over the groups): fewer bytes never buy a replicated computation.
  */
 final class PlanChoice {
     private PlanChoice() {}
@@ -55,11 +56,14 @@ final class PlanChoice {
         if (reducing) others.add(FactorPlan.plan(rule, grid, operands, targets, false, whole));
         FactorPlan best = first;
         long bestBytes = -1;
+        Set<Integer> undivided = undividedFactors(op, rule);
         for (FactorPlan cand : others) {
             if (cand.sameAxes(first) || cand.sameAxes(best)) continue;
             // bytes are not the only cost: a plan that computes more per device (e.g. the whole dot on every device
-            // after gathering both operands) is not taken to save traffic
-            if (cand.localWork() > first.localWork()) continue;
+            // after gathering both operands) is not taken to save traffic. A ragged_dot's work is counted both ways: on
+            // the busiest device (its groups not dividing it) and with the rows spread evenly over the groups (dividing
+            // it), so a plan neither trades a real split for one of the groups nor gathers split experts to save bytes
+            if (cand.localWork(undivided) > first.localWork(undivided) || cand.localWork(Set.of()) > first.localWork(Set.of())) continue;
             if (bestBytes < 0) {
                 bestBytes = bytes(op, mesh, first, operands, targets, meshName);
                 if (bestBytes == Long.MAX_VALUE) return first;
@@ -71,6 +75,21 @@ final class PlanChoice {
             }
         }
         return best;
+    }
+
+    /**
+     * The factors that do not multiply a device's work ({@link FactorPlan#localWork}): a ragged_dot's groups, in its
+     * kernels' group dimension and in group_sizes (never split). Each row is multiplied by its own group's kernel only,
+     * so a device holding some of the groups still computes up to every row: its local op's leading all-zero group
+     * takes all rows before its first group, and the device holding the last groups computes them all.
+     */
+    static Set<Integer> undividedFactors(Operation op, OpShardingRule rule) {
+        if (!op.name().equals("chlo.ragged_dot")) return Set.of();
+        var dn = (io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers) op.attr("ragged_dot_dimension_numbers");
+        Set<Integer> out = new java.util.HashSet<>();
+        for (long g : dn.rhsGroupDimensions()) out.addAll(rule.operandDimFactors(1, (int) g));
+        for (int d = 0; d < rule.operandMappings().get(2).size(); d++) out.addAll(rule.operandDimFactors(2, d));
+        return out;
     }
 
     /**

@@ -3,6 +3,12 @@ package io.hlo4j.compiler.spmd.partition;
 import io.hlo4j.compiler.cost.CollectiveInfo;
 import io.hlo4j.compiler.cost.CostAnalysis;
 import io.hlo4j.compiler.spmd.Spmd;
+import io.hlo4j.compiler.spmd.rule.ShardingRules;
+import io.hlo4j.mlir.attr.ArrayAttr;
+import io.hlo4j.mlir.attr.DictionaryAttr;
+import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
+import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.types.TensorType;
@@ -10,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -85,12 +92,13 @@ class DotPlanByBytesTest {
 
     /**
      * A grouped matmul (chlo.ragged_dot) whose kernels are split on "x" along the contracting dimension while its result
-     * wants the output columns split on "x": the default plan keeps the contraction split and reduce-scatters the rows
-     * (2,048 B per device); the plan chosen by bytes gives "x" to the output columns and moves the kernels (one
-     * all_to_all, 1,024 B), with the same work per device. Values against the global program.
+     * wants the output columns split on "x": the default plan keeps the contraction split and reduce-scatters the
+     * result over its output columns (2,048 B per device); the plan chosen by bytes gives "x" to the output columns and
+     * moves the kernels (one all_to_all, 1,024 B), with the same work per device (64 rows x 8 x 16 either way). Values
+     * against the global program.
      */
     @Test
-    void raggedDotMovesTheKernelsInsteadOfReduceScatteringTheRows() {
+    void raggedDotMovesTheKernelsInsteadOfReduceScatteringTheColumns() {
         Random rnd = new Random(4);
         Prog p = new Prog("x=2", rnd);
         String lhs = p.arg(f32(64, 16), "<@mesh, [{}, {}]>"), w = p.arg(f32(4, 16, 16), "<@mesh, [{}, {\"x\"}, {}]>");
@@ -105,8 +113,46 @@ class DotPlanByBytesTest {
         assertThat(prog.report().entries()).isEmpty();
         assertThat(receivedBytes(prog)).isEqualTo(1024);
         PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY);
-        assertThat(count(MlirPrinter.print(old.module()), "stablehlo.reduce_scatter")).isEqualTo(1);
+        String oldText = MlirPrinter.print(old.module());
+        assertThat(count(oldText, "stablehlo.reduce_scatter")).isEqualTo(1);
+        assertThat(oldText).contains("scatter_dimension = 1");
         assertThat(receivedBytes(old)).isEqualTo(2048);
+        Site site = Site.of(p.text(), prog);
+        assertThat(site.work(site.plan(true, true))).isEqualTo(site.work(site.plan(true, false))).isEqualTo(64 * 8 * 16);
+    }
+
+    /**
+     * Splitting a ragged_dot's kernel groups does not divide a device's work: each row meets its own group's kernel only,
+     * and the device holding the last groups computes every row. Mesh x=2, y=2, group sizes [3, 5, 4, 4]: the default
+     * plan keeps lhs's contraction split on (x, y) and computes (16x4, 4x4x16) -> 16x16, 1,024 multiply-adds per device
+     * (2,048 B moved); the plan giving "x" to the output columns and "y" to the groups moves fewer bytes (lhs gathered,
+     * 1,280 B) but computes (16x16, 3x16x8) -> 16x8 with all 16 rows on the y = 1 devices, 2,048 multiply-adds. The default
+     * plan is kept. Values against the global program.
+     */
+    @Test
+    void fewerBytesDoNotBuyRowsOfOtherGroups() {
+        Random rnd = new Random(9);
+        Prog p = new Prog("x=2,y=2", rnd);
+        String lhs = p.arg(f32(16, 16), "<@mesh, [{}, {\"x\", \"y\"}]>"), w = p.arg(f32(4, 16, 16), "<@mesh, [{\"y\"}, {}, {}]>");
+        String gs = p.op("stablehlo.constant", List.of(), "value = dense<[3, 5, 4, 4]> : tensor<4xi32>", "",
+                TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 4), "<@mesh, [{}]>");
+        String out = "<@mesh, [{}, {\"x\"}]>";
+        p.result(p.op("chlo.ragged_dot", List.of(lhs, w, gs), RAGGED, "", f32(16, 16), out), out);
+        PartitionedProgram prog = SpmdHarness.check(p.text(), ElementwisePartitionTest.inputs(p, rnd));
+        String text = MlirPrinter.print(prog.module());
+        PartitionedProgram old = Spmd.partition(MlirParser.parseModule(p.text(), "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY);
+        assertThat(text).isEqualTo(MlirPrinter.print(old.module()))
+                .contains("(tensor<16x4xf32>, tensor<4x4x16xf32>, tensor<4xi32>) -> tensor<16x16xf32>");
+        assertThat(receivedBytes(prog)).isEqualTo(2048);
+
+        Site site = Site.of(p.text(), prog);
+        FactorPlan kept = site.plan(true, false), columns = site.plan(true, true);
+        assertThat(columns.operand(0, "mesh").toString()).doesNotContain("\"x\"").doesNotContain("\"y\"");
+        assertThat(columns.operand(1, "mesh").toString()).contains("[{\"y\"}, {}, {\"x\"}]");
+        assertThat(site.bytes(kept)).isEqualTo(2048);
+        assertThat(site.bytes(columns)).isEqualTo(1280);
+        assertThat(site.work(kept)).isEqualTo(16 * 4 * 16);
+        assertThat(site.work(columns)).isEqualTo(16 * 16 * 8);
     }
 
     /**
@@ -133,29 +179,49 @@ class DotPlanByBytesTest {
                 PartitionOptions.DEFAULT_PLANS_ONLY)));
 
         // why: the only candidate that gathers the kernels over fsdp is the one with no split reduction factor, which
-        // also gathers them over ep and does four times the work per device, for more bytes than the all_reduce
-        io.hlo4j.mlir.ir.Module m = MlirParser.parseModule(p.text(), "t.mlir");
-        io.hlo4j.mlir.ir.Operation main = m.symbols().lookup("main");
-        List<io.hlo4j.mlir.ir.Operation> ops = main.region(0).entry().operations();
-        io.hlo4j.mlir.ir.Operation gsOp = ops.get(0), rd = ops.get(1);
-        List<io.hlo4j.mlir.dialect.sdy.TensorSharding> operands = new java.util.ArrayList<>();
-        var argAttrs = (io.hlo4j.mlir.attr.ArrayAttr) main.attr("arg_attrs");
-        for (int i = 0; i < 2; i++) {
-            operands.add((io.hlo4j.mlir.dialect.sdy.TensorSharding) ((io.hlo4j.mlir.attr.DictionaryAttr) argAttrs.get(i)).get("sdy.sharding"));
-        }
-        operands.add(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) gsOp.attributes().get("sdy.sharding")).get(0));
-        var targets = List.of(((io.hlo4j.mlir.dialect.sdy.TensorShardingPerValue) rd.attributes().get("sdy.sharding")).get(0));
-        var rule = RaggedDotLocal.partitionRule(rd, io.hlo4j.compiler.spmd.rule.ShardingRules.of(rd));
-        var meshAttr = prog.mesh();
-        DeviceGrid grid = new DeviceGrid(meshAttr);
-        FactorPlan kept = FactorPlan.plan(rule, grid, operands, targets, true, java.util.Set.of());
-        FactorPlan gathered = FactorPlan.plan(rule, grid, operands, targets, false, java.util.Set.of());
+        // also gathers them over ep and computes whole rows (64 x 16 x 8 against 64 x 8 x 8: twice the work per device,
+        // the ep split of the groups dividing neither), for more bytes than the all_reduce
+        Site site = Site.of(p.text(), prog);
+        FactorPlan kept = site.plan(true, false), gathered = site.plan(false, false);
         assertThat(gathered.operand(1, "mesh").toString()).doesNotContain("fsdp");
-        assertThat(gathered.localWork()).isEqualTo(4 * kept.localWork());
+        assertThat(site.work(kept)).isEqualTo(64 * 8 * 8);
+        assertThat(site.work(gathered)).isEqualTo(2 * site.work(kept));
         // the all_reduce over (fsdp, ep) of the [64, 8] partial products
-        assertThat(PlanChoice.bytes(rd, meshAttr, kept, operands, targets, "mesh")).isEqualTo(3072);
+        assertThat(site.bytes(kept)).isEqualTo(3072);
         // the rows' features gathered (2,048 B) and the kernels over (ep, fsdp) (1,536 B)
-        assertThat(PlanChoice.bytes(rd, meshAttr, gathered, operands, targets, "mesh")).isEqualTo(3584);
+        assertThat(site.bytes(gathered)).isEqualTo(3584);
+    }
+
+    /**
+     * The one ragged_dot of a test program ({@code gs = constant; ragged_dot(lhs, w, gs)}) with what {@link PlanChoice}
+     * weighs: its operands' and result's shardings, its partition rule, and a candidate plan's work and bytes.
+     */
+    record Site(io.hlo4j.mlir.ir.Operation op, OpShardingRule rule, io.hlo4j.mlir.dialect.sdy.MeshAttr mesh,
+                List<TensorSharding> operands, List<TensorSharding> targets) {
+        static Site of(String text, PartitionedProgram prog) {
+            io.hlo4j.mlir.ir.Operation main = MlirParser.parseModule(text, "t.mlir").symbols().lookup("main");
+            List<io.hlo4j.mlir.ir.Operation> ops = main.region(0).entry().operations();
+            io.hlo4j.mlir.ir.Operation rd = ops.get(1);
+            return new Site(rd, RaggedDotLocal.partitionRule(rd, ShardingRules.of(rd)), prog.mesh(),
+                    List.of(argSharding(main, 0), argSharding(main, 1), shardingOf(ops.get(0))), List.of(shardingOf(rd)));
+        }
+
+        private static TensorSharding argSharding(io.hlo4j.mlir.ir.Operation main, int i) {
+            return (TensorSharding) ((DictionaryAttr) ((ArrayAttr) main.attr("arg_attrs")).get(i)).get("sdy.sharding");
+        }
+
+        private static TensorSharding shardingOf(io.hlo4j.mlir.ir.Operation op) {
+            return ((TensorShardingPerValue) op.attributes().get("sdy.sharding")).get(0);
+        }
+
+        /** The default plan (reductions, operands' contracting axes first), results first, or no split reduction factor. */
+        FactorPlan plan(boolean reducing, boolean resultsFirst) {
+            return FactorPlan.plan(rule, new DeviceGrid(mesh), operands, targets, reducing, Set.of(), resultsFirst);
+        }
+
+        double work(FactorPlan plan) { return plan.localWork(PlanChoice.undividedFactors(op, rule)); }
+
+        long bytes(FactorPlan plan) { return PlanChoice.bytes(op, mesh, plan, operands, targets, "mesh"); }
     }
 
     static String conv(String layout) {
@@ -211,7 +277,6 @@ class DotPlanByBytesTest {
                 long[] d = {4, 8, 16};
                 long m = d[rnd.nextInt(3)], k = d[rnd.nextInt(3)], n = d[rnd.nextInt(3)];
                 boolean batched = rnd.nextBoolean();
-                String text;
                 if (batched) {
                     String a = p.arg(f32(4, m, k)), b = p.arg(f32(4, k, n));
                     TensorType r = f32(4, m, n);
@@ -223,13 +288,8 @@ class DotPlanByBytesTest {
                     String s = p.randomSharding(r);
                     p.result(p.op("stablehlo.dot_general", List.of(a, b), dot("", "", "1", "0"), "", r, s), s);
                 }
-                text = p.text();
-                PartitionedProgram chosen = SpmdHarness.check(text, ElementwisePartitionTest.inputs(p, rnd));
-                long now = receivedBytes(chosen);
-                long before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY));
-                assertThat(now).as("bytes with the choice vs without, %s", text).isLessThanOrEqualTo(before);
                 cases++;
-                if (now < before) better++;
+                if (choiceMovesFewerBytes(p, rnd)) better++;
             }
         }
         assertThat(cases).isEqualTo(48);
@@ -251,23 +311,31 @@ class DotPlanByBytesTest {
                 long[] d = {8, 16};
                 long k = d[rnd.nextInt(2)], n = d[rnd.nextInt(2)];
                 String lhs = p.arg(f32(16, k)), w = p.arg(f32(4, k, n));
-                int a = rnd.nextInt(8), b = rnd.nextInt(8), c = rnd.nextInt(16 - a - b + 1);
+                // three random groups and one of a row: at most the 16 rows (rows after the last group come out zero)
+                int a = rnd.nextInt(8), b = rnd.nextInt(8), c = rnd.nextInt(16 - a - b);
                 String gs = p.op("stablehlo.constant", List.of(), "value = dense<[" + a + ", " + b + ", " + c + ", 1]> : tensor<4xi32>", "",
                         TensorType.of(io.hlo4j.mlir.types.IntegerType.I32, 4), "<@mesh, [{}]>");
                 TensorType r = f32(16, n);
                 String s = p.randomSharding(r).replaceFirst("\\[\\{[^}]*}", "[{}");
                 p.result(p.op("chlo.ragged_dot", List.of(lhs, w, gs), RAGGED, "", r, s), s);
-                String text = p.text();
-                PartitionedProgram chosen = SpmdHarness.check(text, ElementwisePartitionTest.inputs(p, rnd));
-                long now = receivedBytes(chosen);
-                long before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY));
-                assertThat(now).as("bytes with the choice vs without, %s", text).isLessThanOrEqualTo(before);
                 cases++;
-                if (now < before) better++;
+                if (choiceMovesFewerBytes(p, rnd)) better++;
             }
         }
         assertThat(cases).isEqualTo(32);
         assertThat(better).isGreaterThan(0);
+    }
+
+    /**
+     * Partitions {@code p} with the choice (values checked against the global program) and without it: the choice never
+     * moves more bytes (measured on the emitted programs); whether it moves fewer.
+     */
+    static boolean choiceMovesFewerBytes(Prog p, Random rnd) {
+        String text = p.text();
+        long now = receivedBytes(SpmdHarness.check(text, ElementwisePartitionTest.inputs(p, rnd)));
+        long before = receivedBytes(Spmd.partition(MlirParser.parseModule(text, "t.mlir"), PartitionOptions.DEFAULT_PLANS_ONLY));
+        assertThat(now).as("bytes with the choice vs without, %s", text).isLessThanOrEqualTo(before);
+        return now < before;
     }
 
     static long receivedBytes(PartitionedProgram prog) {
