@@ -297,7 +297,7 @@ public final class Indexing {
     public static Tensor sort(Tensor x, int axis, boolean descending) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "sort", loc);
-        Tensor sorted = sortWith(List.of(x), a, true, "sort", loc).get(0);
+        Tensor sorted = sortWith(List.of(x), a, true, true, "sort", loc).get(0);
         return descending ? Rearrange.flip(sorted, a) : sorted;
     }
 
@@ -312,9 +312,21 @@ public final class Indexing {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "argsort", loc);
         Tensor iota = Ops.iota(DType.I32, x.shape(), a);
-        if (!descending) return sortWith(List.of(x, iota), a, true, "argsort", loc).get(1);
-        Tensor idx = sortWith(List.of(Rearrange.flip(x, a), Rearrange.flip(iota, a)), a, true, "argsort", loc).get(1);
+        if (!descending) return sortWith(List.of(x, iota), a, true, true, "argsort", loc).get(1);
+        Tensor idx = sortWith(List.of(Rearrange.flip(x, a), Rearrange.flip(iota, a)), a, true, true, "argsort", loc).get(1);
         return Rearrange.flip(idx, a);
+    }
+
+    /**
+     * Indices that sort {@code x} ascending along {@code axis} in IEEE total order (-NaN < -inf < ... < -0.0 < 0.0 <
+     * ... < inf < NaN), stable: the order {@code chlo.top_k} and {@code lax.top_k} rank by. {@code argsort} of the
+     * negated scores with this order is {@code lax.top_k}'s selection (a NaN score ranks first, 0.0 above -0.0), which
+     * {@link #argsort} (JAX's sort order: NaNs last, the zeros tied) is not.
+     */
+    public static Tensor argsortTotalOrder(Tensor x, int axis) {
+        Location loc = SourceLoc.here();
+        int a = Ops.axis(x, axis, "argsortTotalOrder", loc);
+        return sortWith(List.of(x, Ops.iota(DType.I32, x.shape(), a)), a, true, false, "argsortTotalOrder", loc).get(1);
     }
 
     /** The {@code k} largest elements along the last axis, descending, and their i32 indices (chlo.top_k, whose type rule checks k). */
@@ -329,9 +341,9 @@ public final class Indexing {
      * last, tied. The canonical keys live in the comparator only: the sorted values are the inputs, signs and payloads
      * kept, and the sort has the same operands (and so the same shardings) as without them.
      */
-    private static List<Tensor> sortWith(List<Tensor> xs, int axis, boolean stable, String op, Location loc) {
+    private static List<Tensor> sortWith(List<Tensor> xs, int axis, boolean stable, boolean jaxKeys, String op, Location loc) {
         Tensor key = xs.get(0);
-        boolean isFloat = key.dtype().isFloat();
+        boolean isFloat = key.dtype().isFloat(), canonical = isFloat && jaxKeys;
         TensorType s = TensorType.scalar(key.type().elementType());
         String ct = isFloat ? "TOTALORDER" : key.dtype().isUnsigned() || key.dtype().isBool() ? "UNSIGNED" : "SIGNED";
         List<io.hlo4j.mlir.types.Type> argTypes = new ArrayList<>();
@@ -343,7 +355,7 @@ public final class Indexing {
             var h = Ops.h(op, loc);
             Region cmp = h.region(argTypes, r -> {
                 Value a = r.ir().argument(0), b = r.ir().argument(1);
-                if (isFloat) { a = sortKey(r, a, s, loc); b = sortKey(r, b, s, loc); }
+                if (canonical) { a = sortKey(r, a, s, loc); b = sortKey(r, b, s, loc); }
                 return List.of(r.compare("LT", a, b, ct, loc));
             }, loc);
             return h.sort(xs.stream().map(t -> Ops.v(t, op, loc)).toList(), axis, stable, cmp, loc);

@@ -167,9 +167,12 @@ public final class MoeRouter {
     /** Where probabilities, combine sums and losses are accumulated: f32, or f64 for an f64 layer. */
     public static DType accumDtype(MoeConfig cfg) { return cfg.dtype() == MoeDtype.FLOAT64 ? DType.F64 : DType.F32; }
 
-    /** The k best columns of each row, descending, equal scores to the lower index: a stable sort of -scores. */
+    /**
+     * The k best columns of each row, descending, equal scores to the lower index: a stable sort of -scores in total
+     * order, which is {@code lax.top_k}'s ranking (a NaN score first, 0.0 above -0.0), as EasyDeL selects.
+     */
     static Tensor topKStable(Tensor scores, int k) {
-        Tensor order = Indexing.argsort(Ops.neg(scores), 1);
+        Tensor order = Indexing.argsortTotalOrder(Ops.neg(scores), 1);
         return Ops.slice(order, new long[]{0, 0}, new long[]{scores.dim(0), k});
     }
 
@@ -179,7 +182,7 @@ public final class MoeRouter {
      */
     static Tensor[] expertChoice(Tensor scores, int capacity) {
         long n = scores.dim(0), e = scores.dim(1);
-        Tensor byExpert = Indexing.argsort(Ops.neg(scores.transpose(1, 0)), 1);              // [E, N]
+        Tensor byExpert = Indexing.argsortTotalOrder(Ops.neg(scores.transpose(1, 0)), 1);              // [E, N]
         Tensor rank = Indexing.argsort(byExpert, 1);                                           // rank of token t for expert e
         Tensor chosenEN = Ops.lt(rank, Ops.full(rank.shape(), capacity, DType.I32));            // [E, N]
         Tensor chosen = chosenEN.transpose(1, 0);                                              // [N, E]
