@@ -86,7 +86,8 @@ final class DumpCommand extends CliCommand {
 
     @Option(names = "--inputs", paramLabel = "DIR",
             description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
-                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only)."})
+                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only). Global arrays:",
+                    "with --emit global or annotated, not explicit. Other DIR/arg<i>.npy files are removed."})
     Path inputs;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
@@ -121,6 +122,12 @@ final class DumpCommand extends CliCommand {
 
         if (inputs != null && m == DumpModel.MOE) {
             throw usage("--inputs: the moe model is traced on shapes only and has no values to write; the examples' models have them");
+        }
+        if (inputs != null && emit.equals("explicit")) {
+            // the per-device program takes each device's blocks, not the global arrays --inputs holds
+            throw usage("--inputs writes global arrays, which the per-device program of --emit explicit does not take: dump with "
+                    + "--emit annotated --mesh " + mesh + " --inputs DIR and run that with 'hlo4j run FILE --spmd --input DIR' "
+                    + "(or --emit global without --mesh)");
         }
         if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
@@ -162,6 +169,7 @@ final class DumpCommand extends CliCommand {
             }
             CliFiles.writeNpy(inputs.resolve("arg" + i + ".npy"), a);
         }
+        InputFolders.removeBeyond(inputs, "arg", leaves.size()); // a model with more arguments dumped there before
     }
 
     /** A user module: its own mesh, so only --emit, --stage and -o apply. */

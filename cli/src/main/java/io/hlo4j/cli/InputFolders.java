@@ -15,22 +15,64 @@ import java.util.stream.Stream;
  * {@code run --input FOLDER}: a folder stands for its numbered {@code .npy} files, {@code <prefix>0.npy},
  * {@code <prefix>1.npy}, ... in number order (so arg10 comes after arg9), as {@code dump --inputs} and {@code run -o}
  * write them. Anything else in the folder is refused rather than guessed at: other {@code .npy} names, two prefixes,
- * a gap in the numbers, no numbered file at all.
+ * a gap in the numbers, a number written twice ({@code arg2.npy} and {@code arg02.npy}), no numbered file at all.
+ * The writers keep their folders exact: {@link #removeBeyond} deletes the numbered files of a previous, longer write.
  */
 final class InputFolders {
     private InputFolders() {}
 
     private static final Pattern NUMBERED = Pattern.compile("(.*?)(\\d{1,6})\\.npy");
 
+    /**
+     * The input files, and {@code note}: what each folder stood for ({@code --input /tmp/in stands for
+     * result0..result2.npy (3 files)}), empty when no folder was given, for the argument-count error.
+     */
+    record Expanded(List<Path> files, String note) {}
+
     /** {@code inputs} with each folder replaced by its numbered files; files stay as they are. */
-    static List<Path> expand(List<Path> inputs) throws IOException {
+    static Expanded expand(List<Path> inputs) throws IOException {
         List<Path> out = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
         for (Path p : inputs) {
             // an empty path reads as the working folder; it stays a path, which the file check names as empty
-            if (!p.toString().isEmpty() && Files.isDirectory(p)) out.addAll(numbered(p));
-            else out.add(p);
+            if (!p.toString().isEmpty() && Files.isDirectory(p)) {
+                List<Path> files = numbered(p);
+                String first = files.getFirst().getFileName().toString(), last = files.getLast().getFileName().toString();
+                notes.add("--input " + p + " stands for " + (files.size() == 1 ? first + " (1 file)"
+                        : first.substring(0, first.length() - 4) + ".." + last + " (" + files.size() + " files)"));
+                out.addAll(files);
+            } else {
+                out.add(p);
+            }
         }
-        return out;
+        String note = String.join(", ", notes);
+        if (!notes.isEmpty() && notes.size() < inputs.size()) note += " (" + out.size() + " --input files in all)";
+        return new Expanded(List.copyOf(out), note);
+    }
+
+    /**
+     * Deletes the {@code <prefix><i>.npy} files of {@code dir} other than {@code <prefix>0.npy} ..
+     * {@code <prefix><count-1>.npy} (those a writer just wrote): left from an earlier, longer write, they would make
+     * the folder stand for more files than the last write made. Other files are left alone; a missing folder is fine.
+     */
+    static void removeBeyond(Path dir, String prefix, int count) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        Pattern ours = Pattern.compile(Pattern.quote(prefix) + "(\\d{1,6})\\.npy");
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                String name = f.getFileName().toString();
+                Matcher m = ours.matcher(name);
+                if (!m.matches() || !Files.isRegularFile(f)) continue;
+                int i = Integer.parseInt(m.group(1));
+                if (i < count && name.equals(prefix + i + ".npy")) continue;
+                try {
+                    Files.delete(f);
+                } catch (IOException e) {
+                    throw new java.nio.file.FileSystemException(f.toString(), null, "cannot remove this stale file (" + prefix + "0.npy .. "
+                            + prefix + (count - 1) + ".npy were just written): " + e.getMessage());
+                }
+            }
+        }
     }
 
     private static List<Path> numbered(Path dir) throws IOException {
@@ -46,7 +88,10 @@ final class InputFolders {
                 else if (!prefix.equals(m.group(1))) {
                     throw refuse(dir, "it holds both " + prefix + "<i>.npy and " + m.group(1) + "<i>.npy files");
                 }
-                byNumber.put(Integer.parseInt(m.group(2)), f);
+                Path twice = byNumber.put(Integer.parseInt(m.group(2)), f);
+                if (twice != null) {
+                    throw refuse(dir, "it holds both " + twice.getFileName() + " and " + name + " (the same number written twice)");
+                }
             }
         }
         if (byNumber.isEmpty()) throw refuse(dir, "it holds no numbered .npy file");

@@ -114,14 +114,40 @@ public final class RunCommand implements Callable<Integer> {
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();
-        inputs = InputFolders.expand(inputs);
+        InputFolders.Expanded given = InputFolders.expand(inputs);
+        inputs = given.files();
+        // a folder's files are counted here, naming what it stood for: a stale file there is then visible
+        if (!given.note().isEmpty() && inputs.size() != nargs && inputs.size() != (long) nargs * devices) {
+            throw new IllegalArgumentException(given.note() + "; @" + name(fn) + " takes " + nargs + " argument" + (nargs == 1 ? "" : "s")
+                    + (devices > 1 ? " (or " + nargs * devices + " files for --devices " + devices + ")" : ""));
+        }
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
         if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
-        if (pjrtPlugin != null) return PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir, job);
-        RunChecks.runnable(modules.get(0), fn);
-        boolean manual = holdsManualComputation(modules.get(0));
-        if (spmd || manual) return runSpmd(out, modules.get(0), fn, arrays, manual && !spmd);
+        int rc;
+        if (pjrtPlugin != null) rc = PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir, job);
+        else rc = runHere(out, modules.get(0), interp, fn, nargs, arrays);
+        if (outDir != null) removeStaleResults(fn);
+        return rc;
+    }
+
+    /**
+     * After a run wrote result0.npy .. result{n-1}.npy (per device folder with --devices N), the result files of an
+     * earlier run with more results are deleted, so that {@code --input DIR} stands for this run's results only.
+     */
+    private void removeStaleResults(Operation fn) throws java.io.IOException {
+        int n = fn.attr("function_type") instanceof io.hlo4j.mlir.attr.TypeAttr(io.hlo4j.mlir.types.FunctionType t) ? t.results().size()
+                : Integer.MAX_VALUE;
+        if (n == Integer.MAX_VALUE) return;
+        if (devices == 1 || spmd) InputFolders.removeBeyond(outDir, "result", n);
+        else for (int d = 0; d < devices; d++) InputFolders.removeBeyond(outDir.resolve("device" + d), "result", n);
+    }
+
+    /** The interpreter's run: partitioned (--spmd, or a module with manual computations) or on N simulated devices. */
+    private int runHere(PrintWriter out, Module module, Interpreter interp, Operation fn, int nargs, List<HostArray> arrays) throws Exception {
+        RunChecks.runnable(module, fn);
+        boolean manual = holdsManualComputation(module);
+        if (spmd || manual) return runSpmd(out, module, fn, arrays, manual && !spmd);
         if (collectives) throw new Main.UsageError("--collectives needs --spmd (it reports the partitioned run's collectives)");
         List<List<RtValue>> perDevice = new ArrayList<>();
         for (int d = 0; d < devices; d++) {

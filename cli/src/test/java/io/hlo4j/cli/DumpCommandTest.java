@@ -200,6 +200,25 @@ class DumpCommandTest {
         assertThat(dir.resolve("x")).doesNotExist();
     }
 
+    /** Dumping a model with fewer arguments into the same folder removes the longer dump's extra arg files. */
+    @Test void inputsRemovesTheArgFilesOfAnEarlierLongerDump(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("in");
+        assertThat(dump("mixtral-lm", "-o", dir.resolve("mlm.mlir").toString(), "--inputs", in.toString()).code()).isZero();
+        Cli.Run q = dump("mlp", "-o", dir.resolve("mlp.mlir").toString(), "--inputs", in.toString());
+        assertThat(q.code()).as(q.toString()).isZero();
+        int nargs = MlirParser.parseModule(Files.readString(dir.resolve("mlp.mlir")), "mlp.mlir").entryFunction().region(0).entry().arguments().size();
+        try (var files = Files.list(in)) { assertThat(files.count()).isEqualTo(nargs); }
+        Cli.Run r = Cli.run("run", dir.resolve("mlp.mlir").toString(), "--input", in.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+    }
+
+    /** The per-device program takes blocks, not the global arrays --inputs writes: refused, naming the annotated dump. */
+    @Test void inputsWithTheExplicitDumpIsRefused(@TempDir Path dir) {
+        assertRefused(dump("mixtral-lm", "--emit", "explicit", "--mesh", "dp=1,fsdp=2,ep=2,tp=2,sp=1", "--inputs", dir.resolve("in").toString()),
+                2, "--inputs writes global arrays, which the per-device program of --emit explicit does not take: dump with --emit annotated");
+        assertThat(dir.resolve("in")).doesNotExist();
+    }
+
     @Test void helpHasAnExample() {
         Cli.Run r = dump("--help");
         assertThat(r.code()).as(r.toString()).isZero();

@@ -68,4 +68,53 @@ class RunInputFolderTest {
         assertThat(empty.code()).isEqualTo(1);
         assertThat(empty.err()).contains("--input folder: it holds no numbered .npy file");
     }
+
+    @Test
+    void aNumberWrittenTwiceIsRefused(@TempDir Path dir) throws Exception {
+        Path f = alternatingSum(dir);
+        for (int i = 0; i < 11; i++) write(dir.resolve("in").resolve("arg" + i + ".npy"), i);
+        write(dir.resolve("in").resolve("arg02.npy"), 2);
+        Cli.Run r = Cli.run("run", f.toString(), "--input", dir.resolve("in").toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("--input folder: it holds both arg02.npy and arg2.npy (the same number written twice)");
+    }
+
+    /** One file too many: the count error says what the folder stood for. */
+    @Test
+    void theCountErrorNamesTheFolderAndItsFiles(@TempDir Path dir) throws Exception {
+        Path f = alternatingSum(dir);
+        for (int i = 0; i < 12; i++) write(dir.resolve("in").resolve("arg" + i + ".npy"), i);
+        Cli.Run r = Cli.run("run", f.toString(), "--input", dir.resolve("in").toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("--input " + dir.resolve("in") + " stands for arg0..arg11.npy (12 files); @main takes 11 arguments");
+        Cli.Run mixed = Cli.run("run", f.toString(), "--input", dir.resolve("in").toString(), "--input", dir.resolve("in/arg0.npy").toString());
+        assertThat(mixed.err()).contains("(12 files) (13 --input files in all); @main takes 11 arguments");
+    }
+
+    /** run -o writes result0..result{n-1}.npy and removes the result files an earlier run with more results left there. */
+    @Test
+    void runOutputRemovesStaleResultsOfALongerRun(@TempDir Path dir) throws Exception {
+        Path three = dir.resolve("three.mlir"), one = dir.resolve("one.mlir");
+        Files.writeString(three, "func.func @main() -> (tensor<f32>, tensor<f32>, tensor<f32>) {\n"
+                + "  %c = stablehlo.constant dense<1.0> : tensor<f32>\n  return %c, %c, %c : tensor<f32>, tensor<f32>, tensor<f32>\n}\n");
+        Files.writeString(one, "func.func @main() -> tensor<f32> {\n  %c = stablehlo.constant dense<2.0> : tensor<f32>\n"
+                + "  return %c : tensor<f32>\n}\n");
+        Path out = dir.resolve("out");
+        assertThat(Cli.run("run", three.toString(), "-o", out.toString()).code()).isZero();
+        Files.writeString(out.resolve("notes.txt"), "kept");
+        assertThat(out.resolve("result2.npy")).exists();
+        Cli.Run r = Cli.run("run", one.toString(), "-o", out.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        try (var files = Files.list(out)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("notes.txt", "result0.npy");
+        }
+        assertThat(Npy.read(out.resolve("result0.npy")).getDouble(0)).isEqualTo(2.0);
+
+        // per device folders likewise
+        assertThat(Cli.run("run", three.toString(), "--devices", "2", "-o", out.toString()).code()).isZero();
+        assertThat(Cli.run("run", one.toString(), "--devices", "2", "-o", out.toString()).code()).isZero();
+        for (String d : new String[] {"device0", "device1"}) {
+            try (var files = Files.list(out.resolve(d))) { assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("result0.npy"); }
+        }
+    }
 }

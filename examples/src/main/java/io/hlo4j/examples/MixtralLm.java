@@ -106,14 +106,7 @@ public final class MixtralLm implements Example {
     public static Map<String, Tensor> forward(Map<String, Tensor> p, Tensor tokens, Tensor targets) {
         DType dt = p.get("embed").dtype();
         Tensor x = Indexing.take(p.get("embed"), tokens, 0);                                   // [B, S, D]
-        Tensor h = Nn.rmsNorm(x, p.get("norm1"), EPS);
-        Tensor q = Linalg.einsum("bsd,de->bse", h, p.get("wq")).reshape(B, S, HEADS, HD);
-        Tensor k = Linalg.einsum("bsd,de->bse", h, p.get("wk")).reshape(B, S, HEADS, HD);
-        Tensor v = Linalg.einsum("bsd,de->bse", h, p.get("wv")).reshape(B, S, HEADS, HD);
-        List<Tensor> cs = Rotary.cosSin(Ops.iota(DType.I32, Shape.of(B, S), 1), HD, THETA, dt);  // cos, sin [B, S, HD]
-        List<Tensor> qk = Rotary.applyRotaryPosEmb(q, k, cs.get(0), cs.get(1), 2);
-        Tensor a = Nn.dotProductAttention(qk.get(0), qk.get(1), v, null, true).reshape(B, S, HEADS * HD);
-        Tensor x1 = x.add(Linalg.einsum("bse,ed->bsd", a, p.get("wo")));
+        Tensor x1 = x.add(attention(p, Nn.rmsNorm(x, p.get("norm1"), EPS)));
         MoeOutput moe = new BaseMoeModule(moeConfig(dt), MoeFusedHooks.none()).moeCall(Nn.rmsNorm(x1, p.get("norm2"), EPS),
                 BaseMoeModule.linearGate(p.get("gate")), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), true);
         Tensor x2 = x1.add(moe.output());
@@ -127,6 +120,20 @@ public final class MixtralLm implements Example {
         out.put("logits", logits);
         out.put("router_logits", moe.routerLogits());
         return out;
+    }
+
+    /**
+     * The attention sub-block on normed activations h [B, S, D]: q, k, v projections into HEADS heads of HD, rotary
+     * embeddings by position on q and k, causal softmax attention (scale 1/sqrt(HD)), the output projection; [B, S, D].
+     */
+    public static Tensor attention(Map<String, Tensor> p, Tensor h) {
+        Tensor q = Linalg.einsum("bsd,de->bse", h, p.get("wq")).reshape(B, S, HEADS, HD);
+        Tensor k = Linalg.einsum("bsd,de->bse", h, p.get("wk")).reshape(B, S, HEADS, HD);
+        Tensor v = Linalg.einsum("bsd,de->bse", h, p.get("wv")).reshape(B, S, HEADS, HD);
+        List<Tensor> cs = Rotary.cosSin(Ops.iota(DType.I32, Shape.of(B, S), 1), HD, THETA, h.dtype());  // cos, sin [B, S, HD]
+        List<Tensor> qk = Rotary.applyRotaryPosEmb(q, k, cs.get(0), cs.get(1), 2);
+        Tensor a = Nn.dotProductAttention(qk.get(0), qk.get(1), v, null, true).reshape(B, S, HEADS * HD);
+        return Linalg.einsum("bse,ed->bsd", a, p.get("wo"));
     }
 
     /** {@code (params, tokens, targets) -> loss}: what is differentiated and trained. */

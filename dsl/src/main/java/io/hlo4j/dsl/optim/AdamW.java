@@ -60,11 +60,9 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
     /** {@code State(scalar, [sharding of each parameter leaf], the same, [each narrow leaf's sharding, else []])}. */
     @Override public State stateShardings(Object params, Object paramShardings, NamedSharding scalar) {
         List<NamedSharding> s = Trees.shardings(params, paramShardings, "adamw");
-        List<TensorType> types = Trees.types(params, "adamw");
-        List<Object> master = new ArrayList<>();
-        for (int i = 0; i < s.size(); i++) master.add(Masters.narrow(types.get(i)) ? s.get(i) : List.of());
+        List<Object> master = Masters.shardings(s, Trees.types(params, "adamw"));
         return new State(scalar, Collections.unmodifiableList(new ArrayList<>(s)), Collections.unmodifiableList(new ArrayList<>(s)),
-                Collections.unmodifiableList(master));
+                master);
     }
 
     @Override public Step update(Object params, Object grads, Object state) {

@@ -2,10 +2,13 @@ package io.hlo4j.dsl.optim;
 
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -43,5 +46,12 @@ final class Masters {
     /** The next parameter: the updated working value, rounded back to the parameter's dtype when narrow. */
     static Tensor param(Tensor param, Tensor w) {
         return narrow(param.type()) ? Ops.astype(w, param.dtype()) : w;
+    }
+
+    /** The master entries' shardings: each narrow leaf's parameter sharding, else an empty list (no master). */
+    static List<Object> shardings(List<NamedSharding> paramShardings, List<TensorType> types) {
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < paramShardings.size(); i++) out.add(narrow(types.get(i)) ? paramShardings.get(i) : List.of());
+        return Collections.unmodifiableList(out);
     }
 }

@@ -18,7 +18,8 @@ public interface Optimizer {
      * out-shardings ({@code ShardedJit.flat(paramShardings, opt.stateShardings(params, paramShardings, replicated), ...)}):
      * every per-parameter leaf (moment, velocity, f32 master) sharded as its parameter, the rest (a step count)
      * {@code scalar}. {@code params}: host arrays or {@code Spec}s; {@code paramShardings}: a tree shaped like them whose
-     * leaves are {@link NamedSharding}s or null (unannotated), as {@code ShardedJit.flat} reads it.
+     * leaves are {@link NamedSharding}s or null (unannotated), as {@code ShardedJit.flat} reads it, with the same leaf
+     * paths: a count or a path that differs (a mistyped key) is refused, naming the first path that differs.
      */
     Object stateShardings(Object params, Object paramShardings, NamedSharding scalar);
 

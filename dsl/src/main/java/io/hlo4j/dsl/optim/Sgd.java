@@ -5,10 +5,8 @@ import io.hlo4j.dsl.Tensor;
 import io.hlo4j.runtime.array.HostArray;
 
 import io.hlo4j.dsl.shard.NamedSharding;
-import io.hlo4j.mlir.types.TensorType;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -42,10 +40,8 @@ public record Sgd(double lr, double momentum, double weightDecay) implements Opt
     /** {@code State(the parameter shardings shaped like the parameters, [each narrow leaf's sharding, else []])}; nothing scalar. */
     @Override public State stateShardings(Object params, Object paramShardings, NamedSharding scalar) {
         List<NamedSharding> s = Trees.shardings(params, paramShardings, "sgd");
-        List<TensorType> types = Trees.types(params, "sgd");
-        List<Object> master = new ArrayList<>();
-        for (int i = 0; i < s.size(); i++) master.add(Masters.narrow(types.get(i)) ? s.get(i) : List.of());
-        return new State(Trees.rebuild(params, s), Collections.unmodifiableList(master));
+        List<Object> master = Masters.shardings(s, Trees.types(params, "sgd"));
+        return new State(Trees.rebuild(params, s), master);
     }
 
     @Override public Step update(Object params, Object grads, Object state) {

@@ -50,7 +50,9 @@ final class Trees {
 
     /**
      * One sharding per parameter leaf, from a sharding tree shaped like the parameters (leaves NamedSharding or null);
-     * a count that differs is refused with both counts. {@code params}' leaves are host arrays or specs.
+     * a count that differs is refused with both counts, and a tree whose leaf paths differ (a mistyped key) with the
+     * first path that differs: matching by position alone would give a parameter its neighbour's sharding.
+     * {@code params}' leaves are host arrays or specs.
      */
     static List<NamedSharding> shardings(Object params, Object paramShardings, String op) {
         List<TensorType> types = types(params, op);
@@ -58,6 +60,14 @@ final class Trees {
         if (s.size() != types.size()) {
             throw new DslException(op, "stateShardings: " + s.size() + " parameter shardings for " + types.size()
                     + " parameter leaves; give a sharding tree shaped like the parameters", SourceLoc.here());
+        }
+        List<String> want = Pytree.paths(Pytree.flatten(params, new ArrayList<>()));
+        List<String> got = Pytree.paths(Pytree.flatten(paramShardings, new ArrayList<>(), o -> o == null || o instanceof NamedSharding));
+        for (int i = 0; i < want.size(); i++) {
+            if (!want.get(i).equals(got.get(i))) {
+                throw new DslException(op, "stateShardings: parameter leaf #" + i + " is '" + want.get(i) + "' but the sharding tree has '"
+                        + got.get(i) + "' there; give a sharding tree with the parameters' keys", SourceLoc.here());
+            }
         }
         return s;
     }

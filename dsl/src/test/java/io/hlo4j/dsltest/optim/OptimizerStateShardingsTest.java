@@ -98,6 +98,27 @@ class OptimizerStateShardingsTest {
                 .hasMessageContaining("2 parameter shardings for 3 parameter leaves");
     }
 
+    /**
+     * A mistyped key with the same number of leaves would be matched by position (a parameter given its neighbour's
+     * sharding): the paths are compared and the first that differs is named.
+     */
+    @Test
+    void aMistypedKeyWithTheSameLeafCountIsRefusedByName() {
+        Map<String, NamedSharding> typo = new TreeMap<>(shardings());
+        typo.remove("s");
+        typo.put("a", NamedSharding.of(MESH, "tp"));
+        // params b, s, w against shardings a, b, w: leaf #0 differs
+        assertThatThrownBy(() -> AdamW.of(0.01).stateShardings(params(), typo, null))
+                .isInstanceOf(DslException.class)
+                .hasMessageContaining("parameter leaf #0 is 'b' but the sharding tree has 'a' there");
+        Map<String, NamedSharding> typo2 = new TreeMap<>(shardings());
+        typo2.remove("s");
+        typo2.put("t", null); // null is a leaf too: b, t, w against b, s, w
+        assertThatThrownBy(() -> Sgd.of(0.1, 0.9).stateShardings(params(), typo2, null))
+                .isInstanceOf(DslException.class)
+                .hasMessageContaining("parameter leaf #1 is 's' but the sharding tree has 't' there");
+    }
+
     /** Three sharded AdamW (and SGD) steps on 4 simulated devices equal the unsharded runner's, losses and parameters. */
     @Test
     @SuppressWarnings("unchecked")
