@@ -46,9 +46,13 @@ import java.util.stream.Stream;
  * </ol>
  * Every term of both sums is a product of two bf16 values, exact in f32 (16 significant bits), so the two orders give
  * the same f32 value unless a partial sum needs more than 24 bits. When one does, the f32 sums differ by a few f32
- * ulps, which can move the following bf16 rounding by one step: y_j by at most one bf16 ulp, the output by at most
- * one bf16 ulp of itself plus sum_j |w_j| ulp(y_j) <= 2^-7 sum_j |w_j y_j|. {@link #theRemainingDifferenceIsBounded}
- * checks that bound on a larger layer (M = 256 over tp = 8), where it is the only guarantee.
+ * ulps, which can move the following bf16 rounding by one step. y is rounded before the wd bias is added: the
+ * pre-bias y_pre,j = bf16(h wd) can move by one bf16 ulp of y_pre,j, and y_j = bf16(y_pre,j + bias) then by that
+ * plus one bf16 ulp of y_j. A bias that cancels y_pre (y_pre = 1.0, bias = -0.99) leaves a y_j of 0.01 whose error
+ * is a step of 1.0 (2^-7, 78% of it), so the bound must use the pre-bias magnitude: the output moves by at most one
+ * bf16 ulp of itself plus sum_j |w_j| (ulp(y_pre,j) + ulp(y_j)) <= 2^-7 sum_j |w_j| (|y_pre,j| + |y_j|).
+ * {@link #theRemainingDifferenceIsBounded} checks that bound on a larger layer (M = 256 over tp = 8), where it is the
+ * only guarantee.
  */
 class EpDtypeTest {
     static final EpCase F64 = EpCase.random(MoeConfig.of(8, 2, 8, 8).withDtype(MoeDtype.FLOAT64), 2, 8, true, 71);
@@ -93,29 +97,38 @@ class EpDtypeTest {
     }
 
     /**
-     * The bound of the class comment, element by element: |EP - one device| <= ulp(out) + 2^-7 sum_j |w_j y_j|, with
-     * sum_j |w_j y_j| from the one-device layer itself (a before_combine returning |y| and |w|, its bf16 rounding
-     * allowed for), on E = 8, k = 4, H = 16, M = 256 over tp = 8 and tp = 4 x 2 expert shards.
+     * The bound of the class comment, element by element: |EP - one device| <= ulp(out) + 2^-7 sum_j |w_j| (|y_pre,j|
+     * + |y_j|), on E = 8, k = 4, H = 16, M = 256 over tp = 8 and tp = 4 x 2 expert shards, with wd biases. Both sums
+     * come from the one-device layer (a before_combine returning |y| and |w|, its bf16 rounding allowed for):
+     * sum_j |w_j y_j| from the run with the wd bias, sum_j |w_j y_pre,j| from a run without it (h, the routing and the
+     * rounded h wd do not depend on that bias, so its y is y_pre exactly).
      */
     @Test
     void theRemainingDifferenceIsBounded() {
         MoeConfig cfg = MoeConfig.of(8, 4, 16, 256).withDtype(MoeDtype.BFLOAT16);
         EpCase c = EpCase.random(cfg, 2, 8, true, 74);
-        HostArray[] args = {c.x(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB(), c.wdB()};
-        MoeFusedHooks<Tensor> abs = MoeFusedHooks.<Tensor>none().withBeforeCombine((y, w) -> new MoeFusedHooks.CombineInputs<>(Ops.abs(y), Ops.abs(w)));
-        double[] mag = Jit.jit("sum_abs", a -> new BaseMoeModule(cfg, abs).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]),
-                new ExpertWeights((Tensor) a[2], (Tensor) a[3], (Tensor) a[4], (Tensor) a[5], (Tensor) a[6], (Tensor) a[7]), false).output())
-                .call1((Object[]) args).toDoubleArray();
+        double[] mag = sumAbs(cfg, c, c.wdB());
+        double[] magPre = sumAbs(cfg, c, null);
         double[] want = c.oracle().get(0).toDoubleArray();
         for (int[] f : new int[][] {{1, 1, 1, 8, 1}, {1, 1, 2, 4, 1}}) {
             for (EpMode mode : EpEquivalence.modes()) {
                 double[] got = c.runEp(EpEquivalence.view(f), mode).output().toDoubleArray();
                 for (int i = 0; i < want.length; i++) {
-                    double bound = ulpBf16(want[i]) + Math.scalb(mag[i] * (1 + Math.scalb(1.0, -7)), -7);
+                    double bound = ulpBf16(want[i]) + Math.scalb((mag[i] + magPre[i]) * (1 + Math.scalb(1.0, -7)), -7);
                     assertThat(Math.abs(got[i] - want[i])).as("%s %s element %d", Arrays.toString(f), mode, i).isLessThanOrEqualTo(bound);
                 }
             }
         }
+    }
+
+    /** sum_j |w_j y_j| per output element on one device, with wd bias {@code wdB} (null: y is the pre-bias y_pre). */
+    private static double[] sumAbs(MoeConfig cfg, EpCase c, HostArray wdB) {
+        MoeFusedHooks<Tensor> abs = MoeFusedHooks.<Tensor>none().withBeforeCombine((y, w) -> new MoeFusedHooks.CombineInputs<>(Ops.abs(y), Ops.abs(w)));
+        List<HostArray> args = new ArrayList<>(List.of(c.x(), c.gate(), c.wi(), c.wu(), c.wd(), c.wiB(), c.wuB()));
+        if (wdB != null) args.add(wdB);
+        return Jit.jit("sum_abs", a -> new BaseMoeModule(cfg, abs).moeCall((Tensor) a[0], BaseMoeModule.linearGate((Tensor) a[1]),
+                new ExpertWeights((Tensor) a[2], (Tensor) a[3], (Tensor) a[4], (Tensor) a[5], (Tensor) a[6], a.length > 7 ? (Tensor) a[7] : null), false)
+                .output()).call1(args.toArray()).toDoubleArray();
     }
 
     /** The spacing of bf16 values at |v| (8 significant bits). */

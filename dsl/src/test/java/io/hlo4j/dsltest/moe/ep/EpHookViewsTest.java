@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,13 +44,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *       scale_replicated_inputs the dp share, whole sequences (EasyDeL's shard_map block), on one device all N;</li>
  *   <li>finalize_output the global [B, S, H].</li>
  * </ul>
- * The meshes split the tokens every way: (dp, fsdp, ep, tp, sp) = (2, 2, 2, 1, 1) gives D = 2 dp shares of 2
- * sequences and, in RING and TOKEN_SHARDED, 2 tokens (half a sequence) per device; (1, 1, 4, 2, 1) one share over 4
- * expert shards and tp = 2. Each hook changes the one-device output ({@link #eachHookChangesTheOutput}), and each is
- * layout-dependent: on the device's own tokens it would give other numbers ({@link #theHooksAreLayoutDependent}).
+ * The meshes split the sequences (B = 2 sequences of S = 8): (dp, fsdp, ep, tp, sp) = (2, 2, 2, 1, 1) gives D = 2 dp
+ * shares of 1 sequence and, in RING and TOKEN_SHARDED, 2 tokens (a quarter of a sequence) per device;
+ * (1, 1, 4, 2, 1) one share of both sequences over 4 expert shards and tp = 2, 4 tokens (half a sequence) per device.
+ * A hook that mixes the sequences of a share (a share-wide mean) is checked on (2, 1, 2, 2, 1), dp = 2 and tp = 2,
+ * against the one-device layer run on each share ({@link #aShareWideHookSeesItsWholeShare}). Each hook changes the
+ * one-device output ({@link #eachHookChangesTheOutput}), and each is layout-dependent: on a device's own tokens it
+ * gives other numbers or cannot run ({@link #theHooksAreLayoutDependent}).
  */
 class EpHookViewsTest {
-    static final long B = 4, S = 4, H = 8, N = B * S;
+    static final long B = 2, S = 8, H = 8, N = B * S;
     static final MoeConfig CFG = MoeConfig.of(8, 2, (int) H, 8);
     static final EpCase CASE = EpCase.random(CFG, B, S, false, 91);
     static final HostArray CT = EpCase.f32(new Random(92), 1.0, N, H);
@@ -224,26 +228,137 @@ class EpHookViewsTest {
     }
 
     /**
-     * Each hook depends on the layout it is given: applied to the device's tokens of RING and TOKEN_SHARDED on DP2 (2
-     * tokens of a sequence of 4) instead of the view EasyDeL gives, it computes other values (for refine_inputs_hook,
-     * told [T, H], the mean runs over H), so the equalities above would fail if the EP layer handed it the device's rows.
+     * Each hook of {@link #POINTS} depends on the layout it is given: applied to a device's own tokens (2 rows, as in
+     * RING and TOKEN_SHARDED on DP2, or 4, as on TP2) instead of the view EasyDeL gives, it computes other values or
+     * cannot run (a per-sequence hook cannot split 2 rows into sequences of S = 8), so the equalities above would fail
+     * if the EP layer handed it the device's rows. For refine_inputs_hook the device would tell it [T, H].
      */
-    @Test
-    void theHooksAreLayoutDependent() {
-        HostArray t = EpCase.f32(new Random(5), 1.0, N, H);
-        double[] whole = Jit.jit("whole", a -> perSeqChunks((Tensor) a[0], N)).call1(t).toDoubleArray();
-        double[] device = Jit.jit("device", a -> perSeqChunks((Tensor) a[0], 2)).call1(t).toDoubleArray();
-        assertThat(device).isNotEqualTo(whole);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layoutPoints")
+    void theHooksAreLayoutDependent(HookPoint p) {
+        Random rnd = new Random(5);
+        HostArray x = EpCase.f32(rnd, 1.0, B, S, H), l = EpCase.f32(rnd, 1.0, N, 8), w = EpCase.f32(rnd, 1.0, N, 2);
+        HostArray rows = EpCase.f32(rnd, 1.0, N * 2, H), rw = EpCase.f32(rnd, 1.0, N * 2);
+        double[] whole = Jit.jit("whole", a -> applyOn(p, (Tensor) a[0], (Tensor) a[1], (Tensor) a[2], (Tensor) a[3], (Tensor) a[4], N)).call1(x, l, w, rows, rw).toDoubleArray();
+        for (long t : new long[] {2, 4}) {
+            double[] device;
+            try {
+                device = Jit.jit("device", a -> applyOn(p, (Tensor) a[0], (Tensor) a[1], (Tensor) a[2], (Tensor) a[3], (Tensor) a[4], t)).call1(x, l, w, rows, rw).toDoubleArray();
+            } catch (RuntimeException e) {
+                continue;                                                       // cannot run on the device's rows: fails as well
+            }
+            assertThat(device).as("%s on %d tokens per device", p, t).isNotEqualTo(whole);
+        }
     }
 
-    /** plusSeqMean on chunks of {@code rows} rows, as a hook would compute it on views of that many rows. */
-    private static Tensor perSeqChunks(Tensor t, long rows) {
+    static Stream<HookPoint> layoutPoints() { return POINTS.stream(); }
+
+    /**
+     * The hook at {@code p} on its input cut into views of {@code t} tokens, results concatenated ({@code t = N}: the
+     * whole view): x [B, S, H] (on a device [t, H]), logits and scores [N, E], weights [N, k], rows [N k, H] with their
+     * weights [N k], the output [B, S, H] (on a device [t, H]).
+     */
+    private static Tensor applyOn(HookPoint p, Tensor x, Tensor l, Tensor w, Tensor rows, Tensor rw, long t) {
+        MoeFusedHooks<Tensor> h = hook(p);
+        Tensor x2 = x.reshape(N, H);
         List<Tensor> parts = new ArrayList<>();
-        for (long i = 0; i < t.dim(0); i += rows) {
-            Tensor c = Ops.slice(t, new long[] {i, 0}, new long[] {i + rows, t.dim(1)});
-            parts.add(rows >= S ? plusSeqMean(c, S, 1.0) : plusSeqMean(c, rows, 1.0));
+        for (long i = 0; i < N; i += t) {
+            long e = i + t;
+            Tensor xi = t == N ? x : Ops.slice(x2, new long[] {i, 0}, new long[] {e, H});
+            Tensor li = Ops.slice(l, new long[] {i, 0}, new long[] {e, l.dim(1)});
+            Tensor wi = Ops.slice(w, new long[] {i, 0}, new long[] {e, w.dim(1)});
+            Tensor out = switch (p) {
+                case BEFORE_GATE -> h.beforeGate().apply(xi);
+                case AFTER_GATE -> h.afterGate().apply(li);
+                case NORMALIZE_GATE_LOGITS -> h.normalizeGateLogits().apply(li);
+                case BEFORE_TOPK -> h.beforeTopk().apply(li);
+                case SELECT_HOOK -> h.selectHook().select(li, null, 2).weights();
+                case REFINE_WEIGHTS_HOOK -> h.refineWeightsHook().apply(wi);
+                case REFINE_INPUTS_HOOK -> h.refineInputsHook().refine(Ops.slice(x2, new long[] {i, 0}, new long[] {e, H}), wi,
+                        t == N ? new long[] {B, S, H} : new long[] {t, H});
+                case OUTPUT_WEIGHTS_HOOK -> h.outputWeightsHook().apply(wi);
+                case SCALE_REPLICATED_INPUTS -> h.scaleReplicatedInputs().apply(Ops.slice(rows, new long[] {2 * i, 0}, new long[] {2 * e, H}),
+                        Ops.slice(rw, new long[] {2 * i}, new long[] {2 * e}));
+                case FINALIZE_OUTPUT -> h.finalizeOutput().apply(xi);
+                default -> throw new IllegalArgumentException(p.toString());
+            };
+            parts.add(out.reshape(out.dim(0) * (out.rank() == 3 ? out.dim(1) : 1), out.dim(out.rank() - 1)));
         }
         return Ops.concat(0, parts);
+    }
+
+    /** A share-wide hook at {@code p}: it adds the mean over all the tokens (rows) it is given, mixing sequences. */
+    static MoeFusedHooks<Tensor> shareHook(HookPoint p) {
+        MoeFusedHooks<Tensor> h = MoeFusedHooks.none();
+        UnaryOperator<Tensor> plusMean = v -> v.add(Reductions.mean(v, true, 0).broadcastTo(v.dims()).mul(2.0));
+        return switch (p) {
+            case SELECT_HOOK -> h.withSelectHook((sc, pre, k) -> {
+                Tensor biased = sc.add(Reductions.mean(sc, true, 0).broadcastTo(sc.dims()).mul(-1.5));
+                Tensor ids = Ops.slice(Indexing.argsort(Ops.neg(biased), 1), new long[] {0, 0}, new long[] {sc.dim(0), k});
+                return new MoeFusedHooks.Selection<>(Indexing.takeAlongAxis(sc, ids, 1), ids);
+            });
+            case REFINE_WEIGHTS_HOOK -> h.withRefineWeightsHook(plusMean);
+            case REFINE_INPUTS_HOOK -> h.withRefineInputsHook((tk, w, shape) -> tk.add(Reductions.mean(tk, true, 0).broadcastTo(tk.dims()).mul(-0.9)));
+            case OUTPUT_WEIGHTS_HOOK -> h.withOutputWeightsHook(plusMean);
+            // the rows' mean (a mean of the weights would not do: each token's k weights sum to 1, so it is 1/k on any share)
+            case SCALE_REPLICATED_INPUTS -> h.withScaleReplicatedInputs((r, w) -> r.add(Reductions.mean(r, true, 0).broadcastTo(r.dims()).mul(-0.9)));
+            default -> throw new IllegalArgumentException(p.toString());
+        };
+    }
+
+    static Stream<Object[]> shareCases() {
+        List<Object[]> out = new ArrayList<>();
+        for (HookPoint p : List.of(HookPoint.SELECT_HOOK, HookPoint.REFINE_WEIGHTS_HOOK, HookPoint.REFINE_INPUTS_HOOK,
+                HookPoint.OUTPUT_WEIGHTS_HOOK, HookPoint.SCALE_REPLICATED_INPUTS)) {
+            for (EpMode m : EpEquivalence.modes()) out.add(new Object[] {p, m});
+        }
+        return out.stream();
+    }
+
+    /**
+     * On (2, 1, 2, 2, 1) with 4 sequences of 4 tokens, a dp share is 2 sequences and a device of RING and
+     * TOKEN_SHARDED holds one of them: a hook at a share point that takes the mean over all its rows gives the
+     * one-device layer's numbers run on each share by itself (EasyDeL's shard_map block), not on all N tokens nor on
+     * a device's sequence (checked: both differ).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shareCases")
+    void aShareWideHookSeesItsWholeShare(HookPoint p, EpMode mode) {
+        long b = 4, s = 4, d = 2;
+        EpCase c = EpCase.random(CFG, b, s, false, 94);
+        MoeFusedHooks<Tensor> hooks = shareHook(p);
+        HostArray[] argv = {c.x(), c.gate(), c.wi(), c.wu(), c.wd()};
+        HostArray perShare = Jit.jit("per_share", a -> {
+            List<Tensor> outs = new ArrayList<>();
+            for (long i = 0; i < d; i++) {
+                Object[] ai = a.clone();
+                ai[0] = Ops.slice((Tensor) a[0], new long[] {i * b / d, 0, 0}, new long[] {(i + 1) * b / d, s, H});
+                outs.add(oneDevice(hooks, ai).output().reshape(b * s / d, H));
+            }
+            return Ops.concat(0, outs);
+        }).call1((Object[]) argv);
+        HostArray perSequence = Jit.jit("per_sequence", a -> {
+            List<Tensor> outs = new ArrayList<>();
+            for (long i = 0; i < b; i++) {
+                Object[] ai = a.clone();
+                ai[0] = Ops.slice((Tensor) a[0], new long[] {i, 0, 0}, new long[] {i + 1, s, H});
+                outs.add(oneDevice(hooks, ai).output().reshape(s, H));
+            }
+            return Ops.concat(0, outs);
+        }).call1((Object[]) argv);
+        HostArray all = Jit.jit("all", a -> oneDevice(hooks, a).output().reshape(b * s, H)).call1((Object[]) argv);
+        assertThat(maxDiff(perShare, all)).as("%s: the share differs from all tokens", p).isGreaterThan(1e-3);
+        assertThat(maxDiff(perShare, perSequence)).as("%s: the share differs from one sequence", p).isGreaterThan(1e-3);
+        ExpertParallelMoe.Result r = new ExpertParallelMoe(CFG, EpEquivalence.view(new int[] {2, 1, 2, 2, 1}), mode).withHooks(hooks)
+                .run(c.x(), null, s, c.gate(), c.wi(), c.wu(), c.wd(), null, null, null);
+        EpCase.assertRelClose(p + " " + mode + " output", r.output(), perShare, EpCase.TOL);
+    }
+
+    private static double maxDiff(HostArray a, HostArray b) {
+        double[] x = a.toDoubleArray(), y = b.toDoubleArray();
+        double m = 0;
+        for (int i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+        return m;
     }
 
     /** A dp share that is not whole sequences has no [B/D, S, H]: refine_inputs_hook is refused there by name. */
