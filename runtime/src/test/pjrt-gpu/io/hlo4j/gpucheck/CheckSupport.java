@@ -1,11 +1,14 @@
 package io.hlo4j.gpucheck;
 
 import io.hlo4j.cli.Main;
+import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Arrays;
+import java.util.Random;
 
 /**
  * What the GPU check's programs share (compiled into the bundle by scripts/gpu-check.sh build, and into the cli
@@ -52,5 +55,14 @@ public final class CheckSupport {
         String s = e.getClass().getSimpleName() + ": " + e.getMessage();
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl) + " ...";
+    }
+
+    /** An f32 array of the given shape with N(0, scale^2) entries drawn from {@code r}. */
+    static HostArray random(Random r, double scale, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * scale);
+        return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v);
     }
 }

@@ -13,8 +13,6 @@ import io.hlo4j.dsl.moe.MoEMethods;
 import io.hlo4j.dsl.moe.MoeConfig;
 import io.hlo4j.dsl.moe.MoeDtype;
 import io.hlo4j.dsl.moe.MoeFusedHooks;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.Backend;
 import io.hlo4j.runtime.backend.PjrtBackend;
@@ -96,17 +94,10 @@ public final class GpuMoeCheck {
         int t = s[0], h = s[1], mm = s[2], e = s[3];
         Random r = new Random(seed);
         return new HostArray[] {
-                random(r, 1.0, 1, t, h), random(r, 1 / Math.sqrt(h), h, e),
-                random(r, 1 / Math.sqrt(h), e, h, mm), random(r, 1 / Math.sqrt(h), e, h, mm), random(r, 1 / Math.sqrt(mm), e, mm, h)};
+                CheckSupport.random(r, 1.0, 1, t, h), CheckSupport.random(r, 1 / Math.sqrt(h), h, e),
+                CheckSupport.random(r, 1 / Math.sqrt(h), e, h, mm), CheckSupport.random(r, 1 / Math.sqrt(h), e, h, mm), CheckSupport.random(r, 1 / Math.sqrt(mm), e, mm, h)};
     }
 
-    static HostArray random(Random r, double scale, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[Math.toIntExact(n)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * scale);
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v);
-    }
 
     /** value_and_grad of sum(y*y) for the layer: [loss, d/dx, d/dgate, d/dwi, d/dwu, d/dwd]. */
     static TracedFunction step(MoeConfig cfg) {

@@ -27,9 +27,7 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
-import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.FunctionType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.io.Npy;
@@ -120,13 +118,13 @@ public final class XlaSpmdEmit {
         ps.add(new Named("global-dot", () -> {
             Random r = new Random(5);
             return new Program("global-dot", MlirParser.parseModule(Files.readString(root.resolve("docs/examples/global-dot.mlir")),
-                    "docs/examples/global-dot.mlir"), new HostArray[] {random(r, 1, 4, 3), random(r, 1, 3, 4)}, true,
+                    "docs/examples/global-dot.mlir"), new HostArray[] {CheckSupport.random(r, 1, 4, 3), CheckSupport.random(r, 1, 3, 4)}, true,
                     "docs/examples/global-dot.mlir, 2x2 mesh");
         }));
         ps.add(new Named("mlp-dp-tp", () -> {
             Random r = new Random(6);
             return new Program("mlp-dp-tp", MlirParser.parseModule(Files.readString(root.resolve("docs/examples/mlp-dp-tp.mlir")),
-                    "docs/examples/mlp-dp-tp.mlir"), new HostArray[] {random(r, 1, 8, 16), random(r, 0.25, 16, 32), random(r, 0.2, 32, 8)},
+                    "docs/examples/mlp-dp-tp.mlir"), new HostArray[] {CheckSupport.random(r, 1, 8, 16), CheckSupport.random(r, 0.25, 16, 32), CheckSupport.random(r, 0.2, 32, 8)},
                     false, "docs/examples/mlp-dp-tp.mlir, 2x2 mesh");
         }));
 
@@ -162,7 +160,7 @@ public final class XlaSpmdEmit {
         // A shard_map: each of 4 devices sums its 2 rows, psum over x, the replicated [1, 4] result.
         ps.add(new Named("shard-map-psum", () -> {
             Mesh m4x = Mesh.of(List.of("x"), 4);
-            HostArray[] smArgs = {random(new Random(8), 1, 8, 4)};
+            HostArray[] smArgs = {CheckSupport.random(new Random(8), 1, 8, 4)};
             return new Program("shard-map-psum", ShardedJit.jit("main",
                     a -> ShardMap.shardMap(m4x, PartitionSpec.of("x", null), PartitionSpec.of(null, null),
                             t -> Collectives.psum(Reductions.sum(t, 0).reshape(1, 4), "x"), (Tensor) a[0]),
@@ -175,8 +173,8 @@ public final class XlaSpmdEmit {
     /** The MoE programs' arguments x [2, 8, 32], gate [32, 4], wi and wu [4, 32, 64], wd [4, 64, 32] (seed 7). */
     static HostArray[] moeArgs() {
         Random r = new Random(7);
-        return new HostArray[] {random(r, 1, 2, 8, 32), random(r, 1 / Math.sqrt(32), 32, 4), random(r, 1 / Math.sqrt(32), 4, 32, 64),
-                random(r, 1 / Math.sqrt(32), 4, 32, 64), random(r, 1 / Math.sqrt(64), 4, 64, 32)};
+        return new HostArray[] {CheckSupport.random(r, 1, 2, 8, 32), CheckSupport.random(r, 1 / Math.sqrt(32), 32, 4), CheckSupport.random(r, 1 / Math.sqrt(32), 4, 32, 64),
+                CheckSupport.random(r, 1 / Math.sqrt(32), 4, 32, 64), CheckSupport.random(r, 1 / Math.sqrt(64), 4, 64, 32)};
     }
 
     static Tensor layer(MoeConfig cfg, Object[] a) {
@@ -184,13 +182,6 @@ public final class XlaSpmdEmit {
                 ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]), false).output();
     }
 
-    static HostArray random(Random r, double scale, long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[Math.toIntExact(n)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * scale);
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, shape), v);
-    }
 
     /** Writes the program, its options, inputs and the interpreter's global results; returns its manifest entry. */
     static Map<String, Object> emit(Program p, Path dir) throws Exception {
