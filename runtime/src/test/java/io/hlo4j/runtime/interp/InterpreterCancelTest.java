@@ -148,6 +148,37 @@ class InterpreterCancelTest {
         assertBackToBaseline(before);
     }
 
+    /** A sliding sum over 2^21 elements with a window of 2^20 (line 4): 2^40 additions in one kernel call. */
+    private static final String WINDOW = """
+            func.func @main() -> tensor<1048577xi64> {
+              %x = stablehlo.iota dim = 0 : tensor<2097152xi64>
+              %z = stablehlo.constant dense<0> : tensor<i64>
+              %r = "stablehlo.reduce_window"(%x, %z) ({
+                ^bb0(%a: tensor<i64>, %b: tensor<i64>):
+                  %s = stablehlo.add %a, %b : tensor<i64>
+                  stablehlo.return %s : tensor<i64>
+              }) {window_dimensions = array<i64: 1048576>} : (tensor<2097152xi64>, tensor<i64>) -> tensor<1048577xi64>
+              func.return %r : tensor<1048577xi64>
+            }
+            """;
+
+    @Test
+    void theDeadlineStopsAHugeReduceWindowInsideItsKernel() throws InterruptedException {
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(WINDOW, "window.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("window", thrown, () -> interp.run(List.of()));
+        awaitInside(t, ReduceKernels.class);
+        long t0 = System.nanoTime();
+        interp.setDeadline(t0);
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the reduce_window must stop at the deadline").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(DeadlineExceeded.class)
+                .hasMessage("evaluation ran past its deadline at stablehlo.reduce_window (window.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
     @Test
     void anInterruptStopsAHugeFloatDotOnItsParallelWorkers() throws InterruptedException {
         // f64: rows on the common pool's workers, which check for the interrupted thread that runs the op
