@@ -198,6 +198,39 @@ class InterpreterCancelTest {
     }
 
     @Test
+    void anInterruptWhileTheOpsThreadWaitsForItsParallelWorkersStopsTheOp() throws InterruptedException {
+        // the op's thread waits (parked) for the pool's workers; a ForkJoin wait used to hold back its interrupt until
+        // the whole loop ended, so the workers never saw it and the error named a later op (or none)
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(dot("f64", 2048), "dot.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("dot", thrown, () -> interp.run(List.of()));
+        awaitParkedInside(t, DotKernels.class);
+        long t0 = System.nanoTime();
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the dot must stop when interrupted").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
+                .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
+    /** Waits (up to 20 s) until {@code t} is parked (WAITING) with a frame of class {@code inside} on its stack. */
+    private static void awaitParkedInside(Thread t, Class<?> inside) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < until) {
+            Thread.State st = t.getState();
+            if (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING) {
+                for (StackTraceElement f : t.getStackTrace()) if (f.getClassName().startsWith(inside.getName())) return;
+            }
+            assertThat(t.isAlive()).as(t.getName() + " ended before waiting in " + inside.getSimpleName()).isTrue();
+            Thread.sleep(5);
+        }
+        throw new AssertionError(t.getName() + " never waited in " + inside.getSimpleName());
+    }
+
+    @Test
     void aKernelCalledOutsideARunIsNotChecked() {
         // no interpreter, no deadline: the same kernel runs to the end and its numbers are the product's
         Tensor a = Ir.ints(IntegerType.I32, shape(2, 2), 1, 2, 3, 4), b = Ir.ints(IntegerType.I32, shape(2, 2), 5, 6, 7, 8);
