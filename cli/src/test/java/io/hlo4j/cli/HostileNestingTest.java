@@ -60,4 +60,15 @@ class HostileNestingTest {
                     .doesNotContain("nested too deeply for the thread stack");
         }
     }
+
+    /** Regression: 200,000 chained arrows overflowed the parser's thread stack under the bracket cap. */
+    @Test
+    void aChainOfFunctionTypesFarTooLongIsRefusedAtItsLine() throws IOException {
+        Path f = Files.writeString(dir.resolve("arrows.mlir"), "func.func @main(%x: " + "() -> ".repeat(200_000) + "i32) {\n}\n");
+        Cli.Run r = within30s("verify", f.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).startsWith("hlo4j: " + f + ":1:")
+                .contains("nesting is deeper than 160 levels of brackets (each -> of a chain of function types counts one)")
+                .doesNotContain("nested too deeply for the thread stack");
+    }
 }
