@@ -274,7 +274,10 @@ class InterpreterCancelTest {
         t.join(TimeUnit.SECONDS.toMillis(10));
         assertThat(t.isAlive()).as("the interrupted run must end").isFalse();
         assertThat(thrown.get()).isInstanceOf(InterpreterException.class)
-                .hasMessage("interrupted while waiting for 2 simulated devices; they were stopped");
+                .hasMessageStartingWith("interrupted while waiting for 2 simulated devices; they were stopped: device 0 waiting in "
+                        + "stablehlo.all_reduce (spin.mlir:11:3) in @main; device 1 at stablehlo.")
+                .hasMessageEndingWith(" in stablehlo.while (spin.mlir:3:3) in @main");
+        assertThat(((InterpreterException) thrown.get()).location().describe()).isEqualTo("spin.mlir:11:3");
         assertBackToBaseline(before);
     }
 
