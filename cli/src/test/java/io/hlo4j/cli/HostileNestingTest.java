@@ -43,8 +43,8 @@ class HostileNestingTest {
         assertThat(generic.code()).as(generic.toString()).isEqualTo(1);
         assertThat(generic.out()).isEmpty();
         // the innermost loop's compare, input line 3 + 5 * 79 + 1
-        assertThat(generic.err()).as(generic.toString()).hasLineCount(1).isEqualTo("hlo4j: " + f + ":399:5: cannot print stablehlo.compare at "
-                + f + ":399:5 (line 462 of its generic form): it nests deeper than the 160 levels of brackets the parser reads back"
+        assertThat(generic.err()).as(generic.toString()).hasLineCount(1).isEqualTo("hlo4j: " + f + ":399:5: cannot print stablehlo.compare"
+                + " (line 462 of its generic form): it nests deeper than the 160 levels of brackets the parser reads back"
                 + " (the generic form writes two levels per region)\n");
     }
 
