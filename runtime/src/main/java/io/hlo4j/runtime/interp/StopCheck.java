@@ -72,7 +72,14 @@ final class StopCheck {
     }
 
     /**
-     * Runs {@code body} over {@code ids}; a parallel stream runs on the common pool while the op's thread waits
+     * Where parallel kernel loops run: one worker per core. The common pool has one fewer (it counts on the calling
+     * thread to work too), and here the caller only waits, so on it a 2-core machine would run these loops on one core.
+     * A parallel stream started inside a worker forks into that worker's pool.
+     */
+    private static final ForkJoinPool KERNEL_POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+
+    /**
+     * Runs {@code body} over {@code ids}; a parallel stream runs on {@link #KERNEL_POOL} while the op's thread waits
      * interruptibly. (Running it on the calling thread would park that thread, once its own share is done, in a
      * ForkJoin wait that holds back its interrupt until the whole loop ends: the workers would never see it.) On an
      * interrupt the workers stop at their next {@link #poll}, the wait ends once they have, and the op fails.
@@ -82,7 +89,7 @@ final class StopCheck {
             ids.forEach(body);
             return;
         }
-        ForkJoinTask<?> task = ForkJoinPool.commonPool().submit(() -> ids.forEach(body));
+        ForkJoinTask<?> task = KERNEL_POOL.submit(() -> ids.forEach(body));
         try {
             task.get();
         } catch (InterruptedException e) {
