@@ -55,7 +55,12 @@ final class CliFuzz implements AutoCloseable {
 
     /** null when {@code r} ended acceptably, else why not. */
     static String judge(Cli.Run r) {
-        if (r.code() == 0) return null;
+        if (r.code() == 0) { // a success may warn on stderr, never with a stack trace or an internal error
+            for (String bad : List.of("internal error", "\tat ", "Exception", "OutOfMemory", "StackOverflow")) {
+                if (r.err().contains(bad)) return "exit 0 with '" + bad.strip() + "' on stderr";
+            }
+            return null;
+        }
         if (r.code() != 1 && r.code() != 2) return "exit " + r.code();
         String err = r.err().strip();
         if (err.isEmpty()) return "no message";

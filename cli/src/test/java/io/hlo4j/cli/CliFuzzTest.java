@@ -25,14 +25,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and {@code verify}; {@code .npy} inputs with hostile headers (huge, negative and overflowing shapes, wrong and unknown
  * dtypes, truncated data, lying header lengths); {@code moe run} with mutated JSON configs. Each command line must end
  * with exit 0, or 1/2 and one line naming the problem ({@link CliFuzz#judge}). Deterministic: mutant {@code i} comes from
- * {@code Random(seed + i)} alone; 100 per test by default (50 MoE configs); more with {@code -Dhlo4j.clifuzz.mutants=N
+ * {@code Random(seed + i)} alone; 100 per test by default (20 MoE configs); more with {@code -Dhlo4j.clifuzz.mutants=N
  * -Dhlo4j.clifuzz.moe.mutants=M} (and another {@code -Dhlo4j.clifuzz.seed=S}).
  */
 class CliFuzzTest {
     static final int MUTANTS = Integer.getInteger("hlo4j.clifuzz.mutants", 100);
     static final long SEED = Long.getLong("hlo4j.clifuzz.seed", 0xC11_0000L);
     /** moe run traces and runs a MoE layer per mutant that passes validation: fewer by default to stay near 20 s. */
-    static final int MOE_MUTANTS = Integer.getInteger("hlo4j.clifuzz.moe.mutants", 50);
+    static final int MOE_MUTANTS = Integer.getInteger("hlo4j.clifuzz.moe.mutants", 20);
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final Path EXAMPLES = ROOT.resolve("docs/examples");
 

@@ -43,8 +43,8 @@ class HostileNestingTest {
         assertThat(generic.code()).as(generic.toString()).isEqualTo(1);
         assertThat(generic.out()).isEmpty();
         // the innermost loop's compare, input line 3 + 5 * 79 + 1
-        assertThat(generic.err()).as(generic.toString()).hasLineCount(1).isEqualTo("hlo4j: " + f + ":399:5: cannot print stablehlo.compare at "
-                + f + ":399:5 (line 462 of its generic form): it nests deeper than the 160 levels of brackets the parser reads back"
+        assertThat(generic.err()).as(generic.toString()).hasLineCount(1).isEqualTo("hlo4j: " + f + ":399:5: cannot print stablehlo.compare"
+                + " (line 462 of its generic form): it nests deeper than the 160 levels of brackets the parser reads back"
                 + " (the generic form writes two levels per region)\n");
     }
 
@@ -59,5 +59,16 @@ class HostileNestingTest {
             assertThat(r.err()).as(r.toString()).hasLineCount(1).startsWith("hlo4j: " + f + ":1:").contains("nesting is deeper than 160 levels of brackets")
                     .doesNotContain("nested too deeply for the thread stack");
         }
+    }
+
+    /** Regression: 200,000 chained arrows overflowed the parser's thread stack under the bracket cap. */
+    @Test
+    void aChainOfFunctionTypesFarTooLongIsRefusedAtItsLine() throws IOException {
+        Path f = Files.writeString(dir.resolve("arrows.mlir"), "func.func @main(%x: " + "() -> ".repeat(200_000) + "i32) {\n}\n");
+        Cli.Run r = within30s("verify", f.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).startsWith("hlo4j: " + f + ":1:")
+                .contains("nesting is deeper than 160 levels of brackets (each -> of a chain of function types counts one)")
+                .doesNotContain("nested too deeply for the thread stack");
     }
 }

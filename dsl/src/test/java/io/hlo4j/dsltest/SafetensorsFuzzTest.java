@@ -100,4 +100,45 @@ class SafetensorsFuzzTest {
         assertThatThrownBy(() -> StateDicts.loadSafetensors(f)).isInstanceOf(IOException.class)
                 .hasMessage(f + ": tensor a has bad shape [4.5]");
     }
+
+    /**
+     * Regression: 64 tensors all naming the whole 32 MiB data section were each read (2 GiB) before the coverage
+     * check, running out of memory; every header is now checked first and the aliasing is refused.
+     */
+    @Test
+    void tensorsAliasingOneSpanAreRefusedBeforeAnyIsRead() throws IOException {
+        int bytes = 32 << 20;
+        StringBuilder h = new StringBuilder("{");
+        for (int i = 0; i < 64; i++) {
+            if (i > 0) h.append(',');
+            h.append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[").append(bytes).append("],\"data_offsets\":[0,")
+                    .append(bytes).append("]}");
+        }
+        Path f = Files.write(tmp.resolve("alias.safetensors"), StateTest.handMadeSafetensors(h.append('}').toString(), new byte[bytes]));
+        assertThatThrownBy(() -> StateDicts.loadSafetensors(f)).isInstanceOf(IOException.class)
+                .hasMessageStartingWith(f + ": tensor t").hasMessageContaining(" offsets [0, 33554432) overlap tensor t")
+                .hasMessageEndingWith(" at [0, 33554432)");
+    }
+
+    @Test
+    void overlapsGapsAndShortCoverageAreRefusedByName() throws IOException {
+        String a = "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+        String b = "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+        Path overlap = Files.write(tmp.resolve("ov.safetensors"), StateTest.handMadeSafetensors("{" + a + "[0,8]}," + b + "[4,12]}}", new byte[12]));
+        assertThatThrownBy(() -> StateDicts.loadSafetensors(overlap)).isInstanceOf(IOException.class)
+                .hasMessage(overlap + ": tensor b offsets [4, 12) overlap tensor a at [0, 8)");
+        Path gap = Files.write(tmp.resolve("gap.safetensors"), StateTest.handMadeSafetensors("{" + a + "[0,8]}," + b + "[12,20]}}", new byte[20]));
+        assertThatThrownBy(() -> StateDicts.loadSafetensors(gap)).isInstanceOf(IOException.class)
+                .hasMessage(gap + ": no tensor covers bytes [8, 12) of the data section");
+        Path shortCover = Files.write(tmp.resolve("short.safetensors"), StateTest.handMadeSafetensors("{" + b + "[8,16]}," + a + "[0,8]}}", new byte[20]));
+        assertThatThrownBy(() -> StateDicts.loadSafetensors(shortCover)).isInstanceOf(IOException.class)
+                .hasMessage(shortCover + ": tensors cover 16 bytes but the data section has 20");
+        // out of order but end to end: loads, each tensor its own bytes
+        byte[] d = new byte[16];
+        ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f).putFloat(4, 2f).putFloat(8, 3f).putFloat(12, 4f);
+        Path ok = Files.write(tmp.resolve("ok.safetensors"), StateTest.handMadeSafetensors("{" + b + "[8,16]}," + a + "[0,8]}}", d));
+        Map<String, HostArray> m = StateDicts.loadSafetensors(ok);
+        assertThat(m.get("a").toFloatArray()).containsExactly(1f, 2f);
+        assertThat(m.get("b").toFloatArray()).containsExactly(3f, 4f);
+    }
 }

@@ -140,22 +140,52 @@ public final class StateDicts {
             if (header == null) throw new IOException(name + ": header is empty");
             if (!header.isObject()) throw new IOException(name + ": header is not a JSON object");
             long dataStart = 8 + headerLen, dataLen = size - dataStart;
-            Map<String, HostArray> out = new TreeMap<>();
-            long covered = 0;
+            // every header is checked before any tensor is read: tensors that alias one span would each be read
+            List<Entry> entries = new ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) continue;
-                out.put(e.getKey(), readTensor(ch, name, e.getKey(), e.getValue(), dataStart, dataLen));
-                covered += e.getValue().get("data_offsets").get(1).asLong() - e.getValue().get("data_offsets").get(0).asLong();
+                entries.add(entry(name, e.getKey(), e.getValue(), dataLen));
             }
-            if (covered != dataLen) {
-                throw new IOException(name + ": tensors cover " + covered + " bytes but the data section has " + dataLen);
+            checkLayout(name, entries, dataLen);
+            Map<String, HostArray> out = new TreeMap<>();
+            for (Entry e : entries) {
+                ByteBuffer b = read(ch, dataStart + e.begin, (int) (e.end - e.begin));
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                out.put(e.key, HostArray.fromLittleEndianBytes(e.type, bytes));
             }
             return Collections.unmodifiableMap(out);
         }
     }
 
-    private static HostArray readTensor(FileChannel ch, String file, String key, JsonNode t, long dataStart, long dataLen) throws IOException {
+    /** One tensor's header, checked: its type and its byte span [begin, end) in the data section. */
+    private record Entry(String key, TensorType type, long begin, long end) {}
+
+    /**
+     * The spans, sorted, lie end to end from 0 to the data's length: no two tensors share bytes (a file whose tensors
+     * all alias one span would otherwise be read once per tensor) and no byte belongs to none.
+     */
+    private static void checkLayout(String file, List<Entry> entries, long dataLen) throws IOException {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(java.util.Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long at = 0;
+        Entry prev = null;
+        for (Entry e : sorted) {
+            if (e.begin < at) {
+                throw new IOException(file + ": tensor " + e.key + " offsets [" + e.begin + ", " + e.end + ") overlap tensor "
+                        + prev.key + " at [" + prev.begin + ", " + prev.end + ")");
+            }
+            if (e.begin > at) throw new IOException(file + ": no tensor covers bytes [" + at + ", " + e.begin + ") of the data section");
+            at = e.end;
+            prev = e;
+        }
+        if (at != dataLen) {
+            throw new IOException(file + ": tensors cover " + at + " bytes but the data section has " + dataLen);
+        }
+    }
+
+    private static Entry entry(String file, String key, JsonNode t, long dataLen) throws IOException {
         JsonNode dt = t.get("dtype"), shape = t.get("shape"), offs = t.get("data_offsets");
         if (dt == null || shape == null || !shape.isArray() || offs == null || !offs.isArray() || offs.size() != 2) {
             throw new IOException(file + ": tensor " + key + " needs dtype, shape and two data_offsets, got " + t);
@@ -183,10 +213,7 @@ public final class StateDicts {
             throw new IOException(file + ": tensor " + key + " is " + dt.asText() + shape + " = " + want + " bytes but its offsets span " + (end - begin));
         }
         if (want > Integer.MAX_VALUE - 8) throw new IOException(file + ": tensor " + key + " holds " + want + " bytes, more than one array can");
-        ByteBuffer b = read(ch, dataStart + begin, (int) want);
-        byte[] bytes = new byte[b.remaining()];
-        b.get(bytes);
-        return HostArray.fromLittleEndianBytes(TensorType.of(et, dims), bytes);
+        return new Entry(key, TensorType.of(et, dims), begin, end);
     }
 
     /** A JSON integer that fits a long (not 4.5, not "4"). */

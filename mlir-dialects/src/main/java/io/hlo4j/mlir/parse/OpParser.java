@@ -125,6 +125,11 @@ final class OpParser implements AsmParser {
         tokens.fill();
         int depth = 0;
         int n = tokens.size();
+        // A chain of function types, () -> () -> ... -> i32, recurses once per arrow with no bracket left open: each
+        // arrow that follows a parenthesised group which itself followed an arrow counts one level more than that one.
+        java.util.ArrayDeque<Integer> open = new java.util.ArrayDeque<>();
+        int lastOpen = -1, lastClose = -1;
+        java.util.Map<Integer, Integer> chain = new java.util.HashMap<>(); // arrow token index -> its chain length
         for (int i = 0; i < n; i++) {
             Token t = tokens.get(i);
             switch (t.getType()) {
@@ -132,8 +137,25 @@ final class OpParser implements AsmParser {
                     if (++depth > MAX_NESTING) {
                         throw cursor.errorAtPlain(t, "nesting is deeper than " + MAX_NESTING + " levels of brackets");
                     }
+                    open.push(i);
                 }
-                case MlirLexer.RPAREN, MlirLexer.RBRACKET, MlirLexer.RBRACE, MlirLexer.RANGLE -> depth = Math.max(0, depth - 1);
+                case MlirLexer.RPAREN, MlirLexer.RBRACKET, MlirLexer.RBRACE, MlirLexer.RANGLE -> {
+                    depth = Math.max(0, depth - 1);
+                    lastOpen = open.isEmpty() ? -1 : open.pop();
+                    lastClose = i;
+                }
+                case MlirLexer.ARROW -> {
+                    int c = 1;
+                    if (lastClose == i - 1 && lastOpen > 0 && tokens.get(lastClose).getType() == MlirLexer.RPAREN
+                            && tokens.get(lastOpen - 1).getType() == MlirLexer.ARROW) {
+                        c = chain.getOrDefault(lastOpen - 1, 1) + 1;
+                    }
+                    if (depth + c > MAX_NESTING) {
+                        throw cursor.errorAtPlain(t, "nesting is deeper than " + MAX_NESTING
+                                + " levels of brackets (each -> of a chain of function types counts one)");
+                    }
+                    if (c > 1 || (i + 1 < n && tokens.get(i + 1).getType() == MlirLexer.LPAREN)) chain.put(i, c);
+                }
                 case MlirLexer.CONTROL_CHAR -> throw cursor.errorAtPlain(t,
                         String.format("control character \\x%02X in the text (a binary or damaged file?)", (int) t.getText().charAt(0)));
                 case MlirLexer.FILE_METADATA_BEGIN -> throw cursor.errorAtPlain(t,

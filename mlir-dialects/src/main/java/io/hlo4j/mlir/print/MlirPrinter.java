@@ -25,7 +25,7 @@ public final class MlirPrinter {
      * it print as {@code <<UNKNOWN SSA VALUE>>}, as MLIR does.
      */
     public static String print(Operation op, PrintOptions options) {
-        NestingLimit.checkRegions(op, options); // before the printer recurses into regions
+        NestingLimit.checkRegions(op); // before the printer recurses into regions
         StringBuilder sb = new StringBuilder();
         new OpPrinter(sb, options, op).printOperation(op);
         String text = sb.append('\n').toString();

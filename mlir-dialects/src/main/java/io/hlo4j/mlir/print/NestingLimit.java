@@ -23,7 +23,7 @@ final class NestingLimit {
     private static final Pattern OP_NAME = Pattern.compile("\"?([A-Za-z_][\\w$]*\\.[\\w$.]+)\"?");
 
     /** Refuses, before printing, an op nested in more regions than the parser reads levels of brackets. */
-    static void checkRegions(Operation root, PrintOptions o) {
+    static void checkRegions(Operation root) {
         ArrayDeque<Operation> ops = new ArrayDeque<>();
         ArrayDeque<Integer> depths = new ArrayDeque<>();
         ops.push(root);
@@ -32,7 +32,7 @@ final class NestingLimit {
             Operation op = ops.pop();
             int d = depths.pop();
             if (d > MlirParser.MAX_NESTING) {
-                throw new PrintLimitException("cannot print " + op.name() + " at " + op.location().describe() + ": it is nested in " + d
+                throw new PrintLimitException("cannot print " + op.name() + ": it is nested in " + d
                         + " regions, more than the " + MlirParser.MAX_NESTING + " levels of brackets the parser reads back", op.location());
             }
             for (Region r : op.regions()) {
@@ -61,8 +61,8 @@ final class NestingLimit {
         String name = m.find() ? m.group(1) : null;
         Operation op = name == null ? null : deepest(root, name);
         Location loc = op == null ? root.location() : op.location();
-        String what = op == null ? "line " + lineNo + " of its " + form(o) + " form" : op.name() + " at " + op.location().describe()
-                + " (line " + lineNo + " of its " + form(o) + " form)";
+        // the op's location leads the message (the exception's location), so it is not repeated here
+        String what = op == null ? "line " + lineNo + " of its " + form(o) + " form" : op.name() + " (line " + lineNo + " of its " + form(o) + " form)";
         throw new PrintLimitException("cannot print " + what + ": it nests deeper than the " + MlirParser.MAX_NESTING
                 + " levels of brackets the parser reads back" + (o.generic() ? " (the generic form writes two levels per region)" : ""), loc);
     }

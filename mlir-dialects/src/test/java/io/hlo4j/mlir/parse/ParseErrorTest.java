@@ -79,4 +79,16 @@ class ParseErrorTest {
         assertThat(error(regions)).contains("nesting is deeper than");
         assertThat(error("\"t.op\"() : () -> (tensor<" + "tensor<".repeat(100_000) + ">)")).contains("nesting is deeper than");
     }
+
+    /** A chain of function types recurses once per arrow with no bracket left open: each arrow counts one level. */
+    @Test
+    void aChainOfFunctionTypesCountsOneLevelPerArrow() {
+        String far = "\"t.op\"() {a = " + "() -> ".repeat(200_000) + "i32} : () -> ()";
+        assertThat(error(far)).contains("nesting is deeper than 160 levels of brackets (each -> of a chain of function types counts one)");
+        String over = "\"t.op\"() {a = " + "() -> ".repeat(160) + "i32} : () -> ()"; // inside {}: 161 levels at the last arrow
+        assertThat(error(over)).contains("nesting is deeper than 160 levels");
+        assertThat(MlirParser.parseModule("\"t.op\"() {a = " + "() -> ".repeat(100) + "i32} : () -> ()", "t.mlir")).isNotNull();
+        // op signatures one after another are no chain
+        assertThat(MlirParser.parseModule("\"t.op\"() : () -> ()\n".repeat(500), "t.mlir")).isNotNull();
+    }
 }

@@ -63,7 +63,7 @@ final class Convolution {
         IntStream positions = IntStream.range(0, r.size);
         if ((long) r.size * kSize * kIn > 1 << 20) positions = positions.parallel();
         StopCheck stop = StopCheck.current(); // workers check for the op's thread
-        positions.forEach(o -> {
+        stop.forEach(positions, o -> {
             stop.poll((long) kSize * kIn);
             long[] oidx = new long[rt.rank()];
             io.hlo4j.runtime.interp.Layout.unflatten(o, r.shape, oidx);

@@ -219,7 +219,7 @@ final class DotKernels {
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
         StopCheck stop = StopCheck.current(); // workers check for the op's thread
-        rows.forEach(row -> {
+        stop.forEach(rows, row -> {
             stop.poll((long) K * N);
             int bb = row / M;
             int ao = row * K, bo = bb * K * N, co = row * N;
@@ -239,7 +239,7 @@ final class DotKernels {
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
         StopCheck stop = StopCheck.current(); // workers check for the op's thread
-        rows.forEach(row -> {
+        stop.forEach(rows, row -> {
             stop.poll((long) K * N);
             int bb = row / M;
             int ao = row * K, bo = bb * K * N, co = row * N;

@@ -8,10 +8,22 @@ import io.hlo4j.mlir.ir.Operation;
  * interrupt status is left set, for whoever interrupted it.
  */
 public final class EvaluationInterrupted extends InterpreterException {
-    private EvaluationInterrupted(String message, Operation op) { super(message, op.location()); }
+    /** Where the device stopped: "at OP (loc) ... in @f" or "waiting in OP (loc) ... in @f". */
+    private final String where;
+    private final int device;
+
+    private EvaluationInterrupted(String where, Operation op, Process p) {
+        super("evaluation was interrupted " + where + (p.grid().size() > 1 ? " on device " + p.flatId() : ""), op.location());
+        this.where = where;
+        this.device = p.flatId();
+    }
 
     static EvaluationInterrupted at(Operation op, Process p, boolean waiting) {
-        return new EvaluationInterrupted("evaluation was interrupted " + (waiting ? "waiting in " : "at ") + DeadlineExceeded.where(op)
-                + (p.grid().size() > 1 ? " on device " + p.flatId() : ""), op);
+        return new EvaluationInterrupted((waiting ? "waiting in " : "at ") + DeadlineExceeded.where(op), op, p);
     }
+
+    /** "device N at OP (loc) ... in @f": one entry of a multi-device run's report. */
+    String describeDevice() { return "device " + device + " " + where; }
+
+    int device() { return device; }
 }

@@ -108,8 +108,11 @@ final class Fft {
         int outer = re.length / (n * stride);
         Plan plan = new Plan(n);
         double[] lr = new double[n], li = new double[n];
+        StopCheck stop = StopCheck.current(); // many lines, each up to n^2 (direct) or n log n work
+        long lineWork = (n & (n - 1)) != 0 && n <= DIRECT_MAX ? (long) n * n : 4L * n * (64 - Long.numberOfLeadingZeros(n));
         for (int o = 0; o < outer; o++) {
             for (int s = 0; s < stride; s++) {
+                stop.poll(lineWork);
                 int base = o * n * stride + s;
                 for (int k = 0; k < n; k++) { lr[k] = re[base + k * stride]; li[k] = im[base + k * stride]; }
                 plan.run(lr, li, inverse);

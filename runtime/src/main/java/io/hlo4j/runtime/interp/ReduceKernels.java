@@ -228,7 +228,9 @@ final class ReduceKernels {
         long[] oidx = new long[rank], widx = new long[rank];
         int wsize = (int) Layout.product(win);
         long[] oshape = acc[0].shape;
+        StopCheck stop = StopCheck.current(); // one output position can be a window of millions of elements
         for (int o = 0; o < acc[0].size; o++) {
+            stop.poll(wsize);
             Layout.unflatten(o, oshape, oidx);
             Arrays.fill(widx, 0);
             for (int w = 0; w < wsize; w++) {

@@ -112,8 +112,13 @@ final class RunParallel {
                 throw refused;
             }
         }
-        if (joinStarted(grid, threads, n)) {
-            throw new InterpreterException("interrupted while waiting for " + n + " simulated devices; they were stopped", null);
+        if (joinStarted(grid, threads, n)) { // name where each device stopped, as a deadline's report does
+            List<EvaluationInterrupted> stopped = new ArrayList<>();
+            for (Throwable t : errors) if (t instanceof EvaluationInterrupted e) stopped.add(e);
+            stopped.sort(java.util.Comparator.comparingInt(EvaluationInterrupted::device));
+            StringBuilder m = new StringBuilder("interrupted while waiting for " + n + " simulated devices; they were stopped");
+            for (int k = 0; k < stopped.size(); k++) m.append(k == 0 ? ": " : "; ").append(stopped.get(k).describeDevice());
+            throw new InterpreterException(m.toString(), stopped.isEmpty() ? null : stopped.get(0).location());
         }
         // Report the root failure: the earliest one that is not a wait another failure abandoned. (A device that
         // gives up on a partner which already failed and finished reports that partner's absence; it came later.)
@@ -143,7 +148,7 @@ final class RunParallel {
 
     /**
      * Waits for the first {@code started} threads to end. An interrupt of the waiting thread does not cut this short
-     * (that would leave devices running): it aborts the run, so the devices stop at their next op, and is restored.
+     * (that would leave devices running): it is passed on to the devices, which stop at their next op, and is restored.
      * Returns whether there was one.
      */
     private static boolean joinStarted(ProcessGrid grid, Thread[] threads, int started) {
@@ -154,8 +159,10 @@ final class RunParallel {
                     threads[k].join();
                     break;
                 } catch (InterruptedException e) {
+                    // passed on to every device: each stops at its next op or wait with an EvaluationInterrupted
+                    // naming where (an abort would make them report only an abandoned wait)
+                    if (!interrupted) for (int j = 0; j < started; j++) threads[j].interrupt();
                     interrupted = true;
-                    grid.rendezvous().abort(new InterpreterException("interrupted while waiting for simulated devices", null));
                 }
             }
         }

@@ -26,7 +26,9 @@ final class SelectAndScatter {
         long[] sidx = new long[rank], widx = new long[rank];
         int wsize = (int) Layout.product(win);
         Tensor[] acc = {r};
+        StopCheck stop = StopCheck.current(); // one window per source element, each possibly huge
         for (int s = 0; s < src.size; s++) {
+            stop.poll(wsize);
             Layout.unflatten(s, src.shape, sidx);
             java.util.Arrays.fill(widx, 0);
             int sel = -1;

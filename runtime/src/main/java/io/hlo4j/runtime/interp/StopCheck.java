@@ -2,6 +2,13 @@ package io.hlo4j.runtime.interp;
 
 import io.hlo4j.mlir.ir.Operation;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
 /**
  * The run's stop (deadline, an interrupt of the device's thread, another device's failure) as seen from inside one
  * op's kernel. {@link Interpreter#checkStop} runs between ops; a single op can be long (a dot of large matrices, a
@@ -22,6 +29,8 @@ final class StopCheck {
     private final Thread owner;
     /** Work since the last check; updated racily by parallel workers, which only shifts when the next check comes. */
     private long pending;
+    /** Set when the op's thread was interrupted while waiting for a parallel loop: its workers stop at their next poll. */
+    private volatile boolean cancelled;
 
     private StopCheck(Interpreter interp, Operation op, Process process, Thread owner) {
         this.interp = interp;
@@ -52,6 +61,7 @@ final class StopCheck {
     /** Reports {@code work} units done; past {@link #EVERY} since the last check, stops the op if the run must stop. */
     void poll(long work) {
         if (interp == null) return;
+        if (cancelled) throw EvaluationInterrupted.at(op, process, false);
         long p = pending + work;
         if (p < EVERY) {
             pending = p;
@@ -59,5 +69,45 @@ final class StopCheck {
         }
         pending = 0;
         interp.checkStop(op, process, false, owner);
+    }
+
+    /**
+     * Where parallel kernel loops run: one worker per core. The common pool has one fewer (it counts on the calling
+     * thread to work too), and here the caller only waits, so on it a 2-core machine would run these loops on one core.
+     * A parallel stream started inside a worker forks into that worker's pool.
+     */
+    private static final ForkJoinPool KERNEL_POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+
+    /**
+     * Runs {@code body} over {@code ids}; a parallel stream runs on {@link #KERNEL_POOL} while the op's thread waits
+     * interruptibly. (Running it on the calling thread would park that thread, once its own share is done, in a
+     * ForkJoin wait that holds back its interrupt until the whole loop ends: the workers would never see it.) On an
+     * interrupt the workers stop at their next {@link #poll}, the wait ends once they have, and the op fails.
+     */
+    void forEach(IntStream ids, IntConsumer body) {
+        if (interp == null || !ids.isParallel() || Thread.currentThread() instanceof ForkJoinWorkerThread) {
+            ids.forEach(body);
+            return;
+        }
+        ForkJoinTask<?> task = KERNEL_POOL.submit(() -> ids.forEach(body));
+        try {
+            task.get();
+        } catch (InterruptedException e) {
+            cancelled = true;
+            try {
+                task.join(); // uninterruptible: no worker is left running the op's loop
+            } catch (RuntimeException | Error ignored) {
+                // the workers' own EvaluationInterrupted; the op's is thrown below
+            }
+            Thread.currentThread().interrupt();
+            throw EvaluationInterrupted.at(op, process, false);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            // the pool may wrap a worker's exception in a fresh one of the same class: report the original
+            while (c.getCause() != null && c.getCause().getClass() == c.getClass()) c = c.getCause();
+            if (c instanceof RuntimeException r) throw r;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException(c);
+        }
     }
 }

@@ -36,7 +36,7 @@ final class VectorMatmul {
         IntStream tasks = IntStream.range(0, B * panels);
         if ((long) B * M * N * K > 1 << 20) tasks = tasks.parallel();
         StopCheck stop = StopCheck.current(); // workers check for the op's thread
-        tasks.forEach(t -> {
+        stop.forEach(tasks, t -> {
             stop.poll((long) M * K * nr);
             int bb = t / panels, j0 = (t % panels) * nr, w = Math.min(nr, N - j0);
             float[] p = new float[K * nr];

@@ -148,6 +148,37 @@ class InterpreterCancelTest {
         assertBackToBaseline(before);
     }
 
+    /** A sliding sum over 2^21 elements with a window of 2^20 (line 4): 2^40 additions in one kernel call. */
+    private static final String WINDOW = """
+            func.func @main() -> tensor<1048577xi64> {
+              %x = stablehlo.iota dim = 0 : tensor<2097152xi64>
+              %z = stablehlo.constant dense<0> : tensor<i64>
+              %r = "stablehlo.reduce_window"(%x, %z) ({
+                ^bb0(%a: tensor<i64>, %b: tensor<i64>):
+                  %s = stablehlo.add %a, %b : tensor<i64>
+                  stablehlo.return %s : tensor<i64>
+              }) {window_dimensions = array<i64: 1048576>} : (tensor<2097152xi64>, tensor<i64>) -> tensor<1048577xi64>
+              func.return %r : tensor<1048577xi64>
+            }
+            """;
+
+    @Test
+    void theDeadlineStopsAHugeReduceWindowInsideItsKernel() throws InterruptedException {
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(WINDOW, "window.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("window", thrown, () -> interp.run(List.of()));
+        awaitInside(t, ReduceKernels.class);
+        long t0 = System.nanoTime();
+        interp.setDeadline(t0);
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the reduce_window must stop at the deadline").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(DeadlineExceeded.class)
+                .hasMessage("evaluation ran past its deadline at stablehlo.reduce_window (window.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
     @Test
     void anInterruptStopsAHugeFloatDotOnItsParallelWorkers() throws InterruptedException {
         // f64: rows on the common pool's workers, which check for the interrupted thread that runs the op
@@ -164,6 +195,39 @@ class InterpreterCancelTest {
         assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
                 .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
         assertBackToBaseline(before);
+    }
+
+    @Test
+    void anInterruptWhileTheOpsThreadWaitsForItsParallelWorkersStopsTheOp() throws InterruptedException {
+        // the op's thread waits (parked) for the pool's workers; a ForkJoin wait used to hold back its interrupt until
+        // the whole loop ended, so the workers never saw it and the error named a later op (or none)
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(dot("f64", 2048), "dot.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("dot", thrown, () -> interp.run(List.of()));
+        awaitParkedInside(t, DotKernels.class);
+        long t0 = System.nanoTime();
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as("the dot must stop when interrupted").isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
+                .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
+        assertBackToBaseline(before);
+    }
+
+    /** Waits (up to 20 s) until {@code t} is parked (WAITING) with a frame of class {@code inside} on its stack. */
+    private static void awaitParkedInside(Thread t, Class<?> inside) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < until) {
+            Thread.State st = t.getState();
+            if (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING) {
+                for (StackTraceElement f : t.getStackTrace()) if (f.getClassName().startsWith(inside.getName())) return;
+            }
+            assertThat(t.isAlive()).as(t.getName() + " ended before waiting in " + inside.getSimpleName()).isTrue();
+            Thread.sleep(5);
+        }
+        throw new AssertionError(t.getName() + " never waited in " + inside.getSimpleName());
     }
 
     @Test
@@ -210,7 +274,10 @@ class InterpreterCancelTest {
         t.join(TimeUnit.SECONDS.toMillis(10));
         assertThat(t.isAlive()).as("the interrupted run must end").isFalse();
         assertThat(thrown.get()).isInstanceOf(InterpreterException.class)
-                .hasMessage("interrupted while waiting for 2 simulated devices; they were stopped");
+                .hasMessageStartingWith("interrupted while waiting for 2 simulated devices; they were stopped: device 0 waiting in "
+                        + "stablehlo.all_reduce (spin.mlir:11:3) in @main; device 1 at stablehlo.")
+                .hasMessageEndingWith(" in stablehlo.while (spin.mlir:3:3) in @main");
+        assertThat(((InterpreterException) thrown.get()).location().describe()).isEqualTo("spin.mlir:11:3");
         assertBackToBaseline(before);
     }
 
