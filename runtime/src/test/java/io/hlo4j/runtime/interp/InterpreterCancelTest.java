@@ -110,6 +110,21 @@ class InterpreterCancelTest {
         assertThat(extra).as("threads beyond the baseline").isEmpty();
     }
 
+    /**
+     * Applies {@code stop} to the running {@code t}; then {@code t} must end within 5 s of it (waiting up to 10 s),
+     * having thrown {@code type} with exactly {@code message}, and the threads must be back to {@code before}.
+     */
+    private static void assertStopsWithin5s(Thread t, Runnable stop, String what, AtomicReference<Throwable> thrown,
+                                            Class<? extends Throwable> type, String message, Set<Thread> before) throws InterruptedException {
+        long t0 = System.nanoTime();
+        stop.run();
+        t.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(t.isAlive()).as(what).isFalse();
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
+        assertThat(thrown.get()).isInstanceOf(type).hasMessage(message);
+        assertBackToBaseline(before);
+    }
+
     private static Set<Thread> baseline() { return new HashSet<>(Thread.getAllStackTraces().keySet()); }
 
     @Test
@@ -138,14 +153,8 @@ class InterpreterCancelTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread t = start("dot", thrown, () -> interp.run(List.of()));
         awaitInside(t, DotKernels.class);
-        long t0 = System.nanoTime();
-        interp.setDeadline(t0);
-        t.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(t.isAlive()).as("the dot must stop at the deadline").isFalse();
-        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
-        assertThat(thrown.get()).isInstanceOf(DeadlineExceeded.class)
-                .hasMessage("evaluation ran past its deadline at stablehlo.dot_general (dot.mlir:4:3) in @main");
-        assertBackToBaseline(before);
+        assertStopsWithin5s(t, () -> interp.setDeadline(System.nanoTime()), "the dot must stop at the deadline", thrown, DeadlineExceeded.class,
+                "evaluation ran past its deadline at stablehlo.dot_general (dot.mlir:4:3) in @main", before);
     }
 
     /** A sliding sum over 2^21 elements with a window of 2^20 (line 4): 2^40 additions in one kernel call. */
@@ -169,14 +178,8 @@ class InterpreterCancelTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread t = start("window", thrown, () -> interp.run(List.of()));
         awaitInside(t, ReduceKernels.class);
-        long t0 = System.nanoTime();
-        interp.setDeadline(t0);
-        t.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(t.isAlive()).as("the reduce_window must stop at the deadline").isFalse();
-        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
-        assertThat(thrown.get()).isInstanceOf(DeadlineExceeded.class)
-                .hasMessage("evaluation ran past its deadline at stablehlo.reduce_window (window.mlir:4:3) in @main");
-        assertBackToBaseline(before);
+        assertStopsWithin5s(t, () -> interp.setDeadline(System.nanoTime()), "the reduce_window must stop at the deadline", thrown, DeadlineExceeded.class,
+                "evaluation ran past its deadline at stablehlo.reduce_window (window.mlir:4:3) in @main", before);
     }
 
     @Test
@@ -187,14 +190,8 @@ class InterpreterCancelTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread t = start("dot", thrown, () -> interp.run(List.of()));
         awaitInside(t, DotKernels.class);
-        long t0 = System.nanoTime();
-        t.interrupt();
-        t.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(t.isAlive()).as("the dot must stop when interrupted").isFalse();
-        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
-        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
-                .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
-        assertBackToBaseline(before);
+        assertStopsWithin5s(t, t::interrupt, "the dot must stop when interrupted", thrown, EvaluationInterrupted.class,
+                "evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main", before);
     }
 
     @Test
@@ -206,14 +203,8 @@ class InterpreterCancelTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread t = start("dot", thrown, () -> interp.run(List.of()));
         awaitParkedInside(t, DotKernels.class);
-        long t0 = System.nanoTime();
-        t.interrupt();
-        t.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(t.isAlive()).as("the dot must stop when interrupted").isFalse();
-        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5);
-        assertThat(thrown.get()).isInstanceOf(EvaluationInterrupted.class)
-                .hasMessage("evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main");
-        assertBackToBaseline(before);
+        assertStopsWithin5s(t, t::interrupt, "the dot must stop when interrupted", thrown, EvaluationInterrupted.class,
+                "evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main", before);
     }
 
     /** Waits (up to 20 s) until {@code t} is parked (WAITING) with a frame of class {@code inside} on its stack. */
