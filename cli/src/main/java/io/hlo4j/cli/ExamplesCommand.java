@@ -17,8 +17,9 @@ import java.nio.charset.StandardCharsets;
  * the interpreter), printing the loss per step.
  */
 @Command(name = "examples",
-        description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter, or on the PJRT",
-                "plugin HLO4J_PJRT_PLUGIN names: the examples' jit runs on the configured backend)."},
+        // The first line stands alone: 'hlo4j --help' lists each command by its first description line.
+        description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter).",
+                "With HLO4J_PJRT_PLUGIN set, their jit runs on that plugin instead."},
         mixinStandardHelpOptions = true,
         subcommands = {ExamplesCommand.ListExamples.class, ExamplesCommand.RunExample.class},
         footerHeading = "%nExamples:%n",

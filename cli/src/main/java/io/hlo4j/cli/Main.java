@@ -41,7 +41,7 @@ import java.util.List;
         },
         footerHeading = "%nExamples:%n",
         footer = {
-                "  hlo4j demo                     parse, verify and run the bundled MoE block",
+                "  hlo4j demo                     trace, partition (8 simulated devices) and run a MoE block",
                 "  hlo4j print --generic f.mlir   print f.mlir in generic op form",
                 "  hlo4j verify a.mlir b.mlir     check both files",
                 "  hlo4j help print               help for one command",
