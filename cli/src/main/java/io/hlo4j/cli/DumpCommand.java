@@ -27,7 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code hlo4j dump}: traces a built-in model on shapes alone and writes its StableHLO: the global program, the
+ * {@code hlo4j dump}: traces a model (a built-in one, or the user's {@link Example} found through {@link ModelSource}) and
+ * writes its StableHLO, its loss or its train step ({@code --program}): the global program, the
  * Shardy-annotated one (with a mesh), or the explicit per-device program hlo4j's own SPMD partitioner makes of it.
  * {@code --stage} stops after tracing (the annotated text as traced), after propagation (every op carries the
  * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).

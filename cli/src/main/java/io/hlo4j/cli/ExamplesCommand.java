@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 @Command(name = "examples",
         description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter, or on the PJRT",
-                "plugin HLO4J_PJRT_PLUGIN names: the examples' jit runs on the configured backend)."},
+                "plugin HLO4J_PJRT_PLUGIN names: the examples' jit runs on the configured backend), or your own",
+                "(--class FQCN, --classpath PATH); --mesh trains on simulated devices."},
         mixinStandardHelpOptions = true,
         subcommands = {ExamplesCommand.ListExamples.class, ExamplesCommand.RunExample.class},
         footerHeading = "%nExamples:%n",
@@ -89,6 +90,9 @@ final class ExamplesCommand extends CliCommand {
                     return Main.USAGE;
                 }
                 if (meshObj != null) return trainSharded(ex, meshObj);
+                if ((steps == null ? ex.defaultSteps() : steps) > 0 && ex.optimizer() == null && runsTheDefaultLoop(ex)) {
+                    throw usage(ex.name() + " has no optimizer(), so it does not train: --steps 0 prints its loss");
+                }
                 return trainHere(ex);
             }
         }
@@ -149,6 +153,15 @@ final class ExamplesCommand extends CliCommand {
         }
 
         private static boolean user(Example ex) { return !ModelSource.isBundled(ex); }
+
+        /** Whether {@code ex} trains with Example's own loop (Training.run), which needs its optimizer. */
+        private static boolean runsTheDefaultLoop(Example ex) {
+            try {
+                return ex.getClass().getMethod("run", PrintStream.class, int.class).getDeclaringClass() == Example.class;
+            } catch (NoSuchMethodException e) {
+                return true;
+            }
+        }
 
         private static String meshText(io.hlo4j.dsl.shard.Mesh m) {
             StringBuilder sb = new StringBuilder();

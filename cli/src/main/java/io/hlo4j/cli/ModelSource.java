@@ -146,17 +146,17 @@ final class ModelSource implements AutoCloseable {
     static Main.UsageError threw(String who, String doing, Throwable t) {
         String what = t instanceof Hlo4jException ? Diagnostics.describe(null, t)
                 : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + Diagnostics.firstLine(t.getMessage()));
-        StackTraceElement at = userFrame(t);
+        StackTraceElement at = userFrame(t, who);
         String line = at == null || t instanceof Hlo4jException ? "" : " (at " + at.getFileName() + ":" + at.getLineNumber() + ")";
         return CliCommand.usage(who + " threw " + doing + ": " + what + line);
     }
 
-    /** The first frame of the user's classes: loaded by the --classpath loader, else the first outside hlo4j and the JDK. */
-    private static StackTraceElement userFrame(Throwable t) {
+    /** The first frame of the user's classes: loaded by the --classpath loader, else of the model's own class (or one nested in it). */
+    private static StackTraceElement userFrame(Throwable t, String who) {
         for (StackTraceElement f : t.getStackTrace()) if (LOADER_NAME.equals(f.getClassLoaderName()) && f.getFileName() != null) return f;
         for (StackTraceElement f : t.getStackTrace()) {
             String c = f.getClassName();
-            if (f.getFileName() != null && !c.startsWith("io.hlo4j.") && !c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("sun.")) return f;
+            if (f.getFileName() != null && (c.equals(who) || c.startsWith(who + "$"))) return f;
         }
         return null;
     }

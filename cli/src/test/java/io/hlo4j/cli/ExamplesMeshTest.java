@@ -74,6 +74,8 @@ class ExamplesMeshTest {
         UserModels.compileSource(dir, "Broken", DumpUserModelTest.BROKEN);
         refused(Cli.run("examples", "run", "--class", "com.example.Broken", "--classpath", dir.resolve("classes").toString(), "--mesh", "dp=2"),
                 "hlo4j examples run: broken has no optimizer(), so no train step to run on --mesh dp=2 (see 'hlo4j examples run --help')");
+        refused(Cli.run("examples", "run", "--class", "com.example.Broken", "--classpath", dir.resolve("classes").toString(), "--steps", "2"),
+                "hlo4j examples run: broken has no optimizer(), so it does not train: --steps 0 prints its loss (see 'hlo4j examples run --help')");
         // a 64-row batch does not split 3 ways: the sharding's own error, exit 1
         Cli.Run odd = Cli.run("examples", "run", "mlp-regression", "--mesh", "dp=3", "--steps", "1");
         assertThat(odd.code()).as(odd.toString()).isEqualTo(1);
