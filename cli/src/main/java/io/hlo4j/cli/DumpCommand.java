@@ -12,6 +12,8 @@ import io.hlo4j.compiler.spmd.propagate.Propagated;
 import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.compiler.spmd.propagate.ShardingConflict;
 import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.examples.Example;
+import io.hlo4j.examples.Training;
 import io.hlo4j.dsl.shard.ShardedJit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code hlo4j dump}: traces a built-in model on shapes alone and writes its StableHLO: the global program, the
+ * {@code hlo4j dump}: traces a model (a built-in one, or the user's {@link Example} found through {@link ModelSource}) and
+ * writes its StableHLO, its loss or its train step ({@code --program}): the global program, the
  * Shardy-annotated one (with a mesh), or the explicit per-device program hlo4j's own SPMD partitioner makes of it.
  * {@code --stage} stops after tracing (the annotated text as traced), after propagation (every op carries the
  * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).
@@ -34,7 +37,9 @@ import java.util.Map;
         description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
                 "mlp (= mlp-regression, the MLP example's loss), moe-regression (the MoE example's loss) or",
-                "mixtral-lm (the Mixtral-style language model example's loss).",
+                "mixtral-lm (the Mixtral-style language model example's loss), or your own: --class FQCN (a class",
+                "implementing io.hlo4j.examples.Example) or its name, on --classpath. No MODEL: list the models.",
+                "--program train-step writes the example's whole train step instead of its loss.",
                 "Weights are zeros or seeded random: only the program's text is written.",
                 "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
                 "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
@@ -46,14 +51,30 @@ import java.util.Map;
                 "  hlo4j dump mlp --emit annotated --mesh dp=2",
                 "  hlo4j dump moe --emit annotated --stage propagated --mesh fsdp=2,ep=2,tp=2",
                 "  hlo4j dump moe --emit explicit --mesh dp=2,ep=2,tp=2 -o moe-per-device.mlir",
+                "  hlo4j dump mlp --program train-step --emit annotated --mesh dp=2",
+                "  hlo4j dump --classpath my-models.jar",
+                "  hlo4j dump --class com.example.MyModel --classpath classes/ --emit explicit --mesh dp=2",
                 "  hlo4j dump mlp.mlir --emit explicit -o mlp-per-device.mlir",
                 "  hlo4j dump mlp.mlir --emit annotated --stage propagated"})
 final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
 
-    @Parameters(paramLabel = "MODEL", description = "moe, mlp, mlp-regression, moe-regression or mixtral-lm; or an annotated module FILE.mlir.")
+    @Parameters(paramLabel = "MODEL", arity = "0..1", description = {"moe, mlp, mlp-regression, moe-regression, mixtral-lm or a model on --classpath;",
+            "or an annotated module FILE.mlir. None: list the models."})
     String model;
+
+    @Option(names = "--class", paramLabel = "FQCN", description = "Your model: a class implementing io.hlo4j.examples.Example (on --classpath).")
+    String className;
+
+    @Option(names = "--classpath", paramLabel = "PATH", description = {"Jars, class folders or .java sources (joined by ':') holding your models;",
+            "those listed in META-INF/services/io.hlo4j.examples.Example are found by name."})
+    String classpath;
+
+    @Option(names = "--program", paramLabel = "PROGRAM", defaultValue = "loss",
+            description = "loss (default: the model's loss(), the function as traced) or train-step: (params, opt_state, batch...) -> "
+                    + "[loss, params', opt_state'], the step the example trains with (on a mesh the optimizer state sharded like its parameter).")
+    String program;
 
     @Option(names = "--config", paramLabel = "FILE", description = "MoE config JSON (the keys of docs/moe.md); only for moe.")
     Path config;
@@ -94,7 +115,28 @@ final class DumpCommand extends CliCommand {
     Path output;
 
     @Override public Integer call() throws IOException {
-        if (DumpFile.isFile(model)) return dumpFile();
+        if (model != null && className == null && DumpFile.isFile(model)) return dumpFile();
+        try (ModelSource source = ModelSource.open(classpath)) {
+            if (model == null && className == null) return list(source);
+            return dumpModel(source);
+        }
+    }
+
+    /** {@code hlo4j dump [--classpath P]}: the models there are to dump, one a line. */
+    private int list(ModelSource source) {
+        var parsed = spec.commandLine().getParseResult();
+        for (var o : parsed.matchedOptions()) {
+            if (!o.longestName().equals("--classpath")) throw usage("give MODEL (or --class FQCN) to dump; " + o.longestName() + " applies to a model");
+        }
+        Example moe = new DumpModel.MoeLayer(DEFAULT_MOE, batch, seq);
+        out().printf("%-16s %s%n", moe.name(), moe.description());
+        for (Example e : source.all().values()) out().printf("%-16s %s%n", e.name(), e.description());
+        out().flush();
+        return Main.OK;
+    }
+
+    private int dumpModel(ModelSource source) throws IOException {
+        if (model != null && className != null) throw usage("give MODEL or --class FQCN, not both");
         switch (emit) {
             case "global" -> { if (mesh != null) throw usage("--mesh needs --emit annotated or explicit (global emission has no mesh)"); }
             case "annotated", "explicit" -> { if (mesh == null) throw usage("--emit " + emit + " needs --mesh"); }
@@ -109,18 +151,22 @@ final class DumpCommand extends CliCommand {
             case "partitioned" -> { if (mesh == null) throw usage("--stage partitioned needs --mesh"); }
             default -> throw usage("--stage: unknown stage '" + stage + "' (expected traced, propagated or partitioned)");
         }
-        DumpModel m = DumpModel.byName(model);
-        if (m == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.NAMES) + ")");
-        if (config != null && m != DumpModel.MOE) throw usage("--config applies only to the moe model");
+        boolean train = switch (program) {
+            case "loss" -> false;
+            case "train-step" -> true;
+            default -> throw usage("--program: unknown program '" + program + "' (expected loss or train-step)");
+        };
+        boolean isMoe = className == null && model.equals("moe");
+        if (config != null && !isMoe) throw usage("--config applies only to the moe model");
         if (batch < 1 || seq < 1) throw usage("--batch and --seq must be at least 1");
         var parsed = spec.commandLine().getParseResult();
-        if (m != DumpModel.MOE && (parsed.hasMatchedOption("--batch") || parsed.hasMatchedOption("--seq"))) {
-            throw usage("--batch and --seq apply only to the moe model (" + model + " has fixed shapes)");
+        String shown = className != null ? className : model;
+        if (!isMoe && (parsed.hasMatchedOption("--batch") || parsed.hasMatchedOption("--seq"))) {
+            throw usage("--batch and --seq apply only to the moe model (" + shown + " has fixed shapes)");
         }
         Mesh meshObj = mesh == null ? null : parseMesh(mesh, devices);
         if (meshObj == null && devices != null) throw usage("--devices needs --mesh");
-
-        if (inputs != null && m == DumpModel.MOE) {
+        if (inputs != null && isMoe) {
             throw usage("--inputs: the moe model is traced on shapes only and has no values to write; the examples' models have them");
         }
         if (inputs != null && emit.equals("explicit")) {
@@ -129,18 +175,31 @@ final class DumpCommand extends CliCommand {
                     + "--emit annotated --mesh " + mesh + " --inputs DIR and run that with 'hlo4j run FILE --spmd --input DIR' "
                     + "(or --emit global without --mesh)");
         }
+        if (isMoe && train) throw usage("--program train-step: the moe layer does not train (it has no loss); dump an example's");
+        Example ex;
+        if (className != null) ex = source.byClass(className);
+        else if (isMoe) ex = new DumpModel.MoeLayer(config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config), batch, seq);
+        else {
+            ex = source.byName(DumpModel.canonical(model));
+            if (ex == null) {
+                List<String> names = new java.util.ArrayList<>(List.of("moe", "mlp"));
+                names.addAll(source.all().keySet());
+                throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", names) + ")");
+            }
+        }
         if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
-        MoeConfig cfg = config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config);
-        MoeConfig moeCfg = cfg;
-        // ops and errors carry loc("hlo4j.builtin.<model>"), not this file's line
-        Lowered lowered = SourceLoc.asBuiltin(m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), () -> {
-            DumpModel.Program p = m.program(moeCfg, batch, seq, meshObj);
-            return meshObj == null
-                    ? Jit.jit(p.fn()).lower(p.args()) // @main, as `hlo4j run` expects
-                    : ShardedJit.jit(p.name(), p.fn(), p.inShardings(), p.outShardings()).lower(p.args());
+        Example m = ex;
+        Object[][] args = new Object[1][];
+        Lowered lowered = traced(m, isMoe ? "moe" : className != null ? null : model, () -> {
+            if (train && m.optimizer() == null) {
+                throw usage("--program train-step: " + m.name() + " has no optimizer() (its loss() does not train), so no train step");
+            }
+            args[0] = train ? Training.trainStepArgs(m) : Training.lossArgs(m);
+            if (meshObj == null) return Jit.jit(train ? Training.trainStep(m) : m.loss()).lower(args[0]); // @main, as `hlo4j run` expects
+            return (train ? Training.shardedTrainStep(m, meshObj) : Training.shardedLoss(m, meshObj)).lower(args[0]);
         });
-        if (inputs != null) writeInputs(m, moeCfg, meshObj);
+        if (inputs != null) writeInputs(m, args[0]);
         String text = switch (stage) {
             case "propagated" -> {
                 Propagated prop = Propagation.propagate(lowered.module());
@@ -158,24 +217,39 @@ final class DumpCommand extends CliCommand {
         return Main.OK;
     }
 
-    /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
-    private void writeInputs(DumpModel m, MoeConfig cfg, Mesh mesh) throws IOException {
-        List<Object> leaves = new java.util.ArrayList<>();
-        io.hlo4j.dsl.Pytree.flatten(List.of(m.program(cfg, batch, seq, mesh).args()), leaves);
-        Files.createDirectories(inputs);
-        for (int i = 0; i < leaves.size(); i++) {
-            if (!(leaves.get(i) instanceof io.hlo4j.runtime.array.HostArray a)) {
-                throw new IllegalStateException("dump " + model + ": argument " + i + " has no value (" + leaves.get(i) + ")");
-            }
-            CliFiles.writeNpy(inputs.resolve("arg" + i + ".npy"), a);
+    /**
+     * Traces a model: hlo4j's own with every op at {@code loc("hlo4j.builtin.<builtin>")} (this file's lines mean nothing to
+     * its user); a user's at the user's lines, what it throws a usage error naming the class, its message and its line.
+     */
+    static Lowered traced(Example m, String builtin, java.util.function.Supplier<Lowered> trace) {
+        if (builtin != null && (ModelSource.isBundled(m) || m instanceof DumpModel.MoeLayer)) return SourceLoc.asBuiltin(builtin, trace::get);
+        try {
+            return trace.get();
+        } catch (Main.UsageError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw ModelSource.threw(m.getClass().getName(), "while tracing", e);
         }
+    }
+
+    /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
+    private void writeInputs(Example m, Object[] args) throws IOException {
+        List<Object> leaves = new java.util.ArrayList<>();
+        io.hlo4j.dsl.Pytree.flatten(List.of(args), leaves);
+        for (int i = 0; i < leaves.size(); i++) {
+            if (!(leaves.get(i) instanceof io.hlo4j.runtime.array.HostArray)) {
+                throw usage("--inputs: " + m.name() + "'s argument " + i + " is " + leaves.get(i) + ", not a value to write");
+            }
+        }
+        Files.createDirectories(inputs);
+        for (int i = 0; i < leaves.size(); i++) CliFiles.writeNpy(inputs.resolve("arg" + i + ".npy"), (io.hlo4j.runtime.array.HostArray) leaves.get(i));
         InputFolders.removeBeyond(inputs, "arg", leaves.size()); // a model with more arguments dumped there before
     }
 
     /** A user module: its own mesh, so only --emit, --stage and -o apply. */
     private int dumpFile() throws IOException {
         var parsed = spec.commandLine().getParseResult();
-        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices", "--inputs"}) {
+        for (String flag : new String[] {"--config", "--batch", "--seq", "--mesh", "--devices", "--inputs", "--classpath", "--program"}) {
             if (parsed.hasMatchedOption(flag)) {
                 throw usage(flag + " applies to the built-in models; " + model + " is a module file (its mesh is its own sdy.mesh)");
             }

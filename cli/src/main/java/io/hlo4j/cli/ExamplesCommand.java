@@ -1,7 +1,7 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.examples.Example;
-import io.hlo4j.examples.Examples;
+import io.hlo4j.examples.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 @Command(name = "examples",
         // The first line stands alone: 'hlo4j --help' lists each command by its first description line.
-        description = {"List or run the bundled DSL examples (traced with jit, trained on the interpreter).",
+        description = {"List or run the bundled DSL examples, or your own (traced with jit, trained on the interpreter).",
+                "Your own: --class FQCN with --classpath PATH; --mesh trains on simulated devices.",
                 "With HLO4J_PJRT_PLUGIN set, their jit runs on that plugin instead."},
         mixinStandardHelpOptions = true,
         subcommands = {ExamplesCommand.ListExamples.class, ExamplesCommand.RunExample.class},
@@ -31,10 +32,15 @@ final class ExamplesCommand extends CliCommand {
     }
 
     @Command(name = "list", description = "Name and description of each example.", mixinStandardHelpOptions = true,
-            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples list"})
+            footerHeading = "%nExamples:%n", footer = {"  hlo4j examples list", "  hlo4j examples list --classpath my-models.jar"})
     static final class ListExamples extends CliCommand {
+        @Option(names = "--classpath", paramLabel = "PATH", description = "Also list the models on PATH (jars, class folders or .java sources, joined by ':').")
+        String classpath;
+
         @Override public Integer call() {
-            for (Example e : Examples.all()) out().printf("%-16s %s%n", e.name(), e.description());
+            try (ModelSource source = ModelSource.open(classpath)) {
+                for (Example e : source.all().values()) out().printf("%-16s %s%n", e.name(), e.description());
+            }
             out().flush();
             return Main.OK;
         }
@@ -44,27 +50,55 @@ final class ExamplesCommand extends CliCommand {
                     "Its jit runs on --pjrt-plugin PATH (with --pjrt-option create options), else on the plugin",
                     "HLO4J_PJRT_PLUGIN names, else on the interpreter."}, mixinStandardHelpOptions = true,
             footerHeading = "%nExamples:%n", footer = {"  hlo4j examples run mlp-regression --steps 50",
+                    "  hlo4j examples run mlp-regression --steps 5 --mesh dp=2",
+                    "  hlo4j examples run --class com.example.MyModel --classpath classes/ --mesh dp=2,tp=2",
                     "  hlo4j examples run moe-regression --pjrt-plugin xla_cuda_plugin.so --pjrt-option preallocate=false"})
     static final class RunExample extends CliCommand {
-        @Parameters(index = "0", paramLabel = "NAME", description = "An example's name (see 'hlo4j examples list').")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "An example's name (see 'hlo4j examples list').")
         String name;
 
         @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: the example's own; 0 = forward pass only).")
         Integer steps;
 
+        @Option(names = "--mesh", paramLabel = "AXES", description = {"Train on the simulated devices of this 5D model mesh (e.g. dp=2,fsdp=2; axes left out",
+                "are 1): the train step sharded as 'hlo4j dump NAME --program train-step --mesh AXES' writes it,",
+                "partitioned by hlo4j's SPMD partitioner, one interpreter per device."})
+        String mesh;
+
+        @Option(names = "--class", paramLabel = "FQCN", description = "Your model instead of NAME: a class implementing io.hlo4j.examples.Example.")
+        String className;
+
+        @Option(names = "--classpath", paramLabel = "PATH", description = "Jars, class folders or .java sources (joined by ':') holding your models.")
+        String classpath;
+
         @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
         @Override public Integer call() {
-            Example ex = Examples.all().stream().filter(e -> e.name().equals(name)).findFirst().orElse(null);
-            if (ex == null) {
-                err().println("hlo4j examples run: no example '" + name + "'; known: "
-                        + String.join(", ", Examples.all().stream().map(Example::name).toList()));
-                return Main.USAGE;
-            }
             if (steps != null && steps < 0) {
                 err().println("hlo4j examples run: --steps must be >= 0, got " + steps);
                 return Main.USAGE;
             }
+            if (name == null && className == null) throw usage("give NAME (see 'hlo4j examples list') or --class FQCN");
+            if (name != null && className != null) throw usage("give NAME or --class FQCN, not both");
+            io.hlo4j.dsl.shard.Mesh meshObj = mesh == null ? null : DumpCommand.parseMesh(mesh, null);
+            if (meshObj != null && (pjrt.explicitPlugin != null || !pjrt.options.isEmpty())) {
+                throw usage("--mesh trains on simulated devices on the interpreter; --pjrt-plugin and --pjrt-option do not apply");
+            }
+            try (ModelSource source = ModelSource.open(classpath)) {
+                Example ex = className != null ? source.byClass(className) : source.byName(name);
+                if (ex == null) {
+                    err().println("hlo4j examples run: no example '" + name + "'; known: " + String.join(", ", source.all().keySet()));
+                    return Main.USAGE;
+                }
+                if (meshObj != null) return trainSharded(ex, meshObj);
+                if ((steps == null ? ex.defaultSteps() : steps) > 0 && ex.optimizer() == null && runsTheDefaultLoop(ex)) {
+                    throw usage(ex.name() + " has no optimizer(), so it does not train: --steps 0 prints its loss");
+                }
+                return trainHere(ex);
+            }
+        }
+
+        private int trainHere(Example ex) {
             if (pjrt.explicitPlugin != null || !pjrt.options.isEmpty()) {
                 // --pjrt-plugin (or options for the variable's plugin): the examples' jit runs on that client, closed after
                 java.nio.file.Path plugin;
@@ -94,9 +128,60 @@ final class ExamplesCommand extends CliCommand {
             return train(ex);
         }
 
+        /** The train step sharded on the mesh, run on its simulated devices; each step's loss as the one-device run prints it. */
+        private int trainSharded(Example ex, io.hlo4j.dsl.shard.Mesh m) {
+            int n = steps == null ? ex.defaultSteps() : steps;
+            if (n == 0) throw usage("--mesh trains: give --steps 1 or more (--steps 0, the initial loss, runs on one device)");
+            if (ex.optimizer() == null) {
+                throw usage(ex.name() + " has no optimizer(), so no train step to run on --mesh " + mesh);
+            }
+            out().printf("%s on %d simulated devices, mesh %s (the train step of 'hlo4j dump %s --program train-step --mesh ...', partitioned by "
+                    + "hlo4j's SPMD partitioner):%n", ex.name(), m.size(), meshText(m), ex.name());
+            out().flush();
+            try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
+                if (!user(ex)) Training.runSharded(ex, m, n, ps, null);
+                else {
+                    try {
+                        Training.runSharded(ex, m, n, ps, null);
+                    } catch (Main.UsageError e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        throw ModelSource.threw(ex.getClass().getName(), "while training", e);
+                    }
+                }
+            }
+            return Main.OK;
+        }
+
+        private static boolean user(Example ex) { return !ModelSource.isBundled(ex); }
+
+        /** Whether {@code ex} trains with Example's own loop (Training.run), which needs its optimizer. */
+        private static boolean runsTheDefaultLoop(Example ex) {
+            try {
+                return ex.getClass().getMethod("run", PrintStream.class, int.class).getDeclaringClass() == Example.class;
+            } catch (NoSuchMethodException e) {
+                return true;
+            }
+        }
+
+        private static String meshText(io.hlo4j.dsl.shard.Mesh m) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < m.axisNames().size(); i++) sb.append(i == 0 ? "" : ",").append(m.axisNames().get(i)).append('=').append(m.sizes()[i]);
+            return sb.toString();
+        }
+
         private int train(Example ex) {
             try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
-                ex.run(ps, steps == null ? ex.defaultSteps() : steps);
+                if (!user(ex)) ex.run(ps, steps == null ? ex.defaultSteps() : steps);
+                else {
+                    try {
+                        ex.run(ps, steps == null ? ex.defaultSteps() : steps);
+                    } catch (Main.UsageError e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        throw ModelSource.threw(ex.getClass().getName(), "while training", e);
+                    }
+                }
             }
             return Main.OK;
         }

@@ -1,18 +1,71 @@
 package io.hlo4j.examples;
 
-import java.io.PrintStream;
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.dsl.optim.Optimizer;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.NamedSharding;
 
-/** A runnable example: a name, a one-line description, and a run that prints its progress. */
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A model that {@code hlo4j dump} traces and {@code hlo4j examples run} trains: a name, its parameters and batch
+ * (seeded values, or {@code Spec}s for a model that is only dumped), its loss (the function {@code dump} writes) and,
+ * to train, its optimiser and, on a mesh, its parameters' shardings. The bundled examples implement it, and so does a
+ * user's class, found by {@code --class FQCN} or through {@link java.util.ServiceLoader} (a
+ * {@code META-INF/services/io.hlo4j.examples.Example} file) on {@code --classpath}: one door for both.
+ * The implementing class needs a public no-argument constructor.
+ */
 public interface Example {
+    /** What {@code examples list} shows and {@code dump NAME} / {@code examples run NAME} select. */
     String name();
 
-    String description();
+    default String description() { return "(" + getClass().getName() + ")"; }
+
+    /** The parameters: a pytree (a {@code Map<String, HostArray>} state dict, a list, a record) of host arrays, or of {@code Spec}s. */
+    Object params();
+
+    /** The arguments after the parameters (host arrays, or {@code Spec}s): what the loss and the train step take. */
+    List<Object> batch();
+
+    /** {@code (params, batch...) -> loss}: a float scalar for a model that trains; any outputs for one that is only dumped. */
+    TracedFunction loss();
+
+    /** What trains the parameters ({@code dump --program train-step}, {@code examples run}); null: the model does not train. */
+    default Optimizer optimizer() { return null; }
+
+    /** The parameters' shardings on {@code mesh}: a tree shaped like {@link #params()} with {@link NamedSharding} or null leaves; null: none annotated. */
+    default Object paramShardings(Mesh mesh) { return null; }
+
+    /** One sharding per leaf of {@link #batch()}, in order; by default each split on its first (batch) dimension over {@code (dp, fsdp)}. */
+    default List<NamedSharding> batchShardings(Mesh mesh) {
+        int leaves = Pytree.leaves(batch()).size();
+        return Collections.nCopies(leaves, NamedSharding.of(mesh, (Object) new String[] {"dp", "fsdp"}));
+    }
 
     /** Training steps when none are asked for. */
-    default int defaultSteps() { return 0; }
+    default int defaultSteps() { return 10; }
 
-    /** Runs the example for {@code steps} training steps (0: forward only), printing to {@code out}; returns its final loss. */
-    double run(PrintStream out, int steps);
+    /**
+     * Runs the example for {@code steps} training steps (0: the initial loss only), printing to {@code out}; returns its final
+     * loss. By default {@link Training#run}: the initial loss, then one jitted train step per line.
+     */
+    default double run(PrintStream out, int steps) { return Training.run(this, out, steps); }
 
     default double run(PrintStream out) { return run(out, defaultSteps()); }
+
+    /** {@code name()} as a function name: {@code mixtral-lm} -> {@code mixtral_lm}. */
+    static String symbol(Example e) { return e.name().replaceAll("[^A-Za-z0-9_]", "_"); }
+
+    /** {@link #paramShardings}, or a tree of nulls shaped like the parameters when the model gives none. */
+    static Object paramShardingTree(Example e, Mesh mesh) {
+        Object s = e.paramShardings(mesh);
+        if (s != null) return s;
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def = Pytree.flatten(e.params(), leaves);
+        return Pytree.unflatten(def, Collections.nCopies(leaves.size(), null).iterator());
+    }
 }

@@ -1,12 +1,26 @@
 package io.hlo4j.examples;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
 
-/** The registry of examples ({@code ./hlo4j examples list} will read it) and a main to run one by name. */
+/**
+ * The examples a class loader offers: every {@link Example} listed in a {@code META-INF/services/io.hlo4j.examples.Example}
+ * file it sees. The bundled ones are listed in this module's own file, so they are found the way a user's are
+ * ({@code hlo4j dump --classpath my.jar}: the jar's file, through a child loader that also sees this module's).
+ */
 public final class Examples {
     private Examples() {}
 
-    public static List<Example> all() { return List.of(new MlpRegression(), new MoeRegression(), new MixtralLm()); }
+    /** The bundled examples. */
+    public static List<Example> all() { return load(Examples.class.getClassLoader()); }
+
+    /** Every example {@code loader} offers, the parent's (the bundled ones) first, each file in its order. */
+    public static List<Example> load(ClassLoader loader) {
+        List<Example> out = new ArrayList<>();
+        for (Example e : ServiceLoader.load(Example.class, loader)) out.add(e);
+        return out;
+    }
 
     public static Example byName(String name) {
         for (Example e : all()) if (e.name().equals(name)) return e;

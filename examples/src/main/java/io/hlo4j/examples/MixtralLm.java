@@ -29,7 +29,6 @@ import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -57,6 +56,19 @@ public final class MixtralLm implements Example {
     }
 
     @Override public int defaultSteps() { return 5; }
+
+    /** The seed-0 f32 parameters by name. */
+    @Override public Object params() { return initParams(0, DType.F32); }
+
+    /** {@code [tokens, targets]}: {@link #batch(long)}(1). */
+    @Override public List<Object> batch() { return List.of((Object[]) batch(1)); }
+
+    @Override public TracedFunction loss() { return LOSS; }
+
+    @Override public AdamW optimizer() { return AdamW.of(LR); }
+
+
+    @Override public List<NamedSharding> batchShardings(Mesh m) { return List.of(batchSharding(m), batchSharding(m)); }
 
     /** The MoE layer's config: E experts, top-K, SwiGLU, the standard load-balancing loss with {@link #AUX_COEF}. */
     public static MoeConfig moeConfig(DType dtype) {
@@ -140,8 +152,6 @@ public final class MixtralLm implements Example {
     @SuppressWarnings("unchecked")
     public static final TracedFunction LOSS = a -> forward((Map<String, Tensor>) a[0], (Tensor) a[1], (Tensor) a[2]).get("loss");
 
-    public static AdamW optimizer() { return AdamW.of(LR); }
-
     /** {@code ExpertMeshView.modelMesh(dp, fsdp, ep, tp, sp)}. */
     public static Mesh mesh(int... dpFsdpEpTpSp) {
         return ExpertMeshView.modelMesh(dpFsdpEpTpSp[0], dpFsdpEpTpSp[1], dpFsdpEpTpSp[2], dpFsdpEpTpSp[3], dpFsdpEpTpSp[4]);
@@ -151,7 +161,7 @@ public final class MixtralLm implements Example {
      * MaxText's logical rules on the 5D mesh: embed dim over fsdp, heads and the FFN over tp, vocab over tp, experts over
      * ep; the norms replicated.
      */
-    public static Map<String, NamedSharding> paramShardings(Mesh m) {
+    @Override public Map<String, NamedSharding> paramShardings(Mesh m) {
         Map<String, NamedSharding> s = new TreeMap<>();
         s.put("embed", NamedSharding.of(m, "tp", "fsdp"));
         for (String n : new String[] {"norm1", "norm2", "norm_f"}) s.put(n, NamedSharding.of(m));
@@ -173,18 +183,12 @@ public final class MixtralLm implements Example {
      * parameters and their AdamW moments as {@link #paramShardings}, the step count replicated, the batch by
      * {@link #batchSharding}; the updated parameters and moments leave as they came.
      */
-    public static ShardedJit shardedStep(Mesh m) {
-        Map<String, NamedSharding> ps = paramShardings(m);
-        Object state = optimizer().stateShardings(initParams(0, DType.F32), ps, NamedSharding.of(m));
-        List<NamedSharding> in = ShardedJit.flat(ps, state, batchSharding(m), batchSharding(m));
-        List<NamedSharding> out = ShardedJit.flat(NamedSharding.of(m), ps, state);
-        return ShardedJit.jit("mixtral_lm_train_step", TrainStep.of(LOSS, optimizer()), in, out);
-    }
+    public static ShardedJit shardedStep(Mesh m) { return Training.shardedTrainStep(new MixtralLm(), m); }
 
     /** Losses of {@code steps} AdamW steps on one device (the interpreter), from seed-0 parameters on {@link #batch}(1). */
     public static double[] trainOneDevice(int steps, PrintStream out) {
         HostArray[] d = batch(1);
-        TrainStep.Runner run = new TrainStep.Runner("mixtral_lm_train_step", LOSS, optimizer(), initParams(0, DType.F32));
+        TrainStep.Runner run = new TrainStep.Runner("mixtral_lm_train_step", LOSS, new MixtralLm().optimizer(), initParams(0, DType.F32));
         double[] losses = new double[steps];
         for (int i = 0; i < steps; i++) {
             losses[i] = run.step(d[0], d[1]);
@@ -196,7 +200,7 @@ public final class MixtralLm implements Example {
     /** The same steps, sharded on {@code m}'s simulated devices; {@code oneDevice} (may be null) is printed beside. */
     public static double[] trainSharded(Mesh m, int steps, double[] oneDevice, PrintStream out) {
         HostArray[] d = batch(1);
-        Object params = initParams(0, DType.F32), state = optimizer().init(params);
+        Object params = initParams(0, DType.F32), state = new MixtralLm().optimizer().init(params);
         ShardedJit step = shardedStep(m);
         double[] losses = new double[steps];
         for (int i = 0; i < steps; i++) {
@@ -233,14 +237,6 @@ public final class MixtralLm implements Example {
         out.printf("max |%d devices - 1 device| over %d steps below 1e-5: %s; loss went down: %s%n", m.size(), steps, diff < 1e-5,
                 one[steps - 1] < one[0] && sharded[steps - 1] < sharded[0]);
         return sharded[steps - 1];
-    }
-
-    /** The in-shardings of {@link #LOSS} (params, tokens, targets), one per flattened leaf: what {@code hlo4j dump mixtral-lm --mesh ...} annotates. */
-    public static List<NamedSharding> lossInShardings(Mesh m) {
-        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(paramShardings(m)));
-        in.add(batchSharding(m));
-        in.add(batchSharding(m));
-        return in;
     }
 
     public static void main(String[] args) { new MixtralLm().run(System.out); }

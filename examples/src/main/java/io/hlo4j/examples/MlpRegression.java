@@ -7,6 +7,7 @@ import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Compiled;
 import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.dsl.nn.Init;
 import io.hlo4j.dsl.nn.Mlp;
 import io.hlo4j.dsl.nn.ParamScope;
@@ -16,6 +17,7 @@ import io.hlo4j.dsl.optim.TrainStep;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -48,6 +50,20 @@ public final class MlpRegression implements Example {
 
     @Override public int defaultSteps() { return 200; }
 
+    /** The seed-0 parameters of {@link #model()}. */
+    @Override public Object params() { return ParamScope.init(model(), 0); }
+
+    /** {@code [x, y]}: {@link #data()}. */
+    @Override public List<Object> batch() { return List.of((Object[]) data()); }
+
+    @SuppressWarnings("unchecked")
+    @Override public TracedFunction loss() {
+        Mlp mlp = model();
+        return a -> loss(mlp, (Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]);
+    }
+
+    @Override public AdamW optimizer() { return new AdamW(0.02, 0.9, 0.999, 1e-8, 0.0); }
+
     /** The loss at the initial parameters (forward pass only). */
     public static double initialLoss(PrintStream out) {
         Mlp mlp = model();
@@ -65,12 +81,8 @@ public final class MlpRegression implements Example {
     @Override public double run(PrintStream out, int steps) {
         double l0 = initialLoss(out);
         if (steps == 0) return l0;
-        Mlp mlp = model();
-        HostArray[] d = data();
-        @SuppressWarnings("unchecked")
-        TrainStep.Runner r = new TrainStep.Runner("train_step", a -> loss(mlp, (Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]),
-                new AdamW(0.02, 0.9, 0.999, 1e-8, 0.0), ParamScope.init(mlp, 0));
-        double l = Training.loop(out, r, steps, d[0], d[1]);
+        TrainStep.Runner r = new TrainStep.Runner("train_step", loss(), optimizer(), params());
+        double l = Training.loop(out, r, steps, batch().toArray());
         out.printf("final loss %.6f (initial %.6f)%n", l, l0);
         return l;
     }

@@ -9,6 +9,7 @@ import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Shape;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.dsl.nn.Init;
 import io.hlo4j.dsl.optim.AdamW;
 import io.hlo4j.dsl.optim.TrainStep;
@@ -16,6 +17,7 @@ import io.hlo4j.runtime.array.HostArray;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,6 +34,17 @@ public final class MoeRegression implements Example {
     @Override public String description() { return "mixture-of-experts regressor (router softmax, top-2, 4 expert FFNs) trained with AdamW"; }
 
     @Override public int defaultSteps() { return 300; }
+
+    /** The seed-0 parameters. */
+    @Override public Object params() { return initParams(0); }
+
+    /** {@code [x, y]}: {@link #data}(7), the points it trains on. */
+    @Override public List<Object> batch() { return List.of((Object[]) data(7)); }
+
+    @SuppressWarnings("unchecked")
+    @Override public TracedFunction loss() { return a -> loss((Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]); }
+
+    @Override public AdamW optimizer() { return new AdamW(0.01, 0.9, 0.999, 1e-8, 0.0); }
 
     public static Map<String, HostArray> initParams(long seed) {
         Map<String, HostArray> p = new LinkedHashMap<>();
@@ -98,14 +111,11 @@ public final class MoeRegression implements Example {
     @Override public double run(PrintStream out, int steps) {
         HostArray[] d = data(7);
         Map<String, HostArray> params = initParams(0);
-        @SuppressWarnings("unchecked")
-        Jit lossJit = Jit.jit("moe_loss", a -> loss((Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]));
+        Jit lossJit = Jit.jit("moe_loss", loss());
         double l0 = lossJit.call1(params, d[0], d[1]).getDouble(0);
         out.printf("initial loss %.6f%n", l0);
         if (steps == 0) return l0;
-        @SuppressWarnings("unchecked")
-        TrainStep.Runner r = new TrainStep.Runner("moe_train_step", a -> loss((Map<String, ?>) a[0], (Tensor) a[1], (Tensor) a[2]),
-                new AdamW(0.01, 0.9, 0.999, 1e-8, 0.0), params);
+        TrainStep.Runner r = new TrainStep.Runner("moe_train_step", loss(), optimizer(), params);
         Training.loop(out, r, steps, d[0], d[1]);
         @SuppressWarnings("unchecked")
         double l = lossJit.call1((Map<String, HostArray>) r.params(), d[0], d[1]).getDouble(0);

@@ -1,12 +1,108 @@
 package io.hlo4j.examples;
 
+import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.TracedFunction;
+import io.hlo4j.dsl.optim.Optimizer;
 import io.hlo4j.dsl.optim.TrainStep;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.runtime.array.HostArray;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The shared training loop of the examples: one jitted step per iteration, the loss printed per step. */
-final class Training {
+/**
+ * How an {@link Example} is traced and trained, shared by {@code hlo4j dump} (which writes these programs) and
+ * {@code hlo4j examples run} (which runs them), so that what is dumped is what trains: the loss, the train step
+ * {@code (params, opt_state, batch...) -> [loss, params', opt_state']} ({@link TrainStep#of}), and both sharded on a
+ * mesh (parameters as {@link Example#paramShardings}, the optimiser state like its parameter by
+ * {@link Optimizer#stateShardings}, a step count replicated, the batch as {@link Example#batchShardings}).
+ */
+public final class Training {
     private Training() {}
+
+    /** The optimiser, or why the example has no train step. */
+    public static Optimizer optimizer(Example e) {
+        Optimizer o = e.optimizer();
+        if (o == null) throw new IllegalArgumentException(e.name() + " has no optimizer() (its loss() is not trained), so it has no train step");
+        return o;
+    }
+
+    /** {@code (params, batch...)}: the loss's arguments. */
+    public static Object[] lossArgs(Example e) {
+        List<Object> a = new ArrayList<>();
+        a.add(e.params());
+        a.addAll(e.batch());
+        return a.toArray();
+    }
+
+    /** {@code (params, optimizer().init(params), batch...)}: the train step's first arguments. */
+    public static Object[] trainStepArgs(Example e) {
+        List<Object> a = new ArrayList<>();
+        Object p = e.params();
+        a.add(p);
+        a.add(optimizer(e).init(p));
+        a.addAll(e.batch());
+        return a.toArray();
+    }
+
+    /** The train step as one traced function. */
+    public static TracedFunction trainStep(Example e) { return TrainStep.of(e.loss(), optimizer(e)); }
+
+    public static String trainStepName(Example e) { return Example.symbol(e) + "_train_step"; }
+
+    /** The loss with its arguments annotated for {@code mesh}; results left to propagation. */
+    public static ShardedJit shardedLoss(Example e, Mesh mesh) {
+        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(Example.paramShardingTree(e, mesh)));
+        in.addAll(e.batchShardings(mesh));
+        return ShardedJit.jit(Example.symbol(e), e.loss(), in, null);
+    }
+
+    /** The train step sharded on {@code mesh}: parameters and their optimiser state alike in and out, the loss replicated. */
+    public static ShardedJit shardedTrainStep(Example e, Mesh mesh) {
+        Object ps = Example.paramShardingTree(e, mesh);
+        Object state = optimizer(e).stateShardings(e.params(), ps, NamedSharding.of(mesh));
+        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(ps, state));
+        in.addAll(e.batchShardings(mesh));
+        return ShardedJit.jit(trainStepName(e), trainStep(e), in, ShardedJit.flat(NamedSharding.of(mesh), ps, state));
+    }
+
+    /**
+     * The default {@link Example#run}: the initial loss, then {@code steps} jitted train steps on the example's batch
+     * ({@code step N loss L}, the loss before that step's update), then the final loss.
+     */
+    public static double run(Example e, PrintStream out, int steps) {
+        double l0 = ((HostArray) Jit.jit(Example.symbol(e), e.loss()).call1(lossArgs(e))).getDouble(0);
+        out.printf("initial loss %.6f%n", l0);
+        if (steps == 0) return l0;
+        TrainStep.Runner r = new TrainStep.Runner(trainStepName(e), e.loss(), optimizer(e), e.params());
+        double l = loop(out, r, steps, e.batch().toArray());
+        out.printf("final loss %.6f (initial %.6f)%n", l, l0);
+        return l;
+    }
+
+    /**
+     * {@code steps} train steps sharded on {@code mesh}'s simulated devices ({@link #shardedTrainStep}, run with
+     * {@link ShardedJit#callSimulated}: hlo4j's partitioner, one interpreter per device), printing {@code step N loss L};
+     * returns the losses and leaves the last parameters in {@code lastParams[0]} when it is given.
+     */
+    public static double[] runSharded(Example e, Mesh mesh, int steps, PrintStream out, Object[] lastParams) {
+        ShardedJit step = shardedTrainStep(e, mesh);
+        Object[] args = trainStepArgs(e);
+        double[] losses = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            List<?> r = (List<?>) step.callSimulated(args).results();
+            losses[i] = ((HostArray) r.get(0)).getDouble(0);
+            if (!Double.isFinite(losses[i])) throw new IllegalStateException("loss diverged at step " + i + ": " + losses[i]);
+            out.printf("step %d loss %.6f%n", i, losses[i]);
+            args[0] = r.get(1);
+            args[1] = r.get(2);
+        }
+        if (lastParams != null && lastParams.length > 0) lastParams[0] = args[0];
+        return losses;
+    }
 
     /** Runs {@code steps} steps on a fixed batch; prints {@code step N loss L}; returns the last step's loss (computed before that step's update). */
     static double loop(PrintStream out, TrainStep.Runner runner, int steps, Object... batch) {

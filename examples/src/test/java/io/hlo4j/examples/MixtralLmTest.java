@@ -210,7 +210,7 @@ class MixtralLmTest {
         HostArray[] d = batch(1);
         Map<String, HostArray> p0 = initParams(0, DType.F32);
         Map<String, HostArray> g = Jit.jit("grad", Grad.grad(LOSS, 0)).callMap(p0, d[0], d[1]);
-        TrainStep.Runner run = new TrainStep.Runner("step", LOSS, optimizer(), p0);
+        TrainStep.Runner run = new TrainStep.Runner("step", LOSS, new MixtralLm().optimizer(), p0);
         run.step(d[0], d[1]);
         double[] head = run.paramsMap().get("lm_head").toDoubleArray(), gh = g.get("lm_head").toDoubleArray();
         for (int i = 0; i < head.length; i++) {
@@ -234,7 +234,7 @@ class MixtralLmTest {
         // it did run split: 8 devices, weights in blocks, collectives between them
         HostArray[] d = batch(1);
         Map<String, HostArray> p = initParams(0, DType.F32);
-        SimulatedRun run = shardedStep(mesh(MESH)).callSimulated(p, optimizer().init(p), d[0], d[1]);
+        SimulatedRun run = shardedStep(mesh(MESH)).callSimulated(p, new MixtralLm().optimizer().init(p), d[0], d[1]);
         assertThat(run.program().devices()).isEqualTo(8);
         List<String> args = run.program().module().entryFunction().region(0).entry().arguments().stream().map(v -> v.type().toString()).toList();
         assertThat(args).contains("tensor<2x8x8xf32>", "tensor<2x8xi32>"); // wi [4, 16, 16] over (ep, fsdp, tp); tokens over fsdp

@@ -1,0 +1,178 @@
+package io.hlo4j.cli;
+
+import io.hlo4j.examples.Example;
+import io.hlo4j.examples.Examples;
+import io.hlo4j.mlir.ir.Hlo4jException;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+
+/**
+ * Where {@code dump} and {@code examples} find models: the bundled examples and those on {@code --classpath} (jars,
+ * class folders, or {@code .java} sources compiled here), loaded in a child class loader and found by
+ * {@link java.util.ServiceLoader} or named by {@code --class FQCN}. The bundled examples come through the same
+ * ServiceLoader, from the parent. Every failure to load or build a user's model is a {@link Main.UsageError}
+ * naming the class (exit 2).
+ */
+final class ModelSource implements AutoCloseable {
+    /** The name the user's class loader carries, which stack frames of the user's classes report. */
+    static final String LOADER_NAME = "hlo4j-user";
+
+    private final URLClassLoader user;   // null without --classpath
+    private final Path compiled;         // where .java sources were compiled to, removed on close; null if none
+    private final String classpath;
+
+    private ModelSource(URLClassLoader user, Path compiled, String classpath) {
+        this.user = user;
+        this.compiled = compiled;
+        this.classpath = classpath;
+    }
+
+    /** {@code classpath}: null (the bundled examples only) or entries joined by the platform's path separator. */
+    static ModelSource open(String classpath) {
+        if (classpath == null) return new ModelSource(null, null, null);
+        List<URL> urls = new ArrayList<>();
+        List<Path> sources = new ArrayList<>();
+        for (String entry : classpath.split(File.pathSeparator, -1)) {
+            if (entry.isBlank()) throw CliCommand.usage("--classpath " + classpath + ": an empty entry");
+            Path p = Path.of(entry);
+            if (!Files.exists(p)) throw CliCommand.usage("--classpath: " + entry + ": no such file or folder");
+            if (entry.endsWith(".java") && Files.isRegularFile(p)) sources.add(p);
+            else if (Files.isDirectory(p) || entry.endsWith(".jar")) urls.add(url(p));
+            else throw CliCommand.usage("--classpath: " + entry + " is not a jar, a class folder or a .java source");
+        }
+        Path out = null;
+        if (!sources.isEmpty()) {
+            out = SourceCompiler.compile(sources, urls);
+            urls.add(url(out));
+        }
+        return new ModelSource(new URLClassLoader(LOADER_NAME, urls.toArray(URL[]::new), Example.class.getClassLoader()), out, classpath);
+    }
+
+    private static URL url(Path p) {
+        try {
+            return p.toAbsolutePath().toUri().toURL();
+        } catch (MalformedURLException e) {
+            throw CliCommand.usage("--classpath: " + p + ": " + e.getMessage());
+        }
+    }
+
+    private ClassLoader loader() { return user != null ? user : Example.class.getClassLoader(); }
+
+    /** Every model the bundled examples and the class path offer, by name, in order; a name given twice is refused. */
+    Map<String, Example> all() {
+        List<Example> found;
+        try {
+            found = Examples.load(loader());
+        } catch (ServiceConfigurationError | LinkageError e) {
+            throw CliCommand.usage("--classpath " + classpath + ": " + Diagnostics.firstLine(messageOf(e)));
+        }
+        Map<String, Example> byName = new LinkedHashMap<>();
+        for (Example e : found) {
+            String name = named(e);
+            Example before = byName.putIfAbsent(name, e);
+            if (before != null) {
+                throw CliCommand.usage("two models are named '" + name + "': " + before.getClass().getName() + " and " + e.getClass().getName());
+            }
+        }
+        return byName;
+    }
+
+    /** The model {@code name} names, or null. */
+    Example byName(String name) { return all().get(name); }
+
+    /** An instance of {@code fqcn}, which must implement {@link Example} and have a public no-argument constructor. */
+    Example byClass(String fqcn) {
+        String where = user == null ? "the class path (give --classpath PATH)" : "--classpath " + classpath;
+        Class<?> c;
+        try {
+            c = Class.forName(fqcn, true, loader());
+        } catch (ClassNotFoundException e) {
+            throw CliCommand.usage("--class " + fqcn + ": class not found on " + where);
+        } catch (LinkageError e) {
+            throw CliCommand.usage("--class " + fqcn + ": cannot be loaded: " + Diagnostics.firstLine(messageOf(e)));
+        }
+        if (!Example.class.isAssignableFrom(c)) {
+            throw CliCommand.usage("--class " + fqcn + " does not implement " + Example.class.getName());
+        }
+        if (Modifier.isAbstract(c.getModifiers())) throw CliCommand.usage("--class " + fqcn + " is abstract");
+        try {
+            Example e = (Example) c.getConstructor().newInstance();
+            named(e);
+            return e;
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            throw CliCommand.usage("--class " + fqcn + " has no public no-argument constructor");
+        } catch (InvocationTargetException e) {
+            throw threw(fqcn, "while being created", e.getCause());
+        } catch (InstantiationException e) {
+            throw CliCommand.usage("--class " + fqcn + " cannot be created: " + e);
+        }
+    }
+
+    private static String named(Example e) {
+        String name;
+        try {
+            name = e.name();
+        } catch (RuntimeException t) {
+            throw threw(e.getClass().getName(), "in name()", t);
+        }
+        if (name == null || name.isBlank() || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw CliCommand.usage(e.getClass().getName() + ".name() is '" + name + "': a model's name is letters, digits, '.', '_' and '-'");
+        }
+        return name;
+    }
+
+    /** Whether {@code e} is one of hlo4j's own models, whose ops are located at {@code hlo4j.builtin.NAME} rather than a Java line. */
+    static boolean isBundled(Example e) {
+        return e.getClass().getClassLoader() == Example.class.getClassLoader() && e.getClass().getName().startsWith("io.hlo4j.");
+    }
+
+    /**
+     * {@code CLASS threw WHILE: message (at File.java:line)}: the exception a user's model threw, with the first line of
+     * the user's own code on its stack (an hlo4j error already names the user's line as its location).
+     */
+    static Main.UsageError threw(String who, String doing, Throwable t) {
+        String what = t instanceof Hlo4jException ? Diagnostics.describe(null, t)
+                : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + Diagnostics.firstLine(t.getMessage()));
+        StackTraceElement at = userFrame(t, who);
+        String line = at == null || t instanceof Hlo4jException ? "" : " (at " + at.getFileName() + ":" + at.getLineNumber() + ")";
+        return CliCommand.usage(who + " threw " + doing + ": " + what + line);
+    }
+
+    /** The first frame of the user's classes: loaded by the --classpath loader, else of the model's own class (or one nested in it). */
+    private static StackTraceElement userFrame(Throwable t, String who) {
+        for (StackTraceElement f : t.getStackTrace()) if (LOADER_NAME.equals(f.getClassLoaderName()) && f.getFileName() != null) return f;
+        for (StackTraceElement f : t.getStackTrace()) {
+            String c = f.getClassName();
+            if (f.getFileName() != null && (c.equals(who) || c.startsWith(who + "$"))) return f;
+        }
+        return null;
+    }
+
+    private static String messageOf(Throwable e) {
+        String m = e.getMessage();
+        Throwable c = e.getCause();
+        return c == null || c.getMessage() == null ? String.valueOf(m) : m + ": " + c.getMessage();
+    }
+
+    @Override public void close() {
+        try {
+            if (user != null) user.close();
+        } catch (IOException ignored) {
+            // nothing to undo: the loader only read files
+        }
+        if (compiled != null) SourceCompiler.delete(compiled);
+    }
+}
