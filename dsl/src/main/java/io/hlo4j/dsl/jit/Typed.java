@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * Helpers of the typed layer ({@link Fn1}, {@link Fn2}, {@link Fn3}) over {@link TracedFunction}: the argument count,
  * and the one mistake Java's erased generics leave to run time, a lambda declared {@code (Mlp<Tensor> p)} given a map.
  */
-public final class Typed {
+final class Typed {
     private Typed() {}
 
     static void arity(Object[] args, int n) {
