@@ -113,10 +113,21 @@ public final class Indexing {
     private static long[] longs(int[] a) { return Ops.toLongs(a); }
 
     /**
-     * {@code x.take(indices, axis)}: result shape {@code x[:axis] + indices.shape + x[axis+1:]}. Non-integer indices
-     * are refused by stablehlo.gather's own check.
+     * {@code jnp.take(x, indices, axis)} with JAX's default mode, {@link Mode#FILL}: result shape {@code x[:axis] +
+     * indices.shape + x[axis+1:]}; a negative index counts from the end, one still out of range reads JAX's fill value
+     * (NaN for floats, the lowest signed or highest unsigned integer, true for bool). Indices in range by construction
+     * can skip the range check with {@link #takeInBounds}.
      */
-    public static Tensor take(Tensor x, Tensor indices, int axis) {
+    public static Tensor take(Tensor x, Tensor indices, int axis) { return take(x, indices, axis, Mode.FILL); }
+
+    /**
+     * {@code take} for indices that are in range by construction (an argsort permutation, expert ids): the bare
+     * {@code stablehlo.gather}, JAX's {@code mode="promise_in_bounds"}, with no range check emitted. An index out of range
+     * is not an error: the forward pass clamps it (the gather's rule, a negative one to 0) but the gradient, a scatter-add
+     * at the same index, drops it; {@link Mode#CLIP} clamps in both. Non-integer indices are refused by
+     * stablehlo.gather's own check.
+     */
+    public static Tensor takeInBounds(Tensor x, Tensor indices, int axis) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "take", loc);
         int r = x.rank(), ri = indices.rank();
@@ -157,7 +168,7 @@ public final class Indexing {
         int a = Ops.axis(x, axis, "take", loc);
         requireIntIndices("take", x, indices, loc);
         Tensor[] ni = normalise(indices, x.dims()[a], mode, false, "take", x, loc);
-        Tensor g = take(x, ni[0], a);
+        Tensor g = takeInBounds(x, ni[0], a);
         if (ni[1] == null) return g;
         long[] maskShape = new long[g.rank()];
         java.util.Arrays.fill(maskShape, 1);

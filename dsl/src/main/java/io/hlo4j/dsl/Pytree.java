@@ -98,14 +98,20 @@ public final class Pytree {
                 for (int i = 0; i < comps.length; i++) {
                     args[i] = unflatten(r.children().get(i), leaves);
                     types[i] = comps[i].getType();
+                    // the same tree holds Specs, then Tensors, then HostArrays: a component must be able to hold each
+                    if (args[i] != null && !types[i].isPrimitive() && !types[i].isInstance(args[i])) {
+                        throw new IllegalArgumentException("record " + r.type().getSimpleName() + " cannot hold " + kind(args[i])
+                                + " in its component " + comps[i].getName() + ", declared " + comps[i].getGenericType().getTypeName()
+                                + ": make the record generic in its leaves (record " + r.type().getSimpleName() + "<T>(T "
+                                + comps[i].getName() + ", ...)) or declare the component Object");
+                    }
                 }
                 try {
                     Constructor<?> c = r.type().getDeclaredConstructor(types);
                     c.setAccessible(true);
                     yield c.newInstance(args);
                 } catch (ReflectiveOperationException e) {
-                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + " (are its components Tensor-typed "
-                            + "or Object? leaves are swapped between Tensor, HostArray and Spec)", e);
+                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + ": " + e, e);
                 }
             }
         };
@@ -132,6 +138,51 @@ public final class Pytree {
                 for (int i = 0; i < comps.length; i++) paths(r.children().get(i), dot + comps[i].getName(), out);
             }
         }
+    }
+
+    /** What a leaf is, for messages: {@code a Tensor}, {@code a HostArray}, ... */
+    private static String kind(Object o) { return o == null ? "null" : "a " + o.getClass().getSimpleName(); }
+
+    /**
+     * Where {@code got} first differs from {@code want}, as {@code root.path: want ..., got ...}, or null when they have
+     * the same structure; {@code root} names the tree ({@code args[0]}).
+     */
+    public static String firstDifference(Def want, Def got, String root) {
+        String has = describe(want), is = describe(got);
+        if (!has.equals(is)) return root + ": expected " + has + ", got " + is;
+        switch (want) {
+            case Leaf l -> { return null; }
+            case ListDef l -> {
+                for (int i = 0; i < l.children().size(); i++) {
+                    String d = firstDifference(l.children().get(i), ((ListDef) got).children().get(i), root + "." + i);
+                    if (d != null) return d;
+                }
+            }
+            case MapDef m -> {
+                for (int i = 0; i < m.keys().size(); i++) {
+                    String d = firstDifference(m.children().get(i), ((MapDef) got).children().get(i), root + "." + m.keys().get(i));
+                    if (d != null) return d;
+                }
+            }
+            case RecordDef r -> {
+                RecordComponent[] comps = r.type().getRecordComponents();
+                for (int i = 0; i < comps.length; i++) {
+                    String d = firstDifference(r.children().get(i), ((RecordDef) got).children().get(i), root + "." + comps[i].getName());
+                    if (d != null) return d;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** One level of a structure: a leaf, a list of n, a map with its keys, a record by type. */
+    public static String describe(Def d) {
+        return switch (d) {
+            case Leaf l -> "a leaf";
+            case ListDef l -> "a list of " + l.children().size();
+            case MapDef m -> "a map with keys " + m.keys();
+            case RecordDef r -> "a record " + r.type().getSimpleName();
+        };
     }
 
     public static List<Object> leaves(Object tree) {

@@ -127,7 +127,7 @@ public final class Rearrange {
             return Ops.zeros(Shape.of(out), x.dtype());
         }
         Tensor indices = Ops.constant(idx.stream().mapToDouble(Double::doubleValue).toArray(), Shape.of(idx.size()), DType.I32);
-        return Indexing.take(x, indices, a);
+        return Indexing.takeInBounds(x, indices, a);
     }
 
     /** {@code jnp.split(x, sections, axis)}: {@code sections} equal parts; a size not divisible by it is refused. */

@@ -123,7 +123,7 @@ class TypeRuleErrorsTest {
     @Test
     void takeWithFloatIndicesIsGathersRule() {
         int[] at = new int[1];
-        String m = refused("take", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.take(x(a), (Tensor) a[1], 0); },
+        String m = refused("take", at, a -> { at[0] = line(); return io.hlo4j.dsl.Indexing.takeInBounds(x(a), (Tensor) a[1], 0); },
                 Spec.of(DType.F32, 4, 3), Spec.of(DType.F32, 2));
         assertThat(m).contains("invalid operands (f32[4, 3], f32[2])", "'stablehlo.gather' op (gather_i2) start_indices must have integer elements");
     }

@@ -117,7 +117,7 @@ public final class MixtralLm implements Example {
      */
     public static Map<String, Tensor> forward(Map<String, Tensor> p, Tensor tokens, Tensor targets) {
         DType dt = p.get("embed").dtype();
-        Tensor x = Indexing.take(p.get("embed"), tokens, 0);                                   // [B, S, D]
+        Tensor x = Indexing.takeInBounds(p.get("embed"), tokens, 0);                                   // [B, S, D]
         Tensor x1 = x.add(attention(p, Nn.rmsNorm(x, p.get("norm1"), EPS)));
         MoeOutput moe = new BaseMoeModule(moeConfig(dt), MoeFusedHooks.none()).moeCall(Nn.rmsNorm(x1, p.get("norm2"), EPS),
                 BaseMoeModule.linearGate(p.get("gate")), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), true);

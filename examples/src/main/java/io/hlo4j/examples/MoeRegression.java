@@ -92,14 +92,14 @@ public final class MoeRegression implements Example {
         Tensor experts = Ops.reshape(chosen, (long) N * TOP_K);                                       // expert of each pair
         Tensor order = Indexing.argsort(experts, 0);
         Tensor tokenOf = Ops.div(order, Ops.scalar(TOP_K, DType.I32));
-        Tensor rows = Indexing.take(x, tokenOf, 0);                                                   // [2N, IN] by expert
+        Tensor rows = Indexing.takeInBounds(x, tokenOf, 0);                                                   // [2N, IN] by expert
         Tensor groupSizes = Indexing.bincount(experts, EXPERTS);
-        Tensor sortedExperts = Indexing.take(experts, order, 0);
+        Tensor sortedExperts = Indexing.takeInBounds(experts, order, 0);
         Tensor h = Nn.relu(Ops.add(Linalg.raggedDot(rows, (Tensor) p.get("w1"), groupSizes, DType.F32),
-                Indexing.take((Tensor) p.get("b1"), sortedExperts, 0)));                              // [2N, H]
+                Indexing.takeInBounds((Tensor) p.get("b1"), sortedExperts, 0)));                              // [2N, H]
         Tensor w2 = Ops.reshape((Tensor) p.get("w2"), EXPERTS, HIDDEN, 1);
         Tensor out = Linalg.raggedDot(h, w2, groupSizes, DType.F32);                                  // [2N, 1]
-        Tensor weight = Ops.reshape(Indexing.take(Ops.reshape(topW, (long) N * TOP_K), order, 0), (long) N * TOP_K, 1);
+        Tensor weight = Ops.reshape(Indexing.takeInBounds(Ops.reshape(topW, (long) N * TOP_K), order, 0), (long) N * TOP_K, 1);
         Tensor routed = Indexing.scatterAdd(Ops.zeros(Shape.of(N, 1), DType.F32), tokenOf, Ops.mul(out, weight), 0);
         return Ops.reshape(routed, N);
     }

@@ -59,13 +59,13 @@ public final class TraceBenchmark {
         Tensor experts = Ops.reshape(top.get(1), tk);                                // expert of each (token, slot)
         Tensor order = Indexing.argsort(experts, 0);
         Tensor tokenOf = Ops.div(order, Ops.scalar(d.k(), DType.I32));
-        Tensor rows = Indexing.take(x, tokenOf, 0);                                  // [T*K, H] grouped by expert
+        Tensor rows = Indexing.takeInBounds(x, tokenOf, 0);                                  // [T*K, H] grouped by expert
         Tensor groupSizes = Indexing.bincount(experts, d.e());
         Tensor gate = Linalg.raggedDot(rows, w.get(1), groupSizes, DType.F32);
         Tensor up = Linalg.raggedDot(rows, w.get(2), groupSizes, DType.F32);
         Tensor act = Ops.astype(Ops.mul(Nn.silu(gate), up), DType.BF16);
         Tensor down = Linalg.raggedDot(act, w.get(3), groupSizes, DType.F32);         // [T*K, H]
-        Tensor weight = Ops.reshape(Indexing.take(Ops.reshape(gates, tk), order, 0), tk, 1);
+        Tensor weight = Ops.reshape(Indexing.takeInBounds(Ops.reshape(gates, tk), order, 0), tk, 1);
         Tensor routed = Indexing.scatterAdd(Ops.zeros(Shape.of(d.t(), d.h()), DType.F32), tokenOf, Ops.mul(down, weight), 0);
         Tensor shared = Linalg.matmul(Ops.astype(Ops.mul(Nn.silu(Linalg.matmul(x, w.get(4), DType.F32)),
                 Linalg.matmul(x, w.get(5), DType.F32)), DType.BF16), w.get(6), DType.F32);

@@ -7,6 +7,10 @@ import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.Trace;
+import io.hlo4j.dsl.jit.Fn;
+import io.hlo4j.dsl.jit.Fn1;
+import io.hlo4j.dsl.jit.Fn2;
+import io.hlo4j.dsl.jit.Fn3;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.mlir.ir.Hlo4jException;
@@ -49,6 +53,36 @@ public final class Grad {
         };
     }
 
+    /**
+     * Typed {@code grad} with respect to the first argument: the gradient of a {@code Mlp<Tensor>} is a {@code Mlp<Tensor>}
+     * (the same record type, map keys or list length). A thin layer on {@link #grad(TracedFunction, int...)}. Named
+     * {@code gradOf} because {@code grad(p -> ...)} with a one-argument lambda would be ambiguous between the typed and
+     * the {@code Object[]} form.
+     */
+    public static <A> Fn1<A, A> gradOf(Fn1<A, Tensor> fn) { return Fn.typed1(grad(fn.untyped(), 0)); }
+    public static <A, B> Fn2<A, B, A> gradOf(Fn2<A, B, Tensor> fn) { return Fn.typed2(grad(fn.untyped(), 0)); }
+    public static <A, B, C> Fn3<A, B, C, A> gradOf(Fn3<A, B, C, Tensor> fn) { return Fn.typed3(grad(fn.untyped(), 0)); }
+
+    /** Typed {@code valueAndGrad} with respect to the first argument (see {@link #gradOf(Fn1)}). */
+    public static <A> Fn1<A, ValueAndGrad<Tensor, A>> valueAndGradOf(Fn1<A, Tensor> fn) {
+        TracedFunction vg = valueAndGrad(fn.untyped(), 0);
+        return a -> pair(vg.apply(a));
+    }
+    public static <A, B> Fn2<A, B, ValueAndGrad<Tensor, A>> valueAndGradOf(Fn2<A, B, Tensor> fn) {
+        TracedFunction vg = valueAndGrad(fn.untyped(), 0);
+        return (a, b) -> pair(vg.apply(a, b));
+    }
+    public static <A, B, C> Fn3<A, B, C, ValueAndGrad<Tensor, A>> valueAndGradOf(Fn3<A, B, C, Tensor> fn) {
+        TracedFunction vg = valueAndGrad(fn.untyped(), 0);
+        return (a, b, c) -> pair(vg.apply(a, b, c));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <A> ValueAndGrad<Tensor, A> pair(Object valueAndGrad) {
+        List<?> l = (List<?>) valueAndGrad;
+        return new ValueAndGrad<>((Tensor) l.get(0), (A) l.get(1));
+    }
+
     /** The value and one gradient pytree per argnum. */
     public record Result(Tensor value, List<Object> grads) {}
 
@@ -60,35 +94,38 @@ public final class Grad {
         List<Pytree.Def> argDefs = new ArrayList<>();
         List<Integer> firstLeaf = new ArrayList<>();
         List<Value> flat = new ArrayList<>();
-        List<Object> specTrees = new ArrayList<>();
+        List<Spec> specs = new ArrayList<>();
         for (int a = 0; a < args.length; a++) {
             List<Object> leaves = new ArrayList<>();
             Pytree.Def d = Pytree.flatten(args[a], leaves);
             argDefs.add(d);
             firstLeaf.add(flat.size());
-            List<Spec> specs = new ArrayList<>();
-            for (Object o : leaves) {
-                if (!(o instanceof Tensor t)) throw new DslException("grad", "argument #" + a + " has a non-tensor leaf " + o, loc);
+            List<String> paths = Pytree.paths(d);
+            for (int i = 0; i < leaves.size(); i++) {
+                if (!(leaves.get(i) instanceof Tensor t)) {
+                    throw new DslException("grad", "argument #" + a + where(paths.get(i)) + " is a non-tensor leaf " + leaves.get(i), loc);
+                }
                 flat.add(t.value());
                 specs.add(Spec.of(t.type()));
             }
-            specTrees.add(Pytree.unflatten(d, specs.iterator()));
         }
         List<Integer> wrt = new ArrayList<>();
         for (int a : argnums) {
             if (a < 0 || a >= args.length) throw new DslException("grad", "argnum " + a + " out of range: the function got " + args.length + " arguments", loc);
+            List<String> paths = Pytree.paths(argDefs.get(a));
             for (int i = 0; i < argDefs.get(a).leafCount(); i++) {
                 int leaf = firstLeaf.get(a) + i;
                 TensorType t = (TensorType) flat.get(leaf).type();
                 if (!(t.elementType() instanceof io.hlo4j.mlir.types.FloatType)) {
-                    throw new DslException("grad", "argument #" + a + " leaf " + i + " is " + t + ": only float leaves can be differentiated", loc);
+                    throw new DslException("grad", "argument #" + a + where(paths.get(i)) + " is " + t
+                            + ": only float leaves can be differentiated", loc);
                 }
                 wrt.add(leaf);
             }
         }
         SideFunctions side = new SideFunctions();
         String name = side.freshName("grad_body");
-        Operation func = SideFunctions.within(side, () -> Jit.traceFunction(name, fn, specTrees.toArray()).function());
+        Operation func = SideFunctions.within(side, () -> Jit.traceFunction(name, fn, new Pytree.ListDef(List.copyOf(argDefs)), specs).function());
         List<Operation> funcs = new ArrayList<>(io.hlo4j.dsl.shard.ShardedJit.meshDeclarations(loc)); // meshes shardings name
         funcs.add(func);
         for (Operation f : side.all()) funcs.add(f);
@@ -114,6 +151,9 @@ public final class Grad {
         }
         return new Result(value, grads);
     }
+
+    /** {@code " leaf w1"} for a leaf's path in its argument, {@code ""} for a bare tensor. */
+    private static String where(String path) { return path.isEmpty() ? "" : " leaf " + path; }
 
     /** The identity in the forward pass; no gradient flows through it. */
     public static Tensor stopGradient(Tensor x) {

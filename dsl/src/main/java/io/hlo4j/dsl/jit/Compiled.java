@@ -1,6 +1,8 @@
 package io.hlo4j.dsl.jit;
 
+import io.hlo4j.dsl.DslException;
 import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.backend.Executable;
@@ -13,17 +15,39 @@ public record Compiled(Lowered lowered, Executable executable) {
     /** Flat call: the leaves of the arguments in pytree order; returns the flat results. */
     public List<HostArray> call(HostArray... args) { return executable.call(List.of(args)); }
 
-    /** Pytree call: arguments shaped like the traced ones; the result has the traced output structure. */
+    /**
+     * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of
+     * another structure, a leaf that is not a {@code HostArray}, or one of another shape or dtype than traced are refused,
+     * naming the leaf's path ({@code args[0].w1}: argument 0, its component or key {@code w1}).
+     */
     public Object callTree(Object... args) {
-        List<Object> leaves = new ArrayList<>();
-        Pytree.Def def = Pytree.flatten(List.of(args), leaves);
         Traced t = lowered.traced();
-        if (!def.equals(t.inputDef())) {
-            throw new IllegalArgumentException("arguments have structure " + def + " but the function was traced with " + t.inputDef());
+        String fn = "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", "");
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def;
+        try {
+            def = Pytree.flatten(List.of(args), leaves);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new DslException("call", "the arguments of " + fn + " are not a pytree of HostArrays: " + e.getMessage(), SourceLoc.here(), e);
         }
+        String diff = Pytree.firstDifference(t.inputDef(), def, "args");
+        if (diff != null) {
+            throw new DslException("call", "the arguments of " + fn + " do not have the traced structure: " + diff.replaceFirst("^args\\.(\\d+)", "args[$1]"),
+                    SourceLoc.here());
+        }
+        List<String> paths = Pytree.paths(t.inputDef());
         List<HostArray> hs = new ArrayList<>();
-        for (Object o : leaves) {
-            if (!(o instanceof HostArray h)) throw new IllegalArgumentException("argument leaf is " + o.getClass().getSimpleName() + ", not a HostArray");
+        for (int i = 0; i < leaves.size(); i++) {
+            String path = paths.get(i).replaceFirst("^(\\d+)", "args[$1]");
+            if (!(leaves.get(i) instanceof HostArray h)) {
+                throw new DslException("call", "argument " + path + " of " + fn + " is " + HostTrees.describe(leaves.get(i)) + ", not a HostArray",
+                        SourceLoc.here());
+            }
+            Spec want = t.argSpecs().get(i);
+            if (!Spec.of(h.type()).equals(want)) {
+                throw new DslException("call", "argument " + path + " of " + fn + " is " + Spec.of(h.type()) + " but " + fn + " was traced for "
+                        + want, SourceLoc.here());
+            }
             hs.add(h);
         }
         HostTrees.checkRebuildable(t.outputDef(), "call");

@@ -53,6 +53,19 @@ public final class Jit {
         });
     }
 
+    /**
+     * The typed form: {@code Jit.of((Mlp<Tensor> p, Tensor x) -> ...)} with {@code record Mlp<T>(T w, T b)}, called with
+     * {@code Mlp<HostArray>}s, traced with {@code Mlp<Spec>}s. A thin layer on {@link #jit(TracedFunction)}: the same trace
+     * and cache.
+     */
+    public static <A, R> Jit1<A, R> of(Fn1<A, R> fn) { return of("main", fn); }
+    public static <A, B, R> Jit2<A, B, R> of(Fn2<A, B, R> fn) { return of("main", fn); }
+    public static <A, B, C, R> Jit3<A, B, C, R> of(Fn3<A, B, C, R> fn) { return of("main", fn); }
+    /** As {@link #of(Fn1)}, the function named {@code @name} (module {@code @jit_name}). */
+    public static <A, R> Jit1<A, R> of(String name, Fn1<A, R> fn) { return new Jit1<>(jit(name, fn.untyped())); }
+    public static <A, B, R> Jit2<A, B, R> of(String name, Fn2<A, B, R> fn) { return new Jit2<>(jit(name, fn.untyped())); }
+    public static <A, B, C, R> Jit3<A, B, C, R> of(String name, Fn3<A, B, C, R> fn) { return new Jit3<>(jit(name, fn.untyped())); }
+
     /** The {@code n} tensor arguments of a jit1/jit2 function, or an error naming what was passed instead. */
     private static Tensor[] tensors(String who, Object[] args, int n) {
         boolean ok = args.length == n;
@@ -137,7 +150,16 @@ public final class Jit {
         requireNonNullArgs(name, args, loc);
         List<Object> leaves = new ArrayList<>();
         Pytree.Def inDef = flattenArgs(name, args, leaves, loc);
-        List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
+        return traceFunction(name, fn, inDef, leaves.stream().map(Jit::specOf).toList());
+    }
+
+    /**
+     * As {@link #traceFunction(String, TracedFunction, Object...)} for arguments given as their structure (a list of
+     * one tree per argument) and leaf specs, so that grad and vmap need not rebuild trees of specs: a record whose
+     * components are declared {@code Tensor} can then be differentiated.
+     */
+    public static Traced traceFunction(String name, TracedFunction fn, Pytree.Def inDef, List<Spec> specs) {
+        Location loc = SourceLoc.here();
         List<Type> types = specs.stream().<Type>map(Spec::tensorType).toList();
         FunctionBuilder fb = IrBuilder.function(name, types, loc).visibility("public");
         List<Tensor> argTensors = new ArrayList<>();
@@ -145,8 +167,12 @@ public final class Jit {
         Object[] outHolder = new Object[1];
         Trace.within(fb, () -> {
             Iterator<Tensor> it = argTensors.iterator();
-            @SuppressWarnings("unchecked")
-            List<Object> rebuilt = (List<Object>) Pytree.unflatten(inDef, it);
+            List<?> rebuilt;
+            try {
+                rebuilt = (List<?>) Pytree.unflatten(inDef, it);
+            } catch (IllegalArgumentException e) {   // a record component that cannot hold a Tensor, named
+                throw new DslException("jit", "cannot pass the arguments of @" + name + " as tensors: " + e.getMessage(), loc, e);
+            }
             outHolder[0] = fn.apply(rebuilt.toArray());
             return null;
         });

@@ -199,11 +199,11 @@ public class BaseMoeModule {
         Tensor key = Ops.where(Ops.ge(ids, ExpertFfn.fullI32(ids, 0)), ids, ExpertFfn.fullI32(ids, e)); // unused rows last
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = replicate(tokens, r.weights());
-        Tensor sortedKey = Indexing.take(key, perm, 0);
-        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), Ops.lt(sortedKey, ExpertFfn.fullI32(sortedKey, e)));
+        Tensor sortedKey = Indexing.takeInBounds(key, perm, 0);
+        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.takeInBounds(rows, perm, 0), Ops.lt(sortedKey, ExpertFfn.fullI32(sortedKey, e)));
         Tensor groupSizes = Indexing.bincount(ids, e);
         Tensor ySorted = ExpertFfn.grouped(sorted, sortedKey, groupSizes, w, act, hooks);
-        Tensor y = Indexing.take(ySorted, Indexing.argsort(perm, 0), 0);
+        Tensor y = Indexing.takeInBounds(ySorted, Indexing.argsort(perm, 0), 0);
         return combineSlots(y.reshape(n, k, h), combineWeights, r.valid());
     }
 
@@ -241,13 +241,13 @@ public class BaseMoeModule {
         Tensor key = Ops.where(mine, localIds, ExpertFfn.fullI32(ids, le));     // other shards' and unused rows last
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = replicate(tokens, selectionWeights);
-        Tensor mineSorted = Indexing.take(mine, perm, 0);
-        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), mineSorted);
-        Tensor sortedKey = Indexing.take(key, perm, 0);
+        Tensor mineSorted = Indexing.takeInBounds(mine, perm, 0);
+        Tensor sorted = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.takeInBounds(rows, perm, 0), mineSorted);
+        Tensor sortedKey = Indexing.takeInBounds(key, perm, 0);
         Tensor groupSizes = Indexing.bincount(key, le);
         Tensor y = ExpertFfn.grouped(sorted, sortedKey, groupSizes, local, act, hooks);
         // rows of other shards (and unused slots) stay out whatever the hooks did: each pair is combined on its own shard
-        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.take(combineWeights.reshape(rowsN), perm, 0), mineSorted,
+        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.takeInBounds(combineWeights.reshape(rowsN), perm, 0), mineSorted,
                 MoeRouter.accumDtype(config));
         DType acc = MoeRouter.accumDtype(config);
         Tensor tokenOfRow = Ops.div(perm, ExpertFfn.fullI32(perm, k));

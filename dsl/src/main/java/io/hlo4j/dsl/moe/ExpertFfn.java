@@ -38,11 +38,11 @@ final class ExpertFfn {
     /** DENSE: each row [R, H] multiplied by the kernels of its own expert (ids [R], clamped into range; callers mask). */
     static Tensor gathered(Tensor rows, Tensor experts, ExpertWeights w, BinaryOperator<Tensor> act, MoeFusedHooks<Tensor> hooks) {
         Tensor idx = clampIds(experts, w.experts());
-        Tensor a = rowDot(rows, Indexing.take(w.wi(), idx, 0));
-        Tensor b = rowDot(rows, Indexing.take(w.wu(), idx, 0));
+        Tensor a = rowDot(rows, Indexing.takeInBounds(w.wi(), idx, 0));
+        Tensor b = rowDot(rows, Indexing.takeInBounds(w.wu(), idx, 0));
         Tensor h = hiddenOf(a, b, idx, w, act, hooks);
-        Tensor y = rowDot(h, Indexing.take(w.wd(), idx, 0));
-        if (w.wdBias() != null) y = Ops.add(y, Indexing.take(w.wdBias(), idx, 0));
+        Tensor y = rowDot(h, Indexing.takeInBounds(w.wd(), idx, 0));
+        if (w.wdBias() != null) y = Ops.add(y, Indexing.takeInBounds(w.wdBias(), idx, 0));
         return hooks.apply(HookPoint.AFTER_WO, y);
     }
 
@@ -57,19 +57,19 @@ final class ExpertFfn {
         Tensor a = Linalg.raggedDot(rows, w.wi(), groupSizes, null);
         Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
         Tensor live = inGroup.reshape(localIds.dim(0));
-        if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
-        if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
+        if (w.wiBias() != null) a = Ops.add(a, Indexing.takeInBounds(w.wiBias(), idx, 0));
+        if (w.wuBias() != null) b = Ops.add(b, Indexing.takeInBounds(w.wuBias(), idx, 0));
         // rows past the groups are zero (or bias only): the hooks get 1 there (LiveRows), so a row-normalising hook has no 0/0
         Tensor h = LiveRows.apply(hooks, HookPoint.AFTER_WIWU, act.apply(a, b), live);
         h = LiveRows.apply(hooks, HookPoint.BEFORE_WO, h, live);
         Tensor y = Linalg.raggedDot(h, w.wd(), groupSizes, null);
-        if (w.wdBias() != null) y = Ops.add(y, Ops.where(inGroup.broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
+        if (w.wdBias() != null) y = Ops.add(y, Ops.where(inGroup.broadcastTo(y.dims()), Indexing.takeInBounds(w.wdBias(), idx, 0), 0.0));
         return LiveRows.apply(hooks, HookPoint.AFTER_WO, y, live);
     }
 
     private static Tensor hiddenOf(Tensor a, Tensor b, Tensor idx, ExpertWeights w, BinaryOperator<Tensor> act, MoeFusedHooks<Tensor> hooks) {
-        if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
-        if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
+        if (w.wiBias() != null) a = Ops.add(a, Indexing.takeInBounds(w.wiBias(), idx, 0));
+        if (w.wuBias() != null) b = Ops.add(b, Indexing.takeInBounds(w.wuBias(), idx, 0));
         Tensor h = hooks.apply(HookPoint.AFTER_WIWU, act.apply(a, b));
         return hooks.apply(HookPoint.BEFORE_WO, h);
     }

@@ -76,7 +76,7 @@ public class ParallelMoELinear {
         long rows = inputs.dim(0);
         Tensor ids = sortedExperts != null ? sortedExperts.astype(DType.I32) : expertOfRow(groupSizes.astype(DType.I32), rows);
         Tensor inRange = Ops.logicalAnd(Ops.ge(ids, ExpertFfn.fullI32(ids, 0)), Ops.lt(ids, ExpertFfn.fullI32(ids, numExperts)));
-        Tensor b = Indexing.take(bias.astype(inputs.dtype()), ExpertFfn.clampIds(ids, numExperts), 0);
+        Tensor b = Indexing.takeInBounds(bias.astype(inputs.dtype()), ExpertFfn.clampIds(ids, numExperts), 0);
         return Ops.add(out, Ops.where(inRange.reshape(rows, 1).broadcastTo(b.dims()), b, 0.0));
     }
 

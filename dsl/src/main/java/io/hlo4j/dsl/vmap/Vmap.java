@@ -11,6 +11,10 @@ import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.Trace;
 import io.hlo4j.dsl.grad.Inliner;
 import io.hlo4j.dsl.grad.SideCallees;
+import io.hlo4j.dsl.jit.Fn;
+import io.hlo4j.dsl.jit.Fn1;
+import io.hlo4j.dsl.jit.Fn2;
+import io.hlo4j.dsl.jit.Fn3;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.Traced;
 import io.hlo4j.dsl.jit.TracedFunction;
@@ -73,6 +77,23 @@ public final class Vmap {
         return args -> apply(fn, in, out, args);
     }
 
+    /**
+     * Typed {@code vmap}: every argument and result batched at dimension 0; the batched function has the same Java types
+     * (a {@code Mlp<Tensor>} of stacked examples). Named {@code vmapOf}, as {@code Grad.gradOf}, because {@code vmap(x -> ...)}
+     * would be ambiguous with the {@code Object[]} form.
+     */
+    public static <A, R> Fn1<A, R> vmapOf(Fn1<A, R> fn) { return Fn.typed1(vmap(fn.untyped())); }
+    public static <A, B, R> Fn2<A, B, R> vmapOf(Fn2<A, B, R> fn) { return Fn.typed2(vmap(fn.untyped())); }
+
+    /** Typed {@code vmap} with in_axes trees (one per argument, as {@link #vmap(TracedFunction, Object[], Integer[])}) and out_axes. */
+    public static <A, R> Fn1<A, R> vmapOf(Fn1<A, R> fn, Object[] inAxes, Integer[] outAxes) { return Fn.typed1(vmap(fn.untyped(), inAxes, outAxes)); }
+    public static <A, B, R> Fn2<A, B, R> vmapOf(Fn2<A, B, R> fn, Object[] inAxes, Integer[] outAxes) {
+        return Fn.typed2(vmap(fn.untyped(), inAxes, outAxes));
+    }
+    public static <A, B, C, R> Fn3<A, B, C, R> vmapOf(Fn3<A, B, C, R> fn, Object[] inAxes, Integer[] outAxes) {
+        return Fn.typed3(vmap(fn.untyped(), inAxes, outAxes));
+    }
+
     /** "Not batched" in an in_axes tree, where {@code Map.of} and {@code List.of} cannot hold a null. */
     public static final Object NOT_MAPPED = InAxes.NOT_MAPPED;
 
@@ -90,7 +111,8 @@ public final class Vmap {
         }
         List<Value> flat = new ArrayList<>();
         List<Integer> flatAxes = new ArrayList<>();
-        List<Object> specTrees = new ArrayList<>();
+        List<Pytree.Def> argDefs = new ArrayList<>();
+        List<Spec> specs = new ArrayList<>();
         long size = -1;
         String sizeFrom = null;
         for (int a = 0; a < args.length; a++) {
@@ -108,8 +130,8 @@ public final class Vmap {
             } catch (IllegalArgumentException e) {
                 throw new DslException("vmap", "argument #" + a + ": " + e.getMessage(), loc, e);
             }
+            argDefs.add(d);
             List<String> paths = Pytree.paths(d);
-            List<Spec> specs = new ArrayList<>();
             for (int i = 0; i < leaves.size(); i++) {
                 if (!(leaves.get(i) instanceof Tensor t)) {
                     throw new DslException("vmap", "argument #" + a + " has a non-tensor leaf " + leaves.get(i), loc);
@@ -136,11 +158,10 @@ public final class Vmap {
                 flatAxes.add(ax);
                 specs.add(Spec.of(removeDim(tt, ax)));
             }
-            specTrees.add(Pytree.unflatten(d, specs.iterator()));
         }
         if (size < 0) throw new DslException("vmap", "no argument is batched (in_axes " + text(inAxes) + ")", loc);
         String name = "hlo4j_vmap_body_" + COUNTER.getAndIncrement();
-        Traced traced = Jit.traceFunction(name, fn, specTrees.toArray());
+        Traced traced = Jit.traceFunction(name, fn, new Pytree.ListDef(List.copyOf(argDefs)), specs);
         CalleeSink side = SideCallees.current();
         if (side == null) {
             io.hlo4j.mlir.ir.Walker.walk(traced.function(), op -> {

@@ -105,7 +105,7 @@ class JnpJaxConventionsTest {
         HostArray starts = HostArray.fromLongs(TensorType.of(IntegerType.UI64, 4, 1), 2, Long.MIN_VALUE, -1, 4);
         assertThat(run(a -> Indexing.gather(a[0], a[1], rows, new long[]{1}), x, starts)).containsExactly(4, 7, 7, 7);
         assertThat(run(a -> Indexing.gatherFill(a[0], a[1], rows, new long[]{1}, -9), x, starts)).containsExactly(4, -9, -9, 7);
-        assertThat(run(a -> Indexing.take(a[0], a[1], 0), x, i)).as("take without a mode clamps")
+        assertThat(run(a -> Indexing.takeInBounds(a[0], a[1], 0), x, i)).as("takeInBounds (the bare gather) clamps")
                 .containsExactly(1, 7, 7, 7, 7, 7, 7);
     }
 

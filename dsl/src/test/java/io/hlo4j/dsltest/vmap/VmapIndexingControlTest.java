@@ -50,7 +50,7 @@ class VmapIndexingControlTest {
 
     @Test
     void gatherAndScatterThroughTakeAndScatterAdd() {
-        TracedFunction take = a -> Indexing.take(t(a, 0), t(a, 1), 0);          // x [6, 3], idx [4]
+        TracedFunction take = a -> Indexing.takeInBounds(t(a, 0), t(a, 1), 0);          // x [6, 3], idx [4]
         check(take, axes(null, 0), axes(0), f64(new long[]{6, 3}, 16), i32(new long[]{5, 4}, 17, 6));
         check(take, axes(2, null), axes(1), f64(new long[]{6, 3, 5}, 18), i32(new long[]{4}, 19, 6));
         check(take, axes(0, 1), axes(0), f64(new long[]{5, 6, 3}, 20), i32(new long[]{4, 5}, 21, 6));

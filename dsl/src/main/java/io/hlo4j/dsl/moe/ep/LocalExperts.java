@@ -39,8 +39,8 @@ final class LocalExperts {
         Tensor idx = Ops.minimum(Ops.maximum(key, Ops.scalar(0, DType.I32)), Ops.scalar(le - 1, DType.I32));
         Tensor a = Linalg.raggedDot(rows, w.wi(), groupSizes, null);
         Tensor b = Linalg.raggedDot(rows, w.wu(), groupSizes, null);
-        if (w.wiBias() != null) a = Ops.add(a, Indexing.take(w.wiBias(), idx, 0));
-        if (w.wuBias() != null) b = Ops.add(b, Indexing.take(w.wuBias(), idx, 0));
+        if (w.wiBias() != null) a = Ops.add(a, Indexing.takeInBounds(w.wiBias(), idx, 0));
+        if (w.wuBias() != null) b = Ops.add(b, Indexing.takeInBounds(w.wuBias(), idx, 0));
         Tensor live = Ops.lt(key, Ops.scalar(le, DType.I32));
         // rows past the groups (other shards', padding) are zero: the hooks get 1 there (LiveRows), no 0/0 in a normalising hook
         Tensor h = LiveRows.apply(hooks, HookPoint.BEFORE_WO, LiveRows.apply(hooks, HookPoint.AFTER_WIWU, act.apply(a, b), live), live);
@@ -52,14 +52,14 @@ final class LocalExperts {
             if (w.wdBias() != null) {
                 long cols = y.dim(1);
                 Tensor mine = Ops.dynamicSlice(w.wdBias(), java.util.List.of(Ops.scalar(0, DType.I32), Ops.mul(tpIndex, Ops.scalar(cols, DType.I32))), le, cols);
-                y = Ops.add(y, Ops.where(live.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.take(mine, idx, 0), 0.0));
+                y = Ops.add(y, Ops.where(live.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.takeInBounds(mine, idx, 0), 0.0));
             }
             return LiveRows.apply(hooks, HookPoint.AFTER_WO, y, live);
         }
         Tensor y = Linalg.raggedDot(h, w.wd(), groupSizes, null);
         if (w.wdBias() != null) {
             Tensor on = Ops.logicalAnd(live, Ops.eq(tpIndex, Ops.scalar(0, DType.I32)).broadcastTo(key.dims()));
-            y = Ops.add(y, Ops.where(on.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.take(w.wdBias(), idx, 0), 0.0));
+            y = Ops.add(y, Ops.where(on.reshape(key.dim(0), 1).broadcastTo(y.dims()), Indexing.takeInBounds(w.wdBias(), idx, 0), 0.0));
         }
         return LiveRows.apply(hooks, HookPoint.AFTER_WO, y, live);
     }
@@ -82,11 +82,11 @@ final class LocalExperts {
         Tensor key = Ops.where(mine, local, Ops.full(Shape.of(r), le, DType.I32));
         Tensor perm = Indexing.argsort(key, 0);
         Tensor rows = BaseMoeModule.replicateRows(hooks, tokens, selection, compute);
-        Tensor sortedKey = Indexing.take(key, perm, 0);
-        Tensor mineS = Indexing.take(mine, perm, 0);
-        Tensor received = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(rows, perm, 0), mineS);
+        Tensor sortedKey = Indexing.takeInBounds(key, perm, 0);
+        Tensor mineS = Indexing.takeInBounds(mine, perm, 0);
+        Tensor received = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.takeInBounds(rows, perm, 0), mineS);
         Tensor y = ffn(received, sortedKey, Indexing.bincount(key, le), w, act, tpIndex, rowsOverTp, hooks);
-        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.take(combine.reshape(r), perm, 0), mineS, acc);
+        Tensor weighted = LiveRows.weighted(hooks, y, Indexing.takeInBounds(combine.reshape(r), perm, 0), mineS, acc);
         Tensor tokenOfRow = Ops.div(perm, Ops.full(Shape.of(r), k, DType.I32));
         return Indexing.scatterAdd(Ops.zeros(Shape.of(t, y.dim(1)), acc), tokenOfRow, weighted, 0);
     }

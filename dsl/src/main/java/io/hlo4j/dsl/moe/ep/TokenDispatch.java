@@ -98,7 +98,7 @@ final class TokenDispatch {
                 Ops.iota(DType.I32, Shape.of(t, x), 0)), Ops.scalar(x * t, DType.I32)).reshape(t * x);
         Tensor pairAt = slots(sendRows, t, x, Indexing.argsort(keyR, 0));                                          // [X T] flat pair t X + j
         Tensor tokenAt = Ops.div(pairAt, Ops.scalar(x, DType.I32));
-        Tensor rows = Indexing.take(tokens, tokenAt, 0);
+        Tensor rows = Indexing.takeInBounds(tokens, tokenAt, 0);
 
         // assignments: (t, j, s) in region j of [X T k], ordered by (t, s); weights in their own dtype
         Tensor sendA, wSend, codes = null;
@@ -110,18 +110,18 @@ final class TokenDispatch {
             Tensor f = slots(sendA, t * k, x, Indexing.argsort(keyA, 0));                                           // flat (t, j, s)
             Tensor slot = Ops.add(Ops.mul(Ops.div(f, Ops.scalar(x * k, DType.I32)), Ops.scalar(k, DType.I32)), Ops.rem(f, Ops.scalar(k, DType.I32)));
             Tensor shard = Ops.rem(Ops.div(f, Ops.scalar(k, DType.I32)), Ops.scalar(x, DType.I32));
-            Tensor local = Ops.sub(Indexing.take(experts.reshape(t * k), slot, 0), Ops.mul(shard, Ops.scalar(le, DType.I32)));
+            Tensor local = Ops.sub(Indexing.takeInBounds(experts.reshape(t * k), slot, 0), Ops.mul(shard, Ops.scalar(le, DType.I32)));
             Tensor first = Ops.logicalAnd(on, Ops.eq(Ops.sub(Reductions.cumsum(onI, 2), onI), Ops.scalar(0, DType.I32)));
-            Tensor flag = Indexing.take(first.astype(DType.I32).reshape(t * x * k), f, 0);
+            Tensor flag = Indexing.takeInBounds(first.astype(DType.I32).reshape(t * x * k), f, 0);
             Tensor valid = valid(sendA, t * k, x);
             codes = Ops.where(valid, Ops.add(Ops.add(Ops.mul(local, Ops.scalar(2, DType.I32)), flag), Ops.scalar(1, DType.I32)),
                     Ops.scalar(0, DType.I32)).astype(idType(le));
-            wSend = Ops.where(valid, Indexing.take(weights.reshape(t * k), slot, 0), 0.0);
+            wSend = Ops.where(valid, Indexing.takeInBounds(weights.reshape(t * k), slot, 0), 0.0);
         } else {
             // L = 1: the pair's one assignment; its weight travels with the row
             sendA = sendRows;
             Tensor pairW = Reductions.sum(Ops.where(on, weights.reshape(t, 1, k), 0.0), 2).reshape(t * x);
-            wSend = Ops.where(valid(sendRows, t, x), Indexing.take(pairW, pairAt, 0), 0.0);
+            wSend = Ops.where(valid(sendRows, t, x), Indexing.takeInBounds(pairW, pairAt, 0), 0.0);
         }
 
         long rowsIn = packed ? capacity : t * x, slotsPerRow = many ? k : 1, assignIn = rowsIn * slotsPerRow;
@@ -169,19 +169,19 @@ final class TokenDispatch {
         } else {
             rowOf = Ops.iota(DType.I32, Shape.of(rowsIn), 0);
             Tensor ok = packed ? Ops.lt(rowOf, Reductions.sum(rowPlan.recv(), 0))
-                    : Ops.lt(Ops.rem(rowOf, Ops.scalar(t, DType.I32)), Indexing.take(rowPlan.recv(), Ops.div(rowOf, Ops.scalar(t, DType.I32)), 0));
+                    : Ops.lt(Ops.rem(rowOf, Ops.scalar(t, DType.I32)), Indexing.takeInBounds(rowPlan.recv(), Ops.div(rowOf, Ops.scalar(t, DType.I32)), 0));
             key = Ops.where(ok, Ops.scalar(0, DType.I32), Ops.scalar(le, DType.I32));
         }
         rowOf = Ops.minimum(Ops.maximum(rowOf, Ops.scalar(0, DType.I32)), Ops.scalar(rowsIn - 1, DType.I32));
 
         // the local experts on the assignments sorted by local expert; each row's assignments summed in acc
         Tensor perm = Indexing.argsort(key, 0);
-        Tensor sortedKey = Indexing.take(key, perm, 0), rowS = Indexing.take(rowOf, perm, 0);
+        Tensor sortedKey = Indexing.takeInBounds(key, perm, 0), rowS = Indexing.takeInBounds(rowOf, perm, 0);
         Tensor mineS = Ops.lt(sortedKey, Ops.scalar(le, DType.I32));
         // padding rows are zero: the row hooks get 1 there (LiveRows)
-        Tensor rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.take(bufX, rowS, 0), mineS);
+        Tensor rowsA = LiveRows.apply(hooks, HookPoint.AFTER_EP_RECEIVE, Indexing.takeInBounds(bufX, rowS, 0), mineS);
         Tensor y = LocalExperts.ffn(rowsA, sortedKey, Indexing.bincount(key, le), w, act, layout.tpIndex(), rowsOverTp, hooks);
-        Tensor contrib = LiveRows.weighted(hooks, y, Indexing.take(bufW, perm, 0), mineS, acc);
+        Tensor contrib = LiveRows.weighted(hooks, y, Indexing.takeInBounds(bufW, perm, 0), mineS, acc);
         long hOut = y.dim(1);                                                                                   // H, or H/Q reduced over tp
         Tensor combined = Indexing.scatterAdd(Ops.zeros(Shape.of(rowsIn, hOut), acc), rowS, contrib, 0);
 
@@ -208,7 +208,7 @@ final class TokenDispatch {
     private static Tensor valid(Tensor counts, long region, int x) {
         Tensor s = Ops.iota(DType.I32, Shape.of(x * region), 0);
         Tensor j = Ops.div(s, Ops.scalar(region, DType.I32));
-        return Ops.lt(Ops.rem(s, Ops.scalar(region, DType.I32)), Indexing.take(counts, j, 0));
+        return Ops.lt(Ops.rem(s, Ops.scalar(region, DType.I32)), Indexing.takeInBounds(counts, j, 0));
     }
 
     /**
@@ -220,8 +220,8 @@ final class TokenDispatch {
         Tensor s = Ops.iota(DType.I32, Shape.of(x * region), 0);
         Tensor j = Ops.div(s, Ops.scalar(region, DType.I32));
         Tensor start = Ops.sub(Reductions.cumsum(counts, 0), counts);
-        Tensor p = Ops.add(Indexing.take(start, j, 0), Ops.rem(s, Ops.scalar(region, DType.I32)));
-        return Indexing.take(perm, Ops.minimum(p, Ops.scalar(perm.dim(0) - 1, DType.I32)), 0);
+        Tensor p = Ops.add(Indexing.takeInBounds(start, j, 0), Ops.rem(s, Ops.scalar(region, DType.I32)));
+        return Indexing.takeInBounds(perm, Ops.minimum(p, Ops.scalar(perm.dim(0) - 1, DType.I32)), 0);
     }
 
     /**

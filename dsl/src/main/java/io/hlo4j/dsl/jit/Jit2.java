@@ -1,0 +1,35 @@
+package io.hlo4j.dsl.jit;
+
+import io.hlo4j.runtime.backend.Backend;
+
+/**
+ * {@link Jit#of(Fn2)}: a jitted {@link Fn2} ({@code (Mlp<Tensor> p, Tensor x) -> ...}), a thin typed layer on {@link Jit} (the same
+ * trace, cache and backends). Arguments are pytrees: of {@code Spec}s or {@code HostArray}s to trace, lower and
+ * compile ({@code Mlp<Spec>}), of {@code HostArray}s to call ({@code Mlp<HostArray>}). {@link #call} returns the
+ * function's result tree with {@code HostArray} leaves, typed by the assignment ({@code Mlp<HostArray> g =
+ * f.call(...)}): Java's generics cannot tie {@code Mlp<HostArray>} to the {@code Mlp<Tensor>} the function declares,
+ * so that link is checked when the arguments are flattened and the result rebuilt, not by the compiler.
+ */
+public final class Jit2<A, B, R> {
+    private final Jit untyped;
+
+    Jit2(Jit untyped) { this.untyped = untyped; }
+
+    /** The underlying {@code Object[]} form (its stages, {@code callMap}, {@code callList}). */
+    public Jit untyped() { return untyped; }
+
+    public Jit2<A, B, R> withBackend(Backend backend) { return new Jit2<>(untyped.withBackend(backend)); }
+
+    public Traced trace(Object a, Object b) { return untyped.trace(a, b); }
+
+    public Lowered lower(Object a, Object b) { return untyped.lower(a, b); }
+
+    /** The compiled program for these argument specs (cached); {@link Compiled#callTree} checks arguments against them by path. */
+    public Compiled compile(Object a, Object b) { return untyped.compile(a, b); }
+
+    /** Traces and compiles on first use of these shapes and dtypes (then reuses), runs, and returns the result tree of HostArrays. */
+    public <H> H call(Object a, Object b) { return Typed.cast(untyped.call(a, b)); }
+
+    /** Number of distinct programs compiled so far. */
+    public int cacheSize() { return untyped.cacheSize(); }
+}
