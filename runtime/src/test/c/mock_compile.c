@@ -151,8 +151,9 @@ Err *Client_Compile(Client_Compile_Args *a) {
     return err(UNIMPLEMENTED, "PJRT_Client_Compile: the mock runs only a single stablehlo.add or stablehlo.dot_general; got a program of %zu bytes with %d stablehlo ops for %lld replica(s) x %lld partition(s)",
                pr->code_size, ops, (long long)vals[1], (long long)vals[2]);
   Loaded *l = calloc(1, sizeof *l);
-  *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices, nlocal, {0}};
+  *l = (Loaded){MAGIC_LOADED, a->client, program, (int)devices, nlocal, {0}, {0}};
   memcpy(l->local, local, sizeof(Device *) * (size_t)nlocal);
+  for (int i = 0; i < (int)devices; i++) l->ids[i] = da != NULL ? ids[i] : local[i]->id;
   atomic_fetch_add(&live[K_LOADED], 1);
   a->executable = l;
   return NULL;
@@ -253,8 +254,12 @@ Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
   return NULL;
 }
 
-// Serialization: "hlo4j-mock-exe/1 program=P devices=N", freed through the returned deleter.
-struct Serialized { char text[64]; };
+// Serialization: "hlo4j-mock-exe/2 program=P devices=N ids=I,J,..." (the device assignment, as XLA's serialized
+// executable carries its compile options), freed through the returned deleter. Loading puts it on this client's devices
+// among those ids, in their order, as a real plugin loads onto the assignment's addressable devices. The older
+// "hlo4j-mock-exe/1 program=P devices=N" (no assignment) still loads, onto the client's first N addressable devices:
+// a plugin that ignores the assignment, which the compile cache must catch.
+struct Serialized { char text[160]; };
 static void serialized_delete(Serialized *s) {
   free(s);
   atomic_fetch_sub(&live[K_SERIALIZED], 1);
@@ -263,8 +268,11 @@ Err *Exec_Serialize(Serialize_Args *a) {
   ENTER(Serialize_Args, a, deleter, "PJRT_Executable_Serialize", NULL);
   if (a->executable == NULL || a->executable->magic != MAGIC_EXEC) return err(INVALID_ARGUMENT, "PJRT_Executable_Serialize: not an executable");
   TRY(check_loaded(a->executable->loaded, "PJRT_Executable_Serialize"));
+  const Loaded *l = a->executable->loaded;
   Serialized *s = calloc(1, sizeof *s);
-  snprintf(s->text, sizeof s->text, "hlo4j-mock-exe/1 program=%d devices=%d", a->executable->loaded->program, a->executable->loaded->num_devices);
+  int n = snprintf(s->text, sizeof s->text, "hlo4j-mock-exe/2 program=%d devices=%d ids=", l->program, l->num_devices);
+  for (int i = 0; i < l->num_devices && n < (int)sizeof s->text; i++)
+    n += snprintf(s->text + n, sizeof s->text - (size_t)n, i == 0 ? "%lld" : ",%lld", (long long)l->ids[i]);
   atomic_fetch_add(&live[K_SERIALIZED], 1);
   a->serialized = s;
   a->bytes = s->text;
@@ -275,18 +283,43 @@ Err *Exec_Serialize(Serialize_Args *a) {
 Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
   ENTER(Deserialize_Args, a, loaded, "PJRT_Executable_DeserializeAndLoad", a->client);
   TRY(check_client(a->client, "PJRT_Executable_DeserializeAndLoad"));
-  int program = 0, devices = 0;
-  char text[64] = {0};
+  Client *c = a->client;
+  int program = 0, devices = 0, used = 0, version = 0;
+  char text[160] = {0};
   if (a->bytes == NULL || a->bytes_size >= sizeof text) return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable");
   memcpy(text, a->bytes, a->bytes_size);
-  if (sscanf(text, "hlo4j-mock-exe/1 program=%d devices=%d", &program, &devices) != 2 || program < PROG_ADD || program > PROG_DOT ||
-      devices < 1 || devices > a->client->num_devices)
+  if (sscanf(text, "hlo4j-mock-exe/%d program=%d devices=%d%n", &version, &program, &devices, &used) != 3 || (version != 1 && version != 2) ||
+      program < PROG_ADD || program > PROG_DOT || devices < 1 || devices > c->num_devices)
     return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable for this client (%zu bytes)", a->bytes_size);
-  if (devices > a->client->num_addressable)
-    return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: %d devices > %d addressable", devices, a->client->num_addressable);
   Loaded *l = calloc(1, sizeof *l);
-  *l = (Loaded){MAGIC_LOADED, a->client, program, devices, devices, {0}};
-  memcpy(l->local, a->client->addressable_ptrs, sizeof(Device *) * (size_t)devices);
+  *l = (Loaded){MAGIC_LOADED, c, program, devices, 0, {0}, {0}};
+  if (version == 1) {
+    if (devices > c->num_addressable) {
+      free(l);
+      return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: %d devices > %d addressable", devices, c->num_addressable);
+    }
+    for (int i = 0; i < devices; i++) { l->local[i] = c->addressable_ptrs[i]; l->ids[i] = c->addressable_ptrs[i]->id; }
+    l->num_local = devices;
+  } else {
+    const char *q = text + used;
+    if (strncmp(q, " ids=", 5) != 0) { free(l); return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: no ids in a version 2 mock executable"); }
+    q += 5;
+    for (int i = 0; i < devices; i++) {
+      char *end;
+      long long id = strtoll(q, &end, 10);
+      if (end == q || (i + 1 < devices ? *end != ',' : *end != 0)) {
+        free(l);
+        return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: malformed ids in a mock executable");
+      }
+      q = end + 1;
+      l->ids[i] = id;
+      for (int k = 0; k < c->num_addressable; k++) if (c->addressable_ptrs[k]->id == id) l->local[l->num_local++] = c->addressable_ptrs[k];
+    }
+    if (l->num_local == 0) {
+      free(l);
+      return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: the executable's devices name none of process %d's", c->process_index);
+    }
+  }
   atomic_fetch_add(&live[K_LOADED], 1);
   a->loaded = l;
   return NULL;

@@ -126,7 +126,8 @@ struct Client { uint32_t magic; int num_devices; Device devices[MAX_DEVICES]; De
                 int num_processes, process_index; Device *addressable_ptrs[MAX_DEVICES]; };
 enum { PROG_ADD = 1, PROG_DOT = 2 };
 // num_devices: replicas x partitions over the job; local: this process's devices among them, in assignment order.
-struct Loaded { uint32_t magic; Client *client; int program; int num_devices; int num_local; Device *local[MAX_DEVICES]; };
+// ids: the device assignment's ids, partition-major (num_devices of them), which serialization carries.
+struct Loaded { uint32_t magic; Client *client; int program; int num_devices; int num_local; Device *local[MAX_DEVICES]; int64_t ids[MAX_DEVICES]; };
 struct Exec { uint32_t magic; Loaded *loaded; NamedValue cost[2]; };
 struct Buffer { uint32_t magic; Client *client; Device *device; int type; size_t num_dims; int64_t dims[MAX_DIMS]; size_t bytes; unsigned char *data; };
 

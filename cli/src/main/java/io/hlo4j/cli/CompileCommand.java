@@ -38,17 +38,23 @@ import java.util.TreeMap;
                 "per device, as inspect counts them). --dump-optimized writes the optimized program as XLA's HLO",
                 "text. The plugin is --pjrt-plugin PATH, else HLO4J_PJRT_PLUGIN. The partition count is the",
                 "module's mhlo.num_partitions unless --num-partitions gives it; partitions go to the plugin's",
-                "first N addressable devices."},
+                "first N addressable devices. As one process of a job (--num-processes N --process-id I",
+                "--coordinator HOST:PORT, as for run), an N-partition program is compiled over the job's first N",
+                "devices, the same assignment in every process, and the report says which partitions and devices",
+                "are this process's; process 0 writes the --dump files."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j compile model.mlir --pjrt-plugin xla_cuda_plugin.so --dump-optimized model.hlo",
                 "  hlo4j compile spmd.mlir --pjrt-plugin libtpu.so --num-partitions 8 --json",
-                "  HLO4J_PJRT_PLUGIN=xla_cuda_plugin.so hlo4j compile model.mlir --pjrt-option preallocate=false"})
+                "  HLO4J_PJRT_PLUGIN=xla_cuda_plugin.so hlo4j compile model.mlir --pjrt-option preallocate=false",
+                "  hlo4j compile spmd.mlir --pjrt-plugin libtpu.so --num-processes 4 --process-id 0 --coordinator host0:29517"})
 final class CompileCommand extends CliCommand {
     @Parameters(paramLabel = "FILE", description = "The MLIR module (one module).")
     Path file;
 
     @picocli.CommandLine.Mixin PjrtFlags pjrt;
+
+    @picocli.CommandLine.Mixin ProcessFlags processes;
 
     @Option(names = "--num-partitions", paramLabel = "N", description = "Partitions (devices) to compile for (default: the module's).")
     Integer numPartitions;
@@ -65,13 +71,15 @@ final class CompileCommand extends CliCommand {
 
     @Option(names = "--json", description = "Write the report as JSON (keys file, platform, pjrt_api, partitions, devices, compile_ms, "
             + "cost_analysis, memory_stats, optimized_program; optimized_program adds dump and dump_proto, the files "
-            + "--dump-optimized and --dump-optimized-proto wrote).")
+            + "--dump-optimized and --dump-optimized-proto wrote; one process of a job adds process: index, count, and "
+            + "the partitions and devices that are its own).")
     boolean json;
 
     @Override public Integer call() throws IOException {
         if (numPartitions != null && numPartitions < 1) throw usage("--num-partitions must be at least 1, got " + numPartitions);
         Path pjrtPlugin = pjrt.require();
         Map<String, Object> options = pjrt.createOptions();
+        io.hlo4j.runtime.pjrt.distributed.JobSpec job = processes.job(System.getenv(), pjrtPlugin, options);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
         if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
@@ -83,13 +91,20 @@ final class CompileCommand extends CliCommand {
             throw new IllegalArgumentException("--num-partitions " + numPartitions + " but " + file + " declares mhlo.num_partitions = " + own);
         int partitions = numPartitions != null ? numPartitions : own;
 
-        try (PjrtBackend backend = PjrtBackend.open(pjrtPlugin, options)) {
+        return PjrtSession.with(pjrtPlugin, options, job, backend -> {
             long t0 = System.nanoTime();
             PjrtBackend.Compiled compiled = backend.compile(module, partitions);
             double ms = (System.nanoTime() - t0) / 1e6;
             PjrtExecutable exe = compiled.executable();
             Report r = new Report(backend.name(), backend.client().plugin().apiVersion(), partitions,
-                    compiled.devices().stream().map(PjrtDevice::id).toList(), ms);
+                    java.util.Arrays.stream(compiled.options().deviceIds()).mapToInt(Math::toIntExact).boxed().toList(), ms);
+            if (job != null) {
+                r.job = job;
+                r.localPartitions = compiled.localPartitions();
+                r.localDevices = compiled.devices().stream().map(PjrtDevice::id).toList();
+                r.placement = PjrtRun.placement(job, compiled);
+            }
+            boolean writes = job == null || job.processId() == 0;   // one process of a job writes the files
             try {
                 r.cost = new TreeMap<>(exe.costAnalysis());
             } catch (PjrtException e) {
@@ -109,18 +124,18 @@ final class CompileCommand extends CliCommand {
                 if (dumpOptimized != null || dumpOptimizedProto != null) throw e;   // asked for it: not having it is a failure
                 r.programError = e.getMessage();
             }
-            if (program != null && dumpOptimized != null) {
+            if (program != null && dumpOptimized != null && writes) {
                 CliFiles.prepareOutputFile(dumpOptimized, "--dump-optimized");
                 CliFiles.writeString(dumpOptimized, program.text());
             }
-            if (program != null && dumpOptimizedProto != null) {
+            if (program != null && dumpOptimizedProto != null && writes) {
                 CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
                 CliFiles.write(dumpOptimizedProto, withConfig(program, r.partitions).toByteArray());
             }
             out().print(json ? json(r, program) : text(r, program));
             out().flush();
             return Main.OK;
-        }
+        });
     }
 
     /** What one compile reported; absent parts carry the plugin's reason instead. */
@@ -133,6 +148,9 @@ final class CompileCommand extends CliCommand {
         String costError, memoryError, programError;
         PjrtExecutable.CompiledMemoryStats memory;
         long programBytes;
+        io.hlo4j.runtime.pjrt.distributed.JobSpec job;   // null: one process
+        List<Integer> localPartitions, localDevices;
+        String placement;
 
         Report(String platform, String api, int partitions, List<Integer> devices, double compileMs) {
             this.platform = platform;
@@ -147,6 +165,7 @@ final class CompileCommand extends CliCommand {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "compiled %s on %s (PJRT C API %s): %d partition%s on device%s %s in %.1f ms%n", file, r.platform,
                 r.api, r.partitions, r.partitions == 1 ? "" : "s", r.devices.size() == 1 ? "" : "s", r.devices, r.compileMs));
+        if (r.job != null) b.append(r.placement).append('\n');
         if (r.cost != null) {
             List<String> kv = new ArrayList<>();
             r.cost.forEach((k, v) -> kv.add(k + "=" + value(v)));
@@ -168,8 +187,12 @@ final class CompileCommand extends CliCommand {
         } else {
             b.append("optimized program: format ").append(program.format()).append(", ").append(r.programBytes).append(" bytes\n");
             b.append(summary(program, r.partitions).text());
-            if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
-            if (dumpOptimizedProto != null) b.append("wrote ").append(dumpOptimizedProto).append('\n');
+            if (r.job != null && r.job.processId() != 0 && (dumpOptimized != null || dumpOptimizedProto != null))
+                b.append("(process 0 writes the --dump-optimized files)\n");
+            else {
+                if (dumpOptimized != null) b.append("wrote ").append(dumpOptimized).append('\n');
+                if (dumpOptimizedProto != null) b.append("wrote ").append(dumpOptimizedProto).append('\n');
+            }
         }
         return b.toString();
     }
@@ -184,6 +207,13 @@ final class CompileCommand extends CliCommand {
         ArrayNode devs = root.putArray("devices");
         r.devices.forEach(devs::add);
         root.put("compile_ms", Math.round(r.compileMs * 10) / 10.0);
+        if (r.job != null) {
+            ObjectNode p = root.putObject("process");
+            p.put("index", r.job.processId());
+            p.put("count", r.job.numProcesses());
+            p.set("partitions", om.valueToTree(r.localPartitions));
+            p.set("devices", om.valueToTree(r.localDevices));
+        }
         if (r.cost != null) {
             ObjectNode c = root.putObject("cost_analysis");
             r.cost.forEach((k, v) -> c.set(k, om.valueToTree(v)));
@@ -196,8 +226,9 @@ final class CompileCommand extends CliCommand {
             root.putNull("optimized_program");
         } else {
             ObjectNode p = programJson(root.putObject("optimized_program"), program, summary(program, r.partitions), r.programBytes);
-            if (dumpOptimized != null) p.put("dump", dumpOptimized.toString());
-            if (dumpOptimizedProto != null) p.put("dump_proto", dumpOptimizedProto.toString());
+            boolean wrote = r.job == null || r.job.processId() == 0;
+            if (dumpOptimized != null && wrote) p.put("dump", dumpOptimized.toString());
+            if (dumpOptimizedProto != null && wrote) p.put("dump_proto", dumpOptimizedProto.toString());
         }
         return om.writeValueAsString(root) + "\n";
     }

@@ -37,7 +37,9 @@ import java.util.Map;
                 "(null for a loss the config does not compute). Runs on the interpreter, or on a PJRT plugin's",
                 "first device with --pjrt-plugin (or HLO4J_PJRT_PLUGIN); --mesh runs on simulated devices: it",
                 "refuses --pjrt-plugin and leaves HLO4J_PJRT_PLUGIN unused. OUT is written only when the whole run",
-                "succeeded."},
+                "succeeded. On a plugin, --num-processes N --process-id I --coordinator HOST:PORT (as for run) make",
+                "this one process of a job: every process runs the layer on its own first device and prints the same",
+                "line; process 0 writes OUT."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j moe run --config moe.json --weights w/ --input x.npy -o out/",
@@ -68,6 +70,8 @@ final class MoeRunCommand extends CliCommand {
     Path dump;
 
     @picocli.CommandLine.Mixin PjrtFlags pjrt;
+
+    @picocli.CommandLine.Mixin ProcessFlags processes;
 
     @Option(names = "--mesh", paramLabel = "AXIS=SIZE,...",
             description = "Run partitioned on this 5D model mesh of simulated devices (dp, fsdp, ep, tp, sp; missing axes are 1), "
@@ -102,6 +106,7 @@ final class MoeRunCommand extends CliCommand {
         MoEMethods m = method == null ? null : parseMethod(method);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         Path pjrtPlugin = pjrt.use();
+        io.hlo4j.runtime.pjrt.distributed.JobSpec job = processes.job(System.getenv(), pjrtPlugin, pjrt.createOptions());
         checkPaths();
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
@@ -114,24 +119,28 @@ final class MoeRunCommand extends CliCommand {
         Lowered lowered = SourceLoc.asBuiltin("moe", () -> jit(c, names, outNames).lower((Object[]) argv));
         List<HostArray> res;
         if (pjrtPlugin != null) {
-            try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(pjrtPlugin, pjrt.createOptions())) {
-                res = lowered.compile(backend).call(argv);
-            }
+            // one partition: in a job each process compiles and runs the layer on its own first device
+            res = PjrtSession.with(pjrtPlugin, pjrt.createOptions(), job, backend -> {
+                io.hlo4j.dsl.jit.Compiled compiled = lowered.compile(backend);
+                if (job != null) out().println(PjrtRun.placement(job, (io.hlo4j.runtime.backend.PjrtBackend.Compiled) compiled.executable()));
+                return compiled.call(argv);
+            });
         } else {
             res = lowered.compile(io.hlo4j.runtime.backend.Backend.interpreter()).call(argv);
         }
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
 
-        MoeOutputWriter.write(outputDir, r, metricsJson(r), dump == null ? Map.of() : Map.of(dump, lowered.asText()));
+        boolean writes = job == null || job.processId() == 0;   // one process of a job writes OUT
+        if (writes) MoeOutputWriter.write(outputDir, r, metricsJson(r), dump == null ? Map.of() : Map.of(dump, lowered.asText()));
         long[] xs = in.arrays().get("x").shape();
         if (in.ignoredTokenIds()) {
             out().println("note: " + weights.resolve("token_ids.npy") + " not used (routing_strategy is "
                     + cfg.routingStrategy().value() + ", not hash)");
         }
-        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s: wrote %s%s%n",
+        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s: %s %s%s%n",
                 cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
-                cfg.routingStrategy().value(), cfg.dtype().value(), outputDir, dump == null ? "" : " and " + dump);
+                cfg.routingStrategy().value(), cfg.dtype().value(), writes ? "wrote" : "process 0 writes", outputDir, dump == null ? "" : " and " + dump);
         out().flush();
         return Main.OK;
     }
@@ -162,6 +171,7 @@ final class MoeRunCommand extends CliCommand {
         }
         if (!emit.equals("annotated") && !emit.equals("explicit")) throw usage("--emit: '" + emit + "' is neither annotated nor explicit");
         pjrt.unused("--mesh runs on simulated devices in the interpreter");
+        processes.unused("--mesh runs on simulated devices in this process", System.getenv());
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         checkPaths();

@@ -10,14 +10,13 @@ import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.interp.HostArrays;
 import io.hlo4j.runtime.interp.Tensor;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
-import io.hlo4j.runtime.pjrt.distributed.DistributedProcess;
+import io.hlo4j.runtime.pjrt.distributed.JobSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +36,7 @@ final class PjrtRun {
 
     /** As above; with {@code job}, as one process of a multi-process job (an annotated N-partition entry only). */
     static int run(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, Path plugin,
-                   Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
+                   Map<String, Object> opts, Path outDir, JobSpec job) throws IOException {
         Operation entry = module.entryFunction();
         if (entry == null || !SymbolTable.symbolName(entry).equals(SymbolTable.symbolName(fn))) {
             throw new IllegalArgumentException("a PJRT plugin (--pjrt-plugin or HLO4J_PJRT_PLUGIN) runs the module's entry function (@main or the only function), not @"
@@ -87,7 +86,7 @@ final class PjrtRun {
      * the plugin's first N devices, and global results assembled from the devices' blocks (as the interpreter runs it).
      */
     private static int runGlobal(PrintWriter out, Module module, Operation fn, List<HostArray> args, int devices, int partitions,
-                                 int nargs, Path plugin, Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
+                                 int nargs, Path plugin, Map<String, Object> opts, Path outDir, JobSpec job) throws IOException {
         if (devices != 1 && devices != partitions)
             throw new IllegalArgumentException("--devices " + devices + " but the module declares mhlo.num_partitions = " + partitions);
         if (args.size() != nargs)
@@ -122,27 +121,12 @@ final class PjrtRun {
      * the store and prints the global results (every process prints them; process 0 writes {@code -o}).
      */
     private static int runJob(PrintWriter out, Module module, Operation fn, List<HostArray> args, int partitions, Path plugin,
-                              Map<String, Object> opts, Path outDir, ProcessFlags.Job job) throws IOException {
-        try (DistributedProcess p = DistributedProcess.initialize(job.coordinator(), job.numProcesses(), job.processId(), job.timeout())) {
-            try {
-                return runJoined(out, module, fn, args, partitions, plugin, opts, outDir, job, p);
-            } catch (RuntimeException | IOException | Error e) {
-                p.fail("process " + job.processId() + ": " + e.getMessage());   // the others stop waiting for its results
-                throw e;
-            }
-        }
-    }
-
-    private static int runJoined(PrintWriter out, Module module, Operation fn, List<HostArray> args, int partitions, Path plugin,
-                                 Map<String, Object> opts, Path outDir, ProcessFlags.Job job, DistributedProcess p) throws IOException {
-        Map<String, Object> all = new LinkedHashMap<>(opts);
-        all.putAll(p.clientOptions());
-        try (PjrtBackend backend = PjrtBackend.open(plugin, all, p.store(), PjrtBackend.configuredCache())) {
+                              Map<String, Object> opts, Path outDir, JobSpec job) throws IOException {
+        return PjrtSession.with(plugin, opts, job, backend -> {
             PjrtBackend.Compiled exe = backend.compile(module, partitions);
-            out.println("process " + job.processId() + " of " + job.numProcesses() + ": partitions " + exe.localPartitions() + " on devices "
-                    + exe.devices().stream().map(PjrtDevice::id).toList());
+            out.println(placement(job, exe));
             long t0 = System.nanoTime();
-            List<HostArray> results = exe.callGlobal(args, p.store(), "hlo4j/run/results/", job.timeout());
+            List<HostArray> results = exe.call(args);   // this process's partitions; the others' result blocks through the job's store
             double ms = (System.nanoTime() - t0) / 1e6;
             for (int i = 0; i < results.size(); i++) {
                 HostArray r = results.get(i);
@@ -155,10 +139,16 @@ final class PjrtRun {
             }
             if (outDir != null && job.processId() != 0) out.println("(-o: process 0 writes the result files)");
             out.println(String.format(Locale.ROOT, "ran @%s on %s (%d devices over %d processes; result blocks exchanged through %s) in %.1f ms",
-                    SymbolTable.symbolName(fn), backend.name(), partitions, job.numProcesses(), p.store().describe(), ms));
+                    SymbolTable.symbolName(fn), backend.name(), partitions, job.numProcesses(), backend.job().store().describe(), ms));
             out.flush();
             return 0;
-        }
+        });
+    }
+
+    /** {@code process I of N: partitions [..] on devices [..]}: what this process of a job runs of the compiled program. */
+    static String placement(JobSpec job, PjrtBackend.Compiled exe) {
+        return "process " + job.processId() + " of " + job.numProcesses() + ": partition" + (exe.localPartitions().size() == 1 ? " " : "s ")
+                + exe.localPartitions() + " on device" + (exe.devices().size() == 1 ? " " : "s ") + exe.devices().stream().map(PjrtDevice::id).toList();
     }
 
     /** Whether an argument or result of {@code fn} carries {@code sdy.sharding}. */

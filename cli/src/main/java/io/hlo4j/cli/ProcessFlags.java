@@ -1,9 +1,10 @@
 package io.hlo4j.cli;
 
-import io.hlo4j.runtime.backend.PjrtBackend;
 import io.hlo4j.runtime.pjrt.distributed.CoordinatorAddress;
+import io.hlo4j.runtime.pjrt.distributed.JobSpec;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -13,8 +14,11 @@ import java.util.Map;
  * {@code --coordinator HOST:PORT} (process 0 listens there), or the variables {@value #ENV_COUNT}, {@value #ENV_ID}
  * and {@value #ENV_COORDINATOR} (a flag wins over its variable). Refused by name (usage errors): a count below 1, an id
  * outside {@code [0, N)}, a job of several processes without an id or a coordinator, a coordinator that is not
- * {@code HOST:PORT}, an id or coordinator without a count, {@code --pjrt-option node_id/num_nodes}, which these set, and
- * the compile cache ({@code HLO4J_PJRT_CACHE}). Each message names the flag or the variable the value came from.
+ * {@code HOST:PORT}, an id or coordinator without a count, {@code --pjrt-option node_id/num_nodes}, which these set, a
+ * job without a PJRT plugin, and the settings on a command path that runs no plugin ({@link #unused}). Each message
+ * names the flag or the variable the value came from. Declared once ({@code @Mixin ProcessFlags}) for {@code run},
+ * {@code compile} and {@code moe run}; the job it gives is joined in one place, {@code PjrtBackend.open(plugin, options,
+ * job, cache)} ({@link PjrtSession}).
  */
 final class ProcessFlags {
     static final String ENV_COUNT = "HLO4J_NUM_PROCESSES", ENV_ID = "HLO4J_PROCESS_ID", ENV_COORDINATOR = "HLO4J_COORDINATOR";
@@ -34,11 +38,25 @@ final class ProcessFlags {
             description = "How long to wait for the coordinator and the other processes (joining, the topology, results); default 300.")
     long timeoutSeconds = 300;
 
-    /** A job's settings, checked; null when this process runs alone. */
-    record Job(int numProcesses, int processId, String coordinator, Duration timeout) {}
+    /**
+     * For a command path that runs on {@code plugin} (null: the interpreter): the job, or null when this process runs
+     * alone; a job without a plugin is a usage error. Reads the environment through {@code env}.
+     */
+    JobSpec job(Map<String, String> env, Path plugin, Map<String, Object> pjrtOptions) {
+        JobSpec job = job(env, plugin == null ? Map.of() : pjrtOptions);
+        if (job != null && plugin == null)
+            throw new Main.UsageError("--num-processes " + job.numProcesses() + " runs one process of a job on a PJRT plugin: give --pjrt-plugin (or "
+                    + PjrtFlags.ENV + ")");
+        return job;
+    }
+
+    /** For a command path that runs no plugin ({@code why}, e.g. "--spmd runs on simulated devices in this process"): any setting is refused. */
+    void unused(String why, Map<String, String> env) {
+        if (given(env)) throw new Main.UsageError(why + "; it does not take --num-processes, --process-id or --coordinator");
+    }
 
     /** The job, or null without any of the settings; usage errors as the class says. Reads the environment through {@code env}. */
-    Job job(Map<String, String> env, Map<String, Object> pjrtOptions) {
+    JobSpec job(Map<String, String> env, Map<String, Object> pjrtOptions) {
         Integer n = numProcesses != null ? numProcesses : intFrom(env, ENV_COUNT);
         Integer id = processId != null ? processId : intFrom(env, ENV_ID);
         String coord = coordinator != null ? coordinator : blankToNull(env.get(ENV_COORDINATOR));
@@ -68,13 +86,7 @@ final class ProcessFlags {
             if (pjrtOptions.containsKey(k))
                 throw new Main.UsageError("--pjrt-option " + k + " is set by --process-id and --num-processes; leave it out");
         if (n == 1) return null;
-        String cache = blankToNull(System.getProperty(PjrtBackend.CACHE_PROPERTY));
-        String cacheName = cache != null ? "-D" + PjrtBackend.CACHE_PROPERTY : PjrtBackend.CACHE_ENV;
-        if (cache == null) cache = blankToNull(env.get(PjrtBackend.CACHE_ENV));
-        if (cache != null)
-            throw new Main.UsageError(cacheName + "=" + cache + " (the compile cache) does not work with " + shown(nName, n)
-                    + ": a cached executable would load onto this process's first devices, not the job's device assignment; unset it");
-        return new Job(n, i, coord, Duration.ofSeconds(timeoutSeconds));
+        return JobSpec.of(n, i, coord, Duration.ofSeconds(timeoutSeconds));
     }
 
     /** {@code --flag V} or {@code VARIABLE=V}. */

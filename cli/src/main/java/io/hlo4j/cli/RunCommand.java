@@ -98,14 +98,9 @@ public final class RunCommand implements Callable<Integer> {
         if (timeoutSeconds != null && onPlugin) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with " + pjrt.source());
         if (collectives && onPlugin) throw new Main.UsageError("--collectives reports the SPMD run on simulated devices; it does not apply with " + pjrt.source());
         Path pjrtPlugin = spmd ? null : pjrt.use();
-        ProcessFlags.Job job = null;
-        if (processes.given(System.getenv())) {
-            if (spmd) throw new Main.UsageError("--spmd runs on simulated devices in this process; it does not take --num-processes, --process-id or --coordinator");
-            job = processes.job(System.getenv(), pjrtPlugin == null ? Map.of() : pjrt.createOptions());
-            if (job != null && pjrtPlugin == null)
-                throw new Main.UsageError("--num-processes " + job.numProcesses() + " runs one process of a job on a PJRT plugin: give --pjrt-plugin (or "
-                        + PjrtFlags.ENV + ")");
-        }
+        if (spmd) processes.unused("--spmd runs on simulated devices in this process", System.getenv());
+        io.hlo4j.runtime.pjrt.distributed.JobSpec job = spmd ? null
+                : processes.job(System.getenv(), pjrtPlugin, pjrtPlugin == null ? Map.of() : pjrt.createOptions());
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; run takes one");
         // the interpreter's kernels and the partitioner assume a verified module: an out-of-range dimension number

@@ -40,24 +40,19 @@ class ProcessFlagsTest {
         assertThat(refusal(flags(null, null, null), Map.of("HLO4J_NUM_PROCESSES", "2", "HLO4J_COORDINATOR", "h:1")))
                 .isEqualTo("HLO4J_NUM_PROCESSES=2 needs --process-id (or HLO4J_PROCESS_ID): which process this is, 0 to 1");
         ProcessFlags ok = flags(null, null, null);
-        ProcessFlags.Job job = ok.job(Map.of("HLO4J_NUM_PROCESSES", "2", "HLO4J_PROCESS_ID", "1", "HLO4J_COORDINATOR", "h:1"), Map.of());
-        assertThat(job).isEqualTo(new ProcessFlags.Job(2, 1, "h:1", java.time.Duration.ofSeconds(300)));
+        io.hlo4j.runtime.pjrt.distributed.JobSpec job = ok.job(Map.of("HLO4J_NUM_PROCESSES", "2", "HLO4J_PROCESS_ID", "1", "HLO4J_COORDINATOR", "h:1"), Map.of());
+        assertThat(job).isEqualTo(io.hlo4j.runtime.pjrt.distributed.JobSpec.of(2, 1, "h:1", java.time.Duration.ofSeconds(300)));
     }
 
+    /** The compile cache works for a job (each process keys its own entries): the settings no longer refuse it. */
     @Test
-    void theCompileCacheIsRefusedForAJobByName() {
-        Map<String, String> env = Map.of("HLO4J_PJRT_CACHE", "/tmp/cache");
-        assertThat(refusal(flags(2, 1, "h:1"), env)).isEqualTo("HLO4J_PJRT_CACHE=/tmp/cache (the compile cache) does not work with --num-processes 2:"
-                + " a cached executable would load onto this process's first devices, not the job's device assignment; unset it");
-        assertThat(refusal(flags(1, null, null), env)).as("one process: no job, the cache is fine").isEqualTo("accepted");
-        String before = System.getProperty("hlo4j.pjrt.cache");
-        System.setProperty("hlo4j.pjrt.cache", "/tmp/c2");
-        try {
-            assertThat(refusal(flags(2, 0, "h:1"), Map.of())).startsWith("-Dhlo4j.pjrt.cache=/tmp/c2 (the compile cache) does not work with --num-processes 2:");
-        } finally {
-            if (before == null) System.clearProperty("hlo4j.pjrt.cache");
-            else System.setProperty("hlo4j.pjrt.cache", before);
-        }
+    void theCompileCacheIsAcceptedForAJobAndTheFlagsSetTheJobsOptions() {
+        assertThat(refusal(flags(2, 1, "h:1"), Map.of("HLO4J_PJRT_CACHE", "/tmp/cache"))).isEqualTo("accepted");
         assertThatThrownBy(() -> flags(2, 0, "h:1").job(Map.of(), Map.of("node_id", 1L))).hasMessage("--pjrt-option node_id is set by --process-id and --num-processes; leave it out");
+        assertThatThrownBy(() -> flags(2, 0, "h:1").job(Map.of(), null, Map.of()))
+                .hasMessage("--num-processes 2 runs one process of a job on a PJRT plugin: give --pjrt-plugin (or HLO4J_PJRT_PLUGIN)");
+        assertThatThrownBy(() -> flags(2, 0, "h:1").unused("--mesh runs on simulated devices in this process", Map.of()))
+                .hasMessage("--mesh runs on simulated devices in this process; it does not take --num-processes, --process-id or --coordinator");
+        flags(null, null, null).unused("--mesh runs on simulated devices in this process", Map.of());   // nothing given: nothing refused
     }
 }

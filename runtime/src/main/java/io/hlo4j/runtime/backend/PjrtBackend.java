@@ -23,12 +23,16 @@ import io.hlo4j.runtime.pjrt.PjrtException;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
 import io.hlo4j.runtime.pjrt.PjrtPlugin;
 import io.hlo4j.runtime.pjrt.distributed.BlockExchange;
+import io.hlo4j.runtime.pjrt.distributed.DistributedProcess;
+import io.hlo4j.runtime.pjrt.distributed.JobSpec;
 import io.hlo4j.runtime.pjrt.distributed.KeyValueStore;
 import io.hlo4j.runtime.spmd.ShardingException;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -47,6 +51,11 @@ import java.util.Map;
  * variable {@value #CACHE_ENV}, or {@link #open(Path, Map, Path)}), executables are serialized there and
  * loaded again by later processes instead of compiled ({@link CompileCache}; JAX's persistent compilation
  * cache plays the same part). Off by default.
+ *
+ * <p>One process of a multi-process job: {@link #open(Path, Map, JobSpec, Path)} joins the job (the one place that does),
+ * creates the client with the job's store, compiles N-partition programs over the job's global devices and runs this
+ * process's partitions; a global call exchanges result blocks with the other processes, and any failure in
+ * {@link #compile} or a call is told to them ({@link DistributedProcess#fail}) before it is thrown here.
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
@@ -61,9 +70,16 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final List<PjrtDevice> globalDevices;
     private final int processIndex, processCount;
     private final CompileCache cache;
+    private final DistributedProcess job;   // null unless opened for a job
+    private final Duration jobTimeout;
+    private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
 
-    private PjrtBackend(PjrtClient client, Path cacheDir) {
+    private PjrtBackend(PjrtClient client, Path cacheDir) { this(client, cacheDir, null, null); }
+
+    private PjrtBackend(PjrtClient client, Path cacheDir, DistributedProcess job, Duration jobTimeout) {
         this.client = client;
+        this.job = job;
+        this.jobTimeout = jobTimeout;
         this.cache = cacheDir == null ? null : new CompileCache(cacheDir);
         this.devices = client.addressableDevices();
         if (devices.isEmpty()) {   // open() closes the client
@@ -72,10 +88,57 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         this.globalDevices = client.devices();
         this.processIndex = client.processIndex();
         this.processCount = (int) Math.max(1, globalDevices.stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
-        if (cache != null && processCount > 1)   // open() closes the client
-            throw new Hlo4jException("the compile cache (" + cacheDir + ") does not work for process " + processIndex + " of a job of " + processCount
-                    + " processes: a cached executable would load onto this process's first devices, not the job's device assignment;"
-                    + " open the backend without one (unset " + CACHE_ENV + ")", null);
+    }
+
+    /**
+     * Joins the job {@code spec} describes ({@link DistributedProcess#initialize(JobSpec)}) and opens {@code plugin} as
+     * that process: create options {@code options} plus the job's {@code node_id}/{@code num_nodes}, the job's store given
+     * to the plugin, compiled executables cached in {@code cacheDir} (null: none; each process keys its own entries). A job
+     * of one process (or a null {@code spec}) is the plain {@link #open(Path, Map, Path)}. Closing the backend closes the
+     * client, then leaves the job ({@link DistributedProcess#close}). A failure here is told to the other processes.
+     */
+    public static PjrtBackend open(Path plugin, Map<String, ?> options, JobSpec spec, Path cacheDir) {
+        if (spec == null || !spec.distributed()) return open(plugin, options, cacheDir);
+        for (String k : new String[] {"node_id", "num_nodes"})
+            if (options.containsKey(k))
+                throw new IllegalArgumentException("PJRT option " + k + " is set by the job (" + spec + "); leave it out");
+        DistributedProcess p = DistributedProcess.initialize(spec);
+        try {
+            Map<String, Object> all = new LinkedHashMap<>(options);
+            all.putAll(p.clientOptions());
+            PjrtClient client = PjrtPlugin.load(plugin).createClient(all, p.store());
+            try {
+                return new PjrtBackend(client, cacheDir, p, spec.timeout());
+            } catch (RuntimeException e) {
+                client.close();
+                throw e;
+            }
+        } catch (RuntimeException | Error e) {
+            p.fail("process " + spec.processId() + ": " + e.getMessage());
+            try {
+                p.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    /** The job this backend is a process of ({@link #open(Path, Map, JobSpec, Path)}), or null. */
+    public DistributedProcess job() { return job; }
+
+    /**
+     * Tells the job's other processes that this one failed ({@code message}, prefixed with this process's id), so their
+     * waits end naming it; nothing without a job. The backend's own compile and calls do it themselves; a front end calls
+     * it for a failure of its own (reading inputs, writing results) after the job was joined.
+     */
+    public void failJob(String message) {
+        if (job != null) job.fail("process " + job.processId() + ": " + message);
+    }
+
+    private RuntimeException failed(RuntimeException e) {
+        failJob(e.getMessage());
+        return e;
     }
 
     /**
@@ -165,14 +228,25 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * process compiles the same device assignment, each then running the partitions on its own devices.
      */
     public Compiled compile(Module module, int partitions) {
+        try {
+            return compileChecked(module, partitions);
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+    }
+
+    private Compiled compileChecked(Module module, int partitions) {
         ModuleVerifier.verify(module);
         Operation entry = module.entryFunction();
         if (entry == null) throw new Hlo4jException("module has no @main and more than one function: no entry to compile", module.op().location());
         if (partitions < 1) throw new Hlo4jException("cannot compile for " + partitions + " partitions", module.op().location());
-        List<PjrtDevice> pool = processCount > 1 ? globalDevices : devices;
+        // N > 1 partitions of a job: the job's devices, the same assignment in every process. One partition: each process
+        // compiles it for its own first device, as JAX's jit does for a program on the default (local) device.
+        boolean overJob = processCount > 1 && partitions > 1;
+        List<PjrtDevice> pool = overJob ? globalDevices : devices;
         if (partitions > pool.size())
             throw new Hlo4jException("module needs " + partitions + " partitions but PJRT plugin " + client.plugin().path().getFileName()
-                    + " has " + pool.size() + (processCount > 1 ? " device" + (pool.size() == 1 ? "" : "s") + " over " + processCount + " processes "
+                    + " has " + pool.size() + (overJob ? " device" + (pool.size() == 1 ? "" : "s") + " over " + processCount + " processes "
                     : " addressable device" + (pool.size() == 1 ? "" : "s") + " ") + pool.stream().map(PjrtDevice::id).toList(),
                     module.op().location());
         List<PjrtDevice> use = pool.subList(0, partitions);
@@ -183,7 +257,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         String text = MlirPrinter.print(module);
         long[] ids = use.stream().mapToLong(PjrtDevice::id).toArray();
         FunctionType sig = FuncOps.signature(entry);
-        CompileOptions options = partitions == 1 && processCount == 1 ? CompileOptions.singleDevice(ids[0])
+        CompileOptions options = partitions == 1 ? CompileOptions.singleDevice(ids[0])
                 : spmdOptions(entry, sig, ids);
         PjrtExecutable exe;
         try {
@@ -268,13 +342,17 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * arguments ({@link #callPerDevice}) and is refused here.
          */
         @Override public List<HostArray> call(List<HostArray> args) {
-            if (partitions() != 1) {
-                if (takesGlobalArrays()) return callGlobal(args);
-                throw new Hlo4jException("program runs on " + partitions() + " devices and its entry function has no sdy.sharding:"
-                        + " give one argument list per device (callPerDevice)", entry.location());
+            try {
+                if (partitions() != 1) {
+                    if (takesGlobalArrays()) return callGlobal(args);
+                    throw new Hlo4jException("program runs on " + partitions() + " devices and its entry function has no sdy.sharding:"
+                            + " give one argument list per device (callPerDevice)", entry.location());
+                }
+                checkArguments(entry, sig, args);
+                return callPerDevice(List.of(args)).getFirst();
+            } catch (RuntimeException e) {   // in a job, the other processes hear of it instead of waiting out the timeout
+                throw failed(e);
             }
-            checkArguments(entry, sig, args);
-            return callPerDevice(List.of(args)).getFirst();
         }
 
         /** Whether {@link #call} splits global arrays: more than one partition and shardings on the entry function. */
@@ -293,6 +371,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public List<HostArray> callGlobal(List<HostArray> args) {
             checkArguments(entry, sig, args);
             if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
+            if (localPartitions().size() != partitions() && job != null)   // every process of the job makes the same calls in the same order
+                return callGlobal(args, job.store(), "hlo4j/call/" + exchanges.getAndIncrement() + "/", jobTimeout);
             if (localPartitions().size() != partitions())
                 throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
                         + processIndex + ") holds partitions " + localPartitions() + " on devices " + exe.devices().stream().map(PjrtDevice::id).toList()
@@ -311,7 +391,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                                           java.time.Duration timeout) {
             if (localPartitions().size() == partitions()) return callGlobal(args);
             java.util.SortedMap<Integer, List<HostArray>> mine = callBlocks(localBlocks(args));
-            return assembleResults(BlockExchange.allGather(store, prefix, mine, partitions(), timeout));
+            Map<Integer, Integer> owners = new java.util.HashMap<>();
+            long[] ids = options.deviceIds();
+            for (int p = 0; p < ids.length; p++)
+                for (PjrtDevice d : globalDevices) if (d.id() == ids[p]) owners.put(p, d.processIndex());
+            return assembleResults(BlockExchange.allGather(store, prefix, mine, partitions(), timeout, owners));
         }
 
         /**
@@ -479,7 +563,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
     }
 
-    @Override public void close() { client.close(); }
+    /** Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator. */
+    @Override public void close() {
+        try {
+            client.close();
+        } finally {
+            if (job != null) job.close();
+        }
+    }
 
     @Override public String toString() { return "PjrtBackend[" + client.plugin() + ", devices " + devices.stream().map(PjrtDevice::id).toList() + "]"; }
 }

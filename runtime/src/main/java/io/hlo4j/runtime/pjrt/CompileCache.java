@@ -10,7 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -18,10 +20,15 @@ import java.util.TreeMap;
  * that decides the executable: the plugin itself (its real path, file size and modification time, so an
  * upgraded jaxlib with the same C API version is another key), its attributes (xla_version, StableHLO
  * versions, CUDA version), the C API version, platform name and version, the devices' ids and kinds, the
- * program text and the serialized compile options. A hit deserializes instead of compiling; a miss
- * compiles, serializes and writes the entry atomically. Failures are thrown, never hidden: a plugin that
- * cannot serialize makes {@link #compile} fail with that plugin's error, and an entry the plugin refuses to
- * load is refused naming the entry's file (delete it to recompile).
+ * program text and the serialized compile options (which hold the device assignment). For one process of a
+ * multi-process job it also covers the process count, this process's index and every device of the job (id, kind,
+ * process), so each process keeps its own entries, and a job of another shape never meets them; a client of one
+ * process keys exactly as before, so an existing cache stays valid. A hit deserializes instead of compiling, and the
+ * loaded executable must run on the devices the assignment gives this process, in the assignment's order (an entry
+ * loaded onto others, e.g. one copied from another process or job, is refused naming the entry and both device lists:
+ * running it would put blocks on the wrong partitions); a miss compiles, serializes and writes the entry atomically.
+ * Failures are thrown, never hidden: a plugin that cannot serialize makes {@link #compile} fail with that plugin's
+ * error, and an entry the plugin refuses to load is refused naming the entry's file (delete it to recompile).
  */
 public final class CompileCache {
     private final Path dir;
@@ -55,6 +62,14 @@ public final class CompileCache {
                 refused.initCause(e);
                 throw refused;
             }
+            List<Integer> want = assigned(client, options), got = exe.devices().stream().map(PjrtDevice::id).toList();
+            if (want != null && !want.equals(got)) {
+                exe.close();
+                throw new PjrtException(PjrtErrorCode.FAILED_PRECONDITION, "PJRT_Executable_DeserializeAndLoad", "compile cache entry " + entry
+                        + " loads onto devices " + got + ", but the compile's device assignment " + Arrays.toString(options.deviceIds())
+                        + " gives process " + client.processIndex() + " devices " + want + ": not an entry for this process's place in the job;"
+                        + " delete the entry to compile again");
+            }
             synchronized (this) { hits++; }
             return exe;
         }
@@ -86,6 +101,24 @@ public final class CompileCache {
 
     public synchronized int misses() { return misses; }
 
+    /**
+     * The devices of the assignment in {@code options} that this client addresses, in the assignment's order: where a
+     * loaded executable must run. Null when the options name no assignment (nothing to check against).
+     */
+    static List<Integer> assigned(PjrtClient client, CompileOptions options) {
+        long[] ids = options.deviceIds();
+        if (ids.length == 0) return null;
+        List<Integer> mine = new ArrayList<>();
+        for (long id : ids)
+            for (PjrtDevice d : client.addressableDevices()) if (d.id() == id) mine.add(d.id());
+        return mine;
+    }
+
+    /** How many processes own the client's devices (1 for a client of one process). */
+    static int processCount(PjrtClient client) {
+        return (int) Math.max(1, client.devices().stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
+    }
+
     static String key(PjrtClient client, String stablehlo, CompileOptions options) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -93,6 +126,12 @@ public final class CompileCache {
                     .append("pjrt ").append(client.plugin().apiVersion()).append('\n')
                     .append(client.platformName()).append('\n').append(client.platformVersion()).append('\n');
             for (PjrtDevice d : client.addressableDevices()) env.append(d.id()).append(' ').append(d.kind()).append('\n');
+            int processes = processCount(client);
+            if (processes > 1) {   // only for a job: a one-process key stays what it was
+                env.append("job of ").append(processes).append(" processes, this one ").append(client.processIndex()).append('\n');
+                for (PjrtDevice d : client.devices())
+                    env.append("job device ").append(d.id()).append(' ').append(d.kind()).append(" process ").append(d.processIndex()).append('\n');
+            }
             sha.update(env.toString().getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(stablehlo.getBytes(StandardCharsets.UTF_8));

@@ -8,6 +8,7 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.distributed.DistributedProcess;
+import io.hlo4j.runtime.pjrt.distributed.JobSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,30 +117,70 @@ class PjrtMultiProcessTest {
         mock.assertNothingLeaked(before);   // clients, executables, buffers and errors of both processes (and the refusals)
     }
 
-    /** The compile cache would load an executable onto a process's first devices, not the job's assignment: refused by name. */
-    @Test
-    void aProcessOfAJobRefusesTheCompileCache(@TempDir Path cache) throws Exception {
+    private record Cached(int process, int hits, int misses, List<HostArray> result, String error) {}
+
+    /** Process {@code id} of a 2-process job with the compile cache in {@code cache}: compiles the global dot and calls it on global arrays. */
+    private static Cached cached(String address, int id, Module m, List<HostArray> args, Path cache) {
+        try (PjrtBackend backend = PjrtBackend.open(PjrtBackendTest.mock(), Map.of("num_devices", 2L),
+                JobSpec.of(2, id, address, Duration.ofSeconds(30)), cache)) {
+            try {
+                PjrtBackend.Compiled exe = backend.compile(m);
+                List<HostArray> r = exe.call(args);   // the job's backend exchanges the result blocks itself
+                return new Cached(id, backend.cache().hits(), backend.cache().misses(), r, null);
+            } catch (Hlo4jException e) {
+                return new Cached(id, backend.cache().hits(), backend.cache().misses(), null, e.getMessage());
+            }
+        }
+    }
+
+    private static List<Cached> round(Module m, List<HostArray> args, Path cache) throws Exception {
         String address;
         try (ServerSocket s = new ServerSocket(0)) {
             address = "localhost:" + s.getLocalPort();
         }
-        CompletableFuture<String> one = CompletableFuture.supplyAsync(() -> opened(address, 1, cache), r -> Thread.ofPlatform().daemon().start(r));
-        String zero = opened(address, 0, cache);
-        for (String[] r : new String[][] {{"0", zero}, {"1", one.get(60, TimeUnit.SECONDS)}})
-            assertThat(r[1]).isEqualTo("the compile cache (" + cache + ") does not work for process " + r[0] + " of a job of 2 processes:"
-                    + " a cached executable would load onto this process's first devices, not the job's device assignment;"
-                    + " open the backend without one (unset HLO4J_PJRT_CACHE)");
+        CompletableFuture<Cached> one = CompletableFuture.supplyAsync(() -> cached(address, 1, m, args, cache), r -> Thread.ofPlatform().daemon().start(r));
+        Cached zero = cached(address, 0, m, args, cache);
+        return List.of(zero, one.get(60, TimeUnit.SECONDS));
     }
 
-    private static String opened(String address, int id, Path cache) {
-        try (DistributedProcess job = DistributedProcess.initialize(address, 2, id, Duration.ofSeconds(30))) {
-            Map<String, Object> options = new LinkedHashMap<>(job.clientOptions());
-            options.put("num_devices", 2L);
-            try (PjrtBackend backend = PjrtBackend.open(PjrtBackendTest.mock(), options, job.store(), cache)) {
-                return "opened " + backend;
-            } catch (Hlo4jException e) {
-                return e.getMessage();
-            }
+    /**
+     * Each process keys its own entries (its index, the job's devices): the first run of the job writes two entries, the
+     * second loads them, and both runs give the interpreter's result. An entry that loads onto other devices than the
+     * assignment gives the process (here: the assignment's order reversed) is refused by name in each process.
+     */
+    @Test
+    void eachProcessPopulatesThenReusesItsOwnCacheEntries(@TempDir Path cache) throws Exception {
+        io.hlo4j.runtime.pjrt.MockPjrt.Hooks mock = io.hlo4j.runtime.pjrt.MockPjrt.hooks();
+        long[] before = mock.reset();
+        Module m = MlirParser.parseModule(Files.readString(GLOBAL_DOT), "global-dot.mlir");
+        List<HostArray> args = List.of(iota(new long[] {4, 3}, 1, 1), iota(new long[] {3, 4}, 0.5f, -2));
+        List<HostArray> want = Backend.interpreter().compile(m).call(args);
+        for (Cached c : round(m, args, cache)) {
+            assertThat(c.error()).as("process %d", c.process()).isNull();
+            assertThat(List.of(c.hits(), c.misses())).as("process %d populates", c.process()).containsExactly(0, 1);
+            assertThat(c.result().getFirst().toDoubleArray()).containsExactly(want.getFirst().toDoubleArray());
         }
+        List<Path> entries;
+        try (var files = Files.list(cache)) {
+            entries = files.sorted().toList();
+        }
+        assertThat(entries).as("one entry per process").hasSize(2);
+        for (Cached c : round(m, args, cache)) {
+            assertThat(List.of(c.hits(), c.misses())).as("process %d reuses", c.process()).containsExactly(1, 0);
+            assertThat(c.result().getFirst().toDoubleArray()).containsExactly(want.getFirst().toDoubleArray());
+        }
+        try (var files = Files.list(cache)) {
+            assertThat(files.sorted().toList()).isEqualTo(entries);
+        }
+        // Entries for another assignment (the same devices in another order), as if copied from another job.
+        for (Path e : entries) Files.writeString(e, "hlo4j-mock-exe/2 program=2 devices=4 ids=101,100,103,102");
+        for (Cached c : round(m, args, cache)) {
+            String mine = c.process() == 0 ? "[100, 101]" : "[102, 103]", loaded = c.process() == 0 ? "[101, 100]" : "[103, 102]";
+            assertThat(c.error()).as("process %d", c.process()).startsWith("PJRT_Executable_DeserializeAndLoad failed with FAILED_PRECONDITION: compile cache entry "
+                    + cache).contains(" loads onto devices " + loaded + ", but the compile's device assignment [100, 101, 102, 103] gives process "
+                    + c.process() + " devices " + mine + ": not an entry for this process's place in the job; delete the entry to compile again");
+        }
+        mock.assertNothingLeaked(before);
     }
+
 }

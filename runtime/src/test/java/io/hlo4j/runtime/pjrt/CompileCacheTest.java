@@ -44,7 +44,7 @@ class CompileCacheTest {
             try (PjrtExecutable exe = c.compile(PjrtBindingTest.DOT, CompileOptions.singleDevice(100))) {
                 bytes = exe.serialize();
             }
-            assertThat(new String(bytes, StandardCharsets.US_ASCII)).isEqualTo("hlo4j-mock-exe/1 program=2 devices=1");
+            assertThat(new String(bytes, StandardCharsets.US_ASCII)).isEqualTo("hlo4j-mock-exe/2 program=2 devices=1 ids=100");
             try (PjrtExecutable again = c.deserialize(bytes)) {
                 assertThat(again.numOutputs()).isEqualTo(1);
                 assertThat(runDot(c, again)).containsExactly(58f, 64f, 139f, 154f);
@@ -132,6 +132,50 @@ class CompileCacheTest {
         }
         try (PjrtClient c = PjrtPlugin.load(copy).createClient()) {
             assertThat(CompileCache.key(c, PjrtBindingTest.DOT, CompileOptions.singleDevice(100))).as("the file loaded again").isNotEqualTo(before);
+        }
+    }
+
+    /** The key of a client of one process is the one the cache used before jobs had entries: an existing cache stays valid. */
+    @Test
+    void aOneProcessKeyIsTheFormerKey() throws Exception {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            CompileOptions options = CompileOptions.singleDevice(100);
+            // the former key, written out: plugin identity and attributes, API version, platform, addressable devices, text, options
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            StringBuilder env = new StringBuilder("plugin ").append(c.plugin().fileIdentity()).append('\n');
+            new java.util.TreeMap<>(c.plugin().attributes()).forEach((k, v) ->
+                    env.append(k).append('=').append(v instanceof long[] l ? java.util.Arrays.toString(l) : String.valueOf(v)).append('\n'));
+            env.append("pjrt ").append(c.plugin().apiVersion()).append('\n').append(c.platformName()).append('\n').append(c.platformVersion()).append('\n');
+            for (PjrtDevice d : c.addressableDevices()) env.append(d.id()).append(' ').append(d.kind()).append('\n');
+            sha.update(env.toString().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(PjrtBindingTest.DOT.getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(options.toBytes());
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options)).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
+        }
+    }
+
+    /** An entry that loads onto other devices than the compile's assignment (a plugin that ignores it) is refused by name. */
+    @Test
+    void anEntryLoadedOntoOtherDevicesIsRefusedByName(@TempDir Path dir) throws Exception {
+        CompileCache cache = new CompileCache(dir);
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient(java.util.Map.of("num_devices", 2L))) {
+            CompileOptions onSecond = CompileOptions.singleDevice(101);
+            try (PjrtExecutable first = cache.compile(c, PjrtBindingTest.DOT, onSecond)) {
+                assertThat(first.devices()).extracting(PjrtDevice::id).containsExactly(101);
+            }
+            Path entry = dir.resolve(CompileCache.key(c, PjrtBindingTest.DOT, onSecond) + ".pjrt");
+            assertThat(Files.readString(entry)).isEqualTo("hlo4j-mock-exe/2 program=2 devices=1 ids=101");
+            try (PjrtExecutable again = cache.compile(c, PjrtBindingTest.DOT, onSecond)) {
+                assertThat(again.devices()).extracting(PjrtDevice::id).containsExactly(101);
+            }
+            Files.writeString(entry, "hlo4j-mock-exe/1 program=2 devices=1");   // no assignment: the mock loads it onto device 100
+            PjrtException e = catchThrowableOfType(PjrtException.class, () -> cache.compile(c, PjrtBindingTest.DOT, onSecond));
+            assertThat(e.getMessage()).isEqualTo("PJRT_Executable_DeserializeAndLoad failed with FAILED_PRECONDITION: compile cache entry " + entry
+                    + " loads onto devices [100], but the compile's device assignment [101] gives process 0 devices [101]:"
+                    + " not an entry for this process's place in the job; delete the entry to compile again");
+            assertThat(List.of(cache.hits(), cache.misses())).containsExactly(1, 1);
         }
     }
 }

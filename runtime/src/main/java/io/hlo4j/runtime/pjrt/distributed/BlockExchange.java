@@ -30,28 +30,55 @@ public final class BlockExchange {
 
     /**
      * Puts {@code mine} (partition -> its result blocks) and returns every partition's blocks, {@code mine} and the
-     * {@code partitions - mine.size()} others', each waited for up to {@code timeout}.
+     * {@code partitions - mine.size()} others', all waited for within one {@code timeout}.
      */
     public static SortedMap<Integer, List<HostArray>> allGather(KeyValueStore store, String prefix, Map<Integer, List<HostArray>> mine,
                                                                 int partitions, Duration timeout) {
+        return allGather(store, prefix, mine, partitions, timeout, Map.of());
+    }
+
+    /**
+     * As above; {@code owners} (partition -> the process that runs it) lets a wait that runs out name the processes
+     * whose blocks did not come, with every missing partition, not only the first.
+     */
+    public static SortedMap<Integer, List<HostArray>> allGather(KeyValueStore store, String prefix, Map<Integer, List<HostArray>> mine,
+                                                                int partitions, Duration timeout, Map<Integer, Integer> owners) {
         for (Map.Entry<Integer, List<HostArray>> e : mine.entrySet()) {
             List<HostArray> blocks = e.getValue();
             for (int j = 0; j < blocks.size(); j++) store.put(prefix + e.getKey() + "/" + j, encode(blocks.get(j)));
             store.put(prefix + e.getKey(), new byte[] {(byte) blocks.size(), (byte) (blocks.size() >> 8), (byte) (blocks.size() >> 16), (byte) (blocks.size() >> 24)});
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
         SortedMap<Integer, List<HostArray>> all = new TreeMap<>(mine);
+        List<Integer> missing = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             if (mine.containsKey(p)) continue;
-            byte[] n = store.get(prefix + p, timeout);
+            byte[] n;
+            try {
+                n = store.get(prefix + p, left(deadline));
+            } catch (KeyValueException e) {
+                if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
+                missing.add(p);
+                continue;
+            }
             if (n.length != 4)
                 throw new KeyValueException(PjrtErrorCode.DATA_LOSS, "block count '" + prefix + p + "' is " + n.length + " bytes, not 4");
             int count = (n[0] & 0xff) | (n[1] & 0xff) << 8 | (n[2] & 0xff) << 16 | (n[3] & 0xff) << 24;
             List<HostArray> blocks = new ArrayList<>();
-            for (int j = 0; j < count; j++) blocks.add(decode(store.get(prefix + p + "/" + j, timeout), prefix + p + "/" + j));
+            for (int j = 0; j < count; j++) blocks.add(decode(store.get(prefix + p + "/" + j, left(deadline)), prefix + p + "/" + j));
             all.put(p, List.copyOf(blocks));
+        }
+        if (!missing.isEmpty()) {
+            java.util.Set<Integer> who = new java.util.TreeSet<>();
+            for (int p : missing) if (owners.containsKey(p)) who.add(owners.get(p));
+            throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "no result blocks for partition" + (missing.size() == 1 ? " " : "s ") + missing
+                    + (who.isEmpty() ? "" : " (" + DistributedProcess.processes(List.copyOf(who)) + ")") + " under '" + prefix + "' in "
+                    + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job running the same program?)");
         }
         return all;
     }
+
+    private static Duration left(long deadline) { return Duration.ofNanos(Math.max(0, deadline - System.nanoTime())); }
 
     /** The element type's PJRT code, the dims and the dense row-major bytes. */
     static byte[] encode(HostArray a) {

@@ -4,7 +4,9 @@ import io.hlo4j.runtime.pjrt.PjrtErrorCode;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -39,9 +41,15 @@ public final class DistributedProcess implements AutoCloseable {
         this.store = new JobStore(raw, processId, numProcesses);
     }
 
+    /** Joins the job {@code spec} describes (see {@link #initialize(String, int, int, Duration)}). */
+    public static DistributedProcess initialize(JobSpec spec) {
+        return initialize(spec.coordinator(), spec.numProcesses(), spec.processId(), spec.timeout());
+    }
+
     /**
      * Joins the job: {@code coordinator} is {@code HOST:PORT} of process 0 (which listens on that port), the same for
-     * every process; {@code timeout} bounds the connection and each wait for the others.
+     * every process; {@code timeout} bounds reaching the coordinator and, once, the wait for all the others (not one
+     * timeout each). A process that does not come is named, every missing one, with the coordinator.
      */
     public static DistributedProcess initialize(String coordinator, int numProcesses, int processId, Duration timeout) {
         if (numProcesses < 1) throw new IllegalArgumentException("number of processes " + numProcesses + " < 1");
@@ -62,19 +70,30 @@ public final class DistributedProcess implements AutoCloseable {
         }
     }
 
-    /** Puts this process's id (with the count it was told) and waits for every other's, checking they agree. */
+    /**
+     * Puts this process's id (with the count it was told) and waits, within one deadline, for every other's, checking they
+     * agree; names every process that has not come when the deadline passes.
+     */
     private void announce() {
         String mine = "processes=" + numProcesses + " instance=" + UUID.randomUUID();
-        raw.put("hlo4j/process/" + processId, mine.getBytes(StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            raw.put("hlo4j/process/" + processId, mine.getBytes(StandardCharsets.UTF_8));
+        } catch (KeyValueException e) {
+            if (e.code() != PjrtErrorCode.UNAVAILABLE || processId == 0) throw e;
+            throw new KeyValueException(e.code(), "process " + processId + " of " + numProcesses + ": cannot reach " + store.describe()
+                    + ", which process 0 hosts, within " + timeout.toMillis() + " ms (is process 0 started, with the same coordinator?): " + e.detail(), e);
+        }
+        List<Integer> missing = new ArrayList<>();
         for (int q = 0; q < numProcesses; q++) {
             if (q == processId) continue;
             String theirs;
             try {
-                theirs = new String(raw.get("hlo4j/process/" + q, timeout), StandardCharsets.UTF_8);
+                theirs = new String(raw.get("hlo4j/process/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))), StandardCharsets.UTF_8);
             } catch (KeyValueException e) {
                 if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
-                throw new KeyValueException(e.code(), "process " + processId + " of " + numProcesses + ": process " + q + " did not join through "
-                        + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job started, with the same coordinator?)", e);
+                missing.add(q);
+                continue;
             }
             int space = theirs.indexOf(' ');
             if (!theirs.startsWith("processes=") || space < 0 || !theirs.startsWith(" instance=", space))
@@ -86,7 +105,14 @@ public final class DistributedProcess implements AutoCloseable {
                 throw new KeyValueException(PjrtErrorCode.FAILED_PRECONDITION, "process " + q + " joined " + store.describe() + " with " + count
                         + ", this process (" + processId + ") with processes=" + numProcesses + ": every process must be given the same count");
         }
+        if (!missing.isEmpty())
+            throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "process " + processId + " of " + numProcesses + ": " + processes(missing)
+                    + " did not join through " + store.describe() + " within " + timeout.toMillis()
+                    + " ms (is every process of the job started, with the same coordinator?)");
     }
+
+    /** {@code process 1} or {@code processes [1, 3]}. */
+    static String processes(List<Integer> ids) { return ids.size() == 1 ? "process " + ids.getFirst() : "processes " + ids; }
 
     public int processId() { return processId; }
 
@@ -120,7 +146,7 @@ public final class DistributedProcess implements AutoCloseable {
 
     /**
      * Announces this process's end; process 0 waits for every other one before it stops the coordinator, all of them
-     * within one timeout (not one each).
+     * within one timeout (not one each), and names those that did not end in time (DEADLINE_EXCEEDED).
      */
     @Override public synchronized void close() {
         if (closed) return;
@@ -129,8 +155,19 @@ public final class DistributedProcess implements AutoCloseable {
             raw.put("hlo4j/closed/" + processId, new byte[] {1});
             if (coordinator != null) {
                 long deadline = System.nanoTime() + timeout.toNanos();
-                for (int q = 1; q < numProcesses; q++)
-                    raw.get("hlo4j/closed/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                List<Integer> missing = new ArrayList<>();
+                for (int q = 1; q < numProcesses; q++) {
+                    try {
+                        raw.get("hlo4j/closed/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                    } catch (KeyValueException e) {
+                        if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
+                        missing.add(q);
+                    }
+                }
+                if (!missing.isEmpty())
+                    throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "process 0 of " + numProcesses + ": " + processes(missing)
+                            + " did not finish within " + timeout.toMillis() + " ms; " + store.describe() + " stops now (has "
+                            + (missing.size() == 1 ? "it" : "one of them") + " stopped or hung?)");
             }
         } finally {
             if (coordinator != null) coordinator.close();
