@@ -4,8 +4,6 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.spmd.CollectiveRecord;
@@ -17,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.SUM_HALVES;
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.input;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -41,13 +41,6 @@ class PartialManualFreeAxesTest {
                 + " : (" + type + ") -> " + type;
     }
 
-    static HostArray input(long rows, long cols, int seed) {
-        Random r = new Random(seed);
-        float[] v = new float[(int) (rows * cols)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, rows, cols), v);
-    }
-
     static SpmdRun run(String text, List<HostArray> in, String oracle) {
         PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
         String printed = MlirPrinter.print(p.module());
@@ -68,17 +61,6 @@ class PartialManualFreeAxesTest {
         for (CollectiveRecord r : run.log()) out.add(r.op());
         return out;
     }
-
-    private static final String SUM_HALVES = """
-            module @oracle {
-              func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<4x4xf32> {
-                %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %2 = stablehlo.add %0, %1 : tensor<4x4xf32>
-                return %2 : tensor<4x4xf32>
-              }
-            }
-            """;
 
     /** in_shardings split the body's argument on the free axis y: the psum over x runs on f32[4,2] blocks. */
     @Test
