@@ -10,6 +10,17 @@ import java.util.Random;
 final class ManualFixtures {
     private ManualFixtures() {}
 
+    /**
+     * The sum region of an f32 all_reduce or reduce_scatter, indented to sit in a manual computation's body (its
+     * arguments are %p and %q, names the programs leave free).
+     */
+    static final String ADD = """
+            ({
+                      ^bb0(%p: tensor<f32>, %q: tensor<f32>):
+                        %s = stablehlo.add %p, %q : tensor<f32>
+                        stablehlo.return %s : tensor<f32>
+                      })""";
+
     /** f32[rows, cols] of standard normal values from {@code new Random(seed)}. */
     static HostArray input(long rows, long cols, int seed) {
         Random r = new Random(seed);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.ADD;
 import static io.hlo4j.compiler.spmd.partition.ManualFixtures.SUM_HALVES;
 import static io.hlo4j.compiler.spmd.partition.ManualFixtures.input;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,13 +28,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * position (x major): on x=2, y=2 device 2x + y; on x=2, y=2, z=2 device 4x + 2y + z.
  */
 class PartialManualFreeAxesTest {
-    static final String ADD = """
-            ({
-                      ^bb0(%p: tensor<f32>, %q: tensor<f32>):
-                        %s = stablehlo.add %p, %q : tensor<f32>
-                        stablehlo.return %s : tensor<f32>
-                      })""";
-
     /** psum over x on x=2, y=2: groups of the devices sharing y. */
     static String psumX(String operand, String type) {
         return "\"stablehlo.all_reduce\"(" + operand + ") <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, "

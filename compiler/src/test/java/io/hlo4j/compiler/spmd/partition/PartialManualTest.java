@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.ADD;
 import static io.hlo4j.compiler.spmd.partition.ManualFixtures.SUM_HALVES;
 import static io.hlo4j.compiler.spmd.partition.ManualFixtures.input;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,13 +25,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * run on one device; bytes against a hand count. Device id = row-major mesh position (x major).
  */
 class PartialManualTest {
-    private static final String ADD = """
-            ({
-                      ^bb0(%a: tensor<f32>, %b: tensor<f32>):
-                        %s = stablehlo.add %a, %b : tensor<f32>
-                        stablehlo.return %s : tensor<f32>
-                      })""";
-
     private static SpmdRun run(String text, HostArray x, String oracle) {
         PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
         assertThat(MlirPrinter.print(p.module())).doesNotContain("sdy.");
