@@ -1,11 +1,12 @@
 package io.hlo4j.cli.shardingjourney;
 
+import static io.hlo4j.cli.shardjourney.JourneyCli.cli;
 import static io.hlo4j.cli.shardingjourney.MoeBlock.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hlo4j.cli.Main;
+import io.hlo4j.cli.shardjourney.JourneyCli.Out;
 import io.hlo4j.dsl.grad.Grad;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.shard.Mesh;
@@ -16,8 +17,6 @@ import io.hlo4j.runtime.spmd.CollectiveRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,16 +32,6 @@ import java.util.Map;
  * gradients, the block shapes by hand, and the collectives and bytes of the DSL's own simulated run.
  */
 class MoeBlockCliJourneyTest {
-    record Out(int code, String out, String err) {
-        @Override public String toString() { return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err; }
-    }
-
-    static Out cli(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int code = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Out(code, o.toString(), e.toString());
-    }
-
     @Test
     void theDumpedMoeBlockThroughShardingsInspectDumpAndRunSpmd(@TempDir Path dir) throws Exception {
         Mesh m = mesh(1, 2, 2, 2, 1);

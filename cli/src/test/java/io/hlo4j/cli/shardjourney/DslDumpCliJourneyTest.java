@@ -1,10 +1,11 @@
 package io.hlo4j.cli.shardjourney;
 
+import static io.hlo4j.cli.shardjourney.JourneyCli.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hlo4j.cli.Main;
+import io.hlo4j.cli.shardjourney.JourneyCli.Out;
 import io.hlo4j.dsl.DType;
 import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Nn;
@@ -24,8 +25,6 @@ import io.hlo4j.runtime.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,16 +45,6 @@ import java.util.regex.Pattern;
  * log measured for it.
  */
 class DslDumpCliJourneyTest {
-    record Out(int code, String out, String err) {
-        @Override public String toString() { return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err; }
-    }
-
-    static Out cli(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int code = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Out(code, o.toString(), e.toString());
-    }
-
     static final Mesh MESH = Mesh.of(8, List.of("data", "model"), 2, 4);
 
     /**
@@ -80,24 +69,17 @@ class DslDumpCliJourneyTest {
         return HostArray.fromDoubles(Spec.of(DType.F32, shape).tensorType(), v);
     }
 
-    @Test
-    void theDumpedBlockRunsWithSpmdLikeTheDslAndInspectPredictsTheBytesTheRunMeasures(@TempDir Path dir) throws Exception {
-        Random r = new Random(41);
-        Map<String, HostArray> params = new TreeMap<>(Map.of("norm", random(r, 0.1, 1, 16), "w1", random(r, 0.3, 0, 16, 32),
-                "w2", random(r, 0.3, 0, 32, 16)));
-        HostArray x = random(r, 1, 0, 4, 8, 16);
-        HostArray want = Jit.jit("block", block(false)).call1(params, x);
+    /** The block's parameters: an RMSNorm scale near 1, w1 [16, 32] and w2 [32, 16]. */
+    static Map<String, HostArray> blockParams(Random r) {
+        return new TreeMap<>(Map.of("norm", random(r, 0.1, 1, 16), "w1", random(r, 0.3, 0, 16, 32), "w2", random(r, 0.3, 0, 32, 16)));
+    }
 
-        Map<String, NamedSharding> ws = Map.of("norm", NamedSharding.of(MESH, "data"), "w1", NamedSharding.of(MESH, "data", "model"),
-                "w2", NamedSharding.of(MESH, "model", "data"));
-        ShardedJit jit = ShardedJit.jit("block", block(true), ShardedJit.flat(ws, NamedSharding.of(MESH, "data")),
-                List.of(NamedSharding.of(MESH, "data")));
-        Path file = dir.resolve("block.mlir");
-        String text = jit.lower(params, x).asText();
-        assertThat(text).contains("sdy.sharding_constraint");
-        Files.writeString(file, text);
+    /** FSDP on data, tensor parallel on model. */
+    static final Map<String, NamedSharding> BLOCK_WEIGHTS = Map.of("norm", NamedSharding.of(MESH, "data"),
+            "w1", NamedSharding.of(MESH, "data", "model"), "w2", NamedSharding.of(MESH, "model", "data"));
 
-        // inputs in the flattened order: the parameter map by key, then x
+    /** {@code run FILE --spmd --collectives} with the inputs in the flattened order: the parameter map by key, then x. */
+    static Out runBlockWithSpmd(Path dir, Path file, Map<String, HostArray> params, HostArray x) throws Exception {
         List<String> run = new ArrayList<>(List.of("run", file.toString(), "--spmd", "--collectives", "-o", dir.resolve("out").toString()));
         int i = 0;
         for (HostArray a : List.of(params.get("norm"), params.get("w1"), params.get("w2"), x)) {
@@ -106,11 +88,33 @@ class DslDumpCliJourneyTest {
             run.add("--input");
             run.add(p.toString());
         }
-        Out ran = cli(run.toArray(String[]::new));
-        assertThat(ran.code()).as(ran.toString()).isZero();
-        assertThat(ran.out()).contains("partitioned @main for 8 devices").doesNotContain("partitioner:");
+        return cli(run.toArray(String[]::new));
+    }
+
+    /** The run's out/result0.npy equals {@code want} up to 1e-5 relative. */
+    static void assertResultIs(Path dir, HostArray want) throws Exception {
         double[] got = Npy.read(dir.resolve("out/result0.npy")).toDoubleArray(), w = want.toDoubleArray();
         for (int k = 0; k < w.length; k++) assertThat(got[k]).as("y[%d]", k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(w[k]))));
+    }
+
+    @Test
+    void theDumpedBlockRunsWithSpmdLikeTheDslAndInspectPredictsTheBytesTheRunMeasures(@TempDir Path dir) throws Exception {
+        Random r = new Random(41);
+        Map<String, HostArray> params = blockParams(r);
+        HostArray x = random(r, 1, 0, 4, 8, 16);
+        HostArray want = Jit.jit("block", block(false)).call1(params, x);
+
+        ShardedJit jit = ShardedJit.jit("block", block(true), ShardedJit.flat(BLOCK_WEIGHTS, NamedSharding.of(MESH, "data")),
+                List.of(NamedSharding.of(MESH, "data")));
+        Path file = dir.resolve("block.mlir");
+        String text = jit.lower(params, x).asText();
+        assertThat(text).contains("sdy.sharding_constraint");
+        Files.writeString(file, text);
+
+        Out ran = runBlockWithSpmd(dir, file, params, x);
+        assertThat(ran.code()).as(ran.toString()).isZero();
+        assertThat(ran.out()).contains("partitioned @main for 8 devices").doesNotContain("partitioner:");
+        assertResultIs(dir, want);
 
         // shardings: w1 [16, 32] P(data, model) is a 2 x 4 grid of [8, 8] blocks, one device each
         Out sh = cli("shardings", file.toString());
@@ -177,8 +181,7 @@ class DslDumpCliJourneyTest {
         Npy.write(dir.resolve("x.npy"), x);
         Out ran = cli("run", file.toString(), "--spmd", "--collectives", "--input", dir.resolve("x.npy").toString(), "-o", dir.resolve("out").toString());
         assertThat(ran.code()).as(ran.toString()).isZero();
-        double[] got = Npy.read(dir.resolve("out/result0.npy")).toDoubleArray(), w = want.toDoubleArray();
-        for (int k = 0; k < w.length; k++) assertThat(got[k]).as("y[%d]", k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(w[k]))));
+        assertResultIs(dir, want);
         Set<String> kinds = assertInspectPredictsTheRun(dir, file, ran);
         assertThat(kinds).as(ran.out()).hasSizeGreaterThan(1);
     }
@@ -190,30 +193,18 @@ class DslDumpCliJourneyTest {
     @Test
     void aDumpWithLocationsPointsEachCollectiveAtTheJavaLine(@TempDir Path dir) throws Exception {
         Random r = new Random(43);
-        Map<String, HostArray> params = new TreeMap<>(Map.of("norm", random(r, 0.1, 1, 16), "w1", random(r, 0.3, 0, 16, 32),
-                "w2", random(r, 0.3, 0, 32, 16)));
+        Map<String, HostArray> params = blockParams(r);
         HostArray x = random(r, 1, 0, 4, 8, 16);
-        Map<String, NamedSharding> ws = Map.of("norm", NamedSharding.of(MESH, "data"), "w1", NamedSharding.of(MESH, "data", "model"),
-                "w2", NamedSharding.of(MESH, "model", "data"));
         Path file = dir.resolve("block-loc.mlir");
-        Files.writeString(file, ShardedJit.jit("block", block(true), ShardedJit.flat(ws, NamedSharding.of(MESH, "data"))).lower(params, x)
+        Files.writeString(file, ShardedJit.jit("block", block(true), ShardedJit.flat(BLOCK_WEIGHTS, NamedSharding.of(MESH, "data"))).lower(params, x)
                 .asTextWithLocations());
-        List<String> run = new ArrayList<>(List.of("run", file.toString(), "--spmd", "--collectives", "-o", dir.resolve("out").toString()));
-        int i = 0;
-        for (HostArray a : List.of(params.get("norm"), params.get("w1"), params.get("w2"), x)) {
-            Path p = dir.resolve("in" + i++ + ".npy");
-            Npy.write(p, a);
-            run.add("--input");
-            run.add(p.toString());
-        }
-        Out ran = cli(run.toArray(String[]::new));
+        Out ran = runBlockWithSpmd(dir, file, params, x);
         assertThat(ran.code()).as(ran.toString()).isZero();
         List<String> lines = ran.out().lines().filter(l -> l.matches("\\s+#\\d+ .*")).toList();
         assertThat(lines).as(ran.out()).isNotEmpty();
         for (String l : lines) assertThat(l).as("collective line").contains(" at DslDumpCliJourneyTest.java:");
         HostArray want = Jit.jit("block", block(false)).call1(params, x);
-        double[] got = Npy.read(dir.resolve("out/result0.npy")).toDoubleArray(), w = want.toDoubleArray();
-        for (int k = 0; k < w.length; k++) assertThat(got[k]).as("y[%d]", k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(w[k]))));
+        assertResultIs(dir, want);
     }
 
     /** shard_map(psum) traced by the DSL, dumped, and run by the CLI without --spmd (a manual computation needs it). */

@@ -1,6 +1,6 @@
 package io.hlo4j.cli.shardjourney;
 
-import io.hlo4j.cli.Main;
+import io.hlo4j.cli.shardjourney.JourneyCli.Out;
 import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.attr.TypeAttr;
 import io.hlo4j.mlir.parse.MlirParser;
@@ -14,14 +14,13 @@ import io.hlo4j.mlir.types.FloatType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.cli.shardjourney.JourneyCli.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -31,16 +30,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the bytes against hand counts.
  */
 class ShardingCliJourneyTest {
-    record Out(int code, String out, String err) {
-        @Override public String toString() { return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err; }
-    }
-
-    static Out cli(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int code = Main.run(new PrintWriter(o), new PrintWriter(e), args);
-        return new Out(code, o.toString(), e.toString());
-    }
-
     /** Megatron MLP on dp=2 x tp=2 as jax.jit exports it: column-parallel w1, row-parallel w2, a constraint on h. */
     static final String MLP = """
             module @jit_mlp attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {

@@ -126,15 +126,22 @@ class CallGradTest {
         assertInlinedAgrees(m, "main", args);
     }
 
-    private static final String PSUM_REFERENCE = """
+    /** A shard_map whose body calls @local, which holds the all_reduce; ATTRS: the call's attributes. */
+    private static final String CALLS_LOCAL = """
+            sdy.mesh @mesh = <["x"=NN]>
             func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
-              %s = stablehlo.sine %x : tensor<8x3xf64>
-              %p = stablehlo.multiply %s, %x : tensor<8x3xf64>
-              %q = stablehlo.reshape %p : (tensor<8x3xf64>) -> tensor<NNxLLx3xf64>
-              %z = stablehlo.constant dense<0.0> : tensor<f64>
-              %r = stablehlo.reduce(%q init: %z) applies stablehlo.add across dimensions = [0] : (tensor<NNxLLx3xf64>, tensor<f64>) -> tensor<LLx3xf64>
-              %1 = stablehlo.multiply %r, %r : tensor<LLx3xf64>
+              %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x"} (%a: tensor<LLx3xf64>) {
+                %r = func.call @local(%a)ATTRS : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
+                sdy.return %r : tensor<LLx3xf64>
+              } : (tensor<8x3xf64>) -> tensor<LLx3xf64>
+              %1 = stablehlo.multiply %0, %0 : tensor<LLx3xf64>
               return %1 : tensor<LLx3xf64>
+            }
+            func.func private @local(%a: tensor<LLx3xf64>) -> tensor<LLx3xf64> {
+              %s = stablehlo.sine %a : tensor<LLx3xf64>
+              %p = stablehlo.multiply %s, %a : tensor<LLx3xf64>
+              %r = "stablehlo.all_reduce"(%p) SUM {replica_groups = GROUPS, CH} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
+              return %r : tensor<LLx3xf64>
             }""";
 
     /**
@@ -144,23 +151,8 @@ class CallGradTest {
     @ParameterizedTest(name = "{0} devices")
     @ValueSource(ints = {2, 4})
     void callInsideAManualComputation(int n) {
-        String sharded = """
-                sdy.mesh @mesh = <["x"=NN]>
-                func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
-                  %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x"} (%a: tensor<LLx3xf64>) {
-                    %r = func.call @local(%a) : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
-                    sdy.return %r : tensor<LLx3xf64>
-                  } : (tensor<8x3xf64>) -> tensor<LLx3xf64>
-                  %1 = stablehlo.multiply %0, %0 : tensor<LLx3xf64>
-                  return %1 : tensor<LLx3xf64>
-                }
-                func.func private @local(%a: tensor<LLx3xf64>) -> tensor<LLx3xf64> {
-                  %s = stablehlo.sine %a : tensor<LLx3xf64>
-                  %p = stablehlo.multiply %s, %a : tensor<LLx3xf64>
-                  %r = "stablehlo.all_reduce"(%p) SUM {replica_groups = GROUPS, CH} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
-                  return %r : tensor<LLx3xf64>
-                }""";
-        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, n), ManualComputationGradTest.fill(PSUM_REFERENCE, n), n,
+        String sharded = CALLS_LOCAL.replace("ATTRS", "");
+        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, n), ManualComputationGradTest.fill(ManualComputationGradTest.PSUM_REFERENCE, n), n,
                 List.of(uniform(f64(8, 3), new Random(90 + n), -2, 2)));
         // The backward manual computation recomputes the callee's body in place (no call to a VJP function is needed).
         assertThat(MlirPrinter.print(function(vjp, "vjp"), io.hlo4j.mlir.print.PrintOptions.DEFAULT)).contains("func.call @local").contains("\"stablehlo.all_reduce\"");
@@ -171,23 +163,8 @@ class CallGradTest {
     @ParameterizedTest(name = "remat {0}")
     @ValueSource(strings = {"nothing", "dots"})
     void checkpointedCallInsideAManualComputation(String policy) {
-        String sharded = """
-                sdy.mesh @mesh = <["x"=NN]>
-                func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
-                  %0 = sdy.manual_computation(%x) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x"} (%a: tensor<LLx3xf64>) {
-                    %r = func.call @local(%a) {hlo4j.remat = "POLICY"} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
-                    sdy.return %r : tensor<LLx3xf64>
-                  } : (tensor<8x3xf64>) -> tensor<LLx3xf64>
-                  %1 = stablehlo.multiply %0, %0 : tensor<LLx3xf64>
-                  return %1 : tensor<LLx3xf64>
-                }
-                func.func private @local(%a: tensor<LLx3xf64>) -> tensor<LLx3xf64> {
-                  %s = stablehlo.sine %a : tensor<LLx3xf64>
-                  %p = stablehlo.multiply %s, %a : tensor<LLx3xf64>
-                  %r = "stablehlo.all_reduce"(%p) SUM {replica_groups = GROUPS, CH} : (tensor<LLx3xf64>) -> tensor<LLx3xf64>
-                  return %r : tensor<LLx3xf64>
-                }""".replace("POLICY", policy);
-        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, 2), ManualComputationGradTest.fill(PSUM_REFERENCE, 2), 2,
+        String sharded = CALLS_LOCAL.replace("ATTRS", " {hlo4j.remat = \"" + policy + "\"}");
+        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, 2), ManualComputationGradTest.fill(ManualComputationGradTest.PSUM_REFERENCE, 2), 2,
                 List.of(uniform(f64(8, 3), new Random(99), -2, 2)));
         // The backward body inlines the callee and recomputes it behind an optimization_barrier (only the forward copy calls it).
         assertThat(Calls.calls(function(vjp, "vjp"))).hasSize(1);
@@ -225,7 +202,7 @@ class CallGradTest {
                   %g = stablehlo.multiply %d, %ct : tensor<LLx3xf64>
                   return %g : tensor<LLx3xf64>
                 }""";
-        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, n), ManualComputationGradTest.fill(PSUM_REFERENCE, n), n,
+        Module vjp = ManualComputationGradTest.check(ManualComputationGradTest.fill(sharded, n), ManualComputationGradTest.fill(ManualComputationGradTest.PSUM_REFERENCE, n), n,
                 List.of(uniform(f64(8, 3), new Random(95 + n), -2, 2)));
         assertThat(MlirPrinter.print(function(vjp, "vjp"), io.hlo4j.mlir.print.PrintOptions.DEFAULT)).contains("func.call @bwd");
         assertManualInlinedAgrees(vjp, n);

@@ -20,11 +20,7 @@ class ChloMathGradTest {
     @CsvSource({"chlo.digamma, 0.3, 4", "chlo.digamma, -2.7, -2.2", "chlo.bessel_i1e, -3, 3", "chlo.bessel_i1e, 15, 30",
             "chlo.bessel_i1e, -60, -18"})
     void unary(String op, double lo, double hi) {
-        String f = """
-                func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
-                  %0 = "OP"(%x) : (tensor<2x3xf64>) -> tensor<2x3xf64>
-                  return %0 : tensor<2x3xf64>
-                }""".replace("OP", op);
+        String f = GradCheck.unaryF64(op);
         GradCheck.check(f, List.of(uniform(f64(2, 3), new Random(op.hashCode() + (long) lo), lo, hi)), 1);
     }
 

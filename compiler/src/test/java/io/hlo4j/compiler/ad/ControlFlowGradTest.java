@@ -105,27 +105,7 @@ class ControlFlowGradTest {
     @Test
     void foriLoopRnnCellWithCapturedWeights() {
         // h_{t+1} = tanh(W h_t + x_t) for t < 4, where x_t = dynamic_slice of the sequence; W and the sequence captured.
-        GradCheck.check("""
-                func.func @f(%w: tensor<3x3xf64>, %xs: tensor<4x3xf64>, %h0: tensor<3xf64>) -> tensor<3xf64> {
-                  %c0 = stablehlo.constant dense<0> : tensor<i64>
-                  %r:2 = stablehlo.while(%t = %c0, %h = %h0) : tensor<i64>, tensor<3xf64>
-                   cond {
-                    %n = stablehlo.constant dense<4> : tensor<i64>
-                    %lt = stablehlo.compare LT, %t, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
-                    stablehlo.return %lt : tensor<i1>
-                  } do {
-                    %z = stablehlo.constant dense<0> : tensor<i64>
-                    %row = "stablehlo.dynamic_slice"(%xs, %t, %z) {slice_sizes = array<i64: 1, 3>} : (tensor<4x3xf64>, tensor<i64>, tensor<i64>) -> tensor<1x3xf64>
-                    %x = stablehlo.reshape %row : (tensor<1x3xf64>) -> tensor<3xf64>
-                    %wh = stablehlo.dot_general %w, %h, contracting_dims = [1] x [0] : (tensor<3x3xf64>, tensor<3xf64>) -> tensor<3xf64>
-                    %s = stablehlo.add %wh, %x : tensor<3xf64>
-                    %hn = stablehlo.tanh %s : tensor<3xf64>
-                    %one = stablehlo.constant dense<1> : tensor<i64>
-                    %tn = stablehlo.add %t, %one : tensor<i64>
-                    stablehlo.return %tn, %hn : tensor<i64>, tensor<3xf64>
-                  }
-                  return %r#1 : tensor<3xf64>
-                }""", List.of(u(3, 3), u(4, 3), u(3)), 33);
+        GradCheck.check(RNN, List.of(u(3, 3), u(4, 3), u(3)), 33);
     }
 
     @Test

@@ -23,11 +23,7 @@ class ElementwiseGradTest {
             "chlo.asinh, -2, 2", "chlo.acosh, 1.2, 3", "chlo.lgamma, 0.3, 4",
     })
     void unary(String op, double lo, double hi) {
-        String f = """
-                func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
-                  %0 = "OP"(%x) : (tensor<2x3xf64>) -> tensor<2x3xf64>
-                  return %0 : tensor<2x3xf64>
-                }""".replace("OP", op);
+        String f = GradCheck.unaryF64(op);
         Random r = new Random(op.hashCode());
         GradCheck.check(f, List.of(uniform(f64(2, 3), r, lo, hi)), 1);
     }

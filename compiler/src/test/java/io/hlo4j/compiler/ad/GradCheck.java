@@ -37,6 +37,15 @@ final class GradCheck {
 
     static TensorType f64(long... shape) { return TensorType.of(FloatType.F64, shape); }
 
+    /** {@code @f(x: f64[2, 3])} applying the unary {@code op} (written in generic form) to x. */
+    static String unaryF64(String op) {
+        return """
+                func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
+                  %0 = "OP"(%x) : (tensor<2x3xf64>) -> tensor<2x3xf64>
+                  return %0 : tensor<2x3xf64>
+                }""".replace("OP", op);
+    }
+
     /** The VJP module of the first function of {@code m}, differentiated in every float argument. */
     static Module vjpModule(Module m, int[] wrt) {
         return vjpModule(m, ((io.hlo4j.mlir.attr.StringAttr) m.functions().get(0).attr("sym_name")).value(), wrt);

@@ -46,6 +46,18 @@ class ManualComputationGradTest {
                 .replace("LL", "" + 8 / n).replace("QQ", "" + 4 / n);
     }
 
+    /** The one-device meaning of a psum over n devices of sin(x) x, squared: the reference of the shard_map tests here and in CallGradTest. */
+    static final String PSUM_REFERENCE = """
+            func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
+              %s = stablehlo.sine %x : tensor<8x3xf64>
+              %p = stablehlo.multiply %s, %x : tensor<8x3xf64>
+              %q = stablehlo.reshape %p : (tensor<8x3xf64>) -> tensor<NNxLLx3xf64>
+              %z = stablehlo.constant dense<0.0> : tensor<f64>
+              %r = stablehlo.reduce(%q init: %z) applies stablehlo.add across dimensions = [0] : (tensor<NNxLLx3xf64>, tensor<f64>) -> tensor<LLx3xf64>
+              %1 = stablehlo.multiply %r, %r : tensor<LLx3xf64>
+              return %1 : tensor<LLx3xf64>
+            }""";
+
     /** psum of a sharded value, returned replicated (out spec P()): each copy gets 1/n of the cotangent. */
     @ParameterizedTest(name = "{0} devices")
     @ValueSource(ints = {2, 4})
@@ -62,18 +74,8 @@ class ManualComputationGradTest {
                   %1 = stablehlo.multiply %0, %0 : tensor<LLx3xf64>
                   return %1 : tensor<LLx3xf64>
                 }""";
-        String reference = """
-                func.func @f(%x: tensor<8x3xf64>) -> tensor<LLx3xf64> {
-                  %s = stablehlo.sine %x : tensor<8x3xf64>
-                  %p = stablehlo.multiply %s, %x : tensor<8x3xf64>
-                  %q = stablehlo.reshape %p : (tensor<8x3xf64>) -> tensor<NNxLLx3xf64>
-                  %z = stablehlo.constant dense<0.0> : tensor<f64>
-                  %r = stablehlo.reduce(%q init: %z) applies stablehlo.add across dimensions = [0] : (tensor<NNxLLx3xf64>, tensor<f64>) -> tensor<LLx3xf64>
-                  %1 = stablehlo.multiply %r, %r : tensor<LLx3xf64>
-                  return %1 : tensor<LLx3xf64>
-                }""";
         Random r = new Random(11 + n);
-        check(fill(sharded, n), fill(reference, n), n, List.of(uniform(f64(8, 3), r, -2, 2)));
+        check(fill(sharded, n), fill(PSUM_REFERENCE, n), n, List.of(uniform(f64(8, 3), r, -2, 2)));
     }
 
     /** all_gather of a sharded value times a replicated operand (in spec P()): its cotangent is summed over devices. */

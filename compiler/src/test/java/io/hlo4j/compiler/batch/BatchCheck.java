@@ -63,29 +63,7 @@ final class BatchCheck {
         for (Operation op : m.operations()) if (!op.name().equals("func.func")) top.add(io.hlo4j.compiler.ad.Cloner.copy(op, new java.util.IdentityHashMap<>()).build());
         top.add(vf);
         Module vm = Module.of("b", null, top, f.location());
-        ModuleVerifier.verify(vm);
-        String text = MlirPrinter.print(vm);
-        Module back = MlirParser.parseModule(text, "batched.mlir");
-        ModuleVerifier.verify(back);
-        List<HostArray> got = new Interpreter(back).runHost("batched", batchedArgs);
-        Interpreter single = new Interpreter(m);
-        List<List<HostArray>> per = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            List<HostArray> ex = new ArrayList<>();
-            for (int a = 0; a < batchedArgs.size(); a++) {
-                ex.add(inAxes[a] == Batched.NONE ? batchedArgs.get(a) : take(batchedArgs.get(a), inAxes[a], i));
-            }
-            per.add(single.runHost(name, ex));
-        }
-        for (int j = 0; j < got.size(); j++) {
-            List<HostArray> col = new ArrayList<>();
-            for (List<HostArray> p : per) col.add(p.get(j));
-            HostArray want = outAxes[j] == Batched.NONE ? col.get(0) : stack(col, outAxes[j]);
-            assertThat(got.get(j).shape()).as("result %d shape", j).containsExactly(want.shape());
-            double[] g = got.get(j).toDoubleArray(), w = want.toDoubleArray();
-            for (int k = 0; k < g.length; k++) assertThat(g[k]).as("result %d element %d", j, k).isCloseTo(w[k], org.assertj.core.data.Offset.offset(1e-12));
-        }
-        return text;
+        return printRunAndCompare(vm, m, name, inAxes, outAxes, size, batchedArgs);
     }
 
     /**
@@ -97,6 +75,14 @@ final class BatchCheck {
         Module m = MlirParser.parseModule(moduleText, "test.mlir");
         ModuleVerifier.verify(m);
         Module vm = Batching.vmap(m, name, inAxes, outAxes, size, "batched");
+        return printRunAndCompare(vm, m, name, inAxes, outAxes, size, batchedArgs);
+    }
+
+    /**
+     * The batched module {@code vm} verified, printed, parsed back and verified again, its {@code @batched} run on the
+     * batch against {@code name} of {@code m} run per example. Returns the printed text.
+     */
+    private static String printRunAndCompare(Module vm, Module m, String name, int[] inAxes, int[] outAxes, long size, List<HostArray> batchedArgs) {
         ModuleVerifier.verify(vm);
         String text = MlirPrinter.print(vm);
         Module back = MlirParser.parseModule(text, "batched.mlir");

@@ -37,17 +37,7 @@ class CallEffectBatchRulesTest {
                 %3 = stablehlo.composite "my.scaled" %1, %2 {composite_attributes = {k = 2 : i64}, decomposition = @scaled} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
                 return %3, %2 : tensor<3xf64>, tensor<3xf64>
               }
-              func.func private @g(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
-                %s = stablehlo.sine %a : tensor<3xf64>
-                %m = func.call @h(%s, %b) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
-                return %m : tensor<3xf64>
-              }
-              func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
-                %m = stablehlo.multiply %a, %b : tensor<3xf64>
-                %c = stablehlo.cosine %b : tensor<3xf64>
-                %s = stablehlo.add %m, %c : tensor<3xf64>
-                return %s : tensor<3xf64>
-              }
+            """ + Callees.G_CALLS_H + """
               func.func private @scaled(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
                 %m = stablehlo.multiply %a, %b : tensor<3xf64>
                 %t = stablehlo.add %m, %m : tensor<3xf64>

@@ -45,17 +45,7 @@ class KeptCallsBatchTest {
                 %4 = stablehlo.add %3, %2 : tensor<3xf64>
                 return %4, %2 : tensor<3xf64>, tensor<3xf64>
               }
-              func.func private @g(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
-                %s = stablehlo.sine %a : tensor<3xf64>
-                %m = func.call @h(%s, %b) : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
-                return %m : tensor<3xf64>
-              }
-              func.func private @h(%a: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<3xf64> {
-                %m = stablehlo.multiply %a, %b : tensor<3xf64>
-                %c = stablehlo.cosine %b : tensor<3xf64>
-                %s = stablehlo.add %m, %c : tensor<3xf64>
-                return %s : tensor<3xf64>
-              }
+            """ + Callees.G_CALLS_H + """
             }""";
 
     private static Module roundTrip(Module m) {

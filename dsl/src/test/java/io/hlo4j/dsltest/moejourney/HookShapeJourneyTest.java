@@ -38,22 +38,15 @@ class HookShapeJourneyTest {
         return Ops.slice(t, new long[t.rank()], hi);
     }
 
-    static MoeFusedHooks<Tensor> wrong(HookPoint p, List<long[]> given) {
-        UnaryOperator<Tensor> u = t -> {
-            given.add(t.dims().clone());
-            return dropLast(t);
-        };
+    /** Hooks with {@code u} at {@code p} (its value, for the points that take more than one), {@code select} at select_hook. */
+    static MoeFusedHooks<Tensor> at(HookPoint p, UnaryOperator<Tensor> u, MoeFusedHooks.SelectHook<Tensor> select) {
         MoeFusedHooks<Tensor> h = MoeFusedHooks.none();
         return switch (p) {
             case BEFORE_GATE -> h.withBeforeGate(u);
             case AFTER_GATE -> h.withAfterGate(u);
             case NORMALIZE_GATE_LOGITS -> h.withNormalizeGateLogits(u);
             case BEFORE_TOPK -> h.withBeforeTopk(u);
-            case SELECT_HOOK -> h.withSelectHook((scores, pre, k) -> {
-                given.add(new long[] {scores.dim(0), k});
-                Tensor ids = Ops.iota(DType.I32, io.hlo4j.dsl.Shape.of(scores.dim(0) - 1, k), 1);
-                return new MoeFusedHooks.Selection<>(Ops.full(ids.shape(), 0.5, scores.dtype()), ids);
-            });
+            case SELECT_HOOK -> h.withSelectHook(select);
             case REFINE_WEIGHTS_HOOK -> h.withRefineWeightsHook(u);
             case REFINE_INPUTS_HOOK -> h.withRefineInputsHook((tokens, w, shape) -> u.apply(tokens));
             case SCALE_REPLICATED_INPUTS -> h.withScaleReplicatedInputs((rows, w) -> u.apply(rows));
@@ -65,6 +58,18 @@ class HookShapeJourneyTest {
             case BEFORE_COMBINE -> h.withBeforeCombine((outputs, w) -> new MoeFusedHooks.CombineInputs<>(u.apply(outputs), w));
             case FINALIZE_OUTPUT -> h.withFinalizeOutput(u);
         };
+    }
+
+    static MoeFusedHooks<Tensor> wrong(HookPoint p, List<long[]> given) {
+        UnaryOperator<Tensor> u = t -> {
+            given.add(t.dims().clone());
+            return dropLast(t);
+        };
+        return at(p, u, (scores, pre, k) -> {
+            given.add(new long[] {scores.dim(0), k});
+            Tensor ids = Ops.iota(DType.I32, io.hlo4j.dsl.Shape.of(scores.dim(0) - 1, k), 1);
+            return new MoeFusedHooks.Selection<>(Ops.full(ids.shape(), 0.5, scores.dtype()), ids);
+        });
     }
 
     @Test
@@ -105,28 +110,11 @@ class HookShapeJourneyTest {
             given.add(t.dtype());
             return t.astype(DType.F32);
         };
-        MoeFusedHooks<Tensor> h = MoeFusedHooks.none();
-        return switch (p) {
-            case BEFORE_GATE -> h.withBeforeGate(u);
-            case AFTER_GATE -> h.withAfterGate(u);
-            case NORMALIZE_GATE_LOGITS -> h.withNormalizeGateLogits(u);
-            case BEFORE_TOPK -> h.withBeforeTopk(u);
-            case SELECT_HOOK -> h.withSelectHook((scores, pre, k) -> {
-                given.add(scores.dtype());
-                Tensor ids = Ops.iota(DType.I32, io.hlo4j.dsl.Shape.of(scores.dim(0), k), 1);
-                return new MoeFusedHooks.Selection<>(Ops.full(ids.shape(), 0.5, DType.F32), ids);
-            });
-            case REFINE_WEIGHTS_HOOK -> h.withRefineWeightsHook(u);
-            case REFINE_INPUTS_HOOK -> h.withRefineInputsHook((tokens, w, shape) -> u.apply(tokens));
-            case SCALE_REPLICATED_INPUTS -> h.withScaleReplicatedInputs((rows, w) -> u.apply(rows));
-            case AFTER_EP_RECEIVE -> h.withAfterEpReceive(u);
-            case AFTER_WIWU -> h.withAfterWiwu(u);
-            case BEFORE_WO -> h.withBeforeWo(u);
-            case AFTER_WO -> h.withAfterWo(u);
-            case OUTPUT_WEIGHTS_HOOK -> h.withOutputWeightsHook(u);
-            case BEFORE_COMBINE -> h.withBeforeCombine((outputs, w) -> new MoeFusedHooks.CombineInputs<>(u.apply(outputs), w));
-            case FINALIZE_OUTPUT -> h.withFinalizeOutput(u);
-        };
+        return at(p, u, (scores, pre, k) -> {
+            given.add(scores.dtype());
+            Tensor ids = Ops.iota(DType.I32, io.hlo4j.dsl.Shape.of(scores.dim(0), k), 1);
+            return new MoeFusedHooks.Selection<>(Ops.full(ids.shape(), 0.5, DType.F32), ids);
+        });
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.function.Function;
 
 import static io.hlo4j.dsl.vmap.Vmap.axes;
+import static io.hlo4j.dsltest.vmap.VmapOracle.centralDifferences;
 import static io.hlo4j.dsltest.vmap.VmapOracle.check;
 import static io.hlo4j.dsltest.vmap.VmapOracle.f64;
 import static io.hlo4j.dsltest.vmap.VmapOracle.take;
@@ -275,14 +276,8 @@ class VmapCallsTest {
         double[] ref = plainGrad.call1(w, xs).toDoubleArray();
         // finite differences of the unbatched sum over examples
         Jit f = Jit.jit("f", plain);
-        double[] wv = w.toDoubleArray();
-        for (int k = 0; k < wv.length; k++) {
-            double[] p = wv.clone(), m = wv.clone();
-            p[k] += 1e-6;
-            m[k] -= 1e-6;
-            double fd = (f.call1(HostArray.fromDoubles(w.type(), p), xs).getDouble(0) - f.call1(HostArray.fromDoubles(w.type(), m), xs).getDouble(0)) / 2e-6;
-            assertThat(ref[k]).as("dw[%d]", k).isCloseTo(fd, Offset.offset(1e-7));
-        }
+        double[] fd = centralDifferences(f, w, xs);
+        for (int k = 0; k < fd.length; k++) assertThat(ref[k]).as("dw[%d]", k).isCloseTo(fd[k], Offset.offset(1e-7));
         String plainText = plainGrad.lower(w, xs).asText();
         assertThat(plainText).doesNotContain("optimization_barrier");
         assertThat(count(plainText, "stablehlo.tanh")).isEqualTo(1);

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 
 import static io.hlo4j.dsl.vmap.Vmap.axes;
+import static io.hlo4j.dsltest.vmap.VmapOracle.centralDifferences;
 import static io.hlo4j.dsltest.vmap.VmapOracle.check;
 import static io.hlo4j.dsltest.vmap.VmapOracle.f64;
 import static io.hlo4j.dsltest.vmap.VmapOracle.take;
@@ -52,17 +53,10 @@ class VmapComposeTest {
         HostArray g = Jit.jit("per_example", perEx).call1(w, xs);                          // [4, 3, 2]
         assertThat(g.shape()).containsExactly(4, 3, 2);
         Jit loss = Jit.jit("loss", LOSS);
-        double h = 1e-6;
         for (int e = 0; e < 4; e++) {
-            HostArray x = take(xs, 0, e);
-            double[] wv = w.toDoubleArray();
-            for (int k = 0; k < wv.length; k++) {
-                double[] p = wv.clone(), m = wv.clone();
-                p[k] += h;
-                m[k] -= h;
-                double fd = (loss.call1(HostArray.fromDoubles(w.type(), p), x).getDouble(0)
-                        - loss.call1(HostArray.fromDoubles(w.type(), m), x).getDouble(0)) / (2 * h);
-                assertThat(g.getDouble(e * wv.length + k)).as("example %d, dw[%d]", e, k).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-7));
+            double[] fd = centralDifferences(loss, w, take(xs, 0, e));
+            for (int k = 0; k < fd.length; k++) {
+                assertThat(g.getDouble(e * fd.length + k)).as("example %d, dw[%d]", e, k).isCloseTo(fd[k], org.assertj.core.data.Offset.offset(1e-7));
             }
         }
         check(Grad.grad(LOSS, 0), axes(null, 0), axes(0), w, xs);   // and per-example runs of grad agree exactly
@@ -74,14 +68,8 @@ class VmapComposeTest {
         HostArray w = f64(new long[]{3, 2}, 7), xs = f64(new long[]{5, 3}, 8);
         HostArray g = Jit.jit("g", Grad.grad(total, 0)).call1(w, xs);
         Jit f = Jit.jit("total", total);
-        double[] wv = w.toDoubleArray();
-        for (int k = 0; k < wv.length; k++) {
-            double[] p = wv.clone(), m = wv.clone();
-            p[k] += 1e-6;
-            m[k] -= 1e-6;
-            double fd = (f.call1(HostArray.fromDoubles(w.type(), p), xs).getDouble(0) - f.call1(HostArray.fromDoubles(w.type(), m), xs).getDouble(0)) / 2e-6;
-            assertThat(g.getDouble(k)).as("dw[%d]", k).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-7));
-        }
+        double[] fd = centralDifferences(f, w, xs);
+        for (int k = 0; k < fd.length; k++) assertThat(g.getDouble(k)).as("dw[%d]", k).isCloseTo(fd[k], org.assertj.core.data.Offset.offset(1e-7));
     }
 
     @Test

@@ -30,6 +30,18 @@ final class VmapOracle {
         return HostArray.fromDoubles(t, v);
     }
 
+    /** Central differences (h = 1e-6) of the scalar {@code f(w, x)} in each element of {@code w}. */
+    static double[] centralDifferences(Jit f, HostArray w, HostArray x) {
+        double[] wv = w.toDoubleArray(), fd = new double[wv.length];
+        for (int k = 0; k < wv.length; k++) {
+            double[] p = wv.clone(), m = wv.clone();
+            p[k] += 1e-6;
+            m[k] -= 1e-6;
+            fd[k] = (f.call1(HostArray.fromDoubles(w.type(), p), x).getDouble(0) - f.call1(HostArray.fromDoubles(w.type(), m), x).getDouble(0)) / 2e-6;
+        }
+        return fd;
+    }
+
     static HostArray f32(long[] shape, long seed) { return f64(shape, seed).convert(FloatType.F32); }
 
     static HostArray i32(long[] shape, long seed, long bound) {

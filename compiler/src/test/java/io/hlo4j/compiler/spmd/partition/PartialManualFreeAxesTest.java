@@ -4,8 +4,6 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.spmd.CollectiveRecord;
@@ -17,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.ADD;
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.SUM_HALVES;
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.input;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -27,25 +28,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * position (x major): on x=2, y=2 device 2x + y; on x=2, y=2, z=2 device 4x + 2y + z.
  */
 class PartialManualFreeAxesTest {
-    static final String ADD = """
-            ({
-                      ^bb0(%p: tensor<f32>, %q: tensor<f32>):
-                        %s = stablehlo.add %p, %q : tensor<f32>
-                        stablehlo.return %s : tensor<f32>
-                      })""";
-
     /** psum over x on x=2, y=2: groups of the devices sharing y. */
     static String psumX(String operand, String type) {
         return "\"stablehlo.all_reduce\"(" + operand + ") <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, "
                 + "replica_groups = dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>, use_global_device_ids}> " + ADD.strip()
                 + " : (" + type + ") -> " + type;
-    }
-
-    static HostArray input(long rows, long cols, int seed) {
-        Random r = new Random(seed);
-        float[] v = new float[(int) (rows * cols)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, rows, cols), v);
     }
 
     static SpmdRun run(String text, List<HostArray> in, String oracle) {
@@ -68,17 +55,6 @@ class PartialManualFreeAxesTest {
         for (CollectiveRecord r : run.log()) out.add(r.op());
         return out;
     }
-
-    private static final String SUM_HALVES = """
-            module @oracle {
-              func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<4x4xf32> {
-                %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %2 = stablehlo.add %0, %1 : tensor<4x4xf32>
-                return %2 : tensor<4x4xf32>
-              }
-            }
-            """;
 
     /** in_shardings split the body's argument on the free axis y: the psum over x runs on f32[4,2] blocks. */
     @Test

@@ -4,8 +4,6 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
-import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.Interpreter;
 import io.hlo4j.runtime.spmd.CollectiveRecord;
@@ -14,8 +12,10 @@ import io.hlo4j.runtime.spmd.SpmdRunner;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Random;
 
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.ADD;
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.SUM_HALVES;
+import static io.hlo4j.compiler.spmd.partition.ManualFixtures.input;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,20 +25,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * run on one device; bytes against a hand count. Device id = row-major mesh position (x major).
  */
 class PartialManualTest {
-    private static final String ADD = """
-            ({
-                      ^bb0(%a: tensor<f32>, %b: tensor<f32>):
-                        %s = stablehlo.add %a, %b : tensor<f32>
-                        stablehlo.return %s : tensor<f32>
-                      })""";
-
-    private static HostArray input(long rows, long cols, int seed) {
-        Random r = new Random(seed);
-        float[] v = new float[(int) (rows * cols)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        return HostArray.fromFloats(TensorType.of(FloatType.F32, rows, cols), v);
-    }
-
     private static SpmdRun run(String text, HostArray x, String oracle) {
         PartitionedProgram p = Spmd.explicit(MlirParser.parseModule(text, "f.mlir"));
         assertThat(MlirPrinter.print(p.module())).doesNotContain("sdy.");
@@ -63,17 +49,6 @@ class PartialManualTest {
                 }
                 """.replace("MANUAL", manualAxes).replace("GROUPS", groups).replace("ADD", ADD.strip());
     }
-
-    private static final String SUM_HALVES = """
-            module @oracle {
-              func.func public @main(%arg0: tensor<8x4xf32>) -> tensor<4x4xf32> {
-                %0 = stablehlo.slice %arg0 [0:4, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %1 = stablehlo.slice %arg0 [4:8, 0:4] : (tensor<8x4xf32>) -> tensor<4x4xf32>
-                %2 = stablehlo.add %0, %1 : tensor<4x4xf32>
-                return %2 : tensor<4x4xf32>
-              }
-            }
-            """;
 
     private static final String X_GROUPS = "dense<[[0, 2], [1, 3]]> : tensor<2x2xi64>";
 

@@ -9,8 +9,12 @@ import io.hlo4j.dsl.moe.ep.EpCostModel;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.EpShapes;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 /** The cost model against byte counts worked out by hand (f32, E = 8, H = 8; see each case's arithmetic). */
 class EpCostModelTest {
@@ -18,41 +22,34 @@ class EpCostModelTest {
 
     static double total(EpShapes s, EpMode m) { return EpCostModel.estimate(s, m).total(); }
 
-    /**
-     * N = 16, k = 2, D = 1, X = 4, Q = 2: T = 16, T_l = 4, R = 8.
-     * replicated: 3/4*16*8*4 = 384 (entry) + 1/2*16*8*4 = 256 (tp) + 2*3/4*16*4*4 = 384 (psum) = 1024;
-     * ring: 384 (x) + 3/4*16*2*4 = 96 (ids) + 96 (weights) + 256 (tp) + 3/4*16*4*4 = 192 + 2*3/4*8*4 = 48 (loads) = 1072;
-     * token-sharded: a token's 2 experts miss a given other shard (L = 2) with probability 6/8 * 5/7 = 15/28, so it
-     * touches 3 * 13/28 = 39/28 other shards and a shard sends 4 * 39/28 = 39/7 pairs; its 4 * 2 = 8 assignments are
-     * remote with probability 3/4, 6 of them: 3/4*4*4 = 12 (counts, one i32 per peer) + 39/7*8*4 = 1248/7 (rows)
-     * + 6*(1 + 4) = 30 (u8 code and f32 weight per remote assignment) + 1248/7 (combine, f32) + 1/2*4*8*4 = 64 (tp)
-     * + 48 (loads) = 3574/7 (about 511).
-     */
-    @Test
-    void fourExpertShardsTwoTpTokenShardedIsCheapest() {
-        EpShapes s = new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2);
-        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(1024.0);
-        assertThat(total(s, EpMode.RING)).isEqualTo(1072.0);
-        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(3574.0 / 7, within(1e-9));
-        assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
-        assertThat(EpCostModel.choose(s, List.of(EpMode.REPLICATED, EpMode.RING)).mode()).isEqualTo(EpMode.REPLICATED);
+    /** Shapes where token-sharded is cheapest of the three and replicated beats ring: the hand counts of each mode. */
+    static Stream<Arguments> tokenShardedCheapest() {
+        return Stream.of(
+                // N = 16, k = 2, D = 1, X = 4, Q = 2: T = 16, T_l = 4, R = 8.
+                // replicated: 3/4*16*8*4 = 384 (entry) + 1/2*16*8*4 = 256 (tp) + 2*3/4*16*4*4 = 384 (psum) = 1024;
+                // ring: 384 (x) + 3/4*16*2*4 = 96 (ids) + 96 (weights) + 256 (tp) + 3/4*16*4*4 = 192 + 2*3/4*8*4 = 48 (loads) = 1072;
+                // token-sharded: a token's 2 experts miss a given other shard (L = 2) with probability 6/8 * 5/7 = 15/28, so it
+                // touches 3 * 13/28 = 39/28 other shards and a shard sends 4 * 39/28 = 39/7 pairs; its 4 * 2 = 8 assignments are
+                // remote with probability 3/4, 6 of them: 3/4*4*4 = 12 (counts, one i32 per peer) + 39/7*8*4 = 1248/7 (rows)
+                // + 6*(1 + 4) = 30 (u8 code and f32 weight per remote assignment) + 1248/7 (combine, f32) + 1/2*4*8*4 = 64 (tp)
+                // + 48 (loads) = 3574/7 (about 511).
+                Arguments.of("four expert shards, two tp", new EpShapes(16, 8, 8, 8, 2, 4, 4, 1, 4, 2), 1024.0, 1072.0, 3574.0 / 7),
+                // N = 16, k = 4, D = 1, X = 2, Q = 1: T = 16, T_l = 8, R = 32.
+                // replicated: 1/2*16*8*4 = 256 + 2*1/2*16*8*4 = 512 = 768;
+                // ring: 256 + 1/2*16*4*4 = 128 + 128 + 1/2*16*8*4 = 256 + 2*1/2*8*4 = 32 = 800;
+                // token-sharded: 4 experts all on my shard with probability 4/8*3/7*2/6*1/5 = 1/70, so 8 * 69/70 = 276/35
+                // pairs; 8 * 4 / 2 = 16 remote assignments: 1/2*2*4 = 4 (counts) + 276/35*8*4 = 8832/35 (rows) + 16*(1 + 4) = 80
+                // (codes and weights) + 8832/35 (combine) + 32 (loads) = 21724/35 (about 621). With one (code, weight) per
+                // assignment instead of 2k f32 per pair, many slots on two shards no longer favour replication.
+                Arguments.of("many slots on two shards", new EpShapes(16, 8, 8, 8, 4, 4, 4, 1, 2, 1), 768.0, 800.0, 21724.0 / 35));
     }
 
-    /**
-     * N = 16, k = 4, D = 1, X = 2, Q = 1: T = 16, T_l = 8, R = 32.
-     * replicated: 1/2*16*8*4 = 256 + 2*1/2*16*8*4 = 512 = 768;
-     * ring: 256 + 1/2*16*4*4 = 128 + 128 + 1/2*16*8*4 = 256 + 2*1/2*8*4 = 32 = 800;
-     * token-sharded: 4 experts all on my shard with probability 4/8*3/7*2/6*1/5 = 1/70, so 8 * 69/70 = 276/35
-     * pairs; 8 * 4 / 2 = 16 remote assignments: 1/2*2*4 = 4 (counts) + 276/35*8*4 = 8832/35 (rows) + 16*(1 + 4) = 80
-     * (codes and weights) + 8832/35 (combine) + 32 (loads) = 21724/35 (about 621). With one (code, weight) per
-     * assignment instead of 2k f32 per pair, many slots on two shards no longer favour replication.
-     */
-    @Test
-    void manySlotsOnTwoShardsTokenShardedIsCheapest() {
-        EpShapes s = new EpShapes(16, 8, 8, 8, 4, 4, 4, 1, 2, 1);
-        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(768.0);
-        assertThat(total(s, EpMode.RING)).isEqualTo(800.0);
-        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(21724.0 / 35, within(1e-9));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokenShardedCheapest")
+    void tokenShardedIsCheapest(String name, EpShapes s, double replicated, double ring, double tokenSharded) {
+        assertThat(total(s, EpMode.REPLICATED)).isEqualTo(replicated);
+        assertThat(total(s, EpMode.RING)).isEqualTo(ring);
+        assertThat(total(s, EpMode.TOKEN_SHARDED)).isCloseTo(tokenSharded, within(1e-9));
         assertThat(EpCostModel.choose(s, ALL).mode()).isEqualTo(EpMode.TOKEN_SHARDED);
         assertThat(EpCostModel.choose(s, List.of(EpMode.REPLICATED, EpMode.RING)).mode()).isEqualTo(EpMode.REPLICATED);
     }

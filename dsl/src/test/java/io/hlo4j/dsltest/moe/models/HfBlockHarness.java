@@ -96,6 +96,24 @@ final class HfBlockHarness {
         return r;
     }
 
+    /** softmax of logits, shifted by their max. */
+    static double[] softmax(double[] l) {
+        double[] p = new double[l.length];
+        double mx = java.util.Arrays.stream(l).max().orElseThrow(), z = 0;
+        for (int i = 0; i < l.length; i++) z += p[i] = Math.exp(l[i] - mx);
+        for (int i = 0; i < l.length; i++) p[i] /= z;
+        return p;
+    }
+
+    /** The routing weights of the experts {@code sel}: their probabilities, divided by their sum when {@code normalize}. */
+    static double[] topKWeights(double[] p, int[] sel, boolean normalize) {
+        double sum = 0;
+        for (int j = 0; j < sel.length; j++) sum += p[sel[j]];
+        double[] wt = new double[sel.length];
+        for (int j = 0; j < sel.length; j++) wt[j] = normalize ? p[sel[j]] / sum : p[sel[j]];
+        return wt;
+    }
+
     static double silu(double a) { return a / (1 + Math.exp(-a)); }
 
     static double sigmoid(double a) { return 1 / (1 + Math.exp(-a)); }

@@ -88,14 +88,9 @@ class MoeModelBlocksTest {
         int[][] sel = new int[N][];
         double[][] wt = new double[N][k];
         for (int tok = 0; tok < N; tok++) {
-            double[] l = matvec(gate, e, H, x, tok * H), p = new double[e];
-            double mx = Arrays.stream(l).max().orElseThrow(), z = 0;
-            for (int i = 0; i < e; i++) z += p[i] = Math.exp(l[i] - mx);
-            for (int i = 0; i < e; i++) p[i] /= z;
+            double[] p = softmax(matvec(gate, e, H, x, tok * H));
             sel[tok] = topK(p, k);
-            double sum = 0;
-            for (int j = 0; j < k; j++) sum += p[sel[tok][j]];
-            for (int j = 0; j < k; j++) wt[tok][j] = p[sel[tok][j]] / sum;
+            wt[tok] = topKWeights(p, sel[tok], true);
             System.arraycopy(routedSum(w, sel[tok], wt[tok], x, tok), 0, out, tok * H, H);
         }
         assertRun("mixtral " + method + " k=" + k, got, out, sel, wt);
@@ -123,14 +118,9 @@ class MoeModelBlocksTest {
             int[][] sel = new int[N][];
             double[][] wt = new double[N][k];
             for (int tok = 0; tok < N; tok++) {
-                double[] l = matvec(gate, e, H, x, tok * H), pr = new double[e];
-                double mx = Arrays.stream(l).max().orElseThrow(), z = 0;
-                for (int i = 0; i < e; i++) z += pr[i] = Math.exp(l[i] - mx);
-                for (int i = 0; i < e; i++) pr[i] /= z;
+                double[] pr = softmax(matvec(gate, e, H, x, tok * H));
                 sel[tok] = topK(pr, k);
-                double sum = 0;
-                for (int j = 0; j < k; j++) sum += pr[sel[tok][j]];
-                for (int j = 0; j < k; j++) wt[tok][j] = norm ? pr[sel[tok][j]] / sum : pr[sel[tok][j]];
+                wt[tok] = topKWeights(pr, sel[tok], norm);
                 double[] y = routedSum(w, sel[tok], wt[tok], x, tok), sh = swiglu(sg, su, sd, H, ms, x, tok * H);
                 double g = sigmoid(matvec(sgate, 1, H, x, tok * H)[0]);
                 for (int c = 0; c < H; c++) out[tok * H + c] = y[c] + g * sh[c];

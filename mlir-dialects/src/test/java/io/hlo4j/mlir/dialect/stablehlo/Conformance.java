@@ -21,29 +21,22 @@ final class Conformance {
      * lines that continue a statement (not starting an op, value, return or brace) are joined to it.
      */
     static List<Statement> statements(List<Path> files, java.util.Set<String> ops) {
-        List<Statement> out = new ArrayList<>();
-        for (Path f : files) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(f);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            for (int i = 0; i < lines.size(); i++) {
-                String t = lines.get(i).strip();
-                String op = opOf(t);
-                if (op == null || !ops.contains(op)) continue;
-                StringBuilder sb = new StringBuilder(t);
-                int j = i + 1;
-                while (j < lines.size() && (open(sb) > 0 || continues(lines.get(j).strip()))) sb.append(' ').append(lines.get(j++).strip());
-                out.add(new Statement(sb.toString(), f, i + 1));
-            }
-        }
-        return out;
+        return collect(files, t -> {
+            String op = opOf(t);
+            return op != null && ops.contains(op);
+        });
     }
 
     /** Generic-form statements {@code [%r = ]"stablehlo.<op>"(...)} of the given ops, joined like {@link #statements}. */
     static List<Statement> genericStatements(List<Path> files, java.util.Set<String> ops) {
+        return collect(files, t -> {
+            String rest = t.startsWith("%") && t.contains(" = ") ? t.substring(t.indexOf(" = ") + 3) : t;
+            return rest.startsWith("\"stablehlo.") && ops.contains(rest.substring(1, rest.indexOf('"', 1)));
+        });
+    }
+
+    /** Every statement whose first (stripped) line {@code starts} accepts, with its continuation lines joined. */
+    private static List<Statement> collect(List<Path> files, java.util.function.Predicate<String> starts) {
         List<Statement> out = new ArrayList<>();
         for (Path f : files) {
             List<String> lines;
@@ -54,10 +47,7 @@ final class Conformance {
             }
             for (int i = 0; i < lines.size(); i++) {
                 String t = lines.get(i).strip();
-                String rest = t.startsWith("%") && t.contains(" = ") ? t.substring(t.indexOf(" = ") + 3) : t;
-                if (!rest.startsWith("\"stablehlo.")) continue;
-                String op = rest.substring(1, rest.indexOf('"', 1));
-                if (!ops.contains(op)) continue;
+                if (!starts.test(t)) continue;
                 StringBuilder sb = new StringBuilder(t);
                 int j = i + 1;
                 while (j < lines.size() && (open(sb) > 0 || continues(lines.get(j).strip()))) sb.append(' ').append(lines.get(j++).strip());
