@@ -12,9 +12,10 @@
 #                                  first, within the budget) beside it. STAGE: smoke,
 #                                  jax, moe, interop, xlaspmd (default: all five, in that order). The stages share
 #                                  one time budget, GPU_CHECK_BUDGET_S seconds (default 570, so that a full run
-#                                  fits a 590 s device command); smoke gets at most 60 s of it, jax 120 s,
+#                                  fits a device command of 600 s, its most); smoke gets at most 60 s of it, jax 120 s,
 #                                  interop and xlaspmd 90 s each, moe the rest less 45 s kept for each of
 #                                  interop and xlaspmd (docs/gpu.md: what moe gets, about 290 s or more).
+#                                  Exit status: 0 when every stage ended rc=0, 1 otherwise, 2 for usage or no bundle.
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
 #                                  harness against itself, the Python scripts compiled, the interop harness on
 #                                  the committed fixtures (cli/src/test/resources/jaxexport), the xlaspmd programs
@@ -316,6 +317,8 @@ run() {
     pack "$files" "$work"
     [ -f "$files" ] && echo "files: $files ($(stat -c %s "$files") bytes: $(tar tzf "$files" | grep -c '[^/]$') files of the stages)" | tee -a "$log"
     rm -rf "$work"
+    # Exit 0 when every stage ended rc=0, else 1 (2: usage, no bundle).
+    grep -q "^done at [0-9]* s:\( [a-z]*=0\)*$" "$log"
 }
 
 selftest() {
@@ -406,8 +409,10 @@ run_selftest() {
     [ -f "$ROOT/.pjrt-gpu.tgz" ] || { echo "run selftest: no $ROOT/.pjrt-gpu.tgz (run build)"; return 1; }
     (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$tree")
     cp "$ROOT/.pjrt-gpu.tgz" "$tree/"
-    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
+    local rc=0
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || rc=$?
     log=$out/gpu-check.log
+    grep -q "^done at [0-9]* s: smoke=0$" "$log" && [ $rc -eq 0 ] || { echo "run selftest (a tree as the device gets it): exit $rc with $(grep '^done at' "$log") (0 with smoke=0 wanted)"; return 1; }
     for w in "^gpu-check .* stages smoke budget 120s (unpacked $tree/.pjrt-gpu.tgz in [0-9]* s)$" "^plugin .*libpjrt_mock.so: PJRT C API 0.95" "^smoke rc=[0-9]" "^done at "; do
         grep -q "$w" "$log" || { echo "run selftest (a tree as the device gets it): no line matching '$w' in $log"; cat "$log"; return 1; }
     done
@@ -417,8 +422,10 @@ run_selftest() {
     rm -rf "$site" "$out" && mkdir -p "$site/jax_plugins/xla_cuda12" "$site/nvidia/cublas/lib" "$site/nvidia/cudnn/lib" \
         "$site/nvidia/cuda_nvcc/nvvm/libdevice" "$out"
     cp "$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so" "$site/jax_plugins/xla_cuda12/xla_cuda_plugin.so"
-    (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || true
+    rc=0
+    (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || rc=$?
     log=$out/gpu-check.log
+    [ $rc -eq 1 ] || { echo "run selftest: 'run jax smoke' without JAX exited $rc (1 wanted: a stage failed)"; return 1; }
     local want=("^gpu-check versions: hlo4j .*, java 25[^,]*, python [0-9.]* (.*python.*), jax .*, plugin jax-cuda12-pjrt .*, PJRT C API 0.95 (PJRT_Api 1080 bytes) (hlo4j layouts 0\.[0-9][0-9]*), GPU "
                 "^plugin: $site/jax_plugins/xla_cuda12/xla_cuda_plugin.so$"
                 "^LD_LIBRARY_PATH=$site/nvidia/cublas/lib:$site/nvidia/cudnn/lib"
