@@ -123,7 +123,11 @@ in_stage_first() {
 # SITES), found without importing jax: the site-packages folders (GPU_CHECK_SITE first when set; jax's own folder,
 # site's and sys.path's *-packages), the plugin (jax_plugins/xla_cuda13 before xla_cuda12; xla_cuda_plugin.so, or
 # the Bazel name pjrt_c_api_gpu_plugin.so), the nvidia-* wheels' lib folders the plugin dlopens (cudart, cublas,
-# cudnn, nccl, nvrtc, cusolver, cufft, nvshmem ...) and the CUDA folder with nvvm/libdevice and bin/ptxas.
+# cudnn, nccl, nvrtc, cusolver, cufft, nvshmem ...) and the CUDA folder with nvvm/libdevice and bin/ptxas. As JAX
+# does (jax-ml/jax cec06d11): jax_plugins/cuda/__init__.py _get_library_path takes xla_cuda_plugin.so beside the
+# package, else pjrt_c_api_gpu_plugin.so, and _load_nvidia_libraries preloads nvidia.<pkg>/lib/<soname>;
+# jax/_src/lib/__init__.py _cuda_path takes $CUDA_ROOT, else nvidia.cu13, else nvidia.cuda_nvcc, for
+# xla_gpu_cuda_data_dir (jax/_src/compiler.py).
 discover_py='
 import glob, importlib.metadata as md, importlib.util, os, shlex, site, sys
 def version(dist):
@@ -152,7 +156,7 @@ for d in seen:
             if not plugin and os.path.isfile(p):
                 plugin, pkg = p, name
 libs = [l for d in seen for l in sorted(glob.glob(os.path.join(d, "nvidia", "*", "lib")))]
-cuda = ""
+cuda = os.environ.get("CUDA_ROOT", "")
 for d in seen:
     for c in ("cu13", "cuda_nvcc"):
         p = os.path.join(d, "nvidia", c)
