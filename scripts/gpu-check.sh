@@ -55,6 +55,7 @@ build() {
     # What a device call sends: the tracked and untracked-not-ignored files, plus what it carries (this .tgz); the
     # device refuses more than 64 MiB in all, so the bundle travels packed (the jre's libjvm.so halves in gzip).
     tar czf "$ROOT/.pjrt-gpu.tgz.tmp" -C "$ROOT" .pjrt-gpu && mv "$ROOT/.pjrt-gpu.tgz.tmp" "$ROOT/.pjrt-gpu.tgz"
+    sleep 1 && touch "$B/unpacked"   # newer than the .tgz: run uses this bundle, not a fresh unpack (see run)
     packed=$(stat -c %s "$ROOT/.pjrt-gpu.tgz")
     tree=$(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard 2>/dev/null | xargs -0 -r stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
     echo "bundle $B: $((bytes / 1048576)) MiB; packed $ROOT/.pjrt-gpu.tgz: $((packed / 1048576)) MiB ($packed bytes)"
@@ -206,9 +207,12 @@ run() {
     local log=${OUT:-/tmp}/gpu-check.log unpacked=""
     mkdir -p "$(dirname "$log")"
     : > "$log"
-    # The device call carries .pjrt-gpu.tgz (see build); unpacked here, in the budget (a few seconds).
-    if [ ! -x "$B/jre/bin/java" ] && [ -f "$ROOT/.pjrt-gpu.tgz" ]; then
+    # The device call carries .pjrt-gpu.tgz (see build); unpacked here, in the budget (a few seconds), when there is no
+    # bundle or the .tgz is newer than the bundle's marker (a warm machine keeps an older call's .pjrt-gpu/).
+    if [ -f "$ROOT/.pjrt-gpu.tgz" ] && { [ ! -x "$B/jre/bin/java" ] || [ "$ROOT/.pjrt-gpu.tgz" -nt "$B/unpacked" ]; }; then
+        rm -rf "$B/jre" "$B/lib"   # (not all of $B: a selftest keeps its fake site and $OUT there)
         { tar xzf "$ROOT/.pjrt-gpu.tgz" -C "$ROOT" 2>&1 || python3 -m tarfile -e "$ROOT/.pjrt-gpu.tgz" "$ROOT" 2>&1; } | tee -a "$log"
+        touch "$B/unpacked"
         unpacked="unpacked $ROOT/.pjrt-gpu.tgz in $SECONDS s"
     fi
     [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B (nor $ROOT/.pjrt-gpu.tgz): run 'scripts/gpu-check.sh build' where Java and Maven are" | tee -a "$log" >&2; exit 2; }
@@ -421,7 +425,13 @@ run_selftest() {
         grep -q "$w" "$log" || { echo "run selftest (a tree as the device gets it): no line matching '$w' in $log"; cat "$log"; return 1; }
     done
     check_out "$out" || return 1
-    echo "run selftest: ok (a tree of the files a device call sends + .pjrt-gpu.tgz: unpacked and ran; $(grep '^done at' "$log"))"
+    # A warm machine: the unpacked bundle is used again, unless a newer .tgz came with the call.
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
+    grep -q "^gpu-check .* stages smoke budget 120s$" "$log" || { echo "run selftest (a tree as the device gets it): unpacked again: $(sed -n 2p "$log")"; return 1; }
+    sleep 1 && touch "$tree/.pjrt-gpu.tgz"
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
+    grep -q "^gpu-check .* (unpacked $tree/.pjrt-gpu.tgz in [0-9]* s)$" "$log" || { echo "run selftest (a tree as the device gets it): a newer .tgz not unpacked: $(sed -n 2p "$log")"; return 1; }
+    echo "run selftest: ok (a tree of the files a device call sends + .pjrt-gpu.tgz: unpacked and ran, kept on a second run, unpacked again when newer; $(grep '^done at' "$log"))"
     rm -rf "$tree" "$out"
     rm -rf "$site" "$out" && mkdir -p "$site/jax_plugins/xla_cuda12" "$site/nvidia/cublas/lib" "$site/nvidia/cudnn/lib" \
         "$site/nvidia/cuda_nvcc/nvvm/libdevice" "$out"
