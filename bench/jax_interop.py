@@ -21,6 +21,10 @@ import sys
 import traceback
 
 os.environ["JAX_PLATFORMS"] = "cpu"   # no GPU client: it would take 75% of the GPU's memory for nothing, and 8 CPU devices are wanted
+# 8 CPU devices: JAX 0.11 reads jax_num_cpu_devices (env JAX_NUM_CPU_DEVICES) first and falls back to the XLA flag
+# when it is unset (jax/_src/xla_bridge.py make_cpu_client and num_cpu_devices, jax-ml/jax cec06d11); both are set,
+# the flag for a JAX without the option.
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", "8")
 if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
 
@@ -83,21 +87,22 @@ def main(out):
     attempt("relu-dot", plain)
 
     # 2. With a mesh: in_shardings on a 2x2 mesh (Shardy: sdy.mesh, sdy.sharding), run on one device and with --spmd.
-    mesh = Mesh(np.array(devs[:4]).reshape(2, 2), ("data", "model"))
-    sx, sw = NamedSharding(mesh, P("data", None)), NamedSharding(mesh, P(None, "model"))
-
+    # (The meshes are built inside each attempt: with fewer than 4 CPU devices that program fails, not the script.)
     def meshed():
+        mesh = Mesh(np.array(devs[:4]).reshape(2, 2), ("data", "model"))
+        sx, sw = NamedSharding(mesh, P("data", None)), NamedSharding(mesh, P(None, "model"))
         f = jax.jit(mlp, in_shardings=(sx, sw))
         write("relu-dot-mesh", f.lower(x, w).as_text(), (x, w), f(jax.device_put(x, sx), jax.device_put(w, sw)),
               "jit(f, in_shardings=...) on a 2x2 mesh", spmd=True)
     attempt("relu-dot-mesh", meshed)
 
     # 3. A shard_map with a psum and an all_gather, as lowered text and through jax.export (Shardy's round-trip form).
-    mesh4 = Mesh(np.array(devs[:4]), ("x",))
-
     # out_specs P(None) says the gathered b is the same on every device. JAX 0.11 checks that (check_vma, on by
     # default) and an all_gather's result varies over x unless asked otherwise: to="invarying" (JAX 0.11) says it does
-    # not; a JAX without that parameter gets check_vma=False instead.
+    # not; a JAX without that parameter gets check_vma=False instead. (Read in jax-ml/jax cec06d11, 0.11.1.dev:
+    # jax/_src/lax/parallel.py all_gather(..., to='varying'|'reduced'|'invarying'), 'invarying' being
+    # all_gather_invariant; jax/_src/shard_map.py shard_map(f, /, *, out_specs, in_specs, mesh, axis_names, check_vma=True),
+    # exported as jax.shard_map.)
     import inspect
     invarying = "to" in inspect.signature(jax.lax.all_gather).parameters
 
@@ -106,17 +111,21 @@ def main(out):
         g = jax.lax.all_gather(b, "x", tiled=True, to="invarying") if invarying else jax.lax.all_gather(b, "x", tiled=True)
         return s, g
 
-    smap = jax.jit(jax.shard_map(body, mesh=mesh4, in_specs=(P("x", None), P("x")), out_specs=(P(None, None), P(None)),
-                                 **({} if invarying else {"check_vma": False})))
     a, b = normal(1, 8, 3), normal(1, 8)
 
     def shard_mapped():
+        mesh4 = Mesh(np.array(devs[:4]), ("x",))
+        smap = jax.jit(jax.shard_map(body, mesh=mesh4, in_specs=(P("x", None), P("x")), out_specs=(P(None, None), P(None)),
+                                     **({} if invarying else {"check_vma": False})))
         want = smap(a, b)
         write("shard-map", smap.lower(a, b).as_text(), (a, b), want, "jit(shard_map(psum, all_gather)) on 4 devices", spmd=True)
         exp = jax.export.export(smap)(a, b)
         write("shard-map-export", exp.mlir_module(), (a, b), want, "jax.export of the shard_map: mlir_module()", spmd=True)
     attempt("shard-map", shard_mapped)
 
+    # jax.export.export(jit_fn, *, platforms=None, ...)(*args) -> Exported; Exported.mlir_module() returns the module as
+    # text (jax/_src/export/_export.py, jax-ml/jax cec06d11); Lowered.as_text(dialect=None, *, debug_info=False)
+    # (jax/_src/stages.py).
     def exported_plain():
         exp = jax.export.export(jax.jit(mlp))(x, w)
         write("relu-dot-export", exp.mlir_module(), (x, w), jax.jit(mlp)(x, w), "jax.export(jit(f))(x, w).mlir_module()")

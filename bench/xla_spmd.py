@@ -35,6 +35,10 @@ import sys
 import tempfile
 
 os.environ["JAX_PLATFORMS"] = "cpu"   # no GPU client: it would take 75% of the GPU's memory for nothing, and 8 CPU devices are wanted
+# 8 CPU devices: JAX 0.11 reads jax_num_cpu_devices (env JAX_NUM_CPU_DEVICES) first and falls back to the XLA flag
+# when it is unset (jax/_src/xla_bridge.py make_cpu_client and num_cpu_devices, jax-ml/jax cec06d11); both are set,
+# the flag for a JAX without the option.
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", "8")
 if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
 
@@ -58,7 +62,17 @@ def first_line(e):
 
 
 def compile_program(client, xc, text, devices, options):
-    """Returns (executable, path); raises what the last path raised."""
+    """Returns (executable, path); raises what the last path raised.
+
+    Read in jax-ml/jax cec06d11 (0.11.1.dev): jaxlib/py_client.cc binds Client.compile_and_load(computation: str,
+    executable_devices: Sequence[Device], compile_options) for callers without a DeviceList (it parses the text with
+    xla::ParseMlirModuleString, as a PJRT plugin's compile does); the DeviceList overloads take an ir.Module, which
+    jax._src.compiler.backend_compile_and_load(backend, module, executable_devices: DeviceList, options,
+    host_callbacks) passes on. CompileOptions.ParseFromString is a static method taking the serialized
+    CompileOptionsProto; LoadedExecutable.execute_sharded(arguments: Sequence[Array]) returns ExecuteResults, whose
+    disassemble_into_single_device_arrays() gives, per result, one single-device Array per device (jaxlib/_jax/__init__.pyi).
+    A nanobind overload that does not match raises TypeError; XLA's refusal raises JaxRuntimeError, which ends here.
+    """
     errors = []
     try:
         return client.compile_and_load(text, devices, options), "client.compile_and_load(str, devices, CompileOptions)"

@@ -3,15 +3,19 @@
 # interpreter, the MoE layer step timed against the same step in JAX, programs exported from JAX run on hlo4j's
 # interpreter (interop), and hlo4j's sharded programs compiled by XLA for several partitions (xlaspmd).
 #
-#   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/ (< 64 MiB)
+#   scripts/gpu-check.sh build     here (Java 25, Maven): jars + a jlinked Java runtime into .pjrt-gpu/, packed as
+#                                  .pjrt-gpu.tgz (~30 MiB), the one file a device call carries: it and the tracked
+#                                  files must stay under the device's 64 MiB (build refuses above 60 MiB)
 #   scripts/gpu-check.sh run [STAGE...]
 #                                  on the GPU machine (NVIDIA GPU, JAX with its CUDA PJRT plugin, no Java, no
-#                                  internet), from the repository root with .pjrt-gpu/ beside it. STAGE: smoke,
+#                                  internet), from the repository root with .pjrt-gpu/ or .pjrt-gpu.tgz (unpacked
+#                                  first, within the budget) beside it. STAGE: smoke,
 #                                  jax, moe, interop, xlaspmd (default: all five, in that order). The stages share
 #                                  one time budget, GPU_CHECK_BUDGET_S seconds (default 570, so that a full run
-#                                  fits a 590 s device command); smoke gets at most 60 s of it, jax 120 s,
+#                                  fits a device command of 600 s, its most); smoke gets at most 60 s of it, jax 120 s,
 #                                  interop and xlaspmd 90 s each, moe the rest less 45 s kept for each of
 #                                  interop and xlaspmd (docs/gpu.md: what moe gets, about 290 s or more).
+#                                  Exit status: 0 when every stage ended rc=0, 1 otherwise, 2 for usage or no bundle.
 #   scripts/gpu-check.sh selftest  here: the bundle's Java against the C mock plugin (no GPU), the comparison
 #                                  harness against itself, the Python scripts compiled, the interop harness on
 #                                  the committed fixtures (cli/src/test/resources/jaxexport), the xlaspmd programs
@@ -21,12 +25,15 @@
 # Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
 # MOE_CHECK_T/H/M/E/K. Output goes to stdout and, line by line as it comes, to $OUT/gpu-check.log (/tmp without
 # $OUT): its first line names the versions (hlo4j, Java, Python, jax, jaxlib, the plugin's package and PJRT C API,
-# the GPU). A stage that fails or times out leaves its lines and its rc, and the next stage still runs.
+# the GPU). A stage that fails or times out leaves its lines and its rc, and the next stage still runs. The stages'
+# files (interop/, xlaspmd/, JVM crash reports) are written to a work folder outside $OUT and packed after every
+# stage into the one file $OUT/gpu-check-files.tgz: the device brings back at most 8 files of $OUT, 2 folders deep.
 # HLO4J_PJRT_PLUGIN names the plugin instead of the search; GPU_CHECK_SITE adds a site-packages folder to search first.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/.pjrt-gpu
 LIMIT_MIB=64
+TRAVEL_MIB=60   # 4 MiB kept below the device's limit for files added between build and run
 
 build() {
     set -e
@@ -43,10 +50,17 @@ build() {
     rm -rf "$B/classes"
     # The machine that runs the bundle may get the tree without .git: the commit goes with the bundle.
     (cd "$ROOT" && echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo +changes)") > "$B/commit"
-    local bytes
+    local bytes packed tree
     bytes=$(du -sb "$B" | cut -f1)
-    echo "bundle $B: $((bytes / 1048576)) MiB ($bytes bytes; limit $LIMIT_MIB MiB)"
-    if [ "$bytes" -ge $((LIMIT_MIB * 1048576)) ]; then echo "bundle too large" >&2; exit 1; fi
+    # What a device call sends: the tracked and untracked-not-ignored files, plus what it carries (this .tgz); the
+    # device refuses more than 64 MiB in all, so the bundle travels packed (the jre's libjvm.so halves in gzip).
+    tar czf "$ROOT/.pjrt-gpu.tgz.tmp" -C "$ROOT" .pjrt-gpu && mv "$ROOT/.pjrt-gpu.tgz.tmp" "$ROOT/.pjrt-gpu.tgz"
+    sleep 1 && touch "$B/unpacked"   # newer than the .tgz: run uses this bundle, not a fresh unpack (see run)
+    packed=$(stat -c %s "$ROOT/.pjrt-gpu.tgz")
+    tree=$(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard 2>/dev/null | xargs -0 -r stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
+    echo "bundle $B: $((bytes / 1048576)) MiB; packed $ROOT/.pjrt-gpu.tgz: $((packed / 1048576)) MiB ($packed bytes)"
+    echo "a device call sends $(( (tree + packed) / 1048576 )) MiB: the working tree's files $((tree / 1048576)) MiB + .pjrt-gpu.tgz (device limit $LIMIT_MIB MiB; refused here above $TRAVEL_MIB MiB)"
+    if [ $((tree + packed)) -ge $((TRAVEL_MIB * 1048576)) ]; then echo "too large to travel: the device takes 64 MiB in all" >&2; exit 1; fi
 }
 
 # Heap: the interpreter's reference runs are small, the timed step's host arrays ~1.5 GB; 32 GiB of the 128 GiB
@@ -110,7 +124,11 @@ in_stage_first() {
 # SITES), found without importing jax: the site-packages folders (GPU_CHECK_SITE first when set; jax's own folder,
 # site's and sys.path's *-packages), the plugin (jax_plugins/xla_cuda13 before xla_cuda12; xla_cuda_plugin.so, or
 # the Bazel name pjrt_c_api_gpu_plugin.so), the nvidia-* wheels' lib folders the plugin dlopens (cudart, cublas,
-# cudnn, nccl, nvrtc, cusolver, cufft, nvshmem ...) and the CUDA folder with nvvm/libdevice and bin/ptxas.
+# cudnn, nccl, nvrtc, cusolver, cufft, nvshmem ...) and the CUDA folder with nvvm/libdevice and bin/ptxas. As JAX
+# does (jax-ml/jax cec06d11): jax_plugins/cuda/__init__.py _get_library_path takes xla_cuda_plugin.so beside the
+# package, else pjrt_c_api_gpu_plugin.so, and _load_nvidia_libraries preloads nvidia.<pkg>/lib/<soname>;
+# jax/_src/lib/__init__.py _cuda_path takes $CUDA_ROOT, else nvidia.cu13, else nvidia.cuda_nvcc, for
+# xla_gpu_cuda_data_dir (jax/_src/compiler.py).
 discover_py='
 import glob, importlib.metadata as md, importlib.util, os, shlex, site, sys
 def version(dist):
@@ -139,7 +157,7 @@ for d in seen:
             if not plugin and os.path.isfile(p):
                 plugin, pkg = p, name
 libs = [l for d in seen for l in sorted(glob.glob(os.path.join(d, "nvidia", "*", "lib")))]
-cuda = ""
+cuda = os.environ.get("CUDA_ROOT", "")
 for d in seen:
     for c in ("cu13", "cuda_nvcc"):
         p = os.path.join(d, "nvidia", c)
@@ -166,8 +184,19 @@ except Exception as e:
     print("unreadable (%s)" % str(e).splitlines()[0])
 '
 
+# Packs the stages' work folder into $OUT as one file (replaced whole, so a run killed from outside leaves the last
+# complete one); above 15 MiB only the texts go (the device brings back files of at most 16 MiB).
+pack() {
+    local files=$1 work=$2
+    [ -n "$(ls -A "$work" 2>/dev/null)" ] || return 0
+    tar czf "$files.tmp" -C "$work" . 2>/dev/null
+    if [ "$(stat -c %s "$files.tmp" 2>/dev/null || echo 0)" -gt $((15 * 1048576)) ]; then
+        (cd "$work" && find . -type f ! -name '*.npy' -print0 | tar czf "$files.tmp" --null -T -) 2>/dev/null
+    fi
+    mv -f "$files.tmp" "$files"
+}
+
 run() {
-    [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B: run 'scripts/gpu-check.sh build' where Java and Maven are" >&2; exit 2; }
     local stages=("$@") s
     [ ${#stages[@]} -eq 0 ] && stages=(smoke jax moe interop xlaspmd)
     for s in "${stages[@]}"; do
@@ -175,9 +204,22 @@ run() {
     done
     BUDGET=${GPU_CHECK_BUDGET_S:-570}
     SECONDS=0   # the budget counts from here (selftest calls run after minutes of its own)
-    local log=${OUT:-/tmp}/gpu-check.log
+    local log=${OUT:-/tmp}/gpu-check.log unpacked=""
     mkdir -p "$(dirname "$log")"
     : > "$log"
+    # The device call carries .pjrt-gpu.tgz (see build); unpacked here, in the budget (a few seconds), when there is no
+    # bundle or the .tgz is newer than the bundle's marker (a warm machine keeps an older call's .pjrt-gpu/).
+    if [ -f "$ROOT/.pjrt-gpu.tgz" ] && { [ ! -x "$B/jre/bin/java" ] || [ "$ROOT/.pjrt-gpu.tgz" -nt "$B/unpacked" ]; }; then
+        rm -rf "$B/jre" "$B/lib"   # (not all of $B: a selftest keeps its fake site and $OUT there)
+        { tar xzf "$ROOT/.pjrt-gpu.tgz" -C "$ROOT" 2>&1 || python3 -m tarfile -e "$ROOT/.pjrt-gpu.tgz" "$ROOT" 2>&1; } | tee -a "$log"
+        touch "$B/unpacked"
+        unpacked="unpacked $ROOT/.pjrt-gpu.tgz in $SECONDS s"
+    fi
+    [ -x "$B/jre/bin/java" ] || { echo "no bundle at $B (nor $ROOT/.pjrt-gpu.tgz): run 'scripts/gpu-check.sh build' where Java and Maven are" | tee -a "$log" >&2; exit 2; }
+    # The stages' files go to a work folder, packed into $OUT after each stage (pack, above).
+    local work files=$(dirname "$log")/gpu-check-files.tgz
+    work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-work.XXXXXX")
+    rm -f "$files"
     local PY PY_VERSION=absent JAX=absent JAXLIB=absent PLUGIN="" PLUGIN_PKG=none PLUGIN_VERSION=absent NV_LIBS="" CUDA_DIR="" SITES=""
     PY=$(command -v python3 || command -v python || true)
     [ -n "$PY" ] && eval "$("$PY" -c "$discover_py" 2>/dev/null)"
@@ -196,12 +238,13 @@ run() {
     # Signal chaining: a plugin that installs its own SIGSEGV/SIGBUS handlers must not take the JVM's.
     [ -f "$B/jre/lib/libjsig.so" ] && jsig=$B/jre/lib/libjsig.so
     # A JVM crash report (hs_err) goes where the log goes: only $OUT comes back from the device machine.
-    local java_run=("${JAVA[0]}" -XX:ErrorFile="$(dirname "$log")/hs_err_pid%p.log" "${JAVA[@]:1}")
+    # (into the work folder, packed into $OUT; the log names the crashing frame).
+    local java_run=("${JAVA[0]}" -XX:ErrorFile="$work/hs_err_pid%p.log" "${JAVA[@]:1}")
     local rcs=()
     {
         echo "gpu-check versions: hlo4j $commit, java ${java:-unknown}, python ${PY_VERSION} (${PY:-no python}), jax $JAX, jaxlib $JAXLIB," \
              "plugin $PLUGIN_PKG${PLUGIN_VERSION:+ $PLUGIN_VERSION}, PJRT C API $api (hlo4j layouts $layouts), GPU ${gpu:-unknown (no nvidia-smi)}"
-        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) stages ${stages[*]} budget ${BUDGET}s"
+        echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) stages ${stages[*]} budget ${BUDGET}s${unpacked:+ ($unpacked)}"
         echo "plugin: ${PLUGIN:-none found (set HLO4J_PJRT_PLUGIN)}"
         echo "site-packages searched: ${SITES:-none}"
         echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
@@ -209,7 +252,7 @@ run() {
         if [ -n "$PLUGIN" ] && command -v readelf >/dev/null; then
             echo "plugin dynamic section: $(readelf -d "$PLUGIN" 2>/dev/null | grep -E 'NEEDED|RUNPATH|RPATH' | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')"
         fi
-        local i j STAGE_T STAGE_END RESERVE_S dir
+        local i j STAGE_T STAGE_END RESERVE_S dir crashes=""
         for i in "${!stages[@]}"; do
             local rc s=${stages[$i]}
             RESERVE_S=0
@@ -229,12 +272,12 @@ run() {
                 moe)
                     echo "== moe: MoE layer forward+backward, f32 and bf16, GPU vs interpreter; hlo4j timing (at $SECONDS s)"
                     if [ -z "$PLUGIN" ]; then echo "skipped: no CUDA PJRT plugin"; rc=skipped
-                    else stage_begin "${CAP_S[moe]}" && in_stage env LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
+                    else stage_begin "${CAP_S[moe]}" && in_stage env MOE_DUMP_DIR="$work/moe" LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "${java_run[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$PLUGIN" preallocate=false; rc=$?
                     fi ;;
                 interop)
                     # JAX (CPU, 8 simulated devices) writes programs, inputs and outputs; hlo4j's interpreter runs each.
                     echo "== interop: programs exported from JAX, run on hlo4j's interpreter (at $SECONDS s)"
-                    dir=$(dirname "$log")/interop
+                    dir=$work/interop
                     if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
                     elif stage_begin "${CAP_S[interop]}"; then
                         rm -rf "$dir"
@@ -249,7 +292,7 @@ run() {
                 xlaspmd)
                     # hlo4j writes its sharded programs and compile options; XLA compiles and runs them on 8 CPU devices.
                     echo "== xlaspmd: hlo4j's sharded programs compiled by XLA for N partitions (JAX's CPU devices) (at $SECONDS s)"
-                    dir=$(dirname "$log")/xlaspmd
+                    dir=$work/xlaspmd
                     if [ -z "$PY" ]; then echo "skipped: neither python3 nor python on PATH"; rc=skipped
                     elif stage_begin "${CAP_S[xlaspmd]}"; then
                         rm -rf "$dir"
@@ -265,13 +308,25 @@ run() {
             if { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && [ "${STAGE_T:-0}" -ge 10 ]; then
                 echo "$s ran out of its time (${STAGE_T:-0} s of the ${BUDGET} s budget; rc=$rc: stopped by its timeout)"
             fi
+            local crash
+            for crash in "$work"/hs_err_pid*.log; do
+                [ -f "$crash" ] && [[ " $crashes " != *" $crash "* ]] || continue
+                echo "JVM crash report $(basename "$crash") (in $(basename "$files")): $(grep -A1 -m1 '^# Problematic frame' "$crash" | tail -1)"
+                crashes+=" $crash"
+            done
             echo "$s rc=$rc"
             rcs+=("$s=$rc")
+            pack "$files" "$work"
         done
         echo "done at $SECONDS s: ${rcs[*]}"
     } 2>&1 | quiet | tee -a "$log"
     echo "== ratios (goal: within 1.05)" | tee -a "$log"
     ratios "$log" | tee -a "$log"
+    pack "$files" "$work"
+    [ -f "$files" ] && echo "files: $files ($(stat -c %s "$files") bytes: $(tar tzf "$files" | grep -c '[^/]$') files of the stages)" | tee -a "$log"
+    rm -rf "$work"
+    # Exit 0 when every stage ended rc=0, else 1 (2: usage, no bundle).
+    grep -q "^done at [0-9]* s:\( [a-z]*=0\)*$" "$log"
 }
 
 selftest() {
@@ -315,8 +370,22 @@ selftest() {
         || { echo "xla_spmd.py --probe-plugin did not find the mock as a CPU plugin"; return 1; }
     rm -rf "$B/xlaspmd-selftest"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
-    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 \
+    # Each program's text is dumped (MOE_DUMP_DIR) before it is compiled: 6 checks and 6 benches.
+    rm -rf "$B/moe-dump"
+    MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 MOE_DUMP_DIR=$B/moe-dump \
         "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
+    [ "$(ls "$B/moe-dump"/*-check.mlir "$B/moe-dump"/*-bench.mlir 2>/dev/null | wc -l)" -eq 12 ] && grep -q "^module" "$B/moe-dump/bfloat16-fused_moe-bench.mlir" \
+        || { echo "GpuMoeCheck: MOE_DUMP_DIR did not get the 12 programs: $(ls "$B/moe-dump" 2>&1)"; return 1; }
+    rm -rf "$B/moe-dump"
+    # The timing code of the bench (device buffers, execute, await, read back, cost analysis) on a dot the mock runs,
+    # its result checked against the interpreter; its BENCH line must parse for the ratio.
+    "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck --timing-selftest "$mock" 2>&1 | quiet | tee "$B/timing-selftest.log"
+    grep -q "^timing selftest on pjrt:mock: 1 outputs, .* -> ok$" "$B/timing-selftest.log" || { echo "GpuMoeCheck --timing-selftest did not pass"; return 1; }
+    echo "BENCH jax float32 0.100 ms 0.0001 TFLOP/s" >> "$B/timing-selftest.log"
+    ratios "$B/timing-selftest.log" > "$B/timing-ratio.log"; cat "$B/timing-ratio.log"
+    grep -q "^RATIO float32 hlo4j/jax = [0-9.]* (hlo4j dot_selftest " "$B/timing-ratio.log" || { echo "no RATIO from the timing selftest's BENCH line"; return 1; }
+    rm -f "$B/timing-ratio.log"
+    rm -f "$B/timing-selftest.log"
     # The comparison harness against itself: every line must say ok (errors 0).
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck interpreter 2>&1 | quiet
     printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
@@ -324,16 +393,53 @@ selftest() {
     run_selftest
 }
 
+# What may come back from a device call's $OUT: at most 8 files, 16 MiB each, 2 folders down, plain names.
+check_out() {
+    local out=$1 n bad=0 f
+    n=$(find "$out" -type f | wc -l)
+    [ "$n" -le 8 ] || { echo "run selftest: $n files in \$OUT (the device brings back 8): $(ls -R "$out" | head -20)"; bad=1; }
+    while IFS= read -r f; do
+        [ "$(stat -c %s "$f")" -le $((16 * 1048576)) ] || { echo "run selftest: $f is over 16 MiB"; bad=1; }
+        [[ "${f#"$out"/}" =~ ^([A-Za-z0-9._-]+/){0,2}[A-Za-z0-9._-]+$ ]] || { echo "run selftest: $f is too deep or oddly named for the device"; bad=1; }
+    done < <(find "$out" -type f)
+    return $bad
+}
+
 # `run` itself on a fake site-packages: the mock as jax_plugins/xla_cuda12/xla_cuda_plugin.so, nvidia-* lib folders,
 # a CUDA folder with nvvm/libdevice. Checks what the log must say; the jax stage fails here (no jax), and must not
 # stop the stage after it.
 run_selftest() {
     local site=$B/selftest-site out=$B/selftest-out log
+    # First, what the device gets: only the files a call sends (tracked and untracked-not-ignored) and .pjrt-gpu.tgz,
+    # no .pjrt-gpu/: run must unpack it and run the smoke stage (on the mock) from that copy.
+    local tree=$B/selftest-tree w
+    rm -rf "$tree" "$out" && mkdir -p "$tree" "$out"
+    [ -f "$ROOT/.pjrt-gpu.tgz" ] || { echo "run selftest: no $ROOT/.pjrt-gpu.tgz (run build)"; return 1; }
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$tree")
+    cp "$ROOT/.pjrt-gpu.tgz" "$tree/"
+    local rc=0
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || rc=$?
+    log=$out/gpu-check.log
+    grep -q "^done at [0-9]* s: smoke=0$" "$log" && [ $rc -eq 0 ] || { echo "run selftest (a tree as the device gets it): exit $rc with $(grep '^done at' "$log") (0 with smoke=0 wanted)"; return 1; }
+    for w in "^gpu-check .* stages smoke budget 120s (unpacked $tree/.pjrt-gpu.tgz in [0-9]* s)$" "^plugin .*libpjrt_mock.so: PJRT C API 0.95" "^smoke rc=[0-9]" "^done at "; do
+        grep -q "$w" "$log" || { echo "run selftest (a tree as the device gets it): no line matching '$w' in $log"; cat "$log"; return 1; }
+    done
+    check_out "$out" || return 1
+    # A warm machine: the unpacked bundle is used again, unless a newer .tgz came with the call.
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
+    grep -q "^gpu-check .* stages smoke budget 120s$" "$log" || { echo "run selftest (a tree as the device gets it): unpacked again: $(sed -n 2p "$log")"; return 1; }
+    sleep 1 && touch "$tree/.pjrt-gpu.tgz"
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
+    grep -q "^gpu-check .* (unpacked $tree/.pjrt-gpu.tgz in [0-9]* s)$" "$log" || { echo "run selftest (a tree as the device gets it): a newer .tgz not unpacked: $(sed -n 2p "$log")"; return 1; }
+    echo "run selftest: ok (a tree of the files a device call sends + .pjrt-gpu.tgz: unpacked and ran, kept on a second run, unpacked again when newer; $(grep '^done at' "$log"))"
+    rm -rf "$tree" "$out"
     rm -rf "$site" "$out" && mkdir -p "$site/jax_plugins/xla_cuda12" "$site/nvidia/cublas/lib" "$site/nvidia/cudnn/lib" \
         "$site/nvidia/cuda_nvcc/nvvm/libdevice" "$out"
     cp "$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so" "$site/jax_plugins/xla_cuda12/xla_cuda_plugin.so"
-    (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || true
+    rc=0
+    (OUT=$out GPU_CHECK_SITE=$site GPU_CHECK_BUDGET_S=120 HLO4J_PJRT_PLUGIN='' run jax smoke >/dev/null 2>&1) || rc=$?
     log=$out/gpu-check.log
+    [ $rc -eq 1 ] || { echo "run selftest: 'run jax smoke' without JAX exited $rc (1 wanted: a stage failed)"; return 1; }
     local want=("^gpu-check versions: hlo4j .*, java 25[^,]*, python [0-9.]* (.*python.*), jax .*, plugin jax-cuda12-pjrt .*, PJRT C API 0.95 (PJRT_Api 1080 bytes) (hlo4j layouts 0\.[0-9][0-9]*), GPU "
                 "^plugin: $site/jax_plugins/xla_cuda12/xla_cuda_plugin.so$"
                 "^LD_LIBRARY_PATH=$site/nvidia/cublas/lib:$site/nvidia/cudnn/lib"
@@ -363,6 +469,13 @@ run_selftest() {
         grep -q "$w" "$log" || { echo "run selftest (interop, xlaspmd): no line matching '$w' in $log"; bad=1; }
     done
     grep -q "Traceback\|Exception in thread\|^[[:space:]]*at " "$log" && { echo "run selftest (interop, xlaspmd): a stack trace in $log"; bad=1; }
+    # $OUT holds the log and one packed file with both stages' folders (the device brings back 8 files, 2 deep).
+    check_out "$out" || bad=1
+    local listing
+    listing=$(tar tzf "$out/gpu-check-files.tgz" 2>/dev/null)   # (not piped into grep -q: pipefail and SIGPIPE)
+    for w in ./interop/manifest.json ./interop/relu-dot.mlir ./xlaspmd/manifest.json ./xlaspmd/global-dot.options.pb; do
+        grep -qx "$w" <<< "$listing" || { echo "run selftest (interop, xlaspmd): $w not in $out/gpu-check-files.tgz"; bad=1; }
+    done
     if [ $bad -ne 0 ]; then cat "$log"; return 1; fi
     echo "run selftest: ok (interop and xlaspmd wired: $(grep '^INTEROP OK\|^XLASPMD EMIT OK\|^XLASPMD FAILED' "$log" | tr '\n' ' ')$(grep '^done at' "$log"))"
     # A stage that outlives its time: a python3 whose JAX export never ends, a 25 s budget. The interop stage must be

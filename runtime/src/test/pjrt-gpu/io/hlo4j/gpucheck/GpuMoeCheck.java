@@ -1,5 +1,6 @@
 package io.hlo4j.gpucheck;
 
+import io.hlo4j.dsl.Linalg;
 import io.hlo4j.dsl.Ops;
 import io.hlo4j.dsl.Reductions;
 import io.hlo4j.dsl.Tensor;
@@ -21,6 +22,7 @@ import io.hlo4j.runtime.pjrt.PjrtBuffer;
 import io.hlo4j.runtime.pjrt.PjrtDevice;
 import io.hlo4j.runtime.pjrt.PjrtExecutable;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,13 +42,15 @@ import static io.hlo4j.gpucheck.CheckSupport.relErr;
  * 1. Correctness: the MoE layer (TOP_K routing, silu, no biases) forward and backward (gradients of
  *    sum(y*y) w.r.t. x, gate, wi, wu, wd) in f32 and bf16, every method, on the plugin's first device and on
  *    the interpreter of the same machine; prints the max error relative to each array's largest magnitude.
- * 2. Benchmark: the same forward+backward step at MOE_T tokens, MOE_H, MOE_M, MOE_E, MOE_K (environment),
- *    arguments resident on the device, median of MOE_ITERS runs; prints "BENCH hlo4j ..." lines that
- *    gpu-check.sh compares with bench/jax_moe_step.py. FLOPs counted as JAX's would be: the routed experts'
- *    three matmuls (2*T*k*3*H*M) and the router (2*T*H*E), times 3 for forward+backward.
+ * 2. Benchmark: the same forward+backward step at MOE_T tokens, MOE_H, MOE_M, MOE_E, MOE_K (environment), timed
+ *    by {@link #time}: arguments resident on the device, 3 warm-ups, median of MOE_ITERS runs, each from the execute
+ *    call until every output is ready; prints "BENCH hlo4j ..." lines that gpu-check.sh compares with
+ *    bench/jax_moe_step.py, which times the same way. FLOPs by {@link #stepFlops}, the formula JAX's side uses.
  * Every stage catches its own failure and prints it on one line, so one unsupported method does not hide
  * the others. Exit status: 0 when every correctness comparison passed, 1 otherwise. With PLUGIN "interpreter"
  * only part 1 runs, the interpreter against itself: a check of this harness where no plugin can run the layer.
+ * {@code GpuMoeCheck --timing-selftest PLUGIN [options]} runs part 2's timing code on a single dot_general (which the
+ * test mock runs) and checks its timed result against the interpreter.
  */
 public final class GpuMoeCheck {
     static final double F32_TOL = 2e-2;   // XLA:GPU may run f32 dots in TF32 (10-bit mantissa)
@@ -54,7 +58,7 @@ public final class GpuMoeCheck {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: GpuMoeCheck PLUGIN [key=value ...]");
+            System.err.println("usage: GpuMoeCheck PLUGIN|interpreter [key=value ...] | GpuMoeCheck --timing-selftest PLUGIN [key=value ...]");
             System.exit(2);
         }
         int[] small = {env("MOE_CHECK_T", 64), env("MOE_CHECK_H", 128), env("MOE_CHECK_M", 256), env("MOE_CHECK_E", 8), env("MOE_CHECK_K", 2)};
@@ -66,6 +70,8 @@ public final class GpuMoeCheck {
             System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
             System.exit(failures == 0 ? 0 : 1);
         }
+        if (args[0].equals("--timing-selftest") && args.length >= 2)
+            System.exit(timingSelftest(Path.of(args[1]), Backend.pjrtOptions(Arrays.asList(args).subList(2, args.length))));
         Path plugin = Path.of(args[0]);
         Map<String, Object> opts = Backend.pjrtOptions(Arrays.asList(args).subList(1, args.length));
         try (PjrtBackend gpu = PjrtBackend.open(plugin, opts)) {
@@ -76,9 +82,12 @@ public final class GpuMoeCheck {
             int[] big = {env("MOE_T", 4096), env("MOE_H", 2048), env("MOE_M", 5632), env("MOE_E", 8), env("MOE_K", 2)};
             int iters = env("MOE_ITERS", 20);
             String only = System.getenv("MOE_BENCH_METHODS");
-            for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
-                for (MoEMethods m : MoEMethods.values())
-                    if (only == null || only.contains(m.value())) bench(gpu, dtype, m, big, iters);
+            // The bench's arguments once for all six programs (~280M normal draws: seconds each time at the default sizes).
+            HostArray[] bigArgs = inputs(big, 11);
+            // Method by method, both dtypes each, FUSED first: a stage cut at its time still has both dtypes' ratios.
+            for (MoEMethods m : MoEMethods.values())
+                for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
+                    if (only == null || only.contains(m.value())) bench(gpu, dtype, m, big, bigArgs, iters);
         }
         System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
         System.exit(failures == 0 ? 0 : 1);
@@ -121,6 +130,7 @@ public final class GpuMoeCheck {
             MoeConfig cfg = config(dtype, m, s);
             long t0 = System.nanoTime();
             Lowered lowered = Jit.jit(step(cfg)).lower((Object[]) argv);
+            dump(lowered, dtype, m, "check");
             List<HostArray> want = flat(lowered.compile(Backend.interpreter()).call(argv));
             long t1 = System.nanoTime();
             List<HostArray> got = flat(lowered.compile(gpu).call(argv));
@@ -146,48 +156,119 @@ public final class GpuMoeCheck {
 
     static List<HostArray> flat(List<HostArray> xs) { return xs; }
 
-    static void bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, int iters) {
-        String what = "bench " + label(dtype, m);
+    /**
+     * With MOE_DUMP_DIR set (gpu-check.sh sets it to its work folder, packed into $OUT): the traced module's text as
+     * DIR/&lt;dtype&gt;-&lt;method&gt;-&lt;check|bench&gt;.mlir, so that XLA's "-:L:C: error" can be read at line L here.
+     */
+    static void dump(Lowered lowered, MoeDtype dtype, MoEMethods m, String what) {
+        String dir = System.getenv("MOE_DUMP_DIR");
+        if (dir == null || dir.isBlank()) return;
         try {
-            HostArray[] argv = inputs(s, 11);
-            Lowered lowered = Jit.jit(step(config(dtype, m, s))).lower((Object[]) argv);
-            long c0 = System.nanoTime();
-            PjrtBackend.Compiled compiled = (PjrtBackend.Compiled) lowered.compile(gpu).executable();
-            double compileMs = (System.nanoTime() - c0) / 1e6;
-            PjrtExecutable exe = compiled.executable();
-            PjrtDevice dev = compiled.devices().getFirst();
-            List<PjrtBuffer> in = new ArrayList<>();
-            try {
-                for (HostArray a : argv) in.add(gpu.client().toDevice(HostArrays.toHostData(a), dev));
-                PjrtBuffer[] args = in.toArray(PjrtBuffer[]::new);
-                double[] ms = new double[iters];
-                for (int i = -3; i < iters; i++) {   // 3 warm-up runs
-                    long t0 = System.nanoTime();
-                    List<PjrtBuffer> out = exe.execute(args);
-                    for (PjrtBuffer b : out) b.awaitReady();
-                    long t1 = System.nanoTime();
-                    for (PjrtBuffer b : out) b.close();
-                    if (i >= 0) ms[i] = (t1 - t0) / 1e6;
-                }
-                Arrays.sort(ms);
-                double median = ms[iters / 2];
-                double t = s[0], h = s[1], mm = s[2], e = s[3], k = s[4];
-                double flops = 3 * (2 * t * k * 3 * h * mm + 2 * t * h * e);
-                System.out.printf(Locale.ROOT, "BENCH hlo4j %s %s %.3f ms %.1f TFLOP/s (compile %.0f ms, T=%d H=%d M=%d E=%d k=%d, min %.3f max %.3f)%n",
-                        dtype.value(), m.value(), median, flops / (median * 1e-3) / 1e12, compileMs, s[0], s[1], s[2], s[3], s[4], ms[0], ms[iters - 1]);
-                Map<String, Object> cost = new LinkedHashMap<>();
-                try {
-                    cost.putAll(exe.costAnalysis());
-                } catch (RuntimeException ex) {
-                    cost.put("unavailable", oneLine(ex));
-                }
-                System.out.println("  cost analysis: flops=" + cost.get("flops") + " bytes accessed=" + cost.get("bytes accessed"));
-            } finally {
-                for (PjrtBuffer b : in) b.close();
-                exe.close();
+            Path d = Files.createDirectories(Path.of(dir));
+            Files.writeString(d.resolve(dtype.value() + "-" + m.value() + "-" + what + ".mlir"), lowered.asText());
+        } catch (java.io.IOException | RuntimeException e) {
+            System.out.println("dump " + label(dtype, m) + " " + what + ": not written (" + oneLine(e) + ")");
+        }
+    }
+
+    /**
+     * What one timed program gave: compile time, the median, fastest and slowest of the timed runs, the outputs of the
+     * last timed run read back to the host (when asked), and the executable's cost analysis (or why there is none).
+     */
+    record Timing(double compileMs, double medianMs, double minMs, double maxMs, List<HostArray> outputs, Map<String, Object> cost) {}
+
+    static final int WARMUPS = 3;
+
+    /**
+     * The timing both sides of the hlo4j/JAX ratio follow (bench/jax_moe_step.py does the same in JAX): compile once
+     * (timed apart), put the arguments on the device once, then WARMUPS untimed and {@code iters} timed runs, each
+     * timed from the execute call until every output buffer is ready (so: execution only; no host transfer, no
+     * compile in it). Output buffers are closed after the clock stops, as JAX frees a step's results when they are
+     * dropped. With {@code readBack}, the last run's outputs are copied to the host after its timing.
+     */
+    static Timing time(PjrtBackend gpu, Lowered lowered, HostArray[] argv, int iters, boolean readBack) {
+        long c0 = System.nanoTime();
+        PjrtBackend.Compiled compiled = (PjrtBackend.Compiled) lowered.compile(gpu).executable();
+        double compileMs = (System.nanoTime() - c0) / 1e6;
+        PjrtExecutable exe = compiled.executable();
+        PjrtDevice dev = compiled.devices().getFirst();
+        List<PjrtBuffer> in = new ArrayList<>();
+        try {
+            for (HostArray a : argv) in.add(gpu.client().toDevice(HostArrays.toHostData(a), dev));
+            PjrtBuffer[] args = in.toArray(PjrtBuffer[]::new);
+            double[] ms = new double[iters];
+            List<HostArray> outputs = List.of();
+            for (int i = -WARMUPS; i < iters; i++) {
+                long t0 = System.nanoTime();
+                List<PjrtBuffer> out = exe.execute(args);
+                for (PjrtBuffer b : out) b.awaitReady();
+                long t1 = System.nanoTime();
+                if (readBack && i == iters - 1) outputs = out.stream().map(b -> HostArrays.toHostArray(b.toHost())).toList();
+                for (PjrtBuffer b : out) b.close();
+                if (i >= 0) ms[i] = (t1 - t0) / 1e6;
             }
+            Arrays.sort(ms);
+            Map<String, Object> cost = new LinkedHashMap<>();
+            try {
+                cost.putAll(exe.costAnalysis());
+            } catch (RuntimeException ex) {
+                cost.put("unavailable", oneLine(ex));
+            }
+            return new Timing(compileMs, ms[iters / 2], ms[0], ms[iters - 1], outputs, cost);
+        } finally {
+            for (PjrtBuffer b : in) b.close();
+            exe.close();
+        }
+    }
+
+    /**
+     * The step's floating-point operations, counted as bench/jax_moe_step.py counts them: the routed experts' three
+     * matmuls (x wi, x wu: [T*k, H] x [H, M]; act wd: [T*k, M] x [M, H]: 2*T*k*3*H*M) and the router (2*T*H*E),
+     * times 3 for forward + backward (each matmul's backward is two matmuls of its size). DENSE_MOE computes every
+     * expert for every token (E/k times the expert work), so its TFLOP/s are useful work, not what the GPU did.
+     */
+    static double stepFlops(int[] s) {
+        double t = s[0], h = s[1], mm = s[2], e = s[3], k = s[4];
+        return 3 * (2 * t * k * 3 * h * mm + 2 * t * h * e);
+    }
+
+    static void bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, HostArray[] argv, int iters) {
+        try {
+            Lowered lowered = Jit.jit(step(config(dtype, m, s))).lower((Object[]) argv);
+            dump(lowered, dtype, m, "bench");
+            Timing t = time(gpu, lowered, argv, iters, false);
+            System.out.printf(Locale.ROOT, "BENCH hlo4j %s %s %.3f ms %.1f TFLOP/s (compile %.0f ms, T=%d H=%d M=%d E=%d k=%d, median of %d after %d warm-ups, min %.3f max %.3f)%n",
+                    dtype.value(), m.value(), t.medianMs(), stepFlops(s) / (t.medianMs() * 1e-3) / 1e12, t.compileMs(), s[0], s[1], s[2], s[3], s[4],
+                    iters, WARMUPS, t.minMs(), t.maxMs());
+            System.out.println("  cost analysis: flops=" + t.cost().getOrDefault("flops", t.cost().get("unavailable"))
+                    + " bytes accessed=" + t.cost().get("bytes accessed") + String.format(Locale.ROOT, " (counted here: %.4g flops)", stepFlops(s)));
         } catch (RuntimeException | Error e) {
             System.out.println("BENCH hlo4j " + dtype.value() + " " + m.value() + " FAILED " + oneLine(e));
+        }
+    }
+
+    /**
+     * The timing harness on a plugin that can run one dot_general (the test mock: gpu-check.sh selftest): a [16, 32] .
+     * [32, 8] product traced by Jit, timed by {@link #time} exactly as the MoE step is, its last timed run's result read
+     * back and compared with the interpreter's; prints a BENCH line of the MoE bench's form. Exit 0 when it agrees.
+     */
+    static int timingSelftest(Path plugin, Map<String, Object> opts) {
+        Random r = new Random(3);
+        HostArray[] argv = {CheckSupport.random(r, 1, 16, 32), CheckSupport.random(r, 1, 32, 8)};
+        Lowered lowered = Jit.jit(a -> Linalg.matmul((Tensor) a[0], (Tensor) a[1])).lower((Object[]) argv);
+        try (PjrtBackend gpu = PjrtBackend.open(plugin, opts)) {
+            Timing t = time(gpu, lowered, argv, 5, true);
+            List<HostArray> want = lowered.compile(Backend.interpreter()).call(argv);
+            double err = t.outputs().size() == 1 ? relErr(t.outputs().getFirst(), want.getFirst()) : Double.NaN;
+            boolean ok = err <= 1e-6;
+            System.out.printf(Locale.ROOT, "BENCH hlo4j float32 dot_selftest %.3f ms %.6f TFLOP/s (compile %.0f ms, median of 5 after %d warm-ups, min %.3f max %.3f)%n",
+                    t.medianMs(), 2.0 * 16 * 32 * 8 / (t.medianMs() * 1e-3) / 1e12, t.compileMs(), WARMUPS, t.minMs(), t.maxMs());
+            System.out.printf(Locale.ROOT, "timing selftest on %s: %d outputs, last timed run vs interpreter max rel err %.2e, cost analysis %s -> %s%n",
+                    gpu.name(), t.outputs().size(), err, t.cost(), ok ? "ok" : "FAIL");
+            return ok ? 0 : 1;
+        } catch (RuntimeException | Error e) {
+            System.out.println("timing selftest: FAILED " + oneLine(e));
+            return 1;
         }
     }
 }
