@@ -68,6 +68,19 @@ public final class Rendezvous {
     /** Whether {@link #abort} was called. */
     public boolean aborted() { return aborted != null; }
 
+    /**
+     * Set before the devices' threads are interrupted one by one (the run's caller was interrupted): a device counts
+     * as interrupted from here on, even before its own thread's interrupt arrives. Otherwise a device interrupted
+     * first could fail, abort the run, and a device not yet interrupted would report only an abandoned wait.
+     */
+    private volatile boolean interrupted;
+
+    /** Marks every device of the run as interrupted ({@link Interpreter#checkStop} then stops each at its next check). */
+    void interruptAll() { interrupted = true; }
+
+    /** Whether {@link #interruptAll} was called. */
+    boolean interrupted() { return interrupted; }
+
     /** The reason a device that gives up because another failed reports (RunParallel tells these from root failures). */
     static final String ABANDONED = "another device failed";
 
