@@ -96,6 +96,21 @@ public final class Rendezvous {
         return n;
     }
 
+    /** Devices waiting in a recv or infeed (HostTransferKernels) for a value nobody has sent yet. */
+    private final java.util.Set<Process> waitingForTransfer = ConcurrentHashMap.newKeySet();
+
+    /** Marks {@code p} as waiting (or no longer) for a recv/infeed value: it then counts as blocked, like a collective wait. */
+    void waitingForTransfer(Process p, boolean waits) {
+        if (waits) waitingForTransfer.add(p);
+        else waitingForTransfer.remove(p);
+    }
+
+    /** Whether no device can make progress: each is blocked in a wait that lacks a partner, or finished. */
+    boolean nobodyCanProgress() { return stuck() + waitingForTransfer.size() + finished.size() >= devices; }
+
+    /** How long every device may stay blocked before a wait gives up. */
+    long timeoutMillis() { return timeoutMillis; }
+
     /**
      * Deposits {@code mine} and returns every member's values, in group order; the wait stops, naming the collective
      * this device waits in, at {@code interp}'s deadline or when another device of the run failed.
@@ -127,7 +142,7 @@ public final class Rendezvous {
                     }
                 }
                 long now = System.nanoTime();
-                if (stuck() + finished.size() >= devices) { // nobody can make progress
+                if (nobodyCanProgress()) {
                     if (stuckSince < 0) stuckSince = now;
                     else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
