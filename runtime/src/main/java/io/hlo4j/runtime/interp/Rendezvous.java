@@ -136,6 +136,10 @@ public final class Rendezvous {
                     // and has still not deposited never will. The snapshot in 'missing' alone may be stale: under
                     // load a member can deposit, complete the collective and finish its program between the two reads.
                     if (finished.contains(p) && !slot.values.containsKey(p)) {
+                        // A device that failed is marked finished too (after it aborted the run). If it failed at the
+                        // deadline set since this poll's checkStop, or aborted, that is this device's reason to stop
+                        // as well: check again, so a deadline is not reported as a partner that "never arrived".
+                        interp.checkStop(op, self, true);
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (" + p + " finished its program; waiting on "
                                 + self + ")", op.location());
@@ -145,6 +149,7 @@ public final class Rendezvous {
                 if (nobodyCanProgress()) {
                     if (stuckSince < 0) stuckSince = now;
                     else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+                        interp.checkStop(op, self, true); // a stop since this poll's check comes first (as above)
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (every device blocked for " + timeoutMillis
                                 + " ms; waiting on " + self + ")", op.location());
