@@ -12,8 +12,10 @@ import java.util.stream.IntStream;
 /**
  * The run's stop (deadline, an interrupt of the device's thread, another device's failure) as seen from inside one
  * op's kernel. {@link Interpreter#checkStop} runs between ops; a single op can be long (a dot of large matrices, a
- * convolution, a Cholesky factorisation), so its kernel polls this in its outer loops, also from the worker threads of
- * a parallel loop. Polls are cheap: the check itself runs once per {@link #EVERY} units of reported work.
+ * convolution, a sort, or any element-wise or data-movement op on a huge tensor), so every kernel whose time grows with
+ * its data polls this: chunked loops through {@link #range} (parallel on the kernel pool), serial element loops through
+ * {@link #tick}, other outer loops through {@link #poll}, also from the worker threads of a parallel loop. Polls are
+ * cheap: the check itself runs once per {@link #EVERY} units of reported work. KernelStopTest holds every such kernel to it.
  */
 final class StopCheck {
     /** Work (multiply-adds, roughly) between two real checks: well under a millisecond of kernel time. */
