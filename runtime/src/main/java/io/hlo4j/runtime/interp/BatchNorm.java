@@ -46,7 +46,7 @@ final class BatchNorm {
         double[] out = new double[x.size];
         for (int c = 0; c < l.features; c++) {
             double sd = Math.sqrt(variance.re[c] + eps);
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) {
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
                 int k = l.index(o, c, i);
                 out[k] = scale.re[c] * ((x.re[k] - mean.re[c]) / sd) + offset.re[c];
             }
@@ -62,9 +62,9 @@ final class BatchNorm {
         int n = l.perFeature();
         for (int c = 0; c < l.features; c++) {
             double s = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) s += x.re[l.index(o, c, i)];
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) s += x.re[l.index(o, c, i)];
             double mu = s / n, v = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) {
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
                 double d = x.re[l.index(o, c, i)] - mu;
                 v += d * d;
             }
@@ -72,7 +72,7 @@ final class BatchNorm {
             mean[c] = mu;
             var[c] = v;
             double sd = Math.sqrt(v + eps);
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) {
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
                 int k = l.index(o, c, i);
                 out[k] = scale.re[c] * ((x.re[k] - mu) / sd) + offset.re[c];
             }
@@ -96,7 +96,7 @@ final class BatchNorm {
         for (int c = 0; c < l.features; c++) {
             double mu = mean.re[c], ve = variance.re[c] + eps, sd = Math.sqrt(ve);
             double sumDy = 0, sumDyCentered = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) {
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
                 int k = l.index(o, c, i);
                 sumDy += dy.re[k];
                 sumDyCentered += dy.re[k] * (x.re[k] - mu);
@@ -104,7 +104,7 @@ final class BatchNorm {
             gOffset[c] = sumDy;
             gScale[c] = sumDyCentered / sd;
             double factor = scale.re[c] / sd / n;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++) {
+            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
                 int k = l.index(o, c, i);
                 double centered = x.re[k] - mu;
                 gx[k] = factor * ((double) n * dy.re[k] - sumDy - centered * sumDyCentered / ve);

@@ -84,7 +84,7 @@ final class ChloKernels {
         FloatKind k = ft.kind();
         Tensor r = x.blank();
         long sign = 1L << (k.bitWidth() - 1);
-        for (int i = 0; i < x.size; i++) {
+        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
             double a = x.re[i], b = y.re[i];
             if (Double.isNaN(a) || Double.isNaN(b)) { r.re[i] = Double.NaN; continue; }
             if (a == b) { r.re[i] = b; continue; }

@@ -89,7 +89,7 @@ final class ElementwiseKernels {
         Kernels.put("stablehlo.is_finite", (op, args, f) -> {
             Tensor x = (Tensor) args.get(0);
             Tensor r = Tensor.blank(op.result().type());
-            for (int i = 0; i < x.size; i++) r.ints[i] = Double.isFinite(x.re[i]) ? 1 : 0;
+            FloatLoops.forRange(x.size, (lo, hi) -> { for (int i = lo; i < hi; i++) r.ints[i] = Double.isFinite(x.re[i]) ? 1 : 0; });
             return List.of(r);
         });
         Kernels.put("stablehlo.real", (op, args, f) -> List.of(part((Tensor) args.get(0), op, true)));
@@ -199,7 +199,7 @@ final class ElementwiseKernels {
                 FloatType ft = (FloatType) et;
                 double[] in = x.re, out = r.re;
                 if (x.elem == Elem.COMPLEX) { // abs of a complex number is its modulus
-                    for (int i = 0; i < n; i++) out[i] = Elem.round(ft, Math.hypot(x.re[i], x.im[i]));
+                    FloatLoops.forRange(n, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.round(ft, Math.hypot(x.re[i], x.im[i])); });
                 } else {
                     FloatLoops.unary(op.name(), ft, in, out, fd);
                 }
@@ -207,17 +207,19 @@ final class ElementwiseKernels {
             case COMPLEX -> {
                 if (fc == null) throw unsupportedType(op, et);
                 FloatType ft = ((ComplexType) et).elementType();
-                double[] o = new double[2];
-                for (int i = 0; i < n; i++) {
-                    fc.apply(x.re[i], x.im[i], o);
-                    r.re[i] = Elem.round(ft, o[0]);
-                    r.im[i] = Elem.round(ft, o[1]);
-                }
+                FloatLoops.forRange(n, (lo, hi) -> {
+                    double[] o = new double[2];
+                    for (int i = lo; i < hi; i++) {
+                        fc.apply(x.re[i], x.im[i], o);
+                        r.re[i] = Elem.round(ft, o[0]);
+                        r.im[i] = Elem.round(ft, o[1]);
+                    }
+                });
             }
             default -> {
                 if (fi == null) throw unsupportedType(op, et);
                 long[] in = x.ints, out = r.ints;
-                for (int i = 0; i < n; i++) out[i] = Elem.wrap(et, fi.apply(in[i], et));
+                FloatLoops.forRange(n, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.wrap(et, fi.apply(in[i], et)); });
             }
         }
         return r;
@@ -243,17 +245,19 @@ final class ElementwiseKernels {
             case COMPLEX -> {
                 if (fc == null) throw unsupportedType(op, et);
                 FloatType ft = ((ComplexType) et).elementType();
-                double[] o = new double[2];
-                for (int i = 0; i < n; i++) {
-                    fc.apply(a.re[i], a.im[i], b.re[i], b.im[i], o);
-                    r.re[i] = Elem.round(ft, o[0]);
-                    r.im[i] = Elem.round(ft, o[1]);
-                }
+                FloatLoops.forRange(n, (lo, hi) -> {
+                    double[] o = new double[2];
+                    for (int i = lo; i < hi; i++) {
+                        fc.apply(a.re[i], a.im[i], b.re[i], b.im[i], o);
+                        r.re[i] = Elem.round(ft, o[0]);
+                        r.im[i] = Elem.round(ft, o[1]);
+                    }
+                });
             }
             default -> {
                 if (fi == null) throw unsupportedType(op, et);
                 long[] x = a.ints, y = b.ints, out = r.ints;
-                for (int i = 0; i < n; i++) out[i] = Elem.wrap(et, fi.apply(x[i], y[i], et));
+                FloatLoops.forRange(n, (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Elem.wrap(et, fi.apply(x[i], y[i], et)); });
             }
         }
         return r;
@@ -268,10 +272,9 @@ final class ElementwiseKernels {
         Tensor p = (Tensor) args.get(0), a = (Tensor) args.get(1), b = (Tensor) args.get(2);
         Tensor r = a.blank();
         boolean scalar = p.size == 1 && a.size != 1 || p.rank() == 0;
-        for (int i = 0; i < r.size; i++) {
-            boolean pick = p.ints[scalar ? 0 : i] != 0;
-            r.copyElement(i, pick ? a : b, i);
-        }
+        FloatLoops.forRange(r.size, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) r.copyElement(i, p.ints[scalar ? 0 : i] != 0 ? a : b, i);
+        });
         return List.of(r);
     }
 
@@ -279,7 +282,8 @@ final class ElementwiseKernels {
         Tensor lo = (Tensor) args.get(0), x = (Tensor) args.get(1), hi = (Tensor) args.get(2);
         Tensor r = x.blank();
         ElementType et = x.elementType;
-        for (int i = 0; i < x.size; i++) {
+        if (x.elem != Elem.FLOAT && !x.elem.isInt()) throw unsupportedType(op, et);
+        FloatLoops.forRange(x.size, (from, to) -> { for (int i = from; i < to; i++) {
             int li = lo.rank() == 0 ? 0 : i, hj = hi.rank() == 0 ? 0 : i;
             if (x.elem == Elem.FLOAT) {
                 r.re[i] = Math.min(Math.max(x.re[i], lo.re[li]), hi.re[hj]);
@@ -288,10 +292,8 @@ final class ElementwiseKernels {
                 if (cmpInt(v, lo.ints[li], et) < 0) v = lo.ints[li];
                 if (cmpInt(v, hi.ints[hj], et) > 0) v = hi.ints[hj];
                 r.ints[i] = v;
-            } else {
-                throw unsupportedType(op, et);
             }
-        }
+        } });
         return List.of(r);
     }
 }

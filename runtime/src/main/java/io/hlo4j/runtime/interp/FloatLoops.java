@@ -5,7 +5,6 @@ import io.hlo4j.mlir.types.FloatType;
 
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
-import java.util.stream.IntStream;
 
 /**
  * Element-wise float loops for large tensors: chunks on every core, and for the common binary ops on f32/f64 a
@@ -22,15 +21,11 @@ final class FloatLoops {
     /** Runs {@code body} over [0, n) in chunks, in parallel when n is large. */
     static void forRange(int n, Range body) { forRange(n, CHUNK, body); }
 
-    /** {@link #forRange(int, Range)} with {@code chunk} items per task (parallel from 4 chunks). */
-    static void forRange(int n, int chunk, Range body) {
-        if (n < 4L * chunk) {
-            body.run(0, n);
-            return;
-        }
-        int chunks = (n + chunk - 1) / chunk;
-        IntStream.range(0, chunks).parallel().forEach(c -> body.run(c * chunk, (int) Math.min(n, (long) (c + 1) * chunk)));
-    }
+    /**
+     * {@link #forRange(int, Range)} with {@code chunk} items per task (parallel from 4 chunks), polling the op's stop
+     * between chunks ({@link StopCheck#range}).
+     */
+    static void forRange(int n, int chunk, Range body) { StopCheck.range(n, chunk, Math.max(1, CHUNK / chunk), body); }
 
     static void unary(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
         forRange(out.length, unaryRange(name, ft, in, out, fd));

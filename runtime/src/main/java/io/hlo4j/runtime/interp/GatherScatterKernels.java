@@ -65,15 +65,11 @@ final class GatherScatterKernels {
         for (int d = 0, k = 0; d < xrank; d++) if (!skip[d]) offsetTarget[k++] = d;
         int nBatch = rrank - offsetDims.length;
         int[] xst = Tensor.strides(x.shape);
-        int chunk = 1 << 14;
-        int chunks = (r.size + chunk - 1) / chunk;
-        java.util.stream.IntStream ids = java.util.stream.IntStream.range(0, chunks);
-        if (chunks > 1) ids = ids.parallel(); // result elements are independent
-        ids.forEach(c -> {
+        // result elements are independent: chunks in parallel, polling the op's stop between them
+        StopCheck.range(r.size, FloatLoops.CHUNK, 1, (lo, end) -> {
             long[] ridx = new long[rrank], batch = new long[Math.max(1, nBatch)], start = new long[Math.max(1, startMap.length)];
             long[] operandIdx = new long[xrank];
-            int end = Math.min(r.size, (c + 1) * chunk);
-            for (int i = c * chunk; i < end; i++) {
+            for (int i = lo; i < end; i++) {
                 Layout.unflatten(i, r.shape, ridx);
                 java.util.Arrays.fill(operandIdx, 0);
                 for (int d = 0, b = 0, o = 0; d < rrank; d++) {
@@ -116,15 +112,15 @@ final class GatherScatterKernels {
         int rows = idx.size;
         if (x.shape[0] == 0 || (long) rows * row != r.size) return false;
         long last = x.shape[0] - 1;
-        java.util.stream.IntStream ids = java.util.stream.IntStream.range(0, rows);
-        if ((long) rows * row > 1 << 16) ids = ids.parallel();
-        ids.forEach(i -> {
-            int from = (int) Math.max(0, Math.min(readIndex(idx, i), last)) * row;
-            int to = i * row;
-            if (x.ints != null) System.arraycopy(x.ints, from, r.ints, to, row);
-            else {
-                System.arraycopy(x.re, from, r.re, to, row);
-                if (x.im != null) System.arraycopy(x.im, from, r.im, to, row);
+        StopCheck.range(rows, Math.max(1, FloatLoops.CHUNK / Math.max(1, row)), row, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int from = (int) Math.max(0, Math.min(readIndex(idx, i), last)) * row;
+                int to = i * row;
+                if (x.ints != null) System.arraycopy(x.ints, from, r.ints, to, row);
+                else {
+                    System.arraycopy(x.re, from, r.re, to, row);
+                    if (x.im != null) System.arraycopy(x.im, from, r.im, to, row);
+                }
             }
         });
         return true;
@@ -162,8 +158,8 @@ final class GatherScatterKernels {
         long[] uidx = new long[urank], batch = new long[Math.max(1, urank - windowDims.length)];
         long[] start = new long[Math.max(1, toOperand.length)], xidx = new long[xrank];
         int[] xst = Tensor.strides(x.shape);
-        outer:
-        for (int i = 0; i < u.size; i++) {
+        outer: // in order: later updates of one element combine with earlier ones
+        for (int i = 0; i < u.size; i++, StopCheck.tick(i)) {
             Layout.unflatten(i, u.shape, uidx);
             java.util.Arrays.fill(xidx, 0);
             for (int d = 0, b = 0, w = 0; d < urank; d++) {

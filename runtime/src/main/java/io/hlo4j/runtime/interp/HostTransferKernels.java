@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code send}/{@code recv} (a FIFO per channel id, shared by the devices of a grid), {@code infeed} (values
  * queued by {@code interpreter.run_parallel}'s {@code infeed} functions) and {@code outfeed} (collected on the
- * grid). A {@code recv} or {@code infeed} with nothing to take fails after the collective timeout, naming the op.
+ * grid). A {@code recv} or {@code infeed} waits, like a collective, for a device still computing; it fails, naming the
+ * op, once every device of the run has been blocked or finished for the collective timeout (nothing can arrive).
  */
 final class HostTransferKernels {
     private HostTransferKernels() {}
@@ -41,22 +42,34 @@ final class HostTransferKernels {
         return out;
     }
 
-    /** The next entry of {@code q}, waited for in slices so the run's deadline or abort stops the wait (Interpreter.checkStop). */
+    /**
+     * The next entry of {@code q}, waited for in slices so the run's deadline or abort stops the wait
+     * (Interpreter.checkStop). A sender that is merely slow is waited for (a fixed limit here failed a recv whose
+     * sender computed longer than the timeout); the wait gives up only when no device of the run can make progress.
+     */
     private static List<Tensor> take(Operation op, Frame f, java.util.concurrent.BlockingQueue<List<Tensor>> q, String what) {
-        long limit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Rendezvous.defaultTimeoutMillis());
+        Rendezvous rv = f.process().grid().rendezvous();
+        long stuckSince = -1;
+        rv.waitingForTransfer(f.process(), true);
         try {
             while (true) {
                 List<Tensor> v = q.poll(20, TimeUnit.MILLISECONDS);
                 if (v != null) return v;
                 f.interpreter().checkStop(op, f.process(), true);
-                if (System.nanoTime() > limit) {
+                long now = System.nanoTime();
+                if (!rv.nobodyCanProgress()) stuckSince = -1;
+                else if (stuckSince < 0) stuckSince = now;
+                else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(rv.timeoutMillis())) {
+                    f.interpreter().checkStop(op, f.process(), true); // a stop since the check above comes first
                     throw new InterpreterException(op.name() + " at " + op.location().describe() + ": nothing arrived on " + what
-                            + " within " + Rendezvous.defaultTimeoutMillis() + " ms", op.location());
+                            + " (every device blocked or finished for " + rv.timeoutMillis() + " ms)", op.location());
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw EvaluationInterrupted.at(op, f.process(), true);
+        } finally {
+            rv.waitingForTransfer(f.process(), false);
         }
     }
 }

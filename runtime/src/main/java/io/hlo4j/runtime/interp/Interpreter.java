@@ -87,7 +87,7 @@ public final class Interpreter {
      */
     void checkStop(Operation op, Process process, boolean waiting, Thread owner) {
         if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) throw DeadlineExceeded.at(op, process, waiting);
-        if (owner.isInterrupted()) throw EvaluationInterrupted.at(op, process, waiting);
+        if (owner.isInterrupted() || process.grid().rendezvous().interrupted()) throw EvaluationInterrupted.at(op, process, waiting);
         if (process.grid().rendezvous().aborted()) throw Rendezvous.abandoned(op, process);
     }
 

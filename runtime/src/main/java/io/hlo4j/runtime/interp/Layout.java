@@ -17,7 +17,7 @@ final class Layout {
         if (lastDim == 0) return;
         int rows = n / lastDim;
         // rows of the last dimension in chunks, on both cores when the tensor is large
-        FloatLoops.forRange(rows, Math.max(1, FloatLoops.CHUNK / lastDim), (lo, hi) -> gatherRows(dst, src, base, srcStride, lo, hi));
+        StopCheck.range(rows, Math.max(1, FloatLoops.CHUNK / lastDim), lastDim, (lo, hi) -> gatherRows(dst, src, base, srcStride, lo, hi));
     }
 
     /** {@link #affineGather} for the rows [lo, hi) of the last dimension (an odometer, no per-element division). */
@@ -68,8 +68,19 @@ final class Layout {
         }
     }
 
-    /** Copies {@code len} elements. */
+    /** Elements per block of a long {@link #copy}, between two polls of the op's stop. */
+    private static final int COPY_BLOCK = 1 << 20;
+
+    /** Copies {@code len} elements; a long copy goes in blocks, polling the op's stop between them. */
     static void copy(Tensor src, int srcOff, Tensor dst, int dstOff, int len) {
+        if (len > COPY_BLOCK) {
+            StopCheck.serial(len, COPY_BLOCK, 1, (lo, hi) -> copyBlock(src, srcOff + lo, dst, dstOff + lo, hi - lo));
+            return;
+        }
+        copyBlock(src, srcOff, dst, dstOff, len);
+    }
+
+    private static void copyBlock(Tensor src, int srcOff, Tensor dst, int dstOff, int len) {
         if (src.ints != null) System.arraycopy(src.ints, srcOff, dst.ints, dstOff, len);
         else {
             System.arraycopy(src.re, srcOff, dst.re, dstOff, len);

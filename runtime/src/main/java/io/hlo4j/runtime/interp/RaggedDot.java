@@ -133,7 +133,7 @@ final class RaggedDot {
     /** Copies positions with index in [lo, hi) along {@code dim} from {@code src} to {@code dst} (same shape). */
     private static void copyRange(Tensor src, Tensor dst, int dim, long lo, long hi) {
         long[] idx = new long[src.rank()];
-        for (int i = 0; i < src.size; i++) {
+        for (int i = 0; i < src.size; i++, StopCheck.tick(i)) {
             Layout.unflatten(i, src.shape, idx);
             if (idx[dim] >= lo && idx[dim] < hi) dst.copyElement(i, src, i);
         }
@@ -142,7 +142,7 @@ final class RaggedDot {
     private static Tensor maskOutside(Tensor x, int dim, long lo, long hi) {
         Tensor r = x.blank();
         long[] idx = new long[x.rank()];
-        for (int i = 0; i < x.size; i++) {
+        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
             Layout.unflatten(i, x.shape, idx);
             if (idx[dim] >= lo && idx[dim] < hi) r.copyElement(i, x, i);
         }

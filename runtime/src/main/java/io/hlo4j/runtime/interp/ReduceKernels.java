@@ -39,9 +39,9 @@ final class ReduceKernels {
         long[] dims = Attrs.required(op, "dimensions");
         for (int k = 0; k < n; k++) {
             xs[k] = (Tensor) args.get(k);
-            Tensor init = (Tensor) args.get(n + k);
-            acc[k] = Tensor.blank(op.result(k).type());
-            for (int o = 0; o < acc[k].size; o++) acc[k].copyElement(o, init, 0);
+            Tensor init = (Tensor) args.get(n + k), a = Tensor.blank(op.result(k).type());
+            acc[k] = a;
+            FloatLoops.forRange(a.size, (lo, hi) -> { for (int o = lo; o < hi; o++) a.copyElement(o, init, 0); });
         }
         Region body = op.region(0);
         ScalarOp fast = n == 1 ? ScalarOp.of(body, xs[0].elementType) : null;
@@ -60,7 +60,7 @@ final class ReduceKernels {
         for (int d = rank - 1; d >= 0; d--) if (!reduced[d]) { ostride[d] = s; s *= x.shape[d]; }
         int[] idx = new int[rank];
         int o = 0;
-        for (int i = 0; i < x.size; i++) {
+        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
             if (fast != null) fast.accumulate(acc[0], o, x, i);
             else combine(f, body, acc, o, xs, i);
             for (int d = rank - 1; d >= 0; d--) {
@@ -95,7 +95,7 @@ final class ReduceKernels {
         boolean suffix = true; // reduced dims all after the kept ones: output o reduces one contiguous run
         for (int d = 0; d < nk; d++) if (reduced[d]) suffix = false;
         if (suffix && x.elem == Elem.FLOAT && acc.elem == Elem.FLOAT) {
-            FloatLoops.forRange(acc.size, Math.max(1, FloatLoops.CHUNK / Math.max(1, redSize)),
+            StopCheck.range(acc.size, Math.max(1, FloatLoops.CHUNK / Math.max(1, redSize)), redSize,
                     (lo, hi) -> reduceRuns(fast, x.re, acc.re, redSize, lo, hi));
             return;
         }
@@ -108,7 +108,9 @@ final class ReduceKernels {
             reduceBlock(fast, x.re, acc.re, acc.size / inner, redSize, inner);
             return;
         }
-        java.util.stream.IntStream.range(0, acc.size).parallel().forEach(o -> {
+        StopCheck stop = StopCheck.current(); // captured for the workers: each output reduces redSize inputs
+        stop.forEach(java.util.stream.IntStream.range(0, acc.size).parallel(), o -> {
+            stop.poll(redSize);
             long[] kidx = new long[keptShape.length];
             Layout.unflatten(o, keptShape, kidx);
             int base = 0;
@@ -140,7 +142,7 @@ final class ReduceKernels {
             default -> -1;
         };
         int jb = Math.min(inner, 1024), jblocks = (inner + jb - 1) / jb;
-        FloatLoops.forRange(outer * jblocks, Math.max(1, FloatLoops.CHUNK / Math.max(1, red * jb)), (lo, hi) -> {
+        StopCheck.range(outer * jblocks, Math.max(1, FloatLoops.CHUNK / Math.max(1, red * jb)), (long) red * jb, (lo, hi) -> {
             for (int t = lo; t < hi; t++) {
                 int o = t / jblocks, j0 = (t % jblocks) * jb, j1 = Math.min(inner, j0 + jb);
                 int ao = o * inner;
@@ -219,7 +221,8 @@ final class ReduceKernels {
         for (int k = 0; k < n; k++) {
             inits[k] = (Tensor) args.get(n + k);
             acc[k] = Tensor.blank(op.result(k).type());
-            for (int o = 0; o < acc[k].size; o++) acc[k].copyElement(o, inits[k], 0);
+            Tensor a = acc[k], init = inits[k];
+            FloatLoops.forRange(a.size, (lo, hi) -> { for (int o = lo; o < hi; o++) a.copyElement(o, init, 0); });
         }
         Region body = op.region(0);
         ScalarOp fast = n == 1 ? ScalarOp.of(body, x.elementType) : null;

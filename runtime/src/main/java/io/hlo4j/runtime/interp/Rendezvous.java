@@ -68,6 +68,19 @@ public final class Rendezvous {
     /** Whether {@link #abort} was called. */
     public boolean aborted() { return aborted != null; }
 
+    /**
+     * Set before the devices' threads are interrupted one by one (the run's caller was interrupted): a device counts
+     * as interrupted from here on, even before its own thread's interrupt arrives. Otherwise a device interrupted
+     * first could fail, abort the run, and a device not yet interrupted would report only an abandoned wait.
+     */
+    private volatile boolean interrupted;
+
+    /** Marks every device of the run as interrupted ({@link Interpreter#checkStop} then stops each at its next check). */
+    void interruptAll() { interrupted = true; }
+
+    /** Whether {@link #interruptAll} was called. */
+    boolean interrupted() { return interrupted; }
+
     /** The reason a device that gives up because another failed reports (RunParallel tells these from root failures). */
     static final String ABANDONED = "another device failed";
 
@@ -82,6 +95,21 @@ public final class Rendezvous {
         for (Slot s : waiting.values()) if (s.arrived.getCount() > 0) n++;
         return n;
     }
+
+    /** Devices waiting in a recv or infeed (HostTransferKernels) for a value nobody has sent yet. */
+    private final java.util.Set<Process> waitingForTransfer = ConcurrentHashMap.newKeySet();
+
+    /** Marks {@code p} as waiting (or no longer) for a recv/infeed value: it then counts as blocked, like a collective wait. */
+    void waitingForTransfer(Process p, boolean waits) {
+        if (waits) waitingForTransfer.add(p);
+        else waitingForTransfer.remove(p);
+    }
+
+    /** Whether no device can make progress: each is blocked in a wait that lacks a partner, or finished. */
+    boolean nobodyCanProgress() { return stuck() + waitingForTransfer.size() + finished.size() >= devices; }
+
+    /** How long every device may stay blocked before a wait gives up. */
+    long timeoutMillis() { return timeoutMillis; }
 
     /**
      * Deposits {@code mine} and returns every member's values, in group order; the wait stops, naming the collective
@@ -108,15 +136,20 @@ public final class Rendezvous {
                     // and has still not deposited never will. The snapshot in 'missing' alone may be stale: under
                     // load a member can deposit, complete the collective and finish its program between the two reads.
                     if (finished.contains(p) && !slot.values.containsKey(p)) {
+                        // A device that failed is marked finished too (after it aborted the run). If it failed at the
+                        // deadline set since this poll's checkStop, or aborted, that is this device's reason to stop
+                        // as well: check again, so a deadline is not reported as a partner that "never arrived".
+                        interp.checkStop(op, self, true);
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (" + p + " finished its program; waiting on "
                                 + self + ")", op.location());
                     }
                 }
                 long now = System.nanoTime();
-                if (stuck() + finished.size() >= devices) { // nobody can make progress
+                if (nobodyCanProgress()) {
                     if (stuckSince < 0) stuckSince = now;
                     else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+                        interp.checkStop(op, self, true); // a stop since this poll's check comes first (as above)
                         throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (every device blocked for " + timeoutMillis
                                 + " ms; waiting on " + self + ")", op.location());

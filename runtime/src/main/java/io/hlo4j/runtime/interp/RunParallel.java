@@ -160,8 +160,12 @@ final class RunParallel {
                     break;
                 } catch (InterruptedException e) {
                     // passed on to every device: each stops at its next op or wait with an EvaluationInterrupted
-                    // naming where (an abort would make them report only an abandoned wait)
-                    if (!interrupted) for (int j = 0; j < started; j++) threads[j].interrupt();
+                    // naming where (an abort would make them report only an abandoned wait); the grid is marked
+                    // first, so that no device sees another's abort before its own interrupt
+                    if (!interrupted) {
+                        grid.rendezvous().interruptAll();
+                        for (int j = 0; j < started; j++) threads[j].interrupt();
+                    }
                     interrupted = true;
                 }
             }

@@ -103,20 +103,25 @@ final class ShapeKernels {
         if (r.ints != null && rt.elementType() instanceof io.hlo4j.mlir.types.IntegerType it && !it.isBool()
                 && (it.width() == 64 || len - 1 <= Elem.maxInt(it))) {
             // every value 0..len-1 fits the type: no wrapping, one run per value
+            StopCheck stop = StopCheck.current();
             for (int i = 0, n = r.size; i < n; ) {
                 long v = (i / inner) % len;
                 int end = (int) Math.min(n, i + inner - i % inner);
                 java.util.Arrays.fill(r.ints, i, end, v);
+                stop.poll(end - i + 1);
                 i = end;
             }
             return r;
         }
-        for (int i = 0; i < r.size; i++) {
-            long v = (i / inner) % len;
-            if (r.ints != null) r.ints[i] = Elem.wrap(rt.elementType(), v);
-            else r.re[i] = r.elem == Elem.COMPLEX ? Elem.round(((io.hlo4j.mlir.types.ComplexType) rt.elementType()).elementType(), v)
-                    : Elem.round((io.hlo4j.mlir.types.FloatType) rt.elementType(), v);
-        }
+        long innerL = inner;
+        FloatLoops.forRange(r.size, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                long v = (i / innerL) % len;
+                if (r.ints != null) r.ints[i] = Elem.wrap(rt.elementType(), v);
+                else r.re[i] = r.elem == Elem.COMPLEX ? Elem.round(((io.hlo4j.mlir.types.ComplexType) rt.elementType()).elementType(), v)
+                        : Elem.round((io.hlo4j.mlir.types.FloatType) rt.elementType(), v);
+            }
+        });
         return r;
     }
 
@@ -184,7 +189,9 @@ final class ShapeKernels {
         int[] rs = Tensor.strides(x.shape);
         long[] idx = new long[u.rank()];
         int rowLen = u.rank() == 0 ? 1 : (int) u.shape[u.rank() - 1];
+        StopCheck stop = StopCheck.current();
         for (int i = 0; i < u.size; i += rowLen) {
+            stop.poll(rowLen);
             Layout.unflatten(i, u.shape, idx);
             int off = 0;
             for (int d = 0; d < idx.length; d++) off += (int) (start[d] + idx[d]) * rs[d];
@@ -195,11 +202,11 @@ final class ShapeKernels {
 
     static Tensor pad(Tensor x, Tensor pv, TensorType rt, long[] low, long[] interior) {
         Tensor r = Tensor.zeros(rt);
-        for (int i = 0; i < r.size; i++) r.copyElement(i, pv, 0);
+        FloatLoops.forRange(r.size, (lo, hi) -> { for (int i = lo; i < hi; i++) r.copyElement(i, pv, 0); });
         int[] rs = Tensor.strides(r.shape);
         long[] idx = new long[x.rank()];
         outer:
-        for (int i = 0; i < x.size; i++) {
+        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
             Layout.unflatten(i, x.shape, idx);
             long off = 0;
             for (int d = 0; d < idx.length; d++) {
@@ -218,9 +225,10 @@ final class ShapeKernels {
         for (int d = 0; d < dim; d++) outer *= rt.dim(d);
         long innerR = r.size / Math.max(1, outer);
         long off = 0;
+        StopCheck stop = StopCheck.current();
         for (Tensor t : ts) {
             long chunk = outer == 0 ? 0 : t.size / outer;
-            for (long o = 0; o < outer; o++) Layout.copy(t, (int) (o * chunk), r, (int) (o * innerR + off), (int) chunk);
+            for (long o = 0; o < outer; o++, stop.poll(chunk + 1)) Layout.copy(t, (int) (o * chunk), r, (int) (o * innerR + off), (int) chunk);
             off += chunk;
         }
         return r;

@@ -25,11 +25,13 @@ final class SortKernels {
 
     /** Stable merge sort of positions {@code 0..n-1}. */
     static int[] mergeSort(int n, Less less) {
+        StopCheck stop = StopCheck.current(); // n log n comparisons: a long sort stops between two merges
         int[] a = new int[n], tmp = new int[n];
         for (int i = 0; i < n; i++) a[i] = i;
         for (int w = 1; w < n; w *= 2) {
             for (int lo = 0; lo < n - w; lo += 2 * w) {
                 int mid = lo + w, hi = Math.min(lo + 2 * w, n);
+                stop.poll(hi - lo);
                 int i = lo, j = mid, k = lo;
                 while (i < mid && j < hi) tmp[k++] = less.less(a[j], a[i]) ? a[j++] : a[i++];
                 while (i < mid) tmp[k++] = a[i++];
@@ -57,7 +59,9 @@ final class SortKernels {
         int outer = len == 0 ? 0 : x.size / len;
         List<RtValue> cargs = new ArrayList<>(2 * n);
         Direct fast = direct(cmp);
+        StopCheck stop = StopCheck.current();
         for (int s = 0; s < outer; s++) {
+            stop.poll((long) len * n); // many short rows: each row is checked as a whole
             int base = (s / stride) * stride * len + (s % stride);
             int[] packed = packedStableSort(cmp, xs, base, stride, len);
             Less direct = packed != null || fast == null ? null : directLess(fast, xs, base, stride);
@@ -223,7 +227,7 @@ final class SortKernels {
             java.util.Arrays.fill(count, 0);
             for (int i = 0; i < len; i++) count[((keys[i] >>> shift) & 0xFF) + 1]++;
             for (int d = 0; d < 256; d++) count[d + 1] += count[d];
-            for (int i = 0; i < len; i++) {
+            for (int i = 0; i < len; i++, StopCheck.tick(i)) { // up to four passes over every key
                 int p = perm[i];
                 tmp[count[(keys[p] >>> shift) & 0xFF]++] = p;
             }
@@ -246,7 +250,9 @@ final class SortKernels {
         Tensor vals = Tensor.zeros(vt), idx = Tensor.zeros(it);
         int len = (int) x.shape[x.rank() - 1];
         int rows = len == 0 ? 0 : x.size / len;
+        StopCheck stop = StopCheck.current();
         for (int r = 0; r < rows; r++) {
+            stop.poll(len);
             int base = r * len;
             int[] perm = mergeSort(len, (a, b) -> greater(x, base + a, base + b));
             for (int j = 0; j < k; j++) {

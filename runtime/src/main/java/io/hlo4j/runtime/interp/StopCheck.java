@@ -12,8 +12,10 @@ import java.util.stream.IntStream;
 /**
  * The run's stop (deadline, an interrupt of the device's thread, another device's failure) as seen from inside one
  * op's kernel. {@link Interpreter#checkStop} runs between ops; a single op can be long (a dot of large matrices, a
- * convolution, a Cholesky factorisation), so its kernel polls this in its outer loops, also from the worker threads of
- * a parallel loop. Polls are cheap: the check itself runs once per {@link #EVERY} units of reported work.
+ * convolution, a sort, or any element-wise or data-movement op on a huge tensor), so every kernel whose time grows with
+ * its data polls this: chunked loops through {@link #range} (parallel on the kernel pool), serial element loops through
+ * {@link #tick}, other outer loops through {@link #poll}, also from the worker threads of a parallel loop. Polls are
+ * cheap: the check itself runs once per {@link #EVERY} units of reported work. KernelStopTest holds every such kernel to it.
  */
 final class StopCheck {
     /** Work (multiply-adds, roughly) between two real checks: well under a millisecond of kernel time. */
@@ -56,6 +58,50 @@ final class StopCheck {
     static void restore(StopCheck prev) {
         if (prev == null) CURRENT.remove();
         else CURRENT.set(prev);
+    }
+
+    /** Items between two polls of {@link #tick}: a cheap mask test per element, a real poll every 4,096. */
+    static final int STEP = 1 << 12;
+
+    /**
+     * For a serial loop over elements, in its update clause ({@code i++, StopCheck.tick(i)}): every {@link #STEP}
+     * items it polls the calling thread's op. One branch per element; the thread-local lookup only every STEP.
+     */
+    static void tick(int i) {
+        if ((i & (STEP - 1)) == 0) current().poll(STEP);
+    }
+
+    /**
+     * The one loop of kernels whose time grows with their data: runs {@code body} over [0, n) in chunks of
+     * {@code chunk} items, polling the op's stop before each chunk ({@code workPerItem} units per item). From 4
+     * chunks up the chunks run in parallel on the kernel pool ({@link #forEach}), else in order on this thread.
+     * {@code body} must write disjoint outputs per item (the parallel case); the serial case runs chunks in order.
+     */
+    static void range(int n, int chunk, long workPerItem, FloatLoops.Range body) {
+        StopCheck stop = current(); // captured here: the workers have none of their own
+        int chunks = n <= 0 ? 0 : (int) (((long) n + chunk - 1) / chunk);
+        long work = (long) chunk * Math.max(1, workPerItem);
+        if (chunks < 4) {
+            for (int c = 0; c < chunks; c++) {
+                stop.poll(work);
+                body.run(c * chunk, (int) Math.min(n, (long) (c + 1) * chunk));
+            }
+            return;
+        }
+        stop.forEach(IntStream.range(0, chunks).parallel(), c -> {
+            stop.poll(work);
+            body.run(c * chunk, (int) Math.min(n, (long) (c + 1) * chunk));
+        });
+    }
+
+    /** {@link #range} run in order on this thread, whatever its size (for loops whose items depend on earlier ones). */
+    static void serial(int n, int chunk, long workPerItem, FloatLoops.Range body) {
+        StopCheck stop = current();
+        long work = (long) chunk * Math.max(1, workPerItem);
+        for (long lo = 0; lo < n; lo += chunk) {
+            stop.poll(work);
+            body.run((int) lo, (int) Math.min(n, lo + chunk));
+        }
     }
 
     /** Reports {@code work} units done; past {@link #EVERY} since the last check, stops the op if the run must stop. */

@@ -194,6 +194,33 @@ class InterpreterCancelTest {
                 "evaluation was interrupted at stablehlo.dot_general (dot.mlir:4:3) in @main", before);
     }
 
+    /** A stable sort of 2^22 f64 keys (line 4): about 92 million comparisons in one kernel call (merge sort). */
+    private static final String SORT = """
+            func.func @main() -> tensor<4194304xf64> {
+              %x = stablehlo.iota dim = 0 : tensor<4194304xf64>
+              %n = stablehlo.negate %x : tensor<4194304xf64>
+              %r = "stablehlo.sort"(%n) ({
+                ^bb0(%a: tensor<f64>, %b: tensor<f64>):
+                  %l = stablehlo.compare LT, %a, %b : (tensor<f64>, tensor<f64>) -> tensor<i1>
+                  stablehlo.return %l : tensor<i1>
+              }) {dimension = 0 : i64, is_stable = true} : (tensor<4194304xf64>) -> tensor<4194304xf64>
+              func.return %r : tensor<4194304xf64>
+            }
+            """;
+
+    @Test
+    void anInterruptStopsAHugeSortInsideItsKernel() throws InterruptedException {
+        // the comparator is read as a primitive test (no region per comparison, so no check between ops): only the
+        // sort's own polls, one per merge, can stop it; before them the error named the func.return after it, or none
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(SORT, "sort.mlir"));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start("sort", thrown, () -> interp.run(List.of()));
+        awaitInside(t, SortKernels.class);
+        assertStopsWithin5s(t, t::interrupt, "the sort must stop when interrupted", thrown, EvaluationInterrupted.class,
+                "evaluation was interrupted at stablehlo.sort (sort.mlir:4:3) in @main", before);
+    }
+
     @Test
     void anInterruptWhileTheOpsThreadWaitsForItsParallelWorkersStopsTheOp() throws InterruptedException {
         // the op's thread waits (parked) for the pool's workers; a ForkJoin wait used to hold back its interrupt until

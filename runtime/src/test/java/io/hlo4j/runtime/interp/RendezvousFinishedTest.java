@@ -79,6 +79,69 @@ class RendezvousFinishedTest {
         });
     }
 
+    /**
+     * The flake of RunParallelStopTest.everyDeviceStillComputingIsListedWhenNoneReachesTheCollective (1 in 50 runs
+     * under load): A's poll passed its stop check; before it asked whether B finished, the deadline was set and B,
+     * stopped by it, failed and was marked finished. A must report the deadline it waits past, not "B never arrived".
+     */
+    @Test
+    void aPartnerStoppedByTheDeadlineSinceThePollsCheckIsNotReportedAsNeverArrived() {
+        Throwable t = partnerFailsBetweenCheckAndQuestion(true);
+        assertThat(t).isInstanceOf(DeadlineExceeded.class);
+        assertThat(((DeadlineExceeded) t).stopped()).singleElement().satisfies(s -> assertThat(s.waiting()).isTrue());
+    }
+
+    /** The same window when B failed otherwise (no deadline): A gives up as abandoned, which the run reports as secondary. */
+    @Test
+    void aPartnerThatFailedSinceThePollsCheckMakesTheWaitAbandoned() {
+        assertThat(partnerFailsBetweenCheckAndQuestion(false)).hasMessageContaining("abandoned: " + Rendezvous.ABANDONED);
+    }
+
+    /** A waits in X = {A, B}; held after a poll saw B missing, B fails (at the deadline, or otherwise) as RunParallel records it. */
+    private static Throwable partnerFailsBetweenCheckAndQuestion(boolean deadline) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            Interpreter interp = new Interpreter(MlirParser.parseModule("func.func @main() {\n  func.return\n}\n", "r.mlir"));
+            ProcessGrid grid = new ProcessGrid(1, 2, 60_000);
+            Rendezvous r = grid.rendezvous();
+            Process a = grid.process(0, 0), b = grid.process(0, 1);
+            Operation x = Operation.builder("stablehlo.all_gather").build();
+            CountDownLatch aSawBMissing = new CountDownLatch(1), bFailed = new CountDownLatch(1);
+            r.probe = new Rendezvous.Probe() {
+                @Override public void sawMissing(Process self, List<Process> missing) {
+                    if (!self.equals(a) || aSawBMissing.getCount() == 0) return;
+                    aSawBMissing.countDown();
+                    try {
+                        bFailed.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            ExecutorService devices = Executors.newFixedThreadPool(1);
+            try {
+                CompletableFuture<Throwable> ax = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        r.exchange(x, a, List.of(a, b), 1, List.of(v(1)), interp);
+                        return null;
+                    } catch (Throwable e) {
+                        return e;
+                    }
+                }, devices);
+                aSawBMissing.await();
+                if (deadline) interp.setDeadline(System.nanoTime());
+                r.abort(new InterpreterException("B failed", null)); // RunParallel: abort first, then finished
+                r.finished(b);
+                bFailed.countDown();
+                Throwable t = ax.join();
+                assertThat(t).as("A's wait must fail").isNotNull();
+                return t;
+            } finally {
+                bFailed.countDown();
+                devices.shutdownNow();
+            }
+        });
+    }
+
     private static Tensor v(long x) { return Ir.ints(IntegerType.I32, shape(), x); }
 
     private static List<Long> values(List<List<Tensor>> exchanged) {

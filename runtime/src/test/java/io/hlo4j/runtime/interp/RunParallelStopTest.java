@@ -170,7 +170,7 @@ class RunParallelStopTest {
 
     @Test
     void aDeviceWaitingInRecvIsStoppedAtTheDeadlineToo() {
-        // Device 0 waits on a channel nobody sends to (its own wait gives up only after 3 s); device 1 spins.
+        // Device 0 waits on a channel nobody sends to (waited for while device 1 computes); device 1 spins.
         Module m = MlirParser.parseModule("""
                 func.func @waits() -> tensor<i32> {
                   %t = "stablehlo.create_token"() : () -> !stablehlo.token
@@ -197,6 +197,69 @@ class RunParallelStopTest {
         assertThat(t).isInstanceOf(DeadlineExceeded.class).hasMessageStartingWith(
                 "evaluation ran past its deadline on 2 of 2 simulated devices: device 0 waiting in stablehlo.recv (recv.mlir:3:3) in @waits; "
                         + "device 1 at stablehlo.");
+    }
+
+    @Test
+    void aRecvWaitsForASenderThatComputesLongerThanTheTimeout() {
+        // Device 1 counts to 100,000 (hundreds of ms, far past the 100 ms timeout) before it sends; device 0's recv
+        // must wait for it, as a collective waits for a slow member (a fixed 100 ms limit failed it).
+        Module m = MlirParser.parseModule("""
+                func.func @waits() -> tensor<i32> {
+                  %t = "stablehlo.create_token"() : () -> !stablehlo.token
+                  %v, %t2 = "stablehlo.recv"(%t) {channel_handle = #stablehlo.channel_handle<handle = 5, type = 1>} : (!stablehlo.token) -> (tensor<i32>, !stablehlo.token)
+                  func.return %v : tensor<i32>
+                }
+                func.func @sends() -> tensor<i32> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i32>
+                  %one = stablehlo.constant dense<1> : tensor<i32>
+                  %n = stablehlo.constant dense<100000> : tensor<i32>
+                  %r = stablehlo.while(%i = %c0) : tensor<i32>
+                    cond {
+                      %c = stablehlo.compare LT, %i, %n : (tensor<i32>, tensor<i32>) -> tensor<i1>
+                      stablehlo.return %c : tensor<i1>
+                    } do {
+                      %j = stablehlo.add %i, %one : tensor<i32>
+                      stablehlo.return %j : tensor<i32>
+                    }
+                  %t = "stablehlo.create_token"() : () -> !stablehlo.token
+                  %t2 = "stablehlo.send"(%r, %t) {channel_handle = #stablehlo.channel_handle<handle = 5, type = 1>} : (tensor<i32>, !stablehlo.token) -> !stablehlo.token
+                  func.return %r : tensor<i32>
+                }
+                """, "sendlate.mlir");
+        Interpreter interp = new Interpreter(m);
+        List<Operation> funcs = List.of(interp.function("waits"), interp.function("sends"));
+        String old = System.getProperty("hlo4j.interp.collectiveTimeoutMs");
+        System.setProperty("hlo4j.interp.collectiveTimeoutMs", "100"); // where the old fixed limit was read
+        try {
+            long t0 = System.nanoTime();
+            List<List<RtValue>> out = assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                    RunParallel.run(interp, new ProcessGrid(1, 2, 100), funcs, List.of(List.of(), List.of())));
+            assertThat(((Tensor) out.get(0).get(0)).ints).containsExactly(100000);
+            assertThat((System.nanoTime() - t0) / 1e6).as("device 1's loop outlasts the timeout").isGreaterThan(100);
+        } finally {
+            if (old == null) System.clearProperty("hlo4j.interp.collectiveTimeoutMs");
+            else System.setProperty("hlo4j.interp.collectiveTimeoutMs", old);
+        }
+    }
+
+    @Test
+    void aRecvThatNothingCanReachFailsOnceEveryDeviceIsBlockedOrFinished() {
+        // device 1 finishes without sending: device 0's recv gives up after the grid's timeout, naming the op
+        Module m = MlirParser.parseModule("""
+                func.func @waits() -> tensor<i32> {
+                  %t = "stablehlo.create_token"() : () -> !stablehlo.token
+                  %v, %t2 = "stablehlo.recv"(%t) {channel_handle = #stablehlo.channel_handle<handle = 5, type = 1>} : (!stablehlo.token) -> (tensor<i32>, !stablehlo.token)
+                  func.return %v : tensor<i32>
+                }
+                func.func @quits() -> tensor<i32> {
+                  %c0 = stablehlo.constant dense<0> : tensor<i32>
+                  func.return %c0 : tensor<i32>
+                }
+                """, "nosend.mlir");
+        Interpreter interp = new Interpreter(m);
+        List<Operation> funcs = List.of(interp.function("waits"), interp.function("quits"));
+        assertThat(thrownWithin20s(() -> RunParallel.run(interp, new ProcessGrid(1, 2, 100), funcs, List.of(List.of(), List.of()))))
+                .hasMessage("stablehlo.recv at nosend.mlir:3:3: nothing arrived on channel 5 (every device blocked or finished for 100 ms)");
     }
 
     @Test
