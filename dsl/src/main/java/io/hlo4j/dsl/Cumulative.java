@@ -28,9 +28,9 @@ final class Cumulative {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, op, loc);
         return switch (op) {
-            case "cumsum" -> window(op, "add", 0, x.dtype().isBool() ? Ops.astype(x, DType.I32) : x, a, reverse, loc);
-            case "cummax" -> window(op, "maximum", Reductions.lowest(noBool(op, x, loc).dtype()), x, a, reverse, loc);
-            case "cummin" -> window(op, "minimum", Reductions.highest(noBool(op, x, loc).dtype()), x, a, reverse, loc);
+            case "cumsum" -> window(op, "add", d -> Ops.scalar(0, d), x.dtype().isBool() ? Ops.astype(x, DType.I32) : x, a, reverse, loc);
+            case "cummax" -> window(op, "maximum", Reductions::lowest, noBool(op, x, loc), a, reverse, loc);
+            case "cummin" -> window(op, "minimum", Reductions::highest, noBool(op, x, loc), a, reverse, loc);
             case "cumprod" -> scan(x.dtype().isBool() ? Ops.astype(x, DType.I32) : x, a, reverse, 1, Ops::mul);
             case "cumlogsumexp" -> {
                 Ops.requireFloat(op, x, loc);
@@ -45,7 +45,8 @@ final class Cumulative {
         return x;
     }
 
-    private static Tensor window(String op, String combiner, double init, Tensor x, int a, boolean reverse, Location loc) {
+    /** {@code init} gives the combiner's identity for x's dtype (made only when the axis is not empty). */
+    private static Tensor window(String op, String combiner, java.util.function.Function<DType, Tensor> init, Tensor x, int a, boolean reverse, Location loc) {
         int r = x.rank();
         long n = x.dims()[a];
         if (n == 0) return x;
@@ -54,7 +55,7 @@ final class Cumulative {
         Arrays.fill(ones, 1);
         window[a] = n;
         pad[2 * a + (reverse ? 1 : 0)] = n - 1;
-        Tensor initT = Ops.scalar(init, x.dtype());
+        Tensor initT = init.apply(x.dtype());
         return Ops.emit(op, loc, List.of(x), () -> {
             StablehloBuilder h = Ops.h(op, loc);
             Region body = h.combiner(combiner, x.dtype().elementType(), loc);

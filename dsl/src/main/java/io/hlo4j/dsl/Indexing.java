@@ -16,6 +16,7 @@ import io.hlo4j.mlir.types.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Gathers and scatters (gather, take, takeAlongAxis, scatterAdd, bincount) and sorting (sort, stable argsort, topK).
@@ -156,7 +157,7 @@ public final class Indexing {
     }
 
     /** {@code jnp.take(x, indices, axis, mode=mode)} with JAX's default fill value (NaN, the lowest signed or highest unsigned integer, true). */
-    public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode) { return take(x, indices, axis, mode, defaultFill(x.dtype())); }
+    public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode) { return take(x, indices, axis, mode, () -> defaultFill(x.dtype())); }
 
     /**
      * {@code jnp.take(x, indices, axis, mode=mode, fill_value=fillValue)}: result shape {@code x[:axis] + indices.shape +
@@ -164,6 +165,11 @@ public final class Indexing {
      * sees the same positions; filled positions take no gradient.
      */
     public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode, double fillValue) {
+        return take(x, indices, axis, mode, () -> Ops.scalar(fillValue, x.dtype()));
+    }
+
+    /** {@code fill} makes the scalar fill constant, only where FILL needs it. */
+    private static Tensor take(Tensor x, Tensor indices, int axis, Mode mode, Supplier<Tensor> fill) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "take", loc);
         requireIntIndices("take", x, indices, loc);
@@ -173,33 +179,50 @@ public final class Indexing {
         long[] maskShape = new long[g.rank()];
         java.util.Arrays.fill(maskShape, 1);
         System.arraycopy(indices.dims(), 0, maskShape, a, indices.rank());
-        return Ops.where(Ops.reshape(ni[1], maskShape), g, fillValue);
+        return Ops.where(Ops.reshape(ni[1], maskShape), g, fill.get());
     }
 
+    /**
+     * {@code jnp.take_along_axis(x, idx, axis)} with JAX's default mode, {@link Mode#FILL}: a negative index counts from
+     * the end, one still out of range reads JAX's fill value (NaN for floats, the lowest signed or highest unsigned
+     * integer, true for bool). Indices in range by construction (an argsort, top-k ids) can skip the range check with
+     * {@link #takeAlongAxisInBounds}.
+     */
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) { return takeAlongAxis(x, idx, axis, Mode.FILL); }
+
     /** {@code jnp.take_along_axis(x, idx, axis, mode=mode)} with JAX's default fill value. */
-    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode) { return takeAlongAxis(x, idx, axis, mode, defaultFill(x.dtype())); }
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode) {
+        return takeAlongAxis(x, idx, axis, mode, () -> defaultFill(x.dtype()));
+    }
 
     /**
      * {@code jnp.take_along_axis(x, idx, axis, mode=mode, fill_value=fillValue)}: negative indices count from the end in
      * every mode (CLIP then clamps: x=[10,20,30,40], idx [-1,5,-9] gives [40,40,10], as JAX); WRAP is an hlo4j extension.
      */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, double fillValue) {
+        return takeAlongAxis(x, idx, axis, mode, () -> Ops.scalar(fillValue, x.dtype()));
+    }
+
+    private static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, Supplier<Tensor> fill) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "takeAlongAxis", loc);
         requireIntIndices("takeAlongAxis", x, idx, loc);
         Tensor[] ni = normalise(idx, x.dims()[a], mode, true, "takeAlongAxis", x, loc);
-        Tensor g = takeAlongAxis(x, ni[0], a);
-        return ni[1] == null ? g : Ops.where(ni[1], g, fillValue);
+        Tensor g = takeAlongAxisInBounds(x, ni[0], a);
+        return ni[1] == null ? g : Ops.where(ni[1], g, fill.get());
     }
 
     private static void requireIntIndices(String op, Tensor x, Tensor indices, Location loc) {
         if (!indices.dtype().isInteger()) throw new DslException(op, "indices must be integers, got " + indices.describe() + " for " + x.describe(), loc);
     }
 
-    /** JAX's fill for out-of-range reads: NaN for floats, the lowest signed / highest unsigned integer, true for bool. */
-    static double defaultFill(DType d) {
-        if (d.isFloat()) return Double.NaN;
-        if (d.isBool()) return 1;
+    /**
+     * JAX's fill for out-of-range reads: NaN for floats, the lowest signed / highest unsigned integer (iinfo's min / max:
+     * u64's is 2^64 - 1, built from its bits), true for bool.
+     */
+    static Tensor defaultFill(DType d) {
+        if (d.isFloat()) return Ops.scalar(Double.NaN, d);
+        if (d.isBool()) return Ops.scalar(1, d);
         return d.isUnsigned() ? Reductions.highest(d) : Reductions.lowest(d);
     }
 
@@ -251,8 +274,14 @@ public final class Indexing {
         };
     }
 
-    /** {@code out[..., i, ...] = x[..., idx[..., i, ...], ...]} along {@code axis}; idx has x's shape except along axis. */
-    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis) {
+    /**
+     * {@code out[..., i, ...] = x[..., idx[..., i, ...], ...]} along {@code axis}, for indices in range by construction
+     * (an argsort permutation, top-k expert ids): the bare {@code stablehlo.gather}, JAX's {@code
+     * mode="promise_in_bounds"}, with no range check emitted; idx has x's shape except along axis. An index out of range
+     * is not an error: the gather clamps it (a negative one to 0). Non-integer indices are refused by stablehlo.gather's
+     * own check.
+     */
+    public static Tensor takeAlongAxisInBounds(Tensor x, Tensor idx, int axis) {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, "takeAlongAxis", loc);
         // numpy's contract, stricter than gather's: indices of x's rank, x's sizes outside the axis (gather would take

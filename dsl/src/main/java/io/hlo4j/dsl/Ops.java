@@ -85,6 +85,18 @@ public final class Ops {
         return emit("full", loc, List.of(), () -> h("full", loc).constant(t, value, loc));
     }
 
+    /**
+     * A scalar integer constant given by its bits (two's complement, truncated to the dtype's width), for values a
+     * double cannot hold exactly: u64's 2^64 - 1, i64's 2^63 - 1. The same splat literal as {@link #scalar} where both fit.
+     */
+    static Tensor scalarBits(long bits, DType dtype) {
+        Location loc = SourceLoc.here();
+        TensorType t = TensorType.scalar(dtype.elementType());
+        byte[] b = new byte[dtype.elementType().storageBytes()];
+        for (int k = 0; k < b.length; k++) b[k] = (byte) (bits >>> (8 * k));
+        return emit("full", loc, List.of(), () -> h("full", loc).constant(io.hlo4j.mlir.attr.DenseElementsAttr.splat(t, b), loc));
+    }
+
     public static Tensor zeros(Shape shape, DType dtype) { return full(shape, 0, dtype); }
     public static Tensor ones(Shape shape, DType dtype) { return full(shape, 1, dtype); }
 

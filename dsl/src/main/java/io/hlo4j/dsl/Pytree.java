@@ -102,16 +102,20 @@ public final class Pytree {
                     if (args[i] != null && !types[i].isPrimitive() && !types[i].isInstance(args[i])) {
                         throw new IllegalArgumentException("record " + r.type().getSimpleName() + " cannot hold " + kind(args[i])
                                 + " in its component " + comps[i].getName() + ", declared " + comps[i].getGenericType().getTypeName()
-                                + ": make the record generic in its leaves (record " + r.type().getSimpleName() + "<T>(T "
-                                + comps[i].getName() + ", ...)) or declare the component Object");
+                                + ": " + advice(r.type(), comps[i], args[i]));
                     }
                 }
                 try {
                     Constructor<?> c = r.type().getDeclaredConstructor(types);
                     c.setAccessible(true);
                     yield c.newInstance(args);
+                } catch (java.lang.reflect.InvocationTargetException e) {
+                    // the record's own constructor threw (a compact constructor's check): its message, not the wrapper's
+                    Throwable c = e.getCause();
+                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + ": its constructor threw "
+                            + c.getClass().getSimpleName() + (c.getMessage() == null ? "" : ": " + c.getMessage()), c);
                 } catch (ReflectiveOperationException e) {
-                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + ": " + e, e);
+                    throw new IllegalArgumentException("cannot rebuild record " + r.type().getName() + ": " + e.getMessage(), e);
                 }
             }
         };
@@ -140,8 +144,31 @@ public final class Pytree {
         }
     }
 
+    /**
+     * What would let component {@code c} hold {@code v}: a leaf goes in a type parameter ({@code record Mlp<T>(T w, ...)})
+     * or an {@code Object} component; a container (a list, a map, a record) in a component of its own kind, whose leaves
+     * the rebuilt tree replaces ({@code List<T>}, {@code Map<String, T>}, {@code Inner<T>}).
+     */
+    private static String advice(Class<?> type, RecordComponent c, Object v) {
+        String holder = switch (v) {
+            case List<?> l -> "lists are rebuilt as unmodifiable Lists, declare it List<T> (or Collection<T>, Object)";
+            case Map<?, ?> m -> "maps are rebuilt as unmodifiable Maps, declare it Map<String, T> (or Object)";
+            case Record r -> "declare it " + r.getClass().getSimpleName() + "<T> (or Object)";
+            default -> "make the record generic in its leaves (record " + type.getSimpleName() + "<T>(T " + c.getName()
+                    + ", ...)) or declare the component Object";
+        };
+        return holder;
+    }
+
     /** What a leaf is, for messages: {@code a Tensor}, {@code a HostArray}, ... */
-    private static String kind(Object o) { return o == null ? "null" : "a " + o.getClass().getSimpleName(); }
+    private static String kind(Object o) {
+        return switch (o) {
+            case null -> "null";
+            case List<?> l -> "a list";
+            case Map<?, ?> m -> "a map";
+            default -> "a " + o.getClass().getSimpleName();
+        };
+    }
 
     /**
      * Where {@code got} first differs from {@code want}, as {@code root.path: want ..., got ...}, or null when they have
@@ -150,6 +177,10 @@ public final class Pytree {
     public static String firstDifference(Def want, Def got, String root) {
         String has = describe(want), is = describe(got);
         if (!has.equals(is)) return root + ": expected " + has + ", got " + is;
+        // two record classes of one simple name (A.P and B.P) describe alike: name them in full
+        if (want instanceof RecordDef w && got instanceof RecordDef g && w.type() != g.type()) {
+            return root + ": expected a record " + w.type().getName() + ", got a record " + g.type().getName();
+        }
         switch (want) {
             case Leaf l -> { return null; }
             case ListDef l -> {

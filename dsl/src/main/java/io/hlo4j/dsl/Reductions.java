@@ -9,47 +9,59 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Reductions over axes (all axes when none are given), softmax and friends, and cumulative sums. */
 public final class Reductions {
     private Reductions() {}
 
     static Tensor reduce(String op, String combiner, double init, Tensor x, int[] axes) {
+        return reduce(op, combiner, () -> Ops.scalar(init, x.dtype()), x, axes);
+    }
+
+    /** {@code init} is made only when something is reduced (an empty axis list emits nothing). */
+    static Tensor reduce(String op, String combiner, Supplier<Tensor> init, Tensor x, int[] axes) {
         Location loc = SourceLoc.here();
         int[] ax = Ops.axes(x, axes, op, loc);
         if (ax.length == 0) return x;
-        Tensor initT = Ops.scalar(init, x.dtype());
+        Tensor initT = init.get();
         return Ops.emit(op, loc, List.of(x), () -> Ops.h(op, loc).reduce(Ops.v(x, op, loc), Ops.v(initT, op, loc), Ops.toLongs(ax), combiner, loc));
     }
 
-    static double lowest(DType d) {
-        if (d.isFloat()) return Double.NEGATIVE_INFINITY;
-        return switch (d) {
-            case BOOL, U8, U32, U64 -> 0;
+    /**
+     * The dtype's smallest value as a scalar constant (-inf for floats; false for bool), the identity of max. Integers
+     * are built from their bits: a double cannot hold 2^64 - 1 (u64's largest) nor 2^63 - 1 (i64's).
+     */
+    static Tensor lowest(DType d) {
+        if (d.isFloat()) return Ops.scalar(Double.NEGATIVE_INFINITY, d);
+        return Ops.scalarBits(switch (d) {
+            case BOOL, U8, U32, U64 -> 0L;
             case I8 -> Byte.MIN_VALUE;
             case I16 -> Short.MIN_VALUE;
             case I32 -> Integer.MIN_VALUE;
             default -> Long.MIN_VALUE;
-        };
+        }, d);
     }
 
-    static double highest(DType d) {
-        if (d.isFloat()) return Double.POSITIVE_INFINITY;
-        return switch (d) {
-            case BOOL -> 1;
-            case U8 -> 255;
+    /** The dtype's largest value as a scalar constant (+inf for floats; true for bool), the identity of min. */
+    static Tensor highest(DType d) {
+        if (d.isFloat()) return Ops.scalar(Double.POSITIVE_INFINITY, d);
+        return Ops.scalarBits(switch (d) {
+            case BOOL -> 1L;
+            case U8 -> 0xFFL;
             case I8 -> Byte.MAX_VALUE;
             case I16 -> Short.MAX_VALUE;
             case I32 -> Integer.MAX_VALUE;
-            case U32 -> 4294967295.0;
+            case U32 -> 0xFFFF_FFFFL;
+            case U64 -> -1L;            // all 64 bits set: 2^64 - 1
             default -> Long.MAX_VALUE;
-        };
+        }, d);
     }
 
     public static Tensor sum(Tensor x, int... axes) { return reduce("sum", "add", 0, x, axes); }
     public static Tensor prod(Tensor x, int... axes) { return reduce("prod", "multiply", 1, x, axes); }
-    public static Tensor max(Tensor x, int... axes) { return reduce("max", "maximum", lowest(x.dtype()), x, axes); }
-    public static Tensor min(Tensor x, int... axes) { return reduce("min", "minimum", highest(x.dtype()), x, axes); }
+    public static Tensor max(Tensor x, int... axes) { return reduce("max", "maximum", () -> lowest(x.dtype()), x, axes); }
+    public static Tensor min(Tensor x, int... axes) { return reduce("min", "minimum", () -> highest(x.dtype()), x, axes); }
 
     public static Tensor mean(Tensor x, int... axes) {
         Location loc = SourceLoc.here();
@@ -89,7 +101,7 @@ public final class Reductions {
         Location loc = SourceLoc.here();
         int a = Ops.axis(x, axis, op, loc);
         Tensor idx = Ops.iota(DType.I32, x.shape(), a);
-        Tensor initV = Ops.scalar(dir.equals("GT") ? lowest(x.dtype()) : highest(x.dtype()), x.dtype());
+        Tensor initV = dir.equals("GT") ? lowest(x.dtype()) : highest(x.dtype());
         Tensor initI = Ops.scalar(0, DType.I32);
         TensorType sv = TensorType.scalar(x.dtype().elementType()), si = TensorType.scalar(IntegerType.I32);
         String ct = x.dtype().isFloat() ? "FLOAT" : x.dtype().isUnsigned() || x.dtype().isBool() ? "UNSIGNED" : "SIGNED";

@@ -87,7 +87,7 @@ public final class MoeRegression implements Example {
     public static Tensor forwardRagged(Map<String, ?> p, Tensor x) {
         Tensor gates = Reductions.softmax(Linalg.matmul(x, (Tensor) p.get("router")), 1);            // [N, E]
         Tensor chosen = Indexing.topK(gates, TOP_K).get(1);                                           // [N, 2] i32
-        Tensor top = Indexing.takeAlongAxis(gates, chosen, 1);                                        // [N, 2]
+        Tensor top = Indexing.takeAlongAxisInBounds(gates, chosen, 1);                                // [N, 2]
         Tensor topW = Ops.div(top, Ops.broadcastTo(Reductions.keepDims(Reductions.sum(top, 1), top, 1), N, TOP_K));
         Tensor experts = Ops.reshape(chosen, (long) N * TOP_K);                                       // expert of each pair
         Tensor order = Indexing.argsort(experts, 0);

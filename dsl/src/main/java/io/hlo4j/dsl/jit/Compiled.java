@@ -23,11 +23,12 @@ public record Compiled(Lowered lowered, Executable executable) {
     public Object callTree(Object... args) {
         Traced t = lowered.traced();
         String fn = "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", "");
+        HostTrees.requireNoNulls("call", fn, args, "pass a HostArray or a pytree of them", SourceLoc.here());
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def;
         try {
             def = Pytree.flatten(List.of(args), leaves);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException e) {
             throw new DslException("call", "the arguments of " + fn + " are not a pytree of HostArrays: " + e.getMessage(), SourceLoc.here(), e);
         }
         String diff = Pytree.firstDifference(t.inputDef(), def, "args");
@@ -38,7 +39,7 @@ public record Compiled(Lowered lowered, Executable executable) {
         List<String> paths = Pytree.paths(t.inputDef());
         List<HostArray> hs = new ArrayList<>();
         for (int i = 0; i < leaves.size(); i++) {
-            String path = paths.get(i).replaceFirst("^(\\d+)", "args[$1]");
+            String path = HostTrees.argPath(paths.get(i));
             if (!(leaves.get(i) instanceof HostArray h)) {
                 throw new DslException("call", "argument " + path + " of " + fn + " is " + HostTrees.describe(leaves.get(i)) + ", not a HostArray",
                         SourceLoc.here());
@@ -51,7 +52,12 @@ public record Compiled(Lowered lowered, Executable executable) {
             hs.add(h);
         }
         HostTrees.checkRebuildable(t.outputDef(), "call");
-        return Pytree.unflatten(t.outputDef(), executable.call(hs).iterator());
+        List<HostArray> results = executable.call(hs);
+        try {
+            return Pytree.unflatten(t.outputDef(), results.iterator());
+        } catch (IllegalArgumentException e) {   // a result record's own constructor refused the host arrays
+            throw new DslException("call", "cannot rebuild the result of " + fn + ": " + e.getMessage(), SourceLoc.here(), e);
+        }
     }
 
     public List<Spec> resultSpecs() { return lowered.traced().resultSpecs(); }

@@ -3,6 +3,9 @@ package io.hlo4j.dsl.jit;
 /**
  * Typed views of an untyped {@link TracedFunction} whose result the caller knows (a gradient has its argument's type,
  * a vmapped function its function's): used by {@code Grad.gradOf} and {@code Vmap.vmapOf}, not a second tracing path.
+ * Public only because those live in the packages {@code grad} and {@code vmap} (Java has no friend packages, and the
+ * dsl module exports every package): the casts are unchecked, so the caller vouches for {@code R}; user code should
+ * reach typed functions through {@code Fn1/Fn2/Fn3} lambdas, {@code gradOf} and {@code vmapOf}.
  */
 public final class Fn {
     private Fn() {}

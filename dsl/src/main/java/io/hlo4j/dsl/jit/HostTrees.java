@@ -77,4 +77,28 @@ public final class HostTrees {
             default -> "a " + o.getClass().getSimpleName();
         };
     }
+
+    /**
+     * Refuses a null anywhere in {@code args}, naming its path ({@code args[0].b1}) before flattening would fail on it
+     * without one. {@code what} says what to pass instead. Other malformed trees are left to the caller's flatten.
+     */
+    static void requireNoNulls(String op, String fn, Object[] args, String what, io.hlo4j.mlir.ir.Location loc) {
+        if (args == null) throw new DslException(op, "the argument array of " + fn + " is null (" + what + ")", loc);
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def;
+        try {
+            def = Pytree.flatten(java.util.Arrays.asList(args), leaves, java.util.Objects::isNull);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        List<String> paths = Pytree.paths(def);
+        for (int i = 0; i < leaves.size(); i++) {
+            if (leaves.get(i) == null) {
+                throw new DslException(op, "argument " + argPath(paths.get(i)) + " of " + fn + " is null (" + what + ")", loc);
+            }
+        }
+    }
+
+    /** A leaf path of the argument list as the user writes it: {@code 0.w1} is {@code args[0].w1}. */
+    static String argPath(String path) { return path.replaceFirst("^(\\d+)", "args[$1]"); }
 }

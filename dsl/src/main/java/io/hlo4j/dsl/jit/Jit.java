@@ -135,13 +135,9 @@ public final class Jit {
         }
     }
 
-    /** A null argument would otherwise surface as a NullPointerException from List.of. */
+    /** A null argument, or a null inside one, named by its path (List.of and Pytree.flatten would refuse it without one). */
     private static void requireNonNullArgs(String name, Object[] args, Location loc) {
-        for (int i = 0; i < args.length; i++) {
-            if (args[i] == null) {
-                throw new DslException("jit", "argument #" + i + " of @" + name + " is null (pass a Spec, a HostArray or a pytree of them)", loc);
-            }
-        }
+        HostTrees.requireNoNulls("jit", "@" + name, args, "pass a Spec, a HostArray or a pytree of them", loc);
     }
 
     /** Traces {@code fn} on fresh arguments of the given specs into {@code func.func @name}. */

@@ -27,7 +27,12 @@ public final class Jit3<A, B, C, R> {
     /** The compiled program for these argument specs (cached); {@link Compiled#callTree} checks arguments against them by path. */
     public Compiled compile(Object a, Object b, Object c) { return untyped.compile(a, b, c); }
 
-    /** Traces and compiles on first use of these shapes and dtypes (then reuses), runs, and returns the result tree of HostArrays. */
+    /**
+     * Traces and compiles on first use of these shapes and dtypes (then reuses), runs, and returns the result tree of
+     * HostArrays. {@code H} is whatever the caller assigns to and is not checked against {@code R}: a wrong class throws
+     * ClassCastException at the assignment, a wrong leaf type ({@code Step<Tensor>} for {@code Step<HostArray>}) at the
+     * first component read.
+     */
     public <H> H call(Object a, Object b, Object c) { return Typed.cast(untyped.call(a, b, c)); }
 
     /** Number of distinct programs compiled so far. */

@@ -125,7 +125,7 @@ public final class MoeRouter {
             switch (strategy) {
                 case TOP_K, TOP_K_NDIV, SWITCH -> {
                     experts = topKStable(scores, k);
-                    weights = Indexing.takeAlongAxis(scores, experts, 1);
+                    weights = Indexing.takeAlongAxisInBounds(scores, experts, 1);
                 }
                 case HASH -> {
                     Tensor ids = tokenIds != null ? tokenIds.astype(DType.I32).reshape(n, 1)
@@ -134,7 +134,7 @@ public final class MoeRouter {
                     Tensor h = Ops.rem(Ops.add(ids.broadcastTo(n, k), j), Ops.full(Shape.of(n, k), e, DType.I32));
                     // ids may be negative; a mathematical mod keeps the expert in [0, E)
                     experts = Ops.rem(Ops.add(h, Ops.full(Shape.of(n, k), e, DType.I32)), Ops.full(Shape.of(n, k), e, DType.I32));
-                    weights = Indexing.takeAlongAxis(scores, experts, 1);
+                    weights = Indexing.takeAlongAxisInBounds(scores, experts, 1);
                 }
                 case EXPERT_CHOICE -> {
                     Tensor[] ec = expertChoice(scores, cfg.expertCapacity((int) n));
@@ -188,9 +188,9 @@ public final class MoeRouter {
         Tensor chosen = chosenEN.transpose(1, 0);                                              // [N, E]
         // stable sort on (not chosen): chosen experts first, each group in ascending expert order
         Tensor order = Indexing.argsort(Ops.logicalNot(chosen).astype(DType.I32), 1);          // [N, E]
-        Tensor used = Indexing.takeAlongAxis(chosen, order, 1);
+        Tensor used = Indexing.takeAlongAxisInBounds(chosen, order, 1);
         Tensor experts = Ops.where(used, order, Ops.full(order.shape(), MoeMetrics.UNUSED_SLOT, DType.I32));
-        Tensor w = Ops.where(used, Indexing.takeAlongAxis(scores, order, 1), 0.0);
+        Tensor w = Ops.where(used, Indexing.takeAlongAxisInBounds(scores, order, 1), 0.0);
         return new Tensor[]{experts, w};
     }
 }

@@ -84,6 +84,7 @@ public final class Vmap {
      */
     public static <A, R> Fn1<A, R> vmapOf(Fn1<A, R> fn) { return Fn.typed1(vmap(fn.untyped())); }
     public static <A, B, R> Fn2<A, B, R> vmapOf(Fn2<A, B, R> fn) { return Fn.typed2(vmap(fn.untyped())); }
+    public static <A, B, C, R> Fn3<A, B, C, R> vmapOf(Fn3<A, B, C, R> fn) { return Fn.typed3(vmap(fn.untyped())); }
 
     /** Typed {@code vmap} with in_axes trees (one per argument, as {@link #vmap(TracedFunction, Object[], Integer[])}) and out_axes. */
     public static <A, R> Fn1<A, R> vmapOf(Fn1<A, R> fn, Object[] inAxes, Integer[] outAxes) { return Fn.typed1(vmap(fn.untyped(), inAxes, outAxes)); }

@@ -71,4 +71,58 @@ class TypedStructureErrorsTest {
         assertThatThrownBy(() -> f.call(P.b1())).isInstanceOf(DslException.class)
                 .hasMessageContaining("the result record Out cannot hold the host arrays: its component y is declared Tensor");
     }
+
+    /** Two record classes of one simple name, components swapped: refused by full name, not run with the leaves swapped. */
+    static final class A { record P<T>(T w, T b) {} }
+    static final class B { record P<T>(T b, T w) {} }
+
+    @Test
+    void aRecordOfAnotherClassWithTheSameSimpleName() {
+        HostArray w = zeros(DType.F32, 2), b = zeros(DType.F32, 2);
+        Compiled c = Jit.of("wb", (A.P<Tensor> p) -> p.w().sub(p.b())).compile(new A.P<>(Spec.of(DType.F32, 2), Spec.of(DType.F32, 2)));
+        assertThatThrownBy(() -> c.callTree(new B.P<>(b, w))).isInstanceOf(DslException.class)
+                .hasMessageContaining("do not have the traced structure: args[0]: expected a record " + A.P.class.getName()
+                        + ", got a record " + B.P.class.getName());
+    }
+
+    @Test
+    void aNullLeafIsNamedByItsPath() {
+        assertThatThrownBy(() -> LOSS.callTree(new TypedMlp<>(P.w1(), null, P.w2()), X, Y)).isInstanceOf(DslException.class)
+                .hasMessageContaining("call: argument args[0].b1 of @loss is null (pass a HostArray or a pytree of them)");
+        assertThatThrownBy(() -> LOSS.callTree((Object) null)).isInstanceOf(DslException.class)
+                .hasMessageContaining("call: argument args[0] of @loss is null");
+        assertThatThrownBy(() -> LOSS.callTree(P, X, Y, null)).isInstanceOf(DslException.class)
+                .hasMessageContaining("argument args[3] of @loss is null");
+        // through Jit, before tracing: the same path
+        var f = Jit.of("first", (TypedMlp<Tensor> p) -> p.w1());
+        assertThatThrownBy(() -> f.call(new TypedMlp<>(P.w1(), P.b1(), null))).isInstanceOf(DslException.class)
+                .hasMessageContaining("jit: argument args[0].w2 of @first is null (pass a Spec, a HostArray or a pytree of them)");
+    }
+
+    /** A record whose compact constructor throws (here on the tensors it is rebuilt from): its own message, not the reflection wrapper's. */
+    record Checked<T>(T w) {
+        Checked {
+            if (w instanceof Tensor t && t.dim(0) == 3) throw new IllegalStateException("w must not have 3 rows");
+        }
+    }
+
+    @Test
+    void aThrowingRecordConstructorGivesItsMessage() {
+        var f = Jit.of("first", (Checked<Tensor> c) -> c.w());
+        assertThatThrownBy(() -> f.call(new Checked<>(zeros(DType.F32, 3)))).isInstanceOf(DslException.class)
+                .hasMessageContaining("jit: cannot pass the arguments of @first as tensors: cannot rebuild record " + Checked.class.getName()
+                        + ": its constructor threw IllegalStateException: w must not have 3 rows")
+                .hasMessageNotContaining("InvocationTargetException");
+    }
+
+    /** A component declared ArrayList cannot hold the rebuilt (unmodifiable) list: the advice names List, not a type parameter. */
+    record Bag(java.util.ArrayList<Object> xs) {}
+
+    @Test
+    void aListComponentDeclaredArrayList() {
+        var f = Jit.of("bag", (Bag g) -> Ops.zeros(io.hlo4j.dsl.Shape.of(1), DType.F32));
+        assertThatThrownBy(() -> f.call(new Bag(new java.util.ArrayList<>(List.of(P.b1()))))).isInstanceOf(DslException.class)
+                .hasMessageContaining("record Bag cannot hold a list in its component xs, declared java.util.ArrayList<java.lang.Object>: "
+                        + "lists are rebuilt as unmodifiable Lists, declare it List<T> (or Collection<T>, Object)");
+    }
 }

@@ -78,13 +78,13 @@ class UserErrorsJourneyTest {
         assertThat(nested).isInstanceOf(DslException.class).hasMessageContaining("jit: function @main returned [Tensor(f32[2]), null], not a pytree of tensors: null is not a pytree leaf");
         Jit add = Jit.jit2(Tensor::add);
         Throwable arg = catchThrowable(() -> add.call(x, null));
-        assertThat(arg).isInstanceOf(DslException.class).hasMessageStartingWith("jit: argument #1 of @main is null (pass a Spec, a HostArray or a pytree of them)");
+        assertThat(arg).isInstanceOf(DslException.class).hasMessageStartingWith("jit: argument args[1] of @main is null (pass a Spec, a HostArray or a pytree of them)");
         Jit first = Jit.jit(a -> (Tensor) ((java.util.List<?>) a[0]).get(0));
         int nestedLine = here(); Throwable inList = catchThrowable(() -> first.call(java.util.Arrays.asList(x, null)));
-        assertThat(inList).isInstanceOf(DslException.class).hasMessage("jit: the arguments of @main are not a pytree of Specs or "
-                + "HostArrays: null is not a pytree leaf (at UserErrorsJourneyTest.java:" + nestedLine + ":0)");
+        assertThat(inList).isInstanceOf(DslException.class).hasMessage("jit: argument args[0].1 of @main is null (pass a Spec, a HostArray "
+                + "or a pytree of them) (at UserErrorsJourneyTest.java:" + nestedLine + ":0)");
         Throwable inListCompile = catchThrowable(() -> first.compile(java.util.Arrays.asList(Spec.of(DType.F32, 2), null)));
-        assertThat(inListCompile).isInstanceOf(DslException.class).hasMessageContaining("not a pytree of Specs or HostArrays");
+        assertThat(inListCompile).isInstanceOf(DslException.class).hasMessageContaining("jit: argument args[0].1 of @main is null");
         Throwable leaf = catchThrowable(() -> add.lower(Spec.of(DType.F32, 2), 2.0));
         assertThat(leaf).isInstanceOf(DslException.class).hasMessageStartingWith("jit: argument leaf 2.0 (a Double) is neither a Spec nor a HostArray");
     }

@@ -56,6 +56,8 @@ class VmapIndexingControlTest {
         check(take, axes(0, 1), axes(0), f64(new long[]{5, 6, 3}, 20), i32(new long[]{4, 5}, 21, 6));
         TracedFunction along = a -> Indexing.takeAlongAxis(t(a, 0), t(a, 1), 1);
         check(along, axes(0, 0), axes(0), f64(new long[]{3, 2, 5}, 22), i32(new long[]{3, 2, 5}, 23, 5));
+        TracedFunction alongBare = a -> Indexing.takeAlongAxisInBounds(t(a, 0), t(a, 1), 1);   // the bare gather MoE routing uses
+        check(alongBare, axes(0, 0), axes(0), f64(new long[]{3, 2, 5}, 22), i32(new long[]{3, 2, 5}, 23, 5));
         TracedFunction sa = a -> Indexing.scatterAdd(t(a, 0), t(a, 1), t(a, 2), 0);  // x [5, 2], idx [3], upd [3, 2]
         check(sa, axes(0, 0, 0), axes(0), f64(new long[]{4, 5, 2}, 24), i32(new long[]{4, 3}, 25, 5), f64(new long[]{4, 3, 2}, 26));
         check(sa, axes(null, 0, null), axes(1), f64(new long[]{5, 2}, 27), i32(new long[]{4, 3}, 28, 5), f64(new long[]{3, 2}, 29));

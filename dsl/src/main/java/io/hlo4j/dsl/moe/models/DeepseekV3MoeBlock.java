@@ -127,7 +127,7 @@ public final class DeepseekV3MoeBlock {
         long n = scores.dim(0), e = scores.dim(1), per = e / nGroup;
         Tensor choice = Ops.add(scores, bias.astype(scores.dtype()).reshape(1, e).broadcastTo(n, e));
         Tensor grouped = choice.reshape(n, nGroup, per);
-        Tensor desc = Indexing.takeAlongAxis(grouped, Indexing.argsortTotalOrder(Ops.neg(grouped), 2), 2);
+        Tensor desc = Indexing.takeAlongAxisInBounds(grouped, Indexing.argsortTotalOrder(Ops.neg(grouped), 2), 2);
         Tensor groupScores = Reductions.sum(Ops.slice(desc, new long[]{0, 0, 0}, new long[]{n, nGroup, 2}), 2);   // [N, G]
         Tensor bestGroups = Ops.slice(Indexing.argsortTotalOrder(Ops.neg(groupScores), 1), new long[]{0, 0}, new long[]{n, topkGroup}).astype(DType.I32);
         Tensor hits = Ops.eq(bestGroups.reshape(n, topkGroup, 1).broadcastTo(n, topkGroup, nGroup),
@@ -136,6 +136,6 @@ public final class DeepseekV3MoeBlock {
         Tensor kept = groupKept.reshape(n, nGroup, 1).broadcastTo(n, nGroup, per).reshape(n, e);
         Tensor masked = Ops.where(kept, choice, 0.0);
         Tensor experts = Ops.slice(Indexing.argsortTotalOrder(Ops.neg(masked), 1), new long[]{0, 0}, new long[]{n, k}).astype(DType.I32);
-        return new MoeFusedHooks.Selection<>(Indexing.takeAlongAxis(scores, experts, 1), experts);
+        return new MoeFusedHooks.Selection<>(Indexing.takeAlongAxisInBounds(scores, experts, 1), experts);
     }
 }
