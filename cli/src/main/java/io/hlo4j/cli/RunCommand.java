@@ -76,7 +76,8 @@ public final class RunCommand implements Callable<Integer> {
             + "run the per-device program on the mesh's simulated devices; inputs and results are global arrays.")
     boolean spmd;
 
-    @Option(names = "--collectives", description = "With --spmd: one line per collective the per-device program executed "
+    @Option(names = "--collectives", description = "With --spmd, or on a module holding sdy.manual_computation (which runs partitioned anyway): "
+            + "one line per collective the per-device program executed "
             + "(op, the location of the op it came from, groups of partition ids, bytes received per device).")
     boolean collectives;
 

@@ -69,6 +69,13 @@ class DiagnosticsTest {
                 "hlo4j: dir/m.mlir: internal error: java.lang.IllegalStateException: boom (rerun with --verbose for the stack trace)\n");
     }
 
+    @Test void missingFeaturesAreSaidSoAndPointAtVerbose() {
+        StringWriter w = new StringWriter();
+        Diagnostics.report(new PrintWriter(w), file, new UnsupportedOperationException("element type f4E2M1FN"), false);
+        assertThat(w.toString()).isEqualTo(
+                "hlo4j: dir/m.mlir: not implemented yet: element type f4E2M1FN (rerun with --verbose for the stack trace)\n");
+    }
+
     @Test void refusedArgumentsAreTheMessageAlone() {
         StringWriter w = new StringWriter();
         Diagnostics.report(new PrintWriter(w), null, new IllegalArgumentException("@main takes 2 arguments; got 1"), false);

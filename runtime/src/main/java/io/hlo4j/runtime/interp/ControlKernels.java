@@ -57,8 +57,8 @@ final class ControlKernels {
         String target = Attrs.string(op, "call_target_name");
         Kernel k = target == null ? null : CUSTOM_CALLS.get(target);
         if (k == null) {
-            throw new InterpreterException("not supported by the interpreter: stablehlo.custom_call @" + target + " at "
-                    + op.location().describe(), op.location());
+            // The location travels with the exception: the CLI and format() print it as the prefix.
+            throw new InterpreterException("not supported by the interpreter: stablehlo.custom_call @" + target, op.location());
         }
         return k.eval(op, args, f);
     }
