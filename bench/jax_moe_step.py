@@ -6,7 +6,12 @@ renormalised), SiLU-gated experts (silu(x wi) * (x wu)) wd over expert-sorted ro
 weighted rows summed back per token; loss sum(y*y); value_and_grad w.r.t. (x, gate, wi, wu, wd). Parameters are
 f32. The bf16 run casts them to bf16 inside the step where hlo4j's bf16 layer does: router logits rounded to bf16,
 softmax in f32, top-k on the probabilities rounded to bf16; the experts' ragged_dots take and give bf16 (hlo4j's
-Linalg.raggedDot with no preferred type), SiLU in bf16; the weighted combine and the sum per token in f32.
+Linalg.raggedDot with no preferred type), SiLU in bf16; the weighted combine and the sum per token in f32, then the
+layer's output cast to bf16 (BaseMoeModule: out.astype(compute)), so y*y and the loss's sum are bf16 too. The loss
+is summed by jax.lax.reduce with a bf16 zero, which JAX turns into reduce_sum in the operand's type
+(_get_monoid_reducer, jax/_src/lax/lax.py), as hlo4j's Reductions.sum is one bf16 stablehlo.reduce; jnp.sum would
+instead add bf16 in f32 and round once (_reduce_sum's upcast_f16_for_computation, jax/_src/numpy/reductions.py;
+jax-ml/jax cec06d11). In f32 every cast is the identity.
 
 Timing, the same as GpuMoeCheck.time on hlo4j's side: the arguments are put on the GPU once (jnp.asarray), the step is
 compiled by its first call (timed apart, with that run), then 3 warm-up runs and MOE_ITERS timed runs, each timed from
@@ -60,11 +65,12 @@ def main():
         out = jax.lax.ragged_dot(act, wd.astype(dtype), sizes).astype(jnp.float32)
         out = out * weights.reshape(-1)[order].astype(jnp.float32)[:, None]
         y = jnp.zeros((T, H), jnp.float32).at[token].add(out)
-        return y.reshape(x.shape)
+        return y.astype(dtype).reshape(x.shape)                     # the layer's output in the compute dtype
 
     def loss(x, gate, wi, wu, wd, dtype):
         y = layer(x, gate, wi, wu, wd, dtype)
-        return jnp.sum(y * y)
+        # sum(y*y) in y's dtype, one reduce (not jnp.sum: it would accumulate bf16 in f32)
+        return jax.lax.reduce(y * y, np.zeros((), y.dtype), jax.lax.add, tuple(range(y.ndim)))
 
     step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2, 3, 4)), static_argnums=5)
 

@@ -22,8 +22,9 @@
 #                                  emitted and checked on the interpreter and the mock, and `run` itself on a
 #                                  fake site-packages whose CUDA plugin is the mock
 #
-# Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; of the correctness check:
-# MOE_CHECK_T/H/M/E/K. Output goes to stdout and, line by line as it comes, to $OUT/gpu-check.log (/tmp without
+# Sizes of the timed step: MOE_T (tokens), MOE_H, MOE_M, MOE_E, MOE_K, MOE_ITERS; its methods: MOE_BENCH_METHODS
+# (default fused_moe,standard_moe: DENSE's per-row kernel copies do not fit the GPU at the default sizes; named, it
+# runs when they fit in MOE_DENSE_MAX_GIB, default 64); of the correctness check (every method): MOE_CHECK_T/H/M/E/K. Output goes to stdout and, line by line as it comes, to $OUT/gpu-check.log (/tmp without
 # $OUT): its first line names the versions (hlo4j, Java, Python, jax, jaxlib, the plugin's package and PJRT C API,
 # the GPU). A stage that fails or times out leaves its lines and its rc, and the next stage still runs. The stages'
 # files (interop/, xlaspmd/, JVM crash reports) are written to a work folder outside $OUT and packed after every
@@ -48,6 +49,8 @@ build() {
     "$JAVA_HOME/bin/javac" -d "$B/classes" -cp "$B/lib/*" $(find "$ROOT/runtime/src/test/pjrt-gpu" -name '*.java')
     "$JAVA_HOME/bin/jar" cf "$B/lib/gpucheck.jar" -C "$B/classes" .
     rm -rf "$B/classes"
+    # The smoke stage alone, as .pjrt-gpu/run.sh (packed with the rest: on the device only the .tgz brings it).
+    cp "$ROOT/runtime/src/test/pjrt-gpu/run.sh" "$B/run.sh"
     # The machine that runs the bundle may get the tree without .git: the commit goes with the bundle.
     (cd "$ROOT" && echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo +changes)") > "$B/commit"
     local bytes packed tree
@@ -370,13 +373,26 @@ selftest() {
         || { echo "xla_spmd.py --probe-plugin did not find the mock as a CPU plugin"; return 1; }
     rm -rf "$B/xlaspmd-selftest"
     # The mock runs only single-op programs: the interpreter side completes, the PJRT side must refuse by name.
-    # Each program's text is dumped (MOE_DUMP_DIR) before it is compiled: 6 checks and 6 benches.
+    # Each program's text is dumped (MOE_DUMP_DIR) before it is compiled: 6 checks and, with DENSE named and refused by
+    # its size (MOE_DENSE_MAX_GIB=0), the 2 FUSED benches. Every bench failed on the mock: they count, exit status 1.
     rm -rf "$B/moe-dump"
+    rc=0
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 MOE_T=16 MOE_H=16 MOE_M=32 MOE_ITERS=2 MOE_DUMP_DIR=$B/moe-dump \
-        "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$mock" num_devices=1 2>&1 | quiet || true
-    [ "$(ls "$B/moe-dump"/*-check.mlir "$B/moe-dump"/*-bench.mlir 2>/dev/null | wc -l)" -eq 12 ] && grep -q "^module" "$B/moe-dump/bfloat16-fused_moe-bench.mlir" \
-        || { echo "GpuMoeCheck: MOE_DUMP_DIR did not get the 12 programs: $(ls "$B/moe-dump" 2>&1)"; return 1; }
-    rm -rf "$B/moe-dump"
+        MOE_BENCH_METHODS=fused_moe,dense_moe MOE_DENSE_MAX_GIB=0 "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$mock" num_devices=1 > "$B/moe-mock.log" 2>&1 || rc=$?
+    quiet < "$B/moe-mock.log"
+    [ "$(ls "$B/moe-dump"/*-check.mlir "$B/moe-dump"/*-bench.mlir 2>/dev/null | wc -l)" -eq 8 ] && grep -q "^module" "$B/moe-dump/bfloat16-fused_moe-bench.mlir" \
+        || { echo "GpuMoeCheck: MOE_DUMP_DIR did not get the 8 programs: $(ls "$B/moe-dump" 2>&1)"; return 1; }
+    for w in "^BENCH hlo4j float32 dense_moe SKIPPED: its per-row kernel copies (3 x \[T\*k, H, M\] = 0.0 GiB, T\*k/E = 4 times the expert weights) exceed MOE_DENSE_MAX_GIB=0$" \
+             "^BENCH hlo4j bfloat16 fused_moe FAILED " "^MOE BENCH FAILED: 2 of 2 timed, 2 skipped by size$"; do
+        grep -q "$w" "$B/moe-mock.log" || { echo "GpuMoeCheck on the mock: no line matching '$w'"; return 1; }
+    done
+    [ "$rc" -eq 1 ] || { echo "GpuMoeCheck on the mock: exit $rc (1 wanted: its benches failed)"; return 1; }
+    # An unknown method name is refused by name before the plugin is opened (exit 2).
+    rc=0; MOE_BENCH_METHODS=fused,dense "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck "$mock" > "$B/moe-mock.log" 2>&1 || rc=$?
+    grep -q "^MOE_BENCH_METHODS: .*unknown value 'fused'" "$B/moe-mock.log" && [ "$rc" -eq 2 ] \
+        || { echo "GpuMoeCheck: MOE_BENCH_METHODS=fused,dense gave exit $rc: $(quiet < "$B/moe-mock.log")"; return 1; }
+    echo "GpuMoeCheck on the mock: 8 programs dumped, DENSE refused by its size, bench failures counted (exit 1), an unknown method refused (exit 2): ok"
+    rm -rf "$B/moe-dump" "$B/moe-mock.log"
     # The timing code of the bench (device buffers, execute, await, read back, cost analysis) on a dot the mock runs,
     # its result checked against the interpreter; its BENCH line must parse for the ratio.
     "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck --timing-selftest "$mock" 2>&1 | quiet | tee "$B/timing-selftest.log"
@@ -388,7 +404,7 @@ selftest() {
     rm -f "$B/timing-selftest.log"
     # The comparison harness against itself: every line must say ok (errors 0).
     MOE_CHECK_T=8 MOE_CHECK_H=16 MOE_CHECK_M=32 MOE_CHECK_E=4 MOE_CHECK_K=2 "${JAVA[@]}" io.hlo4j.gpucheck.GpuMoeCheck interpreter 2>&1 | quiet
-    printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 dense_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
+    printf 'BENCH hlo4j float32 fused_moe 10.0 ms 5.0 TFLOP/s\nBENCH hlo4j float32 standard_moe 8.0 ms 6.0 TFLOP/s\nBENCH jax float32 9.0 ms 5.5 TFLOP/s\n' > "$B/ratio-selftest.log"
     ratios "$B/ratio-selftest.log"
     run_selftest
 }
@@ -417,6 +433,8 @@ run_selftest() {
     [ -f "$ROOT/.pjrt-gpu.tgz" ] || { echo "run selftest: no $ROOT/.pjrt-gpu.tgz (run build)"; return 1; }
     (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$tree")
     cp "$ROOT/.pjrt-gpu.tgz" "$tree/"
+    w=$(tar tzf "$ROOT/.pjrt-gpu.tgz")   # (not piped into grep -q: pipefail and SIGPIPE)
+    grep -qx '.pjrt-gpu/run.sh' <<< "$w" || { echo "run selftest: .pjrt-gpu.tgz has no .pjrt-gpu/run.sh (build packs it)"; return 1; }
     local rc=0
     (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || rc=$?
     log=$out/gpu-check.log
@@ -425,9 +443,10 @@ run_selftest() {
         grep -q "$w" "$log" || { echo "run selftest (a tree as the device gets it): no line matching '$w' in $log"; cat "$log"; return 1; }
     done
     check_out "$out" || return 1
-    # A warm machine: the unpacked bundle is used again, unless a newer .tgz came with the call.
-    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
-    grep -q "^gpu-check .* stages smoke budget 120s$" "$log" || { echo "run selftest (a tree as the device gets it): unpacked again: $(sed -n 2p "$log")"; return 1; }
+    # A warm machine: the unpacked bundle is used again, unless a newer .tgz came with the call (this time through
+    # .pjrt-gpu/run.sh, the smoke stage alone, which came in the .tgz).
+    (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/.pjrt-gpu/run.sh" >/dev/null 2>&1) || true
+    grep -q "^gpu-check .* stages smoke budget 120s$" "$log" || { echo "run selftest (a tree as the device gets it): .pjrt-gpu/run.sh did not run smoke, or unpacked again: $(sed -n 2p "$log")"; return 1; }
     sleep 1 && touch "$tree/.pjrt-gpu.tgz"
     (OUT=$out HLO4J_PJRT_PLUGIN=$ROOT/runtime/target/mock-pjrt/libpjrt_mock.so GPU_CHECK_BUDGET_S=120 bash "$tree/scripts/gpu-check.sh" run smoke >/dev/null 2>&1) || true
     grep -q "^gpu-check .* (unpacked $tree/.pjrt-gpu.tgz in [0-9]* s)$" "$log" || { echo "run selftest (a tree as the device gets it): a newer .tgz not unpacked: $(sed -n 2p "$log")"; return 1; }

@@ -46,8 +46,11 @@ import static io.hlo4j.gpucheck.CheckSupport.relErr;
  *    by {@link #time}: arguments resident on the device, 3 warm-ups, median of MOE_ITERS runs, each from the execute
  *    call until every output is ready; prints "BENCH hlo4j ..." lines that gpu-check.sh compares with
  *    bench/jax_moe_step.py, which times the same way. FLOPs by {@link #stepFlops}, the formula JAX's side uses.
+ *    The methods benched are MOE_BENCH_METHODS (default FUSED and STANDARD: DENSE's per-row kernel copies do not
+ *    fit a GPU at the default sizes, see {@link #denseBytes}; DENSE is still checked in part 1).
  * Every stage catches its own failure and prints it on one line, so one unsupported method does not hide
- * the others. Exit status: 0 when every correctness comparison passed, 1 otherwise. With PLUGIN "interpreter"
+ * the others. Exit status: 0 when every correctness comparison passed and every bench asked for was timed (a bench
+ * that fails counts, as a failed dtype does in bench/jax_moe_step.py), 1 otherwise. With PLUGIN "interpreter"
  * only part 1 runs, the interpreter against itself: a check of this harness where no plugin can run the layer.
  * {@code GpuMoeCheck --timing-selftest PLUGIN [options]} runs part 2's timing code on a single dot_general (which the
  * test mock runs) and checks its timed result against the interpreter.
@@ -74,6 +77,14 @@ public final class GpuMoeCheck {
             System.exit(timingSelftest(Path.of(args[1]), Backend.pjrtOptions(Arrays.asList(args).subList(2, args.length))));
         Path plugin = Path.of(args[0]);
         Map<String, Object> opts = Backend.pjrtOptions(Arrays.asList(args).subList(1, args.length));
+        List<String> only;
+        try {
+            only = benchMethods(System.getenv("MOE_BENCH_METHODS"));
+        } catch (RuntimeException e) {
+            System.out.println("MOE_BENCH_METHODS: " + oneLine(e));
+            System.exit(2);
+            return;
+        }
         try (PjrtBackend gpu = PjrtBackend.open(plugin, opts)) {
             System.out.println("backend " + gpu.name() + ", devices " + gpu.devices());
             for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
@@ -81,16 +92,48 @@ public final class GpuMoeCheck {
                     failures += check(gpu, dtype, m, small);
             int[] big = {env("MOE_T", 4096), env("MOE_H", 2048), env("MOE_M", 5632), env("MOE_E", 8), env("MOE_K", 2)};
             int iters = env("MOE_ITERS", 20);
-            String only = System.getenv("MOE_BENCH_METHODS");
-            // The bench's arguments once for all six programs (~280M normal draws: seconds each time at the default sizes).
+            long denseMax = env("MOE_DENSE_MAX_GIB", 64) * (1L << 30);
+            // The bench's arguments once for all programs (~280M normal draws: seconds each time at the default sizes).
             HostArray[] bigArgs = inputs(big, 11);
             // Method by method, both dtypes each, FUSED first: a stage cut at its time still has both dtypes' ratios.
+            int asked = 0, benchFailures = 0, skipped = 0;
             for (MoEMethods m : MoEMethods.values())
-                for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16))
-                    if (only == null || only.contains(m.value())) bench(gpu, dtype, m, big, bigArgs, iters);
+                for (MoeDtype dtype : List.of(MoeDtype.FLOAT32, MoeDtype.BFLOAT16)) {
+                    if (!only.contains(m.value())) continue;
+                    asked++;
+                    if (m == MoEMethods.DENSE_MOE && denseBytes(big, dtype) > denseMax) {
+                        skipped++;
+                        System.out.printf(Locale.ROOT, "BENCH hlo4j %s %s SKIPPED: its per-row kernel copies (3 x [T*k, H, M] = %.1f GiB, "
+                                + "T*k/E = %d times the expert weights) exceed MOE_DENSE_MAX_GIB=%d%n", dtype.value(), m.value(),
+                                denseBytes(big, dtype) / (double) (1L << 30), (long) big[0] * big[4] / big[3], denseMax >> 30);
+                        continue;
+                    }
+                    benchFailures += bench(gpu, dtype, m, big, bigArgs, iters);
+                }
+            System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
+            String skips = skipped == 0 ? "" : ", " + skipped + " skipped by size";
+            System.out.println(benchFailures == 0 ? "MOE BENCH OK (" + (asked - skipped) + " timed" + skips + ")"
+                    : "MOE BENCH FAILED: " + benchFailures + " of " + (asked - skipped) + " timed" + skips);
+            System.exit(failures == 0 && benchFailures == 0 ? 0 : 1);
         }
-        System.out.println(failures == 0 ? "MOE CHECK OK" : "MOE CHECK FAILED: " + failures + " comparison(s)");
-        System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** MOE_BENCH_METHODS: method names separated by commas or spaces; unset or blank: fused_moe, standard_moe. */
+    static List<String> benchMethods(String v) {
+        if (v == null || v.isBlank()) return List.of(MoEMethods.FUSED_MOE.value(), MoEMethods.STANDARD_MOE.value());
+        List<String> names = Arrays.stream(v.strip().split("[,\\s]+")).toList();
+        for (String n : names) MoEMethods.fromValue(n);   // an unknown name fails here, by name
+        return names;
+    }
+
+    /**
+     * DENSE's forward alone: ExpertFfn.gathered takes, for each of the T*k routed rows, its own copy of the expert's
+     * kernels (wi, wu [H, M], wd [M, H]) before a batched dot_general, so it materialises 3 arrays of T*k*H*M elements:
+     * T*k/E times the expert weights (its backward adds cotangents of the same size). At the default sizes that is
+     * 3 x 8192*2048*5632 x 4 bytes = 1.13 TB in f32, 567 GB in bf16, against the H200's 139 GiB.
+     */
+    static long denseBytes(int[] s, MoeDtype dtype) {
+        return 3L * s[0] * s[4] * s[1] * s[2] * (dtype == MoeDtype.BFLOAT16 ? 2 : 4);
     }
 
     static int env(String name, int dflt) {
@@ -224,15 +267,17 @@ public final class GpuMoeCheck {
     /**
      * The step's floating-point operations, counted as bench/jax_moe_step.py counts them: the routed experts' three
      * matmuls (x wi, x wu: [T*k, H] x [H, M]; act wd: [T*k, M] x [M, H]: 2*T*k*3*H*M) and the router (2*T*H*E),
-     * times 3 for forward + backward (each matmul's backward is two matmuls of its size). DENSE_MOE computes every
-     * expert for every token (E/k times the expert work), so its TFLOP/s are useful work, not what the GPU did.
+     * times 3 for forward + backward (each matmul's backward is two matmuls of its size). DENSE_MOE does the same
+     * multiply-adds, but over per-row copies of the kernels ({@link #denseBytes}): its time is dominated by moving
+     * T*k/E times the expert weights, not by these FLOPs.
      */
     static double stepFlops(int[] s) {
         double t = s[0], h = s[1], mm = s[2], e = s[3], k = s[4];
         return 3 * (2 * t * k * 3 * h * mm + 2 * t * h * e);
     }
 
-    static void bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, HostArray[] argv, int iters) {
+    /** Times one method and dtype; returns 1 when it failed (its line says why), else 0. */
+    static int bench(PjrtBackend gpu, MoeDtype dtype, MoEMethods m, int[] s, HostArray[] argv, int iters) {
         try {
             Lowered lowered = Jit.jit(step(config(dtype, m, s))).lower((Object[]) argv);
             dump(lowered, dtype, m, "bench");
@@ -242,8 +287,10 @@ public final class GpuMoeCheck {
                     iters, WARMUPS, t.minMs(), t.maxMs());
             System.out.println("  cost analysis: flops=" + t.cost().getOrDefault("flops", t.cost().get("unavailable"))
                     + " bytes accessed=" + t.cost().get("bytes accessed") + String.format(Locale.ROOT, " (counted here: %.4g flops)", stepFlops(s)));
+            return 0;
         } catch (RuntimeException | Error e) {
             System.out.println("BENCH hlo4j " + dtype.value() + " " + m.value() + " FAILED " + oneLine(e));
+            return 1;
         }
     }
 
