@@ -34,14 +34,14 @@ import java.util.Map;
  * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).
  */
 @Command(name = "dump",
-        description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
+        description = {"Trace a built-in model or your own, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
                 "mlp (= mlp-regression, the MLP example's loss), moe-regression (the MoE example's loss) or",
                 "mixtral-lm (the Mixtral-style language model example's loss), or your own: --class FQCN (a class",
                 "implementing io.hlo4j.examples.Example) or its name, on --classpath. No MODEL: list the models.",
                 "--program train-step writes the example's whole train step instead of its loss.",
                 "Weights are zeros or seeded random: only the program's text is written.",
-                "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
+                "FILE.mlir (or any existing file not named like a model): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
                 "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
@@ -93,7 +93,8 @@ final class DumpCommand extends CliCommand {
     Integer devices;
 
     @Option(names = "--emit", paramLabel = "FORM", defaultValue = "global",
-            description = "global (default), annotated (needs --mesh) or explicit (the per-device program; needs --mesh).")
+            description = "global (the default for a model), annotated (needs --mesh) or explicit (the per-device program; needs --mesh "
+                    + "for a model; the default for a module FILE.mlir, which has its own mesh).")
     String emit;
 
     @Option(names = "--stage", paramLabel = "STAGE",
@@ -106,18 +107,19 @@ final class DumpCommand extends CliCommand {
     boolean locations;
 
     @Option(names = "--inputs", paramLabel = "DIR",
-            description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
-                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only). Global arrays:",
-                    "with --emit global or annotated, not explicit. Other DIR/arg<i>.npy files are removed."})
+            description = "Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order, "
+                    + "for 'hlo4j run FILE --input DIR': the examples' models and yours (moe is traced on shapes only). Global arrays: "
+                    + "with --emit global or annotated, not explicit. Other DIR/arg<i>.npy files are removed.")
     Path inputs;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
 
     @Override public Integer call() throws IOException {
-        if (model != null && className == null && DumpFile.isFile(model)) return dumpFile();
         try (ModelSource source = ModelSource.open(classpath)) {
             if (model == null && className == null) return list(source);
+            // a model's name (ours, or one on --classpath) means the model even where a file of that name exists
+            if (className == null && DumpFile.isFile(model, DumpModel.names(source))) return dumpFile();
             return dumpModel(source);
         }
     }
@@ -129,8 +131,9 @@ final class DumpCommand extends CliCommand {
             if (!o.longestName().equals("--classpath")) throw usage("give MODEL (or --class FQCN) to dump; " + o.longestName() + " applies to a model");
         }
         Example moe = new DumpModel.MoeLayer(DEFAULT_MOE, batch, seq);
-        out().printf("%-16s %s%n", moe.name(), moe.description());
-        for (Example e : source.all().values()) out().printf("%-16s %s%n", e.name(), e.description());
+        // every line made before one is printed: a user's description() that throws leaves no partial list
+        String lines = String.format("%-16s %s%n", moe.name(), moe.description()) + ModelSource.listing(source.all());
+        out().print(lines);
         out().flush();
         return Main.OK;
     }
@@ -181,11 +184,7 @@ final class DumpCommand extends CliCommand {
         else if (isMoe) ex = new DumpModel.MoeLayer(config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config), batch, seq);
         else {
             ex = source.byName(DumpModel.canonical(model));
-            if (ex == null) {
-                List<String> names = new java.util.ArrayList<>(List.of("moe", "mlp"));
-                names.addAll(source.all().keySet());
-                throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", names) + ")");
-            }
+            if (ex == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.names(source)) + ")");
         }
         if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
@@ -223,13 +222,7 @@ final class DumpCommand extends CliCommand {
      */
     static Lowered traced(Example m, String builtin, java.util.function.Supplier<Lowered> trace) {
         if (builtin != null && (ModelSource.isBundled(m) || m instanceof DumpModel.MoeLayer)) return SourceLoc.asBuiltin(builtin, trace::get);
-        try {
-            return trace.get();
-        } catch (Main.UsageError e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw ModelSource.threw(m.getClass().getName(), "while tracing", e);
-        }
+        return ModelSource.guard(m, "while tracing", trace);
     }
 
     /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
