@@ -60,12 +60,13 @@ final class ExamplesCommand extends CliCommand {
         @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: the example's own; 0 = forward pass only).")
         Integer steps;
 
-        @Option(names = "--mesh", paramLabel = "AXES", description = {"Train on the simulated devices of this 5D model mesh (e.g. dp=2,fsdp=2; axes left out",
-                "are 1): the train step sharded as 'hlo4j dump NAME --program train-step --mesh AXES' writes it,",
-                "partitioned by hlo4j's SPMD partitioner, one interpreter per device."})
+        @Option(names = "--mesh", paramLabel = "AXES", description = {"Train on the simulated devices of this 5D model mesh (e.g. dp=2,fsdp=2;",
+                "axes left out are 1): the train step sharded as 'hlo4j dump NAME",
+                "--program train-step --mesh AXES' writes it, partitioned by hlo4j's",
+                "SPMD partitioner, one interpreter per device."})
         String mesh;
 
-        @Option(names = "--class", paramLabel = "FQCN", description = "Your model instead of NAME: a class implementing io.hlo4j.examples.Example.")
+        @Option(names = "--class", paramLabel = "FQCN", description = {"Your model instead of NAME: a class implementing", "io.hlo4j.examples.Example."})
         String className;
 
         @Option(names = "--classpath", paramLabel = "PATH", description = "Jars, class folders or .java sources (joined by ':') holding your models.")
