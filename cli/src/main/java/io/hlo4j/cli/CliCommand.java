@@ -24,4 +24,7 @@ abstract class CliCommand implements Callable<Integer> {
     void fail(Path file, Throwable t) { Diagnostics.report(err(), file, t, verbose()); }
 
     static Main.UsageError usage(String message) { return new Main.UsageError(message); }
+
+    /** A usage error caused by {@code cause} (the user's exception), whose stack trace {@code --verbose} prints. */
+    static Main.UsageError usage(String message, Throwable cause) { return new Main.UsageError(message, cause); }
 }

@@ -34,15 +34,18 @@ import java.util.Map;
  * sharding propagation chose, as Shardy leaves it) or after partitioning (the explicit program).
  */
 @Command(name = "dump",
-        description = {"Trace a built-in model, or read an annotated module file, and write its StableHLO (stdout, or -o FILE).",
+        // one line per entry, each under the help width: the first stands alone in 'hlo4j --help'
+        description = {"Write the StableHLO of a built-in or your own model, or of an annotated module.",
+                "A model is traced, a module read; the text goes to stdout, or to -o FILE.",
                 "MODEL: moe (the MoE layer, shapes from --config; default a small Mixtral-like config),",
                 "mlp (= mlp-regression, the MLP example's loss), moe-regression (the MoE example's loss) or",
                 "mixtral-lm (the Mixtral-style language model example's loss), or your own: --class FQCN (a class",
                 "implementing io.hlo4j.examples.Example) or its name, on --classpath. No MODEL: list the models.",
                 "--program train-step writes the example's whole train step instead of its loss.",
                 "Weights are zeros or seeded random: only the program's text is written.",
-                "FILE.mlir (or any existing file): a Shardy-annotated module on its own sdy.mesh; --emit explicit",
-                "(the default) writes hlo4j's per-device program, --emit annotated the module as parsed or propagated."},
+                "FILE.mlir (or any other existing file, unless a model has its name): a Shardy-annotated module on",
+                "its own sdy.mesh; --emit explicit (the default) writes hlo4j's per-device program, --emit",
+                "annotated the module as parsed or propagated."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j dump moe",
@@ -60,15 +63,15 @@ final class DumpCommand extends CliCommand {
     /** The small Mixtral-like default: 8 experts, top-2, SwiGLU, hidden 64, intermediate 128. */
     static final MoeConfig DEFAULT_MOE = MoeConfig.of(8, 2, 64, 128);
 
-    @Parameters(paramLabel = "MODEL", arity = "0..1", description = {"moe, mlp, mlp-regression, moe-regression, mixtral-lm or a model on --classpath;",
-            "or an annotated module FILE.mlir. None: list the models."})
+    @Parameters(paramLabel = "MODEL", arity = "0..1", description = {"moe, mlp, mlp-regression, moe-regression, mixtral-lm,",
+            "a model on --classpath, or an annotated module FILE.mlir.", "None: list the models."})
     String model;
 
-    @Option(names = "--class", paramLabel = "FQCN", description = "Your model: a class implementing io.hlo4j.examples.Example (on --classpath).")
+    @Option(names = "--class", paramLabel = "FQCN", description = {"Your model: a class implementing io.hlo4j.examples.Example", "(on --classpath)."})
     String className;
 
-    @Option(names = "--classpath", paramLabel = "PATH", description = {"Jars, class folders or .java sources (joined by ':') holding your models;",
-            "those listed in META-INF/services/io.hlo4j.examples.Example are found by name."})
+    @Option(names = "--classpath", paramLabel = "PATH", description = {"Jars, class folders or .java sources (joined by ':') with your models.",
+            "Those in META-INF/services/io.hlo4j.examples.Example are found by name."})
     String classpath;
 
     @Option(names = "--program", paramLabel = "PROGRAM", defaultValue = "loss",
@@ -93,7 +96,9 @@ final class DumpCommand extends CliCommand {
     Integer devices;
 
     @Option(names = "--emit", paramLabel = "FORM", defaultValue = "global",
-            description = "global (default), annotated (needs --mesh) or explicit (the per-device program; needs --mesh).")
+            description = {"global (the default for a model), annotated (needs --mesh) or explicit",
+                    "(the per-device program; needs --mesh). For a module FILE.mlir, which",
+                    "has its own mesh: explicit (the default) or annotated."})
     String emit;
 
     @Option(names = "--stage", paramLabel = "STAGE",
@@ -106,18 +111,21 @@ final class DumpCommand extends CliCommand {
     boolean locations;
 
     @Option(names = "--inputs", paramLabel = "DIR",
-            description = {"Also write the model's own arguments (seeded parameters and data) as DIR/arg<i>.npy in @main's order,",
-                    "for 'hlo4j run FILE --input DIR': the examples' models (moe is traced on shapes only). Global arrays:",
-                    "with --emit global or annotated, not explicit. Other DIR/arg<i>.npy files are removed."})
+            description = {"Also write the model's arguments as DIR/arg<i>.npy, in @main's order:",
+                    "its seeded parameters and data, for 'hlo4j run FILE --input DIR'.",
+                    "The examples' models and yours; not moe (traced on shapes only).",
+                    "Global arrays: with --emit global or annotated, not explicit.",
+                    "Other DIR/arg<i>.npy files are removed."})
     Path inputs;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of stdout.")
     Path output;
 
     @Override public Integer call() throws IOException {
-        if (model != null && className == null && DumpFile.isFile(model)) return dumpFile();
         try (ModelSource source = ModelSource.open(classpath)) {
             if (model == null && className == null) return list(source);
+            // a model's name (ours, or one on --classpath) means the model even where a file of that name exists
+            if (className == null && DumpFile.isFile(model, DumpModel.names(source))) return dumpFile();
             return dumpModel(source);
         }
     }
@@ -129,8 +137,9 @@ final class DumpCommand extends CliCommand {
             if (!o.longestName().equals("--classpath")) throw usage("give MODEL (or --class FQCN) to dump; " + o.longestName() + " applies to a model");
         }
         Example moe = new DumpModel.MoeLayer(DEFAULT_MOE, batch, seq);
-        out().printf("%-16s %s%n", moe.name(), moe.description());
-        for (Example e : source.all().values()) out().printf("%-16s %s%n", e.name(), e.description());
+        // every line made before one is printed: a user's description() that throws leaves no partial list
+        String lines = String.format("%-16s %s%n", moe.name(), moe.description()) + ModelSource.listing(source.all());
+        out().print(lines);
         out().flush();
         return Main.OK;
     }
@@ -181,11 +190,7 @@ final class DumpCommand extends CliCommand {
         else if (isMoe) ex = new DumpModel.MoeLayer(config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config), batch, seq);
         else {
             ex = source.byName(DumpModel.canonical(model));
-            if (ex == null) {
-                List<String> names = new java.util.ArrayList<>(List.of("moe", "mlp"));
-                names.addAll(source.all().keySet());
-                throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", names) + ")");
-            }
+            if (ex == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.names(source)) + ")");
         }
         if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");
@@ -223,13 +228,7 @@ final class DumpCommand extends CliCommand {
      */
     static Lowered traced(Example m, String builtin, java.util.function.Supplier<Lowered> trace) {
         if (builtin != null && (ModelSource.isBundled(m) || m instanceof DumpModel.MoeLayer)) return SourceLoc.asBuiltin(builtin, trace::get);
-        try {
-            return trace.get();
-        } catch (Main.UsageError e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw ModelSource.threw(m.getClass().getName(), "while tracing", e);
-        }
+        return ModelSource.guard(m, "while tracing", trace);
     }
 
     /** The model's arguments as arg<i>.npy, flattened in @main's order (a map's entries by key). */
@@ -238,7 +237,7 @@ final class DumpCommand extends CliCommand {
         io.hlo4j.dsl.Pytree.flatten(List.of(args), leaves);
         for (int i = 0; i < leaves.size(); i++) {
             if (!(leaves.get(i) instanceof io.hlo4j.runtime.array.HostArray)) {
-                throw usage("--inputs: " + m.name() + "'s argument " + i + " is " + leaves.get(i) + ", not a value to write");
+                throw usage("--inputs: " + ModelSource.guard(m, "in name()", m::name) + "'s argument " + i + " is " + leaves.get(i) + ", not a value to write");
             }
         }
         Files.createDirectories(inputs);

@@ -24,14 +24,15 @@ final class DumpFile {
     private DumpFile() {}
 
     /**
-     * MODEL names a user module: a path ending in {@code .mlir}, or any other existing file. A built-in model's name
-     * always means the model, even when a file of that name sits in the working directory ({@code ./moe} is the file).
+     * MODEL names a user module: a path ending in {@code .mlir}, or any other existing file, unless it is a model's name
+     * ({@code models}: the built-in ones, the examples and those on --classpath), which always means the model, even when a
+     * file of that name sits in the working directory ({@code ./moe} is the file).
      */
-    static boolean isFile(String model) { return isFile(model, Path.of("")); }
+    static boolean isFile(String model, java.util.Collection<String> models) { return isFile(model, models, Path.of("")); }
 
-    /** As {@link #isFile(String)}, with a relative MODEL resolved against {@code cwd}. */
-    static boolean isFile(String model, Path cwd) {
-        if (DumpModel.NAMES.contains(model)) return false;
+    /** As {@link #isFile(String, java.util.Collection)}, with a relative MODEL resolved against {@code cwd}. */
+    static boolean isFile(String model, java.util.Collection<String> models, Path cwd) {
+        if (models.contains(model)) return false;
         if (model.endsWith(".mlir")) return true;
         try {
             return Files.isRegularFile(cwd.resolve(model));

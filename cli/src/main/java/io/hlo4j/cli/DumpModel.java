@@ -25,8 +25,15 @@ import java.util.List;
 final class DumpModel {
     private DumpModel() {}
 
-    /** The names that are models, not files (with the examples' names). */
-    static final List<String> NAMES = List.of("moe", "mlp", "mlp-regression", "moe-regression", "mixtral-lm");
+    /** The names of dump's own models, besides the examples': a user's model may not take them. */
+    static final List<String> BUILTINS = List.of("moe", "mlp");
+
+    /** Every model name {@code dump} knows with {@code source}: its own, then every example's (bundled and the user's). */
+    static List<String> names(ModelSource source) {
+        List<String> names = new ArrayList<>(BUILTINS);
+        names.addAll(source.all().keySet());
+        return names;
+    }
 
     /** {@code mlp} is {@code mlp-regression}. */
     static String canonical(String name) { return name.equals("mlp") ? "mlp-regression" : name; }

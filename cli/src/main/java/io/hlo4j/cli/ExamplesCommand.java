@@ -39,7 +39,7 @@ final class ExamplesCommand extends CliCommand {
 
         @Override public Integer call() {
             try (ModelSource source = ModelSource.open(classpath)) {
-                for (Example e : source.all().values()) out().printf("%-16s %s%n", e.name(), e.description());
+                out().print(ModelSource.listing(source.all()));
             }
             out().flush();
             return Main.OK;
@@ -60,12 +60,13 @@ final class ExamplesCommand extends CliCommand {
         @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: the example's own; 0 = forward pass only).")
         Integer steps;
 
-        @Option(names = "--mesh", paramLabel = "AXES", description = {"Train on the simulated devices of this 5D model mesh (e.g. dp=2,fsdp=2; axes left out",
-                "are 1): the train step sharded as 'hlo4j dump NAME --program train-step --mesh AXES' writes it,",
-                "partitioned by hlo4j's SPMD partitioner, one interpreter per device."})
+        @Option(names = "--mesh", paramLabel = "AXES", description = {"Train on the simulated devices of this 5D model mesh (e.g. dp=2,fsdp=2;",
+                "axes left out are 1): the train step sharded as 'hlo4j dump NAME",
+                "--program train-step --mesh AXES' writes it, partitioned by hlo4j's",
+                "SPMD partitioner, one interpreter per device."})
         String mesh;
 
-        @Option(names = "--class", paramLabel = "FQCN", description = "Your model instead of NAME: a class implementing io.hlo4j.examples.Example.")
+        @Option(names = "--class", paramLabel = "FQCN", description = {"Your model instead of NAME: a class implementing", "io.hlo4j.examples.Example."})
         String className;
 
         @Option(names = "--classpath", paramLabel = "PATH", description = "Jars, class folders or .java sources (joined by ':') holding your models.")
@@ -91,14 +92,15 @@ final class ExamplesCommand extends CliCommand {
                     return Main.USAGE;
                 }
                 if (meshObj != null) return trainSharded(ex, meshObj);
-                if ((steps == null ? ex.defaultSteps() : steps) > 0 && ex.optimizer() == null && runsTheDefaultLoop(ex)) {
-                    throw usage(ex.name() + " has no optimizer(), so it does not train: --steps 0 prints its loss");
+                int n = steps != null ? steps : ModelSource.guard(ex, "in defaultSteps()", ex::defaultSteps);
+                if (n > 0 && runsTheDefaultLoop(ex) && ModelSource.guard(ex, "in optimizer()", ex::optimizer) == null) {
+                    throw usage(name(ex) + " has no optimizer(), so it does not train: --steps 0 prints its loss");
                 }
-                return trainHere(ex);
+                return trainHere(ex, n);
             }
         }
 
-        private int trainHere(Example ex) {
+        private int trainHere(Example ex, int n) {
             if (pjrt.explicitPlugin != null || !pjrt.options.isEmpty()) {
                 // --pjrt-plugin (or options for the variable's plugin): the examples' jit runs on that client, closed after
                 java.nio.file.Path plugin;
@@ -109,7 +111,7 @@ final class ExamplesCommand extends CliCommand {
                     return Main.FAILED;
                 }
                 try (io.hlo4j.runtime.backend.PjrtBackend backend = io.hlo4j.runtime.backend.PjrtBackend.open(plugin, pjrt.createOptions())) {
-                    return io.hlo4j.runtime.backend.Backend.with(backend, () -> train(ex));
+                    return io.hlo4j.runtime.backend.Backend.with(backend, () -> train(ex, n));
                 }
             }
             // the examples' jit compiles on Backend.configured(): a plugin the environment names is checked as every command checks it
@@ -125,35 +127,27 @@ final class ExamplesCommand extends CliCommand {
                     return Main.FAILED;
                 }
             }
-            return train(ex);
+            return train(ex, n);
         }
 
         /** The train step sharded on the mesh, run on its simulated devices; each step's loss as the one-device run prints it. */
         private int trainSharded(Example ex, io.hlo4j.dsl.shard.Mesh m) {
-            int n = steps == null ? ex.defaultSteps() : steps;
+            int n = steps != null ? steps : ModelSource.guard(ex, "in defaultSteps()", ex::defaultSteps);
             if (n == 0) throw usage("--mesh trains: give --steps 1 or more (--steps 0, the initial loss, runs on one device)");
-            if (ex.optimizer() == null) {
-                throw usage(ex.name() + " has no optimizer(), so no train step to run on --mesh " + mesh);
+            if (ModelSource.guard(ex, "in optimizer()", ex::optimizer) == null) {
+                throw usage(name(ex) + " has no optimizer(), so no train step to run on --mesh " + mesh);
             }
             out().printf("%s on %d simulated devices, mesh %s (the train step of 'hlo4j dump %s --program train-step --mesh ...', partitioned by "
-                    + "hlo4j's SPMD partitioner):%n", ex.name(), m.size(), meshText(m), ex.name());
+                    + "hlo4j's SPMD partitioner):%n", name(ex), m.size(), meshText(m), name(ex));
             out().flush();
             try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
-                if (!user(ex)) Training.runSharded(ex, m, n, ps, null);
-                else {
-                    try {
-                        Training.runSharded(ex, m, n, ps, null);
-                    } catch (Main.UsageError e) {
-                        throw e;
-                    } catch (RuntimeException e) {
-                        throw ModelSource.threw(ex.getClass().getName(), "while training", e);
-                    }
-                }
+                ModelSource.guard(ex, "while training", () -> Training.runSharded(ex, m, n, ps, null));
             }
             return Main.OK;
         }
 
-        private static boolean user(Example ex) { return !ModelSource.isBundled(ex); }
+        /** The model's name, checked when it was found; asked again in its guard. */
+        private static String name(Example ex) { return ModelSource.guard(ex, "in name()", ex::name); }
 
         /** Whether {@code ex} trains with Example's own loop (Training.run), which needs its optimizer. */
         private static boolean runsTheDefaultLoop(Example ex) {
@@ -170,18 +164,9 @@ final class ExamplesCommand extends CliCommand {
             return sb.toString();
         }
 
-        private int train(Example ex) {
+        private int train(Example ex, int n) {
             try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
-                if (!user(ex)) ex.run(ps, steps == null ? ex.defaultSteps() : steps);
-                else {
-                    try {
-                        ex.run(ps, steps == null ? ex.defaultSteps() : steps);
-                    } catch (Main.UsageError e) {
-                        throw e;
-                    } catch (RuntimeException e) {
-                        throw ModelSource.threw(ex.getClass().getName(), "while training", e);
-                    }
-                }
+                ModelSource.guard(ex, "while training", () -> ex.run(ps, n));
             }
             return Main.OK;
         }

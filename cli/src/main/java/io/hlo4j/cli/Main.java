@@ -114,6 +114,7 @@ public final class Main implements Runnable {
             if (ex instanceof UsageError u) {
                 String name = where.getCommandSpec().qualifiedName();
                 err.println(name + ": " + u.getMessage() + " (see '" + name + " --help')");
+                if (main.verbose && u.getCause() != null) u.getCause().printStackTrace(err);
                 return USAGE;
             }
             Diagnostics.report(err, null, ex, main.verbose);
@@ -141,6 +142,9 @@ public final class Main implements Runnable {
     /** Thrown by a command for a usage error found after parsing (e.g. several files without -o). */
     static final class UsageError extends RuntimeException {
         UsageError(String message) { super(message, null, false, false); }
+
+        /** {@code cause}: what the user's code threw, whose stack trace {@code --verbose} prints under the line. */
+        UsageError(String message, Throwable cause) { super(message, cause, false, false); }
     }
 
     /** The version from the jar manifest; "dev" when running from classes (tests, IDE). */

@@ -68,12 +68,17 @@ class DumpFileTest {
     @Test
     void builtInNamesStayModelsAndPathsAreFiles(@TempDir Path dir) throws Exception {
         Path named = Files.writeString(dir.resolve("moe"), MLP);
-        for (String builtin : DumpModel.NAMES) Files.writeString(dir.resolve(builtin), MLP);   // files named like every model
-        for (String builtin : DumpModel.NAMES) assertThat(DumpFile.isFile(builtin, dir)).as(builtin).isFalse();
-        assertThat(DumpFile.isFile("./moe", dir)).isTrue();                  // a path to it is the file
-        assertThat(DumpFile.isFile(named.toString())).isTrue();
-        assertThat(DumpFile.isFile(dir.resolve("missing.mlir").toString())).isTrue();   // .mlir: a file, refused later if missing
-        assertThat(DumpFile.isFile(dir.resolve("missing").toString())).isFalse();
+        List<String> models = DumpModel.names(ModelSource.open(null));
+        assertThat(models).containsExactly("moe", "mlp", "mlp-regression", "moe-regression", "mixtral-lm");
+        for (String builtin : models) Files.writeString(dir.resolve(builtin), MLP);   // files named like every model
+        for (String builtin : models) assertThat(DumpFile.isFile(builtin, models, dir)).as(builtin).isFalse();
+        assertThat(DumpFile.isFile("./moe", models, dir)).isTrue();                  // a path to it is the file
+        assertThat(DumpFile.isFile(named.toString(), models)).isTrue();
+        assertThat(DumpFile.isFile(dir.resolve("missing.mlir").toString(), models)).isTrue();   // .mlir: a file, refused later if missing
+        assertThat(DumpFile.isFile(dir.resolve("missing").toString(), models)).isFalse();
+        // a user's model name is a model as well (DumpUserModelNamesTest runs it): even one ending in .mlir
+        assertThat(DumpFile.isFile("tiny.mlir", List.of("tiny.mlir"), dir)).isFalse();
+        assertThat(DumpFile.isFile("tiny.mlir", models, dir)).isTrue();
     }
 
     @Test

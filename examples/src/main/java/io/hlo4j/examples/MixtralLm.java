@@ -185,33 +185,18 @@ public final class MixtralLm implements Example {
      */
     public static ShardedJit shardedStep(Mesh m) { return Training.shardedTrainStep(new MixtralLm(), m); }
 
-    /** Losses of {@code steps} AdamW steps on one device (the interpreter), from seed-0 parameters on {@link #batch}(1). */
+    /** Losses of {@code steps} AdamW steps on one device (the interpreter), from seed-0 parameters on {@link #batch}(1): {@link Training}'s loop. */
     public static double[] trainOneDevice(int steps, PrintStream out) {
-        HostArray[] d = batch(1);
-        TrainStep.Runner run = new TrainStep.Runner("mixtral_lm_train_step", LOSS, new MixtralLm().optimizer(), initParams(0, DType.F32));
-        double[] losses = new double[steps];
-        for (int i = 0; i < steps; i++) {
-            losses[i] = run.step(d[0], d[1]);
-            out.printf("step %d loss %.6f%n", i, losses[i]);
-        }
-        return losses;
+        MixtralLm lm = new MixtralLm();
+        TrainStep.Runner run = new TrainStep.Runner(Training.trainStepName(lm), LOSS, lm.optimizer(), lm.params());
+        return Training.loop(Training.StepLine.to(out), run, steps, lm.batch().toArray());
     }
 
-    /** The same steps, sharded on {@code m}'s simulated devices; {@code oneDevice} (may be null) is printed beside. */
+    /** The same steps, sharded on {@code m}'s simulated devices ({@link Training#runSharded}); {@code oneDevice} (may be null) is printed beside. */
     public static double[] trainSharded(Mesh m, int steps, double[] oneDevice, PrintStream out) {
-        HostArray[] d = batch(1);
-        Object params = initParams(0, DType.F32), state = new MixtralLm().optimizer().init(params);
-        ShardedJit step = shardedStep(m);
-        double[] losses = new double[steps];
-        for (int i = 0; i < steps; i++) {
-            List<?> r = (List<?>) step.callSimulated(params, state, d[0], d[1]).results();
-            losses[i] = ((HostArray) r.get(0)).getDouble(0);
-            params = r.get(1);
-            state = r.get(2);
-            if (oneDevice == null) out.printf("step %d loss %.6f%n", i, losses[i]);
-            else out.printf("step %d loss %.6f (one device %.6f)%n", i, losses[i], oneDevice[i]);
-        }
-        return losses;
+        Training.StepLine line = oneDevice == null ? Training.StepLine.to(out)
+                : (i, loss) -> out.printf("step %d loss %.6f (one device %.6f)%n", i, loss, oneDevice[i]);
+        return Training.runSharded(new MixtralLm(), m, steps, line, null);
     }
 
     @Override public double run(PrintStream out, int steps) {

@@ -83,20 +83,33 @@ public final class Training {
         return l;
     }
 
+    /** What a training loop prints after each step. */
+    @FunctionalInterface
+    public interface StepLine {
+        void print(int step, double loss);
+
+        /** {@code step N loss L}, the line every loop prints by default. */
+        static StepLine to(PrintStream out) { return (i, loss) -> out.printf("step %d loss %.6f%n", i, loss); }
+    }
+
     /**
      * {@code steps} train steps sharded on {@code mesh}'s simulated devices ({@link #shardedTrainStep}, run with
      * {@link ShardedJit#callSimulated}: hlo4j's partitioner, one interpreter per device), printing {@code step N loss L};
      * returns the losses and leaves the last parameters in {@code lastParams[0]} when it is given.
      */
     public static double[] runSharded(Example e, Mesh mesh, int steps, PrintStream out, Object[] lastParams) {
+        return runSharded(e, mesh, steps, StepLine.to(out), lastParams);
+    }
+
+    /** As {@link #runSharded(Example, Mesh, int, PrintStream, Object[])}, each step's line printed by {@code line}. */
+    public static double[] runSharded(Example e, Mesh mesh, int steps, StepLine line, Object[] lastParams) {
         ShardedJit step = shardedTrainStep(e, mesh);
         Object[] args = trainStepArgs(e);
         double[] losses = new double[steps];
         for (int i = 0; i < steps; i++) {
             List<?> r = (List<?>) step.callSimulated(args).results();
-            losses[i] = ((HostArray) r.get(0)).getDouble(0);
-            if (!Double.isFinite(losses[i])) throw new IllegalStateException("loss diverged at step " + i + ": " + losses[i]);
-            out.printf("step %d loss %.6f%n", i, losses[i]);
+            losses[i] = finite(((HostArray) r.get(0)).getDouble(0), i);
+            line.print(i, losses[i]);
             args[0] = r.get(1);
             args[1] = r.get(2);
         }
@@ -106,12 +119,23 @@ public final class Training {
 
     /** Runs {@code steps} steps on a fixed batch; prints {@code step N loss L}; returns the last step's loss (computed before that step's update). */
     static double loop(PrintStream out, TrainStep.Runner runner, int steps, Object... batch) {
-        double loss = Double.NaN;
+        double[] losses = loop(StepLine.to(out), runner, steps, batch);
+        return steps == 0 ? Double.NaN : losses[steps - 1];
+    }
+
+    /** Runs {@code steps} steps on a fixed batch, each step's line printed by {@code line}; returns each step's loss. */
+    static double[] loop(StepLine line, TrainStep.Runner runner, int steps, Object... batch) {
+        double[] losses = new double[steps];
         for (int i = 0; i < steps; i++) {
-            loss = runner.step(batch);
-            if (!Double.isFinite(loss)) throw new IllegalStateException("loss diverged at step " + i + ": " + loss);
-            out.printf("step %d loss %.6f%n", i, loss);
+            losses[i] = finite(runner.step(batch), i);
+            line.print(i, losses[i]);
         }
+        return losses;
+    }
+
+    /** A loss that is not a number stops training at once, by step, rather than printing NaN for every step after. */
+    private static double finite(double loss, int step) {
+        if (!Double.isFinite(loss)) throw new IllegalStateException("loss diverged at step " + step + ": " + loss);
         return loss;
     }
 }
