@@ -152,7 +152,29 @@ class CompileCacheTest {
             sha.update(PjrtBindingTest.DOT.getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(options.toBytes());
-            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options)).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
+            String former = java.util.HexFormat.of().formatHex(sha.digest());
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options, java.util.Map.of())).isEqualTo(former);
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options, java.util.Map.of("XLA_FLAGS", " ", "LIBTPU_INIT_ARGS", "")))
+                    .as("blank flags are no flags").isEqualTo(former);
+        }
+    }
+
+    /** XLA_FLAGS and LIBTPU_INIT_ARGS change what XLA compiles: each is in the key when set (JAX's cache key hashes them too). */
+    @Test
+    void theKeyCoversXlaFlagsAndLibtpuInitArgs() throws Exception {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            CompileOptions options = CompileOptions.singleDevice(100);
+            java.util.function.Function<java.util.Map<String, String>, String> key = env -> CompileCache.key(c, PjrtBindingTest.DOT, options, env);
+            String none = key.apply(java.util.Map.of());
+            String gpu = key.apply(java.util.Map.of("XLA_FLAGS", "--xla_gpu_enable_latency_hiding_scheduler=true"));
+            String gpuOff = key.apply(java.util.Map.of("XLA_FLAGS", "--xla_gpu_enable_latency_hiding_scheduler=false"));
+            String tpu = key.apply(java.util.Map.of("LIBTPU_INIT_ARGS", "--xla_gpu_enable_latency_hiding_scheduler=true"));
+            assertThat(java.util.Set.of(none, gpu, gpuOff, tpu)).as("four different keys").hasSize(4);
+            assertThat(key.apply(java.util.Map.of("XLA_FLAGS", "  --xla_gpu_enable_latency_hiding_scheduler=true\n")))
+                    .as("the same flags spaced otherwise").isEqualTo(gpu);
+            assertThat(key.apply(java.util.Map.of("XLA_FLAGS", "--a=1 --a=2"))).as("order kept: the last value wins in XLA")
+                    .isNotEqualTo(key.apply(java.util.Map.of("XLA_FLAGS", "--a=2 --a=1")));
+            assertThat(key.apply(java.util.Map.of("PATH", "/elsewhere"))).as("other variables are not in the key").isEqualTo(none);
         }
     }
 
