@@ -200,4 +200,29 @@ class CompileCacheTest {
             assertThat(List.of(cache.hits(), cache.misses())).containsExactly(1, 1);
         }
     }
+
+    /**
+     * The mock checks a serialized executable's devices as Compile checks a device assignment (so the cache's tests meet
+     * the errors a real plugin gives, not a silently accepted entry): unknown ids, an id twice, ids that are not plain
+     * digits, bytes after a version-1 text.
+     */
+    @Test
+    void theMockRefusesMalformedSerializedExecutablesByName() {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient(java.util.Map.of("num_devices", 2L))) {
+            java.util.function.Function<String, String> load = text -> {
+                PjrtException e = catchThrowableOfType(PjrtException.class, () -> c.deserialize(text.getBytes(StandardCharsets.UTF_8)).close());
+                return e == null ? "loaded" : e.getMessage();
+            };
+            String pre = "PJRT_Executable_DeserializeAndLoad failed with INVALID_ARGUMENT: PJRT_Executable_DeserializeAndLoad: ";
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=100,101")).isEqualTo("loaded");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=100,107"))
+                    .isEqualTo(pre + "the executable names device 107, not a device of this client");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=101,101")).isEqualTo(pre + "the executable names device 101 twice");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=1 ids= +100")).isEqualTo(pre + "malformed ids in a mock executable");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=1 ids=-100")).isEqualTo(pre + "malformed ids in a mock executable");
+            assertThat(load.apply("hlo4j-mock-exe/1 program=2 devices=1")).isEqualTo("loaded");
+            assertThat(load.apply("hlo4j-mock-exe/1 program=2 devices=1 ids=100"))
+                    .isEqualTo(pre + "trailing bytes after a version 1 mock executable: ' ids=100'");
+        }
+    }
 }
