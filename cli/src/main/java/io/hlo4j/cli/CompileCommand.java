@@ -106,7 +106,6 @@ final class CompileCommand extends CliCommand {
                 r.localDevices = compiled.devices().stream().map(PjrtDevice::id).toList();
                 r.placement = PjrtRun.placement(job, compiled);
             }
-            boolean writes = job == null || job.processId() == 0;   // one process of a job writes the files
             try {
                 r.cost = new TreeMap<>(exe.costAnalysis());
             } catch (PjrtException e) {

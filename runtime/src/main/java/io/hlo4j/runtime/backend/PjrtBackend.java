@@ -227,8 +227,9 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     /**
      * Compiles for {@code partitions} devices: the first that many addressable devices when this process runs alone;
-     * in a multi-process job the first that many of the job's global devices ({@link #globalDevices()}), so that every
-     * process compiles the same device assignment, each then running the partitions on its own devices.
+     * in a multi-process job, for N > 1 partitions, the first N of the job's global devices ({@link #globalDevices()}),
+     * so that every process compiles the same device assignment, each then running the partitions on its own devices;
+     * a program of one partition is compiled by each process for its own first device.
      */
     public Compiled compile(Module module, int partitions) {
         try {
