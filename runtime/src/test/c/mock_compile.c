@@ -259,7 +259,7 @@ Err *Exec_OptimizedProgram(OptimizedProgram_Args *a) {
 // among those ids, in their order, as a real plugin loads onto the assignment's addressable devices. The older
 // "hlo4j-mock-exe/1 program=P devices=N" (no assignment) still loads, onto the client's first N addressable devices:
 // a plugin that ignores the assignment, which the compile cache must catch.
-struct Serialized { char text[160]; };
+struct Serialized { char text[256]; };   // 8 devices of 19-digit ids fit; a longer text is an error, never cut
 static void serialized_delete(Serialized *s) {
   free(s);
   atomic_fetch_sub(&live[K_SERIALIZED], 1);
@@ -273,6 +273,10 @@ Err *Exec_Serialize(Serialize_Args *a) {
   int n = snprintf(s->text, sizeof s->text, "hlo4j-mock-exe/2 program=%d devices=%d ids=", l->program, l->num_devices);
   for (int i = 0; i < l->num_devices && n < (int)sizeof s->text; i++)
     n += snprintf(s->text + n, sizeof s->text - (size_t)n, i == 0 ? "%lld" : ",%lld", (long long)l->ids[i]);
+  if (n < 0 || n >= (int)sizeof s->text) {
+    free(s);
+    return err(INTERNAL, "PJRT_Executable_Serialize: the mock's serialized form needs %d bytes, more than its %zu", n, sizeof s->text - 1);
+  }
   atomic_fetch_add(&live[K_SERIALIZED], 1);
   a->serialized = s;
   a->bytes = s->text;
@@ -285,7 +289,7 @@ Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
   TRY(check_client(a->client, "PJRT_Executable_DeserializeAndLoad"));
   Client *c = a->client;
   int program = 0, devices = 0, used = 0, version = 0;
-  char text[160] = {0};
+  char text[sizeof ((Serialized *)0)->text] = {0};
   if (a->bytes == NULL || a->bytes_size >= sizeof text) return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: not a mock executable");
   memcpy(text, a->bytes, a->bytes_size);
   if (sscanf(text, "hlo4j-mock-exe/%d program=%d devices=%d%n", &version, &program, &devices, &used) != 3 || (version != 1 && version != 2) ||
@@ -294,6 +298,10 @@ Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
   Loaded *l = calloc(1, sizeof *l);
   *l = (Loaded){MAGIC_LOADED, c, program, devices, 0, {0}, {0}};
   if (version == 1) {
+    if (text[used] != 0) {
+      free(l);
+      return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: trailing bytes after a version 1 mock executable: '%s'", text + used);
+    }
     if (devices > c->num_addressable) {
       free(l);
       return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: %d devices > %d addressable", devices, c->num_addressable);
@@ -306,12 +314,25 @@ Err *Exec_DeserializeAndLoad(Deserialize_Args *a) {
     q += 5;
     for (int i = 0; i < devices; i++) {
       char *end;
-      long long id = strtoll(q, &end, 10);
+      // digits only: strtoll would also take leading blanks and a sign (' +100')
+      long long id = *q >= '0' && *q <= '9' ? strtoll(q, &end, 10) : (end = (char *)q, 0);
       if (end == q || (i + 1 < devices ? *end != ',' : *end != 0)) {
         free(l);
         return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: malformed ids in a mock executable");
       }
       q = end + 1;
+      // as Compile checks a device assignment: every id a device of this client, none twice
+      bool known = false;
+      for (int k = 0; k < c->num_devices; k++) if (c->devices[k].id == id) known = true;
+      for (int k = 0; k < i; k++)
+        if (l->ids[k] == id) {
+          free(l);
+          return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: the executable names device %lld twice", id);
+        }
+      if (!known) {
+        free(l);
+        return err(INVALID_ARGUMENT, "PJRT_Executable_DeserializeAndLoad: the executable names device %lld, not a device of this client", id);
+      }
       l->ids[i] = id;
       for (int k = 0; k < c->num_addressable; k++) if (c->addressable_ptrs[k]->id == id) l->local[l->num_local++] = c->addressable_ptrs[k];
     }

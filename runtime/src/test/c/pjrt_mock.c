@@ -24,7 +24,7 @@
 //   mock_pjrt_stat(i)               0: awaits that blocked on a pending event, 1: OnReady callbacks
 //                                   queued on a pending event, 2: multi-process creates given a
 //                                   kv_try_get_callback (all only ever grow)
-//   mock_pjrt_set_version(maj, min) version the next GetPjrtApi reports
+//   mock_pjrt_set_version(maj, min) version the table reports from now on (GetPjrtApi fills it once)
 //   mock_pjrt_live(kind)            live objects: 0 errors 1 events 2 clients 3 loaded execs
 //                                   4 execs 5 buffers 6 serialized executables
 // The env var HLO4J_MOCK_PJRT_FAIL and the client create option "mock_fail" take the same kind of list.
@@ -101,13 +101,18 @@ static void fill_table(void) {
   api.fn[72] = (void *)Buffer_ReadyEvent;
   api.fn[96] = (void *)Exec_MemoryStats;
 }
-const Api *GetPjrtApi(void) {
-  memset(&api, 0, sizeof api);
+// The table is filled once, as a real plugin's static table is: threads that load the plugin at once (a job's
+// processes in one JVM) must never see it zeroed or half filled. The test hooks below change it in place.
+static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+static void init_api(void) {
   api.struct_size = sizeof api;
   api.version.struct_size = 24;
   api.version.major = version_major;
   api.version.minor = version_minor;
   fill_table();
+}
+const Api *GetPjrtApi(void) {
+  pthread_once(&api_once, init_api);
   return &api;
 }
 

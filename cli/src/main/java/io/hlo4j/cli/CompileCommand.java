@@ -39,9 +39,10 @@ import java.util.TreeMap;
                 "text. The plugin is --pjrt-plugin PATH, else HLO4J_PJRT_PLUGIN. The partition count is the",
                 "module's mhlo.num_partitions unless --num-partitions gives it; partitions go to the plugin's",
                 "first N addressable devices. As one process of a job (--num-processes N --process-id I",
-                "--coordinator HOST:PORT, as for run), an N-partition program is compiled over the job's first N",
-                "devices, the same assignment in every process, and the report says which partitions and devices",
-                "are this process's; process 0 writes the --dump files."},
+                "--coordinator HOST:PORT, as for run), a program of N > 1 partitions is compiled over the job's",
+                "first N devices, the same assignment in every process, and the report says which partitions and",
+                "devices are this process's; a program of one partition is compiled by each process for its own",
+                "first device. Process 0 writes the --dump files (only its paths are checked)."},
         mixinStandardHelpOptions = true,
         footerHeading = "%nExamples:%n",
         footer = {"  hlo4j compile model.mlir --pjrt-plugin xla_cuda_plugin.so --dump-optimized model.hlo",
@@ -82,8 +83,9 @@ final class CompileCommand extends CliCommand {
         io.hlo4j.runtime.pjrt.distributed.JobSpec job = processes.job(System.getenv(), pjrtPlugin, options);
         List<Module> modules = ModuleText.parse(file);
         if (modules.size() != 1) throw new IllegalArgumentException(file + " holds " + modules.size() + " modules; compile takes one");
-        if (dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
-        if (dumpOptimizedProto != null) CliFiles.checkOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
+        boolean writes = job == null || job.processId() == 0;   // in a job, process 0 alone writes the --dump files
+        if (writes && dumpOptimized != null) CliFiles.checkOutputFile(dumpOptimized, "--dump-optimized");
+        if (writes && dumpOptimizedProto != null) CliFiles.checkOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
         Module module = modules.getFirst();
         ModuleText.verify(modules);
         int own = PjrtBackend.partitions(module);
@@ -104,7 +106,6 @@ final class CompileCommand extends CliCommand {
                 r.localDevices = compiled.devices().stream().map(PjrtDevice::id).toList();
                 r.placement = PjrtRun.placement(job, compiled);
             }
-            boolean writes = job == null || job.processId() == 0;   // one process of a job writes the files
             try {
                 r.cost = new TreeMap<>(exe.costAnalysis());
             } catch (PjrtException e) {

@@ -104,10 +104,11 @@ final class MoeRunCommand extends CliCommand {
             throw usage("--devices, --ep-mode, --emit, --dump-dir and --collectives-report need --mesh");
         }
         MoEMethods m = method == null ? null : parseMethod(method);
-        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
         Path pjrtPlugin = pjrt.use();
         io.hlo4j.runtime.pjrt.distributed.JobSpec job = processes.job(System.getenv(), pjrtPlugin, pjrt.createOptions());
-        checkPaths();
+        boolean writes = job == null || job.processId() == 0;   // one process of a job writes OUT: only its paths are checked
+        if (writes && Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
+        checkPaths(writes);
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);
@@ -131,7 +132,6 @@ final class MoeRunCommand extends CliCommand {
         Map<String, HostArray> r = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) r.put(outNames.get(i), res.get(i));
 
-        boolean writes = job == null || job.processId() == 0;   // one process of a job writes OUT
         if (writes) MoeOutputWriter.write(outputDir, r, metricsJson(r), dump == null ? Map.of() : Map.of(dump, lowered.asText()));
         long[] xs = in.arrays().get("x").shape();
         if (in.ignoredTokenIds()) {
@@ -145,12 +145,15 @@ final class MoeRunCommand extends CliCommand {
         return Main.OK;
     }
 
-    /** The input files and every output path, checked before the layer is traced: a wrong one costs no run. */
-    private void checkPaths() throws IOException {
+    /**
+     * The input files and every output path this process writes ({@code writes}: -o and --dump), checked before the
+     * layer is traced: a wrong one costs no run.
+     */
+    private void checkPaths(boolean writes) throws IOException {
         CliFiles.requireInputFile(config, "--config");
         CliFiles.requireInputFile(input, "--input");
-        CliFiles.checkOutputDir(outputDir, "-o");
-        if (dump != null) CliFiles.checkOutputFile(dump, "--dump");
+        if (writes) CliFiles.checkOutputDir(outputDir, "-o");
+        if (writes && dump != null) CliFiles.checkOutputFile(dump, "--dump");
         if (dumpDir != null) CliFiles.checkOutputDir(dumpDir, "--dump-dir");
         if (collectivesReport != null) CliFiles.checkOutputFile(collectivesReport, "--collectives-report");
     }
@@ -174,7 +177,7 @@ final class MoeRunCommand extends CliCommand {
         processes.unused("--mesh runs on simulated devices in this process", System.getenv());
         io.hlo4j.dsl.shard.Mesh meshObj = DumpCommand.parseMesh(mesh, devices);
         if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) throw usage("-o " + outputDir + " is not a directory");
-        checkPaths();
+        checkPaths(true);
         MoeConfig cfg = readConfig(config);
         if (m != null) cfg = cfg.withMoeMethod(m);
         MoeRunInputs in = MoeRunInputs.load(cfg, weights, input);

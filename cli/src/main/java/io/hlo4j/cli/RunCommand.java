@@ -119,11 +119,12 @@ public final class RunCommand implements Callable<Integer> {
         }
         List<HostArray> arrays = RunChecks.readInputs(inputs);
         RunChecks.inputsMatch(fn, inputs, arrays);
-        if (outDir != null) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
+        boolean writes = outDir != null && (job == null || job.processId() == 0);   // in a job, process 0 alone writes -o
+        if (writes) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
         int rc;
         if (pjrtPlugin != null) rc = PjrtRun.run(out, modules.get(0), fn, arrays, devices, pjrtPlugin, pjrt.createOptions(), outDir, job);
         else rc = runHere(out, modules.get(0), interp, fn, nargs, arrays);
-        if (outDir != null) removeStaleResults(fn);
+        if (writes) removeStaleResults(fn);
         return rc;
     }
 

@@ -72,6 +72,30 @@ class CompileMultiProcessTest {
         assertThat(node.get("process").toString()).isEqualTo("{\"index\":1,\"count\":2,\"partitions\":[2,3],\"devices\":[102,103]}");
     }
 
+    /**
+     * Only the process that writes the --dump files checks their paths: process 1 given a folder for --dump-optimized (it
+     * writes nothing) runs; process 0 given the same is refused by name before it compiles.
+     */
+    @Test
+    void onlyTheWritingProcessChecksTheDumpPath(@TempDir Path dir) throws Exception {
+        String plugin = CompileCommandTest.mock().toString(), address = freeAddress();
+        java.util.function.BiFunction<Integer, Path, CompletableFuture<Cli.Run>> start = (id, dump) -> CompletableFuture.supplyAsync(() ->
+                Cli.run("compile", DOT.toString(), "--pjrt-plugin", plugin, "--pjrt-option", "num_devices=2", "--dump-optimized", dump.toString(),
+                        "--num-processes", "2", "--process-id", String.valueOf(id), "--coordinator", address, "--coordinator-timeout", "60"),
+                r -> Thread.ofPlatform().daemon().start(r));
+        Path good = dir.resolve("dot.hlo");
+        CompletableFuture<Cli.Run> one = start.apply(1, dir), zero = start.apply(0, good);
+        Cli.Run r1 = one.get(120, TimeUnit.SECONDS), r0 = zero.get(120, TimeUnit.SECONDS);
+        assertThat(r1.code()).as(r1.toString()).isZero();
+        assertThat(r1.out()).contains("(process 0 writes the --dump-optimized files)");
+        assertThat(r0.code()).as(r0.toString()).isZero();
+        assertThat(Files.readString(good)).startsWith("HloModule ");
+        Cli.Run refused = Cli.run("compile", DOT.toString(), "--pjrt-plugin", plugin, "--pjrt-option", "num_devices=2", "--dump-optimized", dir.toString(),
+                "--num-processes", "2", "--process-id", "0", "--coordinator", freeAddress(), "--coordinator-timeout", "60");
+        assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
+        assertThat(refused.err()).contains(dir.toString()).contains("is a directory");
+    }
+
     @Test
     void withoutAPluginOrOnAPathWithoutOneTheFlagsAreRefused() {
         if (System.getenv("HLO4J_PJRT_PLUGIN") == null) {

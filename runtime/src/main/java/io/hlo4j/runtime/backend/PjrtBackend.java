@@ -73,6 +73,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final DistributedProcess job;   // null unless opened for a job
     private final Duration jobTimeout;
     private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
+    /** The keys under which a job's processes exchange call n's result blocks: {@code hlo4j/call/<n>/}. */
+    public static final String CALL_PREFIX = "hlo4j/call/";
 
     private PjrtBackend(PjrtClient client, Path cacheDir) { this(client, cacheDir, null, null); }
 
@@ -137,7 +139,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     }
 
     private RuntimeException failed(RuntimeException e) {
-        failJob(e.getMessage());
+        if (job != null) job.fail("process " + job.processId() + ": " + e.getMessage(),
+                e instanceof io.hlo4j.runtime.pjrt.distributed.KeyValueException k ? k.missing() : List.of());
         return e;
     }
 
@@ -224,8 +227,9 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     /**
      * Compiles for {@code partitions} devices: the first that many addressable devices when this process runs alone;
-     * in a multi-process job the first that many of the job's global devices ({@link #globalDevices()}), so that every
-     * process compiles the same device assignment, each then running the partitions on its own devices.
+     * in a multi-process job, for N > 1 partitions, the first N of the job's global devices ({@link #globalDevices()}),
+     * so that every process compiles the same device assignment, each then running the partitions on its own devices;
+     * a program of one partition is compiled by each process for its own first device.
      */
     public Compiled compile(Module module, int partitions) {
         try {
@@ -369,10 +373,24 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * steps, gathering the other processes' result blocks before assembling).
          */
         public List<HostArray> callGlobal(List<HostArray> args) {
+            try {
+                return callGlobalChecked(args);
+            } catch (RuntimeException e) {   // in a job, the other processes hear of it instead of waiting out the timeout
+                throw failed(e);
+            }
+        }
+
+        private List<HostArray> callGlobalChecked(List<HostArray> args) {
             checkArguments(entry, sig, args);
             if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
-            if (localPartitions().size() != partitions() && job != null)   // every process of the job makes the same calls in the same order
-                return callGlobal(args, job.store(), "hlo4j/call/" + exchanges.getAndIncrement() + "/", jobTimeout);
+            if (localPartitions().size() != partitions() && job != null) {   // every process of the job makes the same calls in the same order
+                long n = exchanges.getAndIncrement();
+                List<HostArray> out = callGlobal(args, job.store(), CALL_PREFIX + n + "/", jobTimeout);
+                // Every other process has put its blocks of call n, so each has read all of call n - 1's: process 0 drops them,
+                // and the store holds at most two calls' blocks however many calls a job makes (a training loop).
+                if (n > 0 && job.processId() == 0) job.store().deletePrefix(CALL_PREFIX + (n - 1) + "/");
+                return out;
+            }
             if (localPartitions().size() != partitions())
                 throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
                         + processIndex + ") holds partitions " + localPartitions() + " on devices " + exe.devices().stream().map(PjrtDevice::id).toList()

@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * that decides the executable: the plugin itself (its real path, file size and modification time, so an
  * upgraded jaxlib with the same C API version is another key), its attributes (xla_version, StableHLO
  * versions, CUDA version), the C API version, platform name and version, the devices' ids and kinds, the
- * program text and the serialized compile options (which hold the device assignment). For one process of a
+ * program text, the serialized compile options (which hold the device assignment) and, when set, the flags of
+ * {@code XLA_FLAGS} and {@code LIBTPU_INIT_ARGS} (as in JAX's cache key: they change what XLA builds). For one process of a
  * multi-process job it also covers the process count, this process's index and every device of the job (id, kind,
  * process), so each process keeps its own entries, and a job of another shape never meets them; a client of one
  * process keys exactly as before, so an existing cache stays valid. A hit deserializes instead of compiling, and the
@@ -119,20 +120,33 @@ public final class CompileCache {
         return (int) Math.max(1, client.devices().stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
     }
 
-    static String key(PjrtClient client, String stablehlo, CompileOptions options) {
+    static String key(PjrtClient client, String stablehlo, CompileOptions options) { return key(client, stablehlo, options, System.getenv()); }
+
+    /** Variables whose flags change what XLA compiles (JAX's cache key hashes them too). */
+    static final List<String> FLAG_VARIABLES = List.of("XLA_FLAGS", "LIBTPU_INIT_ARGS");
+
+    /** {@code env}: the process's environment ({@link #FLAG_VARIABLES} are read from it). */
+    static String key(PjrtClient client, String stablehlo, CompileOptions options, java.util.Map<String, String> env) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            StringBuilder env = new StringBuilder().append(pluginIdentity(client.plugin()))
+            StringBuilder text = new StringBuilder().append(pluginIdentity(client.plugin()))
                     .append("pjrt ").append(client.plugin().apiVersion()).append('\n')
                     .append(client.platformName()).append('\n').append(client.platformVersion()).append('\n');
-            for (PjrtDevice d : client.addressableDevices()) env.append(d.id()).append(' ').append(d.kind()).append('\n');
+            for (PjrtDevice d : client.addressableDevices()) text.append(d.id()).append(' ').append(d.kind()).append('\n');
             int processes = processCount(client);
             if (processes > 1) {   // only for a job: a one-process key stays what it was
-                env.append("job of ").append(processes).append(" processes, this one ").append(client.processIndex()).append('\n');
+                text.append("job of ").append(processes).append(" processes, this one ").append(client.processIndex()).append('\n');
                 for (PjrtDevice d : client.devices())
-                    env.append("job device ").append(d.id()).append(' ').append(d.kind()).append(" process ").append(d.processIndex()).append('\n');
+                    text.append("job device ").append(d.id()).append(' ').append(d.kind()).append(" process ").append(d.processIndex()).append('\n');
             }
-            sha.update(env.toString().getBytes(StandardCharsets.UTF_8));
+            // XLA_FLAGS / LIBTPU_INIT_ARGS when set: their flags in order (a flag given twice takes the last value, so the
+            // order can matter). Unset or blank, nothing is added, so a key made without them stays what it was.
+            for (String var : FLAG_VARIABLES) {
+                String v = env.get(var);
+                if (v == null || v.isBlank()) continue;
+                text.append(var).append(' ').append(String.join(" ", v.trim().split("\\s+"))).append('\n');
+            }
+            sha.update(text.toString().getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(stablehlo.getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);

@@ -40,7 +40,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class KvCallbacks {
     private KvCallbacks() {}
 
-    /** A get whose timeout_in_ms is not positive waits this long (never forever). */
+    /**
+     * A get whose timeout_in_ms is not positive waits this long (never forever); a job's store
+     * ({@code DistributedProcess#store()}) caps every get, this one too, at the job's timeout.
+     */
     static final Duration DEFAULT_GET_TIMEOUT = Duration.ofMinutes(5);
 
     private static final Map<Long, KeyValueStore> STORES = new ConcurrentHashMap<>();

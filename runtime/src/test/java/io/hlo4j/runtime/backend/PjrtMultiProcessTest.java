@@ -183,4 +183,68 @@ class PjrtMultiProcessTest {
         mock.assertNothingLeaked(before);
     }
 
+
+    /**
+     * A job that calls a program many times (a training loop): process 0 drops call n - 1's result blocks once call n is
+     * gathered, so the coordinator holds at most two calls' blocks, not one set per call ever made.
+     */
+    @Test
+    void manyGlobalCallsKeepTheStoreBounded() throws Exception {
+        Module m = MlirParser.parseModule(Files.readString(GLOBAL_DOT), "global-dot.mlir");
+        List<HostArray> args = List.of(iota(new long[] {4, 3}, 1, 1), iota(new long[] {3, 4}, 0.5f, -2));
+        double[] want = Backend.interpreter().compile(m).call(args).getFirst().toDoubleArray();
+        String address;
+        try (ServerSocket s = new ServerSocket(0)) {
+            address = "localhost:" + s.getLocalPort();
+        }
+        int calls = 30;
+        java.util.function.IntFunction<List<String>> run = id -> {
+            try (PjrtBackend backend = PjrtBackend.open(PjrtBackendTest.mock(), Map.of("num_devices", 2L), JobSpec.of(2, id, address, Duration.ofSeconds(30)), null)) {
+                PjrtBackend.Compiled exe = backend.compile(m);
+                for (int i = 0; i < calls; i++) assertThat(exe.call(args).getFirst().toDoubleArray()).as("call %d", i).containsExactly(want);
+                List<String> left = new java.util.ArrayList<>();   // the result-block keys still in the store, seen from this process
+                for (int n = 0; n < calls; n++)
+                    for (int p = 0; p < 4; p++)
+                        for (String k : List.of(PjrtBackend.CALL_PREFIX + n + "/" + p, PjrtBackend.CALL_PREFIX + n + "/" + p + "/0"))
+                            if (backend.job().store().tryGet(k).isPresent()) left.add(k);
+                return left;
+            }
+        };
+        CompletableFuture<List<String>> one = CompletableFuture.supplyAsync(() -> run.apply(1), r -> Thread.ofPlatform().daemon().start(r));
+        List<String> left = run.apply(0);
+        one.get(60, TimeUnit.SECONDS);
+        List<String> last = new java.util.ArrayList<>();
+        for (int p = 0; p < 4; p++) last.addAll(List.of(PjrtBackend.CALL_PREFIX + (calls - 1) + "/" + p, PjrtBackend.CALL_PREFIX + (calls - 1) + "/" + p + "/0"));
+        assertThat(left).as("only the last call's blocks, after " + calls + " calls").containsExactlyElementsOf(last);
+    }
+
+    /** callGlobal on a job's backend fails as call() does: the other process hears of it by name instead of waiting out the timeout. */
+    @Test
+    void aFailedCallGlobalIsToldToTheOtherProcess() throws Exception {
+        Module m = MlirParser.parseModule(Files.readString(GLOBAL_DOT), "global-dot.mlir");
+        List<HostArray> args = List.of(iota(new long[] {4, 3}, 1, 1), iota(new long[] {3, 4}, 0.5f, -2));
+        String address;
+        try (ServerSocket s = new ServerSocket(0)) {
+            address = "localhost:" + s.getLocalPort();
+        }
+        java.util.function.IntFunction<String> run = id -> {
+            try (PjrtBackend backend = PjrtBackend.open(PjrtBackendTest.mock(), Map.of("num_devices", 2L), JobSpec.of(2, id, address, Duration.ofSeconds(60)), null)) {
+                PjrtBackend.Compiled exe = backend.compile(m);
+                try {
+                    exe.callGlobal(id == 1 ? List.of(args.getFirst()) : args);   // process 1 passes one argument of two
+                    return "no error";
+                } catch (Hlo4jException e) {
+                    return e.getMessage();
+                }
+            } catch (RuntimeException closing) {
+                return "close: " + closing.getMessage();
+            }
+        };
+        long t0 = System.nanoTime();
+        CompletableFuture<String> one = CompletableFuture.supplyAsync(() -> run.apply(1), r -> Thread.ofPlatform().daemon().start(r));
+        String zero = run.apply(0);
+        assertThat(one.get(60, TimeUnit.SECONDS)).startsWith("entry function takes 2 arguments");
+        assertThat(zero).startsWith("process 1 of the job failed, so 'hlo4j/call/0/2' will not come (this is process 0): process 1: entry function takes 2 arguments");
+        assertThat((System.nanoTime() - t0) / 1e9).as("well within the 60 s timeout").isLessThan(30);
+    }
 }

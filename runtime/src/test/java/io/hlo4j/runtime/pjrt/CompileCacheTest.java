@@ -152,7 +152,29 @@ class CompileCacheTest {
             sha.update(PjrtBindingTest.DOT.getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(options.toBytes());
-            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options)).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
+            String former = java.util.HexFormat.of().formatHex(sha.digest());
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options, java.util.Map.of())).isEqualTo(former);
+            assertThat(CompileCache.key(c, PjrtBindingTest.DOT, options, java.util.Map.of("XLA_FLAGS", " ", "LIBTPU_INIT_ARGS", "")))
+                    .as("blank flags are no flags").isEqualTo(former);
+        }
+    }
+
+    /** XLA_FLAGS and LIBTPU_INIT_ARGS change what XLA compiles: each is in the key when set (JAX's cache key hashes them too). */
+    @Test
+    void theKeyCoversXlaFlagsAndLibtpuInitArgs() throws Exception {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient()) {
+            CompileOptions options = CompileOptions.singleDevice(100);
+            java.util.function.Function<java.util.Map<String, String>, String> key = env -> CompileCache.key(c, PjrtBindingTest.DOT, options, env);
+            String none = key.apply(java.util.Map.of());
+            String gpu = key.apply(java.util.Map.of("XLA_FLAGS", "--xla_gpu_enable_latency_hiding_scheduler=true"));
+            String gpuOff = key.apply(java.util.Map.of("XLA_FLAGS", "--xla_gpu_enable_latency_hiding_scheduler=false"));
+            String tpu = key.apply(java.util.Map.of("LIBTPU_INIT_ARGS", "--xla_gpu_enable_latency_hiding_scheduler=true"));
+            assertThat(java.util.Set.of(none, gpu, gpuOff, tpu)).as("four different keys").hasSize(4);
+            assertThat(key.apply(java.util.Map.of("XLA_FLAGS", "  --xla_gpu_enable_latency_hiding_scheduler=true\n")))
+                    .as("the same flags spaced otherwise").isEqualTo(gpu);
+            assertThat(key.apply(java.util.Map.of("XLA_FLAGS", "--a=1 --a=2"))).as("order kept: the last value wins in XLA")
+                    .isNotEqualTo(key.apply(java.util.Map.of("XLA_FLAGS", "--a=2 --a=1")));
+            assertThat(key.apply(java.util.Map.of("PATH", "/elsewhere"))).as("other variables are not in the key").isEqualTo(none);
         }
     }
 
@@ -176,6 +198,31 @@ class CompileCacheTest {
                     + " loads onto devices [100], but the compile's device assignment [101] gives process 0 devices [101]:"
                     + " not an entry for this process's place in the job; delete the entry to compile again");
             assertThat(List.of(cache.hits(), cache.misses())).containsExactly(1, 1);
+        }
+    }
+
+    /**
+     * The mock checks a serialized executable's devices as Compile checks a device assignment (so the cache's tests meet
+     * the errors a real plugin gives, not a silently accepted entry): unknown ids, an id twice, ids that are not plain
+     * digits, bytes after a version-1 text.
+     */
+    @Test
+    void theMockRefusesMalformedSerializedExecutablesByName() {
+        try (PjrtClient c = PjrtPlugin.load(MockPjrt.path()).createClient(java.util.Map.of("num_devices", 2L))) {
+            java.util.function.Function<String, String> load = text -> {
+                PjrtException e = catchThrowableOfType(PjrtException.class, () -> c.deserialize(text.getBytes(StandardCharsets.UTF_8)).close());
+                return e == null ? "loaded" : e.getMessage();
+            };
+            String pre = "PJRT_Executable_DeserializeAndLoad failed with INVALID_ARGUMENT: PJRT_Executable_DeserializeAndLoad: ";
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=100,101")).isEqualTo("loaded");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=100,107"))
+                    .isEqualTo(pre + "the executable names device 107, not a device of this client");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=2 ids=101,101")).isEqualTo(pre + "the executable names device 101 twice");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=1 ids= +100")).isEqualTo(pre + "malformed ids in a mock executable");
+            assertThat(load.apply("hlo4j-mock-exe/2 program=2 devices=1 ids=-100")).isEqualTo(pre + "malformed ids in a mock executable");
+            assertThat(load.apply("hlo4j-mock-exe/1 program=2 devices=1")).isEqualTo("loaded");
+            assertThat(load.apply("hlo4j-mock-exe/1 program=2 devices=1 ids=100"))
+                    .isEqualTo(pre + "trailing bytes after a version 1 mock executable: ' ids=100'");
         }
     }
 }

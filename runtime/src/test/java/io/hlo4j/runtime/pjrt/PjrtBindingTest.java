@@ -33,6 +33,34 @@ class PjrtBindingTest extends MockPluginTest {
             """;
 
 
+    /**
+     * Threads loading the plugin at once (a job's processes in one JVM) each see the whole table: the mock fills it once,
+     * as a real plugin's GetPjrtApi returns a static table (it once refilled it per call, and a concurrent load could read
+     * version 0.0 or empty slots).
+     */
+    @Test
+    void threadsLoadingThePluginAtOnceEachSeeTheWholeTable() throws Exception {
+        int threads = 8, rounds = 25;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            for (int r = 0; r < rounds; r++) {
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+                List<java.util.concurrent.Future<String>> fs = new java.util.ArrayList<>();
+                for (int t = 0; t < threads; t++)
+                    fs.add(pool.submit(() -> {
+                        start.await();
+                        PjrtPlugin p = PjrtPlugin.load(MockPjrt.path());
+                        try (PjrtClient c = p.createClient()) {
+                            return p.apiVersion() + " " + c.platformName();
+                        }
+                    }));
+                for (java.util.concurrent.Future<String> f : fs) assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("0.95 mock");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void loadsThePluginAndReadsVersionAndAttributes() {
         PjrtPlugin p = plugin();

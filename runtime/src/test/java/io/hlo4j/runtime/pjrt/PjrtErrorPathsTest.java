@@ -108,7 +108,7 @@ class PjrtErrorPathsTest extends MockPluginTest {
             mock.restoreSlots();
             c.compile(ADD, CompileOptions.singleDevice(100)).close();
             // A plugin without PJRT_Error_GetCode: its errors still carry their message, with code UNKNOWN
-            // (c.plugin(), not plugin(): loading again would fill the mock's table anew).
+            // (the slot stays empty until the test's reset(): the mock fills its table once, as a real plugin's is static).
             mock.clearSlot(Abi.Fn.PJRT_Error_GetCode.slot);
             PjrtException noCode = catchThrowableOfType(PjrtException.class, () -> c.plugin().createClient(Map.of("bogus", 1L)));
             assertThat(noCode.code()).isEqualTo(PjrtErrorCode.UNKNOWN);

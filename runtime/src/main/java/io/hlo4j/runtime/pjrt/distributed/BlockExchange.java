@@ -73,7 +73,7 @@ public final class BlockExchange {
             for (int p : missing) if (owners.containsKey(p)) who.add(owners.get(p));
             throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "no result blocks for partition" + (missing.size() == 1 ? " " : "s ") + missing
                     + (who.isEmpty() ? "" : " (" + DistributedProcess.processes(List.copyOf(who)) + ")") + " under '" + prefix + "' in "
-                    + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job running the same program?)");
+                    + store.describe() + " within " + timeout.toMillis() + " ms (is every process of the job running the same program?)", null, List.copyOf(who));
         }
         return all;
     }

@@ -31,6 +31,11 @@ public final class DistributedProcess implements AutoCloseable {
     private final TcpKeyValueStore raw;
     private final JobStore store;
     private boolean closed, failed;
+    /** Processes whose announcement this one read (for process 0: whom to let end before it stops the coordinator when joining fails). */
+    private final List<Integer> announced = new ArrayList<>();
+    /** Processes a wait of this one ran out on: close() does not wait for them again. */
+    private final java.util.Set<Integer> gone = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private boolean announcedSelf;
 
     private DistributedProcess(int processId, int numProcesses, Duration timeout, KeyValueCoordinator coordinator, TcpKeyValueStore raw) {
         this.processId = processId;
@@ -38,7 +43,7 @@ public final class DistributedProcess implements AutoCloseable {
         this.timeout = timeout;
         this.coordinator = coordinator;
         this.raw = raw;
-        this.store = new JobStore(raw, processId, numProcesses);
+        this.store = new JobStore(raw, processId, numProcesses, timeout);
     }
 
     /** Joins the job {@code spec} describes (see {@link #initialize(String, int, int, Duration)}). */
@@ -60,14 +65,64 @@ public final class DistributedProcess implements AutoCloseable {
         KeyValueCoordinator hosted = null;
         if (processId == 0) hosted = KeyValueCoordinator.start(address.port());
         DistributedProcess p = new DistributedProcess(processId, numProcesses, timeout, hosted, probe);
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
             p.announce();
-            probe.joined();   // from here on, a coordinator that refuses connections is gone: fail fast
             return p;
         } catch (RuntimeException e) {
-            if (hosted != null) hosted.close();
+            // Tell the others (their joins end naming this one's fault), and, on process 0, let every process that announced
+            // itself read that before the coordinator stops: each then names the job's fault, not a coordinator that went
+            // away. Processes that did not come are not a fault of this one: every process waits them out and names them
+            // itself, so this one only says it has ended.
+            if (p.announcedSelf) {
+                if (e instanceof KeyValueException k && k.code() == PjrtErrorCode.DEADLINE_EXCEEDED) p.ended();
+                else p.fail(e.getMessage());
+            }
+            if (hosted != null) {
+                try {
+                    p.awaitEnds(p.announced, Math.max(deadline, System.nanoTime() + JobStore.SLICE.toNanos() * 2));
+                } catch (RuntimeException waiting) {
+                    e.addSuppressed(waiting);
+                } finally {
+                    hosted.close();
+                }
+            }
             throw e;
         }
+    }
+
+    /** Puts {@code hlo4j/closed/<id>}, best effort: a coordinator that is gone has no one left to tell. */
+    private void ended() {
+        try {
+            raw.put("hlo4j/closed/" + processId, new byte[] {1});
+        } catch (KeyValueException e) {
+            // the coordinator has stopped: the others fail on it too
+        }
+    }
+
+    /**
+     * Waits, until {@code deadline} (nanoTime), for each of {@code ids} to end: to put {@code hlo4j/closed/<q>} or its
+     * failure; returns those that did neither.
+     */
+    private List<Integer> awaitEnds(List<Integer> ids, long deadline) {
+        List<Integer> missing = new ArrayList<>();
+        for (int q : ids) {
+            while (true) {
+                if (raw.tryGet(JobStore.FAILED + q).isPresent()) break;
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    missing.add(q);
+                    break;
+                }
+                try {
+                    raw.get("hlo4j/closed/" + q, Duration.ofNanos(Math.min(left, JobStore.SLICE.toNanos() / 4)));
+                    break;
+                } catch (KeyValueException e) {
+                    if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
+                }
+            }
+        }
+        return missing;
     }
 
     /**
@@ -79,6 +134,8 @@ public final class DistributedProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             raw.put("hlo4j/process/" + processId, mine.getBytes(StandardCharsets.UTF_8));
+            announcedSelf = true;
+            raw.joined();   // the coordinator answered: from here on, one that refuses connections is gone, fail fast
         } catch (KeyValueException e) {
             if (e.code() != PjrtErrorCode.UNAVAILABLE || processId == 0) throw e;
             throw new KeyValueException(e.code(), "process " + processId + " of " + numProcesses + ": cannot reach " + store.describe()
@@ -89,7 +146,8 @@ public final class DistributedProcess implements AutoCloseable {
             if (q == processId) continue;
             String theirs;
             try {
-                theirs = new String(raw.get("hlo4j/process/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))), StandardCharsets.UTF_8);
+                // through the job's store: a process that failed (and said so) ends this wait at once, by name
+                theirs = new String(store.get("hlo4j/process/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))), StandardCharsets.UTF_8);
             } catch (KeyValueException e) {
                 if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
                 missing.add(q);
@@ -100,6 +158,7 @@ public final class DistributedProcess implements AutoCloseable {
                 throw new KeyValueException(PjrtErrorCode.FAILED_PRECONDITION, "process " + q + "'s key 'hlo4j/process/" + q + "' in " + store.describe()
                         + " holds '" + (theirs.length() > 80 ? theirs.substring(0, 80) + "..." : theirs)
                         + "', not an hlo4j process's announcement (another program on the coordinator's port?)");
+            announced.add(q);
             String count = theirs.substring(0, space);
             if (!count.equals("processes=" + numProcesses))
                 throw new KeyValueException(PjrtErrorCode.FAILED_PRECONDITION, "process " + q + " joined " + store.describe() + " with " + count
@@ -108,7 +167,7 @@ public final class DistributedProcess implements AutoCloseable {
         if (!missing.isEmpty())
             throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "process " + processId + " of " + numProcesses + ": " + processes(missing)
                     + " did not join through " + store.describe() + " within " + timeout.toMillis()
-                    + " ms (is every process of the job started, with the same coordinator?)");
+                    + " ms (is every process of the job started, with the same coordinator?)", null, missing);
     }
 
     /** {@code process 1} or {@code processes [1, 3]}. */
@@ -134,7 +193,14 @@ public final class DistributedProcess implements AutoCloseable {
      * {@link #store()} end naming it rather than running out the timeout. Best effort: a coordinator that is gone is what
      * the others will see anyway. Only the first failure is put.
      */
-    public synchronized void fail(String message) {
+    public void fail(String message) { fail(message, List.of()); }
+
+    /**
+     * As {@link #fail(String)}, for a failure that was a wait running out on the processes {@code missing}
+     * ({@link KeyValueException#missing()}): {@link #close()} does not wait for them again.
+     */
+    public synchronized void fail(String message, List<Integer> missing) {
+        gone.addAll(missing);
         if (failed) return;
         failed = true;
         try {
@@ -146,7 +212,9 @@ public final class DistributedProcess implements AutoCloseable {
 
     /**
      * Announces this process's end; process 0 waits for every other one before it stops the coordinator, all of them
-     * within one timeout (not one each), and names those that did not end in time (DEADLINE_EXCEEDED).
+     * within one timeout (not one each), and names those that did not end in time (DEADLINE_EXCEEDED). A process that
+     * has put its failure ends the wait for it; one that a wait of this process already ran out on
+     * ({@link #fail(String, List)}) is not waited for again.
      */
     @Override public synchronized void close() {
         if (closed) return;
@@ -154,20 +222,13 @@ public final class DistributedProcess implements AutoCloseable {
         try {
             raw.put("hlo4j/closed/" + processId, new byte[] {1});
             if (coordinator != null) {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                List<Integer> missing = new ArrayList<>();
-                for (int q = 1; q < numProcesses; q++) {
-                    try {
-                        raw.get("hlo4j/closed/" + q, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-                    } catch (KeyValueException e) {
-                        if (e.code() != PjrtErrorCode.DEADLINE_EXCEEDED) throw e;
-                        missing.add(q);
-                    }
-                }
+                List<Integer> others = new ArrayList<>();
+                for (int q = 1; q < numProcesses; q++) if (!gone.contains(q)) others.add(q);
+                List<Integer> missing = awaitEnds(others, System.nanoTime() + timeout.toNanos());
                 if (!missing.isEmpty())
                     throw new KeyValueException(PjrtErrorCode.DEADLINE_EXCEEDED, "process 0 of " + numProcesses + ": " + processes(missing)
                             + " did not finish within " + timeout.toMillis() + " ms; " + store.describe() + " stops now (has "
-                            + (missing.size() == 1 ? "it" : "one of them") + " stopped or hung?)");
+                            + (missing.size() == 1 ? "it" : "one of them") + " stopped or hung?)", null, missing);
             }
         } finally {
             if (coordinator != null) coordinator.close();

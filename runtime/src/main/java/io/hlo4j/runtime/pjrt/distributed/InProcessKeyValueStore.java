@@ -49,6 +49,11 @@ public final class InProcessKeyValueStore implements KeyValueStore {
         return v == null ? Optional.empty() : Optional.of(v.clone());
     }
 
+    @Override public synchronized void deletePrefix(String prefix) { values.keySet().removeIf(k -> k.startsWith(prefix)); }
+
+    /** How many keys are set (tests watch it stay bounded). */
+    synchronized int size() { return values.size(); }
+
     @Override public String describe() { return name; }
 
     static KeyValueException timedOut(String key, String store, Duration timeout) {

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,19 +19,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * The key-value store one process of a job hosts on a TCP port (process 0, as JAX's coordinator), which every
  * process's {@link TcpKeyValueStore} reaches. One request per connection, so a get blocked on a key never delays
  * another process's put. The wire format ({@link TcpKeyValueStore} writes it): an op byte ({@code P}ut, {@code G}et,
- * {@code T}ryGet), the key ({@code writeUTF}), then the value ({@code int} length and bytes) or the get's timeout in
- * ms ({@code long}); the answer is 0 and a value ({@code int} length, -1 for "not set", and bytes) or 1, the error
+ * {@code T}ryGet, {@code D}elete), the key ({@code writeUTF}), then the value ({@code int} length and bytes), the get's
+ * timeout in ms ({@code long}) or the prefix of the keys to delete ({@code writeUTF}); the answer is 0 and a value ({@code int} length, -1 for "not set", and bytes) or 1, the error
  * code ({@code int}) and message ({@code writeUTF}). A value is at most {@link Wire#MAX_VALUE_BYTES} and is read whole;
  * a request must arrive within {@link #REQUEST_TIMEOUT} (a get then waits in the store, not on the socket), so an idle
- * client cannot hold a thread; {@link #close()} closes every open connection and ends every waiting get.
+ * client cannot hold a thread. {@link #close()} stops accepting, lets the requests under way finish (bounded by
+ * {@link #DRAIN}: a put whose value woke the process that closes still gets its answer), then ends every waiting get
+ * (CANCELLED) and closes what is still open.
  */
 public final class KeyValueCoordinator implements AutoCloseable {
-    static final byte PUT = 'P', GET = 'G', TRY_GET = 'T', OK = 0, ERROR = 1;
+    static final byte PUT = 'P', GET = 'G', TRY_GET = 'T', DELETE = 'D', OK = 0, ERROR = 1;
     /** How long an accepted connection may take to send its whole request. */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** How long {@link #close()} lets requests under way (other than gets waiting for a key) finish before it cuts them. */
+    static final Duration DRAIN = Duration.ofMillis(1500);
 
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
+    /** Each request's thread -> whether it is waiting in the store for a key (a get), not reading or answering. */
+    private final Map<Thread, Boolean> serving = new ConcurrentHashMap<>();
     private final int requestTimeoutMs;
 
     private final ServerSocket server;
@@ -62,6 +68,9 @@ public final class KeyValueCoordinator implements AutoCloseable {
 
     public int port() { return server.getLocalPort(); }
 
+    /** How many keys the store holds (tests watch it stay bounded over a job's calls). */
+    int size() { return store.size(); }
+
     /** {@code localhost:port}, for a store in this process. */
     public String address() { return "localhost:" + port(); }
 
@@ -70,12 +79,9 @@ public final class KeyValueCoordinator implements AutoCloseable {
             try {
                 Socket s = server.accept();
                 open.add(s);
-                if (closed) {   // close() ran between the accept and the add
-                    s.close();
-                    continue;
-                }
-                Thread.ofPlatform().daemon().name("hlo4j-kv-request").start(() -> {
-                    serving.add(Thread.currentThread());
+                // registered before it starts, so close(), which joins this thread first, drains it too: a connection
+                // accepted as close() begins is answered, not dropped
+                Thread t = Thread.ofPlatform().daemon().name("hlo4j-kv-request").unstarted(() -> {
                     try {
                         serve(s);
                     } finally {
@@ -83,6 +89,8 @@ public final class KeyValueCoordinator implements AutoCloseable {
                         open.remove(s);
                     }
                 });
+                serving.put(t, false);
+                t.start();
             } catch (IOException e) {
                 if (!closed) System.err.println("hlo4j: key-value coordinator on port " + port() + ": " + e.getMessage());
             }
@@ -103,13 +111,26 @@ public final class KeyValueCoordinator implements AutoCloseable {
                     }
                     case GET -> {
                         long ms = in.readLong();
-                        answer(out, store.get(key, Duration.ofMillis(Math.max(0, ms))));
+                        byte[] v;
+                        serving.put(Thread.currentThread(), true);
+                        try {
+                            if (closed) throw new KeyValueException(PjrtErrorCode.CANCELLED, "key-value get of '" + key + "' from "
+                                    + store.describe() + ": the coordinator is stopping");
+                            v = store.get(key, Duration.ofMillis(Math.max(0, ms)));
+                        } finally {
+                            serving.put(Thread.currentThread(), false);
+                        }
+                        answer(out, v);
                     }
                     case TRY_GET -> {
                         Optional<byte[]> v = store.tryGet(key);
                         out.writeByte(OK);
                         out.writeInt(v.map(b -> b.length).orElse(-1));
                         if (v.isPresent()) out.write(v.get());
+                    }
+                    case DELETE -> {   // the key field names the request in messages; the prefix follows
+                        store.deletePrefix(in.readUTF());
+                        answer(out, new byte[0]);
                     }
                     default -> throw new KeyValueException(PjrtErrorCode.INVALID_ARGUMENT, "key-value coordinator: unknown request " + op);
                 }
@@ -136,11 +157,28 @@ public final class KeyValueCoordinator implements AutoCloseable {
         out.write(v);
     }
 
-    /** Stops accepting, closes every open connection and cancels every get waiting in the store. */
+    /**
+     * Stops accepting; waits (up to {@link #DRAIN}) until every request under way is either answered or waiting in the
+     * store for a key; ends those waits (their clients get CANCELLED), lets their answers go out, then closes whatever
+     * connection is still open (an idle or stuck client).
+     */
     @Override public void close() {
         closed = true;
         try {
             server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            acceptor.join(2000);
+            long deadline = System.nanoTime() + DRAIN.toNanos();
+            while (serving.containsValue(false) && System.nanoTime() < deadline) Thread.sleep(2);
+            for (Thread t : serving.keySet()) if (serving.getOrDefault(t, false)) t.interrupt();   // a get waiting in the store ends (CANCELLED)
+            long answered = System.nanoTime() + 500_000_000L;   // the answers' bytes, then the sockets go
+            for (Thread t : serving.keySet()) t.join(Math.max(1, (answered - System.nanoTime()) / 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
             for (Socket s : open) {
                 try {
                     s.close();
@@ -148,12 +186,6 @@ public final class KeyValueCoordinator implements AutoCloseable {
                     // closing is all we want of it
                 }
             }
-            for (Thread t : serving) t.interrupt();   // a get waiting in the store ends (CANCELLED)
-            acceptor.join(2000);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -20,6 +20,15 @@ public interface KeyValueStore extends AutoCloseable {
     /** The value of {@code key} if it is set now. */
     Optional<byte[]> tryGet(String key);
 
+    /**
+     * Removes every key that starts with {@code prefix} (none: a no-op), so that a job that exchanges values per step
+     * does not grow the store without bound. Stores that cannot delete refuse it (UNIMPLEMENTED) rather than keep the keys silently.
+     */
+    default void deletePrefix(String prefix) {
+        throw new KeyValueException(io.hlo4j.runtime.pjrt.PjrtErrorCode.UNIMPLEMENTED, "key-value delete of '" + prefix + "*' from "
+                + describe() + ": this store cannot delete keys");
+    }
+
     /** Names the store in messages, e.g. {@code coordinator 10.0.0.1:1234} or {@code in-process store}. */
     String describe();
 

@@ -25,5 +25,7 @@ public final class PrefixedKeyValueStore implements KeyValueStore {
 
     @Override public Optional<byte[]> tryGet(String key) { return inner.tryGet(prefix + key); }
 
+    @Override public void deletePrefix(String p) { inner.deletePrefix(prefix + p); }
+
     @Override public String describe() { return inner.describe(); }
 }

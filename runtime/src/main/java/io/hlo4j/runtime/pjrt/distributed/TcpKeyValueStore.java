@@ -55,6 +55,8 @@ public final class TcpKeyValueStore implements KeyValueStore {
         return Optional.ofNullable(request("try_get", key, KeyValueCoordinator.TRY_GET, connectTimeout, out -> {}));
     }
 
+    @Override public void deletePrefix(String prefix) { request("delete", prefix + "*", KeyValueCoordinator.DELETE, connectTimeout, out -> out.writeUTF(prefix)); }
+
     @Override public String describe() { return "coordinator " + host + ":" + port; }
 
     private interface Body { void write(DataOutputStream out) throws IOException; }

@@ -133,7 +133,7 @@ class JobFailureTest {
         assertThat(kvThreadsAfterASecond()).isEmpty();
     }
 
-    /** Three processes, one never starts: both that came name it, once, within one timeout (not one per missing process). */
+    /** Four processes, two never start: both that came name the missing two, once, within one timeout (not one per missing process). */
     @Test
     void everyMissingProcessIsNamedWithinOneTimeout() throws Exception {
         String address = freeAddress();
