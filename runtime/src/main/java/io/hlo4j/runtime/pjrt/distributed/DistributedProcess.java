@@ -72,10 +72,13 @@ public final class DistributedProcess implements AutoCloseable {
         } catch (RuntimeException e) {
             // Tell the others (their joins end naming this one's fault), and, on process 0, let every process that announced
             // itself read that before the coordinator stops: each then names the job's fault, not a coordinator that went
-            // away. Processes that did not come are not a fault of this one: every process waits them out and names them
-            // itself, so this one only says it has ended.
+            // away. Processes that did not come are not a fault of this one: a process other than 0 that waited them out
+            // only says it has ended (the others name them themselves). Process 0 is different: its coordinator stops
+            // now, under processes that joined later and whose own deadlines are later, so it posts its message (which
+            // names the missing processes) as the job's failure for them to report.
             if (p.announcedSelf) {
-                if (e instanceof KeyValueException k && k.code() == PjrtErrorCode.DEADLINE_EXCEEDED) p.ended();
+                boolean missingOthers = e instanceof KeyValueException k && k.code() == PjrtErrorCode.DEADLINE_EXCEEDED;
+                if (missingOthers && hosted == null) p.ended();
                 else p.fail(e.getMessage());
             }
             if (hosted != null) {

@@ -169,15 +169,22 @@ public final class KeyValueCoordinator implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // a caller with a pending interrupt (a cancelled task, a close after catching InterruptedException) must still
+        // drain and end the waiting gets: clear the flag for these bounded waits and set it again at the end
+        boolean wasInterrupted = Thread.interrupted();
         try {
-            acceptor.join(2000);
+            joinUninterruptibly(acceptor, System.nanoTime() + 2_000_000_000L);
             long deadline = System.nanoTime() + DRAIN.toNanos();
-            while (serving.containsValue(false) && System.nanoTime() < deadline) Thread.sleep(2);
+            while (serving.containsValue(false) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    wasInterrupted = true;
+                }
+            }
             for (Thread t : serving.keySet()) if (serving.getOrDefault(t, false)) t.interrupt();   // a get waiting in the store ends (CANCELLED)
             long answered = System.nanoTime() + 500_000_000L;   // the answers' bytes, then the sockets go
-            for (Thread t : serving.keySet()) t.join(Math.max(1, (answered - System.nanoTime()) / 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            for (Thread t : serving.keySet()) wasInterrupted |= joinUninterruptibly(t, answered);
         } finally {
             for (Socket s : open) {
                 try {
@@ -186,6 +193,22 @@ public final class KeyValueCoordinator implements AutoCloseable {
                     // closing is all we want of it
                 }
             }
+            if (wasInterrupted) Thread.currentThread().interrupt();
         }
+    }
+
+    /** Joins {@code t} until {@code deadlineNanos}; returns whether an interrupt arrived meanwhile (it is not lost). */
+    private static boolean joinUninterruptibly(Thread t, long deadlineNanos) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            long ms = (deadlineNanos - System.nanoTime()) / 1_000_000;
+            if (ms <= 0) break;
+            try {
+                t.join(ms);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        return interrupted;
     }
 }

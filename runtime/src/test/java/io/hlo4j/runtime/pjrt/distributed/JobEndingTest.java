@@ -93,6 +93,54 @@ class JobEndingTest {
     }
 
     /**
+     * Process 0's join runs out (process 2 never comes) while process 1, started later with a longer timeout, still
+     * waits: process 0's coordinator stops under it, so process 1 must end at once naming process 2 and process 0's
+     * failure, not "interrupted" and not after its own, longer timeout.
+     */
+    @Test
+    void aLaterProcessLearnsWhyProcessZerosJoinEnded() throws Exception {
+        String address = freeAddress();
+        CompletableFuture<DistributedProcess> zero =
+                CompletableFuture.supplyAsync(() -> DistributedProcess.initialize(address, 3, 0, Duration.ofMillis(1500)), OWN_THREAD);
+        Thread.sleep(1000);
+        long start = System.nanoTime();
+        RuntimeException one = catchThrowableOfType(RuntimeException.class,
+                () -> DistributedProcess.initialize(address, 3, 1, Duration.ofSeconds(20)));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(one).as("process 1's join").isNotNull();
+        assertThat(one.getMessage()).contains("process 0").contains("process 2").doesNotContain("interrupted");
+        assertThat(ms).as("ms process 1 waited (its own timeout is 20 s)").isLessThan(10_000);
+        assertThat(catchThrowableOfType(Exception.class, () -> zero.get(30, TimeUnit.SECONDS))).isNotNull();
+    }
+
+    /**
+     * A close called from a thread whose interrupt flag is already set (a cancelled task) still ends the waiting get with
+     * CANCELLED instead of cutting its connection, and hands the flag back set.
+     */
+    @Test
+    void aCloseFromAnInterruptedThreadStillAnswersTheWaitingGet() throws Exception {
+        KeyValueCoordinator c = KeyValueCoordinator.start(0);
+        try (Socket s = new Socket("localhost", c.port())) {
+            s.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeByte(KeyValueCoordinator.GET);
+            out.writeUTF("never");
+            out.writeLong(60_000);
+            out.flush();
+            Thread.sleep(300);
+            boolean flagAfter = CompletableFuture.supplyAsync(() -> {
+                Thread.currentThread().interrupt();
+                c.close();
+                return Thread.currentThread().isInterrupted();
+            }, OWN_THREAD).get(30, TimeUnit.SECONDS);
+            assertThat(flagAfter).as("the caller's interrupt flag after close").isTrue();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(in.readByte()).isEqualTo(KeyValueCoordinator.ERROR);
+            assertThat(PjrtErrorCode.of(in.readInt())).isEqualTo(PjrtErrorCode.CANCELLED);
+        }
+    }
+
+    /**
      * Process 1 dies without a word after joining: process 0's exchange runs out once, naming it, and process 0's close
      * then does not wait a second timeout for it.
      */
