@@ -261,8 +261,8 @@ public final class Interpreter {
     public List<RtValue> evalOp(Operation op, List<RtValue> operands, Frame frame) {
         Kernel k = Kernels.lookup(op);
         if (k == null) {
-            throw new InterpreterException("not supported by the interpreter: " + op.name(),
-                    op.location());
+            // the location travels with the exception: the CLI and format() print it before the message
+            throw new InterpreterException("not supported by the interpreter: " + op.name(), op.location());
         }
         StopCheck outer = StopCheck.enter(this, op, frame.process()); // long kernels poll it (StopCheck.current)
         try {
