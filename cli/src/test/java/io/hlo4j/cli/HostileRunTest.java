@@ -190,7 +190,7 @@ class HostileRunTest {
                 """);
         // it used to run until the thread stack ran out
         refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: cannot run @main: recursive call "
-                + "chain @main -> @f -> @main (func.call @main in @f at " + rec + ":6:3); StableHLO functions cannot recurse\n");
+                + "chain @main -> @f -> @main (func.call @main in @f); StableHLO functions cannot recurse\n"); // the call's line once
     }
 
     @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {

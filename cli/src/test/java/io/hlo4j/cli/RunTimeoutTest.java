@@ -183,7 +183,7 @@ class RunTimeoutTest {
             assertThat(seen.get()).as(r.toString()).isBetween(1, 20);   // stopped part way: about 1 s of 100 ms steps
             assertThat(r.err()).as(r.toString()).hasLineCount(1)
                     .matches("hlo4j: " + java.util.regex.Pattern.quote(f.toString()) + ":(\\d+):5: @main stopped by --timeout 1 s: partitioning ran "
-                            + "past its deadline at stablehlo\\.add \\(" + java.util.regex.Pattern.quote(f.toString()) + ":\\1:5\\) in @main\n");
+                            + "past its deadline at stablehlo\\.add in @main\n"); // the add's line once, first
             assertThat(r.out()).isEmpty();
             // without a limit the same slow partitioning finishes and the run gives 1..4 doubled thirty times
             seen.set(0);

@@ -149,6 +149,8 @@ class JaxModulesCliTest {
             assertThat(run.code()).as(run.toString()).isNotZero();
             assertThat(run.err()).contains("@SPMDFullToShardShape").contains("pre-Shardy").contains("jax_use_shardy_partitioner")
                     .doesNotContain("\tat io.hlo4j").doesNotContain("internal error");
+            // the call's location once, as the prefix (the --spmd refusal also named it inside the message)
+            assertThat(run.err().split("gspmd_shard_map.mlir:", -1)).as(run.toString()).hasSize(2);
         }
     }
 

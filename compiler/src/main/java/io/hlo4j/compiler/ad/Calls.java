@@ -54,7 +54,7 @@ public final class Calls {
         FunctionType ft = (FunctionType) ((TypeAttr) f.attr("function_type")).value();
         int n = call.numOperands(), m = call.numResults();
         if (ft.inputs().size() != n + 2 * m || ft.results().size() != n) {
-            throw new Hlo4jException("cannot " + doing + " func.call with custom VJP @" + sym + " at " + call.location().describe() + ": @" + sym
+            throw new Hlo4jException("cannot " + doing + " func.call with custom VJP @" + sym + ": @" + sym
                     + " is " + ft.inputs() + " -> " + ft.results() + "; it must take the call's " + count(n, "argument") + ", "
                     + count(m, "result") + " and " + count(m, "cotangent") + " and return " + count(n, "cotangent"), call.location());
         }
@@ -111,8 +111,8 @@ public final class Calls {
                     List<String> chain = new ArrayList<>(stack);
                     chain.add(n);
                     throw new Hlo4jException("cannot " + doing + " @" + stack.getFirst() + ": recursive call chain @"
-                            + String.join(" -> @", chain) + " (func.call @" + n + " in @" + stack.getLast() + " at "
-                            + call.location().describe() + "); StableHLO functions cannot recurse", call.location());
+                            + String.join(" -> @", chain) + " (func.call @" + n + " in @" + stack.getLast()
+                            + "); StableHLO functions cannot recurse", call.location());
                 }
                 if (done.contains(n)) continue;
                 stack.addLast(n);
@@ -219,19 +219,18 @@ public final class Calls {
 
     private static Operation resolve(Operation call, String sym, Function<String, Operation> symbols, String doing, boolean checkSignature) {
         Operation f = symbols.apply(sym);
-        String where = " at " + call.location().describe();
-        if (f == null) {
-            throw new Hlo4jException("cannot " + doing + " func.call" + (checkSignature ? " @" : " with custom VJP @") + sym + where
+                if (f == null) {
+            throw new Hlo4jException("cannot " + doing + " func.call" + (checkSignature ? " @" : " with custom VJP @") + sym
                     + ": the module has no function @" + sym, call.location());
         }
         if (!f.name().equals("func.func") || f.regions().isEmpty() || f.region(0).isEmpty()) {
-            throw new Hlo4jException("cannot " + doing + " func.call @" + sym + where + ": @" + sym + " is " + (f.name().equals("func.func")
+            throw new Hlo4jException("cannot " + doing + " func.call @" + sym + ": @" + sym + " is " + (f.name().equals("func.func")
                     ? "a declaration without a body" : "a '" + f.name() + "', not a func.func"), call.location());
         }
         if (checkSignature) {
             FunctionType ft = (FunctionType) ((TypeAttr) f.attr("function_type")).value();
             if (!ft.inputs().equals(call.operandTypes()) || !ft.results().equals(call.resultTypes())) {
-                throw new Hlo4jException("cannot " + doing + " func.call @" + sym + where + ": the call is " + call.operandTypes() + " -> "
+                throw new Hlo4jException("cannot " + doing + " func.call @" + sym + ": the call is " + call.operandTypes() + " -> "
                         + call.resultTypes() + " but @" + sym + " is " + ft.inputs() + " -> " + ft.results(), call.location());
             }
         }
@@ -240,7 +239,7 @@ public final class Calls {
 
     private static String symbol(Operation call, String attr) {
         if (call.attr(attr) instanceof SymbolRefAttr s) return s.root();
-        throw new Hlo4jException("func.call at " + call.location().describe() + " has no symbol '" + attr + "'", call.location());
+        throw new Hlo4jException("func.call has no symbol '" + attr + "'", call.location());
     }
 
     private static String name(Operation func) {

@@ -8,6 +8,7 @@ import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.dialect.stablehlo.CollectiveMode;
 import io.hlo4j.mlir.dialect.stablehlo.RingBytes;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ChannelHandle;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.types.TensorType;
@@ -68,7 +69,7 @@ final class CollectiveTraffic {
         try {
             mode = CollectiveMode.of(kind, channel, op.attr("use_global_device_ids") != null);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + " at " + op.location().describe(), e);
+            throw new Hlo4jException(e.getMessage(), op.location(), e);
         }
         // the largest group, padding (-1) left out: the busiest device's
         long row = rows.stream().mapToLong(r -> r.stream().filter(id -> id != -1).count()).max().orElse(0);
@@ -93,7 +94,7 @@ final class CollectiveTraffic {
         }
         if (isRaggedAllToAll(op)) return new Received(Math.multiplyExact(g - 1, raggedChunk(op)), true);
         if (!RingBytes.covers(n)) {
-            throw new IllegalArgumentException("no received-bytes definition for collective " + n + " at " + op.location().describe());
+            throw new Hlo4jException("no received-bytes definition for collective " + n, op.location());
         }
         return new Received(RingBytes.received(n, g, in, out), false);
     }

@@ -6,6 +6,7 @@ import io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.Dims;
 import io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
@@ -141,8 +142,8 @@ public final class OpFlops {
         long s = 0;
         for (int i = 0; i < sizes.length; i++) {
             if (sizes[i] < 0) {
-                throw new IllegalArgumentException(op.name() + " at " + op.location().describe() + ": group size " + i + " is negative ("
-                        + sizes[i] + ") in group_sizes " + java.util.Arrays.toString(sizes));
+                throw new Hlo4jException(op.name() + ": group size " + i + " is negative ("
+                        + sizes[i] + ") in group_sizes " + java.util.Arrays.toString(sizes), op.location());
             }
             s = Math.addExact(s, sizes[i]);
         }
@@ -158,12 +159,12 @@ public final class OpFlops {
 
     private static TensorType tensor(Value v, Operation op) {
         if (v.type() instanceof TensorType t) return t;
-        throw new IllegalArgumentException(op.name() + " at " + op.location().describe() + ": operand is not a tensor: " + v.type());
+        throw new Hlo4jException(op.name() + ": operand is not a tensor: " + v.type(), op.location());
     }
 
     private static Attribute required(Operation op, String name) {
         Attribute a = op.attr(name);
-        if (a == null) throw new IllegalArgumentException(op.name() + " at " + op.location().describe() + " has no " + name);
+        if (a == null) throw new Hlo4jException(op.name() + " has no " + name, op.location());
         return a;
     }
 

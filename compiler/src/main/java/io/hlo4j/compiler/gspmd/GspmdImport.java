@@ -72,12 +72,12 @@ public final class GspmdImport {
         List<GspmdSharding> all = new ArrayList<>();
         Walker.walk(module.op(), op -> {
             if (op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr t && MANUAL_TARGETS.contains(t.value())) {
-                throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " at " + op.location().describe() + " is a pre-Shardy (GSPMD)"
+                throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " is a pre-Shardy (GSPMD)"
                         + " shard_map, which hlo4j's partitioner does not import: lower it with Shardy (jax.config.update("
                         + "'jax_use_shardy_partitioner', True)) to get sdy.manual_computation", op.location());
             }
             if (op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr t && ROUND_TRIP_TARGETS.contains(t.value())) {
-                throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " at " + op.location().describe() + " is a shard_map in Shardy's"
+                throw new Hlo4jException("stablehlo.custom_call @" + t.value() + " is a shard_map in Shardy's"
                         + " round-trip form (what jax.export serializes), but the module has no xla.sdy.meshes frontend attribute to"
                         + " read it with: give hlo4j the whole exported module, or the text of jax.jit(f).lower(*args).as_text()", op.location());
             }
@@ -115,11 +115,11 @@ public final class GspmdImport {
     private static Operation rewrite(Operation op, Map<Value, Value> map, GspmdMesh mesh, Map<String, Attribute> replaced) {
         if (op.name().equals("stablehlo.custom_call") && op.attr("call_target_name") instanceof StringAttr t && t.value().equals("Sharding")) {
             if (op.numOperands() != 1 || op.numResults() != 1 || !(op.result(0).type() instanceof TensorType tt)) {
-                throw new Hlo4jException("stablehlo.custom_call @Sharding at " + op.location().describe() + " takes one tensor, got "
+                throw new Hlo4jException("stablehlo.custom_call @Sharding takes one tensor, got "
                         + op.operandTypes() + " -> " + op.resultTypes(), op.location());
             }
             GspmdSharding s = GspmdSharding.parse(((StringAttr) op.attr("mhlo.sharding")).value(), op.location());
-            TensorSharding sdy = openUnspecified(op, mesh.toSdy(s, tt.rank(), MESH_NAME, "custom_call @Sharding at " + op.location().describe(),
+            TensorSharding sdy = openUnspecified(op, mesh.toSdy(s, tt.rank(), MESH_NAME, "stablehlo.custom_call @Sharding",
                     op.location()));
             return Operation.builder(SdyOps.SHARDING_CONSTRAINT).location(op.location()).property("sharding", sdy)
                     .operand(Cloner.lookup(map, op.operand(0), op)).resultType(tt).build();
@@ -142,7 +142,7 @@ public final class GspmdImport {
      */
     static TensorSharding openUnspecified(Operation op, TensorSharding sdy) {
         if (!(op.attr("backend_config") instanceof StringAttr cfg) || cfg.value().isEmpty()) return sdy;
-        String where = "stablehlo.custom_call @Sharding at " + op.location().describe();
+        String where = "stablehlo.custom_call @Sharding";
         var m = UNSPECIFIED.matcher(cfg.value().strip());
         if (!m.matches()) {
             throw new Hlo4jException(where + " has backend_config \"" + cfg.value() + "\"; hlo4j reads only \"unspecified_dims=[d, ...]\""

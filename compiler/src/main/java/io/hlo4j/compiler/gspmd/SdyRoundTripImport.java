@@ -123,15 +123,15 @@ public final class SdyRoundTripImport {
     /** The string value of frontend attribute {@code key} of {@code op}, parsed; null when absent. */
     static Attribute frontend(Operation op, String key) {
         if (op.attr(FRONTEND) instanceof DictionaryAttr d && d.get(key) instanceof StringAttr s) {
-            return parse(s.value(), "xla.sdy attribute " + key + " of " + op.name() + " at " + op.location().describe(), op.location());
+            return parse(s.value(), "xla.sdy attribute " + key + " of " + op.name(), op.location());
         }
         return null;
     }
 
     static <T> T frontend(Operation op, String key, Class<T> type) {
         Attribute a = frontend(op, key);
-        if (a == null) throw new Hlo4jException(op.name() + " at " + op.location().describe() + " has no " + key, op.location());
-        if (!type.isInstance(a)) throw new Hlo4jException(key + " of " + op.name() + " at " + op.location().describe() + " is " + a, op.location());
+        if (a == null) throw new Hlo4jException(op.name() + " has no " + key, op.location());
+        if (!type.isInstance(a)) throw new Hlo4jException(key + " of " + op.name() + " is " + a, op.location());
         return type.cast(a);
     }
 
@@ -213,11 +213,11 @@ public final class SdyRoundTripImport {
             }
             if (G2L.equals(t)) return null; // read by the call that follows
             if (L2G.equals(t)) {
-                throw new Hlo4jException("stablehlo.custom_call @" + L2G + " at " + op.location().describe() + " does not take the results of a"
+                throw new Hlo4jException("stablehlo.custom_call @" + L2G + " does not take the results of a"
                         + " call @" + BODY_PREFIX + "...: hlo4j reads a round-trip shard_map only in that layout", op.location());
             }
             if (t != null && t.startsWith("xla.sdy.")) {
-                throw new Hlo4jException("stablehlo.custom_call @" + t + " at " + op.location().describe() + ": hlo4j reads the round-trip"
+                throw new Hlo4jException("stablehlo.custom_call @" + t + ": hlo4j reads the round-trip"
                         + " targets " + List.of(G2L, L2G, RESULT_SHARDING) + " only", op.location());
             }
             if (op.name().equals("func.call") && op.attr("callee") instanceof io.hlo4j.mlir.attr.SymbolRefAttr callee
@@ -242,8 +242,7 @@ public final class SdyRoundTripImport {
             Attribute s = op.attributes().contains(FRONTEND) ? frontend(op, "xla.sdy.sharding") : null;
             Attribute rule = op.attributes().contains(FRONTEND) ? frontend(op, "xla.sdy.sharding_rule") : null;
             if (rule != null && !(rule instanceof OpShardingRule)) {
-                throw new Hlo4jException("xla.sdy.sharding_rule of " + op.name() + " at " + op.location().describe()
-                        + " is not an #sdy.op_sharding_rule: " + rule, op.location());
+                throw new Hlo4jException("xla.sdy.sharding_rule of " + op.name() + " is not an #sdy.op_sharding_rule: " + rule, op.location());
             }
             if (s != null || rule != null) {
                 b.removeAttribute(FRONTEND);
@@ -263,24 +262,25 @@ public final class SdyRoundTripImport {
                 if (o == null) continue;
                 Attribute a = frontend(o, key);
                 if (a != null) {
-                    if (!type.isInstance(a)) throw new Hlo4jException(key + " of " + describe(o) + " is " + a, o.location());
+                    if (!type.isInstance(a)) throw new Hlo4jException(key + " of " + describe(o, o.location()) + " is " + a, o.location());
                     return type.cast(a);
                 }
-                looked.add(describe(o));
+                looked.add(describe(o, ops[0].location()));
             }
             throw new Hlo4jException(where + ": no " + key + " on " + String.join(", ", looked) + "; hlo4j reads a round-trip shard_map"
                     + " with it on the call (older exports) or on its @" + G2L + " / @" + L2G + " custom calls", ops[0].location());
         }
 
-        private static String describe(Operation o) {
+        /** The op by its target or callee, and its location unless that is {@code reported} (the error's own, printed before it). */
+        private static String describe(Operation o, Location reported) {
             String t = target(o);
             String what = t != null ? "custom_call @" + t : o.attr("callee") instanceof io.hlo4j.mlir.attr.SymbolRefAttr c ? "call @" + c.root() : o.name();
-            return what + " at " + o.location().describe();
+            return o.location().equals(reported) ? what : what + " at " + o.location().describe();
         }
 
         private Operation manualComputation(Operation call, String callee, Block blk) {
             Location loc = call.location();
-            String where = "call @" + callee + " at " + loc.describe();
+            String where = "call @" + callee;
             Operation g2l = null;
             List<Value> operands = new ArrayList<>();
             for (int i = 0; i < call.numOperands(); i++) {

@@ -90,8 +90,8 @@ public sealed interface GspmdSharding {
         boolean atEnd() { return i >= s.length(); }
 
         Hlo4jException fail(String why) {
-            return new Hlo4jException("mhlo.sharding \"" + s + "\": " + why + " at character " + i
-                    + (loc == Location.UNKNOWN ? "" : " (at " + loc.describe() + ")"), loc);
+            // the location travels with the exception (printed before the message), so the message does not repeat it
+            return new Hlo4jException("mhlo.sharding \"" + s + "\": " + why + " at character " + i, loc);
         }
 
         void skipSpaces() { while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++; }

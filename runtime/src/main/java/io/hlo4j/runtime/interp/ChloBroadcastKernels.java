@@ -74,8 +74,7 @@ final class ChloBroadcastKernels {
         switch (v) {
             case FloatAttr fa when rt.elementType() instanceof FloatType ft -> Arrays.fill(r.re, Elem.round(ft, fa.value()));
             case IntegerAttr ia when r.elem.isInt() -> Arrays.fill(r.ints, Elem.wrap(rt.elementType(), ia.value()));
-            case null, default -> throw InterpreterException.at(op, "value " + v + " does not fit result " + rt + " at "
-                    + op.location().describe());
+            case null, default -> throw InterpreterException.at(op, "value " + v + " does not fit result " + rt);
         }
         return List.of(r);
     }
@@ -93,7 +92,7 @@ final class ChloBroadcastKernels {
             if (dims != null && x.rank() < maxRank) {
                 if (dims.length != x.rank()) {
                     throw InterpreterException.at(op, "broadcast_dimensions " + Arrays.toString(dims) + " has " + dims.length
-                            + " entries but the lower-rank operand " + x.type + " has rank " + x.rank() + " at " + op.location().describe());
+                            + " entries but the lower-rank operand " + x.type + " has rank " + x.rank());
                 }
                 for (int i = 0; i < map.length; i++) map[i] = (int) dims[i];
             } else {
@@ -109,7 +108,7 @@ final class ChloBroadcastKernels {
         for (int i = 0; i < map.length; i++) {
             if (map[i] < 0 || map[i] >= out.length || (x.shape[i] != 1 && x.shape[i] != out[map[i]])) {
                 throw InterpreterException.at(op, "operand " + x.type + " does not broadcast to result shape " + Arrays.toString(out)
-                        + " (its dimension " + i + " maps to result dimension " + map[i] + ") at " + op.location().describe());
+                        + " (its dimension " + i + " maps to result dimension " + map[i] + ")");
             }
         }
         TensorType t = TensorType.of(x.elementType, out);

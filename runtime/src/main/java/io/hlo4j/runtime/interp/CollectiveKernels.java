@@ -54,8 +54,7 @@ final class CollectiveKernels {
             for (int k = 0; k < mine.size(); k++) {
                 if (other.size() != mine.size() || !other.get(k).type.equals(mine.get(k).type)) {
                     throw InterpreterException.at(op, "operand shapes disagree across devices: " + f.process() + " has "
-                            + mine.get(k).type + ", " + group.get(g) + " has " + (k < other.size() ? other.get(k).type : "nothing")
-                            + " at " + op.location().describe());
+                            + mine.get(k).type + ", " + group.get(g) + " has " + (k < other.size() ? other.get(k).type : "nothing"));
                 }
             }
         }
@@ -211,11 +210,11 @@ final class CollectiveKernels {
         boolean[] src = new boolean[copy.size()], dst = new boolean[copy.size()];
         for (long[] p : pairs) {
             for (int j = 0; j < 2; j++) {
-                if (p[j] < 0 || p[j] >= copy.size()) throw InterpreterException.at(op, "source_target_pairs id " + p[j] + " (pair {" + p[0] + ", " + p[1] + "}) is outside [0, " + copy.size() + ") at " + op.location().describe());
+                if (p[j] < 0 || p[j] >= copy.size()) throw InterpreterException.at(op, "source_target_pairs id " + p[j] + " (pair {" + p[0] + ", " + p[1] + "}) is outside [0, " + copy.size() + ")");
             }
             if (src[(int) p[0]] || dst[(int) p[1]]) {
                 throw InterpreterException.at(op, "source_target_pairs sources and targets must be unique: " + (src[(int) p[0]] ? "source " + p[0] : "target " + p[1])
-                        + " appears twice (pair {" + p[0] + ", " + p[1] + "}) at " + op.location().describe());
+                        + " appears twice (pair {" + p[0] + ", " + p[1] + "})");
             }
             src[(int) p[0]] = true;
             dst[(int) p[1]] = true;

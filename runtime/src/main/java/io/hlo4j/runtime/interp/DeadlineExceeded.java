@@ -36,8 +36,10 @@ public final class DeadlineExceeded extends InterpreterException {
 
     /** One device stopped at {@code op}. */
     static DeadlineExceeded at(Operation op, Process p, boolean waiting) {
-        Stopped s = new Stopped(p, op.name(), op.location(), where(op), waiting);
-        return new DeadlineExceeded("evaluation ran past its deadline " + s.describe(), op.location(), List.of(s), p.grid().size());
+        Stopped s = new Stopped(p, op.name(), op.location(), where(op, true), waiting);
+        // the op's own location is the exception's (printed before the message), so the message names only the ops around it
+        String here = (waiting ? "waiting in " : "at ") + where(op, false);
+        return new DeadlineExceeded("evaluation ran past its deadline " + here, op.location(), List.of(s), p.grid().size());
     }
 
     /**
@@ -65,9 +67,9 @@ public final class DeadlineExceeded extends InterpreterException {
         return new DeadlineExceeded(m.toString(), loc, all, devices);
     }
 
-    /** "OP (loc) in OUTER (loc) ... in @f": the op and what encloses it, up to its function. */
-    static String where(Operation op) {
-        StringBuilder b = new StringBuilder(op.name() + " (" + op.location().describe() + ")");
+    /** "OP (loc) in OUTER (loc) ... in @f": the op and what encloses it, up to its function; "OP in ..." without its own location. */
+    static String where(Operation op, boolean ownLocation) {
+        StringBuilder b = new StringBuilder(ownLocation ? op.name() + " (" + op.location().describe() + ")" : op.name());
         Operation outer = enclosing(op);
         while (outer != null) {
             if (outer.name().equals("func.func")) {

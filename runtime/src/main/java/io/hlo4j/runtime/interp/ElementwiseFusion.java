@@ -390,7 +390,7 @@ final class ElementwiseFusion {
 
     private static Tensor operand(Operation op, int k, Scope scope) {
         RtValue x = scope.lookup(op.operand(k));
-        if (!(x instanceof Tensor t)) throw InterpreterException.at(op, "operand " + k + " has no tensor value at " + op.location().describe());
+        if (!(x instanceof Tensor t)) throw InterpreterException.at(op, "operand " + k + " has no tensor value");
         return t;
     }
 

@@ -264,8 +264,7 @@ final class ElementwiseKernels {
     }
 
     static InterpreterException unsupportedType(Operation op, ElementType t) {
-        return new InterpreterException("not supported by the interpreter: " + op.name() + " on " + t + " at "
-                + op.location().describe(), op.location());
+        return new InterpreterException("not supported by the interpreter: " + op.name() + " on " + t, op.location());
     }
 
     private static List<RtValue> select(Operation op, List<RtValue> args, Frame f) {

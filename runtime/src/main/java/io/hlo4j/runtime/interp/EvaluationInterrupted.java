@@ -12,14 +12,16 @@ public final class EvaluationInterrupted extends InterpreterException {
     private final String where;
     private final int device;
 
-    private EvaluationInterrupted(String where, Operation op, Process p) {
-        super("evaluation was interrupted " + where + (p.grid().size() > 1 ? " on device " + p.flatId() : ""), op.location());
+    private EvaluationInterrupted(String where, String here, Operation op, Process p) {
+        // the message leaves out the op's own location: it is the exception's, printed before the message
+        super("evaluation was interrupted " + here + (p.grid().size() > 1 ? " on device " + p.flatId() : ""), op.location());
         this.where = where;
         this.device = p.flatId();
     }
 
     static EvaluationInterrupted at(Operation op, Process p, boolean waiting) {
-        return new EvaluationInterrupted((waiting ? "waiting in " : "at ") + DeadlineExceeded.where(op), op, p);
+        String how = waiting ? "waiting in " : "at ";
+        return new EvaluationInterrupted(how + DeadlineExceeded.where(op, true), how + DeadlineExceeded.where(op, false), op, p);
     }
 
     /** "device N at OP (loc) ... in @f": one entry of a multi-device run's report. */

@@ -61,7 +61,7 @@ final class HostTransferKernels {
                 else if (stuckSince < 0) stuckSince = now;
                 else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(rv.timeoutMillis())) {
                     f.interpreter().checkStop(op, f.process(), true); // a stop since the check above comes first
-                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": nothing arrived on " + what
+                    throw new InterpreterException(op.name() + ": nothing arrived on " + what
                             + " (every device blocked or finished for " + rv.timeoutMillis() + " ms)", op.location());
                 }
             }

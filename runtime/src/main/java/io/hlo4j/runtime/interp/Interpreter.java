@@ -210,7 +210,7 @@ public final class Interpreter {
                 } catch (InterpreterException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                    throw new InterpreterException(op.name() + ": " + e, op.location(), e);
                 }
                 continue;
             } else if (!deferrable.isEmpty() && op.numOperands() == 2
@@ -225,7 +225,7 @@ public final class Interpreter {
                 } catch (InterpreterException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+                    throw new InterpreterException(op.name() + ": " + e, op.location(), e);
                 }
             } else {
                 List<RtValue> operands = operands(op, scope);
@@ -233,8 +233,7 @@ public final class Interpreter {
                 results = evalOp(op, operands, frame);
             }
             if (results.size() != op.numResults()) {
-                throw InterpreterException.at(op, "kernel returned " + results.size() + " results, the op has " + op.numResults()
-                        + " at " + op.location().describe());
+                throw InterpreterException.at(op, "kernel returned " + results.size() + " results, the op has " + op.numResults());
             }
             for (int i = 0; i < results.size(); i++) scope.bind(op.result(i), results.get(i));
         }
@@ -252,7 +251,7 @@ public final class Interpreter {
         List<RtValue> out = new ArrayList<>(op.numOperands());
         for (Value v : op.operands()) {
             RtValue x = scope.lookup(v);
-            if (x == null) throw InterpreterException.at(op, "operand " + out.size() + " has no value at " + op.location().describe());
+            if (x == null) throw InterpreterException.at(op, "operand " + out.size() + " has no value");
             out.add(x);
         }
         return out;
@@ -262,8 +261,8 @@ public final class Interpreter {
     public List<RtValue> evalOp(Operation op, List<RtValue> operands, Frame frame) {
         Kernel k = Kernels.lookup(op);
         if (k == null) {
-            throw new InterpreterException("not supported by the interpreter: " + op.name() + " at " + op.location().describe(),
-                    op.location());
+            // the location travels with the exception: the CLI and format() print it before the message
+            throw new InterpreterException("not supported by the interpreter: " + op.name(), op.location());
         }
         StopCheck outer = StopCheck.enter(this, op, frame.process()); // long kernels poll it (StopCheck.current)
         try {
@@ -272,7 +271,7 @@ public final class Interpreter {
         } catch (InterpreterException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new InterpreterException(op.name() + " at " + op.location().describe() + ": " + e, op.location(), e);
+            throw new InterpreterException(op.name() + ": " + e, op.location(), e);
         } finally {
             StopCheck.restore(outer);
         }

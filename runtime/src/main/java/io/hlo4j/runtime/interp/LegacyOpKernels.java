@@ -37,19 +37,17 @@ final class LegacyOpKernels {
      */
     private static List<RtValue> einsum(Operation op, List<RtValue> args, Frame f) {
         if (!(op.attr("einsum_config") instanceof StringAttr cfgAttr)) {
-            throw InterpreterException.at(op, "needs a string einsum_config at " + op.location().describe());
+            throw InterpreterException.at(op, "needs a string einsum_config");
         }
         String cfg = cfgAttr.value().replace(" ", "");
         int arrow = cfg.indexOf("->");
         if (arrow < 0 || cfg.contains(".")) {
-            throw InterpreterException.at(op, "einsum_config '" + cfg + "' must be explicit 'in,in->out' labels (no '...') at "
-                    + op.location().describe());
+            throw InterpreterException.at(op, "einsum_config '" + cfg + "' must be explicit 'in,in->out' labels (no '...')");
         }
         String[] ins = cfg.substring(0, arrow).split(",", -1);
         String out = cfg.substring(arrow + 2);
         if (ins.length != args.size()) {
-            throw InterpreterException.at(op, "einsum_config '" + cfg + "' names " + ins.length + " operands, the op has " + args.size()
-                    + " at " + op.location().describe());
+            throw InterpreterException.at(op, "einsum_config '" + cfg + "' names " + ins.length + " operands, the op has " + args.size());
         }
         TensorType rt = (TensorType) op.result().type();
         // every distinct label, output labels first, with its size
@@ -64,7 +62,7 @@ final class LegacyOpKernels {
             if (xs[i].elem == Elem.COMPLEX) throw ElementwiseKernels.unsupportedType(op, xs[i].elementType);
             if (ins[i].length() != xs[i].rank()) {
                 throw InterpreterException.at(op, "einsum_config term '" + ins[i] + "' has " + ins[i].length() + " labels for operand "
-                        + i + " of type " + xs[i].type + " at " + op.location().describe());
+                        + i + " of type " + xs[i].type);
             }
             for (int d = 0; d < ins[i].length(); d++) bind(op, size, labels.indexOf(String.valueOf(ins[i].charAt(d))), ins[i].charAt(d), xs[i].shape[d]);
         }
@@ -112,7 +110,7 @@ final class LegacyOpKernels {
 
     private static void bind(Operation op, long[] size, int label, char c, long s) {
         if (size[label] >= 0 && size[label] != s) {
-            throw InterpreterException.at(op, "einsum label '" + c + "' has sizes " + size[label] + " and " + s + " at " + op.location().describe());
+            throw InterpreterException.at(op, "einsum label '" + c + "' has sizes " + size[label] + " and " + s);
         }
         size[label] = s;
     }
@@ -132,7 +130,7 @@ final class LegacyOpKernels {
         int ir = is.length;
         if (os.length != xs.length - 1 + ir - nb) {
             throw InterpreterException.at(op, "result " + rt + " has the wrong rank for operand " + x.type + ", index " + idx.type
-                    + ", dim " + dim + ", batch_dims " + nb + " at " + op.location().describe());
+                    + ", dim " + dim + ", batch_dims " + nb);
         }
         Tensor r = Tensor.zeros(rt);
         long[] o = new long[os.length];
@@ -147,7 +145,7 @@ final class LegacyOpKernels {
             long i = idx.ints[(int) ik];
             if ((unsigned ? Long.compareUnsigned(i, xs[dim]) >= 0 : i < 0 || i >= xs[dim])) {
                 throw InterpreterException.at(op, "index " + (unsigned ? Long.toUnsignedString(i) : i) + " is out of range [0, " + xs[dim]
-                        + ") for dimension " + dim + " of " + x.type + " at " + op.location().describe());
+                        + ") for dimension " + dim + " of " + x.type);
             }
             for (int d = 0; d < dim; d++) xc[d] = o[d];
             xc[dim] = i;
@@ -202,7 +200,7 @@ final class LegacyOpKernels {
         long s = size.ints[0];
         if (s != x.shape[d]) {
             throw InterpreterException.at(op, "size " + s + " for dimension " + d + " of " + x.type + " would make the shape dynamic;"
-                    + " the interpreter runs static shapes only at " + op.location().describe());
+                    + " the interpreter runs static shapes only");
         }
         return List.of(x.reshaped((TensorType) op.result().type()));
     }

@@ -25,7 +25,7 @@ final class LegacyRng {
         Tensor a = (Tensor) args.get(0), b = (Tensor) args.get(1);
         TensorType rt = (TensorType) op.result().type();
         String dist = Attrs.enumValue(op, "rng_distribution");
-        if (dist == null) throw InterpreterException.at(op, "needs rng_distribution (UNIFORM or NORMAL) at " + op.location().describe());
+        if (dist == null) throw InterpreterException.at(op, "needs rng_distribution (UNIFORM or NORMAL)");
         long call;
         synchronized (CALLS) {
             call = CALLS.computeIfAbsent(f.process(), p -> new long[1])[0]++;
@@ -45,7 +45,7 @@ final class LegacyRng {
                     long lo = a.ints[0], hi = b.ints[0];
                     long span = hi - lo;
                     if (r.elem == Elem.SIGNED ? hi <= lo : Long.compareUnsigned(hi, lo) <= 0) {
-                        throw InterpreterException.at(op, "UNIFORM needs a < b, got a = " + lo + ", b = " + hi + " at " + op.location().describe());
+                        throw InterpreterException.at(op, "UNIFORM needs a < b, got a = " + lo + ", b = " + hi);
                     }
                     for (int i = 0; i < r.size; i++, StopCheck.tick(i)) r.ints[i] = Elem.wrap(rt.elementType(), lo + Long.remainderUnsigned(bits(call, device, i), span));
                 } else {
@@ -62,7 +62,7 @@ final class LegacyRng {
                     r.re[i] = Elem.round(ft, mu + sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
                 }
             }
-            default -> throw InterpreterException.at(op, "rng_distribution " + dist + " is not UNIFORM or NORMAL at " + op.location().describe());
+            default -> throw InterpreterException.at(op, "rng_distribution " + dist + " is not UNIFORM or NORMAL");
         }
         return List.of(r);
     }

@@ -42,8 +42,7 @@ final class Quant {
     /** Evaluates {@code op} on dequantized operands with float result types, then quantizes the results. */
     static List<RtValue> evalDequantized(Operation op, List<RtValue> args, Frame frame, Kernel kernel) {
         if (!op.regions().isEmpty()) {
-            throw new InterpreterException("not supported by the interpreter: " + op.name() + " with regions on quantized types at "
-                    + op.location().describe(), op.location());
+            throw new InterpreterException("not supported by the interpreter: " + op.name() + " with regions on quantized types", op.location());
         }
         List<RtValue> floats = new ArrayList<>(args.size());
         for (RtValue a : args) floats.add(a instanceof Tensor t && t.elementType instanceof QuantizedType ? toFloat(t) : a);

@@ -140,7 +140,7 @@ public final class Rendezvous {
                         // deadline set since this poll's checkStop, or aborted, that is this device's reason to stop
                         // as well: check again, so a deadline is not reported as a partner that "never arrived".
                         interp.checkStop(op, self, true);
-                        throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
+                        throw new InterpreterException(op.name() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (" + p + " finished its program; waiting on "
                                 + self + ")", op.location());
                     }
@@ -150,7 +150,7 @@ public final class Rendezvous {
                     if (stuckSince < 0) stuckSince = now;
                     else if (now - stuckSince > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
                         interp.checkStop(op, self, true); // a stop since this poll's check comes first (as above)
-                        throw new InterpreterException(op.name() + " at " + op.location().describe() + " could not complete: devices "
+                        throw new InterpreterException(op.name() + " could not complete: devices "
                                 + missing + " of group " + group + " never arrived (every device blocked for " + timeoutMillis
                                 + " ms; waiting on " + self + ")", op.location());
                     }

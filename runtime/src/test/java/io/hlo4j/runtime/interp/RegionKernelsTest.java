@@ -202,6 +202,8 @@ class RegionKernelsTest {
         Value x = ir.arg(t(FloatType.F32, 2));
         Value r = ir.op("sdy.manual_computation", List.of(x), t(FloatType.F32, 2)); // listed in KernelRegistryTest.WITHOUT_KERNEL
         assertThatThrownBy(() -> Ir.run(ir.func("main", r), Ir.reals(FloatType.F32, shape(2), 1, 2)))
-                .hasMessageContaining("not supported by the interpreter: sdy.manual_computation at unknown location");
+                .hasMessage("not supported by the interpreter: sdy.manual_computation")
+                // no location known: format() (what the CLI prints) is the message alone, which still names the op
+                .extracting(e -> ((InterpreterException) e).format()).isEqualTo("not supported by the interpreter: sdy.manual_computation");
     }
 }

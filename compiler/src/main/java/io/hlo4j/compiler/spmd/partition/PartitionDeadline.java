@@ -52,9 +52,9 @@ public final class PartitionDeadline {
         Exceeded(String message, Location location) { super(message, location); }
     }
 
-    /** "OP (loc) in OUTER (loc) ... in @f". */
+    /** "OP in OUTER (loc) ... in @f": the op's own location is the exception's, printed before the message. */
     private static String where(Operation op) {
-        StringBuilder b = new StringBuilder(op.name() + " (" + op.location().describe() + ")");
+        StringBuilder b = new StringBuilder(op.name());
         for (Operation outer = enclosing(op); outer != null; outer = enclosing(outer)) {
             if (outer.name().equals("func.func")) return b.append(" in @").append(SymbolTable.symbolName(outer)).toString();
             b.append(" in ").append(outer.name()).append(" (").append(outer.location().describe()).append(')');

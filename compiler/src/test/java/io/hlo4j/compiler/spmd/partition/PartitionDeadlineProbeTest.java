@@ -2,6 +2,7 @@ package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
 import org.junit.jupiter.api.Test;
 
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The partitioner's test probe is scoped to the work run in {@link PartitionDeadline#probing}: a probe one thread installs
@@ -69,5 +71,32 @@ class PartitionDeadlineProbeTest {
         // past its scope, the probe is gone from A's thread too
         Spmd.explicit(chain());
         assertThat(callers).hasSize(ADDS);
+    }
+
+    /** Past the deadline the error's location is the op's, said once (the CLI prints it first); the ops around it keep theirs. */
+    @Test
+    void theDeadlineNamesTheOpsLineOnce() {
+        Module m = MlirParser.parseModule("""
+                func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+                  %c = stablehlo.constant dense<0> : tensor<i64>
+                  %r:2 = stablehlo.while(%i = %c, %v = %x) : tensor<i64>, tensor<4xf32>
+                   cond {
+                    %lt = stablehlo.compare LT, %i, %c : (tensor<i64>, tensor<i64>) -> tensor<i1>
+                    stablehlo.return %lt : tensor<i1>
+                  } do {
+                    %n = stablehlo.negate %v : tensor<4xf32>
+                    stablehlo.return %i, %n : tensor<i64>, tensor<4xf32>
+                  }
+                  return %r#1 : tensor<4xf32>
+                }
+                """, "loop.mlir");
+        Operation negate = m.symbols().lookup("main").region(0).entry().operations().get(1).region(1).entry().operations().get(0);
+        assertThat(negate.name()).isEqualTo("stablehlo.negate");
+        assertThatThrownBy(() -> PartitionDeadline.within(System.nanoTime() - 1, () -> {
+            PartitionDeadline.check(negate);
+            return null;
+        })).isInstanceOf(PartitionDeadline.Exceeded.class)
+                .extracting(e -> ((PartitionDeadline.Exceeded) e).format())
+                .isEqualTo("loop.mlir:8:5: partitioning ran past its deadline at stablehlo.negate in stablehlo.while (loop.mlir:3:3) in @main");
     }
 }

@@ -141,10 +141,12 @@ final class RegionCallOps {
                     + types.size() + " != " + arr.size());
         }
         for (int i = 0; i < types.size(); i++) {
-            if (!(arr.get(i) instanceof DenseElementsAttr d) || RegionChecks.denseInts(d) == null) {
-                throw fail(op, "custom_call_layouts", what + " layout #" + i + " must be an integer dense<...> attribute, but got " + arr.get(i));
+            RegionChecks.DenseInts ints = arr.get(i) instanceof DenseElementsAttr e ? RegionChecks.denseIndices(e) : null;
+            if (ints == null) {
+                throw fail(op, "custom_call_layouts", what + " layout #" + i + " must be an index dense<...> attribute, but got " + arr.get(i));
             }
-            long[] layout = RegionChecks.denseInts(d).values();
+            DenseElementsAttr d = (DenseElementsAttr) arr.get(i);
+            long[] layout = ints.values();
             Type t = types.get(i);
             if (t instanceof TupleType) {
                 throw fail(op, "custom_call_layouts", "Tuple types are not fully supported with layout constraints yet");

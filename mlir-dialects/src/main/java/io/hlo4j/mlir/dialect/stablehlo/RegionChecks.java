@@ -16,6 +16,7 @@ import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.types.ComplexType;
 import io.hlo4j.mlir.types.ElementType;
 import io.hlo4j.mlir.types.FloatType;
+import io.hlo4j.mlir.types.IndexType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.QuantizedType;
 import io.hlo4j.mlir.types.TensorType;
@@ -265,21 +266,36 @@ final class RegionChecks {
         throw fail(op, rule, "attribute '" + name + "' must be a unit attribute, but got " + a);
     }
 
-    /** Shape and row-major values of an integer {@code dense<...>} attribute. */
+    /** Shape and row-major values of an integer (or {@code index}) {@code dense<...>} attribute. */
     record DenseInts(long[] shape, long[] values) {
         long at(int row, int col) { return values[row * (int) shape[1] + col]; }
     }
 
+    /** The values of an integer dense attribute, else null. */
     static DenseInts denseInts(DenseElementsAttr d) {
-        if (!(d.type().elementType() instanceof IntegerType it)) return null;
+        return d.type().elementType() instanceof IntegerType ? values(d) : null;
+    }
+
+    /**
+     * The values of an {@code index} (or integer) dense attribute, else null: StableHLO's layout attributes hold
+     * {@code index} (JAX writes {@code operand_layouts = [dense<[0, 1]> : tensor<2xindex>]}), stored as signed 64-bit.
+     */
+    static DenseInts denseIndices(DenseElementsAttr d) {
+        ElementType et = d.type().elementType();
+        return et instanceof IndexType || et instanceof IntegerType ? values(d) : null;
+    }
+
+    private static DenseInts values(DenseElementsAttr d) {
+        ElementType et = d.type().elementType();
+        boolean unsigned = et instanceof IntegerType it && it.isUnsigned();
         byte[] raw = d.expandedData();
-        int bytes = it.storageBytes();
+        int bytes = et.storageBytes();
         long[] out = new long[raw.length / bytes];
         for (int i = 0; i < out.length; i++) {
             long v = 0;
             for (int b = bytes - 1; b >= 0; b--) v = (v << 8) | (raw[i * bytes + b] & 0xFF);
             int shift = 64 - Math.min(64, bytes * 8);
-            if (!it.isUnsigned() && shift > 0) v = (v << shift) >> shift;
+            if (!unsigned && shift > 0) v = (v << shift) >> shift;
             out[i] = v;
         }
         return new DenseInts(d.type().shape(), out);
