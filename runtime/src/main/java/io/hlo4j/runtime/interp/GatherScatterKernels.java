@@ -159,7 +159,7 @@ final class GatherScatterKernels {
         long[] start = new long[Math.max(1, toOperand.length)], xidx = new long[xrank];
         int[] xst = Tensor.strides(x.shape);
         outer: // in order: later updates of one element combine with earlier ones
-        for (int i = 0; i < u.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < u.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, u.size); i < iEnd; i++) {
             Layout.unflatten(i, u.shape, uidx);
             java.util.Arrays.fill(xidx, 0);
             for (int d = 0, b = 0, w = 0; d < urank; d++) {

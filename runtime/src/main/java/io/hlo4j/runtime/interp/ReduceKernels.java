@@ -60,7 +60,7 @@ final class ReduceKernels {
         for (int d = rank - 1; d >= 0; d--) if (!reduced[d]) { ostride[d] = s; s *= x.shape[d]; }
         int[] idx = new int[rank];
         int o = 0;
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             if (fast != null) fast.accumulate(acc[0], o, x, i);
             else combine(f, body, acc, o, xs, i);
             for (int d = rank - 1; d >= 0; d--) {

@@ -206,7 +206,7 @@ final class ShapeKernels {
         int[] rs = Tensor.strides(r.shape);
         long[] idx = new long[x.rank()];
         outer:
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             Layout.unflatten(i, x.shape, idx);
             long off = 0;
             for (int d = 0; d < idx.length; d++) {
