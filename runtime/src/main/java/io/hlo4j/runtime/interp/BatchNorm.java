@@ -42,11 +42,12 @@ final class BatchNorm {
         Tensor x = (Tensor) args.get(0), scale = (Tensor) args.get(1), offset = (Tensor) args.get(2),
                 mean = (Tensor) args.get(3), variance = (Tensor) args.get(4);
         Layout3 l = Layout3.of(op, x);
+        StopCheck stop = StopCheck.current(); // polled per (feature, outer) row: inner may be 1
         double eps = epsilon(op, x);
         double[] out = new double[x.size];
         for (int c = 0; c < l.features; c++) {
             double sd = Math.sqrt(variance.re[c] + eps);
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) {
                 int k = l.index(o, c, i);
                 out[k] = scale.re[c] * ((x.re[k] - mean.re[c]) / sd) + offset.re[c];
             }
@@ -57,14 +58,15 @@ final class BatchNorm {
     private static List<RtValue> training(Operation op, List<RtValue> args, Frame f) {
         Tensor x = (Tensor) args.get(0), scale = (Tensor) args.get(1), offset = (Tensor) args.get(2);
         Layout3 l = Layout3.of(op, x);
+        StopCheck stop = StopCheck.current(); // polled per (feature, outer) row: inner may be 1
         double eps = epsilon(op, x);
         double[] out = new double[x.size], mean = new double[l.features], var = new double[l.features];
         int n = l.perFeature();
         for (int c = 0; c < l.features; c++) {
             double s = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) s += x.re[l.index(o, c, i)];
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) s += x.re[l.index(o, c, i)];
             double mu = s / n, v = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) {
                 double d = x.re[l.index(o, c, i)] - mu;
                 v += d * d;
             }
@@ -72,7 +74,7 @@ final class BatchNorm {
             mean[c] = mu;
             var[c] = v;
             double sd = Math.sqrt(v + eps);
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) {
                 int k = l.index(o, c, i);
                 out[k] = scale.re[c] * ((x.re[k] - mu) / sd) + offset.re[c];
             }
@@ -90,13 +92,14 @@ final class BatchNorm {
         Tensor x = (Tensor) args.get(0), scale = (Tensor) args.get(1), mean = (Tensor) args.get(2),
                 variance = (Tensor) args.get(3), dy = (Tensor) args.get(4);
         Layout3 l = Layout3.of(op, x);
+        StopCheck stop = StopCheck.current(); // polled per (feature, outer) row: inner may be 1
         double eps = epsilon(op, x);
         int n = l.perFeature();
         double[] gx = new double[x.size], gScale = new double[l.features], gOffset = new double[l.features];
         for (int c = 0; c < l.features; c++) {
             double mu = mean.re[c], ve = variance.re[c] + eps, sd = Math.sqrt(ve);
             double sumDy = 0, sumDyCentered = 0;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) {
                 int k = l.index(o, c, i);
                 sumDy += dy.re[k];
                 sumDyCentered += dy.re[k] * (x.re[k] - mu);
@@ -104,7 +107,7 @@ final class BatchNorm {
             gOffset[c] = sumDy;
             gScale[c] = sumDyCentered / sd;
             double factor = scale.re[c] / sd / n;
-            for (int o = 0; o < l.outer; o++) for (int i = 0; i < l.inner; i++, StopCheck.tick(i)) {
+            for (int o = 0; o < l.outer; o++, stop.poll(l.inner)) for (int i = 0; i < l.inner; i++) {
                 int k = l.index(o, c, i);
                 double centered = x.re[k] - mu;
                 gx[k] = factor * ((double) n * dy.re[k] - sumDy - centered * sumDyCentered / ve);

@@ -23,16 +23,16 @@ public final class Bytes {
         }
         switch (t.elem) {
             case BOOL, SIGNED, UNSIGNED -> {
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) t.ints[i] = Elem.wrap(et, readLe(data, (splat ? 0 : i) * eb, eb));
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) t.ints[i] = Elem.wrap(et, readLe(data, (splat ? 0 : i) * eb, eb));
             }
             case FLOAT -> {
                 FloatKind k = ((FloatType) et).kind();
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) t.re[i] = Floats.decode(k, readLe(data, (splat ? 0 : i) * eb, eb));
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) t.re[i] = Floats.decode(k, readLe(data, (splat ? 0 : i) * eb, eb));
             }
             case COMPLEX -> {
                 FloatKind k = ((ComplexType) et).elementType().kind();
                 int h = eb / 2;
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) {
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
                     int off = (splat ? 0 : i) * eb;
                     t.re[i] = Floats.decode(k, readLe(data, off, h));
                     t.im[i] = Floats.decode(k, readLe(data, off + h, h));
@@ -48,16 +48,16 @@ public final class Bytes {
         byte[] out = new byte[Math.multiplyExact(t.size, eb)];
         switch (t.elem) {
             case BOOL, SIGNED, UNSIGNED -> {
-                for (int i = 0; i < t.size; i++, StopCheck.tick(i)) writeLe(out, i * eb, eb, t.ints[i]);
+                for (long i0 = 0; i0 < t.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, t.size); i < iEnd; i++) writeLe(out, i * eb, eb, t.ints[i]);
             }
             case FLOAT -> {
                 FloatKind k = ((FloatType) et).kind();
-                for (int i = 0; i < t.size; i++, StopCheck.tick(i)) writeLe(out, i * eb, eb, Floats.bits(k, t.re[i]));
+                for (long i0 = 0; i0 < t.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, t.size); i < iEnd; i++) writeLe(out, i * eb, eb, Floats.bits(k, t.re[i]));
             }
             case COMPLEX -> {
                 FloatKind k = ((ComplexType) et).elementType().kind();
                 int h = eb / 2;
-                for (int i = 0; i < t.size; i++, StopCheck.tick(i)) {
+                for (long i0 = 0; i0 < t.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, t.size); i < iEnd; i++) {
                     writeLe(out, i * eb, h, Floats.bits(k, t.re[i]));
                     writeLe(out, i * eb + h, h, Floats.bits(k, t.im[i]));
                 }

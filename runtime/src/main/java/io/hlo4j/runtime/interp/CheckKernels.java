@@ -69,7 +69,7 @@ final class CheckKernels {
     /** Exact equality; floats by IEEE == (NaN never equal, -0 == +0). */
     static boolean expectEq(Operation op, Tensor a, Tensor e) {
         sameType(op, a, e);
-        for (int i = 0; i < a.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < a.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, a.size); i < iEnd; i++) {
             boolean eq = switch (a.elem) {
                 case FLOAT -> a.re[i] == e.re[i];
                 case COMPLEX -> a.re[i] == e.re[i] && a.im[i] == e.im[i];
@@ -82,7 +82,7 @@ final class CheckKernels {
 
     static boolean almostEq(Operation op, Tensor a, Tensor e, double tol, boolean fail) {
         sameType(op, a, e);
-        for (int i = 0; i < a.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < a.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, a.size); i < iEnd; i++) {
             boolean ok = switch (a.elem) {
                 case FLOAT -> almost(a.re[i], e.re[i], tol);
                 case COMPLEX -> almost(a.re[i], e.re[i], tol) && almost(a.im[i], e.im[i], tol);
@@ -107,7 +107,7 @@ final class CheckKernels {
             case ComplexType ct -> ct.elementType().kind();
             default -> throw new CheckFailure(op, "expect_close needs float or complex tensors, got " + a.type);
         };
-        for (int i = 0; i < a.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < a.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, a.size); i < iEnd; i++) {
             long d = ulp(k, a.re[i], e.re[i]);
             if (a.elem == Elem.COMPLEX) {
                 long di = ulp(k, a.im[i], e.im[i]);

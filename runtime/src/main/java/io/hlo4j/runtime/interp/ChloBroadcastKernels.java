@@ -63,7 +63,7 @@ final class ChloBroadcastKernels {
         Tensor x = (Tensor) args.get(0);
         if (x.elem != Elem.FLOAT) throw ElementwiseKernels.unsupportedType(op, x.elementType);
         Tensor r = Tensor.blank(op.result().type());
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) r.ints[i] = p.test(x.re[i]) ? 1 : 0;
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) r.ints[i] = p.test(x.re[i]) ? 1 : 0;
         return List.of(r);
     }
 
@@ -119,7 +119,7 @@ final class ChloBroadcastKernels {
         for (int i = 0; i < map.length; i++) if (x.shape[i] != 1) src[map[i]] += xs[i];
         long[] idx = new long[out.length];
         int from = 0;
-        for (int k = 0; k < r.size; k++, StopCheck.tick(k)) {
+        for (long k0 = 0; k0 < r.size; k0 += StopCheck.STEP) for (int k = (int) k0, kEnd = StopCheck.end(k0, r.size); k < kEnd; k++) {
             r.copyElement(k, x, from);
             for (int d = out.length - 1; d >= 0; d--) {
                 if (++idx[d] < out[d]) { from += src[d]; break; }

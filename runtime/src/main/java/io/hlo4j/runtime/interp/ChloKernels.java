@@ -84,7 +84,7 @@ final class ChloKernels {
         FloatKind k = ft.kind();
         Tensor r = x.blank();
         long sign = 1L << (k.bitWidth() - 1);
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             double a = x.re[i], b = y.re[i];
             if (Double.isNaN(a) || Double.isNaN(b)) { r.re[i] = Double.NaN; continue; }
             if (a == b) { r.re[i] = b; continue; }

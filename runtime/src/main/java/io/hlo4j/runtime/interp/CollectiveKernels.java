@@ -104,10 +104,10 @@ final class CollectiveKernels {
         for (int g = 1; g < all.size(); g++) {
             Tensor x = all.get(g).get(k);
             if (fast != null && x.elementType.equals(rt.elementType())) {
-                for (int i = 0; i < acc.size; i++, StopCheck.tick(i)) fast.accumulate(acc, i, x, i);
+                for (long i0 = 0; i0 < acc.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, acc.size); i < iEnd; i++) fast.accumulate(acc, i, x, i);
             } else {
                 Tensor[] xs = {x};
-                for (int i = 0; i < acc.size; i++, StopCheck.tick(i)) ReduceKernels.combine(f, body, accs, i, xs, i);
+                for (long i0 = 0; i0 < acc.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, acc.size); i < iEnd; i++) ReduceKernels.combine(f, body, accs, i, xs, i);
             }
         }
         return acc;

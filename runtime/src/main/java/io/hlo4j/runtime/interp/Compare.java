@@ -23,24 +23,24 @@ final class Compare {
         switch (a.elem) {
             case FLOAT -> {
                 if ("TOTALORDER".equals(type)) {
-                    for (int i = 0; i < n; i++, StopCheck.tick(i)) out[i] = test(dir, Long.compare(totalKey(a.re[i]), totalKey(b.re[i]))) ? 1 : 0;
+                    for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) out[i] = test(dir, Long.compare(totalKey(a.re[i]), totalKey(b.re[i]))) ? 1 : 0;
                 } else {
                     double[] x = a.re, y = b.re;
-                    for (int i = 0; i < n; i++, StopCheck.tick(i)) out[i] = ieee(dir, x[i], y[i]) ? 1 : 0;
+                    for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) out[i] = ieee(dir, x[i], y[i]) ? 1 : 0;
                 }
             }
             case COMPLEX -> {
                 if (dir != Dir.EQ && dir != Dir.NE) throw InterpreterException.at(op, "complex numbers compare only with EQ or NE");
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) {
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
                     boolean eq = a.re[i] == b.re[i] && a.im[i] == b.im[i];
                     out[i] = (dir == Dir.EQ) == eq ? 1 : 0;
                 }
             }
             case SIGNED -> {
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) out[i] = test(dir, Long.compare(a.ints[i], b.ints[i])) ? 1 : 0;
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) out[i] = test(dir, Long.compare(a.ints[i], b.ints[i])) ? 1 : 0;
             }
             case UNSIGNED, BOOL -> {
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) out[i] = test(dir, Long.compareUnsigned(a.ints[i], b.ints[i])) ? 1 : 0;
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) out[i] = test(dir, Long.compareUnsigned(a.ints[i], b.ints[i])) ? 1 : 0;
             }
         }
         return List.of(r);

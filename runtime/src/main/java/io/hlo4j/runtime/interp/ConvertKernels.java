@@ -34,24 +34,24 @@ final class ConvertKernels {
         int n = x.size;
         switch (r.elem) {
             case BOOL -> {
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) r.ints[i] = x.elem.isInt() ? (x.ints[i] != 0 ? 1 : 0)
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.ints[i] = x.elem.isInt() ? (x.ints[i] != 0 ? 1 : 0)
                         : (x.re[i] != 0 ? 1 : 0); // complex -> bool looks at the real part, as the reference does
             }
             case SIGNED, UNSIGNED -> {
                 if (x.elem.isInt()) {
-                    for (int i = 0; i < n; i++, StopCheck.tick(i)) r.ints[i] = Elem.wrap(to, x.ints[i]);
+                    for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.ints[i] = Elem.wrap(to, x.ints[i]);
                 } else {
                     IntegerType it = to instanceof IntegerType t ? t : IntegerType.I64;
-                    for (int i = 0; i < n; i++, StopCheck.tick(i)) r.ints[i] = floatToInt(x.re[i], it);
+                    for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.ints[i] = floatToInt(x.re[i], it);
                 }
             }
             case FLOAT -> {
                 FloatType ft = (FloatType) to;
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) r.re[i] = Elem.round(ft, x.asDouble(i));
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.re[i] = Elem.round(ft, x.asDouble(i));
             }
             case COMPLEX -> {
                 FloatType ft = ((ComplexType) to).elementType();
-                for (int i = 0; i < n; i++, StopCheck.tick(i)) {
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
                     r.re[i] = Elem.round(ft, x.asDouble(i));
                     r.im[i] = x.im == null ? 0 : Elem.round(ft, x.im[i]);
                 }
@@ -74,7 +74,7 @@ final class ConvertKernels {
         long[] outBits = new long[r.size];
         if (total != (long) r.size * wout) throw new IllegalArgumentException("bitcast of " + x.type + " to " + rt + " changes the bit count");
         // Walk bit positions; each output element takes wout bits starting at o * wout.
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             long bits = (inK != null ? Floats.bits(inK, x.re[i]) : x.ints[i]) & inMask;
             int used = 0;
             while (used < win) {
@@ -90,7 +90,7 @@ final class ConvertKernels {
                 }
             }
         }
-        for (int i = 0; i < r.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) {
             if (outK != null) r.re[i] = Floats.decode(outK, outBits[i]);
             else r.ints[i] = Elem.wrap(et, outBits[i]);
         }
@@ -123,7 +123,7 @@ final class ConvertKernels {
         if (x.elem != Elem.FLOAT) throw ElementwiseKernels.unsupportedType(op, x.elementType);
         FloatKind k = ((FloatType) x.elementType).kind();
         Tensor r = x.blank();
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) r.re[i] = reducePrecision(k, x.re[i], eb, mb);
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) r.re[i] = reducePrecision(k, x.re[i], eb, mb);
         return List.of(r);
     }
 

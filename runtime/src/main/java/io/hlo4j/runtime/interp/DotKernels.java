@@ -104,7 +104,7 @@ final class DotKernels {
                     float[] cf = matmulF32(a, b, B, M, K, N);
                     double[] o = out.re;
                     if (ft.kind() == FloatKind.F32) FloatLoops.forRange(cf.length, (lo, hi) -> { for (int i = lo; i < hi; i++) o[i] = cf[i]; });
-                    else for (int i = 0; i < cf.length; i++, StopCheck.tick(i)) o[i] = Elem.round(ft, cf[i]);
+                    else for (long i0 = 0; i0 < cf.length; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, cf.length); i < iEnd; i++) o[i] = Elem.round(ft, cf[i]);
                 }
             }
             case COMPLEX -> {
@@ -171,7 +171,7 @@ final class DotKernels {
         boolean exact = x.elem == Elem.FLOAT || x.elem == Elem.COMPLEX;
         if (exact && (precision == null || precision == FloatKind.F64)) return x.re; // read-only below: no copy
         double[] o = new double[x.size];
-        for (int i = 0; i < o.length; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < o.length; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, o.length); i < iEnd; i++) {
             double v = x.asDouble(i);
             if (!exact) v = Elem.round(to, v);
             if (precision != null && precision != FloatKind.F64) v = Floats.round(precision, v);
@@ -183,7 +183,7 @@ final class DotKernels {
     static long[] operandAsLong(Tensor x, ElementType to) {
         if (x.elem.isInt()) return x.ints;
         long[] o = new long[x.size];
-        for (int i = 0; i < o.length; i++, StopCheck.tick(i)) o[i] = (long) x.re[i];
+        for (long i0 = 0; i0 < o.length; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, o.length); i < iEnd; i++) o[i] = (long) x.re[i];
         return o;
     }
 
@@ -202,7 +202,7 @@ final class DotKernels {
         }
         double[] c = new double[cf.length];
         matmulF32Scalar(af, bf, c, B, M, K, N);
-        for (int i = 0; i < c.length; i++, StopCheck.tick(i)) cf[i] = (float) c[i];
+        for (long i0 = 0; i0 < c.length; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, c.length); i < iEnd; i++) cf[i] = (float) c[i];
         return cf;
     }
 

@@ -372,15 +372,17 @@ final class ElementwiseFusion {
                 scope.bind(u.last().result(0), Tensor.raw(rt, null, out, null));
             }
         }
+        long opsPerItem = 0; // polls count every member's work: a chunk of a long chain is long
+        for (Unit u : units) opsPerItem += u.ops().size();
         if (len == 0) {
-            FloatLoops.forRange(n, nu == 1 ? ranges[0] : (lo, hi) -> {
+            StopCheck.range(n, FloatLoops.CHUNK, opsPerItem, nu == 1 ? ranges[0] : (lo, hi) -> {
                 for (FloatLoops.Range r : ranges) r.run(lo, hi);
             });
             return;
         }
         // chunks of whole rows; each member in program order on the chunk's rows while they are in cache
         int rowCount = n / len;
-        FloatLoops.forRange(rowCount, Math.max(1, FloatLoops.CHUNK / len), (r0, r1) -> {
+        StopCheck.range(rowCount, Math.max(1, FloatLoops.CHUNK / len), opsPerItem * len, (r0, r1) -> {
             for (int k = 0; k < nu; k++) {
                 if (rows[k]) ranges[k].run(r0, r1);
                 else ranges[k].run(r0 * len, r1 * len);

@@ -130,9 +130,9 @@ final class ElementwiseKernels {
         return Math.copySign(f, v);
     }
 
-    static double maxF(double a, double b) { return Math.max(a, b); }
+    static double maxF(double a, double b) { return Floats.max(a, b); }
 
-    static double minF(double a, double b) { return Math.min(a, b); }
+    static double minF(double a, double b) { return Floats.min(a, b); }
 
     static long divInt(long a, long b, ElementType t) {
         Elem e = Elem.of(t);
@@ -285,7 +285,7 @@ final class ElementwiseKernels {
         FloatLoops.forRange(x.size, (from, to) -> { for (int i = from; i < to; i++) {
             int li = lo.rank() == 0 ? 0 : i, hj = hi.rank() == 0 ? 0 : i;
             if (x.elem == Elem.FLOAT) {
-                r.re[i] = Math.min(Math.max(x.re[i], lo.re[li]), hi.re[hj]);
+                r.re[i] = Floats.min(Floats.max(x.re[i], lo.re[li]), hi.re[hj]);
             } else if (x.elem.isInt()) {
                 long v = x.ints[i];
                 if (cmpInt(v, lo.ints[li], et) < 0) v = lo.ints[li];

@@ -64,8 +64,8 @@ final class FloatLoops {
                 case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] - (float) y[i]; };
                 case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] * (float) y[i]; };
                 case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] / (float) y[i]; };
-                case "stablehlo.maximum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.max(x[i], y[i]); };
-                case "stablehlo.minimum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Math.min(x[i], y[i]); };
+                case "stablehlo.maximum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Floats.max(x[i], y[i]); };
+                case "stablehlo.minimum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Floats.min(x[i], y[i]); };
                 default -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(x[i], y[i]); };
             };
         } else if (k == FloatKind.F64) {

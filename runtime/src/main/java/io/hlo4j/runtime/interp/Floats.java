@@ -41,4 +41,31 @@ public final class Floats {
         }
         return FloatCodec.decode(k, bits);
     }
+
+    /*
+     * maximum and minimum return their first NaN operand as it is. Math.max/min return "a NaN", and which one
+     * depends on the JIT: the interpreted method returns the first NaN, C2's intrinsic a canonical NaN, so the
+     * same program gave different bits before and after warm-up. The common (non-NaN) path is Math.max/min plus one
+     * test of its result.
+     */
+
+    public static double max(double a, double b) {
+        double r = Math.max(a, b);
+        return r != r ? (a != a ? a : b) : r;
+    }
+
+    public static double min(double a, double b) {
+        double r = Math.min(a, b);
+        return r != r ? (a != a ? a : b) : r;
+    }
+
+    public static float max(float a, float b) {
+        float r = Math.max(a, b);
+        return r != r ? (a != a ? a : b) : r;
+    }
+
+    public static float min(float a, float b) {
+        float r = Math.min(a, b);
+        return r != r ? (a != a ? a : b) : r;
+    }
 }

@@ -158,8 +158,8 @@ final class GatherScatterKernels {
         long[] uidx = new long[urank], batch = new long[Math.max(1, urank - windowDims.length)];
         long[] start = new long[Math.max(1, toOperand.length)], xidx = new long[xrank];
         int[] xst = Tensor.strides(x.shape);
-        outer: // in order: later updates of one element combine with earlier ones
-        for (int i = 0; i < u.size; i++, StopCheck.tick(i)) {
+        // in order: later updates of one element combine with earlier ones
+        for (long i0 = 0; i0 < u.size; i0 += StopCheck.STEP) outer: for (int i = (int) i0, iEnd = StopCheck.end(i0, u.size); i < iEnd; i++) {
             Layout.unflatten(i, u.shape, uidx);
             java.util.Arrays.fill(xidx, 0);
             for (int d = 0, b = 0, w = 0; d < urank; d++) {

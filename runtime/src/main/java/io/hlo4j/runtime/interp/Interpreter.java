@@ -205,12 +205,16 @@ public final class Interpreter {
             ElementwiseFusion.Group group = plan.groups().isEmpty() ? null : plan.groups().get(op);
             if (group == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its group
             if (group != null) {
+                // the fused loops bypass evalOp: their chunks poll the stop as the group's last op
+                StopCheck outer = StopCheck.enter(this, group.last(), process);
                 try {
                     ElementwiseFusion.eval(group, scope, plan); // binds every value of the group
                 } catch (InterpreterException e) {
                     throw e;
                 } catch (RuntimeException e) {
                     throw new InterpreterException(op.name() + ": " + e, op.location(), e);
+                } finally {
+                    StopCheck.restore(outer);
                 }
                 continue;
             } else if (!deferrable.isEmpty() && op.numOperands() == 2
@@ -220,12 +224,15 @@ public final class Interpreter {
                     Operation bc = plan.broadcastOf().get(v);
                     if (bc != null) deferred.put(v, (Tensor) scope.lookup(bc.operand(0)));
                 }
+                StopCheck outer = StopCheck.enter(this, op, process);
                 try {
                     results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
                 } catch (InterpreterException e) {
                     throw e;
                 } catch (RuntimeException e) {
                     throw new InterpreterException(op.name() + ": " + e, op.location(), e);
+                } finally {
+                    StopCheck.restore(outer);
                 }
             } else {
                 List<RtValue> operands = operands(op, scope);

@@ -136,7 +136,7 @@ final class LegacyOpKernels {
         long[] o = new long[os.length];
         long[] xc = new long[xs.length];
         boolean unsigned = idx.elem == Elem.UNSIGNED;
-        for (int lin = 0; lin < r.size; lin++, StopCheck.tick(lin)) {
+        for (long lin0 = 0; lin0 < r.size; lin0 += StopCheck.STEP) for (int lin = (int) lin0, linEnd = StopCheck.end(lin0, r.size); lin < linEnd; lin++) {
             long rest = lin;
             for (int d = os.length - 1; d >= 0; d--) { o[d] = rest % os[d]; rest /= os[d]; }
             long ik = 0;
@@ -169,10 +169,10 @@ final class LegacyOpKernels {
         ElementType et = rt.elementType();
         Tensor acc = Tensor.zeros(rt);
         Tensor first = all.get(0).get(0);
-        for (int i = 0; i < acc.size; i++, StopCheck.tick(i)) acc.copyElement(i, first, i);
+        for (long i0 = 0; i0 < acc.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, acc.size); i < iEnd; i++) acc.copyElement(i, first, i);
         for (int g = 1; g < all.size(); g++) {
             Tensor x = all.get(g).get(0);
-            for (int i = 0; i < acc.size; i++, StopCheck.tick(i)) {
+            for (long i0 = 0; i0 < acc.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, acc.size); i < iEnd; i++) {
                 switch (acc.elem) {
                     case FLOAT -> acc.re[i] = Elem.round((FloatType) et, acc.re[i] + x.re[i]);
                     case COMPLEX -> {

@@ -37,7 +37,7 @@ final class LegacyRng {
                 if (r.elem == Elem.FLOAT) {
                     FloatType ft = (FloatType) rt.elementType();
                     double lo = a.re[0], hi = b.re[0];
-                    for (int i = 0; i < r.size; i++, StopCheck.tick(i)) {
+                    for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) {
                         double v = Elem.round(ft, lo + (hi - lo) * unit(call, device, i));
                         r.re[i] = v >= hi && hi > lo ? Math.max(lo, below(ft, hi)) : v; // rounding reached b
                     }
@@ -47,7 +47,7 @@ final class LegacyRng {
                     if (r.elem == Elem.SIGNED ? hi <= lo : Long.compareUnsigned(hi, lo) <= 0) {
                         throw InterpreterException.at(op, "UNIFORM needs a < b, got a = " + lo + ", b = " + hi);
                     }
-                    for (int i = 0; i < r.size; i++, StopCheck.tick(i)) r.ints[i] = Elem.wrap(rt.elementType(), lo + Long.remainderUnsigned(bits(call, device, i), span));
+                    for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) r.ints[i] = Elem.wrap(rt.elementType(), lo + Long.remainderUnsigned(bits(call, device, i), span));
                 } else {
                     throw ElementwiseKernels.unsupportedType(op, rt.elementType());
                 }
@@ -56,7 +56,7 @@ final class LegacyRng {
                 if (r.elem != Elem.FLOAT) throw ElementwiseKernels.unsupportedType(op, rt.elementType());
                 FloatType ft = (FloatType) rt.elementType();
                 double mu = a.re[0], sigma = b.re[0];
-                for (int i = 0; i < r.size; i++, StopCheck.tick(i)) {
+                for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) {
                     long w = bits(call, device, i);
                     double u1 = ((w >>> 32) + 1) / 4294967297.0, u2 = (w & 0xFFFFFFFFL) / 4294967296.0; // u1 in (0, 1)
                     r.re[i] = Elem.round(ft, mu + sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));

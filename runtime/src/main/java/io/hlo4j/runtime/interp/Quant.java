@@ -86,7 +86,7 @@ final class Quant {
         FloatType ft = q.expressedType();
         Tensor r = Tensor.zeros(x.type.withElementType(ft));
         boolean unsigned = q.storageType().isUnsigned();
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             long v = x.ints[i];
             double centred = Elem.round(ft, (unsigned ? Tensor.unsignedToDouble(v) : v) - zeroPoint(q, x.shape, i));
             r.re[i] = Elem.round(ft, centred * Elem.round(ft, scale(q, x.shape, i)));
@@ -102,7 +102,7 @@ final class Quant {
         long min = q.storageMin() != null ? q.storageMin() : Elem.minInt(q.storageType());
         long max = q.storageMax() != null ? q.storageMax() : Elem.maxInt(q.storageType());
         Tensor r = Tensor.zeros(qt);
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             double v = Elem.round(ft, x.re[i] / Elem.round(ft, scale(q, x.shape, i)));
             v = Math.rint(Elem.round(ft, v + zeroPoint(q, x.shape, i)));
             long s;

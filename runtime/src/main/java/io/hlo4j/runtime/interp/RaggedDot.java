@@ -133,7 +133,7 @@ final class RaggedDot {
     /** Copies positions with index in [lo, hi) along {@code dim} from {@code src} to {@code dst} (same shape). */
     private static void copyRange(Tensor src, Tensor dst, int dim, long lo, long hi) {
         long[] idx = new long[src.rank()];
-        for (int i = 0; i < src.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < src.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, src.size); i < iEnd; i++) {
             Layout.unflatten(i, src.shape, idx);
             if (idx[dim] >= lo && idx[dim] < hi) dst.copyElement(i, src, i);
         }
@@ -142,7 +142,7 @@ final class RaggedDot {
     private static Tensor maskOutside(Tensor x, int dim, long lo, long hi) {
         Tensor r = x.blank();
         long[] idx = new long[x.rank()];
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             Layout.unflatten(i, x.shape, idx);
             if (idx[dim] >= lo && idx[dim] < hi) r.copyElement(i, x, i);
         }

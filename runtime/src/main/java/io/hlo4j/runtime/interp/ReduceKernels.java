@@ -60,7 +60,7 @@ final class ReduceKernels {
         for (int d = rank - 1; d >= 0; d--) if (!reduced[d]) { ostride[d] = s; s *= x.shape[d]; }
         int[] idx = new int[rank];
         int o = 0;
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             if (fast != null) fast.accumulate(acc[0], o, x, i);
             else combine(f, body, acc, o, xs, i);
             for (int d = rank - 1; d >= 0; d--) {
@@ -149,7 +149,7 @@ final class ReduceKernels {
                 for (int r = 0; r < red; r++) {
                     int xo = (o * red + r) * inner;
                     if (code == 0) for (int j = j0; j < j1; j++) acc[ao + j] = (float) (acc[ao + j] + x[xo + j]);
-                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Math.max(acc[ao + j], x[xo + j]);
+                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Floats.max(acc[ao + j], x[xo + j]);
                     else for (int j = j0; j < j1; j++) acc[ao + j] = fast.apply(acc[ao + j], x[xo + j]);
                 }
             }
@@ -185,10 +185,10 @@ final class ReduceKernels {
                     }
                 } else {
                     for (int i = 0; i < len; i++) {
-                        a0 = Math.max(a0, (float) x[b0 + i]); a1 = Math.max(a1, (float) x[b1 + i]);
-                        a2 = Math.max(a2, (float) x[b2 + i]); a3 = Math.max(a3, (float) x[b3 + i]);
-                        a4 = Math.max(a4, (float) x[b4 + i]); a5 = Math.max(a5, (float) x[b5 + i]);
-                        a6 = Math.max(a6, (float) x[b6 + i]); a7 = Math.max(a7, (float) x[b7 + i]);
+                        a0 = Floats.max(a0, (float) x[b0 + i]); a1 = Floats.max(a1, (float) x[b1 + i]);
+                        a2 = Floats.max(a2, (float) x[b2 + i]); a3 = Floats.max(a3, (float) x[b3 + i]);
+                        a4 = Floats.max(a4, (float) x[b4 + i]); a5 = Floats.max(a5, (float) x[b5 + i]);
+                        a6 = Floats.max(a6, (float) x[b6 + i]); a7 = Floats.max(a7, (float) x[b7 + i]);
                     }
                 }
                 acc[o] = a0; acc[o + 1] = a1; acc[o + 2] = a2; acc[o + 3] = a3;
@@ -199,7 +199,7 @@ final class ReduceKernels {
             double a = acc[o];
             int from = o * len, to = from + len;
             if (f32 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = (float) (a + x[i]);
-            else if (f32 && fast.name.equals("stablehlo.maximum")) for (int i = from; i < to; i++) a = (float) Math.max(a, x[i]);
+            else if (f32 && fast.name.equals("stablehlo.maximum")) for (int i = from; i < to; i++) a = (float) Floats.max(a, x[i]);
             else if (f64 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = a + x[i];
             else for (int i = from; i < to; i++) a = fast.apply(a, x[i]);
             acc[o] = a;

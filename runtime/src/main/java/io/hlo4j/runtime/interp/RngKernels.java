@@ -50,7 +50,7 @@ final class RngKernels {
             default -> throw InterpreterException.at(op, "unknown rng_algorithm " + alg);
         }
         Tensor out = Tensor.zeros(ot);
-        for (int i = 0; i < out.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < out.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, out.size); i < iEnd; i++) {
             if (ot.elementType() instanceof FloatType ft) out.re[i] = Floats.decode(ft.kind(), bits[i]);
             else out.ints[i] = Elem.wrap(ot.elementType(), bits[i]);
         }
@@ -81,7 +81,7 @@ final class RngKernels {
         int n = (int) Layout.product(shape);
         long[] out = new long[n];
         int k0 = (int) key, k1 = (int) (key >>> 32);
-        for (int i = 0; i < n; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
             long c = counter[0] + i;
             int[] x = threeFry2x32((int) c, (int) (c >>> 32), k0, k1);
             out[i] = (x[0] & 0xFFFFFFFFL) | ((long) x[1] << 32);
@@ -109,7 +109,7 @@ final class RngKernels {
         int hn = (int) Layout.product(half);
         int[] os = Tensor.strides(shape);
         long[] idx = new long[shape.length];
-        for (int h = 0; h < hn; h++, StopCheck.tick(h)) {
+        for (long h0 = 0; h0 < hn; h0 += StopCheck.STEP) for (int h = (int) h0, hEnd = StopCheck.end(h0, hn); h < hEnd; h++) {
             long c = counter[0] + h;
             int[] x = threeFry2x32((int) c, (int) (c >>> 32), k0, k1);
             Layout.unflatten(h, half, idx);
@@ -142,7 +142,7 @@ final class RngKernels {
     static int[][] philoxBlocks(long key, long[] ctr, int blocks) {
         int k0 = (int) key, k1 = (int) (key >>> 32);
         int[][] out = new int[blocks][];
-        for (int i = 0; i < blocks; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < blocks; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, blocks); i < iEnd; i++) {
             long lo = ctr[0] + i, hi = ctr[1] + (Long.compareUnsigned(lo, ctr[0]) < 0 ? 1 : 0);
             out[i] = philox4x32(new int[] {(int) lo, (int) (lo >>> 32), (int) hi, (int) (hi >>> 32)}, k0, k1);
         }
@@ -155,14 +155,14 @@ final class RngKernels {
     static long[] philox32(long key, long[] ctr, int n) {
         int[][] b = philoxBlocks(key, ctr, (n + 3) / 4);
         long[] out = new long[n];
-        for (int i = 0; i < n; i++, StopCheck.tick(i)) out[i] = b[i / 4][i % 4] & 0xFFFFFFFFL;
+        for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) out[i] = b[i / 4][i % 4] & 0xFFFFFFFFL;
         return out;
     }
 
     static long[] philox64(long key, long[] ctr, int n) {
         int[][] b = philoxBlocks(key, ctr, (2 * n + 3) / 4);
         long[] out = new long[n];
-        for (int i = 0; i < n; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
             int[] w = b[i / 2];
             int j = (i % 2) * 2;
             out[i] = (w[j] & 0xFFFFFFFFL) | ((long) w[j + 1] << 32);

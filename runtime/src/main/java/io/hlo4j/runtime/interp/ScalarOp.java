@@ -59,8 +59,8 @@ final class ScalarOp {
         double r = switch (code) {
             case 0 -> a + b;
             case 1 -> a * b;
-            case 2 -> Math.max(a, b);
-            case 3 -> Math.min(a, b);
+            case 2 -> Floats.max(a, b);
+            case 3 -> Floats.min(a, b);
             default -> throw new IllegalStateException(name);
         };
         return Elem.round(floatType, r);

@@ -21,7 +21,7 @@ final class SelectAndScatter {
         long[] padding = Attrs.ints(op, "padding", new long[2 * rank]);
         Region select = op.region(0), scatter = op.region(1);
         Tensor r = x.blank();
-        for (int i = 0; i < r.size; i++, StopCheck.tick(i)) r.copyElement(i, init, 0);
+        for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) r.copyElement(i, init, 0);
         int[] xs = Tensor.strides(x.shape);
         long[] sidx = new long[rank], widx = new long[rank];
         int wsize = (int) Layout.product(win);

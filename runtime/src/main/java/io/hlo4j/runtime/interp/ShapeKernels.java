@@ -205,8 +205,7 @@ final class ShapeKernels {
         FloatLoops.forRange(r.size, (lo, hi) -> { for (int i = lo; i < hi; i++) r.copyElement(i, pv, 0); });
         int[] rs = Tensor.strides(r.shape);
         long[] idx = new long[x.rank()];
-        outer:
-        for (int i = 0; i < x.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < x.size; i0 += StopCheck.STEP) outer: for (int i = (int) i0, iEnd = StopCheck.end(i0, x.size); i < iEnd; i++) {
             Layout.unflatten(i, x.shape, idx);
             long off = 0;
             for (int d = 0; d < idx.length; d++) {

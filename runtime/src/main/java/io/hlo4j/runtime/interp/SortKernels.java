@@ -227,7 +227,7 @@ final class SortKernels {
             java.util.Arrays.fill(count, 0);
             for (int i = 0; i < len; i++) count[((keys[i] >>> shift) & 0xFF) + 1]++;
             for (int d = 0; d < 256; d++) count[d + 1] += count[d];
-            for (int i = 0; i < len; i++, StopCheck.tick(i)) { // up to four passes over every key
+            for (long i0 = 0; i0 < len; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, len); i < iEnd; i++) { // up to four passes over every key
                 int p = perm[i];
                 tmp[count[(keys[p] >>> shift) & 0xFF]++] = p;
             }

@@ -85,7 +85,7 @@ final class SpecialChloKernels {
         if (a.size != b.size) throw InterpreterException.at(op, "operand shapes differ: " + a.type + " vs " + b.type);
         boolean f64 = ft.kind() == FloatKind.F64;
         Tensor r = Tensor.zeros(rt);
-        for (int i = 0; i < r.size; i++, StopCheck.tick(i)) {
+        for (long i0 = 0; i0 < r.size; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, r.size); i < iEnd; i++) {
             double v = polygamma ? polygamma(a.re[i], b.re[i], f64) : zeta(a.re[i], b.re[i], f64);
             r.re[i] = Elem.round(ft, v);
         }

@@ -14,7 +14,7 @@ import java.util.stream.IntStream;
  * op's kernel. {@link Interpreter#checkStop} runs between ops; a single op can be long (a dot of large matrices, a
  * convolution, a sort, or any element-wise or data-movement op on a huge tensor), so every kernel whose time grows with
  * its data polls this: chunked loops through {@link #range} (parallel on the kernel pool), serial element loops through
- * {@link #tick}, other outer loops through {@link #poll}, also from the worker threads of a parallel loop. Polls are
+ * {@link #end}, other outer loops through {@link #poll}, also from the worker threads of a parallel loop. Polls are
  * cheap: the check itself runs once per {@link #EVERY} units of reported work. KernelStopTest holds every such kernel to it.
  */
 final class StopCheck {
@@ -60,15 +60,18 @@ final class StopCheck {
         else CURRENT.set(prev);
     }
 
-    /** Items between two polls of {@link #tick}: a cheap mask test per element, a real poll every 4,096. */
+    /** Items of a serial element loop between two polls ({@link #end}). */
     static final int STEP = 1 << 12;
 
     /**
-     * For a serial loop over elements, in its update clause ({@code i++, StopCheck.tick(i)}): every {@link #STEP}
-     * items it polls the calling thread's op. One branch per element; the thread-local lookup only every STEP.
+     * For a serial loop over elements, cut into chunks of {@link #STEP} whose inner loop stays plain (a test or a call
+     * per element keeps C2 from vectorising it):
+     * {@code for (long i0 = 0; i0 < n; i0 += STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++)}.
+     * Polls the calling thread's op for the chunk starting at {@code from} and returns where the chunk ends.
      */
-    static void tick(int i) {
-        if ((i & (STEP - 1)) == 0) current().poll(STEP);
+    static int end(long from, long n) {
+        current().poll(STEP);
+        return (int) Math.min(n, from + STEP);
     }
 
     /**

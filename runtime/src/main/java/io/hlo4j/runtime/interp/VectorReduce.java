@@ -16,7 +16,7 @@ final class VectorReduce {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
 
-    /** {@code Math.max(... Math.max(init, x[from]) ..., x[from + len - 1])}. */
+    /** {@code Floats.max(... Floats.max(init, x[from]) ..., x[from + len - 1])}. */
     static double max(double[] x, int from, int len, double init) {
         DoubleVector m = DoubleVector.broadcast(S, init);
         int i = 0, end = S.loopBound(len);
@@ -25,12 +25,12 @@ final class VectorReduce {
         for (; i < len; i++) r = Math.max(r, x[from + i]);
         if (r != r) {
             r = init;
-            for (i = 0; i < len; i++) r = Math.max(r, x[from + i]);
+            for (i = 0; i < len; i++) r = Floats.max(r, x[from + i]);
         }
         return r;
     }
 
-    /** {@code Math.min(... Math.min(init, x[from]) ..., x[from + len - 1])}. */
+    /** {@code Floats.min(... Floats.min(init, x[from]) ..., x[from + len - 1])}. */
     static double min(double[] x, int from, int len, double init) {
         DoubleVector m = DoubleVector.broadcast(S, init);
         int i = 0, end = S.loopBound(len);
@@ -39,7 +39,7 @@ final class VectorReduce {
         for (; i < len; i++) r = Math.min(r, x[from + i]);
         if (r != r) {
             r = init;
-            for (i = 0; i < len; i++) r = Math.min(r, x[from + i]);
+            for (i = 0; i < len; i++) r = Floats.min(r, x[from + i]);
         }
         return r;
     }

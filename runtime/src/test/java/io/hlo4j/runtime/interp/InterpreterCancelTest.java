@@ -249,6 +249,70 @@ class InterpreterCancelTest {
         throw new AssertionError(t.getName() + " never waited in " + inside.getSimpleName());
     }
 
+    /*
+     * Timed end to end: each kernel below runs well over a second without a stop (on 2 cores); 100 ms after the run is
+     * seen inside it, the deadline passes. It must end within 5 s of setting the deadline: 100 ms plus the time
+     * to its next poll (one chunk: 2^14 elements of the fused chain, one row of the batch norm, 4,096 zetas: each
+     * well under 100 ms even on a loaded machine), plus thread scheduling. Without a poll inside the kernel
+     * the error would name the op after it (or the run would end normally).
+     */
+
+    private static void assertDeadlineStopsInside(String text, String file, Class<?> kernel, List<RtValue> args, String opAndLine)
+            throws InterruptedException {
+        Set<Thread> before = baseline();
+        Interpreter interp = new Interpreter(MlirParser.parseModule(text, file));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = start(kernel.getSimpleName(), thrown, () -> interp.run(args));
+        awaitInside(t, kernel);
+        assertStopsWithin5s(t, () -> interp.setDeadline(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)),
+                opAndLine + " must stop at the deadline", thrown, DeadlineExceeded.class,
+                "evaluation ran past its deadline at " + opAndLine + " in @main", before);
+    }
+
+    @Test
+    void theDeadlineStopsAFusedChainOfFortySinesInsideItsLoop() throws InterruptedException {
+        // 40 sines of 2^22 f32 run as one fused group (lines 3-42), which bypasses evalOp: 168 million sines, about
+        // 5 s on 2 cores; the group polls as its last op
+        int n = 1 << 22;
+        String t = "tensor<" + n + "xf32>";
+        StringBuilder text = new StringBuilder("func.func @main() -> " + t + " {\n  %s0 = stablehlo.iota dim = 0 : " + t + "\n");
+        for (int i = 1; i <= 40; i++) text.append("  %s").append(i).append(" = stablehlo.sine %s").append(i - 1).append(" : ").append(t).append("\n");
+        text.append("  func.return %s40 : ").append(t).append("\n}\n");
+        assertDeadlineStopsInside(text.toString(), "sines.mlir", ElementwiseFusion.class, List.of(), "stablehlo.sine (sines.mlir:42:3)");
+    }
+
+    @Test
+    void theDeadlineStopsABatchNormWithTheFeatureDimensionLast() throws InterruptedException {
+        // feature_index 1 of 2048x4096 f64 (64 MiB, and as much for the result): one element per (row, feature), read
+        // with a stride of 32 KiB, three passes per feature; polled once per row
+        String x = "tensor<2048x4096xf64>", f = "tensor<4096xf64>";
+        String text = "func.func @main() -> " + x + " {\n"
+                + "  %x = stablehlo.iota dim = 0 : " + x + "\n"
+                + "  %one = stablehlo.constant dense<1.0> : " + f + "\n"
+                + "  %r, %m, %v = \"stablehlo.batch_norm_training\"(%x, %one, %one) {epsilon = 1.0e-05 : f32, feature_index = 1 : i64} : ("
+                + x + ", " + f + ", " + f + ") -> (" + x + ", " + f + ", " + f + ")\n"
+                + "  func.return %r : " + x + "\n}\n";
+        assertDeadlineStopsInside(text, "bn.mlir", BatchNorm.class, List.of(), "stablehlo.batch_norm_training (bn.mlir:4:3)");
+    }
+
+    @Test
+    void theDeadlineStopsASerialElementwiseKernel() throws InterruptedException {
+        // chlo.zeta, a serial element loop (StopCheck.end per 4,096 elements), on 2^21 f64: a series per element
+        int n = 1 << 21;
+        String t = "tensor<" + n + "xf64>";
+        String text = "func.func @main(%x: " + t + ", %q: " + t + ") -> " + t + " {\n"
+                + "  %r = \"chlo.zeta\"(%x, %q) : (" + t + ", " + t + ") -> " + t + "\n"
+                + "  func.return %r : " + t + "\n}\n";
+        double[] xs = new double[n], qs = new double[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = 2 + (i % 97) / 16.0;
+            qs[i] = 0.5 + (i % 89) / 32.0;
+        }
+        assertDeadlineStopsInside(text, "zeta.mlir", SpecialChloKernels.class,
+                List.of(Ir.reals(io.hlo4j.mlir.types.FloatType.F64, shape(n), xs), Ir.reals(io.hlo4j.mlir.types.FloatType.F64, shape(n), qs)),
+                "chlo.zeta (zeta.mlir:2:3)");
+    }
+
     @Test
     void aKernelCalledOutsideARunIsNotChecked() {
         // no interpreter, no deadline: the same kernel runs to the end and its numbers are the product's

@@ -37,7 +37,7 @@ class KernelStopTest {
     }
 
     static Stream<Case> cases() {
-        String v = "tensor<" + N + "xi64>", f = "tensor<" + N + "xf64>", m = "tensor<1024x1024xf64>";
+        String v = "tensor<" + N + "xi64>", f = "tensor<" + N + "xf64>", m = "tensor<1024x1024xf64>", bn = "tensor<" + N / 4 + "x4xf64>", s4 = "tensor<4xf64>";
         String cmp = "({\n    ^bb0(%p: tensor<f64>, %q: tensor<f64>):\n      %l = stablehlo.compare LT, %p, %q : (tensor<f64>, tensor<f64>) -> tensor<i1>\n      stablehlo.return %l : tensor<i1>\n  })";
         String icmp = "({\n    ^bb0(%p: tensor<i32>, %q: tensor<i32>):\n      %l = stablehlo.compare LT, %p, %q : (tensor<i32>, tensor<i32>) -> tensor<i1>\n      stablehlo.return %l : tensor<i1>\n  })";
         String add = "({\n    ^bb0(%p: tensor<f64>, %q: tensor<f64>):\n      %s = stablehlo.add %p, %q : tensor<f64>\n      stablehlo.return %s : tensor<f64>\n  })";
@@ -70,6 +70,13 @@ class KernelStopTest {
                 c("reduce to a scalar", "%r = stablehlo.reduce(%a0 init: %a1) applies stablehlo.add across dimensions = [0] : (" + f + ", tensor<f64>) -> tensor<f64>", f, "tensor<f64>"),
                 c("reduce of rows", "%r = stablehlo.reduce(%a0 init: %a1) applies stablehlo.add across dimensions = [1] : (" + m + ", tensor<f64>) -> tensor<1024xf64>", m, "tensor<f64>"),
                 c("reduce of columns", "%r = stablehlo.reduce(%a0 init: %a1) applies stablehlo.maximum across dimensions = [0] : (" + m + ", tensor<f64>) -> tensor<1024xf64>", m, "tensor<f64>"),
+                // the feature dimension last: one element per (outer, feature) row, so only a poll per row can stop it
+                c("batch_norm_training (feature last)", "%r, %m, %v = \"stablehlo.batch_norm_training\"(%a0, %a1, %a2) {epsilon = 1.0e-05 : f32, feature_index = 1 : i64} : (" + bn + ", " + s4 + ", " + s4
+                        + ") -> (" + bn + ", " + s4 + ", " + s4 + ")", bn, s4, s4),
+                c("batch_norm_inference (feature last)", "%r = \"stablehlo.batch_norm_inference\"(%a0, %a1, %a2, %a3, %a4) {epsilon = 1.0e-05 : f32, feature_index = 1 : i64} : (" + bn + ", " + s4 + ", " + s4
+                        + ", " + s4 + ", " + s4 + ") -> " + bn, bn, s4, s4, s4, s4),
+                c("batch_norm_grad (feature last)", "%g, %s, %o = \"stablehlo.batch_norm_grad\"(%a0, %a1, %a2, %a3, %a4) {epsilon = 1.0e-05 : f32, feature_index = 1 : i64} : (" + bn + ", " + s4 + ", " + s4
+                        + ", " + s4 + ", " + bn + ") -> (" + bn + ", " + s4 + ", " + s4 + ")", bn, s4, s4, s4, bn),
                 c("rng_bit_generator", "%s, %r = \"stablehlo.rng_bit_generator\"(%a0) {rng_algorithm = #stablehlo<rng_algorithm THREE_FRY>} : (tensor<2xui64>) -> (tensor<2xui64>, " + v.replace("i64", "ui64") + ")",
                         "tensor<2xui64>"));
     }

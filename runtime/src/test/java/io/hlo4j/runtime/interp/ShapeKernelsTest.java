@@ -72,4 +72,16 @@ class ShapeKernelsTest {
                 Tensor.scalarInt(IntegerType.I64, 0), Tensor.scalarInt(IntegerType.I64, 7)).get(0);
         assertThat(uo.ints).containsExactly(1, 8, 9, 4, 5, 6);
     }
+
+    @Test
+    void padDroppingAnElementKeepsTheRestOfItsChunk() {
+        // low = -1 drops element 0; the element loop runs in chunks of 4,096 (StopCheck.end), and skipping the
+        // dropped element once skipped the rest of its chunk: every kept element must land at its index - 1
+        int n = 10_000;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = i;
+        Tensor r = ShapeKernels.pad(Ir.reals(FloatType.F64, shape(n), v), Ir.reals(FloatType.F64, shape(), -1),
+                t(FloatType.F64, n - 1), new long[] {-1}, new long[] {0});
+        for (int j = 0; j < n - 1; j++) assertThat(r.re[j]).as("element %d", j).isEqualTo(j + 1);
+    }
 }
