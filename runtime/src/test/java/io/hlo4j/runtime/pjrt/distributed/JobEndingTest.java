@@ -5,16 +5,16 @@ import io.hlo4j.runtime.pjrt.PjrtErrorCode;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.OWN_THREAD;
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.freeAddress;
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -23,25 +23,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * process already named missing or failed, the job's timeout bounds every get, and deleted keys leave the store.
  */
 class JobEndingTest {
-    private static final java.util.concurrent.Executor OWN_THREAD = r -> Thread.ofPlatform().daemon().start(r);
-
-    private static String freeAddress() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return "localhost:" + s.getLocalPort();
-        }
-    }
-
-    private static List<DistributedProcess> join(String address, int n, Duration timeout) throws Exception {
-        List<CompletableFuture<DistributedProcess>> fs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int id = i;
-            fs.add(CompletableFuture.supplyAsync(() -> DistributedProcess.initialize(address, n, id, timeout), OWN_THREAD));
-        }
-        List<DistributedProcess> ps = new ArrayList<>();
-        for (CompletableFuture<DistributedProcess> f : fs) ps.add(f.get(60, TimeUnit.SECONDS));
-        return ps;
-    }
-
     /**
      * The race of a job's last step: process 1's put of its 'closed' key wakes process 0, which closes the coordinator at
      * once. The put is answered all the same (before, the reply could be cut and process 1 exit 1 after a good run).
@@ -78,11 +59,7 @@ class JobEndingTest {
         KeyValueCoordinator c = KeyValueCoordinator.start(0);
         try (Socket s = new Socket("localhost", c.port())) {
             s.setSoTimeout(10_000);
-            DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            out.writeByte(KeyValueCoordinator.GET);
-            out.writeUTF("never");
-            out.writeLong(60_000);
-            out.flush();
+            Jobs.sendGet(s, "never", 60_000);
             Thread.sleep(300);
             c.close();
             DataInputStream in = new DataInputStream(s.getInputStream());
@@ -122,11 +99,7 @@ class JobEndingTest {
         KeyValueCoordinator c = KeyValueCoordinator.start(0);
         try (Socket s = new Socket("localhost", c.port())) {
             s.setSoTimeout(10_000);
-            DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            out.writeByte(KeyValueCoordinator.GET);
-            out.writeUTF("never");
-            out.writeLong(60_000);
-            out.flush();
+            Jobs.sendGet(s, "never", 60_000);
             Thread.sleep(300);
             boolean flagAfter = CompletableFuture.supplyAsync(() -> {
                 Thread.currentThread().interrupt();

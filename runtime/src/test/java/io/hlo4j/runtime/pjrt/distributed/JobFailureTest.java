@@ -11,32 +11,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.OWN_THREAD;
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.freeAddress;
+import static io.hlo4j.runtime.pjrt.distributed.Jobs.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** A job whose processes fail or vanish after joining: the others hear of it by name, and nothing waits a timeout per step. */
 class JobFailureTest {
-    /** A thread of its own per task: the common pool may have one thread on a small machine, and these tasks wait on each other. */
-    private static final java.util.concurrent.Executor OWN_THREAD = r -> Thread.ofPlatform().daemon().start(r);
-
-    private static String freeAddress() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return "localhost:" + s.getLocalPort();
-        }
-    }
-
-    /** {@code n} processes joined in threads, process 0 first in the list. */
-    private static List<DistributedProcess> join(String address, int n, Duration timeout) throws Exception {
-        List<CompletableFuture<DistributedProcess>> fs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int id = i;
-            fs.add(CompletableFuture.supplyAsync(() -> DistributedProcess.initialize(address, n, id, timeout), OWN_THREAD));
-        }
-        List<DistributedProcess> ps = new ArrayList<>();
-        for (CompletableFuture<DistributedProcess> f : fs) ps.add(f.get(30, TimeUnit.SECONDS));
-        return ps;
-    }
-
     @Test
     void aProcessThatFailsEndsTheOthersWaitsNamingItself() throws Exception {
         String address = freeAddress();
