@@ -322,32 +322,12 @@ class InterpreterCancelTest {
         assertThat(c.ints).containsExactly(19, 22, 43, 50);
     }
 
-    /** Device 1 spins before the all_reduce (line 11), so device 0 waits there for a device that never arrives. */
-    private static final String SPIN_THEN_REDUCE = """
-            func.func @main(%x: tensor<i32>) -> tensor<i32> {
-              %zero = stablehlo.constant dense<0> : tensor<i32>
-              %r = stablehlo.while(%i = %x) : tensor<i32>
-                cond {
-                  %c = stablehlo.compare NE, %i, %zero : (tensor<i32>, tensor<i32>) -> tensor<i1>
-                  stablehlo.return %c : tensor<i1>
-                } do {
-                  %j = stablehlo.add %i, %zero : tensor<i32>
-                  stablehlo.return %j : tensor<i32>
-                }
-              %s = "stablehlo.all_reduce"(%r) ({
-                ^bb0(%a: tensor<i32>, %b: tensor<i32>):
-                  %t = stablehlo.add %a, %b : tensor<i32>
-                  stablehlo.return %t : tensor<i32>
-              }) {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<i32>) -> tensor<i32>
-              func.return %s : tensor<i32>
-            }
-            """;
-
     @Test
     void anInterruptStopsACollectiveWaitingForADeviceThatNeverArrives() throws InterruptedException {
         // no deadline: device 1 computes forever, so device 0's wait never times out by itself (a slow device is waited for)
         Set<Thread> before = baseline();
-        Module m = MlirParser.parseModule(SPIN_THEN_REDUCE, "spin.mlir");
+        // device 1 spins before the all_reduce (line 11), so device 0 waits there for a device that never arrives
+        Module m = RunParallelStopTest.module(2);
         Interpreter interp = new Interpreter(m);
         List<List<RtValue>> in = List.of(List.of(Ir.ints(IntegerType.I32, shape(), 0)), List.of(Ir.ints(IntegerType.I32, shape(), 1)));
         AtomicReference<Throwable> thrown = new AtomicReference<>();

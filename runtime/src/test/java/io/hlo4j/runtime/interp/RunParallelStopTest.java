@@ -45,7 +45,8 @@ class RunParallelStopTest {
             }
             """;
 
-    private static Module module(int devices) {
+    /** The program on {@code devices} (2 or 4) meeting in one all_reduce; InterpreterCancelTest uses it too. */
+    static Module module(int devices) {
         String groups = devices == 4 ? "[[0, 1, 2, 3]]> : tensor<1x4xi64>" : "[[0, 1]]> : tensor<1x2xi64>";
         return MlirParser.parseModule(SPIN_THEN_REDUCE.replace("[[0, 1, 2, 3]]> : tensor<1x4xi64>", groups), "spin.mlir");
     }
