@@ -7,6 +7,7 @@ import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.parse.MlirParser;
 
 import java.util.ArrayDeque;
+import java.util.function.ObjIntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,26 +25,12 @@ final class NestingLimit {
 
     /** Refuses, before printing, an op nested in more regions than the parser reads levels of brackets. */
     static void checkRegions(Operation root) {
-        ArrayDeque<Operation> ops = new ArrayDeque<>();
-        ArrayDeque<Integer> depths = new ArrayDeque<>();
-        ops.push(root);
-        depths.push(0);
-        while (!ops.isEmpty()) {
-            Operation op = ops.pop();
-            int d = depths.pop();
+        walk(root, (op, d) -> {
             if (d > MlirParser.MAX_NESTING) {
                 throw new PrintLimitException("cannot print " + op.name() + ": it is nested in " + d
                         + " regions, more than the " + MlirParser.MAX_NESTING + " levels of brackets the parser reads back", op.location());
             }
-            for (Region r : op.regions()) {
-                for (Block b : r.blocks()) {
-                    for (Operation inner : b.operations()) {
-                        ops.push(inner);
-                        depths.push(d + 1);
-                    }
-                }
-            }
-        }
+        });
     }
 
     /**
@@ -97,8 +84,22 @@ final class NestingLimit {
 
     /** The op named {@code name} nested in the most regions (the first such in print order), or null. */
     private static Operation deepest(Operation root, String name) {
-        Operation best = null;
-        int bestDepth = -1;
+        Operation[] best = {null};
+        int[] bestDepth = {-1};
+        walk(root, (op, d) -> {
+            if (op.name().equals(name) && d > bestDepth[0]) {
+                best[0] = op;
+                bestDepth[0] = d;
+            }
+        });
+        return best[0];
+    }
+
+    /**
+     * Visits every op under {@code root} with the number of regions it is nested in, without recursion (the programs
+     * refused here are the ones deep enough to overflow a recursive walk's stack).
+     */
+    private static void walk(Operation root, ObjIntConsumer<Operation> visit) {
         ArrayDeque<Operation> ops = new ArrayDeque<>();
         ArrayDeque<Integer> depths = new ArrayDeque<>();
         ops.push(root);
@@ -106,10 +107,7 @@ final class NestingLimit {
         while (!ops.isEmpty()) {
             Operation op = ops.pop();
             int d = depths.pop();
-            if (op.name().equals(name) && d > bestDepth) {
-                best = op;
-                bestDepth = d;
-            }
+            visit.accept(op, d);
             for (Region r : op.regions()) {
                 for (Block b : r.blocks()) {
                     for (int i = b.operations().size() - 1; i >= 0; i--) { // reversed onto the stack: popped in print order
@@ -119,6 +117,5 @@ final class NestingLimit {
                 }
             }
         }
-        return best;
     }
 }
