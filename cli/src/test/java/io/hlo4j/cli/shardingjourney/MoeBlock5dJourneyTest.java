@@ -11,7 +11,6 @@ import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.dsl.shard.ShardedJit;
 import io.hlo4j.dsl.shard.SimulatedRun;
 import io.hlo4j.mlir.ir.Location;
-import org.junit.jupiter.api.Disabled;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.ir.Walker;
@@ -37,9 +36,9 @@ import java.util.regex.Pattern;
  * like its parameter, as a train step asks), lowered, partitioned by hlo4j and run on 8 simulated devices. Oracle: the
  * same function jit'd on one device. The collectives are counted in the partitioned program's text and checked against
  * what XLA's SPMD partitioner gives a JAX user for these shardings (FSDP all_gathers of the attention weights once each,
- * their weight gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep). The
- * disabled test states FSDP's gather of the expert weights, which neither the partitioner nor Shardy's explicit-reshard
- * pass gives for these shardings, and why.
+ * their weight gradients reduce-scattered over fsdp, Megatron's all_reduce over tp, nothing gathered over tp or ep). The expert
+ * weights keep their fsdp split (their grouped matmuls all-reduce the contraction instead of gathering them, as Shardy's
+ * explicit-reshard pass also does; see expertWeightsKeepTheirFsdpSplitAndAllReduceTheContraction for why).
  */
 class MoeBlock5dJourneyTest {
     static final Set<String> COLLECTIVES = Set.of("stablehlo.all_gather", "stablehlo.all_reduce", "stablehlo.reduce_scatter",
@@ -227,7 +226,7 @@ class MoeBlock5dJourneyTest {
         // dead-code removal (a review counted 12 more before it: dead scalar all_reduces) and the byte-based dot plan
         // (FSDP weights gathered): 31 collectives (8 all_gather, 14 all_reduce, 5 reduce_scatter, 4 all_to_all; see
         // docs/sharding.md), 28,068 B received per device in all. XLA's plan for the same shardings would be lower still
-        // (see the disabled test below); a partitioner change that lowers them should lower these bounds too.
+        // (expertWeightsKeepTheirFsdpSplitAndAllReduceTheContraction says why not for the expert weights); a partitioner change that lowers them should lower these bounds too.
         assertThat(cs).as("collectives of the fsdp/ep/tp gradient program").hasSizeLessThanOrEqualTo(31);
         assertThat(cs.stream().mapToLong(Coll::bytes).sum()).as("bytes received per device, all collectives").isLessThanOrEqualTo(28_068);
     }
@@ -250,11 +249,6 @@ class MoeBlock5dJourneyTest {
         assertThat(cs).noneMatch(c -> !c.kind().equals("all_reduce") && c.axes().contains("ep"));
     }
 
-    /**
-     * XLA gives {@code x[b/fsdp, s, d] . w[d/fsdp, e/tp]} an all_gather of w over fsdp (FSDP), and so does hlo4j's
-     * partitioner, which picks a dot's factor plan by the bytes it moves: no all_to_all of the activation to a d-split
-     * and no reduce_scatter back, only the weight gradient's reduce_scatter at each projection line.
-     */
     /**
      * docs/sharding.md's advice, checked: with the out_shardings omitted, propagation leaves the q/k/v weight gradients
      * unsharded over fsdp, so they are all-reduced over fsdp rather than reduce-scattered into each device's block.
@@ -289,35 +283,31 @@ class MoeBlock5dJourneyTest {
     }
 
     /**
-     * FSDP's weight gather applied to the expert weights wi, wu, wd (P(ep, fsdp, tp) / P(ep, tp, fsdp)): each all-gathered
-     * over fsdp once, straight from its argument, the grouped matmuls then run on whole token rows of each device's
-     * experts. The partitioner does not take it, by its rule (a plan is replaced only by one moving fewer bytes without
-     * more work per device), for these shardings: the MoE layer's token rows, gathered in expert order ([64, 16]), are
-     * whole on every device (the ragged dimension cannot be split), and propagation gives their features fsdp from wi's
-     * and wu's contracting dimension. With both operands split on the contraction, gathering wi or wu would have both
-     * fsdp devices compute every row's whole product (the only candidate that gathers them, no split reduction factor,
-     * also gathers over ep: twice the work per device, 64 x 16 x 8 against 64 x 8 x 8 multiply-adds, the ep split of the
-     * groups dividing neither; 3,584 B against the all_reduce's 3,072 B; DotPlanByBytesTest.raggedDotKeepsASharedContractingSplit);
-     * wd's fsdp is on its output columns, which the result keeps split, so nothing asks for it whole. What is known of
-     * the others: Shardy's explicit-reshard pass keeps such a shared contracting split and all-reduces it, for a dot
-     * (Shardy's test dot_compatible_contracting_dim_sharded) and for a ragged_dot under XLA's rule (XLA's test
-     * ragged_dot_mode_non_contracting); what XLA's partitioner gives for this program has not been run. Gathering the
-     * expert weights without duplicating the grouped matmuls needs the token rows split within each fsdp shard, a change
-     * of the MoE layer or of propagation, not of the partitioner's per-op plan.
+     * The expert weights wi, wu, wd (P(ep, fsdp, tp) / P(ep, tp, fsdp)) keep their fsdp split: none is all-gathered over
+     * fsdp from its argument (FSDP's weight gather), and the grouped matmuls with wi and wu all-reduce their shared
+     * contracting split over fsdp instead. Why, by the partitioner's rule (a plan is replaced only by one moving fewer
+     * bytes without more work per device): the MoE layer's token rows, gathered in expert order ([64, 16]), are whole on
+     * every device (the ragged dimension cannot be split), and propagation gives their features fsdp from wi's and wu's
+     * contracting dimension. Gathering wi or wu would have both fsdp devices compute every row's whole product (the only
+     * candidate that gathers them, no split reduction factor, also gathers over ep: twice the work per device, 64 x 16 x 8
+     * against 64 x 8 x 8 multiply-adds; 3,584 B against the all_reduce's 3,072 B;
+     * DotPlanByBytesTest.raggedDotKeepsASharedContractingSplit); wd's fsdp is on its output columns, which the result keeps
+     * split, so nothing asks for it whole. Shardy's explicit-reshard pass keeps such a shared contracting split and
+     * all-reduces it too (its test dot_compatible_contracting_dim_sharded; XLA's ragged_dot_mode_non_contracting); what
+     * XLA's partitioner gives for this program has not been run. Gathering the expert weights without duplicating the
+     * grouped matmuls needs the token rows split within each fsdp shard: a change of the MoE layer or of propagation.
      */
     @Test
-    @Disabled("a plan hlo4j does not take and Shardy's explicit-reshard pass does not give: the token rows are whole on "
-            + "every device, so gathering the expert weights over fsdp would duplicate the grouped matmuls and move more "
-            + "bytes; XLA's output for it is unchecked (see the javadoc)")
-    void expertWeightsAreAllGatheredOverFsdpOnceEach() {
+    void expertWeightsKeepTheirFsdpSplitAndAllReduceTheContraction() {
         SimulatedRun run = fsdpTpEpRun();
         List<Coll> cs = collectives(run);
         List<? extends Value> args = run.program().module().entryFunction().region(0).entry().arguments();
         for (String w : List.of("wi", "wu", "wd")) {
             Value a = args.get(ARGS.indexOf(w));
-            assertThat(cs.stream().filter(c -> c.kind().equals("all_gather") && c.ir().operand(0) == a && c.axes().equals(List.of("fsdp"))).count())
-                    .as("all_gathers[fsdp] of %s", w).isEqualTo(1);
+            assertThat(cs).as("all_gathers of %s straight from its argument", w).noneMatch(c -> c.kind().equals("all_gather") && c.ir().operand(0) == a);
         }
+        assertThat(cs).as("the shared contracting split all-reduced over fsdp at the MoE line")
+                .anyMatch(c -> c.kind().equals("all_reduce") && c.loc().equals(at(MOE)) && c.axes().contains("fsdp"));
         assertThat(run.program().report().entries()).noneMatch(e -> e.op().equals("chlo.ragged_dot"));
     }
 
@@ -341,6 +331,11 @@ class MoeBlock5dJourneyTest {
         assertThat(here.get(0).ir().operand(0).type().toString()).isEqualTo("tensor<4x8x8xf32>");
     }
 
+    /**
+     * XLA gives {@code x[b/fsdp, s, d] . w[d/fsdp, e/tp]} an all_gather of w over fsdp (FSDP), and so does hlo4j's
+     * partitioner, which picks a dot's factor plan by the bytes it moves: no all_to_all of the activation to a d-split
+     * and no reduce_scatter back, only the weight gradient's reduce_scatter at each projection line.
+     */
     @Test
     void forwardQkvProjectionsGatherTheirFsdpWeights() {
         SimulatedRun run = fsdpTpEpRun();
