@@ -18,9 +18,10 @@ import java.util.List;
 /**
  * How an {@link Example} is traced and trained, shared by {@code hlo4j dump} (which writes these programs) and
  * {@code hlo4j examples run} (which runs them), so that what is dumped is what trains: the loss, the train step
- * {@code (params, opt_state, batch...) -> [loss, params', opt_state']} ({@link TrainStep#of}), and both sharded on a
- * mesh (parameters as {@link Example#paramShardings}, the optimiser state like its parameter by
- * {@link Optimizer#stateShardings}, a step count replicated, the batch as {@link Example#batchShardings}).
+ * {@code (params, opt_state, batch...) -> [loss, params', opt_state']} ({@link TrainStep#of}, or the model's own
+ * {@link Example#trainStep()}), and both sharded on a mesh (parameters as {@link Example#paramShardings}, the
+ * optimiser state like its parameter by {@link Optimizer#stateShardings}, a step count replicated, the batch as
+ * {@link Example#batchShardings}).
  */
 public final class Training {
     private Training() {}
