@@ -174,6 +174,8 @@ final class ModelSource implements AutoCloseable {
             return body.get();
         } catch (Main.UsageError | VirtualMachineError x) {
             throw x;
+        } catch (io.hlo4j.examples.Training.StepShapeException x) {   // hlo4j refused what the model's step returned: no "threw"
+            throw CliCommand.usage(x.getMessage(), x);
         } catch (RuntimeException | Error x) {
             throw threw(e.getClass().getName(), doing, x);
         }

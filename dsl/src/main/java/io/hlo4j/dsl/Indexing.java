@@ -47,9 +47,19 @@ public final class Indexing {
     /**
      * JAX's {@code lax.gather(..., mode="fill", fill_value=...)}: as {@link #gather(Tensor, Tensor, GatherDims, long[])},
      * but a slice whose start is out of range (some start index below 0 or past its dim's size less the slice size)
-     * is {@code fillValue} throughout instead of clamped. No gradient flows to the filled slices.
+     * is {@code fillValue} throughout instead of clamped. No gradient flows to the filled slices. A float fill is rounded
+     * into a float dtype and truncated into an integer one, where it must fit ({@link #take(Tensor, Tensor, int, Mode, double)}).
      */
     public static Tensor gatherFill(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, double fillValue) {
+        return gatherFill(operand, startIndices, dims, sliceSizes, () -> FillValue.of(fillValue, operand.dtype(), "gatherFill", SourceLoc.here()));
+    }
+
+    /** {@link #gatherFill(Tensor, Tensor, GatherDims, long[], double)} with an exact integer fill, converted as {@link #take(Tensor, Tensor, int, Mode, long)} converts it. */
+    public static Tensor gatherFill(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, long fillValue) {
+        return gatherFill(operand, startIndices, dims, sliceSizes, () -> FillValue.of(fillValue, operand.dtype()));
+    }
+
+    private static Tensor gatherFill(Tensor operand, Tensor startIndices, GatherDims dims, long[] sliceSizes, Supplier<Tensor> fill) {
         Location loc = SourceLoc.here();
         long[] sizes = sliceSizes.clone();
         GatherDimensionNumbers dn = checkedGather(operand, startIndices, dims, sizes, loc);
@@ -72,7 +82,7 @@ public final class Indexing {
             if (o < offsets.length && offsets[o] == r) { maskShape[r] = 1; o++; }
             else maskShape[r] = batch[k++];
         }
-        return Ops.where(Ops.reshape(inside, maskShape), gathered, fillValue);
+        return Ops.where(Ops.reshape(inside, maskShape), gathered, fill.get());
     }
 
     /**
@@ -162,10 +172,23 @@ public final class Indexing {
     /**
      * {@code jnp.take(x, indices, axis, mode=mode, fill_value=fillValue)}: result shape {@code x[:axis] + indices.shape +
      * x[axis+1:]}. The indices are normalised explicitly (clamped, wrapped, or masked), so the gradient (a scatter-add)
-     * sees the same positions; filled positions take no gradient.
+     * sees the same positions; filled positions take no gradient. The fill is for float arrays: rounded to nearest in a
+     * float dtype; in an integer dtype it is truncated toward zero (as numpy) and must fit, else it is refused naming the
+     * value and the dtype (JAX leaves such a value to the backend's convert); integer fills are exact with the
+     * {@code long} overload. The fill is read in FILL mode only, as JAX ignores it in the others.
      */
     public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode, double fillValue) {
-        return take(x, indices, axis, mode, () -> Ops.scalar(fillValue, x.dtype()));
+        return take(x, indices, axis, mode, () -> FillValue.of(fillValue, x.dtype(), "take", SourceLoc.here()));
+    }
+
+    /**
+     * {@code jnp.take(..., fill_value=n)} with a Python int {@code n}, exact in every dtype, converted as JAX converts it
+     * ({@code np.asarray(n).astype(dtype)}): an integer dtype takes it modulo 2^bits (i32 fill 2^32 + 5 is 5, u8 fill -1
+     * is 255), so a u64 fill from 2^63 up is its bit pattern ({@code Long.parseUnsignedLong("18446744073709551615")},
+     * i.e. -1, is 2^64 - 1); bool takes {@code n != 0}; a float dtype rounds it once to nearest, ties to even.
+     */
+    public static Tensor take(Tensor x, Tensor indices, int axis, Mode mode, long fillValue) {
+        return take(x, indices, axis, mode, () -> FillValue.of(fillValue, x.dtype()));
     }
 
     /** {@code fill} makes the scalar fill constant, only where FILL needs it. */
@@ -198,9 +221,15 @@ public final class Indexing {
     /**
      * {@code jnp.take_along_axis(x, idx, axis, mode=mode, fill_value=fillValue)}: negative indices count from the end in
      * every mode (CLIP then clamps: x=[10,20,30,40], idx [-1,5,-9] gives [40,40,10], as JAX); WRAP is an hlo4j extension.
+     * The fill is converted as {@link #take(Tensor, Tensor, int, Mode, double)} converts it.
      */
     public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, double fillValue) {
-        return takeAlongAxis(x, idx, axis, mode, () -> Ops.scalar(fillValue, x.dtype()));
+        return takeAlongAxis(x, idx, axis, mode, () -> FillValue.of(fillValue, x.dtype(), "takeAlongAxis", SourceLoc.here()));
+    }
+
+    /** {@code jnp.take_along_axis(..., fill_value=n)} with an exact integer fill, converted as {@link #take(Tensor, Tensor, int, Mode, long)} converts it. */
+    public static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, long fillValue) {
+        return takeAlongAxis(x, idx, axis, mode, () -> FillValue.of(fillValue, x.dtype()));
     }
 
     private static Tensor takeAlongAxis(Tensor x, Tensor idx, int axis, Mode mode, Supplier<Tensor> fill) {

@@ -37,6 +37,18 @@ public interface Example {
     /** What trains the parameters ({@code dump --program train-step}, {@code examples run}); null: the model does not train. */
     default Optimizer optimizer() { return null; }
 
+    /**
+     * The model's own train step, when {@code TrainStep.of(loss(), optimizer())} is not what trains it (gradient clipping,
+     * a learning-rate schedule, accumulation over micro-batches, a loss of several terms): a pure function
+     * {@code (params, opt_state, batch...) -> List.of(loss, params', opt_state')}, traced as the default step is, by
+     * {@code dump --program train-step}, {@code examples run} and {@code examples run --mesh} alike. {@code opt_state}
+     * is {@code optimizer().init(params)} (so a model with its own step still names its optimiser, whose state shardings
+     * are used on a mesh); {@code loss} is a float scalar, {@code params'} and {@code opt_state'} have the structure,
+     * shapes and dtypes of {@code params} and {@code opt_state} (a step that returns anything else is refused, naming the
+     * leaf). Null (the default): {@code TrainStep.of(loss(), optimizer())}.
+     */
+    default TracedFunction trainStep() { return null; }
+
     /** The parameters' shardings on {@code mesh}: a tree shaped like {@link #params()} with {@link NamedSharding} or null leaves; null: none annotated. */
     default Object paramShardings(Mesh mesh) { return null; }
 

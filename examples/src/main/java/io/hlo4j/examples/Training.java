@@ -1,5 +1,7 @@
 package io.hlo4j.examples;
 
+import io.hlo4j.dsl.Pytree;
+import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.dsl.optim.Optimizer;
@@ -16,9 +18,10 @@ import java.util.List;
 /**
  * How an {@link Example} is traced and trained, shared by {@code hlo4j dump} (which writes these programs) and
  * {@code hlo4j examples run} (which runs them), so that what is dumped is what trains: the loss, the train step
- * {@code (params, opt_state, batch...) -> [loss, params', opt_state']} ({@link TrainStep#of}), and both sharded on a
- * mesh (parameters as {@link Example#paramShardings}, the optimiser state like its parameter by
- * {@link Optimizer#stateShardings}, a step count replicated, the batch as {@link Example#batchShardings}).
+ * {@code (params, opt_state, batch...) -> [loss, params', opt_state']} ({@link TrainStep#of}, or the model's own
+ * {@link Example#trainStep()}), and both sharded on a mesh (parameters as {@link Example#paramShardings}, the
+ * optimiser state like its parameter by {@link Optimizer#stateShardings}, a step count replicated, the batch as
+ * {@link Example#batchShardings}).
  */
 public final class Training {
     private Training() {}
@@ -48,8 +51,59 @@ public final class Training {
         return a.toArray();
     }
 
-    /** The train step as one traced function. */
-    public static TracedFunction trainStep(Example e) { return TrainStep.of(e.loss(), optimizer(e)); }
+    /**
+     * The train step as one traced function: the example's own {@link Example#trainStep()}, its results checked
+     * ({@link StepShapeException}), or else {@code TrainStep.of(loss(), optimizer())}.
+     */
+    public static TracedFunction trainStep(Example e) {
+        Optimizer o = optimizer(e);
+        TracedFunction own = e.trainStep();
+        if (own == null) return TrainStep.of(e.loss(), o);
+        String who = e.getClass().getName() + ".trainStep()";
+        return args -> {
+            Object out = own.apply(args);
+            checkStep(who, args[0], args[1], out);
+            return out;
+        };
+    }
+
+    /** A model's own train step returned something other than {@code [loss, params', opt_state']} shaped like its arguments. */
+    public static final class StepShapeException extends IllegalArgumentException {
+        StepShapeException(String message) { super(message); }
+    }
+
+    /** {@code out} must be {@code [float scalar, a tree like params, a tree like state]}, leaf by leaf (shape and dtype). */
+    static void checkStep(String who, Object params, Object state, Object out) {
+        String want = who + " must return List.of(loss, params', opt_state') shaped like (params, opt_state): ";
+        if (!(out instanceof List<?> l) || l.size() != 3) {
+            throw new StepShapeException(want + "got " + (out instanceof List<?> l ? "a list of " + l.size() : out == null ? "null" : "a " + out.getClass().getSimpleName()));
+        }
+        if (!(l.get(0) instanceof Tensor loss) || loss.rank() != 0 || !loss.dtype().isFloat()) {
+            throw new StepShapeException(want + "the loss (result 0) is " + (l.get(0) instanceof Tensor t ? t.describe() : String.valueOf(l.get(0)))
+                    + ", expected a float scalar");
+        }
+        sameTree(want, "params'", params, l.get(1));
+        sameTree(want, "opt_state'", state, l.get(2));
+    }
+
+    private static void sameTree(String want, String name, Object in, Object out) {
+        List<Object> a = new ArrayList<>(), b = new ArrayList<>();
+        Pytree.Def da = Pytree.flatten(in, a), db;
+        try {
+            db = Pytree.flatten(out, b);
+        } catch (IllegalArgumentException x) {
+            throw new StepShapeException(want + name + " is not a pytree of tensors: " + x.getMessage());
+        }
+        String diff = Pytree.firstDifference(da, db, name);
+        if (diff != null) throw new StepShapeException(want + diff);
+        List<String> paths = Pytree.paths(da);
+        for (int i = 0; i < a.size(); i++) {
+            Tensor t = (Tensor) a.get(i);
+            String at = paths.get(i).isEmpty() ? name : name + "." + paths.get(i);
+            if (!(b.get(i) instanceof Tensor u)) throw new StepShapeException(want + at + " is " + b.get(i) + ", expected a tensor " + t.describe());
+            if (!u.type().equals(t.type())) throw new StepShapeException(want + at + " is " + u.describe() + ", expected " + t.describe());
+        }
+    }
 
     public static String trainStepName(Example e) { return Example.symbol(e) + "_train_step"; }
 
@@ -77,8 +131,8 @@ public final class Training {
         double l0 = ((HostArray) Jit.jit(Example.symbol(e), e.loss()).call1(lossArgs(e))).getDouble(0);
         out.printf("initial loss %.6f%n", l0);
         if (steps == 0) return l0;
-        TrainStep.Runner r = new TrainStep.Runner(trainStepName(e), e.loss(), optimizer(e), e.params());
-        double l = loop(out, r, steps, e.batch().toArray());
+        double[] losses = loop(StepLine.to(out), e, steps);
+        double l = losses[steps - 1];
         out.printf("final loss %.6f (initial %.6f)%n", l, l0);
         return l;
     }
@@ -114,6 +168,24 @@ public final class Training {
             args[1] = r.get(2);
         }
         if (lastParams != null && lastParams.length > 0) lastParams[0] = args[0];
+        return losses;
+    }
+
+    /**
+     * {@code steps} jitted train steps ({@link #trainStep}: the example's own or the default) on the example's batch, on
+     * one device, each step's line printed by {@code line}; returns each step's loss (before that step's update).
+     */
+    public static double[] loop(StepLine line, Example e, int steps) {
+        Jit step = Jit.jit(trainStepName(e), trainStep(e));
+        Object[] args = trainStepArgs(e);
+        double[] losses = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            List<?> r = (List<?>) step.call(args);
+            losses[i] = finite(((HostArray) r.get(0)).getDouble(0), i);
+            line.print(i, losses[i]);
+            args[0] = r.get(1);
+            args[1] = r.get(2);
+        }
         return losses;
     }
 

@@ -120,6 +120,39 @@ class DocsMachineryTest {
         }
     }
 
+    /**
+     * gpu.md's two-process job names coordinator port 29517: each block runs on a port free at that moment instead and
+     * shows 29517 in its output, so a docs run beside another one (which holds 29517 here) still gives the page's lines.
+     */
+    @Test
+    void theCoordinatorPortIsAFreeOneInEachBlock() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath().getParent();
+        java.nio.file.Path plugin = root.resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
+        if (!java.nio.file.Files.isRegularFile(plugin)) {
+            if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + plugin);
+            org.junit.jupiter.api.Assumptions.abort("mock PJRT plugin not built at " + plugin);
+        }
+        String job = " --pjrt-plugin " + plugin + " --pjrt-option num_devices=2 --num-processes 2 --coordinator localhost:"
+                + DocsRunner.Console.DOCS_PORT + " --coordinator-timeout 1";
+        String dot = root.resolve("docs/examples/global-dot.mlir").toString();
+        try (java.net.ServerSocket held = new java.net.ServerSocket()) {
+            try {
+                held.bind(new java.net.InetSocketAddress(Integer.parseInt(DocsRunner.Console.DOCS_PORT)));
+            } catch (java.net.BindException alreadyHeld) {
+                // another run holds it: the case this test is about
+            }
+            DocsRunner.Result r = new DocsRunner.Console(new DocsRunner.Job("t", "console", List.of(
+                    "./hlo4j run " + root.resolve("docs/examples/global-dot-inputs.mlir") + " -o /tmp/in",
+                    "./hlo4j run " + dot + " --input /tmp/in/result0.npy --input /tmp/in/result1.npy" + job + " --process-id 0; echo \"exit $?\"",
+                    "./hlo4j compile " + dot + job + " --process-id 1; echo \"exit $?\""), null, null), null).run();
+            assertThat(r.problems()).allSatisfy(p -> assertThat(p).isEmpty());
+            assertThat(r.outputs().get(1)).isEqualTo("hlo4j: process 0 of 2: process 1 did not join through coordinator localhost:29517 "
+                    + "within 1000 ms (is every process of the job started, with the same coordinator?)\nexit 1\n");
+            assertThat(r.outputs().get(2)).startsWith("hlo4j: process 1 of 2: cannot reach coordinator localhost:29517, which process 0 hosts")
+                    .endsWith("to coordinator localhost:29517 failed: cannot connect within 1000 ms (Connection refused)\nexit 1\n");
+        }
+    }
+
     interface Body { void run(PrintWriter out) throws Exception; }
 
     private static String run(Body b) throws Exception {

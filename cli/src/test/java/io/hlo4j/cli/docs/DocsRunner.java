@@ -88,10 +88,18 @@ public final class DocsRunner {
     static final class Console {
         private static final Pattern TMP = Pattern.compile("(^|=)/tmp(?=/|$)");
         private static final String CONFORMANCE = "../shared/conformance";
+        /**
+         * The coordinator port the pages show ({@code --coordinator localhost:29517}). Two docs runs on one host (two
+         * checkouts, CI beside a developer) would meet on it, so each block that names it gets a port free at that
+         * moment instead, in its commands, and shows it as 29517 again in their output.
+         */
+        static final String DOCS_PORT = "29517";
+        private static final Pattern PORT_IN_WORD = Pattern.compile(":" + DOCS_PORT + "(?![0-9])");
 
         private final Job job;
         private final String conformance; // where ../shared/conformance really is, when elsewhere; else null
         private final Path tmp;
+        private String port; // the free port standing for DOCS_PORT in this block, once a word names it
         private int status;
         /** A non-zero status not yet shown by {@code echo $?}: the command, and the problems of its line. */
         private String unshown;
@@ -203,6 +211,10 @@ public final class DocsRunner {
         private String map(String word) {
             String s = TMP.matcher(word).replaceAll("$1" + Matcher.quoteReplacement(tmp.toString()));
             if (conformance != null && s.startsWith(CONFORMANCE)) s = conformance + s.substring(CONFORMANCE.length());
+            if (PORT_IN_WORD.matcher(s).find()) {
+                if (port == null) port = freePort();
+                s = PORT_IN_WORD.matcher(s).replaceAll(":" + port);
+            }
             return s;
         }
 
@@ -210,7 +222,17 @@ public final class DocsRunner {
         private String unmap(String text) {
             String s = text.replace(tmp.toString(), "/tmp");
             if (conformance != null) s = s.replace(conformance, CONFORMANCE);
+            if (port != null) s = s.replaceAll("(?<=:|port )" + port + "(?![0-9])", DOCS_PORT);
             return s;
+        }
+
+        /** A port nobody listens on now (the system's pick for a socket bound to port 0, released at once). */
+        private static String freePort() {
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+                return Integer.toString(probe.getLocalPort());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("no free port for the docs' coordinator port " + DOCS_PORT, e);
+            }
         }
     }
 
