@@ -15,9 +15,12 @@ import io.hlo4j.dsl.moe.MoeLoadBalancingStrategy;
 import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.dsl.moe.MoeSpecs;
+import io.hlo4j.dsl.moe.ep.EpMode;
+import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.nn.Init;
 import io.hlo4j.dsl.optim.AdamW;
 import io.hlo4j.dsl.optim.Optimizer;
+import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.examples.Example;
@@ -26,11 +29,12 @@ import io.hlo4j.runtime.array.HostArray;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A user's DeepSeek-V2 / Qwen2-MoE-style block, written on the layer: E = 4 routed experts (top-2, the chosen
  * scores renormalised), one always-on shared expert beside them, the router's scores a softmax or a sigmoid, a
- * learned router-logit bias added by an after_gate hook, and both auxiliary losses (load balancing, router z-loss)
+ * fixed router-logit bias added by an after_gate hook, and both auxiliary losses (load balancing, router z-loss)
  * in the objective. It fits a fixed teacher, y = tanh(x T), with AdamW.
  */
 public final class SharedExpertMoe implements Example {
@@ -60,7 +64,6 @@ public final class SharedExpertMoe implements Example {
     @Override public Object params() {
         Map<String, HostArray> p = new LinkedHashMap<>();
         p.put("gate", Init.normal(0.5).create(0, "gate", Shape.of(H, E), DType.F32));
-        p.put("router_bias", Init.normal(0.5).create(0, "router_bias", Shape.of(E), DType.F32));
         p.put("wi", Init.normal(0.3).create(0, "wi", Shape.of(E, H, M), DType.F32));
         p.put("wu", Init.normal(0.3).create(0, "wu", Shape.of(E, H, M), DType.F32));
         p.put("wd", Init.normal(0.3).create(0, "wd", Shape.of(E, M, H), DType.F32));
@@ -87,16 +90,42 @@ public final class SharedExpertMoe implements Example {
 
     /** The block: [B, S, H] -> the routed experts' output + the shared expert's, with the layer's metrics. */
     public MoeOutput forward(Map<String, Tensor> p, Tensor x) {
-        Tensor bias = p.get("router_bias");
-        MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none().withAfterGate(logits -> logits.add(bias));
-        if (sigmoid) hooks = hooks.withNormalizeGateLogits(logits -> Ops.sigmoid(logits.astype(DType.F32)));
-        MoeConfig cfg = config();
-        MoeOutput routed = new BaseMoeModule(cfg, hooks).moeCall(x, BaseMoeModule.linearGate(p.get("gate")),
+        MoeOutput routed = new BaseMoeModule(config(), hooks(p)).moeCall(x, BaseMoeModule.linearGate(p.get("gate")),
                 ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), true);
+        return new MoeOutput(routed.output().add(shared(p, x)), routed.routerLogits(), routed.metrics());
+    }
+
+    /**
+     * The same block with the routed experts expert parallel on {@code mesh}'s expert view, inside a
+     * {@code ShardedJit} trace on {@code mesh}: the partitioner reshards the tokens and the expert weights to the
+     * expert layout and back; the losses come from the same logits.
+     */
+    public MoeOutput forwardExpertParallel(Map<String, Tensor> p, Tensor x, Mesh mesh, EpMode mode) {
+        ExpertParallelMoe ep = new ExpertParallelMoe(config(), ExpertMeshView.of(mesh), mode).withHooks(hooks(p));
+        ExpertParallelMoe.Applied o = ep.apply(x, null, S, p.get("gate"), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")));
+        return new MoeOutput(o.output().add(shared(p, x)), o.routerLogits(), Optional.of(ep.metrics(o, null, S)));
+    }
+
+    /**
+     * The router bias, a fixed buffer rather than a parameter (as DeepSeek's score correction bias, which is not
+     * trained by gradient): a constant in the trace, so the expert-parallel layer's hooks, which run inside its
+     * per-device body, can use it too (a hook there cannot use a tensor of the caller's trace).
+     */
+    public static final double[] ROUTER_BIAS = {0.4, -0.3, 0.1, -0.2};
+
+    /** The router bias (after_gate: logits + b) and, when asked, sigmoid scores instead of the softmax. */
+    private MoeFusedHooks<Tensor> hooks(Map<String, Tensor> p) {
+        MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none()
+                .withAfterGate(logits -> logits.add(Ops.constant(ROUTER_BIAS, Shape.of(E), logits.dtype())));
+        return sigmoid ? hooks.withNormalizeGateLogits(logits -> Ops.sigmoid(logits.astype(DType.F32))) : hooks;
+    }
+
+    /** The always-on shared expert: down(silu(x wi) * (x wu)). */
+    private Tensor shared(Map<String, Tensor> p, Tensor x) {
         Tensor tokens = x.reshape((long) B * S, H);
-        Tensor shared = Linalg.matmul(BaseMoeModule.activation(cfg, null, null)
-                .apply(Linalg.matmul(tokens, p.get("shared_wi")), Linalg.matmul(tokens, p.get("shared_wu"))), p.get("shared_wd"));
-        return new MoeOutput(routed.output().add(shared.reshape(B, S, H)), routed.routerLogits(), routed.metrics());
+        Tensor h = BaseMoeModule.activation(config(), null, null)
+                .apply(Linalg.matmul(tokens, p.get("shared_wi")), Linalg.matmul(tokens, p.get("shared_wu")));
+        return Linalg.matmul(h, p.get("shared_wd")).reshape(B, S, H);
     }
 
     /** mean((block(x) - y)^2) + the load-balancing loss + the router z-loss (each with its coefficient). */
@@ -114,13 +143,12 @@ public final class SharedExpertMoe implements Example {
 
     @Override public int defaultSteps() { return 5; }
 
-    /** Experts over ep, their intermediate dim over tp (MoeSpecs' table), the shared expert's over tp; gate and bias replicated. */
+    /** Experts over ep, their intermediate dim over tp (MoeSpecs' table), the shared expert's over tp; the gate replicated. */
     @Override public Object paramShardings(Mesh mesh) {
         NamedSharding column = new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.COLUMN, false, false));
         NamedSharding row = new NamedSharding(mesh, MoeSpecs.getMoeSpec(MoeSpecs.Direction.ROW, false, false));
         Map<String, NamedSharding> s = new LinkedHashMap<>();
         s.put("gate", null);
-        s.put("router_bias", null);
         s.put("wi", column);
         s.put("wu", column);
         s.put("wd", row);

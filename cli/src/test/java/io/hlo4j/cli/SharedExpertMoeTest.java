@@ -1,12 +1,20 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.Tensor;
+import io.hlo4j.dsl.grad.Grad;
 import io.hlo4j.dsl.jit.Jit;
 import io.hlo4j.dsl.jit.TracedFunction;
 import io.hlo4j.dsl.moe.MoEMethods;
 import io.hlo4j.dsl.moe.MoeMetrics;
 import io.hlo4j.dsl.moe.MoeOutput;
+import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.optim.TrainStep;
+import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsl.shard.Mesh;
+import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsl.shard.ShardedJit;
+import io.hlo4j.dsl.shard.SimulatedRun;
 import io.hlo4j.examples.Example;
 import io.hlo4j.examples.Training;
 import io.hlo4j.runtime.array.HostArray;
@@ -14,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.reflect.Constructor;
@@ -86,7 +95,7 @@ class SharedExpertMoeTest {
         double lblCoef = model.getField("LBL_COEF").getDouble(null), rzlCoef = model.getField("RZL_COEF").getDouble(null);
         @SuppressWarnings("unchecked")
         Map<String, HostArray> p = (Map<String, HostArray>) e.params();
-        double[] x = ((HostArray) e.batch().get(0)).toDoubleArray(), gate = p.get("gate").toDoubleArray(), bias = withoutBias ? new double[ne] : p.get("router_bias").toDoubleArray(),
+        double[] x = ((HostArray) e.batch().get(0)).toDoubleArray(), gate = p.get("gate").toDoubleArray(), bias = withoutBias ? new double[ne] : (double[]) model.getField("ROUTER_BIAS").get(null),
                 wi = p.get("wi").toDoubleArray(), wu = p.get("wu").toDoubleArray(), wd = p.get("wd").toDoubleArray(),
                 swi = p.get("shared_wi").toDoubleArray(), swu = p.get("shared_wu").toDoubleArray(), swd = p.get("shared_wd").toDoubleArray();
         int n = b * s;
@@ -217,6 +226,42 @@ class SharedExpertMoeTest {
             assertThat(other.get(2).getDouble(0)).as(m + " lbl").isEqualTo(fused.get(2).getDouble(0));
             assertThat(other.get(3).getDouble(0)).as(m + " z-loss").isEqualTo(fused.get(3).getDouble(0));
         }
+    }
+
+    /**
+     * The block with its routed experts expert parallel on the expert view of the 5D mesh dp=2, ep=2, tp=2 (8 simulated
+     * devices), parameters sharded as the class says on the model mesh, the partitioner resharding to the expert layout:
+     * the objective (with both aux losses) and every parameter's gradient equal the one-device FUSED block's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = EpMode.class, names = {"REPLICATED", "TOKEN_SHARDED"})
+    void onTheExpertMeshTheObjectiveAndGradientsAreOneDevices(EpMode mode) throws Exception {
+        Example e = instance(MoEMethods.FUSED_MOE, false);
+        Mesh mesh = ExpertMeshView.modelMesh(2, 1, 2, 2, 1);
+        Method fwd = model.getMethod("forwardExpertParallel", Map.class, Tensor.class, Mesh.class, EpMode.class);
+        TracedFunction objective = a -> {
+            try {
+                MoeOutput o = (MoeOutput) fwd.invoke(e, a[0], a[1], mesh, mode);
+                MoeMetrics<Tensor> m = o.metrics().orElseThrow();
+                return o.output().sub((Tensor) a[2]).square().mean().add(m.loadBalancingLoss().orElseThrow()).add(m.routerZLoss().orElseThrow());
+            } catch (ReflectiveOperationException ex) {
+                throw new IllegalStateException(ex);
+            }
+        };
+        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(e.paramShardings(mesh)));
+        in.addAll(e.batchShardings(mesh));
+        Object[] args = {e.params(), e.batch().get(0), e.batch().get(1)};
+        SimulatedRun run = ShardedJit.jit("block_ep", Grad.valueAndGrad(objective, 0), in).callSimulated(args);
+        List<Object> got = Pytree.leaves(run.results()), want = Pytree.leaves(Jit.jit("block", Grad.valueAndGrad(e.loss(), 0)).call(args));
+        assertThat(got).hasSameSizeAs(want).hasSize(8);   // the objective, then the gradient of each of the 7 parameters
+        for (int i = 0; i < want.size(); i++) {
+            double[] g = ((HostArray) got.get(i)).toDoubleArray(), w = ((HostArray) want.get(i)).toDoubleArray();
+            double scale = 1e-6;
+            for (double v : w) scale = Math.max(scale, Math.abs(v));
+            for (int j = 0; j < w.length; j++) assertThat(Math.abs(g[j] - w[j]) / scale).as(mode + " leaf " + i + "[" + j + "]").isLessThan(1e-5);
+        }
+        assertThat(run.run().log()).as("the experts' partial outputs or rows move over the expert axes")
+                .anySatisfy(c -> assertThat(c.axes()).contains("ep"));
     }
 
     @Test
