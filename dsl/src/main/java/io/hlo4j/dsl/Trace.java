@@ -60,8 +60,13 @@ public final class Trace {
     static Value use(Tensor t, String op, Location loc) {
         Trace cur = current(op, loc);
         if (!cur.ir.isVisible(t.value())) {
-            throw new DslException(op, "tensor " + t.describe() + " is used outside its trace (it belongs to another function "
-                    + "or to a control-flow body that has finished)", loc);
+            // a trace still open below this one holds it: this body is isolated from its enclosing trace (a shardMap body,
+            // where ExpertParallelMoe's hooks run too), so say how to get the value in rather than that it has finished
+            boolean enclosing = STACK.get().stream().skip(1).anyMatch(o -> o.ir.isVisible(t.value()));
+            throw new DslException(op, "tensor " + t.describe() + " is used outside its trace " + (enclosing
+                    ? "(it belongs to an enclosing trace, and this body is isolated from it, as a shardMap body and the hooks of "
+                    + "ExpertParallelMoe, which run in one, are: pass it in as an argument of the body, or use a host constant)"
+                    : "(it belongs to another function or to a control-flow body that has finished)"), loc);
         }
         return t.value();
     }

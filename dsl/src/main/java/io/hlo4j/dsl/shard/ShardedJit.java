@@ -186,7 +186,7 @@ public final class ShardedJit {
         for (int i = 0; i < specs.size(); i++) {
             NamedSharding s = inShardings.get(i);
             if (s == null) continue;
-            s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + leafName("args", inPaths.get(i), true) + specs.get(i) + ") of @" + name);
+            s.check(specs.get(i).shape().dims(), "argument #" + i + " (" + leafName("args", inPaths.get(i), i) + specs.get(i) + ") of @" + name);
             scope.add(s.mesh(), op, loc);
         }
         if (outShardings != null) for (NamedSharding s : outShardings) if (s != null) scope.add(s.mesh(), op, loc);
@@ -220,7 +220,7 @@ public final class ShardedJit {
         for (int i = 0; i < results.size(); i++) {
             NamedSharding s = outs.get(i);
             if (s != null) {
-                s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + leafName("result", outPaths.get(i), false) + resultSpecs.get(i)
+                s.check(resultSpecs.get(i).shape().dims(), "result #" + i + " (" + leafName("result", outPaths.get(i), -1) + resultSpecs.get(i)
                         + ") of @" + name);
             }
         }
@@ -264,10 +264,11 @@ public final class ShardedJit {
     /**
      * Where a leaf sits in the user's pytree, in JAX's keystr notation: {@code "args[0]['wd'], "} (arguments),
      * {@code "result[1]['h'], "}: a flattened index alone does not tell which parameter of a map was mis-sharded. Empty
-     * for a bare argument or result, whose index already says it.
+     * for a bare argument whose flattened index {@code leaf} is its argument index ({@code args[3]} after a map of
+     * parameters is leaf #25, so it is named), and for a bare result; {@code leaf} is -1 for results.
      */
-    private static String leafName(String root, String path, boolean indexed) {
-        boolean bare = indexed ? path.matches("\\[\\d+]") : path.isEmpty();
+    private static String leafName(String root, String path, int leaf) {
+        boolean bare = leaf >= 0 ? path.equals("[" + leaf + "]") : path.isEmpty();
         return bare ? "" : root + path + ", ";
     }
 

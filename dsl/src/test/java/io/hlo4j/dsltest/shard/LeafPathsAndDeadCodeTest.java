@@ -48,6 +48,11 @@ class LeafPathsAndDeadCodeTest {
         ShardedJit bare = ShardedJit.jit("p", f, List.of(OK, BAD));
         DslException e3 = assertThrows(DslException.class, () -> bare.lower(ok, bad));
         assertThat(e3.detail()).startsWith("NamedSharding: argument #1 (f32[6, 2]) of @p ");
+
+        // a bare argument after a map of parameters: leaf #2 is args[1], so its path is given
+        ShardedJit afterMap = ShardedJit.jit("p", f, ShardedJit.flat(Map.of("u", OK, "w", OK), BAD));
+        DslException e4 = assertThrows(DslException.class, () -> afterMap.lower(Map.of("u", ok, "w", ok), bad));
+        assertThat(e4.detail()).startsWith("NamedSharding: argument #2 (args[1], f32[6, 2]) of @p ");
     }
 
     @Test

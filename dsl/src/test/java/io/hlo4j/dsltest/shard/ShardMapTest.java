@@ -169,7 +169,8 @@ class ShardMapTest {
         // the body is isolated: a tensor from the enclosing function is refused
         assertThatThrownBy(() -> ShardedJit.jit(a -> ShardMap.shardMap(m, PartitionSpec.of(), PartitionSpec.of(),
                 b -> b.add(t(a[0])), t(a[0])), List.of(rep), List.of(rep)).lower(Spec.of(DType.F32, 4)))
-                .hasMessageContaining("used outside its trace");
+                .hasMessageContaining("used outside its trace (it belongs to an enclosing trace, and this body is isolated from it")
+                .hasMessageContaining("pass it in as an argument of the body");
         assertThatThrownBy(() -> ShardedJit.jit(a -> Collectives.psum(t(a[0]), "x"), List.of(rep), List.of(rep)).lower(Spec.of(DType.F32, 4)))
                 .hasMessageContaining("psum: collectives need a shardMap body");
     }

@@ -527,19 +527,50 @@ public final class ExpertParallelMoe {
                     : "sequence length " + seqLen + " differs from the run's " + r.period() + " (hash routing uses positions n mod S)"), SourceLoc.here());
         }
         HostArray ids = tokenIds != null ? tokenIds.reshape(n).convert(IntegerType.I32) : positions(n, hash ? seqLen : 1);
-        java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> {
-            // the identity gate: the layer's logits are the router's input here
-            // the run's logits are after_gate's result: the router hooks after it select again as the run did
-            MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
-            // the gate returns the logits as given: the router's cast of its input to the compute dtype would round
-            // f32 logits an after_gate returned in a bf16 layer, which the run selected from unrounded
-            MoeRouter.Front f = MoeRouter.front(config, after, (Tensor) a[0], null);
-            MoeRouting routing = selectPerShare(f, (Tensor) a[1]);
-            return MoeLosses.metrics(config, routing).asMap();
-        }).callMap(logits, ids);
+        java.util.Map<String, HostArray> m = io.hlo4j.dsl.jit.Jit.jit("moe_ep_metrics", a -> fromLogits((Tensor) a[0], (Tensor) a[1]).asMap())
+                .callMap(logits, ids);
         return new MoeMetrics<>(m.get("expert_loads"), m.get("router_probs"), m.get("selected_experts"), m.get("selected_weights"),
                 java.util.Optional.ofNullable(m.get("load_balancing_loss")), java.util.Optional.ofNullable(m.get("router_z_loss")),
                 m.get("expert_utilization"), m.get("routing_entropy"));
+    }
+
+    /**
+     * {@link #metrics(Result, HostArray, long)} inside the caller's trace, on the logits {@link #apply} returned: the
+     * losses (load balancing, z-loss, as the config asks) and metrics as traced tensors, so that a loss built on
+     * {@code apply} can add them and be differentiated (their gradients reach the gate through the logits). The
+     * selection is redone from the global logits [N, E] with the layer's own router and loss code, O(N E), outside
+     * the expert-parallel body; the partitioner places it like any other op of the caller's program.
+     *
+     * @param tokenIds the ids given to {@code apply} (HASH only), or null for positions n mod {@code seqLen}
+     * @param seqLen   the sequence length given to {@code apply} (read by HASH routing without ids only)
+     */
+    public MoeMetrics<Tensor> metrics(Applied applied, Tensor tokenIds, long seqLen) {
+        io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
+        if (applied == null) throw new MoeException("ExpertParallelMoe.metrics: no Applied given (the result of apply)", loc);
+        BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.metrics", tokenIds == null ? null : tokenIds.type().toString());
+        Tensor logits = applied.routerLogits();
+        long n = logits.dim(0);
+        boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
+        if (tokenIds == null && hash && seqLen < 1) {
+            throw new MoeException("ExpertParallelMoe.metrics: sequence length " + seqLen + " must be at least 1 (hash routing uses positions n mod S)", loc);
+        }
+        if (tokenIds != null && tokenIds.size() != n) {
+            throw new MoeException("ExpertParallelMoe.metrics: token ids " + tokenIds.type() + " do not hold one id per token (" + n + " tokens)", loc);
+        }
+        Tensor ids = tokenIds != null ? tokenIds.reshape(n).astype(DType.I32)
+                : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(hash ? seqLen : 1, DType.I32));
+        return fromLogits(logits, ids);
+    }
+
+    /** The metrics of the router's selection redone from the run's global logits [N, E] and ids [N] (traced). */
+    private MoeMetrics<Tensor> fromLogits(Tensor logits, Tensor ids) {
+        // the identity gate: the layer's logits are the router's input here
+        // the run's logits are after_gate's result: the router hooks after it select again as the run did
+        MoeFusedHooks<Tensor> after = hooks.without(io.hlo4j.dsl.moe.HookPoint.BEFORE_GATE).without(io.hlo4j.dsl.moe.HookPoint.AFTER_GATE);
+        // the gate returns the logits as given: the router's cast of its input to the compute dtype would round
+        // f32 logits an after_gate returned in a bf16 layer, which the run selected from unrounded
+        MoeRouter.Front f = MoeRouter.front(config, after, logits, null);
+        return MoeLosses.metrics(config, selectPerShare(f, ids));
     }
 
     /**
