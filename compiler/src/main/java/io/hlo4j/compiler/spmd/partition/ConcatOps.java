@@ -41,7 +41,7 @@ final class ConcatOps {
 
     /** Whether the concatenation dimension is split in the result. */
     boolean handles(Operation op) {
-        if (!op.name().equals("stablehlo.concatenate") || p.scope != null) return false;
+        if (!op.name().equals("stablehlo.concatenate")) return false;
         TensorSharding t = p.resultShardings(op).get(0);
         if (!t.unreducedAxes().isEmpty()) return false;
         int d = (int) ((IntegerAttr) op.attr("dimension")).value();

@@ -49,7 +49,7 @@ final class SelectScatterOps {
 
     /** Whether the op is a select_and_scatter whose result is split along a dimension its windows read across. */
     boolean handles(Operation op) {
-        if (!op.name().equals("stablehlo.select_and_scatter") || p.scope != null) return false;
+        if (!op.name().equals("stablehlo.select_and_scatter")) return false;
         TensorSharding t = p.resultShardings(op).get(0);
         if (!t.unreducedAxes().isEmpty()) return false;
         for (int d = 0; d < t.rank(); d++) {

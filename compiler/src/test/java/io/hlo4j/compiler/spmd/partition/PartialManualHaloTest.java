@@ -81,6 +81,24 @@ class PartialManualHaloTest {
                 + "%r" + s + " = stablehlo.reshape %c" + s + " : (tensor<ROWSx1x" + out + "xf32>) -> OUT_T");
     }
 
+    /** concatenate of the block with itself along dimension 1 (the result's columns split on the free axes). */
+    static BodyOp concatSelf(long cols) {
+        return new BodyOp(cols, 2 * cols, s -> "%r" + s + " = stablehlo.concatenate %IN, %IN, dim = 1 : (IN_T, IN_T) -> OUT_T");
+    }
+
+    /**
+     * select_and_scatter (the max-pool gradient: select GE, scatter add) with window 3, stride 1, padding 1 + 1 along
+     * dimension 1; its source is the block negated (one value per window, split like the block).
+     */
+    static BodyOp maxPoolGradient(long cols) {
+        return new BodyOp(cols, cols, s -> "%z" + s + " = stablehlo.constant dense<0.0> : tensor<f32>\n"
+                + "%g" + s + " = stablehlo.negate %IN : IN_T\n"
+                + "%r" + s + " = \"stablehlo.select_and_scatter\"(%IN, %g" + s + ", %z" + s + ") <{window_dimensions = array<i64: 1, 3>, "
+                + "window_strides = array<i64: 1, 1>, padding = dense<[[0, 0], [1, 1]]> : tensor<2x2xi64>}> ({\n"
+                + "^bb0(%e1: tensor<f32>, %e2: tensor<f32>):\n%ge = stablehlo.compare GE, %e1, %e2 : (tensor<f32>, tensor<f32>) -> tensor<i1>\n"
+                + "stablehlo.return %ge : tensor<i1>\n}, " + ADD.substring(1) + " : (IN_T, IN_T, tensor<f32>) -> OUT_T");
+    }
+
     /**
      * The shard_map: f32[m * rows, cols] split [{"x"}, {FREE}] on MESH, manual on "x", the body's op on its f32[rows, cols]
      * block with the result split [{}, {FREE}] on the free axes (the op's result takes that from out_shardings).
@@ -262,6 +280,29 @@ class PartialManualHaloTest {
         withinManualGroups(r, "x");
         // one element of each of the 2 rows from each neighbour that exists (f32[2, 1, 1], 8 B); device 4x + y
         assertThat(r.run().bytesReceivedPerDevice(8)).containsExactly(8, 16, 16, 8, 8, 16, 16, 8);
+    }
+
+    /** concatenate along the columns split on the free y: pieces move by collective_permute within each manual coordinate. */
+    @Test
+    void concatenateMovesPiecesWithinEachManualCoordinate() {
+        BodyOp op = concatSelf(16);
+        Result r = run(program("[\"y\"=4, \"x\"=2]", 8, 2, 2, "\"y\"", op), oracle(2, 2, op), input(4, 16, 12));
+        assertThat(r.program().report().entries()).as(r.program().report().toString()).isEmpty();
+        assertThat(r.run().log()).as(r.text()).isNotEmpty().allMatch(c -> c.op().equals("stablehlo.collective_permute"));
+        withinManualGroups(r, "x");
+    }
+
+    /**
+     * select_and_scatter (max-pool gradient) along the columns split on the free y, blocks of 4: the windows overlapping
+     * block k are 4k-1..4k+4 (a source halo of one each side) and read operand columns 4k-2..4k+5 (two each side):
+     * four collective_permutes, no gather.
+     */
+    @Test
+    void selectAndScatterTakesHalosWithinEachManualCoordinate() {
+        BodyOp op = maxPoolGradient(16);
+        Result r = run(program("[\"x\"=2, \"y\"=4]", 8, 2, 2, "\"y\"", op), oracle(2, 2, op), input(4, 16, 13));
+        onlyHalos(r, 4);
+        withinManualGroups(r, "x");
     }
 
     /**
