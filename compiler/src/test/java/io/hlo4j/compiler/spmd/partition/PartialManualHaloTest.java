@@ -25,9 +25,9 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * slice, pad, reduce_window and convolution inside a partially manual {@code sdy.manual_computation}, split along the
- * dimension they read across over a free axis: halos from the neighbours on the same manual coordinate
- * (collective_permute) instead of a gather. Each case runs partitioned on simulated devices and is compared with the
+ * slice, pad, reduce_window, convolution, select_and_scatter and concatenate inside a partially manual
+ * {@code sdy.manual_computation}, split along the dimension they read across over a free axis: halos (or pieces) from
+ * the neighbours on the same manual coordinate (collective_permute) instead of a gather. Each case runs partitioned on simulated devices and is compared with the
  * global meaning run on one device: the input cut into its manual blocks (rows, over "x"), the body's op applied to
  * each, the results joined again. Self-contained: its own inputs, oracle and counters.
  */
