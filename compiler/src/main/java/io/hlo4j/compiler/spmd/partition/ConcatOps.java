@@ -28,7 +28,8 @@ import java.util.Map;
  * An operand already held whole along the dimension is cut locally (no collective), as the gathering path did; an
  * operand whose size does not divide into the devices' blocks cannot be held split that way, so it is brought whole
  * along the dimension (no move when it is replicated there, else an all_gather of that operand alone) and cut; an
- * empty operand is skipped.
+ * empty operand is skipped. Inside a partially manual body the pieces move along free axes only, among the devices of
+ * one manual coordinate (as in {@link HaloOps}).
  */
 final class ConcatOps {
     private final Partitioner p;
@@ -41,7 +42,7 @@ final class ConcatOps {
 
     /** Whether the concatenation dimension is split in the result. */
     boolean handles(Operation op) {
-        if (!op.name().equals("stablehlo.concatenate") || p.scope != null) return false;
+        if (!op.name().equals("stablehlo.concatenate")) return false;
         TensorSharding t = p.resultShardings(op).get(0);
         if (!t.unreducedAxes().isEmpty()) return false;
         int d = (int) ((IntegerAttr) op.attr("dimension")).value();

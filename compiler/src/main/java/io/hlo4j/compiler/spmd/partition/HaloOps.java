@@ -33,6 +33,11 @@ import java.util.Map;
  * whose halos over several hops would bring the whole dimension (a gather moves no more), whose input or result does
  * not divide into the devices' blocks, or which is empty, is computed whole and the report says why
  * (COMPUTED_LESS_SHARDED); a result sharding that cannot hold the result is then refused by name.
+ *
+ * <p>Inside a partially manual body (and a nested one) the same code applies unchanged: a body value is split on free
+ * axes only, and {@link DeviceGrid#groups} over those axes holds every other mesh coordinate fixed, the manual ones
+ * included, so each manual coordinate's devices form their own line of neighbours (no pair joins two manual blocks,
+ * which hold different values) and a device's position for edge masking is its index along the free axes.
  */
 final class HaloOps {
     private final Partitioner p;
@@ -47,7 +52,7 @@ final class HaloOps {
 
     /** Whether the op is one this class partitions: its result is split along a dimension it reads across. */
     boolean handles(Operation op) {
-        if (p.scope != null || op.numResults() == 0) return false;
+        if (op.numResults() == 0) return false;
         if (!op.name().equals("stablehlo.slice") && !op.name().equals("stablehlo.pad") && !op.name().equals("stablehlo.reduce_window")) return false;
         List<TensorSharding> targets = p.resultShardings(op);
         for (TensorSharding t : targets) {
@@ -209,7 +214,7 @@ final class HaloOps {
      */
     List<Spatial> convolutionHalos(Operation op, TensorSharding target, FactorPlan plan, TensorSharding lhsNow, MeshCtx c, List<String> why) {
         List<Spatial> out = new ArrayList<>();
-        if (!op.name().equals("stablehlo.convolution") || p.scope != null || !target.unreducedAxes().isEmpty()) return out;
+        if (!op.name().equals("stablehlo.convolution") || !target.unreducedAxes().isEmpty()) return out;
         var dn = (io.hlo4j.mlir.dialect.stablehlo.attr.ConvDimensionNumbers) op.attr("dimension_numbers");
         long[] inSp = dn.inputSpatialDimensions().toArray(), kSp = dn.kernelSpatialDimensions().toArray(), outSp = dn.outputSpatialDimensions().toArray();
         int ns = inSp.length;

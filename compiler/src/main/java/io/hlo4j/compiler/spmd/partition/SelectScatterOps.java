@@ -36,7 +36,8 @@ import java.util.function.Function;
  * here a device whose windows reach into the global padding runs the op with that padding as its own (a static
  * variant per distinct amount, picked by partition id in a {@code case}), so any select region stays exact.
  * A dimension whose halos over several hops would bring the whole dimension, or whose operand or source does not
- * divide into the devices' blocks, is gathered and the report says why (COMPUTED_LESS_SHARDED).
+ * divide into the devices' blocks, is gathered and the report says why (COMPUTED_LESS_SHARDED). Inside a partially
+ * manual body the halos move along free axes only, among the devices of one manual coordinate (as in {@link HaloOps}).
  */
 final class SelectScatterOps {
     private final Partitioner p;
@@ -49,7 +50,7 @@ final class SelectScatterOps {
 
     /** Whether the op is a select_and_scatter whose result is split along a dimension its windows read across. */
     boolean handles(Operation op) {
-        if (!op.name().equals("stablehlo.select_and_scatter") || p.scope != null) return false;
+        if (!op.name().equals("stablehlo.select_and_scatter")) return false;
         TensorSharding t = p.resultShardings(op).get(0);
         if (!t.unreducedAxes().isEmpty()) return false;
         for (int d = 0; d < t.rank(); d++) {
