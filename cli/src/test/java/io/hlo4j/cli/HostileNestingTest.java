@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.mlir.testing.NestedWhiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,25 +19,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 class HostileNestingTest {
     @TempDir Path dir;
 
-    /** {@code n} stablehlo.while loops, each in the body of the one before. */
-    static String whiles(int n) {
-        StringBuilder b = new StringBuilder("func.func @main(%x: tensor<i32>) -> tensor<i32> {\n");
-        for (int i = 0; i < n; i++) {
-            b.append("  %r").append(i).append(" = stablehlo.while(%i").append(i).append(" = %x) : tensor<i32>\n   cond {\n    %c").append(i)
-                    .append(" = stablehlo.compare NE, %i").append(i).append(", %x : (tensor<i32>, tensor<i32>) -> tensor<i1>\n    stablehlo.return %c")
-                    .append(i).append(" : tensor<i1>\n   } do {\n");
-        }
-        for (int i = n - 1; i >= 0; i--) b.append("    stablehlo.return %i").append(i).append(" : tensor<i32>\n   }\n");
-        return b.append("  func.return %x : tensor<i32>\n}\n").toString();
-    }
-
     private static Cli.Run within30s(String... args) {
         return assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(args));
     }
 
     @Test
     void printRefusesAGenericFormDeeperThanTheParserReadsNamingTheOp() throws IOException {
-        Path f = Files.writeString(dir.resolve("loops.mlir"), whiles(80)); // 83 levels; its generic form needs 167
+        Path f = Files.writeString(dir.resolve("loops.mlir"), NestedWhiles.text(80)); // 83 levels; its generic form needs 167
         Cli.Run pretty = within30s("print", f.toString());
         assertThat(pretty.code()).as(pretty.toString()).isZero();
         Cli.Run generic = within30s("print", "--generic", f.toString());

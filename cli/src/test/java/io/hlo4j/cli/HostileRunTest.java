@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.mlir.testing.EndlessWhile;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
@@ -195,19 +196,7 @@ class HostileRunTest {
 
     @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {
         Path loop = dir.resolve("loop.mlir");
-        Files.writeString(loop, """
-                func.func @main() -> tensor<i32> {
-                  %c0 = stablehlo.constant dense<0> : tensor<i32>
-                  %r = stablehlo.while(%i = %c0) : tensor<i32>
-                    cond {
-                      %t = stablehlo.constant dense<true> : tensor<i1>
-                      stablehlo.return %t : tensor<i1>
-                    } do {
-                      stablehlo.return %i : tensor<i32>
-                    }
-                  func.return %r : tensor<i32>
-                }
-                """);
+        Files.writeString(loop, EndlessWhile.function("main"));
         Cli.Run r = Cli.run("run", loop.toString(), "--timeout", "1");
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).as(r.toString()).startsWith("hlo4j: " + loop + ":").contains("evaluation ran past its deadline at stablehlo.")

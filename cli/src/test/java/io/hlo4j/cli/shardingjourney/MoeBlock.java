@@ -15,6 +15,7 @@ import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.runtime.array.HostArray;
 
+import io.hlo4j.runtime.testing.GaussianArrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -60,12 +61,7 @@ final class MoeBlock {
         return out;
     }
 
-    static HostArray input(long seed) {
-        Random r = new Random(seed);
-        double[] v = new double[B * S * D];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
-        return HostArray.fromDoubles(Spec.of(DType.F32, B, S, D).tensorType(), v);
-    }
+    static HostArray input(long seed) { return GaussianArrays.of(Spec.of(DType.F32, B, S, D).tensorType(), seed); }
 
     static Tensor apply(Map<String, Tensor> p, Tensor x) {
         Tensor h = Nn.rmsNorm(x, p.get("norm1"), EPS);
@@ -102,17 +98,4 @@ final class MoeBlock {
 
     /** Activations: batch over (dp, fsdp), length over sp. */
     static NamedSharding batchSharding(Mesh m) { return NamedSharding.of(m, new String[] {"dp", "fsdp"}, "sp", null); }
-
-    /** max |got - want| / max |want|. */
-    static double relErr(HostArray got, HostArray want) {
-        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
-        if (g.length != w.length) throw new AssertionError("lengths " + g.length + " vs " + w.length);
-        double scale = 0, diff = 0;
-        for (int i = 0; i < w.length; i++) {
-            scale = Math.max(scale, Math.abs(w[i]));
-            diff = Math.max(diff, Math.abs(g[i] - w[i]));
-        }
-        if (scale == 0) throw new AssertionError("oracle is all zero");
-        return diff / scale;
-    }
 }

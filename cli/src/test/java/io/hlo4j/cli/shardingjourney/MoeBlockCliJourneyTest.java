@@ -2,6 +2,7 @@ package io.hlo4j.cli.shardingjourney;
 
 import static io.hlo4j.cli.shardjourney.JourneyCli.cli;
 import static io.hlo4j.cli.shardingjourney.MoeBlock.*;
+import static io.hlo4j.runtime.testing.RelativeError.relErr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -6,7 +6,6 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.types.FloatType;
-import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
@@ -18,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.runtime.testing.BatchAxis.stack;
+import static io.hlo4j.runtime.testing.BatchAxis.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -210,57 +211,5 @@ final class BatchCheck {
             }
         }
         return text;
-    }
-
-    static HostArray take(HostArray x, int axis, int i) {
-        long[] s = x.shape(), out = new long[s.length - 1];
-        for (int d = 0, j = 0; d < s.length; d++) if (d != axis) out[j++] = s[d];
-        TensorType t = x.type().withShape(out);
-        double[] v = new double[(int) t.numElements()];
-        long[] idx = new long[s.length];
-        for (int k = 0; k < v.length; k++) {
-            long rem = k;
-            for (int d = s.length - 1; d >= 0; d--) {
-                if (d == axis) { idx[d] = i; continue; }
-                idx[d] = rem % s[d];
-                rem /= s[d];
-            }
-            v[k] = x.getDouble(flat(s, idx));
-        }
-        return build(t, v);
-    }
-
-    static HostArray stack(List<HostArray> xs, int axis) {
-        long[] s = xs.get(0).shape(), out = new long[s.length + 1];
-        for (int d = 0, j = 0; d < out.length; d++) out[d] = d == axis ? xs.size() : s[j++];
-        TensorType t = xs.get(0).type().withShape(out);
-        double[] v = new double[(int) t.numElements()];
-        long[] idx = new long[out.length];
-        for (int k = 0; k < v.length; k++) {
-            long rem = k;
-            for (int d = out.length - 1; d >= 0; d--) { idx[d] = rem % out[d]; rem /= out[d]; }
-            long[] inner = new long[s.length];
-            for (int d = 0, j = 0; d < out.length; d++) if (d != axis) inner[j++] = idx[d];
-            v[k] = xs.get((int) idx[axis]).getDouble(flat(s, inner));
-        }
-        return build(t, v);
-    }
-
-    private static int flat(long[] shape, long[] idx) {
-        long f = 0;
-        for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
-        return (int) f;
-    }
-
-    private static HostArray build(TensorType t, double[] v) {
-        if (t.elementType() instanceof FloatType) return HostArray.fromDoubles(t, v);
-        if (t.elementType() instanceof IntegerType it && it.width() == 1) {
-            boolean[] b = new boolean[v.length];
-            for (int k = 0; k < v.length; k++) b[k] = v[k] != 0;
-            return HostArray.fromBooleans(t, b);
-        }
-        long[] l = new long[v.length];
-        for (int k = 0; k < v.length; k++) l[k] = (long) v[k];
-        return HostArray.fromLongs(t, l);
     }
 }

@@ -19,8 +19,8 @@ import java.util.Random;
 
 import static io.hlo4j.compiler.batch.BatchCheck.compare;
 import static io.hlo4j.compiler.batch.BatchCheck.perExample;
-import static io.hlo4j.compiler.batch.BatchCheck.take;
 import static io.hlo4j.compiler.batch.BatchCheck.uniform;
+import static io.hlo4j.runtime.testing.BatchAxis.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

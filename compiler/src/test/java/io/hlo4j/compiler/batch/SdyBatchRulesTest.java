@@ -11,6 +11,7 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.spmd.SpmdRunner;
+import io.hlo4j.runtime.testing.BatchAxis;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -116,14 +117,14 @@ class SdyBatchRulesTest {
             List<HostArray> got = runPartitioned(back, List.of(x, w));
             List<List<HostArray>> per = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                HostArray xi = in[0] == NONE ? x : BatchCheck.take(x, in[0], i), wi = in[1] == NONE ? w : BatchCheck.take(w, in[1], i);
+                HostArray xi = in[0] == NONE ? x : BatchAxis.take(x, in[0], i), wi = in[1] == NONE ? w : BatchAxis.take(w, in[1], i);
                 per.add(runPartitioned(m, List.of(xi, wi)));
             }
             int[] out = {0, 2};
             for (int j = 0; j < 2; j++) {
                 List<HostArray> col = new ArrayList<>();
                 for (List<HostArray> p : per) col.add(p.get(j));
-                HostArray want = BatchCheck.stack(col, out[j]);
+                HostArray want = BatchAxis.stack(col, out[j]);
                 assertThat(got.get(j).shape()).containsExactly(want.shape());
                 assertThat(got.get(j).allClose(want, 1e-6, 1e-6)).as("in_axes %s result %d", java.util.Arrays.toString(in), j).isTrue();
             }

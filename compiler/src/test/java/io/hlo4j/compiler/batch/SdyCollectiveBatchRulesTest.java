@@ -11,6 +11,7 @@ import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.spmd.SpmdRunner;
+import io.hlo4j.runtime.testing.BatchAxis;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -132,14 +133,14 @@ class SdyCollectiveBatchRulesTest {
         List<List<HostArray>> per = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             List<HostArray> ex = new ArrayList<>();
-            for (int a = 0; a < args.size(); a++) ex.add(in[a] == NONE ? args.get(a) : BatchCheck.take(args.get(a), in[a], i));
+            for (int a = 0; a < args.size(); a++) ex.add(in[a] == NONE ? args.get(a) : BatchAxis.take(args.get(a), in[a], i));
             per.add(runPartitioned(m, ex));
         }
         List<HostArray> got = runPartitioned(MlirParser.parseModule(text, "batched.mlir"), args);
         for (int j = 0; j < got.size(); j++) {
             List<HostArray> col = new ArrayList<>();
             for (List<HostArray> p : per) col.add(p.get(j));
-            HostArray want = out[j] == NONE ? col.get(0) : BatchCheck.stack(col, out[j]);
+            HostArray want = out[j] == NONE ? col.get(0) : BatchAxis.stack(col, out[j]);
             assertThat(got.get(j).shape()).containsExactly(want.shape());
             assertThat(got.get(j).allClose(want, 1e-12, 1e-12)).as("result %d of\n%s", j, text).isTrue();
         }

@@ -3,6 +3,7 @@ package io.hlo4j.dsltest.shard;
 import io.hlo4j.dsl.shard.ExpertMeshView;
 import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
+import io.hlo4j.dsltest.testing.MeshFactorisations;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -15,20 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ExpertMeshViewTest {
     /** Every ordered 5-tuple of positive sizes with product n. */
-    static List<int[]> factorisations(int n) {
-        List<int[]> out = new ArrayList<>();
-        rec(n, new int[5], 0, out);
-        return out;
-    }
-
-    private static void rec(int left, int[] cur, int i, List<int[]> out) {
-        if (i == 4) {
-            cur[4] = left;
-            out.add(cur.clone());
-            return;
-        }
-        for (int d = 1; d <= left; d++) if (left % d == 0) { cur[i] = d; rec(left / d, cur, i + 1, out); }
-    }
+    static List<int[]> factorisations(int n) { return MeshFactorisations.of(n); }
 
     @Test
     void factorisationCounts() {

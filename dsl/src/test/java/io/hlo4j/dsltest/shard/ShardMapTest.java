@@ -17,6 +17,7 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
+import io.hlo4j.mlir.testing.ReferenceShardMap;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -45,18 +46,7 @@ class ShardMapTest {
     /** The Shardy form of stablehlo-and-shardy.md section 4f, character for character (signature on one line). */
     @Test
     void reproducesTheReferenceAllToAllModule() {
-        String expected = """
-                module @jit_a2a attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
-                  sdy.mesh @mesh = <["x"=2]>
-                  func.func public @main(%arg0: tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}) {
-                    %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {"x"}]>] manual_axes={"x"} (%arg1: tensor<2x2xf32>) {
-                      %1 = "stablehlo.all_to_all"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 0 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, split_count = 2 : i64, split_dimension = 1 : i64}> : (tensor<2x2xf32>) -> tensor<4x1xf32>
-                      sdy.return %1 : tensor<4x1xf32>
-                    } : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                    return %0 : tensor<4x2xf32>
-                  }
-                }
-                """;
+        String expected = ReferenceShardMap.ALL_TO_ALL;
         assertThat(a2a().asText()).isEqualTo(expected);
     }
 

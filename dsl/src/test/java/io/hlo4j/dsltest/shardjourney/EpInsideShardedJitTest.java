@@ -1,6 +1,7 @@
 package io.hlo4j.dsltest.shardjourney;
 
 import static io.hlo4j.dsltest.shardjourney.TransformerBlock.*;
+import static io.hlo4j.runtime.testing.RelativeError.relErr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hlo4j.dsl.DType;

@@ -10,6 +10,7 @@ import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.runtime.array.HostArray;
 
+import io.hlo4j.runtime.testing.GaussianArrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -54,12 +55,7 @@ final class TransformerBlock {
         return out;
     }
 
-    static HostArray input(long seed, DType t) {
-        Random r = new Random(seed);
-        double[] v = new double[B * S * D];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
-        return HostArray.fromDoubles(xSpec(t).tensorType(), v);
-    }
+    static HostArray input(long seed, DType t) { return GaussianArrays.of(xSpec(t).tensorType(), seed); }
 
     @SuppressWarnings("unchecked")
     static Tensor apply(Map<String, Tensor> p, Tensor x) {
@@ -103,17 +99,4 @@ final class TransformerBlock {
     }
 
     static NamedSharding batchSharding(Mesh m) { return NamedSharding.of(m, "data", null, null); }
-
-    /** max |a - b| / max |b| over all elements. */
-    static double relErr(HostArray got, HostArray want) {
-        double[] g = got.toDoubleArray(), w = want.toDoubleArray();
-        if (g.length != w.length) throw new AssertionError("lengths " + g.length + " vs " + w.length);
-        double scale = 0, diff = 0;
-        for (int i = 0; i < w.length; i++) {
-            scale = Math.max(scale, Math.abs(w[i]));
-            diff = Math.max(diff, Math.abs(g[i] - w[i]));
-        }
-        if (scale == 0) throw new AssertionError("oracle is all zero");
-        return diff / scale;
-    }
 }

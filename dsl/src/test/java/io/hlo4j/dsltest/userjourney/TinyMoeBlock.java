@@ -18,6 +18,7 @@ import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.dsl.moe.MoeRoutingStrategy;
 import io.hlo4j.runtime.array.HostArray;
 
+import io.hlo4j.runtime.testing.GaussianArrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,12 +95,7 @@ final class TinyMoeBlock {
         return out;
     }
 
-    static HostArray input(long seed) {
-        Random r = new Random(seed);
-        double[] v = new double[B * S * H];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
-        return HostArray.fromDoubles(Spec.of(DType.F32, B, S, H).tensorType(), v);
-    }
+    static HostArray input(long seed) { return GaussianArrays.of(Spec.of(DType.F32, B, S, H).tensorType(), seed); }
 
     /** The flat argument list a compiled module takes: the map's leaves in key order, then x. */
     static List<HostArray> flatArgs(Map<String, HostArray> params, HostArray x) {

@@ -22,7 +22,7 @@ import static io.hlo4j.dsl.vmap.Vmap.axes;
 import static io.hlo4j.dsltest.vmap.VmapOracle.centralDifferences;
 import static io.hlo4j.dsltest.vmap.VmapOracle.check;
 import static io.hlo4j.dsltest.vmap.VmapOracle.f64;
-import static io.hlo4j.dsltest.vmap.VmapOracle.take;
+import static io.hlo4j.runtime.testing.BatchAxis.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

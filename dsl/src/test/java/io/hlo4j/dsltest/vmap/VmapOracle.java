@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.hlo4j.runtime.testing.BatchAxis.stack;
+import static io.hlo4j.runtime.testing.BatchAxis.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,69 +52,6 @@ final class VmapOracle {
         long[] v = new long[(int) t.numElements()];
         for (int i = 0; i < v.length; i++) v[i] = r.nextInt((int) bound);
         return HostArray.fromLongs(t, v);
-    }
-
-    /** Example {@code i} of {@code x} along {@code axis}. */
-    static HostArray take(HostArray x, int axis, int i) {
-        long[] s = x.shape();
-        long[] out = new long[s.length - 1];
-        for (int d = 0, j = 0; d < s.length; d++) if (d != axis) out[j++] = s[d];
-        int n = (int) x.type().withShape(out).numElements();
-        long[] idx = new long[s.length];
-        int[] src = new int[n];
-        for (int k = 0; k < n; k++) {
-            long rem = k;
-            for (int d = s.length - 1; d >= 0; d--) {
-                if (d == axis) { idx[d] = i; continue; }
-                idx[d] = rem % s[d];
-                rem /= s[d];
-            }
-            src[k] = flat(s, idx);
-        }
-        return pick(x, x.type().withShape(out), src);
-    }
-
-    /** The examples stacked along a new dimension {@code axis}. */
-    static HostArray stack(List<HostArray> xs, int axis) {
-        long[] s = xs.get(0).shape();
-        long[] out = new long[s.length + 1];
-        for (int d = 0, j = 0; d < out.length; d++) out[d] = d == axis ? xs.size() : s[j++];
-        TensorType t = xs.get(0).type().withShape(out);
-        int n = (int) t.numElements();
-        double[] v = new double[n];
-        long[] idx = new long[out.length];
-        for (int k = 0; k < n; k++) {
-            long rem = k;
-            for (int d = out.length - 1; d >= 0; d--) { idx[d] = rem % out[d]; rem /= out[d]; }
-            long[] inner = new long[s.length];
-            for (int d = 0, j = 0; d < out.length; d++) if (d != axis) inner[j++] = idx[d];
-            v[k] = xs.get((int) idx[axis]).getDouble(flat(s, inner));
-        }
-        return build(t, v);
-    }
-
-    private static int flat(long[] shape, long[] idx) {
-        long f = 0;
-        for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
-        return (int) f;
-    }
-
-    private static HostArray pick(HostArray x, TensorType t, int[] src) {
-        double[] v = new double[src.length];
-        for (int k = 0; k < src.length; k++) v[k] = x.getDouble(src[k]);
-        return build(t, v);
-    }
-
-    private static HostArray build(TensorType t, double[] v) {
-        if (t.elementType() instanceof FloatType) return HostArray.fromDoubles(t, v);
-        if (t.elementType() instanceof IntegerType it && it.width() == 1) {
-            boolean[] b = new boolean[v.length];
-            for (int k = 0; k < v.length; k++) b[k] = v[k] != 0;
-            return HostArray.fromBooleans(t, b);
-        }
-        long[] l = new long[v.length];
-        for (int k = 0; k < v.length; k++) l[k] = (long) v[k];
-        return HostArray.fromLongs(t, l);
     }
 
     /**

@@ -7,6 +7,7 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.ParseException;
 import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.NestedWhiles;
 import org.junit.jupiter.api.Test;
 
 import java.util.function.IntFunction;
@@ -22,18 +23,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class PrintNestingLimitTest {
     private static final int MAX = MlirParser.MAX_NESTING;
-
-    /** {@code n} stablehlo.while loops, each in the body of the one before. */
-    static String whiles(int n) {
-        StringBuilder b = new StringBuilder("func.func @main(%x: tensor<i32>) -> tensor<i32> {\n");
-        for (int i = 0; i < n; i++) {
-            b.append("  %r").append(i).append(" = stablehlo.while(%i").append(i).append(" = %x) : tensor<i32>\n   cond {\n    %c").append(i)
-                    .append(" = stablehlo.compare NE, %i").append(i).append(", %x : (tensor<i32>, tensor<i32>) -> tensor<i1>\n    stablehlo.return %c")
-                    .append(i).append(" : tensor<i1>\n   } do {\n");
-        }
-        for (int i = n - 1; i >= 0; i--) b.append("    stablehlo.return %i").append(i).append(" : tensor<i32>\n   }\n");
-        return b.append("  func.return %x : tensor<i32>\n}\n").toString();
-    }
 
     /** An argument of type tuple<...<tensor<i32>>...> with {@code n} tuples. */
     static String tuples(int n) {
@@ -87,9 +76,9 @@ class PrintNestingLimitTest {
     @Test
     void regionsInRegions() {
         // pretty: module { func { + one { per loop + the innermost compare's (tensor< : n + 4 <= 160 (the input: n + 3)
-        assertDeepestPrintable(PrintNestingLimitTest::whiles, PrintOptions.DEFAULT, MAX - 4);
+        assertDeepestPrintable(NestedWhiles::text, PrintOptions.DEFAULT, MAX - 4);
         // generic: "builtin.module"() ({ "func.func"() <{...}> ({ + ({ per loop + the compare's <{ #stablehlo< : 2n + 7 <= 160
-        assertDeepestPrintable(PrintNestingLimitTest::whiles, PrintOptions.GENERIC, (MAX - 7) / 2);
+        assertDeepestPrintable(NestedWhiles::text, PrintOptions.GENERIC, (MAX - 7) / 2);
     }
 
     @Test
@@ -111,7 +100,7 @@ class PrintNestingLimitTest {
 
     @Test
     void theRefusalNamesTheOpThatNestsTooDeepAndItsLine() {
-        Module m = MlirParser.parseModule(whiles(80), "loops.mlir"); // parses (83 levels); its generic form needs 167
+        Module m = MlirParser.parseModule(NestedWhiles.text(80), "loops.mlir"); // parses (83 levels); its generic form needs 167
         Throwable t = catchThrowable(() -> MlirPrinter.print(m, PrintOptions.GENERIC));
         assertThat(t).isInstanceOf(PrintLimitException.class)
                 .hasMessageStartingWith("cannot print stablehlo.compare (line 462 of its generic form): ")

@@ -4,6 +4,7 @@ import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.EndlessWhile;
 import io.hlo4j.mlir.types.IntegerType;
 import org.junit.jupiter.api.Test;
 
@@ -178,18 +179,7 @@ class RunParallelStopTest {
                   %v, %t2 = "stablehlo.recv"(%t) {channel_handle = #stablehlo.channel_handle<handle = 5, type = 1>} : (!stablehlo.token) -> (tensor<i32>, !stablehlo.token)
                   func.return %v : tensor<i32>
                 }
-                func.func @spins() -> tensor<i32> {
-                  %c0 = stablehlo.constant dense<0> : tensor<i32>
-                  %r = stablehlo.while(%i = %c0) : tensor<i32>
-                    cond {
-                      %t = stablehlo.constant dense<true> : tensor<i1>
-                      stablehlo.return %t : tensor<i1>
-                    } do {
-                      stablehlo.return %i : tensor<i32>
-                    }
-                  func.return %r : tensor<i32>
-                }
-                """, "recv.mlir");
+                """ + EndlessWhile.function("spins"), "recv.mlir");
         Interpreter interp = new Interpreter(m);
         Recording threads = new Recording(-1);
         List<Operation> funcs = List.of(interp.function("waits"), interp.function("spins"));

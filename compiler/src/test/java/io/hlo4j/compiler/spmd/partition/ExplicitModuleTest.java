@@ -4,6 +4,7 @@ import io.hlo4j.compiler.spmd.Spmd;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.testing.ReferenceShardMap;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
@@ -70,18 +71,7 @@ class ExplicitModuleTest {
     }
 
     /** The reference all_to_all shard_map (ShardMapTest, stablehlo-and-shardy.md 4f): globally the identity. */
-    static final String A2A = """
-            module @jit_a2a attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
-              sdy.mesh @mesh = <["x"=2]>
-              func.func public @main(%arg0: tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}) {
-                %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {"x"}]>] manual_axes={"x"} (%arg1: tensor<2x2xf32>) {
-                  %1 = "stablehlo.all_to_all"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 0 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, split_count = 2 : i64, split_dimension = 1 : i64}> : (tensor<2x2xf32>) -> tensor<4x1xf32>
-                  sdy.return %1 : tensor<4x1xf32>
-                } : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                return %0 : tensor<4x2xf32>
-              }
-            }
-            """;
+    static final String A2A = ReferenceShardMap.ALL_TO_ALL;
 
     @Test
     void shardMapAllToAllIsTheIdentity() {

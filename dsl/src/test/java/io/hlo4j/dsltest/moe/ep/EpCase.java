@@ -11,6 +11,7 @@ import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
 import io.hlo4j.dsl.shard.ExpertMeshView;
+import io.hlo4j.dsltest.testing.MeshFactorisations;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
@@ -81,23 +82,5 @@ record EpCase(MoeConfig cfg, long b, long s, HostArray x, HostArray gate, HostAr
     static HostArray i32(long... v) { return HostArray.fromLongs(TensorType.of(IntegerType.I32, v.length), v); }
 
     /** Every (dp, fsdp, ep, tp, sp) with product {@code devices}. */
-    static List<int[]> factorisations(int devices) {
-        List<int[]> out = new ArrayList<>();
-        rec(devices, new int[5], 0, out);
-        return out;
-    }
-
-    private static void rec(int left, int[] cur, int i, List<int[]> out) {
-        if (i == 4) {
-            cur[4] = left;
-            out.add(cur.clone());
-            return;
-        }
-        for (int f = 1; f <= left; f++) {
-            if (left % f == 0) {
-                cur[i] = f;
-                rec(left / f, cur, i + 1, out);
-            }
-        }
-    }
+    static List<int[]> factorisations(int devices) { return MeshFactorisations.of(devices); }
 }

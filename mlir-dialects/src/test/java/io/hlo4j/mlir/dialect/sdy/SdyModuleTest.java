@@ -5,6 +5,7 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.testing.ReferenceShardMap;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import org.junit.jupiter.api.Test;
 
@@ -14,18 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Whole Shardy modules through the project's parser, verifier and printer. */
 class SdyModuleTest {
     /** The Shardy form of the 2-device all_to_all in the reference notes (section 4f). */
-    static final String A2A = """
-            module @jit_a2a attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
-              sdy.mesh @mesh = <["x"=2]>
-              func.func public @main(%arg0: tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}) {
-                %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{"x"}, {}]>] out_shardings=[<@mesh, [{}, {"x"}]>] manual_axes={"x"} (%arg1: tensor<2x2xf32>) {
-                  %1 = "stablehlo.all_to_all"(%arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, concat_dimension = 0 : i64, replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, split_count = 2 : i64, split_dimension = 1 : i64}> : (tensor<2x2xf32>) -> tensor<4x1xf32>
-                  sdy.return %1 : tensor<4x1xf32>
-                } : (tensor<4x2xf32>) -> tensor<4x2xf32>
-                return %0 : tensor<4x2xf32>
-              }
-            }
-            """;
+    static final String A2A = ReferenceShardMap.ALL_TO_ALL;
 
     private static String squash(String s) { return s.replaceAll("\\s+", " ").trim(); }
 
