@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH benchmarks of bench/jmh/src (kernels of the interpreter, called directly on one thread).
 #   bench/jmh.sh [JMH options...]      e.g. bench/jmh.sh MinMaxBench -f 2 -wi 3 -i 5
+#   bench/jmh.sh --main CLASS [args]  runs CLASS's main instead (same class path), e.g. a thread-CPU-time mode
 # Builds mlir-dialects and runtime (mvn compile), asks Maven for JMH's class path (bench/jmh/pom.xml, not a module
 # of the build), compiles the benchmarks with JMH's annotation processor into bench/jmh/target, and runs
 # org.openjdk.jmh.Main with the options given. The benchmark classes live in the runtime's packages, so they can call
@@ -28,5 +29,10 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 find bench/jmh/src/main/java -name '*.java' >"$TMP/sources.txt"
 javac --release 25 -proc:full -processorpath "$(cat "$TMP/jmh.txt")" -cp "$CP" -d "$OUT" @"$TMP/sources.txt"
 
+if [[ "${1:-}" == --main ]]; then
+    shift
+    # shellcheck disable=SC2086
+    exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -cp "$OUT:$CP" "$@"
+fi
 # shellcheck disable=SC2086
 java -cp "$OUT:$CP" org.openjdk.jmh.Main ${BENCH_JAVA_OPTS:+-jvmArgsAppend "$BENCH_JAVA_OPTS"} "$@"
