@@ -64,8 +64,8 @@ final class FloatLoops {
                 case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] - (float) y[i]; };
                 case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] * (float) y[i]; };
                 case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) x[i] / (float) y[i]; };
-                case "stablehlo.maximum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Floats.max(x[i], y[i]); };
-                case "stablehlo.minimum" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) Floats.min(x[i], y[i]); };
+                case "stablehlo.maximum" -> (lo, hi) -> MinMaxLoops.binary(true, true, x, y, out, lo, hi);
+                case "stablehlo.minimum" -> (lo, hi) -> MinMaxLoops.binary(false, true, x, y, out, lo, hi);
                 default -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = (float) fd.applyAsDouble(x[i], y[i]); };
             };
         } else if (k == FloatKind.F64) {
@@ -74,6 +74,8 @@ final class FloatLoops {
                 case "stablehlo.subtract" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] - y[i]; };
                 case "stablehlo.multiply" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] * y[i]; };
                 case "stablehlo.divide" -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = x[i] / y[i]; };
+                case "stablehlo.maximum" -> (lo, hi) -> MinMaxLoops.binary(true, false, x, y, out, lo, hi);
+                case "stablehlo.minimum" -> (lo, hi) -> MinMaxLoops.binary(false, false, x, y, out, lo, hi);
                 default -> (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = fd.applyAsDouble(x[i], y[i]); };
             };
         }

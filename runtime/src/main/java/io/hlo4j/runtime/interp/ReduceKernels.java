@@ -146,11 +146,22 @@ final class ReduceKernels {
             for (int t = lo; t < hi; t++) {
                 int o = t / jblocks, j0 = (t % jblocks) * jb, j1 = Math.min(inner, j0 + jb);
                 int ao = o * inner;
+                double[] init = code == 1 ? Arrays.copyOfRange(acc, ao + j0, ao + j1) : null;
                 for (int r = 0; r < red; r++) {
                     int xo = (o * red + r) * inner;
                     if (code == 0) for (int j = j0; j < j1; j++) acc[ao + j] = (float) (acc[ao + j] + x[xo + j]);
-                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Floats.max(acc[ao + j], x[xo + j]);
+                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Math.max(acc[ao + j], x[xo + j]);
                     else for (int j = j0; j < j1; j++) acc[ao + j] = fast.apply(acc[ao + j], x[xo + j]);
+                }
+                if (code == 1) {
+                    // Math.max (which C2 vectorises) is Floats.max unless a NaN met the column, and then its result
+                    // is NaN: such a column is redone in order from its init value, keeping the first NaN
+                    for (int j = j0; j < j1; j++) {
+                        if (acc[ao + j] == acc[ao + j]) continue;
+                        double a = init[j - j0];
+                        for (int r = 0; r < red; r++) a = (float) Floats.max(a, x[(o * red + r) * inner + j]);
+                        acc[ao + j] = a;
+                    }
                 }
             }
         });
@@ -184,12 +195,22 @@ final class ReduceKernels {
                         a4 += (float) x[b4 + i]; a5 += (float) x[b5 + i]; a6 += (float) x[b6 + i]; a7 += (float) x[b7 + i];
                     }
                 } else {
+                    // Math.max, which is Floats.max unless a NaN meets the row; then its result is NaN, and
+                    // maxRowF32 redoes that row in order to keep the first NaN (as the tail loop below does)
                     for (int i = 0; i < len; i++) {
-                        a0 = Floats.max(a0, (float) x[b0 + i]); a1 = Floats.max(a1, (float) x[b1 + i]);
-                        a2 = Floats.max(a2, (float) x[b2 + i]); a3 = Floats.max(a3, (float) x[b3 + i]);
-                        a4 = Floats.max(a4, (float) x[b4 + i]); a5 = Floats.max(a5, (float) x[b5 + i]);
-                        a6 = Floats.max(a6, (float) x[b6 + i]); a7 = Floats.max(a7, (float) x[b7 + i]);
+                        a0 = Math.max(a0, (float) x[b0 + i]); a1 = Math.max(a1, (float) x[b1 + i]);
+                        a2 = Math.max(a2, (float) x[b2 + i]); a3 = Math.max(a3, (float) x[b3 + i]);
+                        a4 = Math.max(a4, (float) x[b4 + i]); a5 = Math.max(a5, (float) x[b5 + i]);
+                        a6 = Math.max(a6, (float) x[b6 + i]); a7 = Math.max(a7, (float) x[b7 + i]);
                     }
+                    if (a0 != a0) a0 = maxRowF32(x, b0, len, acc[o]);
+                    if (a1 != a1) a1 = maxRowF32(x, b1, len, acc[o + 1]);
+                    if (a2 != a2) a2 = maxRowF32(x, b2, len, acc[o + 2]);
+                    if (a3 != a3) a3 = maxRowF32(x, b3, len, acc[o + 3]);
+                    if (a4 != a4) a4 = maxRowF32(x, b4, len, acc[o + 4]);
+                    if (a5 != a5) a5 = maxRowF32(x, b5, len, acc[o + 5]);
+                    if (a6 != a6) a6 = maxRowF32(x, b6, len, acc[o + 6]);
+                    if (a7 != a7) a7 = maxRowF32(x, b7, len, acc[o + 7]);
                 }
                 acc[o] = a0; acc[o + 1] = a1; acc[o + 2] = a2; acc[o + 3] = a3;
                 acc[o + 4] = a4; acc[o + 5] = a5; acc[o + 6] = a6; acc[o + 7] = a7;
@@ -199,11 +220,21 @@ final class ReduceKernels {
             double a = acc[o];
             int from = o * len, to = from + len;
             if (f32 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = (float) (a + x[i]);
-            else if (f32 && fast.name.equals("stablehlo.maximum")) for (int i = from; i < to; i++) a = (float) Floats.max(a, x[i]);
+            else if (f32 && fast.name.equals("stablehlo.maximum")) {
+                for (int i = from; i < to; i++) a = (float) Math.max(a, x[i]);
+                if (a != a) a = maxRowF32(x, from, len, acc[o]);
+            }
             else if (f64 && fast.name.equals("stablehlo.add")) for (int i = from; i < to; i++) a = a + x[i];
             else for (int i = from; i < to; i++) a = fast.apply(a, x[i]);
             acc[o] = a;
         }
+    }
+
+    /** {@code Floats.max(... Floats.max(init, x[from]) ..., x[from + len - 1])} in f32: the first NaN as it is. */
+    private static float maxRowF32(double[] x, int from, int len, double init) {
+        float a = (float) init;
+        for (int i = from; i < from + len; i++) a = Floats.max(a, (float) x[i]);
+        return a;
     }
 
     private static List<RtValue> reduceWindow(Operation op, List<RtValue> args, Frame f) {
