@@ -114,6 +114,31 @@ class CliOptionFuzzTest {
         assertThat(f.err()).hasLineCount(2).endsWith("hlo4j: no .mlir file under " + folder + " parses and verifies; nothing to measure\n");
     }
 
+    /**
+     * Found by this fuzz (command line 261, seed 268, {@code bench parse /}): a folder the walk may not read (here
+     * {@code /proc/1/task/1/fdinfo}) came out of Files.walk as an UncheckedIOException, printed as "internal error:
+     * java.io.UncheckedIOException: java.nio.file.AccessDeniedException: ...". It is now the file error it wraps.
+     */
+    @Test
+    void anUnreadableFolderUnderAWalkIsAFileError() {
+        assertThat(Diagnostics.describe(null, new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException("/proc/1/task/1/fdinfo"))))
+                .isEqualTo("/proc/1/task/1/fdinfo: permission denied");
+        assertThat(Diagnostics.isInternal(new java.io.UncheckedIOException(new java.io.IOException("x")))).isFalse();
+        // the command itself, where this machine has such a folder (containers deny /proc/1's fdinfo even to root)
+        Path proc = Path.of("/proc/1/task/1");
+        boolean denied;
+        try (Stream<Path> s = Files.walk(proc)) {
+            s.count();
+            denied = false;
+        } catch (IOException | java.io.UncheckedIOException | SecurityException e) {
+            denied = true;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(denied, "no folder under /proc/1/task/1 is unreadable here");
+        Cli.Run r = Cli.run("bench", "parse", proc.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).startsWith("hlo4j: /proc/1/task/1/").endsWith(": permission denied\n");
+    }
+
     /** Every command path of the real CLI, the root and the groups included. */
     static List<Cmd> commands() {
         StringWriter sink = new StringWriter();
@@ -198,7 +223,7 @@ class CliOptionFuzzTest {
             files.add(dir.resolve("missing/deeper/x.mlir").toString());
             files.add(add + "/under-a-file");
             files.add("");
-            files.add("/");
+            files.add("/proc/1/task/1"); // not "/": conformance would run every .mlir file on the machine
             files.add(dir.resolve("a\u00e9\u202e.mlir").toString());
             npys.add(x.toString());
             npys.add(add.toString());
