@@ -42,6 +42,8 @@ final class Diagnostics {
             case DirectoryNotEmptyException e -> shown(e.getFile()) + ": is a directory that is not empty";
             case NotDirectoryException e -> shown(e.getFile()) + ": is not a directory";
             case FileSystemException e -> shown(e.getFile()) + ": cannot be used (" + e.getClass().getSimpleName() + ")";
+            // Files.walk and Files.lines throw these mid-stream (a folder it may not read under the one given)
+            case java.io.UncheckedIOException e when e.getCause() != null -> describe(file, e.getCause());
             case CharacterCodingException e -> where + "not valid UTF-8 text";
             case IOException e -> where + firstLine(String.valueOf(e.getMessage()));
             case StackOverflowError e -> where + "nested too deeply for the thread stack (raise -Xss in HLO4J_JAVA_OPTS)";
@@ -59,6 +61,7 @@ final class Diagnostics {
 
     /** Failures that are bugs in hlo4j rather than problems with the input or the machine. */
     static boolean isInternal(Throwable t) {
+        if (t instanceof java.io.UncheckedIOException u && u.getCause() != null) return isInternal(u.getCause());
         return !(t instanceof Hlo4jException || t instanceof IOException || t instanceof StackOverflowError
                 || t instanceof OutOfMemoryError || (t instanceof IllegalArgumentException && t.getMessage() != null));
     }

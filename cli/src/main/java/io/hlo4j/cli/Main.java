@@ -126,17 +126,44 @@ public final class Main implements Runnable {
     /** Wide enough that no help line wraps, fixed so the help text does not depend on the terminal. */
     static final int HELP_WIDTH = 100;
 
-    /** picocli's message, except that an unknown subcommand is called one (with picocli's suggestions). */
+    /**
+     * picocli's message, except that an unknown subcommand is called one (with picocli's suggestions) and a path the
+     * file system cannot hold (a NUL byte) is said so rather than as picocli's "cannot convert ... to interface
+     * java.nio.file.Path (java.nio.file.InvalidPathException: ...)"; control characters of the user's values are
+     * escaped, so the line stays one printable line.
+     */
     private static String usageMessage(CommandLine.ParameterException ex) {
         if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
                 && !u.getCommandLine().getSubcommands().isEmpty()) {
             String first = u.getUnmatched().get(0);
             if (!first.startsWith("-")) {
                 List<String> like = u.getSuggestions();
-                return "unknown command '" + first + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?");
+                return printable("unknown command '" + first + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?"));
             }
         }
-        return Diagnostics.firstLine(ex.getMessage());
+        CommandLine.Model.ArgSpec arg = ex.getArgSpec();
+        String value = ex.getValue();
+        if (arg != null && value != null && (arg.type() == java.nio.file.Path.class
+                || arg.auxiliaryTypes().length > 0 && arg.auxiliaryTypes()[0] == java.nio.file.Path.class)) {
+            try {
+                java.nio.file.Path.of(value);
+            } catch (java.nio.file.InvalidPathException ip) {
+                String what = arg instanceof CommandLine.Model.OptionSpec o ? "option '" + o.longestName() + "'" : "parameter " + arg.paramLabel();
+                return printable("invalid path '" + value + "' for " + what + ": " + ip.getReason());
+            }
+        }
+        return printable(Diagnostics.firstLine(ex.getMessage()));
+    }
+
+    /** {@code s} with each control character written as a Java-style escape: backslash, 'u', four hex digits. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
     }
 
     /** Thrown by a command for a usage error found after parsing (e.g. several files without -o). */

@@ -28,7 +28,10 @@ final class CliFuzz implements AutoCloseable {
     private ExecutorService worker = newWorker();
 
     /** Runs {@code args} (described by {@code what}, e.g. the mutant's number and mutation) and judges the outcome. */
-    Cli.Run check(String what, String... args) {
+    Cli.Run check(String what, String... args) { return check(1, what, args); }
+
+    /** As {@link #check(String, String...)}, for a command given {@code lines} inputs: one line for each that fails. */
+    Cli.Run check(int lines, String what, String... args) {
         runs++;
         Future<Cli.Run> f = worker.submit(() -> Cli.run(args));
         Cli.Run r;
@@ -48,13 +51,16 @@ final class CliFuzz implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         codes.merge(r.code(), 1, Integer::sum);
-        String why = judge(r);
+        String why = judge(r, lines);
         if (why != null) failures.putIfAbsent(why + ": " + site(r.err()), what + ": " + why + ": " + String.join(" ", args) + "\n" + r);
         return r;
     }
 
     /** null when {@code r} ended acceptably, else why not. */
-    static String judge(Cli.Run r) {
+    static String judge(Cli.Run r) { return judge(r, 1); }
+
+    /** null when {@code r} ended acceptably with at most {@code lines} lines on stderr, else why not. */
+    static String judge(Cli.Run r, int lines) {
         if (r.code() == 0) { // a success may warn on stderr, never with a stack trace or an internal error
             for (String bad : List.of("internal error", "\tat ", "Exception", "OutOfMemory", "StackOverflow")) {
                 if (r.err().contains(bad)) return "exit 0 with '" + bad.strip() + "' on stderr";
@@ -64,8 +70,9 @@ final class CliFuzz implements AutoCloseable {
         if (r.code() != 1 && r.code() != 2) return "exit " + r.code();
         String err = r.err().strip();
         if (err.isEmpty()) return "no message";
-        if (err.contains("\n")) return "more than one line on stderr";
-        if (!err.startsWith("hlo4j")) return "a message that does not start with hlo4j";
+        String[] each = err.split("\n");
+        if (each.length > lines) return lines == 1 ? "more than one line on stderr" : "more than " + lines + " lines on stderr";
+        for (String l : each) if (!l.startsWith("hlo4j")) return "a message that does not start with hlo4j";
         for (String bad : List.of("internal error", "\tat ", "out of memory", "nested too deeply", "Exception", "OutOfMemory", "StackOverflow")) {
             if (err.contains(bad)) return "a message with '" + bad.strip() + "'";
         }

@@ -53,16 +53,31 @@ final class Fuzzer {
     /** How long an interrupted worker may take to end. */
     static final long STOP_MS = 5_000;
 
+    /** One mutation of a seed's text by kind; every choice from the given Random. */
+    interface Mutation {
+        String apply(String kind, String text, Random r);
+    }
+
     private final List<Seed> seeds;
     private final long seed;
     private final String[] kinds;
     private final Path failureDir;
+    private final Mutation mutation;
+    private final boolean requireLocation;
 
-    Fuzzer(List<Seed> seeds, long seed, String[] kinds, String name) {
+    Fuzzer(List<Seed> seeds, long seed, String[] kinds, String name) { this(seeds, seed, kinds, name, Mutator::mutate, false); }
+
+    /**
+     * {@code requireLocation}: a refusal must also say where (a location that is not unknown), as the CLI's one line
+     * {@code file:line:col: message} needs; otherwise a refusal by name suffices.
+     */
+    Fuzzer(List<Seed> seeds, long seed, String[] kinds, String name, Mutation mutation, boolean requireLocation) {
         this.seeds = seeds;
         this.seed = seed;
         this.kinds = kinds;
         this.failureDir = Path.of("target", "fuzz-failures", name);
+        this.mutation = mutation;
+        this.requireLocation = requireLocation;
     }
 
     /** The text of mutant {@code i}, and which seed and kinds made it. */
@@ -70,12 +85,12 @@ final class Fuzzer {
         Random r = new Random(seed + i);
         Seed s = seeds.get(r.nextInt(seeds.size()));
         String kind = kinds[r.nextInt(kinds.length)];
-        String text = Mutator.mutate(kind, s.text(), r);
+        String text = mutation.apply(kind, s.text(), r);
         String how = kind;
         if (r.nextInt(4) == 0 && !kind.equals("nest")) {
             String second = kinds[r.nextInt(kinds.length)];
             if (!second.equals("nest")) {
-                text = Mutator.mutate(second, text, r);
+                text = mutation.apply(second, text, r);
                 how += "+" + second;
             }
         }
@@ -98,7 +113,7 @@ final class Fuzzer {
                 long mutantSeed = seed + i;
                 Pipeline.Progress progress = new Pipeline.Progress();
                 Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed, progress));
-                String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ")";
+                String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ", Random(" + mutantSeed + "))";
                 try {
                     reached.merge(f.get(DEADLINE_MS + GRACE_MS, TimeUnit.MILLISECONDS), 1, Integer::sum);
                 } catch (TimeoutException e) {
@@ -109,6 +124,7 @@ final class Fuzzer {
                     record(log, "hang", where + ": no result within " + (DEADLINE_MS + GRACE_MS) + " ms", text, i);
                 } catch (ExecutionException e) {
                     String why = Verdicts.judge(e.getCause());
+                    if (why == null && requireLocation) why = Verdicts.unlocated(e.getCause());
                     if (why == null) {
                         refused++;
                         refusedBy.merge(e.getCause().getClass().getSimpleName(), 1, Integer::sum);

@@ -36,6 +36,13 @@ final class Verdicts {
         return null;
     }
 
+    /** null when the refusal {@code t} (already judged acceptable) names a location, else why not. */
+    static String unlocated(Throwable t) {
+        if (t instanceof Hlo4jException h && h.location() instanceof io.hlo4j.mlir.ir.Location.Unknown)
+            return "a refusal without a location: " + describe(t);
+        return null;
+    }
+
     private static String crashIn(Throwable top, Throwable t, java.util.Set<Throwable> seen) {
         for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
             for (Class<? extends Throwable> k : CRASHES) {

@@ -29,6 +29,8 @@ public final class Interpreter {
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
     private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
+    /** Blocks whose every static result fits a tensor (see {@link #checkSizes}); each block is checked once. */
+    private final Set<Block> sizeChecked = ConcurrentHashMap.newKeySet();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -187,6 +189,7 @@ public final class Interpreter {
                     region.parent() == null ? null : region.parent().location());
         }
         Block b = region.entry();
+        checkSizes(b);
         Scope scope = new Scope(parent);
         if (b.arguments().size() != args.size()) {
             throw new InterpreterException("region of " + (region.parent() == null ? "?" : region.parent().name()) + " takes "
@@ -245,6 +248,27 @@ public final class Interpreter {
             for (int i = 0; i < results.size(); i++) scope.bind(op.result(i), results.get(i));
         }
         throw new InterpreterException("block has no terminator", region.parent() == null ? null : region.parent().location());
+    }
+
+    /**
+     * Refuses, by op and location, a block holding a result too large for a tensor (a declared
+     * {@code tensor<65536x65536xf32>} constant, say) before any of its ops runs, so no kernel allocates it (or
+     * overflows an int computing its size): the caller, whether the CLI, the conformance runner or the DSL, gets the
+     * interpreter's limit rather than an OutOfMemoryError or an ArithmeticException.
+     */
+    private void checkSizes(Block b) {
+        if (sizeChecked.contains(b)) return;
+        for (Operation op : b.operations()) {
+            for (io.hlo4j.mlir.ir.OpResult r : op.results()) {
+                if (!(r.type() instanceof TensorType t) || !t.hasStaticShape()) continue;
+                long n = t.numElements(); // the parser and TensorType refuse a count that overflows a long
+                if (n > io.hlo4j.runtime.array.Shape.MAX_ELEMENTS) {
+                    throw InterpreterException.at(op, "result #" + r.index() + " " + t + " has " + n
+                            + " elements; the interpreter holds at most " + io.hlo4j.runtime.array.Shape.MAX_ELEMENTS + " per tensor");
+                }
+            }
+        }
+        sizeChecked.add(b);
     }
 
     private static boolean isTerminator(Operation op) {

@@ -189,8 +189,31 @@ public final class SdyVerifier {
             if (!(arr.get(i) instanceof io.hlo4j.mlir.attr.DictionaryAttr d)) continue;
             io.hlo4j.mlir.attr.Attribute a = d.get("sdy.sharding");
             if (a == null) continue;
-            if (!(a instanceof TensorSharding s)) throw fail(func, role + " #" + i + ": sdy.sharding must be a #sdy.sharding<...>, got " + a);
-            verifySharding(func, s, types.get(i), meshes, role + " #" + i + " sdy.sharding");
+            try {
+                if (!(a instanceof TensorSharding s)) throw fail(func, role + " #" + i + ": sdy.sharding must be a #sdy.sharding<...>, got " + a);
+                verifySharding(func, s, types.get(i), meshes, role + " #" + i + " sdy.sharding");
+            } catch (io.hlo4j.mlir.ir.VerificationException e) {
+                throw e.location() instanceof io.hlo4j.mlir.ir.Location.Unknown ? e.at(valueLocation(func, role.equals("argument"), i)) : e;
+            }
         }
+    }
+
+    /**
+     * Where argument or result {@code i} of {@code func} is written, for an error about its sharding when the function's
+     * own location is unknown (JAX's exports write loc(unknown) on functions): the argument's location, or the location of
+     * the op defining the value returned as result {@code i}. Unknown when there is none.
+     */
+    private static io.hlo4j.mlir.ir.Location valueLocation(Operation func, boolean argument, int i) {
+        if (func.regions().isEmpty() || func.region(0).isEmpty()) return io.hlo4j.mlir.ir.Location.UNKNOWN;
+        Block entry = func.region(0).entry();
+        if (argument) return i < entry.arguments().size() ? entry.arguments().get(i).location() : io.hlo4j.mlir.ir.Location.UNKNOWN;
+        List<Operation> ops = entry.operations();
+        if (ops.isEmpty()) return io.hlo4j.mlir.ir.Location.UNKNOWN;
+        Operation ret = ops.get(ops.size() - 1);
+        if (!(ret.location() instanceof io.hlo4j.mlir.ir.Location.Unknown) || i >= ret.numOperands()) return ret.location();
+        io.hlo4j.mlir.ir.Value v = ret.operand(i);
+        if (v instanceof io.hlo4j.mlir.ir.OpResult r) return r.owner().location();
+        if (v instanceof io.hlo4j.mlir.ir.BlockArgument b) return b.location();
+        return io.hlo4j.mlir.ir.Location.UNKNOWN;
     }
 }
