@@ -2,7 +2,10 @@ package io.hlo4j.runtime.testing;
 
 import io.hlo4j.runtime.array.HostArray;
 
-/** The relative error the journey and partitioning tests compare against an oracle with. */
+/**
+ * The relative error the journey tests compare against an oracle with (StandardMoePartitionTest keeps its own: it
+ * also checks the types and gives the absolute difference against an all-zero oracle).
+ */
 public final class RelativeError {
     private RelativeError() {}
 
