@@ -31,13 +31,14 @@ final class Fuzzer {
     /**
      * {@code reached}: the last stage of each mutant that ran or was refused only at the end; {@code partitioned}: the
      * mutants whose partitioning finished, whatever came after (the one-device run may still refuse them);
-     * {@code cutShort}: the time budget stopped the run before {@code count} mutants.
+     * {@code ranOnDevices}: those whose partitioned program also ran on its simulated devices, whatever came after (a
+     * manual computation's one-device run is refused after it, so {@code reached} cannot count them); {@code cutShort}: the time budget stopped the run before {@code count} mutants.
      */
-    record Result(int run, Map<Pipeline.Stage, Integer> reached, int partitioned, int refused, Map<String, Integer> refusedBy,
+    record Result(int run, Map<Pipeline.Stage, Integer> reached, int partitioned, int ranOnDevices, int refused, Map<String, Integer> refusedBy,
                   Verdicts.Log failures, boolean cutShort) {
         String summary(String what) {
             return what + ": " + run + " mutants" + (cutShort ? " (CUT SHORT by the time budget)" : "") + ", " + refused + " refused by name "
-                    + refusedBy + ", reached " + reached + ", partitioned " + partitioned + ", " + failures.bySite.size() + " failure sites "
+                    + refusedBy + ", reached " + reached + ", partitioned " + partitioned + ", ran on devices " + ranOnDevices + ", " + failures.bySite.size() + " failure sites "
                     + failures.bySite;
         }
     }
@@ -103,7 +104,7 @@ final class Fuzzer {
         Map<Pipeline.Stage, Integer> reached = new EnumMap<>(Pipeline.Stage.class);
         Verdicts.Log log = new Verdicts.Log();
         Map<String, Integer> refusedBy = new java.util.TreeMap<>();
-        int refused = 0, run = 0, partitioned = 0;
+        int refused = 0, run = 0, partitioned = 0, ranOnDevices = 0;
         ExecutorService worker = newWorker();
         try {
             for (int i = 0; i < count && System.nanoTime() - start < budgetNanos; i++, run++) {
@@ -137,11 +138,12 @@ final class Fuzzer {
                 }
                 Pipeline.Stage furthest = progress.furthest;
                 if (furthest != null && furthest.compareTo(Pipeline.Stage.PARTITIONED) >= 0) partitioned++;
+                if (furthest == Pipeline.Stage.RAN_SPMD) ranOnDevices++;
             }
         } finally {
             worker.shutdownNow();
         }
-        return new Result(run, reached, partitioned, refused, refusedBy, log, run < count);
+        return new Result(run, reached, partitioned, ranOnDevices, refused, refusedBy, log, run < count);
     }
 
     /** Whether the interrupted worker ended within {@link #STOP_MS}. */
