@@ -137,10 +137,10 @@ final class ExamplesCommand extends CliCommand {
             if (ModelSource.guard(ex, "in optimizer()", ex::optimizer) == null) {
                 throw usage(name(ex) + " has no optimizer(), so no train step to run on --mesh " + mesh);
             }
-            out().printf("%s on %d simulated devices, mesh %s (the train step of 'hlo4j dump %s --program train-step --mesh ...', partitioned by "
-                    + "hlo4j's SPMD partitioner):%n", name(ex), m.size(), meshText(m), name(ex));
-            out().flush();
-            try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
+            // the header goes out with the first step's line, after the step is traced: a refused step prints only its error
+            String header = String.format("%s on %d simulated devices, mesh %s (the train step of 'hlo4j dump %s --program train-step --mesh ...', "
+                    + "partitioned by hlo4j's SPMD partitioner):%n", name(ex), m.size(), meshText(m), name(ex));
+            try (PrintStream ps = new PrintStream(new LineForwarder(out(), header), true, StandardCharsets.UTF_8)) {
                 ModelSource.guard(ex, "while training", () -> Training.runSharded(ex, m, n, ps, null));
             }
             return Main.OK;
@@ -165,19 +165,26 @@ final class ExamplesCommand extends CliCommand {
         }
 
         private int train(Example ex, int n) {
-            try (PrintStream ps = new PrintStream(new LineForwarder(out()), true, StandardCharsets.UTF_8)) {
+            try (PrintStream ps = new PrintStream(new LineForwarder(out(), null), true, StandardCharsets.UTF_8)) {
                 ModelSource.guard(ex, "while training", () -> ex.run(ps, n));
             }
             return Main.OK;
         }
     }
 
-    /** Forwards each finished line of bytes to the command's writer, so progress shows while training runs. */
+    /**
+     * Forwards each finished line of bytes to the command's writer, so progress shows while training runs; a header, when
+     * given, goes out just before the first line (never, when nothing is printed).
+     */
     private static final class LineForwarder extends OutputStream {
         private final PrintWriter to;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private String header;
 
-        LineForwarder(PrintWriter to) { this.to = to; }
+        LineForwarder(PrintWriter to, String header) {
+            this.to = to;
+            this.header = header;
+        }
 
         @Override public void write(int b) {
             line.write(b);
@@ -185,6 +192,10 @@ final class ExamplesCommand extends CliCommand {
         }
 
         @Override public void flush() {
+            if (header != null && line.size() > 0) {
+                to.print(header);
+                header = null;
+            }
             to.print(line.toString(StandardCharsets.UTF_8));
             line.reset();
             to.flush();

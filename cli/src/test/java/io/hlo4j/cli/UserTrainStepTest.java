@@ -136,11 +136,16 @@ class UserTrainStepTest {
                 "hlo4j dump: " + leaf + " (see 'hlo4j dump --help')");
         refused(Cli.run("examples", "run", "--class", "com.example.TransposedStep", "--classpath", cp, "--steps", "1"),
                 "hlo4j examples run: " + leaf + " (see 'hlo4j examples run --help')");
-        refused(Cli.run("examples", "run", "--class", "com.example.TransposedStep", "--classpath", cp, "--steps", "1", "--mesh", "dp=2"),
+        refusedOnMesh(Cli.run("examples", "run", "--class", "com.example.TransposedStep", "--classpath", cp, "--steps", "1", "--mesh", "dp=2"),
                 "hlo4j examples run: " + leaf + " (see 'hlo4j examples run --help')");
+        String two = "com.example.TwoResults.trainStep() must return List.of(loss, params', opt_state') shaped like (params, opt_state): "
+                + "got a list of 2";
         refused(Cli.run("dump", "--class", "com.example.TwoResults", "--classpath", cp, "--program", "train-step"),
-                "hlo4j dump: com.example.TwoResults.trainStep() must return List.of(loss, params', opt_state') shaped like (params, opt_state): "
-                        + "got a list of 2 (see 'hlo4j dump --help')");
+                "hlo4j dump: " + two + " (see 'hlo4j dump --help')");
+        refused(Cli.run("examples", "run", "--class", "com.example.TwoResults", "--classpath", cp, "--steps", "1"),
+                "hlo4j examples run: " + two + " (see 'hlo4j examples run --help')");
+        refusedOnMesh(Cli.run("examples", "run", "--class", "com.example.TwoResults", "--classpath", cp, "--steps", "1", "--mesh", "dp=2"),
+                "hlo4j examples run: " + two + " (see 'hlo4j examples run --help')");
     }
 
     private static Path write(Path dir, String name, String src) throws Exception {
@@ -153,5 +158,11 @@ class UserTrainStepTest {
     private static void refused(Cli.Run r, String line) {
         assertThat(r.code()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).as(r.toString()).isEqualTo(line + "\n");
+    }
+
+    /** As {@link #refused}, and nothing on stdout: --mesh prints its header only with the traced step's first loss. */
+    private static void refusedOnMesh(Cli.Run r, String line) {
+        refused(r, line);
+        assertThat(r.out()).as(r.toString()).isEmpty();
     }
 }

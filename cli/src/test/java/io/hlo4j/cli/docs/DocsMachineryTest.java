@@ -126,15 +126,16 @@ class DocsMachineryTest {
      */
     @Test
     void theCoordinatorPortIsAFreeOneInEachBlock() throws Exception {
-        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath().getParent();
-        java.nio.file.Path plugin = root.resolve("runtime/target/mock-pjrt/libpjrt_mock.so");
-        if (!java.nio.file.Files.isRegularFile(plugin)) {
+        // Paths relative to the test's working directory (cli/): the runner maps every /tmp word into the block's folder,
+        // so an absolute path of a checkout under /tmp would be mapped away
+        String plugin = "../runtime/target/mock-pjrt/libpjrt_mock.so";
+        if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(plugin))) {
             if (System.getenv("CI") != null) throw new IllegalStateException("mock PJRT plugin not built at " + plugin);
             org.junit.jupiter.api.Assumptions.abort("mock PJRT plugin not built at " + plugin);
         }
         String job = " --pjrt-plugin " + plugin + " --pjrt-option num_devices=2 --num-processes 2 --coordinator localhost:"
                 + DocsRunner.Console.DOCS_PORT + " --coordinator-timeout 1";
-        String dot = root.resolve("docs/examples/global-dot.mlir").toString();
+        String dot = "../docs/examples/global-dot.mlir";
         try (java.net.ServerSocket held = new java.net.ServerSocket()) {
             try {
                 held.bind(new java.net.InetSocketAddress(Integer.parseInt(DocsRunner.Console.DOCS_PORT)));
@@ -142,7 +143,7 @@ class DocsMachineryTest {
                 // another run holds it: the case this test is about
             }
             DocsRunner.Result r = new DocsRunner.Console(new DocsRunner.Job("t", "console", List.of(
-                    "./hlo4j run " + root.resolve("docs/examples/global-dot-inputs.mlir") + " -o /tmp/in",
+                    "./hlo4j run ../docs/examples/global-dot-inputs.mlir -o /tmp/in",
                     "./hlo4j run " + dot + " --input /tmp/in/result0.npy --input /tmp/in/result1.npy" + job + " --process-id 0; echo \"exit $?\"",
                     "./hlo4j compile " + dot + job + " --process-id 1; echo \"exit $?\""), null, null), null).run();
             assertThat(r.problems()).allSatisfy(p -> assertThat(p).isEmpty());

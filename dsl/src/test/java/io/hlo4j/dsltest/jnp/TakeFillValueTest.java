@@ -17,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Explicit fill values of {@code take} / {@code takeAlongAxis} / {@code gatherFill}, converted as JAX converts
  * {@code fill_value} (lax.full_like: a Python int through {@code np.asarray(n).astype(dtype)}, a Python float through
- * {@code np.asarray(v, dtype=dtype)}). Values by hand: x = [10, 20, 30, 40] at indices [1, 7], so the result is
- * [x[1], fill].
+ * {@code np.asarray(v, dtype=dtype)}; bf16 is ml_dtypes', which goes through f32). Values by hand: x = [10, 20, 30, 40]
+ * at indices [1, 7], so the result is [x[1], fill].
  */
 class TakeFillValueTest {
     private static final HostArray IDX = HostArray.fromLongs(Spec.of(DType.I32, 2).tensorType(), 1, 7);
@@ -92,6 +92,13 @@ class TakeFillValueTest {
                 .containsExactly(20, 256);
         assertThat(run(DType.BF16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, 259L)).toDoubleArray())
                 .containsExactly(20, 260);
+        // bf16 is ml_dtypes' int64 -> f32 -> bf16 (two roundings). 2^24 + 2^16 + 1: f32 (ulp 2) ties to even 2^24 + 2^16,
+        // which bf16 (ulp 2^17) ties to even 2^24; rounded once it would be above the tie, 2^24 + 2^17 = 16908288
+        assertThat(run(DType.BF16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, (1L << 24) + (1L << 16) + 1))
+                .toDoubleArray()).containsExactly(20, 16_777_216);
+        // 2^60 + 2^52 + 1: f32 (ulp 2^37) drops the 1, bf16 (ulp 2^53) ties 2^60 + 2^52 to even 2^60 (once: 2^60 + 2^53)
+        assertThat(run(DType.BF16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, (1L << 60) + (1L << 52) + 1))
+                .toDoubleArray()).containsExactly(20, 0x1p60);
         assertThat(run(DType.F16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, 70_000L)).toDoubleArray())
                 .containsExactly(20, Double.POSITIVE_INFINITY);
         assertThat(run(DType.F64, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, (1L << 53) + 1))
@@ -105,6 +112,14 @@ class TakeFillValueTest {
                 .containsExactly(20, (double) 0.1f);
         assertThat(run(DType.F32, t -> Indexing.takeAlongAxis((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, -7.5))
                 .toDoubleArray()).containsExactly(20, -7.5);
+        // bf16 through f32 as ml_dtypes converts a Python float: 1 + 2^-8 + 2^-40 is f32 1 + 2^-8, a bf16 tie (ulp 2^-7)
+        // to even 1.0; rounded once it would be 1 + 2^-7 = 1.0078125
+        assertThat(run(DType.BF16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, 1 + 0x1p-8 + 0x1p-40))
+                .toDoubleArray()).containsExactly(20, 1.0);
+        // numpy's f16 rounds a double once (npy_double_to_half): 1 + 2^-11 + 2^-40 is above the tie, 1 + 2^-10
+        // (through f32 it would tie to 1.0); np.asarray(1 + 2**-11 + 2**-40, dtype=np.float16) == 1.0009765625
+        assertThat(run(DType.F16, t -> Indexing.take((Tensor) t[0], (Tensor) t[1], 0, Indexing.Mode.FILL, 1 + 0x1p-11 + 0x1p-40))
+                .toDoubleArray()).containsExactly(20, 1 + 0x1p-10);
     }
 
     @Test
