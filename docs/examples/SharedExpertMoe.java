@@ -114,8 +114,8 @@ public final class SharedExpertMoe implements Example {
 
     /**
      * The router bias, a fixed buffer rather than a parameter (as DeepSeek's score correction bias, which is not
-     * trained by gradient): a constant in the trace, so the expert-parallel layer's hooks, which run inside its
-     * per-device body, can use it too (a hook there cannot use a tensor of the caller's trace).
+     * trained by gradient): a constant in the trace. A learned bias, a tensor of the caller's trace, would do in the
+     * expert-parallel layer's hooks too: its per-device body closes over it, replicated, and its gradient flows back.
      */
     public static final double[] ROUTER_BIAS = {0.4, -0.3, 0.1, -0.2};
 
