@@ -17,6 +17,7 @@ import io.hlo4j.dsl.moe.MoeOutput;
 import io.hlo4j.dsl.moe.MoeSpecs;
 import io.hlo4j.dsl.moe.ep.EpMode;
 import io.hlo4j.dsl.moe.ep.ExpertParallelMoe;
+import io.hlo4j.dsl.moe.models.SharedExpertMlp;
 import io.hlo4j.dsl.nn.Init;
 import io.hlo4j.dsl.optim.AdamW;
 import io.hlo4j.dsl.optim.Optimizer;
@@ -43,13 +44,18 @@ public final class SharedExpertMoe implements Example {
 
     private final MoEMethods method;
     private final boolean sigmoid;
+    private final EpMode expertParallel;
 
     public SharedExpertMoe() { this(MoEMethods.FUSED_MOE, false); }
 
     /** The routed experts computed by {@code method}; router scores a sigmoid instead of the softmax when {@code sigmoid}. */
-    public SharedExpertMoe(MoEMethods method, boolean sigmoid) {
+    public SharedExpertMoe(MoEMethods method, boolean sigmoid) { this(method, sigmoid, null); }
+
+    /** As above; on a mesh ({@link #loss(Mesh)}) the routed experts expert parallel in {@code expertParallel} mode, unless null. */
+    public SharedExpertMoe(MoEMethods method, boolean sigmoid, EpMode expertParallel) {
         this.method = method;
         this.sigmoid = sigmoid;
+        this.expertParallel = expertParallel;
     }
 
     @Override public String name() { return "shared-expert-moe"; }
@@ -102,14 +108,14 @@ public final class SharedExpertMoe implements Example {
      */
     public MoeOutput forwardExpertParallel(Map<String, Tensor> p, Tensor x, Mesh mesh, EpMode mode) {
         ExpertParallelMoe ep = new ExpertParallelMoe(config(), ExpertMeshView.of(mesh), mode).withHooks(hooks(p));
-        ExpertParallelMoe.Applied o = ep.apply(x, null, S, p.get("gate"), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")));
-        return new MoeOutput(o.output().add(shared(p, x)), o.routerLogits(), Optional.of(ep.metrics(o, null, S)));
+        ExpertParallelMoe.Applied o = ep.apply(x, p.get("gate"), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")));
+        return new MoeOutput(o.output().add(shared(p, x)), o.routerLogits(), Optional.of(ep.metrics(o)));
     }
 
     /**
      * The router bias, a fixed buffer rather than a parameter (as DeepSeek's score correction bias, which is not
-     * trained by gradient): a constant in the trace, so the expert-parallel layer's hooks, which run inside its
-     * per-device body, can use it too (a hook there cannot use a tensor of the caller's trace).
+     * trained by gradient): a constant in the trace. A learned bias, a tensor of the caller's trace, would do in the
+     * expert-parallel layer's hooks too: its per-device body closes over it, replicated, and its gradient flows back.
      */
     public static final double[] ROUTER_BIAS = {0.4, -0.3, 0.1, -0.2};
 
@@ -122,21 +128,26 @@ public final class SharedExpertMoe implements Example {
 
     /** The always-on shared expert: down(silu(x wi) * (x wu)). */
     private Tensor shared(Map<String, Tensor> p, Tensor x) {
-        Tensor tokens = x.reshape((long) B * S, H);
-        Tensor h = BaseMoeModule.activation(config(), null, null)
-                .apply(Linalg.matmul(tokens, p.get("shared_wi")), Linalg.matmul(tokens, p.get("shared_wu")));
-        return Linalg.matmul(h, p.get("shared_wd")).reshape(B, S, H);
+        return new SharedExpertMlp(p.get("shared_wi"), p.get("shared_wu"), p.get("shared_wd"))
+                .apply(x.reshape((long) B * S, H), BaseMoeModule.activation(config(), null, null)).reshape(B, S, H);
     }
 
     /** mean((block(x) - y)^2) + the load-balancing loss + the router z-loss (each with its coefficient). */
     @SuppressWarnings("unchecked")
     @Override public TracedFunction loss() {
-        return a -> {
-            MoeOutput o = forward((Map<String, Tensor>) a[0], (Tensor) a[1]);
-            MoeMetrics<Tensor> m = o.metrics().orElseThrow();
-            return o.output().sub((Tensor) a[2]).square().mean()
-                    .add(m.loadBalancingLoss().orElseThrow()).add(m.routerZLoss().orElseThrow());
-        };
+        return a -> objective(forward((Map<String, Tensor>) a[0], (Tensor) a[1]), (Tensor) a[2]);
+    }
+
+    /** On a mesh (examples run --mesh, dump --mesh): the same objective, the routed experts expert parallel when asked. */
+    @SuppressWarnings("unchecked")
+    @Override public TracedFunction loss(Mesh mesh) {
+        if (expertParallel == null) return loss();
+        return a -> objective(forwardExpertParallel((Map<String, Tensor>) a[0], (Tensor) a[1], mesh, expertParallel), (Tensor) a[2]);
+    }
+
+    private static Tensor objective(MoeOutput o, Tensor y) {
+        MoeMetrics<Tensor> m = o.metrics().orElseThrow();
+        return o.output().sub(y).square().mean().add(m.loadBalancingLoss().orElseThrow()).add(m.routerZLoss().orElseThrow());
     }
 
     @Override public Optimizer optimizer() { return AdamW.of(0.02); }

@@ -174,7 +174,7 @@ final class ModelSource implements AutoCloseable {
             return body.get();
         } catch (Main.UsageError | VirtualMachineError x) {
             throw x;
-        } catch (io.hlo4j.examples.Training.StepShapeException x) {   // hlo4j refused what the model's step returned: no "threw"
+        } catch (io.hlo4j.examples.Training.RefusedValueException x) {   // hlo4j refused a value the model returned: no "threw"
             throw CliCommand.usage(x.getMessage(), x);
         } catch (RuntimeException | Error x) {
             throw threw(e.getClass().getName(), doing, x);
@@ -188,9 +188,17 @@ final class ModelSource implements AutoCloseable {
 
     /**
      * {@code CLASS threw WHILE: message (at File.java:line)}: the exception a user's model threw, with the first line of
-     * the user's own code on its stack (an hlo4j error already names the user's line as its location).
+     * the user's own code on its stack (an hlo4j error already names the user's line as its location). With no frame of
+     * the user's on the stack the model did not throw: {@code hlo4j refused CLASS's model WHILE: message}.
      */
     static Main.UsageError threw(String who, String doing, Throwable t) {
+        Throwable cause = t instanceof ExceptionInInitializerError e && e.getCause() != null ? e.getCause() : t;
+        if (!(cause instanceof Error) && userFrame(cause, who) == null) {
+            // no line of the user's on the stack: hlo4j's own code refused what the model gave it, the model did not throw
+            // an hlo4j error's location is then a line of hlo4j's, which would read as the user's: the message alone
+            String what = cause instanceof Hlo4jException h ? h.detail() : thrown(t, who);
+            return CliCommand.usage("hlo4j refused " + who + "'s model " + doing + ": " + what, t);
+        }
         return CliCommand.usage(who + " threw " + doing + ": " + thrown(t, who), t);
     }
 

@@ -27,19 +27,29 @@ public final class Trace {
 
     private final IrBuilder ir;
     private final StablehloBuilder h;
+    /** For a body that closes over its enclosing trace's values (a shardMap body): outer value -> its argument here; else null. */
+    private final Function<Value, Value> capture;
 
-    private Trace(IrBuilder ir) {
+    private Trace(IrBuilder ir, Function<Value, Value> capture) {
         this.ir = ir;
         this.h = new StablehloBuilder(ir);
+        this.capture = capture;
     }
 
     public IrBuilder ir() { return ir; }
     public StablehloBuilder hlo() { return h; }
 
     /** Runs {@code body} with {@code ir} as the innermost scope. */
-    public static <R> R within(IrBuilder ir, java.util.function.Supplier<R> body) {
+    public static <R> R within(IrBuilder ir, java.util.function.Supplier<R> body) { return within(ir, null, body); }
+
+    /**
+     * As {@link #within(IrBuilder, java.util.function.Supplier)}, for a body isolated from its enclosing trace that
+     * closes over it: a value of an enclosing trace used in the body is handed to {@code capture}, which makes it an
+     * argument of the body and returns that argument (JAX's shard_map closing over a tracer).
+     */
+    public static <R> R within(IrBuilder ir, Function<Value, Value> capture, java.util.function.Supplier<R> body) {
         Deque<Trace> st = STACK.get();
-        st.push(new Trace(ir));
+        st.push(new Trace(ir, capture));
         try {
             return body.get();
         } finally {
@@ -60,15 +70,26 @@ public final class Trace {
     static Value use(Tensor t, String op, Location loc) {
         Trace cur = current(op, loc);
         if (!cur.ir.isVisible(t.value())) {
-            // a trace still open below this one holds it: this body is isolated from its enclosing trace (a shardMap body,
-            // where ExpertParallelMoe's hooks run too), so say how to get the value in rather than that it has finished
+            Value captured = captured(new ArrayList<>(STACK.get()), 0, t.value());
+            if (captured != null) return captured;
+            // a trace still open below this one holds it, and this body does not close over it (a per-device body traced
+            // on its own, as ShardMapRun and ExpertParallelMoe.run trace theirs): say how to get the value in
             boolean enclosing = STACK.get().stream().skip(1).anyMatch(o -> o.ir.isVisible(t.value()));
             throw new DslException(op, "tensor " + t.describe() + " is used outside its trace " + (enclosing
-                    ? "(it belongs to an enclosing trace, and this body is isolated from it, as a shardMap body and the hooks of "
-                    + "ExpertParallelMoe, which run in one, are: pass it in as an argument of the body, or use a host constant)"
+                    ? "(it belongs to an enclosing trace, and this body is isolated from it, as a per-device body traced on its own "
+                    + "is: pass it in as an argument of the body, or use a host constant)"
                     : "(it belongs to another function or to a control-flow body that has finished)"), loc);
         }
         return t.value();
+    }
+
+    /** {@code v} as seen by {@code scopes[i]}: itself when visible there, else captured from the scope outside it, else null. */
+    private static Value captured(List<Trace> scopes, int i, Value v) {
+        Trace t = scopes.get(i);
+        if (t.ir.isVisible(v)) return v;
+        if (t.capture == null || i + 1 >= scopes.size()) return null;
+        Value outer = captured(scopes, i + 1, v);
+        return outer == null ? null : t.capture.apply(outer);
     }
 
     /** Wraps builder errors so the message names the DSL op, the operand shapes and the user's line. */

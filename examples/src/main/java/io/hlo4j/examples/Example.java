@@ -34,6 +34,14 @@ public interface Example {
     /** {@code (params, batch...) -> loss}: a float scalar for a model that trains; any outputs for one that is only dumped. */
     TracedFunction loss();
 
+    /**
+     * The loss on {@code mesh}, for {@code dump --mesh} and {@code examples run --mesh}, traced inside a sharded jit on that
+     * mesh: a model that needs the mesh itself (an expert-parallel layer, {@code ExpertParallelMoe}, or a {@code shardMap})
+     * uses it here. The same function of {@code (params, batch...)} as {@link #loss()}, up to rounding. By default
+     * {@link #loss()}, left to the partitioner.
+     */
+    default TracedFunction loss(Mesh mesh) { return loss(); }
+
     /** What trains the parameters ({@code dump --program train-step}, {@code examples run}); null: the model does not train. */
     default Optimizer optimizer() { return null; }
 
@@ -48,6 +56,13 @@ public interface Example {
      * leaf). Null (the default): {@code TrainStep.of(loss(), optimizer())}.
      */
     default TracedFunction trainStep() { return null; }
+
+    /**
+     * The model's own train step on {@code mesh} ({@code examples run --mesh}, {@code dump --program train-step --mesh}),
+     * as {@link #trainStep()} is on one device; by default {@link #trainStep()} (null: {@code TrainStep.of(loss(mesh),
+     * optimizer())}).
+     */
+    default TracedFunction trainStep(Mesh mesh) { return trainStep(); }
 
     /** The parameters' shardings on {@code mesh}: a tree shaped like {@link #params()} with {@link NamedSharding} or null leaves; null: none annotated. */
     default Object paramShardings(Mesh mesh) { return null; }

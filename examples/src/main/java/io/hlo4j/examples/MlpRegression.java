@@ -82,7 +82,11 @@ public final class MlpRegression implements Example {
         double l0 = initialLoss(out);
         if (steps == 0) return l0;
         TrainStep.Runner r = new TrainStep.Runner("train_step", loss(), optimizer(), params());
-        double l = Training.loop(out, r, steps, batch().toArray());
+        Training.loop(out, r, steps, batch().toArray());
+        // the loss at the trained parameters, as MoeRegression and Training.run print it
+        List<Object> args = new java.util.ArrayList<>(List.of(r.params()));
+        args.addAll(batch());
+        double l = ((HostArray) Jit.jit("loss", loss()).call1(args.toArray())).getDouble(0);
         out.printf("final loss %.6f (initial %.6f)%n", l, l0);
         return l;
     }

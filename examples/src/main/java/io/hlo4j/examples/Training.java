@@ -55,11 +55,17 @@ public final class Training {
      * The train step as one traced function: the example's own {@link Example#trainStep()}, its results checked
      * ({@link StepShapeException}), or else {@code TrainStep.of(loss(), optimizer())}.
      */
-    public static TracedFunction trainStep(Example e) {
+    public static TracedFunction trainStep(Example e) { return trainStep(e, null); }
+
+    /**
+     * The train step on {@code mesh} (null: one device): the example's own {@link Example#trainStep(Mesh)}, its results
+     * checked, or else {@code TrainStep.of(loss(mesh), optimizer())}.
+     */
+    public static TracedFunction trainStep(Example e, Mesh mesh) {
         Optimizer o = optimizer(e);
-        TracedFunction own = e.trainStep();
-        if (own == null) return TrainStep.of(e.loss(), o);
-        String who = e.getClass().getName() + ".trainStep()";
+        TracedFunction own = mesh == null ? e.trainStep() : e.trainStep(mesh);
+        if (own == null) return TrainStep.of(mesh == null ? e.loss() : e.loss(mesh), o);
+        String who = e.getClass().getName() + (mesh == null || !overridesMeshStep(e) ? ".trainStep()" : ".trainStep(mesh)");
         return args -> {
             Object out = own.apply(args);
             checkStep(who, args[0], args[1], out);
@@ -67,8 +73,25 @@ public final class Training {
         };
     }
 
+    /** Whether the model wrote {@link Example#trainStep(Mesh)} itself (else its default calls trainStep()): the method errors name. */
+    private static boolean overridesMeshStep(Example e) {
+        try {
+            return e.getClass().getMethod("trainStep", Mesh.class).getDeclaringClass() != Example.class;
+        } catch (NoSuchMethodException x) {
+            return false;
+        }
+    }
+
+    /**
+     * A value the model returned (its train step's results, its shardings) that hlo4j refuses: the model's code did not
+     * throw, so the CLI reports it as the value refused, not as an exception of the model.
+     */
+    public static class RefusedValueException extends IllegalArgumentException {
+        public RefusedValueException(String message) { super(message); }
+    }
+
     /** A model's own train step returned something other than {@code [loss, params', opt_state']} shaped like its arguments. */
-    public static final class StepShapeException extends IllegalArgumentException {
+    public static final class StepShapeException extends RefusedValueException {
         StepShapeException(String message) { super(message); }
     }
 
@@ -107,32 +130,42 @@ public final class Training {
 
     public static String trainStepName(Example e) { return Example.symbol(e) + "_train_step"; }
 
-    /** The loss with its arguments annotated for {@code mesh}; results left to propagation. */
+    /**
+     * The loss on {@code mesh} ({@link Example#loss(Mesh)}) with its arguments annotated; results left to propagation. The
+     * shardings are checked against the parameters and the batch first ({@link ShardingCheck}).
+     */
     public static ShardedJit shardedLoss(Example e, Mesh mesh) {
-        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(Example.paramShardingTree(e, mesh)));
-        in.addAll(e.batchShardings(mesh));
-        return ShardedJit.jit(Example.symbol(e), e.loss(), in, null);
+        List<NamedSharding> in = new ArrayList<>(ShardingCheck.params(e, mesh));
+        in.addAll(ShardingCheck.batch(e, mesh));
+        return ShardedJit.jit(Example.symbol(e), e.loss(mesh), in, null);
     }
 
     /** The train step sharded on {@code mesh}: parameters and their optimiser state alike in and out, the loss replicated. */
     public static ShardedJit shardedTrainStep(Example e, Mesh mesh) {
+        List<NamedSharding> params = ShardingCheck.params(e, mesh), batch = ShardingCheck.batch(e, mesh);
         Object ps = Example.paramShardingTree(e, mesh);
         Object state = optimizer(e).stateShardings(e.params(), ps, NamedSharding.of(mesh));
-        List<NamedSharding> in = new ArrayList<>(ShardedJit.flat(ps, state));
-        in.addAll(e.batchShardings(mesh));
-        return ShardedJit.jit(trainStepName(e), trainStep(e), in, ShardedJit.flat(NamedSharding.of(mesh), ps, state));
+        List<NamedSharding> in = new ArrayList<>(params);
+        in.addAll(ShardedJit.flat(state));
+        in.addAll(batch);
+        return ShardedJit.jit(trainStepName(e), trainStep(e, mesh), in, ShardedJit.flat(NamedSharding.of(mesh), ps, state));
     }
 
     /**
      * The default {@link Example#run}: the initial loss, then {@code steps} jitted train steps on the example's batch
-     * ({@code step N loss L}, the loss before that step's update), then the final loss.
+     * ({@code step N loss L}, the loss before that step's update), then the final loss: the loss at the parameters the
+     * last step returned (as {@code loss_fn(state.params, batch)} after an optax loop), which no step line printed.
      */
     public static double run(Example e, PrintStream out, int steps) {
-        double l0 = ((HostArray) Jit.jit(Example.symbol(e), e.loss()).call1(lossArgs(e))).getDouble(0);
+        Jit loss = Jit.jit(Example.symbol(e), e.loss());
+        double l0 = ((HostArray) loss.call1(lossArgs(e))).getDouble(0);
         out.printf("initial loss %.6f%n", l0);
         if (steps == 0) return l0;
-        double[] losses = loop(StepLine.to(out), e, steps);
-        double l = losses[steps - 1];
+        Object[] last = new Object[1];
+        loop(StepLine.to(out), e, steps, last);
+        Object[] args = lossArgs(e);
+        args[0] = last[0];
+        double l = finite(((HostArray) loss.call1(args)).getDouble(0), steps);
         out.printf("final loss %.6f (initial %.6f)%n", l, l0);
         return l;
     }
@@ -175,7 +208,10 @@ public final class Training {
      * {@code steps} jitted train steps ({@link #trainStep}: the example's own or the default) on the example's batch, on
      * one device, each step's line printed by {@code line}; returns each step's loss (before that step's update).
      */
-    public static double[] loop(StepLine line, Example e, int steps) {
+    public static double[] loop(StepLine line, Example e, int steps) { return loop(line, e, steps, null); }
+
+    /** As {@link #loop(StepLine, Example, int)}, leaving the last parameters in {@code lastParams[0]} when it is given. */
+    public static double[] loop(StepLine line, Example e, int steps, Object[] lastParams) {
         Jit step = Jit.jit(trainStepName(e), trainStep(e));
         Object[] args = trainStepArgs(e);
         double[] losses = new double[steps];
@@ -186,6 +222,7 @@ public final class Training {
             args[0] = r.get(1);
             args[1] = r.get(2);
         }
+        if (lastParams != null && lastParams.length > 0) lastParams[0] = args[0];
         return losses;
     }
 

@@ -28,7 +28,10 @@ import java.util.function.Function;
  * JAX's {@code shard_map}, annotated form: the body runs per device on local blocks and is emitted as
  * {@code sdy.manual_computation} with every mesh axis manual (operands and results global, the body's
  * arguments and {@code sdy.return} local). The body may use {@link Collectives}, which take their replica
- * groups from this mesh. The body is isolated: it sees only its arguments (a tensor from outside is refused).
+ * groups from this mesh. A tensor of the enclosing trace that the body uses is closed over as JAX's shard_map
+ * closes over a tracer: it becomes an extra operand of the manual computation, after the arguments in the order
+ * of first use, replicated (in spec {@code P()}, the whole tensor on every device); its gradient is the sum over
+ * the devices, as for any replicated operand (the manual computation's VJP rule).
  * Only inside a {@link ShardedJit} trace (which declares the mesh).
  */
 public final class ShardMap {
@@ -80,12 +83,20 @@ public final class ShardMap {
         FunctionBuilder fb = IrBuilder.function("shard_map_body", localTypes, loc);
         List<Tensor> locals = new ArrayList<>();
         for (Value v : fb.arguments()) locals.add(new Tensor(v));
+        // closed-over tensors of the enclosing trace: outer value -> the body argument added for it, in order of first use
+        Map<Value, Value> captures = new java.util.LinkedHashMap<>();
+        java.util.function.Function<Value, Value> capture = outer -> captures.computeIfAbsent(outer, o -> fb.addArgument(o.type(), loc));
         MANUAL.get().push(mesh);
         List<Tensor> outs;
         try {
-            outs = Trace.within(fb, () -> body.apply(List.copyOf(locals)));
+            outs = Trace.within(fb, capture, () -> body.apply(List.copyOf(locals)));
         } finally {
             MANUAL.get().pop();
+        }
+        for (Value outer : captures.keySet()) {
+            TensorType t = (TensorType) outer.type();
+            operands.add(outer);
+            inS.add(NamedSharding.of(mesh).toSdy(t.rank()));
         }
         if (outs.size() != outSpecs.size()) {
             throw new DslException(op, "the body returned " + outs.size() + " tensors but " + outSpecs.size() + " out_specs " + outSpecs + " were given", loc);

@@ -277,6 +277,28 @@ public final class ExpertParallelMoe {
     public record Applied(EpMode mode, Tensor output, Tensor routerLogits, Tensor expertLoads, Tensor sentRows, Tensor droppedRows) {}
 
     /**
+     * {@link #apply(Tensor, Tensor, long, Tensor, ExpertWeights)} without token ids or a sequence length, which only HASH
+     * routing reads: a layer that routes by hash is refused by name here (it needs the ids or the positions' period).
+     */
+    public Applied apply(Tensor x, Tensor gate, ExpertWeights w) {
+        requireNotHash("ExpertParallelMoe.apply", "apply(x, tokenIds, seqLen, gate, w)");
+        return apply(x, null, 1, gate, w);
+    }
+
+    /** {@link #metrics(Applied, Tensor, long)} for a layer that does not route by hash (refused by name otherwise). */
+    public MoeMetrics<Tensor> metrics(Applied applied) {
+        requireNotHash("ExpertParallelMoe.metrics", "metrics(applied, tokenIds, seqLen)");
+        return metrics(applied, null, 1);
+    }
+
+    private void requireNotHash(String op, String instead) {
+        if (config.routingStrategy() == MoeRoutingStrategy.HASH) {
+            throw new MoeException(op + ": HASH routing needs the token ids or the sequence length (positions n mod S): call " + instead,
+                    SourceLoc.here());
+        }
+    }
+
+    /**
      * The expert-parallel layer as a traced op, inside the caller's {@link ShardedJit} trace (and under
      * {@link io.hlo4j.dsl.grad.Grad} there): emits this program's {@code sdy.manual_computation} over the layout's mesh.
      * The arguments may carry any sharding the caller's program gives them; the partitioner reshards them to what the

@@ -82,4 +82,36 @@ class EpTracedMetricsTest {
         assertThatThrownBy(() -> ep.metrics((ExpertParallelMoe.Applied) null, null, 4)).isInstanceOf(MoeException.class)
                 .hasMessageContaining("ExpertParallelMoe.metrics: no Applied given");
     }
+
+    /**
+     * apply(x, gate, w) and metrics(applied), for a layer that does not route by hash, trace the same program as the
+     * calls with a sequence length (which only hash routing reads): the same objective to the bit; a HASH layer is
+     * refused by name, pointing to the calls that take the ids or the length.
+     */
+    @Test
+    void withoutASequenceLengthTheSameProgramAndHashIsRefused() {
+        EpCase c = EpCase.random(CFG, 4, 4, false, 17);
+        Object[] in = {c.x(), c.gate(), c.wi(), c.wu(), c.wd()};
+        NamedSharding rep = NamedSharding.of(MESH), experts = NamedSharding.of(MESH, "ep", null, "tp");
+        List<NamedSharding> shardings = List.of(NamedSharding.of(MESH, "dp", null, null), rep, experts, experts, NamedSharding.of(MESH, "ep", "tp", null));
+        ExpertParallelMoe ep = new ExpertParallelMoe(CFG, ExpertMeshView.of(MESH), EpMode.TOKEN_SHARDED);
+        TracedFunction short_ = a -> {
+            ExpertParallelMoe.Applied o = ep.apply((Tensor) a[0], (Tensor) a[1], ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4]));
+            MoeMetrics<Tensor> m = ep.metrics(o);
+            return o.output().square().mean().add(m.loadBalancingLoss().orElseThrow()).add(m.routerZLoss().orElseThrow());
+        };
+        HostArray got = (HostArray) ShardedJit.jit("short", short_, shardings).callSimulated(in).results();
+        HostArray want = (HostArray) ShardedJit.jit("long", objective(ep, c.s()), shardings).callSimulated(in).results();
+        assertThat(got.getDouble(0)).isEqualTo(want.getDouble(0));
+
+        ExpertParallelMoe hash = new ExpertParallelMoe(CFG.withRoutingStrategy(io.hlo4j.dsl.moe.MoeRoutingStrategy.HASH), ExpertMeshView.of(MESH),
+                EpMode.TOKEN_SHARDED);
+        assertThatThrownBy(() -> ShardedJit.jit("hash", a -> hash.apply((Tensor) a[0], (Tensor) a[1],
+                ExpertWeights.of((Tensor) a[2], (Tensor) a[3], (Tensor) a[4])).output(), shardings).lower(in))
+                .isInstanceOf(MoeException.class).hasMessageContaining("ExpertParallelMoe.apply: HASH routing needs the token ids or the sequence length")
+                .hasMessageContaining("apply(x, tokenIds, seqLen, gate, w)");
+        assertThatThrownBy(() -> hash.metrics((ExpertParallelMoe.Applied) null)).isInstanceOf(MoeException.class)
+                .hasMessageContaining("ExpertParallelMoe.metrics: HASH routing needs the token ids or the sequence length")
+                .hasMessageContaining("metrics(applied, tokenIds, seqLen)");
+    }
 }
