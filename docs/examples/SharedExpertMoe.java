@@ -39,7 +39,7 @@ import java.util.Optional;
  * in the objective. It fits a fixed teacher, y = tanh(x T), with AdamW.
  */
 public final class SharedExpertMoe implements Example {
-    public static final int B = 4, S = 8, H = 8, E = 4, K = 2, M = 8, SHARED_M = 8;
+    public static final int B = 4, S = 6, H = 8, E = 4, K = 2, M = 12, SHARED_M = 16;
     public static final double LBL_COEF = 0.01, RZL_COEF = 0.001;
 
     private final MoEMethods method;
@@ -96,7 +96,7 @@ public final class SharedExpertMoe implements Example {
 
     /** The block: [B, S, H] -> the routed experts' output + the shared expert's, with the layer's metrics. */
     public MoeOutput forward(Map<String, Tensor> p, Tensor x) {
-        MoeOutput routed = new BaseMoeModule(config(), hooks(p)).moeCall(x, BaseMoeModule.linearGate(p.get("gate")),
+        MoeOutput routed = new BaseMoeModule(config(), hooks()).moeCall(x, BaseMoeModule.linearGate(p.get("gate")),
                 ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), true);
         return new MoeOutput(routed.output().add(shared(p, x)), routed.routerLogits(), routed.metrics());
     }
@@ -107,20 +107,21 @@ public final class SharedExpertMoe implements Example {
      * expert layout and back; the losses come from the same logits.
      */
     public MoeOutput forwardExpertParallel(Map<String, Tensor> p, Tensor x, Mesh mesh, EpMode mode) {
-        ExpertParallelMoe ep = new ExpertParallelMoe(config(), ExpertMeshView.of(mesh), mode).withHooks(hooks(p));
+        ExpertParallelMoe ep = new ExpertParallelMoe(config(), ExpertMeshView.of(mesh), mode).withHooks(hooks());
         ExpertParallelMoe.Applied o = ep.apply(x, p.get("gate"), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")));
         return new MoeOutput(o.output().add(shared(p, x)), o.routerLogits(), Optional.of(ep.metrics(o)));
     }
 
     /**
-     * The router bias, a fixed buffer rather than a parameter (as DeepSeek's score correction bias, which is not
-     * trained by gradient): a constant in the trace. A learned bias, a tensor of the caller's trace, would do in the
-     * expert-parallel layer's hooks too: its per-device body closes over it, replicated, and its gradient flows back.
+     * The router bias, a fixed buffer rather than a parameter (not trained by gradient): a constant in the trace. It is
+     * added to the logits, so it shifts the selection, the weights and the z-loss alike (DeepSeek-V3's score correction
+     * bias shifts the selection only). A learned bias, a tensor of the caller's trace, would do in the expert-parallel
+     * layer's hooks too: its per-device body closes over it, replicated, and its gradient flows back.
      */
     public static final double[] ROUTER_BIAS = {0.4, -0.3, 0.1, -0.2};
 
     /** The router bias (after_gate: logits + b) and, when asked, sigmoid scores instead of the softmax. */
-    private MoeFusedHooks<Tensor> hooks(Map<String, Tensor> p) {
+    private MoeFusedHooks<Tensor> hooks() {
         MoeFusedHooks<Tensor> hooks = MoeFusedHooks.<Tensor>none()
                 .withAfterGate(logits -> logits.add(Ops.constant(ROUTER_BIAS, Shape.of(E), logits.dtype())));
         return sigmoid ? hooks.withNormalizeGateLogits(logits -> Ops.sigmoid(logits.astype(DType.F32))) : hooks;

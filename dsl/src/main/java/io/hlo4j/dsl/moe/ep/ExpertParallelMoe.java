@@ -273,8 +273,12 @@ public final class ExpertParallelMoe {
      * The traced results of {@link #apply}: output shaped like x, router logits [N, E], expert loads [E] i32 (summed
      * over the mesh) and, token-sharded with more than one expert shard only, the rows each device sent to each shard
      * [devices, X] and the rows each device dropped [devices] (else null; with the default capacity none is ever dropped).
+     * {@code tokenIds} is the ids tensor apply was given (null when it used positions) and {@code period} the S of
+     * those positions: {@link #metrics(Applied)} reuses them, and the checked form refuses others (HASH routing would
+     * redo another selection from the same logits).
      */
-    public record Applied(EpMode mode, Tensor output, Tensor routerLogits, Tensor expertLoads, Tensor sentRows, Tensor droppedRows) {}
+    public record Applied(EpMode mode, Tensor output, Tensor routerLogits, Tensor expertLoads, Tensor sentRows, Tensor droppedRows,
+                          Tensor tokenIds, long period) {}
 
     /**
      * {@link #apply(Tensor, Tensor, long, Tensor, ExpertWeights)} without token ids or a sequence length, which only HASH
@@ -283,12 +287,6 @@ public final class ExpertParallelMoe {
     public Applied apply(Tensor x, Tensor gate, ExpertWeights w) {
         requireNotHash("ExpertParallelMoe.apply", "apply(x, tokenIds, seqLen, gate, w)");
         return apply(x, null, 1, gate, w);
-    }
-
-    /** {@link #metrics(Applied, Tensor, long)} for a layer that does not route by hash (refused by name otherwise). */
-    public MoeMetrics<Tensor> metrics(Applied applied) {
-        requireNotHash("ExpertParallelMoe.metrics", "metrics(applied, tokenIds, seqLen)");
-        return metrics(applied, null, 1);
     }
 
     private void requireNotHash(String op, String instead) {
@@ -331,7 +329,7 @@ public final class ExpertParallelMoe {
         List<Tensor> r = ShardMap.shardMap(layout.mesh(), sp.in(), sp.out(), b -> body(b, sp.mode(), compute, biases, sp.capacity(), x.dims()),
                 withPositions(args.toArray(Tensor[]::new)));
         return new Applied(sp.mode(), EpHooks.finalizeOutput(hooks, r.get(0), x.dims()).reshape(x.dims()), r.get(1), r.get(2),
-                r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null);
+                r.size() > 3 ? r.get(3) : null, r.size() > 3 ? r.get(4) : null, tokenIds, c.positionsPeriod());
     }
 
     /** The caller's sharded trace must declare this layout's mesh and only it: the body's collectives are written on it. */
@@ -561,26 +559,47 @@ public final class ExpertParallelMoe {
      * losses (load balancing, z-loss, as the config asks) and metrics as traced tensors, so that a loss built on
      * {@code apply} can add them and be differentiated (their gradients reach the gate through the logits). The
      * selection is redone from the global logits [N, E] with the layer's own router and loss code, O(N E), outside
-     * the expert-parallel body; the partitioner places it like any other op of the caller's program.
+     * the expert-parallel body; the partitioner places it like any other op of the caller's program. The token ids
+     * (or positions) are the ones {@code apply} used, kept in {@code applied}.
+     */
+    public MoeMetrics<Tensor> metrics(Applied applied) {
+        io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
+        if (applied == null) throw new MoeException("ExpertParallelMoe.metrics: no Applied given (the result of apply)", loc);
+        return tracedMetrics(applied);
+    }
+
+    /**
+     * {@link #metrics(Applied)}, with the ids and sequence length given again: they must be those {@code apply} was
+     * given (the same ids tensor, or null and, under HASH routing, the same S), else refused by name, as
+     * {@link #metrics(Result, HostArray, long)} refuses a run's.
      *
-     * @param tokenIds the ids given to {@code apply} (HASH only), or null for positions n mod {@code seqLen}
-     * @param seqLen   the sequence length given to {@code apply} (read by HASH routing without ids only)
+     * @param tokenIds the ids tensor given to {@code apply} (HASH only), or null when it used positions n mod {@code seqLen}
+     * @param seqLen   the sequence length given to {@code apply} (compared under HASH routing without ids only)
      */
     public MoeMetrics<Tensor> metrics(Applied applied, Tensor tokenIds, long seqLen) {
         io.hlo4j.mlir.ir.Location loc = SourceLoc.here();
         if (applied == null) throw new MoeException("ExpertParallelMoe.metrics: no Applied given (the result of apply)", loc);
         BaseMoeModule.requireHashForTokenIds(config, "ExpertParallelMoe.metrics", tokenIds == null ? null : tokenIds.type().toString());
+        boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
+        if (tokenIds != applied.tokenIds()) {
+            throw new MoeException("ExpertParallelMoe.metrics: " + (applied.tokenIds() == null
+                    ? "token ids " + tokenIds.type() + " were not given to apply (it used positions n mod " + applied.period() + "); pass null"
+                    : tokenIds == null ? "apply was given token ids " + applied.tokenIds().type() + "; pass the same ids tensor"
+                    : "token ids " + tokenIds.type() + " are not the ids tensor given to apply (" + applied.tokenIds().type() + "); pass that tensor")
+                    + ", or call metrics(applied)", loc);
+        }
+        if (tokenIds == null && hash && seqLen != applied.period()) {
+            throw new MoeException("ExpertParallelMoe.metrics: sequence length " + seqLen + " differs from apply's " + applied.period()
+                    + " (hash routing uses positions n mod S); pass " + applied.period() + ", or call metrics(applied)", loc);
+        }
+        return tracedMetrics(applied);
+    }
+
+    private MoeMetrics<Tensor> tracedMetrics(Applied applied) {
         Tensor logits = applied.routerLogits();
         long n = logits.dim(0);
-        boolean hash = config.routingStrategy() == MoeRoutingStrategy.HASH;
-        if (tokenIds == null && hash && seqLen < 1) {
-            throw new MoeException("ExpertParallelMoe.metrics: sequence length " + seqLen + " must be at least 1 (hash routing uses positions n mod S)", loc);
-        }
-        if (tokenIds != null && tokenIds.size() != n) {
-            throw new MoeException("ExpertParallelMoe.metrics: token ids " + tokenIds.type() + " do not hold one id per token (" + n + " tokens)", loc);
-        }
-        Tensor ids = tokenIds != null ? tokenIds.reshape(n).astype(DType.I32)
-                : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(hash ? seqLen : 1, DType.I32));
+        Tensor ids = applied.tokenIds() != null ? applied.tokenIds().reshape(n).astype(DType.I32)
+                : Ops.rem(Ops.arange(n, DType.I32), Ops.scalar(applied.period(), DType.I32));
         return fromLogits(logits, ids);
     }
 
