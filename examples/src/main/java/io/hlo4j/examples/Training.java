@@ -191,17 +191,7 @@ public final class Training {
     /** As {@link #runSharded(Example, Mesh, int, PrintStream, Object[])}, each step's line printed by {@code line}. */
     public static double[] runSharded(Example e, Mesh mesh, int steps, StepLine line, Object[] lastParams) {
         ShardedJit step = shardedTrainStep(e, mesh);
-        Object[] args = trainStepArgs(e);
-        double[] losses = new double[steps];
-        for (int i = 0; i < steps; i++) {
-            List<?> r = (List<?>) step.callSimulated(args).results();
-            losses[i] = finite(((HostArray) r.get(0)).getDouble(0), i);
-            line.print(i, losses[i]);
-            args[0] = r.get(1);
-            args[1] = r.get(2);
-        }
-        if (lastParams != null && lastParams.length > 0) lastParams[0] = args[0];
-        return losses;
+        return steps(args -> (List<?>) step.callSimulated(args).results(), trainStepArgs(e), steps, line, lastParams);
     }
 
     /**
@@ -213,10 +203,18 @@ public final class Training {
     /** As {@link #loop(StepLine, Example, int)}, leaving the last parameters in {@code lastParams[0]} when it is given. */
     public static double[] loop(StepLine line, Example e, int steps, Object[] lastParams) {
         Jit step = Jit.jit(trainStepName(e), trainStep(e));
-        Object[] args = trainStepArgs(e);
+        return steps(args -> (List<?>) step.call(args), trainStepArgs(e), steps, line, lastParams);
+    }
+
+    /**
+     * {@code steps} calls of a train step (loss, params', opt_state') on {@code args} (params, opt_state, batch...),
+     * each feeding the next; the last parameters left in {@code lastParams[0]} when it is given.
+     */
+    private static double[] steps(java.util.function.Function<Object[], List<?>> step, Object[] args, int steps, StepLine line,
+                                  Object[] lastParams) {
         double[] losses = new double[steps];
         for (int i = 0; i < steps; i++) {
-            List<?> r = (List<?>) step.call(args);
+            List<?> r = step.apply(args);
             losses[i] = finite(((HostArray) r.get(0)).getDouble(0), i);
             line.print(i, losses[i]);
             args[0] = r.get(1);
