@@ -134,6 +134,9 @@ final class ReduceKernels {
      * x as [outer, red, inner] reduced over red: {@code acc[o, j]} combines {@code x[o, r, j]} for r ascending (the
      * row-major order), a vector-friendly loop over j; tasks are (o, block of j).
      */
+    /** The fewest reduced rows for which a column max runs Math.max and redoes its NaN columns (see reduceBlock). */
+    static final int MAX_REDO_ROWS = 4;
+
     static void reduceBlock(ScalarOp fast, double[] x, double[] acc, int outer, int red, int inner) {
         boolean f32 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F32;
         int code = !f32 ? -1 : switch (fast.name) {
@@ -142,18 +145,23 @@ final class ReduceKernels {
             default -> -1;
         };
         int jb = Math.min(inner, 1024), jblocks = (inner + jb - 1) / jb;
+        // max over fewer than MAX_REDO_ROWS rows: Floats.max per element, since the redo's copy of the init values
+        // and its NaN pass would cost about as much as the rows themselves
+        boolean redo = code == 1 && red >= MAX_REDO_ROWS;
         StopCheck.range(outer * jblocks, Math.max(1, FloatLoops.CHUNK / Math.max(1, red * jb)), (long) red * jb, (lo, hi) -> {
+            double[] init = redo ? new double[jb] : null; // one per chunk of tasks, not per task
             for (int t = lo; t < hi; t++) {
                 int o = t / jblocks, j0 = (t % jblocks) * jb, j1 = Math.min(inner, j0 + jb);
                 int ao = o * inner;
-                double[] init = code == 1 ? Arrays.copyOfRange(acc, ao + j0, ao + j1) : null;
+                if (redo) System.arraycopy(acc, ao + j0, init, 0, j1 - j0);
                 for (int r = 0; r < red; r++) {
                     int xo = (o * red + r) * inner;
                     if (code == 0) for (int j = j0; j < j1; j++) acc[ao + j] = (float) (acc[ao + j] + x[xo + j]);
-                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Math.max(acc[ao + j], x[xo + j]);
+                    else if (redo) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Math.max(acc[ao + j], x[xo + j]);
+                    else if (code == 1) for (int j = j0; j < j1; j++) acc[ao + j] = (float) Floats.max(acc[ao + j], x[xo + j]);
                     else for (int j = j0; j < j1; j++) acc[ao + j] = fast.apply(acc[ao + j], x[xo + j]);
                 }
-                if (code == 1) {
+                if (redo) {
                     // Math.max (which C2 vectorises) is Floats.max unless a NaN met the column, and then its result
                     // is NaN: such a column is redone in order from its init value, keeping the first NaN
                     for (int j = j0; j < j1; j++) {
