@@ -1,0 +1,17 @@
+package io.hlo4j.mlir.testing;
+
+/**
+ * The seed of a fuzzer's case {@code i}: SplitMix64's finaliser of {@code seed + i}, a function of (seed, i) only, so a
+ * failing case is reproduced by its number. Not {@code seed + i} itself: java.util.Random's first {@code nextInt(n)}
+ * barely changes across consecutive seeds, so every case of a run drew the same seed file or command.
+ */
+public final class CaseSeeds {
+    private CaseSeeds() {}
+
+    public static long of(long seed, int i) {
+        long z = seed + i + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
