@@ -19,7 +19,8 @@ import java.util.concurrent.TimeoutException;
  * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
  * is made from {@code Random(caseSeed(seed, i))} alone (one or two mutations of one seed module), so any failure is
  * reproduced by its number. The case seed is {@code seed + i} mixed by SplitMix64: java.util.Random's first
- * {@code nextInt(n)} barely changes across consecutive seeds, so unmixed, every mutant drew the same seed module. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
+ * {@code nextInt(n)} of a power-of-two n barely changes across consecutive seeds, so unmixed, every mutant of the 16
+ * Shardy seed modules came from one of them. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
  * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker is
  * interrupted, which the interpreter honours (it stops at its next op, inside a long kernel, or in a collective's wait),
  * and must then end within {@link #STOP_MS}; one that does not is a second failure, "unstoppable" (its daemon thread is
