@@ -65,7 +65,7 @@ final class BenchParseCommand extends CliCommand {
         }
         if (inputs.isEmpty()) {
             // one file that failed has said why on its own line: the error is that line alone
-            if (!(failed == 1 && Files.isRegularFile(root))) err().println("hlo4j: no .mlir file under " + root + " parses and verifies; nothing to measure");
+            if (!(failed == 1 && Files.isRegularFile(root))) err().println("hlo4j: no .mlir file under " + Main.printable(root.toString()) + " parses and verifies; nothing to measure");
             return Main.FAILED;
         }
         long bytes = inputs.stream().mapToLong(Input::bytes).sum();

@@ -22,7 +22,8 @@ final class Diagnostics {
     private Diagnostics() {}
 
     static void report(PrintWriter err, Path file, Throwable t, boolean verbose) {
-        err.println("hlo4j: " + describe(file, t) + (verbose || !isInternal(t) ? "" : " (rerun with --verbose for the stack trace)"));
+        // a path or message may hold a newline or an escape (ESC): written escaped, the error stays one printable line
+        err.println("hlo4j: " + Main.printable(describe(file, t)) + (verbose || !isInternal(t) ? "" : " (rerun with --verbose for the stack trace)"));
         if (verbose) t.printStackTrace(err);
         err.flush();
     }

@@ -84,10 +84,8 @@ final class RunChecks {
                         throw new Hlo4jException(op.name() + ": result #" + r.index() + " has the dynamic type " + tt
                                 + "; the interpreter runs programs with static shapes only", op.location());
                     }
-                    if (tt.numElements() > Shape.MAX_ELEMENTS) {
-                        throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tt + " has " + tt.numElements()
-                                + " elements; the interpreter holds at most " + Shape.MAX_ELEMENTS + " per tensor", op.location());
-                    }
+                    String tooLarge = io.hlo4j.runtime.interp.TensorLimit.tooLarge(tt);
+                    if (tooLarge != null) throw new Hlo4jException(op.name() + ": result #" + r.index() + " " + tooLarge, op.location());
                 }
             });
         }

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and {@code verify}; {@code .npy} inputs with hostile headers (huge, negative and overflowing shapes, wrong and unknown
  * dtypes, truncated data, lying header lengths); {@code moe run} with mutated JSON configs. Each command line must end
  * with exit 0, or 1/2 and one line naming the problem ({@link CliFuzz#judge}). Deterministic: mutant {@code i} comes from
- * {@code Random(seed + i)} alone; 100 per test by default (20 MoE configs); more with {@code -Dhlo4j.clifuzz.mutants=N
+ * {@code Random(CaseSeeds.of(seed, i))} alone; 100 per test by default (20 MoE configs); more with {@code -Dhlo4j.clifuzz.mutants=N
  * -Dhlo4j.clifuzz.moe.mutants=M} (and another {@code -Dhlo4j.clifuzz.seed=S}).
  */
 class CliFuzzTest {
@@ -54,7 +54,7 @@ class CliFuzzTest {
         }
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MUTANTS; i++) {
-                Random r = new Random(SEED + i);
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED, i));
                 int s = r.nextInt(seeds.size());
                 String kind = TextMutator.KINDS[r.nextInt(TextMutator.KINDS.length)];
                 String text = TextMutator.mutate(kind, seeds.get(s), r);
@@ -111,7 +111,7 @@ class CliFuzzTest {
         Path goodFile = Files.write(dir.resolve("good.npy"), good);
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MUTANTS; i++) {
-                Random r = new Random(SEED + 7919 + i);
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 7919, i));
                 NpyMutator.Mutant m = NpyMutator.mutate(good, r);
                 Path f = Files.write(dir.resolve("x" + i + ".npy"), m.bytes());
                 String what = "npy mutant " + i + " (" + m.how() + ")";
@@ -133,7 +133,7 @@ class CliFuzzTest {
         Path moe = ROOT.resolve("dsl/src/test/resources/moe");
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MOE_MUTANTS; i++) {
-                Random r = new Random(SEED + 104_729 + i);
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 104_729, i));
                 String c = MOE_CASES[r.nextInt(MOE_CASES.length)];
                 Path caseDir = moe.resolve(c);
                 JsonMutator.Mutant m = JsonMutator.mutate(Files.readString(caseDir.resolve("config.json")), r);

@@ -29,18 +29,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Random command lines built from picocli's own model of the CLI (every command path, each with its real options and
  * positional parameters) with junk, edge and sometimes valid values, run in-process: each must end with exit 0, or
  * 1/2 and one line that names the problem ({@link CliFuzz#judge}); never a stack trace, an internal error or a hang.
- * Deterministic: command line {@code i} comes from {@code Random(SEED + i)} alone, and a failure names its number.
+ * Deterministic: command line {@code i} comes from {@code Random(caseSeed(SEED, i))} alone (SplitMix64 of
+ * {@code SEED + i}: Random's first draw barely changes across consecutive seeds), and a failure names its number.
  * {@code -Dhlo4j.clifuzz.options=N} (default {@value #DEFAULT_CASES}) and {@code -Dhlo4j.clifuzz.seed=S} run more or others.
  *
  * <p>Every path value is absolute, under the test's temporary folder (a junk relative path given to {@code -o} would
  * write into the module's folder, which the test checks it leaves alone). Values that make a command do long but
- * legitimate work (a benchmark of the whole conformance set, thousands of training steps, the full demo on thousands of
- * simulated devices) are kept out of the pools: the point is how arguments are refused, not how fast models train.
+ * legitimate work (a benchmark of the whole conformance set, thousands of training steps) are kept out of the pools,
+ * {@code demo} (seconds whatever its options) and the multi-process options (a coordinator listens and waits) out of the draw: the point is how arguments are refused, not how fast models train.
  */
 class CliOptionFuzzTest {
     static final int DEFAULT_CASES = 100;
     static final int CASES = Integer.getInteger("hlo4j.clifuzz.options", DEFAULT_CASES);
     static final long SEED = Long.getLong("hlo4j.clifuzz.seed", 0x0C11_0A7L);
+
+    /** Options of a multi-process run (a coordinator listens and waits for its peers), never drawn. */
+    static final List<String> MULTI_PROCESS = List.of("--num-processes", "--process-id", "--coordinator");
+    /** Commands whose legitimate work takes seconds whatever their options ({@code demo} traces and runs a model): never drawn. */
+    static final Set<String> LONG = Set.of("demo");
 
     @TempDir Path dir;
 
@@ -50,20 +56,21 @@ class CliOptionFuzzTest {
     @Test
     void randomCommandLinesEndInOneLineOrSuccess() throws IOException {
         Pools pools = new Pools(dir);
-        List<Cmd> cmds = commands();
+        List<Cmd> cmds = commands().stream().filter(c -> !LONG.contains(String.join(" ", c.path()))).toList();
         assertThat(cmds.stream().map(c -> String.join(" ", c.path())).toList()).contains("run", "print", "dump", "examples run", "moe run");
         Path cwd = Path.of("").toAbsolutePath();
         Set<String> before = listing(cwd);
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < CASES; i++) {
-                Random r = new Random(SEED + i);
+                long caseSeed = caseSeed(SEED, i);
+                Random r = new Random(caseSeed);
                 List<String> args = commandLine(cmds.get(r.nextInt(cmds.size())), pools, r);
                 long t0 = System.nanoTime();
                 // print, verify and conformance take several files and say one line for each that fails
                 int lines = Math.max(1, args.size() - 1);
                 String cmd = args.isEmpty() ? "" : args.get(0);
                 boolean multi = cmd.equals("print") || cmd.equals("verify") || cmd.equals("conformance");
-                fuzz.check(multi ? lines : 1, "command line " + i + " (seed " + (SEED + i) + ")", args.toArray(String[]::new));
+                fuzz.check(multi ? lines : 1, "command line " + i + " (Random(" + caseSeed + "))", args.toArray(String[]::new));
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 if (ms > 1_000) System.out.println("command line " + i + " took " + ms + " ms: " + String.join(" ", args));
             }
@@ -139,6 +146,27 @@ class CliOptionFuzzTest {
         assertThat(r.err()).as(r.toString()).hasLineCount(1).startsWith("hlo4j: /proc/1/task/1/").endsWith(": permission denied\n");
     }
 
+    /**
+     * Found by this fuzz once its cases were mixed (command line 0): {@code conformance FILE} of a file that fails
+     * exits 1 with its verdict on stdout and nothing on stderr, as diff(1) does; the judge takes that as the verdict
+     * ({@link CliFuzz#verdictOnStdout}), and still fails the same exit with nothing anywhere.
+     */
+    @Test
+    void conformanceOfAFailingFileIsItsVerdictOnStdout() throws IOException {
+        Path json = Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 4, \"num_experts\": 2}");
+        Cli.Run r = Cli.run("conformance", json.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).startsWith("ERROR " + json + ": parse: " + json + ":1:1: ")
+                .endsWith("conformance summary: 0 of 1 files passed (0.0%), 1 failed, 0 skipped\n");
+        assertThat(CliFuzz.verdictOnStdout(new String[] {"conformance", json.toString()}, r)).isTrue();
+        assertThat(CliFuzz.verdictOnStdout(new String[] {"run", json.toString()}, r)).isFalse();
+        assertThat(CliFuzz.judge(r)).isEqualTo("no message");
+    }
+
+    /** The seed of case {@code i} ({@link io.hlo4j.mlir.testing.CaseSeeds}). */
+    static long caseSeed(long seed, int i) { return io.hlo4j.mlir.testing.CaseSeeds.of(seed, i); }
+
     /** Every command path of the real CLI, the root and the groups included. */
     static List<Cmd> commands() {
         StringWriter sink = new StringWriter();
@@ -165,6 +193,8 @@ class CliOptionFuzzTest {
         List<OptionSpec> options = new ArrayList<>();
         for (OptionSpec o : c.spec().options()) {
             if (o.longestName().equals("--verbose")) continue; // --verbose prints stack traces by design
+            // a multi-process run listens on a port and waits for its peers: not something one in-process case may start
+            if (MULTI_PROCESS.stream().anyMatch(m -> o.longestName().startsWith(m))) continue;
             options.add(o);
         }
         int nOpts = options.isEmpty() ? 0 : r.nextInt(4);
@@ -189,8 +219,6 @@ class CliOptionFuzzTest {
             for (int k = 0; k < n; k++) args.add(pools.value(name, p.paramLabel(), p.paramLabel(), p.type(), r));
         }
         if (r.nextInt(6) == 0) args.add(r.nextInt(args.size() + 1), pools.stray(r));
-        // demo, examples run and moe run do real work when their arguments hold: keep that small (no run, few steps)
-        if (name.equals("demo") && !args.contains("--print") && r.nextInt(3) != 0) args.add("--no-run");
         return args;
     }
 
@@ -225,13 +253,16 @@ class CliOptionFuzzTest {
             files.add("");
             files.add("/proc/1/task/1"); // not "/": conformance would run every .mlir file on the machine
             files.add(dir.resolve("a\u00e9\u202e.mlir").toString());
+            files.add(dir.resolve("new\nline.mlir").toString()); // control characters: the one line must show them escaped
+            files.add(dir.resolve("esc\u001b[31m.mlir").toString());
             npys.add(x.toString());
             npys.add(add.toString());
             npys.add(folder.toString());
             npys.add(dir.resolve("missing.npy").toString());
             for (String o : List.of("out", "out/nested/deeper", "add.mlir", "folder", "out.svg", "out.json")) outputs.add(dir.resolve(o).toString());
             outputs.add(add + "/child");
-            outputs.add("");
+            outputs.add(dir.resolve("new\nline-out").toString());
+            outputs.add(dir.resolve("esc\u001b[31m-out").toString());
         }
 
         private static final String[] INTS = {"0", "1", "2", "3", "8", "-1", "-2147483648", "2147483647", "2147483648", "99999999999999999999",
@@ -258,10 +289,11 @@ class CliOptionFuzzTest {
             if (name.equals("--pjrt-option")) return pick(STRINGS, r);
             if (type == Path.class || type == java.io.File.class || l.contains("FILE") || l.contains("DIR") || l.contains("PATH")
                     || l.contains("OUT") || l.endsWith(".NPY") || l.equals("A") || l.equals("B")) {
-                if (r.nextInt(5) == 0) return pick(STRINGS, r).isEmpty() ? "" : pick(files, r);
                 boolean output = name.equals("-o") || name.startsWith("--output") || name.startsWith("--dump") || name.equals("--svg")
                         || name.equals("--dot") || name.equals("--collectives-report") || l.contains("OUT");
-                return output && r.nextInt(3) != 0 ? pick(outputs, r) : pick(files, r);
+                if (output) return pick(outputs, r); // only ever a path under the temporary folder: tests run as root
+                if (r.nextInt(5) == 0) return pick(STRINGS, r).isEmpty() ? "" : pick(files, r);
+                return pick(files, r);
             }
             if (type == int.class || type == Integer.class || type == long.class || type == Long.class || l.equals("N") || l.equals("SECONDS")
                     || l.equals("I") || l.equals("B") || l.equals("S")) return pick(INTS, r);

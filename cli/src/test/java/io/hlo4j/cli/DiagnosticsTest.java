@@ -101,4 +101,11 @@ class DiagnosticsTest {
         assertThat(Diagnostics.describe(null, new NoSuchFileException("p.so", null, "no such file (--pjrt-plugin)")))
                 .isEqualTo("p.so: no such file (--pjrt-plugin)");
     }
+
+    /** A file error's path with a newline or an escape (ESC) stays one printable line: control characters escaped. */
+    @Test void controlCharactersInAFileErrorAreEscaped() {
+        StringWriter w = new StringWriter();
+        Diagnostics.report(new PrintWriter(w), null, new NoSuchFileException("/tmp/new\nline\u001b[31m.mlir"), false);
+        assertThat(w.toString()).isEqualTo("hlo4j: /tmp/new\\u000aline\\u001b[31m.mlir: no such file\n");
+    }
 }

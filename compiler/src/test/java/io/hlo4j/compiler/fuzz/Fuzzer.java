@@ -17,8 +17,10 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
- * is made from {@code Random(seed + i)} alone (one or two mutations of one seed module), so any failure is
- * reproduced by its number. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
+ * is made from {@code Random(caseSeed(seed, i))} alone (one or two mutations of one seed module), so any failure is
+ * reproduced by its number. The case seed is {@code seed + i} mixed by SplitMix64: java.util.Random's first
+ * {@code nextInt(n)} of a power-of-two n barely changes across consecutive seeds, so unmixed, every mutant of the 16
+ * Shardy seed modules came from one of them. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
  * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker is
  * interrupted, which the interpreter honours (it stops at its next op, inside a long kernel, or in a collective's wait),
  * and must then end within {@link #STOP_MS}; one that does not is a second failure, "unstoppable" (its daemon thread is
@@ -35,10 +37,10 @@ final class Fuzzer {
      * manual computation's one-device run is refused after it, so {@code reached} cannot count them); {@code cutShort}: the time budget stopped the run before {@code count} mutants.
      */
     record Result(int run, Map<Pipeline.Stage, Integer> reached, int partitioned, int ranOnDevices, int refused, Map<String, Integer> refusedBy,
-                  Verdicts.Log failures, boolean cutShort) {
+                  Verdicts.Log failures, boolean cutShort, java.util.Set<String> seedsDrawn) {
         String summary(String what) {
             return what + ": " + run + " mutants" + (cutShort ? " (CUT SHORT by the time budget)" : "") + ", " + refused + " refused by name "
-                    + refusedBy + ", reached " + reached + ", partitioned " + partitioned + ", ran on devices " + ranOnDevices + ", " + failures.bySite.size() + " failure sites "
+                    + refusedBy + ", reached " + reached + ", partitioned " + partitioned + ", ran on devices " + ranOnDevices + ", " + seedsDrawn.size() + " seed modules drawn, " + failures.bySite.size() + " failure sites "
                     + failures.bySite;
         }
     }
@@ -83,7 +85,7 @@ final class Fuzzer {
 
     /** The text of mutant {@code i}, and which seed and kinds made it. */
     String[] mutant(int i) {
-        Random r = new Random(seed + i);
+        Random r = new Random(caseSeed(seed, i));
         Seed s = seeds.get(r.nextInt(seeds.size()));
         String kind = kinds[r.nextInt(kinds.length)];
         String text = mutation.apply(kind, s.text(), r);
@@ -98,20 +100,25 @@ final class Fuzzer {
         return new String[] {text, s.name(), how};
     }
 
+    /** The seed of case {@code i} ({@link io.hlo4j.mlir.testing.CaseSeeds}). */
+    static long caseSeed(long seed, int i) { return io.hlo4j.mlir.testing.CaseSeeds.of(seed, i); }
+
     Result run(int count, long budgetMs) {
         long start = System.nanoTime(); // budgetMs <= 0: no budget, all count mutants run
         long budgetNanos = budgetMs <= 0 ? Long.MAX_VALUE : Math.multiplyExact(budgetMs, 1_000_000L);
         Map<Pipeline.Stage, Integer> reached = new EnumMap<>(Pipeline.Stage.class);
         Verdicts.Log log = new Verdicts.Log();
         Map<String, Integer> refusedBy = new java.util.TreeMap<>();
+        java.util.Set<String> seedsDrawn = new java.util.TreeSet<>();
         int refused = 0, run = 0, partitioned = 0, ranOnDevices = 0;
         ExecutorService worker = newWorker();
         try {
             for (int i = 0; i < count && System.nanoTime() - start < budgetNanos; i++, run++) {
                 String[] m = mutant(i);
                 String text = m[0];
+                seedsDrawn.add(m[1]);
                 long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000L;
-                long mutantSeed = seed + i;
+                long mutantSeed = caseSeed(seed, i);
                 Pipeline.Progress progress = new Pipeline.Progress();
                 Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed, progress));
                 String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ", Random(" + mutantSeed + "))";
@@ -143,7 +150,7 @@ final class Fuzzer {
         } finally {
             worker.shutdownNow();
         }
-        return new Result(run, reached, partitioned, ranOnDevices, refused, refusedBy, log, run < count);
+        return new Result(run, reached, partitioned, ranOnDevices, refused, refusedBy, log, run < count, seedsDrawn);
     }
 
     /** Whether the interrupted worker ended within {@link #STOP_MS}. */

@@ -35,6 +35,7 @@ class PipelineFuzzTest {
         // not vacuous: many mutants are refused, and many still verify and run (the default 100: 76 refused, 24 interpreted)
         assertThat(r.refused()).isGreaterThan(r.run() / 5);
         assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 10);
+        assertThat(r.seedsDrawn()).as("mutants come from many seed modules").hasSizeGreaterThan(Math.min(r.run(), seeds.size()) / 2);
     }
 
     static Path conformanceDir() {

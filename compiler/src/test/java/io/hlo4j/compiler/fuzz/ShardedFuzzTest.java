@@ -37,11 +37,12 @@ class ShardedFuzzTest {
         assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
         if (BUDGET_MS <= 0) assertThat(r.run()).as("no budget: every mutant runs").isEqualTo(MUTANTS);
         assertThat(r.refused()).isGreaterThan(r.run() / 5);
-        // most sharded mutants are refused; some still partition (the default 100: 12, whatever their one-device run did),
-        // and some of those run on their devices (the default 100: 12, all from docs/examples/partial-manual-halo.mlir,
-        // then refused by the one-device run of their manual computation, so only the progress counts them)
+        // most sharded mutants are refused; some still partition (the default 100: 10, whatever their one-device run did),
+        // and some of those run on their devices (the default 100: 8; a manual computation's one-device run is refused
+        // after that, so only the progress counts them); the mutants come from all 16 seed modules
         assertThat(r.partitioned()).isGreaterThanOrEqualTo(r.run() / 20);
         assertThat(r.ranOnDevices()).as(r.summary("none ran on its devices")).isPositive();
+        assertThat(r.seedsDrawn()).as("mutants come from many seed modules").hasSizeGreaterThan(Math.min(r.run(), seeds.size()) / 2);
     }
 
     static final String MOE = "compiler/src/test/resources/io/hlo4j/compiler/spmd/partition/moe/";

@@ -44,6 +44,7 @@ class TokenFuzzTest {
         if (BUDGET_MS <= 0) assertThat(r.run()).isEqualTo(MUTANTS);
         assertThat(r.refused()).isGreaterThan(r.run() / 4);
         assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 20);
+        assertThat(r.seedsDrawn()).as("mutants come from many seed modules").hasSizeGreaterThan(Math.min(r.run(), seeds.size()) / 2);
     }
 
     @Test
@@ -55,6 +56,7 @@ class TokenFuzzTest {
         assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
         assertThat(r.refused()).isGreaterThan(r.run() / 4);
         assertThat(r.partitioned()).isPositive();
+        assertThat(r.seedsDrawn()).as("mutants come from many seed modules").hasSizeGreaterThan(Math.min(r.run(), seeds.size()) / 2);
     }
 
     /** Every module under docs/examples (split at {@code // -----}). */

@@ -9,8 +9,10 @@ import java.util.Set;
 /**
  * The pass criterion for a mutant that failed: an hlo4j error (a {@link Hlo4jException}: parse, verify, interpreter,
  * sharding, partitioning) with a message, and no crash anywhere in its cause chain. The interpreter wraps any kernel
- * exception in an InterpreterException naming the op, so a wrapped NullPointerException is still a crash: the cause
- * chain is searched, not just the top.
+ * exception in an InterpreterException naming the op ("stablehlo.x: java.lang.IllegalStateException: ..."), so the
+ * cause chain is judged, not just the top: every cause and suppressed failure in it must itself be an hlo4j error or
+ * one of {@link #REFUSALS}; anything else (an IllegalStateException, an IllegalArgumentException, a NullPointerException)
+ * is hlo4j falling over, whatever wraps it.
  */
 final class Verdicts {
     private Verdicts() {}
@@ -20,6 +22,12 @@ final class Verdicts {
             ClassCastException.class, ArithmeticException.class, NegativeArraySizeException.class, OutOfMemoryError.class,
             StackOverflowError.class, NumberFormatException.class, java.util.NoSuchElementException.class,
             UnsupportedOperationException.class, java.util.ConcurrentModificationException.class, AssertionError.class);
+
+    /**
+     * Non-hlo4j exceptions that are deliberate refusals when wrapped in an hlo4j error, by name, each with its reason.
+     * Empty for now: every refusal the fuzzers reach throws an hlo4j error itself.
+     */
+    static final java.util.Map<String, String> REFUSALS = java.util.Map.of();
 
     /** null when {@code t} is an acceptable refusal, else why not. */
     static String judge(Throwable t) {
@@ -48,6 +56,8 @@ final class Verdicts {
             for (Class<? extends Throwable> k : CRASHES) {
                 if (k.isInstance(c)) return "crash " + describe(c) + (c == top ? "" : " (inside " + top.getClass().getSimpleName() + ": " + firstLine(top.getMessage()) + ")");
             }
+            if (c != top && !(c instanceof Hlo4jException) && !REFUSALS.containsKey(c.getClass().getName()))
+                return "crash: a wrapped " + describe(c) + " (inside " + top.getClass().getSimpleName() + ": " + firstLine(top.getMessage()) + ")";
             for (Throwable s : c.getSuppressed()) {
                 String why = crashIn(top, s, seen);
                 if (why != null) return why;

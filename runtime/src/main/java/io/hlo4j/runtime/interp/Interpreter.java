@@ -253,19 +253,15 @@ public final class Interpreter {
     /**
      * Refuses, by op and location, a block holding a result too large for a tensor (a declared
      * {@code tensor<65536x65536xf32>} constant, say) before any of its ops runs, so no kernel allocates it (or
-     * overflows an int computing its size): the caller, whether the CLI, the conformance runner or the DSL, gets the
+     * overflows an int or a long computing its size): the caller, whether the CLI, the conformance runner or the DSL, gets the
      * interpreter's limit rather than an OutOfMemoryError or an ArithmeticException.
      */
     private void checkSizes(Block b) {
         if (sizeChecked.contains(b)) return;
         for (Operation op : b.operations()) {
             for (io.hlo4j.mlir.ir.OpResult r : op.results()) {
-                if (!(r.type() instanceof TensorType t) || !t.hasStaticShape()) continue;
-                long n = t.numElements(); // the parser and TensorType refuse a count that overflows a long
-                if (n > io.hlo4j.runtime.array.Shape.MAX_ELEMENTS) {
-                    throw InterpreterException.at(op, "result #" + r.index() + " " + t + " has " + n
-                            + " elements; the interpreter holds at most " + io.hlo4j.runtime.array.Shape.MAX_ELEMENTS + " per tensor");
-                }
+                String why = TensorLimit.tooLarge(r.type());
+                if (why != null) throw InterpreterException.at(op, "result #" + r.index() + " " + why);
             }
         }
         sizeChecked.add(b);

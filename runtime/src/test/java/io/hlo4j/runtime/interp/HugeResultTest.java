@@ -65,4 +65,19 @@ class HugeResultTest {
                 """, "huge.mlir:4:5: stablehlo.constant: result #0 tensor<2147483648xf32> has 2147483648 elements; "
                 + "the interpreter holds at most 1073741807 per tensor");
     }
+
+    /**
+     * The one size rule the interpreter and the CLI's pre-run check share: a count that overflows a long (TensorType
+     * throws ArithmeticException from multiplyExact) is over the limit, said as such, not an ArithmeticException.
+     */
+    @Test void theSizeRuleCallsACountPastALongOverTheLimit() {
+        var f32 = io.hlo4j.mlir.types.FloatType.F32;
+        assertThat(TensorLimit.tooLarge(io.hlo4j.mlir.types.TensorType.of(f32, 4294967296L, 4294967296L)))
+                .isEqualTo("tensor<4294967296x4294967296xf32> has more than 9223372036854775807 elements; the interpreter holds at most 1073741807 per tensor");
+        assertThat(TensorLimit.tooLarge(io.hlo4j.mlir.types.TensorType.of(f32, 65536, 65536)))
+                .isEqualTo("tensor<65536x65536xf32> has 4294967296 elements; the interpreter holds at most 1073741807 per tensor");
+        assertThat(TensorLimit.tooLarge(io.hlo4j.mlir.types.TensorType.of(f32, 1073741807))).isNull();
+        assertThat(TensorLimit.tooLarge(io.hlo4j.mlir.types.TensorType.of(f32, 1073741808))).isNotNull();
+        assertThat(TensorLimit.tooLarge(io.hlo4j.mlir.types.FloatType.F32)).isNull();
+    }
 }
