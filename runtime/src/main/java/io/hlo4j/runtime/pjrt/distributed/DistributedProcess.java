@@ -214,8 +214,9 @@ public final class DistributedProcess implements AutoCloseable {
     }
 
     /**
-     * Announces this process's end; process 0 waits for every other one before it stops the coordinator, all of them
-     * within one timeout (not one each), and names those that did not end in time (DEADLINE_EXCEEDED). A process that
+     * Announces this process's end (best effort after its failure, which already ended process 0's wait for it);
+     * process 0 waits for every other one before it stops the coordinator, all of them within one timeout (not one
+     * each), and names those that did not end in time (DEADLINE_EXCEEDED). A process that
      * has put its failure ends the wait for it; one that a wait of this process already ran out on
      * ({@link #fail(String, List)}) is not waited for again.
      */
@@ -223,7 +224,9 @@ public final class DistributedProcess implements AutoCloseable {
         if (closed) return;
         closed = true;
         try {
-            raw.put("hlo4j/closed/" + processId, new byte[] {1});
+            // a process that has put its failure is not waited for: process 0 may already have stopped the coordinator
+            if (failed) ended();
+            else raw.put("hlo4j/closed/" + processId, new byte[] {1});
             if (coordinator != null) {
                 List<Integer> others = new ArrayList<>();
                 for (int q = 1; q < numProcesses; q++) if (!gone.contains(q)) others.add(q);

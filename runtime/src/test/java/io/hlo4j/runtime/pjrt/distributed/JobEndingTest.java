@@ -143,6 +143,7 @@ class JobEndingTest {
         ps.get(0).close();
         assertThat((System.nanoTime() - t0) / 1e9).as("not the 20 s timeout").isLessThan(8);
         one.get(30, TimeUnit.SECONDS);
+        ps.get(2).close();   // after process 0 stopped the coordinator: its end is best effort (the CI flake of 2026-11-29)
     }
 
     /**
