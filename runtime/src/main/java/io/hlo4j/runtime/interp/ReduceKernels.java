@@ -130,13 +130,13 @@ final class ReduceKernels {
         });
     }
 
+    /** The fewest reduced rows for which a column max runs Math.max and redoes its NaN columns (see reduceBlock). */
+    static final int MAX_REDO_ROWS = 4;
+
     /**
      * x as [outer, red, inner] reduced over red: {@code acc[o, j]} combines {@code x[o, r, j]} for r ascending (the
      * row-major order), a vector-friendly loop over j; tasks are (o, block of j).
      */
-    /** The fewest reduced rows for which a column max runs Math.max and redoes its NaN columns (see reduceBlock). */
-    static final int MAX_REDO_ROWS = 4;
-
     static void reduceBlock(ScalarOp fast, double[] x, double[] acc, int outer, int red, int inner) {
         boolean f32 = fast.floatType().kind() == io.hlo4j.mlir.types.FloatKind.F32;
         int code = !f32 ? -1 : switch (fast.name) {
