@@ -28,10 +28,12 @@ import java.util.Map;
  * </ul>
  * Shardy collectives ({@code sdy.*}) name mesh axes instead of groups; their group size is the product of those
  * axes' sizes when the mesh is known, and as their types are global, their bytes are those of one device's shard
- * (operand and out sharding).
+ * (operand and out sharding). {@code meshAxes}: for a StableHLO collective in a module that declares a mesh, the
+ * mesh axes its groups span ({@link MeshAxes}); null otherwise.
  */
 public record CollectiveInfo(String op, String function, String location, List<List<Long>> replicaGroups,
-                             long groupSize, long bytesPerDevice, boolean bytesBound, long bufferBytes, String axes) {
+                             long groupSize, long bytesPerDevice, boolean bytesBound, long bufferBytes, String axes,
+                             MeshAxes meshAxes) {
 
     static CollectiveInfo of(Operation op, String function, Map<String, MeshAttr> meshes, CollectiveTraffic.Processes procs) {
         long operandBytes = op.operandTypes().stream().mapToLong(TensorBytes::of).sum();
@@ -40,6 +42,7 @@ public record CollectiveInfo(String op, String function, String location, List<L
         List<List<Long>> groups = List.of();
         long groupSize;
         String axes = null;
+        MeshAxes meshAxes = null;
         String name = op.name();
         CollectiveTraffic.Received received;
         if (op.dialect().equals("sdy")) {
@@ -64,9 +67,10 @@ public record CollectiveInfo(String op, String function, String location, List<L
             groupSize = op.name().equals("stablehlo.collective_permute")
                     ? (groups.isEmpty() ? 0 : groups.get(0).size()) : CollectiveTraffic.groupSize(op, groups, procs);
             received = CollectiveTraffic.stablehlo(op, groupSize, groups);
+            meshAxes = MeshAxes.of(op, groups, meshes, procs);
         }
         return new CollectiveInfo(name, function, op.location().describe(), groups, groupSize, received.bytes(),
-                received.bound(), buffer, axes);
+                received.bound(), buffer, axes, meshAxes);
     }
 
     /** The rows of a rank-2 integer attribute ({@code dense<[[0, 1], [2, 3]]> : tensor<2x2xi64>}). */

@@ -59,21 +59,25 @@ final class CollectiveTraffic {
      * process of the mode when the groups are empty (0 when the module does not say how many there are).
      */
     static long groupSize(Operation op, List<List<Long>> rows, Processes procs) {
+        CollectiveMode mode = mode(op);
+        // the largest group, padding (-1) left out: the busiest device's
+        long row = rows.stream().mapToLong(r -> r.stream().filter(id -> id != -1).count()).max().orElse(0);
+        return mode.groupSize(row, procs.replicas(), procs.partitions());
+    }
+
+    /** How the op's group ids name processes, from its channel and {@code use_global_device_ids}; refused at the op. */
+    static CollectiveMode mode(Operation op) {
         long channel = op.attr("channel_handle") instanceof ChannelHandle c ? c.handle() : 0;
         String kind = op.name();
         if (isRaggedAllToAll(op)) {
             kind = RAGGED;
             if (op.attr("backend_config") instanceof DictionaryAttr d && d.get("channel_id") instanceof IntegerAttr c) channel = c.value();
         }
-        CollectiveMode mode;
         try {
-            mode = CollectiveMode.of(kind, channel, op.attr("use_global_device_ids") != null);
+            return CollectiveMode.of(kind, channel, op.attr("use_global_device_ids") != null);
         } catch (IllegalArgumentException e) {
             throw new Hlo4jException(e.getMessage(), op.location(), e);
         }
-        // the largest group, padding (-1) left out: the busiest device's
-        long row = rows.stream().mapToLong(r -> r.stream().filter(id -> id != -1).count()).max().orElse(0);
-        return mode.groupSize(row, procs.replicas(), procs.partitions());
     }
 
     /** What the busiest device receives in a StableHLO collective (or ragged_all_to_all) with groups of g devices. */

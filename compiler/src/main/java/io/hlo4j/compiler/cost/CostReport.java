@@ -63,6 +63,11 @@ public final class CostReport {
             m.put("bytes_received_is_bound", ci.bytesBound());
             m.put("buffer_bytes_per_device", ci.bufferBytes());
             if (ci.axes() != null) m.put("axes", ci.axes());
+            if (ci.meshAxes() != null) {
+                m.put("mesh", ci.meshAxes().mesh());
+                m.put("mesh_axes", ci.meshAxes().axes());
+                if (ci.meshAxes().note() != null) m.put("mesh_axes_note", ci.meshAxes().note());
+            }
             cs.add(m);
         }
         root.put("collectives", cs);
@@ -135,6 +140,7 @@ public final class CostReport {
                     .append(": group size ").append(ci.groupSize()).append(", ").append(received(ci));
             if (!ci.replicaGroups().isEmpty()) sb.append(", groups ").append(ci.replicaGroups());
             if (ci.axes() != null) sb.append(", axes ").append(ci.axes());
+            if (ci.meshAxes() != null) sb.append(", ").append(ci.meshAxes().text(ci.op().equals("stablehlo.collective_permute")));
             sb.append('\n');
         }
         if (c.entry() != null) {

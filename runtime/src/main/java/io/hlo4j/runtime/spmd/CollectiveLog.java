@@ -1,6 +1,7 @@
 package io.hlo4j.runtime.spmd;
 
 import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.sdy.GroupAxes;
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.runtime.interp.CollectiveListener;
 import io.hlo4j.runtime.interp.Process;
@@ -72,24 +73,10 @@ public final class CollectiveLog implements CollectiveListener {
         return out;
     }
 
-    /** Mesh axes on which some group's members differ. */
+    /** Mesh axes on which some group's members differ ({@link GroupAxes#spanned}, the rule inspect uses too). */
     private List<String> axesOf(Set<List<Integer>> groups) {
         if (mesh == null || mesh.totalSize() != devices) return List.of();
-        List<Long> order = mesh.deviceOrder();
-        int[] position = new int[devices];
-        for (int p = 0; p < devices; p++) position[(int) (long) order.get(p)] = p;
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < mesh.axes().size(); i++) {
-            long stride = 1;
-            for (int j = i + 1; j < mesh.axes().size(); j++) stride *= mesh.axes().get(j).size();
-            long size = mesh.axes().get(i).size();
-            boolean varies = false;
-            for (List<Integer> g : groups) {
-                for (int dev : g) varies |= position[dev] / stride % size != position[g.get(0)] / stride % size;
-            }
-            if (varies) out.add(mesh.axes().get(i).name());
-        }
-        return out;
+        return GroupAxes.spanned(mesh, groups).orElse(List.of());
     }
 
     private static String name(Event e) {
