@@ -70,7 +70,7 @@ public final class Npy {
             byte[] hbytes = new byte[hb.remaining()];
             hb.get(hbytes);
             String header = new String(hbytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            NpyHeader h = NpyHeader.parse(header.strip(), file);
+            NpyHeader h = NpyHeader.parse(NpyHeader.stripPython(header), file, major);
             NpyDtype.Parsed dt = NpyDtype.parse(h.descr(), file);
             ElementType type = resolveType(dt, elementType, h.descr(), file);
             long payloadStart = headerStart + headerLen;

@@ -8,12 +8,33 @@ import java.util.Map;
 /**
  * The dictionary of a .npy header: {@code {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }}.
  * Parsed strictly as the Python literal subset numpy writes: exactly the three keys, a string descr (structured
- * list descrs are refused), a boolean, and a tuple of non-negative integers.
+ * list descrs are refused), a boolean, and a tuple of non-negative integers. numpy reads the header with
+ * {@code ast.literal_eval}, so an integer is a Python 3 literal: ASCII digits only (no other Unicode digits, which
+ * Python's {@code int()} would take but its tokenizer does not), underscores only between digits, no leading zeros
+ * but in zero itself, optionally {@code 0x}/{@code 0o}/{@code 0b} digits, one sign; and for versions 1 and 2 only,
+ * which Python 2 may have written, numpy's {@code _filter_header} drops an {@code L} after a number. Whitespace is
+ * Python's: space, tab, form feed and line ends.
  */
 record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
 
-    static NpyHeader parse(String text, String file) {
-        Parser p = new Parser(text, file);
+    /** Python 3 integer literals (the tokenizer's forms), without sign. */
+    private static final java.util.regex.Pattern PY_INT = java.util.regex.Pattern.compile(
+            "[1-9](?:_?[0-9])*|0(?:_?0)*|0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+");
+
+    /** Whitespace between tokens as Python's tokenizer has it (no Unicode spaces). */
+    static boolean isPythonSpace(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\n' || c == '\r'; }
+
+    /** {@code text} with Python whitespace stripped from both ends (numpy pads the header with spaces and a newline). */
+    static String stripPython(String text) {
+        int a = 0, b = text.length();
+        while (a < b && isPythonSpace(text.charAt(a))) a++;
+        while (b > a && isPythonSpace(text.charAt(b - 1))) b--;
+        return text.substring(a, b);
+    }
+
+    /** The header of a version {@code major} file ({@code L} suffixes are dropped for 1 and 2, as numpy does). */
+    static NpyHeader parse(String text, String file, int major) {
+        Parser p = new Parser(text, file, major <= 2);
         Object v = p.value();
         p.skipSpace();
         if (p.pos != text.length()) throw p.error("trailing characters after the header dictionary");
@@ -40,7 +61,9 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
         int pos;
         int depth;
 
-        Parser(String s, String file) { this.s = s; this.file = file; }
+        final boolean pythonTwoLongs;
+
+        Parser(String s, String file, boolean pythonTwoLongs) { this.s = s; this.file = file; this.pythonTwoLongs = pythonTwoLongs; }
 
         NpyFormatException error(String msg) {
             return new NpyFormatException(file + ": malformed .npy header at offset " + pos + ": " + msg + " in " + abbreviate(s));
@@ -51,7 +74,7 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
         }
 
         void skipSpace() {
-            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) pos++;
+            while (pos < s.length() && isPythonSpace(s.charAt(pos))) pos++;
         }
 
         Object value() {
@@ -63,7 +86,7 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
             if (c == '{') v = dict();
             else if (c == '(' || c == '[') v = sequence(c == '(' ? ')' : ']');
             else if (c == '\'' || c == '"') v = string();
-            else if (c == '-' || Character.isDigit(c)) v = integer();
+            else if (c == '-' || c == '+' || Character.isDigit(c)) v = integer();
             else if (s.startsWith("True", pos)) { pos += 4; v = Boolean.TRUE; }
             else if (s.startsWith("False", pos)) { pos += 5; v = Boolean.FALSE; }
             else throw error("unexpected character '" + c + "'");
@@ -119,17 +142,33 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
         }
 
         Long integer() {
-            int start = pos;
-            if (s.charAt(pos) == '-') pos++;
-            while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
-            if (pos < s.length() && s.charAt(pos) == 'L') pos++; // Python 2 longs in old files
-            String digits = s.substring(start, pos).replace("L", "");
-            if (digits.equals("-") || digits.isEmpty()) throw error("bad integer");
-            try {
-                return Long.parseLong(digits);
-            } catch (NumberFormatException e) {
-                throw error("integer out of range: " + digits);
+            boolean negative = s.charAt(pos) == '-';
+            if (s.charAt(pos) == '-' || s.charAt(pos) == '+') {
+                pos++;
+                skipSpace();
             }
+            int start = pos;
+            // the whole token, letters and any Unicode digits included, so that it is judged (and named) as one
+            while (pos < s.length() && (Character.isLetterOrDigit(s.charAt(pos)) || s.charAt(pos) == '_')) pos++;
+            String token = s.substring(start, pos);
+            String literal = pythonTwoLongs && token.endsWith("L") ? token.substring(0, token.length() - 1) : token;
+            if (!PY_INT.matcher(literal).matches()) {
+                String bad = token.codePoints().filter(cp -> Character.isDigit(cp) && (cp < '0' || cp > '9')).findFirst()
+                        .stream().mapToObj(cp -> "; '" + Character.toString(cp) + "' (U+" + String.format("%04X", cp) + ") is not an ASCII digit")
+                        .findFirst().orElse("");
+                throw error("integer '" + token + "' is not a Python integer literal, which numpy's ast.literal_eval reads"
+                        + " (ASCII digits, underscores between them, 0x/0o/0b prefixes" + (pythonTwoLongs ? ", a Python 2 L suffix" : "") + ")" + bad);
+            }
+            String digits = literal.replace("_", "");
+            int radix = 10;
+            if (digits.length() > 1 && Character.isLetter(digits.charAt(1))) {
+                radix = switch (Character.toLowerCase(digits.charAt(1))) { case 'x' -> 16; case 'o' -> 8; default -> 2; };
+                digits = digits.substring(2);
+            }
+            java.math.BigInteger v = new java.math.BigInteger(digits, radix);
+            if (negative) v = v.negate();
+            if (v.bitLength() > 63) throw error("integer out of range: " + (negative ? "-" : "") + token);
+            return v.longValue();
         }
 
         void expect(char c) {
