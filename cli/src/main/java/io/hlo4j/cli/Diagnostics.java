@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
 import io.hlo4j.mlir.ir.Hlo4jException;
-import io.hlo4j.mlir.ir.Location;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -33,7 +32,7 @@ final class Diagnostics {
         String where = file == null ? "" : shown(file.toString()) + ": ";
         return switch (t) {
             // the location and the message are separate fields: each said once
-            case Hlo4jException h when h.location() instanceof Location.Unknown -> where + firstLine(h.detail());
+            case Hlo4jException h when !h.location().isPlaced() -> where + firstLine(h.detail());
             case Hlo4jException h -> h.location().describe() + ": " + firstLine(h.detail());
             case NoSuchFileException e -> shown(e.getFile()) + ": " + (e.getReason() != null ? e.getReason() : "no such file");
             case AccessDeniedException e -> shown(e.getFile()) + ": permission denied";

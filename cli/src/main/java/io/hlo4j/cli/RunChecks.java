@@ -4,7 +4,6 @@ import io.hlo4j.compiler.ad.Calls;
 import io.hlo4j.compiler.spmd.DeviceLimits;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
-import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
@@ -54,7 +53,7 @@ final class RunChecks {
             BlockArgument a = args.get(i % args.size());
             TensorType got = arrays.get(i).type();
             if (!(a.type() instanceof TensorType want) || !Verify.compatible(got, want)) {
-                String where = a.location() instanceof Location.Unknown ? "" : " (" + a.location().describe() + ")";
+                String where = !a.location().isPlaced() ? "" : " (" + a.location().describe() + ")";
                 throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
                         + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type());
             }

@@ -32,12 +32,12 @@ public class Hlo4jException extends RuntimeException {
      * {@link #getMessage()} alone (the DSL's errors) returns from it.
      */
     protected String detailWithLocation() {
-        return location instanceof Location.Unknown ? detail() : detail() + " (at " + location.describe() + ")";
+        return !location.isPlaced() ? detail() : detail() + " (at " + location.describe() + ")";
     }
 
-    /** {@code file:line:col: message}, or just the message when the location is unknown. */
+    /** {@code file:line:col: message}, or just the message when the location names no place. */
     public String format() {
-        if (location instanceof Location.Unknown) return detail();
+        if (!location.isPlaced()) return detail();
         return location.describe() + ": " + detail();
     }
 }

@@ -17,11 +17,26 @@ public sealed interface Location {
     /** A short human form for diagnostics: {@code File.java:12:5}. */
     default String describe() { return body(); }
 
-    record Unknown() implements Location {
+    /**
+     * {@code loc(unknown)}. An op parsed from text under {@code loc(unknown)} (JAX writes it on returns, constants and
+     * functions, often through an alias {@code #loc1 = loc(unknown)}) keeps, in {@code parsedAt}, where in the text it
+     * was parsed: diagnostics name that place ({@link #describe()}, {@link #isPlaced()}), while the location itself stays
+     * unknown: it prints as {@code loc(unknown)} and equals every other unknown location.
+     */
+    record Unknown(FileLineCol parsedAt) implements Location {
+        public Unknown() { this(null); }
         @Override public String body() { return "unknown"; }
-        @Override public String describe() { return "unknown location"; }
+        @Override public String describe() { return parsedAt == null ? "unknown location" : parsedAt.describe(); }
         @Override public String toString() { return text(); }
+        @Override public boolean equals(Object o) { return o instanceof Unknown; }
+        @Override public int hashCode() { return Unknown.class.hashCode(); }
     }
+
+    /** Whether a diagnostic at this location can name a place: any location but an unknown one parsed from no text. */
+    default boolean isPlaced() { return !(this instanceof Unknown u) || u.parsedAt() != null; }
+
+    /** {@code this}, or for an unknown location, the unknown location parsed at {@code at}. */
+    default Location orParsedAt(FileLineCol at) { return this instanceof Unknown && at != null ? new Unknown(at) : this; }
 
     /** {@code "file":line:col}, optionally a range {@code to line:col} (endLine 0 = same line). */
     record FileLineCol(String file, int line, int column, int endLine, int endColumn) implements Location {

@@ -290,7 +290,7 @@ final class OpParser implements AsmParser {
             else b.attribute(e.getKey(), e.getValue());
         }
         Location loc = parseOptionalLocation();
-        b.location(loc != null ? loc : cursor.locationOf(start));
+        b.location(loc != null ? loc.orParsedAt(cursor.locationOf(start)) : cursor.locationOf(start));
         return build(b, nameTok);
     }
 
@@ -315,8 +315,9 @@ final class OpParser implements AsmParser {
         if (b == null) throw cursor.errorAtPlain(nameTok, "the syntax of '" + def.name() + "' returned no operation");
         Location loc = parseOptionalLocation();
         // A syntax that read the trailing loc(...) itself (to locate ops it builds in a region) has set it already.
-        if (loc != null) b.location(loc);
-        else if (b.location().equals(Location.UNKNOWN)) b.location(cursor.locationOf(start));
+        // Under loc(unknown) the op keeps where it was parsed, for diagnostics (Location.Unknown#parsedAt).
+        if (loc != null) b.location(loc.orParsedAt(cursor.locationOf(start)));
+        else if (!b.location().isPlaced()) b.location(cursor.locationOf(start));
         return build(b, nameTok);
     }
 
@@ -400,7 +401,8 @@ final class OpParser implements AsmParser {
             Token name = a.PERCENT_ID().getSymbol();
             if (name.getText().indexOf('#') >= 0) throw cursor.errorAtPlain(name, "argument name " + name.getText() + " cannot carry a result number");
             Type type = types.build(a.type_());
-            Location loc = a.location() == null ? cursor.locationOf(name) : attributes.location(a.location().locationBody());
+            Location loc = a.location() == null ? cursor.locationOf(name)
+                    : attributes.location(a.location().locationBody()).orParsedAt(cursor.locationOf(name));
             BlockArgument ba = bb.addArgument(type, loc);
             if (!scope.define(name.getText().substring(1), new Value[] {ba})) {
                 throw cursor.errorAtPlain(name, "redefinition of SSA value " + name.getText());
@@ -426,7 +428,7 @@ final class OpParser implements AsmParser {
         }
         DictionaryAttr attrs = allowAttributes ? parseOptionalAttrDict() : DictionaryAttr.EMPTY;
         Location loc = parseOptionalLocation();
-        return new ParsedArgument(t.getText().substring(1), type, attrs, loc != null ? loc : cursor.locationOf(t));
+        return new ParsedArgument(t.getText().substring(1), type, attrs, loc != null ? loc.orParsedAt(cursor.locationOf(t)) : cursor.locationOf(t));
     }
 
     // ==== SSA values ==========================================================================================

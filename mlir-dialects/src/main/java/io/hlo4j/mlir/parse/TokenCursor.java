@@ -84,5 +84,5 @@ final class TokenCursor {
         return sb.toString();
     }
 
-    Location locationOf(Token t) { return new Location.FileLineCol(file, t.getLine(), t.getCharPositionInLine() + 1); }
+    Location.FileLineCol locationOf(Token t) { return new Location.FileLineCol(file, t.getLine(), t.getCharPositionInLine() + 1); }
 }

@@ -193,7 +193,8 @@ public final class ModuleVerifier {
         try {
             d.verifier().verify(op);
         } catch (VerificationException e) {
-            throw e;
+            // a rule that had no op at hand (OpCheck's shared checks) leaves the place to the op it was checking
+            throw e.location().isPlaced() ? e : e.at(op.location());
         } catch (Hlo4jException e) {
             throw new VerificationException(op.name(), e.getMessage(), op.location());
         } catch (RuntimeException e) {

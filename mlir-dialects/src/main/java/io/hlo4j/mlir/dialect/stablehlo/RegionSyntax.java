@@ -140,6 +140,7 @@ final class RegionSyntax {
             // The combiner the short form stands for has no text of its own: its ops take the reduce's loc(...),
             // read here rather than by the caller, else the reduce's position in the source.
             Location loc = p.parseOptionalLocation();
+            if (loc != null && at instanceof Location.FileLineCol pos) loc = loc.orParsedAt(pos);
             if (loc != null) b.location(loc);
             Location bodyLoc = loc != null ? loc : at;
             b.operands(p.resolve(all, fn.inputs()));
