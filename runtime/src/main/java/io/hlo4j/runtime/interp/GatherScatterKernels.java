@@ -40,7 +40,7 @@ final class GatherScatterKernels {
         for (int k = 0; k < idx.shape[ivd]; k++) out[k] = readIndex(idx, (int) (off + (long) k * st[ivd]));
     }
 
-    private static long readIndex(Tensor t, int i) {
+    static long readIndex(Tensor t, int i) {
         long v = t.ints[i];
         return t.elem == Elem.UNSIGNED && v < 0 ? Long.MAX_VALUE : v;
     }
@@ -157,6 +157,9 @@ final class GatherScatterKernels {
         for (int d = 0, k = 0; d < xrank; d++) if (!skip[d]) windowTarget[k++] = d;
         long[] uidx = new long[urank], batch = new long[Math.max(1, urank - windowDims.length)];
         long[] start = new long[Math.max(1, toOperand.length)], xidx = new long[xrank];
+        if (n == 1 && ScatterRows.apply(x, idx, u, windowDims, inserted, inBatch, toOperand, ivd, fast, replace)) {
+            return List.of((RtValue[]) res); // whole rows by scalar indices: one index read per row
+        }
         int[] xst = Tensor.strides(x.shape);
         // in order: later updates of one element combine with earlier ones
         for (long i0 = 0; i0 < u.size; i0 += StopCheck.STEP) outer: for (int i = (int) i0, iEnd = StopCheck.end(i0, u.size); i < iEnd; i++) {

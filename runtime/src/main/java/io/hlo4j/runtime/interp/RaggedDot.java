@@ -67,6 +67,8 @@ final class RaggedDot {
             return List.of(out);
         }
         // mode 2: output [groups, batch..., lhs free..., rhs free...]
+        Tensor rows = RaggedContractF32.evalOrNull(op, lhs, rhs, bounds, groups, ragged, lb, rb, lc, rc, rt);
+        if (rows != null) return List.of(rows); // the f32 matrix form: each group's rows only
         long[] shape = rt.shape();
         long[] inner = java.util.Arrays.copyOfRange(shape, 1, shape.length);
         TensorType innerT = TensorType.of(rt.elementType(), inner);

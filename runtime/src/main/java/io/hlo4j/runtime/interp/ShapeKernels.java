@@ -136,6 +136,10 @@ final class ShapeKernels {
 
     static Tensor transpose(Tensor x, TensorType rt, long[] perm) {
         Tensor r = Tensor.zeros(rt);
+        if (TransposeTiles.applies(x, perm)) { // [..., R, C] -> [..., C, R]: in cache-sized tiles
+            TransposeTiles.transpose(x, r);
+            return r;
+        }
         int[] os = Tensor.strides(x.shape);
         long[] ss = new long[perm.length];
         for (int d = 0; d < perm.length; d++) ss[d] = os[(int) perm[d]];

@@ -37,7 +37,10 @@ public final class InterpBench {
                 case "moe" -> run(c, moe(), () -> List.of(floats(4096 * 1024, 1, 4096, 1024), floats(1024 * 8, 1 / 32.0, 1024, 8),
                         floats(8 * 1024 * 2816, 1 / 32.0, 8, 1024, 2816), floats(8 * 2816 * 1024, 1 / 53.0, 8, 2816, 1024)),
                         Math.min(warmup, 1), Math.min(repeat, 2));
-                default -> throw new IllegalArgumentException("unknown bench case " + c + " (matmul softmax argsort gather moe)");
+                // not in the default list (numpy_bench.py has no counterpart): run it by name, InterpBench transpose
+                case "transpose" -> run(c, transpose(), () -> List.of(floats(4096 * 1024, 1, 4096, 1024), floats(8 * 1024 * 512, 1, 8, 1024, 512)),
+                        warmup, repeat);
+                default -> throw new IllegalArgumentException("unknown bench case " + c + " (matmul softmax argsort gather moe transpose)");
             }
         }
     }
@@ -114,6 +117,17 @@ public final class InterpBench {
     }
 
     /** Softmax over the last axis, as frontends lower it: max, subtract, exp, sum, divide. */
+    /** The two transposes of the MoE backward's largest kind (docs/benchmarks.md, the MoE training step). */
+    static String transpose() {
+        return """
+            func.func @main(%a: tensor<4096x1024xf32>, %b: tensor<8x1024x512xf32>) -> (tensor<1024x4096xf32>, tensor<8x512x1024xf32>) {
+              %t = stablehlo.transpose %a, dims = [1, 0] : (tensor<4096x1024xf32>) -> tensor<1024x4096xf32>
+              %u = stablehlo.transpose %b, dims = [0, 2, 1] : (tensor<8x1024x512xf32>) -> tensor<8x512x1024xf32>
+              return %t, %u : tensor<1024x4096xf32>, tensor<8x512x1024xf32>
+            }
+            """;
+    }
+
     static String softmax() {
         return """
             func.func @main(%x: tensor<8192x256xf32>) -> tensor<8192x256xf32> {

@@ -64,6 +64,17 @@ class KernelStopTest {
                 c("scatter", "%r = \"stablehlo.scatter\"(%a0, %a1, %a2) " + add.replace("})", "}) {scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [0], "
                         + "scatter_dims_to_operand_dims = [0], index_vector_dim = 1>}") + " : (tensor<16xf64>, tensor<" + N + "x1xi64>, " + f + ") -> tensor<16xf64>",
                         "tensor<16xf64>", "tensor<" + N + "x1xi64>", f),
+                c("scatter (general)", "%r = \"stablehlo.scatter\"(%a0, %a1, %a2) " + add.replace("})", "}) {scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], "
+                        + "scatter_dims_to_operand_dims = [0], index_vector_dim = 1>}") + " : (tensor<16xf64>, tensor<" + N + "x1xi64>, tensor<" + N + "x1xf64>) -> tensor<16xf64>",
+                        "tensor<16xf64>", "tensor<" + N + "x1xi64>", "tensor<" + N + "x1xf64>"),
+                c("scatter (rows, f32)", "%r = \"stablehlo.scatter\"(%a0, %a1, %a2) " + add.replace("f64", "f32").replace("})", "}) {scatter_dimension_numbers = #stablehlo.scatter<"
+                        + "update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>}")
+                        + " : (tensor<16x4xf32>, tensor<" + N / 4 + "x1xi64>, tensor<" + N / 4 + "x4xf32>) -> tensor<16x4xf32>",
+                        "tensor<16x4xf32>", "tensor<" + N / 4 + "x1xi64>", "tensor<" + N / 4 + "x4xf32>"),
+                c("ragged_dot (contracting groups, f32)", "%r = \"chlo.ragged_dot\"(%a0, %a1, %a2) {ragged_dot_dimension_numbers = #chlo.ragged_dot<lhs_batching_dimensions = [], "
+                        + "rhs_batching_dimensions = [], lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0], lhs_ragged_dimensions = [1], rhs_group_dimensions = []>} "
+                        + ": (tensor<16x" + N / 16 + "xf32>, tensor<" + N / 16 + "x16xf32>, tensor<4xi64>) -> tensor<4x16x16xf32>",
+                        "tensor<16x" + N / 16 + "xf32>", "tensor<" + N / 16 + "x16xf32>", "tensor<4xi64>"),
                 c("sort (merge)", "%r = \"stablehlo.sort\"(%a0) " + cmp.replace("})", "}) {dimension = 0 : i64, is_stable = true}") + " : (" + f + ") -> " + f, f),
                 c("sort (radix)", "%r = \"stablehlo.sort\"(%a0) " + icmp.replace("})", "}) {dimension = 0 : i64, is_stable = true}") + " : (tensor<" + N + "xi32>) -> tensor<" + N + "xi32>",
                         "tensor<" + N + "xi32>"),
