@@ -28,6 +28,7 @@ hlo4j_aot_opts() {
     esac
     local dir=$TARGET/aot key
     key=$(hlo4j_aot_key) || return 0
+    key=${key// /-} # cksum prints "CRC SIZE"
     local cache=$dir/hlo4j-$key.aot
     if [[ ! -f "$cache" && ! -f "$dir/hlo4j-$key.failed" ]]; then
         mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
@@ -49,7 +50,7 @@ hlo4j_aot_key() {
         printf '%s\n' "$ROOT" "$JAVA_HOME" "$CP" "${JAVA_OPTS[@]}"
         stat -L -c '%n %s %Y %i' "$JAVA_HOME/release" "$JAVA_HOME/lib/server/libjvm.so" "$JAVA_HOME/lib/modules" \
             "${jars[@]}" 2>/dev/null
-    } | cksum | tr ' ' - # pipefail: a file stat cannot read fails the key, and the command runs without a cache
+    } | cksum # pipefail: a file stat cannot read fails the key, and the command runs without a cache
 }
 
 # Makes $1/hlo4j-$2.aot; runs in a subshell (it takes a lock and changes the environment).
