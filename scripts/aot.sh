@@ -16,7 +16,8 @@
 # retried until the key changes. With the cache, the JVM's aot/cds logging is off, so that a cache the JVM refuses
 # prints nothing and the command runs without it.
 #
-# HLO4J_AOT=0 turns it off; HLO4J_AOT_SYNC=1 (tests, benchmarks) trains in the foreground before the command.
+# HLO4J_AOT=0 turns it off; HLO4J_AOT_SYNC=1 (benchmarks) trains in the foreground before the command, or waits for
+# a training under way.
 
 hlo4j_aot_opts() {
     AOT_OPTS=()
@@ -58,7 +59,11 @@ hlo4j_aot_train() {
     local dir=$1 key=$2
     local cache=$dir/hlo4j-$key.aot tmp=$dir/hlo4j-$key.aot.tmp.$$ log=$dir/hlo4j-$key.log ex=$ROOT/docs/examples
     exec 8>>"$dir/.train.lock"
-    flock -n 8 || return 0 # another launcher is training
+    if [[ "${HLO4J_AOT_SYNC:-}" == 1 ]]; then
+        flock 8 # waits for a training under way, then finds its cache
+    else
+        flock -n 8 || return 0 # another launcher is training
+    fi
     [[ ! -f "$cache" && ! -f "$dir/hlo4j-$key.failed" ]] || return 0
     rm -f "$dir"/*.tmp.* # left by a killed training: none runs now
     # The training must not reach a plugin or a coordinator the user's environment names.
@@ -76,7 +81,8 @@ hlo4j_aot_train() {
         rm -f "$log"
         # Caches (and failures) of older jars are stale for good; other JDKs' caches of these jars stay.
         local newest
-        newest=$(ls -t "$JAR" "$LIB"/*.jar | head -n 1)
+        newest=$(ls -t "$JAR" "$LIB"/*.jar)
+        newest=${newest%%$'\n'*}
         find "$dir" -maxdepth 1 -type f \( -name 'hlo4j-*.aot' -o -name 'hlo4j-*.failed' -o -name 'hlo4j-*.log' \) \
             ! -newer "$newest" -delete
     else
