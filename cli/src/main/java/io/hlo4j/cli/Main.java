@@ -14,14 +14,31 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The {@code hlo4j} command. Each subcommand is one class listed in {@link #SUBCOMMANDS}; adding one is
- * a new class and one entry there. Exit codes: 0 ok, 1 some input failed, 2 usage error. Every error is one
+ * The {@code hlo4j} command. Each subcommand is one class listed in {@code subcommands} below; adding one is
+ * a new class and one entry here. Exit codes: 0 ok, 1 some input failed, 2 usage error. Every error is one
  * line ({@code hlo4j: file:line:col: message}); {@code --verbose} adds the stack trace.
  */
 @Command(name = "hlo4j",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Write, shard and run XLA programs from Java: StableHLO tools.",
+        subcommands = {
+                PrintCommand.class,
+                VerifyCommand.class,
+                DemoCommand.class,
+                BenchCommand.class,
+                RunCommand.class,
+                CompileCommand.class,
+                ConformanceCommand.class,
+                InspectCommand.class,
+                DiffCommand.class,
+                GraphCommand.class,
+                ShardingsCommand.class,
+                ExamplesCommand.class,
+                MoeCommand.class,
+                DumpCommand.class,
+                CommandLine.HelpCommand.class,
+        },
         footerHeading = "%nExamples:%n",
         footer = {
                 "  hlo4j demo                     trace, partition (8 simulated devices) and run a MoE block",
@@ -68,7 +85,7 @@ public final class Main implements Runnable {
     /** Runs one command line with the given streams (what tests call); never throws. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         Main main = new Main();
-        CommandLine cl = commandLine(main, out, err, args);
+        CommandLine cl = commandLine(main, out, err);
         try {
             return cl.execute(args);
         } catch (Throwable t) { // Errors (stack overflow, out of memory) pass through picocli
@@ -80,41 +97,8 @@ public final class Main implements Runnable {
         }
     }
 
-    /** The subcommands, in the order the help lists them. */
-    static final List<Class<?>> SUBCOMMANDS = List.of(
-            PrintCommand.class,
-            VerifyCommand.class,
-            DemoCommand.class,
-            BenchCommand.class,
-            RunCommand.class,
-            CompileCommand.class,
-            ConformanceCommand.class,
-            InspectCommand.class,
-            DiffCommand.class,
-            GraphCommand.class,
-            ShardingsCommand.class,
-            ExamplesCommand.class,
-            MoeCommand.class,
-            DumpCommand.class,
-            CommandLine.HelpCommand.class);
-
-    /** The whole command, every subcommand registered. */
     static CommandLine commandLine(Main main, PrintWriter out, PrintWriter err) {
-        return commandLine(main, out, err, null);
-    }
-
-    /**
-     * The command for {@code argv}: when they name a subcommand other than {@code help} (first, or after
-     * {@code --verbose}), only that one is registered, since picocli builds every registered command's model by
-     * reflection before parsing, most of a short command's start-up; a parse that names none (help, version, a typo
-     * with its suggestions, no command) gets them all.
-     */
-    static CommandLine commandLine(Main main, PrintWriter out, PrintWriter err, String[] argv) {
         CommandLine cl = new CommandLine(main);
-        Class<?> only = argv == null ? null : named(argv);
-        for (Class<?> c : SUBCOMMANDS) {
-            if (only == null || c == only) cl.addSubcommand(c);
-        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setUsageHelpWidth(HELP_WIDTH);
@@ -137,16 +121,6 @@ public final class Main implements Runnable {
             return FAILED;
         });
         return cl;
-    }
-
-    private static Class<?> named(String[] args) {
-        int i = 0;
-        while (i < args.length && args[i].equals("--verbose")) i++;
-        if (i == args.length) return null;
-        for (Class<?> c : SUBCOMMANDS) {
-            if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(args[i])) return c;
-        }
-        return null;
     }
 
     /** Wide enough that no help line wraps, fixed so the help text does not depend on the terminal. */
