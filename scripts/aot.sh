@@ -79,12 +79,13 @@ hlo4j_aot_train() {
             >"$log" 2>&1 && [[ -s "$tmp" ]]; then
         mv -f "$tmp" "$cache"
         rm -f "$log"
-        # Caches (and failures) of older jars are stale for good; other JDKs' caches of these jars stay.
+        # Other keys' caches (and failures) older than the newest jar are stale for good; other JDKs' caches of these
+        # jars stay. This key's cache stays even when a jar's mtime is in the future.
         local newest
         newest=$(ls -t "$JAR" "$LIB"/*.jar)
         newest=${newest%%$'\n'*}
         find "$dir" -maxdepth 1 -type f \( -name 'hlo4j-*.aot' -o -name 'hlo4j-*.failed' -o -name 'hlo4j-*.log' \) \
-            ! -newer "$newest" -delete
+            ! -name "hlo4j-$key.*" ! -newer "$newest" -delete
     else
         rm -f "$tmp" "$tmp.config"
         touch "$dir/hlo4j-$key.failed"
