@@ -1,0 +1,93 @@
+# shellcheck shell=bash
+# The launcher's ahead-of-time cache (JDK 25: JEP 483 classes loaded and linked, JEP 514 -XX:AOTCacheOutput, JEP 515
+# method profiles); sourced by ./hlo4j once JAVA_HOME, JAVA_VERSION, JAVA_OPTS, CP, ROOT, TARGET, JAR and LIB are set.
+#
+# One cache file per key, cli/target/aot/hlo4j-KEY.aot (gone with mvn clean; each checkout has its own). The key is a
+# checksum of the checkout, the JDK (its path, and size and mtime of its release file, libjvm.so and modules image),
+# the JVM options and each jar's path, size, mtime and inode. The launcher keys it itself because the JVM does not
+# reject it: JDK 25.0.3 uses a cache made with -XX:AOTCacheOutput after one of its jars changed (JDK-8377932, fixed
+# in 26u), which would run the old classes of a rebuilt jar. The JVM still checks its own version and the class path.
+#
+# A command that finds no cache for its key runs without one, as before, and starts the training run in the
+# background (niced, detached, output to a log that is removed on success): io.hlo4j.cli.AotTraining runs the demo,
+# a print, a run, an error and the help in one JVM; at its exit the JVM assembles the cache (seconds), which is renamed
+# into place, and files of older jars are removed. A flock makes concurrent launchers start one training; the others
+# neither wait nor use a half-written file. A training that fails leaves hlo4j-KEY.failed (and its log) and is not
+# retried until the key changes. With the cache, the JVM's aot/cds logging is off, so that a cache the JVM refuses
+# prints nothing and the command runs without it.
+#
+# HLO4J_AOT=0 turns it off; HLO4J_AOT_SYNC=1 (benchmarks) trains in the foreground before the command, or waits for
+# a training under way.
+
+hlo4j_aot_opts() {
+    AOT_OPTS=()
+    [[ "${HLO4J_AOT:-1}" != 0 ]] || return 0
+    (( JAVA_VERSION >= 25 )) || return 0 # -XX:AOTCacheOutput is JDK 25's
+    command -v flock >/dev/null 2>&1 || return 0
+    case " ${HLO4J_JAVA_OPTS:-} " in # the user's own CDS or AOT options win
+        *AOT* | *Xshare* | *SharedArchiveFile* | *ArchiveClassesAtExit*) return 0 ;;
+    esac
+    local dir=$TARGET/aot key
+    key=$(hlo4j_aot_key) || return 0
+    key=${key// /-} # cksum prints "CRC SIZE"
+    local cache=$dir/hlo4j-$key.aot
+    if [[ ! -f "$cache" && ! -f "$dir/hlo4j-$key.failed" ]]; then
+        mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
+        if [[ "${HLO4J_AOT_SYNC:-}" == 1 ]]; then
+            (hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 || true
+        else
+            # A background job of a script ignores SIGINT already; HUP too, so that closing the terminal
+            # does not cut a training short.
+            (trap '' HUP; hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 &
+        fi
+    fi
+    if [[ -f "$cache" ]]; then AOT_OPTS=("-XX:AOTCache=$cache" "-Xlog:aot*=off" "-Xlog:cds*=off"); fi
+    return 0
+}
+
+hlo4j_aot_key() {
+    local jars=("$JAR" "$LIB"/*.jar)
+    {
+        printf '%s\n' "$ROOT" "$JAVA_HOME" "$CP" "${JAVA_OPTS[@]}"
+        stat -L -c '%n %s %Y %i' "$JAVA_HOME/release" "$JAVA_HOME/lib/server/libjvm.so" "$JAVA_HOME/lib/modules" \
+            "${jars[@]}" 2>/dev/null
+    } | cksum # pipefail: a file stat cannot read fails the key, and the command runs without a cache
+}
+
+# Makes $1/hlo4j-$2.aot; runs in a subshell (it takes a lock and changes the environment).
+hlo4j_aot_train() {
+    local dir=$1 key=$2
+    local cache=$dir/hlo4j-$key.aot tmp=$dir/hlo4j-$key.aot.tmp.$$ log=$dir/hlo4j-$key.log ex=$ROOT/docs/examples
+    exec 8>>"$dir/.train.lock"
+    if [[ "${HLO4J_AOT_SYNC:-}" == 1 ]]; then
+        flock 8 # waits for a training under way, then finds its cache
+    else
+        flock -n 8 || return 0 # another launcher is training
+    fi
+    [[ ! -f "$cache" && ! -f "$dir/hlo4j-$key.failed" ]] || return 0
+    rm -f "$dir"/*.tmp.* # left by a killed training: none runs now
+    # The training must not reach a plugin or a coordinator the user's environment names.
+    local v
+    for v in $(compgen -e); do
+        if [[ "$v" == HLO4J_* ]]; then unset "$v"; fi
+    done
+    local limit=()
+    if command -v timeout >/dev/null 2>&1; then limit=(timeout 600); fi
+    if (cd "$dir" && "${limit[@]}" nice -n 10 "$JAVA_HOME/bin/java" "-XX:AOTCacheOutput=$tmp" "${JAVA_OPTS[@]}" \
+            -Dhlo4j.root="$ROOT" -cp "$CP" io.hlo4j.cli.AotTraining \
+            demo \; print "$ex/add.mlir" \; run "$ex/global-dot-inputs.mlir" \; verify "$ex/bad.mlir" \; --help) \
+            >"$log" 2>&1 && [[ -s "$tmp" ]]; then
+        mv -f "$tmp" "$cache"
+        rm -f "$log"
+        # Other keys' caches (and failures) older than the newest jar are stale for good; other JDKs' caches of these
+        # jars stay. This key's cache stays even when a jar's mtime is in the future.
+        local newest
+        newest=$(ls -t "$JAR" "$LIB"/*.jar)
+        newest=${newest%%$'\n'*}
+        find "$dir" -maxdepth 1 -type f \( -name 'hlo4j-*.aot' -o -name 'hlo4j-*.failed' -o -name 'hlo4j-*.log' \) \
+            ! -name "hlo4j-$key.*" ! -newer "$newest" -delete
+    else
+        rm -f "$tmp" "$tmp.config"
+        touch "$dir/hlo4j-$key.failed"
+    fi
+}
