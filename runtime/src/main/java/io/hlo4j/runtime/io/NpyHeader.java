@@ -17,9 +17,42 @@ import java.util.Map;
  */
 record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
 
-    /** Python 3 integer literals (the tokenizer's forms), without sign. */
-    private static final java.util.regex.Pattern PY_INT = java.util.regex.Pattern.compile(
-            "[1-9](?:_?[0-9])*|0(?:_?0)*|0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+");
+    /**
+     * Whether {@code t} is a Python 3 integer literal without sign (the tokenizer's forms: {@code [1-9](_?[0-9])*},
+     * {@code 0(_?0)*}, {@code 0[xX](_?[0-9a-fA-F])+}, {@code 0[oO](_?[0-7])+}, {@code 0[bB](_?[01])+}). Scanned by hand,
+     * in constant stack: a regex repetition of a group recurses per character and overflows the stack on a long token.
+     */
+    static boolean isPythonInt(String t) {
+        if (t.isEmpty()) return false;
+        if (t.length() > 2 && t.charAt(0) == '0' && Character.isLetter(t.charAt(1))) {
+            String digits = switch (t.charAt(1)) {
+                case 'x', 'X' -> "0123456789abcdefABCDEF";
+                case 'o', 'O' -> "01234567";
+                case 'b', 'B' -> "01";
+                default -> null;
+            };
+            return digits != null && underscoredDigits(t, 2, digits, true);
+        }
+        if (t.charAt(0) == '0') return underscoredDigits(t, 0, "0", false);
+        return t.charAt(0) >= '1' && t.charAt(0) <= '9' && underscoredDigits(t, 0, "0123456789", false);
+    }
+
+    /** {@code t} from {@code from} on is digits of {@code digits}, a single underscore allowed before each (after the first unless {@code leadingUnderscore}). */
+    private static boolean underscoredDigits(String t, int from, String digits, boolean leadingUnderscore) {
+        boolean underscore = false;
+        for (int i = from; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c == '_') {
+                if (underscore || (i == from && !leadingUnderscore)) return false;
+                underscore = true;
+            } else if (digits.indexOf(c) >= 0) {
+                underscore = false;
+            } else {
+                return false;
+            }
+        }
+        return !underscore && t.length() > from;
+    }
 
     /** Whitespace between tokens as Python's tokenizer has it (no Unicode spaces). */
     static boolean isPythonSpace(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\n' || c == '\r'; }
@@ -44,7 +77,8 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
         }
         if (!(m.get("descr") instanceof String descr)) throw p.error("'descr' must be a string (structured dtypes are not supported), got " + m.get("descr"));
         if (!(m.get("fortran_order") instanceof Boolean fo)) throw p.error("'fortran_order' must be True or False, got " + m.get("fortran_order"));
-        if (!(m.get("shape") instanceof Tuple t)) throw p.error("'shape' must be a tuple, got " + m.get("shape"));
+        if (!(m.get("shape") instanceof Tuple t)) throw p.error("'shape' must be a tuple, got " + m.get("shape")
+                + (m.get("shape") instanceof Long ? " (Python reads a parenthesised number without a comma as the number: a one-element tuple is (n,))" : ""));
         long[] shape = new long[t.items.size()];
         for (int k = 0; k < shape.length; k++) {
             if (!(t.items.get(k) instanceof Long d) || d < 0) throw p.error("'shape' entries must be non-negative integers, got " + t.items.get(k));
@@ -71,6 +105,11 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
 
         private static String abbreviate(String s) {
             return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        }
+
+        /** A token as errors name it: its first 80 characters and its length when longer. */
+        private static String shown(String token) {
+            return token.length() > 80 ? token.substring(0, 80) + "... (" + token.length() + " characters)" : token;
         }
 
         void skipSpace() {
@@ -114,20 +153,23 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
             }
         }
 
+        /** A list, or a tuple; as in Python, {@code (x)} without a comma is {@code x} itself, not a tuple. */
         Object sequence(char close) {
             pos++;
             List<Object> items = new ArrayList<>();
+            boolean comma = false;
             while (true) {
                 skipSpace();
                 if (pos < s.length() && s.charAt(pos) == close) { pos++; break; }
                 items.add(value());
                 skipSpace();
-                if (pos < s.length() && s.charAt(pos) == ',') { pos++; continue; }
+                if (pos < s.length() && s.charAt(pos) == ',') { pos++; comma = true; continue; }
                 skipSpace();
                 expect(close);
                 break;
             }
-            return close == ')' ? new Tuple(items) : items;
+            if (close == ']') return items;
+            return items.size() == 1 && !comma ? items.get(0) : new Tuple(items);
         }
 
         String string() {
@@ -152,11 +194,11 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
             while (pos < s.length() && (Character.isLetterOrDigit(s.charAt(pos)) || s.charAt(pos) == '_')) pos++;
             String token = s.substring(start, pos);
             String literal = pythonTwoLongs && token.endsWith("L") ? token.substring(0, token.length() - 1) : token;
-            if (!PY_INT.matcher(literal).matches()) {
+            if (!isPythonInt(literal)) {
                 String bad = token.codePoints().filter(cp -> Character.isDigit(cp) && (cp < '0' || cp > '9')).findFirst()
                         .stream().mapToObj(cp -> "; '" + Character.toString(cp) + "' (U+" + String.format("%04X", cp) + ") is not an ASCII digit")
                         .findFirst().orElse("");
-                throw error("integer '" + token + "' is not a Python integer literal, which numpy's ast.literal_eval reads"
+                throw error("integer '" + shown(token) + "' is not a Python integer literal, which numpy's ast.literal_eval reads"
                         + " (ASCII digits, underscores between them, 0x/0o/0b prefixes" + (pythonTwoLongs ? ", a Python 2 L suffix" : "") + ")" + bad);
             }
             String digits = literal.replace("_", "");
@@ -165,10 +207,14 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
                 radix = switch (Character.toLowerCase(digits.charAt(1))) { case 'x' -> 16; case 'o' -> 8; default -> 2; };
                 digits = digits.substring(2);
             }
-            java.math.BigInteger v = new java.math.BigInteger(digits, radix);
-            if (negative) v = v.negate();
-            if (v.bitLength() > 63) throw error("integer out of range: " + (negative ? "-" : "") + token);
-            return v.longValue();
+            int lead = 0;
+            while (lead < digits.length() - 1 && digits.charAt(lead) == '0') lead++;
+            // past 64 significant digits no radix fits 63 bits: refused before BigInteger's quadratic parse of a huge token
+            java.math.BigInteger v = digits.length() - lead > 64 ? null : new java.math.BigInteger(digits.substring(lead), radix);
+            if (v == null || v.bitLength() > 63) {
+                throw error("integer out of range: " + (negative ? "-" : "") + shown(token));
+            }
+            return negative ? -v.longValue() : v.longValue();
         }
 
         void expect(char c) {

@@ -83,4 +83,29 @@ class NpyShapeDigitsTest {
         // a Unicode space (EM SPACE) is not whitespace to Python's tokenizer
         refused(3, "(2,\u20033)", "unexpected character");
     }
+
+    @Test void hundredThousandDigitsAreOutOfRangeNotAStackOverflow() throws IOException {
+        // a regex repetition recursed per digit here (StackOverflowError, raw out of Npy.read); numpy refuses the value too
+        String digits = "1".repeat(100_000);
+        Path p = file(2, header("(" + digits + ",)"), 64);
+        assertThatThrownBy(() -> Npy.read(p)).isInstanceOf(NpyFormatException.class)
+                .hasMessageContaining(p.toString()).hasMessageContaining("integer out of range: " + "1".repeat(80) + "... (100000 characters)");
+        Path hex = file(2, header("(0x" + "f".repeat(100_000) + ",)"), 64);
+        assertThatThrownBy(() -> Npy.read(hex)).isInstanceOf(NpyFormatException.class)
+                .hasMessageContaining(hex.toString()).hasMessageContaining("integer out of range: 0xfff");
+        Path bad = file(2, header("(" + digits + "_,)"), 64);
+        assertThatThrownBy(() -> Npy.read(bad)).isInstanceOf(NpyFormatException.class)
+                .hasMessageContaining(bad.toString()).hasMessageContaining("... (100001 characters)' is not a Python integer literal");
+        // leading zeros are not significant digits: 0x, 70 zeros, 10 is 16
+        assertThat(shape(2, "(0x" + "0".repeat(70) + "10,)", 16)).containsExactly(16);
+    }
+
+    @Test void aParenthesisedNumberWithoutACommaIsNotATuple() throws IOException {
+        // Python's (6) is the int 6, which numpy refuses as a shape; ((6,)) is the tuple (6,)
+        refused(1, "(6)", "'shape' must be a tuple, got 6", "a one-element tuple is (n,)");
+        refused(1, "( 6 )", "'shape' must be a tuple, got 6");
+        assertThat(shape(1, "((6,))", 6)).containsExactly(6);
+        Path p = file(1, "{'descr': ('|u1'), 'fortran_order': (False), 'shape': (2,), }\n", 2);
+        assertThat(Npy.read(p).shape()).containsExactly(2);
+    }
 }
