@@ -101,9 +101,9 @@ class InspectMeshAxesTest {
     @Test void groupsThatCutAcrossTheAxesMatchNone() throws IOException {
         // {0, 3}: (0,0), (1,1); {1, 2}: (0,1), (1,0): both axes vary, yet neither group is every device: no set of axes
         Out o = inspect(module(XY, "tensor<4xf32>", allReduce("[[0, 3], [1, 2]]")));
-        assertThat(o.line()).endsWith("groups [[0, 3], [1, 2]], no @mesh axes: the groups are not the device sets of any axes of @mesh");
+        assertThat(o.line()).endsWith("groups [[0, 3], [1, 2]], no @mesh axes: the groups are not the device sets of any axes or sub-axes of @mesh");
         assertThat(o.json().get("mesh_axes").isNull()).isTrue();
-        assertThat(o.json().get("mesh_axes_note").asText()).isEqualTo("the groups are not the device sets of any axes of @mesh");
+        assertThat(o.json().get("mesh_axes_note").asText()).isEqualTo("the groups are not the device sets of any axes or sub-axes of @mesh");
     }
 
     @Test void replicaIdsAreNotDevicesOfTheMesh() throws IOException {
@@ -118,5 +118,45 @@ class InspectMeshAxesTest {
         Out o = inspect(text);
         assertThat(o.line()).endsWith("groups [[0, 2], [1, 3]]");
         assertThat(o.json().has("mesh_axes")).isFalse();
+    }
+
+    @Test void aPermuteWithoutPairsMovesAlongNoAxis() throws IOException {
+        // no pairs is no transfer, not "one group of all devices" as for the other collectives
+        String op = "\"stablehlo.collective_permute\"(%a) {channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, "
+                + "source_target_pairs = dense<> : tensor<0x2xi64>} : (tensor<4xf32>) -> tensor<4xf32>";
+        Out o = inspect(module(XY, "tensor<4xf32>", op));
+        assertThat(o.line()).endsWith("no @mesh axes (no pair moves data)");
+        assertThat(o.json().get("mesh_axes").toString()).isEqualTo("[]");
+    }
+
+    @Test void globalIdsOverSeveralReplicasAreNotDevicesOfTheMesh() throws IOException {
+        // use_global_device_ids with 2 replicas of 4 partitions: id = replica x 4 + partition, 8 ids for a 4-device mesh
+        String op = "\"stablehlo.all_reduce\"(%a) " + ADD + " {channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, "
+                + "replica_groups = dense<[[0, 1, 2, 3], [4, 5, 6, 7]]> : tensor<2x4xi64>, use_global_device_ids} : (tensor<4xf32>) -> tensor<4xf32>";
+        Out o = inspect(module(XY, "tensor<4xf32>", op).replace("mhlo.num_replicas = 1", "mhlo.num_replicas = 2"));
+        assertThat(o.line()).endsWith("no @mesh axes: its ids are global ids over 2 replicas (flattened_ids: replica x 4 partitions + partition), not devices of @mesh");
+    }
+
+    @Test void crossReplicaAndPartitionIdsAreReplicaIds() throws IOException {
+        // a channel without use_global_device_ids: replica ids, each group times every partition
+        String op = "\"stablehlo.all_reduce\"(%a) " + ADD + " {channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, "
+                + "replica_groups = dense<[[0]]> : tensor<1x1xi64>} : (tensor<4xf32>) -> tensor<4xf32>";
+        Out o = inspect(module(XY, "tensor<4xf32>", op));
+        assertThat(o.line()).endsWith("no @mesh axes: its ids are replica ids (cross_replica_and_partition), not devices of @mesh");
+    }
+
+    @Test void groupsOfASubAxisNameIt() throws IOException {
+        // x=4 as "x":(1)2 (major, d / 2) x "x":(2)2 (minor, d % 2): {0, 2}, {1, 3} differ in the major digit only
+        // (the partitioner's groups for a dimension sharded {"x":(1)2} reduced); {0, 1}, {2, 3} in the minor one
+        Out major = inspect(module("[\"x\"=4]", "tensor<4xf32>", allReduce("[[0, 2], [1, 3]]")));
+        assertThat(major.line()).endsWith("over @mesh axes x:(1)2");
+        assertThat(major.json().get("mesh_axes").toString()).isEqualTo("[\"x:(1)2\"]");
+        Out minor = inspect(module("[\"x\"=4]", "tensor<4xf32>", allReduce("[[0, 1], [2, 3]]")));
+        assertThat(minor.line()).endsWith("over @mesh axes x:(2)2");
+        // a sub-axis of x with the whole of y: on ["x"=4, "y"=2] device d is at x = d / 2, y = d % 2, so x:(1)2 = x / 2
+        // = d / 4; in {0, 1, 4, 5} d / 4 and y vary while x % 2 = 0 is fixed (x % 2 = 1 in {2, 3, 6, 7}) -> x:(1)2,y
+        Out two = inspect(module("[\"x\"=4, \"y\"=2]", "tensor<4xf32>", allReduce("[[0, 1, 4, 5], [2, 3, 6, 7]]").replace("2x2xi64", "2x4xi64"))
+                .replace("num_partitions = 4", "num_partitions = 8"));
+        assertThat(two.line()).endsWith("over @mesh axes x:(1)2,y");
     }
 }

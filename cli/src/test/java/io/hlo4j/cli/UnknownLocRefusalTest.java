@@ -5,6 +5,7 @@ import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
 import io.hlo4j.mlir.testing.CaseSeeds;
+import io.hlo4j.mlir.testing.JaxStyle;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +58,43 @@ class UnknownLocRefusalTest {
 
     @Test void aBadOpInANestedRegion() throws IOException {
         refusedAt(JaxStyle.NESTED, "8:7", "stablehlo.sine");
+    }
+
+    /** A module that verifies but the interpreter refuses: {@code run} names FILE:{@code place} and says {@code what}. */
+    private void runRefusedAt(String text, String place, String... what) throws IOException {
+        Path f = dir.resolve("jax.mlir");
+        Files.writeString(f, text);
+        assertThat(Cli.run("verify", f.toString()).code()).isZero();
+        Cli.Run r = Cli.run("run", f.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).startsWith("hlo4j: " + f + ":" + place + ": ");
+        for (String w : what) assertThat(r.err()).contains(w);
+        assertThat(r.err().lines().count()).isEqualTo(1);
+    }
+
+    @Test void anUnsupportedCustomCallIsRefusedByTheInterpreterAtItsLine() throws IOException {
+        runRefusedAt("""
+                #loc1 = loc(unknown)
+                module @jit_f {
+                  func.func public @main() -> (tensor<4xf32>) {
+                    %c = stablehlo.constant dense<1.0> : tensor<4xf32> loc(#loc1)
+                    %0 = stablehlo.custom_call @foo(%c) : (tensor<4xf32>) -> tensor<4xf32> loc(#loc1)
+                    return %0 : tensor<4xf32> loc(#loc1)
+                  } loc(#loc1)
+                } loc(#loc1)
+                """, "5:5", "foo");
+    }
+
+    @Test void anOversizedIotaIsRefusedByTheInterpreterAtItsLine() throws IOException {
+        runRefusedAt("""
+                #loc1 = loc(unknown)
+                module @jit_f {
+                  func.func public @main() -> (tensor<100000x100000xf32>) {
+                    %0 = stablehlo.iota dim = 0 : tensor<100000x100000xf32> loc(#loc1)
+                    return %0 : tensor<100000x100000xf32> loc(#loc1)
+                  } loc(#loc1)
+                } loc(#loc1)
+                """, "4:5", "stablehlo.iota", "10000000000 elements");
     }
 
     /** {@code text} with every {@code loc(...)} (nested parentheses and quoted strings included) as {@code loc(unknown)}. */

@@ -13,10 +13,11 @@ import java.util.Optional;
 /**
  * The mesh axes a StableHLO collective's groups span, for a module that declares an {@code sdy.mesh} (the first one
  * with axes, as {@code run --spmd} names its log's axes by the first mesh): {@link GroupAxes#exact}, the rule the run
- * log uses, with the check that the groups are exactly those axes' device sets (for collective_permute, the axes its
- * pairs move along). {@code axes} is null when there is no answer, and {@code note} says why: the groups cut across
- * the axes (a hand-written program), the ids are replica ids rather than devices, the mesh and the module's partition
- * count differ, or an id names no device of the mesh. Nothing is guessed.
+ * log uses, with the check that the groups are exactly those axes' (or sub-axes', {@code x:(1)2}) device sets (for
+ * collective_permute, the axes its pairs move along). {@code axes} is null when there is no answer, and {@code note}
+ * says why: the groups are the device sets of no axes or sub-axes (they cut across them), the ids are replica ids or
+ * global ids over several replicas rather than devices, the mesh and the module's partition count differ, or an id
+ * names no device of the mesh. Nothing is guessed.
  */
 public record MeshAxes(String mesh, List<String> axes, String note) {
 
@@ -27,9 +28,18 @@ public record MeshAxes(String mesh, List<String> axes, String note) {
         String name = first.getKey();
         MeshAttr mesh = first.getValue();
         CollectiveMode mode = CollectiveTraffic.mode(op);
-        boolean deviceIds = mode == CollectiveMode.CROSS_PARTITION || mode == CollectiveMode.FLATTENED_IDS && procs.replicas() <= 1;
-        if (!deviceIds) {
-            return unknown(name, "its ids are replica ids (" + mode.specName() + "), not devices of @" + name);
+        switch (mode) {
+            case CROSS_REPLICA, CROSS_REPLICA_AND_PARTITION -> {
+                return unknown(name, "its ids are replica ids (" + mode.specName() + "), not devices of @" + name);
+            }
+            case FLATTENED_IDS -> {
+                // with one replica a global id is the partition id; with more, replica x partitions + partition
+                if (procs.replicas() > 1) {
+                    return unknown(name, "its ids are global ids over " + procs.replicas() + " replicas (" + mode.specName()
+                            + ": replica x " + (procs.partitions() > 0 ? procs.partitions() + " " : "") + "partitions + partition), not devices of @" + name);
+                }
+            }
+            case CROSS_PARTITION -> { }
         }
         long devices;
         try {
@@ -42,13 +52,13 @@ public record MeshAxes(String mesh, List<String> axes, String note) {
         }
         List<List<Long>> gs = new ArrayList<>();
         for (List<Long> g : groups) gs.add(g.stream().filter(id -> id != -1).toList()); // -1 pads short rows
-        if (gs.isEmpty() && devices <= GroupAxes.MAX_DEVICES) {
-            // no groups: one group of every partition
+        boolean permute = op.name().equals("stablehlo.collective_permute");
+        if (gs.isEmpty() && !permute && devices <= GroupAxes.MAX_DEVICES) {
+            // no groups: one group of every partition (a permute without pairs moves nothing)
             List<Long> all = new ArrayList<>();
             for (long d = 0; d < devices; d++) all.add(d);
             gs.add(all);
         }
-        boolean permute = op.name().equals("stablehlo.collective_permute");
         Optional<List<String>> spanned = GroupAxes.spanned(mesh, gs);
         if (spanned.isEmpty()) {
             return unknown(name, devices > GroupAxes.MAX_DEVICES ? "@" + name + " has more than " + GroupAxes.MAX_DEVICES + " devices"
@@ -56,7 +66,7 @@ public record MeshAxes(String mesh, List<String> axes, String note) {
         }
         if (permute) return new MeshAxes(name, spanned.get(), null);
         return GroupAxes.exact(mesh, gs).map(a -> new MeshAxes(name, a, null))
-                .orElseGet(() -> unknown(name, "the groups are not the device sets of any axes of @" + name));
+                .orElseGet(() -> unknown(name, "the groups are not the device sets of any axes or sub-axes of @" + name));
     }
 
     private static MeshAxes unknown(String mesh, String why) { return new MeshAxes(mesh, null, why); }

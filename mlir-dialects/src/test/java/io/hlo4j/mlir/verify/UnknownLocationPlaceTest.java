@@ -9,6 +9,7 @@ import io.hlo4j.mlir.ir.Walker;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.print.PrintOptions;
+import io.hlo4j.mlir.testing.JaxStyle;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -21,46 +22,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * JAX writes {@code loc(unknown)} (often through {@code #loc1 = loc(unknown)}) on returns, constants and functions; an
  * op parsed under it keeps where in the text it was parsed, so that its refusal names file:line:col of that op (not
  * the enclosing function's, not nothing), while the location stays unknown for printing and comparison. Lines and
- * columns below are counted by hand in the texts (the op's first token: its result name, or the op name).
+ * columns are counted by hand in {@link JaxStyle}'s texts.
  */
 class UnknownLocationPlaceTest {
-    /** A JAX-style module: every op, the function and the module under #loc1 = loc(unknown). */
-    static final String RETURN = """
-            #loc1 = loc(unknown)
-            module @jit_f attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
-              func.func public @main(%arg0: tensor<4xf32> loc(unknown)) -> (tensor<8xf32>) {
-                %0 = stablehlo.add %arg0, %arg0 : tensor<4xf32> loc(#loc1)
-                return %0 : tensor<4xf32> loc(#loc1)
-              } loc(#loc1)
-            } loc(#loc1)
-            """;
-
-    static final String CONSTANT = """
-            #loc1 = loc(unknown)
-            module @jit_f {
-              func.func public @main() -> (tensor<4xf64>) {
-                %c = "stablehlo.constant"() {value = dense<1.0> : tensor<4xf32>} : () -> tensor<4xf64> loc(#loc1)
-                return %c : tensor<4xf64> loc(#loc1)
-              } loc(#loc1)
-            } loc(#loc1)
-            """;
-
-    static final String NESTED = """
-            #loc1 = loc(unknown)
-            module @jit_f {
-              func.func public @main(%arg0: tensor<4xi32> loc(unknown)) -> (tensor<i32>) {
-                %cst = stablehlo.constant dense<0> : tensor<i32> loc(#loc1)
-                %0 = stablehlo.reduce(%arg0 init: %cst) across dimensions = [0] : (tensor<4xi32>, tensor<i32>) -> tensor<i32>
-                 reducer(%a: tensor<i32> loc(unknown), %b: tensor<i32> loc(unknown))  {
-                  %s = stablehlo.add %a, %b : tensor<i32> loc(#loc1)
-                  %t = stablehlo.sine %s : tensor<i32> loc(#loc1)
-                  stablehlo.return %t : tensor<i32> loc(#loc1)
-                } loc(#loc1)
-                return %0 : tensor<i32> loc(#loc1)
-              } loc(#loc1)
-            } loc(#loc1)
-            """;
-
     private static void refusedAt(String text, String op, String place) {
         Module m = MlirParser.parseModule(text, "jax.mlir");
         assertThatThrownBy(() -> ModuleVerifier.verify(m)).isInstanceOfSatisfying(VerificationException.class, e -> {
@@ -72,19 +36,19 @@ class UnknownLocationPlaceTest {
     }
 
     @Test void aBadReturnNamesItsLine() {
-        refusedAt(RETURN, "func.return", "jax.mlir:5:5");
+        refusedAt(JaxStyle.RETURN, "func.return", "jax.mlir:5:5");
     }
 
     @Test void aBadConstantNamesItsLine() {
-        refusedAt(CONSTANT, "stablehlo.constant", "jax.mlir:4:5");
+        refusedAt(JaxStyle.CONSTANT, "stablehlo.constant", "jax.mlir:4:5");
     }
 
     @Test void aBadOpInANestedRegionNamesItsLine() {
-        refusedAt(NESTED, "stablehlo.sine", "jax.mlir:8:7");
+        refusedAt(JaxStyle.NESTED, "stablehlo.sine", "jax.mlir:8:7");
     }
 
     @Test void theLocationStaysUnknownForPrintingAndComparison() {
-        String ok = RETURN.replace("tensor<8xf32>", "tensor<4xf32>");
+        String ok = JaxStyle.RETURN.replace("tensor<8xf32>", "tensor<4xf32>");
         Module m = MlirParser.parseModule(ok, "jax.mlir");
         ModuleVerifier.verify(m);
         List<Operation> ops = new ArrayList<>();

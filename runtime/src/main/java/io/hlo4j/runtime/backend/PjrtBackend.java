@@ -5,7 +5,6 @@ import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.func.FuncOps;
 import io.hlo4j.mlir.ir.Hlo4jException;
-import io.hlo4j.mlir.ir.Location;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
@@ -267,7 +266,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         try {
             exe = cache == null ? client.compile(text, options) : cache.compile(client, text, options);
         } catch (PjrtException e) {   // XLA's refusal, placed where the program came from
-            throw module.op().location() instanceof Location.Unknown ? e : e.at(module.op().location());
+            throw !module.op().location().isPlaced() ? e : e.at(module.op().location());
         }
         return new Compiled(module, entry, sig, exe, options);
     }

@@ -15,9 +15,10 @@ import java.util.Set;
  *   <li>{@link #spanned}: the axes, in mesh order, on which some group's members differ (for collective_permute's
  *   {source, target} pairs: the axes data moves along);</li>
  *   <li>{@link #exact}: the same axes, only when the groups are exactly the device sets of those axes (every device in
- *   one group, each group every device that shares its members' coordinates on the other axes), as the groups of a
- *   collective the partitioner made always are. A hand-written program's groups may cut across axes
- *   ({@code [[0, 3], [1, 2]]} on a 2x2 mesh): then there is no such set, and the answer is empty rather than a guess.</li>
+ *   one group, each group every device that shares its members' coordinates on the other axes); failing that, of
+ *   one sub-axis of each ({@code x:(1)2}), as the partitioner makes for a dimension sharded over a sub-axis. Groups
+ *   that are neither (a hand-written {@code [[0, 3], [1, 2]]} on a 2x2 mesh cuts across both axes) get no answer
+ *   rather than a guess.</li>
  * </ul>
  * Groups are compared as sets: the order of ids within a group is not checked.
  */
@@ -49,19 +50,72 @@ public final class GroupAxes {
 
     /**
      * The axes the groups span when they are exactly the device sets of those axes: each group holds distinct devices,
-     * as many as the product of those axes' sizes, and every device of the mesh is in exactly one group. Empty otherwise.
+     * as many as the product of those axes' sizes, and every device of the mesh is in exactly one group. Failing that,
+     * the sub-axes ({@code x:(pre)size}, one per spanned axis) whose device sets the groups are. Empty otherwise.
      */
     public static Optional<List<String>> exact(MeshAttr mesh, Collection<? extends List<? extends Number>> groups) {
         Optional<List<String>> axes = spanned(mesh, groups);
         if (axes.isEmpty()) return axes;
+        List<String> names = axes.get();
+        // per spanned axis its candidates {pre, size}: the whole axis first, then every proper sub-axis of size > 1
+        List<List<long[]>> choices = new ArrayList<>();
+        long combos = 1;
+        for (String a : names) {
+            long n = mesh.axisSize(a);
+            List<long[]> c = new ArrayList<>();
+            c.add(new long[]{1, n});
+            for (long pre = 1; pre < n; pre++) {
+                if (n % pre != 0) continue;
+                for (long size = 2; pre * size <= n; size++) if (n % (pre * size) == 0 && !(pre == 1 && size == n)) c.add(new long[]{pre, size});
+            }
+            choices.add(c);
+            combos *= c.size();
+            if (combos > MAX_COMBINATIONS) combos = MAX_COMBINATIONS + 1;
+        }
+        long[] position = positions(mesh);
+        int[] pick = new int[names.size()];
+        for (long k = 0; k < Math.min(combos, MAX_COMBINATIONS); k++) {
+            long rest = k;
+            for (int i = 0; i < pick.length; i++) { pick[i] = (int) (rest % choices.get(i).size()); rest /= choices.get(i).size(); }
+            if (matches(mesh, position, groups, names, choices, pick)) {
+                List<String> out = new ArrayList<>();
+                for (int i = 0; i < pick.length; i++) {
+                    long[] c = choices.get(i).get(pick[i]);
+                    out.add(pick[i] == 0 ? names.get(i) : names.get(i) + ":(" + c[0] + ")" + c[1]);
+                }
+                return Optional.of(List.copyOf(out));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Sub-axis combinations {@link #exact} tries at most (a mesh with many highly divisible spanned axes gets no answer). */
+    private static final long MAX_COMBINATIONS = 4096;
+
+    /** Whether the groups are exactly the device sets of the picked (sub-)axes: one group per class of the other coordinates. */
+    private static boolean matches(MeshAttr mesh, long[] position, Collection<? extends List<? extends Number>> groups,
+                                   List<String> names, List<List<long[]>> choices, int[] pick) {
         long size = 1;
-        for (String a : axes.get()) size *= mesh.axisSize(a);
+        for (int i = 0; i < pick.length; i++) size *= choices.get(i).get(pick[i])[1];
+        int[] axis = new int[names.size()];
+        for (int i = 0; i < axis.length; i++) axis[i] = mesh.axisNames().indexOf(names.get(i));
         Set<Long> seen = new HashSet<>();
         for (List<? extends Number> g : groups) {
-            if (g.size() != size) return Optional.empty();
-            for (Number id : g) if (!seen.add(id.longValue())) return Optional.empty();
+            if (g.size() != size) return false;
+            long[] key = null;
+            for (Number id : g) {
+                if (!seen.add(id.longValue())) return false;
+                long[] c = MeshCoordinates.of(mesh, position[id.intValue()]);
+                for (int i = 0; i < pick.length; i++) {   // the picked sub-axis's digit taken out: what must not vary
+                    long[] sub = choices.get(i).get(pick[i]);
+                    long inner = mesh.axes().get(axis[i]).size() / (sub[0] * sub[1]);
+                    c[axis[i]] -= (c[axis[i]] / inner % sub[1]) * inner;
+                }
+                if (key == null) key = c;
+                else if (!java.util.Arrays.equals(key, c)) return false;
+            }
         }
-        return seen.size() == mesh.totalSize() ? axes : Optional.empty();
+        return seen.size() == mesh.totalSize();
     }
 
     /** Meshes up to this many devices are indexed (a million; far beyond what run --spmd simulates). */

@@ -1,11 +1,15 @@
-package io.hlo4j.cli;
+package io.hlo4j.mlir.testing;
 
-/** JAX-style modules (every op under {@code #loc1 = loc(unknown)}) with one bad op each; its place counted by hand. */
-final class JaxStyle {
+/**
+ * JAX-style modules (every op, the function and the module under {@code #loc1 = loc(unknown)}) with one bad op each;
+ * its place counted by hand (the op's first token: its result name, or the op name). Shared by the verifier's and the
+ * CLI's tests.
+ */
+public final class JaxStyle {
     private JaxStyle() {}
 
     /** The return (line 5, column 5) returns tensor<4xf32> from a function declared to return tensor<8xf32>. */
-    static final String RETURN = """
+    public static final String RETURN = """
             #loc1 = loc(unknown)
             module @jit_f attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
               func.func public @main(%arg0: tensor<4xf32> loc(unknown)) -> (tensor<8xf32>) {
@@ -16,7 +20,7 @@ final class JaxStyle {
             """;
 
     /** The constant (line 4, column 5) holds a tensor<4xf32> value but declares tensor<4xf64>. */
-    static final String CONSTANT = """
+    public static final String CONSTANT = """
             #loc1 = loc(unknown)
             module @jit_f {
               func.func public @main() -> (tensor<4xf64>) {
@@ -27,7 +31,7 @@ final class JaxStyle {
             """;
 
     /** A sine of an integer (line 8, column 7) inside a reduce's body. */
-    static final String NESTED = """
+    public static final String NESTED = """
             #loc1 = loc(unknown)
             module @jit_f {
               func.func public @main(%arg0: tensor<4xi32> loc(unknown)) -> (tensor<i32>) {
