@@ -3,6 +3,7 @@ package io.hlo4j.runtime.backend;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.testing.JaxStyle;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
@@ -133,6 +134,19 @@ class PjrtBackendTest {
             var program = exe.executable().optimizedProgram();
             assertThat(io.hlo4j.runtime.hlo.HloProgram.decode(program.format(), program.code()).summary().collectives()).hasSize(4);
             assertThat(pjrt.client().openObjects()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void xlasRefusalOfAModuleUnderLocUnknownNamesWhereTheModuleWasParsed() {
+        // a JAX-style module (loc(unknown)) keeps its parse place; the plugin's compile error is placed there
+        Module m = MlirParser.parseModule(JaxStyle.RETURN.replace("tensor<8xf32>", "tensor<4xf32>"), "jax.mlir");
+        try (PjrtBackend pjrt = PjrtBackend.open(mock(), Map.of("mock_fail", "PJRT_Client_Compile"), (Path) null)) {
+            assertThatThrownBy(() -> pjrt.compile(m)).isInstanceOfSatisfying(PjrtException.class, e -> {
+                assertThat(e.call()).isEqualTo("PJRT_Client_Compile");
+                assertThat(e.location().isPlaced()).isTrue();
+                assertThat(e.format()).startsWith("jax.mlir:2:1: ");
+            });
         }
     }
 
