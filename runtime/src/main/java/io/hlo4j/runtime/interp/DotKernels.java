@@ -200,9 +200,7 @@ final class DotKernels {
             VectorMatmul.multiply(af, bf, cf, B, M, K, N);
             return cf;
         }
-        double[] c = new double[cf.length];
-        matmulF32Scalar(af, bf, c, B, M, K, N);
-        for (long i0 = 0; i0 < c.length; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, c.length); i < iEnd; i++) cf[i] = (float) c[i];
+        matmulF32Scalar(af, 0, bf, 0, cf, 0, B, M, K, N);
         return cf;
     }
 
@@ -213,8 +211,19 @@ final class DotKernels {
         return f;
     }
 
-    /** The per-row reference loop of {@link #matmulF32} (any shape, no vector module needed). */
+    /** The per-row reference loop of {@link #matmulF32} (any shape, no vector module needed), widened into c. */
     static void matmulF32Scalar(float[] af, float[] bf, double[] c, int B, int M, int K, int N) {
+        float[] cf = new float[c.length];
+        matmulF32Scalar(af, 0, bf, 0, cf, 0, B, M, K, N);
+        for (int i = 0; i < cf.length; i++) c[i] = cf[i];
+    }
+
+    /**
+     * The per-row reference loop: c[cOff..] (B x M x N) = af[aOff..] (B x M x K) x bf[bOff..] (B x K x N), each
+     * element one f32 fma per k, ascending from +0 (the terms and order of {@link VectorMatmul}); rows in parallel
+     * when the product is large.
+     */
+    static void matmulF32Scalar(float[] af, int aOff, float[] bf, int bOff, float[] c, int cOff, int B, int M, int K, int N) {
         long work = (long) B * M * N * K;
         IntStream rows = IntStream.range(0, B * M);
         if (work > 1 << 20) rows = rows.parallel();
@@ -222,14 +231,14 @@ final class DotKernels {
         stop.forEach(rows, row -> {
             stop.poll((long) K * N);
             int bb = row / M;
-            int ao = row * K, bo = bb * K * N, co = row * N;
+            int ao = aOff + row * K, bo = bOff + bb * K * N;
             float[] acc = new float[N];
             for (int k = 0; k < K; k++) {
                 float av = af[ao + k];
                 int bk = bo + k * N;
                 for (int j = 0; j < N; j++) acc[j] = Math.fma(av, bf[bk + j], acc[j]);
             }
-            for (int j = 0; j < N; j++) c[co + j] = acc[j];
+            System.arraycopy(acc, 0, c, cOff + row * N, N);
         });
     }
 

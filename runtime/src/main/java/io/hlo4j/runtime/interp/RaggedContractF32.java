@@ -5,8 +5,6 @@ import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.stream.IntStream;
-
 /**
  * {@code chlo.ragged_dot} mode 2 in f32, the form a MoE's weight gradient takes: lhs [k, m] or [m, k] whose m rows
  * (the ragged, contracting dimension) fall into consecutive groups, rhs [m, n] or [n, m], result [groups, k, n] with
@@ -117,27 +115,16 @@ final class RaggedContractF32 {
 
     /**
      * c[cOff..] (k x n) = a (k x len) x b[bOff..] (len x n): the vector kernel when present (and n is at least 8, as
-     * for dot_general), else the scalar loop of {@link DotKernels#matmulF32Scalar}; both are one f32 fma per term, rows
-     * ascending from +0.
+     * for dot_general), else {@link #multiplyScalar}; both are one f32 fma per term, rows ascending from +0.
      */
     static void multiply(float[] a, float[] b, int bOff, float[] c, int cOff, int k, int len, int n) {
-        if (DotKernels.VECTOR && n >= 8) {
-            VectorMatmul.multiply(a, 0, b, bOff, c, cOff, 1, k, len, n);
-            return;
-        }
-        IntStream rows = IntStream.range(0, k);
-        if ((long) k * len * n > 1 << 20) rows = rows.parallel();
-        StopCheck stop = StopCheck.current();
-        stop.forEach(rows, i -> {
-            stop.poll((long) len * n);
-            float[] acc = new float[n];
-            for (int r = 0; r < len; r++) {
-                float av = a[i * len + r];
-                int bo = bOff + r * n;
-                for (int j = 0; j < n; j++) acc[j] = Math.fma(av, b[bo + j], acc[j]);
-            }
-            System.arraycopy(acc, 0, c, cOff + i * n, n);
-        });
+        if (DotKernels.VECTOR && n >= 8) VectorMatmul.multiply(a, 0, b, bOff, c, cOff, 1, k, len, n);
+        else multiplyScalar(a, b, bOff, c, cOff, k, len, n);
+    }
+
+    /** {@link #multiply} without the vector module: {@link DotKernels#matmulF32Scalar}'s loop. */
+    static void multiplyScalar(float[] a, float[] b, int bOff, float[] c, int cOff, int k, int len, int n) {
+        DotKernels.matmulF32Scalar(a, 0, b, bOff, c, cOff, 1, k, len, n);
     }
 
     /** A -0 sum becomes +0 where the general path's zeroed rows after the group add a +0 product (see the class comment). */

@@ -116,7 +116,6 @@ public final class InterpBench {
             """;
     }
 
-    /** Softmax over the last axis, as frontends lower it: max, subtract, exp, sum, divide. */
     /** The two transposes of the MoE backward's largest kind (docs/benchmarks.md, the MoE training step). */
     static String transpose() {
         return """
@@ -128,6 +127,7 @@ public final class InterpBench {
             """;
     }
 
+    /** Softmax over the last axis, as frontends lower it: max, subtract, exp, sum, divide. */
     static String softmax() {
         return """
             func.func @main(%x: tensor<8192x256xf32>) -> tensor<8192x256xf32> {

@@ -1,5 +1,6 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.mlir.types.IntegerType;
@@ -18,8 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * +0, with lhs zeroed outside the group's rows (what {@link RaggedDot}'s general mode 2 computes: a full dot of the
  * masked lhs). Bit for bit, on random shapes (both layouts of each operand, widths below and above the vector kernel's
  * 8, one-element and empty groups, groups past the end, negative sizes) and on values chosen for the edge cases:
- * sums that underflow to -0 (the zeroed rows after the group turn them into +0), infinities and NaN in rhs.
- * {@link RaggedContractF32#multiply}'s scalar loop (used without the vector module) is checked against the vector one.
+ * sums that underflow to -0 (the zeroed rows after the group turn them into +0), infinities and NaN in lhs only (the
+ * new path) and in both operands (rhs's send it to the general path). {@link RaggedContractF32#multiplyScalar}, the
+ * loop used without the vector module, and {@link RaggedContractF32#multiply} (the vector kernel here, where the test
+ * JVM has the module) are each checked against the fma sum written out.
  */
 class RaggedContractF32Test {
     static final String MODE2 = "#chlo.ragged_dot<lhs_batching_dimensions = [], rhs_batching_dimensions = [], "
@@ -36,7 +39,7 @@ class RaggedContractF32Test {
                 int kind = rng.nextInt(8);
                 sizes[g] = kind == 0 ? 0 : kind == 1 ? 1 : kind == 2 && trial % 5 == 0 ? -2 : rng.nextInt(Math.max(1, m / groups + 3));
             }
-            String values = List.of("plain", "plain", "tiny", "nonfinite").get(trial % 4);
+            String values = List.of("plain", "tiny", "nonfinite", "lhsNonfinite").get(trial % 4);
             check(trial, m, k, n, sizes, rng.nextBoolean() ? 1 : 0, rng.nextBoolean() ? 0 : 1, values, rng);
         }
     }
@@ -53,28 +56,36 @@ class RaggedContractF32Test {
     }
 
     @Test
-    void theScalarLoopEqualsTheVectorKernel() {
+    void theScalarAndVectorLoopsEqualTheFmaSumAtOffsets() {
         SplittableRandom rng = new SplittableRandom(4);
-        int k = 9, len = 31, n = 45;
-        float[] a = new float[k * len], b = new float[(len + 3) * n];
-        for (int i = 0; i < a.length; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
-        for (int i = 0; i < b.length; i++) b[i] = (float) (rng.nextDouble() * 2 - 1);
-        float[] c = new float[2 * k * n];
-        RaggedContractF32.multiply(a, b, 3 * n, c, k * n, k, len, n);
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < n; j++) {
-                float s = 0;
-                for (int r = 0; r < len; r++) s = Math.fma(a[i * len + r], b[(3 + r) * n + j], s);
-                assertThat(c[k * n + i * n + j]).isEqualTo(s);
+        for (int n : new int[] {1, 7, 8, 45}) {
+            int k = 9, len = 31;
+            float[] a = new float[k * len], b = new float[(len + 3) * n];
+            for (int i = 0; i < a.length; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
+            for (int i = 0; i < b.length; i++) b[i] = (float) (rng.nextDouble() * 2 - 1);
+            float[] scalar = new float[2 * k * n], either = new float[2 * k * n];
+            RaggedContractF32.multiplyScalar(a, b, 3 * n, scalar, k * n, k, len, n);
+            RaggedContractF32.multiply(a, b, 3 * n, either, k * n, k, len, n);
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < n; j++) {
+                    float s = 0;
+                    for (int r = 0; r < len; r++) s = Math.fma(a[i * len + r], b[(3 + r) * n + j], s);
+                    assertThat(scalar[k * n + i * n + j]).as("scalar n %d (%d, %d)", n, i, j).isEqualTo(s);
+                    assertThat(either[k * n + i * n + j]).as("multiply n %d (%d, %d)", n, i, j).isEqualTo(s);
+                }
             }
+            assertThat(java.util.Arrays.copyOf(scalar, k * n)).containsOnly(0f);
+            assertThat(java.util.Arrays.copyOf(either, k * n)).containsOnly(0f);
         }
-        assertThat(java.util.Arrays.copyOf(c, k * n)).containsOnly(0f);
     }
 
     private static void check(int trial, int m, int k, int n, long[] sizes, int ragged, int rcd, String values, SplittableRandom rng) {
         double[] lhs = new double[k * m], rhs = new double[m * n];
         for (int i = 0; i < lhs.length; i++) lhs[i] = value(rng, values, true);
         for (int i = 0; i < rhs.length; i++) rhs[i] = value(rng, values, false);
+        boolean finiteRhs = java.util.Arrays.stream(rhs).allMatch(Double::isFinite);
+        assertThat(fastPath(k, m, n, sizes, ragged, rcd, lhs, rhs)).as("trial %d (%s): RaggedContractF32 applies", trial, values)
+                .isEqualTo(finiteRhs);
         double[] got = run(k, m, n, sizes, ragged, rcd, lhs, rhs);
         double[] want = oracle(k, m, n, sizes, ragged, rcd, lhs, rhs);
         for (int i = 0; i < want.length; i++) {
@@ -89,6 +100,7 @@ class RaggedContractF32Test {
         double d = rng.nextDouble() * 2 - 1;
         return switch (kind) {
             case "tiny" -> rng.nextInt(3) == 0 ? (rng.nextBoolean() ? 0.0 : -0.0) : (float) (d * (lhs ? 1e-30 : 1e-25));
+            case "lhsNonfinite" -> lhs && rng.nextInt(20) == 0 ? List.of(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN).get(rng.nextInt(3)) : (float) d;
             case "nonfinite" -> rng.nextInt(40) == 0 ? List.of(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN).get(rng.nextInt(3)) : (float) d;
             default -> (float) d;
         };
@@ -105,6 +117,18 @@ class RaggedContractF32Test {
         Value o = ir.op("chlo.ragged_dot", List.of(a, b, g), t(FloatType.F32, sizes.length, k, n), "ragged_dot_dimension_numbers",
                 Ir.text(MODE2.formatted(ragged, rcd, ragged)));
         return ((Tensor) Ir.run(ir.func("main", o), lhs, rhs, gs).get(0)).re;
+    }
+
+    /** Whether {@link RaggedContractF32} takes the op (non-null) rather than leaving it to the general path. */
+    private static boolean fastPath(int k, int m, int n, long[] sizes, int ragged, int rcd, double[] lhsKm, double[] rhsMn) {
+        double[] l = ragged == 1 ? lhsKm : transpose(lhsKm, k, m), r = rcd == 0 ? rhsMn : transpose(rhsMn, m, n);
+        Tensor lhs = Ir.reals(FloatType.F32, ragged == 1 ? shape(k, m) : shape(m, k), l);
+        Tensor rhs = Ir.reals(FloatType.F32, rcd == 0 ? shape(m, n) : shape(n, m), r);
+        long[] bounds = new long[sizes.length + 1];
+        for (int g = 0; g < sizes.length; g++) bounds[g + 1] = bounds[g] + sizes[g];
+        Operation op = Operation.builder("chlo.ragged_dot").build();
+        return RaggedContractF32.evalOrNull(op, lhs, rhs, bounds, sizes.length, ragged, new long[0], new long[0],
+                new long[] {ragged}, new long[] {rcd}, t(FloatType.F32, sizes.length, k, n)) != null;
     }
 
     /** Every group: a full f32 fma sum over all m rows, ascending from +0, lhs zero outside the group. */

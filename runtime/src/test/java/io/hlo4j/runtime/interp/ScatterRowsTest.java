@@ -51,14 +51,16 @@ class ScatterRowsTest {
 
     @Test
     void duplicateIndicesAddInUpdateOrderAndOutOfBoundsRowsAreDropped() {
-        // f32 sums whose value depends on the order: 1e8 + 1 - 1e8 is 0 in f32 added in order, 1 otherwise
+        // an f32 sum whose value depends on the order: 1, 1e8, -1e8 added in update order is 0 (1e8 absorbs the 1),
+        // in reverse order 1
         Tensor x = Ir.reals(FloatType.F32, shape(3, 2), 0, 0, 0, 0, 5, 5);
         Tensor idx = Ir.ints(IntegerType.I32, shape(5), 1, 1, 1, 3, -1);
-        Tensor u = Ir.reals(FloatType.F32, shape(5, 2), 1e8, 1, 1, 2, -1e8, 3, 9, 9, 7, 7);
+        Tensor u = Ir.reals(FloatType.F32, shape(5, 2), 1, 1, 1e8, 2, -1e8, 3, 9, 9, 7, 7);
         Tensor got = scatter(x, idx, u, ROW_DN.formatted("1", 1), Ir.combiner("stablehlo.add", FloatType.F32), x.type);
-        float a = (float) ((float) (1e8f + 1f) + -1e8f), b = 1f + 2f + 3f;
-        assertThat(got.re).containsExactly(0, 0, a, b, 5, 5);
-        assertThat(a).isEqualTo(0f);
+        float forward = (float) ((float) (0f + 1f) + 1e8f) + -1e8f, reverse = (float) ((float) (0f + -1e8f) + 1e8f) + 1f;
+        assertThat(forward).isEqualTo(0f);
+        assertThat(reverse).isEqualTo(1f);
+        assertThat(got.re).containsExactly(0, 0, forward, 1f + 2f + 3f, 5, 5);
     }
 
     @Test
@@ -120,6 +122,12 @@ class ScatterRowsTest {
         Tensor want = scatter(x, idx, u.reshaped(TensorType.of(et, unit)), UNIT_DN.formatted(uwd, 1), body2, x.type);
         assertThat(bits(got)).as("trial %d: %s %s rows %d window %s", trial, combine, et, rows, java.util.Arrays.toString(window))
                 .containsExactly(bits(want));
+        // the row form went through ScatterRows (x is not read again: apply may write it)
+        long[] windowDims = new long[window.length];
+        for (int d = 0; d < window.length; d++) windowDims[d] = d + 1;
+        boolean replace = combine.equals("replace");
+        assertThat(ScatterRows.apply(x, idx, u, windowDims, new long[] {0}, new long[0], new long[] {0}, 1,
+                replace ? null : ScalarOp.of(body, et), replace)).as("trial %d: ScatterRows applies", trial).isTrue();
     }
 
     static Tensor scatter(Tensor x, Tensor idx, Tensor u, String dn, Region body, TensorType result) {
