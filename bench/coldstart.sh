@@ -15,8 +15,23 @@ cd "$ROOT"
 
 "$ROOT/hlo4j" --version >/dev/null # builds when sources changed
 if [[ " $MODES " == *" aot "* ]]; then
+    if [[ -n "${HLO4J_JAVA_OPTS:-}${JDK_JAVA_OPTIONS:-}${JAVA_TOOL_OPTIONS:-}${_JAVA_OPTIONS:-}" ]]; then
+        echo "coldstart.sh: the launcher uses no AOT cache while HLO4J_JAVA_OPTS, JDK_JAVA_OPTIONS," \
+            "JAVA_TOOL_OPTIONS or _JAVA_OPTIONS is set; unset them (or BENCH_MODES=noaot)" >&2
+        exit 1
+    fi
     # Makes the cache now (in the foreground), so that the timed runs find it.
     HLO4J_AOT_SYNC=1 "$ROOT/hlo4j" --version >/dev/null
+    # A cache newer than the newest jar, and no failure: the training failed or was skipped otherwise (HLO4J_AOT=0,
+    # no flock, a JDK before 25).
+    newest=$(ls -t "$ROOT"/cli/target/hlo4j-cli.jar "$ROOT"/cli/target/lib/*.jar)
+    newest=${newest%%$'\n'*}
+    if [[ -z "$(find "$ROOT/cli/target/aot" -maxdepth 1 -name 'hlo4j-*.aot' -newer "$newest" 2>/dev/null)" ||
+          -n "$(find "$ROOT/cli/target/aot" -maxdepth 1 -name 'hlo4j-*.failed' -newer "$newest" 2>/dev/null)" ]]; then
+        echo "coldstart.sh: no AOT cache in cli/target/aot after a training; see its hlo4j-*.log there, and" \
+            "scripts/aot.sh for when the launcher makes none" >&2
+        exit 1
+    fi
 fi
 
 COMMANDS=(

@@ -16,6 +16,8 @@
 # retried until the key changes. With the cache, the JVM's aot/cds logging is off, so that a cache the JVM refuses
 # prints nothing and the command runs without it.
 #
+# Neither used nor made when HLO4J_JAVA_OPTS, JDK_JAVA_OPTIONS, JAVA_TOOL_OPTIONS or _JAVA_OPTIONS is set: the cache
+# must never change a command's output, exit code or side effects. The training closes the caller's fds above 2.
 # HLO4J_AOT=0 turns it off; HLO4J_AOT_SYNC=1 (benchmarks) trains in the foreground before the command, or waits for
 # a training under way.
 
@@ -24,9 +26,10 @@ hlo4j_aot_opts() {
     [[ "${HLO4J_AOT:-1}" != 0 ]] || return 0
     (( JAVA_VERSION >= 25 )) || return 0 # -XX:AOTCacheOutput is JDK 25's
     command -v flock >/dev/null 2>&1 || return 0
-    case " ${HLO4J_JAVA_OPTS:-} " in # the user's own CDS or AOT options win
-        *AOT* | *Xshare* | *SharedArchiveFile* | *ArchiveClassesAtExit*) return 0 ;;
-    esac
+    # No cache with the user's own JVM options: the JVM reads these three variables too, and a CDS option there
+    # (-Xshare:off) makes -XX:AOTCache an error; and a training would rerun HLO4J_JAVA_OPTS (a debug port bound,
+    # GC logs, JFR files or heap dumps written twice, an agent run twice).
+    [[ -z "${HLO4J_JAVA_OPTS:-}${JDK_JAVA_OPTIONS:-}${JAVA_TOOL_OPTIONS:-}${_JAVA_OPTIONS:-}" ]] || return 0
     local dir=$TARGET/aot key
     key=$(hlo4j_aot_key) || return 0
     key=${key// /-} # cksum prints "CRC SIZE"
@@ -34,22 +37,32 @@ hlo4j_aot_opts() {
     if [[ ! -f "$cache" && ! -f "$dir/hlo4j-$key.failed" ]]; then
         mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
         if [[ "${HLO4J_AOT_SYNC:-}" == 1 ]]; then
-            (hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 || true
+            (hlo4j_aot_close_fds; hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 || true
         else
             # A background job of a script ignores SIGINT already; HUP too, so that closing the terminal
             # does not cut a training short.
-            (trap '' HUP; hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 &
+            (trap '' HUP; hlo4j_aot_close_fds; hlo4j_aot_train "$dir" "$key") </dev/null >/dev/null 2>&1 &
         fi
     fi
     if [[ -f "$cache" ]]; then AOT_OPTS=("-XX:AOTCache=$cache" "-Xlog:aot*=off" "-Xlog:cds*=off"); fi
     return 0
 }
 
+# Closes every fd above 2 in the training's subshell: a pipe the caller holds open (bash -c 'exec 3>&1; ./hlo4j
+# --version' | cat) must not wait for the training.
+hlo4j_aot_close_fds() {
+    local f fd fds=(/proc/$BASHPID/fd/*)
+    for f in "${fds[@]}"; do
+        fd=${f##*/}
+        if [[ "$fd" =~ ^[0-9]+$ ]] && (( fd > 2 )); then { exec {fd}>&-; } 2>/dev/null || true; fi
+    done
+}
+
 hlo4j_aot_key() {
     local jars=("$JAR" "$LIB"/*.jar)
     {
         printf '%s\n' "$ROOT" "$JAVA_HOME" "$CP" "${JAVA_OPTS[@]}"
-        stat -L -c '%n %s %Y %i' "$JAVA_HOME/release" "$JAVA_HOME/lib/server/libjvm.so" "$JAVA_HOME/lib/modules" \
+        stat -L -c '%n %s %.9Y %i' "$JAVA_HOME/release" "$JAVA_HOME/lib/server/libjvm.so" "$JAVA_HOME/lib/modules" \
             "${jars[@]}" 2>/dev/null
     } | cksum # pipefail: a file stat cannot read fails the key, and the command runs without a cache
 }
@@ -72,7 +85,7 @@ hlo4j_aot_train() {
         if [[ "$v" == HLO4J_* ]]; then unset "$v"; fi
     done
     local limit=()
-    if command -v timeout >/dev/null 2>&1; then limit=(timeout 600); fi
+    if command -v timeout >/dev/null 2>&1; then limit=(timeout -k 30 600); fi
     if (cd "$dir" && "${limit[@]}" nice -n 10 "$JAVA_HOME/bin/java" "-XX:AOTCacheOutput=$tmp" "${JAVA_OPTS[@]}" \
             -Dhlo4j.root="$ROOT" -cp "$CP" io.hlo4j.cli.AotTraining \
             demo \; print "$ex/add.mlir" \; run "$ex/global-dot-inputs.mlir" \; verify "$ex/bad.mlir" \; --help) \

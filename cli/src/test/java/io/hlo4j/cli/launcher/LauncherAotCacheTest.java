@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -32,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * build's classes and jars, and a JDK whose {@code bin/java} logs its arguments before running the real one (so the
  * test sees which cache each command was given). The commands' outputs with the cache are compared with
  * {@code HLO4J_AOT=0}'s, byte for byte but for the timings they print. The tests share one checkout and run in order:
- * the first command trains the cache in the background; a touched jar makes it stale.
+ * the first command trains the cache in the background (the one training the tests wait for), the next tests use that
+ * cache, and the last one makes it stale by touching a jar. Any training still running at the end is killed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LauncherAotCacheTest {
@@ -48,6 +54,7 @@ class LauncherAotCacheTest {
 
     @AfterAll
     static void removeJdk() throws IOException {
+        killTrainings();
         if (jdk == null) return;
         for (Path p : List.of(jdk.resolve("bin/java"), jdk.resolve("bin/javac"), jdk.resolve("bin"), jdk.resolve("lib"),
                 jdk.resolve("release"), jdk)) {
@@ -57,6 +64,9 @@ class LauncherAotCacheTest {
 
     @BeforeAll
     static void checkout() throws IOException {
+        // Without flock the launcher makes no cache: fail now rather than wait for one.
+        assertThat(Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).map(d -> Path.of(d, "flock")))
+                .as("flock on PATH (util-linux); the launcher makes no cache without it").anyMatch(Files::isExecutable);
         Path repo = Path.of("..").toAbsolutePath().normalize();
         Files.createDirectories(root.resolve("scripts"));
         for (String f : List.of("hlo4j", "scripts/jdk.sh", "scripts/aot.sh")) {
@@ -87,7 +97,10 @@ class LauncherAotCacheTest {
     @Test
     @Order(1)
     void theFirstCommandRunsWithoutACacheAndStartsTheTraining() throws Exception {
-        Run first = launch(true, "print", example("add.mlir"));
+        // The caller holds a pipe open on fd 3 (bash -c 'exec 3>&1; ./hlo4j ...; echo done >&3' | cat): the pipe must
+        // reach its end when the command ends, not when the background training does.
+        Run first = launch(true, Map.of(), true, "print", example("add.mlir"));
+        assertThat(aotFiles()).as("the training still runs when the caller's pipe ends").noneMatch(f -> f.toString().endsWith(".aot"));
         assertThat(first.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
         assertSameAsWithoutCache(first, "print", example("add.mlir"));
         Path cache = awaitCache(null);
@@ -117,54 +130,139 @@ class LauncherAotCacheTest {
         assertThat(onlyCache()).isEqualTo(cache); // a command that uses the cache starts no training
     }
 
+    /** A cache the JVM refuses (random bytes) prints nothing and changes nothing: the command runs without it. */
     @Test
     @Order(3)
-    void aTouchedJarMakesTheCacheStaleItIsNotUsedAndIsReplaced() throws Exception {
+    void aCacheOfRandomBytesIsRefusedQuietly() throws Exception {
+        Path cache = onlyCache(), saved = root.resolve("saved.aot");
+        Files.move(cache, saved);
+        try {
+            byte[] junk = new byte[1 << 20];
+            new Random(42).nextBytes(junk);
+            Files.write(cache, junk);
+            for (List<String> c : List.of(List.of("print", example("add.mlir")), List.of("verify", example("bad.mlir")))) {
+                Run on = launch(true, c.toArray(String[]::new));
+                assertThat(on.javaArgs()).as("%s", c).contains("-XX:AOTCache=" + cache);
+                assertSameAsWithoutCache(on, c.toArray(String[]::new));
+            }
+        } finally {
+            Files.move(saved, cache, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * The user's own JVM options: the JVM reads the three variables itself ({@code -Xshare:off} there would make
+     * {@code -XX:AOTCache} an error), and a training would rerun {@code HLO4J_JAVA_OPTS} (a debug port, GC logs). No
+     * cache is used and none is made.
+     */
+    @Test
+    @Order(4)
+    void theUsersJvmOptionsTurnTheCacheOff() throws Exception {
+        List<Path> before = aotFiles();
+        // JAVA_TOOL_OPTIONS and _JAVA_OPTIONS take the same path in aot.sh as JDK_JAVA_OPTIONS (checked by hand).
+        for (Map<String, String> env : List.of(Map.of("JDK_JAVA_OPTIONS", "-Xshare:off"), Map.of("HLO4J_JAVA_OPTS", "-Xmx1g"))) {
+            Run on = launch(true, env, false, "print", example("add.mlir"));
+            assertThat(on.javaArgs()).as("%s", env).noneMatch(a -> a.contains("AOT"));
+            Run off = launch(false, env, false, "print", example("add.mlir"));
+            assertThat(on.code()).as("exit code with %s", env).isEqualTo(off.code()).isZero();
+            assertThat(on.out()).as("stdout with %s", env).isEqualTo(off.out());
+            assertThat(on.err()).as("stderr with %s", env).isEqualTo(off.err());
+            Thread.sleep(300); // time enough for a training to have begun, had one been started
+            assertThat(javaRuns(on.logMark(), "AotTraining")).as("trainings with %s", env).isEmpty();
+        }
+        assertThat(aotFiles()).isEqualTo(before);
+    }
+
+    /** A failed training is not retried for the same jars, and commands still run, quietly, without a cache. */
+    @Test
+    @Order(5)
+    void aFailedTrainingIsNotRetriedUntilTheJarsChange() throws Exception {
+        Path cache = onlyCache(), saved = root.resolve("saved.aot");
+        String key = cache.getFileName().toString().replace(".aot", "");
+        Path failed = aotDir.resolve(key + ".failed");
+        Files.move(cache, saved);
+        Files.createFile(failed);
+        try {
+            Run r = launch(true, "print", example("add.mlir"));
+            assertThat(r.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
+            assertSameAsWithoutCache(r, "print", example("add.mlir"));
+            Thread.sleep(500); // time enough for a training to have begun, had one been started
+            assertThat(javaRuns(r.logMark(), "AotTraining")).isEmpty();
+            assertThat(cache).doesNotExist();
+        } finally {
+            Files.delete(failed);
+            Files.move(saved, cache); // a move keeps its mtime, older than the jars, as the next test needs
+        }
+    }
+
+    /** The last test: a touched jar's cache is neither used nor printed about, and a new training starts. */
+    @Test
+    @Order(6)
+    void aTouchedJarMakesTheCacheStaleItIsNotUsedAndANewOneIsTrained() throws Exception {
         Path old = onlyCache();
         Path jar = root.resolve("cli/target/lib/hlo4j-runtime.jar");
         Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
         Run stale = launch(true, "print", example("add.mlir"));
         assertThat(stale.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
         assertSameAsWithoutCache(stale, "print", example("add.mlir"));
-        Path fresh = awaitCache(old);
-        assertThat(fresh).isNotEqualTo(old);
-        assertThat(old).doesNotExist(); // made from the older jar: removed once the new one is in place
-        Run next = launch(true, "print", example("add.mlir"));
-        assertThat(next.javaArgs()).contains("-XX:AOTCache=" + fresh);
-        assertSameAsWithoutCache(next, "print", example("add.mlir"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        List<String> training;
+        while ((training = javaRuns(stale.logMark(), "io.hlo4j.cli.AotTraining")).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(training).as("a training for the touched jar").hasSize(1);
+        assertThat(training.get(0)).doesNotContain("-XX:AOTCacheOutput=" + old);
+        // Not waited for (the first test waited for one): killTrainings ends it.
     }
 
-    /** A failed training is not retried for the same jars, and commands still run, quietly, without a cache. */
-    @Test
-    @Order(4)
-    void aFailedTrainingIsNotRetriedUntilTheJarsChange() throws Exception {
-        Path cache = onlyCache();
-        Files.delete(cache);
-        String key = cache.getFileName().toString().replace(".aot", "");
-        Files.createFile(aotDir.resolve(key + ".failed"));
-        Run r = launch(true, "print", example("add.mlir"));
-        assertThat(r.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
-        assertSameAsWithoutCache(r, "print", example("add.mlir"));
-        Thread.sleep(500); // time enough for a training to have begun, had one been started
-        assertThat(javaRuns(r.logMark(), "AotTraining")).isEmpty();
-        assertThat(aotDir.resolve(cache.getFileName())).doesNotExist();
-    }
+    /** {@code HLO4J_AOT=0}'s run of each command line, made once: it depends on no cache (the tests' time). */
+    private static final Map<List<String>, Run> WITHOUT_CACHE = new HashMap<>();
 
     /** {@code logMark}: the java log's line count before the command started. */
     record Run(int code, String out, String err, List<String> javaArgs, int logMark) {}
 
     /** Runs {@code ./hlo4j args} in the scratch checkout, with the cache on or off; the java command it ran. */
     private static Run launch(boolean aot, String... args) throws Exception {
+        return launch(aot, Map.of(), false, args);
+    }
+
+    /**
+     * {@code env}: variables set for the command. {@code fd3}: the command runs as {@code bash -c 'exec 3>&1; ./hlo4j
+     * ARGS >out 2>err; echo done >&3'} with the pipe to this test on fd 3, and this returns when the pipe ends.
+     */
+    private static Run launch(boolean aot, Map<String, String> env, boolean fd3, String... args) throws Exception {
         int mark = Files.readAllLines(javaLog).size();
+        Path out = Files.createTempFile(root, "out", ".txt"), err = Files.createTempFile(root, "err", ".txt");
         List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("hlo4j").toString()));
         cmd.addAll(List.of(args));
+        if (fd3) {
+            cmd = new ArrayList<>(List.of("bash", "-c", "exec 3>&1; \"$@\" >'" + out + "' 2>'" + err + "'; rc=$?; echo done >&3; exit $rc",
+                    "bash"));
+            cmd.addAll(List.of("bash", root.resolve("hlo4j").toString()));
+            cmd.addAll(List.of(args));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("HLO4J_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
+        pb.environment().keySet().removeIf(k -> k.startsWith("HLO4J_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS")
+                || k.equals("_JAVA_OPTIONS"));
         pb.environment().put("HLO4J_NO_BUILD", "1");
         pb.environment().put("JAVA_HOME", loggingJdk().toString());
+        pb.environment().putAll(env);
         if (!aot) pb.environment().put("HLO4J_AOT", "0");
-        Path out = Files.createTempFile(root, "out", ".txt"), err = Files.createTempFile(root, "err", ".txt");
-        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p;
+        if (fd3) {
+            p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            // Read the pipe to its end in the background: the end, not the exit, is what a caller's `| cat` waits for.
+            CompletableFuture<String> piped = CompletableFuture.supplyAsync(() -> {
+                try (var in = p.getInputStream()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertThat(piped.get(15, TimeUnit.SECONDS)).as("the pipe of ./hlo4j %s ended", String.join(" ", args)).isEqualTo("done\n");
+        } else {
+            p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        }
         assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("./hlo4j %s ended", String.join(" ", args)).isTrue();
         // The command's JVM runs Main; a training started in the background runs AotTraining.
         List<String> commandRuns = javaRuns(mark, "\u0001io.hlo4j.cli.Main\u0001");
@@ -183,8 +281,12 @@ class LauncherAotCacheTest {
 
     /** Asserts that {@code HLO4J_AOT=0} gives the same exit code and output (timings aside); returns the code. */
     private static int assertSameAsWithoutCache(Run on, String... args) throws Exception {
-        Run off = launch(false, args);
-        assertThat(off.javaArgs()).noneMatch(a -> a.contains("AOT"));
+        Run off = WITHOUT_CACHE.get(List.of(args));
+        if (off == null) {
+            off = launch(false, args);
+            assertThat(off.javaArgs()).noneMatch(a -> a.contains("AOT"));
+            WITHOUT_CACHE.put(List.of(args), off);
+        }
         assertThat(on.code()).as("exit code of %s", List.of(args)).isEqualTo(off.code());
         assertThat(untimed(on.out())).as("stdout of %s", List.of(args)).isEqualTo(untimed(off.out()));
         assertThat(on.err()).as("stderr of %s", List.of(args)).isEqualTo(off.err());
@@ -208,6 +310,19 @@ class LauncherAotCacheTest {
             Thread.sleep(200);
         }
         throw new AssertionError("no cache after " + TRAINING_DEADLINE_S + " s: " + aotFiles());
+    }
+
+    /**
+     * Ends the trainings this test started and their wrappers (bash, timeout, nice): their command lines name its
+     * scratch checkout. Not {@code descendants()}: a training's subshell outlives the launcher that started it.
+     */
+    private static void killTrainings() {
+        if (root == null) return;
+        String mark = root.toString();
+        List<ProcessHandle> ours = ProcessHandle.allProcesses()
+                .filter(h -> h.info().commandLine().map(c -> c.contains(mark)).orElse(false)).toList();
+        ours.forEach(ProcessHandle::destroyForcibly);
+        ours.forEach(h -> h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join());
     }
 
     private static Path onlyCache() throws IOException {
