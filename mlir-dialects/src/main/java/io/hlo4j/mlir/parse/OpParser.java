@@ -290,7 +290,7 @@ final class OpParser implements AsmParser {
             else b.attribute(e.getKey(), e.getValue());
         }
         Location loc = parseOptionalLocation();
-        b.location(loc != null ? loc.orParsedAt(cursor.locationOf(start)) : cursor.locationOf(start));
+        b.location(placed(loc, start));
         return build(b, nameTok);
     }
 
@@ -316,7 +316,7 @@ final class OpParser implements AsmParser {
         Location loc = parseOptionalLocation();
         // A syntax that read the trailing loc(...) itself (to locate ops it builds in a region) has set it already.
         // Under loc(unknown) the op keeps where it was parsed, for diagnostics (Location.Unknown#parsedAt).
-        if (loc != null) b.location(loc.orParsedAt(cursor.locationOf(start)));
+        if (loc != null) b.location(placed(loc, start));
         else if (!b.location().isPlaced()) b.location(cursor.locationOf(start));
         return build(b, nameTok);
     }
@@ -401,8 +401,7 @@ final class OpParser implements AsmParser {
             Token name = a.PERCENT_ID().getSymbol();
             if (name.getText().indexOf('#') >= 0) throw cursor.errorAtPlain(name, "argument name " + name.getText() + " cannot carry a result number");
             Type type = types.build(a.type_());
-            Location loc = a.location() == null ? cursor.locationOf(name)
-                    : attributes.location(a.location().locationBody()).orParsedAt(cursor.locationOf(name));
+            Location loc = placed(a.location() == null ? null : attributes.location(a.location().locationBody()), name);
             BlockArgument ba = bb.addArgument(type, loc);
             if (!scope.define(name.getText().substring(1), new Value[] {ba})) {
                 throw cursor.errorAtPlain(name, "redefinition of SSA value " + name.getText());
@@ -428,7 +427,7 @@ final class OpParser implements AsmParser {
         }
         DictionaryAttr attrs = allowAttributes ? parseOptionalAttrDict() : DictionaryAttr.EMPTY;
         Location loc = parseOptionalLocation();
-        return new ParsedArgument(t.getText().substring(1), type, attrs, loc != null ? loc.orParsedAt(cursor.locationOf(t)) : cursor.locationOf(t));
+        return new ParsedArgument(t.getText().substring(1), type, attrs, placed(loc, t));
     }
 
     // ==== SSA values ==========================================================================================
@@ -670,6 +669,16 @@ final class OpParser implements AsmParser {
     @Override public ParseException error(String message) { return cursor.error(message); }
 
     @Override public Location currentLocation() { return cursor.locationOf(cursor.peek()); }
+
+    /**
+     * The location of what was parsed at {@code at}: {@code written} (its {@code loc(...)}), or {@code at}'s place when
+     * none was written; under {@code loc(unknown)}, unknown parsed at {@code at} (Location.Unknown#parsedAt, for
+     * diagnostics). A written location costs no allocation.
+     */
+    private Location placed(Location written, Token at) {
+        if (written == null) return cursor.locationOf(at);
+        return written instanceof Location.Unknown ? new Location.Unknown(cursor.locationOf(at)) : written;
+    }
 
     private boolean matches(String p) {
         int t = TokenCursor.punctuation(p);
