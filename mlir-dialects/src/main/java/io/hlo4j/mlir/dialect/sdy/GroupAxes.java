@@ -1,6 +1,7 @@
 package io.hlo4j.mlir.dialect.sdy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -57,32 +58,33 @@ public final class GroupAxes {
         Optional<List<String>> axes = spanned(mesh, groups);
         if (axes.isEmpty()) return axes;
         List<String> names = axes.get();
-        // per spanned axis its candidates {pre, size}: the whole axis first, then every proper sub-axis of size > 1
-        List<List<long[]>> choices = new ArrayList<>();
+        // per spanned axis its candidates: the whole axis first, then every proper sub-axis of size > 1
+        List<List<AxisRef>> choices = new ArrayList<>();
         long combos = 1;
         for (String a : names) {
             long n = mesh.axisSize(a);
-            List<long[]> c = new ArrayList<>();
-            c.add(new long[]{1, n});
+            List<AxisRef> c = new ArrayList<>();
+            c.add(AxisRef.of(a));
             for (long pre = 1; pre < n; pre++) {
                 if (n % pre != 0) continue;
-                for (long size = 2; pre * size <= n; size++) if (n % (pre * size) == 0 && !(pre == 1 && size == n)) c.add(new long[]{pre, size});
+                for (long size = 2; pre * size <= n; size++) if (n % (pre * size) == 0 && !(pre == 1 && size == n)) c.add(AxisRef.sub(a, pre, size));
             }
             choices.add(c);
             combos *= c.size();
             if (combos > MAX_COMBINATIONS) combos = MAX_COMBINATIONS + 1;
         }
         long[] position = positions(mesh);
-        int[] pick = new int[names.size()];
+        AxisRef[] pick = new AxisRef[names.size()];
         for (long k = 0; k < Math.min(combos, MAX_COMBINATIONS); k++) {
             long rest = k;
-            for (int i = 0; i < pick.length; i++) { pick[i] = (int) (rest % choices.get(i).size()); rest /= choices.get(i).size(); }
-            if (matches(mesh, position, groups, names, choices, pick)) {
+            for (int i = 0; i < pick.length; i++) {
+                List<AxisRef> c = choices.get(i);
+                pick[i] = c.get((int) (rest % c.size()));
+                rest /= c.size();
+            }
+            if (matches(mesh, position, groups, pick)) {
                 List<String> out = new ArrayList<>();
-                for (int i = 0; i < pick.length; i++) {
-                    long[] c = choices.get(i).get(pick[i]);
-                    out.add(pick[i] == 0 ? names.get(i) : names.get(i) + ":(" + c[0] + ")" + c[1]);
-                }
+                for (AxisRef r : pick) out.add(r.isSubAxis() ? r.name() + ":(" + r.preSize() + ")" + r.size() : r.name());
                 return Optional.of(List.copyOf(out));
             }
         }
@@ -92,13 +94,14 @@ public final class GroupAxes {
     /** Sub-axis combinations {@link #exact} tries at most (a mesh with many highly divisible spanned axes gets no answer). */
     private static final long MAX_COMBINATIONS = 4096;
 
-    /** Whether the groups are exactly the device sets of the picked (sub-)axes: one group per class of the other coordinates. */
-    private static boolean matches(MeshAttr mesh, long[] position, Collection<? extends List<? extends Number>> groups,
-                                   List<String> names, List<List<long[]>> choices, int[] pick) {
+    /**
+     * Whether the groups are exactly the device sets of the picked (sub-)axes: within a group only the picked
+     * references' coordinates ({@link MeshCoordinates#coordinate}) vary, each group has as many devices as they span,
+     * and every device is in one group.
+     */
+    private static boolean matches(MeshAttr mesh, long[] position, Collection<? extends List<? extends Number>> groups, AxisRef[] pick) {
         long size = 1;
-        for (int i = 0; i < pick.length; i++) size *= choices.get(i).get(pick[i])[1];
-        int[] axis = new int[names.size()];
-        for (int i = 0; i < axis.length; i++) axis[i] = mesh.axisNames().indexOf(names.get(i));
+        for (AxisRef r : pick) size *= r.size(mesh);
         Set<Long> seen = new HashSet<>();
         for (List<? extends Number> g : groups) {
             if (g.size() != size) return false;
@@ -106,13 +109,14 @@ public final class GroupAxes {
             for (Number id : g) {
                 if (!seen.add(id.longValue())) return false;
                 long[] c = MeshCoordinates.of(mesh, position[id.intValue()]);
-                for (int i = 0; i < pick.length; i++) {   // the picked sub-axis's digit taken out: what must not vary
-                    long[] sub = choices.get(i).get(pick[i]);
-                    long inner = mesh.axes().get(axis[i]).size() / (sub[0] * sub[1]);
-                    c[axis[i]] -= (c[axis[i]] / inner % sub[1]) * inner;
+                for (AxisRef r : pick) {   // the reference's digit taken out of its axis's coordinate: what must not vary
+                    int axis = mesh.axisNames().indexOf(r.name());
+                    long digit = MeshCoordinates.coordinate(mesh, r, c);
+                    long inner = mesh.axes().get(axis).size() / ((r.isSubAxis() ? r.preSize() : 1) * r.size(mesh));
+                    c[axis] -= digit * inner;
                 }
                 if (key == null) key = c;
-                else if (!java.util.Arrays.equals(key, c)) return false;
+                else if (!Arrays.equals(key, c)) return false;
             }
         }
         return seen.size() == mesh.totalSize();
@@ -132,7 +136,7 @@ public final class GroupAxes {
         if (n <= 0 || n > MAX_DEVICES) return null;
         List<Long> order = mesh.deviceOrder();
         long[] position = new long[(int) n];
-        java.util.Arrays.fill(position, -1);
+        Arrays.fill(position, -1);
         for (int p = 0; p < order.size(); p++) {
             long d = order.get(p);
             if (d < 0 || d >= n) return null;
