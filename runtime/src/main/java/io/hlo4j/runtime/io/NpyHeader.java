@@ -207,14 +207,13 @@ record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
                 radix = switch (Character.toLowerCase(digits.charAt(1))) { case 'x' -> 16; case 'o' -> 8; default -> 2; };
                 digits = digits.substring(2);
             }
-            int lead = 0;
-            while (lead < digits.length() - 1 && digits.charAt(lead) == '0') lead++;
-            // past 64 significant digits no radix fits 63 bits: refused before BigInteger's quadratic parse of a huge token
-            java.math.BigInteger v = digits.length() - lead > 64 ? null : new java.math.BigInteger(digits.substring(lead), radix);
-            if (v == null || v.bitLength() > 63) {
+            try {
+                // unsigned digits only (checked above); parseLong stops at the first digit past 2^63 - 1, so a huge token costs little
+                long v = Long.parseLong(digits, radix);
+                return negative ? -v : v;
+            } catch (NumberFormatException e) {
                 throw error("integer out of range: " + (negative ? "-" : "") + shown(token));
             }
-            return negative ? -v.longValue() : v.longValue();
         }
 
         void expect(char c) {
