@@ -193,15 +193,20 @@ final class DotKernels {
      */
     static float[] matmulF32(double[] a, double[] b, int B, int M, int K, int N) {
         float[] af = toFloats(a), bf = toFloats(b);
-        long work = (long) B * M * N * K;
         float[] cf = new float[B * M * N];
-        // narrow products too (a router's N = 8): the padded panel's vector lanes beat the scalar row loop
-        if (work >= 1 << 15 && VECTOR && N >= 8) {
-            VectorMatmul.multiply(af, bf, cf, B, M, K, N);
-            return cf;
-        }
-        matmulF32Scalar(af, 0, bf, 0, cf, 0, B, M, K, N);
+        matmulF32Into(af, 0, bf, 0, cf, 0, B, M, K, N);
         return cf;
+    }
+
+    /**
+     * c[cOff..] (B x M x N) = a[aOff..] (B x M x K) x b[bOff..] (B x K x N) in f32: {@link VectorMatmul} when the
+     * module is present and the product is worth it, else {@link #matmulF32Scalar}; the same terms and order, so the
+     * same bits either way.
+     */
+    static void matmulF32Into(float[] af, int aOff, float[] bf, int bOff, float[] cf, int cOff, int B, int M, int K, int N) {
+        // narrow products too (a router's N = 8): the padded panel's vector lanes beat the scalar row loop
+        if ((long) B * M * N * K >= 1 << 15 && VECTOR && N >= 8) VectorMatmul.multiply(af, aOff, bf, bOff, cf, cOff, B, M, K, N);
+        else matmulF32Scalar(af, aOff, bf, bOff, cf, cOff, B, M, K, N);
     }
 
     /** Values already exact in f32 (or rounded to it), as floats; chunks on both cores for large arrays. */

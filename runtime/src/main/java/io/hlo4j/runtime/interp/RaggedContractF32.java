@@ -114,12 +114,11 @@ final class RaggedContractF32 {
     }
 
     /**
-     * c[cOff..] (k x n) = a (k x len) x b[bOff..] (len x n): the vector kernel when present (and n is at least 8, as
-     * for dot_general), else {@link #multiplyScalar}; both are one f32 fma per term, rows ascending from +0.
+     * c[cOff..] (k x n) = a (k x len) x b[bOff..] (len x n), by dot_general's choice of kernel
+     * ({@link DotKernels#matmulF32Into}); every kernel is one f32 fma per term, rows ascending from +0.
      */
     static void multiply(float[] a, float[] b, int bOff, float[] c, int cOff, int k, int len, int n) {
-        if (DotKernels.VECTOR && n >= 8) VectorMatmul.multiply(a, 0, b, bOff, c, cOff, 1, k, len, n);
-        else multiplyScalar(a, b, bOff, c, cOff, k, len, n);
+        DotKernels.matmulF32Into(a, 0, b, bOff, c, cOff, 1, k, len, n);
     }
 
     /** {@link #multiply} without the vector module: {@link DotKernels#matmulF32Scalar}'s loop. */

@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 8, one-element and empty groups, groups past the end, negative sizes) and on values chosen for the edge cases:
  * sums that underflow to -0 (the zeroed rows after the group turn them into +0), infinities and NaN in lhs only (the
  * new path) and in both operands (rhs's send it to the general path). {@link RaggedContractF32#multiplyScalar}, the
- * loop used without the vector module, and {@link RaggedContractF32#multiply} (the vector kernel here, where the test
- * JVM has the module) are each checked against the fma sum written out.
+ * loop used without the vector module, and {@link RaggedContractF32#multiply} (dot_general's kernel choice: for
+ * n = 45 the vector kernel, where the test JVM has the module) are each checked against the fma sum written out.
  */
 class RaggedContractF32Test {
     static final String MODE2 = "#chlo.ragged_dot<lhs_batching_dimensions = [], rhs_batching_dimensions = [], "
@@ -59,7 +59,7 @@ class RaggedContractF32Test {
     void theScalarAndVectorLoopsEqualTheFmaSumAtOffsets() {
         SplittableRandom rng = new SplittableRandom(4);
         for (int n : new int[] {1, 7, 8, 45}) {
-            int k = 9, len = 31;
+            int k = 9, len = 100; // n = 45: 40,500 terms, past matmulF32Into's threshold for the vector kernel
             float[] a = new float[k * len], b = new float[(len + 3) * n];
             for (int i = 0; i < a.length; i++) a[i] = (float) (rng.nextDouble() * 2 - 1);
             for (int i = 0; i < b.length; i++) b[i] = (float) (rng.nextDouble() * 2 - 1);
