@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * {@code hlo4j examples list | run NAME [--steps N]}: the DSL examples (models traced to StableHLO and trained on
@@ -75,10 +76,7 @@ final class ExamplesCommand extends CliCommand {
         @picocli.CommandLine.Mixin PjrtFlags pjrt;
 
         @Override public Integer call() {
-            if (steps != null && steps < 0) {
-                err().println("hlo4j examples run: --steps must be >= 0, got " + steps);
-                return Main.USAGE;
-            }
+            if (steps != null && steps < 0) throw usage("--steps must be >= 0, got " + steps);
             if (name == null && className == null) throw usage("give NAME (see 'hlo4j examples list') or --class FQCN");
             if (name != null && className != null) throw usage("give NAME or --class FQCN, not both");
             io.hlo4j.dsl.shard.Mesh meshObj = mesh == null ? null : DumpCommand.parseMesh(mesh, null);
@@ -88,8 +86,9 @@ final class ExamplesCommand extends CliCommand {
             try (ModelSource source = ModelSource.open(classpath)) {
                 Example ex = className != null ? source.byClass(className) : source.byName(name);
                 if (ex == null) {
-                    err().println("hlo4j examples run: no example '" + name + "'; known: " + String.join(", ", source.all().keySet()));
-                    return Main.USAGE;
+                    List<String> like = source.all().keySet().stream().filter(k -> OptionSuggestions.distance(name, k) <= OptionSuggestions.MAX_EDITS).toList();
+                    throw usage("no example '" + name + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?")
+                            + " (known: " + String.join(", ", source.all().keySet()) + ")");
                 }
                 if (meshObj != null) return trainSharded(ex, meshObj);
                 int n = steps != null ? steps : ModelSource.guard(ex, "in defaultSteps()", ex::defaultSteps);

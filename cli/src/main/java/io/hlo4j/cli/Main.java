@@ -127,18 +127,22 @@ public final class Main implements Runnable {
     static final int HELP_WIDTH = 100;
 
     /**
-     * picocli's message, except that an unknown subcommand is called one (with picocli's suggestions) and a path the
+     * picocli's message, except that an unknown subcommand is called one (with picocli's suggestions), a mistyped long
+     * option gets the nearest of the command's options ({@link OptionSuggestions}), and a path the
      * file system cannot hold (a NUL byte) is said so rather than as picocli's "cannot convert ... to interface
      * java.nio.file.Path (java.nio.file.InvalidPathException: ...)"; control characters of the user's values are
      * escaped, so the line stays one printable line.
      */
     private static String usageMessage(CommandLine.ParameterException ex) {
-        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
-                && !u.getCommandLine().getSubcommands().isEmpty()) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
-            if (!first.startsWith("-")) {
+            if (!first.startsWith("-") && !u.getCommandLine().getSubcommands().isEmpty()) {
                 List<String> like = u.getSuggestions();
                 return printable("unknown command '" + first + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?"));
+            }
+            if (first.startsWith("--")) {
+                List<String> like = OptionSuggestions.of(u.getCommandLine().getCommandSpec(), first);
+                if (!like.isEmpty()) return printable(Diagnostics.firstLine(ex.getMessage()) + "; did you mean " + String.join(" or ", like) + "?");
             }
         }
         CommandLine.Model.ArgSpec arg = ex.getArgSpec();

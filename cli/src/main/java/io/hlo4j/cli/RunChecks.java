@@ -31,6 +31,9 @@ final class RunChecks {
     /** Simulated devices are threads of this JVM: the limit {@link DeviceLimits#MAX_SIMULATED_DEVICES} shared with the partitioner's users. */
     static final int MAX_SIMULATED_DEVICES = DeviceLimits.MAX_SIMULATED_DEVICES;
 
+    /** What a wrong count of {@code --input}s is told to give instead. */
+    static final String INPUT_HINT = ": give one --input FILE.npy per argument, in order, or --input DIR of numbered .npy files (arg0.npy, arg1.npy, ...)";
+
     /** Each {@code --input} file, checked to be a readable file, then read. */
     static List<HostArray> readInputs(List<Path> files) throws IOException {
         List<HostArray> arrays = new ArrayList<>();

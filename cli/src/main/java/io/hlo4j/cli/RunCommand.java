@@ -63,7 +63,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Folder for result<i>.npy (default: no files).")
     Path outDir;
 
-    @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1).")
+    @Option(names = "--devices", paramLabel = "N", description = "Simulated devices (1 replica x N partitions; default 1); not with --spmd, whose mesh gives the count.")
     int devices = 1;
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
@@ -94,6 +94,9 @@ public final class RunCommand implements Callable<Integer> {
         if (timeoutSeconds != null && (timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600)) {
             throw new Main.UsageError("--timeout must be between 1 and 604800 seconds, got " + timeoutSeconds);
         }
+        // --spmd's device count is the mesh's: a --devices beside it conflicts, found before the file is read
+        if (spmd && devices != 1) throw new Main.UsageError("--spmd takes the device count from the module's mesh; drop --devices " + devices);
+        if (spmd && function != null && !function.equals("main")) throw new Main.UsageError("--spmd partitions @main; drop --function " + function);
         if (spmd) pjrt.unused("--spmd runs the partitioned program on simulated devices");
         boolean onPlugin = !spmd && pjrt.plugin() != null;
         if (timeoutSeconds != null && onPlugin) throw new Main.UsageError("--timeout limits the interpreter; it does not apply with " + pjrt.source());
@@ -151,8 +154,8 @@ public final class RunCommand implements Callable<Integer> {
             List<HostArray> mine;
             if (arrays.size() == nargs) mine = arrays;
             else if (arrays.size() == (long) nargs * devices) mine = arrays.subList(d * nargs, (d + 1) * nargs);
-            else throw new IllegalArgumentException("@" + name(fn) + " takes " + nargs + " arguments; got " + arrays.size()
-                    + " --input files" + (devices > 1 ? " (need " + nargs + " or " + nargs * devices + ")" : ""));
+            else throw new IllegalArgumentException(file + ": @" + name(fn) + " takes " + nargs + " arguments; got " + arrays.size()
+                    + " --input files" + (devices > 1 ? " (need " + nargs + " or " + nargs * devices + ")" : "") + RunChecks.INPUT_HINT);
             perDevice.add(HostArrays.toValues(mine));
         }
         long t0 = System.nanoTime();
@@ -201,7 +204,8 @@ public final class RunCommand implements Callable<Integer> {
         if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {
-            throw new IllegalArgumentException("@main takes " + nargs + " global arguments; got " + arrays.size() + " --input files");
+            throw new IllegalArgumentException(file + ": @main takes " + nargs + " global arguments; got " + arrays.size() + " --input files"
+                    + RunChecks.INPUT_HINT);
         }
         RunChecks.meshesSimulatable(module);
         // the partitioner runs on the module's first mesh, and every declared mesh must span as many devices: that is

@@ -40,11 +40,14 @@ class ExamplesCommandTest {
         assertThat(losses.get(39)).isLessThan(losses.get(0));
     }
 
+    /** Through {@code Main}, whose handler turns a command's usage error into its line and exit 2. */
     @Test void unknownNamesAndNegativeStepsAreUsageErrors() {
-        Run r = run("run", "nope");
+        Cli.Run r = Cli.run("examples", "run", "nope");
         assertThat(r.code()).isEqualTo(Main.USAGE);
         assertThat(r.err()).contains("no example 'nope'", "mlp-regression");
-        assertThat(run("run", "mlp-regression", "--steps", "-1").err()).contains("--steps must be >= 0");
+        Cli.Run negative = Cli.run("examples", "run", "mlp-regression", "--steps", "-1");
+        assertThat(negative.code()).isEqualTo(Main.USAGE);
+        assertThat(negative.err()).contains("--steps must be >= 0");
     }
 
     /** {@code --pjrt-plugin}/{@code --pjrt-option} as {@code run} takes them (PjrtFlags): checked, and the examples' jit compiles there. */

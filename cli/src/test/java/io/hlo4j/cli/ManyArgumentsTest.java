@@ -27,6 +27,6 @@ class ManyArgumentsTest {
         Cli.Run r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Cli.run("run", f.toString()));
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).isEqualTo("hlo4j: @main takes 300000 arguments; got 0 --input files\n");
+        assertThat(r.err()).isEqualTo("hlo4j: " + f + ": @main takes 300000 arguments; got 0 --input files" + RunChecks.INPUT_HINT + "\n");
     }
 }

@@ -1,0 +1,67 @@
+package io.hlo4j.cli;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The mistakes a new user makes first (docs/getting-started.md walked as written): a mistyped option or example name,
+ * a run without its inputs. Each is one line that says what to type instead, with the exit code of its kind.
+ */
+class UserMistakesTest {
+    private static final String ADD = java.nio.file.Path.of("..", "docs", "examples", "add.mlir").toString();
+
+    @Test void aMistypedOptionGetsTheNearestOptionOfItsCommand() {
+        Cli.Run r = Cli.run("dump", "moe", "--emit", "explicit", "--meshh", "ep=2");
+        assertThat(r.code()).as(r.toString()).isEqualTo(Main.USAGE);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("hlo4j dump: Unknown options: '--meshh', 'ep=2'; did you mean --mesh? (see 'hlo4j dump --help')\n");
+
+        Cli.Run swapped = Cli.run("examples", "run", "mlp-regression", "--stpes=1");   // two letters swapped: one edit
+        assertThat(swapped.code()).as(swapped.toString()).isEqualTo(Main.USAGE);
+        assertThat(swapped.err()).isEqualTo("hlo4j examples run: Unknown option: '--stpes=1'; did you mean --steps? (see 'hlo4j examples run --help')\n");
+    }
+
+    @Test void anOptionNothingLikeAnyGetsNoGuess() {
+        Cli.Run r = Cli.run("print", "--bogus", ADD);
+        assertThat(r.err()).isEqualTo("hlo4j print: Unknown option: '--bogus' (see 'hlo4j print --help')\n");
+        Cli.Run entry = Cli.run("run", ADD, "--entry", "foo");   // JAX's word; run's is --function
+        assertThat(entry.err()).isEqualTo("hlo4j run: Unknown options: '--entry', 'foo' (see 'hlo4j run --help')\n");
+    }
+
+    @Test void editDistanceCountsASwapOfNeighboursAsOneEdit() {
+        assertThat(OptionSuggestions.distance("--meshh", "--mesh")).isEqualTo(1);
+        assertThat(OptionSuggestions.distance("--stpes", "--steps")).isEqualTo(1);
+        assertThat(OptionSuggestions.distance("moe-regresion", "moe-regression")).isEqualTo(1);
+        assertThat(OptionSuggestions.distance("moe-regresion", "mlp-regression")).isEqualTo(3);
+        assertThat(OptionSuggestions.distance("", "abc")).isEqualTo(3);
+    }
+
+    @Test void aMistypedExampleIsAUsageErrorWithTheNearestName() {
+        Cli.Run r = Cli.run("examples", "run", "moe-regresion");
+        assertThat(r.code()).as(r.toString()).isEqualTo(Main.USAGE);
+        assertThat(r.err()).isEqualTo("hlo4j examples run: no example 'moe-regresion'; did you mean moe-regression?"
+                + " (known: mlp-regression, moe-regression, mixtral-lm) (see 'hlo4j examples run --help')\n");
+        Cli.Run negative = Cli.run("examples", "run", "mlp-regression", "--steps", "-1");
+        assertThat(negative.code()).isEqualTo(Main.USAGE);
+        assertThat(negative.err()).isEqualTo("hlo4j examples run: --steps must be >= 0, got -1 (see 'hlo4j examples run --help')\n");
+    }
+
+    /** --spmd runs @main on its mesh's devices: --devices or another --function beside it conflict, before the file is read. */
+    @Test void spmdWithDevicesOrAnotherFunctionIsAUsageError() {
+        Cli.Run devices = Cli.run("run", "missing.mlir", "--spmd", "--devices", "8");
+        assertThat(devices.code()).as(devices.toString()).isEqualTo(Main.USAGE);
+        assertThat(devices.err()).isEqualTo("hlo4j run: --spmd takes the device count from the module's mesh; drop --devices 8 (see 'hlo4j run --help')\n");
+        Cli.Run function = Cli.run("run", "missing.mlir", "--spmd", "--function", "f");
+        assertThat(function.code()).as(function.toString()).isEqualTo(Main.USAGE);
+        assertThat(function.err()).isEqualTo("hlo4j run: --spmd partitions @main; drop --function f (see 'hlo4j run --help')\n");
+    }
+
+    @Test void aRunWithoutItsInputsNamesTheFileAndSaysWhatToGive() {
+        Cli.Run r = Cli.run("run", ADD);
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("hlo4j: " + ADD + ": @main takes 2 arguments; got 0 --input files: give one --input FILE.npy"
+                + " per argument, in order, or --input DIR of numbered .npy files (arg0.npy, arg1.npy, ...)\n");
+    }
+}
