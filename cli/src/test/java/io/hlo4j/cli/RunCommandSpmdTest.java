@@ -66,8 +66,8 @@ class RunCommandSpmdTest {
         Cli.Run one = Cli.run("run", f.toString(), "--spmd", "--input", dir.resolve("x.npy").toString());
         assertThat(one.code()).isEqualTo(1);
         assertThat(one.err()).contains("@main takes 2 global arguments; got 1 --input files").doesNotContain("Exception");
-        Cli.Run dev = Cli.run("run", f.toString(), "--spmd", "--devices", "4");
-        assertThat(dev.code()).isEqualTo(1);
+        Cli.Run dev = Cli.run("run", f.toString(), "--spmd", "--devices", "4");   // conflicting flags: a usage error
+        assertThat(dev.code()).isEqualTo(Main.USAGE);
         assertThat(dev.err()).contains("--spmd takes the device count from the module's mesh");
     }
 }
