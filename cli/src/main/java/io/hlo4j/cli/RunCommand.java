@@ -242,8 +242,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);
         if (collectives) RunCollectives.print(out, run.log());
-        out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %d collectives, at most %d bytes "
-                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.maxBytesReceived(pp.devices())));
+        out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %d collective%s, at most %d bytes "
+                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.log().size() == 1 ? "" : "s",
+                run.maxBytesReceived(pp.devices())));
         out.flush();
         return 0;
     }

@@ -29,7 +29,7 @@ class RunCollectivesTest {
         assertThat(r.out()).contains("collectives: 1 executed, in order");
         // the all_reduce is placed at the second dot_general of the file: line 9, column 5 (its result %y)
         assertThat(lines.get(0)).isEqualTo("  #0 all_reduce at " + f + ":9:5 groups [[0,1],[2,3]] axes tp received bytes per device [128, 128, 128, 128]");
-        assertThat(r.out()).contains("1 collectives, at most 128 bytes received per device");
+        assertThat(r.out()).contains("1 collective, at most 128 bytes received per device");
     }
 
     @Test

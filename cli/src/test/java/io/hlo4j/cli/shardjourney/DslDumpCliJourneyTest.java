@@ -227,6 +227,6 @@ class DslDumpCliJourneyTest {
             assertThat(got[row]).as("row %d", row).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-5));
         }
         // one all_reduce of a [2, 1] f32 block (8 B) over model (g = 4): 2 * 3/4 * 8 = 12 B per device
-        assertThat(ran.out()).containsPattern("1 collectives, at most 12 bytes received per device");
+        assertThat(ran.out()).containsPattern("1 collective, at most 12 bytes received per device");
     }
 }

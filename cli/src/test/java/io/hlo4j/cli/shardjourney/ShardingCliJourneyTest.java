@@ -91,7 +91,7 @@ class ShardingCliJourneyTest {
             }
         }
         // one all_reduce over tp of the [2,4] f32 partial output (32 B), g = 2: 2 * 1/2 * 32 = 32 B per device
-        assertThat(run.out()).contains("partitioned @main for 4 devices").containsPattern("ran in [0-9.]+ ms: 1 collectives, at most 32 bytes "
+        assertThat(run.out()).contains("partitioned @main for 4 devices").containsPattern("ran in [0-9.]+ ms: 1 collective, at most 32 bytes "
                 + "received per device").doesNotContain("partitioner:");
 
         Out sh = cli("shardings", f.toString());
@@ -132,7 +132,7 @@ class ShardingCliJourneyTest {
             }
         }
         // all_reduce of [1,4] f32 (16 B) over 4 devices: 2 * 3/4 * 16 = 24 B
-        assertThat(run.out()).containsPattern("1 collectives, at most 24 bytes received per device");
+        assertThat(run.out()).containsPattern("1 collective, at most 24 bytes received per device");
         // inspect counts the same 24 B received, and names the 16 B operand the device holds as its buffer
         Path device = dir.resolve("psum-device.mlir");
         Files.writeString(device, MlirPrinter.print(Spmd.explicit(MlirParser.parseModule(PSUM, f.toString())).module()));
@@ -168,6 +168,6 @@ class ShardingCliJourneyTest {
         double want = Npy.read(dir.resolve("g/result0.npy")).toDoubleArray()[0], got = Npy.read(dir.resolve("s/result0.npy")).toDoubleArray()[0];
         assertThat(got).isCloseTo(want, org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(want))));
         // as docs/sharding.md says: one all_reduce of the f32 partial sum (4 B) over dp (g = 2): 2 * 1/2 * 4 = 4 B
-        assertThat(so.out()).containsPattern("1 collectives, at most 4 bytes received per device");
+        assertThat(so.out()).containsPattern("1 collective, at most 4 bytes received per device");
     }
 }
