@@ -1,0 +1,63 @@
+package io.hlo4j.compiler.fuzz;
+
+import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.print.MlirPrinter;
+import io.hlo4j.mlir.print.PrintOptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Structural mutants ({@link io.hlo4j.mlir.testing.StructureMutator}: attributes of the wrong kind, dropped or unknown; operand, result and
+ * block-argument counts that disagree; recursive and missing callees; unbalanced quotes and bad escapes; million-character
+ * names; nesting 10^5 deep; dynamic, zero, re-ranked and unknown types; dense literals that disagree with their type;
+ * bogus numbers) of the docs' example modules and StableHLO's {@code interpret/} files, each in its own text and in the
+ * generic op form hlo4j prints for it, through the whole {@link Pipeline} (parse, verify, print and parse again, cost,
+ * the interpreter under a deadline, and for sharded modules partitioning and the run on simulated devices). Each must
+ * succeed or be refused by an hlo4j error that names a location; never another exception, a hang, or an out-of-memory.
+ *
+ * <p>{@value #DEFAULT_MUTANTS} mutants by default (seconds); more with {@code -Dhlo4j.fuzz.structure.mutants=N}, others
+ * with {@code -Dhlo4j.fuzz.structure.seed=S}. A failure names the mutant's number and seed and is written under
+ * {@code target/fuzz-failures/structure/}.
+ */
+class StructureFuzzTest {
+    static final int DEFAULT_MUTANTS = 300;
+    static final int MUTANTS = Integer.getInteger("hlo4j.fuzz.structure.mutants", DEFAULT_MUTANTS);
+    static final long SEED = Long.getLong("hlo4j.fuzz.structure.seed", 0x57C0_0000L);
+    static final long BUDGET_MS = Long.getLong("hlo4j.fuzz.budget.ms", 0);
+
+    @Test
+    void structuralMutantsRunOrAreRefusedAtALocation() throws IOException {
+        List<Fuzzer.Seed> seeds = seeds();
+        assertThat(seeds).hasSizeGreaterThan(200);
+        Fuzzer.Result r = new Fuzzer(seeds, SEED, io.hlo4j.mlir.testing.StructureMutator.KINDS, "structure", io.hlo4j.mlir.testing.StructureMutator::mutate, true).run(MUTANTS, BUDGET_MS);
+        System.out.println(r.summary("structure fuzz over " + seeds.size() + " modules (seed " + SEED + ")"));
+        assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
+        if (BUDGET_MS <= 0) assertThat(r.run()).isEqualTo(MUTANTS);
+        assertThat(r.refused()).isGreaterThan(r.run() / 3);
+        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0)).isGreaterThan(r.run() / 50);
+        assertThat(r.seedsDrawn()).as("mutants come from many seed modules").hasSizeGreaterThan(Math.min(r.run(), seeds.size()) / 3);
+    }
+
+    /** The docs' examples and the interpret/ files, each also in the generic form hlo4j prints for it. */
+    static List<Fuzzer.Seed> seeds() throws IOException {
+        List<Fuzzer.Seed> pretty = new ArrayList<>(TokenFuzzTest.exampleSeeds());
+        pretty.addAll(TokenFuzzTest.interpretSeeds());
+        List<Fuzzer.Seed> out = new ArrayList<>(pretty);
+        for (Fuzzer.Seed s : pretty) {
+            StringBuilder generic = new StringBuilder();
+            try {
+                for (Module m : MlirParser.parseSplit(s.text(), s.name())) generic.append(MlirPrinter.print(m, PrintOptions.GENERIC)).append('\n');
+            } catch (RuntimeException e) { // a seed that is itself an error example (docs/examples/bad.mlir): its own text only
+                continue;
+            }
+            out.add(new Fuzzer.Seed(s.name() + " (generic)", generic.toString()));
+        }
+        return out;
+    }
+}
