@@ -1,6 +1,8 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.attr.ArrayAttr;
 import io.hlo4j.mlir.attr.Attribute;
+import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.ir.Block;
@@ -17,7 +19,8 @@ import java.util.Set;
 /**
  * The interpreter's refusal of a recursive call chain. StableHLO functions cannot recurse, and a recursion the
  * interpreter followed would only end in a StackOverflowError; so before a function runs, the calls reachable from it
- * ({@code func.call}'s callee, {@code stablehlo.composite}'s decomposition, in every nested region) are walked once,
+ * (every function an op names: {@code func.call}'s callee, {@code stablehlo.composite}'s decomposition,
+ * {@code interpreter.run_parallel}'s programs and infeed functions; in every nested region) are walked once,
  * statically: a chain that comes back to a function on it is refused, naming the chain and the call that closes it.
  * Static rather than a per-thread stack of active calls: region bodies may run on the kernel pool's threads, which
  * steal each other's work.
@@ -35,14 +38,14 @@ final class CallCycles {
     }
 
     private static void walk(Operation func, SymbolTable symbols, SequencedSet<Operation> stack, Set<Operation> checked) {
-        for (Operation call : calls(func, new ArrayList<>())) {
-            Operation callee = callee(call, symbols);
-            if (callee == null || checked.contains(callee)) continue; // a missing callee is refused where it is called
+        for (Edge e : edges(func, symbols, new ArrayList<>())) {
+            Operation callee = e.callee();
+            if (checked.contains(callee)) continue;
             if (stack.contains(callee)) {
                 List<String> chain = new ArrayList<>();
                 for (Operation f : stack) chain.add(SymbolTable.symbolName(f));
                 chain.add(SymbolTable.symbolName(callee));
-                throw InterpreterException.at(call, "recursive call chain @" + String.join(" -> @", chain) + " (" + call.name() + " @"
+                throw InterpreterException.at(e.site(), "recursive call chain @" + String.join(" -> @", chain) + " (" + e.site().name() + " @"
                         + SymbolTable.symbolName(callee) + " in @" + SymbolTable.symbolName(stack.getLast()) + "); StableHLO functions cannot recurse");
             }
             stack.addLast(callee);
@@ -52,24 +55,40 @@ final class CallCycles {
         }
     }
 
-    /** The function a call names, or null when it names none of the module's functions. */
-    private static Operation callee(Operation call, SymbolTable symbols) {
-        Attribute a = call.attr(call.name().equals("func.call") ? "callee" : "decomposition");
-        String name = a instanceof SymbolRefAttr s ? s.root() : a instanceof StringAttr s ? s.value() : null;
-        Operation f = name == null ? null : symbols.lookup(name);
-        return f != null && f.name().equals("func.func") ? f : null;
-    }
+    /** An op that may run {@code callee}. */
+    private record Edge(Operation site, Operation callee) {}
 
-    /** Every call in {@code op}'s regions, nested regions included. */
-    private static List<Operation> calls(Operation op, List<Operation> out) {
+    /**
+     * Every op in {@code op}'s regions (nested ones included) with each function it names: func.call's callee,
+     * stablehlo.composite's decomposition (a symbol or a string), and any symbol reference to a function in its
+     * attributes, arrays and dictionaries included ({@code interpreter.run_parallel}'s programs and infeed functions run
+     * too). A missing callee is no edge: it is refused where it is called.
+     */
+    private static List<Edge> edges(Operation op, SymbolTable symbols, List<Edge> out) {
         for (Region r : op.regions()) {
             for (Block b : r.blocks()) {
                 for (Operation inner : b.operations()) {
-                    if (inner.name().equals("func.call") || inner.name().equals("stablehlo.composite")) out.add(inner);
-                    calls(inner, out);
+                    if (inner.name().equals("stablehlo.composite") && inner.attr("decomposition") instanceof StringAttr s) function(inner, s.value(), symbols, out);
+                    for (Attribute a : inner.properties().asMap().values()) symbols(inner, a, symbols, out);
+                    for (Attribute a : inner.attributes().asMap().values()) symbols(inner, a, symbols, out);
+                    edges(inner, symbols, out);
                 }
             }
         }
         return out;
+    }
+
+    private static void symbols(Operation site, Attribute a, SymbolTable symbols, List<Edge> out) {
+        switch (a) {
+            case SymbolRefAttr s -> function(site, s.root(), symbols, out);
+            case ArrayAttr arr -> { for (Attribute e : arr.elements()) symbols(site, e, symbols, out); }
+            case DictionaryAttr d -> { for (Attribute e : d.asMap().values()) symbols(site, e, symbols, out); }
+            default -> { }
+        }
+    }
+
+    private static void function(Operation site, String name, SymbolTable symbols, List<Edge> out) {
+        Operation f = symbols.lookup(name);
+        if (f != null && f.name().equals("func.func")) out.add(new Edge(site, f));
     }
 }

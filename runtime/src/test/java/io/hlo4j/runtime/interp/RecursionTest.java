@@ -80,6 +80,28 @@ class RecursionTest {
                 """, "rec.mlir:6:3: stablehlo.composite: recursive call chain @main -> @dec -> @dec (stablehlo.composite @dec in @dec); StableHLO functions cannot recurse");
     }
 
+    /** StructureFuzzTest's mutant 4380 of seed 5000000 (interpret/infeed.mlir): the chain runs through run_parallel's infeed function. */
+    @Test void aCycleThroughRunParallelsInfeedIsRefused() {
+        refused("""
+                module {
+                  func.func @infeed(%t: !stablehlo.token) -> (tensor<2xi64>, !stablehlo.token) {
+                    %r:2 = "stablehlo.infeed"(%t) : (!stablehlo.token) -> (tensor<2xi64>, !stablehlo.token)
+                    func.return %r#0, %r#1 : tensor<2xi64>, !stablehlo.token
+                  }
+                  func.func @queue() -> tensor<2xi64> {
+                    func.call @main() : () -> ()
+                    %q = stablehlo.constant dense<[1, 2]> : tensor<2xi64>
+                    func.return %q : tensor<2xi64>
+                  }
+                  func.func @main() {
+                    %t = stablehlo.after_all : !stablehlo.token
+                    %r:2 = "interpreter.run_parallel"(%t) {infeed = [@queue], programs = [[@infeed]]} : (!stablehlo.token) -> (tensor<2xi64>, !stablehlo.token)
+                    func.return
+                  }
+                }
+                """, "rec.mlir:7:5: func.call: recursive call chain @main -> @queue -> @main (func.call @main in @queue); StableHLO functions cannot recurse");
+    }
+
     /** Not a cycle: @main calls @g twice, directly and through @h; 2 * (x + x) + (x + x) = 6x. */
     @Test void aFunctionReachedTwiceWithoutACycleRuns() {
         Module m = MlirParser.parseModule("""
