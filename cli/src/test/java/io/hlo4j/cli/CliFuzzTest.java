@@ -86,6 +86,43 @@ class CliFuzzTest {
         }
     }
 
+    /** Structural mutants ({@link io.hlo4j.mlir.testing.StructureMutator}) of the same modules, for the commands that read a module. */
+    static final int STRUCTURE_MUTANTS = Integer.getInteger("hlo4j.clifuzz.structure.mutants", 60);
+
+    @Test
+    void structuralMutantsThroughRunInspectPrintAndVerify() throws IOException {
+        List<String> seeds = new ArrayList<>();
+        List<List<Path>> inputs = new ArrayList<>();
+        for (String name : MODULES) {
+            String text = Files.readString(EXAMPLES.resolve(name));
+            seeds.add(text);
+            inputs.add(zeroInputs(text, name));
+        }
+        try (CliFuzz fuzz = new CliFuzz()) {
+            for (int i = 0; i < STRUCTURE_MUTANTS; i++) {
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 15_485_863, i));
+                int s = r.nextInt(seeds.size());
+                String kind = io.hlo4j.mlir.testing.StructureMutator.KINDS[r.nextInt(io.hlo4j.mlir.testing.StructureMutator.KINDS.length)];
+                Path f = Files.writeString(dir.resolve("s" + i + ".mlir"), io.hlo4j.mlir.testing.StructureMutator.mutate(kind, seeds.get(s), r));
+                List<String> args = new ArrayList<>();
+                switch (r.nextInt(5)) {
+                    case 0, 1 -> {
+                        args.addAll(List.of("run", f.toString(), "--timeout", "5"));
+                        for (Path in : inputs.get(s)) args.addAll(List.of("--input", in.toString()));
+                    }
+                    case 2 -> args.addAll(List.of("inspect", f.toString()));
+                    case 3 -> args.addAll(List.of("print", f.toString()));
+                    default -> args.addAll(List.of("verify", f.toString()));
+                }
+                fuzz.check("structure mutant " + i + " (" + kind + " of " + MODULES[s] + ")", args.toArray(String[]::new));
+            }
+            System.out.println(fuzz.summary("CLI fuzz over structural mutants"));
+            assertThat(fuzz.failureLines()).as(fuzz.summary("failures")).isEmpty();
+            assertThat(fuzz.codes.getOrDefault(0, 0)).isGreaterThan(STRUCTURE_MUTANTS / 20);
+            assertThat(fuzz.codes.getOrDefault(1, 0)).isGreaterThan(STRUCTURE_MUTANTS / 3);
+        }
+    }
+
     /** Zero-filled .npy files for the seed's @main arguments (an input the unmutated module accepts). */
     private List<Path> zeroInputs(String text, String name) throws IOException {
         Module m = MlirParser.parseModule(text, name);

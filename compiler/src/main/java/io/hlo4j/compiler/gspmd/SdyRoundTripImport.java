@@ -290,6 +290,10 @@ public final class SdyRoundTripImport {
                     throw new Hlo4jException(where + ": operand " + i + " is not result " + i + " of one @" + G2L + "; hlo4j reads a round-trip"
                             + " shard_map only in that layout", loc);
                 }
+                if (def.numOperands() != def.numResults()) {
+                    throw new Hlo4jException("stablehlo.custom_call @" + G2L + " has " + def.numOperands() + " operands and "
+                            + def.numResults() + " results; it reshapes each operand to one result", def.location());
+                }
                 g2l = def;
                 operands.add(Cloner.lookup(map, def.operand(i), def));
             }

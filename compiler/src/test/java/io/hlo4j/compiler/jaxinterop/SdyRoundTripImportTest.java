@@ -60,6 +60,17 @@ class SdyRoundTripImportTest {
                 .extracting(e -> ((Hlo4jException) e).format()).asString().startsWith("other.mlir:8:"); // the location once, first
     }
 
+    /** StructureFuzzTest's mutant: an operand of GlobalToLocalShape dropped (its type with it), so result 1 has no operand 1. */
+    @Test
+    void globalToLocalShapeWithFewerOperandsThanResultsIsRefusedByName() {
+        Module m = MlirParser.parseModule(EXPORTED.replace("@xla.sdy.GlobalToLocalShape(%0, %arg1)", "@xla.sdy.GlobalToLocalShape(%0)")
+                .replace(": (tensor<4x6xf32>, tensor<6xf32>) -> (tensor<2x3xf32>, tensor<3xf32>)", ": (tensor<4x6xf32>) -> (tensor<2x3xf32>, tensor<3xf32>)"),
+                "short.mlir");
+        assertThatThrownBy(() -> SdyRoundTripImport.toShardy(m)).isInstanceOf(Hlo4jException.class)
+                .hasMessage("stablehlo.custom_call @xla.sdy.GlobalToLocalShape has 1 operands and 2 results; it reshapes each operand to one result")
+                .extracting(e -> ((Hlo4jException) e).format()).asString().startsWith("short.mlir:4:5: ");
+    }
+
     @Test
     void olderLayoutWithShardingsOnTheCallReadsAsTheCurrentOne() {
         // older exports put in_shardings, out_shardings and manual_axes on the call and nothing on the custom calls

@@ -246,6 +246,14 @@ final class CollectiveKernels {
         boolean dynamicRoot = Attrs.flag(op, "has_dynamic_root");
         List<RtValue> data = dynamicRoot ? args.subList(0, args.size() - 1) : args;
         List<Process> copy = copyOf(f, mode);
+        if (groups != null) {
+            for (long[] g : groups) {
+                for (long id : g) {
+                    if (id < 0 || id >= copy.size()) throw InterpreterException.at(op, "replica_groups id " + id + " (group "
+                            + java.util.Arrays.toString(g) + ") is outside [0, " + copy.size() + ")");
+                }
+            }
+        }
         List<Tensor> mine = new ArrayList<>(tensors(data));
         if (dynamicRoot) mine.add((Tensor) args.get(args.size() - 1));
         List<List<Tensor>> all = exchange(op, f, copy, mine);

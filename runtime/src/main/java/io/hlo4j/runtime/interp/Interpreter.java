@@ -31,6 +31,8 @@ public final class Interpreter {
     private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
     /** Blocks whose every static result fits a tensor (see {@link #checkSizes}); each block is checked once. */
     private final Set<Block> sizeChecked = ConcurrentHashMap.newKeySet();
+    /** Functions from which no recursive call chain is reachable ({@link CallCycles}); each is walked once. */
+    private final Set<Operation> acyclic = ConcurrentHashMap.newKeySet();
     private final java.util.Map<io.hlo4j.mlir.attr.DenseElementsAttr, Tensor> constants =
             java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
@@ -153,6 +155,7 @@ public final class Interpreter {
         String fname = SymbolTable.symbolName(func);
         Region body = func.region(0);
         if (body.isEmpty()) throw new InterpreterException("function @" + fname + " has no body", func.location());
+        CallCycles.refuse(func, symbols, acyclic);
         Block entry = body.entry();
         if (entry.arguments().size() != args.size()) {
             throw new InterpreterException("function @" + fname + " takes " + entry.arguments().size()

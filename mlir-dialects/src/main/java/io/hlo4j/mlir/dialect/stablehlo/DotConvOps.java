@@ -63,7 +63,7 @@ final class DotConvOps {
             Verify.arity(op, 1, 1);
             TensorType in = Verify.operandTensor(op, 0);
             Verify.elementIn(op, "fft_i1", "operand", in, FLOAT, COMPLEX);
-            EnumAttr t = Verify.attr(op, "fft_type", EnumAttr.class, true);
+            EnumAttr t = Verify.enumAttr(op, "fft_type", EnumAttr.Kind.FFT_TYPE, true);
             long[] len = Verify.i64Array(op, "fft_length", true).longs();
             Verify.check(len.length >= 1 && len.length <= 3, op, "fft_c1", () -> "fft_length must have 1 to 3 entries, got " + len.length);
             Verify.check(len.length <= in.rank(), op, "fft_c2", () -> "fft_length has more entries than the operand rank " + in.rank());
@@ -97,7 +97,7 @@ final class DotConvOps {
                     Verify.bool(op, "left_side", false);
                     Verify.bool(op, "lower", false);
                     Verify.bool(op, "unit_diagonal", false);
-                    Verify.attr(op, "transpose_a", EnumAttr.class, true);
+                    Verify.enumAttr(op, "transpose_a", EnumAttr.Kind.TRANSPOSE, true);
                 }, null);
         def(r, "batch_norm_inference", "normalizes with given mean and variance", Set.of("epsilon", "feature_index"),
                 OpSyntax.GENERIC, op -> verifyBatchNorm(op, "batch_norm_inference", 5, 1), null);

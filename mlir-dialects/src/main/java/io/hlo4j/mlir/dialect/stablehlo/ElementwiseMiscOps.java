@@ -120,8 +120,8 @@ final class ElementwiseMiscOps {
                 () -> "lhs and rhs must have the same element type, got " + Verify.describe(op));
         Verify.check(Verify.isBool(Verify.resultTensor(op, 0).elementType()), op, "compare_c2",
                 () -> "result must have i1 elements, got " + Verify.describe(op));
-        Verify.attr(op, "comparison_direction", EnumAttr.class, true);
-        EnumAttr ct = Verify.attr(op, "compare_type", EnumAttr.class, false);
+        Verify.enumAttr(op, "comparison_direction", EnumAttr.Kind.COMPARISON_DIRECTION, true);
+        EnumAttr ct = Verify.enumAttr(op, "compare_type", EnumAttr.Kind.COMPARISON_TYPE, false);
         if (ct != null) {
             ElementType e = lhs.elementType();
             boolean fp = Verify.isFloat(e) || Verify.isComplex(e);

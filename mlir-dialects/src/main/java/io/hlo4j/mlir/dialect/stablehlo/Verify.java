@@ -193,6 +193,20 @@ public final class Verify {
         throw fail(op, "attributes", "attribute '" + name + "' must be a " + kind.getSimpleName() + ", got " + a);
     }
 
+    /**
+     * The enum attribute {@code name} of {@code kind}: an enum of another kind (a {@code #stablehlo<transpose ...>} as an
+     * fft_type) is refused like any attribute of the wrong kind, since the op's pretty form prints only the case.
+     */
+    public static io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr enumAttr(Operation op, String name,
+                                                                     io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr.Kind kind, boolean required) {
+        var e = attr(op, name, io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr.class, required);
+        if (e != null && e.kind() != kind) {
+            throw fail(op, "attributes", "attribute '" + name + "' must be a #stablehlo<" + kind.mnemonic() + " ...> (one of " + kind.cases()
+                    + "), got " + e);
+        }
+        return e;
+    }
+
     /** {@code dims} are distinct and each in [0, rank). */
     public static void dimsInRange(Operation op, String rule, String what, long[] dims, int rank) {
         OpCheck.of(op).dimsInRange(rule, what, dims, rank, () -> "");
