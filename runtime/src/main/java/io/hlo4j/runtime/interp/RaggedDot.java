@@ -94,8 +94,7 @@ final class RaggedDot {
     /**
      * Each group's rows times that group's [k, n] matrix, on float copies of both operands made once, with
      * dot_general's f32 kernel ({@link DotKernels#matmulF32Into}) reading the group's matrix in place (no per-group
-     * slices). Rows in no group stay zero. The same
-     * f32 fused multiply-adds, k ascending, as dot_general's path.
+     * slices). Rows in no group stay zero. The same f32 fused multiply-adds, k ascending, as dot_general's path.
      */
     private static Tensor rowGroupsF32(Tensor lhs, Tensor rhs, long[] bounds, int groups, TensorType rt) {
         int m = (int) lhs.shape[0], k = (int) lhs.shape[1], n = (int) rhs.shape[2];
