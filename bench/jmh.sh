@@ -9,19 +9,12 @@
 # added to the forks (e.g. "--add-modules jdk.incubator.vector").
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-# shellcheck source=../scripts/jdk.sh
-source "$ROOT/scripts/jdk.sh"
-hlo4j_find_jdk || exit 2
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hlo4j-jmh.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=prelude.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/prelude.sh"
 
-cd "$ROOT"
 echo "building runtime..." >&2
-build() { mvn -B -q "$@" -pl mlir-dialects,runtime compile dependency:build-classpath -Dmdep.outputFile="$TMP/cp.txt"; }
-build -o >"$TMP/build.log" 2>&1 || build >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
-jmhcp() { mvn -B -q "$@" -f bench/jmh/pom.xml dependency:build-classpath -Dmdep.outputFile="$TMP/jmh.txt"; }
-jmhcp -o >"$TMP/jmh.log" 2>&1 || jmhcp >"$TMP/jmh.log" 2>&1 || { cat "$TMP/jmh.log" >&2; exit 1; }
+bench_build build -pl mlir-dialects,runtime compile dependency:build-classpath -Dmdep.outputFile="$TMP/cp.txt"
+bench_build jmh -f bench/jmh/pom.xml dependency:build-classpath -Dmdep.outputFile="$TMP/jmh.txt"
 CP="$ROOT/mlir-dialects/target/classes:$ROOT/runtime/target/classes:$(cat "$TMP/cp.txt"):$(cat "$TMP/jmh.txt")"
 
 OUT="$ROOT/bench/jmh/target/classes"
@@ -32,7 +25,8 @@ javac --release 25 -proc:full -processorpath "$(cat "$TMP/jmh.txt")" -cp "$CP" -
 if [[ "${1:-}" == --main ]]; then
     shift
     # shellcheck disable=SC2086
-    exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -cp "$OUT:$CP" "$@"
+    java -Xmx2g ${BENCH_JAVA_OPTS:-} -cp "$OUT:$CP" "$@"
+    exit 0
 fi
 # shellcheck disable=SC2086
 java -cp "$OUT:$CP" org.openjdk.jmh.Main ${BENCH_JAVA_OPTS:+-jvmArgsAppend "$BENCH_JAVA_OPTS"} "$@"

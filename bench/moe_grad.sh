@@ -11,17 +11,11 @@
 # kernels against the same benchmark: e.g. runtime/target/classes of another checkout).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-# shellcheck source=../scripts/jdk.sh
-source "$ROOT/scripts/jdk.sh"
-hlo4j_find_jdk || exit 2
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hlo4j-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=prelude.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/prelude.sh"
 
-cd "$ROOT"
 echo "building dsl and its test classes..." >&2
-build() { mvn -B -q "$@" -pl dsl -am test-compile dependency:build-classpath -Dmdep.outputFile="$TMP/cp.txt" -Dmdep.includeScope=test; }
-build -o >"$TMP/build.log" 2>&1 || build >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
+bench_build build -pl dsl -am test-compile dependency:build-classpath -Dmdep.outputFile="$TMP/cp.txt" -Dmdep.includeScope=test
 CP="$ROOT/dsl/target/test-classes:$ROOT/dsl/target/classes:$ROOT/runtime/target/classes:$ROOT/compiler/target/classes"
 CP="$CP:$ROOT/mlir-dialects/target/classes:$(cat "$TMP/cp.txt")"
 [[ -n "${BENCH_CLASSES:-}" ]] && CP="$BENCH_CLASSES:$CP"

@@ -216,7 +216,7 @@ final class DotKernels {
         return f;
     }
 
-    /** The per-row reference loop of {@link #matmulF32} (any shape, no vector module needed), widened into c. */
+    /** {@link #matmulF32}'s loop without the vector module (any shape), widened into c. */
     static void matmulF32Scalar(float[] af, float[] bf, double[] c, int B, int M, int K, int N) {
         float[] cf = new float[c.length];
         matmulF32Scalar(af, 0, bf, 0, cf, 0, B, M, K, N);
@@ -224,27 +224,12 @@ final class DotKernels {
     }
 
     /**
-     * The per-row reference loop: c[cOff..] (B x M x N) = af[aOff..] (B x M x K) x bf[bOff..] (B x K x N), each
-     * element one f32 fma per k, ascending from +0 (the terms and order of {@link VectorMatmul}); rows in parallel
-     * when the product is large.
+     * The f32 product without the vector module: c[cOff..] (B x M x N) = af[aOff..] (B x M x K) x bf[bOff..]
+     * (B x K x N), each element one f32 fma per k, ascending from +0 (the terms and order of {@link VectorMatmul});
+     * {@link ScalarMatmul}'s loops, which C2 vectorises; in parallel when the product is large.
      */
     static void matmulF32Scalar(float[] af, int aOff, float[] bf, int bOff, float[] c, int cOff, int B, int M, int K, int N) {
-        long work = (long) B * M * N * K;
-        IntStream rows = IntStream.range(0, B * M);
-        if (work > 1 << 20) rows = rows.parallel();
-        StopCheck stop = StopCheck.current(); // workers check for the op's thread
-        stop.forEach(rows, row -> {
-            stop.poll((long) K * N);
-            int bb = row / M;
-            int ao = aOff + row * K, bo = bOff + bb * K * N;
-            float[] acc = new float[N];
-            for (int k = 0; k < K; k++) {
-                float av = af[ao + k];
-                int bk = bo + k * N;
-                for (int j = 0; j < N; j++) acc[j] = Math.fma(av, bf[bk + j], acc[j]);
-            }
-            System.arraycopy(acc, 0, c, cOff + row * N, N);
-        });
+        ScalarMatmul.multiply(af, aOff, bf, bOff, c, cOff, B, M, K, N);
     }
 
     /** c[b] += a[b] (MxK) x b[b] (KxN), row-major; rows in parallel when the product is large. */
