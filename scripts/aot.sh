@@ -11,9 +11,11 @@
 # A command that finds no cache for its key runs without one, as before, and starts the training run in the
 # background (niced, detached, output to a log that is removed on success): io.hlo4j.cli.AotTraining runs the demo,
 # a print, a run, an error and the help in one JVM; at its exit the JVM assembles the cache (seconds), which is renamed
-# into place, and files of older jars are removed. A flock makes concurrent launchers start one training; the others
-# neither wait nor use a half-written file. A training that fails leaves hlo4j-KEY.failed (and its log) and is not
-# retried until the key changes. With the cache, the JVM's aot/cds logging is off, so that a cache the JVM refuses
+# into place. A flock makes concurrent launchers start one training; the others neither wait nor use a half-written
+# file. A training that fails leaves hlo4j-KEY.failed (and its log) and is not retried until the key changes. Each
+# training records the JDK and JVM options of its key in hlo4j-KEY.jdk; after it, still under the lock, the files of
+# every key that no launcher can get any more are removed (hlo4j_aot_cleanup): another JDK's cache stays while that
+# JDK is there, unchanged, to use it. With the cache, the JVM's aot/cds logging is off, so that a cache the JVM refuses
 # prints nothing and the command runs without it.
 #
 # Neither used nor made when HLO4J_JAVA_OPTS, JDK_JAVA_OPTIONS, JAVA_TOOL_OPTIONS or _JAVA_OPTIONS is set: the cache
@@ -58,13 +60,41 @@ hlo4j_aot_close_fds() {
     done
 }
 
-hlo4j_aot_key() {
-    local jars=("$JAR" "$LIB"/*.jar)
+hlo4j_aot_key() { hlo4j_aot_key_of "$JAVA_HOME" "${JAVA_OPTS[@]}"; }
+
+# The key of a launcher that runs JDK $1 with JVM options $2... on this checkout's jars as they are now.
+hlo4j_aot_key_of() {
+    local jdk=$1 jars=("$JAR" "$LIB"/*.jar)
+    shift
     {
-        printf '%s\n' "$ROOT" "$JAVA_HOME" "$CP" "${JAVA_OPTS[@]}"
-        stat -L -c '%n %s %.9Y %i' "$JAVA_HOME/release" "$JAVA_HOME/lib/server/libjvm.so" "$JAVA_HOME/lib/modules" \
-            "${jars[@]}" 2>/dev/null
+        printf '%s\n' "$ROOT" "$jdk" "$CP" "$@"
+        stat -L -c '%n %s %.9Y %i' "$jdk/release" "$jdk/lib/server/libjvm.so" "$jdk/lib/modules" "${jars[@]}" 2>/dev/null
     } | cksum # pipefail: a file stat cannot read fails the key, and the command runs without a cache
+}
+
+# Removes from $1 the files (.aot, .failed, .log, .jdk) of every key but $2 that no launcher can get any more: the key
+# recomputed from the JDK and options its .jdk names and the jars as they are now differs (a jar rebuilt, that JDK
+# updated or removed, the launcher's class path changed); a file from before .jdk records goes when it is not newer
+# than the newest jar, as it did then. Called under the training lock, so no other training is writing there. A
+# command that started with a cache removed here keeps its mapping of it (the file is unlinked, not changed), and no
+# launcher picks that key again: it is computed from files that have changed.
+hlo4j_aot_cleanup() {
+    local dir=$1 key=$2 f k newest jdk
+    newest=$(ls -t "$JAR" "$LIB"/*.jar)
+    newest=${newest%%$'\n'*}
+    for f in "$dir"/hlo4j-*.aot "$dir"/hlo4j-*.failed "$dir"/hlo4j-*.log "$dir"/hlo4j-*.jdk; do
+        [[ -f "$f" ]] || continue
+        k=${f##*/hlo4j-}
+        k=${k%.*}
+        [[ "$k" != "$key" ]] || continue
+        if [[ -f "$dir/hlo4j-$k.jdk" ]]; then
+            mapfile -t jdk <"$dir/hlo4j-$k.jdk"
+            if (( ${#jdk[@]} > 0 )) && [[ "$(hlo4j_aot_key_of "${jdk[@]}" | tr ' ' -)" == "$k" ]]; then continue; fi
+        elif [[ "$f" -nt "$newest" ]]; then
+            continue
+        fi
+        rm -f "$dir/hlo4j-$k.aot" "$dir/hlo4j-$k.failed" "$dir/hlo4j-$k.log" "$dir/hlo4j-$k.jdk"
+    done
 }
 
 # Makes $1/hlo4j-$2.aot; runs in a subshell (it takes a lock and changes the environment).
@@ -84,6 +114,7 @@ hlo4j_aot_train() {
     for v in $(compgen -e); do
         if [[ "$v" == HLO4J_* ]]; then unset "$v"; fi
     done
+    printf '%s\n' "$JAVA_HOME" "${JAVA_OPTS[@]}" >"$dir/hlo4j-$key.jdk" # what hlo4j_aot_cleanup recomputes the key from
     local limit=()
     if command -v timeout >/dev/null 2>&1; then limit=(timeout -k 30 600); fi
     if (cd "$dir" && "${limit[@]}" nice -n 10 "$JAVA_HOME/bin/java" "-XX:AOTCacheOutput=$tmp" "${JAVA_OPTS[@]}" \
@@ -92,15 +123,9 @@ hlo4j_aot_train() {
             >"$log" 2>&1 && [[ -s "$tmp" ]]; then
         mv -f "$tmp" "$cache"
         rm -f "$log"
-        # Other keys' caches (and failures) older than the newest jar are stale for good; other JDKs' caches of these
-        # jars stay. This key's cache stays even when a jar's mtime is in the future.
-        local newest
-        newest=$(ls -t "$JAR" "$LIB"/*.jar)
-        newest=${newest%%$'\n'*}
-        find "$dir" -maxdepth 1 -type f \( -name 'hlo4j-*.aot' -o -name 'hlo4j-*.failed' -o -name 'hlo4j-*.log' \) \
-            ! -name "hlo4j-$key.*" ! -newer "$newest" -delete
     else
         rm -f "$tmp" "$tmp.config"
         touch "$dir/hlo4j-$key.failed"
     fi
+    hlo4j_aot_cleanup "$dir" "$key" || true # this key's files stay, even when a jar's mtime is in the future
 }

@@ -214,7 +214,7 @@ final class DumpCommand extends CliCommand {
             case "partitioned" -> {
                 PartitionedProgram pp = Spmd.explicit(lowered.module());
                 for (var entry : pp.report().entries()) err().println("hlo4j: partitioner: " + entry);
-                yield MlirPrinter.print(pp.module(), new io.hlo4j.mlir.print.PrintOptions(false, locations));
+                yield MlirPrinter.print(pp.moduleWithMeshes(), new io.hlo4j.mlir.print.PrintOptions(false, locations));
             }
             default -> locations ? lowered.asTextWithLocations() : lowered.asText();
         };

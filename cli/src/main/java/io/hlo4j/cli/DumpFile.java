@@ -67,7 +67,7 @@ final class DumpFile {
                 RunChecks.meshesPartitionable(m);
                 PartitionedProgram pp = Spmd.explicit(m);
                 for (var entry : pp.report().entries()) err.println("hlo4j: partitioner: " + entry);
-                yield MlirPrinter.print(pp.module(), opts);
+                yield MlirPrinter.print(pp.moduleWithMeshes(), opts);
             }
             default -> throw new IllegalStateException("stage " + stage);
         };

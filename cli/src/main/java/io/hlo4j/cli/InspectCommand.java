@@ -99,7 +99,7 @@ final class InspectCommand extends CliCommand {
      * is partitioned, so "none" would mislead; say where they are instead.
      */
     private String annotatedHint(Module m, String text) {
-        if (!declaresMesh(m)) return text;
+        if (!isAnnotatedGlobal(m)) return text;
         return text.replace("\ncollectives: none\n", "\ncollectives: none in this global program (it declares an sdy.mesh): `hlo4j dump "
                 + file + " -o DEVICE.mlir` writes its per-device program (add `--locations` to see each collective's source line), "
                 + "whose collectives and bytes `hlo4j inspect DEVICE.mlir` lists; `hlo4j run " + file
@@ -108,14 +108,31 @@ final class InspectCommand extends CliCommand {
 
     /** The JSON form of the same hint: a field saying the collectives appear after partitioning (added first, the rest unchanged). */
     private static String annotatedJson(Module m, String json) {
-        if (!declaresMesh(m) || !json.startsWith("{\n")) return json;
+        if (!isAnnotatedGlobal(m) || !json.startsWith("{\n")) return json;
         return "{\n  \"collectives_after_partitioning\": true,\n" + json.substring(2);
     }
 
-    private static boolean declaresMesh(Module m) {
-        boolean[] mesh = {false};
-        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> { if (op.name().equals("sdy.mesh")) mesh[0] = true; });
-        return mesh[0];
+    /**
+     * Whether the module is an annotated global program: it declares an {@code sdy.mesh} and uses it (a sharding on an
+     * op, argument or result, or another sdy op). The per-device program {@code dump} writes declares its mesh only, for
+     * the axes of its collectives.
+     */
+    private static boolean isAnnotatedGlobal(Module m) {
+        boolean[] mesh = {false}, used = {false};
+        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> {
+            if (op.name().equals("sdy.mesh")) mesh[0] = true;
+            else if (op.name().startsWith("sdy.") || op.attr("sdy.sharding") != null
+                    || shardsAny(op.attr("arg_attrs")) || shardsAny(op.attr("res_attrs"))) used[0] = true;
+        });
+        return mesh[0] && used[0];
+    }
+
+    private static boolean shardsAny(io.hlo4j.mlir.attr.Attribute attrs) {
+        if (!(attrs instanceof io.hlo4j.mlir.attr.ArrayAttr a)) return false;
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) instanceof io.hlo4j.mlir.attr.DictionaryAttr d && d.get("sdy.sharding") != null) return true;
+        }
+        return false;
     }
 
     /**

@@ -123,10 +123,12 @@ class DumpCommandTest {
         Cli.Run global = dump("mlp");
         assertThat(explicit.code()).as(explicit.toString()).isZero();
         var program = io.hlo4j.compiler.spmd.Spmd.explicit(MlirParser.parseModule(annotated.out(), "annotated.mlir"));
-        assertThat(explicit.out().strip()).isEqualTo(io.hlo4j.mlir.print.MlirPrinter.print(program.module()).strip());
+        assertThat(explicit.out().strip()).isEqualTo(io.hlo4j.mlir.print.MlirPrinter.print(program.moduleWithMeshes()).strip());
         Module perDevice = MlirParser.parseModule(explicit.out(), "explicit.mlir");
         ModuleVerifier.verify(perDevice);
-        assertThat(explicit.out()).contains("mhlo.num_partitions = 2").doesNotContain("sdy.");
+        // the per-device program keeps its mesh (as JAX's shard_map text does) and nothing else of Shardy
+        assertThat(explicit.out()).contains("mhlo.num_partitions = 2").contains("  sdy.mesh @mesh = <[\"dp\"=2, \"fsdp\"=1, \"ep\"=1, \"tp\"=1, \"sp\"=1]>\n");
+        assertThat(explicit.out().replace("sdy.mesh @mesh", "")).doesNotContain("sdy.");
 
         java.util.Random rnd = new java.util.Random(7);
         List<io.hlo4j.runtime.array.HostArray> args = new ArrayList<>();

@@ -90,7 +90,7 @@ class DumpFileTest {
         assertThat(r.out()).isEmpty();
         Module dumped = parse(Files.readString(out), "per-device.mlir");
         PartitionedProgram pp = Spmd.explicit(parse(MLP, "mlp.mlir"));
-        StructuralDiff.Result d = StructuralDiff.diff(List.of(dumped), List.of(pp.module()), 2);
+        StructuralDiff.Result d = StructuralDiff.diff(List.of(dumped), List.of(pp.moduleWithMeshes()), 2);
         assertThat(d.equal()).as(d.format("dump", "Spmd.explicit", 5)).isTrue();
         // local shapes: x [4,16], w1 [16,16], w2 [16,8]; the tp partial sums are reduced by one all_reduce
         String text = Files.readString(out);

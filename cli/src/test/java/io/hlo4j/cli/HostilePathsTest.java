@@ -44,7 +44,7 @@ class HostilePathsTest {
         // the CLI's own Java line meant nothing to its user
         Cli.Run r = Cli.run("dump", "moe", "--emit", "annotated", "--mesh", "ep=3");
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: hlo4j.builtin.moe: NamedSharding: argument #2 (f32[8, 64, 128]) of @moe "
+        assertThat(r.err()).as(r.toString()).startsWith("hlo4j: \"hlo4j.builtin.moe\": NamedSharding: argument #2 (f32[8, 64, 128]) of @moe "
                 + "dimension 0 of size 8 is not divisible by mesh axes (ep=3)").doesNotContain("DumpCommand.java").hasLineCount(1);
         refused(Cli.run("dump", "moe", "--emit", "annotated", "--mesh", "dp=100000,tp=100000"), 2, "hlo4j dump: --mesh dp=100000,tp=100000 "
                 + "has 10000000000 devices, more than a mesh can hold (2147483647) (see 'hlo4j dump --help')\n");

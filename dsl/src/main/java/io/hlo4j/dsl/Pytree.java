@@ -1,6 +1,9 @@
 package io.hlo4j.dsl;
 
+import java.lang.reflect.AccessibleObject;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -64,14 +67,7 @@ public final class Pytree {
         }
         if (tree instanceof Record r && !(tree instanceof Spec) && !(tree instanceof Shape)) {
             List<Def> cs = new ArrayList<>();
-            for (RecordComponent c : r.getClass().getRecordComponents()) {
-                try {
-                    c.getAccessor().setAccessible(true);
-                    cs.add(flatten(c.getAccessor().invoke(r), leaves, isLeaf));
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName(), e);
-                }
-            }
+            for (RecordComponent c : r.getClass().getRecordComponents()) cs.add(flatten(component(r, c), leaves, isLeaf));
             return new RecordDef(r.getClass(), List.copyOf(cs));
         }
         leaves.add(tree);
@@ -107,7 +103,7 @@ public final class Pytree {
                 }
                 try {
                     Constructor<?> c = r.type().getDeclaredConstructor(types);
-                    c.setAccessible(true);
+                    open(c, r.type());
                     yield c.newInstance(args);
                 } catch (java.lang.reflect.InvocationTargetException e) {
                     // the record's own constructor threw (a compact constructor's check): its message, not the wrapper's
@@ -119,6 +115,33 @@ public final class Pytree {
                 }
             }
         };
+    }
+
+    /**
+     * Component {@code c} of record {@code r}, read reflectively (the record need not be public). A record of a named
+     * module's package that is neither exported (for a public record) nor opened to hlo4j is refused with the line that
+     * module's {@code module-info.java} needs, not the JDK's {@code InaccessibleObjectException}.
+     */
+    public static Object component(Record r, RecordComponent c) {
+        Method accessor = c.getAccessor();
+        open(accessor, r.getClass());
+        try {
+            return accessor.invoke(r);
+        } catch (InvocationTargetException e) {
+            Throwable t = e.getCause();
+            throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName()
+                    + ": its accessor threw " + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()), t);
+        } catch (IllegalAccessException e) {
+            throw new IllegalArgumentException("cannot read component " + c.getName() + " of " + r.getClass().getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void open(AccessibleObject member, Class<?> record) {
+        if (member.trySetAccessible()) return;
+        String pkg = record.getPackageName(), hlo4j = Pytree.class.getModule().getName();
+        throw new IllegalArgumentException("cannot read record " + record.getName() + ": module " + record.getModule().getName()
+                + " does not open package " + pkg + " to " + hlo4j + " (hlo4j reads and rebuilds a record's components"
+                + " reflectively); add `opens " + pkg + " to " + hlo4j + ";` to its module-info.java");
     }
 
     /**

@@ -37,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * build's classes and jars, and a JDK whose {@code bin/java} logs its arguments before running the real one (so the
  * test sees which cache each command was given). The commands' outputs with the cache are compared with
  * {@code HLO4J_AOT=0}'s, byte for byte but for the timings they print. The tests share one checkout and run in order:
- * the first command trains the cache in the background (the one training the tests wait for), the next tests use that
- * cache, and the last one makes it stale by touching a jar. Any training still running at the end is killed.
+ * the first command trains the cache in the background, the next tests use that cache, and the last one makes it stale
+ * by touching a jar and waits for its replacement (the two trainings the tests wait for), which removes every file no
+ * launcher can use any more. Any training still running at the end is killed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LauncherAotCacheTest {
@@ -195,24 +196,71 @@ class LauncherAotCacheTest {
         }
     }
 
-    /** The last test: a touched jar's cache is neither used nor printed about, and a new training starts. */
+    /**
+     * The last test: a touched jar's cache is neither used nor printed about; a new training starts, and once its cache
+     * is in place every file no launcher can use any more is gone: the old cache, another JDK's that is no longer
+     * there, a failure of the old jars, a cache from before the .jdk records older than the jars. Another JDK's cache of
+     * these jars stays while that JDK is there, and so does an unrecorded file newer than the jars.
+     */
     @Test
     @Order(6)
-    void aTouchedJarMakesTheCacheStaleItIsNotUsedAndANewOneIsTrained() throws Exception {
+    void aTouchedJarMakesTheCacheStaleItIsNotUsedAndIsReplaced() throws Exception {
         Path old = onlyCache();
+        String oldKey = old.getFileName().toString().replace(".aot", "");
+        assertThat(Files.readAllLines(aotDir.resolve(oldKey + ".jdk"))).as("the JDK and options the old key was made with")
+                .startsWith(loggingJdk().toString());
         Path jar = root.resolve("cli/target/lib/hlo4j-runtime.jar");
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+        long jarTime = Files.getLastModifiedTime(jar).toMillis() + 60_000;
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(jarTime));
+        // Another JDK's cache of the touched jars (the real JDK, another option), which a launcher could still use...
+        String otherJdk = System.getProperty("java.home");
+        String usable = keyOf(otherJdk, "-Xss8m");
+        Path kept = plant(usable + ".aot", jarTime + 1000, otherJdk, "-Xss8m");
+        // ... and what none can: a JDK that is gone, a failure of the old jars, files from before .jdk records.
+        Path goneJdk = plant("1-1.aot", jarTime + 1000, root.resolve("no-such-jdk").toString(), "-Xss16m");
+        Path oldFailure = plant("2-2.failed", jarTime + 1000, loggingJdk().toString(), "-Xss16m");
+        Path unrecordedOld = plant("3-3.aot", jarTime - 120_000);
+        Path unrecordedNew = plant("4-4.aot", jarTime + 60_000);
+
         Run stale = launch(true, "print", example("add.mlir"));
         assertThat(stale.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
         assertSameAsWithoutCache(stale, "print", example("add.mlir"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        List<String> training;
-        while ((training = javaRuns(stale.logMark(), "io.hlo4j.cli.AotTraining")).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        assertThat(training).as("a training for the touched jar").hasSize(1);
-        assertThat(training.get(0)).doesNotContain("-XX:AOTCacheOutput=" + old);
-        // Not waited for (the first test waited for one): killTrainings ends it.
+        Path fresh = awaitCache(old, kept, unrecordedNew);
+        assertThat(fresh).isNotEqualTo(old);
+        assertThat(old).as("made from the older jar: removed once the new one is in place").doesNotExist();
+        // the cleanup removes file after file: wait (briefly) for the last of them
+        List<Path> unusable = List.of(aotDir.resolve(oldKey + ".jdk"), goneJdk, aotDir.resolve("hlo4j-1-1.jdk"), oldFailure,
+                aotDir.resolve("hlo4j-2-2.jdk"), unrecordedOld);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (unusable.stream().anyMatch(Files::exists) && System.nanoTime() < until) Thread.sleep(100);
+        assertThat(unusable).allSatisfy(f -> assertThat(f).doesNotExist());
+        assertThat(List.of(kept, aotDir.resolve("hlo4j-" + usable + ".jdk"), unrecordedNew)).allSatisfy(f -> assertThat(f).exists());
+        Run next = launch(true, "print", example("add.mlir"));
+        assertThat(next.javaArgs()).contains("-XX:AOTCache=" + fresh);
+        assertSameAsWithoutCache(next, "print", example("add.mlir"));
+    }
+
+    /** The key a launcher with {@code jdk} and {@code opts} gets for the scratch checkout's jars now (aot.sh's own function). */
+    private static String keyOf(String jdk, String... opts) throws Exception {
+        Path target = root.resolve("cli/target");
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "set -euo pipefail; ROOT=$1 JAR=$2 LIB=$3 CP=\"$2:$3/*\"; shift 3; "
+                + "source \"$ROOT/scripts/aot.sh\"; hlo4j_aot_key_of \"$@\" | tr ' ' -", "bash",
+                root.toString(), target.resolve("hlo4j-cli.jar").toString(), target.resolve("lib").toString(), jdk));
+        cmd.addAll(List.of(opts));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).matches("[0-9]+-[0-9]+");
+        return out;
+    }
+
+    /** {@code hlo4j-NAME} in the cache folder with mtime {@code millis}, and a .jdk record of {@code jdkAndOpts} if any. */
+    private static Path plant(String name, long millis, String... jdkAndOpts) throws IOException {
+        Path f = aotDir.resolve("hlo4j-" + name);
+        Files.write(f, new byte[]{1});
+        Files.setLastModifiedTime(f, FileTime.fromMillis(millis));
+        if (jdkAndOpts.length > 0) Files.write(aotDir.resolve("hlo4j-" + name.substring(0, name.lastIndexOf('.')) + ".jdk"), List.of(jdkAndOpts));
+        return f;
     }
 
     /** {@code HLO4J_AOT=0}'s run of each command line, made once: it depends on no cache (the tests' time). */
@@ -298,15 +346,18 @@ class LauncherAotCacheTest {
         return s.replaceAll("[0-9]+(\\.[0-9]+)? ms\\b", "T ms");
     }
 
-    /** Waits until the training has put a cache other than {@code old} in place and holds no more files. */
-    private static Path awaitCache(Path old) throws Exception {
+    /**
+     * Waits until the training has put a cache other than {@code old} and {@code others} in place and holds no more
+     * files ({@code old} removed, no temporary file or log).
+     */
+    private static Path awaitCache(Path old, Path... others) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TRAINING_DEADLINE_S);
         while (System.nanoTime() < deadline) {
             List<Path> files = aotFiles();
-            List<Path> caches = files.stream().filter(f -> f.toString().endsWith(".aot") && !f.equals(old)).toList();
+            List<Path> caches = files.stream().filter(f -> f.toString().endsWith(".aot") && !f.equals(old) && !List.of(others).contains(f)).toList();
             boolean busy = files.stream().anyMatch(f -> f.toString().contains(".tmp.") || f.toString().endsWith(".log")) || old != null && Files.exists(old);
             if (caches.size() == 1 && !busy) return caches.get(0);
-            assertThat(files).as("a training failed; its log: %s", files).noneMatch(f -> f.toString().endsWith(".failed"));
+            assertThat(files).as("a training failed; its log: %s", files).noneMatch(f -> f.toString().endsWith(".failed") && !f.getFileName().toString().equals("hlo4j-2-2.failed"));
             Thread.sleep(200);
         }
         throw new AssertionError("no cache after " + TRAINING_DEADLINE_S + " s: " + aotFiles());

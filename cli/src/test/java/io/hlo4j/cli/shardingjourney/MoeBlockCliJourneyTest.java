@@ -69,7 +69,7 @@ class MoeBlockCliJourneyTest {
         assertThat(dumped.code()).as(dumped.toString()).isZero();
         Out in = cli("inspect", "--json", device.toString());
         assertThat(in.code()).as(in.toString()).isZero();
-        assertThat(new ObjectMapper().readTree(in.out()).has("collectives_after_partitioning")).as("the per-device program declares no mesh").isFalse();
+        assertThat(new ObjectMapper().readTree(in.out()).has("collectives_after_partitioning")).as("the per-device program declares its mesh only: not a global program").isFalse();
         JsonNode predicted = new ObjectMapper().readTree(in.out()).get("collectives");
         Out inText = cli("inspect", device.toString());
         assertThat(inText.out()).as("inspect names the Java line of each collective").contains("stablehlo.all_reduce in @main at MoeBlock.java:"

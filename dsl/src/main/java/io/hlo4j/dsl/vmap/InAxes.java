@@ -63,14 +63,7 @@ final class InAxes {
                 if (!(def instanceof Pytree.RecordDef rd) || rd.type() != r.getClass()) throw mismatch(at, "a " + r.getClass().getSimpleName(), def);
                 RecordComponent[] comps = r.getClass().getRecordComponents();
                 for (int i = 0; i < comps.length; i++) {
-                    Object child;
-                    try {
-                        comps[i].getAccessor().setAccessible(true);
-                        child = comps[i].getAccessor().invoke(r);
-                    } catch (ReflectiveOperationException e) {
-                        throw new IllegalArgumentException("in_axes at " + at + ": cannot read record component " + comps[i].getName(), e);
-                    }
-                    match(child, rd.children().get(i), dot + comps[i].getName(), out);
+                    match(Pytree.component(r, comps[i]), rd.children().get(i), dot + comps[i].getName(), out);
                 }
             }
             default -> throw new IllegalArgumentException("in_axes at " + at + " is " + spec + " (" + spec.getClass().getSimpleName()

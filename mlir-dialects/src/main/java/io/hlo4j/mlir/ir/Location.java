@@ -5,7 +5,11 @@ import io.hlo4j.mlir.attr.Attribute;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** MLIR source locations. {@code toString()} gives the {@code loc(...)} text. */
+/**
+ * MLIR source locations. {@code toString()} gives the {@code loc(...)} text; {@link #describe()} the place a diagnostic
+ * names, in every form MLIR allows: the first file:line:col it holds (as MLIR's diagnostics show a location), with
+ * the name of a named location in front, else the location as MLIR prints it ({@code "x"}).
+ */
 public sealed interface Location {
     Location UNKNOWN = new Unknown();
 
@@ -17,6 +21,9 @@ public sealed interface Location {
     /** A short human form for diagnostics: {@code File.java:12:5}. */
     default String describe() { return body(); }
 
+    /** Whether this location holds a file:line:col (a parsed-at place included) that {@link #describe()} can name. */
+    boolean hasFile();
+
     /**
      * {@code loc(unknown)}. An op parsed from text under {@code loc(unknown)} (JAX writes it on returns, constants and
      * functions, often through an alias {@code #loc1 = loc(unknown)}) keeps, in {@code parsedAt}, where in the text it
@@ -27,16 +34,46 @@ public sealed interface Location {
         public Unknown() { this(null); }
         @Override public String body() { return "unknown"; }
         @Override public String describe() { return parsedAt == null ? "unknown location" : parsedAt.describe(); }
+        @Override public boolean hasFile() { return parsedAt != null; }
         @Override public String toString() { return text(); }
         @Override public boolean equals(Object o) { return o instanceof Unknown; }
         @Override public int hashCode() { return Unknown.class.hashCode(); }
     }
 
-    /** Whether a diagnostic at this location can name a place: any location but an unknown one parsed from no text. */
-    default boolean isPlaced() { return !(this instanceof Unknown u) || u.parsedAt() != null; }
+    /**
+     * Whether a diagnostic at this location can name a place: a file:line:col, or a name (a named location without a
+     * file); not an unknown location parsed from no text, nor a call site or fusion of only such.
+     */
+    default boolean isPlaced() {
+        return switch (this) {
+            case Unknown u -> u.parsedAt() != null;
+            case CallSite c -> c.callee().isPlaced() || c.caller().isPlaced();
+            case Fused f -> f.locations().stream().anyMatch(Location::isPlaced);
+            default -> true;
+        };
+    }
 
-    /** {@code this}, or for an unknown location, the unknown location parsed at {@code at}. */
-    default Location orParsedAt(FileLineCol at) { return this instanceof Unknown && at != null ? new Unknown(at) : this; }
+    /**
+     * {@code this} with {@code at} (where the text holding it was parsed) as the place of a location that holds no file:
+     * the unknown location in it ({@code loc(unknown)}, the child of {@code loc("x")}, a call site's callee, a fusion's
+     * first member) becomes unknown parsed at {@code at}. It prints and compares as before; a location with a file is
+     * returned as it is.
+     */
+    default Location orParsedAt(FileLineCol at) {
+        if (at == null || hasFile()) return this;
+        return switch (this) {
+            case Unknown u -> new Unknown(at);
+            case Named n -> new Named(n.name(), n.child().orParsedAt(at));
+            case CallSite c -> new CallSite(c.callee().orParsedAt(at), c.caller());
+            case Fused f -> {
+                if (f.locations().isEmpty()) yield f;
+                List<Location> ls = new java.util.ArrayList<>(f.locations());
+                ls.set(0, ls.get(0).orParsedAt(at));
+                yield new Fused(ls, f.metadata());
+            }
+            case FileLineCol f -> f;
+        };
+    }
 
     /** {@code "file":line:col}, optionally a range {@code to line:col} (endLine 0 = same line). */
     record FileLineCol(String file, int line, int column, int endLine, int endColumn) implements Location {
@@ -47,26 +84,38 @@ public sealed interface Location {
             return s;
         }
         @Override public String describe() { return file + ":" + line + ":" + column; }
+        @Override public boolean hasFile() { return true; }
         @Override public String toString() { return text(); }
     }
 
-    /** {@code "name"(child)} or just {@code "name"} when the child is unknown. */
+    /**
+     * {@code "name"(child)} or just {@code "name"} when the child is unknown. Described as {@code name at file:line:col}
+     * when the child holds a place, else as MLIR prints it: {@code "name"}, {@code "name"("inner")}.
+     */
     record Named(String name, Location child) implements Location {
         @Override public String body() {
             return child instanceof Unknown ? quote(name) : quote(name) + "(" + child.body() + ")";
         }
-        @Override public String describe() { return child instanceof Unknown ? name : name + " at " + child.describe(); }
+        @Override public String describe() { return child.hasFile() ? name + " at " + child.describe() : body(); }
+        @Override public boolean hasFile() { return child.hasFile(); }
         @Override public String toString() { return text(); }
     }
 
-    /** {@code callsite(callee at caller)}. */
+    /** {@code callsite(callee at caller)}: described as MLIR's diagnostics tell it, the callee, then where it was called from. */
     record CallSite(Location callee, Location caller) implements Location {
         @Override public String body() { return "callsite(" + callee.body() + " at " + caller.body() + ")"; }
-        @Override public String describe() { return callee.describe() + " called from " + caller.describe(); }
+        @Override public String describe() {
+            if (!caller.isPlaced()) return callee.describe();
+            return (callee.isPlaced() ? callee.describe() + " called from " : "called from ") + caller.describe();
+        }
+        @Override public boolean hasFile() { return callee.hasFile() || caller.hasFile(); }
         @Override public String toString() { return text(); }
     }
 
-    /** {@code fused<metadata>[a, b]}; metadata may be null. */
+    /**
+     * {@code fused<metadata>[a, b]}; metadata may be null. Described by its first member that holds a file (MLIR's
+     * diagnostics show that one), else its first placed member, else as MLIR prints it.
+     */
     record Fused(List<Location> locations, Attribute metadata) implements Location {
         public Fused { locations = List.copyOf(locations); }
         @Override public String body() {
@@ -74,8 +123,11 @@ public sealed interface Location {
             return "fused" + (metadata == null ? "" : "<" + metadata + ">") + inner;
         }
         @Override public String describe() {
-            return locations.isEmpty() ? "fused" : locations.get(0).describe();
+            for (Location l : locations) if (l.hasFile()) return l.describe();
+            for (Location l : locations) if (l.isPlaced()) return l.describe();
+            return body();
         }
+        @Override public boolean hasFile() { return locations.stream().anyMatch(Location::hasFile); }
         @Override public String toString() { return text(); }
     }
 

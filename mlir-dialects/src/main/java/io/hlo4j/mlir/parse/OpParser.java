@@ -672,12 +672,12 @@ final class OpParser implements AsmParser {
 
     /**
      * The location of what was parsed at {@code at}: {@code written} (its {@code loc(...)}), or {@code at}'s place when
-     * none was written; under {@code loc(unknown)}, unknown parsed at {@code at} (Location.Unknown#parsedAt, for
-     * diagnostics). A written location costs no allocation.
+     * none was written; a written one without a file ({@code loc(unknown)}, {@code loc("x")}) keeps {@code at} as where
+     * it was parsed (Location#orParsedAt, for diagnostics). A written location with a file costs no allocation.
      */
     private Location placed(Location written, Token at) {
         if (written == null) return cursor.locationOf(at);
-        return written instanceof Location.Unknown ? new Location.Unknown(cursor.locationOf(at)) : written;
+        return written.hasFile() ? written : written.orParsedAt(cursor.locationOf(at));
     }
 
     private boolean matches(String p) {

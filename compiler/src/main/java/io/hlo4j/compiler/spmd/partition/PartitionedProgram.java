@@ -2,9 +2,15 @@ package io.hlo4j.compiler.spmd.partition;
 
 import io.hlo4j.mlir.dialect.sdy.MeshAttr;
 import io.hlo4j.mlir.dialect.sdy.TensorSharding;
+import io.hlo4j.mlir.attr.StringAttr;
+import io.hlo4j.mlir.dialect.sdy.SdyOps;
 import io.hlo4j.mlir.ir.Module;
+import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.compiler.ad.Cloner;
 import io.hlo4j.mlir.types.TensorType;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,5 +29,19 @@ public record PartitionedProgram(Module module, MeshAttr mesh, int devices, List
         resultTypes = List.copyOf(resultTypes);
         resultShardings = List.copyOf(resultShardings);
         meshes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(meshes));
+    }
+
+    /**
+     * {@link #module} with the global program's meshes declared in front ({@code sdy.mesh @name = <...>}, in the
+     * partitioner's order, its own mesh first), as JAX's lowered shard_map keeps its mesh beside per-device code.
+     * Nothing in the program refers to them (its types are local, its collectives name devices), but a reader of the
+     * text ({@code inspect}) can say which mesh axes a collective's groups span. What {@code dump --emit explicit} writes.
+     */
+    public Module moduleWithMeshes() {
+        List<Operation> body = new ArrayList<>();
+        meshes.forEach((name, m) -> body.add(Operation.builder(SdyOps.MESH).location(module.op().location())
+                .property("sym_name", new StringAttr(name)).property("mesh", m).build()));
+        for (Operation op : module.operations()) body.add(Cloner.copy(op, new IdentityHashMap<>()).build()); // ops have one parent
+        return Module.of(module.name(), module.attributes(), body, module.op().location());
     }
 }

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Found by compiler/.../fuzz/TokenFuzzTest (mutant 53 of the Shardy set: an axis repeated in docs/examples/jax/shardy-mlp.mlir's
  * argument sharding): JAX writes {@code loc(unknown)} on functions, so a bad sharding on a function's argument or result
  * was refused with no location at all, and the CLI's line named no place in the file. The error now points at the
- * argument (its own loc) or at the op defining the returned value.
+ * argument (its own loc, a name, with where it is written) or at the op defining the returned value.
  */
 class UnlocatedFunctionShardingTest {
     private static final String MODULE = """
@@ -39,7 +39,7 @@ class UnlocatedFunctionShardingTest {
                 .isInstanceOfSatisfying(VerificationException.class, e -> {
                     org.assertj.core.api.Assertions.assertThat(e.location()).isEqualTo(new Location.Named("x", Location.UNKNOWN));
                     org.assertj.core.api.Assertions.assertThat(e.format())
-                            .isEqualTo("x: 'func.func' op argument #0 sdy.sharding uses axis \"data\" more than once");
+                            .isEqualTo("x at m.mlir:4:26: 'func.func' op argument #0 sdy.sharding uses axis \"data\" more than once");
                 });
     }
 
