@@ -21,21 +21,27 @@ import java.util.stream.IntStream;
 final class ScalarMatmul {
     private ScalarMatmul() {}
 
-    /** Columns per tile, rows of k per packed panel, rows of A per task (measured: 256 columns beat 128 and 512). */
+    /** Columns per tile, rows of k per packed panel (KC x NC floats: 256 KiB, meant to stay in L2), rows of A per task. */
     static final int NC = 256, KC = 256, ROWS = 64;
 
     /**
      * Tiles at least this wide take {@link #rows4By2}; narrower ones (a router's 8 columns) take {@link #rows4}. C2
      * compiles a loop for the trip counts it has seen: after a narrow product had run through the wide tiles' loop, a
-     * 1,024-column one ran at about 60% of its speed (docs/benchmarks.md), so the wide loop never sees a narrow tile.
+     * wide one ran markedly slower (seen in a scratch harness during the work, not reproduced in the repository), so the
+     * wide loop never sees a narrow tile.
      */
     static final int WIDE = 64;
+
+    /** Whether {@link #multiply} runs its tasks in parallel (on the kernel pool inside a run): past 2^20 multiply-adds. */
+    static boolean parallel(int B, int M, int K, int N) {
+        return (long) B * M * N * K > 1 << 20;
+    }
 
     /** c[cOff..] (B x M x N) = a[aOff..] (B x M x K) x b[bOff..] (B x K x N), row-major. */
     static void multiply(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int B, int M, int K, int N) {
         int tiles = (N + NC - 1) / NC, chunks = (M + ROWS - 1) / ROWS;
         IntStream tasks = IntStream.range(0, B * tiles * chunks);
-        if ((long) B * M * N * K > 1 << 20) tasks = tasks.parallel();
+        if (parallel(B, M, K, N)) tasks = tasks.parallel();
         StopCheck stop = StopCheck.current(); // workers check for the op's thread
         stop.forEach(tasks, t -> {
             int bb = t / (tiles * chunks), j0 = (t / chunks % tiles) * NC, r0 = (t % chunks) * ROWS;
@@ -72,10 +78,11 @@ final class ScalarMatmul {
 
     /**
      * Two k (x then y) for 4 rows: each sum takes its two fmas in k order, and each vector of sums is loaded and stored
-     * once per two k. About 1.7x the speed of {@link #rows4} on a 512 x 512 x 1024 product (docs/benchmarks.md).
+     * once per two k: about 1.7x the speed of {@link #rows4} per fma. Package-private, as are the other loops, so that
+     * FmaLoopShapes (bench/jmh) times these very loops (docs/benchmarks.md, "f32 matmul without the vector module").
      */
-    private static void rows4By2(float x0, float x1, float x2, float x3, float y0, float y1, float y2, float y3, float[] p, float[] q,
-                                 int w, float[] c0, float[] c1, float[] c2, float[] c3) {
+    static void rows4By2(float x0, float x1, float x2, float x3, float y0, float y1, float y2, float y3, float[] p, float[] q,
+                         int w, float[] c0, float[] c1, float[] c2, float[] c3) {
         for (int j = 0; j < w; j++) {
             float v = p[j], u = q[j];
             c0[j] = Math.fma(y0, u, Math.fma(x0, v, c0[j]));
@@ -86,7 +93,7 @@ final class ScalarMatmul {
     }
 
     /** One k for 4 rows: each row's sums take one fma with the same B row (one vector load of p for four fmas). */
-    private static void rows4(float x0, float x1, float x2, float x3, float[] p, int w, float[] c0, float[] c1, float[] c2, float[] c3) {
+    static void rows4(float x0, float x1, float x2, float x3, float[] p, int w, float[] c0, float[] c1, float[] c2, float[] c3) {
         for (int j = 0; j < w; j++) {
             float v = p[j];
             c0[j] = Math.fma(x0, v, c0[j]);
@@ -96,7 +103,8 @@ final class ScalarMatmul {
         }
     }
 
-    private static void row1(float x, float[] p, int w, float[] c0) {
+    /** One k for one row (the rows left over from groups of 4). */
+    static void row1(float x, float[] p, int w, float[] c0) {
         for (int j = 0; j < w; j++) c0[j] = Math.fma(x, p[j], c0[j]);
     }
 }
