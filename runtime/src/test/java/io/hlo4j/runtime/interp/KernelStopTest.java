@@ -4,6 +4,7 @@ import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.parse.MlirParser;
 import io.hlo4j.mlir.types.TensorType;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -124,5 +125,50 @@ class KernelStopTest {
         assertThat(e).as(k.name() + " must stop inside its kernel").isInstanceOf(DeadlineExceeded.class)
                 .hasMessage("evaluation ran past its deadline at " + op.name() + " in @main")
                 .extracting(x -> ((DeadlineExceeded) x).location().describe()).isEqualTo(line); // the line once, as the location
+    }
+
+    /**
+     * {@link ScalarMatmul}, the f32 product of dot_general and ragged_dot without the vector module. This test JVM has
+     * the module, so an f32 dot_general of this size would take VectorMatmul: the kernel is called directly, under the
+     * stop of a dot_general op entered as the interpreter enters it. A serial product (exactly 2^20 multiply-adds) and a
+     * parallel one (its workers poll for the op's thread): past the deadline, and with the op's thread interrupted
+     * (its parallel loop cancelled), each must fail naming the op, where without either it computes the product.
+     */
+    @ParameterizedTest(name = "B={0} M={1} K={2} N={3}")
+    @CsvSource({"1, 64, 256, 64", "2, 300, 300, 300"})
+    void scalarMatmulStopsInsideItself(int B, int M, int K, int N) {
+        assertThat(ScalarMatmul.parallel(B, M, K, N)).isEqualTo(B > 1);
+        String ta = "tensor<" + B + "x" + M + "x" + K + "xf32>", tb = "tensor<" + B + "x" + K + "x" + N + "xf32>", tc = "tensor<" + B + "x" + M + "x" + N + "xf32>";
+        String text = "func.func @main(%a0: " + ta + ", %a1: " + tb + ") {\n  %r = stablehlo.dot_general %a0, %a1, batching_dims = [0] x [0], "
+                + "contracting_dims = [2] x [1] : (" + ta + ", " + tb + ") -> " + tc + "\n  func.return\n}\n";
+        Interpreter interp = new Interpreter(MlirParser.parseModule(text, "stop.mlir"));
+        Operation op = interp.function("main").region(0).entry().operations().get(0);
+        float[] a = new float[B * M * K], b = new float[B * K * N], c = new float[B * M * N];
+        for (int i = 0; i < a.length; i++) a[i] = (i * 7919L) % 1000 / 512f - 1;
+        for (int i = 0; i < b.length; i++) b[i] = (i * 104729L) % 1000 / 512f - 1;
+        StopCheck prev = StopCheck.enter(interp, op, Process.single());
+        try {
+            ScalarMatmul.multiply(a, 0, b, 0, c, 0, B, M, K, N); // no deadline: it runs to its end
+            int last = B * M * N - 1, bb = B - 1, i = M - 1, j = N - 1;
+            float s = 0f;
+            for (int k = 0; k < K; k++) s = Math.fma(a[(bb * M + i) * K + k], b[(bb * K + k) * N + j], s);
+            assertThat(c[last]).isEqualTo(s);
+
+            interp.setDeadline(System.nanoTime() - 1);
+            Throwable e = catchThrowable(() -> ScalarMatmul.multiply(a, 0, b, 0, c, 0, B, M, K, N));
+            assertThat(e).as("ScalarMatmul must stop inside itself").isInstanceOf(DeadlineExceeded.class)
+                    .hasMessage("evaluation ran past its deadline at stablehlo.dot_general in @main")
+                    .extracting(x -> ((DeadlineExceeded) x).location().describe()).isEqualTo("stop.mlir:2:3");
+
+            interp.setDeadline(Long.MAX_VALUE);
+            Thread.currentThread().interrupt();
+            Throwable i2 = catchThrowable(() -> ScalarMatmul.multiply(a, 0, b, 0, c, 0, B, M, K, N));
+            assertThat(Thread.interrupted()).as("the interrupt is left set for whoever interrupted").isTrue();
+            assertThat(i2).as("an interrupted ScalarMatmul must stop inside itself").isInstanceOf(EvaluationInterrupted.class)
+                    .hasMessage("evaluation was interrupted at stablehlo.dot_general in @main");
+        } finally {
+            Thread.interrupted();
+            StopCheck.restore(prev);
+        }
     }
 }

@@ -103,10 +103,19 @@ class ScalarMatmulTest {
 
     @Test
     void parallelProductsBitForBit() {
-        // past 2^20 multiply-adds the tasks run on the kernel pool
+        // past 2^20 multiply-adds the tasks run in parallel (called directly, outside a run: on the common pool)
         SplittableRandom rng = new SplittableRandom(4);
-        check(rng, 2, 3 * ScalarMatmul.ROWS + 5, ScalarMatmul.KC + 44, ScalarMatmul.NC + 30, SPECIAL);
-        check(rng, 1, 130, 517, 3, UNIFORM);
+        int[][] shapes = {
+            {2, 3 * ScalarMatmul.ROWS + 5, ScalarMatmul.KC + 44, ScalarMatmul.NC + 30}, // 8 tasks: 2 tiles x 4 row chunks per batch
+            {2, 700, 517, 3}, // narrow: 2,171,400 multiply-adds, 22 tasks of one 3-column tile x 64 rows, through rows4 and row1
+        };
+        for (int[] s : shapes) {
+            assertThat(ScalarMatmul.parallel(s[0], s[1], s[2], s[3])).as("B=%d M=%d K=%d N=%d runs in parallel", s[0], s[1], s[2], s[3]).isTrue();
+            assertThat((long) s[0] * s[1] * s[2] * s[3]).isGreaterThan(1L << 20); // the threshold, independently of the kernel
+        }
+        check(rng, shapes[0][0], shapes[0][1], shapes[0][2], shapes[0][3], SPECIAL);
+        check(rng, shapes[1][0], shapes[1][1], shapes[1][2], shapes[1][3], UNIFORM);
+        assertThat(ScalarMatmul.parallel(1, 64, 256, 64)).as("exactly 2^20 stays serial").isFalse();
     }
 
     @Test
