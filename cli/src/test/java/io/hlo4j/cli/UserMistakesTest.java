@@ -87,6 +87,29 @@ class UserMistakesTest {
         assertThat(function.err()).isEqualTo("hlo4j run: --spmd partitions @main; drop --function f (see 'hlo4j run --help')\n");
     }
 
+    /** A manual computation implies --spmd: --devices beside it is the same usage error, worded for what the user gave. */
+    @Test void aManualComputationWithDevicesIsAUsageErrorThatNamesTheImpliedPartitionedRun() {
+        String file = java.nio.file.Path.of("..", "docs", "examples", "partial-manual.mlir").toString();
+        Cli.Run r = Cli.run("run", file, "--devices", "2");
+        assertThat(r.code()).as(r.toString()).isEqualTo(Main.USAGE);
+        assertThat(r.err()).isEqualTo("hlo4j run: " + file + ": a module holding sdy.manual_computation runs partitioned (as with --spmd)"
+                + " on as many devices as its mesh has; drop --devices 2 (see 'hlo4j run --help')\n");
+    }
+
+    @Test void aRunOnSeveralDevicesWithTheWrongInputCountSaysBothForms() {
+        Cli.Run r = Cli.run("run", ADD, "--devices", "3");
+        assertThat(r.code()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("hlo4j: " + ADD + ": @main takes 2 arguments; got 0 --input files for 3 devices: give 2 (one per"
+                + " argument, in order; every device gets them) or 3 x 2 = 6, dealt device by device (device 0's 2 first), as one"
+                + " --input FILE.npy each or --input DIR of numbered .npy files (arg0.npy, arg1.npy, ...)\n");
+    }
+
+    @Test void theCollectiveCountIsSingularForOne() {
+        assertThat(CollectivesReport.count(0)).isEqualTo("0 collectives");
+        assertThat(CollectivesReport.count(1)).isEqualTo("1 collective");
+        assertThat(CollectivesReport.count(2)).isEqualTo("2 collectives");
+    }
+
     @Test void aRunWithoutItsInputsNamesTheFileAndSaysWhatToGive() {
         Cli.Run r = Cli.run("run", ADD);
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
