@@ -19,7 +19,7 @@ class PermutePairsTextTest {
                 }
                 """;
         String report = CostReport.text(CostAnalysis.analyze(MlirParser.parseModule(text, "p.mlir")), Target.named("h100"));
-        assertThat(report).contains("  stablehlo.collective_permute in @main at p.mlir:3:"
+        assertThat(report).contains("  stablehlo.collective_permute in @main at p.mlir:3:5"
                 + ": source/target pairs [[0, 1], [1, 2], [2, 0]] move data ([[3, 3]] sends to itself: nothing moves),"
                 + " 16 B received per device (buffer 16 B)\n").doesNotContain("group size");
     }
