@@ -29,6 +29,9 @@ final class CollectivesReport {
     /** A cost model step, the log entries it matched (none: empty) and the most any device sent over them. */
     record Match(EpCostModel.Entry entry, List<Integer> collectives, long measuredMaxSent) {}
 
+    /** "1 collective", "3 collectives": a run's count as the run lines print it. */
+    static String count(int collectives) { return collectives + (collectives == 1 ? " collective" : " collectives"); }
+
     /** The short op name: {@code stablehlo.all_gather} -> {@code all_gather}; ragged all-to-all by its target. */
     static String shortOp(String op) {
         String s = op.startsWith("stablehlo.") ? op.substring("stablehlo.".length()) : op;

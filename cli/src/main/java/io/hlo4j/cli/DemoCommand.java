@@ -146,8 +146,8 @@ final class DemoCommand extends CliCommand {
         MeshMoeRun p = SourceLoc.asBuiltin("demo", () -> MeshMoeRun.fused(plan, a));
         out().printf(Locale.ROOT, "partitioned for mesh %s (%d simulated devices), EP mode %s%s%n", CollectivesReport.describe(meshObj),
                 meshObj.size(), p.mode().cliName(), mode == EpMode.AUTO ? " (picked by auto: " + why(cfg, meshObj, p) + ")" : " (asked for)");
-        out().printf(Locale.ROOT, "  trace %s ms, partition (Spmd.explicit) %s ms, run on %d devices %s ms; %d collective%s%n",
-                fmt(p.traceMs()), fmt(p.partitionMs()), meshObj.size(), fmt(p.runMs()), p.run().log().size(), p.run().log().size() == 1 ? "" : "s");
+        out().printf(Locale.ROOT, "  trace %s ms, partition (Spmd.explicit) %s ms, run on %d devices %s ms; %s%n",
+                fmt(p.traceMs()), fmt(p.partitionMs()), meshObj.size(), fmt(p.runMs()), CollectivesReport.count(p.run().log().size()));
 
         MoeReference.Outputs ref = MoeReference.compute(in);
         double[] pY = p.results().get("output").toDoubleArray(), pL = p.results().get("router_logits").toDoubleArray();

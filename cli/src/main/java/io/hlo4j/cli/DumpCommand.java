@@ -190,7 +190,11 @@ final class DumpCommand extends CliCommand {
         else if (isMoe) ex = new DumpModel.MoeLayer(config == null ? DEFAULT_MOE : MoeRunCommand.readConfig(config), batch, seq);
         else {
             ex = source.byName(DumpModel.canonical(model));
-            if (ex == null) throw usage("unknown model '" + model + "' (expected one of " + String.join(", ", DumpModel.names(source)) + ")");
+            if (ex == null) {
+                List<String> like = NearestNames.among(DumpModel.names(source), model);
+                throw usage("unknown model '" + model + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?")
+                        + " (expected one of " + String.join(", ", DumpModel.names(source)) + ")");
+            }
         }
         if (inputs != null) CliFiles.checkOutputDir(inputs, "--inputs");
         if (output != null) CliFiles.checkOutputFile(output, "-o");

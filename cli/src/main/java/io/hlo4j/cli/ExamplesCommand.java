@@ -86,7 +86,7 @@ final class ExamplesCommand extends CliCommand {
             try (ModelSource source = ModelSource.open(classpath)) {
                 Example ex = className != null ? source.byClass(className) : source.byName(name);
                 if (ex == null) {
-                    List<String> like = source.all().keySet().stream().filter(k -> OptionSuggestions.distance(name, k) <= OptionSuggestions.MAX_EDITS).toList();
+                    List<String> like = NearestNames.among(source.all().keySet(), name);
                     throw usage("no example '" + name + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?")
                             + " (known: " + String.join(", ", source.all().keySet()) + ")");
                 }

@@ -128,7 +128,7 @@ public final class Main implements Runnable {
 
     /**
      * picocli's message, except that an unknown subcommand is called one (with picocli's suggestions), a mistyped long
-     * option gets the nearest of the command's options ({@link OptionSuggestions}), and a path the
+     * option gets the nearest of the command's options ({@link NearestNames}), and a path the
      * file system cannot hold (a NUL byte) is said so rather than as picocli's "cannot convert ... to interface
      * java.nio.file.Path (java.nio.file.InvalidPathException: ...)"; control characters of the user's values are
      * escaped, so the line stays one printable line.
@@ -140,8 +140,10 @@ public final class Main implements Runnable {
                 List<String> like = u.getSuggestions();
                 return printable("unknown command '" + first + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?"));
             }
-            if (first.startsWith("--")) {
-                List<String> like = OptionSuggestions.of(u.getCommandLine().getCommandSpec(), first);
+            // the first mistyped option, wherever it is: an extra file before it does not hide it
+            String option = u.getUnmatched().stream().filter(a -> a.startsWith("--")).findFirst().orElse(null);
+            if (option != null) {
+                List<String> like = NearestNames.options(u.getCommandLine().getCommandSpec(), option);
                 if (!like.isEmpty()) return printable(Diagnostics.firstLine(ex.getMessage()) + "; did you mean " + String.join(" or ", like) + "?");
             }
         }

@@ -200,10 +200,10 @@ final class MoeRunCommand extends CliCommand {
         long moved = 0;
         for (long b : r.run().bytesReceivedPerDevice(meshObj.size())) moved = Math.max(moved, b);
         out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s, on mesh %s (%d simulated devices%s): "
-                        + "%d collective%s, at most %d bytes received per device: wrote %s%s%n",
+                        + "%s, at most %d bytes received per device: wrote %s%s%n",
                 cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
                 cfg.routingStrategy().value(), cfg.dtype().value(), CollectivesReport.describe(meshObj), meshObj.size(),
-                r.mode() == null ? "" : ", EP mode " + r.mode().cliName(), r.run().log().size(), r.run().log().size() == 1 ? "" : "s", moved, outputDir,
+                r.mode() == null ? "" : ", EP mode " + r.mode().cliName(), CollectivesReport.count(r.run().log().size()), moved, outputDir,
                 texts.isEmpty() ? "" : " and " + String.join(", ", texts.keySet().stream().map(Path::toString).toList()));
         out().flush();
         return Main.OK;

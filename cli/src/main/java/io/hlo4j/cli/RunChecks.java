@@ -34,6 +34,17 @@ final class RunChecks {
     /** What a wrong count of {@code --input}s is told to give instead. */
     static final String INPUT_HINT = ": give one --input FILE.npy per argument, in order, or --input DIR of numbered .npy files (arg0.npy, arg1.npy, ...)";
 
+    /**
+     * What a wrong count of {@code --input}s on {@code devices} simulated devices is told: on several, the inputs are
+     * either shared by every device or N x (number of arguments), dealt device by device.
+     */
+    static String inputHint(int nargs, int devices) {
+        if (devices == 1) return INPUT_HINT;
+        return ": give " + nargs + " (one per argument, in order; every device gets them) or " + devices + " x " + nargs + " = "
+                + (long) nargs * devices + ", dealt device by device (device 0's " + nargs + " first), as one --input FILE.npy each"
+                + " or --input DIR of numbered .npy files (arg0.npy, arg1.npy, ...)";
+    }
+
     /** Each {@code --input} file, checked to be a readable file, then read. */
     static List<HostArray> readInputs(List<Path> files) throws IOException {
         List<HostArray> arrays = new ArrayList<>();

@@ -53,7 +53,8 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The MLIR module.")
     Path file;
 
-    @Option(names = "--function", paramLabel = "NAME", description = "Function to run (default: @main, or the only function).")
+    @Option(names = "--function", paramLabel = "NAME", description = {"Function to run (default: @main, or the only function). Not with --spmd,",
+            "nor for a module holding sdy.manual_computation: those run @main."})
     String function;
 
     @Option(names = "--input", paramLabel = "A.npy", description = "An input array (repeat in argument order); a folder stands for "
@@ -155,7 +156,7 @@ public final class RunCommand implements Callable<Integer> {
             if (arrays.size() == nargs) mine = arrays;
             else if (arrays.size() == (long) nargs * devices) mine = arrays.subList(d * nargs, (d + 1) * nargs);
             else throw new IllegalArgumentException(file + ": @" + name(fn) + " takes " + nargs + " arguments; got " + arrays.size()
-                    + " --input files" + (devices > 1 ? " (need " + nargs + " or " + nargs * devices + ")" : "") + RunChecks.INPUT_HINT);
+                    + " --input files" + (devices > 1 ? " for " + devices + " devices" : "") + RunChecks.inputHint(nargs, devices));
             perDevice.add(HostArrays.toValues(mine));
         }
         long t0 = System.nanoTime();
@@ -200,8 +201,15 @@ public final class RunCommand implements Callable<Integer> {
         // a module JAX lowered before Shardy (mhlo.sharding strings) is read in its Shardy form
         // and one jax.export serialized with Shardy (xla.sdy.* frontend attributes) in its sdy form
         Module module = io.hlo4j.compiler.gspmd.GspmdImport.toShardy(io.hlo4j.compiler.gspmd.SdyRoundTripImport.toShardy(given));
-        if (devices != 1) throw new IllegalArgumentException("--spmd takes the device count from the module's mesh; drop --devices");
-        if (!name(fn).equals("main")) throw new IllegalArgumentException("--spmd partitions @main; got --function " + name(fn));
+        // with --spmd given these were refused before the file was read; here the manual computation implied it
+        if (devices != 1) {
+            throw new Main.UsageError(file + ": a module holding sdy.manual_computation runs partitioned (as with --spmd)"
+                    + " on as many devices as its mesh has; drop --devices " + devices);
+        }
+        if (!name(fn).equals("main")) {
+            throw new Main.UsageError(file + ": a module holding sdy.manual_computation runs @main partitioned (as with --spmd);"
+                    + " drop --function " + name(fn));
+        }
         int nargs = fn.region(0).entry().arguments().size();
         if (arrays.size() != nargs) {
             throw new IllegalArgumentException(file + ": @main takes " + nargs + " global arguments; got " + arrays.size() + " --input files"
@@ -242,8 +250,8 @@ public final class RunCommand implements Callable<Integer> {
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);
         if (collectives) RunCollectives.print(out, run.log());
-        out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %d collective%s, at most %d bytes "
-                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, run.log().size(), run.log().size() == 1 ? "" : "s",
+        out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %s, at most %d bytes "
+                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, CollectivesReport.count(run.log().size()),
                 run.maxBytesReceived(pp.devices())));
         out.flush();
         return 0;

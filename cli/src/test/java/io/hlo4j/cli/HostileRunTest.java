@@ -230,6 +230,13 @@ class HostileRunTest {
         Path short_ = Files.write(dir.resolve("short.so"), elf(3, 50)); // 50 program headers, room for one
         refused(Cli.run("compile", add.toString(), "--pjrt-plugin", short_.toString()), 1,
                 "hlo4j: " + short_ + ": is not a shared library (truncated ELF file: its program headers lie past its end)" + tail);
+        // a position-independent executable: ET_DYN, with DF_1_PIE in its dynamic section's DT_FLAGS_1
+        java.nio.ByteBuffer pie = java.nio.ByteBuffer.wrap(java.util.Arrays.copyOf(elf(3, 1), 64 + 56 + 32)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        pie.putLong(32, 64).putShort(54, (short) 56).putInt(64, 2).putLong(64 + 8, 120).putLong(64 + 32, 32);
+        pie.putLong(120, 0x6ffffffbL).putLong(128, 0x08000000L);
+        Path pieFile = Files.write(dir.resolve("pie.so"), pie.array());
+        refused(Cli.run("compile", add.toString(), "--pjrt-plugin", pieFile.toString()), 1, "hlo4j: " + pieFile + ": is not a shared library"
+                + " (a position-independent executable (DT_FLAGS_1 has DF_1_PIE), which the loader refuses to load)" + tail);
         Path none = Files.write(dir.resolve("none.so"), elf(3, 0)); // a shared object declaring no program headers
         refused(Cli.run("compile", add.toString(), "--pjrt-plugin", none.toString()), 1,
                 "hlo4j: " + none + ": is not a shared library (ELF shared object without program headers: nothing a loader could map)" + tail);

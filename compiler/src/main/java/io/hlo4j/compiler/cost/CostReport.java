@@ -136,9 +136,13 @@ public final class CostReport {
         }
         sb.append("\ncollectives: ").append(c.collectives().isEmpty() ? "none\n" : c.collectives().size() + "\n");
         for (CollectiveInfo ci : c.collectives()) {
-            sb.append("  ").append(ci.op()).append(" in @").append(ci.function()).append(" at ").append(ci.location())
-                    .append(": group size ").append(ci.groupSize()).append(", ").append(received(ci));
-            if (!ci.replicaGroups().isEmpty()) sb.append(", groups ").append(ci.replicaGroups());
+            sb.append("  ").append(ci.op()).append(" in @").append(ci.function()).append(" at ").append(ci.location()).append(": ");
+            if (ci.op().equals("stablehlo.collective_permute")) {
+                sb.append(permutePairs(ci.replicaGroups())).append(", ").append(received(ci));
+            } else {
+                sb.append("group size ").append(ci.groupSize()).append(", ").append(received(ci));
+                if (!ci.replicaGroups().isEmpty()) sb.append(", groups ").append(ci.replicaGroups());
+            }
             if (ci.axes() != null) sb.append(", axes ").append(ci.axes());
             if (ci.meshAxes() != null) sb.append(", ").append(ci.meshAxes().text(ci.op().equals("stablehlo.collective_permute")));
             sb.append('\n');
@@ -150,6 +154,19 @@ public final class CostReport {
             for (TensorInfo t : c.results()) tensor(sb, "#" + t.index(), t);
         }
         return sb.toString();
+    }
+
+    /**
+     * A collective_permute's source/target pairs, not groups: those that move data (what {@code run --spmd --collectives}
+     * lists), then the self-pairs, which move nothing.
+     */
+    static String permutePairs(List<List<Long>> pairs) {
+        if (pairs.isEmpty()) return "no source/target pairs";
+        List<List<Long>> moving = pairs.stream().filter(p -> !p.get(0).equals(p.get(1))).toList();
+        List<List<Long>> still = pairs.stream().filter(p -> p.get(0).equals(p.get(1))).toList();
+        String text = moving.isEmpty() ? "no source/target pair moves data" : "source/target pairs " + moving + " move data";
+        if (!still.isEmpty()) text += " (" + still + (still.size() == 1 ? " sends to itself" : " send to themselves") + ": nothing moves)";
+        return text;
     }
 
     /** The bytes the busiest device receives (the run log's measure), then the buffer it holds. */

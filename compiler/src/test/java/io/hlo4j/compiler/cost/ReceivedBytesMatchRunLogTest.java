@@ -109,7 +109,7 @@ class ReceivedBytesMatchRunLogTest {
         return measure(n, "tensor<4x3xf32>", prelude, op);
     }
 
-    private record Measured(ModuleCost cost, CollectiveInfo info, long measured) {}
+    private record Measured(ModuleCost cost, CollectiveInfo info, long measured, List<List<Integer>> runGroups) {}
 
     /** Analyzes then runs a one-collective program on n partitions; its operand %x is a constant of {@code xType}. */
     private static Measured measure(int n, String xType, String prelude, String op) {
@@ -126,7 +126,7 @@ class ReceivedBytesMatchRunLogTest {
         new Interpreter(m).runParallel("main", 1, n, inputs, log);
         List<CollectiveRecord> records = log.records();
         assertThat(records).as(text).hasSize(1);
-        return new Measured(cost, cost.collectives().get(0), records.get(0).maxBytesReceived());
+        return new Measured(cost, cost.collectives().get(0), records.get(0).maxBytesReceived(), records.get(0).groups());
     }
 
     /** Static equals measured, and the printed line says so. */
@@ -137,9 +137,19 @@ class ReceivedBytesMatchRunLogTest {
         assertThat(ci.bytesBound()).as(what).isFalse();
         assertThat(ci.bytesPerDevice()).as(what).isEqualTo(m.measured());
         if (!kind.equals("collective_permute") && ci.groupSize() > 1) assertThat(m.measured()).as(what).isPositive();
-        assertThat(CostReport.text(m.cost(), Target.named("h100"))).as(what)
-                .contains("stablehlo." + kind + " in @main at case.mlir:", ": group size " + ci.groupSize() + ", "
-                        + CostReport.bytes(m.measured()) + " received per device (buffer " + CostReport.bytes(ci.bufferBytes()) + ")");
+        String received = CostReport.bytes(m.measured()) + " received per device (buffer " + CostReport.bytes(ci.bufferBytes()) + ")";
+        if (kind.equals("collective_permute")) {
+            // pairs, not groups: those inspect says move data are the pairs the run logged (run --spmd --collectives)
+            List<List<Long>> moving = ci.replicaGroups().stream().filter(p -> !p.get(0).equals(p.get(1))).toList();
+            assertThat(new java.util.HashSet<>(moving)).as(what).isEqualTo(new java.util.HashSet<>(
+                    m.runGroups().stream().map(g -> g.stream().map(Integer::longValue).toList()).toList()));
+            assertThat(CostReport.text(m.cost(), Target.named("h100"))).as(what)
+                    .contains("stablehlo." + kind + " in @main at case.mlir:", ": " + CostReport.permutePairs(ci.replicaGroups()) + ", " + received)
+                    .doesNotContain("group size");
+        } else {
+            assertThat(CostReport.text(m.cost(), Target.named("h100"))).as(what)
+                    .contains("stablehlo." + kind + " in @main at case.mlir:", ": group size " + ci.groupSize() + ", " + received);
+        }
         return ci;
     }
 

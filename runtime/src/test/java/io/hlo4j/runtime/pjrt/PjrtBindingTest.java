@@ -104,6 +104,36 @@ class PjrtBindingTest extends MockPluginTest {
                 .hasMessageContaining("is not a shared library (ELF type 2, not a shared object)");
     }
 
+    /**
+     * A position-independent executable is ET_DYN like a library: told apart by DF_1_PIE in DT_FLAGS_1 (as glibc does),
+     * and refused by name rather than by the JVM's "Cannot open library".
+     */
+    @Test
+    void refusesAPositionIndependentExecutable(@TempDir Path dir) throws Exception {
+        Path pie = Files.write(dir.resolve("pie.so"), dynamicElf(0x08000000L));
+        assertThatThrownBy(() -> PjrtPlugin.load(pie)).isInstanceOf(PjrtException.class)
+                .hasMessageContaining("PJRT plugin " + pie.toAbsolutePath().normalize() + " is not a shared library (a position-independent"
+                        + " executable (DT_FLAGS_1 has DF_1_PIE), which the loader refuses to load)");
+        // the same file with other DT_FLAGS_1 bits (DF_1_NOW) passes the check; a real library does too
+        assertThat(SharedLibraryFile.problem(Files.write(dir.resolve("lib.so"), dynamicElf(0x1L)))).isNull();
+        assertThat(SharedLibraryFile.problem(MockPjrt.path())).isNull();
+        Path ls = Path.of("/bin/ls");   // a PIE on current distributions, an ET_EXEC on old ones: refused either way
+        if (Files.isReadable(ls) && !System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("mac")) {
+            assertThat(SharedLibraryFile.problem(ls)).isIn("a position-independent executable (DT_FLAGS_1 has DF_1_PIE), which the loader"
+                    + " refuses to load", "ELF type 2, not a shared object");
+        }
+    }
+
+    /** An ELF64 little-endian shared object: one PT_DYNAMIC header, its section DT_FLAGS_1 = {@code flags1}, DT_NULL. */
+    static byte[] dynamicElf(long flags1) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 56 + 32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(0, (byte) 0x7F).put(1, (byte) 'E').put(2, (byte) 'L').put(3, (byte) 'F').put(4, (byte) 2).put(5, (byte) 1).put(6, (byte) 1);
+        b.putShort(16, (short) 3).putShort(18, (short) 62).putLong(32, 64).putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) 1);
+        b.putInt(64, 2).putLong(64 + 8, 120).putLong(64 + 32, 32).putLong(64 + 40, 32);   // PT_DYNAMIC at 120, 32 bytes
+        b.putLong(120, 0x6ffffffbL).putLong(128, flags1);   // DT_FLAGS_1, then DT_NULL (zeros)
+        return b.array();
+    }
+
     /** Two files that passed the check and reached the JVM's loader (and its stack-guard warning): a review's repros. */
     @Test
     void refusesAMachOFileOffMacOsAndAProgramHeaderOffsetThatWouldOverflow(@TempDir Path dir) throws Exception {
