@@ -33,6 +33,8 @@ class CliFuzzTest {
     static final long SEED = Long.getLong("hlo4j.clifuzz.seed", 0xC11_0000L);
     /** moe run traces and runs a MoE layer per mutant that passes validation: fewer by default to stay near 20 s. */
     static final int MOE_MUTANTS = Integer.getInteger("hlo4j.clifuzz.moe.mutants", 20);
+    /** One seed per test: CaseSeeds mixes the seed before adding the case number, so neighbouring seeds share no case. */
+    static final long STRUCTURE_SEED = SEED + 1, NPY_SEED = SEED + 2, MOE_SEED = SEED + 3;
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final Path EXAMPLES = ROOT.resolve("docs/examples");
 
@@ -43,32 +45,40 @@ class CliFuzzTest {
     private static final String[] MODULES = {"add.mlir", "dot.mlir", "psum.mlir", "sharded.mlir", "global-dot.mlir", "mlp-dp-tp.mlir",
             "partial-manual.mlir"};
 
-    @Test
-    void mutatedModulesThroughEveryCommand() throws IOException {
-        List<String> seeds = new ArrayList<>();
+    /** The {@link #MODULES}' texts, and zero-filled inputs for each one's @main, in the same order. */
+    private record Seeds(List<String> texts, List<List<Path>> inputs) {}
+
+    private Seeds seedModules() throws IOException {
+        List<String> texts = new ArrayList<>();
         List<List<Path>> inputs = new ArrayList<>();
         for (String name : MODULES) {
             String text = Files.readString(EXAMPLES.resolve(name));
-            seeds.add(text);
+            texts.add(text);
             inputs.add(zeroInputs(text, name));
         }
+        return new Seeds(texts, inputs);
+    }
+
+    @Test
+    void mutatedModulesThroughEveryCommand() throws IOException {
+        Seeds seeds = seedModules();
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MUTANTS; i++) {
                 Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED, i));
-                int s = r.nextInt(seeds.size());
+                int s = r.nextInt(seeds.texts().size());
                 String kind = TextMutator.KINDS[r.nextInt(TextMutator.KINDS.length)];
-                String text = TextMutator.mutate(kind, seeds.get(s), r);
+                String text = TextMutator.mutate(kind, seeds.texts().get(s), r);
                 Path f = Files.writeString(dir.resolve("m" + i + ".mlir"), text);
                 String what = "mutant " + i + " (" + kind + " of " + MODULES[s] + ")";
                 List<String> args = new ArrayList<>();
                 switch (r.nextInt(8)) {
                     case 0, 1 -> {
                         args.addAll(List.of("run", f.toString(), "--timeout", "5"));
-                        for (Path in : inputs.get(s)) args.addAll(List.of("--input", in.toString()));
+                        for (Path in : seeds.inputs().get(s)) args.addAll(List.of("--input", in.toString()));
                     }
                     case 2 -> {
                         args.addAll(List.of("run", f.toString(), "--spmd", "--timeout", "5"));
-                        for (Path in : inputs.get(s)) args.addAll(List.of("--input", in.toString()));
+                        for (Path in : seeds.inputs().get(s)) args.addAll(List.of("--input", in.toString()));
                     }
                     case 3 -> args.addAll(List.of("inspect", f.toString()));
                     case 4 -> args.addAll(List.of("shardings", f.toString()));
@@ -91,24 +101,18 @@ class CliFuzzTest {
 
     @Test
     void structuralMutantsThroughRunInspectPrintAndVerify() throws IOException {
-        List<String> seeds = new ArrayList<>();
-        List<List<Path>> inputs = new ArrayList<>();
-        for (String name : MODULES) {
-            String text = Files.readString(EXAMPLES.resolve(name));
-            seeds.add(text);
-            inputs.add(zeroInputs(text, name));
-        }
+        Seeds seeds = seedModules();
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < STRUCTURE_MUTANTS; i++) {
-                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 15_485_863, i));
-                int s = r.nextInt(seeds.size());
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(STRUCTURE_SEED, i));
+                int s = r.nextInt(seeds.texts().size());
                 String kind = io.hlo4j.mlir.testing.StructureMutator.KINDS[r.nextInt(io.hlo4j.mlir.testing.StructureMutator.KINDS.length)];
-                Path f = Files.writeString(dir.resolve("s" + i + ".mlir"), io.hlo4j.mlir.testing.StructureMutator.mutate(kind, seeds.get(s), r));
+                Path f = Files.writeString(dir.resolve("s" + i + ".mlir"), io.hlo4j.mlir.testing.StructureMutator.mutate(kind, seeds.texts().get(s), r));
                 List<String> args = new ArrayList<>();
                 switch (r.nextInt(5)) {
                     case 0, 1 -> {
                         args.addAll(List.of("run", f.toString(), "--timeout", "5"));
-                        for (Path in : inputs.get(s)) args.addAll(List.of("--input", in.toString()));
+                        for (Path in : seeds.inputs().get(s)) args.addAll(List.of("--input", in.toString()));
                     }
                     case 2 -> args.addAll(List.of("inspect", f.toString()));
                     case 3 -> args.addAll(List.of("print", f.toString()));
@@ -148,7 +152,7 @@ class CliFuzzTest {
         Path goodFile = Files.write(dir.resolve("good.npy"), good);
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MUTANTS; i++) {
-                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 7919, i));
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(NPY_SEED, i));
                 NpyMutator.Mutant m = NpyMutator.mutate(good, r);
                 Path f = Files.write(dir.resolve("x" + i + ".npy"), m.bytes());
                 String what = "npy mutant " + i + " (" + m.how() + ")";
@@ -170,7 +174,7 @@ class CliFuzzTest {
         Path moe = ROOT.resolve("dsl/src/test/resources/moe");
         try (CliFuzz fuzz = new CliFuzz()) {
             for (int i = 0; i < MOE_MUTANTS; i++) {
-                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED + 104_729, i));
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(MOE_SEED, i));
                 String c = MOE_CASES[r.nextInt(MOE_CASES.length)];
                 Path caseDir = moe.resolve(c);
                 JsonMutator.Mutant m = JsonMutator.mutate(Files.readString(caseDir.resolve("config.json")), r);
@@ -188,7 +192,7 @@ class CliFuzzTest {
     }
 
     /**
-     * Found by this fuzz (seed 99, mutants 52 and 78): run did not verify the module, so a dot_general contracting
+     * Found by this fuzz: run did not verify the module, so a dot_general contracting
      * dimension out of range failed inside the interpreter's kernel (an ArrayIndexOutOfBoundsException in the message)
      * and, with --spmd, inside the partitioner ("internal error"). The verifier names it at its line.
      */

@@ -5,6 +5,7 @@ import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.attr.TypeAttr;
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.BlockArgument;
+import io.hlo4j.mlir.ir.CallGraph;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Region;
@@ -13,10 +14,8 @@ import io.hlo4j.mlir.types.FunctionType;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SequencedSet;
 import java.util.function.Function;
 
 /**
@@ -72,13 +71,20 @@ public final class Calls {
     private static String count(int k, String noun) { return k + " " + noun + (k == 1 ? "" : "s"); }
 
     /**
-     * Walks every call reachable from {@code func} (custom-VJP backward functions included) and refuses a missing or
-     * mistyped callee and any recursive chain, naming the chain from {@code func}.
+     * Walks every call reachable from {@code func} ({@link CallGraph}: callees, custom-VJP backward functions, composite
+     * decompositions) and refuses a missing or mistyped callee or backward function and any recursive chain, naming
+     * the chain from {@code func}.
      */
     public static void refuseCycles(Operation func, Function<String, Operation> symbols, String doing) {
-        SequencedSet<String> stack = new LinkedHashSet<>();
-        stack.add(name(func));
-        walk(func, symbols, doing, stack, new java.util.HashSet<>());
+        CallGraph.Cycle c = CallGraph.findCycle(func, call -> switch (call.attr()) {
+            case "callee" -> callee(call.site(), symbols, doing);
+            case CallGraph.CUSTOM_VJP -> customBackward(call.site(), symbols, doing);
+            default -> { // a composite's missing decomposition is refused where it is differentiated
+                Operation f = symbols.apply(call.callee());
+                yield f != null && f.name().equals("func.func") && !f.regions().isEmpty() && !f.region(0).isEmpty() ? f : null;
+            }
+        }, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
+        if (c != null) throw new Hlo4jException("cannot " + doing + " @" + name(func) + ": " + c.describe(), c.closing().site().location());
     }
 
     /**
@@ -98,29 +104,6 @@ public final class Calls {
             }
         }
         return List.copyOf(seen.values());
-    }
-
-    private static void walk(Operation func, Function<String, Operation> symbols, String doing, SequencedSet<String> stack,
-                             java.util.Set<String> done) {
-        for (Operation call : calls(func)) {
-            List<Operation> targets = new ArrayList<>(List.of(callee(call, symbols, doing)));
-            if (call.attr(Checkpoint.CUSTOM_VJP) != null) targets.add(customBackward(call, symbols, doing));
-            for (Operation f : targets) {
-                String n = name(f);
-                if (stack.contains(n)) {
-                    List<String> chain = new ArrayList<>(stack);
-                    chain.add(n);
-                    throw new Hlo4jException("cannot " + doing + " @" + stack.getFirst() + ": recursive call chain @"
-                            + String.join(" -> @", chain) + " (func.call @" + n + " in @" + stack.getLast()
-                            + "); StableHLO functions cannot recurse", call.location());
-                }
-                if (done.contains(n)) continue;
-                stack.addLast(n);
-                walk(f, symbols, doing, stack, done);
-                stack.removeLast();
-                done.add(n);
-            }
-        }
     }
 
     /** Every {@code func.call} in {@code op}'s regions, nested regions included, in program order. */

@@ -34,7 +34,7 @@ public final class Checkpoint {
     public static final String REMAT = "hlo4j.remat";
     public static final String SAVE_NAMES = "hlo4j.remat_save";
     public static final String NAME = "hlo4j.name";
-    public static final String CUSTOM_VJP = "hlo4j.custom_vjp";
+    public static final String CUSTOM_VJP = io.hlo4j.mlir.ir.CallGraph.CUSTOM_VJP;
 
     public enum Policy { NOTHING, DOTS, NAMES }
 

@@ -18,9 +18,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Runs seeded mutants through the {@link Pipeline} on a worker thread with the CLI's 16 MiB stack: mutant {@code i}
  * is made from {@code Random(caseSeed(seed, i))} alone (one or two mutations of one seed module), so any failure is
- * reproduced by its number. The case seed is {@code seed + i} mixed by SplitMix64: java.util.Random's first
- * {@code nextInt(n)} of a power-of-two n barely changes across consecutive seeds, so unmixed, every mutant of the 16
- * Shardy seed modules came from one of them. Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
+ * reproduced by its number ({@link io.hlo4j.mlir.testing.CaseSeeds}: {@code seed} and {@code i} mixed by SplitMix64,
+ * so different seeds share no case and consecutive cases draw from every seed module). Runs {@code count} mutants; an opt-in {@code budgetMs} (long runs) may stop it sooner, which
  * the result says. A mutant that does not finish within its deadline plus a grace period is a hang: its worker is
  * interrupted, which the interpreter honours (it stops at its next op, inside a long kernel, or in a collective's wait),
  * and must then end within {@link #STOP_MS}; one that does not is a second failure, "unstoppable" (its daemon thread is
@@ -83,8 +82,14 @@ final class Fuzzer {
         this.requireLocation = requireLocation;
     }
 
-    /** The text of mutant {@code i}, and which seed and kinds made it. */
-    String[] mutant(int i) {
+    /**
+     * One case for the pipeline: its text, the seed module it came from, how it was made, and the seed the pipeline
+     * draws the run's made-up inputs from.
+     */
+    record Case(String text, String seedName, String how, long inputSeed) {}
+
+    /** Mutant {@code i}: its text, and which seed and kinds made it. */
+    Case mutant(int i) {
         Random r = new Random(caseSeed(seed, i));
         Seed s = seeds.get(r.nextInt(seeds.size()));
         String kind = kinds[r.nextInt(kinds.length)];
@@ -97,7 +102,7 @@ final class Fuzzer {
                 how += "+" + second;
             }
         }
-        return new String[] {text, s.name(), how};
+        return new Case(text, s.name(), how, caseSeed(seed, i));
     }
 
     /** Kinds that make texts of 10^5 characters and more: never combined with a second kind, whose regular expressions would crawl. */
@@ -106,7 +111,10 @@ final class Fuzzer {
     /** The seed of case {@code i} ({@link io.hlo4j.mlir.testing.CaseSeeds}). */
     static long caseSeed(long seed, int i) { return io.hlo4j.mlir.testing.CaseSeeds.of(seed, i); }
 
-    Result run(int count, long budgetMs) {
+    Result run(int count, long budgetMs) { return run(count, budgetMs, this::mutant); }
+
+    /** Runs cases {@code 0 .. count-1} of {@code cases} (mutants, or any other texts), judged and timed as mutants are. */
+    Result run(int count, long budgetMs, java.util.function.IntFunction<Case> cases) {
         long start = System.nanoTime(); // budgetMs <= 0: no budget, all count mutants run
         long budgetNanos = budgetMs <= 0 ? Long.MAX_VALUE : Math.multiplyExact(budgetMs, 1_000_000L);
         Map<Pipeline.Stage, Integer> reached = new EnumMap<>(Pipeline.Stage.class);
@@ -117,14 +125,14 @@ final class Fuzzer {
         ExecutorService worker = newWorker();
         try {
             for (int i = 0; i < count && System.nanoTime() - start < budgetNanos; i++, run++) {
-                String[] m = mutant(i);
-                String text = m[0];
-                seedsDrawn.add(m[1]);
+                Case m = cases.apply(i);
+                String text = m.text();
+                seedsDrawn.add(m.seedName());
                 long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000L;
-                long mutantSeed = caseSeed(seed, i);
+                long inputSeed = m.inputSeed();
                 Pipeline.Progress progress = new Pipeline.Progress();
-                Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, mutantSeed, progress));
-                String where = "mutant " + i + " (" + m[2] + " of " + m[1] + ", Random(" + mutantSeed + "))";
+                Future<Pipeline.Stage> f = worker.submit(() -> Pipeline.run(text, deadline, inputSeed, progress));
+                String where = "mutant " + i + " (" + m.how() + " of " + m.seedName() + ", Random(" + inputSeed + "))";
                 try {
                     reached.merge(f.get(DEADLINE_MS + GRACE_MS, TimeUnit.MILLISECONDS), 1, Integer::sum);
                 } catch (TimeoutException e) {

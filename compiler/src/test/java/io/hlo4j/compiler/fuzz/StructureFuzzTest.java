@@ -45,55 +45,32 @@ class StructureFuzzTest {
     }
 
     /**
-     * Truncation at every token boundary (not a random one) of a few small modules, in their own and the generic form:
-     * each prefix through the whole pipeline under the fuzzer's deadline, judged as the mutants are. Most prefixes are
-     * refused by the parser; those that end after a complete function run.
+     * Truncation at every token boundary ({@link io.hlo4j.mlir.testing.StructureMutator#tokens}: each token's start and
+     * end, so {@code %0 = stablehlo.add} is also cut between {@code %0} and {@code =} and inside {@code tensor<2xf32>})
+     * of a few small modules, in their own and the generic form: each prefix through {@link Fuzzer#run}, judged, timed
+     * and (on a hang) its worker replaced as the mutants are. Most prefixes are refused by the parser; those that end
+     * after a complete function run.
      */
     @Test
     void everyTruncationOfSmallModulesRunsOrIsRefusedAtALocation() throws Exception {
-        List<Fuzzer.Seed> seeds = new ArrayList<>();
+        List<Fuzzer.Case> cases = new ArrayList<>();
+        int modules = 0;
         for (Fuzzer.Seed s : seeds()) {
-            if (List.of("docs/examples/add.mlir#0", "docs/examples/sharded.mlir#0", "interpret/while.mlir#0", "interpret/reduce.mlir#0")
-                    .contains(s.name().replace(" (generic)", ""))) seeds.add(s);
+            if (!List.of("docs/examples/add.mlir#0", "docs/examples/sharded.mlir#0", "interpret/while.mlir#0", "interpret/reduce.mlir#0")
+                    .contains(s.name().replace(" (generic)", ""))) continue;
+            modules++;
+            java.util.SortedSet<Integer> cuts = new java.util.TreeSet<>();
+            for (int[] t : io.hlo4j.mlir.testing.StructureMutator.tokens(s.text())) { cuts.add(t[0]); cuts.add(t[1]); }
+            for (int cut : cuts) cases.add(new Fuzzer.Case(s.text().substring(0, cut), s.name(), "cut at " + cut, cut));
         }
-        assertThat(seeds).hasSize(8);
-        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
-        List<String> failures = new ArrayList<>();
-        java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(null, r, "truncation-fuzz", 16L << 20);
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            for (Fuzzer.Seed s : seeds) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\S+").matcher(s.text());
-                java.util.SortedSet<Integer> cuts = new java.util.TreeSet<>();
-                while (m.find()) { cuts.add(m.start()); cuts.add(m.end()); }
-                for (int cut : cuts) {
-                    String text = s.text().substring(0, cut);
-                    long deadline = System.nanoTime() + Fuzzer.DEADLINE_MS * 1_000_000L;
-                    var f = worker.submit(() -> Pipeline.run(text, deadline, cut));
-                    String where = s.name() + " cut at " + cut;
-                    try {
-                        outcomes.merge(f.get(Fuzzer.DEADLINE_MS + Fuzzer.GRACE_MS, java.util.concurrent.TimeUnit.MILLISECONDS).name(), 1, Integer::sum);
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        String why = Verdicts.judge(e.getCause());
-                        if (why == null) why = Verdicts.unlocated(e.getCause());
-                        if (why != null) failures.add(where + ": " + why);
-                        else outcomes.merge(e.getCause().getClass().getSimpleName(), 1, Integer::sum);
-                    } catch (java.util.concurrent.TimeoutException e) {
-                        failures.add(where + ": no result within " + (Fuzzer.DEADLINE_MS + Fuzzer.GRACE_MS) + " ms");
-                        break;
-                    }
-                }
-            }
-        } finally {
-            worker.shutdownNow();
-        }
-        System.out.println("truncation at every token boundary of " + seeds.size() + " modules: " + outcomes);
-        assertThat(failures).isEmpty();
-        assertThat(outcomes.getOrDefault("ParseException", 0)).isGreaterThan(500);
-        assertThat(outcomes.getOrDefault("INTERPRETED", 0) + outcomes.getOrDefault("RAN_SPMD", 0)).isPositive();
+        assertThat(modules).isEqualTo(8);
+        Fuzzer.Result r = new Fuzzer(List.of(), SEED, new String[0], "structure-truncation", (k, t, rnd) -> t, true)
+                .run(cases.size(), 0, cases::get);
+        System.out.println(r.summary("truncation at every token boundary of " + modules + " modules"));
+        assertThat(r.failures().lines).as(r.summary("failures")).isEmpty();
+        assertThat(r.run()).isEqualTo(cases.size());
+        assertThat(r.refusedBy().getOrDefault("ParseException", 0)).isGreaterThan(500);
+        assertThat(r.reached().getOrDefault(Pipeline.Stage.INTERPRETED, 0) + r.reached().getOrDefault(Pipeline.Stage.RAN_SPMD, 0)).isPositive();
     }
 
     /** The docs' examples and the interpret/ files, each also in the generic form hlo4j prints for it. */

@@ -39,7 +39,7 @@ class ParserFuzzTest {
         ExecutorService worker = newWorker();
         try {
             for (int i = 0; i < MUTANTS && failures.size() < 20; i++) {
-                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED, i)); // SplitMix64 of SEED + i: see CaseSeeds
+                Random r = new Random(io.hlo4j.mlir.testing.CaseSeeds.of(SEED, i)); // SEED and i mixed: see CaseSeeds
                 String seed = seeds.get(r.nextInt(seeds.size()));
                 String kind = KINDS[i % KINDS.length];
                 String mutant = mutate(kind, seed, seeds, r);

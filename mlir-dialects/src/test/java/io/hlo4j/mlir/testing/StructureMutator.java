@@ -290,8 +290,11 @@ public final class StructureMutator {
             "%[\\w#.$-]+|@[\\w.$-]+|\"(?:[^\"\\\\]|\\\\.)*+\"|#[\\w.$-]+|!?[A-Za-z_][\\w.$]*|0x[0-9A-Fa-f]+|-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?"
                     + "|->|::|[{}()\\[\\]<>,:=?*+^!]");
 
-    /** The spans of MLIR's tokens (SSA names, symbols, strings, identifiers, numbers, punctuation); one empty span when none. */
-    private static List<int[]> tokens(String s) {
+    /**
+     * The spans ({start, end}) of MLIR's tokens (SSA names, symbols, strings, identifiers, numbers, punctuation); one
+     * empty span when none. StructureFuzzTest truncates modules at their starts and ends.
+     */
+    public static List<int[]> tokens(String s) {
         List<int[]> out = new ArrayList<>();
         Matcher m = TOKEN.matcher(s);
         while (m.find()) out.add(new int[] {m.start(), m.end()});

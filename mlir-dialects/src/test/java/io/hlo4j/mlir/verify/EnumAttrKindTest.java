@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Found by compiler/.../fuzz/StructureFuzzTest (mutant 12401 of seed 11: interpret/fft.mlir in the generic form with
+ * Found by the structure fuzz (compiler/.../fuzz/StructureFuzzTest, a mutant of interpret/fft.mlir in the generic form with
  * {@code fft_type = #stablehlo<transpose NO_TRANSPOSE>}): the verifier checked that an enum attribute was an enum, not
  * which one, so the module verified and its pretty form ({@code type = NO_TRANSPOSE}) did not parse again. Each op's
  * enum attributes must now be of their own kind, named by the verifier at the op's line.

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Found by compiler/.../fuzz/StructureFuzzTest (mutant 2710: interpret/collective_broadcast.mlir's variadic dynamic-root
+ * Found by the structure fuzz (compiler/.../fuzz/StructureFuzzTest, a mutant of interpret/collective_broadcast.mlir: its variadic dynamic-root
  * function run on its own, on one process): a replica group naming a process the run does not have made
  * collective_broadcast read past the exchanged values (an IndexOutOfBoundsException inside the kernel). Its groups are
  * now checked against the run's processes first, as collective_permute checks its pairs.

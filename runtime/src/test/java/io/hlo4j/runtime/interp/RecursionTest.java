@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Found by compiler/.../fuzz/StructureFuzzTest (its "recursion" mutants, e.g. mutant 870: docs/examples/dot.mlir with
+ * Found by the structure fuzz (compiler/.../fuzz/StructureFuzzTest, its "recursion" mutants, e.g. docs/examples/dot.mlir with
  * {@code func.call @main} at the top of @main): the module verifies (StableHLO's verifier does not look for cycles), the
  * CLI's {@code run} refuses it, but {@link Interpreter#call} itself followed the calls until a StackOverflowError. The
  * interpreter now refuses a recursive chain by name, at the call that closes it, before the function runs.
@@ -80,7 +80,7 @@ class RecursionTest {
                 """, "rec.mlir:6:3: stablehlo.composite: recursive call chain @main -> @dec -> @dec (stablehlo.composite @dec in @dec); StableHLO functions cannot recurse");
     }
 
-    /** StructureFuzzTest's mutant 4380 of seed 5000000 (interpret/infeed.mlir): the chain runs through run_parallel's infeed function. */
+    /** Found by the structure fuzz (a mutant of interpret/infeed.mlir): the chain runs through run_parallel's infeed function. */
     @Test void aCycleThroughRunParallelsInfeedIsRefused() {
         refused("""
                 module {
@@ -127,5 +127,22 @@ class RecursionTest {
                     List.of(HostArrays.toTensor(HostArray.fromDoubles(TensorType.of(FloatType.F32, 2), new double[] {1, 2.5}))), Process.single());
             assertThat(HostArrays.toHost((Tensor) out.get(0)).toDoubleArray()).containsExactly(6, 15);
         }
+    }
+
+    /** A symbol in an attribute is no call: @main and @g name @main in a discardable attribute, and nothing recurses; 2x. */
+    @Test void aFunctionNamedInAnAttributeIsNotCalled() {
+        Module m = MlirParser.parseModule("""
+                func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @g(%a) {my.note = @main} : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @g(%a: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.add %a, %a {my.note = @main} : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """, "note.mlir");
+        List<RtValue> out = new Interpreter(m).call(m.entryFunction(),
+                List.of(HostArrays.toTensor(HostArray.fromDoubles(TensorType.of(FloatType.F32, 2), new double[] {1, 2.5}))), Process.single());
+        assertThat(HostArrays.toHost((Tensor) out.get(0)).toDoubleArray()).containsExactly(2, 5);
     }
 }
