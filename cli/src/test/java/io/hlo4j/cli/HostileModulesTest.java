@@ -124,7 +124,7 @@ class HostileModulesTest {
     }
 
     /**
-     * Sharded fuzz mutants 7 and 201: a sharding of the wrong rank, or naming a mesh the module lost, reached the cost
+     * Found by the sharded fuzz: a sharding of the wrong rank, or naming a mesh the module lost, reached the cost
      * analysis, which threw an IllegalArgumentException without a line. inspect now checks the annotations first.
      */
     @Test void inspectNamesABadShardingAtItsLine() throws IOException {

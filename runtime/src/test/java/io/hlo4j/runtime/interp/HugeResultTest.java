@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Found by compiler/.../fuzz/TokenFuzzTest (mutant 196, a huge type in interpret/check.mlir): a constant declared as
+ * Found by compiler/.../fuzz/TokenFuzzTest (a huge type in interpret/check.mlir): a constant declared as
  * {@code tensor<65536x65536xf32>} (2^32 elements) parses and verifies; the interpreter then overflowed an int sizing it
  * (an ArithmeticException inside Tensor.zeros). The interpreter itself, not only the CLI's pre-run check, now refuses a
  * result past its per-tensor limit by op and line before anything in the block runs.

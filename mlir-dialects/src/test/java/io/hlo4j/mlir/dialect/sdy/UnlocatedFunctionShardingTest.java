@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Found by compiler/.../fuzz/TokenFuzzTest (mutant 53 of the Shardy set: an axis repeated in docs/examples/jax/shardy-mlp.mlir's
+ * Found by compiler/.../fuzz/TokenFuzzTest (its Shardy set: an axis repeated in docs/examples/jax/shardy-mlp.mlir's
  * argument sharding): JAX writes {@code loc(unknown)} on functions, so a bad sharding on a function's argument or result
  * was refused with no location at all, and the CLI's line named no place in the file. The error now points at the
  * argument (its own loc, a name, with where it is written) or at the op defining the returned value.
