@@ -1,5 +1,7 @@
 package io.hlo4j.compiler.fuzz;
 
+import static io.hlo4j.mlir.testing.StructureMutator.replaceOne;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -172,17 +174,5 @@ final class Mutator {
         Matcher m = p.matcher(s);
         while (m.find()) out.add(new MatchResult2(m.start(), m.end(), m.group()));
         return out;
-    }
-
-    private static String replaceOne(String s, Pattern p, Random r, java.util.function.Function<Matcher, String> with) {
-        Matcher m = p.matcher(s);
-        int n = 0;
-        while (m.find()) n++;
-        if (n == 0) return s;
-        int pick = r.nextInt(n);
-        m = p.matcher(s);
-        for (int i = 0; i <= pick; i++) m.find();
-        String rep = with.apply(m);
-        return s.substring(0, m.start()) + rep + s.substring(m.end());
     }
 }

@@ -337,7 +337,8 @@ public final class StructureMutator {
         return -1;
     }
 
-    private static String replaceOne(String s, Pattern p, Random r, java.util.function.Function<Matcher, String> with) {
+    /** {@code s} with one match of {@code p}, picked by {@code r}, replaced by what {@code with} makes of it (the token fuzz uses it too). */
+    public static String replaceOne(String s, Pattern p, Random r, java.util.function.Function<Matcher, String> with) {
         Matcher m = p.matcher(s);
         int n = 0;
         while (m.find()) n++;
