@@ -85,4 +85,22 @@ class NamedLocationTest {
         assertThat(MlirPrinter.print(again, new PrintOptions(false, true))).isEqualTo(printed);
         assertThat(adds(again).stream().map(Operation::location).toList()).isEqualTo(adds(m).stream().map(Operation::location).toList());
     }
+
+    /** A name over a call site whose callee is unknown: the name, then where it was called from (no "at called from"). */
+    @Test void aNameOverACallSiteOfAnUnknownCallee() {
+        Module m = MlirParser.parseModule("""
+                module {
+                  func.func @main(%a: tensor<f32>) -> tensor<f32> {
+                    %0 = stablehlo.add %a, %a : tensor<f32> loc("n"(callsite(unknown at "b.py":1:1)))
+                    %1 = stablehlo.add %0, %a : tensor<f32> loc("o"(callsite("f"("a.py":2:3) at "b.py":4:5)))
+                    return %1 : tensor<f32>
+                  }
+                }
+                """, "t.mlir");
+        assertThat(adds(m).stream().map(o -> o.location().describe()).toList())
+                .containsExactly("n called from b.py:1:1", "o at f at a.py:2:3 called from b.py:4:5");
+        assertThat(new Location.Named("n", new Location.CallSite(Location.UNKNOWN, new Location.FileLineCol("b.py", 1, 1))).describe())
+                .isEqualTo("n called from b.py:1:1");
+    }
+
 }
