@@ -103,4 +103,31 @@ class NamedLocationTest {
                 .isEqualTo("n called from b.py:1:1");
     }
 
+    /**
+     * {@code fused[]} is {@code loc(unknown)}, as MLIR's FusedLoc::get makes it (mlir-opt 22 prints {@code loc(unknown)}),
+     * so a diagnostic names where it was written; {@code fused<"m">[]} becomes {@code fused<"m">[unknown]} (mlir-opt's form
+     * too), placed the same way.
+     */
+    @Test void anEmptyFusionIsUnknownWhereItWasWritten() {
+        String text = """
+                module {
+                  func.func @main(%a: tensor<f32>) -> tensor<f32> {
+                    %0 = stablehlo.add %a, %a : tensor<f32> loc(fused[])
+                    %1 = stablehlo.add %0, %a : tensor<f32> loc(fused<"m">[])
+                    return %1 : tensor<f32>
+                  }
+                }
+                """;
+        Module m = MlirParser.parseModule(text, "t.mlir");
+        List<Operation> ops = adds(m);
+        assertThat(ops.get(0).location()).isEqualTo(Location.UNKNOWN);
+        assertThat(ops.stream().map(o -> o.location().describe()).toList()).containsExactly("t.mlir:3:5", "t.mlir:4:5");
+        String printed = MlirPrinter.print(m, new PrintOptions(false, true));
+        assertThat(printed).contains("%0 = stablehlo.add %arg0, %arg0 : tensor<f32> loc(unknown)\n")
+                .contains("%1 = stablehlo.add %0, %arg0 : tensor<f32> loc(fused<\"m\">[unknown])\n");
+        Module bad = MlirParser.parseModule(text.replace("%0 = stablehlo.add %a, %a : tensor<f32>",
+                "%0 = stablehlo.add %a, %a : (tensor<f32>, tensor<f32>) -> tensor<i32>").replace("%1 = stablehlo.add %0, %a", "%1 = stablehlo.add %a, %a"), "t.mlir");
+        assertThatThrownBy(() -> ModuleVerifier.verify(bad)).isInstanceOfSatisfying(VerificationException.class,
+                e -> assertThat(e.format()).startsWith("t.mlir:3:5: 'stablehlo.add' op "));
+    }
 }
