@@ -64,6 +64,7 @@ final class DumpFile {
                 yield MlirPrinter.print(prop.module(), opts);
             }
             case "partitioned" -> {
+                RunChecks.notPerDevice(m, "there is nothing to partition");
                 RunChecks.meshesPartitionable(m);
                 PartitionedProgram pp = Spmd.explicit(m);
                 for (var entry : pp.report().entries()) err.println("hlo4j: partitioner: " + entry);

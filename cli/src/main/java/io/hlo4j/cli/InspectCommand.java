@@ -112,28 +112,8 @@ final class InspectCommand extends CliCommand {
         return "{\n  \"collectives_after_partitioning\": true,\n" + json.substring(2);
     }
 
-    /**
-     * Whether the module is an annotated global program: it declares an {@code sdy.mesh} and uses it (a sharding on an
-     * op, argument or result, or another sdy op). The per-device program {@code dump} writes declares its mesh only, for
-     * the axes of its collectives.
-     */
-    private static boolean isAnnotatedGlobal(Module m) {
-        boolean[] mesh = {false}, used = {false};
-        io.hlo4j.mlir.ir.Walker.walk(m.op(), op -> {
-            if (op.name().equals("sdy.mesh")) mesh[0] = true;
-            else if (op.name().startsWith("sdy.") || op.attr("sdy.sharding") != null
-                    || shardsAny(op.attr("arg_attrs")) || shardsAny(op.attr("res_attrs"))) used[0] = true;
-        });
-        return mesh[0] && used[0];
-    }
-
-    private static boolean shardsAny(io.hlo4j.mlir.attr.Attribute attrs) {
-        if (!(attrs instanceof io.hlo4j.mlir.attr.ArrayAttr a)) return false;
-        for (int i = 0; i < a.size(); i++) {
-            if (a.get(i) instanceof io.hlo4j.mlir.attr.DictionaryAttr d && d.get("sdy.sharding") != null) return true;
-        }
-        return false;
-    }
+    /** An annotated global program: it declares an {@code sdy.mesh} and uses it ({@link io.hlo4j.mlir.dialect.sdy.MeshUse}). */
+    private static boolean isAnnotatedGlobal(Module m) { return io.hlo4j.mlir.dialect.sdy.MeshUse.of(m).annotatedGlobal(); }
 
     /**
      * An optimized program: HloModuleProto, HloProto or HloModuleProtoWithConfig bytes ({@link HloFile} tells which), its

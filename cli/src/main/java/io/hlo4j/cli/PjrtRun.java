@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
-import io.hlo4j.mlir.attr.DictionaryAttr;
-import io.hlo4j.mlir.dialect.func.FuncOps;
+import io.hlo4j.mlir.dialect.sdy.MeshUse;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.SymbolTable;
@@ -44,7 +43,7 @@ final class PjrtRun {
         }
         int declared = PjrtBackend.partitions(module);
         int nargs = fn.region(0).entry().arguments().size();
-        if (declared > 1 && annotated(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir, job);
+        if (declared > 1 && MeshUse.shardsSignature(fn)) return runGlobal(out, module, fn, args, devices, declared, nargs, plugin, opts, outDir, job);
         if (job != null)
             throw new IllegalArgumentException("--num-processes " + job.numProcesses() + ": @" + SymbolTable.symbolName(fn) + " must declare mhlo.num_partitions > 1"
                     + " and carry sdy.sharding on its arguments and results, so that each process runs its partitions' blocks of global arrays");
@@ -150,15 +149,4 @@ final class PjrtRun {
         return "process " + job.processId() + " of " + job.numProcesses() + ": partition" + (exe.localPartitions().size() == 1 ? " " : "s ")
                 + exe.localPartitions() + " on device" + (exe.devices().size() == 1 ? " " : "s ") + exe.devices().stream().map(PjrtDevice::id).toList();
     }
-
-    /** Whether an argument or result of {@code fn} carries {@code sdy.sharding}. */
-    static boolean annotated(Operation fn) {
-        int nargs = fn.region(0).entry().arguments().size();
-        for (int i = 0; i < nargs; i++) if (has(FuncOps.argAttrs(fn, i))) return true;
-        int nres = FuncOps.signature(fn).results().size();
-        for (int j = 0; j < nres; j++) if (has(FuncOps.resultAttrs(fn, j))) return true;
-        return false;
-    }
-
-    private static boolean has(DictionaryAttr a) { return a != null && a.contains("sdy.sharding"); }
 }

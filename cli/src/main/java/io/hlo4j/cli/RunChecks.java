@@ -2,6 +2,9 @@ package io.hlo4j.cli;
 
 import io.hlo4j.compiler.ad.Calls;
 import io.hlo4j.compiler.spmd.DeviceLimits;
+import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshAttr;
+import io.hlo4j.mlir.dialect.sdy.MeshUse;
 import io.hlo4j.mlir.ir.BlockArgument;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
@@ -102,5 +105,22 @@ final class RunChecks {
                 }
             });
         }
+    }
+
+    /**
+     * A module that declares an {@code sdy.mesh} nothing uses (no {@code sdy.sharding}, no sdy op) is refused at the mesh's
+     * line: it is a per-device program (what {@code dump --emit explicit} writes, its mesh kept only to name the axes of
+     * its collectives), which the partitioner would take for a replicated global program: each device would run one
+     * device's program on the whole inputs. {@code why} says what partitioning it would do; the line says to run it
+     * with {@code --devices N} (the module's {@code mhlo.num_partitions}, else its mesh's size).
+     */
+    static void notPerDevice(Module module, String why) {
+        MeshUse use = MeshUse.of(module);
+        if (!use.meshUnused()) return;
+        Operation mesh = use.firstMesh();
+        long n = module.attributes() != null && module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value()
+                : mesh.attr("mesh") instanceof MeshAttr ma ? ma.totalSize() : 1;
+        throw new Hlo4jException("a per-device program (dump --emit explicit): its sdy.mesh @" + SymbolTable.symbolName(mesh)
+                + " is used by no sdy.sharding, so " + why + "; run it with --devices " + n, mesh.location());
     }
 }

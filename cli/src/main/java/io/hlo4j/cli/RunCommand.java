@@ -111,6 +111,8 @@ public final class RunCommand implements Callable<Integer> {
         // the interpreter's kernels and the partitioner assume a verified module: an out-of-range dimension number
         // would otherwise fail inside a kernel (an index out of bounds) instead of at its line
         ModuleText.verify(modules);
+        // before the inputs are read: a per-device program's are one device's blocks, a global program's would not match it
+        if (spmd) RunChecks.notPerDevice(modules.get(0), "--spmd would run one device's program on replicated inputs");
         Interpreter interp = new Interpreter(modules.get(0));
         Operation fn = interp.function(function);
         int nargs = fn.region(0).entry().arguments().size();

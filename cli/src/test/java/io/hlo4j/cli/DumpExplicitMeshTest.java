@@ -16,10 +16,11 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code dump --emit explicit} keeps the global program's {@code sdy.mesh} in front of the per-device program (as JAX's
- * lowered shard_map keeps its mesh), so {@code inspect} of the dump names the mesh axes its collectives span; the
- * declaration changes nothing else: {@code verify}, {@code print}, {@code run} on simulated devices and the PJRT compile
- * path (the mock plugin) take the file, and {@code run} gives what it gives without the line.
+ * {@code dump --emit explicit} keeps the global program's {@code sdy.mesh} in front of the per-device program (nothing
+ * in it uses the mesh, unlike a shard_map JAX lowers, whose manual computation names it), so {@code inspect} of the dump
+ * names the mesh axes its collectives span; the declaration changes nothing else: {@code verify}, {@code print},
+ * {@code run} on simulated devices and the PJRT compile path (the mock plugin only: no real XLA here) take the file,
+ * and {@code run} gives what it gives without the line.
  */
 class DumpExplicitMeshTest {
     @TempDir Path dir;

@@ -122,7 +122,7 @@ public final class Pytree {
      * module's package that is neither exported (for a public record) nor opened to hlo4j is refused with the line that
      * module's {@code module-info.java} needs, not the JDK's {@code InaccessibleObjectException}.
      */
-    public static Object component(Record r, RecordComponent c) {
+    private static Object component(Record r, RecordComponent c) {
         Method accessor = c.getAccessor();
         open(accessor, r.getClass());
         try {

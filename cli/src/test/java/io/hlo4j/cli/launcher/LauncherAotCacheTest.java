@@ -46,6 +46,9 @@ class LauncherAotCacheTest {
     /** How long a training run (demo and four short commands, then the cache's assembly) may take on a loaded machine. */
     private static final long TRAINING_DEADLINE_S = 300;
 
+    /** The JVM options ./hlo4j runs java with on JDK 23 and newer (its JAVA_OPTS, no HLO4J_JAVA_OPTS), written out by hand. */
+    private static final List<String> LAUNCHER_OPTS = List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m");
+
     @TempDir static Path root;
     private static Path javaLog;
     private static Path aotDir;
@@ -107,6 +110,10 @@ class LauncherAotCacheTest {
         Path cache = awaitCache(null);
         assertThat(cache.getParent()).isEqualTo(root.resolve("cli/target/aot"));
         assertThat(cache.getFileName().toString()).matches("hlo4j-[0-9]+-[0-9]+\\.aot");
+        // the launcher keys the cache as the cleanup recomputes keys (aot.sh's hlo4j_aot_key_of), from its JDK and options
+        assertThat(first.javaArgs().subList(0, LAUNCHER_OPTS.size() + 1)).as("the command's JVM options")
+                .containsExactlyElementsOf(Stream.concat(LAUNCHER_OPTS.stream(), Stream.of("-Dhlo4j.root=" + root)).toList());
+        assertLauncherKey(cache);
         assertThat(Files.size(cache)).isGreaterThan(1 << 20);
         List<String> training = javaRuns(first.logMark(), "io.hlo4j.cli.AotTraining");
         assertThat(training).hasSize(1);
@@ -227,6 +234,7 @@ class LauncherAotCacheTest {
         assertSameAsWithoutCache(stale, "print", example("add.mlir"));
         Path fresh = awaitCache(old, kept, unrecordedNew);
         assertThat(fresh).isNotEqualTo(old);
+        assertLauncherKey(fresh); // the key the cleanup gives the touched jars: it kept this cache
         assertThat(old).as("made from the older jar: removed once the new one is in place").doesNotExist();
         // the cleanup removes file after file: wait (briefly) for the last of them
         List<Path> unusable = List.of(aotDir.resolve(oldKey + ".jdk"), goneJdk, aotDir.resolve("hlo4j-1-1.jdk"), oldFailure,
@@ -238,6 +246,19 @@ class LauncherAotCacheTest {
         Run next = launch(true, "print", example("add.mlir"));
         assertThat(next.javaArgs()).contains("-XX:AOTCache=" + fresh);
         assertSameAsWithoutCache(next, "print", example("add.mlir"));
+    }
+
+    /**
+     * {@code cache}, trained by the real launcher, has the key {@link #keyOf} gives the logging JDK and
+     * {@link #LAUNCHER_OPTS} for the jars as they are now, and its .jdk record holds the same JDK and options: the key
+     * the launcher uses is the one the cleanup recomputes from that record, so "another JDK's cache" above is keyed as a
+     * launcher would key it.
+     */
+    private static void assertLauncherKey(Path cache) throws Exception {
+        String key = keyOf(loggingJdk().toString(), LAUNCHER_OPTS.toArray(String[]::new));
+        assertThat(cache.getFileName().toString()).isEqualTo("hlo4j-" + key + ".aot");
+        assertThat(Files.readAllLines(aotDir.resolve("hlo4j-" + key + ".jdk")))
+                .containsExactlyElementsOf(Stream.concat(Stream.of(loggingJdk().toString()), LAUNCHER_OPTS.stream()).toList());
     }
 
     /** The key a launcher with {@code jdk} and {@code opts} gets for the scratch checkout's jars now (aot.sh's own function). */

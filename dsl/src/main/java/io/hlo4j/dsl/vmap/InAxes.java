@@ -62,8 +62,12 @@ final class InAxes {
             case Record r -> {
                 if (!(def instanceof Pytree.RecordDef rd) || rd.type() != r.getClass()) throw mismatch(at, "a " + r.getClass().getSimpleName(), def);
                 RecordComponent[] comps = r.getClass().getRecordComponents();
+                // the entries are the record's components: flattened one level, each value below the record a leaf
+                // (Pytree reads them, refusing a record of a package not opened to hlo4j with the opens line it needs)
+                List<Object> entries = new ArrayList<>();
+                Pytree.flatten(r, entries, o -> o != r);
                 for (int i = 0; i < comps.length; i++) {
-                    match(Pytree.component(r, comps[i]), rd.children().get(i), dot + comps[i].getName(), out);
+                    match(entries.get(i), rd.children().get(i), dot + comps[i].getName(), out);
                 }
             }
             default -> throw new IllegalArgumentException("in_axes at " + at + " is " + spec + " (" + spec.getClass().getSimpleName()

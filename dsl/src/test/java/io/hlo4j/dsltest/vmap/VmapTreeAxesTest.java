@@ -76,4 +76,33 @@ class VmapTreeAxesTest {
         assertThatThrownBy(() -> Jit.jit(Vmap.vmap(LAYER, tree(Map.of("w", List.of(0), "b", 0, "s", 0), 0), axes(0))).call(params, x))
                 .isInstanceOf(DslException.class).hasMessageContaining("in_axes at 'w' is a list but the argument there is a tensor");
     }
+
+    /** An in_axes record whose accessor refuses a negative axis (the argument, of tensors, reads fine). */
+    record Checked(Object x, Object scale) {
+        @Override public Object x() {
+            if (x instanceof Integer i && i < 0) throw new IllegalStateException("negative axis " + i);
+            return x;
+        }
+    }
+
+    /**
+     * The in_axes record's components are read as Pytree reads any record's (its accessor's failure named by component),
+     * and Pytree's reader is no public API: in_axes reads them through {@code Pytree.flatten}.
+     */
+    @Test
+    void anInAxesRecordIsReadAsPytreeReadsRecords() {
+        TracedFunction fn = a -> {
+            Checked p = (Checked) a[0];
+            return Ops.mul((Tensor) p.x(), (Tensor) p.scale());
+        };
+        HostArray x = f64(new long[]{5, 3}, 6), scale = f64(new long[]{3}, 7);
+        assertThatThrownBy(() -> Jit.jit(Vmap.vmap(fn, tree(new Checked(-1, null)), axes(0))).call(new Checked(x, scale)))
+                .hasMessageContaining("cannot read component x of " + Checked.class.getName()
+                        + ": its accessor threw IllegalStateException: negative axis -1");
+        HostArray got = Jit.jit("checked", Vmap.vmap(fn, tree(new Checked(0, null)), axes(0))).call1(new Checked(x, scale));
+        Jit single = Jit.jit("one", fn);
+        for (int e = 0; e < 5; e++) assertClose(take(got, 0, e), single.call1(new Checked(take(x, 0, e), scale)), "example " + e);
+        assertThat(java.util.Arrays.stream(io.hlo4j.dsl.Pytree.class.getMethods()).map(java.lang.reflect.Method::getName))
+                .doesNotContain("component");
+    }
 }

@@ -90,13 +90,18 @@ public sealed interface Location {
 
     /**
      * {@code "name"(child)} or just {@code "name"} when the child is unknown. Described as {@code name at file:line:col}
-     * when the child holds a place, else as MLIR prints it: {@code "name"}, {@code "name"("inner")}.
+     * when the child holds a place ({@code name called from file:line:col} when that is a call site of an unknown
+     * callee), else as MLIR prints it: {@code "name"}, {@code "name"("inner")}.
      */
     record Named(String name, Location child) implements Location {
         @Override public String body() {
             return child instanceof Unknown ? quote(name) : quote(name) + "(" + child.body() + ")";
         }
-        @Override public String describe() { return child.hasFile() ? name + " at " + child.describe() : body(); }
+        @Override public String describe() {
+            if (!child.hasFile()) return body();
+            String where = child.describe();
+            return name + (where.startsWith("called from ") ? " " : " at ") + where;
+        }
         @Override public boolean hasFile() { return child.hasFile(); }
         @Override public String toString() { return text(); }
     }

@@ -213,6 +213,10 @@ final class AttributeBuilder {
         if (c instanceof FusedLocContext f) {
             List<Location> ls = new ArrayList<>();
             for (LocationBodyContext l : f.locationBody()) ls.add(location(l));
+            // as MLIR's FusedLoc::get: no members is loc(unknown), or with metadata fused<m>[unknown], so that the op
+            // keeps the place it was parsed at (orParsedAt)
+            if (ls.isEmpty() && f.attribute() == null) return Location.UNKNOWN;
+            if (ls.isEmpty()) ls.add(Location.UNKNOWN);
             return new Location.Fused(ls, f.attribute() == null ? null : build(f.attribute(), null));
         }
         throw p.cursor.errorAt(c.getStart(), "expected location");

@@ -85,4 +85,49 @@ class NamedLocationTest {
         assertThat(MlirPrinter.print(again, new PrintOptions(false, true))).isEqualTo(printed);
         assertThat(adds(again).stream().map(Operation::location).toList()).isEqualTo(adds(m).stream().map(Operation::location).toList());
     }
+
+    /** A name over a call site whose callee is unknown: the name, then where it was called from (no "at called from"). */
+    @Test void aNameOverACallSiteOfAnUnknownCallee() {
+        Module m = MlirParser.parseModule("""
+                module {
+                  func.func @main(%a: tensor<f32>) -> tensor<f32> {
+                    %0 = stablehlo.add %a, %a : tensor<f32> loc("n"(callsite(unknown at "b.py":1:1)))
+                    %1 = stablehlo.add %0, %a : tensor<f32> loc("o"(callsite("f"("a.py":2:3) at "b.py":4:5)))
+                    return %1 : tensor<f32>
+                  }
+                }
+                """, "t.mlir");
+        assertThat(adds(m).stream().map(o -> o.location().describe()).toList())
+                .containsExactly("n called from b.py:1:1", "o at f at a.py:2:3 called from b.py:4:5");
+        assertThat(new Location.Named("n", new Location.CallSite(Location.UNKNOWN, new Location.FileLineCol("b.py", 1, 1))).describe())
+                .isEqualTo("n called from b.py:1:1");
+    }
+
+    /**
+     * {@code fused[]} is {@code loc(unknown)}, as MLIR's FusedLoc::get makes it (mlir-opt 22 prints {@code loc(unknown)}),
+     * so a diagnostic names where it was written; {@code fused<"m">[]} becomes {@code fused<"m">[unknown]} (mlir-opt's form
+     * too), placed the same way.
+     */
+    @Test void anEmptyFusionIsUnknownWhereItWasWritten() {
+        String text = """
+                module {
+                  func.func @main(%a: tensor<f32>) -> tensor<f32> {
+                    %0 = stablehlo.add %a, %a : tensor<f32> loc(fused[])
+                    %1 = stablehlo.add %0, %a : tensor<f32> loc(fused<"m">[])
+                    return %1 : tensor<f32>
+                  }
+                }
+                """;
+        Module m = MlirParser.parseModule(text, "t.mlir");
+        List<Operation> ops = adds(m);
+        assertThat(ops.get(0).location()).isEqualTo(Location.UNKNOWN);
+        assertThat(ops.stream().map(o -> o.location().describe()).toList()).containsExactly("t.mlir:3:5", "t.mlir:4:5");
+        String printed = MlirPrinter.print(m, new PrintOptions(false, true));
+        assertThat(printed).contains("%0 = stablehlo.add %arg0, %arg0 : tensor<f32> loc(unknown)\n")
+                .contains("%1 = stablehlo.add %0, %arg0 : tensor<f32> loc(fused<\"m\">[unknown])\n");
+        Module bad = MlirParser.parseModule(text.replace("%0 = stablehlo.add %a, %a : tensor<f32>",
+                "%0 = stablehlo.add %a, %a : (tensor<f32>, tensor<f32>) -> tensor<i32>").replace("%1 = stablehlo.add %0, %a", "%1 = stablehlo.add %a, %a"), "t.mlir");
+        assertThatThrownBy(() -> ModuleVerifier.verify(bad)).isInstanceOfSatisfying(VerificationException.class,
+                e -> assertThat(e.format()).startsWith("t.mlir:3:5: 'stablehlo.add' op "));
+    }
 }

@@ -80,13 +80,4 @@ record GlobalLayout(List<Placed> arguments, List<Placed> results) {
         }
         return new Placed(what, global, mesh, sharding, TensorType.of(global.elementType(), layout.localShape()));
     }
-
-    /** Whether the entry function annotates any argument or result with {@code sdy.sharding}. */
-    static boolean annotated(Operation entry, FunctionType sig) {
-        for (int i = 0; i < sig.inputs().size(); i++) if (has(FuncOps.argAttrs(entry, i))) return true;
-        for (int j = 0; j < sig.results().size(); j++) if (has(FuncOps.resultAttrs(entry, j))) return true;
-        return false;
-    }
-
-    private static boolean has(DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
 }

@@ -4,6 +4,7 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.DictionaryAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.dialect.func.FuncOps;
+import io.hlo4j.mlir.dialect.sdy.MeshUse;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
@@ -359,7 +360,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
 
         /** Whether {@link #call} splits global arrays: more than one partition and shardings on the entry function. */
-        public boolean takesGlobalArrays() { return partitions() > 1 && GlobalLayout.annotated(entry, sig); }
+        public boolean takesGlobalArrays() { return partitions() > 1 && MeshUse.shardsSignature(entry); }
 
         /**
          * Runs on global arrays as the interpreter would run the global program: {@link #localBlocks} splits argument i into

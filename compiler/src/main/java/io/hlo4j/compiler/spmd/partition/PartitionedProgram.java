@@ -33,9 +33,11 @@ public record PartitionedProgram(Module module, MeshAttr mesh, int devices, List
 
     /**
      * {@link #module} with the global program's meshes declared in front ({@code sdy.mesh @name = <...>}, in the
-     * partitioner's order, its own mesh first), as JAX's lowered shard_map keeps its mesh beside per-device code.
-     * Nothing in the program refers to them (its types are local, its collectives name devices), but a reader of the
-     * text ({@code inspect}) can say which mesh axes a collective's groups span. What {@code dump --emit explicit} writes.
+     * partitioner's order, its own mesh first). Nothing in the program refers to them (its types are local, its
+     * collectives name devices; a shard_map JAX lowers differs: its manual computation names its mesh), but a reader of
+     * the text ({@code inspect}) can say which mesh axes a collective's groups span. What {@code dump --emit explicit}
+     * writes; {@code run --spmd} refuses it for that unused mesh. That a PJRT plugin compiles a module with an unused
+     * {@code sdy.mesh} was checked against hlo4j's mock plugin only, not a real XLA.
      */
     public Module moduleWithMeshes() {
         List<Operation> body = new ArrayList<>();
