@@ -4,6 +4,7 @@ import io.hlo4j.mlir.attr.Attribute;
 import io.hlo4j.mlir.attr.BoolAttr;
 import io.hlo4j.mlir.attr.DenseArrayAttr;
 import io.hlo4j.mlir.attr.IntegerAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.VerificationException;
 import io.hlo4j.mlir.types.ComplexType;
@@ -197,9 +198,8 @@ public final class Verify {
      * The enum attribute {@code name} of {@code kind}: an enum of another kind (a {@code #stablehlo<transpose ...>} as an
      * fft_type) is refused like any attribute of the wrong kind, since the op's pretty form prints only the case.
      */
-    public static io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr enumAttr(Operation op, String name,
-                                                                     io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr.Kind kind, boolean required) {
-        var e = attr(op, name, io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr.class, required);
+    public static EnumAttr enumAttr(Operation op, String name, EnumAttr.Kind kind, boolean required) {
+        EnumAttr e = attr(op, name, EnumAttr.class, required);
         if (e != null && e.kind() != kind) {
             throw fail(op, "attributes", "attribute '" + name + "' must be a #stablehlo<" + kind.mnemonic() + " ...> (one of " + kind.cases()
                     + "), got " + e);
