@@ -191,8 +191,7 @@ final class DumpCommand extends CliCommand {
         else {
             ex = source.byName(DumpModel.canonical(model));
             if (ex == null) {
-                List<String> like = NearestNames.among(DumpModel.names(source), model);
-                throw usage("unknown model '" + model + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?")
+                throw usage("unknown model '" + model + "'" + NearestNames.didYouMean(NearestNames.among(DumpModel.names(source), model))
                         + " (expected one of " + String.join(", ", DumpModel.names(source)) + ")");
             }
         }

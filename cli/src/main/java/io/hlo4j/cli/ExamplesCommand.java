@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * {@code hlo4j examples list | run NAME [--steps N]}: the DSL examples (models traced to StableHLO and trained on
@@ -86,8 +85,7 @@ final class ExamplesCommand extends CliCommand {
             try (ModelSource source = ModelSource.open(classpath)) {
                 Example ex = className != null ? source.byClass(className) : source.byName(name);
                 if (ex == null) {
-                    List<String> like = NearestNames.among(source.all().keySet(), name);
-                    throw usage("no example '" + name + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?")
+                    throw usage("no example '" + name + "'" + NearestNames.didYouMean(NearestNames.among(source.all().keySet(), name))
                             + " (known: " + String.join(", ", source.all().keySet()) + ")");
                 }
                 if (meshObj != null) return trainSharded(ex, meshObj);

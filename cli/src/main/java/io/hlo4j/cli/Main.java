@@ -11,7 +11,6 @@ import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The {@code hlo4j} command. Each subcommand is one class listed in {@code subcommands} below; adding one is
@@ -137,14 +136,13 @@ public final class Main implements Runnable {
         if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String first = u.getUnmatched().get(0);
             if (!first.startsWith("-") && !u.getCommandLine().getSubcommands().isEmpty()) {
-                List<String> like = u.getSuggestions();
-                return printable("unknown command '" + first + "'" + (like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?"));
+                return printable("unknown command '" + first + "'" + NearestNames.didYouMean(u.getSuggestions()));
             }
             // the first mistyped option, wherever it is: an extra file before it does not hide it
             String option = u.getUnmatched().stream().filter(a -> a.startsWith("--")).findFirst().orElse(null);
             if (option != null) {
-                List<String> like = NearestNames.options(u.getCommandLine().getCommandSpec(), option);
-                if (!like.isEmpty()) return printable(Diagnostics.firstLine(ex.getMessage()) + "; did you mean " + String.join(" or ", like) + "?");
+                String hint = NearestNames.didYouMean(NearestNames.options(u.getCommandLine().getCommandSpec(), option));
+                if (!hint.isEmpty()) return printable(Diagnostics.firstLine(ex.getMessage()) + hint);
             }
         }
         CommandLine.Model.ArgSpec arg = ex.getArgSpec();

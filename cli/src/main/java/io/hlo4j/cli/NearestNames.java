@@ -29,6 +29,11 @@ final class NearestNames {
         return like;
     }
 
+    /** {@code "; did you mean A or B?"} for the names {@code like}, or "" when there are none. */
+    static String didYouMean(List<String> like) {
+        return like.isEmpty() ? "" : "; did you mean " + String.join(" or ", like) + "?";
+    }
+
     /**
      * The long options of {@code spec} nearest {@code typed} (before any {@code =VALUE}), with the {@code --no-} form of a
      * negatable one, which picocli's {@code names()} leave out.
