@@ -30,6 +30,28 @@ public final class MoeConfigJson {
             "capacity_factor", "moe_method", "dtype", "hidden_act", "use_expert_tensor_mode", "fsdp_is_ep_bound",
             "sp_is_ep_bound");
 
+    /**
+     * Keys of EasyDeL's and Hugging Face's model configs that a config copied from there brings, with what this format
+     * says instead (docs/moe.md, "Coming from EasyDeL"), so that the refusal of an unknown key also says where it went.
+     */
+    static final Map<String, String> FOREIGN_KEYS = Map.ofEntries(
+            Map.entry("num_local_experts", "Hugging Face's name; here n_routed_experts"),
+            Map.entry("num_experts", "Hugging Face's name; here n_routed_experts"),
+            Map.entry("num_experts_per_token", "here num_experts_per_tok"),
+            Map.entry("top_k_experts", "here num_experts_per_tok"),
+            Map.entry("intermediate_size", "here moe_intermediate_size (the experts' width)"),
+            Map.entry("router_aux_loss_coef", "the models' loss coefficient; here lbl_coef, whose standard loss is the "
+                    + "Hugging Face (Mixtral) aux loss divided by k (docs/moe.md, Coming from EasyDeL)"),
+            Map.entry("router_z_loss_coef", "here rzl_coef"),
+            Map.entry("norm_topk_prob", "here routing_strategy top_k (true) or top_k_ndiv (false)"),
+            Map.entry("router_jitter_noise", "no key: multiply the hidden state by the noise in your block, before moeCall"),
+            Map.entry("use_ring_of_experts", "no key: the ring is an expert-parallel mode (moe run --ep-mode ring, EpMode.RING)"),
+            Map.entry("moe_force_xla_gmm", "no key: the grouped matmul is always chlo.ragged_dot"),
+            Map.entry("moe_tiling_size_batch", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
+            Map.entry("moe_tiling_size_dim", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
+            Map.entry("moe_tiling_size_seqlen", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
+            Map.entry("sharding_axis_dims", "no key: the mesh is the command's --mesh (dp=..,fsdp=..,ep=..,tp=..,sp=..; -1 with --devices)"));
+
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -78,7 +100,12 @@ public final class MoeConfigJson {
             if (!KEYS.contains(key)) unknown.add(key);
         }
         if (!unknown.isEmpty()) {
-            throw new MoeException(source + ": unknown key(s) " + unknown + " (known: " + KEYS.stream().sorted().toList() + ")");
+            StringBuilder hints = new StringBuilder();
+            for (String key : unknown) {
+                String hint = FOREIGN_KEYS.get(key);
+                if (hint != null) hints.append("; ").append(key).append(": ").append(hint);
+            }
+            throw new MoeException(source + ": unknown key(s) " + unknown + " (known: " + KEYS.stream().sorted().toList() + ")" + hints);
         }
         try {
             return fromJson(root);

@@ -135,4 +135,24 @@ class MoeConfigJsonTest {
         assertThatThrownBy(() -> MoeConfigJson.read(f)).hasMessageStartingWith(f + ": unknown key(s) [top_k]");
         assertThatThrownBy(() -> MoeConfigJson.read(tmp.resolve("absent.json"))).hasMessageStartingWith(tmp.resolve("absent.json") + ": cannot read");
     }
+
+    /** A config copied from a Hugging Face / EasyDeL model config: each foreign key is refused with where it went. */
+    @Test void easydelAndHuggingFaceKeysSayWhereTheyWent() {
+        String mixtral = "{\"num_local_experts\": 8, \"num_experts_per_tok\": 2, \"hidden_size\": 16, \"intermediate_size\": 32, "
+                + "\"router_aux_loss_coef\": 0.001, \"router_jitter_noise\": 0.0}";
+        assertThatThrownBy(() -> MoeConfigJson.parse(mixtral, "mixtral.json")).isInstanceOf(MoeException.class)
+                .hasMessageStartingWith("mixtral.json: unknown key(s) [num_local_experts, intermediate_size, router_aux_loss_coef, router_jitter_noise] (known: [")
+                .hasMessageEndingWith("; num_local_experts: Hugging Face's name; here n_routed_experts"
+                        + "; intermediate_size: here moe_intermediate_size (the experts' width)"
+                        + "; router_aux_loss_coef: the models' loss coefficient; here lbl_coef, whose standard loss is the Hugging Face "
+                        + "(Mixtral) aux loss divided by k (docs/moe.md, Coming from EasyDeL)"
+                        + "; router_jitter_noise: no key: multiply the hidden state by the noise in your block, before moeCall");
+        assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"use_ring_of_experts\": true, \"norm_topk_prob\": true}", "cfg.json"))
+                .hasMessageEndingWith("; use_ring_of_experts: no key: the ring is an expert-parallel mode (moe run --ep-mode ring, EpMode.RING)"
+                        + "; norm_topk_prob: here routing_strategy top_k (true) or top_k_ndiv (false)");
+        // a key no one else uses gets the list only
+        assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"topk\": 2}", "cfg.json")).hasMessageEndingWith("use_expert_tensor_mode])");
+        // every foreign key is really foreign: none is a key of this format
+        assertThat(MoeConfigJson.FOREIGN_KEYS.keySet()).doesNotContainAnyElementsOf(MoeConfigJson.KEYS);
+    }
 }
