@@ -89,10 +89,11 @@ final class DumpCommand extends CliCommand {
     int seq;
 
     @Option(names = "--mesh", paramLabel = "AXES",
-            description = "The 5D model mesh, e.g. dp=1,fsdp=2,ep=2,tp=2,sp=1 (axes left out are 1).")
+            description = "The 5D model mesh, e.g. dp=1,fsdp=2,ep=2,tp=2,sp=1 (axes left out are 1; one may be -1: "
+                    + "the devices the others leave of --devices).")
     String mesh;
 
-    @Option(names = "--devices", paramLabel = "N", description = "Refuse a --mesh whose size is not N.")
+    @Option(names = "--devices", paramLabel = "N", description = "Refuse a --mesh whose size is not N; with an axis -1, N sets its size.")
     Integer devices;
 
     @Option(names = "--emit", paramLabel = "FORM", defaultValue = "global",
@@ -290,15 +291,27 @@ final class DumpCommand extends CliCommand {
         }
     }
 
-    /** {@code dp=1,fsdp=2,...}: the five model axes (any order, each at most once, omitted ones 1) as the 5D mesh. */
+    /** The largest --mesh: 2^24 devices, far above any real machine, and small enough for the mesh's tables. */
+    static final long MAX_MESH_DEVICES = 1L << 24;
+
+    /**
+     * {@code dp=1,fsdp=2,...}: the five model axes (any order, each at most once, omitted ones 1) as the 5D mesh. One
+     * axis may be -1, as in EasyDeL's {@code sharding_axis_dims = (1, -1, 1, 1, 1)}: it takes the devices the others
+     * leave of {@code devices} ({@code --devices N}, which it then needs).
+     */
     static Mesh parseMesh(String s, Integer devices) {
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (String a : ExpertMeshView.MODEL_AXES) sizes.put(a, 1);
         java.util.Set<String> seen = new java.util.HashSet<>();
+        String rest = null;
         for (String part : s.split(",", -1)) {
             int eq = part.indexOf('=');
             String axis = eq < 0 ? part.strip() : part.substring(0, eq).strip();
             if (eq < 0) throw usage("--mesh: '" + part + "' is not AXIS=SIZE (e.g. dp=1,fsdp=2,ep=2,tp=2,sp=1)");
+            if (axis.equals("expert")) {
+                throw usage("--mesh: 'expert' is an axis of the 3D expert mesh (dp, expert, tp), a view of the 5D model mesh: "
+                        + "give the 5D axes (dp, fsdp, ep, tp, sp); fsdp, ep and sp fold into expert (fsdp_is_ep_bound, sp_is_ep_bound)");
+            }
             if (!sizes.containsKey(axis)) throw usage("--mesh: unknown axis '" + axis + "' (expected dp, fsdp, ep, tp, sp)");
             if (!seen.add(axis)) throw usage("--mesh: axis '" + axis + "' given twice");
             String v = part.substring(eq + 1).strip();
@@ -308,13 +321,34 @@ final class DumpCommand extends CliCommand {
             } catch (NumberFormatException e) {
                 throw usage("--mesh: size of '" + axis + "' is '" + v + "', not a whole number");
             }
-            if (n < 1) throw usage("--mesh: size of '" + axis + "' is " + n + ", must be at least 1");
+            if (n == -1) {
+                if (rest != null) throw usage("--mesh: both '" + rest + "' and '" + axis + "' are -1; at most one axis takes the devices left");
+                rest = axis;
+                continue;
+            }
+            if (n < 1) throw usage("--mesh: size of '" + axis + "' is " + n + ", must be at least 1 (or -1 for the devices left, with --devices N)");
             sizes.put(axis, n);
         }
         long product = sizes.values().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        if (rest != null) {
+            if (devices == null) {
+                throw usage("--mesh: " + rest + "=-1 means the devices the other axes leave (EasyDeL's -1), so it needs --devices N "
+                        + "(dump and moe run have it); or write its size");
+            }
+            if (devices < 1 || devices % product != 0) {
+                throw usage("--mesh " + s + ": the other axes hold " + product + " devices, which do not divide --devices " + devices
+                        + ", so " + rest + "=-1 has no whole size");
+            }
+            sizes.put(rest, (int) (devices / product));
+            product = devices;
+        }
         if (product > Integer.MAX_VALUE) throw usage("--mesh " + s + " has " + product + " devices, more than a mesh can hold (" + Integer.MAX_VALUE + ")");
         if (devices != null && product != devices) {
             throw usage("--mesh " + s + " has " + product + " devices but --devices is " + devices);
+        }
+        // the mesh's device tables are built eagerly: near 2^31 devices they alone exhaust the heap
+        if (product > MAX_MESH_DEVICES) {
+            throw usage("--mesh " + s + " has " + product + " devices, more than hlo4j lays out (" + MAX_MESH_DEVICES + ")");
         }
         return ExpertMeshView.modelMesh(sizes.get("dp"), sizes.get("fsdp"), sizes.get("ep"), sizes.get("tp"), sizes.get("sp"));
     }

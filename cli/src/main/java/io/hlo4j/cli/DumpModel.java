@@ -15,7 +15,9 @@ import io.hlo4j.dsl.shard.NamedSharding;
 import io.hlo4j.examples.Example;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The models {@code hlo4j dump} knows besides the examples (which it finds through {@link ModelSource}, the user's
@@ -81,6 +83,17 @@ final class DumpModel {
             in.add(NamedSharding.of(mesh, "ep", null, "tp"));
             in.add(NamedSharding.of(mesh, "ep", "tp", null));
             if (hash()) in.add(NamedSharding.of(mesh, new String[] {"dp", "fsdp"}, "sp"));
+            int e = cfg.nRoutedExperts(), h = cfg.hiddenSize(), m = cfg.moeIntermediateSize();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            shapes.put("x", new long[] {b, s, h});
+            shapes.put("wi", new long[] {e, h, m});
+            shapes.put("wu", new long[] {e, h, m});
+            shapes.put("wd", new long[] {e, m, h});
+            if (hash()) shapes.put("token_ids", new long[] {b, s});
+            Map<String, NamedSharding> byName = new LinkedHashMap<>(Map.of("x", (NamedSharding) paramShardings(mesh), "wi", in.get(1),
+                    "wu", in.get(2), "wd", in.get(3)));
+            if (hash()) byName.put("token_ids", in.get(4));
+            MoeMeshFit.require("dump moe (B=" + b + ", S=" + s + ") on mesh " + mesh.describe(), mesh, shapes, byName);
             return in;
         }
     }

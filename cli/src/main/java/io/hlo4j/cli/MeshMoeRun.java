@@ -194,6 +194,13 @@ record MeshMoeRun(Map<String, HostArray> results, EpMode mode, EpCostModel.Estim
             });
         }
         HostArray[] argv = a.values().toArray(HostArray[]::new);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, NamedSharding> byName = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            shapes.put(names.get(i), argv[i].type().shape());
+            byName.put(names.get(i), in.get(i));
+        }
+        MoeMeshFit.require("moe run --mesh: the " + method + " method on mesh " + mesh.describe(), mesh, shapes, byName);
         List<String> outNames = new ArrayList<>();
         long t0 = System.nanoTime();
         Module annotated;

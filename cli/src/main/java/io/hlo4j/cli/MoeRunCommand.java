@@ -74,11 +74,13 @@ final class MoeRunCommand extends CliCommand {
     @picocli.CommandLine.Mixin ProcessFlags processes;
 
     @Option(names = "--mesh", paramLabel = "AXIS=SIZE,...",
-            description = "Run partitioned on this 5D model mesh of simulated devices (dp, fsdp, ep, tp, sp; missing axes are 1), "
+            description = "Run partitioned on this 5D model mesh of simulated devices (dp, fsdp, ep, tp, sp; missing axes are 1; "
+                    + "one may be -1, the devices the others leave of --devices), "
                     + "through hlo4j's partitioner; the gathered results are written as without a mesh.")
     String mesh;
 
-    @Option(names = "--devices", paramLabel = "N", description = "With --mesh: the number of simulated devices, checked against the mesh's size.")
+    @Option(names = "--devices", paramLabel = "N", description = "With --mesh: the number of simulated devices, checked against the mesh's size "
+            + "(with an axis -1, N sets its size).")
     Integer devices;
 
     @Option(names = "--ep-mode", paramLabel = "MODE", defaultValue = "auto",
@@ -138,9 +140,9 @@ final class MoeRunCommand extends CliCommand {
             out().println("note: " + weights.resolve("token_ids.npy") + " not used (routing_strategy is "
                     + cfg.routingStrategy().value() + ", not hash)");
         }
-        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s: %s %s%s%n",
+        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s, %s: %s %s%s%n",
                 cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
-                cfg.routingStrategy().value(), cfg.dtype().value(), writes ? "wrote" : "process 0 writes", outputDir, dump == null ? "" : " and " + dump);
+                routing(cfg), cfg.dtype().value(), writes ? "wrote" : "process 0 writes", outputDir, dump == null ? "" : " and " + dump);
         out().flush();
         return Main.OK;
     }
@@ -199,10 +201,10 @@ final class MoeRunCommand extends CliCommand {
         }
         long moved = 0;
         for (long b : r.run().bytesReceivedPerDevice(meshObj.size())) moved = Math.max(moved, b);
-        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s routing, %s, on mesh %s (%d simulated devices%s): "
+        out().printf("moe run: %s, %d tokens (B=%d, S=%d), E=%d, k=%d, %s, %s, on mesh %s (%d simulated devices%s): "
                         + "%s, at most %d bytes received per device: wrote %s%s%n",
                 cfg.moeMethod().value(), xs[0] * xs[1], xs[0], xs[1], cfg.nRoutedExperts(), cfg.numExpertsPerTok(),
-                cfg.routingStrategy().value(), cfg.dtype().value(), CollectivesReport.describe(meshObj), meshObj.size(),
+                routing(cfg), cfg.dtype().value(), CollectivesReport.describe(meshObj), meshObj.size(),
                 r.mode() == null ? "" : ", EP mode " + r.mode().cliName(), CollectivesReport.count(r.run().log().size()), moved, outputDir,
                 texts.isEmpty() ? "" : " and " + String.join(", ", texts.keySet().stream().map(Path::toString).toList()));
         out().flush();
@@ -239,5 +241,14 @@ final class MoeRunCommand extends CliCommand {
             else node.put(k, v.toDoubleArray()[0]);
         }
         return json.writeValueAsString(node) + "\n";
+    }
+
+    /**
+     * The summary's routing: "top_k routing"; for switch with k > 1 also that it routes one slot per token, since
+     * EasyDeL's switch keeps k slots (each weighted 1.0) and a config copied from there says k = 2.
+     */
+    static String routing(MoeConfig cfg) {
+        String r = cfg.routingStrategy().value() + " routing";
+        return cfg.slotsPerToken() != cfg.numExpertsPerTok() ? r + " (" + cfg.slotsPerToken() + " expert per token, whatever k)" : r;
     }
 }

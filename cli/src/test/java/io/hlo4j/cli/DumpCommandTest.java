@@ -240,8 +240,39 @@ class DumpCommandTest {
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=two"), 2, "not a whole number");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "xp=2"), 2, "unknown axis 'xp'");
         assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,ep=2", "--devices", "8"), 2, "has 4 devices but --devices is 8");
-        // 8 experts do not split over ep=3: the sharding check names the argument
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=3"), 1, "argument #2");
+        // 8 experts do not split over ep=3: the refusal names the layer's array and dimension (E), not "argument #2"
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=3"), 1,
+                "wi [E=8, H=64, M=128] is split P(ep, None, tp): E = 8 (n_routed_experts) does not divide over ep=3 (3 shards)");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=2,tp=3"), 1,
+                "wi [E=8, H=64, M=128] is split P(ep, None, tp): M = 128 (moe_intermediate_size) does not divide over tp=3 (3 shards)");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=4", "--batch", "2"), 1,
+                "x [B=2, S=8, H=64] is split P((dp, fsdp), sp, None): B = 2 (batch) does not divide over (dp=1, fsdp=4) (4 shards)");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "sp=3"), 1,
+                "x [B=2, S=8, H=64] is split P((dp, fsdp), sp, None): S = 8 (sequence length) does not divide over sp=3 (3 shards)");
+    }
+
+    @Test void easydelMeshSpellings() {
+        // EasyDeL's sharding_axis_dims (1, -1, 1, 1, 1): -1 takes the devices the other axes leave of --devices
+        Cli.Run ok = dump("moe", "--emit", "annotated", "--mesh", "ep=2,fsdp=-1", "--devices", "8", "--batch", "4");
+        assertThat(ok.code()).as(ok.toString()).isZero();
+        assertThat(ok.out()).contains("sdy.mesh @mesh = <[\"dp\"=1, \"fsdp\"=4, \"ep\"=2, \"tp\"=1, \"sp\"=1]>");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1"), 2,
+                "--mesh: fsdp=-1 means the devices the other axes leave (EasyDeL's -1), so it needs --devices N");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1,ep=-1", "--devices", "4"), 2,
+                "--mesh: both 'fsdp' and 'ep' are -1; at most one axis takes the devices left");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1,ep=3", "--devices", "8"), 2,
+                "--mesh fsdp=-1,ep=3: the other axes hold 3 devices, which do not divide --devices 8, so fsdp=-1 has no whole size");
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-2"), 2,
+                "--mesh: size of 'fsdp' is -2, must be at least 1 (or -1 for the devices left, with --devices N)");
+        // -1 with a huge --devices (as a fuzzer writes it) is refused by size, not by running out of memory building the mesh
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=-1", "--devices", "2147483647"), 2,
+                "--mesh dp=-1 has 2147483647 devices, more than hlo4j lays out (16777216)");
+        assertRefused(dump("mlp", "--emit", "annotated", "--mesh", "dp=16777217"), 2,
+                "--mesh dp=16777217 has 16777217 devices, more than hlo4j lays out (16777216)");
+        // the 3D expert mesh's axis is a view, not a --mesh axis
+        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,expert=4"), 2,
+                "--mesh: 'expert' is an axis of the 3D expert mesh (dp, expert, tp), a view of the 5D model mesh: give the 5D axes "
+                        + "(dp, fsdp, ep, tp, sp); fsdp, ep and sp fold into expert (fsdp_is_ep_bound, sp_is_ep_bound)");
     }
 
     private static void assertRefused(Cli.Run r, int code, String message) {

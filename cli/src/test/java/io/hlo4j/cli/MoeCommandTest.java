@@ -138,6 +138,21 @@ class MoeCommandTest {
         }
     }
 
+    /** EasyDeL's switch keeps k slots; hlo4j's uses one, so a switch config with k > 1 says so in the summary. */
+    @Test
+    void switchWithKAboveOneSaysItUsesOneExpert(@TempDir Path tmp) {
+        Path c = fixtures().resolve("c33_switch_none_k2_e16_n1");
+        Cli.Run r = moe("run", "--config", c.resolve("config.json").toString(), "--weights", c.toString(),
+                "--input", c.resolve("x.npy").toString(), "-o", tmp.resolve("out").toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo("moe run: fused_moe, 1 tokens (B=1, S=1), E=16, k=2, switch routing (1 expert per token, whatever k), "
+                + "bfloat16: wrote " + tmp.resolve("out") + "\n");
+        Path k1 = fixtures().resolve("c24_switch_standard_k1_e16_n15");
+        Cli.Run one = moe("run", "--config", k1.resolve("config.json").toString(), "--weights", k1.toString(),
+                "--input", k1.resolve("x.npy").toString(), "-o", tmp.resolve("out1").toString());
+        assertThat(one.out()).as(one.toString()).contains("k=1, switch routing, float32");
+    }
+
     @Test
     void refusesAGateWhoseExpertCountIsNotTheConfigs(@TempDir Path tmp) throws IOException {
         Path w = copyCase(tmp);
