@@ -48,6 +48,8 @@ class SortRowsTest {
             cs.add(new Case(IntegerType.UI32, "UNSIGNED", Body.PLAIN, dir, sw));
             cs.add(new Case(IntegerType.UI64, "UNSIGNED", Body.PLAIN, dir, sw));
         }
+        // GE (not strict: the merge sort keeps it) on one float and one integer type only, to keep the test short
+        cs.removeIf(c -> c.dir.equals("GE") && c.et != FloatType.F32 && c.et != IntegerType.I32);
         return cs;
     }
 
