@@ -10,7 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code stablehlo.sort} (a merge sort, hence always stable, driven by the comparator region) and
+ * {@code stablehlo.sort} (a merge sort, hence always stable, driven by the comparator region; rows of at most 16
+ * elements under a primitive comparator take {@link SortRows}' insertion sort, which returns the same order) and
  * {@code chlo.top_k} (descending, ties to the lower index, floats in total order).
  */
 final class SortKernels {
@@ -59,10 +60,17 @@ final class SortKernels {
         int outer = len == 0 ? 0 : x.size / len;
         List<RtValue> cargs = new ArrayList<>(2 * n);
         Direct fast = direct(cmp);
+        SortRows rows = len <= SortRows.MAX_LEN ? SortRows.of(fast, xs) : null;
+        long[] rowKeys = rows == null ? null : new long[len];
+        int[] rowPerm = rows == null ? null : new int[len];
         StopCheck stop = StopCheck.current();
         for (int s = 0; s < outer; s++) {
             stop.poll((long) len * n); // many short rows: each row is checked as a whole
             int base = (s / stride) * stride * len + (s % stride);
+            if (rows != null && rows.order(base, stride, len, rowKeys, rowPerm)) {
+                permute(xs, rs, base, stride, len, rowPerm);
+                continue;
+            }
             int[] packed = packedStableSort(cmp, xs, base, stride, len);
             Less direct = packed != null || fast == null ? null : directLess(fast, xs, base, stride);
             int[] perm = packed != null ? packed : direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
@@ -73,14 +81,19 @@ final class SortKernels {
                 }
                 return ((Tensor) f.region(cmp, cargs).get(0)).ints[0] != 0;
             });
-            for (int k = 0; k < n; k++) {
-                Tensor src = xs[k], dst = rs[k];
-                if (src.ints != null) for (int i = 0; i < len; i++) dst.ints[base + i * stride] = src.ints[base + perm[i] * stride];
-                else if (src.im == null) for (int i = 0; i < len; i++) dst.re[base + i * stride] = src.re[base + perm[i] * stride];
-                else for (int i = 0; i < len; i++) dst.copyElement(base + i * stride, src, base + perm[i] * stride);
-            }
+            permute(xs, rs, base, stride, len, perm);
         }
         return List.of((RtValue[]) rs);
+    }
+
+    /** Every operand's row at {@code base} (elements {@code stride} apart) written to its result in order {@code perm}. */
+    private static void permute(Tensor[] xs, Tensor[] rs, int base, int stride, int len, int[] perm) {
+        for (int k = 0; k < xs.length; k++) {
+            Tensor src = xs[k], dst = rs[k];
+            if (src.ints != null) for (int i = 0; i < len; i++) dst.ints[base + i * stride] = src.ints[base + perm[i] * stride];
+            else if (src.im == null) for (int i = 0; i < len; i++) dst.re[base + i * stride] = src.re[base + perm[i] * stride];
+            else for (int i = 0; i < len; i++) dst.copyElement(base + i * stride, src, base + perm[i] * stride);
+        }
     }
 
     /**
@@ -251,16 +264,36 @@ final class SortKernels {
         int len = (int) x.shape[x.rank() - 1];
         int rows = len == 0 ? 0 : x.size / len;
         StopCheck stop = StopCheck.current();
+        boolean small = len <= SortRows.MAX_LEN && x.elem != Elem.COMPLEX;
+        long[] keys = small ? new long[len] : null;
+        int[] smallPerm = small ? new int[len] : null;
         for (int r = 0; r < rows; r++) {
             stop.poll(len);
             int base = r * len;
-            int[] perm = mergeSort(len, (a, b) -> greater(x, base + a, base + b));
+            int[] perm;
+            if (small) { // greater() is a strict total order on keys: the insertion sort's stable order is the merge sort's
+                for (int i = 0; i < len; i++) keys[i] = ~topKKey(x, base + i);
+                SortRows.insertionOrder(keys, len, smallPerm);
+                perm = smallPerm;
+            } else {
+                perm = mergeSort(len, (a, b) -> greater(x, base + a, base + b));
+            }
             for (int j = 0; j < k; j++) {
                 vals.copyElement(r * k + j, x, base + perm[j]);
                 idx.ints[r * k + j] = Elem.wrap(it.elementType(), perm[j]);
             }
         }
         return List.of(vals, idx);
+    }
+
+    /** {@link #greater}'s order as a signed long: {@code greater(a, b)} exactly when {@code topKKey(a) > topKKey(b)}. */
+    private static long topKKey(Tensor x, int a) {
+        return switch (x.elem) {
+            case FLOAT -> Compare.totalKey(x.re[a]);
+            case SIGNED -> x.ints[a];
+            case UNSIGNED, BOOL -> x.ints[a] ^ Long.MIN_VALUE;
+            case COMPLEX -> throw new IllegalArgumentException("top_k of complex numbers");
+        };
     }
 
     private static boolean greater(Tensor x, int a, int b) {

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
 
 /**
  * The interpreter half of {@code bench/interp_vs_numpy.sh}: each case is a StableHLO module generated here, run
- * by the interpreter on seeded random inputs; prints {@code name best_ms runs cpu=ms checksum=x} per case (warm-up runs untimed,
+ * by the interpreter on seeded random inputs; prints {@code name best_ms runs cpu=ms checksum=x bits=h} per case (warm-up runs untimed,
  * best of N timed). Only {@link Interpreter#run} is timed, not input generation or parsing.
  * Usage: {@code InterpBench [case...]}; system properties {@code bench.warmup} and {@code bench.repeat}.
  */
@@ -40,7 +40,9 @@ public final class InterpBench {
                 // not in the default list (numpy_bench.py has no counterpart): run it by name, InterpBench transpose
                 case "transpose" -> run(c, transpose(), () -> List.of(floats(4096 * 1024, 1, 4096, 1024), floats(8 * 1024 * 512, 1, 8, 1024, 512)),
                         warmup, repeat);
-                default -> throw new IllegalArgumentException("unknown bench case " + c + " (matmul softmax argsort gather moe transpose)");
+                // the MoE router's sorts (docs/benchmarks.md, the MoE training step): run it by name, InterpBench router
+                case "router" -> run(c, router(), () -> List.of(floats(2048 * 8, 1, 2048, 8)), warmup, repeat);
+                default -> throw new IllegalArgumentException("unknown bench case " + c + " (matmul softmax argsort gather moe transpose router)");
             }
         }
     }
@@ -51,6 +53,7 @@ public final class InterpBench {
         List<Tensor> in = inputs.get();
         double best = Double.MAX_VALUE, bestCpu = Double.MAX_VALUE;
         double check = 0;
+        long bits = 0;
         for (int i = 0; i < warmup + repeat; i++) {
             long c0 = processCpuNanos(), t0 = System.nanoTime();
             List<RtValue> out = interp.run(in);
@@ -60,9 +63,20 @@ public final class InterpBench {
                 bestCpu = Math.min(bestCpu, cpu);
             }
             check = checksum((Tensor) out.get(0));
+            bits = bitsHash(out);
         }
         // cpu: CPU time of the whole process (all threads, JIT and GC included) in the least costly timed run
-        System.out.printf(Locale.ROOT, "%s %.3f %d cpu=%.3f checksum=%.6g%n", name, best, repeat, bestCpu, check);
+        // bits: a hash of every output's raw bits in order (equal before and after a kernel change that kept them)
+        System.out.printf(Locale.ROOT, "%s %.3f %d cpu=%.3f checksum=%.6g bits=%016x%n", name, best, repeat, bestCpu, check, bits);
+    }
+
+    static long bitsHash(List<RtValue> out) {
+        long h = 1125899906842597L;
+        for (RtValue v : out) {
+            Tensor t = (Tensor) v;
+            for (int i = 0; i < t.size; i++) h = 31 * h + (t.ints != null ? t.ints[i] : Double.doubleToRawLongBits(t.re[i]));
+        }
+        return h;
     }
 
     /**
@@ -123,6 +137,25 @@ public final class InterpBench {
               %t = stablehlo.transpose %a, dims = [1, 0] : (tensor<4096x1024xf32>) -> tensor<1024x4096xf32>
               %u = stablehlo.transpose %b, dims = [0, 2, 1] : (tensor<8x1024x512xf32>) -> tensor<8x512x1024xf32>
               return %t, %u : tensor<1024x4096xf32>, tensor<8x512x1024xf32>
+            }
+            """;
+    }
+
+    /**
+     * The router's short-row sorts: the DSL's {@code argsortTotalOrder} of [2048, 8] logits (sort of (keys, iota) along
+     * the rows, LT in total order) and a {@code chlo.top_k} of 2 of the same rows.
+     */
+    static String router() {
+        return """
+            func.func @main(%x: tensor<2048x8xf32>) -> (tensor<2048x8xi32>, tensor<2048x2xi32>) {
+              %i = stablehlo.iota dim = 1 : tensor<2048x8xi32>
+              %s:2 = "stablehlo.sort"(%x, %i) <{dimension = 1 : i64, is_stable = true}> ({
+              ^bb0(%a: tensor<f32>, %b: tensor<f32>, %c: tensor<i32>, %d: tensor<i32>):
+                %lt = stablehlo.compare LT, %a, %b, TOTALORDER : (tensor<f32>, tensor<f32>) -> tensor<i1>
+                stablehlo.return %lt : tensor<i1>
+              }) : (tensor<2048x8xf32>, tensor<2048x8xi32>) -> (tensor<2048x8xf32>, tensor<2048x8xi32>)
+              %v, %e = chlo.top_k(%x, k = 2) : tensor<2048x8xf32> -> (tensor<2048x2xf32>, tensor<2048x2xi32>)
+              return %s#1, %e : tensor<2048x8xi32>, tensor<2048x2xi32>
             }
             """;
     }
