@@ -227,12 +227,24 @@ final class FactorPropagation {
             List<AxisRef> cur = s.axes.get(d);
             if (target.size() <= cur.size() || !isPrefix(cur, target)) continue;
             boolean grew = false;
+            long shards = 1;
+            for (AxisRef a : cur) shards *= a.size(mesh.mesh());
             for (AxisRef a : target.subList(cur.size(), target.size())) {
                 if (TensorState.overlaps(cur, a) || s.usesAxisOutside(d, a)) {
                     report(e, Kind.AXIS_REUSED, "dimension " + d + " of " + slotName(e, t), List.of(axesText(target)), axesText(cur),
                             "axis " + a + " already shards another dimension of this tensor");
                     break;
                 }
+                // a factor can be larger than a dimension it maps (concatenate's operands): axes that divide the factor
+                // need not divide the dimension, and hlo4j never pads
+                long size = a.size(mesh.mesh());
+                if (s.shape[d] % (shards * size) != 0) {
+                    report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t), List.of(axesText(target)), axesText(cur),
+                            "axis " + a + " (size " + size + ") does not divide the dimension (size " + s.shape[d] + ", " + shards
+                                    + " already sharded); nothing is padded");
+                    break;
+                }
+                shards *= size;
                 cur.add(a);
                 grew = true;
             }
