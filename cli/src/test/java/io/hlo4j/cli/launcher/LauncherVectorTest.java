@@ -161,6 +161,21 @@ class LauncherVectorTest {
         }
     }
 
+    /**
+     * 20,000 lines and no warning (a JVM that fails at start-up, with its own logging on stderr): the filter reads them
+     * line by line, which takes a while after java has exited; the launcher still returns only once the last is
+     * written.
+     */
+    @Test
+    void manyLinesBeforeTheWarningAllArriveBeforeTheLauncherReturns() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            Run r = launch(fakeJdk, Map.of(), "many");
+            assertThat(r.code()).isEqualTo(4);
+            assertThat(r.err().lines().count()).isEqualTo(20_000);
+            assertThat(r.err()).endsWith("a JVM start-up line before the warning 20000\n");
+        }
+    }
+
     /** A progress line without its newline reaches the caller's stderr while java still runs. */
     @Test
     void aPartialLineArrivesAtOnce() throws Exception {
@@ -283,6 +298,7 @@ class LauncherVectorTest {
                 done
                 shift
                 if [ -n "$mod" ]; then echo "module:$opts"; else echo "no module:$opts"; fi >> '%s'
+                if [ "$1" = many ]; then seq 1 20000 | sed 's/^/a JVM start-up line before the warning /' >&2; exit 4; fi
                 echo 'NOTE: Picked up JDK_JAVA_OPTIONS: -Dfake' >&2
                 if [ -n "$mod" ]; then echo '%s' >&2; fi
                 case "$1" in
