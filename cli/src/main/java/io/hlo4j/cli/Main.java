@@ -1,5 +1,6 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.runtime.interp.VectorModule;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -178,11 +179,16 @@ public final class Main implements Runnable {
         UsageError(String message, Throwable cause) { super(message, cause, false, false); }
     }
 
-    /** The version from the jar manifest; "dev" when running from classes (tests, IDE). */
+    /**
+     * The version from the jar manifest ("dev" when running from classes: tests, IDE), and which of the interpreter's
+     * kernels this JVM runs: the vector ones need {@code jdk.incubator.vector}, which {@code ./hlo4j} adds unless
+     * {@code HLO4J_VECTOR=0}.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"hlo4j " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+            return new String[] {"hlo4j " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")",
+                    "interpreter kernels: " + (VectorModule.inBootLayer() ? "vector (jdk.incubator.vector)" : "scalar (without jdk.incubator.vector)")};
         }
     }
 }

@@ -9,14 +9,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,18 +22,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The real {@code ./hlo4j} launcher and its ahead-of-time cache ({@code scripts/aot.sh}), in a scratch checkout: the
- * launcher and its scripts copied, {@code cli/target/hlo4j-cli.jar} and {@code cli/target/lib/*.jar} made from this
- * build's classes and jars, and a JDK whose {@code bin/java} logs its arguments before running the real one (so the
- * test sees which cache each command was given). The commands' outputs with the cache are compared with
+ * The real {@code ./hlo4j} launcher and its ahead-of-time cache ({@code scripts/aot.sh}), in a scratch checkout
+ * ({@link LauncherCheckout}: the launcher, this build's jars, and a JDK whose {@code bin/java} logs its arguments before
+ * running the real one, so the test sees which cache each command was given). The commands' outputs with the cache are compared with
  * {@code HLO4J_AOT=0}'s, byte for byte but for the timings they print. The tests share one checkout and run in order:
  * the first command trains the cache in the background, the next tests use that cache, and the last one makes it stale
  * by touching a jar and waits for its replacement (the two trainings the tests wait for), which removes every file no
@@ -46,8 +40,12 @@ class LauncherAotCacheTest {
     /** How long a training run (demo and four short commands, then the cache's assembly) may take on a loaded machine. */
     private static final long TRAINING_DEADLINE_S = 300;
 
-    /** The JVM options ./hlo4j runs java with on JDK 23 and newer (its JAVA_OPTS, no HLO4J_JAVA_OPTS), written out by hand. */
-    private static final List<String> LAUNCHER_OPTS = List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m");
+    /**
+     * The JVM options ./hlo4j runs java with on JDK 23 and newer (its JAVA_OPTS, no HLO4J_JAVA_OPTS, a JDK with the
+     * vector module), written out by hand.
+     */
+    private static final List<String> LAUNCHER_OPTS = List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m",
+            "--add-modules", "jdk.incubator.vector");
 
     @TempDir static Path root;
     private static Path javaLog;
@@ -59,11 +57,7 @@ class LauncherAotCacheTest {
     @AfterAll
     static void removeJdk() throws IOException {
         killTrainings();
-        if (jdk == null) return;
-        for (Path p : List.of(jdk.resolve("bin/java"), jdk.resolve("bin/javac"), jdk.resolve("bin"), jdk.resolve("lib"),
-                jdk.resolve("release"), jdk)) {
-            Files.deleteIfExists(p); // a link is removed, never followed
-        }
+        LauncherCheckout.removeJdk(jdk);
     }
 
     @BeforeAll
@@ -71,23 +65,10 @@ class LauncherAotCacheTest {
         // Without flock the launcher makes no cache: fail now rather than wait for one.
         assertThat(Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).map(d -> Path.of(d, "flock")))
                 .as("flock on PATH (util-linux); the launcher makes no cache without it").anyMatch(Files::isExecutable);
-        Path repo = Path.of("..").toAbsolutePath().normalize();
-        Files.createDirectories(root.resolve("scripts"));
-        for (String f : List.of("hlo4j", "scripts/jdk.sh", "scripts/aot.sh")) {
-            Files.copy(repo.resolve(f), root.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
-        }
-        Path target = root.resolve("cli/target"), lib = target.resolve("lib");
-        Files.createDirectories(lib);
-        jar(repo.resolve("cli/target/classes"), target.resolve("hlo4j-cli.jar"));
-        for (String module : List.of("mlir-dialects", "compiler", "runtime", "dsl", "examples")) {
-            jar(repo.resolve(module).resolve("target/classes"), lib.resolve("hlo4j-" + module + ".jar"));
-        }
-        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-            String name = Path.of(entry).getFileName().toString();
-            if (name.endsWith(".jar") && Stream.of("picocli-", "jackson-", "antlr4-runtime-", "protobuf-java-").anyMatch(name::startsWith)) {
-                Files.copy(Path.of(entry), lib.resolve(name));
-            }
-        }
+        Path repo = LauncherCheckout.repo();
+        LauncherCheckout.copyLauncher(root);
+        LauncherCheckout.jars(root);
+        Path target = root.resolve("cli/target");
         Path examples = root.resolve("docs/examples"); // the files the training runs on
         Files.createDirectories(examples);
         for (String f : List.of("add.mlir", "global-dot-inputs.mlir", "bad.mlir")) {
@@ -414,36 +395,9 @@ class LauncherAotCacheTest {
         return Path.of("..", "docs", "examples", name).toAbsolutePath().normalize().toString();
     }
 
-    /** A JDK of links to this test's one, whose bin/java writes its arguments (separated by U+0001) to a log first. */
+    /** {@link LauncherCheckout#loggingJdk}, logging to {@code javaLog}; made once. */
     private static Path loggingJdk() throws IOException {
-        if (jdk != null) return jdk;
-        jdk = Files.createTempDirectory("hlo4j-logging-jdk");
-        Path real = Path.of(System.getProperty("java.home"));
-        Files.createDirectories(jdk.resolve("bin"));
-        Files.copy(real.resolve("release"), jdk.resolve("release"));
-        Files.createSymbolicLink(jdk.resolve("lib"), real.resolve("lib"));
-        Files.createSymbolicLink(jdk.resolve("bin/javac"), real.resolve("bin/javac"));
-        Path java = jdk.resolve("bin/java");
-        Files.writeString(java, """
-                #!/bin/sh
-                (IFS=$(printf '\\001'); printf '%%s\\n' "$*") >> '%s'
-                exec '%s' "$@"
-                """.formatted(javaLog, real.resolve("bin/java")));
-        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (jdk == null) jdk = LauncherCheckout.loggingJdk(javaLog);
         return jdk;
-    }
-
-    /** A jar of the classes under {@code dir} (entries in a fixed order, so two runs make the same jar). */
-    private static void jar(Path dir, Path jar) throws IOException {
-        Manifest m = new Manifest();
-        m.getMainAttributes().putValue("Manifest-Version", "1.0");
-        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(os, m);
-             Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                out.putNextEntry(new JarEntry(dir.relativize(f).toString().replace('\\', '/')));
-                Files.copy(f, out);
-                out.closeEntry();
-            }
-        }
     }
 }

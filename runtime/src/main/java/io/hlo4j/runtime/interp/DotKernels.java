@@ -80,8 +80,8 @@ final class DotKernels {
         return o;
     }
 
-    /** Whether {@code jdk.incubator.vector} was added to the boot layer ({@code --add-modules}): {@link VectorMatmul} needs it. */
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Whether {@code jdk.incubator.vector} was added to the boot layer ({@link VectorModule}): {@link VectorMatmul} needs it. */
+    static final boolean VECTOR = VectorModule.inBootLayer();
 
     private static final Pattern PREC = Pattern.compile("(lhs|rhs)_precision_type\\s*=\\s*([A-Za-z0-9]+)");
 
