@@ -297,12 +297,15 @@ final class DumpCommand extends CliCommand {
     /**
      * {@code dp=1,fsdp=2,...}: the five model axes (any order, each at most once, omitted ones 1) as the 5D mesh. One
      * axis may be -1, as in EasyDeL's {@code sharding_axis_dims = (1, -1, 1, 1, 1)}: it takes the devices the others
-     * leave of {@code devices} ({@code --devices N}, which it then needs).
+     * leave of {@code devices} ({@code --devices N}, which it then needs). Every command's {@code --mesh} is read here, so
+     * every one has the same limit ({@link #MAX_MESH_DEVICES}, checked as the sizes multiply, before a product can wrap).
      */
     static Mesh parseMesh(String s, Integer devices) {
+        if (devices != null && devices < 1) throw usage("--devices must be at least 1, got " + devices);
+        if (devices != null && devices > MAX_MESH_DEVICES) throw tooManyDevices("--devices " + devices);
         Map<String, Integer> sizes = new LinkedHashMap<>();
         for (String a : ExpertMeshView.MODEL_AXES) sizes.put(a, 1);
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Map<String, Integer> given = new LinkedHashMap<>(); // the sizes written, in the user's order
         String rest = null;
         for (String part : s.split(",", -1)) {
             int eq = part.indexOf('=');
@@ -313,7 +316,7 @@ final class DumpCommand extends CliCommand {
                         + "give the 5D axes (dp, fsdp, ep, tp, sp); fsdp, ep and sp fold into expert (fsdp_is_ep_bound, sp_is_ep_bound)");
             }
             if (!sizes.containsKey(axis)) throw usage("--mesh: unknown axis '" + axis + "' (expected dp, fsdp, ep, tp, sp)");
-            if (!seen.add(axis)) throw usage("--mesh: axis '" + axis + "' given twice");
+            if (given.containsKey(axis) || axis.equals(rest)) throw usage("--mesh: axis '" + axis + "' given twice");
             String v = part.substring(eq + 1).strip();
             int n;
             try {
@@ -327,29 +330,42 @@ final class DumpCommand extends CliCommand {
                 continue;
             }
             if (n < 1) throw usage("--mesh: size of '" + axis + "' is " + n + ", must be at least 1 (or -1 for the devices left, with --devices N)");
-            sizes.put(axis, n);
+            given.put(axis, n);
         }
-        long product = sizes.values().stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+        // each partial product is at most MAX_MESH_DEVICES before it takes a factor below 2^31: it cannot wrap
+        long product = 1;
+        List<String> factors = new java.util.ArrayList<>();
+        for (var e : given.entrySet()) {
+            product *= e.getValue();
+            factors.add(e.getKey() + "=" + e.getValue());
+            if (product > MAX_MESH_DEVICES) {
+                boolean all = rest == null && factors.size() == given.size();
+                throw tooManyDevices("--mesh " + s + " has " + (all ? product : "at least " + product + " (" + String.join(" x ", factors) + ")")
+                        + " devices");
+            }
+            sizes.put(e.getKey(), e.getValue());
+        }
         if (rest != null) {
             if (devices == null) {
                 throw usage("--mesh: " + rest + "=-1 means the devices the other axes leave (EasyDeL's -1), so it needs --devices N "
                         + "(dump and moe run have it); or write its size");
             }
-            if (devices < 1 || devices % product != 0) {
+            if (devices % product != 0) {
                 throw usage("--mesh " + s + ": the other axes hold " + product + " devices, which do not divide --devices " + devices
                         + ", so " + rest + "=-1 has no whole size");
             }
             sizes.put(rest, (int) (devices / product));
             product = devices;
         }
-        if (product > Integer.MAX_VALUE) throw usage("--mesh " + s + " has " + product + " devices, more than a mesh can hold (" + Integer.MAX_VALUE + ")");
         if (devices != null && product != devices) {
             throw usage("--mesh " + s + " has " + product + " devices but --devices is " + devices);
         }
-        // the mesh's device tables are built eagerly: near 2^31 devices they alone exhaust the heap
-        if (product > MAX_MESH_DEVICES) {
-            throw usage("--mesh " + s + " has " + product + " devices, more than hlo4j lays out (" + MAX_MESH_DEVICES + ")");
-        }
         return ExpertMeshView.modelMesh(sizes.get("dp"), sizes.get("fsdp"), sizes.get("ep"), sizes.get("tp"), sizes.get("sp"));
+    }
+
+    /** The one refusal of a mesh past {@link #MAX_MESH_DEVICES}, whether --mesh or --devices asked for it. */
+    private static Main.UsageError tooManyDevices(String what) {
+        // the mesh's device tables are built eagerly: near 2^31 devices they alone exhaust the heap
+        return usage(what + "; a mesh has at most " + MAX_MESH_DEVICES + " devices");
     }
 }

@@ -237,17 +237,16 @@ class DumpCommandTest {
         assertRefused(dump("moe", "--mesh", "dp=2"), 2, "--mesh needs --emit annotated or explicit");
         assertRefused(dump("mlp", "--config", "moe.json"), 2, "--config applies only to the moe model");
         assertRefused(dump("moe", "--config", "/nonexistent/moe.json"), 1, "/nonexistent/moe.json: no such file");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=two"), 2, "not a whole number");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "xp=2"), 2, "unknown axis 'xp'");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,ep=2", "--devices", "8"), 2, "has 4 devices but --devices is 8");
+        assertMeshRefused("dp=two", 2, "not a whole number");
+        assertMeshRefused("xp=2", 2, "unknown axis 'xp'");
+        assertMeshRefused("dp=2,ep=2", 2, "has 4 devices but --devices is 8", "--devices", "8");
         // 8 experts do not split over ep=3: the refusal names the layer's array and dimension (E), not "argument #2"
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=3"), 1,
-                "wi [E=8, H=64, M=128] is split P(ep, None, tp): E = 8 (n_routed_experts) does not divide over ep=3 (3 shards)");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "ep=2,tp=3"), 1,
+        assertMeshRefused("ep=3", 1, "wi [E=8, H=64, M=128] is split P(ep, None, tp): E = 8 (n_routed_experts) does not divide over ep=3 (3 shards)");
+        assertMeshRefused("ep=2,tp=3", 1,
                 "wi [E=8, H=64, M=128] is split P(ep, None, tp): M = 128 (moe_intermediate_size) does not divide over tp=3 (3 shards)");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=4", "--batch", "2"), 1,
-                "x [B=2, S=8, H=64] is split P((dp, fsdp), sp, None): B = 2 (batch) does not divide over (dp=1, fsdp=4) (4 shards)");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "sp=3"), 1,
+        assertMeshRefused("fsdp=4", 1,
+                "x [B=2, S=8, H=64] is split P((dp, fsdp), sp, None): B = 2 (batch) does not divide over (dp=1, fsdp=4) (4 shards)", "--batch", "2");
+        assertMeshRefused("sp=3", 1,
                 "x [B=2, S=8, H=64] is split P((dp, fsdp), sp, None): S = 8 (sequence length) does not divide over sp=3 (3 shards)");
     }
 
@@ -256,23 +255,45 @@ class DumpCommandTest {
         Cli.Run ok = dump("moe", "--emit", "annotated", "--mesh", "ep=2,fsdp=-1", "--devices", "8", "--batch", "4");
         assertThat(ok.code()).as(ok.toString()).isZero();
         assertThat(ok.out()).contains("sdy.mesh @mesh = <[\"dp\"=1, \"fsdp\"=4, \"ep\"=2, \"tp\"=1, \"sp\"=1]>");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1"), 2,
-                "--mesh: fsdp=-1 means the devices the other axes leave (EasyDeL's -1), so it needs --devices N");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1,ep=-1", "--devices", "4"), 2,
-                "--mesh: both 'fsdp' and 'ep' are -1; at most one axis takes the devices left");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-1,ep=3", "--devices", "8"), 2,
-                "--mesh fsdp=-1,ep=3: the other axes hold 3 devices, which do not divide --devices 8, so fsdp=-1 has no whole size");
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "fsdp=-2"), 2,
-                "--mesh: size of 'fsdp' is -2, must be at least 1 (or -1 for the devices left, with --devices N)");
+        assertMeshRefused("fsdp=-1", 2, "--mesh: fsdp=-1 means the devices the other axes leave (EasyDeL's -1), so it needs --devices N");
+        assertMeshRefused("fsdp=-1,ep=-1", 2, "--mesh: both 'fsdp' and 'ep' are -1; at most one axis takes the devices left", "--devices", "4");
+        assertMeshRefused("fsdp=-1,ep=3", 2,
+                "--mesh fsdp=-1,ep=3: the other axes hold 3 devices, which do not divide --devices 8, so fsdp=-1 has no whole size", "--devices", "8");
+        assertMeshRefused("fsdp=-2", 2, "--mesh: size of 'fsdp' is -2, must be at least 1 (or -1 for the devices left, with --devices N)");
+        assertMeshRefused("fsdp=2,fsdp=-1", 2, "--mesh: axis 'fsdp' given twice", "--devices", "4");
+        assertMeshRefused("fsdp=-1,fsdp=2", 2, "--mesh: axis 'fsdp' given twice", "--devices", "4");
+        // --devices is a device count on its own: none, or past the limit, is refused before any axis is read
+        assertMeshRefused("fsdp=-1", 2, "--devices must be at least 1, got 0", "--devices", "0");
+        assertMeshRefused("dp=2", 2, "--devices must be at least 1, got -8", "--devices", "-8");
         // -1 with a huge --devices (as a fuzzer writes it) is refused by size, not by running out of memory building the mesh
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=-1", "--devices", "2147483647"), 2,
-                "--mesh dp=-1 has 2147483647 devices, more than hlo4j lays out (16777216)");
-        assertRefused(dump("mlp", "--emit", "annotated", "--mesh", "dp=16777217"), 2,
-                "--mesh dp=16777217 has 16777217 devices, more than hlo4j lays out (16777216)");
+        assertMeshRefused("dp=-1", 2, "--devices 2147483647; a mesh has at most 16777216 devices", "--devices", "2147483647");
+        assertMeshRefused("dp=16777217", 2, "--mesh dp=16777217 has 16777217 devices; a mesh has at most 16777216 devices");
+        assertMeshRefused("dp=4096,tp=4096", 2, "has 16777216 devices but --devices is 8", "--devices", "8"); // 2^24 itself is a mesh
+        // sizes multiply in the user's order and are refused as soon as the product passes 2^24, before a long can wrap:
+        // these once divided by zero (the product wrapped to 0), printed a negative count, or reached Mesh with a Java line
+        assertMeshRefused("dp=65536,fsdp=65536,ep=65536,tp=65536,sp=-1", 2,
+                "--mesh dp=65536,fsdp=65536,ep=65536,tp=65536,sp=-1 has at least 4294967296 (dp=65536 x fsdp=65536) devices; a mesh has at most 16777216 devices",
+                "--devices", "8");
+        assertMeshRefused("dp=1633746944,fsdp=44106401,ep=22253377,sp=-1", 2,
+                "--mesh dp=1633746944,fsdp=44106401,ep=22253377,sp=-1 has at least 1633746944 (dp=1633746944) devices; a mesh has at most 16777216 devices",
+                "--devices", "131072");
+        assertMeshRefused("dp=65536,fsdp=65536,ep=65536,tp=65536", 2,
+                "--mesh dp=65536,fsdp=65536,ep=65536,tp=65536 has at least 4294967296 (dp=65536 x fsdp=65536) devices; a mesh has at most 16777216 devices");
+        assertMeshRefused("tp=4096,ep=4096,dp=2", 2,
+                "--mesh tp=4096,ep=4096,dp=2 has 33554432 devices; a mesh has at most 16777216 devices");
+        assertMeshRefused("dp=2147483647,tp=2147483647", 2,
+                "--mesh dp=2147483647,tp=2147483647 has at least 2147483647 (dp=2147483647) devices; a mesh has at most 16777216 devices");
         // the 3D expert mesh's axis is a view, not a --mesh axis
-        assertRefused(dump("moe", "--emit", "annotated", "--mesh", "dp=2,expert=4"), 2,
+        assertMeshRefused("dp=2,expert=4", 2,
                 "--mesh: 'expert' is an axis of the 3D expert mesh (dp, expert, tp), a view of the 5D model mesh: give the 5D axes "
                         + "(dp, fsdp, ep, tp, sp); fsdp, ep and sp fold into expert (fsdp_is_ep_bound, sp_is_ep_bound)");
+    }
+
+    /** {@code dump moe --emit annotated --mesh MESH EXTRA...} is refused with {@code code} and one line containing {@code message}. */
+    private static void assertMeshRefused(String mesh, int code, String message, String... extra) {
+        List<String> args = new ArrayList<>(List.of("moe", "--emit", "annotated", "--mesh", mesh));
+        args.addAll(List.of(extra));
+        assertRefused(dump(args.toArray(String[]::new)), code, message);
     }
 
     private static void assertRefused(Cli.Run r, int code, String message) {

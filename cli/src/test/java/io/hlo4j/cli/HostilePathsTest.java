@@ -47,7 +47,24 @@ class HostilePathsTest {
         assertThat(r.err()).as(r.toString()).isEqualTo("hlo4j: dump moe (B=2, S=8) on mesh [\"dp\"=1, \"fsdp\"=1, \"ep\"=3, \"tp\"=1, \"sp\"=1]: "
                 + "wi [E=8, H=64, M=128] is split P(ep, None, tp): E = 8 (n_routed_experts) does not divide over ep=3 (3 shards)\n");
         refused(Cli.run("dump", "moe", "--emit", "annotated", "--mesh", "dp=100000,tp=100000"), 2, "hlo4j dump: --mesh dp=100000,tp=100000 "
-                + "has 10000000000 devices, more than a mesh can hold (2147483647) (see 'hlo4j dump --help')\n");
+                + "has 10000000000 devices; a mesh has at most 16777216 devices (see 'hlo4j dump --help')\n");
+    }
+
+    /** Every command's --mesh is read by one parser: the same limit, the same line, before any work. */
+    @Test void everyMeshHasTheSameLimit() {
+        String mesh = "dp=65536,fsdp=65536,ep=65536,tp=65536";
+        String line = ": --mesh " + mesh + " has at least 4294967296 (dp=65536 x fsdp=65536) devices; a mesh has at most 16777216 devices";
+        refused(Cli.run("dump", "moe", "--emit", "annotated", "--mesh", mesh), 2, "hlo4j dump" + line + " (see 'hlo4j dump --help')\n");
+        refused(Cli.run("demo", "--mesh", mesh), 2, "hlo4j demo" + line + " (see 'hlo4j demo --help')\n");
+        refused(Cli.run("examples", "run", "mlp-regression", "--mesh", mesh), 2,
+                "hlo4j examples run" + line + " (see 'hlo4j examples run --help')\n");
+        refused(Cli.run("moe", "run", "--config", MOE.resolve("config.json").toString(), "--weights", MOE.toString(), "--input",
+                MOE.resolve("x.npy").toString(), "-o", dir.resolve("out").toString(), "--mesh", mesh), 2,
+                "hlo4j moe run" + line + " (see 'hlo4j moe run --help')\n");
+        refused(Cli.run("moe", "run", "--config", MOE.resolve("config.json").toString(), "--weights", MOE.toString(), "--input",
+                MOE.resolve("x.npy").toString(), "-o", dir.resolve("out").toString(), "--mesh", "ep=-1", "--devices", "0"), 2,
+                "hlo4j moe run: --devices must be at least 1, got 0 (see 'hlo4j moe run --help')\n");
+        assertThat(dir.resolve("out")).doesNotExist();
     }
 
     @Test void moeRunWithAMeshNoModeFitsSaysWhy() {

@@ -39,7 +39,7 @@ public final class MoeConfigJson {
             Map.entry("num_experts", "Hugging Face's name; here n_routed_experts"),
             Map.entry("num_experts_per_token", "here num_experts_per_tok"),
             Map.entry("top_k_experts", "here num_experts_per_tok"),
-            Map.entry("intermediate_size", "here moe_intermediate_size (the experts' width)"),
+            Map.entry("intermediate_size", "the experts' width in a config without moe_intermediate_size (Mixtral's); here moe_intermediate_size"),
             Map.entry("router_aux_loss_coef", "the models' loss coefficient; here lbl_coef, whose standard loss is the "
                     + "Hugging Face (Mixtral) aux loss divided by k (docs/moe.md, Coming from EasyDeL)"),
             Map.entry("router_z_loss_coef", "here rzl_coef"),
@@ -50,7 +50,27 @@ public final class MoeConfigJson {
             Map.entry("moe_tiling_size_batch", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
             Map.entry("moe_tiling_size_dim", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
             Map.entry("moe_tiling_size_seqlen", "no key: hlo4j emits no Pallas kernel, so there are no tiles"),
-            Map.entry("sharding_axis_dims", "no key: the mesh is the command's --mesh (dp=..,fsdp=..,ep=..,tp=..,sp=..; -1 with --devices)"));
+            Map.entry("sharding_axis_dims", "no key: the mesh is the command's --mesh (dp=..,fsdp=..,ep=..,tp=..,sp=..; -1 with --devices)"),
+            // shared experts run beside the routed ones, outside the MoE layer (easydel-moe-behavior.md section 9)
+            Map.entry("shared_expert_intermediate_size", "the shared expert's width (Qwen-MoE); no key: the shared expert is not part "
+                    + "of the MoE layer: add your own MLP of this width to moeCall's output, times sigmoid(x @ shared_expert_gate)"),
+            Map.entry("shared_expert_gate", "Qwen-MoE's gate layer (H -> 1) of the shared expert; no key: multiply your shared MLP's "
+                    + "output by sigmoid(x @ gate) before adding it to moeCall's output"),
+            Map.entry("n_shared_experts", "DeepSeek's and GLM's count of shared experts; no key: the shared experts are not part of "
+                    + "the MoE layer: add your own MLP of width n_shared_experts * moe_intermediate_size to moeCall's output"),
+            Map.entry("routed_scaling_factor", "DeepSeek's and GLM's factor on the routed weights; no key: multiply moeCall's output "
+                    + "by it (the combine is linear in the weights), or set a refine_weights_hook that renormalizes and scales (it "
+                    + "replaces the strategy's rule)"),
+            Map.entry("output_router_logits", "no key: moeCall always returns the router logits (MoeOutput.routerLogits()); the aux "
+                    + "loss it turns on is load_balancing_strategy with lbl_coef, computed when moeCall's outputMetrics is true"));
+
+    /**
+     * The hint for {@code intermediate_size} beside {@code moe_intermediate_size}: Qwen2/3-MoE, DeepSeek and GLM configs
+     * have both, and there the first is the width of the model's dense MLP layers (Mixtral's has only the first, its
+     * experts' width).
+     */
+    static final String DENSE_MLP_WIDTH = "the dense MLP's width in configs that also have moe_intermediate_size (Qwen-MoE, "
+            + "DeepSeek, GLM), not part of the MoE layer: drop it";
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -102,7 +122,7 @@ public final class MoeConfigJson {
         if (!unknown.isEmpty()) {
             StringBuilder hints = new StringBuilder();
             for (String key : unknown) {
-                String hint = FOREIGN_KEYS.get(key);
+                String hint = key.equals("intermediate_size") && root.has("moe_intermediate_size") ? DENSE_MLP_WIDTH : FOREIGN_KEYS.get(key);
                 if (hint != null) hints.append("; ").append(key).append(": ").append(hint);
             }
             throw new MoeException(source + ": unknown key(s) " + unknown + " (known: " + KEYS.stream().sorted().toList() + ")" + hints);

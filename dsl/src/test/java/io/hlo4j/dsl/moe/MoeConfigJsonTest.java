@@ -143,13 +143,33 @@ class MoeConfigJsonTest {
         assertThatThrownBy(() -> MoeConfigJson.parse(mixtral, "mixtral.json")).isInstanceOf(MoeException.class)
                 .hasMessageStartingWith("mixtral.json: unknown key(s) [num_local_experts, intermediate_size, router_aux_loss_coef, router_jitter_noise] (known: [")
                 .hasMessageEndingWith("; num_local_experts: Hugging Face's name; here n_routed_experts"
-                        + "; intermediate_size: here moe_intermediate_size (the experts' width)"
+                        + "; intermediate_size: the experts' width in a config without moe_intermediate_size (Mixtral's); here moe_intermediate_size"
                         + "; router_aux_loss_coef: the models' loss coefficient; here lbl_coef, whose standard loss is the Hugging Face "
                         + "(Mixtral) aux loss divided by k (docs/moe.md, Coming from EasyDeL)"
                         + "; router_jitter_noise: no key: multiply the hidden state by the noise in your block, before moeCall");
         assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"use_ring_of_experts\": true, \"norm_topk_prob\": true}", "cfg.json"))
                 .hasMessageEndingWith("; use_ring_of_experts: no key: the ring is an expert-parallel mode (moe run --ep-mode ring, EpMode.RING)"
                         + "; norm_topk_prob: here routing_strategy top_k (true) or top_k_ndiv (false)");
+        // Qwen2-MoE: intermediate_size beside moe_intermediate_size is the dense MLP's width; the shared expert lives outside the layer
+        String qwen = "{\"num_experts\": 60, \"num_experts_per_tok\": 4, \"hidden_size\": 16, \"intermediate_size\": 5632, "
+                + "\"moe_intermediate_size\": 1408, \"shared_expert_intermediate_size\": 5632, \"output_router_logits\": false}";
+        assertThatThrownBy(() -> MoeConfigJson.parse(qwen, "qwen.json"))
+                .hasMessageStartingWith("qwen.json: unknown key(s) [num_experts, intermediate_size, shared_expert_intermediate_size, output_router_logits] (known: [")
+                .hasMessageEndingWith("; num_experts: Hugging Face's name; here n_routed_experts"
+                        + "; intermediate_size: the dense MLP's width in configs that also have moe_intermediate_size (Qwen-MoE, DeepSeek, GLM), "
+                        + "not part of the MoE layer: drop it"
+                        + "; shared_expert_intermediate_size: the shared expert's width (Qwen-MoE); no key: the shared expert is not part of the "
+                        + "MoE layer: add your own MLP of this width to moeCall's output, times sigmoid(x @ shared_expert_gate)"
+                        + "; output_router_logits: no key: moeCall always returns the router logits (MoeOutput.routerLogits()); the aux loss "
+                        + "it turns on is load_balancing_strategy with lbl_coef, computed when moeCall's outputMetrics is true");
+        // DeepSeek-V2 / GLM-4-MoE: shared experts without a gate, a scale on the routed weights
+        String deepseek = "{" + SIZES + ", \"n_shared_experts\": 2, \"routed_scaling_factor\": 2.5}";
+        assertThatThrownBy(() -> MoeConfigJson.parse(deepseek, "ds.json"))
+                .hasMessageEndingWith("; n_shared_experts: DeepSeek's and GLM's count of shared experts; no key: the shared experts are not part "
+                        + "of the MoE layer: add your own MLP of width n_shared_experts * moe_intermediate_size to moeCall's output"
+                        + "; routed_scaling_factor: DeepSeek's and GLM's factor on the routed weights; no key: multiply moeCall's output by it "
+                        + "(the combine is linear in the weights), or set a refine_weights_hook that renormalizes and scales (it replaces the "
+                        + "strategy's rule)");
         // a key no one else uses gets the list only
         assertThatThrownBy(() -> MoeConfigJson.parse("{" + SIZES + ", \"topk\": 2}", "cfg.json")).hasMessageEndingWith("use_expert_tensor_mode])");
         // every foreign key is really foreign: none is a key of this format
