@@ -5,8 +5,8 @@
 # Builds mlir-dialects and runtime (mvn compile), asks Maven for JMH's class path (bench/jmh/pom.xml, not a module
 # of the build), compiles the benchmarks with JMH's annotation processor into bench/jmh/target, and runs
 # org.openjdk.jmh.Main with the options given. The benchmark classes live in the runtime's packages, so they can call
-# package-private kernels. JMH forks its JVMs without jdk.incubator.vector, as ./hlo4j runs; BENCH_JAVA_OPTS are
-# added to the forks (e.g. "--add-modules jdk.incubator.vector").
+# package-private kernels. JMH forks its JVMs without jdk.incubator.vector, as ./hlo4j runs without HLO4J_VECTOR=1;
+# BENCH_JAVA_OPTS are added to the forks (e.g. "--add-modules jdk.incubator.vector").
 set -euo pipefail
 
 # shellcheck source=prelude.sh

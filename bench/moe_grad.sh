@@ -7,8 +7,8 @@
 #                      -Dbench.warmup=2 -Dbench.repeat=5 -Dbench.profile=true -Dbench.profileRepeat=3
 #                      -Dbench.methods=FUSED_MOE,STANDARD_MOE -Dbench.top=8]
 # Environment: BENCH_JAVA_OPTS (extra JVM options), BENCH_NO_VECTOR=1 (run without jdk.incubator.vector, as ./hlo4j
-# does), BENCH_CLASSES (a folder of interpreter classes put first on the class path, to measure another version of the
-# kernels against the same benchmark: e.g. runtime/target/classes of another checkout).
+# does without HLO4J_VECTOR=1), BENCH_CLASSES (a folder of interpreter classes put first on the class path, to measure
+# another version of the kernels against the same benchmark: e.g. runtime/target/classes of another checkout).
 set -euo pipefail
 
 # shellcheck source=prelude.sh

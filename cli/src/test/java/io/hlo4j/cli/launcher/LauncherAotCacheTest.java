@@ -41,11 +41,11 @@ class LauncherAotCacheTest {
     private static final long TRAINING_DEADLINE_S = 300;
 
     /**
-     * The JVM options ./hlo4j runs java with on JDK 23 and newer (its JAVA_OPTS, no HLO4J_JAVA_OPTS, a JDK with the
-     * vector module), written out by hand.
+     * The JVM options ./hlo4j runs java with on JDK 23 and newer (its JAVA_OPTS, no HLO4J_JAVA_OPTS, no HLO4J_VECTOR),
+     * written out by hand; {@link #VECTOR_OPTS} with {@code HLO4J_VECTOR=1} (a JDK with the module).
      */
-    private static final List<String> LAUNCHER_OPTS = List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m",
-            "--add-modules", "jdk.incubator.vector");
+    private static final List<String> LAUNCHER_OPTS = List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m");
+    private static final List<String> VECTOR_OPTS = Stream.concat(LAUNCHER_OPTS.stream(), Stream.of("--add-modules", "jdk.incubator.vector")).toList();
 
     @TempDir static Path root;
     private static Path javaLog;
@@ -185,16 +185,54 @@ class LauncherAotCacheTest {
     }
 
     /**
+     * {@code HLO4J_VECTOR=1} adds JVM options, so it has its own cache: its first command runs without one and trains
+     * it beside the other, whose files that training's cleanup keeps (their .jdk record gives back their key); a user
+     * who alternates the two settings then gets both caches and starts no training.
+     */
+    @Test
+    @Order(6)
+    void theVectorSettingHasItsOwnCacheAndAlternatingKeepsBoth() throws Exception {
+        Path plain = onlyCache();
+        Map<String, String> vector = Map.of("HLO4J_VECTOR", "1");
+        Run first = launch(true, vector, false, "print", example("add.mlir"));
+        assertThat(first.javaArgs()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
+        assertThat(first.javaArgs().subList(0, VECTOR_OPTS.size())).containsExactlyElementsOf(VECTOR_OPTS);
+        assertSameAsWithoutCache(first, "print", example("add.mlir"));
+        Path vectorCache = awaitCache(null, plain);
+        awaitTrainingLock(); // its cleanup has run
+        String vectorKey = keyOf(loggingJdk().toString(), VECTOR_OPTS.toArray(String[]::new));
+        assertThat(vectorCache.getFileName().toString()).isEqualTo("hlo4j-" + vectorKey + ".aot");
+        assertThat(Files.readAllLines(aotDir.resolve("hlo4j-" + vectorKey + ".jdk")))
+                .containsExactlyElementsOf(Stream.concat(Stream.of(loggingJdk().toString()), VECTOR_OPTS.stream()).toList());
+        String plainKey = plain.getFileName().toString().replace(".aot", "");
+        assertThat(List.of(plain, aotDir.resolve(plainKey + ".jdk"))).as("the other setting's cache, kept").allSatisfy(f -> assertThat(f).exists());
+        int mark = Files.readAllLines(javaLog).size();
+        for (int round = 0; round < 2; round++) {
+            Run withVector = launch(true, vector, false, "print", example("add.mlir"));
+            assertThat(withVector.javaArgs()).contains("-XX:AOTCache=" + vectorCache, "jdk.incubator.vector");
+            assertSameAsWithoutCache(withVector, "print", example("add.mlir"));
+            Run without = launch(true, "print", example("add.mlir"));
+            assertThat(without.javaArgs()).contains("-XX:AOTCache=" + plain).doesNotContain("jdk.incubator.vector");
+            assertSameAsWithoutCache(without, "print", example("add.mlir"));
+        }
+        Thread.sleep(300); // time enough for a training to have begun, had one been started
+        assertThat(javaRuns(mark, "AotTraining")).isEmpty();
+        assertThat(aotFiles().stream().filter(f -> f.toString().endsWith(".aot")).toList()).containsExactlyInAnyOrder(plain, vectorCache);
+    }
+
+    /**
      * The last test: a touched jar's cache is neither used nor printed about; a new training starts, and once its cache
-     * is in place every file no launcher can use any more is gone: the old cache, another JDK's that is no longer
+     * is in place every file no launcher can use any more is gone: the old caches (of both HLO4J_VECTOR settings), another JDK's that is no longer
      * there, a failure of the old jars, a cache from before the .jdk records older than the jars. Another JDK's cache of
      * these jars stays while that JDK is there, and so does an unrecorded file newer than the jars.
      */
     @Test
-    @Order(6)
+    @Order(7)
     void aTouchedJarMakesTheCacheStaleItIsNotUsedAndIsReplaced() throws Exception {
-        Path old = onlyCache();
-        String oldKey = old.getFileName().toString().replace(".aot", "");
+        String oldKey = "hlo4j-" + keyOf(loggingJdk().toString(), LAUNCHER_OPTS.toArray(String[]::new));
+        String oldVectorKey = "hlo4j-" + keyOf(loggingJdk().toString(), VECTOR_OPTS.toArray(String[]::new));
+        Path old = aotDir.resolve(oldKey + ".aot"), oldVector = aotDir.resolve(oldVectorKey + ".aot");
+        assertThat(List.of(old, oldVector)).allSatisfy(f -> assertThat(f).exists());
         assertThat(Files.readAllLines(aotDir.resolve(oldKey + ".jdk"))).as("the JDK and options the old key was made with")
                 .startsWith(loggingJdk().toString());
         Path jar = root.resolve("cli/target/lib/hlo4j-runtime.jar");
@@ -218,7 +256,7 @@ class LauncherAotCacheTest {
         assertLauncherKey(fresh); // the key the cleanup gives the touched jars: it kept this cache
         assertThat(old).as("made from the older jar: removed once the new one is in place").doesNotExist();
         // the cleanup removes file after file: wait (briefly) for the last of them
-        List<Path> unusable = List.of(aotDir.resolve(oldKey + ".jdk"), goneJdk, aotDir.resolve("hlo4j-1-1.jdk"), oldFailure,
+        List<Path> unusable = List.of(aotDir.resolve(oldKey + ".jdk"), oldVector, aotDir.resolve(oldVectorKey + ".jdk"), goneJdk, aotDir.resolve("hlo4j-1-1.jdk"), oldFailure,
                 aotDir.resolve("hlo4j-2-2.jdk"), unrecordedOld);
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (unusable.stream().anyMatch(Files::exists) && System.nanoTime() < until) Thread.sleep(100);
@@ -254,6 +292,13 @@ class LauncherAotCacheTest {
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).matches("[0-9]+-[0-9]+");
         return out;
+    }
+
+    /** Waits until no training holds the cache folder's lock (a training's cleanup runs under it, after its cache is in place). */
+    private static void awaitTrainingLock() throws Exception {
+        Process p = new ProcessBuilder("flock", aotDir.resolve(".train.lock").toString(), "true").redirectErrorStream(true).start();
+        assertThat(p.waitFor(TRAINING_DEADLINE_S, TimeUnit.SECONDS)).as("the training's lock released").isTrue();
+        assertThat(p.exitValue()).isZero();
     }
 
     /** {@code hlo4j-NAME} in the cache folder with mtime {@code millis}, and a .jdk record of {@code jdkAndOpts} if any. */

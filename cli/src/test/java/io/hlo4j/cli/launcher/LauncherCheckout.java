@@ -57,7 +57,8 @@ final class LauncherCheckout {
      * A JDK of links to this test's one (its release file copied, so it names the same modules) whose bin/java
      * appends its arguments, separated by U+0001, as one line to {@code log}, then runs the real one. When the
      * environment variable {@code LAUNCHER_TEST_FDS} names a file, it also appends there what its fds 0, 1 and 2
-     * are (readlink) and its {@code SigIgn} line of /proc/self/status: what java itself gets, since it execs. Outside
+     * are (readlink), its {@code SigIgn} line of /proc/self/status and "ppid N", its parent: what java itself gets, since
+     * it execs. Outside
      * the checkout, whose cleanup would warn about its links to the real JDK.
      */
     static Path loggingJdk(Path log) throws IOException {
@@ -72,7 +73,7 @@ final class LauncherCheckout {
                 #!/bin/sh
                 (IFS=$(printf '\\001'); printf '%%s\\n' "$*") >> '%s'
                 if [ -n "$LAUNCHER_TEST_FDS" ]; then
-                    fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2; grep SigIgn /proc/$$/status)
+                    fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2; grep SigIgn /proc/$$/status; echo "ppid $PPID")
                     printf '%%s\\n' "$fds" >> "$LAUNCHER_TEST_FDS"
                 fi
                 exec '%s' "$@"
