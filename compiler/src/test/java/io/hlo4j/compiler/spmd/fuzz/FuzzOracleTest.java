@@ -11,7 +11,10 @@ import io.hlo4j.mlir.types.IntegerType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -101,25 +104,27 @@ class FuzzOracleTest {
     }
 
     @Test
-    void aStackOverflowIsRecordedAndTheRunGoesOn() {
+    void aStackOverflowIsRecordedAndTheRunGoesOn(@TempDir Path dir) throws Exception {
         int[] calls = {0};
         SpmdDifferentialFuzzTest.Outcome o = SpmdDifferentialFuzzTest.fuzz(3, true, (p, seed) -> {
             if (calls[0]++ == 1) throw new StackOverflowError("deep");
             return 1;
-        });
+        }, dir);
         assertThat(calls[0]).as("every case ran (the minimiser's tries included)").isGreaterThanOrEqualTo(3);
         assertThat(o.headers()).hasSize(1);
         assertThat(o.headers().getFirst()).contains("case 1 ").contains("StackOverflowError");
         assertThat(o.moved()).isEqualTo(2);
+        assertThat(Files.readString(dir.resolve("exact-1.mlir"))).contains("StackOverflowError: deep").contains("func.func @main");
     }
 
     @Test
-    void anOutOfMemoryErrorIsRecordedThenRethrown() throws Exception {
-        java.nio.file.Path file = java.nio.file.Path.of("target", "spmd-fuzz-failures", "exact-0.mlir");
-        java.nio.file.Files.deleteIfExists(file);
-        assertThatThrownBy(() -> SpmdDifferentialFuzzTest.fuzz(3, true, (p, seed) -> { throw new OutOfMemoryError("fake"); }))
+    void anOutOfMemoryErrorIsRecordedThenRethrown(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> SpmdDifferentialFuzzTest.fuzz(3, true, (p, seed) -> { throw new OutOfMemoryError("fake"); }, dir))
                 .isInstanceOf(OutOfMemoryError.class);
-        assertThat(java.nio.file.Files.readString(file)).contains("exact case 0").contains("OutOfMemoryError: fake").contains("func.func @main");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).containsExactly("exact-0.mlir");
+        }
+        assertThat(Files.readString(dir.resolve("exact-0.mlir"))).contains("exact case 0").contains("OutOfMemoryError: fake").contains("func.func @main");
     }
 
     @Test

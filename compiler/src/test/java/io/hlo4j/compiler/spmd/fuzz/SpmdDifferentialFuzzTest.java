@@ -49,6 +49,7 @@ class SpmdDifferentialFuzzTest {
     static final long DEADLINE_S = Long.getLong("spmdfuzz.deadline.s", 60);
     /** Failures that are minimised (each a few hundred checks); the others are printed as they are. */
     static final int MINIMISED = 3;
+    static final Path FAILURES = Path.of("target", "spmd-fuzz-failures");
 
     @Test
     void exactProgramsMatchTheUnpartitionedRunBitForBit() { assertRun(COUNT, true); }
@@ -65,7 +66,7 @@ class SpmdDifferentialFuzzTest {
     }
 
     private static void assertRun(int count, boolean exact) {
-        Outcome o = fuzz(count, exact, SpmdDifferentialFuzzTest::check);
+        Outcome o = fuzz(count, exact, SpmdDifferentialFuzzTest::check, FAILURES);
         System.out.printf("SpmdDifferentialFuzzTest %s: %d programs (seed %d), %d refused as documented, %d ran collectives, %d failed%n",
                 exact ? "exact" : "f32", count, SEED, o.refused(), o.moved(), o.headers().size());
         assertThat(o.headers().size()).as("%d of %d programs failed (%d refused as documented); the first:\n%s\n%s", o.headers().size(), count,
@@ -77,10 +78,11 @@ class SpmdDifferentialFuzzTest {
     }
 
     /**
-     * Runs {@code count} cases through {@code checker}; whatever a case throws is recorded (a StackOverflowError
-     * too), an OutOfMemoryError is recorded and then rethrown (the JVM may not be fit to go on).
+     * Runs {@code count} cases through {@code checker}; whatever a case throws is recorded in the outcome and in
+     * {@code dir} (a StackOverflowError too), an OutOfMemoryError in {@code dir} and then rethrown (the JVM may not be
+     * fit to go on).
      */
-    static Outcome fuzz(int count, boolean exact, Checker checker) {
+    static Outcome fuzz(int count, boolean exact, Checker checker, Path dir) {
         List<String> headers = new ArrayList<>(), texts = new ArrayList<>();
         int refused = 0, moved = 0;
         for (int i = 0; i < count; i++) {
@@ -98,7 +100,7 @@ class SpmdDifferentialFuzzTest {
             } catch (Throwable t) {
                 String what = (exact ? "exact" : "f32") + " case " + i + " (ProgramGen.generate(" + seed + "L, " + exact + ")): " + t;
                 if (t instanceof OutOfMemoryError oom) {
-                    save(exact, i, what, p.text());
+                    save(dir, exact, i, what, p.text());
                     System.err.println("SpmdDifferentialFuzzTest: " + what);
                     throw oom;
                 }
@@ -110,7 +112,7 @@ class SpmdDifferentialFuzzTest {
                 }
                 headers.add(what);
                 texts.add(text);
-                save(exact, i, what, text);
+                save(dir, exact, i, what, text);
             }
         }
         return new Outcome(headers, texts, refused, moved);
@@ -193,9 +195,8 @@ class SpmdDifferentialFuzzTest {
         return out;
     }
 
-    private static void save(boolean exact, int i, String what, String text) {
+    private static void save(Path dir, boolean exact, int i, String what, String text) {
         try {
-            Path dir = Path.of("target", "spmd-fuzz-failures");
             Files.createDirectories(dir);
             Files.writeString(dir.resolve((exact ? "exact-" : "f32-") + i + ".mlir"), "// " + what.replace("\n", "\n// ") + "\n" + text);
         } catch (java.io.IOException ignored) {
