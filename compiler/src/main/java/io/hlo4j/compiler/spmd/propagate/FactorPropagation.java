@@ -235,8 +235,9 @@ final class FactorPropagation {
                             "axis " + a + " already shards another dimension of this tensor");
                     break;
                 }
-                // a factor can be larger than a dimension it maps (concatenate's operands): axes that divide the factor
-                // need not divide the dimension, and hlo4j never pads
+                // a factor's size need not be a dimension it maps (concatenate's operands; reduce_window's windowed
+                // dimension, a factor of the result's size: 4 over an operand of 5 with a window of 2): axes that divide
+                // the factor need not divide the dimension, and hlo4j never pads
                 long size = a.size(mesh.mesh());
                 if (s.shape[d] % (shards * size) != 0) {
                     report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t), List.of(axesText(target)), axesText(cur),

@@ -76,7 +76,7 @@ final class Minimiser {
     }
 
     private static Program with(Program p, List<String> body, List<Val> results, List<String> resultShardings, List<String> argShardings) {
-        return new Program(p.head(), p.args(), argShardings, body, results, resultShardings, p.exact(), p.nonDividing());
+        return new Program(p.head(), p.args(), argShardings, body, results, resultShardings, p.exact());
     }
 
     private static boolean unused(Program p, int k) {
@@ -135,6 +135,6 @@ final class Minimiser {
             args.add(p.args().get(i));
             shardings.add(p.argShardings().get(i));
         }
-        return new Program(p.head(), args, shardings, body, p.results(), p.resultShardings(), p.exact(), p.nonDividing());
+        return new Program(p.head(), args, shardings, body, p.results(), p.resultShardings(), p.exact());
     }
 }

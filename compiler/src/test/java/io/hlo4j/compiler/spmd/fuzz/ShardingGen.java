@@ -18,8 +18,11 @@ final class ShardingGen {
     /** The mesh's device_ids when not the identity (a device's mesh position is its index here), else null. */
     final List<Long> deviceIds;
     private final Random rnd;
-    /** Whether a sharding drawn so far has an axis on a dimension it does not divide. */
-    boolean nonDividing;
+    /**
+     * How many shardings drawn so far have an axis on a dimension it does not divide: the fuzz checks that
+     * {@link FuzzOracle#nonDividing}, which reads them back from the program, finds as many.
+     */
+    int nonDividing;
 
     ShardingGen(Random rnd) {
         this.rnd = rnd;
@@ -80,6 +83,7 @@ final class ShardingGen {
         Collections.shuffle(atoms, rnd);
         List<List<Atom>> dims = new ArrayList<>();
         long[] shards = new long[shape.length];
+        boolean divisible = true;
         for (int d = 0; d < shape.length; d++) { dims.add(new ArrayList<>()); shards[d] = 1; }
         for (Atom at : atoms) {
             if (shape.length == 0 || rnd.nextInt(10) < 5) continue;
@@ -89,10 +93,11 @@ final class ShardingGen {
             if (sibling) continue;
             boolean divides = shape[d] % (shards[d] * at.size) == 0;
             if (!divides && rnd.nextInt(25) != 0) continue;
-            if (!divides) nonDividing = true;
+            if (!divides) divisible = false;
             dims.get(d).add(at);
             shards[d] *= at.size;
         }
+        if (!divisible) nonDividing++;
         StringBuilder sb = new StringBuilder("<@mesh, [");
         for (int d = 0; d < shape.length; d++) {
             sb.append(d == 0 ? "{" : ", {");
