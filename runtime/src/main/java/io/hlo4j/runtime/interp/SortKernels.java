@@ -269,12 +269,26 @@ final class SortKernels {
 
     private static List<RtValue> topK(Operation op, List<RtValue> args, Frame f) {
         Tensor x = (Tensor) args.get(0);
-        int k = (int) Attrs.integer(op, "k", -1);
-        TensorType vt = (TensorType) op.result(0).type(), it = (TensorType) op.result(1).type();
-        Tensor vals = Tensor.zeros(vt), idx = Tensor.zeros(it);
+        long kAttr = Attrs.integer(op, "k", -1);
+        // The verifier's checks, with its words: callers that skip verification reach the kernel too.
+        String values = "; operand " + x.type + ", k = " + kAttr;
+        if (x.rank() < 1) throw InterpreterException.at(op, "operand's rank must be at least 1" + values);
         int len = (int) x.shape[x.rank() - 1];
+        if (kAttr < 0) throw InterpreterException.at(op, "k must be non-negative, got " + kAttr + values);
+        if (kAttr > len) throw InterpreterException.at(op, "operand's last dimension must be at least " + kAttr + values);
         KeyOrder order = KeyOrder.of(x.elem, true); // floats in total order
-        if (order == null) throw InterpreterException.at(op, "complex numbers have no order; operand " + x.type);
+        if (order == null) throw InterpreterException.at(op, "complex numbers have no order" + values);
+        int k = (int) kAttr;
+        long[] shape = x.shape.clone();
+        shape[shape.length - 1] = k;
+        TensorType vt = TensorType.of(x.elementType, shape), declared = (TensorType) op.result(0).type();
+        TensorType it = (TensorType) op.result(1).type();
+        if (!compatible(declared, vt) || !compatible(it, TensorType.of(it.elementType(), shape)) || !(it.elementType() instanceof IntegerType)) {
+            throw InterpreterException.at(op, "results " + declared + ", " + it + " do not fit: values " + vt
+                    + " and integer indices of that shape" + values);
+        }
+        it = TensorType.of(it.elementType(), shape);
+        Tensor vals = Tensor.zeros(vt), idx = Tensor.zeros(it);
         int rows = len == 0 ? 0 : x.size / len;
         StopCheck stop = StopCheck.current();
         boolean small = len <= SortRows.MAX_LEN;
@@ -297,6 +311,13 @@ final class SortKernels {
             }
         }
         return List.of(vals, idx);
+    }
+
+    /** Same element type, and the same shape where {@code declared} is static. */
+    private static boolean compatible(TensorType declared, TensorType actual) {
+        if (!declared.elementType().equals(actual.elementType()) || declared.rank() != actual.rank()) return false;
+        for (int d = 0; d < declared.rank(); d++) if (!declared.isDynamicDim(d) && declared.dim(d) != actual.dim(d)) return false;
+        return true;
     }
 
     /** top_k's ranking: element {@code a} of {@code x} before element {@code b}. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link SortRows}: {@code stablehlo.sort} and {@code chlo.top_k} of short rows by primitive keys. Each sort is checked
@@ -390,5 +391,33 @@ class SortRowsTest {
             }
         }
         assertThat(checked).as("ranks checked").isGreaterThan(20_000);
+    }
+
+    /**
+     * A module run without verification reaches the kernel with any k: it refuses one outside 0..last dimension by
+     * name, with the verifier's words and values, on short rows and on long ones (the merge sort), before reading a row.
+     */
+    @Test
+    void topKRefusesAKOutsideTheRowByNameWithoutVerification() {
+        for (int n : new int[] {8, 33}) {
+            Tensor x = Tensor.ofDoubles(TensorType.of(FloatType.F32, 2, n), new double[2 * n]);
+            for (int k : new int[] {n + 1, -1}) {
+                Module m = MlirParser.parseModule(topK(FloatType.F32, 2, n, Math.max(k, 0), IntegerType.I32)
+                        .replace("k = " + Math.max(k, 0), "k = " + k), "topk.mlir");
+                String want = k < 0 ? "chlo.top_k: k must be non-negative, got -1; operand tensor<2x" + n + "xf32>, k = -1"
+                        : "chlo.top_k: operand's last dimension must be at least " + k + "; operand tensor<2x" + n + "xf32>, k = " + k;
+                assertThatThrownBy(() -> new Interpreter(m).run(List.of(x))).isInstanceOf(InterpreterException.class)
+                        .hasMessageContaining(want).hasNoCause();
+            }
+            // results that do not fit the operand and k (an unverified module's types) are refused too
+            Module wrong = MlirParser.parseModule(topK(FloatType.F32, 2, n, 2, IntegerType.I32).replace("tensor<2x2xf32>", "tensor<2x3xf32>"), "topk.mlir");
+            assertThatThrownBy(() -> new Interpreter(wrong).run(List.of(x))).isInstanceOf(InterpreterException.class)
+                    .hasMessageContaining("chlo.top_k: results tensor<2x3xf32>, tensor<2x2xi32> do not fit: values tensor<2x2xf32>");
+            // a dynamic result dimension takes the operand's and k's
+            Module dynamic = MlirParser.parseModule(topK(FloatType.F32, 2, n, 2, IntegerType.I32).replace("tensor<2x2x", "tensor<2x?x"), "topk.mlir");
+            List<RtValue> out = new Interpreter(dynamic).run(List.of(x));
+            assertThat(((Tensor) out.get(0)).type).isEqualTo(TensorType.of(FloatType.F32, 2, 2));
+            assertThat(((Tensor) out.get(1)).type).isEqualTo(TensorType.of(IntegerType.I32, 2, 2));
+        }
     }
 }
