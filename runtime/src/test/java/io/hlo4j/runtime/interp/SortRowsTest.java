@@ -291,6 +291,7 @@ class SortRowsTest {
             boolean ascending = c.dir.equals("LT") != c.swapped;
             want.sort(ascending ? byKey : byKey.reversed());
             for (int i = 0; i < len; i++) {
+                if (perm[base + i * stride] - base == (long) want.get(i) * stride) continue;
                 assertThat(perm[base + i * stride] - base).as("%s row at %d position %d", what, base, i)
                         .isEqualTo((long) (want.get(i) * stride));
             }
@@ -308,11 +309,15 @@ class SortRowsTest {
 
     private static void assertBits(Tensor got, Tensor want, String what) {
         assertThat(got.size).isEqualTo(want.size);
+        boolean same = want.ints != null ? Arrays.equals(got.ints, want.ints) : Arrays.equals(bits(got.re), bits(want.re));
+        if (same) return; // else the first differing element, named
         for (int i = 0; i < got.size; i++) {
             if (want.ints != null) assertThat(got.ints[i]).as("%s element %d", what, i).isEqualTo(want.ints[i]);
             else assertThat(Double.doubleToRawLongBits(got.re[i])).as("%s element %d", what, i).isEqualTo(Double.doubleToRawLongBits(want.re[i]));
         }
     }
+
+    private static long[] bits(double[] xs) { return Arrays.stream(xs).mapToLong(Double::doubleToRawLongBits).toArray(); }
 
     @Test
     void aNanRowUnderAnIeeeComparatorIsLeftToTheMergeSort() {
