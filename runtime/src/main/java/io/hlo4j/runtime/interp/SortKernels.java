@@ -59,8 +59,8 @@ final class SortKernels {
         int stride = Tensor.strides(x.shape)[dim];
         int outer = len == 0 ? 0 : x.size / len;
         List<RtValue> cargs = new ArrayList<>(2 * n);
-        Direct fast = direct(cmp);
-        SortRows rows = len <= SortRows.MAX_LEN ? SortRows.of(fast, xs) : null;
+        Plan plan = plan(direct(cmp), xs);
+        SortRows rows = len <= SortRows.MAX_LEN ? SortRows.of(plan) : null;
         long[] rowKeys = rows == null ? null : new long[len];
         int[] rowPerm = rows == null ? null : new int[len];
         StopCheck stop = StopCheck.current();
@@ -72,7 +72,7 @@ final class SortKernels {
                 continue;
             }
             int[] packed = packedStableSort(cmp, xs, base, stride, len);
-            Less direct = packed != null || fast == null ? null : directLess(fast, xs, base, stride);
+            Less direct = packed != null || plan == null ? null : directLess(plan, base, stride);
             int[] perm = packed != null ? packed : direct != null ? mergeSort(len, direct) : mergeSort(len, (a, b) -> {
                 cargs.clear();
                 for (int k = 0; k < n; k++) {
@@ -97,34 +97,42 @@ final class SortKernels {
     }
 
     /**
-     * The comparator as a primitive test when it returns one {@code compare} of the two elements of one operand, each
-     * read directly or through JAX's sort canonicalisation ({@link #keyOf}): the same answers as evaluating the
-     * region, without building scalar tensors. Null for any other comparator.
+     * The comparator as a primitive test of the row at {@code base}: the same answers as evaluating the region,
+     * without building scalar tensors.
      */
-    static Less directLess(Direct d, Tensor[] xs, int base, int stride) {
-        Operation c = d.compare();
-        Key kx = d.x();
-        int x = kx.arg();
-        Tensor t = xs[x / 2];
-        if (kx.canonical() && t.elem != Elem.FLOAT) return null;
-        boolean swap = x % 2 == 1; // compare(rhs element, lhs element)
-        Compare.Dir dir = Compare.Dir.valueOf(Attrs.enumValue(c, "comparison_direction"));
-        String type = Attrs.enumValue(c, "compare_type");
-        Less less = switch (t.elem) {
-            case SIGNED -> (p, q) -> Compare.test(dir, Long.compare(t.ints[base + p * stride], t.ints[base + q * stride]));
-            case UNSIGNED, BOOL -> (p, q) -> Compare.test(dir, Long.compareUnsigned(t.ints[base + p * stride], t.ints[base + q * stride]));
-            case FLOAT -> "TOTALORDER".equals(type)
-                    ? (p, q) -> Compare.test(dir, Long.compare(Compare.totalKey(kx.of(t.re[base + p * stride])), Compare.totalKey(kx.of(t.re[base + q * stride]))))
-                    : (p, q) -> Compare.ieee(dir, kx.of(t.re[base + p * stride]), kx.of(t.re[base + q * stride]));
-            case COMPLEX -> null;
-        };
-        if (less == null || !swap) return less;
-        Less l = less;
-        return (p, q) -> l.less(q, p);
+    static Less directLess(Plan plan, int base, int stride) {
+        Tensor t = plan.t();
+        Key k = plan.key();
+        KeyOrder order = plan.order();
+        Compare.Dir dir = plan.dir();
+        Less less = order == KeyOrder.IEEE // any direction, NaNs included: Compare.ieee is the compare kernel's test
+                ? (p, q) -> Compare.ieee(dir, k.of(t.re[base + p * stride]), k.of(t.re[base + q * stride]))
+                : (p, q) -> Compare.test(dir, Long.compare(order.key(t, base + p * stride, k), order.key(t, base + q * stride, k)));
+        return plan.swapped() ? (p, q) -> less.less(q, p) : less;
     }
 
     /** A comparator that returns one compare of keys {@code x} and {@code y} of the same operand's two elements. */
     record Direct(Operation compare, Key x, Key y) {}
+
+    /**
+     * A {@link Direct} comparator read against the sort's operands, the one analysis behind {@link #directLess} and
+     * {@link SortRows}: it compares keys {@code key} of operand {@code t} in {@code order} with direction {@code dir};
+     * {@code swapped} when it reads (rhs element, lhs element), which reverses the direction.
+     */
+    record Plan(Tensor t, Key key, KeyOrder order, Compare.Dir dir, boolean swapped) {}
+
+    /** Null without a {@link Direct} comparator, for complex keys, and for JAX's canonical keys of anything but floats. */
+    static Plan plan(Direct d, Tensor[] xs) {
+        if (d == null) return null;
+        Key kx = d.x();
+        Tensor t = xs[kx.arg() / 2];
+        if (kx.canonical() && t.elem != Elem.FLOAT) return null;
+        KeyOrder order = KeyOrder.of(t.elem, "TOTALORDER".equals(Attrs.enumValue(d.compare(), "compare_type")));
+        if (order == null) return null;
+        String dir = Attrs.enumValue(d.compare(), "comparison_direction");
+        if (dir == null) return null; // the region's evaluation reports it
+        return new Plan(t, kx, order, Compare.Dir.valueOf(dir), kx.arg() % 2 == 1);
+    }
 
     /** The comparator as a {@link Direct}, or null (analysed once per sort, not per row). */
     static Direct direct(Region cmp) {
@@ -146,6 +154,9 @@ final class SortKernels {
      * it: {@code zero} for either zero, {@code nan} for any NaN.
      */
     record Key(int arg, boolean canonical, double zero, double nan) {
+        /** An element read as it is (top_k's keys). */
+        static final Key PLAIN = new Key(-1, false, 0, 0);
+
         double of(double v) { return !canonical ? v : v != v ? nan : v == 0 ? zero : v; }
 
         boolean sameCanonicalisation(Key o) {
@@ -258,25 +269,41 @@ final class SortKernels {
 
     private static List<RtValue> topK(Operation op, List<RtValue> args, Frame f) {
         Tensor x = (Tensor) args.get(0);
-        int k = (int) Attrs.integer(op, "k", -1);
-        TensorType vt = (TensorType) op.result(0).type(), it = (TensorType) op.result(1).type();
-        Tensor vals = Tensor.zeros(vt), idx = Tensor.zeros(it);
+        long kAttr = Attrs.integer(op, "k", -1);
+        // The verifier's checks, with its words: callers that skip verification reach the kernel too.
+        String values = "; operand " + x.type + ", k = " + kAttr;
+        if (x.rank() < 1) throw InterpreterException.at(op, "operand's rank must be at least 1" + values);
         int len = (int) x.shape[x.rank() - 1];
+        if (kAttr < 0) throw InterpreterException.at(op, "k must be non-negative, got " + kAttr + values);
+        if (kAttr > len) throw InterpreterException.at(op, "operand's last dimension must be at least " + kAttr + values);
+        KeyOrder order = KeyOrder.of(x.elem, true); // floats in total order
+        if (order == null) throw InterpreterException.at(op, "complex numbers have no order" + values);
+        int k = (int) kAttr;
+        long[] shape = x.shape.clone();
+        shape[shape.length - 1] = k;
+        TensorType vt = TensorType.of(x.elementType, shape), declared = (TensorType) op.result(0).type();
+        TensorType it = (TensorType) op.result(1).type();
+        if (!compatible(declared, vt) || !compatible(it, TensorType.of(it.elementType(), shape)) || !(it.elementType() instanceof IntegerType)) {
+            throw InterpreterException.at(op, "results " + declared + ", " + it + " do not fit: values " + vt
+                    + " and integer indices of that shape" + values);
+        }
+        it = TensorType.of(it.elementType(), shape);
+        Tensor vals = Tensor.zeros(vt), idx = Tensor.zeros(it);
         int rows = len == 0 ? 0 : x.size / len;
         StopCheck stop = StopCheck.current();
-        boolean small = len <= SortRows.MAX_LEN && x.elem != Elem.COMPLEX;
+        boolean small = len <= SortRows.MAX_LEN;
         long[] keys = small ? new long[len] : null;
         int[] smallPerm = small ? new int[len] : null;
         for (int r = 0; r < rows; r++) {
             stop.poll(len);
             int base = r * len;
             int[] perm;
-            if (small) { // greater() is a strict total order on keys: the insertion sort's stable order is the merge sort's
-                for (int i = 0; i < len; i++) keys[i] = ~topKKey(x, base + i);
+            if (small) { // descending keys, a strict weak order: the insertion sort's stable order is the merge sort's
+                for (int i = 0; i < len; i++) keys[i] = ~order.key(x, base + i, Key.PLAIN);
                 SortRows.insertionOrder(keys, len, smallPerm);
                 perm = smallPerm;
             } else {
-                perm = mergeSort(len, (a, b) -> greater(x, base + a, base + b));
+                perm = mergeSort(len, (a, b) -> greater(order, x, base + a, base + b));
             }
             for (int j = 0; j < k; j++) {
                 vals.copyElement(r * k + j, x, base + perm[j]);
@@ -286,23 +313,16 @@ final class SortKernels {
         return List.of(vals, idx);
     }
 
-    /** {@link #greater}'s order as a signed long: {@code greater(a, b)} exactly when {@code topKKey(a) > topKKey(b)}. */
-    private static long topKKey(Tensor x, int a) {
-        return switch (x.elem) {
-            case FLOAT -> Compare.totalKey(x.re[a]);
-            case SIGNED -> x.ints[a];
-            case UNSIGNED, BOOL -> x.ints[a] ^ Long.MIN_VALUE;
-            case COMPLEX -> throw new IllegalArgumentException("top_k of complex numbers");
-        };
+    /** Same element type, and the same shape where {@code declared} is static. */
+    private static boolean compatible(TensorType declared, TensorType actual) {
+        if (!declared.elementType().equals(actual.elementType()) || declared.rank() != actual.rank()) return false;
+        for (int d = 0; d < declared.rank(); d++) if (!declared.isDynamicDim(d) && declared.dim(d) != actual.dim(d)) return false;
+        return true;
     }
 
-    private static boolean greater(Tensor x, int a, int b) {
-        return switch (x.elem) {
-            case FLOAT -> Compare.totalKey(x.re[a]) > Compare.totalKey(x.re[b]);
-            case SIGNED -> x.ints[a] > x.ints[b];
-            case UNSIGNED, BOOL -> Long.compareUnsigned(x.ints[a], x.ints[b]) > 0;
-            case COMPLEX -> throw new IllegalArgumentException("top_k of complex numbers");
-        };
+    /** top_k's ranking: element {@code a} of {@code x} before element {@code b}. */
+    private static boolean greater(KeyOrder order, Tensor x, int a, int b) {
+        return order.key(x, a, Key.PLAIN) > order.key(x, b, Key.PLAIN);
     }
 
     static IntegerType i32() { return IntegerType.I32; }

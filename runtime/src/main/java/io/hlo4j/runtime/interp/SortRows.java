@@ -4,7 +4,7 @@ package io.hlo4j.runtime.interp;
  * {@code stablehlo.sort} of short rows (a router's [tokens, experts] logits: rows of 8) by a primitive key. The merge
  * sort with a per-pair comparator cost far more per row than sorting 8 keys does.
  *
- * <p>It applies only when the comparator ({@link SortKernels.Direct}) is a strict weak order on the row: {@code LT} or
+ * <p>It applies only when the comparator ({@link SortKernels.Plan}) is a strict weak order on the row: {@code LT} or
  * {@code GT} of one operand's elements, integers or floats in total order (JAX's canonical keys included), or floats
  * under IEEE {@code <} / {@code >} in a row without NaN (a NaN is unordered with everything, so its row keeps the
  * merge sort). Under a strict weak order, a stable sort has exactly one result, whatever the algorithm: this
@@ -15,38 +15,19 @@ final class SortRows {
     /** Rows up to this length take the insertion sort; longer rows keep the general path. */
     static final int MAX_LEN = 16;
 
-    private enum Kind { SIGNED, UNSIGNED, TOTAL, IEEE }
-
-    private final Tensor t;
-    private final SortKernels.Key key;
-    private final Kind kind;
+    private final SortKernels.Plan plan;
     private final boolean descending;
 
-    private SortRows(Tensor t, SortKernels.Key key, Kind kind, boolean descending) {
-        this.t = t;
-        this.key = key;
-        this.kind = kind;
+    private SortRows(SortKernels.Plan plan, boolean descending) {
+        this.plan = plan;
         this.descending = descending;
     }
 
-    /** The key reader for comparator {@code d} over operands {@code xs}, or null when it is not a strict weak order. */
-    static SortRows of(SortKernels.Direct d, Tensor[] xs) {
-        if (d == null) return null;
-        SortKernels.Key kx = d.x();
-        Tensor t = xs[kx.arg() / 2];
-        if (kx.canonical() && t.elem != Elem.FLOAT) return null;
-        String dir = Attrs.enumValue(d.compare(), "comparison_direction");
-        if (!"LT".equals(dir) && !"GT".equals(dir)) return null;
-        Kind kind = switch (t.elem) {
-            case SIGNED -> Kind.SIGNED;
-            case UNSIGNED, BOOL -> Kind.UNSIGNED;
-            case FLOAT -> "TOTALORDER".equals(Attrs.enumValue(d.compare(), "compare_type")) ? Kind.TOTAL : Kind.IEEE;
-            case COMPLEX -> null;
-        };
-        if (kind == null) return null;
+    /** The key reader for comparator {@code plan}, or null when it is none or not a strict weak order. */
+    static SortRows of(SortKernels.Plan plan) {
+        if (plan == null || (plan.dir() != Compare.Dir.LT && plan.dir() != Compare.Dir.GT)) return null;
         // less(p, q) is key(p) < key(q) for LT; GT, or the comparator reading (rhs, lhs), reverses it
-        boolean descending = dir.equals("GT") != (kx.arg() % 2 == 1);
-        return new SortRows(t, kx, kind, descending);
+        return new SortRows(plan, (plan.dir() == Compare.Dir.GT) != plan.swapped());
     }
 
     /**
@@ -54,19 +35,13 @@ final class SortRows {
      * with {@code perm} unspecified, when the row needs the general path (a NaN under an IEEE comparator).
      */
     boolean order(int base, int stride, int len, long[] keys, int[] perm) {
+        Tensor t = plan.t();
+        KeyOrder order = plan.order();
+        boolean ieee = order == KeyOrder.IEEE;
         for (int i = 0; i < len; i++) {
             int at = base + i * stride;
-            long k;
-            switch (kind) {
-                case SIGNED -> k = t.ints[at];
-                case UNSIGNED -> k = t.ints[at] ^ Long.MIN_VALUE;
-                case TOTAL -> k = Compare.totalKey(key.of(t.re[at]));
-                default -> {
-                    double v = key.of(t.re[at]);
-                    if (v != v) return false;
-                    k = Compare.totalKey(v == 0 ? 0.0 : v); // -0.0 == 0.0 under IEEE: one key
-                }
-            }
+            if (ieee && t.re[at] != t.re[at]) return false; // JAX's canonical key of a NaN is a NaN too
+            long k = order.key(t, at, plan.key());
             keys[i] = descending ? ~k : k; // ~ reverses the order of longs without overflow
         }
         insertionOrder(keys, len, perm);

@@ -82,9 +82,11 @@ class ChloOpsTest {
     }
 
     @Test
-    void topKRejectsKBeyondTheLastDimensionAndWrongResults() {
+    void topKRejectsKBeyondTheLastDimensionANegativeKAndWrongResults() {
         rejects(parse("%v, %i = chlo.top_k(%x, k = 9) : tensor<16x8xf32> -> (tensor<16x9xf32>, tensor<16x9xi32>)"),
-                "operand's last dimension must be at least 9");
+                "operand's last dimension must be at least 9; operand tensor<16x8xf32>, k = 9");
+        rejects(parse("%v, %i = chlo.top_k(%x, k = -1) : tensor<16x8xf32> -> (tensor<16x8xf32>, tensor<16x8xi32>)"),
+                "k must be non-negative, got -1; operand tensor<16x8xf32>, k = -1");
         rejects(parse("%v, %i = chlo.top_k(%x, k = 2) : tensor<16x8xf32> -> (tensor<16x2xf32>, tensor<16x2xi64>)"),
                 "inferred type tensor<16x2xi32> is incompatible with indices type tensor<16x2xi64>");
         rejects(parse("%v, %i = chlo.top_k(%x, k = 1) : tensor<f32> -> (tensor<f32>, tensor<i32>)"), "operand's rank must be at least 1");
