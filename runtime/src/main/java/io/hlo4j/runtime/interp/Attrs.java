@@ -10,6 +10,7 @@ import io.hlo4j.mlir.attr.IntegerAttr;
 import io.hlo4j.mlir.attr.StringAttr;
 import io.hlo4j.mlir.attr.SymbolRefAttr;
 import io.hlo4j.mlir.attr.UnitAttr;
+import io.hlo4j.mlir.dialect.stablehlo.attr.EnumAttr;
 import io.hlo4j.mlir.ir.Operation;
 
 import java.util.ArrayList;
@@ -101,6 +102,8 @@ final class Attrs {
         Attribute a = op.attr(name);
         if (a == null) return null;
         if (a instanceof StringAttr s) return s.value();
+        // the parsed form: no printing and no regex (a sort's comparator asks once per element pair)
+        if (a instanceof EnumAttr e) return e.value();
         Matcher m = ENUM.matcher(a.toString());
         if (!m.find()) throw InterpreterException.at(op, name + " is not an enum: " + a);
         return m.group(1);
