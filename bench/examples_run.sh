@@ -25,5 +25,5 @@ VECTOR=(--add-modules jdk.incubator.vector)
 echo "java ${VECTOR[*]} ${BENCH_JAVA_OPTS:-}; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # shellcheck disable=SC2086
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xss16m "${VECTOR[@]}" \
-    ${BENCH_JAVA_OPTS:-} -cp "$CP" "$ROOT/bench/ExamplesRunStages.java" "$@" 2> >(grep -v 'Using incubator modules' >&2)
+    ${BENCH_JAVA_OPTS:-} -cp "$CP" "$ROOT/bench/ExamplesRunStages.java" "$@" 2> >(grep --line-buffered -v 'Using incubator modules' >&2)
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
