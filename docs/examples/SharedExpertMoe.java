@@ -83,13 +83,13 @@ public final class SharedExpertMoe implements Example {
     @Override public List<Object> batch() {
         HostArray x = Init.normal(1.0).create(1, "x", Shape.of(B, S, H), DType.F32);
         double[] t = Init.normal(0.5).create(2, "teacher", Shape.of(H, H), DType.F32).toDoubleArray(), xv = x.toDoubleArray();
-        double[] y = new double[xv.length];
+        double[] y = new double[xv.length];   // row n: sum over i of x[n, i] T[i, :], i outer so that T is read by rows
         for (int n = 0; n < B * S; n++) {
-            for (int j = 0; j < H; j++) {
-                double s = 0;
-                for (int i = 0; i < H; i++) s += xv[n * H + i] * t[i * H + j];
-                y[n * H + j] = Math.tanh(s);
+            for (int i = 0; i < H; i++) {
+                double xi = xv[n * H + i];
+                for (int j = 0; j < H; j++) y[n * H + j] += xi * t[i * H + j];
             }
+            for (int j = 0; j < H; j++) y[n * H + j] = Math.tanh(y[n * H + j]);
         }
         return List.of(x, HostArray.fromDoubles(x.type(), y));
     }

@@ -34,20 +34,23 @@ public final class Training {
     }
 
     /** {@code (params, batch...)}: the loss's arguments. */
-    public static Object[] lossArgs(Example e) {
+    public static Object[] lossArgs(Example e) { return lossArgs(e.params(), e.batch()); }
+
+    private static Object[] lossArgs(Object params, List<Object> batch) {
         List<Object> a = new ArrayList<>();
-        a.add(e.params());
-        a.addAll(e.batch());
+        a.add(params);
+        a.addAll(batch);
         return a.toArray();
     }
 
     /** {@code (params, optimizer().init(params), batch...)}: the train step's first arguments. */
-    public static Object[] trainStepArgs(Example e) {
+    public static Object[] trainStepArgs(Example e) { return trainStepArgs(e, e.params(), e.batch()); }
+
+    private static Object[] trainStepArgs(Example e, Object params, List<Object> batch) {
         List<Object> a = new ArrayList<>();
-        Object p = e.params();
-        a.add(p);
-        a.add(optimizer(e).init(p));
-        a.addAll(e.batch());
+        a.add(params);
+        a.add(optimizer(e).init(params));
+        a.addAll(batch);
         return a.toArray();
     }
 
@@ -158,13 +161,17 @@ public final class Training {
      */
     public static double run(Example e, PrintStream out, int steps) {
         Jit loss = Jit.jit(Example.symbol(e), e.loss());
-        double l0 = ((HostArray) loss.call1(lossArgs(e))).getDouble(0);
+        // params() and batch() once: a model's seeded data can cost more than its steps (a teacher computed in Java),
+        // and host arrays are immutable, so the loss, the steps and the final loss share them.
+        Object params = e.params();
+        List<Object> batch = e.batch();
+        double l0 = ((HostArray) loss.call1(lossArgs(params, batch))).getDouble(0);
         out.printf("initial loss %.6f%n", l0);
         if (steps == 0) return l0;
         Object[] last = new Object[1];
-        loop(StepLine.to(out), e, steps, last);
-        Object[] args = lossArgs(e);
-        args[0] = last[0];
+        Jit step = Jit.jit(trainStepName(e), trainStep(e));
+        steps(a -> (List<?>) step.call(a), trainStepArgs(e, params, batch), steps, StepLine.to(out), last);
+        Object[] args = lossArgs(last[0], batch);
         double l = finite(((HostArray) loss.call1(args)).getDouble(0), steps);
         out.printf("final loss %.6f (initial %.6f)%n", l, l0);
         return l;

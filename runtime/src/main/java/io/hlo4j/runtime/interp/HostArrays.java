@@ -1,5 +1,7 @@
 package io.hlo4j.runtime.interp;
 
+import io.hlo4j.mlir.types.FloatKind;
+import io.hlo4j.mlir.types.FloatType;
 import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
@@ -9,11 +11,38 @@ import java.util.List;
 public final class HostArrays {
     private HostArrays() {}
 
+    /*
+     * f32 and f64, the types a model's weights and data have, are copied element by element: a float widened to a
+     * double and narrowed back is the same float, bits and NaN payloads alike, as the little-endian bytes' path gives
+     * (which every other type takes); for weight-sized arrays that path's bytes cost more than the steps' kernels.
+     */
+
     public static Tensor toTensor(HostArray a) {
+        if (a.elementType() instanceof FloatType f && (f.kind() == FloatKind.F32 || f.kind() == FloatKind.F64)) {
+            Tensor t = Tensor.zeros(a.type());
+            double[] re = t.re;
+            if (f.kind() == FloatKind.F64) {
+                double[] d = a.toDoubleArray();
+                for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) {
+                    int from = (int) i0;
+                    System.arraycopy(d, from, re, from, StopCheck.end(i0, re.length) - from);
+                }
+            } else {
+                float[] v = a.toFloatArray();
+                for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, re.length); i < e; i++) re[i] = v[i];
+            }
+            return t;
+        }
         return Bytes.decode(a.type(), a.toLittleEndianBytes(), false);
     }
 
     public static HostArray toHost(Tensor t) {
+        if (t.elementType instanceof FloatType f && f.kind() == FloatKind.F64) return HostArray.fromDoubles(t.type, t.re);
+        if (t.elementType instanceof FloatType f && f.kind() == FloatKind.F32) {
+            float[] v = new float[t.size];
+            for (long i0 = 0; i0 < v.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, v.length); i < e; i++) v[i] = (float) t.re[i];
+            return HostArray.fromFloats(t.type, v);
+        }
         return HostArray.fromLittleEndianBytes(t.type, Bytes.encode(t));
     }
 
