@@ -108,19 +108,34 @@ final class RunChecks {
     }
 
     /**
-     * A module that declares an {@code sdy.mesh} nothing uses (no {@code sdy.sharding}, no sdy op) is refused at the mesh's
-     * line: it is a per-device program (what {@code dump --emit explicit} writes, its mesh kept only to name the axes of
-     * its collectives), which the partitioner would take for a replicated global program: each device would run one
-     * device's program on the whole inputs. {@code why} says what partitioning it would do; the line says to run it
-     * with {@code --devices N} (the module's {@code mhlo.num_partitions}, else its mesh's size).
+     * A module marked {@link MeshUse#PER_DEVICE_PROGRAM} (what {@code dump --emit explicit} writes, its mesh kept only to
+     * name the axes of its collectives) is refused at its mesh's line (else the module's): the partitioner would take it
+     * for a replicated global program, each device running one device's program on the whole inputs. {@code why} says
+     * what partitioning it would do; the line says to run it with {@code --devices N} (the module's
+     * {@code mhlo.num_partitions}, else its mesh's size). An unmarked module whose mesh nothing uses is a global program
+     * with every value replicated, as JAX reads it, and passes ({@link #unshardedNote}).
      */
     static void notPerDevice(Module module, String why) {
+        if (!MeshUse.markedPerDevice(module)) return;
         MeshUse use = MeshUse.of(module);
-        if (!use.meshUnused()) return;
         Operation mesh = use.firstMesh();
-        long n = module.attributes() != null && module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value()
-                : mesh.attr("mesh") instanceof MeshAttr ma ? ma.totalSize() : 1;
-        throw new Hlo4jException("a per-device program (dump --emit explicit): its sdy.mesh @" + SymbolTable.symbolName(mesh)
-                + " is used by no sdy.sharding, so " + why + "; run it with --devices " + n, mesh.location());
+        long n = module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value()
+                : mesh != null && mesh.attr("mesh") instanceof MeshAttr ma ? ma.totalSize() : 1;
+        String what = mesh == null ? "it carries " + MeshUse.PER_DEVICE_PROGRAM
+                : use.used() ? "it carries " + MeshUse.PER_DEVICE_PROGRAM + " (its sdy.mesh @" + SymbolTable.symbolName(mesh) + " names collective axes only)"
+                : "its sdy.mesh @" + SymbolTable.symbolName(mesh) + " is used by no sdy.sharding";
+        throw new Hlo4jException("a per-device program (dump --emit explicit): " + what + ", so " + why + "; run it with --devices " + n,
+                mesh != null ? mesh.location() : module.op().location());
+    }
+
+    /**
+     * For a module that declares an {@code sdy.mesh} nothing uses and is not marked per-device: the words that say its
+     * partitioned run shards nothing (every value replicated on every device, as in JAX), else null.
+     */
+    static String unshardedNote(Module module) {
+        MeshUse use = MeshUse.of(module);
+        if (!use.meshUnused() || MeshUse.markedPerDevice(module)) return null;
+        return "nothing is sharded (sdy.mesh @" + SymbolTable.symbolName(use.firstMesh())
+                + " is used by no sdy.sharding: every device ran the whole program on the whole inputs)";
     }
 }

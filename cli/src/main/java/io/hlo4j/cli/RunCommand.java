@@ -252,9 +252,10 @@ public final class RunCommand implements Callable<Integer> {
         }
         for (var e : pp.report().entries()) out.println("partitioner: " + e);
         if (collectives) RunCollectives.print(out, run.log());
+        String unsharded = RunChecks.unshardedNote(given);
         out.println(String.format(Locale.ROOT, "partitioned @main for %d devices in %.1f ms, ran in %.1f ms: %s, at most %d bytes "
-                + "received per device", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, CollectivesReport.count(run.log().size()),
-                run.maxBytesReceived(pp.devices())));
+                + "received per device%s", pp.devices(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, CollectivesReport.count(run.log().size()),
+                run.maxBytesReceived(pp.devices()), unsharded == null ? "" : "; " + unsharded));
         out.flush();
         return 0;
     }

@@ -22,7 +22,9 @@ import java.util.List;
  * collectives by {@link RingBytes} (one statement of the formulas for both), and here what needs the op's attributes:
  * collective_permute the whole operand when some pair moves data between two devices; collective_broadcast the
  * whole operand when a group has a non-root member; a group of one moves nothing. ragged_all_to_all moves the rows
- * its size operands say, which are data: statically only a bound, (g-1) chunks each at most min(input, output) rows.
+ * its size operands say, which are data: statically only a bound, (g-1) chunks each at most min(input, output) rows,
+ * and never more than the output buffer, since every received chunk lands in it and chunks may not overlap (the
+ * interpreter refuses overlapping chunks by name: no definition of them was found, see its RaggedAllToAll).
  * The figure is that of the busiest device.
  */
 final class CollectiveTraffic {
@@ -96,7 +98,11 @@ final class CollectiveTraffic {
             if (op.attr("has_dynamic_root") != null) data = data.subList(0, data.size() - 1);
             return new Received(CollectiveInfo.bytes(data), false); // every member but the root receives it once
         }
-        if (isRaggedAllToAll(op)) return new Received(Math.multiplyExact(g - 1, raggedChunk(op)), true);
+        if (isRaggedAllToAll(op)) {
+            // disjoint chunks from the others all land in the output buffer (operand 1, the result's type)
+            long buffer = op.numOperands() > 1 ? TensorBytes.of(op.operand(1).type()) : Long.MAX_VALUE;
+            return new Received(Math.min(Math.multiplyExact(g - 1, raggedChunk(op)), buffer), true);
+        }
         if (!RingBytes.covers(n)) {
             throw new Hlo4jException("no received-bytes definition for collective " + n, op.location());
         }

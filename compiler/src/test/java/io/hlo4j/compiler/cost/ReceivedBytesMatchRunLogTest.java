@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The static "bytes received per device" of every collective kind equals what the run log measures when the same
@@ -80,32 +81,69 @@ class ReceivedBytesMatchRunLogTest {
         assertThat(ci.bytesPerDevice()).isEqualTo(3 * 32 / 4);
     }
 
-    /** ragged_all_to_all: the static figure bounds the measured rows; sending whole inputs reaches the bound. */
+    /**
+     * ragged_all_to_all: the static figure bounds the measured rows; sending whole inputs to disjoint rows of a large
+     * enough output reaches the bound. Each sender writes at row {@code 4 x its partition id} (computed on the device).
+     */
     @Test void raggedAllToAllIsBoundedAndTheBoundIsReached() {
         for (int n : new int[] {2, 4}) {
             String groups = groups(n, n);
-            // every sender sends its whole 4-row input to every other member (at output row 0): the bound exactly
-            Measured full = ragged(n, groups, 4, 0);
+            // every sender sends its whole 4-row input to every member, into a 4n-row output: the bound exactly,
+            // (n-1) x 4 rows x 3 x 4 B (by hand: 48 B for n = 2, 144 B for n = 4), under the 4n x 12 B buffer
+            Measured full = ragged(n, groups, 4, 4 * n);
             assertThat(full.info().bytesBound()).isTrue();
             assertThat(full.info().bytesPerDevice()).isEqualTo((n - 1) * 4 * 3 * 4L);
             assertThat(full.measured()).isEqualTo(full.info().bytesPerDevice());
             // one row to each member: less than the bound
-            Measured one = ragged(n, groups, 1, 0);
+            Measured one = ragged(n, groups, 1, 4 * n);
             assertThat(one.measured()).isEqualTo((n - 1) * 3 * 4L).isLessThan(one.info().bytesPerDevice());
             assertThat(CostReport.text(one.cost(), Target.named("h100")))
                     .contains("ragged_all_to_all in @main at ", ": group size " + n + ", at most "
-                            + CostReport.bytes(one.info().bytesPerDevice()) + " received per device (buffer 48 B)");
+                            + CostReport.bytes(one.info().bytesPerDevice()) + " received per device (buffer " + 48 * n + " B)");
         }
     }
 
-    /** The constants the custom call reads (prelude) and the call: each member sends {@code size} rows at {@code offset}. */
-    private static Measured ragged(int n, String groups, long size, long offset) {
-        String idx = "tensor<" + n + "xi64>", sizes = "dense<" + size + "> : " + idx, offs = "dense<" + offset + "> : " + idx;
-        String prelude = "    %o = stablehlo.constant dense<0.0> : tensor<4x3xf32>\n"
-                + "    %io = stablehlo.constant " + offs + "\n    %ss = stablehlo.constant " + sizes + "\n"
-                + "    %oo = stablehlo.constant " + offs + "\n    %rs = stablehlo.constant " + sizes + "\n";
+    /**
+     * Everything a device receives lands in its output, and chunks may not overlap: the bound is at most the output
+     * buffer. By hand, 4 devices, a 4 x 3 f32 input and output: (4-1) chunks of min(4, 4) rows would be 144 B, the
+     * buffer is 48 B; one row from each sender (at row = its partition id) measures 3 x 12 = 36 B.
+     */
+    @Test void raggedAllToAllBoundIsCappedByTheOutputBuffer() {
+        Measured one = ragged(4, groups(4, 4), 1, 4, 1);
+        assertThat(one.info().bytesBound()).isTrue();
+        assertThat(one.info().bytesPerDevice()).isEqualTo(48);
+        assertThat(one.measured()).isEqualTo(36);
+    }
+
+    /** Two senders writing the same output rows: refused by name (the op, both chunks and both devices). */
+    @Test void overlappingChunksAreRefused() {
+        // every member sends 2 rows at output row 0 of every other: the chunks of partitions 0 and 1 overlap
+        assertThatThrownBy(() -> ragged(2, groups(2, 2), 2, 4, 0))
+                .hasMessageContaining("stablehlo.custom_call: @ragged_all_to_all: output chunks overlap on (replica 0, partition ")
+                .hasMessageContaining("output chunks overlap on ")
+                .hasMessageContaining("rows [0, +2) from ")
+                .hasMessageContaining("overlapping chunks have no defined result");
+    }
+
+    /** Each member sends {@code size} rows from row 0 to every member, into an {@code outRows}-row output at row 4 x its id. */
+    private static Measured ragged(int n, String groups, long size, int outRows) { return ragged(n, groups, size, outRows, 4); }
+
+    /**
+     * The constants and values the custom call reads (prelude) and the call: each member sends {@code size} rows from
+     * row 0, written at row {@code stride x its partition id} of an {@code outRows}-row output.
+     */
+    private static Measured ragged(int n, String groups, long size, int outRows, int stride) {
+        String idx = "tensor<" + n + "xi64>", sizes = "dense<" + size + "> : " + idx, out = "tensor<" + outRows + "x3xf32>";
+        String prelude = "    %o = stablehlo.constant dense<0.0> : " + out + "\n"
+                + "    %io = stablehlo.constant dense<0> : " + idx + "\n    %ss = stablehlo.constant " + sizes + "\n"
+                + "    %pid = stablehlo.partition_id : tensor<ui32>\n"
+                + "    %pid64 = stablehlo.convert %pid : (tensor<ui32>) -> tensor<i64>\n"
+                + "    %stride = stablehlo.constant dense<" + stride + "> : tensor<i64>\n"
+                + "    %row = stablehlo.multiply %pid64, %stride : tensor<i64>\n"
+                + "    %oo = stablehlo.broadcast_in_dim %row, dims = [] : (tensor<i64>) -> " + idx + "\n"
+                + "    %rs = stablehlo.constant " + sizes + "\n";
         String op = "stablehlo.custom_call @ragged_all_to_all(%x, %o, %io, %ss, %oo, %rs) {backend_config = {channel_id = 1 : i64, replica_groups = "
-                + groups + "}} : (tensor<4x3xf32>, tensor<4x3xf32>, " + idx + ", " + idx + ", " + idx + ", " + idx + ") -> tensor<4x3xf32>";
+                + groups + "}} : (tensor<4x3xf32>, " + out + ", " + idx + ", " + idx + ", " + idx + ", " + idx + ") -> " + out;
         return measure(n, "tensor<4x3xf32>", prelude, op);
     }
 

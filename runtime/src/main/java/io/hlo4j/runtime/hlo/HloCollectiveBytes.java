@@ -12,8 +12,9 @@ import java.util.List;
  * {@code inspect} of StableHLO and the run log use. The group collectives follow {@link RingBytes} (all-reduce,
  * all-gather, reduce-scatter, all-to-all and their async -start forms); collective-permute receives its whole
  * operands (all of a combined permute's) when some pair moves data between two devices; collective-broadcast the whole operand in a group of more
- * than one; ragged-all-to-all at most (g-1) chunks of min(input, output) rows (its sizes are data). A group of one
- * moves nothing.
+ * than one; ragged-all-to-all at most (g-1) chunks of min(input, output) rows (its sizes are data), and never more
+ * than its output, where every received chunk lands (chunks may not overlap: the interpreter refuses overlapping
+ * ones). A group of one moves nothing.
  *
  * <p>The group size follows the collective modes ({@link CollectiveMode}, the rule the interpreter and the StableHLO
  * cost analysis use too): without a channel the groups list replicas; with one, all-to-all, ragged-all-to-all and
@@ -75,7 +76,8 @@ final class HloCollectiveBytes {
         if (g == 1) return new Received(g, 0, false, null, buffer);
         return switch (op) {
             case "collective-broadcast" -> new Received(g, in, false, null, buffer);
-            case "ragged-all-to-all" -> new Received(g, Math.multiplyExact(g - 1, raggedChunk(operands)), true, null, buffer);
+            case "ragged-all-to-all" -> new Received(g, Math.min(Math.multiplyExact(g - 1, raggedChunk(operands)), raggedOutput(operands)),
+                    true, null, buffer);
             case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, buffer);
             case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, buffer);
             case "reduce-scatter" -> new Received(g, RingBytes.received("reduce_scatter", g, in, HloShapes.bytes(i.getShape())), false, null, buffer);
@@ -98,6 +100,11 @@ final class HloCollectiveBytes {
         ShapeProto s = i.getShape();
         if (i.getOpcode().equals("collective-permute-start") && s.getTupleShapesCount() >= 2) return HloShapes.bytes(s.getTupleShapes(1));
         return i.getOpcode().equals("all-gather-start") ? gathered(i, in) : HloShapes.bytes(s);
+    }
+
+    /** A ragged-all-to-all's output buffer (its second operand), which holds everything a device receives. */
+    private static long raggedOutput(List<ShapeProto> operands) {
+        return operands.size() < 2 ? Long.MAX_VALUE : HloShapes.bytes(operands.get(1));
     }
 
     /** ragged-all-to-all(input, output, offsets and sizes...): one sender puts at most min(input, output) rows into one receiver. */

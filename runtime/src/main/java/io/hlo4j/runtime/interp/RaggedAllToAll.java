@@ -12,6 +12,10 @@ import java.util.List;
  * as XLA defines it: within a group, sender j sends rows {@code [input_offsets[i], +send_sizes[i])} of its input
  * (along dimension 0) to member i, which writes them at row {@code output_offsets[i]} of j's offsets, i.e. the
  * offset the sender computed for that receiver. The result is {@code output} with every received chunk written.
+ * Chunks that overlap in one receiver's output are refused, naming both: no definition of overlapping chunks was
+ * found (JAX's docstring states the receive as pseudocode and says nothing of overlap), and an answer that depends on
+ * the order the transfers land in is not picked here. That the chunks are disjoint is also what bounds the bytes a
+ * device receives by its output buffer (the static cost analysis, {@code CollectiveTraffic}).
  */
 final class RaggedAllToAll {
     private RaggedAllToAll() {}
@@ -42,7 +46,9 @@ final class RaggedAllToAll {
         int row = output.rank() == 0 ? 1 : output.size / (int) Math.max(1, output.shape[0]);
         int inRow = input.rank() == 0 ? 1 : input.size / (int) Math.max(1, input.shape[0]);
         if (row != inRow) throw InterpreterException.at(op, "input and output rows differ: " + input.type + " vs " + output.type);
-        for (List<Tensor> sender : all) {
+        long[][] chunks = new long[all.size()][];   // {dst, size} per sender, for the overlap check
+        for (int j = 0; j < all.size(); j++) {
+            List<Tensor> sender = all.get(j);
             Tensor sin = sender.get(0);
             long off = sender.get(1).ints[me], size = sender.get(2).ints[me], dst = sender.get(3).ints[me];
             if (size == 0) continue;
@@ -50,6 +56,14 @@ final class RaggedAllToAll {
                 throw InterpreterException.at(op, "chunk [" + off + ", +" + size + ") to row " + dst + " is out of bounds for "
                         + sin.type + " -> " + r.type);
             }
+            for (int k = 0; k < j; k++) {
+                if (chunks[k] != null && dst < chunks[k][0] + chunks[k][1] && chunks[k][0] < dst + size) {
+                    throw InterpreterException.at(op, "@ragged_all_to_all: output chunks overlap on " + f.process() + ": rows [" + chunks[k][0] + ", +"
+                            + chunks[k][1] + ") from " + group.get(k) + " and rows [" + dst + ", +" + size + ") from " + group.get(j)
+                            + "; overlapping chunks have no defined result");
+                }
+            }
+            chunks[j] = new long[] {dst, size};
             Layout.copy(sin, (int) (off * row), r, (int) (dst * row), (int) (size * row));
         }
         if (grid.listener() != null) {

@@ -98,7 +98,7 @@ class HloSummaryTest {
                         .addSourceTargetPairs(SourceTarget.newBuilder().setSource(3).setTarget(3)),
                 // broadcast to a group of 4 partitions: the non-root members receive the whole 32 B
                 inst(27, "bc", "collective-broadcast", f32(8), 10).setChannelId(6).addReplicaGroups(group(0L, 1L, 2L, 3L)),
-                // ragged, groups of 4 partitions: at most 3 senders x min(6, 10) rows x 16 B = 288
+                // ragged, groups of 4 partitions: at most 3 senders x min(6, 10) rows x 16 B = 288, capped by its 160 B output
                 inst(28, "ragged", "ragged-all-to-all", f32(10, 4), 11, 12, 13, 13, 13, 13).setChannelId(7)
                         .addReplicaGroups(group(0L, 1L, 2L, 3L)),
                 inst(29, "t", "tuple", tuple(f32(2), f32(8)), 20, 21));
@@ -112,20 +112,21 @@ class HloSummaryTest {
         assertThat(s.collectives()).extracting(HloSummary.Collective::name)
                 .containsExactly("rs", "ars", "ags", "arp", "a2a", "one", "self", "bc", "ragged");
         assertThat(s.collectives()).extracting(HloSummary.Collective::groupSize).containsExactly(4L, 2L, 4L, 8L, 2L, 1L, 0L, 4L, 4L);
-        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(24L, 32L, 96L, 56L, 16L, 0L, 0L, 32L, 288L);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(24L, 32L, 96L, 56L, 16L, 0L, 0L, 32L, 160L);
         assertThat(s.collectives()).extracting(HloSummary.Collective::bound).containsExactly(false, false, false, false, false, false, false, false, true);
         // buffers, the larger of one device's operand and result: 32 B of f32[8] everywhere but the async all-gather, whose
         // result f32[32] is 128 B, and the ragged one, whose output f32[10,4] (160 B) is larger than its input (96 B; the
         // size operands are bookkeeping)
         assertThat(s.collectives()).extracting(HloSummary.Collective::bufferBytes).containsExactly(32L, 32L, 128L, 32L, 32L, 32L, 32L, 32L, 160L);
-        assertThat(s.text()).contains("%ragged ragged-all-to-all f32[10,4]{1,0} groups={{0,1,2,3}} channel_id=7: group size 4, at most 288 B received per device");
+        // the ragged bound: 3 chunks of min(6, 10) rows of 16 B would be 288 B, capped by the 160 B output every chunk lands in
+        assertThat(s.text()).contains("%ragged ragged-all-to-all f32[10,4]{1,0} groups={{0,1,2,3}} channel_id=7: group size 4, at most 160 B received per device");
     }
 
     @Test
     void withoutTheCountsWhatNeedsThemIsUnknownAndSaysWhy() {
         HloSummary s = HloSummary.of(forms());
         // the same numbers wherever the groups alone give the size
-        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(24L, 32L, 96L, -1L, -1L, 0L, 0L, 32L, 288L);
+        assertThat(s.collectives()).extracting(HloSummary.Collective::bytesReceived).containsExactly(24L, 32L, 96L, -1L, -1L, 0L, 0L, 32L, 160L);
         HloSummary.Collective arp = s.collectives().get(3), a2a = s.collectives().get(4);
         assertThat(arp.groupSize()).isEqualTo(-1);
         assertThat(arp.unknownWhy()).isEqualTo("channel_id without use_global_device_ids: groups of replicas times the partitions, "
