@@ -25,10 +25,13 @@ public interface Example {
 
     default String description() { return "(" + getClass().getName() + ")"; }
 
-    /** The parameters: a pytree (a {@code Map<String, HostArray>} state dict, a list, a record) of host arrays, or of {@code Spec}s. */
+    /**
+     * The parameters: a pytree (a {@code Map<String, HostArray>} state dict, a list, a record) of host arrays, or of {@code Spec}s.
+     * Called more than once (by {@code dump}, the sharding checks of {@code --mesh}): every call must give the same (seeded) values.
+     */
     Object params();
 
-    /** The arguments after the parameters (host arrays, or {@code Spec}s): what the loss and the train step take. */
+    /** The arguments after the parameters (host arrays, or {@code Spec}s): what the loss and the train step take; the same on every call. */
     List<Object> batch();
 
     /** {@code (params, batch...) -> loss}: a float scalar for a model that trains; any outputs for one that is only dumped. */
