@@ -99,9 +99,8 @@ final class CollectiveTraffic {
             return new Received(CollectiveInfo.bytes(data), false); // every member but the root receives it once
         }
         if (isRaggedAllToAll(op)) {
-            // disjoint chunks from the others all land in the output buffer (operand 1, the result's type)
-            long buffer = op.numOperands() > 1 ? TensorBytes.of(op.operand(1).type()) : Long.MAX_VALUE;
-            return new Received(Math.min(Math.multiplyExact(g - 1, raggedChunk(op)), buffer), true);
+            long buffer = op.numOperands() > 1 ? TensorBytes.of(op.operand(1).type()) : Long.MAX_VALUE; // operand 1: the output
+            return new Received(RingBytes.raggedAllToAllBound(g, raggedChunk(op), buffer), true);
         }
         if (!RingBytes.covers(n)) {
             throw new Hlo4jException("no received-bytes definition for collective " + n, op.location());

@@ -76,7 +76,7 @@ final class HloCollectiveBytes {
         if (g == 1) return new Received(g, 0, false, null, buffer);
         return switch (op) {
             case "collective-broadcast" -> new Received(g, in, false, null, buffer);
-            case "ragged-all-to-all" -> new Received(g, Math.min(Math.multiplyExact(g - 1, raggedChunk(operands)), raggedOutput(operands)),
+            case "ragged-all-to-all" -> new Received(g, RingBytes.raggedAllToAllBound(g, raggedChunk(operands), raggedOutput(operands)),
                     true, null, buffer);
             case "all-gather" -> new Received(g, RingBytes.received("all_gather", g, in, gathered(i, in)), false, null, buffer);
             case "all-reduce" -> new Received(g, RingBytes.received("all_reduce", g, in, in), false, null, buffer);

@@ -31,6 +31,16 @@ public final class RingBytes {
         };
     }
 
+    /**
+     * The most a device of a group of g receives in a ragged_all_to_all, whose sizes are data: g-1 chunks of at most
+     * {@code chunk} bytes (min(input, output) rows), and never more than its {@code output} buffer, where every received
+     * chunk lands (chunks may not overlap: the interpreter refuses overlapping ones by name).
+     */
+    public static long raggedAllToAllBound(long g, long chunk, long output) {
+        if (g <= 1) return 0;
+        return Math.min(Math.multiplyExact(g - 1, chunk), output);
+    }
+
     private static String base(String op) {
         int dot = op.indexOf('.');
         return dot < 0 ? op : op.substring(dot + 1);
