@@ -19,18 +19,12 @@ public final class HostArrays {
 
     public static Tensor toTensor(HostArray a) {
         if (a.elementType() instanceof FloatType f && (f.kind() == FloatKind.F32 || f.kind() == FloatKind.F64)) {
+            // toDoubleArray is a fresh array of f64 values already: the tensor takes it as it is
+            if (f.kind() == FloatKind.F64) return Tensor.raw(a.type(), null, a.toDoubleArray(), null);
             Tensor t = Tensor.zeros(a.type());
             double[] re = t.re;
-            if (f.kind() == FloatKind.F64) {
-                double[] d = a.toDoubleArray();
-                for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) {
-                    int from = (int) i0;
-                    System.arraycopy(d, from, re, from, StopCheck.end(i0, re.length) - from);
-                }
-            } else {
-                float[] v = a.toFloatArray();
-                for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, re.length); i < e; i++) re[i] = v[i];
-            }
+            float[] v = a.toFloatArray();
+            for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, re.length); i < e; i++) re[i] = v[i];
             return t;
         }
         return Bytes.decode(a.type(), a.toLittleEndianBytes(), false);
