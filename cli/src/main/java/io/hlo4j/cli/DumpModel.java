@@ -47,7 +47,7 @@ final class DumpModel {
      * top-level argument; on a mesh, x is split by batch over (dp, fsdp) and by sequence over sp, the expert weights by
      * expert over ep and by FFN over tp.
      */
-    record MoeLayer(MoeConfig cfg, int b, int s) implements Example {
+    record MoeLayer(MoeConfig cfg, int b, int s) implements io.hlo4j.examples.BundledModel {
         @Override public String name() { return "moe"; }
 
         @Override public String description() { return "the MoE layer (BaseMoeModule.moeCall) on argument shapes, from --config"; }

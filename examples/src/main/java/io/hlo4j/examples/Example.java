@@ -7,8 +7,6 @@ import io.hlo4j.dsl.shard.Mesh;
 import io.hlo4j.dsl.shard.NamedSharding;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -27,7 +25,7 @@ public interface Example {
 
     /**
      * The parameters: a pytree (a {@code Map<String, HostArray>} state dict, a list, a record) of host arrays, or of {@code Spec}s.
-     * Called more than once (by {@code dump}, the sharding checks of {@code --mesh}): every call must give the same (seeded) values.
+     * Called more than once (by {@code dump}; {@link Training} asks once per run): every call must give the same (seeded) values.
      */
     Object params();
 
@@ -71,10 +69,7 @@ public interface Example {
     default Object paramShardings(Mesh mesh) { return null; }
 
     /** One sharding per leaf of {@link #batch()}, in order; by default each split on its first (batch) dimension over {@code (dp, fsdp)}. */
-    default List<NamedSharding> batchShardings(Mesh mesh) {
-        int leaves = Pytree.leaves(batch()).size();
-        return Collections.nCopies(leaves, NamedSharding.of(mesh, (Object) new String[] {"dp", "fsdp"}));
-    }
+    default List<NamedSharding> batchShardings(Mesh mesh) { return ShardingCheck.defaultBatch(mesh, Pytree.leaves(batch()).size()); }
 
     /** Training steps when none are asked for. */
     default int defaultSteps() { return 10; }
@@ -91,11 +86,5 @@ public interface Example {
     static String symbol(Example e) { return e.name().replaceAll("[^A-Za-z0-9_]", "_"); }
 
     /** {@link #paramShardings}, or a tree of nulls shaped like the parameters when the model gives none. */
-    static Object paramShardingTree(Example e, Mesh mesh) {
-        Object s = e.paramShardings(mesh);
-        if (s != null) return s;
-        List<Object> leaves = new ArrayList<>();
-        Pytree.Def def = Pytree.flatten(e.params(), leaves);
-        return Pytree.unflatten(def, Collections.nCopies(leaves.size(), null).iterator());
-    }
+    static Object paramShardingTree(Example e, Mesh mesh) { return ShardingCheck.paramTree(e, mesh, e.params()); }
 }

@@ -43,7 +43,7 @@ import java.util.TreeMap;
  * {@code log(VOCAB)}. {@link #run} trains on one device (the interpreter), then again on the 8 simulated devices of
  * the 5D mesh {@code dp=1, fsdp=2, ep=2, tp=2, sp=1} with {@link ShardedJit#callSimulated}, and compares the losses.
  */
-public final class MixtralLm implements Example {
+public final class MixtralLm implements BundledModel {
     public static final int VOCAB = 16, B = 4, S = 8, D = 16, HEADS = 4, HD = 4, E = 4, K = 2, M = 16;
     public static final double EPS = 1e-6, THETA = 10_000, AUX_COEF = 0.01, LR = 0.02;
     /** The mesh {@link #run} trains on: the demo's, 4 experts over fsdp x ep and the FFN over tp. */

@@ -25,7 +25,7 @@ import java.util.Map;
  * StableHLO and run on the interpreter, then the model trains with AdamW ({@link TrainStep}), one jitted step per
  * iteration (loss, gradient and update in one program).
  */
-public final class MlpRegression implements Example {
+public final class MlpRegression implements BundledModel {
     static final int N = 64, IN = 2, HIDDEN = 16;
 
     @Override public String name() { return "mlp-regression"; }

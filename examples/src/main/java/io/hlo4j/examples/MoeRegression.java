@@ -26,7 +26,7 @@ import java.util.Map;
  * combine weighted by the renormalised top-2 gates. The target switches function with the sign of {@code x0}, so
  * routing pays off. Trained with AdamW on 128 fixed points (seeded), on the interpreter.
  */
-public final class MoeRegression implements Example {
+public final class MoeRegression implements BundledModel {
     static final int N = 128, IN = 4, EXPERTS = 4, HIDDEN = 16, TOP_K = 2;
 
     @Override public String name() { return "moe-regression"; }

@@ -10,6 +10,7 @@ import io.hlo4j.runtime.array.HostArray;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -25,13 +26,16 @@ final class ShardingCheck {
         ShardingException(String message) { super(message); }
     }
 
-    /** The parameters' shardings, one per leaf of {@code params()} in its flattening order (null: unannotated), each checked. */
-    static List<NamedSharding> params(Example e, Mesh mesh) {
-        if (ownModel(e)) return ShardedJit.flat(Example.paramShardingTree(e, mesh));
+    /**
+     * The shardings of {@code params} (the model's {@code params()}, asked once by the caller), one per leaf in its
+     * flattening order (null: unannotated), each checked unless the model is a {@link BundledModel}.
+     */
+    static List<NamedSharding> params(Example e, Mesh mesh, Object params) {
+        Object tree = paramTree(e, mesh, params);
+        if (e instanceof BundledModel) return ShardedJit.flat(tree);
         String who = e.getClass().getName() + ".paramShardings(mesh)";
-        Object tree = Example.paramShardingTree(e, mesh);
         List<Object> values = new ArrayList<>(), shardings = new ArrayList<>();
-        Pytree.Def vd = Pytree.flatten(e.params(), values);
+        Pytree.Def vd = Pytree.flatten(params, values);
         Pytree.Def sd;
         try {
             sd = Pytree.flatten(tree, shardings, o -> o == null || o instanceof NamedSharding);
@@ -49,12 +53,12 @@ final class ShardingCheck {
         return out;
     }
 
-    /** The batch's shardings, one per leaf of {@code batch()}, each checked. */
-    static List<NamedSharding> batch(Example e, Mesh mesh) {
-        if (ownModel(e)) return e.batchShardings(mesh);
+    /** The shardings of {@code batch} (the model's {@code batch()}, asked once by the caller), one per leaf, each checked unless the model is a {@link BundledModel}. */
+    static List<NamedSharding> batch(Example e, Mesh mesh, List<Object> batch) {
+        List<NamedSharding> s = batchShardings(e, mesh, batch);
+        if (e instanceof BundledModel) return s;
         String who = e.getClass().getName() + ".batchShardings(mesh)";
-        List<Object> values = Pytree.leaves(e.batch());
-        List<NamedSharding> s = e.batchShardings(mesh);
+        List<Object> values = Pytree.leaves(batch);
         if (s == null || s.size() != values.size()) {
             throw new ShardingException(who + " must give one sharding per leaf of batch() (" + values.size() + "), got "
                     + (s == null ? "null" : s.size()));
@@ -64,8 +68,33 @@ final class ShardingCheck {
         return out;
     }
 
-    /** hlo4j's own models (examples, dump's built-ins): their shardings are tested with them, and their errors name the built-in. */
-    private static boolean ownModel(Example e) { return e.getClass().getName().startsWith("io.hlo4j."); }
+    /** {@link Example#paramShardings}, or a tree of nulls shaped like {@code params} when the model gives none. */
+    static Object paramTree(Example e, Mesh mesh, Object params) {
+        Object s = e.paramShardings(mesh);
+        if (s != null) return s;
+        List<Object> leaves = new ArrayList<>();
+        Pytree.Def def = Pytree.flatten(params, leaves);
+        return Pytree.unflatten(def, Collections.nCopies(leaves.size(), null).iterator());
+    }
+
+    /** {@code leaves} shardings, each split on its first (batch) dimension over {@code (dp, fsdp)}: {@link Example#batchShardings}'s default. */
+    static List<NamedSharding> defaultBatch(Mesh mesh, int leaves) {
+        return Collections.nCopies(leaves, NamedSharding.of(mesh, (Object) new String[] {"dp", "fsdp"}));
+    }
+
+    /**
+     * {@link Example#batchShardings} for {@code batch} (the model's {@code batch()}, already asked): a model that does not
+     * write its own gets the default's shardings without the default asking for batch() again.
+     */
+    private static List<NamedSharding> batchShardings(Example e, Mesh mesh, List<Object> batch) {
+        boolean own;
+        try {
+            own = e.getClass().getMethod("batchShardings", Mesh.class).getDeclaringClass() != Example.class;
+        } catch (NoSuchMethodException x) {
+            own = true;
+        }
+        return own ? e.batchShardings(mesh) : defaultBatch(mesh, Pytree.leaves(batch).size());
+    }
 
     private static NamedSharding leaf(String who, String at, Object value, Object sharding) {
         if (sharding == null) return null;

@@ -137,21 +137,27 @@ public final class Training {
      * The loss on {@code mesh} ({@link Example#loss(Mesh)}) with its arguments annotated; results left to propagation. The
      * shardings are checked against the parameters and the batch first ({@link ShardingCheck}).
      */
-    public static ShardedJit shardedLoss(Example e, Mesh mesh) {
-        List<NamedSharding> in = new ArrayList<>(ShardingCheck.params(e, mesh));
-        in.addAll(ShardingCheck.batch(e, mesh));
+    public static ShardedJit shardedLoss(Example e, Mesh mesh) { return shardedLoss(e, mesh, e.params(), e.batch()); }
+
+    /** As {@link #shardedLoss(Example, Mesh)} for the model's {@code params()} and {@code batch()}, already asked. */
+    public static ShardedJit shardedLoss(Example e, Mesh mesh, Object params, List<Object> batch) {
+        List<NamedSharding> in = new ArrayList<>(ShardingCheck.params(e, mesh, params));
+        in.addAll(ShardingCheck.batch(e, mesh, batch));
         return ShardedJit.jit(Example.symbol(e), e.loss(mesh), in, null);
     }
 
     /** The train step sharded on {@code mesh}: parameters and their optimiser state alike in and out, the loss replicated. */
-    public static ShardedJit shardedTrainStep(Example e, Mesh mesh) {
-        List<NamedSharding> params = ShardingCheck.params(e, mesh), batch = ShardingCheck.batch(e, mesh);
-        Object ps = Example.paramShardingTree(e, mesh);
-        Object state = optimizer(e).stateShardings(e.params(), ps, NamedSharding.of(mesh));
-        List<NamedSharding> in = new ArrayList<>(params);
+    public static ShardedJit shardedTrainStep(Example e, Mesh mesh) { return shardedTrainStep(e, mesh, e.params(), e.batch()); }
+
+    /** As {@link #shardedTrainStep(Example, Mesh)} for the model's {@code params()} and {@code batch()}, already asked. */
+    public static ShardedJit shardedTrainStep(Example e, Mesh mesh, Object params, List<Object> batch) {
+        List<NamedSharding> ps = ShardingCheck.params(e, mesh, params), bs = ShardingCheck.batch(e, mesh, batch);
+        Object tree = ShardingCheck.paramTree(e, mesh, params);
+        Object state = optimizer(e).stateShardings(params, tree, NamedSharding.of(mesh));
+        List<NamedSharding> in = new ArrayList<>(ps);
         in.addAll(ShardedJit.flat(state));
-        in.addAll(batch);
-        return ShardedJit.jit(trainStepName(e), trainStep(e, mesh), in, ShardedJit.flat(NamedSharding.of(mesh), ps, state));
+        in.addAll(bs);
+        return ShardedJit.jit(trainStepName(e), trainStep(e, mesh), in, ShardedJit.flat(NamedSharding.of(mesh), tree, state));
     }
 
     /**
@@ -197,8 +203,11 @@ public final class Training {
 
     /** As {@link #runSharded(Example, Mesh, int, PrintStream, Object[])}, each step's line printed by {@code line}. */
     public static double[] runSharded(Example e, Mesh mesh, int steps, StepLine line, Object[] lastParams) {
-        ShardedJit step = shardedTrainStep(e, mesh);
-        return steps(args -> (List<?>) step.callSimulated(args).results(), trainStepArgs(e), steps, line, lastParams);
+        // params() and batch() once, as in run: the shardings' checks, the state's shardings and the steps share them
+        Object params = e.params();
+        List<Object> batch = e.batch();
+        ShardedJit step = shardedTrainStep(e, mesh, params, batch);
+        return steps(args -> (List<?>) step.callSimulated(args).results(), trainStepArgs(e, params, batch), steps, line, lastParams);
     }
 
     /**
