@@ -91,7 +91,7 @@ final class RunChecks {
      * The first op at fault is refused with its location, before anything runs.
      */
     static void runnable(Module module, Operation entry) {
-        for (Operation fn : Calls.reachable(entry, module.symbols()::lookup, "run")) {
+        for (Operation fn : Calls.runs(entry, module.symbols()::lookup, "run")) {
             Walker.walk(fn, op -> {
                 for (OpResult r : op.results()) {
                     Type t = r.type();

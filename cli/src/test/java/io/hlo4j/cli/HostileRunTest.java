@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -192,6 +193,40 @@ class HostileRunTest {
         // it used to run until the thread stack ran out
         refused(Cli.run("run", rec.toString(), "--input", a.toString()), 1, "hlo4j: " + rec + ":6:3: cannot run @main: recursive call "
                 + "chain @main -> @f -> @main (func.call @main in @f); StableHLO functions cannot recurse\n"); // the call's line once
+    }
+
+    /**
+     * A custom-VJP call (as the DSL traces {@code Checkpointing.customVjp} under grad) runs its callee only: its backward
+     * function, which only the autodiff calls, may be missing or call back into the program without a refusal (run
+     * used to refuse both: "cannot run func.call with custom VJP @gone: the module has no function @gone", and the
+     * chain @main -> @bwd -> @main). The result, x * x = [1, 4], is written and read back.
+     */
+    @Test void aCustomVjpsBackwardFunctionIsNotRunsBusiness() throws IOException {
+        String fwd = """
+                func.func private @fwd(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.multiply %x, %x : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """;
+        String main = """
+                func.func @main(%x: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @fwd(%x) {hlo4j.custom_vjp = @BWD} : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """;
+        String back = """
+                func.func private @bwd(%x: tensor<2xf32>, %y: tensor<2xf32>, %ct: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @main(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                """;
+        for (String text : List.of(main.replace("BWD", "gone") + fwd, main.replace("BWD", "bwd") + fwd + back)) {
+            Path m = dir.resolve("vjp.mlir"), o = dir.resolve("out");
+            Files.writeString(m, text);
+            Cli.Run r = Cli.run("run", m.toString(), "--input", a.toString(), "-o", o.toString());
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(Npy.read(o.resolve("result0.npy")).toDoubleArray()).containsExactly(1, 4);
+        }
     }
 
     @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {

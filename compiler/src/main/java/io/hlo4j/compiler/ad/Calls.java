@@ -76,9 +76,17 @@ public final class Calls {
      * the chain from {@code func}.
      */
     public static void refuseCycles(Operation func, Function<String, Operation> symbols, String doing) {
+        refuseCycles(func, symbols, doing, true);
+    }
+
+    /**
+     * As {@link #refuseCycles(Operation, Function, String)}; without {@code backward}, a custom-VJP call's backward
+     * function is no edge: a run never calls it (only the autodiff does, which makes it a plain callee).
+     */
+    private static void refuseCycles(Operation func, Function<String, Operation> symbols, String doing, boolean backward) {
         CallGraph.Cycle c = CallGraph.findCycle(func, call -> switch (call.attr()) {
             case "callee" -> callee(call.site(), symbols, doing);
-            case CallGraph.CUSTOM_VJP -> customBackward(call.site(), symbols, doing);
+            case CallGraph.CUSTOM_VJP -> backward ? customBackward(call.site(), symbols, doing) : null;
             default -> { // a composite's missing decomposition is refused where it is differentiated
                 Operation f = symbols.apply(call.callee());
                 yield f != null && f.name().equals("func.func") && !f.regions().isEmpty() && !f.region(0).isEmpty() ? f : null;
@@ -92,7 +100,20 @@ public final class Calls {
      * order first met; refuses what {@link #refuseCycles} refuses.
      */
     public static List<Operation> reachable(Operation func, Function<String, Operation> symbols, String doing) {
-        refuseCycles(func, symbols, doing);
+        return reachable(func, symbols, doing, true);
+    }
+
+    /**
+     * The functions running {@code func} runs: as {@link #reachable(Operation, Function, String)} without the custom-VJP
+     * backward functions (the interpreter never calls one; a program the autodiff made calls it as a plain callee),
+     * so a backward function missing, mistyped or calling back into the program refuses nothing.
+     */
+    public static List<Operation> runs(Operation func, Function<String, Operation> symbols, String doing) {
+        return reachable(func, symbols, doing, false);
+    }
+
+    private static List<Operation> reachable(Operation func, Function<String, Operation> symbols, String doing, boolean backward) {
+        refuseCycles(func, symbols, doing, backward);
         java.util.Map<String, Operation> seen = new java.util.LinkedHashMap<>();
         java.util.ArrayDeque<Operation> todo = new java.util.ArrayDeque<>(List.of(func));
         while (!todo.isEmpty()) {
@@ -100,7 +121,7 @@ public final class Calls {
             if (seen.putIfAbsent(name(f), f) != null) continue;
             for (Operation call : calls(f)) {
                 todo.addLast(callee(call, symbols, doing));
-                if (call.attr(Checkpoint.CUSTOM_VJP) != null) todo.addLast(customBackward(call, symbols, doing));
+                if (backward && call.attr(Checkpoint.CUSTOM_VJP) != null) todo.addLast(customBackward(call, symbols, doing));
             }
         }
         return List.copyOf(seen.values());

@@ -102,6 +102,33 @@ class RecursionTest {
                 """, "rec.mlir:7:5: func.call: recursive call chain @main -> @queue -> @main (func.call @main in @queue); StableHLO functions cannot recurse");
     }
 
+    /**
+     * Not a cycle for a run: the call carries a custom VJP (as the DSL's {@code Checkpointing.customVjp} traces it under
+     * grad) whose backward function calls @main again, to recompute the forward pass. Only the autodiff ever calls
+     * @bwd (as a plain callee of the program it makes); running @main runs @fwd alone, x * x = [1, 4]. The interpreter
+     * took @bwd for a call and refused "recursive call chain @main -> @bwd -> @main".
+     */
+    @Test void aCustomVjpsBackwardFunctionIsNoCallOfTheRun() {
+        Module m = MlirParser.parseModule("""
+                func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @custom_vjp_fwd_0(%a) {hlo4j.custom_vjp = @custom_vjp_bwd_1} : (tensor<2xf32>) -> tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @custom_vjp_fwd_0(%a: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = stablehlo.multiply %a, %a : tensor<2xf32>
+                  return %0 : tensor<2xf32>
+                }
+                func.func private @custom_vjp_bwd_1(%a: tensor<2xf32>, %y: tensor<2xf32>, %ct: tensor<2xf32>) -> tensor<2xf32> {
+                  %0 = func.call @main(%a) : (tensor<2xf32>) -> tensor<2xf32>
+                  %1 = stablehlo.multiply %0, %ct : tensor<2xf32>
+                  return %1 : tensor<2xf32>
+                }
+                """, "vjp.mlir");
+        List<RtValue> out = new Interpreter(m).call(m.entryFunction(),
+                List.of(HostArrays.toTensor(HostArray.fromDoubles(TensorType.of(FloatType.F32, 2), new double[] {1, 2}))), Process.single());
+        assertThat(HostArrays.toHost(out).get(0).toDoubleArray()).containsExactly(1, 4);
+    }
+
     /** Not a cycle: @main calls @g twice, directly and through @h; 2 * (x + x) + (x + x) = 6x. */
     @Test void aFunctionReachedTwiceWithoutACycleRuns() {
         Module m = MlirParser.parseModule("""
