@@ -63,7 +63,13 @@ final class RunChecks {
      * must have that argument's element type and shape (a dynamic dimension takes any size). Counts that match
      * neither layout are left to the caller's message.
      */
-    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays) {
+    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays) { inputsMatch(fn, files, arrays, null); }
+
+    /**
+     * As {@link #inputsMatch(Operation, List, List)}; {@code spmd} is the module {@code run --spmd} partitions (else null):
+     * a refusal then says when the module looks like a per-device program written without its mark ({@link #perDeviceHint}).
+     */
+    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays, Module spmd) {
         List<BlockArgument> args = fn.region(0).entry().arguments();
         if (args.isEmpty() || arrays.size() % args.size() != 0) return;
         for (int i = 0; i < arrays.size(); i++) {
@@ -72,9 +78,49 @@ final class RunChecks {
             if (!(a.type() instanceof TensorType want) || !Verify.compatible(got, want)) {
                 String where = !a.location().isPlaced() ? "" : " (" + a.location().describe() + ")";
                 throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
-                        + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type());
+                        + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type()
+                        + (spmd == null ? "" : perDeviceHint(spmd, args, arrays)));
             }
         }
+    }
+
+    /**
+     * The likely case behind a refused input of {@code run --spmd}: a per-device program ({@code dump --emit explicit})
+     * written before hlo4j marked those {@link MeshUse#PER_DEVICE_PROGRAM}, which {@code run --spmd} takes for a global
+     * program with every value replicated. Said when the module declares an {@code sdy.mesh} nothing uses, carries no
+     * mark, and every argument is a block of its input on that mesh: the same element type and rank, each dimension the
+     * input's divided by the sizes of mesh axes, no axis twice in one argument (as a sharding splits it). Else "".
+     */
+    static String perDeviceHint(Module module, List<BlockArgument> args, List<HostArray> arrays) {
+        MeshUse use = MeshUse.of(module);
+        if (!use.meshUnused() || MeshUse.markedPerDevice(module) || !(use.firstMesh().attr("mesh") instanceof MeshAttr mesh)) return "";
+        long[] sizes = mesh.axes().stream().mapToLong(MeshAttr.Axis::size).toArray();
+        if (sizes.length > 16) return "";
+        for (int i = 0; i < arrays.size(); i++) {
+            TensorType got = arrays.get(i).type();
+            if (!(args.get(i % args.size()).type() instanceof TensorType want) || !want.hasStaticShape()
+                    || !want.elementType().equals(got.elementType()) || want.rank() != got.rank()
+                    || !blocks(got.shape(), want.shape(), 0, sizes, 0)) {
+                return "";
+            }
+        }
+        long devices = module.attributes() != null && module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value() : mesh.totalSize();
+        return "; its arguments are its inputs' blocks on sdy.mesh @" + SymbolTable.symbolName(use.firstMesh()) + ", which nothing in it uses:"
+                + " it looks like a per-device program written by 'hlo4j dump --emit explicit' before dumps carried the mark "
+                + MeshUse.PER_DEVICE_PROGRAM + ". Dump it again ('hlo4j dump ... --mesh ... --emit explicit' marks it) and run that"
+                + " with --devices " + devices + " and each device's blocks, or run the annotated dump (--emit annotated) with --spmd";
+    }
+
+    /** Whether dimensions {@code d..} of {@code want} are those of {@code global} divided by products of mesh axes not in {@code used}. */
+    private static boolean blocks(long[] global, long[] want, int d, long[] sizes, int used) {
+        if (d == global.length) return true;
+        for (int subset = 0; subset < 1 << sizes.length; subset++) {
+            if ((subset & used) != 0) continue;
+            long k = 1;
+            for (int a = 0; a < sizes.length; a++) if ((subset >> a & 1) != 0) k *= sizes[a];
+            if (want[d] * k == global[d] && blocks(global, want, d + 1, sizes, used | subset)) return true;
+        }
+        return false;
     }
 
     /** Each mesh of the module (declared or inline) has at most {@link DeviceLimits#MAX_SIMULATED_DEVICES} devices. */
