@@ -159,4 +159,13 @@ class InspectMeshAxesTest {
                 .replace("num_partitions = 4", "num_partitions = 8"));
         assertThat(two.line()).endsWith("over @mesh axes x:(1)2,y");
     }
+
+    @Test void groupsOfSeveralSubAxesOfOneAxisNameThemAll() throws IOException {
+        // x=8 as x:(1)2 (d / 4), x:(2)2, x:(4)2 (d % 2): in {0, 1, 4, 5} and {2, 3, 6, 7} the outer two digits vary and
+        // the middle one is fixed -> x:(1)2,x:(4)2, as Shardy writes a dimension sharded over both
+        Out o = inspect(module("[\"x\"=8]", "tensor<4xf32>", allReduce("[[0, 1, 4, 5], [2, 3, 6, 7]]").replace("2x2xi64", "2x4xi64"))
+                .replace("num_partitions = 4", "num_partitions = 8"));
+        assertThat(o.line()).endsWith("groups [[0, 1, 4, 5], [2, 3, 6, 7]], over @mesh axes x:(1)2,x:(4)2");
+        assertThat(o.json().get("mesh_axes").toString()).isEqualTo("[\"x:(1)2\",\"x:(4)2\"]");
+    }
 }

@@ -17,7 +17,8 @@ import java.util.Set;
  *   {source, target} pairs: the axes data moves along);</li>
  *   <li>{@link #exact}: the same axes, only when the groups are exactly the device sets of those axes (every device in
  *   one group, each group every device that shares its members' coordinates on the other axes); failing that, of
- *   one sub-axis of each ({@code x:(1)2}), as the partitioner makes for a dimension sharded over a sub-axis. Groups
+ *   one sub-axis of each ({@code x:(1)2}), as the partitioner makes for a dimension sharded over a sub-axis, or of
+ *   several sub-axes of one axis ({@code x:(1)2,x:(4)2} on x=8, Shardy's notation for them). Groups
  *   that are neither (a hand-written {@code [[0, 3], [1, 2]]} on a 2x2 mesh cuts across both axes) get no answer
  *   rather than a guess.</li>
  * </ul>
@@ -52,34 +53,28 @@ public final class GroupAxes {
     /**
      * The axes the groups span when they are exactly the device sets of those axes: each group holds distinct devices,
      * as many as the product of those axes' sizes, and every device of the mesh is in exactly one group. Failing that,
-     * the sub-axes ({@code x:(pre)size}, one per spanned axis) whose device sets the groups are. Empty otherwise.
+     * the sub-axes ({@code x:(pre)size}, one or several per spanned axis, major to minor) whose device sets the groups
+     * are. Empty otherwise.
      */
     public static Optional<List<String>> exact(MeshAttr mesh, Collection<? extends List<? extends Number>> groups) {
         Optional<List<String>> axes = spanned(mesh, groups);
         if (axes.isEmpty()) return axes;
         List<String> names = axes.get();
-        // per spanned axis its candidates: the whole axis first, then every proper sub-axis of size > 1
-        List<List<AxisRef>> choices = new ArrayList<>();
+        // per spanned axis its candidates: the whole axis first, then its sub-axes, one before several
+        List<List<List<AxisRef>>> choices = new ArrayList<>();
         long combos = 1;
         for (String a : names) {
-            long n = mesh.axisSize(a);
-            List<AxisRef> c = new ArrayList<>();
-            c.add(AxisRef.of(a));
-            for (long pre = 1; pre < n; pre++) {
-                if (n % pre != 0) continue;
-                for (long size = 2; pre * size <= n; size++) if (n % (pre * size) == 0 && !(pre == 1 && size == n)) c.add(AxisRef.sub(a, pre, size));
-            }
+            List<List<AxisRef>> c = candidates(a, mesh.axisSize(a));
             choices.add(c);
             combos *= c.size();
             if (combos > MAX_COMBINATIONS) combos = MAX_COMBINATIONS + 1;
         }
         long[] position = positions(mesh);
-        AxisRef[] pick = new AxisRef[names.size()];
         for (long k = 0; k < Math.min(combos, MAX_COMBINATIONS); k++) {
             long rest = k;
-            for (int i = 0; i < pick.length; i++) {
-                List<AxisRef> c = choices.get(i);
-                pick[i] = c.get((int) (rest % c.size()));
+            List<AxisRef> pick = new ArrayList<>();
+            for (List<List<AxisRef>> c : choices) {
+                pick.addAll(c.get((int) (rest % c.size())));
                 rest /= c.size();
             }
             if (matches(mesh, position, groups, pick)) {
@@ -91,6 +86,37 @@ public final class GroupAxes {
         return Optional.empty();
     }
 
+    /**
+     * Axis {@code a} of size {@code n} as groups may span it: whole, then each proper sub-axis of size > 1
+     * ({@code x:(1)2}), then several sub-axes together, major to minor ({@code x:(1)2,x:(4)2} on x=8: what Shardy writes
+     * for a dimension, or the reduced dimensions, sharded over both). Several must be Shardy's canonical form: each
+     * sub-axis's pre-size a multiple of the one before's pre-size times size, and not equal to it (adjacent sub-axes
+     * are one, x:(1)2,x:(2)2 is x:(1)4).
+     */
+    static List<List<AxisRef>> candidates(String a, long n) {
+        List<List<AxisRef>> chains = new ArrayList<>();
+        chains(a, n, 1, new ArrayList<>(), chains);
+        chains.sort(java.util.Comparator.comparingInt(List::size));   // stable: one sub-axis before several
+        List<List<AxisRef>> out = new ArrayList<>();
+        out.add(List.of(AxisRef.of(a)));
+        out.addAll(chains);
+        return out;
+    }
+
+    private static void chains(String a, long n, long from, List<AxisRef> prefix, List<List<AxisRef>> out) {
+        for (long pre = from; pre < n; pre += from) {
+            if (n % pre != 0 || (!prefix.isEmpty() && pre == from)) continue;
+            for (long size = 2; pre * size <= n; size++) {
+                if (n % (pre * size) != 0 || (pre == 1 && size == n)) continue;
+                prefix.add(AxisRef.sub(a, pre, size));
+                out.add(List.copyOf(prefix));
+                chains(a, n, pre * size, prefix, out);
+                prefix.removeLast();
+            }
+            if (out.size() > MAX_COMBINATIONS) return;   // a huge, highly divisible axis: enough candidates
+        }
+    }
+
     /** Sub-axis combinations {@link #exact} tries at most (a mesh with many highly divisible spanned axes gets no answer). */
     private static final long MAX_COMBINATIONS = 4096;
 
@@ -99,7 +125,7 @@ public final class GroupAxes {
      * references' coordinates ({@link MeshCoordinates#coordinate}) vary, each group has as many devices as they span,
      * and every device is in one group.
      */
-    private static boolean matches(MeshAttr mesh, long[] position, Collection<? extends List<? extends Number>> groups, AxisRef[] pick) {
+    private static boolean matches(MeshAttr mesh, long[] position, Collection<? extends List<? extends Number>> groups, List<AxisRef> pick) {
         long size = 1;
         for (AxisRef r : pick) size *= r.size(mesh);
         Set<Long> seen = new HashSet<>();
