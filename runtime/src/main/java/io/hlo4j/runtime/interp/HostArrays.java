@@ -13,7 +13,8 @@ public final class HostArrays {
 
     /*
      * f32 and f64, the types a model's weights and data have, are copied element by element: a float widened to a
-     * double and narrowed back is the same float, bits and NaN payloads alike, as the little-endian bytes' path gives
+     * double and narrowed back is the same float, bits and NaN payloads alike (a NaN by its bits, {@link Floats#fromF32Bits},
+     * so that a signalling one stays signalling), as the little-endian bytes' path gives
      * (which every other type takes); for weight-sized arrays that path's bytes cost more than the steps' kernels.
      */
 
@@ -24,7 +25,10 @@ public final class HostArrays {
             Tensor t = Tensor.zeros(a.type());
             double[] re = t.re;
             float[] v = a.toFloatArray();
-            for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, re.length); i < e; i++) re[i] = v[i];
+            for (long i0 = 0; i0 < re.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, re.length); i < e; i++) {
+                float x = v[i];
+                re[i] = x == x ? x : Floats.fromF32Bits(Float.floatToRawIntBits(x));   // a NaN by its bits: a cast would quiet it
+            }
             return t;
         }
         return Bytes.decode(a.type(), a.toLittleEndianBytes(), false);
@@ -34,7 +38,10 @@ public final class HostArrays {
         if (t.elementType instanceof FloatType f && f.kind() == FloatKind.F64) return HostArray.fromDoubles(t.type, t.re);
         if (t.elementType instanceof FloatType f && f.kind() == FloatKind.F32) {
             float[] v = new float[t.size];
-            for (long i0 = 0; i0 < v.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, v.length); i < e; i++) v[i] = (float) t.re[i];
+            for (long i0 = 0; i0 < v.length; i0 += StopCheck.STEP) for (int i = (int) i0, e = StopCheck.end(i0, v.length); i < e; i++) {
+                double x = t.re[i];
+                v[i] = x == x ? (float) x : Float.intBitsToFloat(Floats.f32Bits(x));
+            }
             return HostArray.fromFloats(t.type, v);
         }
         return HostArray.fromLittleEndianBytes(t.type, Bytes.encode(t));
