@@ -29,6 +29,8 @@ public final class Interpreter {
     private final SymbolTable symbols;
     private volatile long deadline = Long.MAX_VALUE;
     private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
+    /** Where each block's values are read for the last time (under its fusion plan), to unbind them then. */
+    private final Map<Block, Liveness> liveness = new ConcurrentHashMap<>();
     /** Blocks whose every static result fits a tensor (see {@link #checkSizes}); each block is checked once. */
     private final Set<Block> sizeChecked = ConcurrentHashMap.newKeySet();
     /** Functions from which no recursive call chain is reachable ({@link CallCycles}); each is walked once. */
@@ -201,8 +203,13 @@ public final class Interpreter {
         for (int i = 0; i < args.size(); i++) scope.bind(b.argument(i), args.get(i));
         Frame frame = new Frame(this, scope, process);
         ElementwiseFusion.Plan plan = fusionPlans.computeIfAbsent(b, ElementwiseFusion::plan);
+        Liveness live = liveness.computeIfAbsent(b, k -> Liveness.of(k, plan));
+        for (Value v : live.deadOnEntry()) scope.unbind(v);
         Set<Operation> deferrable = plan.broadcasts();
-        for (Operation op : b.operations()) {
+        List<Operation> ops = b.operations();
+        for (int at = 0; at < ops.size(); at++) {
+            if (at > 0) live.release(at - 1, scope); // every path below ends its op here, skipped ones too
+            Operation op = ops.get(at);
             checkStop(op, process, false);
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
                 continue; // its users read its operand (which a fused group may compute later)

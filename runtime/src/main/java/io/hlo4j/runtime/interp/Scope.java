@@ -14,6 +14,9 @@ public final class Scope {
 
     public void bind(Value v, RtValue x) { values.put(v, x); }
 
+    /** Drops this scope's binding of {@code v} (a value no later op reads), so its memory can be reclaimed. */
+    void unbind(Value v) { values.remove(v); }
+
     /** The value bound here or in an enclosing scope; null if none. */
     public RtValue lookup(Value v) {
         for (Scope s = this; s != null; s = s.parent) {
