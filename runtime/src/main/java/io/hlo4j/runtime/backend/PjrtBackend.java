@@ -536,11 +536,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public List<List<HostArray>> callPerDevice(List<List<HostArray>> perDevice) {
             List<PjrtDevice> ds = exe.devices();
             if (perDevice.size() != ds.size())
-                throw new Hlo4jException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
+                throw new ArgumentMismatchException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
             int nargs = sig.inputs().size();
             for (int d = 0; d < perDevice.size(); d++)
                 if (perDevice.get(d).size() != nargs)
-                    throw new Hlo4jException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
+                    throw new ArgumentMismatchException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
                             + " " + sig.inputs(), entry.location());
             List<List<PjrtBuffer>> in = new ArrayList<>();
             List<List<PjrtBuffer>> out = List.of();
@@ -571,11 +571,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     static void checkArguments(Operation entry, FunctionType sig, List<HostArray> args) {
         List<Type> want = sig.inputs();
         if (args.size() != want.size()) {
-            throw new Hlo4jException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
+            throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
         }
         for (int i = 0; i < args.size(); i++) {
             if (!args.get(i).type().equals(want.get(i))) {
-                throw new Hlo4jException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
+                throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
                         + want.get(i), entry.location());
             }
         }
