@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A service's use of an {@link Executable}: a module JAX wrote, compiled once, called from several threads at once (each
  * call's bits those of the values computed by hand), wrong arguments refused as {@link ArgumentMismatchException}, a
- * closed PJRT backend's executable refused, a plugin's failure carried as its {@link PjrtErrorCode}, and no device
+ * closed PJRT backend's executable refused (also when it is closed while other threads call), a plugin's failure carried as its {@link PjrtErrorCode}, and no device
  * buffer left behind by concurrent PJRT calls.
  */
 class ConcurrentCallsTest {
@@ -106,6 +106,43 @@ class ConcurrentCallsTest {
         }
         assertThatThrownBy(() -> exe.call(List.of(a, b))).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("is closed (by its client's close)");
+    }
+
+    /**
+     * Shutdown while requests run: close waits for the calls in flight, and every later call is refused before it reaches
+     * the plugin. Unguarded, a call handed the plugin the closed client (the mock then answers INVALID_ARGUMENT "not a live
+     * client"; a real plugin would read freed memory).
+     */
+    @Test
+    void closingWhileOtherThreadsCallWaitsForThemAndRefusesTheRest() throws Exception {
+        HostArray a = f32(new long[] {3}, 1, 2, 3);
+        HostArray want = f32(new long[] {3}, 2, 4, 6);
+        for (int round = 0; round < 10; round++) {
+            PjrtBackend pjrt = PjrtBackend.open(PjrtBackendTest.mock(), Map.of());
+            Executable exe = pjrt.compile(MlirParser.parseModule(ADD, "add.mlir"));
+            java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(THREADS);
+            List<Future<String>> callers = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(THREADS)) {
+                for (int t = 0; t < THREADS; t++) {
+                    callers.add(pool.submit(() -> {
+                        for (int i = 0; ; i++) {
+                            try {
+                                assertThat(exe.call(List.of(a, a))).containsExactly(want);
+                            } catch (IllegalStateException closed) {
+                                return "refused";
+                            } catch (RuntimeException other) {
+                                return "other: " + other;
+                            }
+                            if (i == 0) running.countDown();
+                        }
+                    }));
+                }
+                running.await();
+                pjrt.close();
+                for (Future<String> c : callers) assertThat(c.get()).isEqualTo("refused");
+            }
+            assertThat(liveBuffers()).isZero();
+        }
     }
 
     @Test
