@@ -10,7 +10,11 @@ import io.hlo4j.runtime.backend.Executable;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Stage 3: bound to a backend; {@link #call} runs it on host arrays. */
+/**
+ * Stage 3: bound to a backend; {@link #call} runs it on host arrays. Thread-safe: concurrent calls of one instance are
+ * allowed (each call has its own values). A program compiled on a {@code PjrtBackend} cannot be called once that backend
+ * is closed: the call throws IllegalStateException.
+ */
 public record Compiled(Lowered lowered, Executable executable) {
     /** Flat call: the leaves of the arguments in pytree order; returns the flat results. */
     public List<HostArray> call(HostArray... args) { return executable.call(List.of(args)); }
@@ -18,7 +22,8 @@ public record Compiled(Lowered lowered, Executable executable) {
     /**
      * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of
      * another structure, a leaf that is not a {@code HostArray}, or one of another shape or dtype than traced are refused,
-     * naming the leaf's path ({@code args[0].w1}: argument 0, its component or key {@code w1}).
+     * naming the leaf's path ({@code args[0].w1}: argument 0, its component or key {@code w1}), as a
+     * {@link CallArgumentException} before anything runs.
      */
     public Object callTree(Object... args) {
         Traced t = lowered.traced();
@@ -29,11 +34,11 @@ public record Compiled(Lowered lowered, Executable executable) {
         try {
             def = Pytree.flatten(List.of(args), leaves);
         } catch (IllegalArgumentException e) {
-            throw new DslException("call", "the arguments of " + fn + " are not a pytree of HostArrays: " + e.getMessage(), SourceLoc.here(), e);
+            throw new CallArgumentException("the arguments of " + fn + " are not a pytree of HostArrays: " + e.getMessage(), SourceLoc.here(), e);
         }
         String diff = Pytree.firstDifference(t.inputDef(), def, "args");
         if (diff != null) {
-            throw new DslException("call", "the arguments of " + fn + " do not have the traced structure: " + diff.replaceFirst("^args\\.(\\d+)", "args[$1]"),
+            throw new CallArgumentException("the arguments of " + fn + " do not have the traced structure: " + diff.replaceFirst("^args\\.(\\d+)", "args[$1]"),
                     SourceLoc.here());
         }
         List<String> paths = Pytree.paths(t.inputDef());
@@ -41,12 +46,12 @@ public record Compiled(Lowered lowered, Executable executable) {
         for (int i = 0; i < leaves.size(); i++) {
             String path = HostTrees.argPath(paths.get(i));
             if (!(leaves.get(i) instanceof HostArray h)) {
-                throw new DslException("call", "argument " + path + " of " + fn + " is " + HostTrees.describe(leaves.get(i)) + ", not a HostArray",
+                throw new CallArgumentException("argument " + path + " of " + fn + " is " + HostTrees.describe(leaves.get(i)) + ", not a HostArray",
                         SourceLoc.here());
             }
             Spec want = t.argSpecs().get(i);
             if (!Spec.of(h.type()).equals(want)) {
-                throw new DslException("call", "argument " + path + " of " + fn + " is " + Spec.of(h.type()) + " but " + fn + " was traced for "
+                throw new CallArgumentException("argument " + path + " of " + fn + " is " + Spec.of(h.type()) + " but " + fn + " was traced for "
                         + want, SourceLoc.here());
             }
             hs.add(h);

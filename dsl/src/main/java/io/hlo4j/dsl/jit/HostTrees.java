@@ -83,7 +83,7 @@ public final class HostTrees {
      * without one. {@code what} says what to pass instead. Other malformed trees are left to the caller's flatten.
      */
     static void requireNoNulls(String op, String fn, Object[] args, String what, io.hlo4j.mlir.ir.Location loc) {
-        if (args == null) throw new DslException(op, "the argument array of " + fn + " is null (" + what + ")", loc);
+        if (args == null) throw refusal(op, "the argument array of " + fn + " is null (" + what + ")", loc);
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def;
         try {
@@ -94,9 +94,14 @@ public final class HostTrees {
         List<String> paths = Pytree.paths(def);
         for (int i = 0; i < leaves.size(); i++) {
             if (leaves.get(i) == null) {
-                throw new DslException(op, "argument " + argPath(paths.get(i)) + " of " + fn + " is null (" + what + ")", loc);
+                throw refusal(op, "argument " + argPath(paths.get(i)) + " of " + fn + " is null (" + what + ")", loc);
             }
         }
+    }
+
+    /** A call's refusal is a {@link CallArgumentException}; a trace's, a plain DslException of its op. */
+    private static DslException refusal(String op, String message, io.hlo4j.mlir.ir.Location loc) {
+        return op.equals("call") ? new CallArgumentException(message, loc) : new DslException(op, message, loc);
     }
 
     /** A leaf path of the argument list as the user writes it: {@code 0.w1} is {@code args[0].w1}. */

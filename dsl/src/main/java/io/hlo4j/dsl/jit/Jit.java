@@ -29,6 +29,12 @@ import java.util.function.Function;
  * {@code jit}: traces a Java function over tensors (or pytrees of them) into a {@code func.func @main} and
  * compiles it for a backend, caching one compiled program per argument structure, shapes and dtypes.
  * Stages: {@link #trace} -> {@link Traced#lower()} -> {@link Lowered#compile()} -> {@link Compiled#call}.
+ *
+ * <p>Thread-safe: one instance may serve concurrent calls (a request handler's). The first call of a new argument
+ * structure traces and compiles once while other callers of it wait; later calls share the compiled program. Every
+ * new shape or dtype compiles another program, kept as long as this instance: a service whose requests choose the shapes
+ * should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
+ * shapes instead of compiling them.
  */
 public final class Jit {
     private final String name;
@@ -82,6 +88,9 @@ public final class Jit {
     }
 
     public Jit withBackend(Backend b) { return new Jit(name, fn, b); }
+
+    /** The traced function's name ({@code @name}). */
+    String name() { return name; }
 
     /** Traces with arguments given as pytrees whose leaves are {@link Spec}s or {@link HostArray}s (their specs). */
     public Traced trace(Object... args) { return traceFunction(name, fn, args); }

@@ -55,6 +55,19 @@ final class Typed {
         return out.toString();
     }
 
+    /**
+     * The result of {@code jit}'s call as the class its caller names; a result of another class is refused naming the
+     * function, what it returned and the class asked for (the caller's target is {@code resultType} or a supertype, which
+     * the compiler checks).
+     */
+    static <H> H as(Jit jit, Object result, Class<? super H> resultType) {
+        if (!resultType.isInstance(result)) {
+            throw new DslException("call", "@" + jit.name() + " returned " + HostTrees.describe(result) + ", not a "
+                    + resultType.getSimpleName() + " (the class passed to call)", SourceLoc.here());
+        }
+        return cast(result);
+    }
+
     /** The result of an untyped call, typed by the caller's target (erased generics: the tree was built from the traced result). */
     @SuppressWarnings("unchecked")
     static <H> H cast(Object o) { return (H) o; }

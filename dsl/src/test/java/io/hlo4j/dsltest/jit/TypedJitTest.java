@@ -58,7 +58,7 @@ class TypedJitTest {
         Map<String, HostArray> m = Map.of("w1", p.w1(), "b1", p.b1(), "w2", p.w2());
         List<Double> losses = new ArrayList<>();
         for (int step = 0; step < 3; step++) {
-            Stepped<HostArray> s = typed.call(p, x, y);
+            Stepped<HostArray> s = typed.call(p, x, y, Stepped.class);
             List<?> u = (List<?>) untyped.call(m, x, y);
             assertThat(s.loss()).as("loss at step %d", step).isEqualTo(u.get(0));
             m = Jit.jit(a -> a[0]).callMap(u.get(1));
@@ -76,7 +76,7 @@ class TypedJitTest {
         SplittableRandom r = new SplittableRandom(3);
         HostArray x = MlpModel.random(Spec.of(DType.F64, BATCH, IN), r), y = MlpModel.random(Spec.of(DType.F64, BATCH, OUT), r);
         TypedMlp<HostArray> p = MlpModel.params(DType.F64, 2);
-        TypedMlp<HostArray> g = Jit.of(Grad.gradOf(MlpModel::loss)).call(p, x, y);
+        TypedMlp<HostArray> g = Jit.of(Grad.gradOf(MlpModel::loss)).call(p, x, y, TypedMlp.class);
         assertThat(g.getClass()).isEqualTo(TypedMlp.class);
         var loss = Jit.of(MlpModel::loss);
         double h = 1e-6;
@@ -88,15 +88,15 @@ class TypedJitTest {
                 double[] up = v.clone(), down = v.clone();
                 up[i] += h;
                 down[i] -= h;
-                HostArray lu = loss.call(with(p, c, HostArray.fromDoubles(leaves.get(c).type(), up)), x, y);
-                HostArray ld = loss.call(with(p, c, HostArray.fromDoubles(leaves.get(c).type(), down)), x, y);
+                HostArray lu = loss.call(with(p, c, HostArray.fromDoubles(leaves.get(c).type(), up)), x, y, HostArray.class);
+                HostArray ld = loss.call(with(p, c, HostArray.fromDoubles(leaves.get(c).type(), down)), x, y, HostArray.class);
                 double fd = (lu.getDouble(0) - ld.getDouble(0)) / (2 * h);
                 assertThat(got[i]).as("component %d element %d", c, i).isCloseTo(fd, org.assertj.core.data.Offset.offset(1e-7 * Math.max(1, Math.abs(fd))));
             }
         }
         // valueAndGradOf: the same gradient, and the loss
-        ValueAndGrad<HostArray, TypedMlp<HostArray>> vg = Jit.of(Grad.valueAndGradOf(MlpModel::loss)).call(p, x, y);
-        assertThat(vg.value()).isEqualTo(loss.call(p, x, y));
+        ValueAndGrad<HostArray, TypedMlp<HostArray>> vg = Jit.of(Grad.valueAndGradOf(MlpModel::loss)).call(p, x, y, ValueAndGrad.class);
+        assertThat(vg.value()).isEqualTo(loss.call(p, x, y, HostArray.class));
         assertThat(vg.grad()).isEqualTo(g);
     }
 
@@ -126,13 +126,13 @@ class TypedJitTest {
         HostArray xs = MlpModel.random(Spec.of(DType.F64, BATCH, IN), r);
         io.hlo4j.dsl.jit.Fn2<TypedMlp<Tensor>, Tensor, Tensor> one = (q, x) ->   // one example x [IN]
                 io.hlo4j.dsl.Nn.relu(io.hlo4j.dsl.Linalg.einsum("i,ij->j", x, q.w1()).add(q.b1())).matmul(q.w2());
-        HostArray batched = Jit.of(io.hlo4j.dsl.vmap.Vmap.vmapOf(one, io.hlo4j.dsl.vmap.Vmap.tree(null, 0), io.hlo4j.dsl.vmap.Vmap.axes(0))).call(p, xs);
+        HostArray batched = Jit.of(io.hlo4j.dsl.vmap.Vmap.vmapOf(one, io.hlo4j.dsl.vmap.Vmap.tree(null, 0), io.hlo4j.dsl.vmap.Vmap.axes(0))).call(p, xs, HostArray.class);
         assertThat(batched.shape()).containsExactly(BATCH, OUT);
         var single = Jit.of(one);
         double[] all = batched.toDoubleArray(), xv = xs.toDoubleArray();
         for (int e = 0; e < BATCH; e++) {
             HostArray xe = HostArray.fromDoubles(Spec.of(DType.F64, IN).tensorType(), java.util.Arrays.copyOfRange(xv, e * IN, (e + 1) * IN));
-            HostArray ye = single.call(p, xe);
+            HostArray ye = single.call(p, xe, HostArray.class);
             assertThat(java.util.Arrays.copyOfRange(all, e * OUT, (e + 1) * OUT)).as("example %d", e).containsExactly(ye.toDoubleArray(),
                     org.assertj.core.data.Offset.offset(1e-12));
         }
@@ -156,7 +156,7 @@ class TypedJitTest {
         HostArray a = HostArray.fromDoubles(Spec.of(DType.F64, 3).tensorType(), 2, -1, 0.5);
         HostArray x = HostArray.fromDoubles(Spec.of(DType.F64, 3, 2).tensorType(), 1, 2, 3, 4, 5, 6);
         HostArray y = HostArray.fromDoubles(Spec.of(DType.F64, 3, 2).tensorType(), 10, 20, 30, 40, 50, 60);
-        HostArray r = batched.call(a, x, y);
+        HostArray r = batched.call(a, x, y, HostArray.class);
         assertThat(r.shape()).containsExactly(3, 2);
         // row 0: 2*[1,2]+[10,20]; row 1: -1*[3,4]+[30,40]; row 2: 0.5*[5,6]+[50,60]
         assertThat(r.toDoubleArray()).containsExactly(12, 24, 27, 36, 52.5, 63);

@@ -33,11 +33,11 @@ final class InterpreterBackend implements Backend {
             @Override public List<HostArray> call(List<HostArray> args) {
                 List<Type> want = sig.inputs();
                 if (args.size() != want.size()) {
-                    throw new Hlo4jException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
+                    throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
                 }
                 for (int i = 0; i < args.size(); i++) {
                     if (!args.get(i).type().equals(want.get(i))) {
-                        throw new Hlo4jException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
+                        throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
                                 + want.get(i), entry.location());
                     }
                 }

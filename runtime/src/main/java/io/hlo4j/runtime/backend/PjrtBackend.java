@@ -73,6 +73,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final DistributedProcess job;   // null unless opened for a job
     private final Duration jobTimeout;
     private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Held shared by each compile and each call's native work, exclusively by {@link #close}: close waits for the calls in
+     * flight, and no call hands the plugin a handle close destroyed (a real plugin would read freed memory).
+     */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock inFlight = new java.util.concurrent.locks.ReentrantReadWriteLock();
     /** The keys under which a job's processes exchange call n's result blocks: {@code hlo4j/call/<n>/}. */
     public static final String CALL_PREFIX = "hlo4j/call/";
 
@@ -232,10 +237,13 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * a program of one partition is compiled by each process for its own first device.
      */
     public Compiled compile(Module module, int partitions) {
+        inFlight.readLock().lock();
         try {
             return compileChecked(module, partitions);
         } catch (RuntimeException e) {
             throw failed(e);
+        } finally {
+            inFlight.readLock().unlock();
         }
     }
 
@@ -536,14 +544,15 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public List<List<HostArray>> callPerDevice(List<List<HostArray>> perDevice) {
             List<PjrtDevice> ds = exe.devices();
             if (perDevice.size() != ds.size())
-                throw new Hlo4jException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
+                throw new ArgumentMismatchException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
             int nargs = sig.inputs().size();
             for (int d = 0; d < perDevice.size(); d++)
                 if (perDevice.get(d).size() != nargs)
-                    throw new Hlo4jException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
+                    throw new ArgumentMismatchException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
                             + " " + sig.inputs(), entry.location());
             List<List<PjrtBuffer>> in = new ArrayList<>();
             List<List<PjrtBuffer>> out = List.of();
+            inFlight.readLock().lock();
             try {
                 for (int d = 0; d < ds.size(); d++) {
                     List<PjrtBuffer> bs = new ArrayList<>();
@@ -562,8 +571,12 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                 }
                 return List.copyOf(results);
             } finally {
-                for (List<PjrtBuffer> bs : in) for (PjrtBuffer b : bs) b.close();
-                for (List<PjrtBuffer> bs : out) for (PjrtBuffer b : bs) b.close();
+                try {
+                    for (List<PjrtBuffer> bs : in) for (PjrtBuffer b : bs) b.close();
+                    for (List<PjrtBuffer> bs : out) for (PjrtBuffer b : bs) b.close();
+                } finally {
+                    inFlight.readLock().unlock();
+                }
             }
         }
     }
@@ -571,21 +584,28 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     static void checkArguments(Operation entry, FunctionType sig, List<HostArray> args) {
         List<Type> want = sig.inputs();
         if (args.size() != want.size()) {
-            throw new Hlo4jException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
+            throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
         }
         for (int i = 0; i < args.size(); i++) {
             if (!args.get(i).type().equals(want.get(i))) {
-                throw new Hlo4jException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
+                throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
                         + want.get(i), entry.location());
             }
         }
     }
 
-    /** Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator. */
+    /**
+     * Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator.
+     * Waits first for the compiles and calls in flight on other threads; a call that starts after it throws
+     * IllegalStateException. Closing from inside a call of this backend (a callback) is refused.
+     */
     @Override public void close() {
+        if (inFlight.getReadHoldCount() > 0) throw new IllegalStateException("PjrtBackend.close() called from inside one of its own calls");
+        inFlight.writeLock().lock();
         try {
             client.close();
         } finally {
+            inFlight.writeLock().unlock();
             if (job != null) job.close();
         }
     }

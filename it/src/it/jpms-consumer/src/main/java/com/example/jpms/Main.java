@@ -54,7 +54,7 @@ public final class Main {
                 (Linear<Tensor> p, Tensor x) -> Grad.valueAndGradOf(Main::loss).apply(p, x));
         double[] w = {0.5, -0.25}, b = {0.1, -0.2, 0.3}, x = {1, 2, 3, 4, 5, 6};
         Linear<HostArray> p = new Linear<>(f32(w, 2), f32(b, 3));
-        ValueAndGrad<HostArray, Linear<HostArray>> r = vg.call(p, f32(x, 3, 2));
+        ValueAndGrad<HostArray, Linear<HostArray>> r = vg.call(p, f32(x, 3, 2), ValueAndGrad.class);
 
         // By hand: z = x w + b, dL/dz = 2 tanh(z) (1 - tanh(z)^2) / 3; dL/dw = x^T dL/dz, dL/db = dL/dz.
         double loss = 0;
@@ -85,7 +85,7 @@ public final class Main {
         Jit1<Hidden<Tensor>, Tensor> sum = Jit.of("hidden", (Hidden<Tensor> h) -> h.w().sum());
         String want = "opens com.example.jpms.hidden to io.hlo4j.dsl;";
         try {
-            Object r = sum.call(new Hidden<>(f32(new double[]{1, 2}, 2)));
+            HostArray r = sum.call(new Hidden<>(f32(new double[]{1, 2}, 2)), HostArray.class);
             failures.add("a record of a package not opened to io.hlo4j.dsl was read: " + r);
         } catch (RuntimeException e) {
             StringBuilder messages = new StringBuilder();
