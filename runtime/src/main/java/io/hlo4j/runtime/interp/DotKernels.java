@@ -192,6 +192,8 @@ final class DotKernels {
      * rounding) per term, k ascending; rows in parallel when the product is large. Returns c as floats.
      */
     static float[] matmulF32(double[] a, double[] b, int B, int M, int K, int N) {
+        // few columns (a router's 8): vectorised over rows, reading the operands' doubles itself
+        if (NarrowMatmul.applies(M, K, N)) return NarrowMatmul.multiply(a, b, B, M, K, N);
         float[] af = toFloats(a), bf = toFloats(b);
         float[] cf = new float[B * M * N];
         matmulF32Into(af, 0, bf, 0, cf, 0, B, M, K, N);

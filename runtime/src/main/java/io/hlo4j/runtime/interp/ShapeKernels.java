@@ -136,8 +136,8 @@ final class ShapeKernels {
 
     static Tensor transpose(Tensor x, TensorType rt, long[] perm) {
         Tensor r = Tensor.zeros(rt);
-        if (TransposeTiles.applies(x, perm)) { // [..., R, C] -> [..., C, R]: in cache-sized tiles
-            TransposeTiles.transpose(x, r);
+        if (TransposeTiles.applies(x, perm)) { // the last dimension moves: in cache-sized tiles
+            TransposeTiles.transpose(x, perm, r);
             return r;
         }
         int[] os = Tensor.strides(x.shape);

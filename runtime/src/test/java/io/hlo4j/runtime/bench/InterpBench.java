@@ -42,7 +42,14 @@ public final class InterpBench {
                         warmup, repeat);
                 // the MoE router's sorts (docs/benchmarks.md, the MoE training step): run it by name, InterpBench router
                 case "router" -> run(c, router(), () -> List.of(floats(2048 * 8, 1, 2048, 8)), warmup, repeat);
-                default -> throw new IllegalArgumentException("unknown bench case " + c + " (matmul softmax argsort gather moe transpose router)");
+                // the MoE training step's seven transposes and three router dot_generals (docs/benchmarks.md): by name
+                case "steptranspose" -> run(c, stepTransposes(), () -> List.of(floats(8 * 512 * 1024, 1, 8, 512, 1024),
+                        floats(8 * 1024 * 512, 1, 8, 1024, 512), floats(4096 * 1024, 1, 4096, 1024), floats(4096 * 512, 1, 4096, 512),
+                        floats(8 * 512, 1, 8, 512)), warmup, repeat);
+                case "routerdots" -> run(c, routerDots(), () -> List.of(floats(2048 * 512, 1, 2048, 512), floats(512 * 8, 1 / 22.6, 512, 8),
+                        floats(2048 * 8, 1, 2048, 8)), warmup, repeat);
+                default -> throw new IllegalArgumentException("unknown bench case " + c
+                        + " (matmul softmax argsort gather moe transpose router steptranspose routerdots)");
             }
         }
     }
@@ -137,6 +144,46 @@ public final class InterpBench {
               %t = stablehlo.transpose %a, dims = [1, 0] : (tensor<4096x1024xf32>) -> tensor<1024x4096xf32>
               %u = stablehlo.transpose %b, dims = [0, 2, 1] : (tensor<8x1024x512xf32>) -> tensor<8x512x1024xf32>
               return %t, %u : tensor<1024x4096xf32>, tensor<8x512x1024xf32>
+            }
+            """;
+    }
+
+    /**
+     * The seven transposes of one MoE training step ({@code MoeGradBench}, 2,048 tokens, H 512, M 1024, 8 experts):
+     * autodiff's before the gradient dots, the last two dimensions swapped, and one of an [8, 512] gradient.
+     */
+    static String stepTransposes() {
+        return """
+            func.func @main(%w: tensor<8x512x1024xf32>, %d: tensor<8x1024x512xf32>, %h: tensor<4096x1024xf32>, %x: tensor<4096x512xf32>,
+                            %g: tensor<8x512xf32>)
+                -> (tensor<8x1024x512xf32>, tensor<8x1024x512xf32>, tensor<8x512x1024xf32>, tensor<1024x4096xf32>, tensor<512x4096xf32>,
+                    tensor<512x4096xf32>, tensor<512x8xf32>) {
+              %0 = stablehlo.transpose %w, dims = [0, 2, 1] : (tensor<8x512x1024xf32>) -> tensor<8x1024x512xf32>
+              %1 = stablehlo.transpose %w, dims = [0, 2, 1] : (tensor<8x512x1024xf32>) -> tensor<8x1024x512xf32>
+              %2 = stablehlo.transpose %d, dims = [0, 2, 1] : (tensor<8x1024x512xf32>) -> tensor<8x512x1024xf32>
+              %3 = stablehlo.transpose %h, dims = [1, 0] : (tensor<4096x1024xf32>) -> tensor<1024x4096xf32>
+              %4 = stablehlo.transpose %x, dims = [1, 0] : (tensor<4096x512xf32>) -> tensor<512x4096xf32>
+              %5 = stablehlo.transpose %x, dims = [1, 0] : (tensor<4096x512xf32>) -> tensor<512x4096xf32>
+              %6 = stablehlo.transpose %g, dims = [1, 0] : (tensor<8x512xf32>) -> tensor<512x8xf32>
+              return %0, %1, %2, %3, %4, %5, %6 : tensor<8x1024x512xf32>, tensor<8x1024x512xf32>, tensor<8x512x1024xf32>,
+                  tensor<1024x4096xf32>, tensor<512x4096xf32>, tensor<512x4096xf32>, tensor<512x8xf32>
+            }
+            """;
+    }
+
+    /**
+     * The three dot_generals of one MoE training step's router ({@code MoeGradBench}): the gate's logits
+     * [2048, 512] x [512, 8], and the two of its gradient, [2048, 8] x [512, 8] contracting [1] x [1] (the input's) and
+     * [2048, 8] x [2048, 512] contracting [0] x [0] (the gate kernel's).
+     */
+    static String routerDots() {
+        return """
+            func.func @main(%x: tensor<2048x512xf32>, %k: tensor<512x8xf32>, %g: tensor<2048x8xf32>)
+                -> (tensor<2048x8xf32>, tensor<2048x512xf32>, tensor<8x512xf32>) {
+              %0 = stablehlo.dot_general %x, %k, contracting_dims = [1] x [0] : (tensor<2048x512xf32>, tensor<512x8xf32>) -> tensor<2048x8xf32>
+              %1 = stablehlo.dot_general %g, %k, contracting_dims = [1] x [1] : (tensor<2048x8xf32>, tensor<512x8xf32>) -> tensor<2048x512xf32>
+              %2 = stablehlo.dot_general %g, %x, contracting_dims = [0] x [0] : (tensor<2048x8xf32>, tensor<2048x512xf32>) -> tensor<8x512xf32>
+              return %0, %1, %2 : tensor<2048x8xf32>, tensor<2048x512xf32>, tensor<8x512xf32>
             }
             """;
     }

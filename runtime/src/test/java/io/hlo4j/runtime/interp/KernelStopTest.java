@@ -51,6 +51,12 @@ class KernelStopTest {
                 c("clamp", "%r = stablehlo.clamp %a0, %a1, %a2 : " + f, f, f, f),
                 c("broadcast_in_dim", "%r = stablehlo.broadcast_in_dim %a0, dims = [1] : (tensor<1024xf64>) -> " + m, "tensor<1024xf64>"),
                 c("transpose", "%r = stablehlo.transpose %a0, dims = [1, 0] : (" + m + ") -> " + m, m),
+                c("transpose (rank 3, tiles)", "%r = stablehlo.transpose %a0, dims = [2, 0, 1] : (tensor<64x128x128xf64>) -> tensor<128x64x128xf64>",
+                        "tensor<64x128x128xf64>"),
+                c("transpose (last dimension kept)", "%r = stablehlo.transpose %a0, dims = [1, 0, 2] : (tensor<64x128x128xf64>) -> tensor<128x64x128xf64>",
+                        "tensor<64x128x128xf64>"),
+                c("dot_general (8 columns, f32)", "%r = stablehlo.dot_general %a0, %a1, contracting_dims = [1] x [0] : (tensor<16384x128xf32>, tensor<128x8xf32>) "
+                        + "-> tensor<16384x8xf32>", "tensor<16384x128xf32>", "tensor<128x8xf32>"),
                 c("slice", "%r = stablehlo.slice %a0 [0:" + N + "] : (tensor<" + 2 * N + "xf64>) -> " + f, "tensor<" + 2 * N + "xf64>"),
                 c("reverse", "%r = stablehlo.reverse %a0, dims = [0] : " + f, f),
                 c("pad", "%r = stablehlo.pad %a0, %a1, low = [1], high = [1], interior = [0] : (" + f + ", tensor<f64>) -> tensor<" + (N + 2) + "xf64>", f, "tensor<f64>"),
