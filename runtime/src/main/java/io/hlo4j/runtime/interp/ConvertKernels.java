@@ -47,18 +47,48 @@ final class ConvertKernels {
             }
             case FLOAT -> {
                 FloatType ft = (FloatType) to;
-                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.re[i] = Elem.round(ft, x.asDouble(i));
+                FloatKind from = floatKind(x.elementType);
+                for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) r.re[i] = toFloat(from, ft, x.asDouble(i));
             }
             case COMPLEX -> {
                 FloatType ft = ((ComplexType) to).elementType();
+                FloatKind from = floatKind(x.elementType);
                 for (long i0 = 0; i0 < n; i0 += StopCheck.STEP) for (int i = (int) i0, iEnd = StopCheck.end(i0, n); i < iEnd; i++) {
-                    r.re[i] = Elem.round(ft, x.asDouble(i));
-                    r.im[i] = x.im == null ? 0 : Elem.round(ft, x.im[i]);
+                    r.re[i] = toFloat(from, ft, x.asDouble(i));
+                    r.im[i] = x.im == null ? 0 : toFloat(from, ft, x.im[i]);
                 }
             }
         }
         return r;
     }
+
+    /** The float format of a float or complex element type (its parts'), else null: an integer has no NaN. */
+    private static FloatKind floatKind(ElementType t) {
+        return t instanceof FloatType f ? f.kind() : t instanceof ComplexType c ? c.elementType().kind() : null;
+    }
+
+    /**
+     * {@code v}, a value of format {@code from} (null: an integer), converted to {@code to}. A NaN is quieted, as IEEE 754's
+     * convertFormat and XLA's casts do: to f32 or f64 its sign and payload stay (the quiet bit set: numpy's f32 -> f64
+     * and x86's cvtss2sd/cvtsd2ss); to a narrower format it becomes that format's quiet NaN with its sign (XLA's
+     * bfloat16 and half casts, Eigen's, drop the payload; numpy's f16 would keep it, but the interpreter stands in for
+     * XLA). A convert to the same format is no conversion (XLA's simplifier removes it): its bits move as they are.
+     * Without this, an f32 signalling NaN (held in the double's own layout, {@link Floats#fromF32Bits}) came out of
+     * f32 -> f64 as a double signalling NaN.
+     */
+    static double toFloat(FloatKind from, FloatType to, double v) {
+        if (from == to.kind()) return v;   // an exact value of the format already
+        if (v == v) return Elem.round(to, v);
+        long sign = Double.doubleToRawLongBits(v) & Long.MIN_VALUE;
+        return switch (to.kind()) {
+            case F64 -> Double.longBitsToDouble(Double.doubleToRawLongBits(v) | QUIET);
+            case F32 -> Floats.fromF32Bits(Floats.f32Bits(Double.longBitsToDouble(Double.doubleToRawLongBits(v) | QUIET)));
+            default -> Elem.round(to, Double.longBitsToDouble(sign | 0x7FF0_0000_0000_0000L | QUIET));
+        };
+    }
+
+    /** The quiet bit of a double NaN (the top fraction bit); an f32 NaN's quiet bit sits there too ({@link Floats#fromF32Bits}). */
+    private static final long QUIET = 1L << 51;
 
     /** Reinterprets the elements' bits as a little-endian bit stream (element 0 in the lowest bits). */
     static Tensor bitcast(Tensor x, TensorType rt) {

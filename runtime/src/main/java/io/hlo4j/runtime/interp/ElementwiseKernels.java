@@ -96,7 +96,8 @@ final class ElementwiseKernels {
         Kernels.put("stablehlo.imag", (op, args, f) -> List.of(part((Tensor) args.get(0), op, false)));
         Kernels.put("stablehlo.complex", (op, args, f) -> {
             Tensor a = (Tensor) args.get(0), b = (Tensor) args.get(1);
-            return List.of(Tensor.ofComplex((TensorType) op.result().type(), a.re.clone(), b.re.clone()));
+            // the parts are values of the type already: no rounding (which would quiet an f32 signalling NaN)
+            return List.of(Tensor.raw((TensorType) op.result().type(), null, a.re.clone(), b.re.clone()));
         });
         Kernels.put("stablehlo.select", ElementwiseKernels::select);
         Kernels.put("stablehlo.clamp", ElementwiseKernels::clamp);
@@ -173,10 +174,11 @@ final class ElementwiseKernels {
         return r;
     }
 
+    /** real or imag: a part moves as it is (a value of the result type already; rounding would quiet an f32 signalling NaN). */
     private static Tensor part(Tensor x, Operation op, boolean real) {
         TensorType rt = (TensorType) op.result().type();
-        if (x.elem != Elem.COMPLEX) return Tensor.ofDoubles(rt, real ? x.re.clone() : new double[x.size]);
-        return Tensor.ofDoubles(rt, (real ? x.re : x.im).clone());
+        if (x.elem != Elem.COMPLEX) return Tensor.raw(rt, null, real ? x.re.clone() : new double[x.size], null);
+        return Tensor.raw(rt, null, (real ? x.re : x.im).clone(), null);
     }
 
     /** The per-element double functions of the float unary and binary ops, by full op name (for ElementwiseFusion). */
