@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An f32 signalling NaN keeps its bits where XLA moves bits unchanged: through a bitcast_convert from i32 and back, a
  * reshape and a constant, as numpy's {@code a.view(np.float32).view(np.int32)} gives the same ints, and through the other
- * ops that move values. Arithmetic quiets it, as IEEE 754 says (x + 0 is 0x7FC00001
+ * ops that move values and the sign-bit ops negate and abs. Arithmetic quiets it, as IEEE 754 says (x + 0 is 0x7FC00001
  * for 0x7F800001, x86's and numpy's answer), and so does a convert to another format. The interpreter used to widen the
  * f32 to a double with a cast, which set the quiet bit everywhere. Expected bits are written out by hand below.
  */
@@ -103,6 +103,27 @@ class F32SignallingNanTest {
         // f64 sNaNs: 0x7FF4... (payload in f32's reach) and -0x...20000000 (f32 payload 1) -> f32 quiet, payload kept
         assertThat(ints(out.get(4))).containsExactly(0x7FE0_0000, 0xFFC0_0001);
         assertThat(out.get(5).toLongArray()).containsExactly(0x7FC0, (long) (short) 0xFFC0);
+    }
+
+    /**
+     * negate and abs change the sign bit only (IEEE 754's sign-bit operations, numpy's {@code -a} and {@code abs(a)}): a
+     * signalling NaN stays signalling, its payload as it was. They used to round through a float cast, which quieted it.
+     */
+    @Test
+    void negateAndAbsKeepASignallingNan() {
+        int[] in = {0x7F80_0001, 0xFFA0_0000, 0x7FC0_1234, 0xBF80_0000};
+        List<HostArray> out = run("""
+                func.func @main(%i: tensor<4xi32>) -> (tensor<4xi32>, tensor<4xi32>) {
+                  %f = stablehlo.bitcast_convert %i : (tensor<4xi32>) -> tensor<4xf32>
+                  %n = stablehlo.negate %f : tensor<4xf32>
+                  %a = stablehlo.abs %f : tensor<4xf32>
+                  %nb = stablehlo.bitcast_convert %n : (tensor<4xf32>) -> tensor<4xi32>
+                  %ab = stablehlo.bitcast_convert %a : (tensor<4xf32>) -> tensor<4xi32>
+                  return %nb, %ab : tensor<4xi32>, tensor<4xi32>
+                }
+                """, i32(in));
+        assertThat(ints(out.get(0))).containsExactly(0xFF80_0001, 0x7FA0_0000, 0xFFC0_1234, 0x3F80_0000);
+        assertThat(ints(out.get(1))).containsExactly(0x7F80_0001, 0x7FA0_0000, 0x7FC0_1234, 0x3F80_0000);
     }
 
     /** Ops that move values without computing keep an f32 signalling NaN's bits, as XLA moves them. */
