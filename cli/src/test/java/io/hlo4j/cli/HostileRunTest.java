@@ -229,6 +229,44 @@ class HostileRunTest {
         }
     }
 
+    /**
+     * The same custom-VJP call in a module on a mesh, under {@code run --spmd} and {@code dump FILE --emit explicit}: their
+     * inliner splices in the callee and never the backward function (which never runs forward), so a missing or recursing
+     * one refuses nothing there either. Both used to be refused: "cannot inline func.call with custom VJP @gone: the
+     * module has no function @gone" and "cannot inline @main: recursive call chain @main -> @bwd -> @main". x is split
+     * over x=2; the result, x * x = [1, 4], is written and read back, and the explicit dump multiplies with no call left.
+     */
+    @Test void aCustomVjpsBackwardFunctionIsNotTheSpmdInlinersBusiness() throws IOException {
+        String head = """
+                module @m attributes {mhlo.num_partitions = 2 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%x: tensor<2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<2xf32> {
+                    %0 = func.call @fwd(%x) {hlo4j.custom_vjp = @BWD} : (tensor<2xf32>) -> tensor<2xf32>
+                    return %0 : tensor<2xf32>
+                  }
+                  func.func private @fwd(%x: tensor<2xf32>) -> tensor<2xf32> {
+                    %0 = stablehlo.multiply %x, %x : tensor<2xf32>
+                    return %0 : tensor<2xf32>
+                  }
+                """;
+        String back = """
+                  func.func private @bwd(%x: tensor<2xf32>, %y: tensor<2xf32>, %ct: tensor<2xf32>) -> tensor<2xf32> {
+                    %0 = func.call @main(%x) : (tensor<2xf32>) -> tensor<2xf32>
+                    return %0 : tensor<2xf32>
+                  }
+                """;
+        for (String text : List.of(head.replace("BWD", "gone") + "}\n", head.replace("BWD", "bwd") + back + "}\n")) {
+            Path m = dir.resolve("vjp.mlir"), o = dir.resolve("out"), e = dir.resolve("explicit.mlir");
+            Files.writeString(m, text);
+            Cli.Run r = Cli.run("run", m.toString(), "--spmd", "--input", a.toString(), "-o", o.toString());
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(Npy.read(o.resolve("result0.npy")).toDoubleArray()).containsExactly(1, 4);
+            Cli.Run d = Cli.run("dump", m.toString(), "--emit", "explicit", "-o", e.toString());
+            assertThat(d.code()).as(d.toString()).isZero();
+            assertThat(Files.readString(e)).contains("stablehlo.multiply").doesNotContain("func.call");
+        }
+    }
+
     @Test void aLoopThatNeverEndsStopsAtTheTimeout() throws IOException {
         Path loop = dir.resolve("loop.mlir");
         Files.writeString(loop, EndlessWhile.function("main"));

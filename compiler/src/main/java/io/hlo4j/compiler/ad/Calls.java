@@ -159,11 +159,13 @@ public final class Calls {
 
     /**
      * A copy of {@code func} in which every {@code func.call}, in every region and transitively through the
-     * callees, is replaced by the callee's body. Refuses what {@link #refuseCycles} refuses.
+     * callees, is replaced by the callee's body. Refuses what {@link #refuseCycles} refuses, except about custom-VJP
+     * backward functions: the inlined call runs its callee only (its marker goes with it), so a backward function that is
+     * missing or calls back into the program is no business of the inliner, as of a run.
      */
     public static Operation inlineAll(Operation func, Function<String, Operation> symbols) {
         if (!func.name().equals("func.func")) throw new Hlo4jException("inlining expects a func.func, got '" + func.name() + "'", func.location());
-        refuseCycles(func, symbols, "inline");
+        refuseCycles(func, symbols, "inline", false);
         return splice(func, new IdentityHashMap<>(), op -> op.name().equals("func.call") ? callee(op, symbols, "inline").region(0).entry() : null);
     }
 

@@ -23,8 +23,9 @@ import java.util.function.Function;
  * {@code hlo4j.custom_vjp} backward function (run when the call is differentiated), {@code stablehlo.composite}'s
  * {@code decomposition}, {@code interpreter.run_parallel}'s {@code programs} and {@code infeed} functions. Any other
  * symbol an op names (a discardable attribute, a mesh) is no call. The backward function is a call for the autodiff
- * only: a resolver for a run (the interpreter's, {@code run}'s checks) gives no edge for a {@link #CUSTOM_VJP} call, so
- * a backward function that is missing or calls back into the program refuses nothing the run does. {@code stablehlo.custom_call}'s
+ * only: a resolver for a run (the interpreter's, {@code run}'s checks, and the inliner {@code run --spmd} and
+ * {@code dump FILE} partition through) gives no edge for a {@link #CUSTOM_VJP} call, so a backward function that is
+ * missing or calls back into the program refuses nothing that runs the program forward. {@code stablehlo.custom_call}'s
  * {@code called_computations} are not calls either: neither the interpreter nor the compiler runs them.
  *
  * <p>The search is iterative (an explicit stack), so a chain of tens of thousands of functions neither overflows the
