@@ -18,8 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code hlo4j.per_device_program} (here: today's dump with the mark removed by hand): the module looks like a
  * replicated global program, so the global inputs of the annotated dump fail the input check; the refusal now says
  * why (each argument is its input's block on the mesh), naming the mark and the re-dump. A genuinely global module gets
- * the plain refusal: the annotated dump given one device's blocks (its mesh is used), and a replicated module whose
- * input is no block of its argument.
+ * the plain refusal: the annotated dump given one device's blocks (its mesh is used), a replicated module whose
+ * input is no block of its argument, and one whose input is a block but which has no collective (nothing in it talks
+ * across devices, so nothing says it is one device's part of a program).
  */
 class RunUnmarkedPerDeviceTest {
     @TempDir Path dir;
@@ -74,8 +75,26 @@ class RunUnmarkedPerDeviceTest {
         Cli.Run r = Cli.run("run", m.toString(), "--spmd", "--input", a.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).isEqualTo("hlo4j: " + a + ": --input #1 is tensor<6xf32>, but argument 0 of @main (" + m + ":3:19) is tensor<4xf32>\n");
-        // and 8 = 4 x 2 is x's block: the hint
+        // 8 = 4 x 2 would be x's block, but nothing in the module talks across devices: as likely a global program given a
+        // wrong input, so no hint (it used to get one)
         Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 8), 1, 2, 3, 4, 5, 6, 7, 8));
+        Cli.Run r8 = Cli.run("run", m.toString(), "--spmd", "--input", a.toString());
+        assertThat(r8.code()).as(r8.toString()).isEqualTo(1);
+        assertThat(r8.err()).isEqualTo("hlo4j: " + a + ": --input #1 is tensor<8xf32>, but argument 0 of @main (" + m + ":3:19) is tensor<4xf32>\n");
+        // with a collective over x's two devices (what a partitioned program has and a replicated global one has not): the hint
+        Files.writeString(m, """
+                module attributes {mhlo.num_partitions = 2 : i32} {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
+                    %0 = "stablehlo.all_reduce"(%a) ({
+                    ^bb0(%p: tensor<f32>, %q: tensor<f32>):
+                      %s = stablehlo.add %p, %q : tensor<f32>
+                      stablehlo.return %s : tensor<f32>
+                    }) {replica_groups = dense<[[0, 1]]> : tensor<1x2xi64>, channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, use_global_device_ids} : (tensor<4xf32>) -> tensor<4xf32>
+                    return %0 : tensor<4xf32>
+                  }
+                }
+                """);
         assertThat(Cli.run("run", m.toString(), "--spmd", "--input", a.toString()).err()).contains("hlo4j.per_device_program").contains("--devices 2");
     }
 }
