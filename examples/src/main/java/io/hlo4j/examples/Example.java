@@ -84,7 +84,4 @@ public interface Example {
 
     /** {@code name()} as a function name: {@code mixtral-lm} -> {@code mixtral_lm}. */
     static String symbol(Example e) { return e.name().replaceAll("[^A-Za-z0-9_]", "_"); }
-
-    /** {@link #paramShardings}, or a tree of nulls shaped like the parameters when the model gives none. */
-    static Object paramShardingTree(Example e, Mesh mesh) { return ShardingCheck.paramTree(e, mesh, e.params()); }
 }

@@ -96,33 +96,19 @@ public final class Calls {
     }
 
     /**
-     * {@code func} and every function a call chain from it reaches (custom-VJP backward functions included), in the
-     * order first met; refuses what {@link #refuseCycles} refuses.
-     */
-    public static List<Operation> reachable(Operation func, Function<String, Operation> symbols, String doing) {
-        return reachable(func, symbols, doing, true);
-    }
-
-    /**
-     * The functions running {@code func} runs: as {@link #reachable(Operation, Function, String)} without the custom-VJP
-     * backward functions (the interpreter never calls one; a program the autodiff made calls it as a plain callee),
-     * so a backward function missing, mistyped or calling back into the program refuses nothing.
+     * The functions running {@code func} runs: {@code func} and every function a call chain from it reaches, in the order
+     * first met, without the custom-VJP backward functions (the interpreter never calls one; a program the autodiff made
+     * calls it as a plain callee), so a backward function missing, mistyped or calling back into the program refuses
+     * nothing. Refuses a missing or mistyped callee and a recursive chain, as {@link #refuseCycles} does.
      */
     public static List<Operation> runs(Operation func, Function<String, Operation> symbols, String doing) {
-        return reachable(func, symbols, doing, false);
-    }
-
-    private static List<Operation> reachable(Operation func, Function<String, Operation> symbols, String doing, boolean backward) {
-        refuseCycles(func, symbols, doing, backward);
+        refuseCycles(func, symbols, doing, false);
         java.util.Map<String, Operation> seen = new java.util.LinkedHashMap<>();
         java.util.ArrayDeque<Operation> todo = new java.util.ArrayDeque<>(List.of(func));
         while (!todo.isEmpty()) {
             Operation f = todo.removeFirst();
             if (seen.putIfAbsent(name(f), f) != null) continue;
-            for (Operation call : calls(f)) {
-                todo.addLast(callee(call, symbols, doing));
-                if (backward && call.attr(Checkpoint.CUSTOM_VJP) != null) todo.addLast(customBackward(call, symbols, doing));
-            }
+            for (Operation call : calls(f)) todo.addLast(callee(call, symbols, doing));
         }
         return List.copyOf(seen.values());
     }
