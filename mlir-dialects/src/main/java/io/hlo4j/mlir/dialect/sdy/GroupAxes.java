@@ -91,33 +91,36 @@ public final class GroupAxes {
      * ({@code x:(1)2}), then several sub-axes together, major to minor ({@code x:(1)2,x:(4)2} on x=8: what Shardy writes
      * for a dimension, or the reduced dimensions, sharded over both). Several must be Shardy's canonical form: each
      * sub-axis's pre-size a multiple of the one before's pre-size times size, and not equal to it (adjacent sub-axes
-     * are one, x:(1)2,x:(2)2 is x:(1)4).
+     * are one, x:(1)2,x:(2)2 is x:(1)4). At most {@link #MAX_COMBINATIONS} in all, fewer sub-axes first: a huge, highly
+     * divisible axis (720720 has over 7,000 single sub-axes) keeps its first 4096.
      */
     static List<List<AxisRef>> candidates(String a, long n) {
-        List<List<AxisRef>> chains = new ArrayList<>();
-        chains(a, n, 1, new ArrayList<>(), chains);
-        chains.sort(java.util.Comparator.comparingInt(List::size));   // stable: one sub-axis before several
         List<List<AxisRef>> out = new ArrayList<>();
         out.add(List.of(AxisRef.of(a)));
-        out.addAll(chains);
+        // one length at a time, each chain of the last extended by every sub-axis that may follow it
+        List<List<AxisRef>> last = List.of(List.of());
+        while (!last.isEmpty() && out.size() < MAX_COMBINATIONS) {
+            List<List<AxisRef>> next = new ArrayList<>();
+            for (List<AxisRef> chain : last) {
+                AxisRef end = chain.isEmpty() ? null : chain.getLast();
+                long from = end == null ? 1 : end.preSize() * end.size();
+                for (long pre = from; pre < n && out.size() < MAX_COMBINATIONS; pre += from) {
+                    if (n % pre != 0 || (end != null && pre == from)) continue;
+                    for (long size = 2; pre * size <= n && out.size() < MAX_COMBINATIONS; size++) {
+                        if (n % (pre * size) != 0 || (pre == 1 && size == n)) continue;
+                        List<AxisRef> longer = new ArrayList<>(chain);
+                        longer.add(AxisRef.sub(a, pre, size));
+                        out.add(List.copyOf(longer));
+                        next.add(longer);
+                    }
+                }
+            }
+            last = next;
+        }
         return out;
     }
 
-    private static void chains(String a, long n, long from, List<AxisRef> prefix, List<List<AxisRef>> out) {
-        for (long pre = from; pre < n; pre += from) {
-            if (n % pre != 0 || (!prefix.isEmpty() && pre == from)) continue;
-            for (long size = 2; pre * size <= n; size++) {
-                if (n % (pre * size) != 0 || (pre == 1 && size == n)) continue;
-                prefix.add(AxisRef.sub(a, pre, size));
-                out.add(List.copyOf(prefix));
-                chains(a, n, pre * size, prefix, out);
-                prefix.removeLast();
-            }
-            if (out.size() > MAX_COMBINATIONS) return;   // a huge, highly divisible axis: enough candidates
-        }
-    }
-
-    /** Sub-axis combinations {@link #exact} tries at most (a mesh with many highly divisible spanned axes gets no answer). */
+    /** Candidates of one axis, and combinations over the spanned axes, {@link #exact} tries at most (a mesh with many highly divisible spanned axes gets no answer). */
     private static final long MAX_COMBINATIONS = 4096;
 
     /**

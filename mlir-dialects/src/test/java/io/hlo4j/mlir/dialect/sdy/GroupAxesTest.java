@@ -79,4 +79,25 @@ class GroupAxesTest {
                 .containsExactly(List.of("x"), List.of("x:(1)2"), List.of("x:(1)4"), List.of("x:(2)2"), List.of("x:(2)4"),
                         List.of("x:(4)2"), List.of("x:(1)2", "x:(4)2"));
     }
+
+    /**
+     * The count of candidates, against a count made here: on x = 2^e the sub-axes are the pairs of distinct divisors
+     * 2^i < 2^j, and a canonical chain of k of them is 2k distinct exponents out of 0..e, so there are
+     * sum over k >= 1 of C(e + 1, 2k) = 2^e - 1 chains, less (1)2^e (the whole axis, listed once, first): 2^e - 1 candidates
+     * in all. Past 4096 the list stops there, every single sub-axis (C(e + 1, 2) - 1 of them) before any pair; a highly
+     * divisible axis (720720 = 2^4 3^2 5 7 11 13) stops at 4096 too. It used to test the cap only after each whole
+     * loop over sizes: 58,719 candidates for 720720, while exact() tried the first 4096.
+     */
+    @Test
+    void theCandidatesOfALargeAxisStopAtTheCap() {
+        for (int e = 1; e <= 12; e++) assertThat(GroupAxes.candidates("x", 1L << e).size()).as("x=2^%d", e).isEqualTo((1 << e) - 1);
+        List<List<AxisRef>> big = GroupAxes.candidates("x", 1L << 13);
+        assertThat(big.size()).isEqualTo(4096);
+        int singles = 14 * 13 / 2 - 1;
+        for (int k = 1; k <= singles; k++) assertThat(big.get(k).size()).as("candidate %d", k).isEqualTo(1);
+        assertThat(big.get(1 + singles).size()).isEqualTo(2);
+        List<List<AxisRef>> divisible = GroupAxes.candidates("x", 720720);
+        assertThat(divisible.size()).isEqualTo(4096);
+        assertThat(new java.util.HashSet<>(divisible).size()).isEqualTo(4096);
+    }
 }
