@@ -2,7 +2,6 @@ package io.hlo4j.runtime.interp;
 
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.FloatType;
@@ -53,23 +52,14 @@ final class BroadcastFusion {
                 if (fusibleUser && op.result(0).type().equals(v.type())) goodUses.merge(bc, 1, Integer::sum);
                 else bad.add(bc);
             }
-            for (Region r : op.regions()) markNestedUses(r, byResult, bad);
+            NestedOperands.forEach(op, v -> { // a read inside a region needs the materialised result
+                Operation bc = byResult.get(v);
+                if (bc != null) bad.add(bc);
+            });
         }
         Set<Operation> out = new HashSet<>();
         for (Operation bc : candidates) if (!bad.contains(bc) && goodUses.getOrDefault(bc, 0) > 0) out.add(bc);
         return out.isEmpty() ? Set.of() : out;
-    }
-
-    private static void markNestedUses(Region r, Map<Value, Operation> byResult, Set<Operation> bad) {
-        for (Block blk : r.blocks()) {
-            for (Operation op : blk.operations()) {
-                for (Value v : op.operands()) {
-                    Operation bc = byResult.get(v);
-                    if (bc != null) bad.add(bc);
-                }
-                for (Region inner : op.regions()) markNestedUses(inner, byResult, bad);
-            }
-        }
     }
 
     private static boolean rowBroadcast(Operation op) {

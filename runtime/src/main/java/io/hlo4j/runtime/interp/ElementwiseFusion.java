@@ -2,7 +2,6 @@ package io.hlo4j.runtime.interp;
 
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.FloatKind;
 import io.hlo4j.mlir.types.FloatType;
@@ -58,11 +57,16 @@ final class ElementwiseFusion {
 
     /**
      * The deferred broadcasts (and which op defines each deferred value), the ops that run with a later group,
-     * and the groups keyed by the op at whose position they run.
+     * the groups keyed by the op at whose position they run, and the position at which each op runs where that is
+     * not its own: a group's members at its last member's, a deferred broadcast at its last user's.
      */
-    record Plan(Set<Operation> broadcasts, Map<Value, Operation> broadcastOf, Set<Operation> skipped, Map<Operation, Group> groups) {}
+    record Plan(Set<Operation> broadcasts, Map<Value, Operation> broadcastOf, Set<Operation> skipped, Map<Operation, Group> groups,
+                Map<Operation, Integer> runAt) {
+        /** Where op {@code op}, at position {@code index} of its block, runs. */
+        int runsAt(Operation op, int index) { return runAt.getOrDefault(op, index); }
+    }
 
-    static final Plan NONE = new Plan(Set.of(), Map.of(), Set.of(), Map.of());
+    static final Plan NONE = new Plan(Set.of(), Map.of(), Set.of(), Map.of(), Map.of());
 
     private static final Set<String> NO_VIEW_USERS = Set.of("stablehlo.reduce");
 
@@ -87,7 +91,7 @@ final class ElementwiseFusion {
                 index.put(op, i);
                 for (Value r : op.results()) definer.put(r, op);
                 for (Value v : op.operands()) users.computeIfAbsent(v, k -> new ArrayList<>()).add(op);
-                for (Region r : op.regions()) markNested(r, op, holders);
+                NestedOperands.forEach(op, v -> holders.computeIfAbsent(v, k -> new ArrayList<>()).add(op));
             }
         }
 
@@ -101,7 +105,11 @@ final class ElementwiseFusion {
         Facts f = new Facts(b);
         Set<Operation> eligible = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Operation op : f.ops) if (eligible(op)) eligible.add(op);
-        if (eligible.isEmpty()) return f.broadcasts.isEmpty() ? NONE : new Plan(f.broadcasts, f.broadcastOf, Set.of(), Map.of());
+        if (eligible.isEmpty()) {
+            if (f.broadcasts.isEmpty()) return NONE;
+            placeBroadcasts(f);
+            return new Plan(f.broadcasts, f.broadcastOf, Set.of(), Map.of(), Collections.unmodifiableMap(f.evalAt));
+        }
 
         // link each eligible op to its single eligible user (at most one predecessor per user)
         Map<Operation, Operation> next = new IdentityHashMap<>(), prev = new IdentityHashMap<>();
@@ -150,11 +158,7 @@ final class ElementwiseFusion {
             int at = f.index.get(g.get(g.size() - 1).last());
             for (Unit u : g) for (Operation m : u.ops()) f.evalAt.put(m, at);
         }
-        for (Operation bc : f.broadcasts) {
-            int p = -1;
-            for (Operation u : f.users(bc.result(0))) p = Math.max(p, f.at(u));
-            f.evalAt.put(bc, p);
-        }
+        placeBroadcasts(f);
         Map<Operation, Group> out = new IdentityHashMap<>();
         for (List<Unit> g : groups) {
             List<Unit> done = new ArrayList<>();
@@ -172,15 +176,15 @@ final class ElementwiseFusion {
             out.put(grp.last(), grp);
             for (Unit u : g) for (Operation m : u.ops()) if (m != grp.last()) skipped.add(m);
         }
-        return new Plan(f.broadcasts, f.broadcastOf, skipped, out);
+        return new Plan(f.broadcasts, f.broadcastOf, skipped, out, Collections.unmodifiableMap(f.evalAt));
     }
 
-    private static void markNested(Region r, Operation holder, Map<Value, List<Operation>> holders) {
-        for (Block blk : r.blocks()) {
-            for (Operation op : blk.operations()) {
-                for (Value v : op.operands()) holders.computeIfAbsent(v, k -> new ArrayList<>()).add(holder);
-                for (Region inner : op.regions()) markNested(inner, holder, holders);
-            }
+    /** A deferred broadcast runs (its operand is read) where its last user runs; users are never themselves deferred. */
+    private static void placeBroadcasts(Facts f) {
+        for (Operation bc : f.broadcasts) {
+            int p = -1;
+            for (Operation u : f.users(bc.result(0))) p = Math.max(p, f.at(u));
+            f.evalAt.put(bc, p);
         }
     }
 

@@ -2,7 +2,6 @@ package io.hlo4j.runtime.interp;
 
 import io.hlo4j.mlir.ir.Block;
 import io.hlo4j.mlir.ir.Operation;
-import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 
 import java.util.ArrayList;
@@ -15,9 +14,10 @@ import java.util.Map;
  * garbage collector can reuse its array while the block still runs: without this, every intermediate of a step stays
  * reachable until the block returns.
  *
- * <p>Positions are those at which ops actually run ({@link ElementwiseFusion}): a fused group's members read and bind
- * at the position of the group's last member, a deferred broadcast's operand is read by the broadcast's users. A read
- * anywhere inside the regions of op X counts as a read by X (a while loop runs them many times, all within X).
+ * <p>Positions are those at which ops actually run ({@link ElementwiseFusion.Plan#runsAt}): a fused group's members
+ * read and bind at the position of the group's last member, a deferred broadcast's operand is read where the
+ * broadcast's last user runs. A read anywhere inside the regions of op X counts as a read by X ({@link NestedOperands}:
+ * a while loop runs them many times, all within X).
  * Values of enclosing blocks are not this block's to drop. The terminator's operands are returned before anything
  * after it is dropped, so they stay. Unbinding only drops a reference: the value itself is never reused or changed,
  * so a value another simulated device received through a collective is unaffected.
@@ -32,32 +32,18 @@ record Liveness(Value[] deadOnEntry, Value[][] dropAfter) {
     static Liveness of(Block b, ElementwiseFusion.Plan plan) {
         List<Operation> ops = b.operations();
         int n = ops.size();
-        Map<Operation, Integer> pos = new IdentityHashMap<>();
-        for (int i = 0; i < n; i++) pos.put(ops.get(i), i);
-        for (ElementwiseFusion.Group g : plan.groups().values()) {
-            int at = pos.get(g.last());
-            for (ElementwiseFusion.Unit u : g.units()) for (Operation m : u.ops()) pos.put(m, at);
-        }
-        // a deferred broadcast reads its operand where its last user runs (users are never themselves deferred)
-        Map<Operation, Integer> deferredAt = new IdentityHashMap<>();
-        for (Operation op : ops) {
-            for (Value v : op.operands()) {
-                Operation bc = plan.broadcastOf().get(v);
-                if (bc != null) deferredAt.merge(bc, pos.get(op), Math::max);
-            }
-        }
-        pos.putAll(deferredAt);
-
         Map<Value, Integer> last = new IdentityHashMap<>(); // values bound in this block -> where they are last read
         for (Value a : b.arguments()) last.put(a, -1);
-        for (Operation op : ops) {
+        for (int i = 0; i < n; i++) {
+            Operation op = ops.get(i);
             if (plan.broadcasts().contains(op)) continue; // never bound
-            for (Value r : op.results()) last.put(r, pos.get(op)); // unread: dropped as soon as bound
+            for (Value r : op.results()) last.put(r, plan.runsAt(op, i)); // unread: dropped as soon as bound
         }
-        for (Operation op : ops) {
-            int at = pos.getOrDefault(op, -1);
+        for (int i = 0; i < n; i++) {
+            Operation op = ops.get(i);
+            int at = plan.runsAt(op, i);
             for (Value v : op.operands()) last.computeIfPresent(v, (k, p) -> Math.max(p, at));
-            for (Region r : op.regions()) readNested(r, at, last);
+            NestedOperands.forEach(op, v -> last.computeIfPresent(v, (k, p) -> Math.max(p, at)));
         }
         List<List<Value>> drop = new ArrayList<>(n);
         for (int i = 0; i < n; i++) drop.add(null);
@@ -74,15 +60,6 @@ record Liveness(Value[] deadOnEntry, Value[][] dropAfter) {
         Value[][] out = new Value[n][];
         for (int i = 0; i < n; i++) out[i] = drop.get(i) == null ? NONE : drop.get(i).toArray(NONE);
         return new Liveness(dead.toArray(NONE), out);
-    }
-
-    private static void readNested(Region r, int at, Map<Value, Integer> last) {
-        for (Block blk : r.blocks()) {
-            for (Operation op : blk.operations()) {
-                for (Value v : op.operands()) last.computeIfPresent(v, (k, p) -> Math.max(p, at));
-                for (Region inner : op.regions()) readNested(inner, at, last);
-            }
-        }
     }
 
     /** Unbinds from {@code scope} the values whose last read ran at position {@code i}. */
