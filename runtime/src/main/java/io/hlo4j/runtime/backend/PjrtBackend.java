@@ -10,7 +10,6 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.types.FunctionType;
-import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.pjrt.CompileCache;
@@ -360,7 +359,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                     throw new Hlo4jException("program runs on " + partitions() + " devices and its entry function has no sdy.sharding:"
                             + " give one argument list per device (callPerDevice)", entry.location());
                 }
-                checkArguments(entry, sig, args);
+                ArgumentMismatchException.check(entry, sig, args);
                 return callPerDevice(List.of(args)).getFirst();
             } catch (RuntimeException e) {   // in a job, the other processes hear of it instead of waiting out the timeout
                 throw failed(e);
@@ -389,7 +388,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
 
         private List<HostArray> callGlobalChecked(List<HostArray> args) {
-            checkArguments(entry, sig, args);
+            ArgumentMismatchException.check(entry, sig, args);
             if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
             if (localPartitions().size() != partitions() && job != null) {   // every process of the job makes the same calls in the same order
                 long n = exchanges.getAndIncrement();
@@ -429,7 +428,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * what {@link #callBlocks} takes. Every process of a job may call it with the same global arrays.
          */
         public java.util.SortedMap<Integer, List<HostArray>> localBlocks(List<HostArray> args) {
-            checkArguments(entry, sig, args);
+            ArgumentMismatchException.check(entry, sig, args);
             GlobalLayout layout = globalLayout();
             List<Integer> mine = localPartitions();
             java.util.SortedMap<Integer, List<HostArray>> out = new java.util.TreeMap<>();
@@ -471,12 +470,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                     throw new Hlo4jException("no blocks for partition " + p + " (device " + ds.get(d).id() + "): this process holds partitions " + mine
                             + " and runs them all", entry.location());
                 if (b.size() != layout.arguments().size())
-                    throw new Hlo4jException("partition " + p + " got " + b.size() + " argument blocks; the entry function takes " + layout.arguments().size(),
+                    throw new ArgumentMismatchException("partition " + p + " got " + b.size() + " argument blocks; the entry function takes " + layout.arguments().size(),
                             entry.location());
                 for (int i = 0; i < b.size(); i++) {
                     GlobalLayout.Placed pl = layout.arguments().get(i);
+                    if (b.get(i) == null)
+                        throw new ArgumentMismatchException(pl.what() + ": the block for partition " + p + " is null", entry.location());
                     if (!b.get(i).type().equals(pl.local()))
-                        throw new Hlo4jException(pl.what() + ": the block for partition " + p + " is " + b.get(i).type() + " but " + pl.sharding()
+                        throw new ArgumentMismatchException(pl.what() + ": the block for partition " + p + " is " + b.get(i).type() + " but " + pl.sharding()
                                 + " on " + partitions() + " partitions needs " + pl.local(), entry.location());
                 }
                 perDevice.add(b);
@@ -550,6 +551,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                 if (perDevice.get(d).size() != nargs)
                     throw new ArgumentMismatchException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
                             + " " + sig.inputs(), entry.location());
+            for (int d = 0; d < perDevice.size(); d++)
+                for (int i = 0; i < nargs; i++)
+                    if (perDevice.get(d).get(i) == null)
+                        throw new ArgumentMismatchException("device " + d + "'s argument #" + i + " is null; the entry function expects "
+                                + sig.inputs().get(i), entry.location());
             List<List<PjrtBuffer>> in = new ArrayList<>();
             List<List<PjrtBuffer>> out = List.of();
             inFlight.readLock().lock();
@@ -577,19 +583,6 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                 } finally {
                     inFlight.readLock().unlock();
                 }
-            }
-        }
-    }
-
-    static void checkArguments(Operation entry, FunctionType sig, List<HostArray> args) {
-        List<Type> want = sig.inputs();
-        if (args.size() != want.size()) {
-            throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
-        }
-        for (int i = 0; i < args.size(); i++) {
-            if (!args.get(i).type().equals(want.get(i))) {
-                throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
-                        + want.get(i), entry.location());
             }
         }
     }
