@@ -16,8 +16,13 @@ import java.util.List;
  * is closed: the call throws IllegalStateException.
  */
 public record Compiled(Lowered lowered, Executable executable) {
-    /** Flat call: the leaves of the arguments in pytree order; returns the flat results. */
-    public List<HostArray> call(HostArray... args) { return executable.call(List.of(args)); }
+    /**
+     * Flat call: the leaves of the arguments in pytree order; returns the flat results. Checked by position against the
+     * entry function, not by path: another count, a null or another type is the runtime's
+     * {@link io.hlo4j.runtime.backend.ArgumentMismatchException} (not a {@link CallArgumentException}, which
+     * {@link #callTree} throws); both are Hlo4jExceptions and mean that nothing ran.
+     */
+    public List<HostArray> call(HostArray... args) { return executable.call(java.util.Arrays.asList(args.clone())); }
 
     /**
      * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of
