@@ -72,6 +72,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final DistributedProcess job;   // null unless opened for a job
     private final Duration jobTimeout;
     private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
+    private final String name;
+    /** Set by {@link #close} under the write lock; read under the read lock by each compile and call. */
+    private volatile boolean closed;
+    /** The instance {@link Backend#configured()} hands every caller: its close is refused. */
+    private volatile boolean shared;
     /**
      * Held shared by each compile and each call's native work, exclusively by {@link #close}: close waits for the calls in
      * flight, and no call hands the plugin a handle close destroyed (a real plugin would read freed memory).
@@ -92,6 +97,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             throw new Hlo4jException("PJRT plugin " + client.plugin().path() + " has no addressable device", null);
         }
         this.globalDevices = client.devices();
+        this.name = "pjrt:" + client.platformName();
         this.processIndex = client.processIndex();
         this.processCount = (int) Math.max(1, globalDevices.stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
     }
@@ -215,7 +221,18 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     /** How many processes own the job's devices (1 for a single-process plugin). */
     public int processCount() { return processCount; }
 
-    @Override public String name() { return "pjrt:" + client.platformName(); }
+    @Override public String name() { return name; }
+
+    /** Marks the instance {@link ConfiguredBackend} shares: its close is refused (another caller may be using it). */
+    PjrtBackend shared() {
+        shared = true;
+        return this;
+    }
+
+    /** Refuses {@code what} once the backend is closed; called with the read lock held, so close cannot come in between. */
+    private void checkOpen(String what) {
+        if (closed) throw new BackendClosedException("the PJRT backend " + name + " is closed; " + what + " (open a new PjrtBackend)");
+    }
 
     /** The module's {@code mhlo.num_partitions}, or 1. */
     public static int partitions(Module module) {
@@ -238,6 +255,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     public Compiled compile(Module module, int partitions) {
         inFlight.readLock().lock();
         try {
+            checkOpen("it cannot compile");
             return compileChecked(module, partitions);
         } catch (RuntimeException e) {
             throw failed(e);
@@ -306,6 +324,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         private final PjrtExecutable exe;
         private final CompileOptions options;
         private volatile GlobalLayout layout;   // read on the first global call
+        private final List<PjrtDevice> exeDevices;   // read once: the executable's own list is refused once it is closed
 
         private Compiled(Module module, Operation entry, FunctionType sig, PjrtExecutable exe, CompileOptions options) {
             this.module = module;
@@ -313,6 +332,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             this.sig = sig;
             this.exe = exe;
             this.options = options;
+            this.exeDevices = exe.devices();
         }
 
         @Override public Module module() { return module; }
@@ -324,7 +344,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public CompileOptions options() { return options; }
 
         /** This process's devices the executable runs on, in the order {@link #callPerDevice} takes argument lists. */
-        public List<PjrtDevice> devices() { return exe.devices(); }
+        public List<PjrtDevice> devices() { return exeDevices; }
 
         /** The job's partition count (every process's partitions). */
         public int partitions() { return options.numPartitions() * options.numReplicas(); }
@@ -337,7 +357,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public List<Integer> localPartitions() {
             long[] ids = options.deviceIds();
             List<Integer> out = new ArrayList<>();
-            for (PjrtDevice d : exe.devices()) {
+            for (PjrtDevice d : exeDevices) {
                 int p = -1;
                 for (int i = 0; i < ids.length; i++) if (ids[i] == d.id()) p = i;
                 if (p < 0) throw new Hlo4jException("PJRT executable runs on device " + d.id() + ", which its device assignment "
@@ -400,7 +420,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             }
             if (localPartitions().size() != partitions())
                 throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
-                        + processIndex + ") holds partitions " + localPartitions() + " on devices " + exe.devices().stream().map(PjrtDevice::id).toList()
+                        + processIndex + ") holds partitions " + localPartitions() + " on devices " + exeDevices.stream().map(PjrtDevice::id).toList()
                         + ": give it its blocks (localBlocks, callBlocks) and assemble the results of every process (assembleResults)", entry.location());
             return assembleResults(callBlocks(localBlocks(args)));
         }
@@ -455,7 +475,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public java.util.SortedMap<Integer, List<HostArray>> callBlocks(Map<Integer, List<HostArray>> blocks) {
             GlobalLayout layout = globalLayout();
             List<Integer> mine = localPartitions();
-            List<PjrtDevice> ds = exe.devices();
+            List<PjrtDevice> ds = exeDevices;
             for (int p : blocks.keySet())
                 if (!mine.contains(p))
                     throw new Hlo4jException("block for partition " + p + (p >= 0 && p < partitions() ? " (device " + options.deviceIds()[p] + ")" : "")
@@ -543,7 +563,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
         /** One argument list per device (each that device's shards); returns each device's results. */
         public List<List<HostArray>> callPerDevice(List<List<HostArray>> perDevice) {
-            List<PjrtDevice> ds = exe.devices();
+            List<PjrtDevice> ds = exeDevices;
             if (perDevice.size() != ds.size())
                 throw new ArgumentMismatchException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
             int nargs = sig.inputs().size();
@@ -560,6 +580,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             List<List<PjrtBuffer>> out = List.of();
             inFlight.readLock().lock();
             try {
+                checkOpen("its executables cannot be called");
                 for (int d = 0; d < ds.size(); d++) {
                     List<PjrtBuffer> bs = new ArrayList<>();
                     in.add(bs);
@@ -589,17 +610,26 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     /**
      * Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator.
-     * Waits first for the compiles and calls in flight on other threads; a call that starts after it throws
-     * IllegalStateException. Closing from inside a call of this backend (a callback) is refused.
+     * Waits first for the compiles and calls in flight on other threads, without a time limit: a call stuck in the plugin
+     * keeps close waiting as long (there is no safe way to destroy a client under a call that uses it). A compile or call
+     * that starts after it throws {@link BackendClosedException}. On a thread inside one of this backend's calls close is
+     * refused; from any other thread it waits. A second close is an IllegalStateException, and so is closing the shared
+     * instance {@link Backend#configured()} returns.
      */
     @Override public void close() {
+        if (shared)
+            throw new IllegalStateException("the configured backend (Backend.configured(), " + name + ") is shared; its close is refused:"
+                    + " open your own PjrtBackend (PjrtBackend.open) to close it");
         if (inFlight.getReadHoldCount() > 0) throw new IllegalStateException("PjrtBackend.close() called from inside one of its own calls");
         inFlight.writeLock().lock();
+        boolean wasOpen = !closed;
         try {
+            if (!wasOpen) throw new IllegalStateException("the PJRT backend " + name + " is already closed");
+            closed = true;
             client.close();
         } finally {
             inFlight.writeLock().unlock();
-            if (job != null) job.close();
+            if (job != null && wasOpen) job.close();
         }
     }
 
