@@ -55,6 +55,11 @@ import java.util.Map;
  * creates the client with the job's store, compiles N-partition programs over the job's global devices and runs this
  * process's partitions; a global call exchanges result blocks with the other processes, and any failure in
  * {@link #compile} or a call is told to them ({@link DistributedProcess#fail}) before it is thrown here.
+ *
+ * <p>Threads: compiles and calls may run on several threads at once, except a job's global calls (a program whose
+ * partitions run on several processes): call n of each process exchanges blocks with call n of the others, so they are
+ * made one at a time, in the same order on every process, and one that overlaps another on this backend is refused
+ * ({@link Compiled#callGlobal}).
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
@@ -72,6 +77,10 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final DistributedProcess job;   // null unless opened for a job
     private final Duration jobTimeout;
     private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
+    /** A job's global call in flight: they must not overlap, since call n's blocks are matched by n on every process. */
+    private final java.util.concurrent.atomic.AtomicBoolean jobCallInFlight = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Why this backend refuses further global calls of its job (an overlapping call broke the job's order); null while none did. */
+    private volatile String jobOrderBroken;
     private final String name;
     /** Set by {@link #close} under the write lock; read under the read lock by each compile and call. */
     private volatile boolean closed;
@@ -410,19 +419,43 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         private List<HostArray> callGlobalChecked(List<HostArray> args) {
             ArgumentMismatchException.check(entry, sig, args);
             if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
-            if (localPartitions().size() != partitions() && job != null) {   // every process of the job makes the same calls in the same order
-                long n = exchanges.getAndIncrement();
-                List<HostArray> out = callGlobal(args, job.store(), CALL_PREFIX + n + "/", jobTimeout);
-                // Every other process has put its blocks of call n, so each has read all of call n - 1's: process 0 drops them,
-                // and the store holds at most two calls' blocks however many calls a job makes (a training loop).
-                if (n > 0 && job.processId() == 0) job.store().deletePrefix(CALL_PREFIX + (n - 1) + "/");
-                return out;
-            }
+            if (localPartitions().size() != partitions() && job != null) return callOfJob(args);
             if (localPartitions().size() != partitions())
                 throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
                         + processIndex + ") holds partitions " + localPartitions() + " on devices " + exeDevices.stream().map(PjrtDevice::id).toList()
                         + ": give it its blocks (localBlocks, callBlocks) and assemble the results of every process (assembleResults)", entry.location());
             return assembleResults(callBlocks(localBlocks(args)));
+        }
+
+        /**
+         * A global call of a job: call n of this process exchanges its result blocks with call n of every other process, so
+         * the calls are made one at a time, in the same order on every process. An overlapping call cannot be matched (each
+         * process may number the two the other way round, mixing their blocks): it is refused, the job is told, the call in
+         * flight fails instead of returning, and so does every later global call of this backend.
+         */
+        private List<HostArray> callOfJob(List<HostArray> args) {
+            String broken = jobOrderBroken;
+            if (broken != null) throw new IllegalStateException(broken);
+            if (!jobCallInFlight.compareAndSet(false, true)) {
+                String why = "process " + job.processId() + " of the job: a global call of " + entry.location() + " was made while call #"
+                        + (exchanges.get() - 1) + " was in flight on another thread; a job's calls are made one at a time, in the same order"
+                        + " on every process, so their result blocks can no longer be matched: this backend refuses its later global calls"
+                        + " (open the job again)";
+                jobOrderBroken = why;
+                throw new IllegalStateException(why);
+            }
+            try {
+                long n = exchanges.getAndIncrement();
+                List<HostArray> out = callGlobal(args, job.store(), CALL_PREFIX + n + "/", jobTimeout);
+                // an overlapping call came meanwhile: this process's order is broken, and these blocks may be another call's
+                if (jobOrderBroken != null) throw new IllegalStateException(jobOrderBroken);
+                // Every other process has put its blocks of call n, so each has read all of call n - 1's: process 0 drops them,
+                // and the store holds at most two calls' blocks however many calls a job makes (a training loop).
+                if (n > 0 && job.processId() == 0) job.store().deletePrefix(CALL_PREFIX + (n - 1) + "/");
+                return out;
+            } finally {
+                jobCallInFlight.set(false);
+            }
         }
 
         /**
