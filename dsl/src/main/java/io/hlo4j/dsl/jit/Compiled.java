@@ -12,12 +12,18 @@ import java.util.List;
 
 /**
  * Stage 3: bound to a backend; {@link #call} runs it on host arrays. Thread-safe: concurrent calls of one instance are
- * allowed (each call has its own values). A program compiled on a {@code PjrtBackend} cannot be called once that backend
- * is closed: the call throws IllegalStateException.
+ * allowed (each call has its own values), except a multi-process job's global calls, made one at a time in the same order
+ * on every process ({@link Executable}). A program compiled on a {@code PjrtBackend} cannot be called once that backend
+ * is closed: the call throws {@link io.hlo4j.runtime.backend.BackendClosedException} (an IllegalStateException).
  */
 public record Compiled(Lowered lowered, Executable executable) {
-    /** Flat call: the leaves of the arguments in pytree order; returns the flat results. */
-    public List<HostArray> call(HostArray... args) { return executable.call(List.of(args)); }
+    /**
+     * Flat call: the leaves of the arguments in pytree order; returns the flat results. Checked by position against the
+     * entry function, not by path: another count, a null or another type is the runtime's
+     * {@link io.hlo4j.runtime.backend.ArgumentMismatchException} (not a {@link CallArgumentException}, which
+     * {@link #callTree} throws); both are Hlo4jExceptions and mean that nothing ran.
+     */
+    public List<HostArray> call(HostArray... args) { return executable.call(java.util.Arrays.asList(args.clone())); }
 
     /**
      * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of

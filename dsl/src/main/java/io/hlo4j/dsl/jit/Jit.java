@@ -31,7 +31,9 @@ import java.util.function.Function;
  * Stages: {@link #trace} -> {@link Traced#lower()} -> {@link Lowered#compile()} -> {@link Compiled#call}.
  *
  * <p>Thread-safe: one instance may serve concurrent calls (a request handler's). The first call of a new argument
- * structure traces and compiles once while other callers of it wait; later calls share the compiled program. Every
+ * structure traces and compiles once while other callers of it wait; later calls share the compiled program. The cache
+ * is a ConcurrentHashMap filled by computeIfAbsent, which locks a bin of the map while it traces and compiles: a first
+ * call of another new shape whose key lands in that bin waits too (calls of programs already cached never do). Every
  * new shape or dtype compiles another program, kept as long as this instance: a service whose requests choose the shapes
  * should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
  * shapes instead of compiling them.
@@ -104,6 +106,7 @@ public final class Jit {
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def = flattenArgs(name, args, leaves, loc);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
+        // computeIfAbsent: one trace and compile per key; it holds the key's bin lock meanwhile (see the class comment)
         return cache.computeIfAbsent(List.of(def, specs), k -> trace(args).lower().compile(backend));
     }
 

@@ -33,11 +33,16 @@ public final class Jit3<A, B, C, R> {
      * HostArrays as a {@code resultType}: {@code HostArray h = f.call(..., HostArray.class)} for a function returning one
      * tensor, {@code Step<HostArray> s = f.call(..., Step.class)} for a record. The compiler refuses a target that
      * {@code resultType} cannot be ({@code String s = f.call(..., HostArray.class)}), and a result of another class (a
-     * {@code Step} where {@code HostArray.class} is given) is a {@link io.hlo4j.dsl.DslException} naming both, never a
-     * ClassCastException. What Java cannot check is a generic record's leaf type: the leaves are always HostArrays, so
-     * write {@code Step<HostArray>} where the function returns a {@code Step<Tensor>}.
+     * {@code Step} where {@code HostArray.class} is given) is a {@link io.hlo4j.dsl.DslException} naming both. Pass the
+     * result's own class: a supertype such as {@code Object.class} checks nothing ({@code String s = f.call(x, Object.class)}
+     * compiles and throws ClassCastException at the assignment). What Java cannot check either is a generic record's leaf
+     * type: the leaves are always HostArrays, so write {@code Step<HostArray>} where the function returns a
+     * {@code Step<Tensor>}. A null {@code resultType} is a NullPointerException before anything is traced or run.
      */
-    public <H> H call(Object a, Object b, Object c, Class<? super H> resultType) { return Typed.as(untyped, untyped.call(a, b, c), resultType); }
+    public <H> H call(Object a, Object b, Object c, Class<? super H> resultType) {
+        java.util.Objects.requireNonNull(resultType, "resultType");
+        return Typed.as(untyped, untyped.call(a, b, c), resultType);
+    }
 
     /**
      * As {@link #call(Object, Object, Object, Class)}, the result typed by the assignment alone, unchecked: {@code H} is whatever the

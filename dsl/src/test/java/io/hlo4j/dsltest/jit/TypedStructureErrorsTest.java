@@ -7,6 +7,10 @@ import io.hlo4j.dsl.Spec;
 import io.hlo4j.dsl.Tensor;
 import io.hlo4j.dsl.jit.Compiled;
 import io.hlo4j.dsl.jit.Jit;
+import io.hlo4j.dsl.jit.Jit1;
+import io.hlo4j.dsl.jit.Jit2;
+import io.hlo4j.dsl.jit.Jit3;
+import io.hlo4j.runtime.backend.ArgumentMismatchException;
 import io.hlo4j.runtime.array.HostArray;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +21,7 @@ import static io.hlo4j.dsltest.jit.TypedMlp.BATCH;
 import static io.hlo4j.dsltest.jit.TypedMlp.HIDDEN;
 import static io.hlo4j.dsltest.jit.TypedMlp.IN;
 import static io.hlo4j.dsltest.jit.TypedMlp.OUT;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Arguments that do not fit what was traced, refused before anything runs, naming the leaf's path. */
@@ -124,5 +129,37 @@ class TypedStructureErrorsTest {
         assertThatThrownBy(() -> f.call(new Bag(new java.util.ArrayList<>(List.of(P.b1()))))).isInstanceOf(DslException.class)
                 .hasMessageContaining("record Bag cannot hold a list in its component xs, declared java.util.ArrayList<java.lang.Object>: "
                         + "lists are rebuilt as unmodifiable Lists, declare it List<T> (or Collection<T>, Object)");
+    }
+
+    /** A null result class is refused before anything is traced (not a bare NullPointerException after the run). */
+    @Test
+    void aNullResultClassIsRefusedBeforeTracing() {
+        Jit1<Tensor, Tensor> f = Jit.of("neg", (Tensor t) -> t.neg());
+        HostArray x = zeros(DType.F32, 3);
+        assertThatThrownBy(() -> f.call(x, (Class<HostArray>) null)).isInstanceOf(NullPointerException.class).hasMessage("resultType");
+        assertThat(f.cacheSize()).isZero();
+        Jit2<Tensor, Tensor, Tensor> g = Jit.of("add", (Tensor a, Tensor b) -> a.add(b));
+        assertThatThrownBy(() -> g.call(x, x, (Class<HostArray>) null)).isInstanceOf(NullPointerException.class).hasMessage("resultType");
+        Jit3<Tensor, Tensor, Tensor, Tensor> h = Jit.of("add3", (Tensor a, Tensor b, Tensor c) -> a.add(b).add(c));
+        assertThatThrownBy(() -> h.call(x, x, x, (Class<HostArray>) null)).isInstanceOf(NullPointerException.class).hasMessage("resultType");
+        assertThat(g.cacheSize() + h.cacheSize()).isZero();
+        // the class given, the same call runs: -x
+        HostArray got = f.call(HostArray.fromDoubles(Spec.of(DType.F32, 3).tensorType(), 1, 2, 3), HostArray.class);
+        assertThat(got).isEqualTo(HostArray.fromDoubles(Spec.of(DType.F32, 3).tensorType(), -1, -2, -3));
+    }
+
+    /** The flat call checks by position: a null, another count or type is the runtime's ArgumentMismatchException, naming #i. */
+    @Test
+    void theFlatCallRefusesANullAndOtherArgumentsByPosition() {
+        Compiled neg = Jit.of("neg", (Tensor t) -> t.neg()).compile(Spec.of(DType.F32, 3));
+        HostArray x = zeros(DType.F32, 3);
+        assertThatThrownBy(() -> neg.call((HostArray) null)).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessageContaining("argument #0 is null; the entry function expects tensor<3xf32>");
+        assertThatThrownBy(() -> neg.executable().call(java.util.Arrays.asList((HostArray) null))).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessageContaining("argument #0 is null");
+        assertThatThrownBy(() -> neg.call(x, x)).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessageContaining("entry function takes 1 arguments [tensor<3xf32>], got 2");
+        assertThatThrownBy(() -> neg.call(zeros(DType.F32, 2))).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessageContaining("argument #0 is tensor<2xf32> but the entry function expects tensor<3xf32>");
     }
 }

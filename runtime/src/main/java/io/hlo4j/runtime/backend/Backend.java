@@ -19,7 +19,8 @@ public interface Backend {
      * The configured backend: a {@link PjrtBackend} on the plugin named by the system property
      * {@code hlo4j.pjrt.plugin} or the environment variable {@code HLO4J_PJRT_PLUGIN} (create options from
      * {@code hlo4j.pjrt.options} / {@code HLO4J_PJRT_OPTIONS}, {@code key=value,...}); else the interpreter.
-     * The PJRT client is opened once per plugin and option set and lives until the JVM exits.
+     * The PJRT client is opened once per plugin and option set and lives until the JVM exits: every caller shares it, so
+     * its {@code close()} is refused (open your own {@link PjrtBackend} to own and close a client).
      */
     static Backend configured() { return ConfiguredBackend.get(); }
 

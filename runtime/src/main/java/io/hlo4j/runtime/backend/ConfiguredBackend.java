@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The process-wide backend choice: PJRT when a plugin is configured ({@value PjrtBackend#PLUGIN_PROPERTY}
  * or {@value PjrtBackend#PLUGIN_ENV}), the interpreter otherwise. Create options come from
  * {@value #OPTIONS_PROPERTY} or {@value #OPTIONS_ENV} as {@code key=value,key=value}. One client per plugin
- * path and option set, opened on first use and kept until the JVM exits (plugins are never unloaded).
+ * path and option set, opened on first use and kept until the JVM exits (plugins are never unloaded): shared by every
+ * caller, so its close is refused.
  */
 final class ConfiguredBackend {
     static final String OPTIONS_ENV = "HLO4J_PJRT_OPTIONS";
@@ -30,7 +31,7 @@ final class ConfiguredBackend {
         String raw = System.getProperty(OPTIONS_PROPERTY);
         if (raw == null) raw = System.getenv(OPTIONS_ENV);
         Map<String, Object> options = raw == null || raw.isBlank() ? Map.of() : parseOptions(List.of(raw.split(",")));
-        return OPEN.computeIfAbsent(List.of(plugin.toAbsolutePath().normalize(), options), k -> PjrtBackend.open(plugin, options));
+        return OPEN.computeIfAbsent(List.of(plugin.toAbsolutePath().normalize(), options), k -> PjrtBackend.open(plugin, options).shared());
     }
 
     /**

@@ -5,7 +5,6 @@ import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.types.FunctionType;
-import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.interp.Interpreter;
@@ -31,16 +30,7 @@ final class InterpreterBackend implements Backend {
             @Override public Module module() { return module; }
             @Override public Backend backend() { return self; }
             @Override public List<HostArray> call(List<HostArray> args) {
-                List<Type> want = sig.inputs();
-                if (args.size() != want.size()) {
-                    throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
-                }
-                for (int i = 0; i < args.size(); i++) {
-                    if (!args.get(i).type().equals(want.get(i))) {
-                        throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
-                                + want.get(i), entry.location());
-                    }
-                }
+                ArgumentMismatchException.check(entry, sig, args);
                 return interp.runHost(null, args);
             }
         };

@@ -10,7 +10,6 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.mlir.types.FunctionType;
-import io.hlo4j.mlir.types.Type;
 import io.hlo4j.mlir.verify.ModuleVerifier;
 import io.hlo4j.runtime.array.HostArray;
 import io.hlo4j.runtime.pjrt.CompileCache;
@@ -56,6 +55,11 @@ import java.util.Map;
  * creates the client with the job's store, compiles N-partition programs over the job's global devices and runs this
  * process's partitions; a global call exchanges result blocks with the other processes, and any failure in
  * {@link #compile} or a call is told to them ({@link DistributedProcess#fail}) before it is thrown here.
+ *
+ * <p>Threads: compiles and calls may run on several threads at once, except a job's global calls (a program whose
+ * partitions run on several processes): call n of each process exchanges blocks with call n of the others, so they are
+ * made one at a time, in the same order on every process, and one that overlaps another on this backend is refused
+ * ({@link Compiled#callGlobal}).
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
@@ -73,6 +77,15 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private final DistributedProcess job;   // null unless opened for a job
     private final Duration jobTimeout;
     private final java.util.concurrent.atomic.AtomicLong exchanges = new java.util.concurrent.atomic.AtomicLong();
+    /** A job's global call in flight: they must not overlap, since call n's blocks are matched by n on every process. */
+    private final java.util.concurrent.atomic.AtomicBoolean jobCallInFlight = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Why this backend refuses further global calls of its job (an overlapping call broke the job's order); null while none did. */
+    private volatile String jobOrderBroken;
+    private final String name;
+    /** Set by {@link #close} under the write lock; read under the read lock by each compile and call. */
+    private volatile boolean closed;
+    /** The instance {@link Backend#configured()} hands every caller: its close is refused. */
+    private volatile boolean shared;
     /**
      * Held shared by each compile and each call's native work, exclusively by {@link #close}: close waits for the calls in
      * flight, and no call hands the plugin a handle close destroyed (a real plugin would read freed memory).
@@ -93,6 +106,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             throw new Hlo4jException("PJRT plugin " + client.plugin().path() + " has no addressable device", null);
         }
         this.globalDevices = client.devices();
+        this.name = "pjrt:" + client.platformName();
         this.processIndex = client.processIndex();
         this.processCount = (int) Math.max(1, globalDevices.stream().mapToInt(PjrtDevice::processIndex).filter(p -> p >= 0).distinct().count());
     }
@@ -216,7 +230,18 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     /** How many processes own the job's devices (1 for a single-process plugin). */
     public int processCount() { return processCount; }
 
-    @Override public String name() { return "pjrt:" + client.platformName(); }
+    @Override public String name() { return name; }
+
+    /** Marks the instance {@link ConfiguredBackend} shares: its close is refused (another caller may be using it). */
+    PjrtBackend shared() {
+        shared = true;
+        return this;
+    }
+
+    /** Refuses {@code what} once the backend is closed; called with the read lock held, so close cannot come in between. */
+    private void checkOpen(String what) {
+        if (closed) throw new BackendClosedException("the PJRT backend " + name + " is closed; " + what + " (open a new PjrtBackend)");
+    }
 
     /** The module's {@code mhlo.num_partitions}, or 1. */
     public static int partitions(Module module) {
@@ -239,6 +264,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     public Compiled compile(Module module, int partitions) {
         inFlight.readLock().lock();
         try {
+            checkOpen("it cannot compile");
             return compileChecked(module, partitions);
         } catch (RuntimeException e) {
             throw failed(e);
@@ -307,6 +333,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         private final PjrtExecutable exe;
         private final CompileOptions options;
         private volatile GlobalLayout layout;   // read on the first global call
+        private final List<PjrtDevice> exeDevices;   // read once: the executable's own list is refused once it is closed
 
         private Compiled(Module module, Operation entry, FunctionType sig, PjrtExecutable exe, CompileOptions options) {
             this.module = module;
@@ -314,6 +341,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             this.sig = sig;
             this.exe = exe;
             this.options = options;
+            this.exeDevices = exe.devices();
         }
 
         @Override public Module module() { return module; }
@@ -325,7 +353,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public CompileOptions options() { return options; }
 
         /** This process's devices the executable runs on, in the order {@link #callPerDevice} takes argument lists. */
-        public List<PjrtDevice> devices() { return exe.devices(); }
+        public List<PjrtDevice> devices() { return exeDevices; }
 
         /** The job's partition count (every process's partitions). */
         public int partitions() { return options.numPartitions() * options.numReplicas(); }
@@ -338,7 +366,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public List<Integer> localPartitions() {
             long[] ids = options.deviceIds();
             List<Integer> out = new ArrayList<>();
-            for (PjrtDevice d : exe.devices()) {
+            for (PjrtDevice d : exeDevices) {
                 int p = -1;
                 for (int i = 0; i < ids.length; i++) if (ids[i] == d.id()) p = i;
                 if (p < 0) throw new Hlo4jException("PJRT executable runs on device " + d.id() + ", which its device assignment "
@@ -360,7 +388,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                     throw new Hlo4jException("program runs on " + partitions() + " devices and its entry function has no sdy.sharding:"
                             + " give one argument list per device (callPerDevice)", entry.location());
                 }
-                checkArguments(entry, sig, args);
+                ArgumentMismatchException.check(entry, sig, args);
                 return callPerDevice(List.of(args)).getFirst();
             } catch (RuntimeException e) {   // in a job, the other processes hear of it instead of waiting out the timeout
                 throw failed(e);
@@ -389,21 +417,45 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
 
         private List<HostArray> callGlobalChecked(List<HostArray> args) {
-            checkArguments(entry, sig, args);
+            ArgumentMismatchException.check(entry, sig, args);
             if (partitions() == 1) return callPerDevice(List.of(args)).getFirst();
-            if (localPartitions().size() != partitions() && job != null) {   // every process of the job makes the same calls in the same order
+            if (localPartitions().size() != partitions() && job != null) return callOfJob(args);
+            if (localPartitions().size() != partitions())
+                throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
+                        + processIndex + ") holds partitions " + localPartitions() + " on devices " + exeDevices.stream().map(PjrtDevice::id).toList()
+                        + ": give it its blocks (localBlocks, callBlocks) and assemble the results of every process (assembleResults)", entry.location());
+            return assembleResults(callBlocks(localBlocks(args)));
+        }
+
+        /**
+         * A global call of a job: call n of this process exchanges its result blocks with call n of every other process, so
+         * the calls are made one at a time, in the same order on every process. An overlapping call cannot be matched (each
+         * process may number the two the other way round, mixing their blocks): it is refused, the job is told, the call in
+         * flight fails instead of returning, and so does every later global call of this backend.
+         */
+        private List<HostArray> callOfJob(List<HostArray> args) {
+            String broken = jobOrderBroken;
+            if (broken != null) throw new IllegalStateException(broken);
+            if (!jobCallInFlight.compareAndSet(false, true)) {
+                String why = "process " + job.processId() + " of the job: a global call of " + entry.location() + " was made while call #"
+                        + (exchanges.get() - 1) + " was in flight on another thread; a job's calls are made one at a time, in the same order"
+                        + " on every process, so their result blocks can no longer be matched: this backend refuses its later global calls"
+                        + " (open the job again)";
+                jobOrderBroken = why;
+                throw new IllegalStateException(why);
+            }
+            try {
                 long n = exchanges.getAndIncrement();
                 List<HostArray> out = callGlobal(args, job.store(), CALL_PREFIX + n + "/", jobTimeout);
+                // an overlapping call came meanwhile: this process's order is broken, and these blocks may be another call's
+                if (jobOrderBroken != null) throw new IllegalStateException(jobOrderBroken);
                 // Every other process has put its blocks of call n, so each has read all of call n - 1's: process 0 drops them,
                 // and the store holds at most two calls' blocks however many calls a job makes (a training loop).
                 if (n > 0 && job.processId() == 0) job.store().deletePrefix(CALL_PREFIX + (n - 1) + "/");
                 return out;
+            } finally {
+                jobCallInFlight.set(false);
             }
-            if (localPartitions().size() != partitions())
-                throw new Hlo4jException("program's " + partitions() + " partitions run on " + processCount + " processes; this process ("
-                        + processIndex + ") holds partitions " + localPartitions() + " on devices " + exe.devices().stream().map(PjrtDevice::id).toList()
-                        + ": give it its blocks (localBlocks, callBlocks) and assemble the results of every process (assembleResults)", entry.location());
-            return assembleResults(callBlocks(localBlocks(args)));
         }
 
         /**
@@ -429,7 +481,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
          * what {@link #callBlocks} takes. Every process of a job may call it with the same global arrays.
          */
         public java.util.SortedMap<Integer, List<HostArray>> localBlocks(List<HostArray> args) {
-            checkArguments(entry, sig, args);
+            ArgumentMismatchException.check(entry, sig, args);
             GlobalLayout layout = globalLayout();
             List<Integer> mine = localPartitions();
             java.util.SortedMap<Integer, List<HostArray>> out = new java.util.TreeMap<>();
@@ -456,7 +508,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         public java.util.SortedMap<Integer, List<HostArray>> callBlocks(Map<Integer, List<HostArray>> blocks) {
             GlobalLayout layout = globalLayout();
             List<Integer> mine = localPartitions();
-            List<PjrtDevice> ds = exe.devices();
+            List<PjrtDevice> ds = exeDevices;
             for (int p : blocks.keySet())
                 if (!mine.contains(p))
                     throw new Hlo4jException("block for partition " + p + (p >= 0 && p < partitions() ? " (device " + options.deviceIds()[p] + ")" : "")
@@ -471,12 +523,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                     throw new Hlo4jException("no blocks for partition " + p + " (device " + ds.get(d).id() + "): this process holds partitions " + mine
                             + " and runs them all", entry.location());
                 if (b.size() != layout.arguments().size())
-                    throw new Hlo4jException("partition " + p + " got " + b.size() + " argument blocks; the entry function takes " + layout.arguments().size(),
+                    throw new ArgumentMismatchException("partition " + p + " got " + b.size() + " argument blocks; the entry function takes " + layout.arguments().size(),
                             entry.location());
                 for (int i = 0; i < b.size(); i++) {
                     GlobalLayout.Placed pl = layout.arguments().get(i);
+                    if (b.get(i) == null)
+                        throw new ArgumentMismatchException(pl.what() + ": the block for partition " + p + " is null", entry.location());
                     if (!b.get(i).type().equals(pl.local()))
-                        throw new Hlo4jException(pl.what() + ": the block for partition " + p + " is " + b.get(i).type() + " but " + pl.sharding()
+                        throw new ArgumentMismatchException(pl.what() + ": the block for partition " + p + " is " + b.get(i).type() + " but " + pl.sharding()
                                 + " on " + partitions() + " partitions needs " + pl.local(), entry.location());
                 }
                 perDevice.add(b);
@@ -542,7 +596,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
         /** One argument list per device (each that device's shards); returns each device's results. */
         public List<List<HostArray>> callPerDevice(List<List<HostArray>> perDevice) {
-            List<PjrtDevice> ds = exe.devices();
+            List<PjrtDevice> ds = exeDevices;
             if (perDevice.size() != ds.size())
                 throw new ArgumentMismatchException(perDevice.size() + " argument lists for a program on " + ds.size() + " devices", entry.location());
             int nargs = sig.inputs().size();
@@ -550,10 +604,16 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                 if (perDevice.get(d).size() != nargs)
                     throw new ArgumentMismatchException("device " + d + " got " + perDevice.get(d).size() + " arguments; the entry function takes " + nargs
                             + " " + sig.inputs(), entry.location());
+            for (int d = 0; d < perDevice.size(); d++)
+                for (int i = 0; i < nargs; i++)
+                    if (perDevice.get(d).get(i) == null)
+                        throw new ArgumentMismatchException("device " + d + "'s argument #" + i + " is null; the entry function expects "
+                                + sig.inputs().get(i), entry.location());
             List<List<PjrtBuffer>> in = new ArrayList<>();
             List<List<PjrtBuffer>> out = List.of();
             inFlight.readLock().lock();
             try {
+                checkOpen("its executables cannot be called");
                 for (int d = 0; d < ds.size(); d++) {
                     List<PjrtBuffer> bs = new ArrayList<>();
                     in.add(bs);
@@ -581,32 +641,28 @@ public final class PjrtBackend implements Backend, AutoCloseable {
         }
     }
 
-    static void checkArguments(Operation entry, FunctionType sig, List<HostArray> args) {
-        List<Type> want = sig.inputs();
-        if (args.size() != want.size()) {
-            throw new ArgumentMismatchException("entry function takes " + want.size() + " arguments " + want + ", got " + args.size(), entry.location());
-        }
-        for (int i = 0; i < args.size(); i++) {
-            if (!args.get(i).type().equals(want.get(i))) {
-                throw new ArgumentMismatchException("argument #" + i + " is " + args.get(i).type() + " but the entry function expects "
-                        + want.get(i), entry.location());
-            }
-        }
-    }
-
     /**
      * Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator.
-     * Waits first for the compiles and calls in flight on other threads; a call that starts after it throws
-     * IllegalStateException. Closing from inside a call of this backend (a callback) is refused.
+     * Waits first for the compiles and calls in flight on other threads, without a time limit: a call stuck in the plugin
+     * keeps close waiting as long (there is no safe way to destroy a client under a call that uses it). A compile or call
+     * that starts after it throws {@link BackendClosedException}. On a thread inside one of this backend's calls close is
+     * refused; from any other thread it waits. A second close is an IllegalStateException, and so is closing the shared
+     * instance {@link Backend#configured()} returns.
      */
     @Override public void close() {
+        if (shared)
+            throw new IllegalStateException("the configured backend (Backend.configured(), " + name + ") is shared; its close is refused:"
+                    + " open your own PjrtBackend (PjrtBackend.open) to close it");
         if (inFlight.getReadHoldCount() > 0) throw new IllegalStateException("PjrtBackend.close() called from inside one of its own calls");
         inFlight.writeLock().lock();
+        boolean wasOpen = !closed;
         try {
+            if (!wasOpen) throw new IllegalStateException("the PJRT backend " + name + " is already closed");
+            closed = true;
             client.close();
         } finally {
             inFlight.writeLock().unlock();
-            if (job != null) job.close();
+            if (job != null && wasOpen) job.close();
         }
     }
 

@@ -104,8 +104,53 @@ class ConcurrentCallsTest {
             assertThat(concurrently(exe, List.of(a, b))).hasSize(THREADS * CALLS).allSatisfy(r -> assertThat(r).containsExactly(want));
             assertThat(liveBuffers()).isZero();
         }
-        assertThatThrownBy(() -> exe.call(List.of(a, b))).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("is closed (by its client's close)");
+        assertThatThrownBy(() -> exe.call(List.of(a, b))).isInstanceOf(BackendClosedException.class).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the PJRT backend pjrt:mock is closed; its executables cannot be called (open a new PjrtBackend)");
+    }
+
+    /**
+     * A closed backend refuses compiles as {@link BackendClosedException} too; a second close is a plain IllegalStateException
+     * (a mistake in the owner's shutdown, not a request on a closed backend); a null argument is a mismatch naming its position.
+     */
+    @Test
+    void aClosedBackendRefusesCompilesAndASecondCloseAndNullsAreMismatches() {
+        HostArray a = f32(new long[] {3}, 1, 2, 3);
+        PjrtBackend pjrt = PjrtBackend.open(PjrtBackendTest.mock(), Map.of());
+        PjrtBackend.Compiled exe = pjrt.compile(MlirParser.parseModule(ADD, "add.mlir"));
+        assertThatThrownBy(() -> exe.call(java.util.Arrays.asList(a, null))).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessage("argument #1 is null; the entry function expects tensor<3xf32>");
+        assertThatThrownBy(() -> exe.callPerDevice(List.of(java.util.Arrays.asList(null, a)))).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessage("device 0's argument #0 is null; the entry function expects tensor<3xf32>");
+        assertThat(exe.call(List.of(a, a))).containsExactly(f32(new long[] {3}, 2, 4, 6));
+        pjrt.close();
+        assertThatThrownBy(() -> pjrt.compile(MlirParser.parseModule(ADD, "add.mlir"))).isInstanceOf(BackendClosedException.class)
+                .hasMessage("the PJRT backend pjrt:mock is closed; it cannot compile (open a new PjrtBackend)");
+        assertThatThrownBy(pjrt::close).isInstanceOf(IllegalStateException.class).isNotInstanceOf(BackendClosedException.class)
+                .hasMessage("the PJRT backend pjrt:mock is already closed");
+        assertThat(pjrt.name()).isEqualTo("pjrt:mock");
+        assertThat(liveBuffers()).isZero();
+    }
+
+    /** The backend Backend.configured() shares with every caller cannot be closed by one of them; it keeps working. */
+    @Test
+    void theConfiguredBackendRefusesItsClose() {
+        String old = System.getProperty(PjrtBackend.PLUGIN_PROPERTY);
+        System.setProperty(PjrtBackend.PLUGIN_PROPERTY, PjrtBackendTest.mock().toString());
+        try {
+            PjrtBackend shared = (PjrtBackend) Backend.configured();
+            assertThatThrownBy(shared::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("the configured backend (Backend.configured(), pjrt:mock) is shared; its close is refused:"
+                            + " open your own PjrtBackend (PjrtBackend.open) to close it");
+            assertThat(Backend.configured()).isSameAs(shared);
+            HostArray a = f32(new long[] {3}, 1, 2, 3);
+            assertThat(shared.compile(MlirParser.parseModule(ADD, "add.mlir")).call(List.of(a, a))).containsExactly(f32(new long[] {3}, 2, 4, 6));
+            try (PjrtBackend own = PjrtBackend.open(PjrtBackendTest.mock(), Map.of())) {
+                assertThat(own).isNotSameAs(shared);   // one's own closes
+            }
+        } finally {
+            if (old == null) System.clearProperty(PjrtBackend.PLUGIN_PROPERTY);
+            else System.setProperty(PjrtBackend.PLUGIN_PROPERTY, old);
+        }
     }
 
     /**
@@ -128,7 +173,7 @@ class ConcurrentCallsTest {
                         for (int i = 0; ; i++) {
                             try {
                                 assertThat(exe.call(List.of(a, a))).containsExactly(want);
-                            } catch (IllegalStateException closed) {
+                            } catch (BackendClosedException closed) {
                                 return "refused";
                             } catch (RuntimeException other) {
                                 return "other: " + other;
@@ -137,9 +182,9 @@ class ConcurrentCallsTest {
                         }
                     }));
                 }
-                running.await();
+                assertThat(running.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("every caller made a call").isTrue();
                 pjrt.close();
-                for (Future<String> c : callers) assertThat(c.get()).isEqualTo("refused");
+                for (Future<String> c : callers) assertThat(c.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("refused");
             }
             assertThat(liveBuffers()).isZero();
         }
