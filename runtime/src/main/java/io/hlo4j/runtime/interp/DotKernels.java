@@ -203,7 +203,7 @@ final class DotKernels {
     /**
      * c[cOff..] (B x M x N) = a[aOff..] (B x M x K) x b[bOff..] (B x K x N) in f32: {@link VectorMatmul} when the
      * module is present and the product is worth it, else {@link #matmulF32Scalar}; the same terms and order, so the
-     * same bits either way.
+     * same bits either way, but for which NaN operand's payload and sign a NaN result carries.
      */
     static void matmulF32Into(float[] af, int aOff, float[] bf, int bOff, float[] cf, int cOff, int B, int M, int K, int N) {
         // narrow products too (a router's N = 8): the padded panel's vector lanes beat the scalar row loop

@@ -10,10 +10,14 @@ import java.util.stream.IntStream;
  * {@link #ROWS} rows, converted from the operand's doubles as it goes), keeps one {@code float[]} of sums per column
  * of c, and the inner loop runs over the rows, where C2 vectorises it as it does {@link ScalarMatmul}'s.
  *
- * <p>Each element of c is still one f32 {@link Math#fma} per k, k ascending from +0, with A's value as the first
- * factor and B's as the second: the terms and order of {@link ScalarMatmul} and {@link VectorMatmul}, so the same
- * bits. Tasks are (batch, block of rows), in parallel past 2^20 multiply-adds; each polls the op's stop once per
- * block of k.
+ * <p>The inner loops are {@link ScalarMatmul}'s, called transposed: its scalars are B's values, its arrays A's packed
+ * rows and c's columns of sums. Each element of c is still one f32 {@link Math#fma} per k, k ascending from +0: the
+ * terms and order of {@link ScalarMatmul} and {@link VectorMatmul}, with the factors swapped, which changes no bit
+ * (the product is exact before the fma's one rounding, and its sign is the factors' signs' xor). So every non-NaN
+ * element has their bits; a NaN stays a NaN, but which NaN operand's payload and sign it carries depends on the
+ * operands' order in the machine's fma (as between those two kernels, and between C2's scalar and vector code), so it
+ * is not fixed. Tasks are (batch, block of rows), in parallel past 2^20 multiply-adds; each polls the op's stop once
+ * per block of k.
  */
 final class NarrowMatmul {
     private NarrowMatmul() {}
@@ -27,8 +31,8 @@ final class NarrowMatmul {
     /**
      * The most columns this kernel takes with the vector module: from 8 columns {@link VectorMatmul} runs, and from 12 it
      * was as fast or faster (NarrowMatmulBench, docs/benchmarks.md). Without the module, every width below
-     * {@link ScalarMatmul#WIDE}, where ScalarMatmul runs its one-k loop over short tiles: this kernel was 2.4 to 2.8x
-     * faster there from 4 to 63 columns.
+     * {@link ScalarMatmul#WIDE}, where ScalarMatmul runs its one-k loop over short tiles: this kernel was 2.1 to 2.8x
+     * faster there from 4 to 63 columns, and more at 1 and 2.
      */
     static final int VECTOR_MAX_N = 8;
 
@@ -41,7 +45,6 @@ final class NarrowMatmul {
     /** c (B x M x N, f32) = a (B x M x K) x b (B x K x N), row-major; a's and b's values are exact floats. */
     static float[] multiply(double[] a, double[] b, int B, int M, int K, int N) {
         float[] c = new float[B * M * N];
-        if (N == 0) return c;
         int chunks = (M + ROWS - 1) / ROWS;
         IntStream tasks = IntStream.range(0, B * chunks);
         if (ScalarMatmul.parallel(B, M, K, N)) tasks = tasks.parallel();
@@ -59,19 +62,21 @@ final class NarrowMatmul {
                 for (; j + 4 <= N; j += 4) {
                     float[] c0 = acc[j], c1 = acc[j + 1], c2 = acc[j + 2], c3 = acc[j + 3];
                     int k = 0;
-                    for (; k + 2 <= kc; k += 2) {
-                        int p = bo + (k0 + k) * N + j, q = p + N;
-                        cols4By2(panel[k], panel[k + 1], (float) b[p], (float) b[p + 1], (float) b[p + 2], (float) b[p + 3],
-                                (float) b[q], (float) b[q + 1], (float) b[q + 2], (float) b[q + 3], rows, c0, c1, c2, c3);
+                    if (rows >= ScalarMatmul.WIDE) { // as in ScalarMatmul: its two-k loop never sees a short array
+                        for (; k + 2 <= kc; k += 2) {
+                            int p = bo + (k0 + k) * N + j, q = p + N;
+                            ScalarMatmul.rows4By2((float) b[p], (float) b[p + 1], (float) b[p + 2], (float) b[p + 3], (float) b[q],
+                                    (float) b[q + 1], (float) b[q + 2], (float) b[q + 3], panel[k], panel[k + 1], rows, c0, c1, c2, c3);
+                        }
                     }
                     for (; k < kc; k++) {
                         int p = bo + (k0 + k) * N + j;
-                        cols4(panel[k], (float) b[p], (float) b[p + 1], (float) b[p + 2], (float) b[p + 3], rows, c0, c1, c2, c3);
+                        ScalarMatmul.rows4((float) b[p], (float) b[p + 1], (float) b[p + 2], (float) b[p + 3], panel[k], rows, c0, c1, c2, c3);
                     }
                 }
                 for (; j < N; j++) {
                     float[] c0 = acc[j];
-                    for (int k = 0; k < kc; k++) col1(panel[k], (float) b[bo + (k0 + k) * N + j], rows, c0);
+                    for (int k = 0; k < kc; k++) ScalarMatmul.row1((float) b[bo + (k0 + k) * N + j], panel[k], rows, c0);
                 }
             }
             int co = (bb * M + r0) * N;
@@ -101,33 +106,5 @@ final class NarrowMatmul {
             }
         }
         for (; i < rows; i++) for (int k = 0, s = at + i * K; k < kc; k++) panel[k][i] = (float) a[s + k];
-    }
-
-    /** Two k (p then q: A's values of k and k + 1 for each row) for 4 columns, each sum taking its fmas in k order. */
-    static void cols4By2(float[] p, float[] q, float x0, float x1, float x2, float x3, float y0, float y1, float y2, float y3,
-                         int w, float[] c0, float[] c1, float[] c2, float[] c3) {
-        for (int i = 0; i < w; i++) {
-            float v = p[i], u = q[i];
-            c0[i] = Math.fma(u, y0, Math.fma(v, x0, c0[i]));
-            c1[i] = Math.fma(u, y1, Math.fma(v, x1, c1[i]));
-            c2[i] = Math.fma(u, y2, Math.fma(v, x2, c2[i]));
-            c3[i] = Math.fma(u, y3, Math.fma(v, x3, c3[i]));
-        }
-    }
-
-    /** One k for 4 columns: one load of A's values for four fmas. */
-    static void cols4(float[] p, float x0, float x1, float x2, float x3, int w, float[] c0, float[] c1, float[] c2, float[] c3) {
-        for (int i = 0; i < w; i++) {
-            float v = p[i];
-            c0[i] = Math.fma(v, x0, c0[i]);
-            c1[i] = Math.fma(v, x1, c1[i]);
-            c2[i] = Math.fma(v, x2, c2[i]);
-            c3[i] = Math.fma(v, x3, c3[i]);
-        }
-    }
-
-    /** One k for one column (the columns left over from groups of 4). */
-    static void col1(float[] p, float x, int w, float[] c0) {
-        for (int i = 0; i < w; i++) c0[i] = Math.fma(p[i], x, c0[i]);
     }
 }

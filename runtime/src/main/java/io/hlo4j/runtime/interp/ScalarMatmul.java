@@ -79,7 +79,8 @@ final class ScalarMatmul {
     /**
      * Two k (x then y) for 4 rows: each sum takes its two fmas in k order, and each vector of sums is loaded and stored
      * once per two k: about 1.7x the speed of {@link #rows4} per fma. Package-private, as are the other loops, so that
-     * FmaLoopShapes (bench/jmh) times these very loops (docs/benchmarks.md, "f32 matmul without the vector module").
+     * FmaLoopShapes (bench/jmh) times these very loops (docs/benchmarks.md, "f32 matmul without the vector module"),
+     * and so that {@link NarrowMatmul} runs them transposed (B's values as the scalars, A's packed rows as the arrays).
      */
     static void rows4By2(float x0, float x1, float x2, float x3, float y0, float y1, float y2, float y3, float[] p, float[] q,
                          int w, float[] c0, float[] c1, float[] c2, float[] c3) {

@@ -13,10 +13,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@link NarrowMatmul} (f32 products with few columns, vectorised over rows) against two oracles: the column kernels
  * every f32 dot_general ran before it (the operands converted to floats, then {@link ScalarMatmul}, and
- * {@link VectorMatmul} where it runs), bit for bit, NaNs included; and the fma sum of each element written out here
- * (one f32 fma per k, k ascending from +0), bit for bit except that a NaN only has to be a NaN. Shapes on both sides of
- * every block (256 rows a task, 256 values of k a panel, 4 columns a group, 2 values of k a pass), 1 to 63 columns,
- * batches; values with signed zeros, products that underflow to -0, subnormals, infinities and NaN.
+ * {@link VectorMatmul} where it runs), and the fma sum of each element written out here (one f32 fma per k, k ascending
+ * from +0). Against each, every non-NaN element bit for bit, and a NaN where the oracle has a NaN: which NaN operand's
+ * payload and sign a NaN result carries depends on the operands' order in the machine's fma, which differs among these
+ * kernels (and between C2's scalar and vector code), so it is not compared. Shapes on both sides of every block (256
+ * rows a task, 256 values of k a panel, 4 columns a group, 2 values of k a pass), 1 to 63 columns, batches; values with
+ * signed zeros, products that underflow to -0, subnormals, infinities, NaN, and NaNs with payloads of both signs, quiet
+ * and signalling (as bitcast_convert and host arrays bring them: {@link Floats#fromF32Bits}).
  */
 class NarrowMatmulTest {
     @Test
@@ -24,13 +27,16 @@ class NarrowMatmulTest {
         SplittableRandom rng = new SplittableRandom(11);
         int[] ms = {64, 65, 100, 255, 256, 257, 511, 600};
         int[] ks = {1, 2, 3, 7, 255, 256, 257, 513};
+        int nans = 0;
         for (int trial = 0; trial < 90; trial++) {
             int B = 1 + rng.nextInt(trial % 10 == 0 ? 3 : 1), M = ms[rng.nextInt(ms.length)], K = ks[rng.nextInt(ks.length)];
             int N = trial < 63 ? 1 + trial : 1 + rng.nextInt(63);
-            check(rng, B, M, K, N, trial % 4);
+            nans += check(rng, B, M, K, N, trial % 5);
         }
         check(rng, 1, 2048, 512, 8, 0); // the router's logits
         check(rng, 1, 2048, 512, 8, 3);
+        nans += check(rng, 1, 2048, 512, 8, 4);
+        assertThat(nans).as("NaN elements in the products with payload NaNs").isGreaterThan(1000);
     }
 
     @Test
@@ -72,22 +78,31 @@ class NarrowMatmulTest {
 
     /**
      * One product: {@code special} 0 plain values, 1 mostly signed zeros and products that underflow
-     * (sums of -0), 2 zeros and subnormals, 3 infinities and NaN as well.
+     * (sums of -0), 2 zeros and subnormals, 3 infinities and NaN as well, 4 NaNs with payloads too. Returns how many
+     * elements of c are NaN when {@code special} is 4, else 0.
      */
-    static void check(SplittableRandom rng, int B, int M, int K, int N, int special) {
+    static int check(SplittableRandom rng, int B, int M, int K, int N, int special) {
         double[] a = values(rng, B * M * K, special), b = values(rng, B * K * N, special);
         float[] got = NarrowMatmul.multiply(a, b, B, M, K, N);
         float[] af = DotKernels.toFloats(a), bf = DotKernels.toFloats(b);
         float[] scalar = new float[B * M * N];
         ScalarMatmul.multiply(af, 0, bf, 0, scalar, 0, B, M, K, N);
         String what = B + "x" + M + "x" + K + "x" + N + " special " + special;
-        assertThat(rawBits(got)).as("against ScalarMatmul: %s", what).containsExactly(rawBits(scalar));
+        assertSameOrBothNaN(got, scalar, "against ScalarMatmul: " + what);
         if (DotKernels.VECTOR && N >= 8) {
             float[] vector = new float[B * M * N];
             VectorMatmul.multiply(af, 0, bf, 0, vector, 0, B, M, K, N);
-            assertThat(rawBits(got)).as("against VectorMatmul: %s", what).containsExactly(rawBits(vector));
+            assertSameOrBothNaN(got, vector, "against VectorMatmul: " + what);
         }
-        float[] want = fmaSum(a, b, B, M, K, N);
+        assertSameOrBothNaN(got, fmaSum(a, b, B, M, K, N), "against the fma sum: " + what);
+        int nans = 0;
+        for (float x : got) if (x != x) nans++;
+        return special == 4 ? nans : 0;
+    }
+
+    /** Every element of {@code want} that is not NaN, bit for bit; a NaN where {@code want} has one (any NaN). */
+    static void assertSameOrBothNaN(float[] got, float[] want, String what) {
+        assertThat(got).as(what).hasSameSizeAs(want);
         for (int i = 0; i < want.length; i++) {
             if (Float.isNaN(want[i])) assertThat(got[i]).as("%s element %d", what, i).isNaN();
             else assertThat(Float.floatToRawIntBits(got[i])).as("%s element %d", what, i).isEqualTo(Float.floatToRawIntBits(want[i]));
@@ -120,14 +135,14 @@ class NarrowMatmulTest {
             else if (special >= 2 && r < 11) x = Float.MIN_VALUE * (1 + rng.nextInt(1000)) * (r % 2 == 0 ? -1 : 1);
             else if (special >= 3 && r == 11) x = rng.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
             else if (special >= 3 && r == 12 && rng.nextInt(8) == 0) x = Float.NaN;
+            else if (special == 4 && r == 13 && rng.nextInt(4) == 0) {
+                // an f32 NaN by its bits: either sign, quiet or signalling, a nonzero payload in the other 22 bits
+                int bits = (rng.nextBoolean() ? 0x8000_0000 : 0) | 0x7F80_0000 | (rng.nextBoolean() ? 0x0040_0000 : 0) | (1 + rng.nextInt(0x003F_FFFF));
+                v[i] = Floats.fromF32Bits(bits);
+                continue;
+            }
             v[i] = x;
         }
         return v;
-    }
-
-    static int[] rawBits(float[] c) {
-        int[] b = new int[c.length];
-        for (int i = 0; i < c.length; i++) b[i] = Float.floatToRawIntBits(c[i]);
-        return b;
     }
 }

@@ -36,8 +36,8 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 public class NarrowMatmulBench {
-    /** M x K x N: the router's logits, and narrower and wider column counts around it. */
-    @Param({"2048x512x8", "2048x512x4", "2048x512x16", "2048x512x32", "2048x512x48"})
+    /** M x K x N: the router's logits, and narrower (down to one column: the kernel's column remainder alone) and wider. */
+    @Param({"2048x512x8", "2048x512x1", "2048x512x2", "2048x512x4", "2048x512x16", "2048x512x32", "2048x512x48"})
     public String shape;
 
     int m, k, n;
@@ -72,7 +72,7 @@ public class NarrowMatmulBench {
     }
 
     public static void main(String[] args) {
-        String[] shapes = args.length > 0 ? args : new String[] {"2048x512x8", "2048x512x4", "2048x512x16", "2048x512x32", "2048x512x48"};
+        String[] shapes = args.length > 0 ? args : new String[] {"2048x512x8", "2048x512x1", "2048x512x2", "2048x512x4", "2048x512x16", "2048x512x32", "2048x512x48"};
         for (String sh : shapes) {
             NarrowMatmulBench bench = new NarrowMatmulBench();
             bench.shape = sh;
