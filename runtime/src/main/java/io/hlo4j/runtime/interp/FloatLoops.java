@@ -33,11 +33,13 @@ final class FloatLoops {
 
     /** The loop of {@link #unary} over a range; {@code in} may be {@code out} (each element is read before it is written). */
     static Range unaryRange(String name, FloatType ft, double[] in, double[] out, DoubleUnaryOperator fd) {
-        // negate and abs change the sign bit only (IEEE 754's sign-bit operations, numpy's): the value is one of the type
-        // already, and rounding it (the f32 cast) would quiet a signalling NaN
-        if (name.equals("stablehlo.negate")) {
+        // On f32 and f64, negate and abs change the sign bit only (IEEE 754's sign-bit operations, numpy's): the value is
+        // one of the type already, and rounding it (the f32 cast) would quiet a signalling NaN. Not on every format: a
+        // sign flip is no negation where there is no -0 (the FNUZ f8s) or no sign at all (f8E8M0FNU), so they round.
+        boolean ieeeSign = ft.kind() == FloatKind.F32 || ft.kind() == FloatKind.F64;
+        if (ieeeSign && name.equals("stablehlo.negate")) {
             return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(in[i]) ^ Long.MIN_VALUE); };
-        } else if (name.equals("stablehlo.abs")) {
+        } else if (ieeeSign && name.equals("stablehlo.abs")) {
             return (lo, hi) -> { for (int i = lo; i < hi; i++) out[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(in[i]) & Long.MAX_VALUE); };
         } else if (ft.kind() == FloatKind.F32 && name.equals("stablehlo.exponential") && DotKernels.VECTOR) {
             return (lo, hi) -> VectorExp.expF32(in, out, lo, hi);
