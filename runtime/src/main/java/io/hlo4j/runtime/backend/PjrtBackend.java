@@ -58,8 +58,9 @@ import java.util.Map;
  *
  * <p>Threads: compiles and calls may run on several threads at once, except a job's global calls (a program whose
  * partitions run on several processes): call n of each process exchanges blocks with call n of the others, so they are
- * made one at a time, in the same order on every process, and one that overlaps another on this backend is refused
- * ({@link Compiled#callGlobal}).
+ * made one at a time, in the same order on every process, so from one thread. One that overlaps another on this backend
+ * is refused ({@link Compiled#callGlobal}); calls made in another order on another process without overlapping are not
+ * detected (nothing compares the calls' arguments across processes) and mix their result blocks.
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
@@ -437,8 +438,8 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             String broken = jobOrderBroken;
             if (broken != null) throw new IllegalStateException(broken);
             if (!jobCallInFlight.compareAndSet(false, true)) {
-                String why = "process " + job.processId() + " of the job: a global call of " + entry.location() + " was made while call #"
-                        + (exchanges.get() - 1) + " was in flight on another thread; a job's calls are made one at a time, in the same order"
+                String why = "a global call of " + entry.location() + " was made while another was"
+                        + " in flight on another thread; a job's calls are made one at a time, in the same order"
                         + " on every process, so their result blocks can no longer be matched: this backend refuses its later global calls"
                         + " (open the job again)";
                 jobOrderBroken = why;
@@ -645,7 +646,9 @@ public final class PjrtBackend implements Backend, AutoCloseable {
      * Closes the client, then (for a job) leaves it: process 0 waits there for the others before it stops the coordinator.
      * Waits first for the compiles and calls in flight on other threads, without a time limit: a call stuck in the plugin
      * keeps close waiting as long (there is no safe way to destroy a client under a call that uses it). A compile or call
-     * that starts after it throws {@link BackendClosedException}. On a thread inside one of this backend's calls close is
+     * that starts after it throws {@link BackendClosedException}. A job's global call is waited for only while it runs on
+     * the plugin: one then exchanging blocks with the other processes is not, and fails with the store's error once this
+     * process has left the job. On a thread inside one of this backend's calls close is
      * refused; from any other thread it waits. A second close is an IllegalStateException, and so is closing the shared
      * instance {@link Backend#configured()} returns.
      */
