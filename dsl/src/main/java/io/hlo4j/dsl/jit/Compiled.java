@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * Stage 3: bound to a backend; {@link #call} runs it on host arrays. Thread-safe: concurrent calls of one instance are
  * allowed (each call has its own values), except a multi-process job's global calls, made one at a time in the same order
- * on every process, so from one thread ({@link Executable}: a different order is not detected). A program compiled on a {@code PjrtBackend} cannot be called once that backend
+ * on every process, so from one thread ({@link Executable}: another order is refused). A program compiled on a {@code PjrtBackend} cannot be called once that backend
  * is closed: the call throws {@link io.hlo4j.runtime.backend.BackendClosedException} (an IllegalStateException).
  */
 public record Compiled(Lowered lowered, Executable executable) {

@@ -12,8 +12,8 @@ import java.util.List;
  * program whose partitions run on several processes of a job ({@link PjrtBackend#open(java.nio.file.Path, java.util.Map,
  * io.hlo4j.runtime.pjrt.distributed.JobSpec, java.nio.file.Path)}) exchange result blocks by call number, so a job's calls
  * are made one at a time, in the same order on every process, so from one thread: an overlapping one is refused
- * (IllegalStateException), but calls made in another order on another process without overlapping are not detected and
- * give wrong results.
+ * (IllegalStateException), and a call made with other arguments than the same call of another process (calls in other
+ * orders) is refused on every process after the exchange, instead of returning mixed blocks.
  * One compiled on a {@code PjrtBackend} throws {@link BackendClosedException} once that backend is closed (its close
  * waits for the calls in flight on other threads).
  */

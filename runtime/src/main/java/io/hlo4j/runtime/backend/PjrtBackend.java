@@ -59,8 +59,8 @@ import java.util.Map;
  * <p>Threads: compiles and calls may run on several threads at once, except a job's global calls (a program whose
  * partitions run on several processes): call n of each process exchanges blocks with call n of the others, so they are
  * made one at a time, in the same order on every process, so from one thread. One that overlaps another on this backend
- * is refused ({@link Compiled#callGlobal}); calls made in another order on another process without overlapping are not
- * detected (nothing compares the calls' arguments across processes) and mix their result blocks.
+ * is refused ({@link Compiled#callGlobal}), and so is, on every process, a call n whose arguments differ from call n's
+ * on another process (calls made in other orders: {@link CallSignature}).
  */
 public final class PjrtBackend implements Backend, AutoCloseable {
     /** Environment variable and system property naming the plugin that {@link #fromEnvironment()} loads. */
@@ -447,9 +447,14 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             }
             try {
                 long n = exchanges.getAndIncrement();
-                List<HostArray> out = callGlobal(args, job.store(), CALL_PREFIX + n + "/", jobTimeout);
+                String prefix = CALL_PREFIX + n + "/";
+                // calls made in other orders on other processes, without overlapping here, are caught by comparing fingerprints
+                byte[] sig = CallSignature.of(io.hlo4j.mlir.ir.SymbolTable.symbolName(entry), args);
+                job.store().put(CallSignature.key(prefix, job.processId()), sig);
+                List<HostArray> out = callGlobal(args, job.store(), prefix, jobTimeout);
                 // an overlapping call came meanwhile: this process's order is broken, and these blocks may be another call's
                 if (jobOrderBroken != null) throw new IllegalStateException(jobOrderBroken);
+                CallSignature.check(job.store(), prefix, sig, job.processId(), job.numProcesses(), jobTimeout, n, entry.location());
                 // Every other process has put its blocks of call n, so each has read all of call n - 1's: process 0 drops them,
                 // and the store holds at most two calls' blocks however many calls a job makes (a training loop).
                 if (n > 0 && job.processId() == 0) job.store().deletePrefix(CALL_PREFIX + (n - 1) + "/");
