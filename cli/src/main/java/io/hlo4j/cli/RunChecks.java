@@ -10,6 +10,7 @@ import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
+import io.hlo4j.mlir.registry.OpTrait;
 import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Walker;
 import io.hlo4j.mlir.dialect.stablehlo.Verify;
@@ -91,14 +92,14 @@ final class RunChecks {
      * mark, and every argument is a block of its input on that mesh: the same element type and rank, each dimension the
      * input's divided by the sizes of mesh axes, no axis twice in one argument (as a sharding splits it). The refused
      * input is then some argument times an axis of size > 1, but a replicated global program given a wrong input can
-     * look the same, so the module must also hold an op only one device's part of a program has ({@link #PER_DEVICE_OPS}:
+     * look the same, so the module must also hold an op only one device's part of a program has ({@link #perDeviceOp}:
      * a collective, or partition_id), as every dump of a sharded step does. Else "".
      */
     static String perDeviceHint(Module module, List<BlockArgument> args, List<HostArray> arrays) {
         MeshUse use = MeshUse.of(module);
         if (!use.meshUnused() || MeshUse.markedPerDevice(module) || !(use.firstMesh().attr("mesh") instanceof MeshAttr mesh)) return "";
         boolean[] perDeviceOp = {false};
-        Walker.walk(module.op(), op -> perDeviceOp[0] |= PER_DEVICE_OPS.contains(op.name()));
+        Walker.walk(module.op(), op -> perDeviceOp[0] |= perDeviceOp(op));
         if (!perDeviceOp[0]) return "";
         long[] sizes = mesh.axes().stream().mapToLong(MeshAttr.Axis::size).toArray();
         if (sizes.length > 16) return "";
@@ -117,10 +118,13 @@ final class RunChecks {
                 + " with --devices " + devices + " and each device's blocks, or run the annotated dump (--emit annotated) with --spmd";
     }
 
-    /** Ops that talk across devices or ask which device runs them: what a partitioned program has and a replicated one needs not. */
-    static final java.util.Set<String> PER_DEVICE_OPS = java.util.Set.of("stablehlo.all_reduce", "stablehlo.all_gather",
-            "stablehlo.reduce_scatter", "stablehlo.all_to_all", "stablehlo.collective_permute", "stablehlo.collective_broadcast",
-            "stablehlo.collective_reduce", "stablehlo.cross-replica-sum", "stablehlo.partition_id");
+    /**
+     * An op that talks across devices (its definition's {@link OpTrait#COLLECTIVE}) or asks which partition runs it: what
+     * a partitioned program has and a replicated one needs not.
+     */
+    private static boolean perDeviceOp(Operation op) {
+        return op.def() != null && op.def().has(OpTrait.COLLECTIVE) || op.name().equals("stablehlo.partition_id");
+    }
 
     /** Whether dimensions {@code d..} of {@code want} are those of {@code global} divided by products of mesh axes not in {@code used}. */
     private static boolean blocks(long[] global, long[] want, int d, long[] sizes, int used) {
