@@ -74,10 +74,14 @@ final class ConvertKernels {
      * bfloat16 and half casts, Eigen's, drop the payload; numpy's f16 would keep it, but the interpreter stands in for
      * XLA). A convert to the same format is no conversion (XLA's simplifier removes it): its bits move as they are.
      * Without this, an f32 signalling NaN (held in the double's own layout, {@link Floats#fromF32Bits}) came out of
-     * f32 -> f64 as a double signalling NaN.
+     * f32 -> f64 as a double signalling NaN. bf16 -> f32 is the exception: XLA's CPU emitter widens bf16 by shifting its
+     * bits 16 places (bf16 is f32's top half), and so do ml_dtypes and Eigen, so a signalling NaN stays signalling, its
+     * payload kept. Every other widening is a float conversion there (LLVM's fpext: x86's vcvtph2ps, cvtss2sd), which quiets.
      */
     static double toFloat(FloatKind from, FloatType to, double v) {
         if (from == to.kind()) return v;   // an exact value of the format already
+        // a bf16 value, a NaN's payload included, is the f32 whose top 16 bits it is: held alike (Floats.fromF32Bits)
+        if (from == FloatKind.BF16 && to.kind() == FloatKind.F32) return v;
         if (v == v) return Elem.round(to, v);
         long sign = Double.doubleToRawLongBits(v) & Long.MIN_VALUE;
         return switch (to.kind()) {
