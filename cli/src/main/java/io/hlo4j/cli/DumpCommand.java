@@ -204,9 +204,13 @@ final class DumpCommand extends CliCommand {
             if (train && m.optimizer() == null) {
                 throw usage("--program train-step: " + m.name() + " has no optimizer() (its loss() does not train), so no train step");
             }
-            args[0] = train ? Training.trainStepArgs(m) : Training.lossArgs(m);
+            // params() and batch() once (as Training.run): a model's seeded data can cost more than its tracing, and the
+            // arguments, the shardings' checks and the optimiser state's shardings share them
+            Object params = m.params();
+            List<Object> batch = m.batch();
+            args[0] = train ? Training.trainStepArgs(m, params, batch) : Training.lossArgs(params, batch);
             if (meshObj == null) return Jit.jit(train ? Training.trainStep(m) : m.loss()).lower(args[0]); // @main, as `hlo4j run` expects
-            return (train ? Training.shardedTrainStep(m, meshObj) : Training.shardedLoss(m, meshObj)).lower(args[0]);
+            return (train ? Training.shardedTrainStep(m, meshObj, params, batch) : Training.shardedLoss(m, meshObj, params, batch)).lower(args[0]);
         });
         if (inputs != null) writeInputs(m, args[0]);
         String text = switch (stage) {

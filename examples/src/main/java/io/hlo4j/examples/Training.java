@@ -36,7 +36,8 @@ public final class Training {
     /** {@code (params, batch...)}: the loss's arguments. */
     public static Object[] lossArgs(Example e) { return lossArgs(e.params(), e.batch()); }
 
-    private static Object[] lossArgs(Object params, List<Object> batch) {
+    /** As {@link #lossArgs(Example)} for the model's {@code params()} and {@code batch()}, already asked. */
+    public static Object[] lossArgs(Object params, List<Object> batch) {
         List<Object> a = new ArrayList<>();
         a.add(params);
         a.addAll(batch);
@@ -46,7 +47,8 @@ public final class Training {
     /** {@code (params, optimizer().init(params), batch...)}: the train step's first arguments. */
     public static Object[] trainStepArgs(Example e) { return trainStepArgs(e, e.params(), e.batch()); }
 
-    private static Object[] trainStepArgs(Example e, Object params, List<Object> batch) {
+    /** As {@link #trainStepArgs(Example)} for the model's {@code params()} and {@code batch()}, already asked. */
+    public static Object[] trainStepArgs(Example e, Object params, List<Object> batch) {
         List<Object> a = new ArrayList<>();
         a.add(params);
         a.add(optimizer(e).init(params));
