@@ -235,7 +235,7 @@ final class DumpCommand extends CliCommand {
      * its user); a user's at the user's lines, what it throws a usage error naming the class, its message and its line.
      */
     static Lowered traced(Example m, String builtin, java.util.function.Supplier<Lowered> trace) {
-        if (builtin != null && (ModelSource.isBundled(m) || m instanceof DumpModel.MoeLayer)) return SourceLoc.asBuiltin(builtin, trace::get);
+        if (builtin != null && ModelSource.isBundled(m)) return SourceLoc.asBuiltin(builtin, trace::get);   // the MoE layer is marked too
         return ModelSource.guard(m, "while tracing", trace);
     }
 

@@ -1,7 +1,9 @@
 package io.hlo4j.cli;
 
+import io.hlo4j.examples.BundledModel;
 import io.hlo4j.examples.Example;
 import io.hlo4j.examples.Examples;
+import io.hlo4j.examples.Training;
 import io.hlo4j.mlir.ir.Hlo4jException;
 
 import java.io.File;
@@ -174,17 +176,19 @@ final class ModelSource implements AutoCloseable {
             return body.get();
         } catch (Main.UsageError | VirtualMachineError x) {
             throw x;
-        } catch (io.hlo4j.examples.Training.RefusedValueException x) {   // hlo4j refused a value the model returned: no "threw"
+        } catch (Training.RefusedValueException x) {   // hlo4j refused a value the model returned: no "threw"
             throw CliCommand.usage(x.getMessage(), x);
         } catch (RuntimeException | Error x) {
             throw threw(e.getClass().getName(), doing, x);
         }
     }
 
-    /** Whether {@code e} is one of hlo4j's own models, whose ops are located at {@code hlo4j.builtin.NAME} rather than a Java line. */
-    static boolean isBundled(Example e) {
-        return e.getClass().getClassLoader() == Example.class.getClassLoader() && e.getClass().getName().startsWith("io.hlo4j.");
-    }
+    /**
+     * Whether {@code e} is one of hlo4j's own models (marked {@link BundledModel}), whose ops are located at
+     * {@code hlo4j.builtin.NAME} rather than a Java line and whose failures are hlo4j's own. The mark, not the package: a
+     * user's class in a package named {@code io.hlo4j.*} is still the user's (as {@link Training}'s sharding checks judge it).
+     */
+    static boolean isBundled(Example e) { return e instanceof BundledModel; }
 
     /**
      * {@code CLASS threw WHILE: message (at File.java:line)}: the exception a user's model threw, with the first line of
