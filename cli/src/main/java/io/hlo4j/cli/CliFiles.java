@@ -1,7 +1,6 @@
 package io.hlo4j.cli;
 
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -22,15 +21,11 @@ final class CliFiles {
         if (!Files.isReadable(p)) throw new FileSystemException(p.toString(), null, "permission denied" + paren(option));
     }
 
-    /** The text of a source file, strict UTF-8; a file that is not is refused by name. */
-    static String readText(Path p) throws IOException {
-        requireInputFile(p, null);
-        try {
-            return Files.readString(p);
-        } catch (CharacterCodingException e) {
-            throw new FileSystemException(p.toString(), null, "not valid UTF-8 text");
-        }
-    }
+    /**
+     * The text of a source file, read as {@link io.hlo4j.mlir.parse.TextFiles} reads it for the parser's users: missing,
+     * a folder, over its size limit or not strict UTF-8 (the bad byte's offset named), it is refused by name.
+     */
+    static String readText(Path p) throws IOException { return io.hlo4j.mlir.parse.TextFiles.read(p); }
 
     /**
      * An output file, checked without writing anything: not a folder, and the nearest existing folder on its path is a

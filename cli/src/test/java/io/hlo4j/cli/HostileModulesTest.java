@@ -62,7 +62,7 @@ class HostileModulesTest {
     @Test void latin1TextIsNamedAsNotUtf8() throws IOException {
         Path f = Files.write(dir.resolve("latin1.mlir"),
                 "// caf\u00e9\nfunc.func @main() {\n  return\n}\n".getBytes(StandardCharsets.ISO_8859_1));
-        for (String c : COMMANDS) refused(within(20, c, f.toString()), "hlo4j: " + f + ": not valid UTF-8 text\n");
+        for (String c : COMMANDS) refused(within(20, c, f.toString()), "hlo4j: " + f + ": not valid UTF-8 text (byte 0xE9 at offset 6)\n");
     }
 
     @Test void aFolderIsNamed() throws IOException {

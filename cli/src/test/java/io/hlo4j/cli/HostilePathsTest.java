@@ -100,7 +100,7 @@ class HostilePathsTest {
     @Test void configFilesAreNamed() throws IOException {
         refused(Cli.run("dump", "moe", "--config", dir.toString()), 1, "hlo4j: " + dir + ": is a directory\n");
         Path bin = Files.write(dir.resolve("bin.json"), NOT_UTF8);
-        refused(Cli.run("dump", "moe", "--config", bin.toString()), 1, "hlo4j: " + bin + ": not valid UTF-8 text\n");
+        refused(Cli.run("dump", "moe", "--config", bin.toString()), 1, "hlo4j: " + bin + ": not valid UTF-8 text (byte 0xC3 at offset 0)\n");
         Path empty = Files.writeString(dir.resolve("empty.json"), "\n");
         refused(Cli.run("dump", "moe", "--config", empty.toString()), 1,
                 "hlo4j: " + empty + ": is empty; a moe config is a JSON object (keys as in docs/moe.md, e.g. n_routed_experts)\n");
@@ -170,7 +170,7 @@ class HostilePathsTest {
         assertThat(conf.out()).startsWith("ERROR " + bin + ": cannot read: not valid UTF-8 text\n");
         Cli.Run bench = Cli.run("bench", "parse", "--warmup", "0", "--repeat", "1", bin.toString());
         assertThat(bench.code()).isEqualTo(1);
-        assertThat(bench.err()).startsWith("hlo4j: " + bin + ": not valid UTF-8 text\n");
+        assertThat(bench.err()).startsWith("hlo4j: " + bin + ": not valid UTF-8 text (byte 0xC3 at offset 0)\n");
     }
 
     private static String[] concat(String[] a, String... b) {

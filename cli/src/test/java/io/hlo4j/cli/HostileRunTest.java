@@ -149,7 +149,7 @@ class HostileRunTest {
         Path elf = Files.write(dir.resolve("fake.so"), elf(3, 1)); // passes the header check; the module fails first
         Path garbage = dir.resolve("garbage.mlir");
         Files.write(garbage, new byte[] {(byte) 0xC3, 0x28, (byte) 0xFF, (byte) 0xFE, 0x00, 0x41});
-        refused(Cli.run("compile", garbage.toString(), "--pjrt-plugin", elf.toString()), 1, "hlo4j: " + garbage + ": not valid UTF-8 text\n");
+        refused(Cli.run("compile", garbage.toString(), "--pjrt-plugin", elf.toString()), 1, "hlo4j: " + garbage + ": not valid UTF-8 text (byte 0xC3 at offset 0)\n");
         Path out = dir.resolve("o.hlo");
         refused(Cli.run("compile", add.toString(), "--pjrt-plugin", elf.toString(), "--dump-optimized", dir.toString()), 1,
                 "hlo4j: " + dir + ": is a directory (--dump-optimized takes a file name)\n");

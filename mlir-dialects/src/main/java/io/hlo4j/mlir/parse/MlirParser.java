@@ -61,8 +61,18 @@ public final class MlirParser {
         return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
-    /** Reads and parses a file (split markers honoured). */
+    /**
+     * Reads and parses one module from a file (a file without split markers), its diagnostics at the path as given. The
+     * file is read as the CLI reads it ({@link TextFiles#read(Path)}): a missing file, a folder, more than
+     * {@link TextFiles#MAX_BYTES} bytes or text that is not UTF-8 (the bad byte's offset named) is a
+     * {@link java.nio.file.FileSystemException} naming the path.
+     */
+    public static Module parseModule(Path path) throws IOException {
+        return parseModule(TextFiles.read(path), path.toString());
+    }
+
+    /** Reads and parses a file (split markers honoured); read as {@link #parseModule(Path)} reads it. */
     public static List<Module> parseFile(Path path) throws IOException {
-        return parseSplit(java.nio.file.Files.readString(path), path.toString());
+        return parseSplit(TextFiles.read(path), path.toString());
     }
 }

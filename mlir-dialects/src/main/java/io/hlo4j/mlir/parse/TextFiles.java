@@ -1,0 +1,64 @@
+package io.hlo4j.mlir.parse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Reading a text file the way every reader of user files does (MLIR modules, the CLI's JSON configs): a missing file, a
+ * folder or an unreadable file refused by name, at most a limit of bytes read (a file that grows or never ends, such as
+ * {@code /dev/zero}, is cut off there and refused, rather than filling the heap), and strict UTF-8, a bad byte named
+ * with its offset. Each failure is a {@link FileSystemException} whose file is the path as given and whose reason says
+ * what is wrong.
+ */
+public final class TextFiles {
+    private TextFiles() {}
+
+    /** The default limit: 1 GiB, far past any module hlo4j or JAX writes, and well inside a Java string's reach. */
+    public static final long MAX_BYTES = 1L << 30;
+
+    /** {@link #read(Path, long)} with {@link #MAX_BYTES}. */
+    public static String read(Path p) throws IOException { return read(p, MAX_BYTES); }
+
+    /** The text of {@code p}, strict UTF-8, at most {@code maxBytes} bytes (at most {@link #MAX_BYTES}). */
+    public static String read(Path p, long maxBytes) throws IOException {
+        if (maxBytes < 0 || maxBytes > MAX_BYTES) throw new IllegalArgumentException("maxBytes " + maxBytes + " is not in [0, " + MAX_BYTES + "]");
+        if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
+        if (Files.isDirectory(p)) throw new FileSystemException(p.toString(), null, "is a directory");
+        if (!Files.isReadable(p)) throw new AccessDeniedException(p.toString(), null, "permission denied");
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(p)) {
+            bytes = in.readNBytes((int) maxBytes + 1);   // one past the limit tells a file over it, however it grows
+        }
+        if (bytes.length > maxBytes) {
+            throw new FileSystemException(p.toString(), null, "larger than " + maxBytes + " bytes, the most hlo4j reads of a text file");
+        }
+        return utf8(p, bytes);
+    }
+
+    /** Strict UTF-8; the first malformed or unmappable sequence named by its first byte and that byte's offset. */
+    private static String utf8(Path p, byte[] bytes) throws FileSystemException {
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);   // UTF-8 never decodes to more chars than bytes
+        CoderResult r = d.decode(in, out, true);
+        if (!r.isError()) r = d.flush(out);
+        if (r.isError()) {
+            int at = in.position();   // the decoder stops at the sequence it refuses
+            throw new FileSystemException(p.toString(), null,
+                    String.format("not valid UTF-8 text (byte 0x%02X at offset %d)", bytes[at] & 0xFF, at));
+        }
+        return out.flip().toString();
+    }
+}
