@@ -6,6 +6,7 @@ import io.hlo4j.compiler.spmd.propagate.Propagated;
 import io.hlo4j.compiler.spmd.propagate.Propagation;
 import io.hlo4j.compiler.spmd.propagate.ShardingConflict;
 import io.hlo4j.mlir.dialect.sdy.SdyVerifier;
+import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.print.MlirPrinter;
 
@@ -66,7 +67,15 @@ final class DumpFile {
             case "partitioned" -> {
                 RunChecks.notPerDevice(m, "there is nothing to partition");
                 RunChecks.meshesPartitionable(m);
-                PartitionedProgram pp = Spmd.explicit(m);
+                PartitionedProgram pp;
+                try {
+                    pp = Spmd.explicit(m);
+                } catch (Hlo4jException e) {
+                    // an old unmarked per-device dump reads as a global program with collectives outside a manual computation
+                    String hint = RunChecks.perDeviceDumpHint(m);
+                    if (hint.isEmpty()) throw e;
+                    throw new Hlo4jException(e.detail() + hint, e.location(), e);
+                }
                 for (var entry : pp.report().entries()) err.println("hlo4j: partitioner: " + entry);
                 yield MlirPrinter.print(pp.moduleWithMeshes(), opts);
             }

@@ -96,11 +96,9 @@ final class RunChecks {
      * a collective, or partition_id), as every dump of a sharded step does. Else "".
      */
     static String perDeviceHint(Module module, List<BlockArgument> args, List<HostArray> arrays) {
-        MeshUse use = MeshUse.of(module);
-        if (!use.meshUnused() || MeshUse.markedPerDevice(module) || !(use.firstMesh().attr("mesh") instanceof MeshAttr mesh)) return "";
-        boolean[] perDeviceOp = {false};
-        Walker.walk(module.op(), op -> perDeviceOp[0] |= perDeviceOp(op));
-        if (!perDeviceOp[0]) return "";
+        Operation meshOp = unmarkedPerDevice(module);
+        if (meshOp == null) return "";
+        MeshAttr mesh = (MeshAttr) meshOp.attr("mesh");
         long[] sizes = mesh.axes().stream().mapToLong(MeshAttr.Axis::size).toArray();
         if (sizes.length > 16) return "";
         for (int i = 0; i < arrays.size(); i++) {
@@ -111,11 +109,44 @@ final class RunChecks {
                 return "";
             }
         }
-        long devices = module.attributes() != null && module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value() : mesh.totalSize();
-        return "; its arguments are its inputs' blocks on sdy.mesh @" + SymbolTable.symbolName(use.firstMesh()) + ", which nothing in it uses:"
-                + " it looks like a per-device program written by 'hlo4j dump --emit explicit' before dumps carried the mark "
-                + MeshUse.PER_DEVICE_PROGRAM + ". Dump it again ('hlo4j dump ... --mesh ... --emit explicit' marks it) and run that"
-                + " with --devices " + devices + " and each device's blocks, or run the annotated dump (--emit annotated) with --spmd";
+        return "; its arguments are its inputs' blocks on sdy.mesh @" + SymbolTable.symbolName(meshOp) + ", which nothing in it uses:"
+                + " " + OLD_DUMP + ". Dump it again ('hlo4j dump ... --mesh ... --emit explicit' marks it) and run that"
+                + " with --devices " + devices(module, mesh) + " and each device's blocks, or run the annotated dump (--emit annotated) with --spmd";
+    }
+
+    /** What both hints say: the module's likely origin. */
+    private static final String OLD_DUMP = "it looks like a per-device program written by 'hlo4j dump --emit explicit' before dumps carried the mark "
+            + MeshUse.PER_DEVICE_PROGRAM;
+
+    /**
+     * The likely case behind a refused partitioning of {@code dump FILE} (the partitioner finds a collective outside a
+     * manual computation): a per-device program written before hlo4j marked those, which dump takes for a global
+     * program. Said on {@link #perDeviceHint}'s evidence without the inputs: an {@code sdy.mesh} nothing uses, no mark, and
+     * an op only one device's part of a program has. Else "".
+     */
+    static String perDeviceDumpHint(Module module) {
+        Operation meshOp = unmarkedPerDevice(module);
+        if (meshOp == null) return "";
+        return "; its sdy.mesh @" + SymbolTable.symbolName(meshOp) + " is used by nothing in it, and it talks across devices: " + OLD_DUMP
+                + ", so it is partitioned already. Run it with --devices " + devices(module, (MeshAttr) meshOp.attr("mesh"))
+                + " and each device's blocks, or dump it again ('hlo4j dump ... --mesh ... --emit explicit' marks it)";
+    }
+
+    /**
+     * The mesh of a module that declares an {@code sdy.mesh} nothing uses, carries no per-device mark and holds an op only
+     * one device's part of a program has ({@link #perDeviceOp}: as every dump of a sharded step does); else null.
+     */
+    private static Operation unmarkedPerDevice(Module module) {
+        MeshUse use = MeshUse.of(module);
+        if (!use.meshUnused() || MeshUse.markedPerDevice(module) || !(use.firstMesh().attr("mesh") instanceof MeshAttr)) return null;
+        boolean[] perDeviceOp = {false};
+        Walker.walk(module.op(), op -> perDeviceOp[0] |= perDeviceOp(op));
+        return perDeviceOp[0] ? use.firstMesh() : null;
+    }
+
+    /** The devices a per-device program runs on: its {@code mhlo.num_partitions}, else its mesh's size. */
+    private static long devices(Module module, MeshAttr mesh) {
+        return module.attributes() != null && module.attributes().get("mhlo.num_partitions") instanceof IntegerAttr p ? p.value() : mesh.totalSize();
     }
 
     /**
