@@ -86,7 +86,41 @@ final class DotKernels {
     private static final Pattern PREC = Pattern.compile("(lhs|rhs)_precision_type\\s*=\\s*([A-Za-z0-9]+)");
 
     static Tensor dotGeneral(Operation op, Tensor lhs, Tensor rhs, long[] lb, long[] rb, long[] lc, long[] rc, TensorType rt) {
-        int[] lf = free(lhs.rank(), lb, lc), rf = free(rhs.rank(), rb, rc);
+        return dotGeneral(op, lhs, rhs, lb, rb, lc, rc, free(lhs.rank(), lb, lc), free(rhs.rank(), rb, rc), rt);
+    }
+
+    /**
+     * dot_general with operands 0 and 1 as tensors or {@link TransposeFolding.Folded} transposes: a folded operand's
+     * dimension numbers, and its free dimensions in the order the transposed tensor has them, are mapped to its
+     * untransposed tensor, so the one permutation below ({@link #permute}: the transpose's and the dot's composed)
+     * yields the very array the dot built from the transposed tensor, and the same bits.
+     */
+    static Tensor dotGeneralFolded(Operation op, Object lhs, Object rhs) {
+        var dn = Attrs.typed(op, "dot_dimension_numbers", io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers.class);
+        long[] lb = dn.lhsBatchingDimensions().toArray(), rb = dn.rhsBatchingDimensions().toArray();
+        long[] lc = dn.lhsContractingDimensions().toArray(), rc = dn.rhsContractingDimensions().toArray();
+        int lrank = lhs instanceof TransposeFolding.Folded f ? f.x().rank() : ((Tensor) lhs).rank();
+        int rrank = rhs instanceof TransposeFolding.Folded f ? f.x().rank() : ((Tensor) rhs).rank();
+        int[] lf = free(lrank, lb, lc), rf = free(rrank, rb, rc);
+        Tensor l, r;
+        if (lhs instanceof TransposeFolding.Folded f) {
+            l = f.x();
+            lb = f.map(lb);
+            lc = f.map(lc);
+            lf = f.map(lf);
+        } else l = (Tensor) lhs;
+        if (rhs instanceof TransposeFolding.Folded f) {
+            r = f.x();
+            rb = f.map(rb);
+            rc = f.map(rc);
+            rf = f.map(rf);
+        } else r = (Tensor) rhs;
+        return dotGeneral(op, l, r, lb, rb, lc, rc, lf, rf, (TensorType) op.result().type());
+    }
+
+    /** {@code lf} and {@code rf}: the free dimensions, in the order the result has them. */
+    static Tensor dotGeneral(Operation op, Tensor lhs, Tensor rhs, long[] lb, long[] rb, long[] lc, long[] rc, int[] lf, int[] rf,
+                             TensorType rt) {
         Tensor l = permute(lhs, concat(lb, lf, lc));
         Tensor r = permute(rhs, concat(rb, new int[0], concat(rc, rf, new long[0])));
         int B = (int) prod(lhs.shape, lb), M = (int) prod(lhs.shape, lf), K = (int) prod(lhs.shape, lc), N = (int) prod(rhs.shape, rf);

@@ -31,6 +31,8 @@ public final class Interpreter {
     private final Map<Block, ElementwiseFusion.Plan> fusionPlans = new ConcurrentHashMap<>();
     /** Where each block's values are read for the last time (under its fusion plan), to unbind them then. */
     private final Map<Block, Liveness> liveness = new ConcurrentHashMap<>();
+    /** Each block's transposes that its dots read in place ({@link TransposeFolding}). */
+    private final Map<Block, Set<Operation>> foldings = new ConcurrentHashMap<>();
     /** Blocks whose every static result fits a tensor (see {@link #checkSizes}); each block is checked once. */
     private final Set<Block> sizeChecked = ConcurrentHashMap.newKeySet();
     /** Functions from which no recursive call chain is reachable ({@link CallCycles}); each is walked once. */
@@ -206,6 +208,8 @@ public final class Interpreter {
         Liveness live = liveness.computeIfAbsent(b, k -> Liveness.of(k, plan));
         for (Value v : live.deadOnEntry()) scope.unbind(v);
         Set<Operation> deferrable = plan.broadcasts();
+        Set<Operation> folds = foldings.computeIfAbsent(b, TransposeFolding::plan);
+        Map<Value, TransposeFolding.Folded> folded = folds.isEmpty() ? null : new IdentityHashMap<>(); // skipped transposes
         List<Operation> ops = b.operations();
         for (int at = 0; at < ops.size(); at++) {
             if (at > 0) live.release(at - 1, scope); // every path below ends its op here, skipped ones too
@@ -213,6 +217,12 @@ public final class Interpreter {
             checkStop(op, process, false);
             if (!deferrable.isEmpty() && deferrable.contains(op)) {
                 continue; // its users read its operand (which a fused group may compute later)
+            }
+            if (folded != null && folds.contains(op)) { // its one reader, a dot, reads its operand in place
+                RtValue x = scope.lookup(op.operand(0));
+                if (!(x instanceof Tensor t)) throw InterpreterException.at(op, "operand 0 has no tensor value");
+                folded.put(op.result(0), new TransposeFolding.Folded(t, Attrs.required(op, "permutation"), (TensorType) op.result().type()));
+                continue;
             }
             List<RtValue> results;
             ElementwiseFusion.Group group = plan.groups().isEmpty() ? null : plan.groups().get(op);
@@ -247,6 +257,9 @@ public final class Interpreter {
                 } finally {
                     StopCheck.restore(outer);
                 }
+            } else if (folded != null && !folded.isEmpty() && op.numOperands() >= 2
+                    && (folded.containsKey(op.operand(0)) || folded.containsKey(op.operand(1)))) {
+                results = evalFoldedDot(op, scope, folded, frame);
             } else {
                 List<RtValue> operands = operands(op, scope);
                 if (isTerminator(op)) return operands;
@@ -292,6 +305,30 @@ public final class Interpreter {
             out.add(x);
         }
         return out;
+    }
+
+    /** A dot whose operand 0 or 1 is a skipped transpose: {@link TransposeFolding#evalDot}, as {@link #evalOp} runs kernels. */
+    private List<RtValue> evalFoldedDot(Operation op, Scope scope, Map<Value, TransposeFolding.Folded> folded, Frame frame) {
+        Object[] dot = new Object[2];
+        List<RtValue> rest = new ArrayList<>();
+        for (int i = 0; i < op.numOperands(); i++) {
+            Value v = op.operand(i);
+            TransposeFolding.Folded f = i < 2 ? folded.remove(v) : null;
+            RtValue x = f == null ? scope.lookup(v) : null;
+            if (f == null && x == null) throw InterpreterException.at(op, "operand " + i + " has no value");
+            if (i < 2) dot[i] = f != null ? f : x;
+            else rest.add(x);
+        }
+        StopCheck outer = StopCheck.enter(this, op, frame.process());
+        try {
+            return TransposeFolding.evalDot(op, dot[0], dot[1], rest);
+        } catch (InterpreterException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new InterpreterException(op.name() + ": " + e, op.location(), e);
+        } finally {
+            StopCheck.restore(outer);
+        }
     }
 
     /** Runs one op's kernel; failures are reported with the op and its location. */

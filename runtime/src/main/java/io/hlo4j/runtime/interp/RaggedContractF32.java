@@ -104,7 +104,11 @@ final class RaggedContractF32 {
         float[] a = new float[k * len];
         double[] re = lhs.re;
         StopCheck.range(k, Math.max(1, FloatLoops.CHUNK / len), len, (x, y) -> {
-            for (int i = x; i < y; i++) {
+            int i = x;
+            if (ragged == 0) { // lhs [m, k] (a folded transpose's operand): 8 values of k per row read, as TransposeTiles does
+                for (; i + 8 <= y; i += 8) TransposeTiles.tile(re, a, lo * k, 0, k, len, 0, len, i, i + 8);
+            }
+            for (; i < y; i++) {
                 int ao = i * len;
                 if (ragged == 1) for (int r = 0, s = i * m + lo; r < len; r++) a[ao + r] = (float) re[s + r];
                 else for (int r = 0, s = lo * k + i; r < len; r++) a[ao + r] = (float) re[s + r * k];

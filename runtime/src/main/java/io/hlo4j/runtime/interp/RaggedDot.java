@@ -18,7 +18,50 @@ final class RaggedDot {
     private RaggedDot() {}
 
     static List<RtValue> eval(Operation op, List<RtValue> args, Frame f) {
-        Tensor lhs = (Tensor) args.get(0), rhs = (Tensor) args.get(1), gs = (Tensor) args.get(2);
+        return eval(op, (Tensor) args.get(0), (Tensor) args.get(1), (Tensor) args.get(2));
+    }
+
+    /**
+     * ragged_dot with operands 0 and 1 as tensors or {@link TransposeFolding.Folded} transposes. Two forms read a
+     * folded operand in place: mode 2 in f32 on matrices ({@link RaggedContractF32}, which takes either layout of
+     * each operand; a matrix has one free dimension, so the result's order cannot change) and the row-group form
+     * whose rhs [groups, k, n] is the transpose of a [groups, n, k] ({@link #rowGroupsF32}'s transposed read). Both
+     * compute from the untransposed tensor the arrays they computed from the transposed one: the same bits. Any other
+     * form materializes the transpose first.
+     */
+    static List<RtValue> evalFolded(Operation op, Object lhs, Object rhs, Tensor gs) {
+        TransposeFolding.Folded lf = lhs instanceof TransposeFolding.Folded f ? f : null;
+        TransposeFolding.Folded rf = rhs instanceof TransposeFolding.Folded f ? f : null;
+        var dn = Attrs.typed(op, "ragged_dot_dimension_numbers", io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers.class);
+        long[] lb = Attrs.longs(dn.lhsBatchingDimensions()), rb = Attrs.longs(dn.rhsBatchingDimensions());
+        long[] lc = Attrs.longs(dn.lhsContractingDimensions()), rc = Attrs.longs(dn.rhsContractingDimensions());
+        long[] lr = Attrs.longs(dn.lhsRaggedDimensions()), rg = Attrs.longs(dn.rhsGroupDimensions());
+        TensorType rt = (TensorType) op.result().type();
+        if (gs.rank() == 1 && lr.length == 1 && contains(lc, (int) lr[0])) { // mode 2
+            Tensor l = lf == null ? (Tensor) lhs : lf.x(), r = rf == null ? (Tensor) rhs : rf.x();
+            long[] lb2 = lf == null ? lb : lf.map(lb), lc2 = lf == null ? lc : lf.map(lc), lr2 = lf == null ? lr : lf.map(lr);
+            long[] rb2 = rf == null ? rb : rf.map(rb), rc2 = rf == null ? rc : rf.map(rc);
+            if (l.rank() == 2 && r.rank() == 2) {
+                Tensor rows = RaggedContractF32.evalOrNull(op, l, r, bounds(gs), (int) gs.shape[0], (int) lr2[0], lb2, rb2, lc2, rc2, rt);
+                if (rows != null) return List.of(rows);
+            }
+        } else if (lf == null && rf != null && gs.rank() == 1 && lr.length == 1 && lr[0] == 0 && lb.length == 0 && rg.length == 1
+                && rf.perm().length == 3 && rf.perm()[0] == 0 && rf.perm()[1] == 2 && rf.perm()[2] == 1
+                && isF32RowGroups(op, (Tensor) lhs, rf.x(), (int) rg[0], lc, rc, rt)) { // rhs [groups, n, k] read as [groups, k, n]
+            Tensor l = (Tensor) lhs;
+            if (l.shape[1] == rf.x().shape[2]) return List.of(rowGroupsF32(l, rf.x(), true, bounds(gs), (int) gs.shape[0], rt));
+        }
+        return eval(op, TransposeFolding.tensor(lhs), TransposeFolding.tensor(rhs), gs);
+    }
+
+    private static long[] bounds(Tensor gs) {
+        int groups = (int) gs.shape[0];
+        long[] bounds = new long[groups + 1];
+        for (int g = 0; g < groups; g++) bounds[g + 1] = bounds[g] + gs.ints[g];
+        return bounds;
+    }
+
+    static List<RtValue> eval(Operation op, Tensor lhs, Tensor rhs, Tensor gs) {
         var dn = Attrs.typed(op, "ragged_dot_dimension_numbers", io.hlo4j.mlir.dialect.chlo.RaggedDotDimensionNumbers.class);
         long[] lb = Attrs.longs(dn.lhsBatchingDimensions()), rb = Attrs.longs(dn.rhsBatchingDimensions());
         long[] lc = Attrs.longs(dn.lhsContractingDimensions()), rc = Attrs.longs(dn.rhsContractingDimensions());
@@ -40,7 +83,7 @@ final class RaggedDot {
             for (int d : lf) { if (d == ragged) break; outDim++; }
             Tensor out = Tensor.zeros(rt);
             if (lb.length == 0 && ragged == 0 && isF32RowGroups(op, lhs, rhs, gdim, lc, rc, rt)) {
-                return List.of(rowGroupsF32(lhs, rhs, bounds, groups, rt));
+                return List.of(rowGroupsF32(lhs, rhs, false, bounds, groups, rt));
             }
             if (lb.length == 0 && ragged == 0) { // groups are row ranges: multiply only each group's rows
                 long rows = lhs.shape[0];
@@ -96,9 +139,10 @@ final class RaggedDot {
      * dot_general's f32 kernel ({@link DotKernels#matmulF32Into}) reading the group's matrix in place (no per-group
      * slices). Rows in no group stay zero. The same f32 fused multiply-adds, k ascending, as dot_general's path.
      */
-    private static Tensor rowGroupsF32(Tensor lhs, Tensor rhs, long[] bounds, int groups, TensorType rt) {
-        int m = (int) lhs.shape[0], k = (int) lhs.shape[1], n = (int) rhs.shape[2];
-        float[] af = DotKernels.toFloats(lhs.re), bf = DotKernels.toFloats(rhs.re), cf = new float[m * n];
+    private static Tensor rowGroupsF32(Tensor lhs, Tensor rhs, boolean rhsTransposed, long[] bounds, int groups, TensorType rt) {
+        int m = (int) lhs.shape[0], k = (int) lhs.shape[1], n = (int) (rhsTransposed ? rhs.shape[1] : rhs.shape[2]);
+        float[] af = DotKernels.toFloats(lhs.re), cf = new float[m * n];
+        float[] bf = rhsTransposed ? TransposeTiles.toFloatsTransposed(rhs.re, groups, n, k) : DotKernels.toFloats(rhs.re);
         for (int g = 0; g < groups; g++) {
             int lo = (int) Math.max(0, Math.min(bounds[g], m)), hi = (int) Math.max(lo, Math.min(bounds[g + 1], m));
             if (hi > lo) DotKernels.matmulF32Into(af, lo * k, bf, g * k * n, cf, lo * n, 1, hi - lo, k, n);

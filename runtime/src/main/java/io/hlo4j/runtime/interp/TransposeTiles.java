@@ -107,4 +107,44 @@ final class TransposeTiles {
             for (int iq = q0, p = sb + l * sL + q0, o = ob + q0 * oq + l; iq < q1; iq++, p++, o += oq) d[o] = s[p];
         }
     }
+
+    /**
+     * {@code groups} matrices [rows, cols] of f32 values held as doubles, as floats transposed to [cols, rows] each
+     * (a folded transpose's operand read by a kernel that packs floats: {@link TransposeFolding}); the conversion and
+     * the transpose in one pass, in the tiles of {@link #transpose}. Values exact in f32, so each is the float the
+     * transposed tensor's {@code DotKernels.toFloats} would give.
+     */
+    static float[] toFloatsTransposed(double[] s, int groups, int rows, int cols) {
+        float[] d = new float[groups * rows * cols];
+        if (d.length == 0) return d;
+        int plane = rows * cols, lBlocks = (rows + LB - 1) / LB, tiles = lBlocks * ((cols + QB - 1) / QB);
+        StopCheck.range(groups * tiles, Math.max(1, FloatLoops.CHUNK / (LB * QB)), (long) LB * QB, (lo, hi) -> {
+            for (int u = lo; u < hi; u++) {
+                int g = u / tiles, t = u % tiles;
+                int l0 = (t % lBlocks) * LB, l1 = Math.min(rows, l0 + LB), q0 = (t / lBlocks) * QB, q1 = Math.min(cols, q0 + QB);
+                tile(s, d, g * plane, g * plane, cols, rows, l0, l1, q0, q1);
+            }
+        });
+        return d;
+    }
+
+    /** {@link #tile(double[], double[], int, int, int, int, int, int, int, int)} into floats (values exact in f32). */
+    static void tile(double[] s, float[] d, int sb, int ob, int sL, int oq, int l0, int l1, int q0, int q1) {
+        int l = l0;
+        for (; l + 8 <= l1; l += 8) {
+            for (int iq = q0, p = sb + l * sL + q0, o = ob + q0 * oq + l; iq < q1; iq++, p++, o += oq) {
+                d[o] = (float) s[p];
+                d[o + 1] = (float) s[p + sL];
+                d[o + 2] = (float) s[p + 2 * sL];
+                d[o + 3] = (float) s[p + 3 * sL];
+                d[o + 4] = (float) s[p + 4 * sL];
+                d[o + 5] = (float) s[p + 5 * sL];
+                d[o + 6] = (float) s[p + 6 * sL];
+                d[o + 7] = (float) s[p + 7 * sL];
+            }
+        }
+        for (; l < l1; l++) {
+            for (int iq = q0, p = sb + l * sL + q0, o = ob + q0 * oq + l; iq < q1; iq++, p++, o += oq) d[o] = (float) s[p];
+        }
+    }
 }
