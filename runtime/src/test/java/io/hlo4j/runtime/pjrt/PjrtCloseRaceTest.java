@@ -18,9 +18,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Closing a client, an executable or a buffer while other threads call it (or its children) through the raw binding.
- * Unguarded, a call handed the plugin a pointer the close had just freed: on the mock most such calls read the freed
- * object's magic as garbage and answered INVALID_ARGUMENT "not a live client/buffer/loaded executable" (a real plugin
- * reads freed memory). Guarded, every call either completes with the mock's values (x + y, computed by hand) or is
+ * Unguarded, a call handed the plugin a pointer the close had just freed: run before the guard, round 0 already failed,
+ * its callers getting INVALID_ARGUMENT "PJRT_Buffer_ToHostBuffer: not a live buffer" (the mock read the freed
+ * buffer's magic; a real plugin reads freed memory). Guarded, every call either completes with the mock's values (x + y, computed by hand) or is
  * refused with {@link PjrtClosedException} naming the object and the call; close waits for the calls in flight.
  */
 class PjrtCloseRaceTest extends MockPluginTest {
