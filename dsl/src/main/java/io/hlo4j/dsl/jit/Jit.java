@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.LinkedHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -31,23 +33,58 @@ import java.util.function.Function;
  * Stages: {@link #trace} -> {@link Traced#lower()} -> {@link Lowered#compile()} -> {@link Compiled#call}.
  *
  * <p>Thread-safe: one instance may serve concurrent calls (a request handler's). The first call of a new argument
- * structure traces and compiles once while other callers of it wait; later calls share the compiled program. The cache
- * is a ConcurrentHashMap filled by computeIfAbsent, which locks a bin of the map while it traces and compiles: a first
- * call of another new shape whose key lands in that bin waits too (calls of programs already cached never do). Every
- * new shape or dtype compiles another program, kept as long as this instance: a service whose requests choose the shapes
- * should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
+ * structure traces and compiles once while other callers of the same structure wait for it (a future per key); callers of
+ * other structures never wait for it, and a failed trace or compile is not kept: each caller waiting for it gets the
+ * failure, and the next call tries again. A call made while tracing this function (a jit of the same Jit inside it) works
+ * for another structure and is refused, naming the function, for the structure being traced (it would wait for itself).
+ *
+ * <p>The cache keeps the {@value #DEFAULT_CACHE_SIZE} programs used last (the system property {@value #CACHE_SIZE_PROPERTY},
+ * or {@link #withCacheSize}): a program used less recently is dropped from it, never closed: a {@link Compiled} handed out
+ * by {@link #compile} stays callable, and a call running on it finishes. A dropped program's PJRT executable stays with
+ * its backend's client until that backend is closed; the interpreter's is garbage. A service whose requests choose the
+ * shapes should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
  * shapes instead of compiling them.
  */
 public final class Jit {
     private final String name;
     private final TracedFunction fn;
     private final Backend backend;
-    private final Map<Object, Compiled> cache = new ConcurrentHashMap<>();
+    /** Programs a Jit keeps unless {@value #CACHE_SIZE_PROPERTY} or {@link #withCacheSize} says otherwise. */
+    public static final int DEFAULT_CACHE_SIZE = 64;
+    /** System property: how many programs each Jit keeps (a positive integer). */
+    public static final String CACHE_SIZE_PROPERTY = "hlo4j.jit.cacheSize";
 
-    private Jit(String name, TracedFunction fn, Backend backend) {
+    private final int cacheLimit;
+    /** Least recently used first; guarded by itself. Held only to look up, insert or drop: never during a trace or compile. */
+    private final LinkedHashMap<Object, Pending> cache;
+
+    /** A trace and compile of one key: its future, and the thread that runs it (a recursive call of the same key is refused). */
+    private record Pending(CompletableFuture<Compiled> future, Thread owner) {}
+
+    private Jit(String name, TracedFunction fn, Backend backend, int cacheLimit) {
         this.name = name;
         this.fn = fn;
         this.backend = backend;
+        this.cacheLimit = cacheLimit;
+        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override protected boolean removeEldestEntry(Map.Entry<Object, Pending> eldest) { return size() > Jit.this.cacheLimit; }
+        };
+    }
+
+    private Jit(String name, TracedFunction fn, Backend backend) { this(name, fn, backend, configuredCacheSize()); }
+
+    /** {@value #CACHE_SIZE_PROPERTY}, else {@value #DEFAULT_CACHE_SIZE}; a value that is not a positive integer is refused by name. */
+    static int configuredCacheSize() {
+        String v = System.getProperty(CACHE_SIZE_PROPERTY);
+        if (v == null || v.isBlank()) return DEFAULT_CACHE_SIZE;
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n > 0) return n;
+        } catch (NumberFormatException ignored) {
+            // refused below
+        }
+        throw new DslException("jit", "system property " + CACHE_SIZE_PROPERTY + "=" + v + " is not a positive integer (programs each Jit keeps)",
+                SourceLoc.here());
     }
 
     /** On {@link Backend#configured()}: PJRT when {@code HLO4J_PJRT_PLUGIN} (or {@code hlo4j.pjrt.plugin}) names a plugin, else the interpreter. */
@@ -89,7 +126,16 @@ public final class Jit {
         return t;
     }
 
-    public Jit withBackend(Backend b) { return new Jit(name, fn, b); }
+    public Jit withBackend(Backend b) { return new Jit(name, fn, b, cacheLimit); }
+
+    /** This function with a cache of the {@code n} programs used last (a fresh, empty cache). */
+    public Jit withCacheSize(int n) {
+        if (n < 1) throw new DslException("jit", "cache size " + n + " for @" + name + ": keep at least one program", SourceLoc.here());
+        return new Jit(name, fn, backend, n);
+    }
+
+    /** How many programs this Jit keeps at most. */
+    public int cacheLimit() { return cacheLimit; }
 
     /** The traced function's name ({@code @name}). */
     String name() { return name; }
@@ -106,12 +152,48 @@ public final class Jit {
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def = flattenArgs(name, args, leaves, loc);
         List<Spec> specs = leaves.stream().map(Jit::specOf).toList();
-        // computeIfAbsent: one trace and compile per key; it holds the key's bin lock meanwhile (see the class comment)
-        return cache.computeIfAbsent(List.of(def, specs), k -> trace(args).lower().compile(backend));
+        Object key = List.of(def, specs);
+        Pending p;
+        boolean mine = false;
+        synchronized (cache) {
+            p = cache.get(key);
+            if (p == null) {
+                p = new Pending(new CompletableFuture<>(), Thread.currentThread());
+                cache.put(key, p);
+                mine = true;
+            }
+        }
+        if (mine) {
+            try {
+                Compiled c = trace(args).lower().compile(backend);
+                p.future().complete(c);
+                return c;
+            } catch (RuntimeException | Error e) {
+                synchronized (cache) {
+                    cache.remove(key, p);   // not kept: the next call tries again
+                }
+                p.future().completeExceptionally(e);
+                throw e;
+            }
+        }
+        if (p.owner() == Thread.currentThread() && !p.future().isDone())
+            throw new DslException("jit", "@" + name + " was called for " + specs + " while tracing itself for the same arguments;"
+                    + " a function cannot call its own jit on the arguments it is being traced for (it would wait for itself)", loc);
+        try {
+            return p.future().join();
+        } catch (CompletionException e) {   // the failure of the caller that traced: thrown to each waiter as it is
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw e;
+        }
     }
 
-    /** Number of distinct programs compiled so far. */
-    public int cacheSize() { return cache.size(); }
+    /** Number of programs compiled and kept (at most {@link #cacheLimit()}). */
+    public int cacheSize() {
+        synchronized (cache) {
+            return (int) cache.values().stream().filter(p -> p.future().isDone() && !p.future().isCompletedExceptionally()).count();
+        }
+    }
 
     /** Traces, compiles (or reuses) and runs on host arrays; returns the result with the function's output structure. */
     public Object call(Object... args) { return compile(args).callTree(args); }

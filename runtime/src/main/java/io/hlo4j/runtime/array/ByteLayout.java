@@ -56,6 +56,45 @@ final class ByteLayout {
         return out;
     }
 
+    /** Bytes per chunk of {@link #encodeChunks}: a buffer that stays in the cache while a checksum reads it. */
+    static final int CHUNK_BYTES = 64 * 1024;
+
+    /**
+     * {@link #encode}'s bytes handed to {@code sink} in order, a chunk of whole elements at a time, from one reused buffer
+     * of at most {@link #CHUNK_BYTES} (or one element): no copy of the whole array. Each chunk is valid during its call.
+     */
+    static void encodeChunks(HostArray a, java.util.function.Consumer<ByteBuffer> sink) {
+        Storage st = a.storage();
+        Layout layout = st.layout;
+        int n = st.size;
+        int per = a.elementType().storageBytes();
+        if (n == 0 || per == 0) return;
+        int chunk = Math.max(1, CHUNK_BYTES / per), slots = layout.slots();
+        byte[] out = new byte[Math.min(n, chunk) * per];
+        ByteBuffer bb = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        // raw slots are the element bits where the width fills them (f16, bf16, i16, i32, ...); else masked per element
+        boolean raw = switch (layout.store()) {
+            case FLOAT, DOUBLE -> true;
+            case SHORT -> per == 2 && layout.bitWidth() == 16;
+            case INT -> per == 4 && layout.bitWidth() == 32;
+            case LONG -> per == 8 && layout.bitWidth() == 64;
+            case BYTE -> false;
+        };
+        for (int k = 0; k < n; k += chunk) {
+            int m = Math.min(chunk, n - k);
+            if (!raw) for (int j = 0; j < m; j++) writeLE(out, j * per, per, st.bits(k + j));
+            else switch (layout.store()) {
+                case FLOAT -> bb.clear().asFloatBuffer().put(st.f, k * slots, m * slots);
+                case DOUBLE -> bb.clear().asDoubleBuffer().put(st.d, k * slots, m * slots);
+                case LONG -> bb.clear().asLongBuffer().put(st.l, k, m);
+                case INT -> bb.clear().asIntBuffer().put(st.i, k, m);
+                case SHORT -> bb.clear().asShortBuffer().put(st.s, k, m);
+                case BYTE -> throw new IllegalStateException("unreachable");
+            }
+            sink.accept(bb.clear().limit(m * per));
+        }
+    }
+
     private static void writeAll(Storage st, byte[] out, int n, int per) {
         for (int k = 0; k < n; k++) writeLE(out, k * per, per, st.bits(k));
     }

@@ -254,6 +254,13 @@ public final class HostArray {
     /** Little-endian element bytes in the layout of {@link DenseElementsAttr}. */
     public byte[] toLittleEndianBytes() { return ByteLayout.encode(this); }
 
+    /**
+     * The bytes of {@link #toLittleEndianBytes()}, in order, handed to {@code sink} a chunk of whole elements at a time
+     * (at most 64 KiB, or one element) from one reused buffer, without copying the whole array: for a checksum of a large
+     * array. A chunk is valid only during its call.
+     */
+    public void forEachLittleEndianChunk(java.util.function.Consumer<java.nio.ByteBuffer> sink) { ByteLayout.encodeChunks(this, sink); }
+
     /** Copies the little-endian element bytes into the start of {@code dst}, which must be large enough. */
     public void copyInto(MemorySegment dst) {
         byte[] bytes = ByteLayout.encode(this);

@@ -89,7 +89,11 @@ public final class PjrtBackend implements Backend, AutoCloseable {
     private volatile boolean shared;
     /**
      * Held shared by each compile and each call's native work, exclusively by {@link #close}: close waits for the calls in
-     * flight, and no call hands the plugin a handle close destroyed (a real plugin would read freed memory).
+     * flight, and no call hands the plugin a handle close destroyed (a real plugin would read freed memory). The client,
+     * executables and buffers guard each of their own calls too (they are safe to close under use), but only per call: a
+     * call here is a sequence (arguments to the devices, execute, results back, buffers closed), and this lock keeps the
+     * whole of it on one side of close, so a call in flight completes and a later one is a {@link BackendClosedException}
+     * before it starts, never a failure half way with some buffers made.
      */
     private final java.util.concurrent.locks.ReentrantReadWriteLock inFlight = new java.util.concurrent.locks.ReentrantReadWriteLock();
     /** The keys under which a job's processes exchange call n's result blocks: {@code hlo4j/call/<n>/}. */

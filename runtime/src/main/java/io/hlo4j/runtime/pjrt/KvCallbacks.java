@@ -163,7 +163,12 @@ final class KvCallbacks {
                             + " names no key-value store of a live hlo4j client");
                 long n = args.get(JAVA_LONG, s.off("key_size"));
                 String key = n == 0 ? "" : new String(args.get(ADDRESS, s.off("key")).reinterpret(n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
-                return body.run(args, store, key);
+                NativeHandle.Callbacks.enter();   // a store that closes a client here is refused, not left waiting for this call
+                try {
+                    return body.run(args, store, key);
+                } finally {
+                    NativeHandle.Callbacks.exit();
+                }
             } catch (KeyValueException e) {
                 return callbackError(args, s, e.code(), e.detail());
             } catch (Throwable t) {

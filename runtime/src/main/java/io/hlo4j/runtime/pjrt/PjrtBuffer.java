@@ -16,42 +16,51 @@ public final class PjrtBuffer extends NativeHandle {
     private final PjrtDevice device;
 
     PjrtBuffer(PjrtClient client, MemorySegment buffer, PjrtDevice device) {
-        super(buffer);
+        super(buffer, client);
         this.client = client;
         this.device = device;
     }
 
-    public PjrtDevice device() { handle(); return device; }
+    public PjrtDevice device() { checkOpen("PjrtBuffer.device"); return device; }
 
     PjrtClient client() { return client; }
 
     public ElementType elementType() {
+        MemorySegment buffer = enter("PjrtBuffer.elementType");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.BUFFER_ELEMENT_TYPE.allocate(a);
-            args.set(ADDRESS, Abi.BUFFER_ELEMENT_TYPE.off("buffer"), handle());
+            args.set(ADDRESS, Abi.BUFFER_ELEMENT_TYPE.off("buffer"), buffer);
             client.api().call(Fn.PJRT_Buffer_ElementType, args);
             return ElementType.of(args.get(JAVA_INT, Abi.BUFFER_ELEMENT_TYPE.off("type")));
+        } finally {
+            exit();
         }
     }
 
     public long[] dims() {
+        MemorySegment buffer = enter("PjrtBuffer.dims");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.BUFFER_DIMENSIONS.allocate(a);
-            args.set(ADDRESS, Abi.BUFFER_DIMENSIONS.off("buffer"), handle());
+            args.set(ADDRESS, Abi.BUFFER_DIMENSIONS.off("buffer"), buffer);
             client.api().call(Fn.PJRT_Buffer_Dimensions, args);
             long n = args.get(JAVA_LONG, Abi.BUFFER_DIMENSIONS.off("num_dims"));
             if (n == 0) return new long[0];
-            return args.get(ADDRESS, Abi.BUFFER_DIMENSIONS.off("dims")).reinterpret(n * 8).toArray(JAVA_LONG);
+            return args.get(ADDRESS, Abi.BUFFER_DIMENSIONS.off("dims")).reinterpret(n * 8).toArray(JAVA_LONG);   // the dims live as long as the buffer: copied here
+        } finally {
+            exit();
         }
     }
 
     /** Waits until the buffer's contents are computed ({@code PJRT_Buffer_ReadyEvent}). */
     public void awaitReady() {
+        MemorySegment buffer = enter("PjrtBuffer.awaitReady");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.BUFFER_READY_EVENT.allocate(a);
-            args.set(ADDRESS, Abi.BUFFER_READY_EVENT.off("buffer"), handle());
+            args.set(ADDRESS, Abi.BUFFER_READY_EVENT.off("buffer"), buffer);
             client.api().call(Fn.PJRT_Buffer_ReadyEvent, args);
             client.api().awaitAndDestroy(args.get(ADDRESS, Abi.BUFFER_READY_EVENT.off("event")), "buffer ready");
+        } finally {
+            exit();
         }
     }
 
@@ -60,21 +69,24 @@ public final class PjrtBuffer extends NativeHandle {
      * plugin calls back, possibly on its own thread); completes exceptionally with the plugin's error.
      */
     public java.util.concurrent.CompletableFuture<Void> readyAsync() {
+        MemorySegment buffer = enter("PjrtBuffer.readyAsync");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.BUFFER_READY_EVENT.allocate(a);
-            args.set(ADDRESS, Abi.BUFFER_READY_EVENT.off("buffer"), handle());
+            args.set(ADDRESS, Abi.BUFFER_READY_EVENT.off("buffer"), buffer);
             client.api().call(Fn.PJRT_Buffer_ReadyEvent, args);
             return EventCallbacks.whenReady(client.api(), args.get(ADDRESS, Abi.BUFFER_READY_EVENT.off("event")), "buffer ready");
+        } finally {
+            exit();
         }
     }
 
     /** Copies the buffer to host memory (two-phase: size, then copy and await). */
     public HostData toHost() {
-        MemorySegment buffer = handle();
-        ElementType type = elementType();
-        long[] dims = dims();
+        MemorySegment buffer = enter("PjrtBuffer.toHost");
         PjrtApi api = client.api();
         try (Arena a = Arena.ofConfined()) {
+            ElementType type = elementType();
+            long[] dims = dims();
             MemorySegment args = Abi.BUFFER_TO_HOST.allocate(a);
             args.set(ADDRESS, Abi.BUFFER_TO_HOST.off("src"), buffer);
             api.call(Fn.PJRT_Buffer_ToHostBuffer, args);   // dst NULL: the plugin reports dst_size
@@ -89,6 +101,8 @@ public final class PjrtBuffer extends NativeHandle {
             api.call(Fn.PJRT_Buffer_ToHostBuffer, args);
             api.awaitAndDestroy(args.get(ADDRESS, Abi.BUFFER_TO_HOST.off("event")), "device-to-host copy");
             return new HostData(type, dims, dst.asSlice(0, size).toArray(JAVA_BYTE));
+        } finally {
+            exit();
         }
     }
 

@@ -32,7 +32,7 @@ public final class PjrtClient extends NativeHandle {
     private final long kvTicket;
 
     PjrtClient(PjrtPlugin plugin, MemorySegment client, long kvTicket) {
-        super(client);
+        super(client, null);
         this.plugin = plugin;
         this.api = plugin.api();
         this.kvTicket = kvTicket;
@@ -43,13 +43,15 @@ public final class PjrtClient extends NativeHandle {
      * one); a plugin without the call is single-process, so 0.
      */
     public int processIndex() {
-        MemorySegment client = handle();
-        if (!api.has(Fn.PJRT_Client_ProcessIndex)) return 0;
+        MemorySegment client = enter("PjrtClient.processIndex");
         try (Arena a = Arena.ofConfined()) {
+            if (!api.has(Fn.PJRT_Client_ProcessIndex)) return 0;
             MemorySegment args = Abi.CLIENT_PROCESS_INDEX.allocate(a);
             args.set(ADDRESS, Abi.CLIENT_PROCESS_INDEX.off("client"), client);
             api.call(Fn.PJRT_Client_ProcessIndex, args);
             return args.get(JAVA_INT, Abi.CLIENT_PROCESS_INDEX.off("process_index"));
+        } finally {
+            exit();
         }
     }
 
@@ -57,16 +59,19 @@ public final class PjrtClient extends NativeHandle {
 
     public PjrtPlugin plugin() { return plugin; }
 
-    public String platformName() { return clientString(Fn.PJRT_Client_PlatformName); }
+    public String platformName() { return clientString(Fn.PJRT_Client_PlatformName, "PjrtClient.platformName"); }
 
-    public String platformVersion() { return clientString(Fn.PJRT_Client_PlatformVersion); }
+    public String platformVersion() { return clientString(Fn.PJRT_Client_PlatformVersion, "PjrtClient.platformVersion"); }
 
-    private String clientString(Fn fn) {
+    private String clientString(Fn fn, String call) {
+        MemorySegment client = enter(call);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.CLIENT_STRING.allocate(a);
-            args.set(ADDRESS, Abi.CLIENT_STRING.off("client"), handle());
+            args.set(ADDRESS, Abi.CLIENT_STRING.off("client"), client);
             api.call(fn, args);
             return PjrtApi.string(args.get(ADDRESS, Abi.CLIENT_STRING.off("value")), args.get(JAVA_LONG, Abi.CLIENT_STRING.off("value_size")));
+        } finally {
+            exit();
         }
     }
 
@@ -76,23 +81,33 @@ public final class PjrtClient extends NativeHandle {
      * {@code addressable() == false}; this process cannot put data on it or run on it.
      */
     public List<PjrtDevice> devices() {
-        Set<MemorySegment> local = new HashSet<>(devicePointers(Fn.PJRT_Client_AddressableDevices));
-        List<PjrtDevice> out = new ArrayList<>();
-        for (MemorySegment d : devicePointers(Fn.PJRT_Client_Devices)) out.add(describe(d, local.contains(d)));
-        return List.copyOf(out);
+        MemorySegment client = enter("PjrtClient.devices");
+        try {
+            Set<MemorySegment> local = new HashSet<>(devicePointers(client, Fn.PJRT_Client_AddressableDevices));
+            List<PjrtDevice> out = new ArrayList<>();
+            for (MemorySegment d : devicePointers(client, Fn.PJRT_Client_Devices)) out.add(describe(d, local.contains(d)));
+            return List.copyOf(out);
+        } finally {
+            exit();
+        }
     }
 
     /** The devices this process can run on, in the plugin's order. */
     public List<PjrtDevice> addressableDevices() {
-        List<PjrtDevice> out = new ArrayList<>();
-        for (MemorySegment d : devicePointers(Fn.PJRT_Client_AddressableDevices)) out.add(describe(d, true));
-        return List.copyOf(out);
+        MemorySegment client = enter("PjrtClient.addressableDevices");
+        try {
+            List<PjrtDevice> out = new ArrayList<>();
+            for (MemorySegment d : devicePointers(client, Fn.PJRT_Client_AddressableDevices)) out.add(describe(d, true));
+            return List.copyOf(out);
+        } finally {
+            exit();
+        }
     }
 
-    private List<MemorySegment> devicePointers(Fn fn) {
+    private List<MemorySegment> devicePointers(MemorySegment client, Fn fn) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.CLIENT_DEVICES.allocate(a);
-            args.set(ADDRESS, Abi.CLIENT_DEVICES.off("client"), handle());
+            args.set(ADDRESS, Abi.CLIENT_DEVICES.off("client"), client);
             api.call(fn, args);
             return pointerArray(args.get(ADDRESS, Abi.CLIENT_DEVICES.off("devices")), args.get(JAVA_LONG, Abi.CLIENT_DEVICES.off("num_devices")));
         }
@@ -105,6 +120,7 @@ public final class PjrtClient extends NativeHandle {
         return out;
     }
 
+    /** A device's description; called inside a call on this client (or one of its objects), which keeps it open. */
     PjrtDevice describe(MemorySegment device, boolean addressable) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment g = Abi.DEVICE_GET_DESCRIPTION.allocate(a);
@@ -132,9 +148,8 @@ public final class PjrtClient extends NativeHandle {
 
     /** Compiles StableHLO text (program format {@code mlir}) with the given options. */
     public PjrtExecutable compile(String stablehlo, CompileOptions options) {
-        MemorySegment client = handle();
         byte[] opts = options.toBytes();
-        MemorySegment loaded;
+        MemorySegment client = enter("PjrtClient.compile");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment code = a.allocateFrom(stablehlo);
             MemorySegment format = a.allocateFrom("mlir");
@@ -149,11 +164,13 @@ public final class PjrtClient extends NativeHandle {
             args.set(ADDRESS, Abi.CLIENT_COMPILE.off("compile_options"), a.allocateFrom(JAVA_BYTE, opts));
             args.set(JAVA_LONG, Abi.CLIENT_COMPILE.off("compile_options_size"), opts.length);
             api.call(Fn.PJRT_Client_Compile, args);
-            loaded = args.get(ADDRESS, Abi.CLIENT_COMPILE.off("executable"));
+            return adoptExecutable(args.get(ADDRESS, Abi.CLIENT_COMPILE.off("executable")));
+        } finally {
+            exit();
         }
-        return adoptExecutable(loaded);
     }
 
+    /** Called inside a call on this client: its close then finds the new executable among its objects. */
     private PjrtExecutable adoptExecutable(MemorySegment loaded) {
         PjrtExecutable exe = new PjrtExecutable(this, loaded);
         children.add(exe);
@@ -168,30 +185,29 @@ public final class PjrtClient extends NativeHandle {
 
     /** {@code PJRT_Executable_DeserializeAndLoad}: bytes from {@link PjrtExecutable#serialize()}. */
     public PjrtExecutable deserialize(byte[] serialized) {
-        MemorySegment client = handle();
-        MemorySegment loaded;
+        MemorySegment client = enter("PjrtClient.deserialize");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = Abi.EXECUTABLE_DESERIALIZE.allocate(a);
             args.set(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("client"), client);
             args.set(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("serialized_executable"), a.allocateFrom(JAVA_BYTE, serialized));
             args.set(JAVA_LONG, Abi.EXECUTABLE_DESERIALIZE.off("serialized_executable_size"), serialized.length);
             api.call(Fn.PJRT_Executable_DeserializeAndLoad, args);
-            loaded = args.get(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("loaded_executable"));
+            return adoptExecutable(args.get(ADDRESS, Abi.EXECUTABLE_DESERIALIZE.off("loaded_executable")));
+        } finally {
+            exit();
         }
-        return adoptExecutable(loaded);
     }
 
     /** Copies dense row-major host data to {@code device} (the plugin copies during the call). */
     public PjrtBuffer toDevice(HostData data, PjrtDevice device) {
-        MemorySegment client = handle();
-        MemorySegment devicePointer = device.pointerFor(this, "PJRT_Client_BufferFromHostBuffer");
-        if (!device.addressable())
-            throw new IllegalArgumentException("PJRT_Client_BufferFromHostBuffer: device " + device.id() + " belongs to process " + device.processIndex()
-                    + ", not to this process (" + processIndex() + "); a process puts data only on its addressable devices "
-                    + addressableDevices().stream().map(PjrtDevice::id).toList());
         long[] dims = data.dims();
-        MemorySegment buffer;
+        MemorySegment client = enter("PjrtClient.toDevice");
         try (Arena a = Arena.ofConfined()) {
+            MemorySegment devicePointer = device.pointerFor(this, "PJRT_Client_BufferFromHostBuffer");
+            if (!device.addressable())
+                throw new IllegalArgumentException("PJRT_Client_BufferFromHostBuffer: device " + device.id() + " belongs to process " + device.processIndex()
+                        + ", not to this process (" + processIndex() + "); a process puts data only on its addressable devices "
+                        + addressableDevices().stream().map(PjrtDevice::id).toList());
             MemorySegment args = Abi.BUFFER_FROM_HOST.allocate(a);
             args.set(ADDRESS, Abi.BUFFER_FROM_HOST.off("client"), client);
             args.set(ADDRESS, Abi.BUFFER_FROM_HOST.off("data"), a.allocateFrom(JAVA_BYTE, data.bytes()));
@@ -208,8 +224,7 @@ public final class PjrtClient extends NativeHandle {
             args.set(JAVA_INT, Abi.BUFFER_FROM_HOST.off("host_buffer_semantics"), Abi.IMMUTABLE_ONLY_DURING_CALL);
             args.set(ADDRESS, Abi.BUFFER_FROM_HOST.off("device"), devicePointer);
             api.call(Fn.PJRT_Client_BufferFromHostBuffer, args);
-            buffer = args.get(ADDRESS, Abi.BUFFER_FROM_HOST.off("buffer"));
-            PjrtBuffer b = adopt(buffer, device);
+            PjrtBuffer b = adopt(args.get(ADDRESS, Abi.BUFFER_FROM_HOST.off("buffer")), device);
             try {
                 // The host bytes live in this arena: wait until the plugin is done with them.
                 api.awaitAndDestroy(args.get(ADDRESS, Abi.BUFFER_FROM_HOST.off("done_with_host_buffer")), "done_with_host_buffer");
@@ -218,9 +233,12 @@ public final class PjrtClient extends NativeHandle {
                 throw e;
             }
             return b;
+        } finally {
+            exit();
         }
     }
 
+    /** Called inside a call on this client (toDevice, an executable's execute). */
     PjrtBuffer adopt(MemorySegment buffer, PjrtDevice device) {
         PjrtBuffer b = new PjrtBuffer(this, buffer, device);
         children.add(b);
@@ -232,6 +250,7 @@ public final class PjrtClient extends NativeHandle {
     /** Executables and buffers made through this client and not yet closed. */
     public int openObjects() { return children.size(); }
 
+    /** Under the write lock: no call on this client or its objects is in flight. */
     @Override void destroy(MemorySegment client) {
         List<NativeHandle> open;
         synchronized (children) {

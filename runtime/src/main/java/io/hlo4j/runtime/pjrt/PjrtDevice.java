@@ -37,8 +37,12 @@ public final class PjrtDevice {
     /** The client this device was listed by. */
     public PjrtClient client() { return client; }
 
-    /** The pointer, for a call of {@code call} on {@code caller}; refuses another client's or a closed client's device. */
+    /**
+     * The pointer, for a call of {@code call} on {@code caller}, made inside a call on {@code caller} (which keeps it open,
+     * even while a close waits for that call); refuses another client's device, and names a closed client's as such.
+     */
     MemorySegment pointerFor(PjrtClient caller, String call) {
+        if (caller == client) return pointer;
         if (client.isClosed())
             throw new IllegalStateException(call + ": device " + id + " belongs to a closed " + client.describe()
                     + "; its pointer is no longer valid");

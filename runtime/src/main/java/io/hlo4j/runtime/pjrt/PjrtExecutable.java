@@ -17,38 +17,53 @@ public final class PjrtExecutable extends NativeHandle {
     private List<PjrtDevice> devices = List.of();
 
     PjrtExecutable(PjrtClient client, MemorySegment loaded) {
-        super(loaded);
+        super(loaded, client);
         this.client = client;
     }
 
     /** Reads what execute needs once: output count (through a temporary PJRT_Executable) and devices. */
     void loadMetadata() {
         PjrtApi api = client.api();
+        MemorySegment loaded = enter("PjrtClient.compile");
         try (Arena a = Arena.ofConfined()) {
-            numOutputs = withExecutable(a, exe -> {
+            numOutputs = withExecutable(loaded, a, exe -> {
                 MemorySegment n = Abi.NUM_OUTPUTS.allocate(a);
                 n.set(ADDRESS, Abi.NUM_OUTPUTS.off("executable"), exe);
                 api.call(Fn.PJRT_Executable_NumOutputs, n);
                 return Math.toIntExact(n.get(JAVA_LONG, Abi.NUM_OUTPUTS.off("num_outputs")));
             });
             MemorySegment ad = Abi.LOADED_DEVICES.allocate(a);
-            ad.set(ADDRESS, Abi.LOADED_DEVICES.off("executable"), handle());
+            ad.set(ADDRESS, Abi.LOADED_DEVICES.off("executable"), loaded);
             api.call(Fn.PJRT_LoadedExecutable_AddressableDevices, ad);
             List<PjrtDevice> ds = new ArrayList<>();
             for (MemorySegment d : PjrtClient.pointerArray(ad.get(ADDRESS, Abi.LOADED_DEVICES.off("addressable_devices")),
                     ad.get(JAVA_LONG, Abi.LOADED_DEVICES.off("num_addressable_devices"))))
                 ds.add(client.describe(d, true));
             devices = List.copyOf(ds);
+        } finally {
+            exit();
         }
     }
 
-    public int numOutputs() { handle(); return numOutputs; }
+    public int numOutputs() { checkOpen("PjrtExecutable.numOutputs"); return numOutputs; }
 
-    /** Runs {@code body} on a temporary {@code PJRT_Executable} of this loaded executable, then destroys it. */
-    private <T> T withExecutable(Arena a, java.util.function.Function<MemorySegment, T> body) {
+    /**
+     * Runs {@code body} on a temporary {@code PJRT_Executable} of this loaded executable, then destroys it; as
+     * {@code call} on this executable ({@link #enter}).
+     */
+    private <T> T withExecutable(String call, Arena a, java.util.function.Function<MemorySegment, T> body) {
+        MemorySegment loaded = enter(call);
+        try {
+            return withExecutable(loaded, a, body);
+        } finally {
+            exit();
+        }
+    }
+
+    private <T> T withExecutable(MemorySegment loaded, Arena a, java.util.function.Function<MemorySegment, T> body) {
         PjrtApi api = client.api();
         MemorySegment g = Abi.GET_EXECUTABLE.allocate(a);
-        g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), handle());
+        g.set(ADDRESS, Abi.GET_EXECUTABLE.off("loaded_executable"), loaded);
         api.call(Fn.PJRT_LoadedExecutable_GetExecutable, g);
         MemorySegment exe = g.get(ADDRESS, Abi.GET_EXECUTABLE.off("executable"));
         try {
@@ -66,7 +81,7 @@ public final class PjrtExecutable extends NativeHandle {
      */
     public java.util.Map<String, Object> costAnalysis() {
         try (Arena a = Arena.ofConfined()) {
-            return withExecutable(a, exe -> {
+            return withExecutable("PjrtExecutable.costAnalysis", a, exe -> {
                 MemorySegment args = Abi.COST_ANALYSIS.allocate(a);
                 args.set(ADDRESS, Abi.COST_ANALYSIS.off("executable"), exe);
                 client.api().call(Fn.PJRT_Executable_GetCostAnalysis, args);
@@ -86,7 +101,7 @@ public final class PjrtExecutable extends NativeHandle {
      */
     public Program optimizedProgram() {
         try (Arena a = Arena.ofConfined()) {
-            return withExecutable(a, exe -> {
+            return withExecutable("PjrtExecutable.optimizedProgram", a, exe -> {
                 MemorySegment program = Abi.PROGRAM.allocate(a);
                 MemorySegment args = Abi.OPTIMIZED_PROGRAM.allocate(a);
                 args.set(ADDRESS, Abi.OPTIMIZED_PROGRAM.off("executable"), exe);
@@ -110,7 +125,7 @@ public final class PjrtExecutable extends NativeHandle {
     /** {@code PJRT_Executable_GetCompiledMemoryStats}; fields the plugin predates read 0. */
     public CompiledMemoryStats memoryStats() {
         try (Arena a = Arena.ofConfined()) {
-            return withExecutable(a, exe -> {
+            return withExecutable("PjrtExecutable.memoryStats", a, exe -> {
                 MemorySegment s = Abi.MEMORY_STATS.allocate(a);
                 s.set(ADDRESS, Abi.MEMORY_STATS.off("executable"), exe);
                 client.api().call(Fn.PJRT_Executable_GetCompiledMemoryStats, s);
@@ -141,7 +156,7 @@ public final class PjrtExecutable extends NativeHandle {
     public byte[] serialize() {
         PjrtApi api = client.api();
         try (Arena a = Arena.ofConfined()) {
-            return withExecutable(a, exe -> {
+            return withExecutable("PjrtExecutable.serialize", a, exe -> {
                 MemorySegment s = Abi.EXECUTABLE_SERIALIZE.allocate(a);
                 s.set(ADDRESS, Abi.EXECUTABLE_SERIALIZE.off("executable"), exe);
                 api.call(Fn.PJRT_Executable_Serialize, s);
@@ -158,7 +173,7 @@ public final class PjrtExecutable extends NativeHandle {
     }
 
     /** The devices this executable runs on, in the order execute's argument lists follow. */
-    public List<PjrtDevice> devices() { handle(); return devices; }
+    public List<PjrtDevice> devices() { checkOpen("PjrtExecutable.devices"); return devices; }
 
     /** Single-device execute. */
     public List<PjrtBuffer> execute(PjrtBuffer... args) {
@@ -170,7 +185,7 @@ public final class PjrtExecutable extends NativeHandle {
      * the outputs per device. Waits for every device to complete.
      */
     public List<List<PjrtBuffer>> execute(List<List<PjrtBuffer>> perDevice) {
-        MemorySegment exe = handle();
+        checkOpen("PjrtExecutable.execute");
         int nd = perDevice.size();
         if (nd != devices.size())
             throw new IllegalArgumentException("execute: " + nd + " argument lists for an executable on " + devices.size() + " devices");
@@ -187,13 +202,20 @@ public final class PjrtExecutable extends NativeHandle {
             }
         PjrtApi api = client.api();
         List<List<PjrtBuffer>> results = new ArrayList<>();
+        // The executable and every argument stay open until the plugin is done with them (their closes wait).
+        MemorySegment exe = enter("PjrtExecutable.execute");
+        List<PjrtBuffer> entered = new ArrayList<>();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment argLists = a.allocate(ADDRESS, nd);
             MemorySegment outLists = a.allocate(ADDRESS, nd);
             MemorySegment[] outs = new MemorySegment[nd];
             for (int d = 0; d < nd; d++) {
                 MemorySegment list = a.allocate(ADDRESS, Math.max(nargs, 1));
-                for (int i = 0; i < nargs; i++) list.setAtIndex(ADDRESS, i, perDevice.get(d).get(i).handle());
+                for (int i = 0; i < nargs; i++) {
+                    PjrtBuffer b = perDevice.get(d).get(i);
+                    list.setAtIndex(ADDRESS, i, b.enter("PjrtExecutable.execute (argument " + i + " for device " + devices.get(d).id() + ")"));
+                    entered.add(b);
+                }
                 argLists.setAtIndex(ADDRESS, d, list);
                 outs[d] = a.allocate(ADDRESS, Math.max(numOutputs, 1));
                 outLists.setAtIndex(ADDRESS, d, outs[d]);
@@ -226,6 +248,9 @@ public final class PjrtExecutable extends NativeHandle {
                 for (List<PjrtBuffer> r : results) for (PjrtBuffer b : r) b.close();
                 throw failed;
             }
+        } finally {
+            for (PjrtBuffer b : entered) b.exit();
+            exit();
         }
         return List.copyOf(results);
     }

@@ -6,6 +6,7 @@
  * 0.57 on are accepted. A file that cannot be a shared library is refused before loading
  * ({@link io.hlo4j.runtime.pjrt.SharedLibraryFile}). Every {@code PJRT_Error} becomes a
  * {@link io.hlo4j.runtime.pjrt.PjrtException} naming the call; client, executable and buffer are
- * AutoCloseable and refuse use after close. Tests run against a C mock plugin (src/test/c).
+ * AutoCloseable, safe to close while other threads call them (close waits for the calls in flight; {@code NativeHandle}),
+ * and refuse use after close with a {@link io.hlo4j.runtime.pjrt.PjrtClosedException}. Tests run against a C mock plugin (src/test/c).
  */
 package io.hlo4j.runtime.pjrt;
