@@ -47,14 +47,27 @@ final class ReduceRules {
             return List.of(gB, b.sumAll(g.get(0)));
         }
         if ("maximum".equals(c) || "minimum".equals(c)) {
+            // y = max(init, x_1, ..., x_n): the cotangent is shared by every element equal to y, the init value included
+            // (a finite init wins where every element is below it: max with init 0 is a relu; counting it also keeps the
+            // count above zero there, where the elements alone would divide 0 by 0).
+            Value init = op.operand(1);
             Value mask = b.compare("EQ", x, b.broadcast(y, xt, kept));
             Value ones = b.select(mask, b.fullLike(x, 1), b.zerosLike(x));
-            Value count = b.broadcast(b.sum(ones, dims), xt, kept);
-            Value gx = b.div(b.mul(gB, ones), count);
-            // The init value only wins where no element reached it; treat it as a constant (it is -inf/+inf in practice).
-            return new ArrayList<>(Arrays.asList(gx, null));
+            Value initMask = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
+            Value initOnes = b.select(initMask, b.fullLike(y, 1), b.zerosLike(y));
+            Value count = b.add(b.sum(ones, dims), initOnes);
+            Value gx = b.div(b.mul(gB, ones), b.broadcast(count, xt, kept));
+            return List.of(gx, b.sumAll(b.div(b.mul(g.get(0), initOnes), count)));
         }
-        if ("multiply".equals(c)) return new ArrayList<>(Arrays.asList(product(b, x, dims, kept, g.get(0)), null));
+        if ("multiply".equals(c)) {
+            // y = init * prod(x): each x_i gets g * init * prod_{j != i} x_j, the init g * prod(x) summed over the results.
+            Value init = op.operand(1);
+            Value gInit = b.mul(g.get(0), b.broadcast(init, Backward.tensor(y), new long[0]));
+            Value prod = b.ir().emit("stablehlo.reduce", List.of(x, b.full(TensorType.scalar(xt.elementType()), 1)),
+                    java.util.Map.of("dimensions", op.attr("dimensions")), List.of(b.hlo().combiner("multiply", xt.elementType(), b.loc())),
+                    List.of(y.type()), b.loc()).get(0);
+            return List.of(product(b, x, dims, kept, gInit), b.sumAll(b.mul(g.get(0), prod)));
+        }
         throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
     }
 
@@ -92,8 +105,8 @@ final class ReduceRules {
         props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
         Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
                 List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
-        // The init value is treated as a constant (0 for sums in practice).
-        return java.util.Arrays.asList(gx, null);
+        // The init value is added once per window: its cotangent is the sum of the result's.
+        return List.of(gx, b.sumAll(g.get(0)));
     }
 
     private static long dilate(long n, long d) { return n == 0 ? 0 : 1 + d * (n - 1); }
@@ -161,8 +174,13 @@ final class ReduceRules {
                 sb.ir().argument(0), sb.ir().argument(1), null, b.loc())), b.loc());
         io.hlo4j.mlir.ir.Region scatter = b.hlo().combiner("add", xt.elementType(), b.loc());
         Value zero = b.full(s, 0);
-        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, g.get(0), zero), props, List.of(select, scatter),
+        // y = max(init, window): where a finite init wins (init 0 is a relu) the cotangent is the init's, not the
+        // selected element's.
+        Value y = op.result(), init = op.operand(1);
+        Value initWins = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
+        Value gWindow = b.select(initWins, b.zerosLike(y), g.get(0));
+        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, gWindow, zero), props, List.of(select, scatter),
                 List.of(xt), b.loc()).get(0);
-        return java.util.Arrays.asList(gx, null);
+        return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
     }
 }
