@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link DotProductOracle}: finite differences of the original program against the backward program, both on the
  * interpreter; the backward module verifies and round-trips through print and parse). Case i is
  * {@code GradProgramGen.generate(CaseSeeds.of(seed, i))} with inputs drawn from the same seed; a failure prints the
- * case, its seed, the program and, for the first {@value #MINIMISED}, a smaller program that fails the same way
+ * case, its seed, the program and, for the first 3 ({@code -Dgradfuzz.minimised=N}), a smaller program that fails the same way
  * ({@link GradMinimiser}), and writes them to {@code compiler/target/grad-fuzz-failures/}.
  *
  * <p>The default {@value #DEFAULT_COUNT} cases take about 10 s on the shared 2-core machine. More:
@@ -29,7 +29,7 @@ class AutodiffDifferentialFuzzTest {
     static final int DEFAULT_COUNT = 400;
     static final long SEED = Long.getLong("gradfuzz.seed", 20261130L);
     static final int COUNT = Integer.getInteger("gradfuzz.count", DEFAULT_COUNT);
-    static final int MINIMISED = 3;
+    static final int MINIMISED = Integer.getInteger("gradfuzz.minimised", 3);
     static final Path FAILURES = Path.of("target", "grad-fuzz-failures");
 
     @Test

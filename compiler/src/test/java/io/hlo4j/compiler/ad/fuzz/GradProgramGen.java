@@ -210,7 +210,7 @@ final class GradProgramGen {
         long[] s = a.shape;
         int r = s.length;
         Supplier<Val> fallback = () -> smooth(a);
-        switch (rnd.nextInt(27)) {
+        switch (rnd.nextInt(33)) {
             case 0, 1, 2 -> { return smooth(a); }
             case 3, 4, 5 -> {
                 Val b = partner(a, s);
@@ -332,16 +332,21 @@ final class GradProgramGen {
                 Arrays.fill(win, 1);
                 Arrays.fill(st, 1);
                 Arrays.fill(one, 1);
-                long lo = !max && rnd.nextInt(3) == 0 ? 1 : 0, hi = !max && rnd.nextInt(3) == 0 ? 1 : 0;
+                long lo = rnd.nextInt(3) == 0 ? 1 : 0, hi = rnd.nextInt(3) == 0 ? 1 : 0;
                 win[d] = 1 + rnd.nextInt((int) Math.min(3, s[d] + lo + hi));
+                if (max && win[d] <= Math.max(lo, hi)) win[d] = Math.max(lo, hi) + 1; // no window of padding alone
+                if (max && win[d] > s[d] + lo + hi) { lo = 0; hi = 0; win[d] = 1; }
+                long[] wdil = one.clone();
+                if (!max && rnd.nextInt(4) == 0 && 2 * win[d] - 1 <= s[d] + lo + hi) wdil[d] = 2;
+                long span = (win[d] - 1) * wdil[d] + 1;
                 st[d] = rnd.nextInt(3) == 0 ? 2 : 1;
-                o[d] = (s[d] + lo + hi - win[d]) / st[d] + 1;
+                o[d] = (s[d] + lo + hi - span) / st[d] + 1;
                 StringBuilder pad = new StringBuilder("dense<[");
                 for (int i = 0; i < r; i++) pad.append(i == 0 ? "" : ", ").append(i == d ? "[" + lo + ", " + hi + "]" : "[0, 0]");
                 pad.append("]> : tensor<").append(r).append("x2xi64>");
-                Val iv = scalar(a.et, max ? -1e30 : 0);
+                Val iv = scalar(a.et, max ? (rnd.nextInt(3) == 0 ? 0 : -1e30) : 0);
                 return emit("stablehlo.reduce_window", List.of(a, iv), "window_dimensions = " + i64s(win) + ", window_strides = " + i64s(st)
-                        + ", padding = " + pad + ", base_dilations = " + i64s(one) + ", window_dilations = " + i64s(one),
+                        + ", padding = " + pad + ", base_dilations = " + i64s(one) + ", window_dilations = " + i64s(wdil),
                         reducer(max ? "maximum" : "add", a.et), o, a.et);
             }
             case 17 -> { // select on a fixed predicate: iota along a dim compared with a constant
@@ -384,8 +389,83 @@ final class GradProgramGen {
             case 23 -> { return whileLoop(a); }
             case 24 -> { return caseOf(a); }
             case 25 -> { return call(a); }
+            case 26 -> { // broadcast_in_dim with permuted dimensions: a transpose and a new dimension in one
+                if (r < 2 || r >= 3) return fallback.get();
+                long[] dims = {1, 0}, o = {s[1], s[0], 1 + rnd.nextInt(3)};
+                if (rnd.nextBoolean()) { dims = new long[] {2, 0}; o = new long[] {s[1], 1 + rnd.nextInt(3), s[0]}; }
+                return emit("stablehlo.broadcast_in_dim", List.of(a), "broadcast_dimensions = " + i64s(dims), "", o, a.et);
+            }
+            case 27 -> { // reshape to any shape of as many elements (not only merges and splits)
+                long n = a.elements();
+                List<long[]> shapes = new ArrayList<>();
+                for (long x = 1; x <= n; x++) for (long y = 1; x * y <= n; y++) if (n % (x * y) == 0) shapes.add(new long[] {x, y, n / (x * y)});
+                long[] o = shapes.get(rnd.nextInt(shapes.size()));
+                return emit("stablehlo.reshape", List.of(a), "", "", o, a.et);
+            }
+            case 28 -> { // reduce whose init is a value of the program: its cotangent counts
+                return reduceWithInit(a);
+            }
+            case 29 -> { // clamp between values of the program (kinks where they cross: the oracle redraws)
+                Val lo = binary("subtract", partner(a, a.shape), constLike(a, 0.5)), hi = binary("add", lo, constLike(a, 1));
+                return emit("stablehlo.clamp", List.of(lo, a, hi), "", "", s, a.et);
+            }
+            case 30 -> { // abs (a kink at 0 only), atan2 with a positive second side
+                if (rnd.nextBoolean()) return unary("abs", a);
+                Val b = partner(a, s);
+                return binary("atan2", a, binary("add", constLike(b, 2), unary("tanh", b)));
+            }
+            case 31 -> { return whileTwoCarries(a); }
             default -> { return smooth(smooth(a)); }
         }
+    }
+
+    /**
+     * reduce (sum, product, max or min) of a over one dimension whose init value is a scalar of the program: where a
+     * finite init wins a max or min, the result's cotangent goes to it, not to a.
+     */
+    private Val reduceWithInit(Val a) {
+        long[] s = a.shape;
+        int r = s.length;
+        if (r < 1) return smooth(a);
+        int d = rnd.nextInt(r);
+        long[] o = new long[r - 1];
+        for (int i = 0, j = 0; i < r; i++) if (i != d) o[j++] = s[i];
+        List<Val> scalars = pool.stream().filter(v -> v.shape.length == 0 && v.et.equals(a.et)).toList();
+        Val init = !scalars.isEmpty() && rnd.nextBoolean() ? scalars.get(rnd.nextInt(scalars.size())) : scalar(a.et, rnd.nextBoolean() ? 0 : 0.3);
+        String[] fns = {"add", "multiply", "maximum", "minimum"};
+        return emit("stablehlo.reduce", List.of(a, init), "dimensions = " + i64s(d), reducer(fns[rnd.nextInt(4)], a.et), o, a.et);
+    }
+
+    /**
+     * A while loop carrying two float states (a and an outer b) and an i32 counter that starts at 0 or 1 and steps by
+     * 1 or 2 (a step of 2 is not a fori loop: the backward recomputes), reading an outer value inside; both states are
+     * results of the statement's op, one of them used.
+     */
+    private Val whileTwoCarries(Val a) {
+        Val b = partner(a, a.shape), w = partner(a, a.shape);
+        Val c0 = index(rnd.nextInt(2));
+        String t = a.type(), name = fresh(), i = fresh(), s1 = fresh(), s2 = fresh();
+        long step = 1 + rnd.nextInt(2);
+        List<String> outer = out;
+        out.add(name + ":3 = stablehlo.while(" + i + " = " + c0.name + ", " + s1 + " = " + a.name + ", " + s2 + " = " + b.name + ") : tensor<i32>, "
+                + t + ", " + t);
+        out.add(" cond {");
+        out = new ArrayList<>();
+        Val cond = emit("stablehlo.compare", List.of(new Val(i, new long[0], "i32"), index(2 + rnd.nextInt(3))),
+                "comparison_direction = #stablehlo<comparison_direction LT>", "", new long[0], "i1");
+        out.add("\"stablehlo.return\"(" + cond.name + ") : (tensor<i1>) -> ()");
+        for (String l : out) outer.add("  " + l);
+        outer.add("} do {");
+        out = new ArrayList<>();
+        Val x = new Val(s1, a.shape, a.et), y = new Val(s2, a.shape, a.et);
+        Val nx = binary("add", binary("multiply", smooth(y), constLike(x, 0.5)), binary("multiply", x, w));
+        Val ny = rnd.nextBoolean() ? x : unary("sine", binary("add", x, y));
+        Val in = binary("add", new Val(i, new long[0], "i32"), index(step));
+        out.add("\"stablehlo.return\"(" + in.name + ", " + nx.name + ", " + ny.name + ") : (tensor<i32>, " + t + ", " + t + ") -> ()");
+        for (String l : out) outer.add("  " + l);
+        outer.add("}");
+        out = outer;
+        return new Val(name + "#" + (1 + rnd.nextInt(2)), a.shape, a.et);
     }
 
     /** gather of rows (dim 0) at constant indices (repeats allowed), or scatter-add of updates into rows at such indices. */
