@@ -12,13 +12,17 @@ import java.util.function.Supplier;
  * so finite differences are accurate) and sometimes i32 (integer values flowing beside the float ones); f32 enters
  * through {@code convert} only. Ranks 0 to 3, dimensions 1 to 4. Each statement ({@link Stmt}) defines one value and
  * may hold helper ops (constants, a broadcast, a region): smooth element-wise ops (add, subtract, multiply, divide by
- * 2 + tanh, exp of a tanh, log of 1 + x*x, sqrt of 1 + x*x, tanh, sine, cosine, logistic, power 2 or 3, max and min of
- * values apart by an offset or of a value with itself), broadcast_in_dim, reshape, transpose, slice, pad,
- * concatenate, reverse, dot_general (batch and contracting dims), reduce (sum; max), reduce_window (sum; max without
- * padding), select on a fixed predicate, dynamic_slice / dynamic_update_slice at constant indices, gather and
- * scatter-add at constant indices, convert f64 and f32, an integer value converted and multiplied in, a while loop of
- * fixed trip count carrying a float state and reading an outer value, case on a constant index whose branches read
- * outer values, and func.call of a private function (called twice). Operands are drawn from the recent values, often
+ * 2 + tanh, exp and expm1 of a tanh, log of 1 + x*x, log1p of x*x, sqrt and rsqrt of 1 + x*x, cbrt of 2 + tanh, tan of
+ * tanh / 2, tanh, sine, cosine, logistic, power 2 or 3, atan2, abs, clamp between values, max and min of values apart
+ * by an offset or of a value with itself), broadcast_in_dim (also with permuted dimensions), reshape (any shape of as
+ * many elements), transpose, slice, pad (negative and interior too), concatenate, reverse, dot_general (batch and one
+ * or two contracting dims), reduce (sum, product, max, min; the init a constant or a value of the program),
+ * reduce_window (sum with padding or window dilation; max with a -1e30 or 0 init, padded), sort, select on a fixed
+ * predicate, dynamic_slice / dynamic_update_slice at constant indices or i32 arguments, gather, scatter-add and
+ * overwriting scatter (unique indices) at constant indices, convert f64 and f32, an integer value converted and
+ * multiplied in, while loops of fixed trip count (one or two float carries, a counter stepping by 1 or 2, an outer
+ * value read, a call in the body), case on a constant or an i32 argument (one or two results, branches reading
+ * outer values or returning them), and func.call of a private function (called twice). Operands are drawn from the recent values, often
  * the same one twice (fan-out); results are the last value, some others, sometimes an argument itself and sometimes
  * one value twice.
  */
@@ -192,7 +196,12 @@ final class GradProgramGen {
 
     /** One random smooth unary function of a float value. */
     private Val smooth(Val a) {
-        return switch (rnd.nextInt(10)) {
+        return switch (rnd.nextInt(15)) {
+            case 10 -> unary("exponential_minus_one", unary("tanh", a));
+            case 11 -> unary("log_plus_one", binary("multiply", a, a));
+            case 12 -> unary("rsqrt", binary("add", constLike(a, 1), binary("multiply", a, a)));
+            case 13 -> unary("cbrt", binary("add", constLike(a, 2), unary("tanh", a)));
+            case 14 -> unary("tan", binary("multiply", unary("tanh", a), constLike(a, 0.5)));
             case 0 -> unary("negate", a);
             case 1 -> unary("tanh", a);
             case 2 -> unary("sine", a);
@@ -210,7 +219,7 @@ final class GradProgramGen {
         long[] s = a.shape;
         int r = s.length;
         Supplier<Val> fallback = () -> smooth(a);
-        switch (rnd.nextInt(33)) {
+        switch (rnd.nextInt(37)) {
             case 0, 1, 2 -> { return smooth(a); }
             case 3, 4, 5 -> {
                 Val b = partner(a, s);
@@ -415,6 +424,34 @@ final class GradProgramGen {
                 return binary("atan2", a, binary("add", constLike(b, 2), unary("tanh", b)));
             }
             case 31 -> { return whileTwoCarries(a); }
+            case 32 -> { // sort along a dimension, descending (a permutation: kinks only at ties)
+                if (r < 1) return fallback.get();
+                String t = Val.type(new long[0], a.et);
+                String cmp = "{\n      ^bb0(%p: " + t + ", %q: " + t + "):\n        %r = \"stablehlo.compare\"(%p, %q) <{comparison_direction = "
+                        + "#stablehlo<comparison_direction GT>}> : (" + t + ", " + t + ") -> tensor<i1>\n        \"stablehlo.return\"(%r) : (tensor<i1>) -> ()\n    }";
+                return emit("stablehlo.sort", List.of(a), "dimension = " + rnd.nextInt(r) + " : i64, is_stable = true", cmp, s, a.et);
+            }
+            case 33 -> { return caseTwoResults(a); }
+            case 34 -> { // dot_general contracting two dimensions
+                if (r < 2) return dot(a);
+                long[] rs = {s[1], s[0], 1 + rnd.nextInt(3)};
+                Val rhs = partner(a, rs);
+                long[] o = new long[r - 2 + 1];
+                for (int i = 2; i < r; i++) o[i - 2] = s[i];
+                o[r - 2] = rs[2];
+                return emit("stablehlo.dot_general", List.of(a, rhs), "dot_dimension_numbers = #stablehlo.dot<lhs_batching_dimensions = [], "
+                        + "rhs_batching_dimensions = [], lhs_contracting_dimensions = [0, 1], rhs_contracting_dimensions = [1, 0]>", "", o, a.et);
+            }
+            case 35 -> { // dynamic_slice at indices read from i32 arguments (clamped when out of range)
+                if (r < 1) return fallback.get();
+                long[] size = new long[r];
+                List<Val> ops = new ArrayList<>(List.of(a));
+                for (int i = 0; i < r; i++) {
+                    size[i] = 1 + rnd.nextInt((int) s[i]);
+                    ops.add(rnd.nextBoolean() ? newArg(new long[0], "i32") : index(rnd.nextInt((int) s[i])));
+                }
+                return emit("stablehlo.dynamic_slice", ops, "slice_sizes = " + i64s(size), "", size, a.et);
+            }
             default -> { return smooth(smooth(a)); }
         }
     }
@@ -458,7 +495,24 @@ final class GradProgramGen {
         outer.add("} do {");
         out = new ArrayList<>();
         Val x = new Val(s1, a.shape, a.et), y = new Val(s2, a.shape, a.et);
-        Val nx = binary("add", binary("multiply", smooth(y), constLike(x, 0.5)), binary("multiply", x, w));
+        Val nx;
+        if (rnd.nextInt(3) == 0) { // the body calls a private function of two results, one its argument returned directly
+            String fn = "@g" + next++;
+            List<String> body = out;
+            out = new ArrayList<>();
+            Val p = new Val(fresh(), a.shape, a.et), q = new Val(fresh(), a.shape, a.et);
+            Val res = binary("add", binary("multiply", smooth(p), q), p);
+            StringBuilder f = new StringBuilder("  func.func private " + fn + "(" + p.name + ": " + t + ", " + q.name + ": " + t + ") -> (" + t + ", " + t + ") {\n");
+            for (String l : out) f.append("    ").append(l).append('\n');
+            f.append("    return ").append(res.name).append(", ").append(q.name).append(" : ").append(t).append(", ").append(t).append("\n  }\n");
+            function = f.toString();
+            out = body;
+            String c = fresh();
+            out.add(c + ":2 = func.call " + fn + "(" + y.name + ", " + w.name + ") : (" + t + ", " + t + ") -> (" + t + ", " + t + ")");
+            nx = binary("add", new Val(c + "#0", a.shape, a.et), binary("multiply", x, new Val(c + "#1", a.shape, a.et)));
+        } else {
+            nx = binary("add", binary("multiply", smooth(y), constLike(x, 0.5)), binary("multiply", x, w));
+        }
         Val ny = rnd.nextBoolean() ? x : unary("sine", binary("add", x, y));
         Val in = binary("add", new Val(i, new long[0], "i32"), index(step));
         out.add("\"stablehlo.return\"(" + in.name + ", " + nx.name + ", " + ny.name + ") : (tensor<i32>, " + t + ", " + t + ") -> ()");
@@ -487,6 +541,19 @@ final class GradProgramGen {
                     + ", indices_are_sorted = false", "", rows, a.et);
         }
         Val u = partner(a, rows);
+        if (rnd.nextBoolean() && k <= s[0]) { // an overwriting scatter at unique indices (the rule assumes them unique, as JAX does)
+            List<Integer> rowsAt = new ArrayList<>();
+            for (int i = 0; i < s[0]; i++) rowsAt.add(i);
+            Collections.shuffle(rowsAt, rnd);
+            StringBuilder uniq = new StringBuilder("[");
+            for (int i = 0; i < k; i++) uniq.append(i == 0 ? "" : ", ").append('[').append(rowsAt.get(i)).append(']');
+            Val uind = emit("stablehlo.constant", List.of(), "value = dense<" + uniq + "]> : tensor<" + k + "x1xi64>", "", new long[] {k, 1}, "i64");
+            String t = Val.type(new long[0], a.et);
+            String overwrite = "{\n      ^bb0(%p: " + t + ", %q: " + t + "):\n        \"stablehlo.return\"(%q) : (" + t + ") -> ()\n    }";
+            return emit("stablehlo.scatter", List.of(a, uind, u), "scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = " + list(range(1, r))
+                    + ", inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, indices_are_sorted = false, unique_indices = true",
+                    overwrite, s, a.et);
+        }
         return emit("stablehlo.scatter", List.of(a, ind, u), "scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = " + list(range(1, r))
                 + ", inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, indices_are_sorted = false, unique_indices = false",
                 reducer("add", a.et), s, a.et);
@@ -578,6 +645,29 @@ final class GradProgramGen {
         out = outer;
         out.add(name + " = \"stablehlo.case\"(" + k.name + ") (" + regions + ") : (tensor<i32>) -> " + a.type());
         return new Val(name, a.shape, a.et);
+    }
+
+    /**
+     * case on an i32 argument (negative or too large: the last branch) with two results, each branch reading outer
+     * values; the statement's value is one of them.
+     */
+    private Val caseTwoResults(Val a) {
+        Val b = partner(a, a.shape);
+        Val k = newArg(new long[0], "i32");
+        List<String> outer = out;
+        String name = fresh();
+        StringBuilder regions = new StringBuilder();
+        for (int j = 0, n = 2 + rnd.nextInt(2); j < n; j++) {
+            out = new ArrayList<>();
+            Val r0 = rnd.nextInt(3) == 0 ? b : smooth(a), r1 = rnd.nextBoolean() ? binary("multiply", a, b) : a;
+            out.add("\"stablehlo.return\"(" + r0.name + ", " + r1.name + ") : (" + a.type() + ", " + a.type() + ") -> ()");
+            regions.append(j == 0 ? "{\n" : ", {\n");
+            for (String l : out) regions.append("      ").append(l).append('\n');
+            regions.append("    }");
+        }
+        out = outer;
+        out.add(name + ":2 = \"stablehlo.case\"(" + k.name + ") (" + regions + ") : (tensor<i32>) -> (" + a.type() + ", " + a.type() + ")");
+        return new Val(name + "#" + rnd.nextInt(2), a.shape, a.et);
     }
 
     /** A private function f(p, q) = smooth(p) * q + p, called twice: f(f(a, b), a). */
