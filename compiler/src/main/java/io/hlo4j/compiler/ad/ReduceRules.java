@@ -105,8 +105,21 @@ final class ReduceRules {
         props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
         Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
                 List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
-        // The init value is added once per window: its cotangent is the sum of the result's.
-        return List.of(gx, b.sumAll(g.get(0)));
+        // The init value is added once per window and fills the padding: its cotangent is the result's, times one plus the
+        // number of padded positions each window reads (a window sum over the padding's indicator).
+        Value gInit = g.get(0);
+        boolean padsWithInit = false;
+        for (long p : pad) padsWithInit |= p != 0;
+        if (padsWithInit) {
+            Value indicator = b.hlo().pad(b.zerosLike(x), b.full(TensorType.scalar(xt.elementType()), 1), Arrays.copyOf(lowOf(pad), r),
+                    highOf(pad), new long[r], b.loc());
+            java.util.Map<String, io.hlo4j.mlir.attr.Attribute> wprops = new java.util.TreeMap<>();
+            for (String a : List.of("window_dimensions", "window_strides", "window_dilations")) if (op.attr(a) != null) wprops.put(a, op.attr(a));
+            Value count = b.ir().emit("stablehlo.reduce_window", List.of(indicator, zero), wprops,
+                    List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(yt), b.loc()).get(0);
+            gInit = b.mul(gInit, b.add(count, b.fullLike(count, 1)));
+        }
+        return List.of(gx, b.sumAll(gInit));
     }
 
     private static long dilate(long n, long d) { return n == 0 ? 0 : 1 + d * (n - 1); }
@@ -152,6 +165,18 @@ final class ReduceRules {
         props.put("padding", io.hlo4j.mlir.build.Constants.ofLongs(TensorType.of(io.hlo4j.mlir.types.IntegerType.I64, 2, 2), pad));
         return b.ir().emit("stablehlo.reduce_window", List.of(m, one), props,
                 List.of(b.hlo().combiner("multiply", t.elementType(), b.loc())), List.of(t), b.loc()).get(0);
+    }
+
+    private static long[] lowOf(long[] pad) {
+        long[] lo = new long[pad.length / 2];
+        for (int d = 0; d < lo.length; d++) lo[d] = pad[2 * d];
+        return lo;
+    }
+
+    private static long[] highOf(long[] pad) {
+        long[] hi = new long[pad.length / 2];
+        for (int d = 0; d < hi.length; d++) hi[d] = pad[2 * d + 1];
+        return hi;
     }
 
     /**

@@ -13,7 +13,7 @@ import static io.hlo4j.compiler.ad.GradCheck.uniform;
  * The bugs {@code AutodiffDifferentialFuzzTest} found, each as the smallest program that showed it, checked against
  * finite differences ({@link GradCheck}): a broadcast_in_dim whose dimensions do not increase (it transposes); reduce
  * and reduce_window whose init value is finite and wins (max with init 0 is a relu: 0/0 = NaN before) or is a value
- * of the program (its cotangent was dropped); a product reduction whose init is not 1 (the init factor was left out).
+ * of the program (its cotangent was dropped; a window sum's init also fills the padding); a product reduction whose init is not 1 (the init factor was left out).
  */
 class FuzzRegressionGradTest {
     private final Random r = new Random(2026);
@@ -77,5 +77,20 @@ class FuzzRegressionGradTest {
         GradCheck.check(window("maximum"), List.of(HostArray.fromDoubles(f64(4), -0.5, -0.2, -0.7, 0.4), HostArray.fromDoubles(f64(), 0.0)), 7);
         GradCheck.check(window("minimum"), List.of(HostArray.fromDoubles(f64(4), 0.5, 0.2, 0.7, -0.4), HostArray.fromDoubles(f64(), 0.1)), 8);
         GradCheck.check(window("add"), List.of(u(4), HostArray.fromDoubles(f64(), 0.25)), 9);
+    }
+
+    @Test
+    void paddedWindowSumWhoseInitIsAValue() {
+        // the init fills the padding: y_0 = i + i + x_0 (one padded position), y_1 = i + x_0 + x_1, ..., y_4 = i + x_3 + i
+        GradCheck.check("""
+                func.func @f(%x: tensor<4xf64>, %i: tensor<f64>) -> tensor<5xf64> {
+                  %0 = "stablehlo.reduce_window"(%x, %i) <{window_dimensions = array<i64: 2>, window_strides = array<i64: 1>,
+                      padding = dense<[[1, 1]]> : tensor<1x2xi64>}> ({
+                    ^bb0(%p: tensor<f64>, %q: tensor<f64>):
+                      %r = "stablehlo.add"(%p, %q) : (tensor<f64>, tensor<f64>) -> tensor<f64>
+                      "stablehlo.return"(%r) : (tensor<f64>) -> ()
+                  }) : (tensor<4xf64>, tensor<f64>) -> tensor<5xf64>
+                  return %0 : tensor<5xf64>
+                }""", List.of(u(4), HostArray.fromDoubles(f64(), 0.25)), 10);
     }
 }

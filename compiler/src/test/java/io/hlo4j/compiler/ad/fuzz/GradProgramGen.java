@@ -353,7 +353,10 @@ final class GradProgramGen {
                 StringBuilder pad = new StringBuilder("dense<[");
                 for (int i = 0; i < r; i++) pad.append(i == 0 ? "" : ", ").append(i == d ? "[" + lo + ", " + hi + "]" : "[0, 0]");
                 pad.append("]> : tensor<").append(r).append("x2xi64>");
-                Val iv = scalar(a.et, max ? (rnd.nextInt(3) == 0 ? 0 : -1e30) : 0);
+                List<Val> scalars = pool.stream().filter(v -> v.shape.length == 0 && v.et.equals(a.et)).toList();
+                // a sum's init is sometimes a value of the program: it is added once per window and fills the padding
+                Val iv = !max && !scalars.isEmpty() && rnd.nextBoolean() ? scalars.get(rnd.nextInt(scalars.size()))
+                        : scalar(a.et, max ? (rnd.nextInt(3) == 0 ? 0 : -1e30) : 0);
                 return emit("stablehlo.reduce_window", List.of(a, iv), "window_dimensions = " + i64s(win) + ", window_strides = " + i64s(st)
                         + ", padding = " + pad + ", base_dilations = " + i64s(one) + ", window_dilations = " + i64s(wdil),
                         reducer(max ? "maximum" : "add", a.et), o, a.et);
