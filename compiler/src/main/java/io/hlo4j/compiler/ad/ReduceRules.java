@@ -6,8 +6,6 @@ import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -111,7 +109,7 @@ final class ReduceRules {
         boolean padsWithInit = false;
         for (long p : pad) padsWithInit |= p != 0;
         if (padsWithInit) {
-            Value indicator = b.hlo().pad(b.zerosLike(x), b.full(TensorType.scalar(xt.elementType()), 1), Arrays.copyOf(lowOf(pad), r),
+            Value indicator = b.hlo().pad(b.zerosLike(x), b.full(TensorType.scalar(xt.elementType()), 1), lowOf(pad),
                     highOf(pad), new long[r], b.loc());
             java.util.Map<String, io.hlo4j.mlir.attr.Attribute> wprops = new java.util.TreeMap<>();
             for (String a : List.of("window_dimensions", "window_strides", "window_dilations")) if (op.attr(a) != null) wprops.put(a, op.attr(a));

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link GradMinimiser}), and writes them to {@code compiler/target/grad-fuzz-failures/}.
  *
  * <p>The default {@value #DEFAULT_COUNT} cases take 18 s and the {@value #DEFAULT_SHARDED} sharded ones 26 s on the
- * shared 2-core machine at load 8-10. More (3000 and 1000 took 2 min and 1 min there):
+ * shared 2-core machine at load 8-10 (5 s and 4 s at load 4). More (3000 and 1000 took 2 min and 1 min at load 8):
  * {@code mvn -B -o -pl compiler -am test -Dtest=AutodiffDifferentialFuzzTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dgradfuzz.count=20000 -Dgradfuzz.sharded.count=2000 -Dgradfuzz.seed=7}.
  */
