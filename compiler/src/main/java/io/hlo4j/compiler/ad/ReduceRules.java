@@ -6,8 +6,6 @@ import io.hlo4j.mlir.ir.Region;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.TensorType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,14 +45,27 @@ final class ReduceRules {
             return List.of(gB, b.sumAll(g.get(0)));
         }
         if ("maximum".equals(c) || "minimum".equals(c)) {
+            // y = max(init, x_1, ..., x_n): the cotangent is shared by every element equal to y, the init value included
+            // (a finite init wins where every element is below it: max with init 0 is a relu; counting it also keeps the
+            // count above zero there, where the elements alone would divide 0 by 0).
+            Value init = op.operand(1);
             Value mask = b.compare("EQ", x, b.broadcast(y, xt, kept));
             Value ones = b.select(mask, b.fullLike(x, 1), b.zerosLike(x));
-            Value count = b.broadcast(b.sum(ones, dims), xt, kept);
-            Value gx = b.div(b.mul(gB, ones), count);
-            // The init value only wins where no element reached it; treat it as a constant (it is -inf/+inf in practice).
-            return new ArrayList<>(Arrays.asList(gx, null));
+            Value initMask = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
+            Value initOnes = b.select(initMask, b.fullLike(y, 1), b.zerosLike(y));
+            Value count = b.add(b.sum(ones, dims), initOnes);
+            Value gx = b.div(b.mul(gB, ones), b.broadcast(count, xt, kept));
+            return List.of(gx, b.sumAll(b.div(b.mul(g.get(0), initOnes), count)));
         }
-        if ("multiply".equals(c)) return new ArrayList<>(Arrays.asList(product(b, x, dims, kept, g.get(0)), null));
+        if ("multiply".equals(c)) {
+            // y = init * prod(x): each x_i gets g * init * prod_{j != i} x_j, the init g * prod(x) summed over the results.
+            Value init = op.operand(1);
+            Value gInit = b.mul(g.get(0), b.broadcast(init, Backward.tensor(y), new long[0]));
+            Value prod = b.ir().emit("stablehlo.reduce", List.of(x, b.full(TensorType.scalar(xt.elementType()), 1)),
+                    java.util.Map.of("dimensions", op.attr("dimensions")), List.of(b.hlo().combiner("multiply", xt.elementType(), b.loc())),
+                    List.of(y.type()), b.loc()).get(0);
+            return List.of(product(b, x, dims, kept, gInit), b.sumAll(b.mul(g.get(0), prod)));
+        }
         throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
     }
 
@@ -92,8 +103,21 @@ final class ReduceRules {
         props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
         Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
                 List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
-        // The init value is treated as a constant (0 for sums in practice).
-        return java.util.Arrays.asList(gx, null);
+        // The init value is added once per window and fills the padding: its cotangent is the result's, times one plus the
+        // number of padded positions each window reads (a window sum over the padding's indicator).
+        Value gInit = g.get(0);
+        boolean padsWithInit = false;
+        for (long p : pad) padsWithInit |= p != 0;
+        if (padsWithInit) {
+            Value indicator = b.hlo().pad(b.zerosLike(x), b.full(TensorType.scalar(xt.elementType()), 1), lowOf(pad),
+                    highOf(pad), new long[r], b.loc());
+            java.util.Map<String, io.hlo4j.mlir.attr.Attribute> wprops = new java.util.TreeMap<>();
+            for (String a : List.of("window_dimensions", "window_strides", "window_dilations")) if (op.attr(a) != null) wprops.put(a, op.attr(a));
+            Value count = b.ir().emit("stablehlo.reduce_window", List.of(indicator, zero), wprops,
+                    List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(yt), b.loc()).get(0);
+            gInit = b.mul(gInit, b.add(count, b.fullLike(count, 1)));
+        }
+        return List.of(gx, b.sumAll(gInit));
     }
 
     private static long dilate(long n, long d) { return n == 0 ? 0 : 1 + d * (n - 1); }
@@ -141,6 +165,18 @@ final class ReduceRules {
                 List.of(b.hlo().combiner("multiply", t.elementType(), b.loc())), List.of(t), b.loc()).get(0);
     }
 
+    private static long[] lowOf(long[] pad) {
+        long[] lo = new long[pad.length / 2];
+        for (int d = 0; d < lo.length; d++) lo[d] = pad[2 * d];
+        return lo;
+    }
+
+    private static long[] highOf(long[] pad) {
+        long[] hi = new long[pad.length / 2];
+        for (int d = 0; d < hi.length; d++) hi[d] = pad[2 * d + 1];
+        return hi;
+    }
+
     /**
      * Max/min pooling: the cotangent of each window goes to the element the window selected (the first maximum, as
      * XLA's select_and_scatter picks it), summed over overlapping windows. Dilated windows are refused.
@@ -161,8 +197,13 @@ final class ReduceRules {
                 sb.ir().argument(0), sb.ir().argument(1), null, b.loc())), b.loc());
         io.hlo4j.mlir.ir.Region scatter = b.hlo().combiner("add", xt.elementType(), b.loc());
         Value zero = b.full(s, 0);
-        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, g.get(0), zero), props, List.of(select, scatter),
+        // y = max(init, window): where a finite init wins (init 0 is a relu) the cotangent is the init's, not the
+        // selected element's.
+        Value y = op.result(), init = op.operand(1);
+        Value initWins = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
+        Value gWindow = b.select(initWins, b.zerosLike(y), g.get(0));
+        Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, gWindow, zero), props, List.of(select, scatter),
                 List.of(xt), b.loc()).get(0);
-        return java.util.Arrays.asList(gx, null);
+        return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
     }
 }

@@ -73,13 +73,23 @@ final class ShapeRules {
     static List<Value> broadcastInDim(Backward b, Operation op, List<Value> g) {
         TensorType in = Backward.tensor(op.operand(0)), out = Backward.tensor(op.result());
         long[] dims = Attrs.i64s(op, "broadcast_dimensions");
-        // Sum over the new dims and over the operand's size-1 dims that were expanded; then restore the shape.
+        // Sum over the new dims and over the operand's size-1 dims that were expanded; then put the kept dims back in
+        // the operand's order (broadcast_dimensions need not increase: [1, 0] transposes) and restore the shape.
         List<Long> summed = new ArrayList<>();
+        List<Integer> keptSrc = new ArrayList<>();
         for (int d = 0; d < out.rank(); d++) {
             int src = indexOf(dims, d);
             if (src < 0 || (in.dim(src) == 1 && out.dim(d) != 1)) summed.add((long) d);
+            else keptSrc.add(src);
         }
         Value s = b.sum(g.get(0), summed.stream().mapToLong(Long::longValue).toArray());
+        Integer[] order = new Integer[keptSrc.size()];
+        for (int k = 0; k < order.length; k++) order[k] = k;
+        Arrays.sort(order, java.util.Comparator.comparing(keptSrc::get));
+        long[] perm = new long[order.length];
+        boolean identity = true;
+        for (int k = 0; k < order.length; k++) { perm[k] = order[k]; identity &= order[k] == k; }
+        if (!identity) s = b.hlo().transpose(s, perm, b.loc());
         return List.of(b.reshape(s, in.shape()));
     }
 
