@@ -46,19 +46,30 @@ public final class TextFiles {
         return utf8(p, bytes);
     }
 
-    /** Strict UTF-8; the first malformed or unmappable sequence named by its first byte and that byte's offset. */
+    /** Chars decoded per step of the check: a fixed, small buffer whatever the file's size. */
+    private static final int CHECK_CHARS = 1 << 16;
+
+    /**
+     * Strict UTF-8; the first malformed or unmappable sequence named by its first byte and that byte's offset. The bytes
+     * are checked by decoding them into a small buffer that is emptied when full (decoding them all at once would take
+     * two bytes a char, then a copy: about four times the file in heap), and the string is then made from the bytes,
+     * which for ASCII text keeps one byte a char.
+     */
     private static String utf8(Path p, byte[] bytes) throws FileSystemException {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);   // UTF-8 never decodes to more chars than bytes
-        CoderResult r = d.decode(in, out, true);
-        if (!r.isError()) r = d.flush(out);
+        CharBuffer out = CharBuffer.allocate(CHECK_CHARS);
+        CoderResult r;
+        while ((r = d.decode(in, out, true)).isOverflow()) out.clear();
+        if (!r.isError()) {
+            while ((r = d.flush(out)).isOverflow()) out.clear();
+        }
         if (r.isError()) {
             int at = in.position();   // the decoder stops at the sequence it refuses
             throw new FileSystemException(p.toString(), null,
                     String.format("not valid UTF-8 text (byte 0x%02X at offset %d)", bytes[at] & 0xFF, at));
         }
-        return out.flip().toString();
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

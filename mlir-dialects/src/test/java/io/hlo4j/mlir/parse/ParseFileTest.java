@@ -76,6 +76,22 @@ class ParseFileTest {
         assertThat(TextFiles.read(ok)).isEqualTo("// caf\u00e9 \u20ac\n" + ADD);
     }
 
+    @Test void textLongerThanTheCheckBufferIsCheckedToItsEnd(@TempDir Path dir) throws IOException {
+        // the check decodes 65,536 chars at a time: a four-byte character (two chars) whose pair straddles that
+        // boundary, 'é' (two bytes) and ASCII past it, then a stray continuation byte far beyond the first buffer
+        String text = "/".repeat(65_535) + "\uD83D\uDE00" + "caf\u00e9 ".repeat(40_000);
+        byte[] good = text.getBytes(StandardCharsets.UTF_8);
+        Path ok = Files.write(dir.resolve("long.mlir"), good);
+        assertThat(TextFiles.read(ok)).isEqualTo(text);
+        byte[] bad = java.util.Arrays.copyOf(good, good.length + 2);
+        bad[good.length] = (byte) 0x80;
+        bad[good.length + 1] = '\n';
+        Path f = Files.write(dir.resolve("bad.mlir"), bad);
+        assertThat(good.length).isEqualTo(65_535 + 4 + 40_000 * 6);
+        assertThatThrownBy(() -> TextFiles.read(f)).isInstanceOf(FileSystemException.class)
+                .extracting(e -> ((FileSystemException) e).getReason()).isEqualTo("not valid UTF-8 text (byte 0x80 at offset 305539)");
+    }
+
     @Test void aFileOverTheLimitIsRefusedAndOneAtItIsRead(@TempDir Path dir) throws IOException {
         Path f = Files.writeString(dir.resolve("add.mlir"), ADD);
         long n = Files.size(f);
