@@ -19,7 +19,7 @@ final class ModuleText {
 
     /** Parses a file (split markers honoured); diagnostics, a folder or text that is not UTF-8 included, name the path as given. */
     static List<Module> parse(Path file) throws IOException {
-        return MlirParser.parseSplit(CliFiles.readText(file), file.toString());
+        return MlirParser.parseFile(file);
     }
 
     static void verify(List<Module> modules) {

@@ -167,7 +167,7 @@ class HostilePathsTest {
         Path bin = Files.write(dir.resolve("bin.mlir"), NOT_UTF8);
         Cli.Run conf = Cli.run("conformance", bin.toString());
         assertThat(conf.code()).isEqualTo(1);
-        assertThat(conf.out()).startsWith("ERROR " + bin + ": cannot read: not valid UTF-8 text\n");
+        assertThat(conf.out()).startsWith("ERROR " + bin + ": cannot read: not valid UTF-8 text (byte 0xC3 at offset 0)\n");
         Cli.Run bench = Cli.run("bench", "parse", "--warmup", "0", "--repeat", "1", bin.toString());
         assertThat(bench.code()).isEqualTo(1);
         assertThat(bench.err()).startsWith("hlo4j: " + bin + ": not valid UTF-8 text (byte 0xC3 at offset 0)\n");

@@ -16,10 +16,16 @@ import java.nio.file.Path;
 
 /**
  * Reading a text file the way every reader of user files does (MLIR modules, the CLI's JSON configs): a missing file, a
- * folder or an unreadable file refused by name, at most a limit of bytes read (a file that grows or never ends, such as
- * {@code /dev/zero}, is cut off there and refused, rather than filling the heap), and strict UTF-8, a bad byte named
- * with its offset. Each failure is a {@link FileSystemException} whose file is the path as given and whose reason says
- * what is wrong.
+ * folder or an unreadable file refused by name, at most a limit of bytes, and strict UTF-8, a bad byte named with its
+ * offset. Each failure is a {@link FileSystemException} whose file is the path as given and whose reason says what is
+ * wrong.
+ *
+ * <p>A regular file over the limit is refused by its size, before it is opened. Other files have no size to trust
+ * ({@code /proc} files report 0; devices such as {@code /dev/zero}, pipes, {@code <(cmd)}'s {@code /dev/fd/N}) and are
+ * read up to the limit, then refused if there is more: for them the heap must hold up to the limit (twice, briefly,
+ * while the JDK joins the chunks it read), and {@code /dev/zero} is read to the limit before its refusal. A named
+ * pipe (FIFO) is not refused, since {@code <(cmd)} hands one over, so one that no process writes to blocks on opening,
+ * as it does for {@code cat}.
  */
 public final class TextFiles {
     private TextFiles() {}
@@ -36,29 +42,46 @@ public final class TextFiles {
         if (!Files.exists(p)) throw new NoSuchFileException(p.toString());
         if (Files.isDirectory(p)) throw new FileSystemException(p.toString(), null, "is a directory");
         if (!Files.isReadable(p)) throw new AccessDeniedException(p.toString(), null, "permission denied");
+        if (Files.isRegularFile(p)) {
+            long size = Files.size(p);
+            if (size > maxBytes) throw tooLarge(p, size + " bytes, ", maxBytes);
+        }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(p)) {
-            bytes = in.readNBytes((int) maxBytes + 1);   // one past the limit tells a file over it, however it grows
+            bytes = in.readNBytes((int) maxBytes + 1);   // one past the limit tells a stream over it
         }
-        if (bytes.length > maxBytes) {
-            throw new FileSystemException(p.toString(), null, "larger than " + maxBytes + " bytes, the most hlo4j reads of a text file");
-        }
+        if (bytes.length > maxBytes) throw tooLarge(p, "", maxBytes);   // not regular, or grown since its size was read
         return utf8(p, bytes);
     }
 
-    /** Strict UTF-8; the first malformed or unmappable sequence named by its first byte and that byte's offset. */
+    private static FileSystemException tooLarge(Path p, String size, long maxBytes) {
+        return new FileSystemException(p.toString(), null, size + "larger than " + maxBytes + " bytes, the most hlo4j reads of a text file");
+    }
+
+    /** Chars decoded per step of the check: a fixed, small buffer whatever the file's size. */
+    private static final int CHECK_CHARS = 1 << 16;
+
+    /**
+     * Strict UTF-8; the first malformed or unmappable sequence named by its first byte and that byte's offset. The bytes
+     * are checked by decoding them into a small buffer that is emptied when full (decoding them all at once would take
+     * two bytes a char, then a copy: about four times the file in heap), and the string is then made from the bytes,
+     * which for ASCII text keeps one byte a char.
+     */
     private static String utf8(Path p, byte[] bytes) throws FileSystemException {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);   // UTF-8 never decodes to more chars than bytes
-        CoderResult r = d.decode(in, out, true);
-        if (!r.isError()) r = d.flush(out);
+        CharBuffer out = CharBuffer.allocate(CHECK_CHARS);
+        CoderResult r;
+        while ((r = d.decode(in, out, true)).isOverflow()) out.clear();
+        if (!r.isError()) {
+            while ((r = d.flush(out)).isOverflow()) out.clear();
+        }
         if (r.isError()) {
             int at = in.position();   // the decoder stops at the sequence it refuses
             throw new FileSystemException(p.toString(), null,
                     String.format("not valid UTF-8 text (byte 0x%02X at offset %d)", bytes[at] & 0xFF, at));
         }
-        return out.flip().toString();
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

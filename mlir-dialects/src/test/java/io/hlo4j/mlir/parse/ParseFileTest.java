@@ -3,10 +3,12 @@ package io.hlo4j.mlir.parse;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.ParseException;
 import io.hlo4j.mlir.print.MlirPrinter;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -76,6 +78,22 @@ class ParseFileTest {
         assertThat(TextFiles.read(ok)).isEqualTo("// caf\u00e9 \u20ac\n" + ADD);
     }
 
+    @Test void textLongerThanTheCheckBufferIsCheckedToItsEnd(@TempDir Path dir) throws IOException {
+        // the check decodes 65,536 chars at a time: a four-byte character (two chars) whose pair straddles that
+        // boundary, 'é' (two bytes) and ASCII past it, then a stray continuation byte far beyond the first buffer
+        String text = "/".repeat(65_535) + "\uD83D\uDE00" + "caf\u00e9 ".repeat(40_000);
+        byte[] good = text.getBytes(StandardCharsets.UTF_8);
+        Path ok = Files.write(dir.resolve("long.mlir"), good);
+        assertThat(TextFiles.read(ok)).isEqualTo(text);
+        byte[] bad = java.util.Arrays.copyOf(good, good.length + 2);
+        bad[good.length] = (byte) 0x80;
+        bad[good.length + 1] = '\n';
+        Path f = Files.write(dir.resolve("bad.mlir"), bad);
+        assertThat(good.length).isEqualTo(65_535 + 4 + 40_000 * 6);
+        assertThatThrownBy(() -> TextFiles.read(f)).isInstanceOf(FileSystemException.class)
+                .extracting(e -> ((FileSystemException) e).getReason()).isEqualTo("not valid UTF-8 text (byte 0x80 at offset 305539)");
+    }
+
     @Test void aFileOverTheLimitIsRefusedAndOneAtItIsRead(@TempDir Path dir) throws IOException {
         Path f = Files.writeString(dir.resolve("add.mlir"), ADD);
         long n = Files.size(f);
@@ -83,15 +101,37 @@ class ParseFileTest {
         assertThatThrownBy(() -> TextFiles.read(f, n - 1)).isInstanceOf(FileSystemException.class)
                 .satisfies(e -> {
                     assertThat(((FileSystemException) e).getFile()).isEqualTo(f.toString());
-                    assertThat(((FileSystemException) e).getReason()).isEqualTo("larger than " + (n - 1) + " bytes, the most hlo4j reads of a text file");
+                    assertThat(((FileSystemException) e).getReason()).isEqualTo(n + " bytes, larger than " + (n - 1) + " bytes, the most hlo4j reads of a text file");
                 });
         assertThat(TextFiles.MAX_BYTES).isEqualTo(1L << 30);
         assertThatThrownBy(() -> TextFiles.read(f, TextFiles.MAX_BYTES + 1)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test void aRegularFileOverTheLimitIsRefusedByItsSizeUnread(@TempDir Path dir) throws IOException {
+        // a sparse file one byte past 1 GiB: its size alone refuses it (only the size check can name the size; reading
+        // it would take 1 GiB of heap first)
+        Path f = dir.resolve("huge.mlir");
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) { r.setLength(TextFiles.MAX_BYTES + 1); }
+        assertThatThrownBy(() -> MlirParser.parseModule(f)).isInstanceOf(FileSystemException.class)
+                .satisfies(e -> {
+                    assertThat(((FileSystemException) e).getFile()).isEqualTo(f.toString());
+                    assertThat(((FileSystemException) e).getReason()).isEqualTo("1073741825 bytes, larger than 1073741824 bytes, the most hlo4j reads of a text file");
+                });
+    }
+
+    @Test void aProcFileReportingSizeZeroIsReadInFull() throws IOException {
+        Path status = Path.of("/proc/self/status");
+        Assumptions.assumeTrue(Files.isReadable(status), "no /proc on this system");
+        assertThat(Files.isRegularFile(status)).isTrue();
+        assertThat(Files.size(status)).isZero();   // why the size check passes files it cannot judge to the capped read
+        String text = TextFiles.read(status, 1 << 16);
+        assertThat(text).startsWith("Name:\t").contains("\nPid:\t").endsWith("\n");
+    }
+
     @Test void anEndlessFileStopsAtTheLimit() throws IOException {
         Path zero = Path.of("/dev/zero");
-        if (!Files.isReadable(zero)) return;   // not on this system: nothing to show
+        Assumptions.assumeTrue(Files.isReadable(zero), "no /dev/zero on this system");
+        assertThat(Files.isRegularFile(zero)).isFalse();   // a device: read up to the limit, no size to trust
         assertThatThrownBy(() -> TextFiles.read(zero, 1 << 16)).isInstanceOf(FileSystemException.class)
                 .extracting(e -> ((FileSystemException) e).getReason()).isEqualTo("larger than 65536 bytes, the most hlo4j reads of a text file");
     }

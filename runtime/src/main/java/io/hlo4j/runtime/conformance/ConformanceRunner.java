@@ -3,10 +3,12 @@ package io.hlo4j.runtime.conformance;
 import io.hlo4j.mlir.ir.Hlo4jException;
 import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.parse.MlirParser;
+import io.hlo4j.mlir.parse.TextFiles;
 import io.hlo4j.mlir.print.MlirPrinter;
 import io.hlo4j.runtime.interp.CheckFailure;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,14 +86,22 @@ public final class ConformanceRunner {
         }
     }
 
+    /** Why a file could not be read, without its path (the result's line names it). */
+    private static String reason(FileSystemException e) {
+        if (e.getReason() != null) return e.getReason();
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such file";
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        return e.getClass().getSimpleName();
+    }
+
     /** One file's verdict; never throws. */
     public FileResult runFile(Path file) {
         long t0 = System.nanoTime();
         String text;
         try {
-            text = Files.readString(file);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return new FileResult(file, Verdict.ERROR, "cannot read: not valid UTF-8 text", "?", 0, 0);
+            text = TextFiles.read(file);   // as the CLI reads modules: the size limit, strict UTF-8 with the bad byte's offset
+        } catch (FileSystemException e) {
+            return new FileResult(file, Verdict.ERROR, "cannot read: " + reason(e), "?", 0, 0);
         } catch (IOException e) {
             return new FileResult(file, Verdict.ERROR, "cannot read: " + e.getMessage(), "?", 0, 0);
         }

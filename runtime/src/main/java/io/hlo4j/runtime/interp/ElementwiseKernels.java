@@ -209,10 +209,10 @@ final class ElementwiseKernels {
             case COMPLEX -> {
                 if (fc == null) throw unsupportedType(op, et);
                 FloatType ft = ((ComplexType) et).elementType();
-                boolean ieee = ft.kind() == io.hlo4j.mlir.types.FloatKind.F32 || ft.kind() == io.hlo4j.mlir.types.FloatKind.F64;
-                if (ieee && op.name().equals("stablehlo.negate")) {
-                    // each part's sign bit flipped, as XLA's fneg of both parts: the parts are values of the type already, and
-                    // rounding them (the f32 cast) would quiet a signalling NaN (FloatLoops does the same for f32 and f64)
+                if (op.name().equals("stablehlo.negate")) {
+                    // each part's sign bit flipped, as XLA's fneg of both parts: the parts (f32 or f64, the only complex
+                    // parts) are values of the type already, and rounding them (the f32 cast) would quiet a signalling NaN
+                    // (FloatLoops does the same for f32 and f64)
                     FloatLoops.forRange(n, (lo, hi) -> {
                         for (int i = lo; i < hi; i++) {
                             r.re[i] = Double.longBitsToDouble(Double.doubleToRawLongBits(x.re[i]) ^ Long.MIN_VALUE);

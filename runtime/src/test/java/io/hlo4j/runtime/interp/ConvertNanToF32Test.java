@@ -52,6 +52,12 @@ class ConvertNanToF32Test {
         // f16 (1-5-10): 0x7C01 sNaN fraction 1 -> 1 << 13 | quiet; 0xFD00 negative sNaN fraction 0x100 -> 0x100 << 13 | quiet
         assertThat(toF32("f16", 16, 0x7C01, 0xFD00, 0x7E01, 0x3C00))
                 .containsExactly(0x7FC0_2000, 0xFFE0_0000, 0x7FC0_2000, 0x3F80_0000);
+        // tf32 (1-8-10, 19 bits: sign bit 18, exponent 17..10, quiet bit 9): f32's exponent, so the fraction moves up
+        // 23 - 10 = 13 places. 0x3FC01 sNaN fraction 1 -> 1 << 13 | quiet; 0x7FD00 negative sNaN fraction 0x100 ->
+        // 0x100 << 13 | quiet; 0x3FE01 quiet fraction 0x201 -> 0x201 << 13; 1.5 (0x1FE00) and -inf (0x7FC00) are f32's
+        // top 19 bits; 0x00001, the smallest subnormal (2^-136), is f32's subnormal 1 << 13
+        assertThat(toF32("tf32", 19, 0x3FC01, 0x7FD00, 0x3FE01, 0x1FE00, 0x7FC00, 0x00001))
+                .containsExactly(0x7FC0_2000, 0xFFE0_0000, 0x7FC0_2000, 0x3FC0_0000, 0xFF80_0000, 0x0000_2000);
         // f8E5M2 (1-5-2): 0x7D sNaN fraction 01 -> 1 << 21 | quiet; 0xFE quiet fraction 10 -> 2 << 21 = the quiet bit
         assertThat(toF32("f8E5M2", 8, 0x7D, 0xFE, 0x3C)).containsExactly(0x7FE0_0000, 0xFFC0_0000, 0x3F80_0000);
         // f8E4M3 (1-4-3, IEEE): 0x79 sNaN fraction 001 -> 1 << 20 | quiet; 0xFB fraction 011 -> 3 << 20 | quiet
