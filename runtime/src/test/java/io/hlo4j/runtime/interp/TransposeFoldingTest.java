@@ -523,5 +523,11 @@ class TransposeFoldingTest {
         if (want.im != null) assertThat(bits(got.im)).as(what).containsExactly(bits(want.im));
     }
 
-    static long[] bits(double[] a) { return Arrays.stream(a).mapToLong(Double::doubleToRawLongBits).toArray(); }
+    /**
+     * The bits, every NaN as the one canonical NaN: where a sum meets two NaNs (an operand's, with its payload, and one
+     * made by inf - inf or 0 x inf) the one that comes out is whichever the JIT's code puts first (C2 may swap a
+     * commutative add, and its vector loop need not order them as the scalar one does), so it can differ between two
+     * runs of the same kernel on the same arrays; it did once for an f64 case. Signed zeros and infinities stay exact.
+     */
+    static long[] bits(double[] a) { return Arrays.stream(a).mapToLong(Double::doubleToLongBits).toArray(); }
 }
