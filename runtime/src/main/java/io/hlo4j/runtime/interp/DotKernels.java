@@ -99,23 +99,20 @@ final class DotKernels {
         var dn = Attrs.typed(op, "dot_dimension_numbers", io.hlo4j.mlir.dialect.stablehlo.attr.DotDimensionNumbers.class);
         long[] lb = dn.lhsBatchingDimensions().toArray(), rb = dn.rhsBatchingDimensions().toArray();
         long[] lc = dn.lhsContractingDimensions().toArray(), rc = dn.rhsContractingDimensions().toArray();
-        int lrank = lhs instanceof TransposeFolding.Folded f ? f.x().rank() : ((Tensor) lhs).rank();
-        int rrank = rhs instanceof TransposeFolding.Folded f ? f.x().rank() : ((Tensor) rhs).rank();
-        int[] lf = free(lrank, lb, lc), rf = free(rrank, rb, rc);
-        Tensor l, r;
-        if (lhs instanceof TransposeFolding.Folded f) {
-            l = f.x();
-            lb = f.map(lb);
-            lc = f.map(lc);
-            lf = f.map(lf);
-        } else l = (Tensor) lhs;
-        if (rhs instanceof TransposeFolding.Folded f) {
-            r = f.x();
-            rb = f.map(rb);
-            rc = f.map(rc);
-            rf = f.map(rf);
-        } else r = (Tensor) rhs;
-        return dotGeneral(op, l, r, lb, rb, lc, rc, lf, rf, (TensorType) op.result().type());
+        Side l = Side.of(lhs, lb, lc), r = Side.of(rhs, rb, rc);
+        return dotGeneral(op, l.t, r.t, l.batch, r.batch, l.contracting, r.contracting, l.frees, r.frees,
+                (TensorType) op.result().type());
+    }
+
+    /** One operand of a dot and its batch, contracting and free dimensions; a folded transpose's mapped to its operand. */
+    private record Side(Tensor t, long[] batch, long[] contracting, int[] frees) {
+        static Side of(Object x, long[] batch, long[] contracting) {
+            if (x instanceof TransposeFolding.Folded f) { // free dimensions in the transposed tensor's order, then mapped
+                return new Side(f.x(), f.map(batch), f.map(contracting), f.map(free(f.x().rank(), batch, contracting)));
+            }
+            Tensor t = (Tensor) x;
+            return new Side(t, batch, contracting, free(t.rank(), batch, contracting));
+        }
     }
 
     /** {@code lf} and {@code rf}: the free dimensions, in the order the result has them. */

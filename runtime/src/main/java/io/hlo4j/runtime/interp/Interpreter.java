@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Evaluates a module's functions on concrete values, op by op, as the StableHLO spec defines each op.
@@ -229,16 +230,10 @@ public final class Interpreter {
             if (group == null && !plan.skipped().isEmpty() && plan.skipped().contains(op)) continue; // runs with its group
             if (group != null) {
                 // the fused loops bypass evalOp: their chunks poll the stop as the group's last op
-                StopCheck outer = StopCheck.enter(this, group.last(), process);
-                try {
+                guarded(op, group.last(), process, () -> {
                     ElementwiseFusion.eval(group, scope, plan); // binds every value of the group
-                } catch (InterpreterException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw new InterpreterException(op.name() + ": " + e, op.location(), e);
-                } finally {
-                    StopCheck.restore(outer);
-                }
+                    return null;
+                });
                 continue;
             } else if (!deferrable.isEmpty() && op.numOperands() == 2
                     && (plan.broadcastOf().containsKey(op.operand(0)) || plan.broadcastOf().containsKey(op.operand(1)))) {
@@ -247,16 +242,8 @@ public final class Interpreter {
                     Operation bc = plan.broadcastOf().get(v);
                     if (bc != null) deferred.put(v, (Tensor) scope.lookup(bc.operand(0)));
                 }
-                StopCheck outer = StopCheck.enter(this, op, process);
-                try {
-                    results = List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred));
-                } catch (InterpreterException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw new InterpreterException(op.name() + ": " + e, op.location(), e);
-                } finally {
-                    StopCheck.restore(outer);
-                }
+                results = guarded(op, op, process,
+                        () -> List.of(BroadcastFusion.eval(op, scope.lookup(op.operand(0)), scope.lookup(op.operand(1)), deferred)));
             } else if (folded != null && !folded.isEmpty() && op.numOperands() >= 2
                     && (folded.containsKey(op.operand(0)) || folded.containsKey(op.operand(1)))) {
                 results = evalFoldedDot(op, scope, folded, frame);
@@ -319,16 +306,7 @@ public final class Interpreter {
             if (i < 2) dot[i] = f != null ? f : x;
             else rest.add(x);
         }
-        StopCheck outer = StopCheck.enter(this, op, frame.process());
-        try {
-            return TransposeFolding.evalDot(op, dot[0], dot[1], rest);
-        } catch (InterpreterException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new InterpreterException(op.name() + ": " + e, op.location(), e);
-        } finally {
-            StopCheck.restore(outer);
-        }
+        return guarded(op, op, frame.process(), () -> TransposeFolding.evalDot(op, dot[0], dot[1], rest));
     }
 
     /** Runs one op's kernel; failures are reported with the op and its location. */
@@ -338,10 +316,19 @@ public final class Interpreter {
             // the location travels with the exception: the CLI and format() print it before the message
             throw new InterpreterException("not supported by the interpreter: " + op.name(), op.location());
         }
-        StopCheck outer = StopCheck.enter(this, op, frame.process()); // long kernels poll it (StopCheck.current)
+        return guarded(op, op, frame.process(), () -> Quant.needsDequantizedEvaluation(op)
+                ? Quant.evalDequantized(op, operands, frame, k) : k.eval(op, operands, frame));
+    }
+
+    /**
+     * Runs a kernel ({@code body}) for op {@code op}: with the stop check entered as {@code stopAt} (long kernels poll
+     * it through {@link StopCheck#current}; a fused group polls as its last op), and a failure that is not already an
+     * {@link InterpreterException} reported with {@code op}'s name and location.
+     */
+    private <T> T guarded(Operation op, Operation stopAt, Process process, Supplier<T> body) {
+        StopCheck outer = StopCheck.enter(this, stopAt, process);
         try {
-            if (Quant.needsDequantizedEvaluation(op)) return Quant.evalDequantized(op, operands, frame, k);
-            return k.eval(op, operands, frame);
+            return body.get();
         } catch (InterpreterException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -105,7 +105,8 @@ final class RaggedContractF32 {
         double[] re = lhs.re;
         StopCheck.range(k, Math.max(1, FloatLoops.CHUNK / len), len, (x, y) -> {
             int i = x;
-            if (ragged == 0) { // lhs [m, k] (a folded transpose's operand): 8 values of k per row read, as TransposeTiles does
+            // lhs [m, k]: a folded transpose's operand, or an unfolded lhs ragged in dimension 0
+            if (ragged == 0) { // 8 values of k per row read, as TransposeTiles does
                 for (; i + 8 <= y; i += 8) TransposeTiles.tile(re, a, lo * k, 0, k, len, 0, len, i, i + 8);
             }
             for (; i < y; i++) {

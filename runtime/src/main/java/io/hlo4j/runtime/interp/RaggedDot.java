@@ -54,6 +54,7 @@ final class RaggedDot {
         return eval(op, TransposeFolding.tensor(lhs), TransposeFolding.tensor(rhs), gs);
     }
 
+    /** Group g's rows of the ragged dimension: [bounds[g], bounds[g + 1]). */
     private static long[] bounds(Tensor gs) {
         int groups = (int) gs.shape[0];
         long[] bounds = new long[groups + 1];
@@ -70,8 +71,7 @@ final class RaggedDot {
         if (gs.rank() != 1 || lr.length != 1) throw InterpreterException.at(op, "only 1-D group_sizes are supported, got " + gs.type);
         int ragged = (int) lr[0];
         int groups = (int) gs.shape[0];
-        long[] bounds = new long[groups + 1];
-        for (int g = 0; g < groups; g++) bounds[g + 1] = bounds[g] + gs.ints[g];
+        long[] bounds = bounds(gs);
         boolean contracting = contains(lc, ragged), batching = contains(lb, ragged);
         if (batching) throw InterpreterException.at(op, "ragged batch dimension (mode 3) is not supported by the interpreter");
         if (!contracting) {
