@@ -55,7 +55,10 @@ final class LocalOps {
 
     /**
      * Factors the rule lets be split but a local op cannot: dynamic_update_slice clamps its start indices, so an
-     * operand dimension wider than the update must stay whole (shifting the index would move the clamp).
+     * operand dimension wider than the update must stay whole (shifting the index would move the clamp). A reshape's
+     * factors found on one side only (where the sizes share no common factor, as 3x2 to 2x1x3's 3 and 2): a block of
+     * such a result dimension is no block of the operand, so a device holding the whole operand would reshape it into
+     * a block of another element count; the result is computed whole there and then sliced to its sharding.
      */
     static Set<Integer> keptWhole(Operation op, io.hlo4j.mlir.dialect.sdy.OpShardingRule rule) {
         Set<Integer> out = new java.util.HashSet<>();
@@ -63,6 +66,16 @@ final class LocalOps {
             TensorType operand = (TensorType) op.operand(0).type(), update = (TensorType) op.operand(1).type();
             for (int d = 0; d < operand.rank(); d++) if (operand.dim(d) != update.dim(d)) out.addAll(rule.operandDimFactors(0, d));
         }
+        if (op.name().equals("stablehlo.reshape")) {
+            Set<Integer> in = factorsOf(rule.operandMappings().get(0)), res = factorsOf(rule.resultMappings().get(0));
+            for (int f = 0; f < rule.numFactors(); f++) if (in.contains(f) != res.contains(f) && rule.factorSizes().get(f) > 1) out.add(f);
+        }
+        return out;
+    }
+
+    private static Set<Integer> factorsOf(List<List<Integer>> dims) {
+        Set<Integer> out = new java.util.HashSet<>();
+        for (List<Integer> d : dims) out.addAll(d);
         return out;
     }
 
@@ -113,6 +126,14 @@ final class LocalOps {
                 }
             }
             case "stablehlo.convolution" -> localConvolution(op, operands, localResults, props, resultShardings.get(0));
+            case "stablehlo.reshape" -> {
+                // the plan keeps a device's block a block on both sides; anything else would be a reshape between counts
+                if (local0.numElements() != localResults.get(0).numElements()) {
+                    throw new Hlo4jException("'stablehlo.reshape' " + in0 + " -> " + op.result(0).type() + ": the local block " + local0
+                            + " (operand " + operandShardings.get(0) + ") cannot become " + localResults.get(0) + " (result "
+                            + resultShardings.get(0) + ")", op.location());
+                }
+            }
             case "chlo.top_k" -> {
                 int last = in0.rank() - 1;
                 if (local0.dim(last) != in0.dim(last)) throw split(op, last, operandShardings.get(0));

@@ -33,7 +33,7 @@ final class ShardedBackwardCheck {
 
     private ShardedBackwardCheck() {}
 
-    /** Thrown when the partitioner refuses the backward module (a finding to report, not a wrong value). */
+    /** Thrown when the partitioner refuses the backward module (a failure of the sharded mode, told apart from a wrong value). */
     static final class Refused extends RuntimeException {
         Refused(String m, Throwable cause) { super(m, cause); }
     }
@@ -41,32 +41,9 @@ final class ShardedBackwardCheck {
     /** Checks p's backward program sharded; returns how many of its arguments were split. */
     static int check(Program p, long seed) {
         Module m = MlirParser.parseModule(p.text(), "fuzz.mlir");
-        List<Integer> wrt = new ArrayList<>();
-        for (int i = 0; i < p.args().size(); i++) if (p.args().get(i).isFloat()) wrt.add(i);
-        String text = MlirPrinter.print(Autodiff.withVjp(m, "main", wrt.stream().mapToInt(Integer::intValue).toArray(), "vjp"))
-                .replace("@main(", "@fwd(").replace("@vjp(", "@main(");
-        int split = 0;
-        int at = text.indexOf("func.func @main("), end = text.indexOf(") ->", at);
-        Matcher a = ARG.matcher(text.substring(at, end));
-        StringBuilder sig = new StringBuilder();
-        while (a.find()) {
-            String dims = a.group(3);
-            long d0 = dims.isEmpty() ? 0 : Long.parseLong(dims.substring(0, dims.indexOf('x')));
-            int rank = dims.isEmpty() ? 0 : dims.split("x").length;
-            String sharding = "";
-            if (rank > 0 && d0 % 2 == 0) {
-                StringBuilder s = new StringBuilder("[{\"x\"}");
-                for (int i = 1; i < rank; i++) s.append(", {}");
-                sharding = " {sdy.sharding = #sdy.sharding<@mesh, " + s + "]>}";
-                split++;
-            }
-            a.appendReplacement(sig, Matcher.quoteReplacement(a.group(0) + sharding));
-        }
-        a.appendTail(sig);
-        text = text.substring(0, at) + sig + text.substring(end);
-        if (!text.startsWith("module {")) throw new IllegalStateException("unexpected module head: " + text.substring(0, 40));
-        text = "module attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {\n  sdy.mesh @mesh = <[\"x\"=2]>\n"
-                + text.substring("module {".length());
+        Annotated an = annotate(p, m);
+        String text = an.text();
+        int split = an.split();
         Module annotated = MlirParser.parseModule(text, "sharded-vjp.mlir");
         Random rnd = new Random(seed * 31);
         List<HostArray> in = new ArrayList<>(DotProductOracle.inputs(p, rnd));
@@ -105,5 +82,39 @@ final class ShardedBackwardCheck {
             }
         }
         return split;
+    }
+
+    /** The backward module's text with the mesh and the arguments' shardings, and how many arguments are split. */
+    record Annotated(String text, int split) {}
+
+    /** p's backward program as {@code @main} of a module on a 2-device mesh, dim 0 of even arguments split over "x". */
+    static Annotated annotate(Program p, Module m) {
+        List<Integer> wrt = new ArrayList<>();
+        for (int i = 0; i < p.args().size(); i++) if (p.args().get(i).isFloat()) wrt.add(i);
+        String text = MlirPrinter.print(Autodiff.withVjp(m, "main", wrt.stream().mapToInt(Integer::intValue).toArray(), "vjp"))
+                .replace("@main(", "@fwd(").replace("@vjp(", "@main(");
+        int split = 0;
+        int at = text.indexOf("func.func @main("), end = text.indexOf(") ->", at);
+        Matcher a = ARG.matcher(text.substring(at, end));
+        StringBuilder sig = new StringBuilder();
+        while (a.find()) {
+            String dims = a.group(3);
+            long d0 = dims.isEmpty() ? 0 : Long.parseLong(dims.substring(0, dims.indexOf('x')));
+            int rank = dims.isEmpty() ? 0 : dims.split("x").length;
+            String sharding = "";
+            if (rank > 0 && d0 % 2 == 0) {
+                StringBuilder s = new StringBuilder("[{\"x\"}");
+                for (int i = 1; i < rank; i++) s.append(", {}");
+                sharding = " {sdy.sharding = #sdy.sharding<@mesh, " + s + "]>}";
+                split++;
+            }
+            a.appendReplacement(sig, Matcher.quoteReplacement(a.group(0) + sharding));
+        }
+        a.appendTail(sig);
+        text = text.substring(0, at) + sig + text.substring(end);
+        if (!text.startsWith("module {")) throw new IllegalStateException("unexpected module head: " + text.substring(0, 40));
+        text = "module attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {\n  sdy.mesh @mesh = <[\"x\"=2]>\n"
+                + text.substring("module {".length());
+        return new Annotated(text, split);
     }
 }
