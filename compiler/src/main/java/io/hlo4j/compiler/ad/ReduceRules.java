@@ -45,7 +45,7 @@ final class ReduceRules {
         Value gB = b.broadcast(g.get(0), xt, kept);
         if ("add".equals(c)) {
             // init contributes once per output element.
-            return List.of(gB, b.sumAll(g.get(0)));
+            return java.util.Arrays.asList(gB, Backward.needsCotangent(op.operand(1)) ? b.sumAll(g.get(0)) : null);
         }
         if ("maximum".equals(c) || "minimum".equals(c)) {
             // y = max(init, x_1, ..., x_n): the cotangent is split evenly among the elements equal to y; the init gets
@@ -58,6 +58,7 @@ final class ReduceRules {
             // where no element reaches y the elements get 0, not 0/0 (an identity init leaves no such place)
             Value safe = isIdentity(init, c) ? count : b.hlo().maximum(count, b.fullLike(count, 1), b.loc());
             Value gx = b.div(b.mul(gB, ones), b.broadcast(safe, xt, kept));
+            if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
             Value initWins = b.hlo().binary("and", b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y),
                     b.compare("EQ", count, b.zerosLike(count)), b.loc());
             return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
@@ -67,6 +68,7 @@ final class ReduceRules {
             Value init = op.operand(1);
             Value gInit = b.mul(g.get(0), b.broadcast(init, Backward.tensor(y), new long[0]));
             Value gx = product(b, x, dims, kept, gInit);
+            if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
             Value prod = b.ir().emit("stablehlo.reduce", List.of(x, b.full(TensorType.scalar(xt.elementType()), 1)),
                     java.util.Map.of("dimensions", op.attr("dimensions")), List.of(b.hlo().combiner("multiply", xt.elementType(), b.loc())),
                     List.of(y.type()), b.loc()).get(0);
@@ -109,6 +111,7 @@ final class ReduceRules {
         props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
         Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
                 List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
+        if (!Backward.needsCotangent(op.operand(1))) return java.util.Arrays.asList(gx, null);
         // The init value is added once per window and fills the padding: its cotangent is the result's, times one plus the
         // number of padded positions each window reads (a window sum over the padding's indicator).
         Value gInit = g.get(0);
@@ -231,6 +234,7 @@ final class ReduceRules {
         Value gWindow = b.select(initWins, b.zerosLike(y), g.get(0));
         Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, gWindow, zero), props, List.of(select, scatter),
                 List.of(xt), b.loc()).get(0);
+        if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
         return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
     }
 
