@@ -48,6 +48,25 @@ public final class Backward {
         return t instanceof TensorType tt && (tt.elementType() instanceof FloatType || tt.elementType() instanceof ComplexType);
     }
 
+    /**
+     * False when no cotangent of {@code v} can reach an argument, so a rule may skip building it (the interpreter
+     * runs dead ops; only the DSL's jit removes them): {@code v} is not float, or comes from an op that passes no
+     * cotangent on (a constant, iota, a stop_gradient) or from region-free ops of such values only (a broadcast or
+     * convert of a constant), looked through a few ops deep. True when unsure (an argument, a value of a region op).
+     */
+    static boolean needsCotangent(Value v) { return needsCotangent(v, 6); }
+
+    private static boolean needsCotangent(Value v, int depth) {
+        if (!differentiable(v.type())) return false;
+        if (!(v instanceof io.hlo4j.mlir.ir.OpResult r) || depth == 0) return true;
+        Operation op = r.owner();
+        io.hlo4j.mlir.registry.OpDef def = op.def();
+        if (op.attributes().contains(Autodiff.STOP_GRADIENT) || def != null && def.extension(NonDifferentiable.class) != null) return false;
+        if (!op.regions().isEmpty()) return true;
+        for (Value o : op.operands()) if (needsCotangent(o, depth - 1)) return true;
+        return false;
+    }
+
     public static TensorType tensor(Value v) {
         if (v.type() instanceof TensorType t) return t;
         throw new Hlo4jException("autodiff expects a tensor, got " + v.type(), Location.UNKNOWN);

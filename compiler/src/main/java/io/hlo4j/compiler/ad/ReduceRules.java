@@ -9,8 +9,11 @@ import io.hlo4j.mlir.types.TensorType;
 import java.util.List;
 
 /**
- * {@code stablehlo.reduce} with one operand and a recognised combiner: add (the cotangent is broadcast back),
- * maximum/minimum (it goes to the elements equal to the result, split evenly among ties as JAX does).
+ * {@code stablehlo.reduce} and {@code stablehlo.reduce_window} with one operand and a recognised combiner: add (the
+ * cotangent is broadcast back), multiply, maximum/minimum. A max/min gives the cotangent to the elements equal to the
+ * result, elements winning ties with the init: a reduce splits it evenly among them (as JAX's reduce_max), a window
+ * gives it to the one select_and_scatter picks (the first); the init gets it only where no element reaches the result
+ * (a finite init that wins: max with init 0 is a relu), so the identity init (-inf for max) never does.
  */
 final class ReduceRules {
     private ReduceRules() {}
@@ -42,29 +45,34 @@ final class ReduceRules {
         Value gB = b.broadcast(g.get(0), xt, kept);
         if ("add".equals(c)) {
             // init contributes once per output element.
-            return List.of(gB, b.sumAll(g.get(0)));
+            return java.util.Arrays.asList(gB, Backward.needsCotangent(op.operand(1)) ? b.sumAll(g.get(0)) : null);
         }
         if ("maximum".equals(c) || "minimum".equals(c)) {
-            // y = max(init, x_1, ..., x_n): the cotangent is shared by every element equal to y, the init value included
-            // (a finite init wins where every element is below it: max with init 0 is a relu; counting it also keeps the
-            // count above zero there, where the elements alone would divide 0 by 0).
+            // y = max(init, x_1, ..., x_n): the cotangent is split evenly among the elements equal to y; the init gets
+            // it only where no element reaches y (a finite init wins where every element is below it: max with init 0
+            // is a relu), so the identity init -inf of max, softmax and cummax never takes a share.
             Value init = op.operand(1);
             Value mask = b.compare("EQ", x, b.broadcast(y, xt, kept));
             Value ones = b.select(mask, b.fullLike(x, 1), b.zerosLike(x));
-            Value initMask = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
-            Value initOnes = b.select(initMask, b.fullLike(y, 1), b.zerosLike(y));
-            Value count = b.add(b.sum(ones, dims), initOnes);
-            Value gx = b.div(b.mul(gB, ones), b.broadcast(count, xt, kept));
-            return List.of(gx, b.sumAll(b.div(b.mul(g.get(0), initOnes), count)));
+            Value count = b.sum(ones, dims);
+            // where no element reaches y the elements get 0, not 0/0 (an identity init leaves no such place)
+            Value safe = isIdentity(init, c) ? count : b.hlo().maximum(count, b.fullLike(count, 1), b.loc());
+            Value gx = b.div(b.mul(gB, ones), b.broadcast(safe, xt, kept));
+            if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
+            Value initWins = b.hlo().binary("and", b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y),
+                    b.compare("EQ", count, b.zerosLike(count)), b.loc());
+            return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
         }
         if ("multiply".equals(c)) {
             // y = init * prod(x): each x_i gets g * init * prod_{j != i} x_j, the init g * prod(x) summed over the results.
             Value init = op.operand(1);
             Value gInit = b.mul(g.get(0), b.broadcast(init, Backward.tensor(y), new long[0]));
+            Value gx = product(b, x, dims, kept, gInit);
+            if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
             Value prod = b.ir().emit("stablehlo.reduce", List.of(x, b.full(TensorType.scalar(xt.elementType()), 1)),
                     java.util.Map.of("dimensions", op.attr("dimensions")), List.of(b.hlo().combiner("multiply", xt.elementType(), b.loc())),
                     List.of(y.type()), b.loc()).get(0);
-            return List.of(product(b, x, dims, kept, gInit), b.sumAll(b.mul(g.get(0), prod)));
+            return List.of(gx, b.sumAll(b.mul(g.get(0), prod)));
         }
         throw b.refuse(op, "no VJP rule for a reduction combining with " + (c == null ? "a multi-op body" : "'" + c + "'"));
     }
@@ -103,6 +111,7 @@ final class ReduceRules {
         props.put("window_dilations", io.hlo4j.mlir.attr.DenseArrayAttr.ofI64(wdil));
         Value gx = b.ir().emit("stablehlo.reduce_window", List.of(padded, zero), props,
                 List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(xt), b.loc()).get(0);
+        if (!Backward.needsCotangent(op.operand(1))) return java.util.Arrays.asList(gx, null);
         // The init value is added once per window and fills the padding: its cotangent is the result's, times one plus the
         // number of padded positions each window reads (a window sum over the padding's indicator).
         Value gInit = g.get(0);
@@ -179,7 +188,8 @@ final class ReduceRules {
 
     /**
      * Max/min pooling: the cotangent of each window goes to the element the window selected (the first maximum, as
-     * XLA's select_and_scatter picks it), summed over overlapping windows. Dilated windows are refused.
+     * XLA's select_and_scatter picks it), summed over overlapping windows, or to the init where no element of the
+     * window reaches the result. Dilated windows are refused.
      */
     private static List<Value> windowChooser(Backward b, Operation op, List<Value> g, String comb) {
         Value x = op.operand(0);
@@ -197,13 +207,56 @@ final class ReduceRules {
                 sb.ir().argument(0), sb.ir().argument(1), null, b.loc())), b.loc());
         io.hlo4j.mlir.ir.Region scatter = b.hlo().combiner("add", xt.elementType(), b.loc());
         Value zero = b.full(s, 0);
-        // y = max(init, window): where a finite init wins (init 0 is a relu) the cotangent is the init's, not the
-        // selected element's.
         Value y = op.result(), init = op.operand(1);
-        Value initWins = b.compare("EQ", b.broadcast(init, Backward.tensor(y), new long[0]), y);
+        if (isIdentity(init, comb)) {
+            return java.util.Arrays.asList(b.ir().emit("stablehlo.select_and_scatter", List.of(x, g.get(0), zero), props,
+                    List.of(select, scatter), List.of(xt), b.loc()).get(0), null);
+        }
+        // y = max(init, window): the selected element (the first that reaches y) takes the window's cotangent, the init
+        // only where no element reaches y (a finite init wins there: init 0 is a relu). The largest element of each
+        // window is a reduce_window with the identity init, which also fills the padding.
+        TensorType yt = Backward.tensor(y);
+        Value identity = b.full(s, "maximum".equals(comb) ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
+        Value best = b.ir().emit("stablehlo.reduce_window", List.of(x, identity), props,
+                List.of(b.hlo().combiner(comb, xt.elementType(), b.loc())), List.of(yt), b.loc()).get(0);
+        Value reached = b.compare("EQ", best, y);
+        long[] pad = op.attr("padding") != null
+                ? Attrs.denseLongs(Attrs.get(op, "padding", io.hlo4j.mlir.attr.DenseElementsAttr.class)) : new long[2 * r];
+        long[] strides = op.attr("window_strides") != null ? Attrs.i64s(op, "window_strides") : ones(r);
+        if (somePaddingOnlyWindow(xt.shape(), yt.shape(), Attrs.i64s(op, "window_dimensions"), strides, pad)) {
+            // a window of padding alone has no element, whatever best says (the identity may equal y)
+            Value n = b.ir().emit("stablehlo.reduce_window", List.of(b.fullLike(x, 1), zero), props,
+                    List.of(b.hlo().combiner("add", xt.elementType(), b.loc())), List.of(yt), b.loc()).get(0);
+            reached = b.hlo().binary("and", reached, b.compare("GT", n, b.zerosLike(n)), b.loc());
+        }
+        Value initWins = b.hlo().binary("and", b.compare("EQ", b.broadcast(init, yt, new long[0]), y),
+                b.unary("not", reached), b.loc());
         Value gWindow = b.select(initWins, b.zerosLike(y), g.get(0));
         Value gx = b.ir().emit("stablehlo.select_and_scatter", List.of(x, gWindow, zero), props, List.of(select, scatter),
                 List.of(xt), b.loc()).get(0);
+        if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
         return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
+    }
+
+    /** Whether some window reads only padding: in some dimension its positions all fall outside x (unit dilations). */
+    private static boolean somePaddingOnlyWindow(long[] xs, long[] ys, long[] win, long[] strides, long[] pad) {
+        for (int d = 0; d < xs.length; d++) {
+            for (long o = 0; o < ys[d]; o++) {
+                long start = o * strides[d] - pad[2 * d];
+                if (start + win[d] <= 0 || start >= xs[d]) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code init} is a constant holding the combiner's identity: -inf for maximum, +inf for minimum. */
+    private static boolean isIdentity(Value init, String comb) {
+        if (!(init instanceof io.hlo4j.mlir.ir.OpResult r) || !r.owner().name().equals("stablehlo.constant")
+                || !(r.owner().attr("value") instanceof io.hlo4j.mlir.attr.DenseElementsAttr d)
+                || !(d.type().elementType() instanceof io.hlo4j.mlir.types.FloatType ft)) return false;
+        double id = "maximum".equals(comb) ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        io.hlo4j.mlir.types.FloatKind k = ft.kind();
+        return io.hlo4j.mlir.types.FloatCodec.decode(k, io.hlo4j.mlir.types.FloatCodec.encode(k, id)) == id // a format with infinities
+                && java.util.Arrays.equals(d.rawData(), io.hlo4j.mlir.build.Constants.splat(d.type(), id).rawData());
     }
 }

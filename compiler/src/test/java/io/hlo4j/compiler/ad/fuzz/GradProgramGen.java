@@ -333,7 +333,7 @@ final class GradProgramGen {
                 return emit("stablehlo.reduce", List.of(a, iv), "dimensions = " + i64s(red.stream().mapToLong(Integer::longValue).toArray()),
                         reducer(max ? "maximum" : "add", a.et), o, a.et);
             }
-            case 16 -> { // reduce_window: sum (padded sometimes) or max (never padded: a window of padding alone is -inf)
+            case 16 -> { // reduce_window: sum or max, padded sometimes (max padded so that no window reads only padding)
                 if (r < 1) return fallback.get();
                 int d = rnd.nextInt(r);
                 boolean max = rnd.nextBoolean();
