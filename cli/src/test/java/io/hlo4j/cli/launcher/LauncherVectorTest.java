@@ -295,6 +295,8 @@ class LauncherVectorTest {
                 Thread.sleep(20);
             }
             assertThat(cats).as("the filter's cat").hasSize(1);
+            // kill cat only once it has passed "before" on: a loaded machine can start cat before it copies the line
+            while (!Files.readString(err).contains("before\n") && System.nanoTime() < until) Thread.sleep(20);
             cats.get(0).destroyForcibly();
             cats.get(0).onExit().get(10, TimeUnit.SECONDS);
         } finally {
