@@ -136,7 +136,12 @@ abstract sealed class NativeHandle implements AutoCloseable permits PjrtClient, 
 
     abstract String describe();
 
-    /** Marks the threads running a plugin callback (key-value store, event), where close() must not wait. */
+    /**
+     * Marks the threads running a plugin callback, where close() must not wait. Only the key-value store's callbacks
+     * ({@link KvCallbacks}) are marked: they run a user's store, which could close an object. A buffer's ready event
+     * ({@link EventCallbacks}) only completes a future; what {@link PjrtBuffer#readyAsync} hands the user is a
+     * {@code whenCompleteAsync} stage of it, so the user's code runs on a pool thread, not inside the callback.
+     */
     static final class Callbacks {
         private Callbacks() {}
 
