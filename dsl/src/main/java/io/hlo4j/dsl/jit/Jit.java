@@ -66,9 +66,17 @@ public final class Jit {
         this.fn = fn;
         this.backend = backend;
         this.cacheLimit = cacheLimit;
-        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override protected boolean removeEldestEntry(Map.Entry<Object, Pending> eldest) { return size() > Jit.this.cacheLimit; }
-        };
+        this.cache = new LinkedHashMap<>(16, 0.75f, true);
+    }
+
+    /**
+     * Drops the programs used least recently while more than {@link #cacheLimit} are kept, skipping any whose trace and
+     * compile is still running: dropping one would let the next caller of its key trace and compile it a second time
+     * meanwhile. So the map may exceed the bound while compiles run; each one's completion trims it again. Under the lock.
+     */
+    private void trim() {
+        for (Iterator<Pending> it = cache.values().iterator(); cache.size() > cacheLimit && it.hasNext(); )
+            if (it.next().future().isDone()) it.remove();
     }
 
     private Jit(String name, TracedFunction fn, Backend backend) { this(name, fn, backend, configuredCacheSize()); }
@@ -160,6 +168,7 @@ public final class Jit {
             if (p == null) {
                 p = new Pending(new CompletableFuture<>(), Thread.currentThread());
                 cache.put(key, p);
+                trim();
                 mine = true;
             }
         }
@@ -167,6 +176,9 @@ public final class Jit {
             try {
                 Compiled c = trace(args).lower().compile(backend);
                 p.future().complete(c);
+                synchronized (cache) {
+                    trim();   // the bound, which this entry may have kept exceeded while it was pending
+                }
                 return c;
             } catch (RuntimeException | Error e) {
                 synchronized (cache) {
