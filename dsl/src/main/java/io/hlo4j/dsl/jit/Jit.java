@@ -36,7 +36,9 @@ import java.util.function.Function;
  * structure traces and compiles once while other callers of the same structure wait for it (a future per key); callers of
  * other structures never wait for it, and a failed trace or compile is not kept: each caller waiting for it gets the
  * failure, and the next call tries again. A call made while tracing this function (a jit of the same Jit inside it) works
- * for another structure and is refused, naming the function, for the structure being traced (it would wait for itself).
+ * for another structure and is refused, naming the function, for the structure being traced (it would wait for itself),
+ * when made on the tracing thread only: a trace that hands a call of its own structure to another thread and waits for
+ * it hangs (that thread waits for the trace, which waits for it).
  *
  * <p>The cache keeps the {@value #DEFAULT_CACHE_SIZE} programs used last (the system property {@value #CACHE_SIZE_PROPERTY},
  * or {@link #withCacheSize}): a program used less recently is dropped from it, never closed: a {@link Compiled} handed out
