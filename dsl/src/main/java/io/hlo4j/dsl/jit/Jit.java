@@ -42,8 +42,11 @@ import java.util.function.Function;
  *
  * <p>The cache keeps the {@value #DEFAULT_CACHE_SIZE} programs used last (the system property {@value #CACHE_SIZE_PROPERTY},
  * or {@link #withCacheSize}): a program used less recently is dropped from it, never closed: a {@link Compiled} handed out
- * by {@link #compile} stays callable, and a call running on it finishes. A dropped program's PJRT executable stays with
- * its backend's client until that backend is closed; the interpreter's is garbage. A service whose requests choose the
+ * by {@link #compile} stays callable, and a call running on it finishes. A program still compiling is never the one
+ * dropped (the cache exceeds its bound until it completes). A dropped program's PJRT executable is closed by a garbage
+ * collection once nothing references the program (no {@link Compiled} of it held, no call on it running: see
+ * {@link io.hlo4j.runtime.backend.PjrtBackend.Compiled}), or by its backend's close if that comes first; the
+ * interpreter's is garbage. A service whose requests choose the
  * shapes should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
  * shapes instead of compiling them.
  */
