@@ -97,7 +97,7 @@ final class CompileCommand extends CliCommand {
             long t0 = System.nanoTime();
             PjrtBackend.Compiled compiled = backend.compile(module, partitions);
             double ms = (System.nanoTime() - t0) / 1e6;
-            PjrtExecutable exe = compiled.executable();
+            PjrtExecutable exe = compiled.executable();   // compiled's cleaner closes it: compiled is fenced below
             Report r = new Report(backend.name(), backend.client().plugin().apiVersion(), partitions,
                     java.util.Arrays.stream(compiled.options().deviceIds()).mapToInt(Math::toIntExact).boxed().toList(), ms);
             if (job != null) {
@@ -133,6 +133,7 @@ final class CompileCommand extends CliCommand {
                 CliFiles.prepareOutputFile(dumpOptimizedProto, "--dump-optimized-proto");
                 CliFiles.write(dumpOptimizedProto, withConfig(program, r.partitions).toByteArray());
             }
+            java.lang.ref.Reference.reachabilityFence(compiled);   // exe stays open until here
             out().print(json ? json(r, program) : text(r, program));
             out().flush();
             return Main.OK;

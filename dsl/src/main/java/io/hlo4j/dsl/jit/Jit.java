@@ -36,12 +36,17 @@ import java.util.function.Function;
  * structure traces and compiles once while other callers of the same structure wait for it (a future per key); callers of
  * other structures never wait for it, and a failed trace or compile is not kept: each caller waiting for it gets the
  * failure, and the next call tries again. A call made while tracing this function (a jit of the same Jit inside it) works
- * for another structure and is refused, naming the function, for the structure being traced (it would wait for itself).
+ * for another structure and is refused, naming the function, for the structure being traced (it would wait for itself),
+ * when made on the tracing thread only: a trace that hands a call of its own structure to another thread and waits for
+ * it hangs (that thread waits for the trace, which waits for it).
  *
  * <p>The cache keeps the {@value #DEFAULT_CACHE_SIZE} programs used last (the system property {@value #CACHE_SIZE_PROPERTY},
  * or {@link #withCacheSize}): a program used less recently is dropped from it, never closed: a {@link Compiled} handed out
- * by {@link #compile} stays callable, and a call running on it finishes. A dropped program's PJRT executable stays with
- * its backend's client until that backend is closed; the interpreter's is garbage. A service whose requests choose the
+ * by {@link #compile} stays callable, and a call running on it finishes. A program still compiling is never the one
+ * dropped (the cache exceeds its bound until it completes). A dropped program's PJRT executable is closed by a garbage
+ * collection once nothing references the program (no {@link Compiled} of it held, no call on it running: see
+ * {@link io.hlo4j.runtime.backend.PjrtBackend.Compiled}), or by its backend's close if that comes first; the
+ * interpreter's is garbage. A service whose requests choose the
  * shapes should compile once ({@link #compile} with {@link Spec}s) and call {@link Compiled#callTree}, which refuses other
  * shapes instead of compiling them.
  */
@@ -66,9 +71,17 @@ public final class Jit {
         this.fn = fn;
         this.backend = backend;
         this.cacheLimit = cacheLimit;
-        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override protected boolean removeEldestEntry(Map.Entry<Object, Pending> eldest) { return size() > Jit.this.cacheLimit; }
-        };
+        this.cache = new LinkedHashMap<>(16, 0.75f, true);
+    }
+
+    /**
+     * Drops the programs used least recently while more than {@link #cacheLimit} are kept, skipping any whose trace and
+     * compile is still running: dropping one would let the next caller of its key trace and compile it a second time
+     * meanwhile. So the map may exceed the bound while compiles run; each one's completion trims it again. Under the lock.
+     */
+    private void trim() {
+        for (Iterator<Pending> it = cache.values().iterator(); cache.size() > cacheLimit && it.hasNext(); )
+            if (it.next().future().isDone()) it.remove();
     }
 
     private Jit(String name, TracedFunction fn, Backend backend) { this(name, fn, backend, configuredCacheSize()); }
@@ -160,6 +173,7 @@ public final class Jit {
             if (p == null) {
                 p = new Pending(new CompletableFuture<>(), Thread.currentThread());
                 cache.put(key, p);
+                trim();
                 mine = true;
             }
         }
@@ -167,6 +181,9 @@ public final class Jit {
             try {
                 Compiled c = trace(args).lower().compile(backend);
                 p.future().complete(c);
+                synchronized (cache) {
+                    trim();   // the bound, which this entry may have kept exceeded while it was pending
+                }
                 return c;
             } catch (RuntimeException | Error e) {
                 synchronized (cache) {

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Jit's compile cache: a future per argument structure, so one trace and compile per key however many callers race to it,
  * callers of other keys never wait for it (proved with latches: the first trace is held until the second key's call has
  * returned), a failure is not kept, the {@link Jit#cacheLimit()} programs used last are kept and a dropped one stays
- * callable, and a recursive call of the same Jit while tracing works for another key and is refused for its own.
+ * callable, a program still compiling is never the one dropped, and a recursive call of the same Jit while tracing works for another key and is refused for its own.
  * Values are computed by hand (x + x, small integers).
  */
 class JitCacheTest {
@@ -160,6 +160,50 @@ class JitCacheTest {
         assertThat(traces.get()).isEqualTo(5);
         assertThat(Jit.DEFAULT_CACHE_SIZE).isEqualTo(Jit.jit1(x -> x).cacheLimit());
         assertThatThrownBy(() -> f.withCacheSize(0)).isInstanceOf(DslException.class).hasMessageContaining("cache size 0 for @main: keep at least one program");
+    }
+
+    @Test
+    void aProgramStillCompilingIsNeverDroppedSoItsKeyIsNotTracedTwice() throws Exception {
+        AtomicInteger tracesOfOne = new AtomicInteger(), traces = new AtomicInteger();
+        CountDownLatch firstTracing = new CountDownLatch(1), release = new CountDownLatch(1);
+        Jit f = Jit.jit1(x -> {
+            traces.incrementAndGet();
+            if (x.shape().dim(0) == 1 && tracesOfOne.incrementAndGet() == 1) {   // A: the first trace of key 1 waits
+                firstTracing.countDown();
+                try {
+                    if (!release.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("never released");
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return x.add(x);
+        }).withCacheSize(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Future<Object> a = pool.submit(() -> f.call(f32(1)));
+            assertThat(firstTracing.await(60, TimeUnit.SECONDS)).isTrue();
+            // B: key 2 compiles while key 1 is pending; with room for one program it must not drop key 1's pending entry
+            assertThat(((HostArray) f.call(f32(3, 4))).toDoubleArray()).containsExactly(6, 8);
+            // C: key 1 again, while A still traces it: it must wait for A's compile, not start its own
+            java.util.concurrent.atomic.AtomicReference<Thread> cThread = new java.util.concurrent.atomic.AtomicReference<>();
+            Future<Object> c = pool.submit(() -> {
+                cThread.set(Thread.currentThread());
+                return f.call(f32(5));
+            });
+            // C waits (for A's future, or, were key 1 dropped, in a second trace at `release`); a state, not a timing
+            for (long deadline = System.nanoTime() + 60_000_000_000L; ; Thread.sleep(1)) {
+                Thread t = cThread.get();
+                if (t != null && t.getState() == Thread.State.WAITING || c.isDone()) break;
+                assertThat(System.nanoTime()).as("C never waited").isLessThan(deadline);
+            }
+            release.countDown();
+            assertThat(((HostArray) a.get(60, TimeUnit.SECONDS)).toDoubleArray()).containsExactly(2);
+            assertThat(((HostArray) c.get(60, TimeUnit.SECONDS)).toDoubleArray()).containsExactly(10);
+        }
+        assertThat(tracesOfOne.get()).as("key 1 traced once: its pending entry was kept").isEqualTo(1);
+        assertThat(traces.get()).isEqualTo(2);
+        assertThat(f.cacheSize()).as("back within the bound once key 1 completed").isEqualTo(1);
+        f.call(f32(6));   // key 1 kept (key 2 went as it completed: the one done entry over the bound): no trace
+        assertThat(traces.get()).isEqualTo(2);
     }
 
     @Test

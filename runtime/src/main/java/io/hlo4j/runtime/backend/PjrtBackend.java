@@ -28,6 +28,8 @@ import io.hlo4j.runtime.pjrt.distributed.KeyValueStore;
 import io.hlo4j.runtime.spmd.ShardingException;
 import io.hlo4j.runtime.spmd.SpmdRunner;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +46,8 @@ import java.util.Map;
  * {@code sdy.sharding}s takes and returns global arrays ({@link Compiled#callGlobal}), split and assembled
  * exactly as the interpreter's SPMD runner does; an unannotated one takes each device's own arrays
  * ({@link Compiled#callPerDevice}). Closing the backend closes the client and with it
- * every executable compiled through it.
+ * every executable compiled through it; an executable whose {@link Compiled} became unreachable is closed before that,
+ * after a garbage collection.
  *
  * <p>With a compile cache folder (the system property {@value #CACHE_PROPERTY}, else the environment
  * variable {@value #CACHE_ENV}, or {@link #open(Path, Map, Path)}), executables are serialized there and
@@ -330,7 +333,33 @@ public final class PjrtBackend implements Backend, AutoCloseable {
 
     private static boolean hasSharding(DictionaryAttr attrs) { return attrs != null && attrs.contains("sdy.sharding"); }
 
-    /** A module compiled through this backend: one PJRT executable over {@link #devices()}. */
+    /** Closes the executables of {@link Compiled}s that became unreachable (one daemon thread for the process). */
+    private static final Cleaner EXECUTABLES = Cleaner.create();
+
+    /**
+     * The cleaning action of one {@link Compiled}: closes its executable, unless the client's close already did. It holds the
+     * executable, never the Compiled (which would then stay reachable). A call in flight on the executable cannot be one of
+     * the Compiled's (they keep it reachable to their end), only a user's of {@link Compiled#executable()}, and the close
+     * waits for it (the executable's guard).
+     */
+    private record CloseExecutable(PjrtExecutable exe) implements Runnable {
+        @Override public void run() {
+            if (exe.isClosed()) return;
+            try {
+                exe.close();
+            } catch (IllegalStateException | PjrtException e) {   // the client's close got there first, or the plugin refused: nothing left to free here
+                // ignored: a cleaner's action must not throw
+            }
+        }
+    }
+
+    /**
+     * A module compiled through this backend: one PJRT executable over {@link #devices()}. The executable is freed when
+     * the backend closes, or earlier, once this Compiled is unreachable (garbage collected: a {@link Cleaner} closes it),
+     * so that programs a cache drops ({@code Jit}'s) do not hold the device's memory until the backend closes. A call
+     * keeps its Compiled reachable until it returns; whoever uses {@link #executable()} directly keeps the Compiled
+     * reachable as long (its close would otherwise refuse their later calls with {@link io.hlo4j.runtime.pjrt.PjrtClosedException}).
+     */
     public final class Compiled implements Executable {
         private final Module module;
         private final Operation entry;
@@ -347,12 +376,17 @@ public final class PjrtBackend implements Backend, AutoCloseable {
             this.exe = exe;
             this.options = options;
             this.exeDevices = exe.devices();
+            EXECUTABLES.register(this, new CloseExecutable(exe));
         }
 
         @Override public Module module() { return module; }
         @Override public Backend backend() { return PjrtBackend.this; }
 
-        /** The PJRT executable (cost analysis, memory stats, optimized program, serialize). */
+        /**
+         * The PJRT executable (cost analysis, memory stats, optimized program, serialize). It belongs to this Compiled and
+         * is closed once the Compiled is unreachable: keep the Compiled (or {@link Reference#reachabilityFence} it) while
+         * you use the executable.
+         */
         public PjrtExecutable executable() { return exe; }
 
         public CompileOptions options() { return options; }
@@ -646,6 +680,7 @@ public final class PjrtBackend implements Backend, AutoCloseable {
                     for (List<PjrtBuffer> bs : out) for (PjrtBuffer b : bs) b.close();
                 } finally {
                     inFlight.readLock().unlock();
+                    Reference.reachabilityFence(this);   // its cleaner must not close the executable under this call
                 }
             }
         }

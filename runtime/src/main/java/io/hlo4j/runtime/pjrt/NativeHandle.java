@@ -34,17 +34,29 @@ abstract sealed class NativeHandle implements AutoCloseable permits PjrtClient, 
      * a finally block. Refuses a closed object, or one whose owner is closed, by name. A call nested in another call of
      * the same thread on this object goes on even once a close has begun (that close waits for the outer call anyway).
      */
-    final MemorySegment enter(String call) {
-        if (closedBy != null && guard.getReadHoldCount() == 0) throw closed(call);   // its own close first: the more precise message
+    final MemorySegment enter(String call) { return enter(call, -1, -1); }
+
+    /**
+     * As {@link #enter(String)} for argument {@code argument} of {@code call} on device {@code device} (a negative argument:
+     * none); the call's full name is built only when it is refused, not on every call.
+     */
+    final MemorySegment enter(String call, int argument, int device) {
+        if (closedBy != null && guard.getReadHoldCount() == 0) throw closed(callName(call, argument, device));   // its own close first: the more precise message
         NativeHandle o = owner;
-        if (o != null && !o.tryEnter())
-            throw new PjrtClosedException(describe() + " belongs to " + o.describe() + ", which is closed" + o.closedBy + "; " + call
-                    + " cannot use it", describe(), call);
+        if (o != null && !o.tryEnter()) {
+            String c = callName(call, argument, device);
+            throw new PjrtClosedException(describe() + " belongs to " + o.describe() + ", which is closed" + o.closedBy + "; " + c
+                    + " cannot use it", describe(), c);
+        }
         if (!tryEnter()) {
             if (o != null) o.guard.readLock().unlock();
-            throw closed(call);
+            throw closed(callName(call, argument, device));
         }
         return handle;
+    }
+
+    private static String callName(String call, int argument, int device) {
+        return argument < 0 ? call : call + " (argument " + argument + " for device " + device + ")";
     }
 
     /** Ends a call begun by {@link #enter}. */
@@ -124,7 +136,12 @@ abstract sealed class NativeHandle implements AutoCloseable permits PjrtClient, 
 
     abstract String describe();
 
-    /** Marks the threads running a plugin callback (key-value store, event), where close() must not wait. */
+    /**
+     * Marks the threads running a plugin callback, where close() must not wait. Only the key-value store's callbacks
+     * ({@link KvCallbacks}) are marked: they run a user's store, which could close an object. A buffer's ready event
+     * ({@link EventCallbacks}) only completes a future; what {@link PjrtBuffer#readyAsync} hands the user is a
+     * {@code whenCompleteAsync} stage of it, so the user's code runs on a pool thread, not inside the callback.
+     */
     static final class Callbacks {
         private Callbacks() {}
 

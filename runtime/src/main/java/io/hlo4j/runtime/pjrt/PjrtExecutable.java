@@ -213,7 +213,7 @@ public final class PjrtExecutable extends NativeHandle {
                 MemorySegment list = a.allocate(ADDRESS, Math.max(nargs, 1));
                 for (int i = 0; i < nargs; i++) {
                     PjrtBuffer b = perDevice.get(d).get(i);
-                    list.setAtIndex(ADDRESS, i, b.enter("PjrtExecutable.execute (argument " + i + " for device " + devices.get(d).id() + ")"));
+                    list.setAtIndex(ADDRESS, i, b.enter("PjrtExecutable.execute", i, devices.get(d).id()));
                     entered.add(b);
                 }
                 argLists.setAtIndex(ADDRESS, d, list);

@@ -18,6 +18,7 @@ public final class MockPjrt {
     private MockPjrt() {}
 
     static final String[] KINDS = {"errors", "events", "clients", "loaded executables", "executables", "buffers", "serialized executables"};
+    private static final int LOADED_EXECUTABLES = 3, EXECUTABLES = 4;
 
     public static Path path() {
         String p = System.getProperty("hlo4j.pjrt.mock");
@@ -106,7 +107,7 @@ public final class MockPjrt {
             // A pending event destroyed unawaited is freed by the mock's completing thread ~20 ms later: wait for
             // the counts to settle (up to 2 s) rather than read them at once.
             long[] after = live();
-            for (long deadline = System.nanoTime() + 2_000_000_000L; !java.util.Arrays.equals(after, before) && System.nanoTime() < deadline; after = live()) {
+            for (long deadline = System.nanoTime() + 2_000_000_000L; !settled(after, before) && System.nanoTime() < deadline; after = live()) {
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
@@ -115,7 +116,20 @@ public final class MockPjrt {
                 }
             }
             for (int k = 0; k < after.length; k++)
-                org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isEqualTo(before[k]);
+                if (k == LOADED_EXECUTABLES || k == EXECUTABLES)
+                    org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isLessThanOrEqualTo(before[k]);
+                else org.assertj.core.api.Assertions.assertThat(after[k]).as("live " + KINDS[k] + " after the test").isEqualTo(before[k]);
+        }
+
+        /**
+         * Every kind back at its count, except that executables may be fewer: an earlier test's {@code PjrtBackend.Compiled}
+         * that became garbage on a backend still open (the shared configured one) has its executable closed by a cleaner
+         * whenever a collection runs, during this test too. More than before is a leak either way.
+         */
+        private static boolean settled(long[] after, long[] before) {
+            for (int k = 0; k < after.length; k++)
+                if (k == LOADED_EXECUTABLES || k == EXECUTABLES ? after[k] > before[k] : after[k] != before[k]) return false;
+            return true;
         }
 
         /** Live objects per kind (see {@link #KINDS}). */
