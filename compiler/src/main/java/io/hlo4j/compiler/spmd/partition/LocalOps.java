@@ -58,7 +58,8 @@ final class LocalOps {
      * operand dimension wider than the update must stay whole (shifting the index would move the clamp). A reshape's
      * factors found on one side only (where the sizes share no common factor, as 3x2 to 2x1x3's 3 and 2): a block of
      * such a result dimension is no block of the operand, so a device holding the whole operand would reshape it into
-     * a block of another element count; the result is computed whole there and then sliced to its sharding.
+     * a block of another element count; the result is computed whole there and then sliced to its sharding (an operand
+     * split on such a factor of its own is gathered first).
      */
     static Set<Integer> keptWhole(Operation op, io.hlo4j.mlir.dialect.sdy.OpShardingRule rule) {
         Set<Integer> out = new java.util.HashSet<>();
