@@ -216,7 +216,7 @@ final class ReduceRules {
         // only where no element reaches y (a finite init wins there: init 0 is a relu). The largest element of each
         // window is a reduce_window with the identity init, which also fills the padding.
         TensorType yt = Backward.tensor(y);
-        Value identity = b.full(s, "maximum".equals(comb) ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
+        Value identity = b.full(s, beyondEvery(xt.elementType(), comb));
         Value best = b.ir().emit("stablehlo.reduce_window", List.of(x, identity), props,
                 List.of(b.hlo().combiner(comb, xt.elementType(), b.loc())), List.of(yt), b.loc()).get(0);
         Value reached = b.compare("EQ", best, y);
@@ -236,6 +236,21 @@ final class ReduceRules {
                 List.of(xt), b.loc()).get(0);
         if (!Backward.needsCotangent(init)) return java.util.Arrays.asList(gx, null);
         return List.of(gx, b.sumAll(b.select(initWins, g.get(0), b.zerosLike(y))));
+    }
+
+    /**
+     * A value no element lies beyond for {@code comb}: -inf (+inf for minimum), or in a format without infinities (where
+     * they encode as NaN: f8E4M3FN, the FNUZ kinds, f8E8M0FNU) its lowest (highest) finite value.
+     */
+    private static double beyondEvery(io.hlo4j.mlir.types.Type et, String comb) {
+        boolean max = "maximum".equals(comb);
+        double inf = max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        if (!(et instanceof io.hlo4j.mlir.types.FloatType ft)) return inf;
+        io.hlo4j.mlir.types.FloatKind k = ft.kind();
+        if (io.hlo4j.mlir.types.FloatCodec.decode(k, io.hlo4j.mlir.types.FloatCodec.encode(k, inf)) == inf) return inf;
+        if (!max) return io.hlo4j.mlir.types.FloatCodec.maxFinite(k);
+        // the lowest: -max where the format has a sign, else its bits 0 (f8E8M0FNU's 2^-127)
+        return k.signed() ? -io.hlo4j.mlir.types.FloatCodec.maxFinite(k) : io.hlo4j.mlir.types.FloatCodec.decode(k, 0);
     }
 
     /** Whether some window reads only padding: in some dimension its positions all fall outside x (unit dilations). */

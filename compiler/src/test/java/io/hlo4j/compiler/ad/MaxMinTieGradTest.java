@@ -122,6 +122,25 @@ class MaxMinTieGradTest {
     }
 
     @Test
+    void formatsWithoutInfinitiesGiveWindowTiesToTheElementToo() {
+        // f8E4M3FN has no infinities (-inf encodes as NaN): max(0.5; 0.5, 0.25) as one window and as a reduce, x0 takes
+        // the cotangent, the init nothing, as in f64 (the window's largest element was a reduce_window from -inf, which
+        // was NaN there, so no element ever reached y and the init took all); min mirrors it, and f8E4M3FNUZ too
+        for (io.hlo4j.mlir.types.FloatKind k : List.of(io.hlo4j.mlir.types.FloatKind.F8E4M3FN, io.hlo4j.mlir.types.FloatKind.F8E4M3FNUZ)) {
+            io.hlo4j.mlir.types.FloatType f8 = new io.hlo4j.mlir.types.FloatType(k);
+            String et = f8.toString();
+            for (String fn : List.of("maximum", "minimum")) {
+                double sign = fn.equals("maximum") ? 1 : -1;
+                String w = window(fn, 2, 1, "window_dimensions = array<i64: 2>", null).replace("f64", et);
+                List<double[]> g = grads(w, 2, List.of(HostArray.fromDoubles(io.hlo4j.mlir.types.TensorType.of(f8, 2), sign * 0.5, sign * 0.25),
+                        HostArray.fromDoubles(io.hlo4j.mlir.types.TensorType.of(f8), sign * 0.5)), HostArray.fromDoubles(io.hlo4j.mlir.types.TensorType.of(f8, 1), 1));
+                assertThat(g.get(0)).as("%s window %s", et, fn).containsExactly(1, 0);
+                assertThat(g.get(1)).as("%s window %s init", et, fn).containsExactly(0);
+            }
+        }
+    }
+
+    @Test
     void aWindowOfPaddingAloneGivesItsCotangentToTheInit() {
         // x = [0.5], window 2 padded [2, 0]: window 0 reads padding alone (y_0 = the init), window 1 reads x0
         String attrs = "window_dimensions = array<i64: 2>, window_strides = array<i64: 1>, padding = dense<[[2, 0]]> : tensor<1x2xi64>";
