@@ -22,18 +22,7 @@ final class GradMinimiser {
     private GradMinimiser() {}
 
     static Program minimise(Program p, Predicate<Program> fails) {
-        Program best = p;
-        for (boolean progress = true; progress; ) {
-            progress = false;
-            for (Program c : candidates(best)) {
-                if (fails.test(c)) {
-                    best = c;
-                    progress = true;
-                    break;
-                }
-            }
-        }
-        return best;
+        return io.hlo4j.mlir.testing.GreedyShrink.shrink(p, GradMinimiser::candidates, fails);
     }
 
     private static Pattern use(String name) { return Pattern.compile(Pattern.quote(name) + "(?![\\w#])"); }

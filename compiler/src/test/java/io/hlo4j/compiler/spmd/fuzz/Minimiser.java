@@ -23,18 +23,7 @@ final class Minimiser {
     private static final Pattern NAME = Pattern.compile("%(arg|v)\\d+\\b");
 
     static Program minimise(Program p, Predicate<Program> fails) {
-        Program best = p;
-        for (boolean progress = true; progress; ) {
-            progress = false;
-            for (Program c : candidates(best)) {
-                if (fails.test(c)) {
-                    best = c;
-                    progress = true;
-                    break;
-                }
-            }
-        }
-        return best;
+        return io.hlo4j.mlir.testing.GreedyShrink.shrink(p, Minimiser::candidates, fails);
     }
 
     private static List<Program> candidates(Program p) {
