@@ -95,10 +95,15 @@ public final class Interpreter {
      * workers check on behalf of the thread that runs the op ({@link StopCheck}), whose interrupt stops it.
      */
     void checkStop(Operation op, Process process, boolean waiting, Thread owner) {
-        if (deadline != Long.MAX_VALUE && System.nanoTime() > deadline) throw DeadlineExceeded.at(op, process, waiting);
+        if (pastDeadline()) throw DeadlineExceeded.at(op, process, waiting);
         if (owner.isInterrupted() || process.grid().rendezvous().interrupted()) throw EvaluationInterrupted.at(op, process, waiting);
-        if (process.grid().rendezvous().aborted()) throw Rendezvous.abandoned(op, process);
+        // Read the deadline again: this thread may have read it before it was set, then paused while another device
+        // passed it and aborted the run; that device's abort makes the deadline visible here, and past it this device
+        // stopped at the deadline too (not merely abandoned by the other).
+        if (process.grid().rendezvous().aborted()) throw pastDeadline() ? DeadlineExceeded.at(op, process, waiting) : Rendezvous.abandoned(op, process);
     }
+
+    private boolean pastDeadline() { return deadline != Long.MAX_VALUE && System.nanoTime() > deadline; }
 
     /** A dense constant decoded once per attribute (tensors are immutable, so sharing is safe). */
     public Tensor constant(io.hlo4j.mlir.attr.DenseElementsAttr d) {
