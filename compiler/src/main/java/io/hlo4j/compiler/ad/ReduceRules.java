@@ -247,7 +247,7 @@ final class ReduceRules {
         double inf = max ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
         if (!(et instanceof io.hlo4j.mlir.types.FloatType ft)) return inf;
         io.hlo4j.mlir.types.FloatKind k = ft.kind();
-        if (io.hlo4j.mlir.types.FloatCodec.decode(k, io.hlo4j.mlir.types.FloatCodec.encode(k, inf)) == inf) return inf;
+        if (!k.finiteOnly()) return inf;
         if (!max) return io.hlo4j.mlir.types.FloatCodec.maxFinite(k);
         // the lowest: -max where the format has a sign, else its bits 0 (f8E8M0FNU's 2^-127)
         return k.signed() ? -io.hlo4j.mlir.types.FloatCodec.maxFinite(k) : io.hlo4j.mlir.types.FloatCodec.decode(k, 0);
@@ -271,7 +271,7 @@ final class ReduceRules {
                 || !(d.type().elementType() instanceof io.hlo4j.mlir.types.FloatType ft)) return false;
         double id = "maximum".equals(comb) ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
         io.hlo4j.mlir.types.FloatKind k = ft.kind();
-        return io.hlo4j.mlir.types.FloatCodec.decode(k, io.hlo4j.mlir.types.FloatCodec.encode(k, id)) == id // a format with infinities
+        return !k.finiteOnly() // a format with infinities
                 && java.util.Arrays.equals(d.rawData(), io.hlo4j.mlir.build.Constants.splat(d.type(), id).rawData());
     }
 }
