@@ -2,7 +2,7 @@
 # Where `hlo4j examples run --class C --classpath SOURCE.java` spends its CPU, stage by stage (bench/ExamplesRunStages.java:
 # javac, params(), batch(), trace, lower, compile, each call), with the JVM options of `HLO4J_VECTOR=1 ./hlo4j`; prints the losses as the
 # command does. Default: docs/examples/SharedExpertMoe.java at MoeGradBench's sizes (2,048 tokens, H 512, M 1024, a
-# shared expert of 1024, top-2 of 4 experts), 2 steps; docs/benchmarks.md has figures.
+# shared expert of 1024, top-2 of 4 experts), 2 steps; docs/benchmarks-cli.md has figures.
 #   bench/examples_run.sh [SOURCE.java CLASS STEPS]
 # Environment: BENCH_JAVA_OPTS (extra JVM options), BENCH_NO_VECTOR=1 (without jdk.incubator.vector, as ./hlo4j runs
 # without HLO4J_VECTOR=1).

@@ -35,7 +35,7 @@ import java.util.TreeMap;
  * The value and gradient of a MoE layer's loss, sum(y^2) of {@code moeCall}'s output, with respect to x, the gate
  * kernel, wi, wu and wd, traced with the DSL ({@code Grad.valueAndGrad}) and run on the interpreter: what a user
  * training on the interpreter waits for at each step. Not a test: {@code bench/moe_grad.sh} runs it and
- * {@code docs/benchmarks.md} gives the figures.
+ * {@code docs/benchmarks-moe-step.md} gives the figures.
  *
  * <p>Per method (FUSED_MOE, STANDARD_MOE by default; {@code bench.methods}, any of {@link MoEMethods}): {@code bench.warmup} untimed runs, then
  * {@code bench.repeat} timed runs of the compiled entry function through {@link Interpreter#run}, reporting the

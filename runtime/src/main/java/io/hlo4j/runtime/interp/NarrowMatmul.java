@@ -30,7 +30,7 @@ final class NarrowMatmul {
 
     /**
      * The most columns this kernel takes with the vector module: from 8 columns {@link VectorMatmul} runs, and from 12 it
-     * was as fast or faster (NarrowMatmulBench, docs/benchmarks.md). Without the module, every width below
+     * was as fast or faster (NarrowMatmulBench, docs/benchmarks-matmul.md). Without the module, every width below
      * {@link ScalarMatmul#WIDE}, where ScalarMatmul runs its one-k loop over short tiles: this kernel was 2.1 to 2.8x
      * faster there from 4 to 63 columns, and more at 1 and 2.
      */
