@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # jdk.incubator.vector for ./hlo4j, opt-in (HLO4J_VECTOR=1): the interpreter's vector kernels (f32 matmul and
-# ragged_dot, f32 exponential and logistic, max/min reductions; docs/benchmarks-cli.md, "The vector module in the launcher") run only when the module is in the
-# boot layer. It is opt-in because it costs every command start-up time (JDK 25 archives no boot layer with it, so the
-# ahead-of-time cache links far fewer classes) and pays only in long interpreter runs. A JVM given it prints one line
-# on stderr at start-up, HLO4J_INCUBATOR_WARNING. Sourced by ./hlo4j once JAVA_HOME is set.
+# ragged_dot, f32 exponential and logistic, max/min reductions; docs/benchmarks-cli.md, "The vector module in the
+# launcher") run only when the module is in the boot layer. It is opt-in because it costs every command start-up
+# time (JDK 25 archives no boot layer with it, so the ahead-of-time cache links far fewer classes) and pays only in
+# long interpreter runs. A JVM given it prints one line on stderr at start-up, HLO4J_INCUBATOR_WARNING. Sourced by
+# ./hlo4j once JAVA_HOME is set.
 #
 # hlo4j_vector_opts sets VECTOR_OPTS to "--add-modules jdk.incubator.vector" when HLO4J_VECTOR is 1 and the JDK has
 # the module (unset, empty or 0: none, and ./hlo4j execs java as it always did); hlo4j_java_without_warning then

@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * Time to trace a function of about 10,000 ops through the DSL (each op's type rule and verifier run as it is
  * emitted): transpose, slice, pad, concat, broadcasting add, compare + where, dot_general and dynamic_update_slice in a
- * loop. Not a test: {@code docs/benchmarks-dsl.md} gives the command. Prints the op count and the best and median of the
- * timed rounds, wall and thread CPU.
+ * loop. Not a test: {@code docs/benchmarks-dsl.md} gives the command. Prints the op count and the best and median of
+ * the timed rounds, wall and thread CPU.
  */
 public final class TraceBench {
     private TraceBench() {}

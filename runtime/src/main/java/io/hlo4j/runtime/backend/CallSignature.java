@@ -34,7 +34,8 @@ final class CallSignature {
             byte[] t = x.type().toString().getBytes(StandardCharsets.UTF_8);
             a.update(t);
             b.update(t);
-            // chunk by chunk: the same bits as over toLittleEndianBytes(), without a copy of each argument (docs/benchmarks-pjrt.md)
+            // chunk by chunk: the same bits as over toLittleEndianBytes(), without a copy of each argument
+            // (docs/benchmarks-pjrt.md)
             x.forEachLittleEndianChunk(chunk -> {
                 a.update(chunk.duplicate());
                 b.update(chunk);

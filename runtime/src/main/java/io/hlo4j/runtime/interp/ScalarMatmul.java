@@ -11,10 +11,11 @@ import java.util.stream.IntStream;
  * <p>C2's auto-vectoriser (JDK 25) turns {@code acc[j] = Math.fma(x, p[j], acc[j])} into vector fmas, also with
  * several rows of sums sharing the load of {@code p[j]} and with two k per element in a chain, but only while every
  * array in the loop is indexed by the same {@code [j]}: {@code p[pk + j]} beside {@code acc[j]} stays scalar (it
- * cannot rule out that the two arrays overlap, and has no runtime check for it; measured in docs/benchmarks-matmul.md, "f32
- * matmul without the vector module"). So the B panel is packed as one {@code float[]} per k (columns
- * [j0, j0 + {@link #NC}), {@link #KC} values of k at a time, in L2), each row's sums live in their own {@code float[]}
- * (in L1) until they are copied into c, and the inner loop ({@link #rows4By2}) gives 4 rows two k each per pass.
+ * cannot rule out that the two arrays overlap, and has no runtime check for it; measured in
+ * docs/benchmarks-matmul.md, "f32 matmul without the vector module"). So the B panel is packed as one
+ * {@code float[]} per k (columns [j0, j0 + {@link #NC}), {@link #KC} values of k at a time, in L2), each row's sums
+ * live in their own {@code float[]} (in L1) until they are copied into c, and the inner loop ({@link #rows4By2})
+ * gives 4 rows two k each per pass.
  * Tasks are (batch, column tile, chunk of {@link #ROWS} rows), in parallel when the product is large; each polls the
  * op's stop once per block of k.
  */
@@ -79,8 +80,9 @@ final class ScalarMatmul {
     /**
      * Two k (x then y) for 4 rows: each sum takes its two fmas in k order, and each vector of sums is loaded and stored
      * once per two k: about 1.7x the speed of {@link #rows4} per fma. Package-private, as are the other loops, so that
-     * FmaLoopShapes (bench/jmh) times these very loops (docs/benchmarks-matmul.md, "f32 matmul without the vector module"),
-     * and so that {@link NarrowMatmul} runs them transposed (B's values as the scalars, A's packed rows as the arrays).
+     * FmaLoopShapes (bench/jmh) times these very loops (docs/benchmarks-matmul.md, "f32 matmul without the vector
+     * module"), and so that {@link NarrowMatmul} runs them transposed (B's values as the scalars, A's packed rows as
+     * the arrays).
      */
     static void rows4By2(float x0, float x1, float x2, float x3, float y0, float y1, float y2, float y3, float[] p, float[] q,
                          int w, float[] c0, float[] c1, float[] c2, float[] c3) {

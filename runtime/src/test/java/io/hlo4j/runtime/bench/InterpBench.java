@@ -40,9 +40,11 @@ public final class InterpBench {
                 // not in the default list (numpy_bench.py has no counterpart): run it by name, InterpBench transpose
                 case "transpose" -> run(c, transpose(), () -> List.of(floats(4096 * 1024, 1, 4096, 1024), floats(8 * 1024 * 512, 1, 8, 1024, 512)),
                         warmup, repeat);
-                // the MoE router's sorts (docs/benchmarks-moe-step.md, "Interpreter: the router's short-row sorts"): run it by name, InterpBench router
+                // the MoE router's sorts (docs/benchmarks-moe-step.md, "Interpreter: the router's short-row sorts"):
+                // run it by name, InterpBench router
                 case "router" -> run(c, router(), () -> List.of(floats(2048 * 8, 1, 2048, 8)), warmup, repeat);
-                // the MoE training step's seven transposes and three router dot_generals (docs/benchmarks-matmul.md, "Interpreter: the MoE step's transposes and the router's narrow products"): by name
+                // the MoE training step's seven transposes and three router dot_generals (docs/benchmarks-matmul.md,
+                // "Interpreter: the MoE step's transposes and the router's narrow products"): by name
                 case "steptranspose" -> run(c, stepTransposes(), () -> List.of(floats(8 * 512 * 1024, 1, 8, 512, 1024),
                         floats(8 * 1024 * 512, 1, 8, 1024, 512), floats(4096 * 1024, 1, 4096, 1024), floats(4096 * 512, 1, 4096, 512),
                         floats(8 * 512, 1, 8, 512)), warmup, repeat);
@@ -137,7 +139,7 @@ public final class InterpBench {
             """;
     }
 
-    /** The two transposes of the MoE backward's largest kind (docs/benchmarks-moe-step.md, "Measured (branch `interpperf`)"). */
+    /** The two transposes of the MoE backward's largest kind (docs/benchmarks-moe-step.md, branch interpperf). */
     static String transpose() {
         return """
             func.func @main(%a: tensor<4096x1024xf32>, %b: tensor<8x1024x512xf32>) -> (tensor<1024x4096xf32>, tensor<8x512x1024xf32>) {

@@ -15,7 +15,8 @@ import java.util.Locale;
  * The kernels whose element loops the stop polls touch (serial convert and compare loops, f32 maximum, reductions
  * by maximum), each one op on 2^22 elements run through {@link Interpreter#run}: prints {@code name best_ms} (best of
  * {@code bench.repeat} after {@code bench.warmup} untimed runs). Meant to be run on the classes before and after a
- * change, alternately (docs/benchmarks-interpreter.md, "Stop polls in every data-sized kernel"). Usage: {@code SerialLoopBench [case...]}.
+ * change, alternately (docs/benchmarks-interpreter.md, "Stop polls in every data-sized kernel"). Usage:
+ * {@code SerialLoopBench [case...]}.
  */
 public final class SerialLoopBench {
     private SerialLoopBench() {}
