@@ -112,7 +112,8 @@ class CliOptionFuzzTest {
         Path bad = Files.write(dir.resolve("x.npy"), new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff});
         Cli.Run r = Cli.run("bench", "parse", bad.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("hlo4j: " + bad + ": not valid UTF-8 text (byte 0x93 at offset 0)\n");
+        assertThat(r.err()).isEqualTo("hlo4j: " + bad + ": not valid UTF-8 text (byte 0x93 at offset 0); it is a .npy array (it starts with "
+                + "\\x93NUMPY), not text\n");
         // a folder whose files all fail: each file's line, then the summary
         Path folder = Files.createDirectories(dir.resolve("bad"));
         Files.writeString(folder.resolve("a.mlir"), "func.func @main(");

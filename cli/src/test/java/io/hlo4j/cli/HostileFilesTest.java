@@ -86,6 +86,16 @@ class HostileFilesTest {
         refused("hlo4j compile: no PJRT plugin", "give --pjrt-plugin PATH or set HLO4J_PJRT_PLUGIN", "compile", garbage.toString());
     }
 
+    /** A user who swaps the module and an input array (`hlo4j inspect x.npy`) is told it is a .npy array. */
+    @Test void aNpyArrayAsAModuleIsNamedAsOne() throws IOException {
+        Path npy = dir.resolve("x.npy");
+        io.hlo4j.runtime.io.Npy.write(npy, io.hlo4j.runtime.array.HostArray.fromDoubles(
+                io.hlo4j.dsl.Spec.of(io.hlo4j.dsl.DType.F32, 2).tensorType(), 1, 2));
+        String says = "not valid UTF-8 text (byte 0x93 at offset 0); it is a .npy array (it starts with \\x93NUMPY), not text";
+        for (String c : List.of("run", "inspect", "verify", "print", "shardings", "dump"))
+            refused("hlo4j: " + npy + ": ", says, c, npy.toString());
+    }
+
     @Test void aTruncatedOptimizedProgramIsNamed() {
         refused("hlo4j: " + truncatedPb + ": ", "bytes are not a protobuf message, so not a valid HloModuleProto, HloProto or HloModuleProtoWithConfig",
                 "inspect", truncatedPb.toString());

@@ -5,6 +5,7 @@ import io.hlo4j.dsl.Pytree;
 import io.hlo4j.dsl.SourceLoc;
 import io.hlo4j.dsl.Spec;
 import io.hlo4j.runtime.array.HostArray;
+import io.hlo4j.runtime.backend.ArgumentMismatchException;
 import io.hlo4j.runtime.backend.Executable;
 
 import java.util.ArrayList;
@@ -20,10 +21,18 @@ public record Compiled(Lowered lowered, Executable executable) {
     /**
      * Flat call: the leaves of the arguments in pytree order; returns the flat results. Checked by position against the
      * entry function, not by path: another count, a null or another type is the runtime's
-     * {@link io.hlo4j.runtime.backend.ArgumentMismatchException} (not a {@link CallArgumentException}, which
-     * {@link #callTree} throws); both are Hlo4jExceptions and mean that nothing ran.
+     * {@link ArgumentMismatchException} (not a {@link CallArgumentException}, which {@link #callTree} throws), naming
+     * this function and, as its location, the caller's line; both are Hlo4jExceptions and mean that nothing ran.
      */
-    public List<HostArray> call(HostArray... args) { return executable.call(java.util.Arrays.asList(args.clone())); }
+    public List<HostArray> call(HostArray... args) {
+        try {
+            return executable.call(java.util.Arrays.asList(args.clone()));
+        } catch (ArgumentMismatchException e) {   // the runtime knows only "the entry function": name it and the caller's line
+            throw e.restated("call of " + functionName() + ": ", SourceLoc.here());
+        }
+    }
+
+    private String functionName() { return "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", ""); }
 
     /**
      * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of
@@ -33,7 +42,7 @@ public record Compiled(Lowered lowered, Executable executable) {
      */
     public Object callTree(Object... args) {
         Traced t = lowered.traced();
-        String fn = "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", "");
+        String fn = functionName();
         HostTrees.requireNoNulls("call", fn, args, "pass a HostArray or a pytree of them", SourceLoc.here());
         List<Object> leaves = new ArrayList<>();
         Pytree.Def def;

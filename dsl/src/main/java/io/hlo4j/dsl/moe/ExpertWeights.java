@@ -11,7 +11,13 @@ import java.util.Arrays;
  */
 public record ExpertWeights(Tensor wi, Tensor wu, Tensor wd, Tensor wiBias, Tensor wuBias, Tensor wdBias) {
     public ExpertWeights {
-        if (wi == null || wu == null || wd == null) throw new MoeException("ExpertWeights: wi, wu and wd are required", SourceLoc.here());
+        if (wi == null || wu == null || wd == null) {   // say which: a params map's missing or misspelt key reads as null
+            String missing = String.join(" and ", java.util.stream.Stream.of(wi == null ? "wi" : null, wu == null ? "wu" : null,
+                    wd == null ? "wd" : null).filter(java.util.Objects::nonNull).toList());
+            throw new MoeException("ExpertWeights: " + missing + (missing.contains(" and ") ? " are" : " is")
+                    + " null; wi, wu and wd are required (wi " + describe(wi) + ", wu " + describe(wu) + ", wd " + describe(wd) + ")",
+                    SourceLoc.here());
+        }
         if (wi.rank() != 3 || !Arrays.equals(wi.dims(), wu.dims())) {
             throw new MoeException("ExpertWeights: wi " + wi.describe() + " and wu " + wu.describe() + " must both be [E, H, M]", SourceLoc.here());
         }
@@ -36,4 +42,6 @@ public record ExpertWeights(Tensor wi, Tensor wu, Tensor wd, Tensor wiBias, Tens
             throw new MoeException("ExpertWeights: " + name + " " + b.describe() + " must be [" + e + ", " + n + "]", SourceLoc.here());
         }
     }
+
+    private static String describe(Tensor t) { return t == null ? "null" : t.describe(); }
 }

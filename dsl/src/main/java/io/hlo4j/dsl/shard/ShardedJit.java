@@ -138,6 +138,9 @@ public final class ShardedJit {
     /** Out-shardings omitted: every result's sharding is what propagation decides, however many result leaves there are. */
     public static ShardedJit jit(String name, TracedFunction fn, List<NamedSharding> in) { return jit(name, fn, in, null); }
 
+    /** {@code jax.jit(f, in_shardings=in)}: named {@code main}, out-shardings omitted. */
+    public static ShardedJit jit(TracedFunction fn, List<NamedSharding> in) { return jit("main", fn, in, null); }
+
     /**
      * Runs the sharded program on the mesh's simulated devices, as XLA would run it on real ones: the annotated module
      * is partitioned by hlo4j's own pipeline ({@code Spmd.explicit}: propagation, then the SPMD partitioner) and the
@@ -177,12 +180,17 @@ public final class ShardedJit {
         List<Object> leaves = new ArrayList<>();
         Pytree.Def inDef = Pytree.flatten(List.of(args), leaves);
         List<Spec> specs = leaves.stream().map(l -> specOf(l, loc)).toList();
-        if (inShardings.size() != specs.size()) {
-            throw new DslException(op, "@" + name + " has " + specs.size() + " argument leaves " + specs + " but " + inShardings.size()
+        List<String> inPaths = keyPaths(inDef);
+        if (inShardings.size() != specs.size()) {   // each leaf by its path, so a key that a shardings map lacks can be found
+            List<String> named = new ArrayList<>();
+            for (int i = 0; i < specs.size(); i++) {
+                String path = leafName("args", inPaths.get(i), i);
+                named.add(path.isEmpty() ? specs.get(i).toString() : path.substring(0, path.length() - 2) + " " + specs.get(i));
+            }
+            throw new DslException(op, "@" + name + " has " + specs.size() + " argument leaves " + named + " but " + inShardings.size()
                     + " in_shardings were given", loc);
         }
         MeshScope scope = new MeshScope();
-        List<String> inPaths = keyPaths(inDef);
         for (int i = 0; i < specs.size(); i++) {
             NamedSharding s = inShardings.get(i);
             if (s == null) continue;

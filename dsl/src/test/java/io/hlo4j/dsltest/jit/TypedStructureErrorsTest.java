@@ -23,6 +23,7 @@ import static io.hlo4j.dsltest.jit.TypedMlp.IN;
 import static io.hlo4j.dsltest.jit.TypedMlp.OUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** Arguments that do not fit what was traced, refused before anything runs, naming the leaf's path. */
 class TypedStructureErrorsTest {
@@ -148,18 +149,32 @@ class TypedStructureErrorsTest {
         assertThat(got).isEqualTo(HostArray.fromDoubles(Spec.of(DType.F32, 3).tensorType(), -1, -2, -3));
     }
 
-    /** The flat call checks by position: a null, another count or type is the runtime's ArgumentMismatchException, naming #i. */
+    /**
+     * The flat call checks by position: a null, another count or type is the runtime's ArgumentMismatchException, naming
+     * #i, the function and, as its location, the caller's line (the runtime alone knows only "the entry function").
+     */
     @Test
     void theFlatCallRefusesANullAndOtherArgumentsByPosition() {
         Compiled neg = Jit.of("neg", (Tensor t) -> t.neg()).compile(Spec.of(DType.F32, 3));
         HostArray x = zeros(DType.F32, 3);
-        assertThatThrownBy(() -> neg.call((HostArray) null)).isInstanceOf(ArgumentMismatchException.class)
-                .hasMessageContaining("argument #0 is null; the entry function expects tensor<3xf32>");
+        int[] at = new int[1];
+        assertThatThrownBy(() -> { at[0] = line(); neg.call((HostArray) null); }).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessage("call of @neg: argument #0 is null; the entry function expects tensor<3xf32> (at TypedStructureErrorsTest.java:"
+                        + at[0] + ":0)");
         assertThatThrownBy(() -> neg.executable().call(java.util.Arrays.asList((HostArray) null))).isInstanceOf(ArgumentMismatchException.class)
-                .hasMessageContaining("argument #0 is null");
-        assertThatThrownBy(() -> neg.call(x, x)).isInstanceOf(ArgumentMismatchException.class)
-                .hasMessageContaining("entry function takes 1 arguments [tensor<3xf32>], got 2");
-        assertThatThrownBy(() -> neg.call(zeros(DType.F32, 2))).isInstanceOf(ArgumentMismatchException.class)
-                .hasMessageContaining("argument #0 is tensor<2xf32> but the entry function expects tensor<3xf32>");
+                .hasMessage("argument #0 is null; the entry function expects tensor<3xf32>");
+        assertThatThrownBy(() -> { at[0] = line(); neg.call(x, x); }).isInstanceOf(ArgumentMismatchException.class)
+                .hasMessage("call of @neg: entry function takes 1 arguments [tensor<3xf32>], got 2 (at TypedStructureErrorsTest.java:"
+                        + at[0] + ":0)");
+        Throwable e = catchThrowable(() -> { at[0] = line(); neg.call(zeros(DType.F32, 2)); });
+        assertThat(e).isInstanceOf(ArgumentMismatchException.class).hasMessage("call of @neg: argument #0 is tensor<2xf32> but the entry "
+                + "function expects tensor<3xf32> (at TypedStructureErrorsTest.java:" + at[0] + ":0)");
+        ArgumentMismatchException m = (ArgumentMismatchException) e;
+        assertThat(m.location().describe()).isEqualTo("TypedStructureErrorsTest.java:" + at[0] + ":0");
+        assertThat(m.format()).isEqualTo("TypedStructureErrorsTest.java:" + at[0] + ":0: call of @neg: argument #0 is tensor<2xf32> but the "
+                + "entry function expects tensor<3xf32>");
+        assertThat(m.getCause()).isInstanceOf(ArgumentMismatchException.class);
     }
+
+    private static int line() { return StackWalker.getInstance().walk(s -> s.skip(1).findFirst()).orElseThrow().getLineNumber(); }
 }

@@ -79,6 +79,20 @@ class UserMistakesJourneyTest {
             return new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) x[0], BaseMoeModule.linearGate((Tensor) x[1]), ExpertWeights.of((Tensor) x[2], (Tensor) x[3], (Tensor) x[2]), false).output();
         }).call(a)).isInstanceOf(MoeException.class)
                 .hasMessage("ExpertWeights: wd f32[4, 4, 3] must be [4, 3, 4] to match wi f32[4, 4, 3] " + at(line[0]));
+
+        // a parameter map without "wu" (a missing or misspelt key reads as null): the message says which kernel
+        Map<String, HostArray> noWu = Map.of("gate", (HostArray) a[1], "wi", (HostArray) a[2], "w_u", (HostArray) a[3], "wd", (HostArray) a[4]);
+        assertThatThrownBy(() -> Jit.jit("m", x -> {
+            @SuppressWarnings("unchecked") Map<String, Tensor> p = (Map<String, Tensor>) x[0];
+            line[0] = nextLine();
+            return new BaseMoeModule(cfg, MoeFusedHooks.none()).moeCall((Tensor) x[1], BaseMoeModule.linearGate(p.get("gate")), ExpertWeights.of(p.get("wi"), p.get("wu"), p.get("wd")), false).output();
+        }).call(noWu, a[0])).isInstanceOf(MoeException.class)
+                .hasMessage("ExpertWeights: wu is null; wi, wu and wd are required (wi f32[4, 4, 3], wu null, wd f32[4, 3, 4]) " + at(line[0]));
+        assertThatThrownBy(() -> Jit.jit("m", x -> {
+            line[0] = nextLine();
+            return ExpertWeights.of(null, (Tensor) x[0], null).wu();
+        }).call(a[3])).isInstanceOf(MoeException.class)
+                .hasMessage("ExpertWeights: wi and wd are null; wi, wu and wd are required (wi null, wu f32[4, 4, 3], wd null) " + at(line[0]));
     }
 
     /** MoeOutput.asMap: one pytree by the CLI's names; the losses only when computed. */

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.hlo4j.dsl.shard.Sharding.withShardingConstraint;
@@ -175,6 +176,12 @@ class AnnotatedEmissionTest {
             at[1] = line(); ShardedJit.jit(a -> t(a[0]), List.of(NamedSharding.of(m)), List.of()).lower(Spec.of(DType.F32, 4), Spec.of(DType.F32, 4));
         }).hasMessageContaining("ShardedJit: @main has 2 argument leaves [f32[4], f32[4]] but 1 in_shardings were given")
                 .hasMessageContaining("AnnotatedEmissionTest.java:" + at[1]);
+        // a shardings map without one of the parameters' keys: the leaves are listed by path, so the missing 'b' shows
+        assertThatThrownBy(() -> {
+            ShardedJit j = ShardedJit.jit(a -> t(a[1]), ShardedJit.flat(Map.of("w", NamedSharding.of(m)), NamedSharding.of(m)));
+            at[1] = line(); j.lower(Map.of("w", Spec.of(DType.F32, 4), "b", Spec.of(DType.F32, 2)), Spec.of(DType.F32, 6));
+        }).hasMessage("ShardedJit: @main has 3 argument leaves [args[0]['b'] f32[2], args[0]['w'] f32[4], args[1] f32[6]] but 2 "
+                + "in_shardings were given (at AnnotatedEmissionTest.java:" + at[1] + ":0)");
         assertThatThrownBy(() -> ShardedJit.jit(a -> List.of(t(a[0]), t(a[0])), List.of(NamedSharding.of(m)), List.of(NamedSharding.of(m)))
                 .lower(Spec.of(DType.F32, 4)))
                 .hasMessageContaining("@main returns 2 result leaves [f32[4], f32[4]] but 1 out_shardings were given");

@@ -79,9 +79,16 @@ public final class TextFiles {
         }
         if (r.isError()) {
             int at = in.position();   // the decoder stops at the sequence it refuses
+            String npy = isNpy(bytes) ? "; it is a .npy array (it starts with \\x93NUMPY), not text" : "";
             throw new FileSystemException(p.toString(), null,
-                    String.format("not valid UTF-8 text (byte 0x%02X at offset %d)", bytes[at] & 0xFF, at));
+                    String.format("not valid UTF-8 text (byte 0x%02X at offset %d)%s", bytes[at] & 0xFF, at, npy));
         }
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** numpy's magic string: a user who swaps a module and an input array is told which one they gave. */
+    private static boolean isNpy(byte[] bytes) {
+        byte[] magic = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+        return bytes.length >= magic.length && java.util.Arrays.equals(bytes, 0, magic.length, magic, 0, magic.length);
     }
 }

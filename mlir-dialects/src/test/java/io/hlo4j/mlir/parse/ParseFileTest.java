@@ -73,6 +73,12 @@ class ParseFileTest {
         Path g = Files.write(dir.resolve("cut.mlir"), cut);
         assertThatThrownBy(() -> TextFiles.read(g)).isInstanceOf(FileSystemException.class)
                 .extracting(e -> ((FileSystemException) e).getReason()).isEqualTo("not valid UTF-8 text (byte 0xE2 at offset 10)");
+        // a .npy array given where a module goes (numpy's magic \x93NUMPY, then a version and a header) says so
+        byte[] npy = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0x76, 0, '{'};
+        Path h = Files.write(dir.resolve("x.npy"), npy);
+        assertThatThrownBy(() -> MlirParser.parseModule(h)).isInstanceOf(FileSystemException.class)
+                .extracting(e -> ((FileSystemException) e).getReason())
+                .isEqualTo("not valid UTF-8 text (byte 0x93 at offset 0); it is a .npy array (it starts with \\x93NUMPY), not text");
         // valid multi-byte text passes as it is
         Path ok = Files.writeString(dir.resolve("ok.mlir"), "// caf\u00e9 \u20ac\n" + ADD);
         assertThat(TextFiles.read(ok)).isEqualTo("// caf\u00e9 \u20ac\n" + ADD);

@@ -15,7 +15,30 @@ import java.util.List;
  * bad request, apart from the program's own failures.
  */
 public final class ArgumentMismatchException extends Hlo4jException {
-    public ArgumentMismatchException(String message, Location location) { super(message, location); }
+    /** Whether {@link #getMessage()} ends with the location: set where a caller's line was given ({@link #restated}). */
+    private final boolean messageNamesLocation;
+
+    public ArgumentMismatchException(String message, Location location) {
+        super(message, location);
+        this.messageNamesLocation = false;
+    }
+
+    private ArgumentMismatchException(String message, Location location, ArgumentMismatchException cause) {
+        super(message, location, cause);
+        this.messageNamesLocation = true;
+    }
+
+    /**
+     * The same refusal told by a caller that knows more: {@code prefix} before this message (the function's name) and
+     * {@code callerLine} (the user's line that made the call) as the location, which {@link #getMessage()} then ends
+     * with, as the DSL's errors do. This one is the cause.
+     */
+    public ArgumentMismatchException restated(String prefix, Location callerLine) {
+        return new ArgumentMismatchException(prefix + detail(), callerLine, this);
+    }
+
+    /** The message; a restated one ends with {@code (at File.java:line:0)}, the caller's line. */
+    @Override public String getMessage() { return messageNamesLocation ? detailWithLocation() : detail(); }
 
     /** The check every backend makes before a call: {@code args} against {@code entry}'s signature {@code sig}, by position. */
     static void check(Operation entry, FunctionType sig, List<HostArray> args) {
