@@ -59,6 +59,16 @@ public final class SubAxes {
         return out;
     }
 
+    /** The greatest common divisor: the largest major part of an axis of size {@code b} that divides {@code a}. */
+    public static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+
     private static AxisRef whole(AxisRef a, MeshAttr mesh) {
         return a.isSubAxis() ? AxisRef.part(a.name(), a.preSize(), a.size(), mesh.axisSize(a.name())) : a;
     }

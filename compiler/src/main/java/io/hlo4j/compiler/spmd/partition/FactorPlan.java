@@ -104,9 +104,11 @@ final class FactorPlan {
     private boolean full(int f) { return grid.size(axes.get(f)) == rule.factorSizes().get(f); }
 
     /**
-     * Gives the axes of one tensor dimension to its factors, major first, where they fit. An axis larger than what is
-     * left of a factor that is not the dimension's last gives the factor its major part and the next factor the rest
-     * (a reshape splitting or merging a sharded dimension keeps each device's block where it is).
+     * Gives the axes of one tensor dimension to its factors, major first, where they fit. An axis that does not divide
+     * what is left of a factor that is not the dimension's last gives the factor its major part of gcd(left, size)
+     * devices: when that completes the factor, the next factor gets the rest (a reshape splitting or merging a sharded
+     * dimension keeps each device's block where it is); otherwise the rest is dropped (a reshape of [24] on x=4 to
+     * [6,4] keeps "x":(1)2 on the 6, so only the minor half is gathered).
      */
     private void absorb(List<Integer> factors, List<AxisRef> dimAxes, Set<Integer> excluded) {
         List<AxisRef> left = new ArrayList<>(dimAxes);
@@ -134,14 +136,16 @@ final class FactorPlan {
             while (!left.isEmpty() && prod < size) {
                 AxisRef a = left.getFirst();
                 long s = grid.size(a);
-                long room = size / prod;
-                if (size % (prod * s) != 0 && room > 1 && s % room == 0 && i + 1 < factors.size()) {
-                    AxisRef major = SubAxes.major(a, room, grid.mesh());
+                long common = SubAxes.gcd(size / prod, s);
+                if (size % (prod * s) != 0 && common > 1 && i + 1 < factors.size()) {
+                    // the major part that fits: all that is left of the factor (then the minor part goes on to the
+                    // next factor) or only part of it (then nothing follows: the minor part's blocks are not contiguous)
+                    AxisRef major = SubAxes.major(a, common, grid.mesh());
                     if (overlapsUsed(major)) break;
                     take.add(major);
-                    prod = size;
+                    prod *= common;
                     left.removeFirst();
-                    left.addFirst(SubAxes.minor(a, room, grid.mesh()));
+                    left.addFirst(SubAxes.minor(a, common, grid.mesh()));
                     break;
                 }
                 if (overlapsUsed(a) || size % (prod * s) != 0) break;

@@ -94,12 +94,15 @@ final class FactorPropagation {
                 while (fi < fs.size() && acc == r.factorSizes().get(fs.get(fi))) { fi++; acc = 1; }
                 while (fi < fs.size() && acc == 1 && r.factorSizes().get(fs.get(fi)) == 1) fi++;
                 long room = fi == fs.size() ? 0 : r.factorSizes().get(fs.get(fi)) / acc;
-                if (room > 1 && room < size && size % room == 0 && fi + 1 < fs.size()) {
-                    // the axis is larger than what is left of the factor (a reshape splitting a sharded dimension):
-                    // its major part completes this factor and its minor part goes on to the next, as in Shardy
-                    out.get(fs.get(fi)).add(SubAxes.major(a, room, mesh.mesh()));
-                    acc *= room;
-                    left.addFirst(SubAxes.minor(a, room, mesh.mesh()));
+                long common = room > 1 ? SubAxes.gcd(room, size) : 1;
+                if (common > 1 && common < size && fi + 1 < fs.size()) {
+                    // the axis does not divide what is left of a factor that is not the dimension's last (a reshape
+                    // splitting a sharded dimension): its major part of gcd(room, size) devices shards the factor, as in
+                    // Shardy. When that completes the factor (the axis a multiple of what is left) the minor part goes on
+                    // to the next factor; otherwise it is the part that cannot follow (below: it stops there)
+                    out.get(fs.get(fi)).add(SubAxes.major(a, common, mesh.mesh()));
+                    acc *= common;
+                    left.addFirst(SubAxes.minor(a, common, mesh.mesh()));
                     continue;
                 }
                 if (fi == fs.size() || r.factorSizes().get(fs.get(fi)) % (acc * size) != 0) {

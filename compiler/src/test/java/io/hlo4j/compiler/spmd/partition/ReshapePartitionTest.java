@@ -183,17 +183,19 @@ class ReshapePartitionTest {
 
     /**
      * [24] over model=4 -> [6,4] is ([ij])->([i, j]) {i=6, j=4}: model (4) neither divides the major factor (6) nor is a
-     * multiple of it, and the common 2 is not split off, so the result is replicated there and the operand gathered.
+     * multiple of it; they share 2, so "model":(1)2 stays on i and only the minor half is gathered (pairs of model within
+     * each data row; each device's 6 elements are a row and a half, never a block). ReshapeCommonFactorTest has more.
      */
     @Test
-    void anAxisThatDoesNotFitTheMajorFactorGathers() {
+    void anAxisThatDoesNotFitTheMajorFactorKeepsTheCommonPart() {
         Result r = run("""
                   func.func @main(%arg0: tensor<24xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"model"}]>}) -> tensor<6x4xf32> {
                     %0 = stablehlo.reshape %arg0 : (tensor<24xf32>) -> tensor<6x4xf32>
                     return %0 : tensor<6x4xf32>
                   }
                 """, new long[] {24});
-        assertThat(r.sharding("stablehlo.reshape")).isEqualTo("#sdy.sharding_per_value<[<@mesh, [{}, {}]>]>");
+        assertThat(r.sharding("stablehlo.reshape")).isEqualTo("#sdy.sharding_per_value<[<@mesh, [{\"model\":(1)2}, {}]>]>");
         assertThat(r.collectives()).containsExactly("stablehlo.all_gather");
+        assertThat(r.run().log().getFirst().groups()).containsExactly(List.of(0, 1), List.of(2, 3), List.of(4, 5), List.of(6, 7));
     }
 }
