@@ -32,7 +32,11 @@ import java.util.Random;
  * programs: h = 1e-4 (truncation 1e-16 times the fifth derivative, rounding 3e-11 F), tol 1e-6 as {@code GradCheck}.
  * Programs with an f32 segment: the forward rounds to f32 (eps 6e-8) wherever the segment is, so h = 1e-2 (truncation
  * 1e-8; rounding 2e-4 F) and tol 1e-3, since the backward's own f32 arithmetic has relative errors of 1e-6 to 1e-4
- * after a dozen ops. A wrong rule is off by O(1) of S.
+ * after a dozen ops. A wrong rule is off by O(1) of S. Programs with a bf16 segment: a bf16 value is constant over
+ * steps below its resolution (2^-8 relative), so the quotients are those of the program's f64 twin (every bf16 type
+ * f64, {@code Program#twin}), with the step and rounding term of the twin's own precision, and the backward program of
+ * the bf16 program must agree with them within {@value #TOL_BF16} (24 bf16 roundoffs) of S: the backward linearises at
+ * bf16-rounded residuals and rounds its cotangents to bf16 in the segment, each a relative 2^-9.
  *
  * <p>Kinks. max, min and reduce max are not differentiable where two sides tie; a random input lands within a step of
  * such a point rarely (the generator keeps sides apart by 0.25). When the two sides disagree, the difference quotient is
@@ -44,6 +48,11 @@ final class DotProductOracle {
     static final int REDRAWS = 3;
     static final double H_F64 = 1e-4, EPS_F64 = 1.1e-16, TOL_F64 = 1e-6;
     static final double H_F32 = 1e-2, EPS_F32 = 6e-8, TOL_F32 = 1e-3;
+    /**
+     * bf16's unit roundoff 2^-9, and the tolerance of a program with a bf16 segment against its f64 twin: 24 of them,
+     * a dozen roundings on each side (the forward's residuals and the backward's cotangents are bf16 in the segment).
+     */
+    static final double EPS_BF16 = 0x1p-9, TOL_BF16 = 24 * EPS_BF16;
     /** The rounding error of the extrapolated quotient over eps F / h: 3 (the extrapolation's weights over the half step) x 10 (a dozen roundings). */
     static final double ROUNDING = 30;
 
@@ -74,7 +83,9 @@ final class DotProductOracle {
         String again = MlirPrinter.print(back);
         if (!again.equals(printed)) throw new Mismatch("the backward module prints differently after a parse:\n" + printed + "\n---\n" + again);
         Interpreter primal = new Interpreter(m), backward = new Interpreter(back);
-        boolean f32 = p.hasF32();
+        boolean f32 = p.hasF32(), bf16 = p.hasBf16();
+        // bf16 values are piecewise constant at a finite difference's step: the quotients are of the f64 twin
+        Interpreter differenced = bf16 ? new Interpreter(MlirParser.parseModule(p.twin(), "twin.mlir")) : primal;
         for (int draw = 0; draw < REDRAWS; draw++) {
             Random rnd = new Random(seed * 31 + draw);
             List<HostArray> x = inputs(p, rnd);
@@ -108,16 +119,16 @@ final class DotProductOracle {
                     sAd += Math.abs(gd[e] * vd[e]);
                 }
             }
-            double h = f32 ? H_F32 : H_F64, eps = f32 ? EPS_F32 : EPS_F64, tol = f32 ? TOL_F32 : TOL_F64;
-            Fd fd = fd(primal, x, v, u, h);
+            double h = f32 ? H_F32 : H_F64, eps = f32 ? EPS_F32 : EPS_F64, tol = bf16 ? TOL_BF16 : f32 ? TOL_F32 : TOL_F64;
+            Fd fd = fd(differenced, x, v, u, h);
             double bound = tol * (fd.scale + sAd) + ROUNDING * eps * fd.magnitude / h;
             double err = Math.abs(fd.value - ad);
             if (err <= bound) return new Outcome(err == 0 ? 0 : err / bound, false, false);
-            Fd fine = fd(primal, x, v, u, h / 4);
+            Fd fine = fd(differenced, x, v, u, h / 4);
             if (Math.abs(fine.value - fd.value) > tol * fd.scale + ROUNDING * eps * fine.magnitude / (h / 4)) continue; // a kink near x
             throw new Mismatch(String.format("<u, J v> by finite differences %.12g (%.12g with a quarter of the step), <J^T u, v> by the backward"
                     + " program %.12g: |difference| %.3g > %.3g (tol %.0e x %.4g + rounding %.3g; %s program; inputs draw %d)", fd.value, fine.value, ad,
-                    err, bound, tol, fd.scale + sAd, ROUNDING * eps * fd.magnitude / h, f32 ? "f32" : "f64", draw));
+                    err, bound, tol, fd.scale + sAd, ROUNDING * eps * fd.magnitude / h, bf16 ? "bf16 (against its f64 twin)" : f32 ? "f32" : "f64", draw));
         }
         return new Outcome(0, true, false);
     }
