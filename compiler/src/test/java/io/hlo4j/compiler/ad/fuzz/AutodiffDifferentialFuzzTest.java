@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * case, its seed, the program and, for the first 3 ({@code -Dgradfuzz.minimised=N}), a smaller program that fails the same way
  * ({@link GradMinimiser}), and writes them to {@code compiler/target/grad-fuzz-failures/}.
  *
- * <p>The default {@value #DEFAULT_COUNT} cases and the {@value #DEFAULT_SHARDED} sharded ones take 49 s together on the
+ * <p>The default {@value #DEFAULT_COUNT} cases and the {@value #DEFAULT_SHARDED} sharded ones take 49-56 s together on the
  * shared 2-core machine at load 7-8 with the families (18 s and 26 s at load 8-10 before them). More:
  * {@code mvn -B -o -pl compiler -am test -Dtest=AutodiffDifferentialFuzzTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dgradfuzz.count=20000 -Dgradfuzz.sharded.count=2000 -Dgradfuzz.seed=7}.

@@ -505,8 +505,8 @@ final class GradFamilies {
             case 4 -> { return g.unary(new String[] {"exponential", "sine", "cosine"}[g.rnd.nextInt(3)], bounded(z)); }
             case 5 -> {
                 if (r < 2) return g.unary("negate", z);
-                long[] p = r == 2 ? new long[] {1, 0} : new long[] {2, 0, 1};
-                long[] o = new long[r];
+                long[] p = new long[r], o = new long[r]; // a rotation (convolutions give rank 4 too)
+                for (int i = 0; i < r; i++) p[i] = (i + 1) % r;
                 for (int i = 0; i < r; i++) o[i] = s[(int) p[i]];
                 return g.emit("stablehlo.transpose", List.of(z), "permutation = " + GradProgramGen.i64s(p), "", o, ct);
             }
