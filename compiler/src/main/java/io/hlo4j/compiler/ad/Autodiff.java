@@ -11,6 +11,7 @@ import io.hlo4j.mlir.ir.Module;
 import io.hlo4j.mlir.ir.SymbolTable;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
+import io.hlo4j.mlir.transform.DeadCode;
 import io.hlo4j.mlir.types.FunctionType;
 import io.hlo4j.mlir.types.TensorType;
 import io.hlo4j.mlir.types.Type;
@@ -28,6 +29,10 @@ import java.util.function.Function;
  * <p>{@code stop_gradient}: an op carrying the discardable attribute {@value #STOP_GRADIENT} passes no cotangent
  * to its operands. {@link #stopGradient} emits it on an identity {@code stablehlo.convert} (same type in and out),
  * which every backend folds away, so the marker changes nothing at run time and needs no custom call.
+ *
+ * <p>The new function goes through dead-code elimination ({@link DeadCode}): ops whose results nothing returns or
+ * reads go (the cotangent of a constant operand, forward values only such cotangents read); its arguments, results,
+ * calls and ops with effects stay.
  */
 public final class Autodiff {
     public static final String STOP_GRADIENT = "hlo4j.stop_gradient";
@@ -86,6 +91,15 @@ public final class Autodiff {
     public static Operation valueAndGrad(Operation func, int[] wrt, String name) { return transform(func, wrt, name, true, noSymbols(func)); }
 
     private static Operation transform(Operation func, int[] wrt, String name, boolean seedOne, Function<String, Operation> symbols) {
+        return DeadCode.eliminate(transformKeepingDeadCode(func, wrt, name, seedOne, symbols));
+    }
+
+    /** {@link #vjp(Module, String, int[], String)} before dead-code elimination (for tests that count what it removes). */
+    static Operation vjpKeepingDeadCode(Module module, String funcName, int[] wrt, String name) {
+        return transformKeepingDeadCode(function(module, funcName), wrt, name, false, symbolsOf(module));
+    }
+
+    private static Operation transformKeepingDeadCode(Operation func, int[] wrt, String name, boolean seedOne, Function<String, Operation> symbols) {
         VjpRules.install();
         if (!func.name().equals("func.func")) throw new Hlo4jException("autodiff expects a func.func, got '" + func.name() + "'", func.location());
         FunctionType ft = (FunctionType) ((TypeAttr) func.attr("function_type")).value();

@@ -49,8 +49,8 @@ public final class Backward {
     }
 
     /**
-     * False when no cotangent of {@code v} can reach an argument, so a rule may skip building it (the interpreter
-     * runs dead ops; only the DSL's jit removes them): {@code v} is not float, or comes from an op that passes no
+     * False when no cotangent of {@code v} can reach an argument, so a rule may skip building it (Autodiff's dead-code
+     * elimination would remove it, after the time spent building it): {@code v} is not float, or comes from an op that passes no
      * cotangent on (a constant, iota, a stop_gradient) or from region-free ops of such values only (a broadcast or
      * convert of a constant), looked through a few ops deep. True when unsure (an argument, a value of a region op).
      */

@@ -22,8 +22,11 @@ import java.util.Map;
  * the rhs cotangent convolves the input with the result cotangent used as a kernel, batch and feature roles of
  * the input swapped so the batch is what gets contracted. Paddings are chosen so the results have exactly the
  * operand shapes. Feature groups G: the lhs convolution keeps G groups with the kernel's group factor moved
- * from its output to its input features; the rhs convolution turns them into G batch groups. Batch groups, lhs
- * dilation and window reversal are refused by name.
+ * from its output to its input features; the rhs convolution turns them into G batch groups. lhs dilation d (a
+ * transposed convolution) convolves the input with d - 1 zeros between its elements: both cotangents are taken for
+ * that dilated input (the rhs convolution dilates the input the same way), and the lhs cotangent is the dilated
+ * input's cotangent at every d-th element (a strided slice, the transpose of the dilation). Batch groups and window
+ * reversal are refused by name.
  */
 final class ConvRules {
     private ConvRules() {}
@@ -52,12 +55,13 @@ final class ConvRules {
         long[] pad = padding != null ? padding : new long[2 * ns];
         long groups = intAttr(op, "feature_group_count"), batchGroups = intAttr(op, "batch_group_count");
         if (batchGroups != 1) throw b.refuse(op, "batch_group_count " + batchGroups + " > 1 has no VJP rule yet");
-        for (int d = 0; d < ns; d++) {
-            if (lhsDil[d] != 1) throw b.refuse(op, "lhs_dilation " + java.util.Arrays.toString(lhsDil) + " (transposed convolution) has no VJP rule yet");
-            if (reversal[d] != 0) throw b.refuse(op, "window_reversal has no VJP rule yet");
-        }
+        for (int d = 0; d < ns; d++) if (reversal[d] != 0) throw b.refuse(op, "window_reversal has no VJP rule yet");
         long[] inSp = dn.inputSpatialDimensions().toArray(), kSp = dn.kernelSpatialDimensions().toArray(),
                 outSp = dn.outputSpatialDimensions().toArray();
+        // the input as the window sees it: lhs-dilated
+        long[] dilated = lt.shape().clone();
+        boolean anyDil = false;
+        for (int d = 0; d < ns; d++) { dilated[(int) inSp[d]] = dilate(lt.dim((int) inSp[d]), lhsDil[d]); anyDil |= lhsDil[d] != 1; }
         // Mixed precision (bf16 operands, f32 result): both backward convolutions take and accumulate in the widest type,
         // and their results are converted to the operands' types at the end.
         io.hlo4j.mlir.types.ElementType acc = Backward.widest(ct, lhs, rhs);
@@ -68,7 +72,7 @@ final class ConvRules {
         for (int d = 0; d < ns; d++) {
             long k = dilate(rt.dim((int) kSp[d]), rhsDil[d]), o = dilate(ot.dim((int) outSp[d]), strides[d]);
             padL[2 * d] = k - pad[2 * d] - 1;
-            padL[2 * d + 1] = lt.dim((int) inSp[d]) + k - 1 - o - padL[2 * d];
+            padL[2 * d + 1] = dilated[(int) inSp[d]] + k - 1 - o - padL[2 * d];
         }
         // Kernel [.., i = C/G, o = G*Og] becomes [spatial.., G*C/G (new o), Og (new i)], spatially reversed: group g's
         // output features turn into its input features and vice versa.
@@ -87,21 +91,27 @@ final class ConvRules {
         ConvDimensionNumbers dnL = new ConvDimensionNumbers(dn.outputBatchDimension(), dn.outputFeatureDimension(),
                 dn.outputSpatialDimensions(), ns + 1, ns, Dims.of(Attrs.iota(ns)),
                 dn.inputBatchDimension(), dn.inputFeatureDimension(), dn.inputSpatialDimensions());
-        Value gl = b.castLike(conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, groups, 1, lt.withElementType(acc)), lhs);
+        Value gl = conv(b, gc, reversed, dnL, ones(ns), padL, strides, rhsDil, groups, 1, TensorType.of(acc, dilated));
+        if (anyDil) { // the cotangent of the input's own elements: every lhsDil-th of the dilated input's
+            long[] start = new long[lt.rank()], step = ones(lt.rank());
+            for (int d = 0; d < ns; d++) step[(int) inSp[d]] = lhsDil[d];
+            gl = b.hlo().slice(gl, start, dilated, step, b.loc());
+        }
+        gl = b.castLike(gl, lhs);
 
         // rhs: contract over the batch; the forward strides become the dilation of the cotangent-as-kernel.
         long[] padR = new long[2 * ns];
         for (int d = 0; d < ns; d++) {
             long k = dilate(rt.dim((int) kSp[d]), rhsDil[d]), o = dilate(ot.dim((int) outSp[d]), strides[d]);
             padR[2 * d] = pad[2 * d];
-            padR[2 * d + 1] = (o - lt.dim((int) inSp[d])) + (k - pad[2 * d] - 1);
+            padR[2 * d + 1] = (o - dilated[(int) inSp[d]]) + (k - pad[2 * d] - 1);
         }
         ConvDimensionNumbers dnR = new ConvDimensionNumbers(dn.inputFeatureDimension(), dn.inputBatchDimension(),
                 dn.inputSpatialDimensions(), dn.outputBatchDimension(), dn.outputFeatureDimension(),
                 dn.outputSpatialDimensions(), dn.kernelInputFeatureDimension(), dn.kernelOutputFeatureDimension(),
                 dn.kernelSpatialDimensions());
         // Feature groups become batch groups: group g's output features contract with its own input channels.
-        Value gr = conv(b, b.castTo(lhs, acc), gc, dnR, rhsDil, padR, ones(ns), strides, 1, groups, TensorType.of(acc, rt.shape()));
+        Value gr = conv(b, b.castTo(lhs, acc), gc, dnR, rhsDil, padR, lhsDil, strides, 1, groups, TensorType.of(acc, rt.shape()));
         return List.of(gl, b.castLike(gr, rhs));
     }
 

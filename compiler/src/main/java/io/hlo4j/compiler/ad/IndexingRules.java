@@ -1,21 +1,26 @@
 package io.hlo4j.compiler.ad;
 
 import io.hlo4j.mlir.attr.BoolAttr;
+import io.hlo4j.mlir.attr.DenseElementsAttr;
+import io.hlo4j.mlir.build.Constants;
 import io.hlo4j.mlir.dialect.stablehlo.attr.GatherDimensionNumbers;
 import io.hlo4j.mlir.dialect.stablehlo.attr.ScatterDimensionNumbers;
 import io.hlo4j.mlir.ir.Block;
+import io.hlo4j.mlir.ir.OpResult;
 import io.hlo4j.mlir.ir.Operation;
 import io.hlo4j.mlir.ir.Value;
 import io.hlo4j.mlir.types.TensorType;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * gather and scatter are each other's transposes: the cotangent of a gathered operand is a scatter-add of the
  * result cotangent at the same indices, and the cotangent of scatter-add updates is a gather of the result
- * cotangent. Indices are taken in range: gather clamps out-of-range starts while scatter drops them, so a
- * program relying on clamping gets the cotangent of the clamped read only where the scatter accepts it.
+ * cotangent. gather clamps a start index so that its slice fits while scatter drops an update that does not fit,
+ * so the scatter-add of a gather's VJP takes the start indices clamped as gather clamps them (with constant slice
+ * sizes: always for gather, for dynamic_gather when its slice sizes are a constant).
  */
 final class IndexingRules {
     private IndexingRules() {}
@@ -33,10 +38,35 @@ final class IndexingRules {
                 dn.operandBatchingDims(), dn.startIndicesBatchingDims(), dn.startIndexMap(), dn.indexVectorDim());
         boolean sorted = op.attr("indices_are_sorted") instanceof BoolAttr s && s.value();
         Value operand = op.operand(0);
-        Value gx = b.hlo().scatter(b.zerosLike(operand), op.operand(1), b.castLike(g.get(0), operand), sdn, "add", sorted, false, b.loc());
+        long[] sizes = op.name().equals("stablehlo.gather") ? Attrs.i64s(op, "slice_sizes") : constantOrNull(op.operand(2));
+        Value starts = sizes == null ? op.operand(1) : clampStarts(b, op.operand(1), Backward.tensor(operand), sizes, dn);
+        Value gx = b.hlo().scatter(b.zerosLike(operand), starts, b.castLike(g.get(0), operand), sdn, "add", sorted, false, b.loc());
         java.util.List<Value> out = new java.util.ArrayList<>(Arrays.asList(new Value[op.numOperands()]));
         out.set(0, gx);
         return out;
+    }
+
+    /**
+     * The start indices as gather uses them: component k (along index_vector_dim) of each index vector clamped to
+     * [0, operand dim - slice size] of operand dim start_index_map[k].
+     */
+    private static Value clampStarts(Backward b, Value indices, TensorType operand, long[] sizes, GatherDimensionNumbers dn) {
+        TensorType it = Backward.tensor(indices);
+        int ivd = (int) dn.indexVectorDim();
+        long[] map = dn.startIndexMap().toArray(), hi = new long[(int) it.numElements()];
+        long inner = 1;
+        for (int d = ivd + 1; d < it.rank(); d++) inner *= it.dim(d);
+        for (int e = 0; e < hi.length; e++) {
+            int k = ivd == it.rank() ? 0 : (int) ((e / inner) % it.dim(ivd));
+            hi[e] = operand.dim((int) map[k]) - sizes[(int) map[k]];
+        }
+        Value upper = b.ir().emit1("stablehlo.constant", List.of(), Map.of("value", Constants.ofLongs(it, hi)), b.loc());
+        return b.ir().emit1("stablehlo.clamp", List.of(b.full(it, 0), indices, upper), Map.of(), b.loc());
+    }
+
+    private static long[] constantOrNull(Value v) {
+        return v instanceof OpResult r && r.owner().name().equals("stablehlo.constant") && r.owner().attr("value") instanceof DenseElementsAttr d
+                ? Attrs.denseLongs(d) : null;
     }
 
     private static List<Value> scatter(Backward b, Operation op, List<Value> g) {

@@ -43,9 +43,11 @@ final class Sweep {
 
     /**
      * Uses {@code now} wherever {@code orig} (a value captured from outside these ops) is read, while its cotangent
-     * stays keyed by {@code orig} and is reported as an outside value.
+     * stays keyed by {@code orig} and is reported as an outside value: also the cotangent a nested region's rule
+     * reports for {@code now} ({@link Backward#captured}), e.g. a loop inside a saved-carry loop's body reading a value
+     * from outside both, which was lost before (keyed by {@code now}, which the enclosing rule never asks for).
      */
-    void alias(Value orig, Value now) { primal.put(orig, now); aliased.add(orig); }
+    void alias(Value orig, Value now) { primal.put(orig, now); original.put(now, orig); aliased.add(orig); }
 
     private final java.util.Set<Value> aliased = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 

@@ -52,6 +52,9 @@
  *   non-differentiable (a straight-through estimator is a user's custom VJP).</li>
  *   <li>Complex values follow JAX: a cotangent c pairs with a tangent dz as Re(c * dz), unconjugated
  *   ({@code ComplexRules}).</li>
+ *   <li>The result goes through dead-code elimination ({@code io.hlo4j.mlir.transform.DeadCode}, the pass the DSL's
+ *   jit runs): cotangents nothing returns (of an argument not differentiated, of a constant operand where a rule
+ *   builds it) and the forward values only they read go; arguments, results, calls and effects stay.</li>
  *   <li>Dynamic-shape ops (dynamic_reshape/broadcast_in_dim/pad/conv, real_dynamic_slice) are differentiated only
  *   with static shapes and constant bounds/paddings; chlo's broadcasting ops are differentiated as explicit
  *   broadcast_in_dim + the stablehlo op's own rule. Tuple cotangents are tuples of element cotangents.</li>

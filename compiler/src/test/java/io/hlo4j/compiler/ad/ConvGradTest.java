@@ -69,6 +69,26 @@ class ConvGradTest {
     }
 
     @Test
+    void lhsDilationATransposedConvolution() {
+        // input 3 dilated by 2 to 5, padded [1, 2] to 8, kernel 3 dilated by 2 to 5, stride 2: 2 outputs (refused before)
+        GradCheck.check("""
+                func.func @f(%x: tensor<2x3x2xf64>, %k: tensor<3x2x3xf64>) -> tensor<2x2x3xf64> {
+                  %0 = "stablehlo.convolution"(%x, %k) <{batch_group_count = 1 : i64, dimension_numbers = #stablehlo.conv<[b, 0, f]x[0, i, o]->[b, 0, f]>,
+                      feature_group_count = 1 : i64, lhs_dilation = array<i64: 2>, padding = dense<[[1, 2]]> : tensor<1x2xi64>,
+                      rhs_dilation = array<i64: 2>, window_strides = array<i64: 2>}> : (tensor<2x3x2xf64>, tensor<3x2x3xf64>) -> tensor<2x2x3xf64>
+                  return %0 : tensor<2x2x3xf64>
+                }""", List.of(u(2, 3, 2), u(3, 2, 3)), 36);
+        // 2-D, dilations 3 and 1, negative padding, 2 feature groups, layouts permuted
+        GradCheck.check("""
+                func.func @f(%x: tensor<4x2x1x3xf64>, %k: tensor<2x2x1x2xf64>) -> tensor<4x1x2x2xf64> {
+                  %0 = "stablehlo.convolution"(%x, %k) <{batch_group_count = 1 : i64, dimension_numbers = #stablehlo.conv<[f, 0, b, 1]x[0, o, 1, i]->[1, b, 0, f]>,
+                      feature_group_count = 2 : i64, lhs_dilation = array<i64: 3, 1>, padding = dense<[[0, -1], [1, 0]]> : tensor<2x2xi64>,
+                      rhs_dilation = array<i64: 1, 1>, window_strides = array<i64: 1, 1>}> : (tensor<4x2x1x3xf64>, tensor<2x2x1x2xf64>) -> tensor<4x1x2x2xf64>
+                  return %0 : tensor<4x1x2x2xf64>
+                }""", List.of(u(4, 2, 1, 3), u(2, 2, 1, 2)), 37);
+    }
+
+    @Test
     void batchGroupsAreRefusedByName() {
         var m = GradCheck.parse("""
                 func.func @f(%x: tensor<2x4x2xf64>, %k: tensor<2x2x4xf64>) -> tensor<1x3x4xf64> {

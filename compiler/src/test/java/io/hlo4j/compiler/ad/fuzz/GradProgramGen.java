@@ -22,7 +22,9 @@ import java.util.function.Supplier;
  * overwriting scatter (unique indices) at constant indices, convert f64 and f32, an integer value converted and
  * multiplied in, while loops of fixed trip count (one or two float carries, a counter stepping by 1 or 2, an outer
  * value read, a call in the body), case on a constant or an i32 argument (one or two results, branches reading
- * outer values or returning them), and func.call of a private function (called twice). Operands are drawn from the recent values, often
+ * outer values or returning them), and func.call of a private function (called twice); then, each with its own weight,
+ * the {@link GradFamilies}: convolutions, general gathers, if, nested and data-dependent loops, multi-operand sorts, bf16
+ * segments and complex intermediates. Operands are drawn from the recent values, often
  * the same one twice (fan-out); results are the last value, some others, sometimes an argument itself and sometimes
  * one value twice.
  */
@@ -63,23 +65,40 @@ final class GradProgramGen {
         }
 
         /** Whether some value of the program is f32 (then the oracle's looser f32 tolerance applies). */
-        boolean hasF32() {
-            return body.stream().anyMatch(s -> s.lines.stream().anyMatch(l -> l.contains("xf32>") || l.contains("<f32>")));
+        boolean hasF32() { return has("f32"); }
+
+        /** Whether some value of the program is bf16 (then the oracle differentiates its f64 twin, {@link #twin}). */
+        boolean hasBf16() { return has("bf16"); }
+
+        private boolean has(String et) {
+            return body.stream().anyMatch(s -> s.lines.stream().anyMatch(l -> l.contains("x" + et + ">") || l.contains("<" + et + ">")));
         }
+
+        /** The program with every bf16 value f64 (its converts to and from bf16 become identities). */
+        String twin() { return text().replace("xbf16>", "xf64>").replace("<bf16>", "<f64>"); }
     }
 
     private static final long MAX_ELEMENTS = 48;
-    private final Random rnd;
-    private final List<Val> args = new ArrayList<>(), pool = new ArrayList<>();
+    final Random rnd;
+    final List<Val> args = new ArrayList<>(), pool = new ArrayList<>();
     private final List<Stmt> body = new ArrayList<>();
     /** Where {@link #emit} writes: the current statement's lines, or a region's. */
-    private List<String> out = new ArrayList<>();
-    private String function;
-    private int next;
+    List<String> out = new ArrayList<>();
+    String function;
+    int next;
 
-    GradProgramGen(Random rnd) { this.rnd = rnd; }
+    /** How many kinds of statement {@link #op} draws among before the weighted {@link GradFamilies}. */
+    static final int LEGACY = 37;
+    private final GradFamilies.Weights weights;
+    private final GradFamilies families = new GradFamilies(this);
 
-    static Program generate(long seed) { return new GradProgramGen(new Random(seed)).program(); }
+    GradProgramGen(Random rnd, GradFamilies.Weights weights) { this.rnd = rnd; this.weights = weights; }
+
+    /** The program of this seed with the families' weights of the system properties (the defaults unless set). */
+    static Program generate(long seed) { return generate(seed, GradFamilies.Weights.fromProperties()); }
+
+    /** The program of this seed; {@link GradFamilies.Weights#NONE} gives the programs drawn before the families existed. */
+    static Program generate(long seed, GradFamilies.Weights weights) { return new GradProgramGen(new Random(seed), weights).program(); }
 
     Program program() {
         int nArgs = 1 + rnd.nextInt(2);
@@ -94,7 +113,7 @@ final class GradProgramGen {
         return new Program(List.copyOf(args), List.copyOf(body), List.copyOf(results));
     }
 
-    private long[] randomShape(int rank) {
+    long[] randomShape(int rank) {
         long[] s = new long[rank];
         for (int i = 0; i < rank; i++) s[i] = 1 + rnd.nextInt(4);
         while (elements(s) > MAX_ELEMENTS) s[rnd.nextInt(rank)] = 2;
@@ -107,17 +126,17 @@ final class GradProgramGen {
         return n;
     }
 
-    private Val newArg(long[] shape, String et) {
+    Val newArg(long[] shape, String et) {
         Val v = new Val("%a" + args.size(), shape, et);
         args.add(v);
         if (et.equals("f64")) pool.add(v);
         return v;
     }
 
-    private String fresh() { return "%v" + next++; }
+    String fresh() { return "%v" + next++; }
 
     /** Appends {@code "name"(operands) <{props}> ({region}) : (types) -> result} to the current lines. */
-    private Val emit(String name, List<Val> operands, String props, String region, long[] shape, String et) {
+    Val emit(String name, List<Val> operands, String props, String region, long[] shape, String et) {
         Val v = new Val(fresh(), shape, et);
         StringBuilder sb = new StringBuilder(v.name + " = \"" + name + "\"(" + String.join(", ", operands.stream().map(Val::name).toList()) + ")");
         if (!props.isEmpty()) sb.append(" <{").append(props).append("}>");
@@ -127,39 +146,39 @@ final class GradProgramGen {
         return v;
     }
 
-    private Val unary(String op, Val a) { return emit("stablehlo." + op, List.of(a), "", "", a.shape, a.et); }
+    Val unary(String op, Val a) { return emit("stablehlo." + op, List.of(a), "", "", a.shape, a.et); }
 
-    private Val binary(String op, Val a, Val b) { return emit("stablehlo." + op, List.of(a, b), "", "", a.shape, a.et); }
+    Val binary(String op, Val a, Val b) { return emit("stablehlo." + op, List.of(a, b), "", "", a.shape, a.et); }
 
     private static String literal(String et, double v) { return et.equals("i32") ? Long.toString((long) v) : Double.toString(v); }
 
-    private Val scalar(String et, double v) {
+    Val scalar(String et, double v) {
         return emit("stablehlo.constant", List.of(), "value = dense<" + literal(et, v) + "> : " + Val.type(new long[0], et), "", new long[0], et);
     }
 
-    private Val index(long v) {
+    Val index(long v) {
         return emit("stablehlo.constant", List.of(), "value = dense<" + v + "> : tensor<i32>", "", new long[0], "i32");
     }
 
     /** A constant of a's shape and type holding {@code v} everywhere (a scalar broadcast). */
-    private Val constLike(Val a, double v) {
+    Val constLike(Val a, double v) {
         Val c = scalar(a.et, v);
         return a.shape.length == 0 ? c : emit("stablehlo.broadcast_in_dim", List.of(c), "broadcast_dimensions = array<i64>", "", a.shape, a.et);
     }
 
-    private static String i64s(long... xs) {
+    static String i64s(long... xs) {
         StringBuilder sb = new StringBuilder("array<i64");
         for (int i = 0; i < xs.length; i++) sb.append(i == 0 ? ": " : ", ").append(xs[i]);
         return sb.append('>').toString();
     }
 
-    private static String list(long... xs) {
+    static String list(long... xs) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < xs.length; i++) sb.append(i == 0 ? "" : ", ").append(xs[i]);
         return sb.append(']').toString();
     }
 
-    private static long[] range(long from, long to) {
+    static long[] range(long from, long to) {
         long[] r = new long[(int) (to - from)];
         for (int i = 0; i < r.length; i++) r[i] = from + i;
         return r;
@@ -178,7 +197,7 @@ final class GradProgramGen {
     }
 
     /** A value of this shape and type: often {@code a} itself (fan-out), else another from the pool or a new argument. */
-    private Val partner(Val a, long[] shape) {
+    Val partner(Val a, long[] shape) {
         if (Arrays.equals(shape, a.shape) && rnd.nextInt(4) == 0) return a;
         List<Val> same = pool.stream().filter(v -> Arrays.equals(v.shape, shape) && v.et.equals(a.et)).toList();
         if (!same.isEmpty() && rnd.nextInt(3) != 0) return same.get(rnd.nextInt(same.size()));
@@ -195,7 +214,7 @@ final class GradProgramGen {
     }
 
     /** One random smooth unary function of a float value. */
-    private Val smooth(Val a) {
+    Val smooth(Val a) {
         return switch (rnd.nextInt(15)) {
             case 10 -> unary("exponential_minus_one", unary("tanh", a));
             case 11 -> unary("log_plus_one", binary("multiply", a, a));
@@ -219,7 +238,10 @@ final class GradProgramGen {
         long[] s = a.shape;
         int r = s.length;
         Supplier<Val> fallback = () -> smooth(a);
-        switch (rnd.nextInt(37)) {
+        if (a.et.equals("bf16")) return families.bf16Op(a);
+        int kind = rnd.nextInt(LEGACY + weights.total());
+        if (kind >= LEGACY) return families.op(weights.at(kind - LEGACY), a);
+        switch (kind) {
             case 0, 1, 2 -> { return smooth(a); }
             case 3, 4, 5 -> {
                 Val b = partner(a, s);
@@ -563,7 +585,7 @@ final class GradProgramGen {
     }
 
     /** dot_general of a with a partner: one contracting dim, sometimes a batch dim; the rhs dims in a random order. */
-    private Val dot(Val a) {
+    Val dot(Val a) {
         long[] s = a.shape;
         int r = s.length;
         if (r < 1) return smooth(a);

