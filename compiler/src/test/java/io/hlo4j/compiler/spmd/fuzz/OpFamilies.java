@@ -120,16 +120,18 @@ final class OpFamilies {
         if (r < 1) { g.fallback(a); return; }
         int d = rnd.nextInt(r);
         String dir = rnd.nextBoolean() ? "GT" : "LT", t = scalar(a.et()), n = "%t" + g.fresh() + "_";
+        // the DSL's router sorts floats in total order (argsortTotalOrder); plain FLOAT comparisons too
+        String order = a.et().equals("f32") && rnd.nextBoolean() ? "compare_type = #stablehlo<comparison_type TOTALORDER>, " : "";
         if (rnd.nextInt(3) == 0) {
             String region = "{\n      ^bb0(" + n + "p: " + t + ", " + n + "q: " + t + "):\n        " + n + "c = \"stablehlo.compare\"(" + n + "p, " + n + "q) <{"
-                    + cmp(dir) + "}> : (" + t + ", " + t + ") -> tensor<i1>\n        \"stablehlo.return\"(" + n + "c) : (tensor<i1>) -> ()\n    }";
+                    + order + cmp(dir) + "}> : (" + t + ", " + t + ") -> tensor<i1>\n        \"stablehlo.return\"(" + n + "c) : (tensor<i1>) -> ()\n    }";
             g.add(g.emit("stablehlo.sort", List.of(a), "dimension = " + d + " : i64, is_stable = " + rnd.nextBoolean(), region, s, a.et()));
             return;
         }
         Val io = g.emit("stablehlo.iota", List.of(), "iota_dimension = " + d + " : i64", "", s, "i32");
         String i = scalar("i32");
         String region = "{\n      ^bb0(" + n + "p: " + t + ", " + n + "q: " + t + ", " + n + "i: " + i + ", " + n + "j: " + i + "):\n        " + n
-                + "c = \"stablehlo.compare\"(" + n + "p, " + n + "q) <{" + cmp(dir) + "}> : (" + t + ", " + t + ") -> tensor<i1>\n        \"stablehlo.return\"("
+                + "c = \"stablehlo.compare\"(" + n + "p, " + n + "q) <{" + order + cmp(dir) + "}> : (" + t + ", " + t + ") -> tensor<i1>\n        \"stablehlo.return\"("
                 + n + "c) : (tensor<i1>) -> ()\n    }";
         List<Val> sorted = g.emitN("stablehlo.sort", List.of(a, io), "dimension = " + d + " : i64, is_stable = true", region, List.of(s, s),
                 List.of(a.et(), "i32"));
