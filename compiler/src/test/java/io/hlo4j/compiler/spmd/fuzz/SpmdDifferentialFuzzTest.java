@@ -39,8 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * prints the case, its seed and the program, the first {@value #MINIMISED} also a smaller one that fails the same way
  * ({@link Minimiser}), and writes them to {@code compiler/target/spmd-fuzz-failures/}. Longer:
  * {@code -Dspmdfuzz.count=5000} (exact programs), {@code -Dspmdfuzz.f32count=N} (f32 programs, count/3 unless given),
- * {@code -Dspmdfuzz.seed=S}; one op family more or less often, or alone: {@code -Dspmdfuzz.weight.<family>=N}
- * ({@link ProgramGen.Family}; 0 leaves it out, e.g. {@code -Dspmdfuzz.weight.base=0 -Dspmdfuzz.weight.manual=1}).
+ * {@code -Dspmdfuzz.seed=S}; an op family more or less often: {@code -Dspmdfuzz.weight.<family>=N} ({@link ProgramGen.Family},
+ * the defaults sum to 36; 0 leaves a family out), e.g. {@code -Dspmdfuzz.weight.base=3 -Dspmdfuzz.weight.manual=30}.
  * A program with a manual computation is checked against its {@link ProgramGen.Program#oracleText global form}.
  */
 class SpmdDifferentialFuzzTest {
