@@ -282,8 +282,10 @@ public final class Partitioner {
         TensorSharding from = l.sharding();
         boolean sameMesh = from.meshName().equals(to.meshName());
         if (sameLayout(from, to) && (sameMesh || from.isFullyReplicated() && from.unreducedAxes().isEmpty())) return l.value();
-        // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once
-        List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName()));
+        // one reshard per (value, layout) in each block: a value several ops need in the same layout moves once. The
+        // manual axes in scope are part of the layout: a manual computation's body is emitted into the enclosing block,
+        // and its argument can be the very block @main holds, where the same target means the value whole over them
+        List<Object> key = new ArrayList<>(List.of(l.value(), to.meshName(), scope == null ? List.of() : scope.manual()));
         for (int d = 0; d < to.rank(); d++) key.add(to.axesOfDim(d));
         key.add(Set.copyOf(to.unreducedAxes()));
         Map<List<Object>, Value> done = reshards.computeIfAbsent(b, k -> new HashMap<>());

@@ -86,7 +86,12 @@ final class TensorState {
         }
     }
 
+    /**
+     * Whether axis {@code a} is taken outside dimension {@code dim}: by another dimension (deferred ones included), or
+     * named explicitly replicated by the user ({@code replicated={"a"}} closes the axis: an open dimension never takes it).
+     */
     boolean usesAxisOutside(int dim, AxisRef a) {
+        if (user != null && overlaps(user.replicatedAxes(), a)) return true;
         for (int d = 0; d < rank(); d++) {
             if (d != dim && overlaps(axes.get(d), a)) return true;
             if (deferred.get(d) != null && overlaps(deferred.get(d), a)) return true;

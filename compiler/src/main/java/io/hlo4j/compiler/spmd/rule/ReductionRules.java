@@ -23,8 +23,7 @@ final class ReductionRules {
         in.rule("stablehlo.reduce_window", ReductionRules::reduceWindow);
         in.rule("stablehlo.select_and_scatter", ReductionRules::selectAndScatter);
         in.rule("stablehlo.sort", ReductionRules::sort);
-        in.rule("chlo.top_k", op -> new RuleBuilder(op).pointwiseWithMismatch(OpAttrs.operandShape(op, 0),
-                OpAttrs.resultShape(op, 0), NEED_REPLICATION, true).build());
+        in.rule("chlo.top_k", ReductionRules::topK);
         in.rule("stablehlo.batch_norm_inference", ReductionRules::batchNormInference);
         in.rule("stablehlo.batch_norm_training", ReductionRules::batchNormStatistics);
         in.rule("stablehlo.batch_norm_grad", ReductionRules::batchNormStatistics);
@@ -98,6 +97,15 @@ final class ReductionRules {
     }
 
     /** The sorted dimension needs replication; it is also blocked when every other dimension has size 1. */
+    /**
+     * top_k reads its last dimension whole: that factor needs replication (blocked) even when k is the dimension's size
+     * (a whole sort, where the sizes match and a pointwise rule would pass the split through); the others pass through.
+     */
+    static OpShardingRule topK(Operation op) {
+        long[] s = OpAttrs.operandShape(op, 0);
+        return new RuleBuilder(op).pointwise(s, d -> d == s.length - 1 ? NEED_REPLICATION : PASS_THROUGH, true).build();
+    }
+
     static OpShardingRule sort(Operation op) {
         long[] s = OpAttrs.operandShape(op, 0);
         long dim = OpAttrs.i64(op, "dimension", -1);

@@ -75,7 +75,8 @@ final class FuzzOracle {
         for (int i = 0; i < p.args().size(); i++) {
             if (!divides(p.argShardings().get(i), p.args().get(i).shape(), sizes)) out.add(new NonDividing("argument #" + i, List.of(funcLine)));
         }
-        for (String l : p.body()) { // an op with a region spans several lines
+        for (String full : p.body()) { // an op with a region spans several lines
+            String l = ProgramGen.Program.shown(full);
             int at = l.indexOf(" = sdy.sharding_constraint ");
             if (at >= 0) {
                 String type = l.substring(l.lastIndexOf(" : ") + 3);

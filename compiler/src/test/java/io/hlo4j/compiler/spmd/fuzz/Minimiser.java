@@ -65,26 +65,38 @@ final class Minimiser {
     }
 
     private static Program with(Program p, List<String> body, List<Val> results, List<String> resultShardings, List<String> argShardings) {
-        return new Program(p.head(), p.args(), argShardings, body, results, resultShardings, p.exact());
+        return new Program(p.head(), p.args(), argShardings, body, results, resultShardings, p.exact(), p.funcs());
     }
 
     private static boolean unused(Program p, int k) {
         String name = defined(p.body().get(k));
         Pattern use = Pattern.compile(Pattern.quote(name) + "\\b");
         for (int i = k + 1; i < p.body().size(); i++) if (use.matcher(p.body().get(i).substring(defined(p.body().get(i)).length())).find()) return false;
-        return p.results().stream().noneMatch(r -> r.name().equals(name));
+        return p.results().stream().noneMatch(r -> root(r.name()).equals(name));
     }
 
-    private static String defined(String line) { return line.substring(0, line.indexOf(' ')); }
+    /** The name an op line defines, without a result count ({@code %v3:2} defines {@code %v3}, used as {@code %v3#1}). */
+    private static String defined(String line) {
+        String d = line.substring(0, line.indexOf(' '));
+        int colon = d.indexOf(':');
+        return colon < 0 ? d : d.substring(0, colon);
+    }
+
+    private static String root(String name) {
+        int hash = name.indexOf('#');
+        return hash < 0 ? name : name.substring(0, hash);
+    }
 
     /** Op k removed, its uses replaced by an operand of the same type; null when it has none. */
     private static Program bypass(Program p, int k) {
         String line = p.body().get(k), name = defined(line), replacement = null;
+        if (!line.startsWith(name + " ")) return null; // an op of several results (%v3:2 = ...) is never bypassed
         if (line.contains("sdy.sharding_constraint ")) {
             replacement = line.split(" ")[3];
         } else {
-            int arrow = line.lastIndexOf(") -> "), colon = line.lastIndexOf(" : (", arrow), open = line.indexOf("\"(");
-            if (arrow < 0 || colon < 0 || open < 0) return null;
+            int arrow = line.lastIndexOf(") -> "), colon = line.lastIndexOf(" : (", arrow), open = line.indexOf("\"("), nl = line.indexOf('\n');
+            // the operands are those of the op's own first line (not of an op inside its region)
+            if (arrow < 0 || colon < 0 || open < 0 || (nl >= 0 && open > nl)) return null;
             String result = line.substring(arrow + 5);
             String[] types = line.substring(colon + 4, arrow).split(", ");
             String[] operands = line.substring(open + 2, line.indexOf(')', open)).split(", ");
@@ -107,7 +119,7 @@ final class Minimiser {
     private static Program dce(Program p) {
         List<String> body = new ArrayList<>(p.body());
         Set<String> used = new HashSet<>();
-        for (Val r : p.results()) used.add(r.name());
+        for (Val r : p.results()) used.add(root(r.name()));
         for (int i = body.size() - 1; i >= 0; i--) {
             String l = body.get(i), name = defined(l);
             if (!used.contains(name)) {
@@ -124,6 +136,6 @@ final class Minimiser {
             args.add(p.args().get(i));
             shardings.add(p.argShardings().get(i));
         }
-        return new Program(p.head(), args, shardings, body, p.results(), p.resultShardings(), p.exact());
+        return new Program(p.head(), args, shardings, body, p.results(), p.resultShardings(), p.exact(), p.funcs());
     }
 }

@@ -40,8 +40,33 @@ final class ProgramGen {
      * a minimised program.
      */
     record Program(String head, List<Val> args, List<String> argShardings, List<String> body, List<Val> results,
-                   List<String> resultShardings, boolean exact) {
-        String text() {
+                   List<String> resultShardings, boolean exact, List<String> funcs) {
+        /** A program of @main alone. */
+        Program(String head, List<Val> args, List<String> argShardings, List<String> body, List<Val> results, List<String> resultShardings,
+                boolean exact) {
+            this(head, args, argShardings, body, results, resultShardings, exact, List.of());
+        }
+
+        /**
+         * Separates, in a body line, what the partitioner gets from what the unpartitioned run (the oracle) gets in its
+         * place: an {@code sdy.manual_computation} has no global semantics the interpreter runs, so its line carries the
+         * same computation written on global values.
+         */
+        static final String GLOBAL = "\n// global form:\n";
+
+        /** The part of a body line the partitioned program holds. */
+        static String shown(String line) {
+            int at = line.indexOf(GLOBAL);
+            return at < 0 ? line : line.substring(0, at);
+        }
+
+        /** The text the partitioner gets. */
+        String text() { return text(false); }
+
+        /** The text the unpartitioned run gets: each line's global form where it has one. */
+        String oracleText() { return text(true); }
+
+        private String text(boolean global) {
             StringBuilder sb = new StringBuilder(head).append("  func.func @main(");
             for (int i = 0; i < args.size(); i++) {
                 Val a = args.get(i);
@@ -54,27 +79,42 @@ final class ProgramGen {
                 if (resultShardings.get(i) != null) sb.append(" {sdy.sharding = #sdy.sharding").append(resultShardings.get(i)).append('}');
             }
             sb.append(") {\n");
-            for (String l : body) sb.append("    ").append(l).append('\n');
+            for (String l : body) {
+                int at = l.indexOf(GLOBAL);
+                sb.append("    ").append(at < 0 ? l : global ? l.substring(at + GLOBAL.length()) : l.substring(0, at)).append('\n');
+            }
             sb.append("    return ").append(String.join(", ", results.stream().map(Val::name).toList())).append(" : ")
-                    .append(String.join(", ", results.stream().map(Val::type).toList())).append("\n  }\n}\n");
-            return sb.toString();
+                    .append(String.join(", ", results.stream().map(Val::type).toList())).append("\n  }\n");
+            // callees after @main, so the lines FuzzOracle counts through @main stay where they are
+            for (String f : funcs) sb.append(f);
+            return sb.append("}\n").toString();
         }
     }
 
-    private static final long MAX_ELEMENTS = 256;
+    static final long MAX_ELEMENTS = 256;
     final Random rnd;
     final boolean exact;
     final ShardingGen sh;
     private final List<Val> args = new ArrayList<>(), pool = new ArrayList<>();
     private final List<String> body = new ArrayList<>();
+    /** Functions @main calls ({@link OpFamilies#call}), each its whole text. */
+    final List<String> funcs = new ArrayList<>();
+    /** The op families this program drew from, in the order first drawn (printed with a failure: which family failed). */
+    final java.util.LinkedHashSet<Family> drawn = new java.util.LinkedHashSet<>();
+    private final OpFamilies families;
+    private final int[] weights = Family.weights();
     /** The declared sharding of each argument and result ({@code <@mesh, [...]>}), null where none is declared. */
     private final List<String> argShardings = new ArrayList<>(), resultShardings = new ArrayList<>();
     private int next;
+
+    /** A fresh number for names inside regions and callees ({@code %t<n>_x}, {@code @f<n>}): never a {@code %v} name. */
+    int fresh() { return next++; }
 
     ProgramGen(Random rnd, boolean exact) {
         this.rnd = rnd;
         this.exact = exact;
         this.sh = new ShardingGen(rnd);
+        this.families = new OpFamilies(this);
     }
 
     static Program generate(long seed, boolean exact) {
@@ -96,29 +136,29 @@ final class ProgramGen {
         String head = "module @fuzz attributes {mhlo.num_partitions = " + sh.devices() + " : i32, mhlo.num_replicas = 1 : i32} {\n"
                 + "  sdy.mesh @mesh = " + sh.meshBody() + "\n";
         return new Program(head, List.copyOf(args), Collections.unmodifiableList(argShardings), List.copyOf(body), List.copyOf(results),
-                Collections.unmodifiableList(resultShardings), exact);
+                Collections.unmodifiableList(resultShardings), exact, List.copyOf(funcs));
     }
 
-    private String randomEt() { return exact && rnd.nextBoolean() ? "i32" : "f32"; }
+    String randomEt() { return exact && rnd.nextBoolean() ? "i32" : "f32"; }
 
-    private long randomDim() {
+    long randomDim() {
         return rnd.nextInt(7) == 0 ? new long[] {1, 3, 6}[rnd.nextInt(3)] : new long[] {2, 4, 8}[rnd.nextInt(3)];
     }
 
-    private long[] randomShape(int rank) {
+    long[] randomShape(int rank) {
         long[] s = new long[rank];
         for (int i = 0; i < rank; i++) s[i] = randomDim();
         while (elements(s) > MAX_ELEMENTS) s[rnd.nextInt(rank)] = 2;
         return s;
     }
 
-    private static long elements(long[] s) {
+    static long elements(long[] s) {
         long n = 1;
         for (long d : s) n *= d;
         return n;
     }
 
-    private Val newArg(long[] shape, String et) {
+    Val newArg(long[] shape, String et) {
         Val v = new Val("%arg" + args.size(), shape, et);
         String s = rnd.nextInt(5) == 0 ? null : sh.sharding(shape, true);
         argShardings.add(s);
@@ -128,7 +168,7 @@ final class ProgramGen {
     }
 
     /** Appends {@code "name"(operands) <{props}> ({region}) : (types) -> result} and returns the new value. */
-    private Val emit(String name, List<Val> operands, String props, String region, long[] shape, String et) {
+    Val emit(String name, List<Val> operands, String props, String region, long[] shape, String et) {
         Val v = new Val("%v" + next++, shape, et);
         StringBuilder sb = new StringBuilder(v.name + " = \"" + name + "\"(" + String.join(", ", operands.stream().map(Val::name).toList()) + ")");
         if (!props.isEmpty()) sb.append(" <{").append(props).append("}>");
@@ -138,7 +178,7 @@ final class ProgramGen {
         return v;
     }
 
-    private void add(Val v) {
+    void add(Val v) {
         pool.add(v);
         if (rnd.nextInt(5) == 0) { // a sharding_constraint on an intermediate value
             Val c = new Val("%v" + next++, v.shape, v.et);
@@ -148,20 +188,20 @@ final class ProgramGen {
     }
 
     /** A value of the pool, the recent ones more likely (deeper programs). */
-    private Val pick() {
+    Val pick() {
         int n = pool.size();
         int i = rnd.nextInt(3) == 0 ? rnd.nextInt(n) : n - 1 - rnd.nextInt(Math.min(n, 3));
         return pool.get(i);
     }
 
     /** Another value of this shape and type from the pool, else a new argument. */
-    private Val partner(long[] shape, String et) {
+    Val partner(long[] shape, String et) {
         List<Val> same = pool.stream().filter(v -> Arrays.equals(v.shape, shape) && v.et.equals(et)).toList();
         if (!same.isEmpty() && rnd.nextInt(3) != 0) return same.get(rnd.nextInt(same.size()));
         return newArg(shape, et);
     }
 
-    private static String i64s(long... xs) {
+    static String i64s(long... xs) {
         StringBuilder sb = new StringBuilder("array<i64");
         for (int i = 0; i < xs.length; i++) sb.append(i == 0 ? ": " : ", ").append(xs[i]);
         return sb.append('>').toString();
@@ -179,7 +219,7 @@ final class ProgramGen {
         return c.name;
     }
 
-    private Val constantOf(Val x, String literal) {
+    Val constantOf(Val x, String literal) {
         return emit("stablehlo.constant", List.of(), "value = dense<" + literal + "> : " + Val.type(new long[0], x.et), "", new long[0], x.et);
     }
 
@@ -189,8 +229,74 @@ final class ProgramGen {
                 + "\n        \"stablehlo.return\"(%r) : (" + t + ") -> ()\n    }";
     }
 
+    /**
+     * Families of ops, each drawn with its own weight, so that a failure is attributable and a family can be fuzzed
+     * alone: {@code -Dspmdfuzz.weight.<name>=N} (0 leaves it out; {@code base} is every op of the first version).
+     */
+    enum Family {
+        BASE(21), GATHER(2), SCATTER(2), SORT(2), TOP_K(1), ARGMAX(1), CUMSUM(1), WHILE(1), CASE(1), CALL(1), MANUAL(2), RAGGED_DOT(1);
+
+        final int weight;
+
+        Family(int weight) { this.weight = weight; }
+
+        String key() { return name().toLowerCase(java.util.Locale.ROOT); }
+
+        static int[] weights() {
+            int[] w = new int[values().length];
+            for (Family f : values()) w[f.ordinal()] = Integer.getInteger("spmdfuzz.weight." + f.key(), f.weight);
+            return w;
+        }
+    }
+
     void op() {
+        int total = Arrays.stream(weights).sum(), x = rnd.nextInt(total);
+        Family f = Family.BASE;
+        for (Family c : Family.values()) {
+            if (x < weights[c.ordinal()]) { f = c; break; }
+            x -= weights[c.ordinal()];
+        }
+        drawn.add(f);
         Val a = pick();
+        switch (f) {
+            case BASE -> baseOp(a);
+            case GATHER -> families.gather(a);
+            case SCATTER -> families.scatter(a);
+            case SORT -> families.sort(a);
+            case TOP_K -> families.topK(a);
+            case ARGMAX -> families.argmax(a);
+            case CUMSUM -> families.cumsum(a);
+            case WHILE -> families.whileLoop(a);
+            case CASE -> families.caseOp(a);
+            case CALL -> families.call(a);
+            case MANUAL -> families.manual(a);
+            case RAGGED_DOT -> families.raggedDot(a);
+        }
+    }
+
+    /** An op of a family that does not fit {@code a} (its rank or size): one that always does. */
+    void fallback(Val a) { add(emit("stablehlo.negate", List.of(a), "", "", a.shape, a.et)); }
+
+    /** Appends an op with several results ({@code %vN:k = ...}) and returns them ({@code %vN#i}). */
+    List<Val> emitN(String name, List<Val> operands, String props, String region, List<long[]> shapes, List<String> ets) {
+        String base = "%v" + next++;
+        List<Val> out = new ArrayList<>();
+        for (int i = 0; i < shapes.size(); i++) out.add(new Val(base + "#" + i, shapes.get(i), ets.get(i)));
+        StringBuilder sb = new StringBuilder(base + ":" + shapes.size() + " = \"" + name + "\"(" + String.join(", ", operands.stream().map(Val::name).toList()) + ")");
+        if (!props.isEmpty()) sb.append(" <{").append(props).append("}>");
+        if (!region.isEmpty()) sb.append(" (").append(region).append(")");
+        sb.append(" : (").append(String.join(", ", operands.stream().map(Val::type).toList())).append(") -> (")
+                .append(String.join(", ", out.stream().map(Val::type).toList())).append(')');
+        body.add(sb.toString());
+        return out;
+    }
+
+    /** Appends a line written whole by a family (a pretty-form op) defining {@code v}. */
+    void line(String text) { body.add(text); }
+
+    Val newVal(long[] shape, String et) { return new Val("%v" + next++, shape, et); }
+
+    void baseOp(Val a) {
         long[] s = a.shape;
         int r = s.length;
         switch (rnd.nextInt(21)) {
@@ -324,8 +430,9 @@ final class ProgramGen {
                     add(emit("stablehlo.convert", List.of(a), "", "", s, a.et.equals("f32") ? "i32" : "f32"));
                 } else {
                     StringBuilder lit = new StringBuilder("[");
-                    for (long i = 0, n = a.elements(); i < n; i++) lit.append(i == 0 ? "" : ", ").append(rnd.nextInt(5) - 2).append(".0");
-                    String literal = r == 0 ? "1.5" : lit.append(']').toString();
+                    String dot = a.et.equals("f32") ? ".0" : "";
+                    for (long i = 0, n = a.elements(); i < n; i++) lit.append(i == 0 ? "" : ", ").append(rnd.nextInt(5) - 2).append(dot);
+                    String literal = r == 0 ? (a.et.equals("f32") ? "1.5" : "1") : lit.append(']').toString();
                     Val c = r == 0 ? constantOf(a, literal) : emit("stablehlo.constant", List.of(), "value = dense<" + nested(literal, s) + "> : "
                             + a.type(), "", s, a.et);
                     add(emit("stablehlo.add", List.of(a, c), "", "", s, a.et));
@@ -390,7 +497,7 @@ final class ProgramGen {
     }
 
     /** A flat "[x, y, ...]" literal nested to {@code shape}. */
-    private static String nested(String flat, long[] shape) {
+    static String nested(String flat, long[] shape) {
         String[] xs = flat.substring(1, flat.length() - 1).split(", ");
         int[] pos = {0};
         return nest(xs, shape, 0, pos);

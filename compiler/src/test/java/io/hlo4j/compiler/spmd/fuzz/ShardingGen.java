@@ -9,7 +9,8 @@ import java.util.Random;
  * Random meshes (1 to 3 axes of size 1, 2 or 4, at most 8 devices) and random {@code #sdy.sharding} texts on them:
  * whole axes and the two halves of a size-4 axis ({@code "a":(1)2}, {@code "a":(2)2}), each on a dimension it
  * divides, dimensions open ({@code ?}) or closed, some with a user priority ({@code p0} to {@code p2}); some meshes
- * number their devices in a shuffled order ({@code device_ids}). With a small probability an axis lands on a dimension it does not
+ * number their devices in a shuffled order ({@code device_ids}); some name axes no dimension uses as
+ * {@code replicated={...}}. With a small probability an axis lands on a dimension it does not
  * divide: the pipeline must then refuse by name (docs/sharding.md: never padded).
  */
 final class ShardingGen {
@@ -109,6 +110,13 @@ final class ShardingGen {
             // a user priority needs something to prioritise: axes, or an open dimension
             if ((open || !ds.isEmpty()) && rnd.nextInt(8) == 0) sb.append('p').append(rnd.nextInt(3));
         }
-        return sb.append("]>").toString();
+        sb.append(']');
+        // sometimes axes no dimension uses are named explicitly replicated (Shardy's replicated={...}: closes them)
+        List<String> unused = new ArrayList<>();
+        for (String a : axes) if (dims.stream().flatMap(List::stream).noneMatch(o -> o.axis.equals(a))) unused.add('"' + a + '"');
+        if (!unused.isEmpty() && rnd.nextInt(8) == 0) {
+            sb.append(", replicated={").append(String.join(", ", unused.subList(0, 1 + rnd.nextInt(unused.size())))).append('}');
+        }
+        return sb.append(">").toString();
     }
 }

@@ -39,7 +39,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * prints the case, its seed and the program, the first {@value #MINIMISED} also a smaller one that fails the same way
  * ({@link Minimiser}), and writes them to {@code compiler/target/spmd-fuzz-failures/}. Longer:
  * {@code -Dspmdfuzz.count=5000} (exact programs), {@code -Dspmdfuzz.f32count=N} (f32 programs, count/3 unless given),
- * {@code -Dspmdfuzz.seed=S}.
+ * {@code -Dspmdfuzz.seed=S}; an op family more or less often: {@code -Dspmdfuzz.weight.<family>=N} ({@link ProgramGen.Family},
+ * the defaults sum to 36; 0 leaves a family out), e.g. {@code -Dspmdfuzz.weight.base=3 -Dspmdfuzz.weight.manual=30}.
+ * A program with a manual computation is checked against its {@link ProgramGen.Program#oracleText global form}.
  */
 class SpmdDifferentialFuzzTest {
     static final long SEED = Long.getLong("spmdfuzz.seed", 20261130L);
@@ -98,13 +100,14 @@ class SpmdDifferentialFuzzTest {
                 if (collectives < 0) refused++;
                 if (collectives > 0) moved++;
             } catch (Throwable t) {
-                String what = (exact ? "exact" : "f32") + " case " + i + " (ProgramGen.generate(" + seed + "L, " + exact + ")): " + t;
+                String what = (exact ? "exact" : "f32") + " case " + i + " (ProgramGen.generate(" + seed + "L, " + exact + "), families " + gen.drawn + "): " + t;
                 if (t instanceof OutOfMemoryError oom) {
                     save(dir, exact, i, what, p.text());
                     System.err.println("SpmdDifferentialFuzzTest: " + what);
                     throw oom;
                 }
                 String text = p.text();
+                if (!text.equals(p.oracleText())) text += "\n// the oracle's program (manual computations on global values):\n" + p.oracleText();
                 if (headers.size() < MINIMISED) {
                     String kind = FuzzOracle.kindOf(t);
                     ProgramGen.Program small = Minimiser.minimise(p, c -> kind.equals(failure(checker, c, seed)));
@@ -135,7 +138,9 @@ class SpmdDifferentialFuzzTest {
         ModuleVerifier.verify(global);
         List<FuzzOracle.NonDividing> bad = FuzzOracle.nonDividing(p);
         List<HostArray> inputs = inputs(p, new Random(seed ^ 0x5DEECE66DL));
-        List<HostArray> expected = new Interpreter(global).runHost("main", inputs);
+        // the oracle: the program as written, or, where it holds a manual computation, that computation on global values
+        Module unpartitioned = p.text().equals(p.oracleText()) ? global : MlirParser.parseModule(p.oracleText(), "fuzz-global.mlir");
+        List<HostArray> expected = new Interpreter(unpartitioned).runHost("main", inputs);
         // never a hang: partitioning and the run each stop at the deadline, naming where (a failure of the case)
         long deadline = System.nanoTime() + DEADLINE_S * 1_000_000_000L;
         PartitionedProgram pp;
