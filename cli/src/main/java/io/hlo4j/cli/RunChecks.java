@@ -60,27 +60,27 @@ final class RunChecks {
     }
 
     /**
-     * Input {@code i} feeds argument {@code i % nargs} (inputs dealt out device by device repeat the arguments); each
-     * must have that argument's element type and shape (a dynamic dimension takes any size). Counts that match
-     * neither layout are left to the caller's message.
+     * Input {@code i} feeds argument {@code i % nargs}: the inputs are either one per argument (every device gets them) or
+     * {@code devices} x nargs, dealt out device by device; each must have its argument's element type and shape (a dynamic
+     * dimension takes any size). A count that matches neither layout is left to the caller's message. {@code spmd} is the
+     * module {@code run --spmd} partitions (else null): a refusal then says when the module looks like a per-device program
+     * written without its mark ({@link #perDeviceHint}). The refusal numbers the argument from 0, as every other message
+     * does, and names the device when the inputs are dealt out: not the input's place among the {@code --input}s, which the
+     * file names.
      */
-    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays) { inputsMatch(fn, files, arrays, null); }
-
-    /**
-     * As {@link #inputsMatch(Operation, List, List)}; {@code spmd} is the module {@code run --spmd} partitions (else null):
-     * a refusal then says when the module looks like a per-device program written without its mark ({@link #perDeviceHint}).
-     */
-    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays, Module spmd) {
+    static void inputsMatch(Operation fn, List<Path> files, List<HostArray> arrays, int devices, Module spmd) {
         List<BlockArgument> args = fn.region(0).entry().arguments();
-        if (args.isEmpty() || arrays.size() % args.size() != 0) return;
+        int n = args.size();
+        if (n == 0 || (arrays.size() != n && arrays.size() != (long) n * devices)) return;
+        boolean dealt = arrays.size() != n;
         for (int i = 0; i < arrays.size(); i++) {
-            BlockArgument a = args.get(i % args.size());
+            BlockArgument a = args.get(i % n);
             TensorType got = arrays.get(i).type();
             if (!(a.type() instanceof TensorType want) || !Verify.compatible(got, want)) {
                 String where = !a.location().isPlaced() ? "" : " (" + a.location().describe() + ")";
-                throw new IllegalArgumentException(files.get(i) + ": --input #" + (i + 1) + " is " + got + ", but argument "
-                        + a.index() + " of @" + SymbolTable.symbolName(fn) + where + " is " + a.type()
-                        + (spmd == null ? "" : perDeviceHint(spmd, args, arrays)));
+                String which = (dealt ? "device " + i / n + "'s argument " : "argument ") + a.index();
+                throw new IllegalArgumentException(files.get(i) + ": --input for " + which + " of @" + SymbolTable.symbolName(fn) + where
+                        + " is " + got + ", but the argument is " + a.type() + (spmd == null ? "" : perDeviceHint(spmd, args, arrays)));
             }
         }
     }

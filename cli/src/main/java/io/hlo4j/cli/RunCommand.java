@@ -124,7 +124,7 @@ public final class RunCommand implements Callable<Integer> {
                     + (devices > 1 ? " (or " + nargs * devices + " files for --devices " + devices + ")" : ""));
         }
         List<HostArray> arrays = RunChecks.readInputs(inputs);
-        RunChecks.inputsMatch(fn, inputs, arrays, spmd ? modules.get(0) : null);
+        RunChecks.inputsMatch(fn, inputs, arrays, devices, spmd ? modules.get(0) : null);
         boolean writes = outDir != null && (job == null || job.processId() == 0);   // in a job, process 0 alone writes -o
         if (writes) CliFiles.checkOutputDir(outDir, "-o"); // before the run: a bad -o must not cost the run
         int rc;

@@ -55,13 +55,19 @@ class HostileRunTest {
         Path f64 = dir.resolve("f64.npy");
         Npy.write(f64, HostArray.fromDoubles(TensorType.of(FloatType.F64, 2), 1, 2));
         refused(Cli.run("run", add.toString(), "--input", f64.toString(), "--input", b.toString()), 1,
-                "hlo4j: " + f64 + ": --input #1 is tensor<2xf64>, but argument 0 of @main (" + add + ":1:17) is tensor<2xf32>\n");
+                "hlo4j: " + f64 + ": --input for argument 0 of @main (" + add + ":1:17) is tensor<2xf64>, but the argument is tensor<2xf32>\n");
         Path wide = dir.resolve("wide.npy");
         Npy.write(wide, HostArray.fromFloats(TensorType.of(FloatType.F32, 1, 2), 1f, 2f));
-        // dealt out over 2 devices: the 4th file is device 1's second argument
+        // dealt out over 2 devices: the 4th file is device 1's argument 1 (both counted from 0, as every other message counts)
         refused(Cli.run("run", add.toString(), "--devices", "2", "--input", a.toString(), "--input", b.toString(),
                         "--input", a.toString(), "--input", wide.toString()), 1,
-                "hlo4j: " + wide + ": --input #4 is tensor<1x2xf32>, but argument 1 of @main (" + add + ":1:36) is tensor<2xf32>\n");
+                "hlo4j: " + wide + ": --input for device 1's argument 1 of @main (" + add + ":1:36) is tensor<1x2xf32>, but the argument is tensor<2xf32>\n");
+        // two devices sharing one set of inputs: no device is named, each file feeds every device's argument
+        refused(Cli.run("run", add.toString(), "--devices", "2", "--input", a.toString(), "--input", wide.toString()), 1,
+                "hlo4j: " + wide + ": --input for argument 1 of @main (" + add + ":1:36) is tensor<1x2xf32>, but the argument is tensor<2xf32>\n");
+        // four files on one device are no device's inputs: the count is refused, not a file as some device's argument
+        refused(Cli.run("run", add.toString(), "--input", a.toString(), "--input", b.toString(), "--input", a.toString(), "--input", wide.toString()), 1,
+                "hlo4j: " + add + ": @main takes 2 arguments; got 4 --input files" + RunChecks.INPUT_HINT + "\n");
     }
 
     @Test void devicesOutOfRangeAreAUsageErrorBeforeAnyFileIsRead() {

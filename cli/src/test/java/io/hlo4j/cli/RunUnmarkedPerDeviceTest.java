@@ -40,8 +40,8 @@ class RunUnmarkedPerDeviceTest {
         Cli.Run r = Cli.run("run", old.toString(), "--spmd", "--input", in.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).hasLineCount(1).startsWith("hlo4j: " + in.resolve("arg4.npy") + ": --input #5 is tensor<64x2xf32>, but argument 4 of @main ("
-                        + old + ":3:114) is tensor<32x2xf32>; its arguments are its inputs' blocks on sdy.mesh @mesh, which nothing in it uses: "
+        assertThat(r.err()).hasLineCount(1).startsWith("hlo4j: " + in.resolve("arg4.npy") + ": --input for argument 4 of @main ("
+                        + old + ":3:114) is tensor<64x2xf32>, but the argument is tensor<32x2xf32>; its arguments are its inputs' blocks on sdy.mesh @mesh, which nothing in it uses: "
                         + "it looks like a per-device program written by 'hlo4j dump --emit explicit' before dumps carried the mark hlo4j.per_device_program. "
                         + "Dump it again ('hlo4j dump ... --mesh ... --emit explicit' marks it) and run that with --devices 2 and each device's blocks, "
                         + "or run the annotated dump (--emit annotated) with --spmd");
@@ -74,13 +74,13 @@ class RunUnmarkedPerDeviceTest {
         Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 6), 1, 2, 3, 4, 5, 6));   // 6 is no 4 times axes' sizes
         Cli.Run r = Cli.run("run", m.toString(), "--spmd", "--input", a.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("hlo4j: " + a + ": --input #1 is tensor<6xf32>, but argument 0 of @main (" + m + ":3:19) is tensor<4xf32>\n");
+        assertThat(r.err()).isEqualTo("hlo4j: " + a + ": --input for argument 0 of @main (" + m + ":3:19) is tensor<6xf32>, but the argument is tensor<4xf32>\n");
         // 8 = 4 x 2 would be x's block, but nothing in the module talks across devices: as likely a global program given a
         // wrong input, so no hint (it used to get one)
         Npy.write(a, HostArray.fromFloats(TensorType.of(FloatType.F32, 8), 1, 2, 3, 4, 5, 6, 7, 8));
         Cli.Run r8 = Cli.run("run", m.toString(), "--spmd", "--input", a.toString());
         assertThat(r8.code()).as(r8.toString()).isEqualTo(1);
-        assertThat(r8.err()).isEqualTo("hlo4j: " + a + ": --input #1 is tensor<8xf32>, but argument 0 of @main (" + m + ":3:19) is tensor<4xf32>\n");
+        assertThat(r8.err()).isEqualTo("hlo4j: " + a + ": --input for argument 0 of @main (" + m + ":3:19) is tensor<8xf32>, but the argument is tensor<4xf32>\n");
         // with a collective over x's two devices (what a partitioned program has and a replicated global one has not): the hint
         Files.writeString(m, """
                 module attributes {mhlo.num_partitions = 2 : i32} {

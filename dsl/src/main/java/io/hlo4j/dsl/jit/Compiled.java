@@ -32,7 +32,15 @@ public record Compiled(Lowered lowered, Executable executable) {
         }
     }
 
-    private String functionName() { return "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", ""); }
+    /**
+     * The program as the user named it: the module's {@code jit_<name>} without its prefix. Not the entry function's symbol,
+     * which for a {@code ShardedJit} is always {@code @main} (what a partitioned run calls) whatever the jit's name.
+     */
+    private String functionName() {
+        String module = lowered.module().name();
+        if (module != null && module.startsWith("jit_") && module.length() > 4) return "@" + module.substring(4);
+        return "@" + lowered.traced().function().attr("sym_name").toString().replace("\"", "");
+    }
 
     /**
      * Pytree call: arguments shaped like the traced ones; the result has the traced output structure. Arguments of

@@ -9,7 +9,10 @@ import io.hlo4j.runtime.backend.Backend;
 
 import java.util.List;
 
-/** Stage 2: the StableHLO module ({@code module @jit_name { func.func public @main ... }}). */
+/**
+ * Stage 2: the StableHLO module ({@code module @jit_<name> { func.func public @<name> ... }}; {@code @main} for
+ * {@code Jit.jit(fn)}, and always for a {@code ShardedJit}, whose module keeps the jit's name).
+ */
 public record Lowered(Traced traced, Module module) {
     /** Dead code (values nothing returned depends on, such as an unused gradient) is removed here, as JAX's lowering does. */
     static Lowered of(Traced t) {

@@ -12,9 +12,11 @@ import java.util.Arrays;
 public record ExpertWeights(Tensor wi, Tensor wu, Tensor wd, Tensor wiBias, Tensor wuBias, Tensor wdBias) {
     public ExpertWeights {
         if (wi == null || wu == null || wd == null) {   // say which: a params map's missing or misspelt key reads as null
-            String missing = String.join(" and ", java.util.stream.Stream.of(wi == null ? "wi" : null, wu == null ? "wu" : null,
-                    wd == null ? "wd" : null).filter(java.util.Objects::nonNull).toList());
-            throw new MoeException("ExpertWeights: " + missing + (missing.contains(" and ") ? " are" : " is")
+            java.util.List<String> names = java.util.stream.Stream.of(wi == null ? "wi" : null, wu == null ? "wu" : null,
+                    wd == null ? "wd" : null).filter(java.util.Objects::nonNull).toList();
+            String missing = names.size() == 1 ? names.get(0)
+                    : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.getLast();   // "wi, wu and wd"
+            throw new MoeException("ExpertWeights: " + missing + (names.size() > 1 ? " are" : " is")
                     + " null; wi, wu and wd are required (wi " + describe(wi) + ", wu " + describe(wu) + ", wd " + describe(wd) + ")",
                     SourceLoc.here());
         }

@@ -93,6 +93,12 @@ class UserMistakesJourneyTest {
             return ExpertWeights.of(null, (Tensor) x[0], null).wu();
         }).call(a[3])).isInstanceOf(MoeException.class)
                 .hasMessage("ExpertWeights: wi and wd are null; wi, wu and wd are required (wi null, wu f32[4, 4, 3], wd null) " + at(line[0]));
+        // all three missing: a list, not "wi and wu and wd"
+        assertThatThrownBy(() -> Jit.jit("m", x -> {
+            line[0] = nextLine();
+            return ExpertWeights.of(null, null, null).wu();
+        }).call(a[3])).isInstanceOf(MoeException.class)
+                .hasMessage("ExpertWeights: wi, wu and wd are null; wi, wu and wd are required (wi null, wu null, wd null) " + at(line[0]));
     }
 
     /** MoeOutput.asMap: one pytree by the CLI's names; the losses only when computed. */

@@ -66,6 +66,43 @@ class ShardedJitOutShardingsTest {
         }
     }
 
+    /**
+     * {@code ShardedJit.jit(fn, in)}, {@code jax.jit(f, in_shardings=in)}: the module {@code @jit_main}, each argument
+     * carrying its in-sharding, no result an {@code sdy.sharding}; globally and on 4 simulated devices it gives the
+     * unsharded jit's values.
+     */
+    @Test
+    void theTwoArgumentJitAnnotatesTheArgumentsOnlyAndRunsAsTheUnshardedJit() {
+        HostArray x = arr(new long[] {8, 16}, i -> Math.sin(i)), w = arr(new long[] {16, 4}, i -> Math.cos(0.5 * i));
+        ShardedJit j = ShardedJit.jit(THREE, IN).withBackend(io.hlo4j.runtime.backend.Backend.interpreter());
+        io.hlo4j.dsl.jit.Lowered lowered = j.lower(x, w);
+        assertThat(lowered.module().name()).isEqualTo("jit_main");
+        io.hlo4j.mlir.ir.Operation main = lowered.module().symbols().lookup("main");
+        assertThat(main).as("the entry function @main").isNotNull();
+        io.hlo4j.mlir.attr.ArrayAttr argAttrs = (io.hlo4j.mlir.attr.ArrayAttr) main.attr("arg_attrs");
+        assertThat(argAttrs.size()).isEqualTo(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(((io.hlo4j.mlir.attr.DictionaryAttr) argAttrs.get(i)).get("sdy.sharding")).as("argument #" + i)
+                    .isEqualTo(IN.get(i).toSdy(2));
+        }
+        assertThat(main.attr("res_attrs")).as("no result annotated:\n" + lowered.asText()).isNull();
+        assertThat(lowered.asText().split("sdy.sharding = ", -1).length - 1).as(lowered.asText()).isEqualTo(2);
+
+        List<HostArray> want = Jit.jit("three", THREE).callList(x, w);
+        @SuppressWarnings("unchecked") List<HostArray> global = (List<HostArray>) j.call(x, w);
+        @SuppressWarnings("unchecked") List<HostArray> simulated = (List<HostArray>) j.callSimulated(x, w).results();
+        for (List<HostArray> got : List.of(global, simulated)) {
+            assertThat(got).hasSize(3);
+            for (int r = 0; r < 3; r++) {
+                assertThat(got.get(r).shape()).as("result #" + r).containsExactly(want.get(r).shape());
+                double[] g = got.get(r).toDoubleArray(), e = want.get(r).toDoubleArray();
+                for (int i = 0; i < e.length; i++) {
+                    assertThat(g[i]).as("result #" + r + " [" + i + "]").isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(e[i]))));
+                }
+            }
+        }
+    }
+
     @Test
     void omittedIsTheSameModuleAsAnExplicitListOfNulls() {
         Spec xs = Spec.of(DType.F32, 8, 16), ws = Spec.of(DType.F32, 16, 4);
