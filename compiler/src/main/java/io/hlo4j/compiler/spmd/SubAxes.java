@@ -59,7 +59,10 @@ public final class SubAxes {
         return out;
     }
 
-    /** The greatest common divisor: the largest major part of an axis of size {@code b} that divides {@code a}. */
+    /**
+     * The greatest common divisor: the largest major part of an axis of size {@code b} that divides {@code a}, and the
+     * factor two reshape dimensions share (the reshape rule's factor sizes).
+     */
     public static long gcd(long a, long b) {
         while (b != 0) {
             long t = a % b;

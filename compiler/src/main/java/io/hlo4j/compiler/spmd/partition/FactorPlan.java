@@ -17,7 +17,9 @@ import java.util.Set;
  * shardings propagation chose; reduction factors (where the op allows a partial result, finished by a
  * collective) take axes from the operands first, so that an operand already split along its contracting
  * dimension is not gathered. Need-replication and permutation factors get no axes. An axis is used by at most
- * one factor (two disjoint sub-axes of one axis, {@code "x":(1)2} and {@code "x":(2)2}, may go to two); an axis that does not divide its factor is left out (the value is then resharded, never padded).
+ * one factor (two disjoint sub-axes of one axis, {@code "x":(1)2} and {@code "x":(2)2}, may go to two). An axis that
+ * does not divide what is left of its factor keeps its major part of the size they share (a sub-axis, when the factor is
+ * not its dimension's last); what does not fit is left out (the value is then resharded, never padded).
  * A dimension made of several factors is split over the major factor first: a minor factor gets axes only
  * when every factor before it is split completely.
  */

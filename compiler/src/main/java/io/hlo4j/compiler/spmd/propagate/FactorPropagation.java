@@ -57,11 +57,57 @@ final class FactorPropagation {
         List<List<AxisRef>> chosen = new ArrayList<>();
         for (int f = 0; f < nf; f++) chosen.add(choose(e, f, slots, proj, mesh));
 
+        List<List<AxisRef>> kept = settle(e, chosen, mesh);
         boolean changed = false;
         for (int t = 0; t < slots.size(); t++) {
-            if (included[t]) changed |= update(e, t, slots.get(t), chosen, proj.get(t), mesh);
+            if (included[t]) changed |= update(e, t, slots.get(t), chosen, kept, proj.get(t), mesh);
         }
         return changed;
+    }
+
+    /**
+     * The chosen axes the partitioner can keep, as its {@code FactorPlan.settle} does: a factor that follows, in a
+     * dimension of any tensor of the op, a major factor not split completely loses its axes, until none is left to
+     * clear. A factor the partitioner never splits counts as unsplit: need-replication and permutation factors, and a
+     * reshape's factor of one side only (kept whole by its local reshape). Without this a free operand of a reshape
+     * whose result is annotated {@code [{}, {"x","y"}, {}]} ({@code [4,6]} to {@code [2,6,2]} on x=2, y=3) would take
+     * {@code {"y"}} from the result's minor factor, which the partitioner then clears, gathering the operand back.
+     * Only operands are held to it: a free result given such axes costs a local slice and keeps later ops split.
+     */
+    private static List<List<AxisRef>> settle(Edge e, List<List<AxisRef>> chosen, MeshRef mesh) {
+        OpShardingRule r = e.rule();
+        java.util.Set<Integer> unsplit = new java.util.HashSet<>(r.needReplicationFactors());
+        unsplit.addAll(r.permutationFactors());
+        List<List<List<Integer>>> all = new ArrayList<>(r.operandMappings());
+        all.addAll(r.resultMappings());
+        if (e.op().name().equals("stablehlo.reshape")) {
+            java.util.Set<Integer> in = new java.util.HashSet<>(), out = new java.util.HashSet<>();
+            for (List<Integer> d : r.operandMappings().get(0)) in.addAll(d);
+            for (List<Integer> d : r.resultMappings().get(0)) out.addAll(d);
+            for (int f = 0; f < r.numFactors(); f++) if (in.contains(f) != out.contains(f)) unsplit.add(f);
+        }
+        List<List<AxisRef>> kept = new ArrayList<>(chosen);
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (List<List<Integer>> t : all) {
+                for (List<Integer> dim : t) {
+                    boolean partial = false;
+                    for (int f : dim) {
+                        List<AxisRef> c = kept.get(f);
+                        if (partial && c != null && !c.isEmpty()) {
+                            kept.set(f, List.of());
+                            changed = true;
+                            continue;
+                        }
+                        long size = r.factorSizes().get(f), shards = 1;
+                        if (!unsplit.contains(f) && c != null) for (AxisRef a : c) shards *= a.size(mesh.mesh());
+                        if (shards != size && size != 1) partial = true;
+                    }
+                }
+            }
+        }
+        return kept;
     }
 
     private static List<List<Integer>> mapping(OpShardingRule r, Edge e, int t) {
@@ -74,8 +120,10 @@ final class FactorPropagation {
     }
 
     /**
-     * Splits each dimension's axes over its factors, major to minor; an axis that does not divide what is left stops it
-     * (a size-1 axis that fits no factor is passed over instead).
+     * Splits each dimension's axes over its factors, major to minor. An axis that shares a part g with what is left of a
+     * factor that is not the dimension's last (neither dividing it nor a multiple of it) is split first: its major part
+     * of g devices shards the factor and its minor part is what comes next; an axis (or minor part) that then does not
+     * divide what is left stops the dimension (a size-1 axis that fits no factor is passed over instead).
      */
     private List<List<AxisRef>> project(Edge e, int t, TensorState s, MeshRef mesh) {
         OpShardingRule r = e.rule();
@@ -110,8 +158,8 @@ final class FactorPropagation {
                     report(e, Kind.NOT_DIVISIBLE, "dimension " + d + " of " + slotName(e, t),
                             List.of(s.axes.get(d).toString()), "stop before " + a,
                             "axis " + a + " (size " + size + ") does not divide "
-                                    + (fi == fs.size() ? "what is left of the dimension" : "factor " + OpShardingRule.factorSymbol(fs.get(fi))
-                                    + " (size " + r.factorSizes().get(fs.get(fi)) + ", " + acc + " already sharded)")
+                                    + (fi == fs.size() ? "what is left of the dimension" : "what is left of factor " + OpShardingRule.factorSymbol(fs.get(fi))
+                                    + " (" + r.factorSizes().get(fs.get(fi)) / acc + " of " + r.factorSizes().get(fs.get(fi)) + ")")
                                     + "; the axes from it on do not propagate through this op");
                     break;
                 }
@@ -195,7 +243,8 @@ final class FactorPropagation {
     }
 
     /** Extends each free dimension of tensor t with the chosen factor axes, major factors first. */
-    private boolean update(Edge e, int t, TensorState s, List<List<AxisRef>> chosen, List<List<AxisRef>> own, MeshRef mesh) {
+    private boolean update(Edge e, int t, TensorState s, List<List<AxisRef>> chosen, List<List<AxisRef>> kept,
+                           List<List<AxisRef>> own, MeshRef mesh) {
         OpShardingRule r = e.rule();
         List<List<Integer>> map = mapping(r, e, t);
         boolean changed = false;
@@ -206,6 +255,12 @@ final class FactorPropagation {
             for (int k = 0; k < fs.size(); k++) {
                 int f = fs.get(k);
                 List<AxisRef> c = chosen.get(f) != null ? chosen.get(f) : own.get(f);
+                // an operand is not given what the partitioner cannot keep (it would be gathered back); a result may be:
+                // the op is computed less split and each device slices its block locally, which keeps later ops split
+                if (t < e.operands().size() && chosen.get(f) != null && !chosen.get(f).isEmpty() && kept.get(f).isEmpty()) {
+                    if (!c.isEmpty()) reportSettled(e, t, d, f, c);
+                    break;
+                }
                 target.addAll(c);
                 long shards = 1;
                 for (AxisRef a : c) shards *= a.size(mesh.mesh());
@@ -259,6 +314,13 @@ final class FactorPropagation {
         }
         if (s.mesh == null && changed) s.mesh = mesh;
         return changed;
+    }
+
+    private void reportSettled(Edge e, int t, int d, int f, List<AxisRef> axes) {
+        report(e, Kind.NOT_EXPRESSIBLE, "dimension " + d + " of " + slotName(e, t),
+                List.of("factor " + OpShardingRule.factorSymbol(f) + " = " + axesText(axes)), "stop before factor " + OpShardingRule.factorSymbol(f),
+                "factor " + OpShardingRule.factorSymbol(f) + " (size " + e.rule().factorSizes().get(f) + ") follows, in another tensor of this op, a major"
+                        + " factor not sharded completely, so the op cannot be computed on its blocks; its axes do not propagate here");
     }
 
     private void report(Edge e, Kind kind, String factor, List<String> candidates, String choice, String reason) {

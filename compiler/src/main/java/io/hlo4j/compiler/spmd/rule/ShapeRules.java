@@ -1,5 +1,6 @@
 package io.hlo4j.compiler.spmd.rule;
 
+import io.hlo4j.compiler.spmd.SubAxes;
 import io.hlo4j.mlir.dialect.sdy.OpShardingRule;
 import io.hlo4j.mlir.ir.Operation;
 
@@ -111,7 +112,7 @@ final class ShapeRules {
             if (inDim < in.length && prodDimsIn == prodFactorsIn) prodDimsIn *= in[inDim];
             if (outDim < out.length && prodDimsOut == prodFactorsOut) prodDimsOut *= out[outDim];
             long nextIn = prodDimsIn / prodFactorsIn, nextOut = prodDimsOut / prodFactorsOut;
-            long g = gcd(nextIn, nextOut);
+            long g = SubAxes.gcd(nextIn, nextOut);
             if (prodFactorsIn == prodFactorsOut) {
                 if (g > 1) {
                     b.factor(new int[] {inDim}, new int[] {outDim}, g);
@@ -144,8 +145,6 @@ final class ShapeRules {
         if (next > g) return next / g;
         return next;
     }
-
-    static long gcd(long a, long b) { return b == 0 ? a : gcd(b, a % b); }
 
     /**
      * A dimension the update does not cover whole stays sharded on operand and result (each device updates its

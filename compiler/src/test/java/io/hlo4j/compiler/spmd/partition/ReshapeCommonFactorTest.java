@@ -33,7 +33,7 @@ class ReshapeCommonFactorTest {
         assertThat(c.maxBytesReceived()).isEqualTo(24);
         assertThat(c.printed()).contains("(tensor<12xf32>) -> tensor<3x4xf32>");
         assertThat(c.conflicts()).extracting(ShardingConflict::kind).containsExactly(ShardingConflict.Kind.NOT_DIVISIBLE);
-        assertThat(c.conflicts().getFirst().describe()).contains("axis \"x\":(2)2 (size 2) does not divide factor i (size 6, 2 already sharded)");
+        assertThat(c.conflicts().getFirst().describe()).contains("axis \"x\":(2)2 (size 2) does not divide what is left of factor i (3 of 6)");
         assertThat(c.program().report().entries()).isEmpty();
     }
 
@@ -67,8 +67,8 @@ class ReshapeCommonFactorTest {
 
     /**
      * Where every device's block is a block on both sides nothing moves: [12] on x=4 to [2,6] (the axis is a multiple of
-     * the major factor 2: both halves shard a dimension), [4,6] on dim 0 to [24] and [8,3]. [4,6] with x=4 on dim 1 is no
-     * sharding at all (4 does not divide 6) and is refused by name.
+     * the major factor 2: both halves shard a dimension), [4,6] on dim 0 to [24] and [8,3]. [4,6] with x=4 on dim 1 (4 does not
+     * divide 6) Shardy accepts with implicit padding; hlo4j refuses it by name (it never pads).
      */
     @Test
     void contiguousBlocksMoveNothing() {
@@ -130,6 +130,7 @@ class ReshapeCommonFactorTest {
                 {8, new long[] {24}, new long[] {4, 6}, "[{\"x\":(1)4}, {\"x\":(4)2}]", List.of(), 0L},
                 {3, new long[] {18}, new long[] {2, 9}, "[{}, {}]", List.of("all_gather [[0, 1, 2]]"), 48L},
                 {2, new long[] {18}, new long[] {3, 6}, "[{}, {}]", List.of("all_gather [[0, 1]]"), 36L},
+                {4, new long[] {12}, new long[] {3, 4}, "[{}, {}]", List.of("all_gather [[0, 1, 2, 3]]"), 36L},
         };
         for (Object[] k : cases) {
             long[] in = (long[]) k[1], out = (long[]) k[2];
@@ -153,6 +154,26 @@ class ReshapeCommonFactorTest {
         ReshapeCase yx = ReshapeCase.of("\"x\"=2, \"y\"=3", new long[] {24}, "[{\"y\", \"x\"}]", new long[] {4, 6}, null);
         assertThat(yx.reshapeSharding()).isEqualTo("[{}, {}]");
         assertThat(yx.collectives()).containsExactly("all_gather [[0, 3, 1, 4, 2, 5]]");
+    }
+
+    /**
+     * On x=2, y=3, [4,6] with no annotation to [2,6,2] annotated [{}, {"x", "y"}, {}]: factors i=2 (operand dim 0, result
+     * dim 0), j=2 (operand dim 0, result dim 1), k=3 (operand dim 1, result dim 1), l=2 (operand dim 1, result dim 2).
+     * The result's x shards j and y shards k, but j follows the unsplit i in the operand's dim 0, so the partitioner
+     * keeps neither (and k then follows a j not split in the result). Propagation mirrors that: the operand is left
+     * unsplit rather than given {"y"} (which used to be all-gathered back); the reshape is computed whole and each device
+     * slices its block of the result locally: no collective. Propagation reports both stops as NOT_EXPRESSIBLE.
+     */
+    @Test
+    void aFreeOperandIsNotGivenAxesThePartitionerCannotKeep() {
+        ReshapeCase c = ReshapeCase.of("\"x\"=2, \"y\"=3", new long[] {4, 6}, null, new long[] {2, 6, 2}, "[{}, {\"x\", \"y\"}, {}]");
+        assertThat(c.program().argShardings().getFirst().toString()).isEqualTo("#sdy.sharding<@mesh, [{}, {}]>");
+        assertThat(c.collectives()).isEmpty();
+        assertThat(c.reshapeSharding()).isEqualTo("[{}, {\"x\", \"y\"}, {}]");
+        assertThat(c.printed()).contains("(tensor<4x6xf32>) -> tensor<2x6x2xf32>");
+        assertThat(c.conflicts()).extracting(ShardingConflict::kind)
+                .containsExactly(ShardingConflict.Kind.NOT_EXPRESSIBLE, ShardingConflict.Kind.NOT_EXPRESSIBLE);
+        assertThat(c.conflicts().get(1).describe()).contains("factor k (size 3) follows, in another tensor of this op, a major factor");
     }
 
     /**
