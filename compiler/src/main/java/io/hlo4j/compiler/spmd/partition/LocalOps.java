@@ -166,7 +166,8 @@ final class LocalOps {
     /**
      * A scatter whose indexed (inserted-window) operand dimensions are split: each device scatters into its own
      * rows, so the indices are shifted by the block's offset; updates that land outside the block are then out of
-     * bounds, which scatter skips by definition. Indexed dimensions with wider windows are never split by the rule.
+     * bounds, which scatter skips by definition. Indexed dimensions with wider windows, a whole-dimension window
+     * included, are never split by the rule: scatter bounds-checks each element, so such a window reaches other blocks.
      */
     private static List<Value> offsetScatterIndices(IrBuilder b, Operation op, List<Value> operands, TensorSharding inputSharding,
                                                      CollectiveEmitter emit) {

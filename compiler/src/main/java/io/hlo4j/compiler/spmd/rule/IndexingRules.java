@@ -16,6 +16,13 @@ import static io.hlo4j.compiler.spmd.rule.RuleBuilder.NONE;
  * implicit index batch) pass through, offset dimensions taken whole pass through, sliced dimensions need
  * replication, collapsed/indexed dimensions are reductions for gather (each device contributes the rows it
  * holds) and pass through for scatter, and the index vector dimension needs replication.
+ *
+ * <p>One departure from Shardy: a scatter's update window that spans a whole input dimension the indices address
+ * (more than one row) needs replication, where Shardy passes it through. Scatter checks bounds per element
+ * (StableHLO's semantics, which the interpreter runs), so a window starting at 1 or -2 still updates the rows it
+ * overlaps, each from another row of the window: a device's rows of the result need update rows other devices hold.
+ * XLA partitions that dimension locally, which is right only where a window out of bounds is dropped whole (XLA's
+ * own scatter). gather clamps its start, so a whole-dimension slice always starts at 0 and passes through.
  */
 final class IndexingRules {
     private IndexingRules() {}
@@ -32,14 +39,16 @@ final class IndexingRules {
     }
 
     static void factors(boolean isScatter, boolean scatterReduces, long[] input, long[] slices, long[] indices, long indexVectorDim,
-                        Dims offsetDims, Dims collapsed, Dims inputBatching, Dims indicesBatching, AddFactor add) {
+                        Dims offsetDims, Dims collapsed, Dims inputBatching, Dims indicesBatching, Dims indexed, AddFactor add) {
         int inputDim = 0, batchPos = 0;
         for (int s = 0; s < slices.length; s++) {
             if (offsetDims.contains(s)) {
                 while (collapsed.contains(inputDim) || inputBatching.contains(inputDim)) inputDim++;
                 long inSize = input[inputDim];
                 if (inSize == slices[s]) {
-                    add.add(inputDim, NONE, s, inSize, PASS_THROUGH, false);
+                    // a scatter window starting off 0 writes its rows into other rows (see the class comment)
+                    boolean shifts = isScatter && inSize > 1 && indexed.contains(inputDim);
+                    add.add(inputDim, NONE, s, inSize, shifts ? NEED_REPLICATION : PASS_THROUGH, false);
                 } else if (isScatter) {
                     add.add(inputDim, NONE, NONE, inSize, NEED_REPLICATION, false);
                     add.add(NONE, NONE, s, slices[s], NEED_REPLICATION, false);
@@ -81,7 +90,7 @@ final class IndexingRules {
         RuleBuilder b = new RuleBuilder(op);
         factors(false, false, OpAttrs.operandShape(op, 0), OpAttrs.resultShape(op, 0), OpAttrs.operandShape(op, 1),
                 dn.indexVectorDim(), dn.offsetDims(), dn.collapsedSliceDims(), dn.operandBatchingDims(),
-                dn.startIndicesBatchingDims(),
+                dn.startIndicesBatchingDims(), dn.startIndexMap(),
                 (in, idx, sl, size, kind, blocked) -> b.factor(new int[] {in, idx}, new int[] {sl}, size, kind, blocked));
         return b.build();
     }
@@ -93,7 +102,7 @@ final class IndexingRules {
         RuleBuilder b = new RuleBuilder(op);
         factors(true, reducesBySum(op), OpAttrs.operandShape(op, 0), OpAttrs.operandShape(op, n + 1), OpAttrs.operandShape(op, n),
                 dn.indexVectorDim(), dn.updateWindowDims(), dn.insertedWindowDims(), dn.inputBatchingDims(),
-                dn.scatterIndicesBatchingDims(), (in, idx, up, size, kind, blocked) -> {
+                dn.scatterIndicesBatchingDims(), dn.scatterDimsToOperandDims(), (in, idx, up, size, kind, blocked) -> {
                     int[] od = new int[2 * n + 1];
                     for (int k = 0; k < n; k++) {
                         od[k] = in;

@@ -78,14 +78,13 @@ class AutodiffDifferentialFuzzTest {
      * {@value #DEFAULT_SHARDED}) programs' backward programs partitioned over 2 simulated devices against the
      * unpartitioned backward. Wrong values fail, and so does a refusal of the partitioner: every backward program's
      * shardings divide its dimensions (dim 0 split only where it is even), so the partitioner must take it (it once
-     * emitted an invalid reshape for a reshape without a common factor: ReshapeOneSidedFactorTest). Refusals
-     * {@link ShardedBackwardCheck#knownRefusal} names (partitioner bugs reported, not yet fixed) are counted and printed
-     * instead.
+     * emitted an invalid reshape for a reshape without a common factor: ReshapeOneSidedFactorTest; and refused the
+     * scatter-add VJP of a gather of a whole split vector: GatherScatterWindowPartitionTest).
      */
     @Test
     void shardedBackwardProgramsMatchTheUnpartitionedBackward() {
         int count = Integer.getInteger("gradfuzz.sharded.count", DEFAULT_SHARDED);
-        List<String> failures = new ArrayList<>(), known = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         int split = 0;
         for (int i = 0; i < count; i++) {
             long seed = CaseSeeds.of(SEED, i);
@@ -95,16 +94,12 @@ class AutodiffDifferentialFuzzTest {
             } catch (OutOfMemoryError e) {
                 throw e;
             } catch (Throwable t) {
-                if (t instanceof ShardedBackwardCheck.Refused r && ShardedBackwardCheck.knownRefusal(r) != null) {
-                    known.add("case " + i + " (" + ShardedBackwardCheck.knownRefusal(r) + ")");
-                    continue;
-                }
                 failures.add("sharded case " + i + " (GradProgramGen.generate(" + seed + "L)): " + t + "\n" + p.text());
                 save(i, "sharded " + t, p.text());
             }
         }
-        System.out.printf("AutodiffDifferentialFuzzTest sharded: %d programs, %d with split arguments, %d failed, %d refused as known: %s%n", count, split,
-                failures.size(), known.size(), known);
+        System.out.printf("AutodiffDifferentialFuzzTest sharded: %d programs (seed %d), %d with split arguments, %d failed%n", count, SEED, split,
+                failures.size());
         assertThat(failures).as("%d of %d sharded backward programs failed (a refusal of the partitioner too); the first:\n%s", failures.size(),
                 count, failures.isEmpty() ? "" : failures.getFirst()).isEmpty();
         assertThat(split).as("programs with a split argument").isGreaterThan(count / 3);
@@ -121,6 +116,18 @@ class AutodiffDifferentialFuzzTest {
             assertThat(ShardedBackwardCheck.check(GradProgramGen.generate(seed, GradFamilies.Weights.NONE), seed)).as("case %d: arguments split", i)
                     .isPositive();
         }
+    }
+
+    /**
+     * The case (seed 20261130, drawn with windowed gathers) the partitioner once refused: the VJP of a gather of a whole
+     * split vector, a scatter-add of a two-row window into the rows its indices address, whose rows propagation split.
+     */
+    @Test
+    void theCaseOfTheWholeWindowScatterIsPartitioned() {
+        long seed = CaseSeeds.of(20261130L, 54);
+        Program p = GradProgramGen.generate(seed);
+        assertThat(p.text()).contains("stablehlo.gather");
+        assertThat(ShardedBackwardCheck.check(p, seed)).as("arguments split").isPositive();
     }
 
     /** A failure's kind: the exception class and its message up to the first digit or colon (a mismatch stays a mismatch). */

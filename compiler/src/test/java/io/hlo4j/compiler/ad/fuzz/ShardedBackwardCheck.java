@@ -40,25 +40,6 @@ final class ShardedBackwardCheck {
     }
 
     /**
-     * Partitioner refusals known and reported but not fixed yet (compiler/spmd, not autodiff), each with the smallest
-     * program that shows it: a refusal whose message holds the key is not a failure of the sharded mode; others are.
-     */
-    static final java.util.Map<String, String> KNOWN_REFUSALS = java.util.Map.of(
-            // the VJP of a gather of a whole split vector (slice size 2 at a constant start) is a scatter-add with a
-            // two-row update window into dim 0, which propagation splits: the scatter's sharding rule lets it be split
-            // (found when the fuzz drew windowed gathers: seed 20261130, case 54). Smallest program:
-            //   %d = dot_general(%a: 2x3, %b: 3x2x2) contracting [0, 1] x [1, 0] -> 2; %g = gather(%d, dense<0> : i64)
-            //   offset_dims [0], start_index_map [0], index_vector_dim 0, slice_sizes [2]
-            "update window is not a single row (the sharding rule should have required it whole)",
-            "scatter sharding rule lets a multi-row update window's indexed dim be split");
-
-    /** The reason a refusal is known ({@link #KNOWN_REFUSALS}), or null. */
-    static String knownRefusal(Refused r) {
-        for (var e : KNOWN_REFUSALS.entrySet()) if (String.valueOf(r.getMessage()).contains(e.getKey())) return e.getValue();
-        return null;
-    }
-
-    /**
      * Checks p's backward program sharded; returns how many of its arguments were split. A program with a bf16 segment
      * is checked twice: its f64 twin ({@link Program#twin}) at the f64 tolerance, where a wrong partitioning shows, and
      * itself at 2^-4 of each result's largest magnitude, since a sum regrouped over the devices rounds differently in

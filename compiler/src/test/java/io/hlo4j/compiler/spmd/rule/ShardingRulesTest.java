@@ -117,6 +117,33 @@ class ShardingRulesTest {
                 .isEqualTo("#sdy.op_sharding_rule<([k, j], [i, l])->([i, j]) {i=4, j=16, k=8, l=1} reduction={k} need_replication={l}>");
     }
 
+    /**
+     * Where hlo4j departs from Shardy (which passes j through): a scatter window as wide as a dimension the indices
+     * address needs replication, since scatter bounds-checks each element and a window starting at 1 writes row 0 of the
+     * window into row 1 (GatherScatterWindowPartitionTest runs it). The unaddressed dimension k still passes through, and
+     * so does gather's whole slice, whose start is clamped to 0.
+     */
+    @Test
+    void scatterOfWholeWindowsIntoAddressedRowsNeedsReplication() {
+        String scatter = """
+            func.func @f(%a: tensor<4x3xf32>, %i: tensor<2x1xi32>, %u: tensor<2x4x3xf32>) -> tensor<4x3xf32> {
+              %0 = "stablehlo.scatter"(%a, %i, %u) <{scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1, 2], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>}> ({
+              ^bb0(%x: tensor<f32>, %y: tensor<f32>):
+                %s = stablehlo.add %x, %y : tensor<f32>
+                stablehlo.return %s : tensor<f32>
+              }) : (tensor<4x3xf32>, tensor<2x1xi32>, tensor<2x4x3xf32>) -> tensor<4x3xf32>
+              return %0 : tensor<4x3xf32>
+            }""";
+        assertThat(rule(scatter, "stablehlo.scatter"))
+                .isEqualTo("#sdy.op_sharding_rule<([j, k], [i, l], [i, j, k])->([j, k]) {i=2, j=4, k=3, l=1} reduction={i} need_replication={j, l}>");
+        String gather = """
+            func.func @f(%a: tensor<4x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x4x3xf32> {
+              %0 = "stablehlo.gather"(%a, %i) <{dimension_numbers = #stablehlo.gather<offset_dims = [1, 2], start_index_map = [0], index_vector_dim = 1>, slice_sizes = array<i64: 4, 3>}> : (tensor<4x3xf32>, tensor<2x1xi32>) -> tensor<2x4x3xf32>
+              return %0 : tensor<2x4x3xf32>
+            }""";
+        assertThat(rule(gather, "stablehlo.gather")).isEqualTo("#sdy.op_sharding_rule<([j, k], [i, l])->([i, j, k]) {i=2, j=4, k=3, l=1} need_replication={l}>");
+    }
+
     @Test
     void convolutionSpatialDimensionsNeedReplication() {
         String f = """
