@@ -88,10 +88,11 @@ final class TensorState {
 
     /**
      * Whether axis {@code a} is taken outside dimension {@code dim}: by another dimension (deferred ones included), or
-     * named explicitly replicated by the user ({@code replicated={"a"}} closes the axis: an open dimension never takes it).
+     * named explicitly replicated or held unreduced by the user ({@code replicated={"a"}} and {@code unreduced={"a"}} close
+     * the axis: an open dimension never takes it, else the sharding would use "a" twice).
      */
     boolean usesAxisOutside(int dim, AxisRef a) {
-        if (user != null && overlaps(user.replicatedAxes(), a)) return true;
+        if (user != null && (overlaps(user.replicatedAxes(), a) || overlaps(user.unreducedAxes(), a))) return true;
         for (int d = 0; d < rank(); d++) {
             if (d != dim && overlaps(axes.get(d), a)) return true;
             if (deferred.get(d) != null && overlaps(deferred.get(d), a)) return true;

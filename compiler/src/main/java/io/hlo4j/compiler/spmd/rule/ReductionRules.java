@@ -96,7 +96,6 @@ final class ReductionRules {
         return a == null ? null : OpAttrs.i64sOrNull(op, name);
     }
 
-    /** The sorted dimension needs replication; it is also blocked when every other dimension has size 1. */
     /**
      * top_k reads its last dimension whole: that factor needs replication (blocked) even when k is the dimension's size
      * (a whole sort, where the sizes match and a pointwise rule would pass the split through); the others pass through.
@@ -106,6 +105,7 @@ final class ReductionRules {
         return new RuleBuilder(op).pointwise(s, d -> d == s.length - 1 ? NEED_REPLICATION : PASS_THROUGH, true).build();
     }
 
+    /** The sorted dimension needs replication; it is also blocked when every other dimension has size 1. */
     static OpShardingRule sort(Operation op) {
         long[] s = OpAttrs.operandShape(op, 0);
         long dim = OpAttrs.i64(op, "dimension", -1);

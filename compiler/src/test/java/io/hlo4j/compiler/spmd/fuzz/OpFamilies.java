@@ -448,10 +448,13 @@ final class OpFamilies {
                 + ") -> " + t + "\n        \"stablehlo.return\"(" + n + "z) : (" + t + ") -> ()\n      }";
     }
 
-    /** A grouped matmul of a [m, k] by kernels [g, k, n] with constant group sizes (their sum at most m: later rows are zeros). */
+    /**
+     * A grouped matmul of a [m, k] by kernels [g, k, n] with constant group sizes (their sum at most m: later rows are
+     * zeros). When {@code a} is not a rank-2 f32, the lhs is another value or a new argument that is.
+     */
     void raggedDot(Val a) {
+        if (a.shape().length != 2 || !a.et().equals("f32")) a = g.partner(new long[] {g.randomDim(), g.randomDim()}, "f32");
         long[] s = a.shape();
-        if (s.length != 2 || !a.et().equals("f32")) { g.fallback(a); return; }
         long m = s[0], k = s[1], groups = 1 + rnd.nextInt(4), n = g.randomDim();
         if (m * n > ProgramGen.MAX_ELEMENTS || groups * k * n > ProgramGen.MAX_ELEMENTS * 2) { g.fallback(a); return; }
         Val w = g.partner(new long[] {groups, k, n}, "f32");

@@ -99,7 +99,7 @@ final class ProgramGen {
     private final List<String> body = new ArrayList<>();
     /** Functions @main calls ({@link OpFamilies#call}), each its whole text. */
     final List<String> funcs = new ArrayList<>();
-    /** The op families this program drew from, in the order first drawn (printed with a failure: which family failed). */
+    /** The op families whose ops this program emitted, in the order first drawn (printed with a failure: which family failed). */
     final java.util.LinkedHashSet<Family> drawn = new java.util.LinkedHashSet<>();
     private final OpFamilies families;
     private final int[] weights = Family.weights();
@@ -256,8 +256,8 @@ final class ProgramGen {
             if (x < weights[c.ordinal()]) { f = c; break; }
             x -= weights[c.ordinal()];
         }
-        drawn.add(f);
         Val a = pick();
+        fellBack = false;
         switch (f) {
             case BASE -> baseOp(a);
             case GATHER -> families.gather(a);
@@ -272,10 +272,18 @@ final class ProgramGen {
             case MANUAL -> families.manual(a);
             case RAGGED_DOT -> families.raggedDot(a);
         }
+        // a family that fell back to a negate emitted none of its ops: naming it with a failure would mislead
+        if (!fellBack) drawn.add(f);
     }
 
+    /** Whether the family of the current {@link #op} fell back (set by {@link #fallback}). */
+    private boolean fellBack;
+
     /** An op of a family that does not fit {@code a} (its rank or size): one that always does. */
-    void fallback(Val a) { add(emit("stablehlo.negate", List.of(a), "", "", a.shape, a.et)); }
+    void fallback(Val a) {
+        fellBack = true;
+        add(emit("stablehlo.negate", List.of(a), "", "", a.shape, a.et));
+    }
 
     /** Appends an op with several results ({@code %vN:k = ...}) and returns them ({@code %vN#i}). */
     List<Val> emitN(String name, List<Val> operands, String props, String region, List<long[]> shapes, List<String> ets) {
