@@ -54,14 +54,7 @@ class ShardedJitOutShardingsTest {
             SimulatedRun run = j.callSimulated(x, w);
             @SuppressWarnings("unchecked") List<HostArray> got = (List<HostArray>) run.results();
             assertThat(run.program().devices()).isEqualTo(4);
-            assertThat(got).hasSize(3);
-            for (int r = 0; r < 3; r++) {
-                assertThat(got.get(r).shape()).as("result #" + r).containsExactly(want.get(r).shape());
-                double[] g = got.get(r).toDoubleArray(), e = want.get(r).toDoubleArray();
-                for (int i = 0; i < e.length; i++) {
-                    assertThat(g[i]).as("result #" + r + " [" + i + "]").isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(e[i]))));
-                }
-            }
+            assertCloseResults(got, want);
             assertThat(run.run().log()).as("the contraction over tp communicates").isNotEmpty();
         }
     }
@@ -92,14 +85,7 @@ class ShardedJitOutShardingsTest {
         @SuppressWarnings("unchecked") List<HostArray> global = (List<HostArray>) j.call(x, w);
         @SuppressWarnings("unchecked") List<HostArray> simulated = (List<HostArray>) j.callSimulated(x, w).results();
         for (List<HostArray> got : List.of(global, simulated)) {
-            assertThat(got).hasSize(3);
-            for (int r = 0; r < 3; r++) {
-                assertThat(got.get(r).shape()).as("result #" + r).containsExactly(want.get(r).shape());
-                double[] g = got.get(r).toDoubleArray(), e = want.get(r).toDoubleArray();
-                for (int i = 0; i < e.length; i++) {
-                    assertThat(g[i]).as("result #" + r + " [" + i + "]").isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(e[i]))));
-                }
-            }
+            assertCloseResults(got, want);
         }
     }
 
@@ -119,5 +105,17 @@ class ShardedJitOutShardingsTest {
         assertThatThrownBy(() -> ShardedJit.jit("three", THREE, IN, Collections.singletonList(null)).lower(xs, ws))
                 .isInstanceOf(DslException.class).hasMessageContaining("returns 3 result leaves")
                 .hasMessageContaining("but 1 out_shardings were given (pass null to leave every result to propagation)");
+    }
+
+    /** Each of the three results has the unsharded one's shape and values, within 1e-4 of their magnitude (at least 1). */
+    private static void assertCloseResults(List<HostArray> got, List<HostArray> want) {
+        assertThat(got).hasSize(3);
+        for (int r = 0; r < 3; r++) {
+            assertThat(got.get(r).shape()).as("result #" + r).containsExactly(want.get(r).shape());
+            double[] g = got.get(r).toDoubleArray(), e = want.get(r).toDoubleArray();
+            for (int i = 0; i < e.length; i++) {
+                assertThat(g[i]).as("result #" + r + " [" + i + "]").isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(e[i]))));
+            }
+        }
     }
 }
