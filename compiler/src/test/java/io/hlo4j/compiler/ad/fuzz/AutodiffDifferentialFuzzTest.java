@@ -80,7 +80,7 @@ class AutodiffDifferentialFuzzTest {
      * shardings divide its dimensions (dim 0 split only where it is even), so the partitioner must take it (it once
      * emitted an invalid reshape for a reshape without a common factor: ReshapeOneSidedFactorTest). Refusals
      * {@link ShardedBackwardCheck#knownRefusal} names (partitioner bugs reported, not yet fixed) are counted and printed
-     * instead.
+     * instead, if the program has a gather (the known bug's) and they stay at most 2% of the programs.
      */
     @Test
     void shardedBackwardProgramsMatchTheUnpartitionedBackward() {
@@ -95,7 +95,8 @@ class AutodiffDifferentialFuzzTest {
             } catch (OutOfMemoryError e) {
                 throw e;
             } catch (Throwable t) {
-                if (t instanceof ShardedBackwardCheck.Refused r && ShardedBackwardCheck.knownRefusal(r) != null) {
+                // a known refusal is a gather's (its VJP's multi-row scatter-add): one in a program without a gather is not that bug
+                if (t instanceof ShardedBackwardCheck.Refused r && ShardedBackwardCheck.knownRefusal(r) != null && p.text().contains("gather")) {
                     known.add("case " + i + " (" + ShardedBackwardCheck.knownRefusal(r) + ")");
                     continue;
                 }
@@ -108,6 +109,8 @@ class AutodiffDifferentialFuzzTest {
         assertThat(failures).as("%d of %d sharded backward programs failed (a refusal of the partitioner too); the first:\n%s", failures.size(),
                 count, failures.isEmpty() ? "" : failures.getFirst()).isEmpty();
         assertThat(split).as("programs with a split argument").isGreaterThan(count / 3);
+        // the known refusals absorb a few cases, never a family: at most 2% of the programs
+        assertThat(known.size()).as("sharded programs refused as known (%s)", known).isLessThanOrEqualTo(Math.max(1, count / 50));
     }
 
     /**
