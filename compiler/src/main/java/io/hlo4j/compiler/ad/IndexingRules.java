@@ -20,7 +20,7 @@ import java.util.Map;
  * result cotangent at the same indices, and the cotangent of scatter-add updates is a gather of the result
  * cotangent. gather clamps a start index so that its slice fits while scatter drops an update that does not fit,
  * so the scatter-add of a gather's VJP takes the start indices clamped as gather clamps them (with constant slice
- * sizes: always for gather, for dynamic_gather when its slice sizes are a constant).
+ * sizes: always for gather; a dynamic_gather whose slice sizes are not a constant is refused by name).
  */
 final class IndexingRules {
     private IndexingRules() {}
@@ -39,7 +39,9 @@ final class IndexingRules {
         boolean sorted = op.attr("indices_are_sorted") instanceof BoolAttr s && s.value();
         Value operand = op.operand(0);
         long[] sizes = op.name().equals("stablehlo.gather") ? Attrs.i64s(op, "slice_sizes") : constantOrNull(op.operand(2));
-        Value starts = sizes == null ? op.operand(1) : clampStarts(b, op.operand(1), Backward.tensor(operand), sizes, dn);
+        // without the sizes the clamp of the starts is unknown, and unclamped starts would drop the cotangent of a slice out of range
+        if (sizes == null) throw b.refuse(op, "its slice sizes are not a constant, so the clamp of its start indices (and where its gradient goes) is unknown");
+        Value starts = clampStarts(b, op.operand(1), Backward.tensor(operand), sizes, dn);
         Value gx = b.hlo().scatter(b.zerosLike(operand), starts, b.castLike(g.get(0), operand), sdn, "add", sorted, false, b.loc());
         java.util.List<Value> out = new java.util.ArrayList<>(Arrays.asList(new Value[op.numOperands()]));
         out.set(0, gx);

@@ -76,6 +76,9 @@ final class GradProgramGen {
 
         /** The program with every bf16 value f64 (its converts to and from bf16 become identities). */
         String twin() { return text().replace("xbf16>", "xf64>").replace("<bf16>", "<f64>"); }
+
+        /** The program with every bf16 and f32 value f64: the oracle's finite differences and reference backward. */
+        String f64Twin() { return twin().replace("xf32>", "xf64>").replace("<f32>", "<f64>"); }
     }
 
     private static final long MAX_ELEMENTS = 48;
