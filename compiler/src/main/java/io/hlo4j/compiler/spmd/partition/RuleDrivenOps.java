@@ -113,7 +113,7 @@ final class RuleDrivenOps {
             TensorSharding here = s.meshName().equals(c.name()) ? s : MeshRewrite.rewrite(p.ctx(s).grid(), s, c.grid(), c.name());
             current.add(here != null ? here : p.replicated(s.rank(), c.name()));
         }
-        FactorPlan plan = PlanChoice.choose(op, rule, c.mesh(), c.grid(), current, targets, reducing, LocalOps.keptWhole(op, rule), c.name(),
+        FactorPlan plan = PlanChoice.choose(op, rule, c.mesh(), c.grid(), current, targets, reducing, io.hlo4j.compiler.spmd.rule.WholeFactors.of(op, rule), c.name(),
                 p.options.planByBytes());
         // a linear element-wise op on terms unreduced like its result: computed on the terms, the sum taken later
         boolean linear = targets.size() == 1 && Unreduced.keepsThrough(op, targets.get(0), current);

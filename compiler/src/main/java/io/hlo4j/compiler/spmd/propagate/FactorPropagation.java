@@ -68,9 +68,9 @@ final class FactorPropagation {
     /**
      * The chosen axes the partitioner can keep, as its {@code FactorPlan.settle} does: a factor that follows, in a
      * dimension of any tensor of the op, a major factor not split completely loses its axes, until none is left to
-     * clear. A factor the partitioner never splits counts as unsplit: need-replication and permutation factors, and a
-     * reshape's factor of one side only (kept whole by its local reshape). Without this a free operand of a reshape
-     * whose result is annotated {@code [{}, {"x","y"}, {}]} ({@code [4,6]} to {@code [2,6,2]} on x=2, y=3) would take
+     * clear. A factor the partitioner never splits counts as unsplit: need-replication and permutation factors, and
+     * {@link io.hlo4j.compiler.spmd.rule.WholeFactors} (the partitioner's own set: a reshape's factors of one side only).
+     * Without this a free operand of a reshape whose result is annotated {@code [{}, {"x","y"}, {}]} ({@code [4,6]} to {@code [2,6,2]} on x=2, y=3) would take
      * {@code {"y"}} from the result's minor factor, which the partitioner then clears, gathering the operand back.
      * Only operands are held to it: a free result given such axes costs a local slice and keeps later ops split.
      */
@@ -80,12 +80,7 @@ final class FactorPropagation {
         unsplit.addAll(r.permutationFactors());
         List<List<List<Integer>>> all = new ArrayList<>(r.operandMappings());
         all.addAll(r.resultMappings());
-        if (e.op().name().equals("stablehlo.reshape")) {
-            java.util.Set<Integer> in = new java.util.HashSet<>(), out = new java.util.HashSet<>();
-            for (List<Integer> d : r.operandMappings().get(0)) in.addAll(d);
-            for (List<Integer> d : r.resultMappings().get(0)) out.addAll(d);
-            for (int f = 0; f < r.numFactors(); f++) if (in.contains(f) != out.contains(f)) unsplit.add(f);
-        }
+        unsplit.addAll(io.hlo4j.compiler.spmd.rule.WholeFactors.of(e.op(), r));   // what the partitioner keeps whole
         List<List<AxisRef>> kept = new ArrayList<>(chosen);
         boolean changed = true;
         while (changed) {
